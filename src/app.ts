@@ -1,0 +1,36 @@
+import Koa from 'koa';
+import type Provider from 'oidc-provider';
+import { errorHandler } from './http/error-handler.ts';
+import { requestId } from './http/request-id.ts';
+import { requestLog } from './http/request-log.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
+import type { Logger } from './observability/logger.ts';
+import { mountProvider } from './oidc/mount.ts';
+
+export interface AppDeps {
+  readonly issuer: string;
+  readonly trustProxy: boolean;
+  /** Same keys as the provider's cookies, so both sign and verify alike. */
+  readonly cookieKeys: readonly string[];
+  readonly logger: Logger;
+  readonly readiness: Readonly<Record<string, ReadinessCheck>>;
+  readonly readinessTimeoutMs: number;
+  readonly provider: () => Provider;
+}
+
+/** The HTTP pipeline, top to bottom. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa({ proxy: deps.trustProxy, keys: [...deps.cookieKeys] });
+  const health = healthRoutes({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs });
+
+  app.use(requestId());
+  app.use(requestLog(deps.logger));
+  app.use(securityHeaders({ https: new URL(deps.issuer).protocol === 'https:' }));
+  app.use(errorHandler(deps.logger));
+  app.use(health.routes());
+  app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy }));
+
+  app.on('error', (error: unknown) => deps.logger.error({ err: error }, 'unhandled application error'));
+  return app;
+}

@@ -1,0 +1,145 @@
+import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type SettingName } from './schema.ts';
+import { Secret } from './secret.ts';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly env: 'production' | 'development' | 'test';
+  readonly issuer: string;
+  readonly port: number;
+  readonly host: string;
+  readonly mongodbUri: Secret;
+  readonly redisUrl: Secret | undefined;
+  readonly secret: Secret;
+  readonly admin: { readonly username: string; readonly password: Secret } | undefined;
+  readonly refreshReuseWindowSeconds: number;
+  readonly logLevel: LogLevel;
+  readonly trustProxy: boolean;
+  readonly shutdownTimeoutMs: number;
+  readonly mongodbTimeoutMs: number;
+  readonly redisTimeoutMs: number;
+}
+
+/** One problem per setting; the message always starts with the setting's name. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface ConfigSources {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readFile: (path: string) => string;
+}
+
+const DEV_DEFAULTS: Partial<Record<SettingName, string>> = {
+  MONGODB_URI: 'mongodb://127.0.0.1:27017/gatehouse',
+};
+
+function readConfigFile(path: string, sources: ConfigSources, problems: string[]): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(sources.readFile(path));
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? 'is not valid JSON' : 'cannot be read';
+    problems.push(`GATEHOUSE_CONFIG: file ${path} ${reason}`);
+    return {};
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(`GATEHOUSE_CONFIG: file ${path} must hold a JSON object of settings`);
+    return {};
+  }
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!SETTING_NAMES.includes(key as SettingName)) {
+      problems.push(`${key}: unknown setting in ${path}`);
+    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      values[key] = String(value);
+    } else {
+      problems.push(`${key}: must be a string, number or boolean in ${path}`);
+    }
+  }
+  return values;
+}
+
+function present(value: string | undefined): value is string {
+  return value !== undefined && value !== '';
+}
+
+/** Environment first, then NAME_FILE for secrets, then the config file. */
+function collectRaw(sources: ConfigSources, problems: string[]): Record<string, string> {
+  const { env } = sources;
+  const fromFile = present(env.GATEHOUSE_CONFIG) ? readConfigFile(env.GATEHOUSE_CONFIG, sources, problems) : {};
+  const raw: Record<string, string> = {};
+  for (const name of SETTING_NAMES) {
+    const direct = env[name];
+    const filePath = SECRET_SETTINGS.includes(name) ? env[`${name}_FILE`] : undefined;
+    if (present(direct) && present(filePath)) {
+      problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+      continue;
+    }
+    if (present(direct)) {
+      raw[name] = direct;
+    } else if (present(filePath)) {
+      try {
+        raw[name] = sources.readFile(filePath).replace(/\r?\n$/, '');
+      } catch {
+        problems.push(`${name}_FILE: cannot read ${filePath}`);
+      }
+    } else if (fromFile[name] !== undefined) {
+      raw[name] = fromFile[name];
+    }
+  }
+  return raw;
+}
+
+export function loadConfig(sources: ConfigSources): Config {
+  const problems: string[] = [];
+  const raw = collectRaw(sources, problems);
+  const isProduction = (raw.NODE_ENV ?? 'production') === 'production';
+  if (!isProduction) {
+    for (const [name, value] of Object.entries(DEV_DEFAULTS)) raw[name] ??= value;
+  }
+  const result = settingsSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const name = String(issue.path[0] ?? 'configuration');
+      const message = issue.code === 'invalid_type' && raw[name] === undefined ? 'is required' : issue.message;
+      problems.push(`${name}: ${message}`);
+    }
+  }
+  if (isProduction) {
+    if (raw.GATEHOUSE_ISSUER === undefined) problems.push('GATEHOUSE_ISSUER: is required in production');
+    if (raw.MONGODB_URI === undefined) problems.push('MONGODB_URI: is required in production');
+  }
+  if (present(raw.GATEHOUSE_ADMIN_USERNAME) !== present(raw.GATEHOUSE_ADMIN_PASSWORD)) {
+    problems.push('GATEHOUSE_ADMIN_PASSWORD: GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD go together');
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError([...new Set(problems)]);
+
+  const s = result.data;
+  const issuer = (s.GATEHOUSE_ISSUER ?? `http://localhost:${s.PORT}`).replace(/\/+$/, '');
+  return Object.freeze({
+    env: s.NODE_ENV,
+    issuer,
+    port: s.PORT,
+    host: s.HOST,
+    mongodbUri: new Secret(s.MONGODB_URI as string),
+    redisUrl: s.REDIS_URL === undefined ? undefined : new Secret(s.REDIS_URL),
+    secret: new Secret(s.GATEHOUSE_SECRET),
+    admin:
+      s.GATEHOUSE_ADMIN_USERNAME !== undefined && s.GATEHOUSE_ADMIN_PASSWORD !== undefined
+        ? Object.freeze({ username: s.GATEHOUSE_ADMIN_USERNAME, password: new Secret(s.GATEHOUSE_ADMIN_PASSWORD) })
+        : undefined,
+    refreshReuseWindowSeconds: s.GATEHOUSE_REFRESH_REUSE_WINDOW,
+    logLevel: s.GATEHOUSE_LOG_LEVEL,
+    trustProxy: s.GATEHOUSE_TRUST_PROXY,
+    shutdownTimeoutMs: s.GATEHOUSE_SHUTDOWN_TIMEOUT * 1000,
+    mongodbTimeoutMs: s.GATEHOUSE_MONGODB_TIMEOUT * 1000,
+    redisTimeoutMs: s.GATEHOUSE_REDIS_TIMEOUT * 1000,
+  });
+}

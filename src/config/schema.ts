@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Minimum length of GATEHOUSE_SECRET: 32 characters carry at least 128 bits even as hex. */
+export const MIN_SECRET_LENGTH = 32;
+
+const booleanSetting = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const seconds = (min: number) =>
+  z.coerce
+    .number({ message: 'must be a number of seconds' })
+    .int({ message: 'must be a whole number of seconds' })
+    .min(min, { message: `must be at least ${min}` });
+
+const httpUrl = z
+  .string()
+  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
+    message: 'must be an absolute http(s) URL, e.g. https://sso.example.com',
+  })
+  .refine((v) => !URL.canParse(v) || (new URL(v).search === '' && new URL(v).hash === ''), {
+    message: 'must not contain a query string or fragment',
+  });
+
+/**
+ * The raw settings, keyed by their environment-variable names (a config file uses the same
+ * names). Values are strings as they come from the environment; the schema converts them.
+ */
+export const settingsSchema = z.object({
+  NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
+  GATEHOUSE_ISSUER: httpUrl.optional(),
+  PORT: z.coerce.number({ message: 'must be a port number' }).int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\/.+/, { message: 'must be a mongodb:// or mongodb+srv:// URI' })
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
+    .optional(),
+  GATEHOUSE_SECRET: z
+    .string({ message: 'is required' })
+    .min(MIN_SECRET_LENGTH, { message: `must be at least ${MIN_SECRET_LENGTH} characters` }),
+  GATEHOUSE_ADMIN_USERNAME: z.string().min(1).optional(),
+  GATEHOUSE_ADMIN_PASSWORD: z.string().min(12, { message: 'must be at least 12 characters' }).optional(),
+  GATEHOUSE_REFRESH_REUSE_WINDOW: seconds(0).default(10),
+  GATEHOUSE_LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  GATEHOUSE_TRUST_PROXY: booleanSetting.default(false),
+  GATEHOUSE_SHUTDOWN_TIMEOUT: seconds(0).default(10),
+  GATEHOUSE_MONGODB_TIMEOUT: seconds(1).default(5),
+  GATEHOUSE_REDIS_TIMEOUT: seconds(1).default(2),
+});
+
+export type RawSettings = z.input<typeof settingsSchema>;
+export type ParsedSettings = z.output<typeof settingsSchema>;
+export type SettingName = keyof RawSettings;
+
+export const SETTING_NAMES = Object.keys(settingsSchema.shape) as SettingName[];
+
+/** Settings that hold secrets: they also accept NAME_FILE and are never printed. */
+export const SECRET_SETTINGS: readonly SettingName[] = [
+  'GATEHOUSE_SECRET',
+  'GATEHOUSE_ADMIN_PASSWORD',
+  'MONGODB_URI',
+  'REDIS_URL',
+];

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig, type Config } from './config/load.ts';
+import { createLogger } from './observability/logger.ts';
+
+/** sysexits.h EX_CONFIG: the configuration is wrong; restarting will not help. */
+const EXIT_CONFIG = 78;
+
+function fail(lines: readonly string[], code: number): never {
+  for (const line of lines) process.stderr.write(`gatehouse: ${line}\n`);
+  process.exit(code);
+}
+
+let config: Config;
+try {
+  config = loadConfig({ env: process.env, readFile: (path) => readFileSync(path, 'utf8') });
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.problems, EXIT_CONFIG);
+  throw error;
+}
+
+const logger = createLogger(config.logLevel);
+// Loaded only after the configuration is known to be good, so a bad one fails in milliseconds.
+const { KeyStoreError } = await import('./keys/key-store.ts');
+const { startGatehouse, StartupError } = await import('./server.ts');
+
+try {
+  const running = await startGatehouse(config, logger);
+  logger.info({ issuer: config.issuer, listening: running.url, env: config.env }, 'gatehouse ready');
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    running.close().then(
+      () => {
+        logger.info('shutdown complete');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+} catch (error) {
+  if (error instanceof KeyStoreError) fail([error.message], EXIT_CONFIG);
+  if (error instanceof StartupError) fail([error.message], 1);
+  logger.fatal({ err: error }, 'startup failed');
+  fail(['startup failed; see the log line above'], 1);
+}

@@ -1,0 +1,41 @@
+import Router from '@koa/router';
+
+export type ReadinessCheck = () => Promise<void>;
+
+export interface HealthDeps {
+  /** Component name → check that resolves when the component is reachable. */
+  readonly checks: Readonly<Record<string, ReadinessCheck>>;
+  readonly timeoutMs: number;
+}
+
+function withTimeout(check: ReadinessCheck, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([check(), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** /healthz: the process is alive. /readyz: every storage component answers. */
+export function healthRoutes({ checks, timeoutMs }: HealthDeps): Router {
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    const entries = Object.entries(checks);
+    const results = await Promise.allSettled(entries.map(([, check]) => withTimeout(check, timeoutMs)));
+    const report: Record<string, string> = {};
+    const failing: string[] = [];
+    entries.forEach(([name], i) => {
+      const ok = results[i]?.status === 'fulfilled';
+      report[name] = ok ? 'ok' : 'unavailable';
+      if (!ok) failing.push(name);
+    });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = failing.length === 0 ? 200 : 503;
+    ctx.body = failing.length === 0 ? { status: 'ok', checks: report } : { status: 'unavailable', failing, checks: report };
+  });
+  return router;
+}

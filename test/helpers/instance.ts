@@ -1,0 +1,23 @@
+import { createLogger } from '../../src/observability/logger.ts';
+import { startGatehouse, type RunningGatehouse } from '../../src/server.ts';
+import { testConfig } from './config.ts';
+
+export interface InstanceOptions {
+  readonly mongodbUri: string;
+  readonly redisUrl?: string | undefined;
+  readonly secret: string;
+  readonly issuer?: string;
+  readonly settings?: Record<string, string>;
+}
+
+/** A real Gatehouse on an ephemeral loopback port, wired exactly as src/main.ts wires it. */
+export function startInstance(options: InstanceOptions): Promise<RunningGatehouse> {
+  const config = testConfig({
+    MONGODB_URI: options.mongodbUri,
+    REDIS_URL: options.redisUrl,
+    GATEHOUSE_SECRET: options.secret,
+    GATEHOUSE_ISSUER: options.issuer ?? 'http://localhost:3000',
+    ...options.settings,
+  });
+  return startGatehouse(config, createLogger('silent'));
+}

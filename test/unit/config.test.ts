@@ -1,0 +1,126 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config/load.ts';
+import { runMain } from '../helpers/process.ts';
+
+const SECRET = 'x'.repeat(40);
+const files = new Map<string, string>();
+const readFile = (path: string) => {
+  const content = files.get(path);
+  if (content === undefined) throw new Error(`ENOENT: ${path}`);
+  return content;
+};
+const production = {
+  GATEHOUSE_ISSUER: 'https://sso.example.com',
+  MONGODB_URI: 'mongodb://db.example.com/gatehouse',
+  GATEHOUSE_SECRET: SECRET,
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ env, readFile });
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return expect.fail('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('loads a complete production configuration with defaults', () => {
+    const config = loadConfig({ env: production, readFile });
+    expect(config.env).to.equal('production');
+    expect(config.issuer).to.equal('https://sso.example.com');
+    expect(config.port).to.equal(3000);
+    expect(config.refreshReuseWindowSeconds).to.equal(10);
+    expect(config.logLevel).to.equal('info');
+    expect(config.redisUrl).to.equal(undefined);
+    expect(Object.isFrozen(config)).to.equal(true);
+  });
+
+  it('names every wrong setting, one problem per line', () => {
+    const problems = problemsOf({
+      GATEHOUSE_ISSUER: 'not a url',
+      GATEHOUSE_SECRET: 'short',
+      GATEHOUSE_LOG_LEVEL: 'loud',
+      PORT: 'eighty',
+    });
+    expect(problems.some((p) => p.startsWith('GATEHOUSE_ISSUER:'))).to.equal(true);
+    expect(problems.some((p) => p.startsWith('GATEHOUSE_SECRET:') && p.includes('32'))).to.equal(true);
+    expect(problems.some((p) => p.startsWith('GATEHOUSE_LOG_LEVEL:'))).to.equal(true);
+    expect(problems.some((p) => p.startsWith('PORT:'))).to.equal(true);
+    expect(problems.some((p) => p.startsWith('MONGODB_URI:'))).to.equal(true);
+  });
+
+  it('requires the issuer and MongoDB only in production', () => {
+    const config = loadConfig({ env: { NODE_ENV: 'development', GATEHOUSE_SECRET: SECRET, PORT: '4000' }, readFile });
+    expect(config.issuer).to.equal('http://localhost:4000');
+    expect(config.mongodbUri.reveal()).to.match(/^mongodb:\/\//);
+  });
+
+  it('rejects an issuer with a query string', () => {
+    expect(problemsOf({ ...production, GATEHOUSE_ISSUER: 'https://sso.example.com/?a=1' })[0]).to.match(
+      /^GATEHOUSE_ISSUER: .*query/,
+    );
+  });
+
+  it('reads secrets from NAME_FILE and refuses both forms at once', () => {
+    files.set('/run/secrets/gh', `${'s'.repeat(40)}\n`);
+    const config = loadConfig({ env: { ...production, GATEHOUSE_SECRET: '', GATEHOUSE_SECRET_FILE: '/run/secrets/gh' }, readFile });
+    expect(config.secret.reveal()).to.equal('s'.repeat(40));
+    expect(problemsOf({ ...production, GATEHOUSE_SECRET_FILE: '/run/secrets/gh' })[0]).to.match(/^GATEHOUSE_SECRET:.*not both/);
+    expect(problemsOf({ ...production, GATEHOUSE_SECRET: '', GATEHOUSE_SECRET_FILE: '/missing' })[0]).to.match(
+      /^GATEHOUSE_SECRET_FILE: cannot read/,
+    );
+  });
+
+  it('takes a JSON config file, with the environment winning', () => {
+    files.set('/etc/gatehouse.json', JSON.stringify({ ...production, PORT: 8080, GATEHOUSE_LOG_LEVEL: 'warn' }));
+    const config = loadConfig({ env: { GATEHOUSE_CONFIG: '/etc/gatehouse.json', GATEHOUSE_LOG_LEVEL: 'debug' }, readFile });
+    expect(config.port).to.equal(8080);
+    expect(config.logLevel).to.equal('debug');
+    files.set('/etc/bad.json', JSON.stringify({ ...production, GATEHOUSE_TYPO: 1 }));
+    expect(problemsOf({ GATEHOUSE_CONFIG: '/etc/bad.json' })).to.deep.equal(['GATEHOUSE_TYPO: unknown setting in /etc/bad.json']);
+    files.set('/etc/broken.json', '{');
+    expect(problemsOf({ ...production, GATEHOUSE_CONFIG: '/etc/broken.json' })[0]).to.match(/^GATEHOUSE_CONFIG: .*not valid JSON/);
+  });
+
+  it('never prints secrets when the config is logged or inspected', () => {
+    const config = loadConfig({ env: { ...production, REDIS_URL: 'redis://:hunter2@cache:6379' }, readFile });
+    const dumped = JSON.stringify(config) + inspect(config, { depth: 5 }) + String(config.secret);
+    expect(dumped).not.to.include(SECRET);
+    expect(dumped).not.to.include('hunter2');
+  });
+});
+
+describe('startup with a bad configuration (real process)', () => {
+  const base = { NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET, GATEHOUSE_ISSUER: 'https://sso.example.com', MONGODB_URI: 'mongodb://127.0.0.1:1/x' };
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ['a missing MONGODB_URI in production', { ...base, MONGODB_URI: '' }, 'MONGODB_URI'],
+    ['a malformed issuer URL', { ...base, GATEHOUSE_ISSUER: 'sso.example.com' }, 'GATEHOUSE_ISSUER'],
+    ['a short GATEHOUSE_SECRET', { ...base, GATEHOUSE_SECRET: 'too-short' }, 'GATEHOUSE_SECRET'],
+    ['an unknown log level', { ...base, GATEHOUSE_LOG_LEVEL: 'verbose' }, 'GATEHOUSE_LOG_LEVEL'],
+  ];
+  for (const [title, env, setting] of cases) {
+    it(`exits 78 naming the setting for ${title}`, async () => {
+      const exit = await runMain(env);
+      expect(exit.code).to.equal(78);
+      const lines = exit.stderr.trim().split('\n');
+      expect(lines).to.have.length.greaterThan(0);
+      expect(lines.some((line) => line.startsWith(`gatehouse: ${setting}:`)), exit.stderr).to.equal(true);
+      expect(exit.stderr).not.to.match(/\n\s+at /);
+      expect(exit.stderr).not.to.include(SECRET);
+    });
+  }
+
+  it('reads NAME_FILE settings from real files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-config-'));
+    writeFileSync(join(dir, 'secret'), 'short\n');
+    const exit = await runMain({ ...base, GATEHOUSE_SECRET: '', GATEHOUSE_SECRET_FILE: join(dir, 'secret') });
+    expect(exit.code).to.equal(78);
+    expect(exit.stderr).to.include('gatehouse: GATEHOUSE_SECRET: must be at least 32 characters');
+  });
+});
