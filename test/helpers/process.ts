@@ -31,3 +31,68 @@ export function runMain(env: Record<string, string>, timeoutMs = 20_000): Promis
     });
   });
 }
+
+export interface ServingProcess {
+  readonly url: string;
+  readonly child: import('node:child_process').ChildProcess;
+  output(): string;
+  /** Sends the signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `node src/main.ts` and resolves once it logs that it is ready. */
+export function serveMain(env: Record<string, string>, timeoutMs = 30_000): Promise<ServingProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server not ready within ${timeoutMs} ms: ${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = /"listening":"(http:\/\/[^"]+)".*"msg":"gatehouse ready"/.exec(output);
+      if (ready !== null) {
+        clearTimeout(timer);
+        resolve({
+          url: ready[1]!,
+          child,
+          output: () => output,
+          stop: (signal = 'SIGTERM') => {
+            child.kill(signal);
+            return exited;
+          },
+        });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before it was ready: ${output}`));
+    });
+  });
+}
+
+export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** Runs the gatehouse CLI with the given arguments, environment and optional stdin. */
+export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}

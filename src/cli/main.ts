@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/load.ts';
+import { KeyStoreError } from '../keys/key-store.ts';
+import { keysList } from './commands/keys.ts';
+import { CliError, openContext, type CliContext } from './context.ts';
+
+type Command = (ctx: CliContext, args: string[]) => Promise<void>;
+
+const COMMANDS: Record<string, Command> = {
+  'keys list': keysList,
+};
+
+const USAGE = `usage: gatehouse <command> [options] [--json]
+
+commands:
+  keys list              list signing keys with their status (next, active, retired)
+
+Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).`;
+
+async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    allowPositionals: true,
+    strict: false,
+  });
+  const name = positionals.slice(0, 2).join(' ');
+  const command = COMMANDS[name];
+  if (values.help === true || command === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return values.help === true ? 0 : 2;
+  }
+  const ctx = await openContext(process.env, values.json === true);
+  try {
+    await command(ctx, argv.filter((arg) => !positionals.slice(0, 2).includes(arg)));
+    return 0;
+  } finally {
+    await ctx.mongo.close();
+  }
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    for (const problem of error.problems) process.stderr.write(`gatehouse: ${problem}\n`);
+    process.exitCode = 78;
+  } else if (error instanceof KeyStoreError) {
+    process.stderr.write(`gatehouse: ${error.message}\n`);
+    process.exitCode = 78;
+  } else if (error instanceof CliError) {
+    process.stderr.write(`gatehouse: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`gatehouse: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
