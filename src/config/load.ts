@@ -18,6 +18,18 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly mongodbTimeoutMs: number;
   readonly redisTimeoutMs: number;
+  /** Token and session lifetimes in seconds. */
+  readonly lifetimes: {
+    readonly accessToken: number;
+    readonly authorizationCode: number;
+    readonly idToken: number;
+    readonly refreshToken: number;
+    readonly session: number;
+    readonly deviceCode: number;
+    readonly interaction: number;
+  };
+  /** PKCE for confidential clients too (public clients always need it). */
+  readonly requirePkce: boolean;
 }
 
 /** One problem per setting; the message always starts with the setting's name. */
@@ -141,5 +153,15 @@ export function loadConfig(sources: ConfigSources): Config {
     shutdownTimeoutMs: s.GATEHOUSE_SHUTDOWN_TIMEOUT * 1000,
     mongodbTimeoutMs: s.GATEHOUSE_MONGODB_TIMEOUT * 1000,
     redisTimeoutMs: s.GATEHOUSE_REDIS_TIMEOUT * 1000,
+    lifetimes: Object.freeze({
+      accessToken: s.GATEHOUSE_ACCESS_TOKEN_TTL,
+      authorizationCode: s.GATEHOUSE_AUTHORIZATION_CODE_TTL,
+      idToken: s.GATEHOUSE_ID_TOKEN_TTL,
+      refreshToken: s.GATEHOUSE_REFRESH_TOKEN_TTL,
+      session: s.GATEHOUSE_SESSION_TTL,
+      deviceCode: s.GATEHOUSE_DEVICE_CODE_TTL,
+      interaction: 3600,
+    }),
+    requirePkce: s.GATEHOUSE_REQUIRE_PKCE,
   });
 }

@@ -51,6 +51,13 @@ export const settingsSchema = z.object({
   GATEHOUSE_TRUST_PROXY: booleanSetting.default(false),
   GATEHOUSE_SHUTDOWN_TIMEOUT: seconds(0).default(10),
   GATEHOUSE_MONGODB_TIMEOUT: seconds(1).default(5),
+  GATEHOUSE_ACCESS_TOKEN_TTL: seconds(30).default(600),
+  GATEHOUSE_AUTHORIZATION_CODE_TTL: seconds(10).default(60),
+  GATEHOUSE_ID_TOKEN_TTL: seconds(60).default(3600),
+  GATEHOUSE_REFRESH_TOKEN_TTL: seconds(60).default(30 * 24 * 3600),
+  GATEHOUSE_SESSION_TTL: seconds(60).default(14 * 24 * 3600),
+  GATEHOUSE_DEVICE_CODE_TTL: seconds(60).default(600),
+  GATEHOUSE_REQUIRE_PKCE: booleanSetting.default(false),
   GATEHOUSE_REDIS_TIMEOUT: seconds(1).default(2),
 });
 

@@ -1,0 +1,78 @@
+import { errors, type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
+
+/**
+ * Gatehouse's own client metadata, carried by every client record next to the standard
+ * fields (oidc-provider's extraClientMetadata). Registration requests can never set the
+ * admin-only ones (see the registration policy).
+ */
+export const GATEHOUSE_CLIENT_PROPERTIES = [
+  /** Consent is skipped (an in-house app). */
+  'first_party',
+  /** API identifiers this client may request tokens for. */
+  'allowed_apis',
+  /** The API used when a request names none: always for client_credentials. */
+  'default_api',
+  /** Code flow without `resource` also gets the default API's JWT (then userinfo needs another token). */
+  'login_uses_default_api',
+  /** Browser origins allowed to call the token, userinfo, introspection and revocation endpoints (SPAs). */
+  'web_origins',
+  /** Require PKCE even though the client is confidential. */
+  'require_pkce',
+  /** Keep profile claims out of the ID token (they stay available at userinfo). */
+  'minimal_id_token',
+  /** May use the admin API (client_credentials for the admin API audience). */
+  'admin_client',
+] as const;
+
+export type GatehouseClientProperty = (typeof GATEHOUSE_CLIENT_PROPERTIES)[number];
+
+const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'minimal_id_token', 'admin_client']);
+
+function invalid(key: string, message: string): never {
+  throw new errors.InvalidClientMetadata(`${key} ${message}`);
+}
+
+function validateOrigin(origin: unknown): void {
+  if (typeof origin !== 'string' || !URL.canParse(origin) || new URL(origin).origin !== origin) {
+    invalid('web_origins', 'must contain origins such as https://app.example.com (scheme, host and port only)');
+  }
+}
+
+export function validateClientProperty(_ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: ClientMetadata): void {
+  if (value === undefined || value === null) return;
+  if (BOOLEAN_PROPS.has(key)) {
+    if (typeof value !== 'boolean') invalid(key, 'must be a boolean');
+    return;
+  }
+  if (key === 'allowed_apis') {
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && URL.canParse(item))) {
+      invalid(key, 'must be an array of API identifiers (absolute URIs)');
+    }
+    return;
+  }
+  if (key === 'default_api') {
+    const allowed = (metadata as Record<string, unknown>).allowed_apis;
+    if (typeof value !== 'string' || !Array.isArray(allowed) || !allowed.includes(value)) {
+      invalid(key, 'must be one of allowed_apis');
+    }
+    return;
+  }
+  if (key === 'web_origins') {
+    if (!Array.isArray(value)) invalid(key, 'must be an array of origins');
+    for (const origin of value) validateOrigin(origin);
+  }
+}
+
+/** Reads a Gatehouse property off a client as oidc-provider hands it to hooks. */
+export function clientProperty(client: object | undefined, key: GatehouseClientProperty): unknown {
+  return client === undefined ? undefined : (client as Record<string, unknown>)[key];
+}
+
+export function clientFlag(client: object | undefined, key: GatehouseClientProperty): boolean {
+  return clientProperty(client, key) === true;
+}
+
+export function clientList(client: object | undefined, key: GatehouseClientProperty): string[] {
+  const value = clientProperty(client, key);
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}

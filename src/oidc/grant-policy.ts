@@ -1,0 +1,34 @@
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { clientFlag } from './client-metadata.ts';
+
+type LoadExistingGrant = NonNullable<Configuration['loadExistingGrant']>;
+
+/**
+ * Consent: a remembered grant is reused when it already covers the request (the library then
+ * skips the consent prompt). First-party clients never see a consent page: their grant is
+ * created or widened here to what they asked for.
+ */
+export const loadExistingGrant: LoadExistingGrant = async (ctx: KoaContextWithOIDC) => {
+  const { oidc } = ctx;
+  const client = oidc.client;
+  const session = oidc.session;
+  if (client === undefined || session === undefined) return undefined;
+  const grantId = oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+  const existing = grantId === undefined ? undefined : await oidc.provider.Grant.find(grantId);
+  if (!clientFlag(client, 'first_party') || session.accountId === undefined) return existing;
+
+  const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+  const scope = typeof oidc.params?.scope === 'string' ? oidc.params.scope : '';
+  if (scope !== '') grant.addOIDCScope(scope);
+  const claims = oidc.params?.claims;
+  if (typeof claims === 'string') {
+    const parsed = JSON.parse(claims) as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };
+    grant.addOIDCClaims([...Object.keys(parsed.id_token ?? {}), ...Object.keys(parsed.userinfo ?? {})]);
+  }
+  for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
+    const allowed = new Set(server.scopes);
+    grant.addResourceScope(indicator, scope.split(' ').filter((item) => allowed.has(item)).join(' '));
+  }
+  await grant.save();
+  return grant;
+};

@@ -1,0 +1,76 @@
+import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { ApiRegistry } from '../apis/registry.ts';
+import type { AccountDirectory } from './accounts.ts';
+import { clientFlag, clientList, clientProperty } from './client-metadata.ts';
+import { isOidcScope } from './claims.ts';
+
+type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
+type Client = Parameters<NonNullable<ResourceIndicators['getResourceServerInfo']>>[2];
+
+function requestedScopes(ctx: KoaContextWithOIDC): string[] {
+  const scope = ctx.oidc.params?.scope;
+  return typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [];
+}
+
+function isClientCredentials(ctx: KoaContextWithOIDC): boolean {
+  return ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials';
+}
+
+/**
+ * APIs as resource servers (RFC 8707). A client may only target the APIs it is allowed, and
+ * only scopes that the API defines (besides the OpenID scopes): anything else is
+ * invalid_target / invalid_scope, never silently dropped.
+ */
+export function resourceIndicators(apis: ApiRegistry): ResourceIndicators {
+  return {
+    enabled: true,
+    // Named resource first; otherwise the client's default API for client_credentials, and
+    // for sign-ins only when the client opted in (its access token then is not for userinfo).
+    defaultResource: async (ctx: KoaContextWithOIDC, client: Client, oneOf?: readonly string[]) => {
+      const defaultApi = clientProperty(client, 'default_api');
+      if (oneOf !== undefined) {
+        if (oneOf.length === 1) return oneOf[0]!;
+        return typeof defaultApi === 'string' && oneOf.includes(defaultApi) ? defaultApi : oneOf;
+      }
+      if (typeof defaultApi !== 'string') return undefined;
+      if (isClientCredentials(ctx) || clientFlag(client, 'login_uses_default_api')) return defaultApi;
+      return undefined;
+    },
+    useGrantedResource: async () => true,
+    getResourceServerInfo: async (ctx: KoaContextWithOIDC, identifier: string, client: Client) => {
+      const api = await apis.find(identifier);
+      if (api === undefined) throw new errors.InvalidTarget(`unknown resource ${identifier}`);
+      if (!clientList(client, 'allowed_apis').includes(identifier)) {
+        throw new errors.InvalidTarget('the client is not allowed to request tokens for this resource');
+      }
+      const unknown = requestedScopes(ctx).filter((scope) => !isOidcScope(scope) && !api.scopes.includes(scope));
+      if (unknown.length > 0) {
+        throw new errors.InvalidScope(`scope not defined by ${identifier}`, unknown.join(' '));
+      }
+      return {
+        scope: api.scopes.join(' '),
+        audience: api.identifier,
+        accessTokenTTL: api.accessTokenTtl,
+        accessTokenFormat: api.format,
+        jwt: { sign: { alg: api.alg } },
+      };
+    },
+  };
+}
+
+/** roles / groups in access tokens for APIs that ask for them (JWT claims, introspection). */
+export function extraTokenClaims(apis: ApiRegistry, accounts: AccountDirectory): NonNullable<Configuration['extraTokenClaims']> {
+  return async (_ctx, token) => {
+    const audience = 'aud' in token ? token.aud : undefined;
+    const accountId = 'accountId' in token ? token.accountId : undefined;
+    if (typeof audience !== 'string' || typeof accountId !== 'string') return undefined;
+    const api = await apis.find(audience);
+    if (api === undefined || (!api.includeRoles && !api.includeGroups)) return undefined;
+    const profile = await accounts.findActive(accountId);
+    if (profile === undefined) return undefined;
+    return {
+      ...(api.includeRoles ? { roles: profile.claims.roles ?? [] } : {}),
+      ...(api.includeGroups ? { groups: profile.claims.groups ?? [] } : {}),
+    };
+  };
+}
