@@ -86,6 +86,10 @@ export function createPasswordHasher({ params, size, queueLimit, observe }: Pass
   const dummy = dummyHash(params);
   let nextId = 1;
   let closed = false;
+  // Workers replaced since the last completed job: a worker that cannot even start (bad
+  // install, bad flags) must not turn into an endless respawn loop.
+  let respawns = 0;
+  let broken: HashPoolError | undefined;
   // Moving average of the run time, for the Retry-After estimate; seeded with a typical value.
   let averageRunMs = 50;
 
@@ -99,12 +103,13 @@ export function createPasswordHasher({ params, size, queueLimit, observe }: Pass
 
   function spawn(): Slot {
     const slot: Slot = { worker: new Worker(WORKER_URL), job: undefined };
-    slot.worker.unref();
     slot.worker.on('message', (reply: HashReply) => finish(slot, reply));
     slot.worker.on('error', (error) => fail(slot, error));
     slot.worker.on('exit', () => {
       if (!closed) fail(slot, new HashPoolError('password hashing worker exited'));
     });
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    slot.worker.unref();
     return slot;
   }
 
@@ -116,6 +121,12 @@ export function createPasswordHasher({ params, size, queueLimit, observe }: Pass
     const index = slots.indexOf(slot);
     if (index === -1) return;
     void slot.worker.terminate();
+    if (++respawns > size * 3) {
+      broken = new HashPoolError(`password hashing workers keep failing: ${error.message}`);
+      slots.splice(index, 1);
+      for (const waiting of queue.splice(0)) waiting.reject(broken);
+      return;
+    }
     slots[index] = spawn();
     dispatch();
   }
@@ -124,6 +135,7 @@ export function createPasswordHasher({ params, size, queueLimit, observe }: Pass
     const job = slot.job;
     slot.job = undefined;
     slot.worker.unref();
+    respawns = 0;
     if (job !== undefined) {
       const runMs = performance.now() - job.startedAt;
       averageRunMs = averageRunMs * 0.8 + runMs * 0.2;
@@ -152,6 +164,7 @@ export function createPasswordHasher({ params, size, queueLimit, observe }: Pass
 
   function submit(input: JobInput): Promise<string | boolean> {
     if (closed) return Promise.reject(new HashPoolError('password hasher is closed'));
+    if (broken !== undefined) return Promise.reject(broken);
     const idle = slots.some((slot) => slot.job === undefined);
     if (!idle && queue.length >= queueLimit) {
       const retryAfterSeconds = Math.max(1, Math.ceil(((queue.length + size) * averageRunMs) / size / 1000));
