@@ -63,9 +63,11 @@ describe('password hashing pool (argon2id in worker threads)', () => {
     const elapsed = performance.now() - started;
     clearInterval(timer);
     expect(hashes).to.have.length(8);
-    // The hashes took a noticeable while; the loop was never stalled for a hash's duration.
+    // The hashes took a noticeable while. Hashing on the main thread would stall the loop for
+    // at least one hash (about elapsed / 4 with 8 hashes on 2 workers); measured in the same run,
+    // so a slow machine scales both sides.
     expect(elapsed).to.be.greaterThan(150);
-    expect(maxGap, `largest gap between ticks: ${maxGap.toFixed(1)} ms of ${elapsed.toFixed(0)} ms`).to.be.lessThan(60);
+    expect(maxGap, `largest gap between ticks: ${maxGap.toFixed(1)} ms of ${elapsed.toFixed(0)} ms`).to.be.lessThan(elapsed / 8);
     expect(ticks).to.be.greaterThan(elapsed / 5 / 3);
   });
 
