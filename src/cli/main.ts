@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.ts';
 import { KeyStoreError } from '../keys/key-store.ts';
+import { apisCreate, apisList } from './commands/apis.ts';
 import { keysList } from './commands/keys.ts';
 import { CliError, openContext, type CliContext } from './context.ts';
 
@@ -9,14 +10,26 @@ type Command = (ctx: CliContext, args: string[]) => Promise<void>;
 
 const COMMANDS: Record<string, Command> = {
   'keys list': keysList,
+  'apis create': apisCreate,
+  'apis list': apisList,
 };
 
 const USAGE = `usage: gatehouse <command> [options] [--json]
 
 commands:
   keys list              list signing keys with their status (next, active, retired)
+  apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
+              [--ttl SECONDS] [--roles] [--groups] [--name NAME]
+  apis list
 
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).`;
+
+/** The arguments after the two command words (which are the first two positionals). */
+function withoutCommandWords(argv: string[], words: string[]): string[] {
+  const rest = [...argv];
+  for (const word of words) rest.splice(rest.indexOf(word), 1);
+  return rest;
+}
 
 async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -33,7 +46,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const ctx = await openContext(process.env, values.json === true);
   try {
-    await command(ctx, argv.filter((arg) => !positionals.slice(0, 2).includes(arg)));
+    await command(ctx, withoutCommandWords(argv, positionals.slice(0, 2)));
     return 0;
   } finally {
     await ctx.mongo.close();

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
 
@@ -30,6 +31,20 @@ export interface Config {
   };
   /** PKCE for confidential clients too (public clients always need it). */
   readonly requirePkce: boolean;
+  readonly passwords: {
+    readonly argon2: { readonly memoryKiB: number; readonly iterations: number; readonly parallelism: number };
+    readonly poolSize: number;
+    readonly queueLimit: number;
+    readonly minLength: number;
+  };
+  readonly lockout: {
+    readonly threshold: number;
+    readonly accountThreshold: number;
+    readonly ipThreshold: number;
+    readonly windowSeconds: number;
+    readonly lockSeconds: number;
+    readonly maxLockSeconds: number;
+  };
 }
 
 /** One problem per setting; the message always starts with the setting's name. */
@@ -131,6 +146,13 @@ export function loadConfig(sources: ConfigSources): Config {
   if (present(raw.GATEHOUSE_ADMIN_USERNAME) !== present(raw.GATEHOUSE_ADMIN_PASSWORD)) {
     problems.push('GATEHOUSE_ADMIN_PASSWORD: GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD go together');
   }
+  if (result.success) {
+    // argon2's own m >= 8·p always holds: the memory minimum (1024) is 8 × the parallelism maximum (64) × 2.
+    const s = result.data;
+    if (s.GATEHOUSE_LOCKOUT_MAX_SECONDS < s.GATEHOUSE_LOCKOUT_SECONDS) {
+      problems.push('GATEHOUSE_LOCKOUT_MAX_SECONDS: must be at least GATEHOUSE_LOCKOUT_SECONDS');
+    }
+  }
   if (problems.length > 0 || !result.success) throw new ConfigError([...new Set(problems)]);
 
   const s = result.data;
@@ -163,5 +185,23 @@ export function loadConfig(sources: ConfigSources): Config {
       interaction: 3600,
     }),
     requirePkce: s.GATEHOUSE_REQUIRE_PKCE,
+    passwords: Object.freeze({
+      argon2: Object.freeze({
+        memoryKiB: s.GATEHOUSE_ARGON2_MEMORY_KIB,
+        iterations: s.GATEHOUSE_ARGON2_ITERATIONS,
+        parallelism: s.GATEHOUSE_ARGON2_PARALLELISM,
+      }),
+      poolSize: s.GATEHOUSE_HASH_POOL_SIZE ?? availableParallelism(),
+      queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
+      minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
+    }),
+    lockout: Object.freeze({
+      threshold: s.GATEHOUSE_LOCKOUT_THRESHOLD,
+      accountThreshold: s.GATEHOUSE_LOCKOUT_ACCOUNT_THRESHOLD,
+      ipThreshold: s.GATEHOUSE_LOCKOUT_IP_THRESHOLD,
+      windowSeconds: s.GATEHOUSE_LOCKOUT_WINDOW,
+      lockSeconds: s.GATEHOUSE_LOCKOUT_SECONDS,
+      maxLockSeconds: s.GATEHOUSE_LOCKOUT_MAX_SECONDS,
+    }),
   });
 }

@@ -15,6 +15,13 @@ const seconds = (min: number) =>
     .int({ message: 'must be a whole number of seconds' })
     .min(min, { message: `must be at least ${min}` });
 
+const integer = (min: number, max: number, unit = 'a whole number') =>
+  z.coerce
+    .number({ message: `must be ${unit}` })
+    .int({ message: `must be ${unit}` })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` });
+
 const httpUrl = z
   .string()
   .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
@@ -59,6 +66,23 @@ export const settingsSchema = z.object({
   GATEHOUSE_DEVICE_CODE_TTL: seconds(60).default(600),
   GATEHOUSE_REQUIRE_PKCE: booleanSetting.default(false),
   GATEHOUSE_REDIS_TIMEOUT: seconds(1).default(2),
+  // Password hashing (argon2id); defaults are OWASP's m=19 MiB, t=2, p=1.
+  GATEHOUSE_ARGON2_MEMORY_KIB: integer(1024, 4_194_304, 'a whole number of KiB').default(19_456),
+  GATEHOUSE_ARGON2_ITERATIONS: integer(1, 100).default(2),
+  GATEHOUSE_ARGON2_PARALLELISM: integer(1, 64).default(1),
+  /** Worker threads that hash; default: the number of cores. */
+  GATEHOUSE_HASH_POOL_SIZE: integer(1, 256).optional(),
+  /** Hash jobs allowed to wait for a worker before sign-in answers 503. */
+  GATEHOUSE_HASH_QUEUE_LIMIT: integer(0, 100_000).default(64),
+  GATEHOUSE_PASSWORD_MIN_LENGTH: integer(8, 1024).default(8),
+  // Brute-force protection: failures that lock, per (account, IP), per account, per IP.
+  GATEHOUSE_LOCKOUT_THRESHOLD: integer(1, 1000).default(5),
+  GATEHOUSE_LOCKOUT_ACCOUNT_THRESHOLD: integer(1, 100_000).default(20),
+  GATEHOUSE_LOCKOUT_IP_THRESHOLD: integer(1, 1_000_000).default(100),
+  GATEHOUSE_LOCKOUT_WINDOW: seconds(1).default(3600),
+  /** First lockout; each further one of the same key within a day doubles, up to the maximum. */
+  GATEHOUSE_LOCKOUT_SECONDS: seconds(1).default(60),
+  GATEHOUSE_LOCKOUT_MAX_SECONDS: seconds(1).default(86_400),
 });
 
 export type RawSettings = z.input<typeof settingsSchema>;

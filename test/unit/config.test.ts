@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { expect } from 'chai';
@@ -93,6 +93,74 @@ describe('configuration', () => {
     const dumped = JSON.stringify(config) + inspect(config, { depth: 5 }) + String(config.secret);
     expect(dumped).not.to.include(SECRET);
     expect(dumped).not.to.include('hunter2');
+  });
+});
+
+describe('account settings', () => {
+  it('defaults to OWASP argon2id parameters, a pool per core and conservative lockouts', () => {
+    const config = loadConfig({ env: production, readFile });
+    expect(config.passwords.argon2).to.deep.equal({ memoryKiB: 19456, iterations: 2, parallelism: 1 });
+    expect(config.passwords.poolSize).to.equal(availableParallelism());
+    expect(config.passwords.queueLimit).to.equal(64);
+    expect(config.passwords.minLength).to.equal(8);
+    expect(config.lockout).to.deep.equal({
+      threshold: 5,
+      accountThreshold: 20,
+      ipThreshold: 100,
+      windowSeconds: 3600,
+      lockSeconds: 60,
+      maxLockSeconds: 86400,
+    });
+  });
+
+  it('reads every account setting from the environment', () => {
+    const config = loadConfig({
+      env: {
+        ...production,
+        GATEHOUSE_ARGON2_MEMORY_KIB: '65536',
+        GATEHOUSE_ARGON2_ITERATIONS: '3',
+        GATEHOUSE_ARGON2_PARALLELISM: '4',
+        GATEHOUSE_HASH_POOL_SIZE: '3',
+        GATEHOUSE_HASH_QUEUE_LIMIT: '0',
+        GATEHOUSE_PASSWORD_MIN_LENGTH: '12',
+        GATEHOUSE_LOCKOUT_THRESHOLD: '3',
+        GATEHOUSE_LOCKOUT_SECONDS: '1',
+        GATEHOUSE_LOCKOUT_MAX_SECONDS: '4',
+      },
+      readFile,
+    });
+    expect(config.passwords).to.deep.equal({ argon2: { memoryKiB: 65536, iterations: 3, parallelism: 4 }, poolSize: 3, queueLimit: 0, minLength: 12 });
+    expect(config.lockout).to.include({ threshold: 3, lockSeconds: 1, maxLockSeconds: 4 });
+  });
+
+  it('names each wrong account setting', () => {
+    const problems = problemsOf({
+      ...production,
+      GATEHOUSE_ARGON2_MEMORY_KIB: '512',
+      GATEHOUSE_ARGON2_ITERATIONS: 'two',
+      GATEHOUSE_ARGON2_PARALLELISM: '0',
+      GATEHOUSE_HASH_POOL_SIZE: '1.5',
+      GATEHOUSE_HASH_QUEUE_LIMIT: '-1',
+      GATEHOUSE_PASSWORD_MIN_LENGTH: '6',
+      GATEHOUSE_LOCKOUT_THRESHOLD: '0',
+    });
+    for (const name of [
+      'GATEHOUSE_ARGON2_MEMORY_KIB',
+      'GATEHOUSE_ARGON2_ITERATIONS',
+      'GATEHOUSE_ARGON2_PARALLELISM',
+      'GATEHOUSE_HASH_POOL_SIZE',
+      'GATEHOUSE_HASH_QUEUE_LIMIT',
+      'GATEHOUSE_PASSWORD_MIN_LENGTH',
+      'GATEHOUSE_LOCKOUT_THRESHOLD',
+    ]) {
+      expect(problems.some((p) => p.startsWith(`${name}:`)), `${name} in ${problems.join('; ')}`).to.equal(true);
+    }
+  });
+
+  it('refuses a maximum lockout shorter than the first one', () => {
+    expect(problemsOf({ ...production, GATEHOUSE_LOCKOUT_SECONDS: '600', GATEHOUSE_LOCKOUT_MAX_SECONDS: '60' })).to.deep.equal([
+      'GATEHOUSE_LOCKOUT_MAX_SECONDS: must be at least GATEHOUSE_LOCKOUT_SECONDS',
+    ]);
   });
 });
 

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
+import type { PasswordHasher } from './hash-pool.ts';
+import type { Lockout, LoginLimiter } from './login-limiter.ts';
+import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
+import { checkPassword, DEFAULT_PASSWORD_POLICY, passwordLength, type PasswordPolicy } from './password-policy.ts';
+import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
+
+/** A user as the rest of Gatehouse sees it: never the password hash. */
+export interface User {
+  readonly id: string;
+  readonly username: string;
+  readonly email: string | null;
+  readonly emailVerified: boolean;
+  readonly givenName: string | null;
+  readonly familyName: string | null;
+  readonly name: string | null;
+  readonly roles: readonly string[];
+  readonly groups: readonly string[];
+  readonly disabled: boolean;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly passwordChangedAt: Date;
+  readonly lastLoginAt: Date | null;
+}
+
+export interface NewUser {
+  readonly username: string;
+  readonly password: string;
+  readonly email?: string | null | undefined;
+  readonly emailVerified?: boolean | undefined;
+  readonly givenName?: string | null | undefined;
+  readonly familyName?: string | null | undefined;
+  readonly name?: string | null | undefined;
+  readonly roles?: readonly string[] | undefined;
+  readonly groups?: readonly string[] | undefined;
+}
+
+/** The one failure every page sees, whatever the reason. */
+export const AUTHENTICATION_FAILED: { readonly ok: false } = Object.freeze({ ok: false });
+
+export type AuthenticationResult = { readonly ok: true; readonly user: User } | typeof AUTHENTICATION_FAILED;
+
+export type FailureReason = 'unknown_user' | 'wrong_password' | 'locked' | 'disabled';
+
+/** For audit and logs only: never show `reason` to the person signing in. */
+export type AuthenticationEvent =
+  | { readonly outcome: 'success'; readonly userId: string; readonly ip: string; readonly at: Date; readonly rehashed: boolean }
+  | {
+      readonly outcome: 'failure';
+      readonly reason: FailureReason;
+      /** Set when the login named an existing user. */
+      readonly userId: string | null;
+      readonly ip: string;
+      readonly at: Date;
+      /** Set when this failure (or an earlier one) left a lock in force. */
+      readonly lockedForSeconds: number | null;
+    };
+
+export interface AccountsDeps {
+  readonly users: UserModel;
+  readonly hasher: PasswordHasher;
+  readonly limiter: LoginLimiter;
+  readonly now?: () => Date;
+  readonly passwordPolicy?: PasswordPolicy;
+  /** Receives the reason behind every authentication result; must not throw. */
+  readonly onAuthentication?: (event: AuthenticationEvent) => void;
+}
+
+export interface Accounts {
+  createUser(input: NewUser): Promise<User>;
+  findById(id: string): Promise<User | undefined>;
+  /** By username or email, case-insensitively. */
+  findByLogin(login: string): Promise<User | undefined>;
+  /**
+   * Checks a login attempt. Unknown user, wrong password, locked and disabled all return the
+   * same AUTHENTICATION_FAILED after the same work (one argon2 verification); the reason goes
+   * to `onAuthentication`. Throws HashQueueFullError when the hashing pool is saturated.
+   */
+  authenticate(login: string, password: string, ip: string): Promise<AuthenticationResult>;
+  setPassword(id: string, password: string): Promise<void>;
+  disable(id: string): Promise<void>;
+  enable(id: string): Promise<void>;
+  /** For the protocol layer's findAccount: false for disabled or deleted users. */
+  isActive(id: string): Promise<boolean>;
+  /** Lifts the user's lockouts (account-wide and per IP); resolves to how many were lifted. */
+  unlock(id: string): Promise<number>;
+  listLockouts(): Promise<Lockout[]>;
+}
+
+function toUser(doc: StoredUser): User {
+  return {
+    id: doc._id,
+    username: doc.username,
+    email: doc.email,
+    emailVerified: doc.emailVerified,
+    givenName: doc.givenName,
+    familyName: doc.familyName,
+    name: doc.name,
+    roles: doc.roles,
+    groups: doc.groups,
+    disabled: doc.disabled,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    passwordChangedAt: doc.passwordChangedAt,
+    lastLoginAt: doc.lastLoginAt,
+  };
+}
+
+function optionalText(field: string, value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed.length > 256) throw new InvalidUserError(field, 'must be at most 256 characters');
+  return trimmed === '' ? null : trimmed;
+}
+
+function labels(field: string, values: readonly string[] | undefined): string[] {
+  const cleaned = (values ?? []).map((value) => value.trim());
+  if (cleaned.some((value) => value === '' || value.length > 128)) {
+    throw new InvalidUserError(field, 'entries must be 1-128 characters');
+  }
+  return [...new Set(cleaned)];
+}
+
+function duplicateField(error: unknown): 'username' | 'email' | undefined {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== 11000) return undefined;
+  return String(message).includes('emailKey') ? 'email' : 'username';
+}
+
+export function createAccounts({
+  users,
+  hasher,
+  limiter,
+  now = () => new Date(),
+  passwordPolicy = DEFAULT_PASSWORD_POLICY,
+  onAuthentication,
+}: AccountsDeps): Accounts {
+  const report = (event: AuthenticationEvent) => {
+    try {
+      onAuthentication?.(event);
+    } catch {
+      // Auditing must not change the answer.
+    }
+  };
+
+  const findStored = (id: string) => users.findById(id).lean<StoredUser>().exec();
+  const findStoredByLogin = (key: string) =>
+    users.findOne({ $or: [{ usernameKey: key }, { emailKey: key }] }).lean<StoredUser>().exec();
+
+  async function update(id: string, set: Partial<StoredUser>): Promise<void> {
+    const result = await users.updateOne({ _id: id }, { $set: { ...set, updatedAt: now() } }).exec();
+    if (result.matchedCount === 0) throw new UserNotFoundError(id);
+  }
+
+  async function rehash(user: StoredUser, password: string): Promise<boolean> {
+    try {
+      const passwordHash = await hasher.hash(password);
+      // Compare-and-set: a password changed meanwhile wins over the upgrade.
+      const result = await users.updateOne({ _id: user._id, passwordHash: user.passwordHash }, { $set: { passwordHash } }).exec();
+      return result.modifiedCount === 1;
+    } catch {
+      // Under load the upgrade waits for a later login; the sign-in itself succeeded.
+      return false;
+    }
+  }
+
+  return {
+    async createUser(input) {
+      const username = validUsername(input.username);
+      const email = input.email === undefined || input.email === null || input.email.trim() === '' ? null : validEmail(input.email);
+      checkPassword(input.password, passwordPolicy);
+      const doc = {
+        _id: randomUUID(),
+        username,
+        usernameKey: usernameKey(username),
+        email,
+        emailKey: '',
+        emailVerified: email !== null && input.emailVerified === true,
+        givenName: optionalText('givenName', input.givenName),
+        familyName: optionalText('familyName', input.familyName),
+        name: optionalText('name', input.name),
+        roles: labels('roles', input.roles),
+        groups: labels('groups', input.groups),
+        disabled: false,
+      };
+      doc.emailKey = email === null ? noEmailKey(doc._id) : emailKey(email);
+      // Fail fast before spending a hash; the unique indexes still settle races.
+      const taken = await users.findOne({ $or: [{ usernameKey: doc.usernameKey }, { emailKey: doc.emailKey }] }, { usernameKey: 1 }).lean().exec();
+      if (taken !== null) throw new DuplicateUserError(taken.usernameKey === doc.usernameKey ? 'username' : 'email');
+      const passwordHash = await hasher.hash(input.password);
+      const at = now();
+      const stored: StoredUser = { ...doc, passwordHash, passwordChangedAt: at, lastLoginAt: null, createdAt: at, updatedAt: at };
+      try {
+        await users.collection.insertOne(stored as never);
+      } catch (error) {
+        const field = duplicateField(error);
+        if (field !== undefined) throw new DuplicateUserError(field);
+        throw error;
+      }
+      return toUser(stored);
+    },
+
+    async findById(id) {
+      const doc = await findStored(id);
+      return doc === null ? undefined : toUser(doc);
+    },
+
+    async findByLogin(login) {
+      const key = loginKey(login);
+      if (key === '') return undefined;
+      const doc = await findStoredByLogin(key);
+      return doc === null ? undefined : toUser(doc);
+    },
+
+    async authenticate(login, password, ip) {
+      const key = loginKey(login);
+      const user = key === '' ? null : await findStoredByLogin(key);
+      // Logins that match nobody are limited too: otherwise "never locks" would reveal them.
+      const subject = user?._id ?? `login:${key}`;
+      const lock = await limiter.check(subject, ip);
+      // Exactly one verification on every path, so timing says nothing about the reason.
+      const tooLong = passwordLength(password) > passwordPolicy.maxLength;
+      const candidate = tooLong ? password.slice(0, passwordPolicy.maxLength) : password;
+      const matches = user === null ? await hasher.verifyDummy(candidate) : (await hasher.verify(user.passwordHash, candidate)) && !tooLong;
+
+      let reason: FailureReason | undefined;
+      if (lock.locked) reason = 'locked';
+      else if (user === null) reason = 'unknown_user';
+      else if (!matches) reason = 'wrong_password';
+      else if (user.disabled) reason = 'disabled';
+
+      if (reason !== undefined || user === null) {
+        const after = lock.locked ? lock : await limiter.recordFailure(subject, ip);
+        report({
+          outcome: 'failure',
+          reason: reason ?? 'unknown_user',
+          userId: user?._id ?? null,
+          ip,
+          at: now(),
+          lockedForSeconds: after.locked ? after.retryAfterSeconds : null,
+        });
+        return AUTHENTICATION_FAILED;
+      }
+
+      await limiter.recordSuccess(subject, ip);
+      const rehashed = hasher.needsRehash(user.passwordHash) ? await rehash(user, password) : false;
+      const at = now();
+      await users.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }).exec();
+      report({ outcome: 'success', userId: user._id, ip, at, rehashed });
+      return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
+    },
+
+    async setPassword(id, password) {
+      checkPassword(password, passwordPolicy);
+      if ((await findStored(id)) === null) throw new UserNotFoundError(id);
+      const passwordHash = await hasher.hash(password);
+      await update(id, { passwordHash, passwordChangedAt: now() });
+    },
+
+    disable: (id) => update(id, { disabled: true }),
+    enable: (id) => update(id, { disabled: false }),
+
+    async isActive(id) {
+      const doc = await users.findById(id, { disabled: 1 }).lean().exec();
+      return doc !== null && doc.disabled !== true;
+    },
+
+    async unlock(id) {
+      if ((await findStored(id)) === null) throw new UserNotFoundError(id);
+      return limiter.unlock(id);
+    },
+
+    listLockouts: () => limiter.listLockouts(),
+  };
+}

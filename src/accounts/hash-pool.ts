@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { needsRehash, type Argon2Params } from './argon2-params.ts';
+import { HashPoolError, HashQueueFullError } from './errors.ts';
+import type { HashJob, HashReply } from './hash-worker.ts';
+
+/** Observability hook; metrics will subscribe here. Must not throw. */
+export type HashPoolEvent =
+  | {
+      readonly type: 'completed';
+      readonly op: 'hash' | 'verify';
+      /** Time spent waiting for a free worker. */
+      readonly waitMs: number;
+      /** Time the worker spent on the job. */
+      readonly runMs: number;
+      readonly queueDepth: number;
+    }
+  | { readonly type: 'rejected'; readonly queueDepth: number; readonly retryAfterSeconds: number };
+
+export interface HashPoolStats {
+  readonly size: number;
+  readonly busy: number;
+  readonly queued: number;
+  readonly queueLimit: number;
+}
+
+export interface PasswordHasherOptions {
+  readonly params: Argon2Params;
+  /** Worker threads; one argon2 job runs per worker at a time. */
+  readonly size: number;
+  /** Jobs allowed to wait for a worker; beyond that calls reject with HashQueueFullError. */
+  readonly queueLimit: number;
+  readonly observe?: (event: HashPoolEvent) => void;
+}
+
+export interface PasswordHasher {
+  readonly params: Argon2Params;
+  hash(password: string): Promise<string>;
+  verify(hash: string, password: string): Promise<boolean>;
+  /**
+   * Verifies against a hash of nothing, with the current parameters: the work of a real
+   * verification for logins that have no real hash to check (unknown users). Always false.
+   */
+  verifyDummy(password: string): Promise<false>;
+  needsRehash(hash: string): boolean;
+  stats(): HashPoolStats;
+  /** Rejects queued jobs and stops the workers. */
+  close(): Promise<void>;
+}
+
+type JobInput = { readonly op: 'hash'; readonly password: string; readonly params: Argon2Params } | { readonly op: 'verify'; readonly password: string; readonly hash: string };
+
+interface Job {
+  readonly input: JobInput;
+  readonly enqueuedAt: number;
+  startedAt: number;
+  resolve(value: string | boolean): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | undefined;
+}
+
+// Under `node src/…` the worker is TypeScript; in the compiled build it is the emitted .js.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url);
+
+/** A PHC string with the current parameters and random salt and digest: verifying it costs a full hash. */
+function dummyHash(params: Argon2Params): string {
+  const b64 = (n: number) => randomBytes(n).toString('base64').replace(/=+$/, '');
+  return `$argon2id$v=19$m=${params.memoryKiB},t=${params.iterations},p=${params.parallelism}$${b64(16)}$${b64(32)}`;
+}
+
+/**
+ * argon2id in a fixed pool of worker threads, so hashing never blocks the event loop, with a
+ * bounded wait queue so overload turns into fast 503s instead of unbounded latency.
+ * Idle workers are unref'd: a CLI that forgets close() still exits.
+ */
+export function createPasswordHasher({ params, size, queueLimit, observe }: PasswordHasherOptions): PasswordHasher {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError('hash pool size must be a positive integer');
+  if (!Number.isInteger(queueLimit) || queueLimit < 0) throw new RangeError('hash queue limit must be a whole number');
+
+  const queue: Job[] = [];
+  const slots: Slot[] = [];
+  const dummy = dummyHash(params);
+  let nextId = 1;
+  let closed = false;
+  // Workers replaced since the last completed job: a worker that cannot even start (bad
+  // install, bad flags) must not turn into an endless respawn loop.
+  let respawns = 0;
+  let broken: HashPoolError | undefined;
+  // Moving average of the run time, for the Retry-After estimate; seeded with a typical value.
+  let averageRunMs = 50;
+
+  const emit = (event: HashPoolEvent) => {
+    try {
+      observe?.(event);
+    } catch {
+      // An observer bug must not fail a login.
+    }
+  };
+
+  function spawn(): Slot {
+    const slot: Slot = { worker: new Worker(WORKER_URL), job: undefined };
+    slot.worker.on('message', (reply: HashReply) => finish(slot, reply));
+    slot.worker.on('error', (error) => fail(slot, error));
+    slot.worker.on('exit', () => {
+      if (!closed) fail(slot, new HashPoolError('password hashing worker exited'));
+    });
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    slot.worker.unref();
+    return slot;
+  }
+
+  function fail(slot: Slot, error: Error) {
+    const job = slot.job;
+    slot.job = undefined;
+    job?.reject(error instanceof HashPoolError ? error : new HashPoolError(`password hashing worker failed: ${error.message}`));
+    if (closed) return;
+    const index = slots.indexOf(slot);
+    if (index === -1) return;
+    void slot.worker.terminate();
+    if (++respawns > size * 3) {
+      broken = new HashPoolError(`password hashing workers keep failing: ${error.message}`);
+      slots.splice(index, 1);
+      for (const waiting of queue.splice(0)) waiting.reject(broken);
+      return;
+    }
+    slots[index] = spawn();
+    dispatch();
+  }
+
+  function finish(slot: Slot, reply: HashReply) {
+    const job = slot.job;
+    slot.job = undefined;
+    slot.worker.unref();
+    respawns = 0;
+    if (job !== undefined) {
+      const runMs = performance.now() - job.startedAt;
+      averageRunMs = averageRunMs * 0.8 + runMs * 0.2;
+      if (reply.ok) job.resolve(reply.value);
+      else job.reject(new HashPoolError(`password hashing failed: ${reply.error}`));
+      emit({ type: 'completed', op: job.input.op, waitMs: job.startedAt - job.enqueuedAt, runMs, queueDepth: queue.length });
+    }
+    dispatch();
+  }
+
+  function dispatch() {
+    for (const slot of slots) {
+      if (slot.job !== undefined) continue;
+      const job = queue.shift();
+      if (job === undefined) return;
+      slot.job = job;
+      job.startedAt = performance.now();
+      slot.worker.ref();
+      slot.worker.postMessage({ id: nextId++, ...job.input } satisfies HashJob);
+    }
+  }
+
+  function busy(): number {
+    return slots.filter((slot) => slot.job !== undefined).length;
+  }
+
+  function submit(input: JobInput): Promise<string | boolean> {
+    if (closed) return Promise.reject(new HashPoolError('password hasher is closed'));
+    if (broken !== undefined) return Promise.reject(broken);
+    const idle = slots.some((slot) => slot.job === undefined);
+    if (!idle && queue.length >= queueLimit) {
+      const retryAfterSeconds = Math.max(1, Math.ceil(((queue.length + size) * averageRunMs) / size / 1000));
+      emit({ type: 'rejected', queueDepth: queue.length, retryAfterSeconds });
+      return Promise.reject(new HashQueueFullError(retryAfterSeconds));
+    }
+    return new Promise((resolve, reject) => {
+      queue.push({ input, enqueuedAt: performance.now(), startedAt: 0, resolve, reject });
+      dispatch();
+    });
+  }
+
+  for (let i = 0; i < size; i++) slots.push(spawn());
+
+  return {
+    params,
+    async hash(password) {
+      return (await submit({ op: 'hash', password, params })) as string;
+    },
+    async verify(hash, password) {
+      return (await submit({ op: 'verify', password, hash })) === true;
+    },
+    async verifyDummy(password) {
+      await submit({ op: 'verify', password, hash: dummy });
+      return false;
+    },
+    needsRehash: (hash) => needsRehash(hash, params),
+    stats: () => ({ size, busy: busy(), queued: queue.length, queueLimit }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const job of queue.splice(0)) job.reject(new HashPoolError('password hasher is closed'));
+      for (const slot of slots) slot.job?.reject(new HashPoolError('password hasher is closed'));
+      await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { parentPort } from 'node:worker_threads';
+import { hashSync, verifySync } from '@node-rs/argon2';
+import type { Argon2Params } from './argon2-params.ts';
+
+/**
+ * Runs in a worker thread: one argon2id operation at a time, synchronously, so the pool in
+ * hash-pool.ts decides concurrency (one job per worker) instead of libuv's shared thread pool.
+ */
+export type HashJob =
+  | { readonly id: number; readonly op: 'hash'; readonly password: string; readonly params: Argon2Params }
+  | { readonly id: number; readonly op: 'verify'; readonly password: string; readonly hash: string };
+
+export type HashReply =
+  | { readonly id: number; readonly ok: true; readonly value: string | boolean }
+  | { readonly id: number; readonly ok: false; readonly error: string };
+
+/** `Algorithm.Argon2id` in the typings is a const enum, which type stripping cannot inline. */
+const ARGON2ID = 2;
+
+function run(job: HashJob): string | boolean {
+  if (job.op === 'hash') {
+    return hashSync(job.password, {
+      algorithm: ARGON2ID,
+      memoryCost: job.params.memoryKiB,
+      timeCost: job.params.iterations,
+      parallelism: job.params.parallelism,
+    });
+  }
+  try {
+    return verifySync(job.hash, job.password);
+  } catch {
+    // A malformed stored hash verifies nothing; it must not look different from a wrong password.
+    return false;
+  }
+}
+
+parentPort?.on('message', (job: HashJob) => {
+  let reply: HashReply;
+  try {
+    reply = { id: job.id, ok: true, value: run(job) };
+  } catch (error) {
+    reply = { id: job.id, ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+  parentPort?.postMessage(reply);
+});

@@ -1,0 +1,219 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
+import type { Logger } from '../observability/logger.ts';
+import { ensureExpiryIndex, startSweeper, type Sweeper } from './expiry.ts';
+import { ipKey } from './ip-key.ts';
+import { lockoutModel, type LockoutScope, type StoredLockout } from './lockout-model.ts';
+
+/** Where failure counters live: Redis when configured, else MongoDB. Lockout records are always in MongoDB. */
+export type LimiterBackend =
+  | { readonly kind: 'redis'; readonly redis: Redis }
+  | { readonly kind: 'mongo' };
+
+export interface ScopePolicy {
+  /** Failures within the window that lock the key. */
+  readonly threshold: number;
+  /** Failures older than this are forgotten. */
+  readonly windowSeconds: number;
+}
+
+export interface LockoutPolicy {
+  /** Failures from one IP against one account: the tight limit a person mistyping meets. */
+  readonly accountIp: ScopePolicy;
+  /** Failures against one account from anywhere: slows distributed guessing. */
+  readonly account: ScopePolicy;
+  /** Failures from one IP (IPv6: one /64) against any account: slows spraying. */
+  readonly ip: ScopePolicy;
+  /** First lockout; each further lockout of the same key within `levelMemorySeconds` doubles it. */
+  readonly lockSeconds: number;
+  readonly maxLockSeconds: number;
+  readonly levelMemorySeconds: number;
+}
+
+export const DEFAULT_LOCKOUT_POLICY: LockoutPolicy = Object.freeze({
+  accountIp: { threshold: 5, windowSeconds: 3600 },
+  account: { threshold: 20, windowSeconds: 3600 },
+  ip: { threshold: 100, windowSeconds: 3600 },
+  lockSeconds: 60,
+  maxLockSeconds: 86_400,
+  levelMemorySeconds: 86_400,
+});
+
+export type LockState =
+  | { readonly locked: false }
+  | { readonly locked: true; readonly scope: LockoutScope; readonly retryAfterSeconds: number };
+
+export interface Lockout {
+  readonly scope: LockoutScope;
+  readonly subject: string | null;
+  readonly ip: string | null;
+  readonly level: number;
+  readonly lockedAt: Date;
+  readonly lockedUntil: Date;
+}
+
+export interface LoginLimiter {
+  readonly backend: 'redis' | 'mongo';
+  /** Whether any of the three keys is locked now. Counts nothing. */
+  check(subject: string, ip: string): Promise<LockState>;
+  /** Counts one failure on all three keys; locks those that reach their threshold. */
+  recordFailure(subject: string, ip: string): Promise<LockState>;
+  /** Clears the (account, IP) counter and its lockout level. */
+  recordSuccess(subject: string, ip: string): Promise<void>;
+  /** Lifts every lockout of the subject (its account lock and all its (account, IP) locks). */
+  unlock(subject: string): Promise<number>;
+  /** Lifts the lockout of an IP (or IPv6 /64). */
+  unlockIp(ip: string): Promise<number>;
+  /** Lockouts in force, newest first. */
+  listLockouts(): Promise<Lockout[]>;
+  /** Stops the expiry sweeper, if one runs. */
+  close(): void;
+}
+
+export interface LoginLimiterDeps {
+  readonly backend: LimiterBackend;
+  /** Holds the lockout records, and the counters when the backend is 'mongo'. */
+  readonly connection: Connection;
+  readonly policy?: LockoutPolicy;
+  readonly logger: Logger;
+  /** How often expired rows are deleted where the server has no TTL indexes (FerretDB). */
+  readonly sweepIntervalMs?: number;
+  readonly now?: () => Date;
+}
+
+const SCOPES: readonly LockoutScope[] = ['account_ip', 'account', 'ip'];
+const LIMITS_COLLECTION = 'login_limits';
+
+/**
+ * Sets up storage (indexes; TTL or a sweeper) and returns the limiter. Call once at startup.
+ * Only failures are counted; a locked key is not counted further, so a lock never extends itself.
+ */
+export async function createLoginLimiter({
+  backend,
+  connection,
+  policy = DEFAULT_LOCKOUT_POLICY,
+  logger,
+  sweepIntervalMs = 60_000,
+  now = () => new Date(),
+}: LoginLimiterDeps): Promise<LoginLimiter> {
+  const db = connection.db;
+  if (db === undefined) throw new Error('createLoginLimiter needs a connected MongoDB connection');
+  const lockouts = lockoutModel(connection);
+  const sweepTargets = [];
+
+  if (!(await ensureExpiryIndex(lockouts.collection, 'lockedUntil'))) {
+    sweepTargets.push({ collection: lockouts.collection, field: 'lockedUntil' });
+  }
+  await lockouts.createIndexes();
+  if (backend.kind === 'mongo') {
+    const limits = db.collection(LIMITS_COLLECTION);
+    await limits.createIndex({ key: 1 }, { unique: true, name: 'key_unique' });
+    if (!(await ensureExpiryIndex(limits, 'expire'))) sweepTargets.push({ collection: limits, field: 'expire' });
+  }
+  let sweeper: Sweeper | undefined;
+  if (sweepTargets.length > 0) {
+    logger.warn(
+      { collections: sweepTargets.map((t) => t.collection.collectionName), sweepIntervalMs },
+      'MongoDB server has no TTL indexes (FerretDB?): expired login-limit rows are deleted by a sweeper',
+    );
+    sweeper = startSweeper({ targets: sweepTargets, intervalMs: sweepIntervalMs, logger, now });
+  }
+
+  const make = (keyPrefix: string, points: number, duration: number): RateLimiterStoreAbstract =>
+    backend.kind === 'redis'
+      ? new RateLimiterRedis({ storeClient: backend.redis, keyPrefix, points, duration })
+      : // Indexes are ours (above): its own would include a TTL index that FerretDB rejects.
+        new RateLimiterMongo({ storeClient: db, tableName: LIMITS_COLLECTION, keyPrefix, points, duration, disableIndexesCreation: true });
+
+  const scopePolicy = (scope: LockoutScope): ScopePolicy =>
+    scope === 'account_ip' ? policy.accountIp : scope === 'account' ? policy.account : policy.ip;
+  const counters = new Map(SCOPES.map((scope) => [scope, make(`gh_login_${scope}`, scopePolicy(scope).threshold, scopePolicy(scope).windowSeconds)]));
+  const levels = new Map(SCOPES.map((scope) => [scope, make(`gh_lock_level_${scope}`, Number.MAX_SAFE_INTEGER, policy.levelMemorySeconds)]));
+  const counter = (scope: LockoutScope) => counters.get(scope) as RateLimiterStoreAbstract;
+  const level = (scope: LockoutScope) => levels.get(scope) as RateLimiterStoreAbstract;
+
+  interface Key {
+    readonly scope: LockoutScope;
+    readonly key: string;
+    readonly subject: string | null;
+    readonly ip: string | null;
+  }
+  function keysOf(subject: string, ip: string): Key[] {
+    const address = ipKey(ip);
+    const s = encodeURIComponent(subject);
+    return [
+      { scope: 'account_ip', key: `${s}@${address}`, subject, ip: address },
+      { scope: 'account', key: s, subject, ip: null },
+      { scope: 'ip', key: address, subject: null, ip: address },
+    ];
+  }
+  const recordId = ({ scope, key }: Pick<Key, 'scope' | 'key'>) => `${scope}:${key}`;
+
+  async function lockState(keys: readonly Key[]): Promise<LockState> {
+    const states = await Promise.all(keys.map(async ({ scope, key }) => ({ scope, res: await counter(scope).get(key) })));
+    let locked: LockState = { locked: false };
+    for (const { scope, res } of states) {
+      // A blocked key holds threshold + 1 points (rate-limiter-flexible's block()).
+      if (res === null || res.consumedPoints <= scopePolicy(scope).threshold) continue;
+      const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      if (!locked.locked || retryAfterSeconds > locked.retryAfterSeconds) locked = { locked: true, scope, retryAfterSeconds };
+    }
+    return locked;
+  }
+
+  async function lock(target: Key): Promise<void> {
+    const { consumedPoints: n } = await level(target.scope).penalty(target.key, 1);
+    const seconds = Math.min(policy.lockSeconds * 2 ** Math.min(n - 1, 30), policy.maxLockSeconds);
+    await counter(target.scope).block(target.key, seconds);
+    const lockedAt = now();
+    const record: StoredLockout = {
+      _id: recordId(target),
+      scope: target.scope,
+      subject: target.subject,
+      ip: target.ip,
+      level: n,
+      lockedAt,
+      lockedUntil: new Date(lockedAt.getTime() + seconds * 1000),
+    };
+    await lockouts.collection.replaceOne({ _id: record._id } as never, record as never, { upsert: true });
+    logger.info({ scope: target.scope, subject: target.subject, ip: target.ip, level: n, seconds }, 'login lockout');
+  }
+
+  async function lift(targets: ReadonlyArray<Pick<Key, 'scope' | 'key'>>): Promise<number> {
+    await Promise.all(targets.flatMap(({ scope, key }) => [counter(scope).delete(key), level(scope).delete(key)]));
+    const { deletedCount } = await lockouts.collection.deleteMany({ _id: { $in: targets.map(recordId) } } as never);
+    return deletedCount;
+  }
+
+  return {
+    backend: backend.kind,
+    check: (subject, ip) => lockState(keysOf(subject, ip)),
+    async recordFailure(subject, ip) {
+      const keys = keysOf(subject, ip);
+      await Promise.all(
+        keys.map(async (target) => {
+          const res = await counter(target.scope).penalty(target.key, 1);
+          if (res.consumedPoints === scopePolicy(target.scope).threshold) await lock(target);
+        }),
+      );
+      return lockState(keys);
+    },
+    async recordSuccess(subject, ip) {
+      const [pair] = keysOf(subject, ip);
+      if (pair !== undefined) await lift([pair]);
+    },
+    async unlock(subject) {
+      const s = encodeURIComponent(subject);
+      const pairs = await lockouts.find({ subject, scope: 'account_ip' }, { _id: 1 }).lean().exec();
+      const pairKeys = pairs.map((row) => ({ scope: 'account_ip' as const, key: row._id.slice('account_ip:'.length) }));
+      return lift([{ scope: 'account', key: s }, ...pairKeys]);
+    },
+    unlockIp: (ip) => lift([{ scope: 'ip', key: ipKey(ip) }]),
+    async listLockouts() {
+      const rows = await lockouts.find({ lockedUntil: { $gt: now() } }).sort({ lockedAt: -1 }).lean<StoredLockout[]>().exec();
+      return rows.map(({ scope, subject, ip, level: n, lockedAt, lockedUntil }) => ({ scope, subject, ip, level: n, lockedAt, lockedUntil }));
+    },
+    close: () => sweeper?.stop(),
+  };
+}

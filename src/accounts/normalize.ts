@@ -1,0 +1,38 @@
+import { InvalidUserError } from './errors.ts';
+
+/**
+ * Usernames: letters, digits, `.`, `_`, `-`; never `@`, so a login string is an email
+ * exactly when it contains one and the two namespaces cannot collide.
+ */
+const USERNAME = /^[\p{L}\p{N}._-]{1,64}$/u;
+/** Deliberately loose: one `@`, something on each side, a dot in the domain, no spaces. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The comparison key for a username: NFKC-folded and lowercased. */
+export function usernameKey(username: string): string {
+  return username.normalize('NFKC').toLowerCase();
+}
+
+/** The comparison key for an email: the whole address lowercased (see docs/ACCOUNTS.md). */
+export function emailKey(email: string): string {
+  return email.normalize('NFKC').toLowerCase();
+}
+
+/** The key a login string (username or email) is looked up by. */
+export function loginKey(login: string): string {
+  return login.trim().normalize('NFKC').toLowerCase();
+}
+
+export function validUsername(username: string): string {
+  const value = username.trim().normalize('NFKC');
+  if (!USERNAME.test(value)) {
+    throw new InvalidUserError('username', 'must be 1-64 letters, digits, ".", "_" or "-"');
+  }
+  return value;
+}
+
+export function validEmail(email: string): string {
+  const value = email.trim().normalize('NFKC');
+  if (value.length > 254 || !EMAIL.test(value)) throw new InvalidUserError('email', 'must be an email address');
+  return value;
+}

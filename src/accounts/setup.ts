@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import type { Config } from '../config/load.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createAccounts, type Accounts, type AuthenticationEvent } from './accounts.ts';
+import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from './hash-pool.ts';
+import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
+import { DEFAULT_PASSWORD_POLICY } from './password-policy.ts';
+import { ensureUserIndexes, userModel } from './user-model.ts';
+
+export interface AccountLayer {
+  readonly accounts: Accounts;
+  readonly hasher: PasswordHasher;
+  readonly limiter: LoginLimiter;
+  /** Stops the sweeper and the hashing workers. */
+  close(): Promise<void>;
+}
+
+export interface AccountLayerDeps {
+  readonly config: Pick<Config, 'passwords' | 'lockout'>;
+  readonly mongo: Connection;
+  /** Counters go to Redis when given, else to MongoDB. */
+  readonly redis?: Redis | undefined;
+  readonly logger: Logger;
+  readonly onHash?: (event: HashPoolEvent) => void;
+  readonly onAuthentication?: (event: AuthenticationEvent) => void;
+}
+
+export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
+  return {
+    accountIp: { threshold: lockout.threshold, windowSeconds: lockout.windowSeconds },
+    account: { threshold: lockout.accountThreshold, windowSeconds: lockout.windowSeconds },
+    ip: { threshold: lockout.ipThreshold, windowSeconds: lockout.windowSeconds },
+    lockSeconds: lockout.lockSeconds,
+    maxLockSeconds: lockout.maxLockSeconds,
+    levelMemorySeconds: 86_400,
+  };
+}
+
+/**
+ * The account layer from settings and open connections: creates indexes, starts the hashing
+ * pool and the limiter. For the server at startup and for one-shot CLI commands alike.
+ */
+export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication }: AccountLayerDeps): Promise<AccountLayer> {
+  const users = userModel(mongo);
+  await ensureUserIndexes(users);
+  const limiter = await createLoginLimiter({
+    backend: redis === undefined ? { kind: 'mongo' } : { kind: 'redis', redis },
+    connection: mongo,
+    policy: lockoutPolicy(config.lockout),
+    logger,
+  });
+  const { argon2, poolSize, queueLimit, minLength } = config.passwords;
+  const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, ...(onHash ? { observe: onHash } : {}) });
+  const accounts = createAccounts({
+    users,
+    hasher,
+    limiter,
+    passwordPolicy: { ...DEFAULT_PASSWORD_POLICY, minLength },
+    ...(onAuthentication ? { onAuthentication } : {}),
+  });
+  return {
+    accounts,
+    hasher,
+    limiter,
+    async close() {
+      limiter.close();
+      await hasher.close();
+    },
+  };
+}

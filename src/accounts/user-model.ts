@@ -1,0 +1,78 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/**
+ * One document per user in `users`. `_id` is the OIDC `sub`: a random UUID, stable across
+ * renames, never derived from the username.
+ *
+ * Uniqueness is enforced by the database on two keys that EVERY document carries:
+ * - `usernameKey`: the normalized username;
+ * - `emailKey`: the normalized email, or `none:<_id>` for users without one. FerretDB v1 ignores
+ *   `sparse` and rejects `partialFilterExpression`, so a unique index over an optional field
+ *   would let only one user lack an email. The placeholder contains no `@`, so it can never
+ *   equal a real address (see docs/ACCOUNTS.md).
+ */
+export interface StoredUser {
+  _id: string;
+  username: string;
+  usernameKey: string;
+  email: string | null;
+  emailKey: string;
+  emailVerified: boolean;
+  givenName: string | null;
+  familyName: string | null;
+  name: string | null;
+  roles: string[];
+  groups: string[];
+  disabled: boolean;
+  passwordHash: string;
+  passwordChangedAt: Date;
+  lastLoginAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function noEmailKey(id: string): string {
+  return `none:${id}`;
+}
+
+const optionalString = { type: String, default: null };
+
+const userSchema = new Schema<StoredUser>(
+  {
+    _id: { type: String, required: true },
+    username: { type: String, required: true },
+    usernameKey: { type: String, required: true },
+    email: optionalString,
+    emailKey: { type: String, required: true },
+    emailVerified: { type: Boolean, required: true, default: false },
+    givenName: optionalString,
+    familyName: optionalString,
+    name: optionalString,
+    roles: { type: [String], default: [] },
+    groups: { type: [String], default: [] },
+    disabled: { type: Boolean, required: true, default: false },
+    passwordHash: { type: String, required: true },
+    passwordChangedAt: { type: Date, required: true },
+    lastLoginAt: { type: Date, default: null },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  // Timestamps are set by the service from its injected clock, not by mongoose.
+  { collection: 'users', versionKey: false, strict: 'throw', timestamps: false },
+);
+
+userSchema.index({ usernameKey: 1 }, { unique: true, name: 'usernameKey_unique' });
+userSchema.index({ emailKey: 1 }, { unique: true, name: 'emailKey_unique' });
+userSchema.index({ roles: 1 }, { name: 'roles' });
+userSchema.index({ groups: 1 }, { name: 'groups' });
+
+export type UserModel = Model<StoredUser>;
+
+export function userModel(connection: Connection): UserModel {
+  return (connection.models.User as UserModel | undefined) ?? connection.model<StoredUser>('User', userSchema);
+}
+
+/** Creates the collection's indexes; called once at startup (connections use autoIndex: false). */
+export async function ensureUserIndexes(model: UserModel): Promise<void> {
+  await model.createIndexes();
+}

@@ -1,0 +1,200 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { AUTHENTICATION_FAILED, type AuthenticationEvent } from '../../src/accounts/accounts.ts';
+import { HashQueueFullError } from '../../src/accounts/errors.ts';
+import { createPasswordHasher } from '../../src/accounts/hash-pool.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { connectRedis } from '../../src/storage/redis.ts';
+import { accountsHarness, randomIp, TEST_LOCKOUT_POLICY, type AccountsHarness } from '../helpers/accounts.ts';
+import { dropDatabase, freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
+
+const THRESHOLD = TEST_LOCKOUT_POLICY.accountIp.threshold;
+
+type Failure = Extract<AuthenticationEvent, { outcome: 'failure' }>;
+
+for (const backend of ['redis', 'mongo'] as const) {
+  describe(`sign-in failures and lockout (counters in ${backend === 'redis' ? 'Redis' : 'MongoDB-wire, no Redis'})`, () => {
+    const uri = freshDatabaseUri(`lockout_${backend}`);
+    let connection: Connection;
+    let redis: Redis | undefined;
+    let h: AccountsHarness;
+    let n = 0;
+
+    before(async () => {
+      connection = await connectMongo({ uri, timeoutMs: 5000 });
+      if (backend === 'redis') redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 2000 });
+      h = await accountsHarness({ connection, redis, sweepIntervalMs: 200 });
+    });
+    after(async () => {
+      await h.close();
+      redis?.disconnect();
+      await connection.close();
+      await dropDatabase(uri);
+    });
+
+    /** A fresh user (and name) per test, so counters never leak between tests. */
+    async function newUser() {
+      const username = `user${++n}_${backend}`;
+      const user = await h.accounts.createUser({ username, email: `${username}@example.com`, password: 'right-password' });
+      return { ...user, login: username };
+    }
+    const lastFailure = () => h.events.at(-1) as Failure;
+    const fail = async (login: string, ip: string, times: number) => {
+      for (let i = 0; i < times; i++) expect(await h.accounts.authenticate(login, 'wrong-password', ip)).to.equal(AUTHENTICATION_FAILED);
+    };
+
+    it('answers unknown user, wrong password, locked and disabled with the identical generic failure after the same work', async () => {
+      const active = await newUser();
+      const locked = await newUser();
+      const disabled = await newUser();
+      const ip = randomIp();
+      await fail(locked.login, ip, THRESHOLD);
+      await h.accounts.disable(disabled.id);
+
+      const verifiesBefore = h.hashEvents.filter((e) => e.type === 'completed').length;
+      const attempts: Array<[string, string]> = [
+        ['nobody-here', 'right-password'],
+        [active.login, 'wrong-password'],
+        [locked.login, 'right-password'],
+        [disabled.login, 'right-password'],
+      ];
+      const results = [];
+      const reasons = [];
+      for (const [login, password] of attempts) {
+        results.push(await h.accounts.authenticate(login, password, ip));
+        reasons.push(lastFailure().reason);
+      }
+      for (const result of results) {
+        expect(result).to.equal(AUTHENTICATION_FAILED); // the very same frozen object
+        expect(JSON.stringify(result)).to.equal('{"ok":false}');
+      }
+      expect(reasons).to.deep.equal(['unknown_user', 'wrong_password', 'locked', 'disabled']);
+      const verifies = h.hashEvents.filter((e) => e.type === 'completed').slice(verifiesBefore);
+      expect(verifies.map((e) => e.type === 'completed' && e.op)).to.deep.equal(['verify', 'verify', 'verify', 'verify']);
+      expect((await h.accounts.authenticate(active.login, 'right-password', ip)).ok).to.equal(true);
+    });
+
+    it(`locks on failure number ${THRESHOLD} from one IP, lists the lock, and lets it expire`, async () => {
+      const user = await newUser();
+      const ip = randomIp();
+      await fail(user.login, ip, THRESHOLD - 1);
+      expect(lastFailure().lockedForSeconds).to.equal(null);
+      await fail(user.login, ip, 1);
+      expect(lastFailure()).to.include({ reason: 'wrong_password', lockedForSeconds: 1 });
+
+      expect(await h.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
+      expect(lastFailure().reason).to.equal('locked');
+      const lockouts = (await h.accounts.listLockouts()).filter((l) => l.subject === user.id);
+      expect(lockouts).to.have.length(1);
+      expect(lockouts[0]).to.include({ scope: 'account_ip', ip, level: 1 });
+
+      await sleep(1100);
+      expect((await h.accounts.authenticate(user.login, 'right-password', ip)).ok).to.equal(true);
+    });
+
+    it('doubles the lock when the same key locks again', async () => {
+      const user = await newUser();
+      const ip = randomIp();
+      await fail(user.login, ip, THRESHOLD);
+      await sleep(1100);
+      await fail(user.login, ip, THRESHOLD);
+      // The sixth failure also reaches the account-wide threshold; this test watches the (account, IP) key.
+      const [lock] = (await h.accounts.listLockouts()).filter((l) => l.subject === user.id && l.scope === 'account_ip');
+      expect(lock).to.include({ scope: 'account_ip', level: 2 });
+      expect(lock!.lockedUntil.getTime() - lock!.lockedAt.getTime()).to.equal(2000);
+      expect(lastFailure().lockedForSeconds).to.equal(2);
+      await sleep(1100);
+      expect(await h.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
+      expect(lastFailure().reason).to.equal('locked');
+    });
+
+    it('unlock lifts the lock at once and removes it from the list', async () => {
+      const user = await newUser();
+      const ip = randomIp();
+      await fail(user.login, ip, THRESHOLD);
+      expect((await h.accounts.listLockouts()).some((l) => l.subject === user.id)).to.equal(true);
+      expect(await h.accounts.unlock(user.id)).to.equal(1);
+      expect((await h.accounts.listLockouts()).some((l) => l.subject === user.id)).to.equal(false);
+      expect((await h.accounts.authenticate(user.login, 'right-password', ip)).ok).to.equal(true);
+    });
+
+    it('a successful login resets the (account, IP) failure count', async () => {
+      const user = await newUser();
+      const ip = randomIp();
+      await fail(user.login, ip, THRESHOLD - 1);
+      expect((await h.accounts.authenticate(user.login, 'right-password', ip)).ok).to.equal(true);
+      await fail(user.login, ip, THRESHOLD - 1);
+      expect((await h.accounts.authenticate(user.login, 'right-password', ip)).ok).to.equal(true);
+    });
+
+    it('counts failures per account across IPs and per IP across accounts', async () => {
+      const user = await newUser();
+      const accountThreshold = TEST_LOCKOUT_POLICY.account.threshold;
+      for (let i = 0; i < accountThreshold; i++) await fail(user.email!, randomIp(), 1);
+      expect(await h.accounts.authenticate(user.login, 'right-password', randomIp())).to.equal(AUTHENTICATION_FAILED);
+      expect(lastFailure().reason).to.equal('locked');
+      expect((await h.accounts.listLockouts()).find((l) => l.subject === user.id && l.scope === 'account')).to.include({ ip: null });
+      await h.accounts.unlock(user.id);
+      expect((await h.accounts.authenticate(user.login, 'right-password', randomIp())).ok).to.equal(true);
+
+      const sprayer = randomIp();
+      const victims = [];
+      for (let i = 0; i < TEST_LOCKOUT_POLICY.ip.threshold; i++) victims.push(await newUser());
+      for (const victim of victims) await fail(victim.login, sprayer, 1);
+      const fresh = await newUser();
+      expect(await h.accounts.authenticate(fresh.login, 'right-password', sprayer)).to.equal(AUTHENTICATION_FAILED);
+      expect(lastFailure().reason).to.equal('locked');
+      expect((await h.accounts.listLockouts()).find((l) => l.scope === 'ip' && l.ip === sprayer)).to.include({ subject: null });
+      expect(await h.limiter.unlockIp(sprayer)).to.equal(1);
+      expect((await h.accounts.authenticate(fresh.login, 'right-password', sprayer)).ok).to.equal(true);
+    });
+
+    it('locks logins that match no user exactly like real ones (no enumeration through lockout)', async () => {
+      const ip = randomIp();
+      await fail('ghost-user', ip, THRESHOLD);
+      expect(lastFailure()).to.include({ reason: 'unknown_user', lockedForSeconds: 1 });
+      expect((await h.accounts.listLockouts()).some((l) => l.subject === 'login:ghost-user')).to.equal(true);
+    });
+
+    it('passes HashQueueFullError through, so sign-in can answer 503 with Retry-After', async () => {
+      const user = await newUser();
+      const saturated = createPasswordHasher({ params: { memoryKiB: 65_536, iterations: 3, parallelism: 1 }, size: 1, queueLimit: 0 });
+      const { createAccounts } = await import('../../src/accounts/accounts.ts');
+      const { userModel } = await import('../../src/accounts/user-model.ts');
+      const accounts = createAccounts({ users: userModel(connection), hasher: saturated, limiter: h.limiter });
+      try {
+        const busy = saturated.hash('keeps the only worker busy');
+        let error: unknown;
+        await accounts.authenticate(user.login, 'right-password', randomIp()).catch((e: unknown) => (error = e));
+        expect(error).to.be.instanceOf(HashQueueFullError);
+        expect((error as HashQueueFullError).retryAfterSeconds).to.be.at.least(1);
+        await busy;
+      } finally {
+        await saturated.close();
+      }
+    });
+
+    if (backend === 'mongo') {
+      it('on FerretDB: skips the TTL index, says so once, and a sweeper deletes expired counters', async function () {
+        const ttlSupported = await connection.db!.collection('login_limits').indexes().then((ix) => ix.some((i) => 'expireAfterSeconds' in i));
+        if (ttlSupported) this.skip(); // real MongoDB: the TTL index does the job
+        const warnings = h.logLines.filter((line) => line.includes('no TTL indexes'));
+        expect(warnings).to.have.length(1);
+        expect(JSON.parse(warnings[0]!).collections).to.have.members(['login_lockouts', 'login_limits']);
+
+        const user = await newUser();
+        const ip = randomIp();
+        await fail(user.login, ip, THRESHOLD);
+        const limits = connection.db!.collection('login_limits');
+        const mine = { key: { $regex: encodeURIComponent(user.id) } };
+        expect(await limits.countDocuments(mine)).to.be.greaterThan(0);
+        await sleep(1500);
+        // The block expired; the (account, IP) row is gone without anyone reading it.
+        expect(await limits.countDocuments({ key: `gh_login_account_ip:${encodeURIComponent(user.id)}@${ip}` })).to.equal(0);
+        expect(await connection.db!.collection('login_lockouts').countDocuments({ subject: user.id })).to.equal(0);
+      });
+    }
+  });
+}

@@ -1,0 +1,153 @@
+import { expect } from 'chai';
+import type { Connection } from 'mongoose';
+import { AUTHENTICATION_FAILED } from '../../src/accounts/accounts.ts';
+import { parseArgon2Hash } from '../../src/accounts/argon2-params.ts';
+import { DuplicateUserError, InvalidUserError, PasswordPolicyError, UserNotFoundError } from '../../src/accounts/errors.ts';
+import { ensureUserIndexes, userModel, type StoredUser } from '../../src/accounts/user-model.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { accountsHarness, randomIp, type AccountsHarness } from '../helpers/accounts.ts';
+import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  return expect.fail('expected a rejection');
+}
+
+describe('users (real MongoDB-wire server)', () => {
+  const uri = freshDatabaseUri('users');
+  let connection: Connection;
+  let h: AccountsHarness;
+
+  before(async () => {
+    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    h = await accountsHarness({ connection });
+  });
+  after(async () => {
+    await h.close();
+    await connection.close();
+    await dropDatabase(uri);
+  });
+
+  it('creates a user whose id is a random UUID, never the username, and hides the hash', async () => {
+    const user = await h.accounts.createUser({
+      username: 'Alice',
+      email: 'Alice@Example.COM',
+      password: 'alice-password',
+      givenName: 'Alice',
+      familyName: 'Liddell',
+      name: 'Alice Liddell',
+      roles: ['admin', 'admin', 'reader'],
+      groups: ['staff'],
+    });
+    expect(user.id).to.match(UUID);
+    expect(user).to.include({ username: 'Alice', email: 'Alice@Example.COM', emailVerified: false, disabled: false, name: 'Alice Liddell' });
+    expect(user.roles).to.deep.equal(['admin', 'reader']);
+    expect(user).not.to.have.property('passwordHash');
+    const stored = await userModel(connection).findById(user.id).lean<StoredUser>().exec();
+    expect(stored?.usernameKey).to.equal('alice');
+    expect(stored?.emailKey).to.equal('alice@example.com');
+    expect(stored?.passwordHash).to.match(/^\$argon2id\$/);
+    expect(stored?.createdAt).to.be.instanceOf(Date);
+  });
+
+  it('finds users by id, and by username or email in any case', async () => {
+    const created = await h.accounts.createUser({ username: 'Bob.Smith', email: 'bob@example.com', password: 'bob-password' });
+    expect((await h.accounts.findById(created.id))?.username).to.equal('Bob.Smith');
+    expect((await h.accounts.findByLogin('bob.smith'))?.id).to.equal(created.id);
+    expect((await h.accounts.findByLogin('  BOB.SMITH '))?.id).to.equal(created.id);
+    expect((await h.accounts.findByLogin('BOB@EXAMPLE.COM'))?.id).to.equal(created.id);
+    expect(await h.accounts.findByLogin('nobody')).to.equal(undefined);
+    expect(await h.accounts.findById('00000000-0000-4000-8000-000000000000')).to.equal(undefined);
+  });
+
+  it('refuses a username or email that differs from an existing one only in case', async () => {
+    await h.accounts.createUser({ username: 'carol', email: 'carol@example.com', password: 'carol-password' });
+    const sameName = await rejection(h.accounts.createUser({ username: 'CAROL', password: 'another-password' }));
+    expect(sameName).to.be.instanceOf(DuplicateUserError).with.property('field', 'username');
+    const sameEmail = await rejection(h.accounts.createUser({ username: 'carol2', email: 'Carol@Example.com', password: 'another-password' }));
+    expect(sameEmail).to.be.instanceOf(DuplicateUserError).with.property('field', 'email');
+  });
+
+  it('lets any number of users have no email (FerretDB ignores sparse indexes)', async () => {
+    const created = [];
+    for (const username of ['dave', 'erin', 'frank']) {
+      created.push(await h.accounts.createUser({ username, password: `${username}-password`, email: username === 'erin' ? '' : null }));
+    }
+    expect(created.map((u) => u.email)).to.deep.equal([null, null, null]);
+    expect(new Set(created.map((u) => u.id)).size).to.equal(3);
+  });
+
+  it('enforces uniqueness in the database itself, not only in the service pre-check', async () => {
+    const users = userModel(connection);
+    await ensureUserIndexes(users); // idempotent at startup
+    const existing = await users.findOne({ usernameKey: 'carol' }).lean<StoredUser>().exec();
+    expect(existing).not.to.equal(null);
+    const copy = { ...existing!, _id: 'copy-1', username: 'Carol', emailKey: 'other@example.com' };
+    expect((await rejection(users.collection.insertOne(copy as never))) as Error & { code?: number }).to.have.property('code', 11000);
+    const emailCopy = { ...existing!, _id: 'copy-2', username: 'carol3', usernameKey: 'carol3' };
+    expect((await rejection(users.collection.insertOne(emailCopy as never))) as Error & { code?: number }).to.have.property('code', 11000);
+  });
+
+  it('validates usernames, emails and the password policy (8 to 1024 characters)', async () => {
+    expect(await rejection(h.accounts.createUser({ username: 'has@sign', password: 'long-enough' }))).to.be.instanceOf(InvalidUserError);
+    expect(await rejection(h.accounts.createUser({ username: 'ok', email: 'not-an-email', password: 'long-enough' }))).to.be.instanceOf(InvalidUserError);
+    const short = await rejection(h.accounts.createUser({ username: 'shorty', password: '1234567' }));
+    expect(short).to.be.instanceOf(PasswordPolicyError).with.property('rule', 'too_short');
+    const long = await rejection(h.accounts.createUser({ username: 'longy', password: 'x'.repeat(1025) }));
+    expect(long).to.be.instanceOf(PasswordPolicyError).with.property('rule', 'too_long');
+    expect((await h.accounts.createUser({ username: 'exact', password: '12345678' })).username).to.equal('exact');
+  });
+
+  it('sets a new password: the old one stops working', async () => {
+    const user = await h.accounts.createUser({ username: 'grace', password: 'first-password' });
+    await h.accounts.setPassword(user.id, 'second-password');
+    expect(await h.accounts.authenticate('grace', 'first-password', randomIp())).to.equal(AUTHENTICATION_FAILED);
+    expect((await h.accounts.authenticate('grace', 'second-password', randomIp())).ok).to.equal(true);
+    expect(await rejection(h.accounts.setPassword(user.id, 'short'))).to.be.instanceOf(PasswordPolicyError);
+    expect(await rejection(h.accounts.setPassword('missing', 'long-enough'))).to.be.instanceOf(UserNotFoundError);
+  });
+
+  it('disables and re-enables: isActive follows, so findAccount can end sessions', async () => {
+    const user = await h.accounts.createUser({ username: 'heidi', password: 'heidi-password' });
+    expect(await h.accounts.isActive(user.id)).to.equal(true);
+    await h.accounts.disable(user.id);
+    expect(await h.accounts.isActive(user.id)).to.equal(false);
+    expect((await h.accounts.findById(user.id))?.disabled).to.equal(true);
+    await h.accounts.enable(user.id);
+    expect(await h.accounts.isActive(user.id)).to.equal(true);
+    expect(await h.accounts.isActive('no-such-user')).to.equal(false);
+    expect(await rejection(h.accounts.disable('no-such-user'))).to.be.instanceOf(UserNotFoundError);
+  });
+
+  it('upgrades a hash made with old parameters on the next successful login', async () => {
+    const old = await accountsHarness({ connection, params: { memoryKiB: 1024, iterations: 1, parallelism: 1 } });
+    const user = await old.accounts.createUser({ username: 'ivan', password: 'ivan-password' });
+    await old.close();
+    const current = await accountsHarness({ connection, params: { memoryKiB: 2048, iterations: 2, parallelism: 1 } });
+    try {
+      const hashOf = async () => (await userModel(connection).findById(user.id).lean<StoredUser>().exec())!.passwordHash;
+      const before = await hashOf();
+      expect(parseArgon2Hash(before)).to.include({ memoryKiB: 1024, iterations: 1 });
+
+      expect(await current.accounts.authenticate('ivan', 'wrong-password', randomIp())).to.equal(AUTHENTICATION_FAILED);
+      expect(await hashOf()).to.equal(before); // a failed login never rewrites the hash
+
+      expect((await current.accounts.authenticate('ivan', 'ivan-password', randomIp())).ok).to.equal(true);
+      const after = await hashOf();
+      expect(parseArgon2Hash(after)).to.include({ algorithm: 'argon2id', memoryKiB: 2048, iterations: 2, parallelism: 1 });
+      expect(current.events.at(-1)).to.include({ outcome: 'success', rehashed: true });
+
+      expect((await current.accounts.authenticate('ivan', 'ivan-password', randomIp())).ok).to.equal(true);
+      expect(await hashOf()).to.equal(after);
+      expect(current.events.at(-1)).to.include({ outcome: 'success', rehashed: false });
+    } finally {
+      await current.close();
+    }
+  });
+});

@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { hashSync } from '@node-rs/argon2';
+import { needsRehash, OWASP_ARGON2_PARAMS, parseArgon2Hash, type Argon2Params } from '../../src/accounts/argon2-params.ts';
+import { HashQueueFullError } from '../../src/accounts/errors.ts';
+import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '../../src/accounts/hash-pool.ts';
+
+const LOW: Argon2Params = { memoryKiB: 1024, iterations: 1, parallelism: 1 };
+
+describe('password hashing pool (argon2id in worker threads)', () => {
+  const hashers: PasswordHasher[] = [];
+  const open = (...args: Parameters<typeof createPasswordHasher>) => {
+    const hasher = createPasswordHasher(...args);
+    hashers.push(hasher);
+    return hasher;
+  };
+  afterEach(async () => {
+    await Promise.all(hashers.splice(0).map((hasher) => hasher.close()));
+  });
+
+  it('hashes with argon2id at the OWASP defaults: $argon2id$v=19$m=19456,t=2,p=1', async () => {
+    const hasher = open({ params: OWASP_ARGON2_PARAMS, size: 1, queueLimit: 4 });
+    const hash = await hasher.hash('correct horse battery staple');
+    expect(hash).to.match(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    expect(await hasher.verify(hash, 'correct horse battery staple')).to.equal(true);
+    expect(await hasher.verify(hash, 'correct horse battery stapl')).to.equal(false);
+    expect(hasher.needsRehash(hash)).to.equal(false);
+  });
+
+  it('salts every hash and treats a malformed stored hash as a mismatch', async () => {
+    const hasher = open({ params: LOW, size: 1, queueLimit: 4 });
+    const [a, b] = await Promise.all([hasher.hash('same password'), hasher.hash('same password')]);
+    expect(a).not.to.equal(b);
+    expect(await hasher.verify('not-a-hash', 'same password')).to.equal(false);
+    expect(await hasher.verifyDummy('same password')).to.equal(false);
+  });
+
+  it('flags hashes made with other parameters or algorithms for rehashing', () => {
+    const current = { memoryKiB: 2048, iterations: 2, parallelism: 1 };
+    const old = hashSync('pw', { algorithm: 2, memoryCost: 1024, timeCost: 2, parallelism: 1 });
+    const argon2i = hashSync('pw', { algorithm: 1, memoryCost: 2048, timeCost: 2, parallelism: 1 });
+    const same = hashSync('pw', { algorithm: 2, memoryCost: 2048, timeCost: 2, parallelism: 1 });
+    expect(parseArgon2Hash(old)).to.include({ algorithm: 'argon2id', memoryKiB: 1024, iterations: 2, parallelism: 1 });
+    expect(needsRehash(old, current)).to.equal(true);
+    expect(needsRehash(argon2i, current)).to.equal(true);
+    expect(needsRehash('$2b$10$abcdefghijklmnopqrstuu', current)).to.equal(true);
+    expect(needsRehash(same, current)).to.equal(false);
+  });
+
+  it('keeps the event loop free: a 5 ms timer keeps ticking while 8 hashes run', async () => {
+    const heavy = { memoryKiB: 65_536, iterations: 3, parallelism: 1 };
+    const hasher = open({ params: heavy, size: 2, queueLimit: 8 });
+    let ticks = 0;
+    let maxGap = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+      ticks++;
+    }, 5);
+    const started = performance.now();
+    const hashes = await Promise.all(Array.from({ length: 8 }, (_, i) => hasher.hash(`password ${i}`)));
+    const elapsed = performance.now() - started;
+    clearInterval(timer);
+    expect(hashes).to.have.length(8);
+    // The hashes took a noticeable while. Hashing on the main thread would stall the loop for
+    // at least one hash (about elapsed / 4 with 8 hashes on 2 workers); measured in the same run,
+    // so a slow machine scales both sides.
+    expect(elapsed).to.be.greaterThan(150);
+    expect(maxGap, `largest gap between ticks: ${maxGap.toFixed(1)} ms of ${elapsed.toFixed(0)} ms`).to.be.lessThan(elapsed / 8);
+    expect(ticks).to.be.greaterThan(elapsed / 5 / 3);
+  });
+
+  it('rejects with HashQueueFullError (with a Retry-After hint) once the bounded queue is full', async () => {
+    const events: HashPoolEvent[] = [];
+    const hasher = open({ params: { memoryKiB: 32_768, iterations: 2, parallelism: 1 }, size: 1, queueLimit: 2, observe: (e) => events.push(e) });
+    const accepted = [hasher.hash('a'), hasher.hash('b'), hasher.hash('c')]; // 1 running + 2 queued
+    expect(hasher.stats()).to.deep.equal({ size: 1, busy: 1, queued: 2, queueLimit: 2 });
+    let rejection: unknown;
+    await hasher.verify('x', 'd').catch((error: unknown) => (rejection = error));
+    expect(rejection).to.be.instanceOf(HashQueueFullError);
+    expect((rejection as HashQueueFullError).retryAfterSeconds).to.be.a('number').and.to.be.at.least(1);
+    expect((rejection as HashQueueFullError).status).to.equal(503);
+    await Promise.all(accepted);
+    expect(events.filter((e) => e.type === 'rejected')).to.have.length(1);
+    const completed = events.filter((e) => e.type === 'completed');
+    expect(completed).to.have.length(3);
+    for (const event of completed) expect(event.runMs).to.be.greaterThan(0);
+    // Capacity comes back once the queue drains.
+    expect(await hasher.verify(await hasher.hash('e'), 'e')).to.equal(true);
+  });
+
+  it('rejects queued work on close', async () => {
+    const hasher = createPasswordHasher({ params: { memoryKiB: 32_768, iterations: 2, parallelism: 1 }, size: 1, queueLimit: 4 });
+    const pending = [hasher.hash('a'), hasher.hash('b')].map((p) => p.then(() => 'done', (e: Error) => e.name));
+    await hasher.close();
+    expect(await Promise.all(pending)).to.include('HashPoolError');
+  });
+});
