@@ -1,4 +1,5 @@
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
+import type Router from '@koa/router';
 import type Provider from 'oidc-provider';
 import { errorHandler } from './http/error-handler.ts';
 import { requestId } from './http/request-id.ts';
@@ -17,6 +18,10 @@ export interface AppDeps {
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   readonly readinessTimeoutMs: number;
   readonly provider: () => Provider;
+  /** Hosted pages (sign-in, consent, ...). */
+  readonly interactions?: Router;
+  /** Runs right before the provider (e.g. the JWT introspection swap). */
+  readonly beforeProvider?: readonly Middleware[];
 }
 
 /** The HTTP pipeline, top to bottom. */
@@ -29,6 +34,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(securityHeaders({ https: new URL(deps.issuer).protocol === 'https:' }));
   app.use(errorHandler(deps.logger));
   app.use(health.routes());
+  if (deps.interactions !== undefined) app.use(deps.interactions.routes());
+  for (const middleware of deps.beforeProvider ?? []) app.use(middleware);
   app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy }));
 
   app.on('error', (error: unknown) => deps.logger.error({ err: error }, 'unhandled application error'));

@@ -1,4 +1,5 @@
 import type { Account, FindAccount } from 'oidc-provider';
+import type { Accounts, User } from '../accounts/accounts.ts';
 import { clientFlag } from './client-metadata.ts';
 
 /** A user as the protocol layer sees them: the stable `sub` and their standard claims. */
@@ -26,5 +27,33 @@ export function findAccount(accounts: AccountDirectory): FindAccount {
       accountId: profile.sub,
       claims: (use) => (use === 'id_token' && minimalIdToken ? { sub: profile.sub } : { ...profile.claims, sub: profile.sub }),
     };
+  };
+}
+
+/** The claims Gatehouse releases for a user, keyed as OpenID Connect names them. */
+export function profileOf(user: User): AccountProfile {
+  const claims: Record<string, unknown> = {
+    preferred_username: user.username,
+    roles: [...user.roles],
+    groups: [...user.groups],
+    updated_at: Math.floor(user.updatedAt.getTime() / 1000),
+  };
+  if (user.name !== null) claims.name = user.name;
+  if (user.givenName !== null) claims.given_name = user.givenName;
+  if (user.familyName !== null) claims.family_name = user.familyName;
+  if (user.email !== null) {
+    claims.email = user.email;
+    claims.email_verified = user.emailVerified;
+  }
+  return { sub: user.id, claims };
+}
+
+/** The account service seen through the protocol's narrow interfaces. */
+export function accountDirectory(accounts: Pick<Accounts, 'findById'>): AccountDirectory {
+  return {
+    async findActive(sub) {
+      const user = await accounts.findById(sub);
+      return user === undefined || user.disabled ? undefined : profileOf(user);
+    },
   };
 }
