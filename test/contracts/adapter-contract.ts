@@ -212,8 +212,9 @@ export function describeAdapterContract(
       const grantId = id();
       const accessToken = id();
       const refreshToken = id();
-      await adapter('AccessToken').upsert(accessToken, token({ kind: 'AccessToken', grantId }), 1);
+      // The long-lived member first: a later, shorter member must not shorten the index.
       await adapter('RefreshToken').upsert(refreshToken, token({ kind: 'RefreshToken', grantId }), 30);
+      await adapter('AccessToken').upsert(accessToken, token({ kind: 'AccessToken', grantId }), 1);
       await sleep(1_300);
       expect(await adapter('AccessToken').find(accessToken)).to.equal(undefined);
       expect(await adapter('RefreshToken').find(refreshToken)).to.have.property('grantId', grantId);
