@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { createAdapterFactory } from '../../src/storage/oidc/adapter-factory.ts';
 import { createMongoAdapterFactory } from '../../src/storage/oidc/mongo-adapter.ts';
 import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
+import type { OperationReport } from '../../src/storage/oidc/operation-hook.ts';
 import { createRedisAdapterFactory } from '../../src/storage/oidc/redis-adapter.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
@@ -59,14 +61,36 @@ describeAdapterContract('Redis adapter', { atomicConsume: true }, async () => {
   };
 });
 
+const reports: OperationReport[] = [];
+
 describeAdapterContract('routing adapter (MongoDB + Redis)', { atomicConsume: true }, async () => {
   const connection = await freshMongo('contract_router');
   const store = await freshRedis();
   return {
-    adapter: createAdapterFactory({ mongo: connection, redis: store.redis, redisPrefix: store.prefix, reuseWindowSeconds: 0 }),
+    adapter: createAdapterFactory({
+      mongo: connection,
+      redis: store.redis,
+      redisPrefix: store.prefix,
+      reuseWindowSeconds: 0,
+      onOperation: (report) => reports.push(report),
+    }),
     async close() {
       await store.close();
       await closeMongo(connection);
     },
   };
+});
+
+describe('routing adapter operation reports', () => {
+  it('reported every operation of the routing run with its model, store and duration', () => {
+    const seen = (model: string, store: string, operation: string) =>
+      reports.some((r) => r.model === model && r.store === store && r.operation === operation && r.durationMs >= 0);
+    expect(seen('AuthorizationCode', 'redis', 'consume')).to.equal(true);
+    expect(seen('AccessToken', 'redis', 'upsert')).to.equal(true);
+    expect(seen('RefreshToken', 'mongodb', 'find')).to.equal(true);
+    expect(seen('Session', 'mongodb', 'findByUid')).to.equal(true);
+    expect(seen('AccessToken', 'mongodb', 'revokeByGrantId') && seen('AccessToken', 'redis', 'revokeByGrantId')).to.equal(true);
+    // Long-lived models touch Redis only to revoke a grant's short-lived tokens there.
+    expect(reports.some((r) => r.store === 'redis' && r.operation !== 'revokeByGrantId' && ['Session', 'Grant', 'RefreshToken'].includes(r.model))).to.equal(false);
+  });
 });
