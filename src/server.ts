@@ -9,6 +9,7 @@ import { cookieKeyList, createKeyStore, providerJwks, type KeySet } from './keys
 import { keySetModel } from './keys/model.ts';
 import type { Logger } from './observability/logger.ts';
 import { providerConfiguration } from './oidc/configuration.ts';
+import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { createProvider } from './oidc/provider.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis } from './storage/redis.ts';
@@ -17,6 +18,7 @@ export interface RunningGatehouse {
   readonly url: string;
   readonly server: Server;
   readonly keySet: KeySet;
+  readonly storage: OidcStorage;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes stores. */
   close(): Promise<void>;
 }
@@ -55,14 +57,24 @@ async function openStores(config: Config): Promise<{ mongo: Connection; redis: R
 /** Wires everything from a validated config and starts listening. */
 export async function startGatehouse(config: Config, logger: Logger): Promise<RunningGatehouse> {
   const { mongo, redis } = await openStores(config);
+  let storage: OidcStorage | undefined;
   try {
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(config.secret.reveal(), 'keys') });
     const keySet = await keyStore.loadOrCreate();
+    storage = await openOidcStorage({
+      mongo,
+      redis,
+      redisPrefix: config.redisPrefix,
+      reuseWindowSeconds: config.refreshReuseWindowSeconds,
+      clientCacheTtlSeconds: config.clientCacheTtlSeconds,
+      clientSecretBox: createSecretBox(config.secret.reveal(), 'client-secrets'),
+      logger,
+    });
     const now = new Date();
     const cookieKeys = cookieKeyList(keySet, now);
     const provider = createProvider({
       issuer: config.issuer,
-      configuration: providerConfiguration({ jwks: providerJwks(keySet, now), cookieKeys }),
+      configuration: providerConfiguration({ jwks: providerJwks(keySet, now), cookieKeys, adapter: storage.adapter }),
     });
 
     const readiness: Record<string, () => Promise<void>> = { mongodb: () => pingMongo(mongo) };
@@ -87,10 +99,12 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
 
     let closing: Promise<void> | undefined;
+    const openStorage = storage;
     return {
       url,
       server,
       keySet,
+      storage: openStorage,
       close() {
         closing ??= (async () => {
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -98,6 +112,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
           const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
           await closed;
           clearTimeout(timer);
+          await openStorage.close();
           await mongo.close();
           if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
         })();
@@ -105,6 +120,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       },
     };
   } catch (error) {
+    await storage?.close().catch(() => {});
     await mongo.close().catch(() => {});
     redis?.disconnect();
     throw error;

@@ -1,4 +1,4 @@
-import type { Configuration } from 'oidc-provider';
+import type { AdapterFactory, Configuration } from 'oidc-provider';
 import type { PrivateJwk } from '../keys/generate.ts';
 
 export interface ProviderSettings {
@@ -6,14 +6,17 @@ export interface ProviderSettings {
   readonly jwks: readonly PrivateJwk[];
   /** Cookie keys shared with the Koa app: the first signs, the rest verify. */
   readonly cookieKeys: readonly string[];
+  /** Storage for every oidc-provider model (src/oidc/storage.ts). */
+  readonly adapter: AdapterFactory;
 }
 
 /**
  * The oidc-provider configuration. Every concern that grows (grants, claims, resource
  * servers, adapters) gets its own module under src/oidc/ and is composed here.
  */
-export function providerConfiguration({ jwks, cookieKeys }: ProviderSettings): Configuration {
+export function providerConfiguration({ jwks, cookieKeys, adapter }: ProviderSettings): Configuration {
   return {
+    adapter,
     jwks: { keys: jwks.map((key) => ({ ...key })) },
     cookies: { keys: [...cookieKeys] },
     enabledJWA: {
