@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import type { ApiModel, StoredApi } from './model.ts';
+
+export interface Api {
+  readonly identifier: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+  readonly format: 'jwt' | 'opaque';
+  readonly alg: 'RS256' | 'ES256';
+  readonly accessTokenTtl: number;
+  readonly includeRoles: boolean;
+  readonly includeGroups: boolean;
+  /** The client the API uses to call introspection. */
+  readonly clientId: string | undefined;
+}
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** What an operator may set when creating an API; identifiers are absolute URIs (RFC 8707). */
+export const apiInputSchema = z.object({
+  identifier: z
+    .string()
+    .refine((value) => URL.canParse(value) && new URL(value).hash === '', {
+      message: 'must be an absolute URI without a fragment, e.g. https://api.example.com',
+    }),
+  name: z.string().min(1).max(200).optional(),
+  scopes: z.array(z.string().regex(SCOPE_TOKEN, { message: 'scope names are printable ASCII without spaces or quotes' })).default([]),
+  format: z.enum(['jwt', 'opaque']).default('jwt'),
+  alg: z.enum(['RS256', 'ES256']).default('RS256'),
+  accessTokenTtl: z.number().int().min(30).max(86_400).default(600),
+  includeRoles: z.boolean().default(false),
+  includeGroups: z.boolean().default(false),
+  clientId: z.string().min(1).optional(),
+});
+
+export type ApiInput = z.input<typeof apiInputSchema>;
+
+export class ApiConflictError extends Error {
+  constructor(identifier: string) {
+    super(`an API with identifier ${identifier} already exists`);
+    this.name = 'ApiConflictError';
+  }
+}
+
+export interface ApiRegistry {
+  create(input: ApiInput): Promise<Api>;
+  find(identifier: string): Promise<Api | undefined>;
+  list(): Promise<Api[]>;
+  remove(identifier: string): Promise<boolean>;
+  /** Binds (or unbinds) the client the API uses for introspection. */
+  setClient(identifier: string, clientId: string | undefined): Promise<boolean>;
+}
+
+function toApi(doc: StoredApi): Api {
+  return {
+    identifier: doc._id,
+    name: doc.name,
+    scopes: doc.scopes,
+    format: doc.format,
+    alg: doc.alg,
+    accessTokenTtl: doc.accessTokenTtl,
+    includeRoles: doc.includeRoles,
+    includeGroups: doc.includeGroups,
+    clientId: doc.clientId ?? undefined,
+  };
+}
+
+export interface ApiRegistryDeps {
+  readonly model: ApiModel;
+  /** How long a looked-up API is reused before it is read again (token requests are hot). */
+  readonly cacheTtlMs?: number;
+  readonly now?: () => Date;
+}
+
+export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new Date() }: ApiRegistryDeps): ApiRegistry {
+  const cache = new Map<string, { api: Api | undefined; until: number }>();
+  return {
+    async create(input) {
+      const parsed = apiInputSchema.parse(input);
+      const at = now();
+      const doc: StoredApi = {
+        _id: parsed.identifier,
+        name: parsed.name ?? parsed.identifier,
+        scopes: [...new Set(parsed.scopes)],
+        format: parsed.format,
+        alg: parsed.alg,
+        accessTokenTtl: parsed.accessTokenTtl,
+        includeRoles: parsed.includeRoles,
+        includeGroups: parsed.includeGroups,
+        clientId: parsed.clientId ?? null,
+        createdAt: at,
+        updatedAt: at,
+      };
+      try {
+        await model.collection.insertOne(doc as never);
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 11000) throw new ApiConflictError(parsed.identifier);
+        throw error;
+      }
+      cache.delete(doc._id);
+      return toApi(doc);
+    },
+    async find(identifier) {
+      const hit = cache.get(identifier);
+      if (hit !== undefined && hit.until > Date.now()) return hit.api;
+      const doc = await model.findById(identifier).lean<StoredApi>().exec();
+      const api = doc === null ? undefined : toApi(doc);
+      cache.set(identifier, { api, until: Date.now() + cacheTtlMs });
+      return api;
+    },
+    async list() {
+      const docs = await model.find().sort({ _id: 1 }).lean<StoredApi[]>().exec();
+      return docs.map(toApi);
+    },
+    async setClient(identifier, clientId) {
+      cache.delete(identifier);
+      const result = await model.updateOne({ _id: identifier }, { clientId: clientId ?? null, updatedAt: now() }).exec();
+      return result.matchedCount === 1;
+    },
+    async remove(identifier) {
+      cache.delete(identifier);
+      const result = await model.deleteOne({ _id: identifier }).exec();
+      return result.deletedCount === 1;
+    },
+  };
+}
