@@ -14,6 +14,10 @@ export interface Config {
   readonly secret: Secret;
   readonly admin: { readonly username: string; readonly password: Secret } | undefined;
   readonly refreshReuseWindowSeconds: number;
+  /** How long a client may be served from the in-process cache without Redis invalidation. */
+  readonly clientCacheTtlSeconds: number;
+  /** Prefix of every Redis key and channel Gatehouse uses. */
+  readonly redisPrefix: string;
   readonly logLevel: LogLevel;
   readonly trustProxy: boolean;
   readonly shutdownTimeoutMs: number;
@@ -170,6 +174,8 @@ export function loadConfig(sources: ConfigSources): Config {
         ? Object.freeze({ username: s.GATEHOUSE_ADMIN_USERNAME, password: new Secret(s.GATEHOUSE_ADMIN_PASSWORD) })
         : undefined,
     refreshReuseWindowSeconds: s.GATEHOUSE_REFRESH_REUSE_WINDOW,
+    clientCacheTtlSeconds: s.GATEHOUSE_CLIENT_CACHE_TTL,
+    redisPrefix: s.GATEHOUSE_REDIS_PREFIX,
     logLevel: s.GATEHOUSE_LOG_LEVEL,
     trustProxy: s.GATEHOUSE_TRUST_PROXY,
     shutdownTimeoutMs: s.GATEHOUSE_SHUTDOWN_TIMEOUT * 1000,

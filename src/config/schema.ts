@@ -54,6 +54,11 @@ export const settingsSchema = z.object({
   GATEHOUSE_ADMIN_USERNAME: z.string().min(1).optional(),
   GATEHOUSE_ADMIN_PASSWORD: z.string().min(12, { message: 'must be at least 12 characters' }).optional(),
   GATEHOUSE_REFRESH_REUSE_WINDOW: seconds(0).default(10),
+  GATEHOUSE_CLIENT_CACHE_TTL: seconds(0).default(5),
+  GATEHOUSE_REDIS_PREFIX: z
+    .string()
+    .regex(/^[\x21-\x7e]*$/, { message: 'must be printable ASCII without spaces' })
+    .default('gatehouse:'),
   GATEHOUSE_LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   GATEHOUSE_TRUST_PROXY: booleanSetting.default(false),
   GATEHOUSE_SHUTDOWN_TIMEOUT: seconds(0).default(10),

@@ -1,4 +1,4 @@
-import type { Configuration } from 'oidc-provider';
+import type { AdapterFactory, Configuration } from 'oidc-provider';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { PrivateJwk } from '../keys/generate.ts';
 import { findAccount, type AccountDirectory } from './accounts.ts';
@@ -30,7 +30,8 @@ export interface ProviderSettings {
   readonly https: boolean;
   /** 32 bytes shared by all instances so DPoP nonces verify everywhere. */
   readonly dpopNonceSecret: Buffer;
-  readonly adapter?: Configuration['adapter'];
+  /** Storage for every oidc-provider model (src/oidc/storage.ts). */
+  readonly adapter: AdapterFactory;
   readonly accounts: AccountDirectory;
   readonly apis: ApiRegistry;
   readonly jwtCustomizer: NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt'];
@@ -43,7 +44,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
   const { lifetimes, accounts, apis } = settings;
   const sameSite = settings.https ? 'none' : 'lax';
   return {
-    ...(settings.adapter === undefined ? {} : { adapter: settings.adapter }),
+    adapter: settings.adapter,
     jwks: { keys: settings.jwks.map((key) => ({ ...key })) },
     cookies: {
       keys: [...settings.cookieKeys],

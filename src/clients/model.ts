@@ -1,0 +1,45 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/**
+ * Gatehouse's own client record (collection `clients`): the oidc-provider metadata plus what
+ * Gatehouse adds. The client secret is never stored in the clear: `secretSealed` is
+ * AES-256-GCM under the "client-secrets" key with the client id as associated data, so a
+ * sealed secret copied onto another client does not open.
+ */
+export interface StoredClientRecord {
+  _id: string;
+  /** oidc-provider client metadata except client_id and client_secret. */
+  metadata: Record<string, unknown>;
+  secretSealed: string | null;
+  displayName: string;
+  firstParty: boolean;
+  /** Identifiers of the APIs (resource servers) this client may request tokens for. */
+  allowedApis: string[];
+  /** Origins allowed for browser (CORS) calls. */
+  webOrigins: string[];
+  admin: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const clientSchema = new Schema<StoredClientRecord>(
+  {
+    _id: { type: String, required: true },
+    metadata: { type: Schema.Types.Mixed, required: true },
+    secretSealed: { type: String, default: null },
+    displayName: { type: String, required: true },
+    firstParty: { type: Boolean, required: true, default: false },
+    allowedApis: { type: [String], default: [] },
+    webOrigins: { type: [String], default: [] },
+    admin: { type: Boolean, required: true, default: false },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'clients', versionKey: false, strict: 'throw', minimize: false },
+);
+
+export type ClientModel = Model<StoredClientRecord>;
+
+export function clientModel(connection: Connection): ClientModel {
+  return (connection.models.Client as ClientModel | undefined) ?? connection.model<StoredClientRecord>('Client', clientSchema);
+}

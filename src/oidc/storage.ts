@@ -1,0 +1,96 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { createClientCache } from '../clients/cache.ts';
+import { createClientInvalidation } from '../clients/invalidation.ts';
+import { clientModel } from '../clients/model.ts';
+import { clientProviderAdapter } from '../clients/provider-adapter.ts';
+import { createClientRepository, type ClientRepository } from '../clients/repository.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import { createAdapterFactory } from '../storage/oidc/adapter-factory.ts';
+import { startExpirySweeper, type ExpirySweeper } from '../storage/oidc/expiry-sweeper.ts';
+import { ensureOidcIndexes, type WarnLogger } from '../storage/oidc/mongo-indexes.ts';
+import type { OperationHook } from '../storage/oidc/operation-hook.ts';
+
+export interface OidcStorageDeps {
+  readonly mongo: Connection;
+  readonly redis: Redis | undefined;
+  readonly redisPrefix: string;
+  readonly reuseWindowSeconds: number;
+  readonly clientCacheTtlSeconds: number;
+  /** createSecretBox(secret, 'client-secrets'). */
+  readonly clientSecretBox: SecretBox;
+  readonly logger: WarnLogger;
+  readonly onOperation?: OperationHook | undefined;
+  readonly sweepIntervalMs?: number;
+}
+
+export interface OidcStorage {
+  readonly adapter: AdapterFactory;
+  readonly clients: ClientRepository;
+  /** Stops the expiry sweeper and the invalidation subscriber; leaves the connections open. */
+  close(): Promise<void>;
+}
+
+const CLIENT_CACHE_ENTRIES = 1_000;
+
+/** The channel on which client changes are announced to every instance. */
+export function clientChangesChannel(redisPrefix: string): string {
+  return `${redisPrefix}clients:changed`;
+}
+
+/**
+ * Everything oidc-provider stores, ready for its `adapter` option: indexes ensured, the
+ * expiry sweeper running where TTL indexes are missing, clients cached and invalidated.
+ */
+export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorage> {
+  const { mongo, redis, logger } = deps;
+  const indexes = await ensureOidcIndexes(mongo, logger);
+  const sweeper: ExpirySweeper | undefined = indexes.ttlIndexes
+    ? undefined
+    : startExpirySweeper({ connection: mongo, collections: indexes.collections, intervalMs: deps.sweepIntervalMs ?? 60_000, logger });
+
+  const invalidation =
+    redis === undefined ? undefined : createClientInvalidation({ redis, channel: clientChangesChannel(deps.redisPrefix), logger });
+  let clients: ClientRepository | undefined;
+  const cache = createClientCache<AdapterPayload>({
+    load: async (clientId) => clients?.providerMetadata(clientId) as Promise<AdapterPayload | undefined>,
+    ttlMs: deps.clientCacheTtlSeconds * 1000,
+    maxEntries: CLIENT_CACHE_ENTRIES,
+  });
+  clients = createClientRepository({
+    model: clientModel(mongo),
+    box: deps.clientSecretBox,
+    onChange: async (clientId) => {
+      cache.invalidate(clientId);
+      await invalidation?.publish(clientId);
+    },
+  });
+  let subscription: { close(): Promise<void> } | undefined;
+  try {
+    subscription = await invalidation?.subscribe(
+      (clientId) => cache.invalidate(clientId),
+      () => cache.clear(),
+    );
+  } catch (error) {
+    await sweeper?.stop();
+    throw error;
+  }
+
+  const adapter = createAdapterFactory({
+    mongo,
+    redis,
+    redisPrefix: deps.redisPrefix,
+    reuseWindowSeconds: deps.reuseWindowSeconds,
+    onOperation: deps.onOperation,
+    clients: clientProviderAdapter(clients, cache),
+  });
+
+  return {
+    adapter,
+    clients,
+    async close() {
+      await Promise.all([sweeper?.stop(), subscription?.close()]);
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import type { Adapter, AdapterFactory } from 'oidc-provider';
+import { SHORT_LIVED_MODELS } from './models.ts';
+import { createMongoAdapterFactory } from './mongo-adapter.ts';
+import type { OperationHook } from './operation-hook.ts';
+import { createRedisAdapterFactory } from './redis-adapter.ts';
+
+export interface AdapterFactoryDeps {
+  readonly mongo: Connection;
+  /** Optional: without it every model lives in MongoDB. */
+  readonly redis?: Redis | undefined;
+  readonly redisPrefix: string;
+  /** Refresh-token reuse window in seconds (config.refreshReuseWindowSeconds); 0 = strict. */
+  readonly reuseWindowSeconds: number;
+  readonly onOperation?: OperationHook | undefined;
+  /** Serves the Client model from Gatehouse's own clients collection (src/clients). */
+  readonly clients?: Adapter | undefined;
+  readonly now?: () => number;
+}
+
+/**
+ * The value for oidc-provider's `adapter` option: a factory `(modelName) => adapter` that
+ * routes each model to the store that suits its lifetime (docs/STORAGE.md).
+ *
+ * oidc-provider revokes a grant by calling revokeByGrantId on several models at once
+ * (lib/helpers/revoke.js), each only for grant types the client may use. Every model's
+ * revokeByGrantId here therefore removes the grant's tokens of all models in both stores, and
+ * calls that overlap share one pass.
+ */
+export function createAdapterFactory(deps: AdapterFactoryDeps): AdapterFactory {
+  const { redis, clients } = deps;
+  const common = { reuseWindowSeconds: deps.reuseWindowSeconds, onOperation: deps.onOperation, now: deps.now ?? Date.now };
+  const mongoAdapter = createMongoAdapterFactory({ connection: deps.mongo, ...common });
+  const redisAdapter = redis === undefined ? undefined : createRedisAdapterFactory({ redis, prefix: deps.redisPrefix, ...common });
+
+  const revocations = new Map<string, Promise<void>>();
+  function revokeEverywhere(model: string, grantId: string): Promise<void> {
+    let pass = revocations.get(grantId);
+    if (pass === undefined) {
+      pass = Promise.all([
+        mongoAdapter(model).revokeByGrantId(grantId),
+        redisAdapter?.(model).revokeByGrantId(grantId),
+      ]).then(
+        () => {},
+      );
+      const settled = pass.finally(() => revocations.delete(grantId));
+      settled.catch(() => {});
+      revocations.set(grantId, pass);
+    }
+    return pass;
+  }
+
+  const adapters = new Map<string, Adapter>();
+  return (model) => {
+    let adapter = adapters.get(model);
+    if (adapter === undefined) {
+      const primary =
+        model === 'Client' && clients !== undefined
+          ? clients
+          : redisAdapter !== undefined && SHORT_LIVED_MODELS.has(model)
+            ? redisAdapter(model)
+            : mongoAdapter(model);
+      adapter = {
+        upsert: (id, payload, expiresIn) => primary.upsert(id, payload, expiresIn),
+        find: (id) => primary.find(id),
+        findByUid: (uid) => primary.findByUid(uid),
+        findByUserCode: (userCode) => primary.findByUserCode(userCode),
+        consume: (id) => primary.consume(id),
+        destroy: (id) => primary.destroy(id),
+        revokeByGrantId: (grantId) => revokeEverywhere(model, grantId),
+      };
+      adapters.set(model, adapter);
+    }
+    return adapter;
+  };
+}

@@ -1,0 +1,124 @@
+import type { Connection, mongo } from 'mongoose';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import {
+  CONSUMPTION_COLLECTION,
+  isExpired,
+  toDocument,
+  type ConsumptionDocument,
+  type OidcDocument,
+} from './mongo-documents.ts';
+import { collectionName, GRANT_MEMBER_MODELS, REFRESH_TOKEN } from './models.ts';
+import { timed, type OperationHook } from './operation-hook.ts';
+import { epochSeconds, withinReuseWindow } from './reuse-window.ts';
+import { alreadyConsumed, consumedTargetMissing } from './single-use.ts';
+
+export interface MongoAdapterDeps {
+  readonly connection: Connection;
+  /** Refresh-token reuse window in seconds; 0 = strict rotation. */
+  readonly reuseWindowSeconds: number;
+  readonly onOperation?: OperationHook | undefined;
+  readonly now?: () => number;
+}
+
+export type MongoAdapterFactory = (model: string) => Adapter;
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/**
+ * The generic MongoDB adapter: one collection per model (`oidc_<model>`), indexes created by
+ * ensureOidcIndexes at startup, expiry enforced on every read.
+ */
+export function createMongoAdapterFactory({
+  connection,
+  reuseWindowSeconds,
+  onOperation,
+  now = Date.now,
+}: MongoAdapterDeps): MongoAdapterFactory {
+  const collections = new Map<string, mongo.Collection<never>>();
+  function collection<T extends object>(name: string): mongo.Collection<T> {
+    let found = collections.get(name);
+    if (found === undefined) {
+      const db = connection.db;
+      if (db === undefined) throw new Error('MongoDB connection is not open');
+      found = db.collection<never>(name);
+      collections.set(name, found);
+    }
+    return found as unknown as mongo.Collection<T>;
+  }
+  const consumption = () => collection<ConsumptionDocument>(CONSUMPTION_COLLECTION);
+
+  async function revokeGrant(grantId: string): Promise<void> {
+    await Promise.all(
+      GRANT_MEMBER_MODELS.map((member) => collection<OidcDocument>(collectionName(member)).deleteMany({ grantId })),
+    );
+  }
+
+  return (model) => {
+    const own = () => collection<OidcDocument>(collectionName(model));
+    const op = <T>(operation: string, run: () => Promise<T>) => timed(onOperation, model, 'mongodb', operation, run);
+    const reuseWindow = model === REFRESH_TOKEN ? reuseWindowSeconds : 0;
+
+    function present(doc: OidcDocument | null): AdapterPayload | undefined {
+      const at = now();
+      if (doc === null || isExpired(doc, at)) return undefined;
+      const payload = JSON.parse(doc.payload) as AdapterPayload;
+      if (doc.consumed !== undefined && !withinReuseWindow(doc.consumedAtMs ?? doc.consumed * 1000, reuseWindow, at)) {
+        payload.consumed = doc.consumed;
+      }
+      return payload;
+    }
+
+    return {
+      upsert: (id, payload, expiresIn) =>
+        op('upsert', async () => {
+          const doc = toDocument(id, payload, expiresIn, now());
+          try {
+            await own().replaceOne({ _id: id }, doc, { upsert: true });
+          } catch (error) {
+            // Two upserts of a new id race to insert it; the loser replaces the winner's copy.
+            if (!isDuplicateKey(error)) throw error;
+            await own().replaceOne({ _id: id }, doc, { upsert: true });
+          }
+        }),
+
+      find: (id) => op('find', async () => present(await own().findOne({ _id: id }))),
+
+      findByUid: (uid) => op('findByUid', async () => present(await own().findOne({ uid }))),
+
+      findByUserCode: (userCode) => op('findByUserCode', async () => present(await own().findOne({ userCode }))),
+
+      consume: (id) =>
+        op('consume', async () => {
+          const at = now();
+          const doc = await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } });
+          if (doc === null || isExpired(doc, at)) throw consumedTargetMissing(model);
+          if (doc.consumed !== undefined) {
+            if (withinReuseWindow(doc.consumedAtMs ?? doc.consumed * 1000, reuseWindow, at)) return;
+            throw alreadyConsumed(model);
+          }
+          // A conditional update is not a compare-and-set on FerretDB v1 (it reads, then
+          // replaces), but a unique `_id` insert is atomic on every MongoDB-wire server.
+          const gate: ConsumptionDocument = { _id: `${model}:${id}`, atMs: at };
+          if (doc.expiresAt !== undefined) gate.expiresAt = doc.expiresAt;
+          try {
+            await consumption().insertOne(gate);
+          } catch (error) {
+            if (!isDuplicateKey(error)) throw error;
+            const first = await consumption().findOne({ _id: gate._id });
+            if (first !== null && withinReuseWindow(first.atMs, reuseWindow, at)) return;
+            throw alreadyConsumed(model);
+          }
+          await own().updateOne({ _id: id }, { $set: { consumed: epochSeconds(at), consumedAtMs: at } });
+        }),
+
+      destroy: (id) =>
+        op('destroy', async () => {
+          await own().deleteOne({ _id: id });
+        }),
+
+      revokeByGrantId: (grantId) => op('revokeByGrantId', () => revokeGrant(grantId)),
+    };
+  };
+}

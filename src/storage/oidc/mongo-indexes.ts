@@ -1,0 +1,86 @@
+import type { Connection, mongo } from 'mongoose';
+import { CONSUMPTION_COLLECTION } from './mongo-documents.ts';
+import { collectionName, GRANT_MEMBER_MODELS, OIDC_MODELS } from './models.ts';
+
+/** pino-style: the object first, then the message. */
+export interface WarnLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface IndexReport {
+  /** False when the server refused TTL indexes (FerretDB v1): run the expiry sweeper. */
+  readonly ttlIndexes: boolean;
+  /** Every collection the oidc adapters write, for the sweeper. */
+  readonly collections: readonly string[];
+}
+
+interface IndexSpec {
+  readonly key: Record<string, 1>;
+  readonly unique?: boolean;
+}
+
+const WITH_ACCOUNT_AND_CLIENT = new Set(['Grant', ...GRANT_MEMBER_MODELS]);
+
+/** Lookups the adapters and wholesale revocation (per account, per client) need. */
+function indexesFor(model: string): IndexSpec[] {
+  const specs: IndexSpec[] = [];
+  if (GRANT_MEMBER_MODELS.includes(model)) specs.push({ key: { grantId: 1 } });
+  // Not unique: oidc-provider may briefly hold two sessions with one uid (panva/node-oidc-provider#1145).
+  if (model === 'Session') specs.push({ key: { uid: 1 } }, { key: { accountId: 1 } });
+  // Unique only here, where every document has a userCode: FerretDB ignores `sparse`.
+  if (model === 'DeviceCode') specs.push({ key: { userCode: 1 }, unique: true });
+  if (WITH_ACCOUNT_AND_CLIENT.has(model)) specs.push({ key: { accountId: 1 } }, { key: { clientId: 1 } });
+  if (model === 'ClientCredentials') specs.push({ key: { clientId: 1 } });
+  return specs;
+}
+
+/** FerretDB v1 answers NotImplemented (238); other servers may use other wording. */
+function isUnsupportedOption(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, codeName, message } = error as { code?: unknown; codeName?: unknown; message?: unknown };
+  return (
+    code === 238 ||
+    codeName === 'NotImplemented' ||
+    (typeof message === 'string' && /not (yet )?(implemented|supported)/i.test(message))
+  );
+}
+
+/**
+ * Creates every index the oidc adapters rely on. Called once at startup (or by a migrate
+ * command); never on the request path. Where the server lacks TTL indexes, an ordinary
+ * expiresAt index is created instead and the caller is told to run the sweeper; the gap is
+ * logged once.
+ */
+export async function ensureOidcIndexes(connection: Connection, logger: WarnLogger): Promise<IndexReport> {
+  const db = connection.db;
+  if (db === undefined) throw new Error('MongoDB connection is not open');
+  const collections = [...OIDC_MODELS.map(collectionName), CONSUMPTION_COLLECTION];
+  let ttlIndexes = true;
+
+  async function expiryIndex(collection: mongo.Collection): Promise<void> {
+    if (ttlIndexes) {
+      try {
+        await collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt_ttl', expireAfterSeconds: 0 });
+        return;
+      } catch (error) {
+        if (!isUnsupportedOption(error)) throw error;
+        ttlIndexes = false;
+        logger.warn(
+          { err: error, fallback: 'expiry sweeper' },
+          'MongoDB server does not support TTL indexes; expired oidc records will be removed by a periodic sweeper',
+        );
+      }
+    }
+    await collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
+  }
+
+  for (const model of OIDC_MODELS) {
+    const collection = db.collection(collectionName(model));
+    await expiryIndex(collection);
+    for (const spec of indexesFor(model)) {
+      await collection.createIndex(spec.key, spec.unique === true ? { unique: true } : {});
+    }
+  }
+  await expiryIndex(db.collection(CONSUMPTION_COLLECTION));
+  return { ttlIndexes, collections };
+}

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { createAdapterFactory } from '../../src/storage/oidc/adapter-factory.ts';
+import { createMongoAdapterFactory } from '../../src/storage/oidc/mongo-adapter.ts';
+import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
+import type { OperationReport } from '../../src/storage/oidc/operation-hook.ts';
+import { createRedisAdapterFactory } from '../../src/storage/oidc/redis-adapter.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { connectRedis } from '../../src/storage/redis.ts';
+import { memoryAdapterFactory } from '../helpers/memory-adapter.ts';
+import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
+import { describeAdapterContract } from './adapter-contract.ts';
+
+const quiet = { warn: () => {} };
+
+async function freshMongo(label: string): Promise<Connection> {
+  const connection = await connectMongo({ uri: freshDatabaseUri(label), timeoutMs: 5000 });
+  await ensureOidcIndexes(connection, quiet);
+  return connection;
+}
+
+async function closeMongo(connection: Connection): Promise<void> {
+  await connection.dropDatabase();
+  await connection.close();
+}
+
+async function freshRedis(): Promise<{ redis: Redis; prefix: string; close(): Promise<void> }> {
+  const redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 5000 });
+  const prefix = `test:${randomBytes(6).toString('hex')}:`;
+  return {
+    redis,
+    prefix,
+    async close() {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+    },
+  };
+}
+
+describeAdapterContract('oidc-provider in-memory adapter (reference)', { atomicConsume: false }, async () => ({
+  adapter: memoryAdapterFactory(),
+  close: async () => {},
+}));
+
+describeAdapterContract('MongoDB adapter (FerretDB)', { atomicConsume: true }, async () => {
+  const connection = await freshMongo('contract_mongo');
+  return {
+    adapter: createMongoAdapterFactory({ connection, reuseWindowSeconds: 0 }),
+    close: () => closeMongo(connection),
+  };
+});
+
+describeAdapterContract('Redis adapter', { atomicConsume: true }, async () => {
+  const store = await freshRedis();
+  return {
+    adapter: createRedisAdapterFactory({ redis: store.redis, prefix: store.prefix, reuseWindowSeconds: 0 }),
+    close: () => store.close(),
+  };
+});
+
+const reports: OperationReport[] = [];
+
+describeAdapterContract('routing adapter (MongoDB + Redis)', { atomicConsume: true }, async () => {
+  const connection = await freshMongo('contract_router');
+  const store = await freshRedis();
+  return {
+    adapter: createAdapterFactory({
+      mongo: connection,
+      redis: store.redis,
+      redisPrefix: store.prefix,
+      reuseWindowSeconds: 0,
+      onOperation: (report) => reports.push(report),
+    }),
+    async close() {
+      await store.close();
+      await closeMongo(connection);
+    },
+  };
+});
+
+describe('routing adapter operation reports', () => {
+  it('reported every operation of the routing run with its model, store and duration', () => {
+    const seen = (model: string, store: string, operation: string) =>
+      reports.some((r) => r.model === model && r.store === store && r.operation === operation && r.durationMs >= 0);
+    expect(seen('AuthorizationCode', 'redis', 'consume')).to.equal(true);
+    expect(seen('AccessToken', 'redis', 'upsert')).to.equal(true);
+    expect(seen('RefreshToken', 'mongodb', 'find')).to.equal(true);
+    expect(seen('Session', 'mongodb', 'findByUid')).to.equal(true);
+    expect(seen('AccessToken', 'mongodb', 'revokeByGrantId') && seen('AccessToken', 'redis', 'revokeByGrantId')).to.equal(true);
+    // Long-lived models touch Redis only to revoke a grant's short-lived tokens there.
+    expect(reports.some((r) => r.store === 'redis' && r.operation !== 'revokeByGrantId' && ['Session', 'Grant', 'RefreshToken'].includes(r.model))).to.equal(false);
+  });
+});

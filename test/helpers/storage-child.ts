@@ -1,0 +1,70 @@
+/**
+ * A separate Gatehouse-side process for cross-process tests: it opens its own connections and
+ * talks to the stores only through the real adapters and the clients repository.
+ *
+ *   node storage-child.ts <json command>
+ *
+ * Prints one JSON line with the result and exits.
+ */
+import type { AdapterPayload } from 'oidc-provider';
+import { createClientRepository } from '../../src/clients/repository.ts';
+import { clientModel } from '../../src/clients/model.ts';
+import { createClientInvalidation } from '../../src/clients/invalidation.ts';
+import { createSecretBox } from '../../src/crypto/secret-box.ts';
+import { clientChangesChannel } from '../../src/oidc/storage.ts';
+import { createAdapterFactory } from '../../src/storage/oidc/adapter-factory.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { connectRedis } from '../../src/storage/redis.ts';
+
+export type ChildCommand =
+  | { op: 'upsert'; records: { model: string; id: string; payload: AdapterPayload; expiresIn?: number }[] }
+  | { op: 'find'; records: { model: string; id: string }[] }
+  | { op: 'consume'; model: string; id: string; startAt: number }
+  | { op: 'updateClient'; clientId: string; metadata: Record<string, unknown>; secret: string };
+
+export interface ChildEnv {
+  readonly mongodbUri: string;
+  readonly redisUrl?: string | undefined;
+  readonly redisPrefix: string;
+}
+
+const { env, command } = JSON.parse(process.argv[2] ?? '{}') as { env: ChildEnv; command: ChildCommand };
+const mongo = await connectMongo({ uri: env.mongodbUri, timeoutMs: 5000 });
+const redis = env.redisUrl === undefined ? undefined : await connectRedis({ url: env.redisUrl, timeoutMs: 5000 });
+const adapter = createAdapterFactory({ mongo, redis, redisPrefix: env.redisPrefix, reuseWindowSeconds: 0 });
+
+let result: unknown;
+switch (command.op) {
+  case 'upsert':
+    for (const record of command.records) await adapter(record.model).upsert(record.id, record.payload, record.expiresIn);
+    result = 'ok';
+    break;
+  case 'find':
+    result = await Promise.all(command.records.map(async (r) => (await adapter(r.model).find(r.id)) ?? null));
+    break;
+  case 'consume':
+    // Both processes start at the same wall-clock moment to make the race real.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, command.startAt - Date.now())));
+    result = await adapter(command.model)
+      .consume(command.id)
+      .then(
+        () => 'won',
+        (error: { error?: string; message?: string }) => error.error ?? error.message,
+      );
+    break;
+  case 'updateClient': {
+    const invalidation =
+      redis === undefined ? undefined : createClientInvalidation({ redis, channel: clientChangesChannel(env.redisPrefix), logger: { warn: () => {} } });
+    const repository = createClientRepository({
+      model: clientModel(mongo),
+      box: createSecretBox(command.secret, 'client-secrets'),
+      onChange: async (clientId) => invalidation?.publish(clientId),
+    });
+    result = (await repository.update(command.clientId, { metadata: command.metadata })) === undefined ? 'missing' : 'updated';
+    break;
+  }
+}
+
+process.stdout.write(`${JSON.stringify(result)}\n`);
+await mongo.close();
+await redis?.quit();

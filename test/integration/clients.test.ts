@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import type { Connection } from 'mongoose';
+import { clientModel } from '../../src/clients/model.ts';
+import { createClientRepository, type ClientRepository } from '../../src/clients/repository.ts';
+import { createSecretBox, DecryptionError } from '../../src/crypto/secret-box.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { runStorageChild } from '../helpers/child.ts';
+import { startInstance } from '../helpers/instance.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+
+const confidential = {
+  redirect_uris: ['https://rp.example.com/a'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+};
+
+describe('clients repository (real MongoDB-wire)', () => {
+  const secret = randomSecret();
+  let connection: Connection;
+  let clients: ClientRepository;
+  const changes: string[] = [];
+
+  before(async () => {
+    connection = await connectMongo({ uri: freshDatabaseUri('clients_repo'), timeoutMs: 5000 });
+    clients = createClientRepository({
+      model: clientModel(connection),
+      box: createSecretBox(secret, 'client-secrets'),
+      onChange: async (clientId) => void changes.push(clientId),
+    });
+  });
+  after(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  it('returns the secret only on create, stores it sealed, and serves it decrypted to the provider', async () => {
+    const { client, secret: clientSecret } = await clients.create({
+      clientId: 'app.example.com',
+      displayName: 'App',
+      firstParty: true,
+      allowedApis: ['https://api.example.com'],
+      webOrigins: ['https://app.example.com'],
+      metadata: { ...confidential, client_secret: 'ignored' },
+    });
+    expect(clientSecret).to.be.a('string').with.length.of.at.least(43);
+    expect(client).to.include({ clientId: 'app.example.com', hasSecret: true, firstParty: true, admin: false });
+    expect(JSON.stringify(await clients.get('app.example.com'))).not.to.include(clientSecret!);
+
+    const raw = await connection.db!.collection('clients').findOne({ _id: 'app.example.com' as never });
+    expect(JSON.stringify(raw)).not.to.include(clientSecret!);
+    expect(raw?.secretSealed).to.match(/^v1\./);
+
+    expect(await clients.providerMetadata('app.example.com')).to.deep.equal({
+      ...confidential,
+      client_id: 'app.example.com',
+      client_secret: clientSecret,
+    });
+    expect(changes).to.include('app.example.com');
+  });
+
+  it('binds a sealed secret to its client: copied onto another client it does not open', async () => {
+    await clients.create({ clientId: 'other', displayName: 'Other', metadata: confidential });
+    const sealed = (await connection.db!.collection('clients').findOne({ _id: 'app.example.com' as never }))?.secretSealed as string;
+    await connection.db!.collection('clients').updateOne({ _id: 'other' as never }, { $set: { secretSealed: sealed } });
+    let failure: unknown;
+    await clients.providerMetadata('other').catch((error: unknown) => (failure = error));
+    expect(failure).to.be.instanceOf(DecryptionError);
+  });
+
+  it('rotates, updates, lists and deletes; public clients get no secret', async () => {
+    const before = await clients.providerMetadata('app.example.com');
+    const rotated = await clients.rotateSecret('app.example.com');
+    expect(rotated?.secret).to.be.a('string').and.not.equal(before?.client_secret);
+    expect((await clients.providerMetadata('app.example.com'))?.client_secret).to.equal(rotated?.secret);
+
+    const spa = await clients.create({ displayName: 'SPA', metadata: { ...confidential, token_endpoint_auth_method: 'none' } });
+    expect(spa.secret).to.equal(undefined);
+    expect(spa.client.clientId).to.have.length.of.at.least(20);
+    expect(await clients.providerMetadata(spa.client.clientId)).not.to.have.property('client_secret');
+
+    const updated = await clients.update(spa.client.clientId, { displayName: 'Single page app', admin: true });
+    expect(updated).to.include({ displayName: 'Single page app', admin: true });
+    expect(updated!.updatedAt.getTime()).to.be.at.least(spa.client.updatedAt.getTime());
+    expect((await clients.list()).map((c) => c.clientId)).to.include.members(['app.example.com', 'other', spa.client.clientId]);
+
+    expect(await clients.delete(spa.client.clientId)).to.equal(true);
+    expect(await clients.get(spa.client.clientId)).to.equal(undefined);
+    expect(await clients.delete(spa.client.clientId)).to.equal(false);
+    expect(await clients.update('nobody', { admin: true })).to.equal(undefined);
+    expect(await clients.rotateSecret('nobody')).to.equal(undefined);
+  });
+});
+
+/** An /auth request whose answer depends on the client's registered redirect URIs. */
+async function authorize(url: string, clientId: string, redirectUri: string): Promise<number> {
+  const params = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: redirectUri,
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  });
+  const response = await fetch(`${url}/auth?${params}`, { redirect: 'manual' });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function waitForStatus(check: () => Promise<number>, status: number, limitMs: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < limitMs) {
+    if ((await check()) === status) return Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return expect.fail(`status ${status} not seen within ${limitMs} ms`);
+}
+
+for (const withRedis of [true, false]) {
+  const ttlSeconds = withRedis ? 60 : 2;
+  describe(`client changes reach a running server ${withRedis ? 'within 1 s (Redis pub/sub)' : `within the ${ttlSeconds} s cache TTL (no Redis)`}`, () => {
+    const mongodbUri = freshDatabaseUri(withRedis ? 'clients_redis' : 'clients_ttl');
+    const redisUrl = withRedis ? serviceUrls().redisUrl : undefined;
+    const redisPrefix = `test:${randomBytes(6).toString('hex')}:`;
+    const secret = randomSecret();
+    let gatehouse: RunningGatehouse;
+
+    before(async () => {
+      gatehouse = await startInstance({
+        mongodbUri,
+        redisUrl,
+        secret,
+        settings: { GATEHOUSE_CLIENT_CACHE_TTL: String(ttlSeconds), GATEHOUSE_REDIS_PREFIX: redisPrefix },
+      });
+    });
+    after(async () => {
+      await gatehouse.close();
+      await dropDatabase(mongodbUri);
+    });
+
+    it('serves a client changed by another process', async () => {
+      await gatehouse.storage.clients.create({ clientId: 'rp.example.com', displayName: 'RP', metadata: confidential });
+      const probe = () => authorize(gatehouse.url, 'rp.example.com', 'https://rp.example.com/b');
+      expect(await authorize(gatehouse.url, 'rp.example.com', 'https://rp.example.com/a')).to.equal(303);
+      expect(await probe()).to.equal(400);
+
+      const answer = await runStorageChild(
+        { mongodbUri, redisUrl, redisPrefix },
+        { op: 'updateClient', clientId: 'rp.example.com', secret, metadata: { ...confidential, redirect_uris: ['https://rp.example.com/a', 'https://rp.example.com/b'] } },
+      );
+      expect(answer).to.equal('updated');
+
+      const elapsed = await waitForStatus(probe, 303, withRedis ? 1_000 : ttlSeconds * 1000 + 500);
+      if (withRedis) expect(elapsed).to.be.below(1_000);
+    });
+  });
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import type { AdapterPayload } from 'oidc-provider';
+import { runStorageChild } from '../helpers/child.ts';
+import { dropDatabase, freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
+
+const id = () => randomBytes(12).toString('base64url');
+
+describe('oidc storage across processes (real MongoDB-wire + Redis)', () => {
+  const mongodbUri = freshDatabaseUri('durability');
+  const env = { mongodbUri, redisUrl: serviceUrls().redisUrl, redisPrefix: `test:${randomBytes(6).toString('hex')}:` };
+
+  before(async () => {
+    const connection = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
+    await ensureOidcIndexes(connection, { warn: () => {} });
+    await connection.close();
+  });
+  after(() => dropDatabase(mongodbUri));
+
+  it('reads back intact, in a fresh process, what another process wrote to both stores', async () => {
+    const grantId = id();
+    const records = [
+      { model: 'Session', id: id(), payload: { kind: 'Session', uid: id(), accountId: 'a-1', authorizations: { 'app.example.com': { grantId, sid: 's' }, $x: { y: [1, {}] } } } },
+      { model: 'Grant', id: grantId, payload: { kind: 'Grant', accountId: 'a-1', clientId: 'app.example.com', openid: { scope: 'openid' } } },
+      { model: 'RefreshToken', id: id(), payload: { kind: 'RefreshToken', grantId, accountId: 'a-1', exp: 2e9 } },
+      { model: 'AuthorizationCode', id: id(), payload: { kind: 'AuthorizationCode', grantId, codeChallenge: 'abc', empty: [] } },
+      { model: 'AccessToken', id: id(), payload: { kind: 'AccessToken', grantId, scope: 'openid' } },
+    ].map((r) => ({ ...r, payload: r.payload as unknown as AdapterPayload, expiresIn: 300 }));
+
+    expect(await runStorageChild(env, { op: 'upsert', records })).to.equal('ok');
+    const found = await runStorageChild(env, { op: 'find', records: records.map(({ model, id }) => ({ model, id })) });
+    expect(found).to.deep.equal(records.map((r) => r.payload));
+  });
+
+  for (const model of ['AuthorizationCode', 'RefreshToken']) {
+    it(`lets exactly one of two processes redeem one ${model} (${model === 'RefreshToken' ? 'MongoDB' : 'Redis'})`, async () => {
+      {
+        const key = id();
+        await runStorageChild(env, { op: 'upsert', records: [{ model, id: key, payload: { kind: model, grantId: id() } as AdapterPayload, expiresIn: 60 }] });
+        const startAt = Date.now() + 1_500;
+        const outcomes = await Promise.all([
+          runStorageChild(env, { op: 'consume', model, id: key, startAt }),
+          runStorageChild(env, { op: 'consume', model, id: key, startAt }),
+        ]);
+        expect(outcomes.sort()).to.deep.equal(['invalid_grant', 'won']);
+      }
+    });
+  }
+});

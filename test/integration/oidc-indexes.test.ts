@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import type { Connection } from 'mongoose';
+import { startExpirySweeper } from '../../src/storage/oidc/expiry-sweeper.ts';
+import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { freshDatabaseUri } from '../helpers/stores.ts';
+
+describe('oidc indexes and expiry on the MongoDB-wire server', () => {
+  let connection: Connection;
+  const warnings: { obj: object; msg: string }[] = [];
+  const logger = { warn: (obj: object, msg: string) => warnings.push({ obj, msg }) };
+
+  before(async () => {
+    connection = await connectMongo({ uri: freshDatabaseUri('indexes'), timeoutMs: 5000 });
+  });
+  after(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  it('creates the lookup indexes and reports, once, that TTL indexes are missing (FerretDB v1)', async () => {
+    const report = await ensureOidcIndexes(connection, logger);
+    const serverHasTtl = (await connection.db!.admin().command({ buildInfo: 1 })).ferretdbVersion === undefined;
+    expect(report.ttlIndexes).to.equal(serverHasTtl);
+    expect(warnings.length).to.equal(serverHasTtl ? 0 : 1);
+    if (!serverHasTtl) expect(warnings[0]?.msg).to.match(/TTL/);
+
+    const indexes = async (name: string) => connection.db!.collection(name).listIndexes().toArray();
+    const session = await indexes('oidc_session');
+    expect(session.find((i) => i.key.uid === 1)).to.include({ name: 'uid_1' }).and.not.have.property('unique');
+    const device = await indexes('oidc_device_code');
+    expect(device.find((i) => i.key.userCode === 1)).to.have.property('unique', true);
+    for (const name of ['oidc_access_token', 'oidc_refresh_token', 'oidc_authorization_code']) {
+      const keys = (await indexes(name)).map((i) => Object.keys(i.key).join(','));
+      expect(keys, name).to.include.members(['grantId', 'accountId', 'clientId', 'expiresAt']);
+    }
+    expect((await indexes('oidc_access_token')).some((i) => i.key.userCode === 1)).to.equal(false);
+
+    // Idempotent: a second start finds everything in place and does not warn again per collection.
+    await ensureOidcIndexes(connection, logger);
+    expect(warnings.length).to.equal(serverHasTtl ? 0 : 2);
+  });
+
+  it('sweeps expired records and keeps live ones; stop() ends the timer', async () => {
+    const tokens = connection.db!.collection<{ _id: string; expiresAt?: Date }>('oidc_access_token');
+    const past = new Date(Date.now() - 1_000);
+    const future = new Date(Date.now() + 60_000);
+    await tokens.insertMany([
+      { _id: 'expired-1', expiresAt: past },
+      { _id: 'expired-2', expiresAt: past },
+      { _id: 'live', expiresAt: future },
+      { _id: 'forever' },
+    ]);
+    const sweeper = startExpirySweeper({ connection, collections: ['oidc_access_token'], intervalMs: 50, logger });
+    try {
+      const deadline = Date.now() + 2_000;
+      while ((await tokens.countDocuments()) > 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await sweeper.stop();
+    }
+    expect((await tokens.find().toArray()).map((d) => d._id).sort()).to.deep.equal(['forever', 'live']);
+    await tokens.insertOne({ _id: 'expired-3', expiresAt: past });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await tokens.countDocuments({ _id: 'expired-3' })).to.equal(1);
+    expect(await sweeper.sweepOnce()).to.equal(1);
+  });
+});
