@@ -1,4 +1,4 @@
-import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type SettingName } from './schema.ts';
+import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type ParsedSettings, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -18,7 +18,23 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly mongodbTimeoutMs: number;
   readonly redisTimeoutMs: number;
+  readonly keys: KeySettings;
 }
+
+export interface KeySettings {
+  readonly publishDelayMs: number;
+  readonly retentionMs: number;
+  /** 0 = no automatic rotation. */
+  readonly rotationIntervalMs: number;
+  readonly pollIntervalMs: number;
+}
+
+/**
+ * Production floors: a retired key must outlive the tokens it signed (access and ID tokens
+ * live one hour by default), and a new key must be visible to relying parties before it signs.
+ */
+const MIN_PRODUCTION_RETENTION = 3600;
+const MIN_PRODUCTION_PUBLISH_DELAY = 60;
 
 /** One problem per setting; the message always starts with the setting's name. */
 export class ConfigError extends Error {
@@ -97,6 +113,27 @@ function collectRaw(sources: ConfigSources, problems: string[]): Record<string, 
   return raw;
 }
 
+function keySettingProblems(s: ParsedSettings, isProduction: boolean): string[] {
+  const problems: string[] = [];
+  if (isProduction && s.GATEHOUSE_KEY_RETENTION < MIN_PRODUCTION_RETENTION) {
+    problems.push(
+      `GATEHOUSE_KEY_RETENTION: must be at least ${MIN_PRODUCTION_RETENTION} in production (tokens signed by a retired key must still verify)`,
+    );
+  }
+  if (isProduction && s.GATEHOUSE_KEY_PUBLISH_DELAY < MIN_PRODUCTION_PUBLISH_DELAY) {
+    problems.push(
+      `GATEHOUSE_KEY_PUBLISH_DELAY: must be at least ${MIN_PRODUCTION_PUBLISH_DELAY} in production (relying parties cache JWKS)`,
+    );
+  }
+  const interval = s.GATEHOUSE_KEY_ROTATION_INTERVAL;
+  if (interval !== 0 && interval <= s.GATEHOUSE_KEY_PUBLISH_DELAY) {
+    problems.push(
+      'GATEHOUSE_KEY_ROTATION_INTERVAL: must be 0 (off) or longer than GATEHOUSE_KEY_PUBLISH_DELAY, or new keys would be replaced before they sign',
+    );
+  }
+  return problems;
+}
+
 export function loadConfig(sources: ConfigSources): Config {
   const problems: string[] = [];
   const raw = collectRaw(sources, problems);
@@ -119,6 +156,7 @@ export function loadConfig(sources: ConfigSources): Config {
   if (present(raw.GATEHOUSE_ADMIN_USERNAME) !== present(raw.GATEHOUSE_ADMIN_PASSWORD)) {
     problems.push('GATEHOUSE_ADMIN_PASSWORD: GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD go together');
   }
+  if (result.success) problems.push(...keySettingProblems(result.data, isProduction));
   if (problems.length > 0 || !result.success) throw new ConfigError([...new Set(problems)]);
 
   const s = result.data;
@@ -141,5 +179,11 @@ export function loadConfig(sources: ConfigSources): Config {
     shutdownTimeoutMs: s.GATEHOUSE_SHUTDOWN_TIMEOUT * 1000,
     mongodbTimeoutMs: s.GATEHOUSE_MONGODB_TIMEOUT * 1000,
     redisTimeoutMs: s.GATEHOUSE_REDIS_TIMEOUT * 1000,
+    keys: Object.freeze({
+      publishDelayMs: s.GATEHOUSE_KEY_PUBLISH_DELAY * 1000,
+      retentionMs: s.GATEHOUSE_KEY_RETENTION * 1000,
+      rotationIntervalMs: s.GATEHOUSE_KEY_ROTATION_INTERVAL * 1000,
+      pollIntervalMs: s.GATEHOUSE_KEY_POLL_INTERVAL * 1000,
+    }),
   });
 }
