@@ -5,18 +5,25 @@ import type { Redis } from 'ioredis';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
-import { cookieKeyList, createKeyStore, providerJwks, type KeySet } from './keys/key-store.ts';
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { Configuration } from 'oidc-provider';
+import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts';
+import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-ring.ts';
+import { cookieKeyList, createKeyStore, type KeySet, type RotationResult } from './keys/key-store.ts';
 import { keySetModel } from './keys/model.ts';
 import type { Logger } from './observability/logger.ts';
-import { providerConfiguration } from './oidc/configuration.ts';
-import { createProvider } from './oidc/provider.ts';
+import { providerBuilder } from './oidc/build-provider.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis } from './storage/redis.ts';
 
 export interface RunningGatehouse {
   readonly url: string;
   readonly server: Server;
+  /** The key set this instance serves right now. */
   readonly keySet: KeySet;
+  /** Rotates the shared keys now; every instance picks the change up (see docs/KEYS.md). */
+  rotateKeys(): Promise<RotationResult>;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes stores. */
   close(): Promise<void>;
 }
@@ -52,30 +59,49 @@ async function openStores(config: Config): Promise<{ mongo: Connection; redis: R
   }
 }
 
+function redisNotices(redis: Redis): KeyChangeNotices {
+  return {
+    announce: (version) => announceKeyChange(redis, version),
+    listen: (onNotice) => listenForKeyChanges(redis, onNotice),
+  };
+}
+
+export interface StartOptions {
+  /** Adds to every Provider's configuration (tests register clients this way). */
+  readonly extendConfiguration?: (configuration: Configuration) => Configuration;
+}
+
 /** Wires everything from a validated config and starts listening. */
-export async function startGatehouse(config: Config, logger: Logger): Promise<RunningGatehouse> {
+export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGatehouse> {
   const { mongo, redis } = await openStores(config);
+  let ring: KeyRing<Provider> | undefined;
   try {
-    const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(config.secret.reveal(), 'keys') });
-    const keySet = await keyStore.loadOrCreate();
-    const now = new Date();
-    const cookieKeys = cookieKeyList(keySet, now);
-    const provider = createProvider({
-      issuer: config.issuer,
-      configuration: providerConfiguration({ jwks: providerJwks(keySet, now), cookieKeys }),
+    let app: Koa | undefined;
+    ring = createKeyRing({
+      store: createKeyStore({ model: keySetModel(mongo), box: createSecretBox(config.secret.reveal(), 'keys') }),
+      build: providerBuilder({ issuer: config.issuer, logger, extendConfiguration: options.extendConfiguration }),
+      // Koa reads app.keys per request, so the app and the new provider sign cookies alike.
+      onSwap: (_provider, keySet, now) => {
+        if (app !== undefined) app.keys = cookieKeyList(keySet, now);
+      },
+      policy: config.keys,
+      notices: redis === undefined ? undefined : redisNotices(redis),
+      onError: (error, during) => logger.warn({ err: error, during }, 'key set update failed; serving the current keys'),
     });
+    await ring.start();
+    const keys = ring;
 
     const readiness: Record<string, () => Promise<void>> = { mongodb: () => pingMongo(mongo) };
     if (redis !== undefined) readiness.redis = () => pingRedis(redis);
 
-    const app = createApp({
+    app = createApp({
       issuer: config.issuer,
       trustProxy: config.trustProxy,
-      cookieKeys,
+      cookieKeys: cookieKeyList(keys.keySet(), new Date()),
       logger,
       readiness,
       readinessTimeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs),
-      provider: () => provider,
+      provider: () => keys.current(),
     });
 
     const server = createServer(app.callback());
@@ -90,7 +116,10 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     return {
       url,
       server,
-      keySet,
+      get keySet() {
+        return keys.keySet();
+      },
+      rotateKeys: () => keys.rotate(),
       close() {
         closing ??= (async () => {
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -98,6 +127,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
           const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
           await closed;
           clearTimeout(timer);
+          await keys.close();
           await mongo.close();
           if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
         })();
@@ -105,6 +135,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       },
     };
   } catch (error) {
+    await ring?.close().catch(() => {});
     await mongo.close().catch(() => {});
     redis?.disconnect();
     throw error;

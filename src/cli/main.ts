@@ -2,19 +2,21 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.ts';
 import { KeyStoreError } from '../keys/key-store.ts';
-import { keysList } from './commands/keys.ts';
+import { keysList, keysRotate } from './commands/keys.ts';
 import { CliError, openContext, type CliContext } from './context.ts';
 
 type Command = (ctx: CliContext, args: string[]) => Promise<void>;
 
 const COMMANDS: Record<string, Command> = {
   'keys list': keysList,
+  'keys rotate': keysRotate,
 };
 
 const USAGE = `usage: gatehouse <command> [options] [--json]
 
 commands:
   keys list              list signing keys with their status (next, active, retired)
+  keys rotate            add new signing and cookie keys; they sign after GATEHOUSE_KEY_PUBLISH_DELAY
 
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).`;
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { DecryptionError } from '../crypto/secret-box.ts';
 import { generateCookieKey, generateSigningKey, SIGNING_ALGS, type PrivateJwk } from './generate.ts';
-import { KEY_SET_ID, type KeySetModel, type StoredKeySet } from './model.ts';
+import { KEY_SET_ID, type KeySetModel, type StoredCookieKey, type StoredKeySet, type StoredSigningKey } from './model.ts';
 
 interface Lifecycle {
   readonly createdAt: Date;
@@ -61,9 +61,20 @@ function bySigningPreference<T extends Lifecycle>(keys: readonly T[], now: Date)
     );
 }
 
-/** Private JWKs for the provider, in the order it should prefer them for signing. */
+/**
+ * Private JWKs for the provider: every key still published (next, active, retired), the
+ * active ones first. oidc-provider signs with the first key of the requested alg that
+ * `selectForSign` accepts (lib/helpers/keystore.js: filter by kty/alg/use/crv and, when a
+ * JWK carries `key_ops`, by `key_ops.includes('sign')`; a stable sort by a score that is
+ * equal for all our keys; callers take `[0]`). Order alone would do, but keys that must not
+ * sign also get `key_ops: ['verify']`, the library's own way to make a key verify-only, so
+ * a "next" or retired key cannot sign whatever the order. The same `key_ops` is published
+ * in /jwks, which is accurate: relying parties only ever verify with it.
+ */
 export function providerJwks(set: KeySet, now: Date): PrivateJwk[] {
-  return bySigningPreference(set.signingKeys, now).map((key) => key.jwk);
+  return bySigningPreference(set.signingKeys, now).map((key) =>
+    keyStatus(key, now) === 'active' ? { ...key.jwk } : { ...key.jwk, key_ops: ['verify'] },
+  );
 }
 
 /** Cookie keys for Koa and the provider: the first signs, the rest still verify. */
@@ -71,6 +82,41 @@ export function cookieKeyList(set: KeySet, now: Date): string[] {
   return bySigningPreference(set.cookieKeys, now)
     .filter((key) => keyStatus(key, now) !== 'next')
     .map((key) => key.key);
+}
+
+/** The next moment at which some key changes status by time alone, if any. */
+export function nextStatusChange(set: KeySet, now: Date): Date | undefined {
+  let next: number | undefined;
+  for (const key of [...set.signingKeys, ...set.cookieKeys]) {
+    for (const moment of [key.activateAt, key.retireAt, key.removeAt]) {
+      const at = moment?.getTime();
+      if (at !== undefined && at > now.getTime() && (next === undefined || at < next)) next = at;
+    }
+  }
+  return next === undefined ? undefined : new Date(next);
+}
+
+/** When the newest signing key was made: the age that scheduled rotation compares. */
+export function newestSigningKeyAt(set: KeySet): Date {
+  return new Date(Math.max(...set.signingKeys.map((key) => key.createdAt.getTime())));
+}
+
+export interface RotationPolicy {
+  /** New keys are published this long before they sign. */
+  readonly publishDelayMs: number;
+  /** Replaced keys stay published this long after they stop signing. */
+  readonly retentionMs: number;
+  /** Rotate only if the newest signing key is at least this old (scheduled rotation). */
+  readonly olderThanMs?: number;
+}
+
+export interface RotationResult {
+  /** False when nothing was due, or a racing rotation by another instance won. */
+  readonly rotated: boolean;
+  readonly keySet: KeySet;
+  /** The keys this call added (empty unless rotated). */
+  readonly signingKeys: readonly SigningKey[];
+  readonly cookieKeys: readonly CookieKey[];
 }
 
 export interface KeyStoreDeps {
@@ -85,7 +131,20 @@ export interface KeyStore {
   loadOrCreate(): Promise<KeySet>;
   /** The shared key set, or undefined when none was created yet. */
   load(): Promise<KeySet | undefined>;
+  /** The key set's version alone (cheap; for polling), or undefined when none exists. */
+  version(): Promise<number | undefined>;
+  /**
+   * Adds a new generation (one signing key per alg and a cookie key) that signs after the
+   * publish delay, and schedules the keys it replaces for retirement and removal. Compare-
+   * and-set on `version`: when another write wins, re-reads and re-checks, and never adds a
+   * second generation if a racing rotation already did. Drops removed keys on the way.
+   */
+  rotate(policy: RotationPolicy): Promise<RotationResult>;
+  /** Drops keys past their removeAt (compare-and-set); resolves to the current set. */
+  prune(): Promise<KeySet>;
 }
+
+const MAX_ATTEMPTS = 10;
 
 function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
@@ -133,6 +192,7 @@ export function createKeyStore({ model, box, now = () => new Date() }: KeyStoreD
     return {
       _id: KEY_SET_ID,
       version: 1,
+      generation: 1,
       createdAt,
       updatedAt: createdAt,
       signingKeys: signing.map((jwk) => ({
@@ -145,13 +205,114 @@ export function createKeyStore({ model, box, now = () => new Date() }: KeyStoreD
     };
   }
 
+  async function read(): Promise<StoredKeySet> {
+    const doc = await model.findById(KEY_SET_ID).lean<StoredKeySet>().exec();
+    if (doc === null) throw new Error('no key set yet: start the server once to create it');
+    return doc;
+  }
+
   async function load(): Promise<KeySet | undefined> {
     const doc = await model.findById(KEY_SET_ID).lean<StoredKeySet>().exec();
     return doc === null ? undefined : decode(doc);
   }
 
+  /** Single-document compare-and-set; false when someone else wrote first. */
+  async function replace(doc: StoredKeySet, change: Partial<StoredKeySet>): Promise<boolean> {
+    const result = await model.collection.updateOne({ _id: KEY_SET_ID, version: doc.version } as never, {
+      $set: { ...change, version: doc.version + 1, updatedAt: now() },
+    });
+    return result.modifiedCount === 1;
+  }
+
+  function unremoved<T extends StoredSigningKey | StoredCookieKey>(keys: readonly T[], at: Date): T[] {
+    return keys.filter((key) => key.removeAt == null || key.removeAt > at);
+  }
+
+  /** Keys that would otherwise sign forever stop when their successor starts. */
+  function handOver<T extends StoredSigningKey | StoredCookieKey>(key: T, activateAt: Date, retentionMs: number): T {
+    if (key.retireAt != null) return key;
+    return { ...key, retireAt: activateAt, removeAt: new Date(activateAt.getTime() + retentionMs) };
+  }
+
+  async function nextGeneration(doc: StoredKeySet, policy: RotationPolicy, at: Date) {
+    const activateAt = new Date(at.getTime() + policy.publishDelayMs);
+    const lifecycle = { createdAt: at, activateAt, retireAt: null, removeAt: null };
+    const jwks = await Promise.all(SIGNING_ALGS.map((alg) => generateSigningKey(alg)));
+    const cookieId = randomUUID();
+    const addedSigning: StoredSigningKey[] = jwks.map((jwk) => ({
+      kid: jwk.kid,
+      alg: jwk.alg,
+      sealed: box.seal(JSON.stringify(jwk), `signing:${jwk.kid}`),
+      ...lifecycle,
+    }));
+    const addedCookie: StoredCookieKey = { id: cookieId, sealed: box.seal(generateCookieKey(), `cookie:${cookieId}`), ...lifecycle };
+    const rotatedAlgs = new Set<string>(SIGNING_ALGS);
+    return {
+      addedKids: addedSigning.map((key) => key.kid),
+      addedCookieId: cookieId,
+      change: {
+        generation: (doc.generation ?? 1) + 1,
+        signingKeys: [
+          ...unremoved(doc.signingKeys, at).map((key) =>
+            rotatedAlgs.has(key.alg) ? handOver(key, activateAt, policy.retentionMs) : key,
+          ),
+          ...addedSigning,
+        ],
+        cookieKeys: [...unremoved(doc.cookieKeys, at).map((key) => handOver(key, activateAt, policy.retentionMs)), addedCookie],
+      },
+    };
+  }
+
+  async function rotate(policy: RotationPolicy): Promise<RotationResult> {
+    let startGeneration: number | undefined;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const doc = await read();
+      const current = decode(doc); // also proves this secret opens the set before we add to it
+      const generation = doc.generation ?? 1;
+      startGeneration ??= generation;
+      const at = now();
+      const unchanged = { rotated: false, keySet: current, signingKeys: [], cookieKeys: [] };
+      if (generation !== startGeneration) return unchanged; // a racing rotation won: one generation, not two
+      if (policy.olderThanMs !== undefined && at.getTime() - newestSigningKeyAt(current).getTime() < policy.olderThanMs) {
+        return unchanged;
+      }
+      const next = await nextGeneration(doc, policy, at);
+      if (!(await replace(doc, next.change))) continue;
+      const keySet = await load();
+      if (keySet === undefined) throw new Error('key set vanished during rotation');
+      return {
+        rotated: true,
+        keySet,
+        signingKeys: keySet.signingKeys.filter((key) => next.addedKids.includes(key.kid)),
+        cookieKeys: keySet.cookieKeys.filter((key) => key.id === next.addedCookieId),
+      };
+    }
+    throw new Error(`key rotation gave up after ${MAX_ATTEMPTS} conflicting writes`);
+  }
+
+  async function prune(): Promise<KeySet> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const doc = await read();
+      const at = now();
+      const signingKeys = unremoved(doc.signingKeys, at);
+      const cookieKeys = unremoved(doc.cookieKeys, at);
+      if (signingKeys.length === doc.signingKeys.length && cookieKeys.length === doc.cookieKeys.length) return decode(doc);
+      if (await replace(doc, { signingKeys, cookieKeys })) {
+        const keySet = await load();
+        if (keySet !== undefined) return keySet;
+      }
+    }
+    throw new Error(`key pruning gave up after ${MAX_ATTEMPTS} conflicting writes`);
+  }
+
   return {
     load,
+    rotate,
+    prune,
+    async version() {
+      const doc = await model.findById(KEY_SET_ID, { version: 1 }).lean<{ version: number }>().exec();
+      return doc?.version;
+    },
     async loadOrCreate() {
       const existing = await load();
       if (existing !== undefined) return existing;
