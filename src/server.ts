@@ -20,6 +20,7 @@ import { connectRedis, pingRedis } from './storage/redis.ts';
 export interface RunningGatehouse {
   readonly url: string;
   readonly server: Server;
+  readonly app: Koa;
   /** The key set this instance serves right now. */
   readonly keySet: KeySet;
   /** Rotates the shared keys now; every instance picks the change up (see docs/KEYS.md). */
@@ -116,6 +117,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     return {
       url,
       server,
+      app,
       get keySet() {
         return keys.keySet();
       },

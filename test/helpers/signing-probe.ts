@@ -1,3 +1,4 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { Configuration } from 'oidc-provider';
 
@@ -8,6 +9,7 @@ import type { Configuration } from 'oidc-provider';
  * same call ID tokens use). The resource indicator picks the alg.
  */
 export const PROBE_CLIENT = { id: 'signing-probe', secret: 'signing-probe-secret-0123456789' };
+export const PROBE_WEB_CLIENT = { id: 'cookie-probe', redirectUri: 'https://rp.example.com/cb' };
 export const PROBE_RESOURCES = { RS256: 'urn:gatehouse:probe:rs256', ES256: 'urn:gatehouse:probe:es256' } as const;
 
 export function withSigningProbe(configuration: Configuration): Configuration {
@@ -21,6 +23,13 @@ export function withSigningProbe(configuration: Configuration): Configuration {
         redirect_uris: [],
         response_types: [],
         token_endpoint_auth_method: 'client_secret_basic',
+      },
+      {
+        client_id: PROBE_WEB_CLIENT.id,
+        token_endpoint_auth_method: 'none',
+        redirect_uris: [PROBE_WEB_CLIENT.redirectUri],
+        response_types: ['code'],
+        grant_types: ['authorization_code'],
       },
     ],
     features: {
@@ -63,4 +72,26 @@ export async function probeSigningKey(baseUrl: string, alg: keyof typeof PROBE_R
   const header = decodeProtectedHeader(body.access_token);
   if (typeof header.kid !== 'string' || header.alg !== alg) throw new Error(`unexpected JWS header ${JSON.stringify(header)}`);
   return { kid: header.kid, alg: header.alg, jwt: body.access_token };
+}
+
+/**
+ * Starts an authorization request and reports which of `candidates` signed the provider's
+ * `_interaction` cookie (cookies/keygrip: HMAC-SHA1 over "name=value", base64url).
+ */
+export async function probeCookieSigner(baseUrl: string, candidates: readonly string[]): Promise<string | undefined> {
+  const verifier = randomBytes(32).toString('base64url');
+  const query = new URLSearchParams({
+    client_id: PROBE_WEB_CLIENT.id,
+    response_type: 'code',
+    redirect_uri: PROBE_WEB_CLIENT.redirectUri,
+    scope: 'openid',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  });
+  const response = await fetch(`${baseUrl}/auth?${query}`, { redirect: 'manual' });
+  const cookies = response.headers.getSetCookie().map((line) => line.split(';')[0]!);
+  const value = cookies.find((cookie) => cookie.startsWith('_interaction='));
+  const signature = cookies.find((cookie) => cookie.startsWith('_interaction.sig='))?.slice('_interaction.sig='.length);
+  if (value === undefined || signature === undefined) throw new Error(`no signed _interaction cookie (status ${response.status})`);
+  return candidates.find((key) => createHmac('sha1', key).update(value).digest('base64url') === signature);
 }
