@@ -148,7 +148,10 @@ export function createKeyRing<P>(deps: KeyRingDeps<P>): KeyRing<P> {
           serial(reloadIfChanged).catch((error: unknown) => onError(error, 'key change notice'));
         });
       }
-      if (rotationDue()) await serial(() => rotateNow(policy.rotationIntervalMs));
+      // A due rotation that fails here is retried at the next poll; it must not stop startup.
+      if (rotationDue()) {
+        await serial(() => rotateNow(policy.rotationIntervalMs)).catch((error: unknown) => onError(error, 'scheduled key rotation'));
+      }
     },
     current: () => serving().built,
     keySet: () => serving().keySet,

@@ -124,6 +124,18 @@ export interface KeyStoreDeps {
   /** Seals with the purpose "keys"; see createSecretBox. */
   readonly box: SecretBox;
   readonly now?: () => Date;
+  /** Fresh key material for one rotation; tests replace it to line racing writers up. */
+  readonly newKeyMaterial?: () => Promise<NewKeyMaterial>;
+}
+
+export interface NewKeyMaterial {
+  /** One private signing key per alg in SIGNING_ALGS. */
+  readonly signing: readonly PrivateJwk[];
+  readonly cookie: string;
+}
+
+export async function generateKeyMaterial(): Promise<NewKeyMaterial> {
+  return { signing: await Promise.all(SIGNING_ALGS.map((alg) => generateSigningKey(alg))), cookie: generateCookieKey() };
 }
 
 export interface KeyStore {
@@ -144,13 +156,18 @@ export interface KeyStore {
   prune(): Promise<KeySet>;
 }
 
-const MAX_ATTEMPTS = 10;
+const MAX_ATTEMPTS = 20;
+const CLAIMS_COLLECTION = 'keyset_claims';
+/** Far longer than one updateOne may take (the socket timeout is 30 s); see releaseStaleClaim. */
+const STALE_CLAIM_MS = 60_000;
+
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, 10 * (attempt + 1)));
 
 function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
 
-export function createKeyStore({ model, box, now = () => new Date() }: KeyStoreDeps): KeyStore {
+export function createKeyStore({ model, box, now = () => new Date(), newKeyMaterial = generateKeyMaterial }: KeyStoreDeps): KeyStore {
   function decode(doc: StoredKeySet): KeySet {
     try {
       return {
@@ -216,12 +233,38 @@ export function createKeyStore({ model, box, now = () => new Date() }: KeyStoreD
     return doc === null ? undefined : decode(doc);
   }
 
-  /** Single-document compare-and-set; false when someone else wrote first. */
+  /**
+   * Compare-and-set from `doc.version` to the next version; false when someone else wrote first.
+   * A filtered updateOne is not enough: FerretDB v1 checks the filter and writes in separate
+   * steps, so two writers on the same version both "succeed" (seen 30 of 30 times on its SQLite
+   * backend). What it does enforce atomically is a unique `_id` on insert, so a writer first
+   * claims the transition by inserting `{ _id: nextVersion }` into `keyset_claims`; only the
+   * claimant then updates. On MongoDB the claim is redundant but harmless.
+   */
   async function replace(doc: StoredKeySet, change: Partial<StoredKeySet>): Promise<boolean> {
+    const next = doc.version + 1;
+    const claims = model.db.collection<{ _id: number; claimedAt: Date }>(CLAIMS_COLLECTION);
+    try {
+      await claims.insertOne({ _id: next, claimedAt: now() });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      await releaseStaleClaim(next, doc.version);
+      return false;
+    }
     const result = await model.collection.updateOne({ _id: KEY_SET_ID, version: doc.version } as never, {
-      $set: { ...change, version: doc.version + 1, updatedAt: now() },
+      $set: { ...change, version: next, updatedAt: now() },
     });
+    await claims.deleteMany({ _id: { $lt: next } }).catch(() => {});
     return result.modifiedCount === 1;
+  }
+
+  /** A writer that died between claiming and writing would block every later change. */
+  async function releaseStaleClaim(claimed: number, readVersion: number): Promise<void> {
+    const claims = model.db.collection<{ _id: number; claimedAt: Date }>(CLAIMS_COLLECTION);
+    const claim = await claims.findOne({ _id: claimed });
+    if (claim === null || now().getTime() - claim.claimedAt.getTime() < STALE_CLAIM_MS) return;
+    const current = await model.findById(KEY_SET_ID, { version: 1 }).lean<{ version: number }>().exec();
+    if (current?.version === readVersion) await claims.deleteOne({ _id: claimed, claimedAt: claim.claimedAt });
   }
 
   function unremoved<T extends StoredSigningKey | StoredCookieKey>(keys: readonly T[], at: Date): T[] {
@@ -237,15 +280,15 @@ export function createKeyStore({ model, box, now = () => new Date() }: KeyStoreD
   async function nextGeneration(doc: StoredKeySet, policy: RotationPolicy, at: Date) {
     const activateAt = new Date(at.getTime() + policy.publishDelayMs);
     const lifecycle = { createdAt: at, activateAt, retireAt: null, removeAt: null };
-    const jwks = await Promise.all(SIGNING_ALGS.map((alg) => generateSigningKey(alg)));
+    const material = await newKeyMaterial();
     const cookieId = randomUUID();
-    const addedSigning: StoredSigningKey[] = jwks.map((jwk) => ({
+    const addedSigning: StoredSigningKey[] = material.signing.map((jwk) => ({
       kid: jwk.kid,
       alg: jwk.alg,
       sealed: box.seal(JSON.stringify(jwk), `signing:${jwk.kid}`),
       ...lifecycle,
     }));
-    const addedCookie: StoredCookieKey = { id: cookieId, sealed: box.seal(generateCookieKey(), `cookie:${cookieId}`), ...lifecycle };
+    const addedCookie: StoredCookieKey = { id: cookieId, sealed: box.seal(material.cookie, `cookie:${cookieId}`), ...lifecycle };
     const rotatedAlgs = new Set<string>(SIGNING_ALGS);
     return {
       addedKids: addedSigning.map((key) => key.kid),
@@ -277,7 +320,10 @@ export function createKeyStore({ model, box, now = () => new Date() }: KeyStoreD
         return unchanged;
       }
       const next = await nextGeneration(doc, policy, at);
-      if (!(await replace(doc, next.change))) continue;
+      if (!(await replace(doc, next.change))) {
+        await backoff(attempt);
+        continue;
+      }
       const keySet = await load();
       if (keySet === undefined) throw new Error('key set vanished during rotation');
       return {
@@ -301,6 +347,7 @@ export function createKeyStore({ model, box, now = () => new Date() }: KeyStoreD
         const keySet = await load();
         if (keySet !== undefined) return keySet;
       }
+      await backoff(attempt);
     }
     throw new Error(`key pruning gave up after ${MAX_ATTEMPTS} conflicting writes`);
   }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
 import type { Connection } from 'mongoose';
 import { createSecretBox } from '../../src/crypto/secret-box.ts';
-import { createKeyStore, type KeyStore } from '../../src/keys/key-store.ts';
+import { createKeyStore, generateKeyMaterial, type KeyStore, type NewKeyMaterial } from '../../src/keys/key-store.ts';
 import { keySetModel } from '../../src/keys/model.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
@@ -53,10 +53,14 @@ describe('key rotation (real MongoDB-wire + Redis, running instances, no restart
     instances.push(instance);
     return instance;
   };
-  const storeFor = async (mongodbUri: string, secret: string): Promise<KeyStore> => {
+  const storeFor = async (
+    mongodbUri: string,
+    secret: string,
+    newKeyMaterial?: () => Promise<NewKeyMaterial>,
+  ): Promise<KeyStore> => {
     const connection = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
     connections.push(connection);
-    return createKeyStore({ model: keySetModel(connection), box: createSecretBox(secret, 'keys') });
+    return createKeyStore({ model: keySetModel(connection), box: createSecretBox(secret, 'keys'), ...(newKeyMaterial ? { newKeyMaterial } : {}) });
   };
   afterEach(async () => {
     await Promise.all(instances.splice(0).map((instance) => instance.close()));
@@ -180,21 +184,35 @@ describe('key rotation (real MongoDB-wire + Redis, running instances, no restart
   it('makes exactly one new generation from concurrent rotations through two stores', async () => {
     const mongodbUri = database('rotation_race');
     const secret = randomSecret();
-    const first = await storeFor(mongodbUri, secret);
-    const second = await storeFor(mongodbUri, secret);
-    const initial = await first.loadOrCreate();
+    // Both writers get their key material at the same instant, so their compare-and-set writes
+    // really collide (real key generation takes variable time and would mostly serialise them).
+    let arrived = 0;
+    let release: () => void = () => {};
+    let barrier = new Promise<void>((resolve) => (release = resolve));
+    const lineUp = async () => {
+      const material = await generateKeyMaterial();
+      if (++arrived === 2) release();
+      await barrier;
+      return material;
+    };
+    const first = await storeFor(mongodbUri, secret, lineUp);
+    const second = await storeFor(mongodbUri, secret, lineUp);
+    await first.loadOrCreate();
     const policy = { publishDelayMs: 60_000, retentionMs: 60_000 };
-    for (let round = 1; round <= 3; round++) {
+    for (let round = 1; round <= 5; round++) {
+      arrived = 0;
+      barrier = new Promise<void>((resolve) => (release = resolve));
       const results = await Promise.all([first.rotate(policy), second.rotate(policy)]);
       expect(results.map((result) => result.rotated).sort(), `round ${round}`).to.deep.equal([false, true]);
       const stored = (await first.load())!;
-      expect(stored.signingKeys).to.have.length(2 + 2 * round);
+      expect(stored.signingKeys, `round ${round}`).to.have.length(2 + 2 * round);
       expect(stored.cookieKeys).to.have.length(1 + round);
       // The loser reports the winner's set, not an older one.
       expect(results[0]!.keySet.version).to.equal(stored.version);
       expect(results[1]!.keySet.version).to.equal(stored.version);
+      const winner = results.find((result) => result.rotated)!;
+      expect(stored.signingKeys.map((key) => key.kid)).to.include.members(winner.signingKeys.map((key) => key.kid));
     }
-    expect(initial.signingKeys.every((key) => key.activateAt <= new Date())).to.equal(true);
   });
 
   it('rotates on schedule once, even with two racing instances', async () => {
