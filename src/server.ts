@@ -1,31 +1,50 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Connection } from 'mongoose';
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
+import type Koa from 'koa';
+import type { Connection } from 'mongoose';
+import type Provider from 'oidc-provider';
+import type { Configuration } from 'oidc-provider';
+import type { Accounts } from './accounts/accounts.ts';
 import { startAccountLayer } from './accounts/setup.ts';
 import { apiModel } from './apis/model.ts';
-import { createApiRegistry } from './apis/registry.ts';
+import { createApiRegistry, type ApiRegistry } from './apis/registry.ts';
 import { createApp } from './app.ts';
+import type { ClientRepository } from './clients/repository.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createViews } from './interactions/views.ts';
-import { cookieKeyList, createKeyStore, providerJwks, type KeySet } from './keys/key-store.ts';
+import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts';
+import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-ring.ts';
+import { cookieKeyList, createKeyStore, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
 import { keySetModel } from './keys/model.ts';
 import type { Logger } from './observability/logger.ts';
 import { accountDirectory } from './oidc/accounts.ts';
-import { providerConfiguration } from './oidc/configuration.ts';
+import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
-import { createProvider } from './oidc/provider.ts';
+import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis } from './storage/redis.ts';
+
+/** The services behind a running instance (the CLI and admin API use the same ones). */
+export interface GatehouseServices {
+  readonly accounts: Accounts;
+  readonly clients: ClientRepository;
+  readonly apis: ApiRegistry;
+}
 
 export interface RunningGatehouse {
   readonly url: string;
   readonly server: Server;
+  readonly app: Koa;
+  readonly services: GatehouseServices;
+  /** The key set this instance serves right now. */
   readonly keySet: KeySet;
+  /** Rotates the shared keys now; every instance picks the change up (see docs/KEYS.md). */
+  rotateKeys(): Promise<RotationResult>;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes stores. */
   close(): Promise<void>;
 }
@@ -41,8 +60,12 @@ export class StartupError extends Error {
   }
 }
 
-const VIEWS_DIRECTORY = fileURLToPath(new URL('../views', import.meta.url));
+export interface StartOptions {
+  /** Adds to every Provider's configuration (tests register clients this way). */
+  readonly extendConfiguration?: (configuration: Configuration) => Configuration;
+}
 
+const VIEWS_DIRECTORY = fileURLToPath(new URL('../views', import.meta.url));
 const PUBLIC_MEMBERS = ['kid', 'kty', 'alg', 'use', 'n', 'e', 'crv', 'x', 'y'] as const;
 
 function publicJwk(jwk: JWK): JWK {
@@ -69,53 +92,79 @@ async function openStores(config: Config): Promise<{ mongo: Connection; redis: R
   }
 }
 
+function redisNotices(redis: Redis): KeyChangeNotices {
+  return {
+    announce: (version) => announceKeyChange(redis, version),
+    listen: (onNotice) => listenForKeyChanges(redis, onNotice),
+  };
+}
+
 /** Wires everything from a validated config and starts listening. */
-export async function startGatehouse(config: Config, logger: Logger): Promise<RunningGatehouse> {
+export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGatehouse> {
   const { mongo, redis } = await openStores(config);
   const closers: Array<() => Promise<void>> = [];
   try {
-    const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(config.secret.reveal(), 'keys') });
-    const keySet = await keyStore.loadOrCreate();
+    const secret = config.secret.reveal();
+    const storage: OidcStorage = await openOidcStorage({
+      mongo,
+      redis,
+      redisPrefix: config.redisPrefix,
+      reuseWindowSeconds: config.refreshReuseWindowSeconds,
+      clientCacheTtlSeconds: config.clientCacheTtlSeconds,
+      clientSecretBox: createSecretBox(secret, 'client-secrets'),
+      logger,
+    });
+    closers.push(() => storage.close());
     const accountLayer = await startAccountLayer({ config, mongo, redis, logger });
     closers.push(() => accountLayer.close());
     const accounts = accountDirectory(accountLayer.accounts);
     const apis = createApiRegistry({ model: apiModel(mongo) });
-    const jwtRecords = createJwtRecords({ secret: config.secret.reveal() });
+    const jwtRecords = createJwtRecords({ secret });
     const https = new URL(config.issuer).protocol === 'https:';
 
-    const now = new Date();
-    const cookieKeys = cookieKeyList(keySet, now);
-    const jwks = providerJwks(keySet, now);
-    const provider = createProvider({
-      issuer: config.issuer,
-      configuration: providerConfiguration({
-        jwks,
-        cookieKeys,
-        lifetimes: config.lifetimes,
-        requirePkce: config.requirePkce,
-        https,
-        dpopNonceSecret: deriveKey(config.secret.reveal(), 'dpop-nonce'),
-        accounts,
-        apis,
-        jwtCustomizer: jwtRecords.customizer,
-        interactionUrl: (uid) => `/interaction/${uid}`,
+    let app: Koa | undefined;
+    const ring: KeyRing<Provider> = createKeyRing({
+      store: createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys') }),
+      build: providerBuilder({
+        issuer: config.issuer,
+        logger,
+        extendConfiguration: options.extendConfiguration,
+        settings: {
+          adapter: storage.adapter,
+          lifetimes: config.lifetimes,
+          requirePkce: config.requirePkce,
+          https,
+          dpopNonceSecret: deriveKey(secret, 'dpop-nonce'),
+          accounts,
+          apis,
+          jwtCustomizer: jwtRecords.customizer,
+          interactionUrl: (uid) => `/interaction/${uid}`,
+        },
       }),
+      // Koa reads app.keys per request, so the app and the new provider sign cookies alike.
+      onSwap: (_provider, keySet, now) => {
+        if (app !== undefined) app.keys = cookieKeyList(keySet, now);
+      },
+      policy: config.keys,
+      notices: redis === undefined ? undefined : redisNotices(redis),
+      onError: (error, during) => logger.warn({ err: error, during }, 'key set update failed; serving the current keys'),
     });
-    const publicJwks = { keys: jwks.map(publicJwk) };
+    closers.push(() => ring.close());
+    await ring.start();
 
     const readiness: Record<string, () => Promise<void>> = { mongodb: () => pingMongo(mongo) };
     if (redis !== undefined) readiness.redis = () => pingRedis(redis);
 
-    const app = createApp({
+    app = createApp({
       issuer: config.issuer,
       trustProxy: config.trustProxy,
-      cookieKeys,
+      cookieKeys: cookieKeyList(ring.keySet(), new Date()),
       logger,
       readiness,
       readinessTimeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs),
-      provider: () => provider,
+      provider: () => ring.current(),
       interactions: interactionRoutes({
-        provider: () => provider,
+        provider: () => ring.current(),
         authenticator: {
           async authenticate(login, password, ip) {
             const result = await accountLayer.accounts.authenticate(login, password, ip);
@@ -127,7 +176,12 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
         productName: 'Gatehouse',
         secureCookies: https,
       }),
-      beforeProvider: [jwtRecords.swapStructuredToken({ issuer: config.issuer, publicJwks: () => publicJwks })],
+      beforeProvider: [
+        jwtRecords.swapStructuredToken({
+          issuer: config.issuer,
+          publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }),
+        }),
+      ],
     });
 
     const server = createServer(app.callback());
@@ -142,7 +196,12 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     return {
       url,
       server,
-      keySet,
+      app,
+      services: { accounts: accountLayer.accounts, clients: storage.clients, apis },
+      get keySet() {
+        return ring.keySet();
+      },
+      rotateKeys: () => ring.rotate(),
       close() {
         closing ??= (async () => {
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));

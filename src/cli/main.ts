@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.ts';
 import { KeyStoreError } from '../keys/key-store.ts';
 import { apisCreate, apisList } from './commands/apis.ts';
-import { keysList } from './commands/keys.ts';
+import { keysList, keysRotate } from './commands/keys.ts';
 import { CliError, openContext, type CliContext } from './context.ts';
 
 type Command = (ctx: CliContext, args: string[]) => Promise<void>;
@@ -12,6 +12,7 @@ const COMMANDS: Record<string, Command> = {
   'keys list': keysList,
   'apis create': apisCreate,
   'apis list': apisList,
+  'keys rotate': keysRotate,
 };
 
 const USAGE = `usage: gatehouse <command> [options] [--json]
@@ -21,6 +22,7 @@ commands:
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
               [--ttl SECONDS] [--roles] [--groups] [--name NAME]
   apis list
+  keys rotate            add new signing and cookie keys; they sign after GATEHOUSE_KEY_PUBLISH_DELAY
 
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).`;
 

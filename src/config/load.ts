@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type SettingName } from './schema.ts';
+import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type ParsedSettings, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -49,7 +49,23 @@ export interface Config {
     readonly lockSeconds: number;
     readonly maxLockSeconds: number;
   };
+  readonly keys: KeySettings;
 }
+
+export interface KeySettings {
+  readonly publishDelayMs: number;
+  readonly retentionMs: number;
+  /** 0 = no automatic rotation. */
+  readonly rotationIntervalMs: number;
+  readonly pollIntervalMs: number;
+}
+
+/**
+ * Production floors: a retired key must outlive the tokens it signed (access and ID tokens
+ * live one hour by default), and a new key must be visible to relying parties before it signs.
+ */
+const MIN_PRODUCTION_RETENTION = 3600;
+const MIN_PRODUCTION_PUBLISH_DELAY = 60;
 
 /** One problem per setting; the message always starts with the setting's name. */
 export class ConfigError extends Error {
@@ -128,6 +144,27 @@ function collectRaw(sources: ConfigSources, problems: string[]): Record<string, 
   return raw;
 }
 
+function keySettingProblems(s: ParsedSettings, isProduction: boolean): string[] {
+  const problems: string[] = [];
+  if (isProduction && s.GATEHOUSE_KEY_RETENTION < MIN_PRODUCTION_RETENTION) {
+    problems.push(
+      `GATEHOUSE_KEY_RETENTION: must be at least ${MIN_PRODUCTION_RETENTION} in production (tokens signed by a retired key must still verify)`,
+    );
+  }
+  if (isProduction && s.GATEHOUSE_KEY_PUBLISH_DELAY < MIN_PRODUCTION_PUBLISH_DELAY) {
+    problems.push(
+      `GATEHOUSE_KEY_PUBLISH_DELAY: must be at least ${MIN_PRODUCTION_PUBLISH_DELAY} in production (relying parties cache JWKS)`,
+    );
+  }
+  const interval = s.GATEHOUSE_KEY_ROTATION_INTERVAL;
+  if (interval !== 0 && interval <= s.GATEHOUSE_KEY_PUBLISH_DELAY) {
+    problems.push(
+      'GATEHOUSE_KEY_ROTATION_INTERVAL: must be 0 (off) or longer than GATEHOUSE_KEY_PUBLISH_DELAY, or new keys would be replaced before they sign',
+    );
+  }
+  return problems;
+}
+
 export function loadConfig(sources: ConfigSources): Config {
   const problems: string[] = [];
   const raw = collectRaw(sources, problems);
@@ -157,6 +194,7 @@ export function loadConfig(sources: ConfigSources): Config {
       problems.push('GATEHOUSE_LOCKOUT_MAX_SECONDS: must be at least GATEHOUSE_LOCKOUT_SECONDS');
     }
   }
+  if (result.success) problems.push(...keySettingProblems(result.data, isProduction));
   if (problems.length > 0 || !result.success) throw new ConfigError([...new Set(problems)]);
 
   const s = result.data;
@@ -208,6 +246,12 @@ export function loadConfig(sources: ConfigSources): Config {
       windowSeconds: s.GATEHOUSE_LOCKOUT_WINDOW,
       lockSeconds: s.GATEHOUSE_LOCKOUT_SECONDS,
       maxLockSeconds: s.GATEHOUSE_LOCKOUT_MAX_SECONDS,
+    }),
+    keys: Object.freeze({
+      publishDelayMs: s.GATEHOUSE_KEY_PUBLISH_DELAY * 1000,
+      retentionMs: s.GATEHOUSE_KEY_RETENTION * 1000,
+      rotationIntervalMs: s.GATEHOUSE_KEY_ROTATION_INTERVAL * 1000,
+      pollIntervalMs: s.GATEHOUSE_KEY_POLL_INTERVAL * 1000,
     }),
   });
 }

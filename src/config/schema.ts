@@ -88,6 +88,14 @@ export const settingsSchema = z.object({
   /** First lockout; each further one of the same key within a day doubles, up to the maximum. */
   GATEHOUSE_LOCKOUT_SECONDS: seconds(1).default(60),
   GATEHOUSE_LOCKOUT_MAX_SECONDS: seconds(1).default(86_400),
+  /** How long a new signing key is published before it signs; longer than relying parties' JWKS caches. */
+  GATEHOUSE_KEY_PUBLISH_DELAY: seconds(1).default(3600),
+  /** How long a retired key stays published; the longest token/session lifetime (14 days). */
+  GATEHOUSE_KEY_RETENTION: seconds(1).default(1_209_600),
+  /** Automatic rotation when the newest signing key is this old; 0 turns it off. */
+  GATEHOUSE_KEY_ROTATION_INTERVAL: seconds(0).default(0),
+  /** How often each instance checks the key set's version (the fallback to Redis notices). */
+  GATEHOUSE_KEY_POLL_INTERVAL: seconds(1).default(5),
 });
 
 export type RawSettings = z.input<typeof settingsSchema>;

@@ -31,6 +31,8 @@ export interface StoredCookieKey {
 export interface StoredKeySet {
   _id: string;
   version: number;
+  /** Counts rotations (not other writes such as pruning): racing rotations see who won. */
+  generation?: number;
   createdAt: Date;
   updatedAt: Date;
   signingKeys: StoredSigningKey[];
@@ -50,6 +52,7 @@ const keySetSchema = new Schema<StoredKeySet>(
   {
     _id: { type: String, required: true },
     version: { type: Number, required: true },
+    generation: { type: Number, default: 1 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
     signingKeys: [

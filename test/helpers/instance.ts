@@ -1,5 +1,5 @@
 import { createLogger } from '../../src/observability/logger.ts';
-import { startGatehouse, type RunningGatehouse } from '../../src/server.ts';
+import { startGatehouse, type RunningGatehouse, type StartOptions } from '../../src/server.ts';
 import { testConfig } from './config.ts';
 
 export interface InstanceOptions {
@@ -8,6 +8,8 @@ export interface InstanceOptions {
   readonly secret: string;
   readonly issuer?: string;
   readonly settings?: Record<string, string>;
+  /** Extra provider configuration (e.g. test clients), applied to every Provider the instance builds. */
+  readonly extendConfiguration?: StartOptions['extendConfiguration'];
 }
 
 /** A real Gatehouse on an ephemeral loopback port, wired exactly as src/main.ts wires it. */
@@ -19,5 +21,9 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
     GATEHOUSE_ISSUER: options.issuer ?? 'http://localhost:3000',
     ...options.settings,
   });
-  return startGatehouse(config, createLogger('silent'));
+  return startGatehouse(
+    config,
+    createLogger('silent'),
+    options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration },
+  );
 }

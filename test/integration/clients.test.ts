@@ -140,7 +140,7 @@ for (const withRedis of [true, false]) {
     });
 
     it('serves a client changed by another process', async () => {
-      await gatehouse.storage.clients.create({ clientId: 'rp.example.com', displayName: 'RP', metadata: confidential });
+      await gatehouse.services.clients.create({ clientId: 'rp.example.com', displayName: 'RP', metadata: confidential });
       const probe = () => authorize(gatehouse.url, 'rp.example.com', 'https://rp.example.com/b');
       expect(await authorize(gatehouse.url, 'rp.example.com', 'https://rp.example.com/a')).to.equal(303);
       expect(await probe()).to.equal(400);

@@ -88,6 +88,42 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, GATEHOUSE_CONFIG: '/etc/broken.json' })[0]).to.match(/^GATEHOUSE_CONFIG: .*not valid JSON/);
   });
 
+  it('has key rotation defaults: 1 h publish delay, 14 days retention, no automatic rotation, 5 s poll', () => {
+    const { keys } = loadConfig({ env: production, readFile });
+    expect(keys).to.deep.equal({ publishDelayMs: 3_600_000, retentionMs: 1_209_600_000, rotationIntervalMs: 0, pollIntervalMs: 5000 });
+    expect(Object.isFrozen(keys)).to.equal(true);
+  });
+
+  it('takes key rotation settings in seconds, down to 1 s outside production', () => {
+    const { keys } = loadConfig({
+      env: {
+        NODE_ENV: 'test',
+        GATEHOUSE_SECRET: SECRET,
+        GATEHOUSE_KEY_PUBLISH_DELAY: '1',
+        GATEHOUSE_KEY_RETENTION: '2',
+        GATEHOUSE_KEY_ROTATION_INTERVAL: '7776000',
+        GATEHOUSE_KEY_POLL_INTERVAL: '1',
+      },
+      readFile,
+    });
+    expect(keys).to.deep.equal({ publishDelayMs: 1000, retentionMs: 2000, rotationIntervalMs: 7_776_000_000, pollIntervalMs: 1000 });
+  });
+
+  it('names wrong key rotation settings', () => {
+    expect(problemsOf({ ...production, GATEHOUSE_KEY_PUBLISH_DELAY: '0' })).to.deep.equal(['GATEHOUSE_KEY_PUBLISH_DELAY: must be at least 1']);
+    expect(problemsOf({ ...production, GATEHOUSE_KEY_RETENTION: 'long' })[0]).to.match(/^GATEHOUSE_KEY_RETENTION: must be a number/);
+    expect(problemsOf({ ...production, GATEHOUSE_KEY_POLL_INTERVAL: '0.5' })[0]).to.match(/^GATEHOUSE_KEY_POLL_INTERVAL: must be a whole/);
+    expect(problemsOf({ ...production, GATEHOUSE_KEY_ROTATION_INTERVAL: '-1' })[0]).to.match(/^GATEHOUSE_KEY_ROTATION_INTERVAL:/);
+    expect(problemsOf({ ...production, GATEHOUSE_KEY_ROTATION_INTERVAL: '3600' })[0]).to.match(
+      /^GATEHOUSE_KEY_ROTATION_INTERVAL: .*longer than GATEHOUSE_KEY_PUBLISH_DELAY/,
+    );
+  });
+
+  it('refuses test-sized key timings in production', () => {
+    expect(problemsOf({ ...production, GATEHOUSE_KEY_RETENTION: '5' })[0]).to.match(/^GATEHOUSE_KEY_RETENTION: must be at least 3600 in production/);
+    expect(problemsOf({ ...production, GATEHOUSE_KEY_PUBLISH_DELAY: '2' })[0]).to.match(/^GATEHOUSE_KEY_PUBLISH_DELAY: must be at least 60 in production/);
+  });
+
   it('never prints secrets when the config is logged or inspected', () => {
     const config = loadConfig({ env: { ...production, REDIS_URL: 'redis://:hunter2@cache:6379' }, readFile });
     const dumped = JSON.stringify(config) + inspect(config, { depth: 5 }) + String(config.secret);

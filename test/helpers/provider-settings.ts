@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+import type { ApiRegistry } from '../../src/apis/registry.ts';
+import type { ProviderSettings } from '../../src/oidc/configuration.ts';
+import { createJwtRecords } from '../../src/oidc/jwt-records.ts';
+import { memoryAdapterFactory } from './memory-adapter.ts';
+
+/** An API registry with no APIs, for unit tests that configure resource servers themselves. */
+export const NO_APIS: ApiRegistry = {
+  create: () => Promise.reject(new Error('not in unit tests')),
+  find: async () => undefined,
+  list: async () => [],
+  remove: async () => false,
+  setClient: async () => false,
+};
+
+/** Provider settings (all but keys) for unit tests: in-memory storage, no users, no APIs. */
+export function testProviderSettings(): Omit<ProviderSettings, 'jwks' | 'cookieKeys'> {
+  return {
+    adapter: memoryAdapterFactory(),
+    lifetimes: { accessToken: 600, authorizationCode: 60, idToken: 3600, refreshToken: 86_400, session: 86_400, deviceCode: 600, interaction: 3600 },
+    requirePkce: false,
+    https: false,
+    dpopNonceSecret: randomBytes(32),
+    accounts: { findActive: async () => undefined },
+    apis: NO_APIS,
+    jwtCustomizer: createJwtRecords({ secret: randomBytes(32).toString('base64url') }).customizer,
+    interactionUrl: (uid) => `/interaction/${uid}`,
+  };
+}

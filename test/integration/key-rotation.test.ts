@@ -1,0 +1,231 @@
+import { expect } from 'chai';
+import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
+import type { Connection } from 'mongoose';
+import { createSecretBox } from '../../src/crypto/secret-box.ts';
+import { createKeyStore, generateKeyMaterial, type KeyStore, type NewKeyMaterial } from '../../src/keys/key-store.ts';
+import { keySetModel } from '../../src/keys/model.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { startInstance, type InstanceOptions } from '../helpers/instance.ts';
+import { runCli } from '../helpers/process.ts';
+import { probeCookieSigner, probeSigningKey, withSigningProbe } from '../helpers/signing-probe.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function jwks(instance: RunningGatehouse): Promise<{ keys: JWK[] }> {
+  const response = await fetch(`${instance.url}/jwks`);
+  expect(response.status).to.equal(200);
+  return (await response.json()) as { keys: JWK[] };
+}
+
+async function publishedKids(instance: RunningGatehouse): Promise<string[]> {
+  return (await jwks(instance)).keys.map((key) => key.kid!);
+}
+
+/** Polls /jwks until it lists every kid; resolves to how long that took. */
+async function waitForKids(instance: RunningGatehouse, kids: readonly string[], withinMs: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started <= withinMs) {
+    const published = await publishedKids(instance);
+    if (kids.every((kid) => published.includes(kid))) return Date.now() - started;
+    await sleep(25);
+  }
+  throw new Error(`kids ${kids.join(', ')} not published within ${withinMs} ms`);
+}
+
+async function sleepUntil(moment: Date, slackMs = 150): Promise<void> {
+  await sleep(Math.max(0, moment.getTime() - Date.now() + slackMs));
+}
+
+describe('key rotation (real MongoDB-wire + Redis, running instances, no restart)', function () {
+  this.timeout(60_000);
+  const databases: string[] = [];
+  const instances: RunningGatehouse[] = [];
+  const connections: Connection[] = [];
+  const database = (label: string) => {
+    const uri = freshDatabaseUri(label);
+    databases.push(uri);
+    return uri;
+  };
+  const start = async (options: InstanceOptions) => {
+    const instance = await startInstance({ extendConfiguration: withSigningProbe, ...options });
+    instances.push(instance);
+    return instance;
+  };
+  const storeFor = async (
+    mongodbUri: string,
+    secret: string,
+    newKeyMaterial?: () => Promise<NewKeyMaterial>,
+  ): Promise<KeyStore> => {
+    const connection = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
+    connections.push(connection);
+    return createKeyStore({ model: keySetModel(connection), box: createSecretBox(secret, 'keys'), ...(newKeyMaterial ? { newKeyMaterial } : {}) });
+  };
+  afterEach(async () => {
+    await Promise.all(instances.splice(0).map((instance) => instance.close()));
+    await Promise.all(connections.splice(0).map((connection) => connection.close()));
+  });
+  after(async () => {
+    for (const uri of databases) await dropDatabase(uri);
+  });
+
+  it('publishes new keys at once, signs with the old ones until activateAt, then with the new, and drops the old after retention', async () => {
+    const mongodbUri = database('rotation_timeline');
+    const secret = randomSecret();
+    const gatehouse = await start({
+      mongodbUri,
+      secret,
+      settings: { GATEHOUSE_KEY_PUBLISH_DELAY: '2', GATEHOUSE_KEY_RETENTION: '3', GATEHOUSE_KEY_POLL_INTERVAL: '60' },
+    });
+    const before = { RS256: await probeSigningKey(gatehouse.url, 'RS256'), ES256: await probeSigningKey(gatehouse.url, 'ES256') };
+    const oldKids = [before.RS256.kid, before.ES256.kid];
+
+    const rotation = await gatehouse.rotateKeys();
+    expect(rotation.rotated).to.equal(true);
+    const added = Object.fromEntries(rotation.signingKeys.map((key) => [key.alg, key]));
+    const newKids = rotation.signingKeys.map((key) => key.kid);
+    const activateAt = rotation.signingKeys[0]!.activateAt;
+
+    // Published at once, next to the keys that still sign.
+    expect(await publishedKids(gatehouse)).to.include.members([...oldKids, ...newKids]);
+    expect(Date.now(), 'the machine was too slow to observe the publish window').to.be.lessThan(activateAt.getTime() - 300);
+    for (const alg of ['RS256', 'ES256'] as const) {
+      expect((await probeSigningKey(gatehouse.url, alg)).kid, `${alg} before activateAt`).to.equal(before[alg].kid);
+    }
+
+    await sleepUntil(activateAt);
+    for (const alg of ['RS256', 'ES256'] as const) {
+      expect((await probeSigningKey(gatehouse.url, alg)).kid, `${alg} after activateAt`).to.equal(added[alg]!.kid);
+    }
+    // Tokens signed before the hand-over still verify against what is published now.
+    const published = await jwks(gatehouse);
+    for (const alg of ['RS256', 'ES256'] as const) await jwtVerify(before[alg].jwt, createLocalJWKSet(published));
+    expect(published.keys.filter((key) => oldKids.includes(key.kid!)).map((key) => key.key_ops)).to.deep.equal([['verify'], ['verify']]);
+
+    const removeAt = gatehouse.keySet.signingKeys.find((key) => key.kid === before.ES256.kid)!.removeAt!;
+    expect(removeAt.getTime()).to.equal(activateAt.getTime() + 3000);
+    await sleepUntil(removeAt, 300);
+    const after = await publishedKids(gatehouse);
+    expect(after).to.include.members(newKids);
+    expect(after.filter((kid) => oldKids.includes(kid))).to.deep.equal([]);
+    // ...and the document no longer carries them (pruned by the instance at removeAt).
+    const stored = await (await storeFor(mongodbUri, secret)).load();
+    expect(stored!.signingKeys.map((key) => key.kid)).to.have.members(newKids);
+    expect(stored!.cookieKeys).to.have.length(1);
+  });
+
+  it('switches the cookie-signing key only at activateAt and keeps the old one for verification', async () => {
+    const gatehouse = await start({
+      mongodbUri: database('rotation_cookies'),
+      secret: randomSecret(),
+      settings: { GATEHOUSE_KEY_PUBLISH_DELAY: '2', GATEHOUSE_KEY_RETENTION: '60', GATEHOUSE_KEY_POLL_INTERVAL: '60' },
+    });
+    const oldKey = gatehouse.keySet.cookieKeys[0]!.key;
+    expect(await probeCookieSigner(gatehouse.url, [oldKey])).to.equal(oldKey);
+
+    const rotation = await gatehouse.rotateKeys();
+    const newCookie = rotation.cookieKeys[0]!;
+    const newKey = gatehouse.keySet.cookieKeys.find((key) => key.id === newCookie.id)!.key;
+    expect(await probeCookieSigner(gatehouse.url, [oldKey, newKey])).to.equal(oldKey);
+    expect(gatehouse.app.keys).to.deep.equal([oldKey]);
+
+    await sleepUntil(newCookie.activateAt);
+    expect(await probeCookieSigner(gatehouse.url, [oldKey, newKey])).to.equal(newKey);
+    // The first key signs; the old one still verifies, in the provider and in the Koa app alike.
+    expect(gatehouse.app.keys).to.deep.equal([newKey, oldKey]);
+  });
+
+  it('shows a rotation made through instance A in instance B within 1 s with Redis, and so does the CLI', async () => {
+    const mongodbUri = database('rotation_redis');
+    const secret = randomSecret();
+    const { redisUrl } = serviceUrls();
+    // Polling slower than the test lasts: only the Redis notice can explain a prompt update.
+    const settings = { GATEHOUSE_KEY_PUBLISH_DELAY: '5', GATEHOUSE_KEY_POLL_INTERVAL: '60' };
+    const a = await start({ mongodbUri, secret, redisUrl, settings });
+    const b = await start({ mongodbUri, secret, redisUrl, settings });
+
+    const viaA = await a.rotateKeys();
+    await waitForKids(b, viaA.signingKeys.map((key) => key.kid), 1000);
+
+    const cli = await runCli(['keys', 'rotate', '--json'], {
+      NODE_ENV: 'test',
+      MONGODB_URI: mongodbUri,
+      REDIS_URL: redisUrl,
+      GATEHOUSE_SECRET: secret,
+      GATEHOUSE_KEY_PUBLISH_DELAY: '5',
+    });
+    expect(cli.code, cli.stderr).to.equal(0);
+    const printed = JSON.parse(cli.stdout) as { rotated: boolean; announced: boolean; keys: Array<{ kid: string; alg: string; activate_at: string }> };
+    expect(printed.rotated).to.equal(true);
+    expect(printed.announced).to.equal(true);
+    expect(printed.keys.map((key) => key.alg).sort()).to.deep.equal(['ES256', 'RS256']);
+    for (const key of printed.keys) expect(Date.parse(key.activate_at)).to.be.greaterThan(Date.now());
+    const cliKids = printed.keys.map((key) => key.kid);
+    await Promise.all([waitForKids(a, cliKids, 1000), waitForKids(b, cliKids, 1000)]);
+
+    const listed = await runCli(['keys', 'list', '--json'], { NODE_ENV: 'test', MONGODB_URI: mongodbUri, GATEHOUSE_SECRET: secret });
+    const statuses = (JSON.parse(listed.stdout) as { keys: Array<{ kid: string; status: string }> }).keys;
+    expect(statuses.filter((key) => cliKids.includes(key.kid)).map((key) => key.status)).to.deep.equal(['next', 'next']);
+    expect(statuses.filter((key) => key.status === 'active')).to.have.length(2);
+  });
+
+  it('shows a rotation made through instance A in instance B within the poll interval without Redis', async () => {
+    const mongodbUri = database('rotation_poll');
+    const secret = randomSecret();
+    const settings = { GATEHOUSE_KEY_PUBLISH_DELAY: '5', GATEHOUSE_KEY_POLL_INTERVAL: '1' };
+    const a = await start({ mongodbUri, secret, settings });
+    const b = await start({ mongodbUri, secret, settings });
+    const rotation = await a.rotateKeys();
+    expect(await publishedKids(a)).to.include.members(rotation.signingKeys.map((key) => key.kid));
+    await waitForKids(b, rotation.signingKeys.map((key) => key.kid), 1000 + 250);
+  });
+
+  it('makes exactly one new generation from concurrent rotations through two stores', async () => {
+    const mongodbUri = database('rotation_race');
+    const secret = randomSecret();
+    // Both writers get their key material at the same instant, so their compare-and-set writes
+    // really collide (real key generation takes variable time and would mostly serialise them).
+    let arrived = 0;
+    let release: () => void = () => {};
+    let barrier = new Promise<void>((resolve) => (release = resolve));
+    const lineUp = async () => {
+      const material = await generateKeyMaterial();
+      if (++arrived === 2) release();
+      await barrier;
+      return material;
+    };
+    const first = await storeFor(mongodbUri, secret, lineUp);
+    const second = await storeFor(mongodbUri, secret, lineUp);
+    await first.loadOrCreate();
+    const policy = { publishDelayMs: 60_000, retentionMs: 60_000 };
+    for (let round = 1; round <= 5; round++) {
+      arrived = 0;
+      barrier = new Promise<void>((resolve) => (release = resolve));
+      const results = await Promise.all([first.rotate(policy), second.rotate(policy)]);
+      expect(results.map((result) => result.rotated).sort(), `round ${round}`).to.deep.equal([false, true]);
+      const stored = (await first.load())!;
+      expect(stored.signingKeys, `round ${round}`).to.have.length(2 + 2 * round);
+      expect(stored.cookieKeys).to.have.length(1 + round);
+      // The loser reports the winner's set, not an older one.
+      expect(results[0]!.keySet.version).to.equal(stored.version);
+      expect(results[1]!.keySet.version).to.equal(stored.version);
+      const winner = results.find((result) => result.rotated)!;
+      expect(stored.signingKeys.map((key) => key.kid)).to.include.members(winner.signingKeys.map((key) => key.kid));
+    }
+  });
+
+  it('rotates on schedule once, even with two racing instances', async () => {
+    const mongodbUri = database('rotation_schedule');
+    const secret = randomSecret();
+    const store = await storeFor(mongodbUri, secret);
+    const initial = await store.loadOrCreate();
+    await sleep(2100);
+    // The newest key is now older than the interval: both instances find rotation due at startup.
+    const settings = { GATEHOUSE_KEY_PUBLISH_DELAY: '1', GATEHOUSE_KEY_ROTATION_INTERVAL: '2', GATEHOUSE_KEY_POLL_INTERVAL: '1' };
+    await Promise.all([start({ mongodbUri, secret, settings }), start({ mongodbUri, secret, settings })]);
+    const stored = (await store.load())!;
+    expect(stored.signingKeys).to.have.length(4);
+    expect(stored.signingKeys.filter((key) => !initial.signingKeys.some((old) => old.kid === key.kid))).to.have.length(2);
+  });
+});
