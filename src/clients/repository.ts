@@ -158,7 +158,16 @@ export function createClientRepository({ model, box, onChange, now = () => new D
     async providerMetadata(clientId) {
       const record = await find(clientId);
       if (record === null) return undefined;
-      const metadata = { ...record.metadata, client_id: record._id } as ClientMetadata;
+      // Gatehouse's own fields travel as extra client metadata (see src/oidc/client-metadata.ts).
+      const metadata = {
+        client_name: record.displayName,
+        ...record.metadata,
+        client_id: record._id,
+        first_party: record.firstParty,
+        allowed_apis: record.allowedApis,
+        web_origins: record.webOrigins,
+        admin_client: record.admin,
+      } as ClientMetadata;
       if (record.secretSealed !== null) metadata.client_secret = box.open(record.secretSealed, record._id);
       return metadata;
     },

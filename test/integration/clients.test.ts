@@ -53,9 +53,14 @@ describe('clients repository (real MongoDB-wire)', () => {
     expect(raw?.secretSealed).to.match(/^v1\./);
 
     expect(await clients.providerMetadata('app.example.com')).to.deep.equal({
+      client_name: 'App',
       ...confidential,
       client_id: 'app.example.com',
       client_secret: clientSecret,
+      first_party: true,
+      allowed_apis: ['https://api.example.com'],
+      web_origins: ['https://app.example.com'],
+      admin_client: false,
     });
     expect(changes).to.include('app.example.com');
   });
