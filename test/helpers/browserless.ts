@@ -82,7 +82,7 @@ export async function signIn(agent: UserAgent, authorizationUrl: string, redirec
       continue;
     }
     const html = await response.text();
-    if (response.status !== 200) throw new Error(`unexpected ${response.status} at ${url}: ${html.slice(0, 500)}`);
+    if (response.status !== 200) throw new Error(`unexpected ${response.status} at ${url}: ${html.replace(/<style[\s\S]*?<\/style>/, "").replace(/\s+/g, " ").slice(0, 800)}`);
     const forms = formsOf(html);
     const login = forms.find((form) => form.action.endsWith('/login'));
     const confirm = forms.find((form) => form.action.endsWith('/confirm'));

@@ -1,0 +1,167 @@
+import * as oidc from 'openid-client';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { startInstance } from './instance.ts';
+import { freePort } from './redis-server.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from './stores.ts';
+
+/** Fast password hashing for tests; the production defaults are checked elsewhere. */
+export const FAST_HASHING = {
+  GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
+  GATEHOUSE_ARGON2_ITERATIONS: '1',
+  GATEHOUSE_HASH_POOL_SIZE: '1',
+};
+
+export const API = 'https://api.example.com';
+export const REDIRECT_URI = 'https://app.example.com/cb';
+export const SPA_REDIRECT_URI = 'https://spa.example.com/cb';
+export const LOGOUT_REDIRECT_URI = 'https://app.example.com/signed-out';
+export const PASSWORD = 'correct horse battery staple';
+
+export interface Deployment {
+  readonly issuer: string;
+  readonly mongodbUri: string;
+  readonly redisUrl: string | undefined;
+  readonly secret: string;
+  readonly settings: Record<string, string>;
+  /** Starts (another) instance on these stores; the first one listens on the issuer's port. */
+  start(port?: number): Promise<RunningGatehouse>;
+  drop(): Promise<void>;
+}
+
+/** One deployment: shared stores and secret; instances come and go on it. */
+export async function deployment(label: string, options: { redis?: boolean; settings?: Record<string, string> } = {}): Promise<Deployment> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const mongodbUri = freshDatabaseUri(label);
+  const redisUrl = options.redis === false ? undefined : serviceUrls().redisUrl;
+  const secret = randomSecret();
+  const settings = { ...FAST_HASHING, GATEHOUSE_REDIS_PREFIX: `gh-${label}-${port}:`, ...options.settings };
+  return {
+    issuer,
+    mongodbUri,
+    redisUrl,
+    secret,
+    settings,
+    start: (listenOn = port) =>
+      startInstance({ mongodbUri, redisUrl, secret, issuer, settings: { ...settings, PORT: String(listenOn) } }),
+    drop: () => dropDatabase(mongodbUri),
+  };
+}
+
+export interface Seeded {
+  readonly user: { readonly id: string; readonly username: string };
+  readonly web: { readonly clientId: string; readonly secret: string };
+  readonly spa: { readonly clientId: string };
+  readonly service: { readonly clientId: string; readonly secret: string };
+}
+
+/** The usual cast: an API, a user, a confidential web app, a public SPA and a backend service. */
+export async function seed(gatehouse: RunningGatehouse): Promise<Seeded> {
+  const { accounts, clients, apis } = gatehouse.services;
+  if ((await apis.find(API)) === undefined) {
+    await apis.create({ identifier: API, name: 'Example API', scopes: ['read', 'write'], includeRoles: true, includeGroups: true });
+  }
+  if ((await apis.find(`${API}/opaque`)) === undefined) {
+    await apis.create({ identifier: `${API}/opaque`, scopes: ['read'], format: 'opaque' });
+  }
+  const user = await accounts.createUser({
+    username: `alice${Math.random().toString(36).slice(2, 8)}`,
+    password: PASSWORD,
+    email: `alice${Math.random().toString(36).slice(2, 8)}@example.com`,
+    emailVerified: true,
+    givenName: 'Alice',
+    familyName: 'Liddell',
+    name: 'Alice Liddell',
+    roles: ['editor'],
+    groups: ['wonderland'],
+  });
+  const web = await clients.create({
+    displayName: 'Web App',
+    allowedApis: [API, `${API}/opaque`],
+    metadata: {
+      redirect_uris: [REDIRECT_URI],
+      post_logout_redirect_uris: [LOGOUT_REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'openid profile email offline_access roles groups',
+    },
+  });
+  const spa = await clients.create({
+    displayName: 'Single-page App',
+    firstParty: true,
+    metadata: {
+      redirect_uris: [SPA_REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      scope: 'openid profile email',
+    },
+  });
+  const service = await clients.create({
+    displayName: 'Backend Service',
+    allowedApis: [API, `${API}/opaque`],
+    metadata: {
+      redirect_uris: [],
+      response_types: [],
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      default_api: API,
+    },
+  });
+  return {
+    user: { id: user.id, username: user.username },
+    web: { clientId: web.client.clientId, secret: web.secret! },
+    spa: { clientId: spa.client.clientId },
+    service: { clientId: service.client.clientId, secret: service.secret! },
+  };
+}
+
+/** An openid-client configuration, as an application would build it from the issuer URL. */
+export async function relyingParty(issuer: string, clientId: string, secret?: string, auth?: oidc.ClientAuth): Promise<oidc.Configuration> {
+  return oidc.discovery(new URL(issuer), clientId, secret, auth ?? (secret === undefined ? oidc.None() : oidc.ClientSecretBasic(secret)), {
+    execute: [oidc.allowInsecureRequests],
+  });
+}
+
+/** Code + PKCE authorization URL plus the checks to redeem it. */
+export async function authorizationRequest(config: oidc.Configuration, redirectUri: string, extra: Record<string, string> = {}) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile email',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...extra,
+  });
+  return { url, checks: { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce }, redirectUri };
+}
+
+/** Expects an openid-client call to fail with the given OAuth error code. */
+export async function oauthError(promise: Promise<unknown>): Promise<{ error: string; status: number | undefined; description: string | undefined }> {
+  try {
+    await promise;
+  } catch (raw) {
+    const error = raw as {
+      error?: string;
+      code?: string;
+      status?: number;
+      error_description?: string;
+      response?: Response;
+      cause?: { error?: string; error_description?: string } | Array<{ parameters?: { error?: string; error_description?: string } }>;
+    };
+    // A 401 arrives as a WWW-Authenticate challenge whose parameters carry the OAuth error.
+    const challenge = Array.isArray(error.cause) ? error.cause[0]?.parameters : undefined;
+    const cause = Array.isArray(error.cause) ? undefined : error.cause;
+    return {
+      error: error.error ?? challenge?.error ?? cause?.error ?? error.code ?? 'unknown',
+      status: error.status ?? error.response?.status,
+      description: error.error_description ?? challenge?.error_description ?? cause?.error_description,
+    };
+  }
+  throw new Error('expected the request to fail');
+}
