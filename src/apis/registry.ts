@@ -27,7 +27,7 @@ export const apiInputSchema = z.object({
   scopes: z.array(z.string().regex(SCOPE_TOKEN, { message: 'scope names are printable ASCII without spaces or quotes' })).default([]),
   format: z.enum(['jwt', 'opaque']).default('jwt'),
   alg: z.enum(['RS256', 'ES256']).default('RS256'),
-  accessTokenTtl: z.number().int().min(30).max(86_400).default(600),
+  accessTokenTtl: z.number().int().min(5).max(86_400).default(600),
   includeRoles: z.boolean().default(false),
   includeGroups: z.boolean().default(false),
   clientId: z.string().min(1).optional(),

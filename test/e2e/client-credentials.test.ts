@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { API, deployment, oauthError, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('client credentials, introspection and revocation (openid-client, two instances)', () => {
+  let deploy: Deployment;
+  let a: RunningGatehouse;
+  let b: RunningGatehouse;
+  let cast: Seeded;
+  let service: oidc.Configuration;
+  /** The same client talking to instance B (same issuer, other port). */
+  let serviceAtB: oidc.Configuration;
+
+  before(async () => {
+    deploy = await deployment('client_credentials');
+    a = await deploy.start();
+    b = await deploy.start(await freePort());
+    cast = await seed(a);
+    service = await relyingParty(deploy.issuer, cast.service.clientId, cast.service.secret);
+    serviceAtB = await relyingParty(deploy.issuer, cast.service.clientId, cast.service.secret, oidc.ClientSecretBasic(cast.service.secret));
+    // Point B's copy at instance B: discovery says the issuer's port, so rewrite requests on the way.
+    const bPort = new URL(b.url).port;
+    serviceAtB[oidc.customFetch] = (url, options) => {
+      const target = new URL(url);
+      target.port = bPort;
+      return fetch(target, options as RequestInit);
+    };
+  });
+  after(async () => {
+    await Promise.all([a.close(), b.close()]);
+    await deploy.drop();
+  });
+
+  it('issues an RFC 9068 JWT for the default API that verifies against the published JWKS', async () => {
+    const tokens = await oidc.clientCredentialsGrant(service, { scope: 'read' });
+    expect(tokens.token_type.toLowerCase()).to.equal('bearer');
+    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${deploy.issuer}/jwks`)), {
+      issuer: deploy.issuer,
+      audience: API,
+      typ: 'at+jwt',
+    });
+    expect(protectedHeader.alg).to.equal('RS256');
+    expect(payload).to.include({ client_id: cast.service.clientId, sub: cast.service.clientId, scope: 'read' });
+    expect(payload.jti).to.be.a('string');
+    expect(payload.exp! - payload.iat!).to.equal(600);
+  });
+
+  it('refuses an API the client is not allowed (invalid_target) and a scope the API does not define (invalid_scope)', async () => {
+    await a.services.apis.create({ identifier: 'https://payroll.example.com', scopes: ['pay'] });
+    expect((await oauthError(oidc.clientCredentialsGrant(service, { resource: 'https://payroll.example.com' }))).error).to.equal('invalid_target');
+    expect((await oauthError(oidc.clientCredentialsGrant(service, { resource: 'https://unknown.example.com' }))).error).to.equal('invalid_target');
+    expect((await oauthError(oidc.clientCredentialsGrant(service, { scope: 'read delete' }))).error).to.equal('invalid_scope');
+  });
+
+  it('issues opaque tokens for an opaque-format API', async () => {
+    const tokens = await oidc.clientCredentialsGrant(service, { resource: `${API}/opaque`, scope: 'read' });
+    expect(tokens.access_token.split('.')).to.have.length(1);
+    const introspection = await oidc.tokenIntrospection(service, tokens.access_token);
+    expect(introspection).to.include({ active: true, client_id: cast.service.clientId, aud: `${API}/opaque`, scope: 'read' });
+  });
+
+  for (const format of ['jwt', 'opaque'] as const) {
+    it(`introspects a ${format} token as active on both instances, then inactive everywhere once revoked on one`, async () => {
+      const resource = format === 'jwt' ? API : `${API}/opaque`;
+      const { access_token: token } = await oidc.clientCredentialsGrant(service, { resource, scope: 'read' });
+      const atA = await oidc.tokenIntrospection(service, token);
+      expect(atA).to.include({ active: true, client_id: cast.service.clientId, scope: 'read', iss: deploy.issuer });
+      expect(atA.aud).to.equal(resource);
+      expect((await oidc.tokenIntrospection(serviceAtB, token)).active, 'instance B sees it too').to.equal(true);
+
+      await oidc.tokenRevocation(serviceAtB, token);
+      expect((await oidc.tokenIntrospection(service, token)).active, 'revoked on B, inactive on A').to.equal(false);
+      expect((await oidc.tokenIntrospection(serviceAtB, token)).active).to.equal(false);
+    });
+  }
+
+  it('does not treat the bare jti of a JWT as a credential', async () => {
+    const { access_token: token } = await oidc.clientCredentialsGrant(service, { scope: 'read' });
+    const { jti } = decodeJwt(token);
+    expect((await oidc.tokenIntrospection(service, token)).active).to.equal(true);
+    expect((await oidc.tokenIntrospection(service, jti!)).active).to.equal(false);
+  });
+
+  it('answers inactive, never an error, for malformed, foreign and tampered JWTs', async () => {
+    const { access_token: token } = await oidc.clientCredentialsGrant(service, { scope: 'read' });
+    const [header, body, signature] = token.split('.');
+    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...decodeJwt(token), scope: 'read write' })).toString('base64url')}.${signature}`;
+    for (const candidate of ['eyJhbGciOiJub25lIn0.e30.', `${header}.garbage.${signature}`, tampered, 'a.b.c', `${body}`]) {
+      const result = await oidc.tokenIntrospection(service, candidate);
+      expect(result.active, candidate).to.equal(false);
+    }
+  });
+
+  it('lets only the token\'s client or the API\'s own client introspect it', async () => {
+    const { access_token: token } = await oidc.clientCredentialsGrant(service, { scope: 'read' });
+    const other = await a.services.clients.create({
+      displayName: 'Nosy',
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    const nosy = await relyingParty(deploy.issuer, other.client.clientId, other.secret);
+    expect((await oidc.tokenIntrospection(nosy, token)).active).to.equal(false);
+
+    const apiClient = await a.services.clients.create({
+      displayName: 'Example API',
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' },
+    });
+    await a.services.apis.setClient(API, apiClient.client.clientId);
+    const api = await relyingParty(deploy.issuer, apiClient.client.clientId, apiClient.secret, oidc.ClientSecretPost(apiClient.secret));
+    await sleep(5100); // the API registry caches lookups for 5 s
+    expect((await oidc.tokenIntrospection(api, token)).active).to.equal(true);
+  });
+
+  it('reports expired tokens inactive', async () => {
+    await a.services.apis.create({ identifier: 'https://short.example.com', scopes: ['x'], accessTokenTtl: 5 });
+    await a.services.clients.update(cast.service.clientId, { allowedApis: [API, `${API}/opaque`, 'https://short.example.com'] });
+    await sleep(1200); // client cache invalidation reaches both instances via Redis
+    const { access_token: token } = await oidc.clientCredentialsGrant(service, { resource: 'https://short.example.com', scope: 'x' });
+    expect((await oidc.tokenIntrospection(service, token)).active).to.equal(true);
+    await sleep(6000);
+    expect((await oidc.tokenIntrospection(service, token)).active).to.equal(false);
+  });
+
+  it('answers a wrong client secret with 401 invalid_client', async () => {
+    const wrong = await relyingParty(deploy.issuer, cast.service.clientId, 'wrong-secret');
+    expect(await oauthError(oidc.clientCredentialsGrant(wrong, { scope: 'read' }))).to.include({ error: 'invalid_client', status: 401 });
+  });
+});
