@@ -51,6 +51,8 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       long: { httpOnly: true, sameSite },
       short: { httpOnly: true, sameSite },
     },
+    // POST to /auth and /session/end needs cross-site cookies (SameSite=None), which need HTTPS.
+    enableHttpPostMethods: settings.https,
     findAccount: findAccount(accounts),
     claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
     scopes: [...OIDC_SCOPES],

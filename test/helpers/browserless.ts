@@ -111,3 +111,61 @@ export async function signIn(agent: UserAgent, authorizationUrl: string, redirec
   }
   throw new Error('too many redirects');
 }
+
+export interface BrowseOptions extends SignInOptions {
+  /** Typed into a visible user_code field (device flow). */
+  readonly userCode?: string;
+}
+
+/**
+ * Like signIn, for any hosted flow: follows redirects and submits whatever form the page
+ * offers (device code entry and confirmation, sign-in, consent, sign-out confirmation) until
+ * the provider redirects to `stopAt` or shows a page without a form (a final page).
+ */
+export async function browse(agent: UserAgent, startUrl: string, stopAt: string, options: BrowseOptions = {}): Promise<{ url: string; html: string }> {
+  let url = startUrl;
+  let pending: Response | undefined;
+  for (let step = 0; step < 16; step += 1) {
+    if (url.startsWith(stopAt)) return { url, html: '' };
+    const response = pending ?? (await agent.request(url));
+    pending = undefined;
+    if (response.status >= 300 && response.status < 400) {
+      url = new URL(response.headers.get('location')!, url).toString();
+      continue;
+    }
+    const html = await response.text();
+    if (response.status !== 200) throw new Error(`unexpected ${response.status} at ${url}: ${html.replace(/<style[\s\S]*?<\/style>/, '').replace(/\s+/g, ' ').slice(0, 600)}`);
+    const forms = [...html.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)];
+    if (forms.length === 0) return { url, html };
+    const pick = (test: (body: string, action: string) => boolean) => forms.find((form) => test(form[2]!, form[1]!));
+    const chosen =
+      pick((body) => /name="user_code"/.test(body) && !/type="hidden"[^>]*name="user_code"/.test(body)) ??
+      pick((_body, action) => action.endsWith('/login')) ??
+      pick((_body, action) => action.endsWith('/confirm') && options.consent !== false) ??
+      pick((body) => /name="(confirm|logout)"/.test(body)) ??
+      forms[0]!;
+    const fields: Record<string, string> = {};
+    for (const input of chosen[2]!.matchAll(/<(?:input|button)[^>]*>/g)) {
+      const name = /name="([^"]+)"/.exec(input[0])?.[1];
+      const value = /value="([^"]*)"/.exec(input[0])?.[1] ?? '';
+      if (name === undefined) continue;
+      if (/type="(hidden|submit)"/.test(input[0]) || input[0].startsWith('<button')) fields[name] ??= value.replace(/&amp;/g, '&');
+    }
+    const action = chosen[1]!.replace(/&amp;/g, '&');
+    // Sign-out pages may put their "yes" button outside the form (form="..." attribute).
+    if (action.includes('/session/end/confirm') && /name="logout"[^>]*value="yes"|value="yes"[^>]*name="logout"/.test(html)) {
+      fields.logout ??= 'yes';
+    }
+    if (action.endsWith('/login')) Object.assign(fields, { login: options.username ?? '', password: options.password ?? '', remember: 'yes' });
+    if (/name="user_code"/.test(chosen[2]!) && options.userCode !== undefined && fields.user_code === undefined) fields.user_code = options.userCode;
+    const target = new URL(action, url).toString();
+    pending = await agent.postForm(target, fields);
+    if (pending.status >= 300 && pending.status < 400) {
+      url = new URL(pending.headers.get('location')!, target).toString();
+      pending = undefined;
+    } else {
+      url = target;
+    }
+  }
+  throw new Error('too many steps');
+}
