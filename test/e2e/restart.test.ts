@@ -1,0 +1,65 @@
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+
+for (const redis of [true, false]) {
+  describe(`restarts and several instances (${redis ? 'MongoDB + Redis' : 'MongoDB only'})`, () => {
+    let deploy: Deployment;
+    let cast: Seeded;
+    let running: RunningGatehouse[] = [];
+
+    before(async () => {
+      deploy = await deployment(redis ? 'restart_redis' : 'restart_mongo', { redis });
+      const first = await deploy.start();
+      cast = await seed(first);
+      running = [first];
+    });
+    after(async () => {
+      await Promise.all(running.map((instance) => instance.close()));
+      await deploy.drop();
+    });
+
+    it('keeps the session, the refresh token and the grant across a real restart', async () => {
+      const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+      const agent = new UserAgent();
+      const first = await authorizationRequest(web, REDIRECT_URI, { scope: 'openid profile offline_access', prompt: 'consent' });
+      const outcome = await signIn(agent, first.url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+      const tokens = await oidc.authorizationCodeGrant(web, outcome.callback, first.checks);
+
+      await running[0]!.close();
+      running = [await deploy.start()];
+
+      const refreshed = await oidc.refreshTokenGrant(web, tokens.refresh_token!);
+      expect(refreshed.access_token).to.be.a('string');
+      const again = await authorizationRequest(web, REDIRECT_URI, { scope: 'openid profile' });
+      const second = await signIn(agent, again.url.toString(), REDIRECT_URI, {});
+      expect(second.sawLogin, 'the session cookie still signs the user in').to.equal(false);
+      expect(second.sawConsent, 'the grant is remembered').to.equal(false);
+      expect((await oidc.authorizationCodeGrant(web, second.callback, again.checks)).claims()!.sub).to.equal(cast.user.id);
+    });
+
+    it('redeems at instance B a code issued by instance A, and B sees A\'s revocations', async () => {
+      const b = await deploy.start(await freePort());
+      running.push(b);
+      const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+      const atB = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+      const bPort = new URL(b.url).port;
+      atB[oidc.customFetch] = (url, options) => {
+        const target = new URL(url);
+        target.port = bPort;
+        return fetch(target, options as RequestInit);
+      };
+      const { url, checks } = await authorizationRequest(web, REDIRECT_URI);
+      const outcome = await signIn(new UserAgent(), url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+      const tokens = await oidc.authorizationCodeGrant(atB, outcome.callback, checks);
+      expect(tokens.claims()!.sub).to.equal(cast.user.id);
+      expect((await oidc.fetchUserInfo(atB, tokens.access_token, cast.user.id)).sub).to.equal(cast.user.id);
+
+      await oidc.tokenRevocation(web, tokens.refresh_token!);
+      expect((await oidc.tokenIntrospection(atB, tokens.access_token)).active, 'revoking the refresh token revoked the grant').to.equal(false);
+    });
+  });
+}
