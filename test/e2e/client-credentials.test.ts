@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { freePort } from '../helpers/redis-server.ts';
@@ -123,6 +123,46 @@ describe('client credentials, introspection and revocation (openid-client, two i
     expect((await oidc.tokenIntrospection(service, token)).active).to.equal(true);
     await sleep(6000);
     expect((await oidc.tokenIntrospection(service, token)).active).to.equal(false);
+  });
+
+  it('authenticates clients with private_key_jwt', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), alg: 'ES256', use: 'sig', kid: 'service-key-1' };
+    const created = await a.services.clients.create({
+      displayName: 'Key-holding service',
+      allowedApis: [API],
+      metadata: {
+        redirect_uris: [],
+        response_types: [],
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        jwks: { keys: [jwk] },
+        default_api: API,
+      },
+    });
+    expect(created.secret).to.equal(undefined);
+    const config = await relyingParty(deploy.issuer, created.client.clientId, undefined, oidc.PrivateKeyJwt({ key: privateKey, kid: 'service-key-1' }));
+    const tokens = await oidc.clientCredentialsGrant(config, { scope: 'read' });
+    expect(decodeJwt(tokens.access_token).client_id).to.equal(created.client.clientId);
+  });
+
+  it('answers CORS preflights only for a client\'s registered web origins', async () => {
+    const spa = await a.services.clients.create({
+      displayName: 'Browser app',
+      webOrigins: ['https://spa.example.com'],
+      metadata: { redirect_uris: ['https://spa.example.com/cb'], response_types: ['code'], grant_types: ['authorization_code'], token_endpoint_auth_method: 'none' },
+    });
+    const token = (origin: string) =>
+      fetch(`${a.url}/token`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ client_id: spa.client.clientId, grant_type: 'authorization_code', code: 'x', code_verifier: 'y'.repeat(43), redirect_uri: 'https://spa.example.com/cb' }),
+      });
+    const allowed = await token('https://spa.example.com');
+    expect(allowed.headers.get('access-control-allow-origin')).to.equal('https://spa.example.com');
+    const denied = await token('https://evil.example.net');
+    expect(denied.headers.get('access-control-allow-origin')).to.equal(null);
   });
 
   it('answers a wrong client secret with 401 invalid_client', async () => {
