@@ -15,6 +15,7 @@ import { createApp } from './app.ts';
 import type { ClientRepository } from './clients/repository.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
+import { SettingError } from './errors/setting-error.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createViews } from './interactions/views.ts';
 import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts';
@@ -50,14 +51,8 @@ export interface RunningGatehouse {
 }
 
 /** Raised when a backing service cannot be reached at startup; names the setting. */
-export class StartupError extends Error {
-  readonly setting: string;
-
-  constructor(setting: string, message: string) {
-    super(`${setting}: ${message}`);
-    this.name = 'StartupError';
-    this.setting = setting;
-  }
+export class StartupError extends SettingError {
+  override readonly name = 'StartupError';
 }
 
 export interface StartOptions {

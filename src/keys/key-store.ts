@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SettingError } from '../errors/setting-error.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { DecryptionError } from '../crypto/secret-box.ts';
 import { generateCookieKey, generateSigningKey, SIGNING_ALGS, type PrivateJwk } from './generate.ts';
@@ -31,14 +32,8 @@ export interface KeySet {
 export type KeyStatus = 'next' | 'active' | 'retired' | 'removed';
 
 /** Raised when the stored keys cannot be used; names the setting at fault. */
-export class KeyStoreError extends Error {
-  readonly setting: string;
-
-  constructor(setting: string, message: string) {
-    super(`${setting}: ${message}`);
-    this.name = 'KeyStoreError';
-    this.setting = setting;
-  }
+export class KeyStoreError extends SettingError {
+  override readonly name = 'KeyStoreError';
 }
 
 export function keyStatus(key: Lifecycle, now: Date): KeyStatus {

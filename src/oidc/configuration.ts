@@ -1,5 +1,6 @@
 import type { AdapterFactory, Configuration } from 'oidc-provider';
 import type { ApiRegistry } from '../apis/registry.ts';
+import type { Config } from '../config/load.ts';
 import type { PrivateJwk } from '../keys/generate.ts';
 import { findAccount, type AccountDirectory } from './accounts.ts';
 import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
@@ -8,15 +9,7 @@ import { loadExistingGrant } from './grant-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
 
-export interface TokenLifetimes {
-  readonly accessToken: number;
-  readonly authorizationCode: number;
-  readonly idToken: number;
-  readonly refreshToken: number;
-  readonly session: number;
-  readonly deviceCode: number;
-  readonly interaction: number;
-}
+export type TokenLifetimes = Config['lifetimes'];
 
 export interface ProviderSettings {
   /** Private signing keys, in signing preference order (see providerJwks). */
