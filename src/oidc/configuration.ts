@@ -76,7 +76,9 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       clientCredentials: { enabled: true },
       deviceFlow: { enabled: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowedPolicy(apis, accounts) },
-      revocation: { enabled: true },
+      // Only the client a token was issued to may revoke it; anyone else gets the same 200 as
+      // for an unknown token (RFC 7009 §2.2), so revocation cannot probe for valid tokens.
+      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       rpInitiatedLogout: { enabled: true },
       backchannelLogout: { enabled: true },

@@ -104,6 +104,8 @@ describe('client credentials, introspection and revocation (openid-client, two i
     });
     const nosy = await relyingParty(deploy.issuer, other.client.clientId, other.secret);
     expect((await oidc.tokenIntrospection(nosy, token)).active).to.equal(false);
+    await oidc.tokenRevocation(nosy, token);
+    expect((await oidc.tokenIntrospection(service, token)).active, 'another client cannot revoke it').to.equal(true);
 
     const apiClient = await a.services.clients.create({
       displayName: 'Example API',
