@@ -36,12 +36,26 @@ export interface ProviderSettings {
   readonly apis: ApiRegistry;
   readonly jwtCustomizer: NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt'];
   readonly interactionUrl: (uid: string) => string;
-  readonly renderError?: Configuration['renderError'];
+  /** Hosted pages the library renders itself: errors, sign-out, device flow (src/interactions/provider-pages.ts). */
+  readonly pages?: ProviderPageHooks | undefined;
+}
+
+type Features = NonNullable<Configuration['features']>;
+type DeviceFlowFeature = NonNullable<Features['deviceFlow']>;
+type LogoutFeature = NonNullable<Features['rpInitiatedLogout']>;
+
+export interface ProviderPageHooks {
+  readonly renderError: NonNullable<Configuration['renderError']>;
+  readonly logoutSource: NonNullable<LogoutFeature['logoutSource']>;
+  readonly postLogoutSuccessSource: NonNullable<LogoutFeature['postLogoutSuccessSource']>;
+  readonly userCodeInputSource: NonNullable<DeviceFlowFeature['userCodeInputSource']>;
+  readonly userCodeConfirmSource: NonNullable<DeviceFlowFeature['userCodeConfirmSource']>;
+  readonly successSource: NonNullable<DeviceFlowFeature['successSource']>;
 }
 
 /** The oidc-provider configuration; each concern lives in its own module and is composed here. */
 export function providerConfiguration(settings: ProviderSettings): Configuration {
-  const { lifetimes, accounts, apis } = settings;
+  const { lifetimes, accounts, apis, pages } = settings;
   const sameSite = settings.https ? 'none' : 'lax';
   return {
     adapter: settings.adapter,
@@ -79,11 +93,19 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      deviceFlow: { enabled: true },
+      deviceFlow: {
+        enabled: true,
+        ...(pages === undefined
+          ? {}
+          : { userCodeInputSource: pages.userCodeInputSource, userCodeConfirmSource: pages.userCodeConfirmSource, successSource: pages.successSource }),
+      },
       introspection: { enabled: true, allowedPolicy: introspectionAllowedPolicy(apis, accounts) },
       revocation: { enabled: true },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        ...(pages === undefined ? {} : { logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource }),
+      },
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true, nonceSecret: settings.dpopNonceSecret },
@@ -109,6 +131,6 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       Interaction: lifetimes.interaction,
     },
     interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid) },
-    ...(settings.renderError === undefined ? {} : { renderError: settings.renderError }),
+    ...(pages === undefined ? {} : { renderError: pages.renderError }),
   };
 }
