@@ -134,7 +134,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const jwtRecords = createJwtRecords({ secret });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
-    const attempts = await openAttemptLimits({ redis, mongo, logger });
+    const attempts = await openAttemptLimits({ redis, mongo, logger, redisPrefix: config.redisPrefix });
     closers.push(async () => attempts.close());
     const { windowSeconds } = config.attemptLimits;
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);

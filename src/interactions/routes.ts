@@ -136,9 +136,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/interaction/:uid/login', async (ctx) => {
-    const form = await requireCsrf(ctx);
     const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
     localeOf(ctx, details);
+    const form = await requireCsrf(ctx);
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
     const login = (form.login ?? '').trim();
     const remember = form.remember === 'yes';
@@ -148,10 +148,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/interaction/:uid/confirm', async (ctx) => {
-    await requireCsrf(ctx);
     const provider = deps.provider();
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     localeOf(ctx, details);
+    await requireCsrf(ctx);
     const { prompt, params, session } = details;
     const accountId = session?.accountId;
     if (prompt.name !== 'consent' || accountId === undefined) return ctx.throw(400, 'There is nothing to approve.');
@@ -171,8 +171,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/interaction/:uid/abort', async (ctx) => {
-    await requireCsrf(ctx);
     localeOf(ctx, await deps.provider().interactionDetails(ctx.req, ctx.res));
+    await requireCsrf(ctx);
     return finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the request.' });
   });
 

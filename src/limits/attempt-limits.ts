@@ -22,6 +22,8 @@ export interface AttemptLimitsDeps {
   readonly redis: Redis | undefined;
   readonly mongo: Connection;
   readonly logger: Logger;
+  /** GATEHOUSE_REDIS_PREFIX: Redis keys of instances sharing a server stay apart. */
+  readonly redisPrefix?: string;
   readonly sweepIntervalMs?: number;
 }
 
@@ -47,7 +49,7 @@ export async function openAttemptLimits({ redis, mongo, logger, sweepIntervalMs 
       const keyPrefix = `gh_attempts_${name}`;
       const store: RateLimiterStoreAbstract =
         redis !== undefined
-          ? new RateLimiterRedis({ storeClient: redis, keyPrefix, points: limit, duration: windowSeconds })
+          ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisPrefix}${keyPrefix}`, points: limit, duration: windowSeconds })
           : new RateLimiterMongo({ storeClient: db, tableName: COLLECTION, keyPrefix, points: limit, duration: windowSeconds, disableIndexesCreation: true });
       return {
         async retryAfter(key) {

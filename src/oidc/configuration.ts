@@ -5,6 +5,7 @@ import { findAccount, type AccountDirectory } from './accounts.ts';
 import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
 import { clientFlag, clientList, GATEHOUSE_CLIENT_PROPERTIES, validateClientProperty } from './client-metadata.ts';
 import { loadExistingGrant } from './grant-policy.ts';
+import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
 
@@ -130,7 +131,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       BackchannelAuthenticationRequest: lifetimes.deviceCode,
       Interaction: lifetimes.interaction,
     },
-    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid) },
+    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid), policy: gatehouseInteractionPolicy() },
     ...(pages === undefined ? {} : { renderError: pages.renderError }),
   };
 }
