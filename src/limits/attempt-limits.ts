@@ -35,7 +35,7 @@ const COLLECTION = 'attempt_limits';
  * indexes (rate-limiter-flexible's include a TTL index FerretDB rejects) and a sweeper where
  * the server has no TTL indexes.
  */
-export async function openAttemptLimits({ redis, mongo, logger, sweepIntervalMs = 60_000 }: AttemptLimitsDeps): Promise<AttemptLimits> {
+export async function openAttemptLimits({ redis, mongo, logger, redisPrefix = '', sweepIntervalMs = 60_000 }: AttemptLimitsDeps): Promise<AttemptLimits> {
   const db = mongo.db;
   if (db === undefined) throw new Error('openAttemptLimits needs a connected MongoDB connection');
   let sweeper: Sweeper | undefined;
