@@ -1,6 +1,7 @@
 import Koa, { type Middleware } from 'koa';
 import type Router from '@koa/router';
 import type Provider from 'oidc-provider';
+import { contentSecurityPolicy } from './http/content-security-policy.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { requestId } from './http/request-id.ts';
 import { requestLog } from './http/request-log.ts';
@@ -20,6 +21,8 @@ export interface AppDeps {
   readonly provider: () => Provider;
   /** Hosted pages (sign-in, consent, ...). */
   readonly interactions?: Router;
+  /** Extra img-src sources for the pages (the operator's logo origin). */
+  readonly imageSources?: readonly string[];
   /** Runs right before the provider (e.g. the JWT introspection swap). */
   readonly beforeProvider?: readonly Middleware[];
 }
@@ -32,6 +35,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestId());
   app.use(requestLog(deps.logger));
   app.use(securityHeaders({ https: new URL(deps.issuer).protocol === 'https:' }));
+  app.use(contentSecurityPolicy({ imageSources: deps.imageSources ?? [] }));
   app.use(errorHandler(deps.logger));
   app.use(health.routes());
   if (deps.interactions !== undefined) app.use(deps.interactions.routes());

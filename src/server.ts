@@ -16,8 +16,11 @@ import type { ClientRepository } from './clients/repository.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
 import { SettingError } from './errors/setting-error.ts';
+import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
-import { createViews } from './interactions/views.ts';
+import { createViews, type Views } from './interactions/views.ts';
+import { openAttemptLimits } from './limits/attempt-limits.ts';
+import { clientAuthGate, userCodeGate } from './limits/gates.ts';
 import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-ring.ts';
 import { cookieKeyList, createKeyStore, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
@@ -87,6 +90,15 @@ async function openStores(config: Config): Promise<{ mongo: Connection; redis: R
   }
 }
 
+function openViews(config: Config): Views {
+  const { brandName, logoUrl, primaryColor, supportUrl, viewsDir } = config.pages;
+  try {
+    return createViews({ directory: VIEWS_DIRECTORY, overrides: viewsDir, brand: { name: brandName, logoUrl, primaryColor, supportUrl } });
+  } catch (error) {
+    throw new StartupError('GATEHOUSE_VIEWS_DIR', `cannot load the hosted pages' templates (${reason(error)})`);
+  }
+}
+
 function redisNotices(redis: Redis): KeyChangeNotices {
   return {
     announce: (version) => announceKeyChange(redis, version),
@@ -116,6 +128,12 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const apis = createApiRegistry({ model: apiModel(mongo) });
     const jwtRecords = createJwtRecords({ secret });
     const https = new URL(config.issuer).protocol === 'https:';
+    const views = openViews(config);
+    const attempts = await openAttemptLimits({ redis, mongo, logger, redisPrefix: config.redisPrefix });
+    closers.push(async () => attempts.close());
+    const { windowSeconds } = config.attemptLimits;
+    const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
+    const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
 
     let app: Koa | undefined;
     const ring: KeyRing<Provider> = createKeyRing({
@@ -124,6 +142,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         issuer: config.issuer,
         logger,
         extendConfiguration: options.extendConfiguration,
+        clientAuthFailures,
         settings: {
           adapter: storage.adapter,
           lifetimes: config.lifetimes,
@@ -134,6 +153,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           apis,
           jwtCustomizer: jwtRecords.customizer,
           interactionUrl: (uid) => `/interaction/${uid}`,
+          pages: providerPages({ views, logger, userCodes: userCodeFailures }),
         },
       }),
       // Koa reads app.keys per request, so the app and the new provider sign cookies alike.
@@ -158,20 +178,23 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       readiness,
       readinessTimeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs),
       provider: () => ring.current(),
+      imageSources: config.pages.logoUrl === undefined ? [] : [new URL(config.pages.logoUrl).origin],
       interactions: interactionRoutes({
         provider: () => ring.current(),
         authenticator: {
+          // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
           async authenticate(login, password, ip) {
             const result = await accountLayer.accounts.authenticate(login, password, ip);
             return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
           },
         },
-        views: createViews(VIEWS_DIRECTORY),
+        views,
         logger,
-        productName: 'Gatehouse',
         secureCookies: https,
       }),
       beforeProvider: [
+        clientAuthGate(clientAuthFailures),
+        userCodeGate(userCodeFailures, views),
         jwtRecords.swapStructuredToken({
           issuer: config.issuer,
           publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }),

@@ -50,6 +50,25 @@ export interface Config {
     readonly maxLockSeconds: number;
   };
   readonly keys: KeySettings;
+  readonly pages: PageSettings;
+  readonly attemptLimits: AttemptLimitSettings;
+}
+
+/** Branding and template overrides of the hosted pages. */
+export interface PageSettings {
+  readonly brandName: string;
+  readonly logoUrl: string | undefined;
+  /** Validated `#rgb` / `#rrggbb`. */
+  readonly primaryColor: string;
+  readonly supportUrl: string | undefined;
+  /** Operator templates; any file missing there falls back to the built-in one. */
+  readonly viewsDir: string | undefined;
+}
+
+export interface AttemptLimitSettings {
+  readonly clientAuthFailures: number;
+  readonly userCodeFailures: number;
+  readonly windowSeconds: number;
 }
 
 export interface KeySettings {
@@ -252,6 +271,18 @@ export function loadConfig(sources: ConfigSources): Config {
       retentionMs: s.GATEHOUSE_KEY_RETENTION * 1000,
       rotationIntervalMs: s.GATEHOUSE_KEY_ROTATION_INTERVAL * 1000,
       pollIntervalMs: s.GATEHOUSE_KEY_POLL_INTERVAL * 1000,
+    }),
+    pages: Object.freeze({
+      brandName: s.GATEHOUSE_BRAND_NAME,
+      logoUrl: s.GATEHOUSE_BRAND_LOGO_URL,
+      primaryColor: s.GATEHOUSE_BRAND_PRIMARY_COLOR.toLowerCase(),
+      supportUrl: s.GATEHOUSE_SUPPORT_URL,
+      viewsDir: s.GATEHOUSE_VIEWS_DIR,
+    }),
+    attemptLimits: Object.freeze({
+      clientAuthFailures: s.GATEHOUSE_CLIENT_AUTH_FAILURE_LIMIT,
+      userCodeFailures: s.GATEHOUSE_USER_CODE_FAILURE_LIMIT,
+      windowSeconds: s.GATEHOUSE_ATTEMPT_WINDOW,
     }),
   });
 }

@@ -31,6 +31,10 @@ const httpUrl = z
     message: 'must not contain a query string or fragment',
   });
 
+const absoluteUrl = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
+  message: 'must be an absolute http(s) URL',
+});
+
 /**
  * The raw settings, keyed by their environment-variable names (a config file uses the same
  * names). Values are strings as they come from the environment; the schema converts them.
@@ -96,6 +100,26 @@ export const settingsSchema = z.object({
   GATEHOUSE_KEY_ROTATION_INTERVAL: seconds(0).default(0),
   /** How often each instance checks the key set's version (the fallback to Redis notices). */
   GATEHOUSE_KEY_POLL_INTERVAL: seconds(1).default(5),
+  // Hosted pages: branding without code, and an optional directory of template overrides.
+  GATEHOUSE_BRAND_NAME: z.string().trim().min(1).max(80, { message: 'must be at most 80 characters' }).default('Gatehouse'),
+  GATEHOUSE_BRAND_LOGO_URL: absoluteUrl.optional(),
+  GATEHOUSE_BRAND_PRIMARY_COLOR: z
+    .string()
+    .regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, { message: 'must be a hex colour such as #1f5fbf' })
+    .default('#1f5fbf'),
+  GATEHOUSE_SUPPORT_URL: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^(https?|mailto):$/.test(new URL(v).protocol), {
+      message: 'must be an absolute https://, http:// or mailto: URL',
+    })
+    .optional(),
+  GATEHOUSE_VIEWS_DIR: z.string().min(1).optional(),
+  /** Failed client authentications (per client and IP) before the token endpoints answer 429. */
+  GATEHOUSE_CLIENT_AUTH_FAILURE_LIMIT: integer(1, 100_000).default(20),
+  /** Wrong device user codes per IP before the device page answers 429. */
+  GATEHOUSE_USER_CODE_FAILURE_LIMIT: integer(1, 100_000).default(10),
+  /** Window (and block time) of the two limits above. */
+  GATEHOUSE_ATTEMPT_WINDOW: seconds(1).default(900),
 });
 
 export type RawSettings = z.input<typeof settingsSchema>;

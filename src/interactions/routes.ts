@@ -1,15 +1,20 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import { allowFormTargets } from '../http/content-security-policy.ts';
 import type { Logger } from '../observability/logger.ts';
+import { clientFormTargets } from '../oidc/form-targets.ts';
 import { readForm } from './body.ts';
 import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
+import type { Locale } from './i18n.ts';
+import { CsrfError, pageErrors } from './page-errors.ts';
+import { sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
 
 export type AuthenticationResult = { readonly ok: true; readonly sub: string } | { readonly ok: false };
 
 export interface Authenticator {
-  /** One generic failure for unknown user, wrong password, locked or disabled account. */
+  /** One generic failure for unknown user, wrong password, locked or disabled account. May throw HashQueueFullError. */
   authenticate(login: string, password: string, ip: string): Promise<AuthenticationResult>;
 }
 
@@ -18,60 +23,94 @@ export interface InteractionDeps {
   readonly authenticator: Authenticator;
   readonly views: Views;
   readonly logger: Logger;
-  readonly productName: string;
   readonly secureCookies: boolean;
 }
 
-const SCOPE_WORDS: Record<string, string> = {
-  openid: 'Know who you are',
-  profile: 'See your name and profile details',
-  email: 'See your email address',
-  address: 'See your postal address',
-  phone: 'See your phone number',
-  offline_access: 'Stay signed in to keep access when you are away',
-  roles: 'See your roles',
-  groups: 'See your groups',
-};
+type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-const GENERIC_LOGIN_ERROR = 'Incorrect username or password.';
+const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access', 'roles', 'groups']);
+const KNOWN_CLAIMS = new Set(['sub', 'name', 'given_name', 'family_name', 'preferred_username', 'email', 'email_verified', 'phone_number', 'address', 'roles', 'groups']);
 
-function noStore(ctx: Context): void {
-  ctx.set('Cache-Control', 'no-store');
-  ctx.set('Pragma', 'no-cache');
-}
+const webUrl = (value: unknown): string | undefined =>
+  typeof value === 'string' && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value : undefined;
 
 /** Hosted sign-in and consent: interactionDetails → service call → interactionResult. */
 export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router();
   const { views } = deps;
 
-  async function page(ctx: Context, name: string, model: Record<string, unknown> & { title: string }, status = 200) {
-    noStore(ctx);
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.body = await views.render(name, { productName: deps.productName, requestId: ctx.state.requestId as string, ...model });
+  router.use(pageErrors(views, deps.logger));
+
+  async function clientOf(provider: Provider, clientId: unknown): Promise<Client | undefined> {
+    return typeof clientId === 'string' ? provider.Client.find(clientId) : undefined;
   }
 
-  async function clientName(provider: Provider, clientId: unknown): Promise<string> {
-    const client = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined;
-    return (client?.clientName as string | undefined) ?? (typeof clientId === 'string' ? clientId : 'the application');
+  function localeOf(ctx: Context, details: Details): Locale {
+    const locale = views.negotiate(details.params.ui_locales, ctx.get('accept-language'));
+    ctx.state.locale = locale;
+    return locale;
   }
 
-  async function loginPage(ctx: Context, uid: string, clientId: unknown, login = '', error?: string) {
-    const csrf = issueCsrfToken(ctx, deps.secureCookies);
-    await page(ctx, 'login', { title: 'Sign in', uid, csrf, login, error, clientName: await clientName(deps.provider(), clientId) });
+  /** The page's forms end in a redirect to the client: let form-action allow it (see content-security-policy.ts). */
+  function allowClientTargets(ctx: Context, client: Client | undefined): void {
+    allowFormTargets(ctx.response, clientFormTargets(client));
+  }
+
+  async function loginPage(ctx: Context, details: Details, form: { login: string; remember: boolean; error?: string }) {
+    const locale = localeOf(ctx, details);
+    const t = views.translate(locale);
+    const client = await clientOf(deps.provider(), details.params.client_id);
+    allowClientTargets(ctx, client);
+    await sendPage(ctx, views, 'login', locale, {
+      title: t('login.title'),
+      uid: details.uid,
+      csrf: issueCsrfToken(ctx, deps.secureCookies),
+      clientName: client?.clientName ?? client?.clientId ?? '',
+      login: form.login,
+      remember: form.remember,
+      error: form.error === undefined ? undefined : t(form.error),
+    });
+  }
+
+  async function consentPage(ctx: Context, details: Details) {
+    const locale = localeOf(ctx, details);
+    const t = views.translate(locale);
+    const client = await clientOf(deps.provider(), details.params.client_id);
+    allowClientTargets(ctx, client);
+    const { prompt } = details;
+    const oidcScopes = (prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+    const resourceScopes = Object.entries((prompt.details.missingResourceScopes as Record<string, string[]> | undefined) ?? {});
+    const claims = ((prompt.details.missingOIDCClaims as string[] | undefined) ?? []).filter((claim) => claim !== 'sub');
+    const name = client?.clientName ?? client?.clientId ?? '';
+    const links = [
+      { href: webUrl(client?.clientUri), label: 'consent.link_home' },
+      { href: webUrl(client?.policyUri), label: 'consent.link_privacy' },
+      { href: webUrl(client?.tosUri), label: 'consent.link_terms' },
+    ].filter((link) => link.href !== undefined);
+    await sendPage(ctx, views, 'consent', locale, {
+      title: t('consent.title'),
+      uid: details.uid,
+      csrf: issueCsrfToken(ctx, deps.secureCookies),
+      client: { name, logoUri: webUrl(client?.logoUri), links },
+      scopes: [
+        ...oidcScopes.map((scope) => (KNOWN_SCOPES.has(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
+        ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope, api }))),
+      ],
+      claims: claims.map((claim) => (KNOWN_CLAIMS.has(claim) ? t(`claim.${claim}`) : t('claim.other', { claim }))),
+    });
   }
 
   async function finish(ctx: Context, result: Parameters<Provider['interactionResult']>[2]) {
     const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
-    noStore(ctx);
+    ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
     ctx.redirect(redirectTo);
   }
 
   async function requireCsrf(ctx: Context): Promise<Record<string, string>> {
     const form = await readForm(ctx);
-    if (!checkCsrfToken(ctx, form.csrf)) ctx.throw(403, 'The form expired. Go back and try again.');
+    if (!checkCsrfToken(ctx, form.csrf)) throw new CsrfError();
     return form;
   }
 
@@ -81,40 +120,38 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     ctx.body = views.stylesheet;
   });
 
+  router.get('/assets/theme.css', (ctx) => {
+    ctx.type = 'text/css';
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.body = views.theme;
+  });
+
   router.get('/interaction/:uid', async (ctx) => {
-    const provider = deps.provider();
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
-    const { uid, prompt, params } = details;
-    if (prompt.name === 'login') return loginPage(ctx, uid, params.client_id, typeof params.login_hint === 'string' ? params.login_hint : '');
-    const missing = [
-      ...((prompt.details.missingOIDCScope as string[] | undefined) ?? []),
-      ...Object.values((prompt.details.missingResourceScopes as Record<string, string[]> | undefined) ?? {}).flat(),
-    ];
-    const csrf = issueCsrfToken(ctx, deps.secureCookies);
-    return page(ctx, 'consent', {
-      title: 'Allow access',
-      uid,
-      csrf,
-      clientName: await clientName(provider, params.client_id),
-      scopes: [...new Set(missing)].map((scope) => SCOPE_WORDS[scope] ?? `Use ${scope}`),
-    });
+    const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name === 'login') {
+      const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
+      return loginPage(ctx, details, { login: hint, remember: false });
+    }
+    return consentPage(ctx, details);
   });
 
   router.post('/interaction/:uid/login', async (ctx) => {
+    const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
+    localeOf(ctx, details);
     const form = await requireCsrf(ctx);
-    const provider = deps.provider();
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
     const login = (form.login ?? '').trim();
+    const remember = form.remember === 'yes';
     const result = await deps.authenticator.authenticate(login, form.password ?? '', ctx.ip);
-    if (!result.ok) return loginPage(ctx, details.uid, details.params.client_id, login, GENERIC_LOGIN_ERROR);
-    return finish(ctx, { login: { accountId: result.sub, remember: form.remember === 'yes' } });
+    if (!result.ok) return loginPage(ctx, details, { login, remember, error: 'login.failed' });
+    return finish(ctx, { login: { accountId: result.sub, remember } });
   });
 
   router.post('/interaction/:uid/confirm', async (ctx) => {
-    await requireCsrf(ctx);
     const provider = deps.provider();
     const details = await provider.interactionDetails(ctx.req, ctx.res);
+    localeOf(ctx, details);
+    await requireCsrf(ctx);
     const { prompt, params, session } = details;
     const accountId = session?.accountId;
     if (prompt.name !== 'consent' || accountId === undefined) return ctx.throw(400, 'There is nothing to approve.');
@@ -134,8 +171,8 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/interaction/:uid/abort', async (ctx) => {
+    localeOf(ctx, await deps.provider().interactionDetails(ctx.req, ctx.res));
     await requireCsrf(ctx);
-    await deps.provider().interactionDetails(ctx.req, ctx.res);
     return finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the request.' });
   });
 

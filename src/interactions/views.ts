@@ -1,27 +1,73 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ejs from 'ejs';
+import { LOCALES, loadMessages, negotiateLocale, translator, type Locale, type Messages, type Translate } from './i18n.ts';
+import { themeStylesheet } from './theme.ts';
+
+/** What the operator configured (GATEHOUSE_BRAND_*, GATEHOUSE_SUPPORT_URL). */
+export interface Brand {
+  readonly name: string;
+  readonly logoUrl: string | undefined;
+  readonly primaryColor: string;
+  readonly supportUrl: string | undefined;
+}
 
 export interface PageModel {
   readonly title: string;
-  readonly productName: string;
   readonly requestId?: string | undefined;
   readonly [key: string]: unknown;
 }
 
 export interface Views {
-  render(page: string, model: PageModel): Promise<string>;
+  /** A full page: views/pages/<page>.ejs inside views/layout.ejs, in `locale`. */
+  render(page: string, locale: Locale, model: PageModel): Promise<string>;
+  translate(locale: Locale): Translate;
+  negotiate(uiLocales: unknown, acceptLanguage: string | undefined): Locale;
+  readonly brand: Brand;
   readonly stylesheet: string;
+  readonly theme: string;
 }
 
-/** EJS pages rendered inside views/layout.ejs; templates are compiled once and cached. */
-export function createViews(directory: string): Views {
-  const layoutPath = join(directory, 'layout.ejs');
+export interface ViewsOptions {
+  /** The built-in templates (the repository's views/). */
+  readonly directory: string;
+  /** An operator's directory: each file found there (same relative path) replaces the built-in one. */
+  readonly overrides?: string | undefined;
+  readonly brand: Brand;
+}
+
+/**
+ * EJS pages rendered inside layout.ejs; templates are compiled once and cached. Overrides are
+ * resolved per file, so an operator can replace only the layout or only the stylesheet;
+ * override locale files are merged key by key over the built-in strings.
+ */
+export function createViews({ directory, overrides, brand }: ViewsOptions): Views {
+  if (overrides !== undefined && !existsSync(overrides)) throw new Error(`GATEHOUSE_VIEWS_DIR: directory ${overrides} does not exist`);
+  const resolve = (relative: string) => {
+    const own = overrides === undefined ? undefined : join(overrides, relative);
+    return own !== undefined && existsSync(own) ? own : join(directory, relative);
+  };
+  const catalogs = loadMessages(join(directory, 'locales'));
+  if (overrides !== undefined) {
+    for (const locale of LOCALES) {
+      const own = join(overrides, 'locales', `${locale}.json`);
+      if (!existsSync(own)) continue;
+      const extra = loadMessages(join(overrides, 'locales'), [locale]).get(locale) as Messages;
+      catalogs.set(locale, Object.freeze({ ...catalogs.get(locale), ...extra }));
+    }
+  }
+  const layoutPath = resolve('layout.ejs');
+  const options = { cache: true, async: false } as const;
   return {
-    stylesheet: readFileSync(join(directory, 'assets', 'gatehouse.css'), 'utf8'),
-    async render(page, model) {
-      const body = await ejs.renderFile(join(directory, 'pages', `${page}.ejs`), model, { cache: true, async: false });
-      return ejs.renderFile(layoutPath, { ...model, body }, { cache: true, async: false });
+    brand,
+    stylesheet: readFileSync(resolve(join('assets', 'gatehouse.css')), 'utf8'),
+    theme: themeStylesheet(brand.primaryColor),
+    translate: (locale) => translator(catalogs, locale),
+    negotiate: negotiateLocale,
+    async render(page, locale, model) {
+      const data = { ...model, locale, t: translator(catalogs, locale), brand };
+      const body = await ejs.renderFile(resolve(join('pages', `${page}.ejs`)), data, options);
+      return ejs.renderFile(layoutPath, { ...data, body }, options);
     },
   };
 }

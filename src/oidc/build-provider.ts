@@ -3,7 +3,10 @@ import type { Configuration } from 'oidc-provider';
 import { cookieKeyList, providerJwks, type KeySet } from '../keys/key-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { providerConfiguration, type ProviderSettings } from './configuration.ts';
+import type { AttemptLimiter } from '../limits/attempt-limits.ts';
+import { countClientAuthFailures } from './client-auth-failures.ts';
 import { attachProviderEvents } from './events.ts';
+import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
 
 export interface ProviderBuilderDeps {
@@ -13,6 +16,8 @@ export interface ProviderBuilderDeps {
   readonly settings: Omit<ProviderSettings, 'jwks' | 'cookieKeys'>;
   /** Adds to the configuration before the instance is built (tests register clients this way). */
   readonly extendConfiguration?: ((configuration: Configuration) => Configuration) | undefined;
+  /** Counts failed client authentications (enforced by the gate in front of the provider). */
+  readonly clientAuthFailures?: AttemptLimiter | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -21,11 +26,13 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures }: ProviderBuilderDeps): BuildProvider {
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
     attachProviderEvents(provider, logger);
+    if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
+    provider.use(widenFormActionForClient);
     return provider;
   };
 }

@@ -6,6 +6,7 @@ import { findAccount, type AccountDirectory } from './accounts.ts';
 import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
 import { clientFlag, clientList, GATEHOUSE_CLIENT_PROPERTIES, validateClientProperty } from './client-metadata.ts';
 import { loadExistingGrant } from './grant-policy.ts';
+import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
 
@@ -29,12 +30,26 @@ export interface ProviderSettings {
   readonly apis: ApiRegistry;
   readonly jwtCustomizer: NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt'];
   readonly interactionUrl: (uid: string) => string;
-  readonly renderError?: Configuration['renderError'];
+  /** Hosted pages the library renders itself: errors, sign-out, device flow (src/interactions/provider-pages.ts). */
+  readonly pages?: ProviderPageHooks | undefined;
+}
+
+type Features = NonNullable<Configuration['features']>;
+type DeviceFlowFeature = NonNullable<Features['deviceFlow']>;
+type LogoutFeature = NonNullable<Features['rpInitiatedLogout']>;
+
+export interface ProviderPageHooks {
+  readonly renderError: NonNullable<Configuration['renderError']>;
+  readonly logoutSource: NonNullable<LogoutFeature['logoutSource']>;
+  readonly postLogoutSuccessSource: NonNullable<LogoutFeature['postLogoutSuccessSource']>;
+  readonly userCodeInputSource: NonNullable<DeviceFlowFeature['userCodeInputSource']>;
+  readonly userCodeConfirmSource: NonNullable<DeviceFlowFeature['userCodeConfirmSource']>;
+  readonly successSource: NonNullable<DeviceFlowFeature['successSource']>;
 }
 
 /** The oidc-provider configuration; each concern lives in its own module and is composed here. */
 export function providerConfiguration(settings: ProviderSettings): Configuration {
-  const { lifetimes, accounts, apis } = settings;
+  const { lifetimes, accounts, apis, pages } = settings;
   const sameSite = settings.https ? 'none' : 'lax';
   return {
     adapter: settings.adapter,
@@ -74,13 +89,21 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      deviceFlow: { enabled: true },
+      deviceFlow: {
+        enabled: true,
+        ...(pages === undefined
+          ? {}
+          : { userCodeInputSource: pages.userCodeInputSource, userCodeConfirmSource: pages.userCodeConfirmSource, successSource: pages.successSource }),
+      },
       introspection: { enabled: true, allowedPolicy: introspectionAllowedPolicy(apis, accounts) },
       // Only the client a token was issued to may revoke it; anyone else gets the same 200 as
       // for an unknown token (RFC 7009 §2.2), so revocation cannot probe for valid tokens.
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        ...(pages === undefined ? {} : { logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource }),
+      },
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true, nonceSecret: settings.dpopNonceSecret },
@@ -105,7 +128,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       BackchannelAuthenticationRequest: lifetimes.deviceCode,
       Interaction: lifetimes.interaction,
     },
-    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid) },
-    ...(settings.renderError === undefined ? {} : { renderError: settings.renderError }),
+    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid), policy: gatehouseInteractionPolicy() },
+    ...(pages === undefined ? {} : { renderError: pages.renderError }),
   };
 }

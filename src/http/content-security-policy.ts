@@ -1,0 +1,68 @@
+import type { Middleware } from 'koa';
+
+const HEADER = 'Content-Security-Policy';
+
+export interface HeaderAccess {
+  get(field: string): string;
+  set(field: string, value: string): void;
+}
+
+/**
+ * The policy every response starts with: no inline script or style anywhere; forms post to
+ * this origin only. The provider's form_post page adds the hash of its one inline script
+ * itself (it does so only when script-src is already present, hence 'self' here); pages whose
+ * forms end in a redirect to an application widen form-action with allowFormTargets.
+ */
+export function contentSecurityPolicy({ imageSources = [] }: { imageSources?: readonly string[] } = {}): Middleware {
+  const policy = [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    // Client logos (logo_uri) live on any https origin.
+    ['img-src', "'self'", 'data:', 'https:', ...imageSources].join(' '),
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+  return async (ctx, next) => {
+    ctx.set(HEADER, policy);
+    await next();
+  };
+}
+
+/**
+ * Chromium applies form-action to every redirect that follows a form submission, so a sign-in
+ * POST → 303 /auth/:uid → 303 https://app.example/callback is blocked unless the page that
+ * held the form allowed the application's origin. Adds these sources to form-action.
+ */
+export function allowFormTargets(response: HeaderAccess, sources: readonly string[]): void {
+  const policy = response.get(HEADER);
+  if (policy === '' || sources.length === 0) return;
+  const directives = policy.split(';').map((directive) => directive.trim()).filter(Boolean);
+  const widened = directives.map((directive) => {
+    const [name, ...values] = directive.split(/\s+/);
+    if (name !== 'form-action') return directive;
+    return [name, ...new Set([...values, ...sources])].join(' ');
+  });
+  response.set(HEADER, widened.join('; '));
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/**
+ * CSP sources for redirect URIs: the origin for http(s) URIs, any port on loopback for native
+ * apps (RFC 8252 lets them pick the port), the scheme for private-use schemes (com.example.app:/cb).
+ */
+export function redirectSources(uris: readonly string[], { native = false }: { native?: boolean } = {}): string[] {
+  const sources = new Set<string>();
+  for (const uri of uris) {
+    if (!URL.canParse(uri)) continue;
+    const url = new URL(uri);
+    if (url.protocol === 'http:' || url.protocol === 'https:') {
+      sources.add(native && LOOPBACK.has(url.hostname) ? `${url.protocol}//${url.hostname}:*` : url.origin);
+    } else if (/^[a-z][a-z0-9+.-]*:$/.test(url.protocol)) {
+      sources.add(url.protocol);
+    }
+  }
+  return [...sources];
+}

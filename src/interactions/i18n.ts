@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The languages of the hosted pages; the first is the fallback. */
+export const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
+export type Locale = (typeof LOCALES)[number];
+export const DEFAULT_LOCALE: Locale = 'en';
+
+export type Messages = Readonly<Record<string, string>>;
+export type Translate = (key: string, values?: Readonly<Record<string, string>>) => string;
+
+/** Reads views/locales/<locale>.json for every locale; a missing or malformed file stops startup. */
+export function loadMessages(directory: string, locales: readonly string[] = LOCALES): Map<string, Messages> {
+  const catalogs = new Map<string, Messages>();
+  for (const locale of locales) {
+    const parsed: unknown = JSON.parse(readFileSync(join(directory, `${locale}.json`), 'utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`${locale}.json must hold an object of strings`);
+    catalogs.set(locale, Object.freeze(Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]))));
+  }
+  return catalogs;
+}
+
+const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
+
+/**
+ * What is wrong with the catalogs compared with the reference locale: keys missing or extra,
+ * and translations whose {placeholders} differ. Empty when every language is complete.
+ */
+export function catalogProblems(catalogs: ReadonlyMap<string, Messages>, reference: string = DEFAULT_LOCALE): string[] {
+  const base = catalogs.get(reference);
+  if (base === undefined) return [`${reference}: reference locale missing`];
+  const problems: string[] = [];
+  for (const [locale, messages] of catalogs) {
+    for (const key of Object.keys(base)) {
+      if (!(key in messages)) problems.push(`${locale}: missing "${key}"`);
+      else if (placeholders(messages[key]!) !== placeholders(base[key]!)) problems.push(`${locale}: "${key}" has placeholders {${placeholders(messages[key]!)}}, expected {${placeholders(base[key]!)}}`);
+      else if (messages[key]!.trim() === '') problems.push(`${locale}: "${key}" is empty`);
+    }
+    for (const key of Object.keys(messages)) if (!(key in base)) problems.push(`${locale}: unknown "${key}"`);
+  }
+  return problems;
+}
+
+function match(tag: string): Locale | undefined {
+  const lower = tag.trim().toLowerCase();
+  if (lower === '') return undefined;
+  const exact = LOCALES.find((locale) => locale.toLowerCase() === lower);
+  if (exact !== undefined) return exact;
+  // zh, zh-Hans, zh-SG … all get Simplified Chinese; ru-RU gets ru; en-GB gets en.
+  const language = lower.split('-')[0];
+  return LOCALES.find((locale) => locale.toLowerCase().split('-')[0] === language);
+}
+
+/** Accept-Language tags by descending quality (ties keep their order). */
+function acceptLanguageTags(header: string): string[] {
+  return header
+    .split(',')
+    .map((part, index) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      const quality = q === undefined ? 1 : Number(q.slice(2));
+      return { tag: tag.trim(), quality: Number.isFinite(quality) ? quality : 0, index };
+    })
+    .filter((item) => item.quality > 0 && item.tag !== '*')
+    .sort((a, b) => b.quality - a.quality || a.index - b.index)
+    .map((item) => item.tag);
+}
+
+/** `ui_locales` (space-separated, in preference order) first, then Accept-Language, then English. */
+export function negotiateLocale(uiLocales: unknown, acceptLanguage: string | undefined): Locale {
+  const requested = typeof uiLocales === 'string' ? uiLocales.split(' ') : [];
+  for (const tag of [...requested, ...acceptLanguageTags(acceptLanguage ?? '')]) {
+    const locale = match(tag);
+    if (locale !== undefined) return locale;
+  }
+  return DEFAULT_LOCALE;
+}
+
+/** A translator for one locale; a key missing there falls back to English, then to the key. */
+export function translator(catalogs: ReadonlyMap<string, Messages>, locale: Locale): Translate {
+  const messages = catalogs.get(locale) ?? {};
+  const fallback = catalogs.get(DEFAULT_LOCALE) ?? {};
+  return (key, values = {}) => (messages[key] ?? fallback[key] ?? key).replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+}

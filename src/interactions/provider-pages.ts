@@ -1,0 +1,112 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { ipKey } from '../accounts/ip-key.ts';
+import type { AttemptLimiter } from '../limits/attempt-limits.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { ProviderPageHooks } from '../oidc/configuration.ts';
+import type { Locale } from './i18n.ts';
+import { sendErrorPage, sendPage } from './send-page.ts';
+import type { Views } from './views.ts';
+
+/** The provider's page hooks, rendered with Gatehouse's templates and strings. */
+export type ProviderPages = ProviderPageHooks;
+
+export interface ProviderPagesDeps {
+  readonly views: Views;
+  readonly logger: Logger;
+  /** Wrong user codes per IP (see userCodeGate). */
+  readonly userCodes: AttemptLimiter;
+}
+
+/**
+ * The library hands each hook a ready-made <form> (action plus hidden CSRF fields). Gatehouse
+ * renders its own accessible form from the same action and hidden fields, so the library's
+ * CSRF checks stay in charge and no inline script or handler reaches the page.
+ */
+export function formParts(form: string): { action: string; fields: Record<string, string> } {
+  const action = /<form[^>]*\saction="([^"]*)"/.exec(form)?.[1] ?? '';
+  const fields: Record<string, string> = {};
+  for (const input of form.matchAll(/<input[^>]*type="hidden"[^>]*>/g)) {
+    const name = /\sname="([^"]*)"/.exec(input[0])?.[1];
+    const value = /\svalue="([^"]*)"/.exec(input[0])?.[1];
+    if (name !== undefined && value !== undefined) fields[name] = decodeEntities(value);
+  }
+  return { action: decodeEntities(action), fields };
+}
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, entity: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" })[entity] ?? '');
+}
+
+export function localeOf(views: Views, ctx: KoaContextWithOIDC): Locale {
+  const params = (ctx as Partial<KoaContextWithOIDC>).oidc?.params;
+  return views.negotiate(params?.ui_locales, ctx.get('accept-language'));
+}
+
+function clientName(ctx: KoaContextWithOIDC): string {
+  const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
+  return client?.clientName ?? client?.clientId ?? '';
+}
+
+const WRONG_CODE = new Set(['NotFoundError', 'ExpiredError', 'AlreadyUsedError', 'NoCodeError']);
+
+export function providerPages({ views, logger, userCodes }: ProviderPagesDeps): ProviderPages {
+  return {
+    async renderError(ctx, out, error) {
+      const status = ctx.status >= 400 ? ctx.status : 500;
+      if (status >= 500) logger.error({ err: error, requestId: ctx.response.get('X-Request-Id') }, 'provider error page');
+      const code = error.name === 'SessionNotFound' ? 'expired' : String(out.error ?? 'server_error');
+      await sendErrorPage(ctx, views, localeOf(views, ctx), { code, description: out.error_description as string | undefined }, status);
+    },
+
+    async logoutSource(ctx, form) {
+      const locale = localeOf(views, ctx);
+      const { action, fields } = formParts(form);
+      await sendPage(ctx, views, 'logout', locale, { title: views.translate(locale)('logout.title'), action, fields, clientName: clientName(ctx) });
+    },
+
+    async postLogoutSuccessSource(ctx) {
+      const locale = localeOf(views, ctx);
+      await sendPage(ctx, views, 'signed-out', locale, { title: views.translate(locale)('signed_out.title') });
+    },
+
+    async userCodeInputSource(ctx, form, _out, error) {
+      const locale = localeOf(views, ctx);
+      const t = views.translate(locale);
+      let message: string | undefined;
+      let status = 200;
+      if (error !== undefined) {
+        const wrongCode = WRONG_CODE.has(error.name);
+        if (wrongCode && error.name !== 'NoCodeError') await userCodes.fail(ipKey(ctx.ip));
+        message = wrongCode ? t('device.wrong_code') : error.name === 'AbortedError' ? t('device.aborted') : t('device.failed');
+        status = wrongCode || error.name === 'AbortedError' ? 400 : ctx.status >= 400 ? ctx.status : 400;
+      }
+      const { action, fields } = formParts(form);
+      const typed = (error as { userCode?: unknown } | undefined)?.userCode;
+      await sendPage(ctx, views, 'device-input', locale, {
+        title: t('device.input_title'),
+        action,
+        fields,
+        code: typeof typed === 'string' ? typed : '',
+        error: message,
+      }, status);
+    },
+
+    async userCodeConfirmSource(ctx, form, client, _deviceInfo, userCode) {
+      const locale = localeOf(views, ctx);
+      const { action, fields } = formParts(form);
+      delete fields.confirm;
+      await sendPage(ctx, views, 'device-confirm', locale, {
+        title: views.translate(locale)('device.confirm_title'),
+        action,
+        fields,
+        userCode,
+        clientName: client.clientName ?? client.clientId,
+      });
+    },
+
+    async successSource(ctx) {
+      const locale = localeOf(views, ctx);
+      await sendPage(ctx, views, 'device-success', locale, { title: views.translate(locale)('device.success_title'), clientName: clientName(ctx) });
+    },
+  };
+}

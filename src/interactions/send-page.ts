@@ -1,0 +1,56 @@
+import type { Locale } from './i18n.ts';
+import type { PageModel, Views } from './views.ts';
+
+/** The parts of a Koa context a page needs (Gatehouse's own and the provider's contexts alike). */
+export interface PageContext {
+  status: number;
+  type: string;
+  body: unknown;
+  set(field: string, value: string): void;
+  readonly response: { get(field: string): string };
+}
+
+/**
+ * Renders a hosted page: never cached (pages carry CSRF tokens and personal data), with the
+ * request id the Koa app put on the response (the same id the request log line carries).
+ */
+export async function sendPage(ctx: PageContext, views: Views, page: string, locale: Locale, model: PageModel, status = 200): Promise<void> {
+  const requestId = ctx.response.get('X-Request-Id') || undefined;
+  const html = await views.render(page, locale, { ...model, requestId });
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Pragma', 'no-cache');
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.body = html;
+}
+
+const ERROR_MESSAGES = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_redirect_uri',
+  'unauthorized_client',
+  'access_denied',
+  'invalid_scope',
+  'server_error',
+]);
+
+export interface ErrorPage {
+  /** OAuth error code or one of Gatehouse's page errors (expired, csrf, not_found, too_many_requests). */
+  readonly code: string;
+  readonly description?: string | undefined;
+}
+
+/** The friendly error page: a localized message per known code, details folded away, never a stack. */
+export function sendErrorPage(ctx: PageContext, views: Views, locale: Locale, { code, description }: ErrorPage, status: number): Promise<void> {
+  const t = views.translate(locale);
+  const known = ERROR_MESSAGES.has(code) || ['expired', 'csrf', 'not_found', 'too_many_requests'].includes(code);
+  const message = t(known ? `error.${code}` : status >= 500 ? 'error.server_error' : 'error.lead');
+  const oauthCode = ERROR_MESSAGES.has(code) || !known ? code : undefined;
+  return sendPage(ctx, views, 'error', locale, {
+    title: t('error.title'),
+    message,
+    code: oauthCode,
+    // Server errors say nothing about internals.
+    description: status >= 500 || code === 'server_error' ? undefined : description,
+  }, status);
+}

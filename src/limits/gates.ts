@@ -1,0 +1,39 @@
+import type { Middleware } from 'koa';
+import { ipKey } from '../accounts/ip-key.ts';
+import { sendErrorPage } from '../interactions/send-page.ts';
+import type { Views } from '../interactions/views.ts';
+import type { AttemptLimiter } from './attempt-limits.ts';
+import { clientAuthKey } from './client-auth-key.ts';
+
+/** Endpoints that authenticate clients (default oidc-provider routes). */
+const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation']);
+
+/**
+ * In front of the provider: a key with too many failed client authentications gets 429 and
+ * Retry-After before the library looks at the request. Failures are counted from the
+ * provider's error events (src/oidc/client-auth-failures.ts).
+ */
+export function clientAuthGate(limiter: AttemptLimiter): Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'POST' || !CLIENT_AUTH_PATHS.has(ctx.path)) return next();
+    const retryAfter = await limiter.retryAfter(clientAuthKey(ctx.get('authorization'), ctx.ip));
+    if (retryAfter === 0) return next();
+    ctx.status = 429;
+    ctx.set('Retry-After', String(retryAfter));
+    ctx.set('Cache-Control', 'no-store');
+    // invalid_client is the token endpoint's code for failed client authentication (RFC 6749 §5.2).
+    ctx.body = { error: 'invalid_client', error_description: 'too many failed client authentication attempts; retry later' };
+  };
+}
+
+/** In front of the provider's device page: an IP with too many wrong user codes gets a 429 page. */
+export function userCodeGate(limiter: AttemptLimiter, views: Views): Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'POST' || ctx.path !== '/device') return next();
+    const retryAfter = await limiter.retryAfter(ipKey(ctx.ip));
+    if (retryAfter === 0) return next();
+    ctx.set('Retry-After', String(retryAfter));
+    const locale = views.negotiate(undefined, ctx.get('accept-language'));
+    await sendErrorPage(ctx, views, locale, { code: 'too_many_requests' }, 429);
+  };
+}

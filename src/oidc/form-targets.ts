@@ -1,0 +1,19 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { allowFormTargets, redirectSources } from '../http/content-security-policy.ts';
+
+/** Where a client's flows may end: its registered redirect and post-logout redirect URIs. */
+export function clientFormTargets(client: KoaContextWithOIDC['oidc']['client']): string[] {
+  if (client === undefined) return [];
+  return redirectSources([...(client.redirectUris ?? []), ...(client.postLogoutRedirectUris ?? [])], { native: client.applicationType === 'native' });
+}
+
+/**
+ * Provider middleware (provider.use): once the library has resolved the client of a request,
+ * its HTML responses — the form_post page, the sign-out confirmation — may submit forms that
+ * end at that client's registered URIs. Only registered URIs are added, never request input.
+ */
+export async function widenFormActionForClient(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
+  if (client !== undefined && ctx.response.is('html')) allowFormTargets(ctx.response, clientFormTargets(client));
+}

@@ -1,0 +1,245 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
+import { startInstance } from '../helpers/instance.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+
+const REDIRECT = 'https://app.example.test/callback';
+const PASSWORD = 'correct horse battery';
+
+/** Stands for what differs per request by design: CSRF token, interaction uid, request id. */
+function normalized(html: string, login: string): string {
+  return html
+    .replace(/name="csrf" value="[^"]+"/g, 'name="csrf" value="CSRF"')
+    .replace(/\/interaction\/[A-Za-z0-9_-]+\//g, '/interaction/UID/')
+    .replace(/<code>[0-9a-f-]{36}<\/code>/g, '<code>REQUEST-ID</code>')
+    .replace(`value="${login}"`, 'value="LOGIN"');
+}
+
+for (const withRedis of [true, false]) {
+  describe(`hosted pages over plain HTTP (${withRedis ? 'Redis' : 'MongoDB-wire only'})`, () => {
+    const mongodbUri = freshDatabaseUri(`pages_${withRedis ? 'redis' : 'mongo'}`);
+    let gatehouse: RunningGatehouse;
+    let issuer: string;
+    let clientId: string;
+    let clientSecret: string;
+    let n = 0;
+
+    before(async () => {
+      const port = await freePort();
+      issuer = `http://127.0.0.1:${port}`;
+      gatehouse = await startInstance({
+        mongodbUri,
+        redisUrl: withRedis ? serviceUrls().redisUrl : undefined,
+        secret: randomSecret(),
+        issuer,
+        settings: {
+          PORT: String(port),
+          GATEHOUSE_REDIS_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
+          GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
+          GATEHOUSE_ARGON2_ITERATIONS: '1',
+          GATEHOUSE_HASH_POOL_SIZE: '1',
+          GATEHOUSE_LOCKOUT_THRESHOLD: '2',
+          GATEHOUSE_CLIENT_AUTH_FAILURE_LIMIT: '3',
+          GATEHOUSE_USER_CODE_FAILURE_LIMIT: '3',
+        },
+      });
+      const created = await gatehouse.services.clients.create({
+        displayName: 'Expense Tracker',
+        metadata: {
+          redirect_uris: [REDIRECT],
+          post_logout_redirect_uris: ['https://app.example.test/bye'],
+          grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
+      });
+      clientId = created.client.clientId;
+      clientSecret = created.secret!;
+    });
+    after(async () => {
+      await gatehouse.close();
+      await dropDatabase(mongodbUri);
+    });
+
+    async function newUser() {
+      const username = `user${++n}`;
+      const user = await gatehouse.services.accounts.createUser({ username, email: `${username}@example.com`, password: PASSWORD });
+      return { id: user.id, username };
+    }
+
+    function authorizeUrl(extra: Record<string, string> = {}): string {
+      const verifier = randomBytes(32).toString('base64url');
+      const url = new URL('/auth', issuer);
+      url.search = new URLSearchParams({
+        client_id: clientId,
+        redirect_uri: REDIRECT,
+        response_type: 'code',
+        scope: 'openid',
+        state: randomBytes(8).toString('hex'),
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge_method: 'S256',
+        ...extra,
+      }).toString();
+      return url.toString();
+    }
+
+    /** Follows /auth to the first page and returns it. */
+    async function firstPage(agent: UserAgent, url: string, headers: Record<string, string> = {}) {
+      let response = await agent.request(url, { headers });
+      while (response.status === 303 || response.status === 302) {
+        url = new URL(response.headers.get('location')!, url).toString();
+        if (url.startsWith(REDIRECT)) return { response, html: '', url };
+        response = await agent.request(url, { headers });
+      }
+      return { response, html: await response.text(), url };
+    }
+
+    it('renders Korean for ui_locales=ko, Russian for Accept-Language ru, and ui_locales wins over the header', async () => {
+      const ko = await firstPage(new UserAgent(), authorizeUrl({ ui_locales: 'ko' }), { 'accept-language': 'ru' });
+      expect(ko.html).to.contain('<html lang="ko">').and.contain('로그인').and.contain('비밀번호');
+      const ru = await firstPage(new UserAgent(), authorizeUrl(), { 'accept-language': 'de;q=1, ru-RU;q=0.8, en;q=0.5' });
+      expect(ru.html).to.contain('<html lang="ru">').and.contain('Пароль');
+      const zh = await firstPage(new UserAgent(), authorizeUrl({ ui_locales: 'fr zh-Hans' }));
+      expect(zh.html).to.contain('<html lang="zh-CN">').and.contain('密码');
+      const en = await firstPage(new UserAgent(), authorizeUrl(), { 'accept-language': 'fr' });
+      expect(en.html).to.contain('<html lang="en">').and.contain('Password');
+    });
+
+    it('serves pages uncached, framed by nobody, under a CSP without inline script that lets forms reach the client', async () => {
+      const agent = new UserAgent();
+      const { response } = await firstPage(agent, authorizeUrl());
+      expect(response.headers.get('cache-control')).to.equal('no-store');
+      const csp = response.headers.get('content-security-policy')!;
+      expect(csp).to.contain("frame-ancestors 'none'").and.contain("script-src 'self'").and.contain("default-src 'none'");
+      expect(csp).not.to.contain('unsafe-inline');
+      expect(csp).to.match(/form-action 'self' https:\/\/app\.example\.test(;|$)/);
+      expect(response.headers.get('x-frame-options')).to.equal('DENY');
+      expect(response.headers.get('strict-transport-security')).to.equal(null); // plain HTTP
+      const cookies = (await agent.request(authorizeUrl())).headers.getSetCookie();
+      expect(cookies.length).to.be.greaterThan(0);
+      for (const cookie of cookies) expect(cookie).to.match(/httponly/i).and.match(/samesite=lax/i).and.not.match(/;\s*secure/i);
+    });
+
+    it('rejects a form without its CSRF token with a localized 403 page that carries the request id', async () => {
+      const agent = new UserAgent();
+      const { html, url } = await firstPage(agent, authorizeUrl({ ui_locales: 'ru' }));
+      const login = formsOf(html).find((form) => form.action.endsWith('/login'))!;
+      const response = await agent.postForm(new URL(login.action, url).toString(), { login: 'x', password: 'y' });
+      expect(response.status).to.equal(403);
+      const page = await response.text();
+      expect(page).to.contain('<html lang="ru">').and.contain('Срок действия формы истёк');
+      expect(page).to.contain(`<code>${response.headers.get('x-request-id')}</code>`);
+      const wrong = await agent.postForm(new URL(login.action, url).toString(), { csrf: 'A'.repeat(43), login: 'x', password: 'y' });
+      expect(wrong.status).to.equal(403);
+    });
+
+    it('answers unknown user, wrong password, locked and disabled accounts with byte-identical pages', async () => {
+      const wrong = await newUser();
+      const locked = await newUser();
+      const disabled = await newUser();
+      await gatehouse.services.accounts.disable(disabled.id);
+      const attempt = async (login: string, password: string) => {
+        const agent = new UserAgent();
+        const { html, url } = await firstPage(agent, authorizeUrl());
+        const form = formsOf(html).find((f) => f.action.endsWith('/login'))!;
+        const response = await agent.postForm(new URL(form.action, url).toString(), { ...form.fields, login, password });
+        return { status: response.status, html: normalized(await response.text(), login), type: response.headers.get('content-type') };
+      };
+      for (let i = 0; i < 2; i++) await attempt(locked.username, 'wrong password');
+      const results = [
+        await attempt('nobody-by-this-name', PASSWORD),
+        await attempt(wrong.username, 'not the password'),
+        await attempt(locked.username, PASSWORD),
+        await attempt(disabled.username, PASSWORD),
+      ];
+      for (const result of results) expect(result).to.deep.equal(results[0]);
+      expect(results[0]!.status).to.equal(200);
+      expect(results[0]!.html).to.contain('role="alert"').and.contain('Sign-in failed');
+    });
+
+    it('remembers consent per user, client and scopes, and asks again (only for what is new) when scopes grow', async () => {
+      const user = await newUser();
+      const agent = new UserAgent();
+      const first = await signIn(agent, authorizeUrl(), REDIRECT, { username: user.username, password: PASSWORD });
+      expect(first.sawLogin && first.sawConsent).to.equal(true);
+      const again = await signIn(agent, authorizeUrl(), REDIRECT);
+      expect(again.sawConsent).to.equal(false);
+      expect(again.callback.searchParams.get('code')).to.be.a('string');
+
+      const wider = await firstPage(agent, authorizeUrl({ scope: 'openid email' }));
+      expect(wider.html).to.contain('See your email address').and.not.contain('Confirm who you are');
+      const widened = await signIn(agent, authorizeUrl({ scope: 'openid email' }), REDIRECT);
+      expect(widened.sawConsent).to.equal(true);
+      expect((await signIn(agent, authorizeUrl({ scope: 'openid email' }), REDIRECT)).sawConsent).to.equal(false);
+      // Another user on another browser is asked for themselves.
+      const other = await newUser();
+      expect((await signIn(new UserAgent(), authorizeUrl(), REDIRECT, { username: other.username, password: PASSWORD })).sawConsent).to.equal(true);
+    });
+
+    it('shows the sign-in page again when the signed-in user was disabled mid-session', async () => {
+      const user = await newUser();
+      const agent = new UserAgent();
+      await signIn(agent, authorizeUrl(), REDIRECT, { username: user.username, password: PASSWORD });
+      await gatehouse.services.accounts.disable(user.id);
+      const next = await firstPage(agent, authorizeUrl());
+      expect(next.response.status).to.equal(200);
+      expect(formsOf(next.html).some((form) => form.action.endsWith('/login'))).to.equal(true);
+      const form = formsOf(next.html).find((f) => f.action.endsWith('/login'))!;
+      const retry = await agent.postForm(new URL(form.action, next.url).toString(), { ...form.fields, login: user.username, password: PASSWORD });
+      expect(retry.status).to.equal(200);
+      expect(await retry.text()).to.contain('Sign-in failed');
+    });
+
+    it('renders provider errors as a friendly localized page whose reference is the logged request id', async () => {
+      const response = await new UserAgent().request(`${issuer}/auth?client_id=unknown-app&response_type=code&scope=openid&ui_locales=zh-CN`, {
+        headers: { accept: 'text/html' },
+      });
+      expect(response.status).to.equal(400);
+      const html = await response.text();
+      const requestId = response.headers.get('x-request-id')!;
+      expect(html).to.contain('<html lang="zh-CN">').and.contain('出现问题').and.contain(`<code>${requestId}</code>`);
+      expect(html).to.contain('invalid_client');
+      expect(html).not.to.match(/at \w+ \(|node_modules|Error:/);
+      expect(response.headers.get('cache-control')).to.equal('no-store');
+    });
+
+    it('limits failed client authentication at the token endpoint (429 + Retry-After)', async () => {
+      const basic = (secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+      const token = (secret: string) =>
+        fetch(`${issuer}/token`, {
+          method: 'POST',
+          headers: { authorization: basic(secret), 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=authorization_code&code=nope&redirect_uri=' + encodeURIComponent(REDIRECT),
+        });
+      expect((await token(clientSecret)).status).to.equal(400); // invalid_grant: authenticated, not counted
+      for (let i = 0; i < 3; i++) expect((await token('wrong-secret')).status).to.equal(401);
+      await sleep(100); // failures are counted from the provider's (unawaited) error events
+      const limited = await token(clientSecret);
+      expect(limited.status).to.equal(429);
+      expect(Number(limited.headers.get('retry-after'))).to.be.greaterThan(0);
+      expect(await limited.json()).to.include({ error: 'invalid_client' });
+    });
+
+    it('limits wrong device user codes per IP with a localized 429 page', async () => {
+      const agent = new UserAgent();
+      const page = await agent.request(`${issuer}/device`, { headers: { 'accept-language': 'ko' } });
+      const html = await page.text();
+      expect(html).to.contain('<html lang="ko">').and.contain('기기 코드').and.contain('<label for="user_code">');
+      const form = formsOf(html)[0]!;
+      for (let i = 0; i < 3; i++) {
+        const wrong = await agent.postForm(`${issuer}/device`, { ...form.fields, user_code: 'BCDF-GHJK' });
+        expect(wrong.status).to.equal(400);
+        const body = await wrong.text();
+        expect(body).to.contain('role="alert"');
+        form.fields.xsrf = formsOf(body)[0]!.fields.xsrf!;
+      }
+      const limited = await agent.postForm(`${issuer}/device`, { ...form.fields, user_code: 'BCDF-GHJK' });
+      expect(limited.status).to.equal(429);
+      expect(limited.headers.get('retry-after')).to.match(/^\d+$/);
+    });
+  });
+}

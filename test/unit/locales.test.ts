@@ -1,0 +1,41 @@
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { catalogProblems, LOCALES, loadMessages, negotiateLocale, translator } from '../../src/interactions/i18n.ts';
+
+const BUILT_IN = fileURLToPath(new URL('../../views/locales', import.meta.url));
+const MISSING_KEY = fileURLToPath(new URL('../fixtures/locales-missing-key', import.meta.url));
+
+describe('hosted page strings', () => {
+  it('has every key, with the same placeholders, in en, ru, zh-CN and ko', () => {
+    const catalogs = loadMessages(BUILT_IN);
+    expect([...catalogs.keys()]).to.deep.equal([...LOCALES]);
+    expect(catalogProblems(catalogs)).to.deep.equal([]);
+  });
+
+  it('fails on a locale missing a key (the check above can fail)', () => {
+    expect(catalogProblems(loadMessages(MISSING_KEY))).to.deep.equal(['ko: missing "consent.allow"']);
+  });
+
+  it('fails on a translation whose placeholders differ', () => {
+    const catalogs = new Map([
+      ['en', { greeting: 'Hello {name}' }],
+      ['ru', { greeting: 'Привет {имя}' }],
+    ]);
+    expect(catalogProblems(catalogs)).to.have.length(1);
+  });
+
+  it('chooses ui_locales first, then Accept-Language by quality, then English', () => {
+    expect(negotiateLocale('ko', 'ru')).to.equal('ko');
+    expect(negotiateLocale('fr zh-Hans', undefined)).to.equal('zh-CN');
+    expect(negotiateLocale(undefined, 'de, ru-RU;q=0.9, en;q=0.8')).to.equal('ru');
+    expect(negotiateLocale(undefined, 'en;q=0.2, ko-KR;q=0.9')).to.equal('ko');
+    expect(negotiateLocale(undefined, 'fr, de')).to.equal('en');
+    expect(negotiateLocale(undefined, undefined)).to.equal('en');
+  });
+
+  it('fills placeholders and falls back to English for a key a locale lacks', () => {
+    const catalogs = loadMessages(MISSING_KEY);
+    expect(translator(catalogs, 'ko')('consent.allow')).to.equal('Allow');
+    expect(translator(catalogs, 'ru')('login.lead', { client: 'CRM' })).to.equal('для продолжения работы в CRM');
+  });
+});
