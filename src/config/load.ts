@@ -50,6 +50,12 @@ export interface Config {
     readonly maxLockSeconds: number;
   };
   readonly keys: KeySettings;
+  readonly metrics: {
+    /** Separate listener for /metrics; undefined = served on `port`. */
+    readonly port: number | undefined;
+    readonly token: Secret | undefined;
+  };
+  readonly audit: { readonly retentionDays: number };
 }
 
 export interface KeySettings {
@@ -253,5 +259,10 @@ export function loadConfig(sources: ConfigSources): Config {
       rotationIntervalMs: s.GATEHOUSE_KEY_ROTATION_INTERVAL * 1000,
       pollIntervalMs: s.GATEHOUSE_KEY_POLL_INTERVAL * 1000,
     }),
+    metrics: Object.freeze({
+      port: s.GATEHOUSE_METRICS_PORT,
+      token: s.GATEHOUSE_METRICS_TOKEN === undefined ? undefined : new Secret(s.GATEHOUSE_METRICS_TOKEN),
+    }),
+    audit: Object.freeze({ retentionDays: s.GATEHOUSE_AUDIT_RETENTION_DAYS }),
   });
 }

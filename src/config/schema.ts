@@ -96,6 +96,12 @@ export const settingsSchema = z.object({
   GATEHOUSE_KEY_ROTATION_INTERVAL: seconds(0).default(0),
   /** How often each instance checks the key set's version (the fallback to Redis notices). */
   GATEHOUSE_KEY_POLL_INTERVAL: seconds(1).default(5),
+  /** Serve /metrics on this port only (not on PORT); unset = on PORT. */
+  GATEHOUSE_METRICS_PORT: z.coerce.number({ message: 'must be a port number' }).int().min(0).max(65535).optional(),
+  /** When set, /metrics answers only `Authorization: Bearer <token>`. */
+  GATEHOUSE_METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  /** Days audit events are kept in MongoDB; 0 = forever. */
+  GATEHOUSE_AUDIT_RETENTION_DAYS: integer(0, 36_500, 'a whole number of days').default(90),
 });
 
 export type RawSettings = z.input<typeof settingsSchema>;
@@ -110,4 +116,5 @@ export const SECRET_SETTINGS: readonly SettingName[] = [
   'GATEHOUSE_ADMIN_PASSWORD',
   'MONGODB_URI',
   'REDIS_URL',
+  'GATEHOUSE_METRICS_TOKEN',
 ];

@@ -3,8 +3,9 @@ import type { Configuration } from 'oidc-provider';
 import { cookieKeyList, providerJwks, type KeySet } from '../keys/key-store.ts';
 import type { Logger } from '../observability/logger.ts';
 import { providerConfiguration, type ProviderSettings } from './configuration.ts';
-import { attachProviderEvents } from './events.ts';
+import { attachProviderEvents, type ProviderObservers } from './events.ts';
 import { createProvider } from './provider.ts';
+import { recordRouteNames } from './route-names.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -13,6 +14,8 @@ export interface ProviderBuilderDeps {
   readonly settings: Omit<ProviderSettings, 'jwks' | 'cookieKeys'>;
   /** Adds to the configuration before the instance is built (tests register clients this way). */
   readonly extendConfiguration?: ((configuration: Configuration) => Configuration) | undefined;
+  /** Audit and metrics fed from the provider's events. */
+  readonly observers?: ProviderObservers | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -21,11 +24,12 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, observers }: ProviderBuilderDeps): BuildProvider {
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
-    attachProviderEvents(provider, logger);
+    recordRouteNames(provider);
+    attachProviderEvents(provider, logger, observers);
     return provider;
   };
 }
