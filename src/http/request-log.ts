@@ -6,9 +6,10 @@ export type RequestObserver = (labels: { route: string; method: string; status: 
 
 /**
  * One line per request, written when the response finishes (the provider answers on the raw
- * response, so Koa's own status is not reliable here), and the same numbers to metrics. Only
- * the path is logged, never the query string (it can carry codes and tokens), headers or
- * bodies. The logger adds the request id.
+ * response, so Koa's own status is not reliable here), and the same numbers to metrics. A
+ * known route is logged by its name or template only: its path carries the interaction uid,
+ * which is also the value of the interaction cookies. Other paths are logged, never the query
+ * string (it can carry codes and tokens), headers or bodies. The logger adds the request id.
  */
 export function requestLog(logger: Logger, observe?: RequestObserver): Middleware {
   return async (ctx, next) => {
@@ -21,8 +22,8 @@ export function requestLog(logger: Logger, observe?: RequestObserver): Middlewar
         {
           requestId: ctx.state.requestId as string,
           method: ctx.method,
-          path: ctx.path,
           route,
+          ...(route === 'other' ? { path: ctx.path } : {}),
           status,
           durationMs: seconds * 1000,
           ...(ctx.res.writableFinished ? {} : { aborted: true }),
