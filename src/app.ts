@@ -4,7 +4,7 @@ import type Provider from 'oidc-provider';
 import { contentSecurityPolicy } from './http/content-security-policy.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { requestId } from './http/request-id.ts';
-import { requestLog } from './http/request-log.ts';
+import { requestLog, type RequestObserver } from './http/request-log.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
@@ -23,6 +23,9 @@ export interface AppDeps {
   readonly interactions?: Router;
   /** Extra img-src sources for the pages (the operator's logo origin). */
   readonly imageSources?: readonly string[];
+  /** /metrics, when served on the main port. */
+  readonly metrics?: Router;
+  readonly observeRequest?: RequestObserver;
   /** Runs right before the provider (e.g. the JWT introspection swap). */
   readonly beforeProvider?: readonly Middleware[];
 }
@@ -33,11 +36,12 @@ export function createApp(deps: AppDeps): Koa {
   const health = healthRoutes({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs });
 
   app.use(requestId());
-  app.use(requestLog(deps.logger));
+  app.use(requestLog(deps.logger, deps.observeRequest));
   app.use(securityHeaders({ https: new URL(deps.issuer).protocol === 'https:' }));
   app.use(contentSecurityPolicy({ imageSources: deps.imageSources ?? [] }));
   app.use(errorHandler(deps.logger));
   app.use(health.routes());
+  if (deps.metrics !== undefined) app.use(deps.metrics.routes());
   if (deps.interactions !== undefined) app.use(deps.interactions.routes());
   for (const middleware of deps.beforeProvider ?? []) app.use(middleware);
   app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy }));

@@ -20,6 +20,15 @@ try {
 }
 
 const logger = createLogger(config.logLevel);
+// A stray rejection (a listener, a timer) is logged, never allowed to take the process down;
+// an uncaught exception leaves the process in an unknown state, so it is logged and exits.
+process.on('unhandledRejection', (reason: unknown) => {
+  logger.error({ err: reason }, 'unhandled promise rejection');
+});
+process.on('uncaughtException', (error: Error) => {
+  logger.fatal({ err: error }, 'uncaught exception; exiting');
+  process.exit(1);
+});
 // Loaded only after the configuration is known to be good, so a bad one fails in milliseconds.
 const { KeyStoreError } = await import('./keys/key-store.ts');
 const { startGatehouse, StartupError } = await import('./server.ts');

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import Koa_ from 'koa';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
@@ -25,7 +26,12 @@ import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts'
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-ring.ts';
 import { cookieKeyList, createKeyStore, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
 import { keySetModel } from './keys/model.ts';
+import { fanOutAudit, logAudit, type Audit } from './observability/audit.ts';
+import { AUDIT_COLLECTION, createBatchedAudit, startAuditRetention } from './observability/audit-store.ts';
 import type { Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { metricsRoutes } from './observability/metrics-routes.ts';
+import { auditAuthentication } from './observability/sign-in-audit.ts';
 import { accountDirectory } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
@@ -42,7 +48,12 @@ export interface GatehouseServices {
 
 export interface RunningGatehouse {
   readonly url: string;
+  /** Where /metrics is served when GATEHOUSE_METRICS_PORT is set. */
+  readonly metricsUrl: string | undefined;
   readonly server: Server;
+  readonly metrics: Metrics;
+  /** Audit events of this instance (log stream + batched MongoDB writes). */
+  readonly audit: Audit & { flush(): Promise<void> };
   readonly app: Koa;
   readonly services: GatehouseServices;
   /** The key set this instance serves right now. */
@@ -112,6 +123,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   const closers: Array<() => Promise<void>> = [];
   try {
     const secret = config.secret.reveal();
+    const metrics = createMetrics();
+    const auditCollection = mongo.db!.collection(AUDIT_COLLECTION);
+    const auditRetention = await startAuditRetention({ collection: auditCollection, retentionDays: config.audit.retentionDays, logger });
+    closers.push(async () => auditRetention?.stop());
+    const auditStore = createBatchedAudit({ collection: auditCollection, logger, onDropped: (count) => metrics.auditDropped(count) });
+    closers.push(() => auditStore.close());
+    const audit = fanOutAudit([logAudit(logger), auditStore]);
     const storage: OidcStorage = await openOidcStorage({
       mongo,
       redis,
@@ -120,9 +138,22 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       clientCacheTtlSeconds: config.clientCacheTtlSeconds,
       clientSecretBox: createSecretBox(secret, 'client-secrets'),
       logger,
+      onOperation: (report) => metrics.onOperation(report),
     });
     closers.push(() => storage.close());
-    const accountLayer = await startAccountLayer({ config, mongo, redis, logger });
+    const auditSignIn = auditAuthentication(audit);
+    const accountLayer = await startAccountLayer({
+      config,
+      mongo,
+      redis,
+      logger,
+      onHash: (event) => metrics.onHash(event),
+      onAuthentication: (event) => {
+        metrics.onAuthentication(event);
+        auditSignIn(event);
+      },
+    });
+    metrics.watchHashPool(() => accountLayer.hasher.stats());
     closers.push(() => accountLayer.close());
     const accounts = accountDirectory(accountLayer.accounts);
     const apis = createApiRegistry({ model: apiModel(mongo) });
@@ -143,6 +174,12 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
+        observers: {
+          audit,
+          tokenIssued: (grantType) => metrics.tokenIssued(grantType),
+          tokenError: (error) => metrics.tokenError(error),
+          storeUnavailable: (store) => metrics.storeUnavailable(store),
+        },
         settings: {
           adapter: storage.adapter,
           lifetimes: config.lifetimes,
@@ -170,6 +207,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const readiness: Record<string, () => Promise<void>> = { mongodb: () => pingMongo(mongo) };
     if (redis !== undefined) readiness.redis = () => pingRedis(redis);
 
+    const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal() });
     app = createApp({
       issuer: config.issuer,
       trustProxy: config.trustProxy,
@@ -179,6 +217,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       readinessTimeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs),
       provider: () => ring.current(),
       imageSources: config.pages.logoUrl === undefined ? [] : [new URL(config.pages.logoUrl).origin],
+      observeRequest: (labels, seconds) => metrics.observeRequest(labels, seconds),
+      ...(config.metrics.port === undefined ? { metrics: scrape } : {}),
       interactions: interactionRoutes({
         provider: () => ring.current(),
         authenticator: {
@@ -208,13 +248,30 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       server.listen(config.port, config.host, () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+    const localHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const url = `http://${localHost}:${port}`;
+    let metricsServer: Server | undefined;
+    if (config.metrics.port !== undefined) {
+      const metricsApp = new Koa_();
+      metricsApp.use(scrape.routes());
+      metricsServer = createServer(metricsApp.callback());
+      const listening = metricsServer;
+      await new Promise<void>((resolve, reject) => {
+        listening.once('error', reject);
+        listening.listen(config.metrics.port, config.host, () => resolve());
+      });
+    }
+    const metricsUrl =
+      metricsServer === undefined ? undefined : `http://${localHost}:${(metricsServer.address() as AddressInfo).port}`;
 
     let closing: Promise<void> | undefined;
     return {
       url,
+      metricsUrl,
       server,
       app,
+      metrics,
+      audit: { record: (event) => audit.record(event), flush: () => auditStore.flush() },
       services: { accounts: accountLayer.accounts, clients: storage.clients, apis },
       get keySet() {
         return ring.keySet();
@@ -227,6 +284,10 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
           await closed;
           clearTimeout(timer);
+          if (metricsServer !== undefined) {
+            const stopped = metricsServer;
+            await new Promise<void>((resolve) => stopped.close(() => resolve()));
+          }
           for (const close of closers.reverse()) await close();
           await mongo.close();
           if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());

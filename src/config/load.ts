@@ -52,6 +52,12 @@ export interface Config {
   readonly keys: KeySettings;
   readonly pages: PageSettings;
   readonly attemptLimits: AttemptLimitSettings;
+  readonly metrics: {
+    /** Separate listener for /metrics; undefined = served on `port`. */
+    readonly port: number | undefined;
+    readonly token: Secret | undefined;
+  };
+  readonly audit: { readonly retentionDays: number };
 }
 
 /** Branding and template overrides of the hosted pages. */
@@ -284,5 +290,10 @@ export function loadConfig(sources: ConfigSources): Config {
       userCodeFailures: s.GATEHOUSE_USER_CODE_FAILURE_LIMIT,
       windowSeconds: s.GATEHOUSE_ATTEMPT_WINDOW,
     }),
+    metrics: Object.freeze({
+      port: s.GATEHOUSE_METRICS_PORT,
+      token: s.GATEHOUSE_METRICS_TOKEN === undefined ? undefined : new Secret(s.GATEHOUSE_METRICS_TOKEN),
+    }),
+    audit: Object.freeze({ retentionDays: s.GATEHOUSE_AUDIT_RETENTION_DAYS }),
   });
 }

@@ -120,6 +120,12 @@ export const settingsSchema = z.object({
   GATEHOUSE_USER_CODE_FAILURE_LIMIT: integer(1, 100_000).default(10),
   /** Window (and block time) of the two limits above. */
   GATEHOUSE_ATTEMPT_WINDOW: seconds(1).default(900),
+  /** Serve /metrics on this port only (not on PORT); unset = on PORT. */
+  GATEHOUSE_METRICS_PORT: z.coerce.number({ message: 'must be a port number' }).int().min(0).max(65535).optional(),
+  /** When set, /metrics answers only `Authorization: Bearer <token>`. */
+  GATEHOUSE_METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  /** Days audit events are kept in MongoDB; 0 = forever. */
+  GATEHOUSE_AUDIT_RETENTION_DAYS: integer(0, 36_500, 'a whole number of days').default(90),
 });
 
 export type RawSettings = z.input<typeof settingsSchema>;
@@ -134,4 +140,5 @@ export const SECRET_SETTINGS: readonly SettingName[] = [
   'GATEHOUSE_ADMIN_PASSWORD',
   'MONGODB_URI',
   'REDIS_URL',
+  'GATEHOUSE_METRICS_TOKEN',
 ];

@@ -1,25 +1,36 @@
 import type { Middleware } from 'koa';
 import type { Logger } from '../observability/logger.ts';
+import { routeLabel } from './route-label.ts';
+
+export type RequestObserver = (labels: { route: string; method: string; status: number }, seconds: number) => void;
 
 /**
  * One line per request, written when the response finishes (the provider answers on the raw
- * response, so Koa's own status is not reliable here). Only the path is logged: query strings
- * can carry codes and tokens.
+ * response, so Koa's own status is not reliable here), and the same numbers to metrics. A
+ * known route is logged by its name or template only: its path carries the interaction uid,
+ * which is also the value of the interaction cookies. Other paths are logged, never the query
+ * string (it can carry codes and tokens), headers or bodies. The logger adds the request id.
  */
-export function requestLog(logger: Logger): Middleware {
+export function requestLog(logger: Logger, observe?: RequestObserver): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
-    ctx.res.once('finish', () => {
+    ctx.res.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeLabel(ctx);
+      const status = ctx.res.statusCode;
       logger.info(
         {
           requestId: ctx.state.requestId as string,
           method: ctx.method,
-          path: ctx.path,
-          status: ctx.res.statusCode,
-          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+          route,
+          ...(route === 'other' ? { path: ctx.path } : {}),
+          status,
+          durationMs: seconds * 1000,
+          ...(ctx.res.writableFinished ? {} : { aborted: true }),
         },
         'request',
       );
+      observe?.({ route, method: ctx.method, status }, seconds);
     });
     await next();
   };

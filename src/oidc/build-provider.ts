@@ -5,9 +5,10 @@ import type { Logger } from '../observability/logger.ts';
 import { providerConfiguration, type ProviderSettings } from './configuration.ts';
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import { countClientAuthFailures } from './client-auth-failures.ts';
-import { attachProviderEvents } from './events.ts';
+import { attachProviderEvents, type ProviderObservers } from './events.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
+import { recordRouteNames } from './route-names.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -18,6 +19,8 @@ export interface ProviderBuilderDeps {
   readonly extendConfiguration?: ((configuration: Configuration) => Configuration) | undefined;
   /** Counts failed client authentications (enforced by the gate in front of the provider). */
   readonly clientAuthFailures?: AttemptLimiter | undefined;
+  /** Audit and metrics fed from the provider's events. */
+  readonly observers?: ProviderObservers | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -26,11 +29,12 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers }: ProviderBuilderDeps): BuildProvider {
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
-    attachProviderEvents(provider, logger);
+    recordRouteNames(provider);
+    attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
     provider.use(widenFormActionForClient);
     return provider;

@@ -1,12 +1,121 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
+import { unavailableStore } from '../errors/store-unavailable.ts';
+import type { Audit } from '../observability/audit.ts';
 import type { Logger } from '../observability/logger.ts';
+
+/** What the provider's events feed besides the log. */
+export interface ProviderObservers {
+  readonly audit?: Audit | undefined;
+  readonly tokenIssued?: ((grantType: string) => void) | undefined;
+  readonly tokenError?: ((error: string) => void) | undefined;
+  readonly storeUnavailable?: ((store: string) => void) | undefined;
+}
+
+interface TokenLike {
+  readonly kind?: string;
+  readonly clientId?: string;
+  readonly accountId?: string;
+  readonly grantId?: string;
+}
+
+interface GrantLike {
+  readonly jti?: string;
+  readonly accountId?: string;
+  readonly clientId?: string;
+  readonly openid?: { scope?: string };
+  readonly resources?: Record<string, string>;
+}
+
+function clientOf(ctx: KoaContextWithOIDC) {
+  return { type: 'client' as const, id: ctx.oidc?.client?.clientId ?? null };
+}
+
+const TOKEN_KINDS: Record<string, string> = {
+  access_token: 'AccessToken',
+  client_credentials: 'ClientCredentials',
+  refresh_token: 'RefreshToken',
+};
 
 /**
  * Listeners for one Provider instance. Key rotation builds a new instance, so this runs for
- * every instance the key ring builds (see build-provider.ts), never once at startup.
+ * every instance the key ring builds (see build-provider.ts), never once at startup. Listeners
+ * only log, count and hand events to the audit sink (which buffers): none of them does I/O on
+ * the request path. The provider emits `*.issued` synchronously and does not await listeners.
  */
-export function attachProviderEvents(provider: Provider, logger: Logger): void {
+export function attachProviderEvents(provider: Provider, logger: Logger, observers: ProviderObservers = {}): void {
+  const { audit } = observers;
+  // Event names built in loops below are outside the typings' literal union.
+  const on = provider.on.bind(provider) as unknown as (event: string, listener: (...args: never[]) => void) => void;
+
   provider.on('server_error', (_ctx: unknown, error: unknown) => {
-    logger.error({ err: error }, 'provider server error');
+    const store = unavailableStore(error);
+    if (store !== undefined) observers.storeUnavailable?.(store);
+    else logger.error({ err: error }, 'provider server error');
+  });
+
+  // A StoreUnavailableError is exposed (503 temporarily_unavailable), so it arrives as a
+  // route's error event rather than server_error.
+  for (const event of ['grant.error', 'authorization.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'end_session.error']) {
+    on(event, (_ctx: unknown, error: unknown) => {
+      const store = unavailableStore(error);
+      if (store !== undefined) {
+        observers.storeUnavailable?.(store);
+        logger.warn({ err: error, store }, 'store unavailable');
+      }
+      if (event === 'grant.error') {
+        const code = (error as { error?: unknown } | undefined)?.error;
+        observers.tokenError?.(typeof code === 'string' ? code : 'server_error');
+      }
+    });
+  }
+
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const grantType = String(ctx.oidc.params?.grant_type ?? 'unknown');
+    observers.tokenIssued?.(grantType);
+    audit?.record({
+      type: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
+      actor: clientOf(ctx),
+      target: ctx.oidc.account === undefined ? null : { type: 'user', id: ctx.oidc.account.accountId },
+      details: { grantType, grantId: ctx.oidc.entities.Grant?.jti ?? null },
+    });
+  });
+
+  provider.on('grant.saved', (grant: GrantLike) => {
+    audit?.record({
+      type: 'consent.granted',
+      actor: { type: 'user', id: grant.accountId ?? null },
+      target: { type: 'client', id: grant.clientId ?? null },
+      details: { grantId: grant.jti ?? null, scope: grant.openid?.scope ?? null, apis: Object.keys(grant.resources ?? {}) },
+    });
+  });
+
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    audit?.record({
+      type: 'grant.revoked',
+      actor: ctx.oidc?.client === undefined ? { type: 'system', id: null } : clientOf(ctx),
+      target: { type: 'grant', id: grantId },
+      details: { route: ctx.oidc?.route ?? null },
+    });
+  });
+
+  for (const [event, kind] of Object.entries(TOKEN_KINDS)) {
+    on(`${event}.destroyed`, (token: TokenLike) => {
+      audit?.record({
+        type: 'token.revoked',
+        actor: { type: 'client', id: token.clientId ?? null },
+        target: token.accountId === undefined ? null : { type: 'user', id: token.accountId },
+        details: { kind, grantId: token.grantId ?? null },
+      });
+    });
+  }
+
+  provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+    audit?.record({
+      type: 'signout',
+      actor: { type: 'user', id: ctx.oidc?.session?.accountId ?? null },
+      target: ctx.oidc?.client === undefined ? null : { type: 'client', id: ctx.oidc.client.clientId },
+      details: {},
+    });
   });
 }

@@ -1,4 +1,5 @@
 import * as oidc from 'openid-client';
+import type { Logger } from '../../src/observability/logger.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { startInstance } from './instance.ts';
 import { freePort } from './redis-server.ts';
@@ -24,7 +25,7 @@ export interface Deployment {
   readonly secret: string;
   readonly settings: Record<string, string>;
   /** Starts (another) instance on these stores; the first one listens on the issuer's port. */
-  start(port?: number): Promise<RunningGatehouse>;
+  start(port?: number, logger?: Logger): Promise<RunningGatehouse>;
   drop(): Promise<void>;
 }
 
@@ -42,8 +43,8 @@ export async function deployment(label: string, options: { redis?: boolean; sett
     redisUrl,
     secret,
     settings,
-    start: (listenOn = port) =>
-      startInstance({ mongodbUri, redisUrl, secret, issuer, settings: { ...settings, PORT: String(listenOn) } }),
+    start: (listenOn = port, logger?: Logger) =>
+      startInstance({ mongodbUri, redisUrl, secret, issuer, settings: { ...settings, PORT: String(listenOn) }, ...(logger ? { logger } : {}) }),
     drop: () => dropDatabase(mongodbUri),
   };
 }

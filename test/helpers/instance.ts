@@ -1,4 +1,4 @@
-import { createLogger } from '../../src/observability/logger.ts';
+import { createLogger, type Logger } from '../../src/observability/logger.ts';
 import { startGatehouse, type RunningGatehouse, type StartOptions } from '../../src/server.ts';
 import { testConfig } from './config.ts';
 
@@ -10,6 +10,8 @@ export interface InstanceOptions {
   readonly settings?: Record<string, string>;
   /** Extra provider configuration (e.g. test clients), applied to every Provider the instance builds. */
   readonly extendConfiguration?: StartOptions['extendConfiguration'];
+  /** Defaults to a silent logger; pass one writing to a capture stream to read the logs. */
+  readonly logger?: Logger;
 }
 
 /** A real Gatehouse on an ephemeral loopback port, wired exactly as src/main.ts wires it. */
@@ -23,7 +25,7 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
   });
   return startGatehouse(
     config,
-    createLogger('silent'),
+    options.logger ?? createLogger('silent'),
     options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration },
   );
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Adapter, AdapterFactory } from 'oidc-provider';
+import { asStoreError } from '../../errors/store-unavailable.ts';
 import { SHORT_LIVED_MODELS } from './models.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
 import type { OperationHook } from './operation-hook.ts';
@@ -17,6 +18,18 @@ export interface AdapterFactoryDeps {
   /** Serves the Client model from Gatehouse's own clients collection (src/clients). */
   readonly clients?: Adapter | undefined;
   readonly now?: () => number;
+}
+
+/**
+ * A store outage surfaces as StoreUnavailableError, which oidc-provider renders as
+ * `503 temporarily_unavailable` (its own handling of other adapter errors is `500 server_error`).
+ */
+async function guard<T>(operation: Promise<T> | T): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    throw asStoreError(error);
+  }
 }
 
 /**
@@ -62,13 +75,13 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): AdapterFactory {
             ? redisAdapter(model)
             : mongoAdapter(model);
       adapter = {
-        upsert: (id, payload, expiresIn) => primary.upsert(id, payload, expiresIn),
-        find: (id) => primary.find(id),
-        findByUid: (uid) => primary.findByUid(uid),
-        findByUserCode: (userCode) => primary.findByUserCode(userCode),
-        consume: (id) => primary.consume(id),
-        destroy: (id) => primary.destroy(id),
-        revokeByGrantId: (grantId) => revokeEverywhere(model, grantId),
+        upsert: (id, payload, expiresIn) => guard(primary.upsert(id, payload, expiresIn)),
+        find: (id) => guard(primary.find(id)),
+        findByUid: (uid) => guard(primary.findByUid(uid)),
+        findByUserCode: (userCode) => guard(primary.findByUserCode(userCode)),
+        consume: (id) => guard(primary.consume(id)),
+        destroy: (id) => guard(primary.destroy(id)),
+        revokeByGrantId: (grantId) => guard(revokeEverywhere(model, grantId)),
       };
       adapters.set(model, adapter);
     }

@@ -1,0 +1,67 @@
+export type StoreName = 'mongodb' | 'redis';
+
+/**
+ * A backing store did not answer in time. Shaped like oidc-provider's own errors (status,
+ * statusCode, expose, message = OAuth error code, error_description), so when an adapter throws
+ * it the provider answers `503 temporarily_unavailable` instead of `500 server_error`; Gatehouse's
+ * own error handler and the hosted pages render it by `status` alike.
+ */
+export class StoreUnavailableError extends Error {
+  readonly store: StoreName;
+  readonly status = 503;
+  readonly statusCode = 503;
+  readonly expose = true;
+  readonly error = 'temporarily_unavailable';
+  readonly error_description: string;
+  readonly allow_redirect = true;
+
+  constructor(store: StoreName, options?: { cause?: unknown }) {
+    super('temporarily_unavailable', options);
+    this.name = 'StoreUnavailableError';
+    this.store = store;
+    this.error_description = 'the service is temporarily unavailable, try again shortly';
+  }
+}
+
+const MONGO_OUTAGE = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+const REDIS_OUTAGE_MESSAGES = [
+  "Stream isn't writeable",
+  'Connection is closed',
+  'Command timed out',
+  'Reached the max retries per request limit',
+  'connect ECONNREFUSED',
+];
+
+function describe(error: unknown): { name: string; message: string; cause: unknown } {
+  const { name, message, cause } = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  return { name: typeof name === 'string' ? name : '', message: typeof message === 'string' ? message : '', cause };
+}
+
+/** The store an error says is unreachable (walking `cause` chains), or undefined for other errors. */
+export function unavailableStore(error: unknown): StoreName | undefined {
+  let current = error;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth += 1) {
+    if (current instanceof StoreUnavailableError) return current.store;
+    const { name, message, cause } = describe(current);
+    if (MONGO_OUTAGE.has(name)) return 'mongodb';
+    if (name === 'MaxRetriesPerRequestError' || REDIS_OUTAGE_MESSAGES.some((text) => message.includes(text))) return 'redis';
+    current = cause;
+  }
+  return undefined;
+}
+
+/** Rethrows store outages as StoreUnavailableError; anything else unchanged. */
+export function asStoreError(error: unknown): unknown {
+  if (error instanceof StoreUnavailableError) return error;
+  const store = unavailableStore(error);
+  return store === undefined ? error : new StoreUnavailableError(store, { cause: error });
+}

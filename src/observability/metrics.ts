@@ -1,0 +1,171 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuthenticationEvent } from '../accounts/accounts.ts';
+import type { HashPoolEvent, HashPoolStats } from '../accounts/hash-pool.ts';
+import type { OperationReport } from '../storage/oidc/operation-hook.ts';
+
+/**
+ * Gatehouse's Prometheus metrics, one registry per running instance (tests run several in one
+ * process). Labels only ever take values from fixed sets: route templates or provider route
+ * names, methods, status codes, grant types, model and store names — never ids, tokens or
+ * anything a client typed.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  observeRequest(labels: { route: string; method: string; status: number }, seconds: number): void;
+  tokenIssued(grantType: string): void;
+  tokenError(error: string): void;
+  onAuthentication(event: AuthenticationEvent): void;
+  onOperation(report: OperationReport): void;
+  onHash(event: HashPoolEvent): void;
+  /** Reports the hash pool's queue and busy workers at scrape time. */
+  watchHashPool(stats: () => HashPoolStats): void;
+  auditDropped(count: number): void;
+  storeUnavailable(store: string): void;
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const GRANT_TYPES = new Set([
+  'authorization_code',
+  'client_credentials',
+  'refresh_token',
+  'urn:ietf:params:oauth:grant-type:device_code',
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+  'urn:openid:params:grant-type:ciba',
+  'password',
+]);
+const ERROR_CODE = /^[a-z_]{1,40}$/;
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const httpDuration = new Histogram({
+    name: 'gatehouse_http_request_duration_seconds',
+    help: 'HTTP request duration by route template (or provider route name), method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const tokensIssued = new Counter({
+    name: 'gatehouse_tokens_issued_total',
+    help: 'Successful token endpoint responses by grant type',
+    labelNames: ['grant_type'] as const,
+    registers,
+  });
+  const tokenErrors = new Counter({
+    name: 'gatehouse_token_errors_total',
+    help: 'Token endpoint errors by OAuth error code',
+    labelNames: ['error'] as const,
+    registers,
+  });
+  const signIns = new Counter({
+    name: 'gatehouse_sign_ins_total',
+    help: 'Password sign-ins by outcome (success, failure)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const signInFailures = new Counter({
+    name: 'gatehouse_sign_in_failures_total',
+    help: 'Failed password sign-ins by reason (unknown_user, wrong_password, locked, disabled)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const lockouts = new Counter({
+    name: 'gatehouse_lockouts_total',
+    help: 'Failed sign-ins that left a lockout in force',
+    registers,
+  });
+  const storage = new Histogram({
+    name: 'gatehouse_storage_operation_duration_seconds',
+    help: 'oidc-provider adapter operations by model, store and operation',
+    labelNames: ['model', 'store', 'operation'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  const hashWait = new Histogram({
+    name: 'gatehouse_password_hash_wait_seconds',
+    help: 'Time a password hash/verify job waited for a worker',
+    labelNames: ['op'] as const,
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  const hashRun = new Histogram({
+    name: 'gatehouse_password_hash_run_seconds',
+    help: 'Time a worker spent on a password hash/verify job',
+    labelNames: ['op'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  const hashRejected = new Counter({
+    name: 'gatehouse_password_hash_rejected_total',
+    help: 'Sign-ins refused with 503 because the hashing queue was full',
+    registers,
+  });
+  const auditDropped = new Counter({
+    name: 'gatehouse_audit_events_dropped_total',
+    help: 'Audit events dropped because MongoDB was away longer than the buffer lasts',
+    registers,
+  });
+  const unavailable = new Counter({
+    name: 'gatehouse_store_unavailable_total',
+    help: 'Requests answered 503 because a store was unavailable, by store',
+    labelNames: ['store'] as const,
+    registers,
+  });
+
+  return {
+    registry,
+    observeRequest({ route, method, status }, seconds) {
+      httpDuration.observe({ route, method: METHODS.has(method) ? method : 'other', status: String(status) }, seconds);
+    },
+    tokenIssued(grantType) {
+      tokensIssued.inc({ grant_type: GRANT_TYPES.has(grantType) ? grantType : 'other' });
+    },
+    tokenError(error) {
+      tokenErrors.inc({ error: ERROR_CODE.test(error) ? error : 'other' });
+    },
+    onAuthentication(event) {
+      signIns.inc({ outcome: event.outcome });
+      if (event.outcome === 'failure') {
+        signInFailures.inc({ reason: event.reason });
+        if (event.lockedForSeconds !== null) lockouts.inc();
+      }
+    },
+    onOperation({ model, store, operation, durationMs }) {
+      storage.observe({ model, store, operation }, durationMs / 1000);
+    },
+    onHash(event) {
+      if (event.type === 'rejected') {
+        hashRejected.inc();
+        return;
+      }
+      hashWait.observe({ op: event.op }, event.waitMs / 1000);
+      hashRun.observe({ op: event.op }, event.runMs / 1000);
+    },
+    watchHashPool(stats) {
+      new Gauge({
+        name: 'gatehouse_password_hash_queue_depth',
+        help: 'Password hash/verify jobs waiting for a worker',
+        registers,
+        collect() {
+          this.set(stats().queued);
+        },
+      });
+      new Gauge({
+        name: 'gatehouse_password_hash_workers_busy',
+        help: 'Password hashing workers busy right now',
+        registers,
+        collect() {
+          this.set(stats().busy);
+        },
+      });
+    },
+    auditDropped(count) {
+      auditDropped.inc(count);
+    },
+    storeUnavailable(store) {
+      unavailable.inc({ store });
+    },
+  };
+}

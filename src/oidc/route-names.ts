@@ -1,0 +1,23 @@
+import type { IncomingMessage } from 'node:http';
+import type Provider from 'oidc-provider';
+
+const routes = new WeakMap<IncomingMessage, string>();
+
+/**
+ * Remembers which of the provider's routes (`token`, `authorization`, `discovery`, ...) served
+ * a request, so metrics and logs can label it with the route's name instead of its path.
+ */
+export function recordRouteNames(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      const route = (ctx as { oidc?: { route?: unknown } }).oidc?.route;
+      if (typeof route === 'string') routes.set(ctx.req, route);
+    }
+  });
+}
+
+export function providerRouteOf(req: IncomingMessage): string | undefined {
+  return routes.get(req);
+}

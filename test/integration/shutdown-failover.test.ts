@@ -1,0 +1,176 @@
+import { createServer, request, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
+import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, seed, type Seeded } from '../helpers/e2e.ts';
+import { startInstance } from '../helpers/instance.ts';
+import { serveMain } from '../helpers/process.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+
+function processEnv(mongodbUri: string, secret: string, issuer: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    GATEHOUSE_ISSUER: issuer,
+    HOST: '127.0.0.1',
+    MONGODB_URI: mongodbUri,
+    REDIS_URL: serviceUrls().redisUrl,
+    GATEHOUSE_SECRET: secret,
+    GATEHOUSE_HASH_POOL_SIZE: '1',
+    GATEHOUSE_REDIS_PREFIX: `gh-${issuer.split(':').at(-1)}:`,
+    ...extra,
+  };
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+}
+
+/** Points every request of a relying party at one instance (same issuer, different port). */
+function via(config: oidc.Configuration, port: string): oidc.Configuration {
+  config[oidc.customFetch] = (url, options) => {
+    const target = new URL(url);
+    target.port = port;
+    return fetch(target, options as RequestInit);
+  };
+  return config;
+}
+
+/**
+ * A load balancer on the issuer's port: round robin over the live backends; the test takes a
+ * killed backend out of rotation, as a health-checking balancer would.
+ */
+function loadBalancer(port: number, backends: () => number[]): Promise<Server> {
+  let next = 0;
+  const server = createServer((incoming, outgoing) => {
+    const live = backends();
+    const target = live[next++ % live.length]!;
+    const upstream = request({ host: '127.0.0.1', port: target, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    });
+    upstream.on('error', () => {
+      outgoing.writeHead(502);
+      outgoing.end();
+    });
+    incoming.pipe(upstream);
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+describe('graceful shutdown and failover (real processes)', () => {
+  const mongodbUri = freshDatabaseUri('failover');
+  const secret = randomSecret();
+  let issuer: string;
+  let issuerPort: number;
+  let cast: Seeded;
+
+  before(async () => {
+    issuerPort = await freePort();
+    issuer = `http://127.0.0.1:${issuerPort}`;
+    const seeder = await startInstance({ mongodbUri, secret, issuer, redisUrl: serviceUrls().redisUrl, settings: { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_REDIS_PREFIX: `gh-${issuerPort}:` } });
+    cast = await seed(seeder);
+    await seeder.close();
+  });
+  after(() => dropDatabase(mongodbUri));
+
+  it('finishes an in-flight sign-in (slow password hash), refuses new connections, exits 0 on SIGTERM', async () => {
+    // Slow argon2 makes the sign-in POST an honest slow request; unknown users still cost one full verification.
+    const server = await serveMain(
+      processEnv(mongodbUri, secret, issuer, { PORT: String(issuerPort), GATEHOUSE_ARGON2_MEMORY_KIB: '131072', GATEHOUSE_ARGON2_ITERATIONS: '3' }),
+    );
+    const web = await relyingParty(issuer, cast.web.clientId, cast.web.secret);
+    const agent = new UserAgent();
+    const { url } = await authorizationRequest(web, REDIRECT_URI);
+    const interaction = new URL((await agent.request(url.toString())).headers.get('location')!, issuer).toString();
+    const login = formsOf(await (await agent.request(interaction)).text()).find((form) => form.action.endsWith('/login'))!;
+
+    const started = Date.now();
+    const inFlight = agent.postForm(new URL(login.action, issuer).toString(), { ...login.fields, login: 'nobody-here', password: 'not the password' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const exit = server.stop('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await refused(issuerPort), 'new connections are refused while draining').to.equal(true);
+    const response = await inFlight;
+    expect(response.status, 'the in-flight sign-in got its full answer').to.equal(200);
+    expect(await response.text()).to.include('Incorrect username or password');
+    expect(Date.now() - started, 'the request really was in flight when SIGTERM arrived').to.be.above(250);
+    expect(await exit, server.output()).to.equal(0);
+    expect(server.output()).to.include('"msg":"shutdown complete"');
+  });
+
+  it('survives kill -9 of one instance mid-load: the other keeps serving, finishes its flows, no refresh token or session lost', async function () {
+    this.timeout(90_000);
+    const a = await serveMain(processEnv(mongodbUri, secret, issuer, { PORT: '0', GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' }));
+    const b = await serveMain(processEnv(mongodbUri, secret, issuer, { PORT: '0', GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' }));
+    const aPort = new URL(a.url).port;
+    const bPort = new URL(b.url).port;
+    let aAlive = true;
+    const balancer = await loadBalancer(issuerPort, () => (aAlive ? [Number(aPort), Number(bPort)] : [Number(bPort)]));
+    try {
+      const atA = via(await relyingParty(issuer, cast.web.clientId, cast.web.secret), aPort);
+      const atB = via(await relyingParty(issuer, cast.web.clientId, cast.web.secret), bPort);
+      const agent = new UserAgent();
+
+      // Sessions and several refresh tokens, made through the balancer (both instances serve them).
+      const refreshTokens: string[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const request = await authorizationRequest(atA, REDIRECT_URI, { scope: 'openid offline_access', prompt: 'consent' });
+        const outcome = await signIn(agent, request.url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+        refreshTokens.push((await oidc.authorizationCodeGrant(atA, outcome.callback, request.checks)).refresh_token!);
+      }
+
+      // A flow started on A finishes on B: the authorization request goes to A itself.
+      const pending = await authorizationRequest(atA, REDIRECT_URI);
+      const direct = new URL(pending.url);
+      direct.port = aPort;
+      const interaction = new URL((await agent.request(direct.toString())).headers.get('location')!, issuer).toString();
+
+      // Load: each refresh token is rotated in a loop, alternating instances; A dies in the middle.
+      let stop = false;
+      let served = 0;
+      const failures: string[] = [];
+      const loops = refreshTokens.map(async (_token, index) => {
+        let turn = index;
+        while (!stop) {
+          const config = turn++ % 2 === 0 ? atA : atB;
+          try {
+            refreshTokens[index] = (await oidc.refreshTokenGrant(config, refreshTokens[index]!)).refresh_token!;
+            served += 1;
+          } catch (error) {
+            // Connection errors from the killed instance are expected; protocol errors are not.
+            const message = String((error as Error).message ?? error);
+            if (!/fetch failed|ECONNRESET|ECONNREFUSED|socket/i.test(message + String((error as { cause?: unknown }).cause ?? ''))) failures.push(message);
+          }
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      a.child.kill('SIGKILL');
+      aAlive = false;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      stop = true;
+      await Promise.all(loops);
+      expect(served, 'refreshes were served during the run').to.be.above(8);
+      expect(failures, 'no refresh answered with a protocol error').to.deep.equal([]);
+
+      // Every refresh token still works on B (a rotation A never answered is covered by the reuse window).
+      for (const token of refreshTokens) expect((await oidc.refreshTokenGrant(atB, token)).access_token).to.be.a('string');
+      // The session made on A signs the user in on B without a password, and A's pending flow finishes on B.
+      const finished = await signIn(agent, interaction, REDIRECT_URI, {});
+      expect(finished.sawLogin, 'the session survived the crash').to.equal(false);
+      expect((await oidc.authorizationCodeGrant(atB, finished.callback, pending.checks)).claims()!.sub).to.equal(cast.user.id);
+    } finally {
+      await new Promise((resolve) => balancer.close(resolve));
+      if (a.child.exitCode === null && a.child.signalCode === null) await a.stop('SIGKILL');
+      expect(await b.stop('SIGTERM')).to.equal(0);
+    }
+  });
+});
