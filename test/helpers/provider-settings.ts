@@ -10,6 +10,7 @@ export const NO_APIS: ApiRegistry = {
   find: async () => undefined,
   list: async () => [],
   remove: async () => false,
+  update: async () => undefined,
   setClient: async () => false,
 };
 
