@@ -20,6 +20,8 @@ export interface AppDeps {
   readonly provider: () => Provider;
   /** Hosted pages (sign-in, consent, ...). */
   readonly interactions?: Router;
+  /** The admin API (/admin/api/v1), with its own token authentication. */
+  readonly admin?: Router;
   /** Runs right before the provider (e.g. the JWT introspection swap). */
   readonly beforeProvider?: readonly Middleware[];
 }
@@ -35,6 +37,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorHandler(deps.logger));
   app.use(health.routes());
   if (deps.interactions !== undefined) app.use(deps.interactions.routes());
+  if (deps.admin !== undefined) app.use(deps.admin.routes());
   for (const middleware of deps.beforeProvider ?? []) app.use(middleware);
   app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy }));
 
