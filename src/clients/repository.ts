@@ -223,11 +223,18 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         displayName: typeof metadata.client_name === 'string' ? metadata.client_name : clientId,
         updatedAt: at,
       };
-      await model.collection.updateOne(
-        { _id: clientId } as never,
-        { $set: set, $setOnInsert: { firstParty: false, allowedApis: [], webOrigins: [], admin: false, createdAt: at } } as never,
-        { upsert: true },
-      );
+      // Insert-then-update rather than an upsert with $setOnInsert (FerretDB v1 drops some of
+      // its fields); a registration and a concurrent update settle on the unique _id.
+      const inserted = await model.collection
+        .insertOne({ _id: clientId, ...set, firstParty: false, allowedApis: [], webOrigins: [], admin: false, createdAt: at } as never)
+        .then(
+          () => true,
+          (error: unknown) => {
+            if (!isDuplicate(error)) throw error;
+            return false;
+          },
+        );
+      if (!inserted) await model.collection.updateOne({ _id: clientId } as never, { $set: set } as never);
       await changed(clientId);
     },
 
