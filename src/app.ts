@@ -26,6 +26,8 @@ export interface AppDeps {
   /** /metrics, when served on the main port. */
   readonly metrics?: Router;
   readonly observeRequest?: RequestObserver;
+  /** The admin API (/admin/api/v1), with its own token authentication. */
+  readonly admin?: Router;
   /** Runs right before the provider (e.g. the JWT introspection swap). */
   readonly beforeProvider?: readonly Middleware[];
 }
@@ -43,6 +45,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(health.routes());
   if (deps.metrics !== undefined) app.use(deps.metrics.routes());
   if (deps.interactions !== undefined) app.use(deps.interactions.routes());
+  if (deps.admin !== undefined) app.use(deps.admin.routes());
   for (const middleware of deps.beforeProvider ?? []) app.use(middleware);
   app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy }));
 

@@ -8,12 +8,12 @@ import type Koa from 'koa';
 import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
-import type { Accounts } from './accounts/accounts.ts';
 import { startAccountLayer } from './accounts/setup.ts';
-import { apiModel } from './apis/model.ts';
-import { createApiRegistry, type ApiRegistry } from './apis/registry.ts';
+import { adminAuth } from './admin/auth.ts';
+import { bootstrapAdmin } from './admin/bootstrap.ts';
+import { adminRouter } from './admin/router.ts';
+import { adminRoutes } from './admin/routes.ts';
 import { createApp } from './app.ts';
-import type { ClientRepository } from './clients/repository.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
 import { SettingError } from './errors/setting-error.ts';
@@ -38,13 +38,9 @@ import { createJwtRecords } from './oidc/jwt-records.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis } from './storage/redis.ts';
+import { createServices, type GatehouseServices } from './services.ts';
 
-/** The services behind a running instance (the CLI and admin API use the same ones). */
-export interface GatehouseServices {
-  readonly accounts: Accounts;
-  readonly clients: ClientRepository;
-  readonly apis: ApiRegistry;
-}
+export type { GatehouseServices };
 
 export interface RunningGatehouse {
   readonly url: string;
@@ -156,7 +152,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     metrics.watchHashPool(() => accountLayer.hasher.stats());
     closers.push(() => accountLayer.close());
     const accounts = accountDirectory(accountLayer.accounts);
-    const apis = createApiRegistry({ model: apiModel(mongo) });
+    const shared = await createServices({ config, mongo, redis, logger, clients: storage.clients, adapter: storage.adapter, accounts: accountLayer.accounts });
+    closers.push(() => shared.close());
+    const { services } = shared;
+    const { apis } = services;
+    await bootstrapAdmin(services, config.admin === undefined ? undefined : { username: config.admin.username, password: config.admin.password.reveal() }, logger);
     const jwtRecords = createJwtRecords({ secret });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
@@ -184,6 +184,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           adapter: storage.adapter,
           lifetimes: config.lifetimes,
           requirePkce: config.requirePkce,
+          registration: config.registration,
+          adminAudience: services.adminAudience,
           https,
           dpopNonceSecret: deriveKey(secret, 'dpop-nonce'),
           accounts,
@@ -208,6 +210,31 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     if (redis !== undefined) readiness.redis = () => pingRedis(redis);
 
     const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal() });
+    const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) });
+    const admin = adminRouter({
+      issuer: config.issuer,
+      logger,
+      auth: adminAuth({
+        issuer: config.issuer,
+        audience: services.adminAudience,
+        publicJwks,
+        recordId: jwtRecords.recordId,
+        adapter: storage.adapter,
+        clients: services.clients,
+        accounts: services.accounts,
+      }),
+      routes: adminRoutes({
+        services,
+        keys: { keySet: () => ring.keySet(), rotate: () => ring.rotate() },
+        createInitialAccessToken: config.registration
+          ? async (expiresIn) => {
+              const { InitialAccessToken } = ring.current();
+              return new InitialAccessToken({ expiresIn }).save();
+            }
+          : undefined,
+      }),
+    });
+
     app = createApp({
       issuer: config.issuer,
       trustProxy: config.trustProxy,
@@ -232,12 +259,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         secureCookies: https,
       }),
+      admin,
       beforeProvider: [
         clientAuthGate(clientAuthFailures),
         userCodeGate(userCodeFailures, views),
         jwtRecords.swapStructuredToken({
           issuer: config.issuer,
-          publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }),
+          publicJwks,
         }),
       ],
     });
@@ -272,7 +300,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       app,
       metrics,
       audit: { record: (event) => audit.record(event), flush: () => auditStore.flush() },
-      services: { accounts: accountLayer.accounts, clients: storage.clients, apis },
+      services,
       get keySet() {
         return ring.keySet();
       },

@@ -35,6 +35,19 @@ export const apiInputSchema = z.object({
 
 export type ApiInput = z.input<typeof apiInputSchema>;
 
+/** What may change after creation (the identifier is the key and the tokens' audience). */
+export const apiPatchSchema = z.object({
+  name: z.string().min(1).max(200).optional(),
+  scopes: z.array(z.string().regex(SCOPE_TOKEN, { message: 'scope names are printable ASCII without spaces or quotes' })).optional(),
+  format: z.enum(['jwt', 'opaque']).optional(),
+  alg: z.enum(['RS256', 'ES256']).optional(),
+  accessTokenTtl: z.number().int().min(30).max(86_400).optional(),
+  includeRoles: z.boolean().optional(),
+  includeGroups: z.boolean().optional(),
+});
+
+export type ApiPatch = z.input<typeof apiPatchSchema>;
+
 export class ApiConflictError extends Error {
   constructor(identifier: string) {
     super(`an API with identifier ${identifier} already exists`);
@@ -47,6 +60,8 @@ export interface ApiRegistry {
   find(identifier: string): Promise<Api | undefined>;
   list(): Promise<Api[]>;
   remove(identifier: string): Promise<boolean>;
+  /** Undefined when there is no such API. */
+  update(identifier: string, patch: ApiPatch): Promise<Api | undefined>;
   /** Binds (or unbinds) the client the API uses for introspection. */
   setClient(identifier: string, clientId: string | undefined): Promise<boolean>;
 }
@@ -116,6 +131,17 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
       cache.delete(identifier);
       const result = await model.updateOne({ _id: identifier }, { clientId: clientId ?? null, updatedAt: now() }).exec();
       return result.matchedCount === 1;
+    },
+    async update(identifier, patch) {
+      const parsed = apiPatchSchema.parse(patch);
+      const set: Partial<StoredApi> = { updatedAt: now() };
+      for (const [key, value] of Object.entries(parsed)) {
+        if (value !== undefined) (set as Record<string, unknown>)[key] = key === 'scopes' ? [...new Set(value as string[])] : value;
+      }
+      cache.delete(identifier);
+      const doc = await model.findOneAndUpdate({ _id: identifier }, { $set: set }, { returnDocument: 'after' }).lean<StoredApi>().exec();
+      cache.delete(identifier);
+      return doc === null ? undefined : toApi(doc);
     },
     async remove(identifier) {
       cache.delete(identifier);

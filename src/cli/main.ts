@@ -2,27 +2,71 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.ts';
 import { KeyStoreError } from '../keys/key-store.ts';
+import { ZodError } from 'zod';
+import { OperationError, zodDetails } from '../operations/errors.ts';
 import { apisCreate, apisList } from './commands/apis.ts';
+import { clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
+import { grantsRevoke } from './commands/grants.ts';
 import { keysList, keysRotate } from './commands/keys.ts';
+import { rolesAssign, rolesCreate, rolesDelete, rolesList, rolesRemove } from './commands/roles.ts';
+import { exportCommand, importCommand } from './commands/transfer.ts';
+import { usersCreate, usersDisable, usersEnable, usersList, usersSetPassword, usersUnlock } from './commands/users.ts';
 import { CliError, openContext, type CliContext } from './context.ts';
 
 type Command = (ctx: CliContext, args: string[]) => Promise<void>;
 
 const COMMANDS: Record<string, Command> = {
-  'keys list': keysList,
+  'clients create': clientsCreate,
+  'clients list': clientsList,
+  'clients get': clientsGet,
+  'clients update': clientsUpdate,
+  'clients delete': clientsDelete,
+  'clients rotate-secret': clientsRotateSecret,
+  'users create': usersCreate,
+  'users list': usersList,
+  'users set-password': usersSetPassword,
+  'users disable': usersDisable,
+  'users enable': usersEnable,
+  'users unlock': usersUnlock,
   'apis create': apisCreate,
   'apis list': apisList,
+  'roles create': rolesCreate,
+  'roles list': rolesList,
+  'roles delete': rolesDelete,
+  'roles assign': rolesAssign,
+  'roles remove': rolesRemove,
+  'keys list': keysList,
   'keys rotate': keysRotate,
+  'grants revoke': grantsRevoke,
+  export: exportCommand,
+  import: importCommand,
 };
+
+/** Commands that are one word (`export`, `import`); the rest are two. */
+const SINGLE_WORD = new Set(['export', 'import']);
 
 const USAGE = `usage: gatehouse <command> [options] [--json]
 
 commands:
-  keys list              list signing keys with their status (next, active, retired)
+  clients create --name NAME [--type confidential|public] [--redirect-uri URI]...
+                 [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--scope "a b"]
+                 [--api IDENTIFIER]... [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
+  clients list | get ID | delete ID | rotate-secret ID
+  clients update ID [same options as create, plus --no-first-party --no-admin]
+  users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]... --password-stdin
+  users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
+  users set-password USER --password-stdin      (USER: id, username or email)
+  users disable USER | enable USER | unlock USER
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
               [--ttl SECONDS] [--roles] [--groups] [--name NAME]
   apis list
+  roles create NAME [--description TEXT] | list | delete NAME
+  roles assign NAME --user USER | remove NAME --user USER
+  keys list              list signing keys with their status (next, active, retired)
   keys rotate            add new signing and cookie keys; they sign after GATEHOUSE_KEY_PUBLISH_DELAY
+  grants revoke --user USER | --client ID | --grant ID
+  export --output FILE   clients (with secrets), APIs, roles, groups, users (with password hashes); mode 0600
+  import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET
 
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).`;
 
@@ -40,7 +84,8 @@ async function run(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: false,
   });
-  const name = positionals.slice(0, 2).join(' ');
+  const words = SINGLE_WORD.has(positionals[0] ?? '') ? 1 : 2;
+  const name = positionals.slice(0, words).join(' ');
   const command = COMMANDS[name];
   if (values.help === true || command === undefined) {
     process.stderr.write(`${USAGE}\n`);
@@ -48,7 +93,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const ctx = await openContext(process.env, values.json === true);
   try {
-    await command(ctx, withoutCommandWords(argv, positionals.slice(0, 2)));
+    await command(ctx, withoutCommandWords(argv, positionals.slice(0, words)));
     return 0;
   } finally {
     await ctx.mongo.close();
@@ -64,6 +109,15 @@ try {
   } else if (error instanceof KeyStoreError) {
     process.stderr.write(`gatehouse: ${error.message}\n`);
     process.exitCode = 78;
+  } else if (error instanceof OperationError) {
+    process.stderr.write(`gatehouse: ${error.message}\n`);
+    process.exitCode = error.status === 400 ? 2 : 1;
+  } else if (error instanceof ZodError) {
+    process.stderr.write(`gatehouse: ${zodDetails(error).map((d) => `${d.path}: ${d.message}`).join('; ')}\n`);
+    process.exitCode = 2;
+  } else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`gatehouse: ${error.message}\n`);
+    process.exitCode = 2;
   } else if (error instanceof CliError) {
     process.stderr.write(`gatehouse: ${error.message}\n`);
     process.exitCode = error.exitCode;

@@ -4,17 +4,22 @@ import type { ClientRepository } from './repository.ts';
 
 /**
  * oidc-provider's Client model backed by Gatehouse's clients collection. Clients are managed
- * through the repository (admin API, CLI); the provider only reads them.
+ * through the repository (admin API, CLI); the provider writes only for dynamic registration
+ * (RFC 7591/7592), and that goes through the repository too, which keeps the secret sealed
+ * and the operator-only fields out of the client's reach.
  */
 export function clientProviderAdapter(repository: ClientRepository, cache: ClientCache<AdapterPayload>): Adapter {
   const readOnly = async (): Promise<never> => {
-    throw new Error('clients are managed through the Gatehouse clients repository, not by oidc-provider');
+    throw new Error('clients are not single-use tokens');
   };
   return {
     find: (clientId) => cache.get(clientId),
     findByUid: async () => undefined,
     findByUserCode: async () => undefined,
-    upsert: readOnly,
+    upsert: async (clientId, payload) => {
+      await repository.saveRegistered(clientId, payload);
+      cache.invalidate(clientId);
+    },
     consume: readOnly,
     destroy: async (clientId) => {
       await repository.delete(clientId);

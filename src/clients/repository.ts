@@ -45,7 +45,32 @@ export interface ClientRepository {
   rotateSecret(clientId: string): Promise<ClientWithSecret | undefined>;
   /** The metadata oidc-provider expects, client_secret decrypted; undefined when unknown. */
   providerMetadata(clientId: string): Promise<ClientMetadata | undefined>;
+  /**
+   * Stores a client as dynamic registration (RFC 7591/7592) hands it over: standard metadata
+   * only. On an update the operator-controlled fields (first party, APIs, admin) are kept.
+   */
+  saveRegistered(clientId: string, metadata: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Every client with its secret in the clear, for `gatehouse export`. */
+  exportAll(): Promise<ExportedClient[]>;
+  /** Writes an exported client, sealing its secret under this deployment's key. */
+  importOne(client: ExportedClient): Promise<'created' | 'updated'>;
 }
+
+export interface ExportedClient {
+  readonly clientId: string;
+  readonly displayName: string;
+  readonly firstParty: boolean;
+  readonly allowedApis: readonly string[];
+  readonly webOrigins: readonly string[];
+  readonly admin: boolean;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly secret: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** The gatehouse properties a registered client may never set on itself. */
+const GATEHOUSE_ONLY = ['first_party', 'allowed_apis', 'default_api', 'login_uses_default_api', 'web_origins', 'admin_client'];
 
 export interface ClientRepositoryDeps {
   readonly model: ClientModel;
@@ -57,6 +82,15 @@ export interface ClientRepositoryDeps {
 }
 
 const RESERVED_METADATA = ['client_id', 'client_secret'];
+
+export class ClientConflictError extends Error {
+  constructor(clientId: string) {
+    super(`a client with id ${clientId} already exists`);
+    this.name = 'ClientConflictError';
+  }
+}
+
+const isDuplicate = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
 
 function cleanMetadata(metadata: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const clean = { ...metadata };
@@ -105,7 +139,12 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         createdAt: at,
         updatedAt: at,
       };
-      await model.create(record);
+      try {
+        await model.collection.insertOne(record as never);
+      } catch (error) {
+        if (isDuplicate(error)) throw new ClientConflictError(clientId);
+        throw error;
+      }
       await changed(clientId);
       return { client: view(record), secret };
     },
@@ -170,6 +209,67 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       } as ClientMetadata;
       if (record.secretSealed !== null) metadata.client_secret = box.open(record.secretSealed, record._id);
       return metadata;
+    },
+
+    async saveRegistered(clientId, provided) {
+      const metadata = cleanMetadata(provided);
+      for (const key of GATEHOUSE_ONLY) delete metadata[key];
+      delete metadata.client_secret_expires_at;
+      const secret = typeof provided.client_secret === 'string' ? provided.client_secret : undefined;
+      const at = now();
+      const set = {
+        metadata,
+        secretSealed: secret === undefined ? null : seal(secret, clientId),
+        displayName: typeof metadata.client_name === 'string' ? metadata.client_name : clientId,
+        updatedAt: at,
+      };
+      // Insert-then-update rather than an upsert with $setOnInsert (FerretDB v1 drops some of
+      // its fields); a registration and a concurrent update settle on the unique _id.
+      const inserted = await model.collection
+        .insertOne({ _id: clientId, ...set, firstParty: false, allowedApis: [], webOrigins: [], admin: false, createdAt: at } as never)
+        .then(
+          () => true,
+          (error: unknown) => {
+            if (!isDuplicate(error)) throw error;
+            return false;
+          },
+        );
+      if (!inserted) await model.collection.updateOne({ _id: clientId } as never, { $set: set } as never);
+      await changed(clientId);
+    },
+
+    async exportAll() {
+      const records = await model.find().sort({ _id: 1 }).lean<StoredClientRecord[]>().exec();
+      return records.map((record) => ({
+        clientId: record._id,
+        displayName: record.displayName,
+        firstParty: record.firstParty,
+        allowedApis: record.allowedApis,
+        webOrigins: record.webOrigins,
+        admin: record.admin,
+        metadata: record.metadata,
+        secret: record.secretSealed === null ? null : box.open(record.secretSealed, record._id),
+        createdAt: record.createdAt.toISOString(),
+        updatedAt: record.updatedAt.toISOString(),
+      }));
+    },
+
+    async importOne(client) {
+      const record: StoredClientRecord = {
+        _id: client.clientId,
+        metadata: cleanMetadata(client.metadata),
+        secretSealed: client.secret === null ? null : seal(client.secret, client.clientId),
+        displayName: client.displayName,
+        firstParty: client.firstParty,
+        allowedApis: [...client.allowedApis],
+        webOrigins: [...client.webOrigins],
+        admin: client.admin,
+        createdAt: new Date(client.createdAt),
+        updatedAt: new Date(client.updatedAt),
+      };
+      const result = await model.collection.replaceOne({ _id: client.clientId } as never, record as never, { upsert: true });
+      await changed(client.clientId);
+      return result.upsertedCount === 1 ? 'created' : 'updated';
     },
   };
 }

@@ -35,6 +35,8 @@ export interface Config {
   };
   /** PKCE for confidential clients too (public clients always need it). */
   readonly requirePkce: boolean;
+  /** Dynamic client registration behind initial access tokens. */
+  readonly registration: boolean;
   readonly passwords: {
     readonly argon2: { readonly memoryKiB: number; readonly iterations: number; readonly parallelism: number };
     readonly poolSize: number;
@@ -254,6 +256,7 @@ export function loadConfig(sources: ConfigSources): Config {
       interaction: 3600,
     }),
     requirePkce: s.GATEHOUSE_REQUIRE_PKCE,
+    registration: s.GATEHOUSE_REGISTRATION,
     passwords: Object.freeze({
       argon2: Object.freeze({
         memoryKiB: s.GATEHOUSE_ARGON2_MEMORY_KIB,

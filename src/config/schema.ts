@@ -74,6 +74,8 @@ export const settingsSchema = z.object({
   GATEHOUSE_SESSION_TTL: seconds(60).default(14 * 24 * 3600),
   GATEHOUSE_DEVICE_CODE_TTL: seconds(60).default(600),
   GATEHOUSE_REQUIRE_PKCE: booleanSetting.default(false),
+  /** Dynamic client registration (RFC 7591/7592), behind initial access tokens. */
+  GATEHOUSE_REGISTRATION: booleanSetting.default(false),
   GATEHOUSE_REDIS_TIMEOUT: seconds(1).default(2),
   // Password hashing (argon2id); defaults are OWASP's m=19 MiB, t=2, p=1.
   GATEHOUSE_ARGON2_MEMORY_KIB: integer(1024, 4_194_304, 'a whole number of KiB').default(19_456),

@@ -38,8 +38,19 @@ function validateOrigin(origin: unknown): void {
   }
 }
 
-export function validateClientProperty(_ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: ClientMetadata): void {
+/** What only an operator may grant: a client registering itself can never set these. */
+const OPERATOR_ONLY = new Set<string>(['first_party', 'allowed_apis', 'default_api', 'login_uses_default_api', 'web_origins', 'admin_client']);
+const REGISTRATION_ROUTES = new Set(['registration', 'client_update']);
+
+function isSet(value: unknown): boolean {
+  return value !== false && !(Array.isArray(value) && value.length === 0);
+}
+
+export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: ClientMetadata): void {
   if (value === undefined || value === null) return;
+  if (OPERATOR_ONLY.has(key) && isSet(value) && REGISTRATION_ROUTES.has(String(ctx?.oidc?.route))) {
+    invalid(key, 'cannot be set through dynamic registration');
+  }
   if (BOOLEAN_PROPS.has(key)) {
     if (typeof value !== 'boolean') invalid(key, 'must be a boolean');
     return;

@@ -20,6 +20,10 @@ export interface ProviderSettings {
   readonly lifetimes: TokenLifetimes;
   /** PKCE for every client, not only public ones. */
   readonly requirePkce: boolean;
+  /** Dynamic client registration (RFC 7591/7592) behind initial access tokens. */
+  readonly registration: boolean;
+  /** The admin API's identifier: only admin clients may target it. */
+  readonly adminAudience: string;
   /** Served over HTTPS: cookies become SameSite=None; Secure (POST /auth from other sites works). */
   readonly https: boolean;
   /** 32 bytes shared by all instances so DPoP nonces verify everywhere. */
@@ -107,7 +111,9 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true, nonceSecret: settings.dpopNonceSecret },
-      resourceIndicators: resourceIndicators(apis),
+      resourceIndicators: resourceIndicators(apis, settings.adminAudience),
+      registration: { enabled: settings.registration, initialAccessToken: true, issueRegistrationAccessToken: true },
+      registrationManagement: { enabled: settings.registration, rotateRegistrationAccessToken: true },
     },
     extraTokenClaims: extraTokenClaims(apis, accounts),
     formats: { customizers: { jwt: settings.jwtCustomizer } },

@@ -21,7 +21,7 @@ function isClientCredentials(ctx: KoaContextWithOIDC): boolean {
  * only scopes that the API defines (besides the OpenID scopes): anything else is
  * invalid_target / invalid_scope, never silently dropped.
  */
-export function resourceIndicators(apis: ApiRegistry): ResourceIndicators {
+export function resourceIndicators(apis: ApiRegistry, adminAudience?: string): ResourceIndicators {
   return {
     enabled: true,
     // Named resource first; otherwise the client's default API for client_credentials, and
@@ -40,6 +40,10 @@ export function resourceIndicators(apis: ApiRegistry): ResourceIndicators {
     getResourceServerInfo: async (ctx: KoaContextWithOIDC, identifier: string, client: Client) => {
       const api = await apis.find(identifier);
       if (api === undefined) throw new errors.InvalidTarget(`unknown resource ${identifier}`);
+      // The admin API's audience is for admin clients only, whatever their allowed_apis say.
+      if (identifier === adminAudience && !clientFlag(client, 'admin_client')) {
+        throw new errors.InvalidTarget('only admin clients may request tokens for the admin API');
+      }
       if (!clientList(client, 'allowed_apis').includes(identifier)) {
         throw new errors.InvalidTarget('the client is not allowed to request tokens for this resource');
       }

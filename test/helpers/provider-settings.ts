@@ -10,6 +10,7 @@ export const NO_APIS: ApiRegistry = {
   find: async () => undefined,
   list: async () => [],
   remove: async () => false,
+  update: async () => undefined,
   setClient: async () => false,
 };
 
@@ -19,6 +20,8 @@ export function testProviderSettings(): Omit<ProviderSettings, 'jwks' | 'cookieK
     adapter: memoryAdapterFactory(),
     lifetimes: { accessToken: 600, authorizationCode: 60, idToken: 3600, refreshToken: 86_400, session: 86_400, deviceCode: 600, interaction: 3600 },
     requirePkce: false,
+    registration: false,
+    adminAudience: 'http://localhost:3000/admin/api/v1',
     https: false,
     dpopNonceSecret: randomBytes(32),
     accounts: { findActive: async () => undefined },

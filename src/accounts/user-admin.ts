@@ -1,0 +1,108 @@
+import { DuplicateUserError, UserNotFoundError } from './errors.ts';
+import { emailKey, validEmail } from './normalize.ts';
+import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
+import type { User } from './accounts.ts';
+
+export interface UserPage {
+  readonly users: User[];
+  readonly total: number;
+}
+
+export interface UserSearch {
+  /** Case-insensitive prefix of the username or email. */
+  readonly query?: string | undefined;
+  readonly role?: string | undefined;
+  readonly group?: string | undefined;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface ProfilePatch {
+  readonly email?: string | null | undefined;
+  readonly emailVerified?: boolean | undefined;
+  readonly givenName?: string | null | undefined;
+  readonly familyName?: string | null | undefined;
+  readonly name?: string | null | undefined;
+  readonly roles?: readonly string[] | undefined;
+  readonly groups?: readonly string[] | undefined;
+}
+
+/** Operator-side user management that sign-in never needs: search, profile edits, transfer. */
+export interface UserAdmin {
+  search(search: UserSearch): Promise<UserPage>;
+  update(id: string, patch: ProfilePatch): Promise<User>;
+  /** Every stored user with its password hash, for `gatehouse export`. */
+  exportAll(): Promise<StoredUser[]>;
+  /** Writes an exported user as is (same id, same hash); replaces one with the same id. */
+  importOne(user: StoredUser): Promise<'created' | 'updated'>;
+}
+
+export function toUser(doc: StoredUser): User {
+  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const isDuplicate = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
+
+export function createUserAdmin({ users, now = () => new Date() }: { users: UserModel; now?: () => Date }): UserAdmin {
+  return {
+    async search({ query, role, group, limit, offset }) {
+      const filter: Record<string, unknown> = {};
+      if (query !== undefined && query.trim() !== '') {
+        const prefix = new RegExp(`^${escapeRegex(query.trim().normalize('NFKC').toLowerCase())}`);
+        filter.$or = [{ usernameKey: prefix }, { emailKey: prefix }];
+      }
+      if (role !== undefined) filter.roles = role;
+      if (group !== undefined) filter.groups = group;
+      const [docs, total] = await Promise.all([
+        users.find(filter).sort({ usernameKey: 1 }).skip(offset).limit(limit).lean<StoredUser[]>().exec(),
+        users.countDocuments(filter).exec(),
+      ]);
+      return { users: docs.map(toUser), total };
+    },
+
+    async update(id, patch) {
+      const set: Partial<StoredUser> = { updatedAt: now() };
+      if (patch.email !== undefined) {
+        const email = patch.email === null || patch.email.trim() === '' ? null : validEmail(patch.email);
+        set.email = email;
+        set.emailKey = email === null ? noEmailKey(id) : emailKey(email);
+        if (patch.emailVerified === undefined) set.emailVerified = false;
+      }
+      if (patch.emailVerified !== undefined) set.emailVerified = patch.emailVerified;
+      if (patch.givenName !== undefined) set.givenName = patch.givenName;
+      if (patch.familyName !== undefined) set.familyName = patch.familyName;
+      if (patch.name !== undefined) set.name = patch.name;
+      if (patch.roles !== undefined) set.roles = [...new Set(patch.roles)];
+      if (patch.groups !== undefined) set.groups = [...new Set(patch.groups)];
+      let doc: StoredUser | null;
+      try {
+        doc = await users.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' }).lean<StoredUser>().exec();
+      } catch (error) {
+        if (isDuplicate(error)) throw new DuplicateUserError('email');
+        throw error;
+      }
+      if (doc === null) throw new UserNotFoundError(id);
+      return toUser(doc);
+    },
+
+    async exportAll() {
+      return users.find().sort({ _id: 1 }).lean<StoredUser[]>().exec();
+    },
+
+    async importOne(user) {
+      const existing = await users.findById(user._id, { _id: 1 }).lean().exec();
+      try {
+        await users.collection.replaceOne({ _id: user._id } as never, user as never, { upsert: true });
+      } catch (error) {
+        if (isDuplicate(error)) throw new DuplicateUserError('username');
+        throw error;
+      }
+      return existing === null ? 'created' : 'updated';
+    },
+  };
+}

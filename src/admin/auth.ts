@@ -1,0 +1,84 @@
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import type { Middleware } from 'koa';
+import type { AdapterFactory } from 'oidc-provider';
+import type { Accounts } from '../accounts/accounts.ts';
+import type { ClientRepository } from '../clients/repository.ts';
+import type { AuditActor } from '../observability/audit-log.ts';
+
+export const ADMIN_SCOPE = 'admin';
+export const ADMIN_ROLE = 'admin';
+
+export interface AdminAuthDeps {
+  readonly issuer: string;
+  /** The admin API's identifier: the `aud` its tokens must carry. */
+  readonly audience: string;
+  /** Gatehouse's current public keys (next, active and still-published retired ones). */
+  readonly publicJwks: () => JSONWebKeySet;
+  /** The id under which a JWT access token's record is stored (src/oidc/jwt-records.ts). */
+  readonly recordId: (jti: string) => string;
+  /** oidc-provider's storage: the same records introspection and revocation use. */
+  readonly adapter: AdapterFactory;
+  readonly clients: Pick<ClientRepository, 'get'>;
+  readonly accounts: Pick<Accounts, 'findById'>;
+}
+
+type Failure = { status: 401 | 403; error: 'invalid_token' | 'insufficient_scope'; description: string };
+
+function fail(status: 401 | 403, error: Failure['error'], description: string): Failure {
+  return { status, error, description };
+}
+
+/**
+ * Admin API authentication with Gatehouse's own access tokens. A token is accepted when it
+ * verifies against the published keys for the admin audience, its record still exists (a
+ * revoked token's record, or its grant's, is gone), its client still exists, it carries the
+ * `admin` scope, and its principal is allowed now: an admin client (client_credentials), or
+ * an enabled user who holds the `admin` role (checked per request, so taking the role away
+ * works at once).
+ */
+export function adminAuth(deps: AdminAuthDeps): Middleware {
+  async function authenticate(header: string | undefined): Promise<AuditActor | Failure> {
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header ?? '');
+    if (match === null) return fail(401, 'invalid_token', 'a Bearer access token for the admin API is required');
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(match[1]!, createLocalJWKSet(deps.publicJwks()), {
+        issuer: deps.issuer,
+        audience: deps.audience,
+        typ: 'at+jwt',
+      }));
+    } catch {
+      return fail(401, 'invalid_token', 'the access token is invalid, expired or not for the admin API');
+    }
+    if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string') return fail(401, 'invalid_token', 'malformed access token');
+    const id = deps.recordId(payload.jti);
+    const record = (await deps.adapter('ClientCredentials').find(id)) ?? (await deps.adapter('AccessToken').find(id));
+    if (record === undefined) return fail(401, 'invalid_token', 'the access token has been revoked');
+    const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+    if (!scopes.includes(ADMIN_SCOPE)) return fail(403, 'insufficient_scope', `the access token lacks the ${ADMIN_SCOPE} scope`);
+    const client = await deps.clients.get(payload.client_id);
+    if (client === undefined) return fail(401, 'invalid_token', 'the client of this token no longer exists');
+    const accountId = typeof record.accountId === 'string' ? record.accountId : undefined;
+    if (accountId === undefined) {
+      if (!client.admin) return fail(403, 'insufficient_scope', 'the client is not an admin client');
+      return { type: 'client', id: client.clientId };
+    }
+    const user = await deps.accounts.findById(accountId);
+    if (user === undefined || user.disabled) return fail(401, 'invalid_token', 'the user of this token is disabled or gone');
+    if (!user.roles.includes(ADMIN_ROLE)) return fail(403, 'insufficient_scope', `the user lacks the ${ADMIN_ROLE} role`);
+    return { type: 'user', id: user.id };
+  }
+
+  return async (ctx, next) => {
+    const outcome = await authenticate(ctx.get('authorization') || undefined);
+    if ('status' in outcome) {
+      ctx.status = outcome.status;
+      ctx.set('WWW-Authenticate', `Bearer error="${outcome.error}", error_description="${outcome.description}"`);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { error: outcome.error, message: outcome.description };
+      return;
+    }
+    ctx.state.actor = outcome;
+    await next();
+  };
+}

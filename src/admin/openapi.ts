@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { AdminRoute } from './route-table.ts';
+
+export const ADMIN_BASE_PATH = '/admin/api/v1';
+
+/** `/clients/:clientId` → `/clients/{clientId}` */
+export function openApiPath(koaPath: string): string {
+  return koaPath.replace(/:([A-Za-z]+)/g, '{$1}');
+}
+
+function schemaOf(schema: z.ZodType): Record<string, unknown> {
+  // Request bodies are described as callers send them: fields with defaults are optional.
+  const { $schema: _ignored, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return json;
+}
+
+const ERROR_SCHEMA = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    details: {
+      type: 'array',
+      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+};
+
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+
+/** The OpenAPI 3.1 document, generated from the same route table and zod schemas the router uses. */
+export function openApiDocument(routes: readonly AdminRoute[], issuer: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = openApiPath(route.path);
+    const parameters: Array<Record<string, unknown>> = [...route.path.matchAll(/:([A-Za-z]+)/g)].map((match) => ({
+      name: match[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    if (route.query !== undefined) {
+      const json = schemaOf(route.query) as { properties?: Record<string, unknown> };
+      for (const [name, schema] of Object.entries(json.properties ?? {})) parameters.push({ name, in: 'query', required: false, schema });
+    }
+    const status = String(route.status ?? 200);
+    const responses: Record<string, unknown> = {
+      [status]: status === '204' ? { description: 'Done' } : { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } },
+      '400': errorResponse('Invalid request; `details` lists each problem with its field path'),
+      '401': errorResponse('Missing, invalid, expired or revoked access token'),
+      '403': errorResponse('The token lacks the admin scope, or its principal is not an administrator'),
+    };
+    if (route.notFound === true) responses['404'] = errorResponse('No such object');
+    if (route.conflict === true) responses['409'] = errorResponse('Conflicts with an existing object');
+    const operation: Record<string, unknown> = {
+      operationId: `${route.method}${route.path.replace(/[/:-]+(\w)/g, (_m, c: string) => c.toUpperCase())}`,
+      tags: [route.tag],
+      summary: route.summary,
+      security: [{ bearer: [] }],
+      responses,
+    };
+    if (parameters.length > 0) operation.parameters = parameters;
+    if (route.body !== undefined) {
+      operation.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(route.body) } } };
+    }
+    paths[path] ??= {};
+    paths[path][route.method] = operation;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Gatehouse admin API',
+      version: '1',
+      description: `Manage clients, users, APIs, roles, groups, keys and audit events. Authenticate with a Gatehouse access token for the audience ${issuer}${ADMIN_BASE_PATH} carrying the admin scope.`,
+    },
+    servers: [{ url: `${issuer}${ADMIN_BASE_PATH}` }],
+    paths,
+    components: {
+      schemas: { Error: ERROR_SCHEMA },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
+  };
+}

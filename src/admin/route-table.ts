@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import type { OperationContext } from '../operations/context.ts';
+
+export interface RouteInput {
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly body: unknown;
+  readonly op: OperationContext;
+}
+
+export interface RouteResult {
+  readonly status?: number;
+  readonly body?: unknown;
+}
+
+/**
+ * One admin API route. The router is built from these and so is the OpenAPI document, so the
+ * two cannot drift: the same zod schema validates the body and describes it.
+ */
+export interface AdminRoute {
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** Koa path relative to /admin/api/v1, e.g. /clients/:clientId */
+  readonly path: string;
+  readonly tag: string;
+  readonly summary: string;
+  readonly body?: z.ZodType;
+  readonly query?: z.ZodObject;
+  /** The success status (200 unless said). */
+  readonly status?: number;
+  /** Whether unknown path ids can give 404; whether the route can conflict (409). */
+  readonly notFound?: boolean;
+  readonly conflict?: boolean;
+  readonly handle: (input: RouteInput) => Promise<RouteResult>;
+}

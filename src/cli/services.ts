@@ -1,0 +1,61 @@
+import { userInfo } from 'node:os';
+import { createClientInvalidation } from '../clients/invalidation.ts';
+import { clientModel } from '../clients/model.ts';
+import { createClientRepository } from '../clients/repository.ts';
+import { createSecretBox } from '../crypto/secret-box.ts';
+import { createLogger } from '../observability/logger.ts';
+import type { OperationContext } from '../operations/context.ts';
+import { clientChangesChannel } from '../oidc/storage.ts';
+import { createServices, type GatehouseServices } from '../services.ts';
+import { createAdapterFactory } from '../storage/oidc/adapter-factory.ts';
+import { connectRedis } from '../storage/redis.ts';
+import { CliError, type CliContext } from './context.ts';
+
+/** The CLI's principal in audit events: the operating-system user who ran the command. */
+export function cliActor(): OperationContext {
+  let name = 'unknown';
+  try {
+    name = userInfo().username;
+  } catch {
+    // No passwd entry (some containers): still audited, as "unknown".
+  }
+  return { actor: { type: 'cli', id: name } };
+}
+
+/**
+ * The same services the server runs, for one command: clients (changes announced to running
+ * servers over Redis when configured), users, APIs, roles, audit, revocation.
+ */
+export async function withServices<T>(ctx: CliContext, run: (services: GatehouseServices) => Promise<T>): Promise<T> {
+  const { config, mongo } = ctx;
+  const logger = createLogger('silent');
+  const redis =
+    config.redisUrl === undefined
+      ? undefined
+      : await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs }).catch((error: unknown) => {
+          throw new CliError(`REDIS_URL: cannot connect to Redis (${error instanceof Error ? error.message : String(error)})`);
+        });
+  const invalidation = redis === undefined ? undefined : createClientInvalidation({ redis, channel: clientChangesChannel(config.redisPrefix), logger });
+  const clients = createClientRepository({
+    model: clientModel(mongo),
+    box: createSecretBox(config.secret.reveal(), 'client-secrets'),
+    onChange: async (clientId) => invalidation?.publish(clientId),
+  });
+  const adapter = createAdapterFactory({ mongo, redis, redisPrefix: config.redisPrefix, reuseWindowSeconds: config.refreshReuseWindowSeconds });
+  const { services, close } = await createServices({ config, mongo, redis, logger, clients, adapter });
+  try {
+    return await run(services);
+  } finally {
+    await close();
+    if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+/** Reads a secret from standard input (never from argv, which other users can see). */
+export async function readStdinSecret(what: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const value = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (value === '') throw new CliError(`${what}: nothing on standard input (pipe it in: printf '%s' "$PASSWORD" | gatehouse ...)`, 2);
+  return value;
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { Label, LabelDirectory } from '../roles/directory.ts';
+import type { AuditLog } from '../observability/audit-log.ts';
+import type { OperationContext } from './context.ts';
+import { asOperationError, notFound } from './errors.ts';
+
+export const labelCreateSchema = z
+  .object({
+    name: z.string().trim().min(1).max(128).regex(/^[^\s]+$/, { message: 'no spaces' }),
+    description: z.string().max(1000).default(''),
+  })
+  .strict();
+
+export const labelAssignSchema = z.object({ user_id: z.string().min(1) }).strict();
+
+export function showLabel(label: Label) {
+  return { name: label.name, description: label.description, created_at: label.createdAt.toISOString() };
+}
+
+/** Roles and groups: the same operations over two directories. */
+export function labelOperations(directory: LabelDirectory, audit: AuditLog) {
+  const { kind } = directory;
+  return {
+    list: () => directory.list(),
+    async create(ctx: OperationContext, body: unknown): Promise<Label> {
+      try {
+        const input = labelCreateSchema.parse(body);
+        const label = await directory.create(input.name, input.description);
+        await audit.record({ ...ctx, type: `${kind}.created`, target: { type: kind, id: label.name } });
+        return label;
+      } catch (error) {
+        throw asOperationError(error);
+      }
+    },
+    async delete(ctx: OperationContext, name: string): Promise<void> {
+      if (!(await directory.remove(name))) throw notFound(kind, name);
+      await audit.record({ ...ctx, type: `${kind}.deleted`, target: { type: kind, id: name } });
+    },
+    async assign(ctx: OperationContext, name: string, body: unknown): Promise<void> {
+      let userId: string;
+      try {
+        userId = labelAssignSchema.parse(body).user_id;
+      } catch (error) {
+        throw asOperationError(error);
+      }
+      if ((await directory.get(name)) === undefined) throw notFound(kind, name);
+      if (!(await directory.assign(userId, name))) throw notFound('user', userId);
+      await audit.record({ ...ctx, type: `${kind}.assigned`, target: { type: 'user', id: userId }, details: { [kind]: name } });
+    },
+    async unassign(ctx: OperationContext, name: string, userId: string): Promise<void> {
+      if ((await directory.get(name)) === undefined) throw notFound(kind, name);
+      if (!(await directory.unassign(userId, name))) throw notFound('user', userId);
+      await audit.record({ ...ctx, type: `${kind}.removed`, target: { type: 'user', id: userId }, details: { [kind]: name } });
+    },
+  };
+}

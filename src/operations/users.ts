@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import type { User } from '../accounts/accounts.ts';
+import type { GatehouseServices } from '../services.ts';
+import type { OperationContext } from './context.ts';
+import { asOperationError, notFound } from './errors.ts';
+
+const label = z.string().trim().min(1).max(128);
+const optionalText = z.string().max(256).nullable().optional();
+
+export const userCreateSchema = z
+  .object({
+    username: z.string().min(1).max(64),
+    password: z.string().min(1),
+    email: z.string().max(254).nullable().optional(),
+    email_verified: z.boolean().optional(),
+    given_name: optionalText,
+    family_name: optionalText,
+    name: optionalText,
+    roles: z.array(label).default([]),
+    groups: z.array(label).default([]),
+  })
+  .strict();
+
+export const userUpdateSchema = z
+  .object({
+    email: z.string().max(254).nullable().optional(),
+    email_verified: z.boolean().optional(),
+    given_name: optionalText,
+    family_name: optionalText,
+    name: optionalText,
+    roles: z.array(label).optional(),
+    groups: z.array(label).optional(),
+  })
+  .strict();
+
+export const passwordSchema = z.object({ password: z.string().min(1) }).strict();
+
+export const userSearchSchema = z.object({
+  q: z.string().max(256).optional(),
+  role: label.optional(),
+  group: label.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export function showUser(user: User) {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    email_verified: user.emailVerified,
+    given_name: user.givenName,
+    family_name: user.familyName,
+    name: user.name,
+    roles: [...user.roles],
+    groups: [...user.groups],
+    disabled: user.disabled,
+    created_at: user.createdAt.toISOString(),
+    updated_at: user.updatedAt.toISOString(),
+    last_login_at: user.lastLoginAt?.toISOString() ?? null,
+  };
+}
+
+export function userOperations(services: GatehouseServices) {
+  const { accounts, users, roles, groups, audit, revocation } = services;
+  const target = (id: string) => ({ type: 'user', id });
+
+  async function get(id: string): Promise<User> {
+    const user = await accounts.findById(id);
+    if (user === undefined) throw notFound('user', id);
+    return user;
+  }
+
+  async function guarded<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw asOperationError(error);
+    }
+  }
+
+  return {
+    get,
+    create: (ctx: OperationContext, body: unknown) =>
+      guarded(async () => {
+        const input = userCreateSchema.parse(body);
+        const user = await accounts.createUser({
+          username: input.username,
+          password: input.password,
+          email: input.email,
+          emailVerified: input.email_verified,
+          givenName: input.given_name,
+          familyName: input.family_name,
+          name: input.name,
+          roles: input.roles,
+          groups: input.groups,
+        });
+        await roles.ensure(user.roles);
+        await groups.ensure(user.groups);
+        await audit.record({ ...ctx, type: 'user.created', target: target(user.id), details: { username: user.username, roles: user.roles } });
+        return user;
+      }),
+
+    search: (query: unknown) =>
+      guarded(async () => {
+        const parsed = userSearchSchema.parse(query);
+        return users.search({ query: parsed.q, role: parsed.role, group: parsed.group, limit: parsed.limit, offset: parsed.offset });
+      }),
+
+    update: (ctx: OperationContext, id: string, body: unknown) =>
+      guarded(async () => {
+        const patch = userUpdateSchema.parse(body);
+        const user = await users.update(id, {
+          email: patch.email,
+          emailVerified: patch.email_verified,
+          givenName: patch.given_name,
+          familyName: patch.family_name,
+          name: patch.name,
+          roles: patch.roles,
+          groups: patch.groups,
+        });
+        if (patch.roles !== undefined) await roles.ensure(patch.roles);
+        if (patch.groups !== undefined) await groups.ensure(patch.groups);
+        await audit.record({ ...ctx, type: 'user.updated', target: target(id), details: { fields: Object.keys(patch) } });
+        return user;
+      }),
+
+    setPassword: (ctx: OperationContext, id: string, body: unknown) =>
+      guarded(async () => {
+        const { password } = passwordSchema.parse(body);
+        await accounts.setPassword(id, password);
+        await audit.record({ ...ctx, type: 'user.password_set', target: target(id) });
+      }),
+
+    /** Disables the user and revokes their sessions, grants and tokens at once. */
+    disable: (ctx: OperationContext, id: string) =>
+      guarded(async () => {
+        await accounts.disable(id);
+        const revoked = await revocation.revokeByAccountId(id);
+        await audit.record({ ...ctx, type: 'user.disabled', target: target(id), details: { revoked } });
+      }),
+
+    enable: (ctx: OperationContext, id: string) =>
+      guarded(async () => {
+        await accounts.enable(id);
+        await audit.record({ ...ctx, type: 'user.enabled', target: target(id) });
+      }),
+
+    unlock: (ctx: OperationContext, id: string) =>
+      guarded(async () => {
+        const lifted = await accounts.unlock(id);
+        await audit.record({ ...ctx, type: 'user.unlocked', target: target(id), details: { lifted } });
+        return lifted;
+      }),
+
+    sessions: async (id: string) => {
+      await get(id);
+      return revocation.listSessions(id);
+    },
+
+    grants: async (id: string) => {
+      await get(id);
+      return revocation.listGrants(id);
+    },
+
+    async revokeSession(ctx: OperationContext, id: string, sessionId: string) {
+      if (!(await revocation.revokeSession(id, sessionId))) throw notFound('session', sessionId);
+      await audit.record({ ...ctx, type: 'session.revoked', target: target(id), details: { session: sessionId } });
+    },
+
+    async revokeGrant(ctx: OperationContext, grantId: string, userId?: string) {
+      if (!(await revocation.revokeGrant(grantId, userId))) throw notFound('grant', grantId);
+      await audit.record({ ...ctx, type: 'grant.revoked', target: { type: 'grant', id: grantId }, details: userId === undefined ? {} : { user: userId } });
+    },
+
+    async revokeAll(ctx: OperationContext, id: string) {
+      await get(id);
+      const revoked = await revocation.revokeByAccountId(id);
+      await audit.record({ ...ctx, type: 'user.tokens_revoked', target: target(id), details: { revoked } });
+      return revoked;
+    },
+  };
+}
+
+export type UserOperations = ReturnType<typeof userOperations>;

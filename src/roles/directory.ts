@@ -1,0 +1,90 @@
+import type { UserModel } from '../accounts/user-model.ts';
+import type { LabelKind, LabelModel, StoredLabel } from './model.ts';
+
+export interface Label {
+  readonly name: string;
+  readonly description: string;
+  readonly createdAt: Date;
+}
+
+export class LabelConflictError extends Error {
+  constructor(kind: LabelKind, name: string) {
+    super(`${kind} ${name} already exists`);
+    this.name = 'LabelConflictError';
+  }
+}
+
+/** Roles or groups: a small named collection, mirrored on users as `roles` / `groups`. */
+export interface LabelDirectory {
+  readonly kind: LabelKind;
+  create(name: string, description?: string): Promise<Label>;
+  /** Creates the missing ones quietly (assigning an unknown role creates it). */
+  ensure(names: readonly string[]): Promise<void>;
+  list(): Promise<Label[]>;
+  get(name: string): Promise<Label | undefined>;
+  /** Removes the label and takes it off every user. */
+  remove(name: string): Promise<boolean>;
+  /** Adds to / removes from one user; false when the user does not exist. */
+  assign(userId: string, name: string): Promise<boolean>;
+  unassign(userId: string, name: string): Promise<boolean>;
+}
+
+const toLabel = (doc: StoredLabel): Label => ({ name: doc._id, description: doc.description, createdAt: doc.createdAt });
+const isDuplicate = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
+
+export function createLabelDirectory({
+  kind,
+  model,
+  users,
+  now = () => new Date(),
+}: {
+  kind: LabelKind;
+  model: LabelModel;
+  users: UserModel;
+  now?: () => Date;
+}): LabelDirectory {
+  const field = kind === 'role' ? 'roles' : 'groups';
+  const directory: LabelDirectory = {
+    kind,
+    async create(name, description = '') {
+      const doc: StoredLabel = { _id: name, description, createdAt: now() };
+      try {
+        await model.collection.insertOne(doc as never);
+      } catch (error) {
+        if (isDuplicate(error)) throw new LabelConflictError(kind, name);
+        throw error;
+      }
+      return toLabel(doc);
+    },
+    async ensure(names) {
+      for (const name of new Set(names)) {
+        await model.collection.insertOne({ _id: name, description: '', createdAt: now() } as never).catch((error: unknown) => {
+          if (!isDuplicate(error)) throw error;
+        });
+      }
+    },
+    async list() {
+      return (await model.find().sort({ _id: 1 }).lean<StoredLabel[]>().exec()).map(toLabel);
+    },
+    async get(name) {
+      const doc = await model.findById(name).lean<StoredLabel>().exec();
+      return doc === null ? undefined : toLabel(doc);
+    },
+    async remove(name) {
+      const result = await model.deleteOne({ _id: name }).exec();
+      if (result.deletedCount === 0) return false;
+      await users.updateMany({ [field]: name }, { $pull: { [field]: name }, $set: { updatedAt: now() } }).exec();
+      return true;
+    },
+    async assign(userId, name) {
+      await directory.ensure([name]);
+      const result = await users.updateOne({ _id: userId }, { $addToSet: { [field]: name }, $set: { updatedAt: now() } }).exec();
+      return result.matchedCount === 1;
+    },
+    async unassign(userId, name) {
+      const result = await users.updateOne({ _id: userId }, { $pull: { [field]: name }, $set: { updatedAt: now() } }).exec();
+      return result.matchedCount === 1;
+    },
+  };
+  return directory;
+}

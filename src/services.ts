@@ -1,0 +1,73 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import type { AdapterFactory } from 'oidc-provider';
+import type { Accounts } from './accounts/accounts.ts';
+import { startAccountLayer } from './accounts/setup.ts';
+import { createUserAdmin, type UserAdmin } from './accounts/user-admin.ts';
+import { userModel } from './accounts/user-model.ts';
+import { apiModel } from './apis/model.ts';
+import { createApiRegistry, type ApiRegistry } from './apis/registry.ts';
+import type { ClientRepository } from './clients/repository.ts';
+import type { Config } from './config/load.ts';
+import { auditModel, createAuditLog, ensureAuditIndexes, type AuditLog } from './observability/audit-log.ts';
+import type { Logger } from './observability/logger.ts';
+import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
+import { labelModel } from './roles/model.ts';
+import { createOidcRevocation, type OidcRevocation } from './storage/oidc/revocation.ts';
+
+/** The services behind a running instance; the admin API and the CLI use the same ones. */
+export interface GatehouseServices {
+  readonly accounts: Accounts;
+  readonly users: UserAdmin;
+  readonly clients: ClientRepository;
+  readonly apis: ApiRegistry;
+  readonly roles: LabelDirectory;
+  readonly groups: LabelDirectory;
+  readonly audit: AuditLog;
+  readonly revocation: OidcRevocation;
+  /** The API identifier whose tokens open the admin API (scope `admin`). */
+  readonly adminAudience: string;
+}
+
+export interface ServicesDeps {
+  readonly config: Config;
+  readonly mongo: Connection;
+  readonly redis: Redis | undefined;
+  readonly logger: Logger;
+  readonly clients: ClientRepository;
+  /** oidc-provider's storage (src/oidc/storage.ts or the CLI's own adapter factory). */
+  readonly adapter: AdapterFactory;
+  /** For the server: an already started account layer (it feeds sign-in too). */
+  readonly accounts?: Accounts;
+}
+
+export function adminAudience(issuer: string): string {
+  return `${issuer}/admin/api/v1`;
+}
+
+/** Builds the shared services over open connections; `close` stops what it started. */
+export async function createServices(deps: ServicesDeps): Promise<{ services: GatehouseServices; close(): Promise<void> }> {
+  const { config, mongo, redis, logger } = deps;
+  const users = userModel(mongo);
+  const audit = auditModel(mongo);
+  await ensureAuditIndexes(audit);
+  let accounts = deps.accounts;
+  let close = async () => {};
+  if (accounts === undefined) {
+    const layer = await startAccountLayer({ config, mongo, redis, logger });
+    accounts = layer.accounts;
+    close = () => layer.close();
+  }
+  const services: GatehouseServices = {
+    accounts,
+    users: createUserAdmin({ users }),
+    clients: deps.clients,
+    apis: createApiRegistry({ model: apiModel(mongo) }),
+    roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users }),
+    groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users }),
+    audit: createAuditLog({ model: audit }),
+    revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
+    adminAudience: adminAudience(config.issuer),
+  };
+  return { services, close };
+}

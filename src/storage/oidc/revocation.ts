@@ -1,0 +1,157 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import type { AdapterFactory } from 'oidc-provider';
+import { isExpired, type OidcDocument } from './mongo-documents.ts';
+import { collectionName } from './models.ts';
+import { redisKeys } from './redis-adapter.ts';
+
+export interface SessionSummary {
+  readonly id: string;
+  readonly loginAt: Date | null;
+  readonly expiresAt: Date | null;
+  /** Clients the user signed in to during this session. */
+  readonly clients: string[];
+}
+
+export interface GrantSummary {
+  readonly id: string;
+  readonly clientId: string;
+  readonly scope: string;
+  readonly resources: string[];
+  readonly issuedAt: Date | null;
+  readonly expiresAt: Date | null;
+}
+
+export interface RevocationCounts {
+  readonly grants: number;
+  readonly sessions: number;
+  readonly tokens: number;
+}
+
+/** Lists and revokes a user's or a client's sessions, grants and tokens across both stores. */
+export interface OidcRevocation {
+  listSessions(accountId: string): Promise<SessionSummary[]>;
+  listGrants(accountId: string): Promise<GrantSummary[]>;
+  /** Ends one session and revokes the grants made in it; false when it is not the user's. */
+  revokeSession(accountId: string, sessionId: string): Promise<boolean>;
+  /** Revokes one grant and every token issued under it; `accountId` limits it to that user's. */
+  revokeGrant(grantId: string, accountId?: string): Promise<boolean>;
+  revokeByAccountId(accountId: string): Promise<RevocationCounts>;
+  revokeByClientId(clientId: string): Promise<RevocationCounts>;
+}
+
+export interface OidcRevocationDeps {
+  readonly mongo: Connection;
+  readonly redis?: Redis | undefined;
+  readonly redisPrefix: string;
+  /** The adapter factory oidc-provider uses: its revokeByGrantId covers both stores. */
+  readonly adapter: AdapterFactory;
+  readonly now?: () => number;
+}
+
+const SCAN_BATCH = 500;
+
+export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, now = Date.now }: OidcRevocationDeps): OidcRevocation {
+  const collection = (model: string) => {
+    const db = mongo.db;
+    if (db === undefined) throw new Error('MongoDB connection is not open');
+    return db.collection<OidcDocument>(collectionName(model));
+  };
+  const live = (docs: OidcDocument[]) => docs.filter((doc) => !isExpired(doc, now()));
+  const payloadOf = (doc: OidcDocument) => JSON.parse(doc.payload) as Record<string, unknown>;
+  const date = (seconds: unknown) => (typeof seconds === 'number' ? new Date(seconds * 1000) : null);
+
+  async function dropGrant(grantId: string): Promise<void> {
+    await adapter('Grant').revokeByGrantId(grantId);
+    await collection('Grant').deleteOne({ _id: grantId });
+  }
+
+  async function dropGrants(filter: Record<string, string>): Promise<number> {
+    const grants = await collection('Grant').find(filter, { projection: { _id: 1 } }).toArray();
+    for (const grant of grants) await dropGrant(grant._id);
+    return grants.length;
+  }
+
+  /** Client-credentials tokens carry no grant; in Redis they are found by scanning their keys. */
+  async function dropRedisClientCredentials(clientId: string): Promise<number> {
+    if (redis === undefined) return 0;
+    const keys = redisKeys(redisPrefix);
+    const pattern = `${keys.record('ClientCredentials', '')}*`;
+    let cursor = '0';
+    let dropped = 0;
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH);
+      cursor = next;
+      for (const key of found) {
+        const payload = await redis.hget(key, 'payload');
+        if (payload !== null && (JSON.parse(payload) as { clientId?: unknown }).clientId === clientId) {
+          await redis.del(key);
+          dropped += 1;
+        }
+      }
+    } while (cursor !== '0');
+    return dropped;
+  }
+
+  const revocation: OidcRevocation = {
+    async listSessions(accountId) {
+      const docs = live(await collection('Session').find({ accountId }).toArray());
+      return docs.map((doc) => {
+        const payload = payloadOf(doc);
+        const authorizations = (payload.authorizations ?? {}) as Record<string, unknown>;
+        return { id: doc._id, loginAt: date(payload.loginTs), expiresAt: doc.expiresAt ?? null, clients: Object.keys(authorizations) };
+      });
+    },
+
+    async listGrants(accountId) {
+      const docs = live(await collection('Grant').find({ accountId }).toArray());
+      return docs.map((doc) => {
+        const payload = payloadOf(doc);
+        const openid = (payload.openid ?? {}) as { scope?: unknown };
+        return {
+          id: doc._id,
+          clientId: String(payload.clientId ?? ''),
+          scope: typeof openid.scope === 'string' ? openid.scope : '',
+          resources: Object.keys((payload.resources ?? {}) as object),
+          issuedAt: date(payload.iat),
+          expiresAt: doc.expiresAt ?? null,
+        };
+      });
+    },
+
+    async revokeSession(accountId, sessionId) {
+      const doc = await collection('Session').findOne({ _id: sessionId, accountId });
+      if (doc === null) return false;
+      const authorizations = (payloadOf(doc).authorizations ?? {}) as Record<string, { grantId?: unknown }>;
+      for (const authorization of Object.values(authorizations)) {
+        if (typeof authorization.grantId === 'string') await dropGrant(authorization.grantId);
+      }
+      await collection('Session').deleteOne({ _id: sessionId });
+      return true;
+    },
+
+    async revokeGrant(grantId, accountId) {
+      const filter: Record<string, string> = { _id: grantId };
+      if (accountId !== undefined) filter.accountId = accountId;
+      const doc = await collection('Grant').findOne(filter);
+      if (doc === null) return false;
+      await dropGrant(grantId);
+      return true;
+    },
+
+    async revokeByAccountId(accountId) {
+      const grants = await dropGrants({ accountId });
+      const sessions = await collection('Session').deleteMany({ accountId });
+      return { grants, sessions: sessions.deletedCount, tokens: 0 };
+    },
+
+    async revokeByClientId(clientId) {
+      const grants = await dropGrants({ clientId });
+      const mongoTokens = await collection('ClientCredentials').deleteMany({ clientId });
+      await collection('RegistrationAccessToken').deleteMany({ clientId });
+      const redisTokens = await dropRedisClientCredentials(clientId);
+      return { grants, sessions: 0, tokens: mongoTokens.deletedCount + redisTokens };
+    },
+  };
+  return revocation;
+}

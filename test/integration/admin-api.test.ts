@@ -1,0 +1,309 @@
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { adminClient, callAdmin, clientCredentials } from '../helpers/admin.ts';
+import { startInstance } from '../helpers/instance.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { UserAgent, signIn } from '../helpers/browserless.ts';
+import { freePort } from '../helpers/redis-server.ts';
+
+const API = 'https://orders.example.com';
+
+describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
+  const mongodbUri = freshDatabaseUri('admin_api');
+  let gatehouse: RunningGatehouse;
+  let token: string;
+  let weak: string;
+  let admin: Awaited<ReturnType<typeof adminClient>>;
+  const call = (method: string, path: string, body?: unknown, bearer: string | null = token) => callAdmin(gatehouse.url, bearer ?? undefined, method, path, body);
+
+  before(async () => {
+    const port = await freePort();
+    gatehouse = await startInstance({
+      issuer: `http://127.0.0.1:${port}`,
+      mongodbUri,
+      redisUrl: serviceUrls().redisUrl,
+      secret: randomSecret(),
+      settings: { PORT: String(port), GATEHOUSE_ADMIN_USERNAME: 'root', GATEHOUSE_ADMIN_PASSWORD: 'bootstrap-password-1', GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' },
+    });
+    admin = await adminClient(gatehouse);
+    token = await admin.token();
+    weak = await admin.token('');
+  });
+  after(async () => {
+    await gatehouse.close();
+    await dropDatabase(mongodbUri);
+  });
+
+  describe('authentication', () => {
+    it('401 without a token, with a garbage token, and with a token for another audience', async () => {
+      expect((await call('GET', '/clients', undefined, null)).status).to.equal(401);
+      const garbage = await call('GET', '/clients', undefined, 'not.a.jwt');
+      expect(garbage.status).to.equal(401);
+      expect(garbage.body.error).to.equal('invalid_token');
+      await call('POST', '/apis', { identifier: 'https://other.example.com', scopes: ['admin'] });
+      await gatehouse.services.clients.update(admin.clientId, { allowedApis: [gatehouse.services.adminAudience, 'https://other.example.com'] });
+      const other = await clientCredentials(gatehouse.url, admin.clientId, admin.secret, { resource: 'https://other.example.com', scope: 'admin' });
+      expect(other.status, JSON.stringify(other.body)).to.equal(200);
+      expect((await call('GET', '/clients', undefined, other.body.access_token as string)).status).to.equal(401);
+    });
+
+    it('403 with an admin-audience token lacking the admin scope', async () => {
+      const response = await call('GET', '/clients', undefined, weak);
+      expect(response.status).to.equal(403);
+      expect(response.body.error).to.equal('insufficient_scope');
+    });
+
+    it('a revoked token is refused at once (its record is gone)', async () => {
+      const fresh = await admin.token();
+      expect((await call('GET', '/keys', undefined, fresh)).status).to.equal(200);
+      const revoked = await fetch(`${gatehouse.url}/token/revocation`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${admin.clientId}:${admin.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: fresh }).toString(),
+      });
+      expect(revoked.status).to.equal(200);
+      expect((await call('GET', '/keys', undefined, fresh)).status).to.equal(401);
+    });
+
+    it('non-admin clients cannot get the admin audience (invalid_target)', async () => {
+      const plain = await call('POST', '/clients', { name: 'plain' });
+      const refused = await clientCredentials(gatehouse.url, plain.body.client_id, plain.body.client_secret, { resource: gatehouse.services.adminAudience, scope: 'admin' });
+      expect(refused.status).to.equal(400);
+      expect(refused.body.error).to.equal('invalid_target');
+    });
+
+    it('every route answers 401 without a token and 403 without the admin scope', async () => {
+      const document = (await call('GET', '/openapi.json', undefined, null)).body as { paths: Record<string, Record<string, unknown>> };
+      for (const [path, operations] of Object.entries(document.paths)) {
+        const concrete = path.replace(/\{[^}]+\}/g, 'x');
+        for (const method of Object.keys(operations)) {
+          expect((await call(method.toUpperCase(), concrete, undefined, null)).status, `${method} ${path}`).to.equal(401);
+          expect((await call(method.toUpperCase(), concrete, undefined, weak)).status, `${method} ${path}`).to.equal(403);
+        }
+      }
+    });
+
+    it('a bootstrap administrator exists, and a user with the admin role gets in through the code flow', async () => {
+      const root = await gatehouse.services.accounts.findByLogin('root');
+      expect(root?.roles).to.include('admin');
+      const console = await call('POST', '/clients', { name: 'console', admin: true, first_party: true, redirect_uris: ['https://console.example.com/cb'], grant_types: ['authorization_code', 'refresh_token'] });
+      expect(console.status).to.equal(201);
+      const agent = new UserAgent();
+      const auth = new URL(`${gatehouse.url}/auth`);
+      const verifier = 'v'.repeat(64);
+      const { createHash } = await import('node:crypto');
+      auth.search = new URLSearchParams({
+        client_id: console.body.client_id,
+        response_type: 'code',
+        redirect_uri: 'https://console.example.com/cb',
+        scope: 'openid admin',
+        resource: gatehouse.services.adminAudience,
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge_method: 'S256',
+      }).toString();
+      const { callback } = await signIn(agent, auth.toString(), 'https://console.example.com/cb', { username: 'root', password: 'bootstrap-password-1' });
+      const code = callback.searchParams.get('code');
+      expect(code, callback.toString()).to.be.a('string');
+      const exchanged = await fetch(`${gatehouse.url}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${console.body.client_id}:${console.body.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: 'https://console.example.com/cb', code_verifier: verifier, resource: gatehouse.services.adminAudience }).toString(),
+      });
+      const tokens = (await exchanged.json()) as Record<string, string>;
+      expect(exchanged.status, JSON.stringify(tokens)).to.equal(200);
+      const asUser = await call('GET', '/users?q=ro', undefined, tokens.access_token);
+      expect(asUser.status).to.equal(200);
+      expect(asUser.body.users.map((u: { username: string }) => u.username)).to.include('root');
+      const events = await call('GET', `/audit-events?type=user.created&user=${root!.id}`);
+      expect(events.body.some((e: { actor: { id: string } }) => e.actor.id === 'bootstrap')).to.equal(true);
+      // Taking the role away works on the next request, with the same token.
+      await call('PATCH', `/users/${root!.id}`, { roles: [] });
+      expect((await call('GET', '/users', undefined, tokens.access_token)).status).to.equal(403);
+      await call('PATCH', `/users/${root!.id}`, { roles: ['admin'] });
+    });
+  });
+
+  describe('clients', () => {
+    it('create (secret once), list, get, update, rotate, delete; 400 with field path; 404; 409', async () => {
+      expect((await call('POST', '/apis', { identifier: API, scopes: ['read', 'write'] })).status).to.equal(201);
+      const created = await call('POST', '/clients', { client_id: 'svc-orders', name: 'Orders service', apis: [API] });
+      expect(created.status).to.equal(201);
+      expect(created.body.client_secret).to.be.a('string');
+      expect(created.body.default_api).to.equal(API);
+      const got = await call('GET', '/clients/svc-orders');
+      expect(got.status).to.equal(200);
+      expect(JSON.stringify(got.body)).not.to.include(created.body.client_secret);
+      expect((await call('GET', '/clients')).body.map((c: { client_id: string }) => c.client_id)).to.include('svc-orders');
+
+      const cc = await clientCredentials(gatehouse.url, 'svc-orders', created.body.client_secret, { scope: 'read' });
+      expect(cc.status, JSON.stringify(cc.body)).to.equal(200);
+
+      const invalid = await call('POST', '/clients', { name: 'x', redirect_uris: ['not a uri'] });
+      expect(invalid.status).to.equal(400);
+      expect(invalid.body.details[0].path).to.equal('redirect_uris.0');
+      const unknownApi = await call('POST', '/clients', { name: 'x', apis: ['https://nope.example.com'] });
+      expect(unknownApi.status).to.equal(400);
+      expect(unknownApi.body.details[0].path).to.equal('apis.0');
+      expect((await call('POST', '/clients', { client_id: 'svc-orders', name: 'again' })).status).to.equal(409);
+      expect((await call('POST', '/clients', '{not json')).status).to.equal(400);
+
+      const updated = await call('PATCH', '/clients/svc-orders', { name: 'Orders', web_origins: ['https://orders.example.com'] });
+      expect(updated.status).to.equal(200);
+      expect(updated.body).to.include({ name: 'Orders' });
+      expect((await call('PATCH', '/clients/svc-orders', { web_origins: ['https://x.example.com/path'] })).body.details[0].path).to.equal('web_origins.0');
+      expect((await call('PATCH', '/clients/missing', { name: 'x' })).status).to.equal(404);
+
+      const rotated = await call('POST', '/clients/svc-orders/secret');
+      expect(rotated.status).to.equal(200);
+      expect(rotated.body.client_secret).to.be.a('string').and.not.equal(created.body.client_secret);
+      expect((await call('POST', '/clients/missing/secret')).status).to.equal(404);
+      expect((await call('GET', '/clients/missing')).status).to.equal(404);
+
+      const fresh = await clientCredentials(gatehouse.url, 'svc-orders', rotated.body.client_secret, { scope: 'read' });
+      expect(fresh.status).to.equal(200);
+      expect((await call('DELETE', '/clients/svc-orders')).status).to.equal(204);
+      expect((await call('DELETE', '/clients/svc-orders')).status).to.equal(404);
+      // Its token's record went with it: introspection by the API owner says inactive.
+      expect(await gatehouse.services.clients.get('svc-orders')).to.equal(undefined);
+    });
+  });
+
+  describe('users', () => {
+    it('create, search with pagination, get, update, password, disable/enable, unlock, sessions, grants; 400/404/409', async () => {
+      const created = await call('POST', '/users', { username: 'alice', password: 'correct horse 1', email: 'alice@example.com', roles: ['staff'] });
+      expect(created.status).to.equal(201);
+      await call('POST', '/users', { username: 'alicia', password: 'correct horse 2' });
+      const id = created.body.id as string;
+      expect((await call('POST', '/users', { username: 'ALICE', password: 'correct horse 1' })).status).to.equal(409);
+      const bad = await call('POST', '/users', { username: 'bob', password: 'short' });
+      expect(bad.status).to.equal(400);
+      const badType = await call('POST', '/users', { username: 'bob', password: 'long enough pw', roles: 'admin' });
+      expect(badType.body.details[0].path).to.equal('roles');
+
+      const page1 = await call('GET', '/users?q=ali&limit=1');
+      expect(page1.body.total).to.equal(2);
+      expect(page1.body.users).to.have.length(1);
+      const page2 = await call('GET', '/users?q=ali&limit=1&offset=1');
+      expect(page2.body.users[0].username).not.to.equal(page1.body.users[0].username);
+      expect((await call('GET', '/users?limit=0')).body.details[0].path).to.equal('limit');
+
+      expect((await call('GET', `/users/${id}`)).body.email).to.equal('alice@example.com');
+      expect((await call('GET', '/users/nobody')).status).to.equal(404);
+      const updated = await call('PATCH', `/users/${id}`, { name: 'Alice A', groups: ['eng'] });
+      expect(updated.body).to.deep.include({ name: 'Alice A', groups: ['eng'] });
+      expect((await call('PATCH', '/users/nobody', { name: 'x' })).status).to.equal(404);
+      expect((await call('PATCH', `/users/${id}`, { email: 'not-an-email' })).status).to.equal(400);
+
+      expect((await call('PUT', `/users/${id}/password`, { password: 'another horse 3' })).status).to.equal(204);
+      expect((await call('PUT', `/users/${id}/password`, {})).body.details[0].path).to.equal('password');
+      expect((await call('PUT', '/users/nobody/password', { password: 'another horse 3' })).status).to.equal(404);
+
+      expect((await call('POST', `/users/${id}/disable`)).status).to.equal(204);
+      expect((await call('GET', `/users/${id}`)).body.disabled).to.equal(true);
+      expect((await call('POST', `/users/${id}/enable`)).status).to.equal(204);
+      expect((await call('POST', '/users/nobody/disable')).status).to.equal(404);
+      expect((await call('POST', '/users/nobody/enable')).status).to.equal(404);
+      expect((await call('POST', `/users/${id}/unlock`)).body).to.deep.equal({ lifted: 0 });
+      expect((await call('POST', '/users/nobody/unlock')).status).to.equal(404);
+
+      expect((await call('GET', `/users/${id}/sessions`)).body).to.deep.equal([]);
+      expect((await call('GET', `/users/${id}/grants`)).body).to.deep.equal([]);
+      expect((await call('GET', '/users/nobody/sessions')).status).to.equal(404);
+      expect((await call('GET', '/users/nobody/grants')).status).to.equal(404);
+      expect((await call('DELETE', `/users/${id}/sessions/nope`)).status).to.equal(404);
+      expect((await call('DELETE', `/users/${id}/grants/nope`)).status).to.equal(404);
+      expect((await call('DELETE', `/users/${id}/grants`)).body).to.deep.equal({ grants: 0, sessions: 0, tokens: 0 });
+      expect((await call('DELETE', '/users/nobody/grants')).status).to.equal(404);
+
+      const audit = await call('GET', `/audit-events?user=${id}`);
+      expect(audit.body.map((e: { type: string }) => e.type)).to.include.members(['user.created', 'user.updated', 'user.password_set', 'user.disabled', 'user.enabled']);
+      expect(audit.body.every((e: { actor: { type: string; id: string } }) => e.actor.type === 'client' && e.actor.id === admin.clientId)).to.equal(true);
+    });
+
+    it('disabling a signed-in user revokes their session and grant at once', async () => {
+      await call('POST', '/users', { username: 'carol', password: 'carol password 1' });
+      const rp = await call('POST', '/clients', { name: 'rp', first_party: true, redirect_uris: ['https://rp.example.com/cb'] });
+      const agent = new UserAgent();
+      const auth = new URL(`${gatehouse.url}/auth`);
+      auth.search = new URLSearchParams({ client_id: rp.body.client_id, response_type: 'code', redirect_uri: 'https://rp.example.com/cb', scope: 'openid' }).toString();
+      await signIn(agent, auth.toString(), 'https://rp.example.com/cb', { username: 'carol', password: 'carol password 1' });
+      const carol = await gatehouse.services.accounts.findByLogin('carol');
+      const sessions = await call('GET', `/users/${carol!.id}/sessions`);
+      expect(sessions.body).to.have.length(1);
+      expect(sessions.body[0].clients).to.deep.equal([rp.body.client_id]);
+      expect((await call('GET', `/users/${carol!.id}/grants`)).body).to.have.length(1);
+      await call('POST', `/users/${carol!.id}/disable`);
+      expect((await call('GET', `/users/${carol!.id}/sessions`)).body).to.deep.equal([]);
+      expect((await call('GET', `/users/${carol!.id}/grants`)).body).to.deep.equal([]);
+    });
+  });
+
+  describe('APIs, roles, groups, keys, audit, registration', () => {
+    it('APIs: create, list, update, delete; 400/404/409; the admin API is protected', async () => {
+      const created = await call('POST', '/apis', { identifier: 'https://billing.example.com', scopes: ['invoices:read'] });
+      expect(created.status).to.equal(201);
+      expect((await call('POST', '/apis', { identifier: 'https://billing.example.com' })).status).to.equal(409);
+      expect((await call('POST', '/apis', { identifier: 'relative/path' })).body.details[0].path).to.equal('identifier');
+      expect((await call('GET', '/apis')).body.map((a: { identifier: string }) => a.identifier)).to.include('https://billing.example.com');
+      const encoded = encodeURIComponent('https://billing.example.com');
+      const updated = await call('PATCH', `/apis/${encoded}`, { scopes: ['invoices:read', 'invoices:write'], access_token_ttl: 300 });
+      expect(updated.body).to.deep.include({ scopes: ['invoices:read', 'invoices:write'], access_token_ttl: 300 });
+      expect((await call('PATCH', `/apis/${encoded}`, { access_token_ttl: 1 })).body.details[0].path).to.equal('access_token_ttl');
+      expect((await call('PATCH', '/apis/nope', { name: 'x' })).status).to.equal(404);
+      expect((await call('DELETE', `/apis/${encodeURIComponent(gatehouse.services.adminAudience)}`)).status).to.equal(400);
+      expect((await call('DELETE', `/apis/${encoded}`)).status).to.equal(204);
+      expect((await call('DELETE', `/apis/${encoded}`)).status).to.equal(404);
+    });
+
+    for (const kind of ['roles', 'groups'] as const) {
+      it(`${kind}: create, list, assign, remove, delete; 400/404/409`, async () => {
+        const user = await call('POST', '/users', { username: `member-${kind}`, password: 'member password 1' });
+        expect((await call('POST', `/${kind}`, { name: 'auditors', description: 'read-only' })).status).to.equal(201);
+        expect((await call('POST', `/${kind}`, { name: 'auditors' })).status).to.equal(409);
+        expect((await call('POST', `/${kind}`, { name: '' })).body.details[0].path).to.equal('name');
+        expect((await call('GET', `/${kind}`)).body.map((r: { name: string }) => r.name)).to.include('auditors');
+        expect((await call('POST', `/${kind}/auditors/members`, { user_id: user.body.id })).status).to.equal(204);
+        expect((await call('GET', `/users/${user.body.id}`)).body[kind]).to.deep.equal(['auditors']);
+        expect((await call('POST', `/${kind}/auditors/members`, {})).body.details[0].path).to.equal('user_id');
+        expect((await call('POST', `/${kind}/auditors/members`, { user_id: 'nobody' })).status).to.equal(404);
+        expect((await call('POST', `/${kind}/nope/members`, { user_id: user.body.id })).status).to.equal(404);
+        expect((await call('DELETE', `/${kind}/auditors/members/${user.body.id}`)).status).to.equal(204);
+        expect((await call('GET', `/users/${user.body.id}`)).body[kind]).to.deep.equal([]);
+        expect((await call('DELETE', `/${kind}/nope/members/${user.body.id}`)).status).to.equal(404);
+        expect((await call('DELETE', `/${kind}/auditors`)).status).to.equal(204);
+        expect((await call('DELETE', `/${kind}/auditors`)).status).to.equal(404);
+      });
+    }
+
+    it('keys: list with status, rotate adds next keys', async () => {
+      const listed = await call('GET', '/keys');
+      expect(listed.body.keys.every((k: { status: string }) => k.status === 'active')).to.equal(true);
+      const rotated = await call('POST', '/keys/rotate');
+      expect(rotated.status).to.equal(200);
+      expect(rotated.body.rotated).to.equal(true);
+      const after = await call('GET', '/keys');
+      expect(after.body.keys.filter((k: { status: string }) => k.status === 'next')).to.have.length(rotated.body.keys.length);
+      expect(JSON.stringify(after.body)).not.to.match(/"d":/);
+    });
+
+    it('audit events: by type, client and time range; bad query → 400 with path', async () => {
+      const from = new Date(Date.now() - 60_000).toISOString();
+      const byType = await call('GET', `/audit-events?type=keys.rotated&client=${admin.clientId}&from=${encodeURIComponent(from)}`);
+      expect(byType.body).to.have.length(1);
+      expect(byType.body[0]).to.deep.include({ type: 'keys.rotated', actor: { type: 'client', id: admin.clientId } });
+      expect((await call('GET', `/audit-events?type=keys.rotated&to=${encodeURIComponent(from)}`)).body).to.deep.equal([]);
+      expect((await call('GET', '/audit-events?from=yesterday')).body.details[0].path).to.equal('from');
+    });
+
+    it('initial access tokens: 400 while registration is off', async () => {
+      const response = await call('POST', '/initial-access-tokens', {});
+      expect(response.status).to.equal(400);
+    });
+
+    it('unknown admin paths are JSON 404s', async () => {
+      const response = await call('GET', '/nothing-here');
+      expect(response.status).to.equal(404);
+      expect(response.body.error).to.equal('not_found');
+    });
+  });
+});

@@ -1,0 +1,51 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { ADMIN_BASE_PATH, openApiPath } from '../../src/admin/openapi.ts';
+import { callAdmin } from '../helpers/admin.ts';
+import { startInstance } from '../helpers/instance.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+
+describe('admin API OpenAPI document', () => {
+  const mongodbUri = freshDatabaseUri('admin_openapi');
+  let gatehouse: RunningGatehouse;
+  before(async () => {
+    gatehouse = await startInstance({ mongodbUri, secret: randomSecret() });
+  });
+  after(async () => {
+    await gatehouse.close();
+    await dropDatabase(mongodbUri);
+  });
+
+  it('is served without a token and validates as OpenAPI 3.1', async () => {
+    const { status, body } = await callAdmin(gatehouse.url, undefined, 'GET', '/openapi.json');
+    expect(status).to.equal(200);
+    expect(body.openapi).to.equal('3.1.0');
+    const validator = new Validator();
+    const result = await validator.validate(body);
+    expect(result.valid, JSON.stringify(result.errors, null, 2)).to.equal(true);
+    expect(validator.version).to.equal('3.1');
+  });
+
+  it('lists exactly the routes the router serves, with the zod request schemas', async () => {
+    const { body } = await callAdmin(gatehouse.url, undefined, 'GET', '/openapi.json');
+    const documented = new Set<string>();
+    for (const [path, operations] of Object.entries(body.paths as Record<string, object>)) {
+      for (const method of Object.keys(operations)) documented.add(`${method.toUpperCase()} ${path}`);
+    }
+    // The router as Koa mounted it (the layers of the app's admin router).
+    const served = new Set<string>();
+    for (const layer of (gatehouse.app.middleware as Array<{ router?: { stack: Array<{ path: string; methods: string[] }> } }>)
+      .flatMap((middleware) => middleware.router?.stack ?? [])) {
+      if (!layer.path.startsWith(ADMIN_BASE_PATH) || layer.path.includes('*') || layer.methods.length === 0) continue;
+      const path = openApiPath(layer.path.slice(ADMIN_BASE_PATH.length));
+      if (path === '/openapi.json') continue;
+      for (const method of layer.methods) if (method !== 'HEAD') served.add(`${method} ${path}`);
+    }
+    expect(served.size).to.be.greaterThan(30);
+    expect([...served].sort()).to.deep.equal([...documented].sort());
+    const create = body.paths['/clients'].post.requestBody.content['application/json'].schema;
+    expect(create.required).to.deep.equal(['name']);
+    expect(create.properties.type.enum).to.deep.equal(['confidential', 'public']);
+  });
+});

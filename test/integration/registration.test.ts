@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { adminClient, callAdmin, clientCredentials } from '../helpers/admin.ts';
+import { startInstance } from '../helpers/instance.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+
+describe('dynamic client registration (RFC 7591/7592) behind initial access tokens', () => {
+  const mongodbUri = freshDatabaseUri('registration');
+  let gatehouse: RunningGatehouse;
+  let adminToken: string;
+  const register = (body: unknown, bearer?: string) =>
+    fetch(`${gatehouse.url}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }) },
+      body: JSON.stringify(body),
+    });
+  const initialAccessToken = async () => (await callAdmin(gatehouse.url, adminToken, 'POST', '/initial-access-tokens', { expires_in: 600 })).body.initial_access_token as string;
+
+  before(async () => {
+    gatehouse = await startInstance({ mongodbUri, redisUrl: serviceUrls().redisUrl, secret: randomSecret(), settings: { GATEHOUSE_REGISTRATION: 'true' } });
+    adminToken = await (await adminClient(gatehouse)).token();
+  });
+  after(async () => {
+    await gatehouse.close();
+    await dropDatabase(mongodbUri);
+  });
+
+  it('rejects registration without an initial access token', async () => {
+    const response = await register({ grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
+    expect(response.status).to.equal(401);
+    expect(((await response.json()) as { error: string }).error).to.equal('invalid_token');
+  });
+
+  it('registers with one; the new client completes client_credentials and can manage itself', async () => {
+    const token = await initialAccessToken();
+    const response = await register({ client_name: 'Self-registered', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }, token);
+    const body = (await response.json()) as Record<string, string>;
+    expect(response.status, JSON.stringify(body)).to.equal(201);
+    const stored = await gatehouse.services.clients.get(body.client_id!);
+    expect(stored).to.deep.include({ displayName: 'Self-registered', firstParty: false, admin: false, allowedApis: [] });
+    const raw = JSON.stringify(stored);
+    expect(raw).not.to.include(body.client_secret);
+
+    const cc = await clientCredentials(gatehouse.url, body.client_id!, body.client_secret!);
+    expect(cc.status, JSON.stringify(cc.body)).to.equal(200);
+
+    const read = await fetch(new URL(new URL(body.registration_client_uri!).pathname, gatehouse.url), { headers: { authorization: `Bearer ${body.registration_access_token}` } });
+    expect(read.status).to.equal(200);
+    const events = await callAdmin(gatehouse.url, adminToken, 'GET', '/audit-events?type=registration.initial_access_token_created');
+    expect(events.body).to.have.length(1);
+  });
+
+  for (const [property, value] of [
+    ['first_party', true],
+    ['admin_client', true],
+    ['allowed_apis', ['https://api.example.com']],
+  ] as const) {
+    it(`never lets a client register itself with ${property}`, async () => {
+      const response = await register({ grant_types: ['client_credentials'], response_types: [], redirect_uris: [], [property]: value }, await initialAccessToken());
+      const body = (await response.json()) as { error: string; error_description: string };
+      expect(response.status).to.equal(400);
+      expect(body.error).to.equal('invalid_client_metadata');
+      expect(body.error_description).to.include(property);
+    });
+  }
+});
