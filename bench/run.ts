@@ -17,12 +17,12 @@ import { startGatehouseProcess, startReference, rssBytes, type Child } from './l
 import { basicAuth, SIGN_IN_SCOPE, type Fixture } from './lib/fixture.ts';
 import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
 import { measureHashLimit } from './lib/hash-limit.ts';
-import { measureAlternating, runOnce, type Measured, type RequestSpec, type Target } from './lib/load.ts';
+import { measureAlternating, runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { rowSummary, table, type Row } from './lib/report.ts';
 import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { round } from './lib/stats.ts';
-import { collectionUsage, commandCounts, measureStorageCeiling, openStores, perRequest, redisUsage } from './lib/storage.ts';
+import { collectionUsage, commandCounts, measureStorageCeiling, openStores, perRequest, redisUsage, type CommandCounts, type Stores } from './lib/storage.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -119,6 +119,16 @@ async function preflight(url: string, spec: RequestSpec, accept: (body: Record<s
   return undefined;
 }
 
+/** Database commands per request, from server-side counters around `count` sequential requests. */
+async function commandMix(stores: Stores, url: string, spec: RequestSpec, count: number): Promise<CommandCounts> {
+  const before = await commandCounts(stores);
+  for (let index = 0; index < count; index += 1) {
+    const body = spec.nextBody?.() ?? spec.body;
+    await (await fetch(`${url}${spec.path}`, { method: spec.method, headers: spec.headers, ...(body === undefined ? {} : { body }) })).arrayBuffer();
+  }
+  return perRequest(before, await commandCounts(stores), count);
+}
+
 async function main() {
   const startedAt = new Date();
   const problems: string[] = [];
@@ -171,7 +181,9 @@ async function main() {
         const problem = await preflight(child.url, specs[name as 'gatehouse'], accept);
         if (problem !== undefined) problems.push(`${label} on ${name}: ${problem}`);
       }
-      return measureAlternating([target(gatehouse, specs.gatehouse), target(reference, specs.reference)], load);
+      const mix = await commandMix(stores, gatehouse.url, specs.gatehouse, 20);
+      const measured = await measureAlternating([target(gatehouse, specs.gatehouse), target(reference, specs.reference)], load);
+      return { gatehouse: measured.gatehouse!, reference: measured.reference!, mix };
     };
     const isToken = (body: Record<string, unknown>) => typeof body.access_token === 'string';
     const isActive = (body: Record<string, unknown>) => body.active === true;
@@ -184,6 +196,7 @@ async function main() {
         const problem = await preflight(child.url, spec, isToken);
         if (problem !== undefined) problems.push(`(a) ${alg} on ${child.name}: ${problem}`);
       }
+      const mix = await commandMix(stores, gatehouse.url, spec, 20);
       const measured = await measureAlternating([target(gatehouse, spec), target(variant, spec), target(reference, spec)], load);
       const withRecord = measured.gatehouse!;
       const withoutRecord = measured['gatehouse-without-jwt-records']!;
@@ -195,6 +208,7 @@ async function main() {
           withoutJwtRecordRps: round(withoutRecord.rps),
           withoutJwtRecordRatio: round(withoutRecord.rps / measured.reference!.rps, 2),
           jwtRecordCost: `${round((1 - withRecord.rps / withoutRecord.rps) * 100)}% of throughput`,
+          storageCommandsPerRequest: mix,
         },
       });
     }
@@ -202,7 +216,7 @@ async function main() {
     log('(b) client_credentials → opaque');
     const opaqueSpec = clientCredentials(fixture, 'opaque');
     let measured = await pair({ gatehouse: opaqueSpec, reference: opaqueSpec }, isToken, '(b)');
-    rows.push({ scenario: '(b) client_credentials → opaque', gatehouse: measured.gatehouse!, reference: measured.reference });
+    rows.push({ scenario: '(b) client_credentials → opaque', gatehouse: measured.gatehouse!, reference: measured.reference, extra: { storageCommandsPerRequest: measured.mix } });
 
     log('(c) introspection');
     const tokens = async (url: string, which: 'opaque' | 'rs256') =>
@@ -210,15 +224,17 @@ async function main() {
     const opaque = { gatehouse: await tokens(gatehouse.url, 'opaque'), reference: await tokens(reference.url, 'opaque') };
     const opaqueIntrospection = { gatehouse: introspection(fixture, 'opaque', opaque.gatehouse), reference: introspection(fixture, 'opaque', opaque.reference) };
     measured = await pair(opaqueIntrospection, isActive, '(c) opaque');
-    rows.push({ scenario: '(c) introspection of an opaque token', gatehouse: measured.gatehouse!, reference: measured.reference });
+    rows.push({ scenario: '(c) introspection of an opaque token', gatehouse: measured.gatehouse!, reference: measured.reference, extra: { storageCommandsPerRequest: measured.mix } });
     const jwtIntrospection = introspection(fixture, 'rs256', await tokens(gatehouse.url, 'rs256'));
     const jwtProblem = await preflight(gatehouse.url, jwtIntrospection, isActive);
     if (jwtProblem !== undefined) problems.push(`(c) JWT introspection on gatehouse: ${jwtProblem}`);
-    measured = await measureAlternating([target(gatehouse, jwtIntrospection), target(reference, opaqueIntrospection.reference)], load);
+    const jwtMix = await commandMix(stores, gatehouse.url, jwtIntrospection, 20);
+    const jwtMeasured = await measureAlternating([target(gatehouse, jwtIntrospection), target(reference, opaqueIntrospection.reference)], load);
     rows.push({
       scenario: '(c) introspection of a JWT',
-      gatehouse: measured.gatehouse!,
-      reference: measured.reference,
+      gatehouse: jwtMeasured.gatehouse!,
+      reference: jwtMeasured.reference,
+      extra: { storageCommandsPerRequest: jwtMix },
       referenceNote: 'oidc-provider rejects JWTs at introspection; reference = its opaque introspection',
     });
 
@@ -228,27 +244,21 @@ async function main() {
       gatehouse: await mintRefreshTokens(gatehouse.url, fixture.clients.web, user, POOL.gatehouse),
       reference: await mintRefreshTokens(reference.url, fixture.clients.web, user, POOL.reference),
     };
-    const mixBefore = await commandCounts(stores);
-    const probeCount = 20;
-    for (let index = 0; index < probeCount; index += 1) {
-      await postToken(gatehouse.url, fixture.clients.web, { grant_type: 'refresh_token', refresh_token: pools.gatehouse.pop()! });
-    }
-    const refreshMix = perRequest(mixBefore, await commandCounts(stores), probeCount);
-    measured = await pair(
+    const refresh = await pair(
       { gatehouse: refreshRotation(fixture, pools.gatehouse), reference: refreshRotation(fixture, pools.reference) },
       isToken,
       '(d)',
     );
     const refreshSample = (await stores.db.collection('oidc_refresh_token').findOne()) ?? {};
-    const refreshCeiling = await measureStorageCeiling(stores, refreshMix, refreshSample, SECONDS / 2, CONNECTIONS);
+    const refreshCeiling = await measureStorageCeiling(stores, refresh.mix, refreshSample, SECONDS / 2, CONNECTIONS);
     rows.push({
       scenario: '(d) refresh-token rotation',
-      gatehouse: measured.gatehouse!,
-      reference: measured.reference,
+      gatehouse: refresh.gatehouse!,
+      reference: refresh.reference,
       extra: {
-        storageCommandsPerRequest: refreshMix,
+        storageCommandsPerRequest: refresh.mix,
         storageCeilingRps: round(refreshCeiling.replaysPerSecond),
-        ratioToStorageCeiling: round(measured.gatehouse!.rps / refreshCeiling.replaysPerSecond, 2),
+        ratioToStorageCeiling: round(refresh.gatehouse!.rps / refreshCeiling.replaysPerSecond, 2),
       },
     });
 
@@ -263,7 +273,7 @@ async function main() {
       (body) => typeof body.sub === 'string',
       '(e)',
     );
-    rows.push({ scenario: '(e) userinfo', gatehouse: measured.gatehouse!, reference: measured.reference });
+    rows.push({ scenario: '(e) userinfo', gatehouse: measured.gatehouse!, reference: measured.reference, extra: { storageCommandsPerRequest: measured.mix } });
 
     log('(f) complete sign-ins (argon2id at the configured parameters) with a token-endpoint probe');
     const probeSpec = clientCredentials(fixture, 'rs256');
@@ -364,8 +374,11 @@ async function main() {
       ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'reference req/s', 'ratio', 'without JWT record'],
       summary.map((row) => [row.scenario, row.rps, row.p50Ms, row.p99Ms, row.errors, row.referenceRps, row.ratio, (row as { withoutJwtRecordRps?: number }).withoutJwtRecordRps]),
     ));
-    const refresh = summary.find((row) => row.scenario.startsWith('(d)')) as { storageCeilingRps?: number; ratioToStorageCeiling?: number } | undefined;
-    out(`(d) storage ceiling ${refresh?.storageCeilingRps} replays/s → Gatehouse at ${refresh?.ratioToStorageCeiling}× of it`);
+    const refreshRow = summary.find((row) => row.scenario.startsWith('(d)')) as { storageCeilingRps?: number; ratioToStorageCeiling?: number } | undefined;
+    out(`(d) storage ceiling ${refreshRow?.storageCeilingRps} replays/s → Gatehouse at ${refreshRow?.ratioToStorageCeiling}× of it`);
+    for (const row of summary as Array<{ scenario: string; storageCommandsPerRequest?: CommandCounts }>) {
+      if (row.storageCommandsPerRequest !== undefined) out(`  ${row.scenario}: ${JSON.stringify(row.storageCommandsPerRequest)}`);
+    }
     out('');
     out(table(
       ['(f) sign-ins', 'per s', 'p50 ms', 'p99 ms', 'errors', 'hash limit /s', 'ratio', 'storage ceiling /s', 'token p99 idle → busy ms'],
