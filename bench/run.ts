@@ -57,11 +57,15 @@ function freePort(): Promise<number> {
   });
 }
 
-function servicesUp(): { mongodbUri: string; redisUrl: string } {
-  // The bench's own services, never whatever MONGODB_URI / REDIS_URL point at (its first step drops the database).
+// The bench's own services, never whatever MONGODB_URI / REDIS_URL point at (its first step drops the database).
+function services(command: 'up' | 'down'): string {
   const { MONGODB_URI: _mongo, REDIS_URL: _redis, ...inherited } = process.env;
   const env = { ...inherited, GATEHOUSE_SERVICES_DIR: `${ROOT}.data/bench-services` };
-  const lines = execFileSync('bash', ['scripts/services', 'up'], { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return execFileSync('bash', ['scripts/services', command], { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function servicesUp(): { mongodbUri: string; redisUrl: string } {
+  const lines = services('up');
   const value = (name: string) => lines.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1] ?? '';
   const mongodb = new URL(value('MONGODB_URI'));
   mongodb.pathname = '/gatehouse_bench';
@@ -398,6 +402,7 @@ async function main() {
   } finally {
     await stopAll();
     await stores.close();
+    services('down');
   }
 }
 
