@@ -39,6 +39,11 @@ export interface Measured {
 export function runOnce(target: Target, seconds: number, connections: number): Promise<AutocannonResult & { exhausted: boolean }> {
   const { spec } = target;
   let exhausted = false;
+  if ((spec.remaining?.() ?? Infinity) <= connections * 2) {
+    // The pool is already spent: skip the segment instead of sending requests without a token.
+    const none = { average: 0, p50: 0, p99: 0, max: 0 };
+    return Promise.resolve({ requests: { ...none, total: 0 }, latency: none, errors: 0, timeouts: 0, non2xx: 0, duration: 0, '2xx': 0, exhausted: true });
+  }
   return new Promise((resolve, reject) => {
     const request: AutocannonRequest = { method: spec.method, path: spec.path, headers: spec.headers };
     if (spec.body !== undefined) request.body = spec.body;
@@ -68,7 +73,7 @@ function merge(results: ReadonlyArray<AutocannonResult & { exhausted: boolean }>
     rps: seconds > 0 ? requests / seconds : 0,
     p50Ms: requests > 0 ? weighted / requests : Number.NaN,
     // The worse of the segments: a conservative p99 without merging histograms.
-    p99Ms: Math.max(...results.map((result) => result.latency.p99)),
+    p99Ms: Math.max(...results.filter((result) => result.requests.total > 0).map((result) => result.latency.p99)),
     errors: results.reduce((sum, result) => sum + result.errors + result.timeouts + result.non2xx, 0),
     poolExhausted: results.some((result) => result.exhausted),
   };
