@@ -40,7 +40,7 @@ const CONNECTIONS = Number(flags.connections ?? (quick ? 8 : 16));
 const SESSIONS = Number(flags.sessions ?? (quick ? 100 : 10_000));
 const SIGN_IN_CONCURRENCY = 8;
 // Enough for the time at the rates seen here (FerretDB: tens of refreshes per second); a pool that runs out is reported.
-const POOL = quick ? { gatehouse: 150, reference: 600 } : { gatehouse: 800, reference: 8_000 };
+const POOL = quick ? { gatehouse: 150, reference: 6_000 } : { gatehouse: 800, reference: 8_000 };
 const ROOT = new URL('..', import.meta.url).pathname;
 const REDIS_PREFIX = 'gatehouse-bench:';
 const CHEAP_HASH = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' };
