@@ -1,0 +1,64 @@
+import { signIn, UserAgent } from '../../test/helpers/browserless.ts';
+import { basicAuth, REDIRECT_URI, SIGN_IN_SCOPE, type BenchClient, type BenchUser } from './fixture.ts';
+
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly refresh_token?: string;
+  readonly id_token?: string;
+}
+
+export function authorizationUrl(base: string, client: BenchClient): string {
+  const query = new URLSearchParams({
+    client_id: client.client_id,
+    response_type: 'code',
+    scope: SIGN_IN_SCOPE,
+    redirect_uri: REDIRECT_URI,
+    state: Math.random().toString(36).slice(2),
+  });
+  return `${base}/auth?${query}`;
+}
+
+export async function postToken(base: string, client: BenchClient, form: Record<string, string>): Promise<TokenResponse> {
+  const response = await fetch(`${base}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client) },
+    body: new URLSearchParams(form).toString(),
+  });
+  const body = await response.text();
+  if (!response.ok) throw new Error(`POST ${base}/token (${form.grant_type}) → ${response.status} ${body}`);
+  return JSON.parse(body) as TokenResponse;
+}
+
+function codeOf(callback: URL): string {
+  const code = callback.searchParams.get('code');
+  if (code === null) throw new Error(`no code in the callback: ${callback.search}`);
+  return code;
+}
+
+/** One complete sign-in: /auth → sign-in page → POST → (consent skipped) → code → token. */
+export async function completeSignIn(base: string, client: BenchClient, user: BenchUser, agent = new UserAgent()): Promise<TokenResponse> {
+  const { callback } = await signIn(agent, authorizationUrl(base, client), REDIRECT_URI, { username: user.username, password: user.password });
+  return postToken(base, client, { grant_type: 'authorization_code', code: codeOf(callback), redirect_uri: REDIRECT_URI });
+}
+
+/**
+ * Refresh tokens for the rotation scenario, each from its own code exchange. A few agents sign
+ * in once; afterwards their session answers /auth with a code at once (no password hash).
+ */
+export async function mintRefreshTokens(base: string, client: BenchClient, user: BenchUser, count: number, concurrency = 8): Promise<string[]> {
+  const tokens: string[] = [];
+  const worker = async () => {
+    const agent = new UserAgent();
+    await completeSignIn(base, client, user, agent);
+    while (tokens.length < count) {
+      const response = await agent.request(authorizationUrl(base, client));
+      const location = response.headers.get('location');
+      if (location === null || !location.startsWith(REDIRECT_URI)) throw new Error(`/auth with a session did not answer with a code: ${response.status} ${location}`);
+      const issued = await postToken(base, client, { grant_type: 'authorization_code', code: codeOf(new URL(location)), redirect_uri: REDIRECT_URI });
+      if (issued.refresh_token === undefined) throw new Error('no refresh token in the code exchange');
+      tokens.push(issued.refresh_token);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return tokens.slice(0, count);
+}

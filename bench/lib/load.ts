@@ -1,0 +1,94 @@
+import autocannon, { type AutocannonRequest, type AutocannonResult } from 'autocannon';
+
+/** What one server gets asked, request after request. */
+export interface RequestSpec {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+  /** A fresh body per request (single-use tokens); undefined when the pool is empty. */
+  readonly nextBody?: () => string | undefined;
+  /** How many fresh bodies are left; the run stops before the pool runs dry. */
+  readonly remaining?: () => number;
+}
+
+export interface Target {
+  readonly key: string;
+  readonly url: string;
+  readonly spec: RequestSpec;
+}
+
+export interface LoadOptions {
+  readonly warmupSeconds: number;
+  readonly seconds: number;
+  readonly connections: number;
+}
+
+export interface Measured {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  /** True when a single-use token pool ran out before the time was up. */
+  readonly poolExhausted: boolean;
+}
+
+/** One bounded autocannon run against one server. */
+export function runOnce(target: Target, seconds: number, connections: number): Promise<AutocannonResult & { exhausted: boolean }> {
+  const { spec } = target;
+  let exhausted = false;
+  if ((spec.remaining?.() ?? Infinity) <= connections * 2) {
+    // The pool is already spent: skip the segment instead of sending requests without a token.
+    const none = { average: 0, p50: 0, p99: 0, max: 0 };
+    return Promise.resolve({ requests: { ...none, total: 0 }, latency: none, errors: 0, timeouts: 0, non2xx: 0, duration: 0, '2xx': 0, exhausted: true });
+  }
+  return new Promise((resolve, reject) => {
+    const request: AutocannonRequest = { method: spec.method, path: spec.path, headers: spec.headers };
+    if (spec.body !== undefined) request.body = spec.body;
+    if (spec.nextBody !== undefined) {
+      request.setupRequest = (req) => {
+        if (!exhausted && (spec.remaining?.() ?? Infinity) <= connections * 2) {
+          exhausted = true;
+          setImmediate(() => instance.stop());
+        }
+        return { ...req, body: spec.nextBody!() ?? '' };
+      };
+    }
+    const instance = autocannon(
+      { url: target.url, connections, pipelining: 1, duration: seconds, timeout: 10, requests: [request] },
+      (error, result) => (error === null ? resolve({ ...result, exhausted }) : reject(error)),
+    );
+  });
+}
+
+function merge(results: ReadonlyArray<AutocannonResult & { exhausted: boolean }>): Measured {
+  const requests = results.reduce((sum, result) => sum + result.requests.total, 0);
+  const seconds = results.reduce((sum, result) => sum + result.duration, 0);
+  const weighted = results.reduce((sum, result) => sum + result.latency.p50 * result.requests.total, 0);
+  return {
+    requests,
+    seconds,
+    rps: seconds > 0 ? requests / seconds : 0,
+    p50Ms: requests > 0 ? weighted / requests : Number.NaN,
+    // The worse of the segments: a conservative p99 without merging histograms.
+    p99Ms: Math.max(...results.filter((result) => result.requests.total > 0).map((result) => result.latency.p99)),
+    errors: results.reduce((sum, result) => sum + result.errors + result.timeouts + result.non2xx, 0),
+    poolExhausted: results.some((result) => result.exhausted),
+  };
+}
+
+/**
+ * Warms every server up, then measures them in an A B B A order (A B C C B A for three), half
+ * of the time in each segment, so drift on the shared machine affects all of them alike.
+ */
+export async function measureAlternating(targets: readonly Target[], options: LoadOptions): Promise<Record<string, Measured>> {
+  for (const target of targets) if (options.warmupSeconds > 0) await runOnce(target, options.warmupSeconds, options.connections);
+  const segments = new Map<string, Array<AutocannonResult & { exhausted: boolean }>>();
+  for (const target of [...targets, ...[...targets].reverse()]) {
+    const result = await runOnce(target, Math.max(1, options.seconds / 2), options.connections);
+    segments.set(target.key, [...(segments.get(target.key) ?? []), result]);
+  }
+  return Object.fromEntries([...segments].map(([key, results]) => [key, merge(results)]));
+}

@@ -1,0 +1,409 @@
+/**
+ * npm run bench [-- --quick] [--seconds N] [--warmup N] [--connections N] [--sessions N]
+ *
+ * Measures the production build of Gatehouse (MongoDB-wire + Redis) against the library's own
+ * ceiling (bench/reference-server.ts) and the machine's password-hash limit, in one run.
+ * Prints one table per scenario group and writes bench/results/<timestamp>.json.
+ * Never asserts timings: --quick is a smoke test that every scenario runs.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { OWASP_ARGON2_PARAMS } from '../src/accounts/argon2-params.ts';
+import { startGatehouseProcess, startReference, rssBytes, type Child } from './lib/children.ts';
+import { basicAuth, SIGN_IN_SCOPE, type Fixture } from './lib/fixture.ts';
+import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
+import { measureHashLimit } from './lib/hash-limit.ts';
+import { measureAlternating, runOnce, type RequestSpec, type Target } from './lib/load.ts';
+import { rowSummary, table, type Row } from './lib/report.ts';
+import { seed } from './lib/seed.ts';
+import { loadSignIns } from './lib/sign-in-load.ts';
+import { round } from './lib/stats.ts';
+import { collectionUsage, commandCounts, measureStorageCeiling, openStores, perRequest, redisUsage, type CommandCounts, type Stores } from './lib/storage.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    sessions: { type: 'string' },
+  },
+});
+const quick = flags.quick === true;
+const SECONDS = Number(flags.seconds ?? (quick ? 2 : 10));
+const WARMUP = Number(flags.warmup ?? (quick ? 1 : 3));
+const CONNECTIONS = Number(flags.connections ?? (quick ? 8 : 16));
+const SESSIONS = Number(flags.sessions ?? (quick ? 100 : 10_000));
+const SIGN_IN_CONCURRENCY = 8;
+// Enough for the time at the rates seen here (FerretDB: tens of refreshes per second); a pool that runs out is reported.
+const POOL = quick ? { gatehouse: 150, reference: 6_000 } : { gatehouse: 800, reference: 8_000 };
+const ROOT = new URL('..', import.meta.url).pathname;
+const REDIS_PREFIX = 'gatehouse-bench:';
+const CHEAP_HASH = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' };
+
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+const mb = (bytes: number) => round(bytes / 1024 / 1024);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// The bench's own services, never whatever MONGODB_URI / REDIS_URL point at (its first step drops the database).
+function services(command: 'up' | 'down'): string {
+  const { MONGODB_URI: _mongo, REDIS_URL: _redis, ...inherited } = process.env;
+  const env = { ...inherited, GATEHOUSE_SERVICES_DIR: `${ROOT}.data/bench-services` };
+  return execFileSync('bash', ['scripts/services', command], { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function servicesUp(): { mongodbUri: string; redisUrl: string } {
+  const lines = services('up');
+  const value = (name: string) => lines.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1] ?? '';
+  const mongodb = new URL(value('MONGODB_URI'));
+  mongodb.pathname = '/gatehouse_bench';
+  return { mongodbUri: mongodb.toString(), redisUrl: value('REDIS_URL') };
+}
+
+function machine() {
+  const mongoKind = execFileSync('bash', ['-c', 'command -v mongod >/dev/null && echo MongoDB || echo "FerretDB v1.24.2 (SQLite backend)"'], { encoding: 'utf8' }).trim();
+  return {
+    nproc: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: round(totalmem() / 1024 ** 3),
+    node: process.version,
+    database: mongoKind,
+    redis: execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim().split(' ').slice(0, 3).join(' '),
+  };
+}
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const formHeaders = (authorization: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization });
+
+function clientCredentials(fixture: Fixture, which: 'rs256' | 'es256' | 'opaque'): RequestSpec {
+  return { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients[which])), body: form({ grant_type: 'client_credentials', scope: 'read' }) };
+}
+
+function introspection(fixture: Fixture, which: 'rs256' | 'opaque', token: string): RequestSpec {
+  return { method: 'POST', path: '/token/introspection', headers: formHeaders(basicAuth(fixture.clients[which])), body: form({ token }) };
+}
+
+function refreshRotation(fixture: Fixture, pool: string[]): RequestSpec {
+  return {
+    method: 'POST',
+    path: '/token',
+    headers: formHeaders(basicAuth(fixture.clients.web)),
+    nextBody: () => {
+      const token = pool.pop();
+      return token === undefined ? undefined : form({ grant_type: 'refresh_token', refresh_token: token });
+    },
+    remaining: () => pool.length,
+  };
+}
+
+/** One request through fetch, checked for the answer a real client needs; returns a problem or undefined. */
+async function preflight(url: string, spec: RequestSpec, accept: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
+  const body = spec.nextBody?.() ?? spec.body;
+  const response = await fetch(`${url}${spec.path}`, { method: spec.method, headers: spec.headers, ...(body === undefined ? {} : { body }) });
+  const text = await response.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  if (response.status !== 200 || !accept(parsed)) return `${spec.method} ${spec.path} → ${response.status} ${text.slice(0, 300)}`;
+  return undefined;
+}
+
+/** Database commands per request, from server-side counters around `count` sequential requests. */
+async function commandMix(stores: Stores, url: string, spec: RequestSpec, count: number): Promise<CommandCounts> {
+  const before = await commandCounts(stores);
+  for (let index = 0; index < count; index += 1) {
+    const body = spec.nextBody?.() ?? spec.body;
+    await (await fetch(`${url}${spec.path}`, { method: spec.method, headers: spec.headers, ...(body === undefined ? {} : { body }) })).arrayBuffer();
+  }
+  return perRequest(before, await commandCounts(stores), count);
+}
+
+async function main() {
+  const startedAt = new Date();
+  const problems: string[] = [];
+  log(`mode: ${quick ? 'quick' : 'full'} (${SECONDS} s per server per scenario, ${WARMUP} s warm-up, ${CONNECTIONS} connections)`);
+  const { mongodbUri, redisUrl } = servicesUp();
+  log('building (npm run build)');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+
+  const stores = await openStores(mongodbUri, redisUrl);
+  await stores.db.dropDatabase();
+  const stale = await stores.redis.keys(`${REDIS_PREFIX}*`);
+  if (stale.length > 0) await stores.redis.del(...stale);
+
+  const settings = {
+    MONGODB_URI: mongodbUri,
+    REDIS_URL: redisUrl,
+    GATEHOUSE_SECRET: randomBytes(32).toString('base64url'),
+    GATEHOUSE_REDIS_PREFIX: REDIS_PREFIX,
+  };
+  log('seeding clients, APIs and users through Gatehouse services');
+  const fixture = await seed({ settings, users: 16, storageUsers: 16, cheapHashSettings: CHEAP_HASH });
+  mkdirSync(`${ROOT}.data/bench`, { recursive: true });
+  const fixturePath = `${ROOT}.data/bench/fixture.json`;
+  writeFileSync(fixturePath, JSON.stringify(fixture), { mode: 0o600 });
+
+  log('measuring the hash limit (single argon2id hashes, servers not started yet)');
+  const hashLimit = await measureHashLimit(OWASP_ARGON2_PARAMS, quick ? 5 : 20);
+
+  const production = async (name: string, args: string[], extra: Record<string, string> = {}) => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...extra };
+    return startGatehouseProcess(name, args, env, url);
+  };
+  log('starting Gatehouse (node dist/main.js), the variant without JWT records, and the reference');
+  const gatehouse = await production('gatehouse', [`${ROOT}dist/main.js`]);
+  const variant = await production('gatehouse-without-jwt-records', [`${ROOT}bench/gatehouse-without-jwt-records.ts`]);
+  const reference = await startReference(fixturePath);
+  const children: Child[] = [gatehouse, variant, reference];
+  const stopAll = () => Promise.all(children.map((child) => child.stop()));
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const idleRss = rssBytes(gatehouse.process.pid!);
+    const servers = { gatehouse, reference } as const;
+    const load = { warmupSeconds: WARMUP, seconds: SECONDS, connections: CONNECTIONS };
+    const rows: Row[] = [];
+    const target = (child: Child, spec: RequestSpec): Target => ({ key: child.name, url: child.url, spec });
+    const pair = async (specs: Record<'gatehouse' | 'reference', RequestSpec>, accept: (body: Record<string, unknown>) => boolean, label: string) => {
+      for (const [name, child] of Object.entries(servers)) {
+        const problem = await preflight(child.url, specs[name as 'gatehouse'], accept);
+        if (problem !== undefined) problems.push(`${label} on ${name}: ${problem}`);
+      }
+      const mix = await commandMix(stores, gatehouse.url, specs.gatehouse, 20);
+      const measured = await measureAlternating([target(gatehouse, specs.gatehouse), target(reference, specs.reference)], load);
+      return { gatehouse: measured.gatehouse!, reference: measured.reference!, mix };
+    };
+    const isToken = (body: Record<string, unknown>) => typeof body.access_token === 'string';
+    const isActive = (body: Record<string, unknown>) => body.active === true;
+
+    // (a) client_credentials → JWT, with and without the introspection record
+    for (const alg of ['rs256', 'es256'] as const) {
+      log(`(a) client_credentials → JWT ${alg.toUpperCase()}`);
+      const spec = clientCredentials(fixture, alg);
+      for (const child of [gatehouse, variant, reference]) {
+        const problem = await preflight(child.url, spec, isToken);
+        if (problem !== undefined) problems.push(`(a) ${alg} on ${child.name}: ${problem}`);
+      }
+      const mix = await commandMix(stores, gatehouse.url, spec, 20);
+      const measured = await measureAlternating([target(gatehouse, spec), target(variant, spec), target(reference, spec)], load);
+      const withRecord = measured.gatehouse!;
+      const withoutRecord = measured['gatehouse-without-jwt-records']!;
+      rows.push({
+        scenario: `(a) client_credentials → JWT ${alg.toUpperCase()}`,
+        gatehouse: withRecord,
+        reference: measured.reference,
+        extra: {
+          withoutJwtRecordRps: round(withoutRecord.rps),
+          withoutJwtRecordRatio: round(withoutRecord.rps / measured.reference!.rps, 2),
+          jwtRecordCost: `${round((1 - withRecord.rps / withoutRecord.rps) * 100)}% of throughput`,
+          storageCommandsPerRequest: mix,
+        },
+      });
+    }
+
+    log('(b) client_credentials → opaque');
+    const opaqueSpec = clientCredentials(fixture, 'opaque');
+    let measured = await pair({ gatehouse: opaqueSpec, reference: opaqueSpec }, isToken, '(b)');
+    rows.push({ scenario: '(b) client_credentials → opaque', gatehouse: measured.gatehouse!, reference: measured.reference, extra: { storageCommandsPerRequest: measured.mix } });
+
+    log('(c) introspection');
+    const tokens = async (url: string, which: 'opaque' | 'rs256') =>
+      (await postToken(url, fixture.clients[which], { grant_type: 'client_credentials', scope: 'read' })).access_token;
+    const opaque = { gatehouse: await tokens(gatehouse.url, 'opaque'), reference: await tokens(reference.url, 'opaque') };
+    const opaqueIntrospection = { gatehouse: introspection(fixture, 'opaque', opaque.gatehouse), reference: introspection(fixture, 'opaque', opaque.reference) };
+    measured = await pair(opaqueIntrospection, isActive, '(c) opaque');
+    rows.push({ scenario: '(c) introspection of an opaque token', gatehouse: measured.gatehouse!, reference: measured.reference, extra: { storageCommandsPerRequest: measured.mix } });
+    const jwtIntrospection = introspection(fixture, 'rs256', await tokens(gatehouse.url, 'rs256'));
+    const jwtProblem = await preflight(gatehouse.url, jwtIntrospection, isActive);
+    if (jwtProblem !== undefined) problems.push(`(c) JWT introspection on gatehouse: ${jwtProblem}`);
+    const jwtMix = await commandMix(stores, gatehouse.url, jwtIntrospection, 20);
+    const jwtMeasured = await measureAlternating([target(gatehouse, jwtIntrospection), target(reference, opaqueIntrospection.reference)], load);
+    rows.push({
+      scenario: '(c) introspection of a JWT',
+      gatehouse: jwtMeasured.gatehouse!,
+      reference: jwtMeasured.reference,
+      extra: { storageCommandsPerRequest: jwtMix },
+      referenceNote: 'oidc-provider rejects JWTs at introspection; reference = its opaque introspection',
+    });
+
+    log(`(d) refresh-token rotation: minting ${POOL.gatehouse} + ${POOL.reference} refresh tokens`);
+    const user = fixture.users[0]!;
+    const pools = {
+      gatehouse: await mintRefreshTokens(gatehouse.url, fixture.clients.web, user, POOL.gatehouse),
+      reference: await mintRefreshTokens(reference.url, fixture.clients.web, user, POOL.reference),
+    };
+    const refresh = await pair(
+      { gatehouse: refreshRotation(fixture, pools.gatehouse), reference: refreshRotation(fixture, pools.reference) },
+      isToken,
+      '(d)',
+    );
+    const refreshSample = (await stores.db.collection('oidc_refresh_token').findOne()) ?? {};
+    const refreshCeiling = await measureStorageCeiling(stores, refresh.mix, refreshSample, SECONDS / 2, CONNECTIONS);
+    rows.push({
+      scenario: '(d) refresh-token rotation',
+      gatehouse: refresh.gatehouse!,
+      reference: refresh.reference,
+      extra: {
+        storageCommandsPerRequest: refresh.mix,
+        storageCeilingRps: round(refreshCeiling.replaysPerSecond),
+        ratioToStorageCeiling: round(refresh.gatehouse!.rps / refreshCeiling.replaysPerSecond, 2),
+      },
+    });
+
+    log('(e) userinfo');
+    const signedIn = {
+      gatehouse: await completeSignIn(gatehouse.url, fixture.clients.web, user),
+      reference: await completeSignIn(reference.url, fixture.clients.web, user),
+    };
+    const userinfo = (token: string): RequestSpec => ({ method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } });
+    measured = await pair(
+      { gatehouse: userinfo(signedIn.gatehouse.access_token), reference: userinfo(signedIn.reference.access_token) },
+      (body) => typeof body.sub === 'string',
+      '(e)',
+    );
+    rows.push({ scenario: '(e) userinfo', gatehouse: measured.gatehouse!, reference: measured.reference, extra: { storageCommandsPerRequest: measured.mix } });
+
+    log('(f) complete sign-ins (argon2id at the configured parameters) with a token-endpoint probe');
+    const probeSpec = clientCredentials(fixture, 'rs256');
+    const probeIdle = await runOnce(target(gatehouse, probeSpec), Math.max(2, SECONDS / 2), 2);
+    const signInMixBefore = await commandCounts(stores);
+    for (const signInUser of fixture.users.slice(0, 4)) await completeSignIn(gatehouse.url, fixture.clients.web, signInUser);
+    const signInMix = perRequest(signInMixBefore, await commandCounts(stores), 4);
+    const signInSeconds = Math.max(3, SECONDS);
+    const [signIns, probeBusy] = await Promise.all([
+      loadSignIns(gatehouse.url, fixture.clients.web, fixture.users, signInSeconds, SIGN_IN_CONCURRENCY),
+      runOnce(target(gatehouse, probeSpec), signInSeconds, 2),
+    ]);
+    const referenceSignIns = await loadSignIns(reference.url, fixture.clients.web, fixture.users, Math.max(2, SECONDS / 2), SIGN_IN_CONCURRENCY);
+    const sessionSample = (await stores.db.collection('oidc_session').findOne()) ?? {};
+    const signInCeiling = await measureStorageCeiling(stores, signInMix, sessionSample, SECONDS / 2, SIGN_IN_CONCURRENCY);
+    if (signIns.firstError !== undefined) problems.push(`(f) sign-in on gatehouse: ${signIns.firstError}`);
+    const signInRow = {
+      signInsPerSecond: round(signIns.perSecond),
+      p50Ms: round(signIns.p50Ms),
+      p99Ms: round(signIns.p99Ms),
+      errors: signIns.errors,
+      concurrency: SIGN_IN_CONCURRENCY,
+      hashLimitPerSecond: round(hashLimit.perSecond),
+      medianHashMs: round(hashLimit.medianHashMs),
+      cores: hashLimit.cores,
+      ratioToHashLimit: round(signIns.perSecond / hashLimit.perSecond, 2),
+      referenceSignInsPerSecond: round(referenceSignIns.perSecond),
+      referenceNote: 'reference sign-ins finish the interaction without a password hash or pages',
+      storageCommandsPerSignIn: signInMix,
+      storageCeilingPerSecond: round(signInCeiling.replaysPerSecond),
+      ratioToStorageCeiling: round(signIns.perSecond / signInCeiling.replaysPerSecond, 2),
+      tokenEndpointP99IdleMs: probeIdle.latency.p99,
+      tokenEndpointP99DuringSignInsMs: probeBusy.latency.p99,
+      tokenEndpointRpsDuringSignIns: round(probeBusy.requests.total / probeBusy.duration),
+      tokenEndpointErrorsDuringSignIns: probeBusy.errors + probeBusy.non2xx + probeBusy.timeouts,
+    };
+
+    await gatehouse.stop();
+    await variant.stop();
+    log(`(g) storage: ${SESSIONS} sessions through a Gatehouse with cheap argon2 parameters`);
+    const storageServer = await production('gatehouse-storage', [`${ROOT}dist/main.js`], CHEAP_HASH);
+    children.push(storageServer);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const rssBefore = rssBytes(storageServer.process.pid!);
+    const sessionsBefore = await stores.db.collection('oidc_session').countDocuments();
+    let created = 0;
+    let failed = 0;
+    const sessionWorker = async () => {
+      while (created + failed < SESSIONS) {
+        created += 1;
+        try {
+          await completeSignIn(storageServer.url, fixture.clients.web, fixture.storageUsers[created % fixture.storageUsers.length]!);
+        } catch (error) {
+          created -= 1;
+          failed += 1;
+          if (failed === 1) problems.push(`(g) sign-in: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    };
+    const sessionsStarted = performance.now();
+    await Promise.all(Array.from({ length: 16 }, sessionWorker));
+    const sessionSeconds = (performance.now() - sessionsStarted) / 1000;
+    const rssAfter = rssBytes(storageServer.process.pid!);
+    const storage = {
+      sessionsCreated: created,
+      sessionsFailed: failed,
+      sessionsInDatabase: (await stores.db.collection('oidc_session').countDocuments()) - sessionsBefore + sessionsBefore,
+      sessionSignInsPerSecond: round(created / sessionSeconds),
+      session: await collectionUsage(stores.db, 'oidc_session'),
+      grant: await collectionUsage(stores.db, 'oidc_grant'),
+      refreshToken: await collectionUsage(stores.db, 'oidc_refresh_token'),
+      redis: await redisUsage(stores.redis, REDIS_PREFIX),
+      rssBeforeMiB: mb(rssBefore),
+      rssAfterMiB: mb(rssAfter),
+      storageServerStartToReadyMs: Math.round(storageServer.startToReadyMs),
+    };
+
+    const summary = rows.map(rowSummary);
+    const result = {
+      startedAt: startedAt.toISOString(),
+      mode: quick ? 'quick' : 'full',
+      settings: { seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, sessions: SESSIONS, argon2: OWASP_ARGON2_PARAMS },
+      machine: machine(),
+      startup: { startToReadyMs: Math.round(gatehouse.startToReadyMs), idleRssMiB: mb(idleRss), referenceStartMs: Math.round(reference.startToReadyMs) },
+      scenarios: summary,
+      signIns: signInRow,
+      storage,
+      problems,
+    };
+    mkdirSync(`${ROOT}bench/results`, { recursive: true });
+    const file = `${ROOT}bench/results/${startedAt.toISOString().replace(/[:.]/g, '-')}.json`;
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+
+    const out = (text: string) => process.stdout.write(`${text}\n`);
+    out(`\nMachine: ${JSON.stringify(result.machine)}`);
+    out(`Startup: start→ready ${result.startup.startToReadyMs} ms, idle RSS ${result.startup.idleRssMiB} MiB\n`);
+    out(table(
+      ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'reference req/s', 'ratio', 'without JWT record'],
+      summary.map((row) => [row.scenario, row.rps, row.p50Ms, row.p99Ms, row.errors, row.referenceRps, row.ratio, (row as { withoutJwtRecordRps?: number }).withoutJwtRecordRps]),
+    ));
+    const refreshRow = summary.find((row) => row.scenario.startsWith('(d)')) as { storageCeilingRps?: number; ratioToStorageCeiling?: number } | undefined;
+    out(`(d) storage ceiling ${refreshRow?.storageCeilingRps} replays/s → Gatehouse at ${refreshRow?.ratioToStorageCeiling}× of it`);
+    for (const row of summary as Array<{ scenario: string; storageCommandsPerRequest?: CommandCounts }>) {
+      if (row.storageCommandsPerRequest !== undefined) out(`  ${row.scenario}: ${JSON.stringify(row.storageCommandsPerRequest)}`);
+    }
+    out('');
+    out(table(
+      ['(f) sign-ins', 'per s', 'p50 ms', 'p99 ms', 'errors', 'hash limit /s', 'ratio', 'storage ceiling /s', 'token p99 idle → busy ms'],
+      [[`${signInRow.concurrency} users`, signInRow.signInsPerSecond, signInRow.p50Ms, signInRow.p99Ms, signInRow.errors, signInRow.hashLimitPerSecond, signInRow.ratioToHashLimit, signInRow.storageCeilingPerSecond, `${signInRow.tokenEndpointP99IdleMs} → ${signInRow.tokenEndpointP99DuringSignInsMs}`]],
+    ));
+    out('');
+    out(table(
+      ['(g) storage', 'documents/keys', 'BSON bytes/doc', 'stored bytes/doc', 'index bytes/doc'],
+      [
+        ...(['session', 'grant', 'refreshToken'] as const).map((name) => [name, storage[name].documents, round(storage[name].bsonBytesPerDocument, 0), round(storage[name].storedBytesPerDocument, 0), round(storage[name].indexBytesPerDocument, 0)]),
+        ...Object.entries(storage.redis).map(([name, usage]) => [`redis ${name}`, usage.keys, round(usage.bytesPerKey, 0), '—', '—']),
+      ],
+    ));
+    out(`RSS ${storage.rssBeforeMiB} MiB → ${storage.rssAfterMiB} MiB after ${storage.sessionsCreated} sign-ins (${storage.sessionSignInsPerSecond}/s)`);
+    if (problems.length > 0) out(`\nProblems:\n${problems.map((problem) => `- ${problem}`).join('\n')}`);
+    out(`\nJSON: ${file}`);
+  } finally {
+    await stopAll();
+    await stores.close();
+    services('down');
+  }
+}
+
+await main();
