@@ -69,7 +69,7 @@ describe('operations: logs, metrics and audit events of real instances', () => {
     await signIn(agent, failed.url.toString(), REDIRECT_URI, { username: cast.user.username, password: wrongPassword }).catch((error: Error) => {
       refused = error.message;
     });
-    expect(refused, 'the wrong password was really submitted and refused').to.include('Incorrect username or password');
+    expect(refused, 'the wrong password was really submitted and refused').to.include('Sign-in failed. Check your username and password');
 
     const { url, checks } = await authorizationRequest(web, REDIRECT_URI, { scope: 'openid profile offline_access', prompt: 'consent' });
     const outcome = await signIn(agent, url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });

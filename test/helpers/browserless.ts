@@ -105,7 +105,7 @@ export async function signIn(agent: UserAgent, authorizationUrl: string, redirec
     }
     if (submitted.status === 200) {
       const body = await submitted.text();
-      throw new Error(`form submission did not advance: ${body.match(/role="alert">([^<]*)/)?.[1] ?? body.slice(0, 200)}`);
+      throw new Error(`form submission did not advance: ${body.match(/role="alert"[^>]*>([^<]*)/)?.[1] ?? body.slice(0, 200)}`);
     }
     url = new URL(submitted.headers.get('location')!, url).toString();
   }
@@ -145,11 +145,17 @@ export async function browse(agent: UserAgent, startUrl: string, stopAt: string,
       pick((body) => /name="(confirm|logout)"/.test(body)) ??
       forms[0]!;
     const fields: Record<string, string> = {};
+    let clicked = false;
     for (const input of chosen[2]!.matchAll(/<(?:input|button)[^>]*>/g)) {
       const name = /name="([^"]+)"/.exec(input[0])?.[1];
-      const value = /value="([^"]*)"/.exec(input[0])?.[1] ?? '';
+      const value = (/value="([^"]*)"/.exec(input[0])?.[1] ?? '').replace(/&amp;/g, '&');
       if (name === undefined) continue;
-      if (/type="(hidden|submit)"/.test(input[0]) || input[0].startsWith('<button')) fields[name] ??= value.replace(/&amp;/g, '&');
+      if (/type="hidden"/.test(input[0])) fields[name] ??= value;
+      // A browser sends only the button that was clicked: the first one, the primary action.
+      else if ((/type="submit"/.test(input[0]) || input[0].startsWith('<button')) && !clicked) {
+        fields[name] = value;
+        clicked = true;
+      }
     }
     const action = chosen[1]!.replace(/&amp;/g, '&');
     // Sign-out pages may put their "yes" button outside the form (form="..." attribute).

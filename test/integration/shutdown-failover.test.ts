@@ -101,7 +101,7 @@ describe('graceful shutdown and failover (real processes)', () => {
     expect(await refused(issuerPort), 'new connections are refused while draining').to.equal(true);
     const response = await inFlight;
     expect(response.status, 'the in-flight sign-in got its full answer').to.equal(200);
-    expect(await response.text()).to.include('Incorrect username or password');
+    expect(await response.text()).to.include('Sign-in failed. Check your username and password');
     expect(Date.now() - started, 'the request really was in flight when SIGTERM arrived').to.be.above(250);
     expect(await exit, server.output()).to.equal(0);
     expect(server.output()).to.include('"msg":"shutdown complete"');
