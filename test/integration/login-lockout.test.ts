@@ -104,7 +104,8 @@ for (const backend of ['redis', 'mongo'] as const) {
         if (locks.every((l) => l.lockedUntil.getTime() <= Date.now())) break;
         await sleep(100);
       }
-      await sleep(100);
+      // The limiter keeps blocks in whole seconds: allow for its rounding past lockedUntil.
+      await sleep(1000);
       await fail(user.login, ip, THRESHOLD);
       // The sixth failure also reaches the account-wide threshold; this test watches the (account, IP) key.
       const [lock] = (await h.accounts.listLockouts()).filter((l) => l.subject === user.id && l.scope === 'account_ip');
