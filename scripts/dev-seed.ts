@@ -1,0 +1,57 @@
+// Development mode only (scripts/dev runs it before the server): a demo user and a demo
+// public client, created once and kept in the development database.
+import { createHash } from 'node:crypto';
+import { openContext } from '../src/cli/context.ts';
+import { withServices } from '../src/cli/services.ts';
+
+const DEMO_USER = { username: 'demo', password: 'demo-password-123' };
+const DEMO_CLIENT_ID = 'demo-spa';
+const DEMO_REDIRECT = 'http://localhost:8080/callback';
+const VERIFIER = 'gatehouse-dev-demo-code-verifier-0123456789abcdef';
+
+const ctx = await openContext(process.env, false);
+try {
+  await withServices(ctx, async ({ accounts, clients }) => {
+    if ((await accounts.findByLogin(DEMO_USER.username)) === undefined) {
+      await accounts.createUser({ ...DEMO_USER, email: 'demo@example.com', emailVerified: true, name: 'Demo User', roles: ['demo'] });
+    }
+    if ((await clients.get(DEMO_CLIENT_ID)) === undefined) {
+      await clients.create({
+        clientId: DEMO_CLIENT_ID,
+        displayName: 'Demo app',
+        metadata: {
+          redirect_uris: [DEMO_REDIRECT],
+          post_logout_redirect_uris: ['http://localhost:8080/'],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          token_endpoint_auth_method: 'none',
+          scope: 'openid profile email offline_access roles groups',
+        },
+      });
+    }
+  });
+} finally {
+  await ctx.mongo.close();
+}
+
+const issuer = ctx.config.issuer;
+const challenge = createHash('sha256').update(VERIFIER).digest('base64url');
+const authorize = new URL(`${issuer}/auth`);
+authorize.search = new URLSearchParams({
+  client_id: DEMO_CLIENT_ID,
+  response_type: 'code',
+  scope: 'openid profile email',
+  redirect_uri: DEMO_REDIRECT,
+  code_challenge: challenge,
+  code_challenge_method: 'S256',
+  state: 'demo',
+}).toString();
+process.stderr.write(`
+  Demo (development data only):
+    user          ${DEMO_USER.username} / ${DEMO_USER.password}
+    client        ${DEMO_CLIENT_ID} (public, PKCE), redirect_uri ${DEMO_REDIRECT}
+    1. open       ${authorize}
+    2. sign in; the browser lands on ${DEMO_REDIRECT}?code=CODE (nothing listens there: copy CODE)
+    3. exchange   curl -s ${issuer}/token -d grant_type=authorization_code -d client_id=${DEMO_CLIENT_ID} \\
+                    -d redirect_uri=${DEMO_REDIRECT} -d code_verifier=${VERIFIER} -d code=CODE
+`);
