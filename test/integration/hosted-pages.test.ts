@@ -217,8 +217,13 @@ for (const withRedis of [true, false]) {
         });
       expect((await token(clientSecret)).status).to.equal(400); // invalid_grant: authenticated, not counted
       for (let i = 0; i < 3; i++) expect((await token('wrong-secret')).status).to.equal(401);
-      await sleep(100); // failures are counted from the provider's (unawaited) error events
-      const limited = await token(clientSecret);
+      // Failures are counted from the provider's (unawaited) error events: the limit engages
+      // within moments, not necessarily on the very next request. Poll for it, bounded.
+      let limited = await token(clientSecret);
+      for (let i = 0; i < 50 && limited.status !== 429; i++) {
+        await sleep(100);
+        limited = await token(clientSecret);
+      }
       expect(limited.status).to.equal(429);
       expect(Number(limited.headers.get('retry-after'))).to.be.greaterThan(0);
       expect(await limited.json()).to.include({ error: 'invalid_client' });
