@@ -184,6 +184,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           adapter: storage.adapter,
           lifetimes: config.lifetimes,
           requirePkce: config.requirePkce,
+          allowPrivateNetworkFetch: config.allowPrivateNetworkFetch,
           registration: config.registration,
           adminAudience: services.adminAudience,
           https,

@@ -35,6 +35,8 @@ export interface Config {
   };
   /** PKCE for confidential clients too (public clients always need it). */
   readonly requirePkce: boolean;
+  /** Outgoing provider requests may reach loopback/private addresses (internal back-channel URIs). */
+  readonly allowPrivateNetworkFetch: boolean;
   /** Dynamic client registration behind initial access tokens. */
   readonly registration: boolean;
   readonly passwords: {
@@ -256,6 +258,7 @@ export function loadConfig(sources: ConfigSources): Config {
       interaction: 3600,
     }),
     requirePkce: s.GATEHOUSE_REQUIRE_PKCE,
+    allowPrivateNetworkFetch: s.GATEHOUSE_ALLOW_PRIVATE_NETWORK_FETCH,
     registration: s.GATEHOUSE_REGISTRATION,
     passwords: Object.freeze({
       argon2: Object.freeze({

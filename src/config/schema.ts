@@ -74,6 +74,8 @@ export const settingsSchema = z.object({
   GATEHOUSE_SESSION_TTL: seconds(60).default(14 * 24 * 3600),
   GATEHOUSE_DEVICE_CODE_TTL: seconds(60).default(600),
   GATEHOUSE_REQUIRE_PKCE: booleanSetting.default(false),
+  /** Let outgoing provider requests (back-channel logout, client jwks_uri) reach private addresses. */
+  GATEHOUSE_ALLOW_PRIVATE_NETWORK_FETCH: booleanSetting.default(false),
   /** Dynamic client registration (RFC 7591/7592), behind initial access tokens. */
   GATEHOUSE_REGISTRATION: booleanSetting.default(false),
   GATEHOUSE_REDIS_TIMEOUT: seconds(1).default(2),

@@ -20,6 +20,12 @@ export interface ProviderSettings {
   readonly lifetimes: TokenLifetimes;
   /** PKCE for every client, not only public ones. */
   readonly requirePkce: boolean;
+  /**
+   * The library refuses outgoing requests to loopback and private addresses (SSRF protection,
+   * through its own fetch dispatcher). Deployments whose apps take back-channel logout on an
+   * internal network turn this on; the request then goes out without that dispatcher.
+   */
+  readonly allowPrivateNetworkFetch?: boolean;
   /** Dynamic client registration (RFC 7591/7592) behind initial access tokens. */
   readonly registration: boolean;
   /** The admin API's identifier: only admin clients may target it. */
@@ -65,6 +71,9 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     },
     // POST to /auth and /session/end needs cross-site cookies (SameSite=None), which need HTTPS.
     enableHttpPostMethods: settings.https,
+    ...(settings.allowPrivateNetworkFetch === true
+      ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher: undefined } as RequestInit) }
+      : {}),
     findAccount: findAccount(accounts),
     claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
     scopes: [...OIDC_SCOPES],

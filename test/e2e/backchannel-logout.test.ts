@@ -1,0 +1,79 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
+import { authorizationRequest, deployment, LOGOUT_REDIRECT_URI, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+
+for (const allowPrivate of [true, false]) describe(`back-channel logout (${allowPrivate ? 'private network allowed' : 'default SSRF protection'})`, () => {
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let cast: Seeded;
+  let receiver: Server;
+  const received: string[] = [];
+
+  before(async () => {
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push(new URLSearchParams(body).get('logout_token') ?? '');
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    deploy = await deployment('backchannel', { settings: { GATEHOUSE_ALLOW_PRIVATE_NETWORK_FETCH: String(allowPrivate) } });
+    gatehouse = await deploy.start();
+    cast = await seed(gatehouse);
+  });
+  after(async () => {
+    await gatehouse.close();
+    await new Promise((resolve) => receiver.close(resolve));
+    await deploy.drop();
+  });
+
+  it(allowPrivate ? 'posts a signed logout token to the app when the user signs out' : 'sends nothing to a loopback back-channel URI', async () => {
+    const { port } = receiver.address() as AddressInfo;
+    const app = await gatehouse.services.clients.create({
+      displayName: 'Back-channel app',
+      firstParty: true,
+      metadata: {
+        redirect_uris: [REDIRECT_URI],
+        post_logout_redirect_uris: [LOGOUT_REDIRECT_URI],
+        response_types: ['code'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        backchannel_logout_uri: `http://127.0.0.1:${port}/backchannel-logout`,
+        backchannel_logout_session_required: true,
+      },
+    });
+    const config = await relyingParty(deploy.issuer, app.client.clientId, app.secret);
+    const agent = new UserAgent();
+    const { url, checks } = await authorizationRequest(config, REDIRECT_URI);
+    const outcome = await signIn(agent, url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+    const tokens = await oidc.authorizationCodeGrant(config, outcome.callback, checks);
+    const sid = tokens.claims()!.sid;
+    expect(sid).to.be.a('string');
+
+    const logout = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: LOGOUT_REDIRECT_URI });
+    await browse(agent, logout.toString(), LOGOUT_REDIRECT_URI);
+    for (let i = 0; i < 30 && received.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+
+    if (!allowPrivate) {
+      // The library refuses loopback/private targets unless the operator allows them.
+      expect(received, 'no request reaches a loopback address by default').to.have.length(0);
+      return;
+    }
+    expect(received).to.have.length(1);
+    const { payload, protectedHeader } = await jwtVerify(received[0]!, createRemoteJWKSet(new URL(`${deploy.issuer}/jwks`)), {
+      issuer: deploy.issuer,
+      audience: app.client.clientId,
+      typ: 'logout+jwt',
+    });
+    expect(protectedHeader.alg).to.equal('RS256');
+    expect(payload).to.include({ sub: cast.user.id, sid });
+    expect(payload.events).to.have.property('http://schemas.openid.net/event/backchannel-logout');
+  });
+});
