@@ -13,6 +13,8 @@ import { mountProvider } from './oidc/mount.ts';
 export interface AppDeps {
   readonly issuer: string;
   readonly trustProxy: boolean;
+  /** Only the last this many X-Forwarded-For entries are believed (the client writes the rest). */
+  readonly proxyHops?: number;
   /** Same keys as the provider's cookies, so both sign and verify alike. */
   readonly cookieKeys: readonly string[];
   readonly logger: Logger;
@@ -34,7 +36,7 @@ export interface AppDeps {
 
 /** The HTTP pipeline, top to bottom. */
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: deps.trustProxy, keys: [...deps.cookieKeys] });
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.proxyHops ?? 1, keys: [...deps.cookieKeys] });
   const health = healthRoutes({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs });
 
   app.use(requestId());

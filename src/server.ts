@@ -106,10 +106,10 @@ function openViews(config: Config): Views {
   }
 }
 
-function redisNotices(redis: Redis): KeyChangeNotices {
+function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
   return {
-    announce: (version) => announceKeyChange(redis, version),
-    listen: (onNotice) => listenForKeyChanges(redis, onNotice),
+    announce: (version) => announceKeyChange(redis, redisPrefix, version),
+    listen: (onNotice) => listenForKeyChanges(redis, redisPrefix, onNotice),
   };
 }
 
@@ -201,7 +201,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         if (app !== undefined) app.keys = cookieKeyList(keySet, now);
       },
       policy: config.keys,
-      notices: redis === undefined ? undefined : redisNotices(redis),
+      notices: redis === undefined ? undefined : redisNotices(redis, config.redisPrefix),
       onError: (error, during) => logger.warn({ err: error, during }, 'key set update failed; serving the current keys'),
     });
     closers.push(() => ring.close());
@@ -239,6 +239,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     app = createApp({
       issuer: config.issuer,
       trustProxy: config.trustProxy,
+      proxyHops: config.proxyHops,
       cookieKeys: cookieKeyList(ring.keySet(), new Date()),
       logger,
       readiness,

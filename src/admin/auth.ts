@@ -51,9 +51,18 @@ export function adminAuth(deps: AdminAuthDeps): Middleware {
       return fail(401, 'invalid_token', 'the access token is invalid, expired or not for the admin API');
     }
     if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string') return fail(401, 'invalid_token', 'malformed access token');
+    // The admin API takes Bearer tokens only: a DPoP-bound token used without its proof must
+    // not become a bearer credential here.
+    if (payload.cnf !== undefined) return fail(401, 'invalid_token', 'sender-constrained (DPoP) tokens are not accepted by the admin API');
     const id = deps.recordId(payload.jti);
     const record = (await deps.adapter('ClientCredentials').find(id)) ?? (await deps.adapter('AccessToken').find(id));
     if (record === undefined) return fail(401, 'invalid_token', 'the access token has been revoked');
+    // Like the library at userinfo and introspection: a token bound to a session dies with it.
+    if (record.expiresWithSession === true && typeof record.sessionUid === 'string') {
+      if ((await deps.adapter('Session').findByUid(record.sessionUid)) === undefined) {
+        return fail(401, 'invalid_token', 'the session of this access token has ended');
+      }
+    }
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
     if (!scopes.includes(ADMIN_SCOPE)) return fail(403, 'insufficient_scope', `the access token lacks the ${ADMIN_SCOPE} scope`);
     const client = await deps.clients.get(payload.client_id);

@@ -80,6 +80,9 @@ function toApi(doc: StoredApi): Api {
   };
 }
 
+/** APIs are few; the bound only guards memory. */
+const CACHE_ENTRIES = 1_000;
+
 export interface ApiRegistryDeps {
   readonly model: ApiModel;
   /** How long a looked-up API is reused before it is read again (token requests are hot). */
@@ -119,7 +122,9 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
       const hit = cache.get(identifier);
       if (hit !== undefined && hit.until > Date.now()) return hit.api;
       const doc = await model.findById(identifier).lean<StoredApi>().exec();
-      const api = doc === null ? undefined : toApi(doc);
+      if (doc === null) return undefined; // misses are not cached: `resource` is request input
+      const api = toApi(doc);
+      if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
       cache.set(identifier, { api, until: Date.now() + cacheTtlMs });
       return api;
     },

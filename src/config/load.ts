@@ -20,6 +20,8 @@ export interface Config {
   readonly redisPrefix: string;
   readonly logLevel: LogLevel;
   readonly trustProxy: boolean;
+  /** With trustProxy: how many X-Forwarded-For entries (from the right) come from our proxies. */
+  readonly proxyHops: number;
   readonly shutdownTimeoutMs: number;
   readonly mongodbTimeoutMs: number;
   readonly redisTimeoutMs: number;
@@ -245,6 +247,7 @@ export function loadConfig(sources: ConfigSources): Config {
     redisPrefix: s.GATEHOUSE_REDIS_PREFIX,
     logLevel: s.GATEHOUSE_LOG_LEVEL,
     trustProxy: s.GATEHOUSE_TRUST_PROXY,
+    proxyHops: s.GATEHOUSE_PROXY_HOPS,
     shutdownTimeoutMs: s.GATEHOUSE_SHUTDOWN_TIMEOUT * 1000,
     mongodbTimeoutMs: s.GATEHOUSE_MONGODB_TIMEOUT * 1000,
     redisTimeoutMs: s.GATEHOUSE_REDIS_TIMEOUT * 1000,

@@ -65,6 +65,8 @@ export const settingsSchema = z.object({
     .default('gatehouse:'),
   GATEHOUSE_LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   GATEHOUSE_TRUST_PROXY: booleanSetting.default(false),
+  /** Proxies in front of Gatehouse that append to X-Forwarded-For; only the last this many entries are believed. */
+  GATEHOUSE_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(10).default(1),
   GATEHOUSE_SHUTDOWN_TIMEOUT: seconds(0).default(10),
   GATEHOUSE_MONGODB_TIMEOUT: seconds(1).default(5),
   GATEHOUSE_ACCESS_TOKEN_TTL: seconds(30).default(600),

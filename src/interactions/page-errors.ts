@@ -1,3 +1,4 @@
+import { unavailableStore } from '../errors/store-unavailable.ts';
 import type { Middleware } from 'koa';
 import { HashQueueFullError } from '../accounts/errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -42,11 +43,22 @@ export function pageErrors(views: Views, logger: Logger): Middleware {
         return;
       }
       const error = (typeof raw === 'object' && raw !== null ? raw : {}) as HttpishError;
-      const status = error.status ?? error.statusCode ?? 500;
+      // A store outage (e.g. the account layer's own mongoose calls) is a 503, not a 500.
+      const outage = unavailableStore(raw) !== undefined;
+      if (outage) ctx.set('Retry-After', '5');
+      const status = outage ? 503 : (error.status ?? error.statusCode ?? 500);
       const requestId = ctx.state.requestId as string | undefined;
       if (status >= 500) logger.error({ err: raw, requestId }, 'hosted page failed');
       const code =
-        error.name === 'SessionNotFound' ? 'expired' : raw instanceof CsrfError ? 'csrf' : status >= 500 ? 'server_error' : 'invalid_request';
+        error.name === 'SessionNotFound'
+          ? 'expired'
+          : raw instanceof CsrfError
+            ? 'csrf'
+            : outage
+              ? 'temporarily_unavailable'
+              : status >= 500
+                ? 'server_error'
+                : 'invalid_request';
       await sendErrorPage(ctx, views, locale, { code }, status >= 400 && status < 600 ? status : 500);
     }
   };

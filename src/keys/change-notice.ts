@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
 
 /** The Redis pub/sub channel on which a key-set change is announced (payload: the new version). */
-export const KEY_CHANGE_CHANNEL = 'gatehouse:keys';
+export function keyChangeChannel(redisPrefix: string): string {
+  return `${redisPrefix}keys`;
+}
 
-export async function announceKeyChange(redis: Redis, version: number): Promise<void> {
-  await redis.publish(KEY_CHANGE_CHANNEL, String(version));
+export async function announceKeyChange(redis: Redis, redisPrefix: string, version: number): Promise<void> {
+  await redis.publish(keyChangeChannel(redisPrefix), String(version));
 }
 
 /**
@@ -13,14 +15,20 @@ export async function announceKeyChange(redis: Redis, version: number): Promise<
  * connection is down are lost, which is why every instance also polls the version.
  * Resolves to a function that stops listening.
  */
-export async function listenForKeyChanges(redis: Redis, onNotice: () => void): Promise<() => Promise<void>> {
+export async function listenForKeyChanges(redis: Redis, redisPrefix: string, onNotice: () => void): Promise<() => Promise<void>> {
+  const channel = keyChangeChannel(redisPrefix);
   const subscriber = redis.duplicate();
   subscriber.on('error', () => {});
-  subscriber.on('message', (channel: string) => {
-    if (channel === KEY_CHANGE_CHANNEL) onNotice();
+  subscriber.on('message', (received: string) => {
+    if (received === channel) onNotice();
   });
-  if (subscriber.status === 'wait') await subscriber.connect();
-  await subscriber.subscribe(KEY_CHANGE_CHANNEL);
+  try {
+    if (subscriber.status === 'wait') await subscriber.connect();
+    await subscriber.subscribe(channel);
+  } catch (error) {
+    subscriber.disconnect();
+    throw error;
+  }
   return async () => {
     await subscriber.quit().catch(() => subscriber.disconnect());
   };

@@ -6,7 +6,12 @@ import type { AttemptLimiter } from './attempt-limits.ts';
 import { clientAuthKey } from './client-auth-key.ts';
 
 /** Endpoints that authenticate clients (default oidc-provider routes). */
-const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation']);
+const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/request', '/device/auth']);
+
+/** The path as oidc-provider's router matches it: case-insensitive, trailing slashes ignored. */
+export function routePath(path: string): string {
+  return path.toLowerCase().replace(/\/+$/, '') || '/';
+}
 
 /**
  * In front of the provider: a key with too many failed client authentications gets 429 and
@@ -15,7 +20,7 @@ const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/rev
  */
 export function clientAuthGate(limiter: AttemptLimiter): Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || !CLIENT_AUTH_PATHS.has(ctx.path)) return next();
+    if (ctx.method !== 'POST' || !CLIENT_AUTH_PATHS.has(routePath(ctx.path))) return next();
     const retryAfter = await limiter.retryAfter(clientAuthKey(ctx.get('authorization'), ctx.ip));
     if (retryAfter === 0) return next();
     ctx.status = 429;
@@ -29,7 +34,7 @@ export function clientAuthGate(limiter: AttemptLimiter): Middleware {
 /** In front of the provider's device page: an IP with too many wrong user codes gets a 429 page. */
 export function userCodeGate(limiter: AttemptLimiter, views: Views): Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== '/device') return next();
+    if (ctx.method !== 'POST' || routePath(ctx.path) !== '/device') return next();
     const retryAfter = await limiter.retryAfter(ipKey(ctx.ip));
     if (retryAfter === 0) return next();
     ctx.set('Retry-After', String(retryAfter));

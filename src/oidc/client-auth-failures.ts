@@ -19,4 +19,6 @@ export function countClientAuthFailures(provider: Provider, limiter: AttemptLimi
   provider.on('grant.error', count);
   provider.on('introspection.error', count);
   provider.on('revocation.error', count);
+  provider.on('pushed_authorization_request.error', count);
+  provider.on('device_authorization.error', count);
 }

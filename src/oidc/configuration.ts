@@ -23,7 +23,8 @@ export interface ProviderSettings {
   /**
    * The library refuses outgoing requests to loopback and private addresses (SSRF protection,
    * through its own fetch dispatcher). Deployments whose apps take back-channel logout on an
-   * internal network turn this on; the request then goes out without that dispatcher.
+   * internal network turn this on; back-channel logout requests then go out without that
+   * dispatcher (every other outgoing request keeps it).
    */
   readonly allowPrivateNetworkFetch?: boolean;
   /** Dynamic client registration (RFC 7591/7592) behind initial access tokens. */
@@ -57,6 +58,14 @@ export interface ProviderPageHooks {
   readonly successSource: NonNullable<DeviceFlowFeature['successSource']>;
 }
 
+/**
+ * Back-channel logout is the only outgoing request allowed to reach private addresses when the
+ * operator opts in; a client's jwks_uri (which a self-registered client chooses) never is.
+ */
+function isBackchannelLogout(init: RequestInit | undefined): boolean {
+  return init?.method === 'POST' && String(init.body ?? '').startsWith('logout_token=');
+}
+
 /** The oidc-provider configuration; each concern lives in its own module and is composed here. */
 export function providerConfiguration(settings: ProviderSettings): Configuration {
   const { lifetimes, accounts, apis, pages } = settings;
@@ -72,7 +81,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     // POST to /auth and /session/end needs cross-site cookies (SameSite=None), which need HTTPS.
     enableHttpPostMethods: settings.https,
     ...(settings.allowPrivateNetworkFetch === true
-      ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, dispatcher: undefined } as RequestInit) }
+      ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, isBackchannelLogout(init) ? ({ ...init, dispatcher: undefined } as RequestInit) : init) }
       : {}),
     findAccount: findAccount(accounts),
     claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),

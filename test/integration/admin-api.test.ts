@@ -65,6 +65,19 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect((await call('GET', '/keys', undefined, fresh)).status).to.equal(401);
     });
 
+    it('refuses a DPoP-bound admin token presented as a bearer token', async () => {
+      const oidc = await import('openid-client');
+      const config = await oidc.discovery(new URL(gatehouse.url), admin.clientId, admin.secret, oidc.ClientSecretBasic(admin.secret), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
+      const bound = await oidc.clientCredentialsGrant(config, { scope: 'admin' }, { DPoP: dpop });
+      expect(bound.token_type.toLowerCase()).to.equal('dpop');
+      const refused = await call('GET', '/keys', undefined, bound.access_token);
+      expect(refused.status).to.equal(401);
+      expect(refused.body.error).to.equal('invalid_token');
+    });
+
     it('non-admin clients cannot get the admin audience (invalid_target)', async () => {
       const plain = await call('POST', '/clients', { name: 'plain' });
       const refused = await clientCredentials(gatehouse.url, plain.body.client_id, plain.body.client_secret, { resource: gatehouse.services.adminAudience, scope: 'admin' });

@@ -227,6 +227,15 @@ for (const withRedis of [true, false]) {
       expect(limited.status).to.equal(429);
       expect(Number(limited.headers.get('retry-after'))).to.be.greaterThan(0);
       expect(await limited.json()).to.include({ error: 'invalid_client' });
+      // The provider's router ignores case and trailing slashes; so does the gate.
+      for (const variant of ['/TOKEN', '/token/', '/Token/Introspection']) {
+        const sneaky = await fetch(`${issuer}${variant}`, {
+          method: 'POST',
+          headers: { authorization: basic(clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=authorization_code&code=nope&redirect_uri=' + encodeURIComponent(REDIRECT),
+        });
+        expect(sneaky.status, variant).to.equal(429);
+      }
     });
 
     it('limits wrong device user codes per IP with a localized 429 page', async () => {

@@ -42,7 +42,7 @@ export async function keysRotate(ctx: CliContext): Promise<void> {
   if (result.rotated && ctx.config.redisUrl !== undefined) {
     const redis = await connectRedis({ url: ctx.config.redisUrl.reveal(), timeoutMs: ctx.config.redisTimeoutMs }).catch(() => undefined);
     if (redis !== undefined) {
-      announced = await announceKeyChange(redis, result.keySet.version).then(
+      announced = await announceKeyChange(redis, ctx.config.redisPrefix, result.keySet.version).then(
         () => true,
         () => false,
       );
