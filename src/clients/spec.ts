@@ -19,6 +19,8 @@ const common = {
   admin: z.boolean(),
   web_origins: z.array(origin),
   require_pkce: z.boolean(),
+  /** Per-API scope limits; an API not listed allows all its scopes. */
+  api_scopes: z.array(z.object({ api: uri, scopes: z.array(z.string().regex(SCOPE, { message: 'scope names' })) }).strict()),
 };
 
 /** A new client as an operator describes it (admin API body, CLI flags). */
@@ -37,6 +39,7 @@ export const clientCreateSchema = z
     admin: common.admin.default(false),
     web_origins: common.web_origins.default([]),
     require_pkce: common.require_pkce.optional(),
+    api_scopes: common.api_scopes.optional(),
   })
   .strict();
 
@@ -53,6 +56,7 @@ export const clientUpdateSchema = z
     admin: common.admin.optional(),
     web_origins: common.web_origins.optional(),
     require_pkce: common.require_pkce.optional(),
+    api_scopes: common.api_scopes.nullable().optional(),
   })
   .strict();
 

@@ -10,6 +10,12 @@ export const GATEHOUSE_CLIENT_PROPERTIES = [
   'first_party',
   /** API identifiers this client may request tokens for. */
   'allowed_apis',
+  /**
+   * Optional per-API scope limits: [{ "api": "<API identifier>", "scopes": ["read"] }]; an API
+   * not listed allows all its scopes. (A list, not a map: API identifiers contain dots, which
+   * MongoDB-wire servers refuse as keys.)
+   */
+  'allowed_api_scopes',
   /** The API used when a request names none: always for client_credentials. */
   'default_api',
   /** Code flow without `resource` also gets the default API's JWT (then userinfo needs another token). */
@@ -39,7 +45,7 @@ function validateOrigin(origin: unknown): void {
 }
 
 /** What only an operator may grant: a client registering itself can never set these. */
-const OPERATOR_ONLY = new Set<string>(['first_party', 'allowed_apis', 'default_api', 'login_uses_default_api', 'web_origins', 'admin_client']);
+const OPERATOR_ONLY = new Set<string>(['first_party', 'allowed_apis', 'allowed_api_scopes', 'default_api', 'login_uses_default_api', 'web_origins', 'admin_client']);
 const REGISTRATION_ROUTES = new Set(['registration', 'client_update']);
 
 function isSet(value: unknown): boolean {
@@ -53,6 +59,16 @@ export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key:
   }
   if (BOOLEAN_PROPS.has(key)) {
     if (typeof value !== 'boolean') invalid(key, 'must be a boolean');
+    return;
+  }
+  if (key === 'allowed_api_scopes') {
+    const valid =
+      Array.isArray(value) &&
+      value.every((entry: unknown) => {
+        const { api, scopes } = (entry ?? {}) as { api?: unknown; scopes?: unknown };
+        return typeof api === 'string' && URL.canParse(api) && Array.isArray(scopes) && scopes.every((scope) => typeof scope === 'string');
+      });
+    if (!valid) invalid(key, 'must be a list of { api, scopes } entries');
     return;
   }
   if (key === 'allowed_apis') {

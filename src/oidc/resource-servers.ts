@@ -51,8 +51,14 @@ export function resourceIndicators(apis: ApiRegistry, adminAudience?: string): R
       if (unknown.length > 0) {
         throw new errors.InvalidScope(`scope not defined by ${identifier}`, unknown.join(' '));
       }
+      const limit = allowedScopesFor(client, identifier);
+      const refused = limit === undefined ? [] : requestedScopes(ctx).filter((scope) => !isOidcScope(scope) && !limit.includes(scope));
+      if (refused.length > 0) {
+        throw new errors.InvalidScope(`the client is not allowed this scope of ${identifier}`, refused.join(' '));
+      }
       return {
-        scope: api.scopes.join(' '),
+        // What the token may carry: the API's scopes, narrowed to the client's allowance.
+        scope: (limit === undefined ? api.scopes : api.scopes.filter((scope) => limit.includes(scope))).join(' '),
         audience: api.identifier,
         accessTokenTTL: api.accessTokenTtl,
         accessTokenFormat: api.format,
@@ -60,6 +66,14 @@ export function resourceIndicators(apis: ApiRegistry, adminAudience?: string): R
       };
     },
   };
+}
+
+/** The client's scope allowance for one API, when its record limits it. */
+function allowedScopesFor(client: object, identifier: string): string[] | undefined {
+  const limits = clientProperty(client, 'allowed_api_scopes');
+  if (!Array.isArray(limits)) return undefined;
+  const entry = (limits as Array<{ api?: unknown; scopes?: unknown }>).find((item) => item.api === identifier);
+  return Array.isArray(entry?.scopes) ? entry.scopes.filter((scope): scope is string => typeof scope === 'string') : undefined;
 }
 
 /** roles / groups in access tokens for APIs that ask for them (JWT claims, introspection). */

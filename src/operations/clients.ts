@@ -17,6 +17,7 @@ export function showClient(client: ClientView) {
     scope: (metadata.scope as string | undefined) ?? null,
     apis: [...client.allowedApis],
     default_api: (metadata.default_api as string | undefined) ?? null,
+    api_scopes: (metadata.allowed_api_scopes as Array<{ api: string; scopes: string[] }> | undefined) ?? null,
     first_party: client.firstParty,
     admin: client.admin,
     web_origins: [...client.webOrigins],
@@ -76,6 +77,7 @@ export function clientOperations(services: GatehouseServices) {
         if (spec.scope !== undefined) metadata.scope = spec.scope;
         if (defaultApi !== undefined) metadata.default_api = defaultApi;
         if (spec.require_pkce !== undefined) metadata.require_pkce = spec.require_pkce;
+        if (spec.api_scopes !== undefined) metadata.allowed_api_scopes = spec.api_scopes;
         const created = await clients.create({
           ...(spec.client_id === undefined ? {} : { clientId: spec.client_id }),
           displayName: spec.name,
@@ -117,6 +119,8 @@ export function clientOperations(services: GatehouseServices) {
         if (patch.scope === null) delete metadata.scope;
         else if (patch.scope !== undefined) metadata.scope = patch.scope;
         if (patch.require_pkce !== undefined) metadata.require_pkce = patch.require_pkce;
+        if (patch.api_scopes === null) delete metadata.allowed_api_scopes;
+        else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
         const admin = patch.admin ?? current.admin;
         const requested = (patch.apis ?? current.allowedApis).filter((api) => api !== adminAudience);
         await checkApis(requested, undefined);

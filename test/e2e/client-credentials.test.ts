@@ -57,6 +57,25 @@ describe('client credentials, introspection and revocation (openid-client, two i
     expect((await oauthError(oidc.clientCredentialsGrant(service, { scope: 'read delete' }))).error).to.equal('invalid_scope');
   });
 
+  it('limits a client to the scopes it is allowed within an API', async () => {
+    const limited = await a.services.clients.create({
+      displayName: 'Read-only reporter',
+      allowedApis: [API],
+      metadata: {
+        redirect_uris: [],
+        response_types: [],
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        default_api: API,
+        allowed_api_scopes: [{ api: API, scopes: ['read'] }],
+      },
+    });
+    const reporter = await relyingParty(deploy.issuer, limited.client.clientId, limited.secret);
+    expect(decodeJwt((await oidc.clientCredentialsGrant(reporter, { scope: 'read' })).access_token).scope).to.equal('read');
+    expect((await oauthError(oidc.clientCredentialsGrant(reporter, { scope: 'read write' }))).error).to.equal('invalid_scope');
+    expect((await oauthError(oidc.clientCredentialsGrant(reporter, { scope: 'write' }))).error).to.equal('invalid_scope');
+  });
+
   it('issues opaque tokens for an opaque-format API', async () => {
     const tokens = await oidc.clientCredentialsGrant(service, { resource: `${API}/opaque`, scope: 'read' });
     expect(tokens.access_token.split('.')).to.have.length(1);

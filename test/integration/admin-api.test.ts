@@ -151,6 +151,16 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       const cc = await clientCredentials(gatehouse.url, 'svc-orders', created.body.client_secret, { scope: 'read' });
       expect(cc.status, JSON.stringify(cc.body)).to.equal(200);
 
+      // Scopes within an API can be limited per client.
+      const narrowed = await call('PATCH', '/clients/svc-orders', { api_scopes: [{ api: API, scopes: ['read'] }] });
+      expect(narrowed.status).to.equal(200);
+      expect(narrowed.body.api_scopes).to.deep.equal([{ api: API, scopes: ['read'] }]);
+      const write = await clientCredentials(gatehouse.url, 'svc-orders', created.body.client_secret, { scope: 'write' });
+      expect(write.status).to.equal(400);
+      expect(write.body.error).to.equal('invalid_scope');
+      expect((await call('PATCH', '/clients/svc-orders', { api_scopes: [{ api: 'nope', scopes: [] }] })).body.details[0].path).to.equal('api_scopes.0.api');
+      expect((await call('PATCH', '/clients/svc-orders', { api_scopes: null })).status).to.equal(200);
+
       const invalid = await call('POST', '/clients', { name: 'x', redirect_uris: ['not a uri'] });
       expect(invalid.status).to.equal(400);
       expect(invalid.body.details[0].path).to.equal('redirect_uris.0');
