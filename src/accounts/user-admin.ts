@@ -1,7 +1,7 @@
 import { DuplicateUserError, UserNotFoundError } from './errors.ts';
 import { emailKey, validEmail } from './normalize.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
-import type { User } from './accounts.ts';
+import type { NewUser, User } from './accounts.ts';
 
 export interface UserPage {
   readonly users: User[];
@@ -17,15 +17,8 @@ export interface UserSearch {
   readonly offset: number;
 }
 
-export interface ProfilePatch {
-  readonly email?: string | null | undefined;
-  readonly emailVerified?: boolean | undefined;
-  readonly givenName?: string | null | undefined;
-  readonly familyName?: string | null | undefined;
-  readonly name?: string | null | undefined;
-  readonly roles?: readonly string[] | undefined;
-  readonly groups?: readonly string[] | undefined;
-}
+/** The profile fields of a new user, each optional: what an operator may change. */
+export type ProfilePatch = Omit<NewUser, 'username' | 'password'>;
 
 /** Operator-side user management that sign-in never needs: search, profile edits, transfer. */
 export interface UserAdmin {

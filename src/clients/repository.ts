@@ -56,18 +56,12 @@ export interface ClientRepository {
   importOne(client: ExportedClient): Promise<'created' | 'updated'>;
 }
 
-export interface ExportedClient {
-  readonly clientId: string;
-  readonly displayName: string;
-  readonly firstParty: boolean;
-  readonly allowedApis: readonly string[];
-  readonly webOrigins: readonly string[];
-  readonly admin: boolean;
-  readonly metadata: Readonly<Record<string, unknown>>;
+/** A client as an export file holds it: the secret in the clear (the file is 0600), dates as ISO strings. */
+export type ExportedClient = Omit<ClientView, 'hasSecret' | 'createdAt' | 'updatedAt'> & {
   readonly secret: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
-}
+};
 
 /** The gatehouse properties a registered client may never set on itself. */
 const GATEHOUSE_ONLY = ['first_party', 'allowed_apis', 'default_api', 'login_uses_default_api', 'web_origins', 'admin_client'];
