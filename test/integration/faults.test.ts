@@ -133,8 +133,19 @@ describe('faults: MongoDB goes away and comes back (test-owned FerretDB)', () =>
     const agent = new UserAgent();
     const outcome = await signIn(agent, first.url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
     const tokens = await oidc.authorizationCodeGrant(web, outcome.callback, first.checks);
+    // A sign-in page opened before the outage, submitted during it.
+    const pending = new UserAgent();
+    const pendingRequest = await authorizationRequest(web, REDIRECT_URI);
+    const interaction = new URL((await pending.request(pendingRequest.url.toString())).headers.get('location')!, issuer).toString();
+    const form = formsOf(await (await pending.request(interaction)).text()).find((candidate) => candidate.action.endsWith('/login'))!;
 
     await ferret.stop();
+    const submitted = await timed(() =>
+      pending.postForm(new URL(form.action, issuer).toString(), { ...form.fields, login: cast.user.username, password: PASSWORD }),
+    );
+    expect(submitted.value.status, 'the sign-in page answers 503, not 500').to.equal(503);
+    expect(submitted.value.headers.get('content-type')).to.match(/^text\/html/);
+    expect(submitted.ms).to.be.below(FAIL_FAST_MS);
     const refresh = await timed(() =>
       tokenRequest(issuer, cast.web.clientId, cast.web.secret, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }),
     );
