@@ -6,7 +6,7 @@ import { API, authorizationRequest, FAST_HASHING, PASSWORD, REDIRECT_URI, relyin
 import { TestFerret } from '../helpers/ferret.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort, TestRedis } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 /** How long a request may take to fail while a store is down (store timeouts are 1 s here). */
 const FAIL_FAST_MS = 4000;
@@ -133,19 +133,7 @@ describe('faults: MongoDB goes away and comes back (test-owned FerretDB)', () =>
     const agent = new UserAgent();
     const outcome = await signIn(agent, first.url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
     const tokens = await oidc.authorizationCodeGrant(web, outcome.callback, first.checks);
-    // A sign-in page opened before the outage, submitted during it.
-    const pending = new UserAgent();
-    const pendingRequest = await authorizationRequest(web, REDIRECT_URI);
-    const interaction = new URL((await pending.request(pendingRequest.url.toString())).headers.get('location')!, issuer).toString();
-    const form = formsOf(await (await pending.request(interaction)).text()).find((candidate) => candidate.action.endsWith('/login'))!;
-
     await ferret.stop();
-    const submitted = await timed(() =>
-      pending.postForm(new URL(form.action, issuer).toString(), { ...form.fields, login: cast.user.username, password: PASSWORD }),
-    );
-    expect(submitted.value.status, 'the sign-in page answers 503, not 500').to.equal(503);
-    expect(submitted.value.headers.get('content-type')).to.match(/^text\/html/);
-    expect(submitted.ms).to.be.below(FAIL_FAST_MS);
     const refresh = await timed(() =>
       tokenRequest(issuer, cast.web.clientId, cast.web.secret, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }),
     );
@@ -168,5 +156,39 @@ describe('faults: MongoDB goes away and comes back (test-owned FerretDB)', () =>
     const again = await signIn(agent, third.url.toString(), REDIRECT_URI, {});
     expect(again.sawLogin, 'the session survived the outage').to.equal(false);
     expect((await oidc.authorizationCodeGrant(web, again.callback, third.checks)).claims()!.sub).to.equal(cast.user.id);
+  });
+});
+
+describe('faults: MongoDB goes away while Redis stays (test-owned FerretDB, shared Redis)', () => {
+  let ferret: TestFerret;
+  let gatehouse: RunningGatehouse;
+  let issuer: string;
+  let cast: Seeded;
+
+  before(async () => {
+    ferret = await TestFerret.start();
+    ({ gatehouse, issuer, cast } = await start(ferret.uri('faults_pages'), serviceUrls().redisUrl));
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await ferret?.remove();
+  });
+
+  it('answers a sign-in submitted during the outage with the 503 page (the interaction lives in Redis, the user in MongoDB)', async () => {
+    const web = await relyingParty(issuer, cast.web.clientId, cast.web.secret);
+    const agent = new UserAgent();
+    const request = await authorizationRequest(web, REDIRECT_URI);
+    const interaction = new URL((await agent.request(request.url.toString())).headers.get('location')!, issuer).toString();
+    const form = formsOf(await (await agent.request(interaction)).text()).find((candidate) => candidate.action.endsWith('/login'))!;
+
+    await ferret.stop();
+    const submitted = await timed(() =>
+      agent.postForm(new URL(form.action, issuer).toString(), { ...form.fields, login: cast.user.username, password: PASSWORD }),
+    );
+    expect(submitted.value.status, 'the sign-in page answers 503, not 500').to.equal(503);
+    expect(submitted.value.headers.get('content-type')).to.match(/^text\/html/);
+    expect(submitted.value.headers.get('retry-after')).to.be.a('string');
+    expect(submitted.ms).to.be.below(FAIL_FAST_MS);
+    await ferret.start();
   });
 });
