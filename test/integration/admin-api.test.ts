@@ -3,7 +3,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin, clientCredentials } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
-import { UserAgent, signIn } from '../helpers/browserless.ts';
+import { browse, UserAgent, signIn } from '../helpers/browserless.ts';
 import { freePort } from '../helpers/redis-server.ts';
 
 const API = 'https://orders.example.com';
@@ -133,6 +133,14 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       await call('PATCH', `/users/${root!.id}`, { roles: [] });
       expect((await call('GET', '/users', undefined, tokens.access_token)).status).to.equal(403);
       await call('PATCH', `/users/${root!.id}`, { roles: ['admin'] });
+      expect((await call('GET', '/users', undefined, tokens.access_token)).status).to.equal(200);
+      // Signing out ends the session, and the session-bound admin token with it.
+      const logout = new URL(`${gatehouse.url}/session/end`);
+      logout.search = new URLSearchParams({ id_token_hint: tokens.id_token!, client_id: console.body.client_id }).toString();
+      await browse(agent, logout.toString(), 'never:');
+      const after = await call('GET', '/users', undefined, tokens.access_token);
+      expect(after.status).to.equal(401);
+      expect(after.body.error).to.equal('invalid_token');
     });
   });
 
