@@ -15,7 +15,7 @@ import { completeSignIn } from './lib/flows.ts';
 import { measureAlternating, type Target } from './lib/load.ts';
 import { seed } from './lib/seed.ts';
 import { round } from './lib/stats.ts';
-import { openStores } from './lib/storage.ts';
+import { commandCounts, openStores, perRequest } from './lib/storage.ts';
 
 const { values: flags } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' } } });
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -64,6 +64,11 @@ try {
   for (const child of children) {
     const { access_token: token } = await completeSignIn(child.url, fixture.clients.web, user);
     targets.push({ key: child.name, url: child.url, spec: { method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } } });
+  }
+  for (const target of targets.slice(0, 2)) {
+    const before = await commandCounts(stores);
+    for (let index = 0; index < 20; index += 1) await (await fetch(`${target.url}/me`, { headers: target.spec.headers })).arrayBuffer();
+    log(`${target.key}: database commands per request ${JSON.stringify(perRequest(before, await commandCounts(stores), 20))}`);
   }
   const measured = await measureAlternating(targets, { warmupSeconds: 2, seconds: Number(flags.seconds ?? 10), connections: Number(flags.connections ?? 16) });
   const reference = measured.reference!.rps;
