@@ -32,6 +32,7 @@ import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
 import { auditAuthentication } from './observability/sign-in-audit.ts';
+import { openAccountCache } from './oidc/account-cache.ts';
 import { accountDirectory } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
@@ -138,11 +139,14 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     });
     closers.push(() => storage.close());
     const auditSignIn = auditAuthentication(audit);
+    const accountCache = await openAccountCache({ redis, redisPrefix: config.redisPrefix, ttlSeconds: config.accountCacheTtlSeconds, logger });
+    closers.push(() => accountCache.close());
     const accountLayer = await startAccountLayer({
       config,
       mongo,
       redis,
       logger,
+      onUserChange: accountCache.onUserChange,
       onHash: (event) => metrics.onHash(event),
       onAuthentication: (event) => {
         metrics.onAuthentication(event);
@@ -151,8 +155,17 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     });
     metrics.watchHashPool(() => accountLayer.hasher.stats());
     closers.push(() => accountLayer.close());
-    const accounts = accountDirectory(accountLayer.accounts);
-    const shared = await createServices({ config, mongo, redis, logger, clients: storage.clients, adapter: storage.adapter, accounts: accountLayer.accounts });
+    const accounts = accountCache.directory(accountDirectory(accountLayer.accounts));
+    const shared = await createServices({
+      config,
+      mongo,
+      redis,
+      logger,
+      clients: storage.clients,
+      adapter: storage.adapter,
+      accounts: accountLayer.accounts,
+      onUserChange: accountCache.onUserChange,
+    });
     closers.push(() => shared.close());
     const { services } = shared;
     const { apis } = services;

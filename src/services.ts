@@ -4,6 +4,7 @@ import type { AdapterFactory } from 'oidc-provider';
 import type { Accounts } from './accounts/accounts.ts';
 import { startAccountLayer } from './accounts/setup.ts';
 import { createUserAdmin, type UserAdmin } from './accounts/user-admin.ts';
+import type { UserChangeHook } from './accounts/user-changes.ts';
 import { userModel } from './accounts/user-model.ts';
 import { apiModel } from './apis/model.ts';
 import { createApiRegistry, type ApiRegistry } from './apis/registry.ts';
@@ -37,8 +38,10 @@ export interface ServicesDeps {
   readonly clients: ClientRepository;
   /** oidc-provider's storage (src/oidc/storage.ts or the CLI's own adapter factory). */
   readonly adapter: AdapterFactory;
-  /** For the server: an already started account layer (it feeds sign-in too). */
+  /** For the server: an already started account layer (it feeds sign-in too), built with the same onUserChange. */
   readonly accounts?: Accounts;
+  /** Runs after every write to a user (src/oidc/account-cache.ts). */
+  readonly onUserChange: UserChangeHook;
 }
 
 export function adminAudience(issuer: string): string {
@@ -54,17 +57,17 @@ export async function createServices(deps: ServicesDeps): Promise<{ services: Ga
   let accounts = deps.accounts;
   let close = async () => {};
   if (accounts === undefined) {
-    const layer = await startAccountLayer({ config, mongo, redis, logger });
+    const layer = await startAccountLayer({ config, mongo, redis, logger, onUserChange: deps.onUserChange });
     accounts = layer.accounts;
     close = () => layer.close();
   }
   const services: GatehouseServices = {
     accounts,
-    users: createUserAdmin({ users }),
+    users: createUserAdmin({ users, onChange: deps.onUserChange }),
     clients: deps.clients,
     apis: createApiRegistry({ model: apiModel(mongo) }),
-    roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users }),
-    groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users }),
+    roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users, onUserChange: deps.onUserChange }),
+    groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users, onUserChange: deps.onUserChange }),
     audit: createAuditLog({ model: audit }),
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config.issuer),

@@ -4,6 +4,7 @@ import type { PasswordHasher } from './hash-pool.ts';
 import type { Lockout, LoginLimiter } from './login-limiter.ts';
 import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
 import { checkPassword, DEFAULT_PASSWORD_POLICY, passwordLength, type PasswordPolicy } from './password-policy.ts';
+import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 
 /** A user as the rest of Gatehouse sees it: never the password hash. */
@@ -65,6 +66,7 @@ export interface AccountsDeps {
   readonly passwordPolicy?: PasswordPolicy;
   /** Receives the reason behind every authentication result; must not throw. */
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
+  readonly onChange?: UserChangeHook;
 }
 
 export interface Accounts {
@@ -135,6 +137,7 @@ export function createAccounts({
   now = () => new Date(),
   passwordPolicy = DEFAULT_PASSWORD_POLICY,
   onAuthentication,
+  onChange = ignoreUserChanges,
 }: AccountsDeps): Accounts {
   const report = (event: AuthenticationEvent) => {
     try {
@@ -256,10 +259,17 @@ export function createAccounts({
       if ((await findStored(id)) === null) throw new UserNotFoundError(id);
       const passwordHash = await hasher.hash(password);
       await update(id, { passwordHash, passwordChangedAt: now() });
+      await onChange(id);
     },
 
-    disable: (id) => update(id, { disabled: true }),
-    enable: (id) => update(id, { disabled: false }),
+    async disable(id) {
+      await update(id, { disabled: true });
+      await onChange(id);
+    },
+    async enable(id) {
+      await update(id, { disabled: false });
+      await onChange(id);
+    },
 
     async isActive(id) {
       const doc = await users.findById(id, { disabled: 1 }).lean().exec();

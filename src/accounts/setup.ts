@@ -6,6 +6,7 @@ import { createAccounts, type Accounts, type AuthenticationEvent } from './accou
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from './hash-pool.ts';
 import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
 import { DEFAULT_PASSWORD_POLICY } from './password-policy.ts';
+import type { UserChangeHook } from './user-changes.ts';
 import { ensureUserIndexes, userModel } from './user-model.ts';
 
 export interface AccountLayer {
@@ -24,6 +25,7 @@ export interface AccountLayerDeps {
   readonly logger: Logger;
   readonly onHash?: (event: HashPoolEvent) => void;
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
+  readonly onUserChange?: UserChangeHook;
 }
 
 export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
@@ -41,7 +43,7 @@ export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
  * The account layer from settings and open connections: creates indexes, starts the hashing
  * pool and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication, onUserChange }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
   await ensureUserIndexes(users);
   const limiter = await createLoginLimiter({
@@ -58,6 +60,7 @@ export async function startAccountLayer({ config, mongo, redis, logger, onHash, 
     limiter,
     passwordPolicy: { ...DEFAULT_PASSWORD_POLICY, minLength },
     ...(onAuthentication ? { onAuthentication } : {}),
+    ...(onUserChange ? { onChange: onUserChange } : {}),
   });
   return {
     accounts,

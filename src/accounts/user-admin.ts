@@ -2,6 +2,7 @@ import { DuplicateUserError, UserNotFoundError } from './errors.ts';
 import { emailKey, validEmail } from './normalize.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 import type { NewUser, User } from './accounts.ts';
+import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 
 export interface UserPage {
   readonly users: User[];
@@ -41,7 +42,13 @@ function escapeRegex(text: string): string {
 
 const isDuplicate = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
 
-export function createUserAdmin({ users, now = () => new Date() }: { users: UserModel; now?: () => Date }): UserAdmin {
+export interface UserAdminDeps {
+  readonly users: UserModel;
+  readonly now?: () => Date;
+  readonly onChange?: UserChangeHook;
+}
+
+export function createUserAdmin({ users, now = () => new Date(), onChange = ignoreUserChanges }: UserAdminDeps): UserAdmin {
   return {
     async search({ query, role, group, limit, offset }) {
       const filter: Record<string, unknown> = {};
@@ -80,6 +87,7 @@ export function createUserAdmin({ users, now = () => new Date() }: { users: User
         throw error;
       }
       if (doc === null) throw new UserNotFoundError(id);
+      await onChange(id);
       return toUser(doc);
     },
 
@@ -95,6 +103,7 @@ export function createUserAdmin({ users, now = () => new Date() }: { users: User
         if (isDuplicate(error)) throw new DuplicateUserError('username');
         throw error;
       }
+      await onChange(user._id);
       return existing === null ? 'created' : 'updated';
     },
   };

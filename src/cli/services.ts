@@ -1,10 +1,11 @@
 import { userInfo } from 'node:os';
-import { createClientInvalidation } from '../clients/invalidation.ts';
+import { createChangeChannel } from '../cache/change-channel.ts';
 import { clientModel } from '../clients/model.ts';
 import { createClientRepository } from '../clients/repository.ts';
 import { createSecretBox } from '../crypto/secret-box.ts';
 import { createLogger } from '../observability/logger.ts';
 import type { OperationContext } from '../operations/context.ts';
+import { userChangeAnnouncer, userChangesChannel } from '../oidc/account-cache.ts';
 import { clientChangesChannel } from '../oidc/storage.ts';
 import { createServices, type GatehouseServices } from '../services.ts';
 import { createAdapterFactory } from '../storage/oidc/adapter-factory.ts';
@@ -23,8 +24,8 @@ export function cliActor(): OperationContext {
 }
 
 /**
- * The same services the server runs, for one command: clients (changes announced to running
- * servers over Redis when configured), users, APIs, roles, audit, revocation.
+ * The same services the server runs, for one command: clients and users (changes announced to
+ * running servers over Redis when configured), APIs, roles, audit, revocation.
  */
 export async function withServices<T>(ctx: CliContext, run: (services: GatehouseServices) => Promise<T>): Promise<T> {
   const { config, mongo } = ctx;
@@ -35,14 +36,15 @@ export async function withServices<T>(ctx: CliContext, run: (services: Gatehouse
       : await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs }).catch((error: unknown) => {
           throw new CliError(`REDIS_URL: cannot connect to Redis (${error instanceof Error ? error.message : String(error)})`);
         });
-  const invalidation = redis === undefined ? undefined : createClientInvalidation({ redis, channel: clientChangesChannel(config.redisPrefix), logger });
+  const invalidation = redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(config.redisPrefix), logger });
+  const userChanges = redis === undefined ? undefined : createChangeChannel({ redis, channel: userChangesChannel(config.redisPrefix), logger });
   const clients = createClientRepository({
     model: clientModel(mongo),
     box: createSecretBox(config.secret.reveal(), 'client-secrets'),
     onChange: async (clientId) => invalidation?.publish(clientId),
   });
   const adapter = createAdapterFactory({ mongo, redis, redisPrefix: config.redisPrefix, reuseWindowSeconds: config.refreshReuseWindowSeconds });
-  const { services, close } = await createServices({ config, mongo, redis, logger, clients, adapter });
+  const { services, close } = await createServices({ config, mongo, redis, logger, clients, adapter, onUserChange: userChangeAnnouncer(userChanges) });
   try {
     return await run(services);
   } finally {

@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import type { ClientCache } from './cache.ts';
+import type { BoundedCache } from '../cache/bounded-cache.ts';
 import type { ClientRepository } from './repository.ts';
 
 /**
@@ -8,7 +8,7 @@ import type { ClientRepository } from './repository.ts';
  * (RFC 7591/7592), and that goes through the repository too, which keeps the secret sealed
  * and the operator-only fields out of the client's reach.
  */
-export function clientProviderAdapter(repository: ClientRepository, cache: ClientCache<AdapterPayload>): Adapter {
+export function clientProviderAdapter(repository: ClientRepository, cache: BoundedCache<AdapterPayload>): Adapter {
   const readOnly = async (): Promise<never> => {
     throw new Error('clients are not single-use tokens');
   };

@@ -16,6 +16,8 @@ export interface Config {
   readonly refreshReuseWindowSeconds: number;
   /** How long a client may be served from the in-process cache without Redis invalidation. */
   readonly clientCacheTtlSeconds: number;
+  /** How long a user profile may be served from the in-process cache without Redis invalidation; 0 = off. */
+  readonly accountCacheTtlSeconds: number;
   /** Prefix of every Redis key and channel Gatehouse uses. */
   readonly redisPrefix: string;
   readonly logLevel: LogLevel;
@@ -244,6 +246,7 @@ export function loadConfig(sources: ConfigSources): Config {
         : undefined,
     refreshReuseWindowSeconds: s.GATEHOUSE_REFRESH_REUSE_WINDOW,
     clientCacheTtlSeconds: s.GATEHOUSE_CLIENT_CACHE_TTL,
+    accountCacheTtlSeconds: s.GATEHOUSE_ACCOUNT_CACHE_TTL,
     redisPrefix: s.GATEHOUSE_REDIS_PREFIX,
     logLevel: s.GATEHOUSE_LOG_LEVEL,
     trustProxy: s.GATEHOUSE_TRUST_PROXY,

@@ -59,6 +59,7 @@ export const settingsSchema = z.object({
   GATEHOUSE_ADMIN_PASSWORD: z.string().min(12, { message: 'must be at least 12 characters' }).optional(),
   GATEHOUSE_REFRESH_REUSE_WINDOW: seconds(0).default(10),
   GATEHOUSE_CLIENT_CACHE_TTL: seconds(0).default(5),
+  GATEHOUSE_ACCOUNT_CACHE_TTL: seconds(0).default(5),
   GATEHOUSE_REDIS_PREFIX: z
     .string()
     .regex(/^[\x21-\x7e]*$/, { message: 'must be printable ASCII without spaces' })

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
-import { createClientCache } from '../clients/cache.ts';
-import { createClientInvalidation } from '../clients/invalidation.ts';
+import { createBoundedCache } from '../cache/bounded-cache.ts';
+import { createChangeChannel } from '../cache/change-channel.ts';
 import { clientModel } from '../clients/model.ts';
 import { clientProviderAdapter } from '../clients/provider-adapter.ts';
 import { createClientRepository, type ClientRepository } from '../clients/repository.ts';
@@ -51,12 +51,13 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     : startExpirySweeper({ connection: mongo, collections: indexes.collections, intervalMs: deps.sweepIntervalMs ?? 60_000, logger });
 
   const invalidation =
-    redis === undefined ? undefined : createClientInvalidation({ redis, channel: clientChangesChannel(deps.redisPrefix), logger });
+    redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(deps.redisPrefix), logger });
   let clients: ClientRepository | undefined;
-  const cache = createClientCache<AdapterPayload>({
+  const cache = createBoundedCache<AdapterPayload>({
     load: async (clientId) => clients?.providerMetadata(clientId) as Promise<AdapterPayload | undefined>,
     ttlMs: deps.clientCacheTtlSeconds * 1000,
     maxEntries: CLIENT_CACHE_ENTRIES,
+    cacheMisses: true,
   });
   clients = createClientRepository({
     model: clientModel(mongo),

@@ -1,3 +1,4 @@
+import { ALL_USERS, ignoreUserChanges, type UserChangeHook } from '../accounts/user-changes.ts';
 import type { UserModel } from '../accounts/user-model.ts';
 import type { LabelKind, LabelModel, StoredLabel } from './model.ts';
 
@@ -37,11 +38,13 @@ export function createLabelDirectory({
   model,
   users,
   now = () => new Date(),
+  onUserChange = ignoreUserChanges,
 }: {
   kind: LabelKind;
   model: LabelModel;
   users: UserModel;
   now?: () => Date;
+  onUserChange?: UserChangeHook;
 }): LabelDirectory {
   const field = kind === 'role' ? 'roles' : 'groups';
   const directory: LabelDirectory = {
@@ -74,15 +77,18 @@ export function createLabelDirectory({
       const result = await model.deleteOne({ _id: name }).exec();
       if (result.deletedCount === 0) return false;
       await users.updateMany({ [field]: name }, { $pull: { [field]: name }, $set: { updatedAt: now() } }).exec();
+      await onUserChange(ALL_USERS);
       return true;
     },
     async assign(userId, name) {
       await directory.ensure([name]);
       const result = await users.updateOne({ _id: userId }, { $addToSet: { [field]: name }, $set: { updatedAt: now() } }).exec();
+      if (result.matchedCount === 1) await onUserChange(userId);
       return result.matchedCount === 1;
     },
     async unassign(userId, name) {
       const result = await users.updateOne({ _id: userId }, { $pull: { [field]: name }, $set: { updatedAt: now() } }).exec();
+      if (result.matchedCount === 1) await onUserChange(userId);
       return result.matchedCount === 1;
     },
   };

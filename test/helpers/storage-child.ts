@@ -9,7 +9,7 @@
 import type { AdapterPayload } from 'oidc-provider';
 import { createClientRepository } from '../../src/clients/repository.ts';
 import { clientModel } from '../../src/clients/model.ts';
-import { createClientInvalidation } from '../../src/clients/invalidation.ts';
+import { createChangeChannel } from '../../src/cache/change-channel.ts';
 import { createSecretBox } from '../../src/crypto/secret-box.ts';
 import { clientChangesChannel } from '../../src/oidc/storage.ts';
 import { createAdapterFactory } from '../../src/storage/oidc/adapter-factory.ts';
@@ -54,7 +54,7 @@ switch (command.op) {
     break;
   case 'updateClient': {
     const invalidation =
-      redis === undefined ? undefined : createClientInvalidation({ redis, channel: clientChangesChannel(env.redisPrefix), logger: { warn: () => {} } });
+      redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(env.redisPrefix), logger: { warn: () => {} } });
     const repository = createClientRepository({
       model: clientModel(mongo),
       box: createSecretBox(command.secret, 'client-secrets'),

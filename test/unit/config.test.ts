@@ -109,6 +109,13 @@ describe('configuration', () => {
     expect(keys).to.deep.equal({ publishDelayMs: 1000, retentionMs: 2000, rotationIntervalMs: 7_776_000_000, pollIntervalMs: 1000 });
   });
 
+  it('reads GATEHOUSE_ACCOUNT_CACHE_TTL (default 5, 0 = off) and names a wrong one', () => {
+    expect(loadConfig({ env: production, readFile }).accountCacheTtlSeconds).to.equal(5);
+    expect(loadConfig({ env: { ...production, GATEHOUSE_ACCOUNT_CACHE_TTL: '0' }, readFile }).accountCacheTtlSeconds).to.equal(0);
+    expect(problemsOf({ ...production, GATEHOUSE_ACCOUNT_CACHE_TTL: '-1' })).to.deep.equal(['GATEHOUSE_ACCOUNT_CACHE_TTL: must be at least 0']);
+    expect(problemsOf({ ...production, GATEHOUSE_ACCOUNT_CACHE_TTL: 'soon' })[0]).to.match(/^GATEHOUSE_ACCOUNT_CACHE_TTL: must be a number/);
+  });
+
   it('names wrong key rotation settings', () => {
     expect(problemsOf({ ...production, GATEHOUSE_KEY_PUBLISH_DELAY: '0' })).to.deep.equal(['GATEHOUSE_KEY_PUBLISH_DELAY: must be at least 1']);
     expect(problemsOf({ ...production, GATEHOUSE_KEY_RETENTION: 'long' })[0]).to.match(/^GATEHOUSE_KEY_RETENTION: must be a number/);

@@ -1,30 +1,30 @@
 import type { Redis } from 'ioredis';
 import type { WarnLogger } from '../storage/oidc/mongo-indexes.ts';
 
-export interface ClientInvalidation {
-  /** Tells every instance to drop the client from its cache. */
-  publish(clientId: string): Promise<void>;
+/** A Redis pub/sub channel that tells every instance to drop one id from its cache. */
+export interface ChangeChannel {
+  publish(id: string): Promise<void>;
   /**
    * Listens on a separate connection (a subscribed Redis connection cannot run other
    * commands). After a reconnect, notices may have been missed, so `onResync` runs then.
    */
-  subscribe(onChange: (clientId: string) => void, onResync: () => void): Promise<{ close(): Promise<void> }>;
+  subscribe(onChange: (id: string) => void, onResync: () => void): Promise<{ close(): Promise<void> }>;
 }
 
-export interface ClientInvalidationDeps {
+export interface ChangeChannelDeps {
   readonly redis: Redis;
   readonly channel: string;
   readonly logger: WarnLogger;
 }
 
-export function createClientInvalidation({ redis, channel, logger }: ClientInvalidationDeps): ClientInvalidation {
+export function createChangeChannel({ redis, channel, logger }: ChangeChannelDeps): ChangeChannel {
   return {
-    async publish(clientId) {
+    async publish(id) {
       try {
-        await redis.publish(channel, clientId);
+        await redis.publish(channel, id);
       } catch (error) {
         // Other instances still pick the change up when their cache entry expires.
-        logger.warn({ err: error, clientId }, 'client change notice not published; other instances see it after the cache TTL');
+        logger.warn({ err: error, channel, id }, 'change notice not published; other instances see it after the cache TTL');
       }
     },
     async subscribe(onChange, onResync) {
@@ -35,8 +35,8 @@ export function createClientInvalidation({ redis, channel, logger }: ClientInval
         if (connectedBefore) onResync();
         connectedBefore = true;
       });
-      subscriber.on('message', (received: string, clientId: string) => {
-        if (received === channel) onChange(clientId);
+      subscriber.on('message', (received: string, id: string) => {
+        if (received === channel) onChange(id);
       });
       await subscriber.connect();
       await subscriber.subscribe(channel);

@@ -1,0 +1,81 @@
+/**
+ * node bench/userinfo-cache.ts [--seconds N] [--connections N]
+ *
+ * Scenario (e) userinfo only, for the account cache: Gatehouse with GATEHOUSE_ACCOUNT_CACHE_TTL=0
+ * (every call reads the user from MongoDB), with the default cache, and the library's reference,
+ * measured alternately in one run on the bench's own services. Needs `npm run build` first.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
+import { completeSignIn } from './lib/flows.ts';
+import { measureAlternating, type Target } from './lib/load.ts';
+import { seed } from './lib/seed.ts';
+import { round } from './lib/stats.ts';
+import { commandCounts, openStores, perRequest } from './lib/storage.ts';
+
+const { values: flags } = parseArgs({ options: { seconds: { type: 'string' }, connections: { type: 'string' } } });
+const ROOT = new URL('..', import.meta.url).pathname;
+const REDIS_PREFIX = 'gatehouse-bench:';
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const { MONGODB_URI: _mongo, REDIS_URL: _redis, ...inherited } = process.env;
+const lines = execFileSync('bash', ['scripts/services', 'up'], {
+  cwd: ROOT,
+  env: { ...inherited, GATEHOUSE_SERVICES_DIR: `${ROOT}.data/bench-services` },
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const value = (name: string) => lines.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1] ?? '';
+const mongodb = new URL(value('MONGODB_URI'));
+mongodb.pathname = '/gatehouse_bench';
+const redisUrl = value('REDIS_URL');
+
+const stores = await openStores(mongodb.toString(), redisUrl);
+await stores.db.dropDatabase();
+const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: REDIS_PREFIX };
+const fixture = await seed({ settings, users: 2, storageUsers: 0, cheapHashSettings: { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' } });
+mkdirSync(`${ROOT}.data/bench`, { recursive: true });
+const fixturePath = `${ROOT}.data/bench/fixture.json`;
+writeFileSync(fixturePath, JSON.stringify(fixture), { mode: 0o600 });
+
+const production = async (name: string, ttl: string) => {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_ACCOUNT_CACHE_TTL: ttl };
+  return startGatehouseProcess(name, [`${ROOT}dist/main.js`], env, url);
+};
+const children: Child[] = [await production('uncached', '0'), await production('cached', '5'), await startReference(fixturePath)];
+try {
+  const user = fixture.users[0]!;
+  const targets: Target[] = [];
+  for (const child of children) {
+    const { access_token: token } = await completeSignIn(child.url, fixture.clients.web, user);
+    targets.push({ key: child.name, url: child.url, spec: { method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } } });
+  }
+  for (const target of targets.slice(0, 2)) {
+    const before = await commandCounts(stores);
+    for (let index = 0; index < 20; index += 1) await (await fetch(`${target.url}/me`, { headers: target.spec.headers })).arrayBuffer();
+    log(`${target.key}: database commands per request ${JSON.stringify(perRequest(before, await commandCounts(stores), 20))}`);
+  }
+  const measured = await measureAlternating(targets, { warmupSeconds: 2, seconds: Number(flags.seconds ?? 10), connections: Number(flags.connections ?? 16) });
+  const reference = measured.reference!.rps;
+  for (const [name, m] of Object.entries(measured)) {
+    log(`${name}: ${round(m.rps)} req/s, p50 ${m.p50Ms} ms, p99 ${m.p99Ms} ms, errors ${m.errors}, ratio to reference ${round(m.rps / reference, 2)}`);
+  }
+} finally {
+  await Promise.all(children.map((child) => child.stop()));
+  await stores.close();
+}

@@ -1,0 +1,65 @@
+import type { Redis } from 'ioredis';
+import { ALL_USERS, type UserChangeHook } from '../accounts/user-changes.ts';
+import { createBoundedCache } from '../cache/bounded-cache.ts';
+import { createChangeChannel, type ChangeChannel } from '../cache/change-channel.ts';
+import type { WarnLogger } from '../storage/oidc/mongo-indexes.ts';
+import type { AccountDirectory, AccountProfile } from './accounts.ts';
+
+const ACCOUNT_CACHE_ENTRIES = 10_000;
+
+/** The channel on which user changes are announced to every instance. */
+export function userChangesChannel(redisPrefix: string): string {
+  return `${redisPrefix}users:changed`;
+}
+
+/** For processes without a cache of their own (the CLI): announce only. */
+export function userChangeAnnouncer(channel: ChangeChannel | undefined): UserChangeHook {
+  return async (userId) => channel?.publish(userId);
+}
+
+export interface AccountCacheDeps {
+  readonly redis: Redis | undefined;
+  readonly redisPrefix: string;
+  /** 0 turns the cache off: every lookup reads the database. */
+  readonly ttlSeconds: number;
+  readonly logger: WarnLogger;
+}
+
+export interface AccountCache {
+  /** findActive through the cache; only active users are kept, never misses or disabled users. */
+  directory(source: AccountDirectory): AccountDirectory;
+  /** Call after every write to a user: drops it here and announces it to the other instances. */
+  readonly onUserChange: UserChangeHook;
+  close(): Promise<void>;
+}
+
+/**
+ * Userinfo, token and introspection calls resolve the user on every request. This keeps active
+ * profiles for a few seconds per instance; a disabled user is still cut off at once, because
+ * every change is announced over Redis (without Redis, within the TTL).
+ */
+export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger }: AccountCacheDeps): Promise<AccountCache> {
+  const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: userChangesChannel(redisPrefix), logger });
+  let source: AccountDirectory | undefined;
+  const profiles = createBoundedCache<AccountProfile>({
+    load: async (sub) => source?.findActive(sub),
+    ttlMs: ttlSeconds * 1000,
+    maxEntries: ACCOUNT_CACHE_ENTRIES,
+    cacheMisses: false,
+  });
+  const drop = (userId: string) => (userId === ALL_USERS ? profiles.clear() : profiles.invalidate(userId));
+  const subscription = await channel?.subscribe(drop, () => profiles.clear());
+  return {
+    directory(directory) {
+      source = directory;
+      return { findActive: (sub) => profiles.get(sub) };
+    },
+    async onUserChange(userId) {
+      drop(userId);
+      await channel?.publish(userId);
+    },
+    async close() {
+      await subscription?.close();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import { userModel } from '../../src/accounts/user-model.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { freePort } from '../helpers/redis-server.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Two instances on one deployment; the user signs in at the first, the second answers. */
+async function pair(label: string, redis: boolean, ttlSeconds: number) {
+  const deploy = await deployment(label, { redis, settings: { GATEHOUSE_ACCOUNT_CACHE_TTL: String(ttlSeconds) } });
+  const first = await deploy.start();
+  const second = await deploy.start(await freePort());
+  const cast = await seed(first);
+  const config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+  const request = await authorizationRequest(config, REDIRECT_URI, { scope: 'openid profile roles' });
+  const outcome = await signIn(new UserAgent(), request.url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+  const tokens = await oidc.authorizationCodeGrant(config, outcome.callback, request.checks);
+  const metadata = config.serverMetadata();
+  const at = (instance: RunningGatehouse, endpoint: string | undefined) => new URL(new URL(endpoint!).pathname, instance.url);
+  const basic = `Basic ${Buffer.from(`${cast.web.clientId}:${cast.web.secret}`).toString('base64')}`;
+  return {
+    deploy,
+    first,
+    second,
+    cast,
+    /** Userinfo (at the second instance unless told): status and body. */
+    async userinfo(instance = second) {
+      const response = await fetch(at(instance, metadata.userinfo_endpoint), { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      return { status: response.status, body: response.ok ? ((await response.json()) as Record<string, unknown>) : undefined };
+    },
+    /** Introspection of the same access token at the second instance. */
+    async active() {
+      const response = await fetch(at(second, metadata.introspection_endpoint), {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: tokens.access_token }),
+      });
+      return ((await response.json()) as { active: boolean }).active;
+    },
+    async close() {
+      await second.close();
+      await first.close();
+      await deploy.drop();
+    },
+  };
+}
+
+/** Milliseconds until `check` holds, polling every 25 ms; fails after `limitMs`. */
+async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started <= limitMs) {
+    if (await check()) return Date.now() - started;
+    await sleep(25);
+  }
+  return expect.fail(`not within ${limitMs} ms`);
+}
+
+describe('account cache across instances (real stores)', () => {
+  describe('with Redis (TTL 60 s, so only the change notice can explain a quick cut-off)', () => {
+    let p: Awaited<ReturnType<typeof pair>>;
+    let deploy: Deployment;
+    let cast: Seeded;
+    before(async () => {
+      p = await pair('account_cache', true, 60);
+      ({ deploy, cast } = p);
+    });
+    after(() => p.close());
+
+    it('serves the profile from the cache: a write that bypasses the services is not seen', async () => {
+      expect((await p.userinfo()).body).to.include({ name: 'Alice Liddell' });
+      const mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
+      try {
+        await userModel(mongo).updateOne({ _id: cast.user.id }, { $set: { name: 'Behind The Cache' } }).exec();
+        expect((await p.userinfo()).body).to.include({ name: 'Alice Liddell' });
+      } finally {
+        await mongo.close();
+      }
+    });
+
+    it('a profile update at one instance shows at the other within 1 s', async () => {
+      await p.first.services.users.update(cast.user.id, { name: 'Alice Updated' });
+      await within(1000, async () => (await p.userinfo()).body?.name === 'Alice Updated');
+      await p.first.services.roles.assign(cast.user.id, 'auditor');
+      await within(1000, async () => ((await p.userinfo()).body?.roles as string[] | undefined)?.includes('auditor') === true);
+      await p.first.services.roles.remove('auditor');
+      await within(1000, async () => ((await p.userinfo()).body?.roles as string[] | undefined)?.includes('auditor') === false);
+    });
+
+    it('a user disabled at one instance is refused by the other within 1 s: userinfo 401, introspection inactive', async () => {
+      expect((await p.userinfo()).status).to.equal(200);
+      expect(await p.active()).to.equal(true);
+      // The account service alone: the token stays valid, so only the account lookup can refuse it.
+      await p.first.services.accounts.disable(cast.user.id);
+      await within(1000, async () => (await p.userinfo()).status === 401);
+      await within(1000, async () => !(await p.active()));
+      await p.first.services.accounts.enable(cast.user.id);
+      await within(1000, async () => (await p.userinfo()).status === 200);
+    });
+  });
+
+  describe('without Redis (TTL 2 s)', () => {
+    let p: Awaited<ReturnType<typeof pair>>;
+    before(async () => {
+      p = await pair('account_cache_local', false, 2);
+    });
+    after(() => p.close());
+
+    it('a disabled user is refused by the other instance within the TTL, and at once by the one that disabled them', async () => {
+      expect((await p.userinfo(p.first)).status).to.equal(200);
+      expect((await p.userinfo()).status).to.equal(200);
+      await p.first.services.accounts.disable(p.cast.user.id);
+      expect((await p.userinfo(p.first)).status).to.equal(401);
+      const waited = await within(3000, async () => (await p.userinfo()).status === 401);
+      expect(waited).to.be.at.most(2500);
+    });
+  });
+});
