@@ -234,18 +234,15 @@ export function createClientRepository({ model, box, onChange, now = () => new D
 
     async exportAll() {
       const records = await model.find().sort({ _id: 1 }).lean<StoredClientRecord[]>().exec();
-      return records.map((record) => ({
-        clientId: record._id,
-        displayName: record.displayName,
-        firstParty: record.firstParty,
-        allowedApis: record.allowedApis,
-        webOrigins: record.webOrigins,
-        admin: record.admin,
-        metadata: record.metadata,
-        secret: record.secretSealed === null ? null : box.open(record.secretSealed, record._id),
-        createdAt: record.createdAt.toISOString(),
-        updatedAt: record.updatedAt.toISOString(),
-      }));
+      return records.map((record) => {
+        const { hasSecret: _hasSecret, createdAt, updatedAt, ...shown } = view(record);
+        return {
+          ...shown,
+          secret: record.secretSealed === null ? null : box.open(record.secretSealed, record._id),
+          createdAt: createdAt.toISOString(),
+          updatedAt: updatedAt.toISOString(),
+        };
+      });
     },
 
     async importOne(client) {

@@ -60,6 +60,27 @@ async function start(mongodbUri: string, redisUrl: string | undefined): Promise<
   return { gatehouse, issuer, cast: await seed(gatehouse) };
 }
 
+interface FerretEnv {
+  ferret: TestFerret;
+  gatehouse: RunningGatehouse;
+  issuer: string;
+  cast: Seeded;
+}
+
+/** A test-owned FerretDB and an instance on it, for the enclosing describe. */
+function onTestFerret(label: string, redisUrl: () => string | undefined): FerretEnv {
+  const env = {} as FerretEnv;
+  before(async () => {
+    env.ferret = await TestFerret.start();
+    Object.assign(env, await start(env.ferret.uri(label), redisUrl()));
+  });
+  after(async () => {
+    await env.gatehouse?.close();
+    await env.ferret?.remove();
+  });
+  return env;
+}
+
 describe('faults: Redis goes away and comes back (test-owned redis-server)', () => {
   const mongodbUri = freshDatabaseUri('faults_redis');
   let redis: TestRedis;
@@ -113,21 +134,10 @@ describe('faults: Redis goes away and comes back (test-owned redis-server)', () 
 });
 
 describe('faults: MongoDB goes away and comes back (test-owned FerretDB)', () => {
-  let ferret: TestFerret;
-  let gatehouse: RunningGatehouse;
-  let issuer: string;
-  let cast: Seeded;
-
-  before(async () => {
-    ferret = await TestFerret.start();
-    ({ gatehouse, issuer, cast } = await start(ferret.uri('faults'), undefined));
-  });
-  after(async () => {
-    await gatehouse?.close();
-    await ferret?.remove();
-  });
+  const env = onTestFerret('faults', () => undefined);
 
   it('answers 503 fast for refreshes and sign-ins, keeps what was acknowledged, and recovers without a restart', async () => {
+    const { ferret, issuer, cast } = env;
     const web = await relyingParty(issuer, cast.web.clientId, cast.web.secret);
     const first = await authorizationRequest(web, REDIRECT_URI, { scope: 'openid offline_access', prompt: 'consent' });
     const agent = new UserAgent();
@@ -160,21 +170,10 @@ describe('faults: MongoDB goes away and comes back (test-owned FerretDB)', () =>
 });
 
 describe('faults: MongoDB goes away while Redis stays (test-owned FerretDB, shared Redis)', () => {
-  let ferret: TestFerret;
-  let gatehouse: RunningGatehouse;
-  let issuer: string;
-  let cast: Seeded;
-
-  before(async () => {
-    ferret = await TestFerret.start();
-    ({ gatehouse, issuer, cast } = await start(ferret.uri('faults_pages'), serviceUrls().redisUrl));
-  });
-  after(async () => {
-    await gatehouse?.close();
-    await ferret?.remove();
-  });
+  const env = onTestFerret('faults_pages', () => serviceUrls().redisUrl);
 
   it('answers a sign-in submitted during the outage with the 503 page (the interaction lives in Redis, the user in MongoDB)', async () => {
+    const { ferret, issuer, cast } = env;
     const web = await relyingParty(issuer, cast.web.clientId, cast.web.secret);
     const agent = new UserAgent();
     const request = await authorizationRequest(web, REDIRECT_URI);
