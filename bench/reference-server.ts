@@ -11,6 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Fixture } from './lib/fixture.ts';
+import { CLIENT_DEFAULTS } from '../src/oidc/configuration.ts';
 
 const fixture = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Fixture;
 const clients = Object.values(fixture.clients);
@@ -23,12 +24,7 @@ const configuration: Configuration = {
   cookies: { keys: ['bench-reference-cookie-key-0123456789'] },
   findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
   responseTypes: ['code'],
-  clientDefaults: {
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'client_secret_basic',
-    id_token_signed_response_alg: 'RS256',
-  },
+  clientDefaults: { ...CLIENT_DEFAULTS },
   pkce: { required: () => false },
   features: {
     devInteractions: { enabled: false },

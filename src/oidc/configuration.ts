@@ -58,6 +58,14 @@ export interface ProviderPageHooks {
   readonly successSource: NonNullable<DeviceFlowFeature['successSource']>;
 }
 
+/** Metadata a client record leaves out; the benchmark's reference server uses the same. */
+export const CLIENT_DEFAULTS: NonNullable<Configuration['clientDefaults']> = {
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  token_endpoint_auth_method: 'client_secret_basic',
+  id_token_signed_response_alg: 'RS256',
+};
+
 /**
  * Back-channel logout is the only outgoing request allowed to reach private addresses when the
  * operator opts in; a client's jwks_uri (which a self-registered client chooses) never is.
@@ -88,12 +96,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     scopes: [...OIDC_SCOPES],
     conformIdTokenClaims: false,
     responseTypes: ['code'],
-    clientDefaults: {
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-      id_token_signed_response_alg: 'RS256',
-    },
+    clientDefaults: { ...CLIENT_DEFAULTS },
     extraClientMetadata: { properties: [...GATEHOUSE_CLIENT_PROPERTIES], validator: validateClientProperty },
     clientBasedCORS: (_ctx, origin, client) => clientList(client, 'web_origins').includes(origin),
     enabledJWA: {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './redis-server.ts';
+import { killChild } from './process.ts';
 
 export const FERRETDB_BIN = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'gatehouse', 'ferretdb-v1.24.2', 'ferretdb');
 
@@ -66,11 +67,7 @@ export class TestFerret {
   }
 
   async stop(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    await killChild(this.#child);
     this.#child = undefined;
   }
 

@@ -96,3 +96,11 @@ export function runCli(args: string[], env: Record<string, string>, stdin?: stri
     child.stdin.end(stdin ?? '');
   });
 }
+
+/** Kills a test-owned server process at once and waits until it has exited. */
+export async function killChild(child: import('node:child_process').ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}

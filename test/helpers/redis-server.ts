@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { killChild } from './process.ts';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -47,11 +48,7 @@ export class TestRedis {
   }
 
   async stop(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    await killChild(this.#child);
     this.#child = undefined;
   }
 }
