@@ -1,0 +1,141 @@
+/**
+ * node bench/profile.ts --scenario <name> [--seconds N] [--connections N]
+ *
+ * CPU profile of the production build under one benchmark scenario: starts the bench's own
+ * services, seeds them, runs `node --cpu-prof dist/main.js`, loads it with autocannon, stops it
+ * and prints where the Gatehouse process spent its time (self time by package and by function).
+ * The .cpuprofile stays in .data/bench/profiles/ (open it in Chrome DevTools). Needs
+ * `npm run build` first. Scenarios: cc-rs256, cc-es256, cc-opaque, introspect-opaque,
+ * introspect-jwt, userinfo, refresh.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+import { startGatehouseProcess } from './lib/children.ts';
+import { basicAuth } from './lib/fixture.ts';
+import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
+import { runOnce, type RequestSpec } from './lib/load.ts';
+import { seed } from './lib/seed.ts';
+import { round } from './lib/stats.ts';
+import { openStores } from './lib/storage.ts';
+
+const SCENARIOS = ['cc-rs256', 'cc-es256', 'cc-opaque', 'introspect-opaque', 'introspect-jwt', 'userinfo', 'refresh'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' } } });
+const scenario = flags.scenario as Scenario;
+if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
+const SECONDS = Number(flags.seconds ?? 10);
+const CONNECTIONS = Number(flags.connections ?? 16);
+const ROOT = new URL('..', import.meta.url).pathname;
+const PROFILES = `${ROOT}.data/bench/profiles`;
+const log = (message: string) => process.stderr.write(`profile: ${message}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const { MONGODB_URI: _mongo, REDIS_URL: _redis, ...inherited } = process.env;
+const lines = execFileSync('bash', ['scripts/services', 'up'], {
+  cwd: ROOT,
+  env: { ...inherited, GATEHOUSE_SERVICES_DIR: `${ROOT}.data/bench-services` },
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const value = (name: string) => lines.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1] ?? '';
+const mongodb = new URL(value('MONGODB_URI'));
+mongodb.pathname = '/gatehouse_profile';
+const stores = await openStores(mongodb.toString(), value('REDIS_URL'));
+await stores.db.dropDatabase();
+const prefix = 'gatehouse-profile:';
+const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: value('REDIS_URL'), GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
+const fixture = await seed({ settings, users: 2, storageUsers: 0, cheapHashSettings: { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' } });
+
+rmSync(PROFILES, { recursive: true, force: true });
+mkdirSync(PROFILES, { recursive: true });
+const port = await freePort();
+const url = `http://127.0.0.1:${port}`;
+const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' };
+const child = await startGatehouseProcess('gatehouse', ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`, `${ROOT}dist/main.js`], env, url);
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const post = (which: keyof typeof fixture.clients, path: string, body?: string): RequestSpec => ({
+  method: 'POST',
+  path,
+  headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(fixture.clients[which]) },
+  ...(body === undefined ? {} : { body }),
+});
+const ccBody = form({ grant_type: 'client_credentials', scope: 'read' });
+
+async function spec(): Promise<RequestSpec> {
+  switch (scenario) {
+    case 'cc-rs256':
+      return post('rs256', '/token', ccBody);
+    case 'cc-es256':
+      return post('es256', '/token', ccBody);
+    case 'cc-opaque':
+      return post('opaque', '/token', ccBody);
+    case 'introspect-opaque':
+    case 'introspect-jwt': {
+      const which = scenario === 'introspect-jwt' ? 'rs256' : 'opaque';
+      const { access_token: token } = await postToken(url, fixture.clients[which], { grant_type: 'client_credentials', scope: 'read' });
+      return post(which, '/token/introspection', form({ token }));
+    }
+    case 'userinfo': {
+      const { access_token: token } = await completeSignIn(url, fixture.clients.web, fixture.users[0]!);
+      return { method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } };
+    }
+    case 'refresh': {
+      const pool = await mintRefreshTokens(url, fixture.clients.web, fixture.users[0]!, 40 * SECONDS);
+      return { ...post('web', '/token'), nextBody: () => { const token = pool.pop(); return token === undefined ? undefined : form({ grant_type: 'refresh_token', refresh_token: token }); }, remaining: () => pool.length };
+    }
+  }
+}
+
+try {
+  const request = await spec();
+  const result = await runOnce({ key: 'gatehouse', url, spec: request }, SECONDS, CONNECTIONS);
+  log(`${scenario}: ${round(result.requests.total / (result.duration || SECONDS))} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
+} finally {
+  await child.stop();
+  const keys = await stores.redis.keys(`${prefix}*`);
+  if (keys.length > 0) await stores.redis.del(...keys);
+  await stores.db.dropDatabase();
+  await stores.close();
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+const file = readdirSync(PROFILES).find((name) => name.endsWith('.cpuprofile'));
+if (file === undefined) throw new Error('no .cpuprofile written');
+const profile = JSON.parse(readFileSync(`${PROFILES}/${file}`, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+const self = new Map<number, number>();
+profile.samples.forEach((id, index) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+const total = [...self.values()].reduce((sum, micros) => sum + micros, 0);
+const byPackage = new Map<string, number>();
+const byFunction = new Map<string, number>();
+for (const node of profile.nodes) {
+  const micros = self.get(node.id) ?? 0;
+  if (micros === 0) continue;
+  const { url: source, functionName, lineNumber } = node.callFrame;
+  const pkg = source.includes('node_modules/')
+    ? source.split('node_modules/').pop()!.split('/').slice(0, source.split('node_modules/').pop()!.startsWith('@') ? 2 : 1).join('/')
+    : source.includes('/dist/') ? 'gatehouse' : source === '' ? `(${functionName || 'native'})` : source.startsWith('node:') ? 'node core' : source;
+  byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + micros);
+  const name = `${functionName || '(anonymous)'} ${source.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
+  byFunction.set(name, (byFunction.get(name) ?? 0) + micros);
+}
+const top = (map: Map<string, number>, count: number) =>
+  [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, micros]) => `${round((micros / total) * 100).toString().padStart(5)}%  ${name}`).join('\n');
+writeFileSync(`${PROFILES}/summary-${scenario}.txt`, `${top(byPackage, 25)}\n\n${top(byFunction, 40)}\n`);
+process.stdout.write(`self time by package (${file}):\n${top(byPackage, 25)}\n\nself time by function:\n${top(byFunction, 40)}\n`);
