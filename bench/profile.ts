@@ -136,6 +136,6 @@ for (const node of profile.nodes) {
   byFunction.set(name, (byFunction.get(name) ?? 0) + micros);
 }
 const top = (map: Map<string, number>, count: number) =>
-  [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, micros]) => `${round((micros / total) * 100).toString().padStart(5)}%  ${name}`).join('\n');
+  [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, micros]) => `${((micros / total) * 100).toFixed(1).padStart(5)}%  ${name}`).join('\n');
 writeFileSync(`${PROFILES}/summary-${scenario}.txt`, `${top(byPackage, 25)}\n\n${top(byFunction, 40)}\n`);
 process.stdout.write(`self time by package (${file}):\n${top(byPackage, 25)}\n\nself time by function:\n${top(byFunction, 40)}\n`);
