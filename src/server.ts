@@ -170,7 +170,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const { services } = shared;
     const { apis } = services;
     await bootstrapAdmin(services, config.admin === undefined ? undefined : { username: config.admin.username, password: config.admin.password.reveal() }, logger);
-    const jwtRecords = createJwtRecords({ secret });
+    const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
     const attempts = await openAttemptLimits({ redis, mongo, logger, redisPrefix: config.redisPrefix });
@@ -205,6 +205,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           accounts,
           apis,
           jwtCustomizer: jwtRecords.customizer,
+          beforeRevocation: jwtRecords.beforeRevocation,
           interactionUrl: (uid) => `/interaction/${uid}`,
           pages: providerPages({ views, logger, userCodes: userCodeFailures }),
         },
@@ -232,7 +233,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         issuer: config.issuer,
         audience: services.adminAudience,
         publicJwks,
-        recordId: jwtRecords.recordId,
+        findRecord: jwtRecords.findRecord,
         adapter: storage.adapter,
         clients: services.clients,
         accounts: services.accounts,

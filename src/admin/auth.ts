@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import type { AdapterFactory } from 'oidc-provider';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { ClientRepository } from '../clients/repository.ts';
+import type { JwtRecords } from '../oidc/jwt-records.ts';
 import type { AuditActor } from '../observability/audit-log.ts';
 
 export const ADMIN_SCOPE = 'admin';
@@ -14,9 +15,9 @@ export interface AdminAuthDeps {
   readonly audience: string;
   /** Gatehouse's current public keys (next, active and still-published retired ones). */
   readonly publicJwks: () => JSONWebKeySet;
-  /** The id under which a JWT access token's record is stored (src/oidc/jwt-records.ts). */
-  readonly recordId: (jti: string) => string;
-  /** oidc-provider's storage: the same records introspection and revocation use. */
+  /** The record of a verified JWT access token, as introspection sees it (src/oidc/jwt-records.ts); undefined once revoked. */
+  readonly findRecord: JwtRecords['findRecord'];
+  /** oidc-provider's storage: the sessions access tokens are bound to. */
   readonly adapter: AdapterFactory;
   readonly clients: Pick<ClientRepository, 'get'>;
   readonly accounts: Pick<Accounts, 'findById'>;
@@ -54,8 +55,7 @@ export function adminAuth(deps: AdminAuthDeps): Middleware {
     // The admin API takes Bearer tokens only: a DPoP-bound token used without its proof must
     // not become a bearer credential here.
     if (payload.cnf !== undefined) return fail(401, 'invalid_token', 'sender-constrained (DPoP) tokens are not accepted by the admin API');
-    const id = deps.recordId(payload.jti);
-    const record = (await deps.adapter('ClientCredentials').find(id)) ?? (await deps.adapter('AccessToken').find(id));
+    const record = await deps.findRecord(payload);
     if (record === undefined) return fail(401, 'invalid_token', 'the access token has been revoked');
     // Like the library at userinfo and introspection: a token bound to a session dies with it.
     if (record.expiresWithSession === true && typeof record.sessionUid === 'string') {

@@ -25,7 +25,18 @@ export interface AttemptLimitsDeps {
   /** GATEHOUSE_REDIS_PREFIX: Redis keys of instances sharing a server stay apart. */
   readonly redisPrefix?: string;
   readonly sweepIntervalMs?: number;
+  /**
+   * How long "this key has no block" is remembered in-process, so the hot path (every token
+   * request passes the client-authentication gate) does not read the store each time. A
+   * failure counted here forgets it at once; failures counted by other instances are seen
+   * within this time. 0 reads the store on every check.
+   */
+  readonly cleanCacheMs?: number;
+  readonly now?: () => number;
 }
+
+/** Bound on remembered clean keys per limiter (keys come from request headers and IPs). */
+const CLEAN_CACHE_ENTRIES = 10_000;
 
 const COLLECTION = 'attempt_limits';
 
@@ -35,7 +46,7 @@ const COLLECTION = 'attempt_limits';
  * indexes (rate-limiter-flexible's include a TTL index FerretDB rejects) and a sweeper where
  * the server has no TTL indexes.
  */
-export async function openAttemptLimits({ redis, mongo, logger, redisPrefix = '', sweepIntervalMs = 60_000 }: AttemptLimitsDeps): Promise<AttemptLimits> {
+export async function openAttemptLimits({ redis, mongo, logger, redisPrefix = '', sweepIntervalMs = 60_000, cleanCacheMs = 1000, now = Date.now }: AttemptLimitsDeps): Promise<AttemptLimits> {
   const db = mongo.db;
   if (db === undefined) throw new Error('openAttemptLimits needs a connected MongoDB connection');
   let sweeper: Sweeper | undefined;
@@ -51,12 +62,26 @@ export async function openAttemptLimits({ redis, mongo, logger, redisPrefix = ''
         redis !== undefined
           ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisPrefix}${keyPrefix}`, points: limit, duration: windowSeconds })
           : new RateLimiterMongo({ storeClient: db, tableName: COLLECTION, keyPrefix, points: limit, duration: windowSeconds, disableIndexesCreation: true });
+      const clean = new Map<string, number>();
+      // Bumped by every local failure: a store read that started before one is not remembered.
+      let generation = 0;
       return {
         async retryAfter(key) {
+          const until = clean.get(key);
+          if (until !== undefined && until > now()) return 0;
+          const started = generation;
           const res = await store.get(key);
-          return res !== null && res.consumedPoints >= limit ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
+          const wait = res !== null && res.consumedPoints >= limit ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
+          clean.delete(key);
+          if (wait === 0 && cleanCacheMs > 0 && started === generation) {
+            if (clean.size >= CLEAN_CACHE_ENTRIES) clean.delete(clean.keys().next().value!);
+            clean.set(key, now() + cleanCacheMs);
+          }
+          return wait;
         },
         async fail(key) {
+          generation += 1;
+          clean.delete(key);
           await store.penalty(key, 1);
         },
       };

@@ -1,4 +1,4 @@
-import type { AdapterFactory, Configuration } from 'oidc-provider';
+import type { AdapterFactory, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { Config } from '../config/load.ts';
 import type { PrivateJwk } from '../keys/generate.ts';
@@ -40,6 +40,8 @@ export interface ProviderSettings {
   readonly accounts: AccountDirectory;
   readonly apis: ApiRegistry;
   readonly jwtCustomizer: NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt'];
+  /** Runs once a revocation is allowed, before the library destroys the token (src/oidc/jwt-records.ts leaves its tombstone here). */
+  readonly beforeRevocation?: ((ctx: KoaContextWithOIDC, token: { readonly kind: string; readonly jti: string; readonly exp?: number | undefined }) => Promise<void>) | undefined;
   readonly interactionUrl: (uid: string) => string;
   /** Hosted pages the library renders itself: errors, sign-out, device flow (src/interactions/provider-pages.ts). */
   readonly pages?: ProviderPageHooks | undefined;
@@ -123,7 +125,14 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       introspection: { enabled: true, allowedPolicy: introspectionAllowedPolicy(apis, accounts) },
       // Only the client a token was issued to may revoke it; anyone else gets the same 200 as
       // for an unknown token (RFC 7009 §2.2), so revocation cannot probe for valid tokens.
-      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) => {
+          if (token.clientId !== client.clientId) return false;
+          await settings.beforeRevocation?.(ctx, token);
+          return true;
+        },
+      },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,

@@ -1,9 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Middleware } from 'koa';
-import type { Configuration } from 'oidc-provider';
+import type { AdapterFactory, AdapterPayload, Configuration } from 'oidc-provider';
 import { deriveKey } from '../crypto/secret-box.ts';
+import type { ProviderSettings } from './configuration.ts';
 
 /** oidc-provider's default paths for the two endpoints that reject structured tokens. */
 export const INTROSPECTION_PATH = '/token/introspection';
@@ -20,36 +22,133 @@ interface TokenModel {
   };
 }
 
+/** The `gty` claim that marks a client_credentials JWT (as Auth0 marks them); its record is derived, never stored at issuance. */
+export const CLIENT_CREDENTIALS_GTY = 'client-credentials';
+
+/** Claims the library puts in every JWT access token; anything else is the token's `extra`. */
+const STANDARD_CLAIMS = new Set(['jti', 'sub', 'iat', 'exp', 'authorization_details', 'scope', 'client_id', 'iss', 'aud', 'cnf', 'gty']);
+const MATERIALISED_MEMORY = 10_000;
+
+export interface JwtRecordsDeps {
+  readonly secret: string;
+  /** oidc-provider's storage (src/storage/oidc): records and revocation tombstones live in the ClientCredentials / AccessToken models. */
+  readonly adapter: AdapterFactory;
+  readonly now?: () => number;
+}
+
+export interface JwtRecords {
+  /** `formats.customizers.jwt` */
+  readonly customizer: JwtCustomizer;
+  /** In front of the provider: swaps a verified JWT at introspection / revocation for its record id. */
+  swapStructuredToken(options: { issuer: string; publicJwks: () => JSONWebKeySet }): Middleware;
+  /**
+   * The record of a verified JWT access token's payload, or undefined when the token (or its
+   * grant) was revoked. For the admin API, which checks the client itself.
+   */
+  findRecord(payload: JWTPayload): Promise<AdapterPayload | undefined>;
+  /** ProviderSettings.beforeRevocation */
+  readonly beforeRevocation: NonNullable<ProviderSettings['beforeRevocation']>;
+}
+
+/** Marks a request whose token was swapped for a derived client_credentials record (value: the record id). */
+const DERIVED = Symbol('gatehouse.derivedJwtRecord');
+type DerivedRequest = IncomingMessage & { [DERIVED]?: string };
+
 /**
- * Introspection and revocation for JWT access tokens (oidc-provider refuses JWTs there).
+ * Introspection and revocation for JWT access tokens (oidc-provider refuses JWTs there), in
+ * two shapes chosen by what the token needs (docs/ARCHITECTURE.md, docs/PERFORMANCE.md):
  *
- * When a JWT access token is issued, an awaited format customizer stores a record of it
- * through the provider's own AccessToken / ClientCredentials model, under an id that is an
- * HMAC of the token's `jti` with a key derived from GATEHOUSE_SECRET. The `jti` is public
- * (it is inside the token), the record id is not: presenting a bare `jti` finds nothing.
+ * - User tokens (AccessToken): an awaited format customizer stores a record through the
+ *   provider's own model at issuance, because the record carries what the JWT does not
+ *   (grantId, sessionUid, expiresWithSession) and what revokeByGrantId and session binding need.
+ * - client_credentials tokens: nothing is written at issuance (the hot path is write-free). The
+ *   JWT carries `gty: "client-credentials"`; everything the record holds is in the signed JWT,
+ *   so introspection and revocation materialise the record on demand, and a revocation leaves a
+ *   tombstone until the token's `exp` so the token cannot come back.
  *
- * In front of the two endpoints, a middleware verifies a presented JWT against Gatehouse's
- * own keys and swaps it for the record id, so the library's client authentication, grant
- * checks, session binding, revocation and revokeByGrantId apply unchanged. An unverifiable
- * JWT is swapped for a random id: inactive, never an error.
+ * Record ids are an HMAC of the token's `jti` with a key derived from GATEHOUSE_SECRET (tombstones
+ * use another derived key). The `jti` is public (it is inside the token), the ids are not:
+ * presenting a bare `jti` finds nothing. In front of the two endpoints, a middleware verifies a
+ * presented JWT against Gatehouse's own keys and swaps it for the record id, so the library's
+ * client authentication, grant checks, session binding, revocation and revokeByGrantId apply
+ * unchanged. An unverifiable or revoked JWT is swapped for a random id: inactive, never an error.
  */
-export function createJwtRecords({ secret }: { secret: string }) {
-  const key = deriveKey(secret, 'jwt-access-token-records');
-  const recordId = (jti: string) => createHmac('sha256', key).update(jti).digest('base64url');
+export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecordsDeps): JwtRecords {
+  const hmac = (purpose: string) => {
+    const key = deriveKey(secret, purpose);
+    return (jti: string) => createHmac('sha256', key).update(jti).digest('base64url');
+  };
+  const recordId = hmac('jwt-access-token-records');
+  // Keyed by the record id: the library hands the revocation hook the record, not the JWT.
+  const tombstoneId = hmac('jwt-access-token-revocations');
+  const clientCredentials = () => adapter('ClientCredentials');
+  // Records this instance has already written (id → exp), so repeated introspection of one
+  // token costs one tombstone read plus the library's own read.
+  const materialised = new Map<string, number>();
+  const seconds = () => Math.floor(now() / 1000);
 
   const customizer: JwtCustomizer = async (_ctx, token, jwt) => {
     const model = token as unknown as TokenModel & Record<string, unknown>;
+    if (model.kind === 'ClientCredentials') {
+      jwt.payload.gty = CLIENT_CREDENTIALS_GTY;
+      return;
+    }
     const { jti, exp, iat } = jwt.payload as { jti: string; exp: number; iat: number };
     const payload: Record<string, unknown> = {};
     for (const name of model.constructor.IN_PAYLOAD) {
       if (model[name] !== undefined) payload[name] = model[name];
     }
     Object.assign(payload, { jti: recordId(jti), kind: model.kind, iat, exp });
-    const expiresIn = Math.max(1, exp - Math.floor(Date.now() / 1000));
+    const expiresIn = Math.max(1, exp - seconds());
     await model.constructor.adapter.upsert(payload.jti as string, payload, expiresIn);
   };
 
+  /** The ClientCredentials record that issuance would have stored, from the signed claims. */
+  function derive(payload: JWTPayload & { jti: string; exp: number }): AdapterPayload {
+    const { jti, iat, exp, client_id: clientId, scope, aud, cnf, authorization_details: rar } = payload as Record<string, unknown>;
+    const extra = Object.fromEntries(Object.entries(payload).filter(([name]) => !STANDARD_CLAIMS.has(name)));
+    const confirmation = (cnf ?? {}) as Record<string, unknown>;
+    const record: Record<string, unknown> = { jti: recordId(jti as string), kind: 'ClientCredentials', iat, exp, clientId, aud, scope };
+    if (typeof confirmation.jkt === 'string') record.jkt = confirmation.jkt;
+    if (typeof confirmation['x5t#S256'] === 'string') record['x5t#S256'] = confirmation['x5t#S256'];
+    if (rar !== undefined) record.rar = rar;
+    if (Object.keys(extra).length > 0) record.extra = extra;
+    return record as AdapterPayload;
+  }
+
+  async function revoked(jti: string): Promise<boolean> {
+    return (await clientCredentials().find(tombstoneId(recordId(jti)))) !== undefined;
+  }
+
+  /** Writes the derived record unless this instance already did; false when the token must not be active. */
+  async function materialise(payload: JWTPayload & { jti: string; exp: number }): Promise<boolean> {
+    // A deleted client's tokens are refused by the introspection policy (src/oidc/introspection-policy.ts).
+    if (await revoked(payload.jti)) return false;
+    const id = recordId(payload.jti);
+    if ((materialised.get(id) ?? 0) > seconds()) return true;
+    await clientCredentials().upsert(id, derive(payload), Math.max(1, payload.exp - seconds()));
+    if (materialised.size >= MATERIALISED_MEMORY) materialised.delete(materialised.keys().next().value!);
+    materialised.set(id, payload.exp);
+    return true;
+  }
+
+  /**
+   * Revocation: the library's allowed policy passed (client authenticated, its own token), so
+   * before it destroys the derived record, leave a tombstone that outlives the record until the
+   * token expires. Written before the library answers, so a client that revokes and then asks
+   * never sees the token active again.
+   */
+  const beforeRevocation: JwtRecords['beforeRevocation'] = async (ctx, token) => {
+    if (token.kind !== 'ClientCredentials' || (ctx.req as DerivedRequest)[DERIVED] !== token.jti || token.exp === undefined) return;
+    materialised.delete(token.jti);
+    const expiresIn = token.exp - seconds();
+    if (expiresIn <= 0) return;
+    const tombstone = tombstoneId(token.jti);
+    await clientCredentials().upsert(tombstone, { jti: tombstone, kind: 'JwtRevocation', exp: token.exp }, expiresIn);
+  };
+
   function swapStructuredToken({ issuer, publicJwks }: { issuer: string; publicJwks: () => JSONWebKeySet }): Middleware {
+    const keys = localKeys(publicJwks);
     return async (ctx, next) => {
       if (ctx.method !== 'POST' || (ctx.path !== INTROSPECTION_PATH && ctx.path !== REVOCATION_PATH)) return next();
       if (!ctx.is('application/x-www-form-urlencoded')) return next();
@@ -62,7 +161,13 @@ export function createJwtRecords({ secret }: { secret: string }) {
       const params = parseQuery(raw);
       const token = params.token;
       if (typeof token === 'string' && looksLikeJwt(token)) {
-        params.token = await resolve(token, issuer, publicJwks());
+        const payload = await verify(token, issuer, keys());
+        let id = payload === undefined ? unknownId() : recordId(payload.jti);
+        if (payload?.gty === CLIENT_CREDENTIALS_GTY) {
+          if (await materialise(payload)) (ctx.req as DerivedRequest)[DERIVED] = id;
+          else id = unknownId();
+        }
+        params.token = id;
       }
       // The request stream is consumed; the provider reads the parsed body from req.body.
       (ctx.req as typeof ctx.req & { body?: string }).body = stringifyQuery(params);
@@ -70,17 +175,47 @@ export function createJwtRecords({ secret }: { secret: string }) {
     };
   }
 
-  async function resolve(token: string, issuer: string, jwks: JSONWebKeySet): Promise<string> {
-    try {
-      const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { issuer, typ: 'at+jwt' });
-      if (typeof payload.jti === 'string') return recordId(payload.jti);
-    } catch {
-      // Not ours, altered or expired: answered as an unknown token.
+  async function findRecord(payload: JWTPayload): Promise<AdapterPayload | undefined> {
+    if (typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return undefined;
+    if (payload.gty === CLIENT_CREDENTIALS_GTY) {
+      if (await revoked(payload.jti)) return undefined;
+      return derive(payload as JWTPayload & { jti: string; exp: number });
     }
-    return randomBytes(32).toString('base64url');
+    const id = recordId(payload.jti);
+    // Records written before client_credentials records were derived live in ClientCredentials.
+    return (await adapter('AccessToken').find(id)) ?? (await clientCredentials().find(id)) ?? undefined;
   }
 
-  return { customizer, swapStructuredToken, recordId };
+  return { customizer, swapStructuredToken, findRecord, beforeRevocation };
+}
+
+/** A verifier over the current public keys, rebuilt only when the published set changes. */
+function localKeys(publicJwks: () => JSONWebKeySet): () => ReturnType<typeof createLocalJWKSet> {
+  let fingerprint = '';
+  let keys: ReturnType<typeof createLocalJWKSet> | undefined;
+  return () => {
+    const jwks = publicJwks();
+    const current = JSON.stringify(jwks.keys.map((key) => [key.kid, key.alg, key.n ?? key.x]));
+    if (keys === undefined || current !== fingerprint) {
+      keys = createLocalJWKSet(jwks);
+      fingerprint = current;
+    }
+    return keys;
+  };
+}
+
+async function verify(token: string, issuer: string, keys: ReturnType<typeof createLocalJWKSet>): Promise<(JWTPayload & { jti: string; exp: number }) | undefined> {
+  try {
+    const { payload } = await jwtVerify(token, keys, { issuer, typ: 'at+jwt' });
+    if (typeof payload.jti === 'string' && typeof payload.exp === 'number') return payload as JWTPayload & { jti: string; exp: number };
+  } catch {
+    // Not ours, altered or expired: answered as an unknown token.
+  }
+  return undefined;
+}
+
+function unknownId(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 function looksLikeJwt(token: string): boolean {

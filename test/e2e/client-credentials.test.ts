@@ -1,11 +1,25 @@
 import { expect } from 'chai';
 import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
+import type { Redis } from 'ioredis';
 import type { RunningGatehouse } from '../../src/server.ts';
+import type { Connection } from 'mongoose';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { connectRedis } from '../../src/storage/redis.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { API, deployment, oauthError, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The payload of every ClientCredentials record in Redis (key → payload and TTL). */
+async function clientCredentialRecords(redis: Redis, prefix: string): Promise<Map<string, { kind: unknown; ttl: number }>> {
+  const records = new Map<string, { kind: unknown; ttl: number }>();
+  for (const key of await redis.keys(`${prefix}ClientCredentials:*`)) {
+    const payload = await redis.hget(key, 'payload');
+    if (payload !== null) records.set(key, { kind: (JSON.parse(payload) as { kind?: unknown }).kind, ttl: await redis.ttl(key) });
+  }
+  return records;
+}
 
 describe('client credentials, introspection and revocation (openid-client, two instances)', () => {
   let deploy: Deployment;
@@ -97,6 +111,79 @@ describe('client credentials, introspection and revocation (openid-client, two i
       expect((await oidc.tokenIntrospection(serviceAtB, token)).active).to.equal(false);
     });
   }
+
+  describe('client_credentials JWTs are not written at issuance (derived at introspection, tombstoned at revocation)', () => {
+    let redis: Redis;
+    let mongo: Connection;
+    before(async () => {
+      redis = await connectRedis({ url: deploy.redisUrl!, timeoutMs: 5000 });
+      mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
+    });
+    after(async () => {
+      await redis.quit();
+      await mongo.close();
+    });
+
+    it('issues them without a storage write and marks them gty=client-credentials', async () => {
+      const prefix = deploy.settings.GATEHOUSE_REDIS_PREFIX!;
+      const before = await clientCredentialRecords(redis, prefix);
+      const mongoBefore = await mongo.db!.collection('oidc_client_credentials').countDocuments();
+      const issued = await Promise.all([1, 2, 3].map(() => oidc.clientCredentialsGrant(service, { scope: 'read' })));
+      expect([...(await clientCredentialRecords(redis, prefix)).keys()]).to.deep.equal([...before.keys()]);
+      expect(await mongo.db!.collection('oidc_client_credentials').countDocuments()).to.equal(mongoBefore);
+      for (const { access_token: token } of issued) expect(decodeJwt(token)).to.include({ gty: 'client-credentials', sub: cast.service.clientId });
+
+      const introspected = await oidc.tokenIntrospection(serviceAtB, issued[0]!.access_token);
+      expect(introspected).to.include({ active: true, client_id: cast.service.clientId, scope: 'read', aud: API, token_type: 'Bearer' });
+      expect(introspected.exp).to.equal(decodeJwt(issued[0]!.access_token).exp);
+    });
+
+    it('keeps a revoked one revoked until it expires, on every instance, even one that never saw it', async () => {
+      const prefix = deploy.settings.GATEHOUSE_REDIS_PREFIX!;
+      const { access_token: token } = await oidc.clientCredentialsGrant(service, { scope: 'read' });
+      const { exp } = decodeJwt(token);
+      expect((await oidc.tokenIntrospection(service, token)).active).to.equal(true);
+      const before = await clientCredentialRecords(redis, prefix);
+      await oidc.tokenRevocation(service, token);
+      const tombstones = [...(await clientCredentialRecords(redis, prefix))].filter(([key, record]) => !before.has(key) && record.kind === 'JwtRevocation');
+      expect(tombstones, 'one tombstone').to.have.length(1);
+      const remaining = exp! - Math.floor(Date.now() / 1000);
+      expect(tombstones[0]![1].ttl).to.be.within(remaining - 5, remaining);
+
+      const c = await deploy.start(await freePort());
+      try {
+        const serviceAtC = await relyingParty(deploy.issuer, cast.service.clientId, cast.service.secret);
+        const cPort = new URL(c.url).port;
+        serviceAtC[oidc.customFetch] = (url, options) => fetch(Object.assign(new URL(url), { port: cPort }), options as RequestInit);
+        for (const configuration of [serviceAtC, service, serviceAtB, serviceAtC]) {
+          expect((await oidc.tokenIntrospection(configuration, token)).active).to.equal(false);
+        }
+      } finally {
+        await c.close();
+      }
+    });
+
+    it('answers inactive for the token of a client that was deleted', async () => {
+      const doomed = await a.services.clients.create({
+        displayName: 'Doomed service',
+        allowedApis: [API],
+        metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', default_api: API },
+      });
+      const doomedService = await relyingParty(deploy.issuer, doomed.client.clientId, doomed.secret);
+      const { access_token: token } = await oidc.clientCredentialsGrant(doomedService, { scope: 'read' });
+      const apiClient = await a.services.clients.create({
+        displayName: 'Resource server',
+        metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
+      });
+      await a.services.apis.setClient(API, apiClient.client.clientId);
+      const resourceServer = await relyingParty(deploy.issuer, apiClient.client.clientId, apiClient.secret);
+      await sleep(5100); // the API registry caches lookups for 5 s
+      expect((await oidc.tokenIntrospection(resourceServer, token)).active).to.equal(true);
+      expect(await a.services.clients.delete(doomed.client.clientId)).to.equal(true);
+      await sleep(1200); // client cache invalidation reaches both instances via Redis
+      expect((await oidc.tokenIntrospection(resourceServer, token)).active).to.equal(false);
+    });
+  });
 
   it('does not treat the bare jti of a JWT as a credential', async () => {
     const { access_token: token } = await oidc.clientCredentialsGrant(service, { scope: 'read' });

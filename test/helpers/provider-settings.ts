@@ -16,8 +16,10 @@ export const NO_APIS: ApiRegistry = {
 
 /** Provider settings (all but keys) for unit tests: in-memory storage, no users, no APIs. */
 export function testProviderSettings(): Omit<ProviderSettings, 'jwks' | 'cookieKeys'> {
+  const adapter = memoryAdapterFactory();
+  const jwtRecords = createJwtRecords({ secret: randomBytes(32).toString('base64url'), adapter });
   return {
-    adapter: memoryAdapterFactory(),
+    adapter,
     lifetimes: { accessToken: 600, authorizationCode: 60, idToken: 3600, refreshToken: 86_400, session: 86_400, deviceCode: 600, interaction: 3600 },
     requirePkce: false,
     registration: false,
@@ -26,7 +28,8 @@ export function testProviderSettings(): Omit<ProviderSettings, 'jwks' | 'cookieK
     dpopNonceSecret: randomBytes(32),
     accounts: { findActive: async () => undefined },
     apis: NO_APIS,
-    jwtCustomizer: createJwtRecords({ secret: randomBytes(32).toString('base64url') }).customizer,
+    jwtCustomizer: jwtRecords.customizer,
+    beforeRevocation: jwtRecords.beforeRevocation,
     interactionUrl: (uid) => `/interaction/${uid}`,
   };
 }

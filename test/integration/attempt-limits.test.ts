@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { openAttemptLimits, type AttemptLimits } from '../../src/limits/attempt-limits.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { connectRedis } from '../../src/storage/redis.ts';
+import { dropDatabase, freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
+
+const LIMIT = 3;
+const WINDOW_SECONDS = 60;
+const CLEAN_CACHE_MS = 1000;
+
+for (const backend of ['redis', 'mongo'] as const) {
+  describe(`attempt limits: the clean-key cache (counters in ${backend === 'redis' ? 'Redis' : 'MongoDB-wire'})`, () => {
+    const uri = freshDatabaseUri(`attempts_${backend}`);
+    const prefix = `gh-attempts-${Date.now()}:`;
+    let connection: Connection;
+    let redis: Redis | undefined;
+    let clock = Date.now();
+    /** Two Gatehouse instances' limits on the same stores, on one controllable clock. */
+    let a: AttemptLimits;
+    let b: AttemptLimits;
+    let n = 0;
+
+    before(async () => {
+      connection = await connectMongo({ uri, timeoutMs: 5000 });
+      if (backend === 'redis') redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 2000 });
+      const deps = { redis, mongo: connection, logger: createLogger('silent'), redisPrefix: prefix, cleanCacheMs: CLEAN_CACHE_MS, now: () => clock };
+      a = await openAttemptLimits(deps);
+      b = await openAttemptLimits(deps);
+    });
+    after(async () => {
+      a.close();
+      b.close();
+      if (redis !== undefined) {
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      }
+      await connection.close();
+      await dropDatabase(uri);
+    });
+
+    const key = () => `client-${backend}-${++n}`;
+
+    it('blocks a key at once after the failures counted on the same instance, cached "clean" or not', async () => {
+      const limiter = a.limiter('client_auth', LIMIT, WINDOW_SECONDS);
+      const k = key();
+      expect(await limiter.retryAfter(k)).to.equal(0); // remembered as clean
+      for (let i = 0; i < LIMIT; i++) await limiter.fail(k);
+      expect(await limiter.retryAfter(k)).to.be.within(1, WINDOW_SECONDS);
+    });
+
+    it('remembers a clean key for cleanCacheMs, then sees failures another instance counted', async () => {
+      const atA = a.limiter('client_auth', LIMIT, WINDOW_SECONDS);
+      const atB = b.limiter('client_auth', LIMIT, WINDOW_SECONDS);
+      const k = key();
+      expect(await atA.retryAfter(k)).to.equal(0);
+      for (let i = 0; i < LIMIT; i++) await atB.fail(k);
+      expect(await atB.retryAfter(k), 'B counted them').to.be.above(0);
+      expect(await atA.retryAfter(k), 'A answers from its cache within cleanCacheMs').to.equal(0);
+      clock += CLEAN_CACHE_MS + 1;
+      expect(await atA.retryAfter(k), 'after cleanCacheMs A reads the store').to.be.within(1, WINDOW_SECONDS);
+    });
+
+    it('reads the store on every check when cleanCacheMs is 0', async () => {
+      const uncached = await openAttemptLimits({ redis, mongo: connection, logger: createLogger('silent'), redisPrefix: prefix, cleanCacheMs: 0, now: () => clock });
+      try {
+        const atA = uncached.limiter('user_code', LIMIT, WINDOW_SECONDS);
+        const atB = b.limiter('user_code', LIMIT, WINDOW_SECONDS);
+        const k = key();
+        expect(await atA.retryAfter(k)).to.equal(0);
+        for (let i = 0; i < LIMIT; i++) await atB.fail(k);
+        expect(await atA.retryAfter(k)).to.be.above(0);
+      } finally {
+        uncached.close();
+      }
+    });
+  });
+}
