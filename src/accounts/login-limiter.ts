@@ -180,8 +180,9 @@ export async function createLoginLimiter({
     logger.info({ scope: target.scope, subject: target.subject, ip: target.ip, level: n, seconds }, 'login lockout');
   }
 
-  async function lift(targets: ReadonlyArray<Pick<Key, 'scope' | 'key'>>): Promise<number> {
+  async function lift(targets: ReadonlyArray<Pick<Key, 'scope' | 'key'>>, { records = true } = {}): Promise<number> {
     await Promise.all(targets.flatMap(({ scope, key }) => [counter(scope).delete(key), level(scope).delete(key)]));
+    if (!records) return 0;
     const { deletedCount } = await lockouts.collection.deleteMany({ _id: { $in: targets.map(recordId) } } as never);
     return deletedCount;
   }
@@ -201,7 +202,10 @@ export async function createLoginLimiter({
     },
     async recordSuccess(subject, ip) {
       const [pair] = keysOf(subject, ip);
-      if (pair !== undefined) await lift([pair]);
+      // A sign-in can only succeed while its pair is not locked, so any lockout record of the
+      // pair has already ended (lockedUntil passed: not listed, removed by TTL or the sweeper).
+      // Resetting the counter and the escalation level is enough; no MongoDB write per sign-in.
+      if (pair !== undefined) await lift([pair], { records: false });
     },
     async unlock(subject) {
       const s = encodeURIComponent(subject);

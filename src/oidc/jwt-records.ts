@@ -159,6 +159,11 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
         return undefined;
       }
       const params = parseQuery(raw);
+      // Without a hint the library looks for the token in all three models at once, the refresh
+      // token in MongoDB included; with `access_token` it tries the access-token models first
+      // and the refresh token only when they miss — the same answer (RFC 7662 §2.1), minus a
+      // database read for the common case.
+      if (params.token_type_hint === undefined) params.token_type_hint = 'access_token';
       const token = params.token;
       if (typeof token === 'string' && looksLikeJwt(token)) {
         const payload = await verify(token, issuer, keys());
@@ -219,6 +224,8 @@ function unknownId(): string {
 }
 
 function looksLikeJwt(token: string): boolean {
+  // Opaque tokens have no dots; a failed decode costs an exception per request.
+  if (!token.includes('.')) return false;
   try {
     return decodeProtectedHeader(token) !== undefined;
   } catch {

@@ -58,7 +58,11 @@ for (const redis of [true, false]) {
       expect(tokens.claims()!.sub).to.equal(cast.user.id);
       expect((await oidc.fetchUserInfo(atB, tokens.access_token, cast.user.id)).sub).to.equal(cast.user.id);
 
+      // No token_type_hint: every kind is still found (Gatehouse tries access tokens first).
+      expect(await oidc.tokenIntrospection(atB, tokens.refresh_token!)).to.include({ active: true, sub: cast.user.id });
+      expect((await oidc.tokenIntrospection(atB, tokens.refresh_token!, { token_type_hint: 'access_token' })).active, 'a wrong hint too').to.equal(true);
       await oidc.tokenRevocation(web, tokens.refresh_token!);
+      expect((await oidc.tokenIntrospection(atB, tokens.refresh_token!)).active).to.equal(false);
       expect((await oidc.tokenIntrospection(atB, tokens.access_token)).active, 'revoking the refresh token revoked the grant').to.equal(false);
     });
   });
