@@ -21,7 +21,7 @@ export interface BoundedCacheOptions<T> {
 
 export interface BoundedCache<T> {
   get(key: string): Promise<T | undefined>;
-  /** Drops the entry for `key` and every entry known by it as an alias; the next get reads the database. */
+  /** Drops the entry for `key` and every entry linked to it by an alias; the next get reads the database. */
   invalidate(key: string): void;
   clear(): void;
 }
@@ -122,13 +122,15 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
     },
     invalidate(key) {
       sequence += 1;
-      drop(key);
-      for (const holder of [...(holders.get(key) ?? [])]) drop(holder);
+      // Links work both ways: the entries that name `key` as an alias, and the entries under
+      // the aliases of `key`'s own entry (a session cached by id drops its copy by uid).
+      const related = new Set([key, ...(entries.get(key)?.aliases ?? []), ...(holders.get(key) ?? [])]);
+      for (const stale of related) drop(stale);
       // An in-flight load of another key may turn out to be an alias of this one; nobody
       // arriving from now on may join it (it is still not stored, see overtaken()).
       loading.clear();
       if (inFlight === 0) return;
-      invalidatedAt.set(key, sequence);
+      for (const stale of related) invalidatedAt.set(stale, sequence);
       if (invalidatedAt.size > INVALIDATION_LOG_LIMIT) {
         invalidatedAt.clear();
         floor = sequence;
