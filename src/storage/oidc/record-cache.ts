@@ -57,29 +57,46 @@ function parse(notice: string): Notice | undefined {
 }
 
 /**
+ * What an entry holds: the payload as JSON (each reader parses its own copy, since
+ * oidc-provider builds model instances that share the payload's nested objects and mutates
+ * them; a string is also smaller than the object graph) and the keys it is reachable by.
+ */
+interface CachedRecord {
+  readonly json: string;
+  readonly keys: readonly string[];
+  readonly expiresAtMs: number | undefined;
+}
+
+function toRecord(payload: AdapterPayload | undefined | void): CachedRecord | undefined {
+  if (payload === undefined || payload === null) return undefined;
+  return { json: JSON.stringify(payload), keys: keysOf(payload), expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined };
+}
+
+const fromRecord = (record: CachedRecord | undefined) => (record === undefined ? undefined : (JSON.parse(record.json) as AdapterPayload));
+
+/**
  * A short read-through cache for Session (by id and by uid) and Grant (by id), in front of the
  * routing adapter. Every write through the adapter invalidates after the store answered (even
  * when it failed) and announces the record's keys, so other instances drop it at once; without
- * Redis only the TTL bounds what another instance may still serve. Callers get a copy of the
- * payload: oidc-provider builds model instances that share its nested objects and mutates them.
+ * Redis only the TTL bounds what another instance may still serve.
  */
 export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, announce, now = Date.now }: RecordCacheDeps): RecordCache {
-  const caches = new Map<string, { cache: BoundedCache<AdapterPayload>; adapter: Adapter | undefined }>();
+  const reading = ttlSeconds > 0;
+  const caches = new Map<string, { cache: BoundedCache<CachedRecord>; adapter: Adapter | undefined }>();
   for (const model of CACHED_MODELS) {
-    const slot: { cache: BoundedCache<AdapterPayload>; adapter: Adapter | undefined } = {
+    const slot: { cache: BoundedCache<CachedRecord>; adapter: Adapter | undefined } = {
       adapter: undefined,
-      cache: createBoundedCache<AdapterPayload>({
+      cache: createBoundedCache<CachedRecord>({
         load: async (key) => {
           const source = slot.adapter;
           if (source === undefined) return undefined;
-          const found = key.startsWith('uid:') ? await source.findByUid(key.slice(4)) : await source.find(key.slice(3));
-          return found ?? undefined;
+          return toRecord(key.startsWith('uid:') ? await source.findByUid(key.slice(4)) : await source.find(key.slice(3)));
         },
         ttlMs: ttlSeconds * 1000,
         maxEntries,
         cacheMisses: false,
-        aliases: keysOf,
-        validUntil: (payload) => (typeof payload.exp === 'number' ? payload.exp * 1000 : undefined),
+        aliases: (record) => record.keys,
+        validUntil: (record) => record.expiresAtMs,
         now,
       }),
     };
@@ -105,8 +122,6 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
     }
   }
 
-  const copy = (payload: AdapterPayload | undefined) => (payload === undefined ? undefined : structuredClone(payload));
-
   return {
     wrap(model, adapter) {
       const slot = caches.get(model);
@@ -114,8 +129,8 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
       slot.adapter = adapter;
       const { cache } = slot;
       return {
-        find: async (id) => copy(await cache.get(byId(id))),
-        findByUid: async (uid) => copy(await cache.get(byUid(uid))),
+        find: reading ? async (id) => fromRecord(await cache.get(byId(id))) : (id) => adapter.find(id),
+        findByUid: reading ? async (uid) => fromRecord(await cache.get(byUid(uid))) : (uid) => adapter.findByUid(uid),
         findByUserCode: (userCode) => adapter.findByUserCode(userCode),
         upsert: (id, payload, expiresIn) => {
           const keys = [byId(id)];
