@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import type { Adapter } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { createSecretBox } from '../../src/crypto/secret-box.ts';
-import { openOidcStorage } from '../../src/oidc/storage.ts';
+import { oidcRecordChangesChannel, openOidcStorage } from '../../src/oidc/storage.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
@@ -11,6 +11,7 @@ import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
 import {
   authorizationRequest,
   deployment,
+  FAST_HASHING,
   LOGOUT_REDIRECT_URI,
   PASSWORD,
   REDIRECT_URI,
@@ -20,6 +21,7 @@ import {
   type Deployment,
   type Seeded,
 } from '../helpers/e2e.ts';
+import { runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -205,6 +207,38 @@ describe('Session/Grant cache across instances (real stores)', () => {
       const [grant] = await state.first.services.revocation.listGrants(cast.user.id);
       expect(await state.first.services.revocation.revokeGrant(grant!.id, cast.user.id)).to.equal(true);
       expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
+    });
+
+    it('the CLI announces the sessions and grants it revokes (gatehouse grants revoke --user)', async function () {
+      this.timeout(60_000);
+      const { cast, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const db = state.other.mongo.db!;
+      const session = await db.collection('oidc_session').findOne({ accountId: cast.user.id });
+      const grant = await db.collection('oidc_grant').findOne({ accountId: cast.user.id });
+      const { deploy } = state;
+      const listener = await connectRedis({ url: deploy.redisUrl!, timeoutMs: 5000 });
+      const notices: unknown[] = [];
+      listener.on('message', (_channel: string, message: string) => notices.push(JSON.parse(message)));
+      await listener.subscribe(oidcRecordChangesChannel(deploy.settings.GATEHOUSE_REDIS_PREFIX!));
+      try {
+        const exit = await runCli(['grants', 'revoke', '--user', cast.user.id], {
+          NODE_ENV: 'test',
+          MONGODB_URI: deploy.mongodbUri,
+          REDIS_URL: deploy.redisUrl!,
+          GATEHOUSE_SECRET: deploy.secret,
+          GATEHOUSE_ISSUER: deploy.issuer,
+          GATEHOUSE_REDIS_PREFIX: deploy.settings.GATEHOUSE_REDIS_PREFIX!,
+          ...FAST_HASHING,
+        });
+        expect(exit.code, exit.stderr).to.equal(0);
+        await within(1000, async () => notices.length >= 2);
+        expect(notices).to.deep.include({ model: 'Grant', keys: [`id:${String(grant!._id)}`] });
+        expect(notices).to.deep.include({ model: 'Session', keys: [`id:${String(session!._id)}`] });
+        expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
+      } finally {
+        await listener.quit();
+      }
     });
   });
 
