@@ -88,11 +88,13 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
       () => cache.clear(),
     );
     if (clientSubscription !== undefined) subscriptions.push(clientSubscription);
-    const recordSubscription = deps.sessionCacheTtlSeconds <= 0 ? undefined : await recordChanges?.subscribe(
-      (notice) => records.receive(notice),
-      () => records.clear(),
-    );
-    if (recordSubscription !== undefined) subscriptions.push(recordSubscription);
+    if (deps.sessionCacheTtlSeconds > 0) {
+      const recordSubscription = await recordChanges?.subscribe(
+        (notice) => records.receive(notice),
+        () => records.clear(),
+      );
+      if (recordSubscription !== undefined) subscriptions.push(recordSubscription);
+    }
   } catch (error) {
     await Promise.all([sweeper?.stop(), closeSubscriptions()]);
     throw error;
