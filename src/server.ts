@@ -133,6 +133,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       redisPrefix: config.redisPrefix,
       reuseWindowSeconds: config.refreshReuseWindowSeconds,
       clientCacheTtlSeconds: config.clientCacheTtlSeconds,
+      sessionCacheTtlSeconds: config.sessionCacheTtlSeconds,
       clientSecretBox: createSecretBox(secret, 'client-secrets'),
       logger,
       onOperation: (report) => metrics.onOperation(report),

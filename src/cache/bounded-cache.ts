@@ -1,75 +1,148 @@
 export interface BoundedCacheOptions<T> {
-  readonly load: (id: string) => Promise<T | undefined>;
+  readonly load: (key: string) => Promise<T | undefined>;
   /** How long an entry may be served without asking the database again; 0 disables caching. */
   readonly ttlMs: number;
   /** Bound on entries; the oldest is dropped first. */
   readonly maxEntries: number;
   /**
    * Whether an `undefined` load result is kept too. Clients: yes, so probing unknown ids costs
-   * no database reads. Accounts: no, so a miss never hides a user.
+   * no database reads. Accounts and oidc records: no, so a miss never hides a record.
    */
   readonly cacheMisses: boolean;
+  /**
+   * The other keys a loaded value is known by (a session: its id and its uid). Invalidating any
+   * of them drops this entry too, so a notice that names only one key reaches every copy.
+   */
+  readonly aliases?: (value: T) => readonly string[];
+  /** When the value itself stops being valid (epoch ms); its entry never outlives that. */
+  readonly validUntil?: (value: T) => number | undefined;
   readonly now?: () => number;
 }
 
 export interface BoundedCache<T> {
-  get(id: string): Promise<T | undefined>;
-  /** Drops one entry; the next get reads the database. */
-  invalidate(id: string): void;
+  get(key: string): Promise<T | undefined>;
+  /** Drops the entry for `key` and every entry linked to it by an alias; the next get reads the database. */
+  invalidate(key: string): void;
   clear(): void;
 }
 
 interface Entry<T> {
   readonly value: T | undefined;
   readonly expiresAt: number;
+  readonly aliases: readonly string[];
 }
 
-/**
- * A short in-process cache of records (clients, account profiles). Changes reach it by invalidation (Redis pub/sub) or,
- * without Redis, by expiry after `ttlMs`. A load that started before an invalidation is not
- * stored, so a stale read cannot outlive the change that invalidated it.
- */
-export function createBoundedCache<T>({ load, ttlMs, maxEntries, cacheMisses, now = Date.now }: BoundedCacheOptions<T>): BoundedCache<T> {
-  const entries = new Map<string, Entry<T>>();
-  const loading = new Map<string, Promise<T | undefined>>();
-  let generation = 0;
+/** Beyond this many invalidations during overlapping loads, all those loads are discarded instead. */
+const INVALIDATION_LOG_LIMIT = 10_000;
 
-  function remember(id: string, value: T | undefined): void {
-    entries.delete(id);
-    if (entries.size >= maxEntries) {
-      const oldest = entries.keys().next();
-      if (oldest.done !== true) entries.delete(oldest.value);
+/**
+ * A short in-process cache of records (clients, account profiles, sessions and grants). Changes
+ * reach it by invalidation (Redis pub/sub) or, without Redis, by expiry after `ttlMs`.
+ *
+ * A load that started before an invalidation of its key — or of any alias of the value it
+ * returns — is not stored, so a stale read cannot outlive the change that invalidated it. This
+ * is tracked per key (a log of invalidations kept only while loads are in flight), so frequent
+ * writes to other records do not stop this one from being cached. Callers that arrive after an
+ * invalidation never join a load that started before it.
+ */
+export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedCache<T> {
+  const { load, ttlMs, maxEntries, cacheMisses, aliases: aliasesOf, validUntil, now = Date.now } = options;
+  const entries = new Map<string, Entry<T>>();
+  /** alias → keys of the entries that carry it. */
+  const holders = new Map<string, Set<string>>();
+  const loading = new Map<string, Promise<T | undefined>>();
+  let sequence = 0;
+  /** Loads started before this sequence are never stored (clear(), or the log overflowed). */
+  let floor = 0;
+  /** Loads not yet settled, including ones an invalidation detached from `loading`. */
+  let inFlight = 0;
+  /** key → sequence of its latest invalidation; kept only while some load is in flight. */
+  const invalidatedAt = new Map<string, number>();
+
+  function drop(key: string): void {
+    const entry = entries.get(key);
+    if (entry === undefined) return;
+    entries.delete(key);
+    for (const alias of entry.aliases) {
+      const keys = holders.get(alias);
+      keys?.delete(key);
+      if (keys?.size === 0) holders.delete(alias);
     }
-    entries.set(id, { value, expiresAt: now() + ttlMs });
+  }
+
+  function remember(key: string, value: T | undefined, aliases: readonly string[]): void {
+    drop(key);
+    const at = now();
+    const until = value === undefined ? undefined : validUntil?.(value);
+    const expiresAt = Math.min(at + ttlMs, until ?? Number.POSITIVE_INFINITY);
+    if (expiresAt <= at) return;
+    while (entries.size >= maxEntries) {
+      const oldest = entries.keys().next();
+      if (oldest.done === true) break;
+      drop(oldest.value);
+    }
+    entries.set(key, { value, expiresAt, aliases });
+    for (const alias of aliases) {
+      let keys = holders.get(alias);
+      if (keys === undefined) holders.set(alias, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  function overtaken(keys: readonly string[], started: number): boolean {
+    return floor > started || keys.some((key) => (invalidatedAt.get(key) ?? 0) > started);
+  }
+
+  function startLoad(key: string): Promise<T | undefined> {
+    const started = sequence;
+    inFlight += 1;
+    const pending: Promise<T | undefined> = load(key)
+      .then((value) => {
+        if (value !== undefined || cacheMisses) {
+          const aliases = value === undefined ? [] : (aliasesOf?.(value) ?? []).filter((alias) => alias !== key);
+          if (!overtaken([key, ...aliases], started)) remember(key, value, aliases);
+        }
+        return value;
+      })
+      .finally(() => {
+        if (loading.get(key) === pending) loading.delete(key);
+        inFlight -= 1;
+        if (inFlight === 0) invalidatedAt.clear();
+      });
+    loading.set(key, pending);
+    return pending;
   }
 
   return {
-    async get(id) {
-      const entry = entries.get(id);
+    async get(key) {
+      const entry = entries.get(key);
       if (entry !== undefined && entry.expiresAt > now()) return entry.value;
-      if (ttlMs <= 0) return load(id);
-      let pending = loading.get(id);
-      if (pending === undefined) {
-        const started = generation;
-        pending = load(id)
-          .then((value) => {
-            if (generation === started && (value !== undefined || cacheMisses)) remember(id, value);
-            return value;
-          })
-          .finally(() => loading.delete(id));
-        loading.set(id, pending);
-      }
-      return pending;
+      if (ttlMs <= 0) return load(key);
+      return loading.get(key) ?? startLoad(key);
     },
-    invalidate(id) {
-      generation += 1;
-      entries.delete(id);
-      loading.delete(id);
+    invalidate(key) {
+      sequence += 1;
+      // Links work both ways: the entries that name `key` as an alias, and the entries under
+      // the aliases of `key`'s own entry (a session cached by id drops its copy by uid).
+      const related = new Set([key, ...(entries.get(key)?.aliases ?? []), ...(holders.get(key) ?? [])]);
+      for (const stale of related) drop(stale);
+      // An in-flight load of another key may turn out to be an alias of this one; nobody
+      // arriving from now on may join it (it is still not stored, see overtaken()).
+      loading.clear();
+      if (inFlight === 0) return;
+      for (const stale of related) invalidatedAt.set(stale, sequence);
+      if (invalidatedAt.size > INVALIDATION_LOG_LIMIT) {
+        invalidatedAt.clear();
+        floor = sequence;
+      }
     },
     clear() {
-      generation += 1;
+      sequence += 1;
+      floor = sequence;
       entries.clear();
+      holders.clear();
       loading.clear();
+      invalidatedAt.clear();
     },
   };
 }

@@ -6,9 +6,10 @@ import { createSecretBox } from '../crypto/secret-box.ts';
 import { createLogger } from '../observability/logger.ts';
 import type { OperationContext } from '../operations/context.ts';
 import { userChangeAnnouncer, userChangesChannel } from '../oidc/account-cache.ts';
-import { clientChangesChannel } from '../oidc/storage.ts';
+import { clientChangesChannel, oidcRecordChangesChannel } from '../oidc/storage.ts';
 import { createServices, type GatehouseServices } from '../services.ts';
 import { createAdapterFactory } from '../storage/oidc/adapter-factory.ts';
+import { createRecordCache } from '../storage/oidc/record-cache.ts';
 import { connectRedis } from '../storage/redis.ts';
 import { CliError, type CliContext } from './context.ts';
 
@@ -43,7 +44,10 @@ export async function withServices<T>(ctx: CliContext, run: (services: Gatehouse
     box: createSecretBox(config.secret.reveal(), 'client-secrets'),
     onChange: async (clientId) => invalidation?.publish(clientId),
   });
-  const adapter = createAdapterFactory({ mongo, redis, redisPrefix: config.redisPrefix, reuseWindowSeconds: config.refreshReuseWindowSeconds });
+  const recordChanges = redis === undefined ? undefined : createChangeChannel({ redis, channel: oidcRecordChangesChannel(config.redisPrefix), logger });
+  // Caches nothing; announces the sessions and grants a command revokes to the running servers.
+  const records = createRecordCache({ ttlSeconds: 0, announce: recordChanges?.publish });
+  const adapter = createAdapterFactory({ mongo, redis, redisPrefix: config.redisPrefix, reuseWindowSeconds: config.refreshReuseWindowSeconds, records });
   const { services, close } = await createServices({ config, mongo, redis, logger, clients, adapter, onUserChange: userChangeAnnouncer(userChanges) });
   try {
     return await run(services);

@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type ParsedSettings, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
 
+const DEFAULT_SESSION_CACHE_TTL = 5;
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -18,6 +20,8 @@ export interface Config {
   readonly clientCacheTtlSeconds: number;
   /** How long a user profile may be served from the in-process cache without Redis invalidation; 0 = off. */
   readonly accountCacheTtlSeconds: number;
+  /** How long a Session or Grant may be served from the in-process cache; 0 = off. */
+  readonly sessionCacheTtlSeconds: number;
   /** Prefix of every Redis key and channel Gatehouse uses. */
   readonly redisPrefix: string;
   readonly logLevel: LogLevel;
@@ -247,6 +251,10 @@ export function loadConfig(sources: ConfigSources): Config {
     refreshReuseWindowSeconds: s.GATEHOUSE_REFRESH_REUSE_WINDOW,
     clientCacheTtlSeconds: s.GATEHOUSE_CLIENT_CACHE_TTL,
     accountCacheTtlSeconds: s.GATEHOUSE_ACCOUNT_CACHE_TTL,
+    // Without Redis another instance learns of a session change only when its entry expires,
+    // and meanwhile refuses tokens the change made valid (sign-in to a second app), so the
+    // cache is opt-in there.
+    sessionCacheTtlSeconds: s.GATEHOUSE_SESSION_CACHE_TTL ?? (s.REDIS_URL === undefined ? 0 : DEFAULT_SESSION_CACHE_TTL),
     redisPrefix: s.GATEHOUSE_REDIS_PREFIX,
     logLevel: s.GATEHOUSE_LOG_LEVEL,
     trustProxy: s.GATEHOUSE_TRUST_PROXY,

@@ -60,6 +60,8 @@ export const settingsSchema = z.object({
   GATEHOUSE_REFRESH_REUSE_WINDOW: seconds(0).default(10),
   GATEHOUSE_CLIENT_CACHE_TTL: seconds(0).default(5),
   GATEHOUSE_ACCOUNT_CACHE_TTL: seconds(0).default(5),
+  /** Unset: 5 with REDIS_URL, 0 without (see loadConfig). */
+  GATEHOUSE_SESSION_CACHE_TTL: seconds(0).optional(),
   GATEHOUSE_REDIS_PREFIX: z
     .string()
     .regex(/^[\x21-\x7e]*$/, { message: 'must be printable ASCII without spaces' })

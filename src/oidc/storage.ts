@@ -11,6 +11,7 @@ import { createAdapterFactory } from '../storage/oidc/adapter-factory.ts';
 import { startExpirySweeper, type ExpirySweeper } from '../storage/oidc/expiry-sweeper.ts';
 import { ensureOidcIndexes, type WarnLogger } from '../storage/oidc/mongo-indexes.ts';
 import type { OperationHook } from '../storage/oidc/operation-hook.ts';
+import { createRecordCache } from '../storage/oidc/record-cache.ts';
 
 export interface OidcStorageDeps {
   readonly mongo: Connection;
@@ -18,6 +19,8 @@ export interface OidcStorageDeps {
   readonly redisPrefix: string;
   readonly reuseWindowSeconds: number;
   readonly clientCacheTtlSeconds: number;
+  /** Session and Grant reads served from memory for this long; 0 = off. */
+  readonly sessionCacheTtlSeconds: number;
   /** createSecretBox(secret, 'client-secrets'). */
   readonly clientSecretBox: SecretBox;
   readonly logger: WarnLogger;
@@ -39,9 +42,15 @@ export function clientChangesChannel(redisPrefix: string): string {
   return `${redisPrefix}clients:changed`;
 }
 
+/** The channel on which Session and Grant writes are announced to every instance. */
+export function oidcRecordChangesChannel(redisPrefix: string): string {
+  return `${redisPrefix}oidc:changed`;
+}
+
 /**
  * Everything oidc-provider stores, ready for its `adapter` option: indexes ensured, the
- * expiry sweeper running where TTL indexes are missing, clients cached and invalidated.
+ * expiry sweeper running where TTL indexes are missing, clients, sessions and grants cached
+ * and invalidated.
  */
 export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorage> {
   const { mongo, redis, logger } = deps;
@@ -67,14 +76,27 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
       await invalidation?.publish(clientId);
     },
   });
-  let subscription: { close(): Promise<void> } | undefined;
+  const recordChanges =
+    redis === undefined ? undefined : createChangeChannel({ redis, channel: oidcRecordChangesChannel(deps.redisPrefix), logger });
+  // Writes are announced even with the cache off here, for instances configured otherwise.
+  const records = createRecordCache({ ttlSeconds: deps.sessionCacheTtlSeconds, announce: recordChanges?.publish });
+  const subscriptions: Array<{ close(): Promise<void> }> = [];
+  const closeSubscriptions = () => Promise.all(subscriptions.map((subscription) => subscription.close()));
   try {
-    subscription = await invalidation?.subscribe(
+    const clientSubscription = await invalidation?.subscribe(
       (clientId) => cache.invalidate(clientId),
       () => cache.clear(),
     );
+    if (clientSubscription !== undefined) subscriptions.push(clientSubscription);
+    if (deps.sessionCacheTtlSeconds > 0) {
+      const recordSubscription = await recordChanges?.subscribe(
+        (notice) => records.receive(notice),
+        () => records.clear(),
+      );
+      if (recordSubscription !== undefined) subscriptions.push(recordSubscription);
+    }
   } catch (error) {
-    await sweeper?.stop();
+    await Promise.all([sweeper?.stop(), closeSubscriptions()]);
     throw error;
   }
 
@@ -85,13 +107,14 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     reuseWindowSeconds: deps.reuseWindowSeconds,
     onOperation: deps.onOperation,
     clients: clientProviderAdapter(clients, cache),
+    records,
   });
 
   return {
     adapter,
     clients,
     async close() {
-      await Promise.all([sweeper?.stop(), subscription?.close()]);
+      await Promise.all([sweeper?.stop(), closeSubscriptions()]);
     },
   };
 }

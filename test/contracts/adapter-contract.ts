@@ -83,6 +83,7 @@ export function describeAdapterContract(
     it('replaces a record on a second upsert', async () => {
       const key = id();
       await adapter('Grant').upsert(key, { kind: 'Grant', accountId: 'a', openid: { scope: 'openid' } } as AdapterPayload, 60);
+      expect(await adapter('Grant').find(key)).to.deep.equal({ kind: 'Grant', accountId: 'a', openid: { scope: 'openid' } });
       await adapter('Grant').upsert(key, { kind: 'Grant', accountId: 'a', openid: { scope: 'openid email' } } as AdapterPayload, 60);
       expect(await adapter('Grant').find(key)).to.deep.equal({ kind: 'Grant', accountId: 'a', openid: { scope: 'openid email' } });
     });
@@ -102,6 +103,7 @@ export function describeAdapterContract(
       expect(await adapter('DeviceCode').findByUserCode(userCode)).to.deep.equal(device);
       expect(await adapter('DeviceCode').findByUserCode('NOPE-NOPE')).to.equal(undefined);
 
+      expect(await adapter('Session').find(sessionId)).to.deep.equal(session);
       await adapter('Session').destroy(sessionId);
       await adapter('DeviceCode').destroy(deviceId);
       expect(await adapter('Session').find(sessionId)).to.equal(undefined);
@@ -194,10 +196,11 @@ export function describeAdapterContract(
       const userCode = id();
       await adapter('AccessToken').upsert(plain, token({ kind: 'AccessToken' }), 1);
       await adapter('AuthorizationCode').upsert(consumed, token({ kind: 'AuthorizationCode' }), 1);
-      await adapter('Session').upsert(sessionId, { kind: 'Session', uid } as AdapterPayload, 1);
+      await adapter('Session').upsert(sessionId, { kind: 'Session', uid, exp: nowSeconds() + 1 } as AdapterPayload, 1);
       await adapter('DeviceCode').upsert(deviceId, token({ kind: 'DeviceCode', userCode }), 1);
       await adapter('AuthorizationCode').consume(consumed);
       expect(await adapter('AuthorizationCode').find(consumed)).to.have.property('consumed');
+      expect(await adapter('Session').findByUid(uid)).to.have.property('uid', uid);
 
       await sleep(1_300);
 

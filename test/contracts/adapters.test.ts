@@ -6,6 +6,7 @@ import { createAdapterFactory } from '../../src/storage/oidc/adapter-factory.ts'
 import { createMongoAdapterFactory } from '../../src/storage/oidc/mongo-adapter.ts';
 import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
 import type { OperationReport } from '../../src/storage/oidc/operation-hook.ts';
+import { createRecordCache } from '../../src/storage/oidc/record-cache.ts';
 import { createRedisAdapterFactory } from '../../src/storage/oidc/redis-adapter.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
@@ -73,6 +74,24 @@ describeAdapterContract('routing adapter (MongoDB + Redis)', { atomicConsume: tr
       redisPrefix: store.prefix,
       reuseWindowSeconds: 0,
       onOperation: (report) => reports.push(report),
+    }),
+    async close() {
+      await store.close();
+      await closeMongo(connection);
+    },
+  };
+});
+
+describeAdapterContract('routing adapter with the Session/Grant cache (MongoDB + Redis, TTL 60 s)', { atomicConsume: true }, async () => {
+  const connection = await freshMongo('contract_cached');
+  const store = await freshRedis();
+  return {
+    adapter: createAdapterFactory({
+      mongo: connection,
+      redis: store.redis,
+      redisPrefix: store.prefix,
+      reuseWindowSeconds: 0,
+      records: createRecordCache({ ttlSeconds: 60 }),
     }),
     async close() {
       await store.close();

@@ -54,4 +54,49 @@ describe('bounded cache', () => {
     expect(await cache.get('a')).to.equal('a');
     expect(loads).to.equal(3);
   });
+
+  it('tracks invalidations per key: a change to another record does not stop a load from being kept', async () => {
+    let loads = 0;
+    let release!: () => void;
+    const cache = createBoundedCache({
+      load: async (id) => {
+        loads += 1;
+        if (loads === 1) await new Promise<void>((resolve) => (release = resolve));
+        return id;
+      },
+      ttlMs: 60_000,
+      maxEntries: 10,
+      cacheMisses: false,
+    });
+    const pending = cache.get('a');
+    cache.invalidate('b');
+    release();
+    await pending;
+    await cache.get('a');
+    expect(loads).to.equal(1);
+  });
+
+  it('drops an entry when one of its aliases is invalidated, even if the load was still running', async () => {
+    let loads = 0;
+    let release!: () => void;
+    const cache = createBoundedCache<{ key: string; alias: string }>({
+      load: async (key) => {
+        loads += 1;
+        if (loads === 2) await new Promise<void>((resolve) => (release = resolve));
+        return { key, alias: 'alias-of-a' };
+      },
+      aliases: (value) => [value.alias],
+      ttlMs: 60_000,
+      maxEntries: 10,
+      cacheMisses: false,
+    });
+    await cache.get('a');
+    cache.invalidate('alias-of-a');
+    const pending = cache.get('a');
+    cache.invalidate('alias-of-a');
+    release();
+    await pending;
+    await cache.get('a');
+    expect(loads).to.equal(3);
+  });
 });

@@ -116,6 +116,17 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, GATEHOUSE_ACCOUNT_CACHE_TTL: 'soon' })[0]).to.match(/^GATEHOUSE_ACCOUNT_CACHE_TTL: must be a number/);
   });
 
+  it('reads GATEHOUSE_SESSION_CACHE_TTL (default 5 with Redis, 0 without; explicit values win) and names a wrong one', () => {
+    const withRedis = { ...production, REDIS_URL: 'redis://cache.example.com:6379' };
+    expect(loadConfig({ env: withRedis, readFile }).sessionCacheTtlSeconds).to.equal(5);
+    expect(loadConfig({ env: production, readFile }).sessionCacheTtlSeconds).to.equal(0);
+    expect(loadConfig({ env: { ...production, GATEHOUSE_SESSION_CACHE_TTL: '3' }, readFile }).sessionCacheTtlSeconds).to.equal(3);
+    expect(loadConfig({ env: { ...withRedis, GATEHOUSE_SESSION_CACHE_TTL: '0' }, readFile }).sessionCacheTtlSeconds).to.equal(0);
+    expect(problemsOf({ ...production, GATEHOUSE_SESSION_CACHE_TTL: '-1' })).to.deep.equal(['GATEHOUSE_SESSION_CACHE_TTL: must be at least 0']);
+    expect(problemsOf({ ...production, GATEHOUSE_SESSION_CACHE_TTL: '1.5' })[0]).to.match(/^GATEHOUSE_SESSION_CACHE_TTL: must be a whole number/);
+    expect(problemsOf({ ...production, GATEHOUSE_SESSION_CACHE_TTL: 'soon' })[0]).to.match(/^GATEHOUSE_SESSION_CACHE_TTL: must be a number/);
+  });
+
   it('names wrong key rotation settings', () => {
     expect(problemsOf({ ...production, GATEHOUSE_KEY_PUBLISH_DELAY: '0' })).to.deep.equal(['GATEHOUSE_KEY_PUBLISH_DELAY: must be at least 1']);
     expect(problemsOf({ ...production, GATEHOUSE_KEY_RETENTION: 'long' })[0]).to.match(/^GATEHOUSE_KEY_RETENTION: must be a number/);

@@ -5,6 +5,7 @@ import { asStoreError } from '../../errors/store-unavailable.ts';
 import { SHORT_LIVED_MODELS } from './models.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
 import type { OperationHook } from './operation-hook.ts';
+import type { RecordCache } from './record-cache.ts';
 import { createRedisAdapterFactory } from './redis-adapter.ts';
 
 export interface AdapterFactoryDeps {
@@ -17,6 +18,8 @@ export interface AdapterFactoryDeps {
   readonly onOperation?: OperationHook | undefined;
   /** Serves the Client model from Gatehouse's own clients collection (src/clients). */
   readonly clients?: Adapter | undefined;
+  /** Serves Session and Grant reads from memory and announces their writes (record-cache.ts). */
+  readonly records?: RecordCache | undefined;
   readonly now?: () => number;
 }
 
@@ -42,7 +45,7 @@ async function guard<T>(operation: Promise<T> | T): Promise<T> {
  * calls that overlap share one pass.
  */
 export function createAdapterFactory(deps: AdapterFactoryDeps): AdapterFactory {
-  const { redis, clients } = deps;
+  const { redis, clients, records } = deps;
   const common = { reuseWindowSeconds: deps.reuseWindowSeconds, onOperation: deps.onOperation, now: deps.now ?? Date.now };
   const mongoAdapter = createMongoAdapterFactory({ connection: deps.mongo, ...common });
   const redisAdapter = redis === undefined ? undefined : createRedisAdapterFactory({ redis, prefix: deps.redisPrefix, ...common });
@@ -54,9 +57,10 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): AdapterFactory {
       pass = Promise.all([
         mongoAdapter(model).revokeByGrantId(grantId),
         redisAdapter?.(model).revokeByGrantId(grantId),
-      ]).then(
-        () => {},
-      );
+      ])
+        .then(() => {})
+        // The Grant record itself is destroyed separately; its cached copy goes now either way.
+        .finally(() => records?.grantRevoked(grantId));
       const settled = pass.finally(() => revocations.delete(grantId));
       settled.catch(() => {});
       revocations.set(grantId, pass);
@@ -74,7 +78,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): AdapterFactory {
           : redisAdapter !== undefined && SHORT_LIVED_MODELS.has(model)
             ? redisAdapter(model)
             : mongoAdapter(model);
-      adapter = {
+      const routed: Adapter = {
         upsert: (id, payload, expiresIn) => guard(primary.upsert(id, payload, expiresIn)),
         find: (id) => guard(primary.find(id)),
         findByUid: (uid) => guard(primary.findByUid(uid)),
@@ -83,6 +87,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): AdapterFactory {
         destroy: (id) => guard(primary.destroy(id)),
         revokeByGrantId: (grantId) => guard(revokeEverywhere(model, grantId)),
       };
+      adapter = records === undefined ? routed : records.wrap(model, routed);
       adapters.set(model, adapter);
     }
     return adapter;

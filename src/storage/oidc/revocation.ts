@@ -61,9 +61,11 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, now =
   const payloadOf = (doc: OidcDocument) => JSON.parse(doc.payload) as Record<string, unknown>;
   const date = (seconds: unknown) => (typeof seconds === 'number' ? new Date(seconds * 1000) : null);
 
+  // Session and Grant writes go through the adapter, never straight to the collection: it
+  // drops the cached copies and tells the other instances (record-cache.ts).
   async function dropGrant(grantId: string): Promise<void> {
     await adapter('Grant').revokeByGrantId(grantId);
-    await collection('Grant').deleteOne({ _id: grantId });
+    await adapter('Grant').destroy(grantId);
   }
 
   async function dropGrants(filter: Record<string, string>): Promise<number> {
@@ -126,7 +128,7 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, now =
       for (const authorization of Object.values(authorizations)) {
         if (typeof authorization.grantId === 'string') await dropGrant(authorization.grantId);
       }
-      await collection('Session').deleteOne({ _id: sessionId });
+      await adapter('Session').destroy(sessionId);
       return true;
     },
 
@@ -141,8 +143,18 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, now =
 
     async revokeByAccountId(accountId) {
       const grants = await dropGrants({ accountId });
-      const sessions = await collection('Session').deleteMany({ accountId });
-      return { grants, sessions: sessions.deletedCount, tokens: 0 };
+      // One by one until none is left, so a session created meanwhile goes too.
+      const destroyed = new Set<string>();
+      for (;;) {
+        const found = await collection('Session').find({ accountId }, { projection: { _id: 1 } }).toArray();
+        const left = found.filter((session) => !destroyed.has(session._id));
+        if (left.length === 0) break;
+        for (const session of left) {
+          await adapter('Session').destroy(session._id);
+          destroyed.add(session._id);
+        }
+      }
+      return { grants, sessions: destroyed.size, tokens: 0 };
     },
 
     async revokeByClientId(clientId) {

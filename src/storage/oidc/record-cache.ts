@@ -1,0 +1,154 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { createBoundedCache, type BoundedCache } from '../../cache/bounded-cache.ts';
+
+/**
+ * The durable models read on every token use: the session-binding check loads the Session by
+ * uid (oidc-provider lib/models/token_helpers.js) and userinfo, introspection and refresh load
+ * the Grant by id.
+ */
+export const CACHED_MODELS: ReadonlySet<string> = new Set(['Session', 'Grant']);
+
+const ENTRIES_PER_MODEL = 10_000;
+
+export interface RecordCacheDeps {
+  /** How long a record may be served from memory; 0 = every read goes to the store (writes are still announced). */
+  readonly ttlSeconds: number;
+  readonly maxEntries?: number;
+  /** Tells the other instances which records changed (Redis pub/sub); absent without Redis. */
+  readonly announce?: ((notice: string) => Promise<void>) | undefined;
+  readonly now?: () => number;
+}
+
+export interface RecordCache {
+  /** Reads of a cached model go through the cache; every write drops and announces the record. Other models pass through. */
+  wrap(model: string, adapter: Adapter): Adapter;
+  /** revokeByGrantId ran for `grantId`: its Grant is dropped here and announced. */
+  grantRevoked(grantId: string): Promise<void>;
+  /** Applies a notice announced by another instance. */
+  receive(notice: string): void;
+  /** Forgets everything (after a subscriber reconnect, when notices may have been missed). */
+  clear(): void;
+}
+
+interface Notice {
+  readonly model: string;
+  readonly keys: readonly string[];
+}
+
+const byId = (id: string) => `id:${id}`;
+const byUid = (uid: string) => `uid:${uid}`;
+
+/** The keys a stored payload is reachable by: its id, and for a session its uid. */
+function keysOf(payload: AdapterPayload): string[] {
+  const keys: string[] = [];
+  if (typeof payload.jti === 'string') keys.push(byId(payload.jti));
+  if (typeof payload.uid === 'string') keys.push(byUid(payload.uid));
+  return keys;
+}
+
+function parse(notice: string): Notice | undefined {
+  try {
+    const parsed = JSON.parse(notice) as Partial<Notice>;
+    if (typeof parsed.model !== 'string' || !Array.isArray(parsed.keys)) return undefined;
+    return { model: parsed.model, keys: parsed.keys.filter((key): key is string => typeof key === 'string') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What an entry holds: the payload as JSON (each reader parses its own copy, since
+ * oidc-provider builds model instances that share the payload's nested objects and mutates
+ * them; a string is also smaller than the object graph) and the keys it is reachable by.
+ */
+interface CachedRecord {
+  readonly json: string;
+  readonly keys: readonly string[];
+  readonly expiresAtMs: number | undefined;
+}
+
+function toRecord(payload: AdapterPayload | undefined | void): CachedRecord | undefined {
+  if (payload === undefined || payload === null) return undefined;
+  return { json: JSON.stringify(payload), keys: keysOf(payload), expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined };
+}
+
+const fromRecord = (record: CachedRecord | undefined) => (record === undefined ? undefined : (JSON.parse(record.json) as AdapterPayload));
+
+/**
+ * A short read-through cache for Session (by id and by uid) and Grant (by id), in front of the
+ * routing adapter. Every write through the adapter invalidates after the store answered (even
+ * when it failed) and announces the record's keys, so other instances drop it at once; without
+ * Redis only the TTL bounds what another instance may still serve.
+ */
+export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, announce, now = Date.now }: RecordCacheDeps): RecordCache {
+  const reading = ttlSeconds > 0;
+  const caches = new Map<string, { cache: BoundedCache<CachedRecord>; adapter: Adapter | undefined }>();
+  for (const model of CACHED_MODELS) {
+    const slot: { cache: BoundedCache<CachedRecord>; adapter: Adapter | undefined } = {
+      adapter: undefined,
+      cache: createBoundedCache<CachedRecord>({
+        load: async (key) => {
+          const source = slot.adapter;
+          if (source === undefined) return undefined;
+          return toRecord(key.startsWith('uid:') ? await source.findByUid(key.slice(4)) : await source.find(key.slice(3)));
+        },
+        ttlMs: ttlSeconds * 1000,
+        maxEntries,
+        cacheMisses: false,
+        aliases: (record) => record.keys,
+        validUntil: (record) => record.expiresAtMs,
+        now,
+      }),
+    };
+    caches.set(model, slot);
+  }
+
+  function drop({ model, keys }: Notice): void {
+    const slot = caches.get(model);
+    for (const key of keys) slot?.cache.invalidate(key);
+  }
+
+  async function changed(notice: Notice): Promise<void> {
+    drop(notice);
+    await announce?.(JSON.stringify(notice));
+  }
+
+  /** Runs a write, then drops and announces its keys whatever the outcome (a failed write may still have landed). */
+  async function writing<T>(model: string, keys: readonly string[], write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      await changed({ model, keys });
+    }
+  }
+
+  return {
+    wrap(model, adapter) {
+      const slot = caches.get(model);
+      if (slot === undefined) return adapter;
+      slot.adapter = adapter;
+      const { cache } = slot;
+      return {
+        find: reading ? async (id) => fromRecord(await cache.get(byId(id))) : (id) => adapter.find(id),
+        findByUid: reading ? async (uid) => fromRecord(await cache.get(byUid(uid))) : (uid) => adapter.findByUid(uid),
+        findByUserCode: (userCode) => adapter.findByUserCode(userCode),
+        upsert: (id, payload, expiresIn) => {
+          const keys = [byId(id)];
+          if (typeof payload.uid === 'string') keys.push(byUid(payload.uid));
+          return writing(model, keys, () => adapter.upsert(id, payload, expiresIn));
+        },
+        consume: (id) => writing(model, [byId(id)], () => adapter.consume(id)),
+        destroy: (id) => writing(model, [byId(id)], () => adapter.destroy(id)),
+        revokeByGrantId: (grantId) => adapter.revokeByGrantId(grantId),
+      };
+    },
+    grantRevoked: (grantId) => changed({ model: 'Grant', keys: [byId(grantId)] }),
+    receive(notice) {
+      const parsed = parse(notice);
+      if (parsed !== undefined) drop(parsed);
+    },
+    clear() {
+      for (const { cache } of caches.values()) cache.clear();
+    },
+  };
+}

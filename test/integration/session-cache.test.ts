@@ -1,0 +1,258 @@
+import { expect } from 'chai';
+import type { Connection } from 'mongoose';
+import type { Adapter } from 'oidc-provider';
+import * as oidc from 'openid-client';
+import { createSecretBox } from '../../src/crypto/secret-box.ts';
+import { oidcRecordChangesChannel, openOidcStorage } from '../../src/oidc/storage.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { connectRedis } from '../../src/storage/redis.ts';
+import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
+import {
+  authorizationRequest,
+  deployment,
+  FAST_HASHING,
+  LOGOUT_REDIRECT_URI,
+  PASSWORD,
+  REDIRECT_URI,
+  relyingParty,
+  seed,
+  SPA_REDIRECT_URI,
+  type Deployment,
+  type Seeded,
+} from '../helpers/e2e.ts';
+import { runCli } from '../helpers/process.ts';
+import { freePort } from '../helpers/redis-server.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Milliseconds until `check` holds, polling every 25 ms; fails after `limitMs`. */
+async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started <= limitMs) {
+    if (await check()) return Date.now() - started;
+    await sleep(25);
+  }
+  return expect.fail(`not within ${limitMs} ms`);
+}
+
+/** Another process on the same stores (like the CLI or a third instance): its own storage layer, caching nothing. */
+async function elsewhere(deploy: Deployment): Promise<{ adapter: (model: string) => Adapter; mongo: Connection; close(): Promise<void> }> {
+  const mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
+  const redis = deploy.redisUrl === undefined ? undefined : await connectRedis({ url: deploy.redisUrl, timeoutMs: 5000 });
+  const storage = await openOidcStorage({
+    mongo,
+    redis,
+    redisPrefix: deploy.settings.GATEHOUSE_REDIS_PREFIX!,
+    reuseWindowSeconds: 0,
+    clientCacheTtlSeconds: 0,
+    sessionCacheTtlSeconds: 0,
+    clientSecretBox: createSecretBox(deploy.secret, 'client-secrets'),
+    logger: { warn: () => {} },
+  });
+  return {
+    adapter: storage.adapter,
+    mongo,
+    async close() {
+      await storage.close();
+      if (redis !== undefined) await redis.quit();
+      await mongo.close();
+    },
+  };
+}
+
+/** Session and Grant reads that reached MongoDB at this instance (its adapter operation metrics). */
+async function durableReads(instance: RunningGatehouse): Promise<number> {
+  const metric = instance.metrics.registry.getSingleMetric('gatehouse_storage_operation_duration_seconds');
+  const { values } = await metric!.get();
+  return (values as Array<(typeof values)[number] & { metricName?: string }>)
+    .filter((v) => v.metricName?.endsWith('_count') && v.labels.store === 'mongodb')
+    .filter((v) => ['Session', 'Grant'].includes(String(v.labels.model)) && ['find', 'findByUid'].includes(String(v.labels.operation)))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+/** The MongoDB-wire server's own count of find commands (serverStatus), as the bench reads it. */
+async function serverFinds(mongo: Connection): Promise<number> {
+  const status = (await mongo.db!.admin().command({ serverStatus: 1 })) as { metrics?: { commands?: { find?: { total?: unknown } } } };
+  return Number(String(status.metrics?.commands?.find?.total));
+}
+
+function setup(label: string, settings: Record<string, string>, redis = true) {
+  const state = {} as {
+    deploy: Deployment;
+    first: RunningGatehouse;
+    second: RunningGatehouse;
+    other: Awaited<ReturnType<typeof elsewhere>>;
+  };
+  before(async () => {
+    state.deploy = await deployment(label, { redis, settings });
+    state.first = await state.deploy.start();
+    state.second = await state.deploy.start(await freePort());
+    state.other = await elsewhere(state.deploy);
+  });
+  after(async () => {
+    await state.other.close();
+    await state.second.close();
+    await state.first.close();
+    await state.deploy.drop();
+  });
+  return state;
+}
+
+/** A new user signs in to the web app at the first instance (the issuer); returns what the app holds. */
+async function signedIn(state: ReturnType<typeof setup>, scope = 'openid profile') {
+  const cast: Seeded = await seed(state.first);
+  const web = await relyingParty(state.deploy.issuer, cast.web.clientId, cast.web.secret);
+  const agent = new UserAgent();
+  const request = await authorizationRequest(web, REDIRECT_URI, { scope });
+  const outcome = await signIn(agent, request.url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+  const tokens = await oidc.authorizationCodeGrant(web, outcome.callback, request.checks);
+  return { cast, web, agent, tokens };
+}
+
+async function userinfo(instance: RunningGatehouse, accessToken: string) {
+  const response = await fetch(new URL('/me', instance.url), { headers: { authorization: `Bearer ${accessToken}` } });
+  return {
+    status: response.status,
+    error: /error="([^"]+)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1],
+    body: response.ok ? ((await response.json()) as Record<string, unknown>) : undefined,
+  };
+}
+
+describe('Session/Grant cache across instances (real stores)', () => {
+  describe('with Redis (TTL 60 s, so only a change notice explains a quick effect)', () => {
+    const state = setup('session_cache', { GATEHOUSE_SESSION_CACHE_TTL: '60' });
+
+    it('serves repeated userinfo and a refresh at the second instance without reading Session or Grant from MongoDB', async () => {
+      const { cast, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const adapterBefore = await durableReads(state.second);
+      const findsBefore = await serverFinds(state.other.mongo);
+      for (let call = 0; call < 20; call += 1) expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      expect(await durableReads(state.second), 'Session/Grant finds at the second instance').to.equal(adapterBefore);
+      // Uncached, these 20 calls cost 40 finds (grant + session binding); the margin covers
+      // background reads (key-set polls) of the two instances.
+      expect((await serverFinds(state.other.mongo)) - findsBefore, 'find commands at the server').to.be.below(10);
+
+      const refreshed = await fetch(new URL('/token', state.second.url), {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${cast.web.clientId}:${cast.web.secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }),
+      });
+      expect(refreshed.status).to.equal(200);
+      const { access_token: renewed } = (await refreshed.json()) as { access_token: string };
+      expect((await userinfo(state.second, renewed)).status).to.equal(200);
+      expect(await durableReads(state.second), 'a refresh reads the session and grant from the cache').to.equal(adapterBefore);
+    });
+
+    it('signing in to a second app at the first instance is honoured by the second at once (the session changed)', async () => {
+      const { cast, agent, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      // Same browser, same sign-in session: the session now also records the SPA's grant.
+      const spa = await relyingParty(state.deploy.issuer, cast.spa.clientId);
+      const request = await authorizationRequest(spa, SPA_REDIRECT_URI);
+      const outcome = await signIn(agent, request.url.toString(), SPA_REDIRECT_URI);
+      expect(outcome.sawLogin).to.equal(false);
+      const spaTokens = await oidc.authorizationCodeGrant(spa, outcome.callback, request.checks);
+      // A cached copy of the old session would fail the session binding (no grant for the SPA): 401.
+      await within(1000, async () => (await userinfo(state.second, spaTokens.access_token)).status === 200);
+    });
+
+    it('consent to a wider scope at the first instance shows at the second at once (the grant changed)', async () => {
+      const { cast, web, agent, tokens } = await signedIn(state, 'openid profile');
+      const before = await userinfo(state.second, tokens.access_token);
+      expect(before.body).to.not.have.property('email');
+      const request = await authorizationRequest(web, REDIRECT_URI, { scope: 'openid profile email' });
+      const outcome = await signIn(agent, request.url.toString(), REDIRECT_URI);
+      expect(outcome.sawConsent).to.equal(true);
+      const wider = await oidc.authorizationCodeGrant(web, outcome.callback, request.checks);
+      await within(1000, async () => (await userinfo(state.second, wider.access_token)).body?.email !== undefined);
+      expect((await userinfo(state.second, wider.access_token)).body).to.include({ sub: cast.user.id });
+    });
+
+    it('a session ended by another process stops its tokens at the second instance at once, though the tokens remain', async () => {
+      const { cast, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const session = await state.other.mongo.db!.collection('oidc_session').findOne({ accountId: cast.user.id });
+      // Only the Session goes (by id, while the second instance cached it by uid): the access
+      // token is still stored, so only the dropped cache entry can refuse it.
+      await state.other.adapter('Session').destroy(String(session!._id));
+      await within(1000, async () => (await userinfo(state.second, tokens.access_token)).status === 401);
+      expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
+    });
+
+    it('a grant deleted by another process stops its tokens at the second instance at once, though the tokens remain', async () => {
+      const { cast, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const grant = await state.other.mongo.db!.collection('oidc_grant').findOne({ accountId: cast.user.id });
+      await state.other.adapter('Grant').destroy(String(grant!._id));
+      await within(1000, async () => (await userinfo(state.second, tokens.access_token)).status === 401);
+      expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
+    });
+
+    it('after RP-initiated logout at the first instance, the session-bound access token is refused at the second at once', async () => {
+      const { web, agent, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const logout = oidc.buildEndSessionUrl(web, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: LOGOUT_REDIRECT_URI });
+      await browse(agent, logout.toString(), LOGOUT_REDIRECT_URI);
+      expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
+    });
+
+    it('revoking the grant at the first instance (admin service) refuses its tokens at the second at once', async () => {
+      const { cast, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const [grant] = await state.first.services.revocation.listGrants(cast.user.id);
+      expect(await state.first.services.revocation.revokeGrant(grant!.id, cast.user.id)).to.equal(true);
+      expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
+    });
+
+    it('the CLI announces the sessions and grants it revokes (gatehouse grants revoke --user)', async function () {
+      this.timeout(60_000);
+      const { cast, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const db = state.other.mongo.db!;
+      const session = await db.collection('oidc_session').findOne({ accountId: cast.user.id });
+      const grant = await db.collection('oidc_grant').findOne({ accountId: cast.user.id });
+      const { deploy } = state;
+      const listener = await connectRedis({ url: deploy.redisUrl!, timeoutMs: 5000 });
+      const notices: unknown[] = [];
+      listener.on('message', (_channel: string, message: string) => notices.push(JSON.parse(message)));
+      await listener.subscribe(oidcRecordChangesChannel(deploy.settings.GATEHOUSE_REDIS_PREFIX!));
+      try {
+        const exit = await runCli(['grants', 'revoke', '--user', cast.user.id], {
+          NODE_ENV: 'test',
+          MONGODB_URI: deploy.mongodbUri,
+          REDIS_URL: deploy.redisUrl!,
+          GATEHOUSE_SECRET: deploy.secret,
+          GATEHOUSE_ISSUER: deploy.issuer,
+          GATEHOUSE_REDIS_PREFIX: deploy.settings.GATEHOUSE_REDIS_PREFIX!,
+          ...FAST_HASHING,
+        });
+        expect(exit.code, exit.stderr).to.equal(0);
+        await within(1000, async () => notices.length >= 2);
+        expect(notices).to.deep.include({ model: 'Grant', keys: [`id:${String(grant!._id)}`] });
+        expect(notices).to.deep.include({ model: 'Session', keys: [`id:${String(session!._id)}`] });
+        expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
+      } finally {
+        await listener.quit();
+      }
+    });
+  });
+
+  describe('without Redis (TTL 2 s: only the TTL bounds what another instance serves)', () => {
+    const state = setup('session_cache_local', { GATEHOUSE_SESSION_CACHE_TTL: '2' }, false);
+
+    it('a grant deleted elsewhere is still served by the second instance until its entry expires, then refused', async () => {
+      const { cast, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const grant = await state.other.mongo.db!.collection('oidc_grant').findOne({ accountId: cast.user.id });
+      await state.other.adapter('Grant').destroy(String(grant!._id));
+      expect((await userinfo(state.second, tokens.access_token)).status, 'cached: no notice without Redis').to.equal(200);
+      const waited = await within(3000, async () => (await userinfo(state.second, tokens.access_token)).status === 401);
+      expect(waited).to.be.at.most(2500);
+    });
+  });
+});

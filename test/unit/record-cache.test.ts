@@ -1,0 +1,264 @@
+import { expect } from 'chai';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { createRecordCache, type RecordCache } from '../../src/storage/oidc/record-cache.ts';
+
+/** A store behind the cache that counts reads; `hold` makes the next read wait for `release`. */
+function fakeStore() {
+  const records = new Map<string, AdapterPayload>();
+  const reads = { find: 0, findByUid: 0 };
+  let held: Array<() => void> | undefined;
+  const gate = async () => {
+    if (held !== undefined) await new Promise<void>((resolve) => held!.push(resolve));
+  };
+  const adapter: Adapter = {
+    async find(id) {
+      reads.find += 1;
+      const found = records.get(id);
+      await gate();
+      return found === undefined ? undefined : structuredClone(found);
+    },
+    async findByUid(uid) {
+      reads.findByUid += 1;
+      const found = [...records.values()].find((record) => record.uid === uid);
+      await gate();
+      return found === undefined ? undefined : structuredClone(found);
+    },
+    findByUserCode: async () => undefined,
+    async upsert(id, payload) {
+      records.set(id, structuredClone({ ...payload, jti: id }));
+    },
+    async consume(id) {
+      const found = records.get(id);
+      if (found !== undefined) found.consumed = 1;
+    },
+    async destroy(id) {
+      records.delete(id);
+    },
+    revokeByGrantId: async () => {},
+  };
+  return {
+    adapter,
+    records,
+    reads,
+    hold() {
+      held = [];
+    },
+    release() {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const resume of waiting) resume();
+    },
+  };
+}
+
+const later = () => Math.floor(Date.now() / 1000) + 3600;
+const session = (id: string, uid: string, extra: Record<string, unknown> = {}) =>
+  ({ jti: id, uid, kind: 'Session', accountId: 'alice', exp: later(), authorizations: { app: { grantId: 'g1' } }, ...extra }) as AdapterPayload;
+const grant = (id: string, scope = 'openid') => ({ jti: id, kind: 'Grant', accountId: 'alice', exp: later(), openid: { scope } }) as AdapterPayload;
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('Session/Grant record cache', () => {
+  let store: ReturnType<typeof fakeStore>;
+  let grantStore: ReturnType<typeof fakeStore>;
+  let notices: string[];
+  let cache: RecordCache;
+  let sessions: Adapter;
+  let grants: Adapter;
+
+  function open(ttlSeconds = 60, maxEntries?: number, now?: () => number) {
+    store = fakeStore();
+    grantStore = fakeStore();
+    notices = [];
+    cache = createRecordCache({ ttlSeconds, ...(maxEntries === undefined ? {} : { maxEntries }), ...(now ? { now } : {}), announce: async (notice) => void notices.push(notice) });
+    sessions = cache.wrap('Session', store.adapter);
+    grants = cache.wrap('Grant', grantStore.adapter);
+  }
+
+  beforeEach(() => open());
+
+  it('serves repeated reads by id and by uid from memory, each caller getting its own copy', async () => {
+    await store.adapter.upsert('s1', session('s1', 'u1'), 60);
+    const first = await sessions.find('s1');
+    (first!.authorizations as Record<string, unknown>).app = 'mutated by the caller';
+    expect(await sessions.find('s1')).to.deep.equal(session('s1', 'u1'));
+    expect(await sessions.findByUid('u1')).to.deep.equal(session('s1', 'u1'));
+    expect(await sessions.findByUid('u1')).to.deep.equal(session('s1', 'u1'));
+    expect(store.reads).to.deep.equal({ find: 1, findByUid: 1 });
+  });
+
+  it('never caches a miss: a record written by another process is found at once', async () => {
+    expect(await sessions.find('s1')).to.equal(undefined);
+    await store.adapter.upsert('s1', session('s1', 'u1'), 60);
+    expect(await sessions.find('s1')).to.have.property('uid', 'u1');
+  });
+
+  it('passes other models through untouched', () => {
+    const tokens = fakeStore().adapter;
+    expect(cache.wrap('AccessToken', tokens)).to.equal(tokens);
+  });
+
+  for (const write of ['upsert', 'destroy', 'consume'] as const) {
+    it(`${write} drops the record under its id and its uid, and announces it`, async () => {
+      await sessions.upsert('s1', session('s1', 'u1'), 60);
+      notices.length = 0;
+      await sessions.find('s1');
+      await sessions.findByUid('u1');
+      if (write === 'upsert') await sessions.upsert('s1', session('s1', 'u1', { accountId: 'bob' }), 60);
+      if (write === 'destroy') await sessions.destroy('s1');
+      if (write === 'consume') await sessions.consume('s1');
+      const expected = write === 'destroy' ? undefined : write === 'upsert' ? 'bob' : 'alice';
+      expect((await sessions.find('s1'))?.accountId).to.equal(expected);
+      expect((await sessions.findByUid('u1'))?.accountId).to.equal(expected);
+      expect(store.reads).to.deep.equal({ find: 2, findByUid: 2 });
+      const keys = write === 'upsert' ? ['id:s1', 'uid:u1'] : ['id:s1'];
+      expect(notices.map((notice) => JSON.parse(notice))).to.deep.equal([{ model: 'Session', keys }]);
+    });
+  }
+
+  it('a write that fails still drops and announces the record (it may have landed)', async () => {
+    await sessions.upsert('s1', session('s1', 'u1'), 60);
+    await sessions.find('s1');
+    notices.length = 0;
+    store.adapter.destroy = async () => {
+      throw new Error('connection lost after the delete');
+    };
+    await sessions.destroy('s1').then(
+      () => expect.fail('the error must reach the caller'),
+      () => {},
+    );
+    await sessions.find('s1');
+    expect(store.reads.find).to.equal(2);
+    expect(notices).to.have.length(1);
+  });
+
+  it('a revoked grant is dropped and announced', async () => {
+    await grants.upsert('g1', grant('g1'), 60);
+    notices.length = 0;
+    expect(await grants.find('g1')).to.have.nested.property('openid.scope', 'openid');
+    await grantStore.adapter.destroy('g1');
+    await cache.grantRevoked('g1');
+    expect(await grants.find('g1')).to.equal(undefined);
+    expect(grantStore.reads.find).to.equal(2);
+    expect(notices.map((notice) => JSON.parse(notice))).to.deep.equal([{ model: 'Grant', keys: ['id:g1'] }]);
+  });
+
+  it('a grant upsert is seen at once (wider scope)', async () => {
+    await grants.upsert('g1', grant('g1'), 60);
+    await grants.find('g1');
+    await grants.upsert('g1', grant('g1', 'openid email'), 60);
+    expect(await grants.find('g1')).to.have.nested.property('openid.scope', 'openid email');
+  });
+
+  it('a notice from another instance naming only the id drops the copy cached by uid, and vice versa', async () => {
+    await store.adapter.upsert('s1', session('s1', 'u1'), 60);
+    await store.adapter.upsert('s2', session('s2', 'u2'), 60);
+    await sessions.findByUid('u1');
+    await sessions.find('s2');
+    await store.adapter.destroy('s1');
+    await store.adapter.upsert('s2', session('s2', 'u2', { accountId: 'bob' }), 60);
+    expect(await sessions.findByUid('u1')).to.have.property('uid', 'u1');
+    cache.receive(JSON.stringify({ model: 'Session', keys: ['id:s1'] }));
+    cache.receive(JSON.stringify({ model: 'Session', keys: ['uid:u2'] }));
+    expect(await sessions.findByUid('u1')).to.equal(undefined);
+    expect(await sessions.find('s2')).to.have.property('accountId', 'bob');
+  });
+
+  it('ignores malformed notices and notices for other models', async () => {
+    await store.adapter.upsert('s1', session('s1', 'u1'), 60);
+    await sessions.find('s1');
+    cache.receive('not json');
+    cache.receive(JSON.stringify({ model: 'Grant', keys: ['id:s1'] }));
+    cache.receive(JSON.stringify({ keys: ['id:s1'] }));
+    await sessions.find('s1');
+    expect(store.reads.find).to.equal(1);
+  });
+
+  it('does not store a read that started before an invalidation of its id or, learned only from the result, its uid', async () => {
+    await store.adapter.upsert('s1', session('s1', 'u1'), 60);
+    store.hold();
+    const byUid = sessions.findByUid('u1');
+    const byId = sessions.find('s1');
+    await tick();
+    // Another instance destroyed the session; its notice names the id only.
+    await store.adapter.destroy('s1');
+    cache.receive(JSON.stringify({ model: 'Session', keys: ['id:s1'] }));
+    // A reader arriving after the notice must not join the reads already in flight.
+    const after = sessions.findByUid('u1');
+    store.release();
+    expect(await byUid).to.have.property('uid', 'u1');
+    expect(await byId).to.have.property('uid', 'u1');
+    expect(await after).to.equal(undefined);
+    expect(await sessions.findByUid('u1')).to.equal(undefined);
+    expect(await sessions.find('s1')).to.equal(undefined);
+  });
+
+  it('keeps storing reads of other records while unrelated records change', async () => {
+    await store.adapter.upsert('s1', session('s1', 'u1'), 60);
+    store.hold();
+    const read = sessions.find('s1');
+    await tick();
+    await sessions.upsert('s9', session('s9', 'u9'), 60);
+    store.release();
+    await read;
+    await sessions.find('s1');
+    expect(store.reads.find).to.equal(1);
+  });
+
+  it('holds no more than maxEntries records per model, dropping the oldest', async () => {
+    open(60, 2);
+    for (const id of ['s1', 's2', 's3']) await store.adapter.upsert(id, session(id, `u-${id}`), 60);
+    await sessions.find('s1');
+    await sessions.find('s2');
+    await sessions.find('s3');
+    await sessions.find('s3');
+    await sessions.find('s2');
+    expect(store.reads.find).to.equal(3);
+    await sessions.find('s1');
+    expect(store.reads.find).to.equal(4);
+  });
+
+  it('serves a record no longer than the TTL, nor past its own expiry', async () => {
+    let clock = Date.now();
+    open(5, undefined, () => clock);
+    const soon = Math.floor(clock / 1000) + 2;
+    await store.adapter.upsert('s1', session('s1', 'u1'), 60);
+    await store.adapter.upsert('s2', session('s2', 'u2', { exp: soon }), 60);
+    await sessions.find('s1');
+    await sessions.find('s2');
+    clock += 1000;
+    await sessions.find('s1');
+    await sessions.find('s2');
+    expect(store.reads.find).to.equal(2);
+    clock = soon * 1000;
+    await sessions.find('s2');
+    expect(store.reads.find).to.equal(3);
+    clock += 4000;
+    await sessions.find('s1');
+    expect(store.reads.find).to.equal(4);
+  });
+
+  it('with TTL 0 reads the store every time but still announces writes', async () => {
+    open(0);
+    await sessions.upsert('s1', session('s1', 'u1'), 60);
+    await sessions.find('s1');
+    await sessions.find('s1');
+    await sessions.findByUid('u1');
+    await sessions.findByUid('u1');
+    expect(store.reads).to.deep.equal({ find: 2, findByUid: 2 });
+    expect(notices).to.have.length(1);
+  });
+
+  it('clear() forgets everything, including reads in flight', async () => {
+    await store.adapter.upsert('s1', session('s1', 'u1'), 60);
+    await sessions.find('s1');
+    store.hold();
+    const read = sessions.findByUid('u1');
+    await tick();
+    cache.clear();
+    store.release();
+    await read;
+    await sessions.find('s1');
+    await sessions.findByUid('u1');
+    expect(store.reads).to.deep.equal({ find: 2, findByUid: 2 });
+  });
+});
