@@ -89,6 +89,11 @@ function probe(file: string): string {
 
 type Usage = NodeJS.MemoryUsage & { spaces: Record<string, [number, number]> };
 
+/** Per V8 space of the main thread: "resident MiB/used MiB". */
+function physical(usage: Usage): Record<string, string> {
+  return Object.fromEntries(Object.entries(usage.spaces).filter(([, [resident]]) => resident > 0).map(([name, [resident, used]]) => [name, `${mib(resident)}/${mib(used)}`]));
+}
+
 async function memoryUsage(pid: number, file: string): Promise<Usage> {
   rmSync(file, { force: true });
   process.kill(pid, 'SIGUSR2');
@@ -135,7 +140,7 @@ interface Sample {
   readonly signInMedianMs: number;
   readonly afterSignInsRssMiB: number;
   readonly afterSignInsThreads: number;
-  readonly afterIdle?: { readonly rssMiB: number; readonly threads: number; readonly signInMs: number; readonly nextSignInMs: number };
+  readonly afterIdle?: { readonly rssMiB: number; readonly threads: number; readonly heapTotalMiB: number; readonly spaces: Record<string, string>; readonly signInMs: number; readonly nextSignInMs: number };
 }
 
 async function measure(build: string, entry: string): Promise<Sample> {
@@ -170,7 +175,7 @@ async function measure(build: string, entry: string): Promise<Sample> {
         heapUsedMiB: mib(usage.heapUsed),
         externalMiB: mib(usage.external),
         arrayBuffersMiB: mib(usage.arrayBuffers),
-        spaces: Object.fromEntries(Object.entries(usage.spaces).filter(([, [physical]]) => physical > 0).map(([name, [physical, used]]) => [name, `${mib(physical)}/${mib(used)}`])),
+        spaces: physical(usage),
       },
       firstSignInMs: Math.round(firstSignInMs),
       signInMedianMs: Math.round(median(times)),
@@ -180,10 +185,11 @@ async function measure(build: string, entry: string): Promise<Sample> {
     if (idleWait === undefined) return sample;
     await sleep(idleWait * 1000);
     const rssMiB = mib(rssBytes(pid));
+    const afterIdleUsage = await memoryUsage(pid, probeFile);
     const idleThreadsAfter = threads(pid);
     const signInMs = Math.round(await timed(0));
     const nextSignInMs = Math.round(await timed(1));
-    return { ...sample, afterIdle: { rssMiB, threads: idleThreadsAfter, signInMs, nextSignInMs } };
+    return { ...sample, afterIdle: { rssMiB, threads: idleThreadsAfter, heapTotalMiB: mib(afterIdleUsage.heapTotal), spaces: physical(afterIdleUsage), signInMs, nextSignInMs } };
   } finally {
     await child.stop();
   }

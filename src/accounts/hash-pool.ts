@@ -50,6 +50,11 @@ export interface PasswordHasher {
    */
   verifyDummy(password: string): Promise<false>;
   needsRehash(hash: string): boolean;
+  /**
+   * Starts a worker ahead of work (a sign-in form is on screen), so the password that follows
+   * does not wait for a thread to boot. Does nothing while a worker is idle or the pool is full.
+   */
+  warmUp(): void;
   stats(): HashPoolStats;
   /** Rejects queued jobs and stops the workers. */
   close(): Promise<void>;
@@ -165,10 +170,14 @@ export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs =
       emit({ type: 'completed', op: job.input.op, waitMs: job.startedAt - job.enqueuedAt, runMs, queueDepth: queue.length });
     }
     dispatch();
-    if (slot.job === undefined && idleTimeoutMs > 0 && !closed) {
-      slot.idleTimer = setTimeout(() => retire(slot), idleTimeoutMs);
-      slot.idleTimer.unref();
-    }
+    if (slot.job === undefined) park(slot);
+  }
+
+  /** An idle worker exits after idleTimeoutMs unless a job arrives first (dispatch clears the timer). */
+  function park(slot: Slot) {
+    if (idleTimeoutMs === 0 || closed) return;
+    slot.idleTimer = setTimeout(() => retire(slot), idleTimeoutMs);
+    slot.idleTimer.unref();
   }
 
   function dispatch() {
@@ -226,6 +235,14 @@ export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs =
       return false;
     },
     needsRehash: (hash) => needsRehash(hash, params),
+    warmUp() {
+      if (closed || broken !== undefined || slots.length >= size || slots.some((slot) => slot.job === undefined)) return;
+      try {
+        park(spawn());
+      } catch {
+        // The next job tries again and reports the failure.
+      }
+    },
     stats: () => ({ size, workers: slots.length, busy: busy(), queued: queue.length, queueLimit }),
     async close() {
       if (closed) return;

@@ -114,6 +114,23 @@ describe('password hashing pool (argon2id in worker threads)', () => {
     expect(hasher.stats().workers, 'never more than size').to.equal(2);
   });
 
+  it('warms up one worker ahead of work (a sign-in form on screen), none while one is idle or the pool is full', async () => {
+    const hasher = open({ params: LOW, size: 2, queueLimit: 4, idleTimeoutMs: 200 });
+    hasher.warmUp();
+    expect(hasher.stats().workers).to.equal(1);
+    hasher.warmUp();
+    expect(hasher.stats().workers, 'an idle (booting) worker is enough').to.equal(1);
+    const running = hasher.hash('runs on the warmed-up worker');
+    expect(hasher.stats()).to.include({ workers: 1, busy: 1 });
+    hasher.warmUp();
+    expect(hasher.stats().workers, 'all busy: another one warms up').to.equal(2);
+    hasher.warmUp();
+    expect(hasher.stats().workers, 'never more than size').to.equal(2);
+    await running;
+    // A warmed-up worker that gets no job idles out like any other.
+    await eventually(() => hasher.stats().workers === 0);
+  });
+
   it('lets a worker that idles past the timeout exit; the next hash starts one again', async () => {
     const events: HashPoolEvent[] = [];
     const hasher = open({ params: LOW, size: 1, queueLimit: 4, idleTimeoutMs: 200, observe: (e) => events.push(e) });
