@@ -1,12 +1,14 @@
 /**
  * node bench/idle-memory.ts [--build name=path/to/main.js ...] [--env NAME=value ...]
- *                           [--rounds N] [--sign-ins N] [--idle-wait S] [--modules]
+ *                           [--rounds N] [--sign-ins N] [--load-seconds S] [--idle-wait S] [--modules]
  *
  * Idle memory and start-up of the production build (benchmark target (g)): for each build,
  * spawn → /readyz 200 (start to ready), RSS and the main thread's process.memoryUsage() 2 s
- * later, the first sign-in, RSS after --sign-ins more (argon2id at the OWASP defaults), and
- * with --idle-wait S, RSS and one more sign-in after S seconds without sign-ins (a hash pool
- * that lets idle workers go must bring one back). Builds are started in A B B A order
+ * later, the first sign-in, RSS after --sign-ins more (argon2id at the OWASP defaults), with
+ * --load-seconds S sign-ins/s and latency of 8 users in a closed loop (and RSS after), and
+ * with --idle-wait S, RSS after S seconds without sign-ins and two sign-ins at a person's pace
+ * (the form is shown, 1 s passes, then the password is posted; timed from the POST to the
+ * redirect with the code): the first finds no hash worker left if idle workers exit. Builds are started in A B B A order
  * (--rounds pairs) on the bench's own services, one at a time. --modules prints what each big
  * dependency costs alone in a fresh process. Needs `npm run build` first.
  */
@@ -16,8 +18,11 @@ import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { rssBytes, startGatehouseProcess } from './lib/children.ts';
-import { completeSignIn } from './lib/flows.ts';
+import { formsOf, UserAgent } from '../test/helpers/browserless.ts';
+import { REDIRECT_URI } from './lib/fixture.ts';
+import { authorizationUrl, completeSignIn } from './lib/flows.ts';
 import { seed } from './lib/seed.ts';
+import { loadSignIns } from './lib/sign-in-load.ts';
 import { median } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
 
@@ -28,6 +33,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     'sign-ins': { type: 'string' },
     'idle-wait': { type: 'string' },
+    'load-seconds': { type: 'string' },
     modules: { type: 'boolean' },
     'node-option': { type: 'string', multiple: true },
   },
@@ -114,6 +120,7 @@ const extraEnv = Object.fromEntries(pairs(flags.env));
 const rounds = Number(flags.rounds ?? 1);
 const signIns = Number(flags['sign-ins'] ?? 20);
 const idleWait = flags['idle-wait'] === undefined ? undefined : Number(flags['idle-wait']);
+const loadSeconds = flags['load-seconds'] === undefined ? undefined : Number(flags['load-seconds']);
 
 const { MONGODB_URI: _mongo, REDIS_URL: _redis, ...inherited } = process.env;
 const lines = execFileSync('bash', ['scripts/services', 'up'], {
@@ -132,6 +139,28 @@ const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: value('REDIS_URL'
 log('seeding (users hashed at the OWASP defaults)');
 const fixture = await seed({ settings, users: 4, storageUsers: 0, cheapHashSettings: {} });
 
+/** Shows the sign-in form, waits `thinkMs` as a person typing would, posts it; ms from the POST to the code. */
+async function paced(base: string, user: { username: string; password: string }, thinkMs: number): Promise<number> {
+  const agent = new UserAgent();
+  let url = authorizationUrl(base, fixture.clients.web);
+  let response = await agent.request(url);
+  while (response.status === 302 || response.status === 303) {
+    url = new URL(response.headers.get('location')!, url).toString();
+    response = await agent.request(url);
+  }
+  const form = formsOf(await response.text()).find((candidate) => candidate.action.endsWith('/login'));
+  if (form === undefined) throw new Error(`no sign-in form at ${url}`);
+  await sleep(thinkMs);
+  const started = performance.now();
+  response = await agent.postForm(new URL(form.action, url).toString(), { ...form.fields, login: user.username, password: user.password });
+  while (response.status === 302 || response.status === 303) {
+    url = new URL(response.headers.get('location')!, url).toString();
+    if (url.startsWith(REDIRECT_URI)) return performance.now() - started;
+    response = await agent.request(url);
+  }
+  throw new Error(`the sign-in did not reach the client: ${response.status}`);
+}
+
 interface Sample {
   readonly build: string;
   readonly startToReadyMs: number;
@@ -140,6 +169,7 @@ interface Sample {
   readonly signInMedianMs: number;
   readonly afterSignInsRssMiB: number;
   readonly afterSignInsThreads: number;
+  readonly load?: { readonly perSecond: number; readonly p50Ms: number; readonly p99Ms: number; readonly errors: number; readonly rssMiB: number };
   readonly afterIdle?: { readonly rssMiB: number; readonly threads: number; readonly heapTotalMiB: number; readonly spaces: Record<string, string>; readonly signInMs: number; readonly nextSignInMs: number };
 }
 
@@ -165,7 +195,7 @@ async function measure(build: string, entry: string): Promise<Sample> {
     const times: number[] = [];
     for (let index = 1; index <= signIns; index += 1) times.push(await timed(index));
     await sleep(500);
-    const sample: Sample = {
+    let sample: Sample = {
       build,
       startToReadyMs: Math.round(child.startToReadyMs),
       idle: {
@@ -182,13 +212,17 @@ async function measure(build: string, entry: string): Promise<Sample> {
       afterSignInsRssMiB: mib(rssBytes(pid)),
       afterSignInsThreads: threads(pid),
     };
+    if (loadSeconds !== undefined) {
+      const load = await loadSignIns(url, fixture.clients.web, fixture.users, loadSeconds, 8);
+      sample = { ...sample, load: { perSecond: load.perSecond, p50Ms: load.p50Ms, p99Ms: load.p99Ms, errors: load.errors, rssMiB: mib(rssBytes(pid)) } };
+    }
     if (idleWait === undefined) return sample;
     await sleep(idleWait * 1000);
     const rssMiB = mib(rssBytes(pid));
     const afterIdleUsage = await memoryUsage(pid, probeFile);
     const idleThreadsAfter = threads(pid);
-    const signInMs = Math.round(await timed(0));
-    const nextSignInMs = Math.round(await timed(1));
+    const signInMs = Math.round(await paced(url, fixture.users[0]!, 1000));
+    const nextSignInMs = Math.round(await paced(url, fixture.users[1]!, 1000));
     return { ...sample, afterIdle: { rssMiB, threads: idleThreadsAfter, heapTotalMiB: mib(afterIdleUsage.heapTotal), spaces: physical(afterIdleUsage), signInMs, nextSignInMs } };
   } finally {
     await child.stop();
@@ -221,7 +255,8 @@ for (const [build] of builds) {
       `(threads ${mid((s) => s.idle.threads)}, heapTotal ${mid((s) => s.idle.heapTotalMiB)}, heapUsed ${mid((s) => s.idle.heapUsedMiB)}, ` +
       `external ${mid((s) => s.idle.externalMiB)}, arrayBuffers ${mid((s) => s.idle.arrayBuffersMiB)} MiB); first sign-in ${mid((s) => s.firstSignInMs)} ms, ` +
       `then median ${mid((s) => s.signInMedianMs)} ms; RSS after ${signIns + 1} sign-ins ${mid((s) => s.afterSignInsRssMiB)} MiB (threads ${mid((s) => s.afterSignInsThreads)})` +
-      (idleWait === undefined ? '' : `; after ${idleWait} s idle: RSS ${mid((s) => s.afterIdle?.rssMiB)} MiB (threads ${mid((s) => s.afterIdle?.threads)}), sign-in ${mid((s) => s.afterIdle?.signInMs)} ms, next ${mid((s) => s.afterIdle?.nextSignInMs)} ms`) +
+      (loadSeconds === undefined ? '' : `; 8 users ${loadSeconds} s: ${mid((s) => s.load?.perSecond)} sign-ins/s, p50 ${mid((s) => s.load?.p50Ms)} ms, p99 ${mid((s) => s.load?.p99Ms)} ms, errors ${mid((s) => s.load?.errors)}, RSS after ${mid((s) => s.load?.rssMiB)} MiB`) +
+      (idleWait === undefined ? '' : `; after ${idleWait} s idle: RSS ${mid((s) => s.afterIdle?.rssMiB)} MiB (threads ${mid((s) => s.afterIdle?.threads)}); paced sign-in POST→code ${mid((s) => s.afterIdle?.signInMs)} ms, next ${mid((s) => s.afterIdle?.nextSignInMs)} ms`) +
       '\n',
   );
 }
