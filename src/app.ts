@@ -1,5 +1,5 @@
 import Koa, { type Middleware } from 'koa';
-import type Router from '@koa/router';
+import type { Router, RouterMiddleware } from '@koa/router';
 import type Provider from 'oidc-provider';
 import { contentSecurityPolicy } from './http/content-security-policy.ts';
 import { errorHandler } from './http/error-handler.ts';
@@ -29,7 +29,7 @@ export interface AppDeps {
   readonly metrics?: Router;
   readonly observeRequest?: RequestObserver;
   /** The admin API (/admin/api/v1), with its own token authentication. */
-  readonly admin?: Router;
+  readonly admin?: RouterMiddleware;
   /** Runs right before the provider (e.g. the JWT introspection swap). */
   readonly beforeProvider?: readonly Middleware[];
 }
@@ -47,7 +47,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(health.routes());
   if (deps.metrics !== undefined) app.use(deps.metrics.routes());
   if (deps.interactions !== undefined) app.use(deps.interactions.routes());
-  if (deps.admin !== undefined) app.use(deps.admin.routes());
+  if (deps.admin !== undefined) app.use(deps.admin);
   for (const middleware of deps.beforeProvider ?? []) app.use(middleware);
   app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy }));
 

@@ -9,14 +9,13 @@ import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { startAccountLayer } from './accounts/setup.ts';
-import { adminAuth } from './admin/auth.ts';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
-import { adminRouter } from './admin/router.ts';
-import { adminRoutes } from './admin/routes.ts';
+import { ADMIN_BASE_PATH } from './admin/openapi.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
 import { SettingError } from './errors/setting-error.ts';
+import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createViews, type Views } from './interactions/views.ts';
@@ -227,28 +226,37 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
 
     const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal() });
     const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) });
-    const admin = adminRouter({
-      issuer: config.issuer,
-      logger,
-      auth: adminAuth({
+    // The admin API (routes, zod schemas, OpenAPI document) loads with its first request: most
+    // instances never serve one, and building it at startup costs memory and start-up time.
+    const admin = loadOnFirstRequest(ADMIN_BASE_PATH, async () => {
+      const [{ adminAuth }, { adminRouter }, { adminRoutes }] = await Promise.all([
+        import('./admin/auth.ts'),
+        import('./admin/router.ts'),
+        import('./admin/routes.ts'),
+      ]);
+      return adminRouter({
         issuer: config.issuer,
-        audience: services.adminAudience,
-        publicJwks,
-        findRecord: jwtRecords.findRecord,
-        adapter: storage.adapter,
-        clients: services.clients,
-        accounts: services.accounts,
-      }),
-      routes: adminRoutes({
-        services,
-        keys: { keySet: () => ring.keySet(), rotate: () => ring.rotate() },
-        createInitialAccessToken: config.registration
-          ? async (expiresIn) => {
-              const { InitialAccessToken } = ring.current();
-              return new InitialAccessToken({ expiresIn }).save();
-            }
-          : undefined,
-      }),
+        logger,
+        auth: adminAuth({
+          issuer: config.issuer,
+          audience: services.adminAudience,
+          publicJwks,
+          findRecord: jwtRecords.findRecord,
+          adapter: storage.adapter,
+          clients: services.clients,
+          accounts: services.accounts,
+        }),
+        routes: adminRoutes({
+          services,
+          keys: { keySet: () => ring.keySet(), rotate: () => ring.rotate() },
+          createInitialAccessToken: config.registration
+            ? async (expiresIn) => {
+                const { InitialAccessToken } = ring.current();
+                return new InitialAccessToken({ expiresIn }).save();
+              }
+            : undefined,
+        }),
+      }).routes();
     });
 
     app = createApp({
@@ -271,6 +279,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
             const result = await accountLayer.accounts.authenticate(login, password, ip);
             return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
           },
+          // The user now types a password: start a hashing worker if none is idle (they exit when idle).
+          prepare: () => accountLayer.hasher.warmUp(),
         },
         views,
         logger,

@@ -18,7 +18,10 @@ export type HashPoolEvent =
   | { readonly type: 'rejected'; readonly queueDepth: number; readonly retryAfterSeconds: number };
 
 export interface HashPoolStats {
+  /** Most workers the pool runs at once. */
   readonly size: number;
+  /** Worker threads running right now (started on demand, gone after idling). */
+  readonly workers: number;
   readonly busy: number;
   readonly queued: number;
   readonly queueLimit: number;
@@ -26,11 +29,15 @@ export interface HashPoolStats {
 
 export interface PasswordHasherOptions {
   readonly params: Argon2Params;
-  /** Worker threads; one argon2 job runs per worker at a time. */
+  /** Most worker threads; one argon2 job runs per worker at a time. */
   readonly size: number;
   /** Jobs allowed to wait for a worker; beyond that calls reject with HashQueueFullError. */
   readonly queueLimit: number;
+  /** A worker that has had nothing to do for this long exits; 0 or absent: workers stay until close(). */
+  readonly idleTimeoutMs?: number;
   readonly observe?: (event: HashPoolEvent) => void;
+  /** The worker script; tests substitute one that can crash. */
+  readonly workerUrl?: URL;
 }
 
 export interface PasswordHasher {
@@ -43,6 +50,11 @@ export interface PasswordHasher {
    */
   verifyDummy(password: string): Promise<false>;
   needsRehash(hash: string): boolean;
+  /**
+   * Starts a worker ahead of work (a sign-in form is on screen), so the password that follows
+   * does not wait for a thread to boot. Does nothing while a worker is idle or the pool is full.
+   */
+  warmUp(): void;
   stats(): HashPoolStats;
   /** Rejects queued jobs and stops the workers. */
   close(): Promise<void>;
@@ -59,8 +71,9 @@ interface Job {
 }
 
 interface Slot {
-  worker: Worker;
+  readonly worker: Worker;
   job: Job | undefined;
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 // Under `node src/…` the worker is TypeScript; in the compiled build it is the emitted .js.
@@ -73,22 +86,26 @@ function dummyHash(params: Argon2Params): string {
 }
 
 /**
- * argon2id in a fixed pool of worker threads, so hashing never blocks the event loop, with a
- * bounded wait queue so overload turns into fast 503s instead of unbounded latency.
+ * argon2id in a pool of at most `size` worker threads, so hashing never blocks the event loop,
+ * with a bounded wait queue so overload turns into fast 503s instead of unbounded latency.
+ * Each worker is a V8 isolate (about 13 MiB resident), so workers start on demand — an idle
+ * worker is reused before another one starts — and exit after `idleTimeoutMs` without work.
  * Idle workers are unref'd: a CLI that forgets close() still exits.
  */
-export function createPasswordHasher({ params, size, queueLimit, observe }: PasswordHasherOptions): PasswordHasher {
+export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs = 0, observe, workerUrl = WORKER_URL }: PasswordHasherOptions): PasswordHasher {
   if (!Number.isInteger(size) || size < 1) throw new RangeError('hash pool size must be a positive integer');
   if (!Number.isInteger(queueLimit) || queueLimit < 0) throw new RangeError('hash queue limit must be a whole number');
+  if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs < 0) throw new RangeError('hash worker idle timeout must be a whole number of milliseconds');
 
   const queue: Job[] = [];
+  /** Running workers only; at most `size`. */
   const slots: Slot[] = [];
   const dummy = dummyHash(params);
   let nextId = 1;
   let closed = false;
-  // Workers replaced since the last completed job: a worker that cannot even start (bad
+  // Workers that failed since the last completed job: a worker that cannot even start (bad
   // install, bad flags) must not turn into an endless respawn loop.
-  let respawns = 0;
+  let failures = 0;
   let broken: HashPoolError | undefined;
   // Moving average of the run time, for the Retry-After estimate; seeded with a typical value.
   let averageRunMs = 50;
@@ -102,32 +119,41 @@ export function createPasswordHasher({ params, size, queueLimit, observe }: Pass
   };
 
   function spawn(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_URL), job: undefined };
+    const slot: Slot = { worker: new Worker(workerUrl), job: undefined, idleTimer: undefined };
+    slot.worker.on('online', () => {
+      // Waiting for the thread to boot is waiting, not hashing: keeps runMs (and Retry-After) honest.
+      if (slot.job !== undefined) slot.job.startedAt = performance.now();
+    });
     slot.worker.on('message', (reply: HashReply) => finish(slot, reply));
     slot.worker.on('error', (error) => fail(slot, error));
-    slot.worker.on('exit', () => {
-      if (!closed) fail(slot, new HashPoolError('password hashing worker exited'));
-    });
+    slot.worker.on('exit', () => fail(slot, new HashPoolError('password hashing worker exited')));
     // After the listeners: adding a 'message' listener refs the worker's port again.
     slot.worker.unref();
+    slots.push(slot);
     return slot;
+  }
+
+  /** Takes a worker out of the pool and stops it; its exit is then expected, not a failure. */
+  function retire(slot: Slot) {
+    clearTimeout(slot.idleTimer);
+    const index = slots.indexOf(slot);
+    if (index !== -1) slots.splice(index, 1);
+    void slot.worker.terminate();
   }
 
   function fail(slot: Slot, error: Error) {
     const job = slot.job;
     slot.job = undefined;
     job?.reject(error instanceof HashPoolError ? error : new HashPoolError(`password hashing worker failed: ${error.message}`));
-    if (closed) return;
-    const index = slots.indexOf(slot);
-    if (index === -1) return;
-    void slot.worker.terminate();
-    if (++respawns > size * 3) {
+    // Retired on purpose (idle, close) or already handled ('error' is followed by 'exit').
+    if (closed || !slots.includes(slot)) return;
+    retire(slot);
+    if (++failures > size * 3) {
       broken = new HashPoolError(`password hashing workers keep failing: ${error.message}`);
-      slots.splice(index, 1);
       for (const waiting of queue.splice(0)) waiting.reject(broken);
       return;
     }
-    slots[index] = spawn();
+    // A replacement starts now if jobs wait, else with the next job.
     dispatch();
   }
 
@@ -135,7 +161,7 @@ export function createPasswordHasher({ params, size, queueLimit, observe }: Pass
     const job = slot.job;
     slot.job = undefined;
     slot.worker.unref();
-    respawns = 0;
+    failures = 0;
     if (job !== undefined) {
       const runMs = performance.now() - job.startedAt;
       averageRunMs = averageRunMs * 0.8 + runMs * 0.2;
@@ -144,16 +170,35 @@ export function createPasswordHasher({ params, size, queueLimit, observe }: Pass
       emit({ type: 'completed', op: job.input.op, waitMs: job.startedAt - job.enqueuedAt, runMs, queueDepth: queue.length });
     }
     dispatch();
+    if (slot.job === undefined) park(slot);
+  }
+
+  /** An idle worker exits after idleTimeoutMs unless a job arrives first (dispatch clears the timer). */
+  function park(slot: Slot) {
+    if (idleTimeoutMs === 0 || closed) return;
+    slot.idleTimer = setTimeout(() => retire(slot), idleTimeoutMs);
+    slot.idleTimer.unref();
   }
 
   function dispatch() {
-    for (const slot of slots) {
-      if (slot.job !== undefined) continue;
-      const job = queue.shift();
-      if (job === undefined) return;
+    while (queue.length > 0) {
+      let slot = slots.find((candidate) => candidate.job === undefined);
+      if (slot === undefined) {
+        if (slots.length >= size) return;
+        try {
+          slot = spawn();
+        } catch (error) {
+          queue.shift()!.reject(new HashPoolError(`cannot start a password hashing worker: ${error instanceof Error ? error.message : String(error)}`));
+          continue;
+        }
+      }
+      const job = queue.shift()!;
+      clearTimeout(slot.idleTimer);
+      slot.idleTimer = undefined;
       slot.job = job;
       job.startedAt = performance.now();
       slot.worker.ref();
+      // A worker that is still booting receives the message once its port is set up.
       slot.worker.postMessage({ id: nextId++, ...job.input } satisfies HashJob);
     }
   }
@@ -165,8 +210,8 @@ export function createPasswordHasher({ params, size, queueLimit, observe }: Pass
   function submit(input: JobInput): Promise<string | boolean> {
     if (closed) return Promise.reject(new HashPoolError('password hasher is closed'));
     if (broken !== undefined) return Promise.reject(broken);
-    const idle = slots.some((slot) => slot.job === undefined);
-    if (!idle && queue.length >= queueLimit) {
+    const free = slots.length < size || slots.some((slot) => slot.job === undefined);
+    if (!free && queue.length >= queueLimit) {
       const retryAfterSeconds = Math.max(1, Math.ceil(((queue.length + size) * averageRunMs) / size / 1000));
       emit({ type: 'rejected', queueDepth: queue.length, retryAfterSeconds });
       return Promise.reject(new HashQueueFullError(retryAfterSeconds));
@@ -176,8 +221,6 @@ export function createPasswordHasher({ params, size, queueLimit, observe }: Pass
       dispatch();
     });
   }
-
-  for (let i = 0; i < size; i++) slots.push(spawn());
 
   return {
     params,
@@ -192,13 +235,26 @@ export function createPasswordHasher({ params, size, queueLimit, observe }: Pass
       return false;
     },
     needsRehash: (hash) => needsRehash(hash, params),
-    stats: () => ({ size, busy: busy(), queued: queue.length, queueLimit }),
+    warmUp() {
+      if (closed || broken !== undefined || slots.length >= size || slots.some((slot) => slot.job === undefined)) return;
+      try {
+        park(spawn());
+      } catch {
+        // The next job tries again and reports the failure.
+      }
+    },
+    stats: () => ({ size, workers: slots.length, busy: busy(), queued: queue.length, queueLimit }),
     async close() {
       if (closed) return;
       closed = true;
       for (const job of queue.splice(0)) job.reject(new HashPoolError('password hasher is closed'));
       for (const slot of slots) slot.job?.reject(new HashPoolError('password hasher is closed'));
-      await Promise.all(slots.map((slot) => slot.worker.terminate()));
+      await Promise.all(
+        slots.splice(0).map((slot) => {
+          clearTimeout(slot.idleTimer);
+          return slot.worker.terminate();
+        }),
+      );
     },
   };
 }

@@ -40,8 +40,8 @@ export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
 }
 
 /**
- * The account layer from settings and open connections: creates indexes, starts the hashing
- * pool and the limiter. For the server at startup and for one-shot CLI commands alike.
+ * The account layer from settings and open connections: creates indexes, sets up the hashing
+ * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
 export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication, onUserChange }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
@@ -52,8 +52,8 @@ export async function startAccountLayer({ config, mongo, redis, logger, onHash, 
     policy: lockoutPolicy(config.lockout),
     logger,
   });
-  const { argon2, poolSize, queueLimit, minLength } = config.passwords;
-  const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, ...(onHash ? { observe: onHash } : {}) });
+  const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength } = config.passwords;
+  const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, ...(onHash ? { observe: onHash } : {}) });
   const accounts = createAccounts({
     users,
     hasher,

@@ -51,6 +51,8 @@ export interface Config {
     readonly argon2: { readonly memoryKiB: number; readonly iterations: number; readonly parallelism: number };
     readonly poolSize: number;
     readonly queueLimit: number;
+    /** Milliseconds an idle hashing worker lives; 0 = until shutdown. */
+    readonly idleTimeoutMs: number;
     readonly minLength: number;
   };
   readonly lockout: {
@@ -282,6 +284,7 @@ export function loadConfig(sources: ConfigSources): Config {
       }),
       poolSize: s.GATEHOUSE_HASH_POOL_SIZE ?? availableParallelism(),
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
+      idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
       minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
     }),
     lockout: Object.freeze({

@@ -92,6 +92,8 @@ export const settingsSchema = z.object({
   GATEHOUSE_HASH_POOL_SIZE: integer(1, 256).optional(),
   /** Hash jobs allowed to wait for a worker before sign-in answers 503. */
   GATEHOUSE_HASH_QUEUE_LIMIT: integer(0, 100_000).default(64),
+  /** Seconds a hashing worker may sit idle before it exits (each holds a V8 isolate); 0 = workers stay. */
+  GATEHOUSE_HASH_IDLE_TIMEOUT: seconds(0).default(60),
   GATEHOUSE_PASSWORD_MIN_LENGTH: integer(8, 1024).default(8),
   // Brute-force protection: failures that lock, per (account, IP), per account, per IP.
   GATEHOUSE_LOCKOUT_THRESHOLD: integer(1, 1000).default(5),

@@ -16,6 +16,8 @@ export type AuthenticationResult = { readonly ok: true; readonly sub: string } |
 export interface Authenticator {
   /** One generic failure for unknown user, wrong password, locked or disabled account. May throw HashQueueFullError. */
   authenticate(login: string, password: string, ip: string): Promise<AuthenticationResult>;
+  /** A sign-in form is being shown; a password may follow (the hashing pool starts a worker). */
+  prepare?(): void;
 }
 
 export interface InteractionDeps {
@@ -58,6 +60,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   }
 
   async function loginPage(ctx: Context, details: Details, form: { login: string; remember: boolean; error?: string }) {
+    deps.authenticator.prepare?.();
     const locale = localeOf(ctx, details);
     const t = views.translate(locale);
     const client = await clientOf(deps.provider(), details.params.client_id);

@@ -17,7 +17,7 @@ export interface Metrics {
   onAuthentication(event: AuthenticationEvent): void;
   onOperation(report: OperationReport): void;
   onHash(event: HashPoolEvent): void;
-  /** Reports the hash pool's queue and busy workers at scrape time. */
+  /** Reports the hash pool's queue, running and busy workers at scrape time. */
   watchHashPool(stats: () => HashPoolStats): void;
   auditDropped(count: number): void;
   storeUnavailable(store: string): void;
@@ -150,6 +150,14 @@ export function createMetrics(): Metrics {
         registers,
         collect() {
           this.set(stats().queued);
+        },
+      });
+      new Gauge({
+        name: 'gatehouse_password_hash_workers',
+        help: 'Password hashing worker threads running (started on demand, exit when idle)',
+        registers,
+        collect() {
+          this.set(stats().workers);
         },
       });
       new Gauge({

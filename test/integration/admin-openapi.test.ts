@@ -2,6 +2,9 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { ADMIN_BASE_PATH, openApiPath } from '../../src/admin/openapi.ts';
+import { adminRouter } from '../../src/admin/router.ts';
+import { adminRoutes } from '../../src/admin/routes.ts';
+import { createLogger } from '../../src/observability/logger.ts';
 import { callAdmin } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
@@ -33,10 +36,16 @@ describe('admin API OpenAPI document', () => {
     for (const [path, operations] of Object.entries(body.paths as Record<string, object>)) {
       for (const method of Object.keys(operations)) documented.add(`${method.toUpperCase()} ${path}`);
     }
-    // The router as Koa mounted it (the layers of the app's admin router).
+    // The server builds its admin router on the first admin request (src/server.ts), from
+    // these same factories and services; this one is built the same way to read its layers.
+    const router = adminRouter({
+      issuer: 'http://localhost:3000',
+      logger: createLogger('silent'),
+      auth: async (_ctx, next) => next(),
+      routes: adminRoutes({ services: gatehouse.services, keys: { keySet: () => gatehouse.keySet, rotate: () => gatehouse.rotateKeys() }, createInitialAccessToken: undefined }),
+    });
     const served = new Set<string>();
-    for (const layer of (gatehouse.app.middleware as Array<{ router?: { stack: Array<{ path: string; methods: string[] }> } }>)
-      .flatMap((middleware) => middleware.router?.stack ?? [])) {
+    for (const layer of router.stack as Array<{ path: string; methods: string[] }>) {
       if (!layer.path.startsWith(ADMIN_BASE_PATH) || layer.path.includes('*') || layer.methods.length === 0) continue;
       const path = openApiPath(layer.path.slice(ADMIN_BASE_PATH.length));
       if (path === '/openapi.json') continue;

@@ -156,6 +156,7 @@ describe('account settings', () => {
     expect(config.passwords.argon2).to.deep.equal({ memoryKiB: 19456, iterations: 2, parallelism: 1 });
     expect(config.passwords.poolSize).to.equal(availableParallelism());
     expect(config.passwords.queueLimit).to.equal(64);
+    expect(config.passwords.idleTimeoutMs).to.equal(60_000);
     expect(config.passwords.minLength).to.equal(8);
     expect(config.lockout).to.deep.equal({
       threshold: 5,
@@ -176,6 +177,7 @@ describe('account settings', () => {
         GATEHOUSE_ARGON2_PARALLELISM: '4',
         GATEHOUSE_HASH_POOL_SIZE: '3',
         GATEHOUSE_HASH_QUEUE_LIMIT: '0',
+        GATEHOUSE_HASH_IDLE_TIMEOUT: '0',
         GATEHOUSE_PASSWORD_MIN_LENGTH: '12',
         GATEHOUSE_LOCKOUT_THRESHOLD: '3',
         GATEHOUSE_LOCKOUT_SECONDS: '1',
@@ -183,7 +185,7 @@ describe('account settings', () => {
       },
       readFile,
     });
-    expect(config.passwords).to.deep.equal({ argon2: { memoryKiB: 65536, iterations: 3, parallelism: 4 }, poolSize: 3, queueLimit: 0, minLength: 12 });
+    expect(config.passwords).to.deep.equal({ argon2: { memoryKiB: 65536, iterations: 3, parallelism: 4 }, poolSize: 3, queueLimit: 0, idleTimeoutMs: 0, minLength: 12 });
     expect(config.lockout).to.include({ threshold: 3, lockSeconds: 1, maxLockSeconds: 4 });
   });
 
@@ -195,6 +197,7 @@ describe('account settings', () => {
       GATEHOUSE_ARGON2_PARALLELISM: '0',
       GATEHOUSE_HASH_POOL_SIZE: '1.5',
       GATEHOUSE_HASH_QUEUE_LIMIT: '-1',
+      GATEHOUSE_HASH_IDLE_TIMEOUT: '-5',
       GATEHOUSE_PASSWORD_MIN_LENGTH: '6',
       GATEHOUSE_LOCKOUT_THRESHOLD: '0',
     });
@@ -204,6 +207,7 @@ describe('account settings', () => {
       'GATEHOUSE_ARGON2_PARALLELISM',
       'GATEHOUSE_HASH_POOL_SIZE',
       'GATEHOUSE_HASH_QUEUE_LIMIT',
+      'GATEHOUSE_HASH_IDLE_TIMEOUT',
       'GATEHOUSE_PASSWORD_MIN_LENGTH',
       'GATEHOUSE_LOCKOUT_THRESHOLD',
     ]) {

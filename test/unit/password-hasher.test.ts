@@ -5,6 +5,16 @@ import { HashQueueFullError } from '../../src/accounts/errors.ts';
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '../../src/accounts/hash-pool.ts';
 
 const LOW: Argon2Params = { memoryKiB: 1024, iterations: 1, parallelism: 1 };
+const CRASHING_WORKER = new URL('../fixtures/crashing-hash-worker.ts', import.meta.url);
+
+/** Polls until the condition holds; fails after `ms`. Behaviour, not speed: the limit is generous. */
+async function eventually(condition: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('password hashing pool (argon2id in worker threads)', () => {
   const hashers: PasswordHasher[] = [];
@@ -75,7 +85,7 @@ describe('password hashing pool (argon2id in worker threads)', () => {
     const events: HashPoolEvent[] = [];
     const hasher = open({ params: { memoryKiB: 32_768, iterations: 2, parallelism: 1 }, size: 1, queueLimit: 2, observe: (e) => events.push(e) });
     const accepted = [hasher.hash('a'), hasher.hash('b'), hasher.hash('c')]; // 1 running + 2 queued
-    expect(hasher.stats()).to.deep.equal({ size: 1, busy: 1, queued: 2, queueLimit: 2 });
+    expect(hasher.stats()).to.deep.equal({ size: 1, workers: 1, busy: 1, queued: 2, queueLimit: 2 });
     let rejection: unknown;
     await hasher.verify('x', 'd').catch((error: unknown) => (rejection = error));
     expect(rejection).to.be.instanceOf(HashQueueFullError);
@@ -88,6 +98,76 @@ describe('password hashing pool (argon2id in worker threads)', () => {
     for (const event of completed) expect(event.runMs).to.be.greaterThan(0);
     // Capacity comes back once the queue drains.
     expect(await hasher.verify(await hasher.hash('e'), 'e')).to.equal(true);
+  });
+
+  it('starts no worker until the first hash, then only as many as the work needs', async () => {
+    const hasher = open({ params: LOW, size: 2, queueLimit: 4 });
+    expect(hasher.stats()).to.include({ size: 2, workers: 0, busy: 0 });
+    await hasher.verifyDummy('first');
+    expect(hasher.stats().workers, 'one job starts one worker').to.equal(1);
+    await hasher.hash('one after another');
+    expect(hasher.stats().workers, 'an idle worker is reused before another starts').to.equal(1);
+    const together = [hasher.hash('a'), hasher.hash('b')];
+    expect(hasher.stats()).to.include({ workers: 2, busy: 2 });
+    await Promise.all(together);
+    await hasher.hash('c');
+    expect(hasher.stats().workers, 'never more than size').to.equal(2);
+  });
+
+  it('warms up one worker ahead of work (a sign-in form on screen), none while one is idle or the pool is full', async () => {
+    const hasher = open({ params: LOW, size: 2, queueLimit: 4, idleTimeoutMs: 200 });
+    hasher.warmUp();
+    expect(hasher.stats().workers).to.equal(1);
+    hasher.warmUp();
+    expect(hasher.stats().workers, 'an idle (booting) worker is enough').to.equal(1);
+    const running = hasher.hash('runs on the warmed-up worker');
+    expect(hasher.stats()).to.include({ workers: 1, busy: 1 });
+    hasher.warmUp();
+    expect(hasher.stats().workers, 'all busy: another one warms up').to.equal(2);
+    hasher.warmUp();
+    expect(hasher.stats().workers, 'never more than size').to.equal(2);
+    await running;
+    // A warmed-up worker that gets no job idles out like any other.
+    await eventually(() => hasher.stats().workers === 0);
+  });
+
+  it('lets a worker that idles past the timeout exit; the next hash starts one again', async () => {
+    const events: HashPoolEvent[] = [];
+    const hasher = open({ params: LOW, size: 1, queueLimit: 4, idleTimeoutMs: 200, observe: (e) => events.push(e) });
+    const first = await hasher.hash('before idling');
+    expect(hasher.stats().workers).to.equal(1);
+    await eventually(() => hasher.stats().workers === 0);
+    const second = await hasher.hash('after idling');
+    expect(hasher.stats().workers).to.equal(1);
+    expect(await hasher.verify(first, 'before idling')).to.equal(true);
+    expect(await hasher.verify(second, 'after idling')).to.equal(true);
+    expect(events.filter((e) => e.type === 'completed')).to.have.length(4);
+  });
+
+  it('never retires a busy worker: a job longer than the idle timeout completes', async () => {
+    const hasher = open({ params: { memoryKiB: 32_768, iterations: 3, parallelism: 1 }, size: 1, queueLimit: 4, idleTimeoutMs: 1 });
+    const hashes = await Promise.all([hasher.hash('a'), hasher.hash('b'), hasher.hash('c')]);
+    expect(hashes).to.have.length(3);
+    await eventually(() => hasher.stats().workers === 0);
+  });
+
+  it('replaces a worker that crashes: its job fails with HashPoolError, waiting and later jobs run on a new worker', async () => {
+    const hasher = open({ params: LOW, size: 1, queueLimit: 4, workerUrl: CRASHING_WORKER });
+    const crashed = hasher.hash('crash').then(() => 'hashed', (error: Error) => error.name);
+    const waiting = hasher.hash('queued behind the crash');
+    expect(await crashed).to.equal('HashPoolError');
+    expect(await waiting).to.match(/^\$argon2id\$/);
+    expect(hasher.stats()).to.include({ workers: 1, busy: 0 });
+    expect(await hasher.verify(await hasher.hash('later'), 'later')).to.equal(true);
+  });
+
+  it('gives up on workers that keep crashing instead of respawning forever', async () => {
+    const hasher = open({ params: LOW, size: 1, queueLimit: 8, workerUrl: CRASHING_WORKER });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 5; i++) outcomes.push(await hasher.hash('crash').then(() => 'hashed', (error: Error) => error.message));
+    expect(outcomes.slice(0, 4).every((message) => message === 'password hashing worker exited'), outcomes.join('; ')).to.equal(true);
+    expect(outcomes[4]).to.match(/keep failing/);
+    expect(hasher.stats().workers).to.equal(0);
   });
 
   it('rejects queued work on close', async () => {

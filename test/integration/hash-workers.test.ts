@@ -1,0 +1,80 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { startInstance } from '../helpers/instance.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+
+const REDIRECT = 'https://app.example.test/callback';
+const PASSWORD = 'correct horse battery';
+
+/** Polls until the condition holds; the limit is generous (behaviour, not speed). */
+async function eventually(condition: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('password hashing workers of a running instance (started on demand, gone when idle)', () => {
+  const mongodbUri = freshDatabaseUri('hash_workers');
+  let gatehouse: RunningGatehouse;
+  let clientId: string;
+
+  const workers = async () => {
+    const text = await (await fetch(`${gatehouse.url}/metrics`)).text();
+    return Number(/^gatehouse_password_hash_workers (\d+)$/m.exec(text)?.[1]);
+  };
+  const authorizeUrl = () => {
+    const url = new URL('/auth', gatehouse.url);
+    url.search = new URLSearchParams({
+      client_id: clientId,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope: 'openid',
+      code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
+      code_challenge_method: 'S256',
+    }).toString();
+    return url.toString();
+  };
+
+  before(async () => {
+    const port = await freePort();
+    gatehouse = await startInstance({
+      mongodbUri,
+      secret: randomSecret(),
+      issuer: `http://127.0.0.1:${port}`,
+      settings: { PORT: String(port), GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_HASH_POOL_SIZE: '2', GATEHOUSE_HASH_IDLE_TIMEOUT: '1' },
+    });
+    const created = await gatehouse.services.clients.create({
+      displayName: 'Worker Watcher',
+      firstParty: true,
+      metadata: { redirect_uris: [REDIRECT], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none' },
+    });
+    clientId = created.client.clientId;
+  });
+  after(async () => {
+    await gatehouse.close();
+    await dropDatabase(mongodbUri);
+  });
+
+  it('starts with no worker, warms one up for the sign-in form, and lets it go after GATEHOUSE_HASH_IDLE_TIMEOUT', async () => {
+    expect(await workers(), 'nothing has been hashed yet').to.equal(0);
+    await gatehouse.services.accounts.createUser({ username: 'walt', password: PASSWORD });
+    expect(await workers(), 'creating a user hashed on one worker').to.equal(1);
+    await eventually(async () => (await workers()) === 0);
+
+    const agent = new UserAgent();
+    let response = await agent.request(authorizeUrl());
+    while (response.status === 303 || response.status === 302) response = await agent.request(new URL(response.headers.get('location')!, gatehouse.url).toString());
+    expect(await response.text()).to.contain('name="password"');
+    expect(await workers(), 'the sign-in form warmed up a worker for the password to come').to.equal(1);
+    await eventually(async () => (await workers()) === 0);
+
+    const { callback, sawLogin } = await signIn(new UserAgent(), authorizeUrl(), REDIRECT, { username: 'walt', password: PASSWORD });
+    expect(sawLogin).to.equal(true);
+    expect(callback.searchParams.get('code'), 'a sign-in after the worker idled out still works').to.be.a('string');
+  });
+});
