@@ -1,4 +1,5 @@
-import { parentPort } from 'node:worker_threads';
+import { setPriority } from 'node:os';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import { hashSync, verifySync } from '@node-rs/argon2';
 import type { Argon2Params } from './argon2-params.ts';
 
@@ -13,6 +14,21 @@ export type HashJob =
 export type HashReply =
   | { readonly id: number; readonly ok: true; readonly value: string | boolean }
   | { readonly id: number; readonly ok: false; readonly error: string };
+
+/**
+ * Hashing yields the CPU to the event loop: while sign-ins keep every worker busy, token,
+ * introspection and page requests on the main thread still get the cores first. On Linux a
+ * thread has its own nice value (setpriority on the calling thread); elsewhere it would renice
+ * the whole process, so it is left alone there.
+ */
+export const HASH_WORKER_NICE = 10;
+if (!isMainThread && process.platform === 'linux') {
+  try {
+    setPriority(HASH_WORKER_NICE);
+  } catch {
+    // Not permitted (unusual for lowering priority): hash at normal priority.
+  }
+}
 
 /** `Algorithm.Argon2id` in the typings is a const enum, which type stripping cannot inline. */
 const ARGON2ID = 2;

@@ -1,7 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { hashSync } from '@node-rs/argon2';
 import { needsRehash, OWASP_ARGON2_PARAMS, parseArgon2Hash, type Argon2Params } from '../../src/accounts/argon2-params.ts';
 import { HashQueueFullError } from '../../src/accounts/errors.ts';
+import { HASH_WORKER_NICE } from '../../src/accounts/hash-worker.ts';
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '../../src/accounts/hash-pool.ts';
 
 const LOW: Argon2Params = { memoryKiB: 1024, iterations: 1, parallelism: 1 };
@@ -98,6 +100,22 @@ describe('password hashing pool (argon2id in worker threads)', () => {
     for (const event of completed) expect(event.runMs).to.be.greaterThan(0);
     // Capacity comes back once the queue drains.
     expect(await hasher.verify(await hasher.hash('e'), 'e')).to.equal(true);
+  });
+
+  // Linux only, like the machines these tests run on (/proc, per-thread nice values).
+  it('hashes at a lower CPU priority than the event loop (Linux: per-thread nice)', async () => {
+    const niceOfThreads = () =>
+      readdirSync('/proc/self/task').map((tid) => {
+        // Field 19 of /proc/<pid>/task/<tid>/stat (after the parenthesised command name) is the nice value.
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+      });
+    const before = new Set(niceOfThreads().map(({ tid }) => tid));
+    const hasher = open({ params: LOW, size: 1, queueLimit: 4 });
+    await hasher.hash('priority');
+    const started = niceOfThreads().filter(({ tid }) => !before.has(tid));
+    expect(started.map(({ nice }) => nice), 'the worker thread(s) started for hashing').to.include(HASH_WORKER_NICE);
+    expect(niceOfThreads().find(({ tid }) => tid === process.pid)?.nice, 'the main thread').to.equal(0);
   });
 
   it('starts no worker until the first hash, then only as many as the work needs', async () => {
