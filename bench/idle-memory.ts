@@ -15,13 +15,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { rssBytes, startGatehouseProcess } from './lib/children.ts';
 import { formsOf, UserAgent } from '../test/helpers/browserless.ts';
 import { REDIRECT_URI } from './lib/fixture.ts';
 import { authorizationUrl, completeSignIn } from './lib/flows.ts';
 import { seed } from './lib/seed.ts';
+import { benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { median } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
@@ -65,14 +65,6 @@ if (flags.modules) {
   process.exit(0);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function threads(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('Threads:'));
@@ -122,20 +114,12 @@ const signIns = Number(flags['sign-ins'] ?? 20);
 const idleWait = flags['idle-wait'] === undefined ? undefined : Number(flags['idle-wait']);
 const loadSeconds = flags['load-seconds'] === undefined ? undefined : Number(flags['load-seconds']);
 
-const { MONGODB_URI: _mongo, REDIS_URL: _redis, ...inherited } = process.env;
-const lines = execFileSync('bash', ['scripts/services', 'up'], {
-  cwd: ROOT,
-  env: { ...inherited, GATEHOUSE_SERVICES_DIR: `${ROOT}.data/bench-services` },
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const value = (name: string) => lines.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1] ?? '';
-const mongodb = new URL(value('MONGODB_URI'));
-mongodb.pathname = '/gatehouse_idle_memory';
-const stores = await openStores(mongodb.toString(), value('REDIS_URL'));
+const services = benchServicesUp('gatehouse_idle_memory');
+const mongodb = new URL(services.mongodbUri);
+const stores = await openStores(mongodb.toString(), services.redisUrl);
 await stores.db.dropDatabase();
 const prefix = 'gatehouse-idle-memory:';
-const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: value('REDIS_URL'), GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
+const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: services.redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
 log('seeding (users hashed at the OWASP defaults)');
 const fixture = await seed({ settings, users: 4, storageUsers: 0, cheapHashSettings: {} });
 

@@ -8,16 +8,15 @@
  * `npm run build` first. Scenarios: cc-rs256, cc-es256, cc-opaque, introspect-opaque,
  * introspect-jwt, userinfo, refresh.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { startGatehouseProcess } from './lib/children.ts';
 import { basicAuth } from './lib/fixture.ts';
 import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
 import { runOnce, type RequestSpec } from './lib/load.ts';
 import { seed } from './lib/seed.ts';
+import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
 
@@ -33,29 +32,13 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const PROFILES = `${ROOT}.data/bench/profiles`;
 const log = (message: string) => process.stderr.write(`profile: ${message}\n`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
-const { MONGODB_URI: _mongo, REDIS_URL: _redis, ...inherited } = process.env;
-const lines = execFileSync('bash', ['scripts/services', 'up'], {
-  cwd: ROOT,
-  env: { ...inherited, GATEHOUSE_SERVICES_DIR: `${ROOT}.data/bench-services` },
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const value = (name: string) => lines.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1] ?? '';
-const mongodb = new URL(value('MONGODB_URI'));
-mongodb.pathname = '/gatehouse_profile';
-const stores = await openStores(mongodb.toString(), value('REDIS_URL'));
+const services = benchServicesUp('gatehouse_profile');
+const mongodb = new URL(services.mongodbUri);
+const stores = await openStores(mongodb.toString(), services.redisUrl);
 await stores.db.dropDatabase();
 const prefix = 'gatehouse-profile:';
-const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: value('REDIS_URL'), GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
+const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: services.redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
 const fixture = await seed({ settings, users: 2, storageUsers: 0, cheapHashSettings: { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' } });
 
 rmSync(PROFILES, { recursive: true, force: true });

@@ -9,7 +9,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { OWASP_ARGON2_PARAMS } from '../src/accounts/argon2-params.ts';
@@ -20,6 +19,7 @@ import { measureHashLimit } from './lib/hash-limit.ts';
 import { measureAlternating, runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { rowSummary, table, type Row } from './lib/report.ts';
 import { seed } from './lib/seed.ts';
+import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { round } from './lib/stats.ts';
 import { collectionUsage, commandCounts, measureStorageCeiling, openStores, perRequest, redisUsage, type CommandCounts, type Stores } from './lib/storage.ts';
@@ -48,29 +48,6 @@ const CHEAP_HASH = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERA
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const mb = (bytes: number) => round(bytes / 1024 / 1024);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-// The bench's own services, never whatever MONGODB_URI / REDIS_URL point at (its first step drops the database).
-function services(command: 'up' | 'down'): string {
-  const { MONGODB_URI: _mongo, REDIS_URL: _redis, ...inherited } = process.env;
-  const env = { ...inherited, GATEHOUSE_SERVICES_DIR: `${ROOT}.data/bench-services` };
-  return execFileSync('bash', ['scripts/services', command], { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-}
-
-function servicesUp(): { mongodbUri: string; redisUrl: string } {
-  const lines = services('up');
-  const value = (name: string) => lines.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1] ?? '';
-  const mongodb = new URL(value('MONGODB_URI'));
-  mongodb.pathname = '/gatehouse_bench';
-  return { mongodbUri: mongodb.toString(), redisUrl: value('REDIS_URL') };
-}
 
 function machine() {
   const mongoKind = execFileSync('bash', ['-c', 'command -v mongod >/dev/null && echo MongoDB || echo "FerretDB v1.24.2 (SQLite backend)"'], { encoding: 'utf8' }).trim();
@@ -137,7 +114,7 @@ async function main() {
   const startedAt = new Date();
   const problems: string[] = [];
   log(`mode: ${quick ? 'quick' : 'full'} (${SECONDS} s per server per scenario, ${WARMUP} s warm-up, ${CONNECTIONS} connections)`);
-  const { mongodbUri, redisUrl } = servicesUp();
+  const { mongodbUri, redisUrl } = benchServicesUp('gatehouse_bench');
   log('building (npm run build)');
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 
@@ -402,7 +379,7 @@ async function main() {
   } finally {
     await stopAll();
     await stores.close();
-    services('down');
+    benchServices('down');
   }
 }
 

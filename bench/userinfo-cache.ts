@@ -9,15 +9,14 @@
  * the database commands per userinfo and per refresh of both Gatehouse servers. Needs
  * `npm run build` first.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
 import { completeSignIn, postToken } from './lib/flows.ts';
 import { measureAlternating, type Target } from './lib/load.ts';
 import { seed } from './lib/seed.ts';
+import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { commandCounts, openStores, perRequest } from './lib/storage.ts';
 
@@ -30,26 +29,10 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const REDIS_PREFIX = 'gatehouse-bench:';
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
-const { MONGODB_URI: _mongo, REDIS_URL: _redis, ...inherited } = process.env;
-const lines = execFileSync('bash', ['scripts/services', 'up'], {
-  cwd: ROOT,
-  env: { ...inherited, GATEHOUSE_SERVICES_DIR: `${ROOT}.data/bench-services` },
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const value = (name: string) => lines.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1] ?? '';
-const mongodb = new URL(value('MONGODB_URI'));
-mongodb.pathname = '/gatehouse_bench';
-const redisUrl = value('REDIS_URL');
+const services = benchServicesUp('gatehouse_bench');
+const mongodb = new URL(services.mongodbUri);
+const redisUrl = services.redisUrl;
 
 const stores = await openStores(mongodb.toString(), redisUrl);
 await stores.db.dropDatabase();

@@ -64,41 +64,28 @@ describeAdapterContract('Redis adapter', { atomicConsume: true }, async () => {
 
 const reports: OperationReport[] = [];
 
-describeAdapterContract('routing adapter (MongoDB + Redis)', { atomicConsume: true }, async () => {
-  const connection = await freshMongo('contract_router');
-  const store = await freshRedis();
-  return {
-    adapter: createAdapterFactory({
-      mongo: connection,
-      redis: store.redis,
-      redisPrefix: store.prefix,
-      reuseWindowSeconds: 0,
-      onOperation: (report) => reports.push(report),
-    }),
-    async close() {
-      await store.close();
-      await closeMongo(connection);
-    },
+/** The routing adapter on a fresh database and Redis prefix, with extra factory options. */
+function routingAdapter(label: string, options: Partial<Parameters<typeof createAdapterFactory>[0]>) {
+  return async () => {
+    const connection = await freshMongo(label);
+    const store = await freshRedis();
+    return {
+      adapter: createAdapterFactory({ mongo: connection, redis: store.redis, redisPrefix: store.prefix, reuseWindowSeconds: 0, ...options }),
+      async close() {
+        await store.close();
+        await closeMongo(connection);
+      },
+    };
   };
-});
+}
 
-describeAdapterContract('routing adapter with the Session/Grant cache (MongoDB + Redis, TTL 60 s)', { atomicConsume: true }, async () => {
-  const connection = await freshMongo('contract_cached');
-  const store = await freshRedis();
-  return {
-    adapter: createAdapterFactory({
-      mongo: connection,
-      redis: store.redis,
-      redisPrefix: store.prefix,
-      reuseWindowSeconds: 0,
-      records: createRecordCache({ ttlSeconds: 60 }),
-    }),
-    async close() {
-      await store.close();
-      await closeMongo(connection);
-    },
-  };
-});
+describeAdapterContract('routing adapter (MongoDB + Redis)', { atomicConsume: true }, routingAdapter('contract_router', { onOperation: (report) => reports.push(report) }));
+
+describeAdapterContract(
+  'routing adapter with the Session/Grant cache (MongoDB + Redis, TTL 60 s)',
+  { atomicConsume: true },
+  routingAdapter('contract_cached', { records: createRecordCache({ ttlSeconds: 60 }) }),
+);
 
 describe('routing adapter operation reports', () => {
   it('reported every operation of the routing run with its model, store and duration', () => {

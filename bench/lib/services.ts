@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** A free loopback port for a server the bench starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The bench's own services (scripts/services with `.data/bench-services`), never whatever
+ * MONGODB_URI / REDIS_URL point at: every bench script drops its database first.
+ */
+export function benchServices(command: 'up' | 'down'): string {
+  const { MONGODB_URI: _mongo, REDIS_URL: _redis, ...inherited } = process.env;
+  const env = { ...inherited, GATEHOUSE_SERVICES_DIR: `${ROOT}.data/bench-services` };
+  return execFileSync('bash', ['scripts/services', command], { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** Starts the bench's services; the MongoDB URI points at `database`. */
+export function benchServicesUp(database: string): { mongodbUri: string; redisUrl: string } {
+  const lines = benchServices('up');
+  const value = (name: string) => lines.match(new RegExp(`^${name}=(.*)$`, 'm'))?.[1] ?? '';
+  const mongodb = new URL(value('MONGODB_URI'));
+  mongodb.pathname = `/${database}`;
+  return { mongodbUri: mongodb.toString(), redisUrl: value('REDIS_URL') };
+}
