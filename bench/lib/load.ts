@@ -36,9 +36,10 @@ export interface Measured {
 }
 
 /** One bounded autocannon run against one server. */
-export function runOnce(target: Target, seconds: number, connections: number): Promise<AutocannonResult & { exhausted: boolean }> {
+export function runOnce(target: Target, seconds: number, connections: number, maxBodies = Infinity): Promise<AutocannonResult & { exhausted: boolean }> {
   const { spec } = target;
   let exhausted = false;
+  let used = 0;
   if ((spec.remaining?.() ?? Infinity) <= connections * 2) {
     // The pool is already spent: skip the segment instead of sending requests without a token.
     const none = { average: 0, p50: 0, p99: 0, max: 0 };
@@ -49,10 +50,11 @@ export function runOnce(target: Target, seconds: number, connections: number): P
     if (spec.body !== undefined) request.body = spec.body;
     if (spec.nextBody !== undefined) {
       request.setupRequest = (req) => {
-        if (!exhausted && (spec.remaining?.() ?? Infinity) <= connections * 2) {
+        if (!exhausted && ((spec.remaining?.() ?? Infinity) <= connections * 2 || used >= maxBodies)) {
           exhausted = true;
           setImmediate(() => instance.stop());
         }
+        used += 1;
         return { ...req, body: spec.nextBody!() ?? '' };
       };
     }
@@ -84,10 +86,14 @@ function merge(results: ReadonlyArray<AutocannonResult & { exhausted: boolean }>
  * of the time in each segment, so drift on the shared machine affects all of them alike.
  */
 export async function measureAlternating(targets: readonly Target[], options: LoadOptions): Promise<Record<string, Measured>> {
-  for (const target of targets) if (options.warmupSeconds > 0) await runOnce(target, options.warmupSeconds, options.connections);
+  // Single-use pools (refresh tokens): the warm-up may spend a tenth of the pool, the first
+  // segment half of what is left, so a fast server still has tokens for its second segment.
+  const budget = (target: Target, share: number) => Math.floor((target.spec.remaining?.() ?? Infinity) * share);
+  for (const target of targets) if (options.warmupSeconds > 0) await runOnce(target, options.warmupSeconds, options.connections, budget(target, 0.1));
   const segments = new Map<string, Array<AutocannonResult & { exhausted: boolean }>>();
   for (const target of [...targets, ...[...targets].reverse()]) {
-    const result = await runOnce(target, Math.max(1, options.seconds / 2), options.connections);
+    const first = !segments.has(target.key);
+    const result = await runOnce(target, Math.max(1, options.seconds / 2), options.connections, budget(target, first ? 0.5 : 1));
     segments.set(target.key, [...(segments.get(target.key) ?? []), result]);
   }
   return Object.fromEntries([...segments].map(([key, results]) => [key, merge(results)]));
