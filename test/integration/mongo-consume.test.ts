@@ -18,8 +18,8 @@ async function rejection(promise: Promise<unknown>): Promise<string | undefined>
   );
 }
 
-/** consume() on MongoDB-wire: one gate insert + one conditional update; reads only when that update misses. */
-describe('MongoDB adapter consume (FerretDB): the paths behind the fast one', () => {
+/** consume() on MongoDB-wire: a read, the exactly-once gate insert, then an update by `_id`. */
+describe('MongoDB adapter consume (FerretDB): unknown, expired and consumed records', () => {
   const uri = freshDatabaseUri('mongo_consume');
   let connection: Connection;
   let clock = Date.now();
