@@ -6,8 +6,8 @@ import { connectMongo } from '../../src/storage/mongo.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { freePort } from '../helpers/redis-server.ts';
+import { within } from '../helpers/poll.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Two instances on one deployment; the user signs in at the first, the second answers. */
 async function pair(label: string, redis: boolean, ttlSeconds: number) {
@@ -47,16 +47,6 @@ async function pair(label: string, redis: boolean, ttlSeconds: number) {
       await deploy.drop();
     },
   };
-}
-
-/** Milliseconds until `check` holds, polling every 25 ms; fails after `limitMs`. */
-async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started <= limitMs) {
-    if (await check()) return Date.now() - started;
-    await sleep(25);
-  }
-  return expect.fail(`not within ${limitMs} ms`);
 }
 
 describe('account cache across instances (real stores)', () => {

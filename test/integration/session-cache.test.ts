@@ -23,18 +23,8 @@ import {
 } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
+import { within } from '../helpers/poll.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Milliseconds until `check` holds, polling every 25 ms; fails after `limitMs`. */
-async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
-  const started = Date.now();
-  while (Date.now() - started <= limitMs) {
-    if (await check()) return Date.now() - started;
-    await sleep(25);
-  }
-  return expect.fail(`not within ${limitMs} ms`);
-}
 
 /** Another process on the same stores (like the CLI or a third instance): its own storage layer, caching nothing. */
 async function elsewhere(deploy: Deployment): Promise<{ adapter: (model: string) => Adapter; mongo: Connection; close(): Promise<void> }> {
