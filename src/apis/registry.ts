@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { createBoundedCache } from '../cache/bounded-cache.ts';
 import type { ApiModel, StoredApi } from './model.ts';
 
 export interface Api {
@@ -91,7 +92,16 @@ export interface ApiRegistryDeps {
 }
 
 export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new Date() }: ApiRegistryDeps): ApiRegistry {
-  const cache = new Map<string, { api: Api | undefined; until: number }>();
+  // Misses are not cached: `resource` is request input.
+  const cache = createBoundedCache<Api>({
+    load: async (identifier) => {
+      const doc = await model.findById(identifier).lean<StoredApi>().exec();
+      return doc === null ? undefined : toApi(doc);
+    },
+    ttlMs: cacheTtlMs,
+    maxEntries: CACHE_ENTRIES,
+    cacheMisses: false,
+  });
   return {
     async create(input) {
       const parsed = apiInputSchema.parse(input);
@@ -115,25 +125,16 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
         if ((error as { code?: unknown }).code === 11000) throw new ApiConflictError(parsed.identifier);
         throw error;
       }
-      cache.delete(doc._id);
+      cache.invalidate(doc._id);
       return toApi(doc);
     },
-    async find(identifier) {
-      const hit = cache.get(identifier);
-      if (hit !== undefined && hit.until > Date.now()) return hit.api;
-      const doc = await model.findById(identifier).lean<StoredApi>().exec();
-      if (doc === null) return undefined; // misses are not cached: `resource` is request input
-      const api = toApi(doc);
-      if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-      cache.set(identifier, { api, until: Date.now() + cacheTtlMs });
-      return api;
-    },
+    find: (identifier) => cache.get(identifier),
     async list() {
       const docs = await model.find().sort({ _id: 1 }).lean<StoredApi[]>().exec();
       return docs.map(toApi);
     },
     async setClient(identifier, clientId) {
-      cache.delete(identifier);
+      cache.invalidate(identifier);
       const result = await model.updateOne({ _id: identifier }, { clientId: clientId ?? null, updatedAt: now() }).exec();
       return result.matchedCount === 1;
     },
@@ -143,13 +144,13 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
       for (const [key, value] of Object.entries(parsed)) {
         if (value !== undefined) (set as Record<string, unknown>)[key] = key === 'scopes' ? [...new Set(value as string[])] : value;
       }
-      cache.delete(identifier);
+      cache.invalidate(identifier);
       const doc = await model.findOneAndUpdate({ _id: identifier }, { $set: set }, { returnDocument: 'after' }).lean<StoredApi>().exec();
-      cache.delete(identifier);
+      cache.invalidate(identifier);
       return doc === null ? undefined : toApi(doc);
     },
     async remove(identifier) {
-      cache.delete(identifier);
+      cache.invalidate(identifier);
       const result = await model.deleteOne({ _id: identifier }).exec();
       return result.deletedCount === 1;
     },
