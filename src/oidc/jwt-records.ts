@@ -104,11 +104,11 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
   };
 
   /** The ClientCredentials record that issuance would have stored, from the signed claims. */
-  function derive(payload: JWTPayload & { jti: string; exp: number }): AdapterPayload {
-    const { jti, iat, exp, client_id: clientId, scope, aud, cnf, authorization_details: rar } = payload as Record<string, unknown>;
+  function derive(payload: JWTPayload & { jti: string; exp: number }, id: string): AdapterPayload {
+    const { iat, exp, client_id: clientId, scope, aud, cnf, authorization_details: rar } = payload as Record<string, unknown>;
     const extra = Object.fromEntries(Object.entries(payload).filter(([name]) => !STANDARD_CLAIMS.has(name)));
     const confirmation = (cnf ?? {}) as Record<string, unknown>;
-    const record: Record<string, unknown> = { jti: recordId(jti as string), kind: 'ClientCredentials', iat, exp, clientId, aud, scope };
+    const record: Record<string, unknown> = { jti: id, kind: 'ClientCredentials', iat, exp, clientId, aud, scope };
     if (typeof confirmation.jkt === 'string') record.jkt = confirmation.jkt;
     if (typeof confirmation['x5t#S256'] === 'string') record['x5t#S256'] = confirmation['x5t#S256'];
     if (rar !== undefined) record.rar = rar;
@@ -116,17 +116,17 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     return record as AdapterPayload;
   }
 
-  async function revoked(jti: string): Promise<boolean> {
-    return (await clientCredentials().find(tombstoneId(recordId(jti)))) !== undefined;
+  /** Whether the token whose record id this is was revoked (its tombstone exists). */
+  async function revoked(id: string): Promise<boolean> {
+    return (await clientCredentials().find(tombstoneId(id))) !== undefined;
   }
 
   /** Writes the derived record unless this instance already did; false when the token must not be active. */
-  async function materialise(payload: JWTPayload & { jti: string; exp: number }): Promise<boolean> {
+  async function materialise(payload: JWTPayload & { jti: string; exp: number }, id: string): Promise<boolean> {
     // A deleted client's tokens are refused by the introspection policy (src/oidc/introspection-policy.ts).
-    if (await revoked(payload.jti)) return false;
-    const id = recordId(payload.jti);
+    if (await revoked(id)) return false;
     if ((materialised.get(id) ?? 0) > seconds()) return true;
-    await clientCredentials().upsert(id, derive(payload), Math.max(1, payload.exp - seconds()));
+    await clientCredentials().upsert(id, derive(payload, id), Math.max(1, payload.exp - seconds()));
     if (materialised.size >= MATERIALISED_MEMORY) materialised.delete(materialised.keys().next().value!);
     materialised.set(id, payload.exp);
     return true;
@@ -169,7 +169,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
         const payload = await verify(token, issuer, keys());
         let id = payload === undefined ? unknownId() : recordId(payload.jti);
         if (payload?.gty === CLIENT_CREDENTIALS_GTY) {
-          if (await materialise(payload)) (ctx.req as DerivedRequest)[DERIVED] = id;
+          if (await materialise(payload, id)) (ctx.req as DerivedRequest)[DERIVED] = id;
           else id = unknownId();
         }
         params.token = id;
@@ -182,11 +182,10 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
 
   async function findRecord(payload: JWTPayload): Promise<AdapterPayload | undefined> {
     if (typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return undefined;
-    if (payload.gty === CLIENT_CREDENTIALS_GTY) {
-      if (await revoked(payload.jti)) return undefined;
-      return derive(payload as JWTPayload & { jti: string; exp: number });
-    }
     const id = recordId(payload.jti);
+    if (payload.gty === CLIENT_CREDENTIALS_GTY) {
+      return (await revoked(id)) ? undefined : derive(payload as JWTPayload & { jti: string; exp: number }, id);
+    }
     // Records written before client_credentials records were derived live in ClientCredentials.
     return (await adapter('AccessToken').find(id)) ?? (await clientCredentials().find(id)) ?? undefined;
   }
