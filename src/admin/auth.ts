@@ -1,9 +1,9 @@
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Middleware } from 'koa';
 import type { AdapterFactory } from 'oidc-provider';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { ClientRepository } from '../clients/repository.ts';
-import type { JwtRecords } from '../oidc/jwt-records.ts';
+import { localKeys, type JwtRecords } from '../oidc/jwt-records.ts';
 import type { AuditActor } from '../observability/audit-log.ts';
 
 export const ADMIN_SCOPE = 'admin';
@@ -38,12 +38,13 @@ function fail(status: 401 | 403, error: Failure['error'], description: string): 
  * works at once).
  */
 export function adminAuth(deps: AdminAuthDeps): Middleware {
+  const keys = localKeys(deps.publicJwks);
   async function authenticate(header: string | undefined): Promise<AuditActor | Failure> {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header ?? '');
     if (match === null) return fail(401, 'invalid_token', 'a Bearer access token for the admin API is required');
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(match[1]!, createLocalJWKSet(deps.publicJwks()), {
+      ({ payload } = await jwtVerify(match[1]!, keys(), {
         issuer: deps.issuer,
         audience: deps.audience,
         typ: 'at+jwt',

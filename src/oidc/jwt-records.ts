@@ -194,7 +194,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
 }
 
 /** A verifier over the current public keys, rebuilt only when the published set changes. */
-function localKeys(publicJwks: () => JSONWebKeySet): () => ReturnType<typeof createLocalJWKSet> {
+export function localKeys(publicJwks: () => JSONWebKeySet): () => ReturnType<typeof createLocalJWKSet> {
   let fingerprint = '';
   let keys: ReturnType<typeof createLocalJWKSet> | undefined;
   return () => {
