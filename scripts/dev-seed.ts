@@ -2,17 +2,16 @@
 // public client, created once and kept in the development database.
 import { createHash } from 'node:crypto';
 import { openContext } from '../src/cli/context.ts';
-import { withServices } from '../src/cli/services.ts';
+import { withCore } from '../src/cli/services.ts';
 
 const DEMO_USER = { username: 'demo', password: 'demo-password-123' };
 const DEMO_CLIENT_ID = 'demo-spa';
 const DEMO_REDIRECT = 'http://localhost:8080/callback';
 const VERIFIER = 'gatehouse-dev-demo-code-verifier-0123456789abcdef';
 
-const ctx = await openContext(process.env, false);
-try {
-  await withServices(ctx, async ({ accounts, clients }) => {
-    if ((await accounts.findByLogin(DEMO_USER.username)) === undefined) {
+const ctx = openContext(process.env, false);
+await withCore(ctx, async ({ services: { accounts, clients } }) => {
+  if ((await accounts.findByLogin(DEMO_USER.username)) === undefined) {
       await accounts.createUser({ ...DEMO_USER, email: 'demo@example.com', emailVerified: true, name: 'Demo User', roles: ['demo'] });
     }
     if ((await clients.get(DEMO_CLIENT_ID)) === undefined) {
@@ -29,10 +28,7 @@ try {
         },
       });
     }
-  });
-} finally {
-  await ctx.mongo.close();
-}
+});
 
 const issuer = ctx.config.issuer;
 const challenge = createHash('sha256').update(VERIFIER).digest('base64url');

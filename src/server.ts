@@ -5,16 +5,13 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import type Koa from 'koa';
-import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
-import { startAccountLayer } from './accounts/setup.ts';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { ADMIN_BASE_PATH } from './admin/openapi.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
-import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
-import { SettingError } from './errors/setting-error.ts';
+import { deriveKey } from './crypto/secret-box.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
@@ -23,22 +20,18 @@ import { openAttemptLimits } from './limits/attempt-limits.ts';
 import { clientAuthGate, userCodeGate } from './limits/gates.ts';
 import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-ring.ts';
-import { cookieKeyList, createKeyStore, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
-import { keySetModel } from './keys/model.ts';
-import { fanOutAudit, logAudit, type Audit } from './observability/audit.ts';
-import { AUDIT_COLLECTION, createBatchedAudit, startAuditRetention } from './observability/audit-store.ts';
+import { cookieKeyList, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
-import { auditAuthentication } from './observability/sign-in-audit.ts';
-import { openAccountCache } from './oidc/account-cache.ts';
 import { accountDirectory } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
-import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
-import { connectMongo, pingMongo } from './storage/mongo.ts';
-import { connectRedis, pingRedis } from './storage/redis.ts';
-import { createServices, type GatehouseServices } from './services.ts';
+import { closeStores, composeCore, openStores, StartupError } from './composition.ts';
+import type { AuditTrail } from './observability/audit-trail.ts';
+import type { GatehouseServices } from './services.ts';
+import { pingMongo } from './storage/mongo.ts';
+import { pingRedis } from './storage/redis.ts';
 
 export type { GatehouseServices };
 
@@ -48,8 +41,8 @@ export interface RunningGatehouse {
   readonly metricsUrl: string | undefined;
   readonly server: Server;
   readonly metrics: Metrics;
-  /** Audit events of this instance (log stream + batched MongoDB writes). */
-  readonly audit: Audit & { flush(): Promise<void> };
+  /** The audit trail (log stream + batched MongoDB writes). */
+  readonly audit: AuditTrail;
   readonly app: Koa;
   readonly services: GatehouseServices;
   /** The key set this instance serves right now. */
@@ -60,10 +53,7 @@ export interface RunningGatehouse {
   close(): Promise<void>;
 }
 
-/** Raised when a backing service cannot be reached at startup; names the setting. */
-export class StartupError extends SettingError {
-  override readonly name = 'StartupError';
-}
+export { StartupError };
 
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
@@ -79,22 +69,6 @@ function publicJwk(jwk: JWK): JWK {
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-async function openStores(config: Config): Promise<{ mongo: Connection; redis: Redis | undefined }> {
-  let mongo: Connection;
-  try {
-    mongo = await connectMongo({ uri: config.mongodbUri.reveal(), timeoutMs: config.mongodbTimeoutMs });
-  } catch (error) {
-    throw new StartupError('MONGODB_URI', `cannot connect to MongoDB (${reason(error)})`);
-  }
-  if (config.redisUrl === undefined) return { mongo, redis: undefined };
-  try {
-    return { mongo, redis: await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs }) };
-  } catch (error) {
-    await mongo.close();
-    throw new StartupError('REDIS_URL', `cannot connect to Redis (${reason(error)})`);
-  }
 }
 
 function openViews(config: Config): Views {
@@ -115,60 +89,18 @@ function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
 
 /** Wires everything from a validated config and starts listening. */
 export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGatehouse> {
-  const { mongo, redis } = await openStores(config);
+  const stores = await openStores(config);
+  const { mongo, redis } = stores;
   const closers: Array<() => Promise<void>> = [];
   try {
     const secret = config.secret.reveal();
     const metrics = createMetrics();
-    const auditCollection = mongo.db!.collection(AUDIT_COLLECTION);
-    const auditRetention = await startAuditRetention({ collection: auditCollection, retentionDays: config.audit.retentionDays, logger });
-    closers.push(async () => auditRetention?.stop());
-    const auditStore = createBatchedAudit({ collection: auditCollection, logger, onDropped: (count) => metrics.auditDropped(count) });
-    closers.push(() => auditStore.close());
-    const audit = fanOutAudit([logAudit(logger), auditStore]);
-    const storage: OidcStorage = await openOidcStorage({
-      mongo,
-      redis,
-      redisPrefix: config.redisPrefix,
-      reuseWindowSeconds: config.refreshReuseWindowSeconds,
-      clientCacheTtlSeconds: config.clientCacheTtlSeconds,
-      sessionCacheTtlSeconds: config.sessionCacheTtlSeconds,
-      clientSecretBox: createSecretBox(secret, 'client-secrets'),
-      logger,
-      onOperation: (report) => metrics.onOperation(report),
-    });
-    closers.push(() => storage.close());
-    const auditSignIn = auditAuthentication(audit);
-    const accountCache = await openAccountCache({ redis, redisPrefix: config.redisPrefix, ttlSeconds: config.accountCacheTtlSeconds, logger });
-    closers.push(() => accountCache.close());
-    const accountLayer = await startAccountLayer({
-      config,
-      mongo,
-      redis,
-      logger,
-      onUserChange: accountCache.onUserChange,
-      onHash: (event) => metrics.onHash(event),
-      onAuthentication: (event) => {
-        metrics.onAuthentication(event);
-        auditSignIn(event);
-      },
-    });
-    metrics.watchHashPool(() => accountLayer.hasher.stats());
-    closers.push(() => accountLayer.close());
-    const accounts = accountCache.directory(accountDirectory(accountLayer.accounts));
-    const shared = await createServices({
-      config,
-      mongo,
-      redis,
-      logger,
-      clients: storage.clients,
-      adapter: storage.adapter,
-      accounts: accountLayer.accounts,
-      onUserChange: accountCache.onUserChange,
-    });
-    closers.push(() => shared.close());
-    const { services } = shared;
+    const core = await composeCore(config, logger, stores, { mode: 'server', metrics });
+    closers.push(() => core.close());
+    const { services, storage, accountLayer, audit } = core;
     const { apis } = services;
+    metrics.watchHashPool(() => accountLayer.hasher.stats());
+    const accounts = core.accountCache.directory(accountDirectory(accountLayer.accounts));
     await bootstrapAdmin(services, config.admin === undefined ? undefined : { username: config.admin.username, password: config.admin.password.reveal() }, logger);
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
@@ -181,7 +113,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
 
     let app: Koa | undefined;
     const ring: KeyRing<Provider> = createKeyRing({
-      store: createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys') }),
+      store: core.keyStore,
       build: providerBuilder({
         issuer: config.issuer,
         logger,
@@ -229,10 +161,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     // The admin API (routes, zod schemas, OpenAPI document) loads with its first request: most
     // instances never serve one, and building it at startup costs memory and start-up time.
     const admin = loadOnFirstRequest(ADMIN_BASE_PATH, async () => {
-      const [{ adminAuth }, { adminRouter }, { adminRoutes }] = await Promise.all([
+      const [{ adminAuth }, { adminRouter }, { adminRoutes }, { createOperations }] = await Promise.all([
         import('./admin/auth.ts'),
         import('./admin/router.ts'),
         import('./admin/routes.ts'),
+        import('./operations/index.ts'),
       ]);
       return adminRouter({
         issuer: config.issuer,
@@ -246,16 +179,19 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           clients: services.clients,
           accounts: services.accounts,
         }),
-        routes: adminRoutes({
-          services,
-          keys: { keySet: () => ring.keySet(), rotate: () => ring.rotate() },
-          createInitialAccessToken: config.registration
-            ? async (expiresIn) => {
-                const { InitialAccessToken } = ring.current();
-                return new InitialAccessToken({ expiresIn }).save();
-              }
-            : undefined,
-        }),
+        routes: adminRoutes(
+          createOperations({
+            services,
+            issuer: config.issuer,
+            keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
+            initialAccessTokens: config.registration
+              ? async (expiresIn) => {
+                  const { InitialAccessToken } = ring.current();
+                  return new InitialAccessToken({ expiresIn }).save();
+                }
+              : undefined,
+          }),
+        ),
       }).routes();
     });
 
@@ -326,7 +262,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       server,
       app,
       metrics,
-      audit: { record: (event) => audit.record(event), flush: () => auditStore.flush() },
+      audit,
       services,
       get keySet() {
         return ring.keySet();
@@ -344,8 +280,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
             await new Promise<void>((resolve) => stopped.close(() => resolve()));
           }
           for (const close of closers.reverse()) await close();
-          await mongo.close();
-          if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
+          await closeStores(stores);
         })();
         return closing;
       },

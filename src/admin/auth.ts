@@ -4,7 +4,7 @@ import type { AdapterFactory } from 'oidc-provider';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { ClientRepository } from '../clients/repository.ts';
 import { localKeys, type JwtRecords } from '../oidc/jwt-records.ts';
-import type { AuditActor } from '../observability/audit-log.ts';
+import type { AuditActor } from '../observability/audit-trail.ts';
 
 export const ADMIN_SCOPE = 'admin';
 export const ADMIN_ROLE = 'admin';
@@ -76,7 +76,7 @@ export function adminAuth(deps: AdminAuthDeps): Middleware {
     const user = await deps.accounts.findById(accountId);
     if (user === undefined || user.disabled) return fail(401, 'invalid_token', 'the user of this token is disabled or gone');
     if (!user.roles.includes(ADMIN_ROLE)) return fail(403, 'insufficient_scope', `the user lacks the ${ADMIN_ROLE} role`);
-    return { type: 'user', id: user.id };
+    return { type: 'user', id: user.id, username: user.username };
   }
 
   return async (ctx, next) => {

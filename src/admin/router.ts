@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../observability/logger.ts';
-import type { AuditActor } from '../observability/audit-log.ts';
+import type { AuditActor } from '../observability/audit-trail.ts';
 import { asOperationError, OperationError } from '../operations/errors.ts';
 import { readJson } from './json-body.ts';
 import { ADMIN_BASE_PATH, openApiDocument } from './openapi.ts';

@@ -4,16 +4,22 @@ import { ConfigError } from '../config/load.ts';
 import { KeyStoreError } from '../keys/key-store.ts';
 import { ZodError } from 'zod';
 import { OperationError, zodDetails } from '../operations/errors.ts';
-import { apisCreate, apisList } from './commands/apis.ts';
+import { StartupError } from '../composition.ts';
+import { apisCreate, apisDelete, apisGet, apisList, apisUpdate } from './commands/apis.ts';
+import { auditCommand } from './commands/audit.ts';
 import { clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
 import { grantsRevoke } from './commands/grants.ts';
 import { keysList, keysRotate } from './commands/keys.ts';
-import { rolesAssign, rolesCreate, rolesDelete, rolesList, rolesRemove } from './commands/roles.ts';
+import { labelCommands } from './commands/labels.ts';
+import { sessionsList, sessionsRevoke } from './commands/sessions.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
 import { usersCreate, usersDisable, usersEnable, usersList, usersSetPassword, usersUnlock } from './commands/users.ts';
 import { CliError, openContext, type CliContext } from './context.ts';
 
 type Command = (ctx: CliContext, args: string[]) => Promise<void>;
+
+const roles = labelCommands('roles');
+const groups = labelCommands('groups');
 
 const COMMANDS: Record<string, Command> = {
   'clients create': clientsCreate,
@@ -30,11 +36,22 @@ const COMMANDS: Record<string, Command> = {
   'users unlock': usersUnlock,
   'apis create': apisCreate,
   'apis list': apisList,
-  'roles create': rolesCreate,
-  'roles list': rolesList,
-  'roles delete': rolesDelete,
-  'roles assign': rolesAssign,
-  'roles remove': rolesRemove,
+  'apis get': apisGet,
+  'apis update': apisUpdate,
+  'apis delete': apisDelete,
+  'roles create': roles.create,
+  'roles list': roles.list,
+  'roles delete': roles.delete,
+  'roles assign': roles.assign,
+  'roles remove': roles.remove,
+  'groups create': groups.create,
+  'groups list': groups.list,
+  'groups delete': groups.delete,
+  'groups assign': groups.assign,
+  'groups remove': groups.remove,
+  'sessions list': sessionsList,
+  'sessions revoke': sessionsRevoke,
+  audit: auditCommand,
   'keys list': keysList,
   'keys rotate': keysRotate,
   'grants revoke': grantsRevoke,
@@ -43,25 +60,38 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Commands that are one word (`export`, `import`); the rest are two. */
-const SINGLE_WORD = new Set(['export', 'import']);
+const SINGLE_WORD = new Set(['export', 'import', 'audit']);
 
 const USAGE = `usage: gatehouse <command> [options] [--json]
 
 commands:
   clients create --name NAME [--type confidential|public] [--redirect-uri URI]...
                  [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--scope "a b"]
-                 [--api IDENTIFIER]... [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
+                 [--api IDENTIFIER]... [--default-api IDENTIFIER] [--api-scope "IDENTIFIER s1 s2"]...
+                 [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
+                 [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
+                 [--jwks JSON | --jwks-file FILE | --jwks-uri URL] [--require-pkce]
+                 [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
+                 [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
+                 [--minimal-id-token] [--login-uses-default-api]
   clients list | get ID | delete ID | rotate-secret ID
-  clients update ID [same options as create, plus --no-first-party --no-admin]
+  clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce
+                 --no-minimal-id-token --no-login-uses-default-api, --unset FIELD (e.g. --unset logo_uri)]
   users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]... --password-stdin
   users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
   users set-password USER --password-stdin      (USER: id, username or email)
   users disable USER | enable USER | unlock USER
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
-              [--ttl SECONDS] [--roles] [--groups] [--name NAME]
-  apis list
+              [--ttl SECONDS] [--roles] [--groups] [--name NAME] [--introspection-client CLIENT_ID]
+  apis list | get URI | delete URI
+  apis update URI [same options as create, plus --no-roles --no-groups --no-introspection-client]
   roles create NAME [--description TEXT] | list | delete NAME
   roles assign NAME --user USER | remove NAME --user USER
+  groups ...             the same commands as roles, for groups
+  sessions list --user USER                 sign-in sessions and the clients signed in to
+  sessions revoke SESSION_ID --user USER    end a session and revoke its grants
+  audit [--type TYPE] [--user ID|USERNAME] [--client ID] [--from ISO] [--to ISO] [--limit N]
+        [--before EVENT_ID]   audit events, newest first (--before: the previous page's next)
   keys list              list signing keys with their status (next, active, retired)
   keys rotate            add new signing and cookie keys; they sign after GATEHOUSE_KEY_PUBLISH_DELAY
   grants revoke --user USER | --client ID | --grant ID
@@ -91,13 +121,9 @@ async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return values.help === true ? 0 : 2;
   }
-  const ctx = await openContext(process.env, values.json === true);
-  try {
-    await command(ctx, withoutCommandWords(argv, positionals.slice(0, words)));
-    return 0;
-  } finally {
-    await ctx.mongo.close();
-  }
+  const ctx = openContext(process.env, values.json === true);
+  await command(ctx, withoutCommandWords(argv, positionals.slice(0, words)));
+  return 0;
 }
 
 try {
@@ -106,6 +132,9 @@ try {
   if (error instanceof ConfigError) {
     for (const problem of error.problems) process.stderr.write(`gatehouse: ${problem}\n`);
     process.exitCode = 78;
+  } else if (error instanceof StartupError) {
+    process.stderr.write(`gatehouse: ${error.message}\n`);
+    process.exitCode = 1;
   } else if (error instanceof KeyStoreError) {
     process.stderr.write(`gatehouse: ${error.message}\n`);
     process.exitCode = 78;

@@ -1,31 +1,35 @@
-import type { Api } from '../apis/registry.ts';
+import { z } from 'zod';
+import { API_TOKEN_TTL, apiFields, type Api } from '../apis/registry.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { asOperationError, invalid, notFound } from './errors.ts';
-import { z } from 'zod';
+
+const clientId = apiFields.clientId.describe('the client the API uses to call introspection (and revocation)');
 
 export const apiCreateSchema = z
   .object({
-    identifier: z.string(),
-    name: z.string().optional(),
-    scopes: z.array(z.string()).default([]),
-    format: z.enum(['jwt', 'opaque']).default('jwt'),
-    alg: z.enum(['RS256', 'ES256']).default('RS256'),
-    access_token_ttl: z.number().int().min(30).max(86_400).default(600),
+    identifier: apiFields.identifier,
+    name: apiFields.name.optional(),
+    scopes: apiFields.scopes.default([]),
+    format: apiFields.format.default('jwt'),
+    alg: apiFields.alg.default('RS256'),
+    access_token_ttl: apiFields.accessTokenTtl.default(API_TOKEN_TTL.default),
     include_roles: z.boolean().default(false),
     include_groups: z.boolean().default(false),
+    client_id: clientId.optional(),
   })
   .strict();
 
 export const apiUpdateSchema = z
   .object({
-    name: z.string().min(1).max(200).optional(),
-    scopes: z.array(z.string()).optional(),
-    format: z.enum(['jwt', 'opaque']).optional(),
-    alg: z.enum(['RS256', 'ES256']).optional(),
-    access_token_ttl: z.number().int().min(30).max(86_400).optional(),
+    name: apiFields.name.optional(),
+    scopes: apiFields.scopes.optional(),
+    format: apiFields.format.optional(),
+    alg: apiFields.alg.optional(),
+    access_token_ttl: apiFields.accessTokenTtl.optional(),
     include_roles: z.boolean().optional(),
     include_groups: z.boolean().optional(),
+    client_id: clientId.nullable().optional(),
   })
   .strict();
 
@@ -44,17 +48,29 @@ export function showApi(api: Api) {
 }
 
 export function apiOperations(services: GatehouseServices) {
-  const { apis, audit, adminAudience } = services;
+  const { apis, clients, audit, adminAudience } = services;
   const target = (id: string) => ({ type: 'api', id });
   const guard = (identifier: string) => {
     if (identifier === adminAudience) throw invalid('identifier', 'the admin API is built in and cannot be changed');
   };
+  const checkClient = async (id: string | null | undefined) => {
+    if (typeof id === 'string' && (await clients.get(id)) === undefined) throw invalid('client_id', `no client with id ${id}`);
+  };
+
+  async function get(identifier: string): Promise<Api> {
+    const api = await apis.find(identifier);
+    if (api === undefined) throw notFound('API', identifier);
+    return api;
+  }
+
   return {
     list: () => apis.list(),
+    get,
     async create(ctx: OperationContext, body: unknown): Promise<Api> {
       try {
         const input = apiCreateSchema.parse(body);
         guard(input.identifier);
+        await checkClient(input.client_id);
         const api = await apis.create({
           identifier: input.identifier,
           ...(input.name === undefined ? {} : { name: input.name }),
@@ -64,8 +80,9 @@ export function apiOperations(services: GatehouseServices) {
           accessTokenTtl: input.access_token_ttl,
           includeRoles: input.include_roles,
           includeGroups: input.include_groups,
+          ...(input.client_id === undefined ? {} : { clientId: input.client_id }),
         });
-        await audit.record({ ...ctx, type: 'api.created', target: target(api.identifier), details: { scopes: api.scopes } });
+        await audit.write({ ...ctx, type: 'api.created', target: target(api.identifier), details: { scopes: api.scopes } });
         return api;
       } catch (error) {
         throw asOperationError(error);
@@ -75,6 +92,7 @@ export function apiOperations(services: GatehouseServices) {
       try {
         const patch = apiUpdateSchema.parse(body);
         guard(identifier);
+        await checkClient(patch.client_id);
         const api = await apis.update(identifier, {
           name: patch.name,
           scopes: patch.scopes,
@@ -83,9 +101,10 @@ export function apiOperations(services: GatehouseServices) {
           accessTokenTtl: patch.access_token_ttl,
           includeRoles: patch.include_roles,
           includeGroups: patch.include_groups,
+          clientId: patch.client_id,
         });
         if (api === undefined) throw notFound('API', identifier);
-        await audit.record({ ...ctx, type: 'api.updated', target: target(identifier), details: { fields: Object.keys(patch) } });
+        await audit.write({ ...ctx, type: 'api.updated', target: target(identifier), details: { fields: Object.keys(patch) } });
         return api;
       } catch (error) {
         throw asOperationError(error);
@@ -98,7 +117,7 @@ export function apiOperations(services: GatehouseServices) {
         throw asOperationError(error);
       }
       if (!(await apis.remove(identifier))) throw notFound('API', identifier);
-      await audit.record({ ...ctx, type: 'api.deleted', target: target(identifier) });
+      await audit.write({ ...ctx, type: 'api.deleted', target: target(identifier) });
     },
   };
 }

@@ -128,7 +128,7 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(asUser.status).to.equal(200);
       expect(asUser.body.users.map((u: { username: string }) => u.username)).to.include('root');
       const events = await call('GET', `/audit-events?type=user.created&user=${root!.id}`);
-      expect(events.body.some((e: { actor: { id: string } }) => e.actor.id === 'bootstrap')).to.equal(true);
+      expect(events.body.events.some((e: { actor: { id: string } }) => e.actor.id === 'bootstrap')).to.equal(true);
       // Taking the role away works on the next request, with the same token.
       await call('PATCH', `/users/${root!.id}`, { roles: [] });
       expect((await call('GET', '/users', undefined, tokens.access_token)).status).to.equal(403);
@@ -247,8 +247,8 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect((await call('DELETE', '/users/nobody/grants')).status).to.equal(404);
 
       const audit = await call('GET', `/audit-events?user=${id}`);
-      expect(audit.body.map((e: { type: string }) => e.type)).to.include.members(['user.created', 'user.updated', 'user.password_set', 'user.disabled', 'user.enabled']);
-      expect(audit.body.every((e: { actor: { type: string; id: string } }) => e.actor.type === 'client' && e.actor.id === admin.clientId)).to.equal(true);
+      expect(audit.body.events.map((e: { type: string }) => e.type)).to.include.members(['user.created', 'user.updated', 'user.password_set', 'user.disabled', 'user.enabled']);
+      expect(audit.body.events.every((e: { actor: { type: string; id: string }; client: string }) => e.actor.type === 'client' && e.actor.id === admin.clientId && e.client === admin.clientId)).to.equal(true);
     });
 
     it('disabling a signed-in user revokes their session and grant at once', async () => {
@@ -320,9 +320,9 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
     it('audit events: by type, client and time range; bad query → 400 with path', async () => {
       const from = new Date(Date.now() - 60_000).toISOString();
       const byType = await call('GET', `/audit-events?type=keys.rotated&client=${admin.clientId}&from=${encodeURIComponent(from)}`);
-      expect(byType.body).to.have.length(1);
-      expect(byType.body[0]).to.deep.include({ type: 'keys.rotated', actor: { type: 'client', id: admin.clientId } });
-      expect((await call('GET', `/audit-events?type=keys.rotated&to=${encodeURIComponent(from)}`)).body).to.deep.equal([]);
+      expect(byType.body.events).to.have.length(1);
+      expect(byType.body.events[0]).to.deep.include({ type: 'keys.rotated', actor: { type: 'client', id: admin.clientId, username: null }, client: admin.clientId, ip: '127.0.0.1' });
+      expect((await call('GET', `/audit-events?type=keys.rotated&to=${encodeURIComponent(from)}`)).body).to.deep.equal({ events: [], next: null });
       expect((await call('GET', '/audit-events?from=yesterday')).body.details[0].path).to.equal('from');
     });
 

@@ -5,6 +5,7 @@ import { ADMIN_BASE_PATH, openApiPath } from '../../src/admin/openapi.ts';
 import { adminRouter } from '../../src/admin/router.ts';
 import { adminRoutes } from '../../src/admin/routes.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { createOperations } from '../../src/operations/index.ts';
 import { callAdmin } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
@@ -42,7 +43,7 @@ describe('admin API OpenAPI document', () => {
       issuer: 'http://localhost:3000',
       logger: createLogger('silent'),
       auth: async (_ctx, next) => next(),
-      routes: adminRoutes({ services: gatehouse.services, keys: { keySet: () => gatehouse.keySet, rotate: () => gatehouse.rotateKeys() }, createInitialAccessToken: undefined }),
+      routes: adminRoutes(createOperations({ services: gatehouse.services, issuer: 'http://localhost:3000', keys: { keySet: async () => gatehouse.keySet, rotate: async () => ({ ...(await gatehouse.rotateKeys()), announced: false }) } })),
     });
     const served = new Set<string>();
     for (const layer of router.stack as Array<{ path: string; methods: string[] }>) {
