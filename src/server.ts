@@ -149,6 +149,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       policy: config.keys,
       notices: redis === undefined ? undefined : redisNotices(redis, config.redisPrefix),
       onError: (error, during) => logger.warn({ err: error, during }, 'key set update failed; serving the current keys'),
+      onScheduledRotation: (result) =>
+        audit.record({
+          type: 'keys.rotated',
+          actor: { type: 'system', id: 'rotation-interval' },
+          target: { type: 'keyset', id: String(result.keySet.version) },
+          details: { rotated: true, kids: result.signingKeys.map((key) => key.kid) },
+        }),
     });
     closers.push(() => ring.close());
     await ring.start();
@@ -211,8 +218,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         provider: () => ring.current(),
         authenticator: {
           // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
-          async authenticate(login, password, ip) {
-            const result = await accountLayer.accounts.authenticate(login, password, ip);
+          async authenticate(login, password, ip, clientId) {
+            const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
             return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
           },
           // The user now types a password: start a hashing worker if none is idle (they exit when idle).

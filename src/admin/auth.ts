@@ -39,7 +39,7 @@ function fail(status: 401 | 403, error: Failure['error'], description: string): 
  */
 export function adminAuth(deps: AdminAuthDeps): Middleware {
   const keys = localKeys(deps.publicJwks);
-  async function authenticate(header: string | undefined): Promise<AuditActor | Failure> {
+  async function authenticate(header: string | undefined): Promise<{ actor: AuditActor; client: string } | Failure> {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header ?? '');
     if (match === null) return fail(401, 'invalid_token', 'a Bearer access token for the admin API is required');
     let payload: Record<string, unknown>;
@@ -71,12 +71,12 @@ export function adminAuth(deps: AdminAuthDeps): Middleware {
     const accountId = typeof record.accountId === 'string' ? record.accountId : undefined;
     if (accountId === undefined) {
       if (!client.admin) return fail(403, 'insufficient_scope', 'the client is not an admin client');
-      return { type: 'client', id: client.clientId };
+      return { actor: { type: 'client', id: client.clientId }, client: client.clientId };
     }
     const user = await deps.accounts.findById(accountId);
     if (user === undefined || user.disabled) return fail(401, 'invalid_token', 'the user of this token is disabled or gone');
     if (!user.roles.includes(ADMIN_ROLE)) return fail(403, 'insufficient_scope', `the user lacks the ${ADMIN_ROLE} role`);
-    return { type: 'user', id: user.id, username: user.username };
+    return { actor: { type: 'user', id: user.id, username: user.username }, client: client.clientId };
   }
 
   return async (ctx, next) => {
@@ -88,7 +88,8 @@ export function adminAuth(deps: AdminAuthDeps): Middleware {
       ctx.body = { error: outcome.error, message: outcome.description };
       return;
     }
-    ctx.state.actor = outcome;
+    ctx.state.actor = outcome.actor;
+    ctx.state.client = outcome.client;
     await next();
   };
 }

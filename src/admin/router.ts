@@ -57,7 +57,7 @@ export function adminRouter({ routes, auth, issuer, logger }: AdminRouterDeps): 
         params: ctx.params,
         query: ctx.query,
         body,
-        op: { actor: ctx.state.actor as AuditActor, requestId: ctx.state.requestId as string | undefined },
+        op: { actor: ctx.state.actor as AuditActor, client: ctx.state.client as string, requestId: ctx.state.requestId as string | undefined },
       });
       ctx.set('Cache-Control', 'no-store');
       ctx.status = result.status ?? 200;

@@ -7,5 +7,7 @@ import type { AuditActor } from '../observability/audit-trail.ts';
  */
 export interface OperationContext {
   readonly actor: AuditActor;
+  /** The client the request came through (an admin user signs in to the admin API with one); none for the CLI. */
+  readonly client?: string | undefined;
   readonly requestId?: string | undefined;
 }

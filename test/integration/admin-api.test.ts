@@ -129,6 +129,16 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(asUser.body.users.map((u: { username: string }) => u.username)).to.include('root');
       const events = await call('GET', `/audit-events?type=user.created&user=${root!.id}`);
       expect(events.body.events.some((e: { actor: { id: string } }) => e.actor.id === 'bootstrap')).to.equal(true);
+      // Who signed in to what: the sign-in names the user (found by username too) and the client.
+      await gatehouse.audit.flush();
+      const signIns = await call('GET', '/audit-events?type=signin.success&user=root');
+      expect(signIns.body.events).to.have.length(1);
+      expect(signIns.body.events[0]).to.deep.include({ actor: { type: 'user', id: root!.id, username: 'root' }, client: console.body.client_id });
+      expect(signIns.body.events[0].ip).to.match(/127\.0\.0\.1/);
+      // What a person does with the admin API names them and the client they came through.
+      expect((await call('POST', '/roles', { name: 'via-console' }, tokens.access_token)).status).to.equal(201);
+      const byRoot = await call('GET', '/audit-events?type=role.created&user=root');
+      expect(byRoot.body.events[0]).to.deep.include({ actor: { type: 'user', id: root!.id, username: 'root' }, client: console.body.client_id });
       // Taking the role away works on the next request, with the same token.
       await call('PATCH', `/users/${root!.id}`, { roles: [] });
       expect((await call('GET', '/users', undefined, tokens.access_token)).status).to.equal(403);
@@ -324,6 +334,17 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(byType.body.events[0]).to.deep.include({ type: 'keys.rotated', actor: { type: 'client', id: admin.clientId, username: null }, client: admin.clientId, ip: '127.0.0.1' });
       expect((await call('GET', `/audit-events?type=keys.rotated&to=${encodeURIComponent(from)}`)).body).to.deep.equal({ events: [], next: null });
       expect((await call('GET', '/audit-events?from=yesterday')).body.details[0].path).to.equal('from');
+      const unknown = await call('GET', '/audit-events?type=no.such.event');
+      expect(unknown.status).to.equal(400);
+      expect(unknown.body.details[0].path).to.equal('type');
+      expect((await call('GET', '/audit-events?before=2026-01-01T00:00:00Z')).body.details[0].path).to.equal('before');
+      // Keyset pages: `next` leads to the older events, none twice.
+      const first = await call('GET', '/audit-events?limit=2');
+      expect(first.body.events).to.have.length(2);
+      const second = await call('GET', `/audit-events?limit=2&before=${first.body.next}`);
+      const ids = [...first.body.events, ...second.body.events].map((e: { id: string }) => e.id);
+      expect(new Set(ids).size).to.equal(4);
+      expect(ids).to.deep.equal([...ids].sort().reverse());
     });
 
     it('initial access tokens: 400 while registration is off', async () => {
