@@ -94,7 +94,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const collection = auditCollection(mongo.db!);
     if (server) {
       await migrateLegacyAuditEvents(collection);
-      await ensureAuditIndexes(collection);
+      await ensureAuditIndexes(collection, logger);
       const retention = await startAuditRetention({ collection: mongo.db!.collection(AUDIT_COLLECTION), retentionDays: config.audit.retentionDays, logger });
       closers.push(async () => retention?.stop());
     }

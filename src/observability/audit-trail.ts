@@ -290,15 +290,32 @@ export function createAuditTrail({
   };
 }
 
-/** Indexes for the query's filters, newest first; `at` (retention) is src/observability/audit-retention.ts. */
-export async function ensureAuditIndexes(collection: AuditCollection): Promise<void> {
-  await collection.createIndexes([
-    { key: { type: 1, _id: -1 }, name: 'type_id' },
-    { key: { 'actor.id': 1, _id: -1 }, name: 'actor_id' },
-    { key: { 'actor.username': 1, _id: -1 }, name: 'actor_username_id' },
-    { key: { 'target.id': 1, _id: -1 }, name: 'target_id' },
-    { key: { client: 1, _id: -1 }, name: 'client_id' },
-  ]);
+const AUDIT_INDEXES: mongo.IndexDescription[] = [
+  { key: { type: 1, _id: -1 }, name: 'type_id' },
+  { key: { 'actor.id': 1, _id: -1 }, name: 'actor_id' },
+  { key: { 'actor.username': 1, _id: -1 }, name: 'actor_username_id' },
+  { key: { 'target.id': 1, _id: -1 }, name: 'target_id' },
+  { key: { client: 1, _id: -1 }, name: 'client_id' },
+];
+
+/**
+ * Indexes for the query's filters, newest first; `at` (retention) is src/observability/audit-retention.ts.
+ * Only missing ones are created: FerretDB v1 drops the connection when asked again for an existing
+ * compound index on `_id`. Queries work without them, so a failure is a warning, not a stop.
+ */
+export async function ensureAuditIndexes(collection: AuditCollection, logger?: Pick<Logger, 'warn'>): Promise<void> {
+  try {
+    // A collection that does not exist yet has no indexes (MongoDB answers NamespaceNotFound).
+    const listed = await collection.listIndexes().toArray().catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 26) return [];
+      throw error;
+    });
+    const existing = new Set(listed.map((index) => index.name as string));
+    const missing = AUDIT_INDEXES.filter((index) => !existing.has(index.name!));
+    if (missing.length > 0) await collection.createIndexes(missing);
+  } catch (error) {
+    logger?.warn({ err: error }, 'audit indexes not created; audit queries will be slower');
+  }
 }
 
 /**
