@@ -55,6 +55,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
 
     // APIs
     { method: 'get', path: '/apis', tag: 'apis', summary: 'List APIs', handle: async () => ({ body: (await apis.list()).map(showApi) }) },
+    { method: 'get', path: '/apis/:identifier', tag: 'apis', summary: 'Get an API (identifier URL-encoded)', notFound: true, handle: async ({ params }) => ({ body: showApi(await apis.get(params.identifier!)) }) },
     { method: 'post', path: '/apis', tag: 'apis', summary: 'Register an API (resource server)', body: apiCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showApi(await apis.create(op, body)) }) },
     { method: 'patch', path: '/apis/:identifier', tag: 'apis', summary: 'Update an API (identifier URL-encoded)', body: apiUpdateSchema, notFound: true, handle: async ({ op, params, body }) => ({ body: showApi(await apis.update(op, params.identifier!, body)) }) },
     { method: 'delete', path: '/apis/:identifier', tag: 'apis', summary: 'Delete an API (identifier URL-encoded)', status: 204, notFound: true, handle: async ({ op, params }) => (await apis.delete(op, params.identifier!), noContent) },

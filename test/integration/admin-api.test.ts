@@ -296,6 +296,65 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect((await call('DELETE', `/apis/${encoded}`)).status).to.equal(404);
     });
 
+    it('APIs: get one; the introspecting client is set, shown and unset; an unknown client is a 400', async () => {
+      const introspector = await call('POST', '/clients', { name: 'Payroll API', grant_types: ['client_credentials'] });
+      const created = await call('POST', '/apis', { identifier: 'https://payroll.example.com', scopes: ['runs:read'], client_id: introspector.body.client_id });
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      const encoded = encodeURIComponent('https://payroll.example.com');
+      expect((await call('GET', `/apis/${encoded}`)).body).to.deep.include({ identifier: 'https://payroll.example.com', client_id: introspector.body.client_id });
+      expect((await call('GET', '/apis/nope')).status).to.equal(404);
+      const unknown = await call('PATCH', `/apis/${encoded}`, { client_id: 'nobody' });
+      expect(unknown.status).to.equal(400);
+      expect(unknown.body.details[0].path).to.equal('client_id');
+      expect((await call('PATCH', `/apis/${encoded}`, { client_id: null })).body.client_id).to.equal(null);
+      expect((await call('DELETE', `/apis/${encoded}`)).status).to.equal(204);
+    });
+
+    it('clients: every field settable, validated (http(s) only where URIs are expected, never javascript:) and shown', async () => {
+      const fields = {
+        logo_uri: 'https://hr.example.com/logo.png',
+        client_uri: 'https://hr.example.com/',
+        policy_uri: 'https://hr.example.com/privacy',
+        tos_uri: 'https://hr.example.com/terms',
+        backchannel_logout_uri: 'https://hr.example.com/bc-logout',
+        backchannel_logout_session_required: true,
+        minimal_id_token: true,
+        login_uses_default_api: true,
+        require_pkce: true,
+      };
+      const created = await call('POST', '/clients', { name: 'HR', redirect_uris: ['https://hr.example.com/cb', 'com.example.hr:/cb'], token_endpoint_auth_method: 'client_secret_post', ...fields });
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      expect(created.body.client_secret).to.be.a('string');
+      const got = (await call('GET', `/clients/${created.body.client_id}`)).body;
+      expect(got).to.deep.include({ ...fields, token_endpoint_auth_method: 'client_secret_post', type: 'confidential' });
+      const cleared = await call('PATCH', `/clients/${created.body.client_id}`, { logo_uri: null, minimal_id_token: null, token_endpoint_auth_method: 'client_secret_basic' });
+      expect(cleared.body).to.deep.include({ logo_uri: null, minimal_id_token: false, token_endpoint_auth_method: 'client_secret_basic', tos_uri: fields.tos_uri });
+
+      const path = async (body: Record<string, unknown>, method = 'POST', url = '/clients') => {
+        const response = await call(method, url, body);
+        expect(response.status, JSON.stringify(body)).to.equal(400);
+        return response.body.details[0].path as string;
+      };
+      expect(await path({ name: 'x', redirect_uris: ['javascript:alert(1)'] })).to.equal('redirect_uris.0');
+      expect(await path({ name: 'x', post_logout_redirect_uris: ['data:text/html,hi'] })).to.equal('post_logout_redirect_uris.0');
+      for (const field of ['logo_uri', 'client_uri', 'policy_uri', 'tos_uri', 'backchannel_logout_uri', 'jwks_uri']) {
+        expect(await path({ name: 'x', [field]: 'javascript:alert(1)' }), field).to.equal(field);
+        expect(await path({ logo_uri: 'ftp://hr.example.com/logo.png', [field]: 'ftp://x.example.com/' }, 'PATCH', `/clients/${created.body.client_id}`)).to.be.oneOf(['logo_uri', field]);
+      }
+      expect(await path({ name: 'x', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'] })).to.equal('jwks');
+      expect(await path({ name: 'x', type: 'public', token_endpoint_auth_method: 'client_secret_basic' })).to.equal('token_endpoint_auth_method');
+      expect(await path({ name: 'x', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } })).to.equal('jwks.keys.0');
+      expect(await path({ name: 'x', minimal_id_token: 'yes' })).to.equal('minimal_id_token');
+      expect(await path({ token_endpoint_auth_method: 'none' }, 'PATCH', `/clients/${created.body.client_id}`)).to.equal('token_endpoint_auth_method');
+
+      const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' };
+      const keyed = await call('POST', '/clients', { name: 'Keyed', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], jwks: { keys: [jwk] } });
+      expect(keyed.status, JSON.stringify(keyed.body)).to.equal(201);
+      expect(keyed.body.client_secret).to.equal(undefined);
+      expect(keyed.body).to.deep.include({ token_endpoint_auth_method: 'private_key_jwt', has_secret: false, jwks: { keys: [jwk] } });
+      expect((await call('POST', `/clients/${keyed.body.client_id}/secret`)).status).to.equal(400);
+    });
+
     for (const kind of ['roles', 'groups'] as const) {
       it(`${kind}: create, list, assign, remove, delete; 400/404/409`, async () => {
         const user = await call('POST', '/users', { username: `member-${kind}`, password: 'member password 1' });

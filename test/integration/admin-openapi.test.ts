@@ -57,5 +57,14 @@ describe('admin API OpenAPI document', () => {
     const create = body.paths['/clients'].post.requestBody.content['application/json'].schema;
     expect(create.required).to.deep.equal(['name']);
     expect(create.properties.type.enum).to.deep.equal(['confidential', 'public']);
+    // Every client field an operator may set is described.
+    for (const field of ['token_endpoint_auth_method', 'jwks', 'jwks_uri', 'logo_uri', 'client_uri', 'policy_uri', 'tos_uri', 'backchannel_logout_uri', 'backchannel_logout_session_required', 'minimal_id_token', 'login_uses_default_api', 'require_pkce', 'api_scopes']) {
+      expect(create.properties, field).to.have.property(field);
+    }
+    expect(create.properties.token_endpoint_auth_method.enum).to.include('private_key_jwt');
+    expect(body.paths['/apis'].post.requestBody.content['application/json'].schema.properties).to.have.property('client_id');
+    expect(body.paths['/apis/{identifier}'].get).to.be.an('object');
+    const auditParameters = body.paths['/audit-events'].get.parameters.map((p: { name: string }) => p.name);
+    expect(auditParameters).to.include.members(['type', 'user', 'client', 'before', 'limit']);
   });
 });
