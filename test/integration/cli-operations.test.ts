@@ -141,7 +141,7 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (re
     const unset = await ok(['clients', 'update', id, '--unset', 'logo_uri', '--unset', 'tos-uri', '--no-minimal-id-token']);
     expect(unset).to.deep.include({ logo_uri: null, tos_uri: null, minimal_id_token: false, policy_uri: 'https://portal.example.com/privacy' });
 
-    for (const [flag, field] of [['--redirect-uri', 'redirect_uris.0'], ['--logo-uri', 'logo_uri'], ['--backchannel-logout-uri', 'backchannel_logout_uri']] as const) {
+    for (const [flag, field] of [['--redirect-uri', 'redirect_uris.1'], ['--logo-uri', 'logo_uri'], ['--backchannel-logout-uri', 'backchannel_logout_uri']] as const) {
       const refused = await cli(['clients', 'create', '--name', 'evil', '--redirect-uri', 'https://ok.example.com/cb', flag, 'javascript:alert(1)']);
       expect(refused.code, flag).to.equal(2);
       expect(refused.stderr, flag).to.include(field);
