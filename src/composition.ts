@@ -17,7 +17,7 @@ import { openAccountCache, type AccountCache } from './oidc/account-cache.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { createServices, type GatehouseServices } from './services.ts';
 import { connectMongo } from './storage/mongo.ts';
-import { connectRedis } from './storage/redis.ts';
+import { connectRedis, RedisConnectError } from './storage/redis.ts';
 
 /** Raised when a backing service cannot be reached at startup; names the setting. */
 export class StartupError extends SettingError {
@@ -46,7 +46,7 @@ export async function openStores(config: Config): Promise<Stores> {
     return { mongo, redis: await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs }) };
   } catch (error) {
     await mongo.close();
-    throw new StartupError('REDIS_URL', `cannot connect to Redis (${reason(error)})`);
+    throw new StartupError('REDIS_URL', error instanceof RedisConnectError ? error.message : `cannot connect to Redis (${reason(error)})`);
   }
 }
 

@@ -8,7 +8,6 @@ import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
-import { ADMIN_BASE_PATH } from './admin/openapi.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { deriveKey } from './crypto/secret-box.ts';
@@ -33,6 +32,7 @@ import type { AuditTrail } from './observability/audit-trail.ts';
 import type { GatehouseServices } from './services.ts';
 import { pingMongo } from './storage/mongo.ts';
 import { pingRedis } from './storage/redis.ts';
+import { interactionPath } from './routes/table.ts';
 
 export type { GatehouseServices };
 
@@ -77,7 +77,8 @@ function reason(error: unknown): string {
 function openViews(config: Config): Views {
   const { brandName, logoUrl, primaryColor, supportUrl, viewsDir } = config.pages;
   try {
-    return createViews({ directory: VIEWS_DIRECTORY, overrides: viewsDir, brand: { name: brandName, logoUrl, primaryColor, supportUrl } });
+    const { interaction, assets } = config.routes;
+    return createViews({ directory: VIEWS_DIRECTORY, overrides: viewsDir, brand: { name: brandName, logoUrl, primaryColor, supportUrl }, paths: { interaction, assets } });
   } catch (error) {
     throw new StartupError('GATEHOUSE_VIEWS_DIR', `cannot load the hosted pages' templates (${reason(error)})`);
   }
@@ -101,6 +102,10 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const core = await composeCore(config, logger, stores, { mode: 'server', metrics });
     closers.push(() => core.close());
     const { services, storage, accountLayer, audit } = core;
+    if (!storage.ttlIndexes) {
+      // Expected on FerretDB v1; everything that expires (oidc records, sign-in limits, audit) is swept.
+      logger.info('MongoDB server has no TTL indexes (FerretDB): expired records are deleted by periodic sweepers');
+    }
     const { apis } = services;
     metrics.watchHashPool(() => accountLayer.hasher.stats());
     const accounts = core.accountCache.directory(accountDirectory(accountLayer.accounts));
@@ -141,7 +146,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           apis,
           jwtCustomizer: jwtRecords.customizer,
           beforeRevocation: jwtRecords.beforeRevocation,
-          interactionUrl: (uid) => `/interaction/${uid}`,
+          interactionUrl: (uid) => interactionPath(config.routes, uid),
+          routes: config.routes.provider,
           pages: providerPages({ views, logger, userCodes: userCodeFailures }),
         },
       }),
@@ -166,12 +172,12 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const readiness: Record<string, () => Promise<void>> = { mongodb: () => pingMongo(mongo) };
     if (redis !== undefined) readiness.redis = () => pingRedis(redis);
 
-    const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal() });
+    const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal(), path: config.routes.metrics });
     const exposure = metricsExposure({ env: config.env, port: config.metrics.port, token: config.metrics.token !== undefined });
     const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) });
     // The admin API (routes, zod schemas, OpenAPI document) loads with its first request: most
     // instances never serve one, and building it at startup costs memory and start-up time.
-    const admin = loadOnFirstRequest(ADMIN_BASE_PATH, async () => {
+    const admin = loadOnFirstRequest(config.routes.admin, async () => {
       const [{ adminAuth }, { adminRouter }, { adminRoutes }, { createOperations }] = await Promise.all([
         import('./admin/auth.ts'),
         import('./admin/router.ts'),
@@ -179,7 +185,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         import('./operations/index.ts'),
       ]);
       return adminRouter({
-        issuer: config.issuer,
+        adminUrl: services.adminAudience,
         logger,
         auth: adminAuth({
           issuer: config.issuer,
@@ -208,6 +214,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
 
     app = createApp({
       issuer: config.issuer,
+      routes: config.routes,
       trustProxy: config.trustProxy,
       proxyHops: config.proxyHops,
       cookieKeys: cookieKeyList(ring.keySet(), new Date()),
@@ -232,14 +239,16 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         views,
         logger,
         secureCookies: https,
+        paths: config.routes,
       }),
       admin,
       beforeProvider: [
-        clientAuthGate(clientAuthFailures),
-        userCodeGate(userCodeFailures, views),
+        clientAuthGate(clientAuthFailures, config.routes),
+        userCodeGate(userCodeFailures, views, config.routes),
         jwtRecords.swapStructuredToken({
           issuer: config.issuer,
           publicJwks,
+          routes: config.routes,
         }),
       ],
     });
@@ -270,7 +279,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     return {
       url,
       metricsUrl,
-      metricsLocation: describeMetrics(exposure, { main: url, metrics: metricsUrl }),
+      metricsLocation: describeMetrics(exposure, { main: url, metrics: metricsUrl }, config.routes.metrics),
       server,
       app,
       metrics,

@@ -29,7 +29,7 @@ export interface GatehouseServices {
 }
 
 export interface ServicesDeps {
-  readonly config: Pick<Config, 'issuer' | 'redisPrefix'>;
+  readonly config: Pick<Config, 'issuer' | 'redisPrefix' | 'routes'>;
   readonly mongo: Connection;
   readonly redis: Redis | undefined;
   readonly accounts: Accounts;
@@ -41,8 +41,9 @@ export interface ServicesDeps {
   readonly onUserChange: UserChangeHook;
 }
 
-export function adminAudience(issuer: string): string {
-  return `${issuer}/admin/api/v1`;
+/** The admin API's URL, which is also the audience of its tokens. */
+export function adminAudience(config: Pick<Config, 'issuer' | 'routes'>): string {
+  return `${new URL(config.issuer).origin}${config.routes.admin}`;
 }
 
 /** The services over open connections and already built parts (see src/composition.ts). */
@@ -58,6 +59,6 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users, onUserChange: deps.onUserChange }),
     audit: deps.audit,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
-    adminAudience: adminAudience(config.issuer),
+    adminAudience: adminAudience(config),
   };
 }

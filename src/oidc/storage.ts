@@ -34,6 +34,8 @@ export interface OidcStorageDeps {
 }
 
 export interface OidcStorage {
+  /** False where the server has no TTL indexes (FerretDB v1): sweepers delete expired records. */
+  readonly ttlIndexes: boolean;
   readonly adapter: AdapterFactory;
   readonly clients: ClientRepository;
   /** Stops the expiry sweeper and the invalidation subscriber; leaves the connections open. */
@@ -60,7 +62,7 @@ export function oidcRecordChangesChannel(redisPrefix: string): string {
 export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorage> {
   const { mongo, redis, logger } = deps;
   const background = deps.background ?? true;
-  const indexes = background ? await ensureOidcIndexes(mongo, logger) : undefined;
+  const indexes = background ? await ensureOidcIndexes(mongo) : undefined;
   const sweeper: ExpirySweeper | undefined =
     indexes === undefined || indexes.ttlIndexes
       ? undefined
@@ -118,6 +120,8 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
   });
 
   return {
+    // A one-shot process does not look (and says nothing about it).
+    ttlIndexes: indexes?.ttlIndexes ?? true,
     adapter,
     clients,
     async close() {
