@@ -68,6 +68,8 @@ export class StartupError extends SettingError {
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
   readonly extendConfiguration?: (configuration: Configuration) => Configuration;
+  /** The storage clock in milliseconds (refresh-token reuse window, record expiry); tests move it. */
+  readonly now?: () => number;
 }
 
 const VIEWS_DIRECTORY = fileURLToPath(new URL('../views', import.meta.url));
@@ -136,6 +138,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       clientSecretBox: createSecretBox(secret, 'client-secrets'),
       logger,
       onOperation: (report) => metrics.onOperation(report),
+      now: options.now,
     });
     closers.push(() => storage.close());
     const auditSignIn = auditAuthentication(audit);
@@ -187,6 +190,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
+        completeRotation: storage.adapter.completeRotation,
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),

@@ -8,6 +8,7 @@ import { countClientAuthFailures } from './client-auth-failures.ts';
 import { attachProviderEvents, type ProviderObservers } from './events.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
+import { completeRefreshRotations, type CompleteRotation } from './refresh-rotation.ts';
 import { recordRouteNames } from './route-names.ts';
 
 export interface ProviderBuilderDeps {
@@ -21,6 +22,8 @@ export interface ProviderBuilderDeps {
   readonly clientAuthFailures?: AttemptLimiter | undefined;
   /** Audit and metrics fed from the provider's events. */
   readonly observers?: ProviderObservers | undefined;
+  /** Marks a rotated refresh token used once the refresh response is ready (refresh-rotation.ts). */
+  readonly completeRotation?: CompleteRotation | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -29,7 +32,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation }: ProviderBuilderDeps): BuildProvider {
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
@@ -37,6 +40,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
     provider.use(widenFormActionForClient);
+    if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation));
     return provider;
   };
 }

@@ -20,7 +20,21 @@ export interface MongoAdapterDeps {
   readonly now?: () => number;
 }
 
-export type MongoAdapterFactory = (model: string) => Adapter;
+export interface MongoAdapterFactory {
+  (model: string): Adapter;
+  /**
+   * Marks a consumed refresh token as rotated once the token response that carries its
+   * successor is ready (see consume below). Later completions do not move the reuse window.
+   */
+  completeRotation(id: string): Promise<void>;
+}
+
+/**
+ * How long a claimed refresh-token rotation counts as still in flight: a second request with the
+ * same token inside this time is refused (strict, no revocation); after it, the rotation is taken
+ * to have failed and the token may rotate again. Never shorter than the reuse window.
+ */
+export const ROTATION_IN_FLIGHT_MS = 10_000;
 
 function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
@@ -55,7 +69,7 @@ export function createMongoAdapterFactory({
     );
   }
 
-  return (model) => {
+  const factory = (model: string): Adapter => {
     const own = () => collection<OidcDocument>(collectionName(model));
     const op = <T>(operation: string, run: () => Promise<T>) => timed(onOperation, model, 'mongodb', operation, run);
     const reuseWindow = model === REFRESH_TOKEN ? reuseWindowSeconds : 0;
@@ -111,8 +125,26 @@ export function createMongoAdapterFactory({
             if (!isDuplicateKey(error)) throw error;
             const first = await consumption().findOne({ _id: gate._id });
             if (first !== null && withinReuseWindow(first.atMs, reuseWindow, at)) return;
-            throw alreadyConsumed(model);
+            if (first === null || model !== REFRESH_TOKEN || at - first.atMs < Math.max(ROTATION_IN_FLIGHT_MS, reuseWindow * 1000)) {
+              throw alreadyConsumed(model);
+            }
+            // The token was claimed long ago but never marked rotated: that rotation failed (its
+            // response was never ready), so this request takes the claim over. Every request
+            // taking over the same stale claim inserts the same `_id`, so exactly one wins; the
+            // winner then moves the claim's time forward.
+            try {
+              await consumption().insertOne({ _id: `${gate._id}@${first.atMs}`, atMs: at, ...(gate.expiresAt === undefined ? {} : { expiresAt: gate.expiresAt }) });
+            } catch (retry) {
+              if (isDuplicateKey(retry)) throw alreadyConsumed(model);
+              throw retry;
+            }
+            await consumption().replaceOne({ _id: gate._id }, gate);
           }
+          // A refresh token is only claimed here; it reads as consumed once the response with
+          // its successor is ready (completeRotation). A rotation that fails half-way (a store
+          // down while the new tokens are saved) then leaves it usable instead of turning the
+          // client's retry into "reuse" that revokes the grant.
+          if (model === REFRESH_TOKEN) return;
           await own().updateOne({ _id: id }, { $set: { consumed: epochSeconds(at), consumedAtMs: at } });
         }),
 
@@ -124,4 +156,17 @@ export function createMongoAdapterFactory({
       revokeByGrantId: (grantId) => op('revokeByGrantId', () => revokeGrant(grantId)),
     };
   };
+
+  async function completeRotation(id: string): Promise<void> {
+    const at = now();
+    await timed(onOperation, REFRESH_TOKEN, 'mongodb', 'completeRotation', async () => {
+      // $min: a token reused inside the window and rotated again keeps its first time.
+      await collection<OidcDocument>(collectionName(REFRESH_TOKEN)).updateOne(
+        { _id: id },
+        { $min: { consumed: epochSeconds(at), consumedAtMs: at } },
+      );
+    });
+  }
+
+  return Object.assign(factory, { completeRotation });
 }
