@@ -3,7 +3,8 @@ import { ipKey } from '../accounts/ip-key.ts';
 import { sendErrorPage } from '../interactions/send-page.ts';
 import type { Views } from '../interactions/views.ts';
 import type { AttemptLimiter } from './attempt-limits.ts';
-import { clientAuthKey } from './client-auth-key.ts';
+import { bufferedForm } from '../http/form-body.ts';
+import { clientAuthKey, namesClientInHeader } from './client-auth-key.ts';
 
 /** Endpoints that authenticate clients (default oidc-provider routes). */
 const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/request', '/device/auth']);
@@ -14,14 +15,26 @@ export function routePath(path: string): string {
 }
 
 /**
- * In front of the provider: a key with too many failed client authentications gets 429 and
- * Retry-After before the library looks at the request. Failures are counted from the
+ * In front of the provider: a (client, IP) key with too many failed client authentications
+ * gets 429 and Retry-After before the library looks at the request. Failures are counted from the
  * provider's error events (src/oidc/client-auth-failures.ts).
  */
 export function clientAuthGate(limiter: AttemptLimiter): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'POST' || !CLIENT_AUTH_PATHS.has(routePath(ctx.path))) return next();
-    const retryAfter = await limiter.retryAfter(clientAuthKey(ctx.get('authorization'), ctx.ip));
+    const authorization = ctx.get('authorization');
+    let params: Record<string, unknown> | undefined;
+    if (!namesClientInHeader(authorization)) {
+      // Body-based client authentication: read the form (the provider gets it back intact).
+      const form = await bufferedForm(ctx);
+      if (form === 'too_large') {
+        ctx.status = 413;
+        ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
+        return;
+      }
+      if (form !== 'not_a_form') params = form.params;
+    }
+    const retryAfter = await limiter.retryAfter(clientAuthKey(authorization, params, ctx.ip));
     if (retryAfter === 0) return next();
     ctx.status = 429;
     ctx.set('Retry-After', String(retryAfter));
