@@ -9,6 +9,8 @@ import { attachProviderEvents, type ProviderObservers } from './events.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
 import { completeRefreshRotations, type CompleteRotation } from './refresh-rotation.ts';
+import { introspectionClaims } from './introspection-claims.ts';
+import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { recordRouteNames } from './route-names.ts';
 
 export interface ProviderBuilderDeps {
@@ -40,7 +42,21 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
     provider.use(widenFormActionForClient);
+    provider.use(introspectionClaims(settings.accounts));
+    provider.use(consumePushedRequestOnFirstUse);
+    includeSessionIdInIdTokens(provider);
     if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation));
     return provider;
   };
+}
+
+/**
+ * OpenID Back-Channel Logout 1.0 §2.1: an OP that supports session ids (discovery says
+ * `backchannel_logout_session_supported: true`) includes `sid` in its ID tokens. The library adds
+ * it only for clients with a back-channel logout URI that require it (Client#includeSid), and
+ * offers no setting for it; this instance's Client class (each Provider has its own) is told to
+ * include it always. The `sid` is per client and session, so it links nothing across apps.
+ */
+function includeSessionIdInIdTokens(provider: Provider): void {
+  Object.defineProperty(provider.Client.prototype, 'includeSid', { value: () => true, configurable: true, writable: true });
 }

@@ -51,7 +51,13 @@ export interface JwtRecords {
 
 /** Marks a request whose token was swapped for a derived client_credentials record (value: the record id). */
 const DERIVED = Symbol('gatehouse.derivedJwtRecord');
-type DerivedRequest = IncomingMessage & { [DERIVED]?: string };
+const PRESENTED_JTI = Symbol('gatehouse.presentedJwtId');
+type DerivedRequest = IncomingMessage & { [DERIVED]?: string; [PRESENTED_JTI]?: string };
+
+/** The `jti` of the verified JWT a request presented at introspection or revocation, if any. */
+export function presentedJwtId(req: IncomingMessage): string | undefined {
+  return (req as DerivedRequest)[PRESENTED_JTI];
+}
 
 /**
  * Introspection and revocation for JWT access tokens (oidc-provider refuses JWTs there), in
@@ -165,9 +171,11 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       if (params.token_type_hint === undefined) params.token_type_hint = 'access_token';
       const token = params.token;
       let derived: string | undefined;
+      let presented: string | undefined;
       if (typeof token === 'string' && looksLikeJwt(token)) {
         const payload = await verify(token, issuer, keys());
         let id = payload === undefined ? unknownId() : recordId(payload.jti);
+        presented = payload?.jti;
         if (payload?.gty === CLIENT_CREDENTIALS_GTY) {
           if (await materialise(payload, id)) derived = id;
           else id = unknownId();
@@ -177,6 +185,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       replaceForm(ctx, params);
       // Marked on the request the provider will see (beforeRevocation reads it there).
       if (derived !== undefined) (ctx.req as DerivedRequest)[DERIVED] = derived;
+      if (presented !== undefined) (ctx.req as DerivedRequest)[PRESENTED_JTI] = presented;
       return next();
     };
   }
