@@ -16,6 +16,7 @@ import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
 import { SettingError } from './errors/setting-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
+import { createHttpServer } from './http/server-timeouts.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createViews, type Views } from './interactions/views.ts';
@@ -311,7 +312,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       ],
     });
 
-    const server = createServer(app.callback());
+    const server = createHttpServer(app.callback(), config.connections);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
