@@ -101,7 +101,7 @@ function describeReuseWindow(store: string, open: () => Promise<Harness>) {
 
 async function mongoHarness(uri: string): Promise<Harness & { connection: Connection }> {
   const connection: Connection = await connectMongo({ uri, timeoutMs: 2000 });
-  await ensureOidcIndexes(connection, { warn: () => {} });
+  await ensureOidcIndexes(connection);
   let clock = Date.now();
   return {
     connection,
