@@ -189,6 +189,17 @@ export function describeAdapterContract(
       expect(await adapter('AccessToken').find(survivor)).to.have.property('grantId', otherGrant);
     });
 
+    // The library signs the old user out (revoking their grants) when someone else signs in
+    // during an interaction, then resumes that interaction (switching account).
+    it('keeps an interaction in progress that names a revoked grant', async () => {
+      const grantId = id();
+      const uid = id();
+      await adapter('Interaction').upsert(uid, token({ kind: 'Interaction', grantId }), 60);
+      await adapter('AccessToken').upsert(id(), token({ kind: 'AccessToken', grantId }), 60);
+      await adapter('AccessToken').revokeByGrantId(grantId);
+      expect(await adapter('Interaction').find(uid)).to.have.property('grantId', grantId);
+    });
+
     it('never returns an expired record, consumed or not, and consume keeps the expiry', async () => {
       const plain = id();
       const consumed = id();
