@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { allowFormTargets } from '../http/content-security-policy.ts';
 import type { Logger } from '../observability/logger.ts';
+import { loginResult } from '../oidc/acr.ts';
 import { clientFormTargets } from '../oidc/form-targets.ts';
 import { readForm } from './body.ts';
 import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
@@ -147,7 +148,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const remember = form.remember === 'yes';
     const result = await deps.authenticator.authenticate(login, form.password ?? '', ctx.ip);
     if (!result.ok) return loginPage(ctx, details, { login, remember, error: 'login.failed' });
-    return finish(ctx, { login: { accountId: result.sub, remember } });
+    return finish(ctx, { login: loginResult({ accountId: result.sub, remember }) });
   });
 
   router.post('/interaction/:uid/confirm', async (ctx) => {
