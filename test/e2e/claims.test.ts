@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
-import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, type Deployment } from '../helpers/e2e.ts';
 
 /** A user with every standard claim set, through the admin API as an operator would. */
@@ -37,11 +37,12 @@ describe('standard claims: profile attributes, scopes, the claims parameter and 
   let username: string;
   let web: { clientId: string; secret: string };
   let minimal: { clientId: string; secret: string };
+  let thirdParty: { clientId: string; secret: string };
 
-  async function client(name: string, extra: Record<string, unknown> = {}) {
+  async function client(name: string, extra: Record<string, unknown> = {}, firstParty = true) {
     const created = await gatehouse.services.clients.create({
       displayName: name,
-      firstParty: true,
+      firstParty,
       metadata: {
         redirect_uris: [REDIRECT_URI],
         grant_types: ['authorization_code', 'refresh_token'],
@@ -64,6 +65,7 @@ describe('standard claims: profile attributes, scopes, the claims parameter and 
     userId = created.body.id;
     web = await client('Claims web app');
     minimal = await client('Minimal ID token app', { minimal_id_token: true });
+    thirdParty = await client('Third-party app', {}, false);
   });
   after(async () => {
     await gatehouse?.close();
@@ -164,6 +166,26 @@ describe('standard claims: profile attributes, scopes, the claims parameter and 
     const failed = await callbackError(web, { scope: 'openid', claims: unreachable });
     expect(failed.error).to.equal('unmet_authentication_requirements');
     expect(failed.description).to.contain('password');
+  });
+
+  it('claims parameter: a third-party app asks for consent to each claim it names, in words', async () => {
+    const config = await relyingParty(deploy.issuer, thirdParty.clientId, thirdParty.secret);
+    const claims = JSON.stringify({ userinfo: { birthdate: { essential: true }, zoneinfo: null } });
+    const request = await authorizationRequest(config, REDIRECT_URI, { scope: 'openid', claims });
+    const agent = new UserAgent();
+    const settle = async (url: string): Promise<{ url: string; html: string }> => {
+      let response = await agent.request(url);
+      while (response.status >= 300 && response.status < 400) {
+        url = new URL(response.headers.get('location')!, url).toString();
+        response = await agent.request(url);
+      }
+      return { url, html: await response.text() };
+    };
+    const login = await settle(request.url.toString());
+    const form = formsOf(login.html).find((candidate) => candidate.action.endsWith('/login'))!;
+    const submitted = await agent.postForm(new URL(form.action, login.url).toString(), { ...form.fields, login: username, password: PASSWORD });
+    const consent = await settle(new URL(submitted.headers.get('location')!, login.url).toString());
+    expect(consent.html).to.include('Your date of birth').and.include('Your time zone');
   });
 
   it('claims parameter: malformed values are invalid_request at the client, never a 500', async () => {
