@@ -56,17 +56,18 @@ commands:
                  [--api IDENTIFIER]... [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
   clients list | get ID | delete ID | rotate-secret ID
   clients update ID [same options as create, plus --no-first-party --no-admin]
-  users create --username NAME [--email EMAIL] [--name NAME] [PROFILE OPTIONS] [--role ROLE]... [--group GROUP]... --password-stdin
-  users update USER [--email EMAIL] [--name NAME] [PROFILE OPTIONS]     (an empty value clears a field)
+  users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
+               [PROFILE OPTIONS] --password-stdin
+      PROFILE OPTIONS (OpenID standard claims): --given-name --family-name --middle-name --nickname
+      --profile URL --picture URL --website URL --gender --birthdate YYYY-MM-DD --zoneinfo Europe/Paris
+      --locale en-US --phone-number +16045551234 --phone-number-verified --no-phone-number-verified
+      --email-verified --no-email-verified --address-formatted --address-street --address-locality
+      --address-region --address-postal-code --address-country (together they replace the address)
+  users update USER [same options as create, plus --clear-address; an empty value clears a field]
   users get USER
   users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
   users set-password USER --password-stdin      (USER: id, username or email)
   users disable USER | enable USER | unlock USER
-    PROFILE OPTIONS (OpenID standard claims): --given-name --family-name --middle-name --nickname
-      --profile URL --picture URL --website URL --gender --birthdate YYYY-MM-DD --zoneinfo Europe/Paris
-      --locale en-US --phone-number +16045551234 --[no-]phone-number-verified --[no-]email-verified
-      --address-formatted --address-street --address-locality --address-region --address-postal-code
-      --address-country (together replace the address) --clear-address
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
               [--ttl SECONDS] [--roles] [--groups] [--name NAME]
   apis list
