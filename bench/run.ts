@@ -19,7 +19,7 @@ import { measureHashLimit } from './lib/hash-limit.ts';
 import { measureAlternating, runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { rowSummary, table, type Row } from './lib/report.ts';
 import { seed } from './lib/seed.ts';
-import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
+import { benchDatabaseKind, benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { round } from './lib/stats.ts';
 import { collectionUsage, commandCounts, measureStorageCeiling, openStores, perRequest, redisUsage, type CommandCounts, type Stores } from './lib/storage.ts';
@@ -50,7 +50,7 @@ const mb = (bytes: number) => round(bytes / 1024 / 1024);
 
 
 function machine() {
-  const mongoKind = execFileSync('bash', ['-c', 'command -v mongod >/dev/null && echo MongoDB || echo "FerretDB v1.24.2 (SQLite backend)"'], { encoding: 'utf8' }).trim();
+  const mongoKind = benchDatabaseKind();
   return {
     nproc: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
