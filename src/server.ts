@@ -51,6 +51,8 @@ export interface RunningGatehouse {
   readonly metrics: Metrics;
   /** Audit events of this instance (log stream + batched MongoDB writes). */
   readonly audit: Audit & { flush(): Promise<void> };
+  /** Writes what is batched off the request path now: audit events and last sign-in times. */
+  flushBatchedWrites(): Promise<void>;
   readonly app: Koa;
   readonly services: GatehouseServices;
   /** The key set this instance serves right now. */
@@ -333,6 +335,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       app,
       metrics,
       audit: { record: (event) => audit.record(event), flush: () => auditStore.flush() },
+      flushBatchedWrites: async () => void (await Promise.all([auditStore.flush(), accountLayer.lastLogins.flush()])),
       services,
       get keySet() {
         return ring.keySet();

@@ -11,6 +11,7 @@ import { collectionName, GRANT_MEMBER_MODELS, REFRESH_TOKEN } from './models.ts'
 import { timed, type OperationHook } from './operation-hook.ts';
 import { epochSeconds, withinReuseWindow } from './reuse-window.ts';
 import { alreadyConsumed, consumedTargetMissing } from './single-use.ts';
+import type { UpsertOutcome } from './upsert-outcome.ts';
 
 export interface MongoAdapterDeps {
   readonly connection: Connection;
@@ -75,11 +76,15 @@ export function createMongoAdapterFactory({
         op('upsert', async () => {
           const doc = toDocument(id, payload, expiresIn, now());
           try {
-            await own().replaceOne({ _id: id }, doc, { upsert: true });
+            const result = await own().replaceOne({ _id: id }, doc, { upsert: true });
+            // Adapter#upsert is typed to resolve to nothing; the record cache reads this (upsert-outcome.ts).
+            const outcome: UpsertOutcome = { created: result.upsertedCount === 1 };
+            return outcome as unknown as undefined;
           } catch (error) {
             // Two upserts of a new id race to insert it; the loser replaces the winner's copy.
             if (!isDuplicateKey(error)) throw error;
             await own().replaceOne({ _id: id }, doc, { upsert: true });
+            return undefined;
           }
         }),
 
