@@ -10,7 +10,6 @@ import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { startAccountLayer } from './accounts/setup.ts';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
-import { ADMIN_BASE_PATH } from './admin/openapi.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
@@ -29,6 +28,7 @@ import { fanOutAudit, logAudit, type Audit } from './observability/audit.ts';
 import { AUDIT_COLLECTION, createBatchedAudit, startAuditRetention } from './observability/audit-store.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
 import { auditAuthentication } from './observability/sign-in-audit.ts';
 import { openAccountCache } from './oidc/account-cache.ts';
@@ -39,6 +39,7 @@ import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis } from './storage/redis.ts';
+import { interactionPath } from './routes/table.ts';
 import { createServices, type GatehouseServices } from './services.ts';
 
 export type { GatehouseServices };
@@ -47,6 +48,8 @@ export interface RunningGatehouse {
   readonly url: string;
   /** Where /metrics is served when GATEHOUSE_METRICS_PORT is set. */
   readonly metricsUrl: string | undefined;
+  /** Where /metrics is, in words for the startup log. */
+  readonly metricsLocation: string;
   readonly server: Server;
   readonly metrics: Metrics;
   /** Audit events of this instance (log stream + batched MongoDB writes). */
@@ -108,7 +111,8 @@ async function openStores(config: Config, onCommand: StoreCommandListener | unde
 function openViews(config: Config): Views {
   const { brandName, logoUrl, primaryColor, supportUrl, viewsDir } = config.pages;
   try {
-    return createViews({ directory: VIEWS_DIRECTORY, overrides: viewsDir, brand: { name: brandName, logoUrl, primaryColor, supportUrl } });
+    const { interaction, assets } = config.routes;
+    return createViews({ directory: VIEWS_DIRECTORY, overrides: viewsDir, brand: { name: brandName, logoUrl, primaryColor, supportUrl }, paths: { interaction, assets } });
   } catch (error) {
     throw new StartupError('GATEHOUSE_VIEWS_DIR', `cannot load the hosted pages' templates (${reason(error)})`);
   }
@@ -214,7 +218,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           apis,
           jwtCustomizer: jwtRecords.customizer,
           beforeRevocation: jwtRecords.beforeRevocation,
-          interactionUrl: (uid) => `/interaction/${uid}`,
+          interactionUrl: (uid) => interactionPath(config.routes, uid),
+          routes: config.routes.provider,
           pages: providerPages({ views, logger, userCodes: userCodeFailures }),
         },
       }),
@@ -232,18 +237,19 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const readiness: Record<string, () => Promise<void>> = { mongodb: () => pingMongo(mongo) };
     if (redis !== undefined) readiness.redis = () => pingRedis(redis);
 
-    const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal() });
+    const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal(), path: config.routes.metrics });
+    const exposure = metricsExposure({ env: config.env, port: config.metrics.port, token: config.metrics.token !== undefined });
     const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) });
     // The admin API (routes, zod schemas, OpenAPI document) loads with its first request: most
     // instances never serve one, and building it at startup costs memory and start-up time.
-    const admin = loadOnFirstRequest(ADMIN_BASE_PATH, async () => {
+    const admin = loadOnFirstRequest(config.routes.admin, async () => {
       const [{ adminAuth }, { adminRouter }, { adminRoutes }] = await Promise.all([
         import('./admin/auth.ts'),
         import('./admin/router.ts'),
         import('./admin/routes.ts'),
       ]);
       return adminRouter({
-        issuer: config.issuer,
+        adminUrl: services.adminAudience,
         logger,
         auth: adminAuth({
           issuer: config.issuer,
@@ -269,6 +275,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
 
     app = createApp({
       issuer: config.issuer,
+      routes: config.routes,
       trustProxy: config.trustProxy,
       proxyHops: config.proxyHops,
       cookieKeys: cookieKeyList(ring.keySet(), new Date()),
@@ -278,7 +285,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       provider: () => ring.current(),
       imageSources: config.pages.logoUrl === undefined ? [] : [new URL(config.pages.logoUrl).origin],
       observeRequest: (labels, seconds) => metrics.observeRequest(labels, seconds),
-      ...(config.metrics.port === undefined ? { metrics: scrape } : {}),
+      ...(exposure.on === 'main-port' ? { metrics: scrape } : {}),
       interactions: interactionRoutes({
         provider: () => ring.current(),
         authenticator: {
@@ -293,14 +300,16 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         views,
         logger,
         secureCookies: https,
+        paths: config.routes,
       }),
       admin,
       beforeProvider: [
-        clientAuthGate(clientAuthFailures),
-        userCodeGate(userCodeFailures, views),
+        clientAuthGate(clientAuthFailures, config.routes),
+        userCodeGate(userCodeFailures, views, config.routes),
         jwtRecords.swapStructuredToken({
           issuer: config.issuer,
           publicJwks,
+          routes: config.routes,
         }),
       ],
     });
@@ -314,7 +323,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const localHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const url = `http://${localHost}:${port}`;
     let metricsServer: Server | undefined;
-    if (config.metrics.port !== undefined) {
+    if (exposure.on === 'metrics-port') {
       const metricsApp = new Koa_();
       metricsApp.use(scrape.routes());
       metricsServer = createServer(metricsApp.callback());
@@ -331,6 +340,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     return {
       url,
       metricsUrl,
+      metricsLocation: describeMetrics(exposure, { main: url, metrics: metricsUrl }, config.routes.metrics),
       server,
       app,
       metrics,

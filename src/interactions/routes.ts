@@ -9,7 +9,7 @@ import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
 import type { Locale } from './i18n.ts';
 import { CsrfError, pageErrors } from './page-errors.ts';
 import { sendPage } from './send-page.ts';
-import type { Views } from './views.ts';
+import type { PagePaths, Views } from './views.ts';
 
 export type AuthenticationResult = { readonly ok: true; readonly sub: string } | { readonly ok: false };
 
@@ -26,6 +26,8 @@ export interface InteractionDeps {
   readonly views: Views;
   readonly logger: Logger;
   readonly secureCookies: boolean;
+  /** The hosted pages' paths (routes table): `<interaction>/:uid/...` and `<assets>/*.css`. */
+  readonly paths: PagePaths;
 }
 
 type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -42,7 +44,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router();
   const { views } = deps;
 
-  router.use(pageErrors(views, deps.logger));
+  const { interaction, assets } = deps.paths;
+  const csrfCookie = { secure: deps.secureCookies, path: interaction };
+  router.use(pageErrors(views, deps.logger, interaction));
 
   async function clientOf(provider: Provider, clientId: unknown): Promise<Client | undefined> {
     return typeof clientId === 'string' ? provider.Client.find(clientId) : undefined;
@@ -68,7 +72,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await sendPage(ctx, views, 'login', locale, {
       title: t('login.title'),
       uid: details.uid,
-      csrf: issueCsrfToken(ctx, deps.secureCookies),
+      csrf: issueCsrfToken(ctx, csrfCookie),
       clientName: client?.clientName ?? client?.clientId ?? '',
       login: form.login,
       remember: form.remember,
@@ -94,7 +98,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await sendPage(ctx, views, 'consent', locale, {
       title: t('consent.title'),
       uid: details.uid,
-      csrf: issueCsrfToken(ctx, deps.secureCookies),
+      csrf: issueCsrfToken(ctx, csrfCookie),
       client: { name, logoUri: webUrl(client?.logoUri), links },
       scopes: [
         ...oidcScopes.map((scope) => (KNOWN_SCOPES.has(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
@@ -117,19 +121,19 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return form;
   }
 
-  router.get('/assets/gatehouse.css', (ctx) => {
+  router.get(`${assets}/gatehouse.css`, (ctx) => {
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = views.stylesheet;
   });
 
-  router.get('/assets/theme.css', (ctx) => {
+  router.get(`${assets}/theme.css`, (ctx) => {
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.body = views.theme;
   });
 
-  router.get('/interaction/:uid', async (ctx) => {
+  router.get(`${interaction}/:uid`, async (ctx) => {
     const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
     if (details.prompt.name === 'login') {
       const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
@@ -138,7 +142,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return consentPage(ctx, details);
   });
 
-  router.post('/interaction/:uid/login', async (ctx) => {
+  router.post(`${interaction}/:uid/login`, async (ctx) => {
     const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
     localeOf(ctx, details);
     const form = await requireCsrf(ctx);
@@ -150,7 +154,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return finish(ctx, { login: { accountId: result.sub, remember } });
   });
 
-  router.post('/interaction/:uid/confirm', async (ctx) => {
+  router.post(`${interaction}/:uid/confirm`, async (ctx) => {
     const provider = deps.provider();
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     localeOf(ctx, details);
@@ -173,7 +177,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return finish(ctx, { consent: details.grantId === undefined ? { grantId } : {} });
   });
 
-  router.post('/interaction/:uid/abort', async (ctx) => {
+  router.post(`${interaction}/:uid/abort`, async (ctx) => {
     localeOf(ctx, await deps.provider().interactionDetails(ctx.req, ctx.res));
     await requireCsrf(ctx);
     return finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the request.' });

@@ -9,6 +9,7 @@ import { loadExistingGrant } from './grant-policy.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
+import type { ProviderRouteName } from '../routes/table.ts';
 
 export type TokenLifetimes = Config['lifetimes'];
 
@@ -43,6 +44,8 @@ export interface ProviderSettings {
   /** Runs once a revocation is allowed, before the library destroys the token (src/oidc/jwt-records.ts leaves its tombstone here). */
   readonly beforeRevocation?: ((ctx: KoaContextWithOIDC, token: { readonly kind: string; readonly jti: string; readonly exp?: number | undefined }) => Promise<void>) | undefined;
   readonly interactionUrl: (uid: string) => string;
+  /** Endpoint paths relative to the issuer (the routes table); the library's defaults when absent. */
+  readonly routes?: Readonly<Record<ProviderRouteName, string>> | undefined;
   /** Hosted pages the library renders itself: errors, sign-out, device flow (src/interactions/provider-pages.ts). */
   readonly pages?: ProviderPageHooks | undefined;
 }
@@ -82,6 +85,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
   const sameSite = settings.https ? 'none' : 'lax';
   return {
     adapter: settings.adapter,
+    ...(settings.routes === undefined ? {} : { routes: { ...settings.routes } }),
     jwks: { keys: settings.jwks.map((key) => ({ ...key })) },
     cookies: {
       keys: [...settings.cookieKeys],
