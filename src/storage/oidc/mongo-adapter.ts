@@ -23,6 +23,15 @@ export interface MongoAdapterDeps {
 
 export type MongoAdapterFactory = (model: string) => Adapter;
 
+/** The part of a record `consume` decides on. */
+type ConsumeState = Pick<OidcDocument, 'expiresAt' | 'consumed' | 'consumedAtMs'>;
+
+/** Models oidc-provider consumes after finding them. */
+const SINGLE_USE_MODELS: ReadonlySet<string> = new Set([REFRESH_TOKEN, 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest']);
+const JUST_FOUND_ENTRIES = 1_000;
+/** Far longer than a request between its find and its consume; short enough to hold little. */
+const JUST_FOUND_MS = 5_000;
+
 function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
@@ -49,6 +58,24 @@ export function createMongoAdapterFactory({
     return found as unknown as mongo.Collection<T>;
   }
   const consumption = () => collection<ConsumptionDocument>(CONSUMPTION_COLLECTION);
+
+  /**
+   * What `find` just read of a single-use record, for the `consume` that oidc-provider calls
+   * moments later in the same request (it finds a code or refresh token, checks it, then
+   * consumes it): consume needs the record's expiry and consumption state, and taking them from
+   * here saves it a second read. Kept briefly and bounded; a miss falls back to reading.
+   */
+  const justFound = new Map<string, { readonly state: ConsumeState; readonly atMs: number }>();
+  function rememberFound(key: string, doc: OidcDocument, at: number): void {
+    justFound.delete(key);
+    justFound.set(key, { state: { expiresAt: doc.expiresAt, consumed: doc.consumed, consumedAtMs: doc.consumedAtMs }, atMs: at });
+    if (justFound.size > JUST_FOUND_ENTRIES) justFound.delete(justFound.keys().next().value!);
+  }
+  function takeFound(key: string, at: number): ConsumeState | undefined {
+    const found = justFound.get(key);
+    justFound.delete(key);
+    return found !== undefined && at - found.atMs < JUST_FOUND_MS ? found.state : undefined;
+  }
 
   async function revokeGrant(grantId: string): Promise<void> {
     await Promise.all(
@@ -88,7 +115,12 @@ export function createMongoAdapterFactory({
           }
         }),
 
-      find: (id) => op('find', async () => present(await own().findOne({ _id: id }))),
+      find: (id) =>
+        op('find', async () => {
+          const doc = await own().findOne({ _id: id });
+          if (doc !== null && SINGLE_USE_MODELS.has(model)) rememberFound(`${model}:${id}`, doc, now());
+          return present(doc);
+        }),
 
       findByUid: (uid) => op('findByUid', async () => present(await own().findOne({ uid }))),
 
@@ -97,7 +129,9 @@ export function createMongoAdapterFactory({
       consume: (id) =>
         op('consume', async () => {
           const at = now();
-          const doc = await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } });
+          const doc =
+            takeFound(`${model}:${id}`, at) ??
+            (await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } }));
           if (doc === null || isExpired(doc, at)) throw consumedTargetMissing(model);
           if (doc.consumed !== undefined) {
             if (withinReuseWindow(doc.consumedAtMs ?? doc.consumed * 1000, reuseWindow, at)) return;
