@@ -14,6 +14,8 @@ export interface InstanceOptions {
   readonly logger?: Logger;
   /** The storage clock (refresh-token reuse window, record expiry), for tests that move time. */
   readonly now?: () => number;
+  /** Hears every command the instance's MongoDB and Redis connections send. */
+  readonly onStoreCommand?: StartOptions['onStoreCommand'];
 }
 
 /** A real Gatehouse on an ephemeral loopback port, wired exactly as src/main.ts wires it. */
@@ -28,5 +30,6 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
   return startGatehouse(config, options.logger ?? createLogger('silent'), {
     ...(options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.onStoreCommand === undefined ? {} : { onStoreCommand: options.onStoreCommand }),
   });
 }
