@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import Koa_ from 'koa';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -214,6 +214,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
         completeRotation: storage.adapter.completeRotation,
+        tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -341,7 +342,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     if (exposure.on === 'metrics-port') {
       const metricsApp = new Koa_();
       metricsApp.use(scrape.routes());
-      metricsServer = createServer(metricsApp.callback());
+      metricsServer = createHttpServer(metricsApp.callback(), config.connections);
       const listening = metricsServer;
       await new Promise<void>((resolve, reject) => {
         listening.once('error', reject);
