@@ -16,6 +16,7 @@ import { auditAuthentication } from './observability/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from './oidc/account-cache.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { createServices, type GatehouseServices } from './services.ts';
+import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
 import { connectMongo } from './storage/mongo.ts';
 import { connectRedis, RedisConnectError } from './storage/redis.ts';
 
@@ -33,17 +34,23 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Opens MongoDB and (when configured) Redis, naming the setting when one cannot be reached. */
-export async function openStores(config: Config): Promise<Stores> {
+/**
+ * Opens MongoDB and (when configured) Redis, naming the setting when one cannot be reached.
+ * `onCommand` hears every command the two connections send (tests count round trips with it).
+ */
+export async function openStores(config: Config, onCommand?: StoreCommandListener): Promise<Stores> {
   let mongo: Connection;
   try {
-    mongo = await connectMongo({ uri: config.mongodbUri.reveal(), timeoutMs: config.mongodbTimeoutMs });
+    mongo = await connectMongo({ uri: config.mongodbUri.reveal(), timeoutMs: config.mongodbTimeoutMs, watchCommands: onCommand !== undefined });
+    if (onCommand !== undefined) watchMongoCommands(mongo, onCommand);
   } catch (error) {
     throw new StartupError('MONGODB_URI', `cannot connect to MongoDB (${reason(error)})`);
   }
   if (config.redisUrl === undefined) return { mongo, redis: undefined };
   try {
-    return { mongo, redis: await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs }) };
+    const redis = await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs });
+    if (onCommand !== undefined) watchRedisCommands(redis, onCommand);
+    return { mongo, redis };
   } catch (error) {
     await mongo.close();
     throw new StartupError('REDIS_URL', error instanceof RedisConnectError ? error.message : `cannot connect to Redis (${reason(error)})`);
@@ -63,6 +70,8 @@ export interface CoreOptions {
    */
   readonly mode: 'server' | 'command';
   readonly metrics?: Metrics | undefined;
+  /** The storage clock in milliseconds (refresh-token reuse window, record expiry); tests move it. */
+  readonly now?: (() => number) | undefined;
 }
 
 /** Gatehouse's domain over open stores: the same for the server and every CLI command. */
@@ -81,7 +90,7 @@ export interface Core {
 }
 
 /** The one composition root of the domain: src/server.ts and src/cli/ both build it here. */
-export async function composeCore(config: Config, logger: Logger, stores: Stores, { mode, metrics }: CoreOptions): Promise<Core> {
+export async function composeCore(config: Config, logger: Logger, stores: Stores, { mode, metrics, now }: CoreOptions): Promise<Core> {
   const { mongo, redis } = stores;
   const server = mode === 'server';
   const secret = config.secret.reveal();
@@ -111,6 +120,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       clientSecretBox: createSecretBox(secret, 'client-secrets'),
       logger,
       background: server,
+      now,
       ...(metrics === undefined ? {} : { onOperation: (report) => metrics.onOperation(report) }),
     });
     closers.push(() => storage.close());

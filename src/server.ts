@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import Koa_ from 'koa';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { deriveKey } from './crypto/secret-box.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
+import { createHttpServer } from './http/server-timeouts.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createViews, type Views } from './interactions/views.ts';
@@ -32,6 +33,7 @@ import type { AuditTrail } from './observability/audit-trail.ts';
 import type { GatehouseServices } from './services.ts';
 import { pingMongo } from './storage/mongo.ts';
 import { pingRedis } from './storage/redis.ts';
+import type { StoreCommandListener } from './storage/command-watch.ts';
 import { interactionPath } from './routes/table.ts';
 
 export type { GatehouseServices };
@@ -46,6 +48,8 @@ export interface RunningGatehouse {
   readonly metrics: Metrics;
   /** The audit trail (log stream + batched MongoDB writes). */
   readonly audit: AuditTrail;
+  /** Writes what is batched off the request path now: audit events and last sign-in times. */
+  flushBatchedWrites(): Promise<void>;
   readonly app: Koa;
   readonly services: GatehouseServices;
   /** The key set this instance serves right now. */
@@ -61,6 +65,10 @@ export { StartupError };
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
   readonly extendConfiguration?: (configuration: Configuration) => Configuration;
+  /** The storage clock in milliseconds (refresh-token reuse window, record expiry); tests move it. */
+  readonly now?: () => number;
+  /** Hears every command the main MongoDB and Redis connections send (tests count round trips with it). */
+  readonly onStoreCommand?: StoreCommandListener;
 }
 
 const VIEWS_DIRECTORY = fileURLToPath(new URL('../views', import.meta.url));
@@ -93,13 +101,13 @@ function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
 
 /** Wires everything from a validated config and starts listening. */
 export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGatehouse> {
-  const stores = await openStores(config);
+  const stores = await openStores(config, options.onStoreCommand);
   const { mongo, redis } = stores;
   const closers: Array<() => Promise<void>> = [];
   try {
     const secret = config.secret.reveal();
     const metrics = createMetrics();
-    const core = await composeCore(config, logger, stores, { mode: 'server', metrics });
+    const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now });
     closers.push(() => core.close());
     const { services, storage, accountLayer, audit } = core;
     if (!storage.ttlIndexes) {
@@ -113,7 +121,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
-    const attempts = await openAttemptLimits({ redis, mongo, logger, redisPrefix: config.redisPrefix });
+    const attempts = await openAttemptLimits({
+      redis,
+      mongo,
+      logger,
+      redisPrefix: config.redisPrefix,
+      onFallback: (limiter) => metrics.rateLimitFallback(limiter),
+    });
     closers.push(async () => attempts.close());
     const { windowSeconds } = config.attemptLimits;
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
@@ -127,6 +141,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
+        completeRotation: storage.adapter.completeRotation,
+        tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -253,7 +269,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       ],
     });
 
-    const server = createServer(app.callback());
+    const server = createHttpServer(app.callback(), config.connections);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
@@ -265,7 +281,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     if (exposure.on === 'metrics-port') {
       const metricsApp = new Koa_();
       metricsApp.use(scrape.routes());
-      metricsServer = createServer(metricsApp.callback());
+      metricsServer = createHttpServer(metricsApp.callback(), config.connections);
       const listening = metricsServer;
       await new Promise<void>((resolve, reject) => {
         listening.once('error', reject);
@@ -284,6 +300,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       app,
       metrics,
       audit,
+      flushBatchedWrites: async () => void (await Promise.all([audit.flush(), accountLayer.lastLogins.flush()])),
       services,
       get keySet() {
         return ring.keySet();

@@ -18,7 +18,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     const labels = ops[kind];
     const one = kind.slice(0, -1);
     return [
-      { method: 'get', path: `/${kind}`, tag: kind, summary: `List ${kind}`, handle: async () => ({ body: (await labels.list()).map(showLabel) }) },
+      { method: 'get', path: `/${kind}`, tag: kind, summary: `List ${kind}`, list: true, handle: async () => ({ body: (await labels.list()).map(showLabel) }) },
       { method: 'post', path: `/${kind}`, tag: kind, summary: `Create a ${one}`, body: labelCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showLabel(await labels.create(op, body)) }) },
       { method: 'delete', path: `/${kind}/:name`, tag: kind, summary: `Delete a ${one} (and take it off every user)`, status: 204, notFound: true, handle: async ({ op, params }) => (await labels.delete(op, params.name!), noContent) },
       { method: 'post', path: `/${kind}/:name/members`, tag: kind, summary: `Assign the ${one} to a user`, body: labelAssignSchema, status: 204, notFound: true, handle: async ({ op, params, body }) => (await labels.assign(op, params.name!, body), noContent) },
@@ -28,7 +28,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
 
   return [
     // Clients
-    { method: 'get', path: '/clients', tag: 'clients', summary: 'List clients', handle: async () => ({ body: (await clients.list()).map(showClient) }) },
+    { method: 'get', path: '/clients', tag: 'clients', summary: 'List clients', list: true, handle: async () => ({ body: (await clients.list()).map(showClient) }) },
     { method: 'post', path: '/clients', tag: 'clients', summary: 'Create a client (the secret is in this response only)', body: clientCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showCreated(await clients.create(op, body)) }) },
     { method: 'get', path: '/clients/:clientId', tag: 'clients', summary: 'Get a client', notFound: true, handle: async ({ params }) => ({ body: showClient(await clients.get(params.clientId!)) }) },
     { method: 'patch', path: '/clients/:clientId', tag: 'clients', summary: 'Update a client', body: clientUpdateSchema, notFound: true, handle: async ({ op, params, body }) => ({ body: showClient(await clients.update(op, params.clientId!, body)) }) },
@@ -47,14 +47,14 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'post', path: '/users/:userId/disable', tag: 'users', summary: 'Disable the user and revoke their sessions, grants and tokens', status: 204, notFound: true, handle: async ({ op, params }) => (await users.disable(op, params.userId!), noContent) },
     { method: 'post', path: '/users/:userId/enable', tag: 'users', summary: 'Enable the user', status: 204, notFound: true, handle: async ({ op, params }) => (await users.enable(op, params.userId!), noContent) },
     { method: 'post', path: '/users/:userId/unlock', tag: 'users', summary: 'Lift sign-in lockouts', notFound: true, handle: async ({ op, params }) => ({ body: { lifted: await users.unlock(op, params.userId!) } }) },
-    { method: 'get', path: '/users/:userId/sessions', tag: 'users', summary: 'List the user\'s sessions', notFound: true, handle: async ({ params }) => ({ body: (await sessions.list(params.userId!)).map(showSession) }) },
+    { method: 'get', path: '/users/:userId/sessions', tag: 'users', summary: 'List the user\'s sessions', notFound: true, list: true, handle: async ({ params }) => ({ body: (await sessions.list(params.userId!)).map(showSession) }) },
     { method: 'delete', path: '/users/:userId/sessions/:sessionId', tag: 'users', summary: 'End a session and revoke the grants made in it', status: 204, notFound: true, handle: async ({ op, params }) => (await sessions.revoke(op, params.userId!, params.sessionId!), noContent) },
-    { method: 'get', path: '/users/:userId/grants', tag: 'users', summary: 'List the user\'s grants', notFound: true, handle: async ({ params }) => ({ body: (await sessions.grants(params.userId!)).map(showGrant) }) },
+    { method: 'get', path: '/users/:userId/grants', tag: 'users', summary: 'List the user\'s grants', notFound: true, list: true, handle: async ({ params }) => ({ body: (await sessions.grants(params.userId!)).map(showGrant) }) },
     { method: 'delete', path: '/users/:userId/grants/:grantId', tag: 'users', summary: 'Revoke a grant and its tokens', status: 204, notFound: true, handle: async ({ op, params }) => (await sessions.revokeGrant(op, params.grantId!, params.userId!), noContent) },
     { method: 'delete', path: '/users/:userId/grants', tag: 'users', summary: 'Revoke all of the user\'s sessions, grants and tokens', notFound: true, handle: async ({ op, params }) => ({ body: await users.revokeAll(op, params.userId!) }) },
 
     // APIs
-    { method: 'get', path: '/apis', tag: 'apis', summary: 'List APIs', handle: async () => ({ body: (await apis.list()).map(showApi) }) },
+    { method: 'get', path: '/apis', tag: 'apis', summary: 'List APIs', list: true, handle: async () => ({ body: (await apis.list()).map(showApi) }) },
     { method: 'get', path: '/apis/:identifier', tag: 'apis', summary: 'Get an API (identifier URL-encoded)', notFound: true, handle: async ({ params }) => ({ body: showApi(await apis.get(params.identifier!)) }) },
     { method: 'post', path: '/apis', tag: 'apis', summary: 'Register an API (resource server)', body: apiCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showApi(await apis.create(op, body)) }) },
     { method: 'patch', path: '/apis/:identifier', tag: 'apis', summary: 'Update an API (identifier URL-encoded)', body: apiUpdateSchema, notFound: true, handle: async ({ op, params, body }) => ({ body: showApi(await apis.update(op, params.identifier!, body)) }) },

@@ -1,27 +1,34 @@
 import { z } from 'zod';
 import { SCOPE_LIST } from '../apis/scope-syntax.ts';
 
-/** Schemes that run code or carry content instead of pointing somewhere: never a redirect target. */
-const UNSAFE_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:']);
-
-const absoluteUri = (value: string) => URL.canParse(value) && new URL(value).hash === '';
-/** Redirect URIs may use an app's own scheme (com.example.app:/cb), never a script or data scheme. */
+// Refinements are invisible to z.toJSONSchema; .meta() puts what they check into the OpenAPI document.
+const uri = z
+  .string()
+  .refine((value) => URL.canParse(value) && new URL(value).hash === '', { message: 'must be an absolute URI without a fragment' })
+  .meta({ format: 'uri', description: 'An absolute URI without a fragment' });
+/**
+ * Where a browser is sent back to: http(s) only. Gatehouse's clients are web clients, which
+ * oidc-provider allows nothing else for; refusing here names the field (a `javascript:` URI
+ * would otherwise be stored and only fail when the client is loaded).
+ */
 const redirectUri = z
   .string()
-  .max(2000)
-  .refine(absoluteUri, { message: 'must be an absolute URI without a fragment' })
-  .refine((value) => !URL.canParse(value) || !UNSAFE_SCHEMES.has(new URL(value).protocol), { message: 'must not use a javascript:, data:, vbscript:, file: or blob: URI' });
-/** Pages and endpoints on the web: http(s) only. */
+  .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol) && new URL(value).hash === '', {
+    message: 'must be an absolute http(s) URI without a fragment',
+  })
+  .meta({ format: 'uri', pattern: '^https?://[^#]+$', description: 'An absolute http(s) URI without a fragment' });
+const origin = z
+  .string()
+  .refine((value) => URL.canParse(value) && new URL(value).origin === value, { message: 'must be an origin such as https://app.example.com' })
+  .meta({ pattern: '^https?://[^/?#]+$', description: 'An origin such as https://app.example.com (scheme, host and port only)' });
+/** Pages and endpoints on the web (logo, policy, back-channel logout, JWKS): http(s) only, never javascript:. */
 const webUri = z
   .string()
   .max(2000)
   .refine((value) => URL.canParse(value) && ['https:', 'http:'].includes(new URL(value).protocol) && new URL(value).hash === '', {
     message: 'must be an http(s) URL without a fragment',
-  });
-const apiIdentifier = z.string().refine(absoluteUri, { message: 'must be an absolute URI without a fragment' });
-const origin = z.string().refine((value) => URL.canParse(value) && new URL(value).origin === value, {
-  message: 'must be an origin such as https://app.example.com',
-});
+  })
+  .meta({ format: 'uri', pattern: '^https?://[^#]+$', description: 'An absolute http(s) URL without a fragment' });
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 /** Members that only private keys carry. */
@@ -46,14 +53,14 @@ const common = {
   post_logout_redirect_uris: z.array(redirectUri),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1),
   scope: z.string().regex(SCOPE_LIST, { message: 'space-separated scope names' }),
-  apis: z.array(apiIdentifier),
-  default_api: apiIdentifier,
+  apis: z.array(uri),
+  default_api: uri,
   first_party: z.boolean(),
   admin: z.boolean(),
   web_origins: z.array(origin),
   require_pkce: z.boolean(),
   /** Per-API scope limits; an API not listed allows all its scopes. */
-  api_scopes: z.array(z.object({ api: apiIdentifier, scopes: z.array(z.string().regex(SCOPE_LIST, { message: 'scope names' })) }).strict()),
+  api_scopes: z.array(z.object({ api: uri, scopes: z.array(z.string().regex(SCOPE_LIST, { message: 'scope names' })) }).strict()),
   token_endpoint_auth_method: z.enum(AUTH_METHODS).describe('none = a public client; private_key_jwt needs jwks or jwks_uri'),
   jwks: jwks.describe('the client\'s public keys (private_key_jwt)'),
   jwks_uri: webUri.describe('where the client publishes its public keys (private_key_jwt)'),
@@ -143,7 +150,9 @@ export const clientUpdateSchema = z
     minimal_id_token: common.minimal_id_token.nullable().optional(),
     login_uses_default_api: common.login_uses_default_api.nullable().optional(),
   })
-  .strict();
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one field to change' })
+  .meta({ minProperties: 1 });
 
 export type ClientCreate = z.output<typeof clientCreateSchema>;
 export type ClientUpdate = z.output<typeof clientUpdateSchema>;
