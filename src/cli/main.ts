@@ -58,7 +58,7 @@ commands:
   users set-password USER --password-stdin      (USER: id, username or email)
   users disable USER | enable USER | unlock USER
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
-              [--ttl SECONDS] [--roles] [--groups] [--name NAME]
+              [--ttl SECONDS] [--roles] [--groups] [--token-claims gatehouse|keycloak] [--name NAME]
   apis list
   roles create NAME [--description TEXT] | list | delete NAME
   roles assign NAME --user USER | remove NAME --user USER

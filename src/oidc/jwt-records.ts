@@ -160,7 +160,9 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       const route = providerRouteAt(routes, ctx.path);
       if (route !== 'introspection' && route !== 'revocation') return next();
       if (!ctx.is('application/x-www-form-urlencoded')) return next();
-      const raw = await readBody(ctx.req);
+      // A middleware before this one may have read the stream already (src/keycloak/refresh-envelope.ts).
+      const parsed = (ctx.req as typeof ctx.req & { body?: unknown }).body;
+      const raw = typeof parsed === 'string' ? parsed : await readBody(ctx.req);
       if (raw === undefined) {
         ctx.status = 413;
         ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
