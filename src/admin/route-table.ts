@@ -30,5 +30,7 @@ export interface AdminRoute {
   /** Whether unknown path ids can give 404; whether the route can conflict (409). */
   readonly notFound?: boolean;
   readonly conflict?: boolean;
+  /** Largest JSON body in bytes (default 64 KiB). */
+  readonly bodyLimit?: number;
   readonly handle: (input: RouteInput) => Promise<RouteResult>;
 }
