@@ -4,6 +4,7 @@ import type { PasswordHasher } from './hash-pool.ts';
 import type { Lockout, LoginLimiter } from './login-limiter.ts';
 import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
 import { checkPassword, DEFAULT_PASSWORD_POLICY, passwordLength, type PasswordPolicy } from './password-policy.ts';
+import { initialAttributes, type ProfileAttributes, type ProfileAttributesPatch } from './profile-attributes.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 
@@ -16,6 +17,8 @@ export interface User {
   readonly givenName: string | null;
   readonly familyName: string | null;
   readonly name: string | null;
+  /** The other OpenID standard claims; an unset one is absent. */
+  readonly attributes: ProfileAttributes;
   readonly roles: readonly string[];
   readonly groups: readonly string[];
   readonly disabled: boolean;
@@ -33,6 +36,8 @@ export interface NewUser {
   readonly givenName?: string | null | undefined;
   readonly familyName?: string | null | undefined;
   readonly name?: string | null | undefined;
+  /** Already validated (src/accounts/profile-attributes.ts profileAttributesInput). */
+  readonly attributes?: ProfileAttributesPatch | undefined;
   readonly roles?: readonly string[] | undefined;
   readonly groups?: readonly string[] | undefined;
 }
@@ -99,6 +104,7 @@ function toUser(doc: StoredUser): User {
     givenName: doc.givenName,
     familyName: doc.familyName,
     name: doc.name,
+    attributes: doc.attributes ?? {},
     roles: doc.roles,
     groups: doc.groups,
     disabled: doc.disabled,
@@ -183,6 +189,7 @@ export function createAccounts({
         givenName: optionalText('givenName', input.givenName),
         familyName: optionalText('familyName', input.familyName),
         name: optionalText('name', input.name),
+        attributes: initialAttributes(input.attributes ?? {}),
         roles: labels('roles', input.roles),
         groups: labels('groups', input.groups),
         disabled: false,

@@ -1,4 +1,5 @@
 import { formatPbkdf2Hash } from '../accounts/password-verifier.ts';
+import { profileAttributesInput, type ProfileAttributes } from '../accounts/profile-attributes.ts';
 import { noEmailKey, type StoredUser } from '../accounts/user-model.ts';
 import { emailKey, usernameKey } from '../accounts/normalize.ts';
 import type { ExportedClient } from '../clients/repository.ts';
@@ -48,6 +49,7 @@ export const NO_USABLE_PASSWORD = '!keycloak-import:no-usable-password';
 
 const BUILTIN_CLIENTS = new Set(['account', 'account-console', 'admin-cli', 'broker', 'realm-management', 'security-admin-console']);
 const BUILTIN_REALM_ROLES = new Set(['offline_access', 'uma_authorization']);
+const STRING_ATTRIBUTES = new Set(['middle_name', 'nickname', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'phone_number']);
 const GATEHOUSE_SCOPES = new Set(['profile', 'email', 'address', 'phone', 'offline_access', 'roles']);
 
 type Json = Record<string, unknown>;
@@ -341,7 +343,17 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
     }
     if (passwordAlgorithm === undefined && list(raw.credentials).length === 0) note('no password in Keycloak (e.g. signs in through an identity provider): imported without a usable password');
     for (const action of strings(raw.requiredActions)) note(`required action ${action}: not carried over`);
-    if (isObject(raw.attributes) && Object.keys(raw.attributes).length > 0) note(`attributes ${Object.keys(raw.attributes).join(', ')}: not imported`);
+    const attributes: Record<string, unknown> = {};
+    const skipped: string[] = [];
+    for (const [name, values] of Object.entries(isObject(raw.attributes) ? raw.attributes : {})) {
+      // Attributes named after an OpenID standard claim become that claim; the rest have no place.
+      const schema = STRING_ATTRIBUTES.has(name) ? profileAttributesInput[name as keyof typeof profileAttributesInput] : undefined;
+      const value = strings(values);
+      const parsed = schema !== undefined && value.length === 1 ? schema.safeParse(value[0]) : undefined;
+      if (parsed?.success === true && typeof parsed.data === 'string') attributes[name] = parsed.data;
+      else skipped.push(name);
+    }
+    if (skipped.length > 0) note(`attributes ${skipped.join(', ')}: not imported (only single values named after OpenID standard claims are)`);
     for (const link of list(raw.federatedIdentities)) if (isObject(link)) note(`identity provider link ${String(link.identityProvider)}: not imported`);
     const email = text(raw.email)?.trim().toLowerCase() ?? null;
     const givenName = text(raw.firstName) ?? null;
@@ -363,6 +375,7 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
         roles: [...userRoles].sort(),
         groups: memberOf,
         disabled: raw.enabled === false,
+        ...(Object.keys(attributes).length > 0 ? { attributes: attributes as ProfileAttributes } : {}),
         passwordHash,
         passwordChangedAt: passwordSetAt,
         lastLoginAt: null,
