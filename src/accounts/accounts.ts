@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
+import type { LastLoginWriter } from './last-login.ts';
 import type { Lockout, LoginLimiter } from './login-limiter.ts';
 import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
 import { checkPassword, DEFAULT_PASSWORD_POLICY, passwordLength, type PasswordPolicy } from './password-policy.ts';
@@ -72,6 +73,8 @@ export interface AccountsDeps {
   /** Receives the reason behind every authentication result; must not throw. */
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onChange?: UserChangeHook;
+  /** Batches `lastLoginAt` writes (last-login.ts); without it each sign-in writes its own. */
+  readonly lastLogins?: Pick<LastLoginWriter, 'record'>;
 }
 
 export interface Accounts {
@@ -144,6 +147,7 @@ export function createAccounts({
   passwordPolicy = DEFAULT_PASSWORD_POLICY,
   onAuthentication,
   onChange = ignoreUserChanges,
+  lastLogins,
 }: AccountsDeps): Accounts {
   const report = (event: AuthenticationEvent) => {
     try {
@@ -253,10 +257,11 @@ export function createAccounts({
         return AUTHENTICATION_FAILED;
       }
 
-      await limiter.recordSuccess(subject, ip);
+      await limiter.recordSuccess(subject, ip, lock);
       const rehashed = hasher.needsRehash(user.passwordHash) ? await rehash(user, password) : false;
       const at = now();
-      await users.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }).exec();
+      if (lastLogins !== undefined) lastLogins.record(user._id, at);
+      else await users.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }).exec();
       report({ outcome: 'success', userId: user._id, ip, at, rehashed });
       return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
     },
