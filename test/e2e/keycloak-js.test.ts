@@ -117,6 +117,15 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
       revocation_endpoint: `${oidc}/revoke`,
       device_authorization_endpoint: `${oidc}/auth/device`,
     });
+    // keycloak-js's session-status frames: frameable by the app, answering at once.
+    for (const path of ['3p-cookies/step1.html', '3p-cookies/step2.html', 'login-status-iframe.html']) {
+      const frame = await fetch(`${oidc}/${path}`);
+      expect(frame.status, path).to.equal(200);
+      expect(frame.headers.get('x-frame-options'), path).to.equal(null);
+      expect(frame.headers.get('content-security-policy'), path).to.include('frame-ancestors *');
+    }
+    expect(await (await fetch(`${oidc}/3p-cookies/step1.js`)).text()).to.include("postMessage('unsupported'");
+    expect((await fetch(`${oidc}/login-status-iframe.html/init?client_id=${clientId}`)).status).to.equal(204);
     // Gatehouse's own surfaces stay where they are.
     expect((await fetch(`${deploy.issuer}/healthz`)).status).to.equal(200);
     expect((await fetch(`${deploy.issuer}/admin/api/v1/openapi.json`)).status).to.equal(200);
