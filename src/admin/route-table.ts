@@ -32,5 +32,7 @@ export interface AdminRoute {
   readonly conflict?: boolean;
   /** Largest JSON body in bytes (default 64 KiB). */
   readonly bodyLimit?: number;
+  /** The success body is a JSON array (list routes), not an object. */
+  readonly list?: boolean;
   readonly handle: (input: RouteInput) => Promise<RouteResult>;
 }

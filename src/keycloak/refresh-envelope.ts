@@ -1,5 +1,5 @@
-import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 import type { Middleware } from 'koa';
+import { bufferedForm, replaceForm } from '../http/form-body.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 
@@ -14,7 +14,6 @@ import type { RoutesTable } from '../routes/table.ts';
  */
 const HEADER = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
 const ENVELOPE = new RegExp(`^${HEADER}\\.[A-Za-z0-9_-]+\\.([A-Za-z0-9_-]{16,})$`);
-const BODY_LIMIT = 56 * 1024;
 
 export function wrapRefreshToken(value: string, clientId: string | undefined): string {
   const payload = Buffer.from(JSON.stringify({ typ: 'Refresh', ...(clientId === undefined ? {} : { azp: clientId }) })).toString('base64url');
@@ -34,37 +33,23 @@ export const envelopeRefreshTokens: Middleware = async (ctx, next) => {
   if (typeof body.refresh_token === 'string') body.refresh_token = wrapRefreshToken(body.refresh_token, oidc.client?.clientId);
 };
 
-async function readBody(req: NodeJS.ReadableStream): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buffer.length;
-    if (size > BODY_LIMIT) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** In front of the provider: opens an envelope presented as `refresh_token` (token endpoint) or `token` (introspection, revocation). */
 export function openRefreshEnvelopes(routes: RoutesTable): Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || !ctx.is('application/x-www-form-urlencoded')) return next();
+    if (ctx.method !== 'POST') return next();
     const route = providerRouteAt(routes, ctx.path);
     const field = route === 'token' ? 'refresh_token' : route === 'introspection' || route === 'revocation' ? 'token' : undefined;
     if (field === undefined) return next();
-    const raw = await readBody(ctx.req);
-    if (raw === undefined) {
+    const form = await bufferedForm(ctx);
+    if (form === 'not_a_form') return next();
+    if (form === 'too_large') {
       ctx.status = 413;
       ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
       return undefined;
     }
-    const params = parseQuery(raw);
-    const value = params[field];
+    const value = form.params[field];
     const inner = typeof value === 'string' ? unwrapRefreshToken(value) : undefined;
-    if (inner !== undefined) params[field] = inner;
-    // The stream is consumed: the JWT swap and the provider read the body from req.body.
-    (ctx.req as typeof ctx.req & { body?: string }).body = inner === undefined ? raw : stringifyQuery(params);
+    if (inner !== undefined) replaceForm(ctx, { ...form.params, [field]: inner });
     return next();
   };
 }
