@@ -34,6 +34,9 @@ import type { GatehouseServices } from './services.ts';
 import { pingMongo } from './storage/mongo.ts';
 import { pingRedis } from './storage/redis.ts';
 import type { StoreCommandListener } from './storage/command-watch.ts';
+import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
+import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
+import { sessionStatusPages } from './keycloak/session-status.ts';
 import { interactionPath } from './routes/table.ts';
 
 export type { GatehouseServices };
@@ -133,6 +136,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
 
+    const keycloakLayout = config.routes.layout === 'keycloak';
     let app: Koa | undefined;
     const ring: KeyRing<Provider> = createKeyRing({
       store: core.keyStore,
@@ -143,6 +147,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         clientAuthFailures,
         completeRotation: storage.adapter.completeRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
+        middleware: keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : [],
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -259,6 +264,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       }),
       admin,
       beforeProvider: [
+        sessionStatusPages(config.routes),
+        ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
         clientAuthGate(clientAuthFailures, config.routes),
         userCodeGate(userCodeFailures, views, config.routes),
         jwtRecords.swapStructuredToken({

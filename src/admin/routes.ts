@@ -7,6 +7,7 @@ import { labelAssignSchema, labelCreateSchema, showLabel } from '../operations/l
 import { initialAccessTokenSchema } from '../operations/registration.ts';
 import { showGrant, showSession } from '../operations/sessions.ts';
 import { passwordSchema, showUser, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
+import { KEYCLOAK_IMPORT_BODY_LIMIT, keycloakImportQuerySchema, keycloakRealmSchema } from '../operations/keycloak-import.ts';
 import type { AdminRoute } from './route-table.ts';
 
 /** Every admin API route; read top to bottom it is the API's table of contents. Each one is an operation (src/operations/). */
@@ -69,6 +70,12 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
 
     // Audit
     { method: 'get', path: '/audit-events', tag: 'audit', summary: 'Query audit events by type, user (id or username), client and time range; newest first, pages by `before` = the previous page\'s `next`', query: auditQuerySchema, handle: async ({ query }) => ({ body: await audit.query(query) }) },
+
+    // Migration
+    { method: 'post', path: '/import/keycloak', tag: 'import', summary: 'Import a Keycloak realm export (kc.sh export): clients, roles, groups, users with their password hashes; idempotent; dry_run=true only reports', body: keycloakRealmSchema, query: keycloakImportQuerySchema, bodyLimit: KEYCLOAK_IMPORT_BODY_LIMIT, handle: async ({ op, body, query }) => {
+      const { dry_run: dryRun } = keycloakImportQuerySchema.parse(query);
+      return { body: await ops.keycloak.import(op, body, { dryRun: dryRun === 'true' }) };
+    } },
 
     // Dynamic registration
     { method: 'post', path: '/initial-access-tokens', tag: 'registration', summary: 'Create an initial access token for dynamic client registration (shown once)', body: initialAccessTokenSchema, status: 201, handle: async ({ op, body }) => ({ status: 201, body: await registration.createInitialAccessToken(op, body) }) },

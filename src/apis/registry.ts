@@ -12,9 +12,14 @@ export interface Api {
   readonly accessTokenTtl: number;
   readonly includeRoles: boolean;
   readonly includeGroups: boolean;
+  /** The claim set of its access tokens: Gatehouse's (roles, groups) or Keycloak's (realm_access, resource_access, ...). */
+  readonly tokenClaims: TokenClaims;
   /** The client the API uses to call introspection. */
   readonly clientId: string | undefined;
 }
+
+export const TOKEN_CLAIMS = ['gatehouse', 'keycloak'] as const;
+export type TokenClaims = (typeof TOKEN_CLAIMS)[number];
 
 /** Access-token lifetime an operator may give an API, in seconds. */
 export const API_TOKEN_TTL = { min: 5, max: 86_400, default: 600 } as const;
@@ -30,6 +35,8 @@ export const apiFields = {
   alg: z.enum(['RS256', 'ES256']),
   accessTokenTtl: z.number().int().min(API_TOKEN_TTL.min).max(API_TOKEN_TTL.max),
   clientId: z.string().min(1).max(128),
+  /** Gatehouse-shaped claims, or Keycloak-shaped ones (realm_access, resource_access, azp, ...). */
+  tokenClaims: z.enum(TOKEN_CLAIMS),
 };
 
 /** What an operator may set when creating an API; identifiers are absolute URIs (RFC 8707). */
@@ -42,6 +49,7 @@ export const apiInputSchema = z.object({
   accessTokenTtl: apiFields.accessTokenTtl.default(API_TOKEN_TTL.default),
   includeRoles: z.boolean().default(false),
   includeGroups: z.boolean().default(false),
+  tokenClaims: apiFields.tokenClaims.default('gatehouse'),
   clientId: apiFields.clientId.optional(),
 });
 
@@ -56,6 +64,7 @@ export const apiPatchSchema = z.object({
   accessTokenTtl: apiFields.accessTokenTtl.optional(),
   includeRoles: z.boolean().optional(),
   includeGroups: z.boolean().optional(),
+  tokenClaims: apiFields.tokenClaims.optional(),
   /** null unbinds the introspecting client. */
   clientId: apiFields.clientId.nullable().optional(),
 });
@@ -90,6 +99,7 @@ function toApi(doc: StoredApi): Api {
     accessTokenTtl: doc.accessTokenTtl,
     includeRoles: doc.includeRoles,
     includeGroups: doc.includeGroups,
+    tokenClaims: doc.tokenClaims ?? 'gatehouse',
     clientId: doc.clientId ?? undefined,
   };
 }
@@ -128,6 +138,7 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
         accessTokenTtl: parsed.accessTokenTtl,
         includeRoles: parsed.includeRoles,
         includeGroups: parsed.includeGroups,
+        tokenClaims: parsed.tokenClaims,
         clientId: parsed.clientId ?? null,
         createdAt: at,
         updatedAt: at,

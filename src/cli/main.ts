@@ -93,7 +93,8 @@ commands:
   users set-password USER --password-stdin      (USER: id, username or email)
   users disable USER | enable USER | unlock USER
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
-              [--ttl SECONDS] [--roles] [--groups] [--name NAME] [--introspection-client CLIENT_ID]
+              [--ttl SECONDS] [--roles] [--groups] [--token-claims gatehouse|keycloak] [--name NAME]
+              [--introspection-client CLIENT_ID]
   apis list | get URI | delete URI
   apis update URI [same options as create, plus --no-roles --no-groups --no-introspection-client]
   roles create NAME [--description TEXT] | list | delete NAME
@@ -108,6 +109,8 @@ commands:
   grants revoke --user USER | --client ID | --grant ID
   export --output FILE   clients (with secrets), APIs, roles, groups, users (with password hashes); mode 0600
   import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET
+  import --keycloak REALM_EXPORT.json [--dry-run]
+                         a Keycloak realm export: clients, roles, groups, users with password hashes
 
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).
 gatehouse <command> --help shows one command's options.`;

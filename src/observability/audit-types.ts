@@ -42,6 +42,7 @@ export const AUDIT_EVENT_TYPES = {
   'registration.initial_access_token_created': 'an initial access token for dynamic client registration was created',
   'export.created': 'clients, APIs, roles, groups and users were exported to a file',
   'import.applied': 'an export file was imported',
+  'keycloak.imported': 'a Keycloak realm export was imported (counts only: no user names, no hashes)',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;

@@ -17,6 +17,7 @@ export const apiCreateSchema = z
     include_roles: z.boolean().default(false),
     include_groups: z.boolean().default(false),
     client_id: clientId.optional(),
+    token_claims: apiFields.tokenClaims.default('gatehouse'),
   })
   .strict();
 
@@ -30,6 +31,7 @@ export const apiUpdateSchema = z
     include_roles: z.boolean().optional(),
     include_groups: z.boolean().optional(),
     client_id: clientId.nullable().optional(),
+    token_claims: apiFields.tokenClaims.optional(),
   })
   .strict();
 
@@ -43,6 +45,7 @@ export function showApi(api: Api) {
     access_token_ttl: api.accessTokenTtl,
     include_roles: api.includeRoles,
     include_groups: api.includeGroups,
+    token_claims: api.tokenClaims,
     client_id: api.clientId ?? null,
   };
 }
@@ -81,6 +84,7 @@ export function apiOperations(services: GatehouseServices) {
           includeRoles: input.include_roles,
           includeGroups: input.include_groups,
           ...(input.client_id === undefined ? {} : { clientId: input.client_id }),
+          tokenClaims: input.token_claims,
         });
         await audit.write({ ...ctx, type: 'api.created', target: target(api.identifier), details: { scopes: api.scopes } });
         return api;
@@ -102,6 +106,7 @@ export function apiOperations(services: GatehouseServices) {
           includeRoles: patch.include_roles,
           includeGroups: patch.include_groups,
           clientId: patch.client_id,
+          tokenClaims: patch.token_claims,
         });
         if (api === undefined) throw notFound('API', identifier);
         await audit.write({ ...ctx, type: 'api.updated', target: target(identifier), details: { fields: Object.keys(patch) } });

@@ -1,8 +1,10 @@
 import type { KeyControl } from '../keys/key-control.ts';
 import type { GatehouseServices } from '../services.ts';
+import type { OperationContext } from './context.ts';
 import { apiOperations } from './apis.ts';
 import { auditOperations } from './audit.ts';
 import { clientOperations } from './clients.ts';
+import { importKeycloakRealm } from './keycloak-import.ts';
 import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
@@ -35,6 +37,9 @@ export function createOperations({ services, keys, initialAccessTokens, issuer }
     audit: auditOperations(services.audit, services.accounts),
     registration: registrationOperations(initialAccessTokens, services.audit),
     transfer: transferOperations(services, issuer),
+    keycloak: {
+      import: (ctx: OperationContext, document: unknown, options: { dryRun: boolean }) => importKeycloakRealm(services, ctx, document, options),
+    },
   };
 }
 

@@ -16,6 +16,7 @@ const OPTIONS = {
   'no-groups': { type: 'boolean' },
   'introspection-client': { type: 'string' },
   'no-introspection-client': { type: 'boolean' },
+  'token-claims': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -38,6 +39,7 @@ function bodyFrom(values: ReturnType<typeof parse>['values']): Record<string, un
   if (values['no-groups'] === true) body.include_groups = false;
   if (values['introspection-client'] !== undefined) body.client_id = values['introspection-client'];
   if (values['no-introspection-client'] === true) body.client_id = null;
+  if (values['token-claims'] !== undefined) body.token_claims = values['token-claims'];
   return body;
 }
 
