@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import Koa_ from 'koa';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
 import { SettingError } from './errors/setting-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
+import { createHttpServer } from './http/server-timeouts.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createViews, type Views } from './interactions/views.ts';
@@ -74,6 +75,8 @@ export class StartupError extends SettingError {
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
   readonly extendConfiguration?: (configuration: Configuration) => Configuration;
+  /** The storage clock in milliseconds (refresh-token reuse window, record expiry); tests move it. */
+  readonly now?: () => number;
   /** Hears every command the main MongoDB and Redis connections send (tests count round trips with it). */
   readonly onStoreCommand?: StoreCommandListener;
 }
@@ -148,6 +151,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       clientSecretBox: createSecretBox(secret, 'client-secrets'),
       logger,
       onOperation: (report) => metrics.onOperation(report),
+      now: options.now,
     });
     closers.push(() => storage.close());
     if (!storage.ttlIndexes) {
@@ -189,7 +193,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
-    const attempts = await openAttemptLimits({ redis, mongo, logger, redisPrefix: config.redisPrefix });
+    const attempts = await openAttemptLimits({
+      redis,
+      mongo,
+      logger,
+      redisPrefix: config.redisPrefix,
+      onFallback: (limiter) => metrics.rateLimitFallback(limiter),
+    });
     closers.push(async () => attempts.close());
     const { windowSeconds } = config.attemptLimits;
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
@@ -203,6 +213,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
+        completeRotation: storage.adapter.completeRotation,
+        tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -318,7 +330,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       ],
     });
 
-    const server = createServer(app.callback());
+    const server = createHttpServer(app.callback(), config.connections);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
@@ -330,7 +342,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     if (exposure.on === 'metrics-port') {
       const metricsApp = new Koa_();
       metricsApp.use(scrape.routes());
-      metricsServer = createServer(metricsApp.callback());
+      metricsServer = createHttpServer(metricsApp.callback(), config.connections);
       const listening = metricsServer;
       await new Promise<void>((resolve, reject) => {
         listening.once('error', reject);
