@@ -214,6 +214,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
         completeRotation: storage.adapter.completeRotation,
+        abandonRotation: storage.adapter.abandonRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
         observers: {
           audit,
