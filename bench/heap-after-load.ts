@@ -1,11 +1,14 @@
 /**
- * node bench/heap-after-load.ts [--load-seconds S] [--idle-wait S] [--sessions N] [--env NAME=value ...]
+ * node bench/heap-after-load.ts [--load-seconds S] [--idle-wait S] [--sessions N] [--env NAME=value ...] [--no-snapshots]
  *
  * What holds memory after load: starts the production build (`npm run build` first) on the
  * bench's services, takes a V8 heap snapshot when idle, runs a mixed load (complete sign-ins
  * with cheap hashing, refresh rotations, client_credentials, userinfo), waits, takes another,
  * and prints RSS at each step and the heap's growth by constructor (self size). Snapshots stay
- * in .data/bench/heap/ for Chrome DevTools. Never asserts anything.
+ * in .data/bench/heap/ for Chrome DevTools. It also prints V8's heap spaces (committed and used),
+ * external and array-buffer memory from the server's /metrics at each step, which tell RSS that
+ * is live objects from RSS that is only reserved. --no-snapshots skips the snapshots (taking one
+ * costs RSS itself). Never asserts anything.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -17,7 +20,7 @@ import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { openStores } from './lib/storage.ts';
 
 const { values: flags } = parseArgs({
-  options: { 'load-seconds': { type: 'string' }, 'idle-wait': { type: 'string' }, sessions: { type: 'string' }, env: { type: 'string', multiple: true } },
+  options: { 'load-seconds': { type: 'string' }, 'idle-wait': { type: 'string' }, sessions: { type: 'string' }, env: { type: 'string', multiple: true }, 'no-snapshots': { type: 'boolean' } },
 });
 const LOAD_SECONDS = Number(flags['load-seconds'] ?? 20);
 const IDLE_WAIT = Number(flags['idle-wait'] ?? 70);
@@ -89,13 +92,24 @@ async function main() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const extra = Object.fromEntries((flags.env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
-  const env = { ...extra, ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' };
+  const env: Record<string, string> = { ...extra, ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' };
+  const metricsPort = await freePort();
+  env.GATEHOUSE_METRICS_PORT = String(metricsPort);
+  const heapMetrics = async (label: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const value = (pattern: RegExp) => [...text.matchAll(pattern)].map((match) => `${match[1]} ${mib(Number(match[2]))}`).join(', ');
+    log(`${label}: heap spaces committed: ${value(/^nodejs_heap_space_size_total_bytes\{space="([^"]+)"\} (\S+)$/gm)}`);
+    log(`${label}: heap spaces used: ${value(/^nodejs_heap_space_size_used_bytes\{space="([^"]+)"\} (\S+)$/gm)}`);
+    log(`${label}: ${value(/^(nodejs_external_memory_bytes|process_resident_memory_bytes|nodejs_heap_size_total_bytes|nodejs_heap_size_used_bytes) (\S+)$/gm)}`);
+  };
   const server = await startGatehouseProcess('gatehouse', ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${DIR}`, `${ROOT}dist/main.js`], env, url);
   const pid = server.process.pid!;
   try {
     await sleep(2000);
     const rss = { idle: rssBytes(pid), afterLoad: 0, idleAfterLoad: 0 };
-    const first = await snapshot(pid, 'idle');
+    await heapMetrics('idle');
+    const snapshots = flags['no-snapshots'] !== true;
+    const first = snapshots ? await snapshot(pid, 'idle') : undefined;
     const rssAfterFirstSnapshot = rssBytes(pid);
 
     log(`load: ${SESSIONS} sign-ins (16 at a time), then ${LOAD_SECONDS} s of refresh + client_credentials + userinfo`);
@@ -126,12 +140,15 @@ async function main() {
       ...Array.from({ length: 4 }, () => loop(async () => (await fetch(`${url}/me`, { headers: { authorization: `Bearer ${signedIn.access_token}` } })).arrayBuffer())),
     ]);
     rss.afterLoad = rssBytes(pid);
+    await heapMetrics('right after load');
     log(`idle for ${IDLE_WAIT} s`);
     await sleep(IDLE_WAIT * 1000);
     rss.idleAfterLoad = rssBytes(pid);
-    const second = await snapshot(pid, 'after load, idle');
+    await heapMetrics(`after ${IDLE_WAIT} s idle`);
+    const second = snapshots ? await snapshot(pid, 'after load, idle') : undefined;
     process.stdout.write(`RSS idle ${mib(rss.idle)} (after the first snapshot ${mib(rssAfterFirstSnapshot)}), right after load ${mib(rss.afterLoad)}, after ${IDLE_WAIT} s idle ${mib(rss.idleAfterLoad)}\n`);
 
+    if (first === undefined || second === undefined) return;
     const a = census(first);
     const b = census(second);
     const growth = [...b].map(([key, after]) => {
