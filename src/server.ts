@@ -14,8 +14,11 @@ import { ADMIN_BASE_PATH } from './admin/openapi.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
+import { EXIT } from './errors/gatehouse-error.ts';
 import { SettingError } from './errors/setting-error.ts';
+import { clientErrorHandler } from './http/client-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
+import { errorPage } from './interactions/page-errors.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createViews, type Views } from './interactions/views.ts';
@@ -62,7 +65,9 @@ export interface RunningGatehouse {
 
 /** Raised when a backing service cannot be reached at startup; names the setting. */
 export class StartupError extends SettingError {
-  override readonly name = 'StartupError';
+  constructor(setting: string, message: string) {
+    super(setting, message, EXIT.failure);
+  }
 }
 
 export interface StartOptions {
@@ -187,6 +192,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
+        errorPage: errorPage(views),
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -298,6 +304,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     });
 
     const server = createServer(app.callback());
+    server.on('clientError', clientErrorHandler(logger));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

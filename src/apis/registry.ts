@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConflictError } from '../errors/gatehouse-error.ts';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import type { ApiModel, StoredApi } from './model.ts';
 
@@ -49,10 +50,9 @@ export const apiPatchSchema = z.object({
 
 export type ApiPatch = z.input<typeof apiPatchSchema>;
 
-export class ApiConflictError extends Error {
+export class ApiConflictError extends ConflictError {
   constructor(identifier: string) {
-    super(`an API with identifier ${identifier} already exists`);
-    this.name = 'ApiConflictError';
+    super(`an API with identifier ${identifier} already exists`, 'identifier');
   }
 }
 

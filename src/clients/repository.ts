@@ -1,4 +1,5 @@
 import type { ClientMetadata } from 'oidc-provider';
+import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ClientModel, StoredClientRecord } from './model.ts';
 import { generateClientId, generateClientSecret, usesSecret } from './secrets.ts';
@@ -77,10 +78,9 @@ export interface ClientRepositoryDeps {
 
 const RESERVED_METADATA = ['client_id', 'client_secret'];
 
-export class ClientConflictError extends Error {
+export class ClientConflictError extends ConflictError {
   constructor(clientId: string) {
-    super(`a client with id ${clientId} already exists`);
-    this.name = 'ClientConflictError';
+    super(`a client with id ${clientId} already exists`, 'client_id');
   }
 }
 

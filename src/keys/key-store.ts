@@ -32,9 +32,7 @@ export interface KeySet {
 export type KeyStatus = 'next' | 'active' | 'retired' | 'removed';
 
 /** Raised when the stored keys cannot be used; names the setting at fault. */
-export class KeyStoreError extends SettingError {
-  override readonly name = 'KeyStoreError';
-}
+export class KeyStoreError extends SettingError {}
 
 export function keyStatus(key: Lifecycle, now: Date): KeyStatus {
   if (key.removeAt !== null && key.removeAt <= now) return 'removed';

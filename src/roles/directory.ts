@@ -1,4 +1,5 @@
 import { ALL_USERS, ignoreUserChanges, type UserChangeHook } from '../accounts/user-changes.ts';
+import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { UserModel } from '../accounts/user-model.ts';
 import type { LabelKind, LabelModel, StoredLabel } from './model.ts';
 
@@ -8,10 +9,9 @@ export interface Label {
   readonly createdAt: Date;
 }
 
-export class LabelConflictError extends Error {
+export class LabelConflictError extends ConflictError {
   constructor(kind: LabelKind, name: string) {
-    super(`${kind} ${name} already exists`);
-    this.name = 'LabelConflictError';
+    super(`${kind} ${name} already exists`, 'name');
   }
 }
 
