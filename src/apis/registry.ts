@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { insertValidated } from '../storage/validated-writes.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import type { ApiModel, StoredApi } from './model.ts';
@@ -120,7 +121,7 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
         updatedAt: at,
       };
       try {
-        await model.collection.insertOne(doc as never);
+        await insertValidated(model, doc);
       } catch (error) {
         if ((error as { code?: unknown }).code === 11000) throw new ApiConflictError(parsed.identifier);
         throw error;
