@@ -10,7 +10,6 @@ import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { startAccountLayer } from './accounts/setup.ts';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
-import { ADMIN_BASE_PATH } from './admin/openapi.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
@@ -40,8 +39,10 @@ import { accountDirectory } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
+import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
-import { connectRedis, pingRedis } from './storage/redis.ts';
+import { connectRedis, pingRedis, RedisConnectError } from './storage/redis.ts';
+import { interactionPath } from './routes/table.ts';
 import { createServices, type GatehouseServices } from './services.ts';
 
 export type { GatehouseServices };
@@ -56,6 +57,8 @@ export interface RunningGatehouse {
   readonly metrics: Metrics;
   /** Audit events of this instance (log stream + batched MongoDB writes). */
   readonly audit: Audit & { flush(): Promise<void> };
+  /** Writes what is batched off the request path now: audit events and last sign-in times. */
+  flushBatchedWrites(): Promise<void>;
   readonly app: Koa;
   readonly services: GatehouseServices;
   /** The key set this instance serves right now. */
@@ -76,6 +79,8 @@ export class StartupError extends SettingError {
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
   readonly extendConfiguration?: (configuration: Configuration) => Configuration;
+  /** Hears every command the main MongoDB and Redis connections send (tests count round trips with it). */
+  readonly onStoreCommand?: StoreCommandListener;
 }
 
 const VIEWS_DIRECTORY = fileURLToPath(new URL('../views', import.meta.url));
@@ -89,26 +94,30 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function openStores(config: Config): Promise<{ mongo: Connection; redis: Redis | undefined }> {
+async function openStores(config: Config, onCommand: StoreCommandListener | undefined): Promise<{ mongo: Connection; redis: Redis | undefined }> {
   let mongo: Connection;
   try {
-    mongo = await connectMongo({ uri: config.mongodbUri.reveal(), timeoutMs: config.mongodbTimeoutMs });
+    mongo = await connectMongo({ uri: config.mongodbUri.reveal(), timeoutMs: config.mongodbTimeoutMs, watchCommands: onCommand !== undefined });
+    if (onCommand !== undefined) watchMongoCommands(mongo, onCommand);
   } catch (error) {
     throw new StartupError('MONGODB_URI', `cannot connect to MongoDB (${reason(error)})`);
   }
   if (config.redisUrl === undefined) return { mongo, redis: undefined };
   try {
-    return { mongo, redis: await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs }) };
+    const redis = await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs });
+    if (onCommand !== undefined) watchRedisCommands(redis, onCommand);
+    return { mongo, redis };
   } catch (error) {
     await mongo.close();
-    throw new StartupError('REDIS_URL', `cannot connect to Redis (${reason(error)})`);
+    throw new StartupError('REDIS_URL', error instanceof RedisConnectError ? error.message : `cannot connect to Redis (${reason(error)})`);
   }
 }
 
 function openViews(config: Config): Views {
   const { brandName, logoUrl, primaryColor, supportUrl, viewsDir } = config.pages;
   try {
-    return createViews({ directory: VIEWS_DIRECTORY, overrides: viewsDir, brand: { name: brandName, logoUrl, primaryColor, supportUrl } });
+    const { interaction, assets } = config.routes;
+    return createViews({ directory: VIEWS_DIRECTORY, overrides: viewsDir, brand: { name: brandName, logoUrl, primaryColor, supportUrl }, paths: { interaction, assets } });
   } catch (error) {
     throw new StartupError('GATEHOUSE_VIEWS_DIR', `cannot load the hosted pages' templates (${reason(error)})`);
   }
@@ -123,7 +132,7 @@ function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
 
 /** Wires everything from a validated config and starts listening. */
 export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGatehouse> {
-  const { mongo, redis } = await openStores(config);
+  const { mongo, redis } = await openStores(config, options.onStoreCommand);
   const closers: Array<() => Promise<void>> = [];
   try {
     const secret = config.secret.reveal();
@@ -146,6 +155,10 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       onOperation: (report) => metrics.onOperation(report),
     });
     closers.push(() => storage.close());
+    if (!storage.ttlIndexes) {
+      // Expected on FerretDB v1; everything that expires (oidc records, sign-in limits, audit) is swept.
+      logger.info('MongoDB server has no TTL indexes (FerretDB): expired records are deleted by periodic sweepers');
+    }
     const auditSignIn = auditAuthentication(audit);
     const accountCache = await openAccountCache({ redis, redisPrefix: config.redisPrefix, ttlSeconds: config.accountCacheTtlSeconds, logger });
     closers.push(() => accountCache.close());
@@ -195,7 +208,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
-        errorPage: errorPage(views),
+        errorPage: errorPage(views, config.routes.interaction),
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -215,7 +228,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           apis,
           jwtCustomizer: jwtRecords.customizer,
           beforeRevocation: jwtRecords.beforeRevocation,
-          interactionUrl: (uid) => `/interaction/${uid}`,
+          interactionUrl: (uid) => interactionPath(config.routes, uid),
+          routes: config.routes.provider,
           pages: providerPages({ views, logger, userCodes: userCodeFailures }),
         },
       }),
@@ -233,19 +247,19 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const readiness: Record<string, () => Promise<void>> = { mongodb: () => pingMongo(mongo) };
     if (redis !== undefined) readiness.redis = () => pingRedis(redis);
 
-    const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal() });
+    const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal(), path: config.routes.metrics });
     const exposure = metricsExposure({ env: config.env, port: config.metrics.port, token: config.metrics.token !== undefined });
     const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) });
     // The admin API (routes, zod schemas, OpenAPI document) loads with its first request: most
     // instances never serve one, and building it at startup costs memory and start-up time.
-    const admin = loadOnFirstRequest(ADMIN_BASE_PATH, async () => {
+    const admin = loadOnFirstRequest(config.routes.admin, async () => {
       const [{ adminAuth }, { adminRouter }, { adminRoutes }] = await Promise.all([
         import('./admin/auth.ts'),
         import('./admin/router.ts'),
         import('./admin/routes.ts'),
       ]);
       return adminRouter({
-        issuer: config.issuer,
+        adminUrl: services.adminAudience,
         logger,
         auth: adminAuth({
           issuer: config.issuer,
@@ -271,6 +285,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
 
     app = createApp({
       issuer: config.issuer,
+      routes: config.routes,
       trustProxy: config.trustProxy,
       proxyHops: config.proxyHops,
       cookieKeys: cookieKeyList(ring.keySet(), new Date()),
@@ -295,14 +310,16 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         views,
         logger,
         secureCookies: https,
+        paths: config.routes,
       }),
       admin,
       beforeProvider: [
-        clientAuthGate(clientAuthFailures),
-        userCodeGate(userCodeFailures, views),
+        clientAuthGate(clientAuthFailures, config.routes),
+        userCodeGate(userCodeFailures, views, config.routes),
         jwtRecords.swapStructuredToken({
           issuer: config.issuer,
           publicJwks,
+          routes: config.routes,
         }),
       ],
     });
@@ -334,11 +351,12 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     return {
       url,
       metricsUrl,
-      metricsLocation: describeMetrics(exposure, { main: url, metrics: metricsUrl }),
+      metricsLocation: describeMetrics(exposure, { main: url, metrics: metricsUrl }, config.routes.metrics),
       server,
       app,
       metrics,
       audit: { record: (event) => audit.record(event), flush: () => auditStore.flush() },
+      flushBatchedWrites: async () => void (await Promise.all([auditStore.flush(), accountLayer.lastLogins.flush()])),
       services,
       get keySet() {
         return ring.keySet();

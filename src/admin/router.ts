@@ -5,20 +5,21 @@ import type { AuditActor } from '../observability/audit-log.ts';
 import { NotFoundError } from '../errors/gatehouse-error.ts';
 import { errorResponder } from '../errors/respond.ts';
 import { readJson } from './json-body.ts';
-import { ADMIN_BASE_PATH, openApiDocument } from './openapi.ts';
+import { openApiDocument } from './openapi.ts';
 import type { AdminRoute } from './route-table.ts';
 
 export interface AdminRouterDeps {
   readonly routes: readonly AdminRoute[];
   readonly auth: Middleware;
-  readonly issuer: string;
+  /** The admin API's URL (its token audience); its path is the router's prefix (routes table). */
+  readonly adminUrl: string;
   readonly logger: Logger;
 }
 
 /** The admin API: its own router, its own token authentication, JSON in and out. */
-export function adminRouter({ routes, auth, issuer, logger }: AdminRouterDeps): Router {
-  const router = new Router({ prefix: ADMIN_BASE_PATH });
-  const document = openApiDocument(routes, issuer);
+export function adminRouter({ routes, auth, adminUrl, logger }: AdminRouterDeps): Router {
+  const router = new Router({ prefix: new URL(adminUrl).pathname });
+  const document = openApiDocument(routes, adminUrl);
   // Always JSON, whatever the Accept header says; store outages are 503 + Retry-After like everywhere.
   router.use(errorResponder({ logger }));
   router.get('/openapi.json', (ctx) => {

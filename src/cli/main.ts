@@ -9,8 +9,9 @@ import { grantsRevoke } from './commands/grants.ts';
 import { keysList, keysRotate } from './commands/keys.ts';
 import { rolesAssign, rolesCreate, rolesDelete, rolesList, rolesRemove } from './commands/roles.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
-import { usersCreate, usersDisable, usersEnable, usersList, usersSetPassword, usersUnlock } from './commands/users.ts';
-import { openContext, type CliContext } from './context.ts';
+import { usersCreate, usersDisable, usersEnable, usersGet, usersList, usersSetPassword, usersUnlock, usersUpdate } from './commands/users.ts';
+import { CliError, openContext, type CliContext } from './context.ts';
+import { commandHelp, unknownCommand, unknownOption } from './help.ts';
 
 type Command = (ctx: CliContext, args: string[]) => Promise<void>;
 
@@ -23,6 +24,8 @@ const COMMANDS: Record<string, Command> = {
   'clients rotate-secret': clientsRotateSecret,
   'users create': usersCreate,
   'users list': usersList,
+  'users get': usersGet,
+  'users update': usersUpdate,
   'users set-password': usersSetPassword,
   'users disable': usersDisable,
   'users enable': usersEnable,
@@ -52,7 +55,15 @@ commands:
                  [--api IDENTIFIER]... [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
   clients list | get ID | delete ID | rotate-secret ID
   clients update ID [same options as create, plus --no-first-party --no-admin]
-  users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]... --password-stdin
+  users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
+               [PROFILE OPTIONS] --password-stdin
+      PROFILE OPTIONS (OpenID standard claims): --given-name --family-name --middle-name --nickname
+      --profile URL --picture URL --website URL --gender --birthdate YYYY-MM-DD --zoneinfo Europe/Paris
+      --locale en-US --phone-number +16045551234 --phone-number-verified --no-phone-number-verified
+      --email-verified --no-email-verified --address-formatted --address-street --address-locality
+      --address-region --address-postal-code --address-country (together they replace the address)
+  users update USER [same options as create, plus --clear-address; an empty value clears a field]
+  users get USER
   users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
   users set-password USER --password-stdin      (USER: id, username or email)
   users disable USER | enable USER | unlock USER
@@ -67,7 +78,8 @@ commands:
   export --output FILE   clients (with secrets), APIs, roles, groups, users (with password hashes); mode 0600
   import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET
 
-Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).`;
+Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).
+gatehouse <command> --help shows one command's options.`;
 
 /** The arguments after the two command words (which are the first two positionals). */
 function withoutCommandWords(argv: string[], words: string[]): string[] {
@@ -86,13 +98,27 @@ async function run(argv: string[]): Promise<number> {
   const words = SINGLE_WORD.has(positionals[0] ?? '') ? 1 : 2;
   const name = positionals.slice(0, words).join(' ');
   const command = COMMANDS[name];
-  if (values.help === true || command === undefined) {
-    process.stderr.write(`${USAGE}\n`);
-    return values.help === true ? 0 : 2;
+  if (values.help === true) {
+    // `gatehouse --help`, `gatehouse clients --help`, `gatehouse clients create --help`.
+    const topic = command !== undefined ? name : positionals.length === 1 ? positionals[0]! : undefined;
+    const help = topic === undefined ? (positionals.length === 0 ? USAGE : undefined) : commandHelp(USAGE, topic);
+    if (help === undefined) throw new CliError(unknownCommand(name, Object.keys(COMMANDS)), 2);
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
+  if (command === undefined) {
+    if (positionals.length === 0) {
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    throw new CliError(unknownCommand(name, Object.keys(COMMANDS)), 2);
   }
   const ctx = await openContext(process.env, values.json === true);
   try {
-    await command(ctx, withoutCommandWords(argv, positionals.slice(0, words)));
+    await command(ctx, withoutCommandWords(argv, positionals.slice(0, words))).catch((error: unknown) => {
+      const line = unknownOption(error, name, USAGE);
+      throw line === undefined ? error : new CliError(line, 2);
+    });
     return 0;
   } finally {
     await ctx.mongo.close();

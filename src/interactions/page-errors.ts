@@ -3,6 +3,7 @@ import { HashQueueFullError } from '../accounts/errors.ts';
 import { GatehouseError } from '../errors/gatehouse-error.ts';
 import { errorResponder, type ErrorPageRenderer } from '../errors/respond.ts';
 import type { Logger } from '../observability/logger.ts';
+import { underPath } from '../routes/match.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
 
@@ -30,13 +31,14 @@ function pageCode(error: GatehouseError): string {
  * How the hosted pages show an error: a localized page with the support reference, never a
  * stack. A full hashing queue shows the "busy" page with a retry link.
  */
-export function errorPage(views: Views): ErrorPageRenderer {
+export function errorPage(views: Views, interactionPath = '/interaction'): ErrorPageRenderer {
   return async (ctx, error) => {
     const locale = localeOf(ctx, views);
     if (error instanceof HashQueueFullError) {
       const t = views.translate(locale);
       const uid = typeof ctx.params?.uid === 'string' ? ctx.params.uid : undefined;
-      await sendPage(ctx, views, 'busy', locale, { title: t('busy.title'), retryUrl: uid === undefined ? undefined : `/interaction/${uid}` }, 503);
+      const retryUrl = uid === undefined ? undefined : `${interactionPath}/${encodeURIComponent(uid)}`;
+      await sendPage(ctx, views, 'busy', locale, { title: t('busy.title'), retryUrl }, 503);
       return;
     }
     await sendErrorPage(ctx, views, locale, { code: pageCode(error) }, error.status);
@@ -45,15 +47,15 @@ export function errorPage(views: Views): ErrorPageRenderer {
 
 /**
  * The hosted pages' error boundary: the one mapper (src/errors/respond.ts) with the page
- * renderer, so browsers get a page and a caller that asks for JSON gets JSON. Unknown
- * /interaction/ paths are a 404 page.
+ * renderer, so browsers get a page and a caller that asks for JSON gets JSON. Unknown paths
+ * under the interaction path are a 404 page.
  */
-export function pageErrors(views: Views, logger: Logger): Middleware {
-  const responder = errorResponder({ logger, page: errorPage(views) });
+export function pageErrors(views: Views, logger: Logger, interactionPath = '/interaction'): Middleware {
+  const responder = errorResponder({ logger, page: errorPage(views, interactionPath) });
   return (ctx, next) =>
     responder(ctx, async () => {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined && ctx.path.startsWith('/interaction/')) {
+      if (ctx.status === 404 && ctx.body === undefined && underPath(ctx.path, interactionPath)) {
         await sendErrorPage(ctx, views, localeOf(ctx, views), { code: 'not_found' }, 404);
       }
     });

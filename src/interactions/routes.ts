@@ -3,13 +3,14 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { allowFormTargets } from '../http/content-security-policy.ts';
 import type { Logger } from '../observability/logger.ts';
+import { loginResult } from '../oidc/acr.ts';
 import { clientFormTargets } from '../oidc/form-targets.ts';
 import { readForm } from './body.ts';
 import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
 import type { Locale } from './i18n.ts';
 import { CsrfError, pageErrors } from './page-errors.ts';
 import { sendPage } from './send-page.ts';
-import type { Views } from './views.ts';
+import type { PagePaths, Views } from './views.ts';
 
 export type AuthenticationResult = { readonly ok: true; readonly sub: string } | { readonly ok: false };
 
@@ -26,13 +27,18 @@ export interface InteractionDeps {
   readonly views: Views;
   readonly logger: Logger;
   readonly secureCookies: boolean;
+  /** The hosted pages' paths (routes table): `<interaction>/:uid/...` and `<assets>/*.css`. */
+  readonly paths: PagePaths;
 }
 
 type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access', 'roles', 'groups']);
-const KNOWN_CLAIMS = new Set(['sub', 'name', 'given_name', 'family_name', 'preferred_username', 'email', 'email_verified', 'phone_number', 'address', 'roles', 'groups']);
+const KNOWN_CLAIMS = new Set([
+  ...['sub', 'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website'],
+  ...['gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'address', 'roles', 'groups'],
+]);
 
 const webUrl = (value: unknown): string | undefined =>
   typeof value === 'string' && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value : undefined;
@@ -42,7 +48,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router();
   const { views } = deps;
 
-  router.use(pageErrors(views, deps.logger));
+  const { interaction, assets } = deps.paths;
+  const csrfCookie = { secure: deps.secureCookies, path: interaction };
+  router.use(pageErrors(views, deps.logger, interaction));
 
   async function clientOf(provider: Provider, clientId: unknown): Promise<Client | undefined> {
     return typeof clientId === 'string' ? provider.Client.find(clientId) : undefined;
@@ -68,7 +76,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await sendPage(ctx, views, 'login', locale, {
       title: t('login.title'),
       uid: details.uid,
-      csrf: issueCsrfToken(ctx, deps.secureCookies),
+      csrf: issueCsrfToken(ctx, csrfCookie),
       clientName: client?.clientName ?? client?.clientId ?? '',
       login: form.login,
       remember: form.remember,
@@ -94,7 +102,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await sendPage(ctx, views, 'consent', locale, {
       title: t('consent.title'),
       uid: details.uid,
-      csrf: issueCsrfToken(ctx, deps.secureCookies),
+      csrf: issueCsrfToken(ctx, csrfCookie),
       client: { name, logoUri: webUrl(client?.logoUri), links },
       scopes: [
         ...oidcScopes.map((scope) => (KNOWN_SCOPES.has(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
@@ -117,19 +125,19 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return form;
   }
 
-  router.get('/assets/gatehouse.css', (ctx) => {
+  router.get(`${assets}/gatehouse.css`, (ctx) => {
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = views.stylesheet;
   });
 
-  router.get('/assets/theme.css', (ctx) => {
+  router.get(`${assets}/theme.css`, (ctx) => {
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.body = views.theme;
   });
 
-  router.get('/interaction/:uid', async (ctx) => {
+  router.get(`${interaction}/:uid`, async (ctx) => {
     const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
     if (details.prompt.name === 'login') {
       const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
@@ -138,7 +146,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return consentPage(ctx, details);
   });
 
-  router.post('/interaction/:uid/login', async (ctx) => {
+  router.post(`${interaction}/:uid/login`, async (ctx) => {
     const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
     localeOf(ctx, details);
     const form = await requireCsrf(ctx);
@@ -147,10 +155,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const remember = form.remember === 'yes';
     const result = await deps.authenticator.authenticate(login, form.password ?? '', ctx.ip);
     if (!result.ok) return loginPage(ctx, details, { login, remember, error: 'login.failed' });
-    return finish(ctx, { login: { accountId: result.sub, remember } });
+    return finish(ctx, { login: loginResult({ accountId: result.sub, remember }) });
   });
 
-  router.post('/interaction/:uid/confirm', async (ctx) => {
+  router.post(`${interaction}/:uid/confirm`, async (ctx) => {
     const provider = deps.provider();
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     localeOf(ctx, details);
@@ -173,7 +181,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     return finish(ctx, { consent: details.grantId === undefined ? { grantId } : {} });
   });
 
-  router.post('/interaction/:uid/abort', async (ctx) => {
+  router.post(`${interaction}/:uid/abort`, async (ctx) => {
     localeOf(ctx, await deps.provider().interactionDetails(ctx.req, ctx.res));
     await requireCsrf(ctx);
     return finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the request.' });

@@ -3,12 +3,14 @@ import type { ApiRegistry } from '../apis/registry.ts';
 import type { Config } from '../config/load.ts';
 import type { PrivateJwk } from '../keys/generate.ts';
 import { findAccount, type AccountDirectory } from './accounts.ts';
+import { ACR_VALUES, assertReachableAcr } from './acr.ts';
 import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
 import { clientFlag, clientList, GATEHOUSE_CLIENT_PROPERTIES, validateClientProperty } from './client-metadata.ts';
 import { loadExistingGrant } from './grant-policy.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
+import type { ProviderRouteName } from '../routes/table.ts';
 
 export type TokenLifetimes = Config['lifetimes'];
 
@@ -43,6 +45,8 @@ export interface ProviderSettings {
   /** Runs once a revocation is allowed, before the library destroys the token (src/oidc/jwt-records.ts leaves its tombstone here). */
   readonly beforeRevocation?: ((ctx: KoaContextWithOIDC, token: { readonly kind: string; readonly jti: string; readonly exp?: number | undefined }) => Promise<void>) | undefined;
   readonly interactionUrl: (uid: string) => string;
+  /** Endpoint paths relative to the issuer (the routes table); the library's defaults when absent. */
+  readonly routes?: Readonly<Record<ProviderRouteName, string>> | undefined;
   /** Hosted pages the library renders itself: errors, sign-out, device flow (src/interactions/provider-pages.ts). */
   readonly pages?: ProviderPageHooks | undefined;
 }
@@ -82,6 +86,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
   const sameSite = settings.https ? 'none' : 'lax';
   return {
     adapter: settings.adapter,
+    ...(settings.routes === undefined ? {} : { routes: { ...settings.routes } }),
     jwks: { keys: settings.jwks.map((key) => ({ ...key })) },
     cookies: {
       keys: [...settings.cookieKeys],
@@ -94,8 +99,14 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, isBackchannelLogout(init) ? ({ ...init, dispatcher: undefined } as RequestInit) : init) }
       : {}),
     findAccount: findAccount(accounts),
-    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    // `acr` rides on the openid scope so every ID token carries it (as Keycloak's do), not only
+    // when acr_values asks for it; userinfo never has it (findAccount does not supply it).
+    claims: { ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: [...SCOPE_CLAIMS.openid, 'acr'] },
     scopes: [...OIDC_SCOPES],
+    acrValues: [...ACR_VALUES],
+    // Scope claims also go into the ID token, as Keycloak, Google and Auth0 do (apps such as the
+    // Kubernetes API server read only the ID token); a client opts out with minimal_id_token.
+    // See README "Claims".
     conformIdTokenClaims: false,
     responseTypes: ['code'],
     clientDefaults: { ...CLIENT_DEFAULTS },
@@ -134,6 +145,8 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
         },
       },
       userinfo: { enabled: true },
+      // OIDC Core §5.5: claims asked for by name, for the ID token or userinfo, essential or not.
+      claimsParameter: { enabled: true, assertClaimsParameter: assertReachableAcr },
       rpInitiatedLogout: {
         enabled: true,
         ...(pages === undefined ? {} : { logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource }),

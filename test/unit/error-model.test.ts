@@ -33,7 +33,7 @@ async function callAdmin(thrown: unknown, accept = 'application/json'): Promise<
   };
   const app = new Koa();
   app.use(requestId());
-  app.use(adminRouter({ routes: [route], auth: (_ctx, next) => next(), issuer: 'http://localhost', logger: captureLogs('info').logger }).routes());
+  app.use(adminRouter({ routes: [route], auth: (_ctx, next) => next(), adminUrl: 'http://localhost/admin/api/v1', logger: captureLogs('info').logger }).routes());
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   try {
