@@ -1,4 +1,5 @@
 import type { Context, Middleware } from 'koa';
+import { errors } from 'oidc-provider';
 import { HashQueueFullError } from '../accounts/errors.ts';
 import { GatehouseError } from '../errors/gatehouse-error.ts';
 import { errorResponder, type ErrorPageRenderer } from '../errors/respond.ts';
@@ -20,8 +21,7 @@ function localeOf(ctx: Context, views: Views) {
 
 /** The page code a hosted page shows for an error (see sendErrorPage). */
 function pageCode(error: GatehouseError): string {
-  const original = error.cause as { name?: unknown } | undefined;
-  if (original?.name === 'SessionNotFound') return 'expired';
+  if (error.cause instanceof errors.SessionNotFound) return 'expired';
   if (error instanceof CsrfError) return 'csrf';
   if (error.code === 'temporarily_unavailable') return 'temporarily_unavailable';
   return error.status >= 500 ? 'server_error' : 'invalid_request';
