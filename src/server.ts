@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import type Koa from 'koa';
+import type { Middleware } from 'koa';
 import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
@@ -38,7 +39,9 @@ import { createJwtRecords } from './oidc/jwt-records.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis, RedisConnectError } from './storage/redis.ts';
-import { interactionPath } from './routes/table.ts';
+import { endpointPath, interactionPath } from './routes/table.ts';
+import { pageExtraRoutes } from './interactions/language.ts';
+import { notFoundPage } from './interactions/not-found.ts';
 import { createServices, type GatehouseServices } from './services.ts';
 
 export type { GatehouseServices };
@@ -195,6 +198,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
+        notFound: notFoundPage(views),
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -297,9 +301,19 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         secureCookies: https,
         paths: config.routes,
+        signedIn: {
+          async name(sub) {
+            const user = await accountLayer.accounts.findById(sub);
+            if (user === undefined) return undefined;
+            return user.name !== undefined && user.name !== null && user.name !== '' && user.name !== user.username ? `${user.name} (${user.username})` : user.username;
+          },
+          signOutPath: endpointPath(config.routes, 'end_session'),
+        },
       }),
       admin,
       beforeProvider: [
+        notFoundPage(views),
+        pageExtraRoutes({ views, secureCookies: https }).routes() as Middleware,
         clientAuthGate(clientAuthFailures, config.routes),
         userCodeGate(userCodeFailures, views, config.routes),
         jwtRecords.swapStructuredToken({
