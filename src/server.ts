@@ -37,6 +37,7 @@ import { accountDirectory } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
+import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis, RedisConnectError } from './storage/redis.ts';
 import { endpointPath, interactionPath } from './routes/table.ts';
@@ -56,6 +57,8 @@ export interface RunningGatehouse {
   readonly metrics: Metrics;
   /** Audit events of this instance (log stream + batched MongoDB writes). */
   readonly audit: Audit & { flush(): Promise<void> };
+  /** Writes what is batched off the request path now: audit events and last sign-in times. */
+  flushBatchedWrites(): Promise<void>;
   readonly app: Koa;
   readonly services: GatehouseServices;
   /** The key set this instance serves right now. */
@@ -74,6 +77,8 @@ export class StartupError extends SettingError {
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
   readonly extendConfiguration?: (configuration: Configuration) => Configuration;
+  /** Hears every command the main MongoDB and Redis connections send (tests count round trips with it). */
+  readonly onStoreCommand?: StoreCommandListener;
 }
 
 const VIEWS_DIRECTORY = fileURLToPath(new URL('../views', import.meta.url));
@@ -87,16 +92,19 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function openStores(config: Config): Promise<{ mongo: Connection; redis: Redis | undefined }> {
+async function openStores(config: Config, onCommand: StoreCommandListener | undefined): Promise<{ mongo: Connection; redis: Redis | undefined }> {
   let mongo: Connection;
   try {
-    mongo = await connectMongo({ uri: config.mongodbUri.reveal(), timeoutMs: config.mongodbTimeoutMs });
+    mongo = await connectMongo({ uri: config.mongodbUri.reveal(), timeoutMs: config.mongodbTimeoutMs, watchCommands: onCommand !== undefined });
+    if (onCommand !== undefined) watchMongoCommands(mongo, onCommand);
   } catch (error) {
     throw new StartupError('MONGODB_URI', `cannot connect to MongoDB (${reason(error)})`);
   }
   if (config.redisUrl === undefined) return { mongo, redis: undefined };
   try {
-    return { mongo, redis: await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs }) };
+    const redis = await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs });
+    if (onCommand !== undefined) watchRedisCommands(redis, onCommand);
+    return { mongo, redis };
   } catch (error) {
     await mongo.close();
     throw new StartupError('REDIS_URL', error instanceof RedisConnectError ? error.message : `cannot connect to Redis (${reason(error)})`);
@@ -122,7 +130,7 @@ function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
 
 /** Wires everything from a validated config and starts listening. */
 export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGatehouse> {
-  const { mongo, redis } = await openStores(config);
+  const { mongo, redis } = await openStores(config, options.onStoreCommand);
   const closers: Array<() => Promise<void>> = [];
   try {
     const secret = config.secret.reveal();
@@ -355,6 +363,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       app,
       metrics,
       audit: { record: (event) => audit.record(event), flush: () => auditStore.flush() },
+      flushBatchedWrites: async () => void (await Promise.all([auditStore.flush(), accountLayer.lastLogins.flush()])),
       services,
       get keySet() {
         return ring.keySet();

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { allowFormTargets } from '../http/content-security-policy.ts';
 import type { Logger } from '../observability/logger.ts';
+import { loginResult } from '../oidc/acr.ts';
 import { clientFormTargets } from '../oidc/form-targets.ts';
 import { readForm } from './body.ts';
 import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
@@ -37,7 +38,10 @@ type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access', 'roles', 'groups']);
-const KNOWN_CLAIMS = new Set(['sub', 'name', 'given_name', 'family_name', 'preferred_username', 'email', 'email_verified', 'phone_number', 'address', 'roles', 'groups']);
+const KNOWN_CLAIMS = new Set([
+  ...['sub', 'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website'],
+  ...['gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'address', 'roles', 'groups'],
+]);
 
 const webUrl = (value: unknown): string | undefined =>
   typeof value === 'string' && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value : undefined;
@@ -163,7 +167,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     const remember = form.remember === 'yes';
     const result = await deps.authenticator.authenticate(login, form.password ?? '', ctx.ip);
     if (!result.ok) return loginPage(ctx, details, { login, remember, error: 'login.failed' });
-    return finish(ctx, { login: { accountId: result.sub, remember } });
+    return finish(ctx, { login: loginResult({ accountId: result.sub, remember }) });
   });
 
   router.post(`${interaction}/:uid/confirm`, async (ctx) => {

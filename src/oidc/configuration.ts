@@ -3,6 +3,7 @@ import type { ApiRegistry } from '../apis/registry.ts';
 import type { Config } from '../config/load.ts';
 import type { PrivateJwk } from '../keys/generate.ts';
 import { findAccount, type AccountDirectory } from './accounts.ts';
+import { ACR_VALUES, assertReachableAcr } from './acr.ts';
 import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
 import { clientFlag, clientList, GATEHOUSE_CLIENT_PROPERTIES, validateClientProperty } from './client-metadata.ts';
 import { loadExistingGrant } from './grant-policy.ts';
@@ -98,8 +99,14 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, isBackchannelLogout(init) ? ({ ...init, dispatcher: undefined } as RequestInit) : init) }
       : {}),
     findAccount: findAccount(accounts),
-    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    // `acr` rides on the openid scope so every ID token carries it (as Keycloak's do), not only
+    // when acr_values asks for it; userinfo never has it (findAccount does not supply it).
+    claims: { ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: [...SCOPE_CLAIMS.openid, 'acr'] },
     scopes: [...OIDC_SCOPES],
+    acrValues: [...ACR_VALUES],
+    // Scope claims also go into the ID token, as Keycloak, Google and Auth0 do (apps such as the
+    // Kubernetes API server read only the ID token); a client opts out with minimal_id_token.
+    // See README "Claims".
     conformIdTokenClaims: false,
     responseTypes: ['code'],
     clientDefaults: { ...CLIENT_DEFAULTS },
@@ -138,6 +145,8 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
         },
       },
       userinfo: { enabled: true },
+      // OIDC Core §5.5: claims asked for by name, for the ID token or userinfo, essential or not.
+      claimsParameter: { enabled: true, assertClaimsParameter: assertReachableAcr },
       rpInitiatedLogout: {
         enabled: true,
         ...(pages === undefined ? {} : { logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource }),

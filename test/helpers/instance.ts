@@ -12,6 +12,8 @@ export interface InstanceOptions {
   readonly extendConfiguration?: StartOptions['extendConfiguration'];
   /** Defaults to a silent logger; pass one writing to a capture stream to read the logs. */
   readonly logger?: Logger;
+  /** Hears every command the instance's MongoDB and Redis connections send. */
+  readonly onStoreCommand?: StartOptions['onStoreCommand'];
 }
 
 /** A real Gatehouse on an ephemeral loopback port, wired exactly as src/main.ts wires it. */
@@ -23,9 +25,8 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
     GATEHOUSE_ISSUER: options.issuer ?? 'http://localhost:3000',
     ...options.settings,
   });
-  return startGatehouse(
-    config,
-    options.logger ?? createLogger('silent'),
-    options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration },
-  );
+  return startGatehouse(config, options.logger ?? createLogger('silent'), {
+    ...(options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration }),
+    ...(options.onStoreCommand === undefined ? {} : { onStoreCommand: options.onStoreCommand }),
+  });
 }

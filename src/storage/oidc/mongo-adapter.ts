@@ -11,6 +11,7 @@ import { collectionName, GRANT_MEMBER_MODELS, REFRESH_TOKEN } from './models.ts'
 import { timed, type OperationHook } from './operation-hook.ts';
 import { epochSeconds, withinReuseWindow } from './reuse-window.ts';
 import { alreadyConsumed, consumedTargetMissing } from './single-use.ts';
+import type { UpsertOutcome } from './upsert-outcome.ts';
 
 export interface MongoAdapterDeps {
   readonly connection: Connection;
@@ -21,6 +22,15 @@ export interface MongoAdapterDeps {
 }
 
 export type MongoAdapterFactory = (model: string) => Adapter;
+
+/** The part of a record `consume` decides on. */
+type ConsumeState = Pick<OidcDocument, 'expiresAt' | 'consumed' | 'consumedAtMs'>;
+
+/** Models oidc-provider consumes after finding them. */
+const SINGLE_USE_MODELS: ReadonlySet<string> = new Set([REFRESH_TOKEN, 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest']);
+const JUST_FOUND_ENTRIES = 1_000;
+/** Far longer than a request between its find and its consume; short enough to hold little. */
+const JUST_FOUND_MS = 5_000;
 
 function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
@@ -49,6 +59,24 @@ export function createMongoAdapterFactory({
   }
   const consumption = () => collection<ConsumptionDocument>(CONSUMPTION_COLLECTION);
 
+  /**
+   * What `find` just read of a single-use record, for the `consume` that oidc-provider calls
+   * moments later in the same request (it finds a code or refresh token, checks it, then
+   * consumes it): consume needs the record's expiry and consumption state, and taking them from
+   * here saves it a second read. Kept briefly and bounded; a miss falls back to reading.
+   */
+  const justFound = new Map<string, { readonly state: ConsumeState; readonly atMs: number }>();
+  function rememberFound(key: string, doc: OidcDocument, at: number): void {
+    justFound.delete(key);
+    justFound.set(key, { state: { expiresAt: doc.expiresAt, consumed: doc.consumed, consumedAtMs: doc.consumedAtMs }, atMs: at });
+    if (justFound.size > JUST_FOUND_ENTRIES) justFound.delete(justFound.keys().next().value!);
+  }
+  function takeFound(key: string, at: number): ConsumeState | undefined {
+    const found = justFound.get(key);
+    justFound.delete(key);
+    return found !== undefined && at - found.atMs < JUST_FOUND_MS ? found.state : undefined;
+  }
+
   async function revokeGrant(grantId: string): Promise<void> {
     await Promise.all(
       GRANT_MEMBER_MODELS.map((member) => collection<OidcDocument>(collectionName(member)).deleteMany({ grantId })),
@@ -75,15 +103,24 @@ export function createMongoAdapterFactory({
         op('upsert', async () => {
           const doc = toDocument(id, payload, expiresIn, now());
           try {
-            await own().replaceOne({ _id: id }, doc, { upsert: true });
+            const result = await own().replaceOne({ _id: id }, doc, { upsert: true });
+            // Adapter#upsert is typed to resolve to nothing; the record cache reads this (upsert-outcome.ts).
+            const outcome: UpsertOutcome = { created: result.upsertedCount === 1 };
+            return outcome as unknown as undefined;
           } catch (error) {
             // Two upserts of a new id race to insert it; the loser replaces the winner's copy.
             if (!isDuplicateKey(error)) throw error;
             await own().replaceOne({ _id: id }, doc, { upsert: true });
+            return undefined;
           }
         }),
 
-      find: (id) => op('find', async () => present(await own().findOne({ _id: id }))),
+      find: (id) =>
+        op('find', async () => {
+          const doc = await own().findOne({ _id: id });
+          if (doc !== null && SINGLE_USE_MODELS.has(model)) rememberFound(`${model}:${id}`, doc, now());
+          return present(doc);
+        }),
 
       findByUid: (uid) => op('findByUid', async () => present(await own().findOne({ uid }))),
 
@@ -92,7 +129,9 @@ export function createMongoAdapterFactory({
       consume: (id) =>
         op('consume', async () => {
           const at = now();
-          const doc = await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } });
+          const doc =
+            takeFound(`${model}:${id}`, at) ??
+            (await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } }));
           if (doc === null || isExpired(doc, at)) throw consumedTargetMissing(model);
           if (doc.consumed !== undefined) {
             if (withinReuseWindow(doc.consumedAtMs ?? doc.consumed * 1000, reuseWindow, at)) return;
