@@ -49,7 +49,8 @@ export function languageLinks(views: Views, current: Locale, returnPath: string)
   return LOCALES.map((locale) => ({
     locale,
     name: views.translate(locale)('lang.name'),
-    href: `${base}/${encodeURIComponent(locale)}?${new URLSearchParams({ return: returnPath })}`,
+    // '/' may stay as is in a query: the link reads like the page it returns to.
+    href: `${base}/${encodeURIComponent(locale)}?return=${encodeURIComponent(returnPath).replace(/%2F/gi, '/')}`,
     current: locale === current,
   }));
 }

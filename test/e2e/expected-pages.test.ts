@@ -2,6 +2,7 @@
 // and dark mode: each one screenshotted (test-artifacts/screenshots/expected-*.png) and audited
 // with axe-core (no violations of any impact), under the page CSP (no inline script).
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -9,11 +10,17 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { createViews } from '../../src/interactions/views.ts';
+import { languageLinks } from '../../src/interactions/language.ts';
 import { axeViolations, launchChromium, screenshot } from './browser.ts';
 
 const PASSWORD = 'a long enough password';
 const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
 const REDIRECT = 'https://expenses.example.com/cb';
+const views = createViews({
+  directory: fileURLToPath(new URL('../../views', import.meta.url)),
+  brand: { name: 'Gatehouse', logoUrl: undefined, primaryColor: '#1f5fbf', supportUrl: 'https://help.acme.example/sso' },
+});
 
 describe('pages people expect (every locale, light and dark, axe-clean)', function () {
   this.timeout(300_000);
@@ -100,6 +107,48 @@ describe('pages people expect (every locale, light and dark, axe-clean)', functi
     expect(violations, `${name}: ${JSON.stringify(violations)}`).to.deep.equal([]);
     expect(await page.locator('nav.languages a').count(), `${name}: language switcher`).to.equal(3);
     expect(await page.locator('link[rel=icon]').count(), `${name}: favicon`).to.equal(1);
+  }
+
+  // Before the "too many wrong codes" runs below: those block this IP's device form for the window.
+  for (const scheme of ['light', 'dark'] as const) {
+    for (const locale of LOCALES) {
+      if (scheme === 'dark' && locale !== 'en' && locale !== 'ko') continue;
+      it(`${locale}, ${scheme}: device confirmation and success, provider error, busy`, async () => {
+        const { context, page, csp } = await personIn(locale, scheme);
+        const tag = `${locale}-${scheme}`;
+        try {
+          await page.goto(await authorizationUrl());
+          await page.fill('#login', 'alice');
+          await page.fill('#password', PASSWORD);
+          await page.click('button.primary');
+          await page.waitForSelector('.scopes');
+          const device = await oidc.initiateDeviceAuthorization(tv, { scope: 'openid' });
+          await page.goto(`${issuer}/device`);
+          await page.fill('#user_code', device.user_code);
+          await page.click('button.primary');
+          await page.waitForSelector('.user-code');
+          await check(page, `device-confirm-${tag}`);
+          await page.click('button[name=confirm]');
+          await page.waitForSelector('#page-title');
+          await check(page, `device-success-${tag}`);
+          expect(await page.locator('.reference').count(), 'no support reference on a success page').to.equal(0);
+
+          const error = await page.goto(`${issuer}/auth?client_id=not-registered&response_type=code&scope=openid&redirect_uri=https://evil.example/cb`);
+          expect(error?.status()).to.equal(400);
+          await check(page, `error-${tag}`);
+          expect(await page.textContent('.reference code')).to.equal(await error!.headerValue('x-request-id'));
+
+          // The busy page (a saturated hashing pool) rendered by the real templates at this origin.
+          const html = await views.render('busy', locale, { title: views.translate(locale)('busy.title'), retryUrl: '/interaction/x', requestId: 'ref-123', showReference: true, languages: languageLinks(views, locale, '/interaction/x') });
+          await page.route(`${issuer}/busy-preview`, (route) => route.fulfill({ status: 503, contentType: 'text/html', body: html }));
+          await page.goto(`${issuer}/busy-preview`);
+          await check(page, `busy-${tag}`);
+          expect(csp, 'CSP violations').to.deep.equal([]);
+        } finally {
+          await context.close();
+        }
+      });
+    }
   }
 
   for (const scheme of ['light', 'dark'] as const) {
