@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import Koa_ from 'koa';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
 import { SettingError } from './errors/setting-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
+import { createHttpServer } from './http/server-timeouts.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createViews, type Views } from './interactions/views.ts';
@@ -77,6 +78,8 @@ export class StartupError extends SettingError {
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
   readonly extendConfiguration?: (configuration: Configuration) => Configuration;
+  /** The storage clock in milliseconds (refresh-token reuse window, record expiry); tests move it. */
+  readonly now?: () => number;
   /** Hears every command the main MongoDB and Redis connections send (tests count round trips with it). */
   readonly onStoreCommand?: StoreCommandListener;
 }
@@ -151,6 +154,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       clientSecretBox: createSecretBox(secret, 'client-secrets'),
       logger,
       onOperation: (report) => metrics.onOperation(report),
+      now: options.now,
     });
     closers.push(() => storage.close());
     if (!storage.ttlIndexes) {
@@ -192,7 +196,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
-    const attempts = await openAttemptLimits({ redis, mongo, logger, redisPrefix: config.redisPrefix });
+    const attempts = await openAttemptLimits({
+      redis,
+      mongo,
+      logger,
+      redisPrefix: config.redisPrefix,
+      onFallback: (limiter) => metrics.rateLimitFallback(limiter),
+    });
     closers.push(async () => attempts.close());
     const { windowSeconds } = config.attemptLimits;
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
@@ -207,6 +217,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
         notFound: notFoundPage(views),
+        completeRotation: storage.adapter.completeRotation,
+        tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -332,7 +344,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       ],
     });
 
-    const server = createServer(app.callback());
+    const server = createHttpServer(app.callback(), config.connections);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
@@ -344,7 +356,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     if (exposure.on === 'metrics-port') {
       const metricsApp = new Koa_();
       metricsApp.use(scrape.routes());
-      metricsServer = createServer(metricsApp.callback());
+      metricsServer = createHttpServer(metricsApp.callback(), config.connections);
       const listening = metricsServer;
       await new Promise<void>((resolve, reject) => {
         listening.once('error', reject);

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { cookieKeyList, providerJwks, type KeySet } from '../keys/key-store.ts';
@@ -9,6 +10,9 @@ import { countClientAuthFailures } from './client-auth-failures.ts';
 import { attachProviderEvents, type ProviderObservers } from './events.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
+import { completeRefreshRotations, type CompleteRotation } from './refresh-rotation.ts';
+import { introspectionClaims } from './introspection-claims.ts';
+import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { recordRouteNames } from './route-names.ts';
 
 export interface ProviderBuilderDeps {
@@ -24,6 +28,10 @@ export interface ProviderBuilderDeps {
   readonly observers?: ProviderObservers | undefined;
   /** Runs around the provider's own routing: the hosted 404 page for browsers (src/interactions/not-found.ts). */
   readonly notFound?: Middleware | undefined;
+  /** Marks a rotated refresh token used once the refresh response is ready (refresh-rotation.ts). */
+  readonly completeRotation?: CompleteRotation | undefined;
+  /** Key for the `jti` introspection reports for opaque tokens (a keyed hash of the token); random when not given. */
+  readonly tokenIdKey?: Buffer | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -32,7 +40,8 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, notFound }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, tokenIdKey, notFound }: ProviderBuilderDeps): BuildProvider {
+  const idKey = tokenIdKey ?? randomBytes(32);
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
@@ -40,7 +49,22 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
     provider.use(widenFormActionForClient);
+    provider.use(introspectionClaims(settings.accounts, idKey));
+    provider.use(consumePushedRequestOnFirstUse);
+    includeSessionIdInIdTokens(provider);
+    if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation));
     if (notFound !== undefined) provider.use(notFound);
     return provider;
   };
+}
+
+/**
+ * OpenID Back-Channel Logout 1.0 §2.1: an OP that supports session ids (discovery says
+ * `backchannel_logout_session_supported: true`) includes `sid` in its ID tokens. The library adds
+ * it only for clients with a back-channel logout URI that require it (Client#includeSid), and
+ * offers no setting for it; this instance's Client class (each Provider has its own) is told to
+ * include it always. The `sid` is per client and session, so it links nothing across apps.
+ */
+function includeSessionIdInIdTokens(provider: Provider): void {
+  Object.defineProperty(provider.Client.prototype, 'includeSid', { value: () => true, configurable: true, writable: true });
 }

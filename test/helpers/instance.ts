@@ -12,6 +12,8 @@ export interface InstanceOptions {
   readonly extendConfiguration?: StartOptions['extendConfiguration'];
   /** Defaults to a silent logger; pass one writing to a capture stream to read the logs. */
   readonly logger?: Logger;
+  /** The storage clock (refresh-token reuse window, record expiry), for tests that move time. */
+  readonly now?: () => number;
   /** Hears every command the instance's MongoDB and Redis connections send. */
   readonly onStoreCommand?: StartOptions['onStoreCommand'];
 }
@@ -27,6 +29,7 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
   });
   return startGatehouse(config, options.logger ?? createLogger('silent'), {
     ...(options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration }),
+    ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.onStoreCommand === undefined ? {} : { onStoreCommand: options.onStoreCommand }),
   });
 }

@@ -21,7 +21,21 @@ export interface MongoAdapterDeps {
   readonly now?: () => number;
 }
 
-export type MongoAdapterFactory = (model: string) => Adapter;
+export interface MongoAdapterFactory {
+  (model: string): Adapter;
+  /**
+   * Marks a consumed refresh token as rotated once the token response that carries its
+   * successor is ready (see consume below). Later completions do not move the reuse window.
+   */
+  completeRotation(id: string): Promise<void>;
+}
+
+/**
+ * How long a claimed refresh-token rotation counts as still in flight: a second request with the
+ * same token inside this time is refused (strict, no revocation); after it, the rotation is taken
+ * to have failed and the token may rotate again. Never shorter than the reuse window.
+ */
+export const ROTATION_IN_FLIGHT_MS = 10_000;
 
 /** The part of a record `consume` decides on. */
 type ConsumeState = Pick<OidcDocument, 'expiresAt' | 'consumed' | 'consumedAtMs'>;
@@ -83,7 +97,7 @@ export function createMongoAdapterFactory({
     );
   }
 
-  return (model) => {
+  const factory = (model: string): Adapter => {
     const own = () => collection<OidcDocument>(collectionName(model));
     const op = <T>(operation: string, run: () => Promise<T>) => timed(onOperation, model, 'mongodb', operation, run);
     const reuseWindow = model === REFRESH_TOKEN ? reuseWindowSeconds : 0;
@@ -150,8 +164,29 @@ export function createMongoAdapterFactory({
             if (!isDuplicateKey(error)) throw error;
             const first = await consumption().findOne({ _id: gate._id });
             if (first !== null && withinReuseWindow(first.atMs, reuseWindow, at)) return;
-            throw alreadyConsumed(model);
+            if (first === null || model !== REFRESH_TOKEN || at - first.atMs < Math.max(ROTATION_IN_FLIGHT_MS, reuseWindow * 1000)) {
+              throw alreadyConsumed(model);
+            }
+            // The token was claimed long ago but never marked rotated: that rotation failed (its
+            // response was never ready), so this request takes the claim over. Every request
+            // taking over the same stale claim inserts the same `_id`, so exactly one wins; the
+            // winner then moves the claim's time forward. The record is read afresh first (the
+            // state above may come from this request's find): a rotation marked since is reuse.
+            const fresh = await own().findOne({ _id: id }, { projection: { consumed: 1 } });
+            if (fresh === null || fresh.consumed !== undefined) throw alreadyConsumed(model);
+            try {
+              await consumption().insertOne({ _id: `${gate._id}@${first.atMs}`, atMs: at, ...(gate.expiresAt === undefined ? {} : { expiresAt: gate.expiresAt }) });
+            } catch (retry) {
+              if (isDuplicateKey(retry)) throw alreadyConsumed(model);
+              throw retry;
+            }
+            await consumption().replaceOne({ _id: gate._id }, gate);
           }
+          // A refresh token is only claimed here; it reads as consumed once the response with
+          // its successor is ready (completeRotation). A rotation that fails half-way (a store
+          // down while the new tokens are saved) then leaves it usable instead of turning the
+          // client's retry into "reuse" that revokes the grant.
+          if (model === REFRESH_TOKEN) return;
           await own().updateOne({ _id: id }, { $set: { consumed: epochSeconds(at), consumedAtMs: at } });
         }),
 
@@ -163,4 +198,17 @@ export function createMongoAdapterFactory({
       revokeByGrantId: (grantId) => op('revokeByGrantId', () => revokeGrant(grantId)),
     };
   };
+
+  async function completeRotation(id: string): Promise<void> {
+    const at = now();
+    await timed(onOperation, REFRESH_TOKEN, 'mongodb', 'completeRotation', async () => {
+      // $min: a token reused inside the window and rotated again keeps its first time.
+      await collection<OidcDocument>(collectionName(REFRESH_TOKEN)).updateOne(
+        { _id: id },
+        { $min: { consumed: epochSeconds(at), consumedAtMs: at } },
+      );
+    });
+  }
+
+  return Object.assign(factory, { completeRotation });
 }
