@@ -41,6 +41,9 @@ import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis, RedisConnectError } from './storage/redis.ts';
+import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
+import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
+import { sessionStatusPages } from './keycloak/session-status.ts';
 import { endpointPath, interactionPath } from './routes/table.ts';
 import { pageExtraRoutes } from './interactions/language.ts';
 import { notFoundPage } from './interactions/not-found.ts';
@@ -208,6 +211,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
 
+    const keycloakLayout = config.routes.layout === 'keycloak';
     let app: Koa | undefined;
     const ring: KeyRing<Provider> = createKeyRing({
       store: createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys') }),
@@ -216,9 +220,10 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
-        notFound: notFoundPage(views),
         completeRotation: storage.adapter.completeRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
+        // The hosted 404 page for browsers also covers paths the provider's own router does not know.
+        middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -334,6 +339,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       beforeProvider: [
         notFoundPage(views),
         pageExtraRoutes({ views, secureCookies: https }).routes() as Middleware,
+        sessionStatusPages(config.routes),
+        ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
         clientAuthGate(clientAuthFailures, config.routes),
         userCodeGate(userCodeFailures, views, config.routes),
         jwtRecords.swapStructuredToken({

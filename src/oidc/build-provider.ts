@@ -1,5 +1,5 @@
-import type { Middleware } from 'koa';
 import { randomBytes } from 'node:crypto';
+import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { cookieKeyList, providerJwks, type KeySet } from '../keys/key-store.ts';
@@ -26,8 +26,8 @@ export interface ProviderBuilderDeps {
   readonly clientAuthFailures?: AttemptLimiter | undefined;
   /** Audit and metrics fed from the provider's events. */
   readonly observers?: ProviderObservers | undefined;
-  /** Runs around the provider's own routing: the hosted 404 page for browsers (src/interactions/not-found.ts). */
-  readonly notFound?: Middleware | undefined;
+  /** Extra provider middleware (provider.use), e.g. the Keycloak layout's credentialed CORS. */
+  readonly middleware?: readonly Middleware[] | undefined;
   /** Marks a rotated refresh token used once the refresh response is ready (refresh-rotation.ts). */
   readonly completeRotation?: CompleteRotation | undefined;
   /** Key for the `jti` introspection reports for opaque tokens (a keyed hash of the token); random when not given. */
@@ -40,7 +40,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, tokenIdKey, notFound }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, tokenIdKey, middleware = [] }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
@@ -53,7 +53,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     provider.use(consumePushedRequestOnFirstUse);
     includeSessionIdInIdTokens(provider);
     if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation));
-    if (notFound !== undefined) provider.use(notFound);
+    for (const extra of middleware) provider.use(extra);
     return provider;
   };
 }
