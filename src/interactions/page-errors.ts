@@ -5,6 +5,7 @@ import { GatehouseError } from '../errors/gatehouse-error.ts';
 import { errorResponder, type ErrorPageRenderer } from '../errors/respond.ts';
 import type { Logger } from '../observability/logger.ts';
 import { underPath } from '../routes/match.ts';
+import { chosenLocale } from './language.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
 
@@ -16,7 +17,7 @@ export class CsrfError extends GatehouseError {
 }
 
 function localeOf(ctx: Context, views: Views) {
-  return (ctx.state.locale as ReturnType<Views['negotiate']> | undefined) ?? views.negotiate(undefined, ctx.get('accept-language'));
+  return (ctx.state.locale as ReturnType<Views['negotiate']> | undefined) ?? views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
 }
 
 /** The page code a hosted page shows for an error (see sendErrorPage). */
