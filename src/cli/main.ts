@@ -78,7 +78,7 @@ commands:
   grants revoke --user USER | --client ID | --grant ID
   export --output FILE   clients (with secrets), APIs, roles, groups, users (with password hashes); mode 0600
   import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET
-  import --keycloak REALM_EXPORT.json [--dry-run]
+  import --keycloak REALM_EXPORT.json [--dry-run] [--api URI]
                          a Keycloak realm export: clients, roles, groups, users with password hashes
 
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).
