@@ -40,6 +40,9 @@ import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis, RedisConnectError } from './storage/redis.ts';
+import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
+import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
+import { sessionStatusPages } from './keycloak/session-status.ts';
 import { interactionPath } from './routes/table.ts';
 import { createServices, type GatehouseServices } from './services.ts';
 
@@ -205,6 +208,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
 
+    const keycloakLayout = config.routes.layout === 'keycloak';
     let app: Koa | undefined;
     const ring: KeyRing<Provider> = createKeyRing({
       store: createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys') }),
@@ -215,6 +219,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         clientAuthFailures,
         completeRotation: storage.adapter.completeRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
+        middleware: keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : [],
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -320,6 +325,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       }),
       admin,
       beforeProvider: [
+        sessionStatusPages(config.routes),
+        ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
         clientAuthGate(clientAuthFailures, config.routes),
         userCodeGate(userCodeFailures, views, config.routes),
         jwtRecords.swapStructuredToken({

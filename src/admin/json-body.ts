@@ -4,13 +4,13 @@ import { OperationError } from '../operations/errors.ts';
 const LIMIT = 64 * 1024;
 
 /** Reads a JSON request body; an empty body is `{}`, anything unreadable is a 400/413. */
-export async function readJson(ctx: Context): Promise<unknown> {
+export async function readJson(ctx: Context, limit = LIMIT): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += buffer.length;
-    if (size > LIMIT) throw Object.assign(new Error('request body too large'), { status: 413, expose: true });
+    if (size > limit) throw Object.assign(new Error('request body too large'), { status: 413, expose: true });
     chunks.push(buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');

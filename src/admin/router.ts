@@ -53,7 +53,7 @@ export function adminRouter({ routes, auth, adminUrl, logger }: AdminRouterDeps)
   });
   for (const route of routes) {
     router[route.method](route.path, auth, async (ctx: Context & { params: Record<string, string> }) => {
-      const body = route.body === undefined ? undefined : await readJson(ctx);
+      const body = route.body === undefined ? undefined : await readJson(ctx, route.bodyLimit);
       const result = await route.handle({
         params: ctx.params,
         query: ctx.query,

@@ -11,9 +11,14 @@ export interface Api {
   readonly accessTokenTtl: number;
   readonly includeRoles: boolean;
   readonly includeGroups: boolean;
+  /** The claim set of its access tokens: Gatehouse's (roles, groups) or Keycloak's (realm_access, resource_access, ...). */
+  readonly tokenClaims: TokenClaims;
   /** The client the API uses to call introspection. */
   readonly clientId: string | undefined;
 }
+
+export const TOKEN_CLAIMS = ['gatehouse', 'keycloak'] as const;
+export type TokenClaims = (typeof TOKEN_CLAIMS)[number];
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -31,6 +36,7 @@ export const apiInputSchema = z.object({
   accessTokenTtl: z.number().int().min(5).max(86_400).default(600),
   includeRoles: z.boolean().default(false),
   includeGroups: z.boolean().default(false),
+  tokenClaims: z.enum(TOKEN_CLAIMS).default('gatehouse'),
   clientId: z.string().min(1).optional(),
 });
 
@@ -45,6 +51,7 @@ export const apiPatchSchema = z.object({
   accessTokenTtl: z.number().int().min(30).max(86_400).optional(),
   includeRoles: z.boolean().optional(),
   includeGroups: z.boolean().optional(),
+  tokenClaims: z.enum(TOKEN_CLAIMS).optional(),
 });
 
 export type ApiPatch = z.input<typeof apiPatchSchema>;
@@ -77,6 +84,7 @@ function toApi(doc: StoredApi): Api {
     accessTokenTtl: doc.accessTokenTtl,
     includeRoles: doc.includeRoles,
     includeGroups: doc.includeGroups,
+    tokenClaims: doc.tokenClaims ?? 'gatehouse',
     clientId: doc.clientId ?? undefined,
   };
 }
@@ -115,6 +123,7 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
         accessTokenTtl: parsed.accessTokenTtl,
         includeRoles: parsed.includeRoles,
         includeGroups: parsed.includeGroups,
+        tokenClaims: parsed.tokenClaims,
         clientId: parsed.clientId ?? null,
         createdAt: at,
         updatedAt: at,

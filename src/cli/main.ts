@@ -69,7 +69,7 @@ commands:
   users set-password USER --password-stdin      (USER: id, username or email)
   users disable USER | enable USER | unlock USER
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
-              [--ttl SECONDS] [--roles] [--groups] [--name NAME]
+              [--ttl SECONDS] [--roles] [--groups] [--token-claims gatehouse|keycloak] [--name NAME]
   apis list
   roles create NAME [--description TEXT] | list | delete NAME
   roles assign NAME --user USER | remove NAME --user USER
@@ -78,6 +78,8 @@ commands:
   grants revoke --user USER | --client ID | --grant ID
   export --output FILE   clients (with secrets), APIs, roles, groups, users (with password hashes); mode 0600
   import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET
+  import --keycloak REALM_EXPORT.json [--dry-run] [--api URI]
+                         a Keycloak realm export: clients, roles, groups, users with password hashes
 
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).
 gatehouse <command> --help shows one command's options.`;

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type ParsedSettings, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
-import { gatehouseRoutes, issuerOf, type RoutesTable } from '../routes/table.ts';
+import { gatehouseRoutes, issuerOf, keycloakRoutes, type RoutesTable } from '../routes/table.ts';
 
 const DEFAULT_SESSION_CACHE_TTL = 5;
 
@@ -249,7 +249,7 @@ export function loadConfig(sources: ConfigSources): Config {
 
   const s = result.data;
   const publicUrl = (s.GATEHOUSE_ISSUER ?? `http://localhost:${s.PORT}`).replace(/\/+$/, '');
-  const routes = gatehouseRoutes(publicUrl);
+  const routes = s.GATEHOUSE_KEYCLOAK_REALM === undefined ? gatehouseRoutes(publicUrl) : keycloakRoutes(publicUrl, s.GATEHOUSE_KEYCLOAK_REALM);
   return Object.freeze({
     env: s.NODE_ENV,
     publicUrl,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { cookieKeyList, providerJwks, type KeySet } from '../keys/key-store.ts';
@@ -25,6 +26,8 @@ export interface ProviderBuilderDeps {
   readonly clientAuthFailures?: AttemptLimiter | undefined;
   /** Audit and metrics fed from the provider's events. */
   readonly observers?: ProviderObservers | undefined;
+  /** Extra provider middleware (provider.use), e.g. the Keycloak layout's credentialed CORS. */
+  readonly middleware?: readonly Middleware[] | undefined;
   /** Marks a rotated refresh token used once the refresh response is ready (refresh-rotation.ts). */
   readonly completeRotation?: CompleteRotation | undefined;
   /** Key for the `jti` introspection reports for opaque tokens (a keyed hash of the token); random when not given. */
@@ -37,7 +40,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, tokenIdKey }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, tokenIdKey, middleware = [] }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
@@ -50,6 +53,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     provider.use(consumePushedRequestOnFirstUse);
     includeSessionIdInIdTokens(provider);
     if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation));
+    for (const extra of middleware) provider.use(extra);
     return provider;
   };
 }
