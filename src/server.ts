@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import type Koa from 'koa';
+import type { Middleware } from 'koa';
 import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
@@ -43,7 +44,9 @@ import { connectRedis, pingRedis, RedisConnectError } from './storage/redis.ts';
 import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from './keycloak/session-status.ts';
-import { interactionPath } from './routes/table.ts';
+import { endpointPath, interactionPath } from './routes/table.ts';
+import { pageExtraRoutes } from './interactions/language.ts';
+import { notFoundPage } from './interactions/not-found.ts';
 import { createServices, type GatehouseServices } from './services.ts';
 
 export type { GatehouseServices };
@@ -219,7 +222,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         clientAuthFailures,
         completeRotation: storage.adapter.completeRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
-        middleware: keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : [],
+        // The hosted 404 page for browsers also covers paths the provider's own router does not know.
+        middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -322,9 +326,19 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         secureCookies: https,
         paths: config.routes,
+        signedIn: {
+          async name(sub) {
+            const user = await accountLayer.accounts.findById(sub);
+            if (user === undefined) return undefined;
+            return user.name !== undefined && user.name !== null && user.name !== '' && user.name !== user.username ? `${user.name} (${user.username})` : user.username;
+          },
+          signOutPath: endpointPath(config.routes, 'end_session'),
+        },
       }),
       admin,
       beforeProvider: [
+        notFoundPage(views),
+        pageExtraRoutes({ views, secureCookies: https }).routes() as Middleware,
         sessionStatusPages(config.routes),
         ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
         clientAuthGate(clientAuthFailures, config.routes),

@@ -3,6 +3,7 @@ import { underPath } from '../routes/match.ts';
 import type { Middleware } from 'koa';
 import { HashQueueFullError } from '../accounts/errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { chosenLocale } from './language.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
 
@@ -32,10 +33,10 @@ export function pageErrors(views: Views, logger: Logger, interactionPath = '/int
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined && underPath(ctx.path, interactionPath)) {
-        await sendErrorPage(ctx, views, views.negotiate(undefined, ctx.get('accept-language')), { code: 'not_found' }, 404);
+        await sendErrorPage(ctx, views, views.negotiate(chosenLocale(ctx), ctx.get('accept-language')), { code: 'not_found' }, 404);
       }
     } catch (raw) {
-      const locale = (ctx.state.locale as ReturnType<Views['negotiate']> | undefined) ?? views.negotiate(undefined, ctx.get('accept-language'));
+      const locale = (ctx.state.locale as ReturnType<Views['negotiate']> | undefined) ?? views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
       if (raw instanceof HashQueueFullError) {
         ctx.set('Retry-After', String(raw.retryAfterSeconds));
         const t = views.translate(locale);

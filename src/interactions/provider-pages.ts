@@ -4,6 +4,7 @@ import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProviderPageHooks } from '../oidc/configuration.ts';
 import type { Locale } from './i18n.ts';
+import { chosenLocale } from './language.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
 
@@ -39,13 +40,39 @@ function decodeEntities(text: string): string {
 
 export function localeOf(views: Views, ctx: KoaContextWithOIDC): Locale {
   const params = (ctx as Partial<KoaContextWithOIDC>).oidc?.params;
-  return views.negotiate(params?.ui_locales, ctx.get('accept-language'));
+  return views.negotiate(chosenLocale(ctx) ?? params?.ui_locales, ctx.get('accept-language'));
 }
 
 function clientName(ctx: KoaContextWithOIDC): string {
   const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
   return client?.clientName ?? client?.clientId ?? '';
 }
+
+const webUrl = (value: unknown): string | undefined =>
+  typeof value === 'string' && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value : undefined;
+
+/**
+ * After sign-out, the way back to the application that asked for it (when the library knows
+ * it: client_id or id_token_hint): its home page, else where it takes people after sign-out,
+ * else its sign-in callback's origin. Only http(s) addresses the client registered.
+ */
+async function backToClient(ctx: KoaContextWithOIDC): Promise<{ name: string; href: string } | undefined> {
+  // The library forwards client_id to the success page only when the person stayed signed in;
+  // the sign-out page left the application's id in a short-lived cookie for this link.
+  const remembered = ctx.cookies.get(SIGNING_OUT_CLIENT, { signed: false });
+  if (remembered !== undefined) ctx.cookies.set(SIGNING_OUT_CLIENT, null, { signed: false });
+  const oidcContext = (ctx as Partial<KoaContextWithOIDC>).oidc;
+  const client = oidcContext?.client ?? (remembered === undefined ? undefined : await oidcContext?.provider.Client.find(remembered));
+  if (client === undefined) return undefined;
+  const href =
+    webUrl(client.clientUri) ??
+    (client.postLogoutRedirectUris ?? []).map(webUrl).find(Boolean) ??
+    (client.redirectUris ?? []).map((uri) => (webUrl(uri) === undefined ? undefined : `${new URL(uri).origin}/`)).find(Boolean);
+  return href === undefined ? undefined : { name: client.clientName ?? client.clientId, href };
+}
+
+/** Carries the application's client_id from the sign-out page to the signed-out page (no secret). */
+const SIGNING_OUT_CLIENT = 'gatehouse.signout';
 
 const WRONG_CODE = new Set(['NotFoundError', 'ExpiredError', 'AlreadyUsedError', 'NoCodeError']);
 
@@ -60,13 +87,17 @@ export function providerPages({ views, logger, userCodes }: ProviderPagesDeps): 
 
     async logoutSource(ctx, form) {
       const locale = localeOf(views, ctx);
+      const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
+      if (client !== undefined) {
+        ctx.cookies.set(SIGNING_OUT_CLIENT, client.clientId, { signed: false, httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 600_000 });
+      }
       const { action, fields } = formParts(form);
       await sendPage(ctx, views, 'logout', locale, { title: views.translate(locale)('logout.title'), action, fields, clientName: clientName(ctx) });
     },
 
     async postLogoutSuccessSource(ctx) {
       const locale = localeOf(views, ctx);
-      await sendPage(ctx, views, 'signed-out', locale, { title: views.translate(locale)('signed_out.title') });
+      await sendPage(ctx, views, 'signed-out', locale, { title: views.translate(locale)('signed_out.title'), back: await backToClient(ctx) });
     },
 
     async userCodeInputSource(ctx, form, _out, error) {
