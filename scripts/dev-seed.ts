@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { openContext } from '../src/cli/context.ts';
 import { withCore } from '../src/cli/services.ts';
+import { discoveryPath, endpointPath } from '../src/routes/table.ts';
 
 const DEMO_USER = { username: 'demo', password: 'demo-password-123' };
 const DEMO_CLIENT_ID = 'demo-spa';
@@ -12,27 +13,30 @@ const VERIFIER = 'gatehouse-dev-demo-code-verifier-0123456789abcdef';
 const ctx = openContext(process.env, false);
 await withCore(ctx, async ({ services: { accounts, clients } }) => {
   if ((await accounts.findByLogin(DEMO_USER.username)) === undefined) {
-      await accounts.createUser({ ...DEMO_USER, email: 'demo@example.com', emailVerified: true, name: 'Demo User', roles: ['demo'] });
-    }
-    if ((await clients.get(DEMO_CLIENT_ID)) === undefined) {
-      await clients.create({
-        clientId: DEMO_CLIENT_ID,
-        displayName: 'Demo app',
-        metadata: {
-          redirect_uris: [DEMO_REDIRECT],
-          post_logout_redirect_uris: ['http://localhost:8080/'],
-          grant_types: ['authorization_code', 'refresh_token'],
-          response_types: ['code'],
-          token_endpoint_auth_method: 'none',
-          scope: 'openid profile email offline_access roles groups',
-        },
-      });
-    }
+    await accounts.createUser({ ...DEMO_USER, email: 'demo@example.com', emailVerified: true, name: 'Demo User', roles: ['demo'] });
+  }
+  if ((await clients.get(DEMO_CLIENT_ID)) === undefined) {
+    await clients.create({
+      clientId: DEMO_CLIENT_ID,
+      displayName: 'Demo app',
+      metadata: {
+        redirect_uris: [DEMO_REDIRECT],
+        post_logout_redirect_uris: ['http://localhost:8080/'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid profile email offline_access roles groups',
+      },
+    });
+  }
 });
 
-const issuer = ctx.config.issuer;
+const { issuer, publicUrl, routes } = ctx.config;
+// Every URL printed here comes from the routes table, so GATEHOUSE_KEYCLOAK_REALM shows Keycloak's.
+const origin = new URL(issuer).origin;
+const url = (path: string) => `${origin}${path}`;
 const challenge = createHash('sha256').update(VERIFIER).digest('base64url');
-const authorize = new URL(`${issuer}/auth`);
+const authorize = new URL(url(endpointPath(routes, 'authorization')));
 authorize.search = new URLSearchParams({
   client_id: DEMO_CLIENT_ID,
   response_type: 'code',
@@ -48,6 +52,11 @@ process.stderr.write(`
     client        ${DEMO_CLIENT_ID} (public, PKCE), redirect_uri ${DEMO_REDIRECT}
     1. open       ${authorize}
     2. sign in; the browser lands on ${DEMO_REDIRECT}?code=CODE (nothing listens there: copy CODE)
-    3. exchange   curl -s ${issuer}/token -d grant_type=authorization_code -d client_id=${DEMO_CLIENT_ID} \\
+    3. exchange   curl -s ${url(endpointPath(routes, 'token'))} -d grant_type=authorization_code -d client_id=${DEMO_CLIENT_ID} \\
                     -d redirect_uri=${DEMO_REDIRECT} -d code_verifier=${VERIFIER} -d code=CODE
+
+  Gatehouse (development) — ${publicUrl}${routes.layout === 'keycloak' ? ` (Keycloak layout, issuer ${issuer})` : ''}
+    discovery   ${url(discoveryPath(routes))}
+    JWKS        ${url(endpointPath(routes, 'jwks'))}
+    health      ${url(routes.healthz)}   readiness  ${url(routes.readyz)}   metrics  ${url(routes.metrics)}
 `);

@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { startAccountLayer, type AccountLayer } from './accounts/setup.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
+import { EXIT } from './errors/gatehouse-error.ts';
 import { SettingError } from './errors/setting-error.ts';
 import { announceKeyChange } from './keys/change-notice.ts';
 import type { KeyControl } from './keys/key-control.ts';
@@ -22,7 +23,9 @@ import { connectRedis, RedisConnectError } from './storage/redis.ts';
 
 /** Raised when a backing service cannot be reached at startup; names the setting. */
 export class StartupError extends SettingError {
-  override readonly name = 'StartupError';
+  constructor(setting: string, message: string) {
+    super(setting, message, EXIT.failure);
+  }
 }
 
 export interface Stores {

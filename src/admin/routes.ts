@@ -73,8 +73,8 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
 
     // Migration
     { method: 'post', path: '/import/keycloak', tag: 'import', summary: 'Import a Keycloak realm export (kc.sh export): clients, roles, groups, users with their password hashes; idempotent; dry_run=true only reports', body: keycloakRealmSchema, query: keycloakImportQuerySchema, bodyLimit: KEYCLOAK_IMPORT_BODY_LIMIT, handle: async ({ op, body, query }) => {
-      const { dry_run: dryRun } = keycloakImportQuerySchema.parse(query);
-      return { body: await ops.keycloak.import(op, body, { dryRun: dryRun === 'true' }) };
+      const { dry_run: dryRun, api } = keycloakImportQuerySchema.parse(query);
+      return { body: await ops.keycloak.import(op, body, { dryRun: dryRun === 'true', api }) };
     } },
 
     // Dynamic registration

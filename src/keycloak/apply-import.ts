@@ -7,6 +7,8 @@ type Outcome = 'created' | 'updated';
 export interface KeycloakImportReport {
   readonly realm: string;
   readonly dryRun: boolean;
+  /** The API whose Keycloak-shaped JWTs the imported clients' sign-ins get, when one was named. */
+  readonly api: { readonly identifier: string; readonly created: boolean } | undefined;
   readonly roles: Record<Outcome, string[]>;
   readonly groups: Record<Outcome, string[]>;
   readonly clients: Record<Outcome, string[]>;
@@ -29,10 +31,27 @@ const outcomes = (): Record<Outcome, string[]> => ({ created: [], updated: [] })
  * a user's password, which a re-import replaces only when Keycloak's is newer than the one
  * Gatehouse holds (so passwords changed or upgraded to argon2id since are kept).
  */
-export async function applyKeycloakImport(services: GatehouseServices, plan: KeycloakImportPlan, { dryRun }: { dryRun: boolean }): Promise<KeycloakImportReport> {
+export interface KeycloakImportOptions {
+  readonly dryRun: boolean;
+  /**
+   * An API identifier: created (if missing) with Keycloak-shaped token claims, and made the
+   * default API of every imported client, whose sign-ins then get its JWT as access token —
+   * Keycloak's behaviour (a JWT with realm_access and resource_access for every app).
+   */
+  readonly api?: string | undefined;
+}
+
+export async function applyKeycloakImport(services: GatehouseServices, plan: KeycloakImportPlan, { dryRun, api }: KeycloakImportOptions): Promise<KeycloakImportReport> {
+  let apiOutcome: KeycloakImportReport['api'];
+  if (api !== undefined) {
+    const created = (await services.apis.find(api)) === undefined;
+    if (created && !dryRun) await services.apis.create({ identifier: api, name: `Keycloak realm ${plan.realm}`, tokenClaims: 'keycloak' });
+    apiOutcome = { identifier: api, created };
+  }
   const report: KeycloakImportReport = {
     realm: plan.realm,
     dryRun,
+    api: apiOutcome,
     roles: outcomes(),
     groups: outcomes(),
     clients: outcomes(),
@@ -52,11 +71,19 @@ export async function applyKeycloakImport(services: GatehouseServices, plan: Key
   }
   for (const client of plan.clients) {
     const existing = await services.clients.get(client.clientId);
+    const allowedApis = new Set(existing?.allowedApis ?? client.allowedApis);
+    const metadata = { ...client.metadata };
+    if (api !== undefined) {
+      allowedApis.add(api);
+      metadata.default_api = api;
+      if ((metadata.grant_types as string[]).includes('authorization_code')) metadata.login_uses_default_api = true;
+    }
     if (!dryRun) {
       await services.clients.importOne({
         ...client,
+        metadata,
         // Keep what Gatehouse added since (APIs the client may call, its creation time).
-        allowedApis: existing?.allowedApis ?? client.allowedApis,
+        allowedApis: [...allowedApis],
         createdAt: existing?.createdAt.toISOString() ?? client.createdAt,
       });
     }

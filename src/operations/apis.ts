@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { API_TOKEN_TTL, apiFields, type Api } from '../apis/registry.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
-import { asOperationError, invalid, notFound } from './errors.ts';
+import { invalid, notFound } from './errors.ts';
 
 const clientId = apiFields.clientId.describe('the client the API uses to call introspection (and revocation)');
 
@@ -70,57 +70,45 @@ export function apiOperations(services: GatehouseServices) {
     list: () => apis.list(),
     get,
     async create(ctx: OperationContext, body: unknown): Promise<Api> {
-      try {
-        const input = apiCreateSchema.parse(body);
-        guard(input.identifier);
-        await checkClient(input.client_id);
-        const api = await apis.create({
-          identifier: input.identifier,
-          ...(input.name === undefined ? {} : { name: input.name }),
-          scopes: input.scopes,
-          format: input.format,
-          alg: input.alg,
-          accessTokenTtl: input.access_token_ttl,
-          includeRoles: input.include_roles,
-          includeGroups: input.include_groups,
-          ...(input.client_id === undefined ? {} : { clientId: input.client_id }),
-          tokenClaims: input.token_claims,
-        });
-        await audit.write({ ...ctx, type: 'api.created', target: target(api.identifier), details: { scopes: api.scopes } });
-        return api;
-      } catch (error) {
-        throw asOperationError(error);
-      }
+      const input = apiCreateSchema.parse(body);
+      guard(input.identifier);
+      await checkClient(input.client_id);
+      const api = await apis.create({
+        identifier: input.identifier,
+        ...(input.name === undefined ? {} : { name: input.name }),
+        scopes: input.scopes,
+        format: input.format,
+        alg: input.alg,
+        accessTokenTtl: input.access_token_ttl,
+        includeRoles: input.include_roles,
+        includeGroups: input.include_groups,
+        ...(input.client_id === undefined ? {} : { clientId: input.client_id }),
+        tokenClaims: input.token_claims,
+      });
+      await audit.write({ ...ctx, type: 'api.created', target: target(api.identifier), details: { scopes: api.scopes } });
+      return api;
     },
     async update(ctx: OperationContext, identifier: string, body: unknown): Promise<Api> {
-      try {
-        const patch = apiUpdateSchema.parse(body);
-        guard(identifier);
-        await checkClient(patch.client_id);
-        const api = await apis.update(identifier, {
-          name: patch.name,
-          scopes: patch.scopes,
-          format: patch.format,
-          alg: patch.alg,
-          accessTokenTtl: patch.access_token_ttl,
-          includeRoles: patch.include_roles,
-          includeGroups: patch.include_groups,
-          clientId: patch.client_id,
-          tokenClaims: patch.token_claims,
-        });
-        if (api === undefined) throw notFound('API', identifier);
-        await audit.write({ ...ctx, type: 'api.updated', target: target(identifier), details: { fields: Object.keys(patch) } });
-        return api;
-      } catch (error) {
-        throw asOperationError(error);
-      }
+      const patch = apiUpdateSchema.parse(body);
+      guard(identifier);
+      await checkClient(patch.client_id);
+      const api = await apis.update(identifier, {
+        name: patch.name,
+        scopes: patch.scopes,
+        format: patch.format,
+        alg: patch.alg,
+        accessTokenTtl: patch.access_token_ttl,
+        includeRoles: patch.include_roles,
+        includeGroups: patch.include_groups,
+        clientId: patch.client_id,
+        tokenClaims: patch.token_claims,
+      });
+      if (api === undefined) throw notFound('API', identifier);
+      await audit.write({ ...ctx, type: 'api.updated', target: target(identifier), details: { fields: Object.keys(patch) } });
+      return api;
     },
     async delete(ctx: OperationContext, identifier: string): Promise<void> {
-      try {
-        guard(identifier);
-      } catch (error) {
-        throw asOperationError(error);
-      }
+      guard(identifier);
       if (!(await apis.remove(identifier))) throw notFound('API', identifier);
       await audit.write({ ...ctx, type: 'api.deleted', target: target(identifier) });
     },

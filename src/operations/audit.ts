@@ -2,7 +2,6 @@ import { z } from 'zod';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { AuditEvent, AuditTrail } from '../observability/audit-trail.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../observability/audit-types.ts';
-import { asOperationError } from './errors.ts';
 
 const EVENT_TYPES = Object.keys(AUDIT_EVENT_TYPES) as [AuditEventType, ...AuditEventType[]];
 
@@ -26,12 +25,7 @@ export function showAuditEvent(event: AuditEvent) {
 export function auditOperations(audit: AuditTrail, accounts: Pick<Accounts, 'findById' | 'findByLogin'>) {
   return {
     async query(input: unknown) {
-      let q: z.output<typeof auditQuerySchema>;
-      try {
-        q = auditQuerySchema.parse(input);
-      } catch (error) {
-        throw asOperationError(error);
-      }
+      const q = auditQuerySchema.parse(input);
       // A username or email finds the user's id too, so events recorded with the id alone match.
       let users: string[] | undefined;
       if (q.user !== undefined) {

@@ -3,7 +3,7 @@ import { usesSecret } from '../clients/secrets.ts';
 import { clientCreateSchema, clientUpdateSchema, defaultGrantTypes, PLAIN_METADATA, responseTypes } from '../clients/spec.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
-import { asOperationError, invalid, notFound } from './errors.ts';
+import { invalid, notFound } from './errors.ts';
 
 /** A client as operators see it (admin API and CLI --json): snake_case, never the secret. */
 export function showClient(client: ClientView) {
@@ -78,112 +78,104 @@ export function clientOperations(services: GatehouseServices) {
 
   return {
     async create(ctx: OperationContext, body: unknown): Promise<ClientWithSecret> {
-      try {
-        const spec = clientCreateSchema.parse(body);
-        const method = spec.token_endpoint_auth_method ?? (spec.type === 'public' ? 'none' : 'client_secret_basic');
-        const type = method === 'none' ? 'public' : 'confidential';
-        if (spec.type !== undefined && spec.type !== type) {
-          throw invalid('token_endpoint_auth_method', spec.type === 'public' ? 'a public client uses none' : 'none makes a public client');
-        }
-        checkKeys(method, spec.jwks, spec.jwks_uri);
-        const grantTypes = spec.grant_types ?? defaultGrantTypes(type, spec.redirect_uris);
-        if (type === 'public' && grantTypes.includes('client_credentials')) {
-          throw invalid('grant_types', 'a public client cannot use client_credentials');
-        }
-        if (grantTypes.includes('authorization_code') && spec.redirect_uris.length === 0) {
-          throw invalid('redirect_uris', 'required for authorization_code');
-        }
-        await checkApis(spec.apis, spec.default_api, spec.admin);
-        const allowedApis = withAdminApi(spec.apis, spec.admin);
-        const defaultApi = spec.default_api ?? allowedApis[0];
-        const metadata: Record<string, unknown> = {
-          redirect_uris: spec.redirect_uris,
-          post_logout_redirect_uris: spec.post_logout_redirect_uris,
-          grant_types: grantTypes,
-          response_types: responseTypes(grantTypes),
-          token_endpoint_auth_method: method,
-        };
-        for (const key of PLAIN_METADATA) if (spec[key] !== undefined) metadata[key] = spec[key];
-        if (defaultApi !== undefined) metadata.default_api = defaultApi;
-        if (spec.api_scopes !== undefined) metadata.allowed_api_scopes = spec.api_scopes;
-        const created = await clients.create({
-          ...(spec.client_id === undefined ? {} : { clientId: spec.client_id }),
-          displayName: spec.name,
-          firstParty: spec.first_party,
-          admin: spec.admin,
-          allowedApis,
-          webOrigins: spec.web_origins,
-          metadata,
-        });
-        await audit.write({
-          ...ctx,
-          type: 'client.created',
-          target: { type: 'client', id: created.client.clientId },
-          details: { name: spec.name, type, token_endpoint_auth_method: method, admin: spec.admin, first_party: spec.first_party, apis: allowedApis },
-        });
-        return created;
-      } catch (error) {
-        throw asOperationError(error);
+      const spec = clientCreateSchema.parse(body);
+      const method = spec.token_endpoint_auth_method ?? (spec.type === 'public' ? 'none' : 'client_secret_basic');
+      const type = method === 'none' ? 'public' : 'confidential';
+      if (spec.type !== undefined && spec.type !== type) {
+        throw invalid('token_endpoint_auth_method', spec.type === 'public' ? 'a public client uses none' : 'none makes a public client');
       }
+      checkKeys(method, spec.jwks, spec.jwks_uri);
+      const grantTypes = spec.grant_types ?? defaultGrantTypes(type, spec.redirect_uris);
+      if (type === 'public' && grantTypes.includes('client_credentials')) {
+        throw invalid('grant_types', 'a public client cannot use client_credentials');
+      }
+      if (grantTypes.includes('authorization_code') && spec.redirect_uris.length === 0) {
+        throw invalid('redirect_uris', 'required for authorization_code');
+      }
+      await checkApis(spec.apis, spec.default_api, spec.admin);
+      const allowedApis = withAdminApi(spec.apis, spec.admin);
+      const defaultApi = spec.default_api ?? allowedApis[0];
+      const metadata: Record<string, unknown> = {
+        redirect_uris: spec.redirect_uris,
+        post_logout_redirect_uris: spec.post_logout_redirect_uris,
+        grant_types: grantTypes,
+        response_types: responseTypes(grantTypes),
+        token_endpoint_auth_method: method,
+      };
+      for (const key of PLAIN_METADATA) if (spec[key] !== undefined) metadata[key] = spec[key];
+      if (defaultApi !== undefined) metadata.default_api = defaultApi;
+      if (spec.api_scopes !== undefined) metadata.allowed_api_scopes = spec.api_scopes;
+      const created = await clients.create({
+        ...(spec.client_id === undefined ? {} : { clientId: spec.client_id }),
+        displayName: spec.name,
+        firstParty: spec.first_party,
+        admin: spec.admin,
+        allowedApis,
+        webOrigins: spec.web_origins,
+        metadata,
+      });
+      await audit.write({
+        ...ctx,
+        type: 'client.created',
+        target: { type: 'client', id: created.client.clientId },
+        details: { name: spec.name, type, token_endpoint_auth_method: method, admin: spec.admin, first_party: spec.first_party, apis: allowedApis },
+      });
+      return created;
     },
 
     list: () => clients.list(),
     get,
 
     async update(ctx: OperationContext, clientId: string, body: unknown): Promise<ClientView> {
-      try {
-        const patch = clientUpdateSchema.parse(body);
-        const current = await get(clientId);
-        const metadata: Record<string, unknown> = { ...current.metadata };
-        if (patch.redirect_uris !== undefined) metadata.redirect_uris = patch.redirect_uris;
-        if (patch.post_logout_redirect_uris !== undefined) metadata.post_logout_redirect_uris = patch.post_logout_redirect_uris;
-        if (patch.grant_types !== undefined) {
-          if (metadata.token_endpoint_auth_method === 'none' && patch.grant_types.includes('client_credentials')) {
-            throw invalid('grant_types', 'a public client cannot use client_credentials');
-          }
-          metadata.grant_types = patch.grant_types;
-          metadata.response_types = responseTypes(patch.grant_types);
+      const patch = clientUpdateSchema.parse(body);
+      const current = await get(clientId);
+      const metadata: Record<string, unknown> = { ...current.metadata };
+      if (patch.redirect_uris !== undefined) metadata.redirect_uris = patch.redirect_uris;
+      if (patch.post_logout_redirect_uris !== undefined) metadata.post_logout_redirect_uris = patch.post_logout_redirect_uris;
+      if (patch.grant_types !== undefined) {
+        if (metadata.token_endpoint_auth_method === 'none' && patch.grant_types.includes('client_credentials')) {
+          throw invalid('grant_types', 'a public client cannot use client_credentials');
         }
-        for (const key of PLAIN_METADATA) {
-          if (patch[key] === null) delete metadata[key];
-          else if (patch[key] !== undefined) metadata[key] = patch[key];
-        }
-        if (patch.token_endpoint_auth_method !== undefined) {
-          if (metadata.token_endpoint_auth_method === 'none') throw invalid('token_endpoint_auth_method', 'a public client stays public (create a confidential client instead)');
-          metadata.token_endpoint_auth_method = patch.token_endpoint_auth_method;
-        }
-        checkKeys(metadata.token_endpoint_auth_method, metadata.jwks, metadata.jwks_uri);
-        if (patch.api_scopes === null) delete metadata.allowed_api_scopes;
-        else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
-        const admin = patch.admin ?? current.admin;
-        const requested = (patch.apis ?? current.allowedApis).filter((api) => api !== adminAudience);
-        await checkApis(patch.apis ?? requested, undefined, admin);
-        const allowedApis = withAdminApi(requested, admin);
-        if (patch.default_api === null) delete metadata.default_api;
-        else if (patch.default_api !== undefined) {
-          if (!allowedApis.includes(patch.default_api)) throw invalid('default_api', 'must be one of apis');
-          metadata.default_api = patch.default_api;
-        }
-        if (typeof metadata.default_api === 'string' && !allowedApis.includes(metadata.default_api)) {
-          if (allowedApis[0] === undefined) delete metadata.default_api;
-          else metadata.default_api = allowedApis[0];
-        } else if (metadata.default_api === undefined && allowedApis[0] !== undefined && patch.apis !== undefined) {
-          metadata.default_api = allowedApis[0];
-        }
-        const updated = await clients.update(clientId, {
-          ...(patch.name === undefined ? {} : { displayName: patch.name }),
-          ...(patch.first_party === undefined ? {} : { firstParty: patch.first_party }),
-          ...(patch.web_origins === undefined ? {} : { webOrigins: patch.web_origins }),
-          admin,
-          allowedApis,
-          metadata,
-        });
-        if (updated === undefined) throw notFound('client', clientId);
-        await audit.write({ ...ctx, type: 'client.updated', target: { type: 'client', id: clientId }, details: { fields: Object.keys(patch) } });
-        return updated;
-      } catch (error) {
-        throw asOperationError(error);
+        metadata.grant_types = patch.grant_types;
+        metadata.response_types = responseTypes(patch.grant_types);
       }
+      for (const key of PLAIN_METADATA) {
+        if (patch[key] === null) delete metadata[key];
+        else if (patch[key] !== undefined) metadata[key] = patch[key];
+      }
+      if (patch.token_endpoint_auth_method !== undefined) {
+        if (metadata.token_endpoint_auth_method === 'none') throw invalid('token_endpoint_auth_method', 'a public client stays public (create a confidential client instead)');
+        metadata.token_endpoint_auth_method = patch.token_endpoint_auth_method;
+      }
+      checkKeys(metadata.token_endpoint_auth_method, metadata.jwks, metadata.jwks_uri);
+      if (patch.api_scopes === null) delete metadata.allowed_api_scopes;
+      else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
+      const admin = patch.admin ?? current.admin;
+      const requested = (patch.apis ?? current.allowedApis).filter((api) => api !== adminAudience);
+      await checkApis(patch.apis ?? requested, undefined, admin);
+      const allowedApis = withAdminApi(requested, admin);
+      if (patch.default_api === null) delete metadata.default_api;
+      else if (patch.default_api !== undefined) {
+        if (!allowedApis.includes(patch.default_api)) throw invalid('default_api', 'must be one of apis');
+        metadata.default_api = patch.default_api;
+      }
+      if (typeof metadata.default_api === 'string' && !allowedApis.includes(metadata.default_api)) {
+        if (allowedApis[0] === undefined) delete metadata.default_api;
+        else metadata.default_api = allowedApis[0];
+      } else if (metadata.default_api === undefined && allowedApis[0] !== undefined && patch.apis !== undefined) {
+        metadata.default_api = allowedApis[0];
+      }
+      const updated = await clients.update(clientId, {
+        ...(patch.name === undefined ? {} : { displayName: patch.name }),
+        ...(patch.first_party === undefined ? {} : { firstParty: patch.first_party }),
+        ...(patch.web_origins === undefined ? {} : { webOrigins: patch.web_origins }),
+        admin,
+        allowedApis,
+        metadata,
+      });
+      if (updated === undefined) throw notFound('client', clientId);
+      await audit.write({ ...ctx, type: 'client.updated', target: { type: 'client', id: clientId }, details: { fields: Object.keys(patch) } });
+      return updated;
     },
 
     /** Deletes the client and revokes its grants and tokens at once. */

@@ -4,6 +4,7 @@ import type { OperationContext } from './context.ts';
 import { apiOperations } from './apis.ts';
 import { auditOperations } from './audit.ts';
 import { clientOperations } from './clients.ts';
+import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
 import { importKeycloakRealm } from './keycloak-import.ts';
 import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
@@ -38,7 +39,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer }
     registration: registrationOperations(initialAccessTokens, services.audit),
     transfer: transferOperations(services, issuer),
     keycloak: {
-      import: (ctx: OperationContext, document: unknown, options: { dryRun: boolean }) => importKeycloakRealm(services, ctx, document, options),
+      import: (ctx: OperationContext, document: unknown, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, document, options),
     },
   };
 }

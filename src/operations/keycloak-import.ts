@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { applyKeycloakImport, type KeycloakImportReport } from '../keycloak/apply-import.ts';
-import { KeycloakExportError, planKeycloakImport } from '../keycloak/realm-import.ts';
+import { applyKeycloakImport, type KeycloakImportOptions, type KeycloakImportReport } from '../keycloak/apply-import.ts';
+import { planKeycloakImport } from '../keycloak/realm-import.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
-import { asOperationError, OperationError } from './errors.ts';
 
 export const keycloakImportQuerySchema = z.object({
   dry_run: z.enum(['true', 'false']).optional(),
+  /** An API identifier: created with Keycloak-shaped claims and made every imported client's default API. */
+  api: z.string().refine((value) => URL.canParse(value), { message: 'must be an absolute URI, e.g. https://api.example.com' }).optional(),
 });
 
 /** The admin API's body: a Keycloak realm export as `kc.sh export` writes it (only `realm` is required here; the rest is read leniently). */
@@ -21,28 +22,24 @@ export const KEYCLOAK_IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
  * with `dryRun` only reports what would be created and updated. Audited as `keycloak.imported`
  * (counts only: no names of users, no hashes).
  */
-export async function importKeycloakRealm(services: GatehouseServices, ctx: OperationContext, document: unknown, { dryRun }: { dryRun: boolean }): Promise<KeycloakImportReport> {
-  try {
-    const plan = planKeycloakImport(document);
-    const report = await applyKeycloakImport(services, plan, { dryRun });
-    if (!dryRun) {
-      await services.audit.write({
-        ...ctx,
-        type: 'keycloak.imported',
-        target: { type: 'realm', id: plan.realm },
-        details: {
-          roles: report.roles.created.length + report.roles.updated.length,
-          groups: report.groups.created.length + report.groups.updated.length,
-          clients: report.clients.created.length + report.clients.updated.length,
-          users: report.users.created.length + report.users.updated.length,
-          conflicts: report.conflicts.length,
-          unmapped: report.unmapped.length,
-        },
-      });
-    }
-    return report;
-  } catch (error) {
-    if (error instanceof KeycloakExportError) throw new OperationError(400, error.message, [{ path: '', message: error.message }]);
-    throw asOperationError(error);
+export async function importKeycloakRealm(services: GatehouseServices, ctx: OperationContext, document: unknown, options: KeycloakImportOptions): Promise<KeycloakImportReport> {
+  const plan = planKeycloakImport(document);
+  const report = await applyKeycloakImport(services, plan, options);
+  if (!options.dryRun) {
+    await services.audit.write({
+      ...ctx,
+      type: 'keycloak.imported',
+      target: { type: 'realm', id: plan.realm },
+      details: {
+        roles: report.roles.created.length + report.roles.updated.length,
+        groups: report.groups.created.length + report.groups.updated.length,
+        clients: report.clients.created.length + report.clients.updated.length,
+        users: report.users.created.length + report.users.updated.length,
+        conflicts: report.conflicts.length,
+        unmapped: report.unmapped.length,
+        ...(report.api === undefined ? {} : { api: report.api.identifier }),
+      },
+    });
   }
+  return report;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AuditTrail } from '../observability/audit-trail.ts';
 import type { OperationContext } from './context.ts';
-import { asOperationError, OperationError } from './errors.ts';
+import { OperationError } from './errors.ts';
 
 export const initialAccessTokenSchema = z.object({ expires_in: z.number().int().min(60).max(30 * 86_400).default(86_400) }).strict();
 
@@ -13,12 +13,7 @@ export function registrationOperations(issue: InitialAccessTokenIssuer, audit: A
   return {
     async createInitialAccessToken(ctx: OperationContext, body: unknown) {
       if (issue === undefined) throw new OperationError(400, 'dynamic client registration is off (GATEHOUSE_REGISTRATION=false)', [{ path: '', message: 'registration is off' }]);
-      let expiresIn: number;
-      try {
-        expiresIn = initialAccessTokenSchema.parse(body).expires_in;
-      } catch (error) {
-        throw asOperationError(error);
-      }
+      const expiresIn = initialAccessTokenSchema.parse(body).expires_in;
       const token = await issue(expiresIn);
       await audit.write({ ...ctx, type: 'registration.initial_access_token_created', details: { expires_in: expiresIn } });
       return { initial_access_token: token, expires_in: expiresIn };

@@ -1,7 +1,6 @@
 import type { GatehouseServices } from '../services.ts';
 import { exportAll, importAll } from '../transfer/export-file.ts';
 import type { OperationContext } from './context.ts';
-import { asOperationError } from './errors.ts';
 
 /** Export and import of everything an operator manages (audited as export.created / import.applied). */
 export function transferOperations(services: GatehouseServices, issuer: string) {
@@ -12,12 +11,7 @@ export function transferOperations(services: GatehouseServices, issuer: string) 
       return document;
     },
     async import(ctx: OperationContext, document: unknown) {
-      let summary: Awaited<ReturnType<typeof importAll>>;
-      try {
-        summary = await importAll(services, document);
-      } catch (error) {
-        throw asOperationError(error);
-      }
+      const summary = await importAll(services, document);
       await services.audit.write({ ...ctx, type: 'import.applied', details: summary });
       return summary;
     },

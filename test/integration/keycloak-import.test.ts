@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { parseArgon2Hash } from '../../src/accounts/argon2-params.ts';
@@ -134,6 +135,28 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(body.passwordsKept).to.have.members(USERS.map((user) => user.username));
     for (const { username, password } of USERS) expect((await authenticate(username, password)).ok, username).to.equal(true);
     expect((await gatehouse.services.roles.list()).filter((role) => role.name === 'editor')).to.have.length(1);
+  });
+
+  it('with an API named, the imported clients get Keycloak-shaped JWT access tokens at sign-in', async () => {
+    const api = 'https://acme.test/api';
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak?api=${encodeURIComponent(api)}`, REALM_EXPORT);
+    expect(status, JSON.stringify(body)).to.equal(200);
+    expect(body.api).to.deep.equal({ identifier: api, created: true });
+    expect((await gatehouse.services.apis.find(api))?.tokenClaims).to.equal('keycloak');
+    const portal = await relyingParty(`${deploy.issuer}/realms/acme`, 'portal', 'portal-secret-0123456789abcdef');
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(portal, {
+      redirect_uri: 'https://portal.acme.test/oauth/callback',
+      scope: 'openid profile email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    const { callback } = await signIn(new UserAgent(), url.href, 'https://portal.acme.test/oauth/callback', { username: 'ada-argon2', password: 'Argon2 password #1' });
+    const tokens = await oidc.authorizationCodeGrant(portal, callback, { pkceCodeVerifier: verifier });
+    const claims = decodeJwt(tokens.access_token);
+    expect(claims).to.include({ aud: api, azp: 'portal', typ: 'Bearer', preferred_username: 'ada-argon2' });
+    expect((claims.realm_access as { roles: string[] }).roles).to.have.members(['editor', 'viewer']);
+    expect(claims.resource_access).to.deep.equal({ 'orders-api': { roles: ['orders.read', 'orders.write'] } });
   });
 
   it('answers 400 naming the problem for a document that is not a realm export', async () => {

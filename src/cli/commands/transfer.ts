@@ -31,11 +31,11 @@ export async function exportCommand(ctx: CliContext, args: string[]): Promise<vo
 export async function importCommand(ctx: CliContext, args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
-    options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, json: { type: 'boolean' } },
+    options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, json: { type: 'boolean' } },
     allowPositionals: true,
   });
-  if (values.keycloak !== undefined) return importKeycloak(ctx, values.keycloak, values['dry-run']);
-  if (values['dry-run']) throw new CliError('--dry-run goes with --keycloak', 2);
+  if (values.keycloak !== undefined) return importKeycloak(ctx, values.keycloak, values['dry-run'], values.api);
+  if (values['dry-run'] || values.api !== undefined) throw new CliError('--dry-run and --api go with --keycloak', 2);
   const path = values.input ?? positionals[0];
   if (path === undefined) throw new CliError('--input FILE is required', 2);
   let document: unknown;
@@ -49,20 +49,21 @@ export async function importCommand(ctx: CliContext, args: string[]): Promise<vo
 }
 
 /** gatehouse import --keycloak REALM_EXPORT [--dry-run]: a Keycloak realm export (kc.sh export). */
-async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean): Promise<void> {
+async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, api: string | undefined): Promise<void> {
   let document: unknown;
   try {
     document = JSON.parse(readFileSync(path, 'utf8')) as unknown;
   } catch (error) {
     throw new CliError(`${path}: cannot read a JSON realm export (${error instanceof Error ? error.message : String(error)})`, 2);
   }
-  const report = await withOperations(ctx, (ops) => ops.keycloak.import(cliActor(), document, { dryRun }));
+  const report = await withOperations(ctx, (ops) => ops.keycloak.import(cliActor(), document, { dryRun, api }));
   if (ctx.json) {
     ctx.out(JSON.stringify(report));
     return;
   }
   const count = (kind: { created: string[]; updated: string[] }) => `${kind.created.length} new, ${kind.updated.length} updated`;
   ctx.out(`${dryRun ? 'dry run (nothing written) for' : 'imported'} Keycloak realm ${report.realm}:`);
+  if (report.api !== undefined) ctx.out(`  API ${report.api.identifier} (Keycloak-shaped tokens, every imported client's default): ${report.api.created ? 'new' : 'existing'}`);
   ctx.out(`  roles: ${count(report.roles)}; groups: ${count(report.groups)}; clients: ${count(report.clients)}; users: ${count(report.users)}`);
   ctx.out(`  kept password hashes: ${Object.entries(report.passwordAlgorithms).map(([algorithm, n]) => `${algorithm} ${n}`).join(', ') || 'none'} (re-hashed to argon2id at each user's first sign-in)`);
   if (report.passwordsKept.length > 0) ctx.out(`  passwords already changed or upgraded in Gatehouse, kept: ${report.passwordsKept.join(', ')}`);
