@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import type Koa from 'koa';
+import type { Middleware } from 'koa';
 import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
@@ -13,9 +14,12 @@ import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
+import { EXIT } from './errors/gatehouse-error.ts';
 import { SettingError } from './errors/setting-error.ts';
+import { clientErrorHandler } from './http/client-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { createHttpServer } from './http/server-timeouts.ts';
+import { errorPage } from './interactions/page-errors.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createViews, type Views } from './interactions/views.ts';
@@ -43,7 +47,9 @@ import { connectRedis, pingRedis, RedisConnectError } from './storage/redis.ts';
 import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from './keycloak/session-status.ts';
-import { interactionPath } from './routes/table.ts';
+import { endpointPath, interactionPath } from './routes/table.ts';
+import { pageExtraRoutes } from './interactions/language.ts';
+import { notFoundPage } from './interactions/not-found.ts';
 import { createServices, type GatehouseServices } from './services.ts';
 
 export type { GatehouseServices };
@@ -72,7 +78,9 @@ export interface RunningGatehouse {
 
 /** Raised when a backing service cannot be reached at startup; names the setting. */
 export class StartupError extends SettingError {
-  override readonly name = 'StartupError';
+  constructor(setting: string, message: string) {
+    super(setting, message, EXIT.failure);
+  }
 }
 
 export interface StartOptions {
@@ -217,9 +225,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
+        errorPage: errorPage(views, config.routes.interaction),
         completeRotation: storage.adapter.completeRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
-        middleware: keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : [],
+        // The hosted 404 page for browsers also covers paths the provider's own router does not know.
+        middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -322,9 +332,19 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         secureCookies: https,
         paths: config.routes,
+        signedIn: {
+          async name(sub) {
+            const user = await accountLayer.accounts.findById(sub);
+            if (user === undefined) return undefined;
+            return user.name !== undefined && user.name !== null && user.name !== '' && user.name !== user.username ? `${user.name} (${user.username})` : user.username;
+          },
+          signOutPath: endpointPath(config.routes, 'end_session'),
+        },
       }),
       admin,
       beforeProvider: [
+        notFoundPage(views),
+        pageExtraRoutes({ views, secureCookies: https }).routes() as Middleware,
         sessionStatusPages(config.routes),
         ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
         clientAuthGate(clientAuthFailures, config.routes),
@@ -338,6 +358,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     });
 
     const server = createHttpServer(app.callback(), config.connections);
+    server.on('clientError', clientErrorHandler(logger));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

@@ -8,6 +8,7 @@ import { clientFormTargets } from '../oidc/form-targets.ts';
 import { readForm } from './body.ts';
 import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
 import type { Locale } from './i18n.ts';
+import { chosenLocale } from './language.ts';
 import { CsrfError, pageErrors } from './page-errors.ts';
 import { sendPage } from './send-page.ts';
 import type { PagePaths, Views } from './views.ts';
@@ -29,6 +30,8 @@ export interface InteractionDeps {
   readonly secureCookies: boolean;
   /** The hosted pages' paths (routes table): `<interaction>/:uid/...` and `<assets>/*.css`. */
   readonly paths: PagePaths;
+  /** Who is signed in, for the consent page's "Signed in as … Not you? Sign out". */
+  readonly signedIn?: { name(sub: string): Promise<string | undefined>; readonly signOutPath: string };
 }
 
 type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -57,7 +60,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   }
 
   function localeOf(ctx: Context, details: Details): Locale {
-    const locale = views.negotiate(details.params.ui_locales, ctx.get('accept-language'));
+    const locale = views.negotiate(chosenLocale(ctx) ?? details.params.ui_locales, ctx.get('accept-language'));
     ctx.state.locale = locale;
     return locale;
   }
@@ -84,6 +87,14 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     });
   }
 
+  async function signedInAccount(details: Details): Promise<{ name: string; switchHref: string } | undefined> {
+    const sub = details.session?.accountId;
+    const name = sub === undefined || deps.signedIn === undefined ? undefined : await deps.signedIn.name(sub);
+    if (name === undefined) return undefined;
+    const query = typeof details.params.client_id === 'string' ? `?${new URLSearchParams({ client_id: details.params.client_id })}` : '';
+    return { name, switchHref: `${deps.signedIn!.signOutPath}${query}` };
+  }
+
   async function consentPage(ctx: Context, details: Details) {
     const locale = localeOf(ctx, details);
     const t = views.translate(locale);
@@ -104,6 +115,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       uid: details.uid,
       csrf: issueCsrfToken(ctx, csrfCookie),
       client: { name, logoUri: webUrl(client?.logoUri), links },
+      account: await signedInAccount(details),
       scopes: [
         ...oidcScopes.map((scope) => (KNOWN_SCOPES.has(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
         ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope, api }))),

@@ -26,6 +26,11 @@ export interface Views {
   readonly brand: Brand;
   readonly stylesheet: string;
   readonly theme: string;
+  /** views/assets/gatehouse.js: the pages' only script (show-password toggle), served from 'self'. */
+  readonly script: string;
+  /** views/assets/favicon.svg. */
+  readonly favicon: string;
+  readonly paths: PagePaths;
 }
 
 export interface ViewsOptions {
@@ -70,6 +75,9 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
   return {
     brand,
     stylesheet: readFileSync(resolve(join('assets', 'gatehouse.css')), 'utf8'),
+    script: readFileSync(resolve(join('assets', 'gatehouse.js')), 'utf8'),
+    favicon: readFileSync(resolve(join('assets', 'favicon.svg')), 'utf8'),
+    paths,
     theme: themeStylesheet(brand.primaryColor),
     translate: (locale) => translator(catalogs, locale),
     negotiate: negotiateLocale,

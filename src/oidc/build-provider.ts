@@ -8,6 +8,8 @@ import { providerConfiguration, type ProviderSettings } from './configuration.ts
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import { countClientAuthFailures } from './client-auth-failures.ts';
 import { attachProviderEvents, type ProviderObservers } from './events.ts';
+import { providerErrorBoundary } from './error-boundary.ts';
+import type { ErrorPageRenderer } from '../errors/respond.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
 import { completeRefreshRotations, type CompleteRotation } from './refresh-rotation.ts';
@@ -26,6 +28,8 @@ export interface ProviderBuilderDeps {
   readonly clientAuthFailures?: AttemptLimiter | undefined;
   /** Audit and metrics fed from the provider's events. */
   readonly observers?: ProviderObservers | undefined;
+  /** Renders errors that escape the provider's own handlers on its browser routes (src/interactions/page-errors.ts). */
+  readonly errorPage?: ErrorPageRenderer | undefined;
   /** Extra provider middleware (provider.use), e.g. the Keycloak layout's credentialed CORS. */
   readonly middleware?: readonly Middleware[] | undefined;
   /** Marks a rotated refresh token used once the refresh response is ready (refresh-rotation.ts). */
@@ -40,11 +44,12 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, tokenIdKey, middleware = [] }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, tokenIdKey, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
+    providerErrorBoundary(provider, logger, errorPage);
     recordRouteNames(provider);
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
