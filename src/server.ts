@@ -14,9 +14,12 @@ import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
+import { EXIT } from './errors/gatehouse-error.ts';
 import { SettingError } from './errors/setting-error.ts';
+import { clientErrorHandler } from './http/client-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { createHttpServer } from './http/server-timeouts.ts';
+import { errorPage } from './interactions/page-errors.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createViews, type Views } from './interactions/views.ts';
@@ -75,7 +78,9 @@ export interface RunningGatehouse {
 
 /** Raised when a backing service cannot be reached at startup; names the setting. */
 export class StartupError extends SettingError {
-  override readonly name = 'StartupError';
+  constructor(setting: string, message: string) {
+    super(setting, message, EXIT.failure);
+  }
 }
 
 export interface StartOptions {
@@ -220,7 +225,9 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
+        errorPage: errorPage(views, config.routes.interaction),
         completeRotation: storage.adapter.completeRotation,
+        abandonRotation: storage.adapter.abandonRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
         middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
@@ -352,6 +359,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     });
 
     const server = createHttpServer(app.callback(), config.connections);
+    server.on('clientError', clientErrorHandler(logger));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

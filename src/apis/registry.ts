@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { insertValidated } from '../storage/validated-writes.ts';
+import { ConflictError } from '../errors/gatehouse-error.ts';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import type { ApiModel, StoredApi } from './model.ts';
 
@@ -56,10 +58,9 @@ export const apiPatchSchema = z.object({
 
 export type ApiPatch = z.input<typeof apiPatchSchema>;
 
-export class ApiConflictError extends Error {
+export class ApiConflictError extends ConflictError {
   constructor(identifier: string) {
-    super(`an API with identifier ${identifier} already exists`);
-    this.name = 'ApiConflictError';
+    super(`an API with identifier ${identifier} already exists`, 'identifier');
   }
 }
 
@@ -129,7 +130,7 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
         updatedAt: at,
       };
       try {
-        await model.collection.insertOne(doc as never);
+        await insertValidated(model, doc);
       } catch (error) {
         if ((error as { code?: unknown }).code === 11000) throw new ApiConflictError(parsed.identifier);
         throw error;

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type ParsedSettings, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
 import { gatehouseRoutes, issuerOf, keycloakRoutes, type RoutesTable } from '../routes/table.ts';
@@ -115,12 +116,11 @@ const MIN_PRODUCTION_RETENTION = 3600;
 const MIN_PRODUCTION_PUBLISH_DELAY = 60;
 
 /** One problem per setting; the message always starts with the setting's name. */
-export class ConfigError extends Error {
+export class ConfigError extends GatehouseError {
   readonly problems: readonly string[];
 
   constructor(problems: readonly string[]) {
-    super(`invalid configuration:\n${problems.join('\n')}`);
-    this.name = 'ConfigError';
+    super(`invalid configuration:\n${problems.join('\n')}`, { status: 500, code: 'server_error', expose: false, exitCode: EXIT.config });
     this.problems = problems;
   }
 }

@@ -3,6 +3,7 @@ import { ipKey } from '../accounts/ip-key.ts';
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProviderPageHooks } from '../oidc/configuration.ts';
+import { isPageRoute } from '../oidc/page-routes.ts';
 import type { Locale } from './i18n.ts';
 import { chosenLocale } from './language.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
@@ -80,6 +81,13 @@ export function providerPages({ views, logger, userCodes }: ProviderPagesDeps): 
   return {
     async renderError(ctx, out, error) {
       const status = ctx.status >= 400 ? ctx.status : 500;
+      // The library renders a page whenever the Accept header prefers HTML; API routes answer JSON always.
+      if (!isPageRoute((ctx as Partial<KoaContextWithOIDC>).oidc?.route)) {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.type = 'json';
+        ctx.body = out;
+        return;
+      }
       if (status >= 500) logger.error({ err: error, requestId: ctx.response.get('X-Request-Id') }, 'provider error page');
       const code = error.name === 'SessionNotFound' ? 'expired' : String(out.error ?? 'server_error');
       await sendErrorPage(ctx, views, localeOf(views, ctx), { code, description: out.error_description as string | undefined }, status);
@@ -101,6 +109,17 @@ export function providerPages({ views, logger, userCodes }: ProviderPagesDeps): 
     },
 
     async userCodeInputSource(ctx, form, _out, error) {
+      const session = (ctx as Partial<KoaContextWithOIDC>).oidc?.session as { exp?: unknown; touched?: boolean } | undefined;
+      if (error !== undefined && session !== undefined && typeof session.exp !== 'number') {
+        // The form came back without a live session (cookie gone or session expired): the library
+        // just made a new, unsaved one and would fail persisting it (a 500). Start over with a
+        // fresh form instead.
+        session.touched = false;
+        ctx.set('Cache-Control', 'no-store');
+        ctx.status = 303;
+        ctx.redirect(ctx.oidc.urlFor('code_verification'));
+        return;
+      }
       const locale = localeOf(views, ctx);
       const t = views.translate(locale);
       let message: string | undefined;

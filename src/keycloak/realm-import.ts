@@ -1,3 +1,4 @@
+import { InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { formatPbkdf2Hash } from '../accounts/password-verifier.ts';
 import { profileAttributesInput, type ProfileAttributes } from '../accounts/profile-attributes.ts';
 import { noEmailKey, type StoredUser } from '../accounts/user-model.ts';
@@ -59,12 +60,9 @@ const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 const strings = (value: unknown): string[] => list(value).filter((item): item is string => typeof item === 'string');
 
-export class KeycloakExportError extends Error {
-  readonly status = 400;
-  readonly expose = true;
+export class KeycloakExportError extends InvalidRequestError {
   constructor(message: string) {
-    super(message);
-    this.name = 'KeycloakExportError';
+    super(message, [{ path: '', message }]);
   }
 }
 

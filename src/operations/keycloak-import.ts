@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { applyKeycloakImport, type KeycloakImportOptions, type KeycloakImportReport } from '../keycloak/apply-import.ts';
-import { KeycloakExportError, planKeycloakImport } from '../keycloak/realm-import.ts';
+import { planKeycloakImport } from '../keycloak/realm-import.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
-import { asOperationError, OperationError } from './errors.ts';
 
 export const keycloakImportQuerySchema = z.object({
   dry_run: z.enum(['true', 'false']).optional(),
@@ -24,28 +23,23 @@ export const KEYCLOAK_IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
  * (counts only: no names of users, no hashes).
  */
 export async function importKeycloakRealm(services: GatehouseServices, ctx: OperationContext, document: unknown, options: KeycloakImportOptions): Promise<KeycloakImportReport> {
-  try {
-    const plan = planKeycloakImport(document);
-    const report = await applyKeycloakImport(services, plan, options);
-    if (!options.dryRun) {
-      await services.audit.record({
-        ...ctx,
-        type: 'keycloak.imported',
-        target: { type: 'realm', id: plan.realm },
-        details: {
-          roles: report.roles.created.length + report.roles.updated.length,
-          groups: report.groups.created.length + report.groups.updated.length,
-          clients: report.clients.created.length + report.clients.updated.length,
-          users: report.users.created.length + report.users.updated.length,
-          conflicts: report.conflicts.length,
-          unmapped: report.unmapped.length,
-          ...(report.api === undefined ? {} : { api: report.api.identifier }),
-        },
-      });
-    }
-    return report;
-  } catch (error) {
-    if (error instanceof KeycloakExportError) throw new OperationError(400, error.message, [{ path: '', message: error.message }]);
-    throw asOperationError(error);
+  const plan = planKeycloakImport(document);
+  const report = await applyKeycloakImport(services, plan, options);
+  if (!options.dryRun) {
+    await services.audit.record({
+      ...ctx,
+      type: 'keycloak.imported',
+      target: { type: 'realm', id: plan.realm },
+      details: {
+        roles: report.roles.created.length + report.roles.updated.length,
+        groups: report.groups.created.length + report.groups.updated.length,
+        clients: report.clients.created.length + report.clients.updated.length,
+        users: report.users.created.length + report.users.updated.length,
+        conflicts: report.conflicts.length,
+        unmapped: report.unmapped.length,
+        ...(report.api === undefined ? {} : { api: report.api.identifier }),
+      },
+    });
   }
+  return report;
 }
