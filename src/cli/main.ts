@@ -75,7 +75,7 @@ commands:
                  [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
                  [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
                  [--minimal-id-token] [--login-uses-default-api]
-  clients list | get ID | delete ID | rotate-secret ID
+  clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID
   clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce
                  --no-minimal-id-token --no-login-uses-default-api, --unset FIELD (e.g. --unset logo_uri)]
   users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
