@@ -97,7 +97,8 @@ commands:
   apis update URI [same options as create, plus --no-roles --no-groups --no-introspection-client]
   roles create NAME [--description TEXT] | list | delete NAME
   roles assign NAME --user USER | remove NAME --user USER
-  groups ...             the same commands as roles, for groups
+  groups create NAME [--description TEXT] | list | delete NAME
+  groups assign NAME --user USER | remove NAME --user USER
   sessions list --user USER                 sign-in sessions and the clients signed in to
   sessions revoke SESSION_ID --user USER    end a session and revoke its grants
   audit [--type TYPE] [--user ID|USERNAME] [--client ID] [--from ISO] [--to ISO] [--limit N]
