@@ -32,6 +32,8 @@ export interface AppDeps {
   /** /metrics, when served on the main port. */
   readonly metrics?: Router;
   readonly observeRequest?: RequestObserver;
+  /** The admin web console (routes.console): its page and assets. */
+  readonly console?: Middleware;
   /** The admin API (routes.admin), with its own token authentication. */
   readonly admin?: RouterMiddleware;
   /** Runs right before the provider (e.g. the JWT introspection swap). */
@@ -52,6 +54,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(health.routes());
   if (deps.metrics !== undefined) app.use(deps.metrics.routes());
   if (deps.interactions !== undefined) app.use(deps.interactions.routes());
+  if (deps.console !== undefined) app.use(deps.console);
   if (deps.admin !== undefined) app.use(deps.admin);
   for (const middleware of deps.beforeProvider ?? []) app.use(middleware);
   app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy, routes: deps.routes }));

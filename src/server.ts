@@ -9,6 +9,8 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
+import { ensureConsoleClient } from './console/client.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { deriveKey } from './crypto/secret-box.ts';
@@ -126,6 +128,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     metrics.watchHashPool(() => accountLayer.hasher.stats());
     const accounts = core.accountCache.directory(accountDirectory(accountLayer.accounts));
     await bootstrapAdmin(services, config.admin === undefined ? undefined : { username: config.admin.username, password: config.admin.password.reveal() }, logger);
+    await ensureConsoleClient({ clients: services.clients, adminAudience: services.adminAudience, consoleUrl: `${new URL(config.issuer).origin}${config.routes.console}/` });
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
@@ -254,6 +257,17 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       imageSources: config.pages.logoUrl === undefined ? [] : [new URL(config.pages.logoUrl).origin],
       observeRequest: (labels, seconds) => metrics.observeRequest(labels, seconds),
       ...(exposure.on === 'main-port' ? { metrics: scrape } : {}),
+      console: consoleRoutes({
+        path: config.routes.console,
+        issuer: config.issuer,
+        adminAudience: services.adminAudience,
+        endpoints: {
+          authorization: endpointPath(config.routes, 'authorization'),
+          token: endpointPath(config.routes, 'token'),
+          endSession: endpointPath(config.routes, 'end_session'),
+          admin: config.routes.admin,
+        },
+      }),
       interactions: interactionRoutes({
         provider: () => ring.current(),
         authenticator: {

@@ -41,6 +41,8 @@ export interface RoutesTable {
   readonly assets: string;
   /** The admin API's base path. */
   readonly admin: string;
+  /** The admin web console (its page; its assets under `<console>/assets`). */
+  readonly console: string;
   readonly healthz: string;
   readonly readyz: string;
   readonly metrics: string;
@@ -93,11 +95,12 @@ function basePathOf(publicUrl: string): string {
 }
 
 /** Paths Gatehouse serves outside the provider, under the public URL's path. */
-function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'assets' | 'admin' | 'healthz' | 'readyz' | 'metrics'> {
+function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'assets' | 'admin' | 'console' | 'healthz' | 'readyz' | 'metrics'> {
   return {
     interaction: `${base}/interaction`,
     assets: `${base}/assets`,
     admin: `${base}/admin/api/v1`,
+    console: `${base}/console`,
     healthz: `${base}/healthz`,
     readyz: `${base}/readyz`,
     metrics: `${base}/metrics`,

@@ -80,6 +80,7 @@ const ELSEWHERE: RoutesTable = {
   interaction: '/ui/flow',
   assets: '/ui/static',
   admin: '/manage/v9',
+  console: '/manage/console',
   healthz: '/live',
   readyz: '/ready',
   metrics: '/prom',
