@@ -29,7 +29,7 @@ function consoleMetadata(consoleUrl: string): Record<string, unknown> {
  */
 export async function ensureConsoleClient({ clients, adminAudience, consoleUrl }: ConsoleClientDeps): Promise<void> {
   const metadata = { ...consoleMetadata(consoleUrl), default_api: adminAudience };
-  const wanted = { displayName: 'Gatehouse admin console', firstParty: true, admin: true, allowedApis: [adminAudience], webOrigins: [], metadata };
+  const wanted = { displayName: 'Gatehouse admin console', firstParty: true, admin: true, allowedApis: [adminAudience], webOrigins: [new URL(consoleUrl).origin], metadata };
   if ((await clients.get(CONSOLE_CLIENT_ID)) === undefined) {
     try {
       await clients.create({ clientId: CONSOLE_CLIENT_ID, ...wanted });
