@@ -1,5 +1,9 @@
-import type { AuthenticationEvent } from '../accounts/accounts.ts';
 import type { Audit } from './audit.ts';
+
+/** The accounts layer's AuthenticationEvent, as far as the audit reads it. */
+type AuthenticationEvent =
+  | { readonly outcome: 'success'; readonly userId: string; readonly ip: string; readonly at: Date }
+  | { readonly outcome: 'failure'; readonly reason: string; readonly userId: string | null; readonly ip: string; readonly at: Date; readonly lockedForSeconds: number | null };
 
 /** The accounts layer's onAuthentication hook as audit events (the reason stays internal). */
 export function auditAuthentication(audit: Audit): (event: AuthenticationEvent) => void {
