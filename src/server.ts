@@ -228,6 +228,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         clientAuthFailures,
         errorPage: errorPage(views, config.routes.interaction),
         completeRotation: storage.adapter.completeRotation,
+        abandonRotation: storage.adapter.abandonRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
         middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],

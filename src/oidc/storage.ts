@@ -113,6 +113,8 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     clients: clientProviderAdapter(clients, cache),
     records,
     ...(deps.now === undefined ? {} : { now: deps.now }),
+    // The server ends every rotation in completeRotation or abandonRotation (src/oidc/refresh-rotation.ts).
+    deferRotationSuccessors: true,
   });
 
   return {
