@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, Page, Request } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { CONSOLE_CLIENT_ID } from '../../src/console/client.ts';
+import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/console/client.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
@@ -54,6 +54,13 @@ describe('admin console (headless Chromium)', () => {
     expect(client).to.include({ admin: true, firstParty: true });
     expect(client!.metadata).to.include({ token_endpoint_auth_method: 'none', require_pkce: true });
     expect(client!.metadata.redirect_uris).to.deep.equal([consoleUrl]);
+    // Ensured on every start: a moved public URL moves its redirect URI and web origin.
+    const ensure = (url: string) => ensureConsoleClient({ clients: gatehouse.services.clients, adminAudience: gatehouse.services.adminAudience, consoleUrl: url });
+    await ensure('https://moved.example.com/console/');
+    const moved = (await gatehouse.services.clients.get(CONSOLE_CLIENT_ID))!;
+    expect(moved.metadata.redirect_uris).to.deep.equal(['https://moved.example.com/console/']);
+    expect(moved.webOrigins).to.deep.equal(['https://moved.example.com']);
+    await ensure(consoleUrl);
     const ops = await adminClient(gatehouse);
     const refused = await callAdmin(deploy.issuer, await ops.token(), 'DELETE', `/clients/${CONSOLE_CLIENT_ID}`);
     expect(refused.status).to.equal(400);
