@@ -17,7 +17,10 @@ import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
 import { SettingError } from './errors/setting-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { providerPages } from './interactions/provider-pages.ts';
+import { stepPrompts } from './interactions/engine.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { signInSteps } from './interactions/steps/index.ts';
+import type { SignInStep } from './interactions/steps/step.ts';
 import { createViews, type Views } from './interactions/views.ts';
 import { openAttemptLimits } from './limits/attempt-limits.ts';
 import { clientAuthGate, userCodeGate } from './limits/gates.ts';
@@ -68,6 +71,8 @@ export class StartupError extends SettingError {
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
   readonly extendConfiguration?: (configuration: Configuration) => Configuration;
+  /** Sign-in steps added after Gatehouse's own (before consent); a test registers one this way. */
+  readonly extraSteps?: readonly SignInStep[];
 }
 
 const VIEWS_DIRECTORY = fileURLToPath(new URL('../views', import.meta.url));
@@ -179,6 +184,21 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
 
+    const steps = signInSteps(
+      {
+        authenticator: {
+          // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
+          async authenticate(login, password, ip) {
+            const result = await accountLayer.accounts.authenticate(login, password, ip);
+            return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+          },
+          // The user now types a password: start a hashing worker if none is idle (they exit when idle).
+          prepare: () => accountLayer.hasher.warmUp(),
+        },
+      },
+      options.extraSteps,
+    );
+
     let app: Koa | undefined;
     const ring: KeyRing<Provider> = createKeyRing({
       store: createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys') }),
@@ -207,6 +227,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           jwtCustomizer: jwtRecords.customizer,
           beforeRevocation: jwtRecords.beforeRevocation,
           interactionUrl: (uid) => `/interaction/${uid}`,
+          prompts: stepPrompts(steps),
           pages: providerPages({ views, logger, userCodes: userCodeFailures }),
         },
       }),
@@ -273,15 +294,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       ...(config.metrics.port === undefined ? { metrics: scrape } : {}),
       interactions: interactionRoutes({
         provider: () => ring.current(),
-        authenticator: {
-          // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
-          async authenticate(login, password, ip) {
-            const result = await accountLayer.accounts.authenticate(login, password, ip);
-            return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
-          },
-          // The user now types a password: start a hashing worker if none is idle (they exit when idle).
-          prepare: () => accountLayer.hasher.warmUp(),
-        },
+        steps,
         views,
         logger,
         secureCookies: https,

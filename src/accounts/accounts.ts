@@ -21,13 +21,15 @@ export interface User {
   readonly disabled: boolean;
   readonly createdAt: Date;
   readonly updatedAt: Date;
-  readonly passwordChangedAt: Date;
+  /** null while the user has no password. */
+  readonly passwordChangedAt: Date | null;
   readonly lastLoginAt: Date | null;
 }
 
 export interface NewUser {
   readonly username: string;
-  readonly password: string;
+  /** Left out for a user without a password: they cannot sign in with one until it is set. */
+  readonly password?: string | undefined;
   readonly email?: string | null | undefined;
   readonly emailVerified?: boolean | undefined;
   readonly givenName?: string | null | undefined;
@@ -42,7 +44,7 @@ export const AUTHENTICATION_FAILED: { readonly ok: false } = Object.freeze({ ok:
 
 export type AuthenticationResult = { readonly ok: true; readonly user: User } | typeof AUTHENTICATION_FAILED;
 
-export type FailureReason = 'unknown_user' | 'wrong_password' | 'locked' | 'disabled';
+export type FailureReason = 'unknown_user' | 'wrong_password' | 'no_password' | 'locked' | 'disabled';
 
 /** For audit and logs only: never show `reason` to the person signing in. */
 export type AuthenticationEvent =
@@ -172,7 +174,7 @@ export function createAccounts({
     async createUser(input) {
       const username = validUsername(input.username);
       const email = input.email === undefined || input.email === null || input.email.trim() === '' ? null : validEmail(input.email);
-      checkPassword(input.password, passwordPolicy);
+      if (input.password !== undefined) checkPassword(input.password, passwordPolicy);
       const doc = {
         _id: randomUUID(),
         username,
@@ -191,9 +193,9 @@ export function createAccounts({
       // Fail fast before spending a hash; the unique indexes still settle races.
       const taken = await users.findOne({ $or: [{ usernameKey: doc.usernameKey }, { emailKey: doc.emailKey }] }, { usernameKey: 1 }).lean().exec();
       if (taken !== null) throw new DuplicateUserError(taken.usernameKey === doc.usernameKey ? 'username' : 'email');
-      const passwordHash = await hasher.hash(input.password);
+      const passwordHash = input.password === undefined ? null : await hasher.hash(input.password);
       const at = now();
-      const stored: StoredUser = { ...doc, passwordHash, passwordChangedAt: at, lastLoginAt: null, createdAt: at, updatedAt: at };
+      const stored: StoredUser = { ...doc, passwordHash, passwordChangedAt: passwordHash === null ? null : at, lastLoginAt: null, createdAt: at, updatedAt: at };
       try {
         await users.collection.insertOne(stored as never);
       } catch (error) {
@@ -225,11 +227,13 @@ export function createAccounts({
       // Exactly one verification on every path, so timing says nothing about the reason.
       const tooLong = passwordLength(password) > passwordPolicy.maxLength;
       const candidate = tooLong ? password.slice(0, passwordPolicy.maxLength) : password;
-      const matches = user === null ? await hasher.verifyDummy(candidate) : (await hasher.verify(user.passwordHash, candidate)) && !tooLong;
+      const hash = user?.passwordHash ?? null;
+      const matches = hash === null ? await hasher.verifyDummy(candidate) : (await hasher.verify(hash, candidate)) && !tooLong;
 
       let reason: FailureReason | undefined;
       if (lock.locked) reason = 'locked';
       else if (user === null) reason = 'unknown_user';
+      else if (hash === null) reason = 'no_password';
       else if (!matches) reason = 'wrong_password';
       else if (user.disabled) reason = 'disabled';
 
@@ -247,7 +251,7 @@ export function createAccounts({
       }
 
       await limiter.recordSuccess(subject, ip);
-      const rehashed = hasher.needsRehash(user.passwordHash) ? await rehash(user, password) : false;
+      const rehashed = hash !== null && hasher.needsRehash(hash) ? await rehash(user, password) : false;
       const at = now();
       await users.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }).exec();
       report({ outcome: 'success', userId: user._id, ip, at, rehashed });

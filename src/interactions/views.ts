@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import ejs from 'ejs';
 import { LOCALES, loadMessages, negotiateLocale, translator, type Locale, type Messages, type Translate } from './i18n.ts';
 import { themeStylesheet } from './theme.ts';
@@ -19,7 +19,7 @@ export interface PageModel {
 }
 
 export interface Views {
-  /** A full page: views/pages/<page>.ejs inside views/layout.ejs, in `locale`. */
+  /** A full page: views/pages/<page>.ejs (or `page` itself when it is an absolute path) inside views/layout.ejs, in `locale`. */
   render(page: string, locale: Locale, model: PageModel): Promise<string>;
   translate(locale: Locale): Translate;
   negotiate(uiLocales: unknown, acceptLanguage: string | undefined): Locale;
@@ -66,7 +66,7 @@ export function createViews({ directory, overrides, brand }: ViewsOptions): View
     negotiate: negotiateLocale,
     async render(page, locale, model) {
       const data = { ...model, locale, t: translator(catalogs, locale), brand };
-      const body = await ejs.renderFile(resolve(join('pages', `${page}.ejs`)), data, options);
+      const body = await ejs.renderFile(isAbsolute(page) ? page : resolve(join('pages', `${page}.ejs`)), data, options);
       return ejs.renderFile(layoutPath, { ...data, body }, options);
     },
   };

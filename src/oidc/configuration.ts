@@ -1,4 +1,5 @@
-import type { AdapterFactory, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { AdapterFactory, Configuration, interactionPolicy, KoaContextWithOIDC } from 'oidc-provider';
+import { ACR_VALUES } from './acr.ts';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { Config } from '../config/load.ts';
 import type { PrivateJwk } from '../keys/generate.ts';
@@ -43,6 +44,8 @@ export interface ProviderSettings {
   /** Runs once a revocation is allowed, before the library destroys the token (src/oidc/jwt-records.ts leaves its tombstone here). */
   readonly beforeRevocation?: ((ctx: KoaContextWithOIDC, token: { readonly kind: string; readonly jti: string; readonly exp?: number | undefined }) => Promise<void>) | undefined;
   readonly interactionUrl: (uid: string) => string;
+  /** Custom prompts of the sign-in steps (src/interactions/steps), asked between login and consent. */
+  readonly prompts?: readonly (() => interactionPolicy.Prompt)[] | undefined;
   /** Hosted pages the library renders itself: errors, sign-out, device flow (src/interactions/provider-pages.ts). */
   readonly pages?: ProviderPageHooks | undefined;
 }
@@ -94,7 +97,12 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, isBackchannelLogout(init) ? ({ ...init, dispatcher: undefined } as RequestInit) : init) }
       : {}),
     findAccount: findAccount(accounts),
-    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    // acr and amr come with `openid`: every ID token says how the user signed in (the sign-in
+    // steps set both; userinfo never carries them, they are not account claims).
+    claims: {
+      ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+      openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr'],
+    },
     scopes: [...OIDC_SCOPES],
     conformIdTokenClaims: false,
     responseTypes: ['code'],
@@ -164,7 +172,8 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       BackchannelAuthenticationRequest: lifetimes.deviceCode,
       Interaction: lifetimes.interaction,
     },
-    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid), policy: gatehouseInteractionPolicy() },
+    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid), policy: gatehouseInteractionPolicy(settings.prompts) },
+    acrValues: [...ACR_VALUES],
     ...(pages === undefined ? {} : { renderError: pages.renderError }),
   };
 }

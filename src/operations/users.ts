@@ -10,7 +10,8 @@ const optionalText = z.string().max(256).nullable().optional();
 export const userCreateSchema = z
   .object({
     username: z.string().min(1).max(64),
-    password: z.string().min(1),
+    // Left out: the user has no password (a passkey or an upstream sign-in), until one is set.
+    password: z.string().min(1).optional(),
     email: z.string().max(254).nullable().optional(),
     email_verified: z.boolean().optional(),
     given_name: optionalText,

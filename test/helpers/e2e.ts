@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import type { Logger } from '../../src/observability/logger.ts';
-import type { RunningGatehouse } from '../../src/server.ts';
+import type { RunningGatehouse, StartOptions } from '../../src/server.ts';
 import { startInstance } from './instance.ts';
 import { freePort } from './redis-server.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from './stores.ts';
@@ -30,7 +30,10 @@ export interface Deployment {
 }
 
 /** One deployment: shared stores and secret; instances come and go on it. */
-export async function deployment(label: string, options: { redis?: boolean; settings?: Record<string, string> } = {}): Promise<Deployment> {
+export async function deployment(
+  label: string,
+  options: { redis?: boolean; settings?: Record<string, string>; extraSteps?: StartOptions['extraSteps'] } = {},
+): Promise<Deployment> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const mongodbUri = freshDatabaseUri(label);
@@ -44,7 +47,15 @@ export async function deployment(label: string, options: { redis?: boolean; sett
     secret,
     settings,
     start: (listenOn = port, logger?: Logger) =>
-      startInstance({ mongodbUri, redisUrl, secret, issuer, settings: { ...settings, PORT: String(listenOn) }, ...(logger ? { logger } : {}) }),
+      startInstance({
+        mongodbUri,
+        redisUrl,
+        secret,
+        issuer,
+        settings: { ...settings, PORT: String(listenOn) },
+        ...(logger ? { logger } : {}),
+        ...(options.extraSteps ? { extraSteps: options.extraSteps } : {}),
+      }),
     drop: () => dropDatabase(mongodbUri),
   };
 }

@@ -10,6 +10,8 @@ export interface InstanceOptions {
   readonly settings?: Record<string, string>;
   /** Extra provider configuration (e.g. test clients), applied to every Provider the instance builds. */
   readonly extendConfiguration?: StartOptions['extendConfiguration'];
+  /** Sign-in steps registered after Gatehouse's own (StartOptions.extraSteps). */
+  readonly extraSteps?: StartOptions['extraSteps'];
   /** Defaults to a silent logger; pass one writing to a capture stream to read the logs. */
   readonly logger?: Logger;
 }
@@ -26,6 +28,9 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
   return startGatehouse(
     config,
     options.logger ?? createLogger('silent'),
-    options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration },
+    {
+      ...(options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration }),
+      ...(options.extraSteps === undefined ? {} : { extraSteps: options.extraSteps }),
+    },
   );
 }

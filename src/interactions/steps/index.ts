@@ -1,0 +1,16 @@
+import { ACR } from '../../oidc/acr.ts';
+import { consentStep } from './consent.ts';
+import { passwordStep, type Authenticator } from './password.ts';
+import type { SignInStep } from './step.ts';
+
+export interface StepDeps {
+  readonly authenticator: Authenticator;
+}
+
+/**
+ * Gatehouse's sign-in steps, in policy order: a step with a custom prompt is asked after the
+ * ones before it. `extra` steps (a test's, a later feature's) come after Gatehouse's own.
+ */
+export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): SignInStep[] {
+  return [passwordStep(deps.authenticator, ACR.singleFactor), ...extra, consentStep()];
+}
