@@ -35,7 +35,7 @@ const { startGatehouse, StartupError } = await import('./server.ts');
 
 try {
   const running = await startGatehouse(config, logger);
-  logger.info({ issuer: config.issuer, listening: running.url, env: config.env }, 'gatehouse ready');
+  logger.info({ issuer: config.issuer, listening: running.url, env: config.env, metrics: running.metricsLocation }, 'gatehouse ready');
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');

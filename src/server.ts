@@ -32,6 +32,7 @@ import { fanOutAudit, logAudit, type Audit } from './observability/audit.ts';
 import { AUDIT_COLLECTION, createBatchedAudit, startAuditRetention } from './observability/audit-store.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
 import { auditAuthentication } from './observability/sign-in-audit.ts';
 import { openAccountCache } from './oidc/account-cache.ts';
@@ -49,6 +50,8 @@ export interface RunningGatehouse {
   readonly url: string;
   /** Where /metrics is served when GATEHOUSE_METRICS_PORT is set. */
   readonly metricsUrl: string | undefined;
+  /** Where /metrics is, in words for the startup log. */
+  readonly metricsLocation: string;
   readonly server: Server;
   readonly metrics: Metrics;
   /** Audit events of this instance (log stream + batched MongoDB writes). */
@@ -246,6 +249,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     if (redis !== undefined) readiness.redis = () => pingRedis(redis);
 
     const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal() });
+    const exposure = metricsExposure({ env: config.env, port: config.metrics.port, token: config.metrics.token !== undefined });
     const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) });
     // The admin API (routes, zod schemas, OpenAPI document) loads with its first request: most
     // instances never serve one, and building it at startup costs memory and start-up time.
@@ -291,7 +295,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       provider: () => ring.current(),
       imageSources: config.pages.logoUrl === undefined ? [] : [new URL(config.pages.logoUrl).origin],
       observeRequest: (labels, seconds) => metrics.observeRequest(labels, seconds),
-      ...(config.metrics.port === undefined ? { metrics: scrape } : {}),
+      ...(exposure.on === 'main-port' ? { metrics: scrape } : {}),
       interactions: interactionRoutes({
         provider: () => ring.current(),
         steps,
@@ -319,7 +323,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const localHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const url = `http://${localHost}:${port}`;
     let metricsServer: Server | undefined;
-    if (config.metrics.port !== undefined) {
+    if (exposure.on === 'metrics-port') {
       const metricsApp = new Koa_();
       metricsApp.use(scrape.routes());
       metricsServer = createServer(metricsApp.callback());
@@ -336,6 +340,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     return {
       url,
       metricsUrl,
+      metricsLocation: describeMetrics(exposure, { main: url, metrics: metricsUrl }),
       server,
       app,
       metrics,

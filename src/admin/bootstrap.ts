@@ -23,9 +23,14 @@ export async function bootstrapAdmin(services: GatehouseServices, admin: Bootstr
       });
   }
   await services.roles.ensure([ADMIN_ROLE]);
-  if (admin === undefined) return;
   const existing = await services.users.search({ role: ADMIN_ROLE, limit: 1, offset: 0 });
   if (existing.total > 0) return;
+  if (admin === undefined) {
+    logger.info(
+      'no administrator yet: set GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD, or run `gatehouse users create --username NAME --role admin --password-stdin`',
+    );
+    return;
+  }
   try {
     const user = await services.accounts.createUser({ username: admin.username, password: admin.password, roles: [ADMIN_ROLE] });
     await services.audit.record({ type: 'user.created', actor: { type: 'system', id: 'bootstrap' }, target: { type: 'user', id: user.id }, details: { username: user.username, roles: [ADMIN_ROLE] } });

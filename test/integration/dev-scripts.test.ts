@@ -1,0 +1,95 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The machine's own Node (v20 on these machines), as a fresh shell would find it. */
+const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the README commands on a machine whose Node is older than 22.18', () => {
+  it('scripts/lib/node.sh puts a Node >= 22.18 first on PATH (shared by dev, test, cli and CI)', () => {
+    const result = spawnSync('bash', ['-c', 'source scripts/lib/node.sh && gatehouse_use_node && node -p process.versions.node'], {
+      cwd: ROOT,
+      env: { PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '' },
+      encoding: 'utf8',
+    });
+    expect(result.status, result.stderr).to.equal(0);
+    const [major, minor] = result.stdout.trim().split('.').map(Number);
+    expect(major! > 22 || (major === 22 && minor! >= 18), result.stdout).to.equal(true);
+    for (const script of ['scripts/dev', 'scripts/test', 'scripts/cli', '.ci/run']) {
+      expect(readFileSync(join(ROOT, script), 'utf8'), script).to.include('source scripts/lib/node.sh');
+    }
+  });
+});
+
+describe('npm run dev', () => {
+  const mongodbUri = freshDatabaseUri('devscript');
+  const data = mkdtempSync(join(tmpdir(), 'gatehouse-dev-'));
+  after(async () => {
+    await dropDatabase(mongodbUri);
+    rmSync(data, { recursive: true, force: true });
+  });
+
+  it('prints how to run the CLI against it, the CLI reaches its data, and Ctrl-C stops what it started', async function () {
+    this.timeout(90_000);
+    const port = await freePort();
+    // MongoDB from the test services; Redis is started by the dev script itself (REDIS_URL unset).
+    const env = { PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '', PORT: String(port), MONGODB_URI: mongodbUri, GATEHOUSE_DEV_DATA: data };
+    const dev = spawn('bash', ['scripts/dev'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
+    dev.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    dev.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const check = () => (output.includes('"msg":"gatehouse ready"') ? resolve() : undefined);
+        dev.stdout.on('data', check);
+        dev.stderr.on('data', check);
+        void exited.then((code) => reject(new Error(`npm run dev exited with ${code}: ${output}`)));
+      });
+      expect(output).to.include('npm run cli -- clients list');
+      expect(output).to.match(/Ctrl-C stops Gatehouse and the local databases/);
+
+      const cli = spawnSync('bash', ['scripts/cli', 'clients', 'list', '--json'], { cwd: ROOT, env, encoding: 'utf8' });
+      expect(cli.status, cli.stderr).to.equal(0);
+      const clients = JSON.parse(cli.stdout) as Array<{ client_id: string }>;
+      expect(clients.map((client) => client.client_id), 'the dev seed client, seen through the CLI').to.include('demo-spa');
+
+      const redisPid = Number(readFileSync(join(data, 'services', 'redis.pid'), 'utf8'));
+      expect(alive(redisPid), 'dev started its own Redis').to.equal(true);
+      process.kill(-dev.pid!, 'SIGINT');
+      await exited;
+      expect(output).to.include('"msg":"shutdown complete"');
+      expect(output).to.include('dev: stopped Gatehouse and the local databases it started (redis)');
+      expect(alive(redisPid), 'Ctrl-C stopped the Redis that dev started').to.equal(false);
+      expect(existsSync(join(data, 'services', 'redis.pid'))).to.equal(false);
+    } finally {
+      if (dev.exitCode === null) process.kill(-dev.pid!, 'SIGKILL');
+      spawnSync('bash', ['scripts/services', 'down'], { cwd: ROOT, env: { ...env, GATEHOUSE_SERVICES_DIR: join(data, 'services') } });
+    }
+  });
+});
