@@ -9,9 +9,12 @@ import { securityHeaders } from './http/security-headers.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
 import { mountProvider } from './oidc/mount.ts';
+import type { RoutesTable } from './routes/table.ts';
 
 export interface AppDeps {
   readonly issuer: string;
+  /** Every path Gatehouse serves. */
+  readonly routes: RoutesTable;
   readonly trustProxy: boolean;
   /** Only the last this many X-Forwarded-For entries are believed (the client writes the rest). */
   readonly proxyHops?: number;
@@ -28,7 +31,7 @@ export interface AppDeps {
   /** /metrics, when served on the main port. */
   readonly metrics?: Router;
   readonly observeRequest?: RequestObserver;
-  /** The admin API (/admin/api/v1), with its own token authentication. */
+  /** The admin API (routes.admin), with its own token authentication. */
   readonly admin?: RouterMiddleware;
   /** Runs right before the provider (e.g. the JWT introspection swap). */
   readonly beforeProvider?: readonly Middleware[];
@@ -37,7 +40,7 @@ export interface AppDeps {
 /** The HTTP pipeline, top to bottom. */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.proxyHops ?? 1, keys: [...deps.cookieKeys] });
-  const health = healthRoutes({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs });
+  const health = healthRoutes({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs, paths: deps.routes });
 
   app.use(requestId());
   app.use(requestLog(deps.logger, deps.observeRequest));
@@ -49,7 +52,7 @@ export function createApp(deps: AppDeps): Koa {
   if (deps.interactions !== undefined) app.use(deps.interactions.routes());
   if (deps.admin !== undefined) app.use(deps.admin);
   for (const middleware of deps.beforeProvider ?? []) app.use(middleware);
-  app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy }));
+  app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy, routes: deps.routes }));
 
   app.on('error', (error: unknown) => deps.logger.error({ err: error }, 'unhandled application error'));
   return app;

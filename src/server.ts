@@ -10,7 +10,6 @@ import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { startAccountLayer } from './accounts/setup.ts';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
-import { ADMIN_BASE_PATH } from './admin/openapi.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
@@ -42,6 +41,7 @@ import { createJwtRecords } from './oidc/jwt-records.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis } from './storage/redis.ts';
+import { interactionPath } from './routes/table.ts';
 import { createServices, type GatehouseServices } from './services.ts';
 
 export type { GatehouseServices };
@@ -108,7 +108,8 @@ async function openStores(config: Config): Promise<{ mongo: Connection; redis: R
 function openViews(config: Config): Views {
   const { brandName, logoUrl, primaryColor, supportUrl, viewsDir } = config.pages;
   try {
-    return createViews({ directory: VIEWS_DIRECTORY, overrides: viewsDir, brand: { name: brandName, logoUrl, primaryColor, supportUrl } });
+    const { interaction, assets } = config.routes;
+    return createViews({ directory: VIEWS_DIRECTORY, overrides: viewsDir, brand: { name: brandName, logoUrl, primaryColor, supportUrl }, paths: { interaction, assets } });
   } catch (error) {
     throw new StartupError('GATEHOUSE_VIEWS_DIR', `cannot load the hosted pages' templates (${reason(error)})`);
   }
@@ -229,7 +230,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           apis,
           jwtCustomizer: jwtRecords.customizer,
           beforeRevocation: jwtRecords.beforeRevocation,
-          interactionUrl: (uid) => `/interaction/${uid}`,
+          interactionUrl: (uid) => interactionPath(config.routes, uid),
+          routes: config.routes.provider,
           prompts: stepPrompts(steps),
           pages: providerPages({ views, logger, userCodes: userCodeFailures }),
         },
@@ -248,19 +250,19 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const readiness: Record<string, () => Promise<void>> = { mongodb: () => pingMongo(mongo) };
     if (redis !== undefined) readiness.redis = () => pingRedis(redis);
 
-    const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal() });
+    const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal(), path: config.routes.metrics });
     const exposure = metricsExposure({ env: config.env, port: config.metrics.port, token: config.metrics.token !== undefined });
     const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) });
     // The admin API (routes, zod schemas, OpenAPI document) loads with its first request: most
     // instances never serve one, and building it at startup costs memory and start-up time.
-    const admin = loadOnFirstRequest(ADMIN_BASE_PATH, async () => {
+    const admin = loadOnFirstRequest(config.routes.admin, async () => {
       const [{ adminAuth }, { adminRouter }, { adminRoutes }] = await Promise.all([
         import('./admin/auth.ts'),
         import('./admin/router.ts'),
         import('./admin/routes.ts'),
       ]);
       return adminRouter({
-        issuer: config.issuer,
+        adminUrl: services.adminAudience,
         logger,
         auth: adminAuth({
           issuer: config.issuer,
@@ -286,6 +288,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
 
     app = createApp({
       issuer: config.issuer,
+      routes: config.routes,
       trustProxy: config.trustProxy,
       proxyHops: config.proxyHops,
       cookieKeys: cookieKeyList(ring.keySet(), new Date()),
@@ -302,14 +305,16 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         views,
         logger,
         secureCookies: https,
+        paths: config.routes,
       }),
       admin,
       beforeProvider: [
-        clientAuthGate(clientAuthFailures),
-        userCodeGate(userCodeFailures, views),
+        clientAuthGate(clientAuthFailures, config.routes),
+        userCodeGate(userCodeFailures, views, config.routes),
         jwtRecords.swapStructuredToken({
           issuer: config.issuer,
           publicJwks,
+          routes: config.routes,
         }),
       ],
     });
@@ -340,7 +345,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     return {
       url,
       metricsUrl,
-      metricsLocation: describeMetrics(exposure, { main: url, metrics: metricsUrl }),
+      metricsLocation: describeMetrics(exposure, { main: url, metrics: metricsUrl }, config.routes.metrics),
       server,
       app,
       metrics,

@@ -44,8 +44,9 @@ export interface ServicesDeps {
   readonly onUserChange: UserChangeHook;
 }
 
-export function adminAudience(issuer: string): string {
-  return `${issuer}/admin/api/v1`;
+/** The admin API's URL, which is also the audience of its tokens. */
+export function adminAudience(config: Pick<Config, 'issuer' | 'routes'>): string {
+  return `${new URL(config.issuer).origin}${config.routes.admin}`;
 }
 
 /** Builds the shared services over open connections; `close` stops what it started. */
@@ -70,7 +71,7 @@ export async function createServices(deps: ServicesDeps): Promise<{ services: Ga
     groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users, onUserChange: deps.onUserChange }),
     audit: createAuditLog({ model: audit }),
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
-    adminAudience: adminAudience(config.issuer),
+    adminAudience: adminAudience(config),
   };
   return { services, close };
 }

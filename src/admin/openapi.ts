@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import type { AdminRoute } from './route-table.ts';
 
-export const ADMIN_BASE_PATH = '/admin/api/v1';
-
 /** `/clients/:clientId` → `/clients/{clientId}` */
 export function openApiPath(koaPath: string): string {
   return koaPath.replace(/:([A-Za-z]+)/g, '{$1}');
@@ -30,7 +28,7 @@ const ERROR_SCHEMA = {
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 
 /** The OpenAPI 3.1 document, generated from the same route table and zod schemas the router uses. */
-export function openApiDocument(routes: readonly AdminRoute[], issuer: string): Record<string, unknown> {
+export function openApiDocument(routes: readonly AdminRoute[], adminUrl: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = openApiPath(route.path);
@@ -72,9 +70,9 @@ export function openApiDocument(routes: readonly AdminRoute[], issuer: string): 
     info: {
       title: 'Gatehouse admin API',
       version: '1',
-      description: `Manage clients, users, APIs, roles, groups, keys and audit events. Authenticate with a Gatehouse access token for the audience ${issuer}${ADMIN_BASE_PATH} carrying the admin scope.`,
+      description: `Manage clients, users, APIs, roles, groups, keys and audit events. Authenticate with a Gatehouse access token for the audience ${adminUrl} carrying the admin scope.`,
     },
-    servers: [{ url: `${issuer}${ADMIN_BASE_PATH}` }],
+    servers: [{ url: adminUrl }],
     paths,
     components: {
       schemas: { Error: ERROR_SCHEMA },

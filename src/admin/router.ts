@@ -4,13 +4,14 @@ import type { Logger } from '../observability/logger.ts';
 import type { AuditActor } from '../observability/audit-log.ts';
 import { asOperationError, OperationError } from '../operations/errors.ts';
 import { readJson } from './json-body.ts';
-import { ADMIN_BASE_PATH, openApiDocument } from './openapi.ts';
+import { openApiDocument } from './openapi.ts';
 import type { AdminRoute } from './route-table.ts';
 
 export interface AdminRouterDeps {
   readonly routes: readonly AdminRoute[];
   readonly auth: Middleware;
-  readonly issuer: string;
+  /** The admin API's URL (its token audience); its path is the router's prefix (routes table). */
+  readonly adminUrl: string;
   readonly logger: Logger;
 }
 
@@ -43,9 +44,9 @@ function adminErrors(logger: Logger): Middleware {
 }
 
 /** The admin API: its own router, its own token authentication, JSON in and out. */
-export function adminRouter({ routes, auth, issuer, logger }: AdminRouterDeps): Router {
-  const router = new Router({ prefix: ADMIN_BASE_PATH });
-  const document = openApiDocument(routes, issuer);
+export function adminRouter({ routes, auth, adminUrl, logger }: AdminRouterDeps): Router {
+  const router = new Router({ prefix: new URL(adminUrl).pathname });
+  const document = openApiDocument(routes, adminUrl);
   router.use(adminErrors(logger));
   router.get('/openapi.json', (ctx) => {
     ctx.body = document;

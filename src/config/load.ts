@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type ParsedSettings, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
+import { gatehouseRoutes, issuerOf, type RoutesTable } from '../routes/table.ts';
 
 const DEFAULT_SESSION_CACHE_TTL = 5;
 
@@ -8,7 +9,12 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface Config {
   readonly env: 'production' | 'development' | 'test';
+  /** GATEHOUSE_ISSUER: where Gatehouse is reached; every path below comes from `routes`. */
+  readonly publicUrl: string;
+  /** The OpenID issuer: the public URL's origin and the routes table's provider base. */
   readonly issuer: string;
+  /** Every path Gatehouse serves (src/routes/table.ts). */
+  readonly routes: RoutesTable;
   readonly port: number;
   readonly host: string;
   readonly mongodbUri: Secret;
@@ -237,10 +243,13 @@ export function loadConfig(sources: ConfigSources): Config {
   if (problems.length > 0 || !result.success) throw new ConfigError([...new Set(problems)]);
 
   const s = result.data;
-  const issuer = (s.GATEHOUSE_ISSUER ?? `http://localhost:${s.PORT}`).replace(/\/+$/, '');
+  const publicUrl = (s.GATEHOUSE_ISSUER ?? `http://localhost:${s.PORT}`).replace(/\/+$/, '');
+  const routes = gatehouseRoutes(publicUrl);
   return Object.freeze({
     env: s.NODE_ENV,
-    issuer,
+    publicUrl,
+    issuer: issuerOf(publicUrl, routes),
+    routes,
     port: s.PORT,
     host: s.HOST,
     mongodbUri: new Secret(s.MONGODB_URI as string),

@@ -15,6 +15,8 @@ export interface EngineDeps {
   readonly steps: readonly SignInStep[];
   readonly views: Views;
   readonly secureCookies: boolean;
+  /** Where the pages live (the routes table's interaction path, `/interaction` by default). */
+  readonly interactionPath: string;
 }
 
 /**
@@ -24,7 +26,8 @@ export interface EngineDeps {
  * merged with what earlier steps submitted, so a later step sees and keeps them.
  */
 export function signInEngine(deps: EngineDeps): Router {
-  const { views } = deps;
+  const { views, interactionPath: base } = deps;
+  const csrfCookie = { secure: deps.secureCookies, path: base };
   const byPrompt = new Map<string, SignInStep>();
   for (const step of deps.steps) {
     if (byPrompt.has(step.name)) throw new Error(`two sign-in steps answer the prompt ${step.name}`);
@@ -56,7 +59,7 @@ export function signInEngine(deps: EngineDeps): Router {
           clientName: client?.clientName ?? client?.clientId ?? '',
           ...model,
           uid: details.uid,
-          csrf: issueCsrfToken(ctx, deps.secureCookies),
+          csrf: issueCsrfToken(ctx, csrfCookie),
         }, status);
       },
       finish: (result) => finish(ctx, provider, result, true),
@@ -79,13 +82,13 @@ export function signInEngine(deps: EngineDeps): Router {
 
   const router = new Router();
 
-  router.get('/interaction/:uid', async (ctx) => {
+  router.get(`${base}/:uid`, async (ctx) => {
     const { step, context } = await contextFor(ctx);
     if (step === undefined) return ctx.throw(500, `no sign-in step answers the prompt ${context.details.prompt.name}`);
     return step.show(context);
   });
 
-  router.post('/interaction/:uid/abort', async (ctx) => {
+  router.post(`${base}/:uid/abort`, async (ctx) => {
     const { context } = await contextFor(ctx);
     await requireCsrf(ctx);
     return finish(ctx, context.provider, { error: 'access_denied', error_description: 'The user cancelled the request.' }, false);
@@ -94,7 +97,7 @@ export function signInEngine(deps: EngineDeps): Router {
   // One route per action name (the request log and metrics label each by its template).
   const actions = new Set(deps.steps.flatMap((step) => Object.keys(step.actions)));
   for (const name of actions) {
-    router.post(`/interaction/:uid/${name}`, async (ctx) => {
+    router.post(`${base}/:uid/${name}`, async (ctx) => {
       const { step, context } = await contextFor(ctx);
       const form = await requireCsrf(ctx);
       const action = step !== undefined && Object.hasOwn(step.actions, name) ? step.actions[name] : undefined;

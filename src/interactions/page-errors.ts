@@ -1,4 +1,5 @@
 import { unavailableStore } from '../errors/store-unavailable.ts';
+import { underPath } from '../routes/match.ts';
 import type { Middleware } from 'koa';
 import { HashQueueFullError } from '../accounts/errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -26,11 +27,11 @@ interface HttpishError {
  * The hosted pages' error boundary: every failure becomes a localized HTML page with the
  * support reference, never JSON or a stack. A full hashing queue answers 503 + Retry-After.
  */
-export function pageErrors(views: Views, logger: Logger): Middleware {
+export function pageErrors(views: Views, logger: Logger, interactionPath = '/interaction'): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined && ctx.path.startsWith('/interaction/')) {
+      if (ctx.status === 404 && ctx.body === undefined && underPath(ctx.path, interactionPath)) {
         await sendErrorPage(ctx, views, views.negotiate(undefined, ctx.get('accept-language')), { code: 'not_found' }, 404);
       }
     } catch (raw) {
@@ -39,7 +40,7 @@ export function pageErrors(views: Views, logger: Logger): Middleware {
         ctx.set('Retry-After', String(raw.retryAfterSeconds));
         const t = views.translate(locale);
         const uid = typeof ctx.params?.uid === 'string' ? ctx.params.uid : undefined;
-        await sendPage(ctx, views, 'busy', locale, { title: t('busy.title'), retryUrl: uid === undefined ? undefined : `/interaction/${uid}` }, 503);
+        await sendPage(ctx, views, 'busy', locale, { title: t('busy.title'), retryUrl: uid === undefined ? undefined : `${interactionPath}/${encodeURIComponent(uid)}` }, 503);
         return;
       }
       const error = (typeof raw === 'object' && raw !== null ? raw : {}) as HttpishError;

@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.ts';
 import { signInEngine } from './engine.ts';
 import { pageErrors } from './page-errors.ts';
 import type { SignInStep } from './steps/step.ts';
-import type { Views } from './views.ts';
+import type { PagePaths, Views } from './views.ts';
 
 export interface InteractionDeps {
   readonly provider: () => Provider;
@@ -13,6 +13,8 @@ export interface InteractionDeps {
   readonly views: Views;
   readonly logger: Logger;
   readonly secureCookies: boolean;
+  /** The hosted pages' paths (routes table): `<interaction>/:uid/...` and `<assets>/*.css`. */
+  readonly paths: PagePaths;
 }
 
 /** The hosted pages' assets and the sign-in engine, behind the pages' error boundary. */
@@ -20,21 +22,22 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   const router = new Router();
   const { views } = deps;
 
-  router.use(pageErrors(views, deps.logger));
+  const { interaction, assets } = deps.paths;
+  router.use(pageErrors(views, deps.logger, interaction));
 
-  router.get('/assets/gatehouse.css', (ctx) => {
+  router.get(`${assets}/gatehouse.css`, (ctx) => {
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = views.stylesheet;
   });
 
-  router.get('/assets/theme.css', (ctx) => {
+  router.get(`${assets}/theme.css`, (ctx) => {
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.body = views.theme;
   });
 
-  const engine = signInEngine(deps);
+  const engine = signInEngine({ ...deps, interactionPath: interaction });
   router.use(engine.routes());
   return router;
 }

@@ -34,14 +34,23 @@ export interface ViewsOptions {
   /** An operator's directory: each file found there (same relative path) replaces the built-in one. */
   readonly overrides?: string | undefined;
   readonly brand: Brand;
+  /** Where the hosted pages and their stylesheets are served (the routes table); templates read `paths`. */
+  readonly paths?: PagePaths;
 }
+
+export interface PagePaths {
+  readonly interaction: string;
+  readonly assets: string;
+}
+
+const DEFAULT_PATHS: PagePaths = { interaction: '/interaction', assets: '/assets' };
 
 /**
  * EJS pages rendered inside layout.ejs; templates are compiled once and cached. Overrides are
  * resolved per file, so an operator can replace only the layout or only the stylesheet;
  * override locale files are merged key by key over the built-in strings.
  */
-export function createViews({ directory, overrides, brand }: ViewsOptions): Views {
+export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS }: ViewsOptions): Views {
   if (overrides !== undefined && !existsSync(overrides)) throw new Error(`GATEHOUSE_VIEWS_DIR: directory ${overrides} does not exist`);
   const resolve = (relative: string) => {
     const own = overrides === undefined ? undefined : join(overrides, relative);
@@ -65,7 +74,7 @@ export function createViews({ directory, overrides, brand }: ViewsOptions): View
     translate: (locale) => translator(catalogs, locale),
     negotiate: negotiateLocale,
     async render(page, locale, model) {
-      const data = { ...model, locale, t: translator(catalogs, locale), brand };
+      const data = { ...model, locale, t: translator(catalogs, locale), brand, paths };
       const body = await ejs.renderFile(isAbsolute(page) ? page : resolve(join('pages', `${page}.ejs`)), data, options);
       return ejs.renderFile(layoutPath, { ...data, body }, options);
     },

@@ -2,25 +2,24 @@ import type { Middleware } from 'koa';
 import { ipKey } from '../accounts/ip-key.ts';
 import { sendErrorPage } from '../interactions/send-page.ts';
 import type { Views } from '../interactions/views.ts';
+import { providerRouteAt } from '../routes/match.ts';
+import type { ProviderRouteName, RoutesTable } from '../routes/table.ts';
 import type { AttemptLimiter } from './attempt-limits.ts';
 import { clientAuthKey } from './client-auth-key.ts';
 
-/** Endpoints that authenticate clients (default oidc-provider routes). */
-const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/request', '/device/auth']);
-
-/** The path as oidc-provider's router matches it: case-insensitive, trailing slashes ignored. */
-export function routePath(path: string): string {
-  return path.toLowerCase().replace(/\/+$/, '') || '/';
-}
+/** Endpoints that authenticate clients. */
+const CLIENT_AUTH_ROUTES = new Set<ProviderRouteName>(['token', 'introspection', 'revocation', 'pushed_authorization_request', 'device_authorization']);
 
 /**
  * In front of the provider: a key with too many failed client authentications gets 429 and
  * Retry-After before the library looks at the request. Failures are counted from the
  * provider's error events (src/oidc/client-auth-failures.ts).
  */
-export function clientAuthGate(limiter: AttemptLimiter): Middleware {
+export function clientAuthGate(limiter: AttemptLimiter, routes: RoutesTable): Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || !CLIENT_AUTH_PATHS.has(routePath(ctx.path))) return next();
+    if (ctx.method !== 'POST') return next();
+    const route = providerRouteAt(routes, ctx.path);
+    if (route === undefined || !CLIENT_AUTH_ROUTES.has(route)) return next();
     const retryAfter = await limiter.retryAfter(clientAuthKey(ctx.get('authorization'), ctx.ip));
     if (retryAfter === 0) return next();
     ctx.status = 429;
@@ -32,9 +31,9 @@ export function clientAuthGate(limiter: AttemptLimiter): Middleware {
 }
 
 /** In front of the provider's device page: an IP with too many wrong user codes gets a 429 page. */
-export function userCodeGate(limiter: AttemptLimiter, views: Views): Middleware {
+export function userCodeGate(limiter: AttemptLimiter, views: Views, routes: RoutesTable): Middleware {
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || routePath(ctx.path) !== '/device') return next();
+    if (ctx.method !== 'POST' || providerRouteAt(routes, ctx.path) !== 'code_verification') return next();
     const retryAfter = await limiter.retryAfter(ipKey(ctx.ip));
     if (retryAfter === 0) return next();
     ctx.set('Retry-After', String(retryAfter));

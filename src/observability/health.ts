@@ -6,6 +6,8 @@ export interface HealthDeps {
   /** Component name → check that resolves when the component is reachable. */
   readonly checks: Readonly<Record<string, ReadinessCheck>>;
   readonly timeoutMs: number;
+  /** Paths from the routes table. */
+  readonly paths?: { readonly healthz: string; readonly readyz: string };
 }
 
 function withTimeout(check: ReadinessCheck, timeoutMs: number): Promise<void> {
@@ -17,13 +19,13 @@ function withTimeout(check: ReadinessCheck, timeoutMs: number): Promise<void> {
 }
 
 /** /healthz: the process is alive. /readyz: every storage component answers. */
-export function healthRoutes({ checks, timeoutMs }: HealthDeps): Router {
+export function healthRoutes({ checks, timeoutMs, paths = { healthz: '/healthz', readyz: '/readyz' } }: HealthDeps): Router {
   const router = new Router();
-  router.get('/healthz', (ctx) => {
+  router.get(paths.healthz, (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };
   });
-  router.get('/readyz', async (ctx) => {
+  router.get(paths.readyz, async (ctx) => {
     const entries = Object.entries(checks);
     const results = await Promise.allSettled(entries.map(([, check]) => withTimeout(check, timeoutMs)));
     const report: Record<string, string> = {};

@@ -15,8 +15,8 @@ export function metricsExposure(settings: { env: string; port: number | undefine
 }
 
 /** One phrase for the startup log, e.g. `http://127.0.0.1:9464/metrics`. */
-export function describeMetrics(exposure: MetricsExposure, urls: { main: string; metrics: string | undefined }): string {
+export function describeMetrics(exposure: MetricsExposure, urls: { main: string; metrics: string | undefined }, path = '/metrics'): string {
   if (exposure.on === 'nowhere') return 'not served (set GATEHOUSE_METRICS_PORT or GATEHOUSE_METRICS_TOKEN)';
-  const url = `${exposure.on === 'metrics-port' ? urls.metrics : urls.main}/metrics`;
+  const url = `${exposure.on === 'metrics-port' ? urls.metrics : urls.main}${path}`;
   return exposure.token ? `${url} (Authorization: Bearer GATEHOUSE_METRICS_TOKEN)` : url;
 }

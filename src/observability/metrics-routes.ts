@@ -8,9 +8,9 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /** GET /metrics in Prometheus text format; with a token, only for `Authorization: Bearer <token>`. */
-export function metricsRoutes({ registry, token }: { registry: Registry; token: string | undefined }): Router {
+export function metricsRoutes({ registry, token, path = '/metrics' }: { registry: Registry; token: string | undefined; path?: string }): Router {
   const router = new Router();
-  router.get('/metrics', async (ctx) => {
+  router.get(path, async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     if (token !== undefined) {
       const match = /^Bearer (.+)$/.exec(ctx.get('Authorization'));

@@ -10,6 +10,7 @@ import { loadExistingGrant } from './grant-policy.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
+import type { ProviderRouteName } from '../routes/table.ts';
 
 export type TokenLifetimes = Config['lifetimes'];
 
@@ -46,6 +47,8 @@ export interface ProviderSettings {
   readonly interactionUrl: (uid: string) => string;
   /** Custom prompts of the sign-in steps (src/interactions/steps), asked between login and consent. */
   readonly prompts?: readonly (() => interactionPolicy.Prompt)[] | undefined;
+  /** Endpoint paths relative to the issuer (the routes table); the library's defaults when absent. */
+  readonly routes?: Readonly<Record<ProviderRouteName, string>> | undefined;
   /** Hosted pages the library renders itself: errors, sign-out, device flow (src/interactions/provider-pages.ts). */
   readonly pages?: ProviderPageHooks | undefined;
 }
@@ -85,6 +88,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
   const sameSite = settings.https ? 'none' : 'lax';
   return {
     adapter: settings.adapter,
+    ...(settings.routes === undefined ? {} : { routes: { ...settings.routes } }),
     jwks: { keys: settings.jwks.map((key) => ({ ...key })) },
     cookies: {
       keys: [...settings.cookieKeys],

@@ -5,11 +5,10 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import type { Middleware } from 'koa';
 import type { AdapterFactory, AdapterPayload, Configuration } from 'oidc-provider';
 import { deriveKey } from '../crypto/secret-box.ts';
+import { providerRouteAt } from '../routes/match.ts';
+import type { RoutesTable } from '../routes/table.ts';
 import type { ProviderSettings } from './configuration.ts';
 
-/** oidc-provider's default paths for the two endpoints that reject structured tokens. */
-export const INTROSPECTION_PATH = '/token/introspection';
-export const REVOCATION_PATH = '/token/revocation';
 const BODY_LIMIT = 56 * 1024;
 
 type JwtCustomizer = NonNullable<NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt']>;
@@ -36,11 +35,18 @@ export interface JwtRecordsDeps {
   readonly now?: () => number;
 }
 
+export interface SwapOptions {
+  readonly issuer: string;
+  readonly publicJwks: () => JSONWebKeySet;
+  /** Where the introspection and revocation endpoints are. */
+  readonly routes: RoutesTable;
+}
+
 export interface JwtRecords {
   /** `formats.customizers.jwt` */
   readonly customizer: JwtCustomizer;
   /** In front of the provider: swaps a verified JWT at introspection / revocation for its record id. */
-  swapStructuredToken(options: { issuer: string; publicJwks: () => JSONWebKeySet }): Middleware;
+  swapStructuredToken(options: SwapOptions): Middleware;
   /**
    * The record of a verified JWT access token's payload, or undefined when the token (or its
    * grant) was revoked. For the admin API, which checks the client itself.
@@ -147,10 +153,12 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     await clientCredentials().upsert(tombstone, { jti: tombstone, kind: 'JwtRevocation', exp: token.exp }, expiresIn);
   };
 
-  function swapStructuredToken({ issuer, publicJwks }: { issuer: string; publicJwks: () => JSONWebKeySet }): Middleware {
+  function swapStructuredToken({ issuer, publicJwks, routes }: SwapOptions): Middleware {
     const keys = localKeys(publicJwks);
     return async (ctx, next) => {
-      if (ctx.method !== 'POST' || (ctx.path !== INTROSPECTION_PATH && ctx.path !== REVOCATION_PATH)) return next();
+      if (ctx.method !== 'POST') return next();
+      const route = providerRouteAt(routes, ctx.path);
+      if (route !== 'introspection' && route !== 'revocation') return next();
       if (!ctx.is('application/x-www-form-urlencoded')) return next();
       const raw = await readBody(ctx.req);
       if (raw === undefined) {

@@ -1,7 +1,10 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { ADMIN_BASE_PATH, openApiPath } from '../../src/admin/openapi.ts';
+import { openApiPath } from '../../src/admin/openapi.ts';
+import { gatehouseRoutes } from '../../src/routes/table.ts';
+
+const ADMIN_BASE_PATH = gatehouseRoutes('http://localhost:3000').admin;
 import { adminRouter } from '../../src/admin/router.ts';
 import { adminRoutes } from '../../src/admin/routes.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -39,7 +42,7 @@ describe('admin API OpenAPI document', () => {
     // The server builds its admin router on the first admin request (src/server.ts), from
     // these same factories and services; this one is built the same way to read its layers.
     const router = adminRouter({
-      issuer: 'http://localhost:3000',
+      adminUrl: `http://localhost:3000${ADMIN_BASE_PATH}`,
       logger: createLogger('silent'),
       auth: async (_ctx, next) => next(),
       routes: adminRoutes({ services: gatehouse.services, keys: { keySet: () => gatehouse.keySet, rotate: () => gatehouse.rotateKeys() }, createInitialAccessToken: undefined }),
