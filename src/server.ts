@@ -40,7 +40,7 @@ import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
-import { connectRedis, pingRedis } from './storage/redis.ts';
+import { connectRedis, pingRedis, RedisConnectError } from './storage/redis.ts';
 import { interactionPath } from './routes/table.ts';
 import { createServices, type GatehouseServices } from './services.ts';
 
@@ -101,7 +101,7 @@ async function openStores(config: Config): Promise<{ mongo: Connection; redis: R
     return { mongo, redis: await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs }) };
   } catch (error) {
     await mongo.close();
-    throw new StartupError('REDIS_URL', `cannot connect to Redis (${reason(error)})`);
+    throw new StartupError('REDIS_URL', error instanceof RedisConnectError ? error.message : `cannot connect to Redis (${reason(error)})`);
   }
 }
 
@@ -147,6 +147,10 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       onOperation: (report) => metrics.onOperation(report),
     });
     closers.push(() => storage.close());
+    if (!storage.ttlIndexes) {
+      // Expected on FerretDB v1; everything that expires (oidc records, sign-in limits, audit) is swept.
+      logger.info('MongoDB server has no TTL indexes (FerretDB): expired records are deleted by periodic sweepers');
+    }
     const auditSignIn = auditAuthentication(audit);
     const accountCache = await openAccountCache({ redis, redisPrefix: config.redisPrefix, ttlSeconds: config.accountCacheTtlSeconds, logger });
     closers.push(() => accountCache.close());

@@ -113,7 +113,8 @@ export async function createLoginLimiter({
   }
   let sweeper: Sweeper | undefined;
   if (sweepTargets.length > 0) {
-    logger.warn(
+    // Expected on FerretDB; the server's startup log says so once (debug here).
+    logger.debug(
       { collections: sweepTargets.map((t) => t.collection.collectionName), sweepIntervalMs },
       'MongoDB server has no TTL indexes (FerretDB?): expired login-limit rows are deleted by a sweeper',
     );

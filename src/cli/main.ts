@@ -12,6 +12,7 @@ import { rolesAssign, rolesCreate, rolesDelete, rolesList, rolesRemove } from '.
 import { exportCommand, importCommand } from './commands/transfer.ts';
 import { usersCreate, usersDisable, usersEnable, usersList, usersSetPassword, usersUnlock } from './commands/users.ts';
 import { CliError, openContext, type CliContext } from './context.ts';
+import { commandHelp, unknownCommand, unknownOption } from './help.ts';
 
 type Command = (ctx: CliContext, args: string[]) => Promise<void>;
 
@@ -68,7 +69,8 @@ commands:
   export --output FILE   clients (with secrets), APIs, roles, groups, users (with password hashes); mode 0600
   import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET
 
-Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).`;
+Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).
+gatehouse <command> --help shows one command's options.`;
 
 /** The arguments after the two command words (which are the first two positionals). */
 function withoutCommandWords(argv: string[], words: string[]): string[] {
@@ -87,13 +89,27 @@ async function run(argv: string[]): Promise<number> {
   const words = SINGLE_WORD.has(positionals[0] ?? '') ? 1 : 2;
   const name = positionals.slice(0, words).join(' ');
   const command = COMMANDS[name];
-  if (values.help === true || command === undefined) {
-    process.stderr.write(`${USAGE}\n`);
-    return values.help === true ? 0 : 2;
+  if (values.help === true) {
+    // `gatehouse --help`, `gatehouse clients --help`, `gatehouse clients create --help`.
+    const topic = command !== undefined ? name : positionals.length === 1 ? positionals[0]! : undefined;
+    const help = topic === undefined ? (positionals.length === 0 ? USAGE : undefined) : commandHelp(USAGE, topic);
+    if (help === undefined) throw new CliError(unknownCommand(name, Object.keys(COMMANDS)), 2);
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
+  if (command === undefined) {
+    if (positionals.length === 0) {
+      process.stderr.write(`${USAGE}\n`);
+      return 2;
+    }
+    throw new CliError(unknownCommand(name, Object.keys(COMMANDS)), 2);
   }
   const ctx = await openContext(process.env, values.json === true);
   try {
-    await command(ctx, withoutCommandWords(argv, positionals.slice(0, words)));
+    await command(ctx, withoutCommandWords(argv, positionals.slice(0, words))).catch((error: unknown) => {
+      const line = unknownOption(error, name, USAGE);
+      throw line === undefined ? error : new CliError(line, 2);
+    });
     return 0;
   } finally {
     await ctx.mongo.close();

@@ -10,7 +10,7 @@ import { clientChangesChannel, oidcRecordChangesChannel } from '../oidc/storage.
 import { createServices, type GatehouseServices } from '../services.ts';
 import { createAdapterFactory } from '../storage/oidc/adapter-factory.ts';
 import { createRecordCache } from '../storage/oidc/record-cache.ts';
-import { connectRedis } from '../storage/redis.ts';
+import { connectRedis, RedisConnectError } from '../storage/redis.ts';
 import { CliError, type CliContext } from './context.ts';
 
 /** The CLI's principal in audit events: the operating-system user who ran the command. */
@@ -35,7 +35,7 @@ export async function withServices<T>(ctx: CliContext, run: (services: Gatehouse
     config.redisUrl === undefined
       ? undefined
       : await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs }).catch((error: unknown) => {
-          throw new CliError(`REDIS_URL: cannot connect to Redis (${error instanceof Error ? error.message : String(error)})`);
+          throw new CliError(`REDIS_URL: ${error instanceof RedisConnectError ? error.message : `cannot connect to Redis (${String(error)})`}`);
         });
   const invalidation = redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(config.redisPrefix), logger });
   const userChanges = redis === undefined ? undefined : createChangeChannel({ redis, channel: userChangesChannel(config.redisPrefix), logger });

@@ -29,6 +29,8 @@ export interface OidcStorageDeps {
 }
 
 export interface OidcStorage {
+  /** False where the server has no TTL indexes (FerretDB v1): sweepers delete expired records. */
+  readonly ttlIndexes: boolean;
   readonly adapter: AdapterFactory;
   readonly clients: ClientRepository;
   /** Stops the expiry sweeper and the invalidation subscriber; leaves the connections open. */
@@ -54,7 +56,7 @@ export function oidcRecordChangesChannel(redisPrefix: string): string {
  */
 export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorage> {
   const { mongo, redis, logger } = deps;
-  const indexes = await ensureOidcIndexes(mongo, logger);
+  const indexes = await ensureOidcIndexes(mongo);
   const sweeper: ExpirySweeper | undefined = indexes.ttlIndexes
     ? undefined
     : startExpirySweeper({ connection: mongo, collections: indexes.collections, intervalMs: deps.sweepIntervalMs ?? 60_000, logger });
@@ -111,6 +113,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
   });
 
   return {
+    ttlIndexes: indexes.ttlIndexes,
     adapter,
     clients,
     async close() {

@@ -18,7 +18,7 @@ const quiet = { warn: () => {} };
 
 async function freshMongo(label: string): Promise<Connection> {
   const connection = await connectMongo({ uri: freshDatabaseUri(label), timeoutMs: 5000 });
-  await ensureOidcIndexes(connection, quiet);
+  await ensureOidcIndexes(connection);
   return connection;
 }
 

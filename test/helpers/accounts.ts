@@ -49,7 +49,7 @@ export interface HarnessOptions {
 /** The account layer wired as the server will wire it, on real stores. */
 export async function accountsHarness(options: HarnessOptions): Promise<AccountsHarness> {
   const logLines: string[] = [];
-  const logger = createLogger('info', { write: (line: string) => void logLines.push(line) });
+  const logger = createLogger('debug', { write: (line: string) => void logLines.push(line) });
   const hashEvents: HashPoolEvent[] = [];
   const events: AuthenticationEvent[] = [];
   const users = userModel(options.connection);

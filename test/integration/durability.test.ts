@@ -14,7 +14,7 @@ describe('oidc storage across processes (real MongoDB-wire + Redis)', () => {
 
   before(async () => {
     const connection = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
-    await ensureOidcIndexes(connection, { warn: () => {} });
+    await ensureOidcIndexes(connection);
     await connection.close();
   });
   after(() => dropDatabase(mongodbUri));

@@ -27,7 +27,7 @@ describe('MongoDB adapter consume (FerretDB): unknown, expired and consumed reco
 
   before(async () => {
     connection = await connectMongo({ uri, timeoutMs: 5000 });
-    await ensureOidcIndexes(connection, { warn() {} });
+    await ensureOidcIndexes(connection);
   });
   after(async () => {
     await connection.close();

@@ -87,7 +87,7 @@ function describeReuseWindow(store: string, open: () => Promise<{ factory: Facto
 
 describeReuseWindow('MongoDB', async () => {
   const connection: Connection = await connectMongo({ uri: freshDatabaseUri('reuse'), timeoutMs: 5000 });
-  await ensureOidcIndexes(connection, { warn: () => {} });
+  await ensureOidcIndexes(connection);
   return {
     factory: (window) => createMongoAdapterFactory({ connection, reuseWindowSeconds: window }),
     async close() {

@@ -48,10 +48,10 @@ function isUnsupportedOption(error: unknown): boolean {
 /**
  * Creates every index the oidc adapters rely on. Called once at startup (or by a migrate
  * command); never on the request path. Where the server lacks TTL indexes, an ordinary
- * expiresAt index is created instead and the caller is told to run the sweeper; the gap is
- * logged once.
+ * expiresAt index is created instead and the caller is told to run the sweeper (and says so
+ * in the startup log: expected on FerretDB, so not a warning).
  */
-export async function ensureOidcIndexes(connection: Connection, logger: WarnLogger): Promise<IndexReport> {
+export async function ensureOidcIndexes(connection: Connection): Promise<IndexReport> {
   const db = connection.db;
   if (db === undefined) throw new Error('MongoDB connection is not open');
   const collections = [...OIDC_MODELS.map(collectionName), CONSUMPTION_COLLECTION];
@@ -65,10 +65,6 @@ export async function ensureOidcIndexes(connection: Connection, logger: WarnLogg
       } catch (error) {
         if (!isUnsupportedOption(error)) throw error;
         ttlIndexes = false;
-        logger.warn(
-          { err: error, fallback: 'expiry sweeper' },
-          'MongoDB server does not support TTL indexes; expired oidc records will be removed by a periodic sweeper',
-        );
       }
     }
     await collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });

@@ -1,0 +1,113 @@
+/**
+ * Help and mistakes for the gatehouse CLI, derived from its usage text so that the two never
+ * drift: `gatehouse <command> --help` prints the usage entries of that command, and an unknown
+ * command or option is named in one line with the nearest match.
+ */
+
+/** One entry of the usage text: its lines, the group word and the subcommands it describes. */
+interface UsageEntry {
+  readonly lines: readonly string[];
+  readonly group: string;
+  readonly subcommands: readonly string[];
+}
+
+function entries(usage: string): UsageEntry[] {
+  const body = usage.split('\n');
+  const start = body.findIndex((line) => line.trim() === 'commands:');
+  const result: Array<{ lines: string[]; group: string; subcommands: string[] }> = [];
+  for (const line of body.slice(start + 1)) {
+    if (/^ {2}\S/.test(line)) {
+      const alternatives = line.trim().split(/\s{2,}/)[0]!.split(' | ');
+      const [group = '', first = ''] = alternatives[0]!.split(' ');
+      const subcommands = [first, ...alternatives.slice(1).map((alternative) => alternative.split(' ')[0]!)];
+      result.push({ lines: [line], group, subcommands });
+    } else if (/^ {3,}\S/.test(line) && result.length > 0) {
+      result.at(-1)!.lines.push(line);
+    } else if (line.trim() !== '' && result.length > 0) {
+      break;
+    }
+  }
+  return result;
+}
+
+function matches(entry: UsageEntry, words: readonly string[]): boolean {
+  if (entry.group !== words[0]) return false;
+  return words.length === 1 || entry.subcommands.includes(words[1]!) || entry.subcommands.includes('');
+}
+
+/** Entries of a command, plus the one it refers to ("same options as create"). */
+function entriesOf(usage: string, name: string): UsageEntry[] {
+  const all = entries(usage);
+  const words = name.split(' ');
+  const found = all.filter((entry) => matches(entry, words));
+  const referred = found.flatMap((entry) => [...entry.lines.join(' ').matchAll(/same options as ([a-z-]+)/g)].map((match) => match[1]!));
+  const extra = all.filter((entry) => !found.includes(entry) && referred.some((sub) => matches(entry, [words[0]!, sub])));
+  return [...extra, ...found];
+}
+
+/** The usage lines of one command (`clients create`) or a whole group (`clients`); undefined if none. */
+export function commandHelp(usage: string, name: string): string | undefined {
+  const found = entriesOf(usage, name);
+  if (found.length === 0) return undefined;
+  return `usage: gatehouse ${name} [options] [--json]\n\n${found.flatMap((entry) => entry.lines).join('\n')}`;
+}
+
+/** The options the usage text shows for a command, plus the ones every command takes. */
+export function commandOptions(usage: string, name: string): string[] {
+  const text = entriesOf(usage, name)
+    .flatMap((entry) => entry.lines)
+    .join('\n');
+  return [...new Set([...(text.match(/--[a-z][a-z0-9-]*/g) ?? []), '--json', '--help'])];
+}
+
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The closest candidate, if it is close enough to be what was meant. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: { candidate: string; score: number } | undefined;
+  for (const candidate of candidates) {
+    const score = candidate.startsWith(word) || word.startsWith(candidate) ? 1 : distance(word, candidate);
+    if (best === undefined || score < best.score) best = { candidate, score };
+  }
+  if (best === undefined) return undefined;
+  return best.score <= Math.max(2, Math.floor(word.length / 3)) ? best.candidate : undefined;
+}
+
+function didYouMean(suggestion: string | undefined): string {
+  return suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
+}
+
+/** One line for a command name that does not exist. */
+export function unknownCommand(name: string, commands: readonly string[]): string {
+  if (name === '') return 'no command given; see gatehouse --help';
+  const words = name.split(' ');
+  const inGroup = commands.filter((command) => command.split(' ')[0] === words[0]);
+  if (inGroup.length > 0 && words.length === 1) {
+    return `${name} needs a subcommand: ${inGroup.map((command) => command.split(' ')[1]).join(', ')} (see gatehouse ${name} --help)`;
+  }
+  const groups = [...new Set(commands.map((command) => command.split(' ')[0]!))];
+  let suggestion = nearest(name, commands);
+  const group = nearest(words[0]!, groups);
+  if (suggestion === undefined && group !== undefined) {
+    const sub = words[1] === undefined ? undefined : nearest(words[1], commands.filter((command) => command.startsWith(`${group} `)).map((command) => command.split(' ')[1]!));
+    suggestion = sub === undefined ? group : `${group} ${sub}`;
+  }
+  return `unknown command '${name}'${didYouMean(suggestion === undefined ? undefined : `'${suggestion}'`)}; see gatehouse --help`;
+}
+
+/** One line for node:util parseArgs' unknown-option error, or undefined for other errors. */
+export function unknownOption(error: unknown, name: string, usage: string): string | undefined {
+  if (!(error instanceof TypeError) || (error as { code?: unknown }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
+  const option = /Unknown option '([^']+)'/.exec(error.message)?.[1] ?? 'given';
+  return `${name}: unknown option ${option}${didYouMean(nearest(option, commandOptions(usage, name)))}; see gatehouse ${name} --help`;
+}

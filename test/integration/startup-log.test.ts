@@ -1,0 +1,40 @@
+import { expect } from 'chai';
+import { runMain, serveMain } from '../helpers/process.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+
+describe('the startup log of the production process', () => {
+  const mongodbUri = freshDatabaseUri('startuplog');
+  after(() => dropDatabase(mongodbUri));
+  const env = () => ({
+    NODE_ENV: 'production',
+    GATEHOUSE_ISSUER: 'https://sso.example.com',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MONGODB_URI: mongodbUri,
+    GATEHOUSE_SECRET: randomSecret(),
+  });
+
+  it('has no warnings and no stack traces; a server without TTL indexes (FerretDB) is one info line', async () => {
+    const server = await serveMain({ ...env(), REDIS_URL: serviceUrls().redisUrl });
+    await server.stop();
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string; err?: unknown });
+    expect(lines.filter((line) => ['warn', 'error', 'fatal'].includes(line.level)), 'warnings or errors at a clean start').to.deep.equal([]);
+    expect(server.output()).to.not.include('"stack"');
+    const ttl = lines.filter((line) => /TTL/.test(line.msg));
+    const ferret = server.output().includes('no TTL indexes');
+    // On real MongoDB there is nothing to say; on FerretDB exactly one info line.
+    if (ferret) expect(ttl.map((line) => [line.level, line.err])).to.deep.equal([['info', undefined]]);
+    else expect(ttl).to.deep.equal([]);
+  });
+
+  it('names the Redis address (never its credentials) and the reason when Redis is unreachable', async () => {
+    const exit = await runMain({ ...env(), REDIS_URL: 'redis://someone:hunter2-redis-password@127.0.0.1:1/0' });
+    expect(exit.code).to.equal(1);
+    expect(exit.stderr).to.match(/^gatehouse: REDIS_URL: cannot connect to Redis at 127\.0\.0\.1:1 \(connect ECONNREFUSED 127\.0\.0\.1:1\)\n$/m);
+    expect(exit.stderr + exit.stdout).to.not.include('hunter2');
+  });
+});

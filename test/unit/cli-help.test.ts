@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { expect } from 'chai';
+import { commandHelp, commandOptions, nearest, unknownCommand, unknownOption } from '../../src/cli/help.ts';
+
+const USAGE = `usage: gatehouse <command> [options] [--json]
+
+commands:
+  clients create --name NAME [--type confidential|public] [--redirect-uri URI]...
+                 [--first-party]
+  clients list | get ID | delete ID
+  clients update ID [same options as create, plus --no-first-party]
+  users disable USER | enable USER
+  export --output FILE   everything
+
+Settings come from the environment.`;
+const COMMANDS = ['clients create', 'clients list', 'clients get', 'clients delete', 'clients update', 'users disable', 'users enable', 'export'];
+
+describe('gatehouse CLI help and mistakes', () => {
+  it('shows one command its usage entry, continuation lines included; a group gets all of its entries', () => {
+    expect(commandHelp(USAGE, 'clients create')).to.equal(
+      'usage: gatehouse clients create [options] [--json]\n\n  clients create --name NAME [--type confidential|public] [--redirect-uri URI]...\n                 [--first-party]',
+    );
+    expect(commandHelp(USAGE, 'clients get')).to.include('clients list | get ID | delete ID').and.not.include('--name');
+    expect(commandHelp(USAGE, 'users enable')).to.include('users disable USER | enable USER');
+    expect(commandHelp(USAGE, 'export')).to.include('export --output FILE');
+    expect(commandHelp(USAGE, 'clients')!.split('\n').filter((line) => line.startsWith('  clients'))).to.have.length(3);
+    expect(commandHelp(USAGE, 'nothing')).to.equal(undefined);
+  });
+
+  it('includes the entry a command refers to ("same options as create")', () => {
+    expect(commandHelp(USAGE, 'clients update')).to.include('--redirect-uri').and.include('--no-first-party');
+    expect(commandOptions(USAGE, 'clients update')).to.include.members(['--name', '--first-party', '--no-first-party', '--json', '--help']);
+  });
+
+  it('suggests the nearest command, group or option, and nothing when nothing is close', () => {
+    expect(unknownCommand('clients lst', COMMANDS)).to.equal("unknown command 'clients lst' (did you mean 'clients list'?); see gatehouse --help");
+    expect(unknownCommand('clinets creat', COMMANDS)).to.include("did you mean 'clients create'?");
+    expect(unknownCommand('exprt', COMMANDS)).to.include("did you mean 'export'?");
+    expect(unknownCommand('frobnicate everything', COMMANDS)).to.equal("unknown command 'frobnicate everything'; see gatehouse --help");
+    expect(unknownCommand('users', COMMANDS)).to.equal('users needs a subcommand: disable, enable (see gatehouse users --help)');
+    expect(nearest('--redirect-url', ['--redirect-uri', '--name'])).to.equal('--redirect-uri');
+    expect(nearest('--zzz', ['--redirect-uri', '--name'])).to.equal(undefined);
+  });
+
+  it("turns parseArgs' unknown-option error into one line with the nearest option", () => {
+    let error: unknown;
+    try {
+      // What node:util throws for an option the command does not declare.
+      parseArgs({ args: ['--redirect-url', 'x'], options: { 'redirect-uri': { type: 'string' } }, strict: true });
+    } catch (caught) {
+      error = caught;
+    }
+    const line = unknownOption(error, 'clients create', USAGE);
+    expect(line).to.equal('clients create: unknown option --redirect-url (did you mean --redirect-uri?); see gatehouse clients create --help');
+    expect(line).to.not.include('\n');
+    expect(unknownOption(new Error('other'), 'clients create', USAGE)).to.equal(undefined);
+  });
+});
+
