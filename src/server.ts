@@ -33,7 +33,10 @@ import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
+import { auditFactors } from './observability/mfa-audit.ts';
 import { auditAuthentication } from './observability/sign-in-audit.ts';
+import { openFactors } from './mfa/setup.ts';
+import QRCode from 'qrcode';
 import { openAccountCache } from './oidc/account-cache.ts';
 import { accountDirectory } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
@@ -76,6 +79,8 @@ export interface StartOptions {
   readonly extendConfiguration?: (configuration: Configuration) => Configuration;
   /** Sign-in steps added after Gatehouse's own (before consent); a test registers one this way. */
   readonly extraSteps?: readonly SignInStep[];
+  /** The clock of the second-factor checks (TOTP steps); tests move it. */
+  readonly now?: () => Date;
 }
 
 const VIEWS_DIRECTORY = fileURLToPath(new URL('../views', import.meta.url));
@@ -169,6 +174,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     metrics.watchHashPool(() => accountLayer.hasher.stats());
     closers.push(() => accountLayer.close());
     const accounts = accountCache.directory(accountDirectory(accountLayer.accounts));
+    const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, onEvent: auditFactors(audit), ...(options.now ? { now: options.now } : {}) });
     const shared = await createServices({
       config,
       mongo,
@@ -177,6 +183,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       clients: storage.clients,
       adapter: storage.adapter,
       accounts: accountLayer.accounts,
+      factors,
       onUserChange: accountCache.onUserChange,
     });
     closers.push(() => shared.close());
@@ -202,6 +209,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           },
           // The user now types a password: start a hashing worker if none is idle (they exit when idle).
           prepare: () => accountLayer.hasher.warmUp(),
+        },
+        secondFactor: {
+          factors,
+          policy: config.mfa,
+          issuerName: config.pages.brandName,
+          accountLabel: async (id) => (await accountLayer.accounts.findById(id))?.username ?? id,
+          qrSvg: (text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }),
         },
       },
       options.extraSteps,

@@ -12,6 +12,8 @@ import type { ClientRepository } from './clients/repository.ts';
 import type { Config } from './config/load.ts';
 import { auditModel, createAuditLog, ensureAuditIndexes, type AuditLog } from './observability/audit-log.ts';
 import type { Logger } from './observability/logger.ts';
+import type { Factors } from './mfa/factors.ts';
+import { openFactors } from './mfa/setup.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
 import { createOidcRevocation, type OidcRevocation } from './storage/oidc/revocation.ts';
@@ -26,6 +28,8 @@ export interface GatehouseServices {
   readonly groups: LabelDirectory;
   readonly audit: AuditLog;
   readonly revocation: OidcRevocation;
+  /** Users' second factors (TOTP, recovery codes). */
+  readonly factors: Factors;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
 }
@@ -40,6 +44,8 @@ export interface ServicesDeps {
   readonly adapter: AdapterFactory;
   /** For the server: an already started account layer (it feeds sign-in too), built with the same onUserChange. */
   readonly accounts?: Accounts;
+  /** For the server: its second-factor service (audited, on its clock); built here otherwise. */
+  readonly factors?: Factors;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
 }
@@ -56,10 +62,12 @@ export async function createServices(deps: ServicesDeps): Promise<{ services: Ga
   const audit = auditModel(mongo);
   await ensureAuditIndexes(audit);
   let accounts = deps.accounts;
+  let factors = deps.factors;
   let close = async () => {};
-  if (accounts === undefined) {
+  if (accounts === undefined || factors === undefined) {
     const layer = await startAccountLayer({ config, mongo, redis, logger, onUserChange: deps.onUserChange });
-    accounts = layer.accounts;
+    accounts ??= layer.accounts;
+    factors ??= await openFactors({ mongo, secret: config.secret.reveal(), limiter: layer.limiter });
     close = () => layer.close();
   }
   const services: GatehouseServices = {
@@ -70,6 +78,7 @@ export async function createServices(deps: ServicesDeps): Promise<{ services: Ga
     roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users, onUserChange: deps.onUserChange }),
     groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users, onUserChange: deps.onUserChange }),
     audit: createAuditLog({ model: audit }),
+    factors,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),
   };

@@ -19,6 +19,8 @@ const common = {
   admin: z.boolean(),
   web_origins: z.array(origin),
   require_pkce: z.boolean(),
+  /** Every sign-in to the client needs a second factor. */
+  require_mfa: z.boolean(),
   /** Per-API scope limits; an API not listed allows all its scopes. */
   api_scopes: z.array(z.object({ api: uri, scopes: z.array(z.string().regex(SCOPE, { message: 'scope names' })) }).strict()),
 };
@@ -39,6 +41,7 @@ export const clientCreateSchema = z
     admin: common.admin.default(false),
     web_origins: common.web_origins.default([]),
     require_pkce: common.require_pkce.optional(),
+    require_mfa: common.require_mfa.optional(),
     api_scopes: common.api_scopes.optional(),
   })
   .strict();
@@ -56,6 +59,7 @@ export const clientUpdateSchema = z
     admin: common.admin.optional(),
     web_origins: common.web_origins.optional(),
     require_pkce: common.require_pkce.optional(),
+    require_mfa: common.require_mfa.optional(),
     api_scopes: common.api_scopes.nullable().optional(),
   })
   .strict();

@@ -52,26 +52,28 @@ export function signInEngine(deps: EngineDeps): Router {
       client,
       locale,
       t,
-      async render(model, status) {
+      async render(model, options = {}) {
         // The page's forms end in a redirect to the client: let form-action allow it (see content-security-policy.ts).
         allowFormTargets(ctx.response, clientFormTargets(client));
-        await sendPage(ctx, views, step?.view ?? 'error', locale, {
+        const view = options.view ?? step?.view ?? 'error';
+        await sendPage(ctx, views, view, locale, {
           clientName: client?.clientName ?? client?.clientId ?? '',
           ...model,
           uid: details.uid,
           csrf: issueCsrfToken(ctx, csrfCookie),
-        }, status);
+        }, options.status);
       },
-      finish: (result) => finish(ctx, provider, result, true),
+      complete: (result) => provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true }),
+      redirect: (url) => redirect(ctx, url),
+      finish: async (result) => redirect(ctx, await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true })),
     };
     return { step, context };
   }
 
-  async function finish(ctx: Context, provider: Provider, result: InteractionResults, merge: boolean) {
-    const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+  function redirect(ctx: Context, url: string): void {
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
-    ctx.redirect(redirectTo);
+    ctx.redirect(url);
   }
 
   async function requireCsrf(ctx: Context): Promise<Record<string, string>> {
@@ -91,7 +93,8 @@ export function signInEngine(deps: EngineDeps): Router {
   router.post(`${base}/:uid/abort`, async (ctx) => {
     const { context } = await contextFor(ctx);
     await requireCsrf(ctx);
-    return finish(ctx, context.provider, { error: 'access_denied', error_description: 'The user cancelled the request.' }, false);
+    const result = { error: 'access_denied', error_description: 'The user cancelled the request.' };
+    return redirect(ctx, await context.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }));
   });
 
   // One route per action name (the request log and metrics label each by its template).

@@ -77,6 +77,7 @@ export function clientOperations(services: GatehouseServices) {
         if (spec.scope !== undefined) metadata.scope = spec.scope;
         if (defaultApi !== undefined) metadata.default_api = defaultApi;
         if (spec.require_pkce !== undefined) metadata.require_pkce = spec.require_pkce;
+        if (spec.require_mfa !== undefined) metadata.require_mfa = spec.require_mfa;
         if (spec.api_scopes !== undefined) metadata.allowed_api_scopes = spec.api_scopes;
         const created = await clients.create({
           ...(spec.client_id === undefined ? {} : { clientId: spec.client_id }),
@@ -119,6 +120,7 @@ export function clientOperations(services: GatehouseServices) {
         if (patch.scope === null) delete metadata.scope;
         else if (patch.scope !== undefined) metadata.scope = patch.scope;
         if (patch.require_pkce !== undefined) metadata.require_pkce = patch.require_pkce;
+        if (patch.require_mfa !== undefined) metadata.require_mfa = patch.require_mfa;
         if (patch.api_scopes === null) delete metadata.allowed_api_scopes;
         else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
         const admin = patch.admin ?? current.admin;

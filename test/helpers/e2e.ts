@@ -32,7 +32,7 @@ export interface Deployment {
 /** One deployment: shared stores and secret; instances come and go on it. */
 export async function deployment(
   label: string,
-  options: { redis?: boolean; settings?: Record<string, string>; extraSteps?: StartOptions['extraSteps'] } = {},
+  options: { redis?: boolean; settings?: Record<string, string>; extraSteps?: StartOptions['extraSteps']; now?: StartOptions['now'] } = {},
 ): Promise<Deployment> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -55,6 +55,7 @@ export async function deployment(
         settings: { ...settings, PORT: String(listenOn) },
         ...(logger ? { logger } : {}),
         ...(options.extraSteps ? { extraSteps: options.extraSteps } : {}),
+        ...(options.now ? { now: options.now } : {}),
       }),
     drop: () => dropDatabase(mongodbUri),
   };

@@ -12,6 +12,8 @@ export interface InstanceOptions {
   readonly extendConfiguration?: StartOptions['extendConfiguration'];
   /** Sign-in steps registered after Gatehouse's own (StartOptions.extraSteps). */
   readonly extraSteps?: StartOptions['extraSteps'];
+  /** The second-factor clock (StartOptions.now). */
+  readonly now?: StartOptions['now'];
   /** Defaults to a silent logger; pass one writing to a capture stream to read the logs. */
   readonly logger?: Logger;
 }
@@ -31,6 +33,7 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
     {
       ...(options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration }),
       ...(options.extraSteps === undefined ? {} : { extraSteps: options.extraSteps }),
+      ...(options.now === undefined ? {} : { now: options.now }),
     },
   );
 }

@@ -19,6 +19,7 @@ const CLIENT_OPTIONS = {
   admin: { type: 'boolean' },
   'no-admin': { type: 'boolean' },
   'require-pkce': { type: 'boolean' },
+  'require-mfa': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -47,6 +48,7 @@ function specFrom(values: ReturnType<typeof parse>['values']): Record<string, un
   if (values.admin === true) spec.admin = true;
   if (values['no-admin'] === true) spec.admin = false;
   set('require_pkce', values['require-pkce']);
+  set('require_mfa', values['require-mfa']);
   return spec;
 }
 

@@ -1,10 +1,12 @@
 import { ACR } from '../../oidc/acr.ts';
 import { consentStep } from './consent.ts';
 import { passwordStep, type Authenticator } from './password.ts';
+import { secondFactorStep, type SecondFactorDeps } from './second-factor.ts';
 import type { SignInStep } from './step.ts';
 
 export interface StepDeps {
   readonly authenticator: Authenticator;
+  readonly secondFactor: SecondFactorDeps;
 }
 
 /**
@@ -12,5 +14,5 @@ export interface StepDeps {
  * ones before it. `extra` steps (a test's, a later feature's) come after Gatehouse's own.
  */
 export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): SignInStep[] {
-  return [passwordStep(deps.authenticator, ACR.singleFactor), ...extra, consentStep()];
+  return [passwordStep(deps.authenticator, ACR.singleFactor), secondFactorStep(deps.secondFactor), ...extra, consentStep()];
 }

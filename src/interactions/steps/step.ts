@@ -17,13 +17,17 @@ export interface StepContext {
   readonly client: StepClient | undefined;
   readonly locale: Locale;
   readonly t: Translate;
-  /** The step's view with `uid`, a CSRF token and the client's name added to `model`. */
-  render(model: { readonly title: string; readonly [key: string]: unknown }, status?: number): Promise<void>;
+  /** The step's view (or another of its views) with `uid`, a CSRF token and the client's name added to `model`. */
+  render(model: { readonly title: string; readonly [key: string]: unknown }, options?: { readonly view?: string; readonly status?: number }): Promise<void>;
   /**
    * Ends this step: `result` is merged over what earlier steps submitted and the authorization
    * resumes; the library's policy then decides whether another step (prompt) follows.
    */
   finish(result: InteractionResults): Promise<void>;
+  /** Like `finish`, but answers nothing: resolves to the URL that resumes the authorization (a page links to it). */
+  complete(result: InteractionResults): Promise<string>;
+  /** A 303 to `url` (e.g. the URL `complete` gave). */
+  redirect(url: string): void;
 }
 
 export type StepAction = (step: StepContext, form: Readonly<Record<string, string>>) => Promise<void>;

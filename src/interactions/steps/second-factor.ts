@@ -1,0 +1,130 @@
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Factors } from '../../mfa/factors.ts';
+import { hasSecondFactor, mfaRequirement, type MfaPolicy } from '../../mfa/policy.ts';
+import { ACR } from '../../oidc/acr.ts';
+import { clientFlag } from '../../oidc/client-metadata.ts';
+import { totpUri } from '../../mfa/totp.ts';
+import type { SignInStep, StepContext } from './step.ts';
+
+const { Check, Prompt } = interactionPolicy;
+
+export interface SecondFactorDeps {
+  readonly factors: Factors;
+  readonly policy: MfaPolicy;
+  /** The name authenticator apps show next to the code (the brand name). */
+  readonly issuerName: string;
+  /** What the app lists the entry as (the username). */
+  readonly accountLabel: (accountId: string) => Promise<string>;
+  /** An otpauth:// URI as an SVG QR code (rendered here, no outside image service). */
+  readonly qrSvg: (text: string) => Promise<string>;
+}
+
+async function profileOf(ctx: KoaContextWithOIDC): Promise<{ roles: string[]; groups: string[] }> {
+  const claims: Record<string, unknown> = ctx.oidc.account === undefined ? {} : await ctx.oidc.account.claims('userinfo', 'openid roles groups', {}, []);
+  const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+  return { roles: list(claims.roles), groups: list(claims.groups) };
+}
+
+/**
+ * The second factor after the password: a code from an authenticator app (TOTP) or a recovery
+ * code. Its prompt `mfa` is due when the session has no second factor yet and the user has one
+ * enrolled, or the policy requires one (role, group, client, acr_values) — then a user without
+ * one enrols on the spot. Success re-logs the session in with amr + otp/mfa and the MFA acr.
+ */
+export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
+  const { factors } = deps;
+
+  const prompt = () =>
+    new Prompt(
+      { name: 'mfa', requestable: false },
+      (ctx) => ({ transient: ctx.oidc.session?.transient === true }),
+      new Check('mfa_enrolled', 'the user has a second factor and has not used it in this session', async (ctx) => {
+        const accountId = ctx.oidc.session?.accountId;
+        if (accountId === undefined || hasSecondFactor(ctx.oidc.session?.amr)) return Check.NO_NEED_TO_PROMPT;
+        return (await factors.status(accountId)).enrolled ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      }),
+      new Check('mfa_required', 'a second factor is required for this user, client or request', async (ctx) => {
+        const accountId = ctx.oidc.session?.accountId;
+        if (accountId === undefined || hasSecondFactor(ctx.oidc.session?.amr)) return Check.NO_NEED_TO_PROMPT;
+        const acrValues = ctx.oidc.params?.acr_values;
+        const required = mfaRequirement(deps.policy, {
+          amr: ctx.oidc.session?.amr,
+          ...(await profileOf(ctx)),
+          clientRequires: clientFlag(ctx.oidc.client, 'require_mfa'),
+          acrValues: typeof acrValues === 'string' ? acrValues : undefined,
+        });
+        return required === undefined ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      }),
+    );
+
+  const accountOf = (step: StepContext): string => {
+    const accountId = step.details.session?.accountId;
+    if (accountId === undefined) step.koa.throw(400, 'There is no sign-in to confirm.');
+    return accountId;
+  };
+
+  /** The login result after a second factor: earlier methods kept, the MFA acr asserted. */
+  function loginResult(step: StepContext, accountId: string, method: 'otp') {
+    const earlier = step.previous.login?.amr ?? step.details.session?.amr ?? ['pwd'];
+    const amr = [...new Set([...earlier.filter((m) => m !== 'mfa'), method, 'mfa'])];
+    const remember = step.previous.login?.remember ?? step.details.prompt.details.transient !== true;
+    return { ...step.previous, login: { accountId, remember, amr, acr: ACR.multiFactor } };
+  }
+
+  async function verifyPage(step: StepContext, error?: string) {
+    await step.render({ title: step.t('mfa.verify_title'), error: error === undefined ? undefined : step.t(error) }, { status: error ? 400 : 200 });
+  }
+
+  async function enrolPage(step: StepContext, accountId: string, error?: string) {
+    const secret = await factors.beginTotp(accountId);
+    const uri = totpUri(secret, await deps.accountLabel(accountId), deps.issuerName);
+    await step.render(
+      {
+        title: step.t('mfa.enrol_title'),
+        qr: await deps.qrSvg(uri),
+        secret: secret.replace(/(.{4})/g, '$1 ').trim(),
+        error: error === undefined ? undefined : step.t(error),
+      },
+      { view: 'mfa-enrol', status: error ? 400 : 200 },
+    );
+  }
+
+  async function codesPage(step: StepContext, codes: readonly string[] | undefined, continueUrl: string, left?: number) {
+    await step.render({ title: step.t('mfa.codes_title'), codes, left, continueUrl }, { view: 'mfa-recovery-codes' });
+  }
+
+  return {
+    name: 'mfa',
+    prompt,
+    view: 'mfa-verify',
+    async show(step) {
+      const accountId = accountOf(step);
+      if ((await factors.status(accountId)).enrolled) return verifyPage(step);
+      return enrolPage(step, accountId);
+    },
+    actions: {
+      async verify(step, form) {
+        const accountId = accountOf(step);
+        const result = await factors.verify(accountId, form.code ?? '', step.koa.ip);
+        if (!result.ok) return verifyPage(step, 'mfa.code_failed');
+        const resume = await step.complete(loginResult(step, accountId, 'otp'));
+        if (result.method === 'recovery_code') return codesPage(step, undefined, resume, result.recoveryCodesLeft);
+        return step.redirect(resume);
+      },
+      async enrol(step, form) {
+        const accountId = accountOf(step);
+        if ((await factors.status(accountId)).enrolled) return verifyPage(step);
+        const result = await factors.confirmTotp(accountId, form.code ?? '', step.koa.ip);
+        if (!result.ok) return enrolPage(step, accountId, 'mfa.code_failed');
+        return codesPage(step, result.recoveryCodes, await step.complete(loginResult(step, accountId, 'otp')));
+      },
+      async regenerate(step) {
+        // Only once this interaction holds a second factor (after a recovery code was used).
+        const accountId = accountOf(step);
+        const done = step.details.result?.login;
+        if (done?.accountId !== accountId || !hasSecondFactor(done.amr as string[] | undefined)) return step.koa.throw(400, 'Sign in first.');
+        return codesPage(step, await factors.regenerateRecoveryCodes(accountId), step.details.returnTo);
+      },
+    },
+  };
+}
