@@ -10,7 +10,7 @@ import { grantsRevoke } from './commands/grants.ts';
 import { keysList, keysRotate } from './commands/keys.ts';
 import { rolesAssign, rolesCreate, rolesDelete, rolesList, rolesRemove } from './commands/roles.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
-import { usersCreate, usersDisable, usersEnable, usersList, usersSetPassword, usersUnlock } from './commands/users.ts';
+import { usersCreate, usersDisable, usersEnable, usersList, usersMfa, usersSetPassword, usersUnlock } from './commands/users.ts';
 import { CliError, openContext, type CliContext } from './context.ts';
 import { commandHelp, unknownCommand, unknownOption } from './help.ts';
 
@@ -29,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   'users disable': usersDisable,
   'users enable': usersEnable,
   'users unlock': usersUnlock,
+  'users mfa': usersMfa,
   'apis create': apisCreate,
   'apis list': apisList,
   'roles create': rolesCreate,
@@ -58,6 +59,7 @@ commands:
   users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
   users set-password USER --password-stdin      (USER: id, username or email)
   users disable USER | enable USER | unlock USER
+  users mfa USER [--reset]                      second factors: show, or remove app and recovery codes
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
               [--ttl SECONDS] [--roles] [--groups] [--name NAME]
   apis list

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { User } from '../accounts/accounts.ts';
+import type { FactorStatus } from '../mfa/factors.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { asOperationError, notFound } from './errors.ts';
@@ -62,8 +63,17 @@ export function showUser(user: User) {
   };
 }
 
+/** A user's second factors as operators see them (never a secret or a code). */
+export function showFactors(status: FactorStatus) {
+  return {
+    enrolled: status.enrolled,
+    totp: status.totpSince === null ? null : { enrolled_at: status.totpSince.toISOString() },
+    recovery_codes_left: status.recoveryCodesLeft,
+  };
+}
+
 export function userOperations(services: GatehouseServices) {
-  const { accounts, users, roles, groups, audit, revocation } = services;
+  const { accounts, users, roles, groups, audit, revocation, factors } = services;
   const target = (id: string) => ({ type: 'user', id });
 
   async function get(id: string): Promise<User> {
@@ -152,6 +162,20 @@ export function userOperations(services: GatehouseServices) {
         const lifted = await accounts.unlock(id);
         await audit.record({ ...ctx, type: 'user.unlocked', target: target(id), details: { lifted } });
         return lifted;
+      }),
+
+    factors: async (id: string) => {
+      await get(id);
+      return factors.status(id);
+    },
+
+    /** Removes the user's authenticator app and recovery codes: their next sign-in enrols again if a policy requires it. */
+    resetFactors: (ctx: OperationContext, id: string) =>
+      guarded(async () => {
+        await get(id);
+        const removed = await factors.reset(id);
+        await audit.record({ ...ctx, type: 'user.mfa_reset', target: target(id), details: { removed } });
+        return removed;
       }),
 
     sessions: async (id: string) => {

@@ -7,6 +7,8 @@ import { ACR } from '../../src/oidc/acr.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
 
 /** A browser whose requests to the issuer's origin all go to another instance of the deployment. */
@@ -305,6 +307,33 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
       const answer = await follow(otherAgent, silent.url.toString());
       expect((answer as URL).searchParams.get('error')).to.equal('interaction_required');
     });
+  });
+
+  it('lets operators see and reset factors through the admin API and the CLI (audited); the next sign-in enrols again', async () => {
+    const user = await newUser({ roles: ['finance'] });
+    await enrol(new UserAgent(), user.username);
+    const admin = await adminClient(gatehouse, `mfa-ops-${n}`);
+    const token = await admin.token();
+    const shown = await callAdmin(gatehouse.url, token, 'GET', `/users/${user.id}/mfa`);
+    expect(shown.status).to.equal(200);
+    expect(shown.body).to.include({ enrolled: true, recovery_codes_left: 10 });
+    expect(shown.body.totp.enrolled_at).to.be.a('string');
+    expect((await callAdmin(gatehouse.url, token, 'GET', '/users/no-such-user/mfa')).status).to.equal(404);
+
+    const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...(deploy.redisUrl ? { REDIS_URL: deploy.redisUrl } : {}) };
+    const seen = await runCli(['users', 'mfa', user.username, '--json'], env);
+    expect(seen.code, seen.stderr).to.equal(0);
+    expect(JSON.parse(seen.stdout)).to.include({ id: user.id, enrolled: true, recovery_codes_left: 10 });
+    const reset = await runCli(['users', 'mfa', user.username, '--reset', '--json'], env);
+    expect(reset.code, reset.stderr).to.equal(0);
+    expect(JSON.parse(reset.stdout)).to.include({ reset: true, enrolled: false, recovery_codes_left: 0 });
+
+    // Required by role and now without a factor: enrols again; the admin API resets that one.
+    await enrol(new UserAgent(), user.username);
+    expect((await callAdmin(gatehouse.url, token, 'DELETE', `/users/${user.id}/mfa`)).status).to.equal(204);
+    expect((await callAdmin(gatehouse.url, token, 'GET', `/users/${user.id}/mfa`)).body).to.include({ enrolled: false });
+    const resets = await gatehouse.services.audit.query({ userId: user.id, type: 'user.mfa_reset', limit: 10 });
+    expect(resets.map((event) => event.actor.type).sort()).to.deep.equal(['cli', 'client']);
   });
 
   it('enrols on instance A and signs in with the code on instance B; an operator reset ends the prompt', async () => {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { User } from '../../accounts/accounts.ts';
 import type { GatehouseServices } from '../../services.ts';
 import { notFound } from '../../operations/errors.ts';
-import { showUser, userOperations } from '../../operations/users.ts';
+import { showFactors, showUser, userOperations } from '../../operations/users.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { cliActor, readStdinSecret, withServices } from '../services.ts';
 
@@ -17,6 +17,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   offset: { type: 'string' },
   json: { type: 'boolean' },
+  reset: { type: 'boolean' },
 } as const;
 
 const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true });
@@ -88,6 +89,23 @@ function stateChange(change: 'disable' | 'enable' | 'unlock') {
     if (ctx.json) ctx.out(JSON.stringify({ id: user.id, [`${change}d`]: true, ...(lifted === undefined ? {} : { lifted }) }));
     else ctx.out(`${change}d ${user.username}${change === 'disable' ? '; sessions, grants and tokens revoked' : ''}`);
   };
+}
+
+/** `users mfa USER [--reset]`: shows (or resets) the user's second factors. */
+export async function usersMfa(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const [user, status, removed] = await withServices(ctx, async (services) => {
+    const found = await resolve(services, positionals);
+    const ops = userOperations(services);
+    const reset = values.reset === true ? await ops.resetFactors(cliActor(), found.id) : undefined;
+    return [found, await ops.factors(found.id), reset] as const;
+  });
+  const shown = showFactors(status);
+  if (ctx.json) ctx.out(JSON.stringify({ id: user.id, ...shown, ...(removed === undefined ? {} : { reset: removed }) }));
+  else {
+    if (removed !== undefined) ctx.out(removed ? `second factors of ${user.username} removed` : `${user.username} had no second factor`);
+    ctx.out(`${user.username}: ${shown.totp === null ? 'no authenticator app' : `authenticator app since ${shown.totp.enrolled_at}`}, ${shown.recovery_codes_left} recovery codes left`);
+  }
 }
 
 export const usersDisable = stateChange('disable');

@@ -115,7 +115,7 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
         const accountId = accountOf(step);
         if ((await factors.status(accountId)).enrolled) return verifyPage(step);
         const result = await factors.confirmTotp(accountId, form.code ?? '', step.koa.ip);
-        if (!result.ok) return enrolPage(step, accountId, 'mfa.code_failed');
+        if (!result.ok) return enrolPage(step, accountId, 'mfa.enrol_failed');
         return codesPage(step, result.recoveryCodes, await step.complete(loginResult(step, accountId, 'otp')));
       },
       async regenerate(step) {
