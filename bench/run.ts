@@ -14,15 +14,16 @@ import { parseArgs } from 'node:util';
 import { OWASP_ARGON2_PARAMS } from '../src/accounts/argon2-params.ts';
 import { startGatehouseProcess, startReference, rssBytes, type Child } from './lib/children.ts';
 import { basicAuth, SIGN_IN_SCOPE, type Fixture } from './lib/fixture.ts';
-import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
+import { completeSignIn, mintRefreshTokens, openSignInForm, postToken, submitSignInForm } from './lib/flows.ts';
+import { UserAgent } from '../test/helpers/browserless.ts';
 import { measureHashLimit } from './lib/hash-limit.ts';
 import { measureAlternating, runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { rowSummary, table, type Row } from './lib/report.ts';
 import { seed } from './lib/seed.ts';
-import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
+import { benchDatabaseKind, benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { round } from './lib/stats.ts';
-import { collectionUsage, commandCounts, measureStorageCeiling, openStores, perRequest, redisUsage, type CommandCounts, type Stores } from './lib/storage.ts';
+import { collectionUsage, commandCounts, measureStorageCeiling, mixHeadline, openStores, perRequest, redisUsage, watchRedisSent, type CommandCounts, type Stores } from './lib/storage.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -31,6 +32,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string' },
     connections: { type: 'string' },
     sessions: { type: 'string' },
+    'idle-wait': { type: 'string' },
   },
 });
 const quick = flags.quick === true;
@@ -39,6 +41,8 @@ const WARMUP = Number(flags.warmup ?? (quick ? 1 : 3));
 const CONNECTIONS = Number(flags.connections ?? (quick ? 8 : 16));
 const SESSIONS = Number(flags.sessions ?? (quick ? 100 : 10_000));
 const SIGN_IN_CONCURRENCY = 8;
+// After the load scenarios: how long Gatehouse idles before its RSS is read again (hash workers exit after 60 s idle).
+const IDLE_WAIT_SECONDS = Number(flags['idle-wait'] ?? (quick ? 5 : 70));
 // Enough for the time at the rates seen here (FerretDB: tens of refreshes per second); a pool that runs out is reported.
 const POOL = quick ? { gatehouse: 150, reference: 6_000 } : { gatehouse: 800, reference: 8_000 };
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -50,7 +54,7 @@ const mb = (bytes: number) => round(bytes / 1024 / 1024);
 
 
 function machine() {
-  const mongoKind = execFileSync('bash', ['-c', 'command -v mongod >/dev/null && echo MongoDB || echo "FerretDB v1.24.2 (SQLite backend)"'], { encoding: 'utf8' }).trim();
+  const mongoKind = benchDatabaseKind();
   return {
     nproc: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -103,11 +107,13 @@ async function preflight(url: string, spec: RequestSpec, accept: (body: Record<s
 /** Database commands per request, from server-side counters around `count` sequential requests. */
 async function commandMix(stores: Stores, url: string, spec: RequestSpec, count: number): Promise<CommandCounts> {
   const before = await commandCounts(stores);
+  const sent = await watchRedisSent(stores);
   for (let index = 0; index < count; index += 1) {
     const body = spec.nextBody?.() ?? spec.body;
     await (await fetch(`${url}${spec.path}`, { method: spec.method, headers: spec.headers, ...(body === undefined ? {} : { body }) })).arrayBuffer();
   }
-  return perRequest(before, await commandCounts(stores), count);
+  const redisSent = await sent.stop();
+  return perRequest({ ...before }, { ...(await commandCounts(stores)), ...redisSent }, count);
 }
 
 async function main() {
@@ -259,9 +265,20 @@ async function main() {
     log('(f) complete sign-ins (argon2id at the configured parameters) with a token-endpoint probe');
     const probeSpec = clientCredentials(fixture, 'rs256');
     const probeIdle = await runOnce(target(gatehouse, probeSpec), Math.max(2, SECONDS / 2), 2);
-    const signInMixBefore = await commandCounts(stores);
-    for (const signInUser of fixture.users.slice(0, 4)) await completeSignIn(gatehouse.url, fixture.clients.web, signInUser);
-    const signInMix = perRequest(signInMixBefore, await commandCounts(stores), 4);
+    // "A sign-in" in the command mix: from the form POST to the tokens (the page before it is not counted).
+    const signInTotals: CommandCounts = {};
+    for (const signInUser of fixture.users.slice(0, 4)) {
+      const agent = new UserAgent();
+      const opened = await openSignInForm(gatehouse.url, fixture.clients.web, agent);
+      const before = await commandCounts(stores);
+      const sent = await watchRedisSent(stores);
+      await submitSignInForm(gatehouse.url, fixture.clients.web, signInUser, agent, opened);
+      const redisSent = await sent.stop();
+      for (const [name, value] of Object.entries(perRequest(before, { ...(await commandCounts(stores)), ...redisSent }, 1))) {
+        signInTotals[name] = (signInTotals[name] ?? 0) + value;
+      }
+    }
+    const signInMix = perRequest({}, signInTotals, 4);
     const signInSeconds = Math.max(3, SECONDS);
     const [signIns, probeBusy] = await Promise.all([
       loadSignIns(gatehouse.url, fixture.clients.web, fixture.users, signInSeconds, SIGN_IN_CONCURRENCY),
@@ -292,6 +309,10 @@ async function main() {
       tokenEndpointErrorsDuringSignIns: probeBusy.errors + probeBusy.non2xx + probeBusy.timeouts,
     };
 
+    log(`idle memory: waiting ${IDLE_WAIT_SECONDS} s without requests`);
+    const rssAfterLoad = rssBytes(gatehouse.process.pid!);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_SECONDS * 1000));
+    const idleRssAfterLoad = rssBytes(gatehouse.process.pid!);
     await gatehouse.stop();
     await variant.stop();
     log(`(g) storage: ${SESSIONS} sessions through a Gatehouse with cheap argon2 parameters`);
@@ -339,6 +360,13 @@ async function main() {
       settings: { seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, sessions: SESSIONS, argon2: OWASP_ARGON2_PARAMS },
       machine: machine(),
       startup: { startToReadyMs: Math.round(gatehouse.startToReadyMs), idleRssMiB: mb(idleRss), referenceStartMs: Math.round(reference.startToReadyMs) },
+      memory: {
+        idleRssBeforeLoadMiB: mb(idleRss),
+        rssRightAfterLoadMiB: mb(rssAfterLoad),
+        idleRssAfterLoadMiB: mb(idleRssAfterLoad),
+        idleWaitSeconds: IDLE_WAIT_SECONDS,
+        afterOverBefore: round(idleRssAfterLoad / idleRss, 2),
+      },
       scenarios: summary,
       signIns: signInRow,
       storage,
@@ -351,9 +379,13 @@ async function main() {
     const out = (text: string) => process.stdout.write(`${text}\n`);
     out(`\nMachine: ${JSON.stringify(result.machine)}`);
     out(`Startup: start→ready ${result.startup.startToReadyMs} ms, idle RSS ${result.startup.idleRssMiB} MiB\n`);
+    const headlineOf = (row: { storageCommandsPerRequest?: CommandCounts }) => mixHeadline(row.storageCommandsPerRequest ?? {});
     out(table(
-      ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'reference req/s', 'ratio', 'recording at issuance'],
-      summary.map((row) => [row.scenario, row.rps, row.p50Ms, row.p99Ms, row.errors, row.referenceRps, row.ratio, (row as { recordingAtIssuanceRps?: number }).recordingAtIssuanceRps]),
+      ['scenario', 'req/s', 'ratio', 'MongoDB reads/op', 'MongoDB writes/op', 'Redis commands/op', '(+ run in scripts)', 'p50 ms', 'p99 ms', 'errors', 'reference req/s', 'recording at issuance'],
+      summary.map((row) => {
+        const head = headlineOf(row as { storageCommandsPerRequest?: CommandCounts });
+        return [row.scenario, row.rps, row.ratio, head.mongoReads, head.mongoWrites, head.redisSent, head.redisInScripts, row.p50Ms, row.p99Ms, row.errors, row.referenceRps, (row as { recordingAtIssuanceRps?: number }).recordingAtIssuanceRps];
+      }),
     ));
     const refreshRow = summary.find((row) => row.scenario.startsWith('(d)')) as { storageCeilingRps?: number; ratioToStorageCeiling?: number } | undefined;
     out(`(d) storage ceiling ${refreshRow?.storageCeilingRps} replays/s → Gatehouse at ${refreshRow?.ratioToStorageCeiling}× of it`);
@@ -361,10 +393,12 @@ async function main() {
       if (row.storageCommandsPerRequest !== undefined) out(`  ${row.scenario}: ${JSON.stringify(row.storageCommandsPerRequest)}`);
     }
     out('');
+    const signInHead = mixHeadline(signInRow.storageCommandsPerSignIn);
     out(table(
-      ['(f) sign-ins', 'per s', 'p50 ms', 'p99 ms', 'errors', 'hash limit /s', 'ratio', 'storage ceiling /s', 'token p99 idle → busy ms'],
-      [[`${signInRow.concurrency} users`, signInRow.signInsPerSecond, signInRow.p50Ms, signInRow.p99Ms, signInRow.errors, signInRow.hashLimitPerSecond, signInRow.ratioToHashLimit, signInRow.storageCeilingPerSecond, `${signInRow.tokenEndpointP99IdleMs} → ${signInRow.tokenEndpointP99DuringSignInsMs}`]],
+      ['(f) sign-ins', 'per s', 'MongoDB reads/op', 'MongoDB writes/op', 'Redis commands/op', '(+ run in scripts)', 'p50 ms', 'p99 ms', 'errors', 'hash limit /s', 'ratio', 'storage ceiling /s', 'token p99 idle → busy ms'],
+      [[`${signInRow.concurrency} users`, signInRow.signInsPerSecond, signInHead.mongoReads, signInHead.mongoWrites, signInHead.redisSent, signInHead.redisInScripts, signInRow.p50Ms, signInRow.p99Ms, signInRow.errors, signInRow.hashLimitPerSecond, signInRow.ratioToHashLimit, signInRow.storageCeilingPerSecond, `${signInRow.tokenEndpointP99IdleMs} → ${signInRow.tokenEndpointP99DuringSignInsMs}`]],
     ));
+    out(`Memory: idle RSS ${result.memory.idleRssBeforeLoadMiB} MiB before the load, ${result.memory.rssRightAfterLoadMiB} MiB right after it, ${result.memory.idleRssAfterLoadMiB} MiB after ${IDLE_WAIT_SECONDS} s idle (${result.memory.afterOverBefore}× of before)`);
     out('');
     out(table(
       ['(g) storage', 'documents/keys', 'BSON bytes/doc', 'stored bytes/doc', 'index bytes/doc'],

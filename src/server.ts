@@ -15,6 +15,7 @@ import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
 import { SettingError } from './errors/setting-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
+import { createHttpServer } from './http/server-timeouts.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { stepPrompts } from './interactions/engine.ts';
 import { interactionRoutes } from './interactions/routes.ts';
@@ -42,6 +43,7 @@ import { accountDirectory } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
+import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis, RedisConnectError } from './storage/redis.ts';
 import { interactionPath } from './routes/table.ts';
@@ -59,6 +61,8 @@ export interface RunningGatehouse {
   readonly metrics: Metrics;
   /** Audit events of this instance (log stream + batched MongoDB writes). */
   readonly audit: Audit & { flush(): Promise<void> };
+  /** Writes what is batched off the request path now: audit events and last sign-in times. */
+  flushBatchedWrites(): Promise<void>;
   readonly app: Koa;
   readonly services: GatehouseServices;
   /** The key set this instance serves right now. */
@@ -77,10 +81,14 @@ export class StartupError extends SettingError {
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
   readonly extendConfiguration?: (configuration: Configuration) => Configuration;
+  /** The storage clock in milliseconds (refresh-token reuse window, record expiry); tests move it. */
+  readonly now?: () => number;
+  /** Hears every command the main MongoDB and Redis connections send (tests count round trips with it). */
+  readonly onStoreCommand?: StoreCommandListener;
   /** Sign-in steps added after Gatehouse's own (before consent); a test registers one this way. */
   readonly extraSteps?: readonly SignInStep[];
   /** The clock of the second-factor checks (TOTP steps); tests move it. */
-  readonly now?: () => Date;
+  readonly secondFactorClock?: () => Date;
 }
 
 const VIEWS_DIRECTORY = fileURLToPath(new URL('../views', import.meta.url));
@@ -94,16 +102,19 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function openStores(config: Config): Promise<{ mongo: Connection; redis: Redis | undefined }> {
+async function openStores(config: Config, onCommand: StoreCommandListener | undefined): Promise<{ mongo: Connection; redis: Redis | undefined }> {
   let mongo: Connection;
   try {
-    mongo = await connectMongo({ uri: config.mongodbUri.reveal(), timeoutMs: config.mongodbTimeoutMs });
+    mongo = await connectMongo({ uri: config.mongodbUri.reveal(), timeoutMs: config.mongodbTimeoutMs, watchCommands: onCommand !== undefined });
+    if (onCommand !== undefined) watchMongoCommands(mongo, onCommand);
   } catch (error) {
     throw new StartupError('MONGODB_URI', `cannot connect to MongoDB (${reason(error)})`);
   }
   if (config.redisUrl === undefined) return { mongo, redis: undefined };
   try {
-    return { mongo, redis: await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs }) };
+    const redis = await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs });
+    if (onCommand !== undefined) watchRedisCommands(redis, onCommand);
+    return { mongo, redis };
   } catch (error) {
     await mongo.close();
     throw new StartupError('REDIS_URL', error instanceof RedisConnectError ? error.message : `cannot connect to Redis (${reason(error)})`);
@@ -129,7 +140,7 @@ function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
 
 /** Wires everything from a validated config and starts listening. */
 export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGatehouse> {
-  const { mongo, redis } = await openStores(config);
+  const { mongo, redis } = await openStores(config, options.onStoreCommand);
   const closers: Array<() => Promise<void>> = [];
   try {
     const secret = config.secret.reveal();
@@ -150,6 +161,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       clientSecretBox: createSecretBox(secret, 'client-secrets'),
       logger,
       onOperation: (report) => metrics.onOperation(report),
+      now: options.now,
     });
     closers.push(() => storage.close());
     if (!storage.ttlIndexes) {
@@ -174,7 +186,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     metrics.watchHashPool(() => accountLayer.hasher.stats());
     closers.push(() => accountLayer.close());
     const accounts = accountCache.directory(accountDirectory(accountLayer.accounts));
-    const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, onEvent: auditFactors(audit), ...(options.now ? { now: options.now } : {}) });
+    const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, onEvent: auditFactors(audit), ...(options.secondFactorClock ? { now: options.secondFactorClock } : {}) });
     const shared = await createServices({
       config,
       mongo,
@@ -193,7 +205,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
-    const attempts = await openAttemptLimits({ redis, mongo, logger, redisPrefix: config.redisPrefix });
+    const attempts = await openAttemptLimits({
+      redis,
+      mongo,
+      logger,
+      redisPrefix: config.redisPrefix,
+      onFallback: (limiter) => metrics.rateLimitFallback(limiter),
+    });
     closers.push(async () => attempts.close());
     const { windowSeconds } = config.attemptLimits;
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
@@ -229,6 +247,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
+        completeRotation: storage.adapter.completeRotation,
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -337,7 +356,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       ],
     });
 
-    const server = createServer(app.callback());
+    const server = createHttpServer(app.callback(), config.connections);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
@@ -368,6 +387,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       app,
       metrics,
       audit: { record: (event) => audit.record(event), flush: () => auditStore.flush() },
+      flushBatchedWrites: async () => void (await Promise.all([auditStore.flush(), accountLayer.lastLogins.flush()])),
       services,
       get keySet() {
         return ring.keySet();

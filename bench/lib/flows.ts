@@ -1,4 +1,4 @@
-import { signIn, UserAgent } from '../../test/helpers/browserless.ts';
+import { formsOf, signIn, UserAgent, type PageForm } from '../../test/helpers/browserless.ts';
 import { basicAuth, REDIRECT_URI, SIGN_IN_SCOPE, type BenchClient, type BenchUser } from './fixture.ts';
 
 export interface TokenResponse {
@@ -61,4 +61,30 @@ export async function mintRefreshTokens(base: string, client: BenchClient, user:
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return tokens.slice(0, count);
+}
+
+/** /auth → the sign-in page: what a person sees before typing (not part of "a sign-in" in the command mix). */
+export async function openSignInForm(base: string, client: BenchClient, agent: UserAgent): Promise<{ form: PageForm; url: string }> {
+  let url = authorizationUrl(base, client);
+  let response = await agent.request(url);
+  while (response.status >= 300 && response.status < 400) {
+    url = new URL(response.headers.get('location')!, url).toString();
+    response = await agent.request(url);
+  }
+  const form = formsOf(await response.text()).find((candidate) => candidate.action.endsWith('/login'));
+  if (form === undefined) throw new Error(`no sign-in form at ${url}`);
+  return { form, url };
+}
+
+/** The sign-in proper: the form POST, the redirects back to the client (consent skipped, first-party) and the code exchange. */
+export async function submitSignInForm(base: string, client: BenchClient, user: BenchUser, agent: UserAgent, opened: { form: PageForm; url: string }): Promise<TokenResponse> {
+  let at = opened.url;
+  let response = await agent.postForm(new URL(opened.form.action, at).toString(), { ...opened.form.fields, login: user.username, password: user.password, remember: 'yes' });
+  while (response.status >= 300 && response.status < 400) {
+    at = new URL(response.headers.get('location')!, at).toString();
+    if (at.startsWith(REDIRECT_URI)) break;
+    response = await agent.request(at);
+  }
+  if (!at.startsWith(REDIRECT_URI)) throw new Error(`the sign-in did not come back to the client: ${response.status} at ${at}`);
+  return postToken(base, client, { grant_type: 'authorization_code', code: codeOf(new URL(at)), redirect_uri: REDIRECT_URI });
 }

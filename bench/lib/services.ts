@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -30,4 +31,15 @@ export function benchServicesUp(database: string): { mongodbUri: string; redisUr
   const mongodb = new URL(value('MONGODB_URI'));
   mongodb.pathname = `/${database}`;
   return { mongodbUri: mongodb.toString(), redisUrl: value('REDIS_URL') };
+}
+
+/** What serves MongoDB's wire protocol to the bench, for its report. */
+export function benchDatabaseKind(): string {
+  const backendFile = `${ROOT}.data/bench-services/mongo.backend`;
+  if (existsSync(backendFile)) {
+    const backend = readFileSync(backendFile, 'utf8').trim();
+    if (backend === 'mongod') return 'MongoDB (mongod)';
+    return `FerretDB v1.24.2 (${backend === 'postgresql' ? 'PostgreSQL' : 'SQLite'} backend)`;
+  }
+  return 'MongoDB (mongod)';
 }

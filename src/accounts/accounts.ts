@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
+import type { LastLoginWriter } from './last-login.ts';
 import type { Lockout, LoginLimiter } from './login-limiter.ts';
 import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
 import { checkPassword, DEFAULT_PASSWORD_POLICY, passwordLength, type PasswordPolicy } from './password-policy.ts';
+import { initialAttributes, type ProfileAttributes, type ProfileAttributesPatch } from './profile-attributes.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 
@@ -16,6 +18,8 @@ export interface User {
   readonly givenName: string | null;
   readonly familyName: string | null;
   readonly name: string | null;
+  /** The other OpenID standard claims; an unset one is absent. */
+  readonly attributes: ProfileAttributes;
   readonly roles: readonly string[];
   readonly groups: readonly string[];
   readonly disabled: boolean;
@@ -35,6 +39,8 @@ export interface NewUser {
   readonly givenName?: string | null | undefined;
   readonly familyName?: string | null | undefined;
   readonly name?: string | null | undefined;
+  /** Already validated (src/accounts/profile-attributes.ts profileAttributesInput). */
+  readonly attributes?: ProfileAttributesPatch | undefined;
   readonly roles?: readonly string[] | undefined;
   readonly groups?: readonly string[] | undefined;
 }
@@ -69,6 +75,8 @@ export interface AccountsDeps {
   /** Receives the reason behind every authentication result; must not throw. */
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onChange?: UserChangeHook;
+  /** Batches `lastLoginAt` writes (last-login.ts); without it each sign-in writes its own. */
+  readonly lastLogins?: Pick<LastLoginWriter, 'record'>;
 }
 
 export interface Accounts {
@@ -101,6 +109,7 @@ function toUser(doc: StoredUser): User {
     givenName: doc.givenName,
     familyName: doc.familyName,
     name: doc.name,
+    attributes: doc.attributes ?? {},
     roles: doc.roles,
     groups: doc.groups,
     disabled: doc.disabled,
@@ -140,6 +149,7 @@ export function createAccounts({
   passwordPolicy = DEFAULT_PASSWORD_POLICY,
   onAuthentication,
   onChange = ignoreUserChanges,
+  lastLogins,
 }: AccountsDeps): Accounts {
   const report = (event: AuthenticationEvent) => {
     try {
@@ -185,6 +195,7 @@ export function createAccounts({
         givenName: optionalText('givenName', input.givenName),
         familyName: optionalText('familyName', input.familyName),
         name: optionalText('name', input.name),
+        attributes: initialAttributes(input.attributes ?? {}),
         roles: labels('roles', input.roles),
         groups: labels('groups', input.groups),
         disabled: false,
@@ -250,10 +261,11 @@ export function createAccounts({
         return AUTHENTICATION_FAILED;
       }
 
-      await limiter.recordSuccess(subject, ip);
+      await limiter.recordSuccess(subject, ip, lock);
       const rehashed = hash !== null && hasher.needsRehash(hash) ? await rehash(user, password) : false;
       const at = now();
-      await users.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }).exec();
+      if (lastLogins !== undefined) lastLogins.record(user._id, at);
+      else await users.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }).exec();
       report({ outcome: 'success', userId: user._id, ip, at, rehashed });
       return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
     },

@@ -4,6 +4,7 @@ import type { Config } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createAccounts, type Accounts, type AuthenticationEvent } from './accounts.ts';
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from './hash-pool.ts';
+import { createLastLoginWriter, type LastLoginWriter } from './last-login.ts';
 import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
 import { DEFAULT_PASSWORD_POLICY } from './password-policy.ts';
 import type { UserChangeHook } from './user-changes.ts';
@@ -13,7 +14,9 @@ export interface AccountLayer {
   readonly accounts: Accounts;
   readonly hasher: PasswordHasher;
   readonly limiter: LoginLimiter;
-  /** Stops the sweeper and the hashing workers. */
+  /** Pending `lastLoginAt` writes (written within a second, and at close). */
+  readonly lastLogins: LastLoginWriter;
+  /** Stops the sweeper and the hashing workers, writes pending sign-in times. */
   close(): Promise<void>;
 }
 
@@ -54,10 +57,12 @@ export async function startAccountLayer({ config, mongo, redis, logger, onHash, 
   });
   const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength } = config.passwords;
   const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, ...(onHash ? { observe: onHash } : {}) });
+  const lastLogins = createLastLoginWriter({ users, logger });
   const accounts = createAccounts({
     users,
     hasher,
     limiter,
+    lastLogins,
     passwordPolicy: { ...DEFAULT_PASSWORD_POLICY, minLength },
     ...(onAuthentication ? { onAuthentication } : {}),
     ...(onUserChange ? { onChange: onUserChange } : {}),
@@ -66,9 +71,10 @@ export async function startAccountLayer({ config, mongo, redis, logger, onHash, 
     accounts,
     hasher,
     limiter,
+    lastLogins,
     async close() {
       limiter.close();
-      await hasher.close();
+      await Promise.all([hasher.close(), lastLogins.close()]);
     },
   };
 }

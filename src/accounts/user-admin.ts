@@ -1,6 +1,7 @@
 import { DuplicateUserError, UserNotFoundError } from './errors.ts';
 import { emailKey, validEmail } from './normalize.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
+import { attributeChanges } from './profile-attributes.ts';
 import type { NewUser, User } from './accounts.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 
@@ -32,8 +33,8 @@ export interface UserAdmin {
 }
 
 export function toUser(doc: StoredUser): User {
-  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, ...rest } = doc;
-  return { id: _id, ...rest };
+  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, ...rest } = doc;
+  return { id: _id, attributes: attributes ?? {}, ...rest };
 }
 
 function escapeRegex(text: string): string {
@@ -77,11 +78,17 @@ export function createUserAdmin({ users, now = () => new Date(), onChange = igno
       if (patch.givenName !== undefined) set.givenName = patch.givenName;
       if (patch.familyName !== undefined) set.familyName = patch.familyName;
       if (patch.name !== undefined) set.name = patch.name;
+      // Attribute by attribute, so concurrent edits of different attributes both land.
+      const unset: Record<string, ''> = {};
+      for (const [name, value] of attributeChanges(patch.attributes ?? {})) {
+        if (value === null) unset[`attributes.${name}`] = '';
+        else (set as Record<string, unknown>)[`attributes.${name}`] = value;
+      }
       if (patch.roles !== undefined) set.roles = [...new Set(patch.roles)];
       if (patch.groups !== undefined) set.groups = [...new Set(patch.groups)];
       let doc: StoredUser | null;
       try {
-        doc = await users.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' }).lean<StoredUser>().exec();
+        doc = await users.findOneAndUpdate({ _id: id }, { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) }, { returnDocument: 'after' }).lean<StoredUser>().exec();
       } catch (error) {
         if (isDuplicate(error)) throw new DuplicateUserError('email');
         throw error;

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { ADDRESS_FIELDS, type ProfileAttributes } from './profile-attributes.ts';
 
 /**
  * One document per user in `users`. `_id` is the OIDC `sub`: a random UUID, stable across
@@ -21,6 +22,8 @@ export interface StoredUser {
   givenName: string | null;
   familyName: string | null;
   name: string | null;
+  /** The other standard claims (src/accounts/profile-attributes.ts); absent on users stored before they existed. */
+  attributes?: ProfileAttributes;
   roles: string[];
   groups: string[];
   disabled: boolean;
@@ -38,6 +41,26 @@ export function noEmailKey(id: string): string {
 
 const optionalString = { type: String, default: null };
 
+const addressSchema = new Schema(Object.fromEntries(ADDRESS_FIELDS.map((field) => [field, String])), { _id: false, strict: 'throw' });
+
+const attributesSchema = new Schema<ProfileAttributes>(
+  {
+    middle_name: String,
+    nickname: String,
+    profile: String,
+    picture: String,
+    website: String,
+    gender: String,
+    birthdate: String,
+    zoneinfo: String,
+    locale: String,
+    phone_number: String,
+    phone_number_verified: Boolean,
+    address: { type: addressSchema, default: undefined },
+  },
+  { _id: false, strict: 'throw' },
+);
+
 const userSchema = new Schema<StoredUser>(
   {
     _id: { type: String, required: true },
@@ -49,6 +72,7 @@ const userSchema = new Schema<StoredUser>(
     givenName: optionalString,
     familyName: optionalString,
     name: optionalString,
+    attributes: { type: attributesSchema, default: undefined },
     roles: { type: [String], default: [] },
     groups: { type: [String], default: [] },
     disabled: { type: Boolean, required: true, default: false },

@@ -44,7 +44,10 @@ export function openApiDocument(routes: readonly AdminRoute[], adminUrl: string)
     }
     const status = String(route.status ?? 200);
     const responses: Record<string, unknown> = {
-      [status]: status === '204' ? { description: 'Done' } : { description: 'OK', content: { 'application/json': { schema: { type: 'object' } } } },
+      [status]:
+        status === '204'
+          ? { description: 'Done' }
+          : { description: 'OK', content: { 'application/json': { schema: route.list === true ? { type: 'array', items: { type: 'object' } } : { type: 'object' } } } },
       '400': errorResponse('Invalid request; `details` lists each problem with its field path'),
       '401': errorResponse('Missing, invalid, expired or revoked access token'),
       '403': errorResponse('The token lacks the admin scope, or its principal is not an administrator'),

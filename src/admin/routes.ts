@@ -52,7 +52,7 @@ export function adminRoutes({ services, keys, createInitialAccessToken }: AdminR
     const ops = labels[kind];
     const one = kind.slice(0, -1);
     return [
-      { method: 'get', path: `/${kind}`, tag: kind, summary: `List ${kind}`, handle: async () => ({ body: (await ops.list()).map(showLabel) }) },
+      { method: 'get', path: `/${kind}`, tag: kind, summary: `List ${kind}`, list: true, handle: async () => ({ body: (await ops.list()).map(showLabel) }) },
       { method: 'post', path: `/${kind}`, tag: kind, summary: `Create a ${one}`, body: labelCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showLabel(await ops.create(op, body)) }) },
       { method: 'delete', path: `/${kind}/:name`, tag: kind, summary: `Delete a ${one} (and take it off every user)`, status: 204, notFound: true, handle: async ({ op, params }) => (await ops.delete(op, params.name!), noContent) },
       { method: 'post', path: `/${kind}/:name/members`, tag: kind, summary: `Assign the ${one} to a user`, body: labelAssignSchema, status: 204, notFound: true, handle: async ({ op, params, body }) => (await ops.assign(op, params.name!, body), noContent) },
@@ -62,7 +62,7 @@ export function adminRoutes({ services, keys, createInitialAccessToken }: AdminR
 
   return [
     // Clients
-    { method: 'get', path: '/clients', tag: 'clients', summary: 'List clients', handle: async () => ({ body: (await clients.list()).map(showClient) }) },
+    { method: 'get', path: '/clients', tag: 'clients', summary: 'List clients', list: true, handle: async () => ({ body: (await clients.list()).map(showClient) }) },
     { method: 'post', path: '/clients', tag: 'clients', summary: 'Create a client (the secret is in this response only)', body: clientCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showCreated(await clients.create(op, body)) }) },
     { method: 'get', path: '/clients/:clientId', tag: 'clients', summary: 'Get a client', notFound: true, handle: async ({ params }) => ({ body: showClient(await clients.get(params.clientId!)) }) },
     { method: 'patch', path: '/clients/:clientId', tag: 'clients', summary: 'Update a client', body: clientUpdateSchema, notFound: true, handle: async ({ op, params, body }) => ({ body: showClient(await clients.update(op, params.clientId!, body)) }) },
@@ -83,14 +83,14 @@ export function adminRoutes({ services, keys, createInitialAccessToken }: AdminR
     { method: 'post', path: '/users/:userId/unlock', tag: 'users', summary: 'Lift sign-in lockouts', notFound: true, handle: async ({ op, params }) => ({ body: { lifted: await users.unlock(op, params.userId!) } }) },
     { method: 'get', path: '/users/:userId/mfa', tag: 'users', summary: 'Show the user\'s second factors (authenticator app, recovery codes left)', notFound: true, handle: async ({ params }) => ({ body: showFactors(await users.factors(params.userId!)) }) },
     { method: 'delete', path: '/users/:userId/mfa', tag: 'users', summary: 'Reset second factors: remove the authenticator app and every recovery code', status: 204, notFound: true, handle: async ({ op, params }) => (await users.resetFactors(op, params.userId!), noContent) },
-    { method: 'get', path: '/users/:userId/sessions', tag: 'users', summary: 'List the user\'s sessions', notFound: true, handle: async ({ params }) => ({ body: (await users.sessions(params.userId!)).map(sessionView) }) },
+    { method: 'get', path: '/users/:userId/sessions', tag: 'users', summary: 'List the user\'s sessions', notFound: true, list: true, handle: async ({ params }) => ({ body: (await users.sessions(params.userId!)).map(sessionView) }) },
     { method: 'delete', path: '/users/:userId/sessions/:sessionId', tag: 'users', summary: 'End a session and revoke the grants made in it', status: 204, notFound: true, handle: async ({ op, params }) => (await users.revokeSession(op, params.userId!, params.sessionId!), noContent) },
-    { method: 'get', path: '/users/:userId/grants', tag: 'users', summary: 'List the user\'s grants', notFound: true, handle: async ({ params }) => ({ body: (await users.grants(params.userId!)).map((g) => ({ id: g.id, client_id: g.clientId, scope: g.scope, resources: g.resources, issued_at: g.issuedAt?.toISOString() ?? null, expires_at: g.expiresAt?.toISOString() ?? null })) }) },
+    { method: 'get', path: '/users/:userId/grants', tag: 'users', summary: 'List the user\'s grants', notFound: true, list: true, handle: async ({ params }) => ({ body: (await users.grants(params.userId!)).map((g) => ({ id: g.id, client_id: g.clientId, scope: g.scope, resources: g.resources, issued_at: g.issuedAt?.toISOString() ?? null, expires_at: g.expiresAt?.toISOString() ?? null })) }) },
     { method: 'delete', path: '/users/:userId/grants/:grantId', tag: 'users', summary: 'Revoke a grant and its tokens', status: 204, notFound: true, handle: async ({ op, params }) => (await users.revokeGrant(op, params.grantId!, params.userId!), noContent) },
     { method: 'delete', path: '/users/:userId/grants', tag: 'users', summary: 'Revoke all of the user\'s sessions, grants and tokens', notFound: true, handle: async ({ op, params }) => ({ body: await users.revokeAll(op, params.userId!) }) },
 
     // APIs
-    { method: 'get', path: '/apis', tag: 'apis', summary: 'List APIs', handle: async () => ({ body: (await apis.list()).map(showApi) }) },
+    { method: 'get', path: '/apis', tag: 'apis', summary: 'List APIs', list: true, handle: async () => ({ body: (await apis.list()).map(showApi) }) },
     { method: 'post', path: '/apis', tag: 'apis', summary: 'Register an API (resource server)', body: apiCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showApi(await apis.create(op, body)) }) },
     { method: 'patch', path: '/apis/:identifier', tag: 'apis', summary: 'Update an API (identifier URL-encoded)', body: apiUpdateSchema, notFound: true, handle: async ({ op, params, body }) => ({ body: showApi(await apis.update(op, params.identifier!, body)) }) },
     { method: 'delete', path: '/apis/:identifier', tag: 'apis', summary: 'Delete an API (identifier URL-encoded)', status: 204, notFound: true, handle: async ({ op, params }) => (await apis.delete(op, params.identifier!), noContent) },
@@ -111,7 +111,7 @@ export function adminRoutes({ services, keys, createInitialAccessToken }: AdminR
     } },
 
     // Audit
-    { method: 'get', path: '/audit-events', tag: 'audit', summary: 'Query audit events by type, user, client and time range (newest first)', query: auditQuerySchema, handle: async ({ query }) => {
+    { method: 'get', path: '/audit-events', tag: 'audit', summary: 'Query audit events by type, user, client and time range (newest first)', query: auditQuerySchema, list: true, handle: async ({ query }) => {
       const q = auditQuerySchema.parse(query);
       const date = (v: string | undefined) => (v === undefined ? undefined : new Date(v));
       const events = await services.audit.query({ type: q.type, userId: q.user, clientId: q.client, from: date(q.from), to: date(q.to), before: date(q.before), limit: q.limit });

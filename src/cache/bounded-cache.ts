@@ -23,6 +23,11 @@ export interface BoundedCache<T> {
   get(key: string): Promise<T | undefined>;
   /** Drops the entry for `key` and every entry linked to it by an alias; the next get reads the database. */
   invalidate(key: string): void;
+  /**
+   * Stores a value the caller knows to be current (it has just written it), as a load would.
+   * The caller must invalidate the key first and make sure no other write to it overlapped.
+   */
+  set(key: string, value: T): void;
   clear(): void;
 }
 
@@ -135,6 +140,10 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
         invalidatedAt.clear();
         floor = sequence;
       }
+    },
+    set(key, value) {
+      if (ttlMs <= 0) return;
+      remember(key, value, (aliasesOf?.(value) ?? []).filter((alias) => alias !== key));
     },
     clear() {
       sequence += 1;

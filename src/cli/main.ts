@@ -10,7 +10,7 @@ import { grantsRevoke } from './commands/grants.ts';
 import { keysList, keysRotate } from './commands/keys.ts';
 import { rolesAssign, rolesCreate, rolesDelete, rolesList, rolesRemove } from './commands/roles.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
-import { usersCreate, usersDisable, usersEnable, usersList, usersMfa, usersSetPassword, usersUnlock } from './commands/users.ts';
+import { usersCreate, usersDisable, usersEnable, usersGet, usersList, usersMfa, usersSetPassword, usersUnlock, usersUpdate } from './commands/users.ts';
 import { CliError, openContext, type CliContext } from './context.ts';
 import { commandHelp, unknownCommand, unknownOption } from './help.ts';
 
@@ -25,6 +25,8 @@ const COMMANDS: Record<string, Command> = {
   'clients rotate-secret': clientsRotateSecret,
   'users create': usersCreate,
   'users list': usersList,
+  'users get': usersGet,
+  'users update': usersUpdate,
   'users set-password': usersSetPassword,
   'users disable': usersDisable,
   'users enable': usersEnable,
@@ -55,7 +57,15 @@ commands:
                  [--api IDENTIFIER]... [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
   clients list | get ID | delete ID | rotate-secret ID
   clients update ID [same options as create, plus --no-first-party --no-admin]
-  users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]... --password-stdin
+  users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
+               [PROFILE OPTIONS] --password-stdin
+      PROFILE OPTIONS (OpenID standard claims): --given-name --family-name --middle-name --nickname
+      --profile URL --picture URL --website URL --gender --birthdate YYYY-MM-DD --zoneinfo Europe/Paris
+      --locale en-US --phone-number +16045551234 --phone-number-verified --no-phone-number-verified
+      --email-verified --no-email-verified --address-formatted --address-street --address-locality
+      --address-region --address-postal-code --address-country (together they replace the address)
+  users update USER [same options as create, plus --clear-address; an empty value clears a field]
+  users get USER
   users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
   users set-password USER --password-stdin      (USER: id, username or email)
   users disable USER | enable USER | unlock USER

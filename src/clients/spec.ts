@@ -1,16 +1,32 @@
 import { z } from 'zod';
 
-const uri = z.string().refine((value) => URL.canParse(value) && new URL(value).hash === '', { message: 'must be an absolute URI without a fragment' });
-const origin = z.string().refine((value) => URL.canParse(value) && new URL(value).origin === value, {
-  message: 'must be an origin such as https://app.example.com',
-});
+// Refinements are invisible to z.toJSONSchema; .meta() puts what they check into the OpenAPI document.
+const uri = z
+  .string()
+  .refine((value) => URL.canParse(value) && new URL(value).hash === '', { message: 'must be an absolute URI without a fragment' })
+  .meta({ format: 'uri', description: 'An absolute URI without a fragment' });
+/**
+ * Where a browser is sent back to: http(s) only. Gatehouse's clients are web clients, which
+ * oidc-provider allows nothing else for; refusing here names the field (a `javascript:` URI
+ * would otherwise be stored and only fail when the client is loaded).
+ */
+const redirectUri = z
+  .string()
+  .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol) && new URL(value).hash === '', {
+    message: 'must be an absolute http(s) URI without a fragment',
+  })
+  .meta({ format: 'uri', pattern: '^https?://[^#]+$', description: 'An absolute http(s) URI without a fragment' });
+const origin = z
+  .string()
+  .refine((value) => URL.canParse(value) && new URL(value).origin === value, { message: 'must be an origin such as https://app.example.com' })
+  .meta({ pattern: '^https?://[^/?#]+$', description: 'An origin such as https://app.example.com (scheme, host and port only)' });
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 
 const common = {
   name: z.string().trim().min(1).max(200),
-  redirect_uris: z.array(uri),
-  post_logout_redirect_uris: z.array(uri),
+  redirect_uris: z.array(redirectUri),
+  post_logout_redirect_uris: z.array(redirectUri),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1),
   scope: z.string().regex(SCOPE, { message: 'space-separated scope names' }),
   apis: z.array(uri),
@@ -62,7 +78,9 @@ export const clientUpdateSchema = z
     require_mfa: common.require_mfa.optional(),
     api_scopes: common.api_scopes.nullable().optional(),
   })
-  .strict();
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one field to change' })
+  .meta({ minProperties: 1 });
 
 export type ClientCreate = z.output<typeof clientCreateSchema>;
 export type ClientUpdate = z.output<typeof clientUpdateSchema>;

@@ -35,6 +35,8 @@ export interface Config {
   /** With trustProxy: how many X-Forwarded-For entries (from the right) come from our proxies. */
   readonly proxyHops: number;
   readonly shutdownTimeoutMs: number;
+  /** Node's server timeouts (GATEHOUSE_KEEP_ALIVE_TIMEOUT, _HEADERS_TIMEOUT, _REQUEST_TIMEOUT). */
+  readonly connections: { readonly keepAliveTimeoutMs: number; readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
   readonly mongodbTimeoutMs: number;
   readonly redisTimeoutMs: number;
   /** Token and session lifetimes in seconds. */
@@ -242,6 +244,9 @@ export function loadConfig(sources: ConfigSources): Config {
   if (result.success) {
     // argon2's own m >= 8·p always holds: the memory minimum (1024) is 8 × the parallelism maximum (64) × 2.
     const s = result.data;
+    if (s.GATEHOUSE_HEADERS_TIMEOUT > s.GATEHOUSE_REQUEST_TIMEOUT) {
+      problems.push('GATEHOUSE_HEADERS_TIMEOUT: must not be longer than GATEHOUSE_REQUEST_TIMEOUT (the request timeout covers the headers too)');
+    }
     if (s.GATEHOUSE_LOCKOUT_MAX_SECONDS < s.GATEHOUSE_LOCKOUT_SECONDS) {
       problems.push('GATEHOUSE_LOCKOUT_MAX_SECONDS: must be at least GATEHOUSE_LOCKOUT_SECONDS');
     }
@@ -278,6 +283,11 @@ export function loadConfig(sources: ConfigSources): Config {
     trustProxy: s.GATEHOUSE_TRUST_PROXY,
     proxyHops: s.GATEHOUSE_PROXY_HOPS,
     shutdownTimeoutMs: s.GATEHOUSE_SHUTDOWN_TIMEOUT * 1000,
+    connections: Object.freeze({
+      keepAliveTimeoutMs: s.GATEHOUSE_KEEP_ALIVE_TIMEOUT * 1000,
+      headersTimeoutMs: s.GATEHOUSE_HEADERS_TIMEOUT * 1000,
+      requestTimeoutMs: s.GATEHOUSE_REQUEST_TIMEOUT * 1000,
+    }),
     mongodbTimeoutMs: s.GATEHOUSE_MONGODB_TIMEOUT * 1000,
     redisTimeoutMs: s.GATEHOUSE_REDIS_TIMEOUT * 1000,
     lifetimes: Object.freeze({

@@ -71,6 +71,12 @@ export const settingsSchema = z.object({
   /** Proxies in front of Gatehouse that append to X-Forwarded-For; only the last this many entries are believed. */
   GATEHOUSE_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(10).default(1),
   GATEHOUSE_SHUTDOWN_TIMEOUT: seconds(0).default(10),
+  /** Longer than a proxy's idle timeout (60 s on common load balancers), so Gatehouse never closes a connection the proxy is about to reuse. */
+  GATEHOUSE_KEEP_ALIVE_TIMEOUT: seconds(1).default(65),
+  /** How long a client may take to send a request's headers (slow clients cannot hold connections). */
+  GATEHOUSE_HEADERS_TIMEOUT: seconds(1).default(20),
+  /** How long a client may take to send a whole request, headers and body. */
+  GATEHOUSE_REQUEST_TIMEOUT: seconds(1).default(30),
   GATEHOUSE_MONGODB_TIMEOUT: seconds(1).default(5),
   GATEHOUSE_ACCESS_TOKEN_TTL: seconds(30).default(600),
   GATEHOUSE_AUTHORIZATION_CODE_TTL: seconds(10).default(60),

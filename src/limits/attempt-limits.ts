@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterMongo, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
 import { ensureExpiryIndex, startSweeper, type Sweeper } from '../accounts/expiry.ts';
+import { unavailableStore } from '../errors/store-unavailable.ts';
 import type { Logger } from '../observability/logger.ts';
 
 /** Counts failures per key; after `limit` of them within the window the key is refused for the window. */
@@ -32,6 +33,11 @@ export interface AttemptLimitsDeps {
    * within this time. 0 reads the store on every check.
    */
   readonly cleanCacheMs?: number;
+  /**
+   * Called for every check or count served by the per-instance fallback because the shared
+   * store is unavailable (a metric); the logger says when the fallback starts and ends.
+   */
+  readonly onFallback?: ((limiter: string) => void) | undefined;
   readonly now?: () => number;
 }
 
@@ -46,7 +52,16 @@ const COLLECTION = 'attempt_limits';
  * indexes (rate-limiter-flexible's include a TTL index FerretDB rejects) and a sweeper where
  * the server has no TTL indexes.
  */
-export async function openAttemptLimits({ redis, mongo, logger, redisPrefix = '', sweepIntervalMs = 60_000, cleanCacheMs = 1000, now = Date.now }: AttemptLimitsDeps): Promise<AttemptLimits> {
+export async function openAttemptLimits({
+  redis,
+  mongo,
+  logger,
+  redisPrefix = '',
+  sweepIntervalMs = 60_000,
+  cleanCacheMs = 1000,
+  onFallback,
+  now = Date.now,
+}: AttemptLimitsDeps): Promise<AttemptLimits> {
   const db = mongo.db;
   if (db === undefined) throw new Error('openAttemptLimits needs a connected MongoDB connection');
   let sweeper: Sweeper | undefined;
@@ -58,10 +73,11 @@ export async function openAttemptLimits({ redis, mongo, logger, redisPrefix = ''
   return {
     limiter(name, limit, windowSeconds) {
       const keyPrefix = `gh_attempts_${name}`;
-      const store: RateLimiterStoreAbstract =
+      const shared: RateLimiterAbstract =
         redis !== undefined
           ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisPrefix}${keyPrefix}`, points: limit, duration: windowSeconds })
           : new RateLimiterMongo({ storeClient: db, tableName: COLLECTION, keyPrefix, points: limit, duration: windowSeconds, disableIndexesCreation: true });
+      const store = withLocalFallback(name, shared, new RateLimiterMemory({ keyPrefix, points: limit, duration: windowSeconds }), logger, onFallback);
       const clean = new Map<string, number>();
       // Bumped by every local failure: a store read that started before one is not remembered.
       let generation = 0;
@@ -87,5 +103,50 @@ export async function openAttemptLimits({ redis, mongo, logger, redisPrefix = ''
       };
     },
     close: () => sweeper?.stop(),
+  };
+}
+
+interface CounterStore {
+  get(key: string): Promise<RateLimiterRes | null>;
+  penalty(key: string, points: number): Promise<unknown>;
+}
+
+/**
+ * While the shared store is unavailable, counts go to a per-instance memory limiter instead:
+ * the endpoints behind the gate (client_credentials, introspection) need no store of their own,
+ * so an outage of the limiter's store must not stop them. Limits then hold per instance only;
+ * the log says when that starts and ends, the metric counts each use. Errors that are not an
+ * outage still fail the request.
+ */
+function withLocalFallback(
+  name: string,
+  shared: RateLimiterAbstract,
+  local: RateLimiterMemory,
+  logger: Logger,
+  onFallback: ((limiter: string) => void) | undefined,
+): CounterStore {
+  let degraded = false;
+  async function attempt<T>(sharedCall: () => Promise<T>, localCall: () => Promise<T>): Promise<T> {
+    try {
+      const result = await sharedCall();
+      if (degraded) {
+        degraded = false;
+        logger.info({ limiter: name }, 'attempt limits: shared store is back; counting there again');
+      }
+      return result;
+    } catch (error) {
+      const store = unavailableStore(error);
+      if (store === undefined) throw error;
+      if (!degraded) {
+        degraded = true;
+        logger.warn({ limiter: name, store }, 'attempt limits: shared store unavailable; counting per instance until it is back');
+      }
+      onFallback?.(name);
+      return localCall();
+    }
+  }
+  return {
+    get: (key) => attempt(() => shared.get(key), () => local.get(key)),
+    penalty: (key, points) => attempt(() => shared.penalty(key, points), () => local.penalty(key, points)),
   };
 }

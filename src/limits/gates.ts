@@ -5,14 +5,15 @@ import type { Views } from '../interactions/views.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { ProviderRouteName, RoutesTable } from '../routes/table.ts';
 import type { AttemptLimiter } from './attempt-limits.ts';
-import { clientAuthKey } from './client-auth-key.ts';
+import { bufferedForm } from '../http/form-body.ts';
+import { clientAuthKey, namesClientInHeader } from './client-auth-key.ts';
 
 /** Endpoints that authenticate clients. */
 const CLIENT_AUTH_ROUTES = new Set<ProviderRouteName>(['token', 'introspection', 'revocation', 'pushed_authorization_request', 'device_authorization']);
 
 /**
- * In front of the provider: a key with too many failed client authentications gets 429 and
- * Retry-After before the library looks at the request. Failures are counted from the
+ * In front of the provider: a (client, IP) key with too many failed client authentications
+ * gets 429 and Retry-After before the library looks at the request. Failures are counted from the
  * provider's error events (src/oidc/client-auth-failures.ts).
  */
 export function clientAuthGate(limiter: AttemptLimiter, routes: RoutesTable): Middleware {
@@ -20,7 +21,19 @@ export function clientAuthGate(limiter: AttemptLimiter, routes: RoutesTable): Mi
     if (ctx.method !== 'POST') return next();
     const route = providerRouteAt(routes, ctx.path);
     if (route === undefined || !CLIENT_AUTH_ROUTES.has(route)) return next();
-    const retryAfter = await limiter.retryAfter(clientAuthKey(ctx.get('authorization'), ctx.ip));
+    const authorization = ctx.get('authorization');
+    let params: Record<string, unknown> | undefined;
+    if (!namesClientInHeader(authorization)) {
+      // Body-based client authentication: read the form (the provider gets it back intact).
+      const form = await bufferedForm(ctx);
+      if (form === 'too_large') {
+        ctx.status = 413;
+        ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
+        return;
+      }
+      if (form !== 'not_a_form') params = form.params;
+    }
+    const retryAfter = await limiter.retryAfter(clientAuthKey(authorization, params, ctx.ip));
     if (retryAfter === 0) return next();
     ctx.status = 429;
     ctx.set('Retry-After', String(retryAfter));

@@ -21,8 +21,11 @@ export interface Metrics {
   watchHashPool(stats: () => HashPoolStats): void;
   auditDropped(count: number): void;
   storeUnavailable(store: string): void;
+  /** An attempt-limit check or count served per instance because the shared store was away. */
+  rateLimitFallback(limiter: string): void;
 }
 
+const LIMITERS = new Set(['client_auth', 'user_code']);
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const GRANT_TYPES = new Set([
   'authorization_code',
@@ -107,6 +110,12 @@ export function createMetrics(): Metrics {
     help: 'Audit events dropped because MongoDB was away longer than the buffer lasts',
     registers,
   });
+  const limitFallbacks = new Counter({
+    name: 'gatehouse_rate_limit_fallback_total',
+    help: 'Attempt-limit checks and counts served by the per-instance fallback while the shared store was unavailable, by limiter',
+    labelNames: ['limiter'] as const,
+    registers,
+  });
   const unavailable = new Counter({
     name: 'gatehouse_store_unavailable_total',
     help: 'Requests answered 503 because a store was unavailable, by store',
@@ -174,6 +183,9 @@ export function createMetrics(): Metrics {
     },
     storeUnavailable(store) {
       unavailable.inc({ store });
+    },
+    rateLimitFallback(limiter) {
+      limitFallbacks.inc({ limiter: LIMITERS.has(limiter) ? limiter : 'other' });
     },
   };
 }

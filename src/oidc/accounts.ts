@@ -25,14 +25,24 @@ export function findAccount(accounts: AccountDirectory): FindAccount {
     const minimalIdToken = clientFlag(ctx.oidc.client, 'minimal_id_token');
     return {
       accountId: profile.sub,
-      claims: (use) => (use === 'id_token' && minimalIdToken ? { sub: profile.sub } : { ...profile.claims, sub: profile.sub }),
+      // A minimal ID token still carries what the `claims` parameter asked for by name.
+      claims: (use, _scope, requested) =>
+        use === 'id_token' && minimalIdToken
+          ? { ...pick(profile.claims, Object.keys(requested ?? {})), sub: profile.sub }
+          : { ...profile.claims, sub: profile.sub },
     };
   };
 }
 
+function pick(claims: Readonly<Record<string, unknown>>, names: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(names.filter((name) => name in claims).map((name) => [name, claims[name]]));
+}
+
 /** The claims Gatehouse releases for a user, keyed as OpenID Connect names them. */
 export function profileOf(user: User): AccountProfile {
+  const { phone_number_verified: _verified, ...attributes } = user.attributes;
   const claims: Record<string, unknown> = {
+    ...attributes,
     preferred_username: user.username,
     roles: [...user.roles],
     groups: [...user.groups],
@@ -45,6 +55,7 @@ export function profileOf(user: User): AccountProfile {
     claims.email = user.email;
     claims.email_verified = user.emailVerified;
   }
+  if (attributes.phone_number !== undefined) claims.phone_number_verified = user.attributes.phone_number_verified === true;
   return { sub: user.id, claims };
 }
 

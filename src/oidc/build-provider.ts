@@ -8,6 +8,9 @@ import { countClientAuthFailures } from './client-auth-failures.ts';
 import { attachProviderEvents, type ProviderObservers } from './events.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
+import { completeRefreshRotations, type CompleteRotation } from './refresh-rotation.ts';
+import { introspectionClaims } from './introspection-claims.ts';
+import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { recordRouteNames } from './route-names.ts';
 
 export interface ProviderBuilderDeps {
@@ -21,6 +24,8 @@ export interface ProviderBuilderDeps {
   readonly clientAuthFailures?: AttemptLimiter | undefined;
   /** Audit and metrics fed from the provider's events. */
   readonly observers?: ProviderObservers | undefined;
+  /** Marks a rotated refresh token used once the refresh response is ready (refresh-rotation.ts). */
+  readonly completeRotation?: CompleteRotation | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -29,7 +34,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation }: ProviderBuilderDeps): BuildProvider {
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
@@ -37,6 +42,21 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
     provider.use(widenFormActionForClient);
+    provider.use(introspectionClaims(settings.accounts));
+    provider.use(consumePushedRequestOnFirstUse);
+    includeSessionIdInIdTokens(provider);
+    if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation));
     return provider;
   };
+}
+
+/**
+ * OpenID Back-Channel Logout 1.0 §2.1: an OP that supports session ids (discovery says
+ * `backchannel_logout_session_supported: true`) includes `sid` in its ID tokens. The library adds
+ * it only for clients with a back-channel logout URI that require it (Client#includeSid), and
+ * offers no setting for it; this instance's Client class (each Provider has its own) is told to
+ * include it always. The `sid` is per client and session, so it links nothing across apps.
+ */
+function includeSessionIdInIdTokens(provider: Provider): void {
+  Object.defineProperty(provider.Client.prototype, 'includeSid', { value: () => true, configurable: true, writable: true });
 }

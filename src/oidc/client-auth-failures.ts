@@ -12,7 +12,7 @@ import type { Logger } from '../observability/logger.ts';
 export function countClientAuthFailures(provider: Provider, limiter: AttemptLimiter, logger: Logger): void {
   const count = (ctx: KoaContextWithOIDC, error: { error?: string }) => {
     if (error?.error !== 'invalid_client') return;
-    limiter.fail(clientAuthKey(ctx.get('authorization'), ctx.ip)).catch((failure: unknown) => {
+    limiter.fail(clientAuthKey(ctx.get('authorization'), (ctx as Partial<KoaContextWithOIDC>).oidc?.body, ctx.ip)).catch((failure: unknown) => {
       logger.warn({ err: failure }, 'could not count a failed client authentication');
     });
   };

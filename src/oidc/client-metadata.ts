@@ -55,6 +55,12 @@ function isSet(value: unknown): boolean {
 }
 
 export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: ClientMetadata): void {
+  // A self-registered client is a third party written against the spec, not against Keycloak:
+  // its ID tokens follow OIDC Core 5.4 (scope claims at userinfo) unless it asks otherwise.
+  if (key === 'minimal_id_token' && value === undefined && REGISTRATION_ROUTES.has(String(ctx?.oidc?.route))) {
+    (metadata as Record<string, unknown>).minimal_id_token = true;
+    return;
+  }
   if (value === undefined || value === null) return;
   if (OPERATOR_ONLY.has(key) && isSet(value) && REGISTRATION_ROUTES.has(String(ctx?.oidc?.route))) {
     invalid(key, 'cannot be set through dynamic registration');

@@ -1,9 +1,9 @@
 import type { AdapterFactory, Configuration, interactionPolicy, KoaContextWithOIDC } from 'oidc-provider';
-import { ACR_VALUES } from './acr.ts';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { Config } from '../config/load.ts';
 import type { PrivateJwk } from '../keys/generate.ts';
 import { findAccount, type AccountDirectory } from './accounts.ts';
+import { ACR_VALUES, assertReachableAcr } from './acr.ts';
 import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
 import { clientFlag, clientList, GATEHOUSE_CLIENT_PROPERTIES, validateClientProperty } from './client-metadata.ts';
 import { loadExistingGrant } from './grant-policy.ts';
@@ -108,6 +108,10 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr'],
     },
     scopes: [...OIDC_SCOPES],
+    acrValues: [...ACR_VALUES],
+    // Scope claims also go into the ID token, as Keycloak, Google and Auth0 do (apps such as the
+    // Kubernetes API server read only the ID token); a client opts out with minimal_id_token.
+    // See README "Claims".
     conformIdTokenClaims: false,
     responseTypes: ['code'],
     clientDefaults: { ...CLIENT_DEFAULTS },
@@ -146,6 +150,8 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
         },
       },
       userinfo: { enabled: true },
+      // OIDC Core §5.5: claims asked for by name, for the ID token or userinfo, essential or not.
+      claimsParameter: { enabled: true, assertClaimsParameter: assertReachableAcr },
       rpInitiatedLogout: {
         enabled: true,
         ...(pages === undefined ? {} : { logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource }),
@@ -177,7 +183,6 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       Interaction: lifetimes.interaction,
     },
     interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid), policy: gatehouseInteractionPolicy(settings.prompts) },
-    acrValues: [...ACR_VALUES],
     ...(pages === undefined ? {} : { renderError: pages.renderError }),
   };
 }

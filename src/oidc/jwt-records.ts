@@ -1,15 +1,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Middleware } from 'koa';
 import type { AdapterFactory, AdapterPayload, Configuration } from 'oidc-provider';
 import { deriveKey } from '../crypto/secret-box.ts';
+import { bufferedForm, replaceForm } from '../http/form-body.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 import type { ProviderSettings } from './configuration.ts';
-
-const BODY_LIMIT = 56 * 1024;
 
 type JwtCustomizer = NonNullable<NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt']>;
 
@@ -58,7 +56,13 @@ export interface JwtRecords {
 
 /** Marks a request whose token was swapped for a derived client_credentials record (value: the record id). */
 const DERIVED = Symbol('gatehouse.derivedJwtRecord');
-type DerivedRequest = IncomingMessage & { [DERIVED]?: string };
+const PRESENTED_JTI = Symbol('gatehouse.presentedJwtId');
+type DerivedRequest = IncomingMessage & { [DERIVED]?: string; [PRESENTED_JTI]?: string };
+
+/** The `jti` of the verified JWT a request presented at introspection or revocation, if any. */
+export function presentedJwtId(req: IncomingMessage): string | undefined {
+  return (req as DerivedRequest)[PRESENTED_JTI];
+}
 
 /**
  * Introspection and revocation for JWT access tokens (oidc-provider refuses JWTs there), in
@@ -159,31 +163,36 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       if (ctx.method !== 'POST') return next();
       const route = providerRouteAt(routes, ctx.path);
       if (route !== 'introspection' && route !== 'revocation') return next();
-      if (!ctx.is('application/x-www-form-urlencoded')) return next();
-      const raw = await readBody(ctx.req);
-      if (raw === undefined) {
+      const form = await bufferedForm(ctx);
+      if (form === 'not_a_form') return next();
+      if (form === 'too_large') {
         ctx.status = 413;
         ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
         return undefined;
       }
-      const params = parseQuery(raw);
+      const params = { ...form.params };
       // Without a hint the library looks for the token in all three models at once, the refresh
       // token in MongoDB included; with `access_token` it tries the access-token models first
       // and the refresh token only when they miss — the same answer (RFC 7662 §2.1), minus a
       // database read for the common case.
       if (params.token_type_hint === undefined) params.token_type_hint = 'access_token';
       const token = params.token;
+      let derived: string | undefined;
+      let presented: string | undefined;
       if (typeof token === 'string' && looksLikeJwt(token)) {
         const payload = await verify(token, issuer, keys());
         let id = payload === undefined ? unknownId() : recordId(payload.jti);
+        presented = payload?.jti;
         if (payload?.gty === CLIENT_CREDENTIALS_GTY) {
-          if (await materialise(payload, id)) (ctx.req as DerivedRequest)[DERIVED] = id;
+          if (await materialise(payload, id)) derived = id;
           else id = unknownId();
         }
         params.token = id;
       }
-      // The request stream is consumed; the provider reads the parsed body from req.body.
-      (ctx.req as typeof ctx.req & { body?: string }).body = stringifyQuery(params);
+      replaceForm(ctx, params);
+      // Marked on the request the provider will see (beforeRevocation reads it there).
+      if (derived !== undefined) (ctx.req as DerivedRequest)[DERIVED] = derived;
+      if (presented !== undefined) (ctx.req as DerivedRequest)[PRESENTED_JTI] = presented;
       return next();
     };
   }
@@ -238,16 +247,4 @@ function looksLikeJwt(token: string): boolean {
   } catch {
     return false;
   }
-}
-
-async function readBody(req: NodeJS.ReadableStream): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    size += buffer.length;
-    if (size > BODY_LIMIT) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
+import type { AdapterPayload } from 'oidc-provider';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import { createChangeChannel } from '../cache/change-channel.ts';
 import { clientModel } from '../clients/model.ts';
 import { clientProviderAdapter } from '../clients/provider-adapter.ts';
 import { createClientRepository, type ClientRepository } from '../clients/repository.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import { createAdapterFactory } from '../storage/oidc/adapter-factory.ts';
+import { createAdapterFactory, type RoutedAdapterFactory } from '../storage/oidc/adapter-factory.ts';
 import { startExpirySweeper, type ExpirySweeper } from '../storage/oidc/expiry-sweeper.ts';
 import { ensureOidcIndexes, type WarnLogger } from '../storage/oidc/mongo-indexes.ts';
 import type { OperationHook } from '../storage/oidc/operation-hook.ts';
@@ -26,12 +26,14 @@ export interface OidcStorageDeps {
   readonly logger: WarnLogger;
   readonly onOperation?: OperationHook | undefined;
   readonly sweepIntervalMs?: number;
+  /** The storage clock (reuse window, expiry); tests pass a controllable one. */
+  readonly now?: (() => number) | undefined;
 }
 
 export interface OidcStorage {
   /** False where the server has no TTL indexes (FerretDB v1): sweepers delete expired records. */
   readonly ttlIndexes: boolean;
-  readonly adapter: AdapterFactory;
+  readonly adapter: RoutedAdapterFactory;
   readonly clients: ClientRepository;
   /** Stops the expiry sweeper and the invalidation subscriber; leaves the connections open. */
   close(): Promise<void>;
@@ -110,6 +112,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     onOperation: deps.onOperation,
     clients: clientProviderAdapter(clients, cache),
     records,
+    ...(deps.now === undefined ? {} : { now: deps.now }),
   });
 
   return {

@@ -35,8 +35,11 @@ export function showCreated({ client, secret }: ClientWithSecret) {
 export function clientOperations(services: GatehouseServices) {
   const { clients, apis, audit, revocation, adminAudience } = services;
 
-  async function checkApis(identifiers: readonly string[], defaultApi: string | undefined): Promise<void> {
+  async function checkApis(identifiers: readonly string[], defaultApi: string | undefined, admin: boolean): Promise<void> {
     for (const [index, identifier] of identifiers.entries()) {
+      // The admin API's audience comes with `admin: true`, never by listing it.
+      if (identifier === adminAudience && !admin) throw invalid(`apis.${index}`, 'the admin API is only for admin clients (set admin: true)');
+      if (identifier === adminAudience) continue;
       if ((await apis.find(identifier)) === undefined) throw invalid(`apis.${index}`, `no API with identifier ${identifier}`);
     }
     if (defaultApi !== undefined && !identifiers.includes(defaultApi)) throw invalid('default_api', 'must be one of apis');
@@ -64,7 +67,7 @@ export function clientOperations(services: GatehouseServices) {
         if (grantTypes.includes('authorization_code') && spec.redirect_uris.length === 0) {
           throw invalid('redirect_uris', 'required for authorization_code');
         }
-        await checkApis(spec.apis, spec.default_api);
+        await checkApis(spec.apis, spec.default_api, spec.admin);
         const allowedApis = withAdminApi(spec.apis, spec.admin);
         const defaultApi = spec.default_api ?? allowedApis[0];
         const metadata: Record<string, unknown> = {
@@ -125,7 +128,7 @@ export function clientOperations(services: GatehouseServices) {
         else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
         const admin = patch.admin ?? current.admin;
         const requested = (patch.apis ?? current.allowedApis).filter((api) => api !== adminAudience);
-        await checkApis(requested, undefined);
+        await checkApis(patch.apis ?? requested, undefined, admin);
         const allowedApis = withAdminApi(requested, admin);
         if (patch.default_api === null) delete metadata.default_api;
         else if (patch.default_api !== undefined) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { User } from '../accounts/accounts.ts';
+import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
 import type { FactorStatus } from '../mfa/factors.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
@@ -18,6 +19,7 @@ export const userCreateSchema = z
     given_name: optionalText,
     family_name: optionalText,
     name: optionalText,
+    ...profileAttributesInput,
     roles: z.array(label).default([]),
     groups: z.array(label).default([]),
   })
@@ -30,6 +32,7 @@ export const userUpdateSchema = z
     given_name: optionalText,
     family_name: optionalText,
     name: optionalText,
+    ...profileAttributesInput,
     roles: z.array(label).optional(),
     groups: z.array(label).optional(),
   })
@@ -45,7 +48,13 @@ export const userSearchSchema = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
+/** The standard-claim attributes of an operation's input, as the account layer takes them. */
+function attributesOf(input: ProfileAttributesPatch): ProfileAttributesPatch {
+  return Object.fromEntries(PROFILE_ATTRIBUTE_NAMES.filter((name) => input[name] !== undefined).map((name) => [name, input[name]]));
+}
+
 export function showUser(user: User) {
+  const { attributes } = user;
   return {
     id: user.id,
     username: user.username,
@@ -54,6 +63,18 @@ export function showUser(user: User) {
     given_name: user.givenName,
     family_name: user.familyName,
     name: user.name,
+    middle_name: attributes.middle_name ?? null,
+    nickname: attributes.nickname ?? null,
+    profile: attributes.profile ?? null,
+    picture: attributes.picture ?? null,
+    website: attributes.website ?? null,
+    gender: attributes.gender ?? null,
+    birthdate: attributes.birthdate ?? null,
+    zoneinfo: attributes.zoneinfo ?? null,
+    locale: attributes.locale ?? null,
+    phone_number: attributes.phone_number ?? null,
+    phone_number_verified: attributes.phone_number_verified === true,
+    address: attributes.address ?? null,
     roles: [...user.roles],
     groups: [...user.groups],
     disabled: user.disabled,
@@ -103,6 +124,7 @@ export function userOperations(services: GatehouseServices) {
           givenName: input.given_name,
           familyName: input.family_name,
           name: input.name,
+          attributes: attributesOf(input),
           roles: input.roles,
           groups: input.groups,
         });
@@ -127,6 +149,7 @@ export function userOperations(services: GatehouseServices) {
           givenName: patch.given_name,
           familyName: patch.family_name,
           name: patch.name,
+          attributes: attributesOf(patch),
           roles: patch.roles,
           groups: patch.groups,
         });

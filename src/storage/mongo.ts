@@ -4,13 +4,15 @@ export interface MongoOptions {
   readonly uri: string;
   /** How long an operation may wait for a reachable server before it fails. */
   readonly timeoutMs: number;
+  /** Emit the driver's command events (watchMongoCommands); off by default, it costs an event per command. */
+  readonly watchCommands?: boolean;
 }
 
 /**
  * Opens a dedicated mongoose connection (never the global default one). Commands are not
  * buffered while disconnected: a request that needs MongoDB fails fast instead of hanging.
  */
-export async function connectMongo({ uri, timeoutMs }: MongoOptions): Promise<Connection> {
+export async function connectMongo({ uri, timeoutMs, watchCommands = false }: MongoOptions): Promise<Connection> {
   const connection = mongoose.createConnection(uri, {
     serverSelectionTimeoutMS: timeoutMs,
     connectTimeoutMS: timeoutMs,
@@ -18,6 +20,7 @@ export async function connectMongo({ uri, timeoutMs }: MongoOptions): Promise<Co
     bufferCommands: false,
     autoIndex: false,
     autoCreate: false,
+    monitorCommands: watchCommands,
   });
   await connection.asPromise();
   return connection;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { StoredUser } from '../accounts/user-model.ts';
+import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
 import type { ExportedClient } from '../clients/repository.ts';
 import type { GatehouseServices } from '../services.ts';
 
@@ -78,6 +79,7 @@ const importSchema = z.object({
       givenName: z.string().nullable(),
       familyName: z.string().nullable(),
       name: z.string().nullable(),
+      attributes: storedProfileAttributes.optional(),
       roles: z.array(z.string()),
       groups: z.array(z.string()),
       disabled: z.boolean(),

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 
 export interface ContractSubject {
-  readonly adapter: AdapterFactory;
+  /** Gatehouse's MongoDB adapters mark a consumed refresh token used once its rotation completes. */
+  readonly adapter: AdapterFactory & { completeRotation?(id: string): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -158,6 +159,7 @@ export function describeAdapterContract(
         const key = id();
         await adapter(model).upsert(key, token({ kind: model, userCode: model === 'DeviceCode' ? id() : undefined }), 60);
         const outcome = await settle(Array.from({ length: 8 }, () => adapter(model).consume(key)));
+        if (model === 'RefreshToken') await subject.adapter.completeRotation?.(key);
         if (atomicConsume) {
           expect(outcome.won).to.equal(1);
           expect(outcome.errors.map((e) => e.error)).to.deep.equal(Array(7).fill('invalid_grant'));
@@ -185,6 +187,17 @@ export function describeAdapterContract(
         expect(await adapter(model).find(keys[i]!), model).to.equal(undefined);
       }
       expect(await adapter('AccessToken').find(survivor)).to.have.property('grantId', otherGrant);
+    });
+
+    // The library signs the old user out (revoking their grants) when someone else signs in
+    // during an interaction, then resumes that interaction (switching account).
+    it('keeps an interaction in progress that names a revoked grant', async () => {
+      const grantId = id();
+      const uid = id();
+      await adapter('Interaction').upsert(uid, token({ kind: 'Interaction', grantId }), 60);
+      await adapter('AccessToken').upsert(id(), token({ kind: 'AccessToken', grantId }), 60);
+      await adapter('AccessToken').revokeByGrantId(grantId);
+      expect(await adapter('Interaction').find(uid)).to.have.property('grantId', grantId);
     });
 
     it('never returns an expired record, consumed or not, and consume keeps the expiry', async () => {

@@ -47,7 +47,7 @@ describe('second-factor pages in headless Chromium (enrolment, codes, verificati
 
   before(async () => {
     await rp.start();
-    deploy = await deployment('e2e_mfa', { settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance' }, now: () => now });
+    deploy = await deployment('e2e_mfa', { settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance' }, secondFactorClock: () => now });
     gatehouse = await deploy.start();
     for (const username of ['erin', 'frank']) await gatehouse.services.accounts.createUser({ username, password: PASSWORD, roles: ['finance'] });
     const { client, secret } = await gatehouse.services.clients.create({

@@ -32,7 +32,7 @@ export interface Deployment {
 /** One deployment: shared stores and secret; instances come and go on it. */
 export async function deployment(
   label: string,
-  options: { redis?: boolean; settings?: Record<string, string>; extraSteps?: StartOptions['extraSteps']; now?: StartOptions['now'] } = {},
+  options: { redis?: boolean; settings?: Record<string, string>; extraSteps?: StartOptions['extraSteps']; secondFactorClock?: StartOptions['secondFactorClock'] } = {},
 ): Promise<Deployment> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -55,7 +55,7 @@ export async function deployment(
         settings: { ...settings, PORT: String(listenOn) },
         ...(logger ? { logger } : {}),
         ...(options.extraSteps ? { extraSteps: options.extraSteps } : {}),
-        ...(options.now ? { now: options.now } : {}),
+        ...(options.secondFactorClock ? { secondFactorClock: options.secondFactorClock } : {}),
       }),
     drop: () => dropDatabase(mongodbUri),
   };

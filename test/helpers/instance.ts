@@ -12,10 +12,14 @@ export interface InstanceOptions {
   readonly extendConfiguration?: StartOptions['extendConfiguration'];
   /** Sign-in steps registered after Gatehouse's own (StartOptions.extraSteps). */
   readonly extraSteps?: StartOptions['extraSteps'];
-  /** The second-factor clock (StartOptions.now). */
-  readonly now?: StartOptions['now'];
+  /** The second-factor clock (StartOptions.secondFactorClock). */
+  readonly secondFactorClock?: StartOptions['secondFactorClock'];
   /** Defaults to a silent logger; pass one writing to a capture stream to read the logs. */
   readonly logger?: Logger;
+  /** The storage clock (refresh-token reuse window, record expiry), for tests that move time. */
+  readonly now?: () => number;
+  /** Hears every command the instance's MongoDB and Redis connections send. */
+  readonly onStoreCommand?: StartOptions['onStoreCommand'];
 }
 
 /** A real Gatehouse on an ephemeral loopback port, wired exactly as src/main.ts wires it. */
@@ -27,13 +31,11 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
     GATEHOUSE_ISSUER: options.issuer ?? 'http://localhost:3000',
     ...options.settings,
   });
-  return startGatehouse(
-    config,
-    options.logger ?? createLogger('silent'),
-    {
-      ...(options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration }),
-      ...(options.extraSteps === undefined ? {} : { extraSteps: options.extraSteps }),
-      ...(options.now === undefined ? {} : { now: options.now }),
-    },
-  );
+  return startGatehouse(config, options.logger ?? createLogger('silent'), {
+    ...(options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.onStoreCommand === undefined ? {} : { onStoreCommand: options.onStoreCommand }),
+    ...(options.extraSteps === undefined ? {} : { extraSteps: options.extraSteps }),
+    ...(options.secondFactorClock === undefined ? {} : { secondFactorClock: options.secondFactorClock }),
+  });
 }

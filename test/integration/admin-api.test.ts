@@ -197,6 +197,32 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       // Its token's record went with it: introspection by the API owner says inactive.
       expect(await gatehouse.services.clients.get('svc-orders')).to.equal(undefined);
     });
+
+    it('refuses at the door: non-http(s) redirect URIs, the admin API among a client\'s APIs, an empty PATCH (400 naming the field)', async () => {
+      for (const uri of ['javascript:alert(1)', 'data:text/html,hi', 'file:///etc/passwd', 'com.example.app:/cb']) {
+        const created = await call('POST', '/clients', { name: 'x', redirect_uris: [uri] });
+        expect(created.status, uri).to.equal(400);
+        expect(created.body.details[0].path).to.equal('redirect_uris.0');
+        const logout = await call('POST', '/clients', { name: 'x', redirect_uris: ['https://ok.example.com/cb'], post_logout_redirect_uris: [uri] });
+        expect(logout.body.details[0].path, uri).to.equal('post_logout_redirect_uris.0');
+      }
+      const adminAudience = gatehouse.services.adminAudience;
+      const withAdminApi = await call('POST', '/clients', { name: 'x', apis: [adminAudience] });
+      expect(withAdminApi.status).to.equal(400);
+      expect(withAdminApi.body.details[0].path).to.equal('apis.0');
+      const plain = await call('POST', '/clients', { name: 'Plain service' });
+      expect(plain.status).to.equal(201);
+      const patched = await call('PATCH', `/clients/${plain.body.client_id}`, { apis: [adminAudience] });
+      expect(patched.status).to.equal(400);
+      expect(patched.body.details[0].path).to.equal('apis.0');
+      expect((await call('PATCH', `/clients/${plain.body.client_id}`, { redirect_uris: ['javascript:alert(1)'] })).body.details[0].path).to.equal('redirect_uris.0');
+      const empty = await call('PATCH', `/clients/${plain.body.client_id}`, {});
+      expect(empty.status).to.equal(400);
+      expect(empty.body.error).to.be.a('string');
+      const admin = await call('POST', '/clients', { name: 'Ops robot', admin: true, apis: [adminAudience] });
+      expect(admin.status, JSON.stringify(admin.body)).to.equal(201);
+      expect(admin.body.apis).to.deep.equal([adminAudience]);
+    });
   });
 
   describe('users', () => {

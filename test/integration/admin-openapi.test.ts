@@ -60,4 +60,19 @@ describe('admin API OpenAPI document', () => {
     expect(create.required).to.deep.equal(['name']);
     expect(create.properties.type.enum).to.deep.equal(['confidential', 'public']);
   });
+
+  it('declares list endpoints as arrays and carries what the zod refinements check', async () => {
+    const { body } = await callAdmin(gatehouse.url, undefined, 'GET', '/openapi.json');
+    const ok = (path: string) => body.paths[path].get.responses['200'].content['application/json'].schema;
+    for (const path of ['/clients', '/apis', '/roles', '/groups', '/audit-events', '/users/{userId}/sessions', '/users/{userId}/grants']) {
+      expect(ok(path).type, path).to.equal('array');
+    }
+    expect(ok('/clients/{clientId}').type).to.equal('object');
+    const create = body.paths['/clients'].post.requestBody.content['application/json'].schema;
+    expect(create.properties.redirect_uris.items).to.include({ format: 'uri', pattern: '^https?://[^#]+$' });
+    expect(create.properties.post_logout_redirect_uris.items.pattern).to.equal('^https?://[^#]+$');
+    expect(create.properties.web_origins.items.pattern).to.be.a('string');
+    const update = body.paths['/clients/{clientId}'].patch.requestBody.content['application/json'].schema;
+    expect(update.minProperties).to.equal(1);
+  });
 });

@@ -82,7 +82,7 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
   before(async () => {
     deploy = await deployment('mfa', {
       settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', GATEHOUSE_MFA_REQUIRED_GROUPS: 'ops', GATEHOUSE_LOCKOUT_THRESHOLD: '4' },
-      now: () => now,
+      secondFactorClock: () => now,
     });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);

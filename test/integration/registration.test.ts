@@ -50,6 +50,15 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
     expect(events.body).to.have.length(1);
   });
 
+  it('gives a self-registered client minimal ID tokens (OIDC Core 5.4) unless it asks for the profile claims there', async () => {
+    const base = { client_name: 'Spec RP', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: ['https://rp.example.com/cb'] };
+    const plain = (await (await register(base, await initialAccessToken())).json()) as Record<string, unknown>;
+    expect(plain.minimal_id_token).to.equal(true);
+    expect((await gatehouse.services.clients.get(plain.client_id as string))?.metadata.minimal_id_token).to.equal(true);
+    const keycloakLike = (await (await register({ ...base, minimal_id_token: false }, await initialAccessToken())).json()) as Record<string, unknown>;
+    expect(keycloakLike.minimal_id_token).to.equal(false);
+  });
+
   for (const [property, value] of [
     ['first_party', true],
     ['admin_client', true],

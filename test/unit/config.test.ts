@@ -222,6 +222,19 @@ describe('account settings', () => {
   });
 });
 
+describe('connection timeouts', () => {
+  it('default to what suits a proxy in front: keep-alive 65 s, headers 20 s, whole request 30 s', () => {
+    expect(loadConfig({ env: production, readFile }).connections).to.deep.equal({ keepAliveTimeoutMs: 65_000, headersTimeoutMs: 20_000, requestTimeoutMs: 30_000 });
+  });
+
+  it('are settings, and a headers timeout longer than the request timeout is refused by name', () => {
+    const config = loadConfig({ env: { ...production, GATEHOUSE_KEEP_ALIVE_TIMEOUT: '120', GATEHOUSE_HEADERS_TIMEOUT: '5', GATEHOUSE_REQUEST_TIMEOUT: '10' }, readFile });
+    expect(config.connections).to.deep.equal({ keepAliveTimeoutMs: 120_000, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000 });
+    expect(problemsOf({ ...production, GATEHOUSE_HEADERS_TIMEOUT: '40', GATEHOUSE_REQUEST_TIMEOUT: '30' })[0]).to.match(/^GATEHOUSE_HEADERS_TIMEOUT: /);
+    expect(problemsOf({ ...production, GATEHOUSE_KEEP_ALIVE_TIMEOUT: '0' })[0]).to.match(/^GATEHOUSE_KEEP_ALIVE_TIMEOUT: /);
+  });
+});
+
 describe('startup with a bad configuration (real process)', () => {
   const base = { NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET, GATEHOUSE_ISSUER: 'https://sso.example.com', MONGODB_URI: 'mongodb://127.0.0.1:1/x' };
   const cases: Array<[string, Record<string, string>, string]> = [

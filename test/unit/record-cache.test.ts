@@ -25,7 +25,10 @@ function fakeStore() {
     },
     findByUserCode: async () => undefined,
     async upsert(id, payload) {
+      const created = !records.has(id);
       records.set(id, structuredClone({ ...payload, jti: id }));
+      // What the MongoDB adapter resolves to (upsert-outcome.ts).
+      return { created } as unknown as undefined;
     },
     async consume(id) {
       const found = records.get(id);
@@ -99,8 +102,7 @@ describe('Session/Grant record cache', () => {
 
   for (const write of ['upsert', 'destroy', 'consume'] as const) {
     it(`${write} drops the record under its id and its uid, and announces it`, async () => {
-      await sessions.upsert('s1', session('s1', 'u1'), 60);
-      notices.length = 0;
+      await store.adapter.upsert('s1', session('s1', 'u1'), 60);
       await sessions.find('s1');
       await sessions.findByUid('u1');
       if (write === 'upsert') await sessions.upsert('s1', session('s1', 'u1', { accountId: 'bob' }), 60);
@@ -109,16 +111,60 @@ describe('Session/Grant record cache', () => {
       const expected = write === 'destroy' ? undefined : write === 'upsert' ? 'bob' : 'alice';
       expect((await sessions.find('s1'))?.accountId).to.equal(expected);
       expect((await sessions.findByUid('u1'))?.accountId).to.equal(expected);
-      expect(store.reads).to.deep.equal({ find: 2, findByUid: 2 });
+      // An upsert leaves what it wrote in the cache; the other writes make the next reads go to the store.
+      expect(store.reads).to.deep.equal(write === 'upsert' ? { find: 1, findByUid: 1 } : { find: 2, findByUid: 2 });
       const keys = write === 'upsert' ? ['id:s1', 'uid:u1'] : ['id:s1'];
       expect(notices.map((notice) => JSON.parse(notice))).to.deep.equal([{ model: 'Session', keys }]);
     });
   }
 
-  it('a write that fails still drops and announces the record (it may have landed)', async () => {
+  it('serves what an upsert wrote without a read, and does not announce a record the upsert created', async () => {
     await sessions.upsert('s1', session('s1', 'u1'), 60);
+    expect(await sessions.find('s1')).to.deep.equal(session('s1', 'u1'));
+    expect(await sessions.findByUid('u1')).to.deep.equal(session('s1', 'u1'));
+    expect(store.reads).to.deep.equal({ find: 0, findByUid: 0 });
+    // No instance can hold a record that did not exist (misses are never cached).
+    expect(notices).to.deep.equal([]);
+  });
+
+  it('does not cache the payload of a write that overlapped another write of the same record', async () => {
+    let finish: (() => void) | undefined;
+    const slow = store.adapter.upsert.bind(store.adapter);
+    store.adapter.upsert = async (id, payload, expiresIn) => {
+      await new Promise<void>((resolve) => (finish = resolve));
+      return slow(id, payload, expiresIn);
+    };
+    const first = sessions.upsert('s1', session('s1', 'u1', { accountId: 'first' }), 60);
+    await tick();
+    const release = finish!;
+    store.adapter.upsert = slow;
+    await sessions.upsert('s1', session('s1', 'u1', { accountId: 'second' }), 60);
+    release();
+    await first;
+    // The store holds whichever landed last; the cache must not guess.
+    expect(await sessions.find('s1')).to.have.property('accountId', 'first');
+    expect(store.reads.find).to.equal(1);
+  });
+
+  it('does not cache the payload of a write that a notice from another instance overlapped', async () => {
+    let finish: (() => void) | undefined;
+    const slow = store.adapter.upsert.bind(store.adapter);
+    store.adapter.upsert = async (id, payload, expiresIn) => {
+      await new Promise<void>((resolve) => (finish = resolve));
+      return slow(id, payload, expiresIn);
+    };
+    const writing = sessions.upsert('s1', session('s1', 'u1'), 60);
+    await tick();
+    cache.receive(JSON.stringify({ model: 'Session', keys: ['uid:u1'] }));
+    finish!();
+    await writing;
     await sessions.find('s1');
-    notices.length = 0;
+    expect(store.reads.find).to.equal(1);
+  });
+
+  it('a write that fails still drops and announces the record (it may have landed)', async () => {
+    await store.adapter.upsert('s1', session('s1', 'u1'), 60);
+    await sessions.find('s1');
     store.adapter.destroy = async () => {
       throw new Error('connection lost after the delete');
     };
@@ -132,8 +178,7 @@ describe('Session/Grant record cache', () => {
   });
 
   it('a revoked grant is dropped and announced', async () => {
-    await grants.upsert('g1', grant('g1'), 60);
-    notices.length = 0;
+    await grantStore.adapter.upsert('g1', grant('g1'), 60);
     expect(await grants.find('g1')).to.have.nested.property('openid.scope', 'openid');
     await grantStore.adapter.destroy('g1');
     await cache.grantRevoked('g1');
@@ -239,6 +284,7 @@ describe('Session/Grant record cache', () => {
 
   it('with TTL 0 reads the store every time but still announces writes', async () => {
     open(0);
+    await store.adapter.upsert('s1', session('s1', 'u1'), 60);
     await sessions.upsert('s1', session('s1', 'u1'), 60);
     await sessions.find('s1');
     await sessions.find('s1');

@@ -6,10 +6,44 @@ import { showFactors, showUser, userOperations } from '../../operations/users.ts
 import { CliError, type CliContext } from '../context.ts';
 import { cliActor, readStdinSecret, withServices } from '../services.ts';
 
+/** `--given-name` etc.: each sets the standard claim of the same name (empty clears it on update). */
+const PROFILE_OPTIONS = {
+  'given-name': 'given_name',
+  'family-name': 'family_name',
+  'middle-name': 'middle_name',
+  nickname: 'nickname',
+  profile: 'profile',
+  picture: 'picture',
+  website: 'website',
+  gender: 'gender',
+  birthdate: 'birthdate',
+  zoneinfo: 'zoneinfo',
+  locale: 'locale',
+  'phone-number': 'phone_number',
+} as const;
+
+/** `--address-locality` etc.: together they make the address, replacing a stored one. */
+const ADDRESS_OPTIONS = {
+  'address-formatted': 'formatted',
+  'address-street': 'street_address',
+  'address-locality': 'locality',
+  'address-region': 'region',
+  'address-postal-code': 'postal_code',
+  'address-country': 'country',
+} as const;
+
+const stringOptions = <T extends Record<string, string>>(table: T) =>
+  Object.fromEntries(Object.keys(table).map((option) => [option, { type: 'string' }])) as { [K in keyof T]: { type: 'string' } };
+
 const OPTIONS = {
   username: { type: 'string' },
   email: { type: 'string' },
   name: { type: 'string' },
+  ...stringOptions(PROFILE_OPTIONS),
+  ...stringOptions(ADDRESS_OPTIONS),
+  'email-verified': { type: 'boolean' },
+  'phone-number-verified': { type: 'boolean' },
+  'clear-address': { type: 'boolean' },
   role: { type: 'string', multiple: true },
   group: { type: 'string', multiple: true },
   'password-stdin': { type: 'boolean' },
@@ -20,7 +54,34 @@ const OPTIONS = {
   reset: { type: 'boolean' },
 } as const;
 
-const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true });
+const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true, allowNegative: true });
+
+type Values = ReturnType<typeof parse>['values'];
+
+/**
+ * The profile fields the options name, as the user operations take them. On update an empty
+ * value clears the field; on create it is simply not set.
+ */
+function profileBody(values: Values, forUpdate: boolean): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  const given = values as Record<string, unknown>;
+  for (const [option, field] of Object.entries({ email: 'email', name: 'name', ...PROFILE_OPTIONS })) {
+    const value = given[option];
+    if (typeof value !== 'string') continue;
+    if (value.trim() !== '') body[field] = value;
+    else if (forUpdate) body[field] = null;
+  }
+  const address: Record<string, unknown> = {};
+  for (const [option, field] of Object.entries(ADDRESS_OPTIONS)) {
+    const value = given[option];
+    if (typeof value === 'string' && value.trim() !== '') address[field] = value;
+  }
+  if (values['clear-address'] === true) body.address = null;
+  else if (Object.keys(address).length > 0) body.address = address;
+  if (values['email-verified'] !== undefined) body.email_verified = values['email-verified'];
+  if (values['phone-number-verified'] !== undefined) body.phone_number_verified = values['phone-number-verified'];
+  return body;
+}
 
 /** A user named by id or by username/email (operators rarely know the id). */
 async function resolve(services: GatehouseServices, positionals: string[]): Promise<User> {
@@ -40,13 +101,29 @@ export async function usersCreate(ctx: CliContext, args: string[]): Promise<void
     userOperations(services).create(cliActor(), {
       username: values.username,
       password,
-      ...(values.email === undefined ? {} : { email: values.email }),
-      ...(values.name === undefined ? {} : { name: values.name }),
+      ...profileBody(values, false),
       roles: values.role ?? [],
       groups: values.group ?? [],
     }),
   );
   ctx.out(ctx.json ? JSON.stringify({ id: user.id, username: user.username }) : `created user ${user.username} (${user.id})`);
+}
+
+export async function usersUpdate(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const body = profileBody(values, true);
+  if (Object.keys(body).length === 0) throw new CliError('nothing to change: pass at least one profile option (see gatehouse help)', 2);
+  const user = await withServices(ctx, async (services) => {
+    const found = await resolve(services, positionals);
+    return userOperations(services).update(cliActor(), found.id, body);
+  });
+  ctx.out(ctx.json ? JSON.stringify(showUser(user)) : `updated user ${user.username} (${user.id})`);
+}
+
+export async function usersGet(ctx: CliContext, args: string[]): Promise<void> {
+  const { positionals } = parse(args);
+  const user = await withServices(ctx, (services) => resolve(services, positionals));
+  ctx.out(JSON.stringify(showUser(user), null, ctx.json ? undefined : 2));
 }
 
 export async function usersList(ctx: CliContext, args: string[]): Promise<void> {

@@ -1,3 +1,4 @@
+import { loginResult } from '../../oidc/acr.ts';
 import type { SignInStep, StepContext } from './step.ts';
 
 export type PasswordCheck = { readonly ok: true; readonly sub: string } | { readonly ok: false };
@@ -34,7 +35,7 @@ export function passwordStep(authenticator: Authenticator, acr: string): SignInS
         const remember = form.remember === 'yes';
         const result = await authenticator.authenticate(login, form.password ?? '', step.koa.ip);
         if (!result.ok) return page(step, { login, remember, error: 'login.failed' });
-        return step.finish({ login: { accountId: result.sub, remember, amr: ['pwd'], acr } });
+        return step.finish({ login: loginResult({ accountId: result.sub, remember, amr: ['pwd'], acr }) });
       },
     },
   };

@@ -44,7 +44,15 @@ async function guard<T>(operation: Promise<T> | T): Promise<T> {
  * revokeByGrantId here therefore removes the grant's tokens of all models in both stores, and
  * calls that overlap share one pass.
  */
-export function createAdapterFactory(deps: AdapterFactoryDeps): AdapterFactory {
+export interface RoutedAdapterFactory extends AdapterFactory {
+  /**
+   * Marks a refresh token rotated once the response carrying its successor is ready; until
+   * then a consumed refresh token still reads as unconsumed (mongo-adapter.ts).
+   */
+  completeRotation(refreshTokenId: string): Promise<void>;
+}
+
+export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFactory {
   const { redis, clients, records } = deps;
   const common = { reuseWindowSeconds: deps.reuseWindowSeconds, onOperation: deps.onOperation, now: deps.now ?? Date.now };
   const mongoAdapter = createMongoAdapterFactory({ connection: deps.mongo, ...common });
@@ -69,7 +77,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): AdapterFactory {
   }
 
   const adapters = new Map<string, Adapter>();
-  return (model) => {
+  const factory = (model: string): Adapter => {
     let adapter = adapters.get(model);
     if (adapter === undefined) {
       const primary =
@@ -92,4 +100,5 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): AdapterFactory {
     }
     return adapter;
   };
+  return Object.assign(factory, { completeRotation: (id: string) => guard(mongoAdapter.completeRotation(id)) });
 }

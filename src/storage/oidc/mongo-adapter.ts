@@ -11,6 +11,7 @@ import { collectionName, GRANT_MEMBER_MODELS, REFRESH_TOKEN } from './models.ts'
 import { timed, type OperationHook } from './operation-hook.ts';
 import { epochSeconds, withinReuseWindow } from './reuse-window.ts';
 import { alreadyConsumed, consumedTargetMissing } from './single-use.ts';
+import type { UpsertOutcome } from './upsert-outcome.ts';
 
 export interface MongoAdapterDeps {
   readonly connection: Connection;
@@ -20,7 +21,30 @@ export interface MongoAdapterDeps {
   readonly now?: () => number;
 }
 
-export type MongoAdapterFactory = (model: string) => Adapter;
+export interface MongoAdapterFactory {
+  (model: string): Adapter;
+  /**
+   * Marks a consumed refresh token as rotated once the token response that carries its
+   * successor is ready (see consume below). Later completions do not move the reuse window.
+   */
+  completeRotation(id: string): Promise<void>;
+}
+
+/**
+ * How long a claimed refresh-token rotation counts as still in flight: a second request with the
+ * same token inside this time is refused (strict, no revocation); after it, the rotation is taken
+ * to have failed and the token may rotate again. Never shorter than the reuse window.
+ */
+export const ROTATION_IN_FLIGHT_MS = 10_000;
+
+/** The part of a record `consume` decides on. */
+type ConsumeState = Pick<OidcDocument, 'expiresAt' | 'consumed' | 'consumedAtMs'>;
+
+/** Models oidc-provider consumes after finding them. */
+const SINGLE_USE_MODELS: ReadonlySet<string> = new Set([REFRESH_TOKEN, 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest']);
+const JUST_FOUND_ENTRIES = 1_000;
+/** Far longer than a request between its find and its consume; short enough to hold little. */
+const JUST_FOUND_MS = 5_000;
 
 function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
@@ -49,13 +73,31 @@ export function createMongoAdapterFactory({
   }
   const consumption = () => collection<ConsumptionDocument>(CONSUMPTION_COLLECTION);
 
+  /**
+   * What `find` just read of a single-use record, for the `consume` that oidc-provider calls
+   * moments later in the same request (it finds a code or refresh token, checks it, then
+   * consumes it): consume needs the record's expiry and consumption state, and taking them from
+   * here saves it a second read. Kept briefly and bounded; a miss falls back to reading.
+   */
+  const justFound = new Map<string, { readonly state: ConsumeState; readonly atMs: number }>();
+  function rememberFound(key: string, doc: OidcDocument, at: number): void {
+    justFound.delete(key);
+    justFound.set(key, { state: { expiresAt: doc.expiresAt, consumed: doc.consumed, consumedAtMs: doc.consumedAtMs }, atMs: at });
+    if (justFound.size > JUST_FOUND_ENTRIES) justFound.delete(justFound.keys().next().value!);
+  }
+  function takeFound(key: string, at: number): ConsumeState | undefined {
+    const found = justFound.get(key);
+    justFound.delete(key);
+    return found !== undefined && at - found.atMs < JUST_FOUND_MS ? found.state : undefined;
+  }
+
   async function revokeGrant(grantId: string): Promise<void> {
     await Promise.all(
       GRANT_MEMBER_MODELS.map((member) => collection<OidcDocument>(collectionName(member)).deleteMany({ grantId })),
     );
   }
 
-  return (model) => {
+  const factory = (model: string): Adapter => {
     const own = () => collection<OidcDocument>(collectionName(model));
     const op = <T>(operation: string, run: () => Promise<T>) => timed(onOperation, model, 'mongodb', operation, run);
     const reuseWindow = model === REFRESH_TOKEN ? reuseWindowSeconds : 0;
@@ -75,15 +117,24 @@ export function createMongoAdapterFactory({
         op('upsert', async () => {
           const doc = toDocument(id, payload, expiresIn, now());
           try {
-            await own().replaceOne({ _id: id }, doc, { upsert: true });
+            const result = await own().replaceOne({ _id: id }, doc, { upsert: true });
+            // Adapter#upsert is typed to resolve to nothing; the record cache reads this (upsert-outcome.ts).
+            const outcome: UpsertOutcome = { created: result.upsertedCount === 1 };
+            return outcome as unknown as undefined;
           } catch (error) {
             // Two upserts of a new id race to insert it; the loser replaces the winner's copy.
             if (!isDuplicateKey(error)) throw error;
             await own().replaceOne({ _id: id }, doc, { upsert: true });
+            return undefined;
           }
         }),
 
-      find: (id) => op('find', async () => present(await own().findOne({ _id: id }))),
+      find: (id) =>
+        op('find', async () => {
+          const doc = await own().findOne({ _id: id });
+          if (doc !== null && SINGLE_USE_MODELS.has(model)) rememberFound(`${model}:${id}`, doc, now());
+          return present(doc);
+        }),
 
       findByUid: (uid) => op('findByUid', async () => present(await own().findOne({ uid }))),
 
@@ -92,7 +143,9 @@ export function createMongoAdapterFactory({
       consume: (id) =>
         op('consume', async () => {
           const at = now();
-          const doc = await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } });
+          const doc =
+            takeFound(`${model}:${id}`, at) ??
+            (await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } }));
           if (doc === null || isExpired(doc, at)) throw consumedTargetMissing(model);
           if (doc.consumed !== undefined) {
             if (withinReuseWindow(doc.consumedAtMs ?? doc.consumed * 1000, reuseWindow, at)) return;
@@ -111,8 +164,29 @@ export function createMongoAdapterFactory({
             if (!isDuplicateKey(error)) throw error;
             const first = await consumption().findOne({ _id: gate._id });
             if (first !== null && withinReuseWindow(first.atMs, reuseWindow, at)) return;
-            throw alreadyConsumed(model);
+            if (first === null || model !== REFRESH_TOKEN || at - first.atMs < Math.max(ROTATION_IN_FLIGHT_MS, reuseWindow * 1000)) {
+              throw alreadyConsumed(model);
+            }
+            // The token was claimed long ago but never marked rotated: that rotation failed (its
+            // response was never ready), so this request takes the claim over. Every request
+            // taking over the same stale claim inserts the same `_id`, so exactly one wins; the
+            // winner then moves the claim's time forward. The record is read afresh first (the
+            // state above may come from this request's find): a rotation marked since is reuse.
+            const fresh = await own().findOne({ _id: id }, { projection: { consumed: 1 } });
+            if (fresh === null || fresh.consumed !== undefined) throw alreadyConsumed(model);
+            try {
+              await consumption().insertOne({ _id: `${gate._id}@${first.atMs}`, atMs: at, ...(gate.expiresAt === undefined ? {} : { expiresAt: gate.expiresAt }) });
+            } catch (retry) {
+              if (isDuplicateKey(retry)) throw alreadyConsumed(model);
+              throw retry;
+            }
+            await consumption().replaceOne({ _id: gate._id }, gate);
           }
+          // A refresh token is only claimed here; it reads as consumed once the response with
+          // its successor is ready (completeRotation). A rotation that fails half-way (a store
+          // down while the new tokens are saved) then leaves it usable instead of turning the
+          // client's retry into "reuse" that revokes the grant.
+          if (model === REFRESH_TOKEN) return;
           await own().updateOne({ _id: id }, { $set: { consumed: epochSeconds(at), consumedAtMs: at } });
         }),
 
@@ -124,4 +198,17 @@ export function createMongoAdapterFactory({
       revokeByGrantId: (grantId) => op('revokeByGrantId', () => revokeGrant(grantId)),
     };
   };
+
+  async function completeRotation(id: string): Promise<void> {
+    const at = now();
+    await timed(onOperation, REFRESH_TOKEN, 'mongodb', 'completeRotation', async () => {
+      // $min: a token reused inside the window and rotated again keeps its first time.
+      await collection<OidcDocument>(collectionName(REFRESH_TOKEN)).updateOne(
+        { _id: id },
+        { $min: { consumed: epochSeconds(at), consumedAtMs: at } },
+      );
+    });
+  }
+
+  return Object.assign(factory, { completeRotation });
 }

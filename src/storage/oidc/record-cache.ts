@@ -1,5 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { createBoundedCache, type BoundedCache } from '../../cache/bounded-cache.ts';
+import { createdByUpsert } from './upsert-outcome.ts';
 
 /**
  * The durable models read on every token use: the session-binding check loads the Session by
@@ -113,13 +114,49 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
     await announce?.(JSON.stringify(notice));
   }
 
-  /** Runs a write, then drops and announces its keys whatever the outcome (a failed write may still have landed). */
-  async function writing<T>(model: string, keys: readonly string[], write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } finally {
-      await changed({ model, keys });
+  /** Writes in flight per `model|key`: a write that overlapped another of the same record never fills the cache. */
+  const writes = new Map<string, Set<{ overlapped: boolean }>>();
+  const writeKey = (model: string, key: string) => `${model}|${key}`;
+  function overlap(model: string, keys: readonly string[]): void {
+    for (const key of keys) for (const write of writes.get(writeKey(model, key)) ?? []) write.overlapped = true;
+  }
+
+  /**
+   * Runs a write, then drops its keys here whatever the outcome (a failed write may still have
+   * landed) and announces them to the other instances — except when the write created the
+   * record: no instance can hold a record that did not exist. A successful upsert that no other
+   * write (here, or announced by another instance) overlapped leaves its payload in the cache:
+   * the read that follows a write (the code exchange after a sign-in) needs no round trip.
+   */
+  async function writing<T>(model: string, keys: readonly string[], write: () => Promise<T>, written?: CachedRecord): Promise<T> {
+    const self = { overlapped: false };
+    overlap(model, keys);
+    for (const key of keys) {
+      const id = writeKey(model, key);
+      const set = writes.get(id) ?? new Set();
+      set.add(self);
+      writes.set(id, set);
     }
+    let outcome: { ok: true; value: T } | { ok: false } = { ok: false };
+    try {
+      outcome = { ok: true, value: await write() };
+      return outcome.value;
+    } finally {
+      for (const key of keys) {
+        const id = writeKey(model, key);
+        const set = writes.get(id);
+        set?.delete(self);
+        if (set?.size === 0) writes.delete(id);
+      }
+      drop({ model, keys });
+      if (outcome.ok && written !== undefined && !self.overlapped && reading) fill(model, written);
+      if (!outcome.ok || !createdByUpsert(outcome.value)) await announce?.(JSON.stringify({ model, keys }));
+    }
+  }
+
+  function fill(model: string, record: CachedRecord): void {
+    const cache = caches.get(model)?.cache;
+    for (const key of record.keys) cache?.set(key, record);
   }
 
   return {
@@ -135,7 +172,8 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
         upsert: (id, payload, expiresIn) => {
           const keys = [byId(id)];
           if (typeof payload.uid === 'string') keys.push(byUid(payload.uid));
-          return writing(model, keys, () => adapter.upsert(id, payload, expiresIn));
+          // Serialised before the write: what is cached is exactly what was stored.
+          return writing(model, keys, () => adapter.upsert(id, payload, expiresIn), reading ? toRecord(payload) : undefined);
         },
         consume: (id) => writing(model, [byId(id)], () => adapter.consume(id)),
         destroy: (id) => writing(model, [byId(id)], () => adapter.destroy(id)),
@@ -145,7 +183,9 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
     grantRevoked: (grantId) => changed({ model: 'Grant', keys: [byId(grantId)] }),
     receive(notice) {
       const parsed = parse(notice);
-      if (parsed !== undefined) drop(parsed);
+      if (parsed === undefined) return;
+      overlap(parsed.model, parsed.keys);
+      drop(parsed);
     },
     clear() {
       for (const { cache } of caches.values()) cache.clear();

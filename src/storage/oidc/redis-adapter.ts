@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { REFRESH_TOKEN } from './models.ts';
+import { GRANT_MEMBER_MODELS, REFRESH_TOKEN } from './models.ts';
 import { timed, type OperationHook } from './operation-hook.ts';
 import { scripts } from './redis-scripts.ts';
 import { epochSeconds, withinReuseWindow } from './reuse-window.ts';
@@ -66,7 +66,10 @@ export function createRedisAdapterFactory({
           const { consumed, ...rest } = payload as AdapterPayload & { consumed?: unknown };
           const scriptKeys = [record];
           const fields: string[] = ['payload', JSON.stringify(rest), 'id', id];
-          const hasGrant = typeof rest.grantId === 'string';
+          // Only tokens die with their grant. An Interaction also names a grant (the one it may
+          // extend), but revoking that grant — signing its user out to switch account — must
+          // not take the sign-in in progress with it (the MongoDB adapter behaves the same).
+          const hasGrant = typeof rest.grantId === 'string' && GRANT_MEMBER_MODELS.includes(model);
           if (hasGrant) {
             const grant = keys.grant(rest.grantId as string);
             scriptKeys.push(grant);

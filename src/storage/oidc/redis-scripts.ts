@@ -87,7 +87,8 @@ export interface RedisScript {
   run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
 }
 
-function script(source: string): RedisScript {
+/** A Lua script run by EVALSHA (one round trip), sent in full once when Redis does not know it yet. */
+export function redisScript(source: string): RedisScript {
   const sha = createHash('sha1').update(source).digest('hex');
   return {
     async run(redis, keys, args) {
@@ -102,8 +103,8 @@ function script(source: string): RedisScript {
 }
 
 export const scripts = {
-  upsert: script(UPSERT),
-  consume: script(CONSUME),
-  destroy: script(DESTROY),
-  revokeGrant: script(REVOKE_GRANT),
+  upsert: redisScript(UPSERT),
+  consume: redisScript(CONSUME),
+  destroy: redisScript(DESTROY),
+  revokeGrant: redisScript(REVOKE_GRANT),
 };

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+
+/**
+ * The OpenID Connect standard claims (Core §5.1) a user carries besides username, names and
+ * email: stored under the claim's own name, so the protocol layer releases them as they are.
+ * An attribute that is not set is absent (never null or empty).
+ */
+export interface AddressClaim {
+  readonly formatted?: string;
+  readonly street_address?: string;
+  readonly locality?: string;
+  readonly region?: string;
+  readonly postal_code?: string;
+  readonly country?: string;
+}
+
+export interface ProfileAttributes {
+  readonly middle_name?: string;
+  readonly nickname?: string;
+  readonly profile?: string;
+  readonly picture?: string;
+  readonly website?: string;
+  readonly gender?: string;
+  readonly birthdate?: string;
+  readonly zoneinfo?: string;
+  readonly locale?: string;
+  readonly phone_number?: string;
+  readonly phone_number_verified?: boolean;
+  readonly address?: AddressClaim;
+}
+
+export const TEXT_ATTRIBUTES = ['middle_name', 'nickname', 'gender'] as const;
+export const URL_ATTRIBUTES = ['profile', 'picture', 'website'] as const;
+export const ADDRESS_FIELDS = ['formatted', 'street_address', 'locality', 'region', 'postal_code', 'country'] as const;
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty (send null to clear it)').max(max);
+
+/** http(s) URLs only: these end up in `<img src>` and links on relying parties' pages. */
+const webUrl = z
+  .string()
+  .trim()
+  .max(2048)
+  .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL')
+  .refine((value) => URL.canParse(value), 'must be an http(s) URL');
+
+/** YYYY-MM-DD, 0000-MM-DD (year withheld) or YYYY (only the year), as Core §5.1 allows. */
+const birthdate = z
+  .string()
+  .regex(/^\d{4}(-\d{2}-\d{2})?$/, 'must be YYYY-MM-DD, 0000-MM-DD or YYYY')
+  .refine((value) => {
+    if (value.length === 4) return value !== '0000';
+    const [year, month, day] = value.split('-').map(Number) as [number, number, number];
+    const date = new Date(Date.UTC(year === 0 ? 2000 : year, month - 1, day));
+    return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  }, 'must be a real calendar date');
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isLanguageTag(value: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(value).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** An IANA time zone name such as Europe/Paris. */
+const zoneinfo = z.string().trim().max(64).regex(/^[A-Za-z][A-Za-z0-9_+\-/]*$/, 'must be an IANA time zone such as Europe/Paris').refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris');
+
+/** A BCP 47 language tag such as en-US or zh-CN (Core §5.1 recommends this form). */
+const locale = z.string().trim().max(35).regex(/^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag such as en-US').refine(isLanguageTag, 'must be a BCP 47 language tag such as en-US');
+
+/** E.164 (Core §5.1 recommends it), optionally with an RFC 3966 extension: +1 (604) 555-1234;ext=5678 is +16045551234;ext=5678. */
+const phoneNumber = z.string().trim().regex(/^\+[1-9]\d{1,14}(;ext=\d{1,10})?$/, 'must be an E.164 number such as +16045551234');
+
+export const addressSchema = z
+  .object({
+    formatted: text(1024).optional(),
+    street_address: text(512).optional(),
+    locality: text(256).optional(),
+    region: text(256).optional(),
+    postal_code: text(32).optional(),
+    country: text(256).optional(),
+  })
+  .strict()
+  .refine((address) => Object.keys(address).length > 0, 'must have at least one field (send null to clear the address)');
+
+/**
+ * What an operator may send for each attribute: a valid value sets it, null clears it,
+ * absent leaves it as it is.
+ */
+export const profileAttributesInput = {
+  middle_name: text(256).nullable().optional(),
+  nickname: text(256).nullable().optional(),
+  profile: webUrl.nullable().optional(),
+  picture: webUrl.nullable().optional(),
+  website: webUrl.nullable().optional(),
+  gender: text(64).nullable().optional().describe('"female", "male" or any other value'),
+  birthdate: birthdate.nullable().optional(),
+  zoneinfo: zoneinfo.nullable().optional(),
+  locale: locale.nullable().optional(),
+  phone_number: phoneNumber.nullable().optional(),
+  phone_number_verified: z.boolean().optional().describe('reset to false whenever phone_number changes without it'),
+  address: addressSchema.nullable().optional(),
+};
+
+export type ProfileAttributesPatch = { -readonly [K in keyof ProfileAttributes]?: ProfileAttributes[K] | null };
+
+export const PROFILE_ATTRIBUTE_NAMES = Object.keys(profileAttributesInput) as (keyof ProfileAttributes)[];
+
+/** The stored shape (what `gatehouse export` writes and `import` reads back). */
+export const storedProfileAttributes = z
+  .object({
+    middle_name: z.string().optional(),
+    nickname: z.string().optional(),
+    profile: z.string().optional(),
+    picture: z.string().optional(),
+    website: z.string().optional(),
+    gender: z.string().optional(),
+    birthdate: z.string().optional(),
+    zoneinfo: z.string().optional(),
+    locale: z.string().optional(),
+    phone_number: z.string().optional(),
+    phone_number_verified: z.boolean().optional(),
+    address: z.object(Object.fromEntries(ADDRESS_FIELDS.map((field) => [field, z.string().optional()])) as Record<(typeof ADDRESS_FIELDS)[number], z.ZodOptional<z.ZodString>>).strict().optional(),
+  })
+  .strict() satisfies z.ZodType<ProfileAttributes>;
+
+/**
+ * What a patch does to each attribute it touches: a value to store, or null to remove it.
+ * A verification belongs to a number: a patch that sets or clears phone_number without saying
+ * phone_number_verified leaves the number unverified (as email does). Only `true` is stored.
+ */
+export function attributeChanges(patch: ProfileAttributesPatch): Map<keyof ProfileAttributes, ProfileAttributes[keyof ProfileAttributes] | null> {
+  const changes = new Map<keyof ProfileAttributes, ProfileAttributes[keyof ProfileAttributes] | null>();
+  for (const name of PROFILE_ATTRIBUTE_NAMES) {
+    const value = patch[name];
+    if (value !== undefined) changes.set(name, value);
+  }
+  if (patch.phone_number !== undefined && patch.phone_number_verified === undefined) changes.set('phone_number_verified', null);
+  if (patch.phone_number === null || changes.get('phone_number_verified') === false) changes.set('phone_number_verified', null);
+  return changes;
+}
+
+/** The attributes of a new user. */
+export function initialAttributes(patch: ProfileAttributesPatch): ProfileAttributes {
+  const attributes: Record<string, unknown> = {};
+  for (const [name, value] of attributeChanges(patch)) if (value !== null) attributes[name] = value;
+  return attributes as ProfileAttributes;
+}

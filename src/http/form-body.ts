@@ -1,0 +1,87 @@
+import { IncomingMessage } from 'node:http';
+import { parse as parseQuery, stringify as stringifyQuery, type ParsedUrlQuery } from 'node:querystring';
+import type { Context } from 'koa';
+
+/** oidc-provider's own limit for request bodies (lib/shared/selective_body.js). */
+export const FORM_BODY_LIMIT = 56 * 1024;
+
+const BUFFERED = Symbol('gatehouse.form');
+
+type Buffered = { params: ParsedUrlQuery } | 'too_large' | 'not_a_form';
+
+/**
+ * Reads a urlencoded request body ahead of oidc-provider (to key rate limits by client, or to
+ * swap a JWT for its record id) and hands the provider an identical request whose body can be
+ * read again. The provider then parses the body itself, as it would have, instead of falling
+ * back to a pre-parsed `req.body` (which it warns about on stdout).
+ *
+ * Read once per request; later callers get the same parameters. 'too_large' when the body is
+ * over the provider's own limit (the caller answers 413), 'not_a_form' for other content types.
+ */
+export async function bufferedForm(ctx: Context): Promise<Buffered> {
+  const state = ctx.state as { [BUFFERED]?: Buffered };
+  const seen = state[BUFFERED];
+  if (seen !== undefined) return seen;
+  let outcome: Buffered;
+  if (!ctx.is('application/x-www-form-urlencoded')) outcome = 'not_a_form';
+  else {
+    const raw = await readLimited(ctx.req);
+    if (raw === undefined) outcome = 'too_large';
+    else {
+      outcome = { params: parseQuery(raw) };
+      useRequest(ctx, replayable(ctx.req, raw));
+    }
+  }
+  state[BUFFERED] = outcome;
+  return outcome;
+}
+
+/** Replaces the body the provider will read with these parameters (after bufferedForm). */
+export function replaceForm(ctx: Context, params: ParsedUrlQuery): void {
+  const state = ctx.state as { [BUFFERED]?: Buffered };
+  state[BUFFERED] = { params };
+  useRequest(ctx, replayable(ctx.req, stringifyQuery(params)));
+}
+
+function useRequest(ctx: Context, req: IncomingMessage): void {
+  ctx.req = req;
+  ctx.request.req = req;
+}
+
+async function readLimited(req: NodeJS.ReadableStream): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += buffer.length;
+    if (size > FORM_BODY_LIMIT) return undefined;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A request like `original` (method, URL, headers, socket) whose body is `body`, readable once
+ * more. Content-Length follows the new body, so a replaced token of another length still
+ * matches what the provider checks.
+ */
+function replayable(original: IncomingMessage, body: string): IncomingMessage {
+  const replay = new IncomingMessage(original.socket);
+  replay.method = original.method;
+  replay.url = original.url;
+  replay.httpVersion = original.httpVersion;
+  replay.httpVersionMajor = original.httpVersionMajor;
+  replay.httpVersionMinor = original.httpVersionMinor;
+  const bytes = Buffer.from(body, 'utf8');
+  const headers = { ...original.headers, 'content-length': String(bytes.length) };
+  delete headers['transfer-encoding'];
+  replay.headers = headers;
+  replay.rawHeaders = Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value.flatMap((v) => [name, v]) : [name, String(value)]));
+  // The whole body is already here: reading must not touch the socket (the original request owns it).
+  replay._read = () => {};
+  // Not set, Node takes the replay's end for an aborted upload and destroys the socket.
+  replay.complete = true;
+  replay.push(bytes);
+  replay.push(null);
+  return replay;
+}

@@ -1,0 +1,47 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AccountDirectory } from './accounts.ts';
+import { presentedJwtId } from './jwt-records.ts';
+
+interface IntrospectionBody {
+  active?: boolean;
+  sub?: string;
+  jti?: string;
+  username?: string;
+  client_id?: string;
+}
+
+const INTROSPECTED = ['AccessToken', 'ClientCredentials', 'RefreshToken'] as const;
+
+/**
+ * Provider middleware (provider.use): an active introspection answer also says who the token
+ * speaks for (RFC 7662 §2.2), as Keycloak's does, so resource servers that introspect can tell
+ * who is calling:
+ * - `sub`: the user for user tokens (the library sets it); the client for client_credentials
+ *   tokens, which act for the client itself;
+ * - `jti`: the JWT's own `jti` for JWT access tokens (the library only knows the record id the
+ *   JWT was swapped for). Opaque tokens have no identifier apart from the token itself, which is
+ *   not repeated back;
+ * - `username`: the user's username, for user tokens.
+ */
+export function introspectionClaims(accounts: AccountDirectory) {
+  return async function addIntrospectionClaims(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+    await next();
+    const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
+    if (oidc?.route !== 'introspection') return;
+    const body = ctx.body as IntrospectionBody | undefined;
+    if (body === undefined || body === null || typeof body !== 'object' || body.active !== true) return;
+    const token = INTROSPECTED.map((kind) => oidc.entities[kind]).find((entity) => entity !== undefined) as
+      | { kind: string; accountId?: string; clientId?: string }
+      | undefined;
+    if (token === undefined) return;
+    if (body.sub === undefined && token.kind === 'ClientCredentials' && typeof token.clientId === 'string') body.sub = token.clientId;
+    if (body.jti === undefined) {
+      const jti = presentedJwtId(ctx.req);
+      if (jti !== undefined) body.jti = jti;
+    }
+    if (typeof token.accountId === 'string') {
+      const username = (await accounts.findActive(token.accountId))?.claims.preferred_username;
+      if (typeof username === 'string') body.username = username;
+    }
+  };
+}

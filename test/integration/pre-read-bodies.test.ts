@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
+
+const CHILD = fileURLToPath(new URL('../fixtures/pre-read-bodies.ts', import.meta.url));
+
+function runChild(): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const input = JSON.stringify({ mongodbUri: freshDatabaseUri('pre_read'), redisUrl: serviceUrls().redisUrl });
+    const child = spawn(process.execPath, [CHILD, input], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ stdout, stderr, code }));
+  });
+}
+
+describe('bodies Gatehouse reads ahead of the provider (client-auth keys, JWT introspection)', () => {
+  it('hand the provider a request it parses itself: no "already parsed request body" line, same answers', async function () {
+    this.timeout(60_000);
+    const { stdout, stderr, code } = await runChild();
+    expect(code, stderr).to.equal(0);
+    expect(`${stdout}\n${stderr}`).not.to.include('already parsed request body');
+    const lines = stdout.trim().split('\n');
+    expect(lines, 'nothing but the answer on stdout').to.have.length(1);
+    const answer = JSON.parse(lines[0]!) as { issued: number; introspection: { active: boolean; client_id?: string }; revoked: number; after: { active: boolean } };
+    expect(answer.issued).to.equal(200);
+    expect(answer.introspection.active).to.equal(true);
+    expect(answer.revoked).to.equal(200);
+    expect(answer.after.active).to.equal(false);
+  });
+});

@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { authorizationRequest, FAST_HASHING, PASSWORD, REDIRECT_URI, relyingParty, seed, type Seeded } from '../helpers/e2e.ts';
+import { startInstance } from '../helpers/instance.ts';
+import { within } from '../helpers/poll.ts';
+import { freePort, TestRedis } from '../helpers/redis-server.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+
+const WINDOW_SECONDS = 10;
+
+function refresh(issuer: string, client: { clientId: string; secret: string }, token: string): Promise<Response> {
+  return fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
+  });
+}
+
+describe('refresh with a store killed mid-rotation (test-owned Redis, storage clock moved past the reuse window)', () => {
+  const mongodbUri = freshDatabaseUri('refresh_outage');
+  let redis: TestRedis;
+  let gatehouse: RunningGatehouse;
+  let issuer: string;
+  let cast: Seeded;
+  let clock = Date.now();
+
+  before(async () => {
+    redis = await TestRedis.start();
+    const port = await freePort();
+    issuer = `http://127.0.0.1:${port}`;
+    gatehouse = await startInstance({
+      mongodbUri,
+      redisUrl: redis.url,
+      secret: randomSecret(),
+      issuer,
+      now: () => clock,
+      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_TIMEOUT: '1', GATEHOUSE_REFRESH_REUSE_WINDOW: String(WINDOW_SECONDS) },
+    });
+    cast = await seed(gatehouse);
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await redis?.stop();
+    await dropDatabase(mongodbUri);
+  });
+
+  async function refreshToken(): Promise<string> {
+    const web = await relyingParty(issuer, cast.web.clientId, cast.web.secret);
+    const request = await authorizationRequest(web, REDIRECT_URI, { scope: 'openid offline_access', prompt: 'consent' });
+    const outcome = await signIn(new UserAgent(), request.url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+    return (await oidc.authorizationCodeGrant(web, outcome.callback, request.checks)).refresh_token!;
+  }
+
+  it('keeps the grant when the new tokens could not be saved, and still revokes it on real reuse', async () => {
+    const original = await refreshToken();
+    // The refresh token lives in MongoDB, the new opaque access token in Redis: with Redis gone
+    // the library consumes the old token and saves its successor, then fails on the access token.
+    await redis.stop();
+    try {
+      const failed = await refresh(issuer, cast.web, original);
+      expect(failed.status, await failed.clone().text()).to.equal(503);
+      expect(failed.headers.get('content-type')).to.match(/json/);
+    } finally {
+      await redis.start();
+    }
+    await within(15_000, async () => (await fetch(`${issuer}/readyz`)).status === 200);
+    clock += 10 * 60_000;
+
+    const retried = await refresh(issuer, cast.web, original);
+    expect(retried.status, `the retry long after the window is not reuse: ${await retried.clone().text()}`).to.equal(200);
+    const { refresh_token: successor } = (await retried.json()) as { refresh_token: string };
+    expect(successor).to.be.a('string').and.not.equal(original);
+
+    clock += 10 * 60_000;
+    const reused = await refresh(issuer, cast.web, original);
+    expect(reused.status).to.equal(400);
+    expect(((await reused.json()) as { error: string }).error).to.equal('invalid_grant');
+    const afterReuse = await refresh(issuer, cast.web, successor);
+    expect(afterReuse.status, 'real reuse revoked the grant, successor included').to.equal(400);
+  });
+});
