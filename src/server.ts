@@ -227,8 +227,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           },
           // The user now types a password: start a hashing worker if none is idle (they exit when idle).
           prepare: () => accountLayer.hasher.warmUp(),
+          isActive: (id) => accountLayer.accounts.isActive(id),
         },
         secondFactor: {
+          passkeys: services.passkeys,
+          challengeKey: deriveKey(secret, 'passkey-challenges'),
           factors,
           policy: config.mfa,
           issuerName: config.pages.brandName,

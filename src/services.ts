@@ -13,6 +13,7 @@ import type { Config } from './config/load.ts';
 import { auditModel, createAuditLog, ensureAuditIndexes, type AuditLog } from './observability/audit-log.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Factors } from './mfa/factors.ts';
+import { createPasskeys, type Passkeys } from './mfa/passkeys.ts';
 import { openFactors } from './mfa/setup.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
@@ -30,6 +31,8 @@ export interface GatehouseServices {
   readonly revocation: OidcRevocation;
   /** Users' second factors (TOTP, recovery codes). */
   readonly factors: Factors;
+  /** Users' passkeys (WebAuthn credentials). */
+  readonly passkeys: Passkeys;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
 }
@@ -79,6 +82,7 @@ export async function createServices(deps: ServicesDeps): Promise<{ services: Ga
     groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users, onUserChange: deps.onUserChange }),
     audit: createAuditLog({ model: audit }),
     factors,
+    passkeys: await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName }),
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),
   };

@@ -5,7 +5,7 @@ import { clientOperations, showClient, showCreated } from '../operations/clients
 import { clientCreateSchema, clientUpdateSchema } from '../clients/spec.ts';
 import { OperationError } from '../operations/errors.ts';
 import { labelAssignSchema, labelCreateSchema, labelOperations, showLabel } from '../operations/labels.ts';
-import { passwordSchema, showFactors, showUser, userCreateSchema, userOperations, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
+import { passwordSchema, showUser, userCreateSchema, userOperations, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { AdminRoute } from './route-table.ts';
 
@@ -81,8 +81,9 @@ export function adminRoutes({ services, keys, createInitialAccessToken }: AdminR
     { method: 'post', path: '/users/:userId/disable', tag: 'users', summary: 'Disable the user and revoke their sessions, grants and tokens', status: 204, notFound: true, handle: async ({ op, params }) => (await users.disable(op, params.userId!), noContent) },
     { method: 'post', path: '/users/:userId/enable', tag: 'users', summary: 'Enable the user', status: 204, notFound: true, handle: async ({ op, params }) => (await users.enable(op, params.userId!), noContent) },
     { method: 'post', path: '/users/:userId/unlock', tag: 'users', summary: 'Lift sign-in lockouts', notFound: true, handle: async ({ op, params }) => ({ body: { lifted: await users.unlock(op, params.userId!) } }) },
-    { method: 'get', path: '/users/:userId/mfa', tag: 'users', summary: 'Show the user\'s second factors (authenticator app, recovery codes left)', notFound: true, handle: async ({ params }) => ({ body: showFactors(await users.factors(params.userId!)) }) },
-    { method: 'delete', path: '/users/:userId/mfa', tag: 'users', summary: 'Reset second factors: remove the authenticator app and every recovery code', status: 204, notFound: true, handle: async ({ op, params }) => (await users.resetFactors(op, params.userId!), noContent) },
+    { method: 'get', path: '/users/:userId/mfa', tag: 'users', summary: 'Show the user\'s second factors (authenticator app, recovery codes left)', notFound: true, handle: async ({ params }) => ({ body: await users.factors(params.userId!) }) },
+    { method: 'delete', path: '/users/:userId/mfa/passkeys/:passkeyId', tag: 'users', summary: 'Remove one passkey', status: 204, notFound: true, handle: async ({ op, params }) => (await users.removePasskey(op, params.userId!, params.passkeyId!), noContent) },
+    { method: 'delete', path: '/users/:userId/mfa', tag: 'users', summary: 'Reset second factors: remove the authenticator app, every passkey and every recovery code', status: 204, notFound: true, handle: async ({ op, params }) => (await users.resetFactors(op, params.userId!), noContent) },
     { method: 'get', path: '/users/:userId/sessions', tag: 'users', summary: 'List the user\'s sessions', notFound: true, list: true, handle: async ({ params }) => ({ body: (await users.sessions(params.userId!)).map(sessionView) }) },
     { method: 'delete', path: '/users/:userId/sessions/:sessionId', tag: 'users', summary: 'End a session and revoke the grants made in it', status: 204, notFound: true, handle: async ({ op, params }) => (await users.revokeSession(op, params.userId!, params.sessionId!), noContent) },
     { method: 'get', path: '/users/:userId/grants', tag: 'users', summary: 'List the user\'s grants', notFound: true, list: true, handle: async ({ params }) => ({ body: (await users.grants(params.userId!)).map((g) => ({ id: g.id, client_id: g.clientId, scope: g.scope, resources: g.resources, issued_at: g.issuedAt?.toISOString() ?? null, expires_at: g.expiresAt?.toISOString() ?? null })) }) },

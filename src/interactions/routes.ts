@@ -37,6 +37,14 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     ctx.body = views.theme;
   });
 
+  for (const [name, script] of Object.entries(views.scripts)) {
+    router.get(`${assets}/${name}.js`, (ctx) => {
+      ctx.type = 'application/javascript';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = script;
+    });
+  }
+
   const engine = signInEngine({ ...deps, interactionPath: interaction });
   router.use(engine.routes());
   return router;

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join } from 'node:path';
 import ejs from 'ejs';
 import { LOCALES, loadMessages, negotiateLocale, translator, type Locale, type Messages, type Translate } from './i18n.ts';
 import { themeStylesheet } from './theme.ts';
@@ -25,6 +26,8 @@ export interface Views {
   negotiate(uiLocales: unknown, acceptLanguage: string | undefined): Locale;
   readonly brand: Brand;
   readonly stylesheet: string;
+  /** The passkey buttons' script (views/assets/passkey.js) and the WebAuthn browser library it drives. */
+  readonly scripts: { readonly passkey: string; readonly webauthn: string };
   readonly theme: string;
 }
 
@@ -70,6 +73,12 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
   return {
     brand,
     stylesheet: readFileSync(resolve(join('assets', 'gatehouse.css')), 'utf8'),
+    scripts: {
+      passkey: readFileSync(resolve(join('assets', 'passkey.js')), 'utf8'),
+      // @simplewebauthn/browser's own bundle, served from this origin (no CDN); its package
+      // exports hide the file, so it is found next to the package's entry point.
+      webauthn: readFileSync(join(dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js'), 'utf8'),
+    },
     theme: themeStylesheet(brand.primaryColor),
     translate: (locale) => translator(catalogs, locale),
     negotiate: negotiateLocale,

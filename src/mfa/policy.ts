@@ -21,7 +21,8 @@ export interface MfaSituation {
   readonly acrValues: string | undefined;
 }
 
-export const hasSecondFactor = (amr: readonly string[] | undefined): boolean => (amr ?? []).some((method) => SECOND_FACTOR_AMR.includes(method));
+/** The session already has two factors (`mfa` in its amr: password + code or passkey, or a user-verified passkey). */
+export const hasSecondFactor = (amr: readonly string[] | undefined): boolean => (amr ?? []).includes('mfa');
 
 /**
  * Why a second factor must be asked for although the user has none enrolled (then they enrol

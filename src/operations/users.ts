@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { User } from '../accounts/accounts.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
 import type { FactorStatus } from '../mfa/factors.ts';
+import type { PasskeyView } from '../mfa/passkeys.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { asOperationError, notFound } from './errors.ts';
@@ -85,16 +86,17 @@ export function showUser(user: User) {
 }
 
 /** A user's second factors as operators see them (never a secret or a code). */
-export function showFactors(status: FactorStatus) {
+export function showFactors(status: FactorStatus, passkeys: readonly PasskeyView[]) {
   return {
-    enrolled: status.enrolled,
+    enrolled: status.enrolled || passkeys.length > 0,
     totp: status.totpSince === null ? null : { enrolled_at: status.totpSince.toISOString() },
+    passkeys: passkeys.map((p) => ({ id: p.id, name: p.name, created_at: p.createdAt.toISOString(), last_used_at: p.lastUsedAt?.toISOString() ?? null })),
     recovery_codes_left: status.recoveryCodesLeft,
   };
 }
 
 export function userOperations(services: GatehouseServices) {
-  const { accounts, users, roles, groups, audit, revocation, factors } = services;
+  const { accounts, users, roles, groups, audit, revocation, factors, passkeys } = services;
   const target = (id: string) => ({ type: 'user', id });
 
   async function get(id: string): Promise<User> {
@@ -189,16 +191,25 @@ export function userOperations(services: GatehouseServices) {
 
     factors: async (id: string) => {
       await get(id);
-      return factors.status(id);
+      return showFactors(await factors.status(id), await passkeys.list(id));
     },
 
     /** Removes the user's authenticator app and recovery codes: their next sign-in enrols again if a policy requires it. */
     resetFactors: (ctx: OperationContext, id: string) =>
       guarded(async () => {
         await get(id);
-        const removed = await factors.reset(id);
-        await audit.record({ ...ctx, type: 'user.mfa_reset', target: target(id), details: { removed } });
+        const removedPasskeys = await passkeys.removeAll(id);
+        const removed = (await factors.reset(id)) || removedPasskeys > 0;
+        await audit.record({ ...ctx, type: 'user.mfa_reset', target: target(id), details: { removed, passkeys: removedPasskeys } });
         return removed;
+      }),
+
+    /** Removes one passkey (a lost security key); the user's other factors stay. */
+    removePasskey: (ctx: OperationContext, id: string, passkeyId: string) =>
+      guarded(async () => {
+        await get(id);
+        if (!(await passkeys.remove(id, passkeyId))) throw notFound('passkey', passkeyId);
+        await audit.record({ ...ctx, type: 'user.passkey_removed', target: target(id), details: { passkey: passkeyId } });
       }),
 
     sessions: async (id: string) => {

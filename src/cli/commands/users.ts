@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { User } from '../../accounts/accounts.ts';
 import type { GatehouseServices } from '../../services.ts';
 import { notFound } from '../../operations/errors.ts';
-import { showFactors, showUser, userOperations } from '../../operations/users.ts';
+import { showUser, userOperations } from '../../operations/users.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { cliActor, readStdinSecret, withServices } from '../services.ts';
 
@@ -177,11 +177,11 @@ export async function usersMfa(ctx: CliContext, args: string[]): Promise<void> {
     const reset = values.reset === true ? await ops.resetFactors(cliActor(), found.id) : undefined;
     return [found, await ops.factors(found.id), reset] as const;
   });
-  const shown = showFactors(status);
+  const shown = status;
   if (ctx.json) ctx.out(JSON.stringify({ id: user.id, ...shown, ...(removed === undefined ? {} : { reset: removed }) }));
   else {
     if (removed !== undefined) ctx.out(removed ? `second factors of ${user.username} removed` : `${user.username} had no second factor`);
-    ctx.out(`${user.username}: ${shown.totp === null ? 'no authenticator app' : `authenticator app since ${shown.totp.enrolled_at}`}, ${shown.recovery_codes_left} recovery codes left`);
+    ctx.out(`${user.username}: ${shown.totp === null ? 'no authenticator app' : `authenticator app since ${shown.totp.enrolled_at}`}, ${shown.passkeys.length} passkeys, ${shown.recovery_codes_left} recovery codes left`);
   }
 }
 

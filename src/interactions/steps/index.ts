@@ -14,5 +14,6 @@ export interface StepDeps {
  * ones before it. `extra` steps (a test's, a later feature's) come after Gatehouse's own.
  */
 export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): SignInStep[] {
-  return [passwordStep(deps.authenticator, ACR.singleFactor), secondFactorStep(deps.secondFactor), ...extra, consentStep()];
+  const { passkeys, challengeKey } = deps.secondFactor;
+  return [passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }), secondFactorStep(deps.secondFactor), ...extra, consentStep()];
 }

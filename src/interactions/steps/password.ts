@@ -1,4 +1,7 @@
 import { loginResult } from '../../oidc/acr.ts';
+import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
+import { ACR } from '../../oidc/acr.ts';
+import { embedJson } from './embed.ts';
 import type { SignInStep, StepContext } from './step.ts';
 
 export type PasswordCheck = { readonly ok: true; readonly sub: string } | { readonly ok: false };
@@ -8,18 +11,31 @@ export interface Authenticator {
   authenticate(login: string, password: string, ip: string): Promise<PasswordCheck>;
   /** A sign-in form is being shown; a password may follow (the hashing pool starts a worker). */
   prepare?(): void;
+  /** Whether a user may sign in at all (exists, not disabled): a passkey sign-in has no password check to say so. */
+  isActive(userId: string): Promise<boolean>;
+}
+
+/** Passwordless sign-in with a discoverable passkey on the same page. */
+export interface PasskeySignIn {
+  readonly passkeys: Passkeys;
+  readonly challengeKey: Buffer;
 }
 
 /** The login prompt answered with a username (or email) and password: amr `pwd`. */
-export function passwordStep(authenticator: Authenticator, acr: string): SignInStep {
+export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn): SignInStep {
+  const challenge = (step: StepContext) => passkeyChallenge(passkey!.challengeKey, step.details.uid, 'login');
+
   async function page(step: StepContext, form: { login: string; remember: boolean; error?: string }) {
     authenticator.prepare?.();
-    await step.render({
-      title: step.t('login.title'),
-      login: form.login,
-      remember: form.remember,
-      error: form.error === undefined ? undefined : step.t(form.error),
-    });
+    await step.render(
+      {
+        title: step.t('login.title'),
+        login: form.login,
+        remember: form.remember,
+        error: form.error === undefined ? undefined : step.t(form.error),
+        passkey: passkey === undefined ? undefined : embedJson(await passkey.passkeys.authenticationOptions(undefined, challenge(step))),
+      },
+    );
   }
 
   return {
@@ -36,6 +52,15 @@ export function passwordStep(authenticator: Authenticator, acr: string): SignInS
         const result = await authenticator.authenticate(login, form.password ?? '', step.koa.ip);
         if (!result.ok) return page(step, { login, remember, error: 'login.failed' });
         return step.finish({ login: loginResult({ accountId: result.sub, remember, amr: ['pwd'], acr }) });
+      },
+      // A discoverable passkey instead of username and password; with user verification it
+      // counts as two factors (possession + PIN or biometrics).
+      async 'passkey-login'(step, form) {
+        if (passkey === undefined) return step.koa.throw(404);
+        const checked = await passkey.passkeys.authenticate(form.response, challenge(step));
+        if (!checked.ok || !(await authenticator.isActive(checked.userId))) return page(step, { login: '', remember: false, error: 'passkey.failed' });
+        const amr = checked.userVerified ? [checked.method, 'mfa'] : [checked.method];
+        return step.finish({ login: loginResult({ accountId: checked.userId, remember: true, amr, acr: checked.userVerified ? ACR.multiFactor : ACR.singleFactor }) });
       },
     },
   };

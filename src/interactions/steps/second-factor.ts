@@ -3,7 +3,9 @@ import type { Factors } from '../../mfa/factors.ts';
 import { hasSecondFactor, mfaRequirement, type MfaPolicy } from '../../mfa/policy.ts';
 import { ACR } from '../../oidc/acr.ts';
 import { clientFlag } from '../../oidc/client-metadata.ts';
+import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
 import { totpUri } from '../../mfa/totp.ts';
+import { embedJson } from './embed.ts';
 import type { SignInStep, StepContext } from './step.ts';
 
 const { Check, Prompt } = interactionPolicy;
@@ -17,6 +19,9 @@ export interface SecondFactorDeps {
   readonly accountLabel: (accountId: string) => Promise<string>;
   /** An otpauth:// URI as an SVG QR code (rendered here, no outside image service). */
   readonly qrSvg: (text: string) => Promise<string>;
+  /** Passkeys as a second factor (and as the factor a user enrols instead of an app). */
+  readonly passkeys: Passkeys;
+  readonly challengeKey: Buffer;
 }
 
 async function profileOf(ctx: KoaContextWithOIDC): Promise<{ roles: string[]; groups: string[] }> {
@@ -32,7 +37,9 @@ async function profileOf(ctx: KoaContextWithOIDC): Promise<{ roles: string[]; gr
  * one enrols on the spot. Success re-logs the session in with amr + otp/mfa and the MFA acr.
  */
 export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
-  const { factors } = deps;
+  const { factors, passkeys } = deps;
+  /** Whether the user has any second factor: an authenticator app or a passkey. */
+  const enrolled = async (accountId: string) => (await factors.status(accountId)).enrolled || (await passkeys.list(accountId)).length > 0;
 
   const prompt = () =>
     new Prompt(
@@ -41,7 +48,7 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
       new Check('mfa_enrolled', 'the user has a second factor and has not used it in this session', async (ctx) => {
         const accountId = ctx.oidc.session?.accountId;
         if (accountId === undefined || hasSecondFactor(ctx.oidc.session?.amr)) return Check.NO_NEED_TO_PROMPT;
-        return (await factors.status(accountId)).enrolled ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+        return (await enrolled(accountId)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
       }),
       new Check('mfa_required', 'a second factor is required for this user, client or request', async (ctx) => {
         const accountId = ctx.oidc.session?.accountId;
@@ -64,7 +71,7 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
   };
 
   /** The login result after a second factor: earlier methods kept, the MFA acr asserted. */
-  function loginResult(step: StepContext, accountId: string, method: 'otp') {
+  function loginResult(step: StepContext, accountId: string, method: 'otp' | 'hwk' | 'swk') {
     const earlier = step.previous.login?.amr ?? step.details.session?.amr ?? ['pwd'];
     const amr = [...new Set([...earlier.filter((m) => m !== 'mfa'), method, 'mfa'])];
     const remember = step.previous.login?.remember ?? step.details.prompt.details.transient !== true;
@@ -72,7 +79,17 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
   }
 
   async function verifyPage(step: StepContext, error?: string) {
-    await step.render({ title: step.t('mfa.verify_title'), error: error === undefined ? undefined : step.t(error) }, { status: error ? 400 : 200 });
+    const accountId = accountOf(step);
+    const hasPasskey = (await passkeys.list(accountId)).length > 0;
+    const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor');
+    await step.render(
+      {
+        title: step.t('mfa.verify_title'),
+        error: error === undefined ? undefined : step.t(error),
+        passkey: hasPasskey ? embedJson(await passkeys.authenticationOptions(accountId, challenge)) : undefined,
+      },
+      { status: error ? 400 : 200 },
+    );
   }
 
   async function enrolPage(step: StepContext, accountId: string, error?: string) {
@@ -82,6 +99,9 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
       {
         title: step.t('mfa.enrol_title'),
         qr: await deps.qrSvg(uri),
+        passkey: embedJson(
+          await passkeys.registrationOptions({ id: accountId, username: await deps.accountLabel(accountId) }, passkeyChallenge(deps.challengeKey, step.details.uid, 'register')),
+        ),
         secret: secret.replace(/(.{4})/g, '$1 ').trim(),
         error: error === undefined ? undefined : step.t(error),
       },
@@ -99,7 +119,7 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
     view: 'mfa-verify',
     async show(step) {
       const accountId = accountOf(step);
-      if ((await factors.status(accountId)).enrolled) return verifyPage(step);
+      if (await enrolled(accountId)) return verifyPage(step);
       return enrolPage(step, accountId);
     },
     actions: {
@@ -113,10 +133,25 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
       },
       async enrol(step, form) {
         const accountId = accountOf(step);
-        if ((await factors.status(accountId)).enrolled) return verifyPage(step);
+        if (await enrolled(accountId)) return verifyPage(step);
         const result = await factors.confirmTotp(accountId, form.code ?? '', step.koa.ip);
         if (!result.ok) return enrolPage(step, accountId, 'mfa.enrol_failed');
         return codesPage(step, result.recoveryCodes, await step.complete(loginResult(step, accountId, 'otp')));
+      },
+      async passkey(step, form) {
+        const accountId = accountOf(step);
+        const checked = await passkeys.authenticate(form.response, passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor'), accountId);
+        if (!checked.ok) return verifyPage(step, 'passkey.failed');
+        return step.finish(loginResult(step, accountId, checked.method));
+      },
+      /** Enrolment with a passkey instead of an app: the new passkey is the second factor, recovery codes follow. */
+      async 'passkey-register'(step, form) {
+        const accountId = accountOf(step);
+        if (await enrolled(accountId)) return verifyPage(step);
+        const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'register');
+        if (!(await passkeys.register(accountId, form.response, challenge, form.name ?? ''))) return enrolPage(step, accountId, 'passkey.failed');
+        const codes = await factors.regenerateRecoveryCodes(accountId);
+        return codesPage(step, codes, await step.complete(loginResult(step, accountId, 'hwk')));
       },
       async regenerate(step) {
         // Only once this interaction holds a second factor (after a recovery code was used).
