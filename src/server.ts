@@ -36,6 +36,7 @@ import { describeMetrics, metricsExposure } from './observability/metrics-exposu
 import { metricsRoutes } from './observability/metrics-routes.ts';
 import { auditFactors } from './observability/mfa-audit.ts';
 import { auditAuthentication } from './observability/sign-in-audit.ts';
+import { enrolmentKeeper } from './mfa/enrolment.ts';
 import { openFactors } from './mfa/setup.ts';
 import QRCode from 'qrcode';
 import { openAccountCache } from './oidc/account-cache.ts';
@@ -232,6 +233,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         secondFactor: {
           passkeys: services.passkeys,
           challengeKey: deriveKey(secret, 'passkey-challenges'),
+          syncEnrolment: enrolmentKeeper({ factors, passkeys: services.passkeys, accounts: accountLayer.accounts }),
           factors,
           policy: config.mfa,
           issuerName: config.pages.brandName,

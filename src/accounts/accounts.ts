@@ -23,6 +23,8 @@ export interface User {
   readonly roles: readonly string[];
   readonly groups: readonly string[];
   readonly disabled: boolean;
+  /** Has a second factor enrolled (the sign-in asks for it). */
+  readonly secondFactor: boolean;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   /** null while the user has no password. */
@@ -92,6 +94,8 @@ export interface Accounts {
   authenticate(login: string, password: string, ip: string): Promise<AuthenticationResult>;
   setPassword(id: string, password: string): Promise<void>;
   disable(id: string): Promise<void>;
+  /** Records whether the user has a second factor (src/mfa/enrolment.ts keeps it in step). */
+  setSecondFactor(id: string, enrolled: boolean): Promise<void>;
   enable(id: string): Promise<void>;
   /** For the protocol layer's findAccount: false for disabled or deleted users. */
   isActive(id: string): Promise<boolean>;
@@ -113,6 +117,7 @@ function toUser(doc: StoredUser): User {
     roles: doc.roles,
     groups: doc.groups,
     disabled: doc.disabled,
+    secondFactor: doc.secondFactor === true,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
     passwordChangedAt: doc.passwordChangedAt,
@@ -275,6 +280,11 @@ export function createAccounts({
       if ((await findStored(id)) === null) throw new UserNotFoundError(id);
       const passwordHash = await hasher.hash(password);
       await update(id, { passwordHash, passwordChangedAt: now() });
+      await onChange(id);
+    },
+
+    async setSecondFactor(id, enrolled) {
+      await update(id, { secondFactor: enrolled });
       await onChange(id);
     },
 

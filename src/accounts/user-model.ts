@@ -27,6 +27,8 @@ export interface StoredUser {
   roles: string[];
   groups: string[];
   disabled: boolean;
+  /** Has a second factor (authenticator app or passkey); kept by src/mfa/enrolment.ts. */
+  secondFactor?: boolean;
   /** null for a user who signs in without a password (a passkey, an upstream provider). */
   passwordHash: string | null;
   passwordChangedAt: Date | null;
@@ -76,6 +78,7 @@ const userSchema = new Schema<StoredUser>(
     roles: { type: [String], default: [] },
     groups: { type: [String], default: [] },
     disabled: { type: Boolean, required: true, default: false },
+    secondFactor: { type: Boolean, default: false },
     passwordHash: { type: String, default: null },
     passwordChangedAt: { type: Date, default: null },
     lastLoginAt: { type: Date, default: null },

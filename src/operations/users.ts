@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { User } from '../accounts/accounts.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
 import type { FactorStatus } from '../mfa/factors.ts';
+import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import type { PasskeyView } from '../mfa/passkeys.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
@@ -98,6 +99,7 @@ export function showFactors(status: FactorStatus, passkeys: readonly PasskeyView
 export function userOperations(services: GatehouseServices) {
   const { accounts, users, roles, groups, audit, revocation, factors, passkeys } = services;
   const target = (id: string) => ({ type: 'user', id });
+  const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
 
   async function get(id: string): Promise<User> {
     const user = await accounts.findById(id);
@@ -200,6 +202,7 @@ export function userOperations(services: GatehouseServices) {
         await get(id);
         const removedPasskeys = await passkeys.removeAll(id);
         const removed = (await factors.reset(id)) || removedPasskeys > 0;
+        await syncEnrolment(id);
         await audit.record({ ...ctx, type: 'user.mfa_reset', target: target(id), details: { removed, passkeys: removedPasskeys } });
         return removed;
       }),
@@ -209,6 +212,7 @@ export function userOperations(services: GatehouseServices) {
       guarded(async () => {
         await get(id);
         if (!(await passkeys.remove(id, passkeyId))) throw notFound('passkey', passkeyId);
+        await syncEnrolment(id);
         await audit.record({ ...ctx, type: 'user.passkey_removed', target: target(id), details: { passkey: passkeyId } });
       }),
 

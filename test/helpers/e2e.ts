@@ -32,10 +32,11 @@ export interface Deployment {
 /** One deployment: shared stores and secret; instances come and go on it. */
 export async function deployment(
   label: string,
-  options: { redis?: boolean; settings?: Record<string, string>; extraSteps?: StartOptions['extraSteps']; secondFactorClock?: StartOptions['secondFactorClock'] } = {},
+  options: { redis?: boolean; settings?: Record<string, string>; extraSteps?: StartOptions['extraSteps']; secondFactorClock?: StartOptions['secondFactorClock']; host?: string } = {},
 ): Promise<Deployment> {
   const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
+  // `localhost` for WebAuthn tests: an IP address cannot be a relying party id.
+  const issuer = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const mongodbUri = freshDatabaseUri(label);
   const redisUrl = options.redis === false ? undefined : serviceUrls().redisUrl;
   const secret = randomSecret();

@@ -22,6 +22,8 @@ export interface SecondFactorDeps {
   /** Passkeys as a second factor (and as the factor a user enrols instead of an app). */
   readonly passkeys: Passkeys;
   readonly challengeKey: Buffer;
+  /** Records on the user that they now have a second factor (src/mfa/enrolment.ts). */
+  readonly syncEnrolment: (userId: string) => Promise<boolean>;
 }
 
 async function profileOf(ctx: KoaContextWithOIDC): Promise<{ roles: string[]; groups: string[] }> {
@@ -45,10 +47,11 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
     new Prompt(
       { name: 'mfa', requestable: false },
       (ctx) => ({ transient: ctx.oidc.session?.transient === true }),
-      new Check('mfa_enrolled', 'the user has a second factor and has not used it in this session', async (ctx) => {
+      new Check('mfa_enrolled', 'the user has a second factor and has not used it in this session', (ctx) => {
         const accountId = ctx.oidc.session?.accountId;
         if (accountId === undefined || hasSecondFactor(ctx.oidc.session?.amr)) return Check.NO_NEED_TO_PROMPT;
-        return (await enrolled(accountId)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+        // The flag rides on the account profile (src/oidc/accounts.ts): no store read here.
+        return (ctx.oidc.account as { secondFactor?: boolean } | undefined)?.secondFactor === true ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
       }),
       new Check('mfa_required', 'a second factor is required for this user, client or request', async (ctx) => {
         const accountId = ctx.oidc.session?.accountId;
@@ -136,6 +139,7 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
         if (await enrolled(accountId)) return verifyPage(step);
         const result = await factors.confirmTotp(accountId, form.code ?? '', step.koa.ip);
         if (!result.ok) return enrolPage(step, accountId, 'mfa.enrol_failed');
+        await deps.syncEnrolment(accountId);
         return codesPage(step, result.recoveryCodes, await step.complete(loginResult(step, accountId, 'otp')));
       },
       async passkey(step, form) {
@@ -150,6 +154,7 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
         if (await enrolled(accountId)) return verifyPage(step);
         const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'register');
         if (!(await passkeys.register(accountId, form.response, challenge, form.name ?? ''))) return enrolPage(step, accountId, 'passkey.failed');
+        await deps.syncEnrolment(accountId);
         const codes = await factors.regenerateRecoveryCodes(accountId);
         return codesPage(step, codes, await step.complete(loginResult(step, accountId, 'hwk')));
       },
