@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { openContext } from '../src/cli/context.ts';
 import { withServices } from '../src/cli/services.ts';
+import { discoveryPath, endpointPath } from '../src/routes/table.ts';
 
 const DEMO_USER = { username: 'demo', password: 'demo-password-123' };
 const DEMO_CLIENT_ID = 'demo-spa';
@@ -34,9 +35,12 @@ try {
   await ctx.mongo.close();
 }
 
-const issuer = ctx.config.issuer;
+const { issuer, publicUrl, routes } = ctx.config;
+// Every URL printed here comes from the routes table, so GATEHOUSE_KEYCLOAK_REALM shows Keycloak's.
+const origin = new URL(issuer).origin;
+const url = (path: string) => `${origin}${path}`;
 const challenge = createHash('sha256').update(VERIFIER).digest('base64url');
-const authorize = new URL(`${issuer}/auth`);
+const authorize = new URL(url(endpointPath(routes, 'authorization')));
 authorize.search = new URLSearchParams({
   client_id: DEMO_CLIENT_ID,
   response_type: 'code',
@@ -52,6 +56,11 @@ process.stderr.write(`
     client        ${DEMO_CLIENT_ID} (public, PKCE), redirect_uri ${DEMO_REDIRECT}
     1. open       ${authorize}
     2. sign in; the browser lands on ${DEMO_REDIRECT}?code=CODE (nothing listens there: copy CODE)
-    3. exchange   curl -s ${issuer}/token -d grant_type=authorization_code -d client_id=${DEMO_CLIENT_ID} \\
+    3. exchange   curl -s ${url(endpointPath(routes, 'token'))} -d grant_type=authorization_code -d client_id=${DEMO_CLIENT_ID} \\
                     -d redirect_uri=${DEMO_REDIRECT} -d code_verifier=${VERIFIER} -d code=CODE
+
+  Gatehouse (development) — ${publicUrl}${routes.layout === 'keycloak' ? ` (Keycloak layout, issuer ${issuer})` : ''}
+    discovery   ${url(discoveryPath(routes))}
+    JWKS        ${url(endpointPath(routes, 'jwks'))}
+    health      ${url(routes.healthz)}   readiness  ${url(routes.readyz)}   metrics  ${url(routes.metrics)}
 `);

@@ -1,8 +1,9 @@
 import Koa, { type Middleware } from 'koa';
 import type { Router, RouterMiddleware } from '@koa/router';
 import type Provider from 'oidc-provider';
+import { errorResponder } from './errors/respond.ts';
 import { contentSecurityPolicy } from './http/content-security-policy.ts';
-import { errorHandler } from './http/error-handler.ts';
+import { issuerScheme } from './http/issuer-scheme.ts';
 import { requestId } from './http/request-id.ts';
 import { requestLog, type RequestObserver } from './http/request-log.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -43,10 +44,11 @@ export function createApp(deps: AppDeps): Koa {
   const health = healthRoutes({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs, paths: deps.routes });
 
   app.use(requestId());
+  app.use(issuerScheme(deps.issuer));
   app.use(requestLog(deps.logger, deps.observeRequest));
   app.use(securityHeaders({ https: new URL(deps.issuer).protocol === 'https:' }));
   app.use(contentSecurityPolicy({ imageSources: deps.imageSources ?? [] }));
-  app.use(errorHandler(deps.logger));
+  app.use(errorResponder({ logger: deps.logger }));
   app.use(health.routes());
   if (deps.metrics !== undefined) app.use(deps.metrics.routes());
   if (deps.interactions !== undefined) app.use(deps.interactions.routes());

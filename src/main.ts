@@ -37,7 +37,12 @@ try {
   const running = await startGatehouse(config, logger);
   logger.info({ issuer: config.issuer, listening: running.url, env: config.env, metrics: running.metricsLocation }, 'gatehouse ready');
 
+  let shuttingDown = false;
   const shutdown = (signal: string) => {
+    // Ctrl-C under `node --watch` (npm run dev) arrives twice: from the terminal and from the
+    // watcher. Shutdown is already bounded by GATEHOUSE_SHUTDOWN_TIMEOUT; a repeat must not cut it short.
+    if (shuttingDown) return;
+    shuttingDown = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
     running.close().then(
       () => {
@@ -50,8 +55,8 @@ try {
       },
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 } catch (error) {
   if (error instanceof KeyStoreError) fail([error.message], EXIT_CONFIG);
   if (error instanceof StartupError) fail([error.message], 1);

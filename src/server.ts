@@ -1,10 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import Koa_ from 'koa';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import type Koa from 'koa';
+import type { Middleware } from 'koa';
 import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
@@ -13,9 +14,12 @@ import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
+import { EXIT } from './errors/gatehouse-error.ts';
 import { SettingError } from './errors/setting-error.ts';
+import { clientErrorHandler } from './http/client-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { createHttpServer } from './http/server-timeouts.ts';
+import { errorPage } from './interactions/page-errors.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { stepPrompts } from './interactions/engine.ts';
 import { interactionRoutes } from './interactions/routes.ts';
@@ -47,7 +51,12 @@ import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
 import { connectMongo, pingMongo } from './storage/mongo.ts';
 import { connectRedis, pingRedis, RedisConnectError } from './storage/redis.ts';
-import { interactionPath } from './routes/table.ts';
+import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
+import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
+import { sessionStatusPages } from './keycloak/session-status.ts';
+import { endpointPath, interactionPath } from './routes/table.ts';
+import { pageExtraRoutes } from './interactions/language.ts';
+import { notFoundPage } from './interactions/not-found.ts';
 import { createServices, type GatehouseServices } from './services.ts';
 
 export type { GatehouseServices };
@@ -76,7 +85,9 @@ export interface RunningGatehouse {
 
 /** Raised when a backing service cannot be reached at startup; names the setting. */
 export class StartupError extends SettingError {
-  override readonly name = 'StartupError';
+  constructor(setting: string, message: string) {
+    super(setting, message, EXIT.failure);
+  }
 }
 
 export interface StartOptions {
@@ -230,6 +241,14 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           prepare: () => accountLayer.hasher.warmUp(),
           isActive: (id) => accountLayer.accounts.isActive(id),
         },
+        signedIn: {
+          async name(sub) {
+            const user = await accountLayer.accounts.findById(sub);
+            if (user === undefined) return undefined;
+            return user.name !== undefined && user.name !== null && user.name !== '' && user.name !== user.username ? `${user.name} (${user.username})` : user.username;
+          },
+          signOutPath: endpointPath(config.routes, 'end_session'),
+        },
         secondFactor: {
           passkeys: services.passkeys,
           challengeKey: deriveKey(secret, 'passkey-challenges'),
@@ -244,6 +263,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       options.extraSteps,
     );
 
+    const keycloakLayout = config.routes.layout === 'keycloak';
     let app: Koa | undefined;
     const ring: KeyRing<Provider> = createKeyRing({
       store: createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys') }),
@@ -252,7 +272,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         extendConfiguration: options.extendConfiguration,
         clientAuthFailures,
+        errorPage: errorPage(views, config.routes.interaction),
         completeRotation: storage.adapter.completeRotation,
+        tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
+        // The hosted 404 page for browsers also covers paths the provider's own router does not know.
+        middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -351,6 +375,10 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       }),
       admin,
       beforeProvider: [
+        notFoundPage(views),
+        pageExtraRoutes({ views, secureCookies: https }).routes() as Middleware,
+        sessionStatusPages(config.routes),
+        ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
         clientAuthGate(clientAuthFailures, config.routes),
         userCodeGate(userCodeFailures, views, config.routes),
         jwtRecords.swapStructuredToken({
@@ -362,6 +390,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     });
 
     const server = createHttpServer(app.callback(), config.connections);
+    server.on('clientError', clientErrorHandler(logger));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
@@ -373,7 +402,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     if (exposure.on === 'metrics-port') {
       const metricsApp = new Koa_();
       metricsApp.use(scrape.routes());
-      metricsServer = createServer(metricsApp.callback());
+      metricsServer = createHttpServer(metricsApp.callback(), config.connections);
       const listening = metricsServer;
       await new Promise<void>((resolve, reject) => {
         listening.once('error', reject);

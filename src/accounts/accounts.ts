@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { insertValidated } from '../storage/validated-writes.ts';
 import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import type { LastLoginWriter } from './last-login.ts';
@@ -213,7 +214,7 @@ export function createAccounts({
       const at = now();
       const stored: StoredUser = { ...doc, passwordHash, passwordChangedAt: passwordHash === null ? null : at, lastLoginAt: null, createdAt: at, updatedAt: at };
       try {
-        await users.collection.insertOne(stored as never);
+        await insertValidated(users, stored);
       } catch (error) {
         const field = duplicateField(error);
         if (field !== undefined) throw new DuplicateUserError(field);

@@ -1,82 +1,56 @@
-/**
- * Typed errors of the account layer. Each carries the HTTP status it maps to and whether its
- * message may be shown to the caller; the one place that turns errors into responses (coming
- * with the hosted pages and the admin API) reads these two fields.
- */
-export abstract class AccountError extends Error {
-  abstract readonly status: number;
-  abstract readonly expose: boolean;
-}
+import { GatehouseError } from '../errors/gatehouse-error.ts';
 
 /** The hashing pool is saturated: answer 503 with `Retry-After: retryAfterSeconds`. */
-export class HashQueueFullError extends AccountError {
-  readonly status = 503;
-  readonly expose = false;
-  readonly retryAfterSeconds: number;
-
+export class HashQueueFullError extends GatehouseError {
   constructor(retryAfterSeconds: number) {
-    super(`password hashing queue is full; retry after ${retryAfterSeconds} s`);
-    this.name = 'HashQueueFullError';
-    this.retryAfterSeconds = retryAfterSeconds;
+    super(`password hashing queue is full; retry after ${retryAfterSeconds} s`, {
+      status: 503,
+      code: 'temporarily_unavailable',
+      expose: false,
+      retryAfterSeconds,
+    });
   }
 }
 
 /** The hashing pool was closed (shutdown) or a worker died while running a job. */
-export class HashPoolError extends AccountError {
-  readonly status = 503;
-  readonly expose = false;
-
+export class HashPoolError extends GatehouseError {
   constructor(message: string) {
-    super(message);
-    this.name = 'HashPoolError';
+    super(message, { status: 503, code: 'temporarily_unavailable', expose: false, retryAfterSeconds: 1 });
   }
 }
 
 /** A new password breaks the policy; the message is meant for the person choosing it. */
-export class PasswordPolicyError extends AccountError {
-  readonly status = 400;
-  readonly expose = true;
+export class PasswordPolicyError extends GatehouseError {
   readonly rule: 'too_short' | 'too_long';
 
   constructor(rule: 'too_short' | 'too_long', message: string) {
-    super(message);
-    this.name = 'PasswordPolicyError';
+    super(message, { status: 400, code: 'invalid_request', expose: true, details: [{ path: 'password', message }] });
     this.rule = rule;
   }
 }
 
 /** A user attribute is malformed; `field` names it. */
-export class InvalidUserError extends AccountError {
-  readonly status = 400;
-  readonly expose = true;
+export class InvalidUserError extends GatehouseError {
   readonly field: string;
 
   constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.name = 'InvalidUserError';
+    super(`${field}: ${message}`, { status: 400, code: 'invalid_request', expose: true, details: [{ path: field, message }] });
     this.field = field;
   }
 }
 
 /** The username or email is already taken (compared case-insensitively). */
-export class DuplicateUserError extends AccountError {
-  readonly status = 409;
-  readonly expose = true;
+export class DuplicateUserError extends GatehouseError {
   readonly field: 'username' | 'email';
 
   constructor(field: 'username' | 'email') {
-    super(`${field}: already in use`);
-    this.name = 'DuplicateUserError';
+    super(`${field}: already in use`, { status: 409, code: 'conflict', expose: true, details: [{ path: field, message: 'already in use' }] });
     this.field = field;
   }
 }
 
-export class UserNotFoundError extends AccountError {
-  readonly status = 404;
-  readonly expose = true;
-
+export class UserNotFoundError extends GatehouseError {
   constructor(id: string) {
-    super(`user ${id} does not exist`);
-    this.name = 'UserNotFoundError';
+    super(`user ${id} does not exist`, { status: 404, code: 'not_found', expose: true });
   }
 }

@@ -1,7 +1,8 @@
 import { setPriority } from 'node:os';
 import { isMainThread, parentPort } from 'node:worker_threads';
-import { hashSync, verifySync } from '@node-rs/argon2';
+import { hashSync } from '@node-rs/argon2';
 import type { Argon2Params } from './argon2-params.ts';
+import { verifyStoredHash } from './password-verifier.ts';
 
 /**
  * Runs in a worker thread: one argon2id operation at a time, synchronously, so the pool in
@@ -42,12 +43,9 @@ function run(job: HashJob): string | boolean {
       parallelism: job.params.parallelism,
     });
   }
-  try {
-    return verifySync(job.hash, job.password);
-  } catch {
-    // A malformed stored hash verifies nothing; it must not look different from a wrong password.
-    return false;
-  }
+  // Gatehouse's argon2id hashes and imported ones (Keycloak's PBKDF2, argon2); a malformed stored
+  // hash verifies nothing and must not look different from a wrong password.
+  return verifyStoredHash(job.hash, job.password);
 }
 
 parentPort?.on('message', (job: HashJob) => {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { upsertValidated } from '../storage/validated-writes.ts';
 import type { Connection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '../observability/logger.ts';
@@ -211,14 +212,14 @@ export async function createLoginLimiter({
       lockedAt,
       lockedUntil: new Date(lockedAt.getTime() + seconds * 1000),
     };
-    await lockouts.collection.replaceOne({ _id: record._id } as never, record as never, { upsert: true });
+    await upsertValidated(lockouts, record);
     logger.info({ scope: target.scope, subject: target.subject, ip: target.ip, level: n, seconds }, 'login lockout');
   }
 
   async function lift(targets: ReadonlyArray<Pick<Key, 'scope' | 'key'>>, { records = true } = {}): Promise<number> {
     await Promise.all(targets.flatMap(({ scope, key }) => [counter(scope).delete(key), level(scope).delete(key)]));
     if (!records) return 0;
-    const { deletedCount } = await lockouts.collection.deleteMany({ _id: { $in: targets.map(recordId) } } as never);
+    const { deletedCount } = await lockouts.deleteMany({ _id: { $in: targets.map(recordId) } });
     return deletedCount;
   }
 

@@ -29,8 +29,6 @@ export interface ProfileAttributes {
   readonly address?: AddressClaim;
 }
 
-export const TEXT_ATTRIBUTES = ['middle_name', 'nickname', 'gender'] as const;
-export const URL_ATTRIBUTES = ['profile', 'picture', 'website'] as const;
 export const ADDRESS_FIELDS = ['formatted', 'street_address', 'locality', 'region', 'postal_code', 'country'] as const;
 
 const text = (max: number) => z.string().trim().min(1, 'must not be empty (send null to clear it)').max(max);
@@ -75,7 +73,7 @@ function isLanguageTag(value: string): boolean {
 const zoneinfo = z.string().trim().max(64).regex(/^[A-Za-z][A-Za-z0-9_+\-/]*$/, 'must be an IANA time zone such as Europe/Paris').refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris');
 
 /** A BCP 47 language tag such as en-US or zh-CN (Core §5.1 recommends this form). */
-const locale = z.string().trim().max(35).regex(/^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag such as en-US').refine(isLanguageTag, 'must be a BCP 47 language tag such as en-US');
+const locale = z.string().trim().max(35).regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag such as en-US').refine(isLanguageTag, 'must be a BCP 47 language tag such as en-US');
 
 /** E.164 (Core §5.1 recommends it), optionally with an RFC 3966 extension: +1 (604) 555-1234;ext=5678 is +16045551234;ext=5678. */
 const phoneNumber = z.string().trim().regex(/^\+[1-9]\d{1,14}(;ext=\d{1,10})?$/, 'must be an E.164 number such as +16045551234');

@@ -1,4 +1,5 @@
 import { DuplicateUserError, UserNotFoundError } from './errors.ts';
+import { upsertValidated } from '../storage/validated-writes.ts';
 import { emailKey, validEmail } from './normalize.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 import { attributeChanges } from './profile-attributes.ts';
@@ -105,7 +106,7 @@ export function createUserAdmin({ users, now = () => new Date(), onChange = igno
     async importOne(user) {
       const existing = await users.findById(user._id, { _id: 1 }).lean().exec();
       try {
-        await users.collection.replaceOne({ _id: user._id } as never, user as never, { upsert: true });
+        await upsertValidated(users, user);
       } catch (error) {
         if (isDuplicate(error)) throw new DuplicateUserError('username');
         throw error;

@@ -2,6 +2,7 @@ import { jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Middleware } from 'koa';
 import type { AdapterFactory } from 'oidc-provider';
 import type { Accounts } from '../accounts/accounts.ts';
+import { GatehouseError } from '../errors/gatehouse-error.ts';
 import type { ClientRepository } from '../clients/repository.ts';
 import { localKeys, type JwtRecords } from '../oidc/jwt-records.ts';
 import type { AuditActor } from '../observability/audit-log.ts';
@@ -23,11 +24,19 @@ export interface AdminAuthDeps {
   readonly accounts: Pick<Accounts, 'findById'>;
 }
 
-type Failure = { status: 401 | 403; error: 'invalid_token' | 'insufficient_scope'; description: string };
-
-function fail(status: 401 | 403, error: Failure['error'], description: string): Failure {
-  return { status, error, description };
+/** A refused admin API token: 401/403 with the RFC 6750 challenge. */
+export class AdminAuthError extends GatehouseError {
+  constructor(status: 401 | 403, error: 'invalid_token' | 'insufficient_scope', description: string) {
+    super(description, {
+      status,
+      code: error,
+      expose: true,
+      headers: { 'WWW-Authenticate': `Bearer error="${error}", error_description="${description}"` },
+    });
+  }
 }
+
+const fail = (status: 401 | 403, error: 'invalid_token' | 'insufficient_scope', description: string) => new AdminAuthError(status, error, description);
 
 /**
  * Admin API authentication with Gatehouse's own access tokens. A token is accepted when it
@@ -39,7 +48,7 @@ function fail(status: 401 | 403, error: Failure['error'], description: string): 
  */
 export function adminAuth(deps: AdminAuthDeps): Middleware {
   const keys = localKeys(deps.publicJwks);
-  async function authenticate(header: string | undefined): Promise<AuditActor | Failure> {
+  async function authenticate(header: string | undefined): Promise<AuditActor | AdminAuthError> {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header ?? '');
     if (match === null) return fail(401, 'invalid_token', 'a Bearer access token for the admin API is required');
     let payload: Record<string, unknown>;
@@ -81,13 +90,7 @@ export function adminAuth(deps: AdminAuthDeps): Middleware {
 
   return async (ctx, next) => {
     const outcome = await authenticate(ctx.get('authorization') || undefined);
-    if ('status' in outcome) {
-      ctx.status = outcome.status;
-      ctx.set('WWW-Authenticate', `Bearer error="${outcome.error}", error_description="${outcome.description}"`);
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: outcome.error, message: outcome.description };
-      return;
-    }
+    if (outcome instanceof AdminAuthError) throw outcome;
     ctx.state.actor = outcome;
     await next();
   };

@@ -1,4 +1,5 @@
 import { DuplicateUserError } from '../accounts/errors.ts';
+import { ApiConflictError } from '../apis/registry.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatehouseServices } from '../services.ts';
 import { ADMIN_ROLE, ADMIN_SCOPE } from './auth.ts';
@@ -19,7 +20,7 @@ export async function bootstrapAdmin(services: GatehouseServices, admin: Bootstr
     await services.apis
       .create({ identifier: services.adminAudience, name: 'Gatehouse admin API', scopes: [ADMIN_SCOPE], format: 'jwt', alg: 'RS256', accessTokenTtl: 600, includeRoles: true })
       .catch((error: unknown) => {
-        if ((error as Error).name !== 'ApiConflictError') throw error;
+        if (!(error instanceof ApiConflictError)) throw error;
       });
   }
   await services.roles.ensure([ADMIN_ROLE]);

@@ -1,24 +1,24 @@
 import type { Context } from 'koa';
-import { OperationError } from '../operations/errors.ts';
+import { GatehouseError, InvalidRequestError } from '../errors/gatehouse-error.ts';
 
 const LIMIT = 64 * 1024;
 
 /** Reads a JSON request body; an empty body is `{}`, anything unreadable is a 400/413. */
-export async function readJson(ctx: Context): Promise<unknown> {
+export async function readJson(ctx: Context, limit = LIMIT): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += buffer.length;
-    if (size > LIMIT) throw Object.assign(new Error('request body too large'), { status: 413, expose: true });
+    if (size > limit) throw new GatehouseError('request body too large', { status: 413, code: 'invalid_request', expose: true });
     chunks.push(buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return {};
-  if (!ctx.is('application/json')) throw new OperationError(400, 'expected Content-Type: application/json', [{ path: '', message: 'expected application/json' }]);
+  if (!ctx.is('application/json')) throw new InvalidRequestError('expected Content-Type: application/json', [{ path: '', message: 'expected application/json' }]);
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new OperationError(400, 'the body is not valid JSON', [{ path: '', message: 'not valid JSON' }]);
+    throw new InvalidRequestError('the body is not valid JSON', [{ path: '', message: 'not valid JSON' }]);
   }
 }

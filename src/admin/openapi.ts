@@ -12,12 +12,15 @@ function schemaOf(schema: z.ZodType): Record<string, unknown> {
   return json;
 }
 
+/** The one JSON error shape (src/errors/respond.ts). */
 const ERROR_SCHEMA = {
   type: 'object',
-  required: ['error', 'message'],
+  required: ['error', 'error_description', 'message'],
   properties: {
-    error: { type: 'string' },
-    message: { type: 'string' },
+    error: { type: 'string', description: 'OAuth / HTTP error code: invalid_request, invalid_token, insufficient_scope, not_found, conflict, temporarily_unavailable, server_error' },
+    error_description: { type: 'string' },
+    message: { type: 'string', description: 'Same text as error_description (kept for earlier clients)' },
+    request_id: { type: 'string' },
     details: {
       type: 'array',
       items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
@@ -54,6 +57,7 @@ export function openApiDocument(routes: readonly AdminRoute[], adminUrl: string)
     };
     if (route.notFound === true) responses['404'] = errorResponse('No such object');
     if (route.conflict === true) responses['409'] = errorResponse('Conflicts with an existing object');
+    responses['503'] = errorResponse('A store (MongoDB or Redis) is unavailable; retry after the `Retry-After` seconds');
     const operation: Record<string, unknown> = {
       operationId: `${route.method}${route.path.replace(/[/:-]+(\w)/g, (_m, c: string) => c.toUpperCase())}`,
       tags: [route.tag],

@@ -30,6 +30,8 @@ export interface AdminRoute {
   /** Whether unknown path ids can give 404; whether the route can conflict (409). */
   readonly notFound?: boolean;
   readonly conflict?: boolean;
+  /** Largest JSON body in bytes (default 64 KiB). */
+  readonly bodyLimit?: number;
   /** The success body is a JSON array (list routes), not an object. */
   readonly list?: boolean;
   readonly handle: (input: RouteInput) => Promise<RouteResult>;

@@ -6,6 +6,7 @@ import { clientCreateSchema, clientUpdateSchema } from '../clients/spec.ts';
 import { OperationError } from '../operations/errors.ts';
 import { labelAssignSchema, labelCreateSchema, labelOperations, showLabel } from '../operations/labels.ts';
 import { passwordSchema, showUser, userCreateSchema, userOperations, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
+import { importKeycloakRealm, KEYCLOAK_IMPORT_BODY_LIMIT, keycloakImportQuerySchema, keycloakRealmSchema } from '../operations/keycloak-import.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { AdminRoute } from './route-table.ts';
 
@@ -117,6 +118,12 @@ export function adminRoutes({ services, keys, createInitialAccessToken }: AdminR
       const date = (v: string | undefined) => (v === undefined ? undefined : new Date(v));
       const events = await services.audit.query({ type: q.type, userId: q.user, clientId: q.client, from: date(q.from), to: date(q.to), before: date(q.before), limit: q.limit });
       return { body: events.map((e) => ({ ...e, at: e.at.toISOString() })) };
+    } },
+
+    // Migration
+    { method: 'post', path: '/import/keycloak', tag: 'import', summary: 'Import a Keycloak realm export (kc.sh export): clients, roles, groups, users with their password hashes; idempotent; dry_run=true only reports', body: keycloakRealmSchema, query: keycloakImportQuerySchema, bodyLimit: KEYCLOAK_IMPORT_BODY_LIMIT, handle: async ({ op, body, query }) => {
+      const { dry_run: dryRun, api } = keycloakImportQuerySchema.parse(query);
+      return { body: await importKeycloakRealm(services, op, body, { dryRun: dryRun === 'true', api }) };
     } },
 
     // Dynamic registration

@@ -13,6 +13,8 @@ export interface StoredApi {
   /** Put the user's roles / groups into its access tokens. */
   includeRoles: boolean;
   includeGroups: boolean;
+  /** Claim set of its access tokens (absent on APIs created before the option: `gatehouse`). */
+  tokenClaims?: 'gatehouse' | 'keycloak';
   /** The client the API itself uses to call introspection, if any. */
   clientId?: string | null;
   createdAt: Date;
@@ -29,6 +31,7 @@ const apiSchema = new Schema<StoredApi>(
     accessTokenTtl: { type: Number, required: true },
     includeRoles: { type: Boolean, default: false },
     includeGroups: { type: Boolean, default: false },
+    tokenClaims: { type: String, enum: ['gatehouse', 'keycloak'], default: 'gatehouse' },
     clientId: { type: String, default: null },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

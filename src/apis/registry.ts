@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { insertValidated } from '../storage/validated-writes.ts';
+import { ConflictError } from '../errors/gatehouse-error.ts';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import type { ApiModel, StoredApi } from './model.ts';
 
@@ -11,9 +13,14 @@ export interface Api {
   readonly accessTokenTtl: number;
   readonly includeRoles: boolean;
   readonly includeGroups: boolean;
+  /** The claim set of its access tokens: Gatehouse's (roles, groups) or Keycloak's (realm_access, resource_access, ...). */
+  readonly tokenClaims: TokenClaims;
   /** The client the API uses to call introspection. */
   readonly clientId: string | undefined;
 }
+
+export const TOKEN_CLAIMS = ['gatehouse', 'keycloak'] as const;
+export type TokenClaims = (typeof TOKEN_CLAIMS)[number];
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -31,6 +38,7 @@ export const apiInputSchema = z.object({
   accessTokenTtl: z.number().int().min(5).max(86_400).default(600),
   includeRoles: z.boolean().default(false),
   includeGroups: z.boolean().default(false),
+  tokenClaims: z.enum(TOKEN_CLAIMS).default('gatehouse'),
   clientId: z.string().min(1).optional(),
 });
 
@@ -45,14 +53,14 @@ export const apiPatchSchema = z.object({
   accessTokenTtl: z.number().int().min(30).max(86_400).optional(),
   includeRoles: z.boolean().optional(),
   includeGroups: z.boolean().optional(),
+  tokenClaims: z.enum(TOKEN_CLAIMS).optional(),
 });
 
 export type ApiPatch = z.input<typeof apiPatchSchema>;
 
-export class ApiConflictError extends Error {
+export class ApiConflictError extends ConflictError {
   constructor(identifier: string) {
-    super(`an API with identifier ${identifier} already exists`);
-    this.name = 'ApiConflictError';
+    super(`an API with identifier ${identifier} already exists`, 'identifier');
   }
 }
 
@@ -77,6 +85,7 @@ function toApi(doc: StoredApi): Api {
     accessTokenTtl: doc.accessTokenTtl,
     includeRoles: doc.includeRoles,
     includeGroups: doc.includeGroups,
+    tokenClaims: doc.tokenClaims ?? 'gatehouse',
     clientId: doc.clientId ?? undefined,
   };
 }
@@ -115,12 +124,13 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
         accessTokenTtl: parsed.accessTokenTtl,
         includeRoles: parsed.includeRoles,
         includeGroups: parsed.includeGroups,
+        tokenClaims: parsed.tokenClaims,
         clientId: parsed.clientId ?? null,
         createdAt: at,
         updatedAt: at,
       };
       try {
-        await model.collection.insertOne(doc as never);
+        await insertValidated(model, doc);
       } catch (error) {
         if ((error as { code?: unknown }).code === 11000) throw new ApiConflictError(parsed.identifier);
         throw error;

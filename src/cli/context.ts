@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Connection } from 'mongoose';
 import { loadConfig, type Config } from '../config/load.ts';
+import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { connectMongo } from '../storage/mongo.ts';
 
 /** What every CLI command gets: the server's own settings and an open MongoDB connection. */
@@ -12,13 +13,9 @@ export interface CliContext {
 }
 
 /** CLI errors carry their exit code; the message is printed as is, never a stack trace. */
-export class CliError extends Error {
-  readonly exitCode: number;
-
-  constructor(message: string, exitCode = 1) {
-    super(message);
-    this.name = 'CliError';
-    this.exitCode = exitCode;
+export class CliError extends GatehouseError {
+  constructor(message: string, exitCode: number = EXIT.failure) {
+    super(message, { status: exitCode === EXIT.usage ? 400 : 500, code: exitCode === EXIT.usage ? 'invalid_request' : 'server_error', expose: true, exitCode });
   }
 }
 

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.ts';
-import { KeyStoreError } from '../keys/key-store.ts';
-import { ZodError } from 'zod';
-import { OperationError, zodDetails } from '../operations/errors.ts';
+import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
+import { normalizeError } from '../errors/normalize.ts';
 import { apisCreate, apisList } from './commands/apis.ts';
 import { clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
 import { grantsRevoke } from './commands/grants.ts';
@@ -71,7 +70,7 @@ commands:
   users disable USER | enable USER | unlock USER
   users mfa USER [--reset]                      second factors: show, or remove app and recovery codes
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
-              [--ttl SECONDS] [--roles] [--groups] [--name NAME]
+              [--ttl SECONDS] [--roles] [--groups] [--token-claims gatehouse|keycloak] [--name NAME]
   apis list
   roles create NAME [--description TEXT] | list | delete NAME
   roles assign NAME --user USER | remove NAME --user USER
@@ -80,6 +79,8 @@ commands:
   grants revoke --user USER | --client ID | --grant ID
   export --output FILE   clients (with secrets), APIs, roles, groups, users (with password hashes); mode 0600
   import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET
+  import --keycloak REALM_EXPORT.json [--dry-run] [--api URI]
+                         a Keycloak realm export: clients, roles, groups, users with password hashes
 
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).
 gatehouse <command> --help shows one command's options.`;
@@ -128,29 +129,24 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
+/** How the command ends on an error: the same message every surface shows, and its exit code. */
+function report(raw: unknown): number {
+  if (raw instanceof ConfigError) {
+    for (const problem of raw.problems) process.stderr.write(`gatehouse: ${problem}\n`);
+    return raw.exitCode;
+  }
+  if (raw instanceof TypeError && 'code' in raw && String(raw.code).startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`gatehouse: ${raw.message}\n`);
+    return EXIT.usage;
+  }
+  const error = normalizeError(raw);
+  const text = error.status >= 500 && !(raw instanceof GatehouseError) ? `unexpected error: ${raw instanceof Error ? raw.message : String(raw)}` : error.description;
+  process.stderr.write(`gatehouse: ${text}\n`);
+  return error.exitCode;
+}
+
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof ConfigError) {
-    for (const problem of error.problems) process.stderr.write(`gatehouse: ${problem}\n`);
-    process.exitCode = 78;
-  } else if (error instanceof KeyStoreError) {
-    process.stderr.write(`gatehouse: ${error.message}\n`);
-    process.exitCode = 78;
-  } else if (error instanceof OperationError) {
-    process.stderr.write(`gatehouse: ${error.message}\n`);
-    process.exitCode = error.status === 400 ? 2 : 1;
-  } else if (error instanceof ZodError) {
-    process.stderr.write(`gatehouse: ${zodDetails(error).map((d) => `${d.path}: ${d.message}`).join('; ')}\n`);
-    process.exitCode = 2;
-  } else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`gatehouse: ${error.message}\n`);
-    process.exitCode = 2;
-  } else if (error instanceof CliError) {
-    process.stderr.write(`gatehouse: ${error.message}\n`);
-    process.exitCode = error.exitCode;
-  } else {
-    process.stderr.write(`gatehouse: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  }
+  process.exitCode = report(error);
 }

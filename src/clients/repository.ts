@@ -1,4 +1,6 @@
 import type { ClientMetadata } from 'oidc-provider';
+import { insertValidated, upsertValidated } from '../storage/validated-writes.ts';
+import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ClientModel, StoredClientRecord } from './model.ts';
 import { generateClientId, generateClientSecret, usesSecret } from './secrets.ts';
@@ -77,10 +79,9 @@ export interface ClientRepositoryDeps {
 
 const RESERVED_METADATA = ['client_id', 'client_secret'];
 
-export class ClientConflictError extends Error {
+export class ClientConflictError extends ConflictError {
   constructor(clientId: string) {
-    super(`a client with id ${clientId} already exists`);
-    this.name = 'ClientConflictError';
+    super(`a client with id ${clientId} already exists`, 'client_id');
   }
 }
 
@@ -134,7 +135,7 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         updatedAt: at,
       };
       try {
-        await model.collection.insertOne(record as never);
+        await insertValidated(model, record);
       } catch (error) {
         if (isDuplicate(error)) throw new ClientConflictError(clientId);
         throw error;
@@ -219,16 +220,14 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       };
       // Insert-then-update rather than an upsert with $setOnInsert (FerretDB v1 drops some of
       // its fields); a registration and a concurrent update settle on the unique _id.
-      const inserted = await model.collection
-        .insertOne({ _id: clientId, ...set, firstParty: false, allowedApis: [], webOrigins: [], admin: false, createdAt: at } as never)
-        .then(
+      const inserted = await insertValidated(model, { _id: clientId, ...set, firstParty: false, allowedApis: [], webOrigins: [], admin: false, createdAt: at }).then(
           () => true,
           (error: unknown) => {
             if (!isDuplicate(error)) throw error;
             return false;
           },
         );
-      if (!inserted) await model.collection.updateOne({ _id: clientId } as never, { $set: set } as never);
+      if (!inserted) await model.updateOne({ _id: clientId }, { $set: set }, { runValidators: true });
       await changed(clientId);
     },
 
@@ -258,9 +257,9 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         createdAt: new Date(client.createdAt),
         updatedAt: new Date(client.updatedAt),
       };
-      const result = await model.collection.replaceOne({ _id: client.clientId } as never, record as never, { upsert: true });
+      const created = await upsertValidated(model, record);
       await changed(client.clientId);
-      return result.upsertedCount === 1 ? 'created' : 'updated';
+      return created ? 'created' : 'updated';
     },
   };
 }

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
+import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type ParsedSettings, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
-import { gatehouseRoutes, issuerOf, type RoutesTable } from '../routes/table.ts';
+import { gatehouseRoutes, issuerOf, keycloakRoutes, type RoutesTable } from '../routes/table.ts';
 
 const DEFAULT_SESSION_CACHE_TTL = 5;
 
@@ -117,12 +118,11 @@ const MIN_PRODUCTION_RETENTION = 3600;
 const MIN_PRODUCTION_PUBLISH_DELAY = 60;
 
 /** One problem per setting; the message always starts with the setting's name. */
-export class ConfigError extends Error {
+export class ConfigError extends GatehouseError {
   readonly problems: readonly string[];
 
   constructor(problems: readonly string[]) {
-    super(`invalid configuration:\n${problems.join('\n')}`);
-    this.name = 'ConfigError';
+    super(`invalid configuration:\n${problems.join('\n')}`, { status: 500, code: 'server_error', expose: false, exitCode: EXIT.config });
     this.problems = problems;
   }
 }
@@ -256,7 +256,7 @@ export function loadConfig(sources: ConfigSources): Config {
 
   const s = result.data;
   const publicUrl = (s.GATEHOUSE_ISSUER ?? `http://localhost:${s.PORT}`).replace(/\/+$/, '');
-  const routes = gatehouseRoutes(publicUrl);
+  const routes = s.GATEHOUSE_KEYCLOAK_REALM === undefined ? gatehouseRoutes(publicUrl) : keycloakRoutes(publicUrl, s.GATEHOUSE_KEYCLOAK_REALM);
   return Object.freeze({
     env: s.NODE_ENV,
     publicUrl,

@@ -42,6 +42,11 @@ const absoluteUrl = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test
 export const settingsSchema = z.object({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
   GATEHOUSE_ISSUER: httpUrl.optional(),
+  /** Serve Keycloak's URL layout: the issuer becomes <GATEHOUSE_ISSUER>/realms/<name>. */
+  GATEHOUSE_KEYCLOAK_REALM: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, { message: 'must be a realm name: letters, digits, ".", "_" and "-" (as in the Keycloak URLs)' })
+    .optional(),
   PORT: z.coerce.number({ message: 'must be a port number' }).int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   MONGODB_URI: z

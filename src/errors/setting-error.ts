@@ -1,10 +1,11 @@
-/** An error that is some setting's fault; its message starts with the setting's name. */
-export class SettingError extends Error {
+import { EXIT, GatehouseError } from './gatehouse-error.ts';
+
+/** An error that is some setting's fault; its message starts with the setting's name. The CLI and the server exit 78 (EX_CONFIG). */
+export class SettingError extends GatehouseError {
   readonly setting: string;
 
-  constructor(setting: string, message: string) {
-    super(`${setting}: ${message}`);
-    this.name = 'SettingError';
+  constructor(setting: string, message: string, exitCode: number = EXIT.config) {
+    super(`${setting}: ${message}`, { status: 500, code: 'server_error', expose: false, exitCode });
     this.setting = setting;
   }
 }

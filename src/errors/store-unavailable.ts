@@ -1,25 +1,36 @@
+import { GatehouseError } from './gatehouse-error.ts';
+
 export type StoreName = 'mongodb' | 'redis';
 
+/** Seconds a client should wait before retrying after a store outage. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
 /**
- * A backing store did not answer in time. Shaped like oidc-provider's own errors (status,
- * statusCode, expose, message = OAuth error code, error_description), so when an adapter throws
- * it the provider answers `503 temporarily_unavailable` instead of `500 server_error`; Gatehouse's
- * own error handler and the hosted pages render it by `status` alike.
+ * A backing store did not answer in time: 503 `temporarily_unavailable` + Retry-After on every
+ * surface. Also shaped like oidc-provider's own errors (statusCode, message = OAuth error code,
+ * error_description, allow_redirect), so when an adapter throws it the provider answers
+ * `503 temporarily_unavailable` instead of `500 server_error`.
  */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends GatehouseError {
   readonly store: StoreName;
-  readonly status = 503;
   readonly statusCode = 503;
-  readonly expose = true;
   readonly error = 'temporarily_unavailable';
-  readonly error_description: string;
+  readonly error_description = 'the service is temporarily unavailable, try again shortly';
   readonly allow_redirect = true;
 
   constructor(store: StoreName, options?: { cause?: unknown }) {
-    super('temporarily_unavailable', options);
-    this.name = 'StoreUnavailableError';
+    super('temporarily_unavailable', {
+      status: 503,
+      code: 'temporarily_unavailable',
+      expose: true,
+      retryAfterSeconds: STORE_RETRY_AFTER_SECONDS,
+      cause: options?.cause,
+    });
     this.store = store;
-    this.error_description = 'the service is temporarily unavailable, try again shortly';
+  }
+
+  override get description(): string {
+    return this.error_description;
   }
 }
 

@@ -28,7 +28,8 @@ export async function bufferedForm(ctx: Context): Promise<Buffered> {
     const raw = await readLimited(ctx.req);
     if (raw === undefined) outcome = 'too_large';
     else {
-      outcome = { params: parseQuery(raw) };
+      outcome = { params: parseQuery(raw.toString('utf8')) };
+      // The provider gets the very bytes that came (it decodes them by the request's charset).
       useRequest(ctx, replayable(ctx.req, raw));
     }
   }
@@ -40,7 +41,7 @@ export async function bufferedForm(ctx: Context): Promise<Buffered> {
 export function replaceForm(ctx: Context, params: ParsedUrlQuery): void {
   const state = ctx.state as { [BUFFERED]?: Buffered };
   state[BUFFERED] = { params };
-  useRequest(ctx, replayable(ctx.req, stringifyQuery(params)));
+  useRequest(ctx, replayable(ctx.req, Buffer.from(stringifyQuery(params), 'utf8')));
 }
 
 function useRequest(ctx: Context, req: IncomingMessage): void {
@@ -48,7 +49,7 @@ function useRequest(ctx: Context, req: IncomingMessage): void {
   ctx.request.req = req;
 }
 
-async function readLimited(req: NodeJS.ReadableStream): Promise<string | undefined> {
+async function readLimited(req: NodeJS.ReadableStream): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -57,7 +58,7 @@ async function readLimited(req: NodeJS.ReadableStream): Promise<string | undefin
     if (size > FORM_BODY_LIMIT) return undefined;
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -65,14 +66,13 @@ async function readLimited(req: NodeJS.ReadableStream): Promise<string | undefin
  * more. Content-Length follows the new body, so a replaced token of another length still
  * matches what the provider checks.
  */
-function replayable(original: IncomingMessage, body: string): IncomingMessage {
+function replayable(original: IncomingMessage, bytes: Buffer): IncomingMessage {
   const replay = new IncomingMessage(original.socket);
   replay.method = original.method;
   replay.url = original.url;
   replay.httpVersion = original.httpVersion;
   replay.httpVersionMajor = original.httpVersionMajor;
   replay.httpVersionMinor = original.httpVersionMinor;
-  const bytes = Buffer.from(body, 'utf8');
   const headers = { ...original.headers, 'content-length': String(bytes.length) };
   delete headers['transfer-encoding'];
   replay.headers = headers;

@@ -5,6 +5,7 @@ import { allowFormTargets } from '../http/content-security-policy.ts';
 import { clientFormTargets } from '../oidc/form-targets.ts';
 import { readForm } from './body.ts';
 import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
+import { chosenLocale } from './language.ts';
 import { CsrfError } from './page-errors.ts';
 import { sendPage } from './send-page.ts';
 import type { InteractionDetails, InteractionResults, SignInStep, StepClient, StepContext } from './steps/step.ts';
@@ -38,7 +39,8 @@ export function signInEngine(deps: EngineDeps): Router {
   async function contextFor(ctx: Context): Promise<{ step: SignInStep | undefined; context: StepContext }> {
     const provider = deps.provider();
     const details: InteractionDetails = await provider.interactionDetails(ctx.req, ctx.res);
-    const locale = views.negotiate(details.params.ui_locales, ctx.get('accept-language'));
+    // The language switcher's choice (a cookie) first, then ui_locales, then the browser's.
+    const locale = views.negotiate(chosenLocale(ctx) ?? details.params.ui_locales, ctx.get('accept-language'));
     ctx.state.locale = locale;
     const t = views.translate(locale);
     const clientId = details.params.client_id;

@@ -1,66 +1,63 @@
-import { unavailableStore } from '../errors/store-unavailable.ts';
-import { underPath } from '../routes/match.ts';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
+import { errors } from 'oidc-provider';
 import { HashQueueFullError } from '../accounts/errors.ts';
+import { GatehouseError } from '../errors/gatehouse-error.ts';
+import { errorResponder, type ErrorPageRenderer } from '../errors/respond.ts';
 import type { Logger } from '../observability/logger.ts';
+import { underPath } from '../routes/match.ts';
+import { chosenLocale } from './language.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
 
 /** Thrown by the page routes for a failed CSRF check. */
-export class CsrfError extends Error {
-  readonly status = 403;
-  readonly expose = true;
+export class CsrfError extends GatehouseError {
   constructor() {
-    super('CSRF token missing or wrong');
-    this.name = 'CsrfError';
+    super('CSRF token missing or wrong', { status: 403, code: 'csrf', expose: true });
   }
 }
 
-interface HttpishError {
-  name?: string;
-  status?: number;
-  statusCode?: number;
-  expose?: boolean;
+function localeOf(ctx: Context, views: Views) {
+  return (ctx.state.locale as ReturnType<Views['negotiate']> | undefined) ?? views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
+}
+
+/** The page code a hosted page shows for an error (see sendErrorPage). */
+function pageCode(error: GatehouseError): string {
+  if (error.cause instanceof errors.SessionNotFound) return 'expired';
+  if (error instanceof CsrfError) return 'csrf';
+  if (error.code === 'temporarily_unavailable') return 'temporarily_unavailable';
+  return error.status >= 500 ? 'server_error' : 'invalid_request';
 }
 
 /**
- * The hosted pages' error boundary: every failure becomes a localized HTML page with the
- * support reference, never JSON or a stack. A full hashing queue answers 503 + Retry-After.
+ * How the hosted pages show an error: a localized page with the support reference, never a
+ * stack. A full hashing queue shows the "busy" page with a retry link.
+ */
+export function errorPage(views: Views, interactionPath = '/interaction'): ErrorPageRenderer {
+  return async (ctx, error) => {
+    const locale = localeOf(ctx, views);
+    if (error instanceof HashQueueFullError) {
+      const t = views.translate(locale);
+      const uid = typeof ctx.params?.uid === 'string' ? ctx.params.uid : undefined;
+      const retryUrl = uid === undefined ? undefined : `${interactionPath}/${encodeURIComponent(uid)}`;
+      await sendPage(ctx, views, 'busy', locale, { title: t('busy.title'), retryUrl }, 503);
+      return;
+    }
+    await sendErrorPage(ctx, views, locale, { code: pageCode(error) }, error.status);
+  };
+}
+
+/**
+ * The hosted pages' error boundary: the one mapper (src/errors/respond.ts) with the page
+ * renderer, so browsers get a page and a caller that asks for JSON gets JSON. Unknown paths
+ * under the interaction path are a 404 page.
  */
 export function pageErrors(views: Views, logger: Logger, interactionPath = '/interaction'): Middleware {
-  return async (ctx, next) => {
-    try {
+  const responder = errorResponder({ logger, page: errorPage(views, interactionPath) });
+  return (ctx, next) =>
+    responder(ctx, async () => {
       await next();
       if (ctx.status === 404 && ctx.body === undefined && underPath(ctx.path, interactionPath)) {
-        await sendErrorPage(ctx, views, views.negotiate(undefined, ctx.get('accept-language')), { code: 'not_found' }, 404);
+        await sendErrorPage(ctx, views, localeOf(ctx, views), { code: 'not_found' }, 404);
       }
-    } catch (raw) {
-      const locale = (ctx.state.locale as ReturnType<Views['negotiate']> | undefined) ?? views.negotiate(undefined, ctx.get('accept-language'));
-      if (raw instanceof HashQueueFullError) {
-        ctx.set('Retry-After', String(raw.retryAfterSeconds));
-        const t = views.translate(locale);
-        const uid = typeof ctx.params?.uid === 'string' ? ctx.params.uid : undefined;
-        await sendPage(ctx, views, 'busy', locale, { title: t('busy.title'), retryUrl: uid === undefined ? undefined : `${interactionPath}/${encodeURIComponent(uid)}` }, 503);
-        return;
-      }
-      const error = (typeof raw === 'object' && raw !== null ? raw : {}) as HttpishError;
-      // A store outage (e.g. the account layer's own mongoose calls) is a 503, not a 500.
-      const outage = unavailableStore(raw) !== undefined;
-      if (outage) ctx.set('Retry-After', '5');
-      const status = outage ? 503 : (error.status ?? error.statusCode ?? 500);
-      const requestId = ctx.state.requestId as string | undefined;
-      if (status >= 500) logger.error({ err: raw, requestId }, 'hosted page failed');
-      const code =
-        error.name === 'SessionNotFound'
-          ? 'expired'
-          : raw instanceof CsrfError
-            ? 'csrf'
-            : outage
-              ? 'temporarily_unavailable'
-              : status >= 500
-                ? 'server_error'
-                : 'invalid_request';
-      await sendErrorPage(ctx, views, locale, { code }, status >= 400 && status < 600 ? status : 500);
-    }
-  };
+    });
 }

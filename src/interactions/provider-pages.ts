@@ -3,7 +3,9 @@ import { ipKey } from '../accounts/ip-key.ts';
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProviderPageHooks } from '../oidc/configuration.ts';
+import { isPageRoute } from '../oidc/page-routes.ts';
 import type { Locale } from './i18n.ts';
+import { chosenLocale } from './language.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
 
@@ -39,7 +41,7 @@ function decodeEntities(text: string): string {
 
 export function localeOf(views: Views, ctx: KoaContextWithOIDC): Locale {
   const params = (ctx as Partial<KoaContextWithOIDC>).oidc?.params;
-  return views.negotiate(params?.ui_locales, ctx.get('accept-language'));
+  return views.negotiate(chosenLocale(ctx) ?? params?.ui_locales, ctx.get('accept-language'));
 }
 
 function clientName(ctx: KoaContextWithOIDC): string {
@@ -47,12 +49,45 @@ function clientName(ctx: KoaContextWithOIDC): string {
   return client?.clientName ?? client?.clientId ?? '';
 }
 
+const webUrl = (value: unknown): string | undefined =>
+  typeof value === 'string' && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value : undefined;
+
+/**
+ * After sign-out, the way back to the application that asked for it (when the library knows
+ * it: client_id or id_token_hint): its home page, else where it takes people after sign-out,
+ * else its sign-in callback's origin. Only http(s) addresses the client registered.
+ */
+async function backToClient(ctx: KoaContextWithOIDC): Promise<{ name: string; href: string } | undefined> {
+  // The library forwards client_id to the success page only when the person stayed signed in;
+  // the sign-out page left the application's id in a short-lived cookie for this link.
+  const remembered = ctx.cookies.get(SIGNING_OUT_CLIENT, { signed: false });
+  if (remembered !== undefined) ctx.cookies.set(SIGNING_OUT_CLIENT, null, { signed: false });
+  const oidcContext = (ctx as Partial<KoaContextWithOIDC>).oidc;
+  const client = oidcContext?.client ?? (remembered === undefined ? undefined : await oidcContext?.provider.Client.find(remembered));
+  if (client === undefined) return undefined;
+  const href =
+    webUrl(client.clientUri) ??
+    (client.postLogoutRedirectUris ?? []).map(webUrl).find(Boolean) ??
+    (client.redirectUris ?? []).map((uri) => (webUrl(uri) === undefined ? undefined : `${new URL(uri).origin}/`)).find(Boolean);
+  return href === undefined ? undefined : { name: client.clientName ?? client.clientId, href };
+}
+
+/** Carries the application's client_id from the sign-out page to the signed-out page (no secret). */
+const SIGNING_OUT_CLIENT = 'gatehouse.signout';
+
 const WRONG_CODE = new Set(['NotFoundError', 'ExpiredError', 'AlreadyUsedError', 'NoCodeError']);
 
 export function providerPages({ views, logger, userCodes }: ProviderPagesDeps): ProviderPages {
   return {
     async renderError(ctx, out, error) {
       const status = ctx.status >= 400 ? ctx.status : 500;
+      // The library renders a page whenever the Accept header prefers HTML; API routes answer JSON always.
+      if (!isPageRoute((ctx as Partial<KoaContextWithOIDC>).oidc?.route)) {
+        ctx.set('Cache-Control', 'no-store');
+        ctx.type = 'json';
+        ctx.body = out;
+        return;
+      }
       if (status >= 500) logger.error({ err: error, requestId: ctx.response.get('X-Request-Id') }, 'provider error page');
       const code = error.name === 'SessionNotFound' ? 'expired' : String(out.error ?? 'server_error');
       await sendErrorPage(ctx, views, localeOf(views, ctx), { code, description: out.error_description as string | undefined }, status);
@@ -60,16 +95,31 @@ export function providerPages({ views, logger, userCodes }: ProviderPagesDeps): 
 
     async logoutSource(ctx, form) {
       const locale = localeOf(views, ctx);
+      const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
+      if (client !== undefined) {
+        ctx.cookies.set(SIGNING_OUT_CLIENT, client.clientId, { signed: false, httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 600_000 });
+      }
       const { action, fields } = formParts(form);
       await sendPage(ctx, views, 'logout', locale, { title: views.translate(locale)('logout.title'), action, fields, clientName: clientName(ctx) });
     },
 
     async postLogoutSuccessSource(ctx) {
       const locale = localeOf(views, ctx);
-      await sendPage(ctx, views, 'signed-out', locale, { title: views.translate(locale)('signed_out.title') });
+      await sendPage(ctx, views, 'signed-out', locale, { title: views.translate(locale)('signed_out.title'), back: await backToClient(ctx) });
     },
 
     async userCodeInputSource(ctx, form, _out, error) {
+      const session = (ctx as Partial<KoaContextWithOIDC>).oidc?.session as { exp?: unknown; touched?: boolean } | undefined;
+      if (error !== undefined && session !== undefined && typeof session.exp !== 'number') {
+        // The form came back without a live session (cookie gone or session expired): the library
+        // just made a new, unsaved one and would fail persisting it (a 500). Start over with a
+        // fresh form instead.
+        session.touched = false;
+        ctx.set('Cache-Control', 'no-store');
+        ctx.status = 303;
+        ctx.redirect(ctx.oidc.urlFor('code_verification'));
+        return;
+      }
       const locale = localeOf(views, ctx);
       const t = views.translate(locale);
       let message: string | undefined;

@@ -15,6 +15,8 @@ export interface InteractionDeps {
   readonly secureCookies: boolean;
   /** The hosted pages' paths (routes table): `<interaction>/:uid/...` and `<assets>/*.css`. */
   readonly paths: PagePaths;
+  /** Who is signed in, for the consent page's "Signed in as … Not you? Sign out". */
+  readonly signedIn?: { name(sub: string): Promise<string | undefined>; readonly signOutPath: string };
 }
 
 /** The hosted pages' assets and the sign-in engine, behind the pages' error boundary. */

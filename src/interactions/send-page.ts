@@ -1,4 +1,5 @@
 import type { Locale } from './i18n.ts';
+import { languageLinks, returnPathOf } from './language.ts';
 import type { PageModel, Views } from './views.ts';
 
 /** The parts of a Koa context a page needs (Gatehouse's own and the provider's contexts alike). */
@@ -8,15 +9,19 @@ export interface PageContext {
   body: unknown;
   set(field: string, value: string): void;
   readonly response: { get(field: string): string };
+  readonly method: string;
+  readonly originalUrl: string;
 }
 
 /**
  * Renders a hosted page: never cached (pages carry CSRF tokens and personal data), with the
- * request id the Koa app put on the response (the same id the request log line carries).
+ * language switcher, and — on error pages only — the request id the Koa app put on the
+ * response (the same id the request log line carries) as the support reference.
  */
 export async function sendPage(ctx: PageContext, views: Views, page: string, locale: Locale, model: PageModel, status = 200): Promise<void> {
   const requestId = ctx.response.get('X-Request-Id') || undefined;
-  const html = await views.render(page, locale, { ...model, requestId });
+  const languages = languageLinks(views, locale, returnPathOf(ctx.method, ctx.originalUrl, views.paths.interaction));
+  const html = await views.render(page, locale, { ...model, requestId, showReference: status >= 400, languages });
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
   ctx.status = status;

@@ -29,6 +29,11 @@ export interface Views {
   /** The passkey buttons' script (views/assets/passkey.js) and the WebAuthn browser library it drives. */
   readonly scripts: { readonly passkey: string; readonly webauthn: string };
   readonly theme: string;
+  /** views/assets/gatehouse.js: the pages' only script (show-password toggle), served from 'self'. */
+  readonly script: string;
+  /** views/assets/favicon.svg. */
+  readonly favicon: string;
+  readonly paths: PagePaths;
 }
 
 export interface ViewsOptions {
@@ -79,6 +84,9 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
       // exports hide the file, so it is found next to the package's entry point.
       webauthn: readFileSync(join(dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js'), 'utf8'),
     },
+    script: readFileSync(resolve(join('assets', 'gatehouse.js')), 'utf8'),
+    favicon: readFileSync(resolve(join('assets', 'favicon.svg')), 'utf8'),
+    paths,
     theme: themeStylesheet(brand.primaryColor),
     translate: (locale) => translator(catalogs, locale),
     negotiate: negotiateLocale,

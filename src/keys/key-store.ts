@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { insertValidated } from '../storage/validated-writes.ts';
 import { SettingError } from '../errors/setting-error.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { DecryptionError } from '../crypto/secret-box.ts';
@@ -32,9 +33,7 @@ export interface KeySet {
 export type KeyStatus = 'next' | 'active' | 'retired' | 'removed';
 
 /** Raised when the stored keys cannot be used; names the setting at fault. */
-export class KeyStoreError extends SettingError {
-  override readonly name = 'KeyStoreError';
-}
+export class KeyStoreError extends SettingError {}
 
 export function keyStatus(key: Lifecycle, now: Date): KeyStatus {
   if (key.removeAt !== null && key.removeAt <= now) return 'removed';
@@ -246,9 +245,11 @@ export function createKeyStore({ model, box, now = () => new Date(), newKeyMater
       await releaseStaleClaim(next, doc.version);
       return false;
     }
-    const result = await model.collection.updateOne({ _id: KEY_SET_ID, version: doc.version } as never, {
-      $set: { ...change, version: next, updatedAt: now() },
-    });
+    const result = await model.updateOne(
+      { _id: KEY_SET_ID, version: doc.version },
+      { $set: { ...change, version: next, updatedAt: now() } },
+      { runValidators: true },
+    );
     await claims.deleteMany({ _id: { $lt: next } }).catch(() => {});
     return result.modifiedCount === 1;
   }
@@ -359,7 +360,7 @@ export function createKeyStore({ model, box, now = () => new Date(), newKeyMater
       const existing = await load();
       if (existing !== undefined) return existing;
       try {
-        await model.collection.insertOne(await initialDocument() as never);
+        await insertValidated(model, await initialDocument());
       } catch (error) {
         // Another instance created the set first: use theirs, never a second one.
         if (!isDuplicateKeyError(error)) throw error;

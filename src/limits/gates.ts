@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { ipKey } from '../accounts/ip-key.ts';
-import { sendErrorPage } from '../interactions/send-page.ts';
+import { chosenLocale } from '../interactions/language.ts';
+import { sendPage } from '../interactions/send-page.ts';
 import type { Views } from '../interactions/views.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { ProviderRouteName, RoutesTable } from '../routes/table.ts';
@@ -50,7 +51,8 @@ export function userCodeGate(limiter: AttemptLimiter, views: Views, routes: Rout
     const retryAfter = await limiter.retryAfter(ipKey(ctx.ip));
     if (retryAfter === 0) return next();
     ctx.set('Retry-After', String(retryAfter));
-    const locale = views.negotiate(undefined, ctx.get('accept-language'));
-    await sendErrorPage(ctx, views, locale, { code: 'too_many_requests' }, 429);
+    const locale = views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
+    // A page about devices and codes, with the way back to the code form (GET of the same path).
+    await sendPage(ctx, views, 'device-blocked', locale, { title: views.translate(locale)('device.too_many_title'), retryUrl: ctx.path }, 429);
   };
 }

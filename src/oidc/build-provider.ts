@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
 import { cookieKeyList, providerJwks, type KeySet } from '../keys/key-store.ts';
@@ -6,6 +8,8 @@ import { providerConfiguration, type ProviderSettings } from './configuration.ts
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import { countClientAuthFailures } from './client-auth-failures.ts';
 import { attachProviderEvents, type ProviderObservers } from './events.ts';
+import { providerErrorBoundary } from './error-boundary.ts';
+import type { ErrorPageRenderer } from '../errors/respond.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
 import { completeRefreshRotations, type CompleteRotation } from './refresh-rotation.ts';
@@ -24,8 +28,14 @@ export interface ProviderBuilderDeps {
   readonly clientAuthFailures?: AttemptLimiter | undefined;
   /** Audit and metrics fed from the provider's events. */
   readonly observers?: ProviderObservers | undefined;
+  /** Renders errors that escape the provider's own handlers on its browser routes (src/interactions/page-errors.ts). */
+  readonly errorPage?: ErrorPageRenderer | undefined;
+  /** Extra provider middleware (provider.use), e.g. the Keycloak layout's credentialed CORS. */
+  readonly middleware?: readonly Middleware[] | undefined;
   /** Marks a rotated refresh token used once the refresh response is ready (refresh-rotation.ts). */
   readonly completeRotation?: CompleteRotation | undefined;
+  /** Key for the `jti` introspection reports for opaque tokens (a keyed hash of the token); random when not given. */
+  readonly tokenIdKey?: Buffer | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -34,18 +44,21 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, tokenIdKey, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
+  const idKey = tokenIdKey ?? randomBytes(32);
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
+    providerErrorBoundary(provider, logger, errorPage);
     recordRouteNames(provider);
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
     provider.use(widenFormActionForClient);
-    provider.use(introspectionClaims(settings.accounts));
+    provider.use(introspectionClaims(settings.accounts, idKey));
     provider.use(consumePushedRequestOnFirstUse);
     includeSessionIdInIdTokens(provider);
     if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation));
+    for (const extra of middleware) provider.use(extra);
     return provider;
   };
 }

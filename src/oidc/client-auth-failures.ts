@@ -5,20 +5,28 @@ import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { Logger } from '../observability/logger.ts';
 
 /**
- * Counts failed client authentications (error `invalid_client`) at the token, introspection
- * and revocation endpoints. The library emits these events without awaiting listeners, so the
- * count is written in the background; the gate in front of the provider enforces it.
+ * Counts failed client authentications (error `invalid_client`) at the token, introspection,
+ * revocation, PAR and device-authorization endpoints, from the provider's error events. The
+ * library emits those without awaiting listeners, so the count's promise is kept per request
+ * and a middleware awaits it before the response leaves: the next request's gate (in front of
+ * the provider) always sees it.
  */
 export function countClientAuthFailures(provider: Provider, limiter: AttemptLimiter, logger: Logger): void {
+  const pending = new WeakMap<object, Promise<void>>();
   const count = (ctx: KoaContextWithOIDC, error: { error?: string }) => {
     if (error?.error !== 'invalid_client') return;
-    limiter.fail(clientAuthKey(ctx.get('authorization'), (ctx as Partial<KoaContextWithOIDC>).oidc?.body, ctx.ip)).catch((failure: unknown) => {
+    const counted = limiter.fail(clientAuthKey(ctx.get('authorization'), (ctx as Partial<KoaContextWithOIDC>).oidc?.body, ctx.ip)).catch((failure: unknown) => {
       logger.warn({ err: failure }, 'could not count a failed client authentication');
     });
+    pending.set(ctx, counted);
   };
   provider.on('grant.error', count);
   provider.on('introspection.error', count);
   provider.on('revocation.error', count);
   provider.on('pushed_authorization_request.error', count);
   provider.on('device_authorization.error', count);
+  provider.use(async (ctx, next) => {
+    await next();
+    await pending.get(ctx);
+  });
 }

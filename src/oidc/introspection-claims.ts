@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountDirectory } from './accounts.ts';
 import { presentedJwtId } from './jwt-records.ts';
@@ -19,11 +20,13 @@ const INTROSPECTED = ['AccessToken', 'ClientCredentials', 'RefreshToken'] as con
  * - `sub`: the user for user tokens (the library sets it); the client for client_credentials
  *   tokens, which act for the client itself;
  * - `jti`: the JWT's own `jti` for JWT access tokens (the library only knows the record id the
- *   JWT was swapped for). Opaque tokens have no identifier apart from the token itself, which is
- *   not repeated back;
+ *   JWT was swapped for). An opaque token's only id is the token itself, which is not echoed
+ *   back (resource servers log `jti`); it gets a keyed hash of itself instead: stable, unique,
+ *   and useless as a credential;
  * - `username`: the user's username, for user tokens.
  */
-export function introspectionClaims(accounts: AccountDirectory) {
+export function introspectionClaims(accounts: AccountDirectory, tokenIdKey: Buffer) {
+  const opaqueId = (value: string) => createHmac('sha256', tokenIdKey).update(value).digest('base64url');
   return async function addIntrospectionClaims(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
     await next();
     const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
@@ -31,13 +34,12 @@ export function introspectionClaims(accounts: AccountDirectory) {
     const body = ctx.body as IntrospectionBody | undefined;
     if (body === undefined || body === null || typeof body !== 'object' || body.active !== true) return;
     const token = INTROSPECTED.map((kind) => oidc.entities[kind]).find((entity) => entity !== undefined) as
-      | { kind: string; accountId?: string; clientId?: string }
+      | { kind: string; jti: string; accountId?: string; clientId?: string }
       | undefined;
     if (token === undefined) return;
     if (body.sub === undefined && token.kind === 'ClientCredentials' && typeof token.clientId === 'string') body.sub = token.clientId;
     if (body.jti === undefined) {
-      const jti = presentedJwtId(ctx.req);
-      if (jti !== undefined) body.jti = jti;
+      body.jti = presentedJwtId(ctx.req) ?? opaqueId(token.jti);
     }
     if (typeof token.accountId === 'string') {
       const username = (await accounts.findActive(token.accountId))?.claims.preferred_username;

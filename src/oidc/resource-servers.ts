@@ -3,6 +3,7 @@ import type { ApiRegistry } from '../apis/registry.ts';
 import type { AccountDirectory } from './accounts.ts';
 import { clientFlag, clientList, clientProperty } from './client-metadata.ts';
 import { isOidcScope } from './claims.ts';
+import { keycloakTokenClaims } from '../keycloak/token-claims.ts';
 
 type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
 type Client = Parameters<NonNullable<ResourceIndicators['getResourceServerInfo']>>[2];
@@ -83,7 +84,15 @@ export function extraTokenClaims(apis: ApiRegistry, accounts: AccountDirectory):
     const accountId = 'accountId' in token ? token.accountId : undefined;
     if (typeof audience !== 'string' || typeof accountId !== 'string') return undefined;
     const api = await apis.find(audience);
-    if (api === undefined || (!api.includeRoles && !api.includeGroups)) return undefined;
+    if (api === undefined) return undefined;
+    if (api.tokenClaims === 'keycloak') {
+      const profile = await accounts.findActive(accountId);
+      if (profile === undefined) return undefined;
+      const clientId = 'clientId' in token && typeof token.clientId === 'string' ? token.clientId : undefined;
+      const sid = 'sid' in token && typeof token.sid === 'string' ? token.sid : undefined;
+      return keycloakTokenClaims({ profile: profile.claims, clientId, sid });
+    }
+    if (!api.includeRoles && !api.includeGroups) return undefined;
     const profile = await accounts.findActive(accountId);
     if (profile === undefined) return undefined;
     return {

@@ -2,7 +2,7 @@ import type { ClientView, ClientWithSecret } from '../clients/repository.ts';
 import { clientCreateSchema, clientUpdateSchema, defaultGrantTypes, responseTypes } from '../clients/spec.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
-import { asOperationError, invalid, notFound } from './errors.ts';
+import { invalid, notFound } from './errors.ts';
 
 /** A client as operators see it (admin API and CLI --json): snake_case, never the secret. */
 export function showClient(client: ClientView) {
@@ -58,103 +58,95 @@ export function clientOperations(services: GatehouseServices) {
 
   return {
     async create(ctx: OperationContext, body: unknown): Promise<ClientWithSecret> {
-      try {
-        const spec = clientCreateSchema.parse(body);
-        const grantTypes = spec.grant_types ?? defaultGrantTypes(spec.type, spec.redirect_uris);
-        if (spec.type === 'public' && grantTypes.includes('client_credentials')) {
-          throw invalid('grant_types', 'a public client cannot use client_credentials');
-        }
-        if (grantTypes.includes('authorization_code') && spec.redirect_uris.length === 0) {
-          throw invalid('redirect_uris', 'required for authorization_code');
-        }
-        await checkApis(spec.apis, spec.default_api, spec.admin);
-        const allowedApis = withAdminApi(spec.apis, spec.admin);
-        const defaultApi = spec.default_api ?? allowedApis[0];
-        const metadata: Record<string, unknown> = {
-          redirect_uris: spec.redirect_uris,
-          post_logout_redirect_uris: spec.post_logout_redirect_uris,
-          grant_types: grantTypes,
-          response_types: responseTypes(grantTypes),
-          token_endpoint_auth_method: spec.type === 'public' ? 'none' : 'client_secret_basic',
-        };
-        if (spec.scope !== undefined) metadata.scope = spec.scope;
-        if (defaultApi !== undefined) metadata.default_api = defaultApi;
-        if (spec.require_pkce !== undefined) metadata.require_pkce = spec.require_pkce;
-        if (spec.require_mfa !== undefined) metadata.require_mfa = spec.require_mfa;
-        if (spec.api_scopes !== undefined) metadata.allowed_api_scopes = spec.api_scopes;
-        const created = await clients.create({
-          ...(spec.client_id === undefined ? {} : { clientId: spec.client_id }),
-          displayName: spec.name,
-          firstParty: spec.first_party,
-          admin: spec.admin,
-          allowedApis,
-          webOrigins: spec.web_origins,
-          metadata,
-        });
-        await audit.record({
-          ...ctx,
-          type: 'client.created',
-          target: { type: 'client', id: created.client.clientId },
-          details: { name: spec.name, type: spec.type, admin: spec.admin, first_party: spec.first_party, apis: allowedApis },
-        });
-        return created;
-      } catch (error) {
-        throw asOperationError(error);
+      const spec = clientCreateSchema.parse(body);
+      const grantTypes = spec.grant_types ?? defaultGrantTypes(spec.type, spec.redirect_uris);
+      if (spec.type === 'public' && grantTypes.includes('client_credentials')) {
+        throw invalid('grant_types', 'a public client cannot use client_credentials');
       }
+      if (grantTypes.includes('authorization_code') && spec.redirect_uris.length === 0) {
+        throw invalid('redirect_uris', 'required for authorization_code');
+      }
+      await checkApis(spec.apis, spec.default_api, spec.admin);
+      const allowedApis = withAdminApi(spec.apis, spec.admin);
+      const defaultApi = spec.default_api ?? allowedApis[0];
+      const metadata: Record<string, unknown> = {
+        redirect_uris: spec.redirect_uris,
+        post_logout_redirect_uris: spec.post_logout_redirect_uris,
+        grant_types: grantTypes,
+        response_types: responseTypes(grantTypes),
+        token_endpoint_auth_method: spec.type === 'public' ? 'none' : 'client_secret_basic',
+      };
+      if (spec.scope !== undefined) metadata.scope = spec.scope;
+      if (defaultApi !== undefined) metadata.default_api = defaultApi;
+      if (spec.require_pkce !== undefined) metadata.require_pkce = spec.require_pkce;
+      if (spec.require_mfa !== undefined) metadata.require_mfa = spec.require_mfa;
+      if (spec.api_scopes !== undefined) metadata.allowed_api_scopes = spec.api_scopes;
+      const created = await clients.create({
+        ...(spec.client_id === undefined ? {} : { clientId: spec.client_id }),
+        displayName: spec.name,
+        firstParty: spec.first_party,
+        admin: spec.admin,
+        allowedApis,
+        webOrigins: spec.web_origins,
+        metadata,
+      });
+      await audit.record({
+        ...ctx,
+        type: 'client.created',
+        target: { type: 'client', id: created.client.clientId },
+        details: { name: spec.name, type: spec.type, admin: spec.admin, first_party: spec.first_party, apis: allowedApis },
+      });
+      return created;
     },
 
     list: () => clients.list(),
     get,
 
     async update(ctx: OperationContext, clientId: string, body: unknown): Promise<ClientView> {
-      try {
-        const patch = clientUpdateSchema.parse(body);
-        const current = await get(clientId);
-        const metadata: Record<string, unknown> = { ...current.metadata };
-        if (patch.redirect_uris !== undefined) metadata.redirect_uris = patch.redirect_uris;
-        if (patch.post_logout_redirect_uris !== undefined) metadata.post_logout_redirect_uris = patch.post_logout_redirect_uris;
-        if (patch.grant_types !== undefined) {
-          if (metadata.token_endpoint_auth_method === 'none' && patch.grant_types.includes('client_credentials')) {
-            throw invalid('grant_types', 'a public client cannot use client_credentials');
-          }
-          metadata.grant_types = patch.grant_types;
-          metadata.response_types = responseTypes(patch.grant_types);
+      const patch = clientUpdateSchema.parse(body);
+      const current = await get(clientId);
+      const metadata: Record<string, unknown> = { ...current.metadata };
+      if (patch.redirect_uris !== undefined) metadata.redirect_uris = patch.redirect_uris;
+      if (patch.post_logout_redirect_uris !== undefined) metadata.post_logout_redirect_uris = patch.post_logout_redirect_uris;
+      if (patch.grant_types !== undefined) {
+        if (metadata.token_endpoint_auth_method === 'none' && patch.grant_types.includes('client_credentials')) {
+          throw invalid('grant_types', 'a public client cannot use client_credentials');
         }
-        if (patch.scope === null) delete metadata.scope;
-        else if (patch.scope !== undefined) metadata.scope = patch.scope;
-        if (patch.require_pkce !== undefined) metadata.require_pkce = patch.require_pkce;
-        if (patch.require_mfa !== undefined) metadata.require_mfa = patch.require_mfa;
-        if (patch.api_scopes === null) delete metadata.allowed_api_scopes;
-        else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
-        const admin = patch.admin ?? current.admin;
-        const requested = (patch.apis ?? current.allowedApis).filter((api) => api !== adminAudience);
-        await checkApis(patch.apis ?? requested, undefined, admin);
-        const allowedApis = withAdminApi(requested, admin);
-        if (patch.default_api === null) delete metadata.default_api;
-        else if (patch.default_api !== undefined) {
-          if (!allowedApis.includes(patch.default_api)) throw invalid('default_api', 'must be one of apis');
-          metadata.default_api = patch.default_api;
-        }
-        if (typeof metadata.default_api === 'string' && !allowedApis.includes(metadata.default_api)) {
-          if (allowedApis[0] === undefined) delete metadata.default_api;
-          else metadata.default_api = allowedApis[0];
-        } else if (metadata.default_api === undefined && allowedApis[0] !== undefined && patch.apis !== undefined) {
-          metadata.default_api = allowedApis[0];
-        }
-        const updated = await clients.update(clientId, {
-          ...(patch.name === undefined ? {} : { displayName: patch.name }),
-          ...(patch.first_party === undefined ? {} : { firstParty: patch.first_party }),
-          ...(patch.web_origins === undefined ? {} : { webOrigins: patch.web_origins }),
-          admin,
-          allowedApis,
-          metadata,
-        });
-        if (updated === undefined) throw notFound('client', clientId);
-        await audit.record({ ...ctx, type: 'client.updated', target: { type: 'client', id: clientId }, details: { fields: Object.keys(patch) } });
-        return updated;
-      } catch (error) {
-        throw asOperationError(error);
+        metadata.grant_types = patch.grant_types;
+        metadata.response_types = responseTypes(patch.grant_types);
       }
+      if (patch.scope === null) delete metadata.scope;
+      else if (patch.scope !== undefined) metadata.scope = patch.scope;
+      if (patch.require_pkce !== undefined) metadata.require_pkce = patch.require_pkce;
+      if (patch.require_mfa !== undefined) metadata.require_mfa = patch.require_mfa;
+      if (patch.api_scopes === null) delete metadata.allowed_api_scopes;
+      else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
+      const admin = patch.admin ?? current.admin;
+      const requested = (patch.apis ?? current.allowedApis).filter((api) => api !== adminAudience);
+      await checkApis(patch.apis ?? requested, undefined, admin);
+      const allowedApis = withAdminApi(requested, admin);
+      if (patch.default_api === null) delete metadata.default_api;
+      else if (patch.default_api !== undefined) {
+        if (!allowedApis.includes(patch.default_api)) throw invalid('default_api', 'must be one of apis');
+        metadata.default_api = patch.default_api;
+      }
+      if (typeof metadata.default_api === 'string' && !allowedApis.includes(metadata.default_api)) {
+        if (allowedApis[0] === undefined) delete metadata.default_api;
+        else metadata.default_api = allowedApis[0];
+      } else if (metadata.default_api === undefined && allowedApis[0] !== undefined && patch.apis !== undefined) {
+        metadata.default_api = allowedApis[0];
+      }
+      const updated = await clients.update(clientId, {
+        ...(patch.name === undefined ? {} : { displayName: patch.name }),
+        ...(patch.first_party === undefined ? {} : { firstParty: patch.first_party }),
+        ...(patch.web_origins === undefined ? {} : { webOrigins: patch.web_origins }),
+        admin,
+        allowedApis,
+        metadata,
+      });
+      if (updated === undefined) throw notFound('client', clientId);
+      await audit.record({ ...ctx, type: 'client.updated', target: { type: 'client', id: clientId }, details: { fields: Object.keys(patch) } });
+      return updated;
     },
 
     /** Deletes the client and revokes its grants and tokens at once. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Label, LabelDirectory } from '../roles/directory.ts';
 import type { AuditLog } from '../observability/audit-log.ts';
 import type { OperationContext } from './context.ts';
-import { asOperationError, notFound } from './errors.ts';
+import { notFound } from './errors.ts';
 
 export const labelCreateSchema = z
   .object({
@@ -23,26 +23,17 @@ export function labelOperations(directory: LabelDirectory, audit: AuditLog) {
   return {
     list: () => directory.list(),
     async create(ctx: OperationContext, body: unknown): Promise<Label> {
-      try {
-        const input = labelCreateSchema.parse(body);
-        const label = await directory.create(input.name, input.description);
-        await audit.record({ ...ctx, type: `${kind}.created`, target: { type: kind, id: label.name } });
-        return label;
-      } catch (error) {
-        throw asOperationError(error);
-      }
+      const input = labelCreateSchema.parse(body);
+      const label = await directory.create(input.name, input.description);
+      await audit.record({ ...ctx, type: `${kind}.created`, target: { type: kind, id: label.name } });
+      return label;
     },
     async delete(ctx: OperationContext, name: string): Promise<void> {
       if (!(await directory.remove(name))) throw notFound(kind, name);
       await audit.record({ ...ctx, type: `${kind}.deleted`, target: { type: kind, id: name } });
     },
     async assign(ctx: OperationContext, name: string, body: unknown): Promise<void> {
-      let userId: string;
-      try {
-        userId = labelAssignSchema.parse(body).user_id;
-      } catch (error) {
-        throw asOperationError(error);
-      }
+      const userId = labelAssignSchema.parse(body).user_id;
       if ((await directory.get(name)) === undefined) throw notFound(kind, name);
       if (!(await directory.assign(userId, name))) throw notFound('user', userId);
       await audit.record({ ...ctx, type: `${kind}.assigned`, target: { type: 'user', id: userId }, details: { [kind]: name } });

@@ -6,7 +6,7 @@ import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import type { PasskeyView } from '../mfa/passkeys.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
-import { asOperationError, notFound } from './errors.ts';
+import { notFound } from './errors.ts';
 
 const label = z.string().trim().min(1).max(128);
 const optionalText = z.string().max(256).nullable().optional();
@@ -107,89 +107,74 @@ export function userOperations(services: GatehouseServices) {
     return user;
   }
 
-  async function guarded<T>(run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw asOperationError(error);
-    }
-  }
-
   return {
     get,
-    create: (ctx: OperationContext, body: unknown) =>
-      guarded(async () => {
-        const input = userCreateSchema.parse(body);
-        const user = await accounts.createUser({
-          username: input.username,
-          password: input.password,
-          email: input.email,
-          emailVerified: input.email_verified,
-          givenName: input.given_name,
-          familyName: input.family_name,
-          name: input.name,
-          attributes: attributesOf(input),
-          roles: input.roles,
-          groups: input.groups,
-        });
-        await roles.ensure(user.roles);
-        await groups.ensure(user.groups);
-        await audit.record({ ...ctx, type: 'user.created', target: target(user.id), details: { username: user.username, roles: user.roles } });
-        return user;
-      }),
+    async create(ctx: OperationContext, body: unknown) {
+      const input = userCreateSchema.parse(body);
+      const user = await accounts.createUser({
+        username: input.username,
+        password: input.password,
+        email: input.email,
+        emailVerified: input.email_verified,
+        givenName: input.given_name,
+        familyName: input.family_name,
+        name: input.name,
+        attributes: attributesOf(input),
+        roles: input.roles,
+        groups: input.groups,
+      });
+      await roles.ensure(user.roles);
+      await groups.ensure(user.groups);
+      await audit.record({ ...ctx, type: 'user.created', target: target(user.id), details: { username: user.username, roles: user.roles } });
+      return user;
+    },
 
-    search: (query: unknown) =>
-      guarded(async () => {
-        const parsed = userSearchSchema.parse(query);
-        return users.search({ query: parsed.q, role: parsed.role, group: parsed.group, limit: parsed.limit, offset: parsed.offset });
-      }),
+    async search(query: unknown) {
+      const parsed = userSearchSchema.parse(query);
+      return users.search({ query: parsed.q, role: parsed.role, group: parsed.group, limit: parsed.limit, offset: parsed.offset });
+    },
 
-    update: (ctx: OperationContext, id: string, body: unknown) =>
-      guarded(async () => {
-        const patch = userUpdateSchema.parse(body);
-        const user = await users.update(id, {
-          email: patch.email,
-          emailVerified: patch.email_verified,
-          givenName: patch.given_name,
-          familyName: patch.family_name,
-          name: patch.name,
-          attributes: attributesOf(patch),
-          roles: patch.roles,
-          groups: patch.groups,
-        });
-        if (patch.roles !== undefined) await roles.ensure(patch.roles);
-        if (patch.groups !== undefined) await groups.ensure(patch.groups);
-        await audit.record({ ...ctx, type: 'user.updated', target: target(id), details: { fields: Object.keys(patch) } });
-        return user;
-      }),
+    async update(ctx: OperationContext, id: string, body: unknown) {
+      const patch = userUpdateSchema.parse(body);
+      const user = await users.update(id, {
+        email: patch.email,
+        emailVerified: patch.email_verified,
+        givenName: patch.given_name,
+        familyName: patch.family_name,
+        name: patch.name,
+        attributes: attributesOf(patch),
+        roles: patch.roles,
+        groups: patch.groups,
+      });
+      if (patch.roles !== undefined) await roles.ensure(patch.roles);
+      if (patch.groups !== undefined) await groups.ensure(patch.groups);
+      await audit.record({ ...ctx, type: 'user.updated', target: target(id), details: { fields: Object.keys(patch) } });
+      return user;
+    },
 
-    setPassword: (ctx: OperationContext, id: string, body: unknown) =>
-      guarded(async () => {
-        const { password } = passwordSchema.parse(body);
-        await accounts.setPassword(id, password);
-        await audit.record({ ...ctx, type: 'user.password_set', target: target(id) });
-      }),
+    async setPassword(ctx: OperationContext, id: string, body: unknown) {
+      const { password } = passwordSchema.parse(body);
+      await accounts.setPassword(id, password);
+      await audit.record({ ...ctx, type: 'user.password_set', target: target(id) });
+    },
 
     /** Disables the user and revokes their sessions, grants and tokens at once. */
-    disable: (ctx: OperationContext, id: string) =>
-      guarded(async () => {
-        await accounts.disable(id);
-        const revoked = await revocation.revokeByAccountId(id);
-        await audit.record({ ...ctx, type: 'user.disabled', target: target(id), details: { revoked } });
-      }),
+    async disable(ctx: OperationContext, id: string) {
+      await accounts.disable(id);
+      const revoked = await revocation.revokeByAccountId(id);
+      await audit.record({ ...ctx, type: 'user.disabled', target: target(id), details: { revoked } });
+    },
 
-    enable: (ctx: OperationContext, id: string) =>
-      guarded(async () => {
-        await accounts.enable(id);
-        await audit.record({ ...ctx, type: 'user.enabled', target: target(id) });
-      }),
+    async enable(ctx: OperationContext, id: string) {
+      await accounts.enable(id);
+      await audit.record({ ...ctx, type: 'user.enabled', target: target(id) });
+    },
 
-    unlock: (ctx: OperationContext, id: string) =>
-      guarded(async () => {
-        const lifted = await accounts.unlock(id);
-        await audit.record({ ...ctx, type: 'user.unlocked', target: target(id), details: { lifted } });
-        return lifted;
-      }),
+    async unlock(ctx: OperationContext, id: string) {
+      const lifted = await accounts.unlock(id);
+      await audit.record({ ...ctx, type: 'user.unlocked', target: target(id), details: { lifted } });
+      return lifted;
+    },
 
     factors: async (id: string) => {
       await get(id);
@@ -197,24 +182,22 @@ export function userOperations(services: GatehouseServices) {
     },
 
     /** Removes the user's authenticator app and recovery codes: their next sign-in enrols again if a policy requires it. */
-    resetFactors: (ctx: OperationContext, id: string) =>
-      guarded(async () => {
-        await get(id);
-        const removedPasskeys = await passkeys.removeAll(id);
-        const removed = (await factors.reset(id)) || removedPasskeys > 0;
-        await syncEnrolment(id);
-        await audit.record({ ...ctx, type: 'user.mfa_reset', target: target(id), details: { removed, passkeys: removedPasskeys } });
-        return removed;
-      }),
+    async resetFactors(ctx: OperationContext, id: string) {
+      await get(id);
+      const removedPasskeys = await passkeys.removeAll(id);
+      const removed = (await factors.reset(id)) || removedPasskeys > 0;
+      await syncEnrolment(id);
+      await audit.record({ ...ctx, type: 'user.mfa_reset', target: target(id), details: { removed, passkeys: removedPasskeys } });
+      return removed;
+    },
 
     /** Removes one passkey (a lost security key); the user's other factors stay. */
-    removePasskey: (ctx: OperationContext, id: string, passkeyId: string) =>
-      guarded(async () => {
-        await get(id);
-        if (!(await passkeys.remove(id, passkeyId))) throw notFound('passkey', passkeyId);
-        await syncEnrolment(id);
-        await audit.record({ ...ctx, type: 'user.passkey_removed', target: target(id), details: { passkey: passkeyId } });
-      }),
+    async removePasskey(ctx: OperationContext, id: string, passkeyId: string) {
+      await get(id);
+      if (!(await passkeys.remove(id, passkeyId))) throw notFound('passkey', passkeyId);
+      await syncEnrolment(id);
+      await audit.record({ ...ctx, type: 'user.passkey_removed', target: target(id), details: { passkey: passkeyId } });
+    },
 
     sessions: async (id: string) => {
       await get(id);

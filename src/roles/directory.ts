@@ -1,4 +1,6 @@
 import { ALL_USERS, ignoreUserChanges, type UserChangeHook } from '../accounts/user-changes.ts';
+import { insertValidated } from '../storage/validated-writes.ts';
+import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { UserModel } from '../accounts/user-model.ts';
 import type { LabelKind, LabelModel, StoredLabel } from './model.ts';
 
@@ -8,10 +10,9 @@ export interface Label {
   readonly createdAt: Date;
 }
 
-export class LabelConflictError extends Error {
+export class LabelConflictError extends ConflictError {
   constructor(kind: LabelKind, name: string) {
-    super(`${kind} ${name} already exists`);
-    this.name = 'LabelConflictError';
+    super(`${kind} ${name} already exists`, 'name');
   }
 }
 
@@ -52,7 +53,7 @@ export function createLabelDirectory({
     async create(name, description = '') {
       const doc: StoredLabel = { _id: name, description, createdAt: now() };
       try {
-        await model.collection.insertOne(doc as never);
+        await insertValidated(model, doc);
       } catch (error) {
         if (isDuplicate(error)) throw new LabelConflictError(kind, name);
         throw error;
@@ -61,7 +62,7 @@ export function createLabelDirectory({
     },
     async ensure(names) {
       for (const name of new Set(names)) {
-        await model.collection.insertOne({ _id: name, description: '', createdAt: now() } as never).catch((error: unknown) => {
+        await insertValidated(model, { _id: name, description: '', createdAt: now() }).catch((error: unknown) => {
           if (!isDuplicate(error)) throw error;
         });
       }

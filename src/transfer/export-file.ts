@@ -49,6 +49,7 @@ const importSchema = z.object({
       accessTokenTtl: z.number(),
       includeRoles: z.boolean(),
       includeGroups: z.boolean(),
+      tokenClaims: z.enum(['gatehouse', 'keycloak']).optional(),
       clientId: z.string().optional(),
     }),
   ),

@@ -59,10 +59,12 @@ describe('tokens that carry what their readers need; PAR request_uri is one-time
     const opaque = await userTokens();
     const introspectedOpaque = await oidc.tokenIntrospection(web, opaque.access_token);
     expect(introspectedOpaque).to.include({ active: true, sub: cast.user.id, username: cast.user.username });
-    expect(introspectedOpaque.jti, 'an opaque token is not repeated back as its own id').to.equal(undefined);
+    expect(introspectedOpaque.jti, 'an id for the opaque token, not the token itself').to.be.a('string').with.length(43).and.not.equal(opaque.access_token);
+    expect((await oidc.tokenIntrospection(web, opaque.access_token)).jti, 'stable').to.equal(introspectedOpaque.jti);
 
     const refresh = await oidc.tokenIntrospection(web, opaque.refresh_token!);
     expect(refresh).to.include({ active: true, sub: cast.user.id, username: cast.user.username });
+    expect(refresh.jti).to.be.a('string').and.not.equal(opaque.refresh_token);
   });
 
   it('treats a pushed request_uri as one-time (RFC 9126): a second authorization request with it is refused', async () => {

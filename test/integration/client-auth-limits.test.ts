@@ -66,6 +66,21 @@ describe('client-authentication limits: (client, IP) keys and a per-instance fal
     expect(((await other.json()) as { access_token?: string }).access_token).to.be.a('string');
   });
 
+  it('reads a chunked body (no Content-Length) ahead of the provider and still hands it over whole', async () => {
+    const client = await postClient(gatehouse, 'Chunked');
+    const text = new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.secret }).toString();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        const bytes = new TextEncoder().encode(text);
+        controller.enqueue(bytes.slice(0, 10));
+        controller.enqueue(bytes.slice(10));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, duplex: 'half' } as RequestInit);
+    expect(response.status, await response.clone().text()).to.equal(200);
+  });
+
   it('keeps serving client_credentials while Redis is down, limiting failures per instance, and logs and counts it', async () => {
     await redis.stop();
     try {

@@ -61,7 +61,8 @@ describe('npm run dev', () => {
     const env = { PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '', PORT: String(port), MONGODB_URI: mongodbUri, GATEHOUSE_DEV_DATA: data };
     const dev = spawn('bash', ['scripts/dev'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the output of the script and of the server it started must be read to the end.
+    const exited = new Promise<number | null>((resolve) => dev.once('close', (code) => resolve(code)));
     dev.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     dev.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
@@ -83,7 +84,7 @@ describe('npm run dev', () => {
       expect(alive(redisPid), 'dev started its own Redis').to.equal(true);
       process.kill(-dev.pid!, 'SIGINT');
       await exited;
-      expect(output).to.include('"msg":"shutdown complete"');
+      expect(output, output).to.include('"msg":"shutdown complete"');
       expect(output).to.include('dev: stopped Gatehouse and the local databases it started (redis)');
       expect(alive(redisPid), 'Ctrl-C stopped the Redis that dev started').to.equal(false);
       expect(existsSync(join(data, 'services', 'redis.pid'))).to.equal(false);

@@ -6,6 +6,7 @@ import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, seed, type Seeded } from '../helpers/e2e.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { serveMain } from '../helpers/process.ts';
+import { within } from '../helpers/poll.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
@@ -32,6 +33,12 @@ function refused(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(true));
   });
+}
+
+/** Whether the instance is hashing a password right now (its metrics say a worker is busy). */
+async function hashing(issuer: string): Promise<boolean> {
+  const metrics = await fetch(`${issuer}/metrics`).then((response) => response.text(), () => '');
+  return /^gatehouse_password_hash_workers_busy [1-9]/m.test(metrics);
 }
 
 /** Points every request of a relying party at one instance (same issuer, different port). */
@@ -93,16 +100,18 @@ describe('graceful shutdown and failover (real processes)', () => {
     const interaction = new URL((await agent.request(url.toString())).headers.get('location')!, issuer).toString();
     const login = formsOf(await (await agent.request(interaction)).text()).find((form) => form.action.endsWith('/login'))!;
 
-    const started = Date.now();
     const inFlight = agent.postForm(new URL(login.action, issuer).toString(), { ...login.fields, login: 'nobody-here', password: 'not the password' });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // No guessed delays: SIGTERM goes out once the server is hashing this sign-in's password
+    // (so the request is in flight), and refusal is awaited, not assumed after a fixed pause.
+    let answered = false;
+    void inFlight.then(() => (answered = true), () => (answered = true));
+    await within(30_000, () => hashing(issuer));
+    expect(answered, 'the sign-in is still in flight when SIGTERM goes out').to.equal(false);
     const exit = server.stop('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await refused(issuerPort), 'new connections are refused while draining').to.equal(true);
+    await within(30_000, () => refused(issuerPort));
     const response = await inFlight;
     expect(response.status, 'the in-flight sign-in got its full answer').to.equal(200);
     expect(await response.text()).to.include('Sign-in failed. Check your username and password');
-    expect(Date.now() - started, 'the request really was in flight when SIGTERM arrived').to.be.above(250);
     expect(await exit, server.output()).to.equal(0);
     expect(server.output()).to.include('"msg":"shutdown complete"');
   });

@@ -16,6 +16,7 @@ export async function apisCreate(ctx: CliContext, args: string[]): Promise<void>
       ttl: { type: 'string' },
       roles: { type: 'boolean', default: false },
       groups: { type: 'boolean', default: false },
+      'token-claims': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     allowPositionals: false,
@@ -31,6 +32,7 @@ export async function apisCreate(ctx: CliContext, args: string[]): Promise<void>
     ...(values.ttl === undefined ? {} : { access_token_ttl: Number(values.ttl) }),
     include_roles: values.roles,
     include_groups: values.groups,
+    ...(values['token-claims'] === undefined ? {} : { token_claims: values['token-claims'] }),
   };
   const api = await withServices(ctx, (services) => apiOperations(services).create(cliActor(), body));
   ctx.out(ctx.json ? JSON.stringify(showApi(api)) : `created API ${api.identifier} (${api.format}, ${api.alg}) scopes: ${api.scopes.join(' ') || '-'}`);

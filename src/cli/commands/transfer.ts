@@ -1,5 +1,6 @@
 import { chmodSync, closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { importKeycloakRealm } from '../../operations/keycloak-import.ts';
 import { exportAll, importAll } from '../../transfer/export-file.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { cliActor, withServices } from '../services.ts';
@@ -32,9 +33,15 @@ export async function exportCommand(ctx: CliContext, args: string[]): Promise<vo
   ctx.out(ctx.json ? JSON.stringify({ file: path, ...counts }) : `exported to ${path} (mode 0600; it holds password hashes and client secrets): ${JSON.stringify(counts)}`);
 }
 
-/** gatehouse import --input FILE */
+/** gatehouse import --input FILE | gatehouse import --keycloak REALM_EXPORT [--dry-run] */
 export async function importCommand(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, options: { input: { type: 'string', short: 'i' }, json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  if (values.keycloak !== undefined) return importKeycloak(ctx, values.keycloak, values['dry-run'], values.api);
+  if (values['dry-run'] || values.api !== undefined) throw new CliError('--dry-run and --api go with --keycloak', 2);
   const path = values.input ?? positionals[0];
   if (path === undefined) throw new CliError('--input FILE is required', 2);
   let document: unknown;
@@ -49,4 +56,28 @@ export async function importCommand(ctx: CliContext, args: string[]): Promise<vo
     return result;
   });
   ctx.out(ctx.json ? JSON.stringify(summary) : `imported: ${JSON.stringify(summary)}`);
+}
+
+/** gatehouse import --keycloak REALM_EXPORT [--dry-run]: a Keycloak realm export (kc.sh export). */
+async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, api: string | undefined): Promise<void> {
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (error) {
+    throw new CliError(`${path}: cannot read a JSON realm export (${error instanceof Error ? error.message : String(error)})`, 2);
+  }
+  const report = await withServices(ctx, (services) => importKeycloakRealm(services, cliActor(), document, { dryRun, api }));
+  if (ctx.json) {
+    ctx.out(JSON.stringify(report));
+    return;
+  }
+  const count = (kind: { created: string[]; updated: string[] }) => `${kind.created.length} new, ${kind.updated.length} updated`;
+  ctx.out(`${dryRun ? 'dry run (nothing written) for' : 'imported'} Keycloak realm ${report.realm}:`);
+  if (report.api !== undefined) ctx.out(`  API ${report.api.identifier} (Keycloak-shaped tokens, every imported client's default): ${report.api.created ? 'new' : 'existing'}`);
+  ctx.out(`  roles: ${count(report.roles)}; groups: ${count(report.groups)}; clients: ${count(report.clients)}; users: ${count(report.users)}`);
+  ctx.out(`  kept password hashes: ${Object.entries(report.passwordAlgorithms).map(([algorithm, n]) => `${algorithm} ${n}`).join(', ') || 'none'} (re-hashed to argon2id at each user's first sign-in)`);
+  if (report.passwordsKept.length > 0) ctx.out(`  passwords already changed or upgraded in Gatehouse, kept: ${report.passwordsKept.join(', ')}`);
+  for (const conflict of report.conflicts) ctx.out(`  conflict: ${conflict.user}: ${conflict.reason}`);
+  if (report.unmapped.length > 0) ctx.out('not mapped:');
+  for (const item of report.unmapped) ctx.out(`  ${item.kind} ${item.name}: ${item.reason}`);
 }

@@ -1,4 +1,4 @@
-import type { SignInStep } from './step.ts';
+import type { SignInStep, StepContext } from './step.ts';
 
 const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access', 'roles', 'groups']);
 const KNOWN_CLAIMS = new Set([
@@ -9,8 +9,21 @@ const KNOWN_CLAIMS = new Set([
 const webUrl = (value: unknown): string | undefined =>
   typeof value === 'string' && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value : undefined;
 
+export interface SignedIn {
+  name(sub: string): Promise<string | undefined>;
+  readonly signOutPath: string;
+}
+
 /** The consent prompt: lists what the client asks for; approving records it in the grant. */
-export function consentStep(): SignInStep {
+export function consentStep(signedIn?: SignedIn): SignInStep {
+  async function signedInAccount(details: StepContext['details']): Promise<{ name: string; switchHref: string } | undefined> {
+    const sub = details.session?.accountId;
+    const name = sub === undefined || signedIn === undefined ? undefined : await signedIn.name(sub);
+    if (name === undefined) return undefined;
+    const query = typeof details.params.client_id === 'string' ? `?${new URLSearchParams({ client_id: details.params.client_id })}` : '';
+    return { name, switchHref: `${signedIn!.signOutPath}${query}` };
+  }
+
   return {
     name: 'consent',
     view: 'consent',
@@ -28,6 +41,7 @@ export function consentStep(): SignInStep {
       await render({
         title: t('consent.title'),
         client: { name, logoUri: webUrl(client?.logoUri), links },
+        account: await signedInAccount(details),
         scopes: [
           ...oidcScopes.map((scope) => (KNOWN_SCOPES.has(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
           ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope, api }))),

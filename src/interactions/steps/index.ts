@@ -1,5 +1,5 @@
 import { ACR } from '../../oidc/acr.ts';
-import { consentStep } from './consent.ts';
+import { consentStep, type SignedIn } from './consent.ts';
 import { passwordStep, type Authenticator } from './password.ts';
 import { secondFactorStep, type SecondFactorDeps } from './second-factor.ts';
 import type { SignInStep } from './step.ts';
@@ -7,6 +7,8 @@ import type { SignInStep } from './step.ts';
 export interface StepDeps {
   readonly authenticator: Authenticator;
   readonly secondFactor: SecondFactorDeps;
+  /** Who is signed in, for the consent page's "Signed in as … Not you? Sign out". */
+  readonly signedIn?: SignedIn;
 }
 
 /**
@@ -15,5 +17,5 @@ export interface StepDeps {
  */
 export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): SignInStep[] {
   const { passkeys, challengeKey } = deps.secondFactor;
-  return [passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }), secondFactorStep(deps.secondFactor), ...extra, consentStep()];
+  return [passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }), secondFactorStep(deps.secondFactor), ...extra, consentStep(deps.signedIn)];
 }

@@ -1,0 +1,123 @@
+import { DuplicateUserError } from '../accounts/errors.ts';
+import type { GatehouseServices } from '../services.ts';
+import type { KeycloakImportPlan, UnmappedItem } from './realm-import.ts';
+
+type Outcome = 'created' | 'updated';
+
+export interface KeycloakImportReport {
+  readonly realm: string;
+  readonly dryRun: boolean;
+  /** The API whose Keycloak-shaped JWTs the imported clients' sign-ins get, when one was named. */
+  readonly api: { readonly identifier: string; readonly created: boolean } | undefined;
+  readonly roles: Record<Outcome, string[]>;
+  readonly groups: Record<Outcome, string[]>;
+  readonly clients: Record<Outcome, string[]>;
+  readonly users: Record<Outcome, string[]>;
+  /** Users whose Gatehouse password is newer than Keycloak's (changed or upgraded since the last import): kept. */
+  readonly passwordsKept: string[];
+  /** Kept Keycloak password hashes by algorithm (verified at sign-in, re-hashed to argon2id then). */
+  readonly passwordAlgorithms: Record<string, number>;
+  /** Users that could not be written (e.g. the username or email belongs to another Gatehouse user). */
+  readonly conflicts: Array<{ readonly user: string; readonly reason: string }>;
+  readonly unmapped: readonly UnmappedItem[];
+}
+
+const outcomes = (): Record<Outcome, string[]> => ({ created: [], updated: [] });
+
+/**
+ * Writes a Keycloak import plan (src/keycloak/realm-import.ts) through the services; with
+ * `dryRun` it only reports what would be created and updated. Idempotent: objects are matched
+ * by their keys (role and group names, client ids, user ids = Keycloak ids) and replaced, except
+ * a user's password, which a re-import replaces only when Keycloak's is newer than the one
+ * Gatehouse holds (so passwords changed or upgraded to argon2id since are kept).
+ */
+export interface KeycloakImportOptions {
+  readonly dryRun: boolean;
+  /**
+   * An API identifier: created (if missing) with Keycloak-shaped token claims, and made the
+   * default API of every imported client, whose sign-ins then get its JWT as access token —
+   * Keycloak's behaviour (a JWT with realm_access and resource_access for every app).
+   */
+  readonly api?: string | undefined;
+}
+
+export async function applyKeycloakImport(services: GatehouseServices, plan: KeycloakImportPlan, { dryRun, api }: KeycloakImportOptions): Promise<KeycloakImportReport> {
+  let apiOutcome: KeycloakImportReport['api'];
+  if (api !== undefined) {
+    const created = (await services.apis.find(api)) === undefined;
+    if (created && !dryRun) await services.apis.create({ identifier: api, name: `Keycloak realm ${plan.realm}`, tokenClaims: 'keycloak' });
+    apiOutcome = { identifier: api, created };
+  }
+  const report: KeycloakImportReport = {
+    realm: plan.realm,
+    dryRun,
+    api: apiOutcome,
+    roles: outcomes(),
+    groups: outcomes(),
+    clients: outcomes(),
+    users: outcomes(),
+    passwordsKept: [],
+    passwordAlgorithms: {},
+    conflicts: [],
+    unmapped: plan.unmapped,
+  };
+  for (const [kind, labels] of [['roles', plan.roles], ['groups', plan.groups]] as const) {
+    const directory = kind === 'roles' ? services.roles : services.groups;
+    for (const label of labels) {
+      const exists = (await directory.get(label.name)) !== undefined;
+      if (!exists && !dryRun) await directory.create(label.name, label.description);
+      report[kind][exists ? 'updated' : 'created'].push(label.name);
+    }
+  }
+  for (const client of plan.clients) {
+    const existing = await services.clients.get(client.clientId);
+    const allowedApis = new Set(existing?.allowedApis ?? client.allowedApis);
+    const metadata = { ...client.metadata };
+    if (api !== undefined) {
+      allowedApis.add(api);
+      metadata.default_api = api;
+      if ((metadata.grant_types as string[]).includes('authorization_code')) metadata.login_uses_default_api = true;
+    }
+    if (!dryRun) {
+      await services.clients.importOne({
+        ...client,
+        metadata,
+        // Keep what Gatehouse added since (APIs the client may call, its creation time).
+        allowedApis: [...allowedApis],
+        createdAt: existing?.createdAt.toISOString() ?? client.createdAt,
+      });
+    }
+    report.clients[existing === undefined ? 'created' : 'updated'].push(client.clientId);
+  }
+  const exported = new Map((await services.users.exportAll()).map((user) => [user._id, user]));
+  for (const planned of plan.users) {
+    const existing = exported.get(planned.user._id);
+    let user = planned.user;
+    if (existing !== undefined) {
+      const keep =
+        existing.passwordChangedAt !== null && existing.passwordChangedAt.getTime() >= planned.passwordSetAt.getTime() && existing.passwordHash !== user.passwordHash;
+      if (keep) report.passwordsKept.push(user.username);
+      user = {
+        ...user,
+        passwordHash: keep ? existing.passwordHash : user.passwordHash,
+        passwordChangedAt: keep ? existing.passwordChangedAt : user.passwordChangedAt,
+        lastLoginAt: existing.lastLoginAt,
+        createdAt: existing.createdAt,
+      };
+    }
+    if (planned.passwordAlgorithm !== undefined && user.passwordHash === planned.user.passwordHash) {
+      report.passwordAlgorithms[planned.passwordAlgorithm] = (report.passwordAlgorithms[planned.passwordAlgorithm] ?? 0) + 1;
+    }
+    if (!dryRun) {
+      try {
+        await services.users.importOne(user);
+      } catch (error) {
+        if (!(error instanceof DuplicateUserError)) throw error;
+        report.conflicts.push({ user: user.username, reason: 'another Gatehouse user has this username or email' });
+        continue;
+      }
+    }
+    report.users[existing === undefined ? 'created' : 'updated'].push(user.username);
+  }
+  return report;
+}

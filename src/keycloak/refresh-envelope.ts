@@ -1,0 +1,55 @@
+import type { Middleware } from 'koa';
+import { bufferedForm, replaceForm } from '../http/form-body.ts';
+import { providerRouteAt } from '../routes/match.ts';
+import type { RoutesTable } from '../routes/table.ts';
+
+/**
+ * keycloak-js decodes the refresh token as a JWT (`refreshTokenParsed`) and fails `init()` when
+ * it has no payload segment; Keycloak's refresh tokens are JWTs, Gatehouse's are opaque. In
+ * the Keycloak layout the token endpoint therefore hands out each refresh token inside a
+ * JWT-shaped envelope — an unsigned header (`alg: none`), a payload naming what it is
+ * (`typ: "Refresh"`, `azp`), and the opaque token as the third segment — and takes the envelope
+ * back wherever a refresh token is presented (token, introspection and revocation endpoints).
+ * The envelope adds nothing to trust: the opaque token inside is what the provider checks.
+ */
+const HEADER = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+const ENVELOPE = new RegExp(`^${HEADER}\\.[A-Za-z0-9_-]+\\.([A-Za-z0-9_-]{16,})$`);
+
+export function wrapRefreshToken(value: string, clientId: string | undefined): string {
+  const payload = Buffer.from(JSON.stringify({ typ: 'Refresh', ...(clientId === undefined ? {} : { azp: clientId }) })).toString('base64url');
+  return `${HEADER}.${payload}.${value}`;
+}
+
+export function unwrapRefreshToken(value: string): string | undefined {
+  return ENVELOPE.exec(value)?.[1];
+}
+
+/** Provider middleware (provider.use): wraps the refresh token of every token response. */
+export const envelopeRefreshTokens: Middleware = async (ctx, next) => {
+  await next();
+  const oidc = (ctx as { oidc?: { route?: unknown; client?: { clientId?: string } } }).oidc;
+  if (oidc?.route !== 'token' || typeof ctx.body !== 'object' || ctx.body === null) return;
+  const body = ctx.body as Record<string, unknown>;
+  if (typeof body.refresh_token === 'string') body.refresh_token = wrapRefreshToken(body.refresh_token, oidc.client?.clientId);
+};
+
+/** In front of the provider: opens an envelope presented as `refresh_token` (token endpoint) or `token` (introspection, revocation). */
+export function openRefreshEnvelopes(routes: RoutesTable): Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== 'POST') return next();
+    const route = providerRouteAt(routes, ctx.path);
+    const field = route === 'token' ? 'refresh_token' : route === 'introspection' || route === 'revocation' ? 'token' : undefined;
+    if (field === undefined) return next();
+    const form = await bufferedForm(ctx);
+    if (form === 'not_a_form') return next();
+    if (form === 'too_large') {
+      ctx.status = 413;
+      ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
+      return undefined;
+    }
+    const value = form.params[field];
+    const inner = typeof value === 'string' ? unwrapRefreshToken(value) : undefined;
+    if (inner !== undefined) replaceForm(ctx, { ...form.params, [field]: inner });
+    return next();
+  };
+}

@@ -1,0 +1,35 @@
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { respondToError, type ErrorPageRenderer } from '../errors/respond.ts';
+import type { Logger } from '../observability/logger.ts';
+import { isPageRoute } from './page-routes.ts';
+
+const requestIdOf = (ctx: Context) => (ctx.state.requestId as string | undefined) ?? (ctx.response.get('X-Request-Id') || undefined);
+
+/**
+ * The provider is a Koa app of its own. Its routes catch their errors, but what escapes them
+ * (a session that cannot be saved after the response was built, a hook that throws) would
+ * reach Koa's default handler: a plain-text 500 and a non-JSON line on stderr. This answers
+ * them through the one mapper (a page on the browser routes, JSON elsewhere; store outages
+ * 503 + Retry-After) and logs anything Koa still reports as JSON with the request id.
+ */
+export function providerErrorBoundary(provider: Provider, logger: Logger, page: ErrorPageRenderer | undefined): void {
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (raw) {
+      const koa = ctx as unknown as Context;
+      koa.state.requestId ??= requestIdOf(koa);
+      const route = (ctx as { oidc?: { route?: unknown } }).oidc?.route;
+      await respondToError(koa, raw, { logger, page: isPageRoute(route) ? page : undefined });
+    }
+  });
+  // Koa's own 'error' event, outside the typings of the provider's events.
+  const on = provider.on.bind(provider) as unknown as (event: 'error', listener: (error: unknown, ctx?: Context) => void) => void;
+  on('error', (error, ctx) => {
+    const status = (error as { status?: unknown } | undefined)?.status;
+    const fields = { err: error, requestId: ctx === undefined ? undefined : requestIdOf(ctx) };
+    if (typeof status === 'number' && status < 500) logger.warn(fields, 'provider request refused');
+    else logger.error(fields, 'provider app error');
+  });
+}

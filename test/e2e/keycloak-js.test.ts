@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { launchChromium, screenshot } from './browser.ts';
+
+const REALM = 'acme';
+const ORDERS_API = 'https://orders.acme.test';
+/** keycloak-js exactly as npm ships it (an ES module without imports). */
+const KEYCLOAK_JS = readFileSync(createRequire(import.meta.url).resolve('keycloak-js'), 'utf8');
+
+/** The application: a page that loads keycloak-js and knows only the base URL, the realm and the client id. */
+function appPage(gatehouseUrl: string, clientId: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>app</title></head><body><p id="status">loading</p>
+<script type="module">
+import Keycloak from '/keycloak.js';
+const keycloak = new Keycloak({ url: ${JSON.stringify(gatehouseUrl)}, realm: ${JSON.stringify(REALM)}, clientId: ${JSON.stringify(clientId)} });
+window.keycloak = keycloak;
+window.initResult = keycloak.init({ onLoad: 'login-required', pkceMethod: 'S256' }).then(
+  (authenticated) => { document.getElementById('status').textContent = authenticated ? 'signed in' : 'anonymous'; return { authenticated }; },
+  (error) => ({ error: String(error && (error.message || error.error || error)) }),
+);
+</script></body></html>`;
+}
+
+/** Serves the app page, a signed-out page and keycloak.js from their own origin (another port). */
+async function startApp(gatehouseUrl: string, clientId: string): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://app').pathname;
+    if (path === '/keycloak.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(KEYCLOAK_JS);
+    } else if (path === '/app/') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(appPage(gatehouseUrl, clientId));
+    } else if (path === '/signed-out') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>bye</title><p id="status">signed out</p>');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+async function signInOnHostedPage(page: Page, username: string): Promise<void> {
+  await page.waitForSelector('input[name="login"]');
+  await page.fill('input[name="login"]', username);
+  await page.fill('input[name="password"]', PASSWORD);
+  await page.click('button[type="submit"]');
+}
+
+describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromium)', () => {
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let user: { id: string; username: string };
+  let browser: Browser;
+  let app: { url: string; server: Server };
+  const clientId = 'acme-spa';
+
+  before(async () => {
+    deploy = await deployment('keycloak_js', { settings: { GATEHOUSE_KEYCLOAK_REALM: REALM } });
+    gatehouse = await deploy.start();
+    app = await startApp(deploy.issuer, clientId);
+    // keycloak-js reads the access token: the SPA's sign-ins get a JWT for an API with Keycloak-shaped claims.
+    await gatehouse.services.apis.create({ identifier: ORDERS_API, scopes: ['orders'], tokenClaims: 'keycloak' });
+    user = await gatehouse.services.accounts.createUser({
+      username: 'kc-user',
+      password: PASSWORD,
+      email: 'kc-user@acme.test',
+      emailVerified: true,
+      givenName: 'Kay',
+      familyName: 'Cloak',
+      roles: ['editor', 'orders-api:orders.read'],
+      groups: ['/staff'],
+    });
+    await gatehouse.services.clients.create({
+      clientId,
+      displayName: 'ACME SPA',
+      firstParty: true,
+      webOrigins: [app.url],
+      allowedApis: [ORDERS_API],
+      metadata: {
+        default_api: ORDERS_API,
+        login_uses_default_api: true,
+        redirect_uris: [`${app.url}/app/`],
+        post_logout_redirect_uris: [`${app.url}/signed-out`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid profile email',
+      },
+    });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await new Promise((resolve) => app.server.close(resolve));
+    await gatehouse.close();
+    await deploy.drop();
+  });
+
+  it('serves discovery at /realms/acme with Keycloak’s endpoint paths', async () => {
+    const issuer = `${deploy.issuer}/realms/${REALM}`;
+    const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    const oidc = `${issuer}/protocol/openid-connect`;
+    expect(discovery).to.include({
+      issuer,
+      authorization_endpoint: `${oidc}/auth`,
+      token_endpoint: `${oidc}/token`,
+      userinfo_endpoint: `${oidc}/userinfo`,
+      jwks_uri: `${oidc}/certs`,
+      end_session_endpoint: `${oidc}/logout`,
+      introspection_endpoint: `${oidc}/token/introspect`,
+      revocation_endpoint: `${oidc}/revoke`,
+      device_authorization_endpoint: `${oidc}/auth/device`,
+    });
+    // keycloak-js's session-status frames: frameable by the app, answering at once.
+    for (const path of ['3p-cookies/step1.html', '3p-cookies/step2.html', 'login-status-iframe.html']) {
+      const frame = await fetch(`${oidc}/${path}`);
+      expect(frame.status, path).to.equal(200);
+      expect(frame.headers.get('x-frame-options'), path).to.equal(null);
+      expect(frame.headers.get('content-security-policy'), path).to.include('frame-ancestors *');
+    }
+    expect(await (await fetch(`${oidc}/3p-cookies/step1.js`)).text()).to.include("postMessage('unsupported'");
+    expect((await fetch(`${oidc}/login-status-iframe.html/init?client_id=${clientId}`)).status).to.equal(204);
+    // Gatehouse's own surfaces stay where they are.
+    expect((await fetch(`${deploy.issuer}/healthz`)).status).to.equal(200);
+    expect((await fetch(`${deploy.issuer}/admin/api/v1/openapi.json`)).status).to.equal(200);
+    expect((await fetch(`${deploy.issuer}/.well-known/openid-configuration`)).status).to.equal(404);
+  });
+
+  it('init(login-required, S256) → hosted sign-in → parsed token → updateToken() refreshes → logout() ends the session', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const warnings: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'warning' || message.type() === 'error') warnings.push(message.text());
+    });
+    try {
+      await page.goto(`${app.url}/app/`);
+      await page.waitForURL((url) => url.pathname.startsWith('/interaction/'));
+      await screenshot(page, 'keycloak-js-sign-in');
+      await signInOnHostedPage(page, user.username);
+      await page.waitForURL((url) => url.href.startsWith(`${app.url}/app/`));
+      const init = await page.evaluate(() => (globalThis as unknown as { initResult: Promise<unknown> }).initResult);
+      expect(init, JSON.stringify(warnings)).to.deep.equal({ authenticated: true });
+
+      const parsed = await page.evaluate(() => {
+        const kc = (globalThis as unknown as { keycloak: { tokenParsed: Record<string, unknown>; idTokenParsed: Record<string, unknown>; subject: string; token: string } }).keycloak;
+        return { token: kc.tokenParsed, id: kc.idTokenParsed, subject: kc.subject, raw: kc.token };
+      });
+      expect(parsed.subject).to.equal(user.id);
+      expect(parsed.token).to.include({ sub: user.id, iss: `${deploy.issuer}/realms/${REALM}`, aud: ORDERS_API, typ: 'Bearer', azp: clientId, preferred_username: 'kc-user', email: 'kc-user@acme.test', given_name: 'Kay' });
+      expect(parsed.token.realm_access).to.deep.equal({ roles: ['editor'] });
+      expect(parsed.token.resource_access).to.deep.equal({ 'orders-api': { roles: ['orders.read'] } });
+      expect(parsed.token.sid).to.be.a('string').and.equal(parsed.id.sid);
+      expect(parsed.id).to.include({ sub: user.id });
+
+      const refreshed = await page.evaluate(async () => {
+        const kc = (globalThis as unknown as { keycloak: { token: string; refreshToken: string; updateToken(seconds: number): Promise<boolean> } }).keycloak;
+        const before = { token: kc.token, refresh: kc.refreshToken };
+        const result = await kc.updateToken(-1);
+        return { result, tokenChanged: kc.token !== before.token, refreshChanged: kc.refreshToken !== before.refresh };
+      });
+      expect(refreshed).to.deep.equal({ result: true, tokenChanged: true, refreshChanged: true });
+
+      await page.evaluate(() => {
+        void (globalThis as unknown as { keycloak: { logout(options: { redirectUri: string }): Promise<void> } }).keycloak.logout({ redirectUri: `${(globalThis as unknown as { location: { origin: string } }).location.origin}/signed-out` });
+      });
+      // Gatehouse asks before signing out (the library's end-session confirmation).
+      await page.waitForURL((url) => url.pathname.includes('/protocol/openid-connect/logout'));
+      await screenshot(page, 'keycloak-js-logout');
+      await page.click('button[value="yes"], button[name="logout"]');
+      await page.waitForURL(`${app.url}/signed-out`);
+
+      // The session is gone: the app asks for a sign-in again.
+      await page.goto(`${app.url}/app/`);
+      await page.waitForURL((url) => url.pathname.startsWith('/interaction/'));
+      expect(await page.locator('input[name="password"]').count()).to.equal(1);
+    } finally {
+      await context.close();
+    }
+  });
+});

@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { decodeJwt } from 'jose';
+import * as oidc from 'openid-client';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { parseArgon2Hash } from '../../src/accounts/argon2-params.ts';
+import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { deployment, relyingParty, type Deployment } from '../helpers/e2e.ts';
+import { runCli } from '../helpers/process.ts';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/keycloak/realm-export.json', import.meta.url));
+const REALM_EXPORT = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
+
+/** The users of the fixture, their passwords as set through Keycloak's admin API, and the algorithm Keycloak stored them with. */
+const USERS = [
+  { username: 'ada-argon2', password: 'Argon2 password #1', algorithm: 'argon2' },
+  { username: 'ben-pbkdf2-sha512', password: 'Pbkdf2 sha512 password #2', algorithm: 'pbkdf2-sha512' },
+  { username: 'cid-pbkdf2-sha256', password: 'Pbkdf2 sha256 password #3', algorithm: 'pbkdf2-sha256' },
+  { username: 'dee-pbkdf2', password: 'Pbkdf2 sha1 password #4', algorithm: 'pbkdf2' },
+] as const;
+
+describe('Keycloak realm import (a realm exported by a real Keycloak 26)', function () {
+  this.timeout(120_000);
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let token: string;
+
+  const storedHash = async (username: string) => (await gatehouse.services.users.exportAll()).find((user) => user.username === username)!.passwordHash!;
+  const authenticate = (login: string, password: string) => gatehouse.services.accounts.authenticate(login, password, '198.51.100.7');
+
+  before(async () => {
+    deploy = await deployment('keycloak_import', { settings: { GATEHOUSE_KEYCLOAK_REALM: 'acme' } });
+    gatehouse = await deploy.start();
+    // The admin client's token comes from Keycloak's token path (adminClient's helper uses Gatehouse's).
+    const admin = await adminClient(gatehouse);
+    const rp = await relyingParty(`${deploy.issuer}/realms/acme`, admin.clientId, admin.secret);
+    token = (await oidc.clientCredentialsGrant(rp, { scope: 'admin' })).access_token;
+  });
+  after(async () => {
+    await gatehouse.close();
+    await deploy.drop();
+  });
+
+  it('the fixture holds one user per Keycloak hash algorithm', () => {
+    const algorithms = (REALM_EXPORT.users as Array<{ username: string; credentials: Array<{ credentialData: string }> }>)
+      .filter((user) => user.credentials.length > 0)
+      .map((user) => [user.username, (JSON.parse(user.credentials[0]!.credentialData) as { algorithm: string }).algorithm]);
+    for (const { username, algorithm } of USERS) expect(algorithms).to.deep.include([username, algorithm]);
+  });
+
+  it('a dry run reports what would change and writes nothing', async () => {
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak?dry_run=true', REALM_EXPORT);
+    expect(status, JSON.stringify(body)).to.equal(200);
+    expect(body.dryRun).to.equal(true);
+    expect(body.users.created).to.have.members(['ada-argon2', 'ben-pbkdf2-sha512', 'cid-pbkdf2-sha256', 'dee-pbkdf2', 'eve-disabled']);
+    expect(body.clients.created).to.have.members(['spa', 'portal', 'billing-worker']);
+    expect(await gatehouse.services.clients.get('spa')).to.equal(undefined);
+    expect((await gatehouse.services.users.exportAll()).some((user) => user.username === 'ada-argon2')).to.equal(false);
+  });
+
+  it('imports clients, roles, groups and users, and reports what it could not map', async () => {
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', REALM_EXPORT);
+    expect(status, JSON.stringify(body)).to.equal(200);
+    expect(body.passwordAlgorithms).to.deep.equal({ argon2: 2, 'pbkdf2-sha512': 1, 'pbkdf2-sha256': 1, pbkdf2: 1 });
+    expect(body.roles.created).to.include.members(['editor', 'viewer', 'orders-api:orders.read', 'orders-api:orders.write']);
+    expect(body.roles.created).to.not.include('offline_access');
+    expect(body.groups.created).to.have.members(['/staff', '/staff/editors']);
+    const unmapped = (body.unmapped as Array<{ kind: string; name: string; reason: string }>).map((item) => `${item.kind} ${item.name}`);
+    expect(unmapped).to.include.members(['client orders-api', 'service account service-account-billing-worker', 'user ada-argon2', 'client spa', 'client realm-management']);
+    expect((body.unmapped as Array<{ name: string; reason: string }>).find((item) => item.name === 'spa')!.reason).to.match(/wildcards/);
+
+    // Keycloak's ids become the users' sub; effective roles include those of groups and parent groups.
+    const users = await gatehouse.services.users.exportAll();
+    const ada = users.find((user) => user.username === 'ada-argon2')!;
+    const exported = (REALM_EXPORT.users as Array<{ id: string; username: string }>).find((user) => user.username === 'ada-argon2')!;
+    expect(ada._id).to.equal(exported.id);
+    expect(ada).to.include({ email: 'ada-argon2@acme.test', emailVerified: true, givenName: 'ADA-ARGON2', familyName: 'Tester', disabled: false });
+    expect(ada.roles).to.have.members(['editor', 'viewer', 'orders-api:orders.read', 'orders-api:orders.write']);
+    expect(ada.groups).to.deep.equal(['/staff/editors']);
+    const dee = users.find((user) => user.username === 'dee-pbkdf2')!;
+    expect(dee.roles).to.have.members(['editor', 'orders-api:orders.write']);
+    expect(dee.emailVerified).to.equal(false);
+    expect(users.find((user) => user.username === 'eve-disabled')!.disabled).to.equal(true);
+
+    const spa = (await gatehouse.services.clients.get('spa'))!;
+    expect(spa.metadata).to.include({ token_endpoint_auth_method: 'none' });
+    expect(spa.metadata.redirect_uris).to.deep.equal(['https://app.acme.test/callback']);
+    expect(spa.webOrigins).to.have.members(['https://app.acme.test', 'http://localhost:5173']);
+    expect(spa.firstParty).to.equal(true);
+  });
+
+  it('every user signs in with the password they had in Keycloak, and is re-hashed to argon2id on the first success', async () => {
+    for (const { username, password, algorithm } of USERS) {
+      const before = await storedHash(username);
+      expect(before.startsWith(algorithm === 'argon2' ? '$argon2id$' : `$pbkdf2-${algorithm === 'pbkdf2' ? 'sha1' : algorithm.slice('pbkdf2-'.length)}$`), before.slice(0, 20)).to.equal(true);
+      expect((await authenticate(username, `${password}!`)).ok, `${username} with a wrong password`).to.equal(false);
+      expect((await authenticate(username, password)).ok, `${username} (${algorithm})`).to.equal(true);
+      const after = await storedHash(username);
+      expect(parseArgon2Hash(after)?.algorithm, username).to.equal('argon2id');
+      expect(after).to.not.equal(before);
+      expect((await authenticate(username, password)).ok, `${username} after the upgrade`).to.equal(true);
+    }
+    expect((await authenticate('eve-disabled', 'Disabled password #5')).ok).to.equal(false);
+  });
+
+  it('signs a migrated user in on the hosted pages through Keycloak’s URLs, and keeps the confidential client’s secret', async () => {
+    const issuer = `${deploy.issuer}/realms/acme`;
+    await gatehouse.services.users.exportAll();
+    const portal = await relyingParty(issuer, 'portal', 'portal-secret-0123456789abcdef');
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(portal, {
+      redirect_uri: 'https://portal.acme.test/oauth/callback',
+      scope: 'openid profile email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    expect(url.pathname).to.equal('/realms/acme/protocol/openid-connect/auth');
+    const { callback } = await signIn(new UserAgent(), url.href, 'https://portal.acme.test/oauth/callback', { username: 'cid-pbkdf2-sha256', password: 'Pbkdf2 sha256 password #3' });
+    const tokens = await oidc.authorizationCodeGrant(portal, callback, { pkceCodeVerifier: verifier });
+    const exported = (REALM_EXPORT.users as Array<{ id: string; username: string }>).find((user) => user.username === 'cid-pbkdf2-sha256')!;
+    expect(tokens.claims()?.sub).to.equal(exported.id);
+
+    const worker = await relyingParty(issuer, 'billing-worker', 'billing-secret-0123456789abcdef');
+    expect((await oidc.clientCredentialsGrant(worker)).access_token).to.be.a('string');
+  });
+
+  it('is idempotent: a re-import updates, and keeps passwords upgraded since', async () => {
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', REALM_EXPORT);
+    expect(status).to.equal(200);
+    expect(body.users.created).to.deep.equal([]);
+    expect(body.users.updated).to.have.length(5);
+    expect(body.clients.created).to.deep.equal([]);
+    expect(body.passwordsKept).to.have.members(USERS.map((user) => user.username));
+    for (const { username, password } of USERS) expect((await authenticate(username, password)).ok, username).to.equal(true);
+    expect((await gatehouse.services.roles.list()).filter((role) => role.name === 'editor')).to.have.length(1);
+  });
+
+  it('with an API named, the imported clients get Keycloak-shaped JWT access tokens at sign-in', async () => {
+    const api = 'https://acme.test/api';
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak?api=${encodeURIComponent(api)}`, REALM_EXPORT);
+    expect(status, JSON.stringify(body)).to.equal(200);
+    expect(body.api).to.deep.equal({ identifier: api, created: true });
+    expect((await gatehouse.services.apis.find(api))?.tokenClaims).to.equal('keycloak');
+    const portal = await relyingParty(`${deploy.issuer}/realms/acme`, 'portal', 'portal-secret-0123456789abcdef');
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(portal, {
+      redirect_uri: 'https://portal.acme.test/oauth/callback',
+      scope: 'openid profile email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    const { callback } = await signIn(new UserAgent(), url.href, 'https://portal.acme.test/oauth/callback', { username: 'ada-argon2', password: 'Argon2 password #1' });
+    const tokens = await oidc.authorizationCodeGrant(portal, callback, { pkceCodeVerifier: verifier });
+    const claims = decodeJwt(tokens.access_token);
+    expect(claims).to.include({ aud: api, azp: 'portal', typ: 'Bearer', preferred_username: 'ada-argon2' });
+    expect((claims.realm_access as { roles: string[] }).roles).to.have.members(['editor', 'viewer']);
+    expect(claims.resource_access).to.deep.equal({ 'orders-api': { roles: ['orders.read', 'orders.write'] } });
+  });
+
+  it('answers 400 naming the problem for a document that is not a realm export', async () => {
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', { users: [] });
+    expect(status).to.equal(400);
+    expect(body.message).to.match(/realm/);
+  });
+
+  it('the CLI runs the same import: gatehouse import --keycloak FILE --dry-run', async () => {
+    const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+    const exit = await runCli(['import', '--keycloak', FIXTURE, '--dry-run'], env);
+    expect(exit.code, exit.stderr).to.equal(0);
+    expect(exit.stdout).to.match(/dry run \(nothing written\) for Keycloak realm acme/);
+    expect(exit.stdout).to.match(/users: 0 new, 5 updated/);
+    expect(exit.stdout).to.match(/service account service-account-billing-worker/);
+  });
+});

@@ -1,0 +1,116 @@
+import { pbkdf2Sync } from 'node:crypto';
+import { expect } from 'chai';
+import { verifyStoredHash } from '../../src/accounts/password-verifier.ts';
+import { KeycloakExportError, NO_USABLE_PASSWORD, planKeycloakImport } from '../../src/keycloak/realm-import.ts';
+import { keycloakTokenClaims } from '../../src/keycloak/token-claims.ts';
+
+const salt = Buffer.from('0123456789abcdef');
+const pbkdf2Credential = (password: string, algorithm: string, digest: string, iterations: number) => ({
+  type: 'password',
+  createdDate: 1_700_000_000_000,
+  secretData: JSON.stringify({ value: pbkdf2Sync(password, salt, iterations, 64, digest).toString('base64'), salt: salt.toString('base64'), additionalParameters: {} }),
+  credentialData: JSON.stringify({ hashIterations: iterations, algorithm, additionalParameters: {} }),
+});
+
+/** A hand-made realm covering the mapping rules (the real Keycloak export is in test/fixtures/keycloak). */
+const REALM = {
+  realm: 'demo',
+  defaultRole: { name: 'default-roles-demo' },
+  roles: {
+    realm: [
+      { name: 'default-roles-demo', composite: true, composites: { realm: ['offline_access', 'member'] } },
+      { name: 'member' },
+      { name: 'admin', composite: true, composites: { realm: ['member'], client: { shop: ['refund'] } } },
+      { name: 'offline_access' },
+    ],
+    client: { shop: [{ name: 'refund' }, { name: 'view' }], account: [{ name: 'manage-account' }] },
+  },
+  groups: [{ name: 'ops', path: '/ops', realmRoles: ['admin'], clientRoles: {}, subGroups: [{ name: 'night', path: '/ops/night', clientRoles: { shop: ['view'] }, subGroups: [] }] }],
+  clients: [
+    { clientId: 'shop', enabled: true, publicClient: false, secret: 'shop-secret-0123456789', standardFlowEnabled: true, directAccessGrantsEnabled: true, rootUrl: 'https://shop.example', redirectUris: ['/callback', 'https://shop.example/other/*'], webOrigins: ['+', '*'], attributes: { 'pkce.code.challenge.method': 'S256', 'post.logout.redirect.uris': '+' }, protocolMappers: [{ name: 'tenant', protocolMapper: 'oidc-hardcoded-claim-mapper' }], defaultClientScopes: ['profile', 'email', 'web-origins'], optionalClientScopes: ['offline_access'] },
+    { clientId: 'signed', publicClient: false, clientAuthenticatorType: 'client-jwt', standardFlowEnabled: true, redirectUris: ['https://signed.example/cb'] },
+    { clientId: 'resource', bearerOnly: true },
+    { clientId: 'tv', publicClient: true, standardFlowEnabled: false, attributes: { 'oauth2.device.authorization.grant.enabled': 'true' } },
+    { clientId: 'account', publicClient: true, standardFlowEnabled: true },
+  ],
+  users: [
+    { id: 'u-1', username: 'night-owl', email: 'Owl@Example.com', emailVerified: true, enabled: true, firstName: 'Night', groups: ['/ops/night'], realmRoles: ['default-roles-demo'], attributes: { locale: ['de'], shoeSize: ['44'] }, credentials: [pbkdf2Credential('owl password', 'pbkdf2-sha256', 'sha256', 1000), { type: 'otp' }], requiredActions: ['UPDATE_PASSWORD'] },
+    { id: 'u-2', username: 'legacy', enabled: true, credentials: [{ type: 'password', secretData: '{"value":"x","salt":"eA=="}', credentialData: '{"algorithm":"bcrypt","hashIterations":10}' }] },
+    { id: 'u-3', username: 'federated', enabled: true, credentials: [], federatedIdentities: [{ identityProvider: 'github' }] },
+  ],
+  identityProviders: [{ alias: 'github' }],
+  authenticationFlows: [{ alias: 'browser', builtIn: true }, { alias: 'my-flow', builtIn: false }],
+};
+
+describe('Keycloak realm mapping (pure)', () => {
+  const plan = planKeycloakImport(REALM, new Date('2026-01-01T00:00:00Z'));
+  const unmapped = (kind: string, name: string) => plan.unmapped.filter((item) => item.kind === kind && item.name === name).map((item) => item.reason);
+
+  it('maps roles (client roles as client:role, Keycloak built-ins skipped) and groups by path', () => {
+    expect(plan.roles.map((role) => role.name)).to.have.members(['member', 'admin', 'shop:refund', 'shop:view']);
+    expect(plan.groups.map((group) => group.name)).to.have.members(['/ops', '/ops/night']);
+  });
+
+  it('gives users their effective roles: default role, groups and parent groups, composites', () => {
+    const owl = plan.users.find((planned) => planned.user.username === 'night-owl')!.user;
+    expect(owl.roles).to.have.members(['member', 'admin', 'shop:refund', 'shop:view']);
+    expect(owl).to.include({ _id: 'u-1', email: 'owl@example.com', emailVerified: true, givenName: 'Night', familyName: null, name: 'Night' });
+    expect(owl.attributes).to.deep.equal({ locale: 'de' });
+    expect(unmapped('user', 'night-owl').join(' ')).to.match(/shoeSize/).and.match(/otp credential/).and.match(/UPDATE_PASSWORD/);
+  });
+
+  it('keeps PBKDF2 hashes verifiable and marks unknown algorithms unusable', () => {
+    const owl = plan.users.find((planned) => planned.user.username === 'night-owl')!;
+    expect(owl.passwordAlgorithm).to.equal('pbkdf2-sha256');
+    expect(owl.passwordSetAt.getTime()).to.equal(1_700_000_000_000);
+    expect(verifyStoredHash(owl.user.passwordHash!, 'owl password')).to.equal(true);
+    expect(verifyStoredHash(owl.user.passwordHash!, 'owl passwore')).to.equal(false);
+    const legacy = plan.users.find((planned) => planned.user.username === 'legacy')!;
+    expect(legacy.user.passwordHash).to.equal(NO_USABLE_PASSWORD);
+    expect(verifyStoredHash(NO_USABLE_PASSWORD, '')).to.equal(false);
+    expect(unmapped('user', 'legacy').join(' ')).to.match(/bcrypt/);
+    expect(unmapped('user', 'federated').join(' ')).to.match(/github/);
+  });
+
+  it('maps clients: relative URIs against the root URL, + origins, flows, PKCE; reports what it drops', () => {
+    const shop = plan.clients.find((client) => client.clientId === 'shop')!;
+    expect(shop.secret).to.equal('shop-secret-0123456789');
+    expect(shop.metadata).to.deep.include({
+      redirect_uris: ['https://shop.example/callback'],
+      post_logout_redirect_uris: ['https://shop.example/callback'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      require_pkce: true,
+      scope: 'openid profile email offline_access',
+    });
+    expect(shop.webOrigins).to.deep.equal(['https://shop.example']);
+    expect(unmapped('client', 'shop').join(' ')).to.match(/wildcards/).and.match(/any origin/).and.match(/password grant/).and.match(/tenant/);
+    const tv = plan.clients.find((client) => client.clientId === 'tv')!;
+    expect(tv.metadata).to.deep.include({ grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], token_endpoint_auth_method: 'none' });
+    expect(plan.clients.map((client) => client.clientId)).to.not.include.members(['signed', 'resource', 'account']);
+    expect(unmapped('client', 'signed').join(' ')).to.match(/client-jwt/);
+    expect(unmapped('client', 'resource').join(' ')).to.match(/bearer-only/);
+    expect(unmapped('identity provider', 'github')).to.have.length(1);
+    expect(unmapped('authentication flow', 'my-flow')).to.have.length(1);
+    expect(unmapped('authentication flow', 'browser')).to.have.length(0);
+  });
+
+  it('refuses a document that is not a realm export', () => {
+    expect(() => planKeycloakImport({ users: [] })).to.throw(KeycloakExportError, /realm export/);
+    expect(() => planKeycloakImport('x')).to.throw(KeycloakExportError);
+  });
+
+  it('shapes access-token claims like Keycloak', () => {
+    const claims = keycloakTokenClaims({ profile: { preferred_username: 'owl', email: 'o@x', roles: ['member', 'shop:refund', 'shop:view', 'odd:'], groups: ['/ops'] }, clientId: 'shop', sid: 's-1' });
+    expect(claims).to.deep.equal({
+      typ: 'Bearer',
+      azp: 'shop',
+      sid: 's-1',
+      realm_access: { roles: ['member', 'odd:'] },
+      resource_access: { shop: { roles: ['refund', 'view'] } },
+      preferred_username: 'owl',
+      email: 'o@x',
+      groups: ['/ops'],
+    });
+  });
+});
