@@ -19,6 +19,8 @@ export interface MfaSituation {
   readonly clientRequires: boolean;
   /** The request's `acr_values` (space-separated), if any. */
   readonly acrValues: string | undefined;
+  /** Essential acr values of the request's `claims` parameter. */
+  readonly essentialAcrs?: readonly string[];
 }
 
 /** The session already has two factors (`mfa` in its amr: password + code or passkey, or a user-verified passkey). */
@@ -33,5 +35,6 @@ export function mfaRequirement(policy: MfaPolicy, situation: MfaSituation): 'rol
   if (situation.groups.some((group) => policy.requiredGroups.includes(group))) return 'group';
   if (situation.clientRequires) return 'client';
   if ((situation.acrValues ?? '').split(' ').includes(ACR.multiFactor)) return 'acr_values';
+  if ((situation.essentialAcrs ?? []).includes(ACR.multiFactor)) return 'acr_values';
   return undefined;
 }

@@ -273,6 +273,7 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
         ['group', { groups: ['ops'] }, {}, config],
         ['client', {}, {}, payroll],
         ['acr_values', {}, { acr_values: ACR.multiFactor }, config],
+        ['claims essential acr', {}, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: ACR.multiFactor } } }) }, config],
       ];
       for (const [why, extra, params, at] of cases) {
         const user = await newUser(extra);

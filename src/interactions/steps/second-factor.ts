@@ -3,6 +3,7 @@ import type { Factors } from '../../mfa/factors.ts';
 import { hasSecondFactor, mfaRequirement, type MfaPolicy } from '../../mfa/policy.ts';
 import { ACR } from '../../oidc/acr.ts';
 import { clientFlag } from '../../oidc/client-metadata.ts';
+import { essentialAcrs } from '../../oidc/interaction-policy.ts';
 import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
 import { totpUri } from '../../mfa/totp.ts';
 import { embedJson } from './embed.ts';
@@ -62,6 +63,7 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
           ...(await profileOf(ctx)),
           clientRequires: clientFlag(ctx.oidc.client, 'require_mfa'),
           acrValues: typeof acrValues === 'string' ? acrValues : undefined,
+          essentialAcrs: essentialAcrs(ctx),
         });
         return required === undefined ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
       }),
