@@ -38,7 +38,7 @@ import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
-import { auditFactors } from './observability/mfa-audit.ts';
+import { auditFactors, auditPasskeys } from './observability/mfa-audit.ts';
 import { auditAuthentication } from './observability/sign-in-audit.ts';
 import { enrolmentKeeper } from './mfa/enrolment.ts';
 import { openFactors } from './mfa/setup.ts';
@@ -208,6 +208,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       adapter: storage.adapter,
       accounts: accountLayer.accounts,
       factors,
+      onPasskeyEvent: auditPasskeys(audit),
       onUserChange: accountCache.onUserChange,
     });
     closers.push(() => shared.close());

@@ -13,7 +13,7 @@ import type { Config } from './config/load.ts';
 import { auditModel, createAuditLog, ensureAuditIndexes, type AuditLog } from './observability/audit-log.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Factors } from './mfa/factors.ts';
-import { createPasskeys, type Passkeys } from './mfa/passkeys.ts';
+import { createPasskeys, type PasskeyEvent, type Passkeys } from './mfa/passkeys.ts';
 import { openFactors } from './mfa/setup.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
@@ -49,6 +49,8 @@ export interface ServicesDeps {
   readonly accounts?: Accounts;
   /** For the server: its second-factor service (audited, on its clock); built here otherwise. */
   readonly factors?: Factors;
+  /** For the server: where passkey registrations, uses and failures are audited. */
+  readonly onPasskeyEvent?: (event: PasskeyEvent) => void;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
 }
@@ -82,7 +84,12 @@ export async function createServices(deps: ServicesDeps): Promise<{ services: Ga
     groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users, onUserChange: deps.onUserChange }),
     audit: createAuditLog({ model: audit }),
     factors,
-    passkeys: await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName }),
+    passkeys: await createPasskeys({
+      connection: mongo,
+      issuer: config.issuer,
+      rpName: config.pages.brandName,
+      ...(deps.onPasskeyEvent ? { onEvent: deps.onPasskeyEvent } : {}),
+    }),
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),
   };

@@ -73,8 +73,15 @@ export interface Passkeys {
   removeAll(userId: string): Promise<number>;
 }
 
+export type PasskeyEvent =
+  | { readonly type: 'passkey.registered'; readonly userId: string; readonly passkey: string }
+  | { readonly type: 'passkey.used'; readonly userId: string; readonly passkey: string; readonly userVerified: boolean }
+  | { readonly type: 'passkey.failed'; readonly userId: string | null; readonly passkey: string | null };
+
 export interface PasskeysDeps {
   readonly connection: Connection;
+  /** Receives every registration, use and failure (for audit); must not throw. */
+  readonly onEvent?: (event: PasskeyEvent) => void;
   /** The issuer: its host is the RP ID, its origin the only accepted origin. */
   readonly issuer: string;
   readonly rpName: string;
@@ -99,7 +106,14 @@ const asJson = (value: unknown): unknown => {
   }
 };
 
-export async function createPasskeys({ connection, issuer, rpName, now = () => new Date() }: PasskeysDeps): Promise<Passkeys> {
+export async function createPasskeys({ connection, issuer, rpName, now = () => new Date(), onEvent }: PasskeysDeps): Promise<Passkeys> {
+  const report = (event: PasskeyEvent) => {
+    try {
+      onEvent?.(event);
+    } catch {
+      // Auditing must not change the answer.
+    }
+  };
   const model: Model<StoredPasskey> = (connection.models.MfaPasskey as Model<StoredPasskey> | undefined) ?? connection.model<StoredPasskey>('MfaPasskey', passkeySchema);
   await model.createIndexes();
   const { hostname: rpID, origin } = new URL(issuer);
@@ -143,6 +157,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
           createdAt: now(),
           lastUsedAt: null,
         });
+        report({ type: 'passkey.registered', userId, passkey: credential.id });
         return true;
       } catch {
         // A malformed or forged response, or a credential already registered.
@@ -163,10 +178,14 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
       const parsed = asJson(response) as AuthenticationResponseJSON | undefined;
       if (parsed === undefined || typeof parsed.id !== 'string') return { ok: false };
       const passkey = await model.findById(parsed.id).lean<StoredPasskey>().exec();
-      if (passkey === null || (userId !== undefined && passkey.userId !== userId)) return { ok: false };
+      const failed = () => {
+        report({ type: 'passkey.failed', userId: passkey?.userId ?? userId ?? null, passkey: passkey?._id ?? null });
+        return { ok: false } as const;
+      };
+      if (passkey === null || (userId !== undefined && passkey.userId !== userId)) return failed();
       // The authenticator's user handle, when sent, must name the same user.
       const handle = parsed.response?.userHandle;
-      if (handle && Buffer.from(handle, 'base64url').toString('utf8') !== passkey.userId) return { ok: false };
+      if (handle && Buffer.from(handle, 'base64url').toString('utf8') !== passkey.userId) return failed();
       try {
         const { verified, authenticationInfo } = await verifyAuthenticationResponse({
           response: parsed,
@@ -176,12 +195,14 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
           requireUserVerification: false,
           credential: { id: passkey._id, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')), counter: passkey.counter, transports: passkey.transports as AuthenticatorTransportFuture[] },
         });
-        if (!verified) return { ok: false };
+        if (!verified) return failed();
         // The library refuses a counter that did not grow (a cloned authenticator); store the new one.
         await model.updateOne({ _id: passkey._id }, { $set: { counter: authenticationInfo.newCounter, lastUsedAt: now() } }).exec();
+        report({ type: 'passkey.used', userId: passkey.userId, passkey: passkey._id, userVerified: authenticationInfo.userVerified });
         return { ok: true, userId: passkey.userId, method: passkey.deviceType === 'multiDevice' ? 'swk' : 'hwk', userVerified: authenticationInfo.userVerified };
       } catch {
-        return { ok: false };
+        // A bad signature, origin, RP ID or challenge, or a sign counter that did not grow.
+        return failed();
       }
     },
 

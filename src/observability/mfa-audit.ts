@@ -1,4 +1,5 @@
 import type { FactorEvent } from '../mfa/factors.ts';
+import type { PasskeyEvent } from '../mfa/passkeys.ts';
 import type { Audit } from './audit.ts';
 
 /** The second-factor service's events as audit events (never a code or a secret). */
@@ -25,5 +26,17 @@ export function auditFactors(audit: Audit): (event: FactorEvent) => void {
       case 'mfa.recovery_codes_created':
         return audit.record({ type: 'mfa.recovery_codes_created', actor, target });
     }
+  };
+}
+
+/** Passkey registrations, uses and failures as audit events (the credential id, never key material). */
+export function auditPasskeys(audit: Audit): (event: PasskeyEvent) => void {
+  return (event) => {
+    const actor = event.userId === null ? { type: 'anonymous' as const, id: null } : { type: 'user' as const, id: event.userId };
+    const target = event.userId === null ? null : { type: 'user', id: event.userId };
+    const details: Record<string, unknown> = { passkey: event.passkey };
+    if (event.type === 'passkey.used') details.userVerified = event.userVerified;
+    const type = { 'passkey.registered': 'mfa.enrolled', 'passkey.used': 'mfa.verified', 'passkey.failed': 'mfa.failure' }[event.type];
+    audit.record({ type, actor, target, details: { method: 'passkey', ...details, ...(event.type === 'passkey.failed' ? { reason: 'passkey_refused' } : {}) } });
   };
 }
