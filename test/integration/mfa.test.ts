@@ -198,6 +198,22 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     expect(late.acr).to.equal(ACR.multiFactor);
   });
 
+  it('asks for the password and the code again with prompt=login or max_age, within a remembered session', async () => {
+    const user = await newUser({ roles: ['finance'] });
+    const agent = new UserAgent();
+    const { secret } = await enrol(agent, user.username);
+    for (const params of [{ prompt: 'login' }, { max_age: '0' }]) {
+      tick(30);
+      const request = await authorizationRequest(config, REDIRECT_URI, params);
+      const login = asPage(await follow(agent, request.url.toString()));
+      expect(kind(login), JSON.stringify(params)).to.equal('login');
+      const mfa = asPage(await submit(agent, login, 'login', { login: user.username, password: PASSWORD, remember: 'yes' }));
+      expect(kind(mfa), JSON.stringify(params)).to.equal('verify');
+      const claims = await finishAt(agent, await submit(agent, mfa, 'verify', { code: totpCode(secret, now) }), request);
+      expect(claims.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
+    }
+  });
+
   it('takes each recovery code once, shows how many are left, and regenerates all ten', async () => {
     const user = await newUser({ groups: ['ops'] });
     const { codes } = await enrol(new UserAgent(), user.username);
