@@ -28,6 +28,10 @@ export interface BoundedCache<T> {
    * The caller must invalidate the key first and make sure no other write to it overlapped.
    */
   set(key: string, value: T): void;
+  /** Drops every expired entry now (a timer does it on its own while the cache holds entries). */
+  dropExpired(): void;
+  /** Entries held, expired or not. */
+  size(): number;
   clear(): void;
 }
 
@@ -75,6 +79,27 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
     }
   }
 
+  /**
+   * Expired entries are dropped by a sweep that runs while the cache holds any (a timer that
+   * does not keep the process alive), so memory held for a burst of traffic comes back once it
+   * has passed, not only when new entries push old ones out.
+   */
+  let sweep: NodeJS.Timeout | undefined;
+  function dropExpired(): void {
+    const at = now();
+    for (const [key, entry] of entries) if (entry.expiresAt <= at) drop(key);
+  }
+  function sweepNow(): void {
+    sweep = undefined;
+    dropExpired();
+    scheduleSweep();
+  }
+  function scheduleSweep(): void {
+    if (sweep !== undefined || entries.size === 0) return;
+    sweep = setTimeout(sweepNow, Math.max(ttlMs, 1000));
+    sweep.unref();
+  }
+
   function remember(key: string, value: T | undefined, aliases: readonly string[]): void {
     drop(key);
     const at = now();
@@ -87,6 +112,7 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
       drop(oldest.value);
     }
     entries.set(key, { value, expiresAt, aliases });
+    scheduleSweep();
     for (const alias of aliases) {
       let keys = holders.get(alias);
       if (keys === undefined) holders.set(alias, (keys = new Set()));
@@ -145,6 +171,8 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
       if (ttlMs <= 0) return;
       remember(key, value, (aliasesOf?.(value) ?? []).filter((alias) => alias !== key));
     },
+    dropExpired,
+    size: () => entries.size,
     clear() {
       sequence += 1;
       floor = sequence;

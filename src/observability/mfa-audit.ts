@@ -1,26 +1,27 @@
 import type { FactorEvent } from '../mfa/factors.ts';
 import type { PasskeyEvent } from '../mfa/passkeys.ts';
-import type { Audit } from './audit.ts';
+import type { AuditActor, AuditSink } from './audit-trail.ts';
 
 /** The second-factor service's events as audit events (never a code or a secret). */
-export function auditFactors(audit: Audit): (event: FactorEvent) => void {
+export function auditFactors(audit: AuditSink): (event: FactorEvent) => void {
   return (event) => {
-    const actor = { type: 'user' as const, id: event.userId };
+    const actor: AuditActor = { type: 'user', id: event.userId };
     const target = { type: 'user', id: event.userId };
     switch (event.type) {
       case 'mfa.enrolled':
-        return audit.record({ type: 'mfa.enrolled', actor, target, details: { method: event.method, ip: event.ip } });
+        return audit.record({ type: 'mfa.enrolled', actor, target, ip: event.ip, details: { method: event.method } });
       case 'mfa.verified':
         return audit.record({
           type: event.method === 'recovery_code' ? 'mfa.recovery_code_used' : 'mfa.verified',
           actor,
           target,
-          details: { method: event.method, ip: event.ip, recoveryCodesLeft: event.recoveryCodesLeft },
+          ip: event.ip,
+          details: { method: event.method, recoveryCodesLeft: event.recoveryCodesLeft },
         });
       case 'mfa.failed':
-        audit.record({ type: 'mfa.failure', actor, target, details: { reason: event.reason, ip: event.ip } });
+        audit.record({ type: 'mfa.failure', actor, target, ip: event.ip, details: { reason: event.reason } });
         if (event.lockedForSeconds !== null && event.reason !== 'locked') {
-          audit.record({ type: 'signin.lockout', actor, target, details: { ip: event.ip, lockedForSeconds: event.lockedForSeconds } });
+          audit.record({ type: 'signin.lockout', actor, target, ip: event.ip, details: { lockedForSeconds: event.lockedForSeconds } });
         }
         return;
       case 'mfa.recovery_codes_created':
@@ -30,13 +31,14 @@ export function auditFactors(audit: Audit): (event: FactorEvent) => void {
 }
 
 /** Passkey registrations, uses and failures as audit events (the credential id, never key material). */
-export function auditPasskeys(audit: Audit): (event: PasskeyEvent) => void {
+export function auditPasskeys(audit: AuditSink): (event: PasskeyEvent) => void {
   return (event) => {
-    const actor = event.userId === null ? { type: 'anonymous' as const, id: null } : { type: 'user' as const, id: event.userId };
+    const actor: AuditActor = event.userId === null ? { type: 'anonymous', id: null } : { type: 'user', id: event.userId };
     const target = event.userId === null ? null : { type: 'user', id: event.userId };
-    const details: Record<string, unknown> = { passkey: event.passkey };
+    const details: Record<string, unknown> = { method: 'passkey', passkey: event.passkey };
     if (event.type === 'passkey.used') details.userVerified = event.userVerified;
-    const type = { 'passkey.registered': 'mfa.enrolled', 'passkey.used': 'mfa.verified', 'passkey.failed': 'mfa.failure' }[event.type];
-    audit.record({ type, actor, target, details: { method: 'passkey', ...details, ...(event.type === 'passkey.failed' ? { reason: 'passkey_refused' } : {}) } });
+    if (event.type === 'passkey.failed') details.reason = 'passkey_refused';
+    const type = ({ 'passkey.registered': 'mfa.enrolled', 'passkey.used': 'mfa.verified', 'passkey.failed': 'mfa.failure' } as const)[event.type];
+    audit.record({ type, actor, target, details });
   };
 }

@@ -12,7 +12,7 @@ import { providerErrorBoundary } from './error-boundary.ts';
 import type { ErrorPageRenderer } from '../errors/respond.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
-import { completeRefreshRotations, type CompleteRotation } from './refresh-rotation.ts';
+import { completeRefreshRotations, type AbandonRotation, type CompleteRotation } from './refresh-rotation.ts';
 import { introspectionClaims } from './introspection-claims.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { recordRouteNames } from './route-names.ts';
@@ -34,6 +34,8 @@ export interface ProviderBuilderDeps {
   readonly middleware?: readonly Middleware[] | undefined;
   /** Marks a rotated refresh token used once the refresh response is ready (refresh-rotation.ts). */
   readonly completeRotation?: CompleteRotation | undefined;
+  /** Drops a rotation's held-back successor when its response failed (refresh-rotation.ts). */
+  readonly abandonRotation?: AbandonRotation | undefined;
   /** Key for the `jti` introspection reports for opaque tokens (a keyed hash of the token); random when not given. */
   readonly tokenIdKey?: Buffer | undefined;
 }
@@ -44,7 +46,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, tokenIdKey, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
@@ -57,7 +59,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     provider.use(introspectionClaims(settings.accounts, idKey));
     provider.use(consumePushedRequestOnFirstUse);
     includeSessionIdInIdTokens(provider);
-    if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation));
+    if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation, abandonRotation));
     for (const extra of middleware) provider.use(extra);
     return provider;
   };

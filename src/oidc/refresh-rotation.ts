@@ -1,7 +1,10 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { StoreUnavailableError, unavailableStore } from '../errors/store-unavailable.ts';
 
-export type CompleteRotation = (refreshTokenId: string) => Promise<void>;
+/** Marks the rotated token used and writes its successor (held back by the storage) in one go. */
+export type CompleteRotation = (refreshTokenId: string, successorId?: string) => Promise<void>;
+/** The rotation's response failed: the storage drops the successor it held back. */
+export type AbandonRotation = (successorId: string) => void;
 
 /**
  * Provider middleware (provider.use): a refresh token the refresh grant consumed counts as used
@@ -11,14 +14,18 @@ export type CompleteRotation = (refreshTokenId: string) => Promise<void>;
  * reuse, which revokes the grant. If the mark itself cannot be written, the new tokens are not
  * handed out either: the client retries with the token it has.
  */
-export function completeRefreshRotations(complete: CompleteRotation) {
+export function completeRefreshRotations(complete: CompleteRotation, abandon: AbandonRotation = () => {}) {
   return async function completeRefreshRotation(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-    await next();
-    const rotated = (ctx as Partial<KoaContextWithOIDC>).oidc?.entities.RotatedRefreshToken;
-    if (rotated === undefined || ctx.status !== 200) return;
+    const entities = () => (ctx as Partial<KoaContextWithOIDC>).oidc?.entities;
+    let completing = false;
     try {
-      await complete(rotated.jti);
+      await next();
+      const rotated = entities()?.RotatedRefreshToken;
+      if (rotated === undefined || ctx.status !== 200) return;
+      completing = true;
+      await complete(rotated.jti, entities()?.RefreshToken?.jti);
     } catch (error) {
+      if (!completing) throw error;
       const store = unavailableStore(error);
       if (store === undefined) throw error;
       const outage = new StoreUnavailableError(store, { cause: error });
@@ -26,6 +33,11 @@ export function completeRefreshRotations(complete: CompleteRotation) {
       ctx.set('Retry-After', '5');
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { error: outage.error, error_description: outage.error_description };
+    } finally {
+      // A rotation that did not complete (an error, or a response other than 200) handed out no
+      // successor; the storage must not keep it either.
+      const successor = entities()?.RotatedRefreshToken === undefined ? undefined : entities()?.RefreshToken;
+      if (!completing && successor !== undefined) abandon(successor.jti);
     }
   };
 }

@@ -139,11 +139,11 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
     await screenshot(page, 'passkey-refused');
     expect(await page.textContent('#login-error')).to.contain('That passkey did not work here');
     await gatehouse.audit.flush();
-    const events = await gatehouse.services.audit.query({ userId, limit: 100 });
+    const { events } = await gatehouse.services.audit.query({ users: [userId], limit: 100 });
     const passkeyEvents = events.filter((event) => event.details.method === 'passkey').map((event) => event.type);
     expect(passkeyEvents).to.include.members(['mfa.enrolled', 'mfa.verified']);
     // The removed passkey belongs to nobody any more: its failure is audited without a user.
-    const failures = await gatehouse.services.audit.query({ type: 'mfa.failure', limit: 10 });
+    const { events: failures } = await gatehouse.services.audit.query({ types: ['mfa.failure'], limit: 10 });
     expect(failures.some((event) => event.details.method === 'passkey' && event.details.reason === 'passkey_refused')).to.equal(true);
   });
 });

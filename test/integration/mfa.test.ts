@@ -202,7 +202,7 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     const user = await newUser({ roles: ['finance'] });
     const agent = new UserAgent();
     const { secret } = await enrol(agent, user.username);
-    for (const params of [{ prompt: 'login' }, { max_age: '0' }]) {
+    for (const params of [{ prompt: 'login' }, { max_age: '0' }] as Record<string, string>[]) {
       tick(30);
       const request = await authorizationRequest(config, REDIRECT_URI, params);
       const login = asPage(await follow(agent, request.url.toString()));
@@ -240,7 +240,7 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     const page = asPage(await submit(last, asPage(ok.next), 'verify', { code: fresh[0]! }));
     expect(page.html).to.contain('Recovery codes left: 9');
     await gatehouse.audit.flush();
-    const events = await gatehouse.services.audit.query({ userId: user.id, limit: 100 });
+    const { events } = await gatehouse.services.audit.query({ users: [user.id], limit: 100 });
     const types = events.map((event) => event.type);
     expect(types).to.include.members(['mfa.enrolled', 'mfa.recovery_code_used', 'mfa.recovery_codes_created', 'mfa.failure']);
     expect(JSON.stringify(events)).not.to.contain(fresh[0]!).and.not.to.contain(codes[4]!);
@@ -349,7 +349,8 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     await enrol(new UserAgent(), user.username);
     expect((await callAdmin(gatehouse.url, token, 'DELETE', `/users/${user.id}/mfa`)).status).to.equal(204);
     expect((await callAdmin(gatehouse.url, token, 'GET', `/users/${user.id}/mfa`)).body).to.include({ enrolled: false });
-    const resets = await gatehouse.services.audit.query({ userId: user.id, type: 'user.mfa_reset', limit: 10 });
+    await gatehouse.services.audit.flush();
+    const { events: resets } = await gatehouse.services.audit.query({ users: [user.id], types: ['user.mfa_reset'], limit: 10 });
     expect(resets.map((event) => event.actor.type).sort()).to.deep.equal(['cli', 'client']);
   });
 

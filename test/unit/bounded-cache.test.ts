@@ -13,6 +13,21 @@ describe('bounded cache', () => {
     expect(await cache.get('a')).to.equal('a#2');
   });
 
+  it('lets go of expired entries, so a burst of traffic does not hold memory until the next one', async () => {
+    let clock = 0;
+    const cache = createBoundedCache({ load: async (id) => `${id}!`, ttlMs: 1_000, maxEntries: 10, cacheMisses: true, now: () => clock });
+    await cache.get('a');
+    clock = 500;
+    await cache.get('b');
+    expect(cache.size()).to.equal(2);
+    clock = 1_000;
+    cache.dropExpired();
+    expect(cache.size()).to.equal(1);
+    clock = 1_500;
+    cache.dropExpired();
+    expect(cache.size()).to.equal(0);
+  });
+
   it('caches unknown ids but never holds more than maxEntries', async () => {
     let loads = 0;
     const cache = createBoundedCache<string>({ load: async () => void loads++, ttlMs: 60_000, maxEntries: 2, cacheMisses: true });

@@ -1,6 +1,6 @@
+import { isOidcScope } from '../../oidc/claims.ts';
 import type { SignInStep, StepContext } from './step.ts';
 
-const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access', 'roles', 'groups']);
 const KNOWN_CLAIMS = new Set([
   ...['sub', 'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website'],
   ...['gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'address', 'roles', 'groups'],
@@ -43,7 +43,7 @@ export function consentStep(signedIn?: SignedIn): SignInStep {
         client: { name, logoUri: webUrl(client?.logoUri), links },
         account: await signedInAccount(details),
         scopes: [
-          ...oidcScopes.map((scope) => (KNOWN_SCOPES.has(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
+          ...oidcScopes.map((scope) => (isOidcScope(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
           ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope, api }))),
         ],
         claims: claims.map((claim) => (KNOWN_CLAIMS.has(claim) ? t(`claim.${claim}`) : t('claim.other', { claim }))),

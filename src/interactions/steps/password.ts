@@ -8,7 +8,7 @@ export type PasswordCheck = { readonly ok: true; readonly sub: string } | { read
 
 export interface Authenticator {
   /** One generic failure for unknown user, wrong password, locked or disabled account. May throw HashQueueFullError. */
-  authenticate(login: string, password: string, ip: string): Promise<PasswordCheck>;
+  authenticate(login: string, password: string, ip: string, clientId: string): Promise<PasswordCheck>;
   /** A sign-in form is being shown; a password may follow (the hashing pool starts a worker). */
   prepare?(): void;
   /** Whether a user may sign in at all (exists, not disabled): a passkey sign-in has no password check to say so. */
@@ -49,7 +49,7 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
       async login(step, form) {
         const login = (form.login ?? '').trim();
         const remember = form.remember === 'yes';
-        const result = await authenticator.authenticate(login, form.password ?? '', step.koa.ip);
+        const result = await authenticator.authenticate(login, form.password ?? '', step.koa.ip, String(step.details.params.client_id));
         if (!result.ok) return page(step, { login, remember, error: 'login.failed' });
         return step.finish({ login: loginResult({ accountId: result.sub, remember, amr: ['pwd'], acr }) });
       },

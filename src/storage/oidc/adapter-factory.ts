@@ -20,6 +20,8 @@ export interface AdapterFactoryDeps {
   readonly clients?: Adapter | undefined;
   /** Serves Session and Grant reads from memory and announces their writes (record-cache.ts). */
   readonly records?: RecordCache | undefined;
+  /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's mark. */
+  readonly deferRotationSuccessors?: boolean;
   readonly now?: () => number;
 }
 
@@ -49,13 +51,15 @@ export interface RoutedAdapterFactory extends AdapterFactory {
    * Marks a refresh token rotated once the response carrying its successor is ready; until
    * then a consumed refresh token still reads as unconsumed (mongo-adapter.ts).
    */
-  completeRotation(refreshTokenId: string): Promise<void>;
+  completeRotation(refreshTokenId: string, successorId?: string): Promise<void>;
+  /** The response of a rotation failed: its held-back successor is dropped (mongo-adapter.ts). */
+  abandonRotation(successorId: string): void;
 }
 
 export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFactory {
   const { redis, clients, records } = deps;
   const common = { reuseWindowSeconds: deps.reuseWindowSeconds, onOperation: deps.onOperation, now: deps.now ?? Date.now };
-  const mongoAdapter = createMongoAdapterFactory({ connection: deps.mongo, ...common });
+  const mongoAdapter = createMongoAdapterFactory({ connection: deps.mongo, ...common, deferRotationSuccessors: deps.deferRotationSuccessors ?? false });
   const redisAdapter = redis === undefined ? undefined : createRedisAdapterFactory({ redis, prefix: deps.redisPrefix, ...common });
 
   const revocations = new Map<string, Promise<void>>();
@@ -100,5 +104,8 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     }
     return adapter;
   };
-  return Object.assign(factory, { completeRotation: (id: string) => guard(mongoAdapter.completeRotation(id)) });
+  return Object.assign(factory, {
+    completeRotation: (id: string, successorId?: string) => guard(mongoAdapter.completeRotation(id, successorId)),
+    abandonRotation: (successorId: string) => mongoAdapter.abandonRotation(successorId),
+  });
 }

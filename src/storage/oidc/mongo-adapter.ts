@@ -19,6 +19,12 @@ export interface MongoAdapterDeps {
   readonly reuseWindowSeconds: number;
   readonly onOperation?: OperationHook | undefined;
   readonly now?: () => number;
+  /**
+   * Hold a rotated refresh token's successor until completeRotation writes it together with
+   * the mark on its predecessor (one command). Only where every rotation ends in
+   * completeRotation or abandonRotation (the provider middleware in src/oidc/refresh-rotation.ts).
+   */
+  readonly deferRotationSuccessors?: boolean;
 }
 
 export interface MongoAdapterFactory {
@@ -26,9 +32,16 @@ export interface MongoAdapterFactory {
   /**
    * Marks a consumed refresh token as rotated once the token response that carries its
    * successor is ready (see consume below). Later completions do not move the reuse window.
+   * With `successorId`, a successor held back by the upsert is written in the same command.
    */
-  completeRotation(id: string): Promise<void>;
+  completeRotation(id: string, successorId?: string): Promise<void>;
+  /** The rotation's response failed: its held-back successor was never handed out; forget it. */
+  abandonRotation(successorId: string): void;
 }
+
+/** Successors held at once; beyond it (or after HELD_SUCCESSOR_MS) the oldest is written as usual. */
+const HELD_SUCCESSORS = 10_000;
+const HELD_SUCCESSOR_MS = 60_000;
 
 /**
  * How long a claimed refresh-token rotation counts as still in flight: a second request with the
@@ -59,6 +72,7 @@ export function createMongoAdapterFactory({
   reuseWindowSeconds,
   onOperation,
   now = Date.now,
+  deferRotationSuccessors = false,
 }: MongoAdapterDeps): MongoAdapterFactory {
   const collections = new Map<string, mongo.Collection<never>>();
   function collection<T extends object>(name: string): mongo.Collection<T> {
@@ -91,6 +105,26 @@ export function createMongoAdapterFactory({
     return found !== undefined && at - found.atMs < JUST_FOUND_MS ? found.state : undefined;
   }
 
+  /**
+   * Successors of refresh-token rotations, by id, not yet written. A rotation writes the claim
+   * (the gate), then its successor, then — once the response is ready — the mark on the old
+   * token: three writes. Holding the successor until that mark makes the last two one `update`
+   * command (successor first, then the mark), and keeps the guarantee: a rotation whose response
+   * fails stores neither. A successor still held after HELD_SUCCESSOR_MS, or pushed out by the
+   * bound, is written on its own — writing one that was never handed out is harmless; losing
+   * one that was would sign the client out.
+   */
+  const heldSuccessors = new Map<string, { readonly doc: OidcDocument; readonly atMs: number }>();
+  const refreshTokens = () => collection<OidcDocument>(collectionName(REFRESH_TOKEN));
+  const writeSuccessor = (doc: OidcDocument) => refreshTokens().replaceOne({ _id: doc._id }, doc, { upsert: true });
+  function releaseOverdue(at: number): void {
+    for (const [id, held] of heldSuccessors) {
+      if (heldSuccessors.size <= HELD_SUCCESSORS && at - held.atMs < HELD_SUCCESSOR_MS) break;
+      heldSuccessors.delete(id);
+      void timed(onOperation, REFRESH_TOKEN, 'mongodb', 'upsert', () => writeSuccessor(held.doc)).catch(() => {});
+    }
+  }
+
   async function revokeGrant(grantId: string): Promise<void> {
     await Promise.all(
       GRANT_MEMBER_MODELS.map((member) => collection<OidcDocument>(collectionName(member)).deleteMany({ grantId })),
@@ -115,7 +149,14 @@ export function createMongoAdapterFactory({
     return {
       upsert: (id, payload, expiresIn) =>
         op('upsert', async () => {
-          const doc = toDocument(id, payload, expiresIn, now());
+          const at = now();
+          const doc = toDocument(id, payload, expiresIn, at);
+          // Only the refresh grant's rotation creates a refresh token with `rotations`.
+          if (deferRotationSuccessors && model === REFRESH_TOKEN && typeof payload.rotations === 'number' && payload.rotations > 0) {
+            heldSuccessors.set(id, { doc, atMs: at });
+            releaseOverdue(at);
+            return undefined;
+          }
           try {
             const result = await own().replaceOne({ _id: id }, doc, { upsert: true });
             // Adapter#upsert is typed to resolve to nothing; the record cache reads this (upsert-outcome.ts).
@@ -199,16 +240,26 @@ export function createMongoAdapterFactory({
     };
   };
 
-  async function completeRotation(id: string): Promise<void> {
+  async function completeRotation(id: string, successorId?: string): Promise<void> {
     const at = now();
+    const successor = successorId === undefined ? undefined : heldSuccessors.get(successorId);
+    if (successorId !== undefined) heldSuccessors.delete(successorId);
+    // $min: a token reused inside the window and rotated again keeps its first time.
+    const mark = { updateOne: { filter: { _id: id }, update: { $min: { consumed: epochSeconds(at), consumedAtMs: at } } } };
     await timed(onOperation, REFRESH_TOKEN, 'mongodb', 'completeRotation', async () => {
-      // $min: a token reused inside the window and rotated again keeps its first time.
-      await collection<OidcDocument>(collectionName(REFRESH_TOKEN)).updateOne(
-        { _id: id },
-        { $min: { consumed: epochSeconds(at), consumedAtMs: at } },
-      );
+      if (successor === undefined) {
+        await refreshTokens().updateOne(mark.updateOne.filter, mark.updateOne.update);
+        return;
+      }
+      // One `update` command, two statements in order: the successor, then the mark. If the
+      // command fails part-way the client gets no new tokens and retries with the old one.
+      await refreshTokens().bulkWrite([{ replaceOne: { filter: { _id: successor.doc._id }, replacement: successor.doc, upsert: true } }, mark], { ordered: true });
     });
   }
 
-  return Object.assign(factory, { completeRotation });
+  function abandonRotation(successorId: string): void {
+    heldSuccessors.delete(successorId);
+  }
+
+  return Object.assign(factory, { completeRotation, abandonRotation });
 }

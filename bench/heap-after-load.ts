@@ -1,0 +1,169 @@
+/**
+ * node bench/heap-after-load.ts [--load-seconds S] [--idle-wait S] [--sessions N] [--env NAME=value ...] [--no-snapshots]
+ *
+ * What holds memory after load: starts the production build (`npm run build` first) on the
+ * bench's services, takes a V8 heap snapshot when idle, runs a mixed load (complete sign-ins
+ * with cheap hashing, refresh rotations, client_credentials, userinfo), waits, takes another,
+ * and prints RSS at each step and the heap's growth by constructor (self size). Snapshots stay
+ * in .data/bench/heap/ for Chrome DevTools. It also prints V8's heap spaces (committed and used),
+ * external and array-buffer memory from the server's /metrics at each step, which tell RSS that
+ * is live objects from RSS that is only reserved. --no-snapshots skips the snapshots (taking one
+ * costs RSS itself). Never asserts anything.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { rssBytes, startGatehouseProcess } from './lib/children.ts';
+import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
+import { seed } from './lib/seed.ts';
+import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
+import { openStores } from './lib/storage.ts';
+
+const { values: flags } = parseArgs({
+  options: { 'load-seconds': { type: 'string' }, 'idle-wait': { type: 'string' }, sessions: { type: 'string' }, env: { type: 'string', multiple: true }, 'no-snapshots': { type: 'boolean' } },
+});
+const LOAD_SECONDS = Number(flags['load-seconds'] ?? 20);
+const IDLE_WAIT = Number(flags['idle-wait'] ?? 70);
+const SESSIONS = Number(flags.sessions ?? 2000);
+const ROOT = new URL('..', import.meta.url).pathname;
+const DIR = `${ROOT}.data/bench/heap`;
+const CHEAP_HASH = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' };
+const log = (message: string) => process.stderr.write(`heap-after-load: ${message}\n`);
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Snapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+  nodes: number[];
+  strings: string[];
+}
+
+/** Self size by "type:name" (objects by constructor, strings, arrays, code, ...). */
+function census(file: string): Map<string, { count: number; bytes: number }> {
+  const heap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+  const fields = heap.snapshot.meta.node_fields;
+  const types = heap.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((field) => fields.indexOf(field)) as [number, number, number];
+  const totals = new Map<string, { count: number; bytes: number }>();
+  for (let offset = 0; offset < heap.nodes.length; offset += width) {
+    const type = types[heap.nodes[offset + typeAt]!]!;
+    const name = type === 'object' || type === 'closure' || type === 'native' ? heap.strings[heap.nodes[offset + nameAt]!]! : '';
+    const key = `${type}${name === '' ? '' : `:${name.slice(0, 60)}`}`;
+    const entry = totals.get(key) ?? { count: 0, bytes: 0 };
+    entry.count += 1;
+    entry.bytes += heap.nodes[offset + sizeAt]!;
+    totals.set(key, entry);
+  }
+  return totals;
+}
+
+async function snapshot(pid: number, label: string): Promise<string> {
+  const before = new Set(readdirSync(DIR));
+  process.kill(pid, 'SIGUSR2');
+  for (let waited = 0; waited < 120_000; waited += 500) {
+    await sleep(500);
+    const fresh = readdirSync(DIR).filter((name) => !before.has(name) && name.endsWith('.heapsnapshot'));
+    if (fresh.length > 0) {
+      const file = `${DIR}/${fresh[0]}`;
+      // Written (synchronously, by the server) when its size is above zero and stops changing.
+      let size = -1;
+      while (statSync(file).size !== size || size === 0) {
+        size = statSync(file).size;
+        await sleep(2000);
+      }
+      log(`${label}: ${file} (${mib(size)})`);
+      return file;
+    }
+  }
+  throw new Error('no heap snapshot appeared');
+}
+
+async function main() {
+  rmSync(DIR, { recursive: true, force: true });
+  mkdirSync(DIR, { recursive: true });
+  const { mongodbUri, redisUrl } = benchServicesUp('gatehouse_heap');
+  const stores = await openStores(mongodbUri, redisUrl);
+  await stores.db.dropDatabase();
+  const prefix = `gatehouse-heap-${randomBytes(3).toString('hex')}:`;
+  const settings = { MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix, ...CHEAP_HASH };
+  log('seeding');
+  const fixture = await seed({ settings, users: 0, storageUsers: 16, cheapHashSettings: CHEAP_HASH });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const extra = Object.fromEntries((flags.env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+  const env: Record<string, string> = { ...extra, ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' };
+  const metricsPort = await freePort();
+  env.GATEHOUSE_METRICS_PORT = String(metricsPort);
+  const heapMetrics = async (label: string) => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const value = (pattern: RegExp) => [...text.matchAll(pattern)].map((match) => `${match[1]} ${mib(Number(match[2]))}`).join(', ');
+    log(`${label}: heap spaces committed: ${value(/^nodejs_heap_space_size_total_bytes\{space="([^"]+)"\} (\S+)$/gm)}`);
+    log(`${label}: heap spaces used: ${value(/^nodejs_heap_space_size_used_bytes\{space="([^"]+)"\} (\S+)$/gm)}`);
+    log(`${label}: ${value(/^(nodejs_external_memory_bytes|process_resident_memory_bytes|nodejs_heap_size_total_bytes|nodejs_heap_size_used_bytes) (\S+)$/gm)}`);
+  };
+  const server = await startGatehouseProcess('gatehouse', ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${DIR}`, `${ROOT}dist/main.js`], env, url);
+  const pid = server.process.pid!;
+  try {
+    await sleep(2000);
+    const rss = { idle: rssBytes(pid), afterLoad: 0, idleAfterLoad: 0 };
+    await heapMetrics('idle');
+    const snapshots = flags['no-snapshots'] !== true;
+    const first = snapshots ? await snapshot(pid, 'idle') : undefined;
+    const rssAfterFirstSnapshot = rssBytes(pid);
+
+    log(`load: ${SESSIONS} sign-ins (16 at a time), then ${LOAD_SECONDS} s of refresh + client_credentials + userinfo`);
+    let done = 0;
+    const web = fixture.clients.web;
+    const signInWorker = async () => {
+      while (done < SESSIONS) {
+        done += 1;
+        await completeSignIn(url, web, fixture.storageUsers[done % fixture.storageUsers.length]!);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, signInWorker));
+    const pool = await mintRefreshTokens(url, web, fixture.storageUsers[0]!, 400);
+    const signedIn = await completeSignIn(url, web, fixture.storageUsers[1]!);
+    const deadline = Date.now() + LOAD_SECONDS * 1000;
+    const loop = async (request: () => Promise<unknown>) => {
+      while (Date.now() < deadline) await request();
+    };
+    await Promise.all([
+      ...Array.from({ length: 4 }, () =>
+        loop(async () => {
+          const token = pool.pop();
+          if (token !== undefined) await postToken(url, web, { grant_type: 'refresh_token', refresh_token: token });
+          else await sleep(50);
+        }),
+      ),
+      ...Array.from({ length: 4 }, () => loop(() => postToken(url, fixture.clients.rs256, { grant_type: 'client_credentials', scope: 'read' }))),
+      ...Array.from({ length: 4 }, () => loop(async () => (await fetch(`${url}/me`, { headers: { authorization: `Bearer ${signedIn.access_token}` } })).arrayBuffer())),
+    ]);
+    rss.afterLoad = rssBytes(pid);
+    await heapMetrics('right after load');
+    log(`idle for ${IDLE_WAIT} s`);
+    await sleep(IDLE_WAIT * 1000);
+    rss.idleAfterLoad = rssBytes(pid);
+    await heapMetrics(`after ${IDLE_WAIT} s idle`);
+    const second = snapshots ? await snapshot(pid, 'after load, idle') : undefined;
+    process.stdout.write(`RSS idle ${mib(rss.idle)} (after the first snapshot ${mib(rssAfterFirstSnapshot)}), right after load ${mib(rss.afterLoad)}, after ${IDLE_WAIT} s idle ${mib(rss.idleAfterLoad)}\n`);
+
+    if (first === undefined || second === undefined) return;
+    const a = census(first);
+    const b = census(second);
+    const growth = [...b].map(([key, after]) => {
+      const before = a.get(key) ?? { count: 0, bytes: 0 };
+      return { key, bytes: after.bytes - before.bytes, count: after.count - before.count, total: after.bytes };
+    });
+    growth.sort((x, y) => y.bytes - x.bytes);
+    const sum = (map: Map<string, { bytes: number }>) => [...map.values()].reduce((total, entry) => total + entry.bytes, 0);
+    process.stdout.write(`live heap (snapshot self sizes): ${mib(sum(a))} → ${mib(sum(b))}\n\nlargest growth by type:constructor\n`);
+    for (const row of growth.slice(0, 25)) process.stdout.write(`${mib(row.bytes).padStart(10)}  ${String(row.count).padStart(8)} objects  (now ${mib(row.total)})  ${row.key}\n`);
+  } finally {
+    await server.stop();
+    await stores.close();
+    benchServices('down');
+  }
+}
+
+await main();

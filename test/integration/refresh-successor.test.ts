@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import type { Connection } from 'mongoose';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { authorizationRequest, FAST_HASHING, PASSWORD, REDIRECT_URI, relyingParty, seed, type Seeded } from '../helpers/e2e.ts';
+import { startInstance } from '../helpers/instance.ts';
+import { within } from '../helpers/poll.ts';
+import { freePort, TestRedis } from '../helpers/redis-server.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+
+/**
+ * A rotation's successor is written together with the mark on its predecessor, once the
+ * response is ready (one command): a rotation whose response fails stores neither.
+ */
+describe('refresh-token successors are stored with the rotation that hands them out (test-owned Redis)', () => {
+  const mongodbUri = freshDatabaseUri('refresh_successor');
+  let redis: TestRedis;
+  let gatehouse: RunningGatehouse;
+  let mongo: Connection;
+  let issuer: string;
+  let cast: Seeded;
+
+  before(async () => {
+    redis = await TestRedis.start();
+    const port = await freePort();
+    issuer = `http://127.0.0.1:${port}`;
+    gatehouse = await startInstance({
+      mongodbUri,
+      redisUrl: redis.url,
+      secret: randomSecret(),
+      issuer,
+      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_TIMEOUT: '1', GATEHOUSE_REFRESH_REUSE_WINDOW: '0' },
+    });
+    cast = await seed(gatehouse);
+    mongo = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await mongo?.close();
+    await redis?.stop();
+    await dropDatabase(mongodbUri);
+  });
+
+  const refresh = (token: string) =>
+    fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(cast.web.clientId)}:${encodeURIComponent(cast.web.secret)}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
+    });
+  const tokens = { findOne: (filter: object) => mongo.db!.collection('oidc_refresh_token').findOne(filter) };
+  const stored = () => mongo.db!.collection('oidc_refresh_token').countDocuments();
+
+  async function newRefreshToken(): Promise<string> {
+    const web = await relyingParty(issuer, cast.web.clientId, cast.web.secret);
+    const request = await authorizationRequest(web, REDIRECT_URI, { scope: 'openid offline_access', prompt: 'consent' });
+    const outcome = await signIn(new UserAgent(), request.url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+    return (await oidc.authorizationCodeGrant(web, outcome.callback, request.checks)).refresh_token!;
+  }
+
+  it('stores no successor when the response fails, and the successor with the mark when it succeeds', async () => {
+    const failing = await newRefreshToken();
+    const before = await stored();
+    // The new access token goes to Redis: with Redis gone the rotation fails after its successor was "saved".
+    await redis.stop();
+    try {
+      expect((await refresh(failing)).status).to.equal(503);
+    } finally {
+      await redis.start();
+    }
+    await within(15_000, async () => (await fetch(`${issuer}/readyz`)).status === 200);
+    expect(await stored(), 'the failed rotation left no successor behind').to.equal(before);
+    expect(await tokens.findOne({ _id: failing as never }), 'nor marked the old token used').to.not.have.property('consumed');
+
+    const working = await newRefreshToken();
+    const rotated = await refresh(working);
+    expect(rotated.status).to.equal(200);
+    const { refresh_token: successor } = (await rotated.json()) as { refresh_token: string };
+    expect(await tokens.findOne({ _id: successor as never }), 'the successor handed out is stored').to.not.equal(null);
+    expect(await tokens.findOne({ _id: working as never })).to.have.property('consumed');
+    expect((await refresh(successor)).status, 'and it works').to.equal(200);
+  });
+});
