@@ -32,6 +32,7 @@ import { keySetModel } from './keys/model.ts';
 import { fanOutAudit, logAudit, type Audit } from './observability/audit.ts';
 import { AUDIT_COLLECTION, createBatchedAudit, startAuditRetention } from './observability/audit-store.ts';
 import type { Logger } from './observability/logger.ts';
+import { startIdleCollector } from './observability/idle-collector.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
@@ -146,6 +147,9 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   try {
     const secret = config.secret.reveal();
     const metrics = createMetrics();
+    // Memory taken by a burst of traffic comes back once it has passed (idle-collector.ts).
+    const idleCollector = startIdleCollector({ onCollect: (ms) => logger.debug({ ms }, 'idle: memory given back') });
+    closers.push(async () => idleCollector.stop());
     const auditCollection = mongo.db!.collection(AUDIT_COLLECTION);
     const auditRetention = await startAuditRetention({ collection: auditCollection, retentionDays: config.audit.retentionDays, logger });
     closers.push(async () => auditRetention?.stop());
