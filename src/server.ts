@@ -15,6 +15,7 @@ import { deriveKey } from './crypto/secret-box.ts';
 import { clientErrorHandler } from './http/client-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { createHttpServer } from './http/server-timeouts.ts';
+import { deviceBlockedPage } from './interactions/device-blocked.ts';
 import { errorPage } from './interactions/page-errors.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
@@ -289,7 +290,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         sessionStatusPages(config.routes),
         ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
         clientAuthGate(clientAuthFailures, config.routes),
-        userCodeGate(userCodeFailures, views, config.routes),
+        userCodeGate(userCodeFailures, deviceBlockedPage(views), config.routes),
         jwtRecords.swapStructuredToken({
           issuer: config.issuer,
           publicJwks,
