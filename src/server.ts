@@ -229,6 +229,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         completeRotation: storage.adapter.completeRotation,
         abandonRotation: storage.adapter.abandonRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
+        // Throws HashQueueFullError when the hashing pool is saturated (the grant answers 503).
+        checkPassword: async (login, password, ip) => {
+          const result = await accountLayer.accounts.authenticate(login, password, ip, { grantType: 'password' });
+          return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+        },
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
         middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
         observers: {

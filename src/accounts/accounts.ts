@@ -52,7 +52,7 @@ export type AuthenticationResult = { readonly ok: true; readonly user: User } | 
 export type FailureReason = 'unknown_user' | 'wrong_password' | 'locked' | 'disabled';
 
 /** For audit and logs only: never show `reason` to the person signing in. */
-export type AuthenticationEvent =
+export type AuthenticationEvent = (
   | { readonly outcome: 'success'; readonly userId: string; readonly ip: string; readonly at: Date; readonly rehashed: boolean }
   | {
       readonly outcome: 'failure';
@@ -63,7 +63,16 @@ export type AuthenticationEvent =
       readonly at: Date;
       /** Set when this failure (or an earlier one) left a lock in force. */
       readonly lockedForSeconds: number | null;
-    };
+    }
+) & {
+  /** Set when the password came to the token endpoint (`password`) rather than the hosted sign-in page. */
+  readonly grantType?: string | undefined;
+};
+
+/** Where a password was typed: the hosted page (nothing) or a grant at the token endpoint. */
+export interface AuthenticationSource {
+  readonly grantType?: string | undefined;
+}
 
 export interface AccountsDeps {
   readonly users: UserModel;
@@ -88,7 +97,7 @@ export interface Accounts {
    * same AUTHENTICATION_FAILED after the same work (one argon2 verification); the reason goes
    * to `onAuthentication`. Throws HashQueueFullError when the hashing pool is saturated.
    */
-  authenticate(login: string, password: string, ip: string): Promise<AuthenticationResult>;
+  authenticate(login: string, password: string, ip: string, source?: AuthenticationSource): Promise<AuthenticationResult>;
   setPassword(id: string, password: string): Promise<void>;
   disable(id: string): Promise<void>;
   enable(id: string): Promise<void>;
@@ -150,9 +159,9 @@ export function createAccounts({
   onChange = ignoreUserChanges,
   lastLogins,
 }: AccountsDeps): Accounts {
-  const report = (event: AuthenticationEvent) => {
+  const report = (event: AuthenticationEvent, source: AuthenticationSource | undefined) => {
     try {
-      onAuthentication?.(event);
+      onAuthentication?.(source?.grantType === undefined ? event : { ...event, grantType: source.grantType });
     } catch {
       // Auditing must not change the answer.
     }
@@ -228,7 +237,7 @@ export function createAccounts({
       return doc === null ? undefined : toUser(doc);
     },
 
-    async authenticate(login, password, ip) {
+    async authenticate(login, password, ip, source) {
       const key = loginKey(login);
       const user = key === '' ? null : await findStoredByLogin(key);
       // Logins that match nobody are limited too: otherwise "never locks" would reveal them.
@@ -254,7 +263,7 @@ export function createAccounts({
           ip,
           at: now(),
           lockedForSeconds: after.locked ? after.retryAfterSeconds : null,
-        });
+        }, source);
         return AUTHENTICATION_FAILED;
       }
 
@@ -263,7 +272,7 @@ export function createAccounts({
       const at = now();
       if (lastLogins !== undefined) lastLogins.record(user._id, at);
       else await users.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }).exec();
-      report({ outcome: 'success', userId: user._id, ip, at, rehashed });
+      report({ outcome: 'success', userId: user._id, ip, at, rehashed }, source);
       return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
     },
 

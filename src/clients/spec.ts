@@ -35,6 +35,8 @@ const common = {
   admin: z.boolean(),
   web_origins: z.array(origin),
   require_pkce: z.boolean(),
+  /** The resource-owner password grant (confidential first-party clients only; README "Password grant"). */
+  allow_password_grant: z.boolean(),
   /** Per-API scope limits; an API not listed allows all its scopes. */
   api_scopes: z.array(z.object({ api: uri, scopes: z.array(z.string().regex(SCOPE, { message: 'scope names' })) }).strict()),
 };
@@ -55,6 +57,7 @@ export const clientCreateSchema = z
     admin: common.admin.default(false),
     web_origins: common.web_origins.default([]),
     require_pkce: common.require_pkce.optional(),
+    allow_password_grant: common.allow_password_grant.optional(),
     api_scopes: common.api_scopes.optional(),
   })
   .strict();
@@ -72,6 +75,7 @@ export const clientUpdateSchema = z
     admin: common.admin.optional(),
     web_origins: common.web_origins.optional(),
     require_pkce: common.require_pkce.optional(),
+    allow_password_grant: common.allow_password_grant.optional(),
     api_scopes: common.api_scopes.nullable().optional(),
   })
   .strict()

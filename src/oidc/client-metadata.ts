@@ -28,11 +28,16 @@ export const GATEHOUSE_CLIENT_PROPERTIES = [
   'minimal_id_token',
   /** May use the admin API (client_credentials for the admin API audience). */
   'admin_client',
+  /** May use the resource-owner password grant (confidential first-party clients only; src/oidc/grants/password.ts). */
+  'allow_password_grant',
 ] as const;
 
 export type GatehouseClientProperty = (typeof GATEHOUSE_CLIENT_PROPERTIES)[number];
 
-const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'minimal_id_token', 'admin_client']);
+const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'minimal_id_token', 'admin_client', 'allow_password_grant']);
+
+/** The grant_types entry that `allow_password_grant` stands for. */
+export const PASSWORD_GRANT = 'password';
 
 function invalid(key: string, message: string): never {
   throw new errors.InvalidClientMetadata(`${key} ${message}`);
@@ -59,6 +64,7 @@ export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key:
     (metadata as Record<string, unknown>).minimal_id_token = true;
     return;
   }
+  if (key === 'allow_password_grant') return checkPasswordGrant(value, metadata as Record<string, unknown>);
   if (value === undefined || value === null) return;
   if (OPERATOR_ONLY.has(key) && isSet(value) && REGISTRATION_ROUTES.has(String(ctx?.oidc?.route))) {
     invalid(key, 'cannot be set through dynamic registration');
@@ -94,6 +100,24 @@ export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key:
     if (!Array.isArray(value)) invalid(key, 'must be an array of origins');
     for (const origin of value) validateOrigin(origin);
   }
+}
+
+/**
+ * `allow_password_grant` is the one switch for the password grant: it puts `password` into the
+ * client's grant_types (which the token endpoint checks), and `password` in grant_types without
+ * it is refused. Only confidential first-party clients qualify: the client sees the password.
+ */
+function checkPasswordGrant(value: unknown, metadata: Record<string, unknown>): void {
+  const grantTypes = Array.isArray(metadata.grant_types) ? (metadata.grant_types as unknown[]) : undefined;
+  if (value === undefined || value === null || value === false) {
+    if (grantTypes?.includes(PASSWORD_GRANT) === true) invalid('grant_types', 'may contain password only with allow_password_grant');
+    return;
+  }
+  if (typeof value !== 'boolean') invalid('allow_password_grant', 'must be a boolean');
+  if (metadata.token_endpoint_auth_method === 'none') invalid('allow_password_grant', 'is for confidential clients only');
+  if (metadata.first_party !== true) invalid('allow_password_grant', 'is for first-party clients only');
+  if (grantTypes === undefined) metadata.grant_types = [PASSWORD_GRANT];
+  else if (!grantTypes.includes(PASSWORD_GRANT)) metadata.grant_types = [...grantTypes, PASSWORD_GRANT];
 }
 
 /** Reads a Gatehouse property off a client as oidc-provider hands it to hooks. */

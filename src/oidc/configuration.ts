@@ -99,9 +99,10 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, isBackchannelLogout(init) ? ({ ...init, dispatcher: undefined } as RequestInit) : init) }
       : {}),
     findAccount: findAccount(accounts),
-    // `acr` rides on the openid scope so every ID token carries it (as Keycloak's do), not only
-    // when acr_values asks for it; userinfo never has it (findAccount does not supply it).
-    claims: { ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: [...SCOPE_CLAIMS.openid, 'acr'] },
+    // `acr` (and `amr` when the sign-in reports one) ride on the openid scope so every ID token
+    // carries them (as Keycloak's do), not only when acr_values asks for it; userinfo never has
+    // them (findAccount does not supply them).
+    claims: { ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr'] },
     scopes: [...OIDC_SCOPES],
     acrValues: [...ACR_VALUES],
     // Scope claims also go into the ID token, as Keycloak, Google and Auth0 do (apps such as the

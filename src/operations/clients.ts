@@ -19,6 +19,7 @@ export function showClient(client: ClientView) {
     default_api: (metadata.default_api as string | undefined) ?? null,
     api_scopes: (metadata.allowed_api_scopes as Array<{ api: string; scopes: string[] }> | undefined) ?? null,
     first_party: client.firstParty,
+    allow_password_grant: metadata.allow_password_grant === true,
     admin: client.admin,
     web_origins: [...client.webOrigins],
     has_secret: client.hasSecret,
@@ -30,6 +31,12 @@ export function showClient(client: ClientView) {
 
 export function showCreated({ client, secret }: ClientWithSecret) {
   return { ...showClient(client), ...(secret === undefined ? {} : { client_secret: secret }) };
+}
+
+/** The password grant hands the client the user's password: confidential first-party clients only. */
+function checkPasswordGrant(isPublic: boolean, firstParty: boolean): void {
+  if (isPublic) throw invalid('allow_password_grant', 'is for confidential clients only');
+  if (!firstParty) throw invalid('allow_password_grant', 'is for first-party clients only (set first_party: true)');
 }
 
 export function clientOperations(services: GatehouseServices) {
@@ -79,6 +86,10 @@ export function clientOperations(services: GatehouseServices) {
       if (spec.scope !== undefined) metadata.scope = spec.scope;
       if (defaultApi !== undefined) metadata.default_api = defaultApi;
       if (spec.require_pkce !== undefined) metadata.require_pkce = spec.require_pkce;
+      if (spec.allow_password_grant === true) {
+        checkPasswordGrant(spec.type === 'public', spec.first_party);
+        metadata.allow_password_grant = true;
+      }
       if (spec.api_scopes !== undefined) metadata.allowed_api_scopes = spec.api_scopes;
       const created = await clients.create({
         ...(spec.client_id === undefined ? {} : { clientId: spec.client_id }),
@@ -117,6 +128,8 @@ export function clientOperations(services: GatehouseServices) {
       if (patch.scope === null) delete metadata.scope;
       else if (patch.scope !== undefined) metadata.scope = patch.scope;
       if (patch.require_pkce !== undefined) metadata.require_pkce = patch.require_pkce;
+      if (patch.allow_password_grant !== undefined) metadata.allow_password_grant = patch.allow_password_grant;
+      if (metadata.allow_password_grant === true) checkPasswordGrant(metadata.token_endpoint_auth_method === 'none', patch.first_party ?? current.firstParty);
       if (patch.api_scopes === null) delete metadata.allowed_api_scopes;
       else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
       const admin = patch.admin ?? current.admin;

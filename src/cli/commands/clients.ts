@@ -19,6 +19,8 @@ const CLIENT_OPTIONS = {
   admin: { type: 'boolean' },
   'no-admin': { type: 'boolean' },
   'require-pkce': { type: 'boolean' },
+  'allow-password-grant': { type: 'boolean' },
+  'no-allow-password-grant': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -47,6 +49,8 @@ function specFrom(values: ReturnType<typeof parse>['values']): Record<string, un
   if (values.admin === true) spec.admin = true;
   if (values['no-admin'] === true) spec.admin = false;
   set('require_pkce', values['require-pkce']);
+  if (values['allow-password-grant'] === true) spec.allow_password_grant = true;
+  if (values['no-allow-password-grant'] === true) spec.allow_password_grant = false;
   return spec;
 }
 
