@@ -234,6 +234,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           const result = await accountLayer.accounts.authenticate(login, password, ip, { grantType: 'password' });
           return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
         },
+        resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }) }),
         passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
         middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],

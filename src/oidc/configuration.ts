@@ -10,6 +10,7 @@ import { loadExistingGrant } from './grant-policy.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
+import { withActClaim } from './grants/exchange-link.ts';
 import type { ProviderRouteName } from '../routes/table.ts';
 
 export type TokenLifetimes = Config['lifetimes'];
@@ -159,7 +160,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       registration: { enabled: settings.registration, initialAccessToken: true, issueRegistrationAccessToken: true },
       registrationManagement: { enabled: settings.registration, rotateRegistrationAccessToken: true },
     },
-    extraTokenClaims: extraTokenClaims(apis, accounts),
+    extraTokenClaims: withActClaim(extraTokenClaims(apis, accounts)),
     formats: { customizers: { jwt: settings.jwtCustomizer } },
     // Keycloak-like refresh tokens: issued to every client allowed the grant, always rotated.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
