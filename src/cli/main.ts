@@ -54,6 +54,7 @@ commands:
                  [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--scope "a b"]
                  [--api IDENTIFIER]... [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
                  [--allow-password-grant]   (confidential first-party clients; --no-allow-password-grant on update)
+                 [--exchange-api IDENTIFIER]... [--exchange-trust CLIENT_ID]...   (token exchange; --no-token-exchange on update)
   clients list | get ID | delete ID | rotate-secret ID
   clients update ID [same options as create, plus --no-first-party --no-admin]
   users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...

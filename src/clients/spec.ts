@@ -37,6 +37,8 @@ const common = {
   require_pkce: z.boolean(),
   /** The resource-owner password grant (confidential first-party clients only; README "Password grant"). */
   allow_password_grant: z.boolean(),
+  /** RFC 8693 policy: the APIs this client may exchange user tokens for, and whose tokens it may exchange. */
+  token_exchange: z.object({ apis: z.array(uri).min(1), trusted_clients: z.array(z.string().min(1)).min(1) }).strict(),
   /** Per-API scope limits; an API not listed allows all its scopes. */
   api_scopes: z.array(z.object({ api: uri, scopes: z.array(z.string().regex(SCOPE, { message: 'scope names' })) }).strict()),
 };
@@ -58,6 +60,7 @@ export const clientCreateSchema = z
     web_origins: common.web_origins.default([]),
     require_pkce: common.require_pkce.optional(),
     allow_password_grant: common.allow_password_grant.optional(),
+    token_exchange: common.token_exchange.optional(),
     api_scopes: common.api_scopes.optional(),
   })
   .strict();
@@ -76,6 +79,7 @@ export const clientUpdateSchema = z
     web_origins: common.web_origins.optional(),
     require_pkce: common.require_pkce.optional(),
     allow_password_grant: common.allow_password_grant.optional(),
+    token_exchange: common.token_exchange.nullable().optional(),
     api_scopes: common.api_scopes.nullable().optional(),
   })
   .strict()

@@ -20,6 +20,7 @@ export function showClient(client: ClientView) {
     api_scopes: (metadata.allowed_api_scopes as Array<{ api: string; scopes: string[] }> | undefined) ?? null,
     first_party: client.firstParty,
     allow_password_grant: metadata.allow_password_grant === true,
+    token_exchange: (metadata.token_exchange as { apis: string[]; trusted_clients: string[] } | undefined) ?? null,
     admin: client.admin,
     web_origins: [...client.webOrigins],
     has_secret: client.hasSecret,
@@ -50,6 +51,12 @@ export function clientOperations(services: GatehouseServices) {
       if ((await apis.find(identifier)) === undefined) throw invalid(`apis.${index}`, `no API with identifier ${identifier}`);
     }
     if (defaultApi !== undefined && !identifiers.includes(defaultApi)) throw invalid('default_api', 'must be one of apis');
+  }
+
+  async function checkExchangeApis(identifiers: readonly string[]): Promise<void> {
+    for (const [index, identifier] of identifiers.entries()) {
+      if (identifier === adminAudience || (await apis.find(identifier)) === undefined) throw invalid(`token_exchange.apis.${index}`, `no API with identifier ${identifier}`);
+    }
   }
 
   /** Admin clients may always target the admin API; it becomes their default when they name none. */
@@ -89,6 +96,11 @@ export function clientOperations(services: GatehouseServices) {
       if (spec.allow_password_grant === true) {
         checkPasswordGrant(spec.type === 'public', spec.first_party);
         metadata.allow_password_grant = true;
+      }
+      if (spec.token_exchange !== undefined) {
+        if (spec.type === 'public') throw invalid('token_exchange', 'is for confidential clients only');
+        await checkExchangeApis(spec.token_exchange.apis);
+        metadata.token_exchange = spec.token_exchange;
       }
       if (spec.api_scopes !== undefined) metadata.allowed_api_scopes = spec.api_scopes;
       const created = await clients.create({
@@ -130,6 +142,12 @@ export function clientOperations(services: GatehouseServices) {
       if (patch.require_pkce !== undefined) metadata.require_pkce = patch.require_pkce;
       if (patch.allow_password_grant !== undefined) metadata.allow_password_grant = patch.allow_password_grant;
       if (metadata.allow_password_grant === true) checkPasswordGrant(metadata.token_endpoint_auth_method === 'none', patch.first_party ?? current.firstParty);
+      if (patch.token_exchange === null) delete metadata.token_exchange;
+      else if (patch.token_exchange !== undefined) {
+        if (metadata.token_endpoint_auth_method === 'none') throw invalid('token_exchange', 'is for confidential clients only');
+        await checkExchangeApis(patch.token_exchange.apis);
+        metadata.token_exchange = patch.token_exchange;
+      }
       if (patch.api_scopes === null) delete metadata.allowed_api_scopes;
       else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
       const admin = patch.admin ?? current.admin;

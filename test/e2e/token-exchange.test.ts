@@ -4,6 +4,7 @@ import * as oidc from 'openid-client';
 import type { Connection } from 'mongoose';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { AUDIT_COLLECTION } from '../../src/observability/audit-store.ts';
+import { clientOperations } from '../../src/operations/clients.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { API, deployment, oauthError, PASSWORD, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
@@ -134,5 +135,23 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     const details = event!.details as { subjectGrantId: string; grantId: string; api: string };
     expect(details.api).to.equal(ORDERS);
     expect(details.grantId.startsWith(details.subjectGrantId)).to.equal(true);
+  });
+
+  it('lets operators set the policy (admin API / CLI operations), refusing unknown APIs and public clients by field', async () => {
+    const operations = clientOperations(gatehouse.services);
+    const ctx = { actor: { type: 'cli' as const, id: 'test' } };
+    const gatewayId = gateway.clientMetadata().client_id;
+    for (const [body, path] of [
+      [{ name: 'Bad API', token_exchange: { apis: ['https://nowhere.example.com'], trusted_clients: [gatewayId] } }, 'token_exchange.apis.0'],
+      [{ name: 'Public', type: 'public', redirect_uris: ['https://x.example.com/cb'], token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } }, 'token_exchange'],
+    ] as const) {
+      const error = await operations.create(ctx, body).then(() => undefined, (e: unknown) => e as { status?: number; details?: Array<{ path: string }> });
+      expect(error?.status).to.equal(400);
+      expect(error?.details?.[0]?.path).to.equal(path);
+    }
+    const created = await operations.create(ctx, { name: 'Exchanger 2', token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } });
+    const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
+    const subject = await signIn({ scope: 'read', resource: API });
+    expect(decodeJwt((await exchange(config, subject.access_token)).access_token).aud).to.equal(ORDERS);
   });
 });

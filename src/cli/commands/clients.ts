@@ -21,6 +21,9 @@ const CLIENT_OPTIONS = {
   'require-pkce': { type: 'boolean' },
   'allow-password-grant': { type: 'boolean' },
   'no-allow-password-grant': { type: 'boolean' },
+  'exchange-api': { type: 'string', multiple: true },
+  'exchange-trust': { type: 'string', multiple: true },
+  'no-token-exchange': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -51,6 +54,10 @@ function specFrom(values: ReturnType<typeof parse>['values']): Record<string, un
   set('require_pkce', values['require-pkce']);
   if (values['allow-password-grant'] === true) spec.allow_password_grant = true;
   if (values['no-allow-password-grant'] === true) spec.allow_password_grant = false;
+  if (values['exchange-api'] !== undefined || values['exchange-trust'] !== undefined) {
+    spec.token_exchange = { apis: values['exchange-api'] ?? [], trusted_clients: values['exchange-trust'] ?? [] };
+  }
+  if (values['no-token-exchange'] === true) spec.token_exchange = null;
   return spec;
 }
 
