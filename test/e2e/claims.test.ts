@@ -29,7 +29,6 @@ const PROFILE = {
 };
 
 /** Claims about the authentication or the token itself, never about the user: userinfo does not carry them. */
-// Claims of the ID token itself, never at userinfo (amr: set by sign-ins that report it, e.g. the password grant's ["pwd"]).
 const TOKEN_CLAIMS = new Set(['sub', 'acr', 'amr', 'auth_time', 'iss', 'sid']);
 
 describe('standard claims: profile attributes, scopes, the claims parameter and acr (openid-client)', () => {
