@@ -3,7 +3,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { Connection } from 'mongoose';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { AUDIT_COLLECTION } from '../../src/observability/audit-store.ts';
+import { AUDIT_COLLECTION } from '../../src/observability/audit-trail.ts';
 import { clientOperations } from '../../src/operations/clients.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { API, deployment, oauthError, PASSWORD, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';

@@ -2,7 +2,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiRegistry } from '../../apis/registry.ts';
 import type { AccountDirectory } from '../accounts.ts';
-import type { Audit } from '../../observability/audit.ts';
+import type { AuditSink } from '../../observability/audit-trail.ts';
 import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from '../client-metadata.ts';
 import { exchangedTokensFollowTheirOrigin } from './exchange-link.ts';
 import { parameters as exchangeParameters, tokenExchangeGrant, type ResolveToken } from './token-exchange.ts';
@@ -17,7 +17,7 @@ export interface GrantDeps {
   readonly checkPassword?: PasswordCheck | undefined;
   /** Present when JWT records are kept (jwt-records.ts); without it token exchange is not offered. */
   readonly resolveToken?: ResolveToken | undefined;
-  readonly audit?: Audit | undefined;
+  readonly audit?: AuditSink | undefined;
 }
 
 /**

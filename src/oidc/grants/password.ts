@@ -6,7 +6,7 @@ import { isOidcScope } from '../claims.ts';
 import { clientFlag, clientProperty, PASSWORD_GRANT } from '../client-metadata.ts';
 import type { resourceIndicators } from '../resource-servers.ts';
 
-export type PasswordCheck = (login: string, password: string, ip: string) => Promise<{ readonly ok: true; readonly sub: string } | { readonly ok: false }>;
+export type PasswordCheck = (login: string, password: string, ip: string, clientId: string) => Promise<{ readonly ok: true; readonly sub: string } | { readonly ok: false }>;
 
 export interface PasswordGrantDeps {
   /** The hosted sign-in's account rules (argon2id through the hash pool, lockout, attempt limits), marked as this grant. */
@@ -51,7 +51,7 @@ export function passwordGrant({ checkPassword, accounts, resources }: PasswordGr
 
     let result;
     try {
-      result = await checkPassword(username, password, ctx.ip);
+      result = await checkPassword(username, password, ctx.ip, client.clientId);
     } catch (error) {
       if (error instanceof HashQueueFullError) unavailable(ctx, error);
       throw error;

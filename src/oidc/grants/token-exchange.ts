@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiRegistry } from '../../apis/registry.ts';
-import type { Audit } from '../../observability/audit.ts';
+import type { AuditSink } from '../../observability/audit-trail.ts';
 import { findAccount, type AccountDirectory } from '../accounts.ts';
 import { clientProperty, TOKEN_EXCHANGE_GRANT, tokenExchangePolicy } from '../client-metadata.ts';
 
@@ -15,7 +15,7 @@ export interface TokenExchangeDeps {
   readonly resolveToken: ResolveToken;
   readonly accounts: AccountDirectory;
   readonly apis: ApiRegistry;
-  readonly audit?: Audit | undefined;
+  readonly audit?: AuditSink | undefined;
 }
 
 export const parameters = new Set([
