@@ -26,6 +26,7 @@ import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts'
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-ring.ts';
 import { cookieKeyList, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
 import type { Logger } from './observability/logger.ts';
+import { startIdleCollector } from './observability/idle-collector.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
@@ -116,6 +117,9 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   try {
     const secret = config.secret.reveal();
     const metrics = createMetrics();
+    // Memory taken by a burst of traffic comes back once it has passed (idle-collector.ts).
+    const idleCollector = startIdleCollector({ onCollect: (ms) => logger.debug({ ms }, 'idle: memory given back') });
+    closers.push(async () => idleCollector.stop());
     const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now });
     closers.push(() => core.close());
     const { services, storage, accountLayer, audit } = core;
