@@ -202,6 +202,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         completeRotation: storage.adapter.completeRotation,
         abandonRotation: storage.adapter.abandonRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
+        // Throws HashQueueFullError when the hashing pool is saturated (the grant answers 503).
+        checkPassword: async (login, password, ip, clientId) => {
+          const result = await accountLayer.accounts.authenticate(login, password, ip, clientId, 'password');
+          return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+        },
+        resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }) }),
+        passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
         middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
         observers: {

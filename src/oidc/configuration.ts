@@ -10,6 +10,7 @@ import { loadExistingGrant } from './grant-policy.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
+import { withActClaim } from './grants/exchange-link.ts';
 import type { ProviderRouteName } from '../routes/table.ts';
 
 export type TokenLifetimes = Config['lifetimes'];
@@ -101,12 +102,10 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, isBackchannelLogout(init) ? ({ ...init, dispatcher: undefined } as RequestInit) : init) }
       : {}),
     findAccount: findAccount(accounts),
-    // acr and amr come with `openid`: every ID token says how the user signed in (the sign-in
-    // steps set both; userinfo never carries them, they are not account claims).
-    claims: {
-      ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
-      openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr'],
-    },
+    // `acr` (and `amr` when the sign-in reports one) ride on the openid scope so every ID token
+    // carries them (as Keycloak's do), not only when acr_values asks for it; userinfo never has
+    // them (findAccount does not supply them).
+    claims: { ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr'] },
     scopes: [...OIDC_SCOPES],
     acrValues: [...ACR_VALUES],
     // Scope claims also go into the ID token, as Keycloak, Google and Auth0 do (apps such as the
@@ -163,7 +162,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       registration: { enabled: settings.registration, initialAccessToken: true, issueRegistrationAccessToken: true },
       registrationManagement: { enabled: settings.registration, rotateRegistrationAccessToken: true },
     },
-    extraTokenClaims: extraTokenClaims(apis, accounts),
+    extraTokenClaims: withActClaim(extraTokenClaims(apis, accounts)),
     formats: { customizers: { jwt: settings.jwtCustomizer } },
     // Keycloak-like refresh tokens: issued to every client allowed the grant, always rotated.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
