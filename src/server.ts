@@ -26,6 +26,7 @@ import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts'
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-ring.ts';
 import { cookieKeyList, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
 import type { Logger } from './observability/logger.ts';
+import { startIdleCollector } from './observability/idle-collector.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
@@ -116,6 +117,9 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   try {
     const secret = config.secret.reveal();
     const metrics = createMetrics();
+    // Memory taken by a burst of traffic comes back once it has passed (idle-collector.ts).
+    const idleCollector = startIdleCollector({ onCollect: (ms) => logger.debug({ ms }, 'idle: memory given back') });
+    closers.push(async () => idleCollector.stop());
     const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now });
     closers.push(() => core.close());
     const { services, storage, accountLayer, audit } = core;
@@ -155,6 +159,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         completeRotation: storage.adapter.completeRotation,
         abandonRotation: storage.adapter.abandonRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
+        // Throws HashQueueFullError when the hashing pool is saturated (the grant answers 503).
+        checkPassword: async (login, password, ip, clientId) => {
+          const result = await accountLayer.accounts.authenticate(login, password, ip, clientId, 'password');
+          return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+        },
+        resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }) }),
+        passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
         middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
         observers: {
