@@ -160,6 +160,26 @@ public class Check {
       expectError(send(new TokenRequest(op.getTokenEndpointURI(), auth, grant).toHTTPRequest()), "invalid_grant");
     });
 
+    // More error paths, all with Java's default Accept: each must be a JSON (or RFC 6750) error.
+    ClientAuthentication wrongAuth = new ClientSecretBasic(clientID, new Secret("wrong-secret"));
+    check("introspection wrong secret -> invalid_client (default Accept)", () -> {
+      HTTPResponse response = send(new TokenIntrospectionRequest(op.getIntrospectionEndpointURI(), wrongAuth, new BearerAccessToken("x")).toHTTPRequest());
+      require(response.getStatusCode() == 401, "HTTP " + response.getStatusCode());
+      TokenIntrospectionResponse parsed = TokenIntrospectionResponse.parse(response);
+      require(!parsed.indicatesSuccess() && "invalid_client".equals(parsed.toErrorResponse().getErrorObject().getCode()), "got " + response.getBody());
+    });
+    check("revocation wrong secret -> invalid_client (default Accept)", () -> {
+      HTTPResponse response = send(new TokenRevocationRequest(op.getRevocationEndpointURI(), wrongAuth, new BearerAccessToken("x")).toHTTPRequest());
+      require(response.getStatusCode() == 401, "HTTP " + response.getStatusCode());
+      require(response.getHeaderValue("Content-Type").startsWith("application/json"), "Content-Type " + response.getHeaderValue("Content-Type"));
+      require("invalid_client".equals(ErrorObject.parse(response).getCode()), "got " + response.getBody());
+    });
+    check("userinfo bad token -> invalid_token (default Accept)", () -> {
+      UserInfoResponse response = UserInfoResponse.parse(send(new UserInfoRequest(op.getUserInfoEndpointURI(), new BearerAccessToken("not-a-token")).toHTTPRequest()));
+      require(!response.indicatesSuccess(), "bad token accepted");
+      require("invalid_token".equals(response.toErrorResponse().getErrorObject().getCode()), "got " + response.toErrorResponse().getErrorObject());
+    });
+
     System.out.printf("nimbus: %d passed, %d failed%n", passed, failed);
     System.exit(failed == 0 ? 0 : 1);
   }
