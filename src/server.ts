@@ -15,6 +15,7 @@ import { deriveKey } from './crypto/secret-box.ts';
 import { clientErrorHandler } from './http/client-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { createHttpServer } from './http/server-timeouts.ts';
+import { deviceBlockedPage } from './interactions/device-blocked.ts';
 import { errorPage } from './interactions/page-errors.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
@@ -25,6 +26,7 @@ import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts'
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-ring.ts';
 import { cookieKeyList, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
 import type { Logger } from './observability/logger.ts';
+import { startIdleCollector } from './observability/idle-collector.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
@@ -115,6 +117,9 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   try {
     const secret = config.secret.reveal();
     const metrics = createMetrics();
+    // Memory taken by a burst of traffic comes back once it has passed (idle-collector.ts).
+    const idleCollector = startIdleCollector({ onCollect: (ms) => logger.debug({ ms }, 'idle: memory given back') });
+    closers.push(async () => idleCollector.stop());
     const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now });
     closers.push(() => core.close());
     const { services, storage, accountLayer, audit } = core;
@@ -285,7 +290,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         sessionStatusPages(config.routes),
         ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
         clientAuthGate(clientAuthFailures, config.routes),
-        userCodeGate(userCodeFailures, views, config.routes),
+        userCodeGate(userCodeFailures, deviceBlockedPage(views), config.routes),
         jwtRecords.swapStructuredToken({
           issuer: config.issuer,
           publicJwks,

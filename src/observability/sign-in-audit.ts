@@ -1,5 +1,18 @@
-import type { AuthenticationEvent } from '../accounts/accounts.ts';
 import type { AuditActor, AuditSink } from './audit-trail.ts';
+
+/** The accounts layer's AuthenticationEvent, as far as the audit reads it (observability/ imports nothing from accounts/). */
+type AuthenticationEvent =
+  | { readonly outcome: 'success'; readonly userId: string; readonly username: string; readonly clientId: string | null; readonly ip: string; readonly at: Date }
+  | {
+      readonly outcome: 'failure';
+      readonly reason: string;
+      readonly userId: string | null;
+      readonly username: string | null;
+      readonly clientId: string | null;
+      readonly ip: string;
+      readonly at: Date;
+      readonly lockedForSeconds: number | null;
+    };
 
 /**
  * The accounts layer's onAuthentication hook as audit events: who (user id and username, or
