@@ -1,11 +1,13 @@
 """Gatehouse checked from outside with Authlib (requests integration). See ../README.md."""
-import json
 import os
 import subprocess
 import sys
 import traceback
+import warnings
 
 os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")  # plain http on 127.0.0.1 only
+# authlib.jose still ships (and validates the ID token here); its move to joserfc is not our concern.
+warnings.filterwarnings("ignore", message="authlib.jose module is deprecated")
 
 import requests
 from authlib.common.security import generate_token
