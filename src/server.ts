@@ -27,6 +27,9 @@ import { openAttemptLimits } from './limits/attempt-limits.ts';
 import { clientAuthGate, userCodeGate } from './limits/gates.ts';
 import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-ring.ts';
+import { createMailService, type MailService } from './mail/mail-service.ts';
+import { createMailer } from './mail/mailer.ts';
+import { smtpTransport } from './mail/smtp-transport.ts';
 import { cookieKeyList, createKeyStore, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
 import { keySetModel } from './keys/model.ts';
 import { fanOutAudit, logAudit, type Audit } from './observability/audit.ts';
@@ -132,6 +135,17 @@ function openViews(config: Config): Views {
   }
 }
 
+function openMail(config: Config, views: Views, logger: Logger, metrics: Metrics): MailService | undefined {
+  if (config.mail === undefined) return undefined;
+  const mailer = createMailer({
+    transport: smtpTransport(config.mail),
+    from: config.mail.from,
+    logger,
+    onDelivery: (kind, outcome) => metrics.mailDelivery(kind, outcome),
+  });
+  return createMailService({ mailer, render: (name, locale, model) => views.renderMail(name, locale, model) });
+}
+
 function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
   return {
     announce: (version) => announceKeyChange(redis, redisPrefix, version),
@@ -204,6 +218,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
+    const mail = openMail(config, views, logger, metrics);
+    if (mail !== undefined) closers.push(() => mail.close());
     const attempts = await openAttemptLimits({
       redis,
       mongo,
