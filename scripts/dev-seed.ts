@@ -2,7 +2,7 @@
 // public client, created once and kept in the development database.
 import { createHash } from 'node:crypto';
 import { openContext } from '../src/cli/context.ts';
-import { withServices } from '../src/cli/services.ts';
+import { withCore } from '../src/cli/services.ts';
 import { discoveryPath, endpointPath } from '../src/routes/table.ts';
 
 const DEMO_USER = { username: 'demo', password: 'demo-password-123' };
@@ -10,30 +10,26 @@ const DEMO_CLIENT_ID = 'demo-spa';
 const DEMO_REDIRECT = 'http://localhost:8080/callback';
 const VERIFIER = 'gatehouse-dev-demo-code-verifier-0123456789abcdef';
 
-const ctx = await openContext(process.env, false);
-try {
-  await withServices(ctx, async ({ accounts, clients }) => {
-    if ((await accounts.findByLogin(DEMO_USER.username)) === undefined) {
-      await accounts.createUser({ ...DEMO_USER, email: 'demo@example.com', emailVerified: true, name: 'Demo User', roles: ['demo'] });
-    }
-    if ((await clients.get(DEMO_CLIENT_ID)) === undefined) {
-      await clients.create({
-        clientId: DEMO_CLIENT_ID,
-        displayName: 'Demo app',
-        metadata: {
-          redirect_uris: [DEMO_REDIRECT],
-          post_logout_redirect_uris: ['http://localhost:8080/'],
-          grant_types: ['authorization_code', 'refresh_token'],
-          response_types: ['code'],
-          token_endpoint_auth_method: 'none',
-          scope: 'openid profile email offline_access roles groups',
-        },
-      });
-    }
-  });
-} finally {
-  await ctx.mongo.close();
-}
+const ctx = openContext(process.env, false);
+await withCore(ctx, async ({ services: { accounts, clients } }) => {
+  if ((await accounts.findByLogin(DEMO_USER.username)) === undefined) {
+    await accounts.createUser({ ...DEMO_USER, email: 'demo@example.com', emailVerified: true, name: 'Demo User', roles: ['demo'] });
+  }
+  if ((await clients.get(DEMO_CLIENT_ID)) === undefined) {
+    await clients.create({
+      clientId: DEMO_CLIENT_ID,
+      displayName: 'Demo app',
+      metadata: {
+        redirect_uris: [DEMO_REDIRECT],
+        post_logout_redirect_uris: ['http://localhost:8080/'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid profile email offline_access roles groups',
+      },
+    });
+  }
+});
 
 const { issuer, publicUrl, routes } = ctx.config;
 // Every URL printed here comes from the routes table, so GATEHOUSE_KEYCLOAK_REALM shows Keycloak's.

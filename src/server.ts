@@ -6,16 +6,12 @@ import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
-import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { Configuration } from 'oidc-provider';
-import { startAccountLayer } from './accounts/setup.ts';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
-import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
-import { EXIT } from './errors/gatehouse-error.ts';
-import { SettingError } from './errors/setting-error.ts';
+import { deriveKey } from './crypto/secret-box.ts';
 import { clientErrorHandler } from './http/client-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { createHttpServer } from './http/server-timeouts.ts';
@@ -30,30 +26,26 @@ import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-r
 import { createMailService, type MailService } from './mail/mail-service.ts';
 import { createMailer } from './mail/mailer.ts';
 import { smtpTransport } from './mail/smtp-transport.ts';
-import { cookieKeyList, createKeyStore, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
-import { keySetModel } from './keys/model.ts';
-import { fanOutAudit, logAudit, type Audit } from './observability/audit.ts';
-import { AUDIT_COLLECTION, createBatchedAudit, startAuditRetention } from './observability/audit-store.ts';
+import { cookieKeyList, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
-import { auditAuthentication } from './observability/sign-in-audit.ts';
-import { openAccountCache } from './oidc/account-cache.ts';
 import { accountDirectory } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
-import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
-import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
-import { connectMongo, pingMongo } from './storage/mongo.ts';
-import { connectRedis, pingRedis, RedisConnectError } from './storage/redis.ts';
+import { closeStores, composeCore, openStores, StartupError } from './composition.ts';
+import type { AuditTrail } from './observability/audit-trail.ts';
+import type { GatehouseServices } from './services.ts';
+import { pingMongo } from './storage/mongo.ts';
+import { pingRedis } from './storage/redis.ts';
+import type { StoreCommandListener } from './storage/command-watch.ts';
 import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from './keycloak/session-status.ts';
 import { endpointPath, interactionPath } from './routes/table.ts';
 import { pageExtraRoutes } from './interactions/language.ts';
 import { notFoundPage } from './interactions/not-found.ts';
-import { createServices, type GatehouseServices } from './services.ts';
 
 export type { GatehouseServices };
 
@@ -65,8 +57,8 @@ export interface RunningGatehouse {
   readonly metricsLocation: string;
   readonly server: Server;
   readonly metrics: Metrics;
-  /** Audit events of this instance (log stream + batched MongoDB writes). */
-  readonly audit: Audit & { flush(): Promise<void> };
+  /** The audit trail (log stream + batched MongoDB writes). */
+  readonly audit: AuditTrail;
   /** Writes what is batched off the request path now: audit events and last sign-in times. */
   flushBatchedWrites(): Promise<void>;
   readonly app: Koa;
@@ -79,12 +71,7 @@ export interface RunningGatehouse {
   close(): Promise<void>;
 }
 
-/** Raised when a backing service cannot be reached at startup; names the setting. */
-export class StartupError extends SettingError {
-  constructor(setting: string, message: string) {
-    super(setting, message, EXIT.failure);
-  }
-}
+export { StartupError };
 
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
@@ -104,25 +91,6 @@ function publicJwk(jwk: JWK): JWK {
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-async function openStores(config: Config, onCommand: StoreCommandListener | undefined): Promise<{ mongo: Connection; redis: Redis | undefined }> {
-  let mongo: Connection;
-  try {
-    mongo = await connectMongo({ uri: config.mongodbUri.reveal(), timeoutMs: config.mongodbTimeoutMs, watchCommands: onCommand !== undefined });
-    if (onCommand !== undefined) watchMongoCommands(mongo, onCommand);
-  } catch (error) {
-    throw new StartupError('MONGODB_URI', `cannot connect to MongoDB (${reason(error)})`);
-  }
-  if (config.redisUrl === undefined) return { mongo, redis: undefined };
-  try {
-    const redis = await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs });
-    if (onCommand !== undefined) watchRedisCommands(redis, onCommand);
-    return { mongo, redis };
-  } catch (error) {
-    await mongo.close();
-    throw new StartupError('REDIS_URL', error instanceof RedisConnectError ? error.message : `cannot connect to Redis (${reason(error)})`);
-  }
 }
 
 function openViews(config: Config): Views {
@@ -155,65 +123,22 @@ function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
 
 /** Wires everything from a validated config and starts listening. */
 export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGatehouse> {
-  const { mongo, redis } = await openStores(config, options.onStoreCommand);
+  const stores = await openStores(config, options.onStoreCommand);
+  const { mongo, redis } = stores;
   const closers: Array<() => Promise<void>> = [];
   try {
     const secret = config.secret.reveal();
     const metrics = createMetrics();
-    const auditCollection = mongo.db!.collection(AUDIT_COLLECTION);
-    const auditRetention = await startAuditRetention({ collection: auditCollection, retentionDays: config.audit.retentionDays, logger });
-    closers.push(async () => auditRetention?.stop());
-    const auditStore = createBatchedAudit({ collection: auditCollection, logger, onDropped: (count) => metrics.auditDropped(count) });
-    closers.push(() => auditStore.close());
-    const audit = fanOutAudit([logAudit(logger), auditStore]);
-    const storage: OidcStorage = await openOidcStorage({
-      mongo,
-      redis,
-      redisPrefix: config.redisPrefix,
-      reuseWindowSeconds: config.refreshReuseWindowSeconds,
-      clientCacheTtlSeconds: config.clientCacheTtlSeconds,
-      sessionCacheTtlSeconds: config.sessionCacheTtlSeconds,
-      clientSecretBox: createSecretBox(secret, 'client-secrets'),
-      logger,
-      onOperation: (report) => metrics.onOperation(report),
-      now: options.now,
-    });
-    closers.push(() => storage.close());
+    const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now });
+    closers.push(() => core.close());
+    const { services, storage, accountLayer, audit } = core;
     if (!storage.ttlIndexes) {
       // Expected on FerretDB v1; everything that expires (oidc records, sign-in limits, audit) is swept.
       logger.info('MongoDB server has no TTL indexes (FerretDB): expired records are deleted by periodic sweepers');
     }
-    const auditSignIn = auditAuthentication(audit);
-    const accountCache = await openAccountCache({ redis, redisPrefix: config.redisPrefix, ttlSeconds: config.accountCacheTtlSeconds, logger });
-    closers.push(() => accountCache.close());
-    const accountLayer = await startAccountLayer({
-      config,
-      mongo,
-      redis,
-      logger,
-      onUserChange: accountCache.onUserChange,
-      onHash: (event) => metrics.onHash(event),
-      onAuthentication: (event) => {
-        metrics.onAuthentication(event);
-        auditSignIn(event);
-      },
-    });
-    metrics.watchHashPool(() => accountLayer.hasher.stats());
-    closers.push(() => accountLayer.close());
-    const accounts = accountCache.directory(accountDirectory(accountLayer.accounts));
-    const shared = await createServices({
-      config,
-      mongo,
-      redis,
-      logger,
-      clients: storage.clients,
-      adapter: storage.adapter,
-      accounts: accountLayer.accounts,
-      onUserChange: accountCache.onUserChange,
-    });
-    closers.push(() => shared.close());
-    const { services } = shared;
     const { apis } = services;
+    metrics.watchHashPool(() => accountLayer.hasher.stats());
+    const accounts = core.accountCache.directory(accountDirectory(accountLayer.accounts));
     await bootstrapAdmin(services, config.admin === undefined ? undefined : { username: config.admin.username, password: config.admin.password.reveal() }, logger);
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
@@ -235,7 +160,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const keycloakLayout = config.routes.layout === 'keycloak';
     let app: Koa | undefined;
     const ring: KeyRing<Provider> = createKeyRing({
-      store: createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys') }),
+      store: core.keyStore,
       build: providerBuilder({
         issuer: config.issuer,
         logger,
@@ -278,6 +203,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       policy: config.keys,
       notices: redis === undefined ? undefined : redisNotices(redis, config.redisPrefix),
       onError: (error, during) => logger.warn({ err: error, during }, 'key set update failed; serving the current keys'),
+      onScheduledRotation: (result) =>
+        audit.record({
+          type: 'keys.rotated',
+          actor: { type: 'system', id: 'rotation-interval' },
+          target: { type: 'keyset', id: String(result.keySet.version) },
+          details: { rotated: true, kids: result.signingKeys.map((key) => key.kid) },
+        }),
     });
     closers.push(() => ring.close());
     await ring.start();
@@ -291,10 +223,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     // The admin API (routes, zod schemas, OpenAPI document) loads with its first request: most
     // instances never serve one, and building it at startup costs memory and start-up time.
     const admin = loadOnFirstRequest(config.routes.admin, async () => {
-      const [{ adminAuth }, { adminRouter }, { adminRoutes }] = await Promise.all([
+      const [{ adminAuth }, { adminRouter }, { adminRoutes }, { createOperations }] = await Promise.all([
         import('./admin/auth.ts'),
         import('./admin/router.ts'),
         import('./admin/routes.ts'),
+        import('./operations/index.ts'),
       ]);
       return adminRouter({
         adminUrl: services.adminAudience,
@@ -308,16 +241,19 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           clients: services.clients,
           accounts: services.accounts,
         }),
-        routes: adminRoutes({
-          services,
-          keys: { keySet: () => ring.keySet(), rotate: () => ring.rotate() },
-          createInitialAccessToken: config.registration
-            ? async (expiresIn) => {
-                const { InitialAccessToken } = ring.current();
-                return new InitialAccessToken({ expiresIn }).save();
-              }
-            : undefined,
-        }),
+        routes: adminRoutes(
+          createOperations({
+            services,
+            issuer: config.issuer,
+            keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
+            initialAccessTokens: config.registration
+              ? async (expiresIn) => {
+                  const { InitialAccessToken } = ring.current();
+                  return new InitialAccessToken({ expiresIn }).save();
+                }
+              : undefined,
+          }),
+        ),
       }).routes();
     });
 
@@ -338,8 +274,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         provider: () => ring.current(),
         authenticator: {
           // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
-          async authenticate(login, password, ip) {
-            const result = await accountLayer.accounts.authenticate(login, password, ip);
+          async authenticate(login, password, ip, clientId) {
+            const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
             return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
           },
           // The user now types a password: start a hashing worker if none is idle (they exit when idle).
@@ -405,8 +341,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       server,
       app,
       metrics,
-      audit: { record: (event) => audit.record(event), flush: () => auditStore.flush() },
-      flushBatchedWrites: async () => void (await Promise.all([auditStore.flush(), accountLayer.lastLogins.flush()])),
+      audit,
+      flushBatchedWrites: async () => void (await Promise.all([audit.flush(), accountLayer.lastLogins.flush()])),
       services,
       get keySet() {
         return ring.keySet();
@@ -424,8 +360,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
             await new Promise<void>((resolve) => stopped.close(() => resolve()));
           }
           for (const close of closers.reverse()) await close();
-          await mongo.close();
-          if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
+          await closeStores(stores);
         })();
         return closing;
       },

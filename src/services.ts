@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { AdapterFactory } from 'oidc-provider';
 import type { Accounts } from './accounts/accounts.ts';
-import { startAccountLayer } from './accounts/setup.ts';
 import { createUserAdmin, type UserAdmin } from './accounts/user-admin.ts';
 import type { UserChangeHook } from './accounts/user-changes.ts';
 import { userModel } from './accounts/user-model.ts';
@@ -10,13 +9,12 @@ import { apiModel } from './apis/model.ts';
 import { createApiRegistry, type ApiRegistry } from './apis/registry.ts';
 import type { ClientRepository } from './clients/repository.ts';
 import type { Config } from './config/load.ts';
-import { auditModel, createAuditLog, ensureAuditIndexes, type AuditLog } from './observability/audit-log.ts';
-import type { Logger } from './observability/logger.ts';
+import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
 import { createOidcRevocation, type OidcRevocation } from './storage/oidc/revocation.ts';
 
-/** The services behind a running instance; the admin API and the CLI use the same ones. */
+/** The domain services behind a running instance; the admin API and the CLI reach them through src/operations/. */
 export interface GatehouseServices {
   readonly accounts: Accounts;
   readonly users: UserAdmin;
@@ -24,22 +22,21 @@ export interface GatehouseServices {
   readonly apis: ApiRegistry;
   readonly roles: LabelDirectory;
   readonly groups: LabelDirectory;
-  readonly audit: AuditLog;
+  readonly audit: AuditTrail;
   readonly revocation: OidcRevocation;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
 }
 
 export interface ServicesDeps {
-  readonly config: Config;
+  readonly config: Pick<Config, 'issuer' | 'redisPrefix' | 'routes'>;
   readonly mongo: Connection;
   readonly redis: Redis | undefined;
-  readonly logger: Logger;
+  readonly accounts: Accounts;
   readonly clients: ClientRepository;
-  /** oidc-provider's storage (src/oidc/storage.ts or the CLI's own adapter factory). */
+  /** oidc-provider's storage (src/oidc/storage.ts). */
   readonly adapter: AdapterFactory;
-  /** For the server: an already started account layer (it feeds sign-in too), built with the same onUserChange. */
-  readonly accounts?: Accounts;
+  readonly audit: AuditTrail;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
 }
@@ -49,29 +46,19 @@ export function adminAudience(config: Pick<Config, 'issuer' | 'routes'>): string
   return `${new URL(config.issuer).origin}${config.routes.admin}`;
 }
 
-/** Builds the shared services over open connections; `close` stops what it started. */
-export async function createServices(deps: ServicesDeps): Promise<{ services: GatehouseServices; close(): Promise<void> }> {
-  const { config, mongo, redis, logger } = deps;
+/** The services over open connections and already built parts (see src/composition.ts). */
+export function createServices(deps: ServicesDeps): GatehouseServices {
+  const { config, mongo, redis } = deps;
   const users = userModel(mongo);
-  const audit = auditModel(mongo);
-  await ensureAuditIndexes(audit);
-  let accounts = deps.accounts;
-  let close = async () => {};
-  if (accounts === undefined) {
-    const layer = await startAccountLayer({ config, mongo, redis, logger, onUserChange: deps.onUserChange });
-    accounts = layer.accounts;
-    close = () => layer.close();
-  }
-  const services: GatehouseServices = {
-    accounts,
+  return {
+    accounts: deps.accounts,
     users: createUserAdmin({ users, onChange: deps.onUserChange }),
     clients: deps.clients,
     apis: createApiRegistry({ model: apiModel(mongo) }),
     roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users, onUserChange: deps.onUserChange }),
     groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users, onUserChange: deps.onUserChange }),
-    audit: createAuditLog({ model: audit }),
+    audit: deps.audit,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),
   };
-  return { services, close };
 }

@@ -53,12 +53,23 @@ export type FailureReason = 'unknown_user' | 'wrong_password' | 'locked' | 'disa
 
 /** For audit and logs only: never show `reason` to the person signing in. */
 export type AuthenticationEvent =
-  | { readonly outcome: 'success'; readonly userId: string; readonly ip: string; readonly at: Date; readonly rehashed: boolean }
+  | {
+      readonly outcome: 'success';
+      readonly userId: string;
+      readonly username: string;
+      /** The application the user signs in to, when known. */
+      readonly clientId: string | null;
+      readonly ip: string;
+      readonly at: Date;
+      readonly rehashed: boolean;
+    }
   | {
       readonly outcome: 'failure';
       readonly reason: FailureReason;
-      /** Set when the login named an existing user. */
+      /** Set when the login named an existing user (the typed login itself is never reported). */
       readonly userId: string | null;
+      readonly username: string | null;
+      readonly clientId: string | null;
       readonly ip: string;
       readonly at: Date;
       /** Set when this failure (or an earlier one) left a lock in force. */
@@ -88,7 +99,7 @@ export interface Accounts {
    * same AUTHENTICATION_FAILED after the same work (one argon2 verification); the reason goes
    * to `onAuthentication`. Throws HashQueueFullError when the hashing pool is saturated.
    */
-  authenticate(login: string, password: string, ip: string): Promise<AuthenticationResult>;
+  authenticate(login: string, password: string, ip: string, clientId?: string): Promise<AuthenticationResult>;
   setPassword(id: string, password: string): Promise<void>;
   disable(id: string): Promise<void>;
   enable(id: string): Promise<void>;
@@ -228,7 +239,7 @@ export function createAccounts({
       return doc === null ? undefined : toUser(doc);
     },
 
-    async authenticate(login, password, ip) {
+    async authenticate(login, password, ip, clientId) {
       const key = loginKey(login);
       const user = key === '' ? null : await findStoredByLogin(key);
       // Logins that match nobody are limited too: otherwise "never locks" would reveal them.
@@ -251,6 +262,8 @@ export function createAccounts({
           outcome: 'failure',
           reason: reason ?? 'unknown_user',
           userId: user?._id ?? null,
+          username: user?.username ?? null,
+          clientId: clientId ?? null,
           ip,
           at: now(),
           lockedForSeconds: after.locked ? after.retryAfterSeconds : null,
@@ -263,7 +276,7 @@ export function createAccounts({
       const at = now();
       if (lastLogins !== undefined) lastLogins.record(user._id, at);
       else await users.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }).exec();
-      report({ outcome: 'success', userId: user._id, ip, at, rehashed });
+      report({ outcome: 'success', userId: user._id, username: user.username, clientId: clientId ?? null, ip, at, rehashed });
       return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
     },
 

@@ -5,7 +5,7 @@ import type { Accounts } from '../accounts/accounts.ts';
 import { GatehouseError } from '../errors/gatehouse-error.ts';
 import type { ClientRepository } from '../clients/repository.ts';
 import { localKeys, type JwtRecords } from '../oidc/jwt-records.ts';
-import type { AuditActor } from '../observability/audit-log.ts';
+import type { AuditActor } from '../observability/audit-trail.ts';
 
 export const ADMIN_SCOPE = 'admin';
 export const ADMIN_ROLE = 'admin';
@@ -48,7 +48,7 @@ const fail = (status: 401 | 403, error: 'invalid_token' | 'insufficient_scope', 
  */
 export function adminAuth(deps: AdminAuthDeps): Middleware {
   const keys = localKeys(deps.publicJwks);
-  async function authenticate(header: string | undefined): Promise<AuditActor | AdminAuthError> {
+  async function authenticate(header: string | undefined): Promise<{ actor: AuditActor; client: string } | AdminAuthError> {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header ?? '');
     if (match === null) return fail(401, 'invalid_token', 'a Bearer access token for the admin API is required');
     let payload: Record<string, unknown>;
@@ -80,18 +80,19 @@ export function adminAuth(deps: AdminAuthDeps): Middleware {
     const accountId = typeof record.accountId === 'string' ? record.accountId : undefined;
     if (accountId === undefined) {
       if (!client.admin) return fail(403, 'insufficient_scope', 'the client is not an admin client');
-      return { type: 'client', id: client.clientId };
+      return { actor: { type: 'client', id: client.clientId }, client: client.clientId };
     }
     const user = await deps.accounts.findById(accountId);
     if (user === undefined || user.disabled) return fail(401, 'invalid_token', 'the user of this token is disabled or gone');
     if (!user.roles.includes(ADMIN_ROLE)) return fail(403, 'insufficient_scope', `the user lacks the ${ADMIN_ROLE} role`);
-    return { type: 'user', id: user.id };
+    return { actor: { type: 'user', id: user.id, username: user.username }, client: client.clientId };
   }
 
   return async (ctx, next) => {
     const outcome = await authenticate(ctx.get('authorization') || undefined);
     if (outcome instanceof AdminAuthError) throw outcome;
-    ctx.state.actor = outcome;
+    ctx.state.actor = outcome.actor;
+    ctx.state.client = outcome.client;
     await next();
   };
 }

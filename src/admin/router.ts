@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../observability/logger.ts';
-import type { AuditActor } from '../observability/audit-log.ts';
+import type { AuditActor } from '../observability/audit-trail.ts';
 import { NotFoundError } from '../errors/gatehouse-error.ts';
 import { errorResponder } from '../errors/respond.ts';
 import { readJson } from './json-body.ts';
@@ -32,7 +32,7 @@ export function adminRouter({ routes, auth, adminUrl, logger }: AdminRouterDeps)
         params: ctx.params,
         query: ctx.query,
         body,
-        op: { actor: ctx.state.actor as AuditActor, requestId: ctx.state.requestId as string | undefined },
+        op: { actor: ctx.state.actor as AuditActor, client: ctx.state.client as string, requestId: ctx.state.requestId as string | undefined },
       });
       ctx.set('Cache-Control', 'no-store');
       ctx.status = result.status ?? 200;

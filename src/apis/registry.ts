@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { insertValidated } from '../storage/validated-writes.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
+import { SCOPE_TOKEN } from './scope-syntax.ts';
 import type { ApiModel, StoredApi } from './model.ts';
 
 export interface Api {
@@ -22,38 +23,52 @@ export interface Api {
 export const TOKEN_CLAIMS = ['gatehouse', 'keycloak'] as const;
 export type TokenClaims = (typeof TOKEN_CLAIMS)[number];
 
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** Access-token lifetime an operator may give an API, in seconds. */
+export const API_TOKEN_TTL = { min: 5, max: 86_400, default: 600 } as const;
+
+/** The one definition of each API field; the registry and the operator schemas (src/operations/apis.ts) share them. */
+export const apiFields = {
+  identifier: z.string().refine((value) => URL.canParse(value) && new URL(value).hash === '', {
+    message: 'must be an absolute URI without a fragment, e.g. https://api.example.com',
+  }),
+  name: z.string().trim().min(1).max(200),
+  scopes: z.array(z.string().regex(SCOPE_TOKEN, { message: 'scope names are printable ASCII without spaces or quotes' })),
+  format: z.enum(['jwt', 'opaque']),
+  alg: z.enum(['RS256', 'ES256']),
+  accessTokenTtl: z.number().int().min(API_TOKEN_TTL.min).max(API_TOKEN_TTL.max),
+  clientId: z.string().min(1).max(128),
+  /** Gatehouse-shaped claims, or Keycloak-shaped ones (realm_access, resource_access, azp, ...). */
+  tokenClaims: z.enum(TOKEN_CLAIMS),
+};
 
 /** What an operator may set when creating an API; identifiers are absolute URIs (RFC 8707). */
 export const apiInputSchema = z.object({
-  identifier: z
-    .string()
-    .refine((value) => URL.canParse(value) && new URL(value).hash === '', {
-      message: 'must be an absolute URI without a fragment, e.g. https://api.example.com',
-    }),
-  name: z.string().min(1).max(200).optional(),
-  scopes: z.array(z.string().regex(SCOPE_TOKEN, { message: 'scope names are printable ASCII without spaces or quotes' })).default([]),
-  format: z.enum(['jwt', 'opaque']).default('jwt'),
-  alg: z.enum(['RS256', 'ES256']).default('RS256'),
-  accessTokenTtl: z.number().int().min(5).max(86_400).default(600),
+  identifier: apiFields.identifier,
+  name: apiFields.name.optional(),
+  scopes: apiFields.scopes.default([]),
+  format: apiFields.format.default('jwt'),
+  alg: apiFields.alg.default('RS256'),
+  accessTokenTtl: apiFields.accessTokenTtl.default(API_TOKEN_TTL.default),
   includeRoles: z.boolean().default(false),
   includeGroups: z.boolean().default(false),
-  tokenClaims: z.enum(TOKEN_CLAIMS).default('gatehouse'),
-  clientId: z.string().min(1).optional(),
+  tokenClaims: apiFields.tokenClaims.default('gatehouse'),
+  clientId: apiFields.clientId.optional(),
 });
 
 export type ApiInput = z.input<typeof apiInputSchema>;
 
 /** What may change after creation (the identifier is the key and the tokens' audience). */
 export const apiPatchSchema = z.object({
-  name: z.string().min(1).max(200).optional(),
-  scopes: z.array(z.string().regex(SCOPE_TOKEN, { message: 'scope names are printable ASCII without spaces or quotes' })).optional(),
-  format: z.enum(['jwt', 'opaque']).optional(),
-  alg: z.enum(['RS256', 'ES256']).optional(),
-  accessTokenTtl: z.number().int().min(30).max(86_400).optional(),
+  name: apiFields.name.optional(),
+  scopes: apiFields.scopes.optional(),
+  format: apiFields.format.optional(),
+  alg: apiFields.alg.optional(),
+  accessTokenTtl: apiFields.accessTokenTtl.optional(),
   includeRoles: z.boolean().optional(),
   includeGroups: z.boolean().optional(),
-  tokenClaims: z.enum(TOKEN_CLAIMS).optional(),
+  tokenClaims: apiFields.tokenClaims.optional(),
+  /** null unbinds the introspecting client. */
+  clientId: apiFields.clientId.nullable().optional(),
 });
 
 export type ApiPatch = z.input<typeof apiPatchSchema>;

@@ -3,17 +3,22 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.ts';
 import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { normalizeError } from '../errors/normalize.ts';
-import { apisCreate, apisList } from './commands/apis.ts';
+import { apisCreate, apisDelete, apisGet, apisList, apisUpdate } from './commands/apis.ts';
+import { auditCommand } from './commands/audit.ts';
 import { clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
 import { grantsRevoke } from './commands/grants.ts';
 import { keysList, keysRotate } from './commands/keys.ts';
-import { rolesAssign, rolesCreate, rolesDelete, rolesList, rolesRemove } from './commands/roles.ts';
+import { labelCommands } from './commands/labels.ts';
+import { sessionsList, sessionsRevoke } from './commands/sessions.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
 import { usersCreate, usersDisable, usersEnable, usersGet, usersList, usersSetPassword, usersUnlock, usersUpdate } from './commands/users.ts';
 import { CliError, openContext, type CliContext } from './context.ts';
 import { commandHelp, unknownCommand, unknownOption } from './help.ts';
 
 type Command = (ctx: CliContext, args: string[]) => Promise<void>;
+
+const roles = labelCommands('roles');
+const groups = labelCommands('groups');
 
 const COMMANDS: Record<string, Command> = {
   'clients create': clientsCreate,
@@ -32,11 +37,22 @@ const COMMANDS: Record<string, Command> = {
   'users unlock': usersUnlock,
   'apis create': apisCreate,
   'apis list': apisList,
-  'roles create': rolesCreate,
-  'roles list': rolesList,
-  'roles delete': rolesDelete,
-  'roles assign': rolesAssign,
-  'roles remove': rolesRemove,
+  'apis get': apisGet,
+  'apis update': apisUpdate,
+  'apis delete': apisDelete,
+  'roles create': roles.create,
+  'roles list': roles.list,
+  'roles delete': roles.delete,
+  'roles assign': roles.assign,
+  'roles remove': roles.remove,
+  'groups create': groups.create,
+  'groups list': groups.list,
+  'groups delete': groups.delete,
+  'groups assign': groups.assign,
+  'groups remove': groups.remove,
+  'sessions list': sessionsList,
+  'sessions revoke': sessionsRevoke,
+  audit: auditCommand,
   'keys list': keysList,
   'keys rotate': keysRotate,
   'grants revoke': grantsRevoke,
@@ -45,16 +61,23 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Commands that are one word (`export`, `import`); the rest are two. */
-const SINGLE_WORD = new Set(['export', 'import']);
+const SINGLE_WORD = new Set(['export', 'import', 'audit']);
 
 const USAGE = `usage: gatehouse <command> [options] [--json]
 
 commands:
   clients create --name NAME [--type confidential|public] [--redirect-uri URI]...
                  [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--scope "a b"]
-                 [--api IDENTIFIER]... [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
+                 [--api IDENTIFIER]... [--default-api IDENTIFIER] [--api-scope "IDENTIFIER s1 s2"]...
+                 [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
+                 [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
+                 [--jwks JSON | --jwks-file FILE | --jwks-uri URL] [--require-pkce]
+                 [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
+                 [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
+                 [--minimal-id-token] [--login-uses-default-api]
   clients list | get ID | delete ID | rotate-secret ID
-  clients update ID [same options as create, plus --no-first-party --no-admin]
+  clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce
+                 --no-minimal-id-token --no-login-uses-default-api, --unset FIELD (e.g. --unset logo_uri)]
   users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
                [PROFILE OPTIONS] --password-stdin
       PROFILE OPTIONS (OpenID standard claims): --given-name --family-name --middle-name --nickname
@@ -69,9 +92,16 @@ commands:
   users disable USER | enable USER | unlock USER
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
               [--ttl SECONDS] [--roles] [--groups] [--token-claims gatehouse|keycloak] [--name NAME]
-  apis list
+              [--introspection-client CLIENT_ID]
+  apis list | get URI | delete URI
+  apis update URI [same options as create, plus --no-roles --no-groups --no-introspection-client]
   roles create NAME [--description TEXT] | list | delete NAME
   roles assign NAME --user USER | remove NAME --user USER
+  groups ...             the same commands as roles, for groups
+  sessions list --user USER                 sign-in sessions and the clients signed in to
+  sessions revoke SESSION_ID --user USER    end a session and revoke its grants
+  audit [--type TYPE] [--user ID|USERNAME] [--client ID] [--from ISO] [--to ISO] [--limit N]
+        [--before EVENT_ID]   audit events, newest first (--before: the previous page's next)
   keys list              list signing keys with their status (next, active, retired)
   keys rotate            add new signing and cookie keys; they sign after GATEHOUSE_KEY_PUBLISH_DELAY
   grants revoke --user USER | --client ID | --grant ID
@@ -115,16 +145,12 @@ async function run(argv: string[]): Promise<number> {
     }
     throw new CliError(unknownCommand(name, Object.keys(COMMANDS)), 2);
   }
-  const ctx = await openContext(process.env, values.json === true);
-  try {
-    await command(ctx, withoutCommandWords(argv, positionals.slice(0, words))).catch((error: unknown) => {
-      const line = unknownOption(error, name, USAGE);
-      throw line === undefined ? error : new CliError(line, 2);
-    });
-    return 0;
-  } finally {
-    await ctx.mongo.close();
-  }
+  const ctx = openContext(process.env, values.json === true);
+  await command(ctx, withoutCommandWords(argv, positionals.slice(0, words))).catch((error: unknown) => {
+    const line = unknownOption(error, name, USAGE);
+    throw line === undefined ? error : new CliError(line, 2);
+  });
+  return 0;
 }
 
 /** How the command ends on an error: the same message every surface shows, and its exit code. */

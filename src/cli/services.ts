@@ -1,16 +1,8 @@
 import { userInfo } from 'node:os';
-import { createChangeChannel } from '../cache/change-channel.ts';
-import { clientModel } from '../clients/model.ts';
-import { createClientRepository } from '../clients/repository.ts';
-import { createSecretBox } from '../crypto/secret-box.ts';
+import { closeStores, composeCore, openStores, type Core } from '../composition.ts';
 import { createLogger } from '../observability/logger.ts';
 import type { OperationContext } from '../operations/context.ts';
-import { userChangeAnnouncer, userChangesChannel } from '../oidc/account-cache.ts';
-import { clientChangesChannel, oidcRecordChangesChannel } from '../oidc/storage.ts';
-import { createServices, type GatehouseServices } from '../services.ts';
-import { createAdapterFactory } from '../storage/oidc/adapter-factory.ts';
-import { createRecordCache } from '../storage/oidc/record-cache.ts';
-import { connectRedis, RedisConnectError } from '../storage/redis.ts';
+import { createOperations, type Operations } from '../operations/index.ts';
 import { CliError, type CliContext } from './context.ts';
 
 /** The CLI's principal in audit events: the operating-system user who ran the command. */
@@ -25,35 +17,26 @@ export function cliActor(): OperationContext {
 }
 
 /**
- * The same services the server runs, for one command: clients and users (changes announced to
- * running servers over Redis when configured), APIs, roles, audit, revocation.
+ * Runs one command against the same composition the server runs (src/composition.ts, in
+ * `command` mode: changes are announced to running servers over Redis when configured, no
+ * background work) through the same operations as the admin API.
  */
-export async function withServices<T>(ctx: CliContext, run: (services: GatehouseServices) => Promise<T>): Promise<T> {
-  const { config, mongo } = ctx;
-  const logger = createLogger('silent');
-  const redis =
-    config.redisUrl === undefined
-      ? undefined
-      : await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs }).catch((error: unknown) => {
-          throw new CliError(`REDIS_URL: ${error instanceof RedisConnectError ? error.message : `cannot connect to Redis (${String(error)})`}`);
-        });
-  const invalidation = redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(config.redisPrefix), logger });
-  const userChanges = redis === undefined ? undefined : createChangeChannel({ redis, channel: userChangesChannel(config.redisPrefix), logger });
-  const clients = createClientRepository({
-    model: clientModel(mongo),
-    box: createSecretBox(config.secret.reveal(), 'client-secrets'),
-    onChange: async (clientId) => invalidation?.publish(clientId),
-  });
-  const recordChanges = redis === undefined ? undefined : createChangeChannel({ redis, channel: oidcRecordChangesChannel(config.redisPrefix), logger });
-  // Caches nothing; announces the sessions and grants a command revokes to the running servers.
-  const records = createRecordCache({ ttlSeconds: 0, announce: recordChanges?.publish });
-  const adapter = createAdapterFactory({ mongo, redis, redisPrefix: config.redisPrefix, reuseWindowSeconds: config.refreshReuseWindowSeconds, records });
-  const { services, close } = await createServices({ config, mongo, redis, logger, clients, adapter, onUserChange: userChangeAnnouncer(userChanges) });
+export function withOperations<T>(ctx: CliContext, run: (ops: Operations) => Promise<T>): Promise<T> {
+  return withCore(ctx, (core) => run(createOperations({ services: core.services, keys: core.keys, issuer: ctx.config.issuer })));
+}
+
+/** The composition itself, for scripts that seed data (scripts/dev-seed.ts); commands use withOperations. */
+export async function withCore<T>(ctx: CliContext, run: (core: Core) => Promise<T>): Promise<T> {
+  const stores = await openStores(ctx.config);
   try {
-    return await run(services);
+    const core = await composeCore(ctx.config, createLogger('silent'), stores, { mode: 'command' });
+    try {
+      return await run(core);
+    } finally {
+      await core.close();
+    }
   } finally {
-    await close();
-    if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
+    await closeStores(stores);
   }
 }
 

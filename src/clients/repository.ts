@@ -3,6 +3,7 @@ import { insertValidated, upsertValidated } from '../storage/validated-writes.ts
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ClientModel, StoredClientRecord } from './model.ts';
+import { OPERATOR_ONLY_CLIENT_PROPERTIES } from './operator-only.ts';
 import { generateClientId, generateClientSecret, usesSecret } from './secrets.ts';
 
 export interface ClientInput {
@@ -65,8 +66,6 @@ export type ExportedClient = Omit<ClientView, 'hasSecret' | 'createdAt' | 'updat
   readonly updatedAt: string;
 };
 
-/** The gatehouse properties a registered client may never set on itself. */
-const GATEHOUSE_ONLY = ['first_party', 'allowed_apis', 'default_api', 'login_uses_default_api', 'web_origins', 'admin_client'];
 
 export interface ClientRepositoryDeps {
   readonly model: ClientModel;
@@ -208,7 +207,7 @@ export function createClientRepository({ model, box, onChange, now = () => new D
 
     async saveRegistered(clientId, provided) {
       const metadata = cleanMetadata(provided);
-      for (const key of GATEHOUSE_ONLY) delete metadata[key];
+      for (const key of OPERATOR_ONLY_CLIENT_PROPERTIES) delete metadata[key];
       delete metadata.client_secret_expires_at;
       const secret = typeof provided.client_secret === 'string' ? provided.client_secret : undefined;
       const at = now();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SCOPE_LIST } from '../apis/scope-syntax.ts';
 
 // Refinements are invisible to z.toJSONSchema; .meta() puts what they check into the OpenAPI document.
 const uri = z
@@ -20,15 +21,38 @@ const origin = z
   .string()
   .refine((value) => URL.canParse(value) && new URL(value).origin === value, { message: 'must be an origin such as https://app.example.com' })
   .meta({ pattern: '^https?://[^/?#]+$', description: 'An origin such as https://app.example.com (scheme, host and port only)' });
+/** Pages and endpoints on the web (logo, policy, back-channel logout, JWKS): http(s) only, never javascript:. */
+const webUri = z
+  .string()
+  .max(2000)
+  .refine((value) => URL.canParse(value) && ['https:', 'http:'].includes(new URL(value).protocol) && new URL(value).hash === '', {
+    message: 'must be an http(s) URL without a fragment',
+  })
+  .meta({ format: 'uri', pattern: '^https?://[^#]+$', description: 'An absolute http(s) URL without a fragment' });
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
-const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
+export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
+/** Members that only private keys carry. */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+const jwks = z
+  .object({
+    keys: z
+      .array(
+        z
+          .object({ kty: z.string().min(1) })
+          .catchall(z.unknown())
+          .refine((key) => PRIVATE_JWK_MEMBERS.every((member) => !(member in key)), { message: 'public keys only (no private or symmetric key members)' }),
+      )
+      .min(1)
+      .max(20),
+  })
+  .strict();
 
 const common = {
   name: z.string().trim().min(1).max(200),
   redirect_uris: z.array(redirectUri),
   post_logout_redirect_uris: z.array(redirectUri),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1),
-  scope: z.string().regex(SCOPE, { message: 'space-separated scope names' }),
+  scope: z.string().regex(SCOPE_LIST, { message: 'space-separated scope names' }),
   apis: z.array(uri),
   default_api: uri,
   first_party: z.boolean(),
@@ -36,14 +60,44 @@ const common = {
   web_origins: z.array(origin),
   require_pkce: z.boolean(),
   /** Per-API scope limits; an API not listed allows all its scopes. */
-  api_scopes: z.array(z.object({ api: uri, scopes: z.array(z.string().regex(SCOPE, { message: 'scope names' })) }).strict()),
+  api_scopes: z.array(z.object({ api: uri, scopes: z.array(z.string().regex(SCOPE_LIST, { message: 'scope names' })) }).strict()),
+  token_endpoint_auth_method: z.enum(AUTH_METHODS).describe('none = a public client; private_key_jwt needs jwks or jwks_uri'),
+  jwks: jwks.describe('the client\'s public keys (private_key_jwt)'),
+  jwks_uri: webUri.describe('where the client publishes its public keys (private_key_jwt)'),
+  logo_uri: webUri,
+  client_uri: webUri,
+  policy_uri: webUri,
+  tos_uri: webUri,
+  backchannel_logout_uri: webUri.describe('receives a logout token when the user signs out'),
+  backchannel_logout_session_required: z.boolean(),
+  minimal_id_token: z.boolean().describe('ID tokens carry sub only; profile claims stay at userinfo'),
+  login_uses_default_api: z.boolean().describe('the code flow without resource also gets the default API\'s JWT'),
 };
+
+/**
+ * Standard client metadata an operator sets as is (the rest — redirect URIs, grant types, API
+ * access — has rules of its own in src/operations/clients.ts). Null in an update removes it.
+ */
+export const PLAIN_METADATA = [
+  'scope',
+  'require_pkce',
+  'jwks',
+  'jwks_uri',
+  'logo_uri',
+  'client_uri',
+  'policy_uri',
+  'tos_uri',
+  'backchannel_logout_uri',
+  'backchannel_logout_session_required',
+  'minimal_id_token',
+  'login_uses_default_api',
+] as const;
 
 /** A new client as an operator describes it (admin API body, CLI flags). */
 export const clientCreateSchema = z
   .object({
     client_id: z.string().regex(/^[\x21-\x7e]{1,128}$/, { message: 'printable ASCII, 1-128 characters' }).optional(),
-    type: z.enum(['confidential', 'public']).default('confidential'),
+    type: z.enum(['confidential', 'public']).optional().describe('public = token_endpoint_auth_method none; default confidential'),
     name: common.name,
     redirect_uris: common.redirect_uris.default([]),
     post_logout_redirect_uris: common.post_logout_redirect_uris.default([]),
@@ -56,6 +110,17 @@ export const clientCreateSchema = z
     web_origins: common.web_origins.default([]),
     require_pkce: common.require_pkce.optional(),
     api_scopes: common.api_scopes.optional(),
+    token_endpoint_auth_method: common.token_endpoint_auth_method.optional(),
+    jwks: common.jwks.optional(),
+    jwks_uri: common.jwks_uri.optional(),
+    logo_uri: common.logo_uri.optional(),
+    client_uri: common.client_uri.optional(),
+    policy_uri: common.policy_uri.optional(),
+    tos_uri: common.tos_uri.optional(),
+    backchannel_logout_uri: common.backchannel_logout_uri.optional(),
+    backchannel_logout_session_required: common.backchannel_logout_session_required.optional(),
+    minimal_id_token: common.minimal_id_token.optional(),
+    login_uses_default_api: common.login_uses_default_api.optional(),
   })
   .strict();
 
@@ -71,8 +136,19 @@ export const clientUpdateSchema = z
     first_party: common.first_party.optional(),
     admin: common.admin.optional(),
     web_origins: common.web_origins.optional(),
-    require_pkce: common.require_pkce.optional(),
+    require_pkce: common.require_pkce.nullable().optional(),
     api_scopes: common.api_scopes.nullable().optional(),
+    token_endpoint_auth_method: common.token_endpoint_auth_method.exclude(['none']).optional().describe('between confidential methods; a public client stays public'),
+    jwks: common.jwks.nullable().optional(),
+    jwks_uri: common.jwks_uri.nullable().optional(),
+    logo_uri: common.logo_uri.nullable().optional(),
+    client_uri: common.client_uri.nullable().optional(),
+    policy_uri: common.policy_uri.nullable().optional(),
+    tos_uri: common.tos_uri.nullable().optional(),
+    backchannel_logout_uri: common.backchannel_logout_uri.nullable().optional(),
+    backchannel_logout_session_required: common.backchannel_logout_session_required.nullable().optional(),
+    minimal_id_token: common.minimal_id_token.nullable().optional(),
+    login_uses_default_api: common.login_uses_default_api.nullable().optional(),
   })
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one field to change' })

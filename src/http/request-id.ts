@@ -14,6 +14,6 @@ export function requestId(): Middleware {
     const id = ACCEPTABLE.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = id;
     ctx.set('X-Request-Id', id);
-    await runInRequest({ requestId: id }, next);
+    await runInRequest({ requestId: id, ip: ctx.ip }, next);
   };
 }

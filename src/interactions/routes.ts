@@ -5,6 +5,7 @@ import { allowFormTargets } from '../http/content-security-policy.ts';
 import type { Logger } from '../observability/logger.ts';
 import { loginResult } from '../oidc/acr.ts';
 import { clientFormTargets } from '../oidc/form-targets.ts';
+import { isOidcScope } from '../oidc/claims.ts';
 import { readForm } from './body.ts';
 import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
 import type { Locale } from './i18n.ts';
@@ -17,7 +18,7 @@ export type AuthenticationResult = { readonly ok: true; readonly sub: string } |
 
 export interface Authenticator {
   /** One generic failure for unknown user, wrong password, locked or disabled account. May throw HashQueueFullError. */
-  authenticate(login: string, password: string, ip: string): Promise<AuthenticationResult>;
+  authenticate(login: string, password: string, ip: string, clientId: string): Promise<AuthenticationResult>;
   /** A sign-in form is being shown; a password may follow (the hashing pool starts a worker). */
   prepare?(): void;
 }
@@ -37,7 +38,6 @@ export interface InteractionDeps {
 type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-const KNOWN_SCOPES = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access', 'roles', 'groups']);
 const KNOWN_CLAIMS = new Set([
   ...['sub', 'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website'],
   ...['gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'address', 'roles', 'groups'],
@@ -117,7 +117,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       client: { name, logoUri: webUrl(client?.logoUri), links },
       account: await signedInAccount(details),
       scopes: [
-        ...oidcScopes.map((scope) => (KNOWN_SCOPES.has(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
+        ...oidcScopes.map((scope) => (isOidcScope(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
         ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope, api }))),
       ],
       claims: claims.map((claim) => (KNOWN_CLAIMS.has(claim) ? t(`claim.${claim}`) : t('claim.other', { claim }))),
@@ -165,7 +165,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     if (details.prompt.name !== 'login') ctx.throw(400, 'This sign-in step is already complete.');
     const login = (form.login ?? '').trim();
     const remember = form.remember === 'yes';
-    const result = await deps.authenticator.authenticate(login, form.password ?? '', ctx.ip);
+    const result = await deps.authenticator.authenticate(login, form.password ?? '', ctx.ip, String(details.params.client_id));
     if (!result.ok) return loginPage(ctx, details, { login, remember, error: 'login.failed' });
     return finish(ctx, { login: loginResult({ accountId: result.sub, remember }) });
   });

@@ -30,6 +30,8 @@ export interface KeyRingDeps<P> {
   readonly now?: () => Date;
   /** Background failures (a poll while MongoDB is away); the ring keeps serving what it has. */
   readonly onError?: (error: unknown, during: string) => void;
+  /** A rotation this instance made on its own because the interval was due (for the audit trail). */
+  readonly onScheduledRotation?: (result: RotationResult) => void;
 }
 
 export interface KeyRing<P> {
@@ -57,7 +59,7 @@ const TIMER_SLACK_MS = 5;
  * Work is serialised, so swaps happen in order and never concurrently.
  */
 export function createKeyRing<P>(deps: KeyRingDeps<P>): KeyRing<P> {
-  const { store, build, onSwap, policy, notices, now = () => new Date(), onError = () => {} } = deps;
+  const { store, build, onSwap, policy, notices, now = () => new Date(), onError = () => {}, onScheduledRotation } = deps;
   let served: { keySet: KeySet; built: P } | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   let statusTimer: NodeJS.Timeout | undefined;
@@ -122,6 +124,7 @@ export function createKeyRing<P>(deps: KeyRingDeps<P>): KeyRing<P> {
       await notices.announce(result.keySet.version).catch((error: unknown) => onError(error, 'announcing a key change'));
     }
     if (result.keySet.version !== serving().keySet.version) install(result.keySet);
+    if (result.rotated && olderThanMs !== undefined) onScheduledRotation?.(result);
     return result;
   }
 

@@ -77,7 +77,7 @@ export async function openAttemptLimits({
         redis !== undefined
           ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisPrefix}${keyPrefix}`, points: limit, duration: windowSeconds })
           : new RateLimiterMongo({ storeClient: db, tableName: COLLECTION, keyPrefix, points: limit, duration: windowSeconds, disableIndexesCreation: true });
-      const store = withLocalFallback(name, shared, new RateLimiterMemory({ keyPrefix, points: limit, duration: windowSeconds }), logger, onFallback);
+      const store = withLocalCounts(name, shared, new RateLimiterMemory({ keyPrefix, points: limit, duration: windowSeconds }), logger, onFallback);
       const clean = new Map<string, number>();
       // Bumped by every local failure: a store read that started before one is not remembered.
       let generation = 0;
@@ -112,13 +112,15 @@ interface CounterStore {
 }
 
 /**
- * While the shared store is unavailable, counts go to a per-instance memory limiter instead:
- * the endpoints behind the gate (client_credentials, introspection) need no store of their own,
- * so an outage of the limiter's store must not stop them. Limits then hold per instance only;
- * the log says when that starts and ends, the metric counts each use. Errors that are not an
- * outage still fail the request.
+ * Failures are counted in the shared store (so every instance sees them) and in a per-instance
+ * memory limiter too; a check takes whichever counted more. So this instance's own failures
+ * always count, even when a shared write was lost (FerretDB's upserts race when failures come
+ * fast), and while the shared store is unavailable the gate keeps working per instance instead
+ * of failing: the endpoints behind it (client_credentials, introspection) must not stop with
+ * the limiter's store. The log says when an outage starts and ends, the metric counts each
+ * check or count it affected. Errors that are not an outage still fail the request.
  */
-function withLocalFallback(
+function withLocalCounts(
   name: string,
   shared: RateLimiterAbstract,
   local: RateLimiterMemory,
@@ -126,7 +128,7 @@ function withLocalFallback(
   onFallback: ((limiter: string) => void) | undefined,
 ): CounterStore {
   let degraded = false;
-  async function attempt<T>(sharedCall: () => Promise<T>, localCall: () => Promise<T>): Promise<T> {
+  async function orOutage<T>(sharedCall: () => Promise<T>, duringOutage: T): Promise<T> {
     try {
       const result = await sharedCall();
       if (degraded) {
@@ -142,11 +144,18 @@ function withLocalFallback(
         logger.warn({ limiter: name, store }, 'attempt limits: shared store unavailable; counting per instance until it is back');
       }
       onFallback?.(name);
-      return localCall();
+      return duringOutage;
     }
   }
   return {
-    get: (key) => attempt(() => shared.get(key), () => local.get(key)),
-    penalty: (key, points) => attempt(() => shared.penalty(key, points), () => local.penalty(key, points)),
+    async get(key) {
+      const [mine, everyone] = await Promise.all([local.get(key), orOutage(() => shared.get(key), null)]);
+      if (mine === null) return everyone;
+      if (everyone === null) return mine;
+      return mine.consumedPoints > everyone.consumedPoints ? mine : everyone;
+    },
+    async penalty(key, points) {
+      await Promise.all([local.penalty(key, points), orOutage(() => shared.penalty(key, points), undefined)]);
+    },
   };
 }

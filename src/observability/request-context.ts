@@ -2,12 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 export interface RequestContext {
   readonly requestId: string;
+  /** The caller's address as Koa sees it (X-Forwarded-For only behind a trusted proxy). */
+  readonly ip?: string | undefined;
 }
 
 /**
- * The request a piece of code runs for. The logger's mixin and the audit recorder read it, so
- * every line and event written while serving a request carries its id without threading the id
- * through every call.
+ * The request a piece of code runs for. The logger's mixin and the audit trail read it, so
+ * every line and event written while serving a request carries its id and address without
+ * threading them through every call.
  */
 const storage = new AsyncLocalStorage<RequestContext>();
 
@@ -17,4 +19,8 @@ export function runInRequest<T>(context: RequestContext, run: () => T): T {
 
 export function currentRequestId(): string | undefined {
   return storage.getStore()?.requestId;
+}
+
+export function currentRequestIp(): string | undefined {
+  return storage.getStore()?.ip;
 }

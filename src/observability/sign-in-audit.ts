@@ -1,17 +1,21 @@
 import type { AuthenticationEvent } from '../accounts/accounts.ts';
-import type { Audit } from './audit.ts';
+import type { AuditActor, AuditSink } from './audit-trail.ts';
 
-/** The accounts layer's onAuthentication hook as audit events (the reason stays internal). */
-export function auditAuthentication(audit: Audit): (event: AuthenticationEvent) => void {
+/**
+ * The accounts layer's onAuthentication hook as audit events: who (user id and username, or
+ * anonymous for a login that names nobody), to which client, from which address.
+ */
+export function auditAuthentication(audit: AuditSink): (event: AuthenticationEvent) => void {
   return (event) => {
+    const actor: AuditActor = event.userId === null ? { type: 'anonymous', id: null } : { type: 'user', id: event.userId, username: event.username };
+    const common = { at: event.at, actor, client: event.clientId, ip: event.ip };
     if (event.outcome === 'success') {
-      audit.record({ type: 'signin.success', at: event.at, actor: { type: 'user', id: event.userId }, details: { ip: event.ip } });
+      audit.record({ ...common, type: 'signin.success' });
       return;
     }
-    const actor = event.userId === null ? { type: 'anonymous' as const, id: null } : { type: 'user' as const, id: event.userId };
-    audit.record({ type: 'signin.failure', at: event.at, actor, details: { reason: event.reason, ip: event.ip } });
+    audit.record({ ...common, type: 'signin.failure', details: { reason: event.reason } });
     if (event.lockedForSeconds !== null && event.reason !== 'locked') {
-      audit.record({ type: 'signin.lockout', at: event.at, actor, details: { ip: event.ip, lockedForSeconds: event.lockedForSeconds } });
+      audit.record({ ...common, type: 'signin.lockout', details: { lockedForSeconds: event.lockedForSeconds } });
     }
   };
 }

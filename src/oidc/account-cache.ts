@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ALL_USERS, type UserChangeHook } from '../accounts/user-changes.ts';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
-import { createChangeChannel, type ChangeChannel } from '../cache/change-channel.ts';
+import { createChangeChannel } from '../cache/change-channel.ts';
 import type { WarnLogger } from '../storage/oidc/mongo-indexes.ts';
 import type { AccountDirectory, AccountProfile } from './accounts.ts';
 
@@ -12,17 +12,14 @@ export function userChangesChannel(redisPrefix: string): string {
   return `${redisPrefix}users:changed`;
 }
 
-/** For processes without a cache of their own (the CLI): announce only. */
-export function userChangeAnnouncer(channel: ChangeChannel | undefined): UserChangeHook {
-  return async (userId) => channel?.publish(userId);
-}
-
 export interface AccountCacheDeps {
   readonly redis: Redis | undefined;
   readonly redisPrefix: string;
   /** 0 turns the cache off: every lookup reads the database. */
   readonly ttlSeconds: number;
   readonly logger: WarnLogger;
+  /** false for one-shot processes (CLI commands): announce changes, listen to none. */
+  readonly subscribe?: boolean;
 }
 
 export interface AccountCache {
@@ -38,7 +35,7 @@ export interface AccountCache {
  * profiles for a few seconds per instance; a disabled user is still cut off at once, because
  * every change is announced over Redis (without Redis, within the TTL).
  */
-export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger }: AccountCacheDeps): Promise<AccountCache> {
+export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger, subscribe = true }: AccountCacheDeps): Promise<AccountCache> {
   const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: userChangesChannel(redisPrefix), logger });
   let source: AccountDirectory | undefined;
   const profiles = createBoundedCache<AccountProfile>({
@@ -48,7 +45,7 @@ export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger 
     cacheMisses: false,
   });
   const drop = (userId: string) => (userId === ALL_USERS ? profiles.clear() : profiles.invalidate(userId));
-  const subscription = await channel?.subscribe(drop, () => profiles.clear());
+  const subscription = subscribe ? await channel?.subscribe(drop, () => profiles.clear()) : undefined;
   return {
     directory(directory) {
       source = directory;

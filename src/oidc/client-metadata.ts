@@ -1,3 +1,4 @@
+import { OPERATOR_ONLY_CLIENT_PROPERTIES } from '../clients/operator-only.ts';
 import { errors, type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
 
 /**
@@ -44,8 +45,7 @@ function validateOrigin(origin: unknown): void {
   }
 }
 
-/** What only an operator may grant: a client registering itself can never set these. */
-const OPERATOR_ONLY = new Set<string>(['first_party', 'allowed_apis', 'allowed_api_scopes', 'default_api', 'login_uses_default_api', 'web_origins', 'admin_client']);
+const OPERATOR_ONLY = new Set<string>(OPERATOR_ONLY_CLIENT_PROPERTIES);
 const REGISTRATION_ROUTES = new Set(['registration', 'client_update']);
 
 function isSet(value: unknown): boolean {

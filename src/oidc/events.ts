@@ -1,12 +1,12 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import { unavailableStore } from '../errors/store-unavailable.ts';
-import type { Audit } from '../observability/audit.ts';
+import type { AuditSink } from '../observability/audit-trail.ts';
 import type { Logger } from '../observability/logger.ts';
 
 /** What the provider's events feed besides the log. */
 export interface ProviderObservers {
-  readonly audit?: Audit | undefined;
+  readonly audit?: AuditSink | undefined;
   readonly tokenIssued?: ((grantType: string) => void) | undefined;
   readonly tokenError?: ((error: string) => void) | undefined;
   readonly storeUnavailable?: ((store: string) => void) | undefined;
@@ -85,6 +85,7 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
     audit?.record({
       type: 'consent.granted',
       actor: { type: 'user', id: grant.accountId ?? null },
+      client: grant.clientId ?? null,
       target: { type: 'client', id: grant.clientId ?? null },
       details: { grantId: grant.jti ?? null, scope: grant.openid?.scope ?? null, apis: Object.keys(grant.resources ?? {}) },
     });
@@ -114,6 +115,7 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
     audit?.record({
       type: 'signout',
       actor: { type: 'user', id: ctx.oidc?.session?.accountId ?? null },
+      client: ctx.oidc?.client?.clientId ?? null,
       target: ctx.oidc?.client === undefined ? null : { type: 'client', id: ctx.oidc.client.clientId },
       details: {},
     });

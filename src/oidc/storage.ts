@@ -26,6 +26,11 @@ export interface OidcStorageDeps {
   readonly logger: WarnLogger;
   readonly onOperation?: OperationHook | undefined;
   readonly sweepIntervalMs?: number;
+  /**
+   * false for one-shot processes (CLI commands): no index creation, no expiry sweeper, no cache
+   * subscriptions; changes are still announced to the running instances.
+   */
+  readonly background?: boolean;
   /** The storage clock (reuse window, expiry); tests pass a controllable one. */
   readonly now?: (() => number) | undefined;
 }
@@ -58,10 +63,12 @@ export function oidcRecordChangesChannel(redisPrefix: string): string {
  */
 export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorage> {
   const { mongo, redis, logger } = deps;
-  const indexes = await ensureOidcIndexes(mongo);
-  const sweeper: ExpirySweeper | undefined = indexes.ttlIndexes
-    ? undefined
-    : startExpirySweeper({ connection: mongo, collections: indexes.collections, intervalMs: deps.sweepIntervalMs ?? 60_000, logger });
+  const background = deps.background ?? true;
+  const indexes = background ? await ensureOidcIndexes(mongo) : undefined;
+  const sweeper: ExpirySweeper | undefined =
+    indexes === undefined || indexes.ttlIndexes
+      ? undefined
+      : startExpirySweeper({ connection: mongo, collections: indexes.collections, intervalMs: deps.sweepIntervalMs ?? 60_000, logger });
 
   const invalidation =
     redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(deps.redisPrefix), logger });
@@ -87,12 +94,12 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
   const subscriptions: Array<{ close(): Promise<void> }> = [];
   const closeSubscriptions = () => Promise.all(subscriptions.map((subscription) => subscription.close()));
   try {
-    const clientSubscription = await invalidation?.subscribe(
+    const clientSubscription = !background ? undefined : await invalidation?.subscribe(
       (clientId) => cache.invalidate(clientId),
       () => cache.clear(),
     );
     if (clientSubscription !== undefined) subscriptions.push(clientSubscription);
-    if (deps.sessionCacheTtlSeconds > 0) {
+    if (background && deps.sessionCacheTtlSeconds > 0) {
       const recordSubscription = await recordChanges?.subscribe(
         (notice) => records.receive(notice),
         () => records.clear(),
@@ -118,7 +125,8 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
   });
 
   return {
-    ttlIndexes: indexes.ttlIndexes,
+    // A one-shot process does not look (and says nothing about it).
+    ttlIndexes: indexes?.ttlIndexes ?? true,
     adapter,
     clients,
     async close() {

@@ -1,33 +1,37 @@
-import { TOKEN_CLAIMS, type Api } from '../apis/registry.ts';
+import { z } from 'zod';
+import { API_TOKEN_TTL, apiFields, type Api } from '../apis/registry.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { invalid, notFound } from './errors.ts';
-import { z } from 'zod';
+
+const clientId = apiFields.clientId.describe('the client the API uses to call introspection (and revocation)');
 
 export const apiCreateSchema = z
   .object({
-    identifier: z.string(),
-    name: z.string().optional(),
-    scopes: z.array(z.string()).default([]),
-    format: z.enum(['jwt', 'opaque']).default('jwt'),
-    alg: z.enum(['RS256', 'ES256']).default('RS256'),
-    access_token_ttl: z.number().int().min(30).max(86_400).default(600),
+    identifier: apiFields.identifier,
+    name: apiFields.name.optional(),
+    scopes: apiFields.scopes.default([]),
+    format: apiFields.format.default('jwt'),
+    alg: apiFields.alg.default('RS256'),
+    access_token_ttl: apiFields.accessTokenTtl.default(API_TOKEN_TTL.default),
     include_roles: z.boolean().default(false),
     include_groups: z.boolean().default(false),
-    token_claims: z.enum(TOKEN_CLAIMS).default('gatehouse'),
+    client_id: clientId.optional(),
+    token_claims: apiFields.tokenClaims.default('gatehouse'),
   })
   .strict();
 
 export const apiUpdateSchema = z
   .object({
-    name: z.string().min(1).max(200).optional(),
-    scopes: z.array(z.string()).optional(),
-    format: z.enum(['jwt', 'opaque']).optional(),
-    alg: z.enum(['RS256', 'ES256']).optional(),
-    access_token_ttl: z.number().int().min(30).max(86_400).optional(),
+    name: apiFields.name.optional(),
+    scopes: apiFields.scopes.optional(),
+    format: apiFields.format.optional(),
+    alg: apiFields.alg.optional(),
+    access_token_ttl: apiFields.accessTokenTtl.optional(),
     include_roles: z.boolean().optional(),
     include_groups: z.boolean().optional(),
-    token_claims: z.enum(TOKEN_CLAIMS).optional(),
+    client_id: clientId.nullable().optional(),
+    token_claims: apiFields.tokenClaims.optional(),
   })
   .strict();
 
@@ -47,16 +51,28 @@ export function showApi(api: Api) {
 }
 
 export function apiOperations(services: GatehouseServices) {
-  const { apis, audit, adminAudience } = services;
+  const { apis, clients, audit, adminAudience } = services;
   const target = (id: string) => ({ type: 'api', id });
   const guard = (identifier: string) => {
     if (identifier === adminAudience) throw invalid('identifier', 'the admin API is built in and cannot be changed');
   };
+  const checkClient = async (id: string | null | undefined) => {
+    if (typeof id === 'string' && (await clients.get(id)) === undefined) throw invalid('client_id', `no client with id ${id}`);
+  };
+
+  async function get(identifier: string): Promise<Api> {
+    const api = await apis.find(identifier);
+    if (api === undefined) throw notFound('API', identifier);
+    return api;
+  }
+
   return {
     list: () => apis.list(),
+    get,
     async create(ctx: OperationContext, body: unknown): Promise<Api> {
       const input = apiCreateSchema.parse(body);
       guard(input.identifier);
+      await checkClient(input.client_id);
       const api = await apis.create({
         identifier: input.identifier,
         ...(input.name === undefined ? {} : { name: input.name }),
@@ -66,14 +82,16 @@ export function apiOperations(services: GatehouseServices) {
         accessTokenTtl: input.access_token_ttl,
         includeRoles: input.include_roles,
         includeGroups: input.include_groups,
+        ...(input.client_id === undefined ? {} : { clientId: input.client_id }),
         tokenClaims: input.token_claims,
       });
-      await audit.record({ ...ctx, type: 'api.created', target: target(api.identifier), details: { scopes: api.scopes } });
+      await audit.write({ ...ctx, type: 'api.created', target: target(api.identifier), details: { scopes: api.scopes } });
       return api;
     },
     async update(ctx: OperationContext, identifier: string, body: unknown): Promise<Api> {
       const patch = apiUpdateSchema.parse(body);
       guard(identifier);
+      await checkClient(patch.client_id);
       const api = await apis.update(identifier, {
         name: patch.name,
         scopes: patch.scopes,
@@ -82,16 +100,17 @@ export function apiOperations(services: GatehouseServices) {
         accessTokenTtl: patch.access_token_ttl,
         includeRoles: patch.include_roles,
         includeGroups: patch.include_groups,
+        clientId: patch.client_id,
         tokenClaims: patch.token_claims,
       });
       if (api === undefined) throw notFound('API', identifier);
-      await audit.record({ ...ctx, type: 'api.updated', target: target(identifier), details: { fields: Object.keys(patch) } });
+      await audit.write({ ...ctx, type: 'api.updated', target: target(identifier), details: { fields: Object.keys(patch) } });
       return api;
     },
     async delete(ctx: OperationContext, identifier: string): Promise<void> {
       guard(identifier);
       if (!(await apis.remove(identifier))) throw notFound('API', identifier);
-      await audit.record({ ...ctx, type: 'api.deleted', target: target(identifier) });
+      await audit.write({ ...ctx, type: 'api.deleted', target: target(identifier) });
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { ClientView, ClientWithSecret } from '../clients/repository.ts';
-import { clientCreateSchema, clientUpdateSchema, defaultGrantTypes, responseTypes } from '../clients/spec.ts';
+import { usesSecret } from '../clients/secrets.ts';
+import { clientCreateSchema, clientUpdateSchema, defaultGrantTypes, PLAIN_METADATA, responseTypes } from '../clients/spec.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { invalid, notFound } from './errors.ts';
@@ -7,10 +8,12 @@ import { invalid, notFound } from './errors.ts';
 /** A client as operators see it (admin API and CLI --json): snake_case, never the secret. */
 export function showClient(client: ClientView) {
   const metadata = client.metadata as Record<string, unknown>;
+  const optional = (key: string) => metadata[key] ?? null;
   return {
     client_id: client.clientId,
     name: client.displayName,
     type: metadata.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+    token_endpoint_auth_method: (metadata.token_endpoint_auth_method as string | undefined) ?? 'client_secret_basic',
     redirect_uris: (metadata.redirect_uris as string[] | undefined) ?? [],
     post_logout_redirect_uris: (metadata.post_logout_redirect_uris as string[] | undefined) ?? [],
     grant_types: (metadata.grant_types as string[] | undefined) ?? [],
@@ -21,6 +24,17 @@ export function showClient(client: ClientView) {
     first_party: client.firstParty,
     admin: client.admin,
     web_origins: [...client.webOrigins],
+    require_pkce: metadata.require_pkce === true,
+    minimal_id_token: metadata.minimal_id_token === true,
+    login_uses_default_api: metadata.login_uses_default_api === true,
+    jwks: optional('jwks'),
+    jwks_uri: optional('jwks_uri'),
+    logo_uri: optional('logo_uri'),
+    client_uri: optional('client_uri'),
+    policy_uri: optional('policy_uri'),
+    tos_uri: optional('tos_uri'),
+    backchannel_logout_uri: optional('backchannel_logout_uri'),
+    backchannel_logout_session_required: metadata.backchannel_logout_session_required === true,
     has_secret: client.hasSecret,
     metadata,
     created_at: client.createdAt.toISOString(),
@@ -50,6 +64,12 @@ export function clientOperations(services: GatehouseServices) {
     return admin && !list.includes(adminAudience) ? [...list, adminAudience] : [...list];
   }
 
+  /** private_key_jwt needs the client's public keys, given one way. */
+  function checkKeys(method: unknown, jwks: unknown, jwksUri: unknown): void {
+    if (jwks !== undefined && jwksUri !== undefined) throw invalid('jwks_uri', 'give jwks or jwks_uri, not both');
+    if (method === 'private_key_jwt' && jwks === undefined && jwksUri === undefined) throw invalid('jwks', 'private_key_jwt needs jwks or jwks_uri');
+  }
+
   async function get(clientId: string): Promise<ClientView> {
     const client = await clients.get(clientId);
     if (client === undefined) throw notFound('client', clientId);
@@ -59,8 +79,14 @@ export function clientOperations(services: GatehouseServices) {
   return {
     async create(ctx: OperationContext, body: unknown): Promise<ClientWithSecret> {
       const spec = clientCreateSchema.parse(body);
-      const grantTypes = spec.grant_types ?? defaultGrantTypes(spec.type, spec.redirect_uris);
-      if (spec.type === 'public' && grantTypes.includes('client_credentials')) {
+      const method = spec.token_endpoint_auth_method ?? (spec.type === 'public' ? 'none' : 'client_secret_basic');
+      const type = method === 'none' ? 'public' : 'confidential';
+      if (spec.type !== undefined && spec.type !== type) {
+        throw invalid('token_endpoint_auth_method', spec.type === 'public' ? 'a public client uses none' : 'none makes a public client');
+      }
+      checkKeys(method, spec.jwks, spec.jwks_uri);
+      const grantTypes = spec.grant_types ?? defaultGrantTypes(type, spec.redirect_uris);
+      if (type === 'public' && grantTypes.includes('client_credentials')) {
         throw invalid('grant_types', 'a public client cannot use client_credentials');
       }
       if (grantTypes.includes('authorization_code') && spec.redirect_uris.length === 0) {
@@ -74,11 +100,10 @@ export function clientOperations(services: GatehouseServices) {
         post_logout_redirect_uris: spec.post_logout_redirect_uris,
         grant_types: grantTypes,
         response_types: responseTypes(grantTypes),
-        token_endpoint_auth_method: spec.type === 'public' ? 'none' : 'client_secret_basic',
+        token_endpoint_auth_method: method,
       };
-      if (spec.scope !== undefined) metadata.scope = spec.scope;
+      for (const key of PLAIN_METADATA) if (spec[key] !== undefined) metadata[key] = spec[key];
       if (defaultApi !== undefined) metadata.default_api = defaultApi;
-      if (spec.require_pkce !== undefined) metadata.require_pkce = spec.require_pkce;
       if (spec.api_scopes !== undefined) metadata.allowed_api_scopes = spec.api_scopes;
       const created = await clients.create({
         ...(spec.client_id === undefined ? {} : { clientId: spec.client_id }),
@@ -89,11 +114,11 @@ export function clientOperations(services: GatehouseServices) {
         webOrigins: spec.web_origins,
         metadata,
       });
-      await audit.record({
+      await audit.write({
         ...ctx,
         type: 'client.created',
         target: { type: 'client', id: created.client.clientId },
-        details: { name: spec.name, type: spec.type, admin: spec.admin, first_party: spec.first_party, apis: allowedApis },
+        details: { name: spec.name, type, token_endpoint_auth_method: method, admin: spec.admin, first_party: spec.first_party, apis: allowedApis },
       });
       return created;
     },
@@ -114,9 +139,15 @@ export function clientOperations(services: GatehouseServices) {
         metadata.grant_types = patch.grant_types;
         metadata.response_types = responseTypes(patch.grant_types);
       }
-      if (patch.scope === null) delete metadata.scope;
-      else if (patch.scope !== undefined) metadata.scope = patch.scope;
-      if (patch.require_pkce !== undefined) metadata.require_pkce = patch.require_pkce;
+      for (const key of PLAIN_METADATA) {
+        if (patch[key] === null) delete metadata[key];
+        else if (patch[key] !== undefined) metadata[key] = patch[key];
+      }
+      if (patch.token_endpoint_auth_method !== undefined) {
+        if (metadata.token_endpoint_auth_method === 'none') throw invalid('token_endpoint_auth_method', 'a public client stays public (create a confidential client instead)');
+        metadata.token_endpoint_auth_method = patch.token_endpoint_auth_method;
+      }
+      checkKeys(metadata.token_endpoint_auth_method, metadata.jwks, metadata.jwks_uri);
       if (patch.api_scopes === null) delete metadata.allowed_api_scopes;
       else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
       const admin = patch.admin ?? current.admin;
@@ -143,7 +174,7 @@ export function clientOperations(services: GatehouseServices) {
         metadata,
       });
       if (updated === undefined) throw notFound('client', clientId);
-      await audit.record({ ...ctx, type: 'client.updated', target: { type: 'client', id: clientId }, details: { fields: Object.keys(patch) } });
+      await audit.write({ ...ctx, type: 'client.updated', target: { type: 'client', id: clientId }, details: { fields: Object.keys(patch) } });
       return updated;
     },
 
@@ -151,15 +182,23 @@ export function clientOperations(services: GatehouseServices) {
     async delete(ctx: OperationContext, clientId: string): Promise<void> {
       if (!(await clients.delete(clientId))) throw notFound('client', clientId);
       const revoked = await revocation.revokeByClientId(clientId);
-      await audit.record({ ...ctx, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked } });
+      await audit.write({ ...ctx, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked } });
+    },
+
+    /** Revokes every grant and token of the client; the client stays. */
+    async revokeTokens(ctx: OperationContext, clientId: string) {
+      await get(clientId);
+      const revoked = await revocation.revokeByClientId(clientId);
+      await audit.write({ ...ctx, type: 'client.tokens_revoked', target: { type: 'client', id: clientId }, details: { revoked } });
+      return revoked;
     },
 
     async rotateSecret(ctx: OperationContext, clientId: string): Promise<ClientWithSecret> {
       const current = await get(clientId);
-      if (!current.hasSecret) throw invalid('client_id', 'this client does not authenticate with a secret');
+      if (!usesSecret(current.metadata)) throw invalid('client_id', 'this client does not authenticate with a secret');
       const rotated = await clients.rotateSecret(clientId);
       if (rotated === undefined) throw notFound('client', clientId);
-      await audit.record({ ...ctx, type: 'client.secret_rotated', target: { type: 'client', id: clientId } });
+      await audit.write({ ...ctx, type: 'client.secret_rotated', target: { type: 'client', id: clientId } });
       return rotated;
     },
   };

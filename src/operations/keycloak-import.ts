@@ -26,7 +26,7 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
   const plan = planKeycloakImport(document);
   const report = await applyKeycloakImport(services, plan, options);
   if (!options.dryRun) {
-    await services.audit.record({
+    await services.audit.write({
       ...ctx,
       type: 'keycloak.imported',
       target: { type: 'realm', id: plan.realm },

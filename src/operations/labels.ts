@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Label, LabelDirectory } from '../roles/directory.ts';
-import type { AuditLog } from '../observability/audit-log.ts';
+import type { AuditTrail } from '../observability/audit-trail.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
 
@@ -18,30 +18,30 @@ export function showLabel(label: Label) {
 }
 
 /** Roles and groups: the same operations over two directories. */
-export function labelOperations(directory: LabelDirectory, audit: AuditLog) {
+export function labelOperations(directory: LabelDirectory, audit: AuditTrail) {
   const { kind } = directory;
   return {
     list: () => directory.list(),
     async create(ctx: OperationContext, body: unknown): Promise<Label> {
       const input = labelCreateSchema.parse(body);
       const label = await directory.create(input.name, input.description);
-      await audit.record({ ...ctx, type: `${kind}.created`, target: { type: kind, id: label.name } });
+      await audit.write({ ...ctx, type: `${kind}.created` as const, target: { type: kind, id: label.name } });
       return label;
     },
     async delete(ctx: OperationContext, name: string): Promise<void> {
       if (!(await directory.remove(name))) throw notFound(kind, name);
-      await audit.record({ ...ctx, type: `${kind}.deleted`, target: { type: kind, id: name } });
+      await audit.write({ ...ctx, type: `${kind}.deleted` as const, target: { type: kind, id: name } });
     },
     async assign(ctx: OperationContext, name: string, body: unknown): Promise<void> {
       const userId = labelAssignSchema.parse(body).user_id;
       if ((await directory.get(name)) === undefined) throw notFound(kind, name);
       if (!(await directory.assign(userId, name))) throw notFound('user', userId);
-      await audit.record({ ...ctx, type: `${kind}.assigned`, target: { type: 'user', id: userId }, details: { [kind]: name } });
+      await audit.write({ ...ctx, type: `${kind}.assigned` as const, target: { type: 'user', id: userId }, details: { [kind]: name } });
     },
     async unassign(ctx: OperationContext, name: string, userId: string): Promise<void> {
       if ((await directory.get(name)) === undefined) throw notFound(kind, name);
       if (!(await directory.unassign(userId, name))) throw notFound('user', userId);
-      await audit.record({ ...ctx, type: `${kind}.removed`, target: { type: 'user', id: userId }, details: { [kind]: name } });
+      await audit.write({ ...ctx, type: `${kind}.removed` as const, target: { type: 'user', id: userId }, details: { [kind]: name } });
     },
   };
 }

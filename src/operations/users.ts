@@ -94,6 +94,12 @@ export function userOperations(services: GatehouseServices) {
 
   return {
     get,
+    /** A user named by id, username or email (operators rarely know the id). */
+    async resolve(ref: string): Promise<User> {
+      const user = (await accounts.findById(ref)) ?? (await accounts.findByLogin(ref));
+      if (user === undefined) throw notFound('user', ref);
+      return user;
+    },
     async create(ctx: OperationContext, body: unknown) {
       const input = userCreateSchema.parse(body);
       const user = await accounts.createUser({
@@ -110,7 +116,7 @@ export function userOperations(services: GatehouseServices) {
       });
       await roles.ensure(user.roles);
       await groups.ensure(user.groups);
-      await audit.record({ ...ctx, type: 'user.created', target: target(user.id), details: { username: user.username, roles: user.roles } });
+      await audit.write({ ...ctx, type: 'user.created', target: target(user.id), details: { username: user.username, roles: user.roles } });
       return user;
     },
 
@@ -133,58 +139,38 @@ export function userOperations(services: GatehouseServices) {
       });
       if (patch.roles !== undefined) await roles.ensure(patch.roles);
       if (patch.groups !== undefined) await groups.ensure(patch.groups);
-      await audit.record({ ...ctx, type: 'user.updated', target: target(id), details: { fields: Object.keys(patch) } });
+      await audit.write({ ...ctx, type: 'user.updated', target: target(id), details: { fields: Object.keys(patch) } });
       return user;
     },
 
     async setPassword(ctx: OperationContext, id: string, body: unknown) {
       const { password } = passwordSchema.parse(body);
       await accounts.setPassword(id, password);
-      await audit.record({ ...ctx, type: 'user.password_set', target: target(id) });
+      await audit.write({ ...ctx, type: 'user.password_set', target: target(id) });
     },
 
     /** Disables the user and revokes their sessions, grants and tokens at once. */
     async disable(ctx: OperationContext, id: string) {
       await accounts.disable(id);
       const revoked = await revocation.revokeByAccountId(id);
-      await audit.record({ ...ctx, type: 'user.disabled', target: target(id), details: { revoked } });
+      await audit.write({ ...ctx, type: 'user.disabled', target: target(id), details: { revoked } });
     },
 
     async enable(ctx: OperationContext, id: string) {
       await accounts.enable(id);
-      await audit.record({ ...ctx, type: 'user.enabled', target: target(id) });
+      await audit.write({ ...ctx, type: 'user.enabled', target: target(id) });
     },
 
     async unlock(ctx: OperationContext, id: string) {
       const lifted = await accounts.unlock(id);
-      await audit.record({ ...ctx, type: 'user.unlocked', target: target(id), details: { lifted } });
+      await audit.write({ ...ctx, type: 'user.unlocked', target: target(id), details: { lifted } });
       return lifted;
-    },
-
-    sessions: async (id: string) => {
-      await get(id);
-      return revocation.listSessions(id);
-    },
-
-    grants: async (id: string) => {
-      await get(id);
-      return revocation.listGrants(id);
-    },
-
-    async revokeSession(ctx: OperationContext, id: string, sessionId: string) {
-      if (!(await revocation.revokeSession(id, sessionId))) throw notFound('session', sessionId);
-      await audit.record({ ...ctx, type: 'session.revoked', target: target(id), details: { session: sessionId } });
-    },
-
-    async revokeGrant(ctx: OperationContext, grantId: string, userId?: string) {
-      if (!(await revocation.revokeGrant(grantId, userId))) throw notFound('grant', grantId);
-      await audit.record({ ...ctx, type: 'grant.revoked', target: { type: 'grant', id: grantId }, details: userId === undefined ? {} : { user: userId } });
     },
 
     async revokeAll(ctx: OperationContext, id: string) {
       await get(id);
       const revoked = await revocation.revokeByAccountId(id);
-      await audit.record({ ...ctx, type: 'user.tokens_revoked', target: target(id), details: { revoked } });
+      await audit.write({ ...ctx, type: 'user.tokens_revoked', target: target(id), details: { revoked } });
       return revoked;
     },
   };

@@ -185,12 +185,17 @@ describe('operations: logs, metrics and audit events of real instances', () => {
       stored = await events.findOne({ requestId, type: 'token.issued' });
     }
     expect(stored, 'the token event is stored by the batch writer').not.to.equal(null);
-    expect(stored).to.deep.include({ actor: { type: 'client', id: cast.service.clientId } });
+    expect(stored).to.deep.include({ actor: { type: 'client', id: cast.service.clientId, username: null }, client: cast.service.clientId });
+    expect(stored!.ip, 'the caller\'s address is a top-level field').to.be.a('string');
     expect((stored!.details as { grantType: string }).grantType).to.equal('client_credentials');
     expect(stored!.at).to.be.instanceOf(Date);
 
     const signIns = await events.find({ type: { $in: ['signin.success', 'signin.failure'] }, 'actor.id': cast.user.id }).toArray();
     expect(signIns.map((event) => event.type)).to.include.members(['signin.success', 'signin.failure']);
     expect(signIns.find((event) => event.type === 'signin.failure')!.details.reason).to.equal('wrong_password');
+    // Who signed in to what: the username and the client are on the sign-in events.
+    const success = signIns.find((event) => event.type === 'signin.success')!;
+    expect(success.actor).to.deep.equal({ type: 'user', id: cast.user.id, username: cast.user.username });
+    expect(success.client).to.be.a('string');
   });
 });

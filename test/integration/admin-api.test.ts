@@ -128,7 +128,17 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(asUser.status).to.equal(200);
       expect(asUser.body.users.map((u: { username: string }) => u.username)).to.include('root');
       const events = await call('GET', `/audit-events?type=user.created&user=${root!.id}`);
-      expect(events.body.some((e: { actor: { id: string } }) => e.actor.id === 'bootstrap')).to.equal(true);
+      expect(events.body.events.some((e: { actor: { id: string } }) => e.actor.id === 'bootstrap')).to.equal(true);
+      // Who signed in to what: the sign-in names the user (found by username too) and the client.
+      await gatehouse.audit.flush();
+      const signIns = await call('GET', '/audit-events?type=signin.success&user=root');
+      expect(signIns.body.events).to.have.length(1);
+      expect(signIns.body.events[0]).to.deep.include({ actor: { type: 'user', id: root!.id, username: 'root' }, client: console.body.client_id });
+      expect(signIns.body.events[0].ip).to.match(/127\.0\.0\.1/);
+      // What a person does with the admin API names them and the client they came through.
+      expect((await call('POST', '/roles', { name: 'via-console' }, tokens.access_token)).status).to.equal(201);
+      const byRoot = await call('GET', '/audit-events?type=role.created&user=root');
+      expect(byRoot.body.events[0]).to.deep.include({ actor: { type: 'user', id: root!.id, username: 'root' }, client: console.body.client_id });
       // Taking the role away works on the next request, with the same token.
       await call('PATCH', `/users/${root!.id}`, { roles: [] });
       expect((await call('GET', '/users', undefined, tokens.access_token)).status).to.equal(403);
@@ -273,8 +283,8 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect((await call('DELETE', '/users/nobody/grants')).status).to.equal(404);
 
       const audit = await call('GET', `/audit-events?user=${id}`);
-      expect(audit.body.map((e: { type: string }) => e.type)).to.include.members(['user.created', 'user.updated', 'user.password_set', 'user.disabled', 'user.enabled']);
-      expect(audit.body.every((e: { actor: { type: string; id: string } }) => e.actor.type === 'client' && e.actor.id === admin.clientId)).to.equal(true);
+      expect(audit.body.events.map((e: { type: string }) => e.type)).to.include.members(['user.created', 'user.updated', 'user.password_set', 'user.disabled', 'user.enabled']);
+      expect(audit.body.events.every((e: { actor: { type: string; id: string }; client: string }) => e.actor.type === 'client' && e.actor.id === admin.clientId && e.client === admin.clientId)).to.equal(true);
     });
 
     it('disabling a signed-in user revokes their session and grant at once', async () => {
@@ -312,6 +322,65 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect((await call('DELETE', `/apis/${encoded}`)).status).to.equal(404);
     });
 
+    it('APIs: get one; the introspecting client is set, shown and unset; an unknown client is a 400', async () => {
+      const introspector = await call('POST', '/clients', { name: 'Payroll API', grant_types: ['client_credentials'] });
+      const created = await call('POST', '/apis', { identifier: 'https://payroll.example.com', scopes: ['runs:read'], client_id: introspector.body.client_id });
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      const encoded = encodeURIComponent('https://payroll.example.com');
+      expect((await call('GET', `/apis/${encoded}`)).body).to.deep.include({ identifier: 'https://payroll.example.com', client_id: introspector.body.client_id });
+      expect((await call('GET', '/apis/nope')).status).to.equal(404);
+      const unknown = await call('PATCH', `/apis/${encoded}`, { client_id: 'nobody' });
+      expect(unknown.status).to.equal(400);
+      expect(unknown.body.details[0].path).to.equal('client_id');
+      expect((await call('PATCH', `/apis/${encoded}`, { client_id: null })).body.client_id).to.equal(null);
+      expect((await call('DELETE', `/apis/${encoded}`)).status).to.equal(204);
+    });
+
+    it('clients: every field settable, validated (http(s) only where URIs are expected, never javascript:) and shown', async () => {
+      const fields = {
+        logo_uri: 'https://hr.example.com/logo.png',
+        client_uri: 'https://hr.example.com/',
+        policy_uri: 'https://hr.example.com/privacy',
+        tos_uri: 'https://hr.example.com/terms',
+        backchannel_logout_uri: 'https://hr.example.com/bc-logout',
+        backchannel_logout_session_required: true,
+        minimal_id_token: true,
+        login_uses_default_api: true,
+        require_pkce: true,
+      };
+      const created = await call('POST', '/clients', { name: 'HR', redirect_uris: ['https://hr.example.com/cb'], token_endpoint_auth_method: 'client_secret_post', ...fields });
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      expect(created.body.client_secret).to.be.a('string');
+      const got = (await call('GET', `/clients/${created.body.client_id}`)).body;
+      expect(got).to.deep.include({ ...fields, token_endpoint_auth_method: 'client_secret_post', type: 'confidential' });
+      const cleared = await call('PATCH', `/clients/${created.body.client_id}`, { logo_uri: null, minimal_id_token: null, token_endpoint_auth_method: 'client_secret_basic' });
+      expect(cleared.body).to.deep.include({ logo_uri: null, minimal_id_token: false, token_endpoint_auth_method: 'client_secret_basic', tos_uri: fields.tos_uri });
+
+      const path = async (body: Record<string, unknown>, method = 'POST', url = '/clients') => {
+        const response = await call(method, url, body);
+        expect(response.status, JSON.stringify(body)).to.equal(400);
+        return response.body.details[0].path as string;
+      };
+      expect(await path({ name: 'x', redirect_uris: ['javascript:alert(1)'] })).to.equal('redirect_uris.0');
+      expect(await path({ name: 'x', post_logout_redirect_uris: ['data:text/html,hi'] })).to.equal('post_logout_redirect_uris.0');
+      for (const field of ['logo_uri', 'client_uri', 'policy_uri', 'tos_uri', 'backchannel_logout_uri', 'jwks_uri']) {
+        expect(await path({ name: 'x', [field]: 'javascript:alert(1)' }), field).to.equal(field);
+        expect(await path({ logo_uri: 'ftp://hr.example.com/logo.png', [field]: 'ftp://x.example.com/' }, 'PATCH', `/clients/${created.body.client_id}`)).to.be.oneOf(['logo_uri', field]);
+      }
+      expect(await path({ name: 'x', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'] })).to.equal('jwks');
+      expect(await path({ name: 'x', type: 'public', token_endpoint_auth_method: 'client_secret_basic' })).to.equal('token_endpoint_auth_method');
+      expect(await path({ name: 'x', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } })).to.equal('jwks.keys.0');
+      expect(await path({ name: 'x', minimal_id_token: 'yes' })).to.equal('minimal_id_token');
+      expect(await path({ token_endpoint_auth_method: 'none' }, 'PATCH', `/clients/${created.body.client_id}`)).to.equal('token_endpoint_auth_method');
+
+      const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' };
+      const keyed = await call('POST', '/clients', { name: 'Keyed', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], jwks: { keys: [jwk] } });
+      expect(keyed.status, JSON.stringify(keyed.body)).to.equal(201);
+      expect(keyed.body.client_secret).to.equal(undefined);
+      expect(keyed.body).to.deep.include({ token_endpoint_auth_method: 'private_key_jwt', has_secret: false, jwks: { keys: [jwk] } });
+      expect((await call('POST', `/clients/${keyed.body.client_id}/secret`)).status).to.equal(400);
+    });
+
     for (const kind of ['roles', 'groups'] as const) {
       it(`${kind}: create, list, assign, remove, delete; 400/404/409`, async () => {
         const user = await call('POST', '/users', { username: `member-${kind}`, password: 'member password 1' });
@@ -346,10 +415,21 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
     it('audit events: by type, client and time range; bad query → 400 with path', async () => {
       const from = new Date(Date.now() - 60_000).toISOString();
       const byType = await call('GET', `/audit-events?type=keys.rotated&client=${admin.clientId}&from=${encodeURIComponent(from)}`);
-      expect(byType.body).to.have.length(1);
-      expect(byType.body[0]).to.deep.include({ type: 'keys.rotated', actor: { type: 'client', id: admin.clientId } });
-      expect((await call('GET', `/audit-events?type=keys.rotated&to=${encodeURIComponent(from)}`)).body).to.deep.equal([]);
+      expect(byType.body.events).to.have.length(1);
+      expect(byType.body.events[0]).to.deep.include({ type: 'keys.rotated', actor: { type: 'client', id: admin.clientId, username: null }, client: admin.clientId, ip: '127.0.0.1' });
+      expect((await call('GET', `/audit-events?type=keys.rotated&to=${encodeURIComponent(from)}`)).body).to.deep.equal({ events: [], next: null });
       expect((await call('GET', '/audit-events?from=yesterday')).body.details[0].path).to.equal('from');
+      const unknown = await call('GET', '/audit-events?type=no.such.event');
+      expect(unknown.status).to.equal(400);
+      expect(unknown.body.details[0].path).to.equal('type');
+      expect((await call('GET', '/audit-events?before=2026-01-01T00:00:00Z')).body.details[0].path).to.equal('before');
+      // Keyset pages: `next` leads to the older events, none twice.
+      const first = await call('GET', '/audit-events?limit=2');
+      expect(first.body.events).to.have.length(2);
+      const second = await call('GET', `/audit-events?limit=2&before=${first.body.next}`);
+      const ids = [...first.body.events, ...second.body.events].map((e: { id: string }) => e.id);
+      expect(new Set(ids).size).to.equal(4);
+      expect(ids).to.deep.equal([...ids].sort().reverse());
     });
 
     it('initial access tokens: 400 while registration is off', async () => {

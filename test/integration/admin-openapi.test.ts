@@ -8,6 +8,7 @@ const ADMIN_BASE_PATH = gatehouseRoutes('http://localhost:3000').admin;
 import { adminRouter } from '../../src/admin/router.ts';
 import { adminRoutes } from '../../src/admin/routes.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { createOperations } from '../../src/operations/index.ts';
 import { callAdmin } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
@@ -45,7 +46,7 @@ describe('admin API OpenAPI document', () => {
       adminUrl: `http://localhost:3000${ADMIN_BASE_PATH}`,
       logger: createLogger('silent'),
       auth: async (_ctx, next) => next(),
-      routes: adminRoutes({ services: gatehouse.services, keys: { keySet: () => gatehouse.keySet, rotate: () => gatehouse.rotateKeys() }, createInitialAccessToken: undefined }),
+      routes: adminRoutes(createOperations({ services: gatehouse.services, issuer: 'http://localhost:3000', keys: { keySet: async () => gatehouse.keySet, rotate: async () => ({ ...(await gatehouse.rotateKeys()), announced: false }) } })),
     });
     const served = new Set<string>();
     for (const layer of router.stack as Array<{ path: string; methods: string[] }>) {
@@ -59,15 +60,26 @@ describe('admin API OpenAPI document', () => {
     const create = body.paths['/clients'].post.requestBody.content['application/json'].schema;
     expect(create.required).to.deep.equal(['name']);
     expect(create.properties.type.enum).to.deep.equal(['confidential', 'public']);
+    // Every client field an operator may set is described.
+    for (const field of ['token_endpoint_auth_method', 'jwks', 'jwks_uri', 'logo_uri', 'client_uri', 'policy_uri', 'tos_uri', 'backchannel_logout_uri', 'backchannel_logout_session_required', 'minimal_id_token', 'login_uses_default_api', 'require_pkce', 'api_scopes']) {
+      expect(create.properties, field).to.have.property(field);
+    }
+    expect(create.properties.token_endpoint_auth_method.enum).to.include('private_key_jwt');
+    expect(body.paths['/apis'].post.requestBody.content['application/json'].schema.properties).to.have.property('client_id');
+    expect(body.paths['/apis/{identifier}'].get).to.be.an('object');
+    const auditParameters = body.paths['/audit-events'].get.parameters.map((p: { name: string }) => p.name);
+    expect(auditParameters).to.include.members(['type', 'user', 'client', 'before', 'limit']);
   });
 
   it('declares list endpoints as arrays and carries what the zod refinements check', async () => {
     const { body } = await callAdmin(gatehouse.url, undefined, 'GET', '/openapi.json');
     const ok = (path: string) => body.paths[path].get.responses['200'].content['application/json'].schema;
-    for (const path of ['/clients', '/apis', '/roles', '/groups', '/audit-events', '/users/{userId}/sessions', '/users/{userId}/grants']) {
+    for (const path of ['/clients', '/apis', '/roles', '/groups', '/users/{userId}/sessions', '/users/{userId}/grants']) {
       expect(ok(path).type, path).to.equal('array');
     }
     expect(ok('/clients/{clientId}').type).to.equal('object');
+    // Audit events come a page at a time: {events, next}.
+    expect(ok('/audit-events').type).to.equal('object');
     const create = body.paths['/clients'].post.requestBody.content['application/json'].schema;
     expect(create.properties.redirect_uris.items).to.include({ format: 'uri', pattern: '^https?://[^#]+$' });
     expect(create.properties.post_logout_redirect_uris.items.pattern).to.equal('^https?://[^#]+$');

@@ -64,6 +64,20 @@ for (const backend of ['redis', 'mongo'] as const) {
       expect(await atA.retryAfter(k), 'after cleanCacheMs A reads the store').to.be.within(1, WINDOW_SECONDS);
     });
 
+    it('still blocks on the failures this instance counted when the shared count is lost (a lost write, a store reset)', async () => {
+      const limiter = a.limiter('client_auth', LIMIT, WINDOW_SECONDS);
+      const k = key();
+      for (let i = 0; i < LIMIT; i++) await limiter.fail(k);
+      if (redis !== undefined) {
+        const stored = await redis.keys(`${prefix}*${k}`);
+        expect(stored).to.have.length(1);
+        await redis.del(...stored);
+      } else {
+        expect((await connection.db!.collection('attempt_limits').deleteMany({ key: { $regex: `${k}$` } })).deletedCount).to.equal(1);
+      }
+      expect(await limiter.retryAfter(k)).to.be.within(1, WINDOW_SECONDS);
+    });
+
     it('reads the store on every check when cleanCacheMs is 0', async () => {
       const uncached = await openAttemptLimits({ redis, mongo: connection, logger: createLogger('silent'), redisPrefix: prefix, cleanCacheMs: 0, now: () => clock });
       try {

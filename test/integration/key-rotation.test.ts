@@ -141,7 +141,8 @@ describe('key rotation (real MongoDB-wire + Redis, running instances, no restart
     const secret = randomSecret();
     const { redisUrl } = serviceUrls();
     // Polling slower than the test lasts: only the Redis notice can explain a prompt update.
-    const settings = { GATEHOUSE_KEY_PUBLISH_DELAY: '5', GATEHOUSE_KEY_POLL_INTERVAL: '60' };
+    // The publish delay outlasts two CLI processes on a busy machine, so the new keys are still "next".
+    const settings = { GATEHOUSE_KEY_PUBLISH_DELAY: '60', GATEHOUSE_KEY_POLL_INTERVAL: '120' };
     const a = await start({ mongodbUri, secret, redisUrl, settings });
     const b = await start({ mongodbUri, secret, redisUrl, settings });
 
@@ -153,7 +154,7 @@ describe('key rotation (real MongoDB-wire + Redis, running instances, no restart
       MONGODB_URI: mongodbUri,
       REDIS_URL: redisUrl,
       GATEHOUSE_SECRET: secret,
-      GATEHOUSE_KEY_PUBLISH_DELAY: '5',
+      GATEHOUSE_KEY_PUBLISH_DELAY: '60',
     });
     expect(cli.code, cli.stderr).to.equal(0);
     const printed = JSON.parse(cli.stdout) as { rotated: boolean; announced: boolean; keys: Array<{ kid: string; alg: string; activate_at: string }> };

@@ -47,7 +47,7 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
     const read = await fetch(new URL(new URL(body.registration_client_uri!).pathname, gatehouse.url), { headers: { authorization: `Bearer ${body.registration_access_token}` } });
     expect(read.status).to.equal(200);
     const events = await callAdmin(gatehouse.url, adminToken, 'GET', '/audit-events?type=registration.initial_access_token_created');
-    expect(events.body).to.have.length(1);
+    expect(events.body.events).to.have.length(1);
   });
 
   it('gives a self-registered client minimal ID tokens (OIDC Core 5.4) unless it asks for the profile claims there', async () => {

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import type { mongo } from 'mongoose';
-import { createBatchedAudit } from '../../src/observability/audit-store.ts';
+import { createAuditTrail, type AuditCollection } from '../../src/observability/audit-trail.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { runInRequest } from '../../src/observability/request-context.ts';
 
@@ -11,16 +10,16 @@ function heldCollection() {
     insertMany(docs: unknown[]) {
       return new Promise((resolve, reject) => writes.push({ docs, release: (ok) => (ok ? resolve({}) : reject(new Error('MongoNetworkError'))) }));
     },
-  } as unknown as mongo.Collection<mongo.Document>;
+  } as unknown as AuditCollection;
   return { collection, writes };
 }
 
-const event = (type: string) => ({ type, actor: { type: 'client' as const, id: 'c' } });
+const event = (type: 'token.issued') => ({ type, actor: { type: 'client' as const, id: 'c' } });
 
-describe('batched audit writer', () => {
+describe('audit trail writer (batched)', () => {
   it('never waits for the database: record returns while a write hangs, and writes come in batches', async () => {
     const { collection, writes } = heldCollection();
-    const audit = createBatchedAudit({ collection, logger: createLogger('silent'), flushIntervalMs: 30, maxBatch: 3 });
+    const audit = createAuditTrail({ collection, logger: createLogger('silent'), flushIntervalMs: 30, maxBatch: 3 });
     runInRequest({ requestId: 'req-12345678' }, () => audit.record(event('token.issued')));
     expect(writes, 'nothing written synchronously').to.have.length(0);
     audit.record(event('token.issued'));
@@ -43,13 +42,13 @@ describe('batched audit writer', () => {
   it('keeps events across a failed write and bounds the buffer, counting what it drops', async () => {
     const { collection, writes } = heldCollection();
     let dropped = 0;
-    const audit = createBatchedAudit({ collection, logger: createLogger('silent'), flushIntervalMs: 10, maxBatch: 100, maxBuffered: 4, onDropped: (n) => (dropped += n) });
-    audit.record(event('a'));
+    const audit = createAuditTrail({ collection, logger: createLogger('silent'), flushIntervalMs: 10, maxBatch: 100, maxBuffered: 4, onDropped: (n: number) => (dropped += n) });
+    audit.record(event('token.issued'));
     const flushed = audit.flush();
     writes[0]!.release(false);
     await flushed;
     expect(audit.pending(), 'the failed batch waits for a retry').to.equal(1);
-    for (const type of ['b', 'c', 'd', 'e', 'f']) audit.record(event(type));
+    for (let i = 0; i < 5; i += 1) audit.record(event('token.issued'));
     expect(audit.pending()).to.equal(4);
     expect(dropped).to.equal(2);
     // The retry timer is unref'd; the held collection simply never answers again.

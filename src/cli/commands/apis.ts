@@ -1,45 +1,88 @@
 import { parseArgs } from 'node:util';
-import { apiOperations, showApi } from '../../operations/apis.ts';
+import { showApi } from '../../operations/apis.ts';
 import { CliError, type CliContext } from '../context.ts';
-import { cliActor, withServices } from '../services.ts';
+import { cliActor, withOperations } from '../services.ts';
+
+const OPTIONS = {
+  identifier: { type: 'string' },
+  name: { type: 'string' },
+  scope: { type: 'string' },
+  format: { type: 'string' },
+  alg: { type: 'string' },
+  ttl: { type: 'string' },
+  roles: { type: 'boolean' },
+  'no-roles': { type: 'boolean' },
+  groups: { type: 'boolean' },
+  'no-groups': { type: 'boolean' },
+  'introspection-client': { type: 'string' },
+  'no-introspection-client': { type: 'boolean' },
+  'token-claims': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true });
 
 /** Flags → the admin API's body, so both go through one schema, one audit trail. */
+function bodyFrom(values: ReturnType<typeof parse>['values']): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (values.name !== undefined) body.name = values.name;
+  if (values.scope !== undefined) body.scopes = values.scope.split(/\s+/).filter(Boolean);
+  if (values.format !== undefined) body.format = values.format;
+  if (values.alg !== undefined) body.alg = values.alg;
+  if (values.ttl !== undefined) {
+    if (!/^\d+$/.test(values.ttl)) throw new CliError('--ttl must be a whole number of seconds', 2);
+    body.access_token_ttl = Number(values.ttl);
+  }
+  if (values.roles === true) body.include_roles = true;
+  if (values['no-roles'] === true) body.include_roles = false;
+  if (values.groups === true) body.include_groups = true;
+  if (values['no-groups'] === true) body.include_groups = false;
+  if (values['introspection-client'] !== undefined) body.client_id = values['introspection-client'];
+  if (values['no-introspection-client'] === true) body.client_id = null;
+  if (values['token-claims'] !== undefined) body.token_claims = values['token-claims'];
+  return body;
+}
+
+/** The API named by --identifier or as the first argument. */
+function identifierArg(values: { identifier?: string | undefined }, positionals: string[]): string {
+  const identifier = values.identifier ?? positionals[0];
+  if (identifier === undefined) throw new CliError('the API identifier is required (its URI, the token audience)', 2);
+  return identifier;
+}
+
+const line = (api: ReturnType<typeof showApi>) => `${api.identifier}  ${api.format}  ${api.alg}  ttl ${api.access_token_ttl}s  ${api.scopes.join(' ') || '-'}`;
+
 export async function apisCreate(ctx: CliContext, args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      identifier: { type: 'string' },
-      name: { type: 'string' },
-      scope: { type: 'string', default: '' },
-      format: { type: 'string' },
-      alg: { type: 'string' },
-      ttl: { type: 'string' },
-      roles: { type: 'boolean', default: false },
-      groups: { type: 'boolean', default: false },
-      'token-claims': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    allowPositionals: false,
-  });
+  const { values } = parse(args);
   if (values.identifier === undefined) throw new CliError('--identifier is required (the API\'s URI, used as the token audience)', 2);
-  if (values.ttl !== undefined && !/^\d+$/.test(values.ttl)) throw new CliError('--ttl must be a whole number of seconds', 2);
-  const body = {
-    identifier: values.identifier,
-    ...(values.name === undefined ? {} : { name: values.name }),
-    scopes: values.scope.split(/\s+/).filter(Boolean),
-    ...(values.format === undefined ? {} : { format: values.format }),
-    ...(values.alg === undefined ? {} : { alg: values.alg }),
-    ...(values.ttl === undefined ? {} : { access_token_ttl: Number(values.ttl) }),
-    include_roles: values.roles,
-    include_groups: values.groups,
-    ...(values['token-claims'] === undefined ? {} : { token_claims: values['token-claims'] }),
-  };
-  const api = await withServices(ctx, (services) => apiOperations(services).create(cliActor(), body));
+  const body = { identifier: values.identifier, scopes: [], ...bodyFrom(values) };
+  const api = await withOperations(ctx, (ops) => ops.apis.create(cliActor(), body));
   ctx.out(ctx.json ? JSON.stringify(showApi(api)) : `created API ${api.identifier} (${api.format}, ${api.alg}) scopes: ${api.scopes.join(' ') || '-'}`);
 }
 
 export async function apisList(ctx: CliContext): Promise<void> {
-  const apis = await withServices(ctx, (services) => apiOperations(services).list());
+  const apis = await withOperations(ctx, (ops) => ops.apis.list());
   if (ctx.json) ctx.out(JSON.stringify(apis.map(showApi)));
-  else for (const api of apis) ctx.out(`${api.identifier}  ${api.format}  ${api.alg}  ${api.scopes.join(' ')}`);
+  else for (const api of apis) ctx.out(line(showApi(api)));
+}
+
+export async function apisGet(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const api = await withOperations(ctx, (ops) => ops.apis.get(identifierArg(values, positionals)));
+  ctx.out(JSON.stringify(showApi(api), null, ctx.json ? undefined : 2));
+}
+
+export async function apisUpdate(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const identifier = identifierArg(values, positionals);
+  const body = bodyFrom(values);
+  const api = await withOperations(ctx, (ops) => ops.apis.update(cliActor(), identifier, body));
+  ctx.out(ctx.json ? JSON.stringify(showApi(api)) : `updated API ${line(showApi(api))}`);
+}
+
+export async function apisDelete(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const identifier = identifierArg(values, positionals);
+  await withOperations(ctx, (ops) => ops.apis.delete(cliActor(), identifier));
+  ctx.out(ctx.json ? JSON.stringify({ deleted: identifier }) : `deleted API ${identifier}`);
 }

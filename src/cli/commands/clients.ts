@@ -1,52 +1,123 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { clientOperations, showClient, showCreated } from '../../operations/clients.ts';
+import { showClient, showCreated } from '../../operations/clients.ts';
 import { CliError, type CliContext } from '../context.ts';
-import { cliActor, withServices } from '../services.ts';
+import { cliActor, withOperations } from '../services.ts';
 
 const CLIENT_OPTIONS = {
   name: { type: 'string' },
   type: { type: 'string' },
   'client-id': { type: 'string' },
+  'auth-method': { type: 'string' },
   'redirect-uri': { type: 'string', multiple: true },
   'post-logout-redirect-uri': { type: 'string', multiple: true },
   'grant-type': { type: 'string', multiple: true },
   scope: { type: 'string' },
   api: { type: 'string', multiple: true },
   'default-api': { type: 'string' },
+  'api-scope': { type: 'string', multiple: true },
   'web-origin': { type: 'string', multiple: true },
+  jwks: { type: 'string' },
+  'jwks-file': { type: 'string' },
+  'jwks-uri': { type: 'string' },
+  'logo-uri': { type: 'string' },
+  'client-uri': { type: 'string' },
+  'policy-uri': { type: 'string' },
+  'tos-uri': { type: 'string' },
+  'backchannel-logout-uri': { type: 'string' },
+  'backchannel-logout-session-required': { type: 'boolean' },
   'first-party': { type: 'boolean' },
   'no-first-party': { type: 'boolean' },
   admin: { type: 'boolean' },
   'no-admin': { type: 'boolean' },
   'require-pkce': { type: 'boolean' },
+  'no-require-pkce': { type: 'boolean' },
+  'minimal-id-token': { type: 'boolean' },
+  'no-minimal-id-token': { type: 'boolean' },
+  'login-uses-default-api': { type: 'boolean' },
+  'no-login-uses-default-api': { type: 'boolean' },
+  unset: { type: 'string', multiple: true },
   json: { type: 'boolean' },
 } as const;
+
+/** String flags → body fields, for fields the body takes as they are. */
+const STRING_FIELDS: Record<string, string> = {
+  name: 'name',
+  type: 'type',
+  'client-id': 'client_id',
+  'auth-method': 'token_endpoint_auth_method',
+  'redirect-uri': 'redirect_uris',
+  'post-logout-redirect-uri': 'post_logout_redirect_uris',
+  'grant-type': 'grant_types',
+  scope: 'scope',
+  api: 'apis',
+  'default-api': 'default_api',
+  'web-origin': 'web_origins',
+  'jwks-uri': 'jwks_uri',
+  'logo-uri': 'logo_uri',
+  'client-uri': 'client_uri',
+  'policy-uri': 'policy_uri',
+  'tos-uri': 'tos_uri',
+  'backchannel-logout-uri': 'backchannel_logout_uri',
+};
+
+/** --flag / --no-flag pairs → boolean body fields. */
+const SWITCHES: Record<string, string> = {
+  'first-party': 'first_party',
+  admin: 'admin',
+  'require-pkce': 'require_pkce',
+  'minimal-id-token': 'minimal_id_token',
+  'login-uses-default-api': 'login_uses_default_api',
+};
 
 function parse(args: string[]) {
   return parseArgs({ args, options: CLIENT_OPTIONS, allowPositionals: true });
 }
 
-/** Flags → the admin API's body, so both go through one schema. */
+function jwksFrom(values: ReturnType<typeof parse>['values']): unknown {
+  if (values.jwks !== undefined && values['jwks-file'] !== undefined) throw new CliError('give --jwks or --jwks-file, not both', 2);
+  const text = values['jwks-file'] === undefined ? values.jwks : readText(values['jwks-file']);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliError('--jwks: not valid JSON (a JWK set: {"keys":[...]})', 2);
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`--jwks-file: cannot read ${path} (${error instanceof Error ? error.message : String(error)})`, 2);
+  }
+}
+
+/** `--api-scope "https://api.example.com read write"` → { api, scopes }. */
+function apiScopes(entries: readonly string[]): Array<{ api: string; scopes: string[] }> {
+  return entries.map((entry) => {
+    const [api, ...scopes] = entry.trim().split(/\s+/);
+    if (api === undefined || api === '') throw new CliError('--api-scope takes "API_IDENTIFIER scope scope..."', 2);
+    return { api, scopes };
+  });
+}
+
+/** Flags → the admin API's body, so both go through one schema and one audit trail. */
 function specFrom(values: ReturnType<typeof parse>['values']): Record<string, unknown> {
   const spec: Record<string, unknown> = {};
-  const set = (key: string, value: unknown) => {
-    if (value !== undefined) spec[key] = value;
-  };
-  set('name', values.name);
-  set('type', values.type);
-  set('client_id', values['client-id']);
-  set('redirect_uris', values['redirect-uri']);
-  set('post_logout_redirect_uris', values['post-logout-redirect-uri']);
-  set('grant_types', values['grant-type']);
-  set('scope', values.scope);
-  set('apis', values.api);
-  set('default_api', values['default-api']);
-  set('web_origins', values['web-origin']);
-  if (values['first-party'] === true) spec.first_party = true;
-  if (values['no-first-party'] === true) spec.first_party = false;
-  if (values.admin === true) spec.admin = true;
-  if (values['no-admin'] === true) spec.admin = false;
-  set('require_pkce', values['require-pkce']);
+  const flags = values as Record<string, unknown>;
+  for (const [flag, field] of Object.entries(STRING_FIELDS)) if (flags[flag] !== undefined) spec[field] = flags[flag];
+  for (const [flag, field] of Object.entries(SWITCHES)) {
+    if (flags[flag] === true && flags[`no-${flag}`] === true) throw new CliError(`give --${flag} or --no-${flag}, not both`, 2);
+    if (flags[flag] === true) spec[field] = true;
+    if (flags[`no-${flag}`] === true) spec[field] = false;
+  }
+  if (values['backchannel-logout-session-required'] === true) spec.backchannel_logout_session_required = true;
+  if (values['api-scope'] !== undefined) spec.api_scopes = apiScopes(values['api-scope']);
+  const jwks = jwksFrom(values);
+  if (jwks !== undefined) spec.jwks = jwks;
+  // --unset logo_uri (or logo-uri): removes an optional field.
+  for (const name of values.unset ?? []) spec[name.replaceAll('-', '_')] = null;
   return spec;
 }
 
@@ -59,7 +130,9 @@ function clientIdArg(positionals: string[]): string {
 export async function clientsCreate(ctx: CliContext, args: string[]): Promise<void> {
   const { values } = parse(args);
   if (values.name === undefined) throw new CliError('--name is required', 2);
-  const created = await withServices(ctx, (services) => clientOperations(services).create(cliActor(), specFrom(values)));
+  if (values.unset !== undefined) throw new CliError('--unset is for clients update', 2);
+  const spec = specFrom(values);
+  const created = await withOperations(ctx, (ops) => ops.clients.create(cliActor(), spec));
   if (ctx.json) {
     ctx.out(JSON.stringify({ client_id: created.client.clientId, ...(created.secret === undefined ? {} : { client_secret: created.secret }) }));
     return;
@@ -69,33 +142,34 @@ export async function clientsCreate(ctx: CliContext, args: string[]): Promise<vo
 }
 
 export async function clientsList(ctx: CliContext): Promise<void> {
-  const clients = await withServices(ctx, (services) => services.clients.list());
+  const clients = await withOperations(ctx, (ops) => ops.clients.list());
   if (ctx.json) ctx.out(JSON.stringify(clients.map(showClient)));
   else for (const client of clients) ctx.out(`${client.clientId}  ${client.displayName}${client.admin ? '  [admin]' : ''}`);
 }
 
 export async function clientsGet(ctx: CliContext, args: string[]): Promise<void> {
   const { positionals } = parse(args);
-  const client = await withServices(ctx, (services) => clientOperations(services).get(clientIdArg(positionals)));
+  const client = await withOperations(ctx, (ops) => ops.clients.get(clientIdArg(positionals)));
   ctx.out(JSON.stringify(showClient(client), null, ctx.json ? undefined : 2));
 }
 
 export async function clientsUpdate(ctx: CliContext, args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
-  const client = await withServices(ctx, (services) => clientOperations(services).update(cliActor(), clientIdArg(positionals), specFrom(values)));
+  const spec = specFrom(values);
+  const client = await withOperations(ctx, (ops) => ops.clients.update(cliActor(), clientIdArg(positionals), spec));
   ctx.out(ctx.json ? JSON.stringify(showClient(client)) : `updated client ${client.clientId}`);
 }
 
 export async function clientsDelete(ctx: CliContext, args: string[]): Promise<void> {
   const { positionals } = parse(args);
   const id = clientIdArg(positionals);
-  await withServices(ctx, (services) => clientOperations(services).delete(cliActor(), id));
+  await withOperations(ctx, (ops) => ops.clients.delete(cliActor(), id));
   ctx.out(ctx.json ? JSON.stringify({ deleted: id }) : `deleted client ${id}; its grants and tokens are revoked`);
 }
 
 export async function clientsRotateSecret(ctx: CliContext, args: string[]): Promise<void> {
   const { positionals } = parse(args);
-  const rotated = await withServices(ctx, (services) => clientOperations(services).rotateSecret(cliActor(), clientIdArg(positionals)));
+  const rotated = await withOperations(ctx, (ops) => ops.clients.rotateSecret(cliActor(), clientIdArg(positionals)));
   if (ctx.json) ctx.out(JSON.stringify(showCreated(rotated)));
   else ctx.out(`new client secret for ${rotated.client.clientId} (shown once): ${rotated.secret}`);
 }

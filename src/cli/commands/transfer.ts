@@ -1,9 +1,7 @@
 import { chmodSync, closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { importKeycloakRealm } from '../../operations/keycloak-import.ts';
-import { exportAll, importAll } from '../../transfer/export-file.ts';
 import { CliError, type CliContext } from '../context.ts';
-import { cliActor, withServices } from '../services.ts';
+import { cliActor, withOperations } from '../services.ts';
 
 /** Writes a file that is 0600 from its first byte (no window in which others could read it). */
 function writePrivate(path: string, text: string): void {
@@ -23,11 +21,7 @@ export async function exportCommand(ctx: CliContext, args: string[]): Promise<vo
   const { values, positionals } = parseArgs({ args, options: { output: { type: 'string', short: 'o' }, json: { type: 'boolean' } }, allowPositionals: true });
   const path = values.output ?? positionals[0];
   if (path === undefined) throw new CliError('--output FILE is required (the export holds password hashes and secrets; it is written with mode 0600)', 2);
-  const document = await withServices(ctx, async (services) => {
-    const exported = await exportAll(services, ctx.config.issuer);
-    await services.audit.record({ ...cliActor(), type: 'export.created', details: { clients: exported.clients.length, users: exported.users.length } });
-    return exported;
-  });
+  const document = await withOperations(ctx, (ops) => ops.transfer.export(cliActor()));
   writePrivate(path, `${JSON.stringify(document, null, 2)}\n`);
   const counts = { apis: document.apis.length, roles: document.roles.length, groups: document.groups.length, clients: document.clients.length, users: document.users.length };
   ctx.out(ctx.json ? JSON.stringify({ file: path, ...counts }) : `exported to ${path} (mode 0600; it holds password hashes and client secrets): ${JSON.stringify(counts)}`);
@@ -50,11 +44,7 @@ export async function importCommand(ctx: CliContext, args: string[]): Promise<vo
   } catch (error) {
     throw new CliError(`${path}: cannot read a JSON export (${error instanceof Error ? error.message : String(error)})`, 2);
   }
-  const summary = await withServices(ctx, async (services) => {
-    const result = await importAll(services, document);
-    await services.audit.record({ ...cliActor(), type: 'import.applied', details: result });
-    return result;
-  });
+  const summary = await withOperations(ctx, (ops) => ops.transfer.import(cliActor(), document));
   ctx.out(ctx.json ? JSON.stringify(summary) : `imported: ${JSON.stringify(summary)}`);
 }
 
@@ -66,7 +56,7 @@ async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, ap
   } catch (error) {
     throw new CliError(`${path}: cannot read a JSON realm export (${error instanceof Error ? error.message : String(error)})`, 2);
   }
-  const report = await withServices(ctx, (services) => importKeycloakRealm(services, cliActor(), document, { dryRun, api }));
+  const report = await withOperations(ctx, (ops) => ops.keycloak.import(cliActor(), document, { dryRun, api }));
   if (ctx.json) {
     ctx.out(JSON.stringify(report));
     return;

@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { User } from '../../accounts/accounts.ts';
-import type { GatehouseServices } from '../../services.ts';
-import { notFound } from '../../operations/errors.ts';
-import { showUser, userOperations } from '../../operations/users.ts';
+import type { Operations } from '../../operations/index.ts';
+import { showUser } from '../../operations/users.ts';
 import { CliError, type CliContext } from '../context.ts';
-import { cliActor, readStdinSecret, withServices } from '../services.ts';
+import { cliActor, readStdinSecret, withOperations } from '../services.ts';
 
 /** `--given-name` etc.: each sets the standard claim of the same name (empty clears it on update). */
 const PROFILE_OPTIONS = {
@@ -83,12 +82,10 @@ function profileBody(values: Values, forUpdate: boolean): Record<string, unknown
 }
 
 /** A user named by id or by username/email (operators rarely know the id). */
-async function resolve(services: GatehouseServices, positionals: string[]): Promise<User> {
+async function resolve(ops: Operations, positionals: string[]): Promise<User> {
   const ref = positionals[0];
   if (ref === undefined) throw new CliError('the user (id, username or email) is required', 2);
-  const user = (await services.accounts.findById(ref)) ?? (await services.accounts.findByLogin(ref));
-  if (user === undefined) throw notFound('user', ref);
-  return user;
+  return ops.users.resolve(ref);
 }
 
 export async function usersCreate(ctx: CliContext, args: string[]): Promise<void> {
@@ -96,8 +93,8 @@ export async function usersCreate(ctx: CliContext, args: string[]): Promise<void
   if (values.username === undefined) throw new CliError('--username is required', 2);
   if (values['password-stdin'] !== true) throw new CliError('--password-stdin is required: passwords are read from standard input, never from arguments', 2);
   const password = await readStdinSecret('--password-stdin');
-  const user = await withServices(ctx, (services) =>
-    userOperations(services).create(cliActor(), {
+  const user = await withOperations(ctx, (ops) =>
+    ops.users.create(cliActor(), {
       username: values.username,
       password,
       ...profileBody(values, false),
@@ -112,23 +109,23 @@ export async function usersUpdate(ctx: CliContext, args: string[]): Promise<void
   const { values, positionals } = parse(args);
   const body = profileBody(values, true);
   if (Object.keys(body).length === 0) throw new CliError('nothing to change: pass at least one profile option (see gatehouse help)', 2);
-  const user = await withServices(ctx, async (services) => {
-    const found = await resolve(services, positionals);
-    return userOperations(services).update(cliActor(), found.id, body);
+  const user = await withOperations(ctx, async (ops) => {
+    const found = await resolve(ops, positionals);
+    return ops.users.update(cliActor(), found.id, body);
   });
   ctx.out(ctx.json ? JSON.stringify(showUser(user)) : `updated user ${user.username} (${user.id})`);
 }
 
 export async function usersGet(ctx: CliContext, args: string[]): Promise<void> {
   const { positionals } = parse(args);
-  const user = await withServices(ctx, (services) => resolve(services, positionals));
+  const user = await withOperations(ctx, (ops) => resolve(ops, positionals));
   ctx.out(JSON.stringify(showUser(user), null, ctx.json ? undefined : 2));
 }
 
 export async function usersList(ctx: CliContext, args: string[]): Promise<void> {
   const { values } = parse(args);
-  const page = await withServices(ctx, (services) =>
-    userOperations(services).search({
+  const page = await withOperations(ctx, (ops) =>
+    ops.users.search({
       ...(values.query === undefined ? {} : { q: values.query }),
       ...(values.role?.[0] === undefined ? {} : { role: values.role[0] }),
       ...(values.group?.[0] === undefined ? {} : { group: values.group[0] }),
@@ -144,9 +141,9 @@ export async function usersSetPassword(ctx: CliContext, args: string[]): Promise
   const { values, positionals } = parse(args);
   if (values['password-stdin'] !== true) throw new CliError('--password-stdin is required: passwords are read from standard input, never from arguments', 2);
   const password = await readStdinSecret('--password-stdin');
-  const user = await withServices(ctx, async (services) => {
-    const found = await resolve(services, positionals);
-    await userOperations(services).setPassword(cliActor(), found.id, { password });
+  const user = await withOperations(ctx, async (ops) => {
+    const found = await resolve(ops, positionals);
+    await ops.users.setPassword(cliActor(), found.id, { password });
     return found;
   });
   ctx.out(ctx.json ? JSON.stringify({ id: user.id, password_set: true }) : `password set for ${user.username}`);
@@ -155,11 +152,10 @@ export async function usersSetPassword(ctx: CliContext, args: string[]): Promise
 function stateChange(change: 'disable' | 'enable' | 'unlock') {
   return async (ctx: CliContext, args: string[]): Promise<void> => {
     const { positionals } = parse(args);
-    const [user, lifted] = await withServices(ctx, async (services) => {
-      const found = await resolve(services, positionals);
-      const ops = userOperations(services);
-      if (change === 'unlock') return [found, await ops.unlock(cliActor(), found.id)] as const;
-      await ops[change](cliActor(), found.id);
+    const [user, lifted] = await withOperations(ctx, async (ops) => {
+      const found = await resolve(ops, positionals);
+      if (change === 'unlock') return [found, await ops.users.unlock(cliActor(), found.id)] as const;
+      await ops.users[change](cliActor(), found.id);
       return [found, undefined] as const;
     });
     if (ctx.json) ctx.out(JSON.stringify({ id: user.id, [`${change}d`]: true, ...(lifted === undefined ? {} : { lifted }) }));

@@ -1,0 +1,36 @@
+import { parseArgs } from 'node:util';
+import type { CliContext } from '../context.ts';
+import { withOperations } from '../services.ts';
+
+/**
+ * gatehouse audit [--type T] [--user ID|USERNAME] [--client ID] [--from ISO] [--to ISO]
+ *                 [--before EVENT_ID] [--limit N] [--json]
+ * Newest first; the query and its validation are the admin API's (GET /audit-events).
+ */
+export async function auditCommand(ctx: CliContext, args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      type: { type: 'string' },
+      user: { type: 'string' },
+      client: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      before: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const { json: _json, ...query } = values;
+  const page = await withOperations(ctx, (ops) => ops.audit.query(query));
+  if (ctx.json) {
+    ctx.out(JSON.stringify(page));
+    return;
+  }
+  for (const event of page.events) {
+    const actor = event.actor.username ?? (event.actor.id === null ? event.actor.type : `${event.actor.type}:${event.actor.id}`);
+    const target = event.target === null ? '' : `  ${event.target.type}:${event.target.id ?? '-'}`;
+    ctx.out(`${event.at}  ${event.type}  ${actor}  client:${event.client ?? '-'}  ip:${event.ip ?? '-'}${target}`);
+  }
+  if (page.next !== null) ctx.out(`(older events: --before ${page.next})`);
+}

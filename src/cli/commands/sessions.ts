@@ -1,0 +1,37 @@
+import { parseArgs } from 'node:util';
+import { showSession } from '../../operations/sessions.ts';
+import { CliError, type CliContext } from '../context.ts';
+import { cliActor, withOperations } from '../services.ts';
+
+const parse = (args: string[]) =>
+  parseArgs({ args, options: { user: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true });
+
+function userArg(values: { user?: string | undefined }, positionals: string[]): string {
+  const user = values.user ?? positionals[0];
+  if (user === undefined) throw new CliError('the user (id, username or email) is required: --user USER', 2);
+  return user;
+}
+
+/** gatehouse sessions list --user USER: the user's sign-in sessions and the clients signed in to in each. */
+export async function sessionsList(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const sessions = await withOperations(ctx, async (ops) => {
+    const user = await ops.users.resolve(userArg(values, positionals));
+    return ops.sessions.list(user.id);
+  });
+  if (ctx.json) ctx.out(JSON.stringify(sessions.map(showSession)));
+  else for (const s of sessions.map(showSession)) ctx.out(`${s.id}  signed in ${s.login_at ?? '-'}  expires ${s.expires_at ?? '-'}  clients: ${s.clients.join(' ') || '-'}`);
+}
+
+/** gatehouse sessions revoke SESSION_ID --user USER: ends the session and revokes the grants made in it. */
+export async function sessionsRevoke(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const sessionId = values.user === undefined ? positionals[1] : positionals[0];
+  if (sessionId === undefined) throw new CliError('the session id is required: gatehouse sessions revoke SESSION_ID --user USER', 2);
+  const userId = await withOperations(ctx, async (ops) => {
+    const user = await ops.users.resolve(userArg(values, positionals));
+    await ops.sessions.revoke(cliActor(), user.id, sessionId);
+    return user.id;
+  });
+  ctx.out(ctx.json ? JSON.stringify({ user_id: userId, session: sessionId, revoked: true }) : `ended session ${sessionId}; its grants are revoked`);
+}

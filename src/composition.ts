@@ -1,0 +1,185 @@
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { startAccountLayer, type AccountLayer } from './accounts/setup.ts';
+import type { Config } from './config/load.ts';
+import { createSecretBox } from './crypto/secret-box.ts';
+import { EXIT } from './errors/gatehouse-error.ts';
+import { SettingError } from './errors/setting-error.ts';
+import { announceKeyChange } from './keys/change-notice.ts';
+import type { KeyControl } from './keys/key-control.ts';
+import { createKeyStore, type KeyStore } from './keys/key-store.ts';
+import { keySetModel } from './keys/model.ts';
+import { startAuditRetention } from './observability/audit-retention.ts';
+import { AUDIT_COLLECTION, auditCollection, createAuditTrail, ensureAuditIndexes, migrateLegacyAuditEvents, type AuditTrail } from './observability/audit-trail.ts';
+import type { Logger } from './observability/logger.ts';
+import type { Metrics } from './observability/metrics.ts';
+import { auditAuthentication } from './observability/sign-in-audit.ts';
+import { openAccountCache, type AccountCache } from './oidc/account-cache.ts';
+import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
+import { createServices, type GatehouseServices } from './services.ts';
+import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
+import { connectMongo } from './storage/mongo.ts';
+import { connectRedis, RedisConnectError } from './storage/redis.ts';
+
+/** Raised when a backing service cannot be reached at startup; names the setting. */
+export class StartupError extends SettingError {
+  constructor(setting: string, message: string) {
+    super(setting, message, EXIT.failure);
+  }
+}
+
+export interface Stores {
+  readonly mongo: Connection;
+  readonly redis: Redis | undefined;
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Opens MongoDB and (when configured) Redis, naming the setting when one cannot be reached.
+ * `onCommand` hears every command the two connections send (tests count round trips with it).
+ */
+export async function openStores(config: Config, onCommand?: StoreCommandListener): Promise<Stores> {
+  let mongo: Connection;
+  try {
+    mongo = await connectMongo({ uri: config.mongodbUri.reveal(), timeoutMs: config.mongodbTimeoutMs, watchCommands: onCommand !== undefined });
+    if (onCommand !== undefined) watchMongoCommands(mongo, onCommand);
+  } catch (error) {
+    throw new StartupError('MONGODB_URI', `cannot connect to MongoDB (${reason(error)})`);
+  }
+  if (config.redisUrl === undefined) return { mongo, redis: undefined };
+  try {
+    const redis = await connectRedis({ url: config.redisUrl.reveal(), timeoutMs: config.redisTimeoutMs });
+    if (onCommand !== undefined) watchRedisCommands(redis, onCommand);
+    return { mongo, redis };
+  } catch (error) {
+    await mongo.close();
+    throw new StartupError('REDIS_URL', error instanceof RedisConnectError ? error.message : `cannot connect to Redis (${reason(error)})`);
+  }
+}
+
+export async function closeStores({ mongo, redis }: Stores): Promise<void> {
+  await mongo.close();
+  if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
+}
+
+export interface CoreOptions {
+  /**
+   * `server`: background work too (indexes, expiry sweeper, cache subscriptions, audit
+   * retention, the hashing pool's metrics). `command`: one-shot processes (CLI commands) that
+   * change things and announce the changes to the running servers.
+   */
+  readonly mode: 'server' | 'command';
+  readonly metrics?: Metrics | undefined;
+  /** The storage clock in milliseconds (refresh-token reuse window, record expiry); tests move it. */
+  readonly now?: (() => number) | undefined;
+}
+
+/** Gatehouse's domain over open stores: the same for the server and every CLI command. */
+export interface Core {
+  readonly stores: Stores;
+  readonly services: GatehouseServices;
+  readonly storage: OidcStorage;
+  readonly accountLayer: AccountLayer;
+  readonly accountCache: AccountCache;
+  readonly keyStore: KeyStore;
+  readonly audit: AuditTrail;
+  /** Key control straight on the store (CLI commands; the server uses its key ring). */
+  readonly keys: KeyControl;
+  /** Stops what composeCore started (flushing the audit trail); leaves the stores open. */
+  close(): Promise<void>;
+}
+
+/** The one composition root of the domain: src/server.ts and src/cli/ both build it here. */
+export async function composeCore(config: Config, logger: Logger, stores: Stores, { mode, metrics, now }: CoreOptions): Promise<Core> {
+  const { mongo, redis } = stores;
+  const server = mode === 'server';
+  const secret = config.secret.reveal();
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const stop of closers.reverse()) await stop().catch(() => {});
+    closers.length = 0;
+  };
+  try {
+    const collection = auditCollection(mongo.db!);
+    if (server) {
+      await migrateLegacyAuditEvents(collection);
+      await ensureAuditIndexes(collection, logger);
+      const retention = await startAuditRetention({ collection: mongo.db!.collection(AUDIT_COLLECTION), retentionDays: config.audit.retentionDays, logger });
+      closers.push(async () => retention?.stop());
+    }
+    const audit = createAuditTrail({ collection, logger, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
+    closers.push(() => audit.close());
+
+    const storage = await openOidcStorage({
+      mongo,
+      redis,
+      redisPrefix: config.redisPrefix,
+      reuseWindowSeconds: config.refreshReuseWindowSeconds,
+      clientCacheTtlSeconds: config.clientCacheTtlSeconds,
+      sessionCacheTtlSeconds: server ? config.sessionCacheTtlSeconds : 0,
+      clientSecretBox: createSecretBox(secret, 'client-secrets'),
+      logger,
+      background: server,
+      now,
+      ...(metrics === undefined ? {} : { onOperation: (report) => metrics.onOperation(report) }),
+    });
+    closers.push(() => storage.close());
+
+    const accountCache = await openAccountCache({
+      redis,
+      redisPrefix: config.redisPrefix,
+      ttlSeconds: server ? config.accountCacheTtlSeconds : 0,
+      logger,
+      subscribe: server,
+    });
+    closers.push(() => accountCache.close());
+
+    const auditSignIn = auditAuthentication(audit);
+    const accountLayer = await startAccountLayer({
+      config,
+      mongo,
+      redis,
+      logger,
+      onUserChange: accountCache.onUserChange,
+      ...(metrics === undefined ? {} : { onHash: (event) => metrics.onHash(event) }),
+      onAuthentication: (event) => {
+        metrics?.onAuthentication(event);
+        auditSignIn(event);
+      },
+    });
+    closers.push(() => accountLayer.close());
+
+    const services = createServices({
+      config,
+      mongo,
+      redis,
+      accounts: accountLayer.accounts,
+      clients: storage.clients,
+      adapter: storage.adapter,
+      audit,
+      onUserChange: accountCache.onUserChange,
+    });
+    const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys') });
+    const keys: KeyControl = {
+      keySet: () => keyStore.load(),
+      async rotate() {
+        const result = await keyStore.rotate({ publishDelayMs: config.keys.publishDelayMs, retentionMs: config.keys.retentionMs });
+        let announced = false;
+        if (result.rotated && redis !== undefined) {
+          announced = await announceKeyChange(redis, config.redisPrefix, result.keySet.version).then(
+            () => true,
+            () => false,
+          );
+        }
+        return { ...result, announced };
+      },
+    };
+    return { stores, services, storage, accountLayer, accountCache, keyStore, audit, keys, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,340 @@
+import { Types, type mongo } from 'mongoose';
+import type { AuditEventType } from './audit-types.ts';
+import type { Logger } from './logger.ts';
+import { currentRequestId, currentRequestIp } from './request-context.ts';
+
+/** The one collection every audit event goes to. */
+export const AUDIT_COLLECTION = 'audit_events';
+
+/**
+ * Who did it: a user (id + username), a client (id = client_id), the CLI (id = the operating
+ * system user), Gatehouse itself (`system`), or nobody known (`anonymous`, a failed sign-in with
+ * an unknown username).
+ */
+export interface AuditActor {
+  readonly type: 'user' | 'client' | 'cli' | 'system' | 'anonymous';
+  readonly id: string | null;
+  /** Set for users. */
+  readonly username?: string | null | undefined;
+}
+
+export interface AuditTarget {
+  readonly type: string;
+  readonly id: string | null;
+}
+
+/** The one shape of an audit event, stored and shown alike. */
+export interface AuditEvent {
+  /** Sortable (an ObjectId as hex): newer events have greater ids; pages are cut by id. */
+  readonly id: string;
+  readonly at: Date;
+  readonly type: AuditEventType;
+  readonly actor: { readonly type: AuditActor['type']; readonly id: string | null; readonly username: string | null };
+  /** The client involved, where there is one: the app a user signed in to, the admin client acting. */
+  readonly client: string | null;
+  readonly target: AuditTarget | null;
+  /** The caller's address (of the request that caused the event); null outside requests (CLI). */
+  readonly ip: string | null;
+  /** Never secrets or password material. */
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly requestId: string | null;
+}
+
+export interface AuditInput {
+  readonly type: AuditEventType;
+  readonly actor: AuditActor;
+  /** Defaults to the actor's id when the actor is a client. */
+  readonly client?: string | null | undefined;
+  readonly target?: AuditTarget | null | undefined;
+  /** Defaults to the current request's address. */
+  readonly ip?: string | null | undefined;
+  readonly details?: Readonly<Record<string, unknown>> | undefined;
+  readonly at?: Date | undefined;
+  readonly requestId?: string | null | undefined;
+}
+
+/** Where protocol and sign-in code reports what happened: never blocks, never throws. */
+export interface AuditSink {
+  record(input: AuditInput): void;
+}
+
+export interface AuditQuery {
+  readonly types?: readonly AuditEventType[] | undefined;
+  /** Any of these matches the actor's id or username, or the target's id. */
+  readonly users?: readonly string[] | undefined;
+  /** Matches the event's client, or a client actor or target. */
+  readonly clientId?: string | undefined;
+  readonly from?: Date | undefined;
+  readonly to?: Date | undefined;
+  /** Events older than the one with this id (the previous page's `next`). */
+  readonly before?: string | undefined;
+  readonly limit: number;
+}
+
+export interface AuditPage {
+  /** Newest first. */
+  readonly events: AuditEvent[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  readonly next: string | null;
+}
+
+export interface AuditTrail extends AuditSink {
+  /** Records the event and writes it now, with whatever else waits (operator actions). */
+  write(input: AuditInput): Promise<AuditEvent>;
+  query(query: AuditQuery): Promise<AuditPage>;
+  /** Writes what waits now. */
+  flush(): Promise<void>;
+  /** Final flush; later events are only logged. */
+  close(): Promise<void>;
+  pending(): number;
+}
+
+interface StoredAuditEvent {
+  _id: Types.ObjectId;
+  at: Date;
+  type: string;
+  actor: { type: string; id: string | null; username: string | null };
+  client: string | null;
+  target: { type: string; id: string | null } | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+  requestId: string | null;
+}
+
+export type AuditCollection = mongo.Collection<StoredAuditEvent>;
+
+export function auditCollection(db: mongo.Db): AuditCollection {
+  return db.collection<StoredAuditEvent>(AUDIT_COLLECTION);
+}
+
+export interface AuditTrailOptions {
+  readonly collection: AuditCollection;
+  readonly logger: Logger;
+  /** A batch is written this long after its first event at the latest. */
+  readonly flushIntervalMs?: number;
+  /** ... or as soon as this many events wait. */
+  readonly maxBatch?: number;
+  /** Events kept while MongoDB is away; beyond that the oldest are dropped (and counted). */
+  readonly maxBuffered?: number;
+  readonly onDropped?: (count: number) => void;
+  readonly now?: () => Date;
+}
+
+/** Fills in the id, the time, the client and the current request's id and address. */
+export function completeEvent(input: AuditInput, now: () => Date = () => new Date()): AuditEvent {
+  const at = input.at ?? now();
+  const client = input.client === undefined ? (input.actor.type === 'client' ? input.actor.id : null) : input.client;
+  return {
+    id: new Types.ObjectId(Types.ObjectId.generate(Math.floor(at.getTime() / 1000))).toHexString(),
+    at,
+    type: input.type,
+    actor: { type: input.actor.type, id: input.actor.id, username: input.actor.username ?? null },
+    client,
+    target: input.target ?? null,
+    ip: input.ip === undefined ? (currentRequestIp() ?? null) : input.ip,
+    details: input.details ?? {},
+    requestId: input.requestId === undefined ? (currentRequestId() ?? null) : input.requestId,
+  };
+}
+
+function stored(event: AuditEvent): StoredAuditEvent {
+  const { id, details, target, ...rest } = event;
+  return { _id: new Types.ObjectId(id), ...rest, target: target === null ? null : { ...target }, details: { ...details } };
+}
+
+/** Reads current and older documents alike (before one shape, sign-in events kept `ip` in details). */
+function shown(doc: StoredAuditEvent): AuditEvent {
+  const legacyIp = typeof doc.details?.ip === 'string' ? doc.details.ip : null;
+  return {
+    id: doc._id.toHexString(),
+    at: doc.at,
+    type: doc.type as AuditEventType,
+    actor: { type: doc.actor.type as AuditActor['type'], id: doc.actor.id ?? null, username: doc.actor.username ?? null },
+    client: doc.client ?? null,
+    target: doc.target ?? null,
+    ip: doc.ip ?? legacyIp,
+    details: doc.details ?? {},
+    requestId: doc.requestId ?? null,
+  };
+}
+
+export function auditFilter(query: Omit<AuditQuery, 'limit'>): Record<string, unknown> {
+  const and: Array<Record<string, unknown>> = [];
+  if (query.types !== undefined && query.types.length > 0) and.push({ type: { $in: [...query.types] } });
+  if (query.users !== undefined && query.users.length > 0) {
+    const users = [...query.users];
+    and.push({ $or: [{ 'actor.id': { $in: users } }, { 'actor.username': { $in: users } }, { 'target.id': { $in: users } }] });
+  }
+  if (query.clientId !== undefined) {
+    and.push({ $or: [{ client: query.clientId }, { 'actor.id': query.clientId }, { 'target.id': query.clientId }] });
+  }
+  const at: Record<string, Date> = {};
+  if (query.from !== undefined) at.$gte = query.from;
+  if (query.to !== undefined) at.$lte = query.to;
+  if (Object.keys(at).length > 0) and.push({ at });
+  if (query.before !== undefined) and.push({ _id: { $lt: new Types.ObjectId(query.before) } });
+  return and.length === 0 ? {} : { $and: and };
+}
+
+/**
+ * The audit trail: one writer, one event shape, one collection. Every event is a log line
+ * marked `audit: true` at once and goes to MongoDB in batches off the request path: `record`
+ * only appends to a bounded buffer, a timer (or a full batch) writes it with one insertMany, so
+ * a token response never waits for an audit write. Operator actions use `write`, which also
+ * flushes. The price: events of the last second can be lost if the process dies (the log
+ * stream has them), and a long MongoDB outage drops the oldest beyond `maxBuffered`.
+ */
+export function createAuditTrail({
+  collection,
+  logger,
+  flushIntervalMs = 1000,
+  maxBatch = 100,
+  maxBuffered = 10_000,
+  onDropped,
+  now = () => new Date(),
+}: AuditTrailOptions): AuditTrail {
+  const log = logger.child({ audit: true });
+  let buffer: AuditEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> | undefined;
+  let failing = false;
+  let closed = false;
+
+  function schedule(delay = flushIntervalMs) {
+    if (timer !== undefined || closed) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, delay);
+    timer.unref();
+  }
+
+  async function writeOnce(): Promise<void> {
+    while (buffer.length > 0) {
+      const batch = buffer.slice(0, maxBatch);
+      try {
+        await collection.insertMany(batch.map(stored), { ordered: false });
+        buffer = buffer.slice(batch.length);
+        if (failing) logger.info('audit events are being stored again');
+        failing = false;
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 11000) {
+          // A retried batch that had partly gone through: the stored ones are duplicates.
+          buffer = buffer.slice(batch.length);
+          continue;
+        }
+        if (!failing) logger.warn({ err: error, pending: buffer.length }, 'audit events could not be stored; will retry');
+        failing = true;
+        schedule(Math.max(flushIntervalMs, 2000));
+        return;
+      }
+    }
+  }
+
+  function flush(): Promise<void> {
+    writing ??= writeOnce().finally(() => {
+      writing = undefined;
+    });
+    return writing;
+  }
+
+  function enqueue(input: AuditInput): AuditEvent {
+    const event = completeEvent(input, now);
+    const { id, type, actor, client, ip, target, details } = event;
+    log.info({ eventId: id, type, actor, client, ip, target, details }, type);
+    if (closed) return event;
+    buffer.push(event);
+    if (buffer.length > maxBuffered) {
+      const dropped = buffer.length - maxBuffered;
+      buffer = buffer.slice(dropped);
+      onDropped?.(dropped);
+    }
+    return event;
+  }
+
+  return {
+    record(input) {
+      try {
+        enqueue(input);
+      } catch {
+        return; // auditing must never change a response
+      }
+      if (buffer.length >= maxBatch && writing === undefined) void flush();
+      else schedule();
+    },
+    async write(input) {
+      const event = enqueue(input);
+      await writing;
+      await flush();
+      return event;
+    },
+    async query(query) {
+      const docs = await collection
+        .find(auditFilter(query) as mongo.Filter<StoredAuditEvent>)
+        .sort({ _id: -1 })
+        .limit(query.limit + 1)
+        .toArray();
+      const events = docs.slice(0, query.limit).map(shown);
+      return { events, next: docs.length > query.limit ? (events.at(-1)?.id ?? null) : null };
+    },
+    flush,
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      timer = undefined;
+      await writing;
+      await flush();
+      if (buffer.length > 0) logger.warn({ lost: buffer.length }, 'audit events not stored at shutdown');
+    },
+    pending: () => buffer.length,
+  };
+}
+
+const AUDIT_INDEXES: mongo.IndexDescription[] = [
+  { key: { type: 1, _id: -1 }, name: 'type_id' },
+  { key: { 'actor.id': 1, _id: -1 }, name: 'actor_id' },
+  { key: { 'actor.username': 1, _id: -1 }, name: 'actor_username_id' },
+  { key: { 'target.id': 1, _id: -1 }, name: 'target_id' },
+  { key: { client: 1, _id: -1 }, name: 'client_id' },
+];
+
+/**
+ * Indexes for the query's filters, newest first; `at` (retention) is src/observability/audit-retention.ts.
+ * Only missing ones are created: FerretDB v1 drops the connection when asked again for an existing
+ * compound index on `_id`. Queries work without them, so a failure is a warning, not a stop.
+ */
+export async function ensureAuditIndexes(collection: AuditCollection, logger?: Pick<Logger, 'warn'>): Promise<void> {
+  try {
+    // A collection that does not exist yet has no indexes (MongoDB answers NamespaceNotFound).
+    const listed = await collection.listIndexes().toArray().catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 26) return [];
+      throw error;
+    });
+    const existing = new Set(listed.map((index) => index.name as string));
+    const missing = AUDIT_INDEXES.filter((index) => !existing.has(index.name!));
+    if (missing.length > 0) await collection.createIndexes(missing);
+  } catch (error) {
+    logger?.warn({ err: error }, 'audit indexes not created; audit queries will be slower');
+  }
+}
+
+/**
+ * Before one shape, operator actions were stored with UUID ids, which do not sort by time. They
+ * get an ObjectId from their time, once, at startup (idempotent: a document is copied, then the
+ * old one removed; a crash between the two leaves a duplicate, never a loss).
+ */
+export async function migrateLegacyAuditEvents(collection: AuditCollection): Promise<number> {
+  const legacy = collection as unknown as mongo.Collection<Omit<StoredAuditEvent, '_id'> & { _id: string }>;
+  let moved = 0;
+  for (;;) {
+    const docs = await legacy.find({ _id: { $type: 'string' } }).limit(500).toArray();
+    if (docs.length === 0) return moved;
+    for (const { _id: oldId, ...doc } of docs) {
+      const at = doc.at instanceof Date ? doc.at : new Date();
+      const id = new Types.ObjectId(Types.ObjectId.generate(Math.floor(at.getTime() / 1000)));
+      await collection.insertOne({ ...doc, _id: id, actor: { ...doc.actor, username: doc.actor?.username ?? null }, client: doc.client ?? null, ip: doc.ip ?? null });
+      await legacy.deleteOne({ _id: oldId });
+      moved += 1;
+    }
+  }
+}

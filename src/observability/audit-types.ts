@@ -1,0 +1,52 @@
+/**
+ * Every audit event type Gatehouse records, with what it means. The README's table lists the
+ * same types (a test keeps the two in step), and the audit query refuses any other type.
+ */
+export const AUDIT_EVENT_TYPES = {
+  // Sign-in and protocol (recorded by the server; actor is the user or the client)
+  'signin.success': 'a user signed in (actor: the user; client: the application they signed in to)',
+  'signin.failure': 'a sign-in failed; details.reason is unknown_user, wrong_password, locked or disabled',
+  'signin.lockout': 'failed sign-ins locked a user or an address; details.lockedForSeconds',
+  'consent.granted': 'a user allowed an application scopes or APIs (target: the client)',
+  'token.issued': 'the token endpoint issued tokens; details.grantType',
+  'token.refreshed': 'a refresh token was exchanged (rotated)',
+  'token.revoked': 'an access or refresh token was revoked or consumed; details.kind',
+  'grant.revoked': 'a grant and its tokens were revoked (by a client, a reuse detection or an operator)',
+  signout: 'a user signed out (RP-initiated logout)',
+  // Operator actions (admin API and CLI alike; actor is the admin user, admin client or CLI user)
+  'client.created': 'a client was created',
+  'client.updated': 'a client was changed; details.fields',
+  'client.deleted': 'a client was deleted and its grants and tokens revoked',
+  'client.secret_rotated': 'a client got a new secret',
+  'client.tokens_revoked': "all of a client's grants and tokens were revoked",
+  'api.created': 'an API (resource server) was registered',
+  'api.updated': 'an API was changed; details.fields',
+  'api.deleted': 'an API was deleted',
+  'user.created': 'a user was created',
+  'user.updated': "a user's profile, roles or groups changed; details.fields",
+  'user.password_set': "an operator set a user's password",
+  'user.disabled': 'a user was disabled and their sessions, grants and tokens revoked',
+  'user.enabled': 'a user was enabled',
+  'user.unlocked': "a user's sign-in lockouts were lifted",
+  'user.tokens_revoked': "all of a user's sessions, grants and tokens were revoked",
+  'session.revoked': 'an operator ended a sign-in session',
+  'role.created': 'a role was created',
+  'role.deleted': 'a role was deleted (and taken off every user)',
+  'role.assigned': 'a role was given to a user (target: the user)',
+  'role.removed': 'a role was taken from a user (target: the user)',
+  'group.created': 'a group was created',
+  'group.deleted': 'a group was deleted (and taken off every user)',
+  'group.assigned': 'a user was added to a group (target: the user)',
+  'group.removed': 'a user was removed from a group (target: the user)',
+  'keys.rotated': 'new signing and cookie keys were added (by an operator, or by the rotation interval with actor system)',
+  'registration.initial_access_token_created': 'an initial access token for dynamic client registration was created',
+  'export.created': 'clients, APIs, roles, groups and users were exported to a file',
+  'import.applied': 'an export file was imported',
+  'keycloak.imported': 'a Keycloak realm export was imported (counts only: no user names, no hashes)',
+} as const;
+
+export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;
+
+export function isAuditEventType(type: string): type is AuditEventType {
+  return Object.hasOwn(AUDIT_EVENT_TYPES, type);
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import type { Accounts } from '../accounts/accounts.ts';
+import type { AuditEvent, AuditTrail } from '../observability/audit-trail.ts';
+import { AUDIT_EVENT_TYPES, type AuditEventType } from '../observability/audit-types.ts';
+
+const EVENT_TYPES = Object.keys(AUDIT_EVENT_TYPES) as [AuditEventType, ...AuditEventType[]];
+
+export const auditQuerySchema = z
+  .object({
+    type: z.enum(EVENT_TYPES, { message: 'unknown event type (see the README for the list)' }).optional(),
+    user: z.string().min(1).max(256).optional().describe('a user id or username: events by or about the user'),
+    client: z.string().min(1).max(256).optional().describe('a client id: events of or about the client'),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    before: z.string().regex(/^[0-9a-f]{24}$/, { message: 'an event id (the previous page\'s next)' }).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+export function showAuditEvent(event: AuditEvent) {
+  return { ...event, at: event.at.toISOString() };
+}
+
+/** The audit trail as operators read it: newest first, one page at a time (keyset by id). */
+export function auditOperations(audit: AuditTrail, accounts: Pick<Accounts, 'findById' | 'findByLogin'>) {
+  return {
+    async query(input: unknown) {
+      const q = auditQuerySchema.parse(input);
+      // A username or email finds the user's id too, so events recorded with the id alone match.
+      let users: string[] | undefined;
+      if (q.user !== undefined) {
+        const user = (await accounts.findById(q.user)) ?? (await accounts.findByLogin(q.user));
+        users = [...new Set([q.user, ...(user === undefined ? [] : [user.id, user.username])])];
+      }
+      const date = (value: string | undefined) => (value === undefined ? undefined : new Date(value));
+      const page = await audit.query({
+        types: q.type === undefined ? undefined : [q.type],
+        users,
+        clientId: q.client,
+        from: date(q.from),
+        to: date(q.to),
+        before: q.before,
+        limit: q.limit,
+      });
+      return { events: page.events.map(showAuditEvent), next: page.next };
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { KeyControl } from '../keys/key-control.ts';
+import type { GatehouseServices } from '../services.ts';
+import type { OperationContext } from './context.ts';
+import { apiOperations } from './apis.ts';
+import { auditOperations } from './audit.ts';
+import { clientOperations } from './clients.ts';
+import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
+import { importKeycloakRealm } from './keycloak-import.ts';
+import { keyOperations } from './keys.ts';
+import { labelOperations } from './labels.ts';
+import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
+import { sessionOperations } from './sessions.ts';
+import { transferOperations } from './transfer.ts';
+import { userOperations } from './users.ts';
+
+export interface OperationsDeps {
+  readonly services: GatehouseServices;
+  readonly keys: KeyControl;
+  /** Initial access tokens need a running provider: the server passes one when registration is on. */
+  readonly initialAccessTokens?: InitialAccessTokenIssuer;
+  /** The issuer written into export files. */
+  readonly issuer: string;
+}
+
+/**
+ * Everything an operator can do, validated and audited in one place. The admin API, the CLI
+ * (and the console to come) reach the domain only through this.
+ */
+export function createOperations({ services, keys, initialAccessTokens, issuer }: OperationsDeps) {
+  return {
+    clients: clientOperations(services),
+    users: userOperations(services),
+    sessions: sessionOperations(services),
+    apis: apiOperations(services),
+    roles: labelOperations(services.roles, services.audit),
+    groups: labelOperations(services.groups, services.audit),
+    keys: keyOperations(keys, services.audit),
+    audit: auditOperations(services.audit, services.accounts),
+    registration: registrationOperations(initialAccessTokens, services.audit),
+    transfer: transferOperations(services, issuer),
+    keycloak: {
+      import: (ctx: OperationContext, document: unknown, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, document, options),
+    },
+  };
+}
+
+export type Operations = ReturnType<typeof createOperations>;

@@ -1,0 +1,57 @@
+import type { GatehouseServices } from '../services.ts';
+import type { GrantSummary, SessionSummary } from '../storage/oidc/revocation.ts';
+import type { OperationContext } from './context.ts';
+import { notFound } from './errors.ts';
+
+export function showSession(session: SessionSummary) {
+  return {
+    id: session.id,
+    login_at: session.loginAt?.toISOString() ?? null,
+    expires_at: session.expiresAt?.toISOString() ?? null,
+    clients: session.clients,
+  };
+}
+
+export function showGrant(grant: GrantSummary) {
+  return {
+    id: grant.id,
+    client_id: grant.clientId,
+    scope: grant.scope,
+    resources: grant.resources,
+    issued_at: grant.issuedAt?.toISOString() ?? null,
+    expires_at: grant.expiresAt?.toISOString() ?? null,
+  };
+}
+
+/** A user's sign-in sessions and grants: list and end them (each audited). */
+export function sessionOperations(services: GatehouseServices) {
+  const { accounts, audit, revocation } = services;
+  const target = (id: string) => ({ type: 'user', id });
+
+  async function existing(userId: string): Promise<void> {
+    if ((await accounts.findById(userId)) === undefined) throw notFound('user', userId);
+  }
+
+  return {
+    async list(userId: string): Promise<SessionSummary[]> {
+      await existing(userId);
+      return revocation.listSessions(userId);
+    },
+
+    async grants(userId: string): Promise<GrantSummary[]> {
+      await existing(userId);
+      return revocation.listGrants(userId);
+    },
+
+    /** Ends one session and revokes the grants made in it. */
+    async revoke(ctx: OperationContext, userId: string, sessionId: string): Promise<void> {
+      if (!(await revocation.revokeSession(userId, sessionId))) throw notFound('session', sessionId);
+      await audit.write({ ...ctx, type: 'session.revoked', target: target(userId), details: { session: sessionId } });
+    },
+
+    async revokeGrant(ctx: OperationContext, grantId: string, userId?: string): Promise<void> {
+      if (!(await revocation.revokeGrant(grantId, userId))) throw notFound('grant', grantId);
+      await audit.write({ ...ctx, type: 'grant.revoked', target: { type: 'grant', id: grantId }, details: userId === undefined ? {} : { user: userId } });
+    },
+  };
+}

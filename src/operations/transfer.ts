@@ -1,0 +1,19 @@
+import type { GatehouseServices } from '../services.ts';
+import { exportAll, importAll } from '../transfer/export-file.ts';
+import type { OperationContext } from './context.ts';
+
+/** Export and import of everything an operator manages (audited as export.created / import.applied). */
+export function transferOperations(services: GatehouseServices, issuer: string) {
+  return {
+    async export(ctx: OperationContext) {
+      const document = await exportAll(services, issuer);
+      await services.audit.write({ ...ctx, type: 'export.created', details: { clients: document.clients.length, users: document.users.length } });
+      return document;
+    },
+    async import(ctx: OperationContext, document: unknown) {
+      const summary = await importAll(services, document);
+      await services.audit.write({ ...ctx, type: 'import.applied', details: summary });
+      return summary;
+    },
+  };
+}

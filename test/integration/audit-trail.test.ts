@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import type { Connection } from 'mongoose';
+import { auditCollection, createAuditTrail, ensureAuditIndexes, migrateLegacyAuditEvents, type AuditCollection, type AuditTrail } from '../../src/observability/audit-trail.ts';
+import { AUDIT_EVENT_TYPES } from '../../src/observability/audit-types.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { runInRequest } from '../../src/observability/request-context.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { freshDatabaseUri } from '../helpers/stores.ts';
+
+describe('audit trail: one writer, one shape, one collection (real MongoDB-wire store)', () => {
+  const uri = freshDatabaseUri('audit_trail');
+  let mongo: Connection;
+  let collection: AuditCollection;
+  let trail: AuditTrail;
+
+  before(async () => {
+    mongo = await connectMongo({ uri, timeoutMs: 5000 });
+    collection = auditCollection(mongo.db!);
+    await ensureAuditIndexes(collection);
+  });
+  beforeEach(async () => {
+    await collection.deleteMany({});
+    trail = createAuditTrail({ collection, logger: createLogger('silent') });
+  });
+  afterEach(() => trail.close());
+  after(async () => {
+    await mongo.dropDatabase();
+    await mongo.close();
+  });
+
+  it('pages by id: events of the same millisecond are neither skipped nor repeated', async () => {
+    const at = new Date('2026-01-01T00:00:00.000Z');
+    for (let i = 0; i < 7; i += 1) trail.record({ type: 'token.issued', at, actor: { type: 'client', id: 'svc' }, details: { n: i } });
+    await trail.flush();
+    const seen: number[] = [];
+    let before: string | undefined;
+    for (let page = 0; page < 10; page += 1) {
+      const result = await trail.query({ limit: 3, before });
+      seen.push(...result.events.map((event) => event.details.n as number));
+      if (result.next === null) break;
+      before = result.next;
+    }
+    expect(seen).to.deep.equal([6, 5, 4, 3, 2, 1, 0]);
+  });
+
+  it('stores one shape: actor with username, client (defaulting to a client actor), the request\'s address and id', async () => {
+    const written = await runInRequest({ requestId: 'req-audit-1', ip: '203.0.113.7' }, () =>
+      trail.write({ type: 'signin.success', actor: { type: 'user', id: 'u1', username: 'alice' }, client: 'web-app' }),
+    );
+    await trail.write({ type: 'keys.rotated', actor: { type: 'client', id: 'ops-bot' } });
+    const { events } = await trail.query({ limit: 10 });
+    expect(events.map((event) => event.type)).to.deep.equal(['keys.rotated', 'signin.success']);
+    expect(events[1]).to.deep.include({ id: written.id, actor: { type: 'user', id: 'u1', username: 'alice' }, client: 'web-app', ip: '203.0.113.7', requestId: 'req-audit-1' });
+    expect(events[0]).to.deep.include({ actor: { type: 'client', id: 'ops-bot', username: null }, client: 'ops-bot', ip: null, requestId: null });
+  });
+
+  it('filters by type, by user id or username, by client, by time', async () => {
+    await trail.write({ type: 'signin.success', actor: { type: 'user', id: 'u1', username: 'alice' }, client: 'web-app' });
+    await trail.write({ type: 'user.disabled', actor: { type: 'cli', id: 'root' }, target: { type: 'user', id: 'u1' } });
+    await trail.write({ type: 'signin.failure', actor: { type: 'anonymous', id: null }, client: 'other-app', details: { reason: 'unknown_user' } });
+    const types = async (query: Parameters<AuditTrail['query']>[0]) => (await trail.query(query)).events.map((event) => event.type);
+    expect(await types({ limit: 10, users: ['alice'] })).to.deep.equal(['signin.success']);
+    expect(await types({ limit: 10, users: ['u1'] })).to.deep.equal(['user.disabled', 'signin.success']);
+    expect(await types({ limit: 10, clientId: 'other-app' })).to.deep.equal(['signin.failure']);
+    expect(await types({ limit: 10, types: ['user.disabled'] })).to.deep.equal(['user.disabled']);
+    expect(await types({ limit: 10, to: new Date(Date.now() - 60_000) })).to.deep.equal([]);
+  });
+
+  it('re-keys events stored with UUID ids (before one shape) so they sort by time', async () => {
+    const legacy = mongo.db!.collection<{ _id: string; at: Date; type: string; actor: { type: string; id: string } }>('audit_events');
+    await legacy.insertOne({ _id: 'a7c1d0e2-1111-4222-8333-944455556666', at: new Date('2025-06-01T10:00:00Z'), type: 'client.created', actor: { type: 'cli', id: 'root' } });
+    await trail.write({ type: 'client.deleted', actor: { type: 'cli', id: 'root' } });
+    expect(await migrateLegacyAuditEvents(collection)).to.equal(1);
+    expect(await migrateLegacyAuditEvents(collection)).to.equal(0);
+    const { events } = await trail.query({ limit: 10 });
+    expect(events.map((event) => event.type)).to.deep.equal(['client.deleted', 'client.created']);
+    expect(events[1]).to.deep.include({ at: new Date('2025-06-01T10:00:00Z'), actor: { type: 'cli', id: 'root', username: null }, client: null, ip: null });
+    expect(events[1]!.id).to.match(/^[0-9a-f]{24}$/);
+  });
+
+  it('every event type is documented in the README', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const missing = Object.keys(AUDIT_EVENT_TYPES).filter((type) => !readme.includes(`\`${type}\``));
+    expect(missing).to.deep.equal([]);
+  });
+});
