@@ -63,6 +63,8 @@ export interface Config {
     /** Milliseconds an idle hashing worker lives; 0 = until shutdown. */
     readonly idleTimeoutMs: number;
     readonly minLength: number;
+    /** Seconds a password-reset link works. */
+    readonly resetTtlSeconds: number;
   };
   readonly lockout: {
     readonly threshold: number;
@@ -317,6 +319,7 @@ export function loadConfig(sources: ConfigSources): Config {
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
       minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
+      resetTtlSeconds: s.GATEHOUSE_PASSWORD_RESET_TTL,
     }),
     lockout: Object.freeze({
       threshold: s.GATEHOUSE_LOCKOUT_THRESHOLD,

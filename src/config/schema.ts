@@ -157,6 +157,8 @@ export const settingsSchema = z.object({
     .optional(),
   /** The From: of every email, e.g. "Example Sign-in <no-reply@example.com>". */
   GATEHOUSE_MAIL_FROM: z.string().trim().min(3).max(320).optional(),
+  /** How long a password-reset link works (it works once). */
+  GATEHOUSE_PASSWORD_RESET_TTL: seconds(60).default(1800),
   /** How long one delivery attempt may take (connect, greeting, each reply) before it is retried in the background. */
   GATEHOUSE_SMTP_TIMEOUT: seconds(1).default(10),
 });

@@ -33,6 +33,8 @@ export interface InteractionDeps {
   readonly paths: PagePaths;
   /** Who is signed in, for the consent page's "Signed in as … Not you? Sign out". */
   readonly signedIn?: { name(sub: string): Promise<string | undefined>; readonly signOutPath: string };
+  /** The "Forgot password?" link under the sign-in form (src/interactions/password-reset-routes.ts). */
+  readonly forgotPasswordPath?: string;
 }
 
 type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
@@ -83,6 +85,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       clientName: client?.clientName ?? client?.clientId ?? '',
       login: form.login,
       remember: form.remember,
+      forgotHref: deps.forgotPasswordPath,
       error: form.error === undefined ? undefined : t(form.error),
     });
   }

@@ -13,6 +13,8 @@ export const AUDIT_EVENT_TYPES = {
   'token.revoked': 'an access or refresh token was revoked or consumed; details.kind',
   'grant.revoked': 'a grant and its tokens were revoked (by a client, a reuse detection or an operator)',
   signout: 'a user signed out (RP-initiated logout)',
+  'user.password_reset_requested': 'a password-reset link was emailed to a user (actor: anonymous; target: the user)',
+  'user.password_reset': 'a user set a new password with a reset link; their sessions, grants and tokens were revoked',
   // Operator actions (admin API and CLI alike; actor is the admin user, admin client or CLI user)
   'client.created': 'a client was created',
   'client.updated': 'a client was changed; details.fields',

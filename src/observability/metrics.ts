@@ -27,7 +27,7 @@ export interface Metrics {
   mailDelivery(kind: string, outcome: 'sent' | 'retry' | 'failed'): void;
 }
 
-const LIMITERS = new Set(['client_auth', 'user_code']);
+const LIMITERS = new Set(['client_auth', 'user_code', 'password_reset_ip', 'password_reset_login']);
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const GRANT_TYPES = new Set([
   'authorization_code',
