@@ -11,6 +11,7 @@ export interface RouteInput {
 export interface RouteResult {
   readonly status?: number;
   readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**

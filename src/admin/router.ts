@@ -35,6 +35,7 @@ export function adminRouter({ routes, auth, adminUrl, logger }: AdminRouterDeps)
         op: { actor: ctx.state.actor as AuditActor, client: ctx.state.client as string, requestId: ctx.state.requestId as string | undefined },
       });
       ctx.set('Cache-Control', 'no-store');
+      for (const [name, value] of Object.entries(result.headers ?? {})) ctx.set(name, value);
       ctx.status = result.status ?? 200;
       if (result.body !== undefined) ctx.body = result.body;
     });

@@ -3,6 +3,7 @@ import { auditQuerySchema } from '../operations/audit.ts';
 import { showClient, showCreated } from '../operations/clients.ts';
 import { clientCreateSchema, clientUpdateSchema } from '../clients/spec.ts';
 import type { Operations } from '../operations/index.ts';
+import { listQuerySchema } from '../operations/list-query.ts';
 import { labelAssignSchema, labelCreateSchema, showLabel } from '../operations/labels.ts';
 import { initialAccessTokenSchema } from '../operations/registration.ts';
 import { showGrant, showSession } from '../operations/sessions.ts';
@@ -29,7 +30,10 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
 
   return [
     // Clients
-    { method: 'get', path: '/clients', tag: 'clients', summary: 'List clients', list: true, handle: async () => ({ body: (await clients.list()).map(showClient) }) },
+    { method: 'get', path: '/clients', tag: 'clients', summary: 'List clients (q: id or name contains; limit, offset; the total is in X-Total-Count)', query: listQuerySchema, list: true, handle: async ({ query }) => {
+      const page = await clients.page(query);
+      return { body: page.items.map(showClient), headers: { 'X-Total-Count': String(page.total) } };
+    } },
     { method: 'post', path: '/clients', tag: 'clients', summary: 'Create a client (the secret is in this response only)', body: clientCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showCreated(await clients.create(op, body)) }) },
     { method: 'get', path: '/clients/:clientId', tag: 'clients', summary: 'Get a client', notFound: true, handle: async ({ params }) => ({ body: showClient(await clients.get(params.clientId!)) }) },
     { method: 'patch', path: '/clients/:clientId', tag: 'clients', summary: 'Update a client', body: clientUpdateSchema, notFound: true, handle: async ({ op, params, body }) => ({ body: showClient(await clients.update(op, params.clientId!, body)) }) },
@@ -55,7 +59,10 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'delete', path: '/users/:userId/grants', tag: 'users', summary: 'Revoke all of the user\'s sessions, grants and tokens', notFound: true, handle: async ({ op, params }) => ({ body: await users.revokeAll(op, params.userId!) }) },
 
     // APIs
-    { method: 'get', path: '/apis', tag: 'apis', summary: 'List APIs', list: true, handle: async () => ({ body: (await apis.list()).map(showApi) }) },
+    { method: 'get', path: '/apis', tag: 'apis', summary: 'List APIs (q: identifier or name contains; limit, offset; the total is in X-Total-Count)', query: listQuerySchema, list: true, handle: async ({ query }) => {
+      const page = await apis.page(query);
+      return { body: page.items.map(showApi), headers: { 'X-Total-Count': String(page.total) } };
+    } },
     { method: 'get', path: '/apis/:identifier', tag: 'apis', summary: 'Get an API (identifier URL-encoded)', notFound: true, handle: async ({ params }) => ({ body: showApi(await apis.get(params.identifier!)) }) },
     { method: 'post', path: '/apis', tag: 'apis', summary: 'Register an API (resource server)', body: apiCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showApi(await apis.create(op, body)) }) },
     { method: 'patch', path: '/apis/:identifier', tag: 'apis', summary: 'Update an API (identifier URL-encoded)', body: apiUpdateSchema, notFound: true, handle: async ({ op, params, body }) => ({ body: showApi(await apis.update(op, params.identifier!, body)) }) },

@@ -75,7 +75,7 @@ commands:
                  [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
                  [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
                  [--minimal-id-token] [--login-uses-default-api]
-  clients list | get ID | delete ID | rotate-secret ID
+  clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID
   clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce
                  --no-minimal-id-token --no-login-uses-default-api, --unset FIELD (e.g. --unset logo_uri)]
   users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
@@ -97,7 +97,8 @@ commands:
   apis update URI [same options as create, plus --no-roles --no-groups --no-introspection-client]
   roles create NAME [--description TEXT] | list | delete NAME
   roles assign NAME --user USER | remove NAME --user USER
-  groups ...             the same commands as roles, for groups
+  groups create NAME [--description TEXT] | list | delete NAME
+  groups assign NAME --user USER | remove NAME --user USER
   sessions list --user USER                 sign-in sessions and the clients signed in to
   sessions revoke SESSION_ID --user USER    end a session and revoke its grants
   audit [--type TYPE] [--user ID|USERNAME] [--client ID] [--from ISO] [--to ISO] [--limit N]

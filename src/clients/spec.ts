@@ -70,7 +70,7 @@ const common = {
   tos_uri: webUri,
   backchannel_logout_uri: webUri.describe('receives a logout token when the user signs out'),
   backchannel_logout_session_required: z.boolean(),
-  minimal_id_token: z.boolean().describe('ID tokens carry sub only; profile claims stay at userinfo'),
+  minimal_id_token: z.boolean().describe('ID tokens as OIDC Core 5.4 has them: sub, acr/amr and the claims the claims parameter names there; scope claims only at userinfo'),
   login_uses_default_api: z.boolean().describe('the code flow without resource also gets the default API\'s JWT'),
 };
 

@@ -3,6 +3,7 @@ import { API_TOKEN_TTL, apiFields, type Api } from '../apis/registry.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { invalid, notFound } from './errors.ts';
+import { pageOf } from './list-query.ts';
 
 const clientId = apiFields.clientId.describe('the client the API uses to call introspection (and revocation)');
 
@@ -68,6 +69,8 @@ export function apiOperations(services: GatehouseServices) {
 
   return {
     list: () => apis.list(),
+    /** `q` matches the identifier or name. */
+    page: async (query: unknown) => pageOf(await apis.list(), query, (api) => [api.identifier, api.name]),
     get,
     async create(ctx: OperationContext, body: unknown): Promise<Api> {
       const input = apiCreateSchema.parse(body);

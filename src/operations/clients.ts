@@ -4,6 +4,7 @@ import { clientCreateSchema, clientUpdateSchema, defaultGrantTypes, PLAIN_METADA
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { invalid, notFound } from './errors.ts';
+import { pageOf } from './list-query.ts';
 
 /** A client as operators see it (admin API and CLI --json): snake_case, never the secret. */
 export function showClient(client: ClientView) {
@@ -124,6 +125,8 @@ export function clientOperations(services: GatehouseServices) {
     },
 
     list: () => clients.list(),
+    /** `q` matches the client id or name. */
+    page: async (query: unknown) => pageOf(await clients.list(), query, (client) => [client.clientId, client.displayName]),
     get,
 
     async update(ctx: OperationContext, clientId: string, body: unknown): Promise<ClientView> {

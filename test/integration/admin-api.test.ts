@@ -336,6 +336,23 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect((await call('DELETE', `/apis/${encoded}`)).status).to.equal(204);
     });
 
+    it('clients and APIs lists: q filters by id or name, limit/offset page, X-Total-Count counts the matches', async () => {
+      for (const name of ['Paging One', 'Paging Two', 'Paging Three']) expect((await call('POST', '/clients', { name, grant_types: ['client_credentials'] })).status).to.equal(201);
+      const list = async (path: string) => {
+        const response = await fetch(`${gatehouse.url}/admin/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+        return { status: response.status, total: response.headers.get('x-total-count'), body: (await response.json()) as Array<{ name: string; identifier?: string }> };
+      };
+      const all = await list('/clients?q=paging');
+      expect(all.total).to.equal('3');
+      expect(all.body.map((c) => c.name).sort()).to.deep.equal(['Paging One', 'Paging Three', 'Paging Two']);
+      const page = await list('/clients?q=PAGING&limit=2&offset=2');
+      expect(page.body).to.have.length(1);
+      expect(page.total).to.equal('3');
+      expect((await list('/clients?limit=0')).status).to.equal(400);
+      const apis = await list(`/apis?q=${encodeURIComponent('/admin/api')}`);
+      expect(apis.body.map((a) => a.identifier)).to.deep.equal([gatehouse.services.adminAudience]);
+    });
+
     it('clients: every field settable, validated (http(s) only where URIs are expected, never javascript:) and shown', async () => {
       const fields = {
         logo_uri: 'https://hr.example.com/logo.png',

@@ -37,6 +37,9 @@ const CLIENT_OPTIONS = {
   'login-uses-default-api': { type: 'boolean' },
   'no-login-uses-default-api': { type: 'boolean' },
   unset: { type: 'string', multiple: true },
+  query: { type: 'string' },
+  limit: { type: 'string' },
+  offset: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -141,8 +144,10 @@ export async function clientsCreate(ctx: CliContext, args: string[]): Promise<vo
   if (created.secret !== undefined) ctx.out(`client secret (shown once): ${created.secret}`);
 }
 
-export async function clientsList(ctx: CliContext): Promise<void> {
-  const clients = await withOperations(ctx, (ops) => ops.clients.list());
+export async function clientsList(ctx: CliContext, args: string[]): Promise<void> {
+  const { values } = parse(args);
+  const page = await withOperations(ctx, (ops) => ops.clients.page({ q: values.query, limit: values.limit, offset: values.offset }));
+  const clients = page.items;
   if (ctx.json) ctx.out(JSON.stringify(clients.map(showClient)));
   else for (const client of clients) ctx.out(`${client.clientId}  ${client.displayName}${client.admin ? '  [admin]' : ''}`);
 }
