@@ -13,7 +13,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { OWASP_ARGON2_PARAMS } from '../src/accounts/argon2-params.ts';
 import { startGatehouseProcess, startReference, rssBytes, type Child } from './lib/children.ts';
-import { basicAuth, SIGN_IN_SCOPE, type Fixture } from './lib/fixture.ts';
+import { basicAuth, type Fixture } from './lib/fixture.ts';
 import { completeSignIn, mintRefreshTokens, openSignInForm, postToken, submitSignInForm } from './lib/flows.ts';
 import { UserAgent } from '../test/helpers/browserless.ts';
 import { measureHashLimit } from './lib/hash-limit.ts';

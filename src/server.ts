@@ -15,10 +15,12 @@ import { deriveKey } from './crypto/secret-box.ts';
 import { clientErrorHandler } from './http/client-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { createHttpServer } from './http/server-timeouts.ts';
+import { deviceBlockedPage } from './interactions/device-blocked.ts';
 import { errorPage } from './interactions/page-errors.ts';
 import { providerPages } from './interactions/provider-pages.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createViews, type Views } from './interactions/views.ts';
+import type { Locale } from './interactions/i18n.ts';
 import { openAttemptLimits } from './limits/attempt-limits.ts';
 import { clientAuthGate, userCodeGate } from './limits/gates.ts';
 import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts';
@@ -31,6 +33,7 @@ import { createMailer } from './mail/mailer.ts';
 import { smtpTransport } from './mail/smtp-transport.ts';
 import { cookieKeyList, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
 import type { Logger } from './observability/logger.ts';
+import { startIdleCollector } from './observability/idle-collector.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
@@ -111,7 +114,7 @@ const PASSWORD_RESET_IP_LIMIT = 20;
 const PASSWORD_RESET_LOGIN_LIMIT = 3;
 const PASSWORD_RESET_WINDOW = 3600;
 
-function openMail(config: Config, views: Views, logger: Logger, metrics: Metrics): MailService | undefined {
+function openMail(config: Config, views: Views, logger: Logger, metrics: Metrics): MailService<Locale> | undefined {
   if (config.mail === undefined) return undefined;
   const mailer = createMailer({
     transport: smtpTransport(config.mail),
@@ -119,7 +122,7 @@ function openMail(config: Config, views: Views, logger: Logger, metrics: Metrics
     logger,
     onDelivery: (kind, outcome) => metrics.mailDelivery(kind, outcome),
   });
-  return createMailService({ mailer, render: (name, locale, model) => views.renderMail(name, locale, model) });
+  return createMailService<Locale>({ mailer, render: (name, locale, model) => views.renderMail(name, locale, model) });
 }
 
 function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
@@ -137,6 +140,9 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   try {
     const secret = config.secret.reveal();
     const metrics = createMetrics();
+    // Memory taken by a burst of traffic comes back once it has passed (idle-collector.ts).
+    const idleCollector = startIdleCollector({ onCollect: (ms) => logger.debug({ ms }, 'idle: memory given back') });
+    closers.push(async () => idleCollector.stop());
     const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now });
     closers.push(() => core.close());
     const { services, storage, accountLayer, audit } = core;
@@ -179,6 +185,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         completeRotation: storage.adapter.completeRotation,
         abandonRotation: storage.adapter.abandonRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
+        // Throws HashQueueFullError when the hashing pool is saturated (the grant answers 503).
+        checkPassword: async (login, password, ip, clientId) => {
+          const result = await accountLayer.accounts.authenticate(login, password, ip, clientId, 'password');
+          return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+        },
+        resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }) }),
+        passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
         middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
         observers: {
@@ -329,7 +342,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         sessionStatusPages(config.routes),
         ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
         clientAuthGate(clientAuthFailures, config.routes),
-        userCodeGate(userCodeFailures, views, config.routes),
+        userCodeGate(userCodeFailures, deviceBlockedPage(views), config.routes),
         jwtRecords.swapStructuredToken({
           issuer: config.issuer,
           publicJwks,

@@ -52,7 +52,7 @@ export type AuthenticationResult = { readonly ok: true; readonly user: User } | 
 export type FailureReason = 'unknown_user' | 'wrong_password' | 'locked' | 'disabled';
 
 /** For audit and logs only: never show `reason` to the person signing in. */
-export type AuthenticationEvent =
+export type AuthenticationEvent = (
   | {
       readonly outcome: 'success';
       readonly userId: string;
@@ -74,7 +74,11 @@ export type AuthenticationEvent =
       readonly at: Date;
       /** Set when this failure (or an earlier one) left a lock in force. */
       readonly lockedForSeconds: number | null;
-    };
+    }
+) & {
+  /** Set when the password came to the token endpoint (`password`) rather than the hosted sign-in page. */
+  readonly grantType?: string | undefined;
+};
 
 export interface AccountsDeps {
   readonly users: UserModel;
@@ -99,7 +103,7 @@ export interface Accounts {
    * same AUTHENTICATION_FAILED after the same work (one argon2 verification); the reason goes
    * to `onAuthentication`. Throws HashQueueFullError when the hashing pool is saturated.
    */
-  authenticate(login: string, password: string, ip: string, clientId?: string): Promise<AuthenticationResult>;
+  authenticate(login: string, password: string, ip: string, clientId?: string, grantType?: string): Promise<AuthenticationResult>;
   setPassword(id: string, password: string): Promise<void>;
   disable(id: string): Promise<void>;
   enable(id: string): Promise<void>;
@@ -239,7 +243,8 @@ export function createAccounts({
       return doc === null ? undefined : toUser(doc);
     },
 
-    async authenticate(login, password, ip, clientId) {
+    async authenticate(login, password, ip, clientId, grantType) {
+      const via = grantType === undefined ? {} : { grantType };
       const key = loginKey(login);
       const user = key === '' ? null : await findStoredByLogin(key);
       // Logins that match nobody are limited too: otherwise "never locks" would reveal them.
@@ -267,6 +272,7 @@ export function createAccounts({
           ip,
           at: now(),
           lockedForSeconds: after.locked ? after.retryAfterSeconds : null,
+          ...via,
         });
         return AUTHENTICATION_FAILED;
       }
@@ -276,7 +282,7 @@ export function createAccounts({
       const at = now();
       if (lastLogins !== undefined) lastLogins.record(user._id, at);
       else await users.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }).exec();
-      report({ outcome: 'success', userId: user._id, username: user.username, clientId: clientId ?? null, ip, at, rehashed });
+      report({ outcome: 'success', userId: user._id, username: user.username, clientId: clientId ?? null, ip, at, rehashed, ...via });
       return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
     },
 

@@ -4,7 +4,7 @@ import type { Connection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
 import type { Logger } from '../observability/logger.ts';
 import { redisScript } from '../storage/oidc/redis-scripts.ts';
-import { ensureExpiryIndex, startSweeper, type Sweeper } from './expiry.ts';
+import { ensureExpiryIndex, startSweeper, type Sweeper } from '../storage/expiry.ts';
 import { ipKey } from './ip-key.ts';
 import { lockoutModel, type LockoutScope, type StoredLockout } from './lockout-model.ts';
 

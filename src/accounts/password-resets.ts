@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Connection, mongo } from 'mongoose';
-import { ensureExpiryIndex } from './expiry.ts';
+import { ensureExpiryIndex } from '../storage/expiry.ts';
 
 const COLLECTION = 'password_resets';
 

@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
-import type { WarnLogger } from '../storage/oidc/mongo-indexes.ts';
+
+interface WarnLogger {
+  warn(obj: object, msg: string): void;
+}
 
 /** A Redis pub/sub channel that tells every instance to drop one id from its cache. */
 export interface ChangeChannel {

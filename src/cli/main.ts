@@ -75,9 +75,12 @@ commands:
                  [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
                  [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
                  [--minimal-id-token] [--login-uses-default-api]
+                 [--allow-password-grant]   (confidential first-party clients only)
+                 [--exchange-api IDENTIFIER]... [--exchange-trust CLIENT_ID]...   (token exchange policy)
   clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID
   clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce
-                 --no-minimal-id-token --no-login-uses-default-api, --unset FIELD (e.g. --unset logo_uri)]
+                 --no-minimal-id-token --no-login-uses-default-api --no-allow-password-grant
+                 --no-token-exchange, --unset FIELD (e.g. --unset logo_uri)]
   users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
                [PROFILE OPTIONS] --password-stdin
       PROFILE OPTIONS (OpenID standard claims): --given-name --family-name --middle-name --nickname

@@ -1,8 +1,13 @@
 import type { Context, Middleware } from 'koa';
-import type { Logger } from '../observability/logger.ts';
 import type { GatehouseError } from './gatehouse-error.ts';
 import { normalizeError } from './normalize.ts';
 import { StoreUnavailableError } from './store-unavailable.ts';
+
+/** What the mapper logs with (pino's Logger fits); errors/ depends on nothing above it. */
+export interface Logger {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
 
 /** The one JSON shape of a Gatehouse error (OAuth's `error` / `error_description`, plus field details and the request id). */
 export interface ErrorBody {

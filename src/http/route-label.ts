@@ -1,5 +1,12 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
-import { providerRouteOf } from '../oidc/route-names.ts';
+
+const providerRoutes = new WeakMap<IncomingMessage, string>();
+
+/** Remembers which of the provider's routes (`token`, `discovery`, ...) served a request (src/oidc/route-names.ts tells). */
+export function recordProviderRoute(req: IncomingMessage, route: string): void {
+  providerRoutes.set(req, route);
+}
 
 /**
  * A bounded label for a request: the provider's route name, else the template of the Gatehouse
@@ -7,7 +14,7 @@ import { providerRouteOf } from '../oidc/route-names.ts';
  * carries uids and whatever a client typed.
  */
 export function routeLabel(ctx: Context): string {
-  const provider = providerRouteOf(ctx.req);
+  const provider = providerRoutes.get(ctx.req);
   if (provider !== undefined) return provider;
   const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
   return typeof matched === 'string' ? matched : 'other';

@@ -35,7 +35,7 @@ export interface PasswordResetDeps {
   readonly ttlSeconds: number;
   readonly policy: PasswordPolicy;
   /** Undefined without SMTP: the pages say that reset by email is unavailable. */
-  readonly mail: MailService | undefined;
+  readonly mail: MailService<Locale> | undefined;
   /** Requests per IP, and per typed login (whether or not an account has it). */
   readonly limits: { readonly ip: AttemptLimiter; readonly login: AttemptLimiter };
   /** Ends every session, grant and refresh token of the user. */

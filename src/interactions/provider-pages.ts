@@ -1,6 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ipKey } from '../accounts/ip-key.ts';
-import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProviderPageHooks } from '../oidc/configuration.ts';
 import { isPageRoute } from '../oidc/page-routes.ts';
@@ -16,7 +15,7 @@ export interface ProviderPagesDeps {
   readonly views: Views;
   readonly logger: Logger;
   /** Wrong user codes per IP (see userCodeGate). */
-  readonly userCodes: AttemptLimiter;
+  readonly userCodes: { fail(key: string): Promise<unknown> };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { RateLimiterMemory, RateLimiterMongo, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
-import { ensureExpiryIndex, startSweeper, type Sweeper } from '../accounts/expiry.ts';
+import { ensureExpiryIndex, startSweeper, type Sweeper } from '../storage/expiry.ts';
 import { unavailableStore } from '../errors/store-unavailable.ts';
 import type { Logger } from '../observability/logger.ts';
 

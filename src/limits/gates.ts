@@ -1,8 +1,5 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { ipKey } from '../accounts/ip-key.ts';
-import { chosenLocale } from '../interactions/language.ts';
-import { sendPage } from '../interactions/send-page.ts';
-import type { Views } from '../interactions/views.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { ProviderRouteName, RoutesTable } from '../routes/table.ts';
 import type { AttemptLimiter } from './attempt-limits.ts';
@@ -44,15 +41,13 @@ export function clientAuthGate(limiter: AttemptLimiter, routes: RoutesTable): Mi
   };
 }
 
-/** In front of the provider's device page: an IP with too many wrong user codes gets a 429 page. */
-export function userCodeGate(limiter: AttemptLimiter, views: Views, routes: RoutesTable): Middleware {
+/** In front of the provider's device page: an IP with too many wrong user codes gets a 429 page (src/interactions/device-blocked.ts renders it). */
+export function userCodeGate(limiter: AttemptLimiter, tooManyCodes: (ctx: Context) => Promise<void>, routes: RoutesTable): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== 'POST' || providerRouteAt(routes, ctx.path) !== 'code_verification') return next();
     const retryAfter = await limiter.retryAfter(ipKey(ctx.ip));
     if (retryAfter === 0) return next();
     ctx.set('Retry-After', String(retryAfter));
-    const locale = views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
-    // A page about devices and codes, with the way back to the code form (GET of the same path).
-    await sendPage(ctx, views, 'device-blocked', locale, { title: views.translate(locale)('device.too_many_title'), retryUrl: ctx.path }, 429);
+    await tooManyCodes(ctx);
   };
 }

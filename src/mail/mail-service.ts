@@ -1,21 +1,26 @@
-import type { Locale } from '../interactions/i18n.ts';
-import type { RenderedMail } from '../interactions/views.ts';
 import type { Mailer, MailKind } from './mailer.ts';
 
+/** What a template renders to (the hosted pages' views render it: views.renderMail). */
+export interface RenderedMail {
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
+}
+
 /** The email features' one entry point; undefined where GATEHOUSE_SMTP_URL is unset. */
-export interface MailService {
+export interface MailService<L extends string = string> {
   /** Renders the kind's templates in `locale` and queues the mail; never waits for the SMTP server. */
-  send(kind: MailKind, to: string, locale: Locale, model: Readonly<Record<string, unknown>>): Promise<void>;
+  send(kind: MailKind, to: string, locale: L, model: Readonly<Record<string, unknown>>): Promise<void>;
   idle(): Promise<void>;
   close(): Promise<void>;
 }
 
-export interface MailServiceDeps {
+export interface MailServiceDeps<L extends string> {
   readonly mailer: Mailer;
-  readonly render: (name: string, locale: Locale, model: Readonly<Record<string, unknown>>) => Promise<RenderedMail>;
+  readonly render: (name: string, locale: L, model: Readonly<Record<string, unknown>>) => Promise<RenderedMail>;
 }
 
-export function createMailService({ mailer, render }: MailServiceDeps): MailService {
+export function createMailService<L extends string>({ mailer, render }: MailServiceDeps<L>): MailService<L> {
   return {
     async send(kind, to, locale, model) {
       const mail = await render(kind, locale, model);

@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import { startSweeper, type Sweeper } from '../accounts/expiry.ts';
+import { startSweeper, type Sweeper } from '../storage/expiry.ts';
 import type { Logger } from './logger.ts';
 
 function isNotImplemented(error: unknown): boolean {
@@ -9,7 +9,7 @@ function isNotImplemented(error: unknown): boolean {
 
 /**
  * Keeps audit events for `retentionDays` (0 = forever): a TTL index on `at` where the server
- * has them (MongoDB), else an index and a sweeper (FerretDB v1), as src/accounts/expiry.ts does.
+ * has them (MongoDB), else an index and a sweeper (FerretDB v1), as src/storage/expiry.ts does.
  */
 export async function startAuditRetention({
   collection,

@@ -10,6 +10,7 @@ export const AUDIT_EVENT_TYPES = {
   'consent.granted': 'a user allowed an application scopes or APIs (target: the client)',
   'token.issued': 'the token endpoint issued tokens; details.grantType',
   'token.refreshed': 'a refresh token was exchanged (rotated)',
+  'token.exchanged': 'token exchange (RFC 8693): details.grantId is the new grant, details.subjectGrantId the subject token\'s, details.api the target',
   'token.revoked': 'an access or refresh token was revoked or consumed; details.kind',
   'grant.revoked': 'a grant and its tokens were revoked (by a client, a reuse detection or an operator)',
   signout: 'a user signed out (RP-initiated logout)',

@@ -1,5 +1,4 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from '../config/load.ts';
 import { currentRequestId } from './request-context.ts';
 
 export type { Logger };
@@ -58,6 +57,9 @@ export const REDACT_PATHS = [
 ];
 
 /** JSON lines; while serving a request every line carries its `requestId`. */
+/** Same names as GATEHOUSE_LOG_LEVEL (src/config/load.ts). */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
     {

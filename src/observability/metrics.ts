@@ -1,7 +1,26 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuthenticationEvent } from '../accounts/accounts.ts';
-import type { HashPoolEvent, HashPoolStats } from '../accounts/hash-pool.ts';
-import type { OperationReport } from '../storage/oidc/operation-hook.ts';
+
+/*
+ * What the metrics read from the events they are fed, as shapes of their own: the accounts
+ * layer's AuthenticationEvent and HashPoolEvent, and the storage layer's OperationReport, fit
+ * them. observability/ imports nothing from the layers it watches.
+ */
+type SignInOutcome =
+  | { readonly outcome: 'success' }
+  | { readonly outcome: 'failure'; readonly reason: string; readonly lockedForSeconds: number | null };
+type HashJob = { readonly type: 'rejected' } | { readonly type: 'completed'; readonly op: string; readonly waitMs: number; readonly runMs: number };
+interface HashPoolGauges {
+  readonly size: number;
+  readonly workers: number;
+  readonly busy: number;
+  readonly queued: number;
+}
+interface StorageOperation {
+  readonly model: string;
+  readonly store: string;
+  readonly operation: string;
+  readonly durationMs: number;
+}
 
 /**
  * Gatehouse's Prometheus metrics, one registry per running instance (tests run several in one
@@ -14,11 +33,11 @@ export interface Metrics {
   observeRequest(labels: { route: string; method: string; status: number }, seconds: number): void;
   tokenIssued(grantType: string): void;
   tokenError(error: string): void;
-  onAuthentication(event: AuthenticationEvent): void;
-  onOperation(report: OperationReport): void;
-  onHash(event: HashPoolEvent): void;
+  onAuthentication(event: SignInOutcome): void;
+  onOperation(report: StorageOperation): void;
+  onHash(event: HashJob): void;
   /** Reports the hash pool's queue, running and busy workers at scrape time. */
-  watchHashPool(stats: () => HashPoolStats): void;
+  watchHashPool(stats: () => HashPoolGauges): void;
   auditDropped(count: number): void;
   storeUnavailable(store: string): void;
   /** An attempt-limit check or count served per instance because the shared store was away. */

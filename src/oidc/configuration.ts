@@ -10,6 +10,7 @@ import { loadExistingGrant } from './grant-policy.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
+import { withActClaim } from './grants/exchange-link.ts';
 import type { ProviderRouteName } from '../routes/table.ts';
 
 export type TokenLifetimes = Config['lifetimes'];
@@ -99,9 +100,10 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, isBackchannelLogout(init) ? ({ ...init, dispatcher: undefined } as RequestInit) : init) }
       : {}),
     findAccount: findAccount(accounts),
-    // `acr` rides on the openid scope so every ID token carries it (as Keycloak's do), not only
-    // when acr_values asks for it; userinfo never has it (findAccount does not supply it).
-    claims: { ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: [...SCOPE_CLAIMS.openid, 'acr'] },
+    // `acr` (and `amr` when the sign-in reports one) ride on the openid scope so every ID token
+    // carries them (as Keycloak's do), not only when acr_values asks for it; userinfo never has
+    // them (findAccount does not supply them).
+    claims: { ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr'] },
     scopes: [...OIDC_SCOPES],
     acrValues: [...ACR_VALUES],
     // Scope claims also go into the ID token, as Keycloak, Google and Auth0 do (apps such as the
@@ -158,7 +160,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       registration: { enabled: settings.registration, initialAccessToken: true, issueRegistrationAccessToken: true },
       registrationManagement: { enabled: settings.registration, rotateRegistrationAccessToken: true },
     },
-    extraTokenClaims: extraTokenClaims(apis, accounts),
+    extraTokenClaims: withActClaim(extraTokenClaims(apis, accounts)),
     formats: { customizers: { jwt: settings.jwtCustomizer } },
     // Keycloak-like refresh tokens: issued to every client allowed the grant, always rotated.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

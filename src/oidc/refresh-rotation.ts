@@ -1,4 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { applyErrorHeaders, errorBody } from '../errors/respond.ts';
 import { StoreUnavailableError, unavailableStore } from '../errors/store-unavailable.ts';
 
 /** Marks the rotated token used and writes its successor (held back by the storage) in one go. */
@@ -28,11 +29,10 @@ export function completeRefreshRotations(complete: CompleteRotation, abandon: Ab
       if (!completing) throw error;
       const store = unavailableStore(error);
       if (store === undefined) throw error;
+      // The response is already built, so the error is rendered here, in the one error shape.
       const outage = new StoreUnavailableError(store, { cause: error });
-      ctx.status = outage.status;
-      ctx.set('Retry-After', '5');
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: outage.error, error_description: outage.error_description };
+      applyErrorHeaders(ctx, outage);
+      ctx.body = errorBody(outage, ctx.response.get('X-Request-Id') || undefined);
     } finally {
       // A rotation that did not complete (an error, or a response other than 200) handed out no
       // successor; the storage must not keep it either.

@@ -1,11 +1,9 @@
-import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
-
-const routes = new WeakMap<IncomingMessage, string>();
+import { recordProviderRoute } from '../http/route-label.ts';
 
 /**
- * Remembers which of the provider's routes (`token`, `authorization`, `discovery`, ...) served
- * a request, so metrics and logs can label it with the route's name instead of its path.
+ * Tells the request log which of the provider's routes (`token`, `authorization`, `discovery`,
+ * ...) served a request, so metrics and logs can label it with the route's name instead of its path.
  */
 export function recordRouteNames(provider: Provider): void {
   provider.use(async (ctx, next) => {
@@ -13,11 +11,7 @@ export function recordRouteNames(provider: Provider): void {
       await next();
     } finally {
       const route = (ctx as { oidc?: { route?: unknown } }).oidc?.route;
-      if (typeof route === 'string') routes.set(ctx.req, route);
+      if (typeof route === 'string') recordProviderRoute(ctx.req, route);
     }
   });
-}
-
-export function providerRouteOf(req: IncomingMessage): string | undefined {
-  return routes.get(req);
 }

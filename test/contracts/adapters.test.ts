@@ -14,8 +14,6 @@ import { memoryAdapterFactory } from '../helpers/memory-adapter.ts';
 import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
 import { describeAdapterContract } from './adapter-contract.ts';
 
-const quiet = { warn: () => {} };
-
 async function freshMongo(label: string): Promise<Connection> {
   const connection = await connectMongo({ uri: freshDatabaseUri(label), timeoutMs: 5000 });
   await ensureOidcIndexes(connection);

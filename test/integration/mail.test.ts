@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import { Secret } from '../../src/config/secret.ts';
-import { LOCALES } from '../../src/interactions/i18n.ts';
+import { LOCALES, type Locale } from '../../src/interactions/i18n.ts';
 import { createViews } from '../../src/interactions/views.ts';
 import { createMailService } from '../../src/mail/mail-service.ts';
 import { createMailer, type MailOutcome } from '../../src/mail/mailer.ts';
@@ -56,7 +56,7 @@ describe('email over SMTP', () => {
       retryDelaysMs: options.retryDelaysMs ?? [1000],
       schedule: timers.schedule,
     });
-    const mail = createMailService({ mailer, render: (name, locale, model) => views.renderMail(name, locale, model) });
+    const mail = createMailService<Locale>({ mailer, render: (name, locale, model) => views.renderMail(name, locale, model) });
     return { mail, logs, metrics, outcomes, timers };
   }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError } from '../../src/config/load.ts';
+import { type ConfigError } from '../../src/config/load.ts';
 import { testConfig } from '../helpers/config.ts';
 
 const base = { GATEHOUSE_SECRET: 'x'.repeat(32) };

@@ -36,6 +36,11 @@ const CLIENT_OPTIONS = {
   'no-minimal-id-token': { type: 'boolean' },
   'login-uses-default-api': { type: 'boolean' },
   'no-login-uses-default-api': { type: 'boolean' },
+  'allow-password-grant': { type: 'boolean' },
+  'no-allow-password-grant': { type: 'boolean' },
+  'exchange-api': { type: 'string', multiple: true },
+  'exchange-trust': { type: 'string', multiple: true },
+  'no-token-exchange': { type: 'boolean' },
   unset: { type: 'string', multiple: true },
   query: { type: 'string' },
   limit: { type: 'string' },
@@ -71,6 +76,7 @@ const SWITCHES: Record<string, string> = {
   'require-pkce': 'require_pkce',
   'minimal-id-token': 'minimal_id_token',
   'login-uses-default-api': 'login_uses_default_api',
+  'allow-password-grant': 'allow_password_grant',
 };
 
 function parse(args: string[]) {
@@ -117,6 +123,10 @@ function specFrom(values: ReturnType<typeof parse>['values']): Record<string, un
   }
   if (values['backchannel-logout-session-required'] === true) spec.backchannel_logout_session_required = true;
   if (values['api-scope'] !== undefined) spec.api_scopes = apiScopes(values['api-scope']);
+  if (values['exchange-api'] !== undefined || values['exchange-trust'] !== undefined) {
+    spec.token_exchange = { apis: values['exchange-api'] ?? [], trusted_clients: values['exchange-trust'] ?? [] };
+  }
+  if (values['no-token-exchange'] === true) spec.token_exchange = null;
   const jwks = jwksFrom(values);
   if (jwks !== undefined) spec.jwks = jwks;
   // --unset logo_uri (or logo-uri): removes an optional field.

@@ -1,5 +1,4 @@
 import type { mongo } from 'mongoose';
-import type { Logger } from '../observability/logger.ts';
 
 function isNotImplemented(error: unknown): boolean {
   const { code, codeName } = (error ?? {}) as { code?: unknown; codeName?: unknown };
@@ -32,7 +31,7 @@ export interface Sweeper {
 export interface SweeperOptions {
   readonly targets: ReadonlyArray<{ readonly collection: mongo.Collection<mongo.Document>; readonly field: string }>;
   readonly intervalMs: number;
-  readonly logger: Logger;
+  readonly logger: { warn(fields: object, message: string): void };
   readonly now?: () => Date;
 }
 

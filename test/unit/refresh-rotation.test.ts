@@ -1,0 +1,54 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { expect } from 'chai';
+import Koa from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { completeRefreshRotations } from '../../src/oidc/refresh-rotation.ts';
+
+/** A real Koa context for a finished refresh response, as the provider leaves it after its handler. */
+function refreshed(rotatedJti: string | undefined): KoaContextWithOIDC {
+  const req = new IncomingMessage(new Socket());
+  const ctx = new Koa().createContext(req, new ServerResponse(req)) as unknown as KoaContextWithOIDC;
+  ctx.status = 200;
+  ctx.body = { access_token: 'at', refresh_token: 'rt-new' };
+  ctx.set('X-Request-Id', 'req-1');
+  (ctx as unknown as { oidc: unknown }).oidc = { entities: rotatedJti === undefined ? {} : { RotatedRefreshToken: { jti: rotatedJti } } };
+  return ctx;
+}
+
+describe('refresh rotation completes with its response (src/oidc/refresh-rotation.ts)', () => {
+  it('marks the rotated token once the response is ready, and only then', async () => {
+    const marked: string[] = [];
+    const middleware = completeRefreshRotations(async (id) => void marked.push(id));
+    const ctx = refreshed('rt-old');
+    await middleware(ctx, async () => {
+      expect(marked, 'not before the handler ran').to.deep.equal([]);
+    });
+    expect(marked).to.deep.equal(['rt-old']);
+    expect(ctx.status).to.equal(200);
+    await middleware(refreshed(undefined), async () => {});
+    expect(marked, 'nothing to mark without a rotation').to.have.length(1);
+  });
+
+  it('hands out no new tokens when the mark cannot be written: 503 in the one error shape, the client keeps its token', async () => {
+    const middleware = completeRefreshRotations(async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { name: 'MongoNetworkError' });
+    });
+    const ctx = refreshed('rt-old');
+    await middleware(ctx, async () => {});
+    expect(ctx.status).to.equal(503);
+    expect(ctx.response.get('Retry-After')).to.match(/^\d+$/);
+    expect(ctx.response.get('Cache-Control')).to.equal('no-store');
+    expect(ctx.body).to.deep.include({ error: 'temporarily_unavailable', request_id: 'req-1' });
+    expect(JSON.stringify(ctx.body)).not.to.include('rt-new');
+  });
+
+  it('lets other errors through to the provider\'s own handling', async () => {
+    const middleware = completeRefreshRotations(async () => {
+      throw new TypeError('a bug');
+    });
+    let thrown: unknown;
+    await middleware(refreshed('rt-old'), async () => {}).catch((error: unknown) => (thrown = error));
+    expect(thrown).to.be.instanceOf(TypeError);
+  });
+});
