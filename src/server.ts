@@ -18,7 +18,10 @@ import { createHttpServer } from './http/server-timeouts.ts';
 import { deviceBlockedPage } from './interactions/device-blocked.ts';
 import { errorPage } from './interactions/page-errors.ts';
 import { providerPages } from './interactions/provider-pages.ts';
+import { stepPrompts } from './interactions/engine.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { signInSteps } from './interactions/steps/index.ts';
+import type { SignInStep } from './interactions/steps/step.ts';
 import { createViews, type Views } from './interactions/views.ts';
 import type { Locale } from './interactions/i18n.ts';
 import { openAttemptLimits } from './limits/attempt-limits.ts';
@@ -37,6 +40,8 @@ import { startIdleCollector } from './observability/idle-collector.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
+import { enrolmentKeeper } from './mfa/enrolment.ts';
+import QRCode from 'qrcode';
 import { accountDirectory } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
@@ -86,6 +91,10 @@ export interface StartOptions {
   readonly now?: () => number;
   /** Hears every command the main MongoDB and Redis connections send (tests count round trips with it). */
   readonly onStoreCommand?: StoreCommandListener;
+  /** Sign-in steps added after Gatehouse's own (before consent); a test registers one this way. */
+  readonly extraSteps?: readonly SignInStep[];
+  /** The clock of the second-factor checks (TOTP steps); tests move it. */
+  readonly secondFactorClock?: () => Date;
 }
 
 const VIEWS_DIRECTORY = fileURLToPath(new URL('../views', import.meta.url));
@@ -143,7 +152,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     // Memory taken by a burst of traffic comes back once it has passed (idle-collector.ts).
     const idleCollector = startIdleCollector({ onCollect: (ms) => logger.debug({ ms }, 'idle: memory given back') });
     closers.push(async () => idleCollector.stop());
-    const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now });
+    const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now, secondFactorClock: options.secondFactorClock });
     closers.push(() => core.close());
     const { services, storage, accountLayer, audit } = core;
     if (!storage.ttlIndexes) {
@@ -171,6 +180,41 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
     const resets = await openPasswordResets({ mongo, ttlSeconds: config.passwords.resetTtlSeconds, now: options.now });
+
+    const steps = signInSteps(
+      {
+        authenticator: {
+          // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
+          async authenticate(login, password, ip, clientId) {
+            const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
+            return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+          },
+          // The user now types a password: start a hashing worker if none is idle (they exit when idle).
+          prepare: () => accountLayer.hasher.warmUp(),
+          isActive: (id) => accountLayer.accounts.isActive(id),
+        },
+        signedIn: {
+          async name(sub) {
+            const user = await accountLayer.accounts.findById(sub);
+            if (user === undefined) return undefined;
+            return user.name !== undefined && user.name !== null && user.name !== '' && user.name !== user.username ? `${user.name} (${user.username})` : user.username;
+          },
+          signOutPath: endpointPath(config.routes, 'end_session'),
+        },
+        forgotPasswordPath: `${config.routes.password}/forgot`,
+        secondFactor: {
+          passkeys: services.passkeys,
+          challengeKey: deriveKey(secret, 'passkey-challenges'),
+          syncEnrolment: enrolmentKeeper({ factors: services.factors, passkeys: services.passkeys, accounts: accountLayer.accounts }),
+          factors: services.factors,
+          policy: config.mfa,
+          issuerName: config.pages.brandName,
+          accountLabel: async (id) => (await accountLayer.accounts.findById(id))?.username ?? id,
+          qrSvg: (text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }),
+        },
+      },
+      options.extraSteps,
+    );
 
     const keycloakLayout = config.routes.layout === 'keycloak';
     let app: Koa | undefined;
@@ -215,6 +259,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           beforeRevocation: jwtRecords.beforeRevocation,
           interactionUrl: (uid) => interactionPath(config.routes, uid),
           routes: config.routes.provider,
+          prompts: stepPrompts(steps),
           pages: providerPages({ views, logger, userCodes: userCodeFailures }),
         },
       }),
@@ -294,28 +339,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       ...(exposure.on === 'main-port' ? { metrics: scrape } : {}),
       interactions: interactionRoutes({
         provider: () => ring.current(),
-        authenticator: {
-          // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
-          async authenticate(login, password, ip, clientId) {
-            const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
-            return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
-          },
-          // The user now types a password: start a hashing worker if none is idle (they exit when idle).
-          prepare: () => accountLayer.hasher.warmUp(),
-        },
+        steps,
         views,
         logger,
         secureCookies: https,
         paths: config.routes,
-        signedIn: {
-          async name(sub) {
-            const user = await accountLayer.accounts.findById(sub);
-            if (user === undefined) return undefined;
-            return user.name !== undefined && user.name !== null && user.name !== '' && user.name !== user.username ? `${user.name} (${user.username})` : user.username;
-          },
-          signOutPath: endpointPath(config.routes, 'end_session'),
-        },
-        forgotPasswordPath: `${config.routes.password}/forgot`,
       }),
       selfService: passwordResetRoutes({
         views,

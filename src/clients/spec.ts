@@ -59,6 +59,7 @@ const common = {
   admin: z.boolean(),
   web_origins: z.array(origin),
   require_pkce: z.boolean(),
+  require_mfa: z.boolean().describe('every sign-in to this client needs a second factor (users without one enrol first)'),
   /** The resource-owner password grant (confidential first-party clients only; README "Password grant"). */
   allow_password_grant: z.boolean(),
   /** RFC 8693 policy: the APIs this client may exchange user tokens for, and whose tokens it may exchange. */
@@ -85,6 +86,7 @@ const common = {
 export const PLAIN_METADATA = [
   'scope',
   'require_pkce',
+  'require_mfa',
   'jwks',
   'jwks_uri',
   'logo_uri',
@@ -113,6 +115,7 @@ export const clientCreateSchema = z
     admin: common.admin.default(false),
     web_origins: common.web_origins.default([]),
     require_pkce: common.require_pkce.optional(),
+    require_mfa: common.require_mfa.optional(),
     allow_password_grant: common.allow_password_grant.optional(),
     token_exchange: common.token_exchange.optional(),
     api_scopes: common.api_scopes.optional(),
@@ -143,6 +146,7 @@ export const clientUpdateSchema = z
     admin: common.admin.optional(),
     web_origins: common.web_origins.optional(),
     require_pkce: common.require_pkce.nullable().optional(),
+    require_mfa: common.require_mfa.nullable().optional(),
     allow_password_grant: common.allow_password_grant.optional(),
     token_exchange: common.token_exchange.nullable().optional(),
     api_scopes: common.api_scopes.nullable().optional(),

@@ -66,6 +66,8 @@ export interface Config {
     /** Seconds a password-reset link works. */
     readonly resetTtlSeconds: number;
   };
+  /** Who must use a second factor besides users who enrolled one (docs: README, Multi-factor sign-in). */
+  readonly mfa: { readonly requiredRoles: readonly string[]; readonly requiredGroups: readonly string[] };
   readonly lockout: {
     readonly threshold: number;
     readonly accountThreshold: number;
@@ -169,6 +171,11 @@ function readConfigFile(path: string, sources: ConfigSources, problems: string[]
     }
   }
   return values;
+}
+
+/** A comma-separated list of names, blanks dropped. */
+function names(list: string): string[] {
+  return list.split(',').map((name) => name.trim()).filter((name) => name !== '');
 }
 
 function present(value: string | undefined): value is string {
@@ -320,6 +327,10 @@ export function loadConfig(sources: ConfigSources): Config {
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
       minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
       resetTtlSeconds: s.GATEHOUSE_PASSWORD_RESET_TTL,
+    }),
+    mfa: Object.freeze({
+      requiredRoles: Object.freeze(names(s.GATEHOUSE_MFA_REQUIRED_ROLES)),
+      requiredGroups: Object.freeze(names(s.GATEHOUSE_MFA_REQUIRED_GROUPS)),
     }),
     lockout: Object.freeze({
       threshold: s.GATEHOUSE_LOCKOUT_THRESHOLD,

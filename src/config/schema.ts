@@ -107,6 +107,9 @@ export const settingsSchema = z.object({
   GATEHOUSE_HASH_IDLE_TIMEOUT: seconds(0).default(60),
   GATEHOUSE_PASSWORD_MIN_LENGTH: integer(8, 1024).default(8),
   // Brute-force protection: failures that lock, per (account, IP), per account, per IP.
+  /** Roles and groups whose members must use a second factor (comma-separated names). */
+  GATEHOUSE_MFA_REQUIRED_ROLES: z.string().default(''),
+  GATEHOUSE_MFA_REQUIRED_GROUPS: z.string().default(''),
   GATEHOUSE_LOCKOUT_THRESHOLD: integer(1, 1000).default(5),
   GATEHOUSE_LOCKOUT_ACCOUNT_THRESHOLD: integer(1, 100_000).default(20),
   GATEHOUSE_LOCKOUT_IP_THRESHOLD: integer(1, 1_000_000).default(100),

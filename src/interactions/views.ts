@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join } from 'node:path';
 import ejs from 'ejs';
 import { LOCALES, loadMessages, negotiateLocale, translator, type Locale, type Messages, type Translate } from './i18n.ts';
 import { themeStylesheet } from './theme.ts';
@@ -19,7 +20,7 @@ export interface PageModel {
 }
 
 export interface Views {
-  /** A full page: views/pages/<page>.ejs inside views/layout.ejs, in `locale`. */
+  /** A full page: views/pages/<page>.ejs (or `page` itself when it is an absolute path) inside views/layout.ejs, in `locale`. */
   render(page: string, locale: Locale, model: PageModel): Promise<string>;
   /**
    * An email: views/mail/<name>.html.ejs inside views/mail/layout.html.ejs, views/mail/<name>.txt.ejs
@@ -30,6 +31,8 @@ export interface Views {
   negotiate(uiLocales: unknown, acceptLanguage: string | undefined): Locale;
   readonly brand: Brand;
   readonly stylesheet: string;
+  /** The passkey buttons' script (views/assets/passkey.js) and the WebAuthn browser library it drives. */
+  readonly scripts: { readonly passkey: string; readonly webauthn: string };
   readonly theme: string;
   /** views/assets/gatehouse.js: the pages' only script (show-password toggle), served from 'self'. */
   readonly script: string;
@@ -86,6 +89,12 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
   return {
     brand,
     stylesheet: readFileSync(resolve(join('assets', 'gatehouse.css')), 'utf8'),
+    scripts: {
+      passkey: readFileSync(resolve(join('assets', 'passkey.js')), 'utf8'),
+      // @simplewebauthn/browser's own bundle, served from this origin (no CDN); its package
+      // exports hide the file, so it is found next to the package's entry point.
+      webauthn: readFileSync(join(dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js'), 'utf8'),
+    },
     script: readFileSync(resolve(join('assets', 'gatehouse.js')), 'utf8'),
     favicon: readFileSync(resolve(join('assets', 'favicon.svg')), 'utf8'),
     paths,
@@ -94,7 +103,7 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
     negotiate: negotiateLocale,
     async render(page, locale, model) {
       const data = { ...model, locale, t: translator(catalogs, locale), brand, paths };
-      const body = await ejs.renderFile(resolve(join('pages', `${page}.ejs`)), data, options);
+      const body = await ejs.renderFile(isAbsolute(page) ? page : resolve(join('pages', `${page}.ejs`)), data, options);
       return ejs.renderFile(layoutPath, { ...data, body }, options);
     },
     async renderMail(name, locale, model) {

@@ -5,7 +5,7 @@
 export const AUDIT_EVENT_TYPES = {
   // Sign-in and protocol (recorded by the server; actor is the user or the client)
   'signin.success': 'a user signed in (actor: the user; client: the application they signed in to)',
-  'signin.failure': 'a sign-in failed; details.reason is unknown_user, wrong_password, locked or disabled',
+  'signin.failure': 'a sign-in failed; details.reason is unknown_user, wrong_password, no_password, locked or disabled',
   'signin.lockout': 'failed sign-ins locked a user or an address; details.lockedForSeconds',
   'consent.granted': 'a user allowed an application scopes or APIs (target: the client)',
   'token.issued': 'the token endpoint issued tokens; details.grantType',
@@ -16,6 +16,11 @@ export const AUDIT_EVENT_TYPES = {
   signout: 'a user signed out (RP-initiated logout)',
   'user.password_reset_requested': 'a password-reset link was emailed to a user (actor: anonymous; target: the user)',
   'user.password_reset': 'a user set a new password with a reset link; their sessions, grants and tokens were revoked',
+  'mfa.enrolled': 'a user enrolled a second factor; details.method totp or passkey',
+  'mfa.verified': 'a user passed the second factor (or signed in with a passkey); details.method',
+  'mfa.recovery_code_used': 'a user signed in with a recovery code; details.recoveryCodesLeft',
+  'mfa.failure': 'a second factor was refused; details.reason wrong_code, replayed, locked or passkey_refused',
+  'mfa.recovery_codes_created': 'a user got 10 new recovery codes (the old ones stop working)',
   // Operator actions (admin API and CLI alike; actor is the admin user, admin client or CLI user)
   'client.created': 'a client was created',
   'client.updated': 'a client was changed; details.fields',
@@ -31,6 +36,8 @@ export const AUDIT_EVENT_TYPES = {
   'user.disabled': 'a user was disabled and their sessions, grants and tokens revoked',
   'user.enabled': 'a user was enabled',
   'user.unlocked': "a user's sign-in lockouts were lifted",
+  'user.mfa_reset': "an operator removed a user's authenticator app, passkeys and recovery codes",
+  'user.passkey_removed': "an operator removed one of a user's passkeys; details.passkey",
   'user.tokens_revoked': "all of a user's sessions, grants and tokens were revoked",
   'session.revoked': 'an operator ended a sign-in session',
   'role.created': 'a role was created',

@@ -25,6 +25,8 @@ export const GATEHOUSE_CLIENT_PROPERTIES = [
   'web_origins',
   /** Require PKCE even though the client is confidential. */
   'require_pkce',
+  /** Every sign-in to this client needs a second factor (users without one enrol first). */
+  'require_mfa',
   /** Keep profile claims out of the ID token (they stay available at userinfo). */
   'minimal_id_token',
   /** May use the admin API (client_credentials for the admin API audience). */
@@ -40,7 +42,7 @@ export const GATEHOUSE_CLIENT_PROPERTIES = [
 
 export type GatehouseClientProperty = (typeof GATEHOUSE_CLIENT_PROPERTIES)[number];
 
-const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'minimal_id_token', 'admin_client', 'allow_password_grant']);
+const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'require_mfa', 'minimal_id_token', 'admin_client', 'allow_password_grant']);
 
 /** The grant_types entry that `allow_password_grant` stands for. */
 export const PASSWORD_GRANT = 'password';

@@ -1,4 +1,4 @@
-import type { AdapterFactory, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { AdapterFactory, Configuration, interactionPolicy, KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { Config } from '../config/load.ts';
 import type { PrivateJwk } from '../keys/generate.ts';
@@ -46,6 +46,8 @@ export interface ProviderSettings {
   /** Runs once a revocation is allowed, before the library destroys the token (src/oidc/jwt-records.ts leaves its tombstone here). */
   readonly beforeRevocation?: ((ctx: KoaContextWithOIDC, token: { readonly kind: string; readonly jti: string; readonly exp?: number | undefined }) => Promise<void>) | undefined;
   readonly interactionUrl: (uid: string) => string;
+  /** Custom prompts of the sign-in steps (src/interactions/steps), asked between login and consent. */
+  readonly prompts?: readonly (() => interactionPolicy.Prompt)[] | undefined;
   /** Endpoint paths relative to the issuer (the routes table); the library's defaults when absent. */
   readonly routes?: Readonly<Record<ProviderRouteName, string>> | undefined;
   /** Hosted pages the library renders itself: errors, sign-out, device flow (src/interactions/provider-pages.ts). */
@@ -179,7 +181,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       BackchannelAuthenticationRequest: lifetimes.deviceCode,
       Interaction: lifetimes.interaction,
     },
-    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid), policy: gatehouseInteractionPolicy() },
+    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid), policy: gatehouseInteractionPolicy(settings.prompts) },
     ...(pages === undefined ? {} : { renderError: pages.renderError }),
   };
 }

@@ -28,6 +28,7 @@ export function showClient(client: ClientView) {
     admin: client.admin,
     web_origins: [...client.webOrigins],
     require_pkce: metadata.require_pkce === true,
+    require_mfa: metadata.require_mfa === true,
     minimal_id_token: metadata.minimal_id_token === true,
     login_uses_default_api: metadata.login_uses_default_api === true,
     jwks: optional('jwks'),
