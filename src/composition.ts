@@ -13,6 +13,9 @@ import { startAuditRetention } from './observability/audit-retention.ts';
 import { AUDIT_COLLECTION, auditCollection, createAuditTrail, ensureAuditIndexes, migrateLegacyAuditEvents, type AuditTrail } from './observability/audit-trail.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
+import { createPasskeys } from './mfa/passkeys.ts';
+import { openFactors } from './mfa/setup.ts';
+import { auditFactors, auditPasskeys } from './observability/mfa-audit.ts';
 import { auditAuthentication } from './observability/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from './oidc/account-cache.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
@@ -75,6 +78,8 @@ export interface CoreOptions {
   readonly metrics?: Metrics | undefined;
   /** The storage clock in milliseconds (refresh-token reuse window, record expiry); tests move it. */
   readonly now?: (() => number) | undefined;
+  /** The clock of the second-factor checks (TOTP steps); tests move it. */
+  readonly secondFactorClock?: (() => Date) | undefined;
 }
 
 /** Gatehouse's domain over open stores: the same for the server and every CLI command. */
@@ -93,7 +98,7 @@ export interface Core {
 }
 
 /** The one composition root of the domain: src/server.ts and src/cli/ both build it here. */
-export async function composeCore(config: Config, logger: Logger, stores: Stores, { mode, metrics, now }: CoreOptions): Promise<Core> {
+export async function composeCore(config: Config, logger: Logger, stores: Stores, { mode, metrics, now, secondFactorClock }: CoreOptions): Promise<Core> {
   const { mongo, redis } = stores;
   const server = mode === 'server';
   const secret = config.secret.reveal();
@@ -152,7 +157,11 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     });
     closers.push(() => accountLayer.close());
 
+    const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, onEvent: auditFactors(audit), ...(secondFactorClock ? { now: secondFactorClock } : {}) });
+    const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
     const services = createServices({
+      factors,
+      passkeys,
       config,
       mongo,
       redis,

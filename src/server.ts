@@ -18,18 +18,30 @@ import { createHttpServer } from './http/server-timeouts.ts';
 import { deviceBlockedPage } from './interactions/device-blocked.ts';
 import { errorPage } from './interactions/page-errors.ts';
 import { providerPages } from './interactions/provider-pages.ts';
+import { stepPrompts } from './interactions/engine.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { signInSteps } from './interactions/steps/index.ts';
+import type { SignInStep } from './interactions/steps/step.ts';
 import { createViews, type Views } from './interactions/views.ts';
+import type { Locale } from './interactions/i18n.ts';
 import { openAttemptLimits } from './limits/attempt-limits.ts';
 import { clientAuthGate, userCodeGate } from './limits/gates.ts';
 import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-ring.ts';
+import { DEFAULT_PASSWORD_POLICY } from './accounts/password-policy.ts';
+import { openPasswordResets } from './accounts/password-resets.ts';
+import { passwordResetRoutes } from './interactions/password-reset-routes.ts';
+import { createMailService, type MailService } from './mail/mail-service.ts';
+import { createMailer } from './mail/mailer.ts';
+import { smtpTransport } from './mail/smtp-transport.ts';
 import { cookieKeyList, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
 import type { Logger } from './observability/logger.ts';
 import { startIdleCollector } from './observability/idle-collector.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
+import { enrolmentKeeper } from './mfa/enrolment.ts';
+import QRCode from 'qrcode';
 import { accountDirectory } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
@@ -79,6 +91,10 @@ export interface StartOptions {
   readonly now?: () => number;
   /** Hears every command the main MongoDB and Redis connections send (tests count round trips with it). */
   readonly onStoreCommand?: StoreCommandListener;
+  /** Sign-in steps added after Gatehouse's own (before consent); a test registers one this way. */
+  readonly extraSteps?: readonly SignInStep[];
+  /** The clock of the second-factor checks (TOTP steps); tests move it. */
+  readonly secondFactorClock?: () => Date;
 }
 
 const VIEWS_DIRECTORY = fileURLToPath(new URL('../views', import.meta.url));
@@ -102,6 +118,22 @@ function openViews(config: Config): Views {
   }
 }
 
+/** Reset emails per address and hour, and per typed login (known or not) and hour. */
+const PASSWORD_RESET_IP_LIMIT = 20;
+const PASSWORD_RESET_LOGIN_LIMIT = 3;
+const PASSWORD_RESET_WINDOW = 3600;
+
+function openMail(config: Config, views: Views, logger: Logger, metrics: Metrics): MailService<Locale> | undefined {
+  if (config.mail === undefined) return undefined;
+  const mailer = createMailer({
+    transport: smtpTransport(config.mail),
+    from: config.mail.from,
+    logger,
+    onDelivery: (kind, outcome) => metrics.mailDelivery(kind, outcome),
+  });
+  return createMailService<Locale>({ mailer, render: (name, locale, model) => views.renderMail(name, locale, model) });
+}
+
 function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
   return {
     announce: (version) => announceKeyChange(redis, redisPrefix, version),
@@ -120,7 +152,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     // Memory taken by a burst of traffic comes back once it has passed (idle-collector.ts).
     const idleCollector = startIdleCollector({ onCollect: (ms) => logger.debug({ ms }, 'idle: memory given back') });
     closers.push(async () => idleCollector.stop());
-    const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now });
+    const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now, secondFactorClock: options.secondFactorClock });
     closers.push(() => core.close());
     const { services, storage, accountLayer, audit } = core;
     if (!storage.ttlIndexes) {
@@ -134,6 +166,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
+    const mail = openMail(config, views, logger, metrics);
+    if (mail !== undefined) closers.push(() => mail.close());
     const attempts = await openAttemptLimits({
       redis,
       mongo,
@@ -145,6 +179,42 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const { windowSeconds } = config.attemptLimits;
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
+    const resets = await openPasswordResets({ mongo, ttlSeconds: config.passwords.resetTtlSeconds, now: options.now });
+
+    const steps = signInSteps(
+      {
+        authenticator: {
+          // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
+          async authenticate(login, password, ip, clientId) {
+            const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
+            return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+          },
+          // The user now types a password: start a hashing worker if none is idle (they exit when idle).
+          prepare: () => accountLayer.hasher.warmUp(),
+          isActive: (id) => accountLayer.accounts.isActive(id),
+        },
+        signedIn: {
+          async name(sub) {
+            const user = await accountLayer.accounts.findById(sub);
+            if (user === undefined) return undefined;
+            return user.name !== undefined && user.name !== null && user.name !== '' && user.name !== user.username ? `${user.name} (${user.username})` : user.username;
+          },
+          signOutPath: endpointPath(config.routes, 'end_session'),
+        },
+        forgotPasswordPath: `${config.routes.password}/forgot`,
+        secondFactor: {
+          passkeys: services.passkeys,
+          challengeKey: deriveKey(secret, 'passkey-challenges'),
+          syncEnrolment: enrolmentKeeper({ factors: services.factors, passkeys: services.passkeys, accounts: accountLayer.accounts }),
+          factors: services.factors,
+          policy: config.mfa,
+          issuerName: config.pages.brandName,
+          accountLabel: async (id) => (await accountLayer.accounts.findById(id))?.username ?? id,
+          qrSvg: (text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }),
+        },
+      },
+      options.extraSteps,
+    );
 
     const keycloakLayout = config.routes.layout === 'keycloak';
     let app: Koa | undefined;
@@ -159,6 +229,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         completeRotation: storage.adapter.completeRotation,
         abandonRotation: storage.adapter.abandonRotation,
         tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
+        // Throws HashQueueFullError when the hashing pool is saturated (the grant answers 503).
+        checkPassword: async (login, password, ip, clientId) => {
+          const result = await accountLayer.accounts.authenticate(login, password, ip, clientId, 'password');
+          return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+        },
+        resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }) }),
+        passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
         middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
         observers: {
@@ -182,6 +259,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           beforeRevocation: jwtRecords.beforeRevocation,
           interactionUrl: (uid) => interactionPath(config.routes, uid),
           routes: config.routes.provider,
+          prompts: stepPrompts(steps),
           pages: providerPages({ views, logger, userCodes: userCodeFailures }),
         },
       }),
@@ -261,27 +339,29 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       ...(exposure.on === 'main-port' ? { metrics: scrape } : {}),
       interactions: interactionRoutes({
         provider: () => ring.current(),
-        authenticator: {
-          // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
-          async authenticate(login, password, ip, clientId) {
-            const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
-            return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
-          },
-          // The user now types a password: start a hashing worker if none is idle (they exit when idle).
-          prepare: () => accountLayer.hasher.warmUp(),
-        },
+        steps,
         views,
         logger,
         secureCookies: https,
         paths: config.routes,
-        signedIn: {
-          async name(sub) {
-            const user = await accountLayer.accounts.findById(sub);
-            if (user === undefined) return undefined;
-            return user.name !== undefined && user.name !== null && user.name !== '' && user.name !== user.username ? `${user.name} (${user.username})` : user.username;
-          },
-          signOutPath: endpointPath(config.routes, 'end_session'),
+      }),
+      selfService: passwordResetRoutes({
+        views,
+        logger,
+        secureCookies: https,
+        path: config.routes.password,
+        publicBase: `${new URL(config.publicUrl).origin}${config.routes.password}`,
+        accounts: accountLayer.accounts,
+        resets,
+        ttlSeconds: config.passwords.resetTtlSeconds,
+        policy: { ...DEFAULT_PASSWORD_POLICY, minLength: config.passwords.minLength },
+        mail,
+        limits: {
+          ip: attempts.limiter('password_reset_ip', PASSWORD_RESET_IP_LIMIT, PASSWORD_RESET_WINDOW),
+          login: attempts.limiter('password_reset_login', PASSWORD_RESET_LOGIN_LIMIT, PASSWORD_RESET_WINDOW),
         },
+        revokeAll: async (userId) => void (await services.revocation.revokeByAccountId(userId)),
+        audit: (type, userId) => audit.record({ type, actor: { type: type === 'user.password_reset' ? 'user' : 'anonymous', id: type === 'user.password_reset' ? userId : null }, target: { type: 'user', id: userId } }),
       }),
       admin,
       beforeProvider: [

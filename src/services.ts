@@ -9,6 +9,8 @@ import { apiModel } from './apis/model.ts';
 import { createApiRegistry, type ApiRegistry } from './apis/registry.ts';
 import type { ClientRepository } from './clients/repository.ts';
 import type { Config } from './config/load.ts';
+import type { Factors } from './mfa/factors.ts';
+import type { Passkeys } from './mfa/passkeys.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
@@ -24,6 +26,10 @@ export interface GatehouseServices {
   readonly groups: LabelDirectory;
   readonly audit: AuditTrail;
   readonly revocation: OidcRevocation;
+  /** Users' second factors (TOTP, recovery codes). */
+  readonly factors: Factors;
+  /** Users' passkeys (WebAuthn credentials). */
+  readonly passkeys: Passkeys;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
 }
@@ -37,6 +43,8 @@ export interface ServicesDeps {
   /** oidc-provider's storage (src/oidc/storage.ts). */
   readonly adapter: AdapterFactory;
   readonly audit: AuditTrail;
+  readonly factors: Factors;
+  readonly passkeys: Passkeys;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
 }
@@ -58,6 +66,8 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users, onUserChange: deps.onUserChange }),
     groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users, onUserChange: deps.onUserChange }),
     audit: deps.audit,
+    factors: deps.factors,
+    passkeys: deps.passkeys,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),
   };

@@ -24,15 +24,19 @@ export interface User {
   readonly roles: readonly string[];
   readonly groups: readonly string[];
   readonly disabled: boolean;
+  /** Has a second factor enrolled (the sign-in asks for it). */
+  readonly secondFactor: boolean;
   readonly createdAt: Date;
   readonly updatedAt: Date;
-  readonly passwordChangedAt: Date;
+  /** null while the user has no password. */
+  readonly passwordChangedAt: Date | null;
   readonly lastLoginAt: Date | null;
 }
 
 export interface NewUser {
   readonly username: string;
-  readonly password: string;
+  /** Left out for a user without a password: they cannot sign in with one until it is set. */
+  readonly password?: string | undefined;
   readonly email?: string | null | undefined;
   readonly emailVerified?: boolean | undefined;
   readonly givenName?: string | null | undefined;
@@ -49,10 +53,10 @@ export const AUTHENTICATION_FAILED: { readonly ok: false } = Object.freeze({ ok:
 
 export type AuthenticationResult = { readonly ok: true; readonly user: User } | typeof AUTHENTICATION_FAILED;
 
-export type FailureReason = 'unknown_user' | 'wrong_password' | 'locked' | 'disabled';
+export type FailureReason = 'unknown_user' | 'wrong_password' | 'no_password' | 'locked' | 'disabled';
 
 /** For audit and logs only: never show `reason` to the person signing in. */
-export type AuthenticationEvent =
+export type AuthenticationEvent = (
   | {
       readonly outcome: 'success';
       readonly userId: string;
@@ -74,7 +78,11 @@ export type AuthenticationEvent =
       readonly at: Date;
       /** Set when this failure (or an earlier one) left a lock in force. */
       readonly lockedForSeconds: number | null;
-    };
+    }
+) & {
+  /** Set when the password came to the token endpoint (`password`) rather than the hosted sign-in page. */
+  readonly grantType?: string | undefined;
+};
 
 export interface AccountsDeps {
   readonly users: UserModel;
@@ -99,9 +107,11 @@ export interface Accounts {
    * same AUTHENTICATION_FAILED after the same work (one argon2 verification); the reason goes
    * to `onAuthentication`. Throws HashQueueFullError when the hashing pool is saturated.
    */
-  authenticate(login: string, password: string, ip: string, clientId?: string): Promise<AuthenticationResult>;
+  authenticate(login: string, password: string, ip: string, clientId?: string, grantType?: string): Promise<AuthenticationResult>;
   setPassword(id: string, password: string): Promise<void>;
   disable(id: string): Promise<void>;
+  /** Records whether the user has a second factor (src/mfa/enrolment.ts keeps it in step). */
+  setSecondFactor(id: string, enrolled: boolean): Promise<void>;
   enable(id: string): Promise<void>;
   /** For the protocol layer's findAccount: false for disabled or deleted users. */
   isActive(id: string): Promise<boolean>;
@@ -123,6 +133,7 @@ function toUser(doc: StoredUser): User {
     roles: doc.roles,
     groups: doc.groups,
     disabled: doc.disabled,
+    secondFactor: doc.secondFactor === true,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
     passwordChangedAt: doc.passwordChangedAt,
@@ -194,7 +205,7 @@ export function createAccounts({
     async createUser(input) {
       const username = validUsername(input.username);
       const email = input.email === undefined || input.email === null || input.email.trim() === '' ? null : validEmail(input.email);
-      checkPassword(input.password, passwordPolicy);
+      if (input.password !== undefined) checkPassword(input.password, passwordPolicy);
       const doc = {
         _id: randomUUID(),
         username,
@@ -214,9 +225,9 @@ export function createAccounts({
       // Fail fast before spending a hash; the unique indexes still settle races.
       const taken = await users.findOne({ $or: [{ usernameKey: doc.usernameKey }, { emailKey: doc.emailKey }] }, { usernameKey: 1 }).lean().exec();
       if (taken !== null) throw new DuplicateUserError(taken.usernameKey === doc.usernameKey ? 'username' : 'email');
-      const passwordHash = await hasher.hash(input.password);
+      const passwordHash = input.password === undefined ? null : await hasher.hash(input.password);
       const at = now();
-      const stored: StoredUser = { ...doc, passwordHash, passwordChangedAt: at, lastLoginAt: null, createdAt: at, updatedAt: at };
+      const stored: StoredUser = { ...doc, passwordHash, passwordChangedAt: passwordHash === null ? null : at, lastLoginAt: null, createdAt: at, updatedAt: at };
       try {
         await insertValidated(users, stored);
       } catch (error) {
@@ -239,7 +250,8 @@ export function createAccounts({
       return doc === null ? undefined : toUser(doc);
     },
 
-    async authenticate(login, password, ip, clientId) {
+    async authenticate(login, password, ip, clientId, grantType) {
+      const via = grantType === undefined ? {} : { grantType };
       const key = loginKey(login);
       const user = key === '' ? null : await findStoredByLogin(key);
       // Logins that match nobody are limited too: otherwise "never locks" would reveal them.
@@ -248,11 +260,13 @@ export function createAccounts({
       // Exactly one verification on every path, so timing says nothing about the reason.
       const tooLong = passwordLength(password) > passwordPolicy.maxLength;
       const candidate = tooLong ? password.slice(0, passwordPolicy.maxLength) : password;
-      const matches = user === null ? await hasher.verifyDummy(candidate) : (await hasher.verify(user.passwordHash, candidate)) && !tooLong;
+      const hash = user?.passwordHash ?? null;
+      const matches = hash === null ? await hasher.verifyDummy(candidate) : (await hasher.verify(hash, candidate)) && !tooLong;
 
       let reason: FailureReason | undefined;
       if (lock.locked) reason = 'locked';
       else if (user === null) reason = 'unknown_user';
+      else if (hash === null) reason = 'no_password';
       else if (!matches) reason = 'wrong_password';
       else if (user.disabled) reason = 'disabled';
 
@@ -267,16 +281,17 @@ export function createAccounts({
           ip,
           at: now(),
           lockedForSeconds: after.locked ? after.retryAfterSeconds : null,
+          ...via,
         });
         return AUTHENTICATION_FAILED;
       }
 
       await limiter.recordSuccess(subject, ip, lock);
-      const rehashed = hasher.needsRehash(user.passwordHash) ? await rehash(user, password) : false;
+      const rehashed = hash !== null && hasher.needsRehash(hash) ? await rehash(user, password) : false;
       const at = now();
       if (lastLogins !== undefined) lastLogins.record(user._id, at);
       else await users.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }).exec();
-      report({ outcome: 'success', userId: user._id, username: user.username, clientId: clientId ?? null, ip, at, rehashed });
+      report({ outcome: 'success', userId: user._id, username: user.username, clientId: clientId ?? null, ip, at, rehashed, ...via });
       return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
     },
 
@@ -285,6 +300,11 @@ export function createAccounts({
       if ((await findStored(id)) === null) throw new UserNotFoundError(id);
       const passwordHash = await hasher.hash(password);
       await update(id, { passwordHash, passwordChangedAt: now() });
+      await onChange(id);
+    },
+
+    async setSecondFactor(id, enrolled) {
+      await update(id, { secondFactor: enrolled });
       await onChange(id);
     },
 

@@ -34,8 +34,8 @@ export interface UserAdmin {
 }
 
 export function toUser(doc: StoredUser): User {
-  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, ...rest } = doc;
-  return { id: _id, attributes: attributes ?? {}, ...rest };
+  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, secondFactor, ...rest } = doc;
+  return { id: _id, attributes: attributes ?? {}, secondFactor: secondFactor === true, ...rest };
 }
 
 function escapeRegex(text: string): string {

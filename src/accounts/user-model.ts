@@ -27,8 +27,11 @@ export interface StoredUser {
   roles: string[];
   groups: string[];
   disabled: boolean;
-  passwordHash: string;
-  passwordChangedAt: Date;
+  /** Has a second factor (authenticator app or passkey); kept by src/mfa/enrolment.ts. */
+  secondFactor?: boolean;
+  /** null for a user who signs in without a password (a passkey, an upstream provider). */
+  passwordHash: string | null;
+  passwordChangedAt: Date | null;
   lastLoginAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -75,8 +78,9 @@ const userSchema = new Schema<StoredUser>(
     roles: { type: [String], default: [] },
     groups: { type: [String], default: [] },
     disabled: { type: Boolean, required: true, default: false },
-    passwordHash: { type: String, required: true },
-    passwordChangedAt: { type: Date, required: true },
+    secondFactor: { type: Boolean, default: false },
+    passwordHash: { type: String, default: null },
+    passwordChangedAt: { type: Date, default: null },
     lastLoginAt: { type: Date, default: null },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

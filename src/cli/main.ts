@@ -11,7 +11,7 @@ import { keysList, keysRotate } from './commands/keys.ts';
 import { labelCommands } from './commands/labels.ts';
 import { sessionsList, sessionsRevoke } from './commands/sessions.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
-import { usersCreate, usersDisable, usersEnable, usersGet, usersList, usersSetPassword, usersUnlock, usersUpdate } from './commands/users.ts';
+import { usersCreate, usersDisable, usersEnable, usersGet, usersList, usersMfa, usersSetPassword, usersUnlock, usersUpdate } from './commands/users.ts';
 import { CliError, openContext, type CliContext } from './context.ts';
 import { commandHelp, unknownCommand, unknownOption } from './help.ts';
 
@@ -35,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
   'users disable': usersDisable,
   'users enable': usersEnable,
   'users unlock': usersUnlock,
+  'users mfa': usersMfa,
   'apis create': apisCreate,
   'apis list': apisList,
   'apis get': apisGet,
@@ -75,9 +76,12 @@ commands:
                  [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
                  [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
                  [--minimal-id-token] [--login-uses-default-api]
+                 [--allow-password-grant]   (confidential first-party clients only)
+                 [--exchange-api IDENTIFIER]... [--exchange-trust CLIENT_ID]...   (token exchange policy)
   clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID
   clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce
-                 --no-minimal-id-token --no-login-uses-default-api, --unset FIELD (e.g. --unset logo_uri)]
+                 --no-minimal-id-token --no-login-uses-default-api --no-allow-password-grant
+                 --no-token-exchange, --unset FIELD (e.g. --unset logo_uri)]
   users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
                [PROFILE OPTIONS] --password-stdin
       PROFILE OPTIONS (OpenID standard claims): --given-name --family-name --middle-name --nickname
@@ -90,6 +94,7 @@ commands:
   users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
   users set-password USER --password-stdin      (USER: id, username or email)
   users disable USER | enable USER | unlock USER
+  users mfa USER [--reset]                      second factors: show, or remove app and recovery codes
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
               [--ttl SECONDS] [--roles] [--groups] [--token-claims gatehouse|keycloak] [--name NAME]
               [--introspection-client CLIENT_ID]

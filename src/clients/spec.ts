@@ -59,6 +59,11 @@ const common = {
   admin: z.boolean(),
   web_origins: z.array(origin),
   require_pkce: z.boolean(),
+  require_mfa: z.boolean().describe('every sign-in to this client needs a second factor (users without one enrol first)'),
+  /** The resource-owner password grant (confidential first-party clients only; README "Password grant"). */
+  allow_password_grant: z.boolean(),
+  /** RFC 8693 policy: the APIs this client may exchange user tokens for, and whose tokens it may exchange. */
+  token_exchange: z.object({ apis: z.array(uri).min(1), trusted_clients: z.array(z.string().min(1)).min(1) }).strict(),
   /** Per-API scope limits; an API not listed allows all its scopes. */
   api_scopes: z.array(z.object({ api: uri, scopes: z.array(z.string().regex(SCOPE_LIST, { message: 'scope names' })) }).strict()),
   token_endpoint_auth_method: z.enum(AUTH_METHODS).describe('none = a public client; private_key_jwt needs jwks or jwks_uri'),
@@ -81,6 +86,7 @@ const common = {
 export const PLAIN_METADATA = [
   'scope',
   'require_pkce',
+  'require_mfa',
   'jwks',
   'jwks_uri',
   'logo_uri',
@@ -109,6 +115,9 @@ export const clientCreateSchema = z
     admin: common.admin.default(false),
     web_origins: common.web_origins.default([]),
     require_pkce: common.require_pkce.optional(),
+    require_mfa: common.require_mfa.optional(),
+    allow_password_grant: common.allow_password_grant.optional(),
+    token_exchange: common.token_exchange.optional(),
     api_scopes: common.api_scopes.optional(),
     token_endpoint_auth_method: common.token_endpoint_auth_method.optional(),
     jwks: common.jwks.optional(),
@@ -137,6 +146,9 @@ export const clientUpdateSchema = z
     admin: common.admin.optional(),
     web_origins: common.web_origins.optional(),
     require_pkce: common.require_pkce.nullable().optional(),
+    require_mfa: common.require_mfa.nullable().optional(),
+    allow_password_grant: common.allow_password_grant.optional(),
+    token_exchange: common.token_exchange.nullable().optional(),
     api_scopes: common.api_scopes.nullable().optional(),
     token_endpoint_auth_method: common.token_endpoint_auth_method.exclude(['none']).optional().describe('between confidential methods; a public client stays public'),
     jwks: common.jwks.nullable().optional(),

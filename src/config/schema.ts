@@ -107,6 +107,9 @@ export const settingsSchema = z.object({
   GATEHOUSE_HASH_IDLE_TIMEOUT: seconds(0).default(60),
   GATEHOUSE_PASSWORD_MIN_LENGTH: integer(8, 1024).default(8),
   // Brute-force protection: failures that lock, per (account, IP), per account, per IP.
+  /** Roles and groups whose members must use a second factor (comma-separated names). */
+  GATEHOUSE_MFA_REQUIRED_ROLES: z.string().default(''),
+  GATEHOUSE_MFA_REQUIRED_GROUPS: z.string().default(''),
   GATEHOUSE_LOCKOUT_THRESHOLD: integer(1, 1000).default(5),
   GATEHOUSE_LOCKOUT_ACCOUNT_THRESHOLD: integer(1, 100_000).default(20),
   GATEHOUSE_LOCKOUT_IP_THRESHOLD: integer(1, 1_000_000).default(100),
@@ -148,6 +151,19 @@ export const settingsSchema = z.object({
   GATEHOUSE_METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   /** Days audit events are kept in MongoDB; 0 = forever. */
   GATEHOUSE_AUDIT_RETENTION_DAYS: integer(0, 36_500, 'a whole number of days').default(90),
+  /** Outgoing mail (password reset, verification); unset = the features that need email are off. */
+  GATEHOUSE_SMTP_URL: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^smtps?:$/.test(new URL(v).protocol), {
+      message: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:password@mail.example.com:465',
+    })
+    .optional(),
+  /** The From: of every email, e.g. "Example Sign-in <no-reply@example.com>". */
+  GATEHOUSE_MAIL_FROM: z.string().trim().min(3).max(320).optional(),
+  /** How long a password-reset link works (it works once). */
+  GATEHOUSE_PASSWORD_RESET_TTL: seconds(60).default(1800),
+  /** How long one delivery attempt may take (connect, greeting, each reply) before it is retried in the background. */
+  GATEHOUSE_SMTP_TIMEOUT: seconds(1).default(10),
 });
 
 export type RawSettings = z.input<typeof settingsSchema>;
@@ -163,4 +179,5 @@ export const SECRET_SETTINGS: readonly SettingName[] = [
   'MONGODB_URI',
   'REDIS_URL',
   'GATEHOUSE_METRICS_TOKEN',
+  'GATEHOUSE_SMTP_URL',
 ];

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join } from 'node:path';
 import ejs from 'ejs';
 import { LOCALES, loadMessages, negotiateLocale, translator, type Locale, type Messages, type Translate } from './i18n.ts';
 import { themeStylesheet } from './theme.ts';
@@ -19,18 +20,31 @@ export interface PageModel {
 }
 
 export interface Views {
-  /** A full page: views/pages/<page>.ejs inside views/layout.ejs, in `locale`. */
+  /** A full page: views/pages/<page>.ejs (or `page` itself when it is an absolute path) inside views/layout.ejs, in `locale`. */
   render(page: string, locale: Locale, model: PageModel): Promise<string>;
+  /**
+   * An email: views/mail/<name>.html.ejs inside views/mail/layout.html.ejs, views/mail/<name>.txt.ejs
+   * as its plain-text part, and the subject from the `mail.<name>.subject` string, in `locale`.
+   */
+  renderMail(name: string, locale: Locale, model: Readonly<Record<string, unknown>>): Promise<RenderedMail>;
   translate(locale: Locale): Translate;
   negotiate(uiLocales: unknown, acceptLanguage: string | undefined): Locale;
   readonly brand: Brand;
   readonly stylesheet: string;
+  /** The passkey buttons' script (views/assets/passkey.js) and the WebAuthn browser library it drives. */
+  readonly scripts: { readonly passkey: string; readonly webauthn: string };
   readonly theme: string;
   /** views/assets/gatehouse.js: the pages' only script (show-password toggle), served from 'self'. */
   readonly script: string;
   /** views/assets/favicon.svg. */
   readonly favicon: string;
   readonly paths: PagePaths;
+}
+
+export interface RenderedMail {
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
 }
 
 export interface ViewsOptions {
@@ -75,6 +89,12 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
   return {
     brand,
     stylesheet: readFileSync(resolve(join('assets', 'gatehouse.css')), 'utf8'),
+    scripts: {
+      passkey: readFileSync(resolve(join('assets', 'passkey.js')), 'utf8'),
+      // @simplewebauthn/browser's own bundle, served from this origin (no CDN); its package
+      // exports hide the file, so it is found next to the package's entry point.
+      webauthn: readFileSync(join(dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js'), 'utf8'),
+    },
     script: readFileSync(resolve(join('assets', 'gatehouse.js')), 'utf8'),
     favicon: readFileSync(resolve(join('assets', 'favicon.svg')), 'utf8'),
     paths,
@@ -83,8 +103,21 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
     negotiate: negotiateLocale,
     async render(page, locale, model) {
       const data = { ...model, locale, t: translator(catalogs, locale), brand, paths };
-      const body = await ejs.renderFile(resolve(join('pages', `${page}.ejs`)), data, options);
+      const body = await ejs.renderFile(isAbsolute(page) ? page : resolve(join('pages', `${page}.ejs`)), data, options);
       return ejs.renderFile(layoutPath, { ...data, body }, options);
+    },
+    async renderMail(name, locale, model) {
+      const t = translator(catalogs, locale);
+      const subject = t(`mail.${name}.subject`, stringValues(model));
+      const data = { ...model, locale, t, brand, subject };
+      const content = await ejs.renderFile(resolve(join('mail', `${name}.html.ejs`)), data, options);
+      const html = await ejs.renderFile(resolve(join('mail', 'layout.html.ejs')), { ...data, body: content }, options);
+      // The plain-text part is not HTML: nothing to escape.
+      const text = await ejs.renderFile(resolve(join('mail', `${name}.txt.ejs`)), data, { ...options, escape: (value: unknown) => String(value) });
+      return { subject, html, text };
     },
   };
 }
+
+const stringValues = (model: Readonly<Record<string, unknown>>): Record<string, string> =>
+  Object.fromEntries(Object.entries(model).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));

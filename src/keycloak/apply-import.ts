@@ -94,7 +94,8 @@ export async function applyKeycloakImport(services: GatehouseServices, plan: Key
     const existing = exported.get(planned.user._id);
     let user = planned.user;
     if (existing !== undefined) {
-      const keep = existing.passwordChangedAt.getTime() >= planned.passwordSetAt.getTime() && existing.passwordHash !== user.passwordHash;
+      const keep =
+        existing.passwordChangedAt !== null && existing.passwordChangedAt.getTime() >= planned.passwordSetAt.getTime() && existing.passwordHash !== user.passwordHash;
       if (keep) report.passwordsKept.push(user.username);
       user = {
         ...user,

@@ -7,6 +7,8 @@ export interface AccountProfile {
   readonly sub: string;
   /** OpenID standard claims plus `roles` and `groups`; the provider filters them by scope. */
   readonly claims: Readonly<Record<string, unknown>>;
+  /** The user has a second factor (app or passkey): the sign-in asks for it. Never a claim. */
+  readonly secondFactor?: boolean;
 }
 
 export interface AccountDirectory {
@@ -25,6 +27,9 @@ export function findAccount(accounts: AccountDirectory): FindAccount {
     const minimalIdToken = clientFlag(ctx.oidc.client, 'minimal_id_token');
     return {
       accountId: profile.sub,
+      // Read by the second-factor step's prompt check (src/interactions/steps/second-factor.ts)
+      // without another store read; not a claim, so never released.
+      secondFactor: profile.secondFactor === true,
       // A minimal ID token still carries what the `claims` parameter asked for by name.
       claims: (use, _scope, requested) =>
         use === 'id_token' && minimalIdToken
@@ -56,7 +61,7 @@ export function profileOf(user: User): AccountProfile {
     claims.email_verified = user.emailVerified;
   }
   if (attributes.phone_number !== undefined) claims.phone_number_verified = user.attributes.phone_number_verified === true;
-  return { sub: user.id, claims };
+  return { sub: user.id, claims, secondFactor: user.secondFactor };
 }
 
 /** The account service seen through the protocol's narrow interfaces. */

@@ -8,7 +8,13 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
  */
 export const ACR_PASSWORD = 'password';
 
-export const ACR_VALUES: readonly string[] = [ACR_PASSWORD];
+/** Two factors: a password and a one-time code (or passkey), or a user-verified passkey. */
+export const ACR_MFA = 'mfa';
+
+/** The levels by what they mean, for the sign-in steps (src/interactions/steps). */
+export const ACR = { singleFactor: ACR_PASSWORD, multiFactor: ACR_MFA } as const;
+
+export const ACR_VALUES: readonly string[] = [ACR_PASSWORD, ACR_MFA];
 
 /** What a finished sign-in hands to the provider's `login` result. */
 export interface SignIn {

@@ -16,6 +16,11 @@ import { completeRefreshRotations, type AbandonRotation, type CompleteRotation }
 import { introspectionClaims } from './introspection-claims.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { recordRouteNames } from './route-names.ts';
+import { registerGrants } from './grants/index.ts';
+import type { PasswordCheck } from './grants/password.ts';
+import type { ResolveToken } from './grants/token-exchange.ts';
+import { listGrantWhileInUse, type GrantInUse } from './grants/discovery.ts';
+import { PASSWORD_GRANT } from './client-metadata.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -38,6 +43,12 @@ export interface ProviderBuilderDeps {
   readonly abandonRotation?: AbandonRotation | undefined;
   /** Key for the `jti` introspection reports for opaque tokens (a keyed hash of the token); random when not given. */
   readonly tokenIdKey?: Buffer | undefined;
+  /** The account rules of the hosted sign-in, for the password grant (src/oidc/grants/password.ts); no password grant without it. */
+  readonly checkPassword?: PasswordCheck | undefined;
+  /** Whether some client may use the password grant now; discovery lists the grant only then (src/oidc/grants/discovery.ts). */
+  readonly passwordGrantInUse?: GrantInUse | undefined;
+  /** The stored record of a presented access token (jwt-records.ts resolver), for token exchange; no token exchange without it. */
+  readonly resolveToken?: ResolveToken | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -46,18 +57,22 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, checkPassword, passwordGrantInUse, resolveToken, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
+  // One cache across rebuilds: key rotation builds a new provider, not a new answer.
+  const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
     providerErrorBoundary(provider, logger, errorPage);
     recordRouteNames(provider);
+    registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, audit: observers?.audit });
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
     provider.use(widenFormActionForClient);
     provider.use(introspectionClaims(settings.accounts, idKey));
     provider.use(consumePushedRequestOnFirstUse);
+    if (passwordDiscovery !== undefined) provider.use(passwordDiscovery);
     includeSessionIdInIdTokens(provider);
     if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation, abandonRotation));
     for (const extra of middleware) provider.use(extra);

@@ -25,15 +25,34 @@ export const GATEHOUSE_CLIENT_PROPERTIES = [
   'web_origins',
   /** Require PKCE even though the client is confidential. */
   'require_pkce',
+  /** Every sign-in to this client needs a second factor (users without one enrol first). */
+  'require_mfa',
   /** Keep profile claims out of the ID token (they stay available at userinfo). */
   'minimal_id_token',
   /** May use the admin API (client_credentials for the admin API audience). */
   'admin_client',
+  /** May use the resource-owner password grant (confidential first-party clients only; src/oidc/grants/password.ts). */
+  'allow_password_grant',
+  /**
+   * Token exchange (RFC 8693) policy: { "apis": [API identifiers it may ask tokens for],
+   * "trusted_clients": [client ids whose users' access tokens it may exchange] }.
+   */
+  'token_exchange',
 ] as const;
 
 export type GatehouseClientProperty = (typeof GATEHOUSE_CLIENT_PROPERTIES)[number];
 
-const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'minimal_id_token', 'admin_client']);
+const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'require_mfa', 'minimal_id_token', 'admin_client', 'allow_password_grant']);
+
+/** The grant_types entry that `allow_password_grant` stands for. */
+export const PASSWORD_GRANT = 'password';
+/** The grant_types entry that a `token_exchange` policy stands for. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+export interface TokenExchangePolicy {
+  readonly apis: readonly string[];
+  readonly trusted_clients: readonly string[];
+}
 
 function invalid(key: string, message: string): never {
   throw new errors.InvalidClientMetadata(`${key} ${message}`);
@@ -59,6 +78,8 @@ export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key:
     (metadata as Record<string, unknown>).minimal_id_token = true;
     return;
   }
+  if (key === 'allow_password_grant') return checkPasswordGrant(value, metadata as Record<string, unknown>);
+  if (key === 'token_exchange') return checkTokenExchange(value, metadata as Record<string, unknown>);
   if (value === undefined || value === null) return;
   if (OPERATOR_ONLY.has(key) && isSet(value) && REGISTRATION_ROUTES.has(String(ctx?.oidc?.route))) {
     invalid(key, 'cannot be set through dynamic registration');
@@ -94,6 +115,46 @@ export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key:
     if (!Array.isArray(value)) invalid(key, 'must be an array of origins');
     for (const origin of value) validateOrigin(origin);
   }
+}
+
+/**
+ * `allow_password_grant` is the one switch for the password grant: it puts `password` into the
+ * client's grant_types (which the token endpoint checks), and `password` in grant_types without
+ * it is refused. Only confidential first-party clients qualify: the client sees the password.
+ */
+function checkPasswordGrant(value: unknown, metadata: Record<string, unknown>): void {
+  const grantTypes = Array.isArray(metadata.grant_types) ? (metadata.grant_types as unknown[]) : undefined;
+  if (value === undefined || value === null || value === false) {
+    if (grantTypes?.includes(PASSWORD_GRANT) === true) invalid('grant_types', 'may contain password only with allow_password_grant');
+    return;
+  }
+  if (typeof value !== 'boolean') invalid('allow_password_grant', 'must be a boolean');
+  if (metadata.token_endpoint_auth_method === 'none') invalid('allow_password_grant', 'is for confidential clients only');
+  if (metadata.first_party !== true) invalid('allow_password_grant', 'is for first-party clients only');
+  if (grantTypes === undefined) metadata.grant_types = [PASSWORD_GRANT];
+  else if (!grantTypes.includes(PASSWORD_GRANT)) metadata.grant_types = [...grantTypes, PASSWORD_GRANT];
+}
+
+/** Like allow_password_grant: the policy puts the grant into grant_types; the grant without a policy is refused. */
+function checkTokenExchange(value: unknown, metadata: Record<string, unknown>): void {
+  const grantTypes = Array.isArray(metadata.grant_types) ? (metadata.grant_types as unknown[]) : [];
+  if (value === undefined || value === null) {
+    if (grantTypes.includes(TOKEN_EXCHANGE_GRANT)) invalid('grant_types', 'may contain token exchange only with a token_exchange policy');
+    return;
+  }
+  const { apis, trusted_clients: trusted } = value as { apis?: unknown; trusted_clients?: unknown };
+  const strings = (list: unknown) => Array.isArray(list) && list.every((item) => typeof item === 'string' && item !== '');
+  if (typeof value !== 'object' || !strings(apis) || !strings(trusted) || !(apis as string[]).every((api) => URL.canParse(api))) {
+    invalid('token_exchange', 'must be { apis: [API identifiers], trusted_clients: [client ids] }');
+  }
+  if (metadata.token_endpoint_auth_method === 'none') invalid('token_exchange', 'is for confidential clients only');
+  if (!grantTypes.includes(TOKEN_EXCHANGE_GRANT)) metadata.grant_types = [...grantTypes, TOKEN_EXCHANGE_GRANT];
+}
+
+/** The client's token exchange policy, when it has one. */
+export function tokenExchangePolicy(client: object | undefined): TokenExchangePolicy | undefined {
+  const value = clientProperty(client, 'token_exchange') as TokenExchangePolicy | undefined | null;
+  return value === undefined || value === null ? undefined : value;
 }
 
 /** Reads a Gatehouse property off a client as oidc-provider hands it to hooks. */

@@ -1,4 +1,4 @@
-import type { AdapterFactory, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import type { AdapterFactory, Configuration, interactionPolicy, KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { Config } from '../config/load.ts';
 import type { PrivateJwk } from '../keys/generate.ts';
@@ -10,6 +10,7 @@ import { loadExistingGrant } from './grant-policy.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
+import { withActClaim } from './grants/exchange-link.ts';
 import type { ProviderRouteName } from '../routes/table.ts';
 
 export type TokenLifetimes = Config['lifetimes'];
@@ -45,6 +46,8 @@ export interface ProviderSettings {
   /** Runs once a revocation is allowed, before the library destroys the token (src/oidc/jwt-records.ts leaves its tombstone here). */
   readonly beforeRevocation?: ((ctx: KoaContextWithOIDC, token: { readonly kind: string; readonly jti: string; readonly exp?: number | undefined }) => Promise<void>) | undefined;
   readonly interactionUrl: (uid: string) => string;
+  /** Custom prompts of the sign-in steps (src/interactions/steps), asked between login and consent. */
+  readonly prompts?: readonly (() => interactionPolicy.Prompt)[] | undefined;
   /** Endpoint paths relative to the issuer (the routes table); the library's defaults when absent. */
   readonly routes?: Readonly<Record<ProviderRouteName, string>> | undefined;
   /** Hosted pages the library renders itself: errors, sign-out, device flow (src/interactions/provider-pages.ts). */
@@ -99,9 +102,10 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, isBackchannelLogout(init) ? ({ ...init, dispatcher: undefined } as RequestInit) : init) }
       : {}),
     findAccount: findAccount(accounts),
-    // `acr` rides on the openid scope so every ID token carries it (as Keycloak's do), not only
-    // when acr_values asks for it; userinfo never has it (findAccount does not supply it).
-    claims: { ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: [...SCOPE_CLAIMS.openid, 'acr'] },
+    // `acr` (and `amr` when the sign-in reports one) ride on the openid scope so every ID token
+    // carries them (as Keycloak's do), not only when acr_values asks for it; userinfo never has
+    // them (findAccount does not supply them).
+    claims: { ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr'] },
     scopes: [...OIDC_SCOPES],
     acrValues: [...ACR_VALUES],
     // Scope claims also go into the ID token, as Keycloak, Google and Auth0 do (apps such as the
@@ -158,7 +162,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       registration: { enabled: settings.registration, initialAccessToken: true, issueRegistrationAccessToken: true },
       registrationManagement: { enabled: settings.registration, rotateRegistrationAccessToken: true },
     },
-    extraTokenClaims: extraTokenClaims(apis, accounts),
+    extraTokenClaims: withActClaim(extraTokenClaims(apis, accounts)),
     formats: { customizers: { jwt: settings.jwtCustomizer } },
     // Keycloak-like refresh tokens: issued to every client allowed the grant, always rotated.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -177,7 +181,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       BackchannelAuthenticationRequest: lifetimes.deviceCode,
       Interaction: lifetimes.interaction,
     },
-    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid), policy: gatehouseInteractionPolicy() },
+    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid), policy: gatehouseInteractionPolicy(settings.prompts) },
     ...(pages === undefined ? {} : { renderError: pages.renderError }),
   };
 }

@@ -1,13 +1,15 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { ACR_MFA } from './acr.ts';
 
-const { base, Check } = interactionPolicy;
+const { base, Check, Prompt } = interactionPolicy;
 
 /**
- * The library's default prompts plus one login check: a session whose account no longer
+ * The library's default prompts, the sign-in steps' custom prompts between login and consent
+ * (in step order: the library asks them in policy order), plus one login check: a session whose account no longer
  * resolves (findAccount returns undefined for disabled or deleted users) must sign in again.
  * Without it the library carries on with a session but no account and fails with a 500.
  */
-export function gatehouseInteractionPolicy(): ReturnType<typeof base> {
+export function gatehouseInteractionPolicy(custom: readonly (() => InstanceType<typeof Prompt>)[] = []): ReturnType<typeof base> {
   const policy = base();
   const login = policy.get('login');
   if (login === undefined) throw new Error('the default interaction policy has no login prompt');
@@ -16,5 +18,23 @@ export function gatehouseInteractionPolicy(): ReturnType<typeof base> {
   );
   const after = login.checks.findIndex((check) => check.reason === 'no_session');
   login.checks.splice(after + 1, 0, accountGone);
+  // An essential acr of `mfa` (claims parameter) is reached by the second-factor step after a
+  // sign-in, not by signing in again: the library's own checks would ask for the password in a loop.
+  for (const reason of ['essential_acr', 'essential_acrs']) {
+    const check = login.checks.get(reason);
+    if (check === undefined) continue;
+    const own = check.check;
+    check.check = (ctx) => (ctx.oidc.session?.accountId !== undefined && essentialAcrs(ctx).includes(ACR_MFA) ? Check.NO_NEED_TO_PROMPT : own(ctx));
+  }
+  const consent = policy.findIndex((prompt) => prompt.name === 'consent');
+  custom.forEach((prompt, i) => policy.add(prompt(), consent + i));
   return policy;
+}
+
+/** The acr values a request's `claims` parameter asks for as essential in the ID token. */
+export function essentialAcrs(ctx: KoaContextWithOIDC): string[] {
+  const request = (ctx.oidc.claims as { id_token?: { acr?: { essential?: unknown; value?: unknown; values?: unknown } | null } } | undefined)?.id_token?.acr;
+  if (request === null || request === undefined || request.essential !== true) return [];
+  const values = Array.isArray(request.values) ? request.values : request.value !== undefined ? [request.value] : [];
+  return values.filter((value): value is string => typeof value === 'string');
 }

@@ -52,6 +52,12 @@ export interface JwtRecords {
   findRecord(payload: JWTPayload): Promise<AdapterPayload | undefined>;
   /** ProviderSettings.beforeRevocation */
   readonly beforeRevocation: NonNullable<ProviderSettings['beforeRevocation']>;
+  /**
+   * The stored record of an access token as presented (a JWT Gatehouse signed, or an opaque
+   * token), or undefined when it is unknown, not ours, altered or revoked. Expiry is the
+   * caller's to check. For token exchange (src/oidc/grants/token-exchange.ts).
+   */
+  resolver(options: Omit<SwapOptions, 'routes'>): (token: string) => Promise<AdapterPayload | undefined>;
 }
 
 /** Marks a request whose token was swapped for a derived client_credentials record (value: the record id). */
@@ -207,7 +213,18 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     return (await adapter('AccessToken').find(id)) ?? (await clientCredentials().find(id)) ?? undefined;
   }
 
-  return { customizer, swapStructuredToken, findRecord, beforeRevocation };
+  function resolver({ issuer, publicJwks }: Omit<SwapOptions, 'routes'>) {
+    const keys = localKeys(publicJwks);
+    return async (token: string): Promise<AdapterPayload | undefined> => {
+      if (looksLikeJwt(token)) {
+        const payload = await verify(token, issuer, keys());
+        return payload === undefined ? undefined : findRecord(payload);
+      }
+      return (await adapter('AccessToken').find(token)) ?? (await clientCredentials().find(token)) ?? undefined;
+    };
+  }
+
+  return { customizer, swapStructuredToken, findRecord, beforeRevocation, resolver };
 }
 
 /** A verifier over the current public keys, rebuilt only when the published set changes. */

@@ -23,9 +23,12 @@ export function showClient(client: ClientView) {
     default_api: (metadata.default_api as string | undefined) ?? null,
     api_scopes: (metadata.allowed_api_scopes as Array<{ api: string; scopes: string[] }> | undefined) ?? null,
     first_party: client.firstParty,
+    allow_password_grant: metadata.allow_password_grant === true,
+    token_exchange: (metadata.token_exchange as { apis: string[]; trusted_clients: string[] } | undefined) ?? null,
     admin: client.admin,
     web_origins: [...client.webOrigins],
     require_pkce: metadata.require_pkce === true,
+    require_mfa: metadata.require_mfa === true,
     minimal_id_token: metadata.minimal_id_token === true,
     login_uses_default_api: metadata.login_uses_default_api === true,
     jwks: optional('jwks'),
@@ -47,6 +50,12 @@ export function showCreated({ client, secret }: ClientWithSecret) {
   return { ...showClient(client), ...(secret === undefined ? {} : { client_secret: secret }) };
 }
 
+/** The password grant hands the client the user's password: confidential first-party clients only. */
+function checkPasswordGrant(isPublic: boolean, firstParty: boolean): void {
+  if (isPublic) throw invalid('allow_password_grant', 'is for confidential clients only');
+  if (!firstParty) throw invalid('allow_password_grant', 'is for first-party clients only (set first_party: true)');
+}
+
 export function clientOperations(services: GatehouseServices) {
   const { clients, apis, audit, revocation, adminAudience } = services;
 
@@ -58,6 +67,12 @@ export function clientOperations(services: GatehouseServices) {
       if ((await apis.find(identifier)) === undefined) throw invalid(`apis.${index}`, `no API with identifier ${identifier}`);
     }
     if (defaultApi !== undefined && !identifiers.includes(defaultApi)) throw invalid('default_api', 'must be one of apis');
+  }
+
+  async function checkExchangeApis(identifiers: readonly string[]): Promise<void> {
+    for (const [index, identifier] of identifiers.entries()) {
+      if (identifier === adminAudience || (await apis.find(identifier)) === undefined) throw invalid(`token_exchange.apis.${index}`, `no API with identifier ${identifier}`);
+    }
   }
 
   /** Admin clients may always target the admin API; it becomes their default when they name none. */
@@ -105,6 +120,15 @@ export function clientOperations(services: GatehouseServices) {
       };
       for (const key of PLAIN_METADATA) if (spec[key] !== undefined) metadata[key] = spec[key];
       if (defaultApi !== undefined) metadata.default_api = defaultApi;
+      if (spec.allow_password_grant === true) {
+        checkPasswordGrant(type === 'public', spec.first_party);
+        metadata.allow_password_grant = true;
+      }
+      if (spec.token_exchange !== undefined) {
+        if (type === 'public') throw invalid('token_exchange', 'is for confidential clients only');
+        await checkExchangeApis(spec.token_exchange.apis);
+        metadata.token_exchange = spec.token_exchange;
+      }
       if (spec.api_scopes !== undefined) metadata.allowed_api_scopes = spec.api_scopes;
       const created = await clients.create({
         ...(spec.client_id === undefined ? {} : { clientId: spec.client_id }),
@@ -151,6 +175,14 @@ export function clientOperations(services: GatehouseServices) {
         metadata.token_endpoint_auth_method = patch.token_endpoint_auth_method;
       }
       checkKeys(metadata.token_endpoint_auth_method, metadata.jwks, metadata.jwks_uri);
+      if (patch.allow_password_grant !== undefined) metadata.allow_password_grant = patch.allow_password_grant;
+      if (metadata.allow_password_grant === true) checkPasswordGrant(metadata.token_endpoint_auth_method === 'none', patch.first_party ?? current.firstParty);
+      if (patch.token_exchange === null) delete metadata.token_exchange;
+      else if (patch.token_exchange !== undefined) {
+        if (metadata.token_endpoint_auth_method === 'none') throw invalid('token_exchange', 'is for confidential clients only');
+        await checkExchangeApis(patch.token_exchange.apis);
+        metadata.token_exchange = patch.token_exchange;
+      }
       if (patch.api_scopes === null) delete metadata.allowed_api_scopes;
       else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
       const admin = patch.admin ?? current.admin;

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { User } from '../accounts/accounts.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
+import type { FactorStatus } from '../mfa/factors.ts';
+import { enrolmentKeeper } from '../mfa/enrolment.ts';
+import type { PasskeyView } from '../mfa/passkeys.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
@@ -11,7 +14,8 @@ const optionalText = z.string().max(256).nullable().optional();
 export const userCreateSchema = z
   .object({
     username: z.string().min(1).max(64),
-    password: z.string().min(1),
+    // Left out: the user has no password (a passkey or an upstream sign-in), until one is set.
+    password: z.string().min(1).optional(),
     email: z.string().max(254).nullable().optional(),
     email_verified: z.boolean().optional(),
     given_name: optionalText,
@@ -82,9 +86,20 @@ export function showUser(user: User) {
   };
 }
 
+/** A user's second factors as operators see them (never a secret or a code). */
+export function showFactors(status: FactorStatus, passkeys: readonly PasskeyView[]) {
+  return {
+    enrolled: status.enrolled || passkeys.length > 0,
+    totp: status.totpSince === null ? null : { enrolled_at: status.totpSince.toISOString() },
+    passkeys: passkeys.map((p) => ({ id: p.id, name: p.name, created_at: p.createdAt.toISOString(), last_used_at: p.lastUsedAt?.toISOString() ?? null })),
+    recovery_codes_left: status.recoveryCodesLeft,
+  };
+}
+
 export function userOperations(services: GatehouseServices) {
-  const { accounts, users, roles, groups, audit, revocation } = services;
+  const { accounts, users, roles, groups, audit, revocation, factors, passkeys } = services;
   const target = (id: string) => ({ type: 'user', id });
+  const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
 
   async function get(id: string): Promise<User> {
     const user = await accounts.findById(id);
@@ -165,6 +180,29 @@ export function userOperations(services: GatehouseServices) {
       const lifted = await accounts.unlock(id);
       await audit.write({ ...ctx, type: 'user.unlocked', target: target(id), details: { lifted } });
       return lifted;
+    },
+
+    factors: async (id: string) => {
+      await get(id);
+      return showFactors(await factors.status(id), await passkeys.list(id));
+    },
+
+    /** Removes the user's authenticator app and recovery codes: their next sign-in enrols again if a policy requires it. */
+    async resetFactors(ctx: OperationContext, id: string) {
+      await get(id);
+      const removedPasskeys = await passkeys.removeAll(id);
+      const removed = (await factors.reset(id)) || removedPasskeys > 0;
+      await syncEnrolment(id);
+      await audit.write({ ...ctx, type: 'user.mfa_reset', target: target(id), details: { removed, passkeys: removedPasskeys } });
+      return removed;
+    },
+
+    /** Removes one passkey (a lost security key); the user's other factors stay. */
+    async removePasskey(ctx: OperationContext, id: string, passkeyId: string) {
+      await get(id);
+      if (!(await passkeys.remove(id, passkeyId))) throw notFound('passkey', passkeyId);
+      await syncEnrolment(id);
+      await audit.write({ ...ctx, type: 'user.passkey_removed', target: target(id), details: { passkey: passkeyId } });
     },
 
     async revokeAll(ctx: OperationContext, id: string) {

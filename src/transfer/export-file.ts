@@ -30,7 +30,7 @@ export async function exportAll(services: GatehouseServices, issuer: string) {
     roles: roles.map((role) => ({ name: role.name, description: role.description })),
     groups: groups.map((group) => ({ name: group.name, description: group.description })),
     clients,
-    users: users.map((user) => ({ ...user, passwordChangedAt: user.passwordChangedAt.toISOString(), lastLoginAt: user.lastLoginAt?.toISOString() ?? null, createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() })),
+    users: users.map((user) => ({ ...user, passwordChangedAt: user.passwordChangedAt?.toISOString() ?? null, lastLoginAt: user.lastLoginAt?.toISOString() ?? null, createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() })),
   };
 }
 
@@ -84,8 +84,8 @@ const importSchema = z.object({
       roles: z.array(z.string()),
       groups: z.array(z.string()),
       disabled: z.boolean(),
-      passwordHash: z.string().min(1),
-      passwordChangedAt: date,
+      passwordHash: z.string().min(1).nullable(),
+      passwordChangedAt: date.nullable(),
       lastLoginAt: date.nullable(),
       createdAt: date,
       updatedAt: date,
@@ -139,7 +139,7 @@ export async function importAll(services: GatehouseServices, document: unknown):
   for (const user of data.users) {
     const stored: StoredUser = {
       ...user,
-      passwordChangedAt: new Date(user.passwordChangedAt),
+      passwordChangedAt: user.passwordChangedAt === null ? null : new Date(user.passwordChangedAt),
       lastLoginAt: user.lastLoginAt === null ? null : new Date(user.lastLoginAt),
       createdAt: new Date(user.createdAt),
       updatedAt: new Date(user.updatedAt),

@@ -29,7 +29,7 @@ const PROFILE = {
 };
 
 /** Claims about the authentication or the token itself, never about the user: userinfo does not carry them. */
-const TOKEN_CLAIMS = new Set(['sub', 'acr', 'auth_time', 'iss', 'sid']);
+const TOKEN_CLAIMS = new Set(['sub', 'acr', 'amr', 'auth_time', 'iss', 'sid']);
 
 describe('standard claims: profile attributes, scopes, the claims parameter and acr (openid-client)', () => {
   let deploy: Deployment;

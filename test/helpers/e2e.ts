@@ -1,6 +1,6 @@
 import * as oidc from 'openid-client';
 import type { Logger } from '../../src/observability/logger.ts';
-import type { RunningGatehouse } from '../../src/server.ts';
+import type { RunningGatehouse, StartOptions } from '../../src/server.ts';
 import { startInstance } from './instance.ts';
 import { freePort } from './redis-server.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from './stores.ts';
@@ -30,9 +30,13 @@ export interface Deployment {
 }
 
 /** One deployment: shared stores and secret; instances come and go on it. */
-export async function deployment(label: string, options: { redis?: boolean; settings?: Record<string, string> } = {}): Promise<Deployment> {
+export async function deployment(
+  label: string,
+  options: { redis?: boolean; settings?: Record<string, string>; extraSteps?: StartOptions['extraSteps']; secondFactorClock?: StartOptions['secondFactorClock']; host?: string } = {},
+): Promise<Deployment> {
   const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
+  // `localhost` for WebAuthn tests: an IP address cannot be a relying party id.
+  const issuer = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const mongodbUri = freshDatabaseUri(label);
   const redisUrl = options.redis === false ? undefined : serviceUrls().redisUrl;
   const secret = randomSecret();
@@ -44,7 +48,16 @@ export async function deployment(label: string, options: { redis?: boolean; sett
     secret,
     settings,
     start: (listenOn = port, logger?: Logger) =>
-      startInstance({ mongodbUri, redisUrl, secret, issuer, settings: { ...settings, PORT: String(listenOn) }, ...(logger ? { logger } : {}) }),
+      startInstance({
+        mongodbUri,
+        redisUrl,
+        secret,
+        issuer,
+        settings: { ...settings, PORT: String(listenOn) },
+        ...(logger ? { logger } : {}),
+        ...(options.extraSteps ? { extraSteps: options.extraSteps } : {}),
+        ...(options.secondFactorClock ? { secondFactorClock: options.secondFactorClock } : {}),
+      }),
     drop: () => dropDatabase(mongodbUri),
   };
 }

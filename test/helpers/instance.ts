@@ -10,6 +10,10 @@ export interface InstanceOptions {
   readonly settings?: Record<string, string>;
   /** Extra provider configuration (e.g. test clients), applied to every Provider the instance builds. */
   readonly extendConfiguration?: StartOptions['extendConfiguration'];
+  /** Sign-in steps registered after Gatehouse's own (StartOptions.extraSteps). */
+  readonly extraSteps?: StartOptions['extraSteps'];
+  /** The second-factor clock (StartOptions.secondFactorClock). */
+  readonly secondFactorClock?: StartOptions['secondFactorClock'];
   /** Defaults to a silent logger; pass one writing to a capture stream to read the logs. */
   readonly logger?: Logger;
   /** The storage clock (refresh-token reuse window, record expiry), for tests that move time. */
@@ -31,5 +35,7 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
     ...(options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration }),
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.onStoreCommand === undefined ? {} : { onStoreCommand: options.onStoreCommand }),
+    ...(options.extraSteps === undefined ? {} : { extraSteps: options.extraSteps }),
+    ...(options.secondFactorClock === undefined ? {} : { secondFactorClock: options.secondFactorClock }),
   });
 }

@@ -41,7 +41,7 @@ export interface ServingProcess {
 }
 
 /** Starts `node src/main.ts` and resolves once it logs that it is ready. */
-export function serveMain(env: Record<string, string>, timeoutMs = 30_000): Promise<ServingProcess> {
+export function serveMain(env: Record<string, string>, timeoutMs = 90_000): Promise<ServingProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH ?? '', ...env },

@@ -9,10 +9,11 @@ import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../he
 const REDIRECT = 'https://app.example.test/callback';
 const PASSWORD = 'correct horse battery';
 
-/** Stands for what differs per request by design: CSRF token, interaction uid, request id. */
+/** Stands for what differs per request by design: CSRF token, interaction uid, request id, passkey challenge. */
 function normalized(html: string, login: string): string {
   return html
     .replace(/name="csrf" value="[^"]+"/g, 'name="csrf" value="CSRF"')
+    .replace(/"challenge":"[A-Za-z0-9_-]+"/g, '"challenge":"CHALLENGE"')
     .replace(/\/interaction\/[A-Za-z0-9_-]+\//g, '/interaction/UID/')
     .replace(/return=\/interaction\/[A-Za-z0-9_-]+"/g, 'return=/interaction/UID"')
     .replace(/<code>[0-9a-f-]{36}<\/code>/g, '<code>REQUEST-ID</code>')

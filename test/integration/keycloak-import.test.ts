@@ -27,7 +27,7 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
   let gatehouse: RunningGatehouse;
   let token: string;
 
-  const storedHash = async (username: string) => (await gatehouse.services.users.exportAll()).find((user) => user.username === username)!.passwordHash;
+  const storedHash = async (username: string) => (await gatehouse.services.users.exportAll()).find((user) => user.username === username)!.passwordHash!;
   const authenticate = (login: string, password: string) => gatehouse.services.accounts.authenticate(login, password, '198.51.100.7');
 
   before(async () => {

@@ -89,7 +89,9 @@ describe('graceful shutdown and failover (real processes)', () => {
   });
   after(() => dropDatabase(mongodbUri));
 
-  it('finishes an in-flight sign-in (slow password hash), refuses new connections, exits 0 on SIGTERM', async () => {
+  it('finishes an in-flight sign-in (slow password hash), refuses new connections, exits 0 on SIGTERM', async function () {
+    // A child process and a 128 MiB hash at nice 10: on a loaded machine this takes a while.
+    this.timeout(120_000);
     // Slow argon2 makes the sign-in POST an honest slow request; unknown users still cost one full verification.
     const server = await serveMain(
       processEnv(mongodbUri, secret, issuer, { PORT: String(issuerPort), GATEHOUSE_ARGON2_MEMORY_KIB: '131072', GATEHOUSE_ARGON2_ITERATIONS: '3' }),

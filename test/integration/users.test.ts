@@ -113,6 +113,17 @@ describe('users (real MongoDB-wire server)', () => {
     expect(await rejection(h.accounts.setPassword('missing', 'long-enough'))).to.be.instanceOf(UserNotFoundError);
   });
 
+  it('keeps a user without a password: a password sign-in fails (same answer) until one is set', async () => {
+    const user = await h.accounts.createUser({ username: 'passkey-only', email: 'pk@example.com' });
+    expect(user.passwordChangedAt).to.equal(null);
+    expect((await userModel(connection).findById(user.id).lean<StoredUser>().exec())?.passwordHash).to.equal(null);
+    expect(await h.accounts.authenticate('passkey-only', 'any-password-at-all', randomIp())).to.equal(AUTHENTICATION_FAILED);
+    expect(h.events.at(-1)).to.include({ outcome: 'failure', reason: 'no_password', userId: user.id });
+    await h.accounts.setPassword(user.id, 'now-with-password');
+    expect((await h.accounts.authenticate('pk@example.com', 'now-with-password', randomIp())).ok).to.equal(true);
+    expect((await h.accounts.findById(user.id))?.passwordChangedAt).to.be.instanceOf(Date);
+  });
+
   it('disables and re-enables: isActive follows, so findAccount can end sessions', async () => {
     const user = await h.accounts.createUser({ username: 'heidi', password: 'heidi-password' });
     expect(await h.accounts.isActive(user.id)).to.equal(true);
@@ -131,7 +142,7 @@ describe('users (real MongoDB-wire server)', () => {
     await old.close();
     const current = await accountsHarness({ connection, params: { memoryKiB: 2048, iterations: 2, parallelism: 1 } });
     try {
-      const hashOf = async () => (await userModel(connection).findById(user.id).lean<StoredUser>().exec())!.passwordHash;
+      const hashOf = async () => (await userModel(connection).findById(user.id).lean<StoredUser>().exec())!.passwordHash!;
       const before = await hashOf();
       expect(parseArgon2Hash(before)).to.include({ memoryKiB: 1024, iterations: 1 });
 

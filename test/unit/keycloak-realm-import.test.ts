@@ -63,8 +63,8 @@ describe('Keycloak realm mapping (pure)', () => {
     const owl = plan.users.find((planned) => planned.user.username === 'night-owl')!;
     expect(owl.passwordAlgorithm).to.equal('pbkdf2-sha256');
     expect(owl.passwordSetAt.getTime()).to.equal(1_700_000_000_000);
-    expect(verifyStoredHash(owl.user.passwordHash, 'owl password')).to.equal(true);
-    expect(verifyStoredHash(owl.user.passwordHash, 'owl passwore')).to.equal(false);
+    expect(verifyStoredHash(owl.user.passwordHash!, 'owl password')).to.equal(true);
+    expect(verifyStoredHash(owl.user.passwordHash!, 'owl passwore')).to.equal(false);
     const legacy = plan.users.find((planned) => planned.user.username === 'legacy')!;
     expect(legacy.user.passwordHash).to.equal(NO_USABLE_PASSWORD);
     expect(verifyStoredHash(NO_USABLE_PASSWORD, '')).to.equal(false);

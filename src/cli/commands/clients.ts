@@ -32,10 +32,17 @@ const CLIENT_OPTIONS = {
   'no-admin': { type: 'boolean' },
   'require-pkce': { type: 'boolean' },
   'no-require-pkce': { type: 'boolean' },
+  'require-mfa': { type: 'boolean' },
+  'no-require-mfa': { type: 'boolean' },
   'minimal-id-token': { type: 'boolean' },
   'no-minimal-id-token': { type: 'boolean' },
   'login-uses-default-api': { type: 'boolean' },
   'no-login-uses-default-api': { type: 'boolean' },
+  'allow-password-grant': { type: 'boolean' },
+  'no-allow-password-grant': { type: 'boolean' },
+  'exchange-api': { type: 'string', multiple: true },
+  'exchange-trust': { type: 'string', multiple: true },
+  'no-token-exchange': { type: 'boolean' },
   unset: { type: 'string', multiple: true },
   query: { type: 'string' },
   limit: { type: 'string' },
@@ -69,8 +76,10 @@ const SWITCHES: Record<string, string> = {
   'first-party': 'first_party',
   admin: 'admin',
   'require-pkce': 'require_pkce',
+  'require-mfa': 'require_mfa',
   'minimal-id-token': 'minimal_id_token',
   'login-uses-default-api': 'login_uses_default_api',
+  'allow-password-grant': 'allow_password_grant',
 };
 
 function parse(args: string[]) {
@@ -117,6 +126,10 @@ function specFrom(values: ReturnType<typeof parse>['values']): Record<string, un
   }
   if (values['backchannel-logout-session-required'] === true) spec.backchannel_logout_session_required = true;
   if (values['api-scope'] !== undefined) spec.api_scopes = apiScopes(values['api-scope']);
+  if (values['exchange-api'] !== undefined || values['exchange-trust'] !== undefined) {
+    spec.token_exchange = { apis: values['exchange-api'] ?? [], trusted_clients: values['exchange-trust'] ?? [] };
+  }
+  if (values['no-token-exchange'] === true) spec.token_exchange = null;
   const jwks = jwksFrom(values);
   if (jwks !== undefined) spec.jwks = jwks;
   // --unset logo_uri (or logo-uri): removes an optional field.

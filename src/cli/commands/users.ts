@@ -50,6 +50,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   offset: { type: 'string' },
   json: { type: 'boolean' },
+  reset: { type: 'boolean' },
 } as const;
 
 const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true, allowNegative: true });
@@ -161,6 +162,22 @@ function stateChange(change: 'disable' | 'enable' | 'unlock') {
     if (ctx.json) ctx.out(JSON.stringify({ id: user.id, [`${change}d`]: true, ...(lifted === undefined ? {} : { lifted }) }));
     else ctx.out(`${change}d ${user.username}${change === 'disable' ? '; sessions, grants and tokens revoked' : ''}`);
   };
+}
+
+/** `users mfa USER [--reset]`: shows (or resets) the user's second factors. */
+export async function usersMfa(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const [user, status, removed] = await withOperations(ctx, async (ops) => {
+    const found = await resolve(ops, positionals);
+    const reset = values.reset === true ? await ops.users.resetFactors(cliActor(), found.id) : undefined;
+    return [found, await ops.users.factors(found.id), reset] as const;
+  });
+  const shown = status;
+  if (ctx.json) ctx.out(JSON.stringify({ id: user.id, ...shown, ...(removed === undefined ? {} : { reset: removed }) }));
+  else {
+    if (removed !== undefined) ctx.out(removed ? `second factors of ${user.username} removed` : `${user.username} had no second factor`);
+    ctx.out(`${user.username}: ${shown.totp === null ? 'no authenticator app' : `authenticator app since ${shown.totp.enrolled_at}`}, ${shown.passkeys.length} passkeys, ${shown.recovery_codes_left} recovery codes left`);
+  }
 }
 
 export const usersDisable = stateChange('disable');

@@ -1,0 +1,121 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { allowFormTargets } from '../http/content-security-policy.ts';
+import { clientFormTargets } from '../oidc/form-targets.ts';
+import { readForm } from './body.ts';
+import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
+import { chosenLocale } from './language.ts';
+import { CsrfError } from './page-errors.ts';
+import { sendPage } from './send-page.ts';
+import type { InteractionDetails, InteractionResults, SignInStep, StepClient, StepContext } from './steps/step.ts';
+import type { Views } from './views.ts';
+
+export interface EngineDeps {
+  readonly provider: () => Provider;
+  readonly steps: readonly SignInStep[];
+  readonly views: Views;
+  readonly secureCookies: boolean;
+  /** Where the pages live (the routes table's interaction path, `/interaction` by default). */
+  readonly interactionPath: string;
+}
+
+/**
+ * The hosted sign-in as a list of steps: GET /interaction/:uid shows the step of the pending
+ * prompt, POST /interaction/:uid/<action> runs that action of the pending step. Which step comes next is the
+ * library's decision (its interaction policy, with each step's custom prompt in it); results are
+ * merged with what earlier steps submitted, so a later step sees and keeps them.
+ */
+export function signInEngine(deps: EngineDeps): Router {
+  const { views, interactionPath: base } = deps;
+  const csrfCookie = { secure: deps.secureCookies, path: base };
+  const byPrompt = new Map<string, SignInStep>();
+  for (const step of deps.steps) {
+    if (byPrompt.has(step.name)) throw new Error(`two sign-in steps answer the prompt ${step.name}`);
+    if (step.actions.abort !== undefined) throw new Error(`sign-in step ${step.name}: "abort" is the engine's own action`);
+    byPrompt.set(step.name, step);
+  }
+
+  async function contextFor(ctx: Context): Promise<{ step: SignInStep | undefined; context: StepContext }> {
+    const provider = deps.provider();
+    const details: InteractionDetails = await provider.interactionDetails(ctx.req, ctx.res);
+    // The language switcher's choice (a cookie) first, then ui_locales, then the browser's.
+    const locale = views.negotiate(chosenLocale(ctx) ?? details.params.ui_locales, ctx.get('accept-language'));
+    ctx.state.locale = locale;
+    const t = views.translate(locale);
+    const clientId = details.params.client_id;
+    const client: StepClient | undefined = typeof clientId === 'string' ? await provider.Client.find(clientId) : undefined;
+    const step = byPrompt.get(details.prompt.name);
+    const context: StepContext = {
+      koa: ctx,
+      provider,
+      details,
+      previous: (details.lastSubmission ?? {}) as InteractionResults,
+      client,
+      locale,
+      t,
+      async render(model, options = {}) {
+        // The page's forms end in a redirect to the client: let form-action allow it (see content-security-policy.ts).
+        allowFormTargets(ctx.response, clientFormTargets(client));
+        const view = options.view ?? step?.view ?? 'error';
+        await sendPage(ctx, views, view, locale, {
+          clientName: client?.clientName ?? client?.clientId ?? '',
+          ...model,
+          uid: details.uid,
+          csrf: issueCsrfToken(ctx, csrfCookie),
+        }, options.status);
+      },
+      complete: (result) => provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true }),
+      redirect: (url) => redirect(ctx, url),
+      finish: async (result) => redirect(ctx, await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true })),
+    };
+    return { step, context };
+  }
+
+  function redirect(ctx: Context, url: string): void {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 303;
+    ctx.redirect(url);
+  }
+
+  async function requireCsrf(ctx: Context): Promise<Record<string, string>> {
+    const form = await readForm(ctx);
+    if (!checkCsrfToken(ctx, form.csrf)) throw new CsrfError();
+    return form;
+  }
+
+  const router = new Router();
+
+  router.get(`${base}/:uid`, async (ctx) => {
+    const { step, context } = await contextFor(ctx);
+    if (step === undefined) return ctx.throw(500, `no sign-in step answers the prompt ${context.details.prompt.name}`);
+    return step.show(context);
+  });
+
+  router.post(`${base}/:uid/abort`, async (ctx) => {
+    const { context } = await contextFor(ctx);
+    await requireCsrf(ctx);
+    const result = { error: 'access_denied', error_description: 'The user cancelled the request.' };
+    return redirect(ctx, await context.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }));
+  });
+
+  // One route per action name (the request log and metrics label each by its template).
+  const actions = new Set(deps.steps.flatMap((step) => Object.keys(step.actions)));
+  for (const name of actions) {
+    router.post(`${base}/:uid/${name}`, async (ctx) => {
+      const { step, context } = await contextFor(ctx);
+      const form = await requireCsrf(ctx);
+      const action = step !== undefined && Object.hasOwn(step.actions, name) ? step.actions[name] : undefined;
+      // A form of a step that is already complete (back button, second tab).
+      if (action === undefined) return ctx.throw(400, 'This sign-in step is already complete.');
+      return action(context, form);
+    });
+  }
+
+  return router;
+}
+
+/** The custom prompts the steps add to the provider's interaction policy, in step order. */
+export function stepPrompts(steps: readonly SignInStep[]) {
+  return steps.flatMap((step) => (step.prompt === undefined ? [] : [step.prompt]));
+}

@@ -1,0 +1,73 @@
+import { isOidcScope } from '../../oidc/claims.ts';
+import type { SignInStep, StepContext } from './step.ts';
+
+const KNOWN_CLAIMS = new Set([
+  ...['sub', 'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website'],
+  ...['gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at', 'email', 'email_verified', 'phone_number', 'phone_number_verified', 'address', 'roles', 'groups'],
+]);
+
+const webUrl = (value: unknown): string | undefined =>
+  typeof value === 'string' && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) ? value : undefined;
+
+export interface SignedIn {
+  name(sub: string): Promise<string | undefined>;
+  readonly signOutPath: string;
+}
+
+/** The consent prompt: lists what the client asks for; approving records it in the grant. */
+export function consentStep(signedIn?: SignedIn): SignInStep {
+  async function signedInAccount(details: StepContext['details']): Promise<{ name: string; switchHref: string } | undefined> {
+    const sub = details.session?.accountId;
+    const name = sub === undefined || signedIn === undefined ? undefined : await signedIn.name(sub);
+    if (name === undefined) return undefined;
+    const query = typeof details.params.client_id === 'string' ? `?${new URLSearchParams({ client_id: details.params.client_id })}` : '';
+    return { name, switchHref: `${signedIn!.signOutPath}${query}` };
+  }
+
+  return {
+    name: 'consent',
+    view: 'consent',
+    async show({ details, client, t, render }) {
+      const { prompt } = details;
+      const oidcScopes = (prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+      const resourceScopes = Object.entries((prompt.details.missingResourceScopes as Record<string, string[]> | undefined) ?? {});
+      const claims = ((prompt.details.missingOIDCClaims as string[] | undefined) ?? []).filter((claim) => claim !== 'sub');
+      const name = client?.clientName ?? client?.clientId ?? '';
+      const links = [
+        { href: webUrl(client?.clientUri), label: 'consent.link_home' },
+        { href: webUrl(client?.policyUri), label: 'consent.link_privacy' },
+        { href: webUrl(client?.tosUri), label: 'consent.link_terms' },
+      ].filter((link) => link.href !== undefined);
+      await render({
+        title: t('consent.title'),
+        client: { name, logoUri: webUrl(client?.logoUri), links },
+        account: await signedInAccount(details),
+        scopes: [
+          ...oidcScopes.map((scope) => (isOidcScope(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
+          ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope, api }))),
+        ],
+        claims: claims.map((claim) => (KNOWN_CLAIMS.has(claim) ? t(`claim.${claim}`) : t('claim.other', { claim }))),
+      });
+    },
+    actions: {
+      async confirm({ koa, provider, details, finish }) {
+        const { prompt, params, session } = details;
+        const accountId = session?.accountId;
+        if (accountId === undefined) return koa.throw(400, 'There is nothing to approve.');
+        const grant =
+          details.grantId !== undefined
+            ? await provider.Grant.find(details.grantId)
+            : new provider.Grant({ accountId, clientId: params.client_id as string });
+        if (grant === undefined) return koa.throw(400, 'The request expired. Go back to the application and try again.');
+        const scope = prompt.details.missingOIDCScope as string[] | undefined;
+        if (scope !== undefined) grant.addOIDCScope(scope.join(' '));
+        const claims = prompt.details.missingOIDCClaims as string[] | undefined;
+        if (claims !== undefined) grant.addOIDCClaims(claims);
+        const resourceScopes = prompt.details.missingResourceScopes as Record<string, string[]> | undefined;
+        for (const [indicator, scopes] of Object.entries(resourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+        const grantId = await grant.save();
+        return finish({ consent: details.grantId === undefined ? { grantId } : {} });
+      },
+    },
+  };
+}

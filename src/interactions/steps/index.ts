@@ -1,0 +1,23 @@
+import { ACR } from '../../oidc/acr.ts';
+import { consentStep, type SignedIn } from './consent.ts';
+import { passwordStep, type Authenticator } from './password.ts';
+import { secondFactorStep, type SecondFactorDeps } from './second-factor.ts';
+import type { SignInStep } from './step.ts';
+
+export interface StepDeps {
+  readonly authenticator: Authenticator;
+  readonly secondFactor: SecondFactorDeps;
+  /** Who is signed in, for the consent page's "Signed in as … Not you? Sign out". */
+  readonly signedIn?: SignedIn;
+  /** The "Forgot password?" link on the sign-in page. */
+  readonly forgotPasswordPath?: string;
+}
+
+/**
+ * Gatehouse's sign-in steps, in policy order: a step with a custom prompt is asked after the
+ * ones before it. `extra` steps (a test's, a later feature's) come after Gatehouse's own.
+ */
+export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): SignInStep[] {
+  const { passkeys, challengeKey } = deps.secondFactor;
+  return [passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath), secondFactorStep(deps.secondFactor), ...extra, consentStep(deps.signedIn)];
+}

@@ -1,0 +1,69 @@
+import { loginResult } from '../../oidc/acr.ts';
+import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
+import { ACR } from '../../oidc/acr.ts';
+import { embedJson } from './embed.ts';
+import type { SignInStep, StepContext } from './step.ts';
+
+export type PasswordCheck = { readonly ok: true; readonly sub: string } | { readonly ok: false };
+
+export interface Authenticator {
+  /** One generic failure for unknown user, wrong password, locked or disabled account. May throw HashQueueFullError. */
+  authenticate(login: string, password: string, ip: string, clientId: string): Promise<PasswordCheck>;
+  /** A sign-in form is being shown; a password may follow (the hashing pool starts a worker). */
+  prepare?(): void;
+  /** Whether a user may sign in at all (exists, not disabled): a passkey sign-in has no password check to say so. */
+  isActive(userId: string): Promise<boolean>;
+}
+
+/** Passwordless sign-in with a discoverable passkey on the same page. */
+export interface PasskeySignIn {
+  readonly passkeys: Passkeys;
+  readonly challengeKey: Buffer;
+}
+
+/** The login prompt answered with a username (or email) and password: amr `pwd`. */
+/** `forgotHref`: the "Forgot password?" link under the form (src/interactions/password-reset-routes.ts). */
+export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn, forgotHref?: string): SignInStep {
+  const challenge = (step: StepContext) => passkeyChallenge(passkey!.challengeKey, step.details.uid, 'login');
+
+  async function page(step: StepContext, form: { login: string; remember: boolean; error?: string }) {
+    authenticator.prepare?.();
+    await step.render(
+      {
+        title: step.t('login.title'),
+        login: form.login,
+        remember: form.remember,
+        forgotHref,
+        error: form.error === undefined ? undefined : step.t(form.error),
+        passkey: passkey === undefined ? undefined : embedJson(await passkey.passkeys.authenticationOptions(undefined, challenge(step))),
+      },
+    );
+  }
+
+  return {
+    name: 'login',
+    view: 'login',
+    show: (step) => {
+      const hint = step.details.params.login_hint;
+      return page(step, { login: typeof hint === 'string' ? hint : '', remember: false });
+    },
+    actions: {
+      async login(step, form) {
+        const login = (form.login ?? '').trim();
+        const remember = form.remember === 'yes';
+        const result = await authenticator.authenticate(login, form.password ?? '', step.koa.ip, String(step.details.params.client_id));
+        if (!result.ok) return page(step, { login, remember, error: 'login.failed' });
+        return step.finish({ login: loginResult({ accountId: result.sub, remember, amr: ['pwd'], acr }) });
+      },
+      // A discoverable passkey instead of username and password; with user verification it
+      // counts as two factors (possession + PIN or biometrics).
+      async 'passkey-login'(step, form) {
+        if (passkey === undefined) return step.koa.throw(404);
+        const checked = await passkey.passkeys.authenticate(form.response, challenge(step));
+        if (!checked.ok || !(await authenticator.isActive(checked.userId))) return page(step, { login: '', remember: false, error: 'passkey.failed' });
+        const amr = checked.userVerified ? [checked.method, 'mfa'] : [checked.method];
+        return step.finish({ login: loginResult({ accountId: checked.userId, remember: true, amr, acr: checked.userVerified ? ACR.multiFactor : ACR.singleFactor }) });
+      },
+    },
+  };
+}

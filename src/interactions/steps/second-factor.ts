@@ -1,0 +1,172 @@
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Factors } from '../../mfa/factors.ts';
+import { hasSecondFactor, mfaRequirement, type MfaPolicy } from '../../mfa/policy.ts';
+import { ACR } from '../../oidc/acr.ts';
+import { clientFlag } from '../../oidc/client-metadata.ts';
+import { essentialAcrs } from '../../oidc/interaction-policy.ts';
+import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
+import { totpUri } from '../../mfa/totp.ts';
+import { embedJson } from './embed.ts';
+import type { SignInStep, StepContext } from './step.ts';
+
+const { Check, Prompt } = interactionPolicy;
+
+export interface SecondFactorDeps {
+  readonly factors: Factors;
+  readonly policy: MfaPolicy;
+  /** The name authenticator apps show next to the code (the brand name). */
+  readonly issuerName: string;
+  /** What the app lists the entry as (the username). */
+  readonly accountLabel: (accountId: string) => Promise<string>;
+  /** An otpauth:// URI as an SVG QR code (rendered here, no outside image service). */
+  readonly qrSvg: (text: string) => Promise<string>;
+  /** Passkeys as a second factor (and as the factor a user enrols instead of an app). */
+  readonly passkeys: Passkeys;
+  readonly challengeKey: Buffer;
+  /** Records on the user that they now have a second factor (src/mfa/enrolment.ts). */
+  readonly syncEnrolment: (userId: string) => Promise<boolean>;
+}
+
+async function profileOf(ctx: KoaContextWithOIDC): Promise<{ roles: string[]; groups: string[] }> {
+  const claims: Record<string, unknown> = ctx.oidc.account === undefined ? {} : await ctx.oidc.account.claims('userinfo', 'openid roles groups', {}, []);
+  const list = (value: unknown) => (Array.isArray(value) ? value.map(String) : []);
+  return { roles: list(claims.roles), groups: list(claims.groups) };
+}
+
+/**
+ * The second factor after the password: a code from an authenticator app (TOTP) or a recovery
+ * code. Its prompt `mfa` is due when the session has no second factor yet and the user has one
+ * enrolled, or the policy requires one (role, group, client, acr_values) — then a user without
+ * one enrols on the spot. Success re-logs the session in with amr + otp/mfa and the MFA acr.
+ */
+export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
+  const { factors, passkeys } = deps;
+  /** Whether the user has any second factor: an authenticator app or a passkey. */
+  const enrolled = async (accountId: string) => (await factors.status(accountId)).enrolled || (await passkeys.list(accountId)).length > 0;
+
+  const prompt = () =>
+    new Prompt(
+      { name: 'mfa', requestable: false },
+      (ctx) => ({ transient: ctx.oidc.session?.transient === true }),
+      new Check('mfa_enrolled', 'the user has a second factor and has not used it in this session', (ctx) => {
+        const accountId = ctx.oidc.session?.accountId;
+        if (accountId === undefined || hasSecondFactor(ctx.oidc.session?.amr)) return Check.NO_NEED_TO_PROMPT;
+        // The flag rides on the account profile (src/oidc/accounts.ts): no store read here.
+        return (ctx.oidc.account as { secondFactor?: boolean } | undefined)?.secondFactor === true ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      }),
+      new Check('mfa_required', 'a second factor is required for this user, client or request', async (ctx) => {
+        const accountId = ctx.oidc.session?.accountId;
+        if (accountId === undefined || hasSecondFactor(ctx.oidc.session?.amr)) return Check.NO_NEED_TO_PROMPT;
+        const acrValues = ctx.oidc.params?.acr_values;
+        const required = mfaRequirement(deps.policy, {
+          amr: ctx.oidc.session?.amr,
+          ...(await profileOf(ctx)),
+          clientRequires: clientFlag(ctx.oidc.client, 'require_mfa'),
+          acrValues: typeof acrValues === 'string' ? acrValues : undefined,
+          essentialAcrs: essentialAcrs(ctx),
+        });
+        return required === undefined ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      }),
+    );
+
+  const accountOf = (step: StepContext): string => {
+    const accountId = step.details.session?.accountId;
+    if (accountId === undefined) step.koa.throw(400, 'There is no sign-in to confirm.');
+    return accountId;
+  };
+
+  /** The login result after a second factor: earlier methods kept, the MFA acr asserted. */
+  function loginResult(step: StepContext, accountId: string, method: 'otp' | 'hwk' | 'swk') {
+    const earlier = step.previous.login?.amr ?? step.details.session?.amr ?? ['pwd'];
+    const amr = [...new Set([...earlier.filter((m) => m !== 'mfa'), method, 'mfa'])];
+    const remember = step.previous.login?.remember ?? step.details.prompt.details.transient !== true;
+    return { ...step.previous, login: { accountId, remember, amr, acr: ACR.multiFactor } };
+  }
+
+  async function verifyPage(step: StepContext, error?: string) {
+    const accountId = accountOf(step);
+    const hasPasskey = (await passkeys.list(accountId)).length > 0;
+    const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor');
+    await step.render(
+      {
+        title: step.t('mfa.verify_title'),
+        error: error === undefined ? undefined : step.t(error),
+        passkey: hasPasskey ? embedJson(await passkeys.authenticationOptions(accountId, challenge)) : undefined,
+      },
+      { status: error ? 400 : 200 },
+    );
+  }
+
+  async function enrolPage(step: StepContext, accountId: string, error?: string) {
+    const secret = await factors.beginTotp(accountId);
+    const uri = totpUri(secret, await deps.accountLabel(accountId), deps.issuerName);
+    await step.render(
+      {
+        title: step.t('mfa.enrol_title'),
+        qr: await deps.qrSvg(uri),
+        passkey: embedJson(
+          await passkeys.registrationOptions({ id: accountId, username: await deps.accountLabel(accountId) }, passkeyChallenge(deps.challengeKey, step.details.uid, 'register')),
+        ),
+        secret: secret.replace(/(.{4})/g, '$1 ').trim(),
+        error: error === undefined ? undefined : step.t(error),
+      },
+      { view: 'mfa-enrol', status: error ? 400 : 200 },
+    );
+  }
+
+  async function codesPage(step: StepContext, codes: readonly string[] | undefined, continueUrl: string, left?: number) {
+    await step.render({ title: step.t('mfa.codes_title'), codes, left, continueUrl }, { view: 'mfa-recovery-codes' });
+  }
+
+  return {
+    name: 'mfa',
+    prompt,
+    view: 'mfa-verify',
+    async show(step) {
+      const accountId = accountOf(step);
+      if (await enrolled(accountId)) return verifyPage(step);
+      return enrolPage(step, accountId);
+    },
+    actions: {
+      async verify(step, form) {
+        const accountId = accountOf(step);
+        const result = await factors.verify(accountId, form.code ?? '', step.koa.ip);
+        if (!result.ok) return verifyPage(step, 'mfa.code_failed');
+        const resume = await step.complete(loginResult(step, accountId, 'otp'));
+        if (result.method === 'recovery_code') return codesPage(step, undefined, resume, result.recoveryCodesLeft);
+        return step.redirect(resume);
+      },
+      async enrol(step, form) {
+        const accountId = accountOf(step);
+        if (await enrolled(accountId)) return verifyPage(step);
+        const result = await factors.confirmTotp(accountId, form.code ?? '', step.koa.ip);
+        if (!result.ok) return enrolPage(step, accountId, 'mfa.enrol_failed');
+        await deps.syncEnrolment(accountId);
+        return codesPage(step, result.recoveryCodes, await step.complete(loginResult(step, accountId, 'otp')));
+      },
+      async passkey(step, form) {
+        const accountId = accountOf(step);
+        const checked = await passkeys.authenticate(form.response, passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor'), accountId);
+        if (!checked.ok) return verifyPage(step, 'passkey.failed');
+        return step.finish(loginResult(step, accountId, checked.method));
+      },
+      /** Enrolment with a passkey instead of an app: the new passkey is the second factor, recovery codes follow. */
+      async 'passkey-register'(step, form) {
+        const accountId = accountOf(step);
+        if (await enrolled(accountId)) return verifyPage(step);
+        const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'register');
+        if (!(await passkeys.register(accountId, form.response, challenge, form.name ?? ''))) return enrolPage(step, accountId, 'passkey.failed');
+        await deps.syncEnrolment(accountId);
+        const codes = await factors.regenerateRecoveryCodes(accountId);
+        return codesPage(step, codes, await step.complete(loginResult(step, accountId, 'hwk')));
+      },
+      async regenerate(step) {
+        // Only once this interaction holds a second factor (after a recovery code was used).
+        const accountId = accountOf(step);
+        const done = step.details.result?.login;
+        if (done?.accountId !== accountId || !hasSecondFactor(done.amr as string[] | undefined)) return step.koa.throw(400, 'Sign in first.');
+        return codesPage(step, await factors.regenerateRecoveryCodes(accountId), step.details.returnTo);
+      },
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import type { LoginLimiter } from '../accounts/login-limiter.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { FactorModels, StoredFactors } from './model.ts';
+import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeId } from './recovery-codes.ts';
+import { newTotpSecret, totpStep } from './totp.ts';
+
+export interface FactorStatus {
+  /** When the authenticator app was confirmed; null without one. */
+  readonly totpSince: Date | null;
+  readonly recoveryCodesLeft: number;
+  /** A second factor the user can be asked for. */
+  readonly enrolled: boolean;
+}
+
+export type SecondFactorMethod = 'totp' | 'recovery_code';
+
+export type FactorEvent =
+  | { readonly type: 'mfa.enrolled'; readonly userId: string; readonly method: 'totp'; readonly ip: string }
+  | { readonly type: 'mfa.verified'; readonly userId: string; readonly method: SecondFactorMethod; readonly ip: string; readonly recoveryCodesLeft: number }
+  | { readonly type: 'mfa.failed'; readonly userId: string; readonly ip: string; readonly reason: 'wrong_code' | 'replayed' | 'locked'; readonly lockedForSeconds: number | null }
+  | { readonly type: 'mfa.recovery_codes_created'; readonly userId: string };
+
+export type VerifyResult =
+  | { readonly ok: true; readonly method: SecondFactorMethod; readonly recoveryCodesLeft: number }
+  | { readonly ok: false };
+
+export interface Factors {
+  status(userId: string): Promise<FactorStatus>;
+  /** The secret to show for enrolment: the pending one if enrolment already started, else a new one. */
+  beginTotp(userId: string): Promise<string>;
+  /** Confirms the pending secret with a code from the app; on success the user gets 10 new recovery codes. */
+  confirmTotp(userId: string, code: string, ip: string): Promise<{ readonly ok: true; readonly recoveryCodes: string[] } | { readonly ok: false }>;
+  /**
+   * A code from the app (this, the previous or the next 30-second step; each step accepted once)
+   * or an unused recovery code (used up by this call). Wrong codes count toward the account's
+   * lockout like wrong passwords; a locked account fails with the same answer.
+   */
+  verify(userId: string, code: string, ip: string): Promise<VerifyResult>;
+  /** Replaces every recovery code with 10 new ones, shown once. */
+  regenerateRecoveryCodes(userId: string): Promise<string[]>;
+  /** Removes the app and every recovery code; resolves to whether there was anything. */
+  reset(userId: string): Promise<boolean>;
+}
+
+export interface FactorsDeps {
+  readonly models: FactorModels;
+  /** createSecretBox(secret, 'mfa'): TOTP secrets at rest. */
+  readonly box: SecretBox;
+  /** deriveKey(secret, 'mfa-recovery-codes'): the recovery codes' HMAC key. */
+  readonly recoveryKey: Buffer;
+  readonly limiter: LoginLimiter;
+  readonly now?: () => Date;
+  /** Receives every enrolment, use and failure (for audit); must not throw. */
+  readonly onEvent?: (event: FactorEvent) => void;
+}
+
+const isDuplicate = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
+
+export function createFactors({ models, box, recoveryKey, limiter, now = () => new Date(), onEvent }: FactorsDeps): Factors {
+  const { factors, recoveryCodes, usedSteps } = models;
+  const report = (event: FactorEvent) => {
+    try {
+      onEvent?.(event);
+    } catch {
+      // Auditing must not change the answer.
+    }
+  };
+  const find = (userId: string) => factors.findById(userId).lean<StoredFactors>().exec();
+  const remaining = (userId: string) => recoveryCodes.countDocuments({ userId }).exec();
+
+  async function replaceRecoveryCodes(userId: string): Promise<string[]> {
+    const codes = newRecoveryCodes();
+    const at = now();
+    await recoveryCodes.deleteMany({ userId }).exec();
+    await recoveryCodes.insertMany(codes.map((code) => ({ _id: recoveryCodeId(recoveryKey, userId, normalizeRecoveryCode(code)!), userId, createdAt: at })));
+    report({ type: 'mfa.recovery_codes_created', userId });
+    return codes;
+  }
+
+  /** The step of a fresh, valid code; undefined for a wrong one, 'replayed' for a step already used. */
+  async function acceptTotp(userId: string, sealed: string, lastStep: number, code: string): Promise<number | 'replayed' | undefined> {
+    const step = totpStep(box.open(sealed, userId), code, now());
+    if (step === undefined) return undefined;
+    if (step <= lastStep) return 'replayed';
+    try {
+      // Unique _id: of two instances accepting the same code at once, one insert fails.
+      await usedSteps.create({ _id: `${userId}:${step}`, userId, step });
+    } catch (error) {
+      if (isDuplicate(error)) return 'replayed';
+      throw error;
+    }
+    await factors.updateOne({ _id: userId }, { $max: { lastTotpStep: step }, $set: { updatedAt: now() } }).exec();
+    await usedSteps.deleteMany({ userId, step: { $lt: step - 2 } }).exec();
+    return step;
+  }
+
+  async function failed(userId: string, ip: string, reason: 'wrong_code' | 'replayed' | 'locked') {
+    const after = reason === 'locked' ? await limiter.check(userId, ip) : await limiter.recordFailure(userId, ip);
+    report({ type: 'mfa.failed', userId, ip, reason, lockedForSeconds: after.locked ? after.retryAfterSeconds : null });
+    return { ok: false } as const;
+  }
+
+  return {
+    async status(userId) {
+      const [doc, left] = await Promise.all([find(userId), remaining(userId)]);
+      const totpSince = doc?.totp?.confirmedAt ?? null;
+      return { totpSince, recoveryCodesLeft: left, enrolled: totpSince !== null };
+    },
+
+    async beginTotp(userId) {
+      const doc = await find(userId);
+      if (doc?.totpPending) return box.open(doc.totpPending.sealed, userId);
+      const secret = newTotpSecret();
+      const at = now();
+      await factors
+        .updateOne(
+          { _id: userId },
+          { $set: { totpPending: { sealed: box.seal(secret, userId), createdAt: at }, updatedAt: at }, $setOnInsert: { totp: null, lastTotpStep: 0 } },
+          { upsert: true },
+        )
+        .exec();
+      return secret;
+    },
+
+    async confirmTotp(userId, code, ip) {
+      if ((await limiter.check(userId, ip)).locked) return failed(userId, ip, 'locked');
+      const doc = await find(userId);
+      if (!doc?.totpPending) return failed(userId, ip, 'wrong_code');
+      const accepted = await acceptTotp(userId, doc.totpPending.sealed, doc.lastTotpStep, code.trim());
+      if (typeof accepted !== 'number') return failed(userId, ip, accepted ?? 'wrong_code');
+      await factors
+        .updateOne({ _id: userId }, { $set: { totp: { sealed: doc.totpPending.sealed, confirmedAt: now() }, totpPending: null, updatedAt: now() } })
+        .exec();
+      await limiter.recordSuccess(userId, ip);
+      report({ type: 'mfa.enrolled', userId, method: 'totp', ip });
+      return { ok: true, recoveryCodes: await replaceRecoveryCodes(userId) };
+    },
+
+    async verify(userId, code, ip) {
+      if ((await limiter.check(userId, ip)).locked) return failed(userId, ip, 'locked');
+      const input = code.trim();
+      const doc = await find(userId);
+      let method: SecondFactorMethod | undefined;
+      if (/^\d{6}$/.test(input.replace(/\s/g, ''))) {
+        if (doc?.totp) {
+          const accepted = await acceptTotp(userId, doc.totp.sealed, doc.lastTotpStep, input.replace(/\s/g, ''));
+          if (accepted === 'replayed') return failed(userId, ip, 'replayed');
+          if (accepted !== undefined) method = 'totp';
+        }
+      } else {
+        const normalized = normalizeRecoveryCode(input);
+        if (normalized !== undefined) {
+          // Deleting is using: of two racing uses only one deletes the row.
+          const { deletedCount } = await recoveryCodes.deleteOne({ _id: recoveryCodeId(recoveryKey, userId, normalized), userId }).exec();
+          if (deletedCount === 1) method = 'recovery_code';
+        }
+      }
+      if (method === undefined) return failed(userId, ip, 'wrong_code');
+      await limiter.recordSuccess(userId, ip);
+      const recoveryCodesLeft = await remaining(userId);
+      report({ type: 'mfa.verified', userId, method, ip, recoveryCodesLeft });
+      return { ok: true, method, recoveryCodesLeft };
+    },
+
+    regenerateRecoveryCodes: replaceRecoveryCodes,
+
+    async reset(userId) {
+      const [removed, codes] = await Promise.all([
+        factors.deleteOne({ _id: userId }).exec(),
+        recoveryCodes.deleteMany({ userId }).exec(),
+        usedSteps.deleteMany({ userId }).exec(),
+      ]);
+      return removed.deletedCount > 0 || codes.deletedCount > 0;
+    },
+  };
+}

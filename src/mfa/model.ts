@@ -1,0 +1,73 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/**
+ * A user's second factors, one document per user in `mfa_factors` (`_id` = the user id).
+ * The TOTP secret is sealed with the secret box (purpose `mfa`, associated data = user id);
+ * `totpPending` holds a secret shown for enrolment and not yet confirmed with a code.
+ * `lastTotpStep` is the newest 30-second step a code was accepted for: older and equal steps
+ * are refused (RFC 6238 §5.2), `mfa_used_steps` settles two instances racing on one code.
+ */
+export interface StoredFactors {
+  _id: string;
+  totp: { sealed: string; confirmedAt: Date } | null;
+  totpPending: { sealed: string; createdAt: Date } | null;
+  lastTotpStep: number;
+  updatedAt: Date;
+}
+
+/** One unused recovery code: `_id` is an HMAC of user id and code, never the code. */
+export interface StoredRecoveryCode {
+  _id: string;
+  userId: string;
+  createdAt: Date;
+}
+
+/** A TOTP step accepted for a user (`_id` = `<userId>:<step>`): inserted once, so a replay on another instance fails. */
+export interface StoredUsedStep {
+  _id: string;
+  userId: string;
+  step: number;
+}
+
+const factorsSchema = new Schema<StoredFactors>(
+  {
+    _id: { type: String, required: true },
+    totp: { type: new Schema({ sealed: { type: String, required: true }, confirmedAt: { type: Date, required: true } }, { _id: false }), default: null },
+    totpPending: { type: new Schema({ sealed: { type: String, required: true }, createdAt: { type: Date, required: true } }, { _id: false }), default: null },
+    lastTotpStep: { type: Number, required: true, default: 0 },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'mfa_factors', versionKey: false, strict: 'throw', timestamps: false },
+);
+
+const recoveryCodeSchema = new Schema<StoredRecoveryCode>(
+  { _id: { type: String, required: true }, userId: { type: String, required: true }, createdAt: { type: Date, required: true } },
+  { collection: 'mfa_recovery_codes', versionKey: false, strict: 'throw', timestamps: false },
+);
+recoveryCodeSchema.index({ userId: 1 }, { name: 'userId' });
+
+const usedStepSchema = new Schema<StoredUsedStep>(
+  { _id: { type: String, required: true }, userId: { type: String, required: true }, step: { type: Number, required: true } },
+  { collection: 'mfa_used_steps', versionKey: false, strict: 'throw', timestamps: false },
+);
+usedStepSchema.index({ userId: 1, step: 1 }, { name: 'userId_step' });
+
+export interface FactorModels {
+  readonly factors: Model<StoredFactors>;
+  readonly recoveryCodes: Model<StoredRecoveryCode>;
+  readonly usedSteps: Model<StoredUsedStep>;
+}
+
+export function factorModels(connection: Connection): FactorModels {
+  return {
+    factors: (connection.models.MfaFactors as Model<StoredFactors> | undefined) ?? connection.model<StoredFactors>('MfaFactors', factorsSchema),
+    recoveryCodes:
+      (connection.models.MfaRecoveryCode as Model<StoredRecoveryCode> | undefined) ?? connection.model<StoredRecoveryCode>('MfaRecoveryCode', recoveryCodeSchema),
+    usedSteps: (connection.models.MfaUsedStep as Model<StoredUsedStep> | undefined) ?? connection.model<StoredUsedStep>('MfaUsedStep', usedStepSchema),
+  };
+}
+
+/** Creates the collections' indexes; called once at startup. */
+export async function ensureFactorIndexes(models: FactorModels): Promise<void> {
+  await Promise.all([models.recoveryCodes.createIndexes(), models.usedSteps.createIndexes()]);
+}

@@ -1,0 +1,217 @@
+import { createHmac } from 'node:crypto';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type AuthenticatorTransportFuture,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/** One passkey (WebAuthn credential) in `mfa_passkeys`; `_id` is the credential id (base64url). */
+export interface StoredPasskey {
+  _id: string;
+  userId: string;
+  publicKey: string;
+  counter: number;
+  transports: string[];
+  name: string;
+  /** `multiDevice` (synced, e.g. iCloud Keychain) or `singleDevice` (a security key, a TPM). */
+  deviceType: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+const passkeySchema = new Schema<StoredPasskey>(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true },
+    publicKey: { type: String, required: true },
+    counter: { type: Number, required: true },
+    transports: { type: [String], default: [] },
+    name: { type: String, required: true },
+    deviceType: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    lastUsedAt: { type: Date, default: null },
+  },
+  { collection: 'mfa_passkeys', versionKey: false, strict: 'throw', timestamps: false },
+);
+passkeySchema.index({ userId: 1 }, { name: 'userId' });
+
+export interface PasskeyView {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
+}
+
+export type PasskeyCheck =
+  | {
+      readonly ok: true;
+      readonly userId: string;
+      /** RFC 8176: `swk` for a synced passkey, `hwk` for one bound to its device. */
+      readonly method: 'hwk' | 'swk';
+      /** The authenticator verified the person (PIN, biometrics): the passkey alone is two factors. */
+      readonly userVerified: boolean;
+    }
+  | { readonly ok: false };
+
+export interface Passkeys {
+  list(userId: string): Promise<PasskeyView[]>;
+  /** Options for navigator.credentials.create: a discoverable credential, user verification preferred. */
+  registrationOptions(user: { id: string; username: string }, challenge: string): Promise<PublicKeyCredentialCreationOptionsJSON>;
+  register(userId: string, response: unknown, challenge: string, name: string): Promise<boolean>;
+  /** Options for navigator.credentials.get: the user's passkeys, or any (discoverable) for passwordless sign-in. */
+  authenticationOptions(userId: string | undefined, challenge: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  /** Checks an assertion (signature, origin, RP ID, challenge, sign counter); `userId` restricts whose passkey counts. */
+  authenticate(response: unknown, challenge: string, userId?: string): Promise<PasskeyCheck>;
+  remove(userId: string, id: string): Promise<boolean>;
+  removeAll(userId: string): Promise<number>;
+}
+
+export type PasskeyEvent =
+  | { readonly type: 'passkey.registered'; readonly userId: string; readonly passkey: string }
+  | { readonly type: 'passkey.used'; readonly userId: string; readonly passkey: string; readonly userVerified: boolean }
+  | { readonly type: 'passkey.failed'; readonly userId: string | null; readonly passkey: string | null };
+
+export interface PasskeysDeps {
+  readonly connection: Connection;
+  /** Receives every registration, use and failure (for audit); must not throw. */
+  readonly onEvent?: (event: PasskeyEvent) => void;
+  /** The issuer: its host is the RP ID, its origin the only accepted origin. */
+  readonly issuer: string;
+  readonly rpName: string;
+  readonly now?: () => Date;
+}
+
+/**
+ * A WebAuthn challenge bound to one interaction and purpose: an HMAC under a key derived from
+ * GATEHOUSE_SECRET, so every instance computes the same one and nothing needs storing. The
+ * interaction ends with the sign-in, so a challenge is never accepted outside it.
+ */
+export function passkeyChallenge(key: Buffer, interactionUid: string, purpose: 'login' | 'second-factor' | 'register'): string {
+  return createHmac('sha256', key).update(`${interactionUid}\0${purpose}`).digest('base64url');
+}
+
+const asJson = (value: unknown): unknown => {
+  if (typeof value !== 'string' || value.length > 64 * 1024) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+};
+
+export async function createPasskeys({ connection, issuer, rpName, now = () => new Date(), onEvent }: PasskeysDeps): Promise<Passkeys> {
+  const report = (event: PasskeyEvent) => {
+    try {
+      onEvent?.(event);
+    } catch {
+      // Auditing must not change the answer.
+    }
+  };
+  const model: Model<StoredPasskey> = (connection.models.MfaPasskey as Model<StoredPasskey> | undefined) ?? connection.model<StoredPasskey>('MfaPasskey', passkeySchema);
+  await model.createIndexes();
+  const { hostname: rpID, origin } = new URL(issuer);
+  const ofUser = (userId: string) => model.find({ userId }).sort({ createdAt: 1 }).lean<StoredPasskey[]>().exec();
+  const descriptor = (passkey: StoredPasskey) => ({ id: passkey._id, transports: passkey.transports as AuthenticatorTransportFuture[] });
+  const challengeBytes = (challenge: string) => new Uint8Array(Buffer.from(challenge, 'base64url'));
+
+  return {
+    async list(userId) {
+      return (await ofUser(userId)).map((p) => ({ id: p._id, name: p.name, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt }));
+    },
+
+    async registrationOptions(user, challenge) {
+      return generateRegistrationOptions({
+        rpName,
+        rpID,
+        userName: user.username,
+        userID: new Uint8Array(Buffer.from(user.id, 'utf8')),
+        challenge: challengeBytes(challenge),
+        attestationType: 'none',
+        excludeCredentials: (await ofUser(user.id)).map(descriptor),
+        authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+      });
+    },
+
+    async register(userId, response, challenge, name) {
+      const parsed = asJson(response) as RegistrationResponseJSON | undefined;
+      if (parsed === undefined) return false;
+      try {
+        const result = await verifyRegistrationResponse({ response: parsed, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
+        if (!result.verified) return false;
+        const { credential, credentialDeviceType } = result.registrationInfo;
+        await model.create({
+          _id: credential.id,
+          userId,
+          publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+          counter: credential.counter,
+          transports: credential.transports ?? [],
+          name: name.trim().slice(0, 64) || 'Passkey',
+          deviceType: credentialDeviceType,
+          createdAt: now(),
+          lastUsedAt: null,
+        });
+        report({ type: 'passkey.registered', userId, passkey: credential.id });
+        return true;
+      } catch {
+        // A malformed or forged response, or a credential already registered.
+        return false;
+      }
+    },
+
+    async authenticationOptions(userId, challenge) {
+      return generateAuthenticationOptions({
+        rpID,
+        challenge: challengeBytes(challenge),
+        userVerification: 'preferred',
+        allowCredentials: userId === undefined ? [] : (await ofUser(userId)).map(descriptor),
+      });
+    },
+
+    async authenticate(response, challenge, userId) {
+      const parsed = asJson(response) as AuthenticationResponseJSON | undefined;
+      if (parsed === undefined || typeof parsed.id !== 'string') return { ok: false };
+      const passkey = await model.findById(parsed.id).lean<StoredPasskey>().exec();
+      const failed = () => {
+        report({ type: 'passkey.failed', userId: passkey?.userId ?? userId ?? null, passkey: passkey?._id ?? null });
+        return { ok: false } as const;
+      };
+      if (passkey === null || (userId !== undefined && passkey.userId !== userId)) return failed();
+      // The authenticator's user handle, when sent, must name the same user.
+      const handle = parsed.response?.userHandle;
+      if (handle && Buffer.from(handle, 'base64url').toString('utf8') !== passkey.userId) return failed();
+      try {
+        const { verified, authenticationInfo } = await verifyAuthenticationResponse({
+          response: parsed,
+          expectedChallenge: challenge,
+          expectedOrigin: origin,
+          expectedRPID: rpID,
+          requireUserVerification: false,
+          credential: { id: passkey._id, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')), counter: passkey.counter, transports: passkey.transports as AuthenticatorTransportFuture[] },
+        });
+        if (!verified) return failed();
+        // The library refuses a counter that did not grow (a cloned authenticator); store the new one.
+        await model.updateOne({ _id: passkey._id }, { $set: { counter: authenticationInfo.newCounter, lastUsedAt: now() } }).exec();
+        report({ type: 'passkey.used', userId: passkey.userId, passkey: passkey._id, userVerified: authenticationInfo.userVerified });
+        return { ok: true, userId: passkey.userId, method: passkey.deviceType === 'multiDevice' ? 'swk' : 'hwk', userVerified: authenticationInfo.userVerified };
+      } catch {
+        // A bad signature, origin, RP ID or challenge, or a sign counter that did not grow.
+        return failed();
+      }
+    },
+
+    async remove(userId, id) {
+      return (await model.deleteOne({ _id: id, userId }).exec()).deletedCount === 1;
+    },
+
+    async removeAll(userId) {
+      return (await model.deleteMany({ userId }).exec()).deletedCount;
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import type { Connection } from 'mongoose';
+import type { LoginLimiter } from '../accounts/login-limiter.ts';
+import { createSecretBox, deriveKey } from '../crypto/secret-box.ts';
+import { createFactors, type FactorEvent, type Factors } from './factors.ts';
+import { ensureFactorIndexes, factorModels } from './model.ts';
+
+export interface FactorsSetup {
+  readonly mongo: Connection;
+  /** GATEHOUSE_SECRET: seals TOTP secrets and keys the recovery codes' HMAC. */
+  readonly secret: string;
+  readonly limiter: LoginLimiter;
+  readonly now?: () => Date;
+  readonly onEvent?: (event: FactorEvent) => void;
+}
+
+/** The second-factor service over its collections (indexes created here, once at startup). */
+export async function openFactors({ mongo, secret, limiter, now, onEvent }: FactorsSetup): Promise<Factors> {
+  const models = factorModels(mongo);
+  await ensureFactorIndexes(models);
+  return createFactors({
+    models,
+    box: createSecretBox(secret, 'mfa'),
+    recoveryKey: deriveKey(secret, 'mfa-recovery-codes'),
+    limiter,
+    ...(now ? { now } : {}),
+    ...(onEvent ? { onEvent } : {}),
+  });
+}

@@ -1,0 +1,38 @@
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { ApiRegistry } from '../../apis/registry.ts';
+import type { AccountDirectory } from '../accounts.ts';
+import type { AuditSink } from '../../observability/audit-trail.ts';
+import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from '../client-metadata.ts';
+import { exchangedTokensFollowTheirOrigin } from './exchange-link.ts';
+import { parameters as exchangeParameters, tokenExchangeGrant, type ResolveToken } from './token-exchange.ts';
+import { resourceIndicators } from '../resource-servers.ts';
+import { parameters as passwordParameters, passwordGrant, type PasswordCheck } from './password.ts';
+
+export interface GrantDeps {
+  readonly accounts: AccountDirectory;
+  readonly apis: ApiRegistry;
+  readonly adminAudience: string;
+  /** Present when the server has an account layer; without it the password grant is not offered. */
+  readonly checkPassword?: PasswordCheck | undefined;
+  /** Present when JWT records are kept (jwt-records.ts); without it token exchange is not offered. */
+  readonly resolveToken?: ResolveToken | undefined;
+  readonly audit?: AuditSink | undefined;
+}
+
+/**
+ * The one place Gatehouse's extra grants are registered. The key ring builds a new Provider on
+ * every key change (build-provider.ts), so this runs for each instance.
+ */
+export function registerGrants(provider: Provider, deps: GrantDeps): void {
+  const resources = resourceIndicators(deps.apis, deps.adminAudience);
+  if (deps.checkPassword !== undefined) {
+    const handler = passwordGrant({ checkPassword: deps.checkPassword, accounts: deps.accounts, resources });
+    provider.registerGrantType(PASSWORD_GRANT, handler as (ctx: KoaContextWithOIDC) => Promise<void>, passwordParameters);
+  }
+  if (deps.resolveToken !== undefined) {
+    const handler = tokenExchangeGrant({ resolveToken: deps.resolveToken, accounts: deps.accounts, apis: deps.apis, audit: deps.audit });
+    provider.registerGrantType(TOKEN_EXCHANGE_GRANT, handler as (ctx: KoaContextWithOIDC) => Promise<void>, exchangeParameters);
+    provider.use(exchangedTokensFollowTheirOrigin);
+  }
+}

@@ -1,0 +1,130 @@
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { HashQueueFullError } from '../../accounts/errors.ts';
+import { ACR_PASSWORD } from '../acr.ts';
+import { findAccount, type AccountDirectory } from '../accounts.ts';
+import { isOidcScope } from '../claims.ts';
+import { clientFlag, clientProperty, PASSWORD_GRANT } from '../client-metadata.ts';
+import type { resourceIndicators } from '../resource-servers.ts';
+
+export type PasswordCheck = (login: string, password: string, ip: string, clientId: string) => Promise<{ readonly ok: true; readonly sub: string } | { readonly ok: false }>;
+
+export interface PasswordGrantDeps {
+  /** The hosted sign-in's account rules (argon2id through the hash pool, lockout, attempt limits), marked as this grant. */
+  readonly checkPassword: PasswordCheck;
+  readonly accounts: AccountDirectory;
+  readonly resources: ReturnType<typeof resourceIndicators>;
+}
+
+export const parameters = new Set(['username', 'password', 'scope', 'resource']);
+
+/** One answer for a wrong password, an unknown user, a disabled user and a locked account. */
+const REFUSED = 'invalid username or password';
+
+function required(ctx: KoaContextWithOIDC, name: 'username' | 'password'): string {
+  const value = ctx.oidc.params?.[name];
+  if (typeof value !== 'string' || value === '') throw new errors.InvalidRequest(`missing required parameter '${name}'`);
+  return value;
+}
+
+function unavailable(ctx: KoaContextWithOIDC, error: HashQueueFullError): never {
+  ctx.set('Retry-After', String(error.retryAfterSeconds ?? 1));
+  const refusal = new errors.CustomOIDCProviderError('temporarily_unavailable', 'too many sign-ins at once, retry shortly');
+  Object.assign(refusal, { status: 503, statusCode: 503, expose: true });
+  throw refusal;
+}
+
+/**
+ * Resource-owner password credentials (RFC 6749 §4.3) for confidential first-party clients
+ * that opted in with `allow_password_grant`. The account rules are the hosted sign-in's; the
+ * tokens are those of a code-flow sign-in with `amr: ["pwd"]`, under a grant of their own, so
+ * the refresh grant, introspection and revocation treat them like any other.
+ */
+export function passwordGrant({ checkPassword, accounts, resources }: PasswordGrantDeps) {
+  const account = findAccount(accounts);
+  return async function passwordGrantHandler(ctx: KoaContextWithOIDC): Promise<void> {
+    const { provider } = ctx.oidc;
+    const client = ctx.oidc.client!;
+    // grant_types carries `password` only with the flag (client-metadata.ts); checked again here.
+    if (!clientFlag(client, 'allow_password_grant')) throw new errors.UnauthorizedClient('the password grant is not enabled for this client');
+    const username = required(ctx, 'username');
+    const password = required(ctx, 'password');
+
+    let result;
+    try {
+      result = await checkPassword(username, password, ctx.ip, client.clientId);
+    } catch (error) {
+      if (error instanceof HashQueueFullError) unavailable(ctx, error);
+      throw error;
+    }
+    if (!result.ok) throw new errors.InvalidGrant(REFUSED);
+    const found = await account(ctx, result.sub);
+    if (found === undefined) throw new errors.InvalidGrant(REFUSED);
+    ctx.oidc.entity('Account', found);
+
+    const requested = typeof ctx.oidc.params?.scope === 'string' ? ctx.oidc.params.scope.split(' ').filter(Boolean) : [];
+    const allowedOidc = typeof client.scope === 'string' ? new Set(client.scope.split(' ')) : undefined;
+    const oidcScopes = requested.filter((scope) => isOidcScope(scope) && (allowedOidc === undefined || allowedOidc.has(scope)));
+    const apiScopes = requested.filter((scope) => !isOidcScope(scope));
+
+    const named = ctx.oidc.params?.resource;
+    if (Array.isArray(named)) throw new errors.InvalidTarget('only a single resource indicator value is supported for this grant type');
+    const resource = typeof named === 'string' ? named : clientFlag(client, 'login_uses_default_api') ? (clientProperty(client, 'default_api') as string | undefined) : undefined;
+    if (resource === undefined && apiScopes.length > 0) throw new errors.InvalidScope('API scopes need a resource', apiScopes.join(' '));
+    const info = resource === undefined ? undefined : await resources.getResourceServerInfo!(ctx, resource, client);
+    const grantedApiScopes = info === undefined ? [] : apiScopes.filter((scope) => info.scope.split(' ').includes(scope));
+
+    const grant = new provider.Grant({ accountId: found.accountId, clientId: client.clientId });
+    if (oidcScopes.length > 0) grant.addOIDCScope(oidcScopes.join(' '));
+    if (resource !== undefined) grant.addResourceScope(resource, grantedApiScopes.join(' '));
+    const grantId = await grant.save();
+    ctx.oidc.entity('Grant', grant);
+
+    const authTime = Math.floor(Date.now() / 1000);
+    const at = new provider.AccessToken({ accountId: found.accountId, client, grantId, gty: PASSWORD_GRANT });
+    if (resource !== undefined && info !== undefined) {
+      at.resourceServer = new provider.ResourceServer(resource, info);
+      at.scope = grantedApiScopes.join(' ');
+    } else {
+      at.scope = oidcScopes.join(' ');
+    }
+    ctx.oidc.entity('AccessToken', at);
+    const accessToken = await at.save();
+
+    const scope = [...oidcScopes, ...grantedApiScopes].join(' ');
+    let refreshToken: string | undefined;
+    if (client.grantTypeAllowed('refresh_token')) {
+      const rt = new provider.RefreshToken({
+        accountId: found.accountId,
+        acr: ACR_PASSWORD,
+        amr: ['pwd'],
+        authTime,
+        client,
+        expiresWithSession: false,
+        grantId,
+        gty: PASSWORD_GRANT,
+        ...(resource === undefined ? {} : { resource }),
+        rotations: 0,
+        scope,
+      });
+      ctx.oidc.entity('RefreshToken', rt);
+      refreshToken = await rt.save();
+    }
+
+    let idToken: string | undefined;
+    if (oidcScopes.includes('openid')) {
+      const claims = await found.claims('id_token', oidcScopes.join(' '), {}, []);
+      const token = new provider.IdToken({ ...claims, acr: ACR_PASSWORD, amr: ['pwd'], auth_time: authTime }, { ctx });
+      (token as unknown as { scope: string }).scope = oidcScopes.join(' ');
+      idToken = await token.issue({ use: 'idtoken' });
+    }
+
+    ctx.body = {
+      access_token: accessToken,
+      expires_in: at.expiration,
+      token_type: at.tokenType,
+      ...(scope === '' ? {} : { scope }),
+      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
+      ...(idToken === undefined ? {} : { id_token: idToken }),
+    };
+  };
+}

@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { errors, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
+import type { ApiRegistry } from '../../apis/registry.ts';
+import type { AuditSink } from '../../observability/audit-trail.ts';
+import { findAccount, type AccountDirectory } from '../accounts.ts';
+import { clientProperty, TOKEN_EXCHANGE_GRANT, tokenExchangePolicy } from '../client-metadata.ts';
+
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+
+/** Finds the stored record of a presented access token, JWT or opaque (jwt-records.ts resolver). */
+export type ResolveToken = (token: string) => Promise<AdapterPayload | undefined>;
+
+export interface TokenExchangeDeps {
+  readonly resolveToken: ResolveToken;
+  readonly accounts: AccountDirectory;
+  readonly apis: ApiRegistry;
+  readonly audit?: AuditSink | undefined;
+}
+
+export const parameters = new Set([
+  'subject_token',
+  'subject_token_type',
+  'actor_token',
+  'actor_token_type',
+  'resource',
+  'audience',
+  'scope',
+  'requested_token_type',
+]);
+
+/**
+ * An exchanged token's grant id starts with the subject token's grant id and this marker, so
+ * whoever checks the exchanged token (exchange-link.ts, at introspection) finds the original
+ * grant: revoking that grant makes every token exchanged from it inactive.
+ */
+const LINK = '~x~';
+
+/** The grant an exchanged token was derived from, if this grant id is an exchange's. */
+export function originalGrantId(grantId: string | undefined): string | undefined {
+  if (grantId === undefined) return undefined;
+  const at = grantId.indexOf(LINK);
+  return at === -1 ? undefined : grantId.slice(0, at);
+}
+
+function param(ctx: KoaContextWithOIDC, name: string): string | undefined {
+  const value = ctx.oidc.params?.[name];
+  if (Array.isArray(value)) throw new errors.InvalidRequest(`only one ${name} is allowed`);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function tokenType(ctx: KoaContextWithOIDC, name: 'subject_token_type' | 'actor_token_type'): void {
+  const type = param(ctx, name);
+  if (type === undefined) throw new errors.InvalidRequest(`missing required parameter '${name}'`);
+  // ID tokens say who signed in to an app, not what an API may do; refresh tokens are the
+  // client's own credential and must not travel: neither is accepted as a subject or actor.
+  if (type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest(`${name} must be ${ACCESS_TOKEN_TYPE} (ID tokens and refresh tokens cannot be exchanged)`);
+}
+
+const scopesOf = (value: unknown) => (typeof value === 'string' ? value.split(' ').filter(Boolean) : []);
+
+/**
+ * Token exchange (RFC 8693) for clients with a `token_exchange` policy: a user's access token
+ * issued to a trusted client becomes an access token for one of the APIs the policy names, with
+ * scopes narrowed to what the subject carried, the API defines and the client may use.
+ * `actor_token` (the caller's own access token) adds the `act` claim.
+ */
+export function tokenExchangeGrant({ resolveToken, accounts, apis, audit }: TokenExchangeDeps) {
+  const account = findAccount(accounts);
+  const now = () => Math.floor(Date.now() / 1000);
+
+  async function active(token: string, label: string): Promise<AdapterPayload> {
+    const record = await resolveToken(token);
+    if (record === undefined || typeof record.exp !== 'number' || record.exp <= now() || !['AccessToken', 'ClientCredentials'].includes(String(record.kind))) {
+      throw new errors.InvalidGrant(`${label} is not an active access token`);
+    }
+    return record;
+  }
+
+  return async function tokenExchangeHandler(ctx: KoaContextWithOIDC): Promise<void> {
+    const { provider } = ctx.oidc;
+    const client = ctx.oidc.client!;
+    const policy = tokenExchangePolicy(client);
+    if (policy === undefined) throw new errors.UnauthorizedClient('token exchange is not enabled for this client');
+
+    const subjectToken = param(ctx, 'subject_token');
+    if (subjectToken === undefined) throw new errors.InvalidRequest("missing required parameter 'subject_token'");
+    tokenType(ctx, 'subject_token_type');
+    const requestedType = param(ctx, 'requested_token_type');
+    if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE && requestedType !== JWT_TYPE) {
+      throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
+    }
+
+    // The target: one API the policy names (resource and audience, if both given, must agree).
+    const resource = param(ctx, 'resource');
+    const audience = param(ctx, 'audience');
+    if (resource !== undefined && audience !== undefined && resource !== audience) throw new errors.InvalidTarget('resource and audience name different APIs');
+    const target = resource ?? audience;
+    if (target === undefined) throw new errors.InvalidTarget('name the API the token is for (resource or audience)');
+    if (!policy.apis.includes(target)) throw new errors.InvalidTarget('this client may not exchange tokens for this API');
+    const api = await apis.find(target);
+    if (api === undefined) throw new errors.InvalidTarget(`unknown resource ${target}`);
+
+    const subject = await active(subjectToken, 'subject_token');
+    const subjectClient = String(subject.clientId);
+    if (subject.kind !== 'AccessToken' || typeof subject.accountId !== 'string' || typeof subject.grantId !== 'string') {
+      throw new errors.InvalidGrant('subject_token must be a user access token');
+    }
+    if (!policy.trusted_clients.includes(subjectClient)) throw new errors.InvalidGrant('subject_token was issued to a client this client does not trust');
+    // The subject's grant (and, for an exchanged subject, the grant it came from) must stand.
+    for (const grantId of [subject.grantId, originalGrantId(subject.grantId)]) {
+      if (grantId === undefined) continue;
+      const grant = await provider.Grant.find(grantId);
+      if (grant === undefined || grant.isExpired || grant.accountId !== subject.accountId) throw new errors.InvalidGrant('subject_token is not an active access token');
+    }
+    if (subject.expiresWithSession === true && typeof subject.sessionUid === 'string' && (await provider.Session.findByUid(subject.sessionUid)) === undefined) {
+      throw new errors.InvalidGrant('subject_token is not an active access token');
+    }
+    const found = await account(ctx, subject.accountId);
+    if (found === undefined) throw new errors.InvalidGrant('subject_token is not an active access token');
+    ctx.oidc.entity('Account', found);
+
+    // Narrow, never widen: subject's scopes ∩ the API's ∩ the client's allowance for the API.
+    const limits = clientProperty(client, 'allowed_api_scopes') as Array<{ api: string; scopes: string[] }> | undefined;
+    const allowance = Array.isArray(limits) ? limits.find((entry) => entry.api === target)?.scopes : undefined;
+    const available = scopesOf(subject.scope).filter((scope) => api.scopes.includes(scope) && (allowance === undefined || allowance.includes(scope)));
+    const requested = ctx.oidc.params?.scope === undefined ? available : scopesOf(ctx.oidc.params.scope);
+    const widened = requested.filter((scope) => !available.includes(scope));
+    if (widened.length > 0) throw new errors.InvalidScope('token exchange cannot widen the subject token\'s scope', widened.join(' '));
+    if (requested.length === 0) throw new errors.InvalidScope('the subject token carries no scope of this API', undefined as unknown as string);
+
+    let act: Record<string, unknown> | undefined;
+    const actorToken = param(ctx, 'actor_token');
+    if (actorToken !== undefined) {
+      tokenType(ctx, 'actor_token_type');
+      const actor = await active(actorToken, 'actor_token');
+      // The actor is the caller: its own token, or a user token it was issued.
+      if (actor.clientId !== client.clientId) throw new errors.InvalidGrant('actor_token must be issued to the client making the exchange');
+      act = { sub: typeof actor.accountId === 'string' ? actor.accountId : String(actor.clientId), client_id: String(actor.clientId) };
+    }
+    const previousAct = (subject.extra as { act?: unknown } | undefined)?.act;
+    if (act !== undefined && previousAct !== undefined) act.act = previousAct;
+    else if (act === undefined && previousAct !== undefined) act = previousAct as Record<string, unknown>;
+
+    const linkedId = `${subject.grantId}${LINK}${randomBytes(12).toString('base64url')}`;
+    const grant = new provider.Grant({ jti: linkedId, accountId: subject.accountId, clientId: client.clientId } as ConstructorParameters<typeof provider.Grant>[0]);
+    grant.addResourceScope(target, requested.join(' '));
+    const grantId = await grant.save();
+    ctx.oidc.entity('Grant', grant);
+
+    const at = new provider.AccessToken({ accountId: subject.accountId, client, grantId, gty: TOKEN_EXCHANGE_GRANT, scope: requested.join(' ') });
+    at.resourceServer = new provider.ResourceServer(target, {
+      scope: api.scopes.join(' '),
+      audience: api.identifier,
+      // Never outlives the token it was exchanged for.
+      accessTokenTTL: Math.max(1, Math.min(api.accessTokenTtl, subject.exp! - now())),
+      accessTokenFormat: api.format,
+      jwt: { sign: { alg: api.alg } },
+    });
+    // Read by extraTokenClaims (exchange-claims in configuration) when the token is formatted.
+    if (act !== undefined) (at as unknown as { extra: Record<string, unknown> }).extra = { act };
+    ctx.oidc.entity('AccessToken', at);
+    const accessToken = await at.save();
+
+    audit?.record({
+      type: 'token.exchanged',
+      actor: { type: 'client', id: client.clientId },
+      target: { type: 'user', id: subject.accountId },
+      details: { grantId, subjectGrantId: subject.grantId, subjectClientId: subjectClient, api: target, scope: requested.join(' '), ...(act === undefined ? {} : { act }) },
+    });
+
+    ctx.body = {
+      access_token: accessToken,
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: at.tokenType,
+      expires_in: at.expiration,
+      scope: requested.join(' '),
+    };
+  };
+}

@@ -1,0 +1,131 @@
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { totpCode } from '../../src/mfa/totp.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { RelyingPartyServer } from './relying-party.ts';
+
+describe('second-factor pages in headless Chromium (enrolment, codes, verification; four languages)', function () {
+  this.timeout(120_000);
+  const rp = new RelyingPartyServer();
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let app: oidc.Configuration;
+  let now = new Date('2026-04-01T08:00:05Z');
+  const cspViolations: string[] = [];
+
+  async function expectAccessible(name: string) {
+    await screenshot(page, name);
+    const violations = await seriousViolations(page);
+    expect(violations, `${name}: ${JSON.stringify(violations)}`).to.deep.equal([]);
+  }
+
+  async function authorizationUrl(extra: Record<string, string> = {}) {
+    const verifier = oidc.randomPKCECodeVerifier();
+    return oidc
+      .buildAuthorizationUrl(app, {
+        redirect_uri: `${rp.origin}/cb`,
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state: oidc.randomState(),
+        ...extra,
+      })
+      .toString();
+  }
+
+  async function password(username: string) {
+    await page.fill('#login', username);
+    await page.fill('#password', PASSWORD);
+    await page.click('button.primary');
+  }
+
+  before(async () => {
+    await rp.start();
+    deploy = await deployment('e2e_mfa', { settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance' }, secondFactorClock: () => now });
+    gatehouse = await deploy.start();
+    for (const username of ['erin', 'frank']) await gatehouse.services.accounts.createUser({ username, password: PASSWORD, roles: ['finance'] });
+    const { client, secret } = await gatehouse.services.clients.create({
+      displayName: 'Ledger',
+      firstParty: true,
+      metadata: { redirect_uris: [`${rp.origin}/cb`], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await gatehouse?.close();
+    await rp.close();
+    await deploy?.drop();
+  });
+
+  afterEach(() => {
+    expect(cspViolations, 'CSP violations in the browser console').to.deep.equal([]);
+  });
+
+  it('enrols with the keyboard: QR code and key shown, wrong code explained, recovery codes shown once, back in the app', async () => {
+    await page.goto(await authorizationUrl());
+    await password('erin');
+    await page.waitForSelector('.qr svg');
+    await expectAccessible('mfa-enrol-en');
+    const secret = (await page.textContent('#secret'))!.replace(/\s/g, '');
+
+    await page.focus('#code');
+    await page.keyboard.type(totpCode(secret, now) === '000000' ? '111111' : '000000');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[role=alert]');
+    expect(await page.textContent('[role=alert]')).to.contain('codes change every 30 seconds');
+    await expectAccessible('mfa-enrol-failed');
+
+    await page.fill('#code', totpCode(secret, now));
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.recovery-codes');
+    expect(await page.locator('.recovery-codes li').count()).to.equal(10);
+    await expectAccessible('mfa-recovery-codes');
+    await page.click('a.button.primary');
+    await page.waitForURL((url) => url.toString().startsWith(`${rp.origin}/cb`));
+    expect(new URL(page.url()).searchParams.get('code')).to.be.a('string');
+  });
+
+  it('asks for the code in every language, accessibly', async () => {
+    const { secret } = await (async () => {
+      const fresh = await browser.newContext();
+      const other = await fresh.newPage();
+      await other.goto(await authorizationUrl());
+      await other.fill('#login', 'frank');
+      await other.fill('#password', PASSWORD);
+      await other.click('button.primary');
+      await other.waitForSelector('#secret');
+      const key = (await other.textContent('#secret'))!.replace(/\s/g, '');
+      await other.fill('#code', totpCode(key, now));
+      await other.click('button.primary');
+      await other.waitForSelector('.recovery-codes');
+      await fresh.close();
+      return { secret: key };
+    })();
+    now = new Date(now.getTime() + 30_000);
+    for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
+      await context.clearCookies();
+      await page.goto(await authorizationUrl({ ui_locales: locale }));
+      await password('frank');
+      await page.waitForSelector('#code');
+      expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      await expectAccessible(`mfa-verify-${locale}`);
+    }
+    await page.fill('#code', totpCode(secret, now));
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.toString().startsWith(`${rp.origin}/cb`));
+  });
+});

@@ -1,0 +1,149 @@
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { ACR } from '../../src/oidc/acr.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { RelyingPartyServer } from './relying-party.ts';
+
+/**
+ * Passkeys in real headless Chromium with a virtual authenticator (Chrome DevTools Protocol
+ * WebAuthn domain): enrolment after the password, second factor, passwordless sign-in.
+ */
+describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn over CDP)', function () {
+  this.timeout(120_000);
+  const rp = new RelyingPartyServer();
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let cdp: CDPSession;
+  let authenticatorId: string;
+  /** The virtual authenticator answers by itself (a person touching it) only while this is on. */
+  const presence = (enabled: boolean) => cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });
+  let app: oidc.Configuration;
+  let userId: string;
+  const cspViolations: string[] = [];
+
+  async function start() {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(app, {
+      redirect_uri: `${rp.origin}/cb`,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    await page.goto(url.toString());
+    return { verifier, state };
+  }
+
+  async function tokens(checks: { verifier: string; state: string }) {
+    await page.waitForURL((url) => url.toString().startsWith(`${rp.origin}/cb`));
+    const result = await oidc.authorizationCodeGrant(app, new URL(page.url()), { pkceCodeVerifier: checks.verifier, expectedState: checks.state });
+    return result.claims()!;
+  }
+
+  before(async () => {
+    await rp.start();
+    deploy = await deployment('e2e_passkeys', { host: 'localhost', settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', HOST: '127.0.0.1' } });
+    gatehouse = await deploy.start();
+    userId = (await gatehouse.services.accounts.createUser({ username: 'grace', password: PASSWORD, roles: ['finance'] })).id;
+    const { client, secret } = await gatehouse.services.clients.create({
+      displayName: 'Ledger',
+      firstParty: true,
+      metadata: { redirect_uris: [`${rp.origin}/cb`], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+    });
+    cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable', { enableUI: false });
+    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    }));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await gatehouse?.close();
+    await rp.close();
+    await deploy?.drop();
+  });
+
+  afterEach(() => {
+    expect(cspViolations, 'CSP violations in the browser console').to.deep.equal([]);
+  });
+
+  it('enrols a passkey instead of an app right after the password, then shows recovery codes', async () => {
+    const checks = await start();
+    await page.fill('#login', 'grace');
+    await page.fill('#password', PASSWORD);
+    await page.click('button.primary');
+    await page.waitForSelector('form.passkey:not([hidden])');
+    await screenshot(page, 'passkey-enrol');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await page.fill('#passkey-name', 'Laptop');
+    await page.click('[data-passkey=register]');
+    await page.waitForSelector('.recovery-codes');
+    expect(await page.locator('.recovery-codes li').count()).to.equal(10);
+    await page.click('a.button.primary');
+    const claims = await tokens(checks);
+    expect(claims.amr).to.deep.equal(['pwd', 'hwk', 'mfa']);
+    expect(claims.acr).to.equal(ACR.multiFactor);
+    const factors = await gatehouse.services.passkeys.list(userId);
+    expect(factors.map((f) => f.name)).to.deep.equal(['Laptop']);
+  });
+
+  it('uses the passkey as the second factor after the password', async () => {
+    await context.clearCookies();
+    // Nobody picks the passkey the sign-in page offers in autofill: the password is typed.
+    await presence(false);
+    const checks = await start();
+    await page.fill('#login', 'grace');
+    await page.fill('#password', PASSWORD);
+    await page.click('button.primary');
+    await page.waitForSelector('form.passkey:not([hidden]) [data-passkey=authenticate]');
+    await screenshot(page, 'passkey-second-factor');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await presence(true);
+    await page.click('[data-passkey=authenticate]');
+    const claims = await tokens(checks);
+    expect(claims.amr).to.deep.equal(['pwd', 'hwk', 'mfa']);
+    expect((await gatehouse.services.passkeys.list(userId))[0]!.lastUsedAt).to.be.instanceOf(Date);
+  });
+
+  it('signs in without a password through autofill (discoverable credential, user verified = two factors)', async () => {
+    await context.clearCookies();
+    // The browser offers the passkey in the username field (conditional UI); the authenticator picks it.
+    const checks = await start();
+    const claims = await tokens(checks);
+    expect(claims.sub).to.equal(userId);
+    expect(claims.amr).to.deep.equal(['hwk', 'mfa']);
+    expect(claims.acr).to.equal(ACR.multiFactor);
+  });
+
+  it('refuses a passkey an operator removed', async () => {
+    const [passkey] = await gatehouse.services.passkeys.list(userId);
+    expect(await gatehouse.services.passkeys.remove(userId, passkey!.id)).to.equal(true);
+    await context.clearCookies();
+    await start();
+    await page.waitForSelector('#login-error');
+    await screenshot(page, 'passkey-refused');
+    expect(await page.textContent('#login-error')).to.contain('That passkey did not work here');
+    await gatehouse.audit.flush();
+    const { events } = await gatehouse.services.audit.query({ users: [userId], limit: 100 });
+    const passkeyEvents = events.filter((event) => event.details.method === 'passkey').map((event) => event.type);
+    expect(passkeyEvents).to.include.members(['mfa.enrolled', 'mfa.verified']);
+    // The removed passkey belongs to nobody any more: its failure is audited without a user.
+    const { events: failures } = await gatehouse.services.audit.query({ types: ['mfa.failure'], limit: 10 });
+    expect(failures.some((event) => event.details.method === 'passkey' && event.details.reason === 'passkey_refused')).to.equal(true);
+  });
+});

@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import type { Connection } from 'mongoose';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { AUDIT_COLLECTION } from '../../src/observability/audit-trail.ts';
+import { clientOperations } from '../../src/operations/clients.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { API, deployment, oauthError, PASSWORD, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+
+describe('password grant (openid-client against a real Gatehouse)', () => {
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let cast: Seeded;
+  let mongo: Connection;
+  let gateway: oidc.Configuration;
+  let gatewayClient: { clientId: string; secret: string };
+
+  let discoveryBefore: string[];
+  const grantTypesSupported = async () =>
+    ((await (await fetch(`${deploy.issuer}/.well-known/openid-configuration`)).json()) as { grant_types_supported: string[] }).grant_types_supported;
+  const passwordGrant = (config: oidc.Configuration, params: Record<string, string>) => oidc.genericGrantRequest(config, 'password', params);
+
+  /** The raw token endpoint answer, for status and headers openid-client does not surface. */
+  async function rawToken(client: { clientId: string; secret: string }, params: Record<string, string>): Promise<Response> {
+    return fetch(`${deploy.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', ...params }),
+    });
+  }
+
+  before(async () => {
+    deploy = await deployment('password_grant');
+    gatehouse = await deploy.start();
+    cast = await seed(gatehouse);
+    discoveryBefore = await grantTypesSupported();
+    const created = await gatehouse.services.clients.create({
+      displayName: 'API gateway',
+      firstParty: true,
+      allowedApis: [API],
+      metadata: {
+        redirect_uris: [],
+        response_types: [],
+        grant_types: ['refresh_token'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        allow_password_grant: true,
+      },
+    });
+    gatewayClient = { clientId: created.client.clientId, secret: created.secret! };
+    gateway = await relyingParty(deploy.issuer, gatewayClient.clientId, gatewayClient.secret);
+    mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
+  });
+  after(async () => {
+    await mongo.close();
+    await gatehouse.close();
+    await deploy.drop();
+  });
+
+  it('signs a user in: ID token with amr ["pwd"], an opaque token for userinfo, and a refresh token that refreshes', async () => {
+    const tokens = await passwordGrant(gateway, { username: cast.user.username, password: PASSWORD, scope: 'openid profile' });
+    const idToken = decodeJwt(tokens.id_token!);
+    expect(idToken).to.include({ sub: cast.user.id, aud: gatewayClient.clientId, acr: 'password', name: 'Alice Liddell' });
+    expect(idToken.amr).to.deep.equal(['pwd']);
+    expect(tokens.scope).to.equal('openid profile');
+    const userinfo = await oidc.fetchUserInfo(gateway, tokens.access_token, cast.user.id);
+    expect(userinfo.preferred_username).to.equal(cast.user.username);
+
+    const refreshed = await oidc.refreshTokenGrant(gateway, tokens.refresh_token!);
+    expect(refreshed.refresh_token).to.be.a('string').and.not.equal(tokens.refresh_token);
+    expect(decodeJwt(refreshed.id_token!).amr).to.deep.equal(['pwd']);
+  });
+
+  it('issues an RFC 9068 JWT for an API the client may use, with the roles claim', async () => {
+    const tokens = await passwordGrant(gateway, { username: cast.user.username, password: PASSWORD, scope: 'read', resource: API });
+    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${deploy.issuer}/jwks`)), { issuer: deploy.issuer, audience: API, typ: 'at+jwt' });
+    expect(payload).to.include({ sub: cast.user.id, client_id: gatewayClient.clientId, scope: 'read' });
+    expect(payload.roles).to.deep.equal(['editor']);
+    expect((await oauthError(passwordGrant(gateway, { username: cast.user.username, password: PASSWORD, scope: 'delete', resource: API }))).error).to.equal('invalid_scope');
+    expect((await oauthError(passwordGrant(gateway, { username: cast.user.username, password: PASSWORD, resource: 'https://unknown.example.com' }))).error).to.equal('invalid_target');
+  });
+
+  it('gives the same invalid_grant for a wrong password, an unknown user, a disabled user and a locked account', async () => {
+    const victim = await gatehouse.services.accounts.createUser({ username: 'pg-victim', password: PASSWORD });
+    const disabled = await gatehouse.services.accounts.createUser({ username: 'pg-disabled', password: PASSWORD });
+    await gatehouse.services.accounts.disable(disabled.id);
+    const answers: unknown[] = [];
+    for (const params of [
+      { username: 'pg-victim', password: 'wrong password!' },
+      { username: 'nobody-here', password: PASSWORD },
+      { username: 'pg-disabled', password: PASSWORD },
+    ]) {
+      const response = await rawToken(gatewayClient, params);
+      expect(response.status).to.equal(400);
+      answers.push(await response.json());
+    }
+    // Five failures from one IP lock the (account, IP) pair; then even the right password fails alike.
+    for (let i = 0; i < 5; i += 1) await rawToken(gatewayClient, { username: 'pg-victim', password: 'wrong password!' });
+    const locked = await rawToken(gatewayClient, { username: 'pg-victim', password: PASSWORD });
+    expect(locked.status).to.equal(400);
+    answers.push(await locked.json());
+    for (const answer of answers) expect(answer).to.deep.equal(answers[0]);
+    expect(answers[0]).to.include({ error: 'invalid_grant' });
+    await gatehouse.services.accounts.unlock(victim.id);
+  });
+
+  it('refuses missing credentials with invalid_request naming the parameter', async () => {
+    const response = await rawToken(gatewayClient, { username: cast.user.username });
+    expect(response.status).to.equal(400);
+    expect(await response.json()).to.deep.equal({ error: 'invalid_request', error_description: "missing required parameter 'password'" });
+  });
+
+  it('is off for clients that did not opt in', async () => {
+    const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    const refused = await oauthError(passwordGrant(web, { username: cast.user.username, password: PASSWORD }));
+    expect(refused.error).to.equal('invalid_request');
+    expect(refused.description).to.equal('requested grant type is not allowed for this client');
+  });
+
+  it('marks the audit events with the grant type', async () => {
+    await passwordGrant(gateway, { username: cast.user.username, password: PASSWORD, scope: 'openid' });
+    await gatehouse.audit.flush();
+    const events = mongo.collection(AUDIT_COLLECTION);
+    const signin = await events.findOne({ type: 'signin.success', 'actor.id': cast.user.id, 'details.grantType': 'password' });
+    expect(signin, 'signin.success marked password').to.not.equal(null);
+    const failure = await events.findOne({ type: 'signin.failure', 'details.grantType': 'password' });
+    expect(failure, 'signin.failure marked password').to.not.equal(null);
+    const issued = await events.findOne({ type: 'token.issued', 'actor.id': gatewayClient.clientId, 'details.grantType': 'password' });
+    expect(issued, 'token.issued marked password').to.not.equal(null);
+  });
+
+  it('lets operators enable it only for confidential first-party clients (400 naming the field)', async () => {
+    const operations = clientOperations(gatehouse.services);
+    const ctx = { actor: { type: 'cli' as const, id: 'test' } };
+    for (const body of [
+      { name: 'Public', type: 'public', redirect_uris: ['https://x.example.com/cb'], first_party: true, allow_password_grant: true },
+      { name: 'Third party', type: 'confidential', first_party: false, allow_password_grant: true },
+    ]) {
+      try {
+        await operations.create(ctx, body);
+        expect.fail('expected a refusal');
+      } catch (error) {
+        expect((error as { status?: number }).status).to.equal(400);
+        expect((error as { details?: Array<{ path: string }> }).details?.[0]?.path).to.equal('allow_password_grant');
+      }
+    }
+    const created = await operations.create(ctx, { name: 'Gateway 2', type: 'confidential', first_party: true, allow_password_grant: true });
+    const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
+    const tokens = await passwordGrant(config, { username: cast.user.username, password: PASSWORD, scope: 'openid' });
+    expect(tokens.id_token).to.be.a('string');
+  });
+
+  it('is listed in discovery only once some client may use it', async () => {
+    expect(discoveryBefore).to.include('client_credentials').and.not.include('password');
+    expect(await grantTypesSupported()).to.include('password');
+  });
+});

@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import type { Connection } from 'mongoose';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { AUDIT_COLLECTION } from '../../src/observability/audit-trail.ts';
+import { clientOperations } from '../../src/operations/clients.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { API, deployment, oauthError, PASSWORD, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+
+const ORDERS = 'https://orders.example.com';
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+
+describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', () => {
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let cast: Seeded;
+  let mongo: Connection;
+  /** Signs users in with the password grant: the subject tokens' client. */
+  let gateway: oidc.Configuration;
+  /** Exchanges the gateway's user tokens for tokens to the orders API. */
+  let exchanger: oidc.Configuration;
+  let exchangerId: string;
+
+  const signIn = (params: Record<string, string>) => oidc.genericGrantRequest(gateway, 'password', { username: cast.user.username, password: PASSWORD, ...params });
+  const exchange = (config: oidc.Configuration, subjectToken: string, params: Record<string, string> = {}) =>
+    oidc.genericGrantRequest(config, EXCHANGE, { subject_token: subjectToken, subject_token_type: ACCESS_TOKEN, resource: ORDERS, ...params });
+  const introspect = (config: oidc.Configuration, token: string) => oidc.tokenIntrospection(config, token);
+
+  before(async () => {
+    deploy = await deployment('token_exchange');
+    gatehouse = await deploy.start();
+    cast = await seed(gatehouse);
+    const { clients, apis } = gatehouse.services;
+    await apis.create({ identifier: ORDERS, scopes: ['read', 'write'] });
+    const gw = await clients.create({
+      displayName: 'Gateway',
+      firstParty: true,
+      allowedApis: [API, `${API}/opaque`],
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['refresh_token'], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true },
+    });
+    gateway = await relyingParty(deploy.issuer, gw.client.clientId, gw.secret);
+    const ex = await clients.create({
+      displayName: 'Orders caller',
+      allowedApis: [API],
+      metadata: {
+        redirect_uris: [],
+        response_types: [],
+        grant_types: ['client_credentials'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        default_api: API,
+        token_exchange: { apis: [ORDERS], trusted_clients: [gw.client.clientId] },
+      },
+    });
+    exchangerId = ex.client.clientId;
+    exchanger = await relyingParty(deploy.issuer, exchangerId, ex.secret);
+    mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
+  });
+  after(async () => {
+    await mongo.close();
+    await gatehouse.close();
+    await deploy.drop();
+  });
+
+  it('exchanges a user JWT for a JWT of another API with the scopes narrowed', async () => {
+    const subject = await signIn({ scope: 'read write', resource: API });
+    const exchanged = await exchange(exchanger, subject.access_token);
+    expect(exchanged.issued_token_type).to.equal(ACCESS_TOKEN);
+    const { payload } = await jwtVerify(exchanged.access_token, createRemoteJWKSet(new URL(`${deploy.issuer}/jwks`)), { issuer: deploy.issuer, audience: ORDERS, typ: 'at+jwt' });
+    expect(payload).to.include({ sub: cast.user.id, client_id: exchangerId, scope: 'read write' });
+    const narrowed = await exchange(exchanger, subject.access_token, { scope: 'read' });
+    expect(decodeJwt(narrowed.access_token).scope).to.equal('read');
+    expect(decodeJwt(narrowed.access_token).exp).to.be.at.most(decodeJwt(subject.access_token).exp!);
+  });
+
+  it('exchanges an opaque user token too', async () => {
+    const subject = await signIn({ scope: 'read', resource: `${API}/opaque` });
+    expect(subject.access_token).to.not.include('.');
+    const exchanged = await exchange(exchanger, subject.access_token);
+    expect(decodeJwt(exchanged.access_token)).to.include({ aud: ORDERS, scope: 'read', sub: cast.user.id });
+  });
+
+  it('adds act from the actor token (delegation)', async () => {
+    const subject = await signIn({ scope: 'read', resource: API });
+    const actor = await oidc.clientCredentialsGrant(exchanger, { scope: 'read' });
+    const exchanged = await exchange(exchanger, subject.access_token, { actor_token: actor.access_token, actor_token_type: ACCESS_TOKEN });
+    expect(decodeJwt(exchanged.access_token).act).to.deep.equal({ sub: exchangerId, client_id: exchangerId });
+    const answer = await introspect(exchanger, exchanged.access_token);
+    expect(answer.active).to.equal(true);
+    expect(answer.act).to.deep.equal({ sub: exchangerId, client_id: exchangerId });
+  });
+
+  it('refuses widening, other APIs, untrusted issuers, refresh and ID tokens, and revoked subjects', async () => {
+    const subject = await signIn({ scope: 'openid read', resource: API });
+    const refused = async (promise: Promise<unknown>) => (await oauthError(promise)).error;
+    expect(await refused(exchange(exchanger, subject.access_token, { scope: 'read write' }))).to.equal('invalid_scope');
+    expect(await refused(exchange(exchanger, subject.access_token, { resource: API }))).to.equal('invalid_target');
+    expect(await refused(exchange(exchanger, subject.refresh_token!, { subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }))).to.equal('invalid_request');
+    expect(await refused(exchange(exchanger, subject.refresh_token!))).to.equal('invalid_grant');
+    expect(await refused(exchange(exchanger, subject.id_token!, { subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }))).to.equal('invalid_request');
+    expect(await refused(exchange(exchanger, subject.id_token!))).to.equal('invalid_grant');
+    expect(await refused(exchange(exchanger, `${subject.access_token.slice(0, -4)}AAAA`))).to.equal('invalid_grant');
+    // A token of a client the policy does not trust (the exchanger's own service token).
+    const service = await oidc.clientCredentialsGrant(exchanger, { scope: 'read' });
+    expect(await refused(exchange(exchanger, service.access_token))).to.equal('invalid_grant');
+    // A client without a policy may not exchange at all.
+    const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    expect(await refused(exchange(web, subject.access_token))).to.be.oneOf(['invalid_request', 'unauthorized_client']);
+    // Revoked subject.
+    await oidc.tokenRevocation(gateway, subject.access_token);
+    expect(await refused(exchange(exchanger, subject.access_token))).to.equal('invalid_grant');
+  });
+
+  it('exchanged tokens introspect and revoke, and end with the original grant', async () => {
+    const subject = await signIn({ scope: 'read', resource: API });
+    const first = await exchange(exchanger, subject.access_token);
+    const second = await exchange(exchanger, subject.access_token);
+    expect((await introspect(exchanger, first.access_token)).active).to.equal(true);
+    await oidc.tokenRevocation(exchanger, first.access_token);
+    expect((await introspect(exchanger, first.access_token)).active).to.equal(false);
+    expect((await introspect(exchanger, second.access_token)).active).to.equal(true);
+    // Revoking the gateway's refresh token revokes its grant: the exchanged token goes with it.
+    await oidc.tokenRevocation(gateway, subject.refresh_token!);
+    expect((await introspect(gateway, subject.access_token)).active).to.equal(false);
+    expect((await introspect(exchanger, second.access_token)).active).to.equal(false);
+  });
+
+  it('links the exchange to the original grant in the audit trail', async () => {
+    const subject = await signIn({ scope: 'read', resource: API });
+    await exchange(exchanger, subject.access_token);
+    await gatehouse.audit.flush();
+    const event = await mongo.collection(AUDIT_COLLECTION).findOne({ type: 'token.exchanged', 'actor.id': exchangerId }, { sort: { at: -1 } });
+    expect(event).to.not.equal(null);
+    const details = event!.details as { subjectGrantId: string; grantId: string; api: string };
+    expect(details.api).to.equal(ORDERS);
+    expect(details.grantId.startsWith(details.subjectGrantId)).to.equal(true);
+  });
+
+  it('lets operators set the policy (admin API / CLI operations), refusing unknown APIs and public clients by field', async () => {
+    const operations = clientOperations(gatehouse.services);
+    const ctx = { actor: { type: 'cli' as const, id: 'test' } };
+    const gatewayId = gateway.clientMetadata().client_id;
+    for (const [body, path] of [
+      [{ name: 'Bad API', token_exchange: { apis: ['https://nowhere.example.com'], trusted_clients: [gatewayId] } }, 'token_exchange.apis.0'],
+      [{ name: 'Public', type: 'public', redirect_uris: ['https://x.example.com/cb'], token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } }, 'token_exchange'],
+    ] as const) {
+      const error = await operations.create(ctx, body).then(() => undefined, (e: unknown) => e as { status?: number; details?: Array<{ path: string }> });
+      expect(error?.status).to.equal(400);
+      expect(error?.details?.[0]?.path).to.equal(path);
+    }
+    const created = await operations.create(ctx, { name: 'Exchanger 2', token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } });
+    const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
+    const subject = await signIn({ scope: 'read', resource: API });
+    expect(decodeJwt((await exchange(config, subject.access_token)).access_token).aud).to.equal(ORDERS);
+  });
+});
