@@ -37,6 +37,8 @@ export interface RoutesTable {
   readonly provider: Readonly<Record<ProviderRouteName, string>>;
   /** Hosted pages: `<interaction>/:uid`, `/login`, `/confirm`, `/abort`; also the CSRF cookie's path. */
   readonly interaction: string;
+  /** Password reset pages: `<password>/forgot`, `<password>/reset/:token`; also their CSRF cookie's path. */
+  readonly password: string;
   /** The hosted pages' stylesheets: `<assets>/gatehouse.css`, `<assets>/theme.css`. */
   readonly assets: string;
   /** The admin API's base path. */
@@ -93,9 +95,10 @@ function basePathOf(publicUrl: string): string {
 }
 
 /** Paths Gatehouse serves outside the provider, under the public URL's path. */
-function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'assets' | 'admin' | 'healthz' | 'readyz' | 'metrics'> {
+function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'password' | 'assets' | 'admin' | 'healthz' | 'readyz' | 'metrics'> {
   return {
     interaction: `${base}/interaction`,
+    password: `${base}/password`,
     assets: `${base}/assets`,
     admin: `${base}/admin/api/v1`,
     healthz: `${base}/healthz`,
