@@ -27,6 +27,8 @@ export interface AppDeps {
   readonly provider: () => Provider;
   /** Hosted pages (sign-in, consent, ...). */
   readonly interactions?: Router;
+  /** Self-service pages outside a sign-in (password reset). */
+  readonly selfService?: Router;
   /** Extra img-src sources for the pages (the operator's logo origin). */
   readonly imageSources?: readonly string[];
   /** /metrics, when served on the main port. */
@@ -54,7 +56,11 @@ export function createApp(deps: AppDeps): Koa {
   app.use(health.routes());
   if (deps.metrics !== undefined) app.use(deps.metrics.routes());
   if (deps.interactions !== undefined) app.use(deps.interactions.routes());
+<<<<<<< HEAD
   if (deps.console !== undefined) app.use(deps.console);
+=======
+  if (deps.selfService !== undefined) app.use(deps.selfService.routes());
+>>>>>>> main
   if (deps.admin !== undefined) app.use(deps.admin);
   for (const middleware of deps.beforeProvider ?? []) app.use(middleware);
   app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy, routes: deps.routes }));

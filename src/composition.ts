@@ -15,7 +15,7 @@ import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { createPasskeys } from './mfa/passkeys.ts';
 import { openFactors } from './mfa/setup.ts';
-import { auditFactors, auditPasskeys } from './observability/mfa-audit.ts';
+import { auditFactors, auditPasskeys } from './mfa/audit.ts';
 import { auditAuthentication } from './observability/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from './oidc/account-cache.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';

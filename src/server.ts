@@ -25,10 +25,17 @@ import { interactionRoutes } from './interactions/routes.ts';
 import { signInSteps } from './interactions/steps/index.ts';
 import type { SignInStep } from './interactions/steps/step.ts';
 import { createViews, type Views } from './interactions/views.ts';
+import type { Locale } from './interactions/i18n.ts';
 import { openAttemptLimits } from './limits/attempt-limits.ts';
 import { clientAuthGate, userCodeGate } from './limits/gates.ts';
 import { announceKeyChange, listenForKeyChanges } from './keys/change-notice.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-ring.ts';
+import { DEFAULT_PASSWORD_POLICY } from './accounts/password-policy.ts';
+import { openPasswordResets } from './accounts/password-resets.ts';
+import { passwordResetRoutes } from './interactions/password-reset-routes.ts';
+import { createMailService, type MailService } from './mail/mail-service.ts';
+import { createMailer } from './mail/mailer.ts';
+import { smtpTransport } from './mail/smtp-transport.ts';
 import { cookieKeyList, providerJwks, type KeySet, type RotationResult } from './keys/key-store.ts';
 import type { Logger } from './observability/logger.ts';
 import { startIdleCollector } from './observability/idle-collector.ts';
@@ -113,6 +120,22 @@ function openViews(config: Config): Views {
   }
 }
 
+/** Reset emails per address and hour, and per typed login (known or not) and hour. */
+const PASSWORD_RESET_IP_LIMIT = 20;
+const PASSWORD_RESET_LOGIN_LIMIT = 3;
+const PASSWORD_RESET_WINDOW = 3600;
+
+function openMail(config: Config, views: Views, logger: Logger, metrics: Metrics): MailService<Locale> | undefined {
+  if (config.mail === undefined) return undefined;
+  const mailer = createMailer({
+    transport: smtpTransport(config.mail),
+    from: config.mail.from,
+    logger,
+    onDelivery: (kind, outcome) => metrics.mailDelivery(kind, outcome),
+  });
+  return createMailService<Locale>({ mailer, render: (name, locale, model) => views.renderMail(name, locale, model) });
+}
+
 function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
   return {
     announce: (version) => announceKeyChange(redis, redisPrefix, version),
@@ -146,6 +169,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
+    const mail = openMail(config, views, logger, metrics);
+    if (mail !== undefined) closers.push(() => mail.close());
     const attempts = await openAttemptLimits({
       redis,
       mongo,
@@ -157,6 +182,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const { windowSeconds } = config.attemptLimits;
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
+    const resets = await openPasswordResets({ mongo, ttlSeconds: config.passwords.resetTtlSeconds, now: options.now });
 
     const steps = signInSteps(
       {
@@ -178,6 +204,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           },
           signOutPath: endpointPath(config.routes, 'end_session'),
         },
+        forgotPasswordPath: `${config.routes.password}/forgot`,
         secondFactor: {
           passkeys: services.passkeys,
           challengeKey: deriveKey(secret, 'passkey-challenges'),
@@ -331,6 +358,24 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         secureCookies: https,
         paths: config.routes,
+      }),
+      selfService: passwordResetRoutes({
+        views,
+        logger,
+        secureCookies: https,
+        path: config.routes.password,
+        publicBase: `${new URL(config.publicUrl).origin}${config.routes.password}`,
+        accounts: accountLayer.accounts,
+        resets,
+        ttlSeconds: config.passwords.resetTtlSeconds,
+        policy: { ...DEFAULT_PASSWORD_POLICY, minLength: config.passwords.minLength },
+        mail,
+        limits: {
+          ip: attempts.limiter('password_reset_ip', PASSWORD_RESET_IP_LIMIT, PASSWORD_RESET_WINDOW),
+          login: attempts.limiter('password_reset_login', PASSWORD_RESET_LOGIN_LIMIT, PASSWORD_RESET_WINDOW),
+        },
+        revokeAll: async (userId) => void (await services.revocation.revokeByAccountId(userId)),
+        audit: (type, userId) => audit.record({ type, actor: { type: type === 'user.password_reset' ? 'user' : 'anonymous', id: type === 'user.password_reset' ? userId : null }, target: { type: 'user', id: userId } }),
       }),
       admin,
       beforeProvider: [

@@ -63,6 +63,8 @@ export interface Config {
     /** Milliseconds an idle hashing worker lives; 0 = until shutdown. */
     readonly idleTimeoutMs: number;
     readonly minLength: number;
+    /** Seconds a password-reset link works. */
+    readonly resetTtlSeconds: number;
   };
   /** Who must use a second factor besides users who enrolled one (docs: README, Multi-factor sign-in). */
   readonly mfa: { readonly requiredRoles: readonly string[]; readonly requiredGroups: readonly string[] };
@@ -83,6 +85,15 @@ export interface Config {
     readonly token: Secret | undefined;
   };
   readonly audit: { readonly retentionDays: number };
+  /** Outgoing mail; undefined = GATEHOUSE_SMTP_URL unset, features that need email are off. */
+  readonly mail: MailSettings | undefined;
+}
+
+export interface MailSettings {
+  readonly smtpUrl: Secret;
+  readonly from: string;
+  /** One delivery attempt's bound (connection, greeting and socket timeouts). */
+  readonly timeoutMs: number;
 }
 
 /** Branding and template overrides of the hosted pages. */
@@ -247,6 +258,9 @@ export function loadConfig(sources: ConfigSources): Config {
     if (s.GATEHOUSE_HEADERS_TIMEOUT > s.GATEHOUSE_REQUEST_TIMEOUT) {
       problems.push('GATEHOUSE_HEADERS_TIMEOUT: must not be longer than GATEHOUSE_REQUEST_TIMEOUT (the request timeout covers the headers too)');
     }
+    if (s.GATEHOUSE_SMTP_URL !== undefined && s.GATEHOUSE_MAIL_FROM === undefined) {
+      problems.push('GATEHOUSE_MAIL_FROM: is required with GATEHOUSE_SMTP_URL (the From: address of every email)');
+    }
     if (s.GATEHOUSE_LOCKOUT_MAX_SECONDS < s.GATEHOUSE_LOCKOUT_SECONDS) {
       problems.push('GATEHOUSE_LOCKOUT_MAX_SECONDS: must be at least GATEHOUSE_LOCKOUT_SECONDS');
     }
@@ -312,6 +326,7 @@ export function loadConfig(sources: ConfigSources): Config {
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
       minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
+      resetTtlSeconds: s.GATEHOUSE_PASSWORD_RESET_TTL,
     }),
     mfa: Object.freeze({
       requiredRoles: Object.freeze(names(s.GATEHOUSE_MFA_REQUIRED_ROLES)),
@@ -348,5 +363,9 @@ export function loadConfig(sources: ConfigSources): Config {
       token: s.GATEHOUSE_METRICS_TOKEN === undefined ? undefined : new Secret(s.GATEHOUSE_METRICS_TOKEN),
     }),
     audit: Object.freeze({ retentionDays: s.GATEHOUSE_AUDIT_RETENTION_DAYS }),
+    mail:
+      s.GATEHOUSE_SMTP_URL === undefined || s.GATEHOUSE_MAIL_FROM === undefined
+        ? undefined
+        : Object.freeze({ smtpUrl: new Secret(s.GATEHOUSE_SMTP_URL), from: s.GATEHOUSE_MAIL_FROM, timeoutMs: s.GATEHOUSE_SMTP_TIMEOUT * 1000 }),
   });
 }

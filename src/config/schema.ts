@@ -151,6 +151,19 @@ export const settingsSchema = z.object({
   GATEHOUSE_METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   /** Days audit events are kept in MongoDB; 0 = forever. */
   GATEHOUSE_AUDIT_RETENTION_DAYS: integer(0, 36_500, 'a whole number of days').default(90),
+  /** Outgoing mail (password reset, verification); unset = the features that need email are off. */
+  GATEHOUSE_SMTP_URL: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^smtps?:$/.test(new URL(v).protocol), {
+      message: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:password@mail.example.com:465',
+    })
+    .optional(),
+  /** The From: of every email, e.g. "Example Sign-in <no-reply@example.com>". */
+  GATEHOUSE_MAIL_FROM: z.string().trim().min(3).max(320).optional(),
+  /** How long a password-reset link works (it works once). */
+  GATEHOUSE_PASSWORD_RESET_TTL: seconds(60).default(1800),
+  /** How long one delivery attempt may take (connect, greeting, each reply) before it is retried in the background. */
+  GATEHOUSE_SMTP_TIMEOUT: seconds(1).default(10),
 });
 
 export type RawSettings = z.input<typeof settingsSchema>;
@@ -166,4 +179,5 @@ export const SECRET_SETTINGS: readonly SettingName[] = [
   'MONGODB_URI',
   'REDIS_URL',
   'GATEHOUSE_METRICS_TOKEN',
+  'GATEHOUSE_SMTP_URL',
 ];

@@ -22,6 +22,11 @@ export interface PageModel {
 export interface Views {
   /** A full page: views/pages/<page>.ejs (or `page` itself when it is an absolute path) inside views/layout.ejs, in `locale`. */
   render(page: string, locale: Locale, model: PageModel): Promise<string>;
+  /**
+   * An email: views/mail/<name>.html.ejs inside views/mail/layout.html.ejs, views/mail/<name>.txt.ejs
+   * as its plain-text part, and the subject from the `mail.<name>.subject` string, in `locale`.
+   */
+  renderMail(name: string, locale: Locale, model: Readonly<Record<string, unknown>>): Promise<RenderedMail>;
   translate(locale: Locale): Translate;
   negotiate(uiLocales: unknown, acceptLanguage: string | undefined): Locale;
   readonly brand: Brand;
@@ -34,6 +39,12 @@ export interface Views {
   /** views/assets/favicon.svg. */
   readonly favicon: string;
   readonly paths: PagePaths;
+}
+
+export interface RenderedMail {
+  readonly subject: string;
+  readonly html: string;
+  readonly text: string;
 }
 
 export interface ViewsOptions {
@@ -95,5 +106,18 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
       const body = await ejs.renderFile(isAbsolute(page) ? page : resolve(join('pages', `${page}.ejs`)), data, options);
       return ejs.renderFile(layoutPath, { ...data, body }, options);
     },
+    async renderMail(name, locale, model) {
+      const t = translator(catalogs, locale);
+      const subject = t(`mail.${name}.subject`, stringValues(model));
+      const data = { ...model, locale, t, brand, subject };
+      const content = await ejs.renderFile(resolve(join('mail', `${name}.html.ejs`)), data, options);
+      const html = await ejs.renderFile(resolve(join('mail', 'layout.html.ejs')), { ...data, body: content }, options);
+      // The plain-text part is not HTML: nothing to escape.
+      const text = await ejs.renderFile(resolve(join('mail', `${name}.txt.ejs`)), data, { ...options, escape: (value: unknown) => String(value) });
+      return { subject, html, text };
+    },
   };
 }
+
+const stringValues = (model: Readonly<Record<string, unknown>>): Record<string, string> =>
+  Object.fromEntries(Object.entries(model).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));

@@ -1,8 +1,20 @@
 import { DuplicateUserError } from '../accounts/errors.ts';
-import type { GatehouseServices } from '../services.ts';
+import type { UserAdmin } from '../accounts/user-admin.ts';
+import type { ApiRegistry } from '../apis/registry.ts';
+import type { ClientRepository } from '../clients/repository.ts';
+import type { LabelDirectory } from '../roles/directory.ts';
 import type { KeycloakImportPlan, UnmappedItem } from './realm-import.ts';
 
 type Outcome = 'created' | 'updated';
+
+/** The parts of the domain services an import writes through (src/services.ts provides them). */
+export interface KeycloakImportServices {
+  readonly apis: ApiRegistry;
+  readonly roles: LabelDirectory;
+  readonly groups: LabelDirectory;
+  readonly clients: ClientRepository;
+  readonly users: UserAdmin;
+}
 
 export interface KeycloakImportReport {
   readonly realm: string;
@@ -41,7 +53,7 @@ export interface KeycloakImportOptions {
   readonly api?: string | undefined;
 }
 
-export async function applyKeycloakImport(services: GatehouseServices, plan: KeycloakImportPlan, { dryRun, api }: KeycloakImportOptions): Promise<KeycloakImportReport> {
+export async function applyKeycloakImport(services: KeycloakImportServices, plan: KeycloakImportPlan, { dryRun, api }: KeycloakImportOptions): Promise<KeycloakImportReport> {
   let apiOutcome: KeycloakImportReport['api'];
   if (api !== undefined) {
     const created = (await services.apis.find(api)) === undefined;

@@ -42,9 +42,11 @@ export interface Metrics {
   storeUnavailable(store: string): void;
   /** An attempt-limit check or count served per instance because the shared store was away. */
   rateLimitFallback(limiter: string): void;
+  /** One delivery attempt of an email: sent, failed but retried later, or given up. */
+  mailDelivery(kind: string, outcome: 'sent' | 'retry' | 'failed'): void;
 }
 
-const LIMITERS = new Set(['client_auth', 'user_code']);
+const LIMITERS = new Set(['client_auth', 'user_code', 'password_reset_ip', 'password_reset_login']);
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const GRANT_TYPES = new Set([
   'authorization_code',
@@ -142,6 +144,13 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const mail = new Counter({
+    name: 'gatehouse_mail_deliveries_total',
+    help: 'Email delivery attempts by kind and outcome (sent, retry = failed and queued again, failed = given up)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers,
+  });
+
   return {
     registry,
     observeRequest({ route, method, status }, seconds) {
@@ -205,6 +214,10 @@ export function createMetrics(): Metrics {
     },
     rateLimitFallback(limiter) {
       limitFallbacks.inc({ limiter: LIMITERS.has(limiter) ? limiter : 'other' });
+    },
+    mailDelivery(kind, outcome) {
+      // Kinds come from the mailer's fixed list (src/mail/mailer.ts MAIL_KINDS).
+      mail.inc({ kind: ERROR_CODE.test(kind) ? kind : 'other', outcome });
     },
   };
 }

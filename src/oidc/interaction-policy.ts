@@ -1,7 +1,7 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { ACR_MFA } from './acr.ts';
 
-const { base, Check, Prompt } = interactionPolicy;
+const { base, Check } = interactionPolicy;
 
 /**
  * The library's default prompts, the sign-in steps' custom prompts between login and consent
@@ -9,7 +9,7 @@ const { base, Check, Prompt } = interactionPolicy;
  * resolves (findAccount returns undefined for disabled or deleted users) must sign in again.
  * Without it the library carries on with a session but no account and fails with a 500.
  */
-export function gatehouseInteractionPolicy(custom: readonly (() => InstanceType<typeof Prompt>)[] = []): ReturnType<typeof base> {
+export function gatehouseInteractionPolicy(custom: readonly (() => InstanceType<typeof interactionPolicy.Prompt>)[] = []): ReturnType<typeof base> {
   const policy = base();
   const login = policy.get('login');
   if (login === undefined) throw new Error('the default interaction policy has no login prompt');

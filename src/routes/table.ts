@@ -37,6 +37,8 @@ export interface RoutesTable {
   readonly provider: Readonly<Record<ProviderRouteName, string>>;
   /** Hosted pages: `<interaction>/:uid`, `/login`, `/confirm`, `/abort`; also the CSRF cookie's path. */
   readonly interaction: string;
+  /** Password reset pages: `<password>/forgot`, `<password>/reset/:token`; also their CSRF cookie's path. */
+  readonly password: string;
   /** The hosted pages' stylesheets: `<assets>/gatehouse.css`, `<assets>/theme.css`. */
   readonly assets: string;
   /** The admin API's base path. */
@@ -95,9 +97,14 @@ function basePathOf(publicUrl: string): string {
 }
 
 /** Paths Gatehouse serves outside the provider, under the public URL's path. */
+<<<<<<< HEAD
 function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'assets' | 'admin' | 'console' | 'healthz' | 'readyz' | 'metrics'> {
+=======
+function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'password' | 'assets' | 'admin' | 'healthz' | 'readyz' | 'metrics'> {
+>>>>>>> main
   return {
     interaction: `${base}/interaction`,
+    password: `${base}/password`,
     assets: `${base}/assets`,
     admin: `${base}/admin/api/v1`,
     console: `${base}/console`,

@@ -78,6 +78,7 @@ const ELSEWHERE: RoutesTable = {
     userinfo: '/who',
   },
   interaction: '/ui/flow',
+  password: '/ui/recover',
   assets: '/ui/static',
   admin: '/manage/v9',
   console: '/manage/console',

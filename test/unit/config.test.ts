@@ -179,13 +179,14 @@ describe('account settings', () => {
         GATEHOUSE_HASH_QUEUE_LIMIT: '0',
         GATEHOUSE_HASH_IDLE_TIMEOUT: '0',
         GATEHOUSE_PASSWORD_MIN_LENGTH: '12',
+        GATEHOUSE_PASSWORD_RESET_TTL: '900',
         GATEHOUSE_LOCKOUT_THRESHOLD: '3',
         GATEHOUSE_LOCKOUT_SECONDS: '1',
         GATEHOUSE_LOCKOUT_MAX_SECONDS: '4',
       },
       readFile,
     });
-    expect(config.passwords).to.deep.equal({ argon2: { memoryKiB: 65536, iterations: 3, parallelism: 4 }, poolSize: 3, queueLimit: 0, idleTimeoutMs: 0, minLength: 12 });
+    expect(config.passwords).to.deep.equal({ argon2: { memoryKiB: 65536, iterations: 3, parallelism: 4 }, poolSize: 3, queueLimit: 0, idleTimeoutMs: 0, minLength: 12, resetTtlSeconds: 900 });
     expect(config.lockout).to.include({ threshold: 3, lockSeconds: 1, maxLockSeconds: 4 });
   });
 

@@ -9,6 +9,8 @@ export interface StepDeps {
   readonly secondFactor: SecondFactorDeps;
   /** Who is signed in, for the consent page's "Signed in as … Not you? Sign out". */
   readonly signedIn?: SignedIn;
+  /** The "Forgot password?" link on the sign-in page. */
+  readonly forgotPasswordPath?: string;
 }
 
 /**
@@ -17,5 +19,5 @@ export interface StepDeps {
  */
 export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): SignInStep[] {
   const { passkeys, challengeKey } = deps.secondFactor;
-  return [passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }), secondFactorStep(deps.secondFactor), ...extra, consentStep(deps.signedIn)];
+  return [passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath), secondFactorStep(deps.secondFactor), ...extra, consentStep(deps.signedIn)];
 }

@@ -22,7 +22,8 @@ export interface PasskeySignIn {
 }
 
 /** The login prompt answered with a username (or email) and password: amr `pwd`. */
-export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn): SignInStep {
+/** `forgotHref`: the "Forgot password?" link under the form (src/interactions/password-reset-routes.ts). */
+export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn, forgotHref?: string): SignInStep {
   const challenge = (step: StepContext) => passkeyChallenge(passkey!.challengeKey, step.details.uid, 'login');
 
   async function page(step: StepContext, form: { login: string; remember: boolean; error?: string }) {
@@ -32,6 +33,7 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
         title: step.t('login.title'),
         login: form.login,
         remember: form.remember,
+        forgotHref,
         error: form.error === undefined ? undefined : step.t(form.error),
         passkey: passkey === undefined ? undefined : embedJson(await passkey.passkeys.authenticationOptions(undefined, challenge(step))),
       },

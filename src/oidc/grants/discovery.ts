@@ -6,17 +6,31 @@ export type GrantInUse = () => Promise<boolean>;
 /**
  * oidc-provider lists every registered grant in `grant_types_supported`. An opt-in grant that
  * no client may use is left out, so discovery does not advertise the password grant to
- * deployments that never enabled it. A "yes" is cached for `ttlMs` (a client that lost the
- * grant stops being advertised after that); a "no" is asked again each time, so a client
- * enabled meanwhile is advertised at once (discovery is fetched rarely; relying parties cache it).
+ * deployments that never enabled it. Discovery is public, so the answer is cached: a "yes" for
+ * `ttlMs` (a client that lost the grant stops being advertised after that), a "no" for the
+ * shorter `negativeTtlMs` (a client enabled meanwhile is advertised within it), and concurrent
+ * requests share one lookup — anyone may fetch discovery, and each lookup reads every client.
  */
-export function listGrantWhileInUse(grantType: string, inUse: GrantInUse, { ttlMs = 30_000, now = Date.now }: { ttlMs?: number; now?: () => number } = {}): Middleware {
+export function listGrantWhileInUse(
+  grantType: string,
+  inUse: GrantInUse,
+  { ttlMs = 30_000, negativeTtlMs = 2_000, now = Date.now }: { ttlMs?: number; negativeTtlMs?: number; now?: () => number } = {},
+): Middleware {
   let cached: { value: boolean; until: number } | undefined;
-  const check = async (): Promise<boolean> => {
-    if (cached !== undefined && cached.until > now()) return cached.value;
-    const value = await inUse();
-    cached = value ? { value, until: now() + ttlMs } : undefined;
-    return value;
+  let pending: Promise<boolean> | undefined;
+  const lookup = async (): Promise<boolean> => {
+    try {
+      const value = await inUse();
+      cached = { value, until: now() + (value ? ttlMs : negativeTtlMs) };
+      return value;
+    } finally {
+      pending = undefined;
+    }
+  };
+  const check = (): Promise<boolean> => {
+    if (cached !== undefined && cached.until > now()) return Promise.resolve(cached.value);
+    pending ??= lookup();
+    return pending;
   };
   return async (ctx, next) => {
     await next();

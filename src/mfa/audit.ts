@@ -1,6 +1,6 @@
-import type { FactorEvent } from '../mfa/factors.ts';
-import type { PasskeyEvent } from '../mfa/passkeys.ts';
-import type { AuditActor, AuditSink } from './audit-trail.ts';
+import type { FactorEvent } from './factors.ts';
+import type { PasskeyEvent } from './passkeys.ts';
+import type { AuditActor, AuditSink } from '../observability/audit-trail.ts';
 
 /** The second-factor service's events as audit events (never a code or a secret). */
 export function auditFactors(audit: AuditSink): (event: FactorEvent) => void {

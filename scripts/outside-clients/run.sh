@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs Gatehouse's outside checks: the production build against real FerretDB + Redis, checked by
+# relying-party libraries nobody here wrote. Not part of `npm test`. See README.md beside this.
+#
+#   bash scripts/outside-clients/run.sh [js] [python] [go] [java]    (default: all four)
+#
+# Needs `npm run build` first. Dependencies are fetched by each ecosystem's own client into
+# git-ignored places (js/node_modules, python/.venv, the Go module cache, ~/.m2 + java/target).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+LANGS=("$@")
+[[ ${#LANGS[@]} -gt 0 ]] || LANGS=(js python go java)
+[[ -f "$ROOT/dist/main.js" ]] || { echo "run \`npm run build\` first" >&2; exit 2; }
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+WORK="$(mktemp -d)"
+SERVER_PID=""
+STARTED_SERVICES=0
+cleanup() {
+  [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  [[ "$STARTED_SERVICES" == 1 ]] && bash "$ROOT/scripts/services" down >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Services: reuse MONGODB_URI / REDIS_URL when given, else start FerretDB + Redis (and stop them after).
+if [[ -z "${MONGODB_URI:-}" ]]; then
+  eval "$(bash "$ROOT/scripts/services" up | sed 's/^/export /')"
+  STARTED_SERVICES=1
+  # A database of its own: a fresh GATEHOUSE_SECRET cannot read keys another run stored.
+  MONGODB_URI="${MONGODB_URI%/*}/outside_$(openssl rand -hex 4)"
+fi
+
+PORT="$(free_port)"
+export NODE_ENV=production HOST=127.0.0.1 PORT GATEHOUSE_ISSUER="http://127.0.0.1:$PORT"
+export GATEHOUSE_SECRET="${GATEHOUSE_SECRET:-$(openssl rand -hex 32)}" GATEHOUSE_LOG_LEVEL="${GATEHOUSE_LOG_LEVEL:-warn}"
+node "$ROOT/dist/main.js" >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 150); do
+  curl -fsS -o /dev/null "$GATEHOUSE_ISSUER/.well-known/openid-configuration" 2>/dev/null && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+  sleep 0.2
+done
+
+# One API, one confidential client, one user — created with the CLI, as an operator would.
+cli() { node "$ROOT/dist/cli/main.js" "$@"; }
+SUFFIX="$(openssl rand -hex 4)"
+export GH_ISSUER="$GATEHOUSE_ISSUER" GH_API="https://api-$SUFFIX.outside.test" GH_REDIRECT_URI="http://127.0.0.1:$(free_port)/cb"
+export GH_USERNAME="outsider-$SUFFIX" GH_PASSWORD="$(openssl rand -hex 12)"
+cli apis create --identifier "$GH_API" --scope "read write" --json >/dev/null
+cli clients create --name "outside-$SUFFIX" --type confidential --redirect-uri "$GH_REDIRECT_URI" \
+  --grant-type authorization_code --grant-type refresh_token --grant-type client_credentials \
+  --api "$GH_API" --default-api "$GH_API" --scope "openid profile email offline_access" --json >"$WORK/client.json"
+GH_CLIENT_ID="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).client_id)' "$WORK/client.json")"
+GH_CLIENT_SECRET="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).client_secret)' "$WORK/client.json")"
+export GH_CLIENT_ID GH_CLIENT_SECRET
+printf '%s' "$GH_PASSWORD" | cli users create --username "$GH_USERNAME" --email "$GH_USERNAME@example.test" --name "Out Sider" --password-stdin --json >/dev/null
+
+STATUS=0
+for lang in "${LANGS[@]}"; do
+  echo "== $lang"
+  case "$lang" in
+    js) (cd "$HERE/js" && npm install --no-audit --no-fund --silent && node check.mjs) || STATUS=1 ;;
+    python) (cd "$HERE/python" && { [[ -x .venv/bin/python ]] || python3 -m venv .venv; } && .venv/bin/pip install -q -r requirements.txt \
+               && .venv/bin/python -W ignore::DeprecationWarning check.py) || STATUS=1 ;;
+    go) (cd "$HERE/go" && go run .) || STATUS=1 ;;
+    java) (cd "$HERE/java" && mvn -q compile exec:java -Dsignin=../signin.mjs) || STATUS=1 ;;
+    *) echo "unknown: $lang (js, python, go, java)" >&2; STATUS=1 ;;
+  esac
+done
+if grep -q '"level":50\|"level":60' "$WORK/server.log"; then echo "server logged errors:" >&2; grep '"level":50\|"level":60' "$WORK/server.log" >&2; STATUS=1; fi
+exit "$STATUS"

@@ -1,0 +1,59 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Connection, mongo } from 'mongoose';
+import { ensureExpiryIndex } from '../storage/expiry.ts';
+
+const COLLECTION = 'password_resets';
+
+interface ResetRecord {
+  /** SHA-256 of the token (base64url): the link's token is never stored. */
+  _id: string;
+  userId: string;
+  expiresAt: Date;
+}
+
+export interface PasswordResets {
+  /** A new single-use token for the user; earlier unused ones of the same user stop working. */
+  issue(userId: string): Promise<string>;
+  /** The user a token is for, while it is unused and unexpired; consumes nothing. */
+  check(token: string): Promise<string | undefined>;
+  /** Uses the token up (exactly one caller wins); resolves to its user, or undefined. */
+  consume(token: string): Promise<string | undefined>;
+}
+
+export interface PasswordResetsDeps {
+  readonly mongo: Connection;
+  readonly ttlSeconds: number;
+  readonly now?: () => number;
+}
+
+const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+const wellFormed = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
+
+/**
+ * Password-reset tokens: 256 random bits in the link, only their hash at rest, one live token
+ * per user, expiry checked on every read (the TTL index or the deletes below clean up).
+ */
+export async function openPasswordResets({ mongo: connection, ttlSeconds, now = Date.now }: PasswordResetsDeps): Promise<PasswordResets> {
+  const records = connection.db!.collection<ResetRecord>(COLLECTION) as mongo.Collection<ResetRecord>;
+  await records.createIndex({ userId: 1 });
+  await ensureExpiryIndex(records as unknown as mongo.Collection<mongo.Document>, 'expiresAt');
+
+  return {
+    async issue(userId) {
+      const token = randomBytes(32).toString('base64url');
+      await records.deleteMany({ $or: [{ userId }, { expiresAt: { $lte: new Date(now()) } }] });
+      await records.insertOne({ _id: hashOf(token), userId, expiresAt: new Date(now() + ttlSeconds * 1000) });
+      return token;
+    },
+    async check(token) {
+      if (!wellFormed(token)) return undefined;
+      const record = await records.findOne({ _id: hashOf(token) });
+      return record !== null && record.expiresAt.getTime() > now() ? record.userId : undefined;
+    },
+    async consume(token) {
+      if (!wellFormed(token)) return undefined;
+      const record = await records.findOneAndDelete({ _id: hashOf(token) });
+      return record !== null && record.expiresAt.getTime() > now() ? record.userId : undefined;
+    },
+  };
+}
