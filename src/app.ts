@@ -56,11 +56,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(health.routes());
   if (deps.metrics !== undefined) app.use(deps.metrics.routes());
   if (deps.interactions !== undefined) app.use(deps.interactions.routes());
-<<<<<<< HEAD
-  if (deps.console !== undefined) app.use(deps.console);
-=======
   if (deps.selfService !== undefined) app.use(deps.selfService.routes());
->>>>>>> main
+  if (deps.console !== undefined) app.use(deps.console);
   if (deps.admin !== undefined) app.use(deps.admin);
   for (const middleware of deps.beforeProvider ?? []) app.use(middleware);
   app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy, routes: deps.routes }));

@@ -97,11 +97,7 @@ function basePathOf(publicUrl: string): string {
 }
 
 /** Paths Gatehouse serves outside the provider, under the public URL's path. */
-<<<<<<< HEAD
-function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'assets' | 'admin' | 'console' | 'healthz' | 'readyz' | 'metrics'> {
-=======
-function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'password' | 'assets' | 'admin' | 'healthz' | 'readyz' | 'metrics'> {
->>>>>>> main
+function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'password' | 'assets' | 'admin' | 'console' | 'healthz' | 'readyz' | 'metrics'> {
   return {
     interaction: `${base}/interaction`,
     password: `${base}/password`,
