@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { API, FAST_HASHING, seed, type Seeded } from '../helpers/e2e.ts';
-import { startInstance } from '../helpers/instance.ts';
+import { API, type Seeded } from '../helpers/e2e.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
-import { freePort, TestRedis } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import type { TestRedis } from '../helpers/redis-server.ts';
+import { startWithOwnRedis, type OwnRedisInstance } from '../helpers/own-redis.ts';
 
 const LIMIT = 3;
 
@@ -24,31 +23,19 @@ async function postClient(gatehouse: RunningGatehouse, name: string): Promise<{ 
 }
 
 describe('client-authentication limits: (client, IP) keys and a per-instance fallback (test-owned Redis)', () => {
-  const mongodbUri = freshDatabaseUri('client_auth_limits');
   const logs = captureLogs('info');
   let redis: TestRedis;
   let gatehouse: RunningGatehouse;
   let issuer: string;
   let cast: Seeded;
+  let deployment: OwnRedisInstance;
 
   before(async () => {
-    redis = await TestRedis.start();
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: redis.url,
-      secret: randomSecret(),
-      issuer,
-      logger: logs.logger,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_TIMEOUT: '1', GATEHOUSE_CLIENT_AUTH_FAILURE_LIMIT: String(LIMIT) },
-    });
-    cast = await seed(gatehouse);
+    deployment = await startWithOwnRedis('client_auth_limits', { logger: logs.logger, settings: { GATEHOUSE_CLIENT_AUTH_FAILURE_LIMIT: String(LIMIT) } });
+    ({ redis, gatehouse, issuer, cast } = deployment);
   });
   after(async () => {
-    await gatehouse?.close();
-    await redis?.stop();
-    await dropDatabase(mongodbUri);
+    await deployment?.close();
   });
 
   it('counts failed client_secret_post authentication per client and IP: one client failing does not block another from the same address', async () => {

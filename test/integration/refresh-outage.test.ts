@@ -1,12 +1,10 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
-import { authorizationRequest, FAST_HASHING, PASSWORD, REDIRECT_URI, relyingParty, seed, type Seeded } from '../helpers/e2e.ts';
-import { startInstance } from '../helpers/instance.ts';
+import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, type Seeded } from '../helpers/e2e.ts';
 import { within } from '../helpers/poll.ts';
-import { freePort, TestRedis } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import type { TestRedis } from '../helpers/redis-server.ts';
+import { startWithOwnRedis, type OwnRedisInstance } from '../helpers/own-redis.ts';
 
 const WINDOW_SECONDS = 10;
 
@@ -22,31 +20,18 @@ function refresh(issuer: string, client: { clientId: string; secret: string }, t
 }
 
 describe('refresh with a store killed mid-rotation (test-owned Redis, storage clock moved past the reuse window)', () => {
-  const mongodbUri = freshDatabaseUri('refresh_outage');
   let redis: TestRedis;
-  let gatehouse: RunningGatehouse;
   let issuer: string;
   let cast: Seeded;
   let clock = Date.now();
+  let deployment: OwnRedisInstance;
 
   before(async () => {
-    redis = await TestRedis.start();
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: redis.url,
-      secret: randomSecret(),
-      issuer,
-      now: () => clock,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_TIMEOUT: '1', GATEHOUSE_REFRESH_REUSE_WINDOW: String(WINDOW_SECONDS) },
-    });
-    cast = await seed(gatehouse);
+    deployment = await startWithOwnRedis('refresh_outage', { now: () => clock, settings: { GATEHOUSE_REFRESH_REUSE_WINDOW: String(WINDOW_SECONDS) } });
+    ({ redis, issuer, cast } = deployment);
   });
   after(async () => {
-    await gatehouse?.close();
-    await redis?.stop();
-    await dropDatabase(mongodbUri);
+    await deployment?.close();
   });
 
   async function refreshToken(): Promise<string> {

@@ -1,46 +1,32 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import type { Connection } from 'mongoose';
-import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
-import { authorizationRequest, FAST_HASHING, PASSWORD, REDIRECT_URI, relyingParty, seed, type Seeded } from '../helpers/e2e.ts';
-import { startInstance } from '../helpers/instance.ts';
+import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, type Seeded } from '../helpers/e2e.ts';
 import { within } from '../helpers/poll.ts';
-import { freePort, TestRedis } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import type { TestRedis } from '../helpers/redis-server.ts';
+import { startWithOwnRedis, type OwnRedisInstance } from '../helpers/own-redis.ts';
 
 /**
  * A rotation's successor is written together with the mark on its predecessor, once the
  * response is ready (one command): a rotation whose response fails stores neither.
  */
 describe('refresh-token successors are stored with the rotation that hands them out (test-owned Redis)', () => {
-  const mongodbUri = freshDatabaseUri('refresh_successor');
   let redis: TestRedis;
-  let gatehouse: RunningGatehouse;
   let mongo: Connection;
   let issuer: string;
   let cast: Seeded;
+  let deployment: OwnRedisInstance;
 
   before(async () => {
-    redis = await TestRedis.start();
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: redis.url,
-      secret: randomSecret(),
-      issuer,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_TIMEOUT: '1', GATEHOUSE_REFRESH_REUSE_WINDOW: '0' },
-    });
-    cast = await seed(gatehouse);
-    mongo = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
+    deployment = await startWithOwnRedis('refresh_successor', { settings: { GATEHOUSE_REFRESH_REUSE_WINDOW: '0' } });
+    ({ redis, issuer, cast } = deployment);
+    mongo = await connectMongo({ uri: deployment.mongodbUri, timeoutMs: 5000 });
   });
   after(async () => {
-    await gatehouse?.close();
     await mongo?.close();
-    await redis?.stop();
-    await dropDatabase(mongodbUri);
+    await deployment?.close();
   });
 
   const refresh = (token: string) =>
