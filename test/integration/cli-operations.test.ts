@@ -150,7 +150,7 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (re
 
   it('apis get | update (introspecting client, ttl) | delete', async () => {
     const { client_id: introspector } = await ok(['clients', 'create', '--name', 'Ledger API', '--grant-type', 'client_credentials']);
-    const updated = await ok(['apis', 'update', API, '--ttl', '120', '--introspection-client', introspector, '--roles']);
+    const updated = await ok(['apis', 'update', API, '--ttl', '120', `--introspection-client=${introspector}`, '--roles']);
     expect(updated).to.deep.include({ access_token_ttl: 120, client_id: introspector, include_roles: true });
     expect(await ok(['apis', 'get', API])).to.deep.include({ identifier: API, client_id: introspector });
     const unknownClient = await cli(['apis', 'update', API, '--introspection-client', 'nobody']);
