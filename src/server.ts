@@ -11,6 +11,7 @@ import type { Configuration } from 'oidc-provider';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { ensureConsoleClient } from './console/client.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { effectiveSettings } from './config/effective.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { deriveKey } from './crypto/secret-box.ts';
@@ -315,6 +316,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           createOperations({
             services,
             issuer: config.issuer,
+            status: { readiness, timeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs), settings: () => effectiveSettings(config) },
             keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
             initialAccessTokens: config.registration
               ? async (expiresIn) => {
@@ -344,9 +346,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         path: config.routes.console,
         issuer: config.issuer,
         adminAudience: services.adminAudience,
+        idleTimeoutSeconds: config.console.idleTimeoutSeconds,
         endpoints: {
           authorization: endpointPath(config.routes, 'authorization'),
           token: endpointPath(config.routes, 'token'),
+          revocation: endpointPath(config.routes, 'revocation'),
           endSession: endpointPath(config.routes, 'end_session'),
           admin: config.routes.admin,
         },
