@@ -383,7 +383,8 @@ describe('admin console (headless Chromium)', () => {
           // Nothing wider than the viewport: the page scrolls vertically only.
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
           expect(overflow, `${locale} ${name} at ${width} px overflows`).to.be.at.most(0);
-          if (width === 390 || locale === 'en') expect(await seriousViolations(page), `${locale} ${name}`).to.deep.equal([]);
+          // axe on every page at both widths in English (the markup is the same in every locale).
+          if (locale === 'en') expect(await seriousViolations(page), `${locale} ${name} at ${width} px`).to.deep.equal([]);
           await screenshot(page, `console-${locale}-${width}-${name}`);
         }
         await page.context().close();
