@@ -82,6 +82,8 @@ export interface AuditTrail extends AuditSink {
   /** Records the event and writes it now, with whatever else waits (operator actions). */
   write(input: AuditInput): Promise<AuditEvent>;
   query(query: AuditQuery): Promise<AuditPage>;
+  /** How many stored events match (no paging). */
+  count(query: Omit<AuditQuery, 'limit' | 'before'>): Promise<number>;
   /** Writes what waits now. */
   flush(): Promise<void>;
   /** Final flush; later events are only logged. */
@@ -277,6 +279,7 @@ export function createAuditTrail({
       const events = docs.slice(0, query.limit).map(shown);
       return { events, next: docs.length > query.limit ? (events.at(-1)?.id ?? null) : null };
     },
+    count: (query) => collection.countDocuments(auditFilter(query) as mongo.Filter<StoredAuditEvent>),
     flush,
     async close() {
       closed = true;
