@@ -189,6 +189,8 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): { metadata: Jso
     response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: authMethod,
     scope: [...new Set(scopes)].join(' '),
+    // The app was written against Keycloak's tokens: its ID and access tokens keep their shape.
+    token_claims: 'keycloak',
   };
   if (logoutUris.length > 0) metadata.post_logout_redirect_uris = logoutUris;
   if (attributes['pkce.code.challenge.method'] === 'S256' && !publicClient) metadata.require_pkce = true;
