@@ -1,6 +1,6 @@
 import type { Account, FindAccount } from 'oidc-provider';
 import type { Accounts, User } from '../accounts/accounts.ts';
-import { keycloakIdTokenClaims } from '../keycloak/token-claims.ts';
+import { keycloakIdTokenClaims } from './keycloak-claims.ts';
 import { clientFlag, clientProperty } from './client-metadata.ts';
 
 /** A user as the protocol layer sees them: the stable `sub` and their standard claims. */

@@ -38,7 +38,7 @@ export const GATEHOUSE_CLIENT_PROPERTIES = [
    * "trusted_clients": [client ids whose users' access tokens it may exchange] }.
    */
   'token_exchange',
-  /** `keycloak`: the client's access and ID tokens carry Keycloak's claims (src/keycloak/token-claims.ts). */
+  /** `keycloak`: the client's access and ID tokens carry Keycloak's claims (src/oidc/keycloak-claims.ts). */
   'token_claims',
 ] as const;
 

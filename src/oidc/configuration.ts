@@ -5,7 +5,7 @@ import type { PrivateJwk } from '../keys/generate.ts';
 import { findAccount, type AccountDirectory } from './accounts.ts';
 import { ACR_VALUES, assertReachableAcr } from './acr.ts';
 import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
-import { KEYCLOAK_ID_TOKEN_CLAIMS } from '../keycloak/token-claims.ts';
+import { KEYCLOAK_ID_TOKEN_CLAIMS } from './keycloak-claims.ts';
 import { clientFlag, clientList, GATEHOUSE_CLIENT_PROPERTIES, validateClientProperty } from './client-metadata.ts';
 import { loadExistingGrant } from './grant-policy.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';

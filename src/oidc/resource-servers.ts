@@ -3,7 +3,7 @@ import type { ApiRegistry } from '../apis/registry.ts';
 import type { AccountDirectory } from './accounts.ts';
 import { clientFlag, clientList, clientProperty } from './client-metadata.ts';
 import { isOidcScope } from './claims.ts';
-import { keycloakClientTokenClaims, keycloakTokenClaims } from '../keycloak/token-claims.ts';
+import { keycloakClientTokenClaims, keycloakTokenClaims } from './keycloak-claims.ts';
 
 type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
 type Client = Parameters<NonNullable<ResourceIndicators['getResourceServerInfo']>>[2];

@@ -2,7 +2,7 @@ import { pbkdf2Sync } from 'node:crypto';
 import { expect } from 'chai';
 import { verifyStoredHash } from '../../src/accounts/password-verifier.ts';
 import { KeycloakExportError, NO_USABLE_PASSWORD, planKeycloakImport } from '../../src/keycloak/realm-import.ts';
-import { keycloakTokenClaims } from '../../src/keycloak/token-claims.ts';
+import { keycloakTokenClaims } from '../../src/oidc/keycloak-claims.ts';
 import { keycloakTotp } from '../../src/keycloak/otp-credential.ts';
 import { totpCode } from '../../src/mfa/totp.ts';
 
