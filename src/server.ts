@@ -56,6 +56,7 @@ import type { StoreCommandListener } from './storage/command-watch.ts';
 import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from './keycloak/session-status.ts';
+import { hasKeycloakClaims } from './oidc/keycloak-claims.ts';
 import { endpointPath, interactionPath } from './routes/table.ts';
 import { pageExtraRoutes } from './interactions/language.ts';
 import { notFoundPage } from './interactions/not-found.ts';
@@ -390,6 +391,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           publicJwks,
           routes: config.routes,
         }),
+        // keycloak-js's loadUserInfo() sends the access token, which Keycloak accepts at userinfo whatever its audience.
+        jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
       ],
     });
 

@@ -41,6 +41,12 @@ export function keycloakTokenClaims({ profile, clientId, sid }: KeycloakClaimInp
   return claims;
 }
 
+/** Whether a stored access token was issued with Keycloak's claims (src/oidc/jwt-records.ts lets those reach userinfo, as Keycloak's do). */
+export function hasKeycloakClaims(record: { readonly extra?: unknown }): boolean {
+  const extra = record.extra as Record<string, unknown> | undefined;
+  return extra?.typ === 'Bearer' && typeof extra.realm_access === 'object' && extra.realm_access !== null;
+}
+
 /** Claims that tokens without a user (client_credentials) of a Keycloak-claims client carry. */
 export function keycloakClientTokenClaims(clientId: string): Record<string, unknown> {
   return { typ: 'Bearer', azp: clientId };

@@ -114,6 +114,31 @@ describe('Keycloak claims per client (admin API, OpenAPI, CLI, tokens)', functio
     expect(access.roles).to.deep.equal(['editor', 'orders-api:orders.read']);
   });
 
+  it('userinfo takes a Keycloak-claims JWT for an API (as Keycloak does), until it is revoked; other API tokens stay refused there', async () => {
+    const client = await createClient({ token_claims: 'keycloak' });
+    const { config, tokens } = await signInTokens(client, { resource: API });
+    expect(decodeJwt(tokens.access_token).aud).to.equal(API);
+    const userinfo = async (accessToken: string) => {
+      const response = await fetch(`${deploy.issuer}/me`, { headers: { authorization: `bearer ${accessToken}`, accept: 'application/json' } });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const first = await userinfo(tokens.access_token);
+    expect(first.status, JSON.stringify(first.body)).to.equal(200);
+    // The grant's OpenID scopes decide the claims, as for any access token.
+    expect(first.body).to.include({ sub: userId, preferred_username: username, email: `${username}@example.com`, given_name: 'Kay' });
+    expect((await userinfo(tokens.access_token)).body).to.deep.equal(first.body);
+
+    await oidc.tokenRevocation(config, tokens.access_token);
+    const revoked = await userinfo(tokens.access_token);
+    expect(revoked.status).to.equal(401);
+    expect(revoked.body.error).to.equal('invalid_token');
+
+    const plain = await signInTokens(await createClient({}), { resource: API });
+    const refused = await userinfo(plain.tokens.access_token);
+    expect(refused.status).to.equal(401);
+    expect(refused.body).to.include({ error: 'invalid_token', error_description: 'invalid token provided' });
+  });
+
   it('the CLI sets and clears it: clients update ID --token-claims keycloak / --unset token_claims', async () => {
     const client = await createClient({});
     const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
