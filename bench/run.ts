@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --quick] [--seconds N] [--warmup N] [--connections N] [--sessions N]
+ * npm run bench -- --vs-keycloak [...]   (Gatehouse beside Keycloak 26: bench/vs-keycloak.ts)
  *
  * Measures the production build of Gatehouse (MongoDB-wire + Redis) against the library's own
  * ceiling (bench/reference-server.ts) and the machine's password-hash limit, in one run.
@@ -25,7 +26,10 @@ import { loadSignIns } from './lib/sign-in-load.ts';
 import { round } from './lib/stats.ts';
 import { collectionUsage, commandCounts, measureStorageCeiling, mixHeadline, openStores, perRequest, redisUsage, watchRedisSent, type CommandCounts, type Stores } from './lib/storage.ts';
 
+// `--vs-keycloak` runs the side-by-side comparison instead (bench/vs-keycloak.ts reads its own flags).
+const vsKeycloak = process.argv.slice(2).includes('--vs-keycloak');
 const { values: flags } = parseArgs({
+  strict: !vsKeycloak,
   options: {
     quick: { type: 'boolean', default: false },
     seconds: { type: 'string' },
@@ -417,4 +421,5 @@ async function main() {
   }
 }
 
-await main();
+if (vsKeycloak) await import('./vs-keycloak.ts');
+else await main();
