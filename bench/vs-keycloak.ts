@@ -1,5 +1,5 @@
 /**
- * npm run bench -- --vs-keycloak [--seconds N] [--warmup N] [--connections N] [--sign-in-users N]
+ * npm run bench -- --vs-keycloak [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--keycloak-heap OPTS]
  *
  * Gatehouse and Keycloak 26 side by side, on the same machine, in the same run (issue 21's
  * yardstick): the production build of Gatehouse (FerretDB + Redis from scripts/services) and
@@ -20,7 +20,7 @@ import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
 import { measureHashLimit } from './lib/hash-limit.ts';
 import { freshKeycloakDatabase, createRealm, groupRssBytes, keycloakHashParameters, keycloakHome, KEYCLOAK_VERSION, startKeycloak } from './lib/keycloak.ts';
 import { KEYCLOAK_PATHS, keycloakBasic, keycloakRefreshTokens, keycloakSignIn, keycloakToken } from './lib/keycloak-flows.ts';
-import { measureAlternating, type Measured, type RequestSpec } from './lib/load.ts';
+import { measureAlternating, runOnce, type Measured, type RequestSpec } from './lib/load.ts';
 import { table } from './lib/report.ts';
 import { seed } from './lib/seed.ts';
 import { benchDatabaseKind, benchServices, benchServicesUp, freePort } from './lib/services.ts';
@@ -36,10 +36,13 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     'sign-in-users': { type: 'string' },
     'keycloak-heap': { type: 'string' },
+    'jit-warmup': { type: 'string' },
   },
 });
 const SECONDS = Number(flags.seconds ?? 6);
-const WARMUP = Number(flags.warmup ?? 2);
+const WARMUP = Number(flags.warmup ?? 3);
+// A JVM reaches its speed after its JIT compiled the hot paths: every server gets this many seconds of mixed load first.
+const JIT_WARMUP = Number(flags['jit-warmup'] ?? 20);
 const CONNECTIONS = Number(flags.connections ?? 16);
 // The issue's measurement signed in 4 at a time.
 const SIGN_IN_USERS = Number(flags['sign-in-users'] ?? 4);
@@ -123,6 +126,16 @@ async function main() {
       gatehouseUrl,
     );
     children.push(gatehouse);
+    // The same build with its hashing threads at normal priority, for the sign-in scenario only (GATEHOUSE_HASH_NICE).
+    const nicePort = await freePort();
+    const niceUrl = `http://127.0.0.1:${nicePort}`;
+    const gatehouseNice0 = await startGatehouseProcess(
+      'gatehouse-hash-nice-0',
+      [`${ROOT}dist/main.js`],
+      { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: niceUrl, PORT: String(nicePort), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_HASH_NICE: '0' },
+      niceUrl,
+    );
+    children.push(gatehouseNice0);
     const keycloak = await startKeycloak({ ...kc, ...freshKeycloakDatabase(SERVICES_DIR, 'keycloak_bench'), heap: KEYCLOAK_HEAP });
     children.push(keycloak);
     log(`Keycloak ready in ${round(keycloak.startToReadyMs / 1000)} s (new database); creating the realm`);
@@ -131,6 +144,19 @@ async function main() {
     const users: BenchUser[] = fixture.users;
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const idle = { gatehouse: rssBytes(gatehouse.process.pid!), keycloak: groupRssBytes(keycloak.process.pid!) };
+
+    log(`warming up both servers' JIT compilers: ${JIT_WARMUP} s of mixed load each`);
+    const warmupSpecs = {
+      gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ grant_type: 'client_credentials', scope: 'read' }) },
+      keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.service)), body: form({ grant_type: 'client_credentials' }) },
+    } as const;
+    for (const [name, url] of [['gatehouse', gatehouse.url], ['keycloak', keycloak.url]] as const) {
+      const signInOnce = name === 'gatehouse' ? (user: BenchUser) => completeSignIn(url, fixture.clients.web, user) : (user: BenchUser) => keycloakSignIn(url, realm.web, user);
+      await Promise.all([
+        runOnce({ key: name, url, spec: warmupSpecs[name] }, JIT_WARMUP, 4),
+        loadSignInsWith(signInOnce, users, JIT_WARMUP, 2),
+      ]);
+    }
 
     const rows: ScenarioRow[] = [];
     const options = { warmupSeconds: WARMUP, seconds: SECONDS, connections: CONNECTIONS };
@@ -207,10 +233,12 @@ async function main() {
     const signInOnce = {
       gatehouse: (user: BenchUser) => completeSignIn(gatehouse.url, fixture.clients.web, user),
       keycloak: (user: BenchUser) => keycloakSignIn(keycloak.url, realm.web, user),
+      gatehouseNice0: (user: BenchUser) => completeSignIn(gatehouseNice0.url, fixture.clients.web, user),
     };
-    for (const name of ['gatehouse', 'keycloak'] as const) await loadSignInsWith(signInOnce[name], users, Math.max(1, WARMUP), SIGN_IN_USERS);
-    const segments: Record<'gatehouse' | 'keycloak', SignInMeasured[]> = { gatehouse: [], keycloak: [] };
-    for (const name of ['gatehouse', 'keycloak', 'keycloak', 'gatehouse'] as const) {
+    const order = ['gatehouse', 'gatehouseNice0', 'keycloak'] as const;
+    for (const name of order) await loadSignInsWith(signInOnce[name], users, Math.max(1, WARMUP), SIGN_IN_USERS);
+    const segments: Record<(typeof order)[number], SignInMeasured[]> = { gatehouse: [], keycloak: [], gatehouseNice0: [] };
+    for (const name of [...order, ...[...order].reverse()]) {
       segments[name].push(await loadSignInsWith(signInOnce[name], users, SECONDS / 2, SIGN_IN_USERS));
     }
     const mergeSignIns = (parts: SignInMeasured[]): SignInMeasured => {
@@ -227,9 +255,10 @@ async function main() {
         ...(firstError === undefined ? {} : { firstError }),
       };
     };
-    const signIns = { gatehouse: mergeSignIns(segments.gatehouse), keycloak: mergeSignIns(segments.keycloak) };
+    const signIns = { gatehouse: mergeSignIns(segments.gatehouse), keycloak: mergeSignIns(segments.keycloak), gatehouseNice0: mergeSignIns(segments.gatehouseNice0) };
     for (const [name, measured] of Object.entries(signIns)) if (measured.firstError !== undefined) problems.push(`sign-ins on ${name}: ${measured.firstError}`);
-    rows.push({ scenario: `complete sign-ins (hosted page, ${SIGN_IN_USERS} at a time)`, ...signIns });
+    rows.push({ scenario: `complete sign-ins (hosted page, ${SIGN_IN_USERS} at a time)`, gatehouse: signIns.gatehouse, keycloak: signIns.keycloak });
+    rows.push({ scenario: `complete sign-ins, GATEHOUSE_HASH_NICE=0`, gatehouse: signIns.gatehouseNice0, keycloak: signIns.keycloak });
 
     const afterLoad = { gatehouse: rssBytes(gatehouse.process.pid!), keycloak: groupRssBytes(keycloak.process.pid!) };
     const loadAfter = load();
@@ -245,10 +274,11 @@ async function main() {
       errors: { gatehouse: row.gatehouse.errors, keycloak: row.keycloak.errors },
       ...('poolExhausted' in row.gatehouse && (row.gatehouse.poolExhausted || (row.keycloak as Measured).poolExhausted) ? { note: 'a token pool ran out before the time was up' } : {}),
     }));
-    const signInRow = summary.at(-1)!;
+    const signInRow = summary.at(-2)!;
+    const signInNice0Row = summary.at(-1)!;
     const result = {
       startedAt: startedAt.toISOString(),
-      settings: { seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, signInUsers: SIGN_IN_USERS, keycloakHeap: KEYCLOAK_HEAP },
+      settings: { seconds: SECONDS, warmupSeconds: WARMUP, jitWarmupSeconds: JIT_WARMUP, connections: CONNECTIONS, signInUsers: SIGN_IN_USERS, keycloakHeap: KEYCLOAK_HEAP },
       machine: {
         nproc: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -267,6 +297,7 @@ async function main() {
         gatehouseHashLimitPerSecond: round(hashLimits.gatehouse.perSecond),
         keycloakHashLimitPerSecond: round(hashLimits.keycloak.perSecond),
         gatehouseSignInsToHashLimit: round((signInRow.gatehousePerSecond ?? 0) / hashLimits.gatehouse.perSecond, 2),
+        gatehouseHashNice0SignInsToHashLimit: round((signInNice0Row.gatehousePerSecond ?? 0) / hashLimits.gatehouse.perSecond, 2),
         keycloakSignInsToHashLimit: round((signInRow.keycloakPerSecond ?? 0) / hashLimits.keycloak.perSecond, 2),
       },
       startToReadyMs: { gatehouse: Math.round(gatehouse.startToReadyMs), keycloakFirstStart: Math.round(keycloak.startToReadyMs) },
@@ -290,7 +321,7 @@ async function main() {
       ['scenario', 'Gatehouse /s', 'Keycloak /s', 'Gatehouse ÷ Keycloak', 'Gatehouse p50 / p99 ms', 'Keycloak p50 / p99 ms', 'errors G / K'],
       summary.map((row) => [row.scenario, row.gatehousePerSecond, row.keycloakPerSecond, row.ratio, `${row.gatehouseP50Ms} / ${row.gatehouseP99Ms}`, `${row.keycloakP50Ms} / ${row.keycloakP99Ms}`, `${row.errors.gatehouse} / ${row.errors.keycloak}${'note' in row ? ` (${row.note})` : ''}`]),
     ));
-    out(`Hashing: Gatehouse ${result.hashing.gatehouse} (${result.hashing.gatehouseHashMs} ms, limit ${result.hashing.gatehouseHashLimitPerSecond}/s, sign-ins at ${result.hashing.gatehouseSignInsToHashLimit}×); Keycloak ${result.hashing.keycloak} (${result.hashing.keycloakHashMs} ms, limit ${result.hashing.keycloakHashLimitPerSecond}/s, sign-ins at ${result.hashing.keycloakSignInsToHashLimit}×)`);
+    out(`Hashing: Gatehouse ${result.hashing.gatehouse} (${result.hashing.gatehouseHashMs} ms, limit ${result.hashing.gatehouseHashLimitPerSecond}/s, sign-ins at ${result.hashing.gatehouseSignInsToHashLimit}×, ${result.hashing.gatehouseHashNice0SignInsToHashLimit}× with GATEHOUSE_HASH_NICE=0); Keycloak ${result.hashing.keycloak} (${result.hashing.keycloakHashMs} ms, limit ${result.hashing.keycloakHashLimitPerSecond}/s, sign-ins at ${result.hashing.keycloakSignInsToHashLimit}×)`);
     out(`Memory (MiB): Gatehouse ${result.memoryMiB.gatehouseIdle} idle → ${result.memoryMiB.gatehouseAfterLoad} after the load; Keycloak ${result.memoryMiB.keycloakIdle} → ${result.memoryMiB.keycloakAfterLoad}`);
     out(`Start to ready: Gatehouse ${result.startToReadyMs.gatehouse} ms, Keycloak ${result.startToReadyMs.keycloakFirstStart} ms (first start, new database)`);
     out(`Load average: ${loadBefore.join(' ')} before, ${loadAfter.join(' ')} after (${result.machine.nproc} cores)`);
