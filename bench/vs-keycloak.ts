@@ -1,5 +1,5 @@
 /**
- * npm run bench -- --vs-keycloak [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--keycloak-heap OPTS]
+ * npm run bench -- --vs-keycloak [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS]
  *
  * Gatehouse and Keycloak 26 side by side, on the same machine, in the same run (issue 21's
  * yardstick): the production build of Gatehouse (FerretDB + Redis from scripts/services) and
@@ -37,6 +37,7 @@ const { values: flags } = parseArgs({
     'sign-in-users': { type: 'string' },
     'keycloak-heap': { type: 'string' },
     'jit-warmup': { type: 'string' },
+    pool: { type: 'string' },
   },
 });
 const SECONDS = Number(flags.seconds ?? 6);
@@ -212,8 +213,8 @@ async function main() {
       (body) => typeof body.sub === 'string',
     );
 
-    // Enough for warm-up + both segments at a few hundred rotations per second; a pool that runs out is marked.
-    const poolSize = Math.ceil((SECONDS + WARMUP) * 250);
+    // Enough for warm-up + both segments at ≈ 150 rotations per second; a pool that runs out is marked in the report.
+    const poolSize = Number(flags.pool ?? Math.ceil((SECONDS + WARMUP) * 150));
     log(`minting ${poolSize} refresh tokens on each server`);
     const pools = {
       gatehouse: await mintRefreshTokens(gatehouse.url, fixture.clients.web, users[1]!, poolSize),
