@@ -46,10 +46,11 @@ function secretCard(client: Client, onDone: () => void): HTMLElement {
     class: 'secondary',
     onclick: () => {
       // The clipboard needs a secure context (HTTPS or localhost); otherwise the text stays selectable.
-      navigator.clipboard?.writeText(secret).then(
+      if (navigator.clipboard === undefined) return copied.replaceChildren(t('secret.copyFailed'));
+      navigator.clipboard.writeText(secret).then(
         () => copied.replaceChildren(t('secret.copied')),
         () => copied.replaceChildren(t('secret.copyFailed')),
-      ) ?? copied.replaceChildren(t('secret.copyFailed'));
+      );
     },
   }, t('secret.copy'));
   return h(
