@@ -7,13 +7,16 @@ export interface TestClock extends Clock {
 
 /**
  * A clock the test moves instead of sleeping: starts at the system time and then follows it,
- * plus every advance (so real time still passes as usual between steps).
+ * plus every advance (so real time still passes as usual between steps). A `frozen` clock
+ * stands still between advances: nothing on it expires however slow the machine is (a cache
+ * entry cut off early then can only have been dropped by a change notice).
  */
-export function testClock(): TestClock {
+export function testClock({ frozen = false }: { frozen?: boolean } = {}): TestClock {
+  const startedAt = Date.now();
   let offset = 0;
   const listeners = new Set<() => Promise<void>>();
   return {
-    now: () => Date.now() + offset,
+    now: () => (frozen ? startedAt : Date.now()) + offset,
     onJump(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
