@@ -143,8 +143,10 @@ describe('graceful shutdown and failover (real processes)', () => {
 
   it('survives kill -9 of one instance mid-load: the other keeps serving, finishes its flows, no refresh token or session lost', async function () {
     this.timeout(90_000);
-    const a = await serveMain(processEnv(mongodbUri, secret, issuer, { PORT: '0', GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' }));
-    const b = await serveMain(processEnv(mongodbUri, secret, issuer, { PORT: '0', GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' }));
+    // A reuse window no busy machine outlasts: a rotation A consumed but never answered is retried on B later.
+    const settings = { PORT: '0', GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_REFRESH_REUSE_WINDOW: '600' };
+    const a = await serveMain(processEnv(mongodbUri, secret, issuer, settings));
+    const b = await serveMain(processEnv(mongodbUri, secret, issuer, settings));
     const aPort = new URL(a.url).port;
     const bPort = new URL(b.url).port;
     let aAlive = true;
@@ -186,10 +188,12 @@ describe('graceful shutdown and failover (real processes)', () => {
           }
         }
       });
-      await new Promise((resolve) => setTimeout(resolve, 800));
+      // Counted, not timed: A dies once both instances served refreshes, the run ends once B served more alone.
+      await within(60_000, async () => served >= 8);
       a.child.kill('SIGKILL');
       aAlive = false;
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const servedBeforeKill = served;
+      await within(60_000, async () => served >= servedBeforeKill + 8);
       stop = true;
       await Promise.all(loops);
       expect(served, 'refreshes were served during the run').to.be.above(8);
