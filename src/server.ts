@@ -46,7 +46,7 @@ import { describeMetrics, metricsExposure } from './observability/metrics-exposu
 import { metricsRoutes } from './observability/metrics-routes.ts';
 import { enrolmentKeeper } from './mfa/enrolment.ts';
 import QRCode from 'qrcode';
-import { accountDirectory } from './oidc/accounts.ts';
+import { accountDirectory, profileOf } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
 import { closeStores, composeCore, openStores, StartupError } from './composition.ts';
@@ -58,6 +58,7 @@ import type { StoreCommandListener } from './storage/command-watch.ts';
 import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from './keycloak/session-status.ts';
+import { hasKeycloakClaims } from './oidc/keycloak-claims.ts';
 import { endpointPath, interactionPath } from './routes/table.ts';
 import { pageExtraRoutes } from './interactions/language.ts';
 import { notFoundPage } from './interactions/not-found.ts';
@@ -196,8 +197,16 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         authenticator: {
           // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
           async authenticate(login, password, ip, clientId) {
-            const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
-            return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+            // The tokens that follow need the user's claims: keep what this read found (one read per sign-in, not two).
+            const signingIn = core.accountCache.signingIn();
+            try {
+              const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
+              if (!result.ok) return { ok: false };
+              signingIn.signedIn(profileOf(result.user));
+              return { ok: true, sub: result.user.id };
+            } finally {
+              signingIn.end();
+            }
           },
           // The user now types a password: start a hashing worker if none is idle (they exit when idle).
           prepare: () => accountLayer.hasher.warmUp(),
@@ -408,6 +417,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           publicJwks,
           routes: config.routes,
         }),
+        // keycloak-js's loadUserInfo() sends the access token, which Keycloak accepts at userinfo whatever its audience.
+        jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
       ],
     });
 

@@ -8,6 +8,7 @@ import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
 import { importKeycloakRealm } from './keycloak-import.ts';
 import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
+import { lockoutOperations } from './lockouts.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
 import { sessionOperations } from './sessions.ts';
 import { statusOperations, type StatusDeps } from './status.ts';
@@ -34,6 +35,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     clients: clientOperations(services),
     users: userOperations(services),
     sessions: sessionOperations(services),
+    lockouts: lockoutOperations(services),
     apis: apiOperations(services),
     roles: labelOperations(services.roles, services.audit),
     groups: labelOperations(services.groups, services.audit),
