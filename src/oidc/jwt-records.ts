@@ -219,7 +219,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       if (providerRouteAt(routes, ctx.path) !== 'userinfo') return next();
       const token = /^Bearer +([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
       if (token === undefined || !looksLikeJwt(token)) return next();
-      const payload = await verify(token, issuer, keys());
+      const payload = await verify(token, issuer, keys(), new Date(now()));
       if (payload === undefined || payload.gty === CLIENT_CREDENTIALS_GTY) return next();
       const record = await findRecord(payload);
       // Unknown, revoked or sender-constrained tokens, and those not accepted, meet the library's refusal as they are.
