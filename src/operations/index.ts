@@ -11,7 +11,7 @@ import { labelOperations } from './labels.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
 import { sessionOperations } from './sessions.ts';
 import { transferOperations } from './transfer.ts';
-import { userOperations } from './users.ts';
+import { userOperations, type VerificationSender } from './users.ts';
 
 export interface OperationsDeps {
   readonly services: GatehouseServices;
@@ -20,16 +20,18 @@ export interface OperationsDeps {
   readonly initialAccessTokens?: InitialAccessTokenIssuer;
   /** The issuer written into export files. */
   readonly issuer: string;
+  /** Verification emails for new and changed addresses (the server passes one when SMTP is set). */
+  readonly verification?: VerificationSender;
 }
 
 /**
  * Everything an operator can do, validated and audited in one place. The admin API, the CLI
  * (and the console to come) reach the domain only through this.
  */
-export function createOperations({ services, keys, initialAccessTokens, issuer }: OperationsDeps) {
+export function createOperations({ services, keys, initialAccessTokens, issuer, verification }: OperationsDeps) {
   return {
     clients: clientOperations(services),
-    users: userOperations(services),
+    users: userOperations(services, verification),
     sessions: sessionOperations(services),
     apis: apiOperations(services),
     roles: labelOperations(services.roles, services.audit),
