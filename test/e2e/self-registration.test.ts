@@ -396,3 +396,33 @@ describe('self-registration off (the default)', () => {
     expect(posted.status).to.be.oneOf([403, 404]);
   });
 });
+
+describe('self-registration on, but no SMTP', () => {
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+
+  before(async () => {
+    deploy = await deployment('self_registration_no_smtp', { redis: false, settings: { GATEHOUSE_SELF_REGISTRATION: 'true' } });
+    gatehouse = await deploy.start();
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await deploy?.drop();
+  });
+
+  it('hides "Create account" and says on the page that registration is not available', async () => {
+    const { client, secret } = await gatehouse.services.clients.create({
+      displayName: 'Notes',
+      metadata: { redirect_uris: ['https://app.example.com/cb'], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    const app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+    const agent = new UserAgent();
+    const interaction = await signInPage(agent, app, 'https://app.example.com/cb');
+    expect(await (await agent.request(interaction)).text()).not.to.contain('Create account');
+    const page = await agent.request(`${interaction}/register`);
+    expect(page.status).to.equal(200);
+    const html = await page.text();
+    expect(html).to.contain('Creating an account is not available on this server');
+    expect(formsOf(html).filter((form) => form.action.endsWith('/register'))).to.deep.equal([]);
+  });
+});
