@@ -11,6 +11,7 @@ import type { Configuration } from 'oidc-provider';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { ensureConsoleClient } from './console/client.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { effectiveSettings } from './config/effective.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { deriveKey } from './crypto/secret-box.ts';
@@ -50,7 +51,7 @@ import { describeMetrics, metricsExposure } from './observability/metrics-exposu
 import { metricsRoutes } from './observability/metrics-routes.ts';
 import { enrolmentKeeper } from './mfa/enrolment.ts';
 import QRCode from 'qrcode';
-import { accountDirectory } from './oidc/accounts.ts';
+import { accountDirectory, profileOf } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
 import { closeStores, composeCore, openStores, StartupError } from './composition.ts';
@@ -62,6 +63,7 @@ import type { StoreCommandListener } from './storage/command-watch.ts';
 import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from './keycloak/session-status.ts';
+import { hasKeycloakClaims } from './oidc/keycloak-claims.ts';
 import { endpointPath, interactionPath } from './routes/table.ts';
 import { pageExtraRoutes } from './interactions/language.ts';
 import { notFoundPage } from './interactions/not-found.ts';
@@ -231,8 +233,16 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         authenticator: {
           // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
           async authenticate(login, password, ip, clientId) {
-            const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
-            return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+            // The tokens that follow need the user's claims: keep what this read found (one read per sign-in, not two).
+            const signingIn = core.accountCache.signingIn();
+            try {
+              const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
+              if (!result.ok) return { ok: false };
+              signingIn.signedIn(profileOf(result.user));
+              return { ok: true, sub: result.user.id };
+            } finally {
+              signingIn.end();
+            }
           },
           // The user now types a password: start a hashing worker if none is idle (they exit when idle).
           prepare: () => accountLayer.hasher.warmUp(),
@@ -379,6 +389,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           createOperations({
             services,
             issuer: config.issuer,
+            status: { readiness, timeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs), settings: () => effectiveSettings(config) },
             keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
             // The mail goes out in the user's own language (their `locale` claim), else English.
             verification:
@@ -413,9 +424,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         path: config.routes.console,
         issuer: config.issuer,
         adminAudience: services.adminAudience,
+        idleTimeoutSeconds: config.console.idleTimeoutSeconds,
         endpoints: {
           authorization: endpointPath(config.routes, 'authorization'),
           token: endpointPath(config.routes, 'token'),
+          revocation: endpointPath(config.routes, 'revocation'),
           endSession: endpointPath(config.routes, 'end_session'),
           admin: config.routes.admin,
         },
@@ -468,6 +481,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           publicJwks,
           routes: config.routes,
         }),
+        // keycloak-js's loadUserInfo() sends the access token, which Keycloak accepts at userinfo whatever its audience.
+        jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
       ],
     });
 

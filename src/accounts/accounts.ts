@@ -129,6 +129,8 @@ export interface Accounts {
   /** Lifts the user's lockouts (account-wide and per IP); resolves to how many were lifted. */
   unlock(id: string): Promise<number>;
   listLockouts(): Promise<Lockout[]>;
+  /** Lifts listed lockouts by subject (a user id, or `login:<login>` for logins that match no user) or by IP. */
+  liftLockout(target: { readonly subject: string } | { readonly ip: string }): Promise<number>;
 }
 
 function toUser(doc: StoredUser): User {
@@ -348,5 +350,6 @@ export function createAccounts({
     },
 
     listLockouts: () => limiter.listLockouts(),
+    liftLockout: (target) => ('subject' in target ? limiter.unlock(target.subject) : limiter.unlockIp(target.ip)),
   };
 }

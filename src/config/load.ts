@@ -59,6 +59,8 @@ export interface Config {
   readonly passwords: {
     readonly argon2: { readonly memoryKiB: number; readonly iterations: number; readonly parallelism: number };
     readonly poolSize: number;
+    /** Nice value of the hashing threads (Linux only). */
+    readonly workerNice: number;
     readonly queueLimit: number;
     /** Milliseconds an idle hashing worker lives; 0 = until shutdown. */
     readonly idleTimeoutMs: number;
@@ -85,6 +87,8 @@ export interface Config {
     readonly token: Secret | undefined;
   };
   readonly audit: { readonly retentionDays: number };
+  /** The admin console: seconds without activity before it signs the operator out. */
+  readonly console: { readonly idleTimeoutSeconds: number };
   /** Outgoing mail; undefined = GATEHOUSE_SMTP_URL unset, features that need email are off. */
   readonly mail: MailSettings | undefined;
   readonly selfService: SelfServiceSettings;
@@ -335,6 +339,7 @@ export function loadConfig(sources: ConfigSources): Config {
         parallelism: s.GATEHOUSE_ARGON2_PARALLELISM,
       }),
       poolSize: s.GATEHOUSE_HASH_POOL_SIZE ?? availableParallelism(),
+      workerNice: s.GATEHOUSE_HASH_NICE,
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
       minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
@@ -375,6 +380,7 @@ export function loadConfig(sources: ConfigSources): Config {
       token: s.GATEHOUSE_METRICS_TOKEN === undefined ? undefined : new Secret(s.GATEHOUSE_METRICS_TOKEN),
     }),
     audit: Object.freeze({ retentionDays: s.GATEHOUSE_AUDIT_RETENTION_DAYS }),
+    console: Object.freeze({ idleTimeoutSeconds: s.GATEHOUSE_CONSOLE_IDLE_TIMEOUT }),
     mail:
       s.GATEHOUSE_SMTP_URL === undefined || s.GATEHOUSE_MAIL_FROM === undefined
         ? undefined

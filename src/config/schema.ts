@@ -101,6 +101,8 @@ export const settingsSchema = z.object({
   GATEHOUSE_ARGON2_PARALLELISM: integer(1, 64).default(1),
   /** Worker threads that hash; default: the number of cores. */
   GATEHOUSE_HASH_POOL_SIZE: integer(1, 256).optional(),
+  /** CPU priority of the hashing threads (Linux): 10 yields the cores to the event loop; 0 hashes at the server's own priority. */
+  GATEHOUSE_HASH_NICE: integer(0, 19).default(10),
   /** Hash jobs allowed to wait for a worker before sign-in answers 503. */
   GATEHOUSE_HASH_QUEUE_LIMIT: integer(0, 100_000).default(64),
   /** Seconds a hashing worker may sit idle before it exits (each holds a V8 isolate); 0 = workers stay. */
@@ -151,6 +153,8 @@ export const settingsSchema = z.object({
   GATEHOUSE_METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   /** Days audit events are kept in MongoDB; 0 = forever. */
   GATEHOUSE_AUDIT_RETENTION_DAYS: integer(0, 36_500, 'a whole number of days').default(90),
+  /** The admin console signs an operator out after this long without a click or key press. */
+  GATEHOUSE_CONSOLE_IDLE_TIMEOUT: seconds(60).default(900),
   /** Outgoing mail (password reset, verification); unset = the features that need email are off. */
   GATEHOUSE_SMTP_URL: z
     .string()

@@ -40,6 +40,7 @@ export const AUDIT_EVENT_TYPES = {
   'user.disabled': 'a user was disabled and their sessions, grants and tokens revoked',
   'user.enabled': 'a user was enabled',
   'user.unlocked': "a user's sign-in lockouts were lifted",
+  'lockout.cleared': 'an operator lifted a sign-in lockout from the lockouts list; details.subject (user id or login:<login>) or details.ip',
   'user.mfa_reset': "an operator removed a user's authenticator app, passkeys and recovery codes",
   'user.passkey_removed': "an operator removed one of a user's passkeys; details.passkey",
   'user.tokens_revoked': "all of a user's sessions, grants and tokens were revoked",
