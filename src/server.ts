@@ -11,6 +11,8 @@ import type { Configuration } from 'oidc-provider';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { ensureConsoleClient } from './console/client.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { accountPage } from './account/routes.ts';
+import { ensureAccountClient } from './clients/account-client.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { deriveKey } from './crypto/secret-box.ts';
@@ -166,6 +168,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const accounts = core.accountCache.directory(accountDirectory(accountLayer.accounts));
     await bootstrapAdmin(services, config.admin === undefined ? undefined : { username: config.admin.username, password: config.admin.password.reveal() }, logger);
     await ensureConsoleClient({ clients: services.clients, adminAudience: services.adminAudience, consoleUrl: `${new URL(config.issuer).origin}${config.routes.console}/` });
+    await ensureAccountClient({ clients: services.clients, accountUrl: `${new URL(config.issuer).origin}${config.routes.account}/` });
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
@@ -327,6 +330,28 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       }).routes();
     });
 
+    // Like the admin API, the account API loads with its first request.
+    const accountApi = loadOnFirstRequest(config.routes.accountApi, async () => {
+      const [{ accountApi: accountApiRouter }, { accountAuth }, { passkeyTickets }, { ownAccountOperations }] = await Promise.all([
+        import('./account/api.ts'),
+        import('./account/auth.ts'),
+        import('./account/passkey-ticket.ts'),
+        import('./operations/own-account.ts'),
+      ]);
+      return accountApiRouter({
+        path: config.routes.accountApi,
+        origin: new URL(config.issuer).origin,
+        logger,
+        now: options.secondFactorClock,
+        auth: accountAuth({ provider: () => ring.current(), adapter: storage.adapter, accounts: services.accounts }),
+        operations: ownAccountOperations(services, {
+          issuerName: config.pages.brandName,
+          qrSvg: (text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }),
+          tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),
+        }),
+      }).routes() as Middleware;
+    });
+
     app = createApp({
       issuer: config.issuer,
       routes: config.routes,
@@ -351,6 +376,18 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           admin: config.routes.admin,
         },
       }),
+      account: accountPage({
+        path: config.routes.account,
+        issuer: config.issuer,
+        endpoints: {
+          authorization: endpointPath(config.routes, 'authorization'),
+          token: endpointPath(config.routes, 'token'),
+          endSession: endpointPath(config.routes, 'end_session'),
+          api: config.routes.accountApi,
+          webauthn: `${config.routes.assets}/webauthn.js`,
+        },
+      }),
+      accountApi,
       interactions: interactionRoutes({
         provider: () => ring.current(),
         steps,
