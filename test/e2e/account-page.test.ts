@@ -207,4 +207,35 @@ describe('account page (headless Chromium)', function () {
     expect(types).to.include.members(['mfa.enrolled', 'mfa.passkey_renamed', 'mfa.removed', 'user.password_changed', 'session.revoked', 'grant.revoked', 'user.updated']);
     expect(errors, 'page errors and CSP violations').to.deep.equal([]);
   });
+
+  it('speaks en, ru, zh-CN and ko: every section in each language, axe-clean', async () => {
+    await otherDevice();
+    const headings: Record<string, string> = { en: 'Profile', ru: 'Профиль', 'zh-CN': '个人资料', ko: '프로필' };
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
+      await page.goto(`${accountUrl}#/profile`);
+      await page.locator('#language').waitFor();
+      await page.selectOption('#language', locale);
+      await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
+      expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      for (const name of ['profile', 'security', 'sessions', 'apps']) {
+        await page.goto(`${accountUrl}#/${name}`);
+        await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
+        await page.locator('main h1').waitFor();
+        await page.waitForLoadState('networkidle');
+        await screenshot(page, `account-${name}-${locale}`);
+        expect(await seriousViolations(page), `${name} in ${locale}`).to.deep.equal([]);
+      }
+    }
+    // The sign-in screen, before any sign-in, follows the browser's language.
+    for (const [locale, button] of [['ru-RU', 'Войти'], ['zh-CN', '登录'], ['ko-KR', '로그인']] as const) {
+      const fresh = await browser.newContext({ locale });
+      const other = await fresh.newPage();
+      await other.goto(accountUrl);
+      await other.getByRole('button', { name: button }).waitFor();
+      await screenshot(other, `account-signin-${locale}`);
+      expect(await seriousViolations(other)).to.deep.equal([]);
+      await fresh.close();
+    }
+    expect(errors, 'page errors and CSP violations').to.deep.equal([]);
+  });
 });
