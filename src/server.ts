@@ -249,6 +249,9 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
           tokenError: (error) => metrics.tokenError(error),
           storeUnavailable: (store) => metrics.storeUnavailable(store),
+          // Off the request path: a lost write only leaves a device unnamed on the account page.
+          sessionSeen: ({ sessionUid, accountId, ip, userAgent }) =>
+            void services.sessionDevices.seen(sessionUid, accountId, ip, userAgent).catch((error: unknown) => logger.warn({ err: error }, 'could not record where a session was used')),
         },
         settings: {
           adapter: storage.adapter,

@@ -106,12 +106,16 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
 
     async sessions(self: Self) {
       const list = await revocation.listSessions(self.user.id);
+      const devices = await services.sessionDevices.ofUser(self.user.id, list.flatMap((session) => (session.uid === null ? [] : [session.uid])));
       const names = new Map<string, string>();
       for (const clientId of new Set(list.flatMap((session) => session.clients))) names.set(clientId, await clientName(clientId));
       return list
         .map((session) => ({
           id: session.id,
           current: self.sessionUid !== undefined && session.uid === self.sessionUid,
+          device: (session.uid === null ? undefined : devices.get(session.uid)?.device) ?? null,
+          ip: (session.uid === null ? undefined : devices.get(session.uid)?.ip) ?? null,
+          last_seen_at: (session.uid === null ? undefined : devices.get(session.uid)?.lastSeenAt.toISOString()) ?? null,
           login_at: session.loginAt?.toISOString() ?? null,
           expires_at: session.expiresAt?.toISOString() ?? null,
           apps: session.clients.map((clientId) => ({ client_id: clientId, name: names.get(clientId) ?? clientId })),

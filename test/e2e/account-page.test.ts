@@ -140,6 +140,9 @@ describe('account page (headless Chromium)', function () {
     expect(await active(refresh)).to.equal(true);
     await section('Devices', 'Devices');
     await page.locator('li[data-current="yes"]').waitFor();
+    // Headless Chromium on Linux, from this machine.
+    expect(await page.locator('li[data-current="yes"] h2').textContent()).to.match(/^Chrome on Linux/);
+    expect(await page.locator('li[data-current="yes"] dl').textContent()).to.match(/127\.0\.0\.1/);
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'account-sessions-en');
     const other = page.locator('li[data-current="no"]');
@@ -226,6 +229,12 @@ describe('account page (headless Chromium)', function () {
         expect(await seriousViolations(page), `${name} in ${locale}`).to.deep.equal([]);
       }
     }
+    // The preferred language saved in the profile wins over the browser's (and the header's choice).
+    await page.goto(`${accountUrl}#/profile`);
+    await page.selectOption('#p-locale', 'ko');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: '프로필', level: 1 }).waitFor();
+    expect((await gatehouse.services.accounts.findById(cast.user.id))!.attributes.locale).to.equal('ko');
     // The sign-in screen, before any sign-in, follows the browser's language.
     for (const [locale, button] of [['ru-RU', 'Войти'], ['zh-CN', '登录'], ['ko-KR', '로그인']] as const) {
       const fresh = await browser.newContext({ locale });

@@ -170,8 +170,14 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       const laptop = new UserAgent();
       const laptopRefresh = await webAppRefreshToken(user.username, laptop);
       const phoneRefresh = await webAppRefreshToken(user.username, new UserAgent());
-      const listed = (await call(token, 'GET', '/sessions')).body as unknown as Array<{ id: string; current: boolean; apps: Array<{ client_id: string; name: string }> }>;
+      const listed = (await call(token, 'GET', '/sessions')).body as unknown as Array<{ id: string; current: boolean; ip: string | null; device: string | null; last_seen_at: string | null; apps: Array<{ client_id: string; name: string }> }>;
       expect(listed).to.have.length(3);
+      // Where each was last used from (the address and browser of its latest authorization).
+      for (const session of listed) {
+        expect(session.ip).to.match(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
+        expect(session.device).to.be.a('string');
+        expect(session.last_seen_at).to.be.a('string');
+      }
       expect(listed[0]!.current).to.equal(true);
       expect(listed.filter((s) => s.current)).to.have.length(1);
       const others = listed.filter((s) => !s.current);

@@ -65,7 +65,11 @@ function signInPage(settings: AccountSettings, failure?: string): void {
 
 async function route(settings: AccountSettings, profile: Profile): Promise<void> {
   const main = shell(settings, profile.name ?? profile.username);
-  const section: Section = { root: main, api: accountApi(settings), settings };
+  const section: Section = { root: main, api: accountApi(settings), settings, restart: () => {
+    // The profile's language now wins over a choice made in the header.
+    sessionStorage.removeItem(LANGUAGE);
+    void start(settings);
+  } };
   const pages: Record<SectionName, (section: Section) => Promise<void>> = { profile: profilePage, security: securityPage, sessions: sessionsPage, apps: appsPage };
   document.title = `${t(`nav.${sectionOf()}`)} · ${t('title')}`;
   try {

@@ -8,6 +8,8 @@ export interface Section {
   readonly root: HTMLElement;
   readonly api: AccountApi;
   readonly settings: AccountSettings;
+  /** Draws the whole page again (after the preferred language changed). */
+  readonly restart: () => void;
 }
 
 /** A localized message for an API field error: a specific one when the locale has it, else field + server text. */

@@ -53,7 +53,7 @@ export async function profilePage(section: Section, shown?: HTMLElement): Promis
     }
     if (value('email') !== profile.email) patch.email = value('email');
     section.api.patch<Profile>('/profile', patch).then(
-      () => profilePage(section, notice(patch.email !== undefined ? t('profile.saved.email') : t('profile.saved'))),
+      () => (patch.locale !== undefined ? section.restart() : profilePage(section, notice(patch.email !== undefined ? t('profile.saved.email') : t('profile.saved')))),
       (error: unknown) => status.replaceChildren(problem(section, error)),
     );
   });

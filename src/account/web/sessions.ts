@@ -5,6 +5,9 @@ import { confirmed, h, notice, render, t, when } from './ui.ts';
 interface SessionView {
   readonly id: string;
   readonly current: boolean;
+  readonly device: string | null;
+  readonly ip: string | null;
+  readonly last_seen_at: string | null;
   readonly login_at: string | null;
   readonly expires_at: string | null;
   readonly apps: ReadonlyArray<{ readonly client_id: string; readonly name: string }>;
@@ -35,12 +38,16 @@ export async function sessionsPage(section: Section, shown?: HTMLElement): Promi
     h(
       'li',
       { class: 'item', 'data-current': session.current ? 'yes' : 'no', 'aria-labelledby': `session-${index}` },
-      h('h2', { id: `session-${index}` }, session.current ? t('sessions.current') : t('sessions.other', { date: when(session.login_at) })),
+      h('h2', { id: `session-${index}` }, session.device ?? t('sessions.other', { date: when(session.login_at) }), session.current ? h('span', { class: 'badge' }, t('sessions.current')) : null),
       h(
         'dl',
         {},
+        h('dt', {}, t('sessions.ip')),
+        h('dd', {}, session.ip ?? '—'),
         h('dt', {}, t('sessions.signedIn')),
         h('dd', {}, when(session.login_at)),
+        h('dt', {}, t('sessions.lastSeen')),
+        h('dd', {}, when(session.last_seen_at)),
         h('dt', {}, t('sessions.expires')),
         h('dd', {}, when(session.expires_at)),
         h('dt', {}, t('sessions.apps')),
