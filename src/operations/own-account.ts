@@ -110,12 +110,15 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       const names = new Map<string, string>();
       for (const clientId of new Set(list.flatMap((session) => session.clients))) names.set(clientId, await clientName(clientId));
       return list
-        .map((session) => ({
+        .map((session) => ({ session, device: session.uid === null ? undefined : devices.get(session.uid) }))
+        .map(({ session, device }) => ({
           id: session.id,
           current: self.sessionUid !== undefined && session.uid === self.sessionUid,
-          device: (session.uid === null ? undefined : devices.get(session.uid)?.device) ?? null,
-          ip: (session.uid === null ? undefined : devices.get(session.uid)?.ip) ?? null,
-          last_seen_at: (session.uid === null ? undefined : devices.get(session.uid)?.lastSeenAt.toISOString()) ?? null,
+          device: device?.device ?? null,
+          browser: device?.browser ?? null,
+          system: device?.system ?? null,
+          ip: device?.ip ?? null,
+          last_seen_at: device?.lastSeenAt.toISOString() ?? null,
           login_at: session.loginAt?.toISOString() ?? null,
           expires_at: session.expiresAt?.toISOString() ?? null,
           apps: session.clients.map((clientId) => ({ client_id: clientId, name: names.get(clientId) ?? clientId })),

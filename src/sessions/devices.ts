@@ -31,6 +31,9 @@ schema.index({ userId: 1 }, { name: 'userId' });
 export interface SessionDevice {
   /** "Chrome on Windows", or the first part of an unknown user agent. */
   readonly device: string;
+  /** The recognised browser and operating system (pages put them in their own words). */
+  readonly browser: string | null;
+  readonly system: string | null;
   readonly ip: string;
   readonly lastSeenAt: Date;
 }
@@ -61,12 +64,19 @@ const SYSTEMS: ReadonlyArray<[RegExp, string]> = [
   [/Linux/, 'Linux'],
 ];
 
+/** The browser and operating system of a user agent, when recognisable. */
+export function parseUserAgent(userAgent: string): { browser: string | null; system: string | null } {
+  return {
+    browser: BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1] ?? null,
+    system: SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1] ?? null,
+  };
+}
+
 /** A short, human name for a user agent: browser and operating system when recognisable. */
 export function describeUserAgent(userAgent: string): string {
-  const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1];
-  const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
-  if (browser !== undefined && system !== undefined) return `${browser} on ${system}`;
-  if (browser !== undefined || system !== undefined) return (browser ?? system)!;
+  const { browser, system } = parseUserAgent(userAgent);
+  if (browser !== null && system !== null) return `${browser} on ${system}`;
+  if (browser !== null || system !== null) return (browser ?? system)!;
   return userAgent.trim().split(/\s+/)[0]?.slice(0, 40) || 'Unknown device';
 }
 
@@ -86,7 +96,7 @@ export async function createSessionDevices({ connection, now = () => new Date() 
       const live = new Set(liveUids);
       const ended = rows.filter((row) => !live.has(row._id)).map((row) => row._id);
       if (ended.length > 0) await model.deleteMany({ _id: { $in: ended }, userId }).exec();
-      return new Map(rows.filter((row) => live.has(row._id)).map((row) => [row._id, { device: describeUserAgent(row.userAgent), ip: row.ip, lastSeenAt: row.lastSeenAt }]));
+      return new Map(rows.filter((row) => live.has(row._id)).map((row) => [row._id, { device: describeUserAgent(row.userAgent), ...parseUserAgent(row.userAgent), ip: row.ip, lastSeenAt: row.lastSeenAt }]));
     },
   };
 }

@@ -169,6 +169,8 @@ describe('account page (headless Chromium)', function () {
   });
 
   it('asks to sign in again before a factor change when the sign-in is not recent, and comes back', async () => {
+    // An app with access, for the screenshots at the end (the next sign-ins will need a passkey).
+    await otherDevice();
     await section('Sign-in & security', 'Sign-in & security');
     clockOffset = 10 * 60 * 1000;
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
@@ -212,7 +214,6 @@ describe('account page (headless Chromium)', function () {
   });
 
   it('speaks en, ru, zh-CN and ko: every section in each language, axe-clean', async () => {
-    await otherDevice();
     const headings: Record<string, string> = { en: 'Profile', ru: 'Профиль', 'zh-CN': '个人资料', ko: '프로필' };
     for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
       await page.goto(`${accountUrl}#/profile`);

@@ -6,6 +6,8 @@ interface SessionView {
   readonly id: string;
   readonly current: boolean;
   readonly device: string | null;
+  readonly browser: string | null;
+  readonly system: string | null;
   readonly ip: string | null;
   readonly last_seen_at: string | null;
   readonly login_at: string | null;
@@ -29,6 +31,12 @@ function scopeText(scope: string): string {
   return text === key ? scope : text;
 }
 
+/** "Chrome on Windows" in the reader's words; the server's name for an unrecognised one. */
+function deviceName(session: SessionView): string {
+  if (session.browser !== null && session.system !== null) return t('sessions.device', { browser: session.browser, system: session.system });
+  return session.browser ?? session.system ?? session.device ?? t('sessions.other', { date: when(session.login_at) });
+}
+
 export async function sessionsPage(section: Section, shown?: HTMLElement): Promise<void> {
   const sessions = await section.api.get<SessionView[]>('/sessions');
   const status = h('div', { role: 'status' });
@@ -38,7 +46,7 @@ export async function sessionsPage(section: Section, shown?: HTMLElement): Promi
     h(
       'li',
       { class: 'item', 'data-current': session.current ? 'yes' : 'no', 'aria-labelledby': `session-${index}` },
-      h('h2', { id: `session-${index}` }, session.device ?? t('sessions.other', { date: when(session.login_at) }), session.current ? h('span', { class: 'badge' }, t('sessions.current')) : null),
+      h('h2', { id: `session-${index}` }, deviceName(session), session.current ? h('span', { class: 'badge' }, t('sessions.current')) : null),
       h(
         'dl',
         {},
