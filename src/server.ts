@@ -13,6 +13,7 @@ import { ensureConsoleClient } from './console/client.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { accountPage } from './account/routes.ts';
 import { ensureAccountClient } from './clients/account-client.ts';
+import { effectiveSettings } from './config/effective.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { deriveKey } from './crypto/secret-box.ts';
@@ -321,6 +322,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           createOperations({
             services,
             issuer: config.issuer,
+            status: { readiness, timeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs), settings: () => effectiveSettings(config) },
             keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
             initialAccessTokens: config.registration
               ? async (expiresIn) => {
@@ -372,9 +374,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         path: config.routes.console,
         issuer: config.issuer,
         adminAudience: services.adminAudience,
+        idleTimeoutSeconds: config.console.idleTimeoutSeconds,
         endpoints: {
           authorization: endpointPath(config.routes, 'authorization'),
           token: endpointPath(config.routes, 'token'),
+          revocation: endpointPath(config.routes, 'revocation'),
           endSession: endpointPath(config.routes, 'end_session'),
           admin: config.routes.admin,
         },
@@ -415,7 +419,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           login: attempts.limiter('password_reset_login', PASSWORD_RESET_LOGIN_LIMIT, PASSWORD_RESET_WINDOW),
         },
         revokeAll: async (userId) => void (await services.revocation.revokeByAccountId(userId)),
-        audit: (type, userId) => audit.record({ type, actor: { type: type === 'user.password_reset' ? 'user' : 'anonymous', id: type === 'user.password_reset' ? userId : null }, target: { type: 'user', id: userId } }),
+        secondFactor: { factors: services.factors, passkeys: services.passkeys, challengeKey: deriveKey(secret, 'passkey-challenges') },
+        audit: (event, ip) =>
+          audit.record(
+            event.type === 'user.password_reset'
+              ? { type: event.type, actor: { type: 'user', id: event.userId }, target: { type: 'user', id: event.userId }, ip, details: { secondFactor: event.secondFactor, lockoutsCleared: event.lockoutsCleared } }
+              : { type: event.type, actor: { type: 'anonymous', id: null }, target: { type: 'user', id: event.userId }, ip },
+          ),
       }),
       admin,
       beforeProvider: [
