@@ -160,7 +160,8 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
 
     const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, onEvent: auditFactors(audit), ...(secondFactorClock ? { now: secondFactorClock } : {}) });
     const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
-    const sessionDevices = await createSessionDevices({ connection: mongo });
+    const sessionDevices = await createSessionDevices({ connection: mongo, logger });
+    closers.push(() => sessionDevices.close());
     const services = createServices({
       factors,
       passkeys,

@@ -250,9 +250,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
           tokenError: (error) => metrics.tokenError(error),
           storeUnavailable: (store) => metrics.storeUnavailable(store),
-          // Off the request path: a lost write only leaves a device unnamed on the account page.
-          sessionSeen: ({ sessionUid, accountId, ip, userAgent }) =>
-            void services.sessionDevices.seen(sessionUid, accountId, ip, userAgent).catch((error: unknown) => logger.warn({ err: error }, 'could not record where a session was used')),
+          // Noted for a batched write, off the request path (sessions/devices.ts).
+          sessionSeen: ({ sessionUid, accountId, ip, userAgent }) => services.sessionDevices.seen(sessionUid, accountId, ip, userAgent),
         },
         settings: {
           adapter: storage.adapter,
@@ -475,7 +474,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       app,
       metrics,
       audit,
-      flushBatchedWrites: async () => void (await Promise.all([audit.flush(), accountLayer.lastLogins.flush()])),
+      flushBatchedWrites: async () => void (await Promise.all([audit.flush(), accountLayer.lastLogins.flush(), services.sessionDevices.flush()])),
       services,
       get keySet() {
         return ring.keySet();

@@ -39,10 +39,29 @@ export interface SessionDevice {
 }
 
 export interface SessionDevices {
-  /** A session was used (an authorization went through it); fire and forget. */
-  seen(sessionUid: string, userId: string, ip: string, userAgent: string): Promise<void>;
-  /** The devices of the user's live sessions by uid; rows of other (ended) sessions are deleted. */
+  /** A session was used (an authorization went through it): noted now, written with the next batch. */
+  seen(sessionUid: string, userId: string, ip: string, userAgent: string): void;
+  /** The devices of the user's live sessions by uid (this instance's pending notes first); rows of other (ended) sessions are deleted. */
   ofUser(userId: string, liveUids: readonly string[]): Promise<Map<string, SessionDevice>>;
+  /** Writes what is noted now. */
+  flush(): Promise<void>;
+  /** Final flush; stops the timer. */
+  close(): Promise<void>;
+}
+
+export interface SessionDevicesDeps {
+  readonly connection: Connection;
+  readonly logger: { warn(fields: object, message: string): void };
+  readonly now?: () => Date;
+  readonly flushIntervalMs?: number;
+  readonly maxBatch?: number;
+}
+
+interface Note {
+  readonly userId: string;
+  readonly ip: string;
+  readonly userAgent: string;
+  readonly at: Date;
 }
 
 const MAX_USER_AGENT = 512;
@@ -80,23 +99,78 @@ export function describeUserAgent(userAgent: string): string {
   return userAgent.trim().split(/\s+/)[0]?.slice(0, 40) || 'Unknown device';
 }
 
-export async function createSessionDevices({ connection, now = () => new Date() }: { connection: Connection; now?: () => Date }): Promise<SessionDevices> {
+/**
+ * Like last sign-in times (accounts/last-login.ts), written in batches off the sign-in's path:
+ * one `update` per second under load instead of one per authorization. A crash loses the last
+ * second of notes: a device then shows as unknown until the session is used again.
+ */
+export async function createSessionDevices({ connection, logger, now = () => new Date(), flushIntervalMs = 1000, maxBatch = 500 }: SessionDevicesDeps): Promise<SessionDevices> {
   const model: Model<StoredSessionDevice> = (connection.models.SessionDevice as Model<StoredSessionDevice> | undefined) ?? connection.model<StoredSessionDevice>('SessionDevice', schema);
   await model.createIndexes();
+  let pending = new Map<string, Note>();
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> | undefined;
+
+  function schedule(): void {
+    if (timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, flushIntervalMs);
+    timer.unref();
+  }
+
+  async function writeOnce(): Promise<void> {
+    while (pending.size > 0) {
+      const batch = [...pending].slice(0, maxBatch);
+      for (const [uid] of batch) pending.delete(uid);
+      try {
+        await model.bulkWrite(
+          batch.map(([uid, note]) => ({
+            updateOne: {
+              filter: { _id: uid },
+              update: { $set: { userId: note.userId, ip: note.ip, userAgent: note.userAgent, lastSeenAt: note.at }, $setOnInsert: { firstSeenAt: note.at } },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
+      } catch (error) {
+        // Dropped, not retried: a newer use of the session writes it again.
+        logger.warn({ err: error, dropped: batch.length }, 'could not record where sessions were used');
+      }
+    }
+  }
+
+  function flush(): Promise<void> {
+    writing ??= writeOnce().finally(() => {
+      writing = undefined;
+    });
+    return writing;
+  }
+
   return {
-    async seen(sessionUid, userId, ip, userAgent) {
-      const at = now();
-      await model
-        .updateOne({ _id: sessionUid }, { $set: { userId, ip, userAgent: userAgent.slice(0, MAX_USER_AGENT), lastSeenAt: at }, $setOnInsert: { firstSeenAt: at } }, { upsert: true })
-        .exec();
+    seen(sessionUid, userId, ip, userAgent) {
+      pending.set(sessionUid, { userId, ip, userAgent: userAgent.slice(0, MAX_USER_AGENT), at: now() });
+      if (pending.size >= maxBatch && writing === undefined) void flush();
+      else schedule();
     },
 
     async ofUser(userId, liveUids) {
+      await flush();
       const rows = await model.find({ userId }).lean<StoredSessionDevice[]>().exec();
       const live = new Set(liveUids);
       const ended = rows.filter((row) => !live.has(row._id)).map((row) => row._id);
       if (ended.length > 0) await model.deleteMany({ _id: { $in: ended }, userId }).exec();
       return new Map(rows.filter((row) => live.has(row._id)).map((row) => [row._id, { device: describeUserAgent(row.userAgent), ...parseUserAgent(row.userAgent), ip: row.ip, lastSeenAt: row.lastSeenAt }]));
+    },
+
+    flush,
+
+    async close() {
+      clearTimeout(timer);
+      timer = undefined;
+      await flush();
     },
   };
 }

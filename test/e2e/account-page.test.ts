@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
+import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
@@ -211,6 +212,26 @@ describe('account page (headless Chromium)', function () {
     const types = (await gatehouse.services.audit.query({ users: [cast.user.id], limit: 100 })).events.map((e) => e.type);
     expect(types).to.include.members(['mfa.enrolled', 'mfa.passkey_renamed', 'mfa.removed', 'user.password_changed', 'session.revoked', 'grant.revoked', 'user.updated']);
     expect(errors, 'page errors and CSP violations').to.deep.equal([]);
+  });
+
+  it('sets up an authenticator app: QR code, a code from the key, ten recovery codes shown once', async () => {
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const key = page.getByTestId('totp-secret');
+    await key.waitFor();
+    expect(await page.locator('img.qr').getAttribute('src')).to.match(/^data:image\/svg\+xml;base64,/);
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'account-totp-en');
+    await page.fill('#totp-code', '000000' === totpCode((await key.textContent())!, new Date()) ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('That code did not work').waitFor();
+    await page.fill('#totp-code', totpCode((await key.textContent())!, new Date()));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    expect(await page.locator('[data-testid="recovery-codes"] li').count()).to.equal(10);
+    await page.getByRole('button', { name: 'I have saved them' }).click();
+    await page.getByText('Your authenticator app is set up.').waitFor();
+    expect(await page.textContent('main')).to.include('10 unused recovery codes left.');
+    expect((await gatehouse.services.factors.status(cast.user.id)).totpSince).to.be.instanceOf(Date);
   });
 
   it('speaks en, ru, zh-CN and ko: every section in each language, axe-clean', async () => {
