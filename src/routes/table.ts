@@ -39,6 +39,8 @@ export interface RoutesTable {
   readonly interaction: string;
   /** Password reset pages: `<password>/forgot`, `<password>/reset/:token`; also their CSRF cookie's path. */
   readonly password: string;
+  /** The emailed address-confirmation link: `<email>/verify/:token`; also its CSRF cookie's path. */
+  readonly email: string;
   /** The hosted pages' stylesheets: `<assets>/gatehouse.css`, `<assets>/theme.css`. */
   readonly assets: string;
   /** The admin API's base path. */
@@ -105,6 +107,7 @@ function ownPaths(base: string): Omit<RoutesTable, 'layout' | 'providerBase' | '
   return {
     interaction: `${base}/interaction`,
     password: `${base}/password`,
+    email: `${base}/email`,
     assets: `${base}/assets`,
     admin: `${base}/admin/api/v1`,
     console: `${base}/console`,
