@@ -231,6 +231,12 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       onEvent: (event) => auditSelfService(event.type, event.userId),
     });
 
+    // Admin API and account page alike: the mail goes out in the user's own language (their `locale` claim), else English.
+    const verificationSender =
+      mail === undefined
+        ? undefined
+        : { send: async (userId: string) => verification.send(userId, views.negotiate((await accountLayer.accounts.findById(userId))?.attributes.locale, undefined)) };
+
     const steps = signInSteps(
       {
         authenticator: {
@@ -396,11 +402,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
             issuer: config.issuer,
             status: { readiness, timeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs), settings: () => effectiveSettings(config) },
             keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
-            // The mail goes out in the user's own language (their `locale` claim), else English.
-            verification:
-              mail === undefined
-                ? undefined
-                : { send: async (userId) => verification.send(userId, views.negotiate((await accountLayer.accounts.findById(userId))?.attributes.locale, undefined)) },
+            verification: verificationSender,
             initialAccessTokens: config.registration
               ? async (expiresIn) => {
                   const { InitialAccessToken } = ring.current();
@@ -427,6 +429,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         now: options.secondFactorClock,
         auth: accountAuth({ provider: () => ring.current(), adapter: storage.adapter, accounts: services.accounts }),
         operations: ownAccountOperations(services, {
+          verification: verificationSender,
           issuerName: config.pages.brandName,
           qrSvg: (text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }),
           tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),

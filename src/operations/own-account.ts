@@ -9,7 +9,7 @@ import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
 import { sessionOperations } from './sessions.ts';
-import { showFactors, showUser, userOperations, userUpdateSchema } from './users.ts';
+import { showFactors, showUser, userOperations, userUpdateSchema, type VerificationSender } from './users.ts';
 
 /** What a user may change about themselves (roles, groups and `email_verified` stay with operators). */
 export const ownProfileSchema = userUpdateSchema.pick({ name: true, given_name: true, family_name: true, nickname: true, email: true, locale: true, zoneinfo: true });
@@ -37,6 +37,8 @@ export interface Self {
 }
 
 export interface OwnAccountDeps {
+  /** Sends a verification link to a changed email address (when mail is configured). */
+  readonly verification?: VerificationSender | undefined;
   /** The name authenticator apps show next to the account (the brand name). */
   readonly issuerName: string;
   /** An SVG QR code of a text (the otpauth:// URI). */
@@ -57,7 +59,7 @@ const contextOf = (self: Self): OperationContext => ({ actor: { type: 'user', id
  */
 export function ownAccountOperations(services: GatehouseServices, deps: OwnAccountDeps) {
   const { accounts, clients, revocation, factors, passkeys, audit } = services;
-  const users = userOperations(services);
+  const users = userOperations(services, deps.verification);
   const sessions = sessionOperations(services);
   const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
   const target = (self: Self) => ({ type: 'user', id: self.user.id });
