@@ -55,8 +55,8 @@ export async function startAccountLayer({ config, mongo, redis, logger, onHash, 
     policy: lockoutPolicy(config.lockout),
     logger,
   });
-  const { argon2, poolSize, workerNice, queueLimit, idleTimeoutMs, minLength } = config.passwords;
-  const hasher = createPasswordHasher({ params: argon2, size: poolSize, nice: workerNice, queueLimit, idleTimeoutMs, ...(onHash ? { observe: onHash } : {}) });
+  const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength } = config.passwords;
+  const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, ...(onHash ? { observe: onHash } : {}) });
   const lastLogins = createLastLoginWriter({ users, logger });
   const accounts = createAccounts({
     users,

@@ -59,8 +59,6 @@ export interface Config {
   readonly passwords: {
     readonly argon2: { readonly memoryKiB: number; readonly iterations: number; readonly parallelism: number };
     readonly poolSize: number;
-    /** Nice value of the hashing threads (Linux only). */
-    readonly workerNice: number;
     readonly queueLimit: number;
     /** Milliseconds an idle hashing worker lives; 0 = until shutdown. */
     readonly idleTimeoutMs: number;
@@ -339,7 +337,6 @@ export function loadConfig(sources: ConfigSources): Config {
         parallelism: s.GATEHOUSE_ARGON2_PARALLELISM,
       }),
       poolSize: s.GATEHOUSE_HASH_POOL_SIZE ?? availableParallelism(),
-      workerNice: s.GATEHOUSE_HASH_NICE,
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
       minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,

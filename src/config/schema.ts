@@ -101,8 +101,6 @@ export const settingsSchema = z.object({
   GATEHOUSE_ARGON2_PARALLELISM: integer(1, 64).default(1),
   /** Worker threads that hash; default: the number of cores. */
   GATEHOUSE_HASH_POOL_SIZE: integer(1, 256).optional(),
-  /** CPU priority of the hashing threads (Linux): 10 yields the cores to the event loop; 0 hashes at the server's own priority. */
-  GATEHOUSE_HASH_NICE: integer(0, 19).default(10),
   /** Hash jobs allowed to wait for a worker before sign-in answers 503. */
   GATEHOUSE_HASH_QUEUE_LIMIT: integer(0, 100_000).default(64),
   /** Seconds a hashing worker may sit idle before it exits (each holds a V8 isolate); 0 = workers stay. */

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { hashSync } from '@node-rs/argon2';
 import { needsRehash, OWASP_ARGON2_PARAMS, parseArgon2Hash, type Argon2Params } from '../../src/accounts/argon2-params.ts';
 import { HashQueueFullError } from '../../src/accounts/errors.ts';
+import { HASH_WORKER_NICE } from '../../src/accounts/hash-worker.ts';
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '../../src/accounts/hash-pool.ts';
 
 const LOW: Argon2Params = { memoryKiB: 1024, iterations: 1, parallelism: 1 };
@@ -102,29 +103,19 @@ describe('password hashing pool (argon2id in worker threads)', () => {
   });
 
   // Linux only, like the machines these tests run on (/proc, per-thread nice values).
-  const niceOfThreads = () =>
-    readdirSync('/proc/self/task').map((tid) => {
-      // Field 19 of /proc/<pid>/task/<tid>/stat (after the parenthesised command name) is the nice value.
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      return { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
-    });
-  const niceOfNewWorkers = async (options: { nice?: number }) => {
+  it('hashes at a lower CPU priority than the event loop (Linux: per-thread nice)', async () => {
+    const niceOfThreads = () =>
+      readdirSync('/proc/self/task').map((tid) => {
+        // Field 19 of /proc/<pid>/task/<tid>/stat (after the parenthesised command name) is the nice value.
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return { tid: Number(tid), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+      });
     const before = new Set(niceOfThreads().map(({ tid }) => tid));
-    const hasher = open({ params: LOW, size: 1, queueLimit: 4, ...options });
+    const hasher = open({ params: LOW, size: 1, queueLimit: 4 });
     await hasher.hash('priority');
-    return niceOfThreads().filter(({ tid }) => !before.has(tid)).map(({ nice }) => nice);
-  };
-
-  it('hashes at a lower CPU priority than the event loop by default (Linux: per-thread nice 10)', async () => {
-    expect(await niceOfNewWorkers({}), 'the worker thread(s) started for hashing').to.include(10);
+    const started = niceOfThreads().filter(({ tid }) => !before.has(tid));
+    expect(started.map(({ nice }) => nice), 'the worker thread(s) started for hashing').to.include(HASH_WORKER_NICE);
     expect(niceOfThreads().find(({ tid }) => tid === process.pid)?.nice, 'the main thread').to.equal(0);
-  });
-
-  it('hashes at the configured priority (GATEHOUSE_HASH_NICE)', async () => {
-    const started = await niceOfNewWorkers({ nice: 0 });
-    expect(started.length, 'a worker thread started').to.be.at.least(1);
-    expect(started.every((nice) => nice === 0), `nice values ${started.join(', ')}`).to.equal(true);
-    expect(await niceOfNewWorkers({ nice: 5 })).to.include(5);
   });
 
   it('starts no worker until the first hash, then only as many as the work needs', async () => {
