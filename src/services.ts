@@ -12,6 +12,7 @@ import { dateClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import type { Factors } from './mfa/factors.ts';
 import type { Passkeys } from './mfa/passkeys.ts';
+import type { SessionDevices } from './sessions/devices.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
@@ -31,6 +32,8 @@ export interface GatehouseServices {
   readonly factors: Factors;
   /** Users' passkeys (WebAuthn credentials). */
   readonly passkeys: Passkeys;
+  /** Where each sign-in session was last used from (the account page's device list). */
+  readonly sessionDevices: SessionDevices;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
 }
@@ -46,6 +49,7 @@ export interface ServicesDeps {
   readonly audit: AuditTrail;
   readonly factors: Factors;
   readonly passkeys: Passkeys;
+  readonly sessionDevices: SessionDevices;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
   /** Gatehouse's clock (src/clock.ts); the system clock when absent. */
@@ -71,6 +75,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     audit: deps.audit,
     factors: deps.factors,
     passkeys: deps.passkeys,
+    sessionDevices: deps.sessionDevices,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),
   };
