@@ -6,6 +6,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { AUDIT_COLLECTION } from '../../src/observability/audit-trail.ts';
 import { clientOperations } from '../../src/operations/clients.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
+import { within } from '../helpers/poll.ts';
 import { API, deployment, oauthError, PASSWORD, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
 const ORDERS = 'https://orders.example.com';
@@ -22,6 +23,9 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
   /** Exchanges the gateway's user tokens for tokens to the orders API. */
   let exchanger: oidc.Configuration;
   let exchangerId: string;
+  let discoveryBefore: string[];
+  const grantTypesSupported = async () =>
+    ((await (await fetch(`${deploy.issuer}/.well-known/openid-configuration`)).json()) as { grant_types_supported: string[] }).grant_types_supported;
 
   const signIn = (params: Record<string, string>) => oidc.genericGrantRequest(gateway, 'password', { username: cast.user.username, password: PASSWORD, ...params });
   const exchange = (config: oidc.Configuration, subjectToken: string, params: Record<string, string> = {}) =>
@@ -33,6 +37,7 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
     const { clients, apis } = gatehouse.services;
+    discoveryBefore = await grantTypesSupported();
     await apis.create({ identifier: ORDERS, scopes: ['read', 'write'] });
     const gw = await clients.create({
       displayName: 'Gateway',
@@ -153,5 +158,11 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
     const subject = await signIn({ scope: 'read', resource: API });
     expect(decodeJwt((await exchange(config, subject.access_token)).access_token).aud).to.equal(ORDERS);
+  });
+
+  it('is listed in discovery only once some client has a token exchange policy', async () => {
+    expect(discoveryBefore).to.include('client_credentials').and.not.include(EXCHANGE);
+    // A "no" is cached for 2 s (discovery is public; each lookup reads every client).
+    await within(10_000, async () => (await grantTypesSupported()).includes(EXCHANGE));
   });
 });
