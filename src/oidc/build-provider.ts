@@ -17,7 +17,7 @@ import { introspectionClaims } from './introspection-claims.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { recordRouteNames } from './route-names.ts';
 import { registerGrants } from './grants/index.ts';
-import type { PasswordCheck } from './grants/password.ts';
+import type { PasswordCheck, SecondFactorCheck } from './grants/password.ts';
 import type { ResolveToken } from './grants/token-exchange.ts';
 import { listGrantWhileInUse, type GrantInUse } from './grants/discovery.ts';
 import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
@@ -51,6 +51,8 @@ export interface ProviderBuilderDeps {
   readonly tokenExchangeInUse?: GrantInUse | undefined;
   /** The stored record of a presented access token (jwt-records.ts resolver), for token exchange; no token exchange without it. */
   readonly resolveToken?: ResolveToken | undefined;
+  /** Whether a user must use a second factor (the password grant refuses them). */
+  readonly needsSecondFactor?: SecondFactorCheck | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -59,7 +61,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
   const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
@@ -69,7 +71,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
     providerErrorBoundary(provider, logger, errorPage);
     recordRouteNames(provider);
-    registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, audit: observers?.audit });
+    registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, audit: observers?.audit });
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
     provider.use(widenFormActionForClient);

@@ -7,7 +7,7 @@ import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from '../client-metadata.ts';
 import { exchangedTokensFollowTheirOrigin } from './exchange-link.ts';
 import { parameters as exchangeParameters, tokenExchangeGrant, type ResolveToken } from './token-exchange.ts';
 import { resourceIndicators } from '../resource-servers.ts';
-import { parameters as passwordParameters, passwordGrant, type PasswordCheck } from './password.ts';
+import { parameters as passwordParameters, passwordGrant, type PasswordCheck, type SecondFactorCheck } from './password.ts';
 
 export interface GrantDeps {
   readonly accounts: AccountDirectory;
@@ -18,6 +18,8 @@ export interface GrantDeps {
   /** Present when JWT records are kept (jwt-records.ts); without it token exchange is not offered. */
   readonly resolveToken?: ResolveToken | undefined;
   readonly audit?: AuditSink | undefined;
+  /** Whether a user must use a second factor; the password grant refuses them (it cannot ask for one). */
+  readonly needsSecondFactor?: SecondFactorCheck | undefined;
 }
 
 /**
@@ -27,7 +29,13 @@ export interface GrantDeps {
 export function registerGrants(provider: Provider, deps: GrantDeps): void {
   const resources = resourceIndicators(deps.apis, deps.adminAudience);
   if (deps.checkPassword !== undefined) {
-    const handler = passwordGrant({ checkPassword: deps.checkPassword, accounts: deps.accounts, resources });
+    const handler = passwordGrant({
+      checkPassword: deps.checkPassword,
+      accounts: deps.accounts,
+      resources,
+      needsSecondFactor: deps.needsSecondFactor,
+      audit: deps.audit,
+    });
     provider.registerGrantType(PASSWORD_GRANT, handler as (ctx: KoaContextWithOIDC) => Promise<void>, passwordParameters);
   }
   if (deps.resolveToken !== undefined) {
