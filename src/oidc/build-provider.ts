@@ -53,6 +53,8 @@ export interface ProviderBuilderDeps {
   readonly resolveToken?: ResolveToken | undefined;
   /** Whether a user must use a second factor (the password grant refuses them). */
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
+  /** The server clock in milliseconds (StartOptions.now), for the grants that judge expiry themselves. */
+  readonly now?: (() => number) | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -61,7 +63,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, now: serverClock, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
   const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
@@ -71,7 +73,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
     providerErrorBoundary(provider, logger, errorPage);
     recordRouteNames(provider);
-    registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, audit: observers?.audit });
+    registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, now: serverClock, audit: observers?.audit });
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
     provider.use(widenFormActionForClient);

@@ -18,6 +18,8 @@ export interface GrantDeps {
   /** Present when JWT records are kept (jwt-records.ts); without it token exchange is not offered. */
   readonly resolveToken?: ResolveToken | undefined;
   readonly audit?: AuditSink | undefined;
+  /** The server clock in milliseconds (StartOptions.now), where a grant judges expiry itself. */
+  readonly now?: (() => number) | undefined;
   /** Whether a user must use a second factor; the password grant refuses them (it cannot ask for one). */
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
 }
@@ -39,7 +41,7 @@ export function registerGrants(provider: Provider, deps: GrantDeps): void {
     provider.registerGrantType(PASSWORD_GRANT, handler as (ctx: KoaContextWithOIDC) => Promise<void>, passwordParameters);
   }
   if (deps.resolveToken !== undefined) {
-    const handler = tokenExchangeGrant({ resolveToken: deps.resolveToken, accounts: deps.accounts, apis: deps.apis, audit: deps.audit });
+    const handler = tokenExchangeGrant({ resolveToken: deps.resolveToken, accounts: deps.accounts, apis: deps.apis, audit: deps.audit, now: deps.now });
     provider.registerGrantType(TOKEN_EXCHANGE_GRANT, handler as (ctx: KoaContextWithOIDC) => Promise<void>, exchangeParameters);
     provider.use(exchangedTokensFollowTheirOrigin);
   }

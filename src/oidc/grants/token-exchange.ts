@@ -17,6 +17,8 @@ export interface TokenExchangeDeps {
   readonly accounts: AccountDirectory;
   readonly apis: ApiRegistry;
   readonly audit?: AuditSink | undefined;
+  /** The server clock in milliseconds (StartOptions.now): subject and actor expiry is judged by it. */
+  readonly now?: (() => number) | undefined;
 }
 
 export const parameters = new Set([
@@ -66,9 +68,9 @@ const scopesOf = (value: unknown) => (typeof value === 'string' ? value.split(' 
  * scopes narrowed to what the subject carried, the API defines and the client may use.
  * `actor_token` (the caller's own access token) adds the `act` claim.
  */
-export function tokenExchangeGrant({ resolveToken, accounts, apis, audit }: TokenExchangeDeps) {
+export function tokenExchangeGrant({ resolveToken, accounts, apis, audit, now: clock = Date.now }: TokenExchangeDeps) {
   const account = findAccount(accounts);
-  const now = () => Math.floor(Date.now() / 1000);
+  const now = () => Math.floor(clock() / 1000);
 
   async function active(token: string, label: string): Promise<AdapterPayload> {
     const record = await resolveToken(token);
