@@ -239,6 +239,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           return result.ok ? { ok: true, sub: result.user.id, username: result.user.username } : { ok: false };
         },
         needsSecondFactor: (account, clientRequires) => needsSecondFactor(config.mfa, account, clientRequires),
+        now: options.now,
         resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }) }),
         passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
         tokenExchangeInUse: async () => (await services.clients.list()).some((client) => client.metadata.token_exchange !== undefined && client.metadata.token_exchange !== null),
