@@ -9,6 +9,7 @@ import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import { countClientAuthFailures } from './client-auth-failures.ts';
 import { attachProviderEvents, type ProviderObservers } from './events.ts';
 import { providerErrorBoundary } from './error-boundary.ts';
+import { retryAfterOnOutage } from './outage-retry-after.ts';
 import type { ErrorPageRenderer } from '../errors/respond.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
@@ -72,6 +73,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
     providerErrorBoundary(provider, logger, errorPage);
+    provider.use(retryAfterOnOutage);
     recordRouteNames(provider);
     registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, now: serverClock, audit: observers?.audit });
     attachProviderEvents(provider, logger, observers);

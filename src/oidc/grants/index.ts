@@ -5,6 +5,7 @@ import type { AccountDirectory } from '../accounts.ts';
 import type { AuditSink } from '../../observability/audit-trail.ts';
 import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from '../client-metadata.ts';
 import { exchangedTokensFollowTheirOrigin } from './exchange-link.ts';
+import { storeOutagesAs503 } from './store-outage.ts';
 import { parameters as exchangeParameters, tokenExchangeGrant, type ResolveToken } from './token-exchange.ts';
 import { resourceIndicators } from '../resource-servers.ts';
 import { parameters as passwordParameters, passwordGrant, type PasswordCheck, type SecondFactorCheck } from './password.ts';
@@ -38,11 +39,11 @@ export function registerGrants(provider: Provider, deps: GrantDeps): void {
       needsSecondFactor: deps.needsSecondFactor,
       audit: deps.audit,
     });
-    provider.registerGrantType(PASSWORD_GRANT, handler as (ctx: KoaContextWithOIDC) => Promise<void>, passwordParameters);
+    provider.registerGrantType(PASSWORD_GRANT, storeOutagesAs503(handler as (ctx: KoaContextWithOIDC) => Promise<void>), passwordParameters);
   }
   if (deps.resolveToken !== undefined) {
     const handler = tokenExchangeGrant({ resolveToken: deps.resolveToken, accounts: deps.accounts, apis: deps.apis, audit: deps.audit, now: deps.now });
-    provider.registerGrantType(TOKEN_EXCHANGE_GRANT, handler as (ctx: KoaContextWithOIDC) => Promise<void>, exchangeParameters);
+    provider.registerGrantType(TOKEN_EXCHANGE_GRANT, storeOutagesAs503(handler as (ctx: KoaContextWithOIDC) => Promise<void>), exchangeParameters);
     provider.use(exchangedTokensFollowTheirOrigin);
   }
 }
