@@ -379,7 +379,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           login: attempts.limiter('password_reset_login', PASSWORD_RESET_LOGIN_LIMIT, PASSWORD_RESET_WINDOW),
         },
         revokeAll: async (userId) => void (await services.revocation.revokeByAccountId(userId)),
-        audit: (type, userId) => audit.record({ type, actor: { type: type === 'user.password_reset' ? 'user' : 'anonymous', id: type === 'user.password_reset' ? userId : null }, target: { type: 'user', id: userId } }),
+        secondFactor: { factors: services.factors, passkeys: services.passkeys, challengeKey: deriveKey(secret, 'passkey-challenges') },
+        audit: (event, ip) =>
+          audit.record(
+            event.type === 'user.password_reset'
+              ? { type: event.type, actor: { type: 'user', id: event.userId }, target: { type: 'user', id: event.userId }, ip, details: { secondFactor: event.secondFactor, lockoutsCleared: event.lockoutsCleared } }
+              : { type: event.type, actor: { type: 'anonymous', id: null }, target: { type: 'user', id: event.userId }, ip },
+          ),
       }),
       admin,
       beforeProvider: [
