@@ -205,7 +205,9 @@ export function gateway(options: GatewayOptions): Koa {
       const headers: Record<string, string> = { authorization: `Bearer ${token}` };
       if (ctx.get('content-type') !== '') headers['content-type'] = ctx.get('content-type');
       if (ctx.get('accept') !== '') headers.accept = ctx.get('accept');
-      const answer = await fetch(target, { method: ctx.method, headers, ...(body === undefined ? {} : { body: new Uint8Array(body) }) });
+      const answer = await fetch(target, { method: ctx.method, headers, ...(body === undefined ? {} : { body: new Uint8Array(body) }) }).catch(() => {
+        throw new Refusal(502, 'bad_gateway', 'the service behind this path did not answer');
+      });
       ctx.status = answer.status;
       for (const name of ['content-type', 'www-authenticate', 'retry-after']) {
         const value = answer.headers.get(name);

@@ -12,7 +12,7 @@ import { connectMongo } from '../../../src/storage/mongo.ts';
 import { gateway, type GatewayOptions } from '../../../examples/gateway/app.ts';
 import { resourceServer } from '../../../examples/resource-server/app.ts';
 import { deployment, PASSWORD, relyingParty, type Deployment } from '../../helpers/e2e.ts';
-import { killChild } from '../../helpers/process.ts';
+import { killChild, runCli } from '../../helpers/process.ts';
 import { freePort } from '../../helpers/redis-server.ts';
 import { within } from '../../helpers/poll.ts';
 
@@ -71,6 +71,8 @@ describe('examples/gateway: password grant at the edge, forwarded and exchanged 
   const billingSeen: string[] = [];
   let clock = Date.now();
   const servers: Server[] = [];
+  /** A port nothing listens on: an upstream that is down. */
+  let closedPort: number;
 
   async function startGateway(extra: Partial<GatewayOptions> = {}): Promise<string> {
     const app = gateway({
@@ -83,6 +85,7 @@ describe('examples/gateway: password grant at the edge, forwarded and exchanged 
         { path: '/orders', upstream: `${ordersUrl}/orders` },
         { path: '/invoices', upstream: `${billingUrl}/invoices`, exchangeFor: BILLING },
         { path: '/payroll', upstream: `${billingUrl}/payroll`, exchangeFor: 'https://payroll.example.com' },
+        { path: '/down', upstream: `http://127.0.0.1:${closedPort}/down` },
       ],
       now: () => clock,
       allowInsecureHttp: true,
@@ -114,29 +117,27 @@ describe('examples/gateway: password grant at the edge, forwarded and exchanged 
 
   before(async () => {
     deploy = await deployment('example_gw');
+    closedPort = await freePort();
     gatehouse = await deploy.start();
-    const { apis, clients, accounts } = gatehouse.services;
-    await apis.create({ identifier: ORDERS, scopes: ['read', 'write'], includeRoles: true });
-    await apis.create({ identifier: BILLING, scopes: ['read', 'write'] });
-    await apis.create({ identifier: 'https://payroll.example.com', scopes: ['read'] });
+    const { accounts } = gatehouse.services;
     await accounts.createUser({ username: 'gw-editor', password: PASSWORD, roles: ['editor'] });
     await accounts.createUser({ username: 'gw-viewer', password: PASSWORD });
-    await accounts.createUser({ username: 'gw-admin', password: PASSWORD, roles: ['admin'] });
-    const created = await clients.create({
-      clientId: 'edge-gateway',
-      displayName: 'Edge gateway',
-      firstParty: true,
-      allowedApis: [ORDERS],
-      metadata: {
-        redirect_uris: [],
-        response_types: [],
-        grant_types: ['refresh_token'],
-        token_endpoint_auth_method: 'client_secret_basic',
-        allow_password_grant: true,
-        token_exchange: { apis: [BILLING], trusted_clients: ['edge-gateway'] },
-      },
-    });
-    gatewayClient = { clientId: created.client.clientId, secret: created.secret! };
+    // The README's setup, with the real CLI.
+    const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, REDIS_URL: deploy.redisUrl ?? '', GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+    const cli = async (args: string[]) => {
+      const result = await runCli(args, env);
+      expect(result.code, `gatehouse ${args.join(' ')}: ${result.stderr}`).to.equal(0);
+      return JSON.parse(result.stdout) as Record<string, unknown>;
+    };
+    await cli(['apis', 'create', '--identifier', ORDERS, '--scope', 'read write', '--roles', '--json']);
+    await cli(['apis', 'create', '--identifier', BILLING, '--scope', 'read write', '--json']);
+    await cli(['apis', 'create', '--identifier', 'https://payroll.example.com', '--scope', 'read', '--json']);
+    const created = await cli([
+      ...['clients', 'create', '--name', 'Edge gateway', '--client-id', 'edge-gateway', '--first-party', '--allow-password-grant'],
+      ...['--grant-type', 'refresh_token', '--api', ORDERS],
+      ...['--exchange-api', BILLING, '--exchange-trust', 'edge-gateway', '--json'],
+    ]);
+    gatewayClient = { clientId: String(created.client_id), secret: String(created.client_secret) };
     ordersServer = resourceServer({ issuer: deploy.issuer, audience: ORDERS, allowInsecureHttp: true }).listen(0, '127.0.0.1');
     await new Promise((resolve) => ordersServer.once('listening', resolve));
     ordersUrl = `http://127.0.0.1:${(ordersServer.address() as AddressInfo).port}`;
@@ -172,6 +173,12 @@ describe('examples/gateway: password grant at the edge, forwarded and exchanged 
       expect(await wrong.json()).to.deep.equal({ error: 'invalid_grant', error_description: 'invalid username or password' });
       expect((await fetch(`${url}/orders`)).status).to.equal(401);
       expect((await fetch(`${url}/orders`, { headers: { authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` } })).status).to.equal(401);
+    });
+
+    it('answers 502 when the service behind a path is down', async () => {
+      const down = await fetch(`${url}/down`, { headers: basic('gw-editor') });
+      expect(down.status).to.equal(502);
+      expect(await down.json()).to.deep.equal({ error: 'bad_gateway', error_description: 'the service behind this path did not answer' });
     });
 
     it('accepts a Gatehouse access token for its API (validated with the JWKS) and refuses others', async () => {

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../../src/server.ts';
 import { webApp } from '../../../examples/web-app/app.ts';
 import { deployment, PASSWORD, type Deployment } from '../../helpers/e2e.ts';
-import { killChild } from '../../helpers/process.ts';
+import { killChild, runCli } from '../../helpers/process.ts';
 import { freePort } from '../../helpers/redis-server.ts';
 import { within } from '../../helpers/poll.ts';
 import { launchChromium, screenshot } from '../browser.ts';
@@ -39,18 +39,20 @@ describe('examples/web-app: code + PKCE with openid-client, userinfo, refresh, R
     const port = await freePort();
     appUrl = `http://127.0.0.1:${port}`;
     childPort = await freePort();
-    const created = await gatehouse.services.clients.create({
-      displayName: 'Example web app',
-      metadata: {
-        redirect_uris: [`${appUrl}/callback`, `http://127.0.0.1:${childPort}/callback`],
-        post_logout_redirect_uris: [`${appUrl}/signed-out`, `http://127.0.0.1:${childPort}/signed-out`],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-        scope: 'openid profile email',
-      },
-    });
-    client = { clientId: created.client.clientId, secret: created.secret! };
+    // The README's setup, with the real CLI.
+    const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, REDIS_URL: deploy.redisUrl ?? '', GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+    const result = await runCli(
+      [
+        ...['clients', 'create', '--name', 'Example web app'],
+        ...['--redirect-uri', `${appUrl}/callback`, '--redirect-uri', `http://127.0.0.1:${childPort}/callback`],
+        ...['--post-logout-redirect-uri', `${appUrl}/signed-out`, '--post-logout-redirect-uri', `http://127.0.0.1:${childPort}/signed-out`],
+        ...['--grant-type', 'authorization_code', '--grant-type', 'refresh_token', '--json'],
+      ],
+      env,
+    );
+    expect(result.code, result.stderr).to.equal(0);
+    const created = JSON.parse(result.stdout) as { client_id: string; client_secret: string };
+    client = { clientId: created.client_id, secret: created.client_secret };
     server = webApp({ issuer: deploy.issuer, clientId: client.clientId, clientSecret: client.secret, baseUrl: appUrl, now: () => clock, allowInsecureHttp: true }).listen(port, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     browser = await launchChromium();
