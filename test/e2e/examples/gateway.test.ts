@@ -60,7 +60,9 @@ class Jar {
   }
 }
 
-describe('examples/gateway: password grant at the edge, forwarded and exchanged tokens (real Gatehouse)', () => {
+describe('examples/gateway: password grant at the edge, forwarded and exchanged tokens (real Gatehouse)', function () {
+  // The setup runs the gatehouse CLI (a fresh Node process per command: seconds each on busy cores).
+  this.timeout(120_000);
   let deploy: Deployment;
   let gatehouse: RunningGatehouse;
   let gatewayClient: { clientId: string; secret: string };

@@ -13,7 +13,9 @@ import { launchChromium, screenshot } from '../browser.ts';
 
 const MAIN = fileURLToPath(new URL('../../../examples/web-app/main.ts', import.meta.url));
 
-describe('examples/web-app: code + PKCE with openid-client, userinfo, refresh, RP-initiated logout (Chromium)', () => {
+describe('examples/web-app: code + PKCE with openid-client, userinfo, refresh, RP-initiated logout (Chromium)', function () {
+  // The setup runs the gatehouse CLI (a fresh Node process per command: seconds each on busy cores).
+  this.timeout(120_000);
   let deploy: Deployment;
   let gatehouse: RunningGatehouse;
   let browser: Browser;
