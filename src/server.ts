@@ -11,6 +11,7 @@ import type { Configuration } from 'oidc-provider';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { ensureConsoleClient } from './console/client.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { effectiveSettings } from './config/effective.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { deriveKey } from './crypto/secret-box.ts';
@@ -33,6 +34,12 @@ import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-r
 import { DEFAULT_PASSWORD_POLICY } from './accounts/password-policy.ts';
 import { openPasswordResets } from './accounts/password-resets.ts';
 import { passwordResetRoutes } from './interactions/password-reset-routes.ts';
+import { createEmailVerification } from './accounts/email-verification.ts';
+import { openEmailVerifications } from './accounts/email-verifications.ts';
+import { createSelfRegistration } from './accounts/self-registration.ts';
+import { emailVerificationRoutes } from './interactions/email-verification-routes.ts';
+import { registration } from './interactions/steps/registration.ts';
+import Router from '@koa/router';
 import { createMailService, type MailService } from './mail/mail-service.ts';
 import { createMailer } from './mail/mailer.ts';
 import { smtpTransport } from './mail/smtp-transport.ts';
@@ -45,7 +52,7 @@ import { metricsRoutes } from './observability/metrics-routes.ts';
 import { enrolmentKeeper } from './mfa/enrolment.ts';
 import { needsSecondFactor } from './mfa/needs-second-factor.ts';
 import QRCode from 'qrcode';
-import { accountDirectory } from './oidc/accounts.ts';
+import { accountDirectory, profileOf } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
 import { createJwtRecords } from './oidc/jwt-records.ts';
 import { closeStores, composeCore, openStores, StartupError } from './composition.ts';
@@ -57,6 +64,7 @@ import type { StoreCommandListener } from './storage/command-watch.ts';
 import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from './keycloak/session-status.ts';
+import { hasKeycloakClaims } from './oidc/keycloak-claims.ts';
 import { endpointPath, interactionPath } from './routes/table.ts';
 import { pageExtraRoutes } from './interactions/language.ts';
 import { notFoundPage } from './interactions/not-found.ts';
@@ -125,6 +133,10 @@ function openViews(config: Config): Views {
 const PASSWORD_RESET_IP_LIMIT = 20;
 const PASSWORD_RESET_LOGIN_LIMIT = 3;
 const PASSWORD_RESET_WINDOW = 3600;
+/** Registrations per address and hour, emails per registering address and hour, resent links per user and hour. */
+const REGISTRATION_IP_LIMIT = 10;
+const REGISTRATION_EMAIL_LIMIT = 3;
+const VERIFICATION_RESEND_LIMIT = 5;
 
 function openMail(config: Config, views: Views, logger: Logger, metrics: Metrics): MailService<Locale> | undefined {
   if (config.mail === undefined) return undefined;
@@ -184,14 +196,54 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
     const resets = await openPasswordResets({ mongo, ttlSeconds: config.passwords.resetTtlSeconds, now: options.now });
+    const passwordPolicy = { ...DEFAULT_PASSWORD_POLICY, minLength: config.passwords.minLength };
+    const origin = new URL(config.publicUrl).origin;
+    const { selfService } = config;
+    const verifications = await openEmailVerifications({ mongo, ttlSeconds: selfService.verificationTtlSeconds, now: options.now });
+    const auditSelfService = (type: 'user.registered' | 'user.registration_existing_email' | 'user.email_verification_sent' | 'user.email_verified', userId: string | null) =>
+      audit.record({
+        type,
+        actor: type === 'user.registration_existing_email' || userId === null ? { type: 'anonymous', id: null } : { type: 'user', id: userId },
+        target: userId === null ? null : { type: 'user', id: userId },
+      });
+    const selfRegistration =
+      selfService.registration && mail !== undefined
+        ? createSelfRegistration<Locale>({
+            accounts: accountLayer.accounts,
+            hasher: accountLayer.hasher,
+            verifications,
+            mail,
+            links: { verify: `${origin}${config.routes.email}/verify`, forgotPassword: `${origin}${config.routes.password}/forgot` },
+            ttlSeconds: selfService.verificationTtlSeconds,
+            verifyFirst: selfService.requireVerifiedEmail !== 'off',
+            onEvent: (event) => auditSelfService(event.type, event.userId),
+          })
+        : undefined;
+    const verification = createEmailVerification<Locale>({
+      verifications,
+      accounts: accountLayer.accounts,
+      mail,
+      linkBase: `${origin}${config.routes.email}/verify`,
+      ttlSeconds: selfService.verificationTtlSeconds,
+      completeRegistration: selfRegistration?.complete,
+      onEvent: (event) => auditSelfService(event.type, event.userId),
+    });
 
     const steps = signInSteps(
       {
         authenticator: {
           // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
           async authenticate(login, password, ip, clientId) {
-            const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
-            return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+            // The tokens that follow need the user's claims: keep what this read found (one read per sign-in, not two).
+            const signingIn = core.accountCache.signingIn();
+            try {
+              const result = await accountLayer.accounts.authenticate(login, password, ip, clientId);
+              if (!result.ok) return { ok: false };
+              signingIn.signedIn(profileOf(result.user));
+              return { ok: true, sub: result.user.id };
+            } finally {
+              signingIn.end();
+            }
           },
           // The user now types a password: start a hashing worker if none is idle (they exit when idle).
           prepare: () => accountLayer.hasher.warmUp(),
@@ -206,6 +258,28 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           signOutPath: endpointPath(config.routes, 'end_session'),
         },
         forgotPasswordPath: `${config.routes.password}/forgot`,
+        ...(selfService.registration
+          ? {
+              registration: registration({
+                register: selfRegistration?.register,
+                policy: passwordPolicy,
+                domains: selfService.registrationDomains,
+                limits: {
+                  ip: attempts.limiter('registration_ip', REGISTRATION_IP_LIMIT, PASSWORD_RESET_WINDOW),
+                  email: attempts.limiter('registration_email', REGISTRATION_EMAIL_LIMIT, PASSWORD_RESET_WINDOW),
+                },
+                interactionPath: config.routes.interaction,
+                onError: (error) => logger.error({ err: error }, 'self-registration not completed'),
+              }),
+            }
+          : {}),
+        verifyEmail: {
+          rule: selfService.requireVerifiedEmail,
+          verification,
+          accounts: accountLayer.accounts,
+          resends: attempts.limiter('email_verification_resend', VERIFICATION_RESEND_LIMIT, PASSWORD_RESET_WINDOW),
+          interactionPath: config.routes.interaction,
+        },
         secondFactor: {
           passkeys: services.passkeys,
           challengeKey: deriveKey(secret, 'passkey-challenges'),
@@ -319,7 +393,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           createOperations({
             services,
             issuer: config.issuer,
+            status: { readiness, timeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs), settings: () => effectiveSettings(config) },
             keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
+            // The mail goes out in the user's own language (their `locale` claim), else English.
+            verification:
+              mail === undefined
+                ? undefined
+                : { send: async (userId) => verification.send(userId, views.negotiate((await accountLayer.accounts.findById(userId))?.attributes.locale, undefined)) },
             initialAccessTokens: config.registration
               ? async (expiresIn) => {
                   const { InitialAccessToken } = ring.current();
@@ -348,9 +428,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         path: config.routes.console,
         issuer: config.issuer,
         adminAudience: services.adminAudience,
+        idleTimeoutSeconds: config.console.idleTimeoutSeconds,
         endpoints: {
           authorization: endpointPath(config.routes, 'authorization'),
           token: endpointPath(config.routes, 'token'),
+          revocation: endpointPath(config.routes, 'revocation'),
           endSession: endpointPath(config.routes, 'end_session'),
           admin: config.routes.admin,
         },
@@ -363,30 +445,33 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         secureCookies: https,
         paths: config.routes,
       }),
-      selfService: passwordResetRoutes({
-        views,
-        logger,
-        secureCookies: https,
-        path: config.routes.password,
-        publicBase: `${new URL(config.publicUrl).origin}${config.routes.password}`,
-        accounts: accountLayer.accounts,
-        resets,
-        ttlSeconds: config.passwords.resetTtlSeconds,
-        policy: { ...DEFAULT_PASSWORD_POLICY, minLength: config.passwords.minLength },
-        mail,
-        limits: {
-          ip: attempts.limiter('password_reset_ip', PASSWORD_RESET_IP_LIMIT, PASSWORD_RESET_WINDOW),
-          login: attempts.limiter('password_reset_login', PASSWORD_RESET_LOGIN_LIMIT, PASSWORD_RESET_WINDOW),
-        },
-        revokeAll: async (userId) => void (await services.revocation.revokeByAccountId(userId)),
-        secondFactor: { factors: services.factors, passkeys: services.passkeys, challengeKey: deriveKey(secret, 'passkey-challenges') },
-        audit: (event, ip) =>
-          audit.record(
-            event.type === 'user.password_reset'
-              ? { type: event.type, actor: { type: 'user', id: event.userId }, target: { type: 'user', id: event.userId }, ip, details: { secondFactor: event.secondFactor, lockoutsCleared: event.lockoutsCleared } }
-              : { type: event.type, actor: { type: 'anonymous', id: null }, target: { type: 'user', id: event.userId }, ip },
-          ),
-      }),
+      selfService: new Router().use(
+        passwordResetRoutes({
+          views,
+          logger,
+          secureCookies: https,
+          path: config.routes.password,
+          publicBase: `${new URL(config.publicUrl).origin}${config.routes.password}`,
+          accounts: accountLayer.accounts,
+          resets,
+          ttlSeconds: config.passwords.resetTtlSeconds,
+          policy: passwordPolicy,
+          mail,
+          limits: {
+            ip: attempts.limiter('password_reset_ip', PASSWORD_RESET_IP_LIMIT, PASSWORD_RESET_WINDOW),
+            login: attempts.limiter('password_reset_login', PASSWORD_RESET_LOGIN_LIMIT, PASSWORD_RESET_WINDOW),
+          },
+          revokeAll: async (userId) => void (await services.revocation.revokeByAccountId(userId)),
+          secondFactor: { factors: services.factors, passkeys: services.passkeys, challengeKey: deriveKey(secret, 'passkey-challenges') },
+          audit: (event, ip) =>
+            audit.record(
+              event.type === 'user.password_reset'
+                ? { type: event.type, actor: { type: 'user', id: event.userId }, target: { type: 'user', id: event.userId }, ip, details: { secondFactor: event.secondFactor, lockoutsCleared: event.lockoutsCleared } }
+                : { type: event.type, actor: { type: 'anonymous', id: null }, target: { type: 'user', id: event.userId }, ip },
+            ),
+        }).routes(),
+        emailVerificationRoutes({ views, logger, secureCookies: https, path: config.routes.email, verification }).routes(),
+      ),
       admin,
       beforeProvider: [
         notFoundPage(views),
@@ -400,6 +485,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           publicJwks,
           routes: config.routes,
         }),
+        // keycloak-js's loadUserInfo() sends the access token, which Keycloak accepts at userinfo whatever its audience.
+        jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
       ],
     });
 

@@ -32,6 +32,7 @@ export function showClient(client: ClientView) {
     require_mfa: metadata.require_mfa === true,
     minimal_id_token: metadata.minimal_id_token === true,
     login_uses_default_api: metadata.login_uses_default_api === true,
+    token_claims: metadata.token_claims === 'keycloak' ? 'keycloak' : 'gatehouse',
     jwks: optional('jwks'),
     jwks_uri: optional('jwks_uri'),
     logo_uri: optional('logo_uri'),

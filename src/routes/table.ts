@@ -39,6 +39,8 @@ export interface RoutesTable {
   readonly interaction: string;
   /** Password reset pages: `<password>/forgot`, `<password>/reset/:token`; also their CSRF cookie's path. */
   readonly password: string;
+  /** The emailed address-confirmation link: `<email>/verify/:token`; also its CSRF cookie's path. */
+  readonly email: string;
   /** The hosted pages' stylesheets: `<assets>/gatehouse.css`, `<assets>/theme.css`. */
   readonly assets: string;
   /** The admin API's base path. */
@@ -97,10 +99,11 @@ function basePathOf(publicUrl: string): string {
 }
 
 /** Paths Gatehouse serves outside the provider, under the public URL's path. */
-function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'password' | 'assets' | 'admin' | 'console' | 'healthz' | 'readyz' | 'metrics'> {
+function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'password' | 'email' | 'assets' | 'admin' | 'console' | 'healthz' | 'readyz' | 'metrics'> {
   return {
     interaction: `${base}/interaction`,
     password: `${base}/password`,
+    email: `${base}/email`,
     assets: `${base}/assets`,
     admin: `${base}/admin/api/v1`,
     console: `${base}/console`,

@@ -79,6 +79,7 @@ const ELSEWHERE: RoutesTable = {
   },
   interaction: '/ui/flow',
   password: '/ui/recover',
+  email: '/ui/confirm',
   assets: '/ui/static',
   admin: '/manage/v9',
   console: '/manage/console',
