@@ -342,6 +342,26 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
     expect(missing.status).to.equal(404);
   });
 
+  it('a link confirms only the address it was sent to: after an address change it no longer works', async () => {
+    const admin = await adminClient(gatehouse, 'ops3');
+    const token = await admin.token();
+    const created = await callAdmin(gatehouse.url, token, 'POST', '/users', { username: 'walt', email: 'walt@example.com', password: PASSWORD });
+    const oldLink = verifyLinkIn((await inbox.next()).text)!;
+    const agent = new UserAgent();
+    const [form] = formsOf(await (await agent.request(oldLink)).text());
+    const changed = await callAdmin(gatehouse.url, token, 'PATCH', `/users/${created.body.id}`, { email: 'walter@example.com' });
+    expect(changed.body.email_verified).to.equal(false);
+    const newMail = await inbox.next();
+    expect(newMail.to && 'text' in newMail.to ? newMail.to.text : '').to.equal('walter@example.com');
+    const refused = await agent.postForm(new URL(form!.action, oldLink).toString(), form!.fields);
+    expect(refused.status).to.equal(400);
+    expect((await gatehouse.services.accounts.findById(created.body.id))!.emailVerified).to.equal(false);
+    const newLink = verifyLinkIn(newMail.text)!;
+    const [next] = formsOf(await (await agent.request(newLink)).text());
+    expect((await agent.postForm(new URL(next!.action, newLink).toString(), next!.fields)).status).to.equal(200);
+    expect((await gatehouse.services.accounts.findById(created.body.id))!.emailVerified).to.equal(true);
+  });
+
   it('shows the sign-in stop in every language', async () => {
     for (const locale of LOCALES) {
       // Created through the services, not the admin API: no mail is sent.
