@@ -11,6 +11,8 @@ import type { Configuration } from 'oidc-provider';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { ensureConsoleClient } from './console/client.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { accountPage } from './account/routes.ts';
+import { ensureAccountClient } from './clients/account-client.ts';
 import { effectiveSettings } from './config/effective.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
@@ -179,6 +181,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const accounts = core.accountCache.directory(accountDirectory(accountLayer.accounts));
     await bootstrapAdmin(services, config.admin === undefined ? undefined : { username: config.admin.username, password: config.admin.password.reveal() }, logger);
     await ensureConsoleClient({ clients: services.clients, adminAudience: services.adminAudience, consoleUrl: `${new URL(config.issuer).origin}${config.routes.console}/` });
+    await ensureAccountClient({ clients: services.clients, accountUrl: `${new URL(config.issuer).origin}${config.routes.account}/` });
     const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
@@ -228,6 +231,12 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       completeRegistration: selfRegistration?.complete,
       onEvent: (event) => auditSelfService(event.type, event.userId),
     });
+
+    // Admin API and account page alike: the mail goes out in the user's own language (their `locale` claim), else English.
+    const verificationSender =
+      mail === undefined
+        ? undefined
+        : { send: async (userId: string) => verification.send(userId, views.negotiate((await accountLayer.accounts.findById(userId))?.attributes.locale, undefined)) };
 
     const steps = signInSteps(
       {
@@ -324,6 +333,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
           tokenError: (error) => metrics.tokenError(error),
           storeUnavailable: (store) => metrics.storeUnavailable(store),
+          // Noted for a batched write, off the request path (sessions/devices.ts).
+          sessionSeen: ({ sessionUid, accountId, ip, userAgent }) => services.sessionDevices.seen(sessionUid, accountId, ip, userAgent),
         },
         settings: {
           adapter: storage.adapter,
@@ -395,11 +406,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
             issuer: config.issuer,
             status: { readiness, timeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs), settings: () => effectiveSettings(config) },
             keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
-            // The mail goes out in the user's own language (their `locale` claim), else English.
-            verification:
-              mail === undefined
-                ? undefined
-                : { send: async (userId) => verification.send(userId, views.negotiate((await accountLayer.accounts.findById(userId))?.attributes.locale, undefined)) },
+            verification: verificationSender,
             initialAccessTokens: config.registration
               ? async (expiresIn) => {
                   const { InitialAccessToken } = ring.current();
@@ -409,6 +416,29 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           }),
         ),
       }).routes();
+    });
+
+    // Like the admin API, the account API loads with its first request.
+    const accountApi = loadOnFirstRequest(config.routes.accountApi, async () => {
+      const [{ accountApi: accountApiRouter }, { accountAuth }, { passkeyTickets }, { ownAccountOperations }] = await Promise.all([
+        import('./account/api.ts'),
+        import('./account/auth.ts'),
+        import('./account/passkey-ticket.ts'),
+        import('./operations/own-account.ts'),
+      ]);
+      return accountApiRouter({
+        path: config.routes.accountApi,
+        origin: new URL(config.issuer).origin,
+        logger,
+        now: options.secondFactorClock,
+        auth: accountAuth({ provider: () => ring.current(), adapter: storage.adapter, accounts: services.accounts }),
+        operations: ownAccountOperations(services, {
+          verification: verificationSender,
+          issuerName: config.pages.brandName,
+          qrSvg: (text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }),
+          tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),
+        }),
+      }).routes() as Middleware;
     });
 
     app = createApp({
@@ -437,6 +467,18 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           admin: config.routes.admin,
         },
       }),
+      account: accountPage({
+        path: config.routes.account,
+        issuer: config.issuer,
+        endpoints: {
+          authorization: endpointPath(config.routes, 'authorization'),
+          token: endpointPath(config.routes, 'token'),
+          endSession: endpointPath(config.routes, 'end_session'),
+          api: config.routes.accountApi,
+          webauthn: `${config.routes.assets}/webauthn.js`,
+        },
+      }),
+      accountApi,
       interactions: interactionRoutes({
         provider: () => ring.current(),
         steps,
@@ -522,7 +564,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       app,
       metrics,
       audit,
-      flushBatchedWrites: async () => void (await Promise.all([audit.flush(), accountLayer.lastLogins.flush()])),
+      flushBatchedWrites: async () => void (await Promise.all([audit.flush(), accountLayer.lastLogins.flush(), services.sessionDevices.flush()])),
       services,
       get keySet() {
         return ring.keySet();

@@ -11,6 +11,7 @@ import type { ClientRepository } from './clients/repository.ts';
 import type { Config } from './config/load.ts';
 import type { Factors } from './mfa/factors.ts';
 import type { Passkeys } from './mfa/passkeys.ts';
+import type { SessionDevices } from './sessions/devices.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
@@ -30,6 +31,8 @@ export interface GatehouseServices {
   readonly factors: Factors;
   /** Users' passkeys (WebAuthn credentials). */
   readonly passkeys: Passkeys;
+  /** Where each sign-in session was last used from (the account page's device list). */
+  readonly sessionDevices: SessionDevices;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
 }
@@ -45,6 +48,7 @@ export interface ServicesDeps {
   readonly audit: AuditTrail;
   readonly factors: Factors;
   readonly passkeys: Passkeys;
+  readonly sessionDevices: SessionDevices;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
 }
@@ -68,6 +72,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     audit: deps.audit,
     factors: deps.factors,
     passkeys: deps.passkeys,
+    sessionDevices: deps.sessionDevices,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),
   };

@@ -12,7 +12,7 @@ export const AUDIT_EVENT_TYPES = {
   'token.refreshed': 'a refresh token was exchanged (rotated)',
   'token.exchanged': 'token exchange (RFC 8693): details.grantId is the new grant, details.subjectGrantId the subject token\'s, details.api the target',
   'token.revoked': 'an access or refresh token was revoked or consumed; details.kind',
-  'grant.revoked': 'a grant and its tokens were revoked (by a client, a reuse detection or an operator)',
+  'grant.revoked': 'a grant and its tokens were revoked (by a client, a reuse detection, an operator, or the user on the account page)',
   signout: 'a user signed out (RP-initiated logout)',
   'user.password_reset_requested': 'a password-reset link was emailed to a user (actor: anonymous; target: the user)',
   'user.registered': 'a person created their own account (self-registration; actor: the new user)',
@@ -25,6 +25,10 @@ export const AUDIT_EVENT_TYPES = {
   'mfa.recovery_code_used': 'a user signed in with a recovery code; details.recoveryCodesLeft',
   'mfa.failure': 'a second factor was refused; details.reason wrong_code, replayed, locked or passkey_refused',
   'mfa.recovery_codes_created': 'a user got 10 new recovery codes (the old ones stop working)',
+  // The account page (actor and target: the user)
+  'user.password_changed': 'a user changed their own password on the account page (the current one was checked)',
+  'mfa.removed': 'a user removed a second factor on the account page; details.method totp (with the recovery codes) or passkey',
+  'mfa.passkey_renamed': 'a user renamed one of their passkeys; details.passkey',
   // Operator actions (admin API and CLI alike; actor is the admin user, admin client or CLI user)
   'client.created': 'a client was created',
   'client.updated': 'a client was changed; details.fields',
@@ -44,7 +48,7 @@ export const AUDIT_EVENT_TYPES = {
   'user.mfa_reset': "an operator removed a user's authenticator app, passkeys and recovery codes",
   'user.passkey_removed': "an operator removed one of a user's passkeys; details.passkey",
   'user.tokens_revoked': "all of a user's sessions, grants and tokens were revoked",
-  'session.revoked': 'an operator ended a sign-in session',
+  'session.revoked': 'a sign-in session was ended, by an operator or by the user on the account page',
   'role.created': 'a role was created',
   'role.deleted': 'a role was deleted (and taken off every user)',
   'role.assigned': 'a role was given to a user (target: the user)',

@@ -83,6 +83,8 @@ const ELSEWHERE: RoutesTable = {
   assets: '/ui/static',
   admin: '/manage/v9',
   console: '/manage/console',
+  account: '/me/account',
+  accountApi: '/me/account/v3',
   healthz: '/live',
   readyz: '/ready',
   metrics: '/prom',
