@@ -15,6 +15,8 @@ export interface Client {
 }
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
+/** The account page's built-in client (src/clients/account-client.ts): not deletable either. */
+export const ACCOUNT_CLIENT_ID = 'gatehouse-account';
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE] as const;
 const CONFIDENTIAL_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
@@ -240,8 +242,8 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
 
   const deleteStatus = h('div', { role: 'status' });
   const deletion =
-    clientId === CONSOLE_CLIENT_ID
-      ? h('section', { class: 'card' }, h('p', {}, t('client.builtIn')))
+    clientId === CONSOLE_CLIENT_ID || clientId === ACCOUNT_CLIENT_ID
+      ? h('section', { class: 'card' }, h('p', {}, t(clientId === CONSOLE_CLIENT_ID ? 'client.builtIn' : 'client.builtInAccount')))
       : h(
           'section',
           { class: 'card', 'aria-labelledby': 'delete-heading' },
