@@ -13,7 +13,10 @@ import { ensureConsoleClient } from './console/client.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
-import { deriveKey } from './crypto/secret-box.ts';
+import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
+import { upstreamSignIn } from './interactions/upstream.ts';
+import { upstreamLinking } from './upstream/linking.ts';
+import { createUpstreamProtocol } from './upstream/protocol.ts';
 import { clientErrorHandler } from './http/client-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { createHttpServer } from './http/server-timeouts.ts';
@@ -184,8 +187,24 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
     const resets = await openPasswordResets({ mongo, ttlSeconds: config.passwords.resetTtlSeconds, now: options.now });
 
+    const upstream = upstreamSignIn({
+      provider: () => ring.current(),
+      directory: services.upstream,
+      protocol: createUpstreamProtocol({ credentials: (alias) => services.upstream.credentials(alias) }),
+      linking: upstreamLinking({ directory: services.upstream, accounts: accountLayer.accounts, users: services.users, audit }),
+      views,
+      logger,
+      audit,
+      box: createSecretBox(secret, 'upstream-transactions'),
+      paths: config.routes,
+      publicOrigin: new URL(config.publicUrl).origin,
+      secureCookies: https,
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
+
     const steps = signInSteps(
       {
+        loginExtension: upstream.extension,
         authenticator: {
           // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
           async authenticate(login, password, ip, clientId) {
@@ -358,6 +377,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         secureCookies: https,
         paths: config.routes,
+        extraRoutes: [upstream.routes],
       }),
       selfService: passwordResetRoutes({
         views,

@@ -15,6 +15,9 @@ import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
 import { createOidcRevocation, type OidcRevocation } from './storage/oidc/revocation.ts';
+import type { SecretBox } from './crypto/secret-box.ts';
+import { createUpstreamDirectory, type UpstreamDirectory } from './upstream/directory.ts';
+import { upstreamCallbackPath } from './routes/table.ts';
 
 /** The domain services behind a running instance; the admin API and the CLI reach them through src/operations/. */
 export interface GatehouseServices {
@@ -30,6 +33,10 @@ export interface GatehouseServices {
   readonly factors: Factors;
   /** Users' passkeys (WebAuthn credentials). */
   readonly passkeys: Passkeys;
+  /** Upstream identity providers and users' links to them. */
+  readonly upstream: UpstreamDirectory;
+  /** The redirect URI an operator registers at an upstream provider. */
+  upstreamCallbackUrl(alias: string): string;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
 }
@@ -47,6 +54,8 @@ export interface ServicesDeps {
   readonly passkeys: Passkeys;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
+  /** createSecretBox(secret, 'upstream-secrets'): upstream client secrets and keys at rest. */
+  readonly upstreamSecretBox: SecretBox;
 }
 
 /** The admin API's URL, which is also the audience of its tokens. */
@@ -68,6 +77,8 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     audit: deps.audit,
     factors: deps.factors,
     passkeys: deps.passkeys,
+    upstream: createUpstreamDirectory({ mongo, box: deps.upstreamSecretBox }),
+    upstreamCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamCallbackPath(config.routes, alias)}`,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),
   };

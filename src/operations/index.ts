@@ -11,6 +11,7 @@ import { labelOperations } from './labels.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
 import { sessionOperations } from './sessions.ts';
 import { transferOperations } from './transfer.ts';
+import { upstreamOperations } from './upstream.ts';
 import { userOperations } from './users.ts';
 
 export interface OperationsDeps {
@@ -38,6 +39,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer }
     audit: auditOperations(services.audit, services.accounts),
     registration: registrationOperations(initialAccessTokens, services.audit),
     transfer: transferOperations(services, issuer),
+    upstream: upstreamOperations(services),
     keycloak: {
       import: (ctx: OperationContext, document: unknown, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, document, options),
     },

@@ -39,6 +39,8 @@ export interface RoutesTable {
   readonly interaction: string;
   /** Password reset pages: `<password>/forgot`, `<password>/reset/:token`; also their CSRF cookie's path. */
   readonly password: string;
+  /** Upstream identity providers' callbacks: `<upstream>/:alias/callback` (the redirect URI registered upstream); also the upstream leg's cookie path. */
+  readonly upstream: string;
   /** The hosted pages' stylesheets: `<assets>/gatehouse.css`, `<assets>/theme.css`. */
   readonly assets: string;
   /** The admin API's base path. */
@@ -97,10 +99,11 @@ function basePathOf(publicUrl: string): string {
 }
 
 /** Paths Gatehouse serves outside the provider, under the public URL's path. */
-function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'password' | 'assets' | 'admin' | 'console' | 'healthz' | 'readyz' | 'metrics'> {
+function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'password' | 'upstream' | 'assets' | 'admin' | 'console' | 'healthz' | 'readyz' | 'metrics'> {
   return {
     interaction: `${base}/interaction`,
     password: `${base}/password`,
+    upstream: `${base}/upstream`,
     assets: `${base}/assets`,
     admin: `${base}/admin/api/v1`,
     console: `${base}/console`,
@@ -154,4 +157,9 @@ export function discoveryPath(table: RoutesTable): string {
 /** A hosted page's path for an interaction. */
 export function interactionPath(table: RoutesTable, uid: string): string {
   return `${table.interaction}/${encodeURIComponent(uid)}`;
+}
+
+/** The redirect URI to register at an upstream identity provider. */
+export function upstreamCallbackPath(table: RoutesTable, alias: string): string {
+  return `${table.upstream}/${encodeURIComponent(alias)}/callback`;
 }

@@ -79,6 +79,7 @@ const ELSEWHERE: RoutesTable = {
   },
   interaction: '/ui/flow',
   password: '/ui/recover',
+  upstream: '/ui/federation',
   assets: '/ui/static',
   admin: '/manage/v9',
   console: '/manage/console',

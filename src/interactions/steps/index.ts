@@ -1,6 +1,6 @@
 import { ACR } from '../../oidc/acr.ts';
 import { consentStep, type SignedIn } from './consent.ts';
-import { passwordStep, type Authenticator } from './password.ts';
+import { passwordStep, type Authenticator, type LoginExtension } from './password.ts';
 import { secondFactorStep, type SecondFactorDeps } from './second-factor.ts';
 import type { SignInStep } from './step.ts';
 
@@ -11,6 +11,8 @@ export interface StepDeps {
   readonly signedIn?: SignedIn;
   /** The "Forgot password?" link on the sign-in page. */
   readonly forgotPasswordPath?: string;
+  /** Other ways to sign in on the login page (upstream identity providers). */
+  readonly loginExtension?: LoginExtension;
 }
 
 /**
@@ -19,5 +21,5 @@ export interface StepDeps {
  */
 export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): SignInStep[] {
   const { passkeys, challengeKey } = deps.secondFactor;
-  return [passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath), secondFactorStep(deps.secondFactor), ...extra, consentStep(deps.signedIn)];
+  return [passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath, deps.loginExtension), secondFactorStep(deps.secondFactor), ...extra, consentStep(deps.signedIn)];
 }
