@@ -172,9 +172,18 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
     const result: InteractionResults = outcome.kind === 'signed_in' ? { login: loginOf(outcome), upstream: null } : { upstream: outcome.pending };
     const resume = await resumeInteraction(provider, transaction.uid, result, now);
     if (resume === undefined) return errorPage(ctx, 'state', idp!.display_name, undefined);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.status = 303;
-    ctx.redirect(resume);
+    if (outcome.kind === 'pending') {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 303;
+      return ctx.redirect(resume);
+    }
+    // Not a redirect: this response may end a chain that began with a form at the upstream
+    // (its sign-in page), and Chromium checks every redirect of that chain against the
+    // upstream page's CSP form-action, which cannot know the application's origin. A page that
+    // navigates on (Refresh) starts a new navigation, outside that chain.
+    const locale = ctx.state.locale as ReturnType<Views['negotiate']>;
+    ctx.set('Refresh', `0;url=${resume}`);
+    await sendPage(ctx, views, 'upstream-continue', locale, { title: views.translate(locale)('upstream.continue_title'), continueHref: resume });
   });
 
   const pendingOf = (step: StepContext): PendingIdentity | undefined => {
