@@ -11,6 +11,7 @@ import type { Configuration } from 'oidc-provider';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { ensureConsoleClient } from './console/client.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { effectiveSettings } from './config/effective.ts';
 import { createApp } from './app.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
@@ -334,6 +335,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           createOperations({
             services,
             issuer: config.issuer,
+            status: { readiness, timeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs), settings: () => effectiveSettings(config) },
             keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
             initialAccessTokens: config.registration
               ? async (expiresIn) => {
@@ -363,9 +365,11 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         path: config.routes.console,
         issuer: config.issuer,
         adminAudience: services.adminAudience,
+        idleTimeoutSeconds: config.console.idleTimeoutSeconds,
         endpoints: {
           authorization: endpointPath(config.routes, 'authorization'),
           token: endpointPath(config.routes, 'token'),
+          revocation: endpointPath(config.routes, 'revocation'),
           endSession: endpointPath(config.routes, 'end_session'),
           admin: config.routes.admin,
         },
@@ -395,7 +399,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           login: attempts.limiter('password_reset_login', PASSWORD_RESET_LOGIN_LIMIT, PASSWORD_RESET_WINDOW),
         },
         revokeAll: async (userId) => void (await services.revocation.revokeByAccountId(userId)),
-        audit: (type, userId) => audit.record({ type, actor: { type: type === 'user.password_reset' ? 'user' : 'anonymous', id: type === 'user.password_reset' ? userId : null }, target: { type: 'user', id: userId } }),
+        secondFactor: { factors: services.factors, passkeys: services.passkeys, challengeKey: deriveKey(secret, 'passkey-challenges') },
+        audit: (event, ip) =>
+          audit.record(
+            event.type === 'user.password_reset'
+              ? { type: event.type, actor: { type: 'user', id: event.userId }, target: { type: 'user', id: event.userId }, ip, details: { secondFactor: event.secondFactor, lockoutsCleared: event.lockoutsCleared } }
+              : { type: event.type, actor: { type: 'anonymous', id: null }, target: { type: 'user', id: event.userId }, ip },
+          ),
       }),
       admin,
       beforeProvider: [

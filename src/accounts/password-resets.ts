@@ -9,15 +9,26 @@ interface ResetRecord {
   _id: string;
   userId: string;
   expiresAt: Date;
+  /** Set once the user passed their second factor for this link (the new password may follow). */
+  secondFactor?: string;
+}
+
+/** A live reset link: whose it is, and which second factor (if any) was passed with it. */
+export interface ResetTicket {
+  readonly userId: string;
+  /** `totp`, `recovery_code`, `passkey`, … once passed; undefined before. */
+  readonly secondFactor: string | undefined;
 }
 
 export interface PasswordResets {
   /** A new single-use token for the user; earlier unused ones of the same user stop working. */
   issue(userId: string): Promise<string>;
-  /** The user a token is for, while it is unused and unexpired; consumes nothing. */
-  check(token: string): Promise<string | undefined>;
-  /** Uses the token up (exactly one caller wins); resolves to its user, or undefined. */
-  consume(token: string): Promise<string | undefined>;
+  /** The ticket of a token while it is unused and unexpired; consumes nothing. */
+  check(token: string): Promise<ResetTicket | undefined>;
+  /** Records that the user passed their second factor (`method`) with this link; false when the link no longer works. */
+  passSecondFactor(token: string, method: string): Promise<boolean>;
+  /** Uses the token up (exactly one caller wins); resolves to its ticket, or undefined. */
+  consume(token: string): Promise<ResetTicket | undefined>;
 }
 
 export interface PasswordResetsDeps {
@@ -28,6 +39,7 @@ export interface PasswordResetsDeps {
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
 const wellFormed = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
+const ticketOf = (record: ResetRecord): ResetTicket => ({ userId: record.userId, secondFactor: record.secondFactor });
 
 /**
  * Password-reset tokens: 256 random bits in the link, only their hash at rest, one live token
@@ -48,12 +60,17 @@ export async function openPasswordResets({ mongo: connection, ttlSeconds, now = 
     async check(token) {
       if (!wellFormed(token)) return undefined;
       const record = await records.findOne({ _id: hashOf(token) });
-      return record !== null && record.expiresAt.getTime() > now() ? record.userId : undefined;
+      return record !== null && record.expiresAt.getTime() > now() ? ticketOf(record) : undefined;
+    },
+    async passSecondFactor(token, method) {
+      if (!wellFormed(token)) return false;
+      const result = await records.updateOne({ _id: hashOf(token), expiresAt: { $gt: new Date(now()) } }, { $set: { secondFactor: method } });
+      return result.matchedCount === 1;
     },
     async consume(token) {
       if (!wellFormed(token)) return undefined;
       const record = await records.findOneAndDelete({ _id: hashOf(token) });
-      return record !== null && record.expiresAt.getTime() > now() ? record.userId : undefined;
+      return record !== null && record.expiresAt.getTime() > now() ? ticketOf(record) : undefined;
     },
   };
 }

@@ -14,7 +14,7 @@ import type { AdminRoute } from './route-table.ts';
 
 /** Every admin API route; read top to bottom it is the API's table of contents. Each one is an operation (src/operations/). */
 export function adminRoutes(ops: Operations): AdminRoute[] {
-  const { clients, users, sessions, apis, keys, audit, registration, upstream } = ops;
+  const { clients, users, sessions, apis, keys, audit, registration, status, upstream } = ops;
   const noContent = { status: 204 };
 
   const labelRoutes = (kind: 'roles' | 'groups'): AdminRoute[] => {
@@ -91,6 +91,10 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
 
     // Audit
     { method: 'get', path: '/audit-events', tag: 'audit', summary: 'Query audit events by type, user (id or username), client and time range; newest first, pages by `before` = the previous page\'s `next`', query: auditQuerySchema, handle: async ({ query }) => ({ body: await audit.query(query) }) },
+
+    // Status
+    { method: 'get', path: '/health', tag: 'status', summary: 'Whether each store (MongoDB, Redis) answers: status ok or unavailable, per component', handle: async () => ({ body: await status.health() }) },
+    { method: 'get', path: '/settings', tag: 'status', summary: 'The effective settings the server runs with (read-only; every secret shown as [secret])', handle: async () => ({ body: status.settings() }) },
 
     // Migration
     { method: 'post', path: '/import/keycloak', tag: 'import', summary: 'Import a Keycloak realm export (kc.sh export): clients, roles, groups, users with their password hashes; idempotent; dry_run=true only reports', body: keycloakRealmSchema, query: keycloakImportQuerySchema, bodyLimit: KEYCLOAK_IMPORT_BODY_LIMIT, handle: async ({ op, body, query }) => {

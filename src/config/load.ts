@@ -85,6 +85,8 @@ export interface Config {
     readonly token: Secret | undefined;
   };
   readonly audit: { readonly retentionDays: number };
+  /** The admin console: seconds without activity before it signs the operator out. */
+  readonly console: { readonly idleTimeoutSeconds: number };
   /** Outgoing mail; undefined = GATEHOUSE_SMTP_URL unset, features that need email are off. */
   readonly mail: MailSettings | undefined;
 }
@@ -363,6 +365,7 @@ export function loadConfig(sources: ConfigSources): Config {
       token: s.GATEHOUSE_METRICS_TOKEN === undefined ? undefined : new Secret(s.GATEHOUSE_METRICS_TOKEN),
     }),
     audit: Object.freeze({ retentionDays: s.GATEHOUSE_AUDIT_RETENTION_DAYS }),
+    console: Object.freeze({ idleTimeoutSeconds: s.GATEHOUSE_CONSOLE_IDLE_TIMEOUT }),
     mail:
       s.GATEHOUSE_SMTP_URL === undefined || s.GATEHOUSE_MAIL_FROM === undefined
         ? undefined

@@ -21,7 +21,9 @@ export interface ConsoleRoutesDeps {
   readonly path: string;
   readonly issuer: string;
   /** Absolute paths of the endpoints the console uses. */
-  readonly endpoints: { readonly authorization: string; readonly token: string; readonly endSession: string; readonly admin: string };
+  readonly endpoints: { readonly authorization: string; readonly token: string; readonly revocation: string; readonly endSession: string; readonly admin: string };
+  /** GATEHOUSE_CONSOLE_IDLE_TIMEOUT: the console signs out after this many seconds without activity. */
+  readonly idleTimeoutSeconds?: number;
   /** The admin API's identifier (the `resource` the console asks tokens for). */
   readonly adminAudience: string;
   /** Where the browser modules are: compiled .js next to this file in dist/, .ts sources in src/. */
@@ -60,7 +62,7 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): Middleware {
 <link rel="stylesheet" href="${assets}console.css">
 <script type="module" src="${assets}app.js"></script>
 </head>
-<body data-client-id="${CONSOLE_CLIENT_ID}" data-console="${escapeAttribute(`${origin}${deps.path}/`)}" data-authorize="${escapeAttribute(deps.endpoints.authorization)}" data-token="${escapeAttribute(deps.endpoints.token)}" data-end-session="${escapeAttribute(deps.endpoints.endSession)}" data-admin="${escapeAttribute(deps.endpoints.admin)}" data-resource="${escapeAttribute(deps.adminAudience)}" data-assets="${escapeAttribute(assets)}">
+<body data-client-id="${CONSOLE_CLIENT_ID}" data-console="${escapeAttribute(`${origin}${deps.path}/`)}" data-authorize="${escapeAttribute(deps.endpoints.authorization)}" data-token="${escapeAttribute(deps.endpoints.token)}" data-revocation="${escapeAttribute(deps.endpoints.revocation)}" data-idle="${deps.idleTimeoutSeconds ?? 900}" data-end-session="${escapeAttribute(deps.endpoints.endSession)}" data-admin="${escapeAttribute(deps.endpoints.admin)}" data-resource="${escapeAttribute(deps.adminAudience)}" data-assets="${escapeAttribute(assets)}">
 <div id="app" aria-live="polite"><noscript>The Gatehouse console needs JavaScript.</noscript></div>
 </body>
 </html>

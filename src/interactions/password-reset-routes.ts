@@ -3,7 +3,9 @@ import type { Context } from 'koa';
 import { loginKey } from '../accounts/normalize.ts';
 import { PasswordPolicyError } from '../accounts/errors.ts';
 import { checkPassword, type PasswordPolicy } from '../accounts/password-policy.ts';
-import type { PasswordResets } from '../accounts/password-resets.ts';
+import type { PasswordResets, ResetTicket } from '../accounts/password-resets.ts';
+import type { Factors } from '../mfa/factors.ts';
+import { passkeyChallenge, type Passkeys } from '../mfa/passkeys.ts';
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { MailService } from '../mail/mail-service.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -13,6 +15,7 @@ import type { Locale } from './i18n.ts';
 import { chosenLocale } from './language.ts';
 import { CsrfError, pageErrors } from './page-errors.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
+import { embedJson } from './steps/embed.ts';
 import type { Views } from './views.ts';
 
 /** The account operations a reset needs (src/accounts/accounts.ts). */
@@ -20,7 +23,21 @@ export interface ResettableAccounts {
   findByLogin(login: string): Promise<{ id: string; username: string; name: string | null; email: string | null; disabled: boolean } | undefined>;
   findById(id: string): Promise<{ id: string; username: string; name: string | null; email: string | null; disabled: boolean } | undefined>;
   setPassword(id: string, password: string): Promise<void>;
+  /** Lifts the user's sign-in lockouts; resolves to how many were lifted. */
+  unlock(id: string): Promise<number>;
 }
+
+/** The user's second factors, which a reset must pass before it sets the password (src/mfa). */
+export interface ResetSecondFactor {
+  readonly factors: Pick<Factors, 'status' | 'verify'>;
+  readonly passkeys: Pick<Passkeys, 'list' | 'authenticationOptions' | 'authenticate'>;
+  /** deriveKey(secret, 'passkey-challenges'): binds a passkey challenge to the reset link. */
+  readonly challengeKey: Buffer;
+}
+
+export type PasswordResetAuditEvent =
+  | { readonly type: 'user.password_reset_requested'; readonly userId: string }
+  | { readonly type: 'user.password_reset'; readonly userId: string; readonly secondFactor: string | null; readonly lockoutsCleared: number };
 
 export interface PasswordResetDeps {
   readonly views: Views;
@@ -40,7 +57,8 @@ export interface PasswordResetDeps {
   readonly limits: { readonly ip: AttemptLimiter; readonly login: AttemptLimiter };
   /** Ends every session, grant and refresh token of the user. */
   readonly revokeAll: (userId: string) => Promise<void>;
-  readonly audit?: (type: 'user.password_reset_requested' | 'user.password_reset', userId: string) => void;
+  readonly secondFactor: ResetSecondFactor;
+  readonly audit?: (event: PasswordResetAuditEvent, ip: string) => void;
 }
 
 const displayName = (user: { username: string; name: string | null }) => (user.name !== null && user.name !== '' ? user.name : user.username);
@@ -49,6 +67,8 @@ const displayName = (user: { username: string; name: string | null }) => (user.n
  * "Forgot password?": a form that always gives the same answer, an emailed single-use link,
  * and a new password that ends every session of the account. The lookup and the email happen
  * after the answer, so neither the answer nor its timing tells whether an account exists.
+ * A user with a second factor passes it (code, recovery code or passkey) before the password
+ * form is accepted: the email alone does not replace a factor. A reset lifts sign-in lockouts.
  */
 export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   const router = new Router();
@@ -84,11 +104,48 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     }, error === undefined ? 200 : 400);
   }
 
-  async function sendResetMail(login: string, locale: Locale): Promise<void> {
+  const { factors, passkeys, challengeKey } = deps.secondFactor;
+  const challengeOf = (token: string) => passkeyChallenge(challengeKey, token, 'password-reset');
+
+  /** The second factors the ticket's user must pass first; none once passed (or when they have none). */
+  async function pendingFactors(ticket: ResetTicket): Promise<{ code: boolean; passkey: boolean } | undefined> {
+    if (ticket.secondFactor !== undefined) return undefined;
+    const [status, keys] = await Promise.all([factors.status(ticket.userId), passkeys.list(ticket.userId)]);
+    const pending = { code: status.enrolled || status.recoveryCodesLeft > 0, passkey: keys.length > 0 };
+    return pending.code || pending.passkey ? pending : undefined;
+  }
+
+  async function secondFactorForm(ctx: Context, locale: Locale, token: string, ticket: ResetTicket, pending: { code: boolean; passkey: boolean }, error?: string) {
+    const t = views.translate(locale);
+    await sendPage(ctx, views, 'password-reset-mfa', locale, {
+      title: t('password_reset_mfa.title'),
+      code: pending.code,
+      codeAction: `${path}/reset/${token}/verify`,
+      passkeyAction: `${path}/reset/${token}/passkey`,
+      passkey: pending.passkey ? embedJson(await passkeys.authenticationOptions(ticket.userId, challengeOf(token))) : undefined,
+      csrf: issueCsrfToken(ctx, csrfCookie),
+      error: error === undefined ? undefined : t(error),
+    }, error === undefined ? 200 : 400);
+  }
+
+  /** Shows the step the link is at: its second factor, else the new-password form. */
+  async function resetStep(ctx: Context, locale: Locale, token: string, ticket: ResetTicket, error?: string) {
+    const pending = await pendingFactors(ticket);
+    if (pending !== undefined) return secondFactorForm(ctx, locale, token, ticket, pending, error);
+    return resetForm(ctx, locale, token);
+  }
+
+  function afterFactor(ctx: Context, token: string): void {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 303;
+    ctx.redirect(`${path}/reset/${token}`);
+  }
+
+  async function sendResetMail(login: string, locale: Locale, ip: string): Promise<void> {
     const user = await deps.accounts.findByLogin(login);
     if (user === undefined || user.disabled || user.email === null || deps.mail === undefined) return;
     const token = await deps.resets.issue(user.id);
-    deps.audit?.('user.password_reset_requested', user.id);
+    deps.audit?.({ type: 'user.password_reset_requested', userId: user.id }, ip);
     await deps.mail.send('password_reset', user.email, locale, {
       name: displayName(user),
       link: `${deps.publicBase}/reset/${token}`,
@@ -120,7 +177,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     const key = login === '' ? '' : loginKey(login);
     if (key !== '' && (await deps.limits.login.retryAfter(key)) === 0) {
       await deps.limits.login.fail(key);
-      sendResetMail(login, locale).catch((error: unknown) => deps.logger.error({ err: error }, 'password reset email not prepared'));
+      sendResetMail(login, locale, ctx.ip).catch((error: unknown) => deps.logger.error({ err: error }, 'password reset email not prepared'));
     }
     return message(ctx, locale, 'password_forgot_sent');
   });
@@ -128,8 +185,43 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   router.get(`${path}/reset/:token`, async (ctx) => {
     const locale = localeOf(ctx);
     ctx.set('Referrer-Policy', 'no-referrer');
-    if ((await deps.resets.check(ctx.params.token!)) === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
-    return resetForm(ctx, locale, ctx.params.token!);
+    const token = ctx.params.token!;
+    const ticket = await deps.resets.check(token);
+    if (ticket === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+    return resetStep(ctx, locale, token, ticket);
+  });
+
+  // The second factor, before the new password: a code from the app or a recovery code
+  // (wrong codes count toward the sign-in lockout, like at sign-in) ...
+  router.post(`${path}/reset/:token/verify`, async (ctx) => {
+    const locale = localeOf(ctx);
+    ctx.set('Referrer-Policy', 'no-referrer');
+    const form = await requireCsrf(ctx);
+    const token = ctx.params.token!;
+    const ticket = await deps.resets.check(token);
+    if (ticket === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+    const pending = await pendingFactors(ticket);
+    if (pending === undefined || !pending.code) return afterFactor(ctx, token);
+    const result = await factors.verify(ticket.userId, form.code ?? '', ctx.ip);
+    if (!result.ok) return secondFactorForm(ctx, locale, token, ticket, pending, 'mfa.code_failed');
+    if (!(await deps.resets.passSecondFactor(token, result.method))) return message(ctx, locale, 'password_reset_invalid', 400);
+    return afterFactor(ctx, token);
+  });
+
+  // ... or one of the user's passkeys, with a challenge bound to this link.
+  router.post(`${path}/reset/:token/passkey`, async (ctx) => {
+    const locale = localeOf(ctx);
+    ctx.set('Referrer-Policy', 'no-referrer');
+    const form = await requireCsrf(ctx);
+    const token = ctx.params.token!;
+    const ticket = await deps.resets.check(token);
+    if (ticket === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+    const pending = await pendingFactors(ticket);
+    if (pending === undefined || !pending.passkey) return afterFactor(ctx, token);
+    const checked = await passkeys.authenticate(form.response, challengeOf(token), ticket.userId);
+    if (!checked.ok) return secondFactorForm(ctx, locale, token, ticket, pending, 'passkey.failed');
+    if (!(await deps.resets.passSecondFactor(token, 'passkey'))) return message(ctx, locale, 'password_reset_invalid', 400);
+    return afterFactor(ctx, token);
   });
 
   router.post(`${path}/reset/:token`, async (ctx) => {
@@ -137,7 +229,10 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     ctx.set('Referrer-Policy', 'no-referrer');
     const form = await requireCsrf(ctx);
     const token = ctx.params.token!;
-    if ((await deps.resets.check(token)) === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+    const ticket = await deps.resets.check(token);
+    if (ticket === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+    // A form posted without the second factor (forged, or from before a factor was added): ask for it.
+    if ((await pendingFactors(ticket)) !== undefined) return resetStep(ctx, locale, token, ticket);
     const password = form.password ?? '';
     if (password !== (form.confirm ?? '')) return resetForm(ctx, locale, token, 'password_reset.mismatch');
     try {
@@ -146,12 +241,14 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       if (error instanceof PasswordPolicyError) return resetForm(ctx, locale, token, error.rule === 'too_long' ? 'password_reset.too_long' : 'password_reset.too_short');
       throw error;
     }
-    // TODO(MFA): a user with a second factor must pass it here, before the password changes (issue 18 item 2).
-    const userId = await deps.resets.consume(token);
-    if (userId === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+    const used = await deps.resets.consume(token);
+    if (used === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+    const { userId } = used;
     await deps.accounts.setPassword(userId, password);
     await deps.revokeAll(userId);
-    deps.audit?.('user.password_reset', userId);
+    // The person proved the mailbox (and their second factor): lockouts from earlier guessing end.
+    const lockoutsCleared = await deps.accounts.unlock(userId);
+    deps.audit?.({ type: 'user.password_reset', userId, secondFactor: used.secondFactor ?? null, lockoutsCleared }, ctx.ip);
     const user = await deps.accounts.findById(userId);
     if (user?.email !== null && user?.email !== undefined && deps.mail !== undefined) {
       await deps.mail.send('password_changed', user.email, locale, { name: displayName(user) });

@@ -89,11 +89,11 @@ export interface PasskeysDeps {
 }
 
 /**
- * A WebAuthn challenge bound to one interaction and purpose: an HMAC under a key derived from
- * GATEHOUSE_SECRET, so every instance computes the same one and nothing needs storing. The
- * interaction ends with the sign-in, so a challenge is never accepted outside it.
+ * A WebAuthn challenge bound to one interaction (or password-reset link) and purpose: an HMAC
+ * under a key derived from GATEHOUSE_SECRET, so every instance computes the same one and nothing
+ * needs storing. The interaction or link ends, so a challenge is never accepted outside it.
  */
-export function passkeyChallenge(key: Buffer, interactionUid: string, purpose: 'login' | 'second-factor' | 'register'): string {
+export function passkeyChallenge(key: Buffer, interactionUid: string, purpose: 'login' | 'second-factor' | 'register' | 'password-reset'): string {
   return createHmac('sha256', key).update(`${interactionUid}\0${purpose}`).digest('base64url');
 }
 

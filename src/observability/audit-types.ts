@@ -15,7 +15,7 @@ export const AUDIT_EVENT_TYPES = {
   'grant.revoked': 'a grant and its tokens were revoked (by a client, a reuse detection or an operator)',
   signout: 'a user signed out (RP-initiated logout)',
   'user.password_reset_requested': 'a password-reset link was emailed to a user (actor: anonymous; target: the user)',
-  'user.password_reset': 'a user set a new password with a reset link; their sessions, grants and tokens were revoked',
+  'user.password_reset': 'a user set a new password with a reset link (after their second factor, if they have one); their sessions, grants and tokens were revoked and their lockouts lifted',
   'mfa.enrolled': 'a user enrolled a second factor; details.method totp or passkey',
   'mfa.verified': 'a user passed the second factor (or signed in with a passkey); details.method',
   'mfa.recovery_code_used': 'a user signed in with a recovery code; details.recoveryCodesLeft',

@@ -10,6 +10,7 @@ import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
 import { sessionOperations } from './sessions.ts';
+import { statusOperations, type StatusDeps } from './status.ts';
 import { transferOperations } from './transfer.ts';
 import { upstreamOperations } from './upstream.ts';
 import { userOperations } from './users.ts';
@@ -21,13 +22,15 @@ export interface OperationsDeps {
   readonly initialAccessTokens?: InitialAccessTokenIssuer;
   /** The issuer written into export files. */
   readonly issuer: string;
+  /** Store health and effective settings: the server passes them (admin API `/health`, `/settings`). */
+  readonly status?: StatusDeps;
 }
 
 /**
  * Everything an operator can do, validated and audited in one place. The admin API, the CLI
  * (and the console to come) reach the domain only through this.
  */
-export function createOperations({ services, keys, initialAccessTokens, issuer }: OperationsDeps) {
+export function createOperations({ services, keys, initialAccessTokens, issuer, status = {} }: OperationsDeps) {
   return {
     clients: clientOperations(services),
     users: userOperations(services),
@@ -40,6 +43,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer }
     registration: registrationOperations(initialAccessTokens, services.audit),
     transfer: transferOperations(services, issuer),
     upstream: upstreamOperations(services),
+    status: statusOperations(status),
     keycloak: {
       import: (ctx: OperationContext, document: unknown, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, document, options),
     },

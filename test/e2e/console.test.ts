@@ -97,13 +97,15 @@ describe('admin console (headless Chromium)', () => {
     await page.goto(consoleUrl);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await signInOnHostedPage(page, 'operator');
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Clients', exact: true }).click();
     await page.getByRole('heading', { name: 'Clients', level: 1 }).waitFor();
     expect(await page.locator('table').textContent()).to.include(CONSOLE_CLIENT_ID);
     expect(await seriousViolations(page)).to.deep.equal([]);
 
     // Create a service client from its preset; the secret is shown once.
     await page.selectOption('#new-preset', 'service');
-    await page.fill('#new-name', 'Nightly reports');
+    await page.fill('#f-name', 'Nightly reports');
     await page.getByRole('button', { name: 'Create client' }).click();
     const secretBox = page.getByTestId('client-secret');
     await secretBox.waitFor();
@@ -131,6 +133,9 @@ describe('admin console (headless Chromium)', () => {
     await page.fill('#f-policy_uri', 'ftp://reports.example.com/privacy');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('alert').filter({ hasText: 'policy_uri' }).waitFor();
+    // The message sits next to the field too, tied to it for screen readers.
+    expect(await page.locator('#f-policy_uri-error').textContent()).to.include('http(s)');
+    expect(await page.getAttribute('#f-policy_uri', 'aria-invalid')).to.equal('true');
     await page.fill('#f-policy_uri', 'https://reports.example.com/privacy');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('heading', { name: 'Client Nightly reports v2', level: 1 }).waitFor();
@@ -174,6 +179,252 @@ describe('admin console (headless Chromium)', () => {
     expect(await seriousViolations(page)).to.deep.equal([]);
     expect(errors).to.deep.equal([]);
     await context.close();
+  });
+
+  /** A fresh browser context signed in to the console as the operator, on the dashboard. */
+  async function operatorPage(options: { width?: number; locale?: string; beforeSignIn?: (page: Page) => Promise<void> } = {}): Promise<Page> {
+    const context = await browser.newContext(options.width === undefined ? {} : { viewport: { width: options.width, height: 844 } });
+    const page = await context.newPage();
+    current = page;
+    if (options.locale !== undefined) await page.addInitScript((locale) => localStorage.setItem('gatehouse.console.locale', locale), options.locale);
+    await options.beforeSignIn?.(page);
+    await page.goto(consoleUrl);
+    await page.locator('main button').click();
+    await signInOnHostedPage(page, 'operator');
+    await page.locator('[data-testid="count-users"]').waitFor();
+    return page;
+  }
+
+  async function introspect(clientId: string, secret: string, token: string): Promise<boolean> {
+    const response = await fetch(`${deploy.issuer}/token/introspection`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(response.status).to.equal(200);
+    return ((await response.json()) as { active: boolean }).active;
+  }
+
+  it('operator journey: create an API and a password-grant client, create a user, disable them (token inactive), rotate keys, read it all in the audit log and settings', async function () {
+    this.timeout(120_000);
+    const page = await operatorPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    expect(await page.getByTestId('count-users').textContent()).to.match(/^\d+/);
+    expect(await page.locator('ul.health').textContent()).to.include('mongodb');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+
+    // An API: created, then a bad lifetime is reported next to its field, a good one saved.
+    const apiId = 'https://reports.example.com/api';
+    await page.getByRole('link', { name: 'APIs', exact: true }).click();
+    await page.getByRole('heading', { name: 'APIs', level: 1 }).waitFor();
+    await page.fill('#f-identifier', apiId);
+    await page.fill('#f-name', 'Reports API');
+    await page.fill('#f-scopes', 'read write');
+    await page.getByRole('button', { name: 'Create API' }).click();
+    await page.getByRole('heading', { name: 'API Reports API', level: 1 }).waitFor();
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await page.fill('#f-access_token_ttl', '3');
+    await page.getByRole('button', { name: 'Save API' }).click();
+    await page.locator('#f-access_token_ttl-error').waitFor();
+    await page.fill('#f-access_token_ttl', '300');
+    await page.getByRole('button', { name: 'Save API' }).click();
+    await page.getByText('Saved.').waitFor();
+    expect(await gatehouse.services.apis.find(apiId)).to.include({ accessTokenTtl: 300, name: 'Reports API' });
+
+    // A client: created from the service preset, then made a first-party password-grant client with the API.
+    await page.getByRole('link', { name: 'Clients', exact: true }).click();
+    await page.selectOption('#new-preset', 'service');
+    await page.fill('#f-name', 'Support desk');
+    await page.getByRole('button', { name: 'Create client' }).click();
+    const clientId = (await page.getByTestId('client-secret').getAttribute('data-client-id'))!;
+    const secret = (await page.getByTestId('client-secret').textContent())!;
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByRole('link', { name: clientId }).click();
+    await page.getByRole('heading', { name: 'Client Support desk', level: 1 }).waitFor();
+    await page.fill('#f-jwks', '{not json');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#f-jwks-error').filter({ hasText: 'not valid JSON' }).waitFor();
+    await page.fill('#f-jwks', '');
+    await page.check('#f-first_party');
+    await page.check('#f-allow_password_grant');
+    await page.fill('#f-apis', apiId);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    const stored = (await gatehouse.services.clients.get(clientId))!;
+    expect(stored.firstParty).to.equal(true);
+    expect(stored.allowedApis).to.deep.equal([apiId]);
+    expect(stored.metadata).to.include({ allow_password_grant: true, default_api: apiId });
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'console-client-editor');
+
+    // A user, who gets a token through that client.
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    await page.fill('#f-username', 'dana');
+    await page.fill('#f-email', 'dana@example.com');
+    await page.fill('#f-password', PASSWORD);
+    await page.fill('#f-roles', 'support, auditor');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('heading', { name: 'User dana', level: 1 }).waitFor();
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    const dana = (await gatehouse.services.accounts.findByLogin('dana'))!;
+    expect(dana.roles).to.have.members(['support', 'auditor']);
+    const tokenResponse = await fetch(`${deploy.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', username: 'dana', password: PASSWORD, scope: 'openid' }).toString(),
+    });
+    expect(tokenResponse.status).to.equal(200);
+    const { access_token: accessToken } = (await tokenResponse.json()) as { access_token: string };
+    expect(await introspect(clientId, secret, accessToken)).to.equal(true);
+
+    // Disabled in the console: the token is inactive at introspection at once.
+    await page.getByRole('button', { name: 'Disable user' }).click();
+    await page.getByRole('button', { name: 'Yes, disable dana and end their sessions' }).click();
+    await page.getByText('User disabled;').waitFor();
+    expect(await introspect(clientId, secret, accessToken)).to.equal(false);
+    await page.getByRole('link', { name: 'All users' }).click();
+    await page.fill('#user-search', 'dan');
+    await page.press('#user-search', 'Enter');
+    await page.locator('tbody tr').filter({ hasText: 'dana' }).filter({ hasText: 'Disabled' }).waitFor();
+    await screenshot(page, 'console-users');
+
+    // Keys: rotated from the console.
+    const before = gatehouse.keySet.version;
+    await page.getByRole('link', { name: 'Keys', exact: true }).click();
+    await page.getByRole('heading', { name: 'Signing keys', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Rotate keys' }).click();
+    await page.getByRole('button', { name: 'Yes, rotate the keys' }).click();
+    await page.getByText(`Keys rotated: key set version ${before + 1}`).waitFor();
+    expect(await page.locator('tbody').textContent()).to.include('next');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+
+    // The audit log: each action, by the operator, filtered by type; keyset pages.
+    await page.getByRole('link', { name: 'Audit log', exact: true }).click();
+    await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+    await page.selectOption('#f-type', 'user.disabled');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    // The filtered page replaces the unfiltered one: wait for it to hold only the one event.
+    await page.waitForFunction(() => location.hash.includes('type=user.disabled') && document.querySelectorAll('tbody tr').length === 1);
+    expect(await page.locator('tbody tr').textContent()).to.include('user.disabled').and.include('operator');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await page.goto(`${consoleUrl}#/audit?user=operator&limit=2`);
+    await page.locator('tbody tr').nth(1).waitFor();
+    expect(await page.locator('tbody tr').count()).to.equal(2);
+    await page.getByRole('button', { name: 'Older events' }).click();
+    await page.locator('tbody tr').nth(3).waitFor();
+    const shown = await page.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(shown).to.deep.equal(['keys.rotated', 'user.disabled', 'user.created', 'client.updated']);
+    const audit = await gatehouse.services.audit.query({ users: ['operator'], limit: 50 });
+    expect(audit.events.map((event) => event.type)).to.include.members(['api.created', 'api.updated', 'client.created', 'client.updated', 'user.created', 'user.disabled', 'keys.rotated']);
+
+    // Settings: read-only, secrets hidden.
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    const settingsText = await page.locator('main').textContent();
+    expect(settingsText).to.include('issuer').and.include('hidden');
+    expect(settingsText).to.not.include(deploy.secret);
+    expect(settingsText).to.not.include(deploy.mongodbUri);
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    expect(errors).to.deep.equal([]);
+    await page.context().close();
+  });
+
+  it('admin API: /settings hides every secret, /health reports each store', async () => {
+    const ops = await adminClient(gatehouse, 'settings-check');
+    const settings = await callAdmin(deploy.issuer, await ops.token(), 'GET', '/settings');
+    expect(settings.status).to.equal(200);
+    const text = JSON.stringify(settings.body);
+    expect(text).to.not.include(deploy.secret).and.not.include(deploy.mongodbUri);
+    expect(settings.body).to.include({ secret: '[secret]', mongodbUri: '[secret]', issuer: deploy.issuer });
+    expect((settings.body as { console: unknown }).console).to.deep.equal({ idleTimeoutSeconds: 900 });
+    const health = await callAdmin(deploy.issuer, await ops.token(), 'GET', '/health');
+    expect(health.body).to.deep.equal({ status: 'ok', checks: { mongodb: 'ok', redis: 'ok' } });
+    const visitor = await callAdmin(deploy.issuer, undefined, 'GET', '/settings');
+    expect(visitor.status).to.equal(401);
+  });
+
+  it('signs out after the idle timeout (clock moved, not waited for); the next sign-in asks for the password again', async function () {
+    this.timeout(60_000);
+    const page = await operatorPage({ beforeSignIn: (p) => p.clock.install() });
+    await page.clock.fastForward('10:00');
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    // Activity just now: ten more minutes are within the 15-minute limit.
+    await page.clock.fastForward('10:00');
+    expect(await page.getByRole('heading', { name: 'Users', level: 1 }).count()).to.equal(1);
+    await page.clock.fastForward('06:00');
+    await page.getByText('You were signed out after a period of inactivity').waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('gatehouse.console.tokens'))).to.equal(null);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // The provider's session is still there, but the console asks for credentials (prompt=login).
+    await page.waitForSelector('input[name="password"]');
+    await signInOnHostedPage(page, 'operator');
+    await page.getByTestId('count-users').waitFor();
+    await page.context().close();
+  });
+
+  it('every page in en, ru, zh-CN and ko: no missing strings, no serious axe violations, usable at 390 px (screenshots)', async function () {
+    this.timeout(240_000);
+    const routes = ['', 'users', `users/${(await gatehouse.services.accounts.findByLogin('operator'))!.id}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'roles', 'keys', 'audit', 'settings'];
+    const en = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/en.json`)).text()) as Record<string, string>;
+    for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
+      const strings = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/${locale}.json`)).text()) as Record<string, string>;
+      expect(Object.keys(en).filter((key) => strings[key] === undefined), `${locale} lacks`).to.deep.equal([]);
+      for (const width of [1280, 390]) {
+        const page = await operatorPage({ width, locale });
+        expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+        for (const route of routes) {
+          await page.goto(`${consoleUrl}#/${route}`);
+          await page.locator('main h1').waitFor();
+          await page.waitForLoadState('networkidle');
+          const name = route === '' ? 'dashboard' : route.split('/')[0] + (route.includes('/') ? '-item' : '');
+          // Nothing wider than the viewport: the page scrolls vertically only.
+          const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          expect(overflow, `${locale} ${name} at ${width} px overflows`).to.be.at.most(0);
+          // axe on every page at both widths in English (the markup is the same in every locale).
+          if (locale === 'en') expect(await seriousViolations(page), `${locale} ${name} at ${width} px`).to.deep.equal([]);
+          await screenshot(page, `console-${locale}-${width}-${name}`);
+        }
+        await page.context().close();
+      }
+    }
+  });
+
+  it('keyboard only: skip link, navigation and a confirmed action without a pointer', async function () {
+    this.timeout(60_000);
+    const page = await operatorPage();
+    // Rendering a page focuses its heading; the skip link is the first stop before it.
+    for (let i = 0; i < 20; i += 1) {
+      await page.keyboard.press('Shift+Tab');
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Skip to content') break;
+    }
+    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Dashboard');
+    for (let i = 0; i < 20; i += 1) {
+      await page.keyboard.press('Shift+Tab');
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Skip to content') break;
+    }
+    // Through the navigation to "Keys" and in with Enter; focus lands on the page's heading.
+    for (let i = 0; i < 20; i += 1) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Keys') break;
+    }
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Signing keys', level: 1 }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.tagName)).to.equal('H1');
+    for (let i = 0; i < 40; i += 1) {
+      await page.keyboard.press('Tab');
+      if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Rotate keys') break;
+    }
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Yes, rotate the keys');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Rotate keys');
+    await page.context().close();
   });
 
   it('a signed-in user without the admin role sees a clear no-access page', async () => {

@@ -3,7 +3,9 @@ import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { ACR } from '../../src/oidc/acr.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
+import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
 
@@ -25,6 +27,7 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
   const presence = (enabled: boolean) => cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });
   let app: oidc.Configuration;
   let userId: string;
+  let inbox: Inbox;
   const cspViolations: string[] = [];
 
   async function start() {
@@ -49,9 +52,13 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
 
   before(async () => {
     await rp.start();
-    deploy = await deployment('e2e_passkeys', { host: 'localhost', settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', HOST: '127.0.0.1' } });
+    inbox = await startInbox();
+    deploy = await deployment('e2e_passkeys', {
+      host: 'localhost',
+      settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', HOST: '127.0.0.1', GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'no-reply@example.com' },
+    });
     gatehouse = await deploy.start();
-    userId = (await gatehouse.services.accounts.createUser({ username: 'grace', password: PASSWORD, roles: ['finance'] })).id;
+    userId = (await gatehouse.services.accounts.createUser({ username: 'grace', password: PASSWORD, roles: ['finance'], email: 'grace@example.com', emailVerified: true })).id;
     const { client, secret } = await gatehouse.services.clients.create({
       displayName: 'Ledger',
       firstParty: true,
@@ -76,6 +83,7 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
     await gatehouse?.close();
     await rp.close();
     await deploy?.drop();
+    await inbox?.close();
   });
 
   afterEach(() => {
@@ -128,6 +136,30 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
     expect(claims.sub).to.equal(userId);
     expect(claims.amr).to.deep.equal(['hwk', 'mfa']);
     expect(claims.acr).to.equal(ACR.multiFactor);
+  });
+
+  it('a password reset takes the passkey as the second factor before the new password', async () => {
+    const agent = new UserAgent();
+    const [forgot] = formsOf(await (await agent.request(`${deploy.issuer}/password/forgot`)).text());
+    await agent.postForm(new URL(forgot!.action, deploy.issuer).toString(), { ...forgot!.fields, login: 'grace' });
+    const link = /http:\/\/\S+\/password\/reset\/[A-Za-z0-9_-]{43}/.exec((await inbox.next()).text ?? '')![0];
+    await presence(false);
+    await page.goto(link);
+    await page.waitForSelector('form.passkey:not([hidden]) [data-passkey=authenticate]');
+    await screenshot(page, 'password-reset-passkey');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    expect(await page.locator('#password').count(), 'no password form before the factor').to.equal(0);
+    await presence(true);
+    await page.click('[data-passkey=authenticate]');
+    await page.waitForSelector('#password');
+    await page.fill('#password', 'a brand new passphrase 42');
+    await page.fill('#confirm', 'a brand new passphrase 42');
+    await page.click('button.primary');
+    await page.getByRole('heading', { name: 'Password changed' }).waitFor();
+    await inbox.next();
+    await gatehouse.audit.flush();
+    const { events } = await gatehouse.services.audit.query({ users: [userId], types: ['user.password_reset'], limit: 10 });
+    expect(events.map((event) => event.details.secondFactor)).to.deep.equal(['passkey']);
   });
 
   it('refuses a passkey an operator removed', async () => {

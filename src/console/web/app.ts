@@ -1,19 +1,64 @@
 /// <reference lib="dom" />
-import { adminApi, ApiError } from './api.ts';
+import { adminApi, ApiError, type AdminApi } from './api.ts';
+import { auditPage } from './audit.ts';
+import { apiListPage, apiPage } from './apis.ts';
 import { beginSignIn, completeSignIn, settingsFrom, signOut, stored, whoAmI, type ConsoleSettings } from './auth.ts';
 import { clientListPage, clientPage } from './clients.ts';
-import { h, loadStrings, render, t } from './ui.ts';
+import { dashboardPage } from './dashboard.ts';
+import { watchIdle } from './idle.ts';
+import { keysPage } from './keys.ts';
+import { labelsPage } from './labels.ts';
+import { settingsPage } from './settings.ts';
+import { chooseLocale, currentLocale, h, loadStrings, LOCALES, preferredLocale, render, t, type Locale } from './ui.ts';
+import { userListPage, userPage } from './users.ts';
 
-function shell(settings: ConsoleSettings, signedIn: boolean): HTMLElement {
+type Page = (main: HTMLElement, api: AdminApi, id: string) => Promise<void>;
+
+/** The console's pages by hash route; the first group of a pattern is the item's id. */
+const PAGES: ReadonlyArray<readonly [RegExp, Page, string]> = [
+  [/^\/?$/, (main, api) => dashboardPage(main, api), 'dashboard'],
+  [/^\/users$/, (main, api) => userListPage(main, api), 'users'],
+  [/^\/users\/(.+)$/, (main, api, id) => userPage(main, api, id), 'users'],
+  [/^\/clients$/, (main, api) => clientListPage(main, api), 'clients'],
+  [/^\/clients\/(.+)$/, (main, api, id) => clientPage(main, api, id), 'clients'],
+  [/^\/apis$/, (main, api) => apiListPage(main, api), 'apis'],
+  [/^\/apis\/(.+)$/, (main, api, id) => apiPage(main, api, id), 'apis'],
+  [/^\/roles$/, (main, api) => labelsPage(main, api), 'roles'],
+  [/^\/keys$/, (main, api) => keysPage(main, api), 'keys'],
+  [/^\/audit$/, (main, api) => auditPage(main, api), 'audit'],
+  [/^\/settings$/, (main, api) => settingsPage(main, api), 'settings'],
+];
+const SECTIONS = ['dashboard', 'users', 'clients', 'apis', 'roles', 'keys', 'audit', 'settings'] as const;
+const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', ru: 'Русский', 'zh-CN': '简体中文', ko: '한국어' };
+
+function localePicker(settings: ConsoleSettings): HTMLElement {
+  const select = h('select', { id: 'console-locale', class: 'locale' }, ...LOCALES.map((locale) => h('option', { value: locale, selected: locale === currentLocale(), lang: locale }, LANGUAGE_NAMES[locale]))) as HTMLSelectElement;
+  select.addEventListener('change', () => {
+    chooseLocale(select.value as Locale);
+    void loadStrings(settings.assets, select.value as Locale).then(() => {
+      document.title = t('title');
+      return stored() === undefined ? signInPage(settings) : route(settings);
+    });
+  });
+  return h('div', { class: 'locale-picker' }, h('label', { for: 'console-locale', class: 'visually-hidden' }, t('locale.label')), select);
+}
+
+function shell(settings: ConsoleSettings, signedIn: boolean, section?: string): HTMLElement {
   const app = document.getElementById('app')!;
   app.replaceChildren();
   const main = h('main', { id: 'main' });
+  const link = (name: string) => h('li', {}, h('a', { href: name === 'dashboard' ? '#/' : `#/${name}`, 'aria-current': name === section ? 'page' : undefined }, t(`nav.${name}`)));
   const header = h(
     'header',
     { class: 'bar' },
+    // Not a #main link: the hash is the console's route.
+    h('a', { href: '#main', class: 'skip', onclick: (event: Event) => {
+      event.preventDefault();
+      main.querySelector<HTMLElement>('h1')?.focus();
+    } }, t('skip')),
     h('span', { class: 'brand' }, t('title')),
-    signedIn ? h('nav', { 'aria-label': t('nav.label') }, h('ul', {}, h('li', {}, h('a', { href: '#/clients' }, t('nav.clients'))))) : null,
-    signedIn ? h('button', { type: 'button', class: 'secondary', onclick: () => signOut(settings) }, t('signOut.button')) : null,
+    signedIn ? h('nav', { 'aria-label': t('nav.label') }, h('ul', {}, ...SECTIONS.map(link))) : null,
+    h('div', { class: 'bar-end' }, localePicker(settings), signedIn ? h('button', { type: 'button', class: 'secondary', onclick: () => signOut(settings) }, t('signOut.button')) : null),
   );
   app.append(header, main);
   return main;
@@ -24,7 +69,7 @@ function signInPage(settings: ConsoleSettings, problem?: string): void {
   render(
     main,
     h('h1', {}, t('signIn.heading')),
-    problem === undefined ? null : h('div', { class: 'alert', role: 'alert' }, t('signIn.failed', { error: problem })),
+    problem === undefined ? null : h('div', { class: 'alert', role: 'alert' }, problem === 'idle' ? t('signIn.idle') : t('signIn.failed', { error: problem })),
     h('p', {}, t('signIn.text')),
     h('button', { type: 'button', onclick: () => void beginSignIn(settings) }, t('signIn.button')),
   );
@@ -36,13 +81,14 @@ function noAccessPage(settings: ConsoleSettings): void {
 }
 
 async function route(settings: ConsoleSettings): Promise<void> {
+  if (stored() === undefined) return signInPage(settings);
   const api = adminApi(settings);
-  const main = shell(settings, true);
-  const [path] = location.hash.replace(/^#/, '').split('?');
-  const clientMatch = /^\/clients\/(.+)$/.exec(path ?? '');
+  const [path = ''] = location.hash.replace(/^#/, '').split('?');
+  const found = PAGES.map(([pattern, page, section]) => [pattern.exec(path), page, section] as const).find(([match]) => match !== null);
+  const main = shell(settings, true, found?.[2]);
   try {
-    if (clientMatch !== null) await clientPage(main, api, decodeURIComponent(clientMatch[1]!));
-    else await clientListPage(main, api);
+    if (found === undefined) render(main, h('h1', {}, t('notFound.heading')), h('p', {}, h('a', { href: '#/' }, t('nav.dashboard'))));
+    else await found[1](main, api, decodeURIComponent(found[0]![1] ?? ''));
   } catch (error) {
     if (error instanceof ApiError && error.status === 403) return noAccessPage(settings);
     if (error instanceof ApiError && error.status === 401) return signInPage(settings);
@@ -52,7 +98,7 @@ async function route(settings: ConsoleSettings): Promise<void> {
 
 async function start(): Promise<void> {
   const settings = settingsFrom(document.body);
-  await loadStrings(settings.assets, 'en');
+  await loadStrings(settings.assets, preferredLocale());
   document.title = t('title');
   try {
     await completeSignIn(settings);
@@ -60,6 +106,7 @@ async function start(): Promise<void> {
     return signInPage(settings, error instanceof Error ? error.message : String(error));
   }
   if (stored() === undefined) return signInPage(settings);
+  watchIdle(settings, () => signInPage(settings, 'idle'));
   window.addEventListener('hashchange', () => void route(settings));
   await route(settings);
 }

@@ -10,10 +10,13 @@ export interface ConsoleSettings {
   readonly consoleUrl: string;
   readonly authorize: string;
   readonly token: string;
+  readonly revocation: string;
   readonly endSession: string;
   readonly admin: string;
   readonly resource: string;
   readonly assets: string;
+  /** Seconds without activity before the console signs out (GATEHOUSE_CONSOLE_IDLE_TIMEOUT). */
+  readonly idleSeconds: number;
 }
 
 export interface Tokens {
@@ -24,6 +27,8 @@ export interface Tokens {
 
 const TOKENS = 'gatehouse.console.tokens';
 const PENDING = 'gatehouse.console.pending';
+/** Set when the console ended an idle session: the next sign-in asks for credentials again. */
+const REAUTHENTICATE = 'gatehouse.console.reauthenticate';
 export const SCOPE = 'openid admin';
 
 export function settingsFrom(body: HTMLElement): ConsoleSettings {
@@ -34,10 +39,12 @@ export function settingsFrom(body: HTMLElement): ConsoleSettings {
     consoleUrl: read('console'),
     authorize: read('authorize'),
     token: read('token'),
+    revocation: read('revocation'),
     endSession: read('endSession'),
     admin: read('admin'),
     resource: read('resource'),
     assets: read('assets'),
+    idleSeconds: Number(read('idle')) || 900,
   };
 }
 
@@ -66,6 +73,7 @@ export async function beginSignIn(settings: ConsoleSettings): Promise<void> {
     code_challenge: challenge,
     code_challenge_method: 'S256',
     state,
+    ...(sessionStorage.getItem(REAUTHENTICATE) === null ? {} : { prompt: 'login' }),
   }).toString();
   location.assign(url.toString());
 }
@@ -88,6 +96,7 @@ async function tokenRequest(settings: ConsoleSettings, parameters: Record<string
     idToken: typeof body.id_token === 'string' ? body.id_token : stored()?.idToken,
   };
   sessionStorage.setItem(TOKENS, JSON.stringify(tokens));
+  sessionStorage.removeItem(REAUTHENTICATE);
   return tokens;
 }
 
@@ -118,6 +127,23 @@ export async function refresh(settings: ConsoleSettings): Promise<Tokens | undef
     sessionStorage.removeItem(TOKENS);
     return undefined;
   }
+}
+
+/**
+ * Ends the console's session without leaving the page (idle timeout): the refresh token is
+ * revoked at the provider, the tokens are forgotten, and the next sign-in asks for credentials
+ * again (prompt=login) even while the provider's session lasts.
+ */
+export async function endIdleSession(settings: ConsoleSettings): Promise<void> {
+  const current = stored();
+  sessionStorage.removeItem(TOKENS);
+  sessionStorage.setItem(REAUTHENTICATE, '1');
+  if (current?.refreshToken === undefined) return;
+  await fetch(settings.revocation, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: settings.clientId, token: current.refreshToken, token_type_hint: 'refresh_token' }).toString(),
+  }).catch(() => undefined);
 }
 
 export function signOut(settings: ConsoleSettings): void {

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { ApiError, type AdminApi } from './api.ts';
-import { h, render, t } from './ui.ts';
+import { areaField, checkField, confirmed, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, type FieldDetail } from './ui.ts';
 
 export interface Client {
   readonly client_id: string;
@@ -16,6 +16,9 @@ export interface Client {
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE] as const;
+const CONFIDENTIAL_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+const PAGE = 25;
 
 /** What each preset creates (the admin API's client body); the redirect URI is added when the preset uses one. */
 export const PRESETS: Record<string, { body: Record<string, unknown>; redirect: boolean }> = {
@@ -26,14 +29,13 @@ export const PRESETS: Record<string, { body: Record<string, unknown>; redirect: 
   device: { body: { type: 'public', grant_types: [DEVICE, 'refresh_token'] }, redirect: false },
 };
 
-const EDITABLE_URIS = ['logo_uri', 'client_uri', 'policy_uri', 'tos_uri', 'backchannel_logout_uri'] as const;
+/** Fields edited as lists (one per line), URLs, switches and JSON documents; each control is f-<field>. */
+const LIST_FIELDS = ['redirect_uris', 'post_logout_redirect_uris', 'web_origins', 'apis'] as const;
+const URL_FIELDS = ['jwks_uri', 'logo_uri', 'client_uri', 'policy_uri', 'tos_uri', 'backchannel_logout_uri'] as const;
+const SWITCHES = ['first_party', 'require_pkce', 'require_mfa', 'allow_password_grant', 'minimal_id_token', 'login_uses_default_api', 'backchannel_logout_session_required'] as const;
+const JSON_FIELDS = ['jwks', 'api_scopes', 'token_exchange'] as const;
 
-function errorBox(error: unknown): HTMLElement {
-  if (error instanceof ApiError && error.details.length > 0) {
-    return h('div', { class: 'alert', role: 'alert' }, ...error.details.map((detail) => h('p', {}, t('field.invalid', { field: detail.path, message: detail.message }))));
-  }
-  return h('div', { class: 'alert', role: 'alert' }, t('error.generic', { message: error instanceof Error ? error.message : String(error) }));
-}
+const details = (error: unknown) => (error instanceof ApiError ? error.details : []);
 
 /** The secret, shown once, with the reminder that it cannot be read again. */
 function secretCard(client: Client, onDone: () => void): HTMLElement {
@@ -49,11 +51,15 @@ function secretCard(client: Client, onDone: () => void): HTMLElement {
 }
 
 export async function clientListPage(root: HTMLElement, api: AdminApi, shown?: Client): Promise<void> {
-  const query = new URLSearchParams(location.hash.split('?')[1] ?? '').get('q') ?? '';
-  const clients = await api.get<Client[]>(`/clients${query === '' ? '' : `?q=${encodeURIComponent(query)}`}`);
+  const query = hashQuery();
+  const q = query.get('q') ?? '';
+  const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
+  const search = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
+  if (q !== '') search.set('q', q);
+  const page = await api.list<Client>(`/clients?${search.toString()}`);
   const status = h('div', { role: 'status' });
   const presetSelect = h('select', { id: 'new-preset', name: 'preset' }, ...Object.keys(PRESETS).map((key) => h('option', { value: key }, t(`preset.${key}`)))) as HTMLSelectElement;
-  const redirectField = h('div', {}, h('label', { for: 'new-redirect' }, t('clients.new.redirect')), h('input', { id: 'new-redirect', name: 'redirect', type: 'url', 'aria-describedby': 'new-redirect-hint' }), h('p', { class: 'hint', id: 'new-redirect-hint' }, t('clients.new.redirectHint')));
+  const redirectField = textField('redirect_uris', t('clients.new.redirect'), '', { type: 'url', hint: t('clients.new.redirectHint') });
   presetSelect.addEventListener('change', () => {
     redirectField.hidden = !PRESETS[presetSelect.value]!.redirect;
   });
@@ -61,10 +67,8 @@ export async function clientListPage(root: HTMLElement, api: AdminApi, shown?: C
     'form',
     { 'aria-labelledby': 'new-heading' },
     h('h2', { id: 'new-heading' }, t('clients.new.heading')),
-    h('label', { for: 'new-preset' }, t('clients.new.preset')),
-    presetSelect,
-    h('label', { for: 'new-name' }, t('clients.new.name')),
-    h('input', { id: 'new-name', name: 'name', required: true, autocomplete: 'off' }),
+    h('div', { class: 'field' }, h('label', { for: 'new-preset' }, t('clients.new.preset')), presetSelect),
+    textField('name', t('clients.new.name'), '', { required: true }),
     redirectField,
     h('button', { type: 'submit' }, t('clients.new.create')),
     status,
@@ -73,89 +77,130 @@ export async function clientListPage(root: HTMLElement, api: AdminApi, shown?: C
     event.preventDefault();
     const data = new FormData(form);
     const preset = PRESETS[String(data.get('preset'))]!;
-    const redirect = String(data.get('redirect') ?? '').trim();
+    const redirect = String(data.get('redirect_uris') ?? '').trim();
     const body = { ...preset.body, name: String(data.get('name') ?? ''), ...(preset.redirect && redirect !== '' ? { redirect_uris: [redirect] } : {}) };
     api.post<Client>('/clients', body).then(
       (created) => clientListPage(root, api, created),
-      (error: unknown) => status.replaceChildren(errorBox(error)),
+      (error: unknown) => showError(form, status, error, details(error)),
     );
   });
-  const search = h('form', { role: 'search' }, h('label', { for: 'client-search' }, t('clients.search')), h('input', { id: 'client-search', name: 'q', type: 'search', value: query })) as HTMLFormElement;
-  search.addEventListener('submit', (event) => {
+  const searchForm = h('form', { role: 'search' }, h('label', { for: 'client-search' }, t('clients.search')), h('div', { class: 'inline' }, h('input', { id: 'client-search', name: 'q', type: 'search', value: q }), h('button', { type: 'submit' }, t('search.button')))) as HTMLFormElement;
+  searchForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    const q = String(new FormData(search).get('q') ?? '');
-    location.hash = q === '' ? '#/clients' : `#/clients?q=${encodeURIComponent(q)}`;
+    const value = String(new FormData(searchForm).get('q') ?? '').trim();
+    location.hash = value === '' ? '#/clients' : `#/clients?q=${encodeURIComponent(value)}`;
   });
-  const table =
-    clients.length === 0
+  const list =
+    page.items.length === 0
       ? h('p', {}, t('clients.empty'))
-      : h(
-          'table',
-          {},
-          h('caption', { class: 'hint' }, t('clients.heading')),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('clients.col.id')), h('th', { scope: 'col' }, t('clients.col.name')), h('th', { scope: 'col' }, t('clients.col.type')), h('th', { scope: 'col', class: 'optional' }, t('clients.col.grants')))),
-          h(
-            'tbody',
-            {},
-            ...clients.map((client) =>
-              h('tr', {}, h('td', {}, h('a', { href: `#/clients/${encodeURIComponent(client.client_id)}` }, client.client_id)), h('td', {}, client.name), h('td', {}, client.type), h('td', { class: 'optional' }, client.grant_types.join(', '))),
-            ),
-          ),
+      : table(
+          t('clients.heading'),
+          [t('clients.col.id'), t('clients.col.name'), t('clients.col.type'), [t('clients.col.grants'), 'optional']],
+          page.items.map((client) => [h('a', { href: `#/clients/${encodeURIComponent(client.client_id)}` }, client.client_id), client.name, t(`clients.type.${client.type}`), client.grant_types.join(', ')]),
         );
   render(
     root,
     h('h1', {}, t('clients.heading')),
     shown?.client_secret !== undefined ? secretCard(shown, () => void clientListPage(root, api)) : null,
-    h('section', { class: 'card' }, search, table),
+    h('section', { class: 'card' }, searchForm, list, pager('#/clients', query, offset, PAGE, page.total)),
     h('section', { class: 'card' }, form),
   );
 }
 
-const lines = (value: FormDataEntryValue | null) =>
-  String(value ?? '')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean);
+const pretty = (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value, null, 2));
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
-export async function clientPage(root: HTMLElement, api: AdminApi, clientId: string, notice?: HTMLElement): Promise<void> {
+/** The form's values as an admin API patch of the fields that changed; JSON fields that do not parse are field errors. */
+function patchOf(form: HTMLFormElement, client: Client): { patch: Record<string, unknown>; problems: FieldDetail[] } {
+  const data = new FormData(form);
+  const text = (name: string) => String(data.get(name) ?? '').trim();
+  const wanted: Record<string, unknown> = { name: text('name') };
+  for (const name of LIST_FIELDS) wanted[name] = lines(data.get(name));
+  for (const name of URL_FIELDS) wanted[name] = text(name) === '' ? null : text(name);
+  for (const name of SWITCHES) wanted[name] = data.get(name) !== null;
+  wanted.grant_types = data.getAll('grant_types').map(String);
+  wanted.scope = text('scope') === '' ? null : text('scope');
+  wanted.default_api = text('default_api') === '' ? null : text('default_api');
+  if (data.has('token_endpoint_auth_method')) wanted.token_endpoint_auth_method = text('token_endpoint_auth_method');
+  const problems: FieldDetail[] = [];
+  for (const name of JSON_FIELDS) {
+    const raw = text(name);
+    try {
+      wanted[name] = raw === '' ? null : (JSON.parse(raw) as unknown);
+    } catch {
+      problems.push({ path: name, message: t('client.json.invalid') });
+    }
+  }
+  const current: Record<string, unknown> = { ...client, jwks: client.jwks, api_scopes: client.api_scopes };
+  const patch: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(wanted)) {
+    const before = current[name];
+    // Switches the API reports as false when unset: unchanged unless toggled.
+    if (!same(value, before)) patch[name] = value;
+  }
+  return { patch, problems };
+}
+
+function fieldset(legend: string, ...children: HTMLElement[]): HTMLElement {
+  return h('fieldset', {}, h('legend', {}, legend), ...children);
+}
+
+export async function clientPage(root: HTMLElement, api: AdminApi, clientId: string, message?: string): Promise<void> {
   const client = await api.get<Client>(`/clients/${encodeURIComponent(clientId)}`);
   const path = `/clients/${encodeURIComponent(clientId)}`;
   const status = h('div', { role: 'status' });
-  const field = (name: string, label: string, control: HTMLElement) => h('div', {}, h('label', { for: `f-${name}` }, label), control);
-  const text = (name: string, value: unknown, type = 'text') => h('input', { id: `f-${name}`, name, type, value: typeof value === 'string' ? value : '' });
-  const area = (name: string, value: readonly string[]) => {
-    const element = h('textarea', { id: `f-${name}`, name }) as HTMLTextAreaElement;
-    element.value = value.join('\n');
-    return element;
-  };
+  const list = (name: (typeof LIST_FIELDS)[number]) => areaField(name, t(`client.field.${name}`), ((client[name] as string[] | undefined) ?? []).join('\n'), t('client.hint.lines'));
+  const url = (name: (typeof URL_FIELDS)[number]) => textField(name, t(`client.field.${name}`), client[name], { type: 'url' });
+  const toggle = (name: (typeof SWITCHES)[number]) => checkField(name, t(`client.field.${name}`), client[name] === true, t(`client.hint.${name}`));
+  const grants = h(
+    'fieldset',
+    { id: 'f-grant_types', class: 'field' },
+    h('legend', {}, t('client.field.grant_types')),
+    ...GRANT_TYPES.map((grant) =>
+      h('div', { class: 'check' }, h('input', { type: 'checkbox', id: `grant-${grant.replace(/\W/g, '-')}`, name: 'grant_types', value: grant, checked: client.grant_types.includes(grant) }), h('label', { for: `grant-${grant.replace(/\W/g, '-')}` }, t(`grant.${grant === DEVICE ? 'device_code' : grant}`))),
+    ),
+  );
+  const method =
+    client.type === 'public'
+      ? h('p', { class: 'hint' }, t('client.publicMethod'))
+      : selectField('token_endpoint_auth_method', t('client.field.token_endpoint_auth_method'), CONFIDENTIAL_METHODS.map((value) => [value, t(`authMethod.${value}`)] as const), client.token_endpoint_auth_method);
   const form = h(
     'form',
-    { 'aria-labelledby': 'edit-heading' },
+    { 'aria-labelledby': 'edit-heading', novalidate: true },
     h('h2', { id: 'edit-heading' }, t('client.edit.heading')),
-    field('name', t('client.field.name'), text('name', client.name)),
-    field('redirect_uris', t('client.field.redirect_uris'), area('redirect_uris', client.redirect_uris)),
-    field('post_logout_redirect_uris', t('client.field.post_logout_redirect_uris'), area('post_logout_redirect_uris', client.post_logout_redirect_uris)),
-    ...EDITABLE_URIS.map((name) => field(name, t(`client.field.${name}`), text(name, client[name], 'url'))),
+    fieldset(t('client.group.basics'), textField('name', t('client.field.name'), client.name), toggle('first_party')),
+    fieldset(t('client.group.signIn'), list('redirect_uris'), list('post_logout_redirect_uris'), list('web_origins'), grants, textField('scope', t('client.field.scope'), client.scope, { hint: t('client.hint.scope') }), toggle('require_pkce'), toggle('require_mfa'), toggle('allow_password_grant'), toggle('minimal_id_token')),
+    fieldset(
+      t('client.group.apis'),
+      list('apis'),
+      textField('default_api', t('client.field.default_api'), client.default_api, { type: 'url' }),
+      toggle('login_uses_default_api'),
+      areaField('api_scopes', t('client.field.api_scopes'), pretty(client.api_scopes), t('client.hint.api_scopes')),
+      areaField('token_exchange', t('client.field.token_exchange'), pretty(client.token_exchange), t('client.hint.token_exchange')),
+    ),
+    fieldset(t('client.group.auth'), method, areaField('jwks', t('client.field.jwks'), pretty(client.jwks), t('client.hint.jwks')), url('jwks_uri')),
+    fieldset(t('client.group.logout'), url('backchannel_logout_uri'), toggle('backchannel_logout_session_required')),
+    fieldset(t('client.group.links'), url('logo_uri'), url('client_uri'), url('policy_uri'), url('tos_uri')),
     h('button', { type: 'submit' }, t('client.save')),
     status,
   ) as HTMLFormElement;
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const data = new FormData(form);
-    const patch: Record<string, unknown> = { name: String(data.get('name') ?? ''), redirect_uris: lines(data.get('redirect_uris')), post_logout_redirect_uris: lines(data.get('post_logout_redirect_uris')) };
-    for (const name of EDITABLE_URIS) {
-      const value = String(data.get(name) ?? '').trim();
-      if (value !== '' || client[name] !== null) patch[name] = value === '' ? null : value;
+    const { patch, problems } = patchOf(form, client);
+    if (problems.length > 0) return showError(form, status, new Error(problems[0]!.message), problems);
+    if (Object.keys(patch).length === 0) {
+      status.replaceChildren(notice(t('client.unchanged')));
+      return;
     }
     api.patch<Client>(path, patch).then(
-      () => clientPage(root, api, clientId, h('p', { class: 'notice', role: 'status' }, t('client.saved'))),
-      (error: unknown) => status.replaceChildren(errorBox(error)),
+      () => clientPage(root, api, clientId, t('client.saved')),
+      (error: unknown) => showError(form, status, error, details(error)),
     );
   });
 
   const rotateStatus = h('div', { role: 'status' });
   const rotate =
-    client.type === 'confidential' && client.token_endpoint_auth_method !== 'private_key_jwt'
+    client.has_secret === true || (client.type === 'confidential' && client.token_endpoint_auth_method !== 'private_key_jwt')
       ? h(
           'section',
           { class: 'card', 'aria-labelledby': 'rotate-heading' },
@@ -167,7 +212,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
             onclick: () =>
               void api.post<Client>(`${path}/secret`).then(
                 (rotated) => rotateStatus.replaceChildren(secretCard(rotated, () => rotateStatus.replaceChildren())),
-                (error: unknown) => rotateStatus.replaceChildren(errorBox(error)),
+                (error: unknown) => showError(null, rotateStatus, error, details(error)),
               ),
           }, t('client.rotate.button')),
           rotateStatus,
@@ -175,22 +220,6 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
       : null;
 
   const deleteStatus = h('div', { role: 'status' });
-  const confirmRow = h('div', { hidden: true });
-  confirmRow.append(
-    h('button', {
-      type: 'button',
-      class: 'danger',
-      onclick: () =>
-        void api.delete(path).then(
-          () => {
-            location.hash = '#/clients';
-            queueMicrotask(() => root.prepend(h('p', { class: 'notice', role: 'status' }, t('client.deleted', { client: clientId }))));
-          },
-          (error: unknown) => deleteStatus.replaceChildren(errorBox(error)),
-        ),
-    }, t('client.delete.confirm', { client: clientId })),
-    h('button', { type: 'button', class: 'secondary', onclick: () => (confirmRow.hidden = true) }, t('client.delete.cancel')),
-  );
   const deletion =
     clientId === CONSOLE_CLIENT_ID
       ? h('section', { class: 'card' }, h('p', {}, t('client.builtIn')))
@@ -199,8 +228,14 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
           { class: 'card', 'aria-labelledby': 'delete-heading' },
           h('h2', { id: 'delete-heading' }, t('client.delete.heading')),
           h('p', {}, t('client.delete.text')),
-          h('button', { type: 'button', class: 'danger', onclick: () => (confirmRow.hidden = false) }, t('client.delete.button')),
-          confirmRow,
+          confirmed(t('client.delete.button'), t('client.delete.confirm', { client: clientId }), () =>
+            void api.delete(path).then(
+              () => {
+                location.hash = '#/clients';
+              },
+              (error: unknown) => showError(null, deleteStatus, error, details(error)),
+            ),
+          ),
           deleteStatus,
         );
 
@@ -208,8 +243,8 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
     root,
     h('p', {}, h('a', { href: '#/clients' }, t('client.back'))),
     h('h1', {}, t('client.heading', { client: client.name })),
-    notice,
-    h('section', { class: 'card' }, h('dl', {}, h('dt', {}, t('clients.col.id')), h('dd', {}, client.client_id), h('dt', {}, t('clients.col.type')), h('dd', {}, client.type), h('dt', {}, t('clients.col.grants')), h('dd', {}, client.grant_types.join(', ')))),
+    message === undefined ? null : notice(message),
+    h('section', { class: 'card' }, facts([[t('clients.col.id'), h('code', {}, client.client_id)], [t('clients.col.type'), t(`clients.type.${client.type}`)], [t('clients.col.grants'), client.grant_types.join(', ')]])),
     h('section', { class: 'card' }, form),
     rotate,
     deletion,

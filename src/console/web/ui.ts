@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /** DOM building without innerHTML (nothing a server returns is ever parsed as markup) and the locale's strings. */
 
 type Child = Node | string | null | undefined | false;
@@ -18,17 +19,58 @@ export function h(tag: string, attributes: Attributes = {}, ...children: Child[]
   return element;
 }
 
-let strings: Record<string, string> = {};
+/** The console's languages; English is the fallback for any key a locale lacks. */
+export const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
+export type Locale = (typeof LOCALES)[number];
+const LOCALE_KEY = 'gatehouse.console.locale';
 
-export async function loadStrings(assets: string, locale: string): Promise<void> {
+let strings: Record<string, string> = {};
+let fallback: Record<string, string> = {};
+let current: Locale = 'en';
+
+/** The operator's choice if they made one, else the browser's first language the console has. */
+export function preferredLocale(): Locale {
+  const chosen = localStorage.getItem(LOCALE_KEY);
+  if ((LOCALES as readonly string[]).includes(chosen ?? '')) return chosen as Locale;
+  for (const language of navigator.languages ?? [navigator.language]) {
+    const lower = language.toLowerCase();
+    if (lower.startsWith('zh')) return 'zh-CN';
+    const found = LOCALES.find((locale) => lower === locale.toLowerCase() || lower.startsWith(`${locale.toLowerCase()}-`));
+    if (found !== undefined) return found;
+  }
+  return 'en';
+}
+
+export function chooseLocale(locale: Locale): void {
+  localStorage.setItem(LOCALE_KEY, locale);
+}
+
+export function currentLocale(): Locale {
+  return current;
+}
+
+async function fetchStrings(assets: string, locale: string): Promise<Record<string, string>> {
   const response = await fetch(`${assets}locales/${locale}.json`);
-  strings = (await response.json()) as Record<string, string>;
+  return response.ok ? ((await response.json()) as Record<string, string>) : {};
+}
+
+export async function loadStrings(assets: string, locale: Locale): Promise<void> {
+  fallback = await fetchStrings(assets, 'en');
+  strings = locale === 'en' ? fallback : await fetchStrings(assets, locale);
+  current = locale;
+  document.documentElement.lang = locale;
 }
 
 /** A string of the locale file, `{name}` placeholders filled. */
-export function t(key: string, values: Record<string, string> = {}): string {
-  const template = strings[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (_match, name: string) => values[name] ?? '');
+export function t(key: string, values: Record<string, string | number> = {}): string {
+  const template = strings[key] ?? fallback[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (_match, name: string) => String(values[name] ?? ''));
+}
+
+/** A date and time in the operator's locale (the API speaks ISO 8601). */
+export function when(iso: string | null | undefined): string {
+  if (iso === null || iso === undefined) return '—';
+  return new Date(iso).toLocaleString(current, { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
 /** Replaces the page's content and moves focus to its heading (screen readers and keyboards follow). */
@@ -39,4 +81,153 @@ export function render(root: HTMLElement, ...children: Child[]): void {
     heading.setAttribute('tabindex', '-1');
     heading.focus();
   }
+}
+
+/** The query part of the hash route (`#/users?q=ann&offset=20`). */
+export function hashQuery(): URLSearchParams {
+  return new URLSearchParams(location.hash.split('?')[1] ?? '');
+}
+
+export const card = (labelId: string, heading: string, ...children: Child[]) =>
+  h('section', { class: 'card', 'aria-labelledby': labelId }, h('h2', { id: labelId }, heading), ...children);
+
+export function notice(text: string): HTMLElement {
+  return h('p', { class: 'notice', role: 'status' }, text);
+}
+
+// Form fields: every control's id is f-<API field name>, so a 400 that names a field finds it.
+
+export function textField(name: string, label: string, value: unknown, options: { type?: string; hint?: string; required?: boolean; autocomplete?: string } = {}): HTMLElement {
+  const hintId = options.hint === undefined ? undefined : `f-${name}-hint`;
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: `f-${name}` }, label),
+    h('input', { id: `f-${name}`, name, type: options.type ?? 'text', value: value === null || value === undefined ? '' : String(value), required: options.required, autocomplete: options.autocomplete ?? 'off', 'aria-describedby': hintId }),
+    options.hint === undefined ? null : h('p', { class: 'hint', id: hintId }, options.hint),
+  );
+}
+
+export function areaField(name: string, label: string, value: string, hint?: string): HTMLElement {
+  const area = h('textarea', { id: `f-${name}`, name, 'aria-describedby': hint === undefined ? undefined : `f-${name}-hint`, spellcheck: 'false' }) as HTMLTextAreaElement;
+  area.value = value;
+  return h('div', { class: 'field' }, h('label', { for: `f-${name}` }, label), area, hint === undefined ? null : h('p', { class: 'hint', id: `f-${name}-hint` }, hint));
+}
+
+export function checkField(name: string, label: string, checked: boolean, hint?: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'field check' },
+    h('input', { id: `f-${name}`, name, type: 'checkbox', checked, 'aria-describedby': hint === undefined ? undefined : `f-${name}-hint` }),
+    h('label', { for: `f-${name}` }, label),
+    hint === undefined ? null : h('p', { class: 'hint', id: `f-${name}-hint` }, hint),
+  );
+}
+
+export function selectField(name: string, label: string, options: ReadonlyArray<readonly [string, string]>, selected: string | null | undefined): HTMLElement {
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: `f-${name}` }, label),
+    h('select', { id: `f-${name}`, name }, ...options.map(([value, text]) => h('option', { value, selected: value === (selected ?? '') }, text))),
+  );
+}
+
+/** Lines of a textarea, trimmed, empty ones dropped. */
+export const lines = (value: FormDataEntryValue | null): string[] =>
+  String(value ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+
+/** Words of a list field ("admin, support" or "admin support"). */
+export const words = (value: FormDataEntryValue | null): string[] =>
+  String(value ?? '')
+    .split(/[\s,]+/)
+    .map((word) => word.trim())
+    .filter(Boolean);
+
+export interface FieldDetail {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Shows an admin API error: each field it names gets its message right under the control
+ * (aria-invalid, aria-describedby), and a summary goes into the status box.
+ */
+export function showError(form: HTMLElement | null, status: HTMLElement, error: unknown, details: readonly FieldDetail[] = []): void {
+  if (form !== null) {
+    for (const old of form.querySelectorAll('.field-error')) old.remove();
+    for (const control of form.querySelectorAll('[aria-invalid]')) {
+      control.removeAttribute('aria-invalid');
+      const describedBy = (control.getAttribute('aria-describedby') ?? '').split(' ').filter((id) => id !== '' && !id.endsWith('-error'));
+      if (describedBy.length === 0) control.removeAttribute('aria-describedby');
+      else control.setAttribute('aria-describedby', describedBy.join(' '));
+    }
+  }
+  const messages: HTMLElement[] = [];
+  for (const detail of details) {
+    const name = detail.path.split('.')[0] ?? detail.path;
+    const control = form?.querySelector<HTMLElement>(`#f-${CSS.escape(name)}`);
+    const text = t('field.invalid', { field: detail.path, message: detail.message });
+    if (control !== null && control !== undefined) {
+      const id = `f-${name}-error`;
+      const message = h('p', { class: 'field-error', id }, text);
+      (control.closest('.field') ?? control).append(message);
+      control.setAttribute('aria-invalid', 'true');
+      control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
+    }
+    messages.push(h('p', {}, text));
+  }
+  if (messages.length === 0) messages.push(h('p', {}, t('error.generic', { message: error instanceof Error ? error.message : String(error) })));
+  status.replaceChildren(h('div', { class: 'alert', role: 'alert' }, ...messages));
+}
+
+export function table(caption: string, columns: ReadonlyArray<string | readonly [string, 'optional']>, rows: ReadonlyArray<ReadonlyArray<Child>>): HTMLElement {
+  const optional = columns.map((column) => typeof column !== 'string');
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      {},
+      h('caption', { class: 'hint' }, caption),
+      h('thead', {}, h('tr', {}, ...columns.map((column, i) => h('th', { scope: 'col', class: optional[i] ? 'optional' : undefined }, typeof column === 'string' ? column : column[0])))),
+      h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((cell, i) => h('td', { class: optional[i] ? 'optional' : undefined }, cell))))),
+    ),
+  );
+}
+
+/** A description list from label/value pairs. */
+export function facts(pairs: ReadonlyArray<readonly [string, Child]>): HTMLElement {
+  return h('dl', { class: 'facts' }, ...pairs.flatMap(([term, value]) => [h('dt', {}, term), h('dd', {}, value ?? '—')]));
+}
+
+/** A button that asks once more before it acts (destructive operations). */
+export function confirmed(label: string, confirmLabel: string, action: () => void): HTMLElement {
+  const row = h('div', { class: 'confirm', hidden: true });
+  const start = h('button', { type: 'button', class: 'danger', onclick: () => { row.hidden = false; (row.firstElementChild as HTMLElement | null)?.focus(); } }, label);
+  row.append(
+    h('button', { type: 'button', class: 'danger', onclick: () => { row.hidden = true; action(); } }, confirmLabel),
+    h('button', { type: 'button', class: 'secondary', onclick: () => { row.hidden = true; start.focus(); } }, t('confirm.cancel')),
+  );
+  return h('div', {}, start, row);
+}
+
+/** Previous/next links for offset paging. */
+export function pager(base: string, query: URLSearchParams, offset: number, limit: number, total: number): HTMLElement | null {
+  if (total <= limit) return null;
+  const link = (to: number, text: string) => {
+    const next = new URLSearchParams(query);
+    next.set('offset', String(to));
+    return h('a', { href: `${base}?${next.toString()}`, class: 'button-link' }, text);
+  };
+  return h(
+    'nav',
+    { class: 'pager', 'aria-label': t('pager.label') },
+    offset > 0 ? link(Math.max(0, offset - limit), t('pager.previous')) : null,
+    h('span', {}, t('pager.range', { from: total === 0 ? 0 : offset + 1, to: Math.min(total, offset + limit), total })),
+    offset + limit < total ? link(offset + limit, t('pager.next')) : null,
+  );
 }

@@ -1,0 +1,11 @@
+import type { Config } from './load.ts';
+import { Secret } from './secret.ts';
+
+/**
+ * The configuration as operators read it (admin API, console): every value the server runs
+ * with, secrets as `[secret]`. Secret settings are Secret objects from loading on, so a new
+ * secret setting is hidden here without being listed.
+ */
+export function effectiveSettings(config: Config): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(config, (_key, value: unknown) => (value instanceof Secret ? '[secret]' : value))) as Record<string, unknown>;
+}

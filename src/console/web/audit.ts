@@ -1,0 +1,128 @@
+/// <reference lib="dom" />
+import { ApiError, type AdminApi } from './api.ts';
+import { h, hashQuery, render, selectField, showError, t, textField, when } from './ui.ts';
+
+export interface AuditEvent {
+  readonly id: string;
+  readonly at: string;
+  readonly type: string;
+  readonly actor: { type: string; id: string | null; username: string | null };
+  readonly client: string | null;
+  readonly target: { type: string; id: string | null } | null;
+  readonly ip: string | null;
+  readonly details?: Record<string, unknown>;
+  readonly [other: string]: unknown;
+}
+
+const PAGE = 50;
+const FILTERS = ['type', 'user', 'client', 'from', 'to'] as const;
+const LIMIT = /^[1-9][0-9]{0,2}$/;
+
+/** The event types, from the admin API's own OpenAPI document (the audit route's `type` enum). */
+async function eventTypes(api: AdminApi): Promise<string[]> {
+  try {
+    const document = await api.get<{ paths: Record<string, { get?: { parameters?: Array<{ name: string; schema?: { enum?: string[] } }> } }> }>('/openapi.json');
+    return document.paths['/audit-events']?.get?.parameters?.find((parameter) => parameter.name === 'type')?.schema?.enum ?? [];
+  } catch {
+    return [];
+  }
+}
+
+/** `datetime-local` speaks local time without a zone; the API wants ISO 8601 with one. */
+const toIso = (local: string) => (local === '' ? '' : new Date(local).toISOString());
+const toLocal = (iso: string | null) => {
+  if (iso === null || iso === '') return '';
+  const date = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+};
+
+const actorOf = (event: AuditEvent) => (event.actor.username ?? event.actor.id ?? event.actor.type);
+const targetOf = (event: AuditEvent) => (event.target === null ? '—' : `${event.target.type} ${event.target.id ?? ''}`.trim());
+
+function detail(event: AuditEvent): HTMLElement {
+  return h('details', {}, h('summary', {}, t('audit.detail', { type: event.type })), h('pre', { class: 'json' }, JSON.stringify(event, null, 2)));
+}
+
+export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void> {
+  const query = hashQuery();
+  // A page size in the route (#/audit?limit=20) is kept; the API allows up to 500.
+  const limit = query.get('limit') ?? '';
+  const filters = new URLSearchParams({ limit: LIMIT.test(limit) && Number(limit) <= 500 ? limit : String(PAGE) });
+  for (const name of FILTERS) {
+    const value = query.get(name);
+    if (value !== null && value !== '') filters.set(name, value);
+  }
+  const [types, first] = await Promise.all([eventTypes(api), api.get<{ events: AuditEvent[]; next: string | null }>(`/audit-events?${filters.toString()}`)]);
+
+  const formStatus = h('div', { role: 'status' });
+  const form = h(
+    'form',
+    { 'aria-labelledby': 'audit-filter-heading', class: 'filters' },
+    h('h2', { id: 'audit-filter-heading' }, t('audit.filter.heading')),
+    h(
+      'div',
+      { class: 'grid' },
+      selectField('type', t('audit.field.type'), [['', t('audit.anyType')], ...types.map((type) => [type, type] as const)], query.get('type')),
+      textField('user', t('audit.field.user'), query.get('user'), { hint: t('audit.field.userHint') }),
+      textField('client', t('audit.field.client'), query.get('client')),
+      textField('from', t('audit.field.from'), toLocal(query.get('from')), { type: 'datetime-local' }),
+      textField('to', t('audit.field.to'), toLocal(query.get('to')), { type: 'datetime-local' }),
+    ),
+    h('button', { type: 'submit' }, t('audit.filter.apply')),
+    h('a', { href: '#/audit', class: 'button-link' }, t('audit.filter.clear')),
+    formStatus,
+  ) as HTMLFormElement;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const next = new URLSearchParams();
+    for (const name of FILTERS) {
+      let value = String(data.get(name) ?? '').trim();
+      if (name === 'from' || name === 'to') value = toIso(value);
+      if (value !== '') next.set(name, value);
+    }
+    location.hash = `#/audit${next.size === 0 ? '' : `?${next.toString()}`}`;
+  });
+
+  const body = h('tbody', {});
+  const more = h('div', {});
+  const moreStatus = h('div', { role: 'status' });
+  const append = (events: AuditEvent[], next: string | null) => {
+    for (const event of events) {
+      body.append(h('tr', {}, h('td', {}, h('time', { datetime: event.at }, when(event.at))), h('td', {}, h('code', {}, event.type)), h('td', {}, actorOf(event)), h('td', { class: 'optional' }, event.client ?? '—'), h('td', { class: 'optional' }, targetOf(event)), h('td', {}, detail(event))));
+    }
+    more.replaceChildren();
+    if (next === null) return;
+    more.append(
+      h('button', {
+        type: 'button',
+        class: 'secondary',
+        onclick: () => {
+          const page = new URLSearchParams(filters);
+          page.set('before', next);
+          api.get<{ events: AuditEvent[]; next: string | null }>(`/audit-events?${page.toString()}`).then(
+            (result) => append(result.events, result.next),
+            (error: unknown) => showError(null, moreStatus, error, error instanceof ApiError ? error.details : []),
+          );
+        },
+      }, t('audit.older')),
+    );
+  };
+  append(first.events, first.next);
+  const columns = [t('audit.col.at'), t('audit.col.type'), t('audit.col.actor'), t('audit.col.client'), t('audit.col.target'), t('audit.col.detail')];
+  const optional = new Set([3, 4]);
+  const list =
+    first.events.length === 0
+      ? h('p', {}, t('audit.empty'))
+      : h('div', { class: 'table-wrap' }, h('table', {}, h('caption', { class: 'hint' }, t('audit.caption')), h('thead', {}, h('tr', {}, ...columns.map((column, i) => h('th', { scope: 'col', class: optional.has(i) ? 'optional' : undefined }, column)))), body));
+
+  render(root, h('h1', {}, t('audit.heading')), h('section', { class: 'card' }, form), h('section', { class: 'card' }, list, more, moreStatus));
+}
+
+/** Events of the last day of one type: for the dashboard (up to the API's page limit). */
+export async function recentCount(api: AdminApi, type: string, since: Date): Promise<{ count: number; more: boolean }> {
+  const result = await api.get<{ events: AuditEvent[]; next: string | null }>(`/audit-events?${new URLSearchParams({ type, from: since.toISOString(), limit: '500' }).toString()}`);
+  return { count: result.events.length, more: result.next !== null };
+}
+

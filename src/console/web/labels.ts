@@ -1,0 +1,66 @@
+/// <reference lib="dom" />
+import { ApiError, type AdminApi } from './api.ts';
+import { confirmed, h, notice, render, showError, t, table, textField } from './ui.ts';
+
+interface Label {
+  readonly name: string;
+  readonly description: string;
+  readonly created_at: string;
+}
+
+type Kind = 'roles' | 'groups';
+const details = (error: unknown) => (error instanceof ApiError ? error.details : []);
+
+/** Roles and groups: the same page twice (users get them on their own page). */
+async function labelSection(root: HTMLElement, api: AdminApi, kind: Kind, reload: (message: string) => void): Promise<HTMLElement> {
+  const labels = await api.get<Label[]>(`/${kind}`);
+  const status = h('div', { role: 'status' });
+  const form = h(
+    'form',
+    { 'aria-labelledby': `new-${kind}-heading`, class: 'subform' },
+    h('h3', { id: `new-${kind}-heading` }, t(`${kind}.new.heading`)),
+    textField(`${kind}-name`, t('labels.field.name'), '', { required: true }),
+    textField(`${kind}-description`, t('labels.field.description'), ''),
+    h('button', { type: 'submit' }, t(`${kind}.new.create`)),
+    status,
+  ) as HTMLFormElement;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    api.post(`/${kind}`, { name: String(data.get(`${kind}-name`) ?? '').trim(), description: String(data.get(`${kind}-description`) ?? '') }).then(
+      () => reload(t(`${kind}.created`)),
+      (error: unknown) => showError(form, status, error, details(error).map((detail) => ({ ...detail, path: `${kind}-${detail.path}` }))),
+    );
+  });
+  const rowStatus = h('div', { role: 'status' });
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': `${kind}-heading` },
+    h('h2', { id: `${kind}-heading` }, t(`${kind}.heading`)),
+    labels.length === 0
+      ? h('p', {}, t(`${kind}.empty`))
+      : table(
+          t(`${kind}.heading`),
+          [t('labels.field.name'), [t('labels.field.description'), 'optional'], t('users.heading'), t('actions')],
+          labels.map((label) => [
+            h('code', {}, label.name),
+            label.description,
+            h('a', { href: `#/users?${new URLSearchParams({ [kind === 'roles' ? 'role' : 'group']: label.name }).toString()}` }, t('labels.members')),
+            confirmed(t('labels.delete'), t('labels.delete.confirm', { name: label.name }), () =>
+              void api.delete(`/${kind}/${encodeURIComponent(label.name)}`).then(
+                () => reload(t('labels.deleted', { name: label.name })),
+                (error: unknown) => showError(null, rowStatus, error, details(error)),
+              ),
+            ),
+          ]),
+        ),
+    rowStatus,
+    form,
+  );
+}
+
+export async function labelsPage(root: HTMLElement, api: AdminApi, message?: string): Promise<void> {
+  const reload = (text: string) => void labelsPage(root, api, text);
+  const [roles, groups] = await Promise.all([labelSection(root, api, 'roles', reload), labelSection(root, api, 'groups', reload)]);
+  render(root, h('h1', {}, t('labels.heading')), message === undefined ? null : notice(message), h('p', {}, t('labels.text')), roles, groups);
+}

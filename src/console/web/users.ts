@@ -1,0 +1,260 @@
+/// <reference lib="dom" />
+import { ApiError, type AdminApi } from './api.ts';
+import { card, checkField, confirmed, facts, h, hashQuery, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
+
+export interface User {
+  readonly id: string;
+  readonly username: string;
+  readonly email: string | null;
+  readonly email_verified: boolean;
+  readonly given_name: string | null;
+  readonly family_name: string | null;
+  readonly name: string | null;
+  readonly roles: string[];
+  readonly groups: string[];
+  readonly disabled: boolean;
+  readonly created_at: string;
+  readonly last_login_at: string | null;
+}
+
+interface Factors {
+  readonly enrolled: boolean;
+  readonly totp: { enrolled_at: string } | null;
+  readonly passkeys: Array<{ id: string; name: string; created_at: string; last_used_at: string | null }>;
+  readonly recovery_codes_left: number;
+}
+
+interface Session {
+  readonly id: string;
+  readonly login_at: string | null;
+  readonly expires_at: string | null;
+  readonly clients: string[];
+}
+
+interface Grant {
+  readonly id: string;
+  readonly client_id: string;
+  readonly scope: string;
+  readonly resources: string[];
+  readonly issued_at: string | null;
+}
+
+const PAGE = 25;
+const details = (error: unknown) => (error instanceof ApiError ? error.details : []);
+const status = (user: User) => h('span', { class: user.disabled ? 'badge off' : 'badge on' }, user.disabled ? t('users.disabled') : t('users.active'));
+
+export async function userListPage(root: HTMLElement, api: AdminApi): Promise<void> {
+  const query = hashQuery();
+  const q = query.get('q') ?? '';
+  const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
+  const search = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
+  if (q !== '') search.set('q', q);
+  for (const filter of ['role', 'group'] as const) {
+    const value = query.get(filter);
+    if (value !== null && value !== '') search.set(filter, value);
+  }
+  const filtered = query.get('role') ?? query.get('group');
+  const page = await api.get<{ users: User[]; total: number }>(`/users?${search.toString()}`);
+
+  const searchForm = h('form', { role: 'search' }, h('label', { for: 'user-search' }, t('users.search')), h('div', { class: 'inline' }, h('input', { id: 'user-search', name: 'q', type: 'search', value: q }), h('button', { type: 'submit' }, t('search.button')))) as HTMLFormElement;
+  searchForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const value = String(new FormData(searchForm).get('q') ?? '').trim();
+    location.hash = value === '' ? '#/users' : `#/users?q=${encodeURIComponent(value)}`;
+  });
+
+  const list =
+    page.users.length === 0
+      ? h('p', {}, q === '' ? t('users.empty') : t('users.noMatch', { q }))
+      : table(
+          t('users.heading'),
+          [t('users.col.username'), t('users.col.email'), [t('users.col.roles'), 'optional'], t('users.col.status'), [t('users.col.lastLogin'), 'optional']],
+          page.users.map((user) => [h('a', { href: `#/users/${encodeURIComponent(user.id)}` }, user.username), user.email ?? '—', user.roles.join(', '), status(user), when(user.last_login_at)]),
+        );
+
+  const formStatus = h('div', { role: 'status' });
+  const form = h(
+    'form',
+    { 'aria-labelledby': 'new-user-heading' },
+    h('h2', { id: 'new-user-heading' }, t('users.new.heading')),
+    textField('username', t('user.field.username'), '', { required: true }),
+    textField('email', t('user.field.email'), '', { type: 'email' }),
+    textField('password', t('user.field.password'), '', { type: 'password', autocomplete: 'new-password', hint: t('users.new.passwordHint') }),
+    textField('roles', t('user.field.roles'), '', { hint: t('user.field.listHint') }),
+    textField('groups', t('user.field.groups'), '', { hint: t('user.field.listHint') }),
+    h('button', { type: 'submit' }, t('users.new.create')),
+    formStatus,
+  ) as HTMLFormElement;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const email = String(data.get('email') ?? '').trim();
+    const password = String(data.get('password') ?? '');
+    const body = {
+      username: String(data.get('username') ?? '').trim(),
+      ...(email === '' ? {} : { email }),
+      ...(password === '' ? {} : { password }),
+      roles: words(data.get('roles')),
+      groups: words(data.get('groups')),
+    };
+    api.post<User>('/users', body).then(
+      (user) => {
+        location.hash = `#/users/${encodeURIComponent(user.id)}`;
+      },
+      (error: unknown) => showError(form, formStatus, error, details(error)),
+    );
+  });
+
+  render(
+    root,
+    h('h1', {}, t('users.heading')),
+    filtered === null || filtered === '' ? null : h('p', {}, t(query.get('role') !== null ? 'users.withRole' : 'users.inGroup', { name: filtered }), ' ', h('a', { href: '#/users' }, t('users.allUsers'))),
+    h('section', { class: 'card' }, searchForm, list, pager('#/users', query, offset, PAGE, page.total)),
+    h('section', { class: 'card' }, form),
+  );
+}
+
+export async function userPage(root: HTMLElement, api: AdminApi, id: string, message?: string): Promise<void> {
+  const path = `/users/${encodeURIComponent(id)}`;
+  const [user, factors, sessions, grants] = await Promise.all([
+    api.get<User>(path),
+    api.get<Factors>(`${path}/mfa`),
+    api.get<Session[]>(`${path}/sessions`),
+    api.get<Grant[]>(`${path}/grants`),
+  ]);
+  const again = (text: string) => void userPage(root, api, id, text);
+  /** Runs an operation; on success the page reloads with `done` as its notice, on failure `box` shows why. */
+  const act = (box: HTMLElement, operation: () => Promise<unknown>, done: string) => {
+    operation().then(
+      () => again(done),
+      (error: unknown) => showError(null, box, error, details(error)),
+    );
+  };
+
+  const profileStatus = h('div', { role: 'status' });
+  const profile = h(
+    'form',
+    { 'aria-labelledby': 'profile-heading' },
+    h('h2', { id: 'profile-heading' }, t('user.profile.heading')),
+    textField('email', t('user.field.email'), user.email, { type: 'email' }),
+    checkField('email_verified', t('user.field.email_verified'), user.email_verified),
+    textField('given_name', t('user.field.given_name'), user.given_name),
+    textField('family_name', t('user.field.family_name'), user.family_name),
+    textField('name', t('user.field.name'), user.name),
+    textField('roles', t('user.field.roles'), user.roles.join(', '), { hint: t('user.field.listHint') }),
+    textField('groups', t('user.field.groups'), user.groups.join(', '), { hint: t('user.field.listHint') }),
+    h('button', { type: 'submit' }, t('user.save')),
+    profileStatus,
+  ) as HTMLFormElement;
+  profile.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(profile);
+    const text = (name: string) => {
+      const value = String(data.get(name) ?? '').trim();
+      return value === '' ? null : value;
+    };
+    const body = {
+      email: text('email'),
+      email_verified: data.get('email_verified') !== null,
+      given_name: text('given_name'),
+      family_name: text('family_name'),
+      name: text('name'),
+      roles: words(data.get('roles')),
+      groups: words(data.get('groups')),
+    };
+    api.patch<User>(path, body).then(
+      () => again(t('user.saved')),
+      (error: unknown) => showError(profile, profileStatus, error, details(error)),
+    );
+  });
+
+  const accessStatus = h('div', { role: 'status' });
+  const access = card(
+    'access-heading',
+    t('user.access.heading'),
+    h('p', {}, user.disabled ? t('user.access.disabledText') : t('user.access.activeText')),
+    user.disabled
+      ? h('button', { type: 'button', onclick: () => act(accessStatus, () => api.post(`${path}/enable`), t('user.enabled')) }, t('user.enable'))
+      : confirmed(t('user.disable'), t('user.disable.confirm', { user: user.username }), () => act(accessStatus, () => api.post(`${path}/disable`), t('user.disabled'))),
+    h('button', { type: 'button', class: 'secondary', onclick: () => act(accessStatus, () => api.post(`${path}/unlock`), t('user.unlocked')) }, t('user.unlock')),
+    h('p', { class: 'hint' }, t('user.unlock.hint')),
+    accessStatus,
+  );
+
+  const passwordStatus = h('div', { role: 'status' });
+  const password = h(
+    'form',
+    { 'aria-labelledby': 'password-heading' },
+    h('h2', { id: 'password-heading' }, t('user.password.heading')),
+    textField('password', t('user.field.newPassword'), '', { type: 'password', autocomplete: 'new-password', required: true }),
+    h('button', { type: 'submit' }, t('user.password.set')),
+    passwordStatus,
+  ) as HTMLFormElement;
+  password.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const value = String(new FormData(password).get('password') ?? '');
+    api.put(`${path}/password`, { password: value }).then(
+      () => again(t('user.password.done')),
+      (error: unknown) => showError(password, passwordStatus, error, details(error)),
+    );
+  });
+
+  const mfaStatus = h('div', { role: 'status' });
+  const mfa = card(
+    'mfa-heading',
+    t('user.mfa.heading'),
+    facts([
+      [t('user.mfa.enrolled'), factors.enrolled ? t('yes') : t('no')],
+      [t('user.mfa.totp'), factors.totp === null ? t('no') : t('user.mfa.since', { when: when(factors.totp.enrolled_at) })],
+      [t('user.mfa.passkeys'), factors.passkeys.length === 0 ? t('none') : factors.passkeys.map((passkey) => passkey.name).join(', ')],
+      [t('user.mfa.recoveryLeft'), String(factors.recovery_codes_left)],
+    ]),
+    factors.enrolled ? confirmed(t('user.mfa.reset'), t('user.mfa.reset.confirm', { user: user.username }), () => act(mfaStatus, () => api.delete(`${path}/mfa`), t('user.mfa.resetDone'))) : null,
+    mfaStatus,
+  );
+
+  const sessionStatus = h('div', { role: 'status' });
+  const sessionCard = card(
+    'sessions-heading',
+    t('user.sessions.heading'),
+    sessions.length === 0
+      ? h('p', {}, t('user.sessions.none'))
+      : table(
+          t('user.sessions.heading'),
+          [t('user.sessions.signedIn'), [t('user.sessions.expires'), 'optional'], t('user.sessions.clients'), t('actions')],
+          sessions.map((session) => [
+            when(session.login_at),
+            when(session.expires_at),
+            session.clients.join(', '),
+            h('button', { type: 'button', class: 'secondary', onclick: () => act(sessionStatus, () => api.delete(`${path}/sessions/${encodeURIComponent(session.id)}`), t('user.sessions.ended')) }, t('user.sessions.end')),
+          ]),
+        ),
+    grants.length === 0
+      ? h('p', {}, t('user.grants.none'))
+      : table(
+          t('user.grants.heading'),
+          [t('user.grants.client'), t('user.grants.scope'), [t('user.grants.issued'), 'optional'], t('actions')],
+          grants.map((grant) => [
+            grant.client_id,
+            [grant.scope, ...grant.resources].filter(Boolean).join(' '),
+            when(grant.issued_at),
+            h('button', { type: 'button', class: 'secondary', onclick: () => act(sessionStatus, () => api.delete(`${path}/grants/${encodeURIComponent(grant.id)}`), t('user.grants.revoked')) }, t('user.grants.revoke')),
+          ]),
+        ),
+    sessions.length + grants.length === 0 ? null : confirmed(t('user.revokeAll'), t('user.revokeAll.confirm', { user: user.username }), () => act(sessionStatus, () => api.delete(`${path}/grants`), t('user.revokeAll.done'))),
+    sessionStatus,
+  );
+
+  render(
+    root,
+    h('p', {}, h('a', { href: '#/users' }, t('user.back'))),
+    h('h1', {}, t('user.heading', { user: user.username })),
+    message === undefined ? null : notice(message),
+    h('section', { class: 'card' }, facts([[t('user.id'), h('code', {}, user.id)], [t('users.col.status'), status(user)], [t('user.created'), when(user.created_at)], [t('users.col.lastLogin'), when(user.last_login_at)]])),
+    access,
+    h('section', { class: 'card' }, profile),
+    h('section', { class: 'card' }, password),
+    mfa,
+    sessionCard,
+  );
+}
