@@ -82,7 +82,7 @@ function domainOf(email: string): string {
 }
 
 /** Roles and groups after a sign-in: the rules' targets follow the upstream; everything else stays. */
-function synced(current: readonly string[], managed: readonly string[], mapped: readonly string[], mode: UpstreamProvider['mapping_mode'], first: boolean): string[] | undefined {
+export function syncedLabels(current: readonly string[], managed: readonly string[], mapped: readonly string[], mode: UpstreamProvider['mapping_mode'], first: boolean): string[] | undefined {
   if (managed.length === 0) return undefined;
   if (mode === 'first_sign_in' && !first) return undefined;
   const next = [...new Set([...current.filter((label) => !managed.includes(label)), ...mapped])];
@@ -100,8 +100,8 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
     });
 
   async function applyMappings(provider: UpstreamProvider, user: User, pending: PendingIdentity, first: boolean): Promise<void> {
-    const roles = synced(user.roles, provider.role_mappings.map((rule) => rule.role), pending.roles, provider.mapping_mode, first);
-    const groups = synced(user.groups, provider.group_mappings.map((rule) => rule.group), pending.groups, provider.mapping_mode, first);
+    const roles = syncedLabels(user.roles, provider.role_mappings.map((rule) => rule.role), pending.roles, provider.mapping_mode, first);
+    const groups = syncedLabels(user.groups, provider.group_mappings.map((rule) => rule.group), pending.groups, provider.mapping_mode, first);
     if (roles === undefined && groups === undefined) return;
     await users.update(user.id, { ...(roles === undefined ? {} : { roles }), ...(groups === undefined ? {} : { groups }) });
   }
