@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { upstreamOperations } from '../../src/operations/upstream.ts';
@@ -279,6 +280,41 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     const start = await page.goto(page.url().replace(/\/?$/, '/upstream/off'));
     expect(start?.status()).to.equal(400);
     expect(await page.textContent('main')).to.contain('not available for this application');
+  });
+
+  it('authenticates to the upstream with private_key_jwt (no secret), the key stored sealed', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const registered = await upstream.services.clients.create({
+      displayName: 'Gatehouse downstream (key)',
+      firstParty: true,
+      metadata: {
+        redirect_uris: [callback('keyed')],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] },
+        scope: 'openid profile email',
+      },
+    });
+    const shown = upstreamOperations(gatehouse.services).show(
+      await upstreamOperations(gatehouse.services).create(actor, {
+        alias: 'keyed',
+        kind: 'oidc',
+        issuer: upDeploy.issuer,
+        client_id: registered.client.clientId,
+        token_endpoint_auth_method: 'private_key_jwt',
+        private_key_jwk: { ...(await exportJWK(privateKey)), kid: 'k1', alg: 'ES256' },
+      }),
+    );
+    expect(shown).to.deep.include({ has_secret: false, has_private_key: true });
+    expect(JSON.stringify(shown)).to.not.contain('"d"');
+    await freshBrowser();
+    const { url } = await begin();
+    await page.goto(url);
+    await page.click('a.upstream[data-provider=keyed]');
+    await upstreamSignIn('vic');
+    // The code was redeemed with a signed client assertion: the identity came back (not linked to this provider yet).
+    await page.waitForSelector('.upstream-pending');
   });
 
   it('answers a friendly page, not a 500, when the provider cannot be reached', async () => {
