@@ -6,7 +6,10 @@
  * and prints where the Gatehouse process spent its time (self time by package and by function).
  * The .cpuprofile stays in .data/bench/profiles/ (open it in Chrome DevTools). Needs
  * `npm run build` first. Scenarios: cc-rs256, cc-es256, cc-opaque, introspect-opaque,
- * introspect-jwt, userinfo, refresh.
+ * introspect-jwt, userinfo, refresh, sign-in (complete sign-ins on the hosted pages, argon2id at
+ * the configured cost, --connections users at a time; also prints the CPU time per sign-in of
+ * the event loop, the hashing threads and the rest, from /proc — CPU time, not wall time, so it
+ * holds on a busy machine too).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,11 +19,12 @@ import { basicAuth } from './lib/fixture.ts';
 import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
 import { runOnce, type RequestSpec } from './lib/load.ts';
 import { seed } from './lib/seed.ts';
+import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
 
-const SCENARIOS = ['cc-rs256', 'cc-es256', 'cc-opaque', 'introspect-opaque', 'introspect-jwt', 'userinfo', 'refresh'] as const;
+const SCENARIOS = ['cc-rs256', 'cc-es256', 'cc-opaque', 'introspect-opaque', 'introspect-jwt', 'userinfo', 'refresh', 'sign-in'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' } } });
@@ -39,7 +43,7 @@ const stores = await openStores(mongodb.toString(), services.redisUrl);
 await stores.db.dropDatabase();
 const prefix = 'gatehouse-profile:';
 const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: services.redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
-const fixture = await seed({ settings, users: 2, storageUsers: 0, cheapHashSettings: { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' } });
+const fixture = await seed({ settings, users: scenario === 'sign-in' ? 8 : 2, storageUsers: 0, cheapHashSettings: { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' } });
 
 rmSync(PROFILES, { recursive: true, force: true });
 mkdirSync(PROFILES, { recursive: true });
@@ -57,8 +61,56 @@ const post = (which: keyof typeof fixture.clients, path: string, body?: string):
 });
 const ccBody = form({ grant_type: 'client_credentials', scope: 'read' });
 
+/** CPU milliseconds so far of each thread of a process: the event loop, the hashing threads (nice > 0), the rest. */
+function threadCpuMs(pid: number): { eventLoop: number; hashing: number; other: number } {
+  const ticks = 100; // USER_HZ on Linux
+  const totals = { eventLoop: 0, hashing: 0, other: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime are fields 14 and 15 of stat (11 and 12 after the command); nice is 19 (16 after).
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
+      if (Number(tid) === pid) totals.eventLoop += ms;
+      else if (Number(fields[16]) > 0) totals.hashing += ms;
+      else totals.other += ms;
+    } catch {
+      // the thread ended meanwhile (a hashing worker that idled out)
+    }
+  }
+  return totals;
+}
+
+/** CPU milliseconds so far of the bench's store processes (FerretDB, PostgreSQL with its backends, Redis), from their pid files. */
+function storesCpuMs(): number {
+  const dir = `${ROOT}.data/bench-services`;
+  const cpuOf = (pid: string) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return { ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100, ppid: fields[1]! };
+    } catch {
+      return { ms: 0, ppid: '' };
+    }
+  };
+  const roots = ['mongo.pid', 'postgres.pid', 'redis.pid'].flatMap((name) => {
+    try {
+      return [readFileSync(`${dir}/${name}`, 'utf8').trim()];
+    } catch {
+      return [];
+    }
+  });
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    const { ms, ppid } = cpuOf(pid);
+    if (roots.includes(pid) || roots.includes(ppid)) total += ms;
+  }
+  return total;
+}
+
 async function spec(): Promise<RequestSpec> {
   switch (scenario) {
+    case 'sign-in':
+      throw new Error('sign-in is not an autocannon scenario');
     case 'cc-rs256':
       return post('rs256', '/token', ccBody);
     case 'cc-es256':
@@ -83,9 +135,22 @@ async function spec(): Promise<RequestSpec> {
 }
 
 try {
-  const request = await spec();
-  const result = await runOnce({ key: 'gatehouse', url, spec: request }, SECONDS, CONNECTIONS);
-  log(`${scenario}: ${round(result.requests.total / (result.duration || SECONDS))} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
+  if (scenario === 'sign-in') {
+    const users = Math.min(CONNECTIONS, 8);
+    await loadSignIns(url, fixture.clients.web, fixture.users, 2, users); // warm-up: workers started, code compiled
+    const before = threadCpuMs(child.process.pid!);
+    const storesBefore = storesCpuMs();
+    const measured = await loadSignIns(url, fixture.clients.web, fixture.users, SECONDS, users);
+    const after = threadCpuMs(child.process.pid!);
+    const storesMs = storesCpuMs() - storesBefore;
+    const per = (part: keyof typeof before) => round((after[part] - before[part]) / Math.max(1, measured.signIns), 1);
+    log(`sign-in: ${round(measured.perSecond)}/s with ${users} users, p50 ${round(measured.p50Ms)} ms, p99 ${round(measured.p99Ms)} ms, errors ${measured.errors}`);
+    log(`CPU per sign-in: event loop ${per('eventLoop')} ms, hashing threads ${per('hashing')} ms, other threads (GC, JIT, libuv) ${per('other')} ms; the stores (FerretDB, PostgreSQL, Redis) ${round(storesMs / Math.max(1, measured.signIns), 1)} ms`);
+  } else {
+    const request = await spec();
+    const result = await runOnce({ key: 'gatehouse', url, spec: request }, SECONDS, CONNECTIONS);
+    log(`${scenario}: ${round(result.requests.total / (result.duration || SECONDS))} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
+  }
 } finally {
   await child.stop();
   const keys = await stores.redis.keys(`${prefix}*`);
@@ -99,7 +164,9 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-const file = readdirSync(PROFILES).find((name) => name.endsWith('.cpuprofile'));
+// One profile per thread (CPU.<date>.<pid>.<thread>.<n>.cpuprofile): the event loop's is thread 0.
+const profiles = readdirSync(PROFILES).filter((name) => name.endsWith('.cpuprofile'));
+const file = profiles.find((name) => name.includes(`.${child.process.pid}.0.`)) ?? profiles[0];
 if (file === undefined) throw new Error('no .cpuprofile written');
 const profile = JSON.parse(readFileSync(`${PROFILES}/${file}`, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
 const self = new Map<number, number>();

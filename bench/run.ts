@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --quick] [--seconds N] [--warmup N] [--connections N] [--sessions N]
+ * npm run bench -- --vs-keycloak [...]   (Gatehouse beside Keycloak 26: bench/vs-keycloak.ts)
  *
  * Measures the production build of Gatehouse (MongoDB-wire + Redis) against the library's own
  * ceiling (bench/reference-server.ts) and the machine's password-hash limit, in one run.
@@ -25,7 +26,10 @@ import { loadSignIns } from './lib/sign-in-load.ts';
 import { round } from './lib/stats.ts';
 import { collectionUsage, commandCounts, measureStorageCeiling, mixHeadline, openStores, perRequest, redisUsage, watchRedisSent, type CommandCounts, type Stores } from './lib/storage.ts';
 
+// `--vs-keycloak` runs the side-by-side comparison instead (bench/vs-keycloak.ts reads its own flags).
+const vsKeycloak = process.argv.slice(2).includes('--vs-keycloak');
 const { values: flags } = parseArgs({
+  strict: !vsKeycloak,
   options: {
     quick: { type: 'boolean', default: false },
     seconds: { type: 'string' },
@@ -285,7 +289,7 @@ async function main() {
       runOnce(target(gatehouse, probeSpec), signInSeconds, 2),
     ]);
     const referenceSignIns = await loadSignIns(reference.url, fixture.clients.web, fixture.users, Math.max(2, SECONDS / 2), SIGN_IN_CONCURRENCY);
-    const sessionSample = (await stores.db.collection('oidc_session').findOne()) ?? {};
+    const sessionSample = (await stores.db.collection('oidc_session').findOne({ sessionId: { $exists: false } })) ?? {};
     const signInCeiling = await measureStorageCeiling(stores, signInMix, sessionSample, SECONDS / 2, SIGN_IN_CONCURRENCY);
     if (signIns.firstError !== undefined) problems.push(`(f) sign-in on gatehouse: ${signIns.firstError}`);
     const signInRow = {
@@ -320,7 +324,6 @@ async function main() {
     children.push(storageServer);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const rssBefore = rssBytes(storageServer.process.pid!);
-    const sessionsBefore = await stores.db.collection('oidc_session').countDocuments();
     let created = 0;
     let failed = 0;
     const sessionWorker = async () => {
@@ -342,9 +345,10 @@ async function main() {
     const storage = {
       sessionsCreated: created,
       sessionsFailed: failed,
-      sessionsInDatabase: (await stores.db.collection('oidc_session').countDocuments()) - sessionsBefore + sessionsBefore,
+      // Sessions, not their uid copies (src/storage/oidc/mongo-documents.ts).
+      sessionsInDatabase: await stores.db.collection('oidc_session').countDocuments({ sessionId: { $exists: false } }),
       sessionSignInsPerSecond: round(created / sessionSeconds),
-      session: await collectionUsage(stores.db, 'oidc_session'),
+      session: await collectionUsage(stores.db, 'oidc_session', 2),
       grant: await collectionUsage(stores.db, 'oidc_grant'),
       refreshToken: await collectionUsage(stores.db, 'oidc_refresh_token'),
       redis: await redisUsage(stores.redis, REDIS_PREFIX),
@@ -401,7 +405,7 @@ async function main() {
     out(`Memory: idle RSS ${result.memory.idleRssBeforeLoadMiB} MiB before the load, ${result.memory.rssRightAfterLoadMiB} MiB right after it, ${result.memory.idleRssAfterLoadMiB} MiB after ${IDLE_WAIT_SECONDS} s idle (${result.memory.afterOverBefore}× of before)`);
     out('');
     out(table(
-      ['(g) storage', 'documents/keys', 'BSON bytes/doc', 'stored bytes/doc', 'index bytes/doc'],
+      ['(g) storage', 'records/keys', 'BSON bytes/record', 'stored bytes/record', 'index bytes/record'],
       [
         ...(['session', 'grant', 'refreshToken'] as const).map((name) => [name, storage[name].documents, round(storage[name].bsonBytesPerDocument, 0), round(storage[name].storedBytesPerDocument, 0), round(storage[name].indexBytesPerDocument, 0)]),
         ...Object.entries(storage.redis).map(([name, usage]) => [`redis ${name}`, usage.keys, round(usage.bytesPerKey, 0), '—', '—']),
@@ -417,4 +421,5 @@ async function main() {
   }
 }
 
-await main();
+if (vsKeycloak) await import('./vs-keycloak.ts');
+else await main();

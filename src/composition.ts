@@ -14,6 +14,7 @@ import { AUDIT_COLLECTION, auditCollection, createAuditTrail, ensureAuditIndexes
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { createPasskeys } from './mfa/passkeys.ts';
+import { createSessionDevices } from './sessions/devices.ts';
 import { openFactors } from './mfa/setup.ts';
 import { auditFactors, auditPasskeys } from './mfa/audit.ts';
 import { auditAuthentication } from './observability/sign-in-audit.ts';
@@ -160,9 +161,12 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
 
     const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, onEvent: auditFactors(audit), ...(secondFactorClock ? { now: secondFactorClock } : {}) });
     const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
+    const sessionDevices = await createSessionDevices({ connection: mongo, logger });
+    closers.push(() => sessionDevices.close());
     const services = createServices({
       factors,
       passkeys,
+      sessionDevices,
       config,
       mongo,
       redis,

@@ -11,6 +11,7 @@ import type { ClientRepository } from './clients/repository.ts';
 import type { Config } from './config/load.ts';
 import type { Factors } from './mfa/factors.ts';
 import type { Passkeys } from './mfa/passkeys.ts';
+import type { SessionDevices } from './sessions/devices.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
@@ -37,6 +38,8 @@ export interface GatehouseServices {
   readonly upstream: UpstreamDirectory;
   /** The redirect URI an operator registers at an upstream provider. */
   upstreamCallbackUrl(alias: string): string;
+  /** Where each sign-in session was last used from (the account page's device list). */
+  readonly sessionDevices: SessionDevices;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
 }
@@ -52,6 +55,7 @@ export interface ServicesDeps {
   readonly audit: AuditTrail;
   readonly factors: Factors;
   readonly passkeys: Passkeys;
+  readonly sessionDevices: SessionDevices;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
   /** createSecretBox(secret, 'upstream-secrets'): upstream client secrets and keys at rest. */
@@ -79,6 +83,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     passkeys: deps.passkeys,
     upstream: createUpstreamDirectory({ mongo, box: deps.upstreamSecretBox }),
     upstreamCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamCallbackPath(config.routes, alias)}`,
+    sessionDevices: deps.sessionDevices,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),
   };

@@ -16,7 +16,12 @@ export interface SignInMeasured {
  * Closed loop of `concurrency` users, each doing complete sign-ins (fresh cookie jar each time)
  * until the time is up.
  */
-export async function loadSignIns(base: string, client: BenchClient, users: readonly BenchUser[], seconds: number, concurrency: number): Promise<SignInMeasured> {
+export function loadSignIns(base: string, client: BenchClient, users: readonly BenchUser[], seconds: number, concurrency: number): Promise<SignInMeasured> {
+  return loadSignInsWith((user) => completeSignIn(base, client, user), users, seconds, concurrency);
+}
+
+/** The same closed loop around any server's complete sign-in (bench/vs-keycloak.ts). */
+export async function loadSignInsWith(signInOnce: (user: BenchUser) => Promise<unknown>, users: readonly BenchUser[], seconds: number, concurrency: number): Promise<SignInMeasured> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -28,7 +33,7 @@ export async function loadSignIns(base: string, client: BenchClient, users: read
       const user = users[next++ % users.length]!;
       const begun = performance.now();
       try {
-        await completeSignIn(base, client, user);
+        await signInOnce(user);
         latencies.push(performance.now() - begun);
       } catch (error) {
         errors += 1;

@@ -161,14 +161,15 @@ export interface CollectionUsage {
   readonly indexBytesPerDocument: number;
 }
 
-export async function collectionUsage(db: Db, name: string): Promise<CollectionUsage> {
+export async function collectionUsage(db: Db, name: string, documentsPerRecord = 1): Promise<CollectionUsage> {
   const stats = (await db.command({ collStats: name })) as { count: number; size: number; totalIndexSize: number };
   const sample = await db.collection(name).find().limit(200).toArray();
   const bson = sample.reduce((sum, doc) => sum + mongoose.mongo.BSON.calculateObjectSize(doc), 0);
-  const count = Math.max(1, stats.count);
+  // Per record: a session is two documents (itself and its uid copy, src/storage/oidc/mongo-documents.ts).
+  const count = Math.max(1, stats.count / documentsPerRecord);
   return {
-    documents: stats.count,
-    bsonBytesPerDocument: sample.length > 0 ? bson / sample.length : 0,
+    documents: stats.count / documentsPerRecord,
+    bsonBytesPerDocument: sample.length > 0 ? (bson / sample.length) * documentsPerRecord : 0,
     storedBytesPerDocument: stats.size / count,
     indexBytesPerDocument: stats.totalIndexSize / count,
   };

@@ -5,6 +5,7 @@ import { clientCreateSchema, clientUpdateSchema } from '../clients/spec.ts';
 import type { Operations } from '../operations/index.ts';
 import { listQuerySchema } from '../operations/list-query.ts';
 import { labelAssignSchema, labelCreateSchema, showLabel } from '../operations/labels.ts';
+import { lockoutClearSchema } from '../operations/lockouts.ts';
 import { initialAccessTokenSchema } from '../operations/registration.ts';
 import { showGrant, showSession } from '../operations/sessions.ts';
 import { passwordSchema, showUser, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
@@ -52,6 +53,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'put', path: '/users/:userId/password', tag: 'users', summary: 'Set the password', body: passwordSchema, status: 204, notFound: true, handle: async ({ op, params, body }) => (await users.setPassword(op, params.userId!, body), noContent) },
     { method: 'post', path: '/users/:userId/disable', tag: 'users', summary: 'Disable the user and revoke their sessions, grants and tokens', status: 204, notFound: true, handle: async ({ op, params }) => (await users.disable(op, params.userId!), noContent) },
     { method: 'post', path: '/users/:userId/enable', tag: 'users', summary: 'Enable the user', status: 204, notFound: true, handle: async ({ op, params }) => (await users.enable(op, params.userId!), noContent) },
+    { method: 'post', path: '/users/:userId/email-verification', tag: 'users', summary: 'Email the user a new link to confirm their address (409 without an unverified address or without SMTP)', status: 202, notFound: true, conflict: true, handle: async ({ params }) => (await users.sendVerification(params.userId!), { status: 202, body: { sent: true } }) },
     { method: 'post', path: '/users/:userId/unlock', tag: 'users', summary: 'Lift sign-in lockouts', notFound: true, handle: async ({ op, params }) => ({ body: { lifted: await users.unlock(op, params.userId!) } }) },
     { method: 'get', path: '/users/:userId/mfa', tag: 'users', summary: 'Show the user\'s second factors (authenticator app, recovery codes left)', notFound: true, handle: async ({ params }) => ({ body: await users.factors(params.userId!) }) },
     { method: 'delete', path: '/users/:userId/mfa/passkeys/:passkeyId', tag: 'users', summary: 'Remove one passkey', status: 204, notFound: true, handle: async ({ op, params }) => (await users.removePasskey(op, params.userId!, params.passkeyId!), noContent) },
@@ -61,6 +63,10 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'get', path: '/users/:userId/grants', tag: 'users', summary: 'List the user\'s grants', notFound: true, list: true, handle: async ({ params }) => ({ body: (await sessions.grants(params.userId!)).map(showGrant) }) },
     { method: 'delete', path: '/users/:userId/grants/:grantId', tag: 'users', summary: 'Revoke a grant and its tokens', status: 204, notFound: true, handle: async ({ op, params }) => (await sessions.revokeGrant(op, params.grantId!, params.userId!), noContent) },
     { method: 'delete', path: '/users/:userId/grants', tag: 'users', summary: 'Revoke all of the user\'s sessions, grants and tokens', notFound: true, handle: async ({ op, params }) => ({ body: await users.revokeAll(op, params.userId!) }) },
+
+    // Lockouts
+    { method: 'get', path: '/lockouts', tag: 'lockouts', summary: 'Sign-in lockouts in force, newest first: scope (account_ip, account, ip), the user or login tried, the address, until when', list: true, handle: async () => ({ body: await ops.lockouts.list() }) },
+    { method: 'post', path: '/lockouts/clear', tag: 'lockouts', summary: 'Lift lockouts now: by subject (a user id or login:<login>, every lock of it) or by ip', body: lockoutClearSchema, handle: async ({ op, body }) => ({ body: { lifted: await ops.lockouts.clear(op, body) } }) },
 
     { method: 'get', path: '/users/:userId/upstream-links', tag: 'users', summary: 'List the user\'s links to upstream identity providers', notFound: true, list: true, handle: async ({ params }) => ({ body: await upstream.links(params.userId!) }) },
     { method: 'delete', path: '/users/:userId/upstream-links/:alias/:subject', tag: 'users', summary: 'Remove one upstream link (the upstream identity no longer signs in as this user)', status: 204, notFound: true, handle: async ({ op, params }) => (await upstream.unlink(op, params.userId!, params.alias!, params.subject!), noContent) },

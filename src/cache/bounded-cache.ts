@@ -28,11 +28,23 @@ export interface BoundedCache<T> {
    * The caller must invalidate the key first and make sure no other write to it overlapped.
    */
   set(key: string, value: T): void;
+  /**
+   * A read the caller makes outside the cache (a sign-in reads the user by login) whose result
+   * may be kept as a load's would: `store` keeps it unless the key — or an alias — was
+   * invalidated after `begin`, exactly as for a load that started then. Call `end` in a
+   * `finally` whatever happened (store ends it too).
+   */
+  begin(): ReadAhead<T>;
   /** Drops every expired entry now (a timer does it on its own while the cache holds entries). */
   dropExpired(): void;
   /** Entries held, expired or not. */
   size(): number;
   clear(): void;
+}
+
+export interface ReadAhead<T> {
+  store(key: string, value: T): void;
+  end(): void;
 }
 
 interface Entry<T> {
@@ -124,21 +136,28 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
     return floor > started || keys.some((key) => (invalidatedAt.get(key) ?? 0) > started);
   }
 
+  function settled(): void {
+    inFlight -= 1;
+    if (inFlight === 0) invalidatedAt.clear();
+  }
+
+  function storeIfCurrent(key: string, value: T | undefined, started: number): void {
+    if (value === undefined && !cacheMisses) return;
+    const aliases = value === undefined ? [] : (aliasesOf?.(value) ?? []).filter((alias) => alias !== key);
+    if (!overtaken([key, ...aliases], started)) remember(key, value, aliases);
+  }
+
   function startLoad(key: string): Promise<T | undefined> {
     const started = sequence;
     inFlight += 1;
     const pending: Promise<T | undefined> = load(key)
       .then((value) => {
-        if (value !== undefined || cacheMisses) {
-          const aliases = value === undefined ? [] : (aliasesOf?.(value) ?? []).filter((alias) => alias !== key);
-          if (!overtaken([key, ...aliases], started)) remember(key, value, aliases);
-        }
+        storeIfCurrent(key, value, started);
         return value;
       })
       .finally(() => {
         if (loading.get(key) === pending) loading.delete(key);
-        inFlight -= 1;
-        if (inFlight === 0) invalidatedAt.clear();
+        settled();
       });
     loading.set(key, pending);
     return pending;
@@ -170,6 +189,23 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
     set(key, value) {
       if (ttlMs <= 0) return;
       remember(key, value, (aliasesOf?.(value) ?? []).filter((alias) => alias !== key));
+    },
+    begin() {
+      const started = sequence;
+      inFlight += 1;
+      let open = true;
+      const end = () => {
+        if (!open) return;
+        open = false;
+        settled();
+      };
+      return {
+        store(key, value) {
+          if (open && ttlMs > 0) storeIfCurrent(key, value, started);
+          end();
+        },
+        end,
+      };
     },
     dropExpired,
     size: () => entries.size,

@@ -83,7 +83,7 @@ commands:
                  [--jwks JSON | --jwks-file FILE | --jwks-uri URL] [--require-pkce]
                  [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
                  [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
-                 [--minimal-id-token] [--login-uses-default-api]
+                 [--minimal-id-token] [--login-uses-default-api] [--token-claims gatehouse|keycloak]
                  [--allow-password-grant]   (confidential first-party clients only)
                  [--exchange-api IDENTIFIER]... [--exchange-trust CLIENT_ID]...   (token exchange policy)
   clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID

@@ -12,4 +12,6 @@ export const OPERATOR_ONLY_CLIENT_PROPERTIES: readonly string[] = [
   'login_uses_default_api',
   'web_origins',
   'admin_client',
+  // Releases the user's roles and groups in every token of the client.
+  'token_claims',
 ];

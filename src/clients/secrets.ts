@@ -5,8 +5,16 @@ export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-export function generateClientId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * 128 random bits, base64url, never starting with '-': a leading '-' (1 id in 64) makes command
+ * lines read the id as an option (`gatehouse clients show -Ab…`). Such draws are thrown away and
+ * drawn again, which keeps the others uniformly distributed.
+ */
+export function generateClientId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 const PUBLIC_AUTH_METHODS = new Set(['none', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth']);

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { SCOPE_LIST } from '../apis/scope-syntax.ts';
 
+/** The claim shapes a client's tokens can take (gatehouse: as each API says; keycloak: Keycloak's, for every token of the client). */
+export const CLIENT_TOKEN_CLAIMS = ['gatehouse', 'keycloak'] as const;
+
 // Refinements are invisible to z.toJSONSchema; .meta() puts what they check into the OpenAPI document.
 const uri = z
   .string()
@@ -77,6 +80,9 @@ const common = {
   backchannel_logout_session_required: z.boolean(),
   minimal_id_token: z.boolean().describe('ID tokens as OIDC Core 5.4 has them: sub, acr/amr and the claims the claims parameter names there; scope claims only at userinfo'),
   login_uses_default_api: z.boolean().describe('the code flow without resource also gets the default API\'s JWT'),
+  token_claims: z
+    .enum(CLIENT_TOKEN_CLAIMS)
+    .describe('keycloak: this client\'s access and ID tokens carry Keycloak\'s claims (typ, azp, realm_access, resource_access, preferred_username, sid), whatever API they are for'),
 };
 
 /**
@@ -97,6 +103,7 @@ export const PLAIN_METADATA = [
   'backchannel_logout_session_required',
   'minimal_id_token',
   'login_uses_default_api',
+  'token_claims',
 ] as const;
 
 /** A new client as an operator describes it (admin API body, CLI flags). */
@@ -130,6 +137,7 @@ export const clientCreateSchema = z
     backchannel_logout_session_required: common.backchannel_logout_session_required.optional(),
     minimal_id_token: common.minimal_id_token.optional(),
     login_uses_default_api: common.login_uses_default_api.optional(),
+    token_claims: common.token_claims.optional(),
   })
   .strict();
 
@@ -161,6 +169,7 @@ export const clientUpdateSchema = z
     backchannel_logout_session_required: common.backchannel_logout_session_required.nullable().optional(),
     minimal_id_token: common.minimal_id_token.nullable().optional(),
     login_uses_default_api: common.login_uses_default_api.nullable().optional(),
+    token_claims: common.token_claims.nullable().optional(),
   })
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one field to change' })

@@ -166,6 +166,14 @@ export const settingsSchema = z.object({
   GATEHOUSE_PASSWORD_RESET_TTL: seconds(60).default(1800),
   /** How long one delivery attempt may take (connect, greeting, each reply) before it is retried in the background. */
   GATEHOUSE_SMTP_TIMEOUT: seconds(1).default(10),
+  /** How long an email-verification link works (it works once). */
+  GATEHOUSE_EMAIL_VERIFICATION_TTL: seconds(60).default(86_400),
+  /** Whose unconfirmed email stops a sign-in until it is confirmed. */
+  GATEHOUSE_REQUIRE_VERIFIED_EMAIL: z.enum(['off', 'self-registered', 'all'], { message: 'must be off, self-registered or all' }).default('self-registered'),
+  /** People may create their own account from the sign-in page. */
+  GATEHOUSE_SELF_REGISTRATION: booleanSetting.default(false),
+  /** Email domains self-registration accepts (comma-separated); empty = any. */
+  GATEHOUSE_SELF_REGISTRATION_DOMAINS: z.string().default(''),
 });
 
 export type RawSettings = z.input<typeof settingsSchema>;

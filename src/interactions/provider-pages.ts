@@ -74,6 +74,21 @@ async function backToClient(ctx: KoaContextWithOIDC): Promise<{ name: string; hr
 /** Carries the application's client_id from the sign-out page to the signed-out page (no secret). */
 const SIGNING_OUT_CLIENT = 'gatehouse.signout';
 
+/**
+ * Whether the application asked for this sign-out with an ID token of the signed-in person's
+ * current session (the library has already verified the hint's signature and audience before
+ * it renders the page): then, as in Keycloak, no confirmation is asked. A hint for someone else
+ * or for another session still gets the question.
+ */
+function hintedBySession(ctx: KoaContextWithOIDC): boolean {
+  const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
+  const hint = oidc?.entities?.IdTokenHint as { payload?: { sub?: unknown; sid?: unknown } } | undefined;
+  const { client, session } = oidc ?? {};
+  if (hint?.payload === undefined || client === undefined || session?.accountId === undefined || client.subjectType === 'pairwise') return false;
+  if (hint.payload.sub !== session.accountId) return false;
+  return hint.payload.sid === undefined || hint.payload.sid === session.sidFor(client.clientId);
+}
+
 const WRONG_CODE = new Set(['NotFoundError', 'ExpiredError', 'AlreadyUsedError', 'NoCodeError']);
 
 export function providerPages({ views, logger, userCodes }: ProviderPagesDeps): ProviderPages {
@@ -99,7 +114,9 @@ export function providerPages({ views, logger, userCodes }: ProviderPagesDeps): 
         ctx.cookies.set(SIGNING_OUT_CLIENT, client.clientId, { signed: false, httpOnly: true, sameSite: 'lax', secure: ctx.secure, maxAge: 600_000 });
       }
       const { action, fields } = formParts(form);
-      await sendPage(ctx, views, 'logout', locale, { title: views.translate(locale)('logout.title'), action, fields, clientName: clientName(ctx) });
+      const auto = hintedBySession(ctx);
+      const title = views.translate(locale)(auto ? 'logout.signing_out' : 'logout.title');
+      await sendPage(ctx, views, 'logout', locale, { title, action, fields, clientName: clientName(ctx), auto });
     },
 
     async postLogoutSuccessSource(ctx) {

@@ -2,6 +2,7 @@ import { DuplicateUserError } from '../accounts/errors.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { ClientRepository } from '../clients/repository.ts';
+import type { Factors, TotpImportOutcome } from '../mfa/factors.ts';
 import type { LabelDirectory } from '../roles/directory.ts';
 import type { KeycloakImportPlan, UnmappedItem } from './realm-import.ts';
 
@@ -14,6 +15,7 @@ export interface KeycloakImportServices {
   readonly groups: LabelDirectory;
   readonly clients: ClientRepository;
   readonly users: UserAdmin;
+  readonly factors: Pick<Factors, 'importTotp'>;
 }
 
 export interface KeycloakImportReport {
@@ -29,6 +31,8 @@ export interface KeycloakImportReport {
   readonly passwordsKept: string[];
   /** Kept Keycloak password hashes by algorithm (verified at sign-in, re-hashed to argon2id then). */
   readonly passwordAlgorithms: Record<string, number>;
+  /** Authenticator apps (Keycloak OTP credentials) by what became of them (src/mfa/factors.ts TotpImportOutcome). */
+  readonly totp: Record<TotpImportOutcome, string[]>;
   /** Users that could not be written (e.g. the username or email belongs to another Gatehouse user). */
   readonly conflicts: Array<{ readonly user: string; readonly reason: string }>;
   readonly unmapped: readonly UnmappedItem[];
@@ -70,6 +74,7 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
     users: outcomes(),
     passwordsKept: [],
     passwordAlgorithms: {},
+    totp: { imported: [], unchanged: [], kept: [] },
     conflicts: [],
     unmapped: plan.unmapped,
   };
@@ -115,6 +120,8 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
         passwordChangedAt: keep ? existing.passwordChangedAt : user.passwordChangedAt,
         lastLoginAt: existing.lastLoginAt,
         createdAt: existing.createdAt,
+        // A factor enrolled in Gatehouse since (an app, a passkey) keeps being asked for.
+        secondFactor: existing.secondFactor === true || user.secondFactor === true,
       };
     }
     if (planned.passwordAlgorithm !== undefined && user.passwordHash === planned.user.passwordHash) {
@@ -128,6 +135,9 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
         report.conflicts.push({ user: user.username, reason: 'another Gatehouse user has this username or email' });
         continue;
       }
+    }
+    if (planned.totp !== undefined) {
+      report.totp[await services.factors.importTotp(user._id, planned.totp, { write: !dryRun })].push(user.username);
     }
     report.users[existing === undefined ? 'created' : 'updated'].push(user.username);
   }

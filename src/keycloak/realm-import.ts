@@ -4,6 +4,8 @@ import { profileAttributesInput, type ProfileAttributes } from '../accounts/prof
 import { noEmailKey, type StoredUser } from '../accounts/user-model.ts';
 import { emailKey, usernameKey } from '../accounts/normalize.ts';
 import type { ExportedClient } from '../clients/repository.ts';
+import type { ImportedTotp } from '../mfa/factors.ts';
+import { keycloakTotp } from './otp-credential.ts';
 
 /**
  * Reads a Keycloak realm export (`kc.sh export`, Keycloak 24–26) into what Gatehouse keeps:
@@ -20,6 +22,8 @@ import type { ExportedClient } from '../clients/repository.ts';
  * - Passwords: `argon2` becomes a PHC argon2 string; `pbkdf2-sha256`, `pbkdf2-sha512` and
  *   `pbkdf2` (SHA-1) become `$pbkdf2-<digest>$i=…$salt$hash` (src/accounts/password-verifier.ts).
  *   Both verify at sign-in and are replaced by argon2id on the first successful one.
+ * - OTP credentials (time-based) become the user's authenticator app, with Keycloak's
+ *   algorithm, digits and period (src/keycloak/otp-credential.ts): the same app keeps working.
  */
 
 export interface UnmappedItem {
@@ -34,6 +38,8 @@ export interface PlannedUser {
   readonly passwordAlgorithm: string | undefined;
   /** When Keycloak set the password (ms); a re-import replaces a Gatehouse password only when this is newer. */
   readonly passwordSetAt: Date;
+  /** The user's authenticator app (Keycloak OTP credential), taken over as their TOTP factor. */
+  readonly totp: ImportedTotp | undefined;
 }
 
 export interface KeycloakImportPlan {
@@ -183,6 +189,8 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): { metadata: Jso
     response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: authMethod,
     scope: [...new Set(scopes)].join(' '),
+    // The app was written against Keycloak's tokens: its ID and access tokens keep their shape.
+    token_claims: 'keycloak',
   };
   if (logoutUris.length > 0) metadata.post_logout_redirect_uris = logoutUris;
   if (attributes['pkce.code.challenge.method'] === 'S256' && !publicClient) metadata.require_pkce = true;
@@ -325,6 +333,7 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
     let passwordHash = NO_USABLE_PASSWORD;
     let passwordAlgorithm: string | undefined;
     let passwordSetAt = new Date(typeof raw.createdTimestamp === 'number' ? raw.createdTimestamp : now.getTime());
+    let totp: ImportedTotp | undefined;
     for (const credential of list(raw.credentials)) {
       if (!isObject(credential)) continue;
       if (credential.type === 'password' && passwordAlgorithm === undefined) {
@@ -335,8 +344,17 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
           passwordAlgorithm = kept.algorithm;
           if (typeof credential.createdDate === 'number') passwordSetAt = new Date(credential.createdDate);
         }
+      } else if (credential.type === 'otp') {
+        const label = text(credential.userLabel) === undefined ? 'authenticator' : `authenticator "${String(credential.userLabel)}"`;
+        if (totp !== undefined) {
+          note(`${label}: not imported (Gatehouse keeps one authenticator app per user; the first in Keycloak's order was)`);
+          continue;
+        }
+        const otp = keycloakTotp(credential, jsonField(credential.secretData), jsonField(credential.credentialData));
+        if (otp.ok) totp = otp.totp;
+        else note(`${label}: ${otp.reason}`);
       } else if (credential.type !== 'password') {
-        note(`${String(credential.type)} credential: not imported (only passwords are)`);
+        note(`${String(credential.type)} credential: not imported (passwords and time-based authenticators are)`);
       }
     }
     if (passwordAlgorithm === undefined && list(raw.credentials).length === 0) note('no password in Keycloak (e.g. signs in through an identity provider): imported without a usable password');
@@ -360,6 +378,7 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
     users.push({
       passwordAlgorithm,
       passwordSetAt,
+      totp,
       user: {
         _id: raw.id,
         username,
@@ -373,6 +392,7 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
         roles: [...userRoles].sort(),
         groups: memberOf,
         disabled: raw.enabled === false,
+        secondFactor: totp !== undefined,
         ...(Object.keys(attributes).length > 0 ? { attributes: attributes as ProfileAttributes } : {}),
         passwordHash,
         passwordChangedAt: passwordSetAt,

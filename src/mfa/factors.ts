@@ -2,7 +2,7 @@ import type { LoginLimiter } from '../accounts/login-limiter.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { FactorModels, StoredFactors } from './model.ts';
 import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeId } from './recovery-codes.ts';
-import { newTotpSecret, totpStep } from './totp.ts';
+import { DEFAULT_TOTP, newTotpSecret, TOTP_DIGITS, totpStep, type TotpParameters } from './totp.ts';
 
 export interface FactorStatus {
   /** When the authenticator app was confirmed; null without one. */
@@ -24,6 +24,22 @@ export type VerifyResult =
   | { readonly ok: true; readonly method: SecondFactorMethod; readonly recoveryCodesLeft: number }
   | { readonly ok: false };
 
+/** An authenticator enrolled elsewhere (a Keycloak OTP credential), as src/keycloak/ reads it. */
+export interface ImportedTotp {
+  /** Base32. */
+  readonly secret: string;
+  readonly parameters: TotpParameters;
+  /** When the user enrolled it there: a Gatehouse app confirmed later wins over it. */
+  readonly enrolledAt: Date;
+}
+
+/**
+ * - imported: the user had no app, or an older one than this (replaced);
+ * - unchanged: the user already has exactly this one (a re-import);
+ * - kept: the user enrolled an app in Gatehouse after this one was enrolled: theirs stays.
+ */
+export type TotpImportOutcome = 'imported' | 'unchanged' | 'kept';
+
 export interface Factors {
   status(userId: string): Promise<FactorStatus>;
   /** The secret to show for enrolment: the pending one if enrolment already started, else a new one. */
@@ -40,6 +56,8 @@ export interface Factors {
   regenerateRecoveryCodes(userId: string): Promise<string[]>;
   /** Removes the app and every recovery code; resolves to whether there was anything. */
   reset(userId: string): Promise<boolean>;
+  /** Takes over an authenticator enrolled elsewhere (sealed at rest like any other); `write: false` only tells what would happen. */
+  importTotp(userId: string, imported: ImportedTotp, options: { readonly write: boolean }): Promise<TotpImportOutcome>;
 }
 
 export interface FactorsDeps {
@@ -55,6 +73,14 @@ export interface FactorsDeps {
 }
 
 const isDuplicate = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
+/** What is typed as an app's code (anything else may be a recovery code). */
+const TOTP_INPUT = new RegExp(`^\\d{${TOTP_DIGITS.min},${TOTP_DIGITS.max}}$`);
+
+function parametersOf(totp: NonNullable<StoredFactors['totp']>): TotpParameters {
+  return { algorithm: totp.algorithm ?? DEFAULT_TOTP.algorithm, digits: totp.digits ?? DEFAULT_TOTP.digits, period: totp.period ?? DEFAULT_TOTP.period };
+}
+
+const sameParameters = (a: TotpParameters, b: TotpParameters) => a.algorithm === b.algorithm && a.digits === b.digits && a.period === b.period;
 
 export function createFactors({ models, box, recoveryKey, limiter, now = () => new Date(), onEvent }: FactorsDeps): Factors {
   const { factors, recoveryCodes, usedSteps } = models;
@@ -78,8 +104,8 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
   }
 
   /** The step of a fresh, valid code; undefined for a wrong one, 'replayed' for a step already used. */
-  async function acceptTotp(userId: string, sealed: string, lastStep: number, code: string): Promise<number | 'replayed' | undefined> {
-    const step = totpStep(box.open(sealed, userId), code, now());
+  async function acceptTotp(userId: string, sealed: string, lastStep: number, code: string, parameters: TotpParameters = DEFAULT_TOTP): Promise<number | 'replayed' | undefined> {
+    const step = totpStep(box.open(sealed, userId), code, now(), parameters);
     if (step === undefined) return undefined;
     if (step <= lastStep) return 'replayed';
     try {
@@ -141,9 +167,9 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
       const input = code.trim();
       const doc = await find(userId);
       let method: SecondFactorMethod | undefined;
-      if (/^\d{6}$/.test(input.replace(/\s/g, ''))) {
+      if (TOTP_INPUT.test(input.replace(/\s/g, ''))) {
         if (doc?.totp) {
-          const accepted = await acceptTotp(userId, doc.totp.sealed, doc.lastTotpStep, input.replace(/\s/g, ''));
+          const accepted = await acceptTotp(userId, doc.totp.sealed, doc.lastTotpStep, input.replace(/\s/g, ''), parametersOf(doc.totp));
           if (accepted === 'replayed') return failed(userId, ip, 'replayed');
           if (accepted !== undefined) method = 'totp';
         }
@@ -171,6 +197,20 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
         usedSteps.deleteMany({ userId }).exec(),
       ]);
       return removed.deletedCount > 0 || codes.deletedCount > 0;
+    },
+
+    async importTotp(userId, { secret, parameters, enrolledAt }, { write }) {
+      const current = (await find(userId))?.totp;
+      if (current) {
+        if (box.open(current.sealed, userId) === secret && sameParameters(parametersOf(current), parameters)) return 'unchanged';
+        if (current.confirmedAt.getTime() >= enrolledAt.getTime()) return 'kept';
+      }
+      if (!write) return 'imported';
+      const totp = { sealed: box.seal(secret, userId), confirmedAt: enrolledAt, ...parameters };
+      // Steps are counted in the app's period: a replaced app's last step means nothing for this one.
+      await factors.updateOne({ _id: userId }, { $set: { totp, totpPending: null, lastTotpStep: 0, updatedAt: now() } }, { upsert: true }).exec();
+      await usedSteps.deleteMany({ userId }).exec();
+      return 'imported';
     },
   };
 }

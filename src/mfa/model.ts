@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { TOTP_ALGORITHMS, type TotpParameters } from './totp.ts';
 
 /**
  * A user's second factors, one document per user in `mfa_factors` (`_id` = the user id).
@@ -6,10 +7,12 @@ import { Schema, type Connection, type Model } from 'mongoose';
  * `totpPending` holds a secret shown for enrolment and not yet confirmed with a code.
  * `lastTotpStep` is the newest 30-second step a code was accepted for: older and equal steps
  * are refused (RFC 6238 §5.2), `mfa_used_steps` settles two instances racing on one code.
+ * An app enrolled in Gatehouse uses RFC 6238's defaults and stores no parameters; one imported
+ * (Keycloak) keeps its `algorithm`, `digits` and `period` next to the secret.
  */
 export interface StoredFactors {
   _id: string;
-  totp: { sealed: string; confirmedAt: Date } | null;
+  totp: ({ sealed: string; confirmedAt: Date } & Partial<TotpParameters>) | null;
   totpPending: { sealed: string; createdAt: Date } | null;
   lastTotpStep: number;
   updatedAt: Date;
@@ -32,7 +35,19 @@ export interface StoredUsedStep {
 const factorsSchema = new Schema<StoredFactors>(
   {
     _id: { type: String, required: true },
-    totp: { type: new Schema({ sealed: { type: String, required: true }, confirmedAt: { type: Date, required: true } }, { _id: false }), default: null },
+    totp: {
+      type: new Schema(
+        {
+          sealed: { type: String, required: true },
+          confirmedAt: { type: Date, required: true },
+          algorithm: { type: String, enum: TOTP_ALGORITHMS },
+          digits: Number,
+          period: Number,
+        },
+        { _id: false },
+      ),
+      default: null,
+    },
     totpPending: { type: new Schema({ sealed: { type: String, required: true }, createdAt: { type: Date, required: true } }, { _id: false }), default: null },
     lastTotpStep: { type: Number, required: true, default: 0 },
     updatedAt: { type: Date, required: true },

@@ -1,34 +1,52 @@
 import { Secret, TOTP } from 'otpauth';
 
-/** RFC 6238 as every authenticator app reads it: SHA-1, 6 digits, 30-second steps. */
-const PERIOD = 30;
-const DIGITS = 6;
+/**
+ * How an authenticator computes its codes. Gatehouse enrols with RFC 6238's defaults as every
+ * app reads them (SHA-1, 6 digits, 30-second steps); credentials imported from elsewhere
+ * (Keycloak's OTP policy) may use SHA-256/512, 8 digits or another period.
+ */
+export interface TotpParameters {
+  readonly algorithm: TotpAlgorithm;
+  readonly digits: number;
+  readonly period: number;
+}
+
+export const TOTP_ALGORITHMS = ['SHA1', 'SHA256', 'SHA512'] as const;
+export type TotpAlgorithm = (typeof TOTP_ALGORITHMS)[number];
+export const DEFAULT_TOTP: TotpParameters = { algorithm: 'SHA1', digits: 6, period: 30 };
+/** The digits an authenticator may show (RFC 4226 §5.3 asks for at least 6; apps show 6 or 8). */
+export const TOTP_DIGITS = { min: 6, max: 8 } as const;
 
 export function newTotpSecret(): string {
   return new Secret({ size: 20 }).base32;
 }
 
-function totp(secret: string, label = 'user', issuer = 'Gatehouse'): TOTP {
-  return new TOTP({ issuer, label, algorithm: 'SHA1', digits: DIGITS, period: PERIOD, secret: Secret.fromBase32(secret) });
+/** The base32 form Gatehouse keeps of a secret given as raw bytes. */
+export function base32Secret(bytes: Uint8Array): string {
+  return new Secret({ buffer: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer }).base32;
+}
+
+function totp(secret: string, parameters: TotpParameters, label = 'user', issuer = 'Gatehouse'): TOTP {
+  return new TOTP({ issuer, label, algorithm: parameters.algorithm, digits: parameters.digits, period: parameters.period, secret: Secret.fromBase32(secret) });
 }
 
 /** The otpauth:// URI an authenticator app scans. */
-export function totpUri(secret: string, label: string, issuer: string): string {
-  return totp(secret, label, issuer).toString();
+export function totpUri(secret: string, label: string, issuer: string, parameters: TotpParameters = DEFAULT_TOTP): string {
+  return totp(secret, parameters, label, issuer).toString();
 }
 
 /**
- * The 30-second step the code belongs to, accepting the previous and next step too (clock
- * drift); undefined when the code matches none of the three.
+ * The step the code belongs to, accepting the previous and next step too (clock drift);
+ * undefined when the code matches none of the three.
  */
-export function totpStep(secret: string, code: string, now: Date): number | undefined {
-  if (!/^\d{6}$/.test(code)) return undefined;
-  const delta = totp(secret).validate({ token: code, timestamp: now.getTime(), window: 1 });
+export function totpStep(secret: string, code: string, now: Date, parameters: TotpParameters = DEFAULT_TOTP): number | undefined {
+  if (code.length !== parameters.digits || !/^\d+$/.test(code)) return undefined;
+  const delta = totp(secret, parameters).validate({ token: code, timestamp: now.getTime(), window: 1 });
   if (delta === null) return undefined;
-  return Math.floor(now.getTime() / 1000 / PERIOD) + delta;
+  return Math.floor(now.getTime() / 1000 / parameters.period) + delta;
 }
 
 /** A code for `at` (tests and the CLI's checks compute codes the way an app does). */
-export function totpCode(secret: string, at: Date): string {
-  return totp(secret).generate({ timestamp: at.getTime() });
+export function totpCode(secret: string, at: Date, parameters: TotpParameters = DEFAULT_TOTP): string {
+  return totp(secret, parameters).generate({ timestamp: at.getTime() });
 }

@@ -25,6 +25,12 @@ export interface AccountCacheDeps {
 export interface AccountCache {
   /** findActive through the cache; only active users are kept, never misses or disabled users. */
   directory(source: AccountDirectory): AccountDirectory;
+  /**
+   * For a sign-in, which reads the user by login: keeps the profile it read as if findActive had
+   * loaded it (unless the user changed meanwhile), so the tokens' claims right after it need no
+   * second read. Call before reading; `end()` in a finally.
+   */
+  signingIn(): { signedIn(profile: AccountProfile): void; end(): void };
   /** Call after every write to a user: drops it here and announces it to the other instances. */
   readonly onUserChange: UserChangeHook;
   close(): Promise<void>;
@@ -50,6 +56,10 @@ export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger,
     directory(directory) {
       source = directory;
       return { findActive: (sub) => profiles.get(sub) };
+    },
+    signingIn() {
+      const ahead = profiles.begin();
+      return { signedIn: (profile) => ahead.store(profile.sub, profile), end: ahead.end };
     },
     async onUserChange(userId) {
       drop(userId);

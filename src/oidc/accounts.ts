@@ -1,6 +1,7 @@
 import type { Account, FindAccount } from 'oidc-provider';
 import type { Accounts, User } from '../accounts/accounts.ts';
-import { clientFlag } from './client-metadata.ts';
+import { keycloakIdTokenClaims } from './keycloak-claims.ts';
+import { clientFlag, clientProperty } from './client-metadata.ts';
 
 /** A user as the protocol layer sees them: the stable `sub` and their standard claims. */
 export interface AccountProfile {
@@ -9,6 +10,8 @@ export interface AccountProfile {
   readonly claims: Readonly<Record<string, unknown>>;
   /** The user has a second factor (app or passkey): the sign-in asks for it. Never a claim. */
   readonly secondFactor?: boolean;
+  /** Set while the user's email address is unconfirmed: whether they registered themselves. Never a claim. */
+  readonly unverifiedEmail?: 'self-registered' | 'other';
 }
 
 export interface AccountDirectory {
@@ -25,16 +28,21 @@ export function findAccount(accounts: AccountDirectory): FindAccount {
     const profile = await accounts.findActive(sub);
     if (profile === undefined) return undefined;
     const minimalIdToken = clientFlag(ctx.oidc.client, 'minimal_id_token');
+    const keycloak = clientProperty(ctx.oidc.client, 'token_claims') === 'keycloak' ? keycloakIdTokenClaims(profile.claims, ctx.oidc.client?.clientId) : {};
     return {
       accountId: profile.sub,
       // Read by the second-factor step's prompt check (src/interactions/steps/second-factor.ts)
       // without another store read; not a claim, so never released.
       secondFactor: profile.secondFactor === true,
+      // Read by the email-verification step's prompt check (src/interactions/steps/verify-email.ts).
+      unverifiedEmail: profile.unverifiedEmail,
       // A minimal ID token still carries what the `claims` parameter asked for by name.
-      claims: (use, _scope, requested) =>
-        use === 'id_token' && minimalIdToken
-          ? { ...pick(profile.claims, Object.keys(requested ?? {})), sub: profile.sub }
-          : { ...profile.claims, sub: profile.sub },
+      // A Keycloak-claims client's ID token also carries azp and the roles (the openid scope releases them).
+      claims: (use, _scope, requested) => {
+        if (use !== 'id_token') return { ...profile.claims, sub: profile.sub };
+        const claims = minimalIdToken ? pick(profile.claims, Object.keys(requested ?? {})) : profile.claims;
+        return { ...claims, ...keycloak, sub: profile.sub };
+      },
     };
   };
 }
@@ -61,7 +69,8 @@ export function profileOf(user: User): AccountProfile {
     claims.email_verified = user.emailVerified;
   }
   if (attributes.phone_number !== undefined) claims.phone_number_verified = user.attributes.phone_number_verified === true;
-  return { sub: user.id, claims, secondFactor: user.secondFactor };
+  const unverifiedEmail = user.email === null || user.emailVerified ? undefined : user.selfRegistered ? 'self-registered' : 'other';
+  return { sub: user.id, claims, secondFactor: user.secondFactor, ...(unverifiedEmail === undefined ? {} : { unverifiedEmail }) };
 }
 
 /** The account service seen through the protocol's narrow interfaces. */

@@ -38,6 +38,8 @@ export const GATEHOUSE_CLIENT_PROPERTIES = [
    * "trusted_clients": [client ids whose users' access tokens it may exchange] }.
    */
   'token_exchange',
+  /** `keycloak`: the client's access and ID tokens carry Keycloak's claims (src/oidc/keycloak-claims.ts). */
+  'token_claims',
 ] as const;
 
 export type GatehouseClientProperty = (typeof GATEHOUSE_CLIENT_PROPERTIES)[number];
@@ -109,6 +111,10 @@ export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key:
     if (typeof value !== 'string' || !Array.isArray(allowed) || !allowed.includes(value)) {
       invalid(key, 'must be one of allowed_apis');
     }
+    return;
+  }
+  if (key === 'token_claims') {
+    if (value !== 'gatehouse' && value !== 'keycloak') invalid(key, 'must be gatehouse or keycloak');
     return;
   }
   if (key === 'web_origins') {

@@ -5,6 +5,7 @@ import type { PrivateJwk } from '../keys/generate.ts';
 import { findAccount, type AccountDirectory } from './accounts.ts';
 import { ACR_VALUES, assertReachableAcr } from './acr.ts';
 import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
+import { KEYCLOAK_ID_TOKEN_CLAIMS } from './keycloak-claims.ts';
 import { clientFlag, clientList, GATEHOUSE_CLIENT_PROPERTIES, validateClientProperty } from './client-metadata.ts';
 import { loadExistingGrant } from './grant-policy.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
@@ -105,7 +106,12 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     // `acr` (and `amr` when the sign-in reports one) ride on the openid scope so every ID token
     // carries them (as Keycloak's do), not only when acr_values asks for it; userinfo never has
     // them (findAccount does not supply them).
-    claims: { ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])), openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr'] },
+    // azp, realm_access and resource_access likewise, for clients with Keycloak claims (findAccount
+    // supplies them to those clients' ID tokens only).
+    claims: {
+      ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+      openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', ...KEYCLOAK_ID_TOKEN_CLAIMS],
+    },
     scopes: [...OIDC_SCOPES],
     acrValues: [...ACR_VALUES],
     // Scope claims also go into the ID token, as Keycloak, Google and Auth0 do (apps such as the

@@ -1,5 +1,18 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { clientFlag } from './client-metadata.ts';
+import { clientFlag, clientProperty } from './client-metadata.ts';
+
+/**
+ * Keycloak gives every client the default client scopes `profile` and `email` whatever the
+ * request asks for. A first-party client with Keycloak's claims gets them in its grant too (when
+ * its registered scope allows them), so userinfo answers keycloak-js's loadUserInfo() with the
+ * profile as Keycloak does; the tokens' own scope stays what was asked for.
+ */
+const KEYCLOAK_DEFAULT_SCOPES = ['profile', 'email'];
+
+function keycloakDefaultScopes(client: { scope?: string | undefined }): string {
+  const registered = client.scope === undefined ? undefined : client.scope.split(' ');
+  return ['openid', ...KEYCLOAK_DEFAULT_SCOPES.filter((scope) => registered === undefined || registered.includes(scope))].join(' ');
+}
 
 type LoadExistingGrant = NonNullable<Configuration['loadExistingGrant']>;
 
@@ -20,6 +33,7 @@ export const loadExistingGrant: LoadExistingGrant = async (ctx: KoaContextWithOI
   const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
   const scope = typeof oidc.params?.scope === 'string' ? oidc.params.scope : '';
   if (scope !== '') grant.addOIDCScope(scope);
+  if (clientProperty(client, 'token_claims') === 'keycloak' && scope.split(' ').includes('openid')) grant.addOIDCScope(keycloakDefaultScopes(client));
   const claims = oidc.params?.claims;
   if (typeof claims === 'string') {
     const parsed = JSON.parse(claims) as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };

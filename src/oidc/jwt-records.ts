@@ -50,6 +50,13 @@ export interface JwtRecords {
    * grant) was revoked. For the admin API, which checks the client itself.
    */
   findRecord(payload: JWTPayload): Promise<AdapterPayload | undefined>;
+  /**
+   * In front of the userinfo endpoint: a verified JWT access token whose record `accepts` (the
+   * library refuses every token with an audience there) is presented to the library as its
+   * userinfo twin — the same record without the audience, scoped to the grant's OpenID scopes —
+   * so the library's own checks (expiry, session binding, grant, account, scope) answer.
+   */
+  swapForUserinfo(options: SwapOptions, accepts: (record: AdapterPayload) => boolean): Middleware;
   /** ProviderSettings.beforeRevocation */
   readonly beforeRevocation: NonNullable<ProviderSettings['beforeRevocation']>;
   /**
@@ -95,6 +102,9 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     return (jti: string) => createHmac('sha256', key).update(jti).digest('base64url');
   };
   const recordId = hmac('jwt-access-token-records');
+  const twinId = hmac('jwt-access-token-userinfo');
+  // Twins this instance has written (id → exp): a token read at userinfo again costs no write.
+  const twins = new Map<string, number>();
   // Keyed by the record id: the library hands the revocation hook the record, not the JWT.
   const tombstoneId = hmac('jwt-access-token-revocations');
   const clientCredentials = () => adapter('ClientCredentials');
@@ -203,6 +213,34 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     };
   }
 
+  function swapForUserinfo({ issuer, publicJwks, routes }: SwapOptions, accepts: (record: AdapterPayload) => boolean): Middleware {
+    const keys = localKeys(publicJwks);
+    return async (ctx, next) => {
+      if (providerRouteAt(routes, ctx.path) !== 'userinfo') return next();
+      const token = /^Bearer +([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
+      if (token === undefined || !looksLikeJwt(token)) return next();
+      const payload = await verify(token, issuer, keys());
+      if (payload === undefined || payload.gty === CLIENT_CREDENTIALS_GTY) return next();
+      const record = await findRecord(payload);
+      // Unknown, revoked or sender-constrained tokens, and those not accepted, meet the library's refusal as they are.
+      if (record === undefined || record.kind !== 'AccessToken' || typeof record.grantId !== 'string' || record.jkt !== undefined || record['x5t#S256'] !== undefined || !accepts(record)) {
+        return next();
+      }
+      const id = twinId(payload.jti);
+      if ((twins.get(id) ?? 0) <= seconds()) {
+        const grant = (await adapter('Grant').find(record.grantId)) as { openid?: { scope?: unknown } } | undefined;
+        const scope = typeof grant?.openid?.scope === 'string' ? grant.openid.scope : '';
+        if (!scope.split(' ').includes('openid')) return next();
+        const { aud: _aud, ...rest } = record;
+        await adapter('AccessToken').upsert(id, { ...rest, jti: id, scope }, Math.max(1, payload.exp - seconds()));
+        if (twins.size >= MATERIALISED_MEMORY) twins.delete(twins.keys().next().value!);
+        twins.set(id, payload.exp);
+      }
+      ctx.req.headers.authorization = `Bearer ${id}`;
+      return next();
+    };
+  }
+
   async function findRecord(payload: JWTPayload): Promise<AdapterPayload | undefined> {
     if (typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return undefined;
     const id = recordId(payload.jti);
@@ -224,7 +262,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     };
   }
 
-  return { customizer, swapStructuredToken, findRecord, beforeRevocation, resolver };
+  return { customizer, swapStructuredToken, swapForUserinfo, findRecord, beforeRevocation, resolver };
 }
 
 /** A verifier over the current public keys, rebuilt only when the published set changes. */

@@ -3,7 +3,7 @@ import type { ApiRegistry } from '../apis/registry.ts';
 import type { AccountDirectory } from './accounts.ts';
 import { clientFlag, clientList, clientProperty } from './client-metadata.ts';
 import { isOidcScope } from './claims.ts';
-import { keycloakTokenClaims } from '../keycloak/token-claims.ts';
+import { keycloakClientTokenClaims, keycloakTokenClaims } from './keycloak-claims.ts';
 
 type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
 type Client = Parameters<NonNullable<ResourceIndicators['getResourceServerInfo']>>[2];
@@ -79,19 +79,21 @@ function allowedScopesFor(client: object, identifier: string): string[] | undefi
 
 /** roles / groups in access tokens for APIs that ask for them (JWT claims, introspection). */
 export function extraTokenClaims(apis: ApiRegistry, accounts: AccountDirectory): NonNullable<Configuration['extraTokenClaims']> {
-  return async (_ctx, token) => {
+  return async (ctx, token) => {
     const audience = 'aud' in token ? token.aud : undefined;
     const accountId = 'accountId' in token ? token.accountId : undefined;
-    if (typeof audience !== 'string' || typeof accountId !== 'string') return undefined;
-    const api = await apis.find(audience);
-    if (api === undefined) return undefined;
-    if (api.tokenClaims === 'keycloak') {
+    const clientId = 'clientId' in token && typeof token.clientId === 'string' ? token.clientId : undefined;
+    // A client with Keycloak claims gets them in every token (opaque ones show them at introspection).
+    const keycloakClient = clientId !== undefined && ctx?.oidc?.client?.clientId === clientId && clientProperty(ctx.oidc.client, 'token_claims') === 'keycloak';
+    const api = typeof audience === 'string' ? await apis.find(audience) : undefined;
+    if (keycloakClient || api?.tokenClaims === 'keycloak') {
+      if (typeof accountId !== 'string') return keycloakClient && clientId !== undefined ? keycloakClientTokenClaims(clientId) : undefined;
       const profile = await accounts.findActive(accountId);
       if (profile === undefined) return undefined;
-      const clientId = 'clientId' in token && typeof token.clientId === 'string' ? token.clientId : undefined;
       const sid = 'sid' in token && typeof token.sid === 'string' ? token.sid : undefined;
       return keycloakTokenClaims({ profile: profile.claims, clientId, sid });
     }
+    if (api === undefined || typeof accountId !== 'string') return undefined;
     if (!api.includeRoles && !api.includeGroups) return undefined;
     const profile = await accounts.findActive(accountId);
     if (profile === undefined) return undefined;

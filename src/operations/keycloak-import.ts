@@ -35,6 +35,7 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
         groups: report.groups.created.length + report.groups.updated.length,
         clients: report.clients.created.length + report.clients.updated.length,
         users: report.users.created.length + report.users.updated.length,
+        totp: report.totp.imported.length,
         conflicts: report.conflicts.length,
         unmapped: report.unmapped.length,
         ...(report.api === undefined ? {} : { api: report.api.identifier }),

@@ -29,7 +29,9 @@ const PROFILE = {
 };
 
 /** Claims about the authentication or the token itself, never about the user: userinfo does not carry them. */
-const TOKEN_CLAIMS = new Set(['sub', 'acr', 'amr', 'auth_time', 'iss', 'sid']);
+// azp, realm_access and resource_access are for clients with Keycloak claims, in their ID tokens
+// (test/integration/keycloak-client-claims.test.ts), never at userinfo.
+const TOKEN_CLAIMS = new Set(['sub', 'acr', 'amr', 'auth_time', 'iss', 'sid', 'azp', 'realm_access', 'resource_access']);
 
 describe('standard claims: profile attributes, scopes, the claims parameter and acr (openid-client)', () => {
   let deploy: Deployment;

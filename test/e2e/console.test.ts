@@ -248,13 +248,14 @@ describe('admin console (headless Chromium)', () => {
     await page.fill('#f-jwks', '');
     await page.check('#f-first_party');
     await page.check('#f-allow_password_grant');
+    await page.selectOption('#f-token_claims', 'keycloak');
     await page.fill('#f-apis', apiId);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Saved.').waitFor();
     const stored = (await gatehouse.services.clients.get(clientId))!;
     expect(stored.firstParty).to.equal(true);
     expect(stored.allowedApis).to.deep.equal([apiId]);
-    expect(stored.metadata).to.include({ allow_password_grant: true, default_api: apiId });
+    expect(stored.metadata).to.include({ allow_password_grant: true, default_api: apiId, token_claims: 'keycloak' });
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'console-client-editor');
 
@@ -365,9 +366,45 @@ describe('admin console (headless Chromium)', () => {
     await page.context().close();
   });
 
+  it('lockouts: listed with the user or login tried, lifted from the console (audited); the admin API wants exactly one of subject and ip', async function () {
+    this.timeout(60_000);
+    const erin = await gatehouse.services.accounts.createUser({ username: 'erin', password: PASSWORD });
+    for (let i = 0; i < 5; i += 1) await gatehouse.services.accounts.authenticate('erin', 'wrong password', '203.0.113.7');
+    for (let i = 0; i < 5; i += 1) await gatehouse.services.accounts.authenticate('nobody@example.com', 'wrong password', '203.0.113.8');
+    const page = await operatorPage();
+    expect(Number(await page.getByTestId('count-locked').locator('.tile-value').textContent())).to.be.at.least(2);
+    await page.getByRole('link', { name: 'Lockouts', exact: true }).click();
+    await page.getByRole('heading', { name: 'Sign-in lockouts', level: 1 }).waitFor();
+    const erinRow = page.locator('tbody tr').filter({ has: page.getByRole('link', { name: 'erin' }) }).filter({ hasText: '203.0.113.7' });
+    await erinRow.waitFor();
+    expect(await page.locator('tbody').textContent()).to.include('login tried: nobody@example.com');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'console-lockouts');
+    await erinRow.getByRole('button', { name: "Lift the user's lockouts" }).click();
+    await page.getByText('Lockout lifted.').waitFor();
+    expect((await gatehouse.services.accounts.listLockouts()).filter((lockout) => lockout.subject === erin.id)).to.deep.equal([]);
+    expect(await page.locator('main').textContent()).to.not.include('203.0.113.7');
+    const audit = await gatehouse.services.audit.query({ types: ['lockout.cleared'], limit: 5 });
+    expect(audit.events[0]).to.deep.include({ target: { type: 'user', id: erin.id } });
+    expect(audit.events[0]!.actor).to.include({ username: 'operator' });
+    await page.context().close();
+
+    const ops = await adminClient(gatehouse, 'lockouts-check');
+    const token = await ops.token();
+    const neither = await callAdmin(deploy.issuer, token, 'POST', '/lockouts/clear', {});
+    expect(neither.status).to.equal(400);
+    expect(JSON.stringify(neither.body)).to.include('exactly one of subject and ip');
+    expect((await callAdmin(deploy.issuer, token, 'POST', '/lockouts/clear', { subject: 'login:nobody@example.com', ip: '203.0.113.8' })).status).to.equal(400);
+    const listed = await callAdmin(deploy.issuer, token, 'GET', '/lockouts');
+    expect(listed.body).to.be.an('array').that.is.not.empty;
+    const byIp = await callAdmin(deploy.issuer, token, 'POST', '/lockouts/clear', { subject: 'login:nobody@example.com' });
+    expect(byIp.body).to.deep.equal({ lifted: 1 });
+    expect((await gatehouse.services.accounts.listLockouts()).some((lockout) => lockout.subject === 'login:nobody@example.com')).to.equal(false);
+  });
+
   it('every page in en, ru, zh-CN and ko: no missing strings, no serious axe violations, usable at 390 px (screenshots)', async function () {
     this.timeout(240_000);
-    const routes = ['', 'users', `users/${(await gatehouse.services.accounts.findByLogin('operator'))!.id}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'roles', 'keys', 'audit', 'settings'];
+    const routes = ['', 'users', `users/${(await gatehouse.services.accounts.findByLogin('operator'))!.id}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'roles', 'lockouts', 'keys', 'audit', 'settings'];
     const en = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/en.json`)).text()) as Record<string, string>;
     for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
       const strings = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/${locale}.json`)).text()) as Record<string, string>;

@@ -85,6 +85,8 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
       metadata: {
         default_api: ORDERS_API,
         login_uses_default_api: true,
+        // As the Keycloak import sets it: Keycloak's claims and default scopes for this client.
+        token_claims: 'keycloak',
         redirect_uris: [`${app.url}/app/`],
         post_logout_redirect_uris: [`${app.url}/signed-out`],
         grant_types: ['authorization_code', 'refresh_token'],
@@ -159,6 +161,25 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
       expect(parsed.token.sid).to.be.a('string').and.equal(parsed.id.sid);
       expect(parsed.id).to.include({ sub: user.id });
 
+      // loadUserInfo() presents that access token (audience: the API) at userinfo, which Keycloak accepts.
+      const userInfo = await page.evaluate(async () => {
+        const kc = (globalThis as unknown as { keycloak: { loadUserInfo(): Promise<Record<string, unknown>> } }).keycloak;
+        try {
+          return { info: await kc.loadUserInfo() };
+        } catch (error) {
+          return { error: String(error) };
+        }
+      });
+      // keycloak-js asked for `openid` alone; like Keycloak's default client scopes, profile and email come along.
+      expect(userInfo.info, JSON.stringify({ userInfo, warnings })).to.include({
+        sub: user.id,
+        preferred_username: 'kc-user',
+        given_name: 'Kay',
+        family_name: 'Cloak',
+        email: 'kc-user@acme.test',
+        email_verified: true,
+      });
+
       const refreshed = await page.evaluate(async () => {
         const kc = (globalThis as unknown as { keycloak: { token: string; refreshToken: string; updateToken(seconds: number): Promise<boolean> } }).keycloak;
         const before = { token: kc.token, refresh: kc.refreshToken };
@@ -167,19 +188,53 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
       });
       expect(refreshed).to.deep.equal({ result: true, tokenChanged: true, refreshChanged: true });
 
+      // keycloak-js sends id_token_hint: as Keycloak does, Gatehouse signs out without asking.
+      const logoutRequest = page.waitForRequest((request) => new URL(request.url()).pathname.endsWith('/protocol/openid-connect/logout'));
       await page.evaluate(() => {
         void (globalThis as unknown as { keycloak: { logout(options: { redirectUri: string }): Promise<void> } }).keycloak.logout({ redirectUri: `${(globalThis as unknown as { location: { origin: string } }).location.origin}/signed-out` });
       });
-      // Gatehouse asks before signing out (the library's end-session confirmation).
-      await page.waitForURL((url) => url.pathname.includes('/protocol/openid-connect/logout'));
-      await screenshot(page, 'keycloak-js-logout');
-      await page.click('button[value="yes"], button[name="logout"]');
+      expect(new URL((await logoutRequest).url()).searchParams.has('id_token_hint')).to.equal(true);
+      // Nothing is clicked: the page would wait here if it asked.
       await page.waitForURL(`${app.url}/signed-out`);
 
       // The session is gone: the app asks for a sign-in again.
       await page.goto(`${app.url}/app/`);
       await page.waitForURL((url) => url.pathname.startsWith('/interaction/'));
       expect(await page.locator('input[name="password"]').count()).to.equal(1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('logout without id_token_hint (or with a hint of an earlier session) still asks before signing out', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${app.url}/app/`);
+      await page.waitForURL((url) => url.pathname.startsWith('/interaction/'));
+      await signInOnHostedPage(page, user.username);
+      await page.waitForURL((url) => url.href.startsWith(`${app.url}/app/`));
+      await page.evaluate(() => (globalThis as unknown as { initResult: Promise<unknown> }).initResult);
+      const staleHint = await page.evaluate(() => (globalThis as unknown as { keycloak: { idToken: string } }).keycloak.idToken);
+      const logout = `${deploy.issuer}/realms/${REALM}/protocol/openid-connect/logout`;
+      const signedOut = `${app.url}/signed-out`;
+
+      await page.goto(`${logout}?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: signedOut })}`);
+      await screenshot(page, 'keycloak-js-logout-without-hint');
+      expect(await page.locator('button[name="logout"][value="yes"]').count()).to.equal(1);
+      await page.click('button[name="logout"][value="yes"]');
+      await page.waitForURL(signedOut);
+
+      // Signed in again: the old ID token names the earlier session, so the question comes back.
+      await page.goto(`${app.url}/app/`);
+      await page.waitForURL((url) => url.pathname.startsWith('/interaction/'));
+      await signInOnHostedPage(page, user.username);
+      await page.waitForURL((url) => url.href.startsWith(`${app.url}/app/`));
+      await page.evaluate(() => (globalThis as unknown as { initResult: Promise<unknown> }).initResult);
+      await page.goto(`${logout}?${new URLSearchParams({ id_token_hint: staleHint, post_logout_redirect_uri: signedOut })}`);
+      expect(await page.locator('button[name="logout"][value="yes"]').count()).to.equal(1);
+      await page.click('button[name="logout"][value="yes"]');
+      await page.waitForURL(signedOut);
     } finally {
       await context.close();
     }

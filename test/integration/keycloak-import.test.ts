@@ -85,7 +85,7 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(users.find((user) => user.username === 'eve-disabled')!.disabled).to.equal(true);
 
     const spa = (await gatehouse.services.clients.get('spa'))!;
-    expect(spa.metadata).to.include({ token_endpoint_auth_method: 'none' });
+    expect(spa.metadata).to.include({ token_endpoint_auth_method: 'none', token_claims: 'keycloak' });
     expect(spa.metadata.redirect_uris).to.deep.equal(['https://app.acme.test/callback']);
     expect(spa.webOrigins).to.have.members(['https://app.acme.test', 'http://localhost:5173']);
     expect(spa.firstParty).to.equal(true);

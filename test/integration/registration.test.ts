@@ -63,6 +63,8 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
     ['first_party', true],
     ['admin_client', true],
     ['allowed_apis', ['https://api.example.com']],
+    // Keycloak's claims put the user's roles and groups in every token: an operator's choice.
+    ['token_claims', 'keycloak'],
   ] as const) {
     it(`never lets a client register itself with ${property}`, async () => {
       const response = await register({ grant_types: ['client_credentials'], response_types: [], redirect_uris: [], [property]: value }, await initialAccessToken());

@@ -15,10 +15,11 @@ const MONGO_WRITES = new Set(['insert', 'update', 'delete', 'findAndModify']);
 
 /**
  * Writes batched off the request path, one command per second per instance whatever the number
- * of sign-ins (audit events; last sign-in times, test/integration/last-login.test.ts). Their
+ * of sign-ins (audit events; last sign-in times, test/integration/last-login.test.ts; where
+ * sessions were used, src/sessions/devices.ts). Their
  * timer may fire inside a counted request, so they are not part of a request's budget.
  */
-const BATCHED = new Set(['insert audit_events', 'update users']);
+const BATCHED = new Set(['insert audit_events', 'update users', 'update session_devices']);
 
 function requestWrites(trace: readonly string[]): number {
   return trace.filter((entry) => MONGO_WRITES.has(entry.split(' ')[0]!) && !BATCHED.has(entry)).length;
@@ -46,6 +47,9 @@ describe('store round trips per request (counted on the connections)', function 
   const redis: Tally = new Map();
   /** `command target` of every MongoDB command counted. */
   const mongoTrace: string[] = [];
+  /** `command kind` of every Redis command counted; kind = the key without the instance prefix and the id. */
+  const redisTrace: string[] = [];
+  let redisPrefix: string;
   let web: { clientId: string; secret: string };
   let username: string;
 
@@ -55,6 +59,7 @@ describe('store round trips per request (counted on the connections)', function 
     mongo.clear();
     redis.clear();
     mongoTrace.length = 0;
+    redisTrace.length = 0;
     counting = true;
     try {
       const result = await run();
@@ -67,18 +72,21 @@ describe('store round trips per request (counted on the connections)', function 
   before(async function () {
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
+    redisPrefix = `gh-rt-${port}:`;
+    const keyKind = (key: string | undefined) => (key === undefined ? '-' : (key.startsWith(redisPrefix) ? key.slice(redisPrefix.length) : key).split(':')[0]!);
     mongodbUri = freshDatabaseUri('round_trips');
     gatehouse = await startInstance({
       mongodbUri,
       redisUrl: serviceUrls().redisUrl,
       secret: randomSecret(),
       issuer,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_PREFIX: `gh-rt-${port}:` },
+      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_PREFIX: redisPrefix },
       onStoreCommand: (store, command, target) => {
         if (!counting) return;
         if (process.env.ROUND_TRIPS_TRACE) console.log(store, command, target);
         const tally = store === 'mongodb' ? mongo : redis;
         if (store === 'mongodb') mongoTrace.push(`${command} ${target}`);
+        else redisTrace.push(`${command} ${keyKind(target)}`);
         tally.set(command, (tally.get(command) ?? 0) + 1);
       },
     });
@@ -117,7 +125,7 @@ describe('store round trips per request (counted on the connections)', function 
   }
 
   /** /auth → the sign-in page (not counted); then the form POST → redirects → code → tokens (counted). */
-  async function signIn(): Promise<{ mongo: Tally; redis: Tally; trace: string[]; tokens: Record<string, unknown> }> {
+  async function signIn(as = username): Promise<{ mongo: Tally; redis: Tally; trace: string[]; redisTrace: string[]; tokens: Record<string, unknown> }> {
     const agent = new UserAgent();
     const query = new URLSearchParams({ client_id: web.clientId, response_type: 'code', scope: 'openid profile email', redirect_uri: REDIRECT_URI });
     let url = `${issuer}/auth?${query}`;
@@ -129,7 +137,7 @@ describe('store round trips per request (counted on the connections)', function 
     const login = formsOf(await response.text()).find((form) => form.action.endsWith('/login'));
     expect(login, 'sign-in form').to.not.equal(undefined);
     const counted = await count(async () => {
-      let next = await agent.postForm(new URL(login!.action, url).toString(), { ...login!.fields, login: username, password: PASSWORD, remember: 'yes' });
+      let next = await agent.postForm(new URL(login!.action, url).toString(), { ...login!.fields, login: as, password: PASSWORD, remember: 'yes' });
       let at = url;
       while (next.status >= 300 && next.status < 400) {
         at = new URL(next.headers.get('location')!, at).toString();
@@ -138,9 +146,10 @@ describe('store round trips per request (counted on the connections)', function 
       }
       const code = new URL(at).searchParams.get('code');
       expect(code, `redirected to ${at}`).to.be.a('string');
-      return token({ grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI });
+      const tokens = await token({ grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI });
+      return { tokens, redisTrace: [...redisTrace] };
     });
-    return { mongo: counted.mongo, redis: counted.redis, trace: counted.trace, tokens: counted.result };
+    return { mongo: counted.mongo, redis: counted.redis, trace: counted.trace, redisTrace: counted.result.redisTrace, tokens: counted.result.tokens };
   }
 
   it('a sign-in (form POST to tokens): at most 2 MongoDB reads, 3 writes and 10 Redis commands', async function () {
@@ -150,6 +159,36 @@ describe('store round trips per request (counted on the connections)', function 
     expect(sum(m, MONGO_READS), summary).to.be.at.most(2);
     expect(requestWrites(trace), summary).to.be.at.most(3);
     expect(sum(r), summary).to.be.at.most(10);
+  });
+
+  /**
+   * The exact commands of a sign-in, so that any added round trip shows up here (issue 21).
+   * A user signing in for the first time in a while (nothing of theirs cached): the user is read
+   * once, by login — the tokens' claims come from that read (AccountCache#signingIn).
+   */
+  it('a sign-in sends exactly these commands: 1 user read, 3 record writes, 10 Redis commands', async function () {
+    await signIn(); // warms what every sign-in shares (client, keys, Redis scripts)
+    const fresh = await gatehouse.services.accounts.createUser({ username: `bob${Math.random().toString(36).slice(2, 8)}`, password: PASSWORD, email: 'bob@example.com' });
+    const { trace, redisTrace: sent, tokens } = await signIn(fresh.username);
+    expect(tokens.id_token).to.be.a('string');
+    const mongoCommands = trace.filter((entry) => !BATCHED.has(entry)).sort();
+    expect(mongoCommands, trace.join(', ')).to.deep.equal(['find users', 'update oidc_grant', 'update oidc_refresh_token', 'update oidc_session']);
+    // The client-authentication gate reads its failure counter in one transaction, unless it saw
+    // this client succeed less than a second ago (attempt-limits.ts): either that, or nothing.
+    const gate = sent.filter((entry) => entry.endsWith(' gh_attempts_client_auth') || entry.endsWith(' -'));
+    expect([[], ['exec -', 'get gh_attempts_client_auth', 'multi -', 'pttl gh_attempts_client_auth']], sent.join(', ')).to.deep.include([...gate].sort());
+    const counted = (entries: readonly string[]) => Object.fromEntries([...new Set(entries)].sort().map((entry) => [entry, entries.filter((other) => other === entry).length]));
+    expect(counted(sent.filter((entry) => !gate.includes(entry))), sent.join(', ')).to.deep.equal({
+      // oidc-provider reads the interaction on the POST, at its completion and at the resume, and saves it twice
+      'hmget Interaction': 3,
+      'evalsha Interaction': 2,
+      // the login limiter: the three failure counters read in one script
+      'evalsha gh_login_account_ip': 1,
+      // the code: saved, read and consumed; the access token: saved
+      'evalsha AuthorizationCode': 2,
+      'hmget AuthorizationCode': 1,
+      'evalsha AccessToken': 1,
+    });
   });
 
   it('writes the last sign-in time (batched, off the request path)', async function () {

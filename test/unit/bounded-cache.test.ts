@@ -91,6 +91,25 @@ describe('bounded cache', () => {
     expect(loads).to.equal(1);
   });
 
+  it('keeps what a read outside the cache found, unless the key was invalidated after it began', async () => {
+    let loads = 0;
+    const cache = createBoundedCache<string>({ load: async (id) => `${id}#${++loads}`, ttlMs: 1_000, maxEntries: 10, cacheMisses: false, now: () => 0 });
+    const kept = cache.begin();
+    kept.store('a', 'a read by login');
+    expect(await cache.get('a')).to.equal('a read by login');
+    expect(loads).to.equal(0);
+
+    const overtaken = cache.begin();
+    cache.invalidate('b'); // the user changed while the sign-in was reading it
+    overtaken.store('b', 'b before the change');
+    expect(await cache.get('b')).to.equal('b#1');
+
+    const ended = cache.begin();
+    ended.end();
+    ended.store('c', 'after end');
+    expect(await cache.get('c')).to.equal('c#2');
+  });
+
   it('drops an entry when one of its aliases is invalidated, even if the load was still running', async () => {
     let loads = 0;
     let release!: () => void;

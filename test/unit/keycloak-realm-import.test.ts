@@ -2,7 +2,9 @@ import { pbkdf2Sync } from 'node:crypto';
 import { expect } from 'chai';
 import { verifyStoredHash } from '../../src/accounts/password-verifier.ts';
 import { KeycloakExportError, NO_USABLE_PASSWORD, planKeycloakImport } from '../../src/keycloak/realm-import.ts';
-import { keycloakTokenClaims } from '../../src/keycloak/token-claims.ts';
+import { keycloakTokenClaims } from '../../src/oidc/keycloak-claims.ts';
+import { keycloakTotp } from '../../src/keycloak/otp-credential.ts';
+import { totpCode } from '../../src/mfa/totp.ts';
 
 const salt = Buffer.from('0123456789abcdef');
 const pbkdf2Credential = (password: string, algorithm: string, digest: string, iterations: number) => ({
@@ -56,7 +58,7 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(owl.roles).to.have.members(['member', 'admin', 'shop:refund', 'shop:view']);
     expect(owl).to.include({ _id: 'u-1', email: 'owl@example.com', emailVerified: true, givenName: 'Night', familyName: null, name: 'Night' });
     expect(owl.attributes).to.deep.equal({ locale: 'de' });
-    expect(unmapped('user', 'night-owl').join(' ')).to.match(/shoeSize/).and.match(/otp credential/).and.match(/UPDATE_PASSWORD/);
+    expect(unmapped('user', 'night-owl').join(' ')).to.match(/shoeSize/).and.match(/authenticator without its secret/).and.match(/UPDATE_PASSWORD/);
   });
 
   it('keeps PBKDF2 hashes verifiable and marks unknown algorithms unusable', () => {
@@ -111,6 +113,55 @@ describe('Keycloak realm mapping (pure)', () => {
       preferred_username: 'owl',
       email: 'o@x',
       groups: ['/ops'],
+    });
+  });
+
+  describe('OTP credentials', () => {
+    const otp = (data: Record<string, unknown>, value = 'abcDEF123xyz') => ({ type: 'otp', createdDate: 1_700_000_000_000, secretData: JSON.stringify({ value }), credentialData: JSON.stringify(data) });
+    const map = (credential: ReturnType<typeof otp>) => keycloakTotp(credential, JSON.parse(credential.secretData) as Record<string, unknown>, JSON.parse(credential.credentialData) as Record<string, unknown>);
+
+    it('keeps Keycloak’s algorithm, digits and period; the secret is the base32 of its UTF-8 bytes, as in Keycloak’s QR code', () => {
+      const mapped = map(otp({ subType: 'totp', digits: 8, period: 60, algorithm: 'HmacSHA512', counter: 0 }));
+      expect(mapped.ok).to.equal(true);
+      if (!mapped.ok) return;
+      expect(mapped.totp.parameters).to.deep.equal({ algorithm: 'SHA512', digits: 8, period: 60 });
+      expect(mapped.totp.secret).to.equal('MFRGGRCFIYYTEM3YPF5A');
+      expect(mapped.totp.enrolledAt.getTime()).to.equal(1_700_000_000_000);
+      // RFC 6238 Appendix B's SHA-1 vector through the same path: secret "12345678901234567890", T = 59 s.
+      const vector = map(otp({ subType: 'totp', digits: 8, period: 30, algorithm: 'HmacSHA1' }, '12345678901234567890'));
+      expect(vector.ok && totpCode(vector.totp.secret, new Date(59_000), vector.totp.parameters)).to.equal('94287082');
+    });
+
+    it('takes a secret Keycloak holds in base32 (secretEncoding BASE32) as it is', () => {
+      const mapped = map(otp({ subType: 'totp', digits: 6, period: 30, algorithm: 'HmacSHA1', secretEncoding: 'BASE32' }, 'jbsw y3dp ehpk 3pxp'));
+      expect(mapped.ok && mapped.totp.secret).to.equal('JBSWY3DPEHPK3PXP');
+    });
+
+    it('reports what it cannot take: counter-based codes, odd digits or algorithms, a missing secret', () => {
+      const reason = (credential: ReturnType<typeof otp>) => {
+        const mapped = map(credential);
+        return mapped.ok ? '' : mapped.reason;
+      };
+      expect(reason(otp({ subType: 'hotp', digits: 6, counter: 3, algorithm: 'HmacSHA1' }))).to.match(/counter-based/);
+      expect(reason(otp({ subType: 'totp', digits: 10, period: 30, algorithm: 'HmacSHA1' }))).to.match(/10 digits/);
+      expect(reason(otp({ subType: 'totp', digits: 6, period: 30, algorithm: 'HmacMD5' }))).to.match(/HmacMD5/);
+      expect(reason(otp({ subType: 'totp', digits: 6, period: 30, algorithm: 'HmacSHA1' }, ''))).to.match(/without its secret/);
+    });
+
+    it('takes the first authenticator of a user with several, reports the others, and marks the user as having a second factor', () => {
+      const realm = {
+        realm: 'otp',
+        users: [
+          { id: 'u-9', username: 'two-phones', enabled: true, credentials: [otp({ subType: 'totp', digits: 6, period: 30, algorithm: 'HmacSHA1' }, 'first'), { ...otp({ subType: 'totp', digits: 6, period: 30, algorithm: 'HmacSHA1' }, 'second'), userLabel: 'old phone' }] },
+          { id: 'u-10', username: 'no-app', enabled: true, credentials: [] },
+        ],
+      };
+      const otpPlan = planKeycloakImport(realm);
+      const twoPhones = otpPlan.users.find((planned) => planned.user.username === 'two-phones')!;
+      expect(twoPhones.totp?.secret).to.equal('MZUXE43U');
+      expect(twoPhones.user.secondFactor).to.equal(true);
+      expect(otpPlan.users.find((planned) => planned.user.username === 'no-app')!.user.secondFactor).to.equal(false);
+      expect(otpPlan.unmapped.filter((item) => item.name === 'two-phones').map((item) => item.reason).join(' ')).to.match(/authenticator "old phone": not imported \(Gatehouse keeps one/);
     });
   });
 });

@@ -18,3 +18,7 @@ for (const button of document.querySelectorAll('button[data-password-toggle]')) 
   show(false);
   button.hidden = false;
 }
+
+// A sign-out the application asked for with a valid id_token_hint needs no confirmation (as in
+// Keycloak): the page's form carries logout=yes and goes at once; without JavaScript it shows a button.
+for (const form of document.querySelectorAll('form[data-auto-submit]')) form.submit();

@@ -43,6 +43,7 @@ const CLIENT_OPTIONS = {
   'exchange-api': { type: 'string', multiple: true },
   'exchange-trust': { type: 'string', multiple: true },
   'no-token-exchange': { type: 'boolean' },
+  'token-claims': { type: 'string' },
   unset: { type: 'string', multiple: true },
   query: { type: 'string' },
   limit: { type: 'string' },
@@ -69,6 +70,7 @@ const STRING_FIELDS: Record<string, string> = {
   'policy-uri': 'policy_uri',
   'tos-uri': 'tos_uri',
   'backchannel-logout-uri': 'backchannel_logout_uri',
+  'token-claims': 'token_claims',
 };
 
 /** --flag / --no-flag pairs → boolean body fields. */

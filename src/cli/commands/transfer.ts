@@ -67,6 +67,10 @@ async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, ap
   ctx.out(`  roles: ${count(report.roles)}; groups: ${count(report.groups)}; clients: ${count(report.clients)}; users: ${count(report.users)}`);
   ctx.out(`  kept password hashes: ${Object.entries(report.passwordAlgorithms).map(([algorithm, n]) => `${algorithm} ${n}`).join(', ') || 'none'} (re-hashed to argon2id at each user's first sign-in)`);
   if (report.passwordsKept.length > 0) ctx.out(`  passwords already changed or upgraded in Gatehouse, kept: ${report.passwordsKept.join(', ')}`);
+  const { imported, unchanged, kept } = report.totp;
+  if (imported.length + unchanged.length + kept.length > 0) {
+    ctx.out(`  authenticator apps (TOTP): ${imported.length} taken over, ${unchanged.length} already there${kept.length > 0 ? `, ${kept.length} kept (enrolled in Gatehouse since: ${kept.join(', ')})` : ''}`);
+  }
   for (const conflict of report.conflicts) ctx.out(`  conflict: ${conflict.user}: ${conflict.reason}`);
   if (report.unmapped.length > 0) ctx.out('not mapped:');
   for (const item of report.unmapped) ctx.out(`  ${item.kind} ${item.name}: ${item.reason}`);

@@ -15,6 +15,8 @@ export interface Client {
 }
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
+/** The account page's built-in client (src/clients/account-client.ts): not deletable either. */
+export const ACCOUNT_CLIENT_ID = 'gatehouse-account';
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE] as const;
 const CONFIDENTIAL_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
@@ -122,6 +124,7 @@ function patchOf(form: HTMLFormElement, client: Client): { patch: Record<string,
   wanted.scope = text('scope') === '' ? null : text('scope');
   wanted.default_api = text('default_api') === '' ? null : text('default_api');
   if (data.has('token_endpoint_auth_method')) wanted.token_endpoint_auth_method = text('token_endpoint_auth_method');
+  wanted.token_claims = text('token_claims') || 'gatehouse';
   const problems: FieldDetail[] = [];
   for (const name of JSON_FIELDS) {
     const raw = text(name);
@@ -160,6 +163,8 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
       h('div', { class: 'check' }, h('input', { type: 'checkbox', id: `grant-${grant.replace(/\W/g, '-')}`, name: 'grant_types', value: grant, checked: client.grant_types.includes(grant) }), h('label', { for: `grant-${grant.replace(/\W/g, '-')}` }, t(`grant.${grant === DEVICE ? 'device_code' : grant}`))),
     ),
   );
+  // The same choice as an API's (shared strings): keycloak = every token of this client carries Keycloak's claims.
+  const tokenClaims = selectField('token_claims', t('api.field.token_claims'), [['gatehouse', t('api.claims.gatehouse')], ['keycloak', t('api.claims.keycloak')]], (client.token_claims as string | undefined) ?? 'gatehouse');
   const method =
     client.type === 'public'
       ? h('p', { class: 'hint' }, t('client.publicMethod'))
@@ -169,7 +174,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
     { 'aria-labelledby': 'edit-heading', novalidate: true },
     h('h2', { id: 'edit-heading' }, t('client.edit.heading')),
     fieldset(t('client.group.basics'), textField('name', t('client.field.name'), client.name), toggle('first_party')),
-    fieldset(t('client.group.signIn'), list('redirect_uris'), list('post_logout_redirect_uris'), list('web_origins'), grants, textField('scope', t('client.field.scope'), client.scope, { hint: t('client.hint.scope') }), toggle('require_pkce'), toggle('require_mfa'), toggle('allow_password_grant'), toggle('minimal_id_token')),
+    fieldset(t('client.group.signIn'), list('redirect_uris'), list('post_logout_redirect_uris'), list('web_origins'), grants, textField('scope', t('client.field.scope'), client.scope, { hint: t('client.hint.scope') }), toggle('require_pkce'), toggle('require_mfa'), toggle('allow_password_grant'), toggle('minimal_id_token'), tokenClaims),
     fieldset(
       t('client.group.apis'),
       list('apis'),
@@ -221,8 +226,8 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
 
   const deleteStatus = h('div', { role: 'status' });
   const deletion =
-    clientId === CONSOLE_CLIENT_ID
-      ? h('section', { class: 'card' }, h('p', {}, t('client.builtIn')))
+    clientId === CONSOLE_CLIENT_ID || clientId === ACCOUNT_CLIENT_ID
+      ? h('section', { class: 'card' }, h('p', {}, t(clientId === CONSOLE_CLIENT_ID ? 'client.builtIn' : 'client.builtInAccount')))
       : h(
           'section',
           { class: 'card', 'aria-labelledby': 'delete-heading' },

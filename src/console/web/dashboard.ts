@@ -18,7 +18,7 @@ function tile(label: string, value: string, link?: string, testId?: string): HTM
 /** Counts and health at a glance, from the same admin API routes the other pages use. */
 export async function dashboardPage(root: HTMLElement, api: AdminApi): Promise<void> {
   const since = new Date(Date.now() - DAY_MS);
-  const [users, clients, apis, keys, health, signIns, failures, lockouts] = await Promise.all([
+  const [users, clients, apis, keys, health, signIns, failures, lockouts, lockedNow] = await Promise.all([
     api.get<{ total: number }>('/users?limit=1'),
     api.list('/clients?limit=1'),
     api.list('/apis?limit=1'),
@@ -27,6 +27,7 @@ export async function dashboardPage(root: HTMLElement, api: AdminApi): Promise<v
     recentCount(api, 'signin.success', since),
     recentCount(api, 'signin.failure', since),
     recentCount(api, 'signin.lockout', since),
+    api.get<unknown[]>('/lockouts'),
   ]);
   const count = (result: { count: number; more: boolean }) => (result.more ? `${result.count}+` : String(result.count));
   const auditLink = (type: string) => `#/audit?${new URLSearchParams({ type, from: since.toISOString() }).toString()}`;
@@ -55,7 +56,7 @@ export async function dashboardPage(root: HTMLElement, api: AdminApi): Promise<v
       'section',
       { class: 'card', 'aria-labelledby': 'signins-heading' },
       h('h2', { id: 'signins-heading' }, t('dashboard.signIns')),
-      h('div', { class: 'tiles' }, tile(t('dashboard.signInsOk'), count(signIns), auditLink('signin.success')), tile(t('dashboard.signInsFailed'), count(failures), auditLink('signin.failure')), tile(t('dashboard.lockouts'), count(lockouts), auditLink('signin.lockout'))),
+      h('div', { class: 'tiles' }, tile(t('dashboard.signInsOk'), count(signIns), auditLink('signin.success')), tile(t('dashboard.signInsFailed'), count(failures), auditLink('signin.failure')), tile(t('dashboard.lockouts'), count(lockouts), auditLink('signin.lockout')), tile(t('dashboard.lockedNow'), String(lockedNow.length), '#/lockouts', 'count-locked')),
     ),
     h(
       'section',

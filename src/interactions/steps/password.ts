@@ -2,6 +2,7 @@ import { loginResult } from '../../oidc/acr.ts';
 import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
 import { ACR } from '../../oidc/acr.ts';
 import { embedJson } from './embed.ts';
+import type { RegistrationPart } from './registration.ts';
 import type { InteractionResults, SignInStep, StepAction, StepContext } from './step.ts';
 
 /**
@@ -42,8 +43,12 @@ export interface PasskeySignIn {
 }
 
 /** The login prompt answered with a username (or email) and password: amr `pwd`. */
-/** `forgotHref`: the "Forgot password?" link under the form (src/interactions/password-reset-routes.ts). */
-export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn, forgotHref?: string, extension?: LoginExtension): SignInStep {
+/**
+ * `forgotHref`: the "Forgot password?" link under the form (src/interactions/password-reset-routes.ts);
+ * `registration`: "Create account" and its page (src/interactions/steps/registration.ts);
+ * `extension`: other ways to sign in on the same page (upstream identity providers).
+ */
+export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn, forgotHref?: string, registration?: RegistrationPart, extension?: LoginExtension): SignInStep {
   const challenge = (step: StepContext) => passkeyChallenge(passkey!.challengeKey, step.details.uid, 'login');
 
   async function page(step: StepContext, form: { login: string; remember: boolean; error?: string }) {
@@ -54,6 +59,7 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
         login: form.login,
         remember: form.remember,
         forgotHref,
+        registration: registration?.linked === true,
         error: form.error === undefined ? undefined : step.t(form.error),
         passkey: passkey === undefined ? undefined : embedJson(await passkey.passkeys.authenticationOptions(undefined, challenge(step))),
         ...(extension === undefined ? {} : await extension.model(step)),
@@ -69,8 +75,10 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
       const hint = step.details.params.login_hint;
       return page(step, { login: typeof hint === 'string' ? hint : '', remember: false });
     },
+    ...(registration === undefined ? {} : { pages: { register: registration.page } }),
     actions: {
       ...extension?.actions,
+      ...(registration === undefined ? {} : { register: registration.action }),
       async login(step, form) {
         const login = (form.login ?? '').trim();
         const remember = form.remember === 'yes';

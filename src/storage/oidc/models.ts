@@ -45,6 +45,9 @@ export const GRANT_MEMBER_MODELS: readonly string[] = [
   'PreAuthorizedCode',
 ];
 
+/** Stored with a copy keyed by its uid (mongo-documents.ts, uidCopyOf). */
+export const SESSION = 'Session';
+
 /** The one model whose reuse window applies (see reuse-window.ts). */
 export const REFRESH_TOKEN = 'RefreshToken';
 

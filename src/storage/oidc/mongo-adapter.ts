@@ -3,11 +3,14 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import {
   CONSUMPTION_COLLECTION,
   isExpired,
+  isUidCopyId,
   toDocument,
+  uidCopyId,
+  uidCopyOf,
   type ConsumptionDocument,
   type OidcDocument,
 } from './mongo-documents.ts';
-import { collectionName, GRANT_MEMBER_MODELS, REFRESH_TOKEN } from './models.ts';
+import { collectionName, GRANT_MEMBER_MODELS, REFRESH_TOKEN, SESSION } from './models.ts';
 import { timed, type OperationHook } from './operation-hook.ts';
 import { epochSeconds, withinReuseWindow } from './reuse-window.ts';
 import { alreadyConsumed, consumedTargetMissing } from './single-use.ts';
@@ -146,6 +149,46 @@ export function createMongoAdapterFactory({
       return payload;
     }
 
+    /**
+     * A session and its uid copy, one `update` command of two statements. Created = the session
+     * itself was new (the record cache announces only changes to records that existed).
+     */
+    async function upsertSession(doc: OidcDocument): Promise<undefined> {
+      const statements: Array<mongo.AnyBulkWriteOperation<OidcDocument>> = [{ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }];
+      if (doc.uid !== undefined) {
+        statements.push({ replaceOne: { filter: { _id: uidCopyId(doc.uid) }, replacement: uidCopyOf(doc, doc.uid), upsert: true } });
+      }
+      const write = () => own().bulkWrite(statements, { ordered: true });
+      let result: mongo.BulkWriteResult;
+      try {
+        result = await write();
+      } catch (error) {
+        // Two upserts of a new id race to insert it; the loser replaces the winner's copy.
+        if (!isDuplicateKey(error)) throw error;
+        await write();
+        return undefined;
+      }
+      const outcome: UpsertOutcome = { created: result.upsertedIds[0] !== undefined };
+      return outcome as unknown as undefined;
+    }
+
+    /**
+     * The uid copy goes first: should the second statement fail, the session is still there but
+     * no token bound to it is honoured any more (fail safe), never the other way round. Both
+     * filters are a bare `_id` (FerretDB on SQLite scans the collection for anything more). A
+     * copy another session with the same uid wrote (panva/node-oidc-provider#1145, rare) goes
+     * too; findByUid then finds that session through the uid index.
+     */
+    async function destroySession(id: string): Promise<void> {
+      if (isUidCopyId(id)) return;
+      const found = await own().findOne({ _id: id }, { projection: { uid: 1 } });
+      if (found === null) return;
+      const statements: Array<mongo.AnyBulkWriteOperation<OidcDocument>> = [];
+      if (found.uid !== undefined) statements.push({ deleteOne: { filter: { _id: uidCopyId(found.uid) } } });
+      statements.push({ deleteOne: { filter: { _id: id } } });
+      await own().bulkWrite(statements, { ordered: true });
+    }
+
     return {
       upsert: (id, payload, expiresIn) =>
         op('upsert', async () => {
@@ -157,6 +200,7 @@ export function createMongoAdapterFactory({
             releaseOverdue(at);
             return undefined;
           }
+          if (model === SESSION) return upsertSession(doc);
           try {
             const result = await own().replaceOne({ _id: id }, doc, { upsert: true });
             // Adapter#upsert is typed to resolve to nothing; the record cache reads this (upsert-outcome.ts).
@@ -172,12 +216,21 @@ export function createMongoAdapterFactory({
 
       find: (id) =>
         op('find', async () => {
+          // A session's uid copy is never a session id (a cookie naming one must not find it).
+          if (model === SESSION && isUidCopyId(id)) return undefined;
           const doc = await own().findOne({ _id: id });
           if (doc !== null && SINGLE_USE_MODELS.has(model)) rememberFound(`${model}:${id}`, doc, now());
           return present(doc);
         }),
 
-      findByUid: (uid) => op('findByUid', async () => present(await own().findOne({ uid }))),
+      findByUid: (uid) =>
+        op('findByUid', async () => {
+          if (model !== SESSION) return present(await own().findOne({ uid }));
+          // By primary key: the copy written with the session. A session stored before the
+          // copies existed (or whose copy another session with the same uid took away) is
+          // found through the uid index, as before.
+          return present((await own().findOne({ _id: uidCopyId(uid) })) ?? (await own().findOne({ uid })));
+        }),
 
       findByUserCode: (userCode) => op('findByUserCode', async () => present(await own().findOne({ userCode }))),
 
@@ -233,6 +286,7 @@ export function createMongoAdapterFactory({
 
       destroy: (id) =>
         op('destroy', async () => {
+          if (model === SESSION) return destroySession(id);
           await own().deleteOne({ _id: id });
         }),
 

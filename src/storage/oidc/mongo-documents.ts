@@ -20,6 +20,8 @@ export interface OidcDocument {
   userCode?: string;
   accountId?: string;
   clientId?: string;
+  /** On a session's uid copy: the id of the session it copies. */
+  sessionId?: string;
 }
 
 /** The single-use gate: inserting `<Model>:<id>` succeeds exactly once (unique `_id`). */
@@ -50,4 +52,22 @@ export function toDocument(id: string, payload: AdapterPayload, expiresIn: numbe
 
 export function isExpired(doc: { expiresAt?: Date | undefined }, nowMs: number): boolean {
   return doc.expiresAt !== undefined && doc.expiresAt.getTime() <= nowMs;
+}
+
+/**
+ * oidc-provider finds a session by its id (the cookie) and by its uid (every token bound to the
+ * session, lib/models/token_helpers.js); the id changes at each sign-in, the uid never. So a
+ * session is stored twice in its collection, in one command: under its id, and as a copy under
+ * `uid:<uid>` — both lookups are then primary-key reads, one round trip each, and on a sharded
+ * cluster each goes to one shard. The copy carries the payload, the expiry (swept and expired
+ * like the session) and the id it copies, but neither `uid` nor `accountId`: lookups and
+ * listings by those fields see each session once. Session ids are nanoids, which have no `:`.
+ */
+export const uidCopyId = (uid: string) => `uid:${uid}`;
+export const isUidCopyId = (id: string) => id.startsWith('uid:');
+
+export function uidCopyOf(doc: OidcDocument, uid: string): OidcDocument {
+  const copy: OidcDocument = { _id: uidCopyId(uid), payload: doc.payload, sessionId: doc._id };
+  if (doc.expiresAt !== undefined) copy.expiresAt = doc.expiresAt;
+  return copy;
 }

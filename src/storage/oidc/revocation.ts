@@ -7,6 +7,8 @@ import { redisKeys } from './redis-adapter.ts';
 
 export interface SessionSummary {
   readonly id: string;
+  /** The session's uid, which its tokens carry (`sessionUid`); never shown to anyone. */
+  readonly uid: string | null;
   readonly loginAt: Date | null;
   readonly expiresAt: Date | null;
   /** Clients the user signed in to during this session. */
@@ -101,7 +103,7 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, now =
       return docs.map((doc) => {
         const payload = payloadOf(doc);
         const authorizations = (payload.authorizations ?? {}) as Record<string, unknown>;
-        return { id: doc._id, loginAt: date(payload.loginTs), expiresAt: doc.expiresAt ?? null, clients: Object.keys(authorizations) };
+        return { id: doc._id, uid: typeof payload.uid === 'string' ? payload.uid : null, loginAt: date(payload.loginTs), expiresAt: doc.expiresAt ?? null, clients: Object.keys(authorizations) };
       });
     },
 

@@ -1,0 +1,323 @@
+/**
+ * npm run bench -- --vs-keycloak [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS]
+ *
+ * Gatehouse and Keycloak 26 side by side, on the same machine, in the same run (issue 21's
+ * yardstick): the production build of Gatehouse (FerretDB + Redis from scripts/services) and
+ * Keycloak in its production mode on PostgreSQL — the same PostgreSQL cluster FerretDB stands on.
+ * Each scenario is warmed up on both, then measured in A B B A order so the shared machine's
+ * drift hits both alike; ratios are the result, absolute numbers only what the machine did then.
+ * The load average is recorded before and after. Never asserts timings.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { OWASP_ARGON2_PARAMS } from '../src/accounts/argon2-params.ts';
+import { rssBytes, startGatehouseProcess, type Child } from './lib/children.ts';
+import { basicAuth, type BenchUser } from './lib/fixture.ts';
+import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
+import { measureHashLimit } from './lib/hash-limit.ts';
+import { freshKeycloakDatabase, createRealm, groupRssBytes, keycloakHashParameters, keycloakHome, KEYCLOAK_VERSION, startKeycloak } from './lib/keycloak.ts';
+import { KEYCLOAK_PATHS, keycloakBasic, keycloakRefreshTokens, keycloakSignIn, keycloakToken } from './lib/keycloak-flows.ts';
+import { measureAlternating, runOnce, type Measured, type RequestSpec } from './lib/load.ts';
+import { table } from './lib/report.ts';
+import { seed } from './lib/seed.ts';
+import { benchDatabaseKind, benchServices, benchServicesUp, freePort } from './lib/services.ts';
+import { loadSignInsWith, type SignInMeasured } from './lib/sign-in-load.ts';
+import { round } from './lib/stats.ts';
+import { openStores } from './lib/storage.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    'vs-keycloak': { type: 'boolean' },
+    seconds: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    'sign-in-users': { type: 'string' },
+    'keycloak-heap': { type: 'string' },
+    'jit-warmup': { type: 'string' },
+    pool: { type: 'string' },
+  },
+});
+const SECONDS = Number(flags.seconds ?? 6);
+const WARMUP = Number(flags.warmup ?? 3);
+// A JVM reaches its speed after its JIT compiled the hot paths: every server gets this many seconds of mixed load first.
+const JIT_WARMUP = Number(flags['jit-warmup'] ?? 20);
+const CONNECTIONS = Number(flags.connections ?? 16);
+// The issue's measurement signed in 4 at a time.
+const SIGN_IN_USERS = Number(flags['sign-in-users'] ?? 4);
+const KEYCLOAK_HEAP = flags['keycloak-heap'] ?? '-Xms64m -Xmx1g';
+const ROOT = new URL('..', import.meta.url).pathname;
+const SERVICES_DIR = `${ROOT}.data/bench-services`;
+const REDIS_PREFIX = 'gatehouse-vs-keycloak:';
+/** Keycloak 26's default password hashing (read back from a stored credential in the run, too). */
+const KEYCLOAK_ARGON2 = { memoryKiB: 7168, iterations: 5, parallelism: 1 };
+
+const log = (message: string) => process.stderr.write(`bench vs keycloak: ${message}\n`);
+const mib = (bytes: number) => round(bytes / 1024 / 1024);
+const load = () => loadavg().map((value) => round(value, 2));
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const formHeaders = (authorization: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization });
+
+function popping(pool: string[], toBody: (token: string) => string): Pick<RequestSpec, 'nextBody' | 'remaining'> {
+  return {
+    nextBody: () => {
+      const token = pool.pop();
+      return token === undefined ? undefined : toBody(token);
+    },
+    remaining: () => pool.length,
+  };
+}
+
+async function check(label: string, url: string, spec: RequestSpec, accept: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
+  const body = spec.nextBody?.() ?? spec.body;
+  const response = await fetch(`${url}${spec.path}`, { method: spec.method, headers: spec.headers, ...(body === undefined ? {} : { body }) });
+  const text = await response.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  return response.status === 200 && accept(parsed) ? undefined : `${label}: ${spec.method} ${spec.path} → ${response.status} ${text.slice(0, 300)}`;
+}
+
+interface ScenarioRow {
+  readonly scenario: string;
+  readonly gatehouse: Measured | SignInMeasured;
+  readonly keycloak: Measured | SignInMeasured;
+}
+
+const rate = (measured: Measured | SignInMeasured) => ('rps' in measured ? measured.rps : measured.perSecond);
+
+async function main() {
+  const startedAt = new Date();
+  const problems: string[] = [];
+  const loadBefore = load();
+  log(`${SECONDS} s per server per scenario (A B B A), ${WARMUP} s warm-up, ${CONNECTIONS} connections, ${SIGN_IN_USERS} users signing in; load average ${loadBefore.join(' ')}`);
+  const kc = keycloakHome(log);
+  const { mongodbUri, redisUrl } = benchServicesUp('gatehouse_vs_keycloak');
+  log('building Gatehouse (npm run build)');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const stores = await openStores(mongodbUri, redisUrl);
+  await stores.db.dropDatabase();
+  const stale = await stores.redis.keys(`${REDIS_PREFIX}*`);
+  if (stale.length > 0) await stores.redis.del(...stale);
+  await stores.close();
+
+  const settings = { MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: REDIS_PREFIX };
+  log('seeding Gatehouse through its own services');
+  const fixture = await seed({ settings, users: 8, storageUsers: 0, cheapHashSettings: {} });
+  log('measuring the hash limits (single argon2id hashes at both servers\' parameters, nothing else running of ours)');
+  const hashLimits = {
+    gatehouse: await measureHashLimit(OWASP_ARGON2_PARAMS, 10),
+    keycloak: await measureHashLimit(KEYCLOAK_ARGON2, 10),
+  };
+
+  const children: Child[] = [];
+  try {
+    const port = await freePort();
+    const gatehouseUrl = `http://127.0.0.1:${port}`;
+    log('starting Gatehouse (node dist/main.js) and Keycloak (kc.sh start --optimized, PostgreSQL)');
+    const gatehouse = await startGatehouseProcess(
+      'gatehouse',
+      [`${ROOT}dist/main.js`],
+      { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: gatehouseUrl, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' },
+      gatehouseUrl,
+    );
+    children.push(gatehouse);
+    const keycloak = await startKeycloak({ ...kc, ...freshKeycloakDatabase(SERVICES_DIR, 'keycloak_bench'), heap: KEYCLOAK_HEAP });
+    children.push(keycloak);
+    log(`Keycloak ready in ${round(keycloak.startToReadyMs / 1000)} s (new database); creating the realm`);
+    const realm = await createRealm(keycloak.url, keycloak.admin, fixture.users);
+    const keycloakHashing = await keycloakHashParameters(keycloak.url, keycloak.admin, fixture.users[0]!.username);
+    const users: BenchUser[] = fixture.users;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const idle = { gatehouse: rssBytes(gatehouse.process.pid!), keycloak: groupRssBytes(keycloak.process.pid!) };
+
+    log(`warming up both servers' JIT compilers: ${JIT_WARMUP} s of mixed load each`);
+    const warmupSpecs = {
+      gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ grant_type: 'client_credentials', scope: 'read' }) },
+      keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.service)), body: form({ grant_type: 'client_credentials' }) },
+    } as const;
+    for (const [name, url] of [['gatehouse', gatehouse.url], ['keycloak', keycloak.url]] as const) {
+      const signInOnce = name === 'gatehouse' ? (user: BenchUser) => completeSignIn(url, fixture.clients.web, user) : (user: BenchUser) => keycloakSignIn(url, realm.web, user);
+      await Promise.all([
+        runOnce({ key: name, url, spec: warmupSpecs[name] }, JIT_WARMUP, 4),
+        loadSignInsWith(signInOnce, users, JIT_WARMUP, 2),
+      ]);
+    }
+
+    const rows: ScenarioRow[] = [];
+    const options = { warmupSeconds: WARMUP, seconds: SECONDS, connections: CONNECTIONS };
+    const side = async (scenario: string, specs: { gatehouse: RequestSpec; keycloak: RequestSpec }, accept: (body: Record<string, unknown>) => boolean) => {
+      log(scenario);
+      for (const [name, url] of [['gatehouse', gatehouse.url], ['keycloak', keycloak.url]] as const) {
+        const problem = await check(`${scenario} on ${name}`, url, specs[name], accept);
+        if (problem !== undefined) problems.push(problem);
+      }
+      const measured = await measureAlternating(
+        [
+          { key: 'gatehouse', url: gatehouse.url, spec: specs.gatehouse },
+          { key: 'keycloak', url: keycloak.url, spec: specs.keycloak },
+        ],
+        options,
+      );
+      rows.push({ scenario, gatehouse: measured.gatehouse!, keycloak: measured.keycloak! });
+    };
+    const isToken = (body: Record<string, unknown>) => typeof body.access_token === 'string';
+
+    await side(
+      'client_credentials → JWT RS256',
+      {
+        gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ grant_type: 'client_credentials', scope: 'read' }) },
+        keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.service)), body: form({ grant_type: 'client_credentials' }) },
+      },
+      isToken,
+    );
+
+    const jwts = {
+      gatehouse: (await postToken(gatehouse.url, fixture.clients.rs256, { grant_type: 'client_credentials', scope: 'read' })).access_token,
+      keycloak: (await keycloakToken(keycloak.url, realm.service, { grant_type: 'client_credentials' })).access_token,
+    };
+    await side(
+      'introspection of a JWT',
+      {
+        gatehouse: { method: 'POST', path: '/token/introspection', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ token: jwts.gatehouse }) },
+        keycloak: { method: 'POST', path: KEYCLOAK_PATHS.introspection, headers: formHeaders(keycloakBasic(realm.service)), body: form({ token: jwts.keycloak }) },
+      },
+      (body) => body.active === true,
+    );
+
+    const signedIn = {
+      gatehouse: await completeSignIn(gatehouse.url, fixture.clients.web, users[0]!),
+      keycloak: await keycloakSignIn(keycloak.url, realm.web, users[0]!),
+    };
+    await side(
+      'userinfo',
+      {
+        gatehouse: { method: 'GET', path: '/me', headers: { authorization: `Bearer ${signedIn.gatehouse.access_token}` } },
+        keycloak: { method: 'GET', path: KEYCLOAK_PATHS.userinfo, headers: { authorization: `Bearer ${signedIn.keycloak.access_token}` } },
+      },
+      (body) => typeof body.sub === 'string',
+    );
+
+    // Enough for warm-up + both segments at ≈ 150 rotations per second; a pool that runs out is marked in the report.
+    const poolSize = Number(flags.pool ?? Math.ceil((SECONDS + WARMUP) * 150));
+    log(`minting ${poolSize} refresh tokens on each server`);
+    const pools = {
+      gatehouse: await mintRefreshTokens(gatehouse.url, fixture.clients.web, users[1]!, poolSize),
+      keycloak: await keycloakRefreshTokens(keycloak.url, realm.web, users[1]!, poolSize),
+    };
+    const refreshBody = (token: string) => form({ grant_type: 'refresh_token', refresh_token: token });
+    await side(
+      'refresh_token grant (rotation, single use)',
+      {
+        gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.web)), ...popping(pools.gatehouse, refreshBody) },
+        keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.web)), ...popping(pools.keycloak, refreshBody) },
+      },
+      isToken,
+    );
+
+    log(`complete sign-ins on the hosted pages, ${SIGN_IN_USERS} at a time (A B B A)`);
+    const signInOnce = {
+      gatehouse: (user: BenchUser) => completeSignIn(gatehouse.url, fixture.clients.web, user),
+      keycloak: (user: BenchUser) => keycloakSignIn(keycloak.url, realm.web, user),
+    };
+    const order = ['gatehouse', 'keycloak'] as const;
+    for (const name of order) await loadSignInsWith(signInOnce[name], users, Math.max(1, WARMUP), SIGN_IN_USERS);
+    const segments: Record<(typeof order)[number], SignInMeasured[]> = { gatehouse: [], keycloak: [] };
+    for (const name of [...order, ...[...order].reverse()]) {
+      segments[name].push(await loadSignInsWith(signInOnce[name], users, SECONDS / 2, SIGN_IN_USERS));
+    }
+    const mergeSignIns = (parts: SignInMeasured[]): SignInMeasured => {
+      const signIns = parts.reduce((sum, part) => sum + part.signIns, 0);
+      const seconds = parts.reduce((sum, part) => sum + part.seconds, 0);
+      const firstError = parts.find((part) => part.firstError !== undefined)?.firstError;
+      return {
+        signIns,
+        seconds,
+        perSecond: signIns / seconds,
+        p50Ms: parts.reduce((sum, part) => sum + part.p50Ms * part.signIns, 0) / Math.max(1, signIns),
+        p99Ms: Math.max(...parts.map((part) => part.p99Ms)),
+        errors: parts.reduce((sum, part) => sum + part.errors, 0),
+        ...(firstError === undefined ? {} : { firstError }),
+      };
+    };
+    const signIns = { gatehouse: mergeSignIns(segments.gatehouse), keycloak: mergeSignIns(segments.keycloak) };
+    for (const [name, measured] of Object.entries(signIns)) if (measured.firstError !== undefined) problems.push(`sign-ins on ${name}: ${measured.firstError}`);
+    rows.push({ scenario: `complete sign-ins (hosted page, ${SIGN_IN_USERS} at a time)`, gatehouse: signIns.gatehouse, keycloak: signIns.keycloak });
+
+    const afterLoad = { gatehouse: rssBytes(gatehouse.process.pid!), keycloak: groupRssBytes(keycloak.process.pid!) };
+    const loadAfter = load();
+    const summary = rows.map((row) => ({
+      scenario: row.scenario,
+      gatehousePerSecond: round(rate(row.gatehouse)),
+      keycloakPerSecond: round(rate(row.keycloak)),
+      ratio: rate(row.keycloak) > 0 ? round(rate(row.gatehouse) / rate(row.keycloak), 2) : null,
+      gatehouseP50Ms: round(row.gatehouse.p50Ms),
+      gatehouseP99Ms: round(row.gatehouse.p99Ms),
+      keycloakP50Ms: round(row.keycloak.p50Ms),
+      keycloakP99Ms: round(row.keycloak.p99Ms),
+      errors: { gatehouse: row.gatehouse.errors, keycloak: row.keycloak.errors },
+      ...('poolExhausted' in row.gatehouse && (row.gatehouse.poolExhausted || (row.keycloak as Measured).poolExhausted) ? { note: 'a token pool ran out before the time was up' } : {}),
+    }));
+    const signInRow = summary.at(-1)!;
+    const result = {
+      startedAt: startedAt.toISOString(),
+      settings: { seconds: SECONDS, warmupSeconds: WARMUP, jitWarmupSeconds: JIT_WARMUP, connections: CONNECTIONS, signInUsers: SIGN_IN_USERS, keycloakHeap: KEYCLOAK_HEAP },
+      machine: {
+        nproc: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memoryGiB: round(totalmem() / 1024 ** 3),
+        loadAverageBefore: loadBefore,
+        loadAverageAfter: loadAfter,
+        node: process.version,
+        gatehouseStore: `${benchDatabaseKind()} + Redis`,
+        keycloak: `Keycloak ${KEYCLOAK_VERSION} (kc.sh start --optimized, PostgreSQL, ${KEYCLOAK_HEAP})`,
+      },
+      hashing: {
+        gatehouse: `argon2id m=${OWASP_ARGON2_PARAMS.memoryKiB} KiB, t=${OWASP_ARGON2_PARAMS.iterations}, p=${OWASP_ARGON2_PARAMS.parallelism}`,
+        keycloak: keycloakHashing,
+        gatehouseHashMs: round(hashLimits.gatehouse.medianHashMs),
+        keycloakHashMs: round(hashLimits.keycloak.medianHashMs),
+        gatehouseHashLimitPerSecond: round(hashLimits.gatehouse.perSecond),
+        keycloakHashLimitPerSecond: round(hashLimits.keycloak.perSecond),
+        gatehouseSignInsToHashLimit: round((signInRow.gatehousePerSecond ?? 0) / hashLimits.gatehouse.perSecond, 2),
+        keycloakSignInsToHashLimit: round((signInRow.keycloakPerSecond ?? 0) / hashLimits.keycloak.perSecond, 2),
+      },
+      startToReadyMs: { gatehouse: Math.round(gatehouse.startToReadyMs), keycloakFirstStart: Math.round(keycloak.startToReadyMs) },
+      memoryMiB: {
+        gatehouseIdle: mib(idle.gatehouse),
+        keycloakIdle: mib(idle.keycloak),
+        gatehouseAfterLoad: mib(afterLoad.gatehouse),
+        keycloakAfterLoad: mib(afterLoad.keycloak),
+        note: 'Gatehouse: the node process (FerretDB, PostgreSQL, Redis not included); Keycloak: kc.sh and its JVM (PostgreSQL not included)',
+      },
+      scenarios: summary,
+      problems,
+    };
+    mkdirSync(`${ROOT}bench/results`, { recursive: true });
+    const file = `${ROOT}bench/results/vs-keycloak-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`;
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+
+    const out = (text: string) => process.stdout.write(`${text}\n`);
+    out(`\nMachine: ${JSON.stringify(result.machine)}`);
+    out(table(
+      ['scenario', 'Gatehouse /s', 'Keycloak /s', 'Gatehouse ÷ Keycloak', 'Gatehouse p50 / p99 ms', 'Keycloak p50 / p99 ms', 'errors G / K'],
+      summary.map((row) => [row.scenario, row.gatehousePerSecond, row.keycloakPerSecond, row.ratio, `${row.gatehouseP50Ms} / ${row.gatehouseP99Ms}`, `${row.keycloakP50Ms} / ${row.keycloakP99Ms}`, `${row.errors.gatehouse} / ${row.errors.keycloak}${'note' in row ? ` (${row.note})` : ''}`]),
+    ));
+    out(`Hashing: Gatehouse ${result.hashing.gatehouse} (${result.hashing.gatehouseHashMs} ms, limit ${result.hashing.gatehouseHashLimitPerSecond}/s, sign-ins at ${result.hashing.gatehouseSignInsToHashLimit}×); Keycloak ${result.hashing.keycloak} (${result.hashing.keycloakHashMs} ms, limit ${result.hashing.keycloakHashLimitPerSecond}/s, sign-ins at ${result.hashing.keycloakSignInsToHashLimit}×)`);
+    out(`Memory (MiB): Gatehouse ${result.memoryMiB.gatehouseIdle} idle → ${result.memoryMiB.gatehouseAfterLoad} after the load; Keycloak ${result.memoryMiB.keycloakIdle} → ${result.memoryMiB.keycloakAfterLoad}`);
+    out(`Start to ready: Gatehouse ${result.startToReadyMs.gatehouse} ms, Keycloak ${result.startToReadyMs.keycloakFirstStart} ms (first start, new database)`);
+    out(`Load average: ${loadBefore.join(' ')} before, ${loadAfter.join(' ')} after (${result.machine.nproc} cores)`);
+    if (problems.length > 0) out(`\nProblems:\n${problems.map((problem) => `- ${problem}`).join('\n')}`);
+    out(`\nJSON: ${file}`);
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+    benchServices('down');
+  }
+}
+
+await main();

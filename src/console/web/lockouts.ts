@@ -1,0 +1,58 @@
+/// <reference lib="dom" />
+import { ApiError, type AdminApi } from './api.ts';
+import { h, notice, render, showError, t, table, when } from './ui.ts';
+
+interface Lockout {
+  readonly scope: 'account_ip' | 'account' | 'ip';
+  readonly subject: string | null;
+  readonly user_id: string | null;
+  readonly username: string | null;
+  readonly login: string | null;
+  readonly ip: string | null;
+  readonly level: number;
+  readonly locked_until: string;
+}
+
+function who(lockout: Lockout): Node | string {
+  if (lockout.user_id !== null) return h('a', { href: `#/users/${encodeURIComponent(lockout.user_id)}` }, lockout.username ?? lockout.user_id);
+  if (lockout.login !== null) return t('lockouts.login', { login: lockout.login });
+  return '—';
+}
+
+/** Sign-in lockouts in force (GET /lockouts), each lifted with POST /lockouts/clear. */
+export async function lockoutsPage(root: HTMLElement, api: AdminApi, message?: string): Promise<void> {
+  const lockouts = await api.get<Lockout[]>('/lockouts');
+  const status = h('div', { role: 'status' });
+  const lift = (lockout: Lockout) => {
+    const body = lockout.subject !== null ? { subject: lockout.subject } : { ip: lockout.ip };
+    api.post<{ lifted: number }>('/lockouts/clear', body).then(
+      () => lockoutsPage(root, api, t('lockouts.lifted')),
+      (error: unknown) => showError(null, status, error, error instanceof ApiError ? error.details : []),
+    );
+  };
+  render(
+    root,
+    h('h1', {}, t('lockouts.heading')),
+    message === undefined ? null : notice(message),
+    h('p', {}, t('lockouts.text')),
+    h(
+      'section',
+      { class: 'card' },
+      lockouts.length === 0
+        ? h('p', {}, t('lockouts.none'))
+        : table(
+            t('lockouts.heading'),
+            [t('lockouts.col.scope'), t('lockouts.col.who'), t('lockouts.col.ip'), [t('lockouts.col.level'), 'optional'], t('lockouts.col.until'), t('actions')],
+            lockouts.map((lockout) => [
+              t(`lockouts.scope.${lockout.scope}`),
+              who(lockout),
+              lockout.ip ?? '—',
+              String(lockout.level),
+              when(lockout.locked_until),
+              h('button', { type: 'button', class: 'secondary', onclick: () => lift(lockout) }, lockout.subject !== null ? t('lockouts.liftSubject') : t('lockouts.liftIp')),
+            ]),
+          ),
+      status,
+    ),
+  );
+}

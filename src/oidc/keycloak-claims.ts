@@ -1,0 +1,64 @@
+/**
+ * Keycloak-shaped access-token claims, for APIs written against Keycloak tokens (e.g. Spring
+ * Security converters reading `realm_access.roles`). Roles imported from Keycloak keep their
+ * shape: realm roles as they are, client roles as `<clientId>:<role>` (src/keycloak/realm-import.ts),
+ * which go back under `resource_access.<clientId>.roles`.
+ */
+export interface KeycloakClaimInput {
+  /** The user's claims as Gatehouse releases them (preferred_username, email, roles, groups, ...). */
+  readonly profile: Readonly<Record<string, unknown>>;
+  readonly clientId: string | undefined;
+  /** The session id the ID token carries as `sid`. */
+  readonly sid: string | undefined;
+}
+
+const PROFILE_CLAIMS = ['preferred_username', 'name', 'given_name', 'family_name', 'email', 'email_verified'] as const;
+
+/** `realm_access` and `resource_access` from the user's roles. */
+export function keycloakRoleClaims(profile: Readonly<Record<string, unknown>>): { realm_access: { roles: string[] }; resource_access: Record<string, { roles: string[] }> } {
+  const roles = Array.isArray(profile.roles) ? profile.roles.filter((role): role is string => typeof role === 'string') : [];
+  const realmRoles: string[] = [];
+  const resourceAccess: Record<string, { roles: string[] }> = {};
+  for (const role of roles) {
+    const colon = role.indexOf(':');
+    if (colon <= 0 || colon === role.length - 1) {
+      realmRoles.push(role);
+      continue;
+    }
+    const client = role.slice(0, colon);
+    (resourceAccess[client] ??= { roles: [] }).roles.push(role.slice(colon + 1));
+  }
+  return { realm_access: { roles: realmRoles }, resource_access: resourceAccess };
+}
+
+/** The claims of a Keycloak access token (besides the JWT's own: iss, sub, aud, exp, iat, jti, scope). */
+export function keycloakTokenClaims({ profile, clientId, sid }: KeycloakClaimInput): Record<string, unknown> {
+  const claims: Record<string, unknown> = { typ: 'Bearer', ...keycloakRoleClaims(profile) };
+  if (clientId !== undefined) claims.azp = clientId;
+  if (sid !== undefined) claims.sid = sid;
+  for (const name of PROFILE_CLAIMS) if (profile[name] !== undefined) claims[name] = profile[name];
+  if (Array.isArray(profile.groups)) claims.groups = profile.groups;
+  return claims;
+}
+
+/** Whether a stored access token was issued with Keycloak's claims (src/oidc/jwt-records.ts lets those reach userinfo, as Keycloak's do). */
+export function hasKeycloakClaims(record: { readonly extra?: unknown }): boolean {
+  const extra = record.extra as Record<string, unknown> | undefined;
+  return extra?.typ === 'Bearer' && typeof extra.realm_access === 'object' && extra.realm_access !== null;
+}
+
+/** Claims that tokens without a user (client_credentials) of a Keycloak-claims client carry. */
+export function keycloakClientTokenClaims(clientId: string): Record<string, unknown> {
+  return { typ: 'Bearer', azp: clientId };
+}
+
+/**
+ * What a Keycloak-claims client's ID token adds to the scope claims: `azp` and the roles, as
+ * Keycloak writes them when its role mappers add them to the ID token (which applications that
+ * read roles from the ID token, such as Grafana or kubectl, are set up with).
+ */
+export const KEYCLOAK_ID_TOKEN_CLAIMS = ['azp', 'realm_access', 'resource_access'] as const;
+
+export function keycloakIdTokenClaims(profile: Readonly<Record<string, unknown>>, clientId: string | undefined): Record<string, unknown> {
+  return { ...(clientId === undefined ? {} : { azp: clientId }), ...keycloakRoleClaims(profile) };
+}

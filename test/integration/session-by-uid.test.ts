@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import type { Connection } from 'mongoose';
+import type { AdapterPayload } from 'oidc-provider';
+import { createMongoAdapterFactory } from '../../src/storage/oidc/mongo-adapter.ts';
+import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+
+const nanoid = () => randomBytes(16).toString('base64url');
+
+function sessionPayload(id: string, uid: string, accountId = 'account-1'): AdapterPayload {
+  return { kind: 'Session', jti: id, uid, accountId, loginTs: 1, exp: Math.floor(Date.now() / 1000) + 60, authorizations: { app: { sid: nanoid(), grantId: nanoid() } } } as AdapterPayload;
+}
+
+/**
+ * Sessions by uid are primary-key reads (issue 21): oidc-provider looks a session up by uid for
+ * every token bound to it. Checked on the commands the driver sends (filters included), against
+ * the project's real MongoDB-wire server.
+ */
+describe('MongoDB adapter: a session found by its uid through its primary key', () => {
+  const uri = freshDatabaseUri('session_by_uid');
+  let connection: Connection;
+  const sent: Array<{ name: string; filters: unknown[] }> = [];
+  const sessions = () => connection.db!.collection<{ _id: string }>('oidc_session');
+  const adapter = () => createMongoAdapterFactory({ connection, reuseWindowSeconds: 0 })('Session');
+
+  before(async () => {
+    connection = await connectMongo({ uri, timeoutMs: 5000, watchCommands: true });
+    await ensureOidcIndexes(connection);
+    connection.getClient().on('commandStarted', (event: { commandName: string; command: Record<string, unknown> }) => {
+      const { command } = event;
+      const statements = (command.updates ?? command.deletes ?? []) as Array<{ q: unknown }>;
+      sent.push({ name: event.commandName, filters: command.filter !== undefined ? [command.filter] : statements.map((statement) => statement.q) });
+    });
+  });
+  after(async () => {
+    await connection.close();
+    await dropDatabase(uri);
+  });
+  beforeEach(() => {
+    sent.length = 0;
+  });
+
+  it('writes the session and its uid copy in one command, and reads it by uid with one find by _id', async () => {
+    const [id, uid] = [nanoid(), nanoid()];
+    await adapter().upsert(id, sessionPayload(id, uid), 60);
+    expect(sent.map((command) => command.name)).to.deep.equal(['update']);
+    expect(sent[0]!.filters).to.deep.equal([{ _id: id }, { _id: `uid:${uid}` }]);
+
+    sent.length = 0;
+    const found = await adapter().findByUid(uid);
+    expect(found).to.include({ jti: id, uid, accountId: 'account-1' });
+    expect(sent).to.deep.equal([{ name: 'find', filters: [{ _id: `uid:${uid}` }] }]);
+  });
+
+  it('does not depend on the uid field: with it gone from the session, the lookup still finds it', async () => {
+    const [id, uid] = [nanoid(), nanoid()];
+    await adapter().upsert(id, sessionPayload(id, uid), 60);
+    await sessions().updateOne({ _id: id }, { $unset: { uid: '' } });
+    expect(await adapter().findByUid(uid)).to.include({ jti: id });
+  });
+
+  it('never answers a session id lookup with a uid copy, and lists each session once', async () => {
+    const [id, uid] = [nanoid(), nanoid()];
+    const accountId = `account-${nanoid()}`;
+    await adapter().upsert(id, sessionPayload(id, uid, accountId), 60);
+    expect(await adapter().find(`uid:${uid}`)).to.equal(undefined);
+    expect(await sessions().countDocuments({ accountId })).to.equal(1);
+    expect(await sessions().countDocuments({ uid })).to.equal(1);
+  });
+
+  it('destroys the copy with the session, copy first, each by _id alone', async () => {
+    const [id, uid] = [nanoid(), nanoid()];
+    await adapter().upsert(id, sessionPayload(id, uid), 60);
+    sent.length = 0;
+    await adapter().destroy(id);
+    expect(sent.map((command) => command.name)).to.deep.equal(['find', 'delete']);
+    expect(sent[1]!.filters).to.deep.equal([{ _id: `uid:${uid}` }, { _id: id }]);
+    expect(await adapter().findByUid(uid)).to.equal(undefined);
+    expect(await adapter().find(id)).to.equal(undefined);
+    expect(await sessions().countDocuments({ _id: { $in: [id, `uid:${uid}`] } })).to.equal(0);
+  });
+
+  it('follows a new session id (sign-in again): the copy then names the new one', async () => {
+    const [oldId, newId, uid] = [nanoid(), nanoid(), nanoid()];
+    await adapter().upsert(oldId, sessionPayload(oldId, uid), 60);
+    // oidc-provider's Session#save after resetIdentifier: destroy the old id, then upsert the new one.
+    await adapter().destroy(oldId);
+    await adapter().upsert(newId, sessionPayload(newId, uid), 60);
+    expect(await adapter().findByUid(uid)).to.include({ jti: newId });
+    expect(await adapter().find(oldId)).to.equal(undefined);
+  });
+
+  it('still finds the other of two sessions with the same uid once one is destroyed', async () => {
+    const [first, second, uid] = [nanoid(), nanoid(), nanoid()];
+    await adapter().upsert(first, sessionPayload(first, uid), 60);
+    await adapter().upsert(second, sessionPayload(second, uid), 60);
+    await adapter().destroy(first);
+    expect(await adapter().findByUid(uid)).to.include({ jti: second });
+  });
+
+  it('still finds a session stored before uid copies existed (through the uid index)', async () => {
+    const [id, uid] = [nanoid(), nanoid()];
+    // What the adapter wrote before: the session alone.
+    await sessions().insertOne({ _id: id, payload: JSON.stringify(sessionPayload(id, uid)), uid, accountId: 'account-1', expiresAt: new Date(Date.now() + 60_000) } as never);
+    expect(await adapter().findByUid(uid)).to.include({ jti: id });
+    await adapter().destroy(id);
+    expect(await adapter().findByUid(uid)).to.equal(undefined);
+  });
+
+  it('expires the copy with the session', async () => {
+    const [id, uid] = [nanoid(), nanoid()];
+    let clock = Date.now();
+    const clocked = createMongoAdapterFactory({ connection, reuseWindowSeconds: 0, now: () => clock })('Session');
+    await clocked.upsert(id, sessionPayload(id, uid), 1);
+    const copy = await sessions().findOne({ _id: `uid:${uid}` });
+    expect(copy).to.have.property('expiresAt').that.is.instanceOf(Date);
+    clock += 2000;
+    expect(await clocked.findByUid(uid)).to.equal(undefined);
+  });
+});
