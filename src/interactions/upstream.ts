@@ -170,7 +170,8 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
     }
     if (outcome.kind === 'refused') return errorPage(ctx, outcome.reason, idp!.display_name, back);
     const result: InteractionResults = outcome.kind === 'signed_in' ? { login: loginOf(outcome), upstream: null } : { upstream: outcome.pending };
-    const resume = await resumeInteraction(provider, transaction.uid, result, now);
+    // The interaction's expiry is the provider's, on the system clock.
+    const resume = await resumeInteraction(provider, transaction.uid, result);
     if (resume === undefined) return errorPage(ctx, 'state', idp!.display_name, undefined);
     if (outcome.kind === 'pending') {
       ctx.set('Cache-Control', 'no-store');
