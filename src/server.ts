@@ -52,6 +52,7 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
 import { enrolmentKeeper } from './mfa/enrolment.ts';
+import { needsSecondFactor } from './mfa/needs-second-factor.ts';
 import QRCode from 'qrcode';
 import { accountDirectory, profileOf } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
@@ -318,10 +319,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         // Throws HashQueueFullError when the hashing pool is saturated (the grant answers 503).
         checkPassword: async (login, password, ip, clientId) => {
           const result = await accountLayer.accounts.authenticate(login, password, ip, clientId, 'password');
-          return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+          return result.ok ? { ok: true, sub: result.user.id, username: result.user.username } : { ok: false };
         },
+        needsSecondFactor: (account, clientRequires) => needsSecondFactor(config.mfa, account, clientRequires),
+        now: options.now,
         resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }) }),
         passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
+        tokenExchangeInUse: async () => (await services.clients.list()).some((client) => client.metadata.token_exchange !== undefined && client.metadata.token_exchange !== null),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
         middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
         observers: {

@@ -1,4 +1,4 @@
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { hashSync } from '@node-rs/argon2';
 import type { Argon2Params } from './argon2-params.ts';
@@ -20,12 +20,13 @@ export type HashReply =
  * Hashing yields the CPU to the event loop: while sign-ins keep every worker busy, token,
  * introspection and page requests on the main thread still get the cores first. On Linux a
  * thread has its own nice value (setpriority on the calling thread); elsewhere it would renice
- * the whole process, so it is left alone there.
+ * the whole process, so it is left alone there. The step is relative to the thread's inherited
+ * value, so a niced service (or `nice npm test`) never hashes above its own event loop.
  */
 export const HASH_WORKER_NICE = 10;
 if (!isMainThread && process.platform === 'linux') {
   try {
-    setPriority(HASH_WORKER_NICE);
+    setPriority(Math.min(19, getPriority() + HASH_WORKER_NICE));
   } catch {
     // Not permitted (unusual for lowering priority): hash at normal priority.
   }

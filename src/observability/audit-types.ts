@@ -5,7 +5,7 @@
 export const AUDIT_EVENT_TYPES = {
   // Sign-in and protocol (recorded by the server; actor is the user or the client)
   'signin.success': 'a user signed in (actor: the user; client: the application they signed in to)',
-  'signin.failure': 'a sign-in failed; details.reason is unknown_user, wrong_password, no_password, locked or disabled',
+  'signin.failure': 'a sign-in failed; details.reason is unknown_user, wrong_password, no_password, locked, disabled or second_factor_required (password grant)',
   'signin.lockout': 'failed sign-ins locked a user or an address; details.lockedForSeconds',
   'consent.granted': 'a user allowed an application scopes or APIs (target: the client)',
   'token.issued': 'the token endpoint issued tokens; details.grantType',
