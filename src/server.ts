@@ -15,6 +15,7 @@ import { accountPage } from './account/routes.ts';
 import { ensureAccountClient } from './clients/account-client.ts';
 import { effectiveSettings } from './config/effective.ts';
 import { createApp } from './app.ts';
+import { dateClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import { deriveKey } from './crypto/secret-box.ts';
 import { clientErrorHandler } from './http/client-error.ts';
@@ -100,8 +101,11 @@ export { StartupError };
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
   readonly extendConfiguration?: (configuration: Configuration) => Configuration;
-  /** The storage clock in milliseconds (refresh-token reuse window, record expiry); tests move it. */
-  readonly now?: () => number;
+  /**
+   * Gatehouse's clock (src/clock.ts): record expiry and the reuse window, caches, key activation
+   * and removal, lockouts, attempt limits, reset tokens. Tests move it instead of sleeping.
+   */
+  readonly clock?: Clock;
   /** Hears every command the main MongoDB and Redis connections send (tests count round trips with it). */
   readonly onStoreCommand?: StoreCommandListener;
   /** Sign-in steps added after Gatehouse's own (before consent); a test registers one this way. */
@@ -160,6 +164,7 @@ function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
 
 /** Wires everything from a validated config and starts listening. */
 export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGatehouse> {
+  const clock = options.clock ?? systemClock;
   const stores = await openStores(config, options.onStoreCommand);
   const { mongo, redis } = stores;
   const closers: Array<() => Promise<void>> = [];
@@ -169,7 +174,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     // Memory taken by a burst of traffic comes back once it has passed (idle-collector.ts).
     const idleCollector = startIdleCollector({ onCollect: (ms) => logger.debug({ ms }, 'idle: memory given back') });
     closers.push(async () => idleCollector.stop());
-    const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now, secondFactorClock: options.secondFactorClock });
+    const core = await composeCore(config, logger, stores, { mode: 'server', metrics, clock, secondFactorClock: options.secondFactorClock });
     closers.push(() => core.close());
     const { services, storage, accountLayer, audit } = core;
     if (!storage.ttlIndexes) {
@@ -182,7 +187,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     await bootstrapAdmin(services, config.admin === undefined ? undefined : { username: config.admin.username, password: config.admin.password.reveal() }, logger);
     await ensureConsoleClient({ clients: services.clients, adminAudience: services.adminAudience, consoleUrl: `${new URL(config.issuer).origin}${config.routes.console}/` });
     await ensureAccountClient({ clients: services.clients, accountUrl: `${new URL(config.issuer).origin}${config.routes.account}/` });
-    const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
+    const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter, now: clock.now });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
     const mail = openMail(config, views, logger, metrics);
@@ -193,16 +198,17 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       logger,
       redisPrefix: config.redisPrefix,
       onFallback: (limiter) => metrics.rateLimitFallback(limiter),
+      now: clock.now,
     });
     closers.push(async () => attempts.close());
     const { windowSeconds } = config.attemptLimits;
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
-    const resets = await openPasswordResets({ mongo, ttlSeconds: config.passwords.resetTtlSeconds, now: options.now });
+    const resets = await openPasswordResets({ mongo, ttlSeconds: config.passwords.resetTtlSeconds, now: clock.now });
     const passwordPolicy = { ...DEFAULT_PASSWORD_POLICY, minLength: config.passwords.minLength };
     const origin = new URL(config.publicUrl).origin;
     const { selfService } = config;
-    const verifications = await openEmailVerifications({ mongo, ttlSeconds: selfService.verificationTtlSeconds, now: options.now });
+    const verifications = await openEmailVerifications({ mongo, ttlSeconds: selfService.verificationTtlSeconds, now: clock.now });
     const auditSelfService = (type: 'user.registered' | 'user.registration_existing_email' | 'user.email_verification_sent' | 'user.email_verified', userId: string | null) =>
       audit.record({
         type,
@@ -322,8 +328,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           return result.ok ? { ok: true, sub: result.user.id, username: result.user.username } : { ok: false };
         },
         needsSecondFactor: (account, clientRequires) => needsSecondFactor(config.mfa, account, clientRequires),
-        now: options.now,
-        resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }) }),
+        now: clock.now,
+        resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date(clock.now())).map(publicJwk) }) }),
         passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
         tokenExchangeInUse: async () => (await services.clients.list()).some((client) => client.metadata.token_exchange !== undefined && client.metadata.token_exchange !== null),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
@@ -360,6 +366,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         if (app !== undefined) app.keys = cookieKeyList(keySet, now);
       },
       policy: config.keys,
+      now: dateClock(clock),
+      ...(clock.onJump === undefined ? {} : { onClockJump: clock.onJump }),
       notices: redis === undefined ? undefined : redisNotices(redis, config.redisPrefix),
       onError: (error, during) => logger.warn({ err: error, during }, 'key set update failed; serving the current keys'),
       onScheduledRotation: (result) =>
@@ -378,7 +386,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
 
     const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal(), path: config.routes.metrics });
     const exposure = metricsExposure({ env: config.env, port: config.metrics.port, token: config.metrics.token !== undefined });
-    const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) });
+    const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date(clock.now())).map(publicJwk) });
     // The admin API (routes, zod schemas, OpenAPI document) loads with its first request: most
     // instances never serve one, and building it at startup costs memory and start-up time.
     const admin = loadOnFirstRequest(config.routes.admin, async () => {
@@ -446,7 +454,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       routes: config.routes,
       trustProxy: config.trustProxy,
       proxyHops: config.proxyHops,
-      cookieKeys: cookieKeyList(ring.keySet(), new Date()),
+      cookieKeys: cookieKeyList(ring.keySet(), new Date(clock.now())),
       logger,
       readiness,
       readinessTimeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs),

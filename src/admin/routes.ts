@@ -1,5 +1,5 @@
 import { apiCreateSchema, apiUpdateSchema, showApi } from '../operations/apis.ts';
-import { auditQuerySchema } from '../operations/audit.ts';
+import { auditQuerySchema, signInStatsSchema } from '../operations/audit.ts';
 import { showClient, showCreated } from '../operations/clients.ts';
 import { clientCreateSchema, clientUpdateSchema } from '../clients/spec.ts';
 import type { Operations } from '../operations/index.ts';
@@ -88,6 +88,8 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'get', path: '/audit-events', tag: 'audit', summary: 'Query audit events by type, user (id or username), client and time range; newest first, pages by `before` = the previous page\'s `next`', query: auditQuerySchema, handle: async ({ query }) => ({ body: await audit.query(query) }) },
 
     // Status
+    { method: 'get', path: '/stats/sign-ins', tag: 'status', summary: 'Successful and failed sign-ins and lockouts per UTC day (from the audit events), oldest first, today last', query: signInStatsSchema, handle: async ({ query }) => ({ body: await audit.signInsByDay(query) }) },
+    { method: 'get', path: '/stats/sessions', tag: 'status', summary: 'How many sign-in sessions are in force, across all users', handle: async () => ({ body: { active: await sessions.count() } }) },
     { method: 'get', path: '/health', tag: 'status', summary: 'Whether each store (MongoDB, Redis) answers: status ok or unavailable, per component', handle: async () => ({ body: await status.health() }) },
     { method: 'get', path: '/settings', tag: 'status', summary: 'The effective settings the server runs with (read-only; every secret shown as [secret])', handle: async () => ({ body: status.settings() }) },
 

@@ -54,7 +54,7 @@ export interface ProviderBuilderDeps {
   readonly resolveToken?: ResolveToken | undefined;
   /** Whether a user must use a second factor (the password grant refuses them). */
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
-  /** The server clock in milliseconds (StartOptions.now), for the grants that judge expiry themselves. */
+  /** The server clock in milliseconds (StartOptions.clock), for the grants that judge expiry themselves. */
   readonly now?: (() => number) | undefined;
 }
 

@@ -158,7 +158,7 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
   it('is listed in discovery only once some client may use it', async () => {
     expect(discoveryBefore).to.include('client_credentials').and.not.include('password');
     // A "no" is cached for 2 s (discovery is public; each lookup reads every client).
-    await within(10_000, async () => (await grantTypesSupported()).includes('password'));
+    await within(30_000, async () => (await grantTypesSupported()).includes('password'));
   });
 
   describe('users who must use a second factor', () => {

@@ -54,7 +54,7 @@ describe('self-registration and email verification (Chromium, openid-client, a r
         GATEHOUSE_SELF_REGISTRATION: 'true',
         GATEHOUSE_SELF_REGISTRATION_DOMAINS: 'example.com, example.org',
       },
-      now: () => Date.now() + clockOffset,
+      clock: { now: () => Date.now() + clockOffset },
     });
     gatehouse = await deploy.start();
     const { client, secret } = await gatehouse.services.clients.create({

@@ -25,7 +25,7 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
   let exchanger: oidc.Configuration;
   let exchangerId: string;
   let discoveryBefore: string[];
-  // The server's clock (StartOptions.now) runs this far ahead of the wall clock when a test says so.
+  // The server's clock (StartOptions.clock) runs this far ahead of the wall clock when a test says so.
   let ahead = 0;
   const grantTypesSupported = async () =>
     ((await (await fetch(`${deploy.issuer}/.well-known/openid-configuration`)).json()) as { grant_types_supported: string[] }).grant_types_supported;
@@ -36,7 +36,7 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
   const introspect = (config: oidc.Configuration, token: string) => oidc.tokenIntrospection(config, token);
 
   before(async () => {
-    deploy = await deployment('token_exchange', { now: () => Date.now() + ahead });
+    deploy = await deployment('token_exchange', { clock: { now: () => Date.now() + ahead } });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
     const { clients, apis } = gatehouse.services;

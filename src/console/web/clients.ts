@@ -41,14 +41,30 @@ const details = (error: unknown) => (error instanceof ApiError ? error.details :
 
 /** The secret, shown once, with the reminder that it cannot be read again. */
 function secretCard(client: Client, onDone: () => void): HTMLElement {
+  const secret = client.client_secret ?? '';
+  const copied = h('span', { role: 'status', class: 'hint' });
+  const copy = h('button', {
+    type: 'button',
+    class: 'secondary',
+    onclick: () => {
+      // The clipboard needs a secure context (HTTPS or localhost); otherwise the text stays selectable.
+      if (navigator.clipboard === undefined) return copied.replaceChildren(t('secret.copyFailed'));
+      navigator.clipboard.writeText(secret).then(
+        () => copied.replaceChildren(t('secret.copied')),
+        () => copied.replaceChildren(t('secret.copyFailed')),
+      );
+    },
+  }, t('secret.copy'));
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'secret-heading' },
     h('h2', { id: 'secret-heading' }, t('secret.heading')),
     h('p', { class: 'notice' }, t('secret.once')),
     h('p', { id: 'secret-label' }, t('secret.label', { client: client.client_id })),
-    h('code', { class: 'secret', 'data-testid': 'client-secret', 'data-client-id': client.client_id, 'aria-labelledby': 'secret-label' }, client.client_secret ?? ''),
+    h('code', { class: 'secret', 'data-testid': 'client-secret', 'data-client-id': client.client_id, 'aria-labelledby': 'secret-label' }, secret),
+    copy,
     h('button', { type: 'button', onclick: onDone }, t('secret.done')),
+    copied,
   );
 }
 

@@ -33,6 +33,8 @@ export interface RevocationCounts {
 /** Lists and revokes a user's or a client's sessions, grants and tokens across both stores. */
 export interface OidcRevocation {
   listSessions(accountId: string): Promise<SessionSummary[]>;
+  /** Sign-in sessions not yet expired, of every user (the console's dashboard). */
+  countSessions(): Promise<number>;
   listGrants(accountId: string): Promise<GrantSummary[]>;
   /** Ends one session and revokes the grants made in it; false when it is not the user's. */
   revokeSession(accountId: string, sessionId: string): Promise<boolean>;
@@ -98,6 +100,8 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, now =
   }
 
   const revocation: OidcRevocation = {
+    countSessions: () => collection('Session').countDocuments({ $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date(now()) } }] }),
+
     async listSessions(accountId) {
       const docs = live(await collection('Session').find({ accountId }).toArray());
       return docs.map((doc) => {
