@@ -284,6 +284,15 @@ describe('admin console (headless Chromium)', () => {
     expect(await seriousViolations(page)).to.deep.equal([]);
     const dana = (await gatehouse.services.accounts.findByLogin('dana'))!;
     expect(dana.roles).to.have.members(['support', 'auditor']);
+    // An upstream link (as brokering makes one) is listed and removed from the user's page.
+    await gatehouse.services.upstream.link('corp-sso', 'corp-7781', dana.id);
+    await page.reload();
+    const linkRow = page.locator('tbody tr').filter({ hasText: 'corp-7781' });
+    await linkRow.waitFor();
+    await linkRow.getByRole('button', { name: 'Remove link' }).click();
+    await linkRow.getByRole('button', { name: 'Yes, remove the corp-sso link' }).click();
+    await page.getByText('Link removed').waitFor();
+    expect(await gatehouse.services.upstream.linksOf(dana.id)).to.deep.equal([]);
     const tokenResponse = await fetch(`${deploy.issuer}/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, 'content-type': 'application/x-www-form-urlencoded' },
@@ -329,7 +338,7 @@ describe('admin console (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Older events' }).click();
     await page.locator('tbody tr').nth(3).waitFor();
     const shown = await page.locator('tbody tr td:nth-child(2)').allTextContents();
-    expect(shown).to.deep.equal(['keys.rotated', 'user.disabled', 'user.created', 'client.updated']);
+    expect(shown).to.deep.equal(['keys.rotated', 'user.disabled', 'user.upstream_unlinked', 'user.created']);
     const audit = await gatehouse.services.audit.query({ users: ['operator'], limit: 50 });
     expect(audit.events.map((event) => event.type)).to.include.members(['api.created', 'api.updated', 'client.created', 'client.updated', 'user.created', 'user.disabled', 'keys.rotated']);
 

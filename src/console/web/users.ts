@@ -24,6 +24,13 @@ interface Factors {
   readonly recovery_codes_left: number;
 }
 
+interface UpstreamLink {
+  readonly provider: string;
+  readonly subject: string;
+  readonly created_at: string;
+  readonly last_sign_in_at: string | null;
+}
+
 interface Session {
   readonly id: string;
   readonly login_at: string | null;
@@ -116,11 +123,12 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
 
 export async function userPage(root: HTMLElement, api: AdminApi, id: string, message?: string): Promise<void> {
   const path = `/users/${encodeURIComponent(id)}`;
-  const [user, factors, sessions, grants] = await Promise.all([
+  const [user, factors, sessions, grants, links] = await Promise.all([
     api.get<User>(path),
     api.get<Factors>(`${path}/mfa`),
     api.get<Session[]>(`${path}/sessions`),
     api.get<Grant[]>(`${path}/grants`),
+    api.get<UpstreamLink[]>(`${path}/upstream-links`),
   ]);
   const again = (text: string) => void userPage(root, api, id, text);
   /** Runs an operation; on success the page reloads with `done` as its notice, on failure `box` shows why. */
@@ -245,6 +253,27 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     sessionStatus,
   );
 
+  const linkStatus = h('div', { role: 'status' });
+  const linkCard = card(
+    'links-heading',
+    t('user.links.heading'),
+    links.length === 0
+      ? h('p', {}, t('user.links.none'))
+      : table(
+          t('user.links.heading'),
+          [t('user.links.provider'), t('user.links.subject'), [t('user.links.lastSignIn'), 'optional'], t('actions')],
+          links.map((link) => [
+            link.provider,
+            h('code', {}, link.subject),
+            when(link.last_sign_in_at),
+            confirmed(t('user.links.remove'), t('user.links.remove.confirm', { provider: link.provider }), () =>
+              act(linkStatus, () => api.delete(`${path}/upstream-links/${encodeURIComponent(link.provider)}/${encodeURIComponent(link.subject)}`), t('user.links.removed')),
+            ),
+          ]),
+        ),
+    linkStatus,
+  );
+
   render(
     root,
     h('p', {}, h('a', { href: '#/users' }, t('user.back'))),
@@ -255,6 +284,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     h('section', { class: 'card' }, profile),
     h('section', { class: 'card' }, password),
     mfa,
+    linkCard,
     sessionCard,
   );
 }
