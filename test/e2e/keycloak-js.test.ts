@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import * as oidc from 'openid-client';
+import { authorizationRequest, deployment, PASSWORD, relyingParty, type Deployment } from '../helpers/e2e.ts';
 import { launchChromium, screenshot } from './browser.ts';
 
 const REALM = 'acme';
@@ -234,6 +235,28 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
       await page.goto(`${logout}?${new URLSearchParams({ id_token_hint: staleHint, post_logout_redirect_uri: signedOut })}`);
       expect(await page.locator('button[name="logout"][value="yes"]').count()).to.equal(1);
       await page.click('button[name="logout"][value="yes"]');
+      await page.waitForURL(signedOut);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('without JavaScript, a hinted logout shows a Sign out button instead of going at once', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    try {
+      // The hosted sign-in works without JavaScript; the code is redeemed here, as the app would.
+      const config = await relyingParty(`${deploy.issuer}/realms/${REALM}`, clientId);
+      const request = await authorizationRequest(config, `${app.url}/app/`, { scope: 'openid' });
+      await page.goto(request.url.href);
+      await signInOnHostedPage(page, user.username);
+      await page.waitForURL((url) => url.href.startsWith(`${app.url}/app/`));
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), request.checks);
+      const signedOut = `${app.url}/signed-out`;
+      await page.goto(`${deploy.issuer}/realms/${REALM}/protocol/openid-connect/logout?${new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: signedOut })}`);
+      await screenshot(page, 'keycloak-logout-hinted-no-javascript');
+      expect(await page.locator('form[data-auto-submit] input[name="logout"][value="yes"]').count()).to.equal(1);
+      await page.click('form[data-auto-submit] button[type="submit"]');
       await page.waitForURL(signedOut);
     } finally {
       await context.close();
