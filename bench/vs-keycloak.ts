@@ -127,16 +127,6 @@ async function main() {
       gatehouseUrl,
     );
     children.push(gatehouse);
-    // The same build with its hashing threads at normal priority, for the sign-in scenario only (GATEHOUSE_HASH_NICE).
-    const nicePort = await freePort();
-    const niceUrl = `http://127.0.0.1:${nicePort}`;
-    const gatehouseNice0 = await startGatehouseProcess(
-      'gatehouse-hash-nice-0',
-      [`${ROOT}dist/main.js`],
-      { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: niceUrl, PORT: String(nicePort), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', GATEHOUSE_HASH_NICE: '0' },
-      niceUrl,
-    );
-    children.push(gatehouseNice0);
     const keycloak = await startKeycloak({ ...kc, ...freshKeycloakDatabase(SERVICES_DIR, 'keycloak_bench'), heap: KEYCLOAK_HEAP });
     children.push(keycloak);
     log(`Keycloak ready in ${round(keycloak.startToReadyMs / 1000)} s (new database); creating the realm`);
@@ -234,11 +224,10 @@ async function main() {
     const signInOnce = {
       gatehouse: (user: BenchUser) => completeSignIn(gatehouse.url, fixture.clients.web, user),
       keycloak: (user: BenchUser) => keycloakSignIn(keycloak.url, realm.web, user),
-      gatehouseNice0: (user: BenchUser) => completeSignIn(gatehouseNice0.url, fixture.clients.web, user),
     };
-    const order = ['gatehouse', 'gatehouseNice0', 'keycloak'] as const;
+    const order = ['gatehouse', 'keycloak'] as const;
     for (const name of order) await loadSignInsWith(signInOnce[name], users, Math.max(1, WARMUP), SIGN_IN_USERS);
-    const segments: Record<(typeof order)[number], SignInMeasured[]> = { gatehouse: [], keycloak: [], gatehouseNice0: [] };
+    const segments: Record<(typeof order)[number], SignInMeasured[]> = { gatehouse: [], keycloak: [] };
     for (const name of [...order, ...[...order].reverse()]) {
       segments[name].push(await loadSignInsWith(signInOnce[name], users, SECONDS / 2, SIGN_IN_USERS));
     }
@@ -256,10 +245,9 @@ async function main() {
         ...(firstError === undefined ? {} : { firstError }),
       };
     };
-    const signIns = { gatehouse: mergeSignIns(segments.gatehouse), keycloak: mergeSignIns(segments.keycloak), gatehouseNice0: mergeSignIns(segments.gatehouseNice0) };
+    const signIns = { gatehouse: mergeSignIns(segments.gatehouse), keycloak: mergeSignIns(segments.keycloak) };
     for (const [name, measured] of Object.entries(signIns)) if (measured.firstError !== undefined) problems.push(`sign-ins on ${name}: ${measured.firstError}`);
     rows.push({ scenario: `complete sign-ins (hosted page, ${SIGN_IN_USERS} at a time)`, gatehouse: signIns.gatehouse, keycloak: signIns.keycloak });
-    rows.push({ scenario: `complete sign-ins, GATEHOUSE_HASH_NICE=0`, gatehouse: signIns.gatehouseNice0, keycloak: signIns.keycloak });
 
     const afterLoad = { gatehouse: rssBytes(gatehouse.process.pid!), keycloak: groupRssBytes(keycloak.process.pid!) };
     const loadAfter = load();
@@ -275,8 +263,7 @@ async function main() {
       errors: { gatehouse: row.gatehouse.errors, keycloak: row.keycloak.errors },
       ...('poolExhausted' in row.gatehouse && (row.gatehouse.poolExhausted || (row.keycloak as Measured).poolExhausted) ? { note: 'a token pool ran out before the time was up' } : {}),
     }));
-    const signInRow = summary.at(-2)!;
-    const signInNice0Row = summary.at(-1)!;
+    const signInRow = summary.at(-1)!;
     const result = {
       startedAt: startedAt.toISOString(),
       settings: { seconds: SECONDS, warmupSeconds: WARMUP, jitWarmupSeconds: JIT_WARMUP, connections: CONNECTIONS, signInUsers: SIGN_IN_USERS, keycloakHeap: KEYCLOAK_HEAP },
@@ -298,7 +285,6 @@ async function main() {
         gatehouseHashLimitPerSecond: round(hashLimits.gatehouse.perSecond),
         keycloakHashLimitPerSecond: round(hashLimits.keycloak.perSecond),
         gatehouseSignInsToHashLimit: round((signInRow.gatehousePerSecond ?? 0) / hashLimits.gatehouse.perSecond, 2),
-        gatehouseHashNice0SignInsToHashLimit: round((signInNice0Row.gatehousePerSecond ?? 0) / hashLimits.gatehouse.perSecond, 2),
         keycloakSignInsToHashLimit: round((signInRow.keycloakPerSecond ?? 0) / hashLimits.keycloak.perSecond, 2),
       },
       startToReadyMs: { gatehouse: Math.round(gatehouse.startToReadyMs), keycloakFirstStart: Math.round(keycloak.startToReadyMs) },
@@ -322,7 +308,7 @@ async function main() {
       ['scenario', 'Gatehouse /s', 'Keycloak /s', 'Gatehouse ÷ Keycloak', 'Gatehouse p50 / p99 ms', 'Keycloak p50 / p99 ms', 'errors G / K'],
       summary.map((row) => [row.scenario, row.gatehousePerSecond, row.keycloakPerSecond, row.ratio, `${row.gatehouseP50Ms} / ${row.gatehouseP99Ms}`, `${row.keycloakP50Ms} / ${row.keycloakP99Ms}`, `${row.errors.gatehouse} / ${row.errors.keycloak}${'note' in row ? ` (${row.note})` : ''}`]),
     ));
-    out(`Hashing: Gatehouse ${result.hashing.gatehouse} (${result.hashing.gatehouseHashMs} ms, limit ${result.hashing.gatehouseHashLimitPerSecond}/s, sign-ins at ${result.hashing.gatehouseSignInsToHashLimit}×, ${result.hashing.gatehouseHashNice0SignInsToHashLimit}× with GATEHOUSE_HASH_NICE=0); Keycloak ${result.hashing.keycloak} (${result.hashing.keycloakHashMs} ms, limit ${result.hashing.keycloakHashLimitPerSecond}/s, sign-ins at ${result.hashing.keycloakSignInsToHashLimit}×)`);
+    out(`Hashing: Gatehouse ${result.hashing.gatehouse} (${result.hashing.gatehouseHashMs} ms, limit ${result.hashing.gatehouseHashLimitPerSecond}/s, sign-ins at ${result.hashing.gatehouseSignInsToHashLimit}×); Keycloak ${result.hashing.keycloak} (${result.hashing.keycloakHashMs} ms, limit ${result.hashing.keycloakHashLimitPerSecond}/s, sign-ins at ${result.hashing.keycloakSignInsToHashLimit}×)`);
     out(`Memory (MiB): Gatehouse ${result.memoryMiB.gatehouseIdle} idle → ${result.memoryMiB.gatehouseAfterLoad} after the load; Keycloak ${result.memoryMiB.keycloakIdle} → ${result.memoryMiB.keycloakAfterLoad}`);
     out(`Start to ready: Gatehouse ${result.startToReadyMs.gatehouse} ms, Keycloak ${result.startToReadyMs.keycloakFirstStart} ms (first start, new database)`);
     out(`Load average: ${loadBefore.join(' ')} before, ${loadAfter.join(' ')} after (${result.machine.nproc} cores)`);

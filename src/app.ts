@@ -36,6 +36,10 @@ export interface AppDeps {
   readonly observeRequest?: RequestObserver;
   /** The admin web console (routes.console): its page and assets. */
   readonly console?: Middleware;
+  /** The account page (routes.account): its page and assets. */
+  readonly account?: Middleware;
+  /** The account page's API (routes.accountApi), with the account page's own tokens. */
+  readonly accountApi?: Middleware;
   /** The admin API (routes.admin), with its own token authentication. */
   readonly admin?: RouterMiddleware;
   /** Runs right before the provider (e.g. the JWT introspection swap). */
@@ -58,6 +62,8 @@ export function createApp(deps: AppDeps): Koa {
   if (deps.interactions !== undefined) app.use(deps.interactions.routes());
   if (deps.selfService !== undefined) app.use(deps.selfService.routes());
   if (deps.console !== undefined) app.use(deps.console);
+  if (deps.accountApi !== undefined) app.use(deps.accountApi);
+  if (deps.account !== undefined) app.use(deps.account);
   if (deps.admin !== undefined) app.use(deps.admin);
   for (const middleware of deps.beforeProvider ?? []) app.use(middleware);
   app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy, routes: deps.routes }));

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { startAccountLayer, type AccountLayer } from './accounts/setup.ts';
+import { dateClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox } from './crypto/secret-box.ts';
 import { EXIT } from './errors/gatehouse-error.ts';
@@ -14,6 +15,7 @@ import { AUDIT_COLLECTION, auditCollection, createAuditTrail, ensureAuditIndexes
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { createPasskeys } from './mfa/passkeys.ts';
+import { createSessionDevices } from './sessions/devices.ts';
 import { openFactors } from './mfa/setup.ts';
 import { auditFactors, auditPasskeys } from './mfa/audit.ts';
 import { auditAuthentication } from './observability/sign-in-audit.ts';
@@ -76,8 +78,8 @@ export interface CoreOptions {
    */
   readonly mode: 'server' | 'command';
   readonly metrics?: Metrics | undefined;
-  /** The storage clock in milliseconds (refresh-token reuse window, record expiry); tests move it. */
-  readonly now?: (() => number) | undefined;
+  /** Gatehouse's clock (src/clock.ts): expiry, caches, keys, lockouts; tests move it. */
+  readonly clock?: Clock | undefined;
   /** The clock of the second-factor checks (TOTP steps); tests move it. */
   readonly secondFactorClock?: (() => Date) | undefined;
 }
@@ -98,7 +100,7 @@ export interface Core {
 }
 
 /** The one composition root of the domain: src/server.ts and src/cli/ both build it here. */
-export async function composeCore(config: Config, logger: Logger, stores: Stores, { mode, metrics, now, secondFactorClock }: CoreOptions): Promise<Core> {
+export async function composeCore(config: Config, logger: Logger, stores: Stores, { mode, metrics, clock = systemClock, secondFactorClock }: CoreOptions): Promise<Core> {
   const { mongo, redis } = stores;
   const server = mode === 'server';
   const secret = config.secret.reveal();
@@ -128,7 +130,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       clientSecretBox: createSecretBox(secret, 'client-secrets'),
       logger,
       background: server,
-      now,
+      now: clock.now,
       ...(metrics === undefined ? {} : { onOperation: (report) => metrics.onOperation(report) }),
     });
     closers.push(() => storage.close());
@@ -139,12 +141,14 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       ttlSeconds: server ? config.accountCacheTtlSeconds : 0,
       logger,
       subscribe: server,
+      now: clock.now,
     });
     closers.push(() => accountCache.close());
 
     const auditSignIn = auditAuthentication(audit);
     const accountLayer = await startAccountLayer({
       config,
+      now: dateClock(clock),
       mongo,
       redis,
       logger,
@@ -159,9 +163,12 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
 
     const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, onEvent: auditFactors(audit), ...(secondFactorClock ? { now: secondFactorClock } : {}) });
     const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
+    const sessionDevices = await createSessionDevices({ connection: mongo, logger });
+    closers.push(() => sessionDevices.close());
     const services = createServices({
       factors,
       passkeys,
+      sessionDevices,
       config,
       mongo,
       redis,
@@ -170,8 +177,9 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       adapter: storage.adapter,
       audit,
       onUserChange: accountCache.onUserChange,
+      clock,
     });
-    const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys') });
+    const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
     const keys: KeyControl = {
       keySet: () => keyStore.load(),
       async rotate() {

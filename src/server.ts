@@ -11,8 +11,11 @@ import type { Configuration } from 'oidc-provider';
 import { bootstrapAdmin } from './admin/bootstrap.ts';
 import { ensureConsoleClient } from './console/client.ts';
 import { consoleRoutes } from './console/routes.ts';
+import { accountPage } from './account/routes.ts';
+import { ensureAccountClient } from './clients/account-client.ts';
 import { effectiveSettings } from './config/effective.ts';
 import { createApp } from './app.ts';
+import { dateClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import { deriveKey } from './crypto/secret-box.ts';
 import { clientErrorHandler } from './http/client-error.ts';
@@ -34,6 +37,12 @@ import { createKeyRing, type KeyChangeNotices, type KeyRing } from './keys/key-r
 import { DEFAULT_PASSWORD_POLICY } from './accounts/password-policy.ts';
 import { openPasswordResets } from './accounts/password-resets.ts';
 import { passwordResetRoutes } from './interactions/password-reset-routes.ts';
+import { createEmailVerification } from './accounts/email-verification.ts';
+import { openEmailVerifications } from './accounts/email-verifications.ts';
+import { createSelfRegistration } from './accounts/self-registration.ts';
+import { emailVerificationRoutes } from './interactions/email-verification-routes.ts';
+import { registration } from './interactions/steps/registration.ts';
+import Router from '@koa/router';
 import { createMailService, type MailService } from './mail/mail-service.ts';
 import { createMailer } from './mail/mailer.ts';
 import { smtpTransport } from './mail/smtp-transport.ts';
@@ -44,6 +53,7 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { describeMetrics, metricsExposure } from './observability/metrics-exposure.ts';
 import { metricsRoutes } from './observability/metrics-routes.ts';
 import { enrolmentKeeper } from './mfa/enrolment.ts';
+import { needsSecondFactor } from './mfa/needs-second-factor.ts';
 import QRCode from 'qrcode';
 import { accountDirectory, profileOf } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
@@ -91,8 +101,11 @@ export { StartupError };
 export interface StartOptions {
   /** Adds to every Provider's configuration (tests register clients this way). */
   readonly extendConfiguration?: (configuration: Configuration) => Configuration;
-  /** The storage clock in milliseconds (refresh-token reuse window, record expiry); tests move it. */
-  readonly now?: () => number;
+  /**
+   * Gatehouse's clock (src/clock.ts): record expiry and the reuse window, caches, key activation
+   * and removal, lockouts, attempt limits, reset tokens. Tests move it instead of sleeping.
+   */
+  readonly clock?: Clock;
   /** Hears every command the main MongoDB and Redis connections send (tests count round trips with it). */
   readonly onStoreCommand?: StoreCommandListener;
   /** Sign-in steps added after Gatehouse's own (before consent); a test registers one this way. */
@@ -126,6 +139,10 @@ function openViews(config: Config): Views {
 const PASSWORD_RESET_IP_LIMIT = 20;
 const PASSWORD_RESET_LOGIN_LIMIT = 3;
 const PASSWORD_RESET_WINDOW = 3600;
+/** Registrations per address and hour, emails per registering address and hour, resent links per user and hour. */
+const REGISTRATION_IP_LIMIT = 10;
+const REGISTRATION_EMAIL_LIMIT = 3;
+const VERIFICATION_RESEND_LIMIT = 5;
 
 function openMail(config: Config, views: Views, logger: Logger, metrics: Metrics): MailService<Locale> | undefined {
   if (config.mail === undefined) return undefined;
@@ -147,6 +164,7 @@ function redisNotices(redis: Redis, redisPrefix: string): KeyChangeNotices {
 
 /** Wires everything from a validated config and starts listening. */
 export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGatehouse> {
+  const clock = options.clock ?? systemClock;
   const stores = await openStores(config, options.onStoreCommand);
   const { mongo, redis } = stores;
   const closers: Array<() => Promise<void>> = [];
@@ -156,7 +174,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     // Memory taken by a burst of traffic comes back once it has passed (idle-collector.ts).
     const idleCollector = startIdleCollector({ onCollect: (ms) => logger.debug({ ms }, 'idle: memory given back') });
     closers.push(async () => idleCollector.stop());
-    const core = await composeCore(config, logger, stores, { mode: 'server', metrics, now: options.now, secondFactorClock: options.secondFactorClock });
+    const core = await composeCore(config, logger, stores, { mode: 'server', metrics, clock, secondFactorClock: options.secondFactorClock });
     closers.push(() => core.close());
     const { services, storage, accountLayer, audit } = core;
     if (!storage.ttlIndexes) {
@@ -168,7 +186,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const accounts = core.accountCache.directory(accountDirectory(accountLayer.accounts));
     await bootstrapAdmin(services, config.admin === undefined ? undefined : { username: config.admin.username, password: config.admin.password.reveal() }, logger);
     await ensureConsoleClient({ clients: services.clients, adminAudience: services.adminAudience, consoleUrl: `${new URL(config.issuer).origin}${config.routes.console}/` });
-    const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter });
+    await ensureAccountClient({ clients: services.clients, accountUrl: `${new URL(config.issuer).origin}${config.routes.account}/` });
+    const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter, now: clock.now });
     const https = new URL(config.issuer).protocol === 'https:';
     const views = openViews(config);
     const mail = openMail(config, views, logger, metrics);
@@ -179,12 +198,51 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       logger,
       redisPrefix: config.redisPrefix,
       onFallback: (limiter) => metrics.rateLimitFallback(limiter),
+      now: clock.now,
     });
     closers.push(async () => attempts.close());
     const { windowSeconds } = config.attemptLimits;
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
-    const resets = await openPasswordResets({ mongo, ttlSeconds: config.passwords.resetTtlSeconds, now: options.now });
+    const resets = await openPasswordResets({ mongo, ttlSeconds: config.passwords.resetTtlSeconds, now: clock.now });
+    const passwordPolicy = { ...DEFAULT_PASSWORD_POLICY, minLength: config.passwords.minLength };
+    const origin = new URL(config.publicUrl).origin;
+    const { selfService } = config;
+    const verifications = await openEmailVerifications({ mongo, ttlSeconds: selfService.verificationTtlSeconds, now: clock.now });
+    const auditSelfService = (type: 'user.registered' | 'user.registration_existing_email' | 'user.email_verification_sent' | 'user.email_verified', userId: string | null) =>
+      audit.record({
+        type,
+        actor: type === 'user.registration_existing_email' || userId === null ? { type: 'anonymous', id: null } : { type: 'user', id: userId },
+        target: userId === null ? null : { type: 'user', id: userId },
+      });
+    const selfRegistration =
+      selfService.registration && mail !== undefined
+        ? createSelfRegistration<Locale>({
+            accounts: accountLayer.accounts,
+            hasher: accountLayer.hasher,
+            verifications,
+            mail,
+            links: { verify: `${origin}${config.routes.email}/verify`, forgotPassword: `${origin}${config.routes.password}/forgot` },
+            ttlSeconds: selfService.verificationTtlSeconds,
+            verifyFirst: selfService.requireVerifiedEmail !== 'off',
+            onEvent: (event) => auditSelfService(event.type, event.userId),
+          })
+        : undefined;
+    const verification = createEmailVerification<Locale>({
+      verifications,
+      accounts: accountLayer.accounts,
+      mail,
+      linkBase: `${origin}${config.routes.email}/verify`,
+      ttlSeconds: selfService.verificationTtlSeconds,
+      completeRegistration: selfRegistration?.complete,
+      onEvent: (event) => auditSelfService(event.type, event.userId),
+    });
+
+    // Admin API and account page alike: the mail goes out in the user's own language (their `locale` claim), else English.
+    const verificationSender =
+      mail === undefined
+        ? undefined
+        : { send: async (userId: string) => verification.send(userId, views.negotiate((await accountLayer.accounts.findById(userId))?.attributes.locale, undefined)) };
 
     const steps = signInSteps(
       {
@@ -215,6 +273,28 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           signOutPath: endpointPath(config.routes, 'end_session'),
         },
         forgotPasswordPath: `${config.routes.password}/forgot`,
+        ...(selfService.registration
+          ? {
+              registration: registration({
+                register: selfRegistration?.register,
+                policy: passwordPolicy,
+                domains: selfService.registrationDomains,
+                limits: {
+                  ip: attempts.limiter('registration_ip', REGISTRATION_IP_LIMIT, PASSWORD_RESET_WINDOW),
+                  email: attempts.limiter('registration_email', REGISTRATION_EMAIL_LIMIT, PASSWORD_RESET_WINDOW),
+                },
+                interactionPath: config.routes.interaction,
+                onError: (error) => logger.error({ err: error }, 'self-registration not completed'),
+              }),
+            }
+          : {}),
+        verifyEmail: {
+          rule: selfService.requireVerifiedEmail,
+          verification,
+          accounts: accountLayer.accounts,
+          resends: attempts.limiter('email_verification_resend', VERIFICATION_RESEND_LIMIT, PASSWORD_RESET_WINDOW),
+          interactionPath: config.routes.interaction,
+        },
         secondFactor: {
           passkeys: services.passkeys,
           challengeKey: deriveKey(secret, 'passkey-challenges'),
@@ -245,10 +325,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         // Throws HashQueueFullError when the hashing pool is saturated (the grant answers 503).
         checkPassword: async (login, password, ip, clientId) => {
           const result = await accountLayer.accounts.authenticate(login, password, ip, clientId, 'password');
-          return result.ok ? { ok: true, sub: result.user.id } : { ok: false };
+          return result.ok ? { ok: true, sub: result.user.id, username: result.user.username } : { ok: false };
         },
-        resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) }) }),
+        needsSecondFactor: (account, clientRequires) => needsSecondFactor(config.mfa, account, clientRequires),
+        now: clock.now,
+        resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date(clock.now())).map(publicJwk) }) }),
         passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
+        tokenExchangeInUse: async () => (await services.clients.list()).some((client) => client.metadata.token_exchange !== undefined && client.metadata.token_exchange !== null),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
         middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
         observers: {
@@ -256,6 +339,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
           tokenError: (error) => metrics.tokenError(error),
           storeUnavailable: (store) => metrics.storeUnavailable(store),
+          // Noted for a batched write, off the request path (sessions/devices.ts).
+          sessionSeen: ({ sessionUid, accountId, ip, userAgent }) => services.sessionDevices.seen(sessionUid, accountId, ip, userAgent),
         },
         settings: {
           adapter: storage.adapter,
@@ -281,6 +366,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         if (app !== undefined) app.keys = cookieKeyList(keySet, now);
       },
       policy: config.keys,
+      now: dateClock(clock),
+      ...(clock.onJump === undefined ? {} : { onClockJump: clock.onJump }),
       notices: redis === undefined ? undefined : redisNotices(redis, config.redisPrefix),
       onError: (error, during) => logger.warn({ err: error, during }, 'key set update failed; serving the current keys'),
       onScheduledRotation: (result) =>
@@ -299,7 +386,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
 
     const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal(), path: config.routes.metrics });
     const exposure = metricsExposure({ env: config.env, port: config.metrics.port, token: config.metrics.token !== undefined });
-    const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date()).map(publicJwk) });
+    const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date(clock.now())).map(publicJwk) });
     // The admin API (routes, zod schemas, OpenAPI document) loads with its first request: most
     // instances never serve one, and building it at startup costs memory and start-up time.
     const admin = loadOnFirstRequest(config.routes.admin, async () => {
@@ -327,6 +414,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
             issuer: config.issuer,
             status: { readiness, timeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs), settings: () => effectiveSettings(config) },
             keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
+            verification: verificationSender,
             initialAccessTokens: config.registration
               ? async (expiresIn) => {
                   const { InitialAccessToken } = ring.current();
@@ -338,12 +426,35 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       }).routes();
     });
 
+    // Like the admin API, the account API loads with its first request.
+    const accountApi = loadOnFirstRequest(config.routes.accountApi, async () => {
+      const [{ accountApi: accountApiRouter }, { accountAuth }, { passkeyTickets }, { ownAccountOperations }] = await Promise.all([
+        import('./account/api.ts'),
+        import('./account/auth.ts'),
+        import('./account/passkey-ticket.ts'),
+        import('./operations/own-account.ts'),
+      ]);
+      return accountApiRouter({
+        path: config.routes.accountApi,
+        origin: new URL(config.issuer).origin,
+        logger,
+        now: options.secondFactorClock,
+        auth: accountAuth({ provider: () => ring.current(), adapter: storage.adapter, accounts: services.accounts }),
+        operations: ownAccountOperations(services, {
+          verification: verificationSender,
+          issuerName: config.pages.brandName,
+          qrSvg: (text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }),
+          tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),
+        }),
+      }).routes() as Middleware;
+    });
+
     app = createApp({
       issuer: config.issuer,
       routes: config.routes,
       trustProxy: config.trustProxy,
       proxyHops: config.proxyHops,
-      cookieKeys: cookieKeyList(ring.keySet(), new Date()),
+      cookieKeys: cookieKeyList(ring.keySet(), new Date(clock.now())),
       logger,
       readiness,
       readinessTimeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs),
@@ -364,6 +475,18 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           admin: config.routes.admin,
         },
       }),
+      account: accountPage({
+        path: config.routes.account,
+        issuer: config.issuer,
+        endpoints: {
+          authorization: endpointPath(config.routes, 'authorization'),
+          token: endpointPath(config.routes, 'token'),
+          endSession: endpointPath(config.routes, 'end_session'),
+          api: config.routes.accountApi,
+          webauthn: `${config.routes.assets}/webauthn.js`,
+        },
+      }),
+      accountApi,
       interactions: interactionRoutes({
         provider: () => ring.current(),
         steps,
@@ -372,30 +495,33 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         secureCookies: https,
         paths: config.routes,
       }),
-      selfService: passwordResetRoutes({
-        views,
-        logger,
-        secureCookies: https,
-        path: config.routes.password,
-        publicBase: `${new URL(config.publicUrl).origin}${config.routes.password}`,
-        accounts: accountLayer.accounts,
-        resets,
-        ttlSeconds: config.passwords.resetTtlSeconds,
-        policy: { ...DEFAULT_PASSWORD_POLICY, minLength: config.passwords.minLength },
-        mail,
-        limits: {
-          ip: attempts.limiter('password_reset_ip', PASSWORD_RESET_IP_LIMIT, PASSWORD_RESET_WINDOW),
-          login: attempts.limiter('password_reset_login', PASSWORD_RESET_LOGIN_LIMIT, PASSWORD_RESET_WINDOW),
-        },
-        revokeAll: async (userId) => void (await services.revocation.revokeByAccountId(userId)),
-        secondFactor: { factors: services.factors, passkeys: services.passkeys, challengeKey: deriveKey(secret, 'passkey-challenges') },
-        audit: (event, ip) =>
-          audit.record(
-            event.type === 'user.password_reset'
-              ? { type: event.type, actor: { type: 'user', id: event.userId }, target: { type: 'user', id: event.userId }, ip, details: { secondFactor: event.secondFactor, lockoutsCleared: event.lockoutsCleared } }
-              : { type: event.type, actor: { type: 'anonymous', id: null }, target: { type: 'user', id: event.userId }, ip },
-          ),
-      }),
+      selfService: new Router().use(
+        passwordResetRoutes({
+          views,
+          logger,
+          secureCookies: https,
+          path: config.routes.password,
+          publicBase: `${new URL(config.publicUrl).origin}${config.routes.password}`,
+          accounts: accountLayer.accounts,
+          resets,
+          ttlSeconds: config.passwords.resetTtlSeconds,
+          policy: passwordPolicy,
+          mail,
+          limits: {
+            ip: attempts.limiter('password_reset_ip', PASSWORD_RESET_IP_LIMIT, PASSWORD_RESET_WINDOW),
+            login: attempts.limiter('password_reset_login', PASSWORD_RESET_LOGIN_LIMIT, PASSWORD_RESET_WINDOW),
+          },
+          revokeAll: async (userId) => void (await services.revocation.revokeByAccountId(userId)),
+          secondFactor: { factors: services.factors, passkeys: services.passkeys, challengeKey: deriveKey(secret, 'passkey-challenges') },
+          audit: (event, ip) =>
+            audit.record(
+              event.type === 'user.password_reset'
+                ? { type: event.type, actor: { type: 'user', id: event.userId }, target: { type: 'user', id: event.userId }, ip, details: { secondFactor: event.secondFactor, lockoutsCleared: event.lockoutsCleared } }
+                : { type: event.type, actor: { type: 'anonymous', id: null }, target: { type: 'user', id: event.userId }, ip },
+            ),
+        }).routes(),
+        emailVerificationRoutes({ views, logger, secureCookies: https, path: config.routes.email, verification }).routes(),
+      ),
       admin,
       beforeProvider: [
         notFoundPage(views),
@@ -446,7 +572,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       app,
       metrics,
       audit,
-      flushBatchedWrites: async () => void (await Promise.all([audit.flush(), accountLayer.lastLogins.flush()])),
+      flushBatchedWrites: async () => void (await Promise.all([audit.flush(), accountLayer.lastLogins.flush(), services.sessionDevices.flush()])),
       services,
       get keySet() {
         return ring.keySet();

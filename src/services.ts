@@ -8,9 +8,11 @@ import { userModel } from './accounts/user-model.ts';
 import { apiModel } from './apis/model.ts';
 import { createApiRegistry, type ApiRegistry } from './apis/registry.ts';
 import type { ClientRepository } from './clients/repository.ts';
+import { dateClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import type { Factors } from './mfa/factors.ts';
 import type { Passkeys } from './mfa/passkeys.ts';
+import type { SessionDevices } from './sessions/devices.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
@@ -30,6 +32,8 @@ export interface GatehouseServices {
   readonly factors: Factors;
   /** Users' passkeys (WebAuthn credentials). */
   readonly passkeys: Passkeys;
+  /** Where each sign-in session was last used from (the account page's device list). */
+  readonly sessionDevices: SessionDevices;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
 }
@@ -45,8 +49,11 @@ export interface ServicesDeps {
   readonly audit: AuditTrail;
   readonly factors: Factors;
   readonly passkeys: Passkeys;
+  readonly sessionDevices: SessionDevices;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
+  /** Gatehouse's clock (src/clock.ts); the system clock when absent. */
+  readonly clock?: Clock;
 }
 
 /** The admin API's URL, which is also the audience of its tokens. */
@@ -56,18 +63,19 @@ export function adminAudience(config: Pick<Config, 'issuer' | 'routes'>): string
 
 /** The services over open connections and already built parts (see src/composition.ts). */
 export function createServices(deps: ServicesDeps): GatehouseServices {
-  const { config, mongo, redis } = deps;
+  const { config, mongo, redis, clock = systemClock } = deps;
   const users = userModel(mongo);
   return {
     accounts: deps.accounts,
     users: createUserAdmin({ users, onChange: deps.onUserChange }),
     clients: deps.clients,
-    apis: createApiRegistry({ model: apiModel(mongo) }),
+    apis: createApiRegistry({ model: apiModel(mongo), now: dateClock(clock) }),
     roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users, onUserChange: deps.onUserChange }),
     groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users, onUserChange: deps.onUserChange }),
     audit: deps.audit,
     factors: deps.factors,
     passkeys: deps.passkeys,
+    sessionDevices: deps.sessionDevices,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),
   };

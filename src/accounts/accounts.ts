@@ -26,6 +26,8 @@ export interface User {
   readonly disabled: boolean;
   /** Has a second factor enrolled (the sign-in asks for it). */
   readonly secondFactor: boolean;
+  /** Created the account themselves (self-registration). */
+  readonly selfRegistered: boolean;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   /** null while the user has no password. */
@@ -46,6 +48,10 @@ export interface NewUser {
   readonly attributes?: ProfileAttributesPatch | undefined;
   readonly roles?: readonly string[] | undefined;
   readonly groups?: readonly string[] | undefined;
+  /** Created through self-registration. */
+  readonly selfRegistered?: boolean | undefined;
+  /** Instead of `password`: a hash this server's hasher made earlier (a registration waiting for its email). */
+  readonly passwordHash?: string | undefined;
 }
 
 /** The one failure every page sees, whatever the reason. */
@@ -110,6 +116,11 @@ export interface Accounts {
   authenticate(login: string, password: string, ip: string, clientId?: string, grantType?: string): Promise<AuthenticationResult>;
   setPassword(id: string, password: string): Promise<void>;
   disable(id: string): Promise<void>;
+  /**
+   * Marks `email` verified if it is still the user's address (an address changed since the link
+   * was sent stays unverified); resolves to whether it now is.
+   */
+  verifyEmail(id: string, email: string): Promise<boolean>;
   /** Records whether the user has a second factor (src/mfa/enrolment.ts keeps it in step). */
   setSecondFactor(id: string, enrolled: boolean): Promise<void>;
   enable(id: string): Promise<void>;
@@ -136,6 +147,7 @@ function toUser(doc: StoredUser): User {
     groups: doc.groups,
     disabled: doc.disabled,
     secondFactor: doc.secondFactor === true,
+    selfRegistered: doc.selfRegistered === true,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
     passwordChangedAt: doc.passwordChangedAt,
@@ -222,12 +234,13 @@ export function createAccounts({
         roles: labels('roles', input.roles),
         groups: labels('groups', input.groups),
         disabled: false,
+        ...(input.selfRegistered === true ? { selfRegistered: true } : {}),
       };
       doc.emailKey = email === null ? noEmailKey(doc._id) : emailKey(email);
       // Fail fast before spending a hash; the unique indexes still settle races.
       const taken = await users.findOne({ $or: [{ usernameKey: doc.usernameKey }, { emailKey: doc.emailKey }] }, { usernameKey: 1 }).lean().exec();
       if (taken !== null) throw new DuplicateUserError(taken.usernameKey === doc.usernameKey ? 'username' : 'email');
-      const passwordHash = input.password === undefined ? null : await hasher.hash(input.password);
+      const passwordHash = input.passwordHash ?? (input.password === undefined ? null : await hasher.hash(input.password));
       const at = now();
       const stored: StoredUser = { ...doc, passwordHash, passwordChangedAt: passwordHash === null ? null : at, lastLoginAt: null, createdAt: at, updatedAt: at };
       try {
@@ -303,6 +316,13 @@ export function createAccounts({
       const passwordHash = await hasher.hash(password);
       await update(id, { passwordHash, passwordChangedAt: now() });
       await onChange(id);
+    },
+
+    async verifyEmail(id, email) {
+      const result = await users.updateOne({ _id: id, emailKey: emailKey(email) }, { $set: { emailVerified: true, updatedAt: now() } }).exec();
+      if (result.matchedCount === 0) return false;
+      if (result.modifiedCount > 0) await onChange(id);
+      return true;
     },
 
     async setSecondFactor(id, enrolled) {

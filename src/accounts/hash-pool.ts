@@ -2,10 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { needsRehash, type Argon2Params } from './argon2-params.ts';
 import { HashPoolError, HashQueueFullError } from './errors.ts';
-import type { HashJob, HashReply, HashWorkerData } from './hash-worker.ts';
-
-/** Hashing yields the cores to the event loop unless configured otherwise (GATEHOUSE_HASH_NICE). */
-const DEFAULT_HASH_WORKER_NICE = 10;
+import type { HashJob, HashReply } from './hash-worker.ts';
 
 /** Observability hook; metrics will subscribe here. Must not throw. */
 export type HashPoolEvent =
@@ -34,8 +31,6 @@ export interface PasswordHasherOptions {
   readonly params: Argon2Params;
   /** Most worker threads; one argon2 job runs per worker at a time. */
   readonly size: number;
-  /** Nice value of each worker thread on Linux (hash-worker.ts); default 10. */
-  readonly nice?: number;
   /** Jobs allowed to wait for a worker; beyond that calls reject with HashQueueFullError. */
   readonly queueLimit: number;
   /** A worker that has had nothing to do for this long exits; 0 or absent: workers stay until close(). */
@@ -97,7 +92,7 @@ function dummyHash(params: Argon2Params): string {
  * worker is reused before another one starts — and exit after `idleTimeoutMs` without work.
  * Idle workers are unref'd: a CLI that forgets close() still exits.
  */
-export function createPasswordHasher({ params, size, nice = DEFAULT_HASH_WORKER_NICE, queueLimit, idleTimeoutMs = 0, observe, workerUrl = WORKER_URL }: PasswordHasherOptions): PasswordHasher {
+export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs = 0, observe, workerUrl = WORKER_URL }: PasswordHasherOptions): PasswordHasher {
   if (!Number.isInteger(size) || size < 1) throw new RangeError('hash pool size must be a positive integer');
   if (!Number.isInteger(queueLimit) || queueLimit < 0) throw new RangeError('hash queue limit must be a whole number');
   if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs < 0) throw new RangeError('hash worker idle timeout must be a whole number of milliseconds');
@@ -124,7 +119,7 @@ export function createPasswordHasher({ params, size, nice = DEFAULT_HASH_WORKER_
   };
 
   function spawn(): Slot {
-    const slot: Slot = { worker: new Worker(workerUrl, { workerData: { nice } satisfies HashWorkerData }), job: undefined, idleTimer: undefined };
+    const slot: Slot = { worker: new Worker(workerUrl), job: undefined, idleTimer: undefined };
     slot.worker.on('online', () => {
       // Waiting for the thread to boot is waiting, not hashing: keeps runMs (and Retry-After) honest.
       if (slot.job !== undefined) slot.job.startedAt = performance.now();

@@ -1,5 +1,5 @@
-import { setPriority } from 'node:os';
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { getPriority, setPriority } from 'node:os';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import { hashSync } from '@node-rs/argon2';
 import type { Argon2Params } from './argon2-params.ts';
 import { verifyStoredHash } from './password-verifier.ts';
@@ -16,25 +16,17 @@ export type HashReply =
   | { readonly id: number; readonly ok: true; readonly value: string | boolean }
   | { readonly id: number; readonly ok: false; readonly error: string };
 
-/** What the pool hands each worker at start. */
-export interface HashWorkerData {
-  /** The thread's nice value (GATEHOUSE_HASH_NICE). */
-  readonly nice: number;
-}
-
 /**
- * By default hashing yields the CPU to the event loop (nice 10): while sign-ins keep every
- * worker busy, token, introspection and page requests on the main thread still get the cores
- * first. The price is on a host shared with other busy programs: at nice 10 a thread weighs a
- * tenth of one at 0 in Linux's scheduler, so sign-ins slow down with the neighbours' load
- * (docs/PERFORMANCE.md); GATEHOUSE_HASH_NICE=0 hashes at the server's own priority. On Linux a
+ * Hashing yields the CPU to the event loop: while sign-ins keep every worker busy, token,
+ * introspection and page requests on the main thread still get the cores first. On Linux a
  * thread has its own nice value (setpriority on the calling thread); elsewhere it would renice
- * the whole process, so it is left alone there.
+ * the whole process, so it is left alone there. The step is relative to the thread's inherited
+ * value, so a niced service (or `nice npm test`) never hashes above its own event loop.
  */
-const nice = (workerData as Partial<HashWorkerData> | null)?.nice ?? 10;
-if (!isMainThread && process.platform === 'linux' && nice !== 0) {
+export const HASH_WORKER_NICE = 10;
+if (!isMainThread && process.platform === 'linux') {
   try {
-    setPriority(nice);
+    setPriority(Math.min(19, getPriority() + HASH_WORKER_NICE));
   } catch {
     // Not permitted (unusual for lowering priority): hash at normal priority.
   }

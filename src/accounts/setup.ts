@@ -29,6 +29,8 @@ export interface AccountLayerDeps {
   readonly onHash?: (event: HashPoolEvent) => void;
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onUserChange?: UserChangeHook;
+  /** The lockout windows' clock (src/clock.ts). */
+  readonly now?: () => Date;
 }
 
 export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
@@ -46,7 +48,7 @@ export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
  * The account layer from settings and open connections: creates indexes, sets up the hashing
  * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication, onUserChange }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication, onUserChange, now }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
   await ensureUserIndexes(users);
   const limiter = await createLoginLimiter({
@@ -54,9 +56,10 @@ export async function startAccountLayer({ config, mongo, redis, logger, onHash, 
     connection: mongo,
     policy: lockoutPolicy(config.lockout),
     logger,
+    ...(now === undefined ? {} : { now }),
   });
-  const { argon2, poolSize, workerNice, queueLimit, idleTimeoutMs, minLength } = config.passwords;
-  const hasher = createPasswordHasher({ params: argon2, size: poolSize, nice: workerNice, queueLimit, idleTimeoutMs, ...(onHash ? { observe: onHash } : {}) });
+  const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength } = config.passwords;
+  const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, ...(onHash ? { observe: onHash } : {}) });
   const lastLogins = createLastLoginWriter({ users, logger });
   const accounts = createAccounts({
     users,

@@ -34,8 +34,8 @@ export interface UserAdmin {
 }
 
 export function toUser(doc: StoredUser): User {
-  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, secondFactor, ...rest } = doc;
-  return { id: _id, attributes: attributes ?? {}, secondFactor: secondFactor === true, ...rest };
+  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, secondFactor, selfRegistered, ...rest } = doc;
+  return { id: _id, attributes: attributes ?? {}, secondFactor: secondFactor === true, selfRegistered: selfRegistered === true, ...rest };
 }
 
 function escapeRegex(text: string): string {

@@ -29,6 +29,8 @@ export interface StoredUser {
   disabled: boolean;
   /** Has a second factor (authenticator app or passkey); kept by src/mfa/enrolment.ts. */
   secondFactor?: boolean;
+  /** Created through self-registration (GATEHOUSE_SELF_REGISTRATION); absent on other users. */
+  selfRegistered?: boolean;
   /** null for a user who signs in without a password (a passkey, an upstream provider). */
   passwordHash: string | null;
   passwordChangedAt: Date | null;
@@ -79,6 +81,7 @@ const userSchema = new Schema<StoredUser>(
     groups: { type: [String], default: [] },
     disabled: { type: Boolean, required: true, default: false },
     secondFactor: { type: Boolean, default: false },
+    selfRegistered: { type: Boolean, default: undefined },
     passwordHash: { type: String, default: null },
     passwordChangedAt: { type: Date, default: null },
     lastLoginAt: { type: Date, default: null },

@@ -1,5 +1,5 @@
 import { apiCreateSchema, apiUpdateSchema, showApi } from '../operations/apis.ts';
-import { auditQuerySchema } from '../operations/audit.ts';
+import { auditQuerySchema, signInStatsSchema } from '../operations/audit.ts';
 import { showClient, showCreated } from '../operations/clients.ts';
 import { clientCreateSchema, clientUpdateSchema } from '../clients/spec.ts';
 import type { Operations } from '../operations/index.ts';
@@ -52,6 +52,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'put', path: '/users/:userId/password', tag: 'users', summary: 'Set the password', body: passwordSchema, status: 204, notFound: true, handle: async ({ op, params, body }) => (await users.setPassword(op, params.userId!, body), noContent) },
     { method: 'post', path: '/users/:userId/disable', tag: 'users', summary: 'Disable the user and revoke their sessions, grants and tokens', status: 204, notFound: true, handle: async ({ op, params }) => (await users.disable(op, params.userId!), noContent) },
     { method: 'post', path: '/users/:userId/enable', tag: 'users', summary: 'Enable the user', status: 204, notFound: true, handle: async ({ op, params }) => (await users.enable(op, params.userId!), noContent) },
+    { method: 'post', path: '/users/:userId/email-verification', tag: 'users', summary: 'Email the user a new link to confirm their address (409 without an unverified address or without SMTP)', status: 202, notFound: true, conflict: true, handle: async ({ params }) => (await users.sendVerification(params.userId!), { status: 202, body: { sent: true } }) },
     { method: 'post', path: '/users/:userId/unlock', tag: 'users', summary: 'Lift sign-in lockouts', notFound: true, handle: async ({ op, params }) => ({ body: { lifted: await users.unlock(op, params.userId!) } }) },
     { method: 'get', path: '/users/:userId/mfa', tag: 'users', summary: 'Show the user\'s second factors (authenticator app, recovery codes left)', notFound: true, handle: async ({ params }) => ({ body: await users.factors(params.userId!) }) },
     { method: 'delete', path: '/users/:userId/mfa/passkeys/:passkeyId', tag: 'users', summary: 'Remove one passkey', status: 204, notFound: true, handle: async ({ op, params }) => (await users.removePasskey(op, params.userId!, params.passkeyId!), noContent) },
@@ -87,6 +88,8 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'get', path: '/audit-events', tag: 'audit', summary: 'Query audit events by type, user (id or username), client and time range; newest first, pages by `before` = the previous page\'s `next`', query: auditQuerySchema, handle: async ({ query }) => ({ body: await audit.query(query) }) },
 
     // Status
+    { method: 'get', path: '/stats/sign-ins', tag: 'status', summary: 'Successful and failed sign-ins and lockouts per UTC day (from the audit events), oldest first, today last', query: signInStatsSchema, handle: async ({ query }) => ({ body: await audit.signInsByDay(query) }) },
+    { method: 'get', path: '/stats/sessions', tag: 'status', summary: 'How many sign-in sessions are in force, across all users', handle: async () => ({ body: { active: await sessions.count() } }) },
     { method: 'get', path: '/health', tag: 'status', summary: 'Whether each store (MongoDB, Redis) answers: status ok or unavailable, per component', handle: async () => ({ body: await status.health() }) },
     { method: 'get', path: '/settings', tag: 'status', summary: 'The effective settings the server runs with (read-only; every secret shown as [secret])', handle: async () => ({ body: status.settings() }) },
 

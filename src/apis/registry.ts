@@ -161,6 +161,8 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
     async setClient(identifier, clientId) {
       cache.invalidate(identifier);
       const result = await model.updateOne({ _id: identifier }, { clientId: clientId ?? null, updatedAt: now() }).exec();
+      // Again after the write: a lookup racing it may have cached the old document.
+      cache.invalidate(identifier);
       return result.matchedCount === 1;
     },
     async update(identifier, patch) {
@@ -177,6 +179,7 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
     async remove(identifier) {
       cache.invalidate(identifier);
       const result = await model.deleteOne({ _id: identifier }).exec();
+      cache.invalidate(identifier);
       return result.deletedCount === 1;
     },
   };

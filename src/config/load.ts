@@ -59,8 +59,6 @@ export interface Config {
   readonly passwords: {
     readonly argon2: { readonly memoryKiB: number; readonly iterations: number; readonly parallelism: number };
     readonly poolSize: number;
-    /** Nice value of the hashing threads (Linux only). */
-    readonly workerNice: number;
     readonly queueLimit: number;
     /** Milliseconds an idle hashing worker lives; 0 = until shutdown. */
     readonly idleTimeoutMs: number;
@@ -91,6 +89,18 @@ export interface Config {
   readonly console: { readonly idleTimeoutSeconds: number };
   /** Outgoing mail; undefined = GATEHOUSE_SMTP_URL unset, features that need email are off. */
   readonly mail: MailSettings | undefined;
+  readonly selfService: SelfServiceSettings;
+}
+
+/** Email verification and self-registration (README: Email verification, Self-registration). */
+export interface SelfServiceSettings {
+  /** Seconds an email-verification link works. */
+  readonly verificationTtlSeconds: number;
+  /** Whose unconfirmed email stops their sign-in: nobody, self-registered users, or everyone with an email. */
+  readonly requireVerifiedEmail: 'off' | 'self-registered' | 'all';
+  readonly registration: boolean;
+  /** Lowercased email domains registration accepts; empty = any. */
+  readonly registrationDomains: readonly string[];
 }
 
 export interface MailSettings {
@@ -327,7 +337,6 @@ export function loadConfig(sources: ConfigSources): Config {
         parallelism: s.GATEHOUSE_ARGON2_PARALLELISM,
       }),
       poolSize: s.GATEHOUSE_HASH_POOL_SIZE ?? availableParallelism(),
-      workerNice: s.GATEHOUSE_HASH_NICE,
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
       minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
@@ -373,5 +382,11 @@ export function loadConfig(sources: ConfigSources): Config {
       s.GATEHOUSE_SMTP_URL === undefined || s.GATEHOUSE_MAIL_FROM === undefined
         ? undefined
         : Object.freeze({ smtpUrl: new Secret(s.GATEHOUSE_SMTP_URL), from: s.GATEHOUSE_MAIL_FROM, timeoutMs: s.GATEHOUSE_SMTP_TIMEOUT * 1000 }),
+    selfService: Object.freeze({
+      verificationTtlSeconds: s.GATEHOUSE_EMAIL_VERIFICATION_TTL,
+      requireVerifiedEmail: s.GATEHOUSE_REQUIRE_VERIFIED_EMAIL,
+      registration: s.GATEHOUSE_SELF_REGISTRATION,
+      registrationDomains: Object.freeze(names(s.GATEHOUSE_SELF_REGISTRATION_DOMAINS).map((domain) => domain.toLowerCase().replace(/^@/, ''))),
+    }),
   });
 }

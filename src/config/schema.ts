@@ -101,8 +101,6 @@ export const settingsSchema = z.object({
   GATEHOUSE_ARGON2_PARALLELISM: integer(1, 64).default(1),
   /** Worker threads that hash; default: the number of cores. */
   GATEHOUSE_HASH_POOL_SIZE: integer(1, 256).optional(),
-  /** CPU priority of the hashing threads (Linux): 10 yields the cores to the event loop; 0 hashes at the server's own priority. */
-  GATEHOUSE_HASH_NICE: integer(0, 19).default(10),
   /** Hash jobs allowed to wait for a worker before sign-in answers 503. */
   GATEHOUSE_HASH_QUEUE_LIMIT: integer(0, 100_000).default(64),
   /** Seconds a hashing worker may sit idle before it exits (each holds a V8 isolate); 0 = workers stay. */
@@ -168,6 +166,14 @@ export const settingsSchema = z.object({
   GATEHOUSE_PASSWORD_RESET_TTL: seconds(60).default(1800),
   /** How long one delivery attempt may take (connect, greeting, each reply) before it is retried in the background. */
   GATEHOUSE_SMTP_TIMEOUT: seconds(1).default(10),
+  /** How long an email-verification link works (it works once). */
+  GATEHOUSE_EMAIL_VERIFICATION_TTL: seconds(60).default(86_400),
+  /** Whose unconfirmed email stops a sign-in until it is confirmed. */
+  GATEHOUSE_REQUIRE_VERIFIED_EMAIL: z.enum(['off', 'self-registered', 'all'], { message: 'must be off, self-registered or all' }).default('self-registered'),
+  /** People may create their own account from the sign-in page. */
+  GATEHOUSE_SELF_REGISTRATION: booleanSetting.default(false),
+  /** Email domains self-registration accepts (comma-separated); empty = any. */
+  GATEHOUSE_SELF_REGISTRATION_DOMAINS: z.string().default(''),
 });
 
 export type RawSettings = z.input<typeof settingsSchema>;

@@ -99,6 +99,18 @@ export function signInEngine(deps: EngineDeps): Router {
     return redirect(ctx, await context.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }));
   });
 
+  // A step's further pages; one route per page name, like the actions below.
+  const pages = new Set(deps.steps.flatMap((step) => Object.keys(step.pages ?? {})));
+  for (const name of pages) {
+    router.get(`${base}/:uid/${name}`, async (ctx) => {
+      const { step, context } = await contextFor(ctx);
+      const page = step?.pages !== undefined && Object.hasOwn(step.pages, name) ? step.pages[name] : undefined;
+      // The step is over (back button): show what is due now.
+      if (page === undefined) return redirect(ctx, `${base}/${encodeURIComponent(context.details.uid)}`);
+      return page(context);
+    });
+  }
+
   // One route per action name (the request log and metrics label each by its template).
   const actions = new Set(deps.steps.flatMap((step) => Object.keys(step.actions)));
   for (const name of actions) {

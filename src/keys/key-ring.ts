@@ -28,6 +28,8 @@ export interface KeyRingDeps<P> {
   readonly policy: KeyRingPolicy;
   readonly notices?: KeyChangeNotices | undefined;
   readonly now?: () => Date;
+  /** Jumps of a moved clock (src/clock.ts `onJump`): the next status change is re-checked at once. */
+  readonly onClockJump?: (listener: () => Promise<void>) => () => void;
   /** Background failures (a poll while MongoDB is away); the ring keeps serving what it has. */
   readonly onError?: (error: unknown, during: string) => void;
   /** A rotation this instance made on its own because the interval was due (for the audit trail). */
@@ -59,12 +61,15 @@ const TIMER_SLACK_MS = 5;
  * Work is serialised, so swaps happen in order and never concurrently.
  */
 export function createKeyRing<P>(deps: KeyRingDeps<P>): KeyRing<P> {
-  const { store, build, onSwap, policy, notices, now = () => new Date(), onError = () => {}, onScheduledRotation } = deps;
+  const { store, build, onSwap, policy, notices, now = () => new Date(), onError = () => {}, onScheduledRotation, onClockJump } = deps;
   let served: { keySet: KeySet; built: P } | undefined;
   let queue: Promise<unknown> = Promise.resolve();
   let statusTimer: NodeJS.Timeout | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
   let stopListening: (() => Promise<void>) | undefined;
+  let stopHearingJumps: (() => void) | undefined;
+  /** When the served instance was built (statuses are as of then). */
+  let installedAt = new Date(0);
   let closed = false;
 
   function serial<T>(task: () => Promise<T>): Promise<T> {
@@ -80,6 +85,7 @@ export function createKeyRing<P>(deps: KeyRingDeps<P>): KeyRing<P> {
 
   function install(keySet: KeySet): void {
     const at = now();
+    installedAt = at;
     const built = build(keySet, at);
     served = { keySet, built };
     onSwap?.(built, keySet, at);
@@ -101,6 +107,9 @@ export function createKeyRing<P>(deps: KeyRingDeps<P>): KeyRing<P> {
     if (closed) return;
     const { keySet } = serving();
     const at = now();
+    // A timer fires when the moment came; a clock jump only asks whether it did.
+    const moment = nextStatusChange(keySet, installedAt);
+    if (moment === undefined || moment > at) return armStatusTimer(keySet, at);
     const hasRemoved = [...keySet.signingKeys, ...keySet.cookieKeys].some((key) => key.removeAt !== null && key.removeAt <= at);
     // Removed keys are left out of the build anyway; pruning just keeps the document small.
     install(hasRemoved ? await store.prune() : keySet);
@@ -146,6 +155,10 @@ export function createKeyRing<P>(deps: KeyRingDeps<P>): KeyRing<P> {
         serial(onPoll).catch((error: unknown) => onError(error, 'key set poll'));
       }, policy.pollIntervalMs);
       pollTimer.unref();
+      stopHearingJumps = onClockJump?.(async () => {
+        await serial(onStatusChange).catch((error: unknown) => onError(error, 'key status change'));
+        await serial(onPoll).catch((error: unknown) => onError(error, 'key set poll'));
+      });
       if (notices !== undefined) {
         stopListening = await notices.listen(() => {
           serial(reloadIfChanged).catch((error: unknown) => onError(error, 'key change notice'));
@@ -162,6 +175,7 @@ export function createKeyRing<P>(deps: KeyRingDeps<P>): KeyRing<P> {
     rotate: () => serial(() => rotateNow()),
     async close() {
       closed = true;
+      stopHearingJumps?.();
       clearTimeout(statusTimer);
       clearInterval(pollTimer);
       await stopListening?.();

@@ -69,6 +69,8 @@ export interface Passkeys {
   authenticationOptions(userId: string | undefined, challenge: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
   /** Checks an assertion (signature, origin, RP ID, challenge, sign counter); `userId` restricts whose passkey counts. */
   authenticate(response: unknown, challenge: string, userId?: string): Promise<PasskeyCheck>;
+  /** Renames one of the user's passkeys; false when it is not theirs. */
+  rename(userId: string, id: string, name: string): Promise<boolean>;
   remove(userId: string, id: string): Promise<boolean>;
   removeAll(userId: string): Promise<number>;
 }
@@ -204,6 +206,10 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
         // A bad signature, origin, RP ID or challenge, or a sign counter that did not grow.
         return failed();
       }
+    },
+
+    async rename(userId, id, name) {
+      return (await model.updateOne({ _id: id, userId }, { $set: { name: name.trim().slice(0, 64) || 'Passkey' } }).exec()).matchedCount === 1;
     },
 
     async remove(userId, id) {

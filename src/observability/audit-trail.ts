@@ -1,4 +1,6 @@
 import { Types, type mongo } from 'mongoose';
+import { validated } from '../storage/validated-writes.ts';
+import { auditEventShape, type StoredAuditEvent } from './audit-model.ts';
 import type { AuditEventType } from './audit-types.ts';
 import type { Logger } from './logger.ts';
 import { currentRequestId, currentRequestIp } from './request-context.ts';
@@ -82,23 +84,13 @@ export interface AuditTrail extends AuditSink {
   /** Records the event and writes it now, with whatever else waits (operator actions). */
   write(input: AuditInput): Promise<AuditEvent>;
   query(query: AuditQuery): Promise<AuditPage>;
+  /** How many stored events match (no paging). */
+  count(query: Omit<AuditQuery, 'limit' | 'before'>): Promise<number>;
   /** Writes what waits now. */
   flush(): Promise<void>;
   /** Final flush; later events are only logged. */
   close(): Promise<void>;
   pending(): number;
-}
-
-interface StoredAuditEvent {
-  _id: Types.ObjectId;
-  at: Date;
-  type: string;
-  actor: { type: string; id: string | null; username: string | null };
-  client: string | null;
-  target: { type: string; id: string | null } | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-  requestId: string | null;
 }
 
 export type AuditCollection = mongo.Collection<StoredAuditEvent>;
@@ -209,11 +201,25 @@ export function createAuditTrail({
     timer.unref();
   }
 
+  /** The batch's documents through the event schema; an event that breaks it is logged and left out. */
+  async function checked(batch: readonly AuditEvent[]): Promise<StoredAuditEvent[]> {
+    const docs = await Promise.all(
+      batch.map((event) =>
+        validated(auditEventShape, stored(event)).catch((error: unknown) => {
+          logger.error({ err: error, eventId: event.id, type: event.type }, 'audit event refused by its schema; not stored');
+          return undefined;
+        }),
+      ),
+    );
+    return docs.filter((doc): doc is StoredAuditEvent => doc !== undefined);
+  }
+
   async function writeOnce(): Promise<void> {
     while (buffer.length > 0) {
       const batch = buffer.slice(0, maxBatch);
       try {
-        await collection.insertMany(batch.map(stored), { ordered: false });
+        const docs = await checked(batch);
+        if (docs.length > 0) await collection.insertMany(docs, { ordered: false });
         buffer = buffer.slice(batch.length);
         if (failing) logger.info('audit events are being stored again');
         failing = false;
@@ -277,6 +283,7 @@ export function createAuditTrail({
       const events = docs.slice(0, query.limit).map(shown);
       return { events, next: docs.length > query.limit ? (events.at(-1)?.id ?? null) : null };
     },
+    count: (query) => collection.countDocuments(auditFilter(query) as mongo.Filter<StoredAuditEvent>),
     flush,
     async close() {
       closed = true;

@@ -46,7 +46,7 @@ export interface Metrics {
   mailDelivery(kind: string, outcome: 'sent' | 'retry' | 'failed'): void;
 }
 
-const LIMITERS = new Set(['client_auth', 'user_code', 'password_reset_ip', 'password_reset_login']);
+const LIMITERS = new Set(['client_auth', 'user_code', 'password_reset_ip', 'password_reset_login', 'registration_ip', 'registration_email', 'email_verification_resend']);
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const GRANT_TYPES = new Set([
   'authorization_code',

@@ -20,6 +20,8 @@ export interface AccountCacheDeps {
   readonly logger: WarnLogger;
   /** false for one-shot processes (CLI commands): announce changes, listen to none. */
   readonly subscribe?: boolean;
+  /** The cache's clock in milliseconds (src/clock.ts). */
+  readonly now?: () => number;
 }
 
 export interface AccountCache {
@@ -41,7 +43,7 @@ export interface AccountCache {
  * profiles for a few seconds per instance; a disabled user is still cut off at once, because
  * every change is announced over Redis (without Redis, within the TTL).
  */
-export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger, subscribe = true }: AccountCacheDeps): Promise<AccountCache> {
+export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger, subscribe = true, now }: AccountCacheDeps): Promise<AccountCache> {
   const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: userChangesChannel(redisPrefix), logger });
   let source: AccountDirectory | undefined;
   const profiles = createBoundedCache<AccountProfile>({
@@ -49,6 +51,7 @@ export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger,
     ttlMs: ttlSeconds * 1000,
     maxEntries: ACCOUNT_CACHE_ENTRIES,
     cacheMisses: false,
+    ...(now === undefined ? {} : { now }),
   });
   const drop = (userId: string) => (userId === ALL_USERS ? profiles.clear() : profiles.invalidate(userId));
   const subscription = subscribe ? await channel?.subscribe(drop, () => profiles.clear()) : undefined;

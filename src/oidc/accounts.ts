@@ -10,6 +10,8 @@ export interface AccountProfile {
   readonly claims: Readonly<Record<string, unknown>>;
   /** The user has a second factor (app or passkey): the sign-in asks for it. Never a claim. */
   readonly secondFactor?: boolean;
+  /** Set while the user's email address is unconfirmed: whether they registered themselves. Never a claim. */
+  readonly unverifiedEmail?: 'self-registered' | 'other';
 }
 
 export interface AccountDirectory {
@@ -32,6 +34,8 @@ export function findAccount(accounts: AccountDirectory): FindAccount {
       // Read by the second-factor step's prompt check (src/interactions/steps/second-factor.ts)
       // without another store read; not a claim, so never released.
       secondFactor: profile.secondFactor === true,
+      // Read by the email-verification step's prompt check (src/interactions/steps/verify-email.ts).
+      unverifiedEmail: profile.unverifiedEmail,
       // A minimal ID token still carries what the `claims` parameter asked for by name.
       // A Keycloak-claims client's ID token also carries azp and the roles (the openid scope releases them).
       claims: (use, _scope, requested) => {
@@ -65,7 +69,8 @@ export function profileOf(user: User): AccountProfile {
     claims.email_verified = user.emailVerified;
   }
   if (attributes.phone_number !== undefined) claims.phone_number_verified = user.attributes.phone_number_verified === true;
-  return { sub: user.id, claims, secondFactor: user.secondFactor };
+  const unverifiedEmail = user.email === null || user.emailVerified ? undefined : user.selfRegistered ? 'self-registered' : 'other';
+  return { sub: user.id, claims, secondFactor: user.secondFactor, ...(unverifiedEmail === undefined ? {} : { unverifiedEmail }) };
 }
 
 /** The account service seen through the protocol's narrow interfaces. */

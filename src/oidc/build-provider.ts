@@ -9,6 +9,7 @@ import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import { countClientAuthFailures } from './client-auth-failures.ts';
 import { attachProviderEvents, type ProviderObservers } from './events.ts';
 import { providerErrorBoundary } from './error-boundary.ts';
+import { retryAfterOnOutage } from './outage-retry-after.ts';
 import type { ErrorPageRenderer } from '../errors/respond.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
@@ -17,10 +18,10 @@ import { introspectionClaims } from './introspection-claims.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { recordRouteNames } from './route-names.ts';
 import { registerGrants } from './grants/index.ts';
-import type { PasswordCheck } from './grants/password.ts';
+import type { PasswordCheck, SecondFactorCheck } from './grants/password.ts';
 import type { ResolveToken } from './grants/token-exchange.ts';
 import { listGrantWhileInUse, type GrantInUse } from './grants/discovery.ts';
-import { PASSWORD_GRANT } from './client-metadata.ts';
+import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -47,8 +48,14 @@ export interface ProviderBuilderDeps {
   readonly checkPassword?: PasswordCheck | undefined;
   /** Whether some client may use the password grant now; discovery lists the grant only then (src/oidc/grants/discovery.ts). */
   readonly passwordGrantInUse?: GrantInUse | undefined;
+  /** Whether some client has a token exchange policy now; discovery lists token exchange only then. */
+  readonly tokenExchangeInUse?: GrantInUse | undefined;
   /** The stored record of a presented access token (jwt-records.ts resolver), for token exchange; no token exchange without it. */
   readonly resolveToken?: ResolveToken | undefined;
+  /** Whether a user must use a second factor (the password grant refuses them). */
+  readonly needsSecondFactor?: SecondFactorCheck | undefined;
+  /** The server clock in milliseconds (StartOptions.clock), for the grants that judge expiry themselves. */
+  readonly now?: (() => number) | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -57,22 +64,25 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, checkPassword, passwordGrantInUse, resolveToken, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, now: serverClock, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
   const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
+  const exchangeDiscovery = tokenExchangeInUse === undefined ? undefined : listGrantWhileInUse(TOKEN_EXCHANGE_GRANT, tokenExchangeInUse);
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
     providerErrorBoundary(provider, logger, errorPage);
+    provider.use(retryAfterOnOutage);
     recordRouteNames(provider);
-    registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, audit: observers?.audit });
+    registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, now: serverClock, audit: observers?.audit });
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
     provider.use(widenFormActionForClient);
     provider.use(introspectionClaims(settings.accounts, idKey));
     provider.use(consumePushedRequestOnFirstUse);
     if (passwordDiscovery !== undefined) provider.use(passwordDiscovery);
+    if (exchangeDiscovery !== undefined) provider.use(exchangeDiscovery);
     includeSessionIdInIdTokens(provider);
     if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation, abandonRotation));
     for (const extra of middleware) provider.use(extra);

@@ -10,6 +10,8 @@ export interface ProviderObservers {
   readonly tokenIssued?: ((grantType: string) => void) | undefined;
   readonly tokenError?: ((error: string) => void) | undefined;
   readonly storeUnavailable?: ((store: string) => void) | undefined;
+  /** An authorization went through a sign-in session: from where (the account page lists devices). */
+  readonly sessionSeen?: ((seen: { sessionUid: string; accountId: string; ip: string; userAgent: string }) => void) | undefined;
 }
 
 interface TokenLike {
@@ -47,6 +49,12 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
   const { audit } = observers;
   // Event names built in loops below are outside the typings' literal union.
   const on = provider.on.bind(provider) as unknown as (event: string, listener: (...args: never[]) => void) => void;
+
+  provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
+    const session = ctx.oidc?.session;
+    if (observers.sessionSeen === undefined || session?.accountId === undefined || typeof session.uid !== 'string') return;
+    observers.sessionSeen({ sessionUid: session.uid, accountId: session.accountId, ip: ctx.ip, userAgent: ctx.get('user-agent') });
+  });
 
   provider.on('server_error', (_ctx: unknown, error: unknown) => {
     const store = unavailableStore(error);

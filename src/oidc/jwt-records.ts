@@ -196,7 +196,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       let derived: string | undefined;
       let presented: string | undefined;
       if (typeof token === 'string' && looksLikeJwt(token)) {
-        const payload = await verify(token, issuer, keys());
+        const payload = await verify(token, issuer, keys(), new Date(now()));
         let id = payload === undefined ? unknownId() : recordId(payload.jti);
         presented = payload?.jti;
         if (payload?.gty === CLIENT_CREDENTIALS_GTY) {
@@ -219,7 +219,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       if (providerRouteAt(routes, ctx.path) !== 'userinfo') return next();
       const token = /^Bearer +([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
       if (token === undefined || !looksLikeJwt(token)) return next();
-      const payload = await verify(token, issuer, keys());
+      const payload = await verify(token, issuer, keys(), new Date(now()));
       if (payload === undefined || payload.gty === CLIENT_CREDENTIALS_GTY) return next();
       const record = await findRecord(payload);
       // Unknown, revoked or sender-constrained tokens, and those not accepted, meet the library's refusal as they are.
@@ -255,7 +255,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     const keys = localKeys(publicJwks);
     return async (token: string): Promise<AdapterPayload | undefined> => {
       if (looksLikeJwt(token)) {
-        const payload = await verify(token, issuer, keys());
+        const payload = await verify(token, issuer, keys(), new Date(now()));
         return payload === undefined ? undefined : findRecord(payload);
       }
       return (await adapter('AccessToken').find(token)) ?? (await clientCredentials().find(token)) ?? undefined;
@@ -280,9 +280,9 @@ export function localKeys(publicJwks: () => JSONWebKeySet): () => ReturnType<typ
   };
 }
 
-async function verify(token: string, issuer: string, keys: ReturnType<typeof createLocalJWKSet>): Promise<(JWTPayload & { jti: string; exp: number }) | undefined> {
+async function verify(token: string, issuer: string, keys: ReturnType<typeof createLocalJWKSet>, currentDate: Date): Promise<(JWTPayload & { jti: string; exp: number }) | undefined> {
   try {
-    const { payload } = await jwtVerify(token, keys, { issuer, typ: 'at+jwt' });
+    const { payload } = await jwtVerify(token, keys, { issuer, typ: 'at+jwt', currentDate });
     if (typeof payload.jti === 'string' && typeof payload.exp === 'number') return payload as JWTPayload & { jti: string; exp: number };
   } catch {
     // Not ours, altered or expired: answered as an unknown token.

@@ -78,6 +78,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     ttlMs: deps.clientCacheTtlSeconds * 1000,
     maxEntries: CLIENT_CACHE_ENTRIES,
     cacheMisses: true,
+    ...(deps.now === undefined ? {} : { now: deps.now }),
   });
   clients = createClientRepository({
     model: clientModel(mongo),
@@ -90,7 +91,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
   const recordChanges =
     redis === undefined ? undefined : createChangeChannel({ redis, channel: oidcRecordChangesChannel(deps.redisPrefix), logger });
   // Writes are announced even with the cache off here, for instances configured otherwise.
-  const records = createRecordCache({ ttlSeconds: deps.sessionCacheTtlSeconds, announce: recordChanges?.publish });
+  const records = createRecordCache({ ttlSeconds: deps.sessionCacheTtlSeconds, announce: recordChanges?.publish, ...(deps.now === undefined ? {} : { now: deps.now }) });
   const subscriptions: Array<{ close(): Promise<void> }> = [];
   const closeSubscriptions = () => Promise.all(subscriptions.map((subscription) => subscription.close()));
   try {

@@ -17,6 +17,12 @@ export const auditQuerySchema = z
   })
   .strict();
 
+export const signInStatsSchema = z
+  .object({ days: z.coerce.number().int().min(1).max(31).default(7).describe('how many days, today (UTC) included') })
+  .strict();
+
+const DAY_MS = 86_400_000;
+
 export function showAuditEvent(event: AuditEvent) {
   return { ...event, at: event.at.toISOString() };
 }
@@ -43,6 +49,22 @@ export function auditOperations(audit: AuditTrail, accounts: Pick<Accounts, 'fin
         limit: q.limit,
       });
       return { events: page.events.map(showAuditEvent), next: page.next };
+    },
+
+    /** Sign-ins, failures and lockouts per UTC day, oldest day first (from the audit events). */
+    async signInsByDay(input: unknown, now = new Date()) {
+      const { days } = signInStatsSchema.parse(input);
+      const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+      const count = (type: AuditEventType, from: number) => audit.count({ types: [type], from: new Date(from), to: new Date(from + DAY_MS - 1) });
+      return {
+        days: await Promise.all(
+          Array.from({ length: days }, async (_, i) => {
+            const from = today - (days - 1 - i) * DAY_MS;
+            const [success, failure, lockout] = await Promise.all([count('signin.success', from), count('signin.failure', from), count('signin.lockout', from)]);
+            return { date: new Date(from).toISOString().slice(0, 10), success, failure, lockout };
+          }),
+        ),
+      };
     },
   };
 }

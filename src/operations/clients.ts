@@ -1,4 +1,5 @@
 import { CONSOLE_CLIENT_ID } from '../console/client.ts';
+import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { ClientView, ClientWithSecret } from '../clients/repository.ts';
 import { usesSecret } from '../clients/secrets.ts';
 import { clientCreateSchema, clientUpdateSchema, defaultGrantTypes, PLAIN_METADATA, responseTypes } from '../clients/spec.ts';
@@ -218,6 +219,7 @@ export function clientOperations(services: GatehouseServices) {
     /** Deletes the client and revokes its grants and tokens at once. */
     async delete(ctx: OperationContext, clientId: string): Promise<void> {
       if (clientId === CONSOLE_CLIENT_ID) throw invalid('client_id', 'the admin console\'s client is built in and cannot be deleted');
+      if (clientId === ACCOUNT_CLIENT_ID) throw invalid('client_id', 'the account page\'s client is built in and cannot be deleted');
       if (!(await clients.delete(clientId))) throw notFound('client', clientId);
       const revoked = await revocation.revokeByClientId(clientId);
       await audit.write({ ...ctx, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked } });

@@ -13,7 +13,7 @@ import { registrationOperations, type InitialAccessTokenIssuer } from './registr
 import { sessionOperations } from './sessions.ts';
 import { statusOperations, type StatusDeps } from './status.ts';
 import { transferOperations } from './transfer.ts';
-import { userOperations } from './users.ts';
+import { userOperations, type VerificationSender } from './users.ts';
 
 export interface OperationsDeps {
   readonly services: GatehouseServices;
@@ -22,6 +22,8 @@ export interface OperationsDeps {
   readonly initialAccessTokens?: InitialAccessTokenIssuer;
   /** The issuer written into export files. */
   readonly issuer: string;
+  /** Verification emails for new and changed addresses (the server passes one when SMTP is set). */
+  readonly verification?: VerificationSender;
   /** Store health and effective settings: the server passes them (admin API `/health`, `/settings`). */
   readonly status?: StatusDeps;
 }
@@ -30,10 +32,10 @@ export interface OperationsDeps {
  * Everything an operator can do, validated and audited in one place. The admin API, the CLI
  * (and the console to come) reach the domain only through this.
  */
-export function createOperations({ services, keys, initialAccessTokens, issuer, status = {} }: OperationsDeps) {
+export function createOperations({ services, keys, initialAccessTokens, issuer, verification, status = {} }: OperationsDeps) {
   return {
     clients: clientOperations(services),
-    users: userOperations(services),
+    users: userOperations(services, verification),
     sessions: sessionOperations(services),
     lockouts: lockoutOperations(services),
     apis: apiOperations(services),

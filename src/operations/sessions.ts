@@ -33,6 +33,9 @@ export function sessionOperations(services: GatehouseServices) {
   }
 
   return {
+    /** Sign-in sessions in force across all users. */
+    count: () => revocation.countSessions(),
+
     async list(userId: string): Promise<SessionSummary[]> {
       await existing(userId);
       return revocation.listSessions(userId);

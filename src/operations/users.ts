@@ -6,7 +6,12 @@ import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import type { PasskeyView } from '../mfa/passkeys.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
-import { notFound } from './errors.ts';
+import { notFound, OperationError } from './errors.ts';
+
+/** Verification emails, where the server can send them (the CLI cannot: its process ends at once). */
+export interface VerificationSender {
+  send(userId: string): Promise<'sent' | 'no_email' | 'already_verified' | 'no_mail' | 'unknown_user'>;
+}
 
 const label = z.string().trim().min(1).max(128);
 const optionalText = z.string().max(256).nullable().optional();
@@ -96,10 +101,16 @@ export function showFactors(status: FactorStatus, passkeys: readonly PasskeyView
   };
 }
 
-export function userOperations(services: GatehouseServices) {
+export function userOperations(services: GatehouseServices, verification?: VerificationSender) {
   const { accounts, users, roles, groups, audit, revocation, factors, passkeys } = services;
   const target = (id: string) => ({ type: 'user', id });
   const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
+
+  /** A new or changed, unverified address gets a link; a failure to send never fails the operation. */
+  async function offerVerification(user: User): Promise<void> {
+    if (verification === undefined || user.email === null || user.emailVerified) return;
+    await verification.send(user.id).catch(() => undefined);
+  }
 
   async function get(id: string): Promise<User> {
     const user = await accounts.findById(id);
@@ -132,6 +143,7 @@ export function userOperations(services: GatehouseServices) {
       await roles.ensure(user.roles);
       await groups.ensure(user.groups);
       await audit.write({ ...ctx, type: 'user.created', target: target(user.id), details: { username: user.username, roles: user.roles } });
+      await offerVerification(user);
       return user;
     },
 
@@ -155,6 +167,7 @@ export function userOperations(services: GatehouseServices) {
       if (patch.roles !== undefined) await roles.ensure(patch.roles);
       if (patch.groups !== undefined) await groups.ensure(patch.groups);
       await audit.write({ ...ctx, type: 'user.updated', target: target(id), details: { fields: Object.keys(patch) } });
+      if (patch.email !== undefined) await offerVerification(user);
       return user;
     },
 
@@ -174,6 +187,16 @@ export function userOperations(services: GatehouseServices) {
     async enable(ctx: OperationContext, id: string) {
       await accounts.enable(id);
       await audit.write({ ...ctx, type: 'user.enabled', target: target(id) });
+    },
+
+    /** Emails the user a new link to confirm their address (the previous one stops working). */
+    async sendVerification(id: string): Promise<void> {
+      await get(id);
+      const outcome = verification === undefined ? 'no_mail' : await verification.send(id);
+      if (outcome === 'no_email') throw new OperationError(409, 'the user has no email address');
+      if (outcome === 'already_verified') throw new OperationError(409, 'the user\'s email address is already verified');
+      if (outcome === 'no_mail') throw new OperationError(409, 'email is not configured on this server (GATEHOUSE_SMTP_URL)');
+      if (outcome === 'unknown_user') throw new OperationError(409, 'the user is disabled');
     },
 
     async unlock(ctx: OperationContext, id: string) {

@@ -39,12 +39,18 @@ export interface RoutesTable {
   readonly interaction: string;
   /** Password reset pages: `<password>/forgot`, `<password>/reset/:token`; also their CSRF cookie's path. */
   readonly password: string;
+  /** The emailed address-confirmation link: `<email>/verify/:token`; also its CSRF cookie's path. */
+  readonly email: string;
   /** The hosted pages' stylesheets: `<assets>/gatehouse.css`, `<assets>/theme.css`. */
   readonly assets: string;
   /** The admin API's base path. */
   readonly admin: string;
   /** The admin web console (its page; its assets under `<console>/assets`). */
   readonly console: string;
+  /** The account page, where users manage their own account (its assets under `<account>/assets`). */
+  readonly account: string;
+  /** The account page's API (tokens of the built-in account client only). */
+  readonly accountApi: string;
   readonly healthz: string;
   readonly readyz: string;
   readonly metrics: string;
@@ -97,13 +103,16 @@ function basePathOf(publicUrl: string): string {
 }
 
 /** Paths Gatehouse serves outside the provider, under the public URL's path. */
-function ownPaths(base: string): Pick<RoutesTable, 'interaction' | 'password' | 'assets' | 'admin' | 'console' | 'healthz' | 'readyz' | 'metrics'> {
+function ownPaths(base: string): Omit<RoutesTable, 'layout' | 'providerBase' | 'provider' | 'sessionStatus'> {
   return {
     interaction: `${base}/interaction`,
     password: `${base}/password`,
+    email: `${base}/email`,
     assets: `${base}/assets`,
     admin: `${base}/admin/api/v1`,
     console: `${base}/console`,
+    account: `${base}/account`,
+    accountApi: `${base}/account/api/v1`,
     healthz: `${base}/healthz`,
     readyz: `${base}/readyz`,
     metrics: `${base}/metrics`,
@@ -129,6 +138,9 @@ export function keycloakRoutes(publicUrl: string, realm: string): RoutesTable {
     providerBase,
     provider: KEYCLOAK_PROVIDER_ROUTES,
     ...ownPaths(base),
+    // Where Keycloak has its Account Console: /realms/<name>/account.
+    account: `${providerBase}/account`,
+    accountApi: `${providerBase}/account/api/v1`,
     sessionStatus: {
       loginStatusIframe: `${providerBase}${OIDC}/login-status-iframe.html`,
       thirdPartyCookies: `${providerBase}${OIDC}/3p-cookies`,

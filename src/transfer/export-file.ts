@@ -3,6 +3,7 @@ import type { StoredUser } from '../accounts/user-model.ts';
 import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
 import type { ExportedClient } from '../clients/repository.ts';
 import { CONSOLE_CLIENT_ID } from '../console/client.ts';
+import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { GatehouseServices } from '../services.ts';
 
 export const EXPORT_FORMAT = 'gatehouse-export';
@@ -30,8 +31,8 @@ export async function exportAll(services: GatehouseServices, issuer: string) {
     apis: apis.filter((api) => api.identifier !== services.adminAudience),
     roles: roles.map((role) => ({ name: role.name, description: role.description })),
     groups: groups.map((group) => ({ name: group.name, description: group.description })),
-    // The console's client is built in: every instance ensures its own at startup.
-    clients: clients.filter((client) => client.clientId !== CONSOLE_CLIENT_ID),
+    // The console's and the account page's clients are built in: every instance ensures its own at startup.
+    clients: clients.filter((client) => client.clientId !== CONSOLE_CLIENT_ID && client.clientId !== ACCOUNT_CLIENT_ID),
     users: users.map((user) => ({ ...user, passwordChangedAt: user.passwordChangedAt?.toISOString() ?? null, lastLoginAt: user.lastLoginAt?.toISOString() ?? null, createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() })),
   };
 }

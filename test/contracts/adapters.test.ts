@@ -10,6 +10,7 @@ import { createRecordCache } from '../../src/storage/oidc/record-cache.ts';
 import { createRedisAdapterFactory } from '../../src/storage/oidc/redis-adapter.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
+import { testClock } from '../helpers/clock.ts';
 import { memoryAdapterFactory } from '../helpers/memory-adapter.ts';
 import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
 import { describeAdapterContract } from './adapter-contract.ts';
@@ -46,8 +47,11 @@ describeAdapterContract('oidc-provider in-memory adapter (reference)', { atomicC
 
 describeAdapterContract('MongoDB adapter (FerretDB)', { atomicConsume: true }, async () => {
   const connection = await freshMongo('contract_mongo');
+  // Expiry follows the storage clock: the suite moves it instead of waiting.
+  const clock = testClock({ frozen: true });
   return {
-    adapter: createMongoAdapterFactory({ connection, reuseWindowSeconds: 0 }),
+    adapter: createMongoAdapterFactory({ connection, reuseWindowSeconds: 0, now: clock.now }),
+    advance: (ms) => clock.advance(ms),
     close: () => closeMongo(connection),
   };
 });

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { testClock } from '../helpers/clock.ts';
 import {
   authorizationRequest,
   deployment,
@@ -15,15 +16,15 @@ import {
   type Seeded,
 } from '../helpers/e2e.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('authorization code + PKCE with openid-client (real stores)', () => {
+  const clock = testClock();
   let deploy: Deployment;
   let gatehouse: RunningGatehouse;
   let cast: Seeded;
 
   before(async () => {
-    deploy = await deployment('code_flow', { settings: { GATEHOUSE_REFRESH_REUSE_WINDOW: '2' } });
+    // A window no busy machine outlasts between two requests; the test that needs it over moves the clock.
+    deploy = await deployment('code_flow', { clock, settings: { GATEHOUSE_REFRESH_REUSE_WINDOW: '60' } });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
   });
@@ -79,7 +80,7 @@ describe('authorization code + PKCE with openid-client (real stores)', () => {
     const { outcome, checks } = await login(config, REDIRECT_URI);
     const tokens = await oidc.authorizationCodeGrant(config, outcome.callback, checks);
     const rotated = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
-    await sleep(2500);
+    await clock.advance(61_000); // past the 60 s reuse window
     expect((await oauthError(oidc.refreshTokenGrant(config, tokens.refresh_token!))).error).to.equal('invalid_grant');
     expect((await oauthError(oidc.refreshTokenGrant(config, rotated.refresh_token!))).error, 'the new token dies with the grant').to.equal(
       'invalid_grant',

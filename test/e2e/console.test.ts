@@ -113,6 +113,11 @@ describe('admin console (headless Chromium)', () => {
     const clientId = (await secretBox.getAttribute('data-client-id'))!;
     const secret = (await secretBox.textContent())!;
     expect(secret.length).to.be.greaterThan(20);
+    // Copy puts exactly the secret on the clipboard.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(deploy.issuer).origin });
+    await page.getByRole('button', { name: 'Copy secret' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).to.equal(secret);
     expect(await tokenStatus(deploy.issuer, clientId, secret)).to.equal(200);
     await page.getByRole('button', { name: 'I have copied it' }).click();
     await page.getByTestId('client-secret').waitFor({ state: 'detached' });
@@ -211,6 +216,10 @@ describe('admin console (headless Chromium)', () => {
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     expect(await page.getByTestId('count-users').textContent()).to.match(/^\d+/);
+    // The operator's own session at least; the chart has a row per day.
+    expect(Number(await page.getByTestId('count-sessions').locator('.tile-value').textContent())).to.be.at.least(1);
+    expect(await page.locator('table.chart tbody tr').count()).to.equal(7);
+    await screenshot(page, 'console-dashboard');
     expect(await page.locator('ul.health').textContent()).to.include('mongodb');
     expect(await seriousViolations(page)).to.deep.equal([]);
 
@@ -344,6 +353,31 @@ describe('admin console (headless Chromium)', () => {
     expect(health.body).to.deep.equal({ status: 'ok', checks: { mongodb: 'ok', redis: 'ok' } });
     const visitor = await callAdmin(deploy.issuer, undefined, 'GET', '/settings');
     expect(visitor.status).to.equal(401);
+  });
+
+  it('admin API: sign-ins per UTC day from the audit events, active sessions across users', async () => {
+    const ops = await adminClient(gatehouse, 'stats-check');
+    const token = await ops.token();
+    type Stats = { days: Array<{ date: string; success: number; failure: number; lockout: number }> };
+    const before = (await callAdmin(deploy.issuer, token, 'GET', '/stats/sign-ins?days=3')).body as Stats;
+    expect(before.days.map((day) => day.date)).to.have.length(3);
+    const now = new Date();
+    expect(before.days.at(-1)!.date).to.equal(now.toISOString().slice(0, 10));
+    const actor = { type: 'user' as const, id: 'stats-user', username: 'stats-user' };
+    await gatehouse.services.audit.write({ type: 'signin.success', actor });
+    await gatehouse.services.audit.write({ type: 'signin.failure', actor, details: { reason: 'wrong_password' } });
+    await gatehouse.services.audit.write({ type: 'signin.failure', actor, details: { reason: 'wrong_password' } });
+    // Yesterday's event counts on yesterday's row.
+    await gatehouse.services.audit.write({ type: 'signin.success', actor, at: new Date(now.getTime() - 86_400_000) });
+    const after = (await callAdmin(deploy.issuer, token, 'GET', '/stats/sign-ins?days=3')).body as Stats;
+    expect(after.days[2]!.success - before.days[2]!.success).to.equal(1);
+    expect(after.days[2]!.failure - before.days[2]!.failure).to.equal(2);
+    expect(after.days[1]!.success - before.days[1]!.success).to.equal(1);
+    const tooMany = await callAdmin(deploy.issuer, token, 'GET', '/stats/sign-ins?days=400');
+    expect(tooMany.status).to.equal(400);
+    expect(JSON.stringify(tooMany.body)).to.include('days');
+    const sessions = await callAdmin(deploy.issuer, token, 'GET', '/stats/sessions');
+    expect(sessions.body).to.have.property('active').that.is.a('number');
   });
 
   it('signs out after the idle timeout (clock moved, not waited for); the next sign-in asks for the password again', async function () {

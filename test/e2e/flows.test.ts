@@ -3,6 +3,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
+import { testClock } from '../helpers/clock.ts';
 import {
   authorizationRequest,
   deployment,
@@ -180,12 +181,13 @@ describe('authorization over HTTPS (issuer behind a TLS proxy)', () => {
 });
 
 describe('key rotation seen by relying parties', () => {
+  const clock = testClock();
   let deploy: Deployment;
   let gatehouse: RunningGatehouse;
   let cast: Seeded;
 
   before(async () => {
-    deploy = await deployment('rotation_rp', { settings: { GATEHOUSE_KEY_PUBLISH_DELAY: '1', GATEHOUSE_KEY_RETENTION: '30' } });
+    deploy = await deployment('rotation_rp', { clock, settings: { GATEHOUSE_KEY_PUBLISH_DELAY: '3600', GATEHOUSE_KEY_RETENTION: '7200' } });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
   });
@@ -202,8 +204,9 @@ describe('key rotation seen by relying parties', () => {
     const before = await oidc.authorizationCodeGrant(web, outcome.callback, first.checks);
     const oldKid = decodeProtectedHeader(before.id_token!).kid;
 
-    await gatehouse.rotateKeys();
-    await new Promise((resolve) => setTimeout(resolve, 1600));
+    const rotation = await gatehouse.rotateKeys();
+    // The new keys sign from activateAt: move the instance's clock there (no sleeping).
+    await clock.advance(rotation.signingKeys[0]!.activateAt.getTime() - clock.now() + 1);
 
     const refreshedConfig = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
     const second = await authorizationRequest(refreshedConfig, REDIRECT_URI);

@@ -6,6 +6,8 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { AUDIT_COLLECTION } from '../../src/observability/audit-trail.ts';
 import { clientOperations } from '../../src/operations/clients.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
+import { enrolmentKeeper } from '../../src/mfa/enrolment.ts';
+import { totpCode } from '../../src/mfa/totp.ts';
 import { within } from '../helpers/poll.ts';
 import { API, deployment, oauthError, PASSWORD, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
@@ -16,6 +18,8 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
   let mongo: Connection;
   let gateway: oidc.Configuration;
   let gatewayClient: { clientId: string; secret: string };
+  // The second-factor service's clock: TOTP codes computed here match what it expects.
+  const mfaNow = new Date('2026-03-01T10:00:10Z');
 
   let discoveryBefore: string[];
   const grantTypesSupported = async () =>
@@ -32,7 +36,7 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
   }
 
   before(async () => {
-    deploy = await deployment('password_grant');
+    deploy = await deployment('password_grant', { settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', GATEHOUSE_MFA_REQUIRED_GROUPS: 'ops' }, secondFactorClock: () => mfaNow });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
     discoveryBefore = await grantTypesSupported();
@@ -154,6 +158,58 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
   it('is listed in discovery only once some client may use it', async () => {
     expect(discoveryBefore).to.include('client_credentials').and.not.include('password');
     // A "no" is cached for 2 s (discovery is public; each lookup reads every client).
-    await within(10_000, async () => (await grantTypesSupported()).includes('password'));
+    await within(30_000, async () => (await grantTypesSupported()).includes('password'));
+  });
+
+  describe('users who must use a second factor', () => {
+    const SECOND_FACTOR = 'this user must sign in with a second factor, which the password grant cannot ask for: use the authorization code flow';
+    const refusal = async (client: { clientId: string; secret: string }, username: string) => {
+      const response = await rawToken(client, { username, password: PASSWORD, scope: 'openid' });
+      expect(response.status).to.equal(400);
+      return response.json();
+    };
+
+    it('refuses a user with an authenticator app enrolled (invalid_grant saying why), and records it', async () => {
+      const { accounts, factors, passkeys } = gatehouse.services;
+      const user = await accounts.createUser({ username: 'pg-totp', password: PASSWORD });
+      expect((await rawToken(gatewayClient, { username: 'pg-totp', password: PASSWORD })).status, 'before enrolment').to.equal(200);
+      const secret = await factors.beginTotp(user.id);
+      expect((await factors.confirmTotp(user.id, totpCode(secret, mfaNow), '127.0.0.1')).ok).to.equal(true);
+      await enrolmentKeeper({ factors, passkeys, accounts })(user.id);
+
+      expect(await refusal(gatewayClient, 'pg-totp')).to.deep.equal({ error: 'invalid_grant', error_description: SECOND_FACTOR });
+      await gatehouse.audit.flush();
+      const event = await mongo.collection(AUDIT_COLLECTION).findOne({ type: 'signin.failure', 'actor.id': user.id, 'details.reason': 'second_factor_required' });
+      expect(event, 'signin.failure with reason second_factor_required').to.not.equal(null);
+      expect(event!.details).to.deep.equal({ reason: 'second_factor_required', grantType: 'password' });
+      expect(event!.client).to.equal(gatewayClient.clientId);
+    });
+
+    it('refuses users whose role or group requires one (GATEHOUSE_MFA_REQUIRED_ROLES / _GROUPS)', async () => {
+      await gatehouse.services.accounts.createUser({ username: 'pg-finance', password: PASSWORD, roles: ['finance'] });
+      await gatehouse.services.accounts.createUser({ username: 'pg-ops', password: PASSWORD, groups: ['ops'] });
+      expect(await refusal(gatewayClient, 'pg-finance')).to.deep.equal({ error: 'invalid_grant', error_description: SECOND_FACTOR });
+      expect(await refusal(gatewayClient, 'pg-ops')).to.deep.equal({ error: 'invalid_grant', error_description: SECOND_FACTOR });
+    });
+
+    it('refuses everyone at a client with require_mfa', async () => {
+      const created = await gatehouse.services.clients.create({
+        displayName: 'Strict gateway',
+        firstParty: true,
+        metadata: { redirect_uris: [], response_types: [], grant_types: [], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true, require_mfa: true },
+      });
+      const strict = { clientId: created.client.clientId, secret: created.secret! };
+      expect(await refusal(strict, cast.user.username)).to.deep.equal({ error: 'invalid_grant', error_description: SECOND_FACTOR });
+      expect((await rawToken(gatewayClient, { username: cast.user.username, password: PASSWORD })).status, 'the same user elsewhere').to.equal(200);
+    });
+
+    it('still answers a wrong password for such a user with the usual refusal (the second-factor answer needs the right password)', async () => {
+      const wrong = await rawToken(gatewayClient, { username: 'pg-finance', password: 'wrong password!' });
+      expect(wrong.status).to.equal(400);
+      expect(await wrong.json()).to.deep.equal({
+        error: 'invalid_grant',
+        error_description: 'invalid username or password',
+      });
+    });
   });
 });

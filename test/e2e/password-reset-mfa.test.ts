@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
-import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { randomIp } from '../helpers/accounts.ts';
+import { formsOf, UserAgent } from '../helpers/browserless.ts';
+import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
 
@@ -19,7 +20,6 @@ describe('password reset with a second factor, and lockouts (real SMTP server, r
   let inbox: Inbox;
   let deploy: Deployment;
   let gatehouse: RunningGatehouse;
-  let cast: Seeded;
   let browser: Browser;
   let now = new Date('2026-05-04T09:00:05Z');
 
@@ -30,7 +30,6 @@ describe('password reset with a second factor, and lockouts (real SMTP server, r
       secondFactorClock: () => now,
     });
     gatehouse = await deploy.start();
-    cast = await seed(gatehouse);
     browser = await launchChromium();
   });
   after(async () => {
@@ -125,9 +124,12 @@ describe('password reset with a second factor, and lockouts (real SMTP server, r
 
   it('lifts the lockouts of the account: the new password works at once from the locked address', async () => {
     const user = await gatehouse.services.accounts.createUser({ username: 'locked-out', password: PASSWORD, email: 'locked-out@example.com', emailVerified: true });
-    for (let attempt = 0; attempt < 5; attempt += 1) await gatehouse.services.accounts.authenticate(user.username, 'not the password', '127.0.0.1');
+    // A documentation address of its own: the shared per-IP counters of other suites stay untouched.
+    const ip = randomIp();
+    for (let attempt = 0; attempt < 5; attempt += 1) await gatehouse.services.accounts.authenticate(user.username, 'not the password', ip);
     const locks = (await gatehouse.services.accounts.listLockouts()).filter((lock) => lock.subject === user.id);
     expect(locks, 'five wrong passwords lock the account from this address').to.have.length.greaterThan(0);
+    expect((await gatehouse.services.accounts.authenticate(user.username, PASSWORD, ip)).ok, 'even the right password is refused while locked').to.equal(false);
 
     const link = await resetLinkFor(user.username);
     const agent = new UserAgent();
@@ -136,11 +138,7 @@ describe('password reset with a second factor, and lockouts (real SMTP server, r
     expect(await done.text()).to.contain('Password changed');
     await inbox.next();
     expect((await gatehouse.services.accounts.listLockouts()).filter((lock) => lock.subject === user.id)).to.deep.equal([]);
-
-    const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
-    const request = await authorizationRequest(web, REDIRECT_URI);
-    const signedIn = await signIn(new UserAgent(), request.url.toString(), REDIRECT_URI, { username: user.username, password: NEW_PASSWORD });
-    expect(signedIn.callback.searchParams.get('code')).to.be.a('string');
+    expect((await gatehouse.services.accounts.authenticate(user.username, NEW_PASSWORD, ip)).ok, 'the new password works at once from that address').to.equal(true);
 
     await gatehouse.audit.flush();
     const { events } = await gatehouse.services.audit.query({ users: [user.id], types: ['user.password_reset'], limit: 10 });

@@ -5,7 +5,9 @@ import type { Connection } from 'mongoose';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { AUDIT_COLLECTION } from '../../src/observability/audit-trail.ts';
 import { clientOperations } from '../../src/operations/clients.ts';
+import { userOperations } from '../../src/operations/users.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
+import { within } from '../helpers/poll.ts';
 import { API, deployment, oauthError, PASSWORD, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
 const ORDERS = 'https://orders.example.com';
@@ -22,6 +24,11 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
   /** Exchanges the gateway's user tokens for tokens to the orders API. */
   let exchanger: oidc.Configuration;
   let exchangerId: string;
+  let discoveryBefore: string[];
+  // The server's clock (StartOptions.clock) runs this far ahead of the wall clock when a test says so.
+  let ahead = 0;
+  const grantTypesSupported = async () =>
+    ((await (await fetch(`${deploy.issuer}/.well-known/openid-configuration`)).json()) as { grant_types_supported: string[] }).grant_types_supported;
 
   const signIn = (params: Record<string, string>) => oidc.genericGrantRequest(gateway, 'password', { username: cast.user.username, password: PASSWORD, ...params });
   const exchange = (config: oidc.Configuration, subjectToken: string, params: Record<string, string> = {}) =>
@@ -29,10 +36,11 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
   const introspect = (config: oidc.Configuration, token: string) => oidc.tokenIntrospection(config, token);
 
   before(async () => {
-    deploy = await deployment('token_exchange');
+    deploy = await deployment('token_exchange', { clock: { now: () => Date.now() + ahead } });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
     const { clients, apis } = gatehouse.services;
+    discoveryBefore = await grantTypesSupported();
     await apis.create({ identifier: ORDERS, scopes: ['read', 'write'] });
     const gw = await clients.create({
       displayName: 'Gateway',
@@ -153,5 +161,46 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
     const subject = await signIn({ scope: 'read', resource: API });
     expect(decodeJwt((await exchange(config, subject.access_token)).access_token).aud).to.equal(ORDERS);
+  });
+
+  it('is listed in discovery only once some client has a token exchange policy', async () => {
+    expect(discoveryBefore).to.include('client_credentials').and.not.include(EXCHANGE);
+    // A "no" is cached for 2 s (discovery is public; each lookup reads every client).
+    await within(10_000, async () => (await grantTypesSupported()).includes(EXCHANGE));
+  });
+
+  it('refuses an expired subject token, JWT or opaque (server clock moved past its exp)', async () => {
+    const jwt = await signIn({ scope: 'read', resource: API });
+    const opaque = await signIn({ scope: 'read', resource: `${API}/opaque` });
+    const expiry = decodeJwt(jwt.access_token).exp!;
+    ahead = (expiry + 5) * 1000 - Date.now();
+    try {
+      for (const subject of [jwt.access_token, opaque.access_token]) {
+        const refused = await oauthError(exchange(exchanger, subject));
+        expect(refused).to.include({ error: 'invalid_grant', description: 'subject_token is not an active access token' });
+      }
+    } finally {
+      ahead = 0;
+    }
+    expect(decodeJwt((await exchange(exchanger, jwt.access_token)).access_token).aud, 'the same token before its exp').to.equal(ORDERS);
+  });
+
+  it('refuses the token of a disabled user: while disabled, and for good once an operator disabled them (grants revoked)', async () => {
+    const { accounts } = gatehouse.services;
+    const notActive = { error: 'invalid_grant', description: 'subject_token is not an active access token' };
+    const user = await accounts.createUser({ username: `tx-disabled-${Date.now()}`, password: PASSWORD });
+    const subject = await oidc.genericGrantRequest(gateway, 'password', { username: user.username, password: PASSWORD, scope: 'read', resource: API });
+    expect((await exchange(exchanger, subject.access_token)).access_token).to.be.a('string');
+    // The account flag alone: the exchange looks the user up and finds nobody active.
+    await accounts.disable(user.id);
+    expect(await oauthError(exchange(exchanger, subject.access_token))).to.include(notActive);
+    await accounts.enable(user.id);
+    expect((await exchange(exchanger, subject.access_token)).access_token, 'the grant still stands').to.be.a('string');
+    // The operator's disable (admin API, CLI) also revokes the user's grants: enabling does not bring the token back.
+    const ctx = { actor: { type: 'cli' as const, id: 'test' } };
+    await userOperations(gatehouse.services).disable(ctx, user.id);
+    expect(await oauthError(exchange(exchanger, subject.access_token))).to.include(notActive);
+    await userOperations(gatehouse.services).enable(ctx, user.id);
+    expect(await oauthError(exchange(exchanger, subject.access_token))).to.include(notActive);
   });
 });

@@ -32,7 +32,7 @@ export interface Deployment {
 /** One deployment: shared stores and secret; instances come and go on it. */
 export async function deployment(
   label: string,
-  options: { redis?: boolean; settings?: Record<string, string>; extraSteps?: StartOptions['extraSteps']; secondFactorClock?: StartOptions['secondFactorClock']; now?: StartOptions['now']; host?: string } = {},
+  options: { redis?: boolean; settings?: Record<string, string>; extraSteps?: StartOptions['extraSteps']; secondFactorClock?: StartOptions['secondFactorClock']; clock?: StartOptions['clock']; host?: string } = {},
 ): Promise<Deployment> {
   const port = await freePort();
   // `localhost` for WebAuthn tests: an IP address cannot be a relying party id.
@@ -57,7 +57,7 @@ export async function deployment(
         ...(logger ? { logger } : {}),
         ...(options.extraSteps ? { extraSteps: options.extraSteps } : {}),
         ...(options.secondFactorClock ? { secondFactorClock: options.secondFactorClock } : {}),
-        ...(options.now ? { now: options.now } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
       }),
     drop: () => dropDatabase(mongodbUri),
   };

@@ -16,8 +16,8 @@ export interface InstanceOptions {
   readonly secondFactorClock?: StartOptions['secondFactorClock'];
   /** Defaults to a silent logger; pass one writing to a capture stream to read the logs. */
   readonly logger?: Logger;
-  /** The storage clock (refresh-token reuse window, record expiry), for tests that move time. */
-  readonly now?: () => number;
+  /** Gatehouse's clock (StartOptions.clock), for tests that move time (test/helpers/clock.ts). */
+  readonly clock?: StartOptions['clock'];
   /** Hears every command the instance's MongoDB and Redis connections send. */
   readonly onStoreCommand?: StartOptions['onStoreCommand'];
 }
@@ -33,7 +33,7 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
   });
   return startGatehouse(config, options.logger ?? createLogger('silent'), {
     ...(options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration }),
-    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.onStoreCommand === undefined ? {} : { onStoreCommand: options.onStoreCommand }),
     ...(options.extraSteps === undefined ? {} : { extraSteps: options.extraSteps }),
     ...(options.secondFactorClock === undefined ? {} : { secondFactorClock: options.secondFactorClock }),

@@ -21,7 +21,7 @@ export interface OwnRedisInstance {
  */
 export async function startWithOwnRedis(
   name: string,
-  { settings = {}, now, logger }: { readonly settings?: Record<string, string> } & Pick<InstanceOptions, 'now' | 'logger'> = {},
+  { settings = {}, clock, logger }: { readonly settings?: Record<string, string> } & Pick<InstanceOptions, 'clock' | 'logger'> = {},
 ): Promise<OwnRedisInstance> {
   const mongodbUri = freshDatabaseUri(name);
   const redis = await TestRedis.start();
@@ -39,7 +39,7 @@ export async function startWithOwnRedis(
       redisUrl: redis.url,
       secret: randomSecret(),
       issuer,
-      ...(now === undefined ? {} : { now }),
+      ...(clock === undefined ? {} : { clock }),
       ...(logger === undefined ? {} : { logger }),
       settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_TIMEOUT: '1', ...settings },
     });

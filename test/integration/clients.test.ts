@@ -7,7 +7,9 @@ import { createSecretBox, DecryptionError } from '../../src/crypto/secret-box.ts
 import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { runStorageChild } from '../helpers/child.ts';
+import { testClock } from '../helpers/clock.ts';
 import { startInstance } from '../helpers/instance.ts';
+import { NOTICE_MS } from '../helpers/poll.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const confidential = {
@@ -123,8 +125,10 @@ async function waitForStatus(check: () => Promise<number>, status: number, limit
 }
 
 for (const withRedis of [true, false]) {
-  const ttlSeconds = withRedis ? 60 : 2;
-  describe(`client changes reach a running server ${withRedis ? 'within 1 s (Redis pub/sub)' : `within the ${ttlSeconds} s cache TTL (no Redis)`}`, () => {
+  const ttlSeconds = 60;
+  describe(`client changes reach a running server ${withRedis ? 'by a Redis notice (60 s TTL on a frozen clock)' : `once the ${ttlSeconds} s cache TTL ran out on the clock (no Redis)`}`, () => {
+    // Frozen: no cache entry runs out unless the test moves the clock.
+    const clock = testClock({ frozen: true });
     const mongodbUri = freshDatabaseUri(withRedis ? 'clients_redis' : 'clients_ttl');
     const redisUrl = withRedis ? serviceUrls().redisUrl : undefined;
     const redisPrefix = `test:${randomBytes(6).toString('hex')}:`;
@@ -136,6 +140,7 @@ for (const withRedis of [true, false]) {
         mongodbUri,
         redisUrl,
         secret,
+        clock,
         settings: { GATEHOUSE_CLIENT_CACHE_TTL: String(ttlSeconds), GATEHOUSE_REDIS_PREFIX: redisPrefix },
       });
     });
@@ -156,8 +161,15 @@ for (const withRedis of [true, false]) {
       );
       expect(answer).to.equal('updated');
 
-      const elapsed = await waitForStatus(probe, 303, withRedis ? 1_000 : ttlSeconds * 1000 + 500);
-      if (withRedis) expect(elapsed).to.be.below(1_000);
+      if (withRedis) {
+        await waitForStatus(probe, 303, NOTICE_MS);
+      } else {
+        expect(await probe(), 'cached: no notice without Redis').to.equal(400);
+        await clock.advance(ttlSeconds * 1000 - 1000);
+        expect(await probe(), 'still within the TTL').to.equal(400);
+        await clock.advance(1001);
+        expect(await probe()).to.equal(303);
+      }
     });
   });
 }

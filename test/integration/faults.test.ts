@@ -8,8 +8,12 @@ import { startInstance } from '../helpers/instance.ts';
 import { freePort, TestRedis } from '../helpers/redis-server.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
-/** How long a request may take to fail while a store is down (store timeouts are 1 s here). */
-const FAIL_FAST_MS = 4000;
+/**
+ * How long a request may take to fail while a store is down. Store timeouts are 1 s here;
+ * without them the drivers would wait 30 s (server selection) or forever (offline queue). The
+ * rest is room for a busy machine: these are real-time driver timeouts, no clock seam moves them.
+ */
+const FAIL_FAST_MS = 15_000;
 
 async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = Date.now();

@@ -11,6 +11,32 @@ import { accountsHarness, randomIp, TEST_LOCKOUT_POLICY, type AccountsHarness } 
 import { dropDatabase, freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
 
 const THRESHOLD = TEST_LOCKOUT_POLICY.accountIp.threshold;
+/**
+ * Locks no busy machine outlasts between locking and looking: the tests that only check that a
+ * key is locked use these. The 1 s locks of TEST_LOCKOUT_POLICY are for the tests that watch a
+ * lock run out (rate-limiter-flexible keeps them in real time: no clock seam moves them).
+ */
+const LONG_LOCKS = { ...TEST_LOCKOUT_POLICY, lockSeconds: 60, maxLockSeconds: 480 };
+
+/**
+ * Runs `attempt` until the machine made its checks while a `lockMs` lock still held: `attempt`
+ * calls `locking()` just before the failure that locks, and everything it checks after that
+ * must happen inside the lock. A slow run says nothing about the limiter and is tried again
+ * (with a fresh user); a failure inside the time is a real one.
+ */
+async function whileLocked(lockMs: number, attempt: (locking: () => void) => Promise<void>): Promise<void> {
+  for (let run = 1; ; run++) {
+    let lockedAt = Number.POSITIVE_INFINITY;
+    const inTime = () => Date.now() - lockedAt < lockMs;
+    try {
+      await attempt(() => (lockedAt = Date.now()));
+      if (inTime()) return;
+    } catch (error) {
+      if (inTime() || run === 5) throw error;
+    }
+    if (run === 5) throw new Error(`five runs too slow to look at a ${lockMs} ms lock before it ended`);
+  }
+}
 
 type Failure = Extract<AuthenticationEvent, { outcome: 'failure' }>;
 
@@ -19,15 +45,20 @@ for (const backend of ['redis', 'mongo'] as const) {
     const uri = freshDatabaseUri(`lockout_${backend}`);
     let connection: Connection;
     let redis: Redis | undefined;
+    /** 60 s locks (LONG_LOCKS). */
     let h: AccountsHarness;
+    /** 1 s locks, for watching them run out. */
+    let short: AccountsHarness;
     let n = 0;
 
     before(async () => {
       connection = await connectMongo({ uri, timeoutMs: 5000 });
       if (backend === 'redis') redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 2000 });
-      h = await accountsHarness({ connection, redis, sweepIntervalMs: 200 });
+      h = await accountsHarness({ connection, redis, policy: LONG_LOCKS });
+      short = await accountsHarness({ connection, redis, sweepIntervalMs: 200 });
     });
     after(async () => {
+      await short.close();
       await h.close();
       redis?.disconnect();
       await connection.close();
@@ -40,9 +71,9 @@ for (const backend of ['redis', 'mongo'] as const) {
       const user = await h.accounts.createUser({ username, email: `${username}@example.com`, password: 'right-password' });
       return { ...user, login: username };
     }
-    const lastFailure = () => h.events.at(-1) as Failure;
-    const fail = async (login: string, ip: string, times: number) => {
-      for (let i = 0; i < times; i++) expect(await h.accounts.authenticate(login, 'wrong-password', ip)).to.equal(AUTHENTICATION_FAILED);
+    const lastFailure = (harness = h) => harness.events.at(-1) as Failure;
+    const fail = async (login: string, ip: string, times: number, harness = h) => {
+      for (let i = 0; i < times; i++) expect(await harness.accounts.authenticate(login, 'wrong-password', ip)).to.equal(AUTHENTICATION_FAILED);
     };
 
     it('answers unknown user, wrong password, locked and disabled with the identical generic failure after the same work', async () => {
@@ -77,49 +108,59 @@ for (const backend of ['redis', 'mongo'] as const) {
     });
 
     it(`locks on failure number ${THRESHOLD} from one IP, lists the lock, and lets it expire`, async () => {
-      const user = await newUser();
-      const ip = randomIp();
-      await fail(user.login, ip, THRESHOLD - 1);
-      expect(lastFailure().lockedForSeconds).to.equal(null);
-      await fail(user.login, ip, 1);
-      expect(lastFailure()).to.include({ reason: 'wrong_password', lockedForSeconds: 1 });
+      let user = await newUser();
+      let ip = randomIp();
+      await whileLocked(1000, async (locking) => {
+        user = await newUser();
+        ip = randomIp();
+        await fail(user.login, ip, THRESHOLD - 1, short);
+        expect(lastFailure(short).lockedForSeconds).to.equal(null);
+        locking();
+        await fail(user.login, ip, 1, short);
+        expect(lastFailure(short)).to.include({ reason: 'wrong_password', lockedForSeconds: 1 });
 
-      expect(await h.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
-      expect(lastFailure().reason).to.equal('locked');
-      const lockouts = (await h.accounts.listLockouts()).filter((l) => l.subject === user.id);
-      expect(lockouts).to.have.length(1);
-      expect(lockouts[0]).to.include({ scope: 'account_ip', ip, level: 1 });
+        expect(await short.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
+        expect(lastFailure(short).reason).to.equal('locked');
+        const lockouts = (await short.accounts.listLockouts()).filter((l) => l.subject === user.id);
+        expect(lockouts).to.have.length(1);
+        expect(lockouts[0]).to.include({ scope: 'account_ip', ip, level: 1 });
+      });
 
-      // The lock runs out (the limiter keeps whole seconds, so allow for rounding).
+      // The lock runs out in real time (Redis / the limiter's own clock): waited for, polled; a
+      // slow machine only makes this slower. The limiter keeps whole seconds, so allow for rounding.
       await sleep(1000);
-      let result = await h.accounts.authenticate(user.login, 'right-password', ip);
-      for (let i = 0; i < 20 && !result.ok; i++) {
+      let result = await short.accounts.authenticate(user.login, 'right-password', ip);
+      for (let i = 0; i < 50 && !result.ok; i++) {
         await sleep(100);
-        result = await h.accounts.authenticate(user.login, 'right-password', ip);
+        result = await short.accounts.authenticate(user.login, 'right-password', ip);
       }
       expect(result.ok).to.equal(true);
     });
 
     it('doubles the lock when the same key locks again', async () => {
-      const user = await newUser();
-      const ip = randomIp();
-      await fail(user.login, ip, THRESHOLD);
-      // Wait for the first lock to run out (polled, so a slow machine only makes this slower).
-      for (let i = 0; i < 50; i++) {
-        const locks = (await h.accounts.listLockouts()).filter((l) => l.subject === user.id && l.scope === 'account_ip');
-        if (locks.every((l) => l.lockedUntil.getTime() <= Date.now())) break;
-        await sleep(100);
-      }
-      // The limiter keeps blocks in whole seconds: allow for its rounding past lockedUntil.
-      await sleep(1000);
-      await fail(user.login, ip, THRESHOLD);
-      // The sixth failure also reaches the account-wide threshold; this test watches the (account, IP) key.
-      const [lock] = (await h.accounts.listLockouts()).filter((l) => l.subject === user.id && l.scope === 'account_ip');
-      expect(lock).to.include({ scope: 'account_ip', level: 2 });
-      expect(lock!.lockedUntil.getTime() - lock!.lockedAt.getTime()).to.equal(2000);
-      expect(lastFailure().lockedForSeconds).to.equal(2);
-      expect(await h.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
-      expect(lastFailure().reason).to.equal('locked');
+      await whileLocked(2000, async (locking) => {
+        const user = await newUser();
+        const ip = randomIp();
+        await fail(user.login, ip, THRESHOLD, short);
+        // Wait for the first lock to run out (polled, so a slow machine only makes this slower).
+        for (let i = 0; i < 50; i++) {
+          const locks = (await short.accounts.listLockouts()).filter((l) => l.subject === user.id && l.scope === 'account_ip');
+          if (locks.every((l) => l.lockedUntil.getTime() <= Date.now())) break;
+          await sleep(100);
+        }
+        // The limiter keeps blocks in whole seconds: allow for its rounding past lockedUntil.
+        await sleep(1000);
+        await fail(user.login, ip, THRESHOLD - 1, short);
+        locking();
+        await fail(user.login, ip, 1, short);
+        // The sixth failure also reaches the account-wide threshold; this test watches the (account, IP) key.
+        const [lock] = (await short.accounts.listLockouts()).filter((l) => l.subject === user.id && l.scope === 'account_ip');
+        expect(lock).to.include({ scope: 'account_ip', level: 2 });
+        expect(lock!.lockedUntil.getTime() - lock!.lockedAt.getTime()).to.equal(2000);
+        expect(lastFailure(short).lockedForSeconds).to.equal(2);
+        expect(await short.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
+        expect(lastFailure(short).reason).to.equal('locked');
+      });
     });
 
     it('unlock lifts the lock at once and removes it from the list', async () => {
@@ -166,7 +207,7 @@ for (const backend of ['redis', 'mongo'] as const) {
     it('locks logins that match no user exactly like real ones (no enumeration through lockout)', async () => {
       const ip = randomIp();
       await fail('ghost-user', ip, THRESHOLD);
-      expect(lastFailure()).to.include({ reason: 'unknown_user', lockedForSeconds: 1 });
+      expect(lastFailure()).to.include({ reason: 'unknown_user', lockedForSeconds: 60 });
       expect((await h.accounts.listLockouts()).some((l) => l.subject === 'login:ghost-user')).to.equal(true);
     });
 
@@ -193,17 +234,17 @@ for (const backend of ['redis', 'mongo'] as const) {
         const ttlSupported = await connection.db!.collection('login_limits').indexes().then((ix) => ix.some((i) => 'expireAfterSeconds' in i));
         if (ttlSupported) {
           // Real MongoDB: the TTL index does the job and no fallback warning is logged.
-          expect(h.logLines.filter((line) => line.includes('no TTL indexes'))).to.have.length(0);
+          expect(short.logLines.filter((line) => line.includes('no TTL indexes'))).to.have.length(0);
           return;
         }
-        const warnings = h.logLines.filter((line) => line.includes('no TTL indexes'));
+        const warnings = short.logLines.filter((line) => line.includes('no TTL indexes'));
         expect(warnings).to.have.length(1);
         expect(JSON.parse(warnings[0]!).level, 'expected on FerretDB: not a warning').to.equal('debug');
         expect(JSON.parse(warnings[0]!).collections).to.have.members(['login_lockouts', 'login_limits']);
 
         const user = await newUser();
         const ip = randomIp();
-        await fail(user.login, ip, THRESHOLD);
+        await fail(user.login, ip, THRESHOLD, short);
         const limits = connection.db!.collection('login_limits');
         const mine = { key: { $regex: encodeURIComponent(user.id) } };
         expect(await limits.countDocuments(mine)).to.be.greaterThan(0);

@@ -50,7 +50,8 @@ describe('oidc indexes and expiry on the MongoDB-wire server', () => {
     ]);
     const sweeper = startExpirySweeper({ connection, collections: ['oidc_access_token'], intervalMs: 50, logger });
     try {
-      const deadline = Date.now() + 2_000;
+      // Polled until swept (a 50 ms timer); the limit only stops a broken sweeper from hanging the test.
+      const deadline = Date.now() + 30_000;
       while ((await tokens.countDocuments()) > 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     } finally {
       await sweeper.stop();

@@ -7,8 +7,11 @@ describe('the production process (node src/main.ts)', () => {
   const mongodbUri = freshDatabaseUri('process');
   after(() => dropDatabase(mongodbUri));
 
-  it('starts, serves discovery, and exits 0 on SIGTERM even with an idle keep-alive connection open', async () => {
+  it('starts, serves discovery, and exits 0 on SIGTERM even with an idle keep-alive connection open', async function () {
+    this.timeout(120_000);
     const server = await serveMain({
+      // A shutdown timeout far beyond any slowness of the machine: only closing the idle connection lets it end sooner.
+      GATEHOUSE_SHUTDOWN_TIMEOUT: '300',
       NODE_ENV: 'production',
       GATEHOUSE_ISSUER: 'https://sso.example.com',
       PORT: '0',
@@ -30,7 +33,7 @@ describe('the production process (node src/main.ts)', () => {
     const started = Date.now();
     const code = await server.stop('SIGTERM');
     expect(code, server.output()).to.equal(0);
-    expect(Date.now() - started, 'idle connections must not hold shutdown for the full timeout').to.be.below(8000);
+    expect(Date.now() - started, 'idle connections must not hold shutdown for the full timeout').to.be.below(60_000);
     expect(server.output()).to.include('"msg":"shutdown complete"');
     agent.destroy();
   });

@@ -27,7 +27,7 @@ describe('refresh with a store killed mid-rotation (test-owned Redis, storage cl
   let deployment: OwnRedisInstance;
 
   before(async () => {
-    deployment = await startWithOwnRedis('refresh_outage', { now: () => clock, settings: { GATEHOUSE_REFRESH_REUSE_WINDOW: String(WINDOW_SECONDS) } });
+    deployment = await startWithOwnRedis('refresh_outage', { clock: { now: () => clock }, settings: { GATEHOUSE_REFRESH_REUSE_WINDOW: String(WINDOW_SECONDS) } });
     ({ redis, issuer, cast } = deployment);
   });
   after(async () => {

@@ -70,10 +70,13 @@ describe('MongoDB adapter: a session found by its uid through its primary key', 
     expect(await sessions().countDocuments({ uid })).to.equal(1);
   });
 
-  it('destroys the copy with the session', async () => {
+  it('destroys the copy with the session, copy first, each by _id alone', async () => {
     const [id, uid] = [nanoid(), nanoid()];
     await adapter().upsert(id, sessionPayload(id, uid), 60);
+    sent.length = 0;
     await adapter().destroy(id);
+    expect(sent.map((command) => command.name)).to.deep.equal(['find', 'delete']);
+    expect(sent[1]!.filters).to.deep.equal([{ _id: `uid:${uid}` }, { _id: id }]);
     expect(await adapter().findByUid(uid)).to.equal(undefined);
     expect(await adapter().find(id)).to.equal(undefined);
     expect(await sessions().countDocuments({ _id: { $in: [id, `uid:${uid}`] } })).to.equal(0);
@@ -89,7 +92,7 @@ describe('MongoDB adapter: a session found by its uid through its primary key', 
     expect(await adapter().find(oldId)).to.equal(undefined);
   });
 
-  it('leaves the copy of another session with the same uid in place when destroying one', async () => {
+  it('still finds the other of two sessions with the same uid once one is destroyed', async () => {
     const [first, second, uid] = [nanoid(), nanoid(), nanoid()];
     await adapter().upsert(first, sessionPayload(first, uid), 60);
     await adapter().upsert(second, sessionPayload(second, uid), 60);

@@ -23,7 +23,8 @@ import {
 } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { within } from '../helpers/poll.ts';
+import { testClock, type TestClock } from '../helpers/clock.ts';
+import { NOTICE_MS, within } from '../helpers/poll.ts';
 
 
 /** Another process on the same stores (like the CLI or a third instance): its own storage layer, caching nothing. */
@@ -67,7 +68,7 @@ async function serverFinds(mongo: Connection): Promise<number> {
   return Number(String(status.metrics?.commands?.find?.total));
 }
 
-function setup(label: string, settings: Record<string, string>, redis = true) {
+function setup(label: string, settings: Record<string, string>, redis = true, clock: TestClock = testClock({ frozen: true })) {
   const state = {} as {
     deploy: Deployment;
     first: RunningGatehouse;
@@ -75,7 +76,8 @@ function setup(label: string, settings: Record<string, string>, redis = true) {
     other: Awaited<ReturnType<typeof elsewhere>>;
   };
   before(async () => {
-    state.deploy = await deployment(label, { redis, settings });
+    // Key-set polls (MongoDB reads) only at startup: the read counts below are this test's own.
+    state.deploy = await deployment(label, { redis, clock, settings: { GATEHOUSE_KEY_POLL_INTERVAL: '3600', ...settings } });
     state.first = await state.deploy.start();
     state.second = await state.deploy.start(await freePort());
     state.other = await elsewhere(state.deploy);
@@ -110,7 +112,7 @@ async function userinfo(instance: RunningGatehouse, accessToken: string) {
 }
 
 describe('Session/Grant cache across instances (real stores)', () => {
-  describe('with Redis (TTL 60 s, so only a change notice explains a quick effect)', () => {
+  describe('with Redis (TTL 60 s on a frozen clock, so only a change notice explains an effect)', () => {
     const state = setup('session_cache', { GATEHOUSE_SESSION_CACHE_TTL: '60' });
 
     it('serves repeated userinfo and a refresh at the second instance without reading Session or Grant from MongoDB', async () => {
@@ -148,7 +150,7 @@ describe('Session/Grant cache across instances (real stores)', () => {
       expect(outcome.sawLogin).to.equal(false);
       const spaTokens = await oidc.authorizationCodeGrant(spa, outcome.callback, request.checks);
       // A cached copy of the old session would fail the session binding (no grant for the SPA): 401.
-      await within(1000, async () => (await userinfo(state.second, spaTokens.access_token)).status === 200);
+      await within(NOTICE_MS, async () => (await userinfo(state.second, spaTokens.access_token)).status === 200);
     });
 
     it('consent to a wider scope at the first instance shows at the second at once (the grant changed)', async () => {
@@ -159,7 +161,7 @@ describe('Session/Grant cache across instances (real stores)', () => {
       const outcome = await signIn(agent, request.url.toString(), REDIRECT_URI);
       expect(outcome.sawConsent).to.equal(true);
       const wider = await oidc.authorizationCodeGrant(web, outcome.callback, request.checks);
-      await within(1000, async () => (await userinfo(state.second, wider.access_token)).body?.email !== undefined);
+      await within(NOTICE_MS, async () => (await userinfo(state.second, wider.access_token)).body?.email !== undefined);
       expect((await userinfo(state.second, wider.access_token)).body).to.include({ sub: cast.user.id });
     });
 
@@ -170,7 +172,7 @@ describe('Session/Grant cache across instances (real stores)', () => {
       // Only the Session goes (by id, while the second instance cached it by uid): the access
       // token is still stored, so only the dropped cache entry can refuse it.
       await state.other.adapter('Session').destroy(String(session!._id));
-      await within(1000, async () => (await userinfo(state.second, tokens.access_token)).status === 401);
+      await within(NOTICE_MS, async () => (await userinfo(state.second, tokens.access_token)).status === 401);
       expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
     });
 
@@ -179,7 +181,7 @@ describe('Session/Grant cache across instances (real stores)', () => {
       expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
       const grant = await state.other.mongo.db!.collection('oidc_grant').findOne({ accountId: cast.user.id });
       await state.other.adapter('Grant').destroy(String(grant!._id));
-      await within(1000, async () => (await userinfo(state.second, tokens.access_token)).status === 401);
+      await within(NOTICE_MS, async () => (await userinfo(state.second, tokens.access_token)).status === 401);
       expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
     });
 
@@ -222,7 +224,7 @@ describe('Session/Grant cache across instances (real stores)', () => {
           ...FAST_HASHING,
         });
         expect(exit.code, exit.stderr).to.equal(0);
-        await within(1000, async () => notices.length >= 2);
+        await within(NOTICE_MS, async () => notices.length >= 2);
         expect(notices).to.deep.include({ model: 'Grant', keys: [`id:${String(grant!._id)}`] });
         expect(notices).to.deep.include({ model: 'Session', keys: [`id:${String(session!._id)}`] });
         expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
@@ -232,8 +234,9 @@ describe('Session/Grant cache across instances (real stores)', () => {
     });
   });
 
-  describe('without Redis (TTL 2 s: only the TTL bounds what another instance serves)', () => {
-    const state = setup('session_cache_local', { GATEHOUSE_SESSION_CACHE_TTL: '2' }, false);
+  describe('without Redis (TTL 60 s: only the TTL bounds what another instance serves)', () => {
+    const clock = testClock({ frozen: true });
+    const state = setup('session_cache_local', { GATEHOUSE_SESSION_CACHE_TTL: '60' }, false, clock);
 
     it('a grant deleted elsewhere is still served by the second instance until its entry expires, then refused', async () => {
       const { cast, tokens } = await signedIn(state);
@@ -241,8 +244,10 @@ describe('Session/Grant cache across instances (real stores)', () => {
       const grant = await state.other.mongo.db!.collection('oidc_grant').findOne({ accountId: cast.user.id });
       await state.other.adapter('Grant').destroy(String(grant!._id));
       expect((await userinfo(state.second, tokens.access_token)).status, 'cached: no notice without Redis').to.equal(200);
-      const waited = await within(3000, async () => (await userinfo(state.second, tokens.access_token)).status === 401);
-      expect(waited).to.be.at.most(2500);
+      await clock.advance(59_000);
+      expect((await userinfo(state.second, tokens.access_token)).status, 'still within the TTL').to.equal(200);
+      await clock.advance(1_001);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(401);
     });
   });
 });

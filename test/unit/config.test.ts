@@ -176,7 +176,6 @@ describe('account settings', () => {
         GATEHOUSE_ARGON2_ITERATIONS: '3',
         GATEHOUSE_ARGON2_PARALLELISM: '4',
         GATEHOUSE_HASH_POOL_SIZE: '3',
-        GATEHOUSE_HASH_NICE: '0',
         GATEHOUSE_HASH_QUEUE_LIMIT: '0',
         GATEHOUSE_HASH_IDLE_TIMEOUT: '0',
         GATEHOUSE_PASSWORD_MIN_LENGTH: '12',
@@ -187,7 +186,7 @@ describe('account settings', () => {
       },
       readFile,
     });
-    expect(config.passwords).to.deep.equal({ argon2: { memoryKiB: 65536, iterations: 3, parallelism: 4 }, poolSize: 3, workerNice: 0, queueLimit: 0, idleTimeoutMs: 0, minLength: 12, resetTtlSeconds: 900 });
+    expect(config.passwords).to.deep.equal({ argon2: { memoryKiB: 65536, iterations: 3, parallelism: 4 }, poolSize: 3, queueLimit: 0, idleTimeoutMs: 0, minLength: 12, resetTtlSeconds: 900 });
     expect(config.lockout).to.include({ threshold: 3, lockSeconds: 1, maxLockSeconds: 4 });
   });
 
@@ -198,7 +197,6 @@ describe('account settings', () => {
       GATEHOUSE_ARGON2_ITERATIONS: 'two',
       GATEHOUSE_ARGON2_PARALLELISM: '0',
       GATEHOUSE_HASH_POOL_SIZE: '1.5',
-      GATEHOUSE_HASH_NICE: '20',
       GATEHOUSE_HASH_QUEUE_LIMIT: '-1',
       GATEHOUSE_HASH_IDLE_TIMEOUT: '-5',
       GATEHOUSE_PASSWORD_MIN_LENGTH: '6',
@@ -209,7 +207,6 @@ describe('account settings', () => {
       'GATEHOUSE_ARGON2_ITERATIONS',
       'GATEHOUSE_ARGON2_PARALLELISM',
       'GATEHOUSE_HASH_POOL_SIZE',
-      'GATEHOUSE_HASH_NICE',
       'GATEHOUSE_HASH_QUEUE_LIMIT',
       'GATEHOUSE_HASH_IDLE_TIMEOUT',
       'GATEHOUSE_PASSWORD_MIN_LENGTH',

@@ -15,6 +15,8 @@ export interface Client {
 }
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
+/** The account page's built-in client (src/clients/account-client.ts): not deletable either. */
+export const ACCOUNT_CLIENT_ID = 'gatehouse-account';
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE] as const;
 const CONFIDENTIAL_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
@@ -39,14 +41,30 @@ const details = (error: unknown) => (error instanceof ApiError ? error.details :
 
 /** The secret, shown once, with the reminder that it cannot be read again. */
 function secretCard(client: Client, onDone: () => void): HTMLElement {
+  const secret = client.client_secret ?? '';
+  const copied = h('span', { role: 'status', class: 'hint' });
+  const copy = h('button', {
+    type: 'button',
+    class: 'secondary',
+    onclick: () => {
+      // The clipboard needs a secure context (HTTPS or localhost); otherwise the text stays selectable.
+      if (navigator.clipboard === undefined) return copied.replaceChildren(t('secret.copyFailed'));
+      navigator.clipboard.writeText(secret).then(
+        () => copied.replaceChildren(t('secret.copied')),
+        () => copied.replaceChildren(t('secret.copyFailed')),
+      );
+    },
+  }, t('secret.copy'));
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'secret-heading' },
     h('h2', { id: 'secret-heading' }, t('secret.heading')),
     h('p', { class: 'notice' }, t('secret.once')),
     h('p', { id: 'secret-label' }, t('secret.label', { client: client.client_id })),
-    h('code', { class: 'secret', 'data-testid': 'client-secret', 'data-client-id': client.client_id, 'aria-labelledby': 'secret-label' }, client.client_secret ?? ''),
+    h('code', { class: 'secret', 'data-testid': 'client-secret', 'data-client-id': client.client_id, 'aria-labelledby': 'secret-label' }, secret),
+    copy,
     h('button', { type: 'button', onclick: onDone }, t('secret.done')),
+    copied,
   );
 }
 
@@ -224,8 +242,8 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
 
   const deleteStatus = h('div', { role: 'status' });
   const deletion =
-    clientId === CONSOLE_CLIENT_ID
-      ? h('section', { class: 'card' }, h('p', {}, t('client.builtIn')))
+    clientId === CONSOLE_CLIENT_ID || clientId === ACCOUNT_CLIENT_ID
+      ? h('section', { class: 'card' }, h('p', {}, t(clientId === CONSOLE_CLIENT_ID ? 'client.builtIn' : 'client.builtInAccount')))
       : h(
           'section',
           { class: 'card', 'aria-labelledby': 'delete-heading' },

@@ -1,15 +1,33 @@
 /// <reference lib="dom" />
 import type { AdminApi } from './api.ts';
-import { recentCount } from './audit.ts';
 import type { KeyList } from './keys.ts';
-import { h, render, t, when } from './ui.ts';
+import { currentLocale, h, render, t, when } from './ui.ts';
 
 interface Health {
   readonly status: 'ok' | 'unavailable';
   readonly checks: Record<string, 'ok' | 'unavailable'>;
 }
 
-const DAY_MS = 24 * 3600 * 1000;
+interface DayStats {
+  readonly date: string;
+  readonly success: number;
+  readonly failure: number;
+  readonly lockout: number;
+}
+
+/** Sign-ins per day as a table whose cells carry a bar (readable without the bars too). */
+function chart(days: readonly DayStats[]): HTMLElement {
+  const most = Math.max(1, ...days.flatMap((day) => [day.success, day.failure]));
+  const bar = (value: number, kind: string) => h('td', {}, h('span', { class: `chart-bar ${kind}`, 'data-width': String(Math.round((value / most) * 100)) }), h('span', { class: 'bar-value' }, String(value)));
+  const body = h('tbody', {}, ...days.map((day) => h('tr', {}, h('th', { scope: 'row' }, new Date(`${day.date}T00:00:00Z`).toLocaleDateString(currentLocale(), { month: 'short', day: 'numeric', timeZone: 'UTC' })), bar(day.success, 'ok'), bar(day.failure, 'failed'), h('td', { class: 'optional' }, String(day.lockout)))));
+  // Widths through the CSSOM: the console's CSP allows no inline style attributes.
+  for (const element of body.querySelectorAll<HTMLElement>('.chart-bar')) element.style.width = `${element.dataset.width}%`;
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h('table', { class: 'chart' }, h('caption', { class: 'hint' }, t('dashboard.chartCaption')), h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('dashboard.day')), h('th', { scope: 'col' }, t('dashboard.col.success')), h('th', { scope: 'col' }, t('dashboard.col.failure')), h('th', { scope: 'col', class: 'optional' }, t('dashboard.col.lockouts')))), body),
+  );
+}
 
 function tile(label: string, value: string, link?: string, testId?: string): HTMLElement {
   return h('div', { class: 'tile', 'data-testid': testId }, h('p', { class: 'tile-value' }, link === undefined ? value : h('a', { href: link }, value)), h('p', { class: 'tile-label' }, label));
@@ -17,20 +35,18 @@ function tile(label: string, value: string, link?: string, testId?: string): HTM
 
 /** Counts and health at a glance, from the same admin API routes the other pages use. */
 export async function dashboardPage(root: HTMLElement, api: AdminApi): Promise<void> {
-  const since = new Date(Date.now() - DAY_MS);
-  const [users, clients, apis, keys, health, signIns, failures, lockouts, lockedNow] = await Promise.all([
+  const [users, clients, apis, keys, health, stats, sessions, lockedNow] = await Promise.all([
     api.get<{ total: number }>('/users?limit=1'),
     api.list('/clients?limit=1'),
     api.list('/apis?limit=1'),
     api.get<KeyList>('/keys'),
     api.get<Health>('/health'),
-    recentCount(api, 'signin.success', since),
-    recentCount(api, 'signin.failure', since),
-    recentCount(api, 'signin.lockout', since),
+    api.get<{ days: DayStats[] }>('/stats/sign-ins?days=7'),
+    api.get<{ active: number }>('/stats/sessions'),
     api.get<unknown[]>('/lockouts'),
   ]);
-  const count = (result: { count: number; more: boolean }) => (result.more ? `${result.count}+` : String(result.count));
-  const auditLink = (type: string) => `#/audit?${new URLSearchParams({ type, from: since.toISOString() }).toString()}`;
+  const today = stats.days.at(-1) ?? { date: new Date().toISOString().slice(0, 10), success: 0, failure: 0, lockout: 0 };
+  const auditLink = (type: string) => `#/audit?${new URLSearchParams({ type, from: `${today.date}T00:00:00.000Z` }).toString()}`;
   const active = keys.keys.find((key) => key.status === 'active');
   const next = keys.keys.filter((key) => key.status === 'next');
   render(
@@ -50,13 +66,14 @@ export async function dashboardPage(root: HTMLElement, api: AdminApi): Promise<v
       'section',
       { class: 'card', 'aria-labelledby': 'counts-heading' },
       h('h2', { id: 'counts-heading' }, t('dashboard.counts')),
-      h('div', { class: 'tiles' }, tile(t('nav.users'), String(users.total), '#/users', 'count-users'), tile(t('nav.clients'), String(clients.total), '#/clients', 'count-clients'), tile(t('nav.apis'), String(apis.total), '#/apis', 'count-apis')),
+      h('div', { class: 'tiles' }, tile(t('nav.users'), String(users.total), '#/users', 'count-users'), tile(t('nav.clients'), String(clients.total), '#/clients', 'count-clients'), tile(t('nav.apis'), String(apis.total), '#/apis', 'count-apis'), tile(t('dashboard.sessions'), String(sessions.active), undefined, 'count-sessions')),
     ),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'signins-heading' },
       h('h2', { id: 'signins-heading' }, t('dashboard.signIns')),
-      h('div', { class: 'tiles' }, tile(t('dashboard.signInsOk'), count(signIns), auditLink('signin.success')), tile(t('dashboard.signInsFailed'), count(failures), auditLink('signin.failure')), tile(t('dashboard.lockouts'), count(lockouts), auditLink('signin.lockout')), tile(t('dashboard.lockedNow'), String(lockedNow.length), '#/lockouts', 'count-locked')),
+      h('div', { class: 'tiles' }, tile(t('dashboard.signInsOk'), String(today.success), auditLink('signin.success'), 'count-signins'), tile(t('dashboard.signInsFailed'), String(today.failure), auditLink('signin.failure'), 'count-failures'), tile(t('dashboard.lockouts'), String(today.lockout), auditLink('signin.lockout')), tile(t('dashboard.lockedNow'), String(lockedNow.length), '#/lockouts', 'count-locked')),
+      chart(stats.days),
     ),
     h(
       'section',

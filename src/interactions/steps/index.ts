@@ -1,8 +1,10 @@
 import { ACR } from '../../oidc/acr.ts';
 import { consentStep, type SignedIn } from './consent.ts';
 import { passwordStep, type Authenticator } from './password.ts';
+import type { RegistrationPart } from './registration.ts';
 import { secondFactorStep, type SecondFactorDeps } from './second-factor.ts';
 import type { SignInStep } from './step.ts';
+import { verifyEmailStep, type VerifyEmailDeps } from './verify-email.ts';
 
 export interface StepDeps {
   readonly authenticator: Authenticator;
@@ -11,6 +13,10 @@ export interface StepDeps {
   readonly signedIn?: SignedIn;
   /** The "Forgot password?" link on the sign-in page. */
   readonly forgotPasswordPath?: string;
+  /** Self-registration from the sign-in page (GATEHOUSE_SELF_REGISTRATION). */
+  readonly registration?: RegistrationPart;
+  /** The stop for an unconfirmed email address (GATEHOUSE_REQUIRE_VERIFIED_EMAIL). */
+  readonly verifyEmail?: VerifyEmailDeps;
 }
 
 /**
@@ -19,5 +25,11 @@ export interface StepDeps {
  */
 export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): SignInStep[] {
   const { passkeys, challengeKey } = deps.secondFactor;
-  return [passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath), secondFactorStep(deps.secondFactor), ...extra, consentStep(deps.signedIn)];
+  return [
+    passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath, deps.registration),
+    ...(deps.verifyEmail === undefined ? [] : [verifyEmailStep(deps.verifyEmail)]),
+    secondFactorStep(deps.secondFactor),
+    ...extra,
+    consentStep(deps.signedIn),
+  ];
 }

@@ -2,6 +2,7 @@ import { loginResult } from '../../oidc/acr.ts';
 import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
 import { ACR } from '../../oidc/acr.ts';
 import { embedJson } from './embed.ts';
+import type { RegistrationPart } from './registration.ts';
 import type { SignInStep, StepContext } from './step.ts';
 
 export type PasswordCheck = { readonly ok: true; readonly sub: string } | { readonly ok: false };
@@ -22,8 +23,11 @@ export interface PasskeySignIn {
 }
 
 /** The login prompt answered with a username (or email) and password: amr `pwd`. */
-/** `forgotHref`: the "Forgot password?" link under the form (src/interactions/password-reset-routes.ts). */
-export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn, forgotHref?: string): SignInStep {
+/**
+ * `forgotHref`: the "Forgot password?" link under the form (src/interactions/password-reset-routes.ts);
+ * `registration`: "Create account" and its page (src/interactions/steps/registration.ts).
+ */
+export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn, forgotHref?: string, registration?: RegistrationPart): SignInStep {
   const challenge = (step: StepContext) => passkeyChallenge(passkey!.challengeKey, step.details.uid, 'login');
 
   async function page(step: StepContext, form: { login: string; remember: boolean; error?: string }) {
@@ -34,6 +38,7 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
         login: form.login,
         remember: form.remember,
         forgotHref,
+        registration: registration?.linked === true,
         error: form.error === undefined ? undefined : step.t(form.error),
         passkey: passkey === undefined ? undefined : embedJson(await passkey.passkeys.authenticationOptions(undefined, challenge(step))),
       },
@@ -47,7 +52,9 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
       const hint = step.details.params.login_hint;
       return page(step, { login: typeof hint === 'string' ? hint : '', remember: false });
     },
+    ...(registration === undefined ? {} : { pages: { register: registration.page } }),
     actions: {
+      ...(registration === undefined ? {} : { register: registration.action }),
       async login(step, form) {
         const login = (form.login ?? '').trim();
         const remember = form.remember === 'yes';

@@ -44,6 +44,8 @@ export interface SignInStep {
   /** A page under views/pages, or an absolute path to an .ejs file (a step shipped outside views/). */
   readonly view: string;
   show(step: StepContext): Promise<void>;
+  /** More pages of the step at GET /interaction/:uid/<page> (e.g. the login step's registration form). */
+  readonly pages?: Readonly<Record<string, (step: StepContext) => Promise<void>>>;
   /** Form posts to /interaction/:uid/<action>, CSRF-checked; `abort` is the engine's own. */
   readonly actions: Readonly<Record<string, StepAction>>;
 }

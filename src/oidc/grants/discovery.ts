@@ -5,8 +5,8 @@ export type GrantInUse = () => Promise<boolean>;
 
 /**
  * oidc-provider lists every registered grant in `grant_types_supported`. An opt-in grant that
- * no client may use is left out, so discovery does not advertise the password grant to
- * deployments that never enabled it. Discovery is public, so the answer is cached: a "yes" for
+ * no client may use is left out, so discovery does not advertise the password grant (or token
+ * exchange) to deployments that never enabled it. Discovery is public, so the answer is cached: a "yes" for
  * `ttlMs` (a client that lost the grant stops being advertised after that), a "no" for the
  * shorter `negativeTtlMs` (a client enabled meanwhile is advertised within it), and concurrent
  * requests share one lookup — anyone may fetch discovery, and each lookup reads every client.

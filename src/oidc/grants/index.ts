@@ -5,9 +5,10 @@ import type { AccountDirectory } from '../accounts.ts';
 import type { AuditSink } from '../../observability/audit-trail.ts';
 import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from '../client-metadata.ts';
 import { exchangedTokensFollowTheirOrigin } from './exchange-link.ts';
+import { storeOutagesAs503 } from './store-outage.ts';
 import { parameters as exchangeParameters, tokenExchangeGrant, type ResolveToken } from './token-exchange.ts';
 import { resourceIndicators } from '../resource-servers.ts';
-import { parameters as passwordParameters, passwordGrant, type PasswordCheck } from './password.ts';
+import { parameters as passwordParameters, passwordGrant, type PasswordCheck, type SecondFactorCheck } from './password.ts';
 
 export interface GrantDeps {
   readonly accounts: AccountDirectory;
@@ -18,6 +19,10 @@ export interface GrantDeps {
   /** Present when JWT records are kept (jwt-records.ts); without it token exchange is not offered. */
   readonly resolveToken?: ResolveToken | undefined;
   readonly audit?: AuditSink | undefined;
+  /** The server clock in milliseconds (StartOptions.now), where a grant judges expiry itself. */
+  readonly now?: (() => number) | undefined;
+  /** Whether a user must use a second factor; the password grant refuses them (it cannot ask for one). */
+  readonly needsSecondFactor?: SecondFactorCheck | undefined;
 }
 
 /**
@@ -27,12 +32,18 @@ export interface GrantDeps {
 export function registerGrants(provider: Provider, deps: GrantDeps): void {
   const resources = resourceIndicators(deps.apis, deps.adminAudience);
   if (deps.checkPassword !== undefined) {
-    const handler = passwordGrant({ checkPassword: deps.checkPassword, accounts: deps.accounts, resources });
-    provider.registerGrantType(PASSWORD_GRANT, handler as (ctx: KoaContextWithOIDC) => Promise<void>, passwordParameters);
+    const handler = passwordGrant({
+      checkPassword: deps.checkPassword,
+      accounts: deps.accounts,
+      resources,
+      needsSecondFactor: deps.needsSecondFactor,
+      audit: deps.audit,
+    });
+    provider.registerGrantType(PASSWORD_GRANT, storeOutagesAs503(handler as (ctx: KoaContextWithOIDC) => Promise<void>), passwordParameters);
   }
   if (deps.resolveToken !== undefined) {
-    const handler = tokenExchangeGrant({ resolveToken: deps.resolveToken, accounts: deps.accounts, apis: deps.apis, audit: deps.audit });
-    provider.registerGrantType(TOKEN_EXCHANGE_GRANT, handler as (ctx: KoaContextWithOIDC) => Promise<void>, exchangeParameters);
+    const handler = tokenExchangeGrant({ resolveToken: deps.resolveToken, accounts: deps.accounts, apis: deps.apis, audit: deps.audit, now: deps.now });
+    provider.registerGrantType(TOKEN_EXCHANGE_GRANT, storeOutagesAs503(handler as (ctx: KoaContextWithOIDC) => Promise<void>), exchangeParameters);
     provider.use(exchangedTokensFollowTheirOrigin);
   }
 }

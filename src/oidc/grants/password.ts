@@ -1,24 +1,39 @@
-import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Account, type KoaContextWithOIDC } from 'oidc-provider';
 import { HashQueueFullError } from '../../accounts/errors.ts';
+import { invalidGrant } from './invalid-grant.ts';
 import { ACR_PASSWORD } from '../acr.ts';
 import { findAccount, type AccountDirectory } from '../accounts.ts';
 import { isOidcScope } from '../claims.ts';
 import { clientFlag, clientProperty, PASSWORD_GRANT } from '../client-metadata.ts';
 import type { resourceIndicators } from '../resource-servers.ts';
+import type { AuditSink } from '../../observability/audit-trail.ts';
 
-export type PasswordCheck = (login: string, password: string, ip: string, clientId: string) => Promise<{ readonly ok: true; readonly sub: string } | { readonly ok: false }>;
+export type PasswordCheck = (
+  login: string,
+  password: string,
+  ip: string,
+  clientId: string,
+) => Promise<{ readonly ok: true; readonly sub: string; readonly username?: string } | { readonly ok: false }>;
+
+/** Whether a user must show a second factor to sign in to a client (with `require_mfa` or not). */
+export type SecondFactorCheck = (account: Account, clientRequires: boolean) => Promise<boolean>;
 
 export interface PasswordGrantDeps {
   /** The hosted sign-in's account rules (argon2id through the hash pool, lockout, attempt limits), marked as this grant. */
   readonly checkPassword: PasswordCheck;
   readonly accounts: AccountDirectory;
   readonly resources: ReturnType<typeof resourceIndicators>;
+  /** Whether the user must use a second factor here (src/mfa/needs-second-factor.ts); such users are refused. */
+  readonly needsSecondFactor?: SecondFactorCheck | undefined;
+  readonly audit?: AuditSink | undefined;
 }
 
 export const parameters = new Set(['username', 'password', 'scope', 'resource']);
 
 /** One answer for a wrong password, an unknown user, a disabled user and a locked account. */
 const REFUSED = 'invalid username or password';
+/** Said only after the right password: the grant has no step to ask for the second factor. */
+const SECOND_FACTOR = 'this user must sign in with a second factor, which the password grant cannot ask for: use the authorization code flow';
 
 function required(ctx: KoaContextWithOIDC, name: 'username' | 'password'): string {
   const value = ctx.oidc.params?.[name];
@@ -39,7 +54,7 @@ function unavailable(ctx: KoaContextWithOIDC, error: HashQueueFullError): never 
  * tokens are those of a code-flow sign-in with `amr: ["pwd"]`, under a grant of their own, so
  * the refresh grant, introspection and revocation treat them like any other.
  */
-export function passwordGrant({ checkPassword, accounts, resources }: PasswordGrantDeps) {
+export function passwordGrant({ checkPassword, accounts, resources, needsSecondFactor, audit }: PasswordGrantDeps) {
   const account = findAccount(accounts);
   return async function passwordGrantHandler(ctx: KoaContextWithOIDC): Promise<void> {
     const { provider } = ctx.oidc;
@@ -56,9 +71,18 @@ export function passwordGrant({ checkPassword, accounts, resources }: PasswordGr
       if (error instanceof HashQueueFullError) unavailable(ctx, error);
       throw error;
     }
-    if (!result.ok) throw new errors.InvalidGrant(REFUSED);
+    if (!result.ok) throw invalidGrant(REFUSED);
     const found = await account(ctx, result.sub);
-    if (found === undefined) throw new errors.InvalidGrant(REFUSED);
+    if (found === undefined) throw invalidGrant(REFUSED);
+    if (needsSecondFactor !== undefined && (await needsSecondFactor(found, clientFlag(client, 'require_mfa')))) {
+      audit?.record({
+        type: 'signin.failure',
+        actor: { type: 'user', id: found.accountId, username: result.username ?? null },
+        client: client.clientId,
+        details: { reason: 'second_factor_required', grantType: PASSWORD_GRANT },
+      });
+      throw invalidGrant(SECOND_FACTOR);
+    }
     ctx.oidc.entity('Account', found);
 
     const requested = typeof ctx.oidc.params?.scope === 'string' ? ctx.oidc.params.scope.split(' ').filter(Boolean) : [];

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { errors, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiRegistry } from '../../apis/registry.ts';
 import type { AuditSink } from '../../observability/audit-trail.ts';
+import { invalidGrant } from './invalid-grant.ts';
 import { findAccount, type AccountDirectory } from '../accounts.ts';
 import { clientProperty, TOKEN_EXCHANGE_GRANT, tokenExchangePolicy } from '../client-metadata.ts';
 
@@ -16,6 +17,8 @@ export interface TokenExchangeDeps {
   readonly accounts: AccountDirectory;
   readonly apis: ApiRegistry;
   readonly audit?: AuditSink | undefined;
+  /** The server clock in milliseconds (StartOptions.now): subject and actor expiry is judged by it. */
+  readonly now?: (() => number) | undefined;
 }
 
 export const parameters = new Set([
@@ -65,14 +68,14 @@ const scopesOf = (value: unknown) => (typeof value === 'string' ? value.split(' 
  * scopes narrowed to what the subject carried, the API defines and the client may use.
  * `actor_token` (the caller's own access token) adds the `act` claim.
  */
-export function tokenExchangeGrant({ resolveToken, accounts, apis, audit }: TokenExchangeDeps) {
+export function tokenExchangeGrant({ resolveToken, accounts, apis, audit, now: clock = Date.now }: TokenExchangeDeps) {
   const account = findAccount(accounts);
-  const now = () => Math.floor(Date.now() / 1000);
+  const now = () => Math.floor(clock() / 1000);
 
   async function active(token: string, label: string): Promise<AdapterPayload> {
     const record = await resolveToken(token);
     if (record === undefined || typeof record.exp !== 'number' || record.exp <= now() || !['AccessToken', 'ClientCredentials'].includes(String(record.kind))) {
-      throw new errors.InvalidGrant(`${label} is not an active access token`);
+      throw invalidGrant(`${label} is not an active access token`);
     }
     return record;
   }
@@ -104,20 +107,20 @@ export function tokenExchangeGrant({ resolveToken, accounts, apis, audit }: Toke
     const subject = await active(subjectToken, 'subject_token');
     const subjectClient = String(subject.clientId);
     if (subject.kind !== 'AccessToken' || typeof subject.accountId !== 'string' || typeof subject.grantId !== 'string') {
-      throw new errors.InvalidGrant('subject_token must be a user access token');
+      throw invalidGrant('subject_token must be a user access token');
     }
-    if (!policy.trusted_clients.includes(subjectClient)) throw new errors.InvalidGrant('subject_token was issued to a client this client does not trust');
+    if (!policy.trusted_clients.includes(subjectClient)) throw invalidGrant('subject_token was issued to a client this client does not trust');
     // The subject's grant (and, for an exchanged subject, the grant it came from) must stand.
     for (const grantId of [subject.grantId, originalGrantId(subject.grantId)]) {
       if (grantId === undefined) continue;
       const grant = await provider.Grant.find(grantId);
-      if (grant === undefined || grant.isExpired || grant.accountId !== subject.accountId) throw new errors.InvalidGrant('subject_token is not an active access token');
+      if (grant === undefined || grant.isExpired || grant.accountId !== subject.accountId) throw invalidGrant('subject_token is not an active access token');
     }
     if (subject.expiresWithSession === true && typeof subject.sessionUid === 'string' && (await provider.Session.findByUid(subject.sessionUid)) === undefined) {
-      throw new errors.InvalidGrant('subject_token is not an active access token');
+      throw invalidGrant('subject_token is not an active access token');
     }
     const found = await account(ctx, subject.accountId);
-    if (found === undefined) throw new errors.InvalidGrant('subject_token is not an active access token');
+    if (found === undefined) throw invalidGrant('subject_token is not an active access token');
     ctx.oidc.entity('Account', found);
 
     // Narrow, never widen: subject's scopes ∩ the API's ∩ the client's allowance for the API.
@@ -135,7 +138,7 @@ export function tokenExchangeGrant({ resolveToken, accounts, apis, audit }: Toke
       tokenType(ctx, 'actor_token_type');
       const actor = await active(actorToken, 'actor_token');
       // The actor is the caller: its own token, or a user token it was issued.
-      if (actor.clientId !== client.clientId) throw new errors.InvalidGrant('actor_token must be issued to the client making the exchange');
+      if (actor.clientId !== client.clientId) throw invalidGrant('actor_token must be issued to the client making the exchange');
       act = { sub: typeof actor.accountId === 'string' ? actor.accountId : String(actor.clientId), client_id: String(actor.clientId) };
     }
     const previousAct = (subject.extra as { act?: unknown } | undefined)?.act;

@@ -173,16 +173,18 @@ export function createMongoAdapterFactory({
     }
 
     /**
-     * The uid copy goes first, and only if it is this session's: should the second statement
-     * fail, the session is still there but no token bound to it is honoured any more (fail safe),
-     * never the other way round.
+     * The uid copy goes first: should the second statement fail, the session is still there but
+     * no token bound to it is honoured any more (fail safe), never the other way round. Both
+     * filters are a bare `_id` (FerretDB on SQLite scans the collection for anything more). A
+     * copy another session with the same uid wrote (panva/node-oidc-provider#1145, rare) goes
+     * too; findByUid then finds that session through the uid index.
      */
     async function destroySession(id: string): Promise<void> {
       if (isUidCopyId(id)) return;
       const found = await own().findOne({ _id: id }, { projection: { uid: 1 } });
       if (found === null) return;
       const statements: Array<mongo.AnyBulkWriteOperation<OidcDocument>> = [];
-      if (found.uid !== undefined) statements.push({ deleteOne: { filter: { _id: uidCopyId(found.uid), sessionId: id } } });
+      if (found.uid !== undefined) statements.push({ deleteOne: { filter: { _id: uidCopyId(found.uid) } } });
       statements.push({ deleteOne: { filter: { _id: id } } });
       await own().bulkWrite(statements, { ordered: true });
     }

@@ -7,6 +7,8 @@ import { redisKeys } from './redis-adapter.ts';
 
 export interface SessionSummary {
   readonly id: string;
+  /** The session's uid, which its tokens carry (`sessionUid`); never shown to anyone. */
+  readonly uid: string | null;
   readonly loginAt: Date | null;
   readonly expiresAt: Date | null;
   /** Clients the user signed in to during this session. */
@@ -31,6 +33,8 @@ export interface RevocationCounts {
 /** Lists and revokes a user's or a client's sessions, grants and tokens across both stores. */
 export interface OidcRevocation {
   listSessions(accountId: string): Promise<SessionSummary[]>;
+  /** Sign-in sessions not yet expired, of every user (the console's dashboard). */
+  countSessions(): Promise<number>;
   listGrants(accountId: string): Promise<GrantSummary[]>;
   /** Ends one session and revokes the grants made in it; false when it is not the user's. */
   revokeSession(accountId: string, sessionId: string): Promise<boolean>;
@@ -96,12 +100,14 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, now =
   }
 
   const revocation: OidcRevocation = {
+    countSessions: () => collection('Session').countDocuments({ $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date(now()) } }] }),
+
     async listSessions(accountId) {
       const docs = live(await collection('Session').find({ accountId }).toArray());
       return docs.map((doc) => {
         const payload = payloadOf(doc);
         const authorizations = (payload.authorizations ?? {}) as Record<string, unknown>;
-        return { id: doc._id, loginAt: date(payload.loginTs), expiresAt: doc.expiresAt ?? null, clients: Object.keys(authorizations) };
+        return { id: doc._id, uid: typeof payload.uid === 'string' ? payload.uid : null, loginAt: date(payload.loginTs), expiresAt: doc.expiresAt ?? null, clients: Object.keys(authorizations) };
       });
     },
 

@@ -1,0 +1,112 @@
+/// <reference lib="dom" />
+import { accountApi, ApiError } from './api.ts';
+import { beginSignIn, completeSignIn, forget, settingsFrom, signOut, stored, type AccountSettings } from './auth.ts';
+import { problem, type Section } from './common.ts';
+import { profilePage, type Profile } from './profile.ts';
+import { securityPage } from './security.ts';
+import { appsPage, sessionsPage } from './sessions.ts';
+import { h, loadStrings, locale, LOCALES, pickLocale, render, t, type Locale } from './ui.ts';
+
+const LANGUAGE = 'gatehouse.account.language';
+const SECTIONS = ['profile', 'security', 'sessions', 'apps'] as const;
+type SectionName = (typeof SECTIONS)[number];
+
+const sectionOf = (): SectionName => {
+  const name = location.hash.replace(/^#\/?/, '').split('?')[0] as SectionName;
+  return SECTIONS.includes(name) ? name : 'profile';
+};
+
+function languagePicker(settings: AccountSettings): HTMLElement {
+  const select = h('select', { id: 'language', name: 'language' }, ...LOCALES.map((code) => h('option', { value: code, selected: code === locale() }, t(`language.${code}`)))) as HTMLSelectElement;
+  select.addEventListener('change', () => {
+    sessionStorage.setItem(LANGUAGE, select.value);
+    void start(settings);
+  });
+  return h('span', { class: 'language' }, h('label', { for: 'language', class: 'inline-label' }, t('language.label')), select);
+}
+
+function shell(settings: AccountSettings, who: string | undefined): HTMLElement {
+  const app = document.getElementById('app')!;
+  const main = h('main', { id: 'main' });
+  const current = sectionOf();
+  const header = h(
+    'header',
+    { class: 'bar' },
+    h('span', { class: 'brand' }, t('title')),
+    who === undefined
+      ? null
+      : h(
+          'nav',
+          { 'aria-label': t('nav.label') },
+          h('ul', {}, ...SECTIONS.map((name) => h('li', {}, h('a', { href: `#/${name}`, 'aria-current': name === current ? 'page' : undefined }, t(`nav.${name}`))))),
+        ),
+    h(
+      'span',
+      { class: 'who' },
+      languagePicker(settings),
+      who === undefined ? null : h('span', { class: 'user' }, who),
+      who === undefined ? null : h('button', { type: 'button', class: 'secondary', onclick: () => signOut(settings) }, t('signOut.button')),
+    ),
+  );
+  app.replaceChildren(header, main);
+  return main;
+}
+
+function signInPage(settings: AccountSettings, failure?: string): void {
+  const main = shell(settings, undefined);
+  render(
+    main,
+    h('h1', {}, t('signIn.heading')),
+    failure === undefined ? null : h('div', { class: 'alert', role: 'alert' }, t('signIn.failed', { error: failure })),
+    h('p', {}, t('signIn.text')),
+    h('button', { type: 'button', onclick: () => void beginSignIn(settings, { locale: locale() }) }, t('signIn.button')),
+  );
+}
+
+async function route(settings: AccountSettings, profile: Profile): Promise<void> {
+  const main = shell(settings, profile.name ?? profile.username);
+  const section: Section = { root: main, api: accountApi(settings), settings, restart: () => {
+    // The profile's language now wins over a choice made in the header.
+    sessionStorage.removeItem(LANGUAGE);
+    void start(settings);
+  } };
+  const pages: Record<SectionName, (section: Section) => Promise<void>> = { profile: profilePage, security: securityPage, sessions: sessionsPage, apps: appsPage };
+  document.title = `${t(`nav.${sectionOf()}`)} · ${t('title')}`;
+  try {
+    await pages[sectionOf()](section);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401 && !error.needsSignInAgain) {
+      forget();
+      return signInPage(settings);
+    }
+    render(main, h('h1', {}, t('title')), problem(section, error));
+  }
+}
+
+async function start(settings: AccountSettings): Promise<void> {
+  let profile: Profile | undefined;
+  if (stored() !== undefined) profile = await accountApi(settings).get<Profile>('/profile').catch(() => undefined);
+  const chosen = sessionStorage.getItem(LANGUAGE);
+  const language: Locale = pickLocale([chosen, profile?.locale, ...navigator.languages]);
+  await loadStrings(settings.assets, language);
+  document.title = t('title');
+  if (profile === undefined) {
+    forget();
+    return signInPage(settings);
+  }
+  window.onhashchange = () => void route(settings, profile);
+  await route(settings, profile);
+}
+
+async function boot(): Promise<void> {
+  const settings = settingsFrom(document.body);
+  try {
+    await completeSignIn(settings);
+  } catch (error) {
+    await loadStrings(settings.assets, pickLocale([sessionStorage.getItem(LANGUAGE), ...navigator.languages]));
+    return signInPage(settings, error instanceof Error ? error.message : String(error));
+  }
+  await start(settings);
+}
+
+void boot();

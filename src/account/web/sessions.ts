@@ -1,0 +1,117 @@
+/// <reference lib="dom" />
+import { card, problem, type Section } from './common.ts';
+import { confirmed, h, notice, render, t, when } from './ui.ts';
+
+interface SessionView {
+  readonly id: string;
+  readonly current: boolean;
+  readonly device: string | null;
+  readonly browser: string | null;
+  readonly system: string | null;
+  readonly ip: string | null;
+  readonly last_seen_at: string | null;
+  readonly login_at: string | null;
+  readonly expires_at: string | null;
+  readonly apps: ReadonlyArray<{ readonly client_id: string; readonly name: string }>;
+}
+
+interface AppView {
+  readonly client_id: string;
+  readonly name: string;
+  readonly url: string | null;
+  readonly scopes: readonly string[];
+  readonly apis: readonly string[];
+  readonly granted_at: string | null;
+}
+
+/** A scope in words when the locale knows it (openid, profile, email, ...), else its name. */
+function scopeText(scope: string): string {
+  const key = `scope.${scope}`;
+  const text = t(key);
+  return text === key ? scope : text;
+}
+
+/** "Chrome on Windows" in the reader's words; the server's name for an unrecognised one. */
+function deviceName(session: SessionView): string {
+  if (session.browser !== null && session.system !== null) return t('sessions.device', { browser: session.browser, system: session.system });
+  return session.browser ?? session.system ?? session.device ?? t('sessions.other', { date: when(session.login_at) });
+}
+
+export async function sessionsPage(section: Section, shown?: HTMLElement): Promise<void> {
+  const sessions = await section.api.get<SessionView[]>('/sessions');
+  const status = h('div', { role: 'status' });
+  const again = (next?: HTMLElement) => void sessionsPage(section, next).catch((error: unknown) => status.replaceChildren(problem(section, error)));
+  const others = sessions.filter((session) => !session.current);
+  const items = sessions.map((session, index) =>
+    h(
+      'li',
+      { class: 'item', 'data-current': session.current ? 'yes' : 'no', 'aria-labelledby': `session-${index}` },
+      h('h2', { id: `session-${index}` }, deviceName(session), session.current ? h('span', { class: 'badge' }, t('sessions.current')) : null),
+      h(
+        'dl',
+        {},
+        h('dt', {}, t('sessions.ip')),
+        h('dd', {}, session.ip ?? '—'),
+        h('dt', {}, t('sessions.signedIn')),
+        h('dd', {}, when(session.login_at)),
+        h('dt', {}, t('sessions.lastSeen')),
+        h('dd', {}, when(session.last_seen_at)),
+        h('dt', {}, t('sessions.expires')),
+        h('dd', {}, when(session.expires_at)),
+        h('dt', {}, t('sessions.apps')),
+        h('dd', {}, session.apps.length === 0 ? '—' : session.apps.map((app) => app.name).join(', ')),
+      ),
+      session.current
+        ? h('p', { class: 'hint' }, t('sessions.current.hint'))
+        : confirmed(t('sessions.end'), t('sessions.end.confirm'), () =>
+            void section.api.delete(`/sessions/${encodeURIComponent(session.id)}`).then(() => again(notice(t('sessions.ended'))), (error: unknown) => status.replaceChildren(problem(section, error))),
+          ),
+    ),
+  );
+  render(
+    section.root,
+    h('h1', {}, t('sessions.heading')),
+    shown,
+    h('p', {}, t('sessions.text')),
+    status,
+    others.length === 0
+      ? null
+      : h('p', {}, confirmed(t('sessions.endOthers'), t('sessions.endOthers.confirm', { count: String(others.length) }), () =>
+          void section.api.delete<{ ended: number }>('/sessions').then((result) => again(notice(t('sessions.endedOthers', { count: String(result.ended) }))), (error: unknown) => status.replaceChildren(problem(section, error))),
+        )),
+    h('ul', { class: 'items' }, ...items),
+  );
+}
+
+export async function appsPage(section: Section, shown?: HTMLElement): Promise<void> {
+  const apps = await section.api.get<AppView[]>('/apps');
+  const status = h('div', { role: 'status' });
+  const again = (next?: HTMLElement) => void appsPage(section, next).catch((error: unknown) => status.replaceChildren(problem(section, error)));
+  const items = apps.map((app, index) =>
+    h(
+      'li',
+      { class: 'item', 'data-client-id': app.client_id, 'aria-labelledby': `app-${index}` },
+      h('h2', { id: `app-${index}` }, app.url === null ? app.name : h('a', { href: app.url, rel: 'noopener noreferrer' }, app.name)),
+      h(
+        'dl',
+        {},
+        h('dt', {}, t('apps.access')),
+        h('dd', {}, h('ul', { class: 'scopes' }, ...app.scopes.map((scope) => h('li', {}, scopeText(scope))), ...app.apis.map((api) => h('li', {}, t('apps.api', { api }))))),
+        h('dt', {}, t('apps.since')),
+        h('dd', {}, when(app.granted_at)),
+      ),
+      confirmed(t('apps.revoke'), t('apps.revoke.confirm', { name: app.name }), () =>
+        void section.api.delete(`/apps/${encodeURIComponent(app.client_id)}`).then(() => again(notice(t('apps.revoked', { name: app.name }))), (error: unknown) => status.replaceChildren(problem(section, error))),
+        { 'aria-label': t('apps.revoke.label', { name: app.name }) },
+      ),
+    ),
+  );
+  render(
+    section.root,
+    h('h1', {}, t('apps.heading')),
+    shown,
+    h('p', {}, t('apps.text')),
+    status,
+    apps.length === 0 ? card('apps-none', t('apps.none.heading'), h('p', {}, t('apps.none'))) : h('ul', { class: 'items' }, ...items),
+  );
+}

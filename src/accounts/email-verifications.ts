@@ -1,0 +1,93 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Connection, mongo } from 'mongoose';
+import { ensureExpiryIndex } from '../storage/expiry.ts';
+import { emailKey } from './normalize.ts';
+
+const COLLECTION = 'email_verifications';
+
+/** An account that exists once its address is confirmed (self-registration); the password only as its hash. */
+export interface PendingAccount {
+  readonly name: string | null;
+  readonly passwordHash: string;
+}
+
+interface VerificationRecord {
+  /** SHA-256 of the token (base64url): the link's token is never stored. */
+  _id: string;
+  /** The user whose address this confirms; null for a pending registration. */
+  userId: string | null;
+  /** The address the link confirms: a changed address is not confirmed by an old link. */
+  email: string;
+  /** One live link per user, or per address for registrations. */
+  owner: string;
+  /** Where the person continues afterwards (a sign-in's page path), if the link came from one. */
+  returnTo: string | null;
+  pending: PendingAccount | null;
+  expiresAt: Date;
+}
+
+export type VerificationTicket =
+  | { readonly kind: 'address'; readonly userId: string; readonly email: string; readonly returnTo: string | null }
+  | { readonly kind: 'registration'; readonly email: string; readonly returnTo: string | null; readonly pending: PendingAccount };
+
+export interface EmailVerifications {
+  /** A new single-use token; earlier unused ones for the same user (or registering address) stop working. */
+  issue(ticket: VerificationTicket): Promise<string>;
+  /** The ticket of a token while it is unused and unexpired; consumes nothing. */
+  check(token: string): Promise<VerificationTicket | undefined>;
+  /** Uses the token up (exactly one caller wins). */
+  consume(token: string): Promise<VerificationTicket | undefined>;
+}
+
+export interface EmailVerificationsDeps {
+  readonly mongo: Connection;
+  readonly ttlSeconds: number;
+  readonly now?: () => number;
+}
+
+const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+const wellFormed = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
+
+function ticketOf(record: VerificationRecord): VerificationTicket {
+  const { email, returnTo } = record;
+  return record.pending === null || record.userId !== null
+    ? { kind: 'address', userId: record.userId!, email, returnTo }
+    : { kind: 'registration', email, returnTo, pending: record.pending };
+}
+
+/**
+ * Email-verification tokens, like password-reset tokens: 256 random bits in the link, only their
+ * hash at rest, one live token per user (or registering address), expiry checked on every read.
+ */
+export async function openEmailVerifications({ mongo: connection, ttlSeconds, now = Date.now }: EmailVerificationsDeps): Promise<EmailVerifications> {
+  const records = connection.db!.collection<VerificationRecord>(COLLECTION) as mongo.Collection<VerificationRecord>;
+  await records.createIndex({ owner: 1 });
+  await ensureExpiryIndex(records as unknown as mongo.Collection<mongo.Document>, 'expiresAt');
+  const live = (record: VerificationRecord | null) => (record !== null && record.expiresAt.getTime() > now() ? ticketOf(record) : undefined);
+
+  return {
+    async issue(ticket) {
+      const token = randomBytes(32).toString('base64url');
+      const owner = ticket.kind === 'address' ? `user:${ticket.userId}` : `email:${emailKey(ticket.email)}`;
+      await records.deleteMany({ $or: [{ owner }, { expiresAt: { $lte: new Date(now()) } }] });
+      await records.insertOne({
+        _id: hashOf(token),
+        userId: ticket.kind === 'address' ? ticket.userId : null,
+        email: ticket.email,
+        owner,
+        returnTo: ticket.returnTo,
+        pending: ticket.kind === 'registration' ? ticket.pending : null,
+        expiresAt: new Date(now() + ttlSeconds * 1000),
+      });
+      return token;
+    },
+    async check(token) {
+      if (!wellFormed(token)) return undefined;
+      return live(await records.findOne({ _id: hashOf(token) }));
+    },
+    async consume(token) {
+      if (!wellFormed(token)) return undefined;
+      return live(await records.findOneAndDelete({ _id: hashOf(token) }));
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { EmailVerification } from '../accounts/email-verification.ts';
+import type { Logger } from '../observability/logger.ts';
+import { readForm } from './body.ts';
+import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
+import type { Locale } from './i18n.ts';
+import { chosenLocale } from './language.ts';
+import { CsrfError, pageErrors } from './page-errors.ts';
+import { sendPage } from './send-page.ts';
+import type { Views } from './views.ts';
+
+export interface EmailVerificationRoutesDeps {
+  readonly views: Views;
+  readonly logger: Logger;
+  readonly secureCookies: boolean;
+  /** `<email>/verify/:token` (routes table); also the CSRF cookie's path. */
+  readonly path: string;
+  readonly verification: EmailVerification<Locale>;
+}
+
+/**
+ * The emailed link: GET shows a button, POST confirms the address. Opening the link changes
+ * nothing, so mail scanners that fetch links do not use it up. After confirming, the person
+ * continues the sign-in they came from, if the link was sent from one.
+ */
+export function emailVerificationRoutes(deps: EmailVerificationRoutesDeps): Router {
+  const router = new Router();
+  const { views, path } = deps;
+  const csrfCookie = { secure: deps.secureCookies, path };
+  router.use(pageErrors(views, deps.logger, path));
+
+  function localeOf(ctx: Context): Locale {
+    const locale = views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
+    ctx.state.locale = locale;
+    return locale;
+  }
+
+  async function invalid(ctx: Context, locale: Locale) {
+    const t = views.translate(locale);
+    await sendPage(ctx, views, 'email-verify', locale, { title: t('email_verify_invalid.title'), lead: t('email_verify_invalid.lead') }, 400);
+  }
+
+  router.get(`${path}/verify/:token`, async (ctx) => {
+    const locale = localeOf(ctx);
+    ctx.set('Referrer-Policy', 'no-referrer');
+    const token = ctx.params.token!;
+    const ticket = await deps.verification.check(token);
+    if (ticket === undefined) return invalid(ctx, locale);
+    const t = views.translate(locale);
+    await sendPage(ctx, views, 'email-verify', locale, {
+      title: t('email_verify.title'),
+      lead: t(ticket.kind === 'registration' ? 'email_verify.lead_registration' : 'email_verify.lead', { email: ticket.email }),
+      action: `${path}/verify/${token}`,
+      submit: t('email_verify.submit'),
+      csrf: issueCsrfToken(ctx, csrfCookie),
+    });
+  });
+
+  router.post(`${path}/verify/:token`, async (ctx) => {
+    const locale = localeOf(ctx);
+    ctx.set('Referrer-Policy', 'no-referrer');
+    const form = await readForm(ctx);
+    if (!checkCsrfToken(ctx, form.csrf)) throw new CsrfError();
+    const confirmed = await deps.verification.confirm(ctx.params.token!);
+    if (confirmed === undefined) return invalid(ctx, locale);
+    const { kind, email, returnTo } = confirmed.ticket;
+    const t = views.translate(locale);
+    const done = kind === 'registration' ? 'registration_done' : 'email_verified';
+    await sendPage(ctx, views, 'email-verify', locale, {
+      title: t(`${done}.title`),
+      lead: t(returnTo === null ? `${done}.lead` : `${done}.lead_continue`, { email }),
+      continueHref: returnTo ?? undefined,
+    });
+  });
+
+  return router;
+}

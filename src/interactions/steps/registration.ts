@@ -1,0 +1,103 @@
+import { InvalidUserError, PasswordPolicyError } from '../../accounts/errors.ts';
+import { emailKey, validEmail } from '../../accounts/normalize.ts';
+import { checkPassword, type PasswordPolicy } from '../../accounts/password-policy.ts';
+import type { Registration } from '../../accounts/self-registration.ts';
+import type { AttemptLimiter } from '../../limits/attempt-limits.ts';
+import type { Locale } from '../i18n.ts';
+import type { StepAction, StepContext } from './step.ts';
+
+export interface RegistrationDeps {
+  /** Undefined without SMTP: the page says registration is not available, and the sign-in page has no link. */
+  readonly register: ((input: Registration<Locale>) => Promise<void>) | undefined;
+  readonly policy: PasswordPolicy;
+  /** Lowercased domains an address must be at; empty = any. */
+  readonly domains: readonly string[];
+  /** Registrations per IP, and emails per address (silently: the answer stays the same). */
+  readonly limits: { readonly ip: AttemptLimiter; readonly email: AttemptLimiter };
+  /** The hosted pages' base path (routes table), for the way back to the sign-in. */
+  readonly interactionPath: string;
+  readonly onError: (error: unknown) => void;
+}
+
+/** What the login step gains with self-registration: a page, an action and the link to them. */
+export interface RegistrationPart {
+  /** The sign-in page shows "Create account". */
+  readonly linked: boolean;
+  readonly page: (step: StepContext) => Promise<void>;
+  readonly action: StepAction;
+}
+
+interface Form {
+  readonly name: string;
+  readonly email: string;
+  readonly error?: string;
+  readonly status?: number;
+}
+
+/**
+ * Self-registration inside the sign-in (GATEHOUSE_SELF_REGISTRATION): a form, then one answer
+ * whatever the address — "check your email" — while the work (a confirmation link for a new
+ * address, a note to the owner of a taken one) happens after the answer. The link leads back
+ * to this sign-in.
+ */
+export function registration(deps: RegistrationDeps): RegistrationPart {
+  const signInHref = (step: StepContext) => `${deps.interactionPath}/${encodeURIComponent(step.details.uid)}`;
+
+  async function page(step: StepContext, form: Form) {
+    await step.render(
+      {
+        title: step.t('register.title'),
+        available: deps.register !== undefined,
+        name: form.name,
+        email: form.email,
+        minLength: deps.policy.minLength,
+        domains: deps.domains.join(', '),
+        signInHref: signInHref(step),
+        error: form.error === undefined ? undefined : step.t(form.error, { min: String(deps.policy.minLength), domains: deps.domains.join(', ') }),
+      },
+      { view: 'register', status: form.status ?? (form.error === undefined ? 200 : 400) },
+    );
+  }
+
+  /** The one error a form may show: all of them depend only on what was typed, never on who exists. */
+  function formError(email: string, password: string, confirm: string): string | undefined {
+    try {
+      validEmail(email);
+    } catch (error) {
+      if (error instanceof InvalidUserError) return 'register.invalid_email';
+      throw error;
+    }
+    const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+    if (deps.domains.length > 0 && !deps.domains.includes(domain)) return 'register.domain';
+    if (password !== confirm) return 'password_reset.mismatch';
+    try {
+      checkPassword(password, deps.policy);
+    } catch (error) {
+      if (error instanceof PasswordPolicyError) return error.rule === 'too_long' ? 'password_reset.too_long' : 'password_reset.too_short';
+      throw error;
+    }
+    return undefined;
+  }
+
+  return {
+    linked: deps.register !== undefined,
+    page: (step) => page(step, { name: '', email: '' }),
+    async action(step, form) {
+      if (deps.register === undefined) return page(step, { name: '', email: '' });
+      const name = (form.name ?? '').trim().slice(0, 256);
+      const email = (form.email ?? '').trim().normalize('NFKC');
+      const password = form.password ?? '';
+      const error = formError(email, password, form.confirm ?? '');
+      if (error !== undefined) return page(step, { name, email, error });
+      const ip = step.koa.ip;
+      if ((await deps.limits.ip.retryAfter(ip)) > 0) return page(step, { name, email, error: 'register.too_many', status: 429 });
+      await deps.limits.ip.fail(ip);
+      const key = emailKey(email);
+      if ((await deps.limits.email.retryAfter(key)) === 0) {
+        await deps.limits.email.fail(key);
+        deps.register({ email, name: name === '' ? null : name, password, locale: step.locale, returnTo: signInHref(step) }).catch(deps.onError);
+      }
+      await step.render({ title: step.t('register_sent.title'), email, signInHref: signInHref(step) }, { view: 'register-sent' });
+    },
+  };
+}

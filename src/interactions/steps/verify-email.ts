@@ -1,0 +1,80 @@
+import { interactionPolicy } from 'oidc-provider';
+import type { EmailVerification } from '../../accounts/email-verification.ts';
+import type { AttemptLimiter } from '../../limits/attempt-limits.ts';
+import type { Locale } from '../i18n.ts';
+import type { SignInStep, StepContext } from './step.ts';
+
+const { Check, Prompt } = interactionPolicy;
+
+/** Whose unconfirmed address stops a sign-in (GATEHOUSE_REQUIRE_VERIFIED_EMAIL). */
+export type VerifiedEmailRule = 'off' | 'self-registered' | 'all';
+
+export interface VerifyEmailDeps {
+  readonly rule: VerifiedEmailRule;
+  readonly verification: EmailVerification<Locale>;
+  readonly accounts: { findById(id: string): Promise<{ readonly email: string | null; readonly emailVerified: boolean } | undefined> };
+  /** Resends per user. */
+  readonly resends: AttemptLimiter;
+  /** The hosted pages' base path (routes table): the emailed link leads back to this sign-in. */
+  readonly interactionPath: string;
+}
+
+/**
+ * The sign-in stops after the password until the user confirms their email address, when the
+ * rule covers them (self-registered users, or everyone with an address) and email can be sent.
+ * The page resends the link; the link's page leads back here, and "Continue" resumes.
+ */
+export function verifyEmailStep(deps: VerifyEmailDeps): SignInStep {
+  const prompt = () =>
+    new Prompt(
+      { name: 'verify_email', requestable: false },
+      new Check('email_unverified', 'the user has not confirmed their email address yet', (ctx) => {
+        // The flag rides on the account profile (src/oidc/accounts.ts): no store read here.
+        const unverified = (ctx.oidc.account as { unverifiedEmail?: 'self-registered' | 'other' } | undefined)?.unverifiedEmail;
+        if (unverified === undefined || deps.rule === 'off' || !deps.verification.available) return Check.NO_NEED_TO_PROMPT;
+        return deps.rule === 'all' || unverified === 'self-registered' ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      }),
+    );
+
+  const accountOf = (step: StepContext): string => {
+    const accountId = step.details.session?.accountId;
+    if (accountId === undefined) step.koa.throw(400, 'There is no sign-in to confirm.');
+    return accountId;
+  };
+
+  async function page(step: StepContext, extra: { notice?: string; error?: string; status?: number } = {}) {
+    const user = await deps.accounts.findById(accountOf(step));
+    await step.render(
+      {
+        title: step.t(user?.emailVerified === true ? 'verify_email.done_title' : 'verify_email.title'),
+        email: user?.email ?? '',
+        verified: user?.emailVerified === true,
+        notice: extra.notice === undefined ? undefined : step.t(extra.notice, { email: user?.email ?? '' }),
+        error: extra.error === undefined ? undefined : step.t(extra.error),
+      },
+      { status: extra.status ?? (extra.error === undefined ? 200 : 400) },
+    );
+  }
+
+  return {
+    name: 'verify_email',
+    prompt,
+    view: 'verify-email',
+    show: (step) => page(step),
+    actions: {
+      async resend(step) {
+        const accountId = accountOf(step);
+        if ((await deps.resends.retryAfter(accountId)) > 0) return page(step, { error: 'verify_email.too_many', status: 429 });
+        await deps.resends.fail(accountId);
+        await deps.verification.send(accountId, step.locale, `${deps.interactionPath}/${encodeURIComponent(step.details.uid)}`);
+        return page(step, { notice: 'verify_email.sent' });
+      },
+      async continue(step) {
+        const user = await deps.accounts.findById(accountOf(step));
+        if (user?.emailVerified !== true) return page(step, { error: 'verify_email.not_yet' });
+        // The authorization resumes; the policy asks this prompt again only if the address is still unconfirmed.
+        return step.finish({});
+      },
+    },
+  };
+}

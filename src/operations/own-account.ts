@@ -1,0 +1,244 @@
+import { z } from 'zod';
+import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
+import type { User } from '../accounts/accounts.ts';
+import { PasswordPolicyError } from '../accounts/errors.ts';
+import { ConflictError, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { enrolmentKeeper } from '../mfa/enrolment.ts';
+import { totpUri } from '../mfa/totp.ts';
+import type { GatehouseServices } from '../services.ts';
+import type { OperationContext } from './context.ts';
+import { notFound } from './errors.ts';
+import { sessionOperations } from './sessions.ts';
+import { showFactors, showUser, userOperations, userUpdateSchema, type VerificationSender } from './users.ts';
+
+/** What a user may change about themselves (roles, groups and `email_verified` stay with operators). */
+export const ownProfileSchema = userUpdateSchema.pick({ name: true, given_name: true, family_name: true, nickname: true, email: true, locale: true, zoneinfo: true });
+
+export const passwordChangeSchema = z
+  .object({
+    current_password: z.string().min(1),
+    new_password: z.string().min(1),
+    /** End every other sign-in session too (a password change after a suspected leak). */
+    sign_out_others: z.boolean().default(false),
+  })
+  .strict();
+
+export const totpConfirmSchema = z.object({ code: z.string().trim().min(1).max(16) }).strict();
+export const passkeyNameSchema = z.object({ name: z.string().trim().min(1).max(64) }).strict();
+export const passkeyAddSchema = z.object({ ticket: z.string().min(1).max(512), response: z.string().min(1).max(64 * 1024), name: z.string().trim().max(64).default('') }).strict();
+
+/** Who acts on the account page: the signed-in user, through the account client, from an address, in a session. */
+export interface Self {
+  readonly user: User;
+  /** The sign-in session of the account page's token (`sessionUid`); its session is "this device". */
+  readonly sessionUid: string | undefined;
+  readonly ip: string;
+  readonly requestId?: string | undefined;
+}
+
+export interface OwnAccountDeps {
+  /** Sends a verification link to a changed email address (when mail is configured). */
+  readonly verification?: VerificationSender | undefined;
+  /** The name authenticator apps show next to the account (the brand name). */
+  readonly issuerName: string;
+  /** An SVG QR code of a text (the otpauth:// URI). */
+  readonly qrSvg: (text: string) => Promise<string>;
+  /** One-time WebAuthn challenges for adding a passkey (src/account/passkey-ticket.ts). */
+  readonly tickets: {
+    issue(userId: string): { readonly challenge: string; readonly ticket: string };
+    open(userId: string, ticket: string): string | undefined;
+  };
+}
+
+const contextOf = (self: Self): OperationContext => ({ actor: { type: 'user', id: self.user.id, username: self.user.username }, client: ACCOUNT_CLIENT_ID, requestId: self.requestId });
+
+/**
+ * What a signed-in user can do to their own account on the account page. Everything is scoped
+ * to `self.user.id`: a session, grant or passkey id of another user is "not found". Operator
+ * operations are reused wherever they fit, so validation and audit are the same.
+ */
+export function ownAccountOperations(services: GatehouseServices, deps: OwnAccountDeps) {
+  const { accounts, clients, revocation, factors, passkeys, audit } = services;
+  const users = userOperations(services, deps.verification);
+  const sessions = sessionOperations(services);
+  const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
+  const target = (self: Self) => ({ type: 'user', id: self.user.id });
+  const clientName = async (clientId: string) => (await clients.get(clientId))?.displayName ?? clientId;
+
+  async function otherSessions(self: Self) {
+    return (await revocation.listSessions(self.user.id)).filter((session) => self.sessionUid === undefined || session.uid !== self.sessionUid);
+  }
+
+  async function factorView(userId: string) {
+    return showFactors(await factors.status(userId), await passkeys.list(userId));
+  }
+
+  return {
+    profile: (self: Self) => {
+      const { id, username, email, email_verified, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at } = showUser(self.user);
+      return { id, username, email, email_verified, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at };
+    },
+
+    async updateProfile(self: Self, body: unknown) {
+      const patch = ownProfileSchema.parse(body);
+      return users.update(contextOf(self), self.user.id, patch);
+    },
+
+    /** Checks the current password (a wrong one counts toward the lockout like a sign-in), then sets the new one. */
+    async changePassword(self: Self, body: unknown): Promise<{ signedOut: number }> {
+      const input = passwordChangeSchema.parse(body);
+      const checked = await accounts.authenticate(self.user.username, input.current_password, self.ip, ACCOUNT_CLIENT_ID);
+      if (!checked.ok || checked.user.id !== self.user.id) {
+        throw new InvalidRequestError('current_password: is not your current password', [{ path: 'current_password', message: 'is not your current password' }]);
+      }
+      try {
+        await accounts.setPassword(self.user.id, input.new_password);
+      } catch (error) {
+        // The policy names `password`; on this form the field is `new_password`.
+        if (error instanceof PasswordPolicyError) throw new InvalidRequestError(`new_password: ${error.message}`, [{ path: 'new_password', message: error.rule }]);
+        throw error;
+      }
+      let signedOut = 0;
+      if (input.sign_out_others) {
+        for (const session of await otherSessions(self)) if (await revocation.revokeSession(self.user.id, session.id)) signedOut += 1;
+      }
+      await audit.write({ ...contextOf(self), type: 'user.password_changed', target: target(self), details: { signedOutSessions: signedOut } });
+      return { signedOut };
+    },
+
+    async sessions(self: Self) {
+      const list = await revocation.listSessions(self.user.id);
+      const devices = await services.sessionDevices.ofUser(self.user.id, list.flatMap((session) => (session.uid === null ? [] : [session.uid])));
+      const names = new Map<string, string>();
+      for (const clientId of new Set(list.flatMap((session) => session.clients))) names.set(clientId, await clientName(clientId));
+      return list
+        .map((session) => ({ session, device: session.uid === null ? undefined : devices.get(session.uid) }))
+        .map(({ session, device }) => ({
+          id: session.id,
+          current: self.sessionUid !== undefined && session.uid === self.sessionUid,
+          device: device?.device ?? null,
+          browser: device?.browser ?? null,
+          system: device?.system ?? null,
+          ip: device?.ip ?? null,
+          last_seen_at: device?.lastSeenAt.toISOString() ?? null,
+          login_at: session.loginAt?.toISOString() ?? null,
+          expires_at: session.expiresAt?.toISOString() ?? null,
+          apps: session.clients.map((clientId) => ({ client_id: clientId, name: names.get(clientId) ?? clientId })),
+        }))
+        .sort((a, b) => Number(b.current) - Number(a.current) || String(b.login_at).localeCompare(String(a.login_at)));
+    },
+
+    /** Ends one of the user's sessions (another user's id is not found); audited as session.revoked. */
+    endSession: (self: Self, sessionId: string) => sessions.revoke(contextOf(self), self.user.id, sessionId),
+
+    /** Ends every session but the one the account page runs in. */
+    async endOtherSessions(self: Self): Promise<number> {
+      let ended = 0;
+      for (const session of await otherSessions(self)) {
+        if (!(await revocation.revokeSession(self.user.id, session.id))) continue;
+        ended += 1;
+        await audit.write({ ...contextOf(self), type: 'session.revoked', target: target(self), details: { session: session.id } });
+      }
+      return ended;
+    },
+
+    /** The applications the user has granted access, one entry per application (the account page itself left out). */
+    async apps(self: Self) {
+      const byClient = new Map<string, { scopes: Set<string>; resources: Set<string>; since: Date | null }>();
+      for (const grant of await revocation.listGrants(self.user.id)) {
+        if (grant.clientId === ACCOUNT_CLIENT_ID) continue;
+        const entry = byClient.get(grant.clientId) ?? { scopes: new Set<string>(), resources: new Set<string>(), since: grant.issuedAt };
+        for (const scope of grant.scope.split(' ').filter(Boolean)) entry.scopes.add(scope);
+        for (const resource of grant.resources) entry.resources.add(resource);
+        if (grant.issuedAt !== null && (entry.since === null || grant.issuedAt < entry.since)) entry.since = grant.issuedAt;
+        byClient.set(grant.clientId, entry);
+      }
+      const apps = [];
+      for (const [clientId, entry] of byClient) {
+        const client = await clients.get(clientId);
+        const uri = client?.metadata.client_uri;
+        apps.push({
+          client_id: clientId,
+          name: client?.displayName ?? clientId,
+          url: typeof uri === 'string' ? uri : null,
+          scopes: [...entry.scopes],
+          apis: [...entry.resources],
+          granted_at: entry.since?.toISOString() ?? null,
+        });
+      }
+      return apps.sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    /** Revokes every grant the user gave the application, and with them its tokens; its next sign-in asks again. */
+    async revokeApp(self: Self, clientId: string): Promise<void> {
+      const grants = (await revocation.listGrants(self.user.id)).filter((grant) => grant.clientId === clientId && clientId !== ACCOUNT_CLIENT_ID);
+      if (grants.length === 0) throw notFound('app', clientId);
+      for (const grant of grants) await sessions.revokeGrant(contextOf(self), grant.id, self.user.id);
+    },
+
+    factors: (self: Self) => factorView(self.user.id),
+
+    /** Starts authenticator-app enrolment: the secret, its otpauth:// URI and a QR code of it. */
+    async beginTotp(self: Self) {
+      if ((await factors.status(self.user.id)).totpSince !== null) throw new ConflictError('an authenticator app is already set up: remove it first', 'totp');
+      const secret = await factors.beginTotp(self.user.id);
+      const uri = totpUri(secret, self.user.username, deps.issuerName);
+      return { secret, uri, qr_svg: await deps.qrSvg(uri) };
+    },
+
+    /** Confirms enrolment with a code from the app; answers the 10 recovery codes, shown once. */
+    async confirmTotp(self: Self, body: unknown) {
+      const { code } = totpConfirmSchema.parse(body);
+      const result = await factors.confirmTotp(self.user.id, code, self.ip);
+      if (!result.ok) throw new InvalidRequestError('code: that code did not work', [{ path: 'code', message: 'that code did not work' }]);
+      await syncEnrolment(self.user.id);
+      return { recovery_codes: result.recoveryCodes };
+    },
+
+    /** Removes the authenticator app and the recovery codes (passkeys stay). */
+    async removeTotp(self: Self): Promise<void> {
+      if ((await factors.status(self.user.id)).totpSince === null) throw notFound('authenticator app of user', self.user.id);
+      await factors.reset(self.user.id);
+      await syncEnrolment(self.user.id);
+      await audit.write({ ...contextOf(self), type: 'mfa.removed', target: target(self), details: { method: 'totp' } });
+    },
+
+    /** Ten new recovery codes (the old ones stop working), for a user who has a second factor. */
+    async regenerateRecoveryCodes(self: Self) {
+      const view = await factorView(self.user.id);
+      if (!view.enrolled) throw new ConflictError('recovery codes back up a second factor: set one up first', 'recovery_codes');
+      return { recovery_codes: await factors.regenerateRecoveryCodes(self.user.id) };
+    },
+
+    /** WebAuthn options to create a passkey, and the ticket that carries their challenge back. */
+    async passkeyOptions(self: Self) {
+      const { challenge, ticket } = deps.tickets.issue(self.user.id);
+      return { ticket, options: await passkeys.registrationOptions({ id: self.user.id, username: self.user.username }, challenge) };
+    },
+
+    async addPasskey(self: Self, body: unknown) {
+      const input = passkeyAddSchema.parse(body);
+      const challenge = deps.tickets.open(self.user.id, input.ticket);
+      if (challenge === undefined) throw new InvalidRequestError('ticket: expired or not yours; start again', [{ path: 'ticket', message: 'expired or not yours' }]);
+      if (!(await passkeys.register(self.user.id, input.response, challenge, input.name))) {
+        throw new InvalidRequestError('response: the passkey was not accepted', [{ path: 'response', message: 'the passkey was not accepted' }]);
+      }
+      await syncEnrolment(self.user.id);
+      return factorView(self.user.id);
+    },
+
+    async renamePasskey(self: Self, passkeyId: string, body: unknown): Promise<void> {
+      const { name } = passkeyNameSchema.parse(body);
+      if (!(await passkeys.rename(self.user.id, passkeyId, name))) throw notFound('passkey', passkeyId);
+      await audit.write({ ...contextOf(self), type: 'mfa.passkey_renamed', target: target(self), details: { passkey: passkeyId } });
+    },
+
+    async removePasskey(self: Self, passkeyId: string): Promise<void> {
+      if (!(await passkeys.remove(self.user.id, passkeyId))) throw notFound('passkey', passkeyId);
+      await syncEnrolment(self.user.id);
+      await audit.write({ ...contextOf(self), type: 'mfa.removed', target: target(self), details: { method: 'passkey', passkey: passkeyId } });
+    },
+  };
+}
+
+export type OwnAccountOperations = ReturnType<typeof ownAccountOperations>;

@@ -1,0 +1,176 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/**
+ * Where each sign-in session was last used from: the browser and the address of its latest
+ * authorization, for the account page's device list. Keyed by the session's uid (the id its
+ * tokens carry), in `session_devices`; never a token, a cookie or anything the session could be
+ * taken over with. Rows of ended sessions are dropped when their user's list is next read.
+ */
+export interface StoredSessionDevice {
+  _id: string;
+  userId: string;
+  userAgent: string;
+  ip: string;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+}
+
+const schema = new Schema<StoredSessionDevice>(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true },
+    userAgent: { type: String, default: '' },
+    ip: { type: String, default: '' },
+    firstSeenAt: { type: Date, required: true },
+    lastSeenAt: { type: Date, required: true },
+  },
+  { collection: 'session_devices', versionKey: false, strict: 'throw', timestamps: false },
+);
+schema.index({ userId: 1 }, { name: 'userId' });
+
+export interface SessionDevice {
+  /** "Chrome on Windows", or the first part of an unknown user agent. */
+  readonly device: string;
+  /** The recognised browser and operating system (pages put them in their own words). */
+  readonly browser: string | null;
+  readonly system: string | null;
+  readonly ip: string;
+  readonly lastSeenAt: Date;
+}
+
+export interface SessionDevices {
+  /** A session was used (an authorization went through it): noted now, written with the next batch. */
+  seen(sessionUid: string, userId: string, ip: string, userAgent: string): void;
+  /** The devices of the user's live sessions by uid (this instance's pending notes first); rows of other (ended) sessions are deleted. */
+  ofUser(userId: string, liveUids: readonly string[]): Promise<Map<string, SessionDevice>>;
+  /** Writes what is noted now. */
+  flush(): Promise<void>;
+  /** Final flush; stops the timer. */
+  close(): Promise<void>;
+}
+
+export interface SessionDevicesDeps {
+  readonly connection: Connection;
+  readonly logger: { warn(fields: object, message: string): void };
+  readonly now?: () => Date;
+  readonly flushIntervalMs?: number;
+  readonly maxBatch?: number;
+}
+
+interface Note {
+  readonly userId: string;
+  readonly ip: string;
+  readonly userAgent: string;
+  readonly at: Date;
+}
+
+const MAX_USER_AGENT = 512;
+
+const BROWSERS: ReadonlyArray<[RegExp, string]> = [
+  [/Edg(e|A|iOS)?\//, 'Edge'],
+  [/OPR\/|Opera/, 'Opera'],
+  [/SamsungBrowser\//, 'Samsung Internet'],
+  [/Firefox\/|FxiOS\//, 'Firefox'],
+  [/Chrom(e|ium)\/|CriOS\//, 'Chrome'],
+  [/Safari\//, 'Safari'],
+];
+const SYSTEMS: ReadonlyArray<[RegExp, string]> = [
+  [/iPhone|iPad|iPod/, 'iOS'],
+  [/Android/, 'Android'],
+  [/CrOS/, 'ChromeOS'],
+  [/Windows/, 'Windows'],
+  [/Mac OS X|Macintosh/, 'macOS'],
+  [/Linux/, 'Linux'],
+];
+
+/** The browser and operating system of a user agent, when recognisable. */
+export function parseUserAgent(userAgent: string): { browser: string | null; system: string | null } {
+  return {
+    browser: BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1] ?? null,
+    system: SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1] ?? null,
+  };
+}
+
+/** A short, human name for a user agent: browser and operating system when recognisable. */
+export function describeUserAgent(userAgent: string): string {
+  const { browser, system } = parseUserAgent(userAgent);
+  if (browser !== null && system !== null) return `${browser} on ${system}`;
+  if (browser !== null || system !== null) return (browser ?? system)!;
+  return userAgent.trim().split(/\s+/)[0]?.slice(0, 40) || 'Unknown device';
+}
+
+/**
+ * Like last sign-in times (accounts/last-login.ts), written in batches off the sign-in's path:
+ * one `update` per second under load instead of one per authorization. A crash loses the last
+ * second of notes: a device then shows as unknown until the session is used again.
+ */
+export async function createSessionDevices({ connection, logger, now = () => new Date(), flushIntervalMs = 1000, maxBatch = 500 }: SessionDevicesDeps): Promise<SessionDevices> {
+  const model: Model<StoredSessionDevice> = (connection.models.SessionDevice as Model<StoredSessionDevice> | undefined) ?? connection.model<StoredSessionDevice>('SessionDevice', schema);
+  await model.createIndexes();
+  let pending = new Map<string, Note>();
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> | undefined;
+
+  function schedule(): void {
+    if (timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, flushIntervalMs);
+    timer.unref();
+  }
+
+  async function writeOnce(): Promise<void> {
+    while (pending.size > 0) {
+      const batch = [...pending].slice(0, maxBatch);
+      for (const [uid] of batch) pending.delete(uid);
+      try {
+        await model.bulkWrite(
+          batch.map(([uid, note]) => ({
+            updateOne: {
+              filter: { _id: uid },
+              update: { $set: { userId: note.userId, ip: note.ip, userAgent: note.userAgent, lastSeenAt: note.at }, $setOnInsert: { firstSeenAt: note.at } },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
+      } catch (error) {
+        // Dropped, not retried: a newer use of the session writes it again.
+        logger.warn({ err: error, dropped: batch.length }, 'could not record where sessions were used');
+      }
+    }
+  }
+
+  function flush(): Promise<void> {
+    writing ??= writeOnce().finally(() => {
+      writing = undefined;
+    });
+    return writing;
+  }
+
+  return {
+    seen(sessionUid, userId, ip, userAgent) {
+      pending.set(sessionUid, { userId, ip, userAgent: userAgent.slice(0, MAX_USER_AGENT), at: now() });
+      if (pending.size >= maxBatch && writing === undefined) void flush();
+      else schedule();
+    },
+
+    async ofUser(userId, liveUids) {
+      await flush();
+      const rows = await model.find({ userId }).lean<StoredSessionDevice[]>().exec();
+      const live = new Set(liveUids);
+      const ended = rows.filter((row) => !live.has(row._id)).map((row) => row._id);
+      if (ended.length > 0) await model.deleteMany({ _id: { $in: ended }, userId }).exec();
+      return new Map(rows.filter((row) => live.has(row._id)).map((row) => [row._id, { device: describeUserAgent(row.userAgent), ...parseUserAgent(row.userAgent), ip: row.ip, lastSeenAt: row.lastSeenAt }]));
+    },
+
+    flush,
+
+    async close() {
+      clearTimeout(timer);
+      timer = undefined;
+      await flush();
+    },
+  };
+}

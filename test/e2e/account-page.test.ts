@@ -1,0 +1,272 @@
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
+import { totpCode } from '../../src/mfa/totp.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+
+const NEW_PASSWORD = 'a completely new passphrase';
+
+/**
+ * The account page in headless Chromium: the built-in `gatehouse-account` client signs the
+ * user in through the hosted pages, then the page changes the profile and the password, ends a
+ * session on another device, removes an app's access, and adds, renames and removes passkeys
+ * with a virtual authenticator (WebAuthn over the DevTools protocol).
+ */
+describe('account page (headless Chromium)', function () {
+  this.timeout(180_000);
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let cast: Seeded;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let cdp: CDPSession;
+  let accountUrl: string;
+  let clockOffset = 0;
+  const errors: string[] = [];
+
+  before(async () => {
+    // `localhost`: WebAuthn needs a host name for its relying party id.
+    deploy = await deployment('e2e_account', { host: 'localhost', settings: { HOST: '127.0.0.1' }, secondFactorClock: () => new Date(Date.now() + clockOffset) });
+    gatehouse = await deploy.start();
+    cast = await seed(gatehouse);
+    accountUrl = `${deploy.issuer}/account/`;
+    browser = await launchChromium();
+    context = await browser.newContext({ locale: 'en-US' });
+    page = await context.newPage();
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content.Security.Policy/i.test(message.text())) errors.push(message.text());
+    });
+    cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable', { enableUI: false });
+    authenticatorId = await newAuthenticator();
+  });
+
+  let authenticatorId: string;
+  async function newAuthenticator(): Promise<string> {
+    const added = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    return added.authenticatorId;
+  }
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page !== undefined && !page.isClosed()) {
+      await screenshot(page, `account-failed-${this.currentTest.title.slice(0, 24).replace(/\W+/g, '-')}`);
+      console.log('failed at', page.url(), (await page.locator('body').innerText()).slice(0, 800));
+    }
+    clockOffset = 0;
+  });
+  after(async () => {
+    await browser?.close();
+    await gatehouse?.close();
+    await deploy?.drop();
+  });
+
+  /** The seeded web app, signed in on "another device" (a cookie jar of its own): its refresh token. */
+  async function otherDevice(): Promise<string> {
+    const config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    const request = await authorizationRequest(config, REDIRECT_URI, { scope: 'openid profile offline_access', prompt: 'consent' });
+    const { callback } = await signIn(new UserAgent(), request.url.href, REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+    return (await oidc.authorizationCodeGrant(config, callback, request.checks)).refresh_token!;
+  }
+
+  async function active(token: string): Promise<boolean> {
+    return (await oidc.tokenIntrospection(await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret), token)).active;
+  }
+
+  async function signInOnHostedPage(password = PASSWORD): Promise<void> {
+    await page.waitForSelector('#login');
+    await page.fill('#login', cast.user.username);
+    await page.fill('#password', password);
+    await page.click('button.primary');
+  }
+
+  async function section(name: string, heading: string): Promise<void> {
+    await page.getByRole('navigation').getByRole('link', { name }).click();
+    await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+  }
+
+  it('serves one page with a CSP that forbids inline script', async () => {
+    const response = await fetch(accountUrl);
+    expect(response.status).to.equal(200);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).to.include("script-src 'self'").and.include("connect-src 'self'").and.not.include('unsafe-inline');
+    const html = await response.text();
+    expect(html).to.not.match(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).to.include(`data-client-id="${ACCOUNT_CLIENT_ID}"`);
+    expect((await fetch(`${accountUrl}assets/app.js`)).headers.get('content-type')).to.include('javascript');
+    expect((await fetch(`${accountUrl}assets/nothing.js`)).status).to.equal(404);
+    const client = await gatehouse.services.clients.get(ACCOUNT_CLIENT_ID);
+    expect(client).to.include({ firstParty: true, admin: false });
+    expect(client!.metadata).to.include({ token_endpoint_auth_method: 'none', require_pkce: true });
+  });
+
+  it('signs in through the hosted pages (no consent: first party) and edits the profile', async () => {
+    await page.goto(accountUrl);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInOnHostedPage();
+    await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
+    expect(page.url()).to.equal(`${accountUrl}`);
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await page.fill('#p-nickname', 'Al');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Your profile was saved.').waitFor();
+    expect((await gatehouse.services.accounts.findById(cast.user.id))!.attributes.nickname).to.equal('Al');
+  });
+
+  it('changes the password with the current one', async () => {
+    await section('Sign-in & security', 'Sign-in & security');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await page.fill('#pw-current', 'wrong password');
+    await page.fill('#pw-new', NEW_PASSWORD);
+    await page.fill('#pw-repeat', NEW_PASSWORD);
+    await page.uncheck('#pw-others');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('That is not your current password.').waitFor();
+    await page.fill('#pw-current', PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Your password was changed.').waitFor();
+    expect((await gatehouse.services.accounts.authenticate(cast.user.username, NEW_PASSWORD, '203.0.113.9')).ok).to.equal(true);
+    // Back to the seeded password for the rest of the journey (an operator's reset).
+    await gatehouse.services.accounts.setPassword(cast.user.id, PASSWORD);
+  });
+
+  it('ends the session of another device: its refresh token is inactive at once', async () => {
+    const refresh = await otherDevice();
+    expect(await active(refresh)).to.equal(true);
+    await section('Devices', 'Devices');
+    await page.locator('li[data-current="yes"]').waitFor();
+    // Headless Chromium on Linux, from this machine.
+    expect(await page.locator('li[data-current="yes"] h2').textContent()).to.match(/^Chrome on Linux/);
+    expect(await page.locator('li[data-current="yes"] dl').textContent()).to.match(/127\.0\.0\.1/);
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'account-sessions-en');
+    const other = page.locator('li[data-current="no"]');
+    expect(await other.count()).to.equal(1);
+    await other.getByRole('button', { name: 'Sign out this session' }).click();
+    await other.getByRole('button', { name: 'Yes, sign it out' }).click();
+    await page.getByText('The session was signed out.').waitFor();
+    expect(await page.locator('li[data-current="no"]').count()).to.equal(0);
+    expect(await active(refresh)).to.equal(false);
+  });
+
+  it('removes an app\'s access: its refresh token is inactive at once', async () => {
+    const refresh = await otherDevice();
+    await section('Apps', 'Apps');
+    const app = page.locator(`li[data-client-id="${cast.web.clientId}"]`);
+    await app.waitFor();
+    expect(await app.textContent()).to.include('Stay signed in when you are away');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'account-apps-en');
+    await app.getByRole('button', { name: 'Remove access for Web App' }).click();
+    await app.getByRole('button', { name: 'Yes, remove Web App\'s access' }).click();
+    await page.getByText('Web App no longer has access to your account.').waitFor();
+    expect(await active(refresh)).to.equal(false);
+  });
+
+  it('asks to sign in again before a factor change when the sign-in is not recent, and comes back', async () => {
+    // An app with access, for the screenshots at the end (the next sign-ins will need a passkey).
+    await otherDevice();
+    await section('Sign-in & security', 'Sign-in & security');
+    clockOffset = 10 * 60 * 1000;
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    await page.getByRole('button', { name: 'Sign in again' }).waitFor();
+    clockOffset = 0;
+    await page.getByRole('button', { name: 'Sign in again' }).click();
+    await signInOnHostedPage();
+    await page.getByRole('heading', { name: 'Sign-in & security', level: 1 }).waitFor();
+    expect(page.url()).to.equal(`${accountUrl}#/security`);
+  });
+
+  it('adds two passkeys with the virtual authenticator, renames one and removes the other', async () => {
+    await page.fill('#passkey-name', 'Laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByText('Laptop was added.').waitFor();
+    // The same authenticator refuses a second passkey for the same account (excludeCredentials): another device.
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+    authenticatorId = await newAuthenticator();
+    await page.fill('#passkey-name', 'Phone');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByText('Phone was added.').waitFor();
+    expect((await gatehouse.services.passkeys.list(cast.user.id)).map((p) => p.name)).to.deep.equal(['Laptop', 'Phone']);
+    expect((await gatehouse.services.accounts.findById(cast.user.id))!.secondFactor).to.equal(true);
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'account-security-en');
+
+    await page.getByRole('button', { name: 'Rename Phone' }).click();
+    await page.fill('input[name="name"][id^="rename-"]', 'Old phone');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByText('The passkey was renamed.').waitFor();
+
+    await page.getByRole('button', { name: 'Remove Laptop' }).click();
+    await page.getByRole('button', { name: 'Yes, remove Laptop' }).click();
+    await page.getByText('Laptop was removed.').waitFor();
+    expect((await gatehouse.services.passkeys.list(cast.user.id)).map((p) => p.name)).to.deep.equal(['Old phone']);
+    expect(await page.locator('tr[data-passkey]').count()).to.equal(1);
+    await gatehouse.flushBatchedWrites();
+    const types = (await gatehouse.services.audit.query({ users: [cast.user.id], limit: 100 })).events.map((e) => e.type);
+    expect(types).to.include.members(['mfa.enrolled', 'mfa.passkey_renamed', 'mfa.removed', 'user.password_changed', 'session.revoked', 'grant.revoked', 'user.updated']);
+    expect(errors, 'page errors and CSP violations').to.deep.equal([]);
+  });
+
+  it('sets up an authenticator app: QR code, a code from the key, ten recovery codes shown once', async () => {
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const key = page.getByTestId('totp-secret');
+    await key.waitFor();
+    expect(await page.locator('img.qr').getAttribute('src')).to.match(/^data:image\/svg\+xml;base64,/);
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'account-totp-en');
+    await page.fill('#totp-code', '000000' === totpCode((await key.textContent())!, new Date()) ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('That code did not work').waitFor();
+    await page.fill('#totp-code', totpCode((await key.textContent())!, new Date()));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    expect(await page.locator('[data-testid="recovery-codes"] li').count()).to.equal(10);
+    await page.getByRole('button', { name: 'I have saved them' }).click();
+    await page.getByText('Your authenticator app is set up.').waitFor();
+    expect(await page.textContent('main')).to.include('10 unused recovery codes left.');
+    expect((await gatehouse.services.factors.status(cast.user.id)).totpSince).to.be.instanceOf(Date);
+  });
+
+  it('speaks en, ru, zh-CN and ko: every section in each language, axe-clean', async () => {
+    const headings: Record<string, string> = { en: 'Profile', ru: 'Профиль', 'zh-CN': '个人资料', ko: '프로필' };
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
+      await page.goto(`${accountUrl}#/profile`);
+      await page.locator('#language').waitFor();
+      await page.selectOption('#language', locale);
+      await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
+      expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      for (const name of ['profile', 'security', 'sessions', 'apps']) {
+        await page.goto(`${accountUrl}#/${name}`);
+        await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
+        await page.locator('main h1').waitFor();
+        await page.waitForLoadState('networkidle');
+        await screenshot(page, `account-${name}-${locale}`);
+        expect(await seriousViolations(page), `${name} in ${locale}`).to.deep.equal([]);
+      }
+    }
+    // The preferred language saved in the profile wins over the browser's (and the header's choice).
+    await page.goto(`${accountUrl}#/profile`);
+    await page.selectOption('#p-locale', 'ko');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: '프로필', level: 1 }).waitFor();
+    expect((await gatehouse.services.accounts.findById(cast.user.id))!.attributes.locale).to.equal('ko');
+    // The sign-in screen, before any sign-in, follows the browser's language.
+    for (const [locale, button] of [['ru-RU', 'Войти'], ['zh-CN', '登录'], ['ko-KR', '로그인']] as const) {
+      const fresh = await browser.newContext({ locale });
+      const other = await fresh.newPage();
+      await other.goto(accountUrl);
+      await other.getByRole('button', { name: button }).waitFor();
+      await screenshot(other, `account-signin-${locale}`);
+      expect(await seriousViolations(other)).to.deep.equal([]);
+      await fresh.close();
+    }
+    expect(errors, 'page errors and CSP violations').to.deep.equal([]);
+  });
+});

@@ -1,0 +1,309 @@
+import { expect } from 'chai';
+import mongoose from 'mongoose';
+import * as oidc from 'openid-client';
+import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
+import { totpCode } from '../../src/mfa/totp.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+
+interface Reply {
+  readonly status: number;
+  readonly body: Record<string, unknown> & { details?: Array<{ path: string }> };
+  readonly headers: Headers;
+}
+
+describe('account API (the account page\'s own tokens; real stores)', () => {
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let cast: Seeded;
+  let accountUrl: string;
+  let api: string;
+  let clockOffset = 0;
+  const clock = () => new Date(Date.now() + clockOffset);
+
+  before(async () => {
+    deploy = await deployment('account_api', { secondFactorClock: clock });
+    gatehouse = await deploy.start();
+    cast = await seed(gatehouse);
+    accountUrl = `${deploy.issuer}/account/`;
+    api = `${deploy.issuer}/account/api/v1`;
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await deploy?.drop();
+  });
+  afterEach(() => {
+    clockOffset = 0;
+  });
+
+  async function call(token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+    const response = await fetch(`${api}${path}`, {
+      method,
+      headers: { accept: 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Reply['body']), headers: response.headers };
+  }
+
+  /** Signs in to the account page the way the page does (code + PKCE, public client) in a fresh browser. */
+  async function accountToken(username: string, password = PASSWORD, agent = new UserAgent()): Promise<{ token: string; agent: UserAgent }> {
+    const config = await relyingParty(deploy.issuer, ACCOUNT_CLIENT_ID);
+    const request = await authorizationRequest(config, accountUrl);
+    const { callback, sawConsent } = await signIn(agent, request.url.href, accountUrl, { username, password });
+    expect(sawConsent, 'the account page is first party: no consent page').to.equal(false);
+    const tokens = await oidc.authorizationCodeGrant(config, callback, request.checks);
+    return { token: tokens.access_token, agent };
+  }
+
+  /** The seeded confidential web app, signed in with consent and offline_access: its refresh token. */
+  async function webAppRefreshToken(username: string, agent: UserAgent): Promise<string> {
+    const config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    const request = await authorizationRequest(config, REDIRECT_URI, { scope: 'openid profile offline_access', prompt: 'consent' });
+    const { callback } = await signIn(agent, request.url.href, REDIRECT_URI, { username, password: PASSWORD });
+    const tokens = await oidc.authorizationCodeGrant(config, callback, request.checks);
+    expect(tokens.refresh_token).to.be.a('string');
+    return tokens.refresh_token!;
+  }
+
+  async function introspect(token: string): Promise<boolean> {
+    const config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    return (await oidc.tokenIntrospection(config, token)).active;
+  }
+
+  async function newUser(name: string): Promise<{ id: string; username: string }> {
+    const user = await gatehouse.services.accounts.createUser({ username: `${name}${Math.random().toString(36).slice(2, 8)}`, password: PASSWORD });
+    return { id: user.id, username: user.username };
+  }
+
+  describe('who may call it', () => {
+    it('401 with a Bearer challenge without a token, with a garbage token, with the session cookie alone (no CSRF), and with another client\'s token', async () => {
+      const bare = await call(undefined, 'GET', '/profile');
+      expect(bare.status).to.equal(401);
+      expect(bare.headers.get('www-authenticate')).to.match(/^Bearer error="invalid_token"/);
+      expect((await call('garbage', 'GET', '/profile')).status).to.equal(401);
+
+      // Signed in to Gatehouse in this "browser": its cookies alone open nothing.
+      const { agent } = await accountToken(cast.user.username);
+      const withCookies = await fetch(`${api}/sessions`, { method: 'DELETE', headers: { cookie: agent.cookieHeader() } });
+      expect(withCookies.status).to.equal(401);
+      expect((await gatehouse.services.revocation.listSessions(cast.user.id)).length).to.be.greaterThan(0);
+
+      // A token of another application (the seeded first-party SPA) is not the account page's.
+      const spa = await relyingParty(deploy.issuer, cast.spa.clientId);
+      const request = await authorizationRequest(spa, 'https://spa.example.com/cb');
+      const { callback } = await signIn(agent, request.url.href, 'https://spa.example.com/cb', { username: cast.user.username, password: PASSWORD });
+      const spaTokens = await oidc.authorizationCodeGrant(spa, callback, request.checks);
+      const foreign = await call(spaTokens.access_token, 'GET', '/profile');
+      expect(foreign.status).to.equal(401);
+      expect(foreign.body.error_description).to.include('account page');
+    });
+
+    it('refuses a request from another origin, even with a valid token', async () => {
+      const { token } = await accountToken(cast.user.username);
+      const reply = await call(token, 'DELETE', '/sessions', undefined, { origin: 'https://evil.example' });
+      expect(reply.status).to.equal(403);
+      expect((await call(token, 'GET', '/profile', undefined, { origin: new URL(deploy.issuer).origin })).status).to.equal(200);
+    });
+
+    it('a disabled user\'s token stops working at once', async () => {
+      const user = await newUser('dora');
+      const { token } = await accountToken(user.username);
+      expect((await call(token, 'GET', '/profile')).status).to.equal(200);
+      await gatehouse.services.accounts.disable(user.id);
+      expect((await call(token, 'GET', '/profile')).status).to.equal(401);
+    });
+  });
+
+  describe('profile and password', () => {
+    it('shows and edits the user\'s own profile; roles and email_verified are not theirs to set', async () => {
+      const user = await newUser('pat');
+      const { token } = await accountToken(user.username);
+      const shown = await call(token, 'GET', '/profile');
+      expect(shown.body).to.include({ id: user.id, username: user.username });
+      const edited = await call(token, 'PATCH', '/profile', { name: 'Pat Smith', given_name: 'Pat', locale: 'ru', email: `${user.username}@example.com` });
+      expect(edited.status).to.equal(200);
+      expect(edited.body).to.include({ name: 'Pat Smith', locale: 'ru', email_verified: false });
+      for (const field of ['roles', 'email_verified', 'username']) {
+        const refused = await call(token, 'PATCH', '/profile', { [field]: field === 'email_verified' ? true : ['admin'] });
+        expect(refused.status, field).to.equal(400);
+      }
+      expect((await gatehouse.services.accounts.findById(user.id))!.roles).to.deep.equal([]);
+      const bad = await call(token, 'PATCH', '/profile', { locale: 'not a locale!' });
+      expect(bad.status).to.equal(400);
+      expect(bad.body.details![0]!.path).to.equal('locale');
+    });
+
+    it('changes the password only with the current one, applies the policy, audits it, and can end the other sessions', async () => {
+      const user = await newUser('max');
+      const { token } = await accountToken(user.username);
+      const elsewhere = await webAppRefreshToken(user.username, new UserAgent());
+      const wrong = await call(token, 'POST', '/password', { current_password: 'not it', new_password: 'a brand new passphrase' });
+      expect(wrong.status).to.equal(400);
+      expect(wrong.body.details![0]!.path).to.equal('current_password');
+      const short = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: 'short' });
+      expect(short.status).to.equal(400);
+      expect(short.body.details![0]!.path).to.equal('new_password');
+      const changed = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: 'a brand new passphrase', sign_out_others: true });
+      expect(changed.status).to.equal(200);
+      expect(changed.body.signed_out_sessions).to.equal(1);
+      expect(await introspect(elsewhere)).to.equal(false);
+      // The account page's own session goes on.
+      expect((await call(token, 'GET', '/profile')).status).to.equal(200);
+      const old = await gatehouse.services.accounts.authenticate(user.username, PASSWORD, '198.51.100.7');
+      expect(old.ok).to.equal(false);
+      expect((await gatehouse.services.accounts.authenticate(user.username, 'a brand new passphrase', '198.51.100.7')).ok).to.equal(true);
+      await gatehouse.flushBatchedWrites();
+      const { events } = await gatehouse.services.audit.query({ types: ['user.password_changed'], users: [user.id], limit: 10 });
+      const event = events.find((e) => e.target?.id === user.id);
+      expect(event?.actor).to.include({ type: 'user', id: user.id });
+      expect(event?.client).to.equal(ACCOUNT_CLIENT_ID);
+      expect(JSON.stringify(event)).to.not.include('brand new');
+    });
+  });
+
+  describe('sessions and apps', () => {
+    it('lists sessions with this one marked, ends another one and then all others; the ended session\'s refresh token is inactive at once', async () => {
+      const user = await newUser('sam');
+      const { token } = await accountToken(user.username);
+      const laptop = new UserAgent();
+      const laptopRefresh = await webAppRefreshToken(user.username, laptop);
+      const phoneRefresh = await webAppRefreshToken(user.username, new UserAgent());
+      const listed = (await call(token, 'GET', '/sessions')).body as unknown as Array<{ id: string; current: boolean; ip: string | null; device: string | null; last_seen_at: string | null; apps: Array<{ client_id: string; name: string }> }>;
+      expect(listed).to.have.length(3);
+      // Where each was last used from (the address and browser of its latest authorization).
+      for (const session of listed) {
+        expect(session.ip).to.match(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
+        expect(session.device).to.be.a('string');
+        expect(session.last_seen_at).to.be.a('string');
+      }
+      expect(listed[0]!.current).to.equal(true);
+      expect(listed.filter((s) => s.current)).to.have.length(1);
+      const others = listed.filter((s) => !s.current);
+      expect(others[0]!.apps.map((a) => a.name)).to.include('Web App');
+
+      const one = others[0]!;
+      expect((await call(token, 'DELETE', `/sessions/${encodeURIComponent(one.id)}`)).status).to.equal(204);
+      const actives = [await introspect(laptopRefresh), await introspect(phoneRefresh)];
+      expect(actives.filter(Boolean)).to.have.length(1);
+      const ended = await call(token, 'DELETE', '/sessions');
+      expect(ended.body).to.deep.equal({ ended: 1 });
+      expect(await introspect(laptopRefresh)).to.equal(false);
+      expect(await introspect(phoneRefresh)).to.equal(false);
+      const left = (await call(token, 'GET', '/sessions')).body as unknown as Array<{ current: boolean }>;
+      expect(left.map((s) => s.current)).to.deep.equal([true]);
+    });
+
+    it('lists the apps with their scopes (not the account page itself) and revoking one makes its refresh token inactive at once', async () => {
+      const user = await newUser('ann');
+      const { token, agent } = await accountToken(user.username);
+      const refresh = await webAppRefreshToken(user.username, agent);
+      expect(await introspect(refresh)).to.equal(true);
+      const apps = (await call(token, 'GET', '/apps')).body as unknown as Array<{ client_id: string; name: string; scopes: string[] }>;
+      expect(apps.map((a) => a.client_id)).to.deep.equal([cast.web.clientId]);
+      expect(apps[0]!.name).to.equal('Web App');
+      expect(apps[0]!.scopes).to.include.members(['openid', 'offline_access']);
+      expect((await call(token, 'DELETE', `/apps/${encodeURIComponent(cast.web.clientId)}`)).status).to.equal(204);
+      expect(await introspect(refresh)).to.equal(false);
+      expect((await call(token, 'GET', '/apps')).body).to.deep.equal([]);
+      expect((await call(token, 'DELETE', `/apps/${encodeURIComponent(cast.web.clientId)}`)).status).to.equal(404);
+      // The account page's own grant is not listed, and cannot be revoked from here.
+      expect((await call(token, 'DELETE', `/apps/${ACCOUNT_CLIENT_ID}`)).status).to.equal(404);
+      expect((await call(token, 'GET', '/profile')).status).to.equal(200);
+    });
+
+    it('user A cannot end user B\'s session, revoke B\'s app, nor rename or remove B\'s passkey', async () => {
+      const a = await newUser('amy');
+      const b = await newUser('bob');
+      const { token } = await accountToken(a.username);
+      const bRefresh = await webAppRefreshToken(b.username, new UserAgent());
+      const [bSession] = await gatehouse.services.revocation.listSessions(b.id);
+      expect((await call(token, 'DELETE', `/sessions/${encodeURIComponent(bSession!.id)}`)).status).to.equal(404);
+      expect((await call(token, 'DELETE', `/apps/${encodeURIComponent(cast.web.clientId)}`)).status).to.equal(404);
+      expect(await introspect(bRefresh)).to.equal(true);
+      expect((await gatehouse.services.revocation.listSessions(b.id)).map((s) => s.id)).to.include(bSession!.id);
+
+      // A passkey of B's, written straight to the store as a registration would.
+      const bKey = 'b-passkey-credential-id';
+      await rawPasskey(b.id, bKey);
+      expect((await call(token, 'PATCH', `/mfa/passkeys/${bKey}`, { name: 'mine now' })).status).to.equal(404);
+      expect((await call(token, 'DELETE', `/mfa/passkeys/${bKey}`)).status).to.equal(404);
+      expect((await gatehouse.services.passkeys.list(b.id)).map((p) => p.name)).to.deep.equal(['Bob\'s key']);
+    });
+  });
+
+  async function rawPasskey(userId: string, id: string): Promise<void> {
+    const connection = await mongoose.createConnection(deploy.mongodbUri).asPromise();
+    try {
+      await connection.db!.collection('mfa_passkeys').insertOne({ _id: id as never, userId, publicKey: 'AA', counter: 0, transports: [], name: 'Bob\'s key', deviceType: 'singleDevice', createdAt: new Date(), lastUsedAt: null });
+    } finally {
+      await connection.close();
+    }
+  }
+
+  describe('second factors', () => {
+    it('changes to second factors need a recent sign-in (RFC 9470 step-up challenge with max_age)', async () => {
+      const user = await newUser('tia');
+      const { token } = await accountToken(user.username);
+      clockOffset = 10 * 60 * 1000;
+      for (const [method, path] of [['POST', '/mfa/totp'], ['POST', '/mfa/recovery-codes'], ['POST', '/mfa/passkeys/options'], ['DELETE', '/mfa/passkeys/x'], ['DELETE', '/mfa/totp']] as const) {
+        const stale = await call(token, method, path);
+        expect(stale.status, path).to.equal(401);
+        expect(stale.body.error, path).to.equal('insufficient_user_authentication');
+        expect(stale.headers.get('www-authenticate'), path).to.match(/error="insufficient_user_authentication".*max_age=300/);
+      }
+      // Reading them, and renaming a passkey, need no fresh sign-in.
+      expect((await call(token, 'GET', '/mfa')).status).to.equal(200);
+    });
+
+    it('enrols an authenticator app (code from the secret), regenerates recovery codes, removes it again; all audited', async () => {
+      const user = await newUser('otto');
+      const { token } = await accountToken(user.username);
+      expect((await call(token, 'POST', '/mfa/recovery-codes')).status).to.equal(409);
+      const begun = await call(token, 'POST', '/mfa/totp');
+      expect(begun.status).to.equal(200);
+      const secret = begun.body.secret as string;
+      expect(begun.body.uri).to.match(/^otpauth:\/\/totp\//);
+      expect(begun.body.qr_svg).to.match(/^<svg/);
+      const wrong = await call(token, 'POST', '/mfa/totp/confirm', { code: '000000' === totpCode(secret, clock()) ? '111111' : '000000' });
+      expect(wrong.status).to.equal(400);
+      expect(wrong.body.details![0]!.path).to.equal('code');
+      const confirmed = await call(token, 'POST', '/mfa/totp/confirm', { code: totpCode(secret, clock()) });
+      expect(confirmed.status).to.equal(200);
+      expect(confirmed.body.recovery_codes).to.have.length(10);
+      expect((await gatehouse.services.accounts.findById(user.id))!.secondFactor).to.equal(true);
+      const status = (await call(token, 'GET', '/mfa')).body;
+      expect(status).to.include({ enrolled: true, recovery_codes_left: 10 });
+      expect((await call(token, 'POST', '/mfa/totp')).status, 'a second app while one is set up').to.equal(409);
+
+      const fresh = await call(token, 'POST', '/mfa/recovery-codes');
+      expect(fresh.body.recovery_codes).to.have.length(10);
+      expect(fresh.body.recovery_codes).to.not.include.members(confirmed.body.recovery_codes as string[]);
+
+      expect((await call(token, 'DELETE', '/mfa/totp')).status).to.equal(204);
+      expect((await call(token, 'GET', '/mfa')).body).to.include({ enrolled: false, totp: null, recovery_codes_left: 0 });
+      expect((await gatehouse.services.accounts.findById(user.id))!.secondFactor).to.equal(false);
+      await gatehouse.flushBatchedWrites();
+      const types = (await gatehouse.services.audit.query({ users: [user.id], limit: 200 })).events.map((e) => e.type);
+      expect(types).to.include.members(['mfa.enrolled', 'mfa.recovery_codes_created', 'mfa.removed']);
+    });
+
+    it('a passkey ticket is bound to its user and refuses a forged response', async () => {
+      const a = await newUser('ivy');
+      const b = await newUser('jon');
+      const { token: aToken } = await accountToken(a.username);
+      const { token: bToken } = await accountToken(b.username);
+      const options = await call(aToken, 'POST', '/mfa/passkeys/options');
+      expect(options.status).to.equal(200);
+      expect((options.body.options as { rp: { id: string } }).rp.id).to.equal('127.0.0.1');
+      const ticket = options.body.ticket as string;
+      const stolen = await call(bToken, 'POST', '/mfa/passkeys', { ticket, response: '{}', name: 'x' });
+      expect(stolen.status).to.equal(400);
+      expect(stolen.body.details![0]!.path).to.equal('ticket');
+      const forged = await call(aToken, 'POST', '/mfa/passkeys', { ticket, response: JSON.stringify({ id: 'abc', rawId: 'abc', type: 'public-key', response: {} }), name: 'x' });
+      expect(forged.status).to.equal(400);
+      expect(forged.body.details![0]!.path).to.equal('response');
+    });
+  });
+});
