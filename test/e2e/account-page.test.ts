@@ -251,6 +251,30 @@ describe('account page (headless Chromium)', function () {
         expect(await seriousViolations(page), `${name} in ${locale}`).to.deep.equal([]);
       }
     }
+    // A phone's width: no sideways scrolling on any section.
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const name of ['profile', 'security', 'sessions', 'apps']) {
+      await page.goto(`${accountUrl}#/${name}`);
+      await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
+      await page.locator('main h1').waitFor();
+      await page.waitForLoadState('networkidle');
+      await screenshot(page, `account-${name}-en-390`);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), name).to.be.at.most(390);
+    }
+    await page.setViewportSize({ width: 1280, height: 720 });
+    // Keyboard only: the section's heading takes focus, Tab walks the header to the sections.
+    await page.goto(`${accountUrl}#/sessions`);
+    await page.locator('main h1').waitFor();
+    expect(await page.evaluate(() => document.activeElement?.tagName)).to.equal('H1');
+    await page.keyboard.press('Shift+Tab');
+    const reached: string[] = [];
+    for (let step = 0; step < 12 && !reached.includes('Apps'); step += 1) {
+      await page.keyboard.press('Tab');
+      reached.push(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText ?? ''));
+    }
+    expect(reached).to.include('Apps');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Apps', level: 1 }).waitFor();
     // The preferred language saved in the profile wins over the browser's (and the header's choice).
     await page.goto(`${accountUrl}#/profile`);
     await page.selectOption('#p-locale', 'ko');

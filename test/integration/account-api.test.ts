@@ -4,7 +4,8 @@ import * as oidc from 'openid-client';
 import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
 import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
+import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
 interface Reply {
@@ -22,8 +23,11 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
   let clockOffset = 0;
   const clock = () => new Date(Date.now() + clockOffset);
 
+  let inbox: Inbox;
+
   before(async () => {
-    deploy = await deployment('account_api', { secondFactorClock: clock });
+    inbox = await startInbox();
+    deploy = await deployment('account_api', { secondFactorClock: clock, settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>' } });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
     accountUrl = `${deploy.issuer}/account/`;
@@ -32,6 +36,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
   after(async () => {
     await gatehouse?.close();
     await deploy?.drop();
+    await inbox?.close();
   });
   afterEach(() => {
     clockOffset = 0;
@@ -117,7 +122,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
   });
 
   describe('profile and password', () => {
-    it('shows and edits the user\'s own profile; roles and email_verified are not theirs to set', async () => {
+    it('shows and edits the user\'s own profile (a new email gets a verification link); roles and email_verified are not theirs to set', async () => {
       const user = await newUser('pat');
       const { token } = await accountToken(user.username);
       const shown = await call(token, 'GET', '/profile');
@@ -125,6 +130,15 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       const edited = await call(token, 'PATCH', '/profile', { name: 'Pat Smith', given_name: 'Pat', locale: 'ru', email: `${user.username}@example.com` });
       expect(edited.status).to.equal(200);
       expect(edited.body).to.include({ name: 'Pat Smith', locale: 'ru', email_verified: false });
+      // The new address gets a verification link; following it verifies the address.
+      const mail = await inbox.next();
+      expect(mail.to && 'text' in mail.to ? mail.to.text : '').to.include(`${user.username}@example.com`);
+      const link = /https?:\/\/\S+\/email\/verify\/[A-Za-z0-9_-]{43}/.exec(mail.text ?? '')?.[0];
+      expect(link, mail.text).to.be.a('string');
+      const agent = new UserAgent();
+      const [form] = formsOf(await (await agent.request(link!)).text());
+      expect((await agent.postForm(new URL(form!.action, link).toString(), form!.fields)).status).to.equal(200);
+      expect((await call(token, 'GET', '/profile')).body.email_verified).to.equal(true);
       for (const field of ['roles', 'email_verified', 'username']) {
         const refused = await call(token, 'PATCH', '/profile', { [field]: field === 'email_verified' ? true : ['admin'] });
         expect(refused.status, field).to.equal(400);

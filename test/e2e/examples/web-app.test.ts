@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../../src/server.ts';
 import { webApp } from '../../../examples/web-app/app.ts';
+import { AUDIT_COLLECTION } from '../../../src/observability/audit-trail.ts';
+import { connectMongo } from '../../../src/storage/mongo.ts';
 import { deployment, PASSWORD, type Deployment } from '../../helpers/e2e.ts';
 import { killChild, runCli } from '../../helpers/process.ts';
 import { freePort } from '../../helpers/redis-server.ts';
@@ -110,6 +112,15 @@ describe('examples/web-app: code + PKCE with openid-client, userinfo, refresh, R
         await page.waitForURL(`${appUrl}/signed-out`);
       }
       expect(await page.textContent('#signed-out')).to.equal('You are signed out.');
+      // The app revoked its refresh token on the way out: Gatehouse ended the grant.
+      await gatehouse.audit.flush();
+      const mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
+      try {
+        const revoked = await mongo.collection(AUDIT_COLLECTION).findOne({ type: 'grant.revoked', 'actor.id': client.clientId, 'details.route': 'revocation' });
+        expect(revoked, 'grant.revoked by the app at /token/revocation').to.not.equal(null);
+      } finally {
+        await mongo.close();
+      }
 
       // Both sessions are gone: the app has none, and Gatehouse asks for the password again.
       await page.goto(`${appUrl}/profile`);
