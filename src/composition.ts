@@ -22,6 +22,7 @@ import { auditAuthentication } from './observability/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from './oidc/account-cache.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { createServices, type GatehouseServices } from './services.ts';
+import { ensureUpstreamIndexes } from './upstream/directory.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
 import { connectMongo } from './storage/mongo.ts';
 import { connectRedis, RedisConnectError } from './storage/redis.ts';
@@ -177,8 +178,10 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       adapter: storage.adapter,
       audit,
       onUserChange: accountCache.onUserChange,
+      upstreamSecretBox: createSecretBox(secret, 'upstream-secrets'),
       clock,
     });
+    if (server) await ensureUpstreamIndexes(mongo);
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
     const keys: KeyControl = {
       keySet: () => keyStore.load(),

@@ -17,7 +17,10 @@ import { effectiveSettings } from './config/effective.ts';
 import { createApp } from './app.ts';
 import { dateClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/load.ts';
-import { deriveKey } from './crypto/secret-box.ts';
+import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
+import { upstreamSignIn } from './interactions/upstream.ts';
+import { upstreamLinking } from './upstream/linking.ts';
+import { createUpstreamProtocol } from './upstream/protocol.ts';
 import { clientErrorHandler } from './http/client-error.ts';
 import { loadOnFirstRequest } from './http/load-on-first-request.ts';
 import { createHttpServer } from './http/server-timeouts.ts';
@@ -244,8 +247,24 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         ? undefined
         : { send: async (userId: string) => verification.send(userId, views.negotiate((await accountLayer.accounts.findById(userId))?.attributes.locale, undefined)) };
 
+    const upstream = upstreamSignIn({
+      provider: () => ring.current(),
+      directory: services.upstream,
+      protocol: createUpstreamProtocol({ credentials: (alias) => services.upstream.credentials(alias), now: clock.now }),
+      linking: upstreamLinking({ directory: services.upstream, accounts: accountLayer.accounts, users: services.users, audit }),
+      views,
+      logger,
+      audit,
+      box: createSecretBox(secret, 'upstream-transactions'),
+      paths: config.routes,
+      publicOrigin: new URL(config.publicUrl).origin,
+      secureCookies: https,
+      now: clock.now,
+    });
+
     const steps = signInSteps(
       {
+        loginExtension: upstream.extension,
         authenticator: {
           // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
           async authenticate(login, password, ip, clientId) {
@@ -494,6 +513,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         secureCookies: https,
         paths: config.routes,
+        extraRoutes: [upstream.routes],
       }),
       selfService: new Router().use(
         passwordResetRoutes({

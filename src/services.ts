@@ -17,6 +17,9 @@ import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
 import { createOidcRevocation, type OidcRevocation } from './storage/oidc/revocation.ts';
+import type { SecretBox } from './crypto/secret-box.ts';
+import { createUpstreamDirectory, type UpstreamDirectory } from './upstream/directory.ts';
+import { upstreamCallbackPath } from './routes/table.ts';
 
 /** The domain services behind a running instance; the admin API and the CLI reach them through src/operations/. */
 export interface GatehouseServices {
@@ -32,6 +35,10 @@ export interface GatehouseServices {
   readonly factors: Factors;
   /** Users' passkeys (WebAuthn credentials). */
   readonly passkeys: Passkeys;
+  /** Upstream identity providers and users' links to them. */
+  readonly upstream: UpstreamDirectory;
+  /** The redirect URI an operator registers at an upstream provider. */
+  upstreamCallbackUrl(alias: string): string;
   /** Where each sign-in session was last used from (the account page's device list). */
   readonly sessionDevices: SessionDevices;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
@@ -52,6 +59,8 @@ export interface ServicesDeps {
   readonly sessionDevices: SessionDevices;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
+  /** createSecretBox(secret, 'upstream-secrets'): upstream client secrets and keys at rest. */
+  readonly upstreamSecretBox: SecretBox;
   /** Gatehouse's clock (src/clock.ts); the system clock when absent. */
   readonly clock?: Clock;
 }
@@ -75,6 +84,8 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     audit: deps.audit,
     factors: deps.factors,
     passkeys: deps.passkeys,
+    upstream: createUpstreamDirectory({ mongo, box: deps.upstreamSecretBox, now: dateClock(clock) }),
+    upstreamCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamCallbackPath(config.routes, alias)}`,
     sessionDevices: deps.sessionDevices,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),

@@ -10,11 +10,12 @@ import { initialAccessTokenSchema } from '../operations/registration.ts';
 import { showGrant, showSession } from '../operations/sessions.ts';
 import { passwordSchema, showUser, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
 import { KEYCLOAK_IMPORT_BODY_LIMIT, keycloakImportQuerySchema, keycloakRealmSchema } from '../operations/keycloak-import.ts';
+import { upstreamCreateSchema, upstreamUpdateSchema } from '../operations/upstream.ts';
 import type { AdminRoute } from './route-table.ts';
 
 /** Every admin API route; read top to bottom it is the API's table of contents. Each one is an operation (src/operations/). */
 export function adminRoutes(ops: Operations): AdminRoute[] {
-  const { clients, users, sessions, apis, keys, audit, registration, status } = ops;
+  const { clients, users, sessions, apis, keys, audit, registration, status, upstream } = ops;
   const noContent = { status: 204 };
 
   const labelRoutes = (kind: 'roles' | 'groups'): AdminRoute[] => {
@@ -66,6 +67,16 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     // Lockouts
     { method: 'get', path: '/lockouts', tag: 'lockouts', summary: 'Sign-in lockouts in force, newest first: scope (account_ip, account, ip), the user or login tried, the address, until when', list: true, handle: async () => ({ body: await ops.lockouts.list() }) },
     { method: 'post', path: '/lockouts/clear', tag: 'lockouts', summary: 'Lift lockouts now: by subject (a user id or login:<login>, every lock of it) or by ip', body: lockoutClearSchema, handle: async ({ op, body }) => ({ body: { lifted: await ops.lockouts.clear(op, body) } }) },
+
+    { method: 'get', path: '/users/:userId/upstream-links', tag: 'users', summary: 'List the user\'s links to upstream identity providers', notFound: true, list: true, handle: async ({ params }) => ({ body: await upstream.links(params.userId!) }) },
+    { method: 'delete', path: '/users/:userId/upstream-links/:alias/:subject', tag: 'users', summary: 'Remove one upstream link (the upstream identity no longer signs in as this user)', status: 204, notFound: true, handle: async ({ op, params }) => (await upstream.unlink(op, params.userId!, params.alias!, params.subject!), noContent) },
+
+    // Upstream identity providers
+    { method: 'get', path: '/upstream-providers', tag: 'upstream', summary: 'List upstream identity providers (never their secrets)', list: true, handle: async () => ({ body: (await upstream.list()).map(upstream.show) }) },
+    { method: 'post', path: '/upstream-providers', tag: 'upstream', summary: 'Add an upstream identity provider (kind oidc or oauth2, or a preset: google, microsoft, github, gitlab, keycloak); the response\'s redirect_uri is what to register upstream', body: upstreamCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: upstream.show(await upstream.create(op, body)) }) },
+    { method: 'get', path: '/upstream-providers/:alias', tag: 'upstream', summary: 'Get an upstream identity provider', notFound: true, handle: async ({ params }) => ({ body: upstream.show(await upstream.get(params.alias!)) }) },
+    { method: 'patch', path: '/upstream-providers/:alias', tag: 'upstream', summary: 'Update an upstream identity provider (a client_secret here replaces the stored one)', body: upstreamUpdateSchema, notFound: true, handle: async ({ op, params, body }) => ({ body: upstream.show(await upstream.update(op, params.alias!, body)) }) },
+    { method: 'delete', path: '/upstream-providers/:alias', tag: 'upstream', summary: 'Delete an upstream identity provider and every link to it', status: 204, notFound: true, handle: async ({ op, params }) => (await upstream.delete(op, params.alias!), noContent) },
 
     // APIs
     { method: 'get', path: '/apis', tag: 'apis', summary: 'List APIs (q: identifier or name contains; limit, offset; the total is in X-Total-Count)', query: listQuerySchema, list: true, handle: async ({ query }) => {

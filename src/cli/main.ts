@@ -7,6 +7,7 @@ import { apisCreate, apisDelete, apisGet, apisList, apisUpdate } from './command
 import { auditCommand } from './commands/audit.ts';
 import { clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
 import { grantsRevoke } from './commands/grants.ts';
+import { idpsCreate, idpsDelete, idpsGet, idpsLinks, idpsList, idpsUnlink, idpsUpdate } from './commands/idps.ts';
 import { keysList, keysRotate } from './commands/keys.ts';
 import { labelCommands } from './commands/labels.ts';
 import { sessionsList, sessionsRevoke } from './commands/sessions.ts';
@@ -51,6 +52,13 @@ const COMMANDS: Record<string, Command> = {
   'groups delete': groups.delete,
   'groups assign': groups.assign,
   'groups remove': groups.remove,
+  'idps create': idpsCreate,
+  'idps list': idpsList,
+  'idps get': idpsGet,
+  'idps update': idpsUpdate,
+  'idps delete': idpsDelete,
+  'idps links': idpsLinks,
+  'idps unlink': idpsUnlink,
   'sessions list': sessionsList,
   'sessions revoke': sessionsRevoke,
   audit: auditCommand,
@@ -104,6 +112,19 @@ commands:
   roles assign NAME --user USER | remove NAME --user USER
   groups create NAME [--description TEXT] | list | delete NAME
   groups assign NAME --user USER | remove NAME --user USER
+  idps create --alias ALIAS [--preset google|microsoft|github|gitlab|keycloak] [--tenant TENANT]
+              [--base-url URL] [--kind oidc|oauth2] [--name NAME] [--icon-url URL] [--issuer URL]
+              [--authorization-endpoint URL] [--token-endpoint URL] [--userinfo-endpoint URL]
+              --client-id ID [--client-secret-stdin | --private-key-stdin]
+              [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none] [--scope "a b"]
+              [--claim ATTRIBUTE=CLAIM]... [--role-map CLAIM=VALUE:ROLE]... [--group-map CLAIM=VALUE:GROUP]...
+              [--mapping-mode every_sign_in|first_sign_in] [--no-create-accounts] [--link-by-email]
+              [--trust-email] [--allowed-domain DOMAIN]... [--home-domain DOMAIN]... [--client CLIENT_ID]...
+              [--disabled] [--upstream-logout]   upstream identity providers ("sign in with ...")
+  idps list | get ALIAS | delete ALIAS
+  idps update ALIAS [same options as create, plus --enabled --create-accounts --no-link-by-email
+              --no-trust-email --all-clients --no-upstream-logout]
+  idps links USER | unlink USER --provider ALIAS --subject UPSTREAM_SUBJECT
   sessions list --user USER                 sign-in sessions and the clients signed in to
   sessions revoke SESSION_ID --user USER    end a session and revoke its grants
   audit [--type TYPE] [--user ID|USERNAME] [--client ID] [--from ISO] [--to ISO] [--limit N]

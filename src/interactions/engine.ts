@@ -131,3 +131,21 @@ export function signInEngine(deps: EngineDeps): Router {
 export function stepPrompts(steps: readonly SignInStep[]) {
   return steps.flatMap((step) => (step.prompt === undefined ? [] : [step.prompt]));
 }
+
+/**
+ * Records a result on an interaction found by its uid rather than by the browser's interaction
+ * cookie, and resolves to the URL that resumes the authorization. For a leg that comes back on
+ * another path (an upstream provider's callback, which the interaction cookie's path does not
+ * cover); the browser must still bring the resume cookie, so the result stays bound to it. Does
+ * what Provider#interactionResult does after its cookie lookup. Undefined when the interaction
+ * has expired or was already resumed.
+ */
+export async function resumeInteraction(provider: Provider, uid: string, result: InteractionResults, now: () => number = Date.now): Promise<string | undefined> {
+  const interaction = await provider.Interaction.find(uid);
+  if (interaction === undefined) return undefined;
+  interaction.result = 'error' in result ? result : { ...interaction.lastSubmission, ...result };
+  const ttl = (interaction.exp ?? 0) - Math.floor(now() / 1000);
+  if (ttl <= 0) return undefined;
+  await interaction.save(ttl);
+  return interaction.returnTo;
+}

@@ -15,6 +15,8 @@ export interface InteractionDeps {
   readonly secureCookies: boolean;
   /** The hosted pages' paths (routes table): `<interaction>/:uid/...` and `<assets>/*.css`. */
   readonly paths: PagePaths;
+  /** More page routes behind the same error boundary (the upstream sign-in's start and callback). */
+  readonly extraRoutes?: readonly Router[];
   /** Who is signed in, for the consent page's "Signed in as … Not you? Sign out". */
   readonly signedIn?: { name(sub: string): Promise<string | undefined>; readonly signOutPath: string };
 }
@@ -49,5 +51,6 @@ export function interactionRoutes(deps: InteractionDeps): Router {
 
   const engine = signInEngine({ ...deps, interactionPath: interaction });
   router.use(engine.routes());
+  for (const extra of deps.extraRoutes ?? []) router.use(extra.routes());
   return router;
 }

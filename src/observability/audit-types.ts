@@ -25,6 +25,10 @@ export const AUDIT_EVENT_TYPES = {
   'mfa.recovery_code_used': 'a user signed in with a recovery code; details.recoveryCodesLeft',
   'mfa.failure': 'a second factor was refused; details.reason wrong_code, replayed, locked or passkey_refused',
   'mfa.recovery_codes_created': 'a user got 10 new recovery codes (the old ones stop working)',
+  'upstream.signin': 'a user signed in through an upstream identity provider; details.provider',
+  'upstream.account_created': 'a first upstream sign-in created a local account (just in time); details.provider',
+  'upstream.linked': 'an upstream identity was linked to a user; details.provider, details.by local_sign_in or verified_email',
+  'upstream.refused': 'an upstream sign-in was refused; details.reason domain, email_unverified, disabled, no_account, denied, failed, unreachable, state or not_allowed',
   // The account page (actor and target: the user)
   'user.password_changed': 'a user changed their own password on the account page (the current one was checked)',
   'mfa.removed': 'a user removed a second factor on the account page; details.method totp (with the recovery codes) or passkey',
@@ -61,6 +65,10 @@ export const AUDIT_EVENT_TYPES = {
   'registration.initial_access_token_created': 'an initial access token for dynamic client registration was created',
   'export.created': 'clients, APIs, roles, groups and users were exported to a file',
   'import.applied': 'an export file was imported',
+  'upstream_provider.created': 'an upstream identity provider was added',
+  'upstream_provider.updated': 'an upstream identity provider was changed; details.fields (a new secret shows as client_secret, never its value)',
+  'upstream_provider.deleted': 'an upstream identity provider was deleted with every link to it',
+  'user.upstream_unlinked': "an operator removed one of a user's upstream links; details.provider",
   'keycloak.imported': 'a Keycloak realm export was imported (counts only: no user names, no hashes)',
 } as const;
 

@@ -174,6 +174,8 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: () => true,
     loadExistingGrant,
+    // Keycloak's kc_idp_hint and its plain form: go straight to that upstream provider (src/interactions/upstream.ts).
+    extraParams: ['idp_hint', 'kc_idp_hint'],
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifetimes.accessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifetimes.accessToken,

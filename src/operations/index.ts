@@ -13,6 +13,7 @@ import { registrationOperations, type InitialAccessTokenIssuer } from './registr
 import { sessionOperations } from './sessions.ts';
 import { statusOperations, type StatusDeps } from './status.ts';
 import { transferOperations } from './transfer.ts';
+import { upstreamOperations } from './upstream.ts';
 import { userOperations, type VerificationSender } from './users.ts';
 
 export interface OperationsDeps {
@@ -45,6 +46,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     audit: auditOperations(services.audit, services.accounts),
     registration: registrationOperations(initialAccessTokens, services.audit),
     transfer: transferOperations(services, issuer),
+    upstream: upstreamOperations(services),
     status: statusOperations(status),
     keycloak: {
       import: (ctx: OperationContext, document: unknown, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, document, options),

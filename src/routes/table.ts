@@ -39,6 +39,8 @@ export interface RoutesTable {
   readonly interaction: string;
   /** Password reset pages: `<password>/forgot`, `<password>/reset/:token`; also their CSRF cookie's path. */
   readonly password: string;
+  /** Upstream identity providers' callbacks: `<upstream>/:alias/callback` (the redirect URI registered upstream); also the upstream leg's cookie path. */
+  readonly upstream: string;
   /** The emailed address-confirmation link: `<email>/verify/:token`; also its CSRF cookie's path. */
   readonly email: string;
   /** The hosted pages' stylesheets: `<assets>/gatehouse.css`, `<assets>/theme.css`. */
@@ -107,6 +109,7 @@ function ownPaths(base: string): Omit<RoutesTable, 'layout' | 'providerBase' | '
   return {
     interaction: `${base}/interaction`,
     password: `${base}/password`,
+    upstream: `${base}/upstream`,
     email: `${base}/email`,
     assets: `${base}/assets`,
     admin: `${base}/admin/api/v1`,
@@ -166,4 +169,9 @@ export function discoveryPath(table: RoutesTable): string {
 /** A hosted page's path for an interaction. */
 export function interactionPath(table: RoutesTable, uid: string): string {
   return `${table.interaction}/${encodeURIComponent(uid)}`;
+}
+
+/** The redirect URI to register at an upstream identity provider. */
+export function upstreamCallbackPath(table: RoutesTable, alias: string): string {
+  return `${table.upstream}/${encodeURIComponent(alias)}/callback`;
 }

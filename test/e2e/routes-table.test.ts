@@ -78,6 +78,7 @@ const ELSEWHERE: RoutesTable = {
   },
   interaction: '/ui/flow',
   password: '/ui/recover',
+  upstream: '/ui/federation',
   email: '/ui/confirm',
   assets: '/ui/static',
   admin: '/manage/v9',

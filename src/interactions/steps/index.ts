@@ -1,6 +1,6 @@
 import { ACR } from '../../oidc/acr.ts';
 import { consentStep, type SignedIn } from './consent.ts';
-import { passwordStep, type Authenticator } from './password.ts';
+import { passwordStep, type Authenticator, type LoginExtension } from './password.ts';
 import type { RegistrationPart } from './registration.ts';
 import { secondFactorStep, type SecondFactorDeps } from './second-factor.ts';
 import type { SignInStep } from './step.ts';
@@ -17,6 +17,8 @@ export interface StepDeps {
   readonly registration?: RegistrationPart;
   /** The stop for an unconfirmed email address (GATEHOUSE_REQUIRE_VERIFIED_EMAIL). */
   readonly verifyEmail?: VerifyEmailDeps;
+  /** Other ways to sign in on the login page (upstream identity providers). */
+  readonly loginExtension?: LoginExtension;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface StepDeps {
 export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): SignInStep[] {
   const { passkeys, challengeKey } = deps.secondFactor;
   return [
-    passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath, deps.registration),
+    passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath, deps.registration, deps.loginExtension),
     ...(deps.verifyEmail === undefined ? [] : [verifyEmailStep(deps.verifyEmail)]),
     secondFactorStep(deps.secondFactor),
     ...extra,

@@ -3,7 +3,27 @@ import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
 import { ACR } from '../../oidc/acr.ts';
 import { embedJson } from './embed.ts';
 import type { RegistrationPart } from './registration.ts';
-import type { SignInStep, StepContext } from './step.ts';
+import type { InteractionResults, SignInStep, StepAction, StepContext } from './step.ts';
+
+/**
+ * Another way to answer the login prompt on the same page (e.g. upstream identity providers,
+ * src/interactions/upstream.ts): more on the page, its own actions, and a say before and after
+ * the password check.
+ */
+export interface LoginExtension {
+  /** Added to the sign-in page's model. */
+  model(step: StepContext): Promise<Record<string, unknown>>;
+  /** Before the page is shown; resolves true when it answered instead (e.g. a redirect on `idp_hint`). */
+  intercept?(step: StepContext): Promise<boolean>;
+  /** Before the password is checked; resolves true when it answered instead (home-realm discovery by email domain). */
+  beforePassword?(step: StepContext, login: string): Promise<boolean>;
+  /**
+   * After the password was accepted: a result to finish with instead of the usual one (e.g. a
+   * pending upstream identity is now linked), `answered` when it answered itself, or undefined.
+   */
+  afterPassword?(step: StepContext, accountId: string, remember: boolean): Promise<InteractionResults | 'answered' | undefined>;
+  readonly actions: Readonly<Record<string, StepAction>>;
+}
 
 export type PasswordCheck = { readonly ok: true; readonly sub: string } | { readonly ok: false };
 
@@ -25,9 +45,10 @@ export interface PasskeySignIn {
 /** The login prompt answered with a username (or email) and password: amr `pwd`. */
 /**
  * `forgotHref`: the "Forgot password?" link under the form (src/interactions/password-reset-routes.ts);
- * `registration`: "Create account" and its page (src/interactions/steps/registration.ts).
+ * `registration`: "Create account" and its page (src/interactions/steps/registration.ts);
+ * `extension`: other ways to sign in on the same page (upstream identity providers).
  */
-export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn, forgotHref?: string, registration?: RegistrationPart): SignInStep {
+export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn, forgotHref?: string, registration?: RegistrationPart, extension?: LoginExtension): SignInStep {
   const challenge = (step: StepContext) => passkeyChallenge(passkey!.challengeKey, step.details.uid, 'login');
 
   async function page(step: StepContext, form: { login: string; remember: boolean; error?: string }) {
@@ -41,6 +62,7 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
         registration: registration?.linked === true,
         error: form.error === undefined ? undefined : step.t(form.error),
         passkey: passkey === undefined ? undefined : embedJson(await passkey.passkeys.authenticationOptions(undefined, challenge(step))),
+        ...(extension === undefined ? {} : await extension.model(step)),
       },
     );
   }
@@ -48,19 +70,24 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
   return {
     name: 'login',
     view: 'login',
-    show: (step) => {
+    show: async (step) => {
+      if ((await extension?.intercept?.(step)) === true) return;
       const hint = step.details.params.login_hint;
       return page(step, { login: typeof hint === 'string' ? hint : '', remember: false });
     },
     ...(registration === undefined ? {} : { pages: { register: registration.page } }),
     actions: {
+      ...extension?.actions,
       ...(registration === undefined ? {} : { register: registration.action }),
       async login(step, form) {
         const login = (form.login ?? '').trim();
         const remember = form.remember === 'yes';
+        if ((await extension?.beforePassword?.(step, login)) === true) return;
         const result = await authenticator.authenticate(login, form.password ?? '', step.koa.ip, String(step.details.params.client_id));
         if (!result.ok) return page(step, { login, remember, error: 'login.failed' });
-        return step.finish({ login: loginResult({ accountId: result.sub, remember, amr: ['pwd'], acr }) });
+        const instead = await extension?.afterPassword?.(step, result.sub, remember);
+        if (instead === 'answered') return;
+        return step.finish(instead ?? { login: loginResult({ accountId: result.sub, remember, amr: ['pwd'], acr }) });
       },
       // A discoverable passkey instead of username and password; with user verification it
       // counts as two factors (possession + PIN or biometrics).

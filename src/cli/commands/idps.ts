@@ -1,0 +1,174 @@
+import { parseArgs } from 'node:util';
+import { CliError, type CliContext } from '../context.ts';
+import { cliActor, readStdinSecret, withOperations } from '../services.ts';
+
+/** `gatehouse idps ...`: upstream identity providers, through the same operations as the admin API. */
+const OPTIONS = {
+  alias: { type: 'string' },
+  preset: { type: 'string' },
+  tenant: { type: 'string' },
+  'base-url': { type: 'string' },
+  kind: { type: 'string' },
+  name: { type: 'string' },
+  'icon-url': { type: 'string' },
+  issuer: { type: 'string' },
+  'authorization-endpoint': { type: 'string' },
+  'token-endpoint': { type: 'string' },
+  'userinfo-endpoint': { type: 'string' },
+  'client-id': { type: 'string' },
+  'client-secret-stdin': { type: 'boolean' },
+  'private-key-stdin': { type: 'boolean' },
+  'auth-method': { type: 'string' },
+  scope: { type: 'string' },
+  claim: { type: 'string', multiple: true },
+  'role-map': { type: 'string', multiple: true },
+  'group-map': { type: 'string', multiple: true },
+  'mapping-mode': { type: 'string' },
+  'create-accounts': { type: 'boolean' },
+  'no-create-accounts': { type: 'boolean' },
+  'link-by-email': { type: 'boolean' },
+  'no-link-by-email': { type: 'boolean' },
+  'trust-email': { type: 'boolean' },
+  'no-trust-email': { type: 'boolean' },
+  'allowed-domain': { type: 'string', multiple: true },
+  'home-domain': { type: 'string', multiple: true },
+  client: { type: 'string', multiple: true },
+  'all-clients': { type: 'boolean' },
+  enabled: { type: 'boolean' },
+  disabled: { type: 'boolean' },
+  'upstream-logout': { type: 'boolean' },
+  'no-upstream-logout': { type: 'boolean' },
+  provider: { type: 'string' },
+  subject: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true });
+type Values = ReturnType<typeof parse>['values'];
+
+/** `CLAIM=VALUE:LABEL` → a mapping rule. */
+function rule(option: string, text: string, key: 'role' | 'group'): Record<string, string> {
+  const match = /^([^=]+)=(.+):([^:]+)$/.exec(text);
+  if (match === null) throw new CliError(`--${option} takes CLAIM=VALUE:${key.toUpperCase()} (e.g. groups=admins:${key === 'role' ? 'admin' : 'staff'})`, 2);
+  return { claim: match[1]!, value: match[2]!, [key]: match[3]! };
+}
+
+function flag(values: Values, on: keyof Values, off: keyof Values): boolean | undefined {
+  if (values[on] === true && values[off] === true) throw new CliError(`--${String(on)} and --${String(off)} contradict each other`, 2);
+  return values[on] === true ? true : values[off] === true ? false : undefined;
+}
+
+/** Flags → the admin API's body, so both go through one schema and one audit trail. */
+async function bodyFrom(values: Values): Promise<Record<string, unknown>> {
+  const body: Record<string, unknown> = {};
+  const text: Array<[keyof Values, string]> = [
+    ['kind', 'kind'], ['name', 'display_name'], ['icon-url', 'icon_url'], ['issuer', 'issuer'],
+    ['authorization-endpoint', 'authorization_endpoint'], ['token-endpoint', 'token_endpoint'], ['userinfo-endpoint', 'userinfo_endpoint'],
+    ['client-id', 'client_id'], ['auth-method', 'token_endpoint_auth_method'], ['mapping-mode', 'mapping_mode'],
+  ];
+  for (const [option, field] of text) if (values[option] !== undefined) body[field] = values[option];
+  if (values.scope !== undefined) body.scopes = values.scope.split(/\s+/).filter(Boolean);
+  if (values.claim !== undefined) {
+    body.claims = Object.fromEntries(
+      values.claim.map((entry) => {
+        const [name, claim] = entry.split('=', 2);
+        if (name === undefined || claim === undefined || claim === '') throw new CliError('--claim takes ATTRIBUTE=CLAIM (e.g. username=login)', 2);
+        return [name, claim];
+      }),
+    );
+  }
+  if (values['role-map'] !== undefined) body.role_mappings = values['role-map'].map((entry) => rule('role-map', entry, 'role'));
+  if (values['group-map'] !== undefined) body.group_mappings = values['group-map'].map((entry) => rule('group-map', entry, 'group'));
+  if (values['allowed-domain'] !== undefined) body.allowed_domains = values['allowed-domain'];
+  if (values['home-domain'] !== undefined) body.home_domains = values['home-domain'];
+  if (values.client !== undefined) body.clients = values.client;
+  if (values['all-clients'] === true) body.clients = null;
+  const toggles: Array<[keyof Values, keyof Values, string]> = [
+    ['create-accounts', 'no-create-accounts', 'create_accounts'],
+    ['link-by-email', 'no-link-by-email', 'link_by_email'],
+    ['trust-email', 'no-trust-email', 'trust_email'],
+    ['enabled', 'disabled', 'enabled'],
+    ['upstream-logout', 'no-upstream-logout', 'upstream_logout'],
+  ];
+  for (const [on, off, field] of toggles) {
+    const value = flag(values, on, off);
+    if (value !== undefined) body[field] = value;
+  }
+  if (values['client-secret-stdin'] === true && values['private-key-stdin'] === true) throw new CliError('read either the client secret or the private key from standard input, not both', 2);
+  if (values['client-secret-stdin'] === true) body.client_secret = await readStdinSecret('--client-secret-stdin');
+  if (values['private-key-stdin'] === true) {
+    const raw = await readStdinSecret('--private-key-stdin');
+    try {
+      body.private_key_jwk = JSON.parse(raw);
+    } catch {
+      throw new CliError('--private-key-stdin: standard input must be a private JWK (JSON)', 2);
+    }
+  }
+  return body;
+}
+
+function aliasArg(values: Values, positionals: string[]): string {
+  const alias = values.alias ?? positionals[0];
+  if (alias === undefined) throw new CliError('the provider alias is required', 2);
+  return alias;
+}
+
+type Shown = { alias: string; kind: string; display_name: string; enabled: boolean; redirect_uri: string; issuer: string | null; authorization_endpoint: string | null };
+const line = (idp: Shown) => `${idp.alias}  ${idp.kind}  ${idp.enabled ? 'enabled' : 'disabled'}  "${idp.display_name}"  ${idp.issuer ?? idp.authorization_endpoint ?? '-'}  redirect URI ${idp.redirect_uri}`;
+
+export async function idpsCreate(ctx: CliContext, args: string[]): Promise<void> {
+  const { values } = parse(args);
+  if (values.alias === undefined) throw new CliError('--alias is required (lowercase letters, digits and dashes; it is part of the redirect URI)', 2);
+  const body: Record<string, unknown> = { alias: values.alias, ...(await bodyFrom(values)) };
+  if (values.preset !== undefined) body.preset = values.preset;
+  if (values.tenant !== undefined) body.tenant = values.tenant;
+  if (values['base-url'] !== undefined) body.base_url = values['base-url'];
+  const shown = await withOperations(ctx, async (ops) => ops.upstream.show(await ops.upstream.create(cliActor(), body)));
+  ctx.out(ctx.json ? JSON.stringify(shown) : `created upstream provider ${line(shown)}\nregister this redirect URI at the provider: ${shown.redirect_uri}`);
+}
+
+export async function idpsList(ctx: CliContext): Promise<void> {
+  const shown = await withOperations(ctx, async (ops) => (await ops.upstream.list()).map(ops.upstream.show));
+  if (ctx.json) ctx.out(JSON.stringify(shown));
+  else for (const idp of shown) ctx.out(line(idp));
+}
+
+export async function idpsGet(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const shown = await withOperations(ctx, async (ops) => ops.upstream.show(await ops.upstream.get(aliasArg(values, positionals))));
+  ctx.out(JSON.stringify(shown, null, ctx.json ? undefined : 2));
+}
+
+export async function idpsUpdate(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const alias = aliasArg(values, positionals);
+  const body = await bodyFrom(values);
+  const shown = await withOperations(ctx, async (ops) => ops.upstream.show(await ops.upstream.update(cliActor(), alias, body)));
+  ctx.out(ctx.json ? JSON.stringify(shown) : `updated upstream provider ${line(shown)}`);
+}
+
+export async function idpsDelete(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  const alias = aliasArg(values, positionals);
+  await withOperations(ctx, (ops) => ops.upstream.delete(cliActor(), alias));
+  ctx.out(ctx.json ? JSON.stringify({ deleted: alias }) : `deleted upstream provider ${alias} and every link to it`);
+}
+
+/** `idps links USER`: the user's upstream links. */
+export async function idpsLinks(ctx: CliContext, args: string[]): Promise<void> {
+  const { positionals } = parse(args);
+  if (positionals[0] === undefined) throw new CliError('the user (id, username or email) is required: gatehouse idps links USER', 2);
+  const links = await withOperations(ctx, async (ops) => ops.upstream.links((await ops.users.resolve(positionals[0]!)).id));
+  if (ctx.json) ctx.out(JSON.stringify(links));
+  else for (const link of links) ctx.out(`${link.provider}  ${link.subject}  linked ${link.created_at}  last sign-in ${link.last_sign_in_at ?? '-'}`);
+}
+
+/** `idps unlink USER --provider ALIAS --subject SUB`. */
+export async function idpsUnlink(ctx: CliContext, args: string[]): Promise<void> {
+  const { values, positionals } = parse(args);
+  if (positionals[0] === undefined || values.provider === undefined || values.subject === undefined) {
+    throw new CliError('usage: gatehouse idps unlink USER --provider ALIAS --subject UPSTREAM_SUBJECT', 2);
+  }
+  await withOperations(ctx, async (ops) => ops.upstream.unlink(cliActor(), (await ops.users.resolve(positionals[0]!)).id, values.provider!, values.subject!));
+  ctx.out(ctx.json ? JSON.stringify({ unlinked: { provider: values.provider, subject: values.subject } }) : `removed the ${values.provider} link ${values.subject}`);
+}

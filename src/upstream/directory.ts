@@ -1,0 +1,188 @@
+import type { Connection } from 'mongoose';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import { ConflictError } from '../errors/gatehouse-error.ts';
+import type { UpstreamSettings } from './spec.ts';
+
+/**
+ * Upstream identity providers (collection `upstream_providers`, `_id` = alias) and the links
+ * from upstream identities to local users (collection `upstream_links`, `_id` =
+ * `<alias> <upstream subject>`, so one upstream identity links to at most one user).
+ *
+ * The client secret and the private key are never stored in the clear: AES-256-GCM under the
+ * "upstream-secrets" key with the alias as associated data (src/crypto/secret-box.ts), like
+ * client secrets. Nothing here returns them except `credentials`, which the sign-in uses.
+ */
+interface StoredProvider extends UpstreamSettings {
+  _id: string;
+  secret_sealed: string | null;
+  private_key_sealed: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface StoredLink {
+  _id: string;
+  provider: string;
+  subject: string;
+  user_id: string;
+  created_at: Date;
+  last_sign_in_at: Date | null;
+}
+
+export interface UpstreamProvider extends UpstreamSettings {
+  readonly has_secret: boolean;
+  readonly has_private_key: boolean;
+  readonly created_at: Date;
+  readonly updated_at: Date;
+}
+
+export interface UpstreamCredentials {
+  readonly clientSecret: string | undefined;
+  readonly privateKeyJwk: Record<string, unknown> | undefined;
+}
+
+export interface UpstreamLink {
+  readonly provider: string;
+  readonly subject: string;
+  readonly userId: string;
+  readonly createdAt: Date;
+  readonly lastSignInAt: Date | null;
+}
+
+export interface SecretsChange {
+  /** A new client secret; null removes it; undefined keeps it. */
+  readonly clientSecret?: string | null | undefined;
+  readonly privateKeyJwk?: Record<string, unknown> | null | undefined;
+}
+
+export interface UpstreamDirectory {
+  list(): Promise<UpstreamProvider[]>;
+  get(alias: string): Promise<UpstreamProvider | undefined>;
+  /** Throws ConflictError when the alias is taken. */
+  create(settings: UpstreamSettings, secrets: SecretsChange): Promise<UpstreamProvider>;
+  /** undefined when there is no such provider. */
+  update(alias: string, settings: Partial<UpstreamSettings>, secrets: SecretsChange): Promise<UpstreamProvider | undefined>;
+  /** Removes the provider and every link to it; false when there was none. */
+  remove(alias: string): Promise<boolean>;
+  credentials(alias: string): Promise<UpstreamCredentials>;
+
+  findLink(alias: string, subject: string): Promise<UpstreamLink | undefined>;
+  /** Throws ConflictError when the upstream identity is already linked (to anyone). */
+  link(alias: string, subject: string, userId: string): Promise<UpstreamLink>;
+  touchLink(alias: string, subject: string): Promise<void>;
+  linksOf(userId: string): Promise<UpstreamLink[]>;
+  unlink(userId: string, alias: string, subject: string): Promise<boolean>;
+  /** Every link of a user, e.g. when the user is deleted. */
+  unlinkAll(userId: string): Promise<number>;
+}
+
+export interface UpstreamDirectoryDeps {
+  readonly mongo: Connection;
+  /** createSecretBox(secret, 'upstream-secrets'). */
+  readonly box: SecretBox;
+  readonly now?: () => Date;
+}
+
+const PROVIDERS = 'upstream_providers';
+const LINKS = 'upstream_links';
+
+const linkId = (alias: string, subject: string) => `${alias} ${subject}`;
+
+function toProvider(doc: StoredProvider): UpstreamProvider {
+  const { _id, secret_sealed, private_key_sealed, ...settings } = doc;
+  return { ...settings, alias: _id, has_secret: secret_sealed !== null, has_private_key: private_key_sealed !== null };
+}
+
+function toLink(doc: StoredLink): UpstreamLink {
+  return { provider: doc.provider, subject: doc.subject, userId: doc.user_id, createdAt: doc.created_at, lastSignInAt: doc.last_sign_in_at };
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/** Creates the links' index by user; called once at startup. */
+export async function ensureUpstreamIndexes(mongo: Connection): Promise<void> {
+  await mongo.db!.collection(LINKS).createIndex({ user_id: 1 }, { name: 'user_id' });
+}
+
+export function createUpstreamDirectory({ mongo, box, now = () => new Date() }: UpstreamDirectoryDeps): UpstreamDirectory {
+  const providers = () => mongo.db!.collection<StoredProvider>(PROVIDERS) ;
+  const links = () => mongo.db!.collection<StoredLink>(LINKS) ;
+
+  function sealed(alias: string, secrets: SecretsChange): Partial<Pick<StoredProvider, 'secret_sealed' | 'private_key_sealed'>> {
+    const out: Partial<Pick<StoredProvider, 'secret_sealed' | 'private_key_sealed'>> = {};
+    if (secrets.clientSecret !== undefined) out.secret_sealed = secrets.clientSecret === null ? null : box.seal(secrets.clientSecret, `secret:${alias}`);
+    if (secrets.privateKeyJwk !== undefined) out.private_key_sealed = secrets.privateKeyJwk === null ? null : box.seal(JSON.stringify(secrets.privateKeyJwk), `key:${alias}`);
+    return out;
+  }
+
+  return {
+    async list() {
+      return (await providers().find({}).sort({ _id: 1 }).toArray()).map(toProvider);
+    },
+    async get(alias) {
+      const doc = await providers().findOne({ _id: alias });
+      return doc === null ? undefined : toProvider(doc);
+    },
+    async create(settings, secrets) {
+      const at = now();
+      const { alias, ...rest } = settings;
+      const doc: StoredProvider = { ...rest, alias, _id: alias, secret_sealed: null, private_key_sealed: null, ...sealed(alias, secrets), created_at: at, updated_at: at };
+      try {
+        await providers().insertOne(doc);
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new ConflictError(`an upstream provider with alias ${alias} already exists`, 'alias');
+        throw error;
+      }
+      return toProvider(doc);
+    },
+    async update(alias, settings, secrets) {
+      const { alias: _ignored, ...rest } = settings;
+      const doc = await providers().findOneAndUpdate({ _id: alias }, { $set: { ...rest, ...sealed(alias, secrets), updated_at: now() } }, { returnDocument: 'after' });
+      return doc === null ? undefined : toProvider(doc);
+    },
+    async remove(alias) {
+      const { deletedCount } = await providers().deleteOne({ _id: alias });
+      if (deletedCount === 0) return false;
+      await links().deleteMany({ provider: alias });
+      return true;
+    },
+    async credentials(alias) {
+      const doc = await providers().findOne({ _id: alias }, { projection: { secret_sealed: 1, private_key_sealed: 1 } });
+      return {
+        clientSecret: doc?.secret_sealed == null ? undefined : box.open(doc.secret_sealed, `secret:${alias}`),
+        privateKeyJwk: doc?.private_key_sealed == null ? undefined : (JSON.parse(box.open(doc.private_key_sealed, `key:${alias}`)) as Record<string, unknown>),
+      };
+    },
+
+    async findLink(alias, subject) {
+      const doc = await links().findOne({ _id: linkId(alias, subject) });
+      return doc === null ? undefined : toLink(doc);
+    },
+    async link(alias, subject, userId) {
+      const doc: StoredLink = { _id: linkId(alias, subject), provider: alias, subject, user_id: userId, created_at: now(), last_sign_in_at: now() };
+      try {
+        await links().insertOne(doc);
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new ConflictError('this upstream account is already linked', 'subject');
+        throw error;
+      }
+      return toLink(doc);
+    },
+    async touchLink(alias, subject) {
+      await links().updateOne({ _id: linkId(alias, subject) }, { $set: { last_sign_in_at: now() } });
+    },
+    async linksOf(userId) {
+      return (await links().find({ user_id: userId }).sort({ created_at: 1 }).toArray()).map(toLink);
+    },
+    async unlink(userId, alias, subject) {
+      const { deletedCount } = await links().deleteOne({ _id: linkId(alias, subject), user_id: userId });
+      return deletedCount > 0;
+    },
+    async unlinkAll(userId) {
+      const { deletedCount } = await links().deleteMany({ user_id: userId });
+      return deletedCount;
+    },
+  };
+}

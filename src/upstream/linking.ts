@@ -1,0 +1,206 @@
+import type { Accounts, User } from '../accounts/accounts.ts';
+import { DuplicateUserError, InvalidUserError } from '../accounts/errors.ts';
+import type { UserAdmin } from '../accounts/user-admin.ts';
+import type { AuditSink } from '../observability/audit-trail.ts';
+import type { UpstreamDirectory, UpstreamProvider } from './directory.ts';
+import type { UpstreamIdentity } from './protocol.ts';
+import { claimAt } from './spec.ts';
+
+/**
+ * The linking rules (README "Sign in with another provider"):
+ * - an upstream identity (provider, subject) that is linked signs in as its user;
+ * - otherwise, with `link_by_email`, an upstream email the upstream marks verified (or a
+ *   provider with `trust_email`) links to the local user with that email; an unverified email
+ *   is refused, whether or not such a user exists (so the answer tells nothing about users);
+ * - otherwise the identity is pending: the person either signs in locally once (proving the
+ *   account is theirs) and the link is made, or — with `create_accounts` — gets a new account.
+ * `allowed_domains` is checked first, on every sign-in, against a verified email.
+ */
+
+/** What the sign-in page keeps of an identity that is not linked yet (inside the interaction, server-side). */
+export interface PendingIdentity {
+  readonly provider: string;
+  readonly subject: string;
+  readonly username: string | undefined;
+  readonly email: string | undefined;
+  readonly emailVerified: boolean;
+  readonly name: string | undefined;
+  readonly picture: string | undefined;
+  readonly roles: string[];
+  readonly groups: string[];
+  readonly amr: string[];
+}
+
+export type RefusalReason = 'domain' | 'email_unverified' | 'disabled' | 'no_account';
+
+export type LinkOutcome =
+  | { readonly kind: 'signed_in'; readonly userId: string; readonly amr: string[] }
+  | { readonly kind: 'pending'; readonly pending: PendingIdentity }
+  | { readonly kind: 'refused'; readonly reason: RefusalReason };
+
+export interface UpstreamLinkingDeps {
+  readonly directory: UpstreamDirectory;
+  readonly accounts: Accounts;
+  readonly users: UserAdmin;
+  readonly audit: AuditSink;
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
+
+function mappedLabels(rules: ReadonlyArray<{ claim: string; value: string }>, claims: Readonly<Record<string, unknown>>, pick: (index: number) => string): string[] {
+  const out = new Set<string>();
+  rules.forEach((rule, index) => {
+    const value = claimAt(claims, rule.claim);
+    const values = Array.isArray(value) ? value.map(String) : value === undefined || value === null ? [] : [String(value)];
+    if (values.includes(rule.value)) out.add(pick(index));
+  });
+  return [...out];
+}
+
+/** The local attributes an upstream identity maps to (claim mapping, role and group rules). */
+export function profileOf(provider: UpstreamProvider, identity: UpstreamIdentity): PendingIdentity {
+  const { claims } = identity;
+  const map = provider.claims;
+  const email = text(claimAt(claims, map.email));
+  const verifiedClaim = claimAt(claims, map.email_verified);
+  return {
+    provider: provider.alias,
+    subject: identity.subject,
+    username: text(claimAt(claims, map.username)),
+    email,
+    emailVerified: email !== undefined && (provider.trust_email || verifiedClaim === true || verifiedClaim === 'true'),
+    name: text(claimAt(claims, map.name)),
+    picture: text(claimAt(claims, map.picture)),
+    roles: mappedLabels(provider.role_mappings, claims, (i) => provider.role_mappings[i]!.role),
+    groups: mappedLabels(provider.group_mappings, claims, (i) => provider.group_mappings[i]!.group),
+    amr: [...identity.amr],
+  };
+}
+
+function domainOf(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/** Roles and groups after a sign-in: the rules' targets follow the upstream; everything else stays. */
+export function syncedLabels(current: readonly string[], managed: readonly string[], mapped: readonly string[], mode: UpstreamProvider['mapping_mode'], first: boolean): string[] | undefined {
+  if (managed.length === 0) return undefined;
+  if (mode === 'first_sign_in' && !first) return undefined;
+  const next = [...new Set([...current.filter((label) => !managed.includes(label)), ...mapped])];
+  return next.length === current.length && next.every((label) => current.includes(label)) ? undefined : next;
+}
+
+export function upstreamLinking({ directory, accounts, users, audit }: UpstreamLinkingDeps) {
+  const record = (type: 'upstream.signin' | 'upstream.account_created' | 'upstream.linked' | 'upstream.refused', userId: string | null, provider: string, client: string | undefined, details: Record<string, unknown> = {}) =>
+    audit.record({
+      type,
+      actor: userId === null ? { type: 'anonymous', id: null } : { type: 'user', id: userId },
+      client: client ?? null,
+      target: userId === null ? { type: 'upstream_provider', id: provider } : { type: 'user', id: userId },
+      details: { provider, ...details },
+    });
+
+  async function applyMappings(provider: UpstreamProvider, user: User, pending: PendingIdentity, first: boolean): Promise<void> {
+    const roles = syncedLabels(user.roles, provider.role_mappings.map((rule) => rule.role), pending.roles, provider.mapping_mode, first);
+    const groups = syncedLabels(user.groups, provider.group_mappings.map((rule) => rule.group), pending.groups, provider.mapping_mode, first);
+    if (roles === undefined && groups === undefined) return;
+    await users.update(user.id, { ...(roles === undefined ? {} : { roles }), ...(groups === undefined ? {} : { groups }) });
+  }
+
+  const amrOf = (pending: PendingIdentity, extra: readonly string[] = []) => [...new Set(['fed', ...extra, ...pending.amr])];
+
+  /** Refusal, audited; the page says why in general terms. */
+  function refuse(reason: RefusalReason, provider: string, client: string | undefined, userId: string | null = null): LinkOutcome {
+    record('upstream.refused', userId, provider, client, { reason });
+    return { kind: 'refused', reason };
+  }
+
+  async function signIn(provider: UpstreamProvider, user: User | undefined, pending: PendingIdentity, client: string | undefined, first: boolean, extraAmr: readonly string[] = []): Promise<LinkOutcome> {
+    if (user === undefined || user.disabled) return refuse('disabled', provider.alias, client, user?.id ?? null);
+    await applyMappings(provider, user, pending, first);
+    if (!first) await directory.touchLink(provider.alias, pending.subject);
+    record('upstream.signin', user.id, provider.alias, client);
+    return { kind: 'signed_in', userId: user.id, amr: amrOf(pending, extraAmr) };
+  }
+
+  async function freeUsername(wanted: string | undefined, email: string | undefined, provider: string): Promise<string> {
+    const base = (wanted ?? email?.slice(0, email.indexOf('@')) ?? provider)
+      .normalize('NFKC')
+      .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 48) || provider;
+    if ((await accounts.findByLogin(base)) === undefined) return base;
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const candidate = `${base}-${Math.random().toString(36).slice(2, 8)}`;
+      if ((await accounts.findByLogin(candidate)) === undefined) return candidate;
+    }
+    return `${provider}-${crypto.randomUUID()}`;
+  }
+
+  return {
+    /** After the upstream callback: sign in, refuse, or leave the identity pending. */
+    async resolve(provider: UpstreamProvider, identity: UpstreamIdentity, client: string | undefined): Promise<LinkOutcome> {
+      const pending = profileOf(provider, identity);
+      if (provider.allowed_domains.length > 0) {
+        if (pending.email === undefined || !pending.emailVerified || !provider.allowed_domains.includes(domainOf(pending.email))) return refuse('domain', provider.alias, client);
+      }
+      const link = await directory.findLink(provider.alias, pending.subject);
+      if (link !== undefined) return signIn(provider, await accounts.findById(link.userId), pending, client, false);
+      if (provider.link_by_email && pending.email !== undefined) {
+        if (!pending.emailVerified) return refuse('email_unverified', provider.alias, client);
+        const user = await accounts.findByLogin(pending.email);
+        if (user !== undefined && !user.disabled) {
+          await directory.link(provider.alias, pending.subject, user.id);
+          record('upstream.linked', user.id, provider.alias, client, { by: 'verified_email' });
+          return signIn(provider, user, pending, client, true);
+        }
+      }
+      return { kind: 'pending', pending };
+    },
+
+    /** The person proved a local account (signed in with it): link the pending identity to it. */
+    async linkPending(provider: UpstreamProvider, pending: PendingIdentity, userId: string, client: string | undefined): Promise<LinkOutcome> {
+      const user = await accounts.findById(userId);
+      if (user === undefined || user.disabled) return refuse('disabled', provider.alias, client, userId);
+      const existing = await directory.findLink(provider.alias, pending.subject);
+      if (existing !== undefined && existing.userId !== userId) return refuse('no_account', provider.alias, client, userId);
+      if (existing === undefined) {
+        await directory.link(provider.alias, pending.subject, userId);
+        record('upstream.linked', userId, provider.alias, client, { by: 'local_sign_in' });
+      }
+      return signIn(provider, user, pending, client, true, ['pwd']);
+    },
+
+    /**
+     * Just-in-time creation. Never fails on a taken username or email, so it tells nothing
+     * about other users: a taken username gets a suffix, a taken email is left out.
+     */
+    async createFromPending(provider: UpstreamProvider, pending: PendingIdentity, client: string | undefined): Promise<LinkOutcome> {
+      if (!provider.create_accounts) return refuse('no_account', provider.alias, client);
+      const already = await directory.findLink(provider.alias, pending.subject);
+      if (already !== undefined) return signIn(provider, await accounts.findById(already.userId), pending, client, false);
+      const emailTaken = pending.email === undefined || (await accounts.findByLogin(pending.email)) !== undefined;
+      let user: User | undefined;
+      for (let attempt = 0; attempt < 3 && user === undefined; attempt += 1) {
+        try {
+          user = await accounts.createUser({
+            username: await freeUsername(pending.username, pending.email, provider.alias),
+            ...(emailTaken ? {} : { email: pending.email, emailVerified: pending.emailVerified }),
+            name: pending.name ?? null,
+            ...(pending.picture !== undefined && /^https?:\/\//.test(pending.picture) ? { attributes: { picture: pending.picture } } : {}),
+            roles: pending.roles,
+            groups: pending.groups,
+          });
+        } catch (error) {
+          if (error instanceof InvalidUserError && error.message.includes('picture')) continue;
+          if (!(error instanceof DuplicateUserError)) throw error;
+        }
+      }
+      if (user === undefined) throw new Error('could not create an account for an upstream identity');
+      await directory.link(provider.alias, pending.subject, user.id);
+      record('upstream.account_created', user.id, provider.alias, client, { username: user.username });
+      return signIn(provider, user, pending, client, true);
+    },
+  };
+}
+
+export type UpstreamLinking = ReturnType<typeof upstreamLinking>;
