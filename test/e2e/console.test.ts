@@ -215,6 +215,10 @@ describe('admin console (headless Chromium)', () => {
     const page = await operatorPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
+    const calls: string[] = [];
+    page.on('request', (request: Request) => {
+      if (request.resourceType() !== 'document') calls.push(request.url());
+    });
     expect(await page.getByTestId('count-users').textContent()).to.match(/^\d+/);
     // The operator's own session at least; the chart has a row per day.
     expect(Number(await page.getByTestId('count-sessions').locator('.tile-value').textContent())).to.be.at.least(1);
@@ -338,6 +342,15 @@ describe('admin console (headless Chromium)', () => {
     expect(settingsText).to.not.include(deploy.mongodbUri);
     expect(await seriousViolations(page)).to.deep.equal([]);
     expect(errors).to.deep.equal([]);
+    await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await page.getByTestId('count-locked').waitFor();
+    // Every page spoke to the admin API and its own assets only.
+    const origin = new URL(deploy.issuer).origin;
+    const outside = calls.filter((url) => new URL(url).origin !== origin || !/^\/(console\/assets|admin\/api\/v1)\//.test(new URL(url).pathname));
+    expect(outside).to.deep.equal([]);
+    for (const route of ['/users', '/apis', '/clients', '/keys', '/audit-events', '/settings', '/health', '/stats/sign-ins', '/lockouts']) {
+      expect(calls.some((url) => new URL(url).pathname.startsWith(`/admin/api/v1${route}`)), route).to.equal(true);
+    }
     await page.context().close();
   });
 

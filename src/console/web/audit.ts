@@ -41,7 +41,8 @@ const actorOf = (event: AuditEvent) => (event.actor.username ?? event.actor.id ?
 const targetOf = (event: AuditEvent) => (event.target === null ? '—' : `${event.target.type} ${event.target.id ?? ''}`.trim());
 
 function detail(event: AuditEvent): HTMLElement {
-  return h('details', {}, h('summary', {}, t('audit.detail', { type: event.type })), h('pre', { class: 'json' }, JSON.stringify(event, null, 2)));
+  // The visible summary is one short word; the event type is there for screen readers.
+  return h('details', {}, h('summary', {}, t('audit.show'), h('span', { class: 'visually-hidden' }, ` ${event.type}`)), h('pre', { class: 'json' }, JSON.stringify(event, null, 2)));
 }
 
 export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void> {
