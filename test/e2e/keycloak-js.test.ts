@@ -133,6 +133,14 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
     expect((await fetch(`${deploy.issuer}/healthz`)).status).to.equal(200);
     expect((await fetch(`${deploy.issuer}/admin/api/v1/openapi.json`)).status).to.equal(200);
     expect((await fetch(`${deploy.issuer}/.well-known/openid-configuration`)).status).to.equal(404);
+    // The account page where Keycloak has its Account Console, its client redirecting back there.
+    const account = await fetch(`${issuer}/account/`);
+    expect(account.status).to.equal(200);
+    const shell = await account.text();
+    expect(shell).to.include('data-client-id="gatehouse-account"').and.include(`data-api="/realms/${REALM}/account/api/v1"`);
+    expect((await fetch(`${issuer}/account/assets/app.js`)).status).to.equal(200);
+    expect((await fetch(`${issuer}/account/api/v1/profile`)).status).to.equal(401);
+    expect((await gatehouse.services.clients.get('gatehouse-account'))!.metadata.redirect_uris).to.deep.equal([`${issuer}/account/`]);
   });
 
   it('init(login-required, S256) → hosted sign-in → parsed token → updateToken() refreshes → logout() ends the session', async () => {
