@@ -217,6 +217,21 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     expect((await gatehouse.services.upstream.linksOf(victor!.id)).map((link) => link.provider)).to.not.include('mail');
   });
 
+  it('links by a verified email automatically when the provider says so', async () => {
+    await freshBrowser();
+    const { url, checks } = await begin();
+    await page.goto(url);
+    await page.click('a.upstream[data-provider=mail]');
+    await upstreamSignIn('uma');
+    const { claims } = await redeem(checks);
+    const owner = await gatehouse.services.accounts.findByLogin('uma@corp.example');
+    expect(claims.sub).to.equal(owner!.id);
+    expect((await gatehouse.services.upstream.linksOf(owner!.id)).map((link) => link.provider)).to.include('mail');
+    await gatehouse.flushBatchedWrites();
+    const linked = await gatehouse.audit.query({ limit: 50, types: ['upstream.linked'] });
+    expect(linked.events.map((event) => `${String(event.details.provider)}:${String(event.details.by)}`)).to.include('mail:verified_email');
+  });
+
   it('refuses an email outside the allowed domains', async () => {
     await addProvider('domains', { allowed_domains: ['corp.example'] });
     await freshBrowser();
