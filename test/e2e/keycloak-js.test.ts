@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import * as oidc from 'openid-client';
+import { authorizationRequest, deployment, PASSWORD, relyingParty, type Deployment } from '../helpers/e2e.ts';
 import { launchChromium, screenshot } from './browser.ts';
 
 const REALM = 'acme';
@@ -132,6 +133,14 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
     expect((await fetch(`${deploy.issuer}/healthz`)).status).to.equal(200);
     expect((await fetch(`${deploy.issuer}/admin/api/v1/openapi.json`)).status).to.equal(200);
     expect((await fetch(`${deploy.issuer}/.well-known/openid-configuration`)).status).to.equal(404);
+    // The account page where Keycloak has its Account Console, its client redirecting back there.
+    const account = await fetch(`${issuer}/account/`);
+    expect(account.status).to.equal(200);
+    const shell = await account.text();
+    expect(shell).to.include('data-client-id="gatehouse-account"').and.include(`data-api="/realms/${REALM}/account/api/v1"`);
+    expect((await fetch(`${issuer}/account/assets/app.js`)).status).to.equal(200);
+    expect((await fetch(`${issuer}/account/api/v1/profile`)).status).to.equal(401);
+    expect((await gatehouse.services.clients.get('gatehouse-account'))!.metadata.redirect_uris).to.deep.equal([`${issuer}/account/`]);
   });
 
   it('init(login-required, S256) → hosted sign-in → parsed token → updateToken() refreshes → logout() ends the session', async () => {
@@ -234,6 +243,28 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
       await page.goto(`${logout}?${new URLSearchParams({ id_token_hint: staleHint, post_logout_redirect_uri: signedOut })}`);
       expect(await page.locator('button[name="logout"][value="yes"]').count()).to.equal(1);
       await page.click('button[name="logout"][value="yes"]');
+      await page.waitForURL(signedOut);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('without JavaScript, a hinted logout shows a Sign out button instead of going at once', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    try {
+      // The hosted sign-in works without JavaScript; the code is redeemed here, as the app would.
+      const config = await relyingParty(`${deploy.issuer}/realms/${REALM}`, clientId);
+      const request = await authorizationRequest(config, `${app.url}/app/`, { scope: 'openid' });
+      await page.goto(request.url.href);
+      await signInOnHostedPage(page, user.username);
+      await page.waitForURL((url) => url.href.startsWith(`${app.url}/app/`));
+      const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), request.checks);
+      const signedOut = `${app.url}/signed-out`;
+      await page.goto(`${deploy.issuer}/realms/${REALM}/protocol/openid-connect/logout?${new URLSearchParams({ id_token_hint: tokens.id_token!, post_logout_redirect_uri: signedOut })}`);
+      await screenshot(page, 'keycloak-logout-hinted-no-javascript');
+      expect(await page.locator('form[data-auto-submit] input[name="logout"][value="yes"]').count()).to.equal(1);
+      await page.click('form[data-auto-submit] button[type="submit"]');
       await page.waitForURL(signedOut);
     } finally {
       await context.close();
