@@ -231,7 +231,13 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
       const domain = login.slice(at + 1).toLowerCase();
       const idp = (await directory.list()).find((candidate) => usable(candidate, step.details.params.client_id) && candidate.home_domains.includes(domain));
       if (idp === undefined) return false;
-      step.redirect(`${startHref(step.details.uid, idp.alias)}?${new URLSearchParams({ login_hint: login })}`);
+      // Not a 303: after a form post Chromium checks every redirect against this page's
+      // form-action, which does not list the upstream's origin. A page that moves on (Refresh)
+      // starts a new navigation.
+      const href = `${startHref(step.details.uid, idp.alias)}?${new URLSearchParams({ login_hint: login })}`;
+      step.koa.set('Refresh', `0;url=${href}`);
+      const heading = step.t('upstream.continue_with', { name: idp.display_name });
+      await step.render({ title: heading, heading, continueHref: href }, { view: 'upstream-continue' });
       return true;
     },
     async afterPassword(step, accountId, remember) {

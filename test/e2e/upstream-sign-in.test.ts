@@ -109,7 +109,7 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
       displayName: 'Gatehouse downstream',
       firstParty: true,
       metadata: {
-        redirect_uris: ['corp', 'mail', 'domains', 'off', 'down'].map(callback),
+        redirect_uris: ['corp', 'mail', 'domains', 'off', 'down', 'home'].map(callback),
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
@@ -194,6 +194,18 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     const { url } = await begin({ idp_hint: 'corp' });
     await page.goto(url);
     await page.waitForURL((current) => current.origin === upDeploy.issuer);
+  });
+
+  it('sends a typed email in a home domain to its provider, with the email as login_hint', async () => {
+    await addProvider('home', { home_domains: ['home.example'] });
+    await freshBrowser();
+    const { url } = await begin();
+    await page.goto(url);
+    await page.fill('#login', 'kim@Home.example');
+    await page.fill('#password', 'anything');
+    await page.click('form[action$="/login"] button.primary');
+    await page.waitForURL((current) => current.origin === upDeploy.issuer);
+    expect(await page.inputValue('#login')).to.equal('kim@Home.example');
   });
 
   it('refuses an unverified email when linking by email, and says why in every language', async () => {
