@@ -107,7 +107,7 @@ export function describeUserAgent(userAgent: string): string {
 export async function createSessionDevices({ connection, logger, now = () => new Date(), flushIntervalMs = 1000, maxBatch = 500 }: SessionDevicesDeps): Promise<SessionDevices> {
   const model: Model<StoredSessionDevice> = (connection.models.SessionDevice as Model<StoredSessionDevice> | undefined) ?? connection.model<StoredSessionDevice>('SessionDevice', schema);
   await model.createIndexes();
-  let pending = new Map<string, Note>();
+  const pending = new Map<string, Note>();
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> | undefined;
 
