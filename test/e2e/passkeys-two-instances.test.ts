@@ -1,0 +1,212 @@
+import { expect } from 'chai';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import * as oidc from 'openid-client';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { ACR } from '../../src/oidc/acr.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { RelyingPartyServer } from './relying-party.ts';
+
+const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
+
+/**
+ * Passkeys across instances: a passkey enrolled on instance A signs in on instance B (same issuer,
+ * same stores), and the passkey pages pass axe in every language. The browser keeps the issuer's
+ * origin (the WebAuthn relying party id and origin) while B serves it through a reverse proxy on
+ * the issuer's port; A is stopped first, so nothing can quietly reach it.
+ */
+describe('passkeys on two instances (enrol on A, sign in on B) and the passkey pages in four languages', function () {
+  this.timeout(180_000);
+  const rp = new RelyingPartyServer();
+  let deploy: Deployment;
+  let a: RunningGatehouse | undefined;
+  let b: RunningGatehouse;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let cdp: CDPSession;
+  let authenticatorId: string;
+  const presence = (enabled: boolean) => cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });
+  let app: oidc.Configuration;
+  let userId: string;
+  /** Origins that actually answered the browser's requests to the issuer. */
+  const servedBy = new Set<string>();
+  let proxy: Server | undefined;
+  const cspViolations: string[] = [];
+
+  async function expectAccessible(name: string) {
+    await screenshot(page, name);
+    const violations = await seriousViolations(page);
+    expect(violations, `${name}: ${JSON.stringify(violations)}`).to.deep.equal([]);
+  }
+
+  async function start(extra: Record<string, string> = {}) {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(app, {
+      redirect_uri: `${rp.origin}/cb`,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      ...extra,
+    });
+    await page.goto(url.toString());
+    return { verifier, state };
+  }
+
+  async function tokens(checks: { verifier: string; state: string }) {
+    await page.waitForURL((url) => url.toString().startsWith(`${rp.origin}/cb`));
+    const result = await oidc.authorizationCodeGrant(app, new URL(page.url()), { pkceCodeVerifier: checks.verifier, expectedState: checks.state });
+    return result.claims()!;
+  }
+
+  async function password(username: string) {
+    await page.fill('#login', username);
+    await page.fill('#password', PASSWORD);
+    await page.click('button.primary');
+  }
+
+  /**
+   * A stands in for a load balancer: once A is stopped, a plain reverse proxy on the issuer's
+   * port (the origin the passkey is bound to) forwards every request, Host header included, to B.
+   */
+  async function issuerPortToB() {
+    const target = new URL(b.url);
+    proxy = createServer((request, response) => {
+      servedBy.add(target.origin);
+      const upstream = httpRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      });
+      upstream.on('error', () => response.destroy());
+      request.pipe(upstream);
+    });
+    const issuerPort = Number(new URL(deploy.issuer).port);
+    await new Promise<void>((resolve, reject) => {
+      proxy!.once('error', reject);
+      proxy!.listen(issuerPort, '127.0.0.1', resolve);
+    });
+  }
+
+  before(async () => {
+    await rp.start();
+    deploy = await deployment('e2e_passkeys_two', { host: 'localhost', settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', HOST: '127.0.0.1' } });
+    a = await deploy.start();
+    userId = (await a.services.accounts.createUser({ username: 'grace', password: PASSWORD, roles: ['finance'] })).id;
+    await a.services.accounts.createUser({ username: 'heidi', password: PASSWORD, roles: ['finance'] });
+    const { client, secret } = await a.services.clients.create({
+      displayName: 'Ledger',
+      firstParty: true,
+      metadata: { redirect_uris: [`${rp.origin}/cb`], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+    });
+    cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable', { enableUI: false });
+    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    }));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await a?.close();
+    proxy?.closeAllConnections();
+    await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
+    await b?.close();
+    await rp.close();
+    await deploy?.drop();
+  });
+
+  afterEach(() => {
+    expect(cspViolations, 'CSP violations in the browser console').to.deep.equal([]);
+  });
+
+  it('enrols a passkey on instance A', async () => {
+    const checks = await start();
+    await password('grace');
+    await page.waitForSelector('form.passkey:not([hidden])');
+    await page.fill('#passkey-name', 'Laptop');
+    await page.click('[data-passkey=register]');
+    await page.waitForSelector('.recovery-codes');
+    await page.click('a.button.primary');
+    const claims = await tokens(checks);
+    expect(claims.amr).to.deep.equal(['pwd', 'hwk', 'mfa']);
+    expect(servedBy.size, 'A served the enrolment directly').to.equal(0);
+  });
+
+  it('signs in with that passkey as the second factor on instance B after A stopped', async () => {
+    b = await deploy.start(await freePort());
+    await a!.close();
+    a = undefined;
+    await issuerPortToB();
+    await context.clearCookies();
+    await presence(false);
+    const checks = await start();
+    await password('grace');
+    await page.waitForSelector('form.passkey:not([hidden]) [data-passkey=authenticate]');
+    await presence(true);
+    await page.click('[data-passkey=authenticate]');
+    const claims = await tokens(checks);
+    expect(claims.sub).to.equal(userId);
+    expect(claims.amr).to.deep.equal(['pwd', 'hwk', 'mfa']);
+    expect(claims.acr).to.equal(ACR.multiFactor);
+    expect([...servedBy]).to.deep.equal([new URL(b.url).origin]);
+    expect((await b.services.passkeys.list(userId))[0]!.lastUsedAt).to.be.instanceOf(Date);
+  });
+
+  it('signs in on instance B without a password (autofill, discoverable credential)', async () => {
+    await context.clearCookies();
+    const checks = await start();
+    const claims = await tokens(checks);
+    expect(claims.sub).to.equal(userId);
+    expect(claims.amr).to.deep.equal(['hwk', 'mfa']);
+    expect(claims.acr).to.equal(ACR.multiFactor);
+  });
+
+  it('the sign-in page offering the passkey (autofill) is accessible in every language', async () => {
+    await presence(false);
+    for (const locale of LOCALES) {
+      await context.clearCookies();
+      await start({ ui_locales: locale });
+      await page.waitForSelector('form.passkey[data-passkey-autofill]:not([hidden]) [data-passkey=authenticate]');
+      expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      expect(await page.getAttribute('#login', 'autocomplete')).to.contain('webauthn');
+      await expectAccessible(`passkey-sign-in-${locale}`);
+    }
+  });
+
+  it('the passkey second-factor page is accessible in every language', async () => {
+    await presence(false);
+    for (const locale of LOCALES) {
+      await context.clearCookies();
+      await start({ ui_locales: locale });
+      await password('grace');
+      await page.waitForSelector('form.passkey:not([hidden]) [data-passkey=authenticate]');
+      expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      await expectAccessible(`passkey-second-factor-${locale}`);
+    }
+    await presence(true);
+  });
+
+  it('the passkey enrolment page is accessible in every language', async () => {
+    await presence(false);
+    for (const locale of LOCALES) {
+      await context.clearCookies();
+      await start({ ui_locales: locale });
+      await password('heidi');
+      await page.waitForSelector('form.passkey:not([hidden]) [data-passkey=register]');
+      expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      await expectAccessible(`passkey-enrol-${locale}`);
+    }
+    await presence(true);
+  });
+});
