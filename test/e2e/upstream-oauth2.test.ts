@@ -13,8 +13,9 @@ import { RelyingPartyServer } from './relying-party.ts';
 /**
  * A small real OAuth 2.0 server without OpenID Connect, shaped like GitHub's: authorization
  * code with PKCE (S256 checked), client_secret_post at the token endpoint (JSON answer), a
- * bearer-protected /user endpoint with a numeric `id`. It approves every request (the person
- * "is signed in" there) unless told to refuse.
+ * bearer-protected /user endpoint with a numeric `id` and /user/emails (the addresses, for a
+ * user whose email is private: /user then says `email: null`). It approves every request (the
+ * person "is signed in" there) unless told to refuse.
  */
 class ToyOAuthServer {
   readonly clientId = 'toy-client';
@@ -22,7 +23,10 @@ class ToyOAuthServer {
   origin = '';
   refuseAuthorization = false;
   refuseToken = false;
-  readonly seen: { tokenAuth?: string; pkce?: boolean } = {};
+  /** Who is signed in there: the /user answer and the /user/emails list. */
+  user: Record<string, unknown> = { id: 4242, login: 'octo', email: 'octo@gh.example', name: 'Octo Cat', avatar_url: 'https://avatars.example/octo.png' };
+  emails: Array<{ email: string; primary: boolean; verified: boolean }> = [];
+  readonly seen: { tokenAuth?: string; pkce?: boolean; emailsAsked?: number } = {};
   #server: Server | undefined;
   readonly #codes = new Map<string, { challenge: string; redirectUri: string }>();
   readonly #tokens = new Set<string>();
@@ -70,7 +74,13 @@ class ToyOAuthServer {
       if (url.pathname === '/user') {
         const token = req.headers.authorization?.replace(/^Bearer /i, '') ?? '';
         if (!this.#tokens.has(token)) return json(401, { message: 'Bad credentials' });
-        return json(200, { id: 4242, login: 'octo', email: 'octo@gh.example', name: 'Octo Cat', avatar_url: 'https://avatars.example/octo.png' });
+        return json(200, this.user);
+      }
+      if (url.pathname === '/user/emails') {
+        const token = req.headers.authorization?.replace(/^Bearer /i, '') ?? '';
+        if (!this.#tokens.has(token)) return json(401, { message: 'Bad credentials' });
+        this.seen.emailsAsked = (this.seen.emailsAsked ?? 0) + 1;
+        return json(200, this.emails.map((entry) => ({ ...entry, visibility: entry.primary ? 'private' : null })));
       }
       json(404, { message: 'Not Found' });
     });
@@ -159,6 +169,7 @@ describe('upstream OAuth 2.0 (non-OIDC) sign-in against a small real OAuth serve
     const userinfo = await oidc.fetchUserInfo(portal, tokens.access_token, claims.sub);
     expect(userinfo).to.deep.include({ preferred_username: 'octo', name: 'Octo Cat', email: 'octo@gh.example', email_verified: false });
     expect(toy.seen).to.deep.equal({ tokenAuth: 'client_secret_post', pkce: true });
+    expect(toy.seen.emailsAsked, '/user gave an email: no /user/emails call').to.equal(undefined);
     expect((await gatehouse.services.upstream.findLink('github', '4242'))?.userId).to.equal(claims.sub);
 
     // Linked now: the next sign-in goes straight through (via the continue page).
@@ -166,6 +177,39 @@ describe('upstream OAuth 2.0 (non-OIDC) sign-in against a small real OAuth serve
     await page.click('a.upstream[data-provider=github]');
     await page.waitForURL((url) => url.toString().startsWith(`${app.origin}/cb`));
     expect((await oidc.authorizationCodeGrant(portal, new URL(page.url()), again)).claims()!.sub).to.equal(claims.sub);
+  });
+
+  it('a private email: takes the primary verified address from /user/emails (verified); an unverified primary is not used', async () => {
+    toy.user = { id: 5151, login: 'hidden', email: null, name: 'Hidden Cat' };
+    toy.emails = [
+      { email: 'old@gh.example', primary: false, verified: true },
+      { email: 'hidden@gh.example', primary: true, verified: true },
+    ];
+    const checks = await begin();
+    await page.click('a.upstream[data-provider=github]');
+    await page.waitForSelector('#upstream-create');
+    await page.click('#upstream-create');
+    await page.waitForURL((url) => url.toString().startsWith(`${app.origin}/cb`));
+    const tokens = await oidc.authorizationCodeGrant(portal, new URL(page.url()), checks);
+    const userinfo = await oidc.fetchUserInfo(portal, tokens.access_token, tokens.claims()!.sub);
+    expect(userinfo).to.deep.include({ preferred_username: 'hidden', email: 'hidden@gh.example', email_verified: true });
+    expect(toy.seen.emailsAsked).to.equal(1);
+
+    toy.user = { id: 5252, login: 'unverified', email: null, name: 'Unverified Cat' };
+    toy.emails = [
+      { email: 'unverified@gh.example', primary: true, verified: false },
+      { email: 'second@gh.example', primary: false, verified: true },
+    ];
+    const second = await begin();
+    await page.click('a.upstream[data-provider=github]');
+    await page.waitForSelector('#upstream-create');
+    await page.click('#upstream-create');
+    await page.waitForURL((url) => url.toString().startsWith(`${app.origin}/cb`));
+    const secondTokens = await oidc.authorizationCodeGrant(portal, new URL(page.url()), second);
+    const secondInfo = await oidc.fetchUserInfo(portal, secondTokens.access_token, secondTokens.claims()!.sub);
+    expect(secondInfo).to.deep.include({ preferred_username: 'unverified' });
+    expect(secondInfo.email, 'an unverified primary is not taken').to.equal(undefined);
+    expect(toy.seen.emailsAsked).to.equal(2);
   });
 
   it('shows a friendly page when the server refuses the authorization, and when it refuses the code', async () => {
