@@ -1,6 +1,7 @@
 import { importJWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { UpstreamCredentials, UpstreamProvider } from './directory.ts';
+import { githubEmailsUrl, primaryVerifiedEmail } from './github-emails.ts';
 import { claimAt, isLoopback } from './spec.ts';
 
 /**
@@ -178,6 +179,15 @@ export function createUpstreamProtocol(deps: UpstreamProtocolDeps): UpstreamProt
           const response = await oidc.fetchProtectedResource(config, tokens.access_token, new URL(userinfoEndpoint), 'GET', null, new Headers({ accept: 'application/json' }));
           if (!response.ok) throw new UpstreamError('failed', `upstream user endpoint answered ${response.status}`);
           userinfo = (await response.json()) as Record<string, unknown>;
+          const emailsUrl = githubEmailsUrl(provider);
+          const shown = claimAt(userinfo, provider.claims.email);
+          if (emailsUrl !== undefined && (typeof shown !== 'string' || shown === '')) {
+            // GitHub: a private email is not in /user; /user/emails has it (scope user:email).
+            const emails = await oidc.fetchProtectedResource(config, tokens.access_token, emailsUrl, 'GET', null, new Headers({ accept: 'application/json' }));
+            // Without the scope GitHub answers 403/404: the account simply has no email then.
+            const email = emails.ok ? primaryVerifiedEmail(await emails.json()) : undefined;
+            if (email !== undefined) userinfo = { ...userinfo, [provider.claims.email]: email, [provider.claims.email_verified]: true };
+          }
         }
         const claims = { ...idClaims, ...userinfo };
         const subject = claimAt(claims, provider.claims.subject);
