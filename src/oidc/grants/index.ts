@@ -19,7 +19,7 @@ export interface GrantDeps {
   /** Present when JWT records are kept (jwt-records.ts); without it token exchange is not offered. */
   readonly resolveToken?: ResolveToken | undefined;
   readonly audit?: AuditSink | undefined;
-  /** The server clock in milliseconds (StartOptions.now), where a grant judges expiry itself. */
+  /** The server clock in milliseconds (StartOptions.clock.now), where a grant judges expiry itself. */
   readonly now?: (() => number) | undefined;
   /** Whether a user must use a second factor; the password grant refuses them (it cannot ask for one). */
   readonly needsSecondFactor?: SecondFactorCheck | undefined;

@@ -17,7 +17,7 @@ export interface TokenExchangeDeps {
   readonly accounts: AccountDirectory;
   readonly apis: ApiRegistry;
   readonly audit?: AuditSink | undefined;
-  /** The server clock in milliseconds (StartOptions.now): subject and actor expiry is judged by it. */
+  /** The server clock in milliseconds (StartOptions.clock.now): subject and actor expiry is judged by it. */
   readonly now?: (() => number) | undefined;
 }
 
