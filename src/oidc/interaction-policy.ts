@@ -1,5 +1,6 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { ACR_MFA } from './acr.ts';
+import { clientFlag } from './client-metadata.ts';
 
 const { base, Check } = interactionPolicy;
 
@@ -25,6 +26,13 @@ export function gatehouseInteractionPolicy(custom: readonly (() => InstanceType<
     if (check === undefined) continue;
     const own = check.check;
     check.check = (ctx) => (ctx.oidc.session?.accountId !== undefined && essentialAcrs(ctx).includes(ACR_MFA) ? Check.NO_NEED_TO_PROMPT : own(ctx));
+  }
+  // Native apps see the consent page on every sign-in (their identity cannot be proven), except
+  // first-party ones: the operator vouches for them, and Gatehouse shows first-party clients no consent page.
+  const nativeCheck = policy.get('consent')?.checks.get('native_client_prompt');
+  if (nativeCheck !== undefined) {
+    const own = nativeCheck.check;
+    nativeCheck.check = (ctx) => (ctx.oidc.client !== undefined && clientFlag(ctx.oidc.client, 'first_party') ? Check.NO_NEED_TO_PROMPT : own(ctx));
   }
   const consent = policy.findIndex((prompt) => prompt.name === 'consent');
   custom.forEach((prompt, i) => policy.add(prompt(), consent + i));

@@ -24,8 +24,8 @@ describe('native-app redirect URIs (RFC 8252) with openid-client', () => {
     await deploy.drop();
   });
 
-  async function nativeClient(redirectUris: string[]): Promise<string> {
-    const created = await call('POST', '/clients', { name: 'Phone app', type: 'public', application_type: 'native', redirect_uris: redirectUris });
+  async function nativeClient(redirectUris: string[], extra: Record<string, unknown> = {}): Promise<string> {
+    const created = await call('POST', '/clients', { name: 'Phone app', type: 'public', application_type: 'native', redirect_uris: redirectUris, ...extra });
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     expect(created.body.application_type).to.equal('native');
     return created.body.client_id as string;
@@ -73,6 +73,7 @@ describe('native-app redirect URIs (RFC 8252) with openid-client', () => {
     const { url, checks } = await authorizationRequest(config, redirectUri);
     const outcome = await signIn(new UserAgent(), url.toString(), redirectUri, { username: cast.user.username, password: PASSWORD });
     expect(outcome.callback.port).to.equal('51234');
+    expect(outcome.sawConsent, 'a native app shows the consent page (OIDC Core: its identity cannot be proven)').to.equal(true);
     const tokens = await oidc.authorizationCodeGrant(config, outcome.callback, checks);
     expect(tokens.claims()!.sub).to.equal(cast.user.id);
 
@@ -84,12 +85,13 @@ describe('native-app redirect URIs (RFC 8252) with openid-client', () => {
   });
 
   it('code + PKCE to a private-use scheme: the code arrives in the Location header', async () => {
-    const clientId = await nativeClient(['com.example.app:/oauth2redirect']);
+    const clientId = await nativeClient(['com.example.app:/oauth2redirect'], { first_party: true });
     const config = await relyingParty(deploy.issuer, clientId);
     const redirectUri = 'com.example.app:/oauth2redirect';
     const { url, checks } = await authorizationRequest(config, redirectUri);
     const outcome = await signIn(new UserAgent(), url.toString(), redirectUri, { username: cast.user.username, password: PASSWORD });
     expect(outcome.callback.protocol).to.equal('com.example.app:');
+    expect(outcome.sawConsent, 'first-party: no consent page, native or not').to.equal(false);
     expect(outcome.callback.searchParams.get('code')).to.be.a('string');
     const tokens = await oidc.authorizationCodeGrant(config, outcome.callback, checks);
     expect(tokens.claims()!.sub).to.equal(cast.user.id);
