@@ -57,6 +57,7 @@ import { describeMetrics, metricsExposure } from './observability/metrics-exposu
 import { metricsRoutes } from './observability/metrics-routes.ts';
 import { enrolmentKeeper } from './mfa/enrolment.ts';
 import { needsSecondFactor } from './mfa/needs-second-factor.ts';
+import { unverifiedEmailStops } from './interactions/steps/verify-email.ts';
 import QRCode from 'qrcode';
 import { accountDirectory, profileOf } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
@@ -347,6 +348,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           return result.ok ? { ok: true, sub: result.user.id, username: result.user.username } : { ok: false };
         },
         needsSecondFactor: (account, clientRequires) => needsSecondFactor(config.mfa, account, clientRequires),
+        // The hosted sign-in's rule (verify-email step), read per request.
+        emailUnconfirmed: (account) => unverifiedEmailStops(selfService.requireVerifiedEmail, (account as { unverifiedEmail?: 'self-registered' | 'other' }).unverifiedEmail, verification.available),
         now: clock.now,
         resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date(clock.now())).map(publicJwk) }) }),
         passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),

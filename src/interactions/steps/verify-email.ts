@@ -9,6 +9,16 @@ const { Check, Prompt } = interactionPolicy;
 /** Whose unconfirmed address stops a sign-in (GATEHOUSE_REQUIRE_VERIFIED_EMAIL). */
 export type VerifiedEmailRule = 'off' | 'self-registered' | 'all';
 
+/**
+ * Whether the rule stops this account (the `unverifiedEmail` flag of src/oidc/accounts.ts), for
+ * the hosted sign-in and the password grant alike. Only when mail can go out: otherwise the
+ * user could never confirm and would be locked out.
+ */
+export function unverifiedEmailStops(rule: VerifiedEmailRule, unverified: 'self-registered' | 'other' | undefined, mailAvailable: boolean): boolean {
+  if (unverified === undefined || rule === 'off' || !mailAvailable) return false;
+  return rule === 'all' || unverified === 'self-registered';
+}
+
 export interface VerifyEmailDeps {
   readonly rule: VerifiedEmailRule;
   readonly verification: EmailVerification<Locale>;
@@ -31,8 +41,7 @@ export function verifyEmailStep(deps: VerifyEmailDeps): SignInStep {
       new Check('email_unverified', 'the user has not confirmed their email address yet', (ctx) => {
         // The flag rides on the account profile (src/oidc/accounts.ts): no store read here.
         const unverified = (ctx.oidc.account as { unverifiedEmail?: 'self-registered' | 'other' } | undefined)?.unverifiedEmail;
-        if (unverified === undefined || deps.rule === 'off' || !deps.verification.available) return Check.NO_NEED_TO_PROMPT;
-        return deps.rule === 'all' || unverified === 'self-registered' ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+        return unverifiedEmailStops(deps.rule, unverified, deps.verification.available) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
       }),
     );
 
