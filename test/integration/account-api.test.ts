@@ -177,6 +177,49 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
     });
   });
 
+  describe('a user without a password (upstream or passkey-only)', () => {
+    async function dropPassword(id: string): Promise<void> {
+      const connection = await mongoose.createConnection(deploy.mongodbUri).asPromise();
+      try {
+        await connection.db!.collection('users').updateOne({ _id: id as never }, { $set: { passwordHash: null, passwordChangedAt: null } });
+      } finally {
+        await connection.close();
+      }
+    }
+
+    it('sets a first password with a recent sign-in instead of the current one; the policy applies; audited', async () => {
+      const user = await newUser('pia');
+      const { token } = await accountToken(user.username);
+      expect((await call(token, 'GET', '/profile')).body.has_password).to.equal(true);
+      // Someone with a password changes it with the current one: this route is not a way around that.
+      const taken = await call(token, 'POST', '/password/new', { new_password: 'a brand new passphrase' });
+      expect(taken.status).to.equal(409);
+      expect(taken.body.details![0]!.path).to.equal('current_password');
+      await dropPassword(user.id);
+      expect((await call(token, 'GET', '/profile')).body.has_password).to.equal(false);
+
+      clockOffset = 10 * 60 * 1000;
+      const stale = await call(token, 'POST', '/password/new', { new_password: 'a brand new passphrase' });
+      expect(stale.status).to.equal(401);
+      expect(stale.body.error).to.equal('insufficient_user_authentication');
+      clockOffset = 0;
+      const short = await call(token, 'POST', '/password/new', { new_password: 'short' });
+      expect(short.status).to.equal(400);
+      expect(short.body.details![0]!.path).to.equal('new_password');
+      const set = await call(token, 'POST', '/password/new', { new_password: 'a brand new passphrase' });
+      expect(set.status, JSON.stringify(set.body)).to.equal(200);
+      expect((await call(token, 'GET', '/profile')).body.has_password).to.equal(true);
+      expect((await gatehouse.services.accounts.authenticate(user.username, 'a brand new passphrase', '198.51.100.8')).ok).to.equal(true);
+      expect((await call(token, 'POST', '/password/new', { new_password: 'another new passphrase' })).status, 'only the first one').to.equal(409);
+      await gatehouse.flushBatchedWrites();
+      const { events } = await gatehouse.services.audit.query({ types: ['user.password_added'], users: [user.id], limit: 10 });
+      expect(events).to.have.length(1);
+      expect(events[0]!.actor).to.include({ type: 'user', id: user.id });
+      expect(events[0]!.client).to.equal(ACCOUNT_CLIENT_ID);
+      expect(JSON.stringify(events[0])).to.not.include('brand new');
+    });
+  });
+
   describe('sessions and apps', () => {
     it('lists sessions with this one marked, ends another one and then all others; the ended session\'s refresh token is inactive at once', async () => {
       const user = await newUser('sam');
