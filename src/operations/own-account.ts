@@ -23,6 +23,13 @@ export const passwordChangeSchema = z
   })
   .strict();
 
+/** A first password, for a user who has none: a recent sign-in stands in for the current password. */
+export const passwordAddSchema = z
+  .object({
+    new_password: z.string().min(1),
+  })
+  .strict();
+
 export const totpConfirmSchema = z.object({ code: z.string().trim().min(1).max(16) }).strict();
 export const passkeyNameSchema = z.object({ name: z.string().trim().min(1).max(64) }).strict();
 export const passkeyAddSchema = z.object({ ticket: z.string().min(1).max(512), response: z.string().min(1).max(64 * 1024), name: z.string().trim().max(64).default('') }).strict();
@@ -76,7 +83,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   return {
     profile: (self: Self) => {
       const { id, username, email, email_verified, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at } = showUser(self.user);
-      return { id, username, email, email_verified, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at };
+      return { id, username, email, email_verified, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at, has_password: self.user.hasPassword };
     },
 
     async updateProfile(self: Self, body: unknown) {
@@ -104,6 +111,24 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       }
       await audit.write({ ...contextOf(self), type: 'user.password_changed', target: target(self), details: { signedOutSessions: signedOut } });
       return { signedOut };
+    },
+
+    /**
+     * The first password of a user who signs in without one (upstream, passkey). The route asks
+     * for a recent sign-in (src/account/api.ts); a user with a password changes it above.
+     */
+    async addPassword(self: Self, body: unknown): Promise<void> {
+      const input = passwordAddSchema.parse(body);
+      const current = await accounts.findById(self.user.id);
+      if (current === undefined) throw notFound('user', self.user.id);
+      if (current.hasPassword) throw new ConflictError('current_password: you have a password already; change it with the current one', 'current_password');
+      try {
+        await accounts.setPassword(self.user.id, input.new_password);
+      } catch (error) {
+        if (error instanceof PasswordPolicyError) throw new InvalidRequestError(`new_password: ${error.message}`, [{ path: 'new_password', message: error.rule }]);
+        throw error;
+      }
+      await audit.write({ ...contextOf(self), type: 'user.password_added', target: target(self) });
     },
 
     async sessions(self: Self) {

@@ -207,7 +207,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(short.status).to.equal(400);
       expect(short.body.details![0]!.path).to.equal('new_password');
       const set = await call(token, 'POST', '/password/new', { new_password: 'a brand new passphrase' });
-      expect(set.status, JSON.stringify(set.body)).to.equal(200);
+      expect(set.status, JSON.stringify(set.body)).to.equal(204);
       expect((await call(token, 'GET', '/profile')).body.has_password).to.equal(true);
       expect((await gatehouse.services.accounts.authenticate(user.username, 'a brand new passphrase', '198.51.100.8')).ok).to.equal(true);
       expect((await call(token, 'POST', '/password/new', { new_password: 'another new passphrase' })).status, 'only the first one').to.equal(409);
