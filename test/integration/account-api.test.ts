@@ -27,7 +27,10 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
 
   before(async () => {
     inbox = await startInbox();
-    deploy = await deployment('account_api', { secondFactorClock: clock, settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>' } });
+    deploy = await deployment('account_api', {
+      secondFactorClock: clock,
+      settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>', GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', GATEHOUSE_MFA_REQUIRED_GROUPS: 'ops' },
+    });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
     accountUrl = `${deploy.issuer}/account/`;
@@ -344,6 +347,53 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       await gatehouse.flushBatchedWrites();
       const types = (await gatehouse.services.audit.query({ users: [user.id], limit: 200 })).events.map((e) => e.type);
       expect(types).to.include.members(['mfa.enrolled', 'mfa.recovery_codes_created', 'mfa.removed']);
+    });
+
+    it('keeps the last second factor while a role, group or app the user signs in to requires one; with another factor first, it goes', async () => {
+      const user = await newUser('fay');
+      // A grant with the web app, made before any rule applied to this user.
+      await webAppRefreshToken(user.username, new UserAgent());
+      const { token } = await accountToken(user.username);
+      const secret = (await call(token, 'POST', '/mfa/totp')).body.secret as string;
+      expect((await call(token, 'POST', '/mfa/totp/confirm', { code: totpCode(secret, clock()) })).status).to.equal(200);
+      const membership = async (set: { roles?: string[]; groups?: string[] }) => {
+        const connection = await mongoose.createConnection(deploy.mongodbUri).asPromise();
+        try {
+          await connection.db!.collection('users').updateOne({ _id: user.id as never }, { $set: set });
+        } finally {
+          await connection.close();
+        }
+      };
+      const refusedWhile = async (why: string) => {
+        const refused = await call(token, 'DELETE', '/mfa/totp');
+        expect(refused.status, why).to.equal(409);
+        expect(refused.body.details, why).to.deep.equal([{ path: 'factor', message: 'required_by_policy' }]);
+        expect((await call(token, 'GET', '/mfa')).body.enrolled, why).to.equal(true);
+      };
+      await membership({ roles: ['finance'] });
+      await refusedWhile('role');
+      await membership({ roles: [], groups: ['ops'] });
+      await refusedWhile('group');
+      await membership({ groups: [] });
+      const web = (await gatehouse.services.clients.get(cast.web.clientId))!;
+      await gatehouse.services.clients.update(cast.web.clientId, { metadata: { ...web.metadata, require_mfa: true } });
+      try {
+        await refusedWhile('an app with require_mfa the user has a grant for');
+      } finally {
+        await gatehouse.services.clients.update(cast.web.clientId, { metadata: web.metadata });
+      }
+
+      // With a passkey as well, either factor may go, but not the last one.
+      await membership({ roles: ['finance'] });
+      await rawPasskey(user.id, `fay-key-${user.id}`);
+      expect((await call(token, 'DELETE', '/mfa/totp')).status).to.equal(204);
+      const last = await call(token, 'DELETE', `/mfa/passkeys/fay-key-${user.id}`);
+      expect(last.status).to.equal(409);
+      expect(last.body.details).to.deep.equal([{ path: 'factor', message: 'required_by_policy' }]);
+      expect(await gatehouse.services.passkeys.list(user.id)).to.have.length(1);
+      // No rule any more: the last one goes.
+      await membership({ roles: [] });
+      expect((await call(token, 'DELETE', `/mfa/passkeys/fay-key-${user.id}`)).status).to.equal(204);
     });
 
     it('a passkey ticket is bound to its user and refuses a forged response', async () => {
