@@ -466,6 +466,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           verification: verificationSender,
           issuerName: config.pages.brandName,
           qrSvg: (text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }),
+          mfaPolicy: config.mfa,
           tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),
         }),
       }).routes() as Middleware;
