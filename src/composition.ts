@@ -152,6 +152,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       now: dateClock(clock),
       mongo,
       redis,
+      redisPrefix: config.redisPrefix,
       logger,
       onUserChange: accountCache.onUserChange,
       ...(metrics === undefined ? {} : { onHash: (event) => metrics.onHash(event) }),

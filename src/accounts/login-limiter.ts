@@ -10,7 +10,8 @@ import { lockoutModel, type LockoutScope, type StoredLockout } from './lockout-m
 
 /** Where failure counters live: Redis when configured, else MongoDB. Lockout records are always in MongoDB. */
 export type LimiterBackend =
-  | { readonly kind: 'redis'; readonly redis: Redis }
+  /** `prefix`: GATEHOUSE_REDIS_PREFIX, as every other Redis key has it, so deployments sharing a server keep their own counters. */
+  | { readonly kind: 'redis'; readonly redis: Redis; readonly prefix?: string }
   | { readonly kind: 'mongo' };
 
 export interface ScopePolicy {
@@ -145,7 +146,7 @@ export async function createLoginLimiter({
 
   const make = (keyPrefix: string, points: number, duration: number): RateLimiterStoreAbstract =>
     backend.kind === 'redis'
-      ? new RateLimiterRedis({ storeClient: backend.redis, keyPrefix, points, duration })
+      ? new RateLimiterRedis({ storeClient: backend.redis, keyPrefix: `${backend.prefix ?? ''}${keyPrefix}`, points, duration })
       : // Indexes are ours (above): its own would include a TTL index that FerretDB rejects.
         new RateLimiterMongo({ storeClient: db, tableName: LIMITS_COLLECTION, keyPrefix, points, duration, disableIndexesCreation: true });
 
