@@ -4,6 +4,9 @@ import { clientFlag } from './client-metadata.ts';
 
 const { base, Check } = interactionPolicy;
 
+/** The prompt value of OpenID Connect "Initiating User Registration via OpenID Connect 1.0". */
+export const CREATE_PROMPT = 'create';
+
 /**
  * The library's default prompts, the sign-in steps' custom prompts between login and consent
  * (in step order: the library asks them in policy order), plus one login check: a session whose account no longer
@@ -34,8 +37,12 @@ export function gatehouseInteractionPolicy(custom: readonly (() => InstanceType<
     const own = nativeCheck.check;
     nativeCheck.check = (ctx) => (ctx.oidc.client !== undefined && clientFlag(ctx.oidc.client, 'first_party') ? Check.NO_NEED_TO_PROMPT : own(ctx));
   }
-  const consent = policy.findIndex((prompt) => prompt.name === 'consent');
-  custom.forEach((prompt, i) => policy.add(prompt(), consent + i));
+  // `create` (OpenID Connect "Initiating User Registration") comes before login: registering is
+  // how the user gets an account to sign in with. The other custom prompts go before consent.
+  for (const made of custom.map((prompt) => prompt())) {
+    if (made.name === CREATE_PROMPT) policy.add(made, 0);
+    else policy.add(made, policy.findIndex((prompt) => prompt.name === 'consent'));
+  }
   return policy;
 }
 

@@ -19,12 +19,20 @@ export interface RegistrationDeps {
   readonly onError: (error: unknown) => void;
 }
 
+/** Where "Sign in" leads from the form and from the emailed link: this sign-in by default. */
+export interface RegistrationOptions {
+  readonly signInHref?: string;
+}
+
 /** What the login step gains with self-registration: a page, an action and the link to them. */
 export interface RegistrationPart {
-  /** The sign-in page shows "Create account". */
+  /** The sign-in page shows "Create account" (and `prompt=create` is offered). */
   readonly linked: boolean;
-  readonly page: (step: StepContext) => Promise<void>;
-  readonly action: StepAction;
+  /** The hosted pages' base path (routes table). */
+  readonly interactionPath: string;
+  readonly page: (step: StepContext, options?: RegistrationOptions) => Promise<void>;
+  /** Resolves to whether the form was accepted (the "check your email" page was shown). */
+  readonly action: (step: StepContext, form: Parameters<StepAction>[1], options?: RegistrationOptions) => Promise<boolean>;
 }
 
 interface Form {
@@ -32,6 +40,7 @@ interface Form {
   readonly email: string;
   readonly error?: string;
   readonly status?: number;
+  readonly signInHref?: string | undefined;
 }
 
 /**
@@ -52,7 +61,7 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
         email: form.email,
         minLength: deps.policy.minLength,
         domains: deps.domains.join(', '),
-        signInHref: signInHref(step),
+        signInHref: form.signInHref ?? signInHref(step),
         error: form.error === undefined ? undefined : step.t(form.error, { min: String(deps.policy.minLength), domains: deps.domains.join(', ') }),
       },
       { view: 'register', status: form.status ?? (form.error === undefined ? 200 : 400) },
@@ -81,23 +90,26 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
 
   return {
     linked: deps.register !== undefined,
-    page: (step) => page(step, { name: '', email: '' }),
-    async action(step, form) {
-      if (deps.register === undefined) return page(step, { name: '', email: '' });
+    interactionPath: deps.interactionPath,
+    page: (step, options = {}) => page(step, { name: '', email: '', signInHref: options.signInHref }),
+    async action(step, form, options = {}) {
+      const back = options.signInHref ?? signInHref(step);
+      if (deps.register === undefined) return page(step, { name: '', email: '', signInHref: back }).then(() => false);
       const name = (form.name ?? '').trim().slice(0, 256);
       const email = (form.email ?? '').trim().normalize('NFKC');
       const password = form.password ?? '';
       const error = formError(email, password, form.confirm ?? '');
-      if (error !== undefined) return page(step, { name, email, error });
+      if (error !== undefined) return page(step, { name, email, error, signInHref: back }).then(() => false);
       const ip = step.koa.ip;
-      if ((await deps.limits.ip.retryAfter(ip)) > 0) return page(step, { name, email, error: 'register.too_many', status: 429 });
+      if ((await deps.limits.ip.retryAfter(ip)) > 0) return page(step, { name, email, error: 'register.too_many', status: 429, signInHref: back }).then(() => false);
       await deps.limits.ip.fail(ip);
       const key = emailKey(email);
       if ((await deps.limits.email.retryAfter(key)) === 0) {
         await deps.limits.email.fail(key);
-        deps.register({ email, name: name === '' ? null : name, password, locale: step.locale, returnTo: signInHref(step) }).catch(deps.onError);
+        deps.register({ email, name: name === '' ? null : name, password, locale: step.locale, returnTo: back }).catch(deps.onError);
       }
-      await step.render({ title: step.t('register_sent.title'), email, signInHref: signInHref(step) }, { view: 'register-sent' });
+      await step.render({ title: step.t('register_sent.title'), email, signInHref: back }, { view: 'register-sent' });
+      return true;
     },
   };
 }
