@@ -235,6 +235,9 @@ function redirectCard(provider: UpstreamProvider, created: boolean): HTMLElement
 export async function upstreamPage(root: HTMLElement, api: AdminApi, alias: string, message?: string): Promise<void> {
   const path = `/upstream-providers/${encodeURIComponent(alias)}`;
   const provider = await api.get<UpstreamProvider>(path);
+  // "Added" is said once: the route loses its ?created (no hashchange, so no second render).
+  const created = message === undefined && hashQuery().has('created');
+  if (created) history.replaceState(null, '', `#/upstream/${encodeURIComponent(alias)}`);
   const status = h('div', { role: 'status' });
   const url = (name: (typeof URLS)[number], hint?: string) => textField(name, t(`upstream.field.${name}`), provider[name], { type: 'url', ...(hint === undefined ? {} : { hint }) });
   const toggle = (name: (typeof SWITCHES)[number]) => checkField(name, t(`upstream.field.${name}`), provider[name], t(`upstream.hint.${name}`));
@@ -335,7 +338,7 @@ export async function upstreamPage(root: HTMLElement, api: AdminApi, alias: stri
         [t('upstream.updated'), when(provider.updated_at)],
       ]),
     ),
-    redirectCard(provider, hashQuery().has('created')),
+    redirectCard(provider, created),
     h('section', { class: 'card' }, form),
     deletion,
   );
