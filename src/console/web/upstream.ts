@@ -71,7 +71,7 @@ export async function upstreamListPage(root: HTMLElement, api: AdminApi): Promis
       ? h('p', {}, t('upstream.empty'))
       : table(
           t('upstream.heading'),
-          [t('upstream.col.name'), t('upstream.col.alias'), t('upstream.col.kind'), t('upstream.col.status'), [t('upstream.col.visibility'), 'optional']],
+          [t('upstream.col.name'), [t('upstream.col.alias'), 'optional'], t('upstream.col.kind'), t('upstream.col.status'), [t('upstream.col.visibility'), 'optional']],
           providers.map((provider) => [
             h('a', { href: `#/upstream/${encodeURIComponent(provider.alias)}` }, provider.display_name),
             h('code', {}, provider.alias),
