@@ -48,7 +48,6 @@ const CHOICE_FIELDS: Record<Choice, readonly string[]> = {
   oidc: ['issuer'],
   oauth2: ENDPOINTS,
 };
-const CREATE_EXTRAS = ['tenant', 'base_url', 'issuer', ...ENDPOINTS] as const;
 const CLAIMS = ['subject', 'username', 'email', 'email_verified', 'name', 'picture'] as const;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 const SWITCHES = ['enabled', 'create_accounts', 'link_by_email', 'trust_email', 'upstream_logout'] as const;
@@ -86,7 +85,7 @@ export async function upstreamListPage(root: HTMLElement, api: AdminApi): Promis
 function createForm(api: AdminApi): HTMLElement {
   const status = h('div', { role: 'status' });
   const choice = h('select', { id: 'new-upstream-preset', name: 'preset' }, ...CHOICES.map((key) => h('option', { value: key }, t(`upstream.preset.${key}`)))) as HTMLSelectElement;
-  const extras: Record<(typeof CREATE_EXTRAS)[number], HTMLElement> = {
+  const extras: Record<'tenant' | 'base_url' | 'issuer' | (typeof ENDPOINTS)[number], HTMLElement> = {
     tenant: textField('tenant', t('upstream.field.tenant'), '', { hint: t('upstream.hint.tenant') }),
     base_url: textField('base_url', t('upstream.field.realm'), '', { type: 'url', hint: t('upstream.hint.realm') }),
     issuer: textField('issuer', t('upstream.field.issuer'), '', { type: 'url', hint: t('upstream.hint.issuer') }),
