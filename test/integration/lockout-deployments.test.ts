@@ -43,7 +43,9 @@ describe('login lockout counters per deployment (two deployments, one Redis)', (
     const inOther = await second.services.accounts.authenticate('carol', PASSWORD, ip);
     expect(inOther.ok, 'B does not see A\'s lockout').to.equal(true);
     expect(inB.id).to.not.equal(inA.id);
-    expect(await redis.exists(`${a.settings.GATEHOUSE_REDIS_PREFIX}gh_login_ip:${ip}`)).to.equal(1);
-    expect(await redis.exists(`gh_login_ip:${ip}`), 'no counter outside a deployment\'s prefix').to.equal(0);
+    // The lock (and the level it escalates from) sit under A's prefix, nothing outside it.
+    expect(await redis.exists(`${a.settings.GATEHOUSE_REDIS_PREFIX}gh_login_lock_ip:${ip}`)).to.equal(1);
+    expect(await redis.exists(`${a.settings.GATEHOUSE_REDIS_PREFIX}gh_lock_level_ip:${ip}`)).to.equal(1);
+    expect(await redis.keys(`*gh_*_ip:${ip}`)).to.have.members([`${a.settings.GATEHOUSE_REDIS_PREFIX}gh_login_lock_ip:${ip}`, `${a.settings.GATEHOUSE_REDIS_PREFIX}gh_lock_level_ip:${ip}`]);
   });
 });
