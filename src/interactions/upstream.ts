@@ -9,6 +9,7 @@ import type { UpstreamDirectory, UpstreamProvider } from '../upstream/directory.
 import type { LinkOutcome, PendingIdentity, RefusalReason, UpstreamLinking } from '../upstream/linking.ts';
 import { UpstreamError, type UpstreamProtocol, type UpstreamTransaction } from '../upstream/protocol.ts';
 import { resumeInteraction } from './engine.ts';
+import { sealIdToken, type UpstreamSessionResult } from './upstream-logout.ts';
 import { chosenLocale } from './language.ts';
 import { sendPage } from './send-page.ts';
 import type { LoginExtension } from './steps/password.ts';
@@ -159,8 +160,11 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
       return errorPage(ctx, 'not_allowed', idp?.display_name ?? alias, back);
     }
     let outcome: LinkOutcome;
+    let session: UpstreamSessionResult;
     try {
       const identity = await protocol.finish(idp!, new URL(ctx.originalUrl, deps.publicOrigin), transaction, callbackUrl(alias));
+      // For upstream logout at sign-out (src/interactions/upstream-logout.ts); sealed, never logged.
+      session = { provider: alias, idToken: sealIdToken(deps.box, identity.idToken) };
       outcome = await linking.resolve(idp!, identity, typeof clientId === 'string' ? clientId : undefined);
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
@@ -169,7 +173,7 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
       return errorPage(ctx, error.reason, idp!.display_name, back);
     }
     if (outcome.kind === 'refused') return errorPage(ctx, outcome.reason, idp!.display_name, back);
-    const result: InteractionResults = outcome.kind === 'signed_in' ? { login: loginOf(outcome), upstream: null } : { upstream: outcome.pending };
+    const result: InteractionResults = outcome.kind === 'signed_in' ? { login: loginOf(outcome), upstream: null, upstreamSession: session } : { upstream: outcome.pending, upstreamSession: session };
     // The interaction's expiry is the provider's, on the system clock.
     const resume = await resumeInteraction(provider, transaction.uid, result);
     if (resume === undefined) return errorPage(ctx, 'state', idp!.display_name, undefined);

@@ -29,6 +29,7 @@ export const AUDIT_EVENT_TYPES = {
   'upstream.account_created': 'a first upstream sign-in created a local account (just in time); details.provider',
   'upstream.linked': 'an upstream identity was linked to a user; details.provider, details.by local_sign_in or verified_email',
   'upstream.refused': 'an upstream sign-in was refused; details.reason domain, email_unverified, disabled, no_account, denied, failed, unreachable, state or not_allowed',
+  'upstream.logout': "signing out of a session made through an upstream provider with upstream_logout; details.outcome continued (to the upstream's end-session endpoint), unreachable or no_end_session_endpoint",
   // The account page (actor and target: the user)
   'user.password_changed': 'a user changed their own password on the account page (the current one was checked)',
   'mfa.removed': 'a user removed a second factor on the account page; details.method totp (with the recovery codes) or passkey',
