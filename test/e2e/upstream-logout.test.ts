@@ -214,5 +214,6 @@ describe('upstream logout in headless Chromium (a second Gatehouse upstream)', f
     await page.goto(`${loggedOut('corp')}?state=forged`);
     await page.waitForURL((current) => current.pathname.endsWith('/session/end/success'));
     expect(await page.textContent('h1')).to.contain('signed out');
+    await screenshot(page, 'upstream-logout-return-without-cookie');
   });
 });
