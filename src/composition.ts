@@ -24,6 +24,7 @@ import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { createServices, type GatehouseServices } from './services.ts';
 import { ensureUpstreamIndexes } from './upstream/directory.ts';
 import { ensureUpstreamSessionIndexes } from './upstream/sessions.ts';
+import { ensureLinkTicketIndexes } from './upstream/link-tickets.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
 import { connectMongo } from './storage/mongo.ts';
 import { connectRedis, RedisConnectError } from './storage/redis.ts';
@@ -185,6 +186,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     if (server) {
       await ensureUpstreamIndexes(mongo);
       await ensureUpstreamSessionIndexes(mongo);
+      await ensureLinkTicketIndexes(mongo);
     }
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
     const keys: KeyControl = {

@@ -73,7 +73,7 @@ import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from './keycloak/session-status.ts';
 import { hasKeycloakClaims } from './oidc/keycloak-claims.ts';
-import { endpointPath, interactionPath } from './routes/table.ts';
+import { endpointPath, interactionPath, upstreamLinkPath } from './routes/table.ts';
 import { pageExtraRoutes } from './interactions/language.ts';
 import { notFoundPage } from './interactions/not-found.ts';
 
@@ -263,6 +263,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       paths: config.routes,
       publicOrigin: new URL(config.publicUrl).origin,
       secureCookies: https,
+      accountLinking: { tickets: services.upstreamLinkTickets, accountUrl: `${new URL(config.publicUrl).origin}${config.routes.account}/` },
       now: clock.now,
     });
     const upstreamSignOut = upstreamLogout({
@@ -482,6 +483,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           issuerName: config.pages.brandName,
           qrSvg: (text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }),
           tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),
+          upstreamLinkUrl: (alias, ticket) => `${new URL(config.publicUrl).origin}${upstreamLinkPath(config.routes, alias)}?${new URLSearchParams({ ticket })}`,
         }),
       }).routes() as Middleware;
     });

@@ -145,6 +145,7 @@ export function upstreamOperations(services: GatehouseServices) {
       return (await directory.linksOf(userId)).map((link) => ({
         provider: link.provider,
         subject: link.subject,
+        label: link.label,
         created_at: link.createdAt.toISOString(),
         last_sign_in_at: link.lastSignInAt?.toISOString() ?? null,
       }));

@@ -184,3 +184,8 @@ export function upstreamCallbackPath(table: RoutesTable, alias: string): string 
 export function upstreamLogoutCallbackPath(table: RoutesTable, alias: string): string {
   return `${table.upstream}/${encodeURIComponent(alias)}/logged-out`;
 }
+
+/** Where the account page's "Connect <provider>" starts the upstream leg (with a one-time ticket). */
+export function upstreamLinkPath(table: RoutesTable, alias: string): string {
+  return `${table.upstream}/${encodeURIComponent(alias)}/link`;
+}
