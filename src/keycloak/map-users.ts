@@ -92,7 +92,6 @@ export function mapUsers(document: Json, realm: string, roles: RealmRoles, now: 
       else skipped.push(name);
     }
     if (skipped.length > 0) note(`attributes ${skipped.join(', ')}: not imported (only single values named after OpenID standard claims are)`);
-    for (const link of list(raw.federatedIdentities)) if (isObject(link)) note(`identity provider link ${String(link.identityProvider)}: not imported`);
     const email = text(raw.email)?.trim().toLowerCase() ?? null;
     const givenName = text(raw.firstName) ?? null;
     const familyName = text(raw.lastName) ?? null;
@@ -117,7 +116,8 @@ export function mapUsers(document: Json, realm: string, roles: RealmRoles, now: 
         secondFactor: totp !== undefined,
         ...(Object.keys(attributes).length > 0 ? { attributes: attributes as ProfileAttributes } : {}),
         passwordHash,
-        passwordChangedAt: passwordSetAt,
+        // null: the user has no password to sign in with (the account page counts sign-in methods by it).
+        passwordChangedAt: passwordAlgorithm === undefined ? null : passwordSetAt,
         lastLoginAt: null,
         createdAt: created,
         updatedAt: now,

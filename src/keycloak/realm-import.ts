@@ -1,12 +1,14 @@
 import type { ExportedClient } from '../clients/repository.ts';
 import { isObject, KeycloakExportError, list, text, type UnmappedItem } from './export-json.ts';
 import { mapClients } from './map-client.ts';
+import { mapFederatedIdentities, mapIdentityProviders, type PlannedLink, type PlannedUpstream } from './map-identity-providers.ts';
 import { mapRoles } from './map-roles.ts';
 import { mapUsers, type PlannedUser } from './map-users.ts';
 
 export { KeycloakExportError, type UnmappedItem } from './export-json.ts';
 export { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
 export type { PlannedUser } from './map-users.ts';
+export type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
 
 /**
  * Reads a Keycloak realm export (`kc.sh export`, Keycloak 24–26) into what Gatehouse keeps:
@@ -25,6 +27,11 @@ export type { PlannedUser } from './map-users.ts';
  *   Both verify at sign-in and are replaced by argon2id on the first successful one.
  * - OTP credentials (time-based) become the user's authenticator app, with Keycloak's
  *   algorithm, digits and period (src/keycloak/otp-credential.ts): the same app keeps working.
+ * - Identity providers become upstream providers, their mappers claim/role/group mapping, and
+ *   users' federated identities upstream links (src/keycloak/map-identity-providers.ts).
+ *
+ * Each part is its own module (map-roles, map-client, map-users, map-identity-providers);
+ * this one composes them and reports the realm settings that have no place in Gatehouse.
  */
 
 export interface KeycloakImportPlan {
@@ -33,6 +40,10 @@ export interface KeycloakImportPlan {
   readonly groups: ReadonlyArray<{ readonly name: string; readonly description: string }>;
   readonly clients: readonly ExportedClient[];
   readonly users: readonly PlannedUser[];
+  /** Identity providers (identity brokering) as upstream providers (src/keycloak/map-identity-providers.ts). */
+  readonly upstreamProviders: readonly PlannedUpstream[];
+  /** Users' federated identities as upstream links. */
+  readonly upstreamLinks: readonly PlannedLink[];
   readonly unmapped: readonly UnmappedItem[];
 }
 
@@ -46,10 +57,9 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
   const roles = mapRoles(document, realm, unmapped);
   const clients = mapClients(document, now, unmapped);
   const users = mapUsers(document, realm, roles, now, unmapped);
+  const { providers, aliases } = mapIdentityProviders(document, roles, unmapped);
+  const upstreamLinks = mapFederatedIdentities(document, aliases, unmapped);
 
-  for (const provider of list(document.identityProviders)) {
-    if (isObject(provider)) unmapped.push({ kind: 'identity provider', name: String(provider.alias), reason: 'upstream sign-in is not supported yet' });
-  }
   for (const flow of list(document.authenticationFlows)) {
     if (isObject(flow) && flow.builtIn === false) unmapped.push({ kind: 'authentication flow', name: String(flow.alias), reason: "custom flows are not imported (Gatehouse's sign-in has its own steps)" });
   }
@@ -71,6 +81,8 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
     groups: [...roles.groups.keys()].map((name) => ({ name, description: '' })),
     clients,
     users,
+    upstreamProviders: providers,
+    upstreamLinks,
     unmapped,
   };
 }
