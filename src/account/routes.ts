@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
 import { BROWSER_APP_CSP, serveBrowserApp } from '../browser-app/serve.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
@@ -24,24 +23,11 @@ export interface AccountPageDeps {
  * client and reaches the account API with its own tokens.
  */
 export function accountPage(deps: AccountPageDeps): Middleware {
-  const origin = new URL(deps.issuer).origin;
+  const { authorization, token, endSession, api, webauthn } = deps.endpoints;
   return serveBrowserApp({
-    path: deps.path,
-    webDir: deps.webDir ?? fileURLToPath(new URL('./web/', import.meta.url)),
-    csp: ACCOUNT_CSP,
-    shell: {
-      title: 'Account',
-      stylesheet: 'account.css',
-      scripts: [deps.endpoints.webauthn],
-      noscript: 'The account page needs JavaScript.',
-      data: {
-        'client-id': ACCOUNT_CLIENT_ID,
-        account: `${origin}${deps.path}/`,
-        authorize: deps.endpoints.authorization,
-        token: deps.endpoints.token,
-        'end-session': deps.endpoints.endSession,
-        api: deps.endpoints.api,
-      },
-    },
+    ...deps,
+    webDir: deps.webDir ?? new URL('./web/', import.meta.url),
+    client: { id: ACCOUNT_CLIENT_ID, authorization, token, endSession },
+    shell: { title: 'Account', stylesheet: 'account.css', scripts: [webauthn], noscript: 'The account page needs JavaScript.', data: { api } },
   });
 }

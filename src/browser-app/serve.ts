@@ -23,7 +23,10 @@ export interface BrowserAppShell {
   readonly title: string;
   /** The app's own stylesheet in its web folder (after the shared base.css). */
   readonly stylesheet: string;
-  /** `data-*` attributes of <body> (name without `data-`). */
+  /**
+   * Further `data-*` attributes of <body> (name without `data-`), after the ones every app has:
+   * client-id, app (its URL: redirect and post-logout URI), authorize, token, end-session, assets.
+   */
   readonly data: Readonly<Record<string, string>>;
   /** Classic scripts loaded before the app's module (absolute paths). */
   readonly scripts?: readonly string[];
@@ -31,11 +34,21 @@ export interface BrowserAppShell {
   readonly noscript: string;
 }
 
+/** The public client the app signs in as, and the provider endpoints it uses (absolute paths). */
+export interface BrowserAppClient {
+  readonly id: string;
+  readonly authorization: string;
+  readonly token: string;
+  readonly endSession: string;
+}
+
 export interface BrowserAppDeps {
   /** The app's path (routes table); its assets are under `<path>/assets/`. */
   readonly path: string;
+  readonly issuer: string;
+  readonly client: BrowserAppClient;
   /** The app's browser modules, stylesheet and locales: compiled .js in dist/, .ts sources in src/. */
-  readonly webDir: string;
+  readonly webDir: string | URL;
   readonly csp?: string;
   readonly shell: BrowserAppShell;
   /** The shared browser modules (this folder's web/); tests may point elsewhere. */
@@ -83,11 +96,21 @@ const readText = (file: string) => readFile(file, 'utf8').catch(() => undefined)
 export function serveBrowserApp(deps: BrowserAppDeps): Middleware {
   const csp = deps.csp ?? BROWSER_APP_CSP;
   const sharedDir = deps.sharedDir ?? fileURLToPath(new URL('./web/', import.meta.url));
+  const webDir = typeof deps.webDir === 'string' ? deps.webDir : fileURLToPath(deps.webDir);
   const assets = `${deps.path}/assets/`;
-  const toShared = relative(deps.webDir, sharedDir).split(sep).join('/');
+  const toShared = relative(webDir, sharedDir).split(sep).join('/');
   const sharedImport = new RegExp(`(['"])${escapeRegExp(toShared)}/`, 'g');
   const cache = new Map<string, Asset>();
   const shell = deps.shell;
+  const data: Record<string, string> = {
+    'client-id': deps.client.id,
+    app: `${new URL(deps.issuer).origin}${deps.path}/`,
+    authorize: deps.client.authorization,
+    token: deps.client.token,
+    'end-session': deps.client.endSession,
+    ...shell.data,
+    assets,
+  };
   const shellPage = `<!doctype html>
 <html lang="en">
 <head>
@@ -98,7 +121,7 @@ export function serveBrowserApp(deps: BrowserAppDeps): Middleware {
 <link rel="stylesheet" href="${assets}${escapeAttribute(shell.stylesheet)}">
 ${(shell.scripts ?? []).map((src) => `<script src="${escapeAttribute(src)}"></script>\n`).join('')}<script type="module" src="${assets}app.js"></script>
 </head>
-<body ${Object.entries({ ...shell.data, assets }).map(([name, value]) => `data-${name}="${escapeAttribute(value)}"`).join(' ')}>
+<body ${Object.entries(data).map(([name, value]) => `data-${name}="${escapeAttribute(value)}"`).join(' ')}>
 <div id="app" aria-live="polite"><noscript>${escapeAttribute(shell.noscript)}</noscript></div>
 </body>
 </html>
@@ -106,7 +129,7 @@ ${(shell.scripts ?? []).map((src) => `<script src="${escapeAttribute(src)}"></sc
 
   async function load(name: string): Promise<Asset | undefined> {
     const shared = name.startsWith(SHARED);
-    const dir = shared ? sharedDir : deps.webDir;
+    const dir = shared ? sharedDir : webDir;
     const file = shared ? name.slice(SHARED.length) : name;
     const locale = shared ? null : LOCALE.exec(file);
     if (locale !== null) {

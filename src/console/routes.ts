@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
 import { BROWSER_APP_CSP, serveBrowserApp } from '../browser-app/serve.ts';
 import { CONSOLE_CLIENT_ID } from './client.ts';
@@ -25,26 +24,16 @@ export interface ConsoleRoutesDeps {
  * no inline script) and its assets — browser modules, stylesheet, locale files.
  */
 export function consoleRoutes(deps: ConsoleRoutesDeps): Middleware {
-  const origin = new URL(deps.issuer).origin;
+  const { authorization, token, endSession, revocation, admin } = deps.endpoints;
   return serveBrowserApp({
-    path: deps.path,
-    webDir: deps.webDir ?? fileURLToPath(new URL('./web/', import.meta.url)),
-    csp: CONSOLE_CSP,
+    ...deps,
+    webDir: deps.webDir ?? new URL('./web/', import.meta.url),
+    client: { id: CONSOLE_CLIENT_ID, authorization, token, endSession },
     shell: {
       title: 'Gatehouse console',
       stylesheet: 'console.css',
       noscript: 'The Gatehouse console needs JavaScript.',
-      data: {
-        'client-id': CONSOLE_CLIENT_ID,
-        console: `${origin}${deps.path}/`,
-        authorize: deps.endpoints.authorization,
-        token: deps.endpoints.token,
-        revocation: deps.endpoints.revocation,
-        idle: String(deps.idleTimeoutSeconds ?? 900),
-        'end-session': deps.endpoints.endSession,
-        admin: deps.endpoints.admin,
-        resource: deps.adminAudience,
-      },
+      data: { revocation, idle: String(deps.idleTimeoutSeconds ?? 900), admin, resource: deps.adminAudience },
     },
   });
 }

@@ -4,7 +4,7 @@
  * For changes to how the user signs in, the API asks for a recent sign-in (RFC 9470); the page
  * then signs in again with max_age=0 and comes back to where it was.
  */
-import { publicClient, type PublicClientSettings } from '../../browser-app/web/sign-in.ts';
+import { clientSettingsFrom, publicClient, type PublicClientSettings } from '../../browser-app/web/sign-in.ts';
 
 export { SignInError, type Tokens } from '../../browser-app/web/sign-in.ts';
 
@@ -14,16 +14,7 @@ export interface AccountSettings extends PublicClientSettings {
 }
 
 export function settingsFrom(body: HTMLElement): AccountSettings {
-  const read = (name: string) => body.dataset[name] ?? '';
-  return {
-    clientId: read('clientId'),
-    appUrl: read('account'),
-    authorize: read('authorize'),
-    token: read('token'),
-    endSession: read('endSession'),
-    api: read('api'),
-    assets: read('assets'),
-  };
+  return { ...clientSettingsFrom(body), api: body.dataset.api ?? '' };
 }
 
 const client = publicClient({ storageKey: 'gatehouse.account', scope: 'openid profile email', returnToHash: true });

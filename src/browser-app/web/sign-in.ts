@@ -14,6 +14,12 @@ export interface PublicClientSettings {
   readonly endSession: string;
 }
 
+/** The settings every app's shell carries (serve.ts): its client, URL, endpoints and assets. */
+export function clientSettingsFrom(body: HTMLElement): PublicClientSettings & { readonly assets: string } {
+  const read = (name: string) => body.dataset[name] ?? '';
+  return { clientId: read('clientId'), appUrl: read('app'), authorize: read('authorize'), token: read('token'), endSession: read('endSession'), assets: read('assets') };
+}
+
 export interface Tokens {
   readonly accessToken: string;
   readonly refreshToken: string | undefined;

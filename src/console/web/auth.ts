@@ -4,7 +4,7 @@
  * the admin API as the `resource` of every token; an idle console revokes its refresh token and
  * asks for credentials again.
  */
-import { idTokenClaims, publicClient, type PublicClientSettings } from '../../browser-app/web/sign-in.ts';
+import { clientSettingsFrom, idTokenClaims, publicClient, type PublicClientSettings } from '../../browser-app/web/sign-in.ts';
 
 export { SignInError, type Tokens } from '../../browser-app/web/sign-in.ts';
 
@@ -22,20 +22,8 @@ const REAUTHENTICATE = 'gatehouse.console.reauthenticate';
 export const SCOPE = 'openid admin';
 
 export function settingsFrom(body: HTMLElement): ConsoleSettings {
-  const data = body.dataset;
-  const read = (name: string) => data[name] ?? '';
-  return {
-    clientId: read('clientId'),
-    appUrl: read('console'),
-    authorize: read('authorize'),
-    token: read('token'),
-    revocation: read('revocation'),
-    endSession: read('endSession'),
-    admin: read('admin'),
-    resource: read('resource'),
-    assets: read('assets'),
-    idleSeconds: Number(read('idle')) || 900,
-  };
+  const read = (name: string) => body.dataset[name] ?? '';
+  return { ...clientSettingsFrom(body), revocation: read('revocation'), admin: read('admin'), resource: read('resource'), idleSeconds: Number(read('idle')) || 900 };
 }
 
 const client = publicClient({
