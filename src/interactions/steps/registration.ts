@@ -49,7 +49,7 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
   /** The domains in force; a 404 while registration is off (the link is gone, the URL refuses). */
   async function domainsOrRefuse(step: StepContext): Promise<readonly string[]> {
     const { enabled, domains } = await deps.settings();
-    if (!enabled || deps.register === undefined) step.koa.throw(404, 'Self-registration is not available.');
+    if (!enabled) step.koa.throw(404, 'Self-registration is not available.');
     return domains;
   }
 
@@ -94,7 +94,9 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
     page: async (step) => page(step, { name: '', email: '' }, await domainsOrRefuse(step)),
     async action(step, form) {
       const domains = await domainsOrRefuse(step);
-      const register = deps.register!;
+      const register = deps.register;
+      // On without SMTP: the page says registration is not available.
+      if (register === undefined) return page(step, { name: '', email: '' }, domains);
       const name = (form.name ?? '').trim().slice(0, 256);
       const email = (form.email ?? '').trim().normalize('NFKC');
       const password = form.password ?? '';
