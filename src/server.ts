@@ -227,7 +227,10 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
             hasher: accountLayer.hasher,
             verifications,
             mail,
-            links: { verify: `${origin}${config.routes.email}/verify`, forgotPassword: `${origin}${config.routes.password}/forgot` },
+            links: {
+              verify: `${origin}${config.routes.email}/verify`,
+              forgotPassword: async () => ((await signIn()).password_reset ? `${origin}${config.routes.password}/forgot` : undefined),
+            },
             ttlSeconds: verificationTtl,
             verifyFirst: async () => (await signIn()).require_verified_email !== 'off',
             onEvent: (event) => auditSelfService(event.type, event.userId),

@@ -21,8 +21,8 @@ export interface SelfRegistrationDeps<L extends string> {
   readonly hasher: Pick<PasswordHasher, 'hash'>;
   readonly verifications: EmailVerifications;
   readonly mail: RegistrationMailer<L>;
-  /** Absolute URLs for the emails: the verification link's base and "Forgot password?". */
-  readonly links: { readonly verify: string; readonly forgotPassword: string };
+  /** Absolute URLs for the emails: the verification link's base and "Forgot password?" (none while reset is off). */
+  readonly links: { readonly verify: string; readonly forgotPassword: () => Promise<string | undefined> };
   /** How long links work (a runtime setting): the email says it. */
   readonly ttlSeconds: () => Promise<number>;
   /** The account exists only once the address is confirmed (GATEHOUSE_REQUIRE_VERIFIED_EMAIL ≠ off). */
@@ -98,7 +98,7 @@ export function createSelfRegistration<L extends string>(deps: SelfRegistrationD
       const existing = await deps.accounts.findByLogin(email);
       if (existing !== undefined) {
         report({ type: 'user.registration_existing_email', userId: existing.id });
-        await deps.mail.send('registration_exists', existing.email ?? email, locale, { name: displayName(existing), link: deps.links.forgotPassword });
+        await deps.mail.send('registration_exists', existing.email ?? email, locale, { name: displayName(existing), link: (await deps.links.forgotPassword()) ?? null });
         return;
       }
       const passwordHash = await deps.hasher.hash(password);

@@ -248,9 +248,20 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       const after = await callAdmin(c.a.url, token, 'GET', '/settings/sign-in');
       expect(after.body.settings.require_verified_email.value, 'nothing of a refused change is applied').to.equal('self-registered');
 
-      const page = (await signInPage(c.b, c.clientId)).html;
-      expect(offersReset(page)).to.equal(false);
-      expect(offersRegistration(page)).to.equal(true);
+      const signIn = await signInPage(c.b, c.clientId);
+      expect(offersReset(signIn.html)).to.equal(false);
+      expect(offersRegistration(signIn.html)).to.equal(true);
+
+      // Registering with a taken address tells its owner, without a reset link while reset is off.
+      await c.a.services.accounts.createUser({ username: 'taken', email: 'taken@example.com', password: PASSWORD });
+      const form = formsOf(await (await signIn.agent.request(`${signIn.url}/register`)).text()).find((found) => found.action.endsWith('/register'))!;
+      const sent = await signIn.agent.postForm(new URL(form.action, c.b.url).toString(), { ...form.fields, name: '', email: 'taken@example.com', password: 'a long new passphrase', confirm: 'a long new passphrase' });
+      expect(sent.status).to.equal(200);
+      let note = await inbox.next();
+      for (let skipped = 0; note.subject !== 'You already have an account' && skipped < 5; skipped += 1) note = await inbox.next();
+      expect(note.subject).to.equal('You already have an account');
+      expect(note.text).to.not.include('/password/');
+      expect(note.html).to.not.include('/password/');
 
       // The CLI refuses the same way, naming the variable.
       const env = { NODE_ENV: 'test', MONGODB_URI: c.deploy.mongodbUri, REDIS_URL: c.deploy.redisUrl!, GATEHOUSE_SECRET: c.deploy.secret, GATEHOUSE_REDIS_PREFIX: c.deploy.settings.GATEHOUSE_REDIS_PREFIX!, GATEHOUSE_PASSWORD_RESET: 'false' };
