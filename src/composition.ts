@@ -152,6 +152,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const accountLayer = await startAccountLayer({
       config,
       now: dateClock(clock),
+      onClockJump: clock.onJump,
       mongo,
       redis,
       logger,

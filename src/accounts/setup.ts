@@ -29,8 +29,10 @@ export interface AccountLayerDeps {
   readonly onHash?: (event: HashPoolEvent) => void;
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onUserChange?: UserChangeHook;
-  /** The lockout windows' clock (src/clock.ts). */
+  /** When lockouts end (src/clock.ts). */
   readonly now?: () => Date;
+  /** Jumps of a moved clock (tests): the lockout sweeper, where there is one, runs at once. */
+  readonly onClockJump?: ((listener: () => Promise<void>) => () => void) | undefined;
 }
 
 export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
@@ -48,7 +50,7 @@ export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
  * The account layer from settings and open connections: creates indexes, sets up the hashing
  * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication, onUserChange, now }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication, onUserChange, now, onClockJump }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
   await ensureUserIndexes(users);
   const limiter = await createLoginLimiter({
@@ -57,6 +59,7 @@ export async function startAccountLayer({ config, mongo, redis, logger, onHash, 
     policy: lockoutPolicy(config.lockout),
     logger,
     ...(now === undefined ? {} : { now }),
+    onClockJump,
   });
   const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength } = config.passwords;
   const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, ...(onHash ? { observe: onHash } : {}) });
