@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { startGatehouseProcess } from './lib/children.ts';
 import { basicAuth } from './lib/fixture.ts';
 import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
-import { runOnce, type RequestSpec } from './lib/load.ts';
+import { refreshTokenChains, runOnce, type RequestSpec } from './lib/load.ts';
 import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
@@ -128,8 +128,8 @@ async function spec(): Promise<RequestSpec> {
       return { method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } };
     }
     case 'refresh': {
-      const pool = await mintRefreshTokens(url, fixture.clients.web, fixture.users[0]!, 40 * SECONDS);
-      return { ...post('web', '/token'), nextBody: () => { const token = pool.pop(); return token === undefined ? undefined : form({ grant_type: 'refresh_token', refresh_token: token }); }, remaining: () => pool.length };
+      const pool = await mintRefreshTokens(url, fixture.clients.web, fixture.users[0]!, CONNECTIONS * 8);
+      return { ...post('web', '/token'), ...refreshTokenChains(pool, (token) => form({ grant_type: 'refresh_token', refresh_token: token })) };
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * npm run bench -- --vs-keycloak [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS]
+ * npm run bench -- --vs-keycloak [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS] [--idle-wait S]
  *
  * Gatehouse and Keycloak 26 side by side, on the same machine, in the same run (issue 21's
  * yardstick): the production build of Gatehouse (FerretDB + Redis from scripts/services) and
@@ -20,7 +20,7 @@ import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
 import { measureHashLimit } from './lib/hash-limit.ts';
 import { freshKeycloakDatabase, createRealm, groupRssBytes, keycloakHashParameters, keycloakHome, KEYCLOAK_VERSION, startKeycloak } from './lib/keycloak.ts';
 import { KEYCLOAK_PATHS, keycloakBasic, keycloakRefreshTokens, keycloakSignIn, keycloakToken } from './lib/keycloak-flows.ts';
-import { measureAlternating, runOnce, type Measured, type RequestSpec } from './lib/load.ts';
+import { measureAlternating, refreshTokenChains, runOnce, type Measured, type RequestSpec } from './lib/load.ts';
 import { table } from './lib/report.ts';
 import { seed } from './lib/seed.ts';
 import { benchDatabaseKind, benchServices, benchServicesUp, freePort } from './lib/services.ts';
@@ -38,8 +38,11 @@ const { values: flags } = parseArgs({
     'keycloak-heap': { type: 'string' },
     'jit-warmup': { type: 'string' },
     pool: { type: 'string' },
+    'idle-wait': { type: 'string' },
   },
 });
+// After the load: how long both servers idle before their RSS is read again (Gatehouse's hash workers exit after 60 s idle).
+const IDLE_WAIT_SECONDS = Number(flags['idle-wait'] ?? 70);
 const SECONDS = Number(flags.seconds ?? 6);
 const WARMUP = Number(flags.warmup ?? 3);
 // A JVM reaches its speed after its JIT compiled the hot paths: every server gets this many seconds of mixed load first.
@@ -59,16 +62,6 @@ const mib = (bytes: number) => round(bytes / 1024 / 1024);
 const load = () => loadavg().map((value) => round(value, 2));
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const formHeaders = (authorization: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization });
-
-function popping(pool: string[], toBody: (token: string) => string): Pick<RequestSpec, 'nextBody' | 'remaining'> {
-  return {
-    nextBody: () => {
-      const token = pool.pop();
-      return token === undefined ? undefined : toBody(token);
-    },
-    remaining: () => pool.length,
-  };
-}
 
 async function check(label: string, url: string, spec: RequestSpec, accept: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
   const body = spec.nextBody?.() ?? spec.body;
@@ -203,8 +196,9 @@ async function main() {
       (body) => typeof body.sub === 'string',
     );
 
-    // Enough for warm-up + both segments at ≈ 150 rotations per second; a pool that runs out is marked in the report.
-    const poolSize = Number(flags.pool ?? Math.ceil((SECONDS + WARMUP) * 150));
+    // Each token heads a chain (its rotation's successor goes back into the pool), so the pool
+    // only has to cover the connections; one that runs out anyway (errors) is marked in the report.
+    const poolSize = Number(flags.pool ?? CONNECTIONS * 16);
     log(`minting ${poolSize} refresh tokens on each server`);
     const pools = {
       gatehouse: await mintRefreshTokens(gatehouse.url, fixture.clients.web, users[1]!, poolSize),
@@ -214,8 +208,8 @@ async function main() {
     await side(
       'refresh_token grant (rotation, single use)',
       {
-        gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.web)), ...popping(pools.gatehouse, refreshBody) },
-        keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.web)), ...popping(pools.keycloak, refreshBody) },
+        gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.web)), ...refreshTokenChains(pools.gatehouse, refreshBody) },
+        keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.web)), ...refreshTokenChains(pools.keycloak, refreshBody) },
       },
       isToken,
     );
@@ -251,6 +245,9 @@ async function main() {
 
     const afterLoad = { gatehouse: rssBytes(gatehouse.process.pid!), keycloak: groupRssBytes(keycloak.process.pid!) };
     const loadAfter = load();
+    log(`idle memory: waiting ${IDLE_WAIT_SECONDS} s without requests`);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_SECONDS * 1000));
+    const idleAfterLoad = { gatehouse: rssBytes(gatehouse.process.pid!), keycloak: groupRssBytes(keycloak.process.pid!) };
     const summary = rows.map((row) => ({
       scenario: row.scenario,
       gatehousePerSecond: round(rate(row.gatehouse)),
@@ -293,6 +290,10 @@ async function main() {
         keycloakIdle: mib(idle.keycloak),
         gatehouseAfterLoad: mib(afterLoad.gatehouse),
         keycloakAfterLoad: mib(afterLoad.keycloak),
+        gatehouseIdleAfterLoad: mib(idleAfterLoad.gatehouse),
+        keycloakIdleAfterLoad: mib(idleAfterLoad.keycloak),
+        idleWaitSeconds: IDLE_WAIT_SECONDS,
+        gatehouseIdleAfterOverBefore: round(idleAfterLoad.gatehouse / idle.gatehouse, 2),
         note: 'Gatehouse: the node process (FerretDB, PostgreSQL, Redis not included); Keycloak: kc.sh and its JVM (PostgreSQL not included)',
       },
       scenarios: summary,
@@ -309,7 +310,7 @@ async function main() {
       summary.map((row) => [row.scenario, row.gatehousePerSecond, row.keycloakPerSecond, row.ratio, `${row.gatehouseP50Ms} / ${row.gatehouseP99Ms}`, `${row.keycloakP50Ms} / ${row.keycloakP99Ms}`, `${row.errors.gatehouse} / ${row.errors.keycloak}${'note' in row ? ` (${row.note})` : ''}`]),
     ));
     out(`Hashing: Gatehouse ${result.hashing.gatehouse} (${result.hashing.gatehouseHashMs} ms, limit ${result.hashing.gatehouseHashLimitPerSecond}/s, sign-ins at ${result.hashing.gatehouseSignInsToHashLimit}×); Keycloak ${result.hashing.keycloak} (${result.hashing.keycloakHashMs} ms, limit ${result.hashing.keycloakHashLimitPerSecond}/s, sign-ins at ${result.hashing.keycloakSignInsToHashLimit}×)`);
-    out(`Memory (MiB): Gatehouse ${result.memoryMiB.gatehouseIdle} idle → ${result.memoryMiB.gatehouseAfterLoad} after the load; Keycloak ${result.memoryMiB.keycloakIdle} → ${result.memoryMiB.keycloakAfterLoad}`);
+    out(`Memory (MiB): Gatehouse ${result.memoryMiB.gatehouseIdle} idle → ${result.memoryMiB.gatehouseAfterLoad} right after the load → ${result.memoryMiB.gatehouseIdleAfterLoad} after ${IDLE_WAIT_SECONDS} s idle (${result.memoryMiB.gatehouseIdleAfterOverBefore}× of cold idle); Keycloak ${result.memoryMiB.keycloakIdle} → ${result.memoryMiB.keycloakAfterLoad} → ${result.memoryMiB.keycloakIdleAfterLoad}`);
     out(`Start to ready: Gatehouse ${result.startToReadyMs.gatehouse} ms, Keycloak ${result.startToReadyMs.keycloakFirstStart} ms (first start, new database)`);
     out(`Load average: ${loadBefore.join(' ')} before, ${loadAfter.join(' ')} after (${result.machine.nproc} cores)`);
     if (problems.length > 0) out(`\nProblems:\n${problems.map((problem) => `- ${problem}`).join('\n')}`);

@@ -25,6 +25,8 @@ import { createServices, type GatehouseServices } from './services.ts';
 import { configuredSignIn, pinnedSignIn } from './settings/sign-in.ts';
 import { openSignInSettings } from './settings/sign-in-store.ts';
 import { ensureUpstreamIndexes } from './upstream/directory.ts';
+import { ensureUpstreamSessionIndexes } from './upstream/sessions.ts';
+import { ensureLinkTicketIndexes } from './upstream/link-tickets.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from './storage/command-watch.ts';
 import { connectMongo } from './storage/mongo.ts';
 import { connectRedis, RedisConnectError } from './storage/redis.ts';
@@ -196,7 +198,11 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       upstreamSecretBox: createSecretBox(secret, 'upstream-secrets'),
       clock,
     });
-    if (server) await ensureUpstreamIndexes(mongo);
+    if (server) {
+      await ensureUpstreamIndexes(mongo);
+      await ensureUpstreamSessionIndexes(mongo);
+      await ensureLinkTicketIndexes(mongo);
+    }
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
     const keys: KeyControl = {
       keySet: () => keyStore.load(),

@@ -19,6 +19,8 @@ import { dateClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import { createSecretBox, deriveKey } from './crypto/secret-box.ts';
 import { upstreamSignIn } from './interactions/upstream.ts';
+import { upstreamLogout } from './interactions/upstream-logout.ts';
+import { createUpstreamSessions } from './upstream/sessions.ts';
 import { upstreamLinking } from './upstream/linking.ts';
 import { createUpstreamProtocol } from './upstream/protocol.ts';
 import { clientErrorHandler } from './http/client-error.ts';
@@ -71,7 +73,7 @@ import { allowCredentialedTokenRequests } from './keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from './keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from './keycloak/session-status.ts';
 import { hasKeycloakClaims } from './oidc/keycloak-claims.ts';
-import { endpointPath, interactionPath } from './routes/table.ts';
+import { endpointPath, interactionPath, upstreamLinkPath } from './routes/table.ts';
 import { pageExtraRoutes } from './interactions/language.ts';
 import { notFoundPage } from './interactions/not-found.ts';
 
@@ -252,18 +254,35 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         ? undefined
         : { send: async (userId: string) => verification.send(userId, views.negotiate((await accountLayer.accounts.findById(userId))?.attributes.locale, undefined)) };
 
+    const upstreamProtocol = createUpstreamProtocol({ credentials: (alias) => services.upstream.credentials(alias), now: clock.now });
+    const upstreamBox = createSecretBox(secret, 'upstream-transactions');
     const upstream = upstreamSignIn({
       provider: () => ring.current(),
       directory: services.upstream,
-      protocol: createUpstreamProtocol({ credentials: (alias) => services.upstream.credentials(alias), now: clock.now }),
+      protocol: upstreamProtocol,
       linking: upstreamLinking({ directory: services.upstream, accounts: accountLayer.accounts, users: services.users, audit }),
       views,
       logger,
       audit,
-      box: createSecretBox(secret, 'upstream-transactions'),
+      box: upstreamBox,
       paths: config.routes,
       publicOrigin: new URL(config.publicUrl).origin,
       secureCookies: https,
+      accountLinking: { tickets: services.upstreamLinkTickets, accountUrl: `${new URL(config.publicUrl).origin}${config.routes.account}/` },
+      now: clock.now,
+    });
+    const upstreamSignOut = upstreamLogout({
+      directory: services.upstream,
+      protocol: upstreamProtocol,
+      sessions: createUpstreamSessions({ mongo, box: createSecretBox(secret, 'upstream-sessions'), now: dateClock(clock) }),
+      views,
+      logger,
+      audit,
+      box: upstreamBox,
+      paths: config.routes,
+      publicOrigin: new URL(config.publicUrl).origin,
+      secureCookies: https,
+      signedOutUrl: `${new URL(config.publicUrl).origin}${endpointPath(config.routes, 'end_session')}/success`,
       now: clock.now,
     });
 
@@ -356,7 +375,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
         tokenExchangeInUse: async () => (await services.clients.list()).some((client) => client.metadata.token_exchange !== undefined && client.metadata.token_exchange !== null),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
-        middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
+        middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views), upstreamSignOut.middleware],
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -469,6 +488,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           issuerName: config.pages.brandName,
           qrSvg: (text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }),
           tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),
+          upstreamLinkUrl: (alias, ticket) => `${new URL(config.publicUrl).origin}${upstreamLinkPath(config.routes, alias)}?${new URLSearchParams({ ticket })}`,
         }),
       }).routes() as Middleware;
     });
@@ -518,7 +538,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         logger,
         secureCookies: https,
         paths: config.routes,
-        extraRoutes: [upstream.routes],
+        extraRoutes: [upstream.routes, upstreamSignOut.routes],
       }),
       selfService: new Router().use(
         passwordResetRoutes({

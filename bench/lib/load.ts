@@ -10,6 +10,37 @@ export interface RequestSpec {
   readonly nextBody?: () => string | undefined;
   /** How many fresh bodies are left; the run stops before the pool runs dry. */
   readonly remaining?: () => number;
+  /** Sees every answer (a rotation's answer carries the next single-use token). */
+  readonly onResponse?: (status: number, body: string) => void;
+  /** The pool refills itself from the answers (onResponse): no share of it is reserved per segment. */
+  readonly refills?: boolean;
+}
+
+/**
+ * A refresh-token pool that refills itself: each rotation's answer carries the successor, which
+ * goes back into the pool, so the pool lasts however fast the server rotates (a pool minted up
+ * front ran out on a fast server before the time was up). Each pooled token is the head of its
+ * own chain, like a client that refreshes again with the token it just got. A token lost to an
+ * error is not replaced: the pool runs out only if errors do.
+ */
+export function refreshTokenChains(pool: string[], toBody: (token: string) => string): Pick<RequestSpec, 'nextBody' | 'remaining' | 'onResponse' | 'refills'> {
+  return {
+    nextBody: () => {
+      const token = pool.pop();
+      return token === undefined ? undefined : toBody(token);
+    },
+    remaining: () => pool.length,
+    onResponse: (status, body) => {
+      if (status !== 200) return;
+      try {
+        const successor = (JSON.parse(body) as { refresh_token?: unknown }).refresh_token;
+        if (typeof successor === 'string') pool.unshift(successor);
+      } catch {
+        // not JSON: counted as whatever autocannon counted it as
+      }
+    },
+    refills: true,
+  };
 }
 
 export interface Target {
@@ -48,6 +79,7 @@ export function runOnce(target: Target, seconds: number, connections: number, ma
   return new Promise((resolve, reject) => {
     const request: AutocannonRequest = { method: spec.method, path: spec.path, headers: spec.headers };
     if (spec.body !== undefined) request.body = spec.body;
+    if (spec.onResponse !== undefined) request.onResponse = spec.onResponse;
     if (spec.nextBody !== undefined) {
       request.setupRequest = (req) => {
         if (!exhausted && ((spec.remaining?.() ?? Infinity) <= connections * 2 || used >= maxBodies)) {
@@ -88,7 +120,7 @@ function merge(results: ReadonlyArray<AutocannonResult & { exhausted: boolean }>
 export async function measureAlternating(targets: readonly Target[], options: LoadOptions): Promise<Record<string, Measured>> {
   // Single-use pools (refresh tokens): the warm-up may spend a tenth of the pool, the first
   // segment half of what is left, so a fast server still has tokens for its second segment.
-  const budget = (target: Target, share: number) => Math.floor((target.spec.remaining?.() ?? Infinity) * share);
+  const budget = (target: Target, share: number) => (target.spec.refills === true ? Infinity : Math.floor((target.spec.remaining?.() ?? Infinity) * share));
   for (const target of targets) if (options.warmupSeconds > 0) await runOnce(target, options.warmupSeconds, options.connections, budget(target, 0.1));
   const segments = new Map<string, Array<AutocannonResult & { exhausted: boolean }>>();
   for (const target of [...targets, ...[...targets].reverse()]) {

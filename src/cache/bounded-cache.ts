@@ -5,6 +5,13 @@ export interface BoundedCacheOptions<T> {
   /** Bound on entries; the oldest is dropped first. */
   readonly maxEntries: number;
   /**
+   * Bound on the bytes the entries hold, as `sizeOf` estimates them; the oldest is dropped first.
+   * Entries alone do not bound memory when values vary in size (a session with many grants).
+   */
+  readonly maxBytes?: number;
+  /** Estimated bytes of a value (with `maxBytes`); a miss counts 0. */
+  readonly sizeOf?: (value: T) => number;
+  /**
    * Whether an `undefined` load result is kept too. Clients: yes, so probing unknown ids costs
    * no database reads. Accounts and oidc records: no, so a miss never hides a record.
    */
@@ -39,6 +46,8 @@ export interface BoundedCache<T> {
   dropExpired(): void;
   /** Entries held, expired or not. */
   size(): number;
+  /** Estimated bytes held (0 without `sizeOf`). */
+  bytes(): number;
   clear(): void;
 }
 
@@ -51,6 +60,7 @@ interface Entry<T> {
   readonly value: T | undefined;
   readonly expiresAt: number;
   readonly aliases: readonly string[];
+  readonly bytes: number;
 }
 
 /** Beyond this many invalidations during overlapping loads, all those loads are discarded instead. */
@@ -67,8 +77,9 @@ const INVALIDATION_LOG_LIMIT = 10_000;
  * invalidation never join a load that started before it.
  */
 export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedCache<T> {
-  const { load, ttlMs, maxEntries, cacheMisses, aliases: aliasesOf, validUntil, now = Date.now } = options;
+  const { load, ttlMs, maxEntries, maxBytes = Number.POSITIVE_INFINITY, sizeOf, cacheMisses, aliases: aliasesOf, validUntil, now = Date.now } = options;
   const entries = new Map<string, Entry<T>>();
+  let heldBytes = 0;
   /** alias → keys of the entries that carry it. */
   const holders = new Map<string, Set<string>>();
   const loading = new Map<string, Promise<T | undefined>>();
@@ -84,6 +95,7 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
     const entry = entries.get(key);
     if (entry === undefined) return;
     entries.delete(key);
+    heldBytes -= entry.bytes;
     for (const alias of entry.aliases) {
       const keys = holders.get(alias);
       keys?.delete(key);
@@ -118,12 +130,15 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
     const until = value === undefined ? undefined : validUntil?.(value);
     const expiresAt = Math.min(at + ttlMs, until ?? Number.POSITIVE_INFINITY);
     if (expiresAt <= at) return;
-    while (entries.size >= maxEntries) {
+    const bytes = value === undefined || sizeOf === undefined ? 0 : sizeOf(value);
+    if (bytes > maxBytes) return;
+    while (entries.size >= maxEntries || heldBytes + bytes > maxBytes) {
       const oldest = entries.keys().next();
       if (oldest.done === true) break;
       drop(oldest.value);
     }
-    entries.set(key, { value, expiresAt, aliases });
+    entries.set(key, { value, expiresAt, aliases, bytes });
+    heldBytes += bytes;
     scheduleSweep();
     for (const alias of aliases) {
       let keys = holders.get(alias);
@@ -209,10 +224,12 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
     },
     dropExpired,
     size: () => entries.size,
+    bytes: () => heldBytes,
     clear() {
       sequence += 1;
       floor = sequence;
       entries.clear();
+      heldBytes = 0;
       holders.clear();
       loading.clear();
       invalidatedAt.clear();

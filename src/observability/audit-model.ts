@@ -1,4 +1,4 @@
-import { Mongoose, Schema, type Model, type Types } from 'mongoose';
+import { Mongoose, Schema, Types, type Model } from 'mongoose';
 import { AUDIT_EVENT_TYPES } from './audit-types.ts';
 
 /** An audit event as stored in `audit_events` (src/observability/audit-trail.ts shows it). */
@@ -45,3 +45,34 @@ export const auditEventSchema = new Schema<StoredAuditEvent>(
  * (src/storage/validated-writes.ts). It never connects anywhere.
  */
 export const auditEventShape: Model<StoredAuditEvent> = new Mongoose().model<StoredAuditEvent>('AuditEvent', auditEventSchema, 'audit_events');
+
+const STORED_FIELDS = ['_id', 'actor', 'at', 'client', 'details', 'ip', 'requestId', 'target', 'type'] as const;
+const ACTOR_FIELDS = ['id', 'type', 'username'] as const;
+const TARGET_FIELDS = ['id', 'type'] as const;
+
+const nullOrString = (value: unknown) => value === null || typeof value === 'string';
+const plain = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
+const exactly = (value: Record<string, unknown>, fields: readonly string[]) => {
+  const keys = Object.keys(value);
+  return keys.length === fields.length && fields.every((field) => Object.hasOwn(value, field));
+};
+
+/**
+ * Whether a document is already exactly what `auditEventSchema` would store: every field present
+ * with its stored type, nothing to cast, no default to apply, no unknown field. The audit trail
+ * writes such a document as it is and runs mongoose's validation (which casts, fills defaults or
+ * refuses) only for anything else: building a mongoose document per event was ≈ 5 % of the CPU of
+ * a client_credentials request (docs/PERFORMANCE.md). test/unit/audit-shape.test.ts keeps this in
+ * step with the schema.
+ */
+export function isStoredAuditShape(doc: unknown): doc is StoredAuditEvent {
+  if (!plain(doc) || !exactly(doc, STORED_FIELDS)) return false;
+  const { _id: id, at, type, actor, client, target, ip, details, requestId } = doc;
+  if (!(id instanceof Types.ObjectId) || !(at instanceof Date) || Number.isNaN(at.getTime())) return false;
+  if (typeof type !== 'string' || !Object.hasOwn(AUDIT_EVENT_TYPES, type)) return false;
+  if (!plain(actor) || !exactly(actor, ACTOR_FIELDS) || typeof actor.type !== 'string' || !ACTOR_TYPES.includes(actor.type)) return false;
+  if (!nullOrString(actor.id) || !nullOrString(actor.username)) return false;
+  if (target !== null && (!plain(target) || !exactly(target, TARGET_FIELDS) || typeof target.type !== 'string' || target.type === '' || !nullOrString(target.id))) return false;
+  return nullOrString(client) && nullOrString(ip) && nullOrString(requestId) && plain(details);
+}

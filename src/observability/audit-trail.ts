@@ -1,6 +1,6 @@
 import { Types, type mongo } from 'mongoose';
 import { validated } from '../storage/validated-writes.ts';
-import { auditEventShape, type StoredAuditEvent } from './audit-model.ts';
+import { auditEventShape, isStoredAuditShape, type StoredAuditEvent } from './audit-model.ts';
 import type { AuditEventType } from './audit-types.ts';
 import type { Logger } from './logger.ts';
 import { currentRequestId, currentRequestIp } from './request-context.ts';
@@ -201,15 +201,20 @@ export function createAuditTrail({
     timer.unref();
   }
 
-  /** The batch's documents through the event schema; an event that breaks it is logged and left out. */
+  /**
+   * The batch's documents through the event schema; an event that breaks it is logged and left
+   * out. One already in its stored shape (the usual case) is taken as it is.
+   */
   async function checked(batch: readonly AuditEvent[]): Promise<StoredAuditEvent[]> {
     const docs = await Promise.all(
-      batch.map((event) =>
-        validated(auditEventShape, stored(event)).catch((error: unknown) => {
+      batch.map((event) => {
+        const doc = stored(event);
+        if (isStoredAuditShape(doc)) return doc;
+        return validated(auditEventShape, doc).catch((error: unknown) => {
           logger.error({ err: error, eventId: event.id, type: event.type }, 'audit event refused by its schema; not stored');
           return undefined;
-        }),
-      ),
+        });
+      }),
     );
     return docs.filter((doc): doc is StoredAuditEvent => doc !== undefined);
   }

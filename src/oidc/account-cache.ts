@@ -6,6 +6,8 @@ import type { WarnLogger } from '../storage/oidc/mongo-indexes.ts';
 import type { AccountDirectory, AccountProfile } from './accounts.ts';
 
 const ACCOUNT_CACHE_ENTRIES = 10_000;
+/** Bytes of profiles held (estimated from their JSON; custom profile attributes make them vary). */
+const ACCOUNT_CACHE_BYTES = 8 * 1024 * 1024;
 
 /** The channel on which user changes are announced to every instance. */
 export function userChangesChannel(redisPrefix: string): string {
@@ -50,6 +52,8 @@ export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger,
     load: async (sub) => source?.findActive(sub),
     ttlMs: ttlSeconds * 1000,
     maxEntries: ACCOUNT_CACHE_ENTRIES,
+    maxBytes: ACCOUNT_CACHE_BYTES,
+    sizeOf: (profile) => JSON.stringify(profile).length + 160,
     cacheMisses: false,
     ...(now === undefined ? {} : { now }),
   });

@@ -99,7 +99,17 @@ export function presentedJwtId(req: IncomingMessage): string | undefined {
 export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecordsDeps): JwtRecords {
   const hmac = (purpose: string) => {
     const key = deriveKey(secret, purpose);
-    return (jti: string) => createHmac('sha256', key).update(jti).digest('base64url');
+    // The same token is introspected again and again by its resource servers: its ids are remembered.
+    const known = new Map<string, string>();
+    return (jti: string) => {
+      let id = known.get(jti);
+      if (id === undefined) {
+        id = createHmac('sha256', key).update(jti).digest('base64url');
+        if (known.size >= MATERIALISED_MEMORY) known.delete(known.keys().next().value!);
+        known.set(jti, id);
+      }
+      return id;
+    };
   };
   const recordId = hmac('jwt-access-token-records');
   const twinId = hmac('jwt-access-token-userinfo');
@@ -174,7 +184,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
   };
 
   function swapStructuredToken({ issuer, publicJwks, routes }: SwapOptions): Middleware {
-    const keys = localKeys(publicJwks);
+    const verify = verifier(issuer, currentKeys(publicJwks), now);
     return async (ctx, next) => {
       if (ctx.method !== 'POST') return next();
       const route = providerRouteAt(routes, ctx.path);
@@ -195,8 +205,8 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       const token = params.token;
       let derived: string | undefined;
       let presented: string | undefined;
-      if (typeof token === 'string' && looksLikeJwt(token)) {
-        const payload = await verify(token, issuer, keys(), new Date(now()));
+      const payload = typeof token === 'string' ? await verify(token) : 'not_a_jwt';
+      if (payload !== 'not_a_jwt') {
         let id = payload === undefined ? unknownId() : recordId(payload.jti);
         presented = payload?.jti;
         if (payload?.gty === CLIENT_CREDENTIALS_GTY) {
@@ -214,13 +224,13 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
   }
 
   function swapForUserinfo({ issuer, publicJwks, routes }: SwapOptions, accepts: (record: AdapterPayload) => boolean): Middleware {
-    const keys = localKeys(publicJwks);
+    const verify = verifier(issuer, currentKeys(publicJwks), now);
     return async (ctx, next) => {
       if (providerRouteAt(routes, ctx.path) !== 'userinfo') return next();
       const token = /^Bearer +([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
-      if (token === undefined || !looksLikeJwt(token)) return next();
-      const payload = await verify(token, issuer, keys(), new Date(now()));
-      if (payload === undefined || payload.gty === CLIENT_CREDENTIALS_GTY) return next();
+      if (token === undefined) return next();
+      const payload = await verify(token);
+      if (payload === 'not_a_jwt' || payload === undefined || payload.gty === CLIENT_CREDENTIALS_GTY) return next();
       const record = await findRecord(payload);
       // Unknown, revoked or sender-constrained tokens, and those not accepted, meet the library's refusal as they are.
       if (record === undefined || record.kind !== 'AccessToken' || typeof record.grantId !== 'string' || record.jkt !== undefined || record['x5t#S256'] !== undefined || !accepts(record)) {
@@ -252,12 +262,10 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
   }
 
   function resolver({ issuer, publicJwks }: Omit<SwapOptions, 'routes'>) {
-    const keys = localKeys(publicJwks);
+    const verify = verifier(issuer, currentKeys(publicJwks), now);
     return async (token: string): Promise<AdapterPayload | undefined> => {
-      if (looksLikeJwt(token)) {
-        const payload = await verify(token, issuer, keys(), new Date(now()));
-        return payload === undefined ? undefined : findRecord(payload);
-      }
+      const payload = await verify(token);
+      if (payload !== 'not_a_jwt') return payload === undefined ? undefined : findRecord(payload);
       return (await adapter('AccessToken').find(token)) ?? (await clientCredentials().find(token)) ?? undefined;
     };
   }
@@ -265,10 +273,12 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
   return { customizer, swapStructuredToken, swapForUserinfo, findRecord, beforeRevocation, resolver };
 }
 
-/** A verifier over the current public keys, rebuilt only when the published set changes. */
-export function localKeys(publicJwks: () => JSONWebKeySet): () => ReturnType<typeof createLocalJWKSet> {
+type KeySetFunction = ReturnType<typeof createLocalJWKSet>;
+
+/** The current public keys as a verifier, rebuilt only when the published set changes, and that set's fingerprint. */
+function currentKeys(publicJwks: () => JSONWebKeySet): () => { keys: KeySetFunction; fingerprint: string } {
   let fingerprint = '';
-  let keys: ReturnType<typeof createLocalJWKSet> | undefined;
+  let keys: KeySetFunction | undefined;
   return () => {
     const jwks = publicJwks();
     const current = JSON.stringify(jwks.keys.map((key) => [key.kid, key.alg, key.n ?? key.x]));
@@ -276,11 +286,61 @@ export function localKeys(publicJwks: () => JSONWebKeySet): () => ReturnType<typ
       keys = createLocalJWKSet(jwks);
       fingerprint = current;
     }
-    return keys;
+    return { keys, fingerprint };
   };
 }
 
-async function verify(token: string, issuer: string, keys: ReturnType<typeof createLocalJWKSet>, currentDate: Date): Promise<(JWTPayload & { jti: string; exp: number }) | undefined> {
+/** A verifier over the current public keys, rebuilt only when the published set changes. */
+export function localKeys(publicJwks: () => JSONWebKeySet): () => KeySetFunction {
+  const current = currentKeys(publicJwks);
+  return () => current().keys;
+}
+
+type VerifiedPayload = Readonly<JWTPayload & { jti: string; exp: number }>;
+
+/** Bytes of verified tokens one verifier remembers (token text and its decoded claims, ≈ 2 × the token's length). */
+export const VERIFIED_MEMORY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Verifies Gatehouse's JWT access tokens: 'not_a_jwt' for anything that is not a JWT (opaque
+ * tokens), undefined for a JWT that is not ours, altered or expired, else its claims. A token
+ * that verified is remembered (bounded by bytes, oldest first) with the fingerprint of the key
+ * set that verified it: resource servers introspect the same token again and again, and the
+ * signature check is most of what introspecting a JWT costs. A remembered token counts only while
+ * the published keys are the same set and the claims' own time limits (exp, nbf) still hold — the
+ * checks jwtVerify makes that can change with time; failures are never remembered.
+ */
+export function verifier(issuer: string, keys: () => { keys: KeySetFunction; fingerprint: string }, now: () => number = Date.now): (token: string) => Promise<VerifiedPayload | undefined | 'not_a_jwt'> {
+  const verified = new Map<string, { payload: VerifiedPayload; fingerprint: string; bytes: number }>();
+  let bytes = 0;
+  const forget = (token: string) => {
+    const entry = verified.get(token);
+    if (entry === undefined) return;
+    verified.delete(token);
+    bytes -= entry.bytes;
+  };
+  return async (token) => {
+    const current = keys();
+    const seconds = Math.floor(now() / 1000);
+    const known = verified.get(token);
+    if (known !== undefined) {
+      if (known.fingerprint === current.fingerprint && known.payload.exp > seconds && (typeof known.payload.nbf !== 'number' || known.payload.nbf <= seconds)) return known.payload;
+      forget(token);
+    }
+    if (!looksLikeJwt(token)) return 'not_a_jwt';
+    const payload = await verify(token, issuer, current.keys, new Date(now()));
+    if (payload === undefined) return undefined;
+    const size = 2 * token.length;
+    if (size <= VERIFIED_MEMORY_BYTES) {
+      while (bytes + size > VERIFIED_MEMORY_BYTES) forget(verified.keys().next().value!);
+      verified.set(token, { payload: Object.freeze(payload), fingerprint: current.fingerprint, bytes: size });
+      bytes += size;
+    }
+    return payload;
+  };
+}
+
+async function verify(token: string, issuer: string, keys: KeySetFunction, currentDate: Date): Promise<(JWTPayload & { jti: string; exp: number }) | undefined> {
   try {
     const { payload } = await jwtVerify(token, keys, { issuer, typ: 'at+jwt', currentDate });
     if (typeof payload.jti === 'string' && typeof payload.exp === 'number') return payload as JWTPayload & { jti: string; exp: number };

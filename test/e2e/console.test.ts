@@ -471,6 +471,16 @@ describe('admin console (headless Chromium)', () => {
     for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
       const strings = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/${locale}.json`)).text()) as Record<string, string>;
       expect(Object.keys(en).filter((key) => strings[key] === undefined), `${locale} lacks`).to.deep.equal([]);
+      // The console's own sign-in page, before any sign-in.
+      const signedOut = await browser.newContext({ viewport: { width: 390, height: 844 } });
+      const signInPage = await signedOut.newPage();
+      await signInPage.addInitScript((chosen) => localStorage.setItem('gatehouse.console.locale', chosen), locale);
+      await signInPage.goto(consoleUrl);
+      await signInPage.locator('main button').waitFor();
+      await signInPage.waitForFunction((chosen) => document.documentElement.lang === chosen, locale);
+      for (const violation of await seriousViolations(signInPage)) problems.push(`${locale} sign-in at 390 px: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
+      await screenshot(signInPage, `console-${locale}-390-sign-in`);
+      await signedOut.close();
       for (const width of [1280, 390]) {
         const page = await operatorPage({ width, locale });
         expect(await page.getAttribute('html', 'lang')).to.equal(locale);

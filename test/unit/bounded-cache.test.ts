@@ -13,6 +13,22 @@ describe('bounded cache', () => {
     expect(await cache.get('a')).to.equal('a#2');
   });
 
+  it('is bounded by bytes as well as entries: the oldest go first, a value larger than the bound is not kept', async () => {
+    const cache = createBoundedCache<string>({ load: async (id) => id.repeat(10), ttlMs: 60_000, maxEntries: 100, maxBytes: 35, sizeOf: (value) => value.length, cacheMisses: false, now: () => 0 });
+    await cache.get('a');
+    await cache.get('b');
+    await cache.get('c');
+    expect([cache.size(), cache.bytes()]).to.deep.equal([3, 30]);
+    await cache.get('d');
+    expect([cache.size(), cache.bytes()], 'a (the oldest) made room for d').to.deep.equal([3, 30]);
+    cache.invalidate('b');
+    expect(cache.bytes()).to.equal(20);
+    await cache.get('long-enough-to-break-the-bound');
+    expect([cache.size(), cache.bytes()], 'nothing dropped for a value that cannot fit').to.deep.equal([2, 20]);
+    cache.clear();
+    expect(cache.bytes()).to.equal(0);
+  });
+
   it('lets go of expired entries, so a burst of traffic does not hold memory until the next one', async () => {
     let clock = 0;
     const cache = createBoundedCache({ load: async (id) => `${id}!`, ttlMs: 1_000, maxEntries: 10, cacheMisses: true, now: () => clock });

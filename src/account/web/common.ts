@@ -3,6 +3,8 @@ import { ApiError, type AccountApi } from './api.ts';
 import { beginSignIn, type AccountSettings } from './auth.ts';
 import { alertBox, h, locale, t } from './ui.ts';
 
+export { card } from './ui.ts';
+
 /** What every section gets: where to draw, the API, the settings (for signing in again). */
 export interface Section {
   readonly root: HTMLElement;
@@ -43,8 +45,4 @@ export function problem(section: Section, error: unknown): HTMLElement {
 export function field(id: string, label: string, control: HTMLElement, hint?: string): HTMLElement {
   if (hint !== undefined) control.setAttribute('aria-describedby', `${id}-hint`);
   return h('div', { class: 'field' }, h('label', { for: id }, label), control, hint === undefined ? null : h('p', { class: 'hint', id: `${id}-hint` }, hint));
-}
-
-export function card(id: string, heading: string, ...children: Array<Node | null>): HTMLElement {
-  return h('section', { class: 'card', 'aria-labelledby': id }, h('h2', { id }, heading), ...children);
 }

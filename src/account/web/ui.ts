@@ -1,79 +1,15 @@
 /// <reference lib="dom" />
-/** DOM building without innerHTML (nothing a server returns is ever parsed as markup), the locale's strings, dates. */
+/** The account page's DOM helpers and strings: the shared ones (browser-app/web) and its own. */
+import { h, type Attributes } from '../../browser-app/web/dom.ts';
+import { currentLocale, dateTime, t } from '../../browser-app/web/i18n.ts';
 
-type Child = Node | string | null | undefined | false;
-type Attributes = Record<string, string | boolean | ((event: Event) => void) | undefined>;
+export { alertBox, card, h, notice, render } from '../../browser-app/web/dom.ts';
+export { loadStrings, LOCALES, pickLocale, t, type Locale } from '../../browser-app/web/i18n.ts';
 
-export function h(tag: string, attributes: Attributes = {}, ...children: Child[]): HTMLElement {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === false) continue;
-    if (typeof value === 'function') element.addEventListener(name.replace(/^on/, ''), value);
-    else element.setAttribute(name, value === true ? '' : value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child);
-  }
-  return element;
-}
-
-export const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
-export type Locale = (typeof LOCALES)[number];
-
-/** The first of the wanted languages the page speaks (`ru-RU` → `ru`, `zh-Hans-CN` → `zh-CN`); English otherwise. */
-export function pickLocale(wanted: readonly (string | null | undefined)[]): Locale {
-  for (const raw of wanted) {
-    if (raw === null || raw === undefined || raw === '') continue;
-    const tag = raw.toLowerCase();
-    if (tag.startsWith('zh')) return 'zh-CN';
-    const found = LOCALES.find((locale) => locale.toLowerCase() === tag || tag.startsWith(`${locale.toLowerCase()}-`));
-    if (found !== undefined) return found;
-  }
-  return 'en';
-}
-
-let strings: Record<string, string> = {};
-let current: Locale = 'en';
-
-export async function loadStrings(assets: string, locale: Locale): Promise<void> {
-  const response = await fetch(`${assets}locales/${locale}.json`);
-  strings = (await response.json()) as Record<string, string>;
-  current = locale;
-  document.documentElement.lang = locale;
-}
-
-export const locale = () => current;
-
-/** A string of the locale file, `{name}` placeholders filled. */
-export function t(key: string, values: Record<string, string> = {}): string {
-  const template = strings[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (_match, name: string) => values[name] ?? '');
-}
+export const locale = currentLocale;
 
 /** A time as the reader's language writes it; a dash for none. */
-export function when(iso: string | null | undefined): string {
-  if (iso === null || iso === undefined) return '—';
-  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
-}
-
-/** Replaces the page's content and moves focus to its heading (screen readers and keyboards follow). */
-export function render(root: HTMLElement, ...children: Child[]): void {
-  root.replaceChildren(...children.filter((child): child is Node | string => child !== null && child !== undefined && child !== false));
-  const heading = root.querySelector('h1');
-  if (heading !== null) {
-    heading.setAttribute('tabindex', '-1');
-    heading.focus();
-  }
-}
-
-export function notice(text: string): HTMLElement {
-  return h('p', { class: 'notice', role: 'status' }, text);
-}
-
-export function alertBox(...lines: string[]): HTMLElement {
-  return h('div', { class: 'alert', role: 'alert' }, ...lines.map((line) => h('p', {}, line)));
-}
+export const when = (iso: string | null | undefined): string => dateTime(iso, 'short');
 
 /**
  * A destructive action behind a second, explicit button (no window.confirm: it is keyboard- and

@@ -1,98 +1,33 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-/** DOM building without innerHTML (nothing a server returns is ever parsed as markup) and the locale's strings. */
+/** The console's DOM helpers and strings: the shared ones (browser-app/web) and its forms, tables and paging. */
+import { h, type Child } from '../../browser-app/web/dom.ts';
+import { dateTime, LOCALES, pickLocale, t, type Locale } from '../../browser-app/web/i18n.ts';
+import type { FieldDetail } from '../../browser-app/web/api.ts';
 
-type Child = Node | string | null | undefined | false;
-type Attributes = Record<string, string | boolean | ((event: Event) => void) | undefined>;
+export { card, h, notice, render } from '../../browser-app/web/dom.ts';
+export { currentLocale, loadStrings, LOCALES, t, type Locale } from '../../browser-app/web/i18n.ts';
+export type { FieldDetail } from '../../browser-app/web/api.ts';
 
-export function h(tag: string, attributes: Attributes = {}, ...children: Child[]): HTMLElement {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === undefined || value === false) continue;
-    if (typeof value === 'function') element.addEventListener(name.replace(/^on/, ''), value);
-    else element.setAttribute(name, value === true ? '' : value);
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child);
-  }
-  return element;
-}
-
-/** The console's languages; English is the fallback for any key a locale lacks. */
-export const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
-export type Locale = (typeof LOCALES)[number];
 const LOCALE_KEY = 'gatehouse.console.locale';
-
-let strings: Record<string, string> = {};
-let fallback: Record<string, string> = {};
-let current: Locale = 'en';
 
 /** The operator's choice if they made one, else the browser's first language the console has. */
 export function preferredLocale(): Locale {
   const chosen = localStorage.getItem(LOCALE_KEY);
   if ((LOCALES as readonly string[]).includes(chosen ?? '')) return chosen as Locale;
-  for (const language of navigator.languages ?? [navigator.language]) {
-    const lower = language.toLowerCase();
-    if (lower.startsWith('zh')) return 'zh-CN';
-    const found = LOCALES.find((locale) => lower === locale.toLowerCase() || lower.startsWith(`${locale.toLowerCase()}-`));
-    if (found !== undefined) return found;
-  }
-  return 'en';
+  return pickLocale(navigator.languages ?? [navigator.language]);
 }
 
 export function chooseLocale(locale: Locale): void {
   localStorage.setItem(LOCALE_KEY, locale);
 }
 
-export function currentLocale(): Locale {
-  return current;
-}
-
-async function fetchStrings(assets: string, locale: string): Promise<Record<string, string>> {
-  const response = await fetch(`${assets}locales/${locale}.json`);
-  return response.ok ? ((await response.json()) as Record<string, string>) : {};
-}
-
-export async function loadStrings(assets: string, locale: Locale): Promise<void> {
-  fallback = await fetchStrings(assets, 'en');
-  strings = locale === 'en' ? fallback : await fetchStrings(assets, locale);
-  current = locale;
-  document.documentElement.lang = locale;
-}
-
-/** A string of the locale file, `{name}` placeholders filled. */
-export function t(key: string, values: Record<string, string | number> = {}): string {
-  const template = strings[key] ?? fallback[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (_match, name: string) => String(values[name] ?? ''));
-}
-
 /** A date and time in the operator's locale (the API speaks ISO 8601). */
-export function when(iso: string | null | undefined): string {
-  if (iso === null || iso === undefined) return '—';
-  return new Date(iso).toLocaleString(current, { dateStyle: 'medium', timeStyle: 'medium' });
-}
-
-/** Replaces the page's content and moves focus to its heading (screen readers and keyboards follow). */
-export function render(root: HTMLElement, ...children: Child[]): void {
-  root.replaceChildren(...children.filter((child): child is Node | string => child !== null && child !== undefined && child !== false));
-  const heading = root.querySelector('h1');
-  if (heading !== null) {
-    heading.setAttribute('tabindex', '-1');
-    heading.focus();
-  }
-}
+export const when = (iso: string | null | undefined): string => dateTime(iso, 'medium');
 
 /** The query part of the hash route (`#/users?q=ann&offset=20`). */
 export function hashQuery(): URLSearchParams {
   return new URLSearchParams(location.hash.split('?')[1] ?? '');
-}
-
-export const card = (labelId: string, heading: string, ...children: Child[]) =>
-  h('section', { class: 'card', 'aria-labelledby': labelId }, h('h2', { id: labelId }, heading), ...children);
-
-export function notice(text: string): HTMLElement {
-  return h('p', { class: 'notice', role: 'status' }, text);
 }
 
 // Form fields: every control's id is f-<API field name>, so a 400 that names a field finds it.
@@ -146,11 +81,6 @@ export const words = (value: FormDataEntryValue | null): string[] =>
     .split(/[\s,]+/)
     .map((word) => word.trim())
     .filter(Boolean);
-
-export interface FieldDetail {
-  readonly path: string;
-  readonly message: string;
-}
 
 /**
  * Shows an admin API error: each field it names gets its message right under the control

@@ -10,11 +10,18 @@ import { createdByUpsert } from './upsert-outcome.ts';
 export const CACHED_MODELS: ReadonlySet<string> = new Set(['Session', 'Grant']);
 
 const ENTRIES_PER_MODEL = 10_000;
+/**
+ * Bytes of payload JSON per model (one-byte strings: ≈ 1 byte a character, plus the entry's
+ * bookkeeping). A record reachable by two keys (a session by id and by uid) counts twice.
+ */
+const BYTES_PER_MODEL = 8 * 1024 * 1024;
+const ENTRY_OVERHEAD_BYTES = 160;
 
 export interface RecordCacheDeps {
   /** How long a record may be served from memory; 0 = every read goes to the store (writes are still announced). */
   readonly ttlSeconds: number;
   readonly maxEntries?: number;
+  readonly maxBytes?: number;
   /** Tells the other instances which records changed (Redis pub/sub); absent without Redis. */
   readonly announce?: ((notice: string) => Promise<void>) | undefined;
   readonly now?: () => number;
@@ -81,7 +88,7 @@ const fromRecord = (record: CachedRecord | undefined) => (record === undefined ?
  * when it failed) and announces the record's keys, so other instances drop it at once; without
  * Redis only the TTL bounds what another instance may still serve.
  */
-export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, announce, now = Date.now }: RecordCacheDeps): RecordCache {
+export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, maxBytes = BYTES_PER_MODEL, announce, now = Date.now }: RecordCacheDeps): RecordCache {
   const reading = ttlSeconds > 0;
   const caches = new Map<string, { cache: BoundedCache<CachedRecord>; adapter: Adapter | undefined }>();
   for (const model of CACHED_MODELS) {
@@ -95,6 +102,8 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
         },
         ttlMs: ttlSeconds * 1000,
         maxEntries,
+        maxBytes,
+        sizeOf: (record) => record.json.length + ENTRY_OVERHEAD_BYTES,
         cacheMisses: false,
         aliases: (record) => record.keys,
         validUntil: (record) => record.expiresAtMs,

@@ -1,0 +1,189 @@
+/**
+ * node bench/compare.ts [--build name=path/to/main.js ...] [--no-reference] [--scenario NAME ...]
+ *                       [--seconds N] [--warmup N] [--connections N] [--rounds N]
+ *
+ * A/B of Gatehouse builds on the stateless scenarios, beside the library's in-memory reference
+ * (bench/reference-server.ts), in one run: every build and the reference are started at once
+ * and measured in A B C C B A order per scenario (--rounds times), so the shared machine's drift
+ * hits all alike. What a change buys is the ratio of its build to the build before it (or to the
+ * reference) in the same run; absolute numbers are only what the machine did then. Besides
+ * requests per second it reports each server's CPU time per request (user + system, all its
+ * threads, from /proc) and the stores' (FerretDB, PostgreSQL, Redis): CPU time, unlike
+ * throughput, holds on a machine others are loading too. Default
+ * build: `gatehouse=dist/main.js` (needs `npm run build`); copy an older dist elsewhere inside
+ * the repository (so it finds node_modules) to compare. Never asserts timings.
+ * Scenarios: cc-rs256, cc-es256, introspect-jwt, introspect-opaque, userinfo (default: cc-rs256,
+ * introspect-jwt, userinfo).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
+import { basicAuth } from './lib/fixture.ts';
+import { completeSignIn, postToken } from './lib/flows.ts';
+import { runOnce, type RequestSpec, type Target } from './lib/load.ts';
+import { table } from './lib/report.ts';
+import { seed } from './lib/seed.ts';
+import { benchServicesUp, freePort } from './lib/services.ts';
+import { round } from './lib/stats.ts';
+import { openStores } from './lib/storage.ts';
+
+const SCENARIOS = ['cc-rs256', 'cc-es256', 'introspect-jwt', 'introspect-opaque', 'userinfo'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values: flags } = parseArgs({
+  options: {
+    build: { type: 'string', multiple: true },
+    'no-reference': { type: 'boolean' },
+    scenario: { type: 'string', multiple: true },
+    seconds: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    rounds: { type: 'string' },
+  },
+});
+const ROOT = new URL('..', import.meta.url).pathname;
+const SECONDS = Number(flags.seconds ?? 6);
+const WARMUP = Number(flags.warmup ?? 2);
+const CONNECTIONS = Number(flags.connections ?? 16);
+const ROUNDS = Number(flags.rounds ?? 1);
+const scenarios = (flags.scenario ?? ['cc-rs256', 'introspect-jwt', 'userinfo']) as Scenario[];
+for (const scenario of scenarios) if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
+const builds = (flags.build ?? ['gatehouse=dist/main.js']).map((entry) => {
+  const at = entry.indexOf('=');
+  const path = entry.slice(at + 1);
+  return { name: entry.slice(0, at), path: path.startsWith('/') ? path : `${ROOT}${path}` };
+});
+const log = (message: string) => process.stderr.write(`compare: ${message}\n`);
+const load = () => loadavg().map((value) => round(value, 2)).join(' ');
+
+const { mongodbUri, redisUrl } = benchServicesUp('gatehouse_compare');
+const stores = await openStores(mongodbUri, redisUrl);
+await stores.db.dropDatabase();
+const prefix = 'gatehouse-compare:';
+const stale = await stores.redis.keys(`${prefix}*`);
+if (stale.length > 0) await stores.redis.del(...stale);
+const settings = { MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
+log('seeding');
+const fixture = await seed({ settings, users: 2, storageUsers: 0, cheapHashSettings: {} });
+mkdirSync(`${ROOT}.data/bench`, { recursive: true });
+const fixturePath = `${ROOT}.data/bench/compare-fixture.json`;
+writeFileSync(fixturePath, JSON.stringify(fixture), { mode: 0o600 });
+
+const children: Child[] = [];
+
+/** CPU milliseconds (user + system, all threads) a process has used so far, from /proc (Linux). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** CPU milliseconds so far of the bench's store processes (FerretDB, PostgreSQL with its backends, Redis). */
+function storesCpuMs(): number {
+  const dir = `${ROOT}.data/bench-services`;
+  const roots = ['mongo.pid', 'postgres.pid', 'redis.pid'].flatMap((name) => {
+    try {
+      return [readFileSync(`${dir}/${name}`, 'utf8').trim()];
+    } catch {
+      return [];
+    }
+  });
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (roots.includes(pid) || roots.includes(fields[1]!)) total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return total;
+}
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const post = (which: keyof typeof fixture.clients, path: string, body: string): RequestSpec => ({
+  method: 'POST',
+  path,
+  headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(fixture.clients[which]) },
+  body,
+});
+
+/** The request one server gets for a scenario (tokens are minted on that server). */
+async function specFor(scenario: Scenario, url: string, isReference: boolean): Promise<RequestSpec> {
+  const cc = form({ grant_type: 'client_credentials', scope: 'read' });
+  switch (scenario) {
+    case 'cc-rs256':
+      return post('rs256', '/token', cc);
+    case 'cc-es256':
+      return post('es256', '/token', cc);
+    case 'introspect-jwt':
+    case 'introspect-opaque': {
+      // oidc-provider rejects JWTs at introspection: the reference introspects its opaque token.
+      const which = scenario === 'introspect-jwt' && !isReference ? 'rs256' : 'opaque';
+      const { access_token: token } = await postToken(url, fixture.clients[which], { grant_type: 'client_credentials', scope: 'read' });
+      return post(which, '/token/introspection', form({ token }));
+    }
+    case 'userinfo': {
+      const { access_token: token } = await completeSignIn(url, fixture.clients.web, fixture.users[0]!);
+      return { method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } };
+    }
+  }
+}
+
+try {
+  for (const build of builds) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' };
+    children.push(await startGatehouseProcess(build.name, [build.path], env, url));
+  }
+  if (flags['no-reference'] !== true) children.push(await startReference(fixturePath));
+  log(`${children.map((child) => child.name).join(', ')}; ${SECONDS} s each per round, ${ROUNDS} round(s), ${CONNECTIONS} connections; load average ${load()}`);
+  const rows: Array<Array<string | number>> = [];
+  for (const scenario of scenarios) {
+    const targets: Target[] = [];
+    for (const child of children) targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
+    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; storesMs: number; errors: number }>();
+    const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
+    for (const target of targets) if (WARMUP > 0) await runOnce(target, WARMUP, CONNECTIONS);
+    for (let index = 0; index < ROUNDS; index += 1) {
+      for (const target of [...targets, ...[...targets].reverse()]) {
+        const cpuBefore = processCpuMs(pids.get(target.key)!);
+        const storesBefore = storesCpuMs();
+        const result = await runOnce(target, Math.max(1, SECONDS / 2), CONNECTIONS);
+        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, storesMs: 0, errors: 0 };
+        totals.set(target.key, {
+          requests: total.requests + result.requests.total,
+          seconds: total.seconds + result.duration,
+          cpuMs: total.cpuMs + processCpuMs(pids.get(target.key)!) - cpuBefore,
+          storesMs: total.storesMs + storesCpuMs() - storesBefore,
+          errors: total.errors + result.errors + result.timeouts + result.non2xx,
+        });
+      }
+    }
+    for (const [key, total] of totals) if (total.errors > 0) log(`${scenario} on ${key}: ${total.errors} errors`);
+    const rps = (key: string) => totals.get(key)!.requests / totals.get(key)!.seconds;
+    const cpuPer = (key: string) => (totals.get(key)!.cpuMs * 1000) / Math.max(1, totals.get(key)!.requests);
+    const storesPer = (key: string) => (totals.get(key)!.storesMs * 1000) / Math.max(1, totals.get(key)!.requests);
+    const first = children[0]!.name;
+    const hasReference = totals.has('reference');
+    for (const child of children) {
+      rows.push([
+        scenario,
+        child.name,
+        round(rps(child.name)) ?? 0,
+        round(rps(child.name) / rps(first), 2) ?? 0,
+        hasReference ? (round(rps(child.name) / rps('reference'), 2) ?? 0) : '—',
+        Math.round(cpuPer(child.name)),
+        Math.round(storesPer(child.name)),
+        round(cpuPer(first) / cpuPer(child.name), 2) ?? 0,
+        hasReference ? (round(cpuPer('reference') / cpuPer(child.name), 2) ?? 0) : '—',
+      ]);
+    }
+    log(`${scenario} done; load average ${load()}`);
+  }
+  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'stores CPU µs/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
+} finally {
+  for (const child of children) await child.stop();
+  await stores.close();
+}
