@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { upstreamOperations } from '../../src/operations/upstream.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { launchChromium, screenshot } from './browser.ts';
+import { launchChromium, screenshot, seriousViolations } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
 
 /**
@@ -109,6 +109,7 @@ describe('upstream logout in headless Chromium (a second Gatehouse upstream)', f
     gatehouse = await downDeploy.start();
 
     await upstream.services.accounts.createUser({ username: 'olga', password: PASSWORD, email: 'olga@corp.example', emailVerified: true, name: 'Olga' });
+    await upstream.services.accounts.createUser({ username: 'rosa', password: PASSWORD, email: 'rosa@corp.example', emailVerified: true, name: 'Rosa' });
     await upstream.services.accounts.createUser({ username: 'quinn', password: PASSWORD, email: 'quinn@corp.example', emailVerified: true, name: 'Quinn' });
     await upstream.services.accounts.createUser({ username: 'pavel', password: PASSWORD, email: 'pavel@corp.example', emailVerified: true, name: 'Pavel' });
     const created = await upstream.services.clients.create({
@@ -207,6 +208,27 @@ describe('upstream logout in headless Chromium (a second Gatehouse upstream)', f
     } finally {
       await upstreamOperations(gatehouse.services).update(actor, 'corp', { issuer: upDeploy.issuer });
     }
+  });
+
+  it('says where it is going while it leaves for the upstream (accessible, localized)', async () => {
+    await context?.close();
+    context = await browser.newContext({ viewport: { width: 900, height: 700 }, locale: 'ko-KR' });
+    page = await context.newPage();
+    const idToken = await signInThrough('corp', 'rosa');
+    // Keep the browser on the page that leads to the upstream's end-session endpoint: its Refresh header taken out.
+    await page.route(`${downDeploy.issuer}/session/end/confirm`, async (route) => {
+      const response = await route.fetch({ maxRedirects: 0 });
+      const headers = { ...response.headers() };
+      delete headers.refresh;
+      await route.fulfill({ response, headers });
+    });
+    const url = oidc.buildEndSessionUrl(portal, { id_token_hint: idToken, post_logout_redirect_uri: `${app.origin}/bye` });
+    await page.goto(url.href);
+    await page.waitForSelector('#upstream-continue');
+    expect(await page.textContent('h1')).to.contain('Corp corp');
+    expect(await page.getAttribute('#upstream-continue', 'href')).to.match(new RegExp(`^${upDeploy.issuer}/session/end\\?`));
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'upstream-logout-leaving-ko');
   });
 
   it('a return without its cookie lands on the signed-out page', async () => {
