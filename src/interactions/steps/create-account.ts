@@ -4,6 +4,8 @@ import type { RegistrationPart } from './registration.ts';
 import type { SignInStep, StepContext } from './step.ts';
 
 const { Prompt } = interactionPolicy;
+/** The library's own words for a prompt value it does not support. */
+const UNSUPPORTED = 'unsupported prompt value requested';
 
 /**
  * `prompt=create` (OpenID Connect "Initiating User Registration via OpenID Connect 1.0"): the
@@ -19,7 +21,12 @@ export function createAccountStep(registration: RegistrationPart): SignInStep {
     name: CREATE_PROMPT,
     prompt: () => new Prompt({ name: CREATE_PROMPT, requestable: true }),
     view: 'register',
-    show: (step) => registration.page(step, { signInHref: onward(step) }),
+    async show(step) {
+      // Self-registration is a runtime setting: while it is off, the request gets the answer an
+      // unsupported prompt value gets (discovery does not list it then either).
+      if (!(await registration.linked())) return step.finish({ error: 'invalid_request', error_description: UNSUPPORTED });
+      return registration.page(step, { signInHref: onward(step) });
+    },
     pages: {
       // A link, so a GET: it only moves this authorization on to its sign-in page.
       signin: (step) => step.finish({ [CREATE_PROMPT]: {} }),

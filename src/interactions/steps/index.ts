@@ -12,8 +12,8 @@ export interface StepDeps {
   readonly secondFactor: SecondFactorDeps;
   /** Who is signed in, for the consent page's "Signed in as … Not you? Sign out". */
   readonly signedIn?: SignedIn;
-  /** The "Forgot password?" link on the sign-in page. */
-  readonly forgotPasswordPath?: string;
+  /** The "Forgot password?" link on the sign-in page, while password reset is on. */
+  readonly forgotPasswordPath?: () => Promise<string | undefined>;
   /** Self-registration from the sign-in page (GATEHOUSE_SELF_REGISTRATION). */
   readonly registration?: RegistrationPart;
   /** The stop for an unconfirmed email address (GATEHOUSE_REQUIRE_VERIFIED_EMAIL). */
@@ -29,8 +29,8 @@ export interface StepDeps {
 export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): SignInStep[] {
   const { passkeys, challengeKey } = deps.secondFactor;
   return [
-    // prompt=create: only where people can register (self-registration on, mail configured).
-    ...(deps.registration?.linked === true ? [createAccountStep(deps.registration)] : []),
+    // prompt=create: where people can register (mail configured; the runtime setting is checked per request).
+    ...(deps.registration?.available === true ? [createAccountStep(deps.registration)] : []),
     passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath, deps.registration, deps.loginExtension),
     ...(deps.verifyEmail === undefined ? [] : [verifyEmailStep(deps.verifyEmail)]),
     secondFactorStep(deps.secondFactor),

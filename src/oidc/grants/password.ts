@@ -16,7 +16,7 @@ export type PasswordCheck = (
 ) => Promise<{ readonly ok: true; readonly sub: string; readonly username?: string } | { readonly ok: false }>;
 
 /** Whether the verified-email rule stops this user (src/interactions/steps/verify-email.ts). */
-export type UnconfirmedEmailCheck = (account: Account) => boolean;
+export type UnconfirmedEmailCheck = (account: Account) => Promise<boolean>;
 
 /** Whether a user must show a second factor to sign in to a client (with `require_mfa` or not). */
 export type SecondFactorCheck = (account: Account, clientRequires: boolean) => Promise<boolean>;
@@ -90,7 +90,7 @@ export function passwordGrant({ checkPassword, accounts, resources, needsSecondF
       });
       throw invalidGrant(description);
     };
-    if (emailUnconfirmed?.(found) === true) refuse('email_unverified', EMAIL_UNCONFIRMED);
+    if (emailUnconfirmed !== undefined && (await emailUnconfirmed(found))) refuse('email_unverified', EMAIL_UNCONFIRMED);
     if (needsSecondFactor !== undefined && (await needsSecondFactor(found, clientFlag(client, 'require_mfa')))) refuse('second_factor_required', SECOND_FACTOR);
     ctx.oidc.entity('Account', found);
 
