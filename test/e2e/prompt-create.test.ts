@@ -121,3 +121,45 @@ describe('prompt=create with self-registration off', () => {
     expect(location.searchParams.get('error_description')).to.equal('unsupported prompt value requested');
   });
 });
+
+describe('prompt=create follows the self_registration runtime setting (SMTP configured, not pinned)', () => {
+  let inbox: Inbox;
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+
+  before(async () => {
+    inbox = await startInbox();
+    deploy = await deployment('prompt_create_runtime', { settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'no-reply@example.com' } });
+    gatehouse = await deploy.start();
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await deploy?.drop();
+    await inbox?.close();
+  });
+
+  it('off: not listed and refused as unsupported at the redirect URI; turned on: listed and the registration form opens', async () => {
+    const app = await firstPartyApp(gatehouse, deploy.issuer);
+    expect(await promptValues(deploy.issuer)).to.not.include('create');
+    const refusedRequest = await authorizationRequest(app, REDIRECT_URI, { prompt: 'create' });
+    const agent = new UserAgent();
+    let response = await agent.request(refusedRequest.url.toString());
+    let url = refusedRequest.url.toString();
+    for (let hop = 0; hop < 6 && response.status >= 300 && response.status < 400; hop += 1) {
+      url = new URL(response.headers.get('location')!, url).toString();
+      if (url.startsWith(REDIRECT_URI)) break;
+      response = await agent.request(url);
+    }
+    const location = new URL(url);
+    expect(location.origin + location.pathname).to.equal(REDIRECT_URI);
+    expect(location.searchParams.get('error')).to.equal('invalid_request');
+    expect(location.searchParams.get('error_description')).to.equal('unsupported prompt value requested');
+
+    await gatehouse.services.signInSettings.update({ self_registration: true });
+    expect(await promptValues(deploy.issuer)).to.include('create');
+    const request = await authorizationRequest(app, REDIRECT_URI, { prompt: 'create' });
+    const fresh = new UserAgent();
+    const interaction = new URL((await fresh.request(request.url.toString())).headers.get('location')!, request.url).toString();
+    expect(formsOf(await (await fresh.request(interaction)).text()).some((f) => f.action.endsWith('/register'))).to.equal(true);
+  });
+});
