@@ -160,7 +160,7 @@ export async function idpsLinks(ctx: CliContext, args: string[]): Promise<void> 
   if (positionals[0] === undefined) throw new CliError('the user (id, username or email) is required: gatehouse idps links USER', 2);
   const links = await withOperations(ctx, async (ops) => ops.upstream.links((await ops.users.resolve(positionals[0]!)).id));
   if (ctx.json) ctx.out(JSON.stringify(links));
-  else for (const link of links) ctx.out(`${link.provider}  ${link.subject}  linked ${link.created_at}  last sign-in ${link.last_sign_in_at ?? '-'}`);
+  else for (const link of links) ctx.out(`${link.provider}  ${link.subject}${link.label === null ? '' : ` (${link.label})`}  linked ${link.created_at}  last sign-in ${link.last_sign_in_at ?? '-'}`);
 }
 
 /** `idps unlink USER --provider ALIAS --subject SUB`. */
