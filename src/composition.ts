@@ -22,6 +22,8 @@ import { auditAuthentication } from './observability/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from './oidc/account-cache.ts';
 import { openOidcStorage, type OidcStorage } from './oidc/storage.ts';
 import { createServices, type GatehouseServices } from './services.ts';
+import { configuredSignIn, pinnedSignIn } from './settings/sign-in.ts';
+import { openSignInSettings } from './settings/sign-in-store.ts';
 import { ensureUpstreamIndexes } from './upstream/directory.ts';
 import { ensureUpstreamSessionIndexes } from './upstream/sessions.ts';
 import { ensureLinkTicketIndexes } from './upstream/link-tickets.ts';
@@ -169,10 +171,22 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
     const sessionDevices = await createSessionDevices({ connection: mongo, logger });
     closers.push(() => sessionDevices.close());
+    const signInSettings = await openSignInSettings({
+      mongo,
+      redis,
+      redisPrefix: config.redisPrefix,
+      configured: configuredSignIn(config),
+      pinned: pinnedSignIn(config.pinned),
+      logger,
+      subscribe: server,
+      now: clock.now,
+    });
+    closers.push(() => signInSettings.close());
     const services = createServices({
       factors,
       passkeys,
       sessionDevices,
+      signInSettings,
       config,
       mongo,
       redis,

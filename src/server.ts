@@ -13,7 +13,7 @@ import { ensureConsoleClient } from './console/client.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { accountPage } from './account/routes.ts';
 import { ensureAccountClient } from './clients/account-client.ts';
-import { effectiveSettings } from './config/effective.ts';
+import { effectiveWithRuntime } from './config/effective.ts';
 import { createApp } from './app.ts';
 import { dateClock, systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/load.ts';
@@ -209,11 +209,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const { windowSeconds } = config.attemptLimits;
     const clientAuthFailures = attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds);
     const userCodeFailures = attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds);
-    const resets = await openPasswordResets({ mongo, ttlSeconds: config.passwords.resetTtlSeconds, now: clock.now });
+    // Sign-in and self-service settings are read at each use (cached per instance, src/settings/).
+    const signIn = () => services.signInSettings.current();
+    const resets = await openPasswordResets({ mongo, ttlSeconds: async () => (await signIn()).password_reset_ttl, now: clock.now });
+    const verificationTtl = async () => (await signIn()).email_verification_ttl;
     const passwordPolicy = { ...DEFAULT_PASSWORD_POLICY, minLength: config.passwords.minLength };
     const origin = new URL(config.publicUrl).origin;
-    const { selfService } = config;
-    const verifications = await openEmailVerifications({ mongo, ttlSeconds: selfService.verificationTtlSeconds, now: clock.now });
+    const verifications = await openEmailVerifications({ mongo, ttlSeconds: verificationTtl, now: clock.now });
     const auditSelfService = (type: 'user.registered' | 'user.registration_existing_email' | 'user.email_verification_sent' | 'user.email_verified', userId: string | null) =>
       audit.record({
         type,
@@ -221,15 +223,18 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
         target: userId === null ? null : { type: 'user', id: userId },
       });
     const selfRegistration =
-      selfService.registration && mail !== undefined
+      mail !== undefined
         ? createSelfRegistration<Locale>({
             accounts: accountLayer.accounts,
             hasher: accountLayer.hasher,
             verifications,
             mail,
-            links: { verify: `${origin}${config.routes.email}/verify`, forgotPassword: `${origin}${config.routes.password}/forgot` },
-            ttlSeconds: selfService.verificationTtlSeconds,
-            verifyFirst: selfService.requireVerifiedEmail !== 'off',
+            links: {
+              verify: `${origin}${config.routes.email}/verify`,
+              forgotPassword: async () => ((await signIn()).password_reset ? `${origin}${config.routes.password}/forgot` : undefined),
+            },
+            ttlSeconds: verificationTtl,
+            verifyFirst: async () => (await signIn()).require_verified_email !== 'off',
             onEvent: (event) => auditSelfService(event.type, event.userId),
           })
         : undefined;
@@ -238,7 +243,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       accounts: accountLayer.accounts,
       mail,
       linkBase: `${origin}${config.routes.email}/verify`,
-      ttlSeconds: selfService.verificationTtlSeconds,
+      ttlSeconds: verificationTtl,
       completeRegistration: selfRegistration?.complete,
       onEvent: (event) => auditSelfService(event.type, event.userId),
     });
@@ -310,24 +315,23 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           },
           signOutPath: endpointPath(config.routes, 'end_session'),
         },
-        forgotPasswordPath: `${config.routes.password}/forgot`,
-        ...(selfService.registration
-          ? {
-              registration: registration({
-                register: selfRegistration?.register,
-                policy: passwordPolicy,
-                domains: selfService.registrationDomains,
-                limits: {
-                  ip: attempts.limiter('registration_ip', REGISTRATION_IP_LIMIT, PASSWORD_RESET_WINDOW),
-                  email: attempts.limiter('registration_email', REGISTRATION_EMAIL_LIMIT, PASSWORD_RESET_WINDOW),
-                },
-                interactionPath: config.routes.interaction,
-                onError: (error) => logger.error({ err: error }, 'self-registration not completed'),
-              }),
-            }
-          : {}),
+        forgotPasswordPath: async () => ((await signIn()).password_reset ? `${config.routes.password}/forgot` : undefined),
+        registration: registration({
+          register: selfRegistration?.register,
+          policy: passwordPolicy,
+          settings: async () => {
+            const settings = await signIn();
+            return { enabled: settings.self_registration, domains: settings.self_registration_domains };
+          },
+          limits: {
+            ip: attempts.limiter('registration_ip', REGISTRATION_IP_LIMIT, PASSWORD_RESET_WINDOW),
+            email: attempts.limiter('registration_email', REGISTRATION_EMAIL_LIMIT, PASSWORD_RESET_WINDOW),
+          },
+          interactionPath: config.routes.interaction,
+          onError: (error) => logger.error({ err: error }, 'self-registration not completed'),
+        }),
         verifyEmail: {
-          rule: selfService.requireVerifiedEmail,
+          rule: async () => (await signIn()).require_verified_email,
           verification,
           accounts: accountLayer.accounts,
           resends: attempts.limiter('email_verification_resend', VERIFICATION_RESEND_LIMIT, PASSWORD_RESET_WINDOW),
@@ -450,7 +454,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           createOperations({
             services,
             issuer: config.issuer,
-            status: { readiness, timeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs), settings: () => effectiveSettings(config) },
+            status: { readiness, timeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs), settings: async () => effectiveWithRuntime(config, await services.signInSettings.current()) },
+            emailConfigured: mail !== undefined,
             keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
             verification: verificationSender,
             initialAccessTokens: config.registration
@@ -544,7 +549,10 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           publicBase: `${new URL(config.publicUrl).origin}${config.routes.password}`,
           accounts: accountLayer.accounts,
           resets,
-          ttlSeconds: config.passwords.resetTtlSeconds,
+          settings: async () => {
+            const settings = await signIn();
+            return { enabled: settings.password_reset, ttlSeconds: settings.password_reset_ttl };
+          },
           policy: passwordPolicy,
           mail,
           limits: {

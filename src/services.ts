@@ -13,6 +13,7 @@ import type { Config } from './config/load.ts';
 import type { Factors } from './mfa/factors.ts';
 import type { Passkeys } from './mfa/passkeys.ts';
 import type { SessionDevices } from './sessions/devices.ts';
+import type { SignInSettingsStore } from './settings/sign-in-store.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
@@ -46,6 +47,8 @@ export interface GatehouseServices {
   readonly upstreamLinkTickets: LinkTickets;
   /** Where each sign-in session was last used from (the account page's device list). */
   readonly sessionDevices: SessionDevices;
+  /** Runtime sign-in and self-service settings (registration, verification, password reset). */
+  readonly signInSettings: SignInSettingsStore;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
 }
@@ -62,6 +65,7 @@ export interface ServicesDeps {
   readonly factors: Factors;
   readonly passkeys: Passkeys;
   readonly sessionDevices: SessionDevices;
+  readonly signInSettings: SignInSettingsStore;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
   /** createSecretBox(secret, 'upstream-secrets'): upstream client secrets and keys at rest. */
@@ -94,6 +98,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     upstreamLogoutCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamLogoutCallbackPath(config.routes, alias)}`,
     upstreamLinkTickets: createLinkTickets({ mongo, now: dateClock(clock) }),
     sessionDevices: deps.sessionDevices,
+    signInSettings: deps.signInSettings,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),
   };

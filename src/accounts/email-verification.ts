@@ -17,7 +17,8 @@ export interface EmailVerificationDeps<L extends string> {
   readonly mail: VerificationMailer<L> | undefined;
   /** Absolute URL the token is appended to (`<email path>/verify`, from GATEHOUSE_ISSUER). */
   readonly linkBase: string;
-  readonly ttlSeconds: number;
+  /** How long links work (a runtime setting): the email says it. */
+  readonly ttlSeconds: () => Promise<number>;
   /** Creates the account of a confirmed registration link (src/accounts/self-registration.ts). */
   readonly completeRegistration?: (email: string, pending: PendingAccount) => Promise<{ readonly id: string } | undefined>;
   readonly onEvent?: (event: VerificationEvent) => void;
@@ -66,7 +67,7 @@ export function createEmailVerification<L extends string>(deps: EmailVerificatio
       await deps.mail.send('email_verification', user.email, locale, {
         name: displayName(user),
         link: `${deps.linkBase}/${token}`,
-        hours: String(Math.max(1, Math.round(deps.ttlSeconds / 3600))),
+        hours: String(Math.max(1, Math.round((await deps.ttlSeconds()) / 3600))),
       });
       report({ type: 'user.email_verification_sent', userId });
       return 'sent';

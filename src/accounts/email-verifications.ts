@@ -41,7 +41,8 @@ export interface EmailVerifications {
 
 export interface EmailVerificationsDeps {
   readonly mongo: Connection;
-  readonly ttlSeconds: number;
+  /** How long a new link works, read when it is issued (a runtime setting, src/settings/). */
+  readonly ttlSeconds: () => Promise<number>;
   readonly now?: () => number;
 }
 
@@ -77,7 +78,7 @@ export async function openEmailVerifications({ mongo: connection, ttlSeconds, no
         owner,
         returnTo: ticket.returnTo,
         pending: ticket.kind === 'registration' ? ticket.pending : null,
-        expiresAt: new Date(now() + ttlSeconds * 1000),
+        expiresAt: new Date(now() + (await ttlSeconds()) * 1000),
       });
       return token;
     },

@@ -33,7 +33,8 @@ export interface PasswordResets {
 
 export interface PasswordResetsDeps {
   readonly mongo: Connection;
-  readonly ttlSeconds: number;
+  /** How long a new link works, read when it is issued (a runtime setting, src/settings/). */
+  readonly ttlSeconds: () => Promise<number>;
   readonly now?: () => number;
 }
 
@@ -54,7 +55,7 @@ export async function openPasswordResets({ mongo: connection, ttlSeconds, now = 
     async issue(userId) {
       const token = randomBytes(32).toString('base64url');
       await records.deleteMany({ $or: [{ userId }, { expiresAt: { $lte: new Date(now()) } }] });
-      await records.insertOne({ _id: hashOf(token), userId, expiresAt: new Date(now() + ttlSeconds * 1000) });
+      await records.insertOne({ _id: hashOf(token), userId, expiresAt: new Date(now() + (await ttlSeconds()) * 1000) });
       return token;
     },
     async check(token) {

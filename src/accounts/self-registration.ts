@@ -21,11 +21,12 @@ export interface SelfRegistrationDeps<L extends string> {
   readonly hasher: Pick<PasswordHasher, 'hash'>;
   readonly verifications: EmailVerifications;
   readonly mail: RegistrationMailer<L>;
-  /** Absolute URLs for the emails: the verification link's base and "Forgot password?". */
-  readonly links: { readonly verify: string; readonly forgotPassword: string };
-  readonly ttlSeconds: number;
+  /** Absolute URLs for the emails: the verification link's base and "Forgot password?" (none while reset is off). */
+  readonly links: { readonly verify: string; readonly forgotPassword: () => Promise<string | undefined> };
+  /** How long links work (a runtime setting): the email says it. */
+  readonly ttlSeconds: () => Promise<number>;
   /** The account exists only once the address is confirmed (GATEHOUSE_REQUIRE_VERIFIED_EMAIL ≠ off). */
-  readonly verifyFirst: boolean;
+  readonly verifyFirst: () => Promise<boolean>;
   readonly onEvent?: (event: RegistrationEvent) => void;
 }
 
@@ -87,7 +88,7 @@ export function createSelfRegistration<L extends string>(deps: SelfRegistrationD
     await deps.mail.send('email_verification', ticket.email, locale, {
       name,
       link: `${deps.links.verify}/${token}`,
-      hours: String(Math.max(1, Math.round(deps.ttlSeconds / 3600))),
+      hours: String(Math.max(1, Math.round((await deps.ttlSeconds()) / 3600))),
     });
     report({ type: 'user.email_verification_sent', userId: ticket.kind === 'address' ? ticket.userId : null });
   }
@@ -97,11 +98,11 @@ export function createSelfRegistration<L extends string>(deps: SelfRegistrationD
       const existing = await deps.accounts.findByLogin(email);
       if (existing !== undefined) {
         report({ type: 'user.registration_existing_email', userId: existing.id });
-        await deps.mail.send('registration_exists', existing.email ?? email, locale, { name: displayName(existing), link: deps.links.forgotPassword });
+        await deps.mail.send('registration_exists', existing.email ?? email, locale, { name: displayName(existing), link: (await deps.links.forgotPassword()) ?? null });
         return;
       }
       const passwordHash = await deps.hasher.hash(password);
-      if (deps.verifyFirst) return sendLink({ kind: 'registration', email, returnTo, pending: { name, passwordHash } }, name ?? email, locale);
+      if (await deps.verifyFirst()) return sendLink({ kind: 'registration', email, returnTo, pending: { name, passwordHash } }, name ?? email, locale);
       const user = await create({ email, name, passwordHash, emailVerified: false });
       if (user !== undefined) await sendLink({ kind: 'address', userId: user.id, email, returnTo }, name ?? user.username, locale);
     },

@@ -11,6 +11,7 @@ import { showGrant, showSession } from '../operations/sessions.ts';
 import { passwordSchema, showUser, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
 import { KEYCLOAK_IMPORT_BODY_LIMIT, keycloakImportQuerySchema, keycloakRealmSchema } from '../operations/keycloak-import.ts';
 import { upstreamCreateSchema, upstreamUpdateSchema } from '../operations/upstream.ts';
+import { signInPatchSchema } from '../operations/settings.ts';
 import type { AdminRoute } from './route-table.ts';
 
 /** Every admin API route; read top to bottom it is the API's table of contents. Each one is an operation (src/operations/). */
@@ -102,7 +103,9 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'get', path: '/stats/sign-ins', tag: 'status', summary: 'Successful and failed sign-ins and lockouts per UTC day (from the audit events), oldest first, today last', query: signInStatsSchema, handle: async ({ query }) => ({ body: await audit.signInsByDay(query) }) },
     { method: 'get', path: '/stats/sessions', tag: 'status', summary: 'How many sign-in sessions are in force, across all users', handle: async () => ({ body: { active: await sessions.count() } }) },
     { method: 'get', path: '/health', tag: 'status', summary: 'Whether each store (MongoDB, Redis) answers: status ok or unavailable, per component', handle: async () => ({ body: await status.health() }) },
-    { method: 'get', path: '/settings', tag: 'status', summary: 'The effective settings the server runs with (read-only; every secret shown as [secret])', handle: async () => ({ body: status.settings() }) },
+    { method: 'get', path: '/settings/sign-in', tag: 'settings', summary: 'Sign-in and self-service settings in force: per setting its value, default, source (environment, stored, default) and pinned_by (the environment variable that fixes it, or null)', handle: async () => ({ body: await ops.settings.show() }) },
+    { method: 'patch', path: '/settings/sign-in', tag: 'settings', summary: 'Change sign-in and self-service settings (every instance applies them with its next request); null returns one to its default; a setting pinned by an environment variable answers 409', body: signInPatchSchema, conflict: true, handle: async ({ op, body }) => ({ body: await ops.settings.update(op, body) }) },
+    { method: 'get', path: '/settings', tag: 'status', summary: 'The effective settings the server runs with (read-only; every secret shown as [secret])', handle: async () => ({ body: await status.settings() }) },
 
     // Migration
     { method: 'post', path: '/import/keycloak', tag: 'import', summary: 'Import a Keycloak realm export (kc.sh export): clients, roles, groups, users with their password hashes; idempotent; dry_run=true only reports', body: keycloakRealmSchema, query: keycloakImportQuerySchema, bodyLimit: KEYCLOAK_IMPORT_BODY_LIMIT, handle: async ({ op, body, query }) => {

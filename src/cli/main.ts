@@ -11,6 +11,7 @@ import { idpsCreate, idpsDelete, idpsGet, idpsLinks, idpsList, idpsUnlink, idpsU
 import { keysList, keysRotate } from './commands/keys.ts';
 import { labelCommands } from './commands/labels.ts';
 import { sessionsList, sessionsRevoke } from './commands/sessions.ts';
+import { settingsGet, settingsSet } from './commands/settings.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
 import { usersCreate, usersDisable, usersEnable, usersGet, usersList, usersMfa, usersSetPassword, usersUnlock, usersUpdate } from './commands/users.ts';
 import { CliError, openContext, type CliContext } from './context.ts';
@@ -65,6 +66,8 @@ const COMMANDS: Record<string, Command> = {
   'keys list': keysList,
   'keys rotate': keysRotate,
   'grants revoke': grantsRevoke,
+  'settings get': settingsGet,
+  'settings set': settingsSet,
   export: exportCommand,
   import: importCommand,
 };
@@ -132,6 +135,12 @@ commands:
   keys list              list signing keys with their status (next, active, retired)
   keys rotate            add new signing and cookie keys; they sign after GATEHOUSE_KEY_PUBLISH_DELAY
   grants revoke --user USER | --client ID | --grant ID
+  settings get           sign-in and self-service settings in force, and where each comes from
+  settings set NAME=VALUE...   change them (every server applies it; VALUE default = back to the default):
+                         self_registration=true|false  self_registration_domains=example.com,example.org
+                         require_verified_email=off|self-registered|all  email_verification_ttl=SECONDS
+                         password_reset=true|false  password_reset_ttl=SECONDS
+                         (a setting whose GATEHOUSE_... variable is set is pinned: read-only)
   export --output FILE   clients (with secrets), APIs, roles, groups, users (with password hashes); mode 0600
   import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET
   import --keycloak REALM_EXPORT.json [--dry-run] [--api URI]

@@ -22,7 +22,7 @@ export function cliActor(): OperationContext {
  * background work) through the same operations as the admin API.
  */
 export function withOperations<T>(ctx: CliContext, run: (ops: Operations) => Promise<T>): Promise<T> {
-  return withCore(ctx, (core) => run(createOperations({ services: core.services, keys: core.keys, issuer: ctx.config.issuer })));
+  return withCore(ctx, (core) => run(createOperations({ services: core.services, keys: core.keys, issuer: ctx.config.issuer, emailConfigured: ctx.config.mail !== undefined })));
 }
 
 /** The composition itself, for scripts that seed data (scripts/dev-seed.ts); commands use withOperations. */

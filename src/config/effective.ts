@@ -9,3 +9,13 @@ import { Secret } from './secret.ts';
 export function effectiveSettings(config: Config): Record<string, unknown> {
   return JSON.parse(JSON.stringify(config, (_key, value: unknown) => (value instanceof Secret ? '[secret]' : value))) as Record<string, unknown>;
 }
+
+/**
+ * The effective settings with the runtime sign-in settings in force (src/settings/) in place
+ * of their startup values, which an operator may have changed since.
+ */
+export function effectiveWithRuntime(config: Config, signIn: object): Record<string, unknown> {
+  const { selfService: _startup, passwords, ...rest } = effectiveSettings(config) as { selfService: unknown; passwords: Record<string, unknown> };
+  const { resetEnabled: _enabled, resetTtlSeconds: _ttl, ...hashing } = passwords;
+  return { ...rest, passwords: hashing, signIn: { ...signIn } };
+}

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
-import { SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type ParsedSettings, type SettingName } from './schema.ts';
+import { RUNTIME_SETTINGS, SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type ParsedSettings, type RuntimeSettingName, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
 import { gatehouseRoutes, issuerOf, keycloakRoutes, type RoutesTable } from '../routes/table.ts';
 
@@ -63,6 +63,8 @@ export interface Config {
     /** Milliseconds an idle hashing worker lives; 0 = until shutdown. */
     readonly idleTimeoutMs: number;
     readonly minLength: number;
+    /** "Forgot password?" is offered (GATEHOUSE_PASSWORD_RESET); the runtime setting may change it (src/settings/). */
+    readonly resetEnabled: boolean;
     /** Seconds a password-reset link works. */
     readonly resetTtlSeconds: number;
   };
@@ -90,6 +92,11 @@ export interface Config {
   /** Outgoing mail; undefined = GATEHOUSE_SMTP_URL unset, features that need email are off. */
   readonly mail: MailSettings | undefined;
   readonly selfService: SelfServiceSettings;
+  /**
+   * Runtime settings (src/settings/) that the environment or the config file sets: their values
+   * above are fixed, and the admin API, CLI and console show them read-only.
+   */
+  readonly pinned: readonly RuntimeSettingName[];
 }
 
 /** Email verification and self-registration (README: Email verification, Self-registration). */
@@ -340,6 +347,7 @@ export function loadConfig(sources: ConfigSources): Config {
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
       minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
+      resetEnabled: s.GATEHOUSE_PASSWORD_RESET,
       resetTtlSeconds: s.GATEHOUSE_PASSWORD_RESET_TTL,
     }),
     mfa: Object.freeze({
@@ -388,5 +396,6 @@ export function loadConfig(sources: ConfigSources): Config {
       registration: s.GATEHOUSE_SELF_REGISTRATION,
       registrationDomains: Object.freeze(names(s.GATEHOUSE_SELF_REGISTRATION_DOMAINS).map((domain) => domain.toLowerCase().replace(/^@/, ''))),
     }),
+    pinned: Object.freeze(RUNTIME_SETTINGS.filter((name) => raw[name] !== undefined)),
   });
 }

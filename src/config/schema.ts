@@ -162,6 +162,8 @@ export const settingsSchema = z.object({
     .optional(),
   /** The From: of every email, e.g. "Example Sign-in <no-reply@example.com>". */
   GATEHOUSE_MAIL_FROM: z.string().trim().min(3).max(320).optional(),
+  /** "Forgot password?" on the sign-in page (with SMTP); false: no link, and the reset pages refuse. */
+  GATEHOUSE_PASSWORD_RESET: booleanSetting.default(true),
   /** How long a password-reset link works (it works once). */
   GATEHOUSE_PASSWORD_RESET_TTL: seconds(60).default(1800),
   /** How long one delivery attempt may take (connect, greeting, each reply) before it is retried in the background. */
@@ -181,6 +183,21 @@ export type ParsedSettings = z.output<typeof settingsSchema>;
 export type SettingName = keyof RawSettings;
 
 export const SETTING_NAMES = Object.keys(settingsSchema.shape) as SettingName[];
+
+/**
+ * Settings an operator may also change while Gatehouse runs (admin API, CLI, console: see
+ * src/settings/). Set in the environment or the config file, one of these pins its value:
+ * the stored value is then ignored and the setting is read-only everywhere.
+ */
+export const RUNTIME_SETTINGS = [
+  'GATEHOUSE_SELF_REGISTRATION',
+  'GATEHOUSE_SELF_REGISTRATION_DOMAINS',
+  'GATEHOUSE_REQUIRE_VERIFIED_EMAIL',
+  'GATEHOUSE_EMAIL_VERIFICATION_TTL',
+  'GATEHOUSE_PASSWORD_RESET',
+  'GATEHOUSE_PASSWORD_RESET_TTL',
+] as const satisfies readonly SettingName[];
+export type RuntimeSettingName = (typeof RUNTIME_SETTINGS)[number];
 
 /** Settings that hold secrets: they also accept NAME_FILE and are never printed. */
 export const SECRET_SETTINGS: readonly SettingName[] = [

@@ -49,7 +49,11 @@ export interface PasswordResetDeps {
   readonly publicBase: string;
   readonly accounts: ResettableAccounts;
   readonly resets: PasswordResets;
-  readonly ttlSeconds: number;
+  /**
+   * Whether reset is offered and how long links work (runtime settings, src/settings/): while it
+   * is off, every page here answers 404 with the same "not available" page, whoever asks.
+   */
+  readonly settings: () => Promise<{ readonly enabled: boolean; readonly ttlSeconds: number }>;
   readonly policy: PasswordPolicy;
   /** Undefined without SMTP: the pages say that reset by email is unavailable. */
   readonly mail: MailService<Locale> | undefined;
@@ -75,6 +79,13 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   const { views, path } = deps;
   const csrfCookie = { secure: deps.secureCookies, path };
   router.use(pageErrors(views, deps.logger, path));
+  router.use(async (ctx, next) => {
+    if ((await deps.settings()).enabled) return next();
+    const locale = localeOf(ctx);
+    await sendPage(ctx, views, 'password-forgot', locale, { title: views.translate(locale)('password_forgot.title'), available: false }, 404);
+  });
+
+  const minutes = async () => String(Math.round((await deps.settings()).ttlSeconds / 60));
 
   function localeOf(ctx: Context): Locale {
     const locale = views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
@@ -90,7 +101,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
 
   async function message(ctx: Context, locale: Locale, key: string, status = 200) {
     const t = views.translate(locale);
-    await sendPage(ctx, views, 'password-message', locale, { title: t(`${key}.title`), lead: t(`${key}.lead`, { minutes: String(Math.round(deps.ttlSeconds / 60)) }) }, status);
+    await sendPage(ctx, views, 'password-message', locale, { title: t(`${key}.title`), lead: t(`${key}.lead`, { minutes: await minutes() }) }, status);
   }
 
   async function resetForm(ctx: Context, locale: Locale, token: string, error?: string) {
@@ -149,7 +160,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     await deps.mail.send('password_reset', user.email, locale, {
       name: displayName(user),
       link: `${deps.publicBase}/reset/${token}`,
-      minutes: String(Math.round(deps.ttlSeconds / 60)),
+      minutes: await minutes(),
     });
   }
 

@@ -70,6 +70,7 @@ export const AUDIT_EVENT_TYPES = {
   'upstream_provider.updated': 'an upstream identity provider was changed; details.fields (a new secret shows as client_secret, never its value)',
   'upstream_provider.deleted': 'an upstream identity provider was deleted with every link to it',
   'user.upstream_unlinked': "an operator, or the user on the account page, removed one of a user's upstream links; details.provider",
+  'settings.updated': 'an operator changed sign-in and self-service settings; details.fields, details.before and details.after (the values in force)',
   'keycloak.imported': 'a Keycloak realm export was imported (counts only: no user names, no hashes)',
 } as const;
 

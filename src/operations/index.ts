@@ -11,6 +11,7 @@ import { labelOperations } from './labels.ts';
 import { lockoutOperations } from './lockouts.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
 import { sessionOperations } from './sessions.ts';
+import { settingsOperations } from './settings.ts';
 import { statusOperations, type StatusDeps } from './status.ts';
 import { transferOperations } from './transfer.ts';
 import { upstreamOperations } from './upstream.ts';
@@ -27,13 +28,15 @@ export interface OperationsDeps {
   readonly verification?: VerificationSender;
   /** Store health and effective settings: the server passes them (admin API `/health`, `/settings`). */
   readonly status?: StatusDeps;
+  /** Whether SMTP is configured (registration, verification and reset need it); shown with the sign-in settings. */
+  readonly emailConfigured?: boolean;
 }
 
 /**
  * Everything an operator can do, validated and audited in one place. The admin API, the CLI
  * (and the console to come) reach the domain only through this.
  */
-export function createOperations({ services, keys, initialAccessTokens, issuer, verification, status = {} }: OperationsDeps) {
+export function createOperations({ services, keys, initialAccessTokens, issuer, verification, status = {}, emailConfigured = false }: OperationsDeps) {
   return {
     clients: clientOperations(services),
     users: userOperations(services, verification),
@@ -48,6 +51,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     transfer: transferOperations(services, issuer),
     upstream: upstreamOperations(services),
     status: statusOperations(status),
+    settings: settingsOperations(services.signInSettings, services.audit, emailConfigured),
     keycloak: {
       import: (ctx: OperationContext, document: unknown, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, document, options),
     },

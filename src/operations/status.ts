@@ -6,7 +6,7 @@ export interface StatusDeps {
   readonly readiness?: Readonly<Record<string, ReadinessCheck>>;
   readonly timeoutMs?: number;
   /** The effective settings with secrets hidden (src/config/effective.ts). */
-  readonly settings?: () => Record<string, unknown>;
+  readonly settings?: () => Promise<Record<string, unknown>>;
 }
 
 /** What the server runs with and whether its stores answer (read-only; nothing audited). */
@@ -17,7 +17,7 @@ export function statusOperations({ readiness, timeoutMs = 2000, settings }: Stat
       const report = await readinessReport(readiness, timeoutMs);
       return { status: report.ok ? 'ok' : 'unavailable', checks: report.checks };
     },
-    settings() {
+    async settings() {
       if (settings === undefined) throw new OperationError(404, 'settings are reported by a running server only');
       return settings();
     },

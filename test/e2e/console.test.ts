@@ -464,7 +464,7 @@ describe('admin console (headless Chromium)', () => {
     const ops = await adminClient(gatehouse, 'pages-check');
     const provider = await callAdmin(deploy.issuer, await ops.token(), 'POST', '/upstream-providers', { preset: 'microsoft', alias: 'entra', tenant: 'contoso.onmicrosoft.com', client_id: 'gatehouse', client_secret: 'entra-secret' });
     expect(provider.status).to.equal(201);
-    const routes = ['', 'users', `users/${(await gatehouse.services.accounts.findByLogin('operator'))!.id}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'upstream', 'upstream/entra', 'roles', 'lockouts', 'keys', 'audit', 'settings'];
+    const routes = ['', 'users', `users/${(await gatehouse.services.accounts.findByLogin('operator'))!.id}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'upstream', 'upstream/entra', 'roles', 'lockouts', 'keys', 'audit', 'settings', 'settings/sign-in'];
     const en = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/en.json`)).text()) as Record<string, string>;
     // Every page's findings, gathered so that one run reports them all.
     const problems: string[] = [];

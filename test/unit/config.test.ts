@@ -186,7 +186,7 @@ describe('account settings', () => {
       },
       readFile,
     });
-    expect(config.passwords).to.deep.equal({ argon2: { memoryKiB: 65536, iterations: 3, parallelism: 4 }, poolSize: 3, queueLimit: 0, idleTimeoutMs: 0, minLength: 12, resetTtlSeconds: 900 });
+    expect(config.passwords).to.deep.equal({ argon2: { memoryKiB: 65536, iterations: 3, parallelism: 4 }, poolSize: 3, queueLimit: 0, idleTimeoutMs: 0, minLength: 12, resetEnabled: true, resetTtlSeconds: 900 });
     expect(config.lockout).to.include({ threshold: 3, lockSeconds: 1, maxLockSeconds: 4 });
   });
 

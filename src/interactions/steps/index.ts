@@ -11,8 +11,8 @@ export interface StepDeps {
   readonly secondFactor: SecondFactorDeps;
   /** Who is signed in, for the consent page's "Signed in as … Not you? Sign out". */
   readonly signedIn?: SignedIn;
-  /** The "Forgot password?" link on the sign-in page. */
-  readonly forgotPasswordPath?: string;
+  /** The "Forgot password?" link on the sign-in page, while password reset is on. */
+  readonly forgotPasswordPath?: () => Promise<string | undefined>;
   /** Self-registration from the sign-in page (GATEHOUSE_SELF_REGISTRATION). */
   readonly registration?: RegistrationPart;
   /** The stop for an unconfirmed email address (GATEHOUSE_REQUIRE_VERIFIED_EMAIL). */

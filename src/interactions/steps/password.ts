@@ -48,7 +48,7 @@ export interface PasskeySignIn {
  * `registration`: "Create account" and its page (src/interactions/steps/registration.ts);
  * `extension`: other ways to sign in on the same page (upstream identity providers).
  */
-export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn, forgotHref?: string, registration?: RegistrationPart, extension?: LoginExtension): SignInStep {
+export function passwordStep(authenticator: Authenticator, acr: string, passkey?: PasskeySignIn, forgotHref?: () => Promise<string | undefined>, registration?: RegistrationPart, extension?: LoginExtension): SignInStep {
   const challenge = (step: StepContext) => passkeyChallenge(passkey!.challengeKey, step.details.uid, 'login');
 
   async function page(step: StepContext, form: { login: string; remember: boolean; error?: string }) {
@@ -58,8 +58,9 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
         title: step.t('login.title'),
         login: form.login,
         remember: form.remember,
-        forgotHref,
-        registration: registration?.linked === true,
+        // Runtime settings (src/settings/): each sign-in page shows what is on now.
+        forgotHref: await forgotHref?.(),
+        registration: (await registration?.linked()) === true,
         error: form.error === undefined ? undefined : step.t(form.error),
         passkey: passkey === undefined ? undefined : embedJson(await passkey.passkeys.authenticationOptions(undefined, challenge(step))),
         ...(extension === undefined ? {} : await extension.model(step)),

@@ -10,8 +10,11 @@ export interface RegistrationDeps {
   /** Undefined without SMTP: the page says registration is not available, and the sign-in page has no link. */
   readonly register: ((input: Registration<Locale>) => Promise<void>) | undefined;
   readonly policy: PasswordPolicy;
-  /** Lowercased domains an address must be at; empty = any. */
-  readonly domains: readonly string[];
+  /**
+   * Whether registration is on, and the lowercased domains an address must be at (empty = any):
+   * runtime settings (src/settings/). While it is off the pages answer 404 and nothing links to them.
+   */
+  readonly settings: () => Promise<{ readonly enabled: boolean; readonly domains: readonly string[] }>;
   /** Registrations per IP, and emails per address (silently: the answer stays the same). */
   readonly limits: { readonly ip: AttemptLimiter; readonly email: AttemptLimiter };
   /** The hosted pages' base path (routes table), for the way back to the sign-in. */
@@ -21,8 +24,8 @@ export interface RegistrationDeps {
 
 /** What the login step gains with self-registration: a page, an action and the link to them. */
 export interface RegistrationPart {
-  /** The sign-in page shows "Create account". */
-  readonly linked: boolean;
+  /** Whether the sign-in page shows "Create account" now. */
+  readonly linked: () => Promise<boolean>;
   readonly page: (step: StepContext) => Promise<void>;
   readonly action: StepAction;
 }
@@ -43,7 +46,14 @@ interface Form {
 export function registration(deps: RegistrationDeps): RegistrationPart {
   const signInHref = (step: StepContext) => `${deps.interactionPath}/${encodeURIComponent(step.details.uid)}`;
 
-  async function page(step: StepContext, form: Form) {
+  /** The domains in force; a 404 while registration is off (the link is gone, the URL refuses). */
+  async function domainsOrRefuse(step: StepContext): Promise<readonly string[]> {
+    const { enabled, domains } = await deps.settings();
+    if (!enabled) step.koa.throw(404, 'Self-registration is not available.');
+    return domains;
+  }
+
+  async function page(step: StepContext, form: Form, domains: readonly string[]) {
     await step.render(
       {
         title: step.t('register.title'),
@@ -51,16 +61,16 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
         name: form.name,
         email: form.email,
         minLength: deps.policy.minLength,
-        domains: deps.domains.join(', '),
+        domains: domains.join(', '),
         signInHref: signInHref(step),
-        error: form.error === undefined ? undefined : step.t(form.error, { min: String(deps.policy.minLength), domains: deps.domains.join(', ') }),
+        error: form.error === undefined ? undefined : step.t(form.error, { min: String(deps.policy.minLength), domains: domains.join(', ') }),
       },
       { view: 'register', status: form.status ?? (form.error === undefined ? 200 : 400) },
     );
   }
 
   /** The one error a form may show: all of them depend only on what was typed, never on who exists. */
-  function formError(email: string, password: string, confirm: string): string | undefined {
+  function formError(email: string, password: string, confirm: string, domains: readonly string[]): string | undefined {
     try {
       validEmail(email);
     } catch (error) {
@@ -68,7 +78,7 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
       throw error;
     }
     const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
-    if (deps.domains.length > 0 && !deps.domains.includes(domain)) return 'register.domain';
+    if (domains.length > 0 && !domains.includes(domain)) return 'register.domain';
     if (password !== confirm) return 'password_reset.mismatch';
     try {
       checkPassword(password, deps.policy);
@@ -80,22 +90,25 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
   }
 
   return {
-    linked: deps.register !== undefined,
-    page: (step) => page(step, { name: '', email: '' }),
+    linked: async () => deps.register !== undefined && (await deps.settings()).enabled,
+    page: async (step) => page(step, { name: '', email: '' }, await domainsOrRefuse(step)),
     async action(step, form) {
-      if (deps.register === undefined) return page(step, { name: '', email: '' });
+      const domains = await domainsOrRefuse(step);
+      const register = deps.register;
+      // On without SMTP: the page says registration is not available.
+      if (register === undefined) return page(step, { name: '', email: '' }, domains);
       const name = (form.name ?? '').trim().slice(0, 256);
       const email = (form.email ?? '').trim().normalize('NFKC');
       const password = form.password ?? '';
-      const error = formError(email, password, form.confirm ?? '');
-      if (error !== undefined) return page(step, { name, email, error });
+      const error = formError(email, password, form.confirm ?? '', domains);
+      if (error !== undefined) return page(step, { name, email, error }, domains);
       const ip = step.koa.ip;
-      if ((await deps.limits.ip.retryAfter(ip)) > 0) return page(step, { name, email, error: 'register.too_many', status: 429 });
+      if ((await deps.limits.ip.retryAfter(ip)) > 0) return page(step, { name, email, error: 'register.too_many', status: 429 }, domains);
       await deps.limits.ip.fail(ip);
       const key = emailKey(email);
       if ((await deps.limits.email.retryAfter(key)) === 0) {
         await deps.limits.email.fail(key);
-        deps.register({ email, name: name === '' ? null : name, password, locale: step.locale, returnTo: signInHref(step) }).catch(deps.onError);
+        register({ email, name: name === '' ? null : name, password, locale: step.locale, returnTo: signInHref(step) }).catch(deps.onError);
       }
       await step.render({ title: step.t('register_sent.title'), email, signInHref: signInHref(step) }, { view: 'register-sent' });
     },

@@ -10,7 +10,8 @@ const { Check, Prompt } = interactionPolicy;
 export type VerifiedEmailRule = 'off' | 'self-registered' | 'all';
 
 export interface VerifyEmailDeps {
-  readonly rule: VerifiedEmailRule;
+  /** A runtime setting (src/settings/), read when a sign-in reaches the check. */
+  readonly rule: () => Promise<VerifiedEmailRule>;
   readonly verification: EmailVerification<Locale>;
   readonly accounts: { findById(id: string): Promise<{ readonly email: string | null; readonly emailVerified: boolean } | undefined> };
   /** Resends per user. */
@@ -28,11 +29,13 @@ export function verifyEmailStep(deps: VerifyEmailDeps): SignInStep {
   const prompt = () =>
     new Prompt(
       { name: 'verify_email', requestable: false },
-      new Check('email_unverified', 'the user has not confirmed their email address yet', (ctx) => {
-        // The flag rides on the account profile (src/oidc/accounts.ts): no store read here.
+      new Check('email_unverified', 'the user has not confirmed their email address yet', async (ctx) => {
+        // The flag rides on the account profile (src/oidc/accounts.ts) and the rule is cached: no store read here.
         const unverified = (ctx.oidc.account as { unverifiedEmail?: 'self-registered' | 'other' } | undefined)?.unverifiedEmail;
-        if (unverified === undefined || deps.rule === 'off' || !deps.verification.available) return Check.NO_NEED_TO_PROMPT;
-        return deps.rule === 'all' || unverified === 'self-registered' ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+        if (unverified === undefined || !deps.verification.available) return Check.NO_NEED_TO_PROMPT;
+        const rule = await deps.rule();
+        if (rule === 'off') return Check.NO_NEED_TO_PROMPT;
+        return rule === 'all' || unverified === 'self-registered' ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
       }),
     );
 

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import type { Config } from '../config/load.ts';
+import type { RuntimeSettingName } from '../config/schema.ts';
+
+/**
+ * Sign-in and self-service settings (Keycloak's Realm settings → Login): what the sign-in page
+ * offers and what it asks of people. Each one has an environment variable that pins it.
+ */
+export interface SignInSettings {
+  /** People may create their own account from the sign-in page (needs SMTP). */
+  readonly self_registration: boolean;
+  /** Lowercased email domains self-registration accepts; empty = any. */
+  readonly self_registration_domains: readonly string[];
+  /** Whose unconfirmed email stops their sign-in. */
+  readonly require_verified_email: 'off' | 'self-registered' | 'all';
+  /** Seconds an email-verification link works. */
+  readonly email_verification_ttl: number;
+  /** "Forgot password?" on the sign-in page, and the reset pages (need SMTP). */
+  readonly password_reset: boolean;
+  /** Seconds a password-reset link works. */
+  readonly password_reset_ttl: number;
+}
+
+export type SignInSettingName = keyof SignInSettings;
+
+/** The environment variable behind each setting (README: Configuration, runtime settings). */
+export const SIGN_IN_ENV: Readonly<Record<SignInSettingName, RuntimeSettingName>> = {
+  self_registration: 'GATEHOUSE_SELF_REGISTRATION',
+  self_registration_domains: 'GATEHOUSE_SELF_REGISTRATION_DOMAINS',
+  require_verified_email: 'GATEHOUSE_REQUIRE_VERIFIED_EMAIL',
+  email_verification_ttl: 'GATEHOUSE_EMAIL_VERIFICATION_TTL',
+  password_reset: 'GATEHOUSE_PASSWORD_RESET',
+  password_reset_ttl: 'GATEHOUSE_PASSWORD_RESET_TTL',
+};
+
+export const SIGN_IN_SETTING_NAMES = Object.keys(SIGN_IN_ENV) as SignInSettingName[];
+
+/** The values the configuration gives: an environment variable's, or its default. */
+export function configuredSignIn(config: Pick<Config, 'selfService' | 'passwords'>): SignInSettings {
+  const { selfService, passwords } = config;
+  return {
+    self_registration: selfService.registration,
+    self_registration_domains: [...selfService.registrationDomains],
+    require_verified_email: selfService.requireVerifiedEmail,
+    email_verification_ttl: selfService.verificationTtlSeconds,
+    password_reset: passwords.resetEnabled,
+    password_reset_ttl: passwords.resetTtlSeconds,
+  };
+}
+
+/** Settings whose environment variable is set: name → variable. */
+export function pinnedSignIn(pinned: readonly RuntimeSettingName[]): Partial<Record<SignInSettingName, RuntimeSettingName>> {
+  return Object.fromEntries(SIGN_IN_SETTING_NAMES.filter((name) => pinned.includes(SIGN_IN_ENV[name])).map((name) => [name, SIGN_IN_ENV[name]]));
+}
+
+const DAY = 86_400;
+
+const domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .transform((value) => value.replace(/^@/, ''))
+  .pipe(
+    z
+      .string()
+      .max(253, { message: 'must be at most 253 characters' })
+      .regex(/^[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)+$/u, { message: 'must be an email domain such as example.com' }),
+  );
+
+const seconds = (min: number, max: number) =>
+  z
+    .number({ message: 'must be a number of seconds' })
+    .int({ message: 'must be a whole number of seconds' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` });
+
+/** The value schema of each setting (what a write may store). */
+export const signInValueSchemas = {
+  self_registration: z.boolean({ message: 'must be true or false' }),
+  self_registration_domains: z.array(domain).max(100, { message: 'must list at most 100 domains' }).transform((list) => [...new Set(list)]),
+  require_verified_email: z.enum(['off', 'self-registered', 'all'], { message: 'must be off, self-registered or all' }),
+  email_verification_ttl: seconds(60, 30 * DAY),
+  password_reset: z.boolean({ message: 'must be true or false' }),
+  password_reset_ttl: seconds(60, DAY),
+} as const;
+
+/**
+ * A change: only the settings named change; `null` returns one to its configured default.
+ * Unknown names are refused (400 naming them).
+ */
+export const signInPatchSchema = z.strictObject({
+  self_registration: signInValueSchemas.self_registration.nullable().optional(),
+  self_registration_domains: signInValueSchemas.self_registration_domains.nullable().optional(),
+  require_verified_email: signInValueSchemas.require_verified_email.nullable().optional(),
+  email_verification_ttl: signInValueSchemas.email_verification_ttl.nullable().optional(),
+  password_reset: signInValueSchemas.password_reset.nullable().optional(),
+  password_reset_ttl: signInValueSchemas.password_reset_ttl.nullable().optional(),
+});
+
+export type SignInPatch = z.output<typeof signInPatchSchema>;
+/** What the store holds: the settings an operator changed (the rest follow the configuration). */
+export type StoredSignIn = { -readonly [K in SignInSettingName]?: SignInSettings[K] };
+
+/** Stored values over the configured ones, except where the environment pins a setting. */
+export function effectiveSignIn(configured: SignInSettings, stored: StoredSignIn, pinned: Partial<Record<SignInSettingName, string>>): SignInSettings {
+  const result: Record<string, unknown> = { ...configured };
+  for (const name of SIGN_IN_SETTING_NAMES) {
+    const value = stored[name];
+    if (value !== undefined && pinned[name] === undefined) result[name] = value;
+  }
+  return result as unknown as SignInSettings;
+}

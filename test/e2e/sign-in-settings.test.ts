@@ -1,0 +1,198 @@
+import { expect } from 'chai';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { NOTICE_MS, within } from '../helpers/poll.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
+import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+
+const REDIRECT = 'https://app.example.com/cb';
+
+interface Site {
+  readonly deploy: Deployment;
+  readonly a: RunningGatehouse;
+  readonly clientId: string;
+}
+
+async function site(label: string, inbox: Inbox, settings: Record<string, string> = {}): Promise<Site> {
+  const deploy = await deployment(label, { settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>', ...settings } });
+  const a = await deploy.start();
+  await a.services.accounts.createUser({ username: 'operator', password: PASSWORD, roles: ['admin'] });
+  const { client } = await a.services.clients.create({
+    displayName: 'Notes',
+    firstParty: true,
+    metadata: { redirect_uris: [REDIRECT], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none', scope: 'openid' },
+  });
+  return { deploy, a, clientId: client.clientId };
+}
+
+/** An authorization request's first page on one instance: the sign-in page. */
+function authorizationUrl(instance: RunningGatehouse, clientId: string): string {
+  const query = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    scope: 'openid',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  });
+  return `${instance.url}/auth?${query}`;
+}
+
+describe('console: Sign-in & self-service (headless Chromium, two instances)', function () {
+  this.timeout(240_000);
+  let inbox: Inbox;
+  let browser: Browser;
+  let main: Site;
+  let other: RunningGatehouse;
+  let current: Page | undefined;
+
+  before(async () => {
+    inbox = await startInbox();
+    main = await site('settings_console', inbox);
+    other = await main.deploy.start(await freePort());
+    browser = await launchChromium();
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
+      await screenshot(current, `sign-in-settings-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
+    }
+  });
+  after(async () => {
+    await browser?.close();
+    await other?.close();
+    await main?.a.close();
+    await main?.deploy.drop();
+    await inbox?.close();
+  });
+
+  async function operatorPage(target: Site, options: { width?: number; locale?: string } = {}): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 844 } });
+    const page = await context.newPage();
+    current = page;
+    if (options.locale !== undefined) await page.addInitScript((locale) => localStorage.setItem('gatehouse.console.locale', locale), options.locale);
+    await page.goto(`${target.deploy.issuer}/console/`);
+    await page.locator('main button').click();
+    await page.fill('input[name="login"]', 'operator');
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.locator('[data-testid="count-users"]').waitFor();
+    return page;
+  }
+
+  /** The sign-in page instance B serves for a new authorization request, in a browser of its own. */
+  async function signInPageOnB(): Promise<Page> {
+    const page = await (await browser.newContext({ locale: 'en' })).newPage();
+    await page.goto(authorizationUrl(other, main.clientId));
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    return page;
+  }
+
+  async function createAccountShownOnB(): Promise<boolean> {
+    const page = await signInPageOnB();
+    const shown = (await page.getByRole('link', { name: 'Create account' }).count()) > 0;
+    await page.context().close();
+    return shown;
+  }
+
+  it('switching self-registration on in the console shows "Create account" on the sign-in page; off, it is gone and the registration URL refuses', async () => {
+    expect(await createAccountShownOnB()).to.equal(false);
+    const page = await operatorPage(main);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Sign-in & self-service' }).click();
+    await page.getByRole('heading', { name: 'Sign-in & self-service', level: 1 }).waitFor();
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'sign-in-settings-en');
+
+    await page.getByLabel('People can create their own account').check();
+    await page.getByLabel('Allowed email domains').fill('example.com, example.org');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    expect(await page.getByLabel('People can create their own account').isChecked()).to.equal(true);
+    expect(await page.getByText('Changed here (default: No).').count()).to.equal(1);
+
+    // Instance B follows (Redis notice) and its sign-in page links to registration.
+    await within(NOTICE_MS, createAccountShownOnB);
+    const signIn = await signInPageOnB();
+    await signIn.getByRole('link', { name: 'Create account' }).click();
+    await signIn.getByRole('heading', { name: 'Create account' }).waitFor();
+    const registerUrl = signIn.url();
+    expect(await signIn.locator('main').innerText()).to.include('example.com, example.org');
+
+    // A bad value is named under its field; nothing is saved.
+    await page.getByLabel('Verification link lifetime (seconds)').fill('5');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('alert').filter({ hasText: 'email_verification_ttl' }).waitFor();
+    expect(await page.getByLabel('Verification link lifetime (seconds)').getAttribute('aria-invalid')).to.equal('true');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await page.getByLabel('Verification link lifetime (seconds)').fill('86400');
+
+    await page.getByLabel('People can create their own account').uncheck();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Settings saved.').waitFor();
+    await within(NOTICE_MS, async () => !(await createAccountShownOnB()));
+    const refused = await signIn.goto(registerUrl);
+    expect(refused?.status(), 'the registration URL refuses once it is off').to.equal(404);
+    await screenshot(signIn, 'sign-in-settings-register-refused');
+    await signIn.context().close();
+
+    await main.a.audit.flush();
+    const { events } = await main.a.services.audit.query({ types: ['settings.updated'], limit: 10 });
+    expect(events.map((event) => event.details)).to.deep.include({ fields: ['self_registration'], before: { self_registration: true }, after: { self_registration: false } });
+    expect(events.every((event) => event.actor.type === 'user')).to.equal(true);
+    expect(errors).to.deep.equal([]);
+    await page.context().close();
+  });
+
+  it('in en, ru, zh-CN and ko at 1280 and 390 px: no serious axe violations, nothing wider than the screen', async () => {
+    for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
+      for (const width of [1280, 390]) {
+        const page = await operatorPage(main, { locale, width });
+        await page.goto(`${main.deploy.issuer}/console/#/settings/sign-in`);
+        await page.locator('#f-password_reset_ttl').waitFor();
+        await page.waitForLoadState('networkidle');
+        expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+        expect(await page.locator('main').innerText(), `${locale}: no string key shows`).to.not.match(/signInSettings\./);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${locale} at ${width} px overflows`).to.be.at.most(0);
+        expect(await seriousViolations(page), `${locale} at ${width} px`).to.deep.equal([]);
+        await screenshot(page, `sign-in-settings-${locale}-${width}`);
+        await page.context().close();
+      }
+    }
+  });
+
+  describe('with environment pins', () => {
+    let pinned: Site;
+    before(async () => {
+      pinned = await site('settings_console_pinned', inbox, { GATEHOUSE_PASSWORD_RESET: 'false' });
+    });
+    after(async () => {
+      await pinned?.a.close();
+      await pinned?.deploy.drop();
+    });
+
+    it('shows a pinned setting locked, with its variable, and saves the others', async () => {
+      const page = await operatorPage(pinned);
+      await page.goto(`${pinned.deploy.issuer}/console/#/settings/sign-in`);
+      const reset = page.getByLabel('Offer “Forgot password?”');
+      await reset.waitFor();
+      expect(await reset.isDisabled()).to.equal(true);
+      expect(await reset.isChecked()).to.equal(false);
+      expect(await page.locator('#f-password_reset-hint').innerText()).to.include('GATEHOUSE_PASSWORD_RESET');
+      expect(await page.getByLabel('People can create their own account').isDisabled()).to.equal(false);
+      expect(await seriousViolations(page)).to.deep.equal([]);
+      await screenshot(page, 'sign-in-settings-pinned');
+
+      await page.getByLabel('Require a confirmed email address before sign-in').selectOption('all');
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByText('Settings saved.').waitFor();
+      expect((await pinned.a.services.signInSettings.read()).settings).to.include({ require_verified_email: 'all', password_reset: false });
+      await page.context().close();
+    });
+  });
+});
