@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
@@ -41,6 +42,12 @@ for (const backend of ['redis', 'mongo'] as const) {
       await dropDatabase(uri);
     });
 
+    /**
+     * A login no user has, fresh per call: its counters are keyed on the name, and the test
+     * Redis may outlive a run (the counting windows are an hour), so a fixed name would carry
+     * failures over from earlier runs.
+     */
+    const nobody = () => `nobody-${randomBytes(4).toString('hex')}`;
     /** A fresh user (and name) per test, so counters never leak between tests. */
     async function newUser() {
       const username = `user${++n}_${backend}`;
@@ -62,7 +69,7 @@ for (const backend of ['redis', 'mongo'] as const) {
 
       const verifiesBefore = h.hashEvents.filter((e) => e.type === 'completed').length;
       const attempts: Array<[string, string]> = [
-        ['nobody-here', 'right-password'],
+        [nobody(), 'right-password'],
         [active.login, 'wrong-password'],
         [locked.login, 'right-password'],
         [disabled.login, 'right-password'],
@@ -167,9 +174,10 @@ for (const backend of ['redis', 'mongo'] as const) {
 
     it('locks logins that match no user exactly like real ones (no enumeration through lockout)', async () => {
       const ip = randomIp();
-      await fail('ghost-user', ip, THRESHOLD);
+      const ghost = nobody();
+      await fail(ghost, ip, THRESHOLD);
       expect(lastFailure()).to.include({ reason: 'unknown_user', lockedForSeconds: LOCK_MS / 1000 });
-      expect((await h.accounts.listLockouts()).some((l) => l.subject === 'login:ghost-user')).to.equal(true);
+      expect((await h.accounts.listLockouts()).some((l) => l.subject === `login:${ghost}`)).to.equal(true);
     });
 
     it('passes HashQueueFullError through, so sign-in can answer 503 with Retry-After', async () => {
