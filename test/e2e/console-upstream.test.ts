@@ -84,6 +84,7 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     await page.getByText('Keycloak was added.').waitFor();
     const redirectUri = gatehouse.services.upstreamCallbackUrl('partner-kc');
     expect(await page.getByTestId('redirect-uri').textContent()).to.equal(redirectUri);
+    expect(await page.getByTestId('post-logout-redirect-uri').textContent()).to.equal(gatehouse.services.upstreamLogoutCallbackUrl('partner-kc'));
     expect(await page.locator('main').textContent()).to.include('Currently set');
     expect(await page.inputValue('#f-client_secret')).to.equal('');
     expect(await page.getAttribute('#f-client_secret', 'type')).to.equal('password');
@@ -169,11 +170,12 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
 
     // A user's link to it (as a brokered sign-in makes one): listed on the user's page and removed.
     const kim = await gatehouse.services.accounts.createUser({ username: 'kim', password: PASSWORD });
-    await gatehouse.services.upstream.link('partner-kc', 'kc-sub-4242', kim.id);
+    await gatehouse.services.upstream.link('partner-kc', 'kc-sub-4242', kim.id, 'kim@partner.example');
     await page.goto(`${consoleUrl}#/users/${kim.id}`);
     const linkRow = page.locator('tbody tr').filter({ hasText: 'kc-sub-4242' });
     await linkRow.waitFor();
     expect(await linkRow.getByRole('link', { name: 'partner-kc' }).getAttribute('href')).to.equal('#/upstream/partner-kc');
+    expect(await linkRow.textContent()).to.include('kim@partner.example');
     expect(await seriousViolations(page)).to.deep.equal([]);
     await linkRow.getByRole('button', { name: 'Remove link' }).click();
     await linkRow.getByRole('button', { name: 'Yes, remove the partner-kc link' }).click();

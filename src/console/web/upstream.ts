@@ -30,6 +30,7 @@ export interface UpstreamProvider {
   readonly enabled: boolean;
   readonly upstream_logout: boolean;
   readonly redirect_uri: string;
+  readonly post_logout_redirect_uri: string;
   readonly created_at: string;
   readonly updated_at: string;
 }
@@ -228,6 +229,9 @@ function redirectCard(provider: UpstreamProvider, created: boolean): HTMLElement
       },
     }, t('upstream.redirect.copy')),
     copied,
+    h('h3', { id: 'logout-redirect-heading' }, t('upstream.redirect.logoutLabel')),
+    h('p', { id: 'logout-redirect-label' }, t('upstream.redirect.logoutText', { name: provider.display_name })),
+    h('code', { class: 'secret', 'data-testid': 'post-logout-redirect-uri', 'aria-labelledby': 'logout-redirect-label' }, provider.post_logout_redirect_uri),
   );
 }
 

@@ -27,6 +27,8 @@ interface Factors {
 interface UpstreamLink {
   readonly provider: string;
   readonly subject: string;
+  /** The upstream email or username when the link was made; null when unknown. */
+  readonly label: string | null;
   readonly created_at: string;
   readonly last_sign_in_at: string | null;
 }
@@ -264,7 +266,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
           [t('user.links.provider'), t('user.links.subject'), [t('user.links.lastSignIn'), 'optional'], t('actions')],
           links.map((link) => [
             h('a', { href: `#/upstream/${encodeURIComponent(link.provider)}` }, link.provider),
-            h('code', {}, link.subject),
+            h('span', {}, link.label ?? null, link.label ? h('br') : null, h('code', {}, link.subject)),
             when(link.last_sign_in_at),
             confirmed(t('user.links.remove'), t('user.links.remove.confirm', { provider: link.provider }), () =>
               act(linkStatus, () => api.delete(`${path}/upstream-links/${encodeURIComponent(link.provider)}/${encodeURIComponent(link.subject)}`), t('user.links.removed')),
