@@ -140,6 +140,15 @@ describe('console: Sign-in & self-service (headless Chromium, two instances)', f
     await screenshot(signIn, 'sign-in-settings-register-refused');
     await signIn.context().close();
 
+    // The domains were changed here: one confirmed action returns them to the default.
+    await page.getByRole('button', { name: 'Restore defaults' }).click();
+    await page.getByRole('button', { name: 'Yes, restore the defaults' }).click();
+    await page.getByText('Defaults restored.').waitFor();
+    expect(await page.getByLabel('Allowed email domains').inputValue()).to.equal('');
+    expect(await page.getByRole('button', { name: 'Restore defaults' }).count(), 'nothing left to restore').to.equal(0);
+    const view = await main.a.services.signInSettings.read();
+    expect(view.stored, 'nothing stored any more').to.deep.equal({});
+
     await main.a.audit.flush();
     const { events } = await main.a.services.audit.query({ types: ['settings.updated'], limit: 10 });
     expect(events.map((event) => event.details)).to.deep.include({ fields: ['self_registration'], before: { self_registration: true }, after: { self_registration: false } });
@@ -192,6 +201,10 @@ describe('console: Sign-in & self-service (headless Chromium, two instances)', f
       await page.getByRole('button', { name: 'Save settings' }).click();
       await page.getByText('Settings saved.').waitFor();
       expect((await pinned.a.services.signInSettings.read()).settings).to.include({ require_verified_email: 'all', password_reset: false });
+      // What was changed here can be restored; the card says which settings.
+      expect(await page.locator('#restore-defaults-heading + p').innerText()).to.include('require_verified_email');
+      expect(await seriousViolations(page)).to.deep.equal([]);
+      await screenshot(page, 'sign-in-settings-restore');
       await page.context().close();
     });
   });

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { ApiError, type AdminApi } from './api.ts';
-import { h, notice, render, showError, t, words } from './ui.ts';
+import { card, confirmed, h, notice, render, showError, t, words } from './ui.ts';
 
 type Name = 'self_registration' | 'self_registration_domains' | 'require_verified_email' | 'email_verification_ttl' | 'password_reset' | 'password_reset_ttl';
 
@@ -27,7 +27,7 @@ function sourceHint(name: Name, setting: Setting, extra?: string): HTMLElement {
     setting.pinned_by !== null
       ? t('signInSettings.pinned', { env: setting.pinned_by })
       : setting.source === 'stored'
-        ? t('signInSettings.stored', { value: shown(setting.default) })
+        ? t('signInSettings.stored', { value: name === 'require_verified_email' ? t(`signInSettings.rule.${String(setting.default)}`) : shown(setting.default) })
         : t('signInSettings.default', { env: setting.env });
   return h('p', { class: 'hint', id: `f-${name}-hint` }, extra === undefined ? null : `${extra} `, setting.pinned_by !== null ? h('span', { class: 'badge' }, t('signInSettings.locked')) : null, setting.pinned_by !== null ? ' ' : null, text);
 }
@@ -145,6 +145,24 @@ export async function signInSettingsPage(root: HTMLElement, api: AdminApi, messa
       (error: unknown) => showError(form, status, error, error instanceof ApiError ? error.details : []),
     );
   });
+  // Settings changed here (not pinned) go back to the configured default in one PATCH of nulls.
+  const changedHere = (Object.entries(s) as Array<[Name, Setting]>).filter(([, setting]) => setting.source === 'stored').map(([name]) => name);
+  const restoreStatus = h('div', { role: 'status' });
+  const restore =
+    changedHere.length === 0
+      ? null
+      : card(
+          'restore-defaults-heading',
+          t('signInSettings.restore.heading'),
+          h('p', {}, t('signInSettings.restore.text', { names: changedHere.join(', ') })),
+          confirmed(t('signInSettings.restore.button'), t('signInSettings.restore.confirm'), () =>
+            void api.patch<SignInSettingsView>(PATH, Object.fromEntries(changedHere.map((name) => [name, null]))).then(
+              () => signInSettingsPage(root, api, t('signInSettings.restored')),
+              (error: unknown) => showError(null, restoreStatus, error, error instanceof ApiError ? error.details : []),
+            ),
+          ),
+          restoreStatus,
+        );
   render(
     root,
     h('h1', {}, t('signInSettings.heading')),
@@ -153,5 +171,6 @@ export async function signInSettingsPage(root: HTMLElement, api: AdminApi, messa
     h('p', {}, t('signInSettings.text')),
     view.email_configured ? null : h('div', { class: 'alert', role: 'note' }, t('signInSettings.noEmail')),
     h('section', { class: 'card', 'aria-labelledby': 'sign-in-settings-heading' }, h('h2', { id: 'sign-in-settings-heading' }, t('signInSettings.formHeading')), form),
+    restore,
   );
 }
