@@ -17,7 +17,12 @@ const CODES: Readonly<Record<number, string>> = {
 };
 
 export function zodDetails(error: ZodError): ErrorDetail[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String);
+    // A strict object's unknown members: one detail each, named by its own path.
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'unknown field' }));
+    return [{ path: path.join('.'), message: issue.message }];
+  });
 }
 
 interface HttpishError {

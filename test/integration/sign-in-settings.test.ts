@@ -168,6 +168,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { remember_me: true });
       expect(unknown.status).to.equal(400);
       expect(unknown.body.error_description).to.include('remember_me');
+      expect(unknown.body.details).to.deep.equal([{ path: 'remember_me', message: 'unknown field' }]);
       const notJson = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', '{"self_registration":');
       expect(notJson.status).to.equal(400);
       expect((await callAdmin(c.a.url, undefined, 'GET', '/settings/sign-in')).status).to.equal(401);
