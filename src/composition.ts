@@ -157,6 +157,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       onClockJump: clock.onJump,
       mongo,
       redis,
+      redisPrefix: config.redisPrefix,
       logger,
       onUserChange: accountCache.onUserChange,
       ...(metrics === undefined ? {} : { onHash: (event) => metrics.onHash(event) }),

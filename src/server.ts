@@ -59,6 +59,9 @@ import { describeMetrics, metricsExposure } from './observability/metrics-exposu
 import { metricsRoutes } from './observability/metrics-routes.ts';
 import { enrolmentKeeper } from './mfa/enrolment.ts';
 import { needsSecondFactor } from './mfa/needs-second-factor.ts';
+import { unverifiedEmailStops } from './interactions/steps/verify-email.ts';
+import { CREATE_PROMPT } from './oidc/interaction-policy.ts';
+import { listPromptWhileOn } from './oidc/prompt-discovery.ts';
 import QRCode from 'qrcode';
 import { accountDirectory, profileOf } from './oidc/accounts.ts';
 import { providerBuilder } from './oidc/build-provider.ts';
@@ -370,12 +373,21 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           return result.ok ? { ok: true, sub: result.user.id, username: result.user.username } : { ok: false };
         },
         needsSecondFactor: (account, clientRequires) => needsSecondFactor(config.mfa, account, clientRequires),
+        // The hosted sign-in's rule (verify-email step), read per request.
+        emailUnconfirmed: async (account) =>
+          unverifiedEmailStops((await signIn()).require_verified_email, (account as { unverifiedEmail?: 'self-registered' | 'other' }).unverifiedEmail, verification.available),
         now: clock.now,
         resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks: () => ({ keys: providerJwks(ring.keySet(), new Date(clock.now())).map(publicJwk) }) }),
         passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
         tokenExchangeInUse: async () => (await services.clients.list()).some((client) => client.metadata.token_exchange !== undefined && client.metadata.token_exchange !== null),
         // The hosted 404 page for browsers also covers paths the provider's own router does not know.
-        middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views), upstreamSignOut.middleware],
+        middleware: [
+          ...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []),
+          notFoundPage(views),
+          upstreamSignOut.middleware,
+          // prompt=create is listed while self-registration is on (a runtime setting).
+          listPromptWhileOn(CREATE_PROMPT, async () => (await signIn()).self_registration),
+        ],
         observers: {
           audit,
           tokenIssued: (grantType) => metrics.tokenIssued(grantType),
@@ -487,6 +499,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
           verification: verificationSender,
           issuerName: config.pages.brandName,
           qrSvg: (text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }),
+          mfaPolicy: config.mfa,
           tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),
           upstreamLinkUrl: (alias, ticket) => `${new URL(config.publicUrl).origin}${upstreamLinkPath(config.routes, alias)}?${new URLSearchParams({ ticket })}`,
         }),

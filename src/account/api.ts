@@ -23,6 +23,7 @@ export function accountRoutes(ops: OwnAccountOperations): AccountRoute[] {
     { method: 'get', path: '/profile', handle: async (self) => ops.profile(self) },
     { method: 'patch', path: '/profile', body: true, handle: async (self, _p, body) => ops.profile({ ...self, user: await ops.updateProfile(self, body) }) },
     { method: 'post', path: '/password', body: true, handle: async (self, _p, body) => ({ signed_out_sessions: (await ops.changePassword(self, body)).signedOut }) },
+    { method: 'post', path: '/password/new', recent: true, body: true, handle: (self, _p, body) => ops.addPassword(self, body).then(none) },
     { method: 'get', path: '/sessions', handle: (self) => ops.sessions(self) },
     { method: 'delete', path: '/sessions', handle: async (self) => ({ ended: await ops.endOtherSessions(self) }) },
     { method: 'delete', path: '/sessions/:id', handle: (self, params) => ops.endSession(self, params.id!).then(none) },

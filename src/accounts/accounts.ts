@@ -30,6 +30,8 @@ export interface User {
   readonly selfRegistered: boolean;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+  /** Has a password (users created by an upstream sign-in, or passkey-only users, have none). */
+  readonly hasPassword: boolean;
   /** null while the user has no password. */
   readonly passwordChangedAt: Date | null;
   readonly lastLoginAt: Date | null;
@@ -150,6 +152,7 @@ function toUser(doc: StoredUser): User {
     selfRegistered: doc.selfRegistered === true,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
+    hasPassword: typeof doc.passwordHash === 'string',
     passwordChangedAt: doc.passwordChangedAt,
     lastLoginAt: doc.lastLoginAt,
   };

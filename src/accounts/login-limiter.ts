@@ -10,7 +10,8 @@ import { lockoutModel, type LockoutScope, type StoredLockout } from './lockout-m
 
 /** Where failure counters live: Redis when configured, else MongoDB. Lockout records are always in MongoDB. */
 export type LimiterBackend =
-  | { readonly kind: 'redis'; readonly redis: Redis }
+  /** `prefix`: GATEHOUSE_REDIS_PREFIX, as every other Redis key has it, so deployments sharing a server keep their own counters. */
+  | { readonly kind: 'redis'; readonly redis: Redis; readonly prefix?: string }
   | { readonly kind: 'mongo' };
 
 export interface ScopePolicy {
@@ -151,7 +152,7 @@ export async function createLoginLimiter({
 
   const make = (keyPrefix: string, points: number, duration: number): RateLimiterStoreAbstract =>
     backend.kind === 'redis'
-      ? new RateLimiterRedis({ storeClient: backend.redis, keyPrefix, points, duration })
+      ? new RateLimiterRedis({ storeClient: backend.redis, keyPrefix: `${backend.prefix ?? ''}${keyPrefix}`, points, duration })
       : // Indexes are ours (above): its own would include a TTL index that FerretDB rejects.
         new RateLimiterMongo({ storeClient: db, tableName: LIMITS_COLLECTION, keyPrefix, points, duration, disableIndexesCreation: true });
 
@@ -178,7 +179,7 @@ export async function createLoginLimiter({
     ];
   }
   const recordId = ({ scope, key }: Pick<Key, 'scope' | 'key'>) => `${scope}:${key}`;
-  const lockKey = ({ scope, key }: Pick<Key, 'scope' | 'key'>) => `gh_login_lock_${scope}:${key}`;
+  const lockKey = ({ scope, key }: Pick<Key, 'scope' | 'key'>) => `${backend.kind === 'redis' ? (backend.prefix ?? '') : ''}gh_login_lock_${scope}:${key}`;
 
   /** When each scope's lock ends (epoch ms; absent: no lock), and whether the pair is clean. */
   async function readLocks(keys: readonly Key[]): Promise<{ ends: Array<{ scope: LockoutScope; until: number | undefined }>; pairClean: boolean }> {

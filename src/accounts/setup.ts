@@ -26,6 +26,8 @@ export interface AccountLayerDeps {
   readonly mongo: Connection;
   /** Counters go to Redis when given, else to MongoDB. */
   readonly redis?: Redis | undefined;
+  /** GATEHOUSE_REDIS_PREFIX: deployments sharing a Redis server keep their own counters. */
+  readonly redisPrefix?: string;
   readonly logger: Logger;
   readonly onHash?: (event: HashPoolEvent) => void;
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
@@ -51,11 +53,11 @@ export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
  * The account layer from settings and open connections: creates indexes, sets up the hashing
  * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication, onUserChange, now, onClockJump }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, mongo, redis, redisPrefix = '', logger, onHash, onAuthentication, onUserChange, now, onClockJump }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
   await ensureUserIndexes(users);
   const limiter = await createLoginLimiter({
-    backend: redis === undefined ? { kind: 'mongo' } : { kind: 'redis', redis },
+    backend: redis === undefined ? { kind: 'mongo' } : { kind: 'redis', redis, prefix: redisPrefix },
     connection: mongo,
     policy: lockoutPolicy(config.lockout),
     logger,

@@ -35,7 +35,7 @@ export interface UserAdmin {
 
 export function toUser(doc: StoredUser): User {
   const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, secondFactor, selfRegistered, ...rest } = doc;
-  return { id: _id, attributes: attributes ?? {}, secondFactor: secondFactor === true, selfRegistered: selfRegistered === true, ...rest };
+  return { id: _id, attributes: attributes ?? {}, secondFactor: secondFactor === true, selfRegistered: selfRegistered === true, hasPassword: typeof _hash === 'string', ...rest };
 }
 
 function escapeRegex(text: string): string {

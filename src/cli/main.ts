@@ -78,7 +78,8 @@ const SINGLE_WORD = new Set(['export', 'import', 'audit']);
 const USAGE = `usage: gatehouse <command> [options] [--json]
 
 commands:
-  clients create --name NAME [--type confidential|public] [--redirect-uri URI]...
+  clients create --name NAME [--type confidential|public] [--application-type web|native]
+                 [--redirect-uri URI]...
                  [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--scope "a b"]
                  [--api IDENTIFIER]... [--default-api IDENTIFIER] [--api-scope "IDENTIFIER s1 s2"]...
                  [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]

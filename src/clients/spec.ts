@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SCOPE_LIST } from '../apis/scope-syntax.ts';
+import { APPLICATION_TYPES, isRedirectUriShape, REDIRECT_URI_PATTERN } from './redirect-uris.ts';
 
 /** The claim shapes a client's tokens can take (gatehouse: as each API says; keycloak: Keycloak's, for every token of the client). */
 export const CLIENT_TOKEN_CLAIMS = ['gatehouse', 'keycloak'] as const;
@@ -10,16 +11,20 @@ const uri = z
   .refine((value) => URL.canParse(value) && new URL(value).hash === '', { message: 'must be an absolute URI without a fragment' })
   .meta({ format: 'uri', description: 'An absolute URI without a fragment' });
 /**
- * Where a browser is sent back to: http(s) only. Gatehouse's clients are web clients, which
- * oidc-provider allows nothing else for; refusing here names the field (a `javascript:` URI
- * would otherwise be stored and only fail when the client is loaded).
+ * Where a browser is sent back to. The scheme rules depend on application_type (web: http(s);
+ * native: also private-use schemes and loopback, src/clients/redirect-uris.ts), checked in
+ * src/operations/clients.ts; what no client may have (javascript:, data:, fragments) is refused
+ * here, so it is never stored.
  */
 const redirectUri = z
   .string()
-  .refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol) && new URL(value).hash === '', {
-    message: 'must be an absolute http(s) URI without a fragment',
-  })
-  .meta({ format: 'uri', pattern: '^https?://[^#]+$', description: 'An absolute http(s) URI without a fragment' });
+  .max(2000)
+  .refine(isRedirectUriShape, { message: 'must be an absolute URI without a fragment (javascript:, data:, file: and the like are refused)' })
+  .meta({
+    format: 'uri',
+    pattern: REDIRECT_URI_PATTERN,
+    description: 'web clients: an absolute http(s) URI; native clients: also a private-use scheme (com.example.app:/callback) or http://127.0.0.1 / http://[::1] (any port at request time). No fragment.',
+  });
 const origin = z
   .string()
   .refine((value) => URL.canParse(value) && new URL(value).origin === value, { message: 'must be an origin such as https://app.example.com' })
@@ -52,6 +57,7 @@ const jwks = z
 
 const common = {
   name: z.string().trim().min(1).max(200),
+  application_type: z.enum(APPLICATION_TYPES).describe('native: an RFC 8252 app (private-use scheme or loopback redirect URIs, any loopback port); default web'),
   redirect_uris: z.array(redirectUri),
   post_logout_redirect_uris: z.array(redirectUri),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1),
@@ -112,6 +118,7 @@ export const clientCreateSchema = z
     client_id: z.string().regex(/^[\x21-\x7e]{1,128}$/, { message: 'printable ASCII, 1-128 characters' }).optional(),
     type: z.enum(['confidential', 'public']).optional().describe('public = token_endpoint_auth_method none; default confidential'),
     name: common.name,
+    application_type: common.application_type.default('web'),
     redirect_uris: common.redirect_uris.default([]),
     post_logout_redirect_uris: common.post_logout_redirect_uris.default([]),
     grant_types: common.grant_types.optional(),
@@ -144,6 +151,7 @@ export const clientCreateSchema = z
 export const clientUpdateSchema = z
   .object({
     name: common.name.optional(),
+    application_type: common.application_type.optional(),
     redirect_uris: common.redirect_uris.optional(),
     post_logout_redirect_uris: common.post_logout_redirect_uris.optional(),
     grant_types: common.grant_types.optional(),

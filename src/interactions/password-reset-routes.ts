@@ -17,6 +17,7 @@ import { CsrfError, pageErrors } from './page-errors.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
 import { embedJson } from './steps/embed.ts';
 import type { Views } from './views.ts';
+import { DEFAULT_TOTP } from '../mfa/totp.ts';
 
 /** The account operations a reset needs (src/accounts/accounts.ts). */
 export interface ResettableAccounts {
@@ -135,7 +136,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       passkeyAction: `${path}/reset/${token}/passkey`,
       passkey: pending.passkey ? embedJson(await passkeys.authenticationOptions(ticket.userId, challengeOf(token))) : undefined,
       csrf: issueCsrfToken(ctx, csrfCookie),
-      error: error === undefined ? undefined : t(error),
+      error: error === undefined ? undefined : t(error, { period: String((await factors.status(ticket.userId)).totpParameters?.period ?? DEFAULT_TOTP.period) }),
     }, error === undefined ? 200 : 400);
   }
 

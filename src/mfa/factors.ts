@@ -10,6 +10,8 @@ export interface FactorStatus {
   readonly recoveryCodesLeft: number;
   /** A second factor the user can be asked for. */
   readonly enrolled: boolean;
+  /** How the confirmed app computes codes (an imported one may show 8 digits or change every 60 s); null without one. */
+  readonly totpParameters: TotpParameters | null;
 }
 
 export type SecondFactorMethod = 'totp' | 'recovery_code';
@@ -130,7 +132,7 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
     async status(userId) {
       const [doc, left] = await Promise.all([find(userId), remaining(userId)]);
       const totpSince = doc?.totp?.confirmedAt ?? null;
-      return { totpSince, recoveryCodesLeft: left, enrolled: totpSince !== null };
+      return { totpSince, recoveryCodesLeft: left, enrolled: totpSince !== null, totpParameters: doc?.totp === undefined || doc.totp === null || totpSince === null ? null : parametersOf(doc.totp) };
     },
 
     async beginTotp(userId) {

@@ -5,7 +5,7 @@
 export const AUDIT_EVENT_TYPES = {
   // Sign-in and protocol (recorded by the server; actor is the user or the client)
   'signin.success': 'a user signed in (actor: the user; client: the application they signed in to)',
-  'signin.failure': 'a sign-in failed; details.reason is unknown_user, wrong_password, no_password, locked, disabled or second_factor_required (password grant)',
+  'signin.failure': 'a sign-in failed; details.reason is unknown_user, wrong_password, no_password, locked, disabled, or (password grant) second_factor_required or email_unverified',
   'signin.lockout': 'failed sign-ins locked a user or an address; details.lockedForSeconds',
   'consent.granted': 'a user allowed an application scopes or APIs (target: the client)',
   'token.issued': 'the token endpoint issued tokens; details.grantType',
@@ -32,6 +32,7 @@ export const AUDIT_EVENT_TYPES = {
   'upstream.logout': "signing out of a session made through an upstream provider with upstream_logout; details.outcome continued (to the upstream's end-session endpoint), unreachable or no_end_session_endpoint",
   // The account page (actor and target: the user)
   'user.password_changed': 'a user changed their own password on the account page (the current one was checked)',
+  'user.password_added': 'a user without a password (upstream or passkey-only) set one on the account page (a recent sign-in was checked instead of a current password)',
   'mfa.removed': 'a user removed a second factor on the account page; details.method totp (with the recovery codes) or passkey',
   'mfa.passkey_renamed': 'a user renamed one of their passkeys; details.passkey',
   // Operator actions (admin API and CLI alike; actor is the admin user, admin client or CLI user)

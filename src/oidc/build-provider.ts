@@ -18,7 +18,7 @@ import { introspectionClaims } from './introspection-claims.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { recordRouteNames } from './route-names.ts';
 import { registerGrants } from './grants/index.ts';
-import type { PasswordCheck, SecondFactorCheck } from './grants/password.ts';
+import type { PasswordCheck, SecondFactorCheck, UnconfirmedEmailCheck } from './grants/password.ts';
 import type { ResolveToken } from './grants/token-exchange.ts';
 import { listGrantWhileInUse, type GrantInUse } from './grants/discovery.ts';
 import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
@@ -54,6 +54,8 @@ export interface ProviderBuilderDeps {
   readonly resolveToken?: ResolveToken | undefined;
   /** Whether a user must use a second factor (the password grant refuses them). */
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
+  /** Whether a user must confirm their email address first (the password grant refuses them). */
+  readonly emailUnconfirmed?: UnconfirmedEmailCheck | undefined;
   /** The server clock in milliseconds (StartOptions.clock), for the grants that judge expiry themselves. */
   readonly now?: (() => number) | undefined;
 }
@@ -64,7 +66,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, now: serverClock, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
   const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
@@ -75,7 +77,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     providerErrorBoundary(provider, logger, errorPage);
     provider.use(retryAfterOnOutage);
     recordRouteNames(provider);
-    registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, now: serverClock, audit: observers?.audit });
+    registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, audit: observers?.audit });
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
     provider.use(widenFormActionForClient);

@@ -88,6 +88,7 @@ function isBackchannelLogout(init: RequestInit | undefined): boolean {
 export function providerConfiguration(settings: ProviderSettings): Configuration {
   const { lifetimes, accounts, apis, pages } = settings;
   const sameSite = settings.https ? 'none' : 'lax';
+  const policy = gatehouseInteractionPolicy(settings.prompts);
   return {
     adapter: settings.adapter,
     ...(settings.routes === undefined ? {} : { routes: { ...settings.routes } }),
@@ -189,7 +190,9 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       BackchannelAuthenticationRequest: lifetimes.deviceCode,
       Interaction: lifetimes.interaction,
     },
-    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid), policy: gatehouseInteractionPolicy(settings.prompts) },
+    interactions: { url: (_ctx, interaction) => settings.interactionUrl(interaction.uid), policy },
+    // The library does not publish this: the prompts a request may name (`create` only with self-registration).
+    discovery: { prompt_values_supported: ['none', ...policy.filter((prompt) => prompt.requestable).map((prompt) => prompt.name)] },
     ...(pages === undefined ? {} : { renderError: pages.renderError }),
   };
 }

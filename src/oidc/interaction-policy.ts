@@ -1,7 +1,11 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { ACR_MFA } from './acr.ts';
+import { clientFlag } from './client-metadata.ts';
 
 const { base, Check } = interactionPolicy;
+
+/** The prompt value of OpenID Connect "Initiating User Registration via OpenID Connect 1.0". */
+export const CREATE_PROMPT = 'create';
 
 /**
  * The library's default prompts, the sign-in steps' custom prompts between login and consent
@@ -26,8 +30,19 @@ export function gatehouseInteractionPolicy(custom: readonly (() => InstanceType<
     const own = check.check;
     check.check = (ctx) => (ctx.oidc.session?.accountId !== undefined && essentialAcrs(ctx).includes(ACR_MFA) ? Check.NO_NEED_TO_PROMPT : own(ctx));
   }
-  const consent = policy.findIndex((prompt) => prompt.name === 'consent');
-  custom.forEach((prompt, i) => policy.add(prompt(), consent + i));
+  // Native apps see the consent page on every sign-in (their identity cannot be proven), except
+  // first-party ones: the operator vouches for them, and Gatehouse shows first-party clients no consent page.
+  const nativeCheck = policy.get('consent')?.checks.get('native_client_prompt');
+  if (nativeCheck !== undefined) {
+    const own = nativeCheck.check;
+    nativeCheck.check = (ctx) => (ctx.oidc.client !== undefined && clientFlag(ctx.oidc.client, 'first_party') ? Check.NO_NEED_TO_PROMPT : own(ctx));
+  }
+  // `create` (OpenID Connect "Initiating User Registration") comes before login: registering is
+  // how the user gets an account to sign in with. The other custom prompts go before consent.
+  for (const made of custom.map((prompt) => prompt())) {
+    if (made.name === CREATE_PROMPT) policy.add(made, 0);
+    else policy.add(made, policy.findIndex((prompt) => prompt.name === 'consent'));
+  }
   return policy;
 }
 

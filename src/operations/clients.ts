@@ -1,6 +1,7 @@
 import { CONSOLE_CLIENT_ID } from '../console/client.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { ClientView, ClientWithSecret } from '../clients/repository.ts';
+import { redirectUriProblem, type ApplicationType } from '../clients/redirect-uris.ts';
 import { usesSecret } from '../clients/secrets.ts';
 import { clientCreateSchema, clientUpdateSchema, defaultGrantTypes, PLAIN_METADATA, responseTypes } from '../clients/spec.ts';
 import type { GatehouseServices } from '../services.ts';
@@ -16,6 +17,7 @@ export function showClient(client: ClientView) {
     client_id: client.clientId,
     name: client.displayName,
     type: metadata.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+    application_type: applicationType(metadata),
     token_endpoint_auth_method: (metadata.token_endpoint_auth_method as string | undefined) ?? 'client_secret_basic',
     redirect_uris: (metadata.redirect_uris as string[] | undefined) ?? [],
     post_logout_redirect_uris: (metadata.post_logout_redirect_uris as string[] | undefined) ?? [],
@@ -51,6 +53,19 @@ export function showClient(client: ClientView) {
 
 export function showCreated({ client, secret }: ClientWithSecret) {
   return { ...showClient(client), ...(secret === undefined ? {} : { client_secret: secret }) };
+}
+
+const applicationType = (metadata: Record<string, unknown>): ApplicationType => (metadata.application_type === 'native' ? 'native' : 'web');
+
+/** Redirect and post-logout redirect URIs against the client's type (web: http(s); native: RFC 8252). */
+function checkRedirectUris(metadata: Record<string, unknown>): void {
+  const type = applicationType(metadata);
+  for (const field of ['redirect_uris', 'post_logout_redirect_uris'] as const) {
+    for (const [index, uri] of ((metadata[field] as string[] | undefined) ?? []).entries()) {
+      const problem = redirectUriProblem(uri, type);
+      if (problem !== undefined) throw invalid(`${field}.${index}`, problem);
+    }
+  }
 }
 
 /** The password grant hands the client the user's password: confidential first-party clients only. */
@@ -121,6 +136,8 @@ export function clientOperations(services: GatehouseServices) {
         response_types: responseTypes(grantTypes),
         token_endpoint_auth_method: method,
       };
+      if (spec.application_type === 'native') metadata.application_type = 'native';
+      checkRedirectUris(metadata);
       for (const key of PLAIN_METADATA) if (spec[key] !== undefined) metadata[key] = spec[key];
       if (defaultApi !== undefined) metadata.default_api = defaultApi;
       if (spec.allow_password_grant === true) {
@@ -162,6 +179,10 @@ export function clientOperations(services: GatehouseServices) {
       const metadata: Record<string, unknown> = { ...current.metadata };
       if (patch.redirect_uris !== undefined) metadata.redirect_uris = patch.redirect_uris;
       if (patch.post_logout_redirect_uris !== undefined) metadata.post_logout_redirect_uris = patch.post_logout_redirect_uris;
+      if (patch.application_type === 'native') metadata.application_type = 'native';
+      if (patch.application_type === 'web') delete metadata.application_type;
+      // Only what this change touches: a stored client's other fields stay editable as they are.
+      if (patch.redirect_uris !== undefined || patch.post_logout_redirect_uris !== undefined || patch.application_type !== undefined) checkRedirectUris(metadata);
       if (patch.grant_types !== undefined) {
         if (metadata.token_endpoint_auth_method === 'none' && patch.grant_types.includes('client_credentials')) {
           throw invalid('grant_types', 'a public client cannot use client_credentials');

@@ -4,6 +4,7 @@ import type { User } from '../accounts/accounts.ts';
 import { PasswordPolicyError } from '../accounts/errors.ts';
 import { ConflictError, GatehouseError, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
+import { mfaRequirement, type MfaPolicy } from '../mfa/policy.ts';
 import { totpUri } from '../mfa/totp.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
@@ -22,6 +23,13 @@ export const passwordChangeSchema = z
     new_password: z.string().min(1),
     /** End every other sign-in session too (a password change after a suspected leak). */
     sign_out_others: z.boolean().default(false),
+  })
+  .strict();
+
+/** A first password, for a user who has none: a recent sign-in stands in for the current password. */
+export const passwordAddSchema = z
+  .object({
+    new_password: z.string().min(1),
   })
   .strict();
 
@@ -45,6 +53,8 @@ export interface OwnAccountDeps {
   readonly issuerName: string;
   /** An SVG QR code of a text (the otpauth:// URI). */
   readonly qrSvg: (text: string) => Promise<string>;
+  /** Who must use a second factor (GATEHOUSE_MFA_REQUIRED_ROLES / _GROUPS): they keep their last one. */
+  readonly mfaPolicy: MfaPolicy;
   /** One-time WebAuthn challenges for adding a passkey (src/account/passkey-ticket.ts). */
   readonly tickets: {
     issue(userId: string): { readonly challenge: string; readonly ticket: string };
@@ -78,10 +88,37 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     return showFactors(await factors.status(userId), await passkeys.list(userId));
   }
 
+  /** Whether the user must keep a second factor: their roles or groups, or an app they granted access that has `require_mfa`. */
+  async function factorRequired(self: Self): Promise<boolean> {
+    const user = (await accounts.findById(self.user.id)) ?? self.user;
+    if (mfaRequirement(deps.mfaPolicy, { amr: undefined, roles: user.roles, groups: user.groups, clientRequires: false, acrValues: undefined }) !== undefined) return true;
+    for (const clientId of new Set((await revocation.listGrants(self.user.id)).map((grant) => grant.clientId))) {
+      if ((await clients.get(clientId))?.metadata.require_mfa === true) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Refuses to remove the user's last second factor while one is required of them: they would
+   * have to enrol again at the next sign-in anyway, and until then a password alone would do.
+   * Operators can still reset factors (admin API, CLI); the next sign-in then enrols.
+   */
+  async function keepLastRequiredFactor(self: Self, removing: { readonly totp: true } | { readonly passkey: string }): Promise<void> {
+    const totpLeft = 'totp' in removing ? 0 : (await factors.status(self.user.id)).totpSince === null ? 0 : 1;
+    const passkeysLeft = (await passkeys.list(self.user.id)).filter((passkey) => !('passkey' in removing) || passkey.id !== removing.passkey).length;
+    if (totpLeft + passkeysLeft > 0 || !(await factorRequired(self))) return;
+    throw new GatehouseError('factor: your account requires a second factor; add another one before removing this one', {
+      status: 409,
+      code: 'conflict',
+      expose: true,
+      details: [{ path: 'factor', message: 'required_by_policy' }],
+    });
+  }
+
   return {
     profile: (self: Self) => {
       const { id, username, email, email_verified, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at } = showUser(self.user);
-      return { id, username, email, email_verified, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at };
+      return { id, username, email, email_verified, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at, has_password: self.user.hasPassword };
     },
 
     async updateProfile(self: Self, body: unknown) {
@@ -109,6 +146,24 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       }
       await audit.write({ ...contextOf(self), type: 'user.password_changed', target: target(self), details: { signedOutSessions: signedOut } });
       return { signedOut };
+    },
+
+    /**
+     * The first password of a user who signs in without one (upstream, passkey). The route asks
+     * for a recent sign-in (src/account/api.ts); a user with a password changes it above.
+     */
+    async addPassword(self: Self, body: unknown): Promise<void> {
+      const input = passwordAddSchema.parse(body);
+      const current = await accounts.findById(self.user.id);
+      if (current === undefined) throw notFound('user', self.user.id);
+      if (current.hasPassword) throw new ConflictError('you have a password already; change it with the current one', 'current_password');
+      try {
+        await accounts.setPassword(self.user.id, input.new_password);
+      } catch (error) {
+        if (error instanceof PasswordPolicyError) throw new InvalidRequestError(`new_password: ${error.message}`, [{ path: 'new_password', message: error.rule }]);
+        throw error;
+      }
+      await audit.write({ ...contextOf(self), type: 'user.password_added', target: target(self) });
     },
 
     async sessions(self: Self) {
@@ -203,6 +258,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     /** Removes the authenticator app and the recovery codes (passkeys stay). */
     async removeTotp(self: Self): Promise<void> {
       if ((await factors.status(self.user.id)).totpSince === null) throw notFound('authenticator app of user', self.user.id);
+      await keepLastRequiredFactor(self, { totp: true });
       await factors.reset(self.user.id);
       await syncEnrolment(self.user.id);
       await audit.write({ ...contextOf(self), type: 'mfa.removed', target: target(self), details: { method: 'totp' } });
@@ -287,6 +343,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     },
 
     async removePasskey(self: Self, passkeyId: string): Promise<void> {
+      if ((await passkeys.list(self.user.id)).some((passkey) => passkey.id === passkeyId)) await keepLastRequiredFactor(self, { passkey: passkeyId });
       if (!(await passkeys.remove(self.user.id, passkeyId))) throw notFound('passkey', passkeyId);
       await syncEnrolment(self.user.id);
       await audit.write({ ...contextOf(self), type: 'mfa.removed', target: target(self), details: { method: 'passkey', passkey: passkeyId } });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import mongoose from 'mongoose';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
@@ -133,6 +134,37 @@ describe('account page (headless Chromium)', function () {
     await page.getByText('Your password was changed.').waitFor();
     expect((await gatehouse.services.accounts.authenticate(cast.user.username, NEW_PASSWORD, '203.0.113.9')).ok).to.equal(true);
     // Back to the seeded password for the rest of the journey (an operator's reset).
+    await gatehouse.services.accounts.setPassword(cast.user.id, PASSWORD);
+  });
+
+  it('a user without a password (upstream or passkey-only) sets one: no current-password field, a recent sign-in instead', async () => {
+    const connection = await mongoose.createConnection(deploy.mongodbUri).asPromise();
+    try {
+      await connection.db!.collection('users').updateOne({ _id: cast.user.id as never }, { $set: { passwordHash: null, passwordChangedAt: null } });
+    } finally {
+      await connection.close();
+    }
+    await page.goto(`${accountUrl}#/profile`);
+    await section('Sign-in & security', 'Sign-in & security');
+    await page.getByRole('heading', { name: 'Set a password', level: 2 }).waitFor();
+    expect(await page.locator('#pw-current').count()).to.equal(0);
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    for (const [locale, heading] of [['ru', 'Задать пароль'], ['zh-CN', '设置密码'], ['ko', '비밀번호 설정'], ['en', 'Set a password']] as const) {
+      await page.selectOption('#language', locale);
+      await page.getByRole('heading', { name: heading, level: 2 }).waitFor();
+      await screenshot(page, `account-security-set-password-${locale}`);
+    }
+    await page.fill('#pw-new', 'short');
+    await page.fill('#pw-repeat', 'short');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('alert').waitFor();
+    await page.fill('#pw-new', NEW_PASSWORD);
+    await page.fill('#pw-repeat', NEW_PASSWORD);
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Your password was set.').waitFor();
+    // Now the usual form, with the current password.
+    await page.locator('#pw-current').waitFor();
+    expect((await gatehouse.services.accounts.authenticate(cast.user.username, NEW_PASSWORD, '203.0.113.9')).ok).to.equal(true);
     await gatehouse.services.accounts.setPassword(cast.user.id, PASSWORD);
   });
 

@@ -363,6 +363,30 @@ describe('admin console (headless Chromium)', () => {
     await page.context().close();
   });
 
+  it('native preset: a private-use scheme redirect URI, application type native, switchable back only with web URIs', async function () {
+    this.timeout(60_000);
+    const page = await operatorPage();
+    await page.getByRole('link', { name: 'Clients', exact: true }).click();
+    await page.selectOption('#new-preset', 'native');
+    await page.fill('#f-name', 'Field app');
+    await page.fill('#f-redirect_uris', 'com.example.field:/callback');
+    await page.getByRole('button', { name: 'Create client' }).click();
+    await page.getByText('Field app').first().waitFor();
+    const created = (await gatehouse.services.clients.list()).find((client) => client.displayName === 'Field app')!;
+    expect(created.metadata).to.include({ application_type: 'native', token_endpoint_auth_method: 'none' });
+    expect(created.metadata.redirect_uris).to.deep.equal(['com.example.field:/callback']);
+    await page.goto(`${consoleUrl}#/clients/${encodeURIComponent(created.clientId)}`);
+    await page.getByRole('heading', { name: 'Client Field app', level: 1 }).waitFor();
+    expect(await page.inputValue('#f-application_type')).to.equal('native');
+    await screenshot(page, 'console-client-native');
+    // A web client cannot keep a custom scheme: the error names the field.
+    await page.selectOption('#f-application_type', 'web');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').filter({ hasText: 'redirect_uris' }).waitFor();
+    expect((await gatehouse.services.clients.get(created.clientId))!.metadata).to.include({ application_type: 'native' });
+    await page.context().close();
+  });
+
   it('admin API: /settings hides every secret, /health reports each store', async () => {
     const ops = await adminClient(gatehouse, 'settings-check');
     const settings = await callAdmin(deploy.issuer, await ops.token(), 'GET', '/settings');

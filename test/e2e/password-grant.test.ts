@@ -9,6 +9,7 @@ import { connectMongo } from '../../src/storage/mongo.ts';
 import { enrolmentKeeper } from '../../src/mfa/enrolment.ts';
 import { totpCode } from '../../src/mfa/totp.ts';
 import { within } from '../helpers/poll.ts';
+import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { API, deployment, oauthError, PASSWORD, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
 describe('password grant (openid-client against a real Gatehouse)', () => {
@@ -211,5 +212,62 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
         error_description: 'invalid username or password',
       });
     });
+  });
+});
+
+describe('password grant and GATEHOUSE_REQUIRE_VERIFIED_EMAIL (a real SMTP server, so confirmation mail can go out)', () => {
+  let inbox: Inbox;
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let mongo: Connection;
+  let gateway: { clientId: string; secret: string };
+  const token = (username: string, password = PASSWORD) =>
+    fetch(`${deploy.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${gateway.clientId}:${gateway.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'password', username, password, scope: 'openid' }),
+    });
+
+  before(async () => {
+    inbox = await startInbox();
+    deploy = await deployment('password_grant_verified', {
+      settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'no-reply@example.com', GATEHOUSE_REQUIRE_VERIFIED_EMAIL: 'self-registered' },
+    });
+    gatehouse = await deploy.start();
+    const created = await gatehouse.services.clients.create({
+      displayName: 'API gateway',
+      firstParty: true,
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['refresh_token'], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true },
+    });
+    gateway = { clientId: created.client.clientId, secret: created.secret! };
+    mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
+  });
+  after(async () => {
+    await mongo?.close();
+    await gatehouse?.close();
+    await deploy?.drop();
+    await inbox?.close();
+  });
+
+  it('refuses a user the rule covers with invalid_grant saying why, audited; a wrong password still gets the usual answer', async () => {
+    const user = await gatehouse.services.accounts.createUser({ username: 'pg-unconfirmed', password: PASSWORD, email: 'unconfirmed@example.com', emailVerified: false, selfRegistered: true });
+    const refused = await token('pg-unconfirmed');
+    expect(refused.status).to.equal(400);
+    const body = (await refused.json()) as { error: string; error_description: string };
+    expect(body.error).to.equal('invalid_grant');
+    expect(body.error_description).to.match(/confirm.*email/i);
+    expect(await (await token('pg-unconfirmed', 'wrong password!')).json()).to.deep.equal({ error: 'invalid_grant', error_description: 'invalid username or password' });
+    await gatehouse.audit.flush();
+    const event = await mongo.collection(AUDIT_COLLECTION).findOne({ type: 'signin.failure', 'actor.id': user.id, 'details.reason': 'email_unverified' });
+    expect(event, 'signin.failure with reason email_unverified').to.not.equal(null);
+    expect(event!.details).to.include({ grantType: 'password' });
+    // Once the address is confirmed, the same request succeeds.
+    await gatehouse.services.accounts.verifyEmail(user.id, 'unconfirmed@example.com');
+    expect((await token('pg-unconfirmed')).status).to.equal(200);
+  });
+
+  it('lets through users the rule does not cover (self-registered: an operator-created user with an unconfirmed address)', async () => {
+    await gatehouse.services.accounts.createUser({ username: 'pg-imported', password: PASSWORD, email: 'imported@example.com', emailVerified: false });
+    expect((await token('pg-imported')).status).to.equal(200);
   });
 });

@@ -27,7 +27,10 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
 
   before(async () => {
     inbox = await startInbox();
-    deploy = await deployment('account_api', { secondFactorClock: clock, settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>' } });
+    deploy = await deployment('account_api', {
+      secondFactorClock: clock,
+      settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>', GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', GATEHOUSE_MFA_REQUIRED_GROUPS: 'ops' },
+    });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
     accountUrl = `${deploy.issuer}/account/`;
@@ -177,6 +180,49 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
     });
   });
 
+  describe('a user without a password (upstream or passkey-only)', () => {
+    async function dropPassword(id: string): Promise<void> {
+      const connection = await mongoose.createConnection(deploy.mongodbUri).asPromise();
+      try {
+        await connection.db!.collection('users').updateOne({ _id: id as never }, { $set: { passwordHash: null, passwordChangedAt: null } });
+      } finally {
+        await connection.close();
+      }
+    }
+
+    it('sets a first password with a recent sign-in instead of the current one; the policy applies; audited', async () => {
+      const user = await newUser('pia');
+      const { token } = await accountToken(user.username);
+      expect((await call(token, 'GET', '/profile')).body.has_password).to.equal(true);
+      // Someone with a password changes it with the current one: this route is not a way around that.
+      const taken = await call(token, 'POST', '/password/new', { new_password: 'a brand new passphrase' });
+      expect(taken.status).to.equal(409);
+      expect(taken.body.details![0]!.path).to.equal('current_password');
+      await dropPassword(user.id);
+      expect((await call(token, 'GET', '/profile')).body.has_password).to.equal(false);
+
+      clockOffset = 10 * 60 * 1000;
+      const stale = await call(token, 'POST', '/password/new', { new_password: 'a brand new passphrase' });
+      expect(stale.status).to.equal(401);
+      expect(stale.body.error).to.equal('insufficient_user_authentication');
+      clockOffset = 0;
+      const short = await call(token, 'POST', '/password/new', { new_password: 'short' });
+      expect(short.status).to.equal(400);
+      expect(short.body.details![0]!.path).to.equal('new_password');
+      const set = await call(token, 'POST', '/password/new', { new_password: 'a brand new passphrase' });
+      expect(set.status, JSON.stringify(set.body)).to.equal(204);
+      expect((await call(token, 'GET', '/profile')).body.has_password).to.equal(true);
+      expect((await gatehouse.services.accounts.authenticate(user.username, 'a brand new passphrase', '198.51.100.8')).ok).to.equal(true);
+      expect((await call(token, 'POST', '/password/new', { new_password: 'another new passphrase' })).status, 'only the first one').to.equal(409);
+      await gatehouse.flushBatchedWrites();
+      const { events } = await gatehouse.services.audit.query({ types: ['user.password_added'], users: [user.id], limit: 10 });
+      expect(events).to.have.length(1);
+      expect(events[0]!.actor).to.include({ type: 'user', id: user.id });
+      expect(events[0]!.client).to.equal(ACCOUNT_CLIENT_ID);
+      expect(JSON.stringify(events[0])).to.not.include('brand new');
+    });
+  });
+
   describe('sessions and apps', () => {
     it('lists sessions with this one marked, ends another one and then all others; the ended session\'s refresh token is inactive at once', async () => {
       const user = await newUser('sam');
@@ -301,6 +347,53 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       await gatehouse.flushBatchedWrites();
       const types = (await gatehouse.services.audit.query({ users: [user.id], limit: 200 })).events.map((e) => e.type);
       expect(types).to.include.members(['mfa.enrolled', 'mfa.recovery_codes_created', 'mfa.removed']);
+    });
+
+    it('keeps the last second factor while a role, group or app the user signs in to requires one; with another factor first, it goes', async () => {
+      const user = await newUser('fay');
+      // A grant with the web app, made before any rule applied to this user.
+      await webAppRefreshToken(user.username, new UserAgent());
+      const { token } = await accountToken(user.username);
+      const secret = (await call(token, 'POST', '/mfa/totp')).body.secret as string;
+      expect((await call(token, 'POST', '/mfa/totp/confirm', { code: totpCode(secret, clock()) })).status).to.equal(200);
+      const membership = async (set: { roles?: string[]; groups?: string[] }) => {
+        const connection = await mongoose.createConnection(deploy.mongodbUri).asPromise();
+        try {
+          await connection.db!.collection('users').updateOne({ _id: user.id as never }, { $set: set });
+        } finally {
+          await connection.close();
+        }
+      };
+      const refusedWhile = async (why: string) => {
+        const refused = await call(token, 'DELETE', '/mfa/totp');
+        expect(refused.status, why).to.equal(409);
+        expect(refused.body.details, why).to.deep.equal([{ path: 'factor', message: 'required_by_policy' }]);
+        expect((await call(token, 'GET', '/mfa')).body.enrolled, why).to.equal(true);
+      };
+      await membership({ roles: ['finance'] });
+      await refusedWhile('role');
+      await membership({ roles: [], groups: ['ops'] });
+      await refusedWhile('group');
+      await membership({ groups: [] });
+      const web = (await gatehouse.services.clients.get(cast.web.clientId))!;
+      await gatehouse.services.clients.update(cast.web.clientId, { metadata: { ...web.metadata, require_mfa: true } });
+      try {
+        await refusedWhile('an app with require_mfa the user has a grant for');
+      } finally {
+        await gatehouse.services.clients.update(cast.web.clientId, { metadata: web.metadata });
+      }
+
+      // With a passkey as well, either factor may go, but not the last one.
+      await membership({ roles: ['finance'] });
+      await rawPasskey(user.id, `fay-key-${user.id}`);
+      expect((await call(token, 'DELETE', '/mfa/totp')).status).to.equal(204);
+      const last = await call(token, 'DELETE', `/mfa/passkeys/fay-key-${user.id}`);
+      expect(last.status).to.equal(409);
+      expect(last.body.details).to.deep.equal([{ path: 'factor', message: 'required_by_policy' }]);
+      expect(await gatehouse.services.passkeys.list(user.id)).to.have.length(1);
+      // No rule any more: the last one goes.
+      await membership({ roles: [] });
+      expect((await call(token, 'DELETE', `/mfa/passkeys/fay-key-${user.id}`)).status).to.equal(204);
     });
 
     it('a passkey ticket is bound to its user and refuses a forged response', async () => {

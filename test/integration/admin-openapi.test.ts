@@ -81,8 +81,13 @@ describe('admin API OpenAPI document', () => {
     // Audit events come a page at a time: {events, next}.
     expect(ok('/audit-events').type).to.equal('object');
     const create = body.paths['/clients'].post.requestBody.content['application/json'].schema;
-    expect(create.properties.redirect_uris.items).to.include({ format: 'uri', pattern: '^https?://[^#]+$' });
-    expect(create.properties.post_logout_redirect_uris.items.pattern).to.equal('^https?://[^#]+$');
+    // Native apps may use private-use schemes (README "application_type"); never javascript: and the like, never a fragment.
+    const redirect = new RegExp(create.properties.redirect_uris.items.pattern as string);
+    expect(create.properties.redirect_uris.items.format).to.equal('uri');
+    for (const good of ['https://app.example.com/cb', 'com.example.app:/cb', 'http://127.0.0.1/cb']) expect(redirect.test(good), good).to.equal(true);
+    for (const bad of ['javascript:alert(1)', 'data:text/html,x', 'https://app.example.com/cb#x', '/relative']) expect(redirect.test(bad), bad).to.equal(false);
+    expect(create.properties.post_logout_redirect_uris.items.pattern).to.equal(create.properties.redirect_uris.items.pattern);
+    expect(create.properties.application_type.enum).to.deep.equal(['web', 'native']);
     expect(create.properties.web_origins.items.pattern).to.be.a('string');
     const update = body.paths['/clients/{clientId}'].patch.requestBody.content['application/json'].schema;
     expect(update.minProperties).to.equal(1);

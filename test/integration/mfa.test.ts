@@ -166,6 +166,32 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     expect(claimsAgain.acr).to.equal(ACR.multiFactor);
   });
 
+  it('says how many digits and how often codes change per credential: an imported Keycloak app with 8 digits and 60 s, the enrolment page with 6 and 30 s', async () => {
+    const enrolment = asPage((await afterPassword(new UserAgent(), (await newUser({ roles: ['finance'] })).username)).next);
+    expect(kind(enrolment)).to.equal('enrol');
+    expect(enrolment.html).to.include('Enter the 6-digit code the app now shows.');
+    const wrongAtEnrolment = asPage(await submit(new UserAgent(), enrolment, 'enrol', { code: '000000' }));
+    expect(wrongAtEnrolment.html).to.not.include('8-digit');
+
+    const user = await newUser();
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    const parameters = { algorithm: 'SHA256', digits: 8, period: 60 } as const;
+    await gatehouse.services.factors.importTotp(user.id, { secret, parameters, enrolledAt: new Date('2026-01-01T00:00:00Z') }, { write: true });
+    await gatehouse.services.accounts.setSecondFactor(user.id, true);
+    const agent = new UserAgent();
+    const { request, next } = await afterPassword(agent, user.username);
+    const verify = asPage(next);
+    expect(kind(verify)).to.equal('verify');
+    expect(verify.html).to.include('enter the 8-digit code it shows');
+    expect(verify.html).to.not.include('6-digit');
+    const wrong = asPage(await submit(agent, verify, 'verify', { code: '00000000' }));
+    expect(wrong.status).to.equal(400);
+    expect(wrong.html).to.include('codes change every 60 seconds');
+    expect(wrong.html).to.not.include('30 seconds');
+    const claims = await finishAt(agent, await submit(agent, wrong, 'verify', { code: totpCode(secret, now, parameters) }), request);
+    expect(claims.amr).to.include('otp');
+  });
+
   it('asks an enrolled user every sign-in: right code once, replay refused, previous step accepted, wrong refused', async () => {
     const user = await newUser({ roles: ['finance'] });
     const { secret } = await enrol(new UserAgent(), user.username);

@@ -18,17 +18,18 @@ interface WebAuthnBrowser {
 /** @simplewebauthn/browser's bundle, loaded by the page from Gatehouse's own assets. */
 const webauthn = () => (globalThis as unknown as { SimpleWebAuthnBrowser?: WebAuthnBrowser }).SimpleWebAuthnBrowser;
 
-function passwordCard(section: Section): HTMLElement {
+function passwordCard(section: Section, hasPassword: boolean, again: (shown?: HTMLElement) => void): HTMLElement {
   const status = h('div', { role: 'status' });
   const secret = (id: string, name: string, autocomplete: string) => h('input', { id, name, type: 'password', autocomplete, required: true });
+  // A user who signs in upstream or with a passkey sets a first password: a recent sign-in stands in for the current one.
   const form = h(
     'form',
     { 'aria-labelledby': 'password-heading' },
-    field('pw-current', t('field.current_password'), secret('pw-current', 'current_password', 'current-password')),
+    hasPassword ? field('pw-current', t('field.current_password'), secret('pw-current', 'current_password', 'current-password')) : h('p', {}, t('password.add.text')),
     field('pw-new', t('field.new_password'), secret('pw-new', 'new_password', 'new-password'), t('password.hint')),
     field('pw-repeat', t('field.repeat_password'), secret('pw-repeat', 'repeat_password', 'new-password')),
-    h('div', { class: 'check' }, h('input', { id: 'pw-others', name: 'sign_out_others', type: 'checkbox', checked: true }), h('label', { for: 'pw-others' }, t('password.signOutOthers'))),
-    h('button', { type: 'submit' }, t('password.submit')),
+    hasPassword ? h('div', { class: 'check' }, h('input', { id: 'pw-others', name: 'sign_out_others', type: 'checkbox', checked: true }), h('label', { for: 'pw-others' }, t('password.signOutOthers'))) : null,
+    h('button', { type: 'submit' }, t(hasPassword ? 'password.submit' : 'password.add.submit')),
     status,
   ) as HTMLFormElement;
   form.addEventListener('submit', (event) => {
@@ -36,6 +37,13 @@ function passwordCard(section: Section): HTMLElement {
     const data = new FormData(form);
     if (data.get('new_password') !== data.get('repeat_password')) {
       status.replaceChildren(h('div', { class: 'alert', role: 'alert' }, t('password.mismatch')));
+      return;
+    }
+    if (!hasPassword) {
+      section.api.post('/password/new', { new_password: String(data.get('new_password') ?? '') }).then(
+        () => again(notice(t('password.added'))),
+        (error: unknown) => status.replaceChildren(problem(section, error)),
+      );
       return;
     }
     const body = { current_password: String(data.get('current_password') ?? ''), new_password: String(data.get('new_password') ?? ''), sign_out_others: data.get('sign_out_others') !== null };
@@ -47,7 +55,7 @@ function passwordCard(section: Section): HTMLElement {
       (error: unknown) => status.replaceChildren(problem(section, error)),
     );
   });
-  return card('password-heading', t('password.heading'), form);
+  return card('password-heading', t(hasPassword ? 'password.heading' : 'password.add.heading'), form);
 }
 
 /** The ten recovery codes, shown once. */
@@ -201,13 +209,17 @@ function passkeysCard(section: Section, factors: Factors, again: (shown?: HTMLEl
 
 /** Password and second factors: the changes to how the user signs in. */
 export async function securityPage(section: Section, shown?: HTMLElement): Promise<void> {
-  const [factors, links] = await Promise.all([section.api.get<Factors>('/mfa'), section.api.get<UpstreamLinks>('/upstream-links')]);
+  const [factors, links, profile] = await Promise.all([
+    section.api.get<Factors>('/mfa'),
+    section.api.get<UpstreamLinks>('/upstream-links'),
+    section.api.get<{ has_password?: boolean }>('/profile'),
+  ]);
   const again = (next?: HTMLElement) => void securityPage(section, next).catch((error: unknown) => section.root.prepend(problem(section, error)));
   render(
     section.root,
     h('h1', {}, t('security.heading')),
     shown ?? connectOutcome(links),
-    passwordCard(section),
+    passwordCard(section, profile.has_password !== false, again),
     linksCard(section, links, again),
     h('p', { class: 'hint' }, factors.enrolled ? t('security.mfa.on') : t('security.mfa.off')),
     passkeysCard(section, factors, again),

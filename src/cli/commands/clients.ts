@@ -7,6 +7,7 @@ import { cliActor, withOperations } from '../services.ts';
 const CLIENT_OPTIONS = {
   name: { type: 'string' },
   type: { type: 'string' },
+  'application-type': { type: 'string' },
   'client-id': { type: 'string' },
   'auth-method': { type: 'string' },
   'redirect-uri': { type: 'string', multiple: true },
@@ -55,6 +56,7 @@ const CLIENT_OPTIONS = {
 const STRING_FIELDS: Record<string, string> = {
   name: 'name',
   type: 'type',
+  'application-type': 'application_type',
   'client-id': 'client_id',
   'auth-method': 'token_endpoint_auth_method',
   'redirect-uri': 'redirect_uris',

@@ -26,7 +26,7 @@ const PAGE = 25;
 export const PRESETS: Record<string, { body: Record<string, unknown>; redirect: boolean }> = {
   web: { body: { type: 'confidential', grant_types: ['authorization_code', 'refresh_token'] }, redirect: true },
   spa: { body: { type: 'public', grant_types: ['authorization_code', 'refresh_token'] }, redirect: true },
-  native: { body: { type: 'public', grant_types: ['authorization_code', 'refresh_token'] }, redirect: true },
+  native: { body: { type: 'public', application_type: 'native', grant_types: ['authorization_code', 'refresh_token'] }, redirect: true },
   service: { body: { type: 'confidential', grant_types: ['client_credentials'] }, redirect: false },
   device: { body: { type: 'public', grant_types: [DEVICE, 'refresh_token'] }, redirect: false },
 };
@@ -141,6 +141,7 @@ function patchOf(form: HTMLFormElement, client: Client): { patch: Record<string,
   wanted.default_api = text('default_api') === '' ? null : text('default_api');
   if (data.has('token_endpoint_auth_method')) wanted.token_endpoint_auth_method = text('token_endpoint_auth_method');
   wanted.token_claims = text('token_claims') || 'gatehouse';
+  wanted.application_type = text('application_type') || 'web';
   const problems: FieldDetail[] = [];
   for (const name of JSON_FIELDS) {
     const raw = text(name);
@@ -181,6 +182,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
   );
   // The same choice as an API's (shared strings): keycloak = every token of this client carries Keycloak's claims.
   const tokenClaims = selectField('token_claims', t('api.field.token_claims'), [['gatehouse', t('api.claims.gatehouse')], ['keycloak', t('api.claims.keycloak')]], (client.token_claims as string | undefined) ?? 'gatehouse');
+  const applicationType = selectField('application_type', t('client.field.application_type'), [['web', t('appType.web')], ['native', t('appType.native')]], (client.application_type as string | undefined) ?? 'web');
   const method =
     client.type === 'public'
       ? h('p', { class: 'hint' }, t('client.publicMethod'))
@@ -190,7 +192,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
     { 'aria-labelledby': 'edit-heading', novalidate: true },
     h('h2', { id: 'edit-heading' }, t('client.edit.heading')),
     fieldset(t('client.group.basics'), textField('name', t('client.field.name'), client.name), toggle('first_party')),
-    fieldset(t('client.group.signIn'), list('redirect_uris'), list('post_logout_redirect_uris'), list('web_origins'), grants, textField('scope', t('client.field.scope'), client.scope, { hint: t('client.hint.scope') }), toggle('require_pkce'), toggle('require_mfa'), toggle('allow_password_grant'), toggle('minimal_id_token'), tokenClaims),
+    fieldset(t('client.group.signIn'), applicationType, list('redirect_uris'), list('post_logout_redirect_uris'), list('web_origins'), grants, textField('scope', t('client.field.scope'), client.scope, { hint: t('client.hint.scope') }), toggle('require_pkce'), toggle('require_mfa'), toggle('allow_password_grant'), toggle('minimal_id_token'), tokenClaims),
     fieldset(
       t('client.group.apis'),
       list('apis'),

@@ -1,6 +1,7 @@
 import { ACR } from '../../oidc/acr.ts';
 import { consentStep, type SignedIn } from './consent.ts';
 import { passwordStep, type Authenticator, type LoginExtension } from './password.ts';
+import { createAccountStep } from './create-account.ts';
 import type { RegistrationPart } from './registration.ts';
 import { secondFactorStep, type SecondFactorDeps } from './second-factor.ts';
 import type { SignInStep } from './step.ts';
@@ -28,6 +29,8 @@ export interface StepDeps {
 export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): SignInStep[] {
   const { passkeys, challengeKey } = deps.secondFactor;
   return [
+    // prompt=create: where people can register (mail configured; the runtime setting is checked per request).
+    ...(deps.registration?.available === true ? [createAccountStep(deps.registration)] : []),
     passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath, deps.registration, deps.loginExtension),
     ...(deps.verifyEmail === undefined ? [] : [verifyEmailStep(deps.verifyEmail)]),
     secondFactorStep(deps.secondFactor),

@@ -79,7 +79,7 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
     ...(registration === undefined ? {} : { pages: { register: registration.page } }),
     actions: {
       ...extension?.actions,
-      ...(registration === undefined ? {} : { register: registration.action }),
+      ...(registration === undefined ? {} : { register: async (step, form) => void (await registration.action(step, form)) }),
       async login(step, form) {
         const login = (form.login ?? '').trim();
         const remember = form.remember === 'yes';

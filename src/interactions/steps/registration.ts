@@ -22,12 +22,22 @@ export interface RegistrationDeps {
   readonly onError: (error: unknown) => void;
 }
 
+/** Where "Sign in" leads from the form and from the emailed link: this sign-in by default. */
+export interface RegistrationOptions {
+  readonly signInHref?: string;
+}
+
 /** What the login step gains with self-registration: a page, an action and the link to them. */
 export interface RegistrationPart {
-  /** Whether the sign-in page shows "Create account" now. */
+  /** Whether the sign-in page shows "Create account" now (and `prompt=create` is honoured). */
   readonly linked: () => Promise<boolean>;
-  readonly page: (step: StepContext) => Promise<void>;
-  readonly action: StepAction;
+  /** Whether mail can go out at all (SMTP configured): without it registration is never offered. */
+  readonly available: boolean;
+  /** The hosted pages' base path (routes table). */
+  readonly interactionPath: string;
+  readonly page: (step: StepContext, options?: RegistrationOptions) => Promise<void>;
+  /** Resolves to whether the form was accepted (the "check your email" page was shown). */
+  readonly action: (step: StepContext, form: Parameters<StepAction>[1], options?: RegistrationOptions) => Promise<boolean>;
 }
 
 interface Form {
@@ -35,6 +45,7 @@ interface Form {
   readonly email: string;
   readonly error?: string;
   readonly status?: number;
+  readonly signInHref?: string | undefined;
 }
 
 /**
@@ -62,7 +73,7 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
         email: form.email,
         minLength: deps.policy.minLength,
         domains: domains.join(', '),
-        signInHref: signInHref(step),
+        signInHref: form.signInHref ?? signInHref(step),
         error: form.error === undefined ? undefined : step.t(form.error, { min: String(deps.policy.minLength), domains: domains.join(', ') }),
       },
       { view: 'register', status: form.status ?? (form.error === undefined ? 200 : 400) },
@@ -91,26 +102,30 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
 
   return {
     linked: async () => deps.register !== undefined && (await deps.settings()).enabled,
-    page: async (step) => page(step, { name: '', email: '' }, await domainsOrRefuse(step)),
-    async action(step, form) {
+    available: deps.register !== undefined,
+    interactionPath: deps.interactionPath,
+    page: async (step, options = {}) => page(step, { name: '', email: '', signInHref: options.signInHref }, await domainsOrRefuse(step)),
+    async action(step, form, options = {}) {
+      const back = options.signInHref ?? signInHref(step);
       const domains = await domainsOrRefuse(step);
       const register = deps.register;
       // On without SMTP: the page says registration is not available.
-      if (register === undefined) return page(step, { name: '', email: '' }, domains);
+      if (register === undefined) return page(step, { name: '', email: '', signInHref: back }, domains).then(() => false);
       const name = (form.name ?? '').trim().slice(0, 256);
       const email = (form.email ?? '').trim().normalize('NFKC');
       const password = form.password ?? '';
       const error = formError(email, password, form.confirm ?? '', domains);
-      if (error !== undefined) return page(step, { name, email, error }, domains);
+      if (error !== undefined) return page(step, { name, email, error, signInHref: back }, domains).then(() => false);
       const ip = step.koa.ip;
-      if ((await deps.limits.ip.retryAfter(ip)) > 0) return page(step, { name, email, error: 'register.too_many', status: 429 }, domains);
+      if ((await deps.limits.ip.retryAfter(ip)) > 0) return page(step, { name, email, error: 'register.too_many', status: 429, signInHref: back }, domains).then(() => false);
       await deps.limits.ip.fail(ip);
       const key = emailKey(email);
       if ((await deps.limits.email.retryAfter(key)) === 0) {
         await deps.limits.email.fail(key);
-        register({ email, name: name === '' ? null : name, password, locale: step.locale, returnTo: signInHref(step) }).catch(deps.onError);
+        register({ email, name: name === '' ? null : name, password, locale: step.locale, returnTo: back }).catch(deps.onError);
       }
-      await step.render({ title: step.t('register_sent.title'), email, signInHref: signInHref(step) }, { view: 'register-sent' });
+      await step.render({ title: step.t('register_sent.title'), email, signInHref: back }, { view: 'register-sent' });
+      return true;
     },
   };
 }

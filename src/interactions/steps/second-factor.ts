@@ -5,7 +5,7 @@ import { ACR } from '../../oidc/acr.ts';
 import { clientFlag } from '../../oidc/client-metadata.ts';
 import { essentialAcrs } from '../../oidc/interaction-policy.ts';
 import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
-import { totpUri } from '../../mfa/totp.ts';
+import { DEFAULT_TOTP, totpUri } from '../../mfa/totp.ts';
 import { embedJson } from './embed.ts';
 import type { SignInStep, StepContext } from './step.ts';
 
@@ -87,10 +87,13 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
     const accountId = accountOf(step);
     const hasPasskey = (await passkeys.list(accountId)).length > 0;
     const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor');
+    // The user's own app: an imported one may show 8 digits or change every 60 seconds.
+    const app = (await factors.status(accountId)).totpParameters;
     await step.render(
       {
         title: step.t('mfa.verify_title'),
-        error: error === undefined ? undefined : step.t(error),
+        lead: app === null ? step.t('mfa.verify_lead') : step.t('mfa.verify_lead_digits', { digits: String(app.digits) }),
+        error: error === undefined ? undefined : step.t(error, { period: String((app ?? DEFAULT_TOTP).period) }),
         passkey: hasPasskey ? embedJson(await passkeys.authenticationOptions(accountId, challenge)) : undefined,
       },
       { status: error ? 400 : 200 },
@@ -108,7 +111,9 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
           await passkeys.registrationOptions({ id: accountId, username: await deps.accountLabel(accountId) }, passkeyChallenge(deps.challengeKey, step.details.uid, 'register')),
         ),
         secret: secret.replace(/(.{4})/g, '$1 ').trim(),
-        error: error === undefined ? undefined : step.t(error),
+        // New apps are enrolled with RFC 6238's defaults (src/mfa/totp.ts).
+        digits: String(DEFAULT_TOTP.digits),
+        error: error === undefined ? undefined : step.t(error, { period: String(DEFAULT_TOTP.period) }),
       },
       { view: 'mfa-enrol', status: error ? 400 : 200 },
     );

@@ -9,6 +9,16 @@ const { Check, Prompt } = interactionPolicy;
 /** Whose unconfirmed address stops a sign-in (GATEHOUSE_REQUIRE_VERIFIED_EMAIL). */
 export type VerifiedEmailRule = 'off' | 'self-registered' | 'all';
 
+/**
+ * Whether the rule stops this account (the `unverifiedEmail` flag of src/oidc/accounts.ts), for
+ * the hosted sign-in and the password grant alike. Only when mail can go out: otherwise the
+ * user could never confirm and would be locked out.
+ */
+export function unverifiedEmailStops(rule: VerifiedEmailRule, unverified: 'self-registered' | 'other' | undefined, mailAvailable: boolean): boolean {
+  if (unverified === undefined || rule === 'off' || !mailAvailable) return false;
+  return rule === 'all' || unverified === 'self-registered';
+}
+
 export interface VerifyEmailDeps {
   /** A runtime setting (src/settings/), read when a sign-in reaches the check. */
   readonly rule: () => Promise<VerifiedEmailRule>;
@@ -33,9 +43,7 @@ export function verifyEmailStep(deps: VerifyEmailDeps): SignInStep {
         // The flag rides on the account profile (src/oidc/accounts.ts) and the rule is cached: no store read here.
         const unverified = (ctx.oidc.account as { unverifiedEmail?: 'self-registered' | 'other' } | undefined)?.unverifiedEmail;
         if (unverified === undefined || !deps.verification.available) return Check.NO_NEED_TO_PROMPT;
-        const rule = await deps.rule();
-        if (rule === 'off') return Check.NO_NEED_TO_PROMPT;
-        return rule === 'all' || unverified === 'self-registered' ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+        return unverifiedEmailStops(await deps.rule(), unverified, true) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
       }),
     );
 

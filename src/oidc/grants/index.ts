@@ -8,7 +8,7 @@ import { exchangedTokensFollowTheirOrigin } from './exchange-link.ts';
 import { storeOutagesAs503 } from './store-outage.ts';
 import { parameters as exchangeParameters, tokenExchangeGrant, type ResolveToken } from './token-exchange.ts';
 import { resourceIndicators } from '../resource-servers.ts';
-import { parameters as passwordParameters, passwordGrant, type PasswordCheck, type SecondFactorCheck } from './password.ts';
+import { parameters as passwordParameters, passwordGrant, type PasswordCheck, type SecondFactorCheck, type UnconfirmedEmailCheck } from './password.ts';
 
 export interface GrantDeps {
   readonly accounts: AccountDirectory;
@@ -23,6 +23,8 @@ export interface GrantDeps {
   readonly now?: (() => number) | undefined;
   /** Whether a user must use a second factor; the password grant refuses them (it cannot ask for one). */
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
+  /** Whether a user must confirm their email address first; the password grant refuses them. */
+  readonly emailUnconfirmed?: UnconfirmedEmailCheck | undefined;
 }
 
 /**
@@ -37,6 +39,7 @@ export function registerGrants(provider: Provider, deps: GrantDeps): void {
       accounts: deps.accounts,
       resources,
       needsSecondFactor: deps.needsSecondFactor,
+      emailUnconfirmed: deps.emailUnconfirmed,
       audit: deps.audit,
     });
     provider.registerGrantType(PASSWORD_GRANT, storeOutagesAs503(handler as (ctx: KoaContextWithOIDC) => Promise<void>), passwordParameters);

@@ -15,6 +15,9 @@ export type PasswordCheck = (
   clientId: string,
 ) => Promise<{ readonly ok: true; readonly sub: string; readonly username?: string } | { readonly ok: false }>;
 
+/** Whether the verified-email rule stops this user (src/interactions/steps/verify-email.ts). */
+export type UnconfirmedEmailCheck = (account: Account) => Promise<boolean>;
+
 /** Whether a user must show a second factor to sign in to a client (with `require_mfa` or not). */
 export type SecondFactorCheck = (account: Account, clientRequires: boolean) => Promise<boolean>;
 
@@ -25,6 +28,8 @@ export interface PasswordGrantDeps {
   readonly resources: ReturnType<typeof resourceIndicators>;
   /** Whether the user must use a second factor here (src/mfa/needs-second-factor.ts); such users are refused. */
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
+  /** Whether the user must confirm their email address first (GATEHOUSE_REQUIRE_VERIFIED_EMAIL); such users are refused. */
+  readonly emailUnconfirmed?: UnconfirmedEmailCheck | undefined;
   readonly audit?: AuditSink | undefined;
 }
 
@@ -32,6 +37,8 @@ export const parameters = new Set(['username', 'password', 'scope', 'resource'])
 
 /** One answer for a wrong password, an unknown user, a disabled user and a locked account. */
 const REFUSED = 'invalid username or password';
+/** Said only after the right password, as the hosted sign-in's confirmation page is. */
+const EMAIL_UNCONFIRMED = 'this user must confirm their email address first: open the link in the confirmation email (signing in on the hosted page sends a new one)';
 /** Said only after the right password: the grant has no step to ask for the second factor. */
 const SECOND_FACTOR = 'this user must sign in with a second factor, which the password grant cannot ask for: use the authorization code flow';
 
@@ -54,7 +61,7 @@ function unavailable(ctx: KoaContextWithOIDC, error: HashQueueFullError): never 
  * tokens are those of a code-flow sign-in with `amr: ["pwd"]`, under a grant of their own, so
  * the refresh grant, introspection and revocation treat them like any other.
  */
-export function passwordGrant({ checkPassword, accounts, resources, needsSecondFactor, audit }: PasswordGrantDeps) {
+export function passwordGrant({ checkPassword, accounts, resources, needsSecondFactor, emailUnconfirmed, audit }: PasswordGrantDeps) {
   const account = findAccount(accounts);
   return async function passwordGrantHandler(ctx: KoaContextWithOIDC): Promise<void> {
     const { provider } = ctx.oidc;
@@ -74,15 +81,17 @@ export function passwordGrant({ checkPassword, accounts, resources, needsSecondF
     if (!result.ok) throw invalidGrant(REFUSED);
     const found = await account(ctx, result.sub);
     if (found === undefined) throw invalidGrant(REFUSED);
-    if (needsSecondFactor !== undefined && (await needsSecondFactor(found, clientFlag(client, 'require_mfa')))) {
+    const refuse = (reason: 'email_unverified' | 'second_factor_required', description: string): never => {
       audit?.record({
         type: 'signin.failure',
         actor: { type: 'user', id: found.accountId, username: result.username ?? null },
         client: client.clientId,
-        details: { reason: 'second_factor_required', grantType: PASSWORD_GRANT },
+        details: { reason, grantType: PASSWORD_GRANT },
       });
-      throw invalidGrant(SECOND_FACTOR);
-    }
+      throw invalidGrant(description);
+    };
+    if (emailUnconfirmed !== undefined && (await emailUnconfirmed(found))) refuse('email_unverified', EMAIL_UNCONFIRMED);
+    if (needsSecondFactor !== undefined && (await needsSecondFactor(found, clientFlag(client, 'require_mfa')))) refuse('second_factor_required', SECOND_FACTOR);
     ctx.oidc.entity('Account', found);
 
     const requested = typeof ctx.oidc.params?.scope === 'string' ? ctx.oidc.params.scope.split(' ').filter(Boolean) : [];
