@@ -4,6 +4,7 @@ import type { Config } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createAccounts, type Accounts, type AuthenticationEvent } from './accounts.ts';
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from './hash-pool.ts';
+import type { Clock } from '../clock.ts';
 import { createLastLoginWriter, type LastLoginWriter } from './last-login.ts';
 import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
 import { DEFAULT_PASSWORD_POLICY } from './password-policy.ts';
@@ -65,7 +66,9 @@ export async function startAccountLayer({ config, mongo, redis, redisPrefix = ''
   });
   const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength } = config.passwords;
   const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, ...(onHash ? { observe: onHash } : {}) });
-  const lastLogins = createLastLoginWriter({ users, logger });
+  // The batched writes' timer on the same clock as the lockouts (src/clock.ts).
+  const clock: Clock = { now: () => (now?.() ?? new Date()).getTime(), ...(onClockJump === undefined ? {} : { onJump: onClockJump }) };
+  const lastLogins = createLastLoginWriter({ users, logger, clock });
   const accounts = createAccounts({
     users,
     hasher,
