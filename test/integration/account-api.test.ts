@@ -221,6 +221,37 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(events[0]!.client).to.equal(ACCOUNT_CLIENT_ID);
       expect(JSON.stringify(events[0])).to.not.include('brand new');
     });
+
+    it('keeps the last passkey of a user with no password and no upstream link (their only way in); with another way first, it goes', async () => {
+      const user = await newUser('quin');
+      const { token } = await accountToken(user.username);
+      await dropPassword(user.id);
+      await rawPasskey(user.id, `quin-key-${user.id}`);
+      const refused = await call(token, 'DELETE', `/mfa/passkeys/quin-key-${user.id}`);
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
+      expect(refused.body.details).to.deep.equal([{ path: 'passkey', message: 'last_sign_in_method' }]);
+      expect(await gatehouse.services.passkeys.list(user.id)).to.have.length(1);
+
+      // Another passkey first: either may go, but not the last one.
+      await rawPasskey(user.id, `quin-spare-${user.id}`);
+      expect((await call(token, 'DELETE', `/mfa/passkeys/quin-spare-${user.id}`)).status).to.equal(204);
+      expect((await call(token, 'DELETE', `/mfa/passkeys/quin-key-${user.id}`)).status).to.equal(409);
+
+      // An upstream link is a way in: the passkey goes, and then the link is the last way in (the same rule).
+      await gatehouse.services.upstream.link('corp', `quin-${user.id}`, user.id, null);
+      expect((await call(token, 'DELETE', `/mfa/passkeys/quin-key-${user.id}`)).status).to.equal(204);
+      expect(await gatehouse.services.passkeys.list(user.id)).to.have.length(0);
+      const lastLink = await call(token, 'DELETE', `/upstream-links/corp/quin-${user.id}`);
+      expect(lastLink.status).to.equal(409);
+      expect(lastLink.body.details).to.deep.equal([{ path: 'upstream_link', message: 'last_sign_in_method' }]);
+
+      // A password is a way in: the last passkey of a user with one goes.
+      await rawPasskey(user.id, `quin-key2-${user.id}`);
+      await gatehouse.services.upstream.unlink(user.id, 'corp', `quin-${user.id}`);
+      expect((await call(token, 'DELETE', `/mfa/passkeys/quin-key2-${user.id}`)).status).to.equal(409);
+      await gatehouse.services.accounts.setPassword(user.id, 'a brand new passphrase');
+      expect((await call(token, 'DELETE', `/mfa/passkeys/quin-key2-${user.id}`)).status).to.equal(204);
+    });
   });
 
   describe('sessions and apps', () => {
