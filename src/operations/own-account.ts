@@ -115,6 +115,29 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     });
   }
 
+  /**
+   * Refuses to remove the user's last way to sign in: no password, no passkey and no upstream
+   * link would be left. One rule for passkeys and upstream links; `path` names what was refused
+   * (`passkey` or `upstream_link`, message `last_sign_in_method`).
+   */
+  async function keepLastSignInMethod(self: Self, removing: { readonly passkey: string } | { readonly upstreamLink: { readonly alias: string; readonly subject: string } }): Promise<void> {
+    const user = (await accounts.findById(self.user.id)) ?? self.user;
+    if (user.hasPassword) return;
+    const passkeysLeft = (await passkeys.list(self.user.id)).filter((passkey) => !('passkey' in removing) || passkey.id !== removing.passkey).length;
+    if (passkeysLeft > 0) return;
+    const linksLeft = (await services.upstream.linksOf(self.user.id)).filter(
+      (link) => !('upstreamLink' in removing) || link.provider !== removing.upstreamLink.alias || link.subject !== removing.upstreamLink.subject,
+    ).length;
+    if (linksLeft > 0) return;
+    const path = 'passkey' in removing ? 'passkey' : 'upstream_link';
+    throw new GatehouseError(`${path}: this is your only way to sign in: set a password, add a passkey or connect another account first`, {
+      status: 409,
+      code: 'conflict',
+      expose: true,
+      details: [{ path, message: 'last_sign_in_method' }],
+    });
+  }
+
   return {
     profile: (self: Self) => {
       const { id, username, email, email_verified, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at } = showUser(self.user);
@@ -330,20 +353,16 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     async removeUpstreamLink(self: Self, alias: string, subject: string): Promise<void> {
       const links = await services.upstream.linksOf(self.user.id);
       if (!links.some((link) => link.provider === alias && link.subject === subject)) throw notFound('upstream link', `${alias}/${subject}`);
-      const hasPassword = self.user.passwordChangedAt !== null;
-      if (links.length === 1 && !hasPassword && (await passkeys.list(self.user.id)).length === 0) {
-        throw new GatehouseError('this is your only way to sign in: set a password, add a passkey or connect another account first', {
-          status: 409,
-          code: 'conflict',
-          expose: true,
-          details: [{ path: 'upstream_link', message: 'last_sign_in_method' }],
-        });
-      }
+      await keepLastSignInMethod(self, { upstreamLink: { alias, subject } });
       await upstream.unlink(contextOf(self), self.user.id, alias, subject);
     },
 
+    /** Removes a passkey, unless it is the user's last way to sign in or their last required second factor. */
     async removePasskey(self: Self, passkeyId: string): Promise<void> {
-      if ((await passkeys.list(self.user.id)).some((passkey) => passkey.id === passkeyId)) await keepLastRequiredFactor(self, { passkey: passkeyId });
+      if ((await passkeys.list(self.user.id)).some((passkey) => passkey.id === passkeyId)) {
+        await keepLastSignInMethod(self, { passkey: passkeyId });
+        await keepLastRequiredFactor(self, { passkey: passkeyId });
+      }
       if (!(await passkeys.remove(self.user.id, passkeyId))) throw notFound('passkey', passkeyId);
       await syncEnrolment(self.user.id);
       await audit.write({ ...contextOf(self), type: 'mfa.removed', target: target(self), details: { method: 'passkey', passkey: passkeyId } });

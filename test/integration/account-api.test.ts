@@ -238,7 +238,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect((await call(token, 'DELETE', `/mfa/passkeys/quin-key-${user.id}`)).status).to.equal(409);
 
       // An upstream link is a way in: the passkey goes, and then the link is the last way in (the same rule).
-      await gatehouse.services.upstream.link('corp', `quin-${user.id}`, user.id, null);
+      await gatehouse.services.upstream.link('corp', `quin-${user.id}`, user.id);
       expect((await call(token, 'DELETE', `/mfa/passkeys/quin-key-${user.id}`)).status).to.equal(204);
       expect(await gatehouse.services.passkeys.list(user.id)).to.have.length(0);
       const lastLink = await call(token, 'DELETE', `/upstream-links/corp/quin-${user.id}`);
