@@ -22,3 +22,35 @@ export const systemClock: Clock = { now: () => Date.now() };
 export function dateClock(clock: Clock): () => Date {
   return () => new Date(clock.now());
 }
+
+/** A pending timer's handle. */
+export interface ClockTimer {
+  cancel(): void;
+}
+
+/**
+ * Runs `run` once `ms` have passed on the clock: after a real (unref'd) timer, or as soon as a
+ * moved clock jumps past the deadline (the jump starts `run` and does not wait for it). Tests
+ * move the clock instead of waiting for the timer.
+ */
+export function clockTimer(clock: Clock, ms: number, run: () => Promise<void> | void): ClockTimer {
+  const due = clock.now() + ms;
+  let done = false;
+  let stopListening: (() => void) | undefined;
+  const timer = setTimeout(() => void fire(), ms);
+  timer.unref();
+  function cancel(): void {
+    done = true;
+    clearTimeout(timer);
+    stopListening?.();
+  }
+  async function fire(): Promise<void> {
+    if (done) return;
+    cancel();
+    await run();
+  }
+  stopListening = clock.onJump?.(async () => {
+    if (clock.now() >= due) void fire();
+  });
+  return { cancel };
+}

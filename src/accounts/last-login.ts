@@ -1,4 +1,6 @@
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
+import { batchedWriter, takeBatch } from '../storage/batched-writer.ts';
 import type { UserModel } from './user-model.ts';
 
 /**
@@ -20,67 +22,43 @@ export interface LastLoginWriterDeps {
   readonly flushIntervalMs?: number;
   /** Users per write; more pending than this writes at once. */
   readonly maxBatch?: number;
+  /** The clock of the flush timer (src/clock.ts). */
+  readonly clock?: Clock;
 }
 
-export function createLastLoginWriter({ users, logger, flushIntervalMs = 1000, maxBatch = 500 }: LastLoginWriterDeps): LastLoginWriter {
+export function createLastLoginWriter({ users, logger, flushIntervalMs = 1000, maxBatch = 500, clock }: LastLoginWriterDeps): LastLoginWriter {
   /** userId → latest sign-in time not yet written. */
   let pending = new Map<string, Date>();
-  let timer: NodeJS.Timeout | undefined;
-  let writing: Promise<void> | undefined;
-  let failing = false;
-
-  function schedule(delay = flushIntervalMs): void {
-    if (timer !== undefined) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void flush();
-    }, delay);
-    timer.unref();
-  }
-
-  async function writeOnce(): Promise<void> {
-    while (pending.size > 0) {
-      const batch = [...pending].slice(0, maxBatch);
-      for (const [userId] of batch) pending.delete(userId);
+  const writer = batchedWriter({
+    pending: () => pending.size,
+    maxBatch,
+    flushIntervalMs,
+    clock,
+    async writeBatch(max) {
+      const batch = takeBatch(pending, max);
       try {
         await users.bulkWrite(
           batch.map(([userId, at]) => ({ updateOne: { filter: { _id: userId }, update: { $set: { lastLoginAt: at } } } })),
           { ordered: false },
         );
-        if (failing) logger.info('last sign-in times are being stored again');
-        failing = false;
       } catch (error) {
         // Put them back unless a newer sign-in of the same user was noted meanwhile.
         const retry = new Map(batch);
         for (const [userId, at] of pending) retry.set(userId, at);
         pending = retry;
-        if (!failing) logger.warn({ err: error, pending: pending.size }, 'last sign-in times could not be stored; will retry');
-        failing = true;
-        schedule(Math.max(flushIntervalMs, 2000));
-        return;
+        throw error;
       }
-    }
-  }
-
-  function flush(): Promise<void> {
-    writing ??= writeOnce().finally(() => {
-      writing = undefined;
-    });
-    return writing;
-  }
+    },
+    onFailure: (error, first) => first && logger.warn({ err: error, pending: pending.size }, 'last sign-in times could not be stored; will retry'),
+    onRecovery: () => logger.info('last sign-in times are being stored again'),
+  });
 
   return {
     record(userId, at) {
       pending.set(userId, at);
-      if (pending.size >= maxBatch && writing === undefined) void flush();
-      else schedule();
+      writer.noted();
     },
-    flush,
-    async close() {
-      clearTimeout(timer);
-      timer = undefined;
-      await writing;
-      await flush();
-    },
+    flush: writer.flush,
+    close: writer.close,
   };
 }

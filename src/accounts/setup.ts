@@ -4,6 +4,7 @@ import type { Config } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createAccounts, type Accounts, type AuthenticationEvent } from './accounts.ts';
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from './hash-pool.ts';
+import type { Clock } from '../clock.ts';
 import { createLastLoginWriter, type LastLoginWriter } from './last-login.ts';
 import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
 import { DEFAULT_PASSWORD_POLICY } from './password-policy.ts';
@@ -31,6 +32,8 @@ export interface AccountLayerDeps {
   readonly onUserChange?: UserChangeHook;
   /** The lockout windows' clock (src/clock.ts). */
   readonly now?: () => Date;
+  /** The clock of the batched last-sign-in writes (src/clock.ts). */
+  readonly batchClock?: Clock;
 }
 
 export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
@@ -48,7 +51,7 @@ export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
  * The account layer from settings and open connections: creates indexes, sets up the hashing
  * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication, onUserChange, now }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication, onUserChange, now, batchClock }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
   await ensureUserIndexes(users);
   const limiter = await createLoginLimiter({
@@ -60,7 +63,7 @@ export async function startAccountLayer({ config, mongo, redis, logger, onHash, 
   });
   const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength } = config.passwords;
   const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, ...(onHash ? { observe: onHash } : {}) });
-  const lastLogins = createLastLoginWriter({ users, logger });
+  const lastLogins = createLastLoginWriter({ users, logger, clock: batchClock });
   const accounts = createAccounts({
     users,
     hasher,

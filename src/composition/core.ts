@@ -118,7 +118,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       const retention = await startAuditRetention({ collection: mongo.db!.collection(AUDIT_COLLECTION), retentionDays: config.audit.retentionDays, logger });
       closers.push(async () => retention?.stop());
     }
-    const audit = createAuditTrail({ collection, logger, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
+    const audit = createAuditTrail({ collection, logger, clock, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
     closers.push(() => audit.close());
 
     const storage = await openOidcStorage({
@@ -150,6 +150,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const accountLayer = await startAccountLayer({
       config,
       now: dateClock(clock),
+      batchClock: clock,
       mongo,
       redis,
       logger,
@@ -164,7 +165,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
 
     const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, onEvent: auditFactors(audit), ...(secondFactorClock ? { now: secondFactorClock } : {}) });
     const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
-    const sessionDevices = await createSessionDevices({ connection: mongo, logger });
+    const sessionDevices = await createSessionDevices({ connection: mongo, logger, clock });
     closers.push(() => sessionDevices.close());
     const services = createServices({
       factors,

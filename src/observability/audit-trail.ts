@@ -1,4 +1,6 @@
 import { Types, type mongo } from 'mongoose';
+import type { Clock } from '../clock.ts';
+import { batchedWriter } from '../storage/batched-writer.ts';
 import { validated } from '../storage/validated-writes.ts';
 import { auditEventShape, type StoredAuditEvent } from './audit-model.ts';
 import type { AuditEventType } from './audit-types.ts';
@@ -110,6 +112,8 @@ export interface AuditTrailOptions {
   readonly maxBuffered?: number;
   readonly onDropped?: (count: number) => void;
   readonly now?: () => Date;
+  /** The clock of the flush timer (src/clock.ts). */
+  readonly clock?: Clock;
 }
 
 /** Fills in the id, the time, the client and the current request's id and address. */
@@ -184,22 +188,11 @@ export function createAuditTrail({
   maxBuffered = 10_000,
   onDropped,
   now = () => new Date(),
+  clock,
 }: AuditTrailOptions): AuditTrail {
   const log = logger.child({ audit: true });
   let buffer: AuditEvent[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let writing: Promise<void> | undefined;
-  let failing = false;
   let closed = false;
-
-  function schedule(delay = flushIntervalMs) {
-    if (timer !== undefined || closed) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void flush();
-    }, delay);
-    timer.unref();
-  }
 
   /** The batch's documents through the event schema; an event that breaks it is logged and left out. */
   async function checked(batch: readonly AuditEvent[]): Promise<StoredAuditEvent[]> {
@@ -214,35 +207,25 @@ export function createAuditTrail({
     return docs.filter((doc): doc is StoredAuditEvent => doc !== undefined);
   }
 
-  async function writeOnce(): Promise<void> {
-    while (buffer.length > 0) {
-      const batch = buffer.slice(0, maxBatch);
+  const writer = batchedWriter({
+    pending: () => buffer.length,
+    maxBatch,
+    flushIntervalMs,
+    clock,
+    async writeBatch(max) {
+      const batch = buffer.slice(0, max);
       try {
         const docs = await checked(batch);
         if (docs.length > 0) await collection.insertMany(docs, { ordered: false });
-        buffer = buffer.slice(batch.length);
-        if (failing) logger.info('audit events are being stored again');
-        failing = false;
       } catch (error) {
-        if ((error as { code?: unknown }).code === 11000) {
-          // A retried batch that had partly gone through: the stored ones are duplicates.
-          buffer = buffer.slice(batch.length);
-          continue;
-        }
-        if (!failing) logger.warn({ err: error, pending: buffer.length }, 'audit events could not be stored; will retry');
-        failing = true;
-        schedule(Math.max(flushIntervalMs, 2000));
-        return;
+        // A retried batch that had partly gone through: the stored ones are duplicates.
+        if ((error as { code?: unknown }).code !== 11000) throw error;
       }
-    }
-  }
-
-  function flush(): Promise<void> {
-    writing ??= writeOnce().finally(() => {
-      writing = undefined;
-    });
-    return writing;
-  }
+      buffer = buffer.slice(batch.length);
+    },
+    onFailure: (error, first) => first && logger.warn({ err: error, pending: buffer.length }, 'audit events could not be stored; will retry'),
+    onRecovery: () => logger.info('audit events are being stored again'),
+  });
 
   function enqueue(input: AuditInput): AuditEvent {
     const event = completeEvent(input, now);
@@ -265,13 +248,11 @@ export function createAuditTrail({
       } catch {
         return; // auditing must never change a response
       }
-      if (buffer.length >= maxBatch && writing === undefined) void flush();
-      else schedule();
+      writer.noted();
     },
     async write(input) {
       const event = enqueue(input);
-      await writing;
-      await flush();
+      await writer.drain();
       return event;
     },
     async query(query) {
@@ -284,13 +265,10 @@ export function createAuditTrail({
       return { events, next: docs.length > query.limit ? (events.at(-1)?.id ?? null) : null };
     },
     count: (query) => collection.countDocuments(auditFilter(query) as mongo.Filter<StoredAuditEvent>),
-    flush,
+    flush: writer.flush,
     async close() {
       closed = true;
-      clearTimeout(timer);
-      timer = undefined;
-      await writing;
-      await flush();
+      await writer.close();
       if (buffer.length > 0) logger.warn({ lost: buffer.length }, 'audit events not stored at shutdown');
     },
     pending: () => buffer.length,

@@ -1,4 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { Clock } from '../clock.ts';
+import { batchedWriter, takeBatch } from '../storage/batched-writer.ts';
 
 /**
  * Where each sign-in session was last used from: the browser and the address of its latest
@@ -55,6 +57,8 @@ export interface SessionDevicesDeps {
   readonly now?: () => Date;
   readonly flushIntervalMs?: number;
   readonly maxBatch?: number;
+  /** The clock of the flush timer (src/clock.ts). */
+  readonly clock?: Clock;
 }
 
 interface Note {
@@ -104,26 +108,17 @@ export function describeUserAgent(userAgent: string): string {
  * one `update` per second under load instead of one per authorization. A crash loses the last
  * second of notes: a device then shows as unknown until the session is used again.
  */
-export async function createSessionDevices({ connection, logger, now = () => new Date(), flushIntervalMs = 1000, maxBatch = 500 }: SessionDevicesDeps): Promise<SessionDevices> {
+export async function createSessionDevices({ connection, logger, now = () => new Date(), flushIntervalMs = 1000, maxBatch = 500, clock }: SessionDevicesDeps): Promise<SessionDevices> {
   const model: Model<StoredSessionDevice> = (connection.models.SessionDevice as Model<StoredSessionDevice> | undefined) ?? connection.model<StoredSessionDevice>('SessionDevice', schema);
   await model.createIndexes();
   const pending = new Map<string, Note>();
-  let timer: NodeJS.Timeout | undefined;
-  let writing: Promise<void> | undefined;
-
-  function schedule(): void {
-    if (timer !== undefined) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void flush();
-    }, flushIntervalMs);
-    timer.unref();
-  }
-
-  async function writeOnce(): Promise<void> {
-    while (pending.size > 0) {
-      const batch = [...pending].slice(0, maxBatch);
-      for (const [uid] of batch) pending.delete(uid);
+  const writer = batchedWriter({
+    pending: () => pending.size,
+    maxBatch,
+    flushIntervalMs,
+    clock,
+    async writeBatch(max) {
+      const batch = takeBatch(pending, max);
       try {
         await model.bulkWrite(
           batch.map(([uid, note]) => ({
@@ -139,21 +134,14 @@ export async function createSessionDevices({ connection, logger, now = () => new
         // Dropped, not retried: a newer use of the session writes it again.
         logger.warn({ err: error, dropped: batch.length }, 'could not record where sessions were used');
       }
-    }
-  }
-
-  function flush(): Promise<void> {
-    writing ??= writeOnce().finally(() => {
-      writing = undefined;
-    });
-    return writing;
-  }
+    },
+  });
+  const { flush } = writer;
 
   return {
     seen(sessionUid, userId, ip, userAgent) {
       pending.set(sessionUid, { userId, ip, userAgent: userAgent.slice(0, MAX_USER_AGENT), at: now() });
-      if (pending.size >= maxBatch && writing === undefined) void flush();
-      else schedule();
+      writer.noted();
     },
 
     async ofUser(userId, liveUids) {
@@ -167,10 +155,6 @@ export async function createSessionDevices({ connection, logger, now = () => new
 
     flush,
 
-    async close() {
-      clearTimeout(timer);
-      timer = undefined;
-      await flush();
-    },
+    close: writer.close,
   };
 }

@@ -1,0 +1,111 @@
+import { clockTimer, systemClock, type Clock, type ClockTimer } from '../clock.ts';
+
+/**
+ * The loop behind every write Gatehouse batches off the request path (audit events, last
+ * sign-in times, where sessions were used): the caller notes something in its own buffer and
+ * calls `noted()`; a full batch is written at once, anything less when the flush interval has
+ * passed on the clock. One write at a time: a flush while one runs joins it, and the running
+ * write takes what was noted meanwhile. A failed batch stays with the caller for a retry after
+ * `retryAfterMs`. What waits at `close()` is written then; after it no timer is armed.
+ */
+export interface BatchedWriter {
+  /** Something was added to the buffer: writes a full batch now, else arms the timer. */
+  noted(): void;
+  /** Writes what waits now (joins a write under way). */
+  flush(): Promise<void>;
+  /** Waits for a write under way, then writes what is left (a record that must be stored now). */
+  drain(): Promise<void>;
+  /** No more timers; waits for a write under way and writes what is left. */
+  close(): Promise<void>;
+  /** Whether a write is under way. */
+  readonly writing: boolean;
+}
+
+export interface BatchedWriterOptions {
+  /** How many wait in the caller's buffer. */
+  readonly pending: () => number;
+  /**
+   * Writes the next batch (at most `maxBatch`) and takes it off the buffer. Throws when the
+   * batch should be tried again later (the caller keeps it); returns when it went or was
+   * given up.
+   */
+  readonly writeBatch: (maxBatch: number) => Promise<void>;
+  readonly maxBatch: number;
+  /** A batch is written this long after its first note at the latest. */
+  readonly flushIntervalMs?: number;
+  /** Wait before retrying a failed batch; at least 2 s by default. */
+  readonly retryAfterMs?: number;
+  /** The first failure of a run of them (`first`), and each later one. */
+  readonly onFailure?: (error: unknown, first: boolean) => void;
+  /** The first success after failures. */
+  readonly onRecovery?: () => void;
+  /** The clock the timer runs on (src/clock.ts); tests move it. */
+  readonly clock?: Clock;
+}
+
+export function batchedWriter({ pending, writeBatch, maxBatch, flushIntervalMs = 1000, retryAfterMs = Math.max(flushIntervalMs, 2000), onFailure, onRecovery, clock = systemClock }: BatchedWriterOptions): BatchedWriter {
+  let timer: ClockTimer | undefined;
+  let writing: Promise<void> | undefined;
+  let failing = false;
+  let closed = false;
+
+  function schedule(delay: number): void {
+    if (timer !== undefined || closed) return;
+    timer = clockTimer(clock, delay, () => {
+      timer = undefined;
+      return flush();
+    });
+  }
+
+  async function writeAll(): Promise<void> {
+    while (pending() > 0) {
+      try {
+        await writeBatch(maxBatch);
+      } catch (error) {
+        onFailure?.(error, !failing);
+        failing = true;
+        schedule(retryAfterMs);
+        return;
+      }
+      if (failing) onRecovery?.();
+      failing = false;
+    }
+  }
+
+  function flush(): Promise<void> {
+    writing ??= writeAll().finally(() => {
+      writing = undefined;
+    });
+    return writing;
+  }
+
+  async function drain(): Promise<void> {
+    await writing;
+    await flush();
+  }
+
+  return {
+    noted() {
+      if (pending() >= maxBatch && writing === undefined) void flush();
+      else schedule(flushIntervalMs);
+    },
+    flush,
+    drain,
+    async close() {
+      closed = true;
+      timer?.cancel();
+      timer = undefined;
+      await drain();
+    },
+    get writing() {
+      return writing !== undefined;
+    },
+  };
+}
+
+/** Takes the first `max` entries off a keyed buffer (the latest note per key), oldest first. */
+export function takeBatch<K, V>(buffer: Map<K, V>, max: number): Array<[K, V]> {
+  const batch = [...buffer].slice(0, max);
+  for (const [key] of batch) buffer.delete(key);
+  return batch;
+}

@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import { batchedWriter, takeBatch } from '../../src/storage/batched-writer.ts';
+import { testClock } from '../helpers/clock.ts';
+
+/** A buffer and a store whose writes the test answers: each batch waits until released. */
+function heldStore() {
+  const buffer = new Map<string, number>();
+  const writes: Array<{ batch: Array<[string, number]>; release: (ok: boolean) => void }> = [];
+  const waiters: Array<() => void> = [];
+  async function writeBatch(max: number): Promise<void> {
+    const batch = takeBatch(buffer, max);
+    const ok = await new Promise<boolean>((release) => {
+      writes.push({ batch, release });
+      for (const wake of waiters.splice(0)) wake();
+    });
+    if (!ok) {
+      for (const [key, value] of batch) if (!buffer.has(key)) buffer.set(key, value);
+      throw new Error('store away');
+    }
+  }
+  /** Resolves once `count` writes have started. */
+  async function started(count: number): Promise<void> {
+    while (writes.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+  }
+  return { buffer, writes, writeBatch, started };
+}
+
+// Timers an hour long: only the test's clock moves them, never the time the test takes.
+const INTERVAL = 3_600_000;
+
+describe('batched writer (clock seam, no sleeps)', () => {
+  it('writes a note once the flush interval has passed on the clock, not before', async () => {
+    const clock = testClock({ frozen: true });
+    const store = heldStore();
+    const writer = batchedWriter({ pending: () => store.buffer.size, writeBatch: store.writeBatch, maxBatch: 10, flushIntervalMs: INTERVAL, clock });
+    store.buffer.set('a', 1);
+    writer.noted();
+    await clock.advance(INTERVAL - 1);
+    expect(store.writes, 'nothing before the interval').to.have.length(0);
+    await clock.advance(1);
+    expect(store.writes).to.have.length(1);
+    expect(store.writes[0]!.batch).to.deep.equal([['a', 1]]);
+    store.writes[0]!.release(true);
+    await writer.flush();
+    expect(writer.writing).to.equal(false);
+    await clock.advance(INTERVAL);
+    expect(store.writes, 'no timer left once the buffer is empty').to.have.length(1);
+  });
+
+  it('writes a full batch at once, one write at a time; notes made meanwhile go with the same flush', async () => {
+    const clock = testClock({ frozen: true });
+    const store = heldStore();
+    const writer = batchedWriter({ pending: () => store.buffer.size, writeBatch: store.writeBatch, maxBatch: 2, flushIntervalMs: INTERVAL, clock });
+    store.buffer.set('a', 1);
+    writer.noted();
+    expect(store.writes).to.have.length(0);
+    store.buffer.set('b', 2);
+    writer.noted();
+    expect(store.writes, 'a full batch does not wait for the timer').to.have.length(1);
+    for (const key of ['c', 'd', 'e']) {
+      store.buffer.set(key, 0);
+      writer.noted();
+    }
+    expect(store.writes, 'one write at a time').to.have.length(1);
+    const flushed = writer.flush();
+    store.writes[0]!.release(true);
+    await store.started(2);
+    expect(store.writes.map((write) => write.batch.map(([key]) => key))).to.deep.equal([['a', 'b'], ['c', 'd']]);
+    store.writes[1]!.release(true);
+    await store.started(3);
+    store.writes[2]!.release(true);
+    await flushed;
+    expect(store.writes.map((write) => write.batch.map(([key]) => key))).to.deep.equal([['a', 'b'], ['c', 'd'], ['e']]);
+    expect(store.buffer.size).to.equal(0);
+  });
+
+  it('keeps a failed batch for a retry after retryAfterMs on the clock; says so once, and again when writes go through', async () => {
+    const clock = testClock({ frozen: true });
+    const store = heldStore();
+    const said: string[] = [];
+    const writer = batchedWriter({
+      pending: () => store.buffer.size,
+      writeBatch: store.writeBatch,
+      maxBatch: 10,
+      flushIntervalMs: INTERVAL,
+      retryAfterMs: 2 * INTERVAL,
+      clock,
+      onFailure: (_error, first) => said.push(first ? 'failing' : 'still failing'),
+      onRecovery: () => said.push('recovered'),
+    });
+    store.buffer.set('a', 1);
+    const first = writer.flush();
+    store.writes[0]!.release(false);
+    await first;
+    expect([...store.buffer.keys()], 'the batch waits for a retry').to.deep.equal(['a']);
+    await clock.advance(2 * INTERVAL - 1);
+    expect(store.writes).to.have.length(1);
+    await clock.advance(1);
+    expect(store.writes, 'retried once the retry delay passed').to.have.length(2);
+    const second = writer.flush();
+    store.writes[1]!.release(false);
+    await second;
+    await clock.advance(2 * INTERVAL);
+    const third = writer.flush();
+    store.writes[2]!.release(true);
+    await third;
+    expect(store.buffer.size).to.equal(0);
+    expect(said).to.deep.equal(['failing', 'still failing', 'recovered']);
+  });
+
+  it('close writes what waits and arms no timer afterwards', async () => {
+    const clock = testClock({ frozen: true });
+    const store = heldStore();
+    const writer = batchedWriter({ pending: () => store.buffer.size, writeBatch: store.writeBatch, maxBatch: 10, flushIntervalMs: INTERVAL, clock });
+    store.buffer.set('a', 1);
+    writer.noted();
+    const closed = writer.close();
+    await store.started(1);
+    store.writes[0]!.release(true);
+    await closed;
+    expect(store.writes).to.have.length(1);
+    store.buffer.set('b', 2);
+    writer.noted();
+    await clock.advance(INTERVAL);
+    expect(store.writes, 'no timer after close').to.have.length(1);
+    expect(store.buffer.size, 'a later note waits for an explicit flush').to.equal(1);
+  });
+
+  it('takeBatch takes the first entries off a keyed buffer', () => {
+    const buffer = new Map([['a', 1], ['b', 2], ['c', 3]]);
+    expect(takeBatch(buffer, 2)).to.deep.equal([['a', 1], ['b', 2]]);
+    expect([...buffer.keys()]).to.deep.equal(['c']);
+  });
+});
