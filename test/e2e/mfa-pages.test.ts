@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { expectAccessible as expectPageAccessible, launchChromium, watchedPage } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
+import { authorizationRequest, submitPassword, webApp } from './sign-in.ts';
 
 describe('second-factor pages in headless Chromium (enrolment, codes, verification; four languages)', function () {
   this.timeout(120_000);
@@ -17,51 +18,19 @@ describe('second-factor pages in headless Chromium (enrolment, codes, verificati
   let page: Page;
   let app: oidc.Configuration;
   let now = new Date('2026-04-01T08:00:05Z');
-  const cspViolations: string[] = [];
-
-  async function expectAccessible(name: string) {
-    await screenshot(page, name);
-    const violations = await seriousViolations(page);
-    expect(violations, `${name}: ${JSON.stringify(violations)}`).to.deep.equal([]);
-  }
-
-  async function authorizationUrl(extra: Record<string, string> = {}) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    return oidc
-      .buildAuthorizationUrl(app, {
-        redirect_uri: `${rp.origin}/cb`,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state: oidc.randomState(),
-        ...extra,
-      })
-      .toString();
-  }
-
-  async function password(username: string) {
-    await page.fill('#login', username);
-    await page.fill('#password', PASSWORD);
-    await page.click('button.primary');
-  }
+  let cspViolations: string[] = [];
+  const expectAccessible = (name: string) => expectPageAccessible(page, name);
+  const authorizationUrl = async (parameters?: Record<string, string>) => (await authorizationRequest(app, rp, parameters)).url;
+  const password = (username: string) => submitPassword(page, username);
 
   before(async () => {
     await rp.start();
     deploy = await deployment('e2e_mfa', { settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance' }, secondFactorClock: () => now });
     gatehouse = await deploy.start();
     for (const username of ['erin', 'frank']) await gatehouse.services.accounts.createUser({ username, password: PASSWORD, roles: ['finance'] });
-    const { client, secret } = await gatehouse.services.clients.create({
-      displayName: 'Ledger',
-      firstParty: true,
-      metadata: { redirect_uris: [`${rp.origin}/cb`], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
-    });
-    app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+    app = await webApp(gatehouse, deploy.issuer, rp);
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
-    });
+    ({ context, page, cspViolations } = await watchedPage(browser));
   });
 
   after(async () => {
@@ -104,9 +73,7 @@ describe('second-factor pages in headless Chromium (enrolment, codes, verificati
       const fresh = await browser.newContext();
       const other = await fresh.newPage();
       await other.goto(await authorizationUrl());
-      await other.fill('#login', 'frank');
-      await other.fill('#password', PASSWORD);
-      await other.click('button.primary');
+      await submitPassword(other, 'frank');
       await other.waitForSelector('#secret');
       const key = (await other.textContent('#secret'))!.replace(/\s/g, '');
       await other.fill('#code', totpCode(key, now));

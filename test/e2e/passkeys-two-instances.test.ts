@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import * as oidc from 'openid-client';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ACR } from '../../src/oidc/acr.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { expectAccessible as expectPageAccessible, launchChromium, virtualAuthenticator, watchedPage, type VirtualAuthenticator } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
+import { codeFlow, submitPassword, webApp, type CodeFlow, type FlowChecks } from './sign-in.ts';
 
 const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
 
@@ -26,48 +26,18 @@ describe('passkeys on two instances (enrol on A, sign in on B) and the passkey p
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  let cdp: CDPSession;
-  let authenticatorId: string;
-  const presence = (enabled: boolean) => cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });
-  let app: oidc.Configuration;
+  let authenticator: VirtualAuthenticator;
+  const presence = (enabled: boolean) => authenticator.presence(enabled);
+  let flow: CodeFlow;
   let userId: string;
   /** Origins that actually answered the browser's requests to the issuer. */
   const servedBy = new Set<string>();
   let proxy: Server | undefined;
-  const cspViolations: string[] = [];
-
-  async function expectAccessible(name: string) {
-    await screenshot(page, name);
-    const violations = await seriousViolations(page);
-    expect(violations, `${name}: ${JSON.stringify(violations)}`).to.deep.equal([]);
-  }
-
-  async function start(extra: Record<string, string> = {}) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(app, {
-      redirect_uri: `${rp.origin}/cb`,
-      scope: 'openid',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      ...extra,
-    });
-    await page.goto(url.toString());
-    return { verifier, state };
-  }
-
-  async function tokens(checks: { verifier: string; state: string }) {
-    await page.waitForURL((url) => url.toString().startsWith(`${rp.origin}/cb`));
-    const result = await oidc.authorizationCodeGrant(app, new URL(page.url()), { pkceCodeVerifier: checks.verifier, expectedState: checks.state });
-    return result.claims()!;
-  }
-
-  async function password(username: string) {
-    await page.fill('#login', username);
-    await page.fill('#password', PASSWORD);
-    await page.click('button.primary');
-  }
+  let cspViolations: string[] = [];
+  const expectAccessible = (name: string) => expectPageAccessible(page, name);
+  const start = (parameters?: Record<string, string>) => flow.start(parameters);
+  const tokens = (checks: FlowChecks) => flow.tokens(checks);
+  const password = (username: string) => submitPassword(page, username);
 
   /**
    * A stands in for a load balancer: once A is stopped, a plain reverse proxy on the issuer's
@@ -97,23 +67,11 @@ describe('passkeys on two instances (enrol on A, sign in on B) and the passkey p
     a = await deploy.start();
     userId = (await a.services.accounts.createUser({ username: 'grace', password: PASSWORD, roles: ['finance'] })).id;
     await a.services.accounts.createUser({ username: 'heidi', password: PASSWORD, roles: ['finance'] });
-    const { client, secret } = await a.services.clients.create({
-      displayName: 'Ledger',
-      firstParty: true,
-      metadata: { redirect_uris: [`${rp.origin}/cb`], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
-    });
-    app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+    const app = await webApp(a, deploy.issuer, rp);
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
-    });
-    cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable', { enableUI: false });
-    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    }));
+    ({ context, page, cspViolations } = await watchedPage(browser));
+    authenticator = await virtualAuthenticator(context, page);
+    flow = codeFlow(page, app, rp);
   });
 
   after(async () => {

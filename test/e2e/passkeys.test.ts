@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ACR } from '../../src/oidc/acr.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { expectAccessible, launchChromium, screenshot, virtualAuthenticator, watchedPage, type VirtualAuthenticator } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
+import { codeFlow, submitPassword, webApp, type CodeFlow, type FlowChecks } from './sign-in.ts';
 
 /**
  * Passkeys in real headless Chromium with a virtual authenticator (Chrome DevTools Protocol
@@ -21,34 +21,15 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  let cdp: CDPSession;
-  let authenticatorId: string;
+  let authenticator: VirtualAuthenticator;
   /** The virtual authenticator answers by itself (a person touching it) only while this is on. */
-  const presence = (enabled: boolean) => cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled });
-  let app: oidc.Configuration;
+  const presence = (enabled: boolean) => authenticator.presence(enabled);
+  let flow: CodeFlow;
   let userId: string;
   let inbox: Inbox;
-  const cspViolations: string[] = [];
-
-  async function start() {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(app, {
-      redirect_uri: `${rp.origin}/cb`,
-      scope: 'openid',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
-    await page.goto(url.toString());
-    return { verifier, state };
-  }
-
-  async function tokens(checks: { verifier: string; state: string }) {
-    await page.waitForURL((url) => url.toString().startsWith(`${rp.origin}/cb`));
-    const result = await oidc.authorizationCodeGrant(app, new URL(page.url()), { pkceCodeVerifier: checks.verifier, expectedState: checks.state });
-    return result.claims()!;
-  }
+  let cspViolations: string[] = [];
+  const start = (parameters?: Record<string, string>) => flow.start(parameters);
+  const tokens = (checks: FlowChecks) => flow.tokens(checks);
 
   before(async () => {
     await rp.start();
@@ -59,23 +40,11 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
     });
     gatehouse = await deploy.start();
     userId = (await gatehouse.services.accounts.createUser({ username: 'grace', password: PASSWORD, roles: ['finance'], email: 'grace@example.com', emailVerified: true })).id;
-    const { client, secret } = await gatehouse.services.clients.create({
-      displayName: 'Ledger',
-      firstParty: true,
-      metadata: { redirect_uris: [`${rp.origin}/cb`], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
-    });
-    app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+    const app = await webApp(gatehouse, deploy.issuer, rp);
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1024, height: 900 } });
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
-    });
-    cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable', { enableUI: false });
-    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    }));
+    ({ context, page, cspViolations } = await watchedPage(browser));
+    authenticator = await virtualAuthenticator(context, page);
+    flow = codeFlow(page, app, rp);
   });
 
   after(async () => {
@@ -92,12 +61,9 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
 
   it('enrols a passkey instead of an app right after the password, then shows recovery codes', async () => {
     const checks = await start();
-    await page.fill('#login', 'grace');
-    await page.fill('#password', PASSWORD);
-    await page.click('button.primary');
+    await submitPassword(page, 'grace');
     await page.waitForSelector('form.passkey:not([hidden])');
-    await screenshot(page, 'passkey-enrol');
-    expect(await seriousViolations(page)).to.deep.equal([]);
+    await expectAccessible(page, 'passkey-enrol');
     await page.fill('#passkey-name', 'Laptop');
     await page.click('[data-passkey=register]');
     await page.waitForSelector('.recovery-codes');
@@ -115,12 +81,9 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
     // Nobody picks the passkey the sign-in page offers in autofill: the password is typed.
     await presence(false);
     const checks = await start();
-    await page.fill('#login', 'grace');
-    await page.fill('#password', PASSWORD);
-    await page.click('button.primary');
+    await submitPassword(page, 'grace');
     await page.waitForSelector('form.passkey:not([hidden]) [data-passkey=authenticate]');
-    await screenshot(page, 'passkey-second-factor');
-    expect(await seriousViolations(page)).to.deep.equal([]);
+    await expectAccessible(page, 'passkey-second-factor');
     await presence(true);
     await page.click('[data-passkey=authenticate]');
     const claims = await tokens(checks);
@@ -146,8 +109,7 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
     await presence(false);
     await page.goto(link);
     await page.waitForSelector('form.passkey:not([hidden]) [data-passkey=authenticate]');
-    await screenshot(page, 'password-reset-passkey');
-    expect(await seriousViolations(page)).to.deep.equal([]);
+    await expectAccessible(page, 'password-reset-passkey');
     expect(await page.locator('#password').count(), 'no password form before the factor').to.equal(0);
     await presence(true);
     await page.click('[data-passkey=authenticate]');

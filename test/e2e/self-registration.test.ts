@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { expectAccessible, launchChromium, screenshot } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
+import { authorizationRequest, codeFlow, submitPassword, webApp } from './sign-in.ts';
 
 const NEW_PASSWORD = 'my own passphrase 2026';
 const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
@@ -57,12 +58,7 @@ describe('self-registration and email verification (Chromium, openid-client, a r
       clock: { now: () => Date.now() + clockOffset },
     });
     gatehouse = await deploy.start();
-    const { client, secret } = await gatehouse.services.clients.create({
-      displayName: 'Notes',
-      firstParty: true,
-      metadata: { redirect_uris: [`${rp.origin}/cb`], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid email profile' },
-    });
-    app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+    app = await webApp(gatehouse, deploy.issuer, rp, { displayName: 'Notes', scope: 'openid email profile' });
     browser = await launchChromium();
   });
   after(async () => {
@@ -73,24 +69,11 @@ describe('self-registration and email verification (Chromium, openid-client, a r
     await inbox?.close();
   });
 
-  async function expectAccessible(page: Page, name: string) {
-    await screenshot(page, name);
-    expect(await seriousViolations(page), name).to.deep.equal([]);
-  }
-
   it('registers from the sign-in page, confirms the address from the email, and signs in to the app', async () => {
     const context = await browser.newContext({ locale: 'en' });
     const page = await context.newPage();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(app, {
-      redirect_uri: `${rp.origin}/cb`,
-      scope: 'openid email profile',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
-    await page.goto(url.toString());
+    const flow = codeFlow(page, app, rp);
+    const checks = await flow.start({ scope: 'openid email profile' });
     await expectAccessible(page, 'login-with-register-en');
     await page.getByRole('link', { name: 'Create account' }).click();
     await page.getByRole('heading', { name: 'Create account' }).waitFor();
@@ -134,9 +117,7 @@ describe('self-registration and email verification (Chromium, openid-client, a r
     await page.getByLabel('Username or email').fill('nadia@example.com');
     await page.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.waitForURL((current) => current.toString().startsWith(`${rp.origin}/cb`));
-    const tokens = await oidc.authorizationCodeGrant(app, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state });
-    const claims = tokens.claims()!;
+    const claims = await flow.tokens(checks);
     expect(claims.email).to.equal('nadia@example.com');
     expect(claims.email_verified).to.equal(true);
     expect(claims.name).to.equal('Nadia Newcomer');
@@ -213,13 +194,7 @@ describe('self-registration and email verification (Chromium, openid-client, a r
     for (const locale of LOCALES) {
       const context = await browser.newContext({ locale });
       const page = await context.newPage();
-      const url = oidc.buildAuthorizationUrl(app, {
-        redirect_uri: `${rp.origin}/cb`,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-      });
-      await page.goto(url.toString());
+      await page.goto((await authorizationRequest(app, rp)).url);
       await page.click('a[href$="/register"]');
       await page.waitForSelector('#email');
       expect(await page.getAttribute('html', 'lang')).to.equal(locale);
@@ -257,12 +232,7 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
       settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'no-reply@example.com', GATEHOUSE_REQUIRE_VERIFIED_EMAIL: 'all' },
     });
     gatehouse = await deploy.start();
-    const { client, secret } = await gatehouse.services.clients.create({
-      displayName: 'Notes',
-      firstParty: true,
-      metadata: { redirect_uris: [`${rp.origin}/cb`], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid email' },
-    });
-    app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+    app = await webApp(gatehouse, deploy.issuer, rp, { displayName: 'Notes', scope: 'openid email' });
     browser = await launchChromium();
   });
   after(async () => {
@@ -285,20 +255,13 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
 
     const context = await browser.newContext({ locale: 'en' });
     const page = await context.newPage();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const url = oidc.buildAuthorizationUrl(app, {
-      redirect_uri: `${rp.origin}/cb`,
-      scope: 'openid email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    await page.goto(url.toString());
+    const flow = codeFlow(page, app, rp);
+    const checks = await flow.start({ scope: 'openid email' });
     await page.getByLabel('Username or email').fill('tess');
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('heading', { name: 'Confirm your email first' }).waitFor();
-    await screenshot(page, 'verify-email-en');
-    expect(await seriousViolations(page)).to.deep.equal([]);
+    await expectAccessible(page, 'verify-email-en');
 
     await page.getByRole('button', { name: 'I have confirmed it — continue' }).click();
     await page.getByRole('alert').waitFor();
@@ -320,9 +283,7 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
     await tab.close();
 
     await page.getByRole('button', { name: 'I have confirmed it — continue' }).click();
-    await page.waitForURL((current) => current.toString().startsWith(`${rp.origin}/cb`));
-    const tokens = await oidc.authorizationCodeGrant(app, new URL(page.url()), { pkceCodeVerifier: verifier });
-    expect(tokens.claims()!.email_verified).to.equal(true);
+    expect((await flow.tokens(checks)).email_verified).to.equal(true);
     await context.close();
   });
 
@@ -368,20 +329,11 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
       await gatehouse.services.accounts.createUser({ username: `vic-${locale}`, email: `vic-${locale}@example.com`, password: PASSWORD });
       const context = await browser.newContext({ locale });
       const page = await context.newPage();
-      const url = oidc.buildAuthorizationUrl(app, {
-        redirect_uri: `${rp.origin}/cb`,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-      });
-      await page.goto(url.toString());
-      await page.fill('#login', `vic-${locale}`);
-      await page.fill('#password', PASSWORD);
-      await page.click('button.primary');
+      await page.goto((await authorizationRequest(app, rp)).url);
+      await submitPassword(page, `vic-${locale}`);
       await page.waitForSelector('form[action$="/resend"]');
       expect(await page.getAttribute('html', 'lang')).to.equal(locale);
-      await screenshot(page, `verify-email-${locale}`);
-      expect(await seriousViolations(page)).to.deep.equal([]);
+      await expectAccessible(page, `verify-email-${locale}`);
       await context.close();
     }
   });

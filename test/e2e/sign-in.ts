@@ -1,0 +1,77 @@
+import * as oidc from 'openid-client';
+import type { Page } from 'playwright-core';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { PASSWORD } from '../helpers/e2e.ts';
+import type { RelyingPartyServer } from './relying-party.ts';
+
+/** The checks a code flow's callback is verified against. */
+export interface FlowChecks {
+  readonly verifier: string;
+  readonly state: string;
+}
+
+/**
+ * A confidential web app of the deployment (client_secret_basic, code flow) redirecting to the
+ * relying party's `/cb`, discovered with openid-client.
+ */
+export async function webApp(
+  gatehouse: RunningGatehouse,
+  issuer: string,
+  rp: RelyingPartyServer,
+  { displayName = 'Ledger', firstParty = true, scope }: { displayName?: string; firstParty?: boolean; scope?: string } = {},
+): Promise<oidc.Configuration> {
+  const { client, secret } = await gatehouse.services.clients.create({
+    displayName,
+    firstParty,
+    metadata: {
+      redirect_uris: [`${rp.origin}/cb`],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      ...(scope === undefined ? {} : { scope }),
+    },
+  });
+  return oidc.discovery(new URL(issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+}
+
+/** An authorization request with PKCE and state to the relying party's `/cb`, and its checks. */
+export async function authorizationRequest(app: oidc.Configuration, rp: RelyingPartyServer, parameters: Record<string, string> = {}): Promise<{ url: string; checks: FlowChecks }> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(app, {
+    redirect_uri: `${rp.origin}/cb`,
+    scope: 'openid',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...parameters,
+  });
+  return { url: url.toString(), checks: { verifier, state } };
+}
+
+/** The code flow driven in a browser page: `start` opens the hosted pages, `tokens` finishes at the app's callback. */
+export function codeFlow(page: Page, app: oidc.Configuration, rp: RelyingPartyServer) {
+  return {
+    /** Opens a new authorization request (with further parameters: ui_locales, scope…) in the page. */
+    async start(parameters: Record<string, string> = {}): Promise<FlowChecks> {
+      const { url, checks } = await authorizationRequest(app, rp, parameters);
+      await page.goto(url);
+      return checks;
+    },
+    /** Waits for the redirect back to the app and redeems the code; the ID token's claims. */
+    async tokens(checks: FlowChecks) {
+      await page.waitForURL((url) => url.toString().startsWith(`${rp.origin}/cb`));
+      const result = await oidc.authorizationCodeGrant(app, new URL(page.url()), { pkceCodeVerifier: checks.verifier, expectedState: checks.state });
+      return result.claims()!;
+    },
+  };
+}
+
+/** Signs in with the password on the sign-in page: what comes next is the second factor, or the app. */
+export async function submitPassword(page: Page, username: string, password = PASSWORD): Promise<void> {
+  await page.fill('#login', username);
+  await page.fill('#password', password);
+  await page.click('button.primary');
+}
+
+export type CodeFlow = ReturnType<typeof codeFlow>;
