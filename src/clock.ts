@@ -1,7 +1,8 @@
 /**
  * Gatehouse's one notion of time for what it times itself: record expiry and the refresh-token
- * reuse window, the client / API / account caches, key activation and removal, sign-in lockouts
- * and attempt limits, reset tokens, the JWT checks in front of introspection. The system clock in
+ * reuse window, the client / API / account caches, key activation and removal, when sign-in
+ * lockouts end, the attempt limits' clean-key memory, reset tokens, the JWT checks in front of
+ * introspection. The system clock in
  * production; tests pass one they move (test/helpers/clock.ts) instead of sleeping. The
  * provider's own token timestamps (`iat`, `exp`) stay on the system clock.
  */

@@ -35,7 +35,6 @@ const { startGatehouse, StartupError } = await import('./server.ts');
 
 try {
   const running = await startGatehouse(config, logger);
-  logger.info({ issuer: config.issuer, listening: running.url, env: config.env, metrics: running.metricsLocation }, 'gatehouse ready');
 
   let shuttingDown = false;
   const shutdown = (signal: string) => {
@@ -55,8 +54,13 @@ try {
       },
     );
   };
+  // Before "ready" is announced: whoever waits for that line (a supervisor, npm run dev's
+  // Ctrl-C, a test) may signal at once, and until a handler is installed a signal takes Node's
+  // default action and kills the process without draining. (The log line is written from
+  // libuv's thread pool, so it can be read before the next statement here has run.)
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  logger.info({ issuer: config.issuer, listening: running.url, env: config.env, metrics: running.metricsLocation }, 'gatehouse ready');
 } catch (error) {
   if (error instanceof KeyStoreError) fail([error.message], EXIT_CONFIG);
   if (error instanceof StartupError) fail([error.message], 1);

@@ -95,6 +95,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       views,
       steps,
       limits,
+      middleware: [upstream.signOut],
       onSwap: (keySet, now) => {
         if (app !== undefined) app.keys = cookieKeyList(keySet, now);
       },
@@ -116,7 +117,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       ...(observability.exposure.on === 'main-port' ? { metrics: observability.scrape } : {}),
       console: composeConsole(w),
       ...composeAccount(w, { selfService }),
-      interactions: signInRoutes(w, { steps, views, extraRoutes: [upstream.routes] }),
+      interactions: signInRoutes(w, { steps, views, extraRoutes: upstream.routes }),
       selfService: selfService.routes,
       admin: adminApi(w, { oidc, observability, selfService }),
       beforeProvider: oidc.beforeProvider,

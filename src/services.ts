@@ -19,7 +19,8 @@ import { labelModel } from './roles/model.ts';
 import { createOidcRevocation, type OidcRevocation } from './storage/oidc/revocation.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import { createUpstreamDirectory, type UpstreamDirectory } from './upstream/directory.ts';
-import { upstreamCallbackPath } from './routes/table.ts';
+import { createLinkTickets, type LinkTickets } from './upstream/link-tickets.ts';
+import { upstreamCallbackPath, upstreamLogoutCallbackPath } from './routes/table.ts';
 
 /** The domain services behind a running instance; the admin API and the CLI reach them through src/operations/. */
 export interface GatehouseServices {
@@ -39,6 +40,10 @@ export interface GatehouseServices {
   readonly upstream: UpstreamDirectory;
   /** The redirect URI an operator registers at an upstream provider. */
   upstreamCallbackUrl(alias: string): string;
+  /** The post-logout redirect URI an operator registers at an upstream provider (upstream logout). */
+  upstreamLogoutCallbackUrl(alias: string): string;
+  /** One-time tickets for linking an upstream identity from the account page. */
+  readonly upstreamLinkTickets: LinkTickets;
   /** Where each sign-in session was last used from (the account page's device list). */
   readonly sessionDevices: SessionDevices;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
@@ -86,6 +91,8 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     passkeys: deps.passkeys,
     upstream: createUpstreamDirectory({ mongo, box: deps.upstreamSecretBox, now: dateClock(clock) }),
     upstreamCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamCallbackPath(config.routes, alias)}`,
+    upstreamLogoutCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamLogoutCallbackPath(config.routes, alias)}`,
+    upstreamLinkTickets: createLinkTickets({ mongo, now: dateClock(clock) }),
     sessionDevices: deps.sessionDevices,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
     adminAudience: adminAudience(config),

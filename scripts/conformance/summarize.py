@@ -17,7 +17,9 @@ NOISE = {"_id", "testOwner", "time", "testId", "blockId", "msg", "src", "result"
 
 
 def page_text(source):
-    source = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", source)
+    source = re.sub(r"(?is)<(script|style|head|noscript)\b.*?</\1>", " ", source)
+    # elements a browser does not show (<p hidden>, <form hidden>: e.g. the passkey form's alert)
+    source = re.sub(r"(?is)<(p|form|div|section|button)\b[^>]*\shidden(?=[\s=>])[^>]*>.*?</\1>", " ", source)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", source))).strip()
 
 

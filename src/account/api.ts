@@ -37,6 +37,9 @@ export function accountRoutes(ops: OwnAccountOperations): AccountRoute[] {
     { method: 'post', path: '/mfa/passkeys', recent: true, body: true, handle: (self, _p, body) => ops.addPasskey(self, body) },
     { method: 'patch', path: '/mfa/passkeys/:id', body: true, handle: (self, params, body) => ops.renamePasskey(self, params.id!, body).then(none) },
     { method: 'delete', path: '/mfa/passkeys/:id', recent: true, handle: (self, params) => ops.removePasskey(self, params.id!).then(none) },
+    { method: 'get', path: '/upstream-links', handle: (self) => ops.upstreamLinks(self) },
+    { method: 'post', path: '/upstream-links/:alias', recent: true, handle: (self, params) => ops.startUpstreamLink(self, params.alias!) },
+    { method: 'delete', path: '/upstream-links/:alias/:subject', recent: true, handle: (self, params) => ops.removeUpstreamLink(self, params.alias!, params.subject!).then(none) },
   ];
 }
 

@@ -85,24 +85,23 @@ export interface LoginLimiterDeps {
   readonly logger: Logger;
   /** How often expired rows are deleted where the server has no TTL indexes (FerretDB). */
   readonly sweepIntervalMs?: number;
+  /** Gatehouse's clock (src/clock.ts): when a lock ends, and what the lockout list shows. */
   readonly now?: () => Date;
+  /** Jumps of a moved clock (tests): the sweeper runs at once, as after the time they skip. */
+  readonly onClockJump?: ((listener: () => Promise<void>) => () => void) | undefined;
 }
 
 const SCOPES: readonly LockoutScope[] = ['account_ip', 'account', 'ip'];
 
 /**
- * KEYS[1..3] the counters of the three scopes (rate-limiter-flexible's keys), KEYS[4] the pair's
- * lockout level. Returns value and PTTL of each counter (nil, -2 when absent), then whether the
- * level exists: the check of a sign-in in one round trip instead of three MULTI/GET/PTTL/EXEC.
+ * KEYS[1] the pair's failure counter (rate-limiter-flexible's key), KEYS[2] the pair's lockout
+ * level, KEYS[3..5] the lock keys of the three scopes. Returns how many of the first two exist
+ * (0: the pair is clean), then each lock's end (epoch ms, nil when absent): the check of a
+ * sign-in in one round trip.
  */
-const READ_COUNTERS = redisScript(`
-local out = {}
-for i = 1, 3 do
-  local value = redis.call('GET', KEYS[i])
-  out[#out + 1] = value
-  out[#out + 1] = value and redis.call('PTTL', KEYS[i]) or -2
-end
-out[#out + 1] = redis.call('EXISTS', KEYS[4])
+const READ_LOCKS = redisScript(`
+local out = { redis.call('EXISTS', KEYS[1], KEYS[2]) }
+for i = 3, 5 do out[#out + 1] = redis.call('GET', KEYS[i]) end
 return out
 `);
 const LIMITS_COLLECTION = 'login_limits';
@@ -110,6 +109,12 @@ const LIMITS_COLLECTION = 'login_limits';
 /**
  * Sets up storage (indexes; TTL or a sweeper) and returns the limiter. Call once at startup.
  * Only failures are counted; a locked key is not counted further, so a lock never extends itself.
+ *
+ * Failures are counted in windows kept by the store (rate-limiter-flexible: Redis TTLs, or
+ * `expire` dates in MongoDB). A key that reaches its threshold is locked until a time taken
+ * from Gatehouse's clock: a lock key in Redis, else the lockout record in MongoDB, and the
+ * store forgets it after as long in its own time. So a lock ends when the clock says (tests
+ * move it instead of waiting), and its counter starts again from zero.
  */
 export async function createLoginLimiter({
   backend,
@@ -118,6 +123,7 @@ export async function createLoginLimiter({
   logger,
   sweepIntervalMs = 60_000,
   now = () => new Date(),
+  onClockJump,
 }: LoginLimiterDeps): Promise<LoginLimiter> {
   const db = connection.db;
   if (db === undefined) throw new Error('createLoginLimiter needs a connected MongoDB connection');
@@ -140,7 +146,7 @@ export async function createLoginLimiter({
       { collections: sweepTargets.map((t) => t.collection.collectionName), sweepIntervalMs },
       'MongoDB server has no TTL indexes (FerretDB?): expired login-limit rows are deleted by a sweeper',
     );
-    sweeper = startSweeper({ targets: sweepTargets, intervalMs: sweepIntervalMs, logger, now });
+    sweeper = startSweeper({ targets: sweepTargets, intervalMs: sweepIntervalMs, logger, now, onClockJump });
   }
 
   const make = (keyPrefix: string, points: number, duration: number): RateLimiterStoreAbstract =>
@@ -172,27 +178,33 @@ export async function createLoginLimiter({
     ];
   }
   const recordId = ({ scope, key }: Pick<Key, 'scope' | 'key'>) => `${scope}:${key}`;
+  const lockKey = ({ scope, key }: Pick<Key, 'scope' | 'key'>) => `gh_login_lock_${scope}:${key}`;
 
-  async function readCounters(keys: readonly Key[]): Promise<{ states: Array<{ scope: LockoutScope; res: { consumedPoints: number; msBeforeNext: number } | null }>; pairClean: boolean }> {
+  /** When each scope's lock ends (epoch ms; absent: no lock), and whether the pair is clean. */
+  async function readLocks(keys: readonly Key[]): Promise<{ ends: Array<{ scope: LockoutScope; until: number | undefined }>; pairClean: boolean }> {
     if (backend.kind === 'redis') {
-      const reply = (await READ_COUNTERS.run(backend.redis, [...keys.map(({ scope, key }) => counter(scope).getKey(key)), level('account_ip').getKey(keys[0]!.key)], [])) as Array<string | number | null>;
-      const states = keys.map(({ scope }, index) => {
-        const value = reply[index * 2];
-        return { scope, res: value === null || value === undefined ? null : { consumedPoints: Number(value), msBeforeNext: Number(reply[index * 2 + 1]) } };
+      const pair = keys[0]!;
+      const reply = (await READ_LOCKS.run(backend.redis, [counter(pair.scope).getKey(pair.key), level(pair.scope).getKey(pair.key), ...keys.map(lockKey)], [])) as Array<string | number | null>;
+      const ends = keys.map(({ scope }, index) => {
+        const until = reply[index + 1];
+        return { scope, until: until === null || until === undefined ? undefined : Number(until) };
       });
-      return { states, pairClean: states[0]!.res === null && Number(reply[6]) === 0 };
+      return { ends, pairClean: Number(reply[0]) === 0 };
     }
-    const states = await Promise.all(keys.map(async ({ scope, key }) => ({ scope, res: await counter(scope).get(key) })));
-    return { states, pairClean: false };
+    const rows = await lockouts
+      .find({ _id: { $in: keys.map(recordId) } }, { scope: 1, lockedUntil: 1 })
+      .lean<Array<Pick<StoredLockout, 'scope' | 'lockedUntil'>>>()
+      .exec();
+    return { ends: rows.map(({ scope, lockedUntil }) => ({ scope, until: lockedUntil.getTime() })), pairClean: false };
   }
 
   async function lockState(keys: readonly Key[]): Promise<LockState> {
-    const { states, pairClean } = await readCounters(keys);
+    const { ends, pairClean } = await readLocks(keys);
+    const at = now().getTime();
     let locked: LockState = { locked: false, pairClean };
-    for (const { scope, res } of states) {
-      // A blocked key holds threshold + 1 points (rate-limiter-flexible's block()).
-      if (res === null || res.consumedPoints <= scopePolicy(scope).threshold) continue;
-      const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+    for (const { scope, until } of ends) {
+      if (until === undefined || until <= at) continue;
+      const retryAfterSeconds = Math.max(1, Math.ceil((until - at) / 1000));
       if (!locked.locked || retryAfterSeconds > locked.retryAfterSeconds) locked = { locked: true, scope, retryAfterSeconds };
     }
     return locked;
@@ -201,8 +213,9 @@ export async function createLoginLimiter({
   async function lock(target: Key): Promise<void> {
     const { consumedPoints: n } = await level(target.scope).penalty(target.key, 1);
     const seconds = Math.min(policy.lockSeconds * 2 ** Math.min(n - 1, 30), policy.maxLockSeconds);
-    await counter(target.scope).block(target.key, seconds);
     const lockedAt = now();
+    const lockedUntil = new Date(lockedAt.getTime() + seconds * 1000);
+    if (backend.kind === 'redis') await backend.redis.set(lockKey(target), String(lockedUntil.getTime()), 'PX', seconds * 1000);
     const record: StoredLockout = {
       _id: recordId(target),
       scope: target.scope,
@@ -210,14 +223,22 @@ export async function createLoginLimiter({
       ip: target.ip,
       level: n,
       lockedAt,
-      lockedUntil: new Date(lockedAt.getTime() + seconds * 1000),
+      lockedUntil,
     };
     await upsertValidated(lockouts, record);
+    // The failures that locked the key are spent: once the lock ends, counting starts again.
+    await counter(target.scope).delete(target.key);
     logger.info({ scope: target.scope, subject: target.subject, ip: target.ip, level: n, seconds }, 'login lockout');
   }
 
   async function lift(targets: ReadonlyArray<Pick<Key, 'scope' | 'key'>>, { records = true } = {}): Promise<number> {
-    await Promise.all(targets.flatMap(({ scope, key }) => [counter(scope).delete(key), level(scope).delete(key)]));
+    await Promise.all(
+      targets.flatMap((target) => [
+        counter(target.scope).delete(target.key),
+        level(target.scope).delete(target.key),
+        ...(backend.kind === 'redis' && records ? [backend.redis.del(lockKey(target))] : []),
+      ]),
+    );
     if (!records) return 0;
     const { deletedCount } = await lockouts.deleteMany({ _id: { $in: targets.map(recordId) } });
     return deletedCount;

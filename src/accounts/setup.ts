@@ -30,10 +30,10 @@ export interface AccountLayerDeps {
   readonly onHash?: (event: HashPoolEvent) => void;
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onUserChange?: UserChangeHook;
-  /** The lockout windows' clock (src/clock.ts). */
+  /** When lockouts end (src/clock.ts). */
   readonly now?: () => Date;
-  /** The clock of the batched last-sign-in writes (src/clock.ts). */
-  readonly batchClock?: Clock;
+  /** Jumps of a moved clock (tests): the lockout sweeper, where there is one, runs at once. */
+  readonly onClockJump?: ((listener: () => Promise<void>) => () => void) | undefined;
 }
 
 export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
@@ -51,7 +51,7 @@ export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
  * The account layer from settings and open connections: creates indexes, sets up the hashing
  * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication, onUserChange, now, batchClock }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, mongo, redis, logger, onHash, onAuthentication, onUserChange, now, onClockJump }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
   await ensureUserIndexes(users);
   const limiter = await createLoginLimiter({
@@ -60,10 +60,13 @@ export async function startAccountLayer({ config, mongo, redis, logger, onHash, 
     policy: lockoutPolicy(config.lockout),
     logger,
     ...(now === undefined ? {} : { now }),
+    onClockJump,
   });
   const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength } = config.passwords;
   const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, ...(onHash ? { observe: onHash } : {}) });
-  const lastLogins = createLastLoginWriter({ users, logger, clock: batchClock });
+  // The batched writes' timer on the same clock as the lockouts (src/clock.ts).
+  const clock: Clock = { now: () => (now?.() ?? new Date()).getTime(), ...(onClockJump === undefined ? {} : { onJump: onClockJump }) };
+  const lastLogins = createLastLoginWriter({ users, logger, clock });
   const accounts = createAccounts({
     users,
     hasher,

@@ -3,7 +3,7 @@ import { accountPage } from '../account/routes.ts';
 import { ensureAccountClient } from '../clients/account-client.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { loadOnFirstRequest } from '../http/load-on-first-request.ts';
-import { endpointPath } from '../routes/table.ts';
+import { endpointPath, upstreamLinkPath } from '../routes/table.ts';
 import type { SelfService } from './self-service.ts';
 import { qrSvg } from './sign-in.ts';
 import type { Wiring } from './wiring.ts';
@@ -46,6 +46,7 @@ export function composeAccount(w: Wiring, { selfService }: { selfService: SelfSe
         issuerName: config.pages.brandName,
         qrSvg,
         tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),
+        upstreamLinkUrl: (alias, ticket) => `${w.publicOrigin}${upstreamLinkPath(config.routes, alias)}?${new URLSearchParams({ ticket })}`,
       }),
     }).routes() as Middleware;
   });

@@ -23,6 +23,8 @@ import { openAccountCache, type AccountCache } from '../oidc/account-cache.ts';
 import { openOidcStorage, type OidcStorage } from '../oidc/storage.ts';
 import { createServices, type GatehouseServices } from '../services.ts';
 import { ensureUpstreamIndexes } from '../upstream/directory.ts';
+import { ensureUpstreamSessionIndexes } from '../upstream/sessions.ts';
+import { ensureLinkTicketIndexes } from '../upstream/link-tickets.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from '../storage/command-watch.ts';
 import { connectMongo } from '../storage/mongo.ts';
 import { connectRedis, RedisConnectError } from '../storage/redis.ts';
@@ -150,7 +152,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const accountLayer = await startAccountLayer({
       config,
       now: dateClock(clock),
-      batchClock: clock,
+      onClockJump: clock.onJump,
       mongo,
       redis,
       logger,
@@ -182,7 +184,11 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       upstreamSecretBox: createSecretBox(secret, 'upstream-secrets'),
       clock,
     });
-    if (server) await ensureUpstreamIndexes(mongo);
+    if (server) {
+      await ensureUpstreamIndexes(mongo);
+      await ensureUpstreamSessionIndexes(mongo);
+      await ensureLinkTicketIndexes(mongo);
+    }
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
     const keys: KeyControl = {
       keySet: () => keyStore.load(),

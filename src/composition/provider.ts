@@ -47,12 +47,14 @@ export interface ProviderParts {
   readonly views: Views;
   readonly steps: SignInStep[];
   readonly limits: Limits;
+  /** Inside the provider, after the 404 page (upstream sign-out at end_session). */
+  readonly middleware: readonly Middleware[];
   /** Hears every Provider swap with its key set (the Koa app signs cookies with the same keys). */
   readonly onSwap: (keySet: KeySet, now: Date) => void;
 }
 
 /** The provider: its configuration (built per key set by the key ring), JWT records and the gates in front of it. */
-export async function startProvider(w: Wiring, { views, steps, limits, onSwap }: ProviderParts): Promise<OidcProvider> {
+export async function startProvider(w: Wiring, { views, steps, limits, middleware, onSwap }: ProviderParts): Promise<OidcProvider> {
   const { config, core, clock, logger, metrics, secret, options } = w;
   const { services, storage, accountLayer, audit } = core;
   const { redis } = core.stores;
@@ -85,7 +87,7 @@ export async function startProvider(w: Wiring, { views, steps, limits, onSwap }:
       passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
       tokenExchangeInUse: async () => (await services.clients.list()).some((client) => client.metadata.token_exchange !== undefined && client.metadata.token_exchange !== null),
       // The hosted 404 page for browsers also covers paths the provider's own router does not know.
-      middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views)],
+      middleware: [...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []), notFoundPage(views), ...middleware],
       observers: {
         audit,
         tokenIssued: (grantType) => metrics.tokenIssued(grantType),

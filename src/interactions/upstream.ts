@@ -1,14 +1,18 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { AuditSink } from '../observability/audit-trail.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ACR } from '../oidc/acr.ts';
-import type { UpstreamDirectory, UpstreamProvider } from '../upstream/directory.ts';
+import type { UpstreamDirectory } from '../upstream/directory.ts';
+import type { LinkTickets } from '../upstream/link-tickets.ts';
+import { usable } from '../upstream/usable.ts';
 import type { LinkOutcome, PendingIdentity, RefusalReason, UpstreamLinking } from '../upstream/linking.ts';
 import { UpstreamError, type UpstreamProtocol, type UpstreamTransaction } from '../upstream/protocol.ts';
 import { resumeInteraction } from './engine.ts';
+import { sealIdToken, type UpstreamSessionResult } from './upstream-logout.ts';
 import { chosenLocale } from './language.ts';
 import { sendPage } from './send-page.ts';
 import type { LoginExtension } from './steps/password.ts';
@@ -42,6 +46,12 @@ export interface UpstreamSignInDeps {
   /** Scheme, host and port the upstream sends the browser back to. */
   readonly publicOrigin: string;
   readonly secureCookies: boolean;
+  /** The account page's "Connect <provider>" (absent: no linking from the account page). */
+  readonly accountLinking?: {
+    readonly tickets: LinkTickets;
+    /** The account page's URL; the outcome goes back in its fragment. */
+    readonly accountUrl: string;
+  };
   readonly now?: () => number;
 }
 
@@ -52,10 +62,7 @@ const TRANSACTION_TTL_MS = 10 * 60_000;
 
 type PageReason = 'denied' | 'failed' | 'unreachable' | 'state' | 'not_allowed' | RefusalReason;
 
-/** Whether a client may use a provider. */
-export function usable(provider: UpstreamProvider | undefined, clientId: unknown): boolean {
-  return provider !== undefined && provider.enabled && (provider.clients === null || (typeof clientId === 'string' && provider.clients.includes(clientId)));
-}
+export { usable };
 
 export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Router; readonly extension: LoginExtension } {
   const { directory, protocol, linking, views, paths } = deps;
@@ -131,6 +138,58 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
     }
   });
 
+  /** Back to the account page's sign-in methods with the outcome of a "Connect". */
+  async function backToAccount(ctx: Context, alias: string, outcome: string): Promise<void> {
+    const target = `${deps.accountLinking!.accountUrl}#/security?${new URLSearchParams({ upstream: outcome, provider: alias })}`;
+    const locale = views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
+    // Not a 303: this may end a chain that began with a form at the upstream (see below).
+    ctx.set('Refresh', `0;url=${target}`);
+    await sendPage(ctx, views, 'upstream-continue', locale, { title: views.translate(locale)('upstream.continue_title'), continueHref: target });
+  }
+
+  if (deps.accountLinking !== undefined) {
+    const { tickets } = deps.accountLinking;
+    /** The account page's "Connect <provider>": a one-time ticket from the account API starts a leg bound to its user. */
+    router.get(`${paths.upstream}/:alias/link`, async (ctx) => {
+      const alias = ctx.params.alias!;
+      const ticket = typeof ctx.query.ticket === 'string' ? await tickets.take(ctx.query.ticket, alias) : undefined;
+      if (ticket === undefined) return backToAccount(ctx, alias, 'expired');
+      const idp = await directory.get(alias);
+      if (!usable(idp, ACCOUNT_CLIENT_ID)) {
+        refusal(alias, 'not_allowed', ACCOUNT_CLIENT_ID);
+        return backToAccount(ctx, alias, 'not_allowed');
+      }
+      try {
+        const { url, transaction } = await protocol.begin(idp!, '', callbackUrl(alias));
+        const linking: UpstreamTransaction = { ...transaction, link: { userId: ticket.userId } };
+        ctx.cookies.set(UPSTREAM_COOKIE, deps.box.seal(JSON.stringify(linking), TRANSACTION_AAD), { ...cookie, maxAge: TRANSACTION_TTL_MS });
+        ctx.set('Cache-Control', 'no-store');
+        ctx.status = 303;
+        ctx.redirect(url.href);
+      } catch (error) {
+        const failure = error instanceof UpstreamError ? error : new UpstreamError('failed', String(error));
+        deps.logger.warn({ provider: alias, reason: failure.reason, err: failure.message }, 'upstream linking could not start');
+        return backToAccount(ctx, alias, failure.reason);
+      }
+    });
+  }
+
+  /** The end of a "Connect" leg: link the identity to the user the ticket named. */
+  async function finishLink(ctx: Context, alias: string, transaction: UpstreamTransaction & { link: { userId: string } }): Promise<void> {
+    const idp = await directory.get(alias);
+    if (deps.accountLinking === undefined || !usable(idp, ACCOUNT_CLIENT_ID)) return backToAccount(ctx, alias, 'not_allowed');
+    try {
+      const identity = await protocol.finish(idp!, new URL(ctx.originalUrl, deps.publicOrigin), transaction, callbackUrl(alias));
+      const outcome = await linking.linkToUser(idp!, identity, transaction.link.userId);
+      return backToAccount(ctx, alias, outcome.kind === 'refused' ? outcome.reason : outcome.kind);
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      deps.logger.warn({ provider: alias, reason: error.reason, upstreamError: error.upstreamCode, err: error.message }, 'upstream linking failed');
+      refusal(alias, error.reason, ACCOUNT_CLIENT_ID, error.upstreamCode === undefined ? {} : { error: error.upstreamCode });
+      return backToAccount(ctx, alias, error.reason);
+    }
+  }
+
   /** The upstream sends the browser back here. */
   router.get(`${paths.upstream}/:alias/callback`, async (ctx) => {
     const alias = ctx.params.alias!;
@@ -140,10 +199,15 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
     const state = ctx.query.state;
     const fresh = transaction !== undefined && now() - transaction.at < TRANSACTION_TTL_MS;
     if (!fresh || transaction.alias !== alias || typeof state !== 'string' || state !== transaction.state) {
+      if (transaction?.link !== undefined && deps.accountLinking !== undefined) {
+        refusal(alias, 'state', ACCOUNT_CLIENT_ID, { cause: 'link' });
+        return backToAccount(ctx, alias, 'state');
+      }
       refusal(alias, 'state', undefined, { cause: transaction === undefined ? 'no_transaction' : !fresh ? 'expired' : transaction.alias !== alias ? 'provider_mismatch' : 'state_mismatch' });
       const idp = await directory.get(alias);
       return errorPage(ctx, 'state', idp?.display_name ?? alias, transaction === undefined ? undefined : backHref(transaction.uid));
     }
+    if (transaction.link !== undefined) return finishLink(ctx, alias, { ...transaction, link: transaction.link });
     const provider = deps.provider();
     const back = backHref(transaction.uid);
     const interaction = await provider.Interaction.find(transaction.uid);
@@ -159,8 +223,11 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
       return errorPage(ctx, 'not_allowed', idp?.display_name ?? alias, back);
     }
     let outcome: LinkOutcome;
+    let session: UpstreamSessionResult;
     try {
       const identity = await protocol.finish(idp!, new URL(ctx.originalUrl, deps.publicOrigin), transaction, callbackUrl(alias));
+      // For upstream logout at sign-out (src/interactions/upstream-logout.ts); sealed, never logged.
+      session = { provider: alias, idToken: sealIdToken(deps.box, identity.idToken) };
       outcome = await linking.resolve(idp!, identity, typeof clientId === 'string' ? clientId : undefined);
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
@@ -169,7 +236,7 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
       return errorPage(ctx, error.reason, idp!.display_name, back);
     }
     if (outcome.kind === 'refused') return errorPage(ctx, outcome.reason, idp!.display_name, back);
-    const result: InteractionResults = outcome.kind === 'signed_in' ? { login: loginOf(outcome), upstream: null } : { upstream: outcome.pending };
+    const result: InteractionResults = outcome.kind === 'signed_in' ? { login: loginOf(outcome), upstream: null, upstreamSession: session } : { upstream: outcome.pending, upstreamSession: session };
     // The interaction's expiry is the provider's, on the system clock.
     const resume = await resumeInteraction(provider, transaction.uid, result);
     if (resume === undefined) return errorPage(ctx, 'state', idp!.display_name, undefined);

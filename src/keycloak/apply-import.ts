@@ -4,6 +4,8 @@ import type { ApiRegistry } from '../apis/registry.ts';
 import type { ClientRepository } from '../clients/repository.ts';
 import type { Factors, TotpImportOutcome } from '../mfa/factors.ts';
 import type { LabelDirectory } from '../roles/directory.ts';
+import type { UpstreamDirectory } from '../upstream/directory.ts';
+import { applyUpstreamImport, type UpstreamImportReport } from './apply-identity-providers.ts';
 import type { KeycloakImportPlan, UnmappedItem } from './realm-import.ts';
 
 type Outcome = 'created' | 'updated';
@@ -16,6 +18,7 @@ export interface KeycloakImportServices {
   readonly clients: ClientRepository;
   readonly users: UserAdmin;
   readonly factors: Pick<Factors, 'importTotp'>;
+  readonly upstream: Pick<UpstreamDirectory, 'get' | 'create' | 'update' | 'findLink' | 'link'>;
 }
 
 export interface KeycloakImportReport {
@@ -33,7 +36,9 @@ export interface KeycloakImportReport {
   readonly passwordAlgorithms: Record<string, number>;
   /** Authenticator apps (Keycloak OTP credentials) by what became of them (src/mfa/factors.ts TotpImportOutcome). */
   readonly totp: Record<TotpImportOutcome, string[]>;
-  /** Users that could not be written (e.g. the username or email belongs to another Gatehouse user). */
+  /** Identity providers → upstream providers, and users' federated identities → upstream links. */
+  readonly upstream: UpstreamImportReport;
+  /** Users that could not be written (e.g. the username or email belongs to another Gatehouse user), links that belong to another user. */
   readonly conflicts: Array<{ readonly user: string; readonly reason: string }>;
   readonly unmapped: readonly UnmappedItem[];
 }
@@ -75,6 +80,7 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
     passwordsKept: [],
     passwordAlgorithms: {},
     totp: { imported: [], unchanged: [], kept: [] },
+    upstream: { created: [], updated: [], secretsToSet: [], mapped: {}, links: { created: 0, unchanged: 0 } },
     conflicts: [],
     unmapped: plan.unmapped,
   };
@@ -107,6 +113,7 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
     report.clients[existing === undefined ? 'created' : 'updated'].push(client.clientId);
   }
   const exported = new Map((await services.users.exportAll()).map((user) => [user._id, user]));
+  const importedUsers = new Set<string>();
   for (const planned of plan.users) {
     const existing = exported.get(planned.user._id);
     let user = planned.user;
@@ -140,6 +147,8 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
       report.totp[await services.factors.importTotp(user._id, planned.totp, { write: !dryRun })].push(user.username);
     }
     report.users[existing === undefined ? 'created' : 'updated'].push(user.username);
+    importedUsers.add(user._id);
   }
-  return report;
+  const upstream = await applyUpstreamImport(services.upstream, plan.upstreamProviders, plan.upstreamLinks, { dryRun, importedUsers }, report.conflicts);
+  return { ...report, upstream };
 }

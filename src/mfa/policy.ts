@@ -34,7 +34,18 @@ export function mfaRequirement(policy: MfaPolicy, situation: MfaSituation): 'rol
   if (situation.roles.some((role) => policy.requiredRoles.includes(role))) return 'role';
   if (situation.groups.some((group) => policy.requiredGroups.includes(group))) return 'group';
   if (situation.clientRequires) return 'client';
-  if ((situation.acrValues ?? '').split(' ').includes(ACR.multiFactor)) return 'acr_values';
-  if ((situation.essentialAcrs ?? []).includes(ACR.multiFactor)) return 'acr_values';
+  if (onlyMultiFactor((situation.acrValues ?? '').split(' '))) return 'acr_values';
+  if (onlyMultiFactor(situation.essentialAcrs ?? [])) return 'acr_values';
   return undefined;
+}
+
+/**
+ * Whether requested acr values can be met only with a second factor: `mfa` is among them and the
+ * password level is not. The values are preferences (OIDC Core §3.1.2.1, in order; §5.5.1.1 for
+ * the claims parameter's `values`): `password mfa` or `mfa password` is met by a password alone
+ * for a user without a factor (one who has a factor is asked for it anyway), and the ID token
+ * says `acr: password`.
+ */
+export function onlyMultiFactor(values: readonly string[]): boolean {
+  return values.includes(ACR.multiFactor) && !values.includes(ACR.singleFactor);
 }

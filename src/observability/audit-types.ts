@@ -27,8 +27,9 @@ export const AUDIT_EVENT_TYPES = {
   'mfa.recovery_codes_created': 'a user got 10 new recovery codes (the old ones stop working)',
   'upstream.signin': 'a user signed in through an upstream identity provider; details.provider',
   'upstream.account_created': 'a first upstream sign-in created a local account (just in time); details.provider',
-  'upstream.linked': 'an upstream identity was linked to a user; details.provider, details.by local_sign_in or verified_email',
-  'upstream.refused': 'an upstream sign-in was refused; details.reason domain, email_unverified, disabled, no_account, denied, failed, unreachable, state or not_allowed',
+  'upstream.linked': 'an upstream identity was linked to a user; details.provider, details.by local_sign_in, verified_email or account_page (the user connected it on the account page)',
+  'upstream.refused': 'an upstream sign-in or account-page link was refused; details.reason domain, email_unverified, disabled, no_account, already_linked, denied, failed, unreachable, state or not_allowed',
+  'upstream.logout': "signing out of a session made through an upstream provider with upstream_logout; details.outcome continued (to the upstream's end-session endpoint), unreachable or no_end_session_endpoint",
   // The account page (actor and target: the user)
   'user.password_changed': 'a user changed their own password on the account page (the current one was checked)',
   'mfa.removed': 'a user removed a second factor on the account page; details.method totp (with the recovery codes) or passkey',
@@ -68,7 +69,7 @@ export const AUDIT_EVENT_TYPES = {
   'upstream_provider.created': 'an upstream identity provider was added',
   'upstream_provider.updated': 'an upstream identity provider was changed; details.fields (a new secret shows as client_secret, never its value)',
   'upstream_provider.deleted': 'an upstream identity provider was deleted with every link to it',
-  'user.upstream_unlinked': "an operator removed one of a user's upstream links; details.provider",
+  'user.upstream_unlinked': "an operator, or the user on the account page, removed one of a user's upstream links; details.provider",
   'keycloak.imported': 'a Keycloak realm export was imported (counts only: no user names, no hashes)',
 } as const;
 

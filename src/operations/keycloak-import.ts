@@ -36,6 +36,8 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
         clients: report.clients.created.length + report.clients.updated.length,
         users: report.users.created.length + report.users.updated.length,
         totp: report.totp.imported.length,
+        upstreamProviders: report.upstream.created.length + report.upstream.updated.length,
+        upstreamLinks: report.upstream.links.created,
         conflicts: report.conflicts.length,
         unmapped: report.unmapped.length,
         ...(report.api === undefined ? {} : { api: report.api.identifier }),

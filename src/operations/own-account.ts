@@ -2,13 +2,15 @@ import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { User } from '../accounts/accounts.ts';
 import { PasswordPolicyError } from '../accounts/errors.ts';
-import { ConflictError, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { ConflictError, GatehouseError, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import { totpUri } from '../mfa/totp.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
 import { sessionOperations } from './sessions.ts';
+import { upstreamOperations } from './upstream.ts';
+import { usable } from '../upstream/usable.ts';
 import { showFactors, showUser, userOperations, userUpdateSchema, type VerificationSender } from './users.ts';
 
 /** What a user may change about themselves (roles, groups and `email_verified` stay with operators). */
@@ -48,6 +50,8 @@ export interface OwnAccountDeps {
     issue(userId: string): { readonly challenge: string; readonly ticket: string };
     open(userId: string, ticket: string): string | undefined;
   };
+  /** Where the browser starts "Connect <provider>" with a one-time ticket (the routes table's link path). */
+  readonly upstreamLinkUrl?: ((alias: string, ticket: string) => string) | undefined;
 }
 
 const contextOf = (self: Self): OperationContext => ({ actor: { type: 'user', id: self.user.id, username: self.user.username }, client: ACCOUNT_CLIENT_ID, requestId: self.requestId });
@@ -61,6 +65,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   const { accounts, clients, revocation, factors, passkeys, audit } = services;
   const users = userOperations(services, deps.verification);
   const sessions = sessionOperations(services);
+  const upstream = upstreamOperations(services);
   const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
   const target = (self: Self) => ({ type: 'user', id: self.user.id });
   const clientName = async (clientId: string) => (await clients.get(clientId))?.displayName ?? clientId;
@@ -231,6 +236,54 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       const { name } = passkeyNameSchema.parse(body);
       if (!(await passkeys.rename(self.user.id, passkeyId, name))) throw notFound('passkey', passkeyId);
       await audit.write({ ...contextOf(self), type: 'mfa.passkey_renamed', target: target(self), details: { passkey: passkeyId } });
+    },
+
+    /** The user's links to upstream providers, and the providers the account page may connect. */
+    async upstreamLinks(self: Self) {
+      const links = await services.upstream.linksOf(self.user.id);
+      const providers = await services.upstream.list();
+      const names = new Map(providers.map((provider) => [provider.alias, provider.display_name]));
+      return {
+        links: links.map((link) => ({
+          provider: link.provider,
+          display_name: names.get(link.provider) ?? link.provider,
+          subject: link.subject,
+          label: link.label,
+          linked_at: link.createdAt.toISOString(),
+          last_sign_in_at: link.lastSignInAt?.toISOString() ?? null,
+        })),
+        available:
+          deps.upstreamLinkUrl === undefined
+            ? []
+            : providers
+                .filter((provider) => usable(provider, ACCOUNT_CLIENT_ID) && !links.some((link) => link.provider === provider.alias))
+                .map((provider) => ({ provider: provider.alias, display_name: provider.display_name, icon_url: provider.icon_url })),
+        has_password: self.user.passwordChangedAt !== null,
+      };
+    },
+
+    /** "Connect <provider>": a one-time URL that runs the upstream sign-in and links its identity to this user. */
+    async startUpstreamLink(self: Self, alias: string) {
+      const provider = await services.upstream.get(alias);
+      if (deps.upstreamLinkUrl === undefined || !usable(provider, ACCOUNT_CLIENT_ID)) throw notFound('upstream provider', alias);
+      const ticket = await services.upstreamLinkTickets.issue({ userId: self.user.id, provider: alias });
+      return { url: deps.upstreamLinkUrl(alias, ticket) };
+    },
+
+    /** Removes a link, unless it is the user's last way to sign in (no password, no passkey, no other link). */
+    async removeUpstreamLink(self: Self, alias: string, subject: string): Promise<void> {
+      const links = await services.upstream.linksOf(self.user.id);
+      if (!links.some((link) => link.provider === alias && link.subject === subject)) throw notFound('upstream link', `${alias}/${subject}`);
+      const hasPassword = self.user.passwordChangedAt !== null;
+      if (links.length === 1 && !hasPassword && (await passkeys.list(self.user.id)).length === 0) {
+        throw new GatehouseError('this is your only way to sign in: set a password, add a passkey or connect another account first', {
+          status: 409,
+          code: 'conflict',
+          expose: true,
+          details: [{ path: 'upstream_link', message: 'last_sign_in_method' }],
+        });
+      }
+      await upstream.unlink(contextOf(self), self.user.id, alias, subject);
     },
 
     async removePasskey(self: Self, passkeyId: string): Promise<void> {

@@ -14,7 +14,7 @@ import { invalid, notFound } from './errors.ts';
 export { upstreamCreateSchema, upstreamUpdateSchema };
 
 /** An upstream provider as operators see it: never the secret or the private key. */
-export function showUpstream(provider: UpstreamProvider, redirectUri: string) {
+export function showUpstream(provider: UpstreamProvider, redirectUri: string, postLogoutRedirectUri: string) {
   return {
     alias: provider.alias,
     kind: provider.kind,
@@ -43,6 +43,8 @@ export function showUpstream(provider: UpstreamProvider, redirectUri: string) {
     upstream_logout: provider.upstream_logout,
     /** Register this at the upstream provider. */
     redirect_uri: redirectUri,
+    /** Register this at the upstream provider as a post-logout redirect URI (upstream_logout). */
+    post_logout_redirect_uri: postLogoutRedirectUri,
     created_at: provider.created_at.toISOString(),
     updated_at: provider.updated_at.toISOString(),
   };
@@ -65,7 +67,7 @@ function check(settings: UpstreamSettings, secrets: { hasSecret: boolean; hasKey
 
 export function upstreamOperations(services: GatehouseServices) {
   const { upstream: directory, audit } = services;
-  const show = (provider: UpstreamProvider) => showUpstream(provider, services.upstreamCallbackUrl(provider.alias));
+  const show = (provider: UpstreamProvider) => showUpstream(provider, services.upstreamCallbackUrl(provider.alias), services.upstreamLogoutCallbackUrl(provider.alias));
 
   async function existing(alias: string): Promise<UpstreamProvider> {
     const provider = await directory.get(alias);
@@ -143,6 +145,7 @@ export function upstreamOperations(services: GatehouseServices) {
       return (await directory.linksOf(userId)).map((link) => ({
         provider: link.provider,
         subject: link.subject,
+        label: link.label,
         created_at: link.createdAt.toISOString(),
         last_sign_in_at: link.lastSignInAt?.toISOString() ?? null,
       }));

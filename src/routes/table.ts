@@ -39,7 +39,11 @@ export interface RoutesTable {
   readonly interaction: string;
   /** Password reset pages: `<password>/forgot`, `<password>/reset/:token`; also their CSRF cookie's path. */
   readonly password: string;
-  /** Upstream identity providers' callbacks: `<upstream>/:alias/callback` (the redirect URI registered upstream); also the upstream leg's cookie path. */
+  /**
+   * Upstream identity providers' callbacks: `<upstream>/:alias/callback` (the redirect URI
+   * registered upstream) and `<upstream>/:alias/logged-out` (the post-logout redirect URI);
+   * also the upstream legs' cookie path.
+   */
   readonly upstream: string;
   /** The emailed address-confirmation link: `<email>/verify/:token`; also its CSRF cookie's path. */
   readonly email: string;
@@ -174,4 +178,14 @@ export function interactionPath(table: RoutesTable, uid: string): string {
 /** The redirect URI to register at an upstream identity provider. */
 export function upstreamCallbackPath(table: RoutesTable, alias: string): string {
   return `${table.upstream}/${encodeURIComponent(alias)}/callback`;
+}
+
+/** The post-logout redirect URI to register at an upstream identity provider (upstream logout comes back here). */
+export function upstreamLogoutCallbackPath(table: RoutesTable, alias: string): string {
+  return `${table.upstream}/${encodeURIComponent(alias)}/logged-out`;
+}
+
+/** Where the account page's "Connect <provider>" starts the upstream leg (with a one-time ticket). */
+export function upstreamLinkPath(table: RoutesTable, alias: string): string {
+  return `${table.upstream}/${encodeURIComponent(alias)}/link`;
 }

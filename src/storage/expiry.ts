@@ -33,10 +33,12 @@ export interface SweeperOptions {
   readonly intervalMs: number;
   readonly logger: { warn(fields: object, message: string): void };
   readonly now?: () => Date;
+  /** Jumps of a moved clock (src/clock.ts, tests): a sweep runs at once and the jump waits for it. */
+  readonly onClockJump?: ((listener: () => Promise<void>) => () => void) | undefined;
 }
 
 /** Periodically deletes rows whose expiry field has passed; the timer never keeps the process alive. */
-export function startSweeper({ targets, intervalMs, logger, now = () => new Date() }: SweeperOptions): Sweeper {
+export function startSweeper({ targets, intervalMs, logger, now = () => new Date(), onClockJump }: SweeperOptions): Sweeper {
   let failing = false;
   async function sweep(): Promise<number> {
     let removed = 0;
@@ -59,5 +61,14 @@ export function startSweeper({ targets, intervalMs, logger, now = () => new Date
     );
   }, intervalMs);
   timer.unref();
-  return { sweep, stop: () => clearInterval(timer) };
+  const stopHearingJumps = onClockJump?.(async () => {
+    await sweep().catch((error: unknown) => logger.warn({ err: error }, 'expiry sweeper failed; will retry'));
+  });
+  return {
+    sweep,
+    stop: () => {
+      clearInterval(timer);
+      stopHearingJumps?.();
+    },
+  };
 }

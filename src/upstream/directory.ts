@@ -25,6 +25,8 @@ interface StoredLink {
   provider: string;
   subject: string;
   user_id: string;
+  /** The upstream email or username when the link was made, to tell links apart (links made before this have none). */
+  label?: string | null;
   created_at: Date;
   last_sign_in_at: Date | null;
 }
@@ -45,6 +47,8 @@ export interface UpstreamLink {
   readonly provider: string;
   readonly subject: string;
   readonly userId: string;
+  /** The upstream email or username when the link was made; null when unknown. */
+  readonly label: string | null;
   readonly createdAt: Date;
   readonly lastSignInAt: Date | null;
 }
@@ -68,7 +72,7 @@ export interface UpstreamDirectory {
 
   findLink(alias: string, subject: string): Promise<UpstreamLink | undefined>;
   /** Throws ConflictError when the upstream identity is already linked (to anyone). */
-  link(alias: string, subject: string, userId: string): Promise<UpstreamLink>;
+  link(alias: string, subject: string, userId: string, label?: string | undefined): Promise<UpstreamLink>;
   touchLink(alias: string, subject: string): Promise<void>;
   linksOf(userId: string): Promise<UpstreamLink[]>;
   unlink(userId: string, alias: string, subject: string): Promise<boolean>;
@@ -94,7 +98,7 @@ function toProvider(doc: StoredProvider): UpstreamProvider {
 }
 
 function toLink(doc: StoredLink): UpstreamLink {
-  return { provider: doc.provider, subject: doc.subject, userId: doc.user_id, createdAt: doc.created_at, lastSignInAt: doc.last_sign_in_at };
+  return { provider: doc.provider, subject: doc.subject, userId: doc.user_id, label: doc.label ?? null, createdAt: doc.created_at, lastSignInAt: doc.last_sign_in_at };
 }
 
 function isDuplicateKey(error: unknown): boolean {
@@ -160,8 +164,8 @@ export function createUpstreamDirectory({ mongo, box, now = () => new Date() }: 
       const doc = await links().findOne({ _id: linkId(alias, subject) });
       return doc === null ? undefined : toLink(doc);
     },
-    async link(alias, subject, userId) {
-      const doc: StoredLink = { _id: linkId(alias, subject), provider: alias, subject, user_id: userId, created_at: now(), last_sign_in_at: now() };
+    async link(alias, subject, userId, label) {
+      const doc: StoredLink = { _id: linkId(alias, subject), provider: alias, subject, user_id: userId, label: label ?? null, created_at: now(), last_sign_in_at: now() };
       try {
         await links().insertOne(doc);
       } catch (error) {

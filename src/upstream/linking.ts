@@ -1,6 +1,8 @@
 import type { Accounts, User } from '../accounts/accounts.ts';
 import { DuplicateUserError, InvalidUserError } from '../accounts/errors.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
+import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
+import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { AuditSink } from '../observability/audit-trail.ts';
 import type { UpstreamDirectory, UpstreamProvider } from './directory.ts';
 import type { UpstreamIdentity } from './protocol.ts';
@@ -77,6 +79,12 @@ export function profileOf(provider: UpstreamProvider, identity: UpstreamIdentity
   };
 }
 
+/** What tells a link apart for its user: the upstream email, else the username. */
+const labelOf = (pending: PendingIdentity): string | undefined => pending.email ?? pending.username;
+
+/** Why linking from the account page did not happen. */
+export type OwnLinkRefusal = 'domain' | 'taken' | 'disabled';
+
 function domainOf(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 }
@@ -149,7 +157,7 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
         if (!pending.emailVerified) return refuse('email_unverified', provider.alias, client);
         const user = await accounts.findByLogin(pending.email);
         if (user !== undefined && !user.disabled) {
-          await directory.link(provider.alias, pending.subject, user.id);
+          await directory.link(provider.alias, pending.subject, user.id, labelOf(pending));
           record('upstream.linked', user.id, provider.alias, client, { by: 'verified_email' });
           return signIn(provider, user, pending, client, true);
         }
@@ -164,10 +172,39 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
       const existing = await directory.findLink(provider.alias, pending.subject);
       if (existing !== undefined && existing.userId !== userId) return refuse('no_account', provider.alias, client, userId);
       if (existing === undefined) {
-        await directory.link(provider.alias, pending.subject, userId);
+        await directory.link(provider.alias, pending.subject, userId, labelOf(pending));
         record('upstream.linked', userId, provider.alias, client, { by: 'local_sign_in' });
       }
       return signIn(provider, user, pending, client, true, ['pwd']);
+    },
+
+    /**
+     * The account page's "Connect": a signed-in user links an upstream identity to themselves.
+     * Refused when the identity is linked to someone else, or (allowed_domains) its email is
+     * outside the provider's domains. Linking the same identity again changes nothing.
+     */
+    async linkToUser(provider: UpstreamProvider, identity: UpstreamIdentity, userId: string): Promise<{ kind: 'linked' | 'already' } | { kind: 'refused'; reason: OwnLinkRefusal }> {
+      const pending = profileOf(provider, identity);
+      const refused = (reason: OwnLinkRefusal) => {
+        record('upstream.refused', userId, provider.alias, ACCOUNT_CLIENT_ID, { reason: reason === 'taken' ? 'already_linked' : reason, by: 'account_page' });
+        return { kind: 'refused' as const, reason };
+      };
+      const user = await accounts.findById(userId);
+      if (user === undefined || user.disabled) return refused('disabled');
+      if (provider.allowed_domains.length > 0) {
+        if (pending.email === undefined || !pending.emailVerified || !provider.allowed_domains.includes(domainOf(pending.email))) return refused('domain');
+      }
+      const existing = await directory.findLink(provider.alias, pending.subject);
+      if (existing !== undefined) return existing.userId === userId ? { kind: 'already' } : refused('taken');
+      try {
+        await directory.link(provider.alias, pending.subject, userId, labelOf(pending));
+      } catch (error) {
+        // Linked to someone meanwhile.
+        if (error instanceof ConflictError) return refused('taken');
+        throw error;
+      }
+      record('upstream.linked', userId, provider.alias, ACCOUNT_CLIENT_ID, { by: 'account_page' });
+      return { kind: 'linked' };
     },
 
     /**
@@ -196,7 +233,7 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
         }
       }
       if (user === undefined) throw new Error('could not create an account for an upstream identity');
-      await directory.link(provider.alias, pending.subject, user.id);
+      await directory.link(provider.alias, pending.subject, user.id, labelOf(pending));
       record('upstream.account_created', user.id, provider.alias, client, { username: user.username });
       return signIn(provider, user, pending, client, true);
     },

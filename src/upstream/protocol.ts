@@ -20,6 +20,8 @@ export interface UpstreamTransaction {
   readonly verifier: string;
   /** When the leg began (ms); the callback refuses old ones. */
   readonly at: number;
+  /** The account page's "Connect": link the identity to this signed-in user instead of signing in. */
+  readonly link?: { readonly userId: string };
 }
 
 export interface UpstreamIdentity {

@@ -6,19 +6,24 @@ import type { Argon2Params } from '../../src/accounts/argon2-params.ts';
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '../../src/accounts/hash-pool.ts';
 import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from '../../src/accounts/login-limiter.ts';
 import { ensureUserIndexes, userModel } from '../../src/accounts/user-model.ts';
+import { dateClock, type Clock } from '../../src/clock.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 
 /** Cheap argon2id parameters so suites stay fast; the OWASP defaults are checked in one unit test. */
 export const FAST_ARGON2: Argon2Params = Object.freeze({ memoryKiB: 1024, iterations: 1, parallelism: 1 });
 
-/** Small numbers and one-second locks, so a lock can be watched expiring. */
+/**
+ * Small thresholds. Locks end on the harness's clock, so a test watches one run out by moving
+ * the clock; the counting windows and the level memory are kept by the stores in real time and
+ * are long enough that no slow machine reaches their end during a test.
+ */
 export const TEST_LOCKOUT_POLICY: LockoutPolicy = Object.freeze({
-  accountIp: { threshold: 3, windowSeconds: 60 },
-  account: { threshold: 6, windowSeconds: 60 },
-  ip: { threshold: 10, windowSeconds: 60 },
-  lockSeconds: 1,
-  maxLockSeconds: 8,
-  levelMemorySeconds: 60,
+  accountIp: { threshold: 3, windowSeconds: 3600 },
+  account: { threshold: 6, windowSeconds: 3600 },
+  ip: { threshold: 10, windowSeconds: 3600 },
+  lockSeconds: 60,
+  maxLockSeconds: 480,
+  levelMemorySeconds: 3600,
 });
 
 /** A documentation-range address nobody else in the run uses, so per-IP counters start at zero. */
@@ -43,6 +48,8 @@ export interface HarnessOptions {
   readonly params?: Argon2Params;
   readonly policy?: LockoutPolicy;
   readonly sweepIntervalMs?: number;
+  /** The limiter's clock (when locks end); the system clock when absent. */
+  readonly clock?: Clock;
   readonly extra?: Partial<AccountsDeps>;
 }
 
@@ -61,6 +68,7 @@ export async function accountsHarness(options: HarnessOptions): Promise<Accounts
     policy: options.policy ?? TEST_LOCKOUT_POLICY,
     logger,
     sweepIntervalMs: options.sweepIntervalMs ?? 60_000,
+    ...(options.clock === undefined ? {} : { now: dateClock(options.clock), onClockJump: options.clock.onJump }),
   });
   const accounts = createAccounts({ users, hasher, limiter, onAuthentication: (e) => events.push(e), ...options.extra });
   return {

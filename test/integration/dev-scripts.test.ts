@@ -21,6 +21,20 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `step`, or a failure naming it, the time each earlier step took and what the processes
+ * printed, once `limitMs` passed. The limits wait for real processes (Node starting with type
+ * stripping, the seed, Redis) on a machine that may be very busy: generous, they only turn a
+ * hang into a readable failure.
+ */
+function withLimit<T>(limitMs: number, what: string, step: Promise<T>, report: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${limitMs} ms\n${report()}`)), limitMs);
+  });
+  return Promise.race([step, late]).finally(() => clearTimeout(timer));
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -55,7 +69,11 @@ describe('npm run dev', () => {
   });
 
   it('prints how to run the CLI against it, the CLI reaches its data, and Ctrl-C stops what it started', async function () {
-    this.timeout(90_000);
+    // The sum of the steps' limits below, and some.
+    this.timeout(480_000);
+    const started = Date.now();
+    const steps: string[] = [];
+    const step = (name: string) => steps.push(`${name} after ${Date.now() - started} ms`);
     const port = await freePort();
     // MongoDB from the test services; Redis is started by the dev script itself (REDIS_URL unset).
     const env = { PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '', PORT: String(port), MONGODB_URI: mongodbUri, GATEHOUSE_DEV_DATA: data };
@@ -65,29 +83,35 @@ describe('npm run dev', () => {
     const exited = new Promise<number | null>((resolve) => dev.once('close', (code) => resolve(code)));
     dev.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     dev.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const report = () => `${steps.join('; ')}\n${output.slice(-4000)}`;
     try {
-      await new Promise<void>((resolve, reject) => {
+      const ready = new Promise<void>((resolve, reject) => {
         const check = () => (output.includes('"msg":"gatehouse ready"') ? resolve() : undefined);
         dev.stdout.on('data', check);
         dev.stderr.on('data', check);
         void exited.then((code) => reject(new Error(`npm run dev exited with ${code}: ${output}`)));
       });
+      await withLimit(240_000, 'npm run dev ready', ready, report);
+      step('ready');
       expect(output).to.include('npm run cli -- clients list');
       expect(output).to.match(/Ctrl-C stops Gatehouse and the local databases/);
 
-      const cli = spawnSync('bash', ['scripts/cli', 'clients', 'list', '--json'], { cwd: ROOT, env, encoding: 'utf8' });
-      expect(cli.status, cli.stderr).to.equal(0);
+      const cli = spawnSync('bash', ['scripts/cli', 'clients', 'list', '--json'], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+      step('cli');
+      expect(cli.status, `${cli.stderr}\n${report()}`).to.equal(0);
       const clients = JSON.parse(cli.stdout) as Array<{ client_id: string }>;
       expect(clients.map((client) => client.client_id), 'the dev seed client, seen through the CLI').to.include('demo-spa');
 
       const redisPid = Number(readFileSync(join(data, 'services', 'redis.pid'), 'utf8'));
       expect(alive(redisPid), 'dev started its own Redis').to.equal(true);
       process.kill(-dev.pid!, 'SIGINT');
-      await exited;
-      expect(output, output).to.include('"msg":"shutdown complete"');
+      await withLimit(120_000, 'Ctrl-C stopping npm run dev', exited, report);
+      step('stopped');
+      expect(output, report()).to.include('"msg":"shutdown complete"');
       expect(output).to.include('dev: stopped Gatehouse and the local databases it started (redis)');
       expect(alive(redisPid), 'Ctrl-C stopped the Redis that dev started').to.equal(false);
       expect(existsSync(join(data, 'services', 'redis.pid'))).to.equal(false);
+      if (process.env.DEV_SCRIPTS_TRACE) console.log(steps.join('; '));
     } finally {
       if (dev.exitCode === null) process.kill(-dev.pid!, 'SIGKILL');
       spawnSync('bash', ['scripts/services', 'down'], { cwd: ROOT, env: { ...env, GATEHOUSE_SERVICES_DIR: join(data, 'services') } });

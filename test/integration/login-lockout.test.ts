@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
@@ -8,35 +7,11 @@ import { createPasswordHasher } from '../../src/accounts/hash-pool.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
 import { accountsHarness, randomIp, TEST_LOCKOUT_POLICY, type AccountsHarness } from '../helpers/accounts.ts';
+import { testClock, type TestClock } from '../helpers/clock.ts';
 import { dropDatabase, freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
 
 const THRESHOLD = TEST_LOCKOUT_POLICY.accountIp.threshold;
-/**
- * Locks no busy machine outlasts between locking and looking: the tests that only check that a
- * key is locked use these. The 1 s locks of TEST_LOCKOUT_POLICY are for the tests that watch a
- * lock run out (rate-limiter-flexible keeps them in real time: no clock seam moves them).
- */
-const LONG_LOCKS = { ...TEST_LOCKOUT_POLICY, lockSeconds: 60, maxLockSeconds: 480 };
-
-/**
- * Runs `attempt` until the machine made its checks while a `lockMs` lock still held: `attempt`
- * calls `locking()` just before the failure that locks, and everything it checks after that
- * must happen inside the lock. A slow run says nothing about the limiter and is tried again
- * (with a fresh user); a failure inside the time is a real one.
- */
-async function whileLocked(lockMs: number, attempt: (locking: () => void) => Promise<void>): Promise<void> {
-  for (let run = 1; ; run++) {
-    let lockedAt = Number.POSITIVE_INFINITY;
-    const inTime = () => Date.now() - lockedAt < lockMs;
-    try {
-      await attempt(() => (lockedAt = Date.now()));
-      if (inTime()) return;
-    } catch (error) {
-      if (inTime() || run === 5) throw error;
-    }
-    if (run === 5) throw new Error(`five runs too slow to look at a ${lockMs} ms lock before it ended`);
-  }
-}
+const LOCK_MS = TEST_LOCKOUT_POLICY.lockSeconds * 1000;
 
 type Failure = Extract<AuthenticationEvent, { outcome: 'failure' }>;
 
@@ -45,20 +20,21 @@ for (const backend of ['redis', 'mongo'] as const) {
     const uri = freshDatabaseUri(`lockout_${backend}`);
     let connection: Connection;
     let redis: Redis | undefined;
-    /** 60 s locks (LONG_LOCKS). */
+    /**
+     * When locks end: frozen, so however slow the machine a lock holds until the test moves
+     * the clock past its end.
+     */
+    let clock: TestClock;
     let h: AccountsHarness;
-    /** 1 s locks, for watching them run out. */
-    let short: AccountsHarness;
     let n = 0;
 
     before(async () => {
       connection = await connectMongo({ uri, timeoutMs: 5000 });
       if (backend === 'redis') redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 2000 });
-      h = await accountsHarness({ connection, redis, policy: LONG_LOCKS });
-      short = await accountsHarness({ connection, redis, sweepIntervalMs: 200 });
+      clock = testClock({ frozen: true });
+      h = await accountsHarness({ connection, redis, clock });
     });
     after(async () => {
-      await short.close();
       await h.close();
       redis?.disconnect();
       await connection.close();
@@ -108,59 +84,44 @@ for (const backend of ['redis', 'mongo'] as const) {
     });
 
     it(`locks on failure number ${THRESHOLD} from one IP, lists the lock, and lets it expire`, async () => {
-      let user = await newUser();
-      let ip = randomIp();
-      await whileLocked(1000, async (locking) => {
-        user = await newUser();
-        ip = randomIp();
-        await fail(user.login, ip, THRESHOLD - 1, short);
-        expect(lastFailure(short).lockedForSeconds).to.equal(null);
-        locking();
-        await fail(user.login, ip, 1, short);
-        expect(lastFailure(short)).to.include({ reason: 'wrong_password', lockedForSeconds: 1 });
+      const user = await newUser();
+      const ip = randomIp();
+      await fail(user.login, ip, THRESHOLD - 1);
+      expect(lastFailure().lockedForSeconds).to.equal(null);
+      await fail(user.login, ip, 1);
+      expect(lastFailure()).to.include({ reason: 'wrong_password', lockedForSeconds: LOCK_MS / 1000 });
 
-        expect(await short.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
-        expect(lastFailure(short).reason).to.equal('locked');
-        const lockouts = (await short.accounts.listLockouts()).filter((l) => l.subject === user.id);
-        expect(lockouts).to.have.length(1);
-        expect(lockouts[0]).to.include({ scope: 'account_ip', ip, level: 1 });
-      });
+      expect(await h.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
+      expect(lastFailure().reason).to.equal('locked');
+      const lockouts = (await h.accounts.listLockouts()).filter((l) => l.subject === user.id);
+      expect(lockouts).to.have.length(1);
+      expect(lockouts[0]).to.include({ scope: 'account_ip', ip, level: 1 });
 
-      // The lock runs out in real time (Redis / the limiter's own clock): waited for, polled; a
-      // slow machine only makes this slower. The limiter keeps whole seconds, so allow for rounding.
-      await sleep(1000);
-      let result = await short.accounts.authenticate(user.login, 'right-password', ip);
-      for (let i = 0; i < 50 && !result.ok; i++) {
-        await sleep(100);
-        result = await short.accounts.authenticate(user.login, 'right-password', ip);
-      }
-      expect(result.ok).to.equal(true);
+      // The lock ends on the clock: still in force a millisecond before its end, gone at it.
+      await clock.advance(LOCK_MS - 1);
+      expect(await h.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
+      expect(lastFailure()).to.include({ reason: 'locked', lockedForSeconds: 1 });
+      await clock.advance(1);
+      expect((await h.accounts.listLockouts()).filter((l) => l.subject === user.id)).to.deep.equal([]);
+      expect((await h.accounts.authenticate(user.login, 'right-password', ip)).ok).to.equal(true);
     });
 
     it('doubles the lock when the same key locks again', async () => {
-      await whileLocked(2000, async (locking) => {
-        const user = await newUser();
-        const ip = randomIp();
-        await fail(user.login, ip, THRESHOLD, short);
-        // Wait for the first lock to run out (polled, so a slow machine only makes this slower).
-        for (let i = 0; i < 50; i++) {
-          const locks = (await short.accounts.listLockouts()).filter((l) => l.subject === user.id && l.scope === 'account_ip');
-          if (locks.every((l) => l.lockedUntil.getTime() <= Date.now())) break;
-          await sleep(100);
-        }
-        // The limiter keeps blocks in whole seconds: allow for its rounding past lockedUntil.
-        await sleep(1000);
-        await fail(user.login, ip, THRESHOLD - 1, short);
-        locking();
-        await fail(user.login, ip, 1, short);
-        // The sixth failure also reaches the account-wide threshold; this test watches the (account, IP) key.
-        const [lock] = (await short.accounts.listLockouts()).filter((l) => l.subject === user.id && l.scope === 'account_ip');
-        expect(lock).to.include({ scope: 'account_ip', level: 2 });
-        expect(lock!.lockedUntil.getTime() - lock!.lockedAt.getTime()).to.equal(2000);
-        expect(lastFailure(short).lockedForSeconds).to.equal(2);
-        expect(await short.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
-        expect(lastFailure(short).reason).to.equal('locked');
-      });
+      const user = await newUser();
+      const ip = randomIp();
+      await fail(user.login, ip, THRESHOLD);
+      await clock.advance(LOCK_MS); // the first lock ran out
+      // Counting starts again after a lock: it takes the whole threshold to lock the key again.
+      await fail(user.login, ip, THRESHOLD - 1);
+      expect(lastFailure().lockedForSeconds).to.equal(null);
+      await fail(user.login, ip, 1);
+      // The sixth failure also reaches the account-wide threshold; this test watches the (account, IP) key.
+      const [lock] = (await h.accounts.listLockouts()).filter((l) => l.subject === user.id && l.scope === 'account_ip');
+      expect(lock).to.include({ scope: 'account_ip', level: 2 });
+      expect(lock!.lockedUntil.getTime() - lock!.lockedAt.getTime()).to.equal(2 * LOCK_MS);
+      expect(lastFailure().lockedForSeconds).to.equal((2 * LOCK_MS) / 1000);
+      expect(await h.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
+      expect(lastFailure().reason).to.equal('locked');
     });
 
     it('unlock lifts the lock at once and removes it from the list', async () => {
@@ -207,7 +168,7 @@ for (const backend of ['redis', 'mongo'] as const) {
     it('locks logins that match no user exactly like real ones (no enumeration through lockout)', async () => {
       const ip = randomIp();
       await fail('ghost-user', ip, THRESHOLD);
-      expect(lastFailure()).to.include({ reason: 'unknown_user', lockedForSeconds: 60 });
+      expect(lastFailure()).to.include({ reason: 'unknown_user', lockedForSeconds: LOCK_MS / 1000 });
       expect((await h.accounts.listLockouts()).some((l) => l.subject === 'login:ghost-user')).to.equal(true);
     });
 
@@ -231,31 +192,38 @@ for (const backend of ['redis', 'mongo'] as const) {
 
     if (backend === 'mongo') {
       it('uses a TTL index where the server has them, else says so once (debug) and a sweeper deletes expired counters', async () => {
-        const ttlSupported = await connection.db!.collection('login_limits').indexes().then((ix) => ix.some((i) => 'expireAfterSeconds' in i));
-        if (ttlSupported) {
-          // Real MongoDB: the TTL index does the job and no fallback warning is logged.
-          expect(short.logLines.filter((line) => line.includes('no TTL indexes'))).to.have.length(0);
-          return;
-        }
-        const warnings = short.logLines.filter((line) => line.includes('no TTL indexes'));
-        expect(warnings).to.have.length(1);
-        expect(JSON.parse(warnings[0]!).level, 'expected on FerretDB: not a warning').to.equal('debug');
-        expect(JSON.parse(warnings[0]!).collections).to.have.members(['login_lockouts', 'login_limits']);
+        // Its own clock: moving it a day on sweeps every row, so this one runs on its own limiter.
+        const dayLater = testClock({ frozen: true });
+        const swept = await accountsHarness({ connection, clock: dayLater });
+        try {
+          const ttlSupported = await connection.db!.collection('login_limits').indexes().then((ix) => ix.some((i) => 'expireAfterSeconds' in i));
+          if (ttlSupported) {
+            // Real MongoDB: the TTL index does the job and no fallback warning is logged.
+            expect(swept.logLines.filter((line) => line.includes('no TTL indexes'))).to.have.length(0);
+            return;
+          }
+          const warnings = swept.logLines.filter((line) => line.includes('no TTL indexes'));
+          expect(warnings).to.have.length(1);
+          expect(JSON.parse(warnings[0]!).level, 'expected on FerretDB: not a warning').to.equal('debug');
+          expect(JSON.parse(warnings[0]!).collections).to.have.members(['login_lockouts', 'login_limits']);
 
-        const user = await newUser();
-        const ip = randomIp();
-        await fail(user.login, ip, THRESHOLD, short);
-        const limits = connection.db!.collection('login_limits');
-        const mine = { key: { $regex: encodeURIComponent(user.id) } };
-        expect(await limits.countDocuments(mine)).to.be.greaterThan(0);
-        // The block expires after 1 s; the sweeper then removes the row without anyone reading it.
-        const row = { key: `gh_login_account_ip:${encodeURIComponent(user.id)}@${ip}` };
-        const lockouts = connection.db!.collection('login_lockouts');
-        // The two rows expire a few milliseconds apart and may go in different sweeps: wait for both.
-        const remaining = async () => (await limits.countDocuments(row)) + (await lockouts.countDocuments({ subject: user.id }));
-        for (let i = 0; i < 50 && (await remaining()) > 0; i++) await sleep(100);
-        expect(await limits.countDocuments(row)).to.equal(0);
-        expect(await lockouts.countDocuments({ subject: user.id })).to.equal(0);
+          const user = await newUser();
+          const ip = randomIp();
+          await fail(user.login, ip, THRESHOLD, swept);
+          const limits = connection.db!.collection('login_limits');
+          const lockouts = connection.db!.collection('login_lockouts');
+          // The account's counter and the pair's lock level, and the lock's record.
+          const mine = { key: { $regex: encodeURIComponent(user.id) } };
+          expect(await limits.countDocuments(mine)).to.equal(2);
+          expect(await lockouts.countDocuments({ subject: user.id })).to.equal(1);
+          // A day later every window, level and lock has run out; nobody reads the rows, the
+          // sweeper deletes them (it runs on the clock's jump; its timer would do the same later).
+          await dayLater.advance(86_400_000);
+          expect(await limits.countDocuments(mine)).to.equal(0);
+          expect(await lockouts.countDocuments({ subject: user.id })).to.equal(0);
+        } finally {
+          await swept.close();
+        }
       });
     }
   });

@@ -304,6 +304,43 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
       }
     });
 
+    it('takes acr_values that also accept the password level as satisfied by the password: no enrolment (OIDF oidcc-ensure-request-with-acr-values-succeeds)', async () => {
+      // The conformance suite sends every value of acr_values_supported ("password mfa"); the
+      // values are preferences (OIDC Core §3.1.2.1), and a user without a factor is not made to enrol.
+      for (const acrValues of [`${ACR.singleFactor} ${ACR.multiFactor}`, `${ACR.multiFactor} ${ACR.singleFactor}`, `urn:example:loa:3 ${ACR.multiFactor} ${ACR.singleFactor}`]) {
+        const user = await newUser();
+        const agent = new UserAgent();
+        const { request, next } = await afterPassword(agent, user.username, { acr_values: acrValues });
+        expect(kind(next), acrValues).not.to.equal('enrol');
+        const claims = await finishAt(agent, next, request);
+        expect(claims.acr, acrValues).to.equal(ACR.singleFactor);
+        expect(claims.amr, acrValues).to.deep.equal(['pwd']);
+      }
+      // The same for an essential acr in the claims parameter that lists both levels.
+      const user = await newUser();
+      const agent = new UserAgent();
+      const both = JSON.stringify({ id_token: { acr: { essential: true, values: [ACR.multiFactor, ACR.singleFactor] } } });
+      const { request, next } = await afterPassword(agent, user.username, { claims: both });
+      expect(kind(next)).not.to.equal('enrol');
+      expect((await finishAt(agent, next, request)).acr).to.equal(ACR.singleFactor);
+    });
+
+    it('still asks a user who has a factor when acr_values prefers mfa and also lists password', async () => {
+      const user = await newUser();
+      const first = new UserAgent();
+      const started = await afterPassword(first, user.username, { acr_values: ACR.multiFactor });
+      const enrolPage = asPage(started.next);
+      const secret = secretOf(enrolPage.html);
+      const enrolled = asPage(await submit(first, enrolPage, 'enrol', { code: totpCode(secret, now) }));
+      await finishAt(first, await follow(first, continueOf(enrolled)), started.request);
+      tick(30);
+      const agent = new UserAgent();
+      const { request, next } = await afterPassword(agent, user.username, { acr_values: `${ACR.multiFactor} ${ACR.singleFactor}` });
+      expect(kind(next)).to.equal('verify');
+      const claims = await finishAt(agent, await submit(agent, asPage(next), 'verify', { code: totpCode(secret, now) }), request);
+      expect(claims.acr).to.equal(ACR.multiFactor);
+    });
+
     it('steps up a password-only session when the client asks with acr_values, without asking for the password again', async () => {
       const user = await newUser();
       const agent = new UserAgent();

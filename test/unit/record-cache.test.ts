@@ -54,10 +54,17 @@ function fakeStore() {
   };
 }
 
-const later = () => Math.floor(Date.now() / 1000) + 3600;
+/**
+ * The cache's clock in every test: a fixed instant, moved only where a test says so. Payloads
+ * carry `exp` an hour after it, the same value however long the machine takes between storing
+ * a record and comparing it (computing it from the wall clock at each use gave two values a
+ * second apart when a second boundary fell in between).
+ */
+const NOW_MS = Date.UTC(2030, 0, 1);
+const LATER = NOW_MS / 1000 + 3600;
 const session = (id: string, uid: string, extra: Record<string, unknown> = {}) =>
-  ({ jti: id, uid, kind: 'Session', accountId: 'alice', exp: later(), authorizations: { app: { grantId: 'g1' } }, ...extra }) as AdapterPayload;
-const grant = (id: string, scope = 'openid') => ({ jti: id, kind: 'Grant', accountId: 'alice', exp: later(), openid: { scope } }) as AdapterPayload;
+  ({ jti: id, uid, kind: 'Session', accountId: 'alice', exp: LATER, authorizations: { app: { grantId: 'g1' } }, ...extra }) as AdapterPayload;
+const grant = (id: string, scope = 'openid') => ({ jti: id, kind: 'Grant', accountId: 'alice', exp: LATER, openid: { scope } }) as AdapterPayload;
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('Session/Grant record cache', () => {
@@ -68,11 +75,11 @@ describe('Session/Grant record cache', () => {
   let sessions: Adapter;
   let grants: Adapter;
 
-  function open(ttlSeconds = 60, maxEntries?: number, now?: () => number) {
+  function open(ttlSeconds = 60, maxEntries?: number, now: () => number = () => NOW_MS) {
     store = fakeStore();
     grantStore = fakeStore();
     notices = [];
-    cache = createRecordCache({ ttlSeconds, ...(maxEntries === undefined ? {} : { maxEntries }), ...(now ? { now } : {}), announce: async (notice) => void notices.push(notice) });
+    cache = createRecordCache({ ttlSeconds, ...(maxEntries === undefined ? {} : { maxEntries }), now, announce: async (notice) => void notices.push(notice) });
     sessions = cache.wrap('Session', store.adapter);
     grants = cache.wrap('Grant', grantStore.adapter);
   }
@@ -263,7 +270,7 @@ describe('Session/Grant record cache', () => {
   });
 
   it('serves a record no longer than the TTL, nor past its own expiry', async () => {
-    let clock = Date.now();
+    let clock = NOW_MS;
     open(5, undefined, () => clock);
     const soon = Math.floor(clock / 1000) + 2;
     await store.adapter.upsert('s1', session('s1', 'u1'), 60);

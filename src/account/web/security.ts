@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import { card, field, problem, type Section } from './common.ts';
+import { connectOutcome, linksCard, type UpstreamLinks } from './links.ts';
 import { confirmed, h, notice, render, t, when } from './ui.ts';
 
 interface Factors {
@@ -200,13 +201,14 @@ function passkeysCard(section: Section, factors: Factors, again: (shown?: HTMLEl
 
 /** Password and second factors: the changes to how the user signs in. */
 export async function securityPage(section: Section, shown?: HTMLElement): Promise<void> {
-  const factors = await section.api.get<Factors>('/mfa');
+  const [factors, links] = await Promise.all([section.api.get<Factors>('/mfa'), section.api.get<UpstreamLinks>('/upstream-links')]);
   const again = (next?: HTMLElement) => void securityPage(section, next).catch((error: unknown) => section.root.prepend(problem(section, error)));
   render(
     section.root,
     h('h1', {}, t('security.heading')),
-    shown,
+    shown ?? connectOutcome(links),
     passwordCard(section),
+    linksCard(section, links, again),
     h('p', { class: 'hint' }, factors.enrolled ? t('security.mfa.on') : t('security.mfa.off')),
     passkeysCard(section, factors, again),
     totpCard(section, factors, again),

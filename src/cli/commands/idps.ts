@@ -113,7 +113,7 @@ function aliasArg(values: Values, positionals: string[]): string {
   return alias;
 }
 
-type Shown = { alias: string; kind: string; display_name: string; enabled: boolean; redirect_uri: string; issuer: string | null; authorization_endpoint: string | null };
+type Shown = { alias: string; kind: string; display_name: string; enabled: boolean; redirect_uri: string; post_logout_redirect_uri: string; upstream_logout: boolean; issuer: string | null; authorization_endpoint: string | null };
 const line = (idp: Shown) => `${idp.alias}  ${idp.kind}  ${idp.enabled ? 'enabled' : 'disabled'}  "${idp.display_name}"  ${idp.issuer ?? idp.authorization_endpoint ?? '-'}  redirect URI ${idp.redirect_uri}`;
 
 export async function idpsCreate(ctx: CliContext, args: string[]): Promise<void> {
@@ -124,7 +124,7 @@ export async function idpsCreate(ctx: CliContext, args: string[]): Promise<void>
   if (values.tenant !== undefined) body.tenant = values.tenant;
   if (values['base-url'] !== undefined) body.base_url = values['base-url'];
   const shown = await withOperations(ctx, async (ops) => ops.upstream.show(await ops.upstream.create(cliActor(), body)));
-  ctx.out(ctx.json ? JSON.stringify(shown) : `created upstream provider ${line(shown)}\nregister this redirect URI at the provider: ${shown.redirect_uri}`);
+  ctx.out(ctx.json ? JSON.stringify(shown) : `created upstream provider ${line(shown)}\nregister this redirect URI at the provider: ${shown.redirect_uri}${shown.upstream_logout ? `\nand this post-logout redirect URI: ${shown.post_logout_redirect_uri}` : ''}`);
 }
 
 export async function idpsList(ctx: CliContext): Promise<void> {

@@ -71,6 +71,14 @@ async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, ap
   if (imported.length + unchanged.length + kept.length > 0) {
     ctx.out(`  authenticator apps (TOTP): ${imported.length} taken over, ${unchanged.length} already there${kept.length > 0 ? `, ${kept.length} kept (enrolled in Gatehouse since: ${kept.join(', ')})` : ''}`);
   }
+  const { upstream } = report;
+  if (upstream.created.length + upstream.updated.length > 0) {
+    ctx.out(`  identity providers → upstream providers: ${count(upstream)}; federated identities → links: ${upstream.links.created} new, ${upstream.links.unchanged} already there`);
+    for (const [alias, mapped] of Object.entries(upstream.mapped)) ctx.out(`    ${alias}: ${mapped.join('; ')}`);
+    if (upstream.secretsToSet.length > 0) {
+      ctx.out(`  imported disabled until their client secret is set (gatehouse idps update ALIAS --client-secret-stdin --enabled): ${upstream.secretsToSet.join(', ')}`);
+    }
+  }
   for (const conflict of report.conflicts) ctx.out(`  conflict: ${conflict.user}: ${conflict.reason}`);
   if (report.unmapped.length > 0) ctx.out('not mapped:');
   for (const item of report.unmapped) ctx.out(`  ${item.kind} ${item.name}: ${item.reason}`);

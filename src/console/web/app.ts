@@ -10,6 +10,7 @@ import { keysPage } from './keys.ts';
 import { labelsPage } from './labels.ts';
 import { lockoutsPage } from './lockouts.ts';
 import { settingsPage } from './settings.ts';
+import { upstreamListPage, upstreamPage } from './upstream.ts';
 import { chooseLocale, currentLocale, h, loadStrings, LOCALES, preferredLocale, render, t, type Locale } from './ui.ts';
 import { userListPage, userPage } from './users.ts';
 
@@ -24,13 +25,15 @@ const PAGES: ReadonlyArray<readonly [RegExp, Page, string]> = [
   [/^\/clients\/(.+)$/, (main, api, id) => clientPage(main, api, id), 'clients'],
   [/^\/apis$/, (main, api) => apiListPage(main, api), 'apis'],
   [/^\/apis\/(.+)$/, (main, api, id) => apiPage(main, api, id), 'apis'],
+  [/^\/upstream$/, (main, api) => upstreamListPage(main, api), 'upstream'],
+  [/^\/upstream\/(.+)$/, (main, api, id) => upstreamPage(main, api, id), 'upstream'],
   [/^\/roles$/, (main, api) => labelsPage(main, api), 'roles'],
   [/^\/lockouts$/, (main, api) => lockoutsPage(main, api), 'lockouts'],
   [/^\/keys$/, (main, api) => keysPage(main, api), 'keys'],
   [/^\/audit$/, (main, api) => auditPage(main, api), 'audit'],
   [/^\/settings$/, (main, api) => settingsPage(main, api), 'settings'],
 ];
-const SECTIONS = ['dashboard', 'users', 'clients', 'apis', 'roles', 'lockouts', 'keys', 'audit', 'settings'] as const;
+const SECTIONS = ['dashboard', 'users', 'clients', 'apis', 'upstream', 'roles', 'lockouts', 'keys', 'audit', 'settings'] as const;
 const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', ru: 'Русский', 'zh-CN': '简体中文', ko: '한국어' };
 
 function localePicker(settings: ConsoleSettings): HTMLElement {

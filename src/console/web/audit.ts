@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { ApiError, type AdminApi } from './api.ts';
-import { h, hashQuery, render, selectField, showError, t, textField, when } from './ui.ts';
+import { h, hashQuery, render, selectField, showError, t, tableWrap, textField, when } from './ui.ts';
 
 export interface AuditEvent {
   readonly id: string;
@@ -116,7 +116,7 @@ export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void>
   const list =
     first.events.length === 0
       ? h('p', {}, t('audit.empty'))
-      : h('div', { class: 'table-wrap' }, h('table', {}, h('caption', { class: 'hint' }, t('audit.caption')), h('thead', {}, h('tr', {}, ...columns.map((column, i) => h('th', { scope: 'col', class: optional.has(i) ? 'optional' : undefined }, column)))), body));
+      : tableWrap(t('audit.caption'), h('table', {}, h('caption', { class: 'hint' }, t('audit.caption')), h('thead', {}, h('tr', {}, ...columns.map((column, i) => h('th', { scope: 'col', class: optional.has(i) ? 'optional' : undefined }, column)))), body));
 
   render(root, h('h1', {}, t('audit.heading')), h('section', { class: 'card' }, form), h('section', { class: 'card' }, list, more, moreStatus));
 }

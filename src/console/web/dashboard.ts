@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { AdminApi } from './api.ts';
 import type { KeyList } from './keys.ts';
-import { currentLocale, h, render, t, when } from './ui.ts';
+import { currentLocale, h, render, t, tableWrap, when } from './ui.ts';
 
 interface Health {
   readonly status: 'ok' | 'unavailable';
@@ -22,9 +22,8 @@ function chart(days: readonly DayStats[]): HTMLElement {
   const body = h('tbody', {}, ...days.map((day) => h('tr', {}, h('th', { scope: 'row' }, new Date(`${day.date}T00:00:00Z`).toLocaleDateString(currentLocale(), { month: 'short', day: 'numeric', timeZone: 'UTC' })), bar(day.success, 'ok'), bar(day.failure, 'failed'), h('td', { class: 'optional' }, String(day.lockout)))));
   // Widths through the CSSOM: the console's CSP allows no inline style attributes.
   for (const element of body.querySelectorAll<HTMLElement>('.chart-bar')) element.style.width = `${element.dataset.width}%`;
-  return h(
-    'div',
-    { class: 'table-wrap' },
+  return tableWrap(
+    t('dashboard.chartCaption'),
     h('table', { class: 'chart' }, h('caption', { class: 'hint' }, t('dashboard.chartCaption')), h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('dashboard.day')), h('th', { scope: 'col' }, t('dashboard.col.success')), h('th', { scope: 'col' }, t('dashboard.col.failure')), h('th', { scope: 'col', class: 'optional' }, t('dashboard.col.lockouts')))), body),
   );
 }

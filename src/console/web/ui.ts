@@ -98,15 +98,21 @@ export function showError(form: HTMLElement | null, status: HTMLElement, error: 
   }
   const messages: HTMLElement[] = [];
   for (const detail of details) {
-    const name = detail.path.split('.')[0] ?? detail.path;
-    const control = form?.querySelector<HTMLElement>(`#f-${CSS.escape(name)}`);
+    // The control named by the whole path (f-claims.email) if there is one, else by its first segment.
+    const exact = form?.querySelector<HTMLElement>(`#f-${CSS.escape(detail.path)}`);
+    const name = exact !== null && exact !== undefined ? detail.path : (detail.path.split('.')[0] ?? detail.path);
+    const control = exact ?? form?.querySelector<HTMLElement>(`#f-${CSS.escape(name)}`);
     const text = t('field.invalid', { field: detail.path, message: detail.message });
     if (control !== null && control !== undefined) {
       const id = `f-${name}-error`;
-      const message = h('p', { class: 'field-error', id }, text);
-      (control.closest('.field') ?? control).append(message);
-      control.setAttribute('aria-invalid', 'true');
-      control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
+      const earlier = form?.querySelector(`#${CSS.escape(id)}`);
+      // Several messages for one control (two bad lines of a list) share its one error paragraph.
+      if (earlier !== null && earlier !== undefined) earlier.append(h('br'), text);
+      else {
+        (control.closest('.field') ?? control).append(h('p', { class: 'field-error', id }, text));
+        control.setAttribute('aria-invalid', 'true');
+        control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
+      }
     }
     messages.push(h('p', {}, text));
   }
@@ -114,11 +120,29 @@ export function showError(form: HTMLElement | null, status: HTMLElement, error: 
   status.replaceChildren(h('div', { class: 'alert', role: 'alert' }, ...messages));
 }
 
+/**
+ * A table's scrolling box. While the table is wider than the box (a narrow screen, a language with
+ * longer words), the box is a labelled region in the tab order so the keyboard can scroll it
+ * (axe: scrollable-region-focusable); otherwise it adds no tab stop.
+ */
+export function tableWrap(label: string, content: HTMLElement): HTMLElement {
+  const wrap = h('div', { class: 'table-wrap' }, content);
+  const observer = new ResizeObserver(() => {
+    const scrolls = wrap.scrollWidth > wrap.clientWidth;
+    for (const [name, value] of [['tabindex', '0'], ['role', 'region'], ['aria-label', label]] as const) {
+      if (scrolls) wrap.setAttribute(name, value);
+      else wrap.removeAttribute(name);
+    }
+  });
+  observer.observe(wrap);
+  observer.observe(content);
+  return wrap;
+}
+
 export function table(caption: string, columns: ReadonlyArray<string | readonly [string, 'optional']>, rows: ReadonlyArray<ReadonlyArray<Child>>): HTMLElement {
   const optional = columns.map((column) => typeof column !== 'string');
-  return h(
-    'div',
-    { class: 'table-wrap' },
+  return tableWrap(
+    caption,
     h(
       'table',
       {},

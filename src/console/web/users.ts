@@ -263,7 +263,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
           t('user.links.heading'),
           [t('user.links.provider'), t('user.links.subject'), [t('user.links.lastSignIn'), 'optional'], t('actions')],
           links.map((link) => [
-            link.provider,
+            h('a', { href: `#/upstream/${encodeURIComponent(link.provider)}` }, link.provider),
             h('code', {}, link.subject),
             when(link.last_sign_in_at),
             confirmed(t('user.links.remove'), t('user.links.remove.confirm', { provider: link.provider }), () =>

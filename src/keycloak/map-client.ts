@@ -1,0 +1,124 @@
+import type { ExportedClient } from '../clients/repository.ts';
+import { isObject, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
+
+/**
+ * Keycloak clients as Gatehouse clients: exact redirect URIs (resolved against the root URL),
+ * flows, secret or public, web origins, PKCE, Keycloak-shaped tokens. What does not fit is
+ * reported, and a client that cannot work is left out.
+ */
+
+export const BUILTIN_CLIENTS = new Set(['account', 'account-console', 'admin-cli', 'broker', 'realm-management', 'security-admin-console']);
+const GATEHOUSE_SCOPES = new Set(['profile', 'email', 'address', 'phone', 'offline_access', 'roles']);
+
+function clientMetadata(client: Json, unmapped: UnmappedItem[]): { metadata: Json; firstParty: boolean; webOrigins: string[]; secret: string | null } | undefined {
+  const clientId = String(client.clientId);
+  const note = (reason: string) => unmapped.push({ kind: 'client', name: clientId, reason });
+  const attributes = isObject(client.attributes) ? client.attributes : {};
+  const rootUrl = text(client.rootUrl);
+  const absolute = (uri: string): string | undefined => {
+    if (URL.canParse(uri)) return uri;
+    if (rootUrl !== undefined && uri.startsWith('/') && URL.canParse(uri, rootUrl)) return new URL(uri, rootUrl).href;
+    return undefined;
+  };
+  const exactUris = (uris: string[], what: string): string[] => {
+    const kept: string[] = [];
+    for (const uri of uris) {
+      const resolved = absolute(uri);
+      if (uri.includes('*')) note(`${what} ${uri}: wildcards are not supported (Gatehouse matches redirect URIs exactly); register each URI`);
+      else if (resolved === undefined) note(`${what} ${uri}: not an absolute URI and the client has no root URL`);
+      else kept.push(resolved);
+    }
+    return kept;
+  };
+
+  const grantTypes: string[] = [];
+  if (client.standardFlowEnabled === true) grantTypes.push('authorization_code', 'refresh_token');
+  if (client.serviceAccountsEnabled === true) grantTypes.push('client_credentials');
+  if (attributes['oauth2.device.authorization.grant.enabled'] === 'true') grantTypes.push('urn:ietf:params:oauth:grant-type:device_code');
+  if (client.directAccessGrantsEnabled === true) note('direct access grants (password grant) are not supported; the client keeps its other flows');
+  if (client.implicitFlowEnabled === true) note('the implicit flow is not supported (authorization code with PKCE replaces it)');
+  if (client.bearerOnly === true || grantTypes.length === 0) {
+    note('no flow Gatehouse serves (bearer-only or no standard flow / service account): not imported as a client; its client roles are kept as <client>:<role>');
+    return undefined;
+  }
+
+  const redirectUris = exactUris(strings(client.redirectUris), 'redirect URI');
+  const logoutAttribute = text(attributes['post.logout.redirect.uris']);
+  const logoutUris =
+    logoutAttribute === undefined ? [] : logoutAttribute === '+' ? redirectUris : exactUris(logoutAttribute.split('##').filter((uri) => uri !== '' && uri !== '+'), 'post-logout redirect URI');
+  const origins = new Set<string>();
+  for (const origin of strings(client.webOrigins)) {
+    if (origin === '+') for (const uri of redirectUris) origins.add(new URL(uri).origin);
+    else if (origin === '*') note('web origin *: any origin is not supported; list the origins');
+    else if (URL.canParse(origin) && new URL(origin).origin === origin.replace(/\/$/, '')) origins.add(new URL(origin).origin);
+    else note(`web origin ${origin}: not an origin`);
+  }
+
+  const publicClient = client.publicClient === true;
+  let authMethod = 'none';
+  let secret: string | null = null;
+  if (!publicClient) {
+    const authenticator = text(client.clientAuthenticatorType) ?? 'client-secret';
+    if (authenticator === 'client-secret') authMethod = 'client_secret_basic';
+    else if (authenticator === 'client-secret-jwt') authMethod = 'client_secret_jwt';
+    else {
+      note(`client authenticator ${authenticator} is not imported (use private_key_jwt with the client's JWKS, or a secret)`);
+      return undefined;
+    }
+    secret = text(client.secret) ?? null;
+    if (secret === null) {
+      note('confidential client without a secret in the export: not imported');
+      return undefined;
+    }
+    if (authenticator === 'client-secret') note('client secret: Keycloak accepts it by HTTP Basic and in the form; Gatehouse takes HTTP Basic (client_secret_basic)');
+  }
+  const scopes = ['openid', ...[...strings(client.defaultClientScopes), ...strings(client.optionalClientScopes)].filter((scope) => GATEHOUSE_SCOPES.has(scope))];
+  const metadata: Json = {
+    redirect_uris: redirectUris,
+    grant_types: grantTypes,
+    response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
+    token_endpoint_auth_method: authMethod,
+    scope: [...new Set(scopes)].join(' '),
+    // The app was written against Keycloak's tokens: its ID and access tokens keep their shape.
+    token_claims: 'keycloak',
+  };
+  if (logoutUris.length > 0) metadata.post_logout_redirect_uris = logoutUris;
+  if (attributes['pkce.code.challenge.method'] === 'S256' && !publicClient) metadata.require_pkce = true;
+  if (text(client.baseUrl) !== undefined && absolute(String(client.baseUrl)) !== undefined) metadata.client_uri = absolute(String(client.baseUrl));
+  for (const mapper of list(client.protocolMappers)) {
+    if (isObject(mapper)) note(`protocol mapper ${String(mapper.name)} (${String(mapper.protocolMapper)}): not mapped (Gatehouse's claims come from scopes and the API's token claims)`);
+  }
+  if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
+    note('no usable redirect URI: not imported (add exact redirect URIs and import again)');
+    return undefined;
+  }
+  return { metadata, firstParty: client.consentRequired !== true, webOrigins: [...origins], secret };
+}
+
+/** Every client of the export but Keycloak's own ones and disabled ones. */
+export function mapClients(document: Json, now: Date, unmapped: UnmappedItem[]): ExportedClient[] {
+  const clients: ExportedClient[] = [];
+  for (const client of list(document.clients)) {
+    if (!isObject(client) || typeof client.clientId !== 'string' || BUILTIN_CLIENTS.has(client.clientId)) continue;
+    if (client.enabled === false) {
+      unmapped.push({ kind: 'client', name: client.clientId, reason: 'disabled in Keycloak: not imported' });
+      continue;
+    }
+    const mapped = clientMetadata(client, unmapped);
+    if (mapped === undefined) continue;
+    const at = now.toISOString();
+    clients.push({
+      clientId: client.clientId,
+      displayName: text(client.name)?.startsWith('${') === false ? String(client.name) : client.clientId,
+      firstParty: mapped.firstParty,
+      allowedApis: [],
+      webOrigins: mapped.webOrigins,
+      admin: false,
+      metadata: mapped.metadata,
+      secret: mapped.secret,
+      createdAt: at,
+      updatedAt: at,
+    });
+  }
+  return clients;
+}

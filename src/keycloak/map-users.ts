@@ -1,0 +1,128 @@
+import { profileAttributesInput, type ProfileAttributes } from '../accounts/profile-attributes.ts';
+import { noEmailKey, type StoredUser } from '../accounts/user-model.ts';
+import { emailKey, usernameKey } from '../accounts/normalize.ts';
+import type { ImportedTotp } from '../mfa/factors.ts';
+import { isObject, jsonField, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
+import { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
+import { roleRef, type RealmRoles } from './map-roles.ts';
+import { keycloakTotp } from './otp-credential.ts';
+
+/**
+ * Keycloak users as Gatehouse users: Keycloak's id stays their `sub` (tokens name the same
+ * subject as before); effective roles (direct, from groups and their parents, composites, the
+ * realm's default role); group paths; password hashes as Keycloak stored them; the first
+ * time-based OTP credential as their authenticator app (src/keycloak/otp-credential.ts);
+ * attributes named after OpenID standard claims. Federated identities are mapped by
+ * src/keycloak/map-identity-providers.ts.
+ */
+
+export interface PlannedUser {
+  readonly user: StoredUser;
+  /** The Keycloak algorithm of the kept password, or undefined when the user has none usable. */
+  readonly passwordAlgorithm: string | undefined;
+  /** When Keycloak set the password (ms); a re-import replaces a Gatehouse password only when this is newer. */
+  readonly passwordSetAt: Date;
+  /** The user's authenticator app (Keycloak OTP credential), taken over as their TOTP factor. */
+  readonly totp: ImportedTotp | undefined;
+}
+
+const STRING_ATTRIBUTES = new Set(['middle_name', 'nickname', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'phone_number']);
+
+export function mapUsers(document: Json, realm: string, roles: RealmRoles, now: Date, unmapped: UnmappedItem[]): PlannedUser[] {
+  const { effective, groups } = roles;
+  const defaultRole = isObject(document.defaultRole) && typeof document.defaultRole.name === 'string' ? document.defaultRole.name : `default-roles-${realm.toLowerCase()}`;
+  const users: PlannedUser[] = [];
+  for (const raw of list(document.users)) {
+    if (!isObject(raw) || typeof raw.username !== 'string' || typeof raw.id !== 'string') continue;
+    const username = raw.username;
+    const note = (reason: string) => unmapped.push({ kind: 'user', name: username, reason });
+    if (text(raw.serviceAccountClientId) !== undefined) {
+      unmapped.push({ kind: 'service account', name: username, reason: `the service account of ${String(raw.serviceAccountClientId)}: client_credentials tokens carry the client, not a user (its roles are not carried over)` });
+      continue;
+    }
+    const userRoles = new Set<string>();
+    effective({ realm: [defaultRole], client: {} }, userRoles);
+    effective(roleRef(raw.realmRoles, raw.clientRoles), userRoles);
+    const memberOf = strings(raw.groups);
+    for (const path of memberOf) {
+      let group = groups.get(path);
+      if (group === undefined) note(`group ${path}: not in the export's groups`);
+      while (group !== undefined) {
+        effective(group.roles, userRoles);
+        group = group.parent === undefined ? undefined : groups.get(group.parent);
+      }
+    }
+    let passwordHash = NO_USABLE_PASSWORD;
+    let passwordAlgorithm: string | undefined;
+    let passwordSetAt = new Date(typeof raw.createdTimestamp === 'number' ? raw.createdTimestamp : now.getTime());
+    let totp: ImportedTotp | undefined;
+    for (const credential of list(raw.credentials)) {
+      if (!isObject(credential)) continue;
+      if (credential.type === 'password' && passwordAlgorithm === undefined) {
+        const kept = keycloakPasswordHash(credential);
+        if (kept === undefined) note(`password hashed with ${String(jsonField(credential.credentialData).algorithm)}: no verifier in Gatehouse; the user must reset the password`);
+        else {
+          passwordHash = kept.hash;
+          passwordAlgorithm = kept.algorithm;
+          if (typeof credential.createdDate === 'number') passwordSetAt = new Date(credential.createdDate);
+        }
+      } else if (credential.type === 'otp') {
+        const label = text(credential.userLabel) === undefined ? 'authenticator' : `authenticator "${String(credential.userLabel)}"`;
+        if (totp !== undefined) {
+          note(`${label}: not imported (Gatehouse keeps one authenticator app per user; the first in Keycloak's order was)`);
+          continue;
+        }
+        const otp = keycloakTotp(credential, jsonField(credential.secretData), jsonField(credential.credentialData));
+        if (otp.ok) totp = otp.totp;
+        else note(`${label}: ${otp.reason}`);
+      } else if (credential.type !== 'password') {
+        note(`${String(credential.type)} credential: not imported (passwords and time-based authenticators are)`);
+      }
+    }
+    if (passwordAlgorithm === undefined && list(raw.credentials).length === 0) note('no password in Keycloak (e.g. signs in through an identity provider): imported without a usable password');
+    for (const action of strings(raw.requiredActions)) note(`required action ${action}: not carried over`);
+    const attributes: Record<string, unknown> = {};
+    const skipped: string[] = [];
+    for (const [name, values] of Object.entries(isObject(raw.attributes) ? raw.attributes : {})) {
+      // Attributes named after an OpenID standard claim become that claim; the rest have no place.
+      const schema = STRING_ATTRIBUTES.has(name) ? profileAttributesInput[name as keyof typeof profileAttributesInput] : undefined;
+      const value = strings(values);
+      const parsed = schema !== undefined && value.length === 1 ? schema.safeParse(value[0]) : undefined;
+      if (parsed?.success === true && typeof parsed.data === 'string') attributes[name] = parsed.data;
+      else skipped.push(name);
+    }
+    if (skipped.length > 0) note(`attributes ${skipped.join(', ')}: not imported (only single values named after OpenID standard claims are)`);
+    const email = text(raw.email)?.trim().toLowerCase() ?? null;
+    const givenName = text(raw.firstName) ?? null;
+    const familyName = text(raw.lastName) ?? null;
+    const created = new Date(typeof raw.createdTimestamp === 'number' ? raw.createdTimestamp : now.getTime());
+    users.push({
+      passwordAlgorithm,
+      passwordSetAt,
+      totp,
+      user: {
+        _id: raw.id,
+        username,
+        usernameKey: usernameKey(username),
+        email,
+        emailKey: email === null ? noEmailKey(raw.id) : emailKey(email),
+        emailVerified: email !== null && raw.emailVerified === true,
+        givenName,
+        familyName,
+        name: [givenName, familyName].filter((part) => part !== null).join(' ') || null,
+        roles: [...userRoles].sort(),
+        groups: memberOf,
+        disabled: raw.enabled === false,
+        secondFactor: totp !== undefined,
+        ...(Object.keys(attributes).length > 0 ? { attributes: attributes as ProfileAttributes } : {}),
+        passwordHash,
+        // null: the user has no password to sign in with (the account page counts sign-in methods by it).
+        passwordChangedAt: passwordAlgorithm === undefined ? null : passwordSetAt,
+        lastLoginAt: null,
+        createdAt: created,
+        updatedAt: now,
+      },
+    });
+  }
+  return users;
+}

@@ -1,0 +1,70 @@
+import type { Connection, mongo } from 'mongoose';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import { ensureExpiryIndex } from '../storage/expiry.ts';
+
+/**
+ * Which upstream provider a Gatehouse session was signed in through, and the upstream's ID
+ * token for its end-session endpoint (`id_token_hint`). Keyed by the session's `uid` (stable
+ * for the session's life; its cookie id changes at each sign-in). The ID token is sealed
+ * (AES-256-GCM, the session uid as associated data) and never logged. Collection
+ * `upstream_sessions`; rows go at sign-out, expire with the session otherwise.
+ */
+export interface UpstreamSessionRecord {
+  readonly provider: string;
+  readonly accountId: string;
+  /** undefined when the upstream sent none (kind oauth2). */
+  readonly idToken: string | undefined;
+}
+
+export interface UpstreamSessions {
+  remember(sessionUid: string, record: UpstreamSessionRecord, expiresAt: Date): Promise<void>;
+  /** The record of a session (removed as it is read), when it has one that has not expired. */
+  take(sessionUid: string): Promise<UpstreamSessionRecord | undefined>;
+  forget(sessionUid: string): Promise<void>;
+}
+
+interface StoredSession {
+  _id: string;
+  provider: string;
+  account_id: string;
+  id_token_sealed: string | null;
+  expires_at: Date;
+}
+
+const COLLECTION = 'upstream_sessions';
+const aad = (uid: string) => `upstream-session:${uid}`;
+
+export async function ensureUpstreamSessionIndexes(mongo: Connection): Promise<void> {
+  await ensureExpiryIndex(mongo.db!.collection(COLLECTION) as unknown as mongo.Collection<mongo.Document>, 'expires_at');
+}
+
+export function createUpstreamSessions({ mongo, box, now = () => new Date() }: { mongo: Connection; box: SecretBox; now?: () => Date }): UpstreamSessions {
+  const rows = () => mongo.db!.collection<StoredSession>(COLLECTION);
+  return {
+    async remember(sessionUid, record, expiresAt) {
+      const doc = {
+        provider: record.provider,
+        account_id: record.accountId,
+        id_token_sealed: record.idToken === undefined ? null : box.seal(record.idToken, aad(sessionUid)),
+        expires_at: expiresAt,
+      };
+      await rows().replaceOne({ _id: sessionUid }, doc, { upsert: true });
+      // Where the server has no TTL indexes (FerretDB v1), sign-ins clear what expired.
+      await rows().deleteMany({ expires_at: { $lte: now() } });
+    },
+    async take(sessionUid) {
+      const doc = await rows().findOneAndDelete({ _id: sessionUid });
+      if (doc === null || doc.expires_at.getTime() <= now().getTime()) return undefined;
+      let idToken: string | undefined;
+      try {
+        idToken = doc.id_token_sealed === null ? undefined : box.open(doc.id_token_sealed, aad(sessionUid));
+      } catch {
+        idToken = undefined;
+      }
+      return { provider: doc.provider, accountId: doc.account_id, idToken };
+    },
+    async forget(sessionUid) {
+      await rows().deleteOne({ _id: sessionUid });
+    },
+  };
+}
