@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
-import { batchedWriter, takeBatch } from '../storage/batched-writer.ts';
+import { keyedBatchedWriter } from '../storage/batched-writer.ts';
 import type { UserModel } from './user-model.ts';
 
 /**
@@ -28,27 +28,17 @@ export interface LastLoginWriterDeps {
 
 export function createLastLoginWriter({ users, logger, flushIntervalMs = 1000, maxBatch = 500, clock }: LastLoginWriterDeps): LastLoginWriter {
   /** userId → latest sign-in time not yet written. */
-  let pending = new Map<string, Date>();
-  const writer = batchedWriter({
-    pending: () => pending.size,
+  const pending = new Map<string, Date>();
+  const writer = keyedBatchedWriter(pending, {
     maxBatch,
     flushIntervalMs,
     clock,
-    async writeBatch(max) {
-      const batch = takeBatch(pending, max);
-      try {
-        await users.bulkWrite(
-          batch.map(([userId, at]) => ({ updateOne: { filter: { _id: userId }, update: { $set: { lastLoginAt: at } } } })),
-          { ordered: false },
-        );
-      } catch (error) {
-        // Put them back unless a newer sign-in of the same user was noted meanwhile.
-        const retry = new Map(batch);
-        for (const [userId, at] of pending) retry.set(userId, at);
-        pending = retry;
-        throw error;
-      }
-    },
+    // A failed batch is kept for the retry, unless a newer sign-in of the same user was noted meanwhile.
+    write: async (batch) =>
+      void (await users.bulkWrite(
+        batch.map(([userId, at]) => ({ updateOne: { filter: { _id: userId }, update: { $set: { lastLoginAt: at } } } })),
+        { ordered: false },
+      )),
     onFailure: (error, first) => first && logger.warn({ err: error, pending: pending.size }, 'last sign-in times could not be stored; will retry'),
     onRecovery: () => logger.info('last sign-in times are being stored again'),
   });

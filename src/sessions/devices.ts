@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Clock } from '../clock.ts';
-import { batchedWriter, takeBatch } from '../storage/batched-writer.ts';
+import { keyedBatchedWriter } from '../storage/batched-writer.ts';
 
 /**
  * Where each sign-in session was last used from: the browser and the address of its latest
@@ -112,13 +112,11 @@ export async function createSessionDevices({ connection, logger, now = () => new
   const model: Model<StoredSessionDevice> = (connection.models.SessionDevice as Model<StoredSessionDevice> | undefined) ?? connection.model<StoredSessionDevice>('SessionDevice', schema);
   await model.createIndexes();
   const pending = new Map<string, Note>();
-  const writer = batchedWriter({
-    pending: () => pending.size,
+  const writer = keyedBatchedWriter(pending, {
     maxBatch,
     flushIntervalMs,
     clock,
-    async writeBatch(max) {
-      const batch = takeBatch(pending, max);
+    async write(batch) {
       try {
         await model.bulkWrite(
           batch.map(([uid, note]) => ({

@@ -109,3 +109,30 @@ export function takeBatch<K, V>(buffer: Map<K, V>, max: number): Array<[K, V]> {
   for (const [key] of batch) buffer.delete(key);
   return batch;
 }
+
+/**
+ * A batched writer over a keyed buffer (the latest note per key, e.g. per user): `write` gets up
+ * to `maxBatch` entries taken off it. When `write` throws, the entries go back in front for the
+ * retry, except those noted again meanwhile (the newer note wins).
+ */
+export function keyedBatchedWriter<K, V>(
+  buffer: Map<K, V>,
+  { write, ...options }: Omit<BatchedWriterOptions, 'pending' | 'writeBatch'> & { readonly write: (batch: Array<[K, V]>) => Promise<void> },
+): BatchedWriter {
+  return batchedWriter({
+    ...options,
+    pending: () => buffer.size,
+    async writeBatch(max) {
+      const batch = takeBatch(buffer, max);
+      try {
+        await write(batch);
+      } catch (error) {
+        const retry = new Map(batch);
+        for (const [key, value] of buffer) retry.set(key, value);
+        buffer.clear();
+        for (const [key, value] of retry) buffer.set(key, value);
+        throw error;
+      }
+    },
+  });
+}

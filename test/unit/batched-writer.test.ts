@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { batchedWriter, takeBatch } from '../../src/storage/batched-writer.ts';
+import { batchedWriter, keyedBatchedWriter, takeBatch, type BatchedWriterOptions } from '../../src/storage/batched-writer.ts';
 import { testClock } from '../helpers/clock.ts';
 
 /** A buffer and a store whose writes the test answers: each batch waits until released. */
@@ -28,11 +28,16 @@ function heldStore() {
 // Timers an hour long: only the test's clock moves them, never the time the test takes.
 const INTERVAL = 3_600_000;
 
+/** A writer over the held store on the test's clock; `options` override the defaults. */
+function writerOf(store: ReturnType<typeof heldStore>, clock: ReturnType<typeof testClock>, options: Partial<BatchedWriterOptions> = {}) {
+  return batchedWriter({ pending: () => store.buffer.size, writeBatch: store.writeBatch, maxBatch: 10, flushIntervalMs: INTERVAL, clock, ...options });
+}
+
 describe('batched writer (clock seam, no sleeps)', () => {
   it('writes a note once the flush interval has passed on the clock, not before', async () => {
     const clock = testClock({ frozen: true });
     const store = heldStore();
-    const writer = batchedWriter({ pending: () => store.buffer.size, writeBatch: store.writeBatch, maxBatch: 10, flushIntervalMs: INTERVAL, clock });
+    const writer = writerOf(store, clock);
     store.buffer.set('a', 1);
     writer.noted();
     await clock.advance(INTERVAL - 1);
@@ -50,7 +55,7 @@ describe('batched writer (clock seam, no sleeps)', () => {
   it('writes a full batch at once, one write at a time; notes made meanwhile go with the same flush', async () => {
     const clock = testClock({ frozen: true });
     const store = heldStore();
-    const writer = batchedWriter({ pending: () => store.buffer.size, writeBatch: store.writeBatch, maxBatch: 2, flushIntervalMs: INTERVAL, clock });
+    const writer = writerOf(store, clock, { maxBatch: 2 });
     store.buffer.set('a', 1);
     writer.noted();
     expect(store.writes).to.have.length(0);
@@ -78,13 +83,8 @@ describe('batched writer (clock seam, no sleeps)', () => {
     const clock = testClock({ frozen: true });
     const store = heldStore();
     const said: string[] = [];
-    const writer = batchedWriter({
-      pending: () => store.buffer.size,
-      writeBatch: store.writeBatch,
-      maxBatch: 10,
-      flushIntervalMs: INTERVAL,
+    const writer = writerOf(store, clock, {
       retryAfterMs: 2 * INTERVAL,
-      clock,
       onFailure: (_error, first) => said.push(first ? 'failing' : 'still failing'),
       onRecovery: () => said.push('recovered'),
     });
@@ -111,7 +111,7 @@ describe('batched writer (clock seam, no sleeps)', () => {
   it('close writes what waits and arms no timer afterwards', async () => {
     const clock = testClock({ frozen: true });
     const store = heldStore();
-    const writer = batchedWriter({ pending: () => store.buffer.size, writeBatch: store.writeBatch, maxBatch: 10, flushIntervalMs: INTERVAL, clock });
+    const writer = writerOf(store, clock);
     store.buffer.set('a', 1);
     writer.noted();
     const closed = writer.close();
@@ -124,6 +124,30 @@ describe('batched writer (clock seam, no sleeps)', () => {
     await clock.advance(INTERVAL);
     expect(store.writes, 'no timer after close').to.have.length(1);
     expect(store.buffer.size, 'a later note waits for an explicit flush').to.equal(1);
+  });
+
+  it('keyed: a failed batch goes back in front for the retry, except a key noted again meanwhile (the newer note wins)', async () => {
+    const clock = testClock({ frozen: true });
+    const buffer = new Map<string, number>([['a', 1], ['b', 1]]);
+    const written: Array<Array<[string, number]>> = [];
+    let fail = true;
+    const writer = keyedBatchedWriter(buffer, {
+      maxBatch: 10,
+      flushIntervalMs: INTERVAL,
+      clock,
+      async write(batch) {
+        written.push(batch);
+        if (!fail) return;
+        buffer.set('b', 2); // noted again while the failing write runs
+        buffer.set('c', 2);
+        throw new Error('store away');
+      },
+    });
+    await writer.flush();
+    expect([...buffer], 'the batch back in front, the newer note of b kept').to.deep.equal([['a', 1], ['b', 2], ['c', 2]]);
+    fail = false;
+    await writer.flush();
+    expect(written[1]).to.deep.equal([['a', 1], ['b', 2], ['c', 2]]);
   });
 
   it('takeBatch takes the first entries off a keyed buffer', () => {
