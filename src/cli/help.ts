@@ -105,9 +105,15 @@ export function unknownCommand(name: string, commands: readonly string[]): strin
   return `unknown command '${name}'${didYouMean(suggestion === undefined ? undefined : `'${suggestion}'`)}; see gatehouse --help`;
 }
 
-/** One line for node:util parseArgs' unknown-option error, or undefined for other errors. */
-export function unknownOption(error: unknown, name: string, usage: string): string | undefined {
+/**
+ * One line for node:util parseArgs' unknown-option error, or undefined for other errors. Given the
+ * command's arguments, an ID that starts with '-' (random session ids do, 1 in 64) and was read as
+ * options gets the way out: put it after `--`.
+ */
+export function unknownOption(error: unknown, name: string, usage: string, args: readonly string[] = []): string | undefined {
   if (!(error instanceof TypeError) || (error as { code?: unknown }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
   const option = /Unknown option '([^']+)'/.exec(error.message)?.[1] ?? 'given';
+  const dashedId = /^-[^-]$/.test(option) ? args.find((arg) => arg.length > 2 && arg.startsWith(option)) : undefined;
+  if (dashedId !== undefined) return `${name}: unknown option ${option}; an ID that starts with '-' goes after --, as in gatehouse ${name} [options] -- ${dashedId}`;
   return `${name}: unknown option ${option}${didYouMean(nearest(option, commandOptions(usage, name)))}; see gatehouse ${name} --help`;
 }

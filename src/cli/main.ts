@@ -183,8 +183,9 @@ async function run(argv: string[]): Promise<number> {
     throw new CliError(unknownCommand(name, Object.keys(COMMANDS)), 2);
   }
   const ctx = openContext(process.env, values.json === true);
-  await command(ctx, withoutCommandWords(argv, positionals.slice(0, words))).catch((error: unknown) => {
-    const line = unknownOption(error, name, USAGE);
+  const args = withoutCommandWords(argv, positionals.slice(0, words));
+  await command(ctx, args).catch((error: unknown) => {
+    const line = unknownOption(error, name, USAGE, args);
     throw line === undefined ? error : new CliError(line, 2);
   });
   return 0;

@@ -28,7 +28,9 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (re
   let gatehouse: RunningGatehouse;
   let env: Record<string, string>;
   const cli = async (args: string[], stdin?: string) => {
-    const result = await runCli([...args, '--json'], env, stdin);
+    // --json goes before a `--` that ends the options (IDs after it may start with '-').
+    const end = args.includes('--') ? args.indexOf('--') : args.length;
+    const result = await runCli([...args.slice(0, end), '--json', ...args.slice(end)], env, stdin);
     return { ...result, json: () => JSON.parse(result.stdout) as any };
   };
   const ok = async (args: string[], stdin?: string) => {
@@ -193,7 +195,7 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (re
     const sessions = await ok(['sessions', 'list', '--user', 'hana']);
     expect(sessions).to.have.length(1);
     expect(sessions[0].clients).to.deep.equal([rp]);
-    expect(await ok(['sessions', 'revoke', sessions[0].id, '--user', 'hana'])).to.include({ revoked: true });
+    expect(await ok(['sessions', 'revoke', '--user', 'hana', '--', sessions[0].id])).to.include({ revoked: true });
     expect(await ok(['sessions', 'list', '--user', 'hana'])).to.deep.equal([]);
     const revoked = await audit('--user', 'hana', '--type', 'session.revoked');
     expect(revoked.events[0]!.actor.type).to.equal('cli');

@@ -55,5 +55,24 @@ describe('gatehouse CLI help and mistakes', () => {
     expect(line).to.not.include('\n');
     expect(unknownOption(new Error('other'), 'clients create', USAGE)).to.equal(undefined);
   });
-});
 
+  it("says that an ID starting with '-' goes after -- (session ids are random and 1 in 64 starts with '-')", () => {
+    const args = ['-Xk3fQ9', '--user', 'hana'];
+    let error: unknown;
+    try {
+      parseArgs({ args, options: { user: { type: 'string' } }, allowPositionals: true, strict: true });
+    } catch (caught) {
+      error = caught;
+    }
+    const line = unknownOption(error, 'sessions revoke', USAGE, args);
+    expect(line).to.equal("sessions revoke: unknown option -X; an ID that starts with '-' goes after --, as in gatehouse sessions revoke [options] -- -Xk3fQ9");
+    // A plain unknown short option gets no such hint.
+    let other: unknown;
+    try {
+      parseArgs({ args: ['-q'], options: { user: { type: 'string' } }, allowPositionals: true, strict: true });
+    } catch (caught) {
+      other = caught;
+    }
+    expect(unknownOption(other, 'sessions revoke', USAGE, ['-q'])).to.not.include('goes after --');
+  });
+});
