@@ -79,7 +79,7 @@ export function adminAudience(config: Pick<Config, 'issuer' | 'routes'>): string
   return `${new URL(config.issuer).origin}${config.routes.admin}`;
 }
 
-/** The services over open connections and already built parts (see src/composition.ts). */
+/** The services over open connections and already built parts (see src/composition/core.ts). */
 export function createServices(deps: ServicesDeps): GatehouseServices {
   const { config, mongo, redis, clock = systemClock } = deps;
   const users = userModel(mongo);

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { closeStores, composeCore, openStores, type Core } from '../composition.ts';
+import { closeStores, composeCore, openStores, type Core } from '../composition/core.ts';
 import { createLogger } from '../observability/logger.ts';
 import type { OperationContext } from '../operations/context.ts';
 import { createOperations, type Operations } from '../operations/index.ts';
@@ -17,7 +17,7 @@ export function cliActor(): OperationContext {
 }
 
 /**
- * Runs one command against the same composition the server runs (src/composition.ts, in
+ * Runs one command against the same composition the server runs (src/composition/core.ts, in
  * `command` mode: changes are announced to running servers over Redis when configured, no
  * background work) through the same operations as the admin API.
  */

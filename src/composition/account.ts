@@ -1,0 +1,55 @@
+import type { Middleware } from 'koa';
+import { accountPage } from '../account/routes.ts';
+import { ensureAccountClient } from '../clients/account-client.ts';
+import { deriveKey } from '../crypto/secret-box.ts';
+import { loadOnFirstRequest } from '../http/load-on-first-request.ts';
+import { endpointPath, upstreamLinkPath } from '../routes/table.ts';
+import type { SelfService } from './self-service.ts';
+import { qrSvg } from './sign-in.ts';
+import type { Wiring } from './wiring.ts';
+
+/** The account page's own public client (redirect URI = the page). */
+export async function prepareAccount({ config, core, issuerOrigin }: Wiring): Promise<void> {
+  await ensureAccountClient({ clients: core.services.clients, accountUrl: `${issuerOrigin}${config.routes.account}/` });
+}
+
+/** The account page (shell and assets) and the account API, which loads with its first request like the admin API. */
+export function composeAccount(w: Wiring, { selfService }: { selfService: SelfService }): { account: Middleware; accountApi: Middleware } {
+  const { config, core, logger, secret, options, issuerOrigin } = w;
+  const { services, storage } = core;
+  const account = accountPage({
+    path: config.routes.account,
+    issuer: config.issuer,
+    endpoints: {
+      authorization: endpointPath(config.routes, 'authorization'),
+      token: endpointPath(config.routes, 'token'),
+      endSession: endpointPath(config.routes, 'end_session'),
+      api: config.routes.accountApi,
+      webauthn: `${config.routes.assets}/webauthn.js`,
+    },
+  });
+  const accountApi = loadOnFirstRequest(config.routes.accountApi, async () => {
+    const [{ accountApi: accountApiRouter }, { accountAuth }, { passkeyTickets }, { ownAccountOperations }] = await Promise.all([
+      import('../account/api.ts'),
+      import('../account/auth.ts'),
+      import('../account/passkey-ticket.ts'),
+      import('../operations/own-account.ts'),
+    ]);
+    return accountApiRouter({
+      path: config.routes.accountApi,
+      origin: issuerOrigin,
+      logger,
+      now: options.secondFactorClock,
+      auth: accountAuth({ provider: w.provider, adapter: storage.adapter, accounts: services.accounts }),
+      operations: ownAccountOperations(services, {
+        verification: selfService.verificationSender,
+        issuerName: config.pages.brandName,
+        qrSvg,
+        mfaPolicy: config.mfa,
+        tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),
+        upstreamLinkUrl: (alias, ticket) => `${w.publicOrigin}${upstreamLinkPath(config.routes, alias)}?${new URLSearchParams({ ticket })}`,
+      }),
+    }).routes() as Middleware;
+  });
+  return { account, accountApi };
+}

@@ -1,0 +1,163 @@
+import type { JWK } from 'jose';
+import type { Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import { dateClock } from '../clock.ts';
+import { deriveKey } from '../crypto/secret-box.ts';
+import { deviceBlockedPage } from '../interactions/device-blocked.ts';
+import { stepPrompts } from '../interactions/engine.ts';
+import { pageExtraRoutes } from '../interactions/language.ts';
+import { notFoundPage } from '../interactions/not-found.ts';
+import { errorPage } from '../interactions/page-errors.ts';
+import { providerPages } from '../interactions/provider-pages.ts';
+import type { SignInStep } from '../interactions/steps/step.ts';
+import type { Views } from '../interactions/views.ts';
+import { allowCredentialedTokenRequests } from '../keycloak/cors-credentials.ts';
+import { envelopeRefreshTokens, openRefreshEnvelopes } from '../keycloak/refresh-envelope.ts';
+import { sessionStatusPages } from '../keycloak/session-status.ts';
+import { announceKeyChange, listenForKeyChanges } from '../keys/change-notice.ts';
+import { createKeyRing, type KeyChangeNotices, type KeyRing } from '../keys/key-ring.ts';
+import { providerJwks, type KeySet } from '../keys/key-store.ts';
+import { clientAuthGate, userCodeGate } from '../limits/gates.ts';
+import { needsSecondFactor } from '../mfa/needs-second-factor.ts';
+import { accountDirectory } from '../oidc/accounts.ts';
+import { providerBuilder } from '../oidc/build-provider.ts';
+import { createJwtRecords, type JwtRecords } from '../oidc/jwt-records.ts';
+import { hasKeycloakClaims } from '../oidc/keycloak-claims.ts';
+import { interactionPath } from '../routes/table.ts';
+import { unverifiedEmailStops } from '../interactions/steps/verify-email.ts';
+import { CREATE_PROMPT } from '../oidc/interaction-policy.ts';
+import { listPromptWhileOn } from '../oidc/prompt-discovery.ts';
+import type { Limits } from './limits.ts';
+import type { SelfService } from './self-service.ts';
+import type { Wiring } from './wiring.ts';
+
+const PUBLIC_MEMBERS = ['kid', 'kty', 'alg', 'use', 'n', 'e', 'crv', 'x', 'y'] as const;
+
+function publicJwk(jwk: JWK): JWK {
+  return Object.fromEntries(PUBLIC_MEMBERS.filter((name) => jwk[name] !== undefined).map((name) => [name, jwk[name]]));
+}
+
+export interface OidcProvider {
+  /** Builds a Provider per key set and swaps it in on every key change (docs/KEYS.md). */
+  readonly ring: KeyRing<Provider>;
+  readonly jwtRecords: JwtRecords;
+  /** The public keys tokens are checked against right now. */
+  readonly publicJwks: () => { keys: JWK[] };
+  /** What runs in front of the provider: 404 page, language and Keycloak pages, attempt-limit gates, JWT swaps. */
+  readonly beforeProvider: Middleware[];
+}
+
+export interface ProviderParts {
+  readonly views: Views;
+  /** The sign-in & self-service settings and email confirmation (the verified-email rule of the password grant, prompt=create). */
+  readonly selfService: SelfService;
+  readonly steps: SignInStep[];
+  readonly limits: Limits;
+  /** Inside the provider, after the 404 page (upstream sign-out at end_session). */
+  readonly middleware: readonly Middleware[];
+  /** Hears every Provider swap with its key set (the Koa app signs cookies with the same keys). */
+  readonly onSwap: (keySet: KeySet, now: Date) => void;
+}
+
+/** The provider: its configuration (built per key set by the key ring), JWT records and the gates in front of it. */
+export async function startProvider(w: Wiring, { views, selfService, steps, limits, middleware, onSwap }: ProviderParts): Promise<OidcProvider> {
+  const { config, core, clock, logger, metrics, secret, options } = w;
+  const { services, storage, accountLayer, audit } = core;
+  const { redis } = core.stores;
+  const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter, now: clock.now });
+  const keycloakLayout = config.routes.layout === 'keycloak';
+  const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date(clock.now())).map(publicJwk) });
+  const notices: KeyChangeNotices | undefined =
+    redis === undefined
+      ? undefined
+      : { announce: (version) => announceKeyChange(redis, config.redisPrefix, version), listen: (onNotice) => listenForKeyChanges(redis, config.redisPrefix, onNotice) };
+  const ring: KeyRing<Provider> = createKeyRing({
+    store: core.keyStore,
+    build: providerBuilder({
+      issuer: config.issuer,
+      logger,
+      extendConfiguration: options.extendConfiguration,
+      clientAuthFailures: limits.clientAuthFailures,
+      errorPage: errorPage(views, config.routes.interaction),
+      completeRotation: storage.adapter.completeRotation,
+      abandonRotation: storage.adapter.abandonRotation,
+      tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
+      // Throws HashQueueFullError when the hashing pool is saturated (the grant answers 503).
+      checkPassword: async (login, password, ip, clientId) => {
+        const result = await accountLayer.accounts.authenticate(login, password, ip, clientId, 'password');
+        return result.ok ? { ok: true, sub: result.user.id, username: result.user.username } : { ok: false };
+      },
+      needsSecondFactor: (account, clientRequires) => needsSecondFactor(config.mfa, account, clientRequires),
+      // The hosted sign-in's rule (verify-email step), read per request.
+      emailUnconfirmed: async (account) =>
+        unverifiedEmailStops((await selfService.signIn()).require_verified_email, (account as { unverifiedEmail?: 'self-registered' | 'other' }).unverifiedEmail, selfService.verification.available),
+      now: clock.now,
+      resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks }),
+      passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
+      tokenExchangeInUse: async () => (await services.clients.list()).some((client) => client.metadata.token_exchange !== undefined && client.metadata.token_exchange !== null),
+      // The hosted 404 page for browsers also covers paths the provider's own router does not know.
+      middleware: [
+        ...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []),
+        notFoundPage(views),
+        ...middleware,
+        // prompt=create is listed while self-registration is on (a runtime setting).
+        listPromptWhileOn(CREATE_PROMPT, async () => (await selfService.signIn()).self_registration),
+      ],
+      observers: {
+        audit,
+        tokenIssued: (grantType) => metrics.tokenIssued(grantType),
+        tokenError: (error) => metrics.tokenError(error),
+        storeUnavailable: (store) => metrics.storeUnavailable(store),
+        // Noted for a batched write, off the request path (sessions/devices.ts).
+        sessionSeen: ({ sessionUid, accountId, ip, userAgent }) => services.sessionDevices.seen(sessionUid, accountId, ip, userAgent),
+      },
+      settings: {
+        adapter: storage.adapter,
+        lifetimes: config.lifetimes,
+        requirePkce: config.requirePkce,
+        allowPrivateNetworkFetch: config.allowPrivateNetworkFetch,
+        registration: config.registration,
+        adminAudience: services.adminAudience,
+        https: w.https,
+        dpopNonceSecret: deriveKey(secret, 'dpop-nonce'),
+        accounts: core.accountCache.directory(accountDirectory(accountLayer.accounts)),
+        apis: services.apis,
+        jwtCustomizer: jwtRecords.customizer,
+        beforeRevocation: jwtRecords.beforeRevocation,
+        interactionUrl: (uid) => interactionPath(config.routes, uid),
+        routes: config.routes.provider,
+        prompts: stepPrompts(steps),
+        pages: providerPages({ views, logger, userCodes: limits.userCodeFailures }),
+      },
+    }),
+    // Koa reads app.keys per request, so the app and the new provider sign cookies alike.
+    onSwap: (_provider, keySet, now) => onSwap(keySet, now),
+    policy: config.keys,
+    now: dateClock(clock),
+    ...(clock.onJump === undefined ? {} : { onClockJump: clock.onJump }),
+    notices,
+    onError: (error, during) => logger.warn({ err: error, during }, 'key set update failed; serving the current keys'),
+    onScheduledRotation: (result) =>
+      audit.record({
+        type: 'keys.rotated',
+        actor: { type: 'system', id: 'rotation-interval' },
+        target: { type: 'keyset', id: String(result.keySet.version) },
+        details: { rotated: true, kids: result.signingKeys.map((key) => key.kid) },
+      }),
+  });
+  w.onClose(() => ring.close());
+  await ring.start();
+
+  const beforeProvider: Middleware[] = [
+    notFoundPage(views),
+    pageExtraRoutes({ views, secureCookies: w.https }).routes() as Middleware,
+    sessionStatusPages(config.routes),
+    ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
+    clientAuthGate(limits.clientAuthFailures, config.routes),
+    userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
+    jwtRecords.swapStructuredToken({ issuer: config.issuer, publicJwks, routes: config.routes }),
+    // keycloak-js's loadUserInfo() sends the access token, which Keycloak accepts at userinfo whatever its audience.
+    jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
+  ];
+  return { ring, jwtRecords, publicJwks, beforeProvider };
+}

@@ -1,0 +1,81 @@
+import type Router from '@koa/router';
+import QRCode from 'qrcode';
+import { deriveKey } from '../crypto/secret-box.ts';
+import { interactionRoutes } from '../interactions/routes.ts';
+import { signInSteps } from '../interactions/steps/index.ts';
+import type { LoginExtension } from '../interactions/steps/password.ts';
+import type { SignInStep } from '../interactions/steps/step.ts';
+import type { Views } from '../interactions/views.ts';
+import { enrolmentKeeper } from '../mfa/enrolment.ts';
+import { profileOf } from '../oidc/accounts.ts';
+import { endpointPath } from '../routes/table.ts';
+import type { SelfService } from './self-service.ts';
+import type { Wiring } from './wiring.ts';
+
+/** An SVG QR code (authenticator-app enrolment on the hosted pages and the account page). */
+export const qrSvg = (text: string): Promise<string> => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+
+/** The sign-in steps (password with its extensions, email confirmation, second factor, a test's extras, consent). */
+export function composeSignInSteps(w: Wiring, { selfService, loginExtension }: { selfService: SelfService; loginExtension: LoginExtension }): SignInStep[] {
+  const { config, core, secret } = w;
+  const { accountLayer, services } = core;
+  const { accounts } = accountLayer;
+  return signInSteps(
+    {
+      loginExtension,
+      authenticator: {
+        // Throws HashQueueFullError when the hashing pool is saturated (the page answers 503).
+        async authenticate(login, password, ip, clientId) {
+          // The tokens that follow need the user's claims: keep what this read found (one read per sign-in, not two).
+          const signingIn = core.accountCache.signingIn();
+          try {
+            const result = await accounts.authenticate(login, password, ip, clientId);
+            if (!result.ok) return { ok: false };
+            signingIn.signedIn(profileOf(result.user));
+            return { ok: true, sub: result.user.id };
+          } finally {
+            signingIn.end();
+          }
+        },
+        // The user now types a password: start a hashing worker if none is idle (they exit when idle).
+        prepare: () => accountLayer.hasher.warmUp(),
+        isActive: (id) => accounts.isActive(id),
+      },
+      signedIn: {
+        async name(sub) {
+          const user = await accounts.findById(sub);
+          if (user === undefined) return undefined;
+          return user.name !== undefined && user.name !== null && user.name !== '' && user.name !== user.username ? `${user.name} (${user.username})` : user.username;
+        },
+        signOutPath: endpointPath(config.routes, 'end_session'),
+      },
+      forgotPasswordPath: selfService.forgotPasswordPath,
+      registration: selfService.registration,
+      verifyEmail: selfService.verifyEmail,
+      secondFactor: {
+        passkeys: services.passkeys,
+        challengeKey: deriveKey(secret, 'passkey-challenges'),
+        syncEnrolment: enrolmentKeeper({ factors: services.factors, passkeys: services.passkeys, accounts }),
+        factors: services.factors,
+        policy: config.mfa,
+        issuerName: config.pages.brandName,
+        accountLabel: async (id) => (await accounts.findById(id))?.username ?? id,
+        qrSvg,
+      },
+    },
+    w.options.extraSteps,
+  );
+}
+
+/** The hosted sign-in pages: `/interaction/:uid/*` for the steps, plus the upstream providers' routes. */
+export function signInRoutes(w: Wiring, { steps, views, extraRoutes }: { steps: SignInStep[]; views: Views; extraRoutes: readonly Router[] }): Router {
+  return interactionRoutes({
+    provider: w.provider,
+    steps,
+    views,
+    logger: w.logger,
+    secureCookies: w.https,
+    paths: w.config.routes,
+    extraRoutes,
+  });
+}
