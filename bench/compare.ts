@@ -16,7 +16,7 @@
  * introspect-jwt, userinfo).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
@@ -28,6 +28,7 @@ import { seed } from './lib/seed.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
+import { storesCpuMs } from './lib/stores-cpu.ts';
 
 const SCENARIOS = ['cc-rs256', 'cc-es256', 'introspect-jwt', 'introspect-opaque', 'userinfo'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -79,27 +80,6 @@ function processCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-/** CPU milliseconds so far of the bench's store processes (FerretDB, PostgreSQL with its backends, Redis). */
-function storesCpuMs(): number {
-  const dir = `${ROOT}.data/bench-services`;
-  const roots = ['mongo.pid', 'postgres.pid', 'redis.pid'].flatMap((name) => {
-    try {
-      return [readFileSync(`${dir}/${name}`, 'utf8').trim()];
-    } catch {
-      return [];
-    }
-  });
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (roots.includes(pid) || roots.includes(fields[1]!)) total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return total;
-}
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const post = (which: keyof typeof fixture.clients, path: string, body: string): RequestSpec => ({
   method: 'POST',
@@ -149,14 +129,14 @@ try {
     for (let index = 0; index < ROUNDS; index += 1) {
       for (const target of [...targets, ...[...targets].reverse()]) {
         const cpuBefore = processCpuMs(pids.get(target.key)!);
-        const storesBefore = storesCpuMs();
+        const storesBefore = storesCpuMs(ROOT);
         const result = await runOnce(target, Math.max(1, SECONDS / 2), CONNECTIONS);
         const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, storesMs: 0, errors: 0 };
         totals.set(target.key, {
           requests: total.requests + result.requests.total,
           seconds: total.seconds + result.duration,
           cpuMs: total.cpuMs + processCpuMs(pids.get(target.key)!) - cpuBefore,
-          storesMs: total.storesMs + storesCpuMs() - storesBefore,
+          storesMs: total.storesMs + storesCpuMs(ROOT) - storesBefore,
           errors: total.errors + result.errors + result.timeouts + result.non2xx,
         });
       }

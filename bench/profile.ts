@@ -23,6 +23,7 @@ import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
+import { storesCpuMs } from './lib/stores-cpu.ts';
 
 const SCENARIOS = ['cc-rs256', 'cc-es256', 'cc-opaque', 'introspect-opaque', 'introspect-jwt', 'userinfo', 'refresh', 'sign-in'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -81,32 +82,6 @@ function threadCpuMs(pid: number): { eventLoop: number; hashing: number; other: 
   return totals;
 }
 
-/** CPU milliseconds so far of the bench's store processes (FerretDB, PostgreSQL with its backends, Redis), from their pid files. */
-function storesCpuMs(): number {
-  const dir = `${ROOT}.data/bench-services`;
-  const cpuOf = (pid: string) => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return { ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100, ppid: fields[1]! };
-    } catch {
-      return { ms: 0, ppid: '' };
-    }
-  };
-  const roots = ['mongo.pid', 'postgres.pid', 'redis.pid'].flatMap((name) => {
-    try {
-      return [readFileSync(`${dir}/${name}`, 'utf8').trim()];
-    } catch {
-      return [];
-    }
-  });
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    const { ms, ppid } = cpuOf(pid);
-    if (roots.includes(pid) || roots.includes(ppid)) total += ms;
-  }
-  return total;
-}
-
 async function spec(): Promise<RequestSpec> {
   switch (scenario) {
     case 'sign-in':
@@ -139,10 +114,10 @@ try {
     const users = Math.min(CONNECTIONS, 8);
     await loadSignIns(url, fixture.clients.web, fixture.users, 2, users); // warm-up: workers started, code compiled
     const before = threadCpuMs(child.process.pid!);
-    const storesBefore = storesCpuMs();
+    const storesBefore = storesCpuMs(ROOT);
     const measured = await loadSignIns(url, fixture.clients.web, fixture.users, SECONDS, users);
     const after = threadCpuMs(child.process.pid!);
-    const storesMs = storesCpuMs() - storesBefore;
+    const storesMs = storesCpuMs(ROOT) - storesBefore;
     const per = (part: keyof typeof before) => round((after[part] - before[part]) / Math.max(1, measured.signIns), 1);
     log(`sign-in: ${round(measured.perSecond)}/s with ${users} users, p50 ${round(measured.p50Ms)} ms, p99 ${round(measured.p99Ms)} ms, errors ${measured.errors}`);
     log(`CPU per sign-in: event loop ${per('eventLoop')} ms, hashing threads ${per('hashing')} ms, other threads (GC, JIT, libuv) ${per('other')} ms; the stores (FerretDB, PostgreSQL, Redis) ${round(storesMs / Math.max(1, measured.signIns), 1)} ms`);
