@@ -9,8 +9,10 @@ import { deployment, type Deployment } from '../helpers/e2e.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/keycloak/realm-export-idps.json', import.meta.url));
 const REALM_EXPORT = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
-const FAY = '5f0e3c2a-6b1d-4e8f-9a7c-1d2e3f4a5b6c';
-const GUS = '6a1f4d3b-7c2e-4f9a-8b6d-2e3f4a5b6c7d';
+/** Keycloak's ids of the fixture's users (they stay their sub in Gatehouse). */
+const idOf = (username: string) => (REALM_EXPORT.users as Array<{ id: string; username: string }>).find((user) => user.username === username)!.id;
+const FAY = idOf('fay');
+const GUS = idOf('gus');
 
 describe('Keycloak realm import: identity providers, their mappers and federated identities', function () {
   this.timeout(120_000);
