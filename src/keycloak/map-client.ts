@@ -51,7 +51,11 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | 
     const kept: string[] = [];
     for (const uri of uris) {
       const resolved = absolute(uri);
-      if (uri.includes('*')) note(`${what} ${uri}: wildcards are not supported (Gatehouse matches redirect URIs exactly); register each URI`);
+      if (uri.includes('*')) {
+        // Keycloak's `http://127.0.0.1:*` is a native app on any loopback port and path.
+        const loopback = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(uri) ? '; a native app on loopback: register http://127.0.0.1/<its path> without a port (any port is then accepted)' : '';
+        note(`${what} ${uri}: wildcards are not supported (Gatehouse matches redirect URIs exactly); register each URI${loopback}`);
+      }
       else if (resolved === undefined) note(`${what} ${uri}: not an absolute URI and the client has no root URL`);
       else kept.push(resolved);
     }

@@ -7,6 +7,7 @@ import { importKeycloakRealm } from '../../src/operations/keycloak-import.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, PASSWORD, relyingParty, type Deployment } from '../helpers/e2e.ts';
+import { runCli } from '../helpers/process.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/keycloak/realm-export-idps.json', import.meta.url));
 const REALM_EXPORT = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
@@ -65,6 +66,15 @@ describe('Keycloak realm import: native apps (custom-scheme and loopback redirec
     const { callback } = await signIn(new UserAgent(), request.url.href, redirectUri, { username, password: PASSWORD });
     const tokens = await oidc.authorizationCodeGrant(app, callback, request.checks);
     expect(tokens.claims()?.aud).to.equal('acme-desktop');
+  });
+
+  it('the CLI report names them: gatehouse import --keycloak FILE --dry-run', async () => {
+    const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+    const exit = await runCli(['import', '--keycloak', FIXTURE, '--dry-run'], env);
+    expect(exit.code, exit.stderr).to.equal(0);
+    expect(exit.stdout).to.contain('client acme-mobile → native app (application_type native, RFC 8252): com.acme.mobile:/oauth2redirect (private-use scheme)');
+    expect(exit.stdout).to.match(/client acme-desktop → native app .*http:\/\/127\.0\.0\.1\/callback \(loopback, any port\)/);
+    expect(exit.stdout).to.not.contain('acme-dev-web → native');
   });
 
   it('stays editable through the admin operations (its URIs pass the native rules)', async () => {
