@@ -4,6 +4,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import type { Middleware } from 'koa';
 import type { AdapterFactory, AdapterPayload, Configuration } from 'oidc-provider';
 import { deriveKey } from '../crypto/secret-box.ts';
+import { JWT_REVOCATION_KIND } from '../storage/oidc/models.ts';
 import { bufferedForm, replaceForm } from '../http/form-body.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
@@ -180,7 +181,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     const expiresIn = token.exp - seconds();
     if (expiresIn <= 0) return;
     const tombstone = tombstoneId(token.jti);
-    await clientCredentials().upsert(tombstone, { jti: tombstone, kind: 'JwtRevocation', exp: token.exp }, expiresIn);
+    await clientCredentials().upsert(tombstone, { jti: tombstone, kind: JWT_REVOCATION_KIND, exp: token.exp }, expiresIn);
   };
 
   function swapStructuredToken({ issuer, publicJwks, routes }: SwapOptions): Middleware {
