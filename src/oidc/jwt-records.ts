@@ -280,8 +280,12 @@ type KeySetFunction = ReturnType<typeof createLocalJWKSet>;
 function currentKeys(publicJwks: () => JSONWebKeySet): () => { keys: KeySetFunction; fingerprint: string } {
   let fingerprint = '';
   let keys: KeySetFunction | undefined;
+  let seen: JSONWebKeySet | undefined;
   return () => {
     const jwks = publicJwks();
+    // The same set object as last time (publicJwks is memoised per key set): nothing to compare.
+    if (jwks === seen && keys !== undefined) return { keys, fingerprint };
+    seen = jwks;
     const current = JSON.stringify(jwks.keys.map((key) => [key.kid, key.alg, key.n ?? key.x]));
     if (keys === undefined || current !== fingerprint) {
       keys = createLocalJWKSet(jwks);
@@ -321,6 +325,8 @@ export function verifier(issuer: string, keys: () => { keys: KeySetFunction; fin
     bytes -= entry.bytes;
   };
   return async (token) => {
+    // Opaque tokens (userinfo's usual case) are answered before the key set is looked at.
+    if (!token.includes('.')) return 'not_a_jwt';
     const current = keys();
     const seconds = Math.floor(now() / 1000);
     const known = verified.get(token);
