@@ -12,8 +12,9 @@
  * throughput, holds on a machine others are loading too. Default
  * build: `gatehouse=dist/main.js` (needs `npm run build`); copy an older dist elsewhere inside
  * the repository (so it finds node_modules) to compare. Never asserts timings.
- * Scenarios: cc-rs256, cc-es256, introspect-jwt, introspect-opaque, userinfo (default: cc-rs256,
- * introspect-jwt, userinfo).
+ * Scenarios: cc-rs256, cc-es256, introspect-jwt, introspect-opaque, userinfo, refresh (rotation:
+ * each server gets 8 token chains per connection, every answer's successor goes back into its
+ * pool) (default: cc-rs256, introspect-jwt, userinfo).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,8 +22,8 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
 import { basicAuth } from './lib/fixture.ts';
-import { completeSignIn, postToken } from './lib/flows.ts';
-import { runOnce, type RequestSpec, type Target } from './lib/load.ts';
+import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
+import { refreshTokenChains, runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { table } from './lib/report.ts';
 import { seed } from './lib/seed.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
@@ -30,7 +31,7 @@ import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
 import { storesCpuMs } from './lib/stores-cpu.ts';
 
-const SCENARIOS = ['cc-rs256', 'cc-es256', 'introspect-jwt', 'introspect-opaque', 'userinfo'] as const;
+const SCENARIOS = ['cc-rs256', 'cc-es256', 'introspect-jwt', 'introspect-opaque', 'userinfo', 'refresh'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: flags } = parseArgs({
@@ -106,6 +107,10 @@ async function specFor(scenario: Scenario, url: string, isReference: boolean): P
     case 'userinfo': {
       const { access_token: token } = await completeSignIn(url, fixture.clients.web, fixture.users[0]!);
       return { method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } };
+    }
+    case 'refresh': {
+      const pool = await mintRefreshTokens(url, fixture.clients.web, fixture.users[0]!, CONNECTIONS * 8);
+      return { ...post('web', '/token', ''), ...refreshTokenChains(pool, (token) => form({ grant_type: 'refresh_token', refresh_token: token })) };
     }
   }
 }
