@@ -9,7 +9,8 @@
  * reference) in the same run; absolute numbers are only what the machine did then. Besides
  * requests per second it reports each server's CPU time per request (user + system, all its
  * threads, from /proc) and the stores' (FerretDB, PostgreSQL, Redis): CPU time, unlike
- * throughput, holds on a machine others are loading too. Default
+ * throughput, holds on a machine others are loading too. With FerretDB on PostgreSQL it also
+ * counts PostgreSQL transactions per request (what FerretDB made of the writes). Default
  * build: `gatehouse=dist/main.js` (needs `npm run build`); copy an older dist elsewhere inside
  * the repository (so it finds node_modules) to compare. Never asserts timings.
  * Scenarios: cc-rs256, cc-es256, introspect-jwt, introspect-opaque, userinfo, refresh (rotation:
@@ -29,7 +30,7 @@ import { seed } from './lib/seed.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
-import { storesCpuMs } from './lib/stores-cpu.ts';
+import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
 
 const SCENARIOS = ['cc-rs256', 'cc-es256', 'introspect-jwt', 'introspect-opaque', 'userinfo', 'refresh'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -128,20 +129,28 @@ try {
   for (const scenario of scenarios) {
     const targets: Target[] = [];
     for (const child of children) targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
-    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; storesMs: number; errors: number }>();
+    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; storesMs: number; transactions: number | undefined; errors: number }>();
     const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
     for (const target of targets) if (WARMUP > 0) await runOnce(target, WARMUP, CONNECTIONS);
     for (let index = 0; index < ROUNDS; index += 1) {
       for (const target of [...targets, ...[...targets].reverse()]) {
         const cpuBefore = processCpuMs(pids.get(target.key)!);
         const storesBefore = storesCpuMs(ROOT);
+        const transactionsBefore = storeTransactions(ROOT);
         const result = await runOnce(target, Math.max(1, SECONDS / 2), CONNECTIONS);
-        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, storesMs: 0, errors: 0 };
+        // PostgreSQL publishes its counters about once a second: let the segment's arrive.
+        if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 1_500));
+        const transactionsAfter = storeTransactions(ROOT);
+        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, storesMs: 0, transactions: 0, errors: 0 };
         totals.set(target.key, {
           requests: total.requests + result.requests.total,
           seconds: total.seconds + result.duration,
           cpuMs: total.cpuMs + processCpuMs(pids.get(target.key)!) - cpuBefore,
           storesMs: total.storesMs + storesCpuMs(ROOT) - storesBefore,
+          transactions:
+            total.transactions === undefined || transactionsBefore === undefined || transactionsAfter === undefined
+              ? undefined
+              : total.transactions + transactionsAfter - transactionsBefore - 1,
           errors: total.errors + result.errors + result.timeouts + result.non2xx,
         });
       }
@@ -150,6 +159,10 @@ try {
     const rps = (key: string) => totals.get(key)!.requests / totals.get(key)!.seconds;
     const cpuPer = (key: string) => (totals.get(key)!.cpuMs * 1000) / Math.max(1, totals.get(key)!.requests);
     const storesPer = (key: string) => (totals.get(key)!.storesMs * 1000) / Math.max(1, totals.get(key)!.requests);
+    const transactionsPer = (key: string) => {
+      const { transactions, requests } = totals.get(key)!;
+      return transactions === undefined ? '—' : (round(transactions / Math.max(1, requests), 2) ?? 0);
+    };
     const first = children[0]!.name;
     const hasReference = totals.has('reference');
     for (const child of children) {
@@ -161,13 +174,14 @@ try {
         hasReference ? (round(rps(child.name) / rps('reference'), 2) ?? 0) : '—',
         Math.round(cpuPer(child.name)),
         Math.round(storesPer(child.name)),
+        transactionsPer(child.name),
         round(cpuPer(first) / cpuPer(child.name), 2) ?? 0,
         hasReference ? (round(cpuPer('reference') / cpuPer(child.name), 2) ?? 0) : '—',
       ]);
     }
     log(`${scenario} done; load average ${load()}`);
   }
-  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'stores CPU µs/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
+  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'stores CPU µs/req', 'PostgreSQL transactions/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
   await stores.close();
