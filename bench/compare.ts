@@ -1,6 +1,6 @@
 /**
  * node bench/compare.ts [--build name=path/to/main.js ...] [--no-reference] [--scenario NAME ...]
- *                       [--seconds N] [--warmup N] [--connections N] [--rounds N]
+ *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions]
  *
  * A/B of Gatehouse builds on the stateless scenarios, beside the library's in-memory reference
  * (bench/reference-server.ts), in one run: every build and the reference are started at once
@@ -9,8 +9,10 @@
  * reference) in the same run; absolute numbers are only what the machine did then. Besides
  * requests per second it reports each server's CPU time per request (user + system, all its
  * threads, from /proc) and the stores' (FerretDB, PostgreSQL, Redis): CPU time, unlike
- * throughput, holds on a machine others are loading too. With FerretDB on PostgreSQL it also
- * counts PostgreSQL transactions per request (what FerretDB made of the writes). Default
+ * throughput, holds on a machine others are loading too. With FerretDB on PostgreSQL and
+ * `--pg-transactions` it also counts PostgreSQL transactions per request (what FerretDB made of
+ * the writes; PostgreSQL publishes an idle backend's counters up to 10 s late, so each segment
+ * is followed by 11 s without load). Default
  * build: `gatehouse=dist/main.js` (needs `npm run build`); copy an older dist elsewhere inside
  * the repository (so it finds node_modules) to compare. Never asserts timings.
  * Scenarios: cc-rs256, cc-es256, introspect-jwt, introspect-opaque, userinfo, refresh (rotation:
@@ -44,6 +46,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string' },
     connections: { type: 'string' },
     rounds: { type: 'string' },
+    'pg-transactions': { type: 'boolean' },
   },
 });
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -136,11 +139,11 @@ try {
       for (const target of [...targets, ...[...targets].reverse()]) {
         const cpuBefore = processCpuMs(pids.get(target.key)!);
         const storesBefore = storesCpuMs(ROOT);
-        const transactionsBefore = storeTransactions(ROOT);
+        const transactionsBefore = flags['pg-transactions'] === true ? storeTransactions(ROOT) : undefined;
         const result = await runOnce(target, Math.max(1, SECONDS / 2), CONNECTIONS);
-        // PostgreSQL publishes its counters about once a second: let the segment's arrive.
-        if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 1_500));
-        const transactionsAfter = storeTransactions(ROOT);
+        // An idle PostgreSQL backend publishes its counters up to 10 s late: let the segment's arrive.
+        if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 11_000));
+        const transactionsAfter = transactionsBefore === undefined ? undefined : storeTransactions(ROOT);
         const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, storesMs: 0, transactions: 0, errors: 0 };
         totals.set(target.key, {
           requests: total.requests + result.requests.total,

@@ -35,8 +35,8 @@ export function storesCpuMs(root: string): number {
  * Transactions PostgreSQL has committed or rolled back so far in FerretDB's database, when the
  * bench's FerretDB runs on PostgreSQL (undefined otherwise): FerretDB v1 turns each MongoDB write
  * into transactions of its own, so the count per request shows what a change to the writes
- * bought on this store. PostgreSQL publishes the counters about once a second: read them over
- * segments of several seconds. The query itself counts one.
+ * bought on this store. An idle backend publishes its counters up to 10 s late (PostgreSQL 15's
+ * PGSTAT_IDLE_INTERVAL): wait that long before reading. The query itself counts one.
  */
 export function storeTransactions(root: string): number | undefined {
   const dir = `${root}.data/bench-services`;
