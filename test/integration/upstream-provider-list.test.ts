@@ -10,7 +10,12 @@ import { runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
 
 const REDIRECT = 'https://app.example.com/cb';
-const REALM_EXPORT = JSON.parse(readFileSync(new URL('../fixtures/keycloak/realm-export-idps.json', import.meta.url), 'utf8')) as unknown;
+/** The realm export with its Corp SSO provider shown on the login page (the export hides it). */
+function realmWithShownProvider(): unknown {
+  const realm = JSON.parse(readFileSync(new URL('../fixtures/keycloak/realm-export-idps.json', import.meta.url), 'utf8')) as { identityProviders: Array<Record<string, unknown>> };
+  for (const provider of realm.identityProviders) if (provider.alias === 'corp-keycloak') provider.hideOnLogin = false;
+  return realm;
+}
 
 /** The sign-in page of a fresh authorization request on one instance. */
 async function signInPage(instance: RunningGatehouse, clientId: string): Promise<{ agent: UserAgent; url: string; html: string }> {
@@ -113,7 +118,7 @@ describe('upstream providers on the sign-in page follow changes made on another 
 
     it('a Keycloak import on A shows its enabled providers on B', async () => {
       expect(buttons((await signInPage(c.b, c.clientId)).html)).to.deep.equal([]);
-      const imported = await c.api('POST', '/import/keycloak', REALM_EXPORT);
+      const imported = await c.api('POST', '/import/keycloak', realmWithShownProvider());
       expect(imported.status, JSON.stringify(imported.body)).to.equal(200);
       await within(NOTICE_MS, async () => buttons((await signInPage(c.b, c.clientId)).html).includes('corp-keycloak'));
       // Disabled on import (no secret in the export): not shown.
