@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import type { AdapterFactory } from 'oidc-provider';
+import type { RoutedAdapterFactory } from './storage/oidc/adapter-factory.ts';
 import type { Accounts } from './accounts/accounts.ts';
 import { createUserAdmin, type UserAdmin } from './accounts/user-admin.ts';
 import type { UserChangeHook } from './accounts/user-changes.ts';
@@ -62,7 +62,7 @@ export interface ServicesDeps {
   readonly accounts: Accounts;
   readonly clients: ClientRepository;
   /** oidc-provider's storage (src/oidc/storage.ts). */
-  readonly adapter: AdapterFactory;
+  readonly adapter: RoutedAdapterFactory;
   readonly audit: AuditTrail;
   readonly factors: Factors;
   readonly passkeys: Passkeys;
