@@ -57,6 +57,11 @@ export interface RoutedAdapterFactory extends AdapterFactory {
   completeRotation(refreshTokenId: string, successorId?: string): Promise<void>;
   /** The response of a rotation failed: its held-back successor is dropped (mongo-adapter.ts). */
   abandonRotation(successorId: string): void;
+  /**
+   * The client's client_credentials tokens were deleted from the stores directly (revocation.ts):
+   * every instance drops its cached copies (record-cache.ts).
+   */
+  clientTokensRevoked(clientId: string): Promise<void>;
 }
 
 export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFactory {
@@ -116,5 +121,6 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
   return Object.assign(factory, {
     completeRotation: (id: string, successorId?: string) => guard(mongoAdapter.completeRotation(id, successorId)),
     abandonRotation: (successorId: string) => mongoAdapter.abandonRotation(successorId),
+    clientTokensRevoked: async (clientId: string) => records?.clientTokensRevoked(clientId),
   });
 }
