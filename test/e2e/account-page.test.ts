@@ -298,6 +298,7 @@ describe('account page (headless Chromium)', function () {
         await page.waitForLoadState('networkidle');
         await screenshot(page, `account-${name}-${locale}-390`);
         expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} in ${locale}`).to.be.at.most(390);
+        expect(await page.evaluate(() => getComputedStyle(document.querySelector('main')!).wordBreak), `${name} in ${locale}: Korean breaks between words`).to.equal(locale === 'ko' ? 'keep-all' : 'normal');
       }
     }
     await page.setViewportSize({ width: 1280, height: 720 });
