@@ -24,9 +24,9 @@ import { openOidcStorage, type OidcStorage } from '../oidc/storage.ts';
 import { createServices, type GatehouseServices } from '../services.ts';
 import { configuredSignIn, pinnedSignIn } from '../settings/sign-in.ts';
 import { openSignInSettings } from '../settings/sign-in-store.ts';
-import { ensureUpstreamIndexes } from '../upstream/directory.ts';
-import { ensureUpstreamSessionIndexes } from '../upstream/sessions.ts';
-import { ensureLinkTicketIndexes } from '../upstream/link-tickets.ts';
+import { createUpstreamDirectory, ensureUpstreamIndexes } from '../upstream/directory.ts';
+import { startUpstreamExpiry } from '../upstream/expiry.ts';
+import { openUpstreamProviderList } from '../upstream/provider-list.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from '../storage/command-watch.ts';
 import { connectMongo } from '../storage/mongo.ts';
 import { connectRedis, RedisConnectError } from '../storage/redis.ts';
@@ -183,6 +183,15 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       now: clock.now,
     });
     closers.push(() => signInSettings.close());
+    const upstream = await openUpstreamProviderList({
+      directory: createUpstreamDirectory({ mongo, box: createSecretBox(secret, 'upstream-secrets'), now: dateClock(clock) }),
+      redis,
+      redisPrefix: config.redisPrefix,
+      logger,
+      subscribe: server,
+      now: clock.now,
+    });
+    closers.push(() => upstream.close());
     const services = createServices({
       factors,
       passkeys,
@@ -196,13 +205,13 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       adapter: storage.adapter,
       audit,
       onUserChange: accountCache.onUserChange,
-      upstreamSecretBox: createSecretBox(secret, 'upstream-secrets'),
+      upstream,
       clock,
     });
     if (server) {
       await ensureUpstreamIndexes(mongo);
-      await ensureUpstreamSessionIndexes(mongo);
-      await ensureLinkTicketIndexes(mongo);
+      const upstreamSweeper = await startUpstreamExpiry({ mongo, logger, now: dateClock(clock), onClockJump: clock.onJump });
+      if (upstreamSweeper !== undefined) closers.push(async () => upstreamSweeper.stop());
     }
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
     const keys: KeyControl = {
