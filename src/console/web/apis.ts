@@ -1,19 +1,7 @@
 /// <reference lib="dom" />
+import type { ApiResponse as Api } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { checkField, confirmed, facts, h, hashQuery, notice, pager, render, selectField, showError, t, table, textField, words } from './ui.ts';
-
-export interface Api {
-  readonly identifier: string;
-  readonly name: string;
-  readonly scopes: string[];
-  readonly format: 'jwt' | 'opaque';
-  readonly alg: 'RS256' | 'ES256';
-  readonly access_token_ttl: number;
-  readonly include_roles: boolean;
-  readonly include_groups: boolean;
-  readonly token_claims: string;
-  readonly client_id: string | null;
-}
 
 const PAGE = 25;
 const details = (error: unknown) => (error instanceof ApiError ? error.details : []);

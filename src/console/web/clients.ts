@@ -1,18 +1,7 @@
 /// <reference lib="dom" />
+import type { CreatedClientResponse as Client } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { areaField, checkField, confirmed, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, type FieldDetail } from './ui.ts';
-
-export interface Client {
-  readonly client_id: string;
-  readonly name: string;
-  readonly type: 'public' | 'confidential';
-  readonly grant_types: readonly string[];
-  readonly redirect_uris: readonly string[];
-  readonly post_logout_redirect_uris: readonly string[];
-  readonly token_endpoint_auth_method: string;
-  readonly client_secret?: string;
-  readonly [field: string]: unknown;
-}
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
 /** The account page's built-in client (src/clients/account-client.ts): not deletable either. */

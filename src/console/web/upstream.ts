@@ -1,39 +1,7 @@
 /// <reference lib="dom" />
+import type { UpstreamProviderResponse as UpstreamProvider } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { areaField, checkField, confirmed, facts, h, hashQuery, lines, notice, render, selectField, showError, t, table, textField, when, words, type FieldDetail } from './ui.ts';
-
-/** An upstream identity provider as the admin API shows it: never its secret or private key. */
-export interface UpstreamProvider {
-  readonly alias: string;
-  readonly kind: 'oidc' | 'oauth2';
-  readonly display_name: string;
-  readonly icon_url: string | null;
-  readonly issuer: string | null;
-  readonly authorization_endpoint: string | null;
-  readonly token_endpoint: string | null;
-  readonly userinfo_endpoint: string | null;
-  readonly client_id: string;
-  readonly token_endpoint_auth_method: string;
-  readonly has_secret: boolean;
-  readonly has_private_key: boolean;
-  readonly scopes: readonly string[];
-  readonly claims: Readonly<Record<string, string>>;
-  readonly role_mappings: ReadonlyArray<{ claim: string; value: string; role: string }>;
-  readonly group_mappings: ReadonlyArray<{ claim: string; value: string; group: string }>;
-  readonly mapping_mode: 'every_sign_in' | 'first_sign_in';
-  readonly create_accounts: boolean;
-  readonly link_by_email: boolean;
-  readonly trust_email: boolean;
-  readonly allowed_domains: readonly string[];
-  readonly home_domains: readonly string[];
-  readonly clients: readonly string[] | null;
-  readonly enabled: boolean;
-  readonly upstream_logout: boolean;
-  readonly redirect_uri: string;
-  readonly post_logout_redirect_uri: string;
-  readonly created_at: string;
-  readonly updated_at: string;
-}
 
 /** What the create form offers: the API's presets, then a custom provider of either kind. */
 const CHOICES = ['google', 'microsoft', 'github', 'gitlab', 'keycloak', 'oidc', 'oauth2'] as const;

@@ -1,4 +1,4 @@
-import type { ClientRepository } from '../clients/repository.ts';
+import type { ClientRepository } from './repository.ts';
 
 /** The admin console's client id: a built-in first-party public client (code + PKCE). */
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
