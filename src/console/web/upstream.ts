@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { UpstreamProviderResponse as UpstreamProvider } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { areaField, checkField, confirmed, facts, h, hashQuery, lines, notice, render, selectField, showError, t, table, textField, when, words, type FieldDetail } from './ui.ts';
+import { areaField, checkField, deleteCard, facts, h, hashQuery, lines, notice, render, selectField, showError, t, table, textField, when, words, type FieldDetail } from './ui.ts';
 
 /** What the create form offers: the API's presets, then a custom provider of either kind. */
 const CHOICES = ['google', 'microsoft', 'github', 'gitlab', 'keycloak', 'oidc', 'oauth2'] as const;
@@ -275,22 +275,16 @@ export async function upstreamPage(root: HTMLElement, api: AdminApi, alias: stri
     );
   });
 
-  const deleteStatus = h('div', { role: 'status' });
-  const deletion = h(
-    'section',
-    { class: 'card', 'aria-labelledby': 'upstream-delete-heading' },
-    h('h2', { id: 'upstream-delete-heading' }, t('upstream.delete.heading')),
-    h('p', {}, t('upstream.delete.text')),
-    confirmed(t('upstream.delete.button'), t('upstream.delete.confirm', { alias }), () =>
-      void api.delete(path).then(
-        () => {
-          location.hash = '#/upstream';
-        },
-        (error: unknown) => showError(null, deleteStatus, error, details(error)),
-      ),
-    ),
-    deleteStatus,
-  );
+  const deletion = deleteCard({
+    id: 'upstream-delete',
+    heading: t('upstream.delete.heading'),
+    text: t('upstream.delete.text'),
+    button: t('upstream.delete.button'),
+    confirm: t('upstream.delete.confirm', { alias }),
+    remove: () => api.delete(path),
+    back: '#/upstream',
+    details,
+  });
 
   render(
     root,
