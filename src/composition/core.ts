@@ -25,8 +25,7 @@ import { createServices, type GatehouseServices } from '../services.ts';
 import { configuredSignIn, pinnedSignIn } from '../settings/sign-in.ts';
 import { openSignInSettings } from '../settings/sign-in-store.ts';
 import { ensureUpstreamIndexes } from '../upstream/directory.ts';
-import { ensureUpstreamSessionIndexes } from '../upstream/sessions.ts';
-import { ensureLinkTicketIndexes } from '../upstream/link-tickets.ts';
+import { startUpstreamExpiry } from '../upstream/expiry.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from '../storage/command-watch.ts';
 import { connectMongo } from '../storage/mongo.ts';
 import { connectRedis, RedisConnectError } from '../storage/redis.ts';
@@ -201,8 +200,8 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     });
     if (server) {
       await ensureUpstreamIndexes(mongo);
-      await ensureUpstreamSessionIndexes(mongo);
-      await ensureLinkTicketIndexes(mongo);
+      const upstreamSweeper = await startUpstreamExpiry({ mongo, logger, now: dateClock(clock), onClockJump: clock.onJump });
+      if (upstreamSweeper !== undefined) closers.push(async () => upstreamSweeper.stop());
     }
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
     const keys: KeyControl = {

@@ -262,7 +262,8 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
   async function buttons(step: StepContext) {
     const clientId = step.details.params.client_id;
     return (await directory.list())
-      .filter((idp) => usable(idp, clientId))
+      // A hidden provider (hide_on_login) is reached by an IdP hint or its home domains only.
+      .filter((idp) => usable(idp, clientId) && !idp.hide_on_login)
       .map((idp) => ({ alias: idp.alias, name: idp.display_name, icon: idp.icon_url, href: startHref(step.details.uid, idp.alias) }));
   }
 
