@@ -5,6 +5,7 @@ import type { Accounts } from './accounts/accounts.ts';
 import { createUserAdmin, type UserAdmin } from './accounts/user-admin.ts';
 import type { UserChangeHook } from './accounts/user-changes.ts';
 import { userModel } from './accounts/user-model.ts';
+import { createSignIns, signInModel } from './accounts/sign-ins.ts';
 import { apiModel } from './apis/model.ts';
 import { createApiRegistry, type ApiRegistry } from './apis/registry.ts';
 import type { ClientRepository } from './clients/repository.ts';
@@ -87,7 +88,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
   const users = userModel(mongo);
   return {
     accounts: deps.accounts,
-    users: createUserAdmin({ users, onChange: deps.onUserChange }),
+    users: createUserAdmin({ users, signIns: createSignIns(signInModel(mongo)), onChange: deps.onUserChange }),
     clients: deps.clients,
     apis: createApiRegistry({ model: apiModel(mongo), now: dateClock(clock) }),
     roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users, onUserChange: deps.onUserChange }),

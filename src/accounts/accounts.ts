@@ -9,6 +9,7 @@ import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './no
 import { checkPassword, DEFAULT_PASSWORD_POLICY, passwordLength, type PasswordPolicy } from './password-policy.ts';
 import { initialAttributes, type ProfileAttributes, type ProfileAttributesPatch } from './profile-attributes.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
+import { createSignIns, signInModel, type SignIns } from './sign-ins.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 
 /** A user as the rest of Gatehouse sees it: never the password hash. */
@@ -35,6 +36,11 @@ export interface User {
   readonly hasPassword: boolean;
   /** null while the user has no password. */
   readonly passwordChangedAt: Date | null;
+  /**
+   * The last sign-in. Sign-in times live in `user_sign_ins` (sign-ins.ts); `findById` and
+   * `findByLogin` stay one read each (they are on the sign-in path) and give only a legacy value
+   * from the user document, so operator views complete it with `UserAdmin.withLastSignIn`.
+   */
   readonly lastLoginAt: Date | null;
 }
 
@@ -102,7 +108,10 @@ export interface AccountsDeps {
   /** Receives the reason behind every authentication result; must not throw. */
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onChange?: UserChangeHook;
-  /** Batches `lastLoginAt` writes (last-login.ts); without it each sign-in writes its own. */
+  /**
+   * Batches last sign-in writes (last-login.ts) into `user_sign_ins`; without it each sign-in
+   * writes its own row there (never into the user document: docs/STORAGE.md).
+   */
   readonly lastLogins?: Pick<LastLoginWriter, 'record'>;
 }
 
@@ -196,6 +205,9 @@ export function createAccounts({
       // Auditing must not change the answer.
     }
   };
+
+  /** Where sign-ins are written one by one when there is no batch writer. */
+  let signIns: SignIns | undefined;
 
   const findStored = (id: string) => users.findById(id).lean<StoredUser>().exec();
   const findStoredByLogin = (key: string) =>
@@ -308,7 +320,7 @@ export function createAccounts({
       const rehashed = hash !== null && hasher.needsRehash(hash) ? await rehash(user, password) : false;
       const at = now();
       if (lastLogins !== undefined) lastLogins.record(user._id, at);
-      else await users.updateOne({ _id: user._id }, { $set: { lastLoginAt: at } }).exec();
+      else await (signIns ??= createSignIns(signInModel(users.db))).record([[user._id, at]]);
       report({ outcome: 'success', userId: user._id, username: user.username, clientId: clientId ?? null, ip, at, rehashed, ...via });
       return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
     },

@@ -1,11 +1,13 @@
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { keyedBatchedWriter } from '../storage/batched-writer.ts';
-import type { UserModel } from './user-model.ts';
+import type { SignIns } from './sign-ins.ts';
 
 /**
- * `lastLoginAt` written in batches, off the sign-in's path: a sign-in only notes the time, a
- * timer (or a full batch) writes every noted user with one `update` command. Under load that is
+ * Last sign-in times written in batches, off the sign-in's path: a sign-in only notes the time, a
+ * timer (or a full batch) writes every noted user with one `update` command — to `user_sign_ins`
+ * (sign-ins.ts), never to the user document, where FerretDB's whole-document rewrite could undo a
+ * concurrent password change or disable (docs/STORAGE.md). Under load that is
  * one write per second instead of one per sign-in. The price, as for audit events: the times of
  * the last second are lost if the process dies (the audit log has every sign-in); `close()`
  * writes what is pending.
@@ -17,7 +19,7 @@ export interface LastLoginWriter {
 }
 
 export interface LastLoginWriterDeps {
-  readonly users: UserModel;
+  readonly signIns: Pick<SignIns, 'record'>;
   readonly logger: Pick<Logger, 'warn' | 'info'>;
   readonly flushIntervalMs?: number;
   /** Users per write; more pending than this writes at once. */
@@ -26,7 +28,7 @@ export interface LastLoginWriterDeps {
   readonly clock?: Clock;
 }
 
-export function createLastLoginWriter({ users, logger, flushIntervalMs = 1000, maxBatch = 500, clock }: LastLoginWriterDeps): LastLoginWriter {
+export function createLastLoginWriter({ signIns, logger, flushIntervalMs = 1000, maxBatch = 500, clock }: LastLoginWriterDeps): LastLoginWriter {
   /** userId → latest sign-in time not yet written. */
   const pending = new Map<string, Date>();
   const writer = keyedBatchedWriter(pending, {
@@ -34,11 +36,7 @@ export function createLastLoginWriter({ users, logger, flushIntervalMs = 1000, m
     flushIntervalMs,
     clock,
     // A failed batch is kept for the retry, unless a newer sign-in of the same user was noted meanwhile.
-    write: async (batch) =>
-      void (await users.bulkWrite(
-        batch.map(([userId, at]) => ({ updateOne: { filter: { _id: userId }, update: { $set: { lastLoginAt: at } } } })),
-        { ordered: false },
-      )),
+    write: (batch) => signIns.record(batch),
     onFailure: (error, first) => first && logger.warn({ err: error, pending: pending.size }, 'last sign-in times could not be stored; will retry'),
     onRecovery: () => logger.info('last sign-in times are being stored again'),
   });

@@ -6,6 +6,7 @@ import { createAccounts, type Accounts, type AuthenticationEvent } from './accou
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from './hash-pool.ts';
 import { dateClock, systemClock, type Clock } from '../clock.ts';
 import { createLastLoginWriter, type LastLoginWriter } from './last-login.ts';
+import { createSignIns, signInModel } from './sign-ins.ts';
 import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
 import { DEFAULT_PASSWORD_POLICY } from './password-policy.ts';
 import type { UserChangeHook } from './user-changes.ts';
@@ -15,7 +16,7 @@ export interface AccountLayer {
   readonly accounts: Accounts;
   readonly hasher: PasswordHasher;
   readonly limiter: LoginLimiter;
-  /** Pending `lastLoginAt` writes (written within a second, and at close). */
+  /** Pending last sign-in writes to `user_sign_ins` (written within a second, and at close). */
   readonly lastLogins: LastLoginWriter;
   /** Stops the sweeper and the hashing workers, writes pending sign-in times. */
   close(): Promise<void>;
@@ -67,7 +68,7 @@ export async function startAccountLayer({ config, mongo, redis, redisPrefix = ''
   });
   const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength } = config.passwords;
   const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, clock, ...(onHash ? { observe: onHash } : {}) });
-  const lastLogins = createLastLoginWriter({ users, logger, clock });
+  const lastLogins = createLastLoginWriter({ signIns: createSignIns(signInModel(mongo)), logger, clock });
   const accounts = createAccounts({
     users,
     hasher,

@@ -6,6 +6,7 @@ import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 import { attributeChanges } from './profile-attributes.ts';
 import type { NewUser, User } from './accounts.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
+import { withLastSignIns, type SignIns } from './sign-ins.ts';
 
 export interface UserPage {
   readonly users: User[];
@@ -28,7 +29,9 @@ export type ProfilePatch = Omit<NewUser, 'username' | 'password'>;
 export interface UserAdmin {
   search(search: UserSearch): Promise<UserPage>;
   update(id: string, patch: ProfilePatch): Promise<User>;
-  /** Every stored user with its password hash, for `gatehouse export`. */
+  /** The user with `lastLoginAt` from `user_sign_ins` (the later of it and a legacy in-document value). */
+  withLastSignIn(user: User): Promise<User>;
+  /** Every stored user with its password hash and last sign-in, for `gatehouse export`. */
   exportAll(): Promise<StoredUser[]>;
   /** Writes an exported user as is (same id, same hash); replaces one with the same id. */
   importOne(user: StoredUser): Promise<'created' | 'updated'>;
@@ -46,11 +49,13 @@ function escapeRegex(text: string): string {
 
 export interface UserAdminDeps {
   readonly users: UserModel;
+  /** Last sign-in times (sign-ins.ts); the listing, edits and exports read them from there. */
+  readonly signIns: SignIns;
   readonly now?: () => Date;
   readonly onChange?: UserChangeHook;
 }
 
-export function createUserAdmin({ users, now = () => new Date(), onChange = ignoreUserChanges }: UserAdminDeps): UserAdmin {
+export function createUserAdmin({ users, signIns, now = () => new Date(), onChange = ignoreUserChanges }: UserAdminDeps): UserAdmin {
   return {
     async search({ query, role, group, limit, offset }) {
       const filter: Record<string, unknown> = {};
@@ -64,7 +69,7 @@ export function createUserAdmin({ users, now = () => new Date(), onChange = igno
         users.find(filter).sort({ usernameKey: 1 }).skip(offset).limit(limit).lean<StoredUser[]>().exec(),
         users.countDocuments(filter).exec(),
       ]);
-      return { users: docs.map(toUser), total };
+      return { users: await withLastSignIns(signIns, docs.map(toUser), (user) => user.id), total };
     },
 
     async update(id, patch) {
@@ -96,11 +101,16 @@ export function createUserAdmin({ users, now = () => new Date(), onChange = igno
       }
       if (doc === null) throw new UserNotFoundError(id);
       await onChange(id);
-      return toUser(doc);
+      return (await withLastSignIns(signIns, [toUser(doc)], (user) => user.id))[0]!;
+    },
+
+    async withLastSignIn(user) {
+      return (await withLastSignIns(signIns, [user], (one) => one.id))[0]!;
     },
 
     async exportAll() {
-      return users.find().sort({ _id: 1 }).lean<StoredUser[]>().exec();
+      const [docs, stored] = await Promise.all([users.find().sort({ _id: 1 }).lean<StoredUser[]>().exec(), signIns.all()]);
+      return withLastSignIns(signIns, docs, (user) => user._id, stored);
     },
 
     async importOne(user) {

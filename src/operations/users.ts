@@ -115,7 +115,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
   async function get(id: string): Promise<User> {
     const user = await accounts.findById(id);
     if (user === undefined) throw notFound('user', id);
-    return user;
+    return users.withLastSignIn(user);
   }
 
   return {
@@ -124,7 +124,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     async resolve(ref: string): Promise<User> {
       const user = (await accounts.findById(ref)) ?? (await accounts.findByLogin(ref));
       if (user === undefined) throw notFound('user', ref);
-      return user;
+      return users.withLastSignIn(user);
     },
     async create(ctx: OperationContext, body: unknown) {
       const input = userCreateSchema.parse(body);

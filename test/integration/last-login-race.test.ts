@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { createAccounts, type Accounts } from '../../src/accounts/accounts.ts';
 import type { PasswordHasher } from '../../src/accounts/hash-pool.ts';
 import { createLastLoginWriter, type LastLoginWriter } from '../../src/accounts/last-login.ts';
+import { createSignIns, signInModel } from '../../src/accounts/sign-ins.ts';
 import { userModel, type UserModel } from '../../src/accounts/user-model.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { accountsHarness, type AccountsHarness } from '../helpers/accounts.ts';
@@ -33,7 +34,7 @@ describe('last sign-in batch vs. concurrent account changes (real MongoDB-wire s
     users = userModel(connection);
     harness = await accountsHarness({ connection });
     // No timer fires within the test: only flush() writes.
-    writer = createLastLoginWriter({ users, logger: quiet, flushIntervalMs: 3_600_000 });
+    writer = createLastLoginWriter({ signIns: createSignIns(signInModel(connection)), logger: quiet, flushIntervalMs: 3_600_000 });
     const racing: PasswordHasher = {
       ...harness.hasher,
       hash: async (password) => {
@@ -78,5 +79,8 @@ describe('last sign-in batch vs. concurrent account changes (real MongoDB-wire s
       await accounts.enable(user.id);
     }
     expect(lost, 'rounds whose disable the last-sign-in batch overwrote').to.deep.equal([]);
+    // The sign-in times themselves were kept too, apart from the user document.
+    const row = await signInModel(connection).findById(user.id).lean().exec();
+    expect(row?.lastLoginAt.toISOString()).to.equal(new Date(Date.UTC(2026, 10, 29, 13, 0, ROUNDS)).toISOString());
   });
 });

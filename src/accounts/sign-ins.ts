@@ -1,0 +1,86 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+/**
+ * Users' last sign-in times, in their own collection (`user_sign_ins`, one row per user, `_id` =
+ * the user id) rather than in the user document. FerretDB v1 runs an update by reading the whole
+ * document and writing it back, so a sign-in time written into `users` could put back the old
+ * password hash, `disabled` flag or profile that a concurrent change had just written
+ * (docs/STORAGE.md). Rows here are written only by sign-ins, so nothing else can be lost.
+ *
+ * Users stored before this collection existed may still carry `lastLoginAt` in their document;
+ * readers take the later of the two (`laterOf`).
+ */
+export interface StoredSignIn {
+  _id: string;
+  lastLoginAt: Date;
+}
+
+const signInSchema = new Schema<StoredSignIn>(
+  {
+    _id: { type: String, required: true },
+    lastLoginAt: { type: Date, required: true },
+  },
+  { collection: 'user_sign_ins', versionKey: false, strict: 'throw', timestamps: false },
+);
+
+export type SignInModel = Model<StoredSignIn>;
+
+export function signInModel(connection: Connection): SignInModel {
+  return (connection.models.UserSignIn as SignInModel | undefined) ?? connection.model<StoredSignIn>('UserSignIn', signInSchema);
+}
+
+export interface SignIns {
+  /** Stores each user's sign-in time unless a later one is stored already; one command for all. */
+  record(entries: readonly (readonly [userId: string, at: Date])[]): Promise<void>;
+  /** The stored last sign-in of each given user that has one; one read. */
+  latest(userIds: readonly string[]): Promise<Map<string, Date>>;
+  /** Every stored last sign-in (for an export). */
+  all(): Promise<Map<string, Date>>;
+  /** Removes the user's row (the user was deleted). */
+  forget(userId: string): Promise<void>;
+}
+
+export function createSignIns(model: SignInModel): SignIns {
+  return {
+    async record(entries) {
+      if (entries.length === 0) return;
+      await model.bulkWrite(
+        entries.map(([userId, at]) => ({ updateOne: { filter: { _id: userId }, update: { $max: { lastLoginAt: at } }, upsert: true } })),
+        { ordered: false },
+      );
+    },
+    async latest(userIds) {
+      if (userIds.length === 0) return new Map();
+      const rows = await model.find({ _id: { $in: [...new Set(userIds)] } }).lean<StoredSignIn[]>().exec();
+      return new Map(rows.map((row) => [row._id, row.lastLoginAt]));
+    },
+    async all() {
+      const rows = await model.find().lean<StoredSignIn[]>().exec();
+      return new Map(rows.map((row) => [row._id, row.lastLoginAt]));
+    },
+    async forget(userId) {
+      await model.deleteOne({ _id: userId }).exec();
+    },
+  };
+}
+
+/** The later of a legacy in-document time and the stored one. */
+export function laterOf(legacy: Date | null | undefined, stored: Date | undefined): Date | null {
+  if (stored === undefined) return legacy ?? null;
+  if (legacy === null || legacy === undefined) return stored;
+  return legacy.getTime() >= stored.getTime() ? legacy : stored;
+}
+
+/** Users (or stored users) with `lastLoginAt` taken from the sign-in rows, legacy values still counting. */
+export async function withLastSignIns<T extends { readonly lastLoginAt: Date | null }>(
+  signIns: Pick<SignIns, 'latest'>,
+  items: readonly T[],
+  idOf: (item: T) => string,
+  stored?: ReadonlyMap<string, Date>,
+): Promise<T[]> {
+  stored ??= await signIns.latest(items.map(idOf));
+  return items.map((item) => {
+    const lastLoginAt = laterOf(item.lastLoginAt, stored.get(idOf(item)));
+    return lastLoginAt === item.lastLoginAt ? item : { ...item, lastLoginAt };
+  });
+}
