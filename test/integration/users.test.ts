@@ -3,6 +3,8 @@ import type { Connection } from 'mongoose';
 import { AUTHENTICATION_FAILED } from '../../src/accounts/accounts.ts';
 import { parseArgon2Hash } from '../../src/accounts/argon2-params.ts';
 import { DuplicateUserError, InvalidUserError, PasswordPolicyError, UserNotFoundError } from '../../src/accounts/errors.ts';
+import { createSignIns, signInModel } from '../../src/accounts/sign-ins.ts';
+import { createUserAdmin } from '../../src/accounts/user-admin.ts';
 import { ensureUserIndexes, userModel, type StoredUser } from '../../src/accounts/user-model.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { accountsHarness, randomIp, type AccountsHarness } from '../helpers/accounts.ts';
@@ -160,5 +162,22 @@ describe('users (real MongoDB-wire server)', () => {
     } finally {
       await current.close();
     }
+  });
+
+  it('writes a sign-in time to user_sign_ins (without a batch writer), never into the user document; operator views read it there', async () => {
+    const user = await h.accounts.createUser({ username: 'signer', password: 'signer-password' });
+    const result = await h.accounts.authenticate('signer', 'signer-password', randomIp());
+    expect(result.ok).to.equal(true);
+    const stored = await userModel(connection).findById(user.id).lean<StoredUser>().exec();
+    expect(stored?.lastLoginAt ?? null).to.equal(null);
+    const row = await signInModel(connection).findById(user.id).lean().exec();
+    expect(row?.lastLoginAt).to.be.instanceOf(Date);
+    const admin = createUserAdmin({ users: userModel(connection), signIns: createSignIns(signInModel(connection)) });
+    const fresh = await h.accounts.findById(user.id);
+    expect((await admin.withLastSignIn(fresh!)).lastLoginAt?.toISOString()).to.equal(row?.lastLoginAt.toISOString());
+    const page = await admin.search({ query: 'signer', limit: 10, offset: 0 });
+    expect(page.users.map((one) => one.lastLoginAt?.toISOString())).to.deep.equal([row?.lastLoginAt.toISOString()]);
+    const exported = (await admin.exportAll()).find((one) => one._id === user.id);
+    expect(exported?.lastLoginAt?.toISOString()).to.equal(row?.lastLoginAt.toISOString());
   });
 });
