@@ -97,7 +97,8 @@ export interface AccountsDeps {
   readonly hasher: PasswordHasher;
   readonly limiter: LoginLimiter;
   readonly now?: () => Date;
-  readonly passwordPolicy?: PasswordPolicy;
+  /** What a new password must be: fixed, or read at each use (the runtime password policy, src/settings/). */
+  readonly passwordPolicy?: PasswordPolicy | (() => Promise<PasswordPolicy>);
   /** Receives the reason behind every authentication result; must not throw. */
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onChange?: UserChangeHook;
@@ -189,6 +190,9 @@ export function createAccounts({
   onChange = ignoreUserChanges,
   lastLogins,
 }: AccountsDeps): Accounts {
+  const policyNow = typeof passwordPolicy === 'function' ? passwordPolicy : () => Promise.resolve(passwordPolicy);
+  // The input cap is not a runtime setting: sign-in truncates at it without reading the policy.
+  const { maxLength } = typeof passwordPolicy === 'function' ? DEFAULT_PASSWORD_POLICY : passwordPolicy;
   const report = (event: AuthenticationEvent) => {
     try {
       onAuthentication?.(event);
@@ -222,7 +226,7 @@ export function createAccounts({
     async createUser(input) {
       const username = validUsername(input.username);
       const email = input.email === undefined || input.email === null || input.email.trim() === '' ? null : validEmail(input.email);
-      if (input.password !== undefined) checkPassword(input.password, passwordPolicy);
+      if (input.password !== undefined) checkPassword(input.password, await policyNow());
       const doc = {
         _id: randomUUID(),
         username,
@@ -276,8 +280,8 @@ export function createAccounts({
       const subject = user?._id ?? `login:${key}`;
       const lock = await limiter.check(subject, ip);
       // Exactly one verification on every path, so timing says nothing about the reason.
-      const tooLong = passwordLength(password) > passwordPolicy.maxLength;
-      const candidate = tooLong ? password.slice(0, passwordPolicy.maxLength) : password;
+      const tooLong = passwordLength(password) > maxLength;
+      const candidate = tooLong ? password.slice(0, maxLength) : password;
       const hash = user?.passwordHash ?? null;
       const matches = hash === null ? await hasher.verifyDummy(candidate) : (await hasher.verify(hash, candidate)) && !tooLong;
 
@@ -314,7 +318,7 @@ export function createAccounts({
     },
 
     async setPassword(id, password) {
-      checkPassword(password, passwordPolicy);
+      checkPassword(password, await policyNow());
       if ((await findStored(id)) === null) throw new UserNotFoundError(id);
       const passwordHash = await hasher.hash(password);
       await update(id, { passwordHash, passwordChangedAt: now() });

@@ -7,7 +7,7 @@ import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '.
 import type { Clock } from '../clock.ts';
 import { createLastLoginWriter, type LastLoginWriter } from './last-login.ts';
 import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
-import { DEFAULT_PASSWORD_POLICY } from './password-policy.ts';
+import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './password-policy.ts';
 import type { UserChangeHook } from './user-changes.ts';
 import { ensureUserIndexes, userModel } from './user-model.ts';
 
@@ -32,6 +32,8 @@ export interface AccountLayerDeps {
   readonly onHash?: (event: HashPoolEvent) => void;
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onUserChange?: UserChangeHook;
+  /** Runtime policies (src/settings/), read at each use; absent: the configuration's, fixed. */
+  readonly policies?: { readonly password?: () => Promise<PasswordPolicy> };
   /** When lockouts end (src/clock.ts). */
   readonly now?: () => Date;
   /** Jumps of a moved clock (tests): the lockout sweeper, where there is one, runs at once. */
@@ -53,7 +55,7 @@ export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
  * The account layer from settings and open connections: creates indexes, sets up the hashing
  * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, mongo, redis, redisPrefix = '', logger, onHash, onAuthentication, onUserChange, now, onClockJump }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, policies, mongo, redis, redisPrefix = '', logger, onHash, onAuthentication, onUserChange, now, onClockJump }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
   await ensureUserIndexes(users);
   const limiter = await createLoginLimiter({
@@ -74,7 +76,7 @@ export async function startAccountLayer({ config, mongo, redis, redisPrefix = ''
     hasher,
     limiter,
     lastLogins,
-    passwordPolicy: { ...DEFAULT_PASSWORD_POLICY, minLength },
+    passwordPolicy: policies?.password ?? { ...DEFAULT_PASSWORD_POLICY, minLength },
     ...(onAuthentication ? { onAuthentication } : {}),
     ...(onUserChange ? { onChange: onUserChange } : {}),
   });

@@ -22,8 +22,7 @@ import { auditAuthentication } from '../observability/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from '../oidc/account-cache.ts';
 import { openOidcStorage, type OidcStorage } from '../oidc/storage.ts';
 import { createServices, type GatehouseServices } from '../services.ts';
-import { configuredSignIn, pinnedSignIn } from '../settings/sign-in.ts';
-import { openSignInSettings } from '../settings/sign-in-store.ts';
+import { openRuntimeSettings } from '../settings/runtime.ts';
 import { ensureUpstreamIndexes } from '../upstream/directory.ts';
 import { ensureUpstreamSessionIndexes } from '../upstream/sessions.ts';
 import { ensureLinkTicketIndexes } from '../upstream/link-tickets.ts';
@@ -150,9 +149,14 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     });
     closers.push(() => accountCache.close());
 
+    // Runtime settings first: the account layer reads the password policy and the lockout thresholds from them.
+    const runtimeSettings = await openRuntimeSettings({ config, mongo, redis, logger, subscribe: server, now: clock.now });
+    closers.push(() => runtimeSettings.close());
+
     const auditSignIn = auditAuthentication(audit);
     const accountLayer = await startAccountLayer({
       config,
+      policies: { password: runtimeSettings.passwordPolicyNow },
       now: dateClock(clock),
       onClockJump: clock.onJump,
       mongo,
@@ -172,22 +176,11 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
     const sessionDevices = await createSessionDevices({ connection: mongo, logger, clock });
     closers.push(() => sessionDevices.close());
-    const signInSettings = await openSignInSettings({
-      mongo,
-      redis,
-      redisPrefix: config.redisPrefix,
-      configured: configuredSignIn(config),
-      pinned: pinnedSignIn(config.pinned),
-      logger,
-      subscribe: server,
-      now: clock.now,
-    });
-    closers.push(() => signInSettings.close());
     const services = createServices({
       factors,
       passkeys,
       sessionDevices,
-      signInSettings,
+      runtimeSettings,
       config,
       mongo,
       redis,

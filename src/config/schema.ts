@@ -196,6 +196,7 @@ export const RUNTIME_SETTINGS = [
   'GATEHOUSE_EMAIL_VERIFICATION_TTL',
   'GATEHOUSE_PASSWORD_RESET',
   'GATEHOUSE_PASSWORD_RESET_TTL',
+  'GATEHOUSE_PASSWORD_MIN_LENGTH',
 ] as const satisfies readonly SettingName[];
 export type RuntimeSettingName = (typeof RUNTIME_SETTINGS)[number];
 

@@ -1,0 +1,208 @@
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { UserAgent } from '../helpers/browserless.ts';
+import { testClock, type TestClock } from '../helpers/clock.ts';
+import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { NOTICE_MS, within } from '../helpers/poll.ts';
+import { runCli } from '../helpers/process.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
+
+const REDIRECT = 'https://app.example.com/cb';
+
+interface Cluster {
+  readonly deploy: Deployment;
+  readonly a: RunningGatehouse;
+  readonly b: RunningGatehouse;
+  readonly clientId: string;
+  readonly token: () => Promise<string>;
+}
+
+async function cluster(label: string, inbox: Inbox, options: { redis: boolean; clock: TestClock; settings?: Record<string, string> }): Promise<Cluster> {
+  const deploy = await deployment(label, {
+    redis: options.redis,
+    clock: options.clock,
+    settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>', GATEHOUSE_SELF_REGISTRATION: 'true', ...options.settings },
+  });
+  const a = await deploy.start();
+  const b = await deploy.start(await freePort());
+  const { client } = await a.services.clients.create({
+    displayName: 'Notes',
+    firstParty: true,
+    metadata: { redirect_uris: [REDIRECT], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none', scope: 'openid' },
+  });
+  const ops = await adminClient(a, `policies-${label}`);
+  return { deploy, a, b, clientId: client.clientId, token: () => ops.token() };
+}
+
+async function stop(found: Cluster | undefined): Promise<void> {
+  await found?.b.close();
+  await found?.a.close();
+  await found?.deploy.drop();
+}
+
+/** The registration page of a fresh authorization request on one instance. */
+async function registrationPage(instance: RunningGatehouse, clientId: string): Promise<string> {
+  const agent = new UserAgent();
+  const query = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+  const started = await agent.request(`${instance.url}/auth?${query}`);
+  expect(started.status).to.equal(303);
+  const signIn = `${instance.url}${new URL(started.headers.get('location')!, instance.url).pathname}`;
+  const page = await agent.request(`${signIn}/register`);
+  expect(page.status).to.equal(200);
+  return page.text();
+}
+
+const minLengthOn = (html: string) => Number(/id="password"[^>]*minlength="(\d+)"/.exec(html)?.[1]);
+
+function cliEnv(c: Cluster, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    MONGODB_URI: c.deploy.mongodbUri,
+    ...(c.deploy.redisUrl === undefined ? {} : { REDIS_URL: c.deploy.redisUrl }),
+    GATEHOUSE_SECRET: c.deploy.secret,
+    GATEHOUSE_REDIS_PREFIX: c.deploy.settings.GATEHOUSE_REDIS_PREFIX!,
+    ...extra,
+  };
+}
+
+describe('runtime password policy (admin API, CLI, two instances, environment pins)', function () {
+  this.timeout(120_000);
+  let inbox: Inbox;
+  before(async () => {
+    inbox = await startInbox();
+  });
+  after(() => inbox?.close());
+
+  describe('two instances sharing MongoDB and Redis', () => {
+    // Frozen: no cache lifetime can run out, so only the Redis notice can explain a change on B.
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('policy_redis', inbox, { redis: true, clock });
+    });
+    after(() => stop(c));
+
+    it('starts from the configured minimum length, with its variable and no pin', async () => {
+      const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/password-policy');
+      expect(shown.status).to.equal(200);
+      expect(shown.body).to.deep.equal({
+        settings: { password_min_length: { value: 8, default: 8, source: 'default', pinned_by: null, env: 'GATEHOUSE_PASSWORD_MIN_LENGTH' } },
+        updated_at: null,
+      });
+      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(8);
+    });
+
+    it('a longer minimum set on A applies on B at once: registration page, admin set-password, change password; audited', async () => {
+      const user = await c.a.services.accounts.createUser({ username: 'ada', password: PASSWORD });
+      await registrationPage(c.b, c.clientId);
+      const changed = await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/password-policy', { password_min_length: 14 });
+      expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+      expect(changed.body.settings.password_min_length).to.include({ value: 14, source: 'stored' });
+
+      await within(NOTICE_MS, async () => minLengthOn(await registrationPage(c.b, c.clientId)) === 14);
+      const refused = await callAdmin(c.b.url, await c.token(), 'PUT', `/users/${user.id}/password`, { password: 'thirteen-char' });
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(400);
+      expect(JSON.stringify(refused.body)).to.include('at least 14 characters');
+      expect((await callAdmin(c.b.url, await c.token(), 'PUT', `/users/${user.id}/password`, { password: 'fourteen-chars' })).status).to.equal(204);
+      // The account page's change and the CLI's set-password go through the same check.
+      let error: unknown;
+      await c.b.services.accounts.setPassword(user.id, 'short-again').catch((caught: unknown) => (error = caught));
+      expect(error).to.have.property('rule', 'too_short');
+      // Passwords already set keep working.
+      expect((await c.b.services.accounts.authenticate('ada', 'fourteen-chars', '203.0.113.9')).ok).to.equal(true);
+
+      await c.a.audit.flush();
+      const { events } = await c.a.services.audit.query({ types: ['settings.updated'], limit: 5 });
+      expect(events).to.have.length(1);
+      expect(events[0]!.target).to.deep.equal({ type: 'settings', id: 'password-policy' });
+      expect(events[0]!.details).to.deep.equal({ fields: ['password_min_length'], before: { password_min_length: 8 }, after: { password_min_length: 14 } });
+    });
+
+    it('refuses bad values with 400 naming the field', async () => {
+      const token = await c.token();
+      const short = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 4 });
+      expect(short.status).to.equal(400);
+      expect(short.body.details).to.deep.equal([{ path: 'password_min_length', message: 'must be at least 8' }]);
+      const text = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 'twelve' });
+      expect(text.status).to.equal(400);
+      expect(text.body.details[0].path).to.equal('password_min_length');
+      const huge = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 5000 });
+      expect(huge.body.details).to.deep.equal([{ path: 'password_min_length', message: 'must be at most 1024' }]);
+      const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_history: 3 });
+      expect(unknown.status).to.equal(400);
+      expect(unknown.body.details).to.deep.equal([{ path: 'password_history', message: 'unknown field' }]);
+      expect((await callAdmin(c.a.url, undefined, 'GET', '/settings/password-policy')).status).to.equal(401);
+    });
+
+    it('is in the OpenAPI document', async () => {
+      const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+      expect(Object.keys(document.paths['/settings/password-policy']!)).to.have.members(['get', 'patch']);
+      expect(JSON.stringify(document.paths['/settings/password-policy']!.patch!.requestBody)).to.include('password_min_length');
+    });
+
+    it('the CLI lists every group\'s settings and changes the policy; running servers follow', async () => {
+      const all = await runCli(['settings', 'get', '--json'], cliEnv(c));
+      expect(all.code, all.stderr).to.equal(0);
+      const shown = JSON.parse(all.stdout);
+      expect(shown.settings.password_min_length.value).to.equal(14);
+      expect(shown.settings, 'the sign-in group is listed too').to.include.keys('self_registration', 'password_reset_ttl');
+      const group = await runCli(['settings', 'get', 'password-policy', '--json'], cliEnv(c));
+      expect(Object.keys(JSON.parse(group.stdout).settings)).to.deep.equal(['password_min_length']);
+
+      const set = await runCli(['settings', 'set', 'password-min-length=10'], cliEnv(c));
+      expect(set.code, set.stderr).to.equal(0);
+      expect(set.stdout).to.match(/^password_min_length {2}10 {2}\(stored\)$/m);
+      await within(NOTICE_MS, async () => minLengthOn(await registrationPage(c.b, c.clientId)) === 10);
+
+      const bad = await runCli(['settings', 'set', 'password_min_length=3'], cliEnv(c));
+      expect(bad.code).to.not.equal(0);
+      expect(bad.stderr).to.include('password_min_length: must be at least 8');
+      const back = await runCli(['settings', 'set', 'password_min_length=default', '--json'], cliEnv(c));
+      expect(JSON.parse(back.stdout).settings.password_min_length).to.include({ value: 8, source: 'default' });
+    });
+  });
+
+  describe('two instances without Redis', () => {
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('policy_noredis', inbox, { redis: false, clock });
+    });
+    after(() => stop(c));
+
+    it('the other instance applies a change within a second (on its clock)', async () => {
+      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(8);
+      expect((await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/password-policy', { password_min_length: 12 })).status).to.equal(200);
+      expect(minLengthOn(await registrationPage(c.a, c.clientId)), 'the instance that wrote applies it at once').to.equal(12);
+      expect(minLengthOn(await registrationPage(c.b, c.clientId)), 'B still has its copy').to.equal(8);
+      await clock.advance(1000);
+      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(12);
+    });
+  });
+
+  describe('the environment variable pins the minimum length', () => {
+    const clock = testClock();
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('policy_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_MIN_LENGTH: '10' } });
+    });
+    after(() => stop(c));
+
+    it('shows pinned_by and refuses a change with 409 naming the setting and its variable', async () => {
+      const token = await c.token();
+      const shown = await callAdmin(c.a.url, token, 'GET', '/settings/password-policy');
+      expect(shown.body.settings.password_min_length).to.deep.equal({ value: 10, default: 10, source: 'environment', pinned_by: 'GATEHOUSE_PASSWORD_MIN_LENGTH', env: 'GATEHOUSE_PASSWORD_MIN_LENGTH' });
+      const refused = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 12 });
+      expect(refused.status).to.equal(409);
+      expect(refused.body.details).to.deep.equal([{ path: 'password_min_length', message: refused.body.error_description }]);
+      expect(refused.body.error_description).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
+      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(10);
+
+      const cli = await runCli(['settings', 'set', 'password_min_length=12'], cliEnv(c, { GATEHOUSE_PASSWORD_MIN_LENGTH: '10' }));
+      expect(cli.code).to.not.equal(0);
+      expect(cli.stderr).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
+    });
+  });
+});
