@@ -33,7 +33,7 @@ export interface AccountLayerDeps {
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onUserChange?: UserChangeHook;
   /** Runtime policies (src/settings/), read at each use; absent: the configuration's, fixed. */
-  readonly policies?: { readonly password?: () => Promise<PasswordPolicy> };
+  readonly policies?: { readonly password?: () => Promise<PasswordPolicy>; readonly lockout?: () => Promise<LockoutPolicy> };
   /** When lockouts end (src/clock.ts). */
   readonly now?: () => Date;
   /** Jumps of a moved clock (tests): the lockout sweeper, where there is one, runs at once. */
@@ -61,7 +61,7 @@ export async function startAccountLayer({ config, policies, mongo, redis, redisP
   const limiter = await createLoginLimiter({
     backend: redis === undefined ? { kind: 'mongo' } : { kind: 'redis', redis, prefix: redisPrefix },
     connection: mongo,
-    policy: lockoutPolicy(config.lockout),
+    policy: policies?.lockout ?? lockoutPolicy(config.lockout),
     logger,
     ...(now === undefined ? {} : { now }),
     onClockJump,

@@ -156,7 +156,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const auditSignIn = auditAuthentication(audit);
     const accountLayer = await startAccountLayer({
       config,
-      policies: { password: runtimeSettings.passwordPolicyNow },
+      policies: { password: runtimeSettings.passwordPolicyNow, lockout: runtimeSettings.lockoutPolicyNow },
       now: dateClock(clock),
       onClockJump: clock.onJump,
       mongo,

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from '../accounts/password-policy.ts';
 import type { Config } from '../config/load.ts';
+import type { LockoutPolicy } from '../accounts/login-limiter.ts';
+import { bruteForceGroup, configuredBruteForce, lockoutPolicyOf, type BruteForceSettings } from './brute-force.ts';
 import { pinnedIn, type SettingsGroup } from './group.ts';
 import { openSettingsNotices } from './notices.ts';
 import { configuredPasswordPolicy, passwordPolicyGroup, type PasswordPolicySettings } from './password-policy.ts';
@@ -25,8 +27,11 @@ export interface RuntimeSettingsDeps {
 export interface RuntimeSettings {
   readonly signIn: SettingsStore<SignInSettings>;
   readonly passwordPolicy: SettingsStore<PasswordPolicySettings>;
+  readonly bruteForce: SettingsStore<BruteForceSettings>;
   /** The password policy in force, as src/accounts checks it. */
   passwordPolicyNow(): Promise<PasswordPolicy>;
+  /** The lockout thresholds and durations in force, as the login limiter applies them. */
+  lockoutPolicyNow(): Promise<LockoutPolicy>;
   /** The stores by group id (admin API paths, CLI). */
   readonly groups: ReadonlyArray<SettingsStore<object>>;
   close(): Promise<void>;
@@ -38,11 +43,14 @@ export async function openRuntimeSettings({ config, mongo, redis, logger, subscr
     openSettingsStore(group, { mongo, notices, configured, pinned: pinnedIn(group, config.pinned), logger, now });
   const signIn = await open(signInGroup, configuredSignIn(config));
   const passwordPolicy = await open(passwordPolicyGroup, configuredPasswordPolicy(config));
+  const bruteForce = await open(bruteForceGroup, configuredBruteForce(config));
   return {
     signIn,
     passwordPolicy,
     passwordPolicyNow: async () => ({ ...DEFAULT_PASSWORD_POLICY, minLength: (await passwordPolicy.current()).password_min_length }),
-    groups: [signIn, passwordPolicy] as unknown as ReadonlyArray<SettingsStore<object>>,
+    bruteForce,
+    lockoutPolicyNow: async () => lockoutPolicyOf(await bruteForce.current()),
+    groups: [signIn, passwordPolicy, bruteForce] as unknown as ReadonlyArray<SettingsStore<object>>,
     close: () => notices.close(),
   };
 }

@@ -206,3 +206,141 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
     });
   });
 });
+
+describe('runtime brute-force detection (admin API, CLI, two instances, environment pins)', function () {
+  this.timeout(120_000);
+  let inbox: Inbox;
+  before(async () => {
+    inbox = await startInbox();
+  });
+  after(() => inbox?.close());
+
+  /** Wrong passwords, then the right one: whether the right one still signs in. */
+  async function signsInAfter(instance: RunningGatehouse, username: string, failures: number, ip: string): Promise<boolean> {
+    for (let i = 0; i < failures; i += 1) expect((await instance.services.accounts.authenticate(username, 'wrong password!', ip)).ok).to.equal(false);
+    return (await instance.services.accounts.authenticate(username, PASSWORD, ip)).ok;
+  }
+
+  describe('two instances sharing MongoDB and Redis', () => {
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('bruteforce_redis', inbox, { redis: true, clock });
+      for (const username of ['before', 'after']) await c.a.services.accounts.createUser({ username, password: PASSWORD });
+    });
+    after(() => stop(c));
+
+    it('starts from the configured thresholds and durations', async () => {
+      const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/brute-force');
+      expect(shown.status).to.equal(200);
+      expect(Object.fromEntries(Object.entries(shown.body.settings as Record<string, { value: number }>).map(([name, setting]) => [name, setting.value]))).to.deep.equal({
+        lockout_threshold: 5,
+        lockout_account_threshold: 20,
+        lockout_ip_threshold: 100,
+        lockout_window: 3600,
+        lockout_seconds: 60,
+        lockout_max_seconds: 86_400,
+      });
+      expect(shown.body.settings.lockout_threshold).to.deep.equal({ value: 5, default: 5, source: 'default', pinned_by: null, env: 'GATEHOUSE_LOCKOUT_THRESHOLD' });
+      expect(await signsInAfter(c.b, 'before', 2, '198.51.100.1'), 'two failures do not lock by default').to.equal(true);
+    });
+
+    it('a lower threshold and a longer lock set on A apply on B at once; audited', async () => {
+      const changed = await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/brute-force', { lockout_threshold: 2, lockout_seconds: 300 });
+      expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.bruteForce.current()).lockout_threshold === 2);
+      expect(await signsInAfter(c.b, 'after', 2, '198.51.100.2'), 'two failures lock the pair now').to.equal(false);
+      const lockouts = await callAdmin(c.b.url, await c.token(), 'GET', '/lockouts');
+      const lock = (lockouts.body as Array<{ username: string | null; scope: string; locked_at: string; locked_until: string }>).find((found) => found.scope === 'account_ip' && found.username === 'after');
+      expect(lock, JSON.stringify(lockouts.body)).to.not.equal(undefined);
+      expect(Date.parse(lock!.locked_until) - Date.parse(lock!.locked_at)).to.equal(300_000);
+
+      await c.a.audit.flush();
+      const { events } = await c.a.services.audit.query({ types: ['settings.updated'], limit: 5 });
+      expect(events[0]!.target).to.deep.equal({ type: 'settings', id: 'brute-force' });
+      expect(events[0]!.details).to.deep.equal({ fields: ['lockout_threshold', 'lockout_seconds'], before: { lockout_threshold: 5, lockout_seconds: 60 }, after: { lockout_threshold: 2, lockout_seconds: 300 } });
+    });
+
+    it('a threshold lowered below a count already reached locks with the next failure', async () => {
+      await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/brute-force', { lockout_threshold: 5 });
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.bruteForce.current()).lockout_threshold === 5);
+      await c.a.services.accounts.createUser({ username: 'counted', password: PASSWORD });
+      expect(await signsInAfter(c.b, 'counted', 3, '198.51.100.3')).to.equal(true);
+      // A success resets the pair; three failures again, then the threshold drops to 2.
+      for (let i = 0; i < 3; i += 1) await c.b.services.accounts.authenticate('counted', 'wrong password!', '198.51.100.3');
+      await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/brute-force', { lockout_threshold: 2 });
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.bruteForce.current()).lockout_threshold === 2);
+      expect(await signsInAfter(c.b, 'counted', 1, '198.51.100.3')).to.equal(false);
+    });
+
+    it('refuses bad values with 400 naming the field, including a longest lock shorter than the first', async () => {
+      const token = await c.token();
+      const zero = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_threshold: 0 });
+      expect(zero.status).to.equal(400);
+      expect(zero.body.details).to.deep.equal([{ path: 'lockout_threshold', message: 'must be at least 1' }]);
+      const fraction = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_window: 1.5 });
+      expect(fraction.body.details[0].path).to.equal('lockout_window');
+      const inverted = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_max_seconds: 120 });
+      expect(inverted.status).to.equal(400);
+      expect(inverted.body.details).to.deep.equal([{ path: 'lockout_max_seconds', message: 'must be at least lockout_seconds (300)' }]);
+      expect((await callAdmin(c.a.url, token, 'GET', '/settings/brute-force')).body.settings.lockout_max_seconds.value, 'nothing of a refused change is stored').to.equal(86_400);
+      const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { permanent_lockout: true });
+      expect(unknown.body.details).to.deep.equal([{ path: 'permanent_lockout', message: 'unknown field' }]);
+    });
+
+    it('is in the OpenAPI document, and the CLI changes it', async () => {
+      const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+      expect(Object.keys(document.paths['/settings/brute-force']!)).to.have.members(['get', 'patch']);
+      expect(JSON.stringify(document.paths['/settings/brute-force']!.patch!.requestBody)).to.include('lockout_ip_threshold');
+
+      const set = await runCli(['settings', 'set', 'lockout_ip_threshold=50', 'lockout_seconds=default', '--json'], cliEnv(c));
+      expect(set.code, set.stderr).to.equal(0);
+      expect(JSON.parse(set.stdout).settings.lockout_ip_threshold).to.include({ value: 50, source: 'stored' });
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.bruteForce.current()).lockout_ip_threshold === 50);
+      const group = await runCli(['settings', 'get', 'brute-force', '--json'], cliEnv(c));
+      expect(JSON.parse(group.stdout).settings.lockout_seconds).to.include({ value: 60, source: 'default' });
+    });
+  });
+
+  describe('two instances without Redis (counters in MongoDB)', () => {
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('bruteforce_noredis', inbox, { redis: false, clock });
+      for (const username of ['early', 'late']) await c.a.services.accounts.createUser({ username, password: PASSWORD });
+    });
+    after(() => stop(c));
+
+    it('the other instance applies a lower threshold within a second (on its clock)', async () => {
+      await c.b.services.runtimeSettings.bruteForce.current();
+      expect((await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/brute-force', { lockout_threshold: 2 })).status).to.equal(200);
+      expect(await signsInAfter(c.b, 'early', 2, '198.51.100.4'), 'B still has its copy').to.equal(true);
+      await clock.advance(1000);
+      expect(await signsInAfter(c.b, 'late', 2, '198.51.100.5')).to.equal(false);
+    });
+  });
+
+  describe('environment variables pin settings', () => {
+    const clock = testClock();
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('bruteforce_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '3', GATEHOUSE_LOCKOUT_SECONDS: '600' } });
+    });
+    after(() => stop(c));
+
+    it('shows pinned_by, refuses a change with 409, and checks a change against the pinned values', async () => {
+      const token = await c.token();
+      const shown = await callAdmin(c.a.url, token, 'GET', '/settings/brute-force');
+      expect(shown.body.settings.lockout_threshold).to.deep.equal({ value: 3, default: 3, source: 'environment', pinned_by: 'GATEHOUSE_LOCKOUT_THRESHOLD', env: 'GATEHOUSE_LOCKOUT_THRESHOLD' });
+      expect(shown.body.settings.lockout_window).to.include({ pinned_by: null });
+      const refused = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_threshold: 10, lockout_window: 60 });
+      expect(refused.status).to.equal(409);
+      expect(refused.body.details[0].path).to.equal('lockout_threshold');
+      expect(refused.body.error_description).to.include('GATEHOUSE_LOCKOUT_THRESHOLD');
+      expect((await callAdmin(c.a.url, token, 'GET', '/settings/brute-force')).body.settings.lockout_window.value, 'nothing of a refused change is applied').to.equal(3600);
+      const shorter = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_max_seconds: 300 });
+      expect(shorter.status).to.equal(400);
+      expect(shorter.body.details).to.deep.equal([{ path: 'lockout_max_seconds', message: 'must be at least lockout_seconds (600)' }]);
+    });
+  });
+});
