@@ -203,6 +203,8 @@ export const RUNTIME_SETTINGS = [
   'GATEHOUSE_LOCKOUT_WINDOW',
   'GATEHOUSE_LOCKOUT_SECONDS',
   'GATEHOUSE_LOCKOUT_MAX_SECONDS',
+  'GATEHOUSE_MFA_REQUIRED_ROLES',
+  'GATEHOUSE_MFA_REQUIRED_GROUPS',
 ] as const satisfies readonly SettingName[];
 export type RuntimeSettingName = (typeof RUNTIME_SETTINGS)[number];
 

@@ -3,6 +3,8 @@ import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from '../accounts/passwo
 import type { Config } from '../config/load.ts';
 import type { LockoutPolicy } from '../accounts/login-limiter.ts';
 import { bruteForceGroup, configuredBruteForce, lockoutPolicyOf, type BruteForceSettings } from './brute-force.ts';
+import type { MfaPolicy } from '../mfa/policy.ts';
+import { configuredMfa, mfaGroup, mfaPolicyOf, type MfaSettings } from './mfa.ts';
 import { pinnedIn, type SettingsGroup } from './group.ts';
 import { openSettingsNotices } from './notices.ts';
 import { configuredPasswordPolicy, passwordPolicyGroup, type PasswordPolicySettings } from './password-policy.ts';
@@ -28,10 +30,13 @@ export interface RuntimeSettings {
   readonly signIn: SettingsStore<SignInSettings>;
   readonly passwordPolicy: SettingsStore<PasswordPolicySettings>;
   readonly bruteForce: SettingsStore<BruteForceSettings>;
+  readonly mfa: SettingsStore<MfaSettings>;
   /** The password policy in force, as src/accounts checks it. */
   passwordPolicyNow(): Promise<PasswordPolicy>;
   /** The lockout thresholds and durations in force, as the login limiter applies them. */
   lockoutPolicyNow(): Promise<LockoutPolicy>;
+  /** Who must use a second factor, as the sign-in, the password grant and the account page ask. */
+  mfaPolicyNow(): Promise<MfaPolicy>;
   /** The stores by group id (admin API paths, CLI). */
   readonly groups: ReadonlyArray<SettingsStore<object>>;
   close(): Promise<void>;
@@ -44,13 +49,16 @@ export async function openRuntimeSettings({ config, mongo, redis, logger, subscr
   const signIn = await open(signInGroup, configuredSignIn(config));
   const passwordPolicy = await open(passwordPolicyGroup, configuredPasswordPolicy(config));
   const bruteForce = await open(bruteForceGroup, configuredBruteForce(config));
+  const mfa = await open(mfaGroup, configuredMfa(config));
   return {
     signIn,
     passwordPolicy,
     passwordPolicyNow: async () => ({ ...DEFAULT_PASSWORD_POLICY, minLength: (await passwordPolicy.current()).password_min_length }),
     bruteForce,
     lockoutPolicyNow: async () => lockoutPolicyOf(await bruteForce.current()),
-    groups: [signIn, passwordPolicy, bruteForce] as unknown as ReadonlyArray<SettingsStore<object>>,
+    mfa,
+    mfaPolicyNow: async () => mfaPolicyOf(await mfa.current()),
+    groups: [signIn, passwordPolicy, bruteForce, mfa] as unknown as ReadonlyArray<SettingsStore<object>>,
     close: () => notices.close(),
   };
 }

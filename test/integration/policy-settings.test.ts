@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
-import { UserAgent } from '../helpers/browserless.ts';
+import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
@@ -341,6 +341,142 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
       const shorter = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_max_seconds: 300 });
       expect(shorter.status).to.equal(400);
       expect(shorter.body.details).to.deep.equal([{ path: 'lockout_max_seconds', message: 'must be at least lockout_seconds (600)' }]);
+    });
+  });
+});
+
+describe('runtime multi-factor requirement (admin API, CLI, two instances, environment pins)', function () {
+  this.timeout(120_000);
+  let inbox: Inbox;
+  before(async () => {
+    inbox = await startInbox();
+  });
+  after(() => inbox?.close());
+
+  /** Signs in with the password on one instance: 'enrol' when a second factor is asked for, 'callback' when the app gets its code. */
+  async function afterPassword(c: Cluster, instance: RunningGatehouse, username: string): Promise<'enrol' | 'callback' | string> {
+    const agent = new UserAgent();
+    const query = new URLSearchParams({ client_id: c.clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    let url = `${instance.url}/auth?${query}`;
+    let response: Response | undefined;
+    let posted = false;
+    for (let hop = 0; hop < 20; hop += 1) {
+      if (url.startsWith(REDIRECT)) return 'callback';
+      // Every step on this instance: redirects name the issuer, which is instance A's address.
+      if (url.startsWith(c.deploy.issuer)) url = instance.url + url.slice(c.deploy.issuer.length);
+      response = await agent.request(url);
+      if (response.status === 302 || response.status === 303) {
+        url = new URL(response.headers.get('location')!, url).toString();
+        continue;
+      }
+      const html = await response.text();
+      const form = formsOf(html)[0];
+      const action = form?.action.split('/').at(-1) ?? 'other';
+      if (posted || action !== 'login') return action;
+      posted = true;
+      const sent = await agent.postForm(instance.url + new URL(form!.action, url).pathname, { ...form!.fields, login: username, password: PASSWORD });
+      if (sent.status !== 302 && sent.status !== 303) return `status ${sent.status}`;
+      url = new URL(sent.headers.get('location')!, url).toString();
+    }
+    throw new Error('too many redirects');
+  }
+
+  describe('two instances sharing MongoDB and Redis', () => {
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('mfa_redis', inbox, { redis: true, clock });
+      await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
+      await c.a.services.accounts.createUser({ username: 'olga', password: PASSWORD, groups: ['ops'] });
+    });
+    after(() => stop(c));
+
+    it('starts with nobody required', async () => {
+      const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/mfa');
+      expect(shown.body).to.deep.equal({
+        settings: {
+          mfa_required_roles: { value: [], default: [], source: 'default', pinned_by: null, env: 'GATEHOUSE_MFA_REQUIRED_ROLES' },
+          mfa_required_groups: { value: [], default: [], source: 'default', pinned_by: null, env: 'GATEHOUSE_MFA_REQUIRED_GROUPS' },
+        },
+        updated_at: null,
+      });
+      expect(await afterPassword(c, c.b, 'felix')).to.equal('callback');
+    });
+
+    it('a role and a group required on A: B asks their members to enrol a second factor at once; audited', async () => {
+      const changed = await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/mfa', { mfa_required_roles: ['finance', ' finance '], mfa_required_groups: ['ops'] });
+      expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+      expect(changed.body.settings.mfa_required_roles).to.include({ source: 'stored' });
+      expect(changed.body.settings.mfa_required_roles.value).to.deep.equal(['finance']);
+      await within(NOTICE_MS, async () => (await afterPassword(c, c.b, 'felix')) === 'enrol');
+      expect(await afterPassword(c, c.b, 'olga')).to.equal('enrol');
+
+      await c.a.audit.flush();
+      const { events } = await c.a.services.audit.query({ types: ['settings.updated'], limit: 5 });
+      expect(events[0]!.target).to.deep.equal({ type: 'settings', id: 'mfa' });
+      expect(events[0]!.details).to.deep.equal({ fields: ['mfa_required_roles', 'mfa_required_groups'], before: { mfa_required_roles: [], mfa_required_groups: [] }, after: { mfa_required_roles: ['finance'], mfa_required_groups: ['ops'] } });
+    });
+
+    it('refuses bad values with 400 naming the field', async () => {
+      const token = await c.token();
+      const text = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_roles: 'finance' });
+      expect(text.status).to.equal(400);
+      expect(text.body.details[0].path).to.equal('mfa_required_roles');
+      const empty = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_groups: ['ops', ''] });
+      expect(empty.body.details).to.deep.equal([{ path: 'mfa_required_groups.1', message: 'must not be empty' }]);
+      const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { otp_digits: 8 });
+      expect(unknown.body.details).to.deep.equal([{ path: 'otp_digits', message: 'unknown field' }]);
+    });
+
+    it('is in the OpenAPI document; the CLI takes the roles off again and B follows', async () => {
+      const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+      expect(Object.keys(document.paths['/settings/mfa']!)).to.have.members(['get', 'patch']);
+      const set = await runCli(['settings', 'set', 'mfa_required_roles=default', 'mfa-required-groups=ops,security', '--json'], cliEnv(c));
+      expect(set.code, set.stderr).to.equal(0);
+      expect(JSON.parse(set.stdout).settings.mfa_required_groups.value).to.deep.equal(['ops', 'security']);
+      await within(NOTICE_MS, async () => (await afterPassword(c, c.b, 'felix')) === 'callback');
+      expect(await afterPassword(c, c.b, 'olga')).to.equal('enrol');
+    });
+  });
+
+  describe('two instances without Redis', () => {
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('mfa_noredis', inbox, { redis: false, clock });
+      // Two members: a started enrolment of one (on A) would make B ask them too, whatever the policy.
+      await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
+      await c.a.services.accounts.createUser({ username: 'frida', password: PASSWORD, roles: ['finance'] });
+    });
+    after(() => stop(c));
+
+    it('the other instance applies a change within a second (on its clock)', async () => {
+      expect(await afterPassword(c, c.b, 'felix')).to.equal('callback');
+      expect((await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/mfa', { mfa_required_roles: ['finance'] })).status).to.equal(200);
+      expect(await afterPassword(c, c.a, 'frida'), 'the instance that wrote applies it at once').to.equal('enrol');
+      expect(await afterPassword(c, c.b, 'felix'), 'B still has its copy').to.equal('callback');
+      await clock.advance(1000);
+      expect(await afterPassword(c, c.b, 'felix')).to.equal('enrol');
+    });
+  });
+
+  describe('environment variables pin settings', () => {
+    const clock = testClock();
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('mfa_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance, admin' } });
+    });
+    after(() => stop(c));
+
+    it('shows pinned_by and refuses a change with 409; the unpinned one stays editable', async () => {
+      const token = await c.token();
+      const shown = await callAdmin(c.a.url, token, 'GET', '/settings/mfa');
+      expect(shown.body.settings.mfa_required_roles).to.deep.equal({ value: ['finance', 'admin'], default: ['finance', 'admin'], source: 'environment', pinned_by: 'GATEHOUSE_MFA_REQUIRED_ROLES', env: 'GATEHOUSE_MFA_REQUIRED_ROLES' });
+      const refused = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_roles: [] });
+      expect(refused.status).to.equal(409);
+      expect(refused.body.details[0].path).to.equal('mfa_required_roles');
+      expect(refused.body.error_description).to.include('GATEHOUSE_MFA_REQUIRED_ROLES');
+      expect((await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_groups: ['ops'] })).status).to.equal(200);
     });
   });
 });
