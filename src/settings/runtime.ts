@@ -46,10 +46,13 @@ export async function openRuntimeSettings({ config, mongo, redis, logger, subscr
   const notices = await openSettingsNotices({ redis, redisPrefix: config.redisPrefix, logger, subscribe });
   const open = <S extends object>(group: SettingsGroup<S>, configured: S) =>
     openSettingsStore(group, { mongo, notices, configured, pinned: pinnedIn(group, config.pinned), logger, now });
-  const signIn = await open(signInGroup, configuredSignIn(config));
-  const passwordPolicy = await open(passwordPolicyGroup, configuredPasswordPolicy(config));
-  const bruteForce = await open(bruteForceGroup, configuredBruteForce(config));
-  const mfa = await open(mfaGroup, configuredMfa(config));
+  // Each store reads its document once on opening: in parallel, so a CLI command starts no later.
+  const [signIn, passwordPolicy, bruteForce, mfa] = await Promise.all([
+    open(signInGroup, configuredSignIn(config)),
+    open(passwordPolicyGroup, configuredPasswordPolicy(config)),
+    open(bruteForceGroup, configuredBruteForce(config)),
+    open(mfaGroup, configuredMfa(config)),
+  ]);
   return {
     signIn,
     passwordPolicy,
