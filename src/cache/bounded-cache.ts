@@ -28,6 +28,8 @@ export interface BoundedCacheOptions<T> {
 
 export interface BoundedCache<T> {
   get(key: string): Promise<T | undefined>;
+  /** The value held for `key` if it is still valid, without loading it. */
+  peek(key: string): T | undefined;
   /** Drops the entry for `key` and every entry linked to it by an alias; the next get reads the database. */
   invalidate(key: string): void;
   /**
@@ -184,6 +186,10 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
       if (entry !== undefined && entry.expiresAt > now()) return entry.value;
       if (ttlMs <= 0) return load(key);
       return loading.get(key) ?? startLoad(key);
+    },
+    peek(key) {
+      const entry = entries.get(key);
+      return entry !== undefined && entry.expiresAt > now() ? entry.value : undefined;
     },
     invalidate(key) {
       sequence += 1;

@@ -124,10 +124,10 @@ commands:
               [--claim ATTRIBUTE=CLAIM]... [--role-map CLAIM=VALUE:ROLE]... [--group-map CLAIM=VALUE:GROUP]...
               [--mapping-mode every_sign_in|first_sign_in] [--no-create-accounts] [--link-by-email]
               [--trust-email] [--allowed-domain DOMAIN]... [--home-domain DOMAIN]... [--client CLIENT_ID]...
-              [--disabled] [--upstream-logout]   upstream identity providers ("sign in with ...")
+              [--disabled] [--upstream-logout] [--hide-on-login]   upstream identity providers ("sign in with ...")
   idps list | get ALIAS | delete ALIAS
   idps update ALIAS [same options as create, plus --enabled --create-accounts --no-link-by-email
-              --no-trust-email --all-clients --no-upstream-logout]
+              --no-trust-email --all-clients --no-upstream-logout --no-hide-on-login]
   idps links USER | unlink USER --provider ALIAS --subject UPSTREAM_SUBJECT
   sessions list --user USER                 sign-in sessions and the clients signed in to
   sessions revoke SESSION_ID --user USER    end a session and revoke its grants

@@ -23,9 +23,9 @@ import { openAccountCache, type AccountCache } from '../oidc/account-cache.ts';
 import { openOidcStorage, type OidcStorage } from '../oidc/storage.ts';
 import { createServices, type GatehouseServices } from '../services.ts';
 import { openRuntimeSettings } from '../settings/runtime.ts';
-import { ensureUpstreamIndexes } from '../upstream/directory.ts';
-import { ensureUpstreamSessionIndexes } from '../upstream/sessions.ts';
-import { ensureLinkTicketIndexes } from '../upstream/link-tickets.ts';
+import { createUpstreamDirectory, ensureUpstreamIndexes } from '../upstream/directory.ts';
+import { startUpstreamExpiry } from '../upstream/expiry.ts';
+import { openUpstreamProviderList } from '../upstream/provider-list.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from '../storage/command-watch.ts';
 import { connectMongo } from '../storage/mongo.ts';
 import { connectRedis, RedisConnectError } from '../storage/redis.ts';
@@ -176,6 +176,15 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
     const sessionDevices = await createSessionDevices({ connection: mongo, logger, clock });
     closers.push(() => sessionDevices.close());
+    const upstream = await openUpstreamProviderList({
+      directory: createUpstreamDirectory({ mongo, box: createSecretBox(secret, 'upstream-secrets'), now: dateClock(clock) }),
+      redis,
+      redisPrefix: config.redisPrefix,
+      logger,
+      subscribe: server,
+      now: clock.now,
+    });
+    closers.push(() => upstream.close());
     const services = createServices({
       factors,
       passkeys,
@@ -189,13 +198,13 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       adapter: storage.adapter,
       audit,
       onUserChange: accountCache.onUserChange,
-      upstreamSecretBox: createSecretBox(secret, 'upstream-secrets'),
+      upstream,
       clock,
     });
     if (server) {
       await ensureUpstreamIndexes(mongo);
-      await ensureUpstreamSessionIndexes(mongo);
-      await ensureLinkTicketIndexes(mongo);
+      const upstreamSweeper = await startUpstreamExpiry({ mongo, logger, now: dateClock(clock), onClockJump: clock.onJump });
+      if (upstreamSweeper !== undefined) closers.push(async () => upstreamSweeper.stop());
     }
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
     const keys: KeyControl = {

@@ -29,6 +29,8 @@ export interface KeycloakImportReport {
   readonly roles: Record<Outcome, string[]>;
   readonly groups: Record<Outcome, string[]>;
   readonly clients: Record<Outcome, string[]>;
+  /** Clients imported as native apps (`application_type: native`): their redirect URIs and what each is. */
+  readonly nativeClients: Readonly<Record<string, readonly string[]>>;
   readonly users: Record<Outcome, string[]>;
   /** Users whose Gatehouse password is newer than Keycloak's (changed or upgraded since the last import): kept. */
   readonly passwordsKept: string[];
@@ -76,6 +78,7 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
     roles: outcomes(),
     groups: outcomes(),
     clients: outcomes(),
+    nativeClients: plan.nativeClients,
     users: outcomes(),
     passwordsKept: [],
     passwordAlgorithms: {},

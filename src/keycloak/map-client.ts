@@ -1,3 +1,4 @@
+import { redirectUriProblem, type ApplicationType } from '../clients/redirect-uris.ts';
 import type { ExportedClient } from '../clients/repository.ts';
 import { isObject, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
 
@@ -5,12 +6,38 @@ import { isObject, list, strings, text, type Json, type UnmappedItem } from './e
  * Keycloak clients as Gatehouse clients: exact redirect URIs (resolved against the root URL),
  * flows, secret or public, web origins, PKCE, Keycloak-shaped tokens. What does not fit is
  * reported, and a client that cannot work is left out.
+ *
+ * Native apps (RFC 8252) have no client type in Keycloak; their redirect URIs give them away. A
+ * client with a private-use scheme (`com.example.app:/callback`), or whose every redirect URI is
+ * a loopback one registered without a port (`http://127.0.0.1/callback`, which Keycloak matches
+ * on any port), becomes `application_type: native`: Gatehouse then takes the scheme and lets the
+ * app pick its loopback port at request time. Its URIs are checked by the rules the admin API
+ * applies to native clients (src/clients/redirect-uris.ts); those that break them are reported.
  */
 
 export const BUILTIN_CLIENTS = new Set(['account', 'account-console', 'admin-cli', 'broker', 'realm-management', 'security-admin-console']);
 const GATEHOUSE_SCOPES = new Set(['profile', 'email', 'address', 'phone', 'offline_access', 'roles']);
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+const isWebUri = (uri: string) => /^https?:$/.test(new URL(uri).protocol);
 
-function clientMetadata(client: Json, unmapped: UnmappedItem[]): { metadata: Json; firstParty: boolean; webOrigins: string[]; secret: string | null } | undefined {
+/** What makes a redirect URI a native app's: a private-use scheme, or loopback without a port (Keycloak: any port). */
+function nativeKind(uri: string): 'private-use scheme' | 'loopback, any port' | undefined {
+  const url = new URL(uri);
+  if (!isWebUri(uri)) return 'private-use scheme';
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname) && url.port === '') return 'loopback, any port';
+  return undefined;
+}
+
+interface MappedClient {
+  readonly metadata: Json;
+  readonly firstParty: boolean;
+  readonly webOrigins: string[];
+  readonly secret: string | null;
+  /** For a client mapped to a native app: its redirect URIs and what each is. */
+  readonly native: string[] | undefined;
+}
+
+function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | undefined {
   const clientId = String(client.clientId);
   const note = (reason: string) => unmapped.push({ kind: 'client', name: clientId, reason });
   const attributes = isObject(client.attributes) ? client.attributes : {};
@@ -24,7 +51,11 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): { metadata: Jso
     const kept: string[] = [];
     for (const uri of uris) {
       const resolved = absolute(uri);
-      if (uri.includes('*')) note(`${what} ${uri}: wildcards are not supported (Gatehouse matches redirect URIs exactly); register each URI`);
+      if (uri.includes('*')) {
+        // Keycloak's `http://127.0.0.1:*` is a native app on any loopback port and path.
+        const loopback = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(uri) ? '; a native app on loopback: register http://127.0.0.1/<its path> without a port (any port is then accepted)' : '';
+        note(`${what} ${uri}: wildcards are not supported (Gatehouse matches redirect URIs exactly); register each URI${loopback}`);
+      }
       else if (resolved === undefined) note(`${what} ${uri}: not an absolute URI and the client has no root URL`);
       else kept.push(resolved);
     }
@@ -42,13 +73,28 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): { metadata: Jso
     return undefined;
   }
 
-  const redirectUris = exactUris(strings(client.redirectUris), 'redirect URI');
+  const exactRedirectUris = exactUris(strings(client.redirectUris), 'redirect URI');
+  const kinds = exactRedirectUris.map(nativeKind);
+  const applicationType: ApplicationType =
+    kinds.includes('private-use scheme') || (kinds.length > 0 && kinds.every((kind) => kind === 'loopback, any port')) ? 'native' : 'web';
+  const fitting = (uris: string[], what: string): string[] =>
+    uris.filter((uri) => {
+      const problem = redirectUriProblem(uri, applicationType);
+      if (problem !== undefined) note(`${what} ${uri}: ${problem}${applicationType === 'native' ? ' (the client is imported as a native app)' : ''}`);
+      return problem === undefined;
+    });
+  const redirectUris = fitting(exactRedirectUris, 'redirect URI');
   const logoutAttribute = text(attributes['post.logout.redirect.uris']);
   const logoutUris =
-    logoutAttribute === undefined ? [] : logoutAttribute === '+' ? redirectUris : exactUris(logoutAttribute.split('##').filter((uri) => uri !== '' && uri !== '+'), 'post-logout redirect URI');
+    logoutAttribute === undefined
+      ? []
+      : logoutAttribute === '+'
+        ? redirectUris
+        : fitting(exactUris(logoutAttribute.split('##').filter((uri) => uri !== '' && uri !== '+'), 'post-logout redirect URI'), 'post-logout redirect URI');
   const origins = new Set<string>();
   for (const origin of strings(client.webOrigins)) {
-    if (origin === '+') for (const uri of redirectUris) origins.add(new URL(uri).origin);
+    // "+": the origins of the redirect URIs; a private-use scheme has none.
+    if (origin === '+') for (const uri of redirectUris.filter(isWebUri)) origins.add(new URL(uri).origin);
     else if (origin === '*') note('web origin *: any origin is not supported; list the origins');
     else if (URL.canParse(origin) && new URL(origin).origin === origin.replace(/\/$/, '')) origins.add(new URL(origin).origin);
     else note(`web origin ${origin}: not an origin`);
@@ -74,6 +120,7 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): { metadata: Jso
   }
   const scopes = ['openid', ...[...strings(client.defaultClientScopes), ...strings(client.optionalClientScopes)].filter((scope) => GATEHOUSE_SCOPES.has(scope))];
   const metadata: Json = {
+    ...(applicationType === 'native' ? { application_type: 'native' } : {}),
     redirect_uris: redirectUris,
     grant_types: grantTypes,
     response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
@@ -92,12 +139,17 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): { metadata: Jso
     note('no usable redirect URI: not imported (add exact redirect URIs and import again)');
     return undefined;
   }
-  return { metadata, firstParty: client.consentRequired !== true, webOrigins: [...origins], secret };
+  const native = applicationType === 'native' ? redirectUris.map((uri) => `${uri} (${nativeKind(uri) ?? 'claimed https URI'})`) : undefined;
+  return { metadata, firstParty: client.consentRequired !== true, webOrigins: [...origins], secret, native };
 }
 
-/** Every client of the export but Keycloak's own ones and disabled ones. */
-export function mapClients(document: Json, now: Date, unmapped: UnmappedItem[]): ExportedClient[] {
+/**
+ * Every client of the export but Keycloak's own ones and disabled ones, and — by client id —
+ * the redirect URIs of those mapped to native apps.
+ */
+export function mapClients(document: Json, now: Date, unmapped: UnmappedItem[]): { clients: ExportedClient[]; nativeClients: Record<string, string[]> } {
   const clients: ExportedClient[] = [];
+  const nativeClients: Record<string, string[]> = {};
   for (const client of list(document.clients)) {
     if (!isObject(client) || typeof client.clientId !== 'string' || BUILTIN_CLIENTS.has(client.clientId)) continue;
     if (client.enabled === false) {
@@ -106,6 +158,7 @@ export function mapClients(document: Json, now: Date, unmapped: UnmappedItem[]):
     }
     const mapped = clientMetadata(client, unmapped);
     if (mapped === undefined) continue;
+    if (mapped.native !== undefined) nativeClients[client.clientId] = mapped.native;
     const at = now.toISOString();
     clients.push({
       clientId: client.clientId,
@@ -120,5 +173,5 @@ export function mapClients(document: Json, now: Date, unmapped: UnmappedItem[]):
       updatedAt: at,
     });
   }
-  return clients;
+  return { clients, nativeClients };
 }

@@ -21,6 +21,7 @@ import type { RealmRoles } from './map-roles.ts';
  *   `create_accounts` on (off for a `linkOnly` provider).
  * - sync mode `IMPORT` → mapping on the first sign-in only; `FORCE` and `LEGACY` → every sign-in.
  * - a `logoutUrl` (Keycloak logs out of the upstream too) → `upstream_logout`.
+ * - `hideOnLogin` → `hide_on_login`: no button on the sign-in page; `kc_idp_hint` still reaches it.
  */
 
 export interface PlannedUpstream {
@@ -263,7 +264,9 @@ export function mapIdentityProviders(document: Json, roles: RealmRoles, unmapped
     if (linkOnly) note('linkOnly: Gatehouse lets a linked user sign in through the provider; no new accounts are made through it (create_accounts off)');
     const upstreamLogout = text(cfg.logoutUrl) !== undefined;
     if (upstreamLogout) mapped.push('logoutUrl → upstream_logout (through the end-session endpoint of the discovery document)');
-    if (flag(raw.hideOnLogin) || flag(cfg.hideOnLoginPage)) note('hideOnLogin: Gatehouse shows every enabled provider on the sign-in page (limit it to some clients with `clients`); idp_hint / kc_idp_hint still go straight to it');
+    // Keycloak 26 keeps it on the provider; before 24, `hideOnLoginPage` in its config.
+    const hideOnLogin = flag(raw.hideOnLogin) || flag(cfg.hideOnLoginPage);
+    if (hideOnLogin) mapped.push('hideOnLogin → hide_on_login (no button on the sign-in page; idp_hint / kc_idp_hint go straight to it)');
     if (flag(raw.authenticateByDefault)) note('authenticateByDefault: not mapped (apps send idp_hint / kc_idp_hint to go straight to a provider)');
     if (flag(raw.storeToken)) note('storeToken: upstream tokens are not stored (only the ID token, for upstream logout)');
     if (text(raw.firstBrokerLoginFlowAlias) !== undefined && raw.firstBrokerLoginFlowAlias !== 'first broker login') note(`first broker login flow ${String(raw.firstBrokerLoginFlowAlias)}: custom flows are not imported (Gatehouse's linking rules apply)`);
@@ -298,6 +301,7 @@ export function mapIdentityProviders(document: Json, roles: RealmRoles, unmapped
       // As in Keycloak; the import turns it off while there is no client secret (src/keycloak/apply-identity-providers.ts).
       enabled,
       upstream_logout: upstreamLogout,
+      hide_on_login: hideOnLogin,
     };
     aliases.set(keycloakAlias, alias);
     providers.push({ keycloakAlias, settings, clientSecret, needsSecret, mapped });

@@ -39,6 +39,8 @@ export interface KeycloakImportPlan {
   readonly roles: ReadonlyArray<{ readonly name: string; readonly description: string }>;
   readonly groups: ReadonlyArray<{ readonly name: string; readonly description: string }>;
   readonly clients: readonly ExportedClient[];
+  /** Clients mapped to native apps (`application_type: native`, RFC 8252) → their redirect URIs and what each is. */
+  readonly nativeClients: Readonly<Record<string, readonly string[]>>;
   readonly users: readonly PlannedUser[];
   /** Identity providers (identity brokering) as upstream providers (src/keycloak/map-identity-providers.ts). */
   readonly upstreamProviders: readonly PlannedUpstream[];
@@ -55,7 +57,7 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
   const realm = document.realm;
   const unmapped: UnmappedItem[] = [];
   const roles = mapRoles(document, realm, unmapped);
-  const clients = mapClients(document, now, unmapped);
+  const { clients, nativeClients } = mapClients(document, now, unmapped);
   const users = mapUsers(document, realm, roles, now, unmapped);
   const { providers, aliases } = mapIdentityProviders(document, roles, unmapped);
   const upstreamLinks = mapFederatedIdentities(document, aliases, unmapped);
@@ -80,6 +82,7 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
     roles: [...roles.labels].map(([name, description]) => ({ name, description })),
     groups: [...roles.groups.keys()].map((name) => ({ name, description: '' })),
     clients,
+    nativeClients,
     users,
     upstreamProviders: providers,
     upstreamLinks,

@@ -41,6 +41,7 @@ export function showUpstream(provider: UpstreamProvider, redirectUri: string, po
     clients: provider.clients === null ? null : [...provider.clients],
     enabled: provider.enabled,
     upstream_logout: provider.upstream_logout,
+    hide_on_login: provider.hide_on_login,
     /** Register this at the upstream provider. */
     redirect_uri: redirectUri,
     /** Register this at the upstream provider as a post-logout redirect URI (upstream_logout). */
@@ -115,6 +116,7 @@ export function upstreamOperations(services: GatehouseServices) {
         clients: input.clients,
         enabled: input.enabled,
         upstream_logout: input.upstream_logout,
+        hide_on_login: input.hide_on_login,
       };
       check(settings, { hasSecret: input.client_secret !== undefined, hasKey: input.private_key_jwk !== undefined });
       const created = await directory.create(settings, { clientSecret: input.client_secret, privateKeyJwk: input.private_key_jwk });

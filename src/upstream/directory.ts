@@ -94,7 +94,8 @@ const linkId = (alias: string, subject: string) => `${alias} ${subject}`;
 
 function toProvider(doc: StoredProvider): UpstreamProvider {
   const { _id, secret_sealed, private_key_sealed, ...settings } = doc;
-  return { ...settings, alias: _id, has_secret: secret_sealed !== null, has_private_key: private_key_sealed !== null };
+  // Providers stored before hide_on_login existed show their button.
+  return { ...settings, hide_on_login: settings.hide_on_login ?? false, alias: _id, has_secret: secret_sealed !== null, has_private_key: private_key_sealed !== null };
 }
 
 function toLink(doc: StoredLink): UpstreamLink {

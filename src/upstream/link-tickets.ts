@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Connection, mongo } from 'mongoose';
-import { ensureExpiryIndex } from '../storage/expiry.ts';
+import type { Connection } from 'mongoose';
 
 /**
  * One-time tickets for the account page's "Connect <provider>": the account API (bearer token,
  * recent sign-in) issues one for the signed-in user; the browser brings it to
  * `<upstream>/:alias/link` at once, which takes it (one use, 2 minutes) and starts the upstream
  * leg bound to that user and to this browser (the leg's sealed cookie). Collection
- * `upstream_link_tickets`.
+ * `upstream_link_tickets` (expiry: src/upstream/expiry.ts).
  */
 export interface LinkTicket {
   readonly userId: string;
@@ -27,19 +26,14 @@ interface StoredTicket {
   expires_at: Date;
 }
 
-const COLLECTION = 'upstream_link_tickets';
+export const LINK_TICKETS_COLLECTION = 'upstream_link_tickets';
 export const LINK_TICKET_TTL_MS = 2 * 60_000;
 
-export async function ensureLinkTicketIndexes(mongo: Connection): Promise<void> {
-  await ensureExpiryIndex(mongo.db!.collection(COLLECTION) as unknown as mongo.Collection<mongo.Document>, 'expires_at');
-}
-
 export function createLinkTickets({ mongo, now = () => new Date() }: { mongo: Connection; now?: () => Date }): LinkTickets {
-  const rows = () => mongo.db!.collection<StoredTicket>(COLLECTION);
+  const rows = () => mongo.db!.collection<StoredTicket>(LINK_TICKETS_COLLECTION);
   return {
     async issue({ userId, provider }) {
       const id = randomBytes(32).toString('base64url');
-      await rows().deleteMany({ expires_at: { $lte: now() } });
       await rows().insertOne({ _id: id, user_id: userId, provider, expires_at: new Date(now().getTime() + LINK_TICKET_TTL_MS) });
       return id;
     },

@@ -1,13 +1,13 @@
-import type { Connection, mongo } from 'mongoose';
+import type { Connection } from 'mongoose';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import { ensureExpiryIndex } from '../storage/expiry.ts';
 
 /**
  * Which upstream provider a Gatehouse session was signed in through, and the upstream's ID
  * token for its end-session endpoint (`id_token_hint`). Keyed by the session's `uid` (stable
  * for the session's life; its cookie id changes at each sign-in). The ID token is sealed
  * (AES-256-GCM, the session uid as associated data) and never logged. Collection
- * `upstream_sessions`; rows go at sign-out, expire with the session otherwise.
+ * `upstream_sessions`; rows go at sign-out, expire with the session otherwise (TTL index, or the
+ * sweeper where the server has none: src/upstream/expiry.ts).
  */
 export interface UpstreamSessionRecord {
   readonly provider: string;
@@ -31,15 +31,11 @@ interface StoredSession {
   expires_at: Date;
 }
 
-const COLLECTION = 'upstream_sessions';
+export const UPSTREAM_SESSIONS_COLLECTION = 'upstream_sessions';
 const aad = (uid: string) => `upstream-session:${uid}`;
 
-export async function ensureUpstreamSessionIndexes(mongo: Connection): Promise<void> {
-  await ensureExpiryIndex(mongo.db!.collection(COLLECTION) as unknown as mongo.Collection<mongo.Document>, 'expires_at');
-}
-
 export function createUpstreamSessions({ mongo, box, now = () => new Date() }: { mongo: Connection; box: SecretBox; now?: () => Date }): UpstreamSessions {
-  const rows = () => mongo.db!.collection<StoredSession>(COLLECTION);
+  const rows = () => mongo.db!.collection<StoredSession>(UPSTREAM_SESSIONS_COLLECTION);
   return {
     async remember(sessionUid, record, expiresAt) {
       const doc = {
@@ -49,8 +45,6 @@ export function createUpstreamSessions({ mongo, box, now = () => new Date() }: {
         expires_at: expiresAt,
       };
       await rows().replaceOne({ _id: sessionUid }, doc, { upsert: true });
-      // Where the server has no TTL indexes (FerretDB v1), sign-ins clear what expired.
-      await rows().deleteMany({ expires_at: { $lte: now() } });
     },
     async take(sessionUid) {
       const doc = await rows().findOneAndDelete({ _id: sessionUid });

@@ -96,6 +96,9 @@ const fields = {
   clients: z.array(z.string().min(1).max(200)).max(500).nullable().meta({ description: 'Client ids that may use this provider; null = every client' }),
   enabled: z.boolean(),
   upstream_logout: z.boolean().meta({ description: 'Signing out of Gatehouse continues to the upstream end-session endpoint' }),
+  hide_on_login: z
+    .boolean()
+    .meta({ description: "No button on the sign-in page (Keycloak's hideOnLogin): the provider stays usable through idp_hint / kc_idp_hint, home_domains and the account page" }),
 };
 
 const presetFields = {
@@ -134,6 +137,7 @@ export const upstreamCreateSchema = z
     clients: fields.clients.default(null),
     enabled: fields.enabled.default(true),
     upstream_logout: fields.upstream_logout.default(false),
+    hide_on_login: fields.hide_on_login.default(false),
   })
   .strict();
 
@@ -162,6 +166,7 @@ export const upstreamUpdateSchema = z
     clients: fields.clients,
     enabled: fields.enabled,
     upstream_logout: fields.upstream_logout,
+    hide_on_login: fields.hide_on_login,
   })
   .partial()
   .strict();
@@ -195,6 +200,8 @@ export interface UpstreamSettings {
   readonly clients: readonly string[] | null;
   readonly enabled: boolean;
   readonly upstream_logout: boolean;
+  /** Enabled but without a button on the sign-in page: reached by an IdP hint (Keycloak's hideOnLogin). */
+  readonly hide_on_login: boolean;
 }
 
 type PresetValues = Partial<Omit<UpstreamSettings, 'claims'>> & { claims?: Partial<ClaimMapping> };

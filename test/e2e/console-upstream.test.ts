@@ -120,6 +120,8 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     await page.selectOption('#f-visibility', 'listed');
     await page.fill('#f-clients', 'crm-app\nwiki');
     await page.check('#f-upstream_logout');
+    expect(await page.isChecked('#f-hide_on_login')).to.equal(false);
+    await page.check('#f-hide_on_login');
     await page.uncheck('#f-enabled');
     await page.getByRole('button', { name: 'Save provider' }).click();
     await page.getByRole('heading', { name: 'Provider Partner Keycloak', level: 1 }).waitFor();
@@ -139,6 +141,7 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
       home_domains: ['partner.example'],
       clients: ['crm-app', 'wiki'],
       upstream_logout: true,
+      hide_on_login: true,
       enabled: false,
     });
     expect(stored.claims).to.include({ username: 'email', email: 'mail', subject: 'sub' });
@@ -164,7 +167,7 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     await page.getByRole('link', { name: 'All sign-in providers' }).click();
     const row = page.locator('tbody tr').filter({ hasText: 'partner-kc' });
     await row.waitFor();
-    expect(await row.textContent()).to.include('Partner Keycloak').and.include('OpenID Connect').and.include('Disabled').and.include('2 listed clients');
+    expect(await row.textContent()).to.include('Partner Keycloak').and.include('OpenID Connect').and.include('Disabled').and.include('2 listed clients').and.include('hidden on sign-in');
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'console-upstream-list');
 

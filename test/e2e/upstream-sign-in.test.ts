@@ -196,6 +196,41 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     await page.waitForURL((current) => current.origin === upDeploy.issuer);
   });
 
+  it('keeps a hide_on_login provider off the sign-in page; Keycloak’s kc_idp_hint goes straight to it; an unknown or disabled alias shows the usual page', async () => {
+    // Its own client at the upstream: the shared one's redirect URIs are fixed in before().
+    const registered = await upstream.services.clients.create({
+      displayName: 'Gatehouse downstream (hidden)',
+      firstParty: true,
+      metadata: { redirect_uris: [callback('hidden')], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile email' },
+    });
+    await addProvider('hidden', { hide_on_login: true, client_id: registered.client.clientId, client_secret: registered.secret!, scopes: ['openid', 'profile', 'email'], role_mappings: [] });
+    await addProvider('hidden-off', { hide_on_login: true, enabled: false });
+
+    await freshBrowser();
+    const plain = await begin();
+    await page.goto(plain.url);
+    await page.waitForSelector('a.upstream[data-provider=corp]');
+    expect(await page.locator('a.upstream[data-provider=hidden]').count(), 'no button for a hidden provider').to.equal(0);
+
+    for (const hint of ['no-such-provider', 'hidden-off']) {
+      await freshBrowser();
+      const { url } = await begin({ kc_idp_hint: hint });
+      const response = await page.goto(url);
+      expect(response?.status(), hint).to.equal(200);
+      await page.waitForSelector('#login');
+      await page.waitForSelector('a.upstream[data-provider=corp]');
+      expect(await page.textContent('main'), 'the page says nothing about the alias').to.not.contain(hint);
+    }
+
+    await freshBrowser();
+    const hinted = await begin({ kc_idp_hint: 'hidden' });
+    await page.goto(hinted.url);
+    await upstreamSignIn('uma');
+    // Back from the hidden provider: uma's identity there is not linked yet.
+    await page.waitForSelector('.upstream-pending');
+    expect(await page.textContent('.upstream-pending')).to.contain('Corp hidden');
+  });
+
   it('sends a typed email in a home domain to its provider, with the email as login_hint', async () => {
     await addProvider('home', { home_domains: ['home.example'] });
     await freshBrowser();

@@ -9,8 +9,10 @@ import { deployment, type Deployment } from '../helpers/e2e.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/keycloak/realm-export-idps.json', import.meta.url));
 const REALM_EXPORT = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
-const FAY = '5f0e3c2a-6b1d-4e8f-9a7c-1d2e3f4a5b6c';
-const GUS = '6a1f4d3b-7c2e-4f9a-8b6d-2e3f4a5b6c7d';
+/** Keycloak's ids of the fixture's users (they stay their sub in Gatehouse). */
+const idOf = (username: string) => (REALM_EXPORT.users as Array<{ id: string; username: string }>).find((user) => user.username === username)!.id;
+const FAY = idOf('fay');
+const GUS = idOf('gus');
 
 describe('Keycloak realm import: identity providers, their mappers and federated identities', function () {
   this.timeout(120_000);
@@ -46,6 +48,7 @@ describe('Keycloak realm import: identity providers, their mappers and federated
         create_accounts: true,
         mapping_mode: 'every_sign_in',
         upstream_logout: true,
+        hide_on_login: true,
         enabled: true,
       });
       expect(corp.clientSecret).to.equal('corp-broker-secret-0123456789');
@@ -55,7 +58,7 @@ describe('Keycloak realm import: identity providers, their mappers and federated
         { claim: 'department', value: 'sales', role: 'orders-api:orders.read' },
       ]);
       expect(corp.settings.group_mappings).to.deep.equal([{ claim: 'department', value: 'engineering', group: '/engineering' }]);
-      expect(corp.mapped.join(' | ')).to.include('trustEmail → trust_email').and.include('syncMode FORCE');
+      expect(corp.mapped.join(' | ')).to.include('trustEmail → trust_email').and.include('syncMode FORCE').and.include('hideOnLogin → hide_on_login');
       expect(unmapped('identity provider mapper', 'corp-keycloak/everyone-admin')).to.match(/hard-coded/);
       expect(unmapped('identity provider mapper', 'corp-keycloak/regex-admins')).to.match(/regular expression/);
     });
@@ -68,7 +71,9 @@ describe('Keycloak realm import: identity providers, their mappers and federated
       const github = provider('github');
       expect(github.settings).to.deep.include({ kind: 'oauth2', authorization_endpoint: 'https://github.com/login/oauth/authorize' });
       expect(github.settings.claims.subject).to.equal('id');
-      expect(unmapped('identity provider', 'github')).to.match(/vault/).and.match(/hideOnLogin/);
+      expect(unmapped('identity provider', 'github')).to.match(/vault/).and.not.match(/hideOnLogin/);
+      expect(github.settings.hide_on_login, 'hideOnLogin in Keycloak').to.equal(true);
+      expect(google.settings.hide_on_login).to.equal(false);
     });
 
     it('renames an alias Gatehouse cannot take, keeps its links, and reports what it cannot carry over', () => {
@@ -104,7 +109,7 @@ describe('Keycloak realm import: identity providers, their mappers and federated
     expect(report.unmapped.some((item) => item.kind === 'identity provider' && item.name === 'partner-saml')).to.equal(true);
 
     const corp = (await gatehouse.services.upstream.get('corp-keycloak'))!;
-    expect(corp).to.deep.include({ enabled: true, has_secret: true });
+    expect(corp).to.deep.include({ enabled: true, has_secret: true, hide_on_login: true });
     expect((await gatehouse.services.upstream.credentials('corp-keycloak')).clientSecret).to.equal('corp-broker-secret-0123456789');
     expect(await gatehouse.services.upstream.get('google')).to.deep.include({ enabled: false, has_secret: false });
     expect((await gatehouse.services.upstream.findLink('github', '1234567'))?.userId).to.equal(FAY);

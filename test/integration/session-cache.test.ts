@@ -251,3 +251,151 @@ describe('Session/Grant cache across instances (real stores)', () => {
     });
   });
 });
+
+/** Reads of a token model that reached Redis at this instance (its adapter operation metrics). */
+async function tokenReads(instance: RunningGatehouse, model: string): Promise<number> {
+  const metric = instance.metrics.registry.getSingleMetric('gatehouse_storage_operation_duration_seconds');
+  const { values } = await metric!.get();
+  return (values as Array<(typeof values)[number] & { metricName?: string }>)
+    .filter((v) => v.metricName?.endsWith('_count') && v.labels.model === model && v.labels.operation === 'find')
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+const basic = (clientId: string, secret: string) => `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
+
+async function tokenRequest(instance: RunningGatehouse, client: { clientId: string; secret: string }, path: string, fields: Record<string, string>) {
+  const response = await fetch(new URL(path, instance.url), {
+    method: 'POST',
+    headers: { authorization: basic(client.clientId, client.secret), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> };
+}
+
+async function active(instance: RunningGatehouse, client: { clientId: string; secret: string }, token: string): Promise<boolean> {
+  const { status, body } = await tokenRequest(instance, client, '/token/introspection', { token });
+  expect(status).to.equal(200);
+  return body.active === true;
+}
+
+describe('Access-token record cache across instances (real stores)', () => {
+  describe('with Redis (TTL 60 s on a frozen clock, so only a change notice explains a refusal)', () => {
+    // Strict rotation: a second use of a refresh token is reuse, which revokes the grant.
+    const state = setup('token_cache', { GATEHOUSE_SESSION_CACHE_TTL: '60', GATEHOUSE_REFRESH_REUSE_WINDOW: '0' });
+
+    it('serves repeated userinfo and introspection at the second instance without reading the access token from Redis', async () => {
+      const { cast, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const before = await tokenReads(state.second, 'AccessToken');
+      for (let call = 0; call < 10; call += 1) expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      expect(await active(state.second, cast.web, tokens.access_token)).to.equal(true);
+      expect(await tokenReads(state.second, 'AccessToken'), 'AccessToken reads at the second instance').to.equal(before);
+    });
+
+    it('serves repeated introspection of an opaque client_credentials token without reading it from Redis', async () => {
+      const cast = await seed(state.first);
+      const { body } = await tokenRequest(state.first, cast.service, '/token', { grant_type: 'client_credentials', resource: 'https://api.example.com/opaque', scope: 'read' });
+      const token = String(body.access_token);
+      expect(token.split('.')).to.have.length(1);
+      expect(await active(state.second, cast.service, token)).to.equal(true);
+      const before = (await tokenReads(state.second, 'ClientCredentials')) + (await tokenReads(state.second, 'AccessToken'));
+      for (let call = 0; call < 10; call += 1) expect(await active(state.second, cast.service, token)).to.equal(true);
+      expect((await tokenReads(state.second, 'ClientCredentials')) + (await tokenReads(state.second, 'AccessToken')), 'token reads at the second instance').to.equal(before);
+    });
+
+    it('an access token revoked at the first instance (/token/revocation) is refused at the second at once', async () => {
+      const { cast, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      expect(await active(state.second, cast.web, tokens.access_token)).to.equal(true);
+      expect((await tokenRequest(state.first, cast.web, '/token/revocation', { token: tokens.access_token, token_type_hint: 'access_token' })).status).to.equal(200);
+      expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
+      expect(await active(state.second, cast.web, tokens.access_token)).to.equal(false);
+    });
+
+    it('tokens revoked by grant in another process, the grant itself kept, are refused at the second at once', async () => {
+      const { cast, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const grant = await state.other.mongo.db!.collection('oidc_grant').findOne({ accountId: cast.user.id });
+      // Only the tokens go: the Grant stays, so a cached Grant cannot explain the refusal.
+      await state.other.adapter('AccessToken').revokeByGrantId(String(grant!._id));
+      expect(await state.other.mongo.db!.collection('oidc_grant').countDocuments({ _id: grant!._id })).to.equal(1);
+      expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
+      expect(await active(state.second, cast.web, tokens.access_token)).to.equal(false);
+    });
+
+    it('a refresh token reused at the first instance revokes the grant: its access tokens are refused at the second at once', async () => {
+      const { cast, tokens } = await signedIn(state);
+      const refresh = { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! };
+      const rotated = await tokenRequest(state.first, cast.web, '/token', refresh);
+      expect(rotated.status).to.equal(200);
+      const renewed = String(rotated.body.access_token);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      expect((await userinfo(state.second, renewed)).status).to.equal(200);
+      const reused = await tokenRequest(state.first, cast.web, '/token', refresh);
+      expect(reused.body).to.include({ error: 'invalid_grant' });
+      expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
+      expect(await userinfo(state.second, renewed)).to.include({ status: 401, error: 'invalid_token' });
+    });
+
+    it('disabling the user at the first instance refuses their access tokens at the second at once', async () => {
+      const { cast, tokens } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      expect(await active(state.second, cast.web, tokens.access_token)).to.equal(true);
+      await state.first.services.accounts.disable(cast.user.id);
+      await state.first.services.revocation.revokeByAccountId(cast.user.id);
+      expect(await userinfo(state.second, tokens.access_token)).to.include({ status: 401, error: 'invalid_token' });
+      expect(await active(state.second, cast.web, tokens.access_token)).to.equal(false);
+    });
+
+    it('revoking a client\'s tokens at the first instance (the client kept) makes its opaque client_credentials tokens inactive at the second at once', async () => {
+      const cast = await seed(state.first);
+      const { body } = await tokenRequest(state.first, cast.service, '/token', { grant_type: 'client_credentials', resource: 'https://api.example.com/opaque', scope: 'read' });
+      const token = String(body.access_token);
+      expect(await active(state.second, cast.service, token)).to.equal(true);
+      const counts = await state.first.services.revocation.revokeByClientId(cast.service.clientId);
+      expect(counts.tokens).to.be.at.least(1);
+      expect(await active(state.second, cast.service, token)).to.equal(false);
+    });
+
+    it('an opaque client_credentials token revoked at the first instance (/token/revocation) is inactive at the second at once', async () => {
+      const cast = await seed(state.first);
+      const { body } = await tokenRequest(state.first, cast.service, '/token', { grant_type: 'client_credentials', resource: 'https://api.example.com/opaque', scope: 'read' });
+      const token = String(body.access_token);
+      expect(await active(state.second, cast.service, token)).to.equal(true);
+      expect((await tokenRequest(state.first, cast.service, '/token/revocation', { token })).status).to.equal(200);
+      expect(await active(state.second, cast.service, token)).to.equal(false);
+    });
+
+    it('introspects a client_credentials JWT again at the second instance without a Redis read; revoked at the first, it is inactive there at once', async () => {
+      const cast = await seed(state.first);
+      const { body } = await tokenRequest(state.first, cast.service, '/token', { grant_type: 'client_credentials', resource: 'https://api.example.com', scope: 'read' });
+      const token = String(body.access_token);
+      expect(token.split('.')).to.have.length(3);
+      expect(await active(state.second, cast.service, token)).to.equal(true);
+      expect(await active(state.second, cast.service, token)).to.equal(true);
+      const before = (await tokenReads(state.second, 'ClientCredentials')) + (await tokenReads(state.second, 'AccessToken'));
+      for (let call = 0; call < 10; call += 1) expect(await active(state.second, cast.service, token)).to.equal(true);
+      // Neither the derived record nor the absence of a revocation tombstone is read again.
+      expect((await tokenReads(state.second, 'ClientCredentials')) + (await tokenReads(state.second, 'AccessToken')), 'token reads at the second instance').to.equal(before);
+      expect((await tokenRequest(state.first, cast.service, '/token/revocation', { token })).status).to.equal(200);
+      expect(await active(state.second, cast.service, token)).to.equal(false);
+      expect(await active(state.first, cast.service, token)).to.equal(false);
+    });
+  });
+
+  describe('without Redis (TTL 60 s: only the TTL bounds what another instance serves)', () => {
+    const clock = testClock({ frozen: true });
+    const state = setup('token_cache_local', { GATEHOUSE_SESSION_CACHE_TTL: '60' }, false, clock);
+
+    it('an access token deleted elsewhere is still served by the second instance until its entry expires, then refused', async () => {
+      const { tokens, cast } = await signedIn(state);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const grant = await state.other.mongo.db!.collection('oidc_grant').findOne({ accountId: cast.user.id });
+      await state.other.adapter('AccessToken').revokeByGrantId(String(grant!._id));
+      expect((await userinfo(state.second, tokens.access_token)).status, 'cached: no notice without Redis').to.equal(200);
+      await clock.advance(60_001);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(401);
+    });
+  });
+});

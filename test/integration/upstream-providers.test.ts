@@ -105,6 +105,23 @@ describe('upstream identity providers for operators: admin API, OpenAPI, CLI, se
     expect(JSON.stringify(audit.body)).to.not.contain('rotated');
   });
 
+  it('hides a provider from the sign-in page with hide_on_login (Keycloak hideOnLogin): admin API, OpenAPI, 400 naming the field', async () => {
+    const created = await api('POST', '/upstream-providers', { alias: 'quiet', preset: 'google', client_id: 'q', client_secret: 's' });
+    expect(created.body.hide_on_login, 'shown by default').to.equal(false);
+    const hidden = await api('PATCH', '/upstream-providers/quiet', { hide_on_login: true });
+    expect(hidden.status).to.equal(200);
+    expect(hidden.body).to.deep.include({ hide_on_login: true, enabled: true });
+    expect((await gatehouse.services.upstream.get('quiet'))?.hide_on_login).to.equal(true);
+    const wrong = await api('PATCH', '/upstream-providers/quiet', { hide_on_login: 'yes' });
+    expect(wrong.status).to.equal(400);
+    expect(JSON.stringify(wrong.body)).to.contain('hide_on_login');
+    const openapi = await callAdmin(gatehouse.url, undefined, 'GET', '/openapi.json');
+    const bodySchema = (path: string, method: string) => JSON.stringify(openapi.body.paths[path][method].requestBody.content['application/json'].schema);
+    expect(bodySchema('/upstream-providers', 'post')).to.contain('hide_on_login').and.contain('kc_idp_hint');
+    expect(bodySchema('/upstream-providers/{alias}', 'patch')).to.contain('hide_on_login');
+    expect((await api('DELETE', '/upstream-providers/quiet')).status).to.equal(204);
+  });
+
   it('is the same through the CLI: idps create (secret from stdin), list, get, update, links, delete', async () => {
     const cli = async (args: string[], stdin?: string) => {
       const result = await runCli([...args, '--json'], env, stdin);
@@ -118,6 +135,10 @@ describe('upstream identity providers for operators: admin API, OpenAPI, CLI, se
     expect((await cli(['idps', 'list'])).map((idp: { alias: string }) => idp.alias)).to.include('gh');
     expect(await cli(['idps', 'update', 'gh', '--disabled', '--client', 'portal'])).to.deep.include({ enabled: false, clients: ['portal'] });
     expect((await cli(['idps', 'get', 'gh'])).enabled).to.equal(false);
+    expect((await cli(['idps', 'update', 'gh', '--hide-on-login'])).hide_on_login).to.equal(true);
+    const listed = await runCli(['idps', 'list'], env);
+    expect(listed.stdout).to.match(/^gh .*\(hidden on sign-in\)/m);
+    expect((await cli(['idps', 'update', 'gh', '--no-hide-on-login'])).hide_on_login).to.equal(false);
     await gatehouse.services.accounts.createUser({ username: 'octo' });
     const octo = await gatehouse.services.accounts.findByLogin('octo');
     await gatehouse.services.upstream.link('gh', '4242', octo!.id);

@@ -34,6 +34,11 @@ const REALM = {
     { clientId: 'resource', bearerOnly: true },
     { clientId: 'tv', publicClient: true, standardFlowEnabled: false, attributes: { 'oauth2.device.authorization.grant.enabled': 'true' } },
     { clientId: 'account', publicClient: true, standardFlowEnabled: true },
+    { clientId: 'mobile', publicClient: true, standardFlowEnabled: true, redirectUris: ['com.example.app:/callback', 'https://app.example/native', 'http://app.example/cb', 'myapp://cb'], webOrigins: ['+'], attributes: { 'post.logout.redirect.uris': 'com.example.app:/signed-out##http://app.example/bye' } },
+    { clientId: 'desktop', publicClient: true, standardFlowEnabled: true, redirectUris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'http://localhost/callback'] },
+    { clientId: 'devweb', publicClient: true, standardFlowEnabled: true, redirectUris: ['http://localhost:3000/cb', 'http://127.0.0.1/cb'], webOrigins: ['+'] },
+    { clientId: 'only-app-scheme', publicClient: true, standardFlowEnabled: true, redirectUris: ['myapp://cb'] },
+    { clientId: 'cli-tool', publicClient: true, standardFlowEnabled: true, redirectUris: ['http://localhost:*'] },
   ],
   users: [
     { id: 'u-1', username: 'night-owl', email: 'Owl@Example.com', emailVerified: true, enabled: true, firstName: 'Night', groups: ['/ops/night'], realmRoles: ['default-roles-demo'], attributes: { locale: ['de'], shoeSize: ['44'] }, credentials: [pbkdf2Credential('owl password', 'pbkdf2-sha256', 'sha256', 1000), { type: 'otp' }], requiredActions: ['UPDATE_PASSWORD'] },
@@ -95,6 +100,37 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(unmapped('identity provider', 'github')).to.have.length(1);
     expect(unmapped('authentication flow', 'my-flow')).to.have.length(1);
     expect(unmapped('authentication flow', 'browser')).to.have.length(0);
+  });
+
+  it('maps apps with private-use schemes or port-less loopback URIs to native clients (RFC 8252), and reports it', () => {
+    const mobile = plan.clients.find((client) => client.clientId === 'mobile')!;
+    expect(mobile.metadata).to.deep.include({
+      application_type: 'native',
+      redirect_uris: ['com.example.app:/callback', 'https://app.example/native'],
+      post_logout_redirect_uris: ['com.example.app:/signed-out'],
+      token_endpoint_auth_method: 'none',
+    });
+    expect(mobile.webOrigins, 'only http(s) redirect URIs give an origin').to.deep.equal(['https://app.example']);
+    expect(unmapped('client', 'mobile').join(' ')).to.match(/http:\/\/app\.example\/cb: .*loopback/).and.match(/myapp:\/\/cb: .*reverse domain/).and.match(/http:\/\/app\.example\/bye/);
+    expect(plan.nativeClients.mobile!.join(' ')).to.match(/com\.example\.app:\/callback/).and.match(/private-use scheme/);
+
+    // Keycloak lets a loopback URI registered without a port match any port, as native clients do here.
+    const desktop = plan.clients.find((client) => client.clientId === 'desktop')!;
+    expect(desktop.metadata).to.deep.include({ application_type: 'native', redirect_uris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'http://localhost/callback'] });
+    expect(plan.nativeClients.desktop!.join(' ')).to.match(/loopback, any port/);
+
+    // A web app in development on a fixed port stays a web client, with its exact URIs.
+    const devweb = plan.clients.find((client) => client.clientId === 'devweb')!;
+    expect(devweb.metadata.application_type).to.equal(undefined);
+    expect(devweb.metadata.redirect_uris).to.deep.equal(['http://localhost:3000/cb', 'http://127.0.0.1/cb']);
+    expect(devweb.webOrigins).to.deep.equal(['http://localhost:3000', 'http://127.0.0.1']);
+    expect(plan.nativeClients).to.not.have.property('devweb');
+    expect(plan.nativeClients).to.not.have.property('shop');
+
+    expect(plan.clients.map((client) => client.clientId)).to.not.include('only-app-scheme');
+    expect(unmapped('client', 'only-app-scheme').join(' ')).to.match(/reverse domain/).and.match(/no usable redirect URI/);
+    // Keycloak's any-port-any-path loopback wildcard cannot be matched exactly: reported with the way out.
+    expect(unmapped('client', 'cli-tool').join(' ')).to.match(/wildcards/).and.match(/http:\/\/127\.0\.0\.1\/<its path> without a port/);
   });
 
   it('refuses a document that is not a realm export', () => {

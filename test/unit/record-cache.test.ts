@@ -104,7 +104,7 @@ describe('Session/Grant record cache', () => {
 
   it('passes other models through untouched', () => {
     const tokens = fakeStore().adapter;
-    expect(cache.wrap('AccessToken', tokens)).to.equal(tokens);
+    expect(cache.wrap('RefreshToken', tokens)).to.equal(tokens);
   });
 
   for (const write of ['upsert', 'destroy', 'consume'] as const) {
@@ -313,5 +313,136 @@ describe('Session/Grant record cache', () => {
     await sessions.find('s1');
     await sessions.findByUid('u1');
     expect(store.reads).to.deep.equal({ find: 2, findByUid: 2 });
+  });
+});
+
+describe('Access-token record cache (AccessToken, ClientCredentials)', () => {
+  let accessStore: ReturnType<typeof fakeStore>;
+  let machineStore: ReturnType<typeof fakeStore>;
+  let notices: string[];
+  let cache: RecordCache;
+  let accessTokens: Adapter;
+  let machineTokens: Adapter;
+  const accessToken = (id: string, grantId: string) => ({ jti: id, kind: 'AccessToken', grantId, accountId: 'alice', clientId: 'web', exp: LATER, scope: 'openid' }) as AdapterPayload;
+  const machineToken = (id: string, clientId: string) => ({ jti: id, kind: 'ClientCredentials', clientId, exp: LATER, scope: 'read' }) as AdapterPayload;
+
+  beforeEach(() => {
+    accessStore = fakeStore();
+    machineStore = fakeStore();
+    notices = [];
+    cache = createRecordCache({ ttlSeconds: 60, now: () => NOW_MS, announce: async (notice) => void notices.push(notice) });
+    accessTokens = cache.wrap('AccessToken', accessStore.adapter);
+    machineTokens = cache.wrap('ClientCredentials', machineStore.adapter);
+  });
+
+  it('serves a token read again from memory, and does not keep tokens at issuance (most are never read here)', async () => {
+    await accessTokens.upsert('t1', accessToken('t1', 'g1'), 60);
+    expect(notices, 'a created token is not announced').to.deep.equal([]);
+    expect(await accessTokens.find('t1')).to.deep.equal(accessToken('t1', 'g1'));
+    expect(await accessTokens.find('t1')).to.deep.equal(accessToken('t1', 'g1'));
+    expect(accessStore.reads.find).to.equal(1);
+  });
+
+  it('a notice about its grant drops every cached token of that grant, and only those', async () => {
+    await accessStore.adapter.upsert('t1', accessToken('t1', 'g1'), 60);
+    await accessStore.adapter.upsert('t2', accessToken('t2', 'g1'), 60);
+    await accessStore.adapter.upsert('t3', accessToken('t3', 'g2'), 60);
+    for (const id of ['t1', 't2', 't3']) await accessTokens.find(id);
+    await accessStore.adapter.revokeByGrantId('g1');
+    accessStore.records.delete('t1');
+    accessStore.records.delete('t2');
+    cache.receive(JSON.stringify({ model: 'Grant', keys: ['id:g1'] }));
+    expect(await accessTokens.find('t1')).to.equal(undefined);
+    expect(await accessTokens.find('t2')).to.equal(undefined);
+    expect(await accessTokens.find('t3')).to.have.property('grantId', 'g2');
+    expect(accessStore.reads.find).to.equal(5);
+  });
+
+  it('grantRevoked drops the grant\'s tokens here and announces the grant', async () => {
+    await accessStore.adapter.upsert('t1', accessToken('t1', 'g1'), 60);
+    await accessTokens.find('t1');
+    accessStore.records.delete('t1');
+    await cache.grantRevoked('g1');
+    expect(await accessTokens.find('t1')).to.equal(undefined);
+    expect(notices.map((notice) => JSON.parse(notice))).to.deep.equal([{ model: 'Grant', keys: ['id:g1'] }]);
+  });
+
+  it('a token read in flight when its grant is revoked is not kept', async () => {
+    await accessStore.adapter.upsert('t1', accessToken('t1', 'g1'), 60);
+    accessStore.hold();
+    const read = accessTokens.find('t1');
+    await tick();
+    cache.receive(JSON.stringify({ model: 'Grant', keys: ['id:g1'] }));
+    accessStore.records.delete('t1');
+    accessStore.release();
+    expect(await read, 'the read began before the revocation').to.have.property('jti', 't1');
+    expect(await accessTokens.find('t1')).to.equal(undefined);
+  });
+
+  it('destroying a token (revocation endpoint) drops and announces it', async () => {
+    await accessStore.adapter.upsert('t1', accessToken('t1', 'g1'), 60);
+    await accessTokens.find('t1');
+    await accessTokens.destroy('t1');
+    expect(await accessTokens.find('t1')).to.equal(undefined);
+    expect(notices.map((notice) => JSON.parse(notice))).to.deep.equal([{ model: 'AccessToken', keys: ['id:t1'] }]);
+  });
+
+  it('clientTokensRevoked drops that client\'s cached machine tokens and announces the client', async () => {
+    await machineStore.adapter.upsert('m1', machineToken('m1', 'svc'), 60);
+    await machineStore.adapter.upsert('m2', machineToken('m2', 'other'), 60);
+    await machineTokens.find('m1');
+    await machineTokens.find('m2');
+    machineStore.records.delete('m1');
+    await cache.clientTokensRevoked('svc');
+    expect(await machineTokens.find('m1')).to.equal(undefined);
+    expect(await machineTokens.find('m2')).to.have.property('clientId', 'other');
+    expect(machineStore.reads.find).to.equal(3);
+    expect(notices.map((notice) => JSON.parse(notice))).to.deep.equal([{ model: 'ClientCredentials', keys: ['client:svc'] }]);
+  });
+
+  it('an id cached as one token model is absent from the other without a read (introspection asks both)', async () => {
+    await machineStore.adapter.upsert('m1', machineToken('m1', 'svc'), 60);
+    expect(await accessTokens.find('m1')).to.equal(undefined);
+    await machineTokens.find('m1');
+    expect(await accessTokens.find('m1')).to.equal(undefined);
+    expect(await machineTokens.find('m1')).to.have.property('clientId', 'svc');
+    expect(accessStore.reads.find, 'only the read before m1 was known').to.equal(1);
+    expect(machineStore.reads.find).to.equal(1);
+  });
+
+  it('remembers that a JWT has no revocation tombstone; a tombstone\'s creation is announced (and drops that memory here)', async () => {
+    expect(await machineTokens.find('tomb1')).to.equal(undefined);
+    expect(await machineTokens.find('tomb1')).to.equal(undefined);
+    expect(machineStore.reads.find, 'the absence is cached').to.equal(1);
+    await machineTokens.upsert('tomb1', { jti: 'tomb1', kind: 'JwtRevocation', exp: LATER }, 60);
+    expect(notices.map((notice) => JSON.parse(notice))).to.deep.equal([{ model: 'ClientCredentials', keys: ['id:tomb1'] }]);
+    expect(await machineTokens.find('tomb1')).to.have.property('kind', 'JwtRevocation');
+    // Another instance held the absence too: the notice drops it there.
+    const other = createRecordCache({ ttlSeconds: 60, now: () => NOW_MS });
+    const otherTokens = other.wrap('ClientCredentials', machineStore.adapter);
+    machineStore.records.delete('tomb2');
+    expect(await otherTokens.find('tomb2')).to.equal(undefined);
+    await machineStore.adapter.upsert('tomb2', { jti: 'tomb2', kind: 'JwtRevocation', exp: LATER }, 60);
+    other.receive(JSON.stringify({ model: 'ClientCredentials', keys: ['id:tomb2'] }));
+    expect(await otherTokens.find('tomb2')).to.have.property('kind', 'JwtRevocation');
+  });
+
+  it('issuing an opaque machine token announces nothing; access-token misses are never cached', async () => {
+    await machineTokens.upsert('m1', machineToken('m1', 'svc'), 60);
+    expect(notices).to.deep.equal([]);
+    expect(await accessTokens.find('t1')).to.equal(undefined);
+    await accessStore.adapter.upsert('t1', accessToken('t1', 'g1'), 60);
+    expect(await accessTokens.find('t1')).to.have.property('jti', 't1');
+  });
+
+  it('a token is never served past its own exp', async () => {
+    let now = NOW_MS;
+    cache = createRecordCache({ ttlSeconds: 3600, now: () => now });
+    accessTokens = cache.wrap('AccessToken', accessStore.adapter);
+    await accessStore.adapter.upsert('t1', { ...accessToken('t1', 'g1'), exp: NOW_MS / 1000 + 30 }, 60);
+    await accessTokens.find('t1');
+    now += 31_000;
+    await accessTokens.find('t1');
+    expect(accessStore.reads.find).to.equal(2);
   });
 });

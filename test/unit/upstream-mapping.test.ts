@@ -27,6 +27,7 @@ const provider = (extra: Partial<UpstreamProvider> = {}): UpstreamProvider => ({
   clients: null,
   enabled: true,
   upstream_logout: false,
+  hide_on_login: false,
   has_secret: true,
   has_private_key: false,
   created_at: new Date(0),

@@ -38,6 +38,8 @@ const OPTIONS = {
   disabled: { type: 'boolean' },
   'upstream-logout': { type: 'boolean' },
   'no-upstream-logout': { type: 'boolean' },
+  'hide-on-login': { type: 'boolean' },
+  'no-hide-on-login': { type: 'boolean' },
   provider: { type: 'string' },
   subject: { type: 'string' },
   json: { type: 'boolean' },
@@ -89,6 +91,7 @@ async function bodyFrom(values: Values): Promise<Record<string, unknown>> {
     ['trust-email', 'no-trust-email', 'trust_email'],
     ['enabled', 'disabled', 'enabled'],
     ['upstream-logout', 'no-upstream-logout', 'upstream_logout'],
+    ['hide-on-login', 'no-hide-on-login', 'hide_on_login'],
   ];
   for (const [on, off, field] of toggles) {
     const value = flag(values, on, off);
@@ -113,8 +116,8 @@ function aliasArg(values: Values, positionals: string[]): string {
   return alias;
 }
 
-type Shown = { alias: string; kind: string; display_name: string; enabled: boolean; redirect_uri: string; post_logout_redirect_uri: string; upstream_logout: boolean; issuer: string | null; authorization_endpoint: string | null };
-const line = (idp: Shown) => `${idp.alias}  ${idp.kind}  ${idp.enabled ? 'enabled' : 'disabled'}  "${idp.display_name}"  ${idp.issuer ?? idp.authorization_endpoint ?? '-'}  redirect URI ${idp.redirect_uri}`;
+type Shown = { alias: string; kind: string; display_name: string; enabled: boolean; hide_on_login: boolean; redirect_uri: string; post_logout_redirect_uri: string; upstream_logout: boolean; issuer: string | null; authorization_endpoint: string | null };
+const line = (idp: Shown) => `${idp.alias}  ${idp.kind}  ${idp.enabled ? 'enabled' : 'disabled'}${idp.hide_on_login ? ' (hidden on sign-in)' : ''}  "${idp.display_name}"  ${idp.issuer ?? idp.authorization_endpoint ?? '-'}  redirect URI ${idp.redirect_uri}`;
 
 export async function idpsCreate(ctx: CliContext, args: string[]): Promise<void> {
   const { values } = parse(args);

@@ -65,6 +65,7 @@ async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, ap
   ctx.out(`${dryRun ? 'dry run (nothing written) for' : 'imported'} Keycloak realm ${report.realm}:`);
   if (report.api !== undefined) ctx.out(`  API ${report.api.identifier} (Keycloak-shaped tokens, every imported client's default): ${report.api.created ? 'new' : 'existing'}`);
   ctx.out(`  roles: ${count(report.roles)}; groups: ${count(report.groups)}; clients: ${count(report.clients)}; users: ${count(report.users)}`);
+  for (const [clientId, uris] of Object.entries(report.nativeClients)) ctx.out(`  client ${clientId} → native app (application_type native, RFC 8252): ${uris.join(', ')}`);
   ctx.out(`  kept password hashes: ${Object.entries(report.passwordAlgorithms).map(([algorithm, n]) => `${algorithm} ${n}`).join(', ') || 'none'} (re-hashed to argon2id at each user's first sign-in)`);
   if (report.passwordsKept.length > 0) ctx.out(`  passwords already changed or upgraded in Gatehouse, kept: ${report.passwordsKept.join(', ')}`);
   const { imported, unchanged, kept } = report.totp;

@@ -29,6 +29,7 @@ export interface UpstreamProvider {
   readonly clients: readonly string[] | null;
   readonly enabled: boolean;
   readonly upstream_logout: boolean;
+  readonly hide_on_login: boolean;
   readonly redirect_uri: string;
   readonly post_logout_redirect_uri: string;
   readonly created_at: string;
@@ -51,7 +52,7 @@ const CHOICE_FIELDS: Record<Choice, readonly string[]> = {
 };
 const CLAIMS = ['subject', 'username', 'email', 'email_verified', 'name', 'picture'] as const;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
-const SWITCHES = ['enabled', 'create_accounts', 'link_by_email', 'trust_email', 'upstream_logout'] as const;
+const SWITCHES = ['enabled', 'create_accounts', 'link_by_email', 'trust_email', 'upstream_logout', 'hide_on_login'] as const;
 const URLS = ['icon_url', 'issuer', ...ENDPOINTS] as const;
 
 const details = (error: unknown): FieldDetail[] => {
@@ -61,7 +62,8 @@ const details = (error: unknown): FieldDetail[] => {
   return [...error.details];
 };
 
-const visibility = (provider: UpstreamProvider) => (provider.clients === null ? t('upstream.visibility.all') : t('upstream.visibility.some', { count: provider.clients.length }));
+const visibility = (provider: UpstreamProvider) =>
+  [provider.clients === null ? t('upstream.visibility.all') : t('upstream.visibility.some', { count: provider.clients.length }), ...(provider.hide_on_login ? [t('upstream.visibility.hidden')] : [])].join(' · ');
 const badge = (on: boolean) => h('span', { class: `badge ${on ? 'on' : 'off'}` }, on ? t('upstream.enabled') : t('upstream.disabled'));
 
 export async function upstreamListPage(root: HTMLElement, api: AdminApi): Promise<void> {
@@ -288,7 +290,7 @@ export async function upstreamPage(root: HTMLElement, api: AdminApi, alias: stri
       textField('allowed_domains', t('upstream.field.allowed_domains'), provider.allowed_domains.join(' '), { hint: t('upstream.hint.allowed_domains') }),
       textField('home_domains', t('upstream.field.home_domains'), provider.home_domains.join(' '), { hint: t('upstream.hint.home_domains') }),
     ),
-    fieldset(t('upstream.group.visibility'), visibilitySelect, clients),
+    fieldset(t('upstream.group.visibility'), visibilitySelect, clients, toggle('hide_on_login')),
     fieldset(t('upstream.group.logout'), toggle('upstream_logout')),
     h('button', { type: 'submit' }, t('upstream.save')),
     status,

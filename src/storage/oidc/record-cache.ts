@@ -1,13 +1,33 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { createBoundedCache, type BoundedCache } from '../../cache/bounded-cache.ts';
+import { JWT_REVOCATION_KIND } from './models.ts';
 import { createdByUpsert } from './upsert-outcome.ts';
 
 /**
- * The durable models read on every token use: the session-binding check loads the Session by
- * uid (oidc-provider lib/models/token_helpers.js) and userinfo, introspection and refresh load
- * the Grant by id.
+ * The records read on every token use: the session-binding check loads the Session by uid
+ * (oidc-provider lib/models/token_helpers.js); userinfo, introspection and refresh load the
+ * Grant by id; userinfo and introspection load the access token itself (AccessToken for user
+ * tokens, ClientCredentials for machine tokens and derived JWT records, src/oidc/jwt-records.ts).
  */
-export const CACHED_MODELS: ReadonlySet<string> = new Set(['Session', 'Grant']);
+export const CACHED_MODELS: ReadonlySet<string> = new Set(['Session', 'Grant', 'AccessToken', 'ClientCredentials']);
+
+/**
+ * Token models: their ids are random (or an HMAC of a random `jti`), never shared between the
+ * two, so an id held by one of them is known to be absent from the other (introspection looks a
+ * token up in both at once). A token is cached when it is read, not when it is issued: most
+ * issued tokens are never read at this instance.
+ */
+const TOKEN_MODELS: ReadonlySet<string> = new Set(['AccessToken', 'ClientCredentials']);
+
+/**
+ * The one model whose misses are cached too: a client_credentials JWT's introspection asks for
+ * its revocation tombstone (src/oidc/jwt-records.ts) every time, and the answer is almost always
+ * "none". Safe because nothing that can be asked for before it exists is created unannounced: a
+ * tombstone's creation is announced (JWT_REVOCATION_KIND), an opaque token's id is unknown to
+ * anyone until it is issued, and an instance materialises a derived record itself (its own write
+ * drops its own miss) before it reads it.
+ */
+const MISSES_CACHED: ReadonlySet<string> = new Set(['ClientCredentials']);
 
 const ENTRIES_PER_MODEL = 10_000;
 /**
@@ -30,8 +50,10 @@ export interface RecordCacheDeps {
 export interface RecordCache {
   /** Reads of a cached model go through the cache; every write drops and announces the record. Other models pass through. */
   wrap(model: string, adapter: Adapter): Adapter;
-  /** revokeByGrantId ran for `grantId`: its Grant is dropped here and announced. */
+  /** revokeByGrantId ran for `grantId`: its Grant and every cached token of it are dropped here and announced. */
   grantRevoked(grantId: string): Promise<void>;
+  /** The client's client_credentials tokens were deleted in the stores: every cached one is dropped here and announced. */
+  clientTokensRevoked(clientId: string): Promise<void>;
   /** Applies a notice announced by another instance. */
   receive(notice: string): void;
   /** Forgets everything (after a subscriber reconnect, when notices may have been missed). */
@@ -45,12 +67,23 @@ interface Notice {
 
 const byId = (id: string) => `id:${id}`;
 const byUid = (uid: string) => `uid:${uid}`;
+/** Every cached token of a grant carries this alias: one notice about the grant drops them all. */
+const byGrant = (grantId: string) => `grant:${grantId}`;
+/** Every cached client_credentials token carries its client's: revoking a client's tokens drops them all. */
+const byClient = (clientId: string) => `client:${clientId}`;
 
-/** The keys a stored payload is reachable by: its id, and for a session its uid. */
+/**
+ * The keys a stored payload is reachable by: its id, and for a session its uid; for a token also
+ * its grant and (machine tokens) its client, which notices name to drop all of them at once.
+ */
 function keysOf(payload: AdapterPayload): string[] {
   const keys: string[] = [];
   if (typeof payload.jti === 'string') keys.push(byId(payload.jti));
   if (typeof payload.uid === 'string') keys.push(byUid(payload.uid));
+  if (payload.kind === 'AccessToken' || payload.kind === 'ClientCredentials') {
+    if (typeof payload.grantId === 'string') keys.push(byGrant(payload.grantId));
+    if (payload.kind === 'ClientCredentials' && typeof payload.clientId === 'string') keys.push(byClient(payload.clientId));
+  }
   return keys;
 }
 
@@ -83,10 +116,13 @@ function toRecord(payload: AdapterPayload | undefined | void): CachedRecord | un
 const fromRecord = (record: CachedRecord | undefined) => (record === undefined ? undefined : (JSON.parse(record.json) as AdapterPayload));
 
 /**
- * A short read-through cache for Session (by id and by uid) and Grant (by id), in front of the
- * routing adapter. Every write through the adapter invalidates after the store answered (even
- * when it failed) and announces the record's keys, so other instances drop it at once; without
- * Redis only the TTL bounds what another instance may still serve.
+ * A short read-through cache for Session (by id and by uid), Grant (by id) and the access-token
+ * records (AccessToken, ClientCredentials: by id), in front of the routing adapter. Every write
+ * through the adapter invalidates after the store answered (even when it failed) and announces
+ * the record's keys, so other instances drop it at once; a revocation by grant is announced as a
+ * change of the grant, which drops its tokens too, and a client's tokens revoked in bulk as a
+ * notice naming the client. Without Redis only the TTL bounds what another instance may still
+ * serve (docs/STORAGE.md).
  */
 export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, maxBytes = BYTES_PER_MODEL, announce, now = Date.now }: RecordCacheDeps): RecordCache {
   const reading = ttlSeconds > 0;
@@ -104,7 +140,7 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
         maxEntries,
         maxBytes,
         sizeOf: (record) => record.json.length + ENTRY_OVERHEAD_BYTES,
-        cacheMisses: false,
+        cacheMisses: MISSES_CACHED.has(model),
         aliases: (record) => record.keys,
         validUntil: (record) => record.expiresAtMs,
         now,
@@ -116,6 +152,13 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
   function drop({ model, keys }: Notice): void {
     const slot = caches.get(model);
     for (const key of keys) slot?.cache.invalidate(key);
+    // Any change to a grant (revoked, destroyed, rewritten) drops its tokens too: a revocation by
+    // grant is announced as a Grant notice (grantRevoked), whichever process made it.
+    if (model !== 'Grant') return;
+    for (const key of keys) {
+      if (!key.startsWith('id:')) continue;
+      for (const tokens of TOKEN_MODELS) caches.get(tokens)?.cache.invalidate(byGrant(key.slice(3)));
+    }
   }
 
   async function changed(notice: Notice): Promise<void> {
@@ -137,7 +180,7 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
    * write (here, or announced by another instance) overlapped leaves its payload in the cache:
    * the read that follows a write (the code exchange after a sign-in) needs no round trip.
    */
-  async function writing<T>(model: string, keys: readonly string[], write: () => Promise<T>, written?: CachedRecord): Promise<T> {
+  async function writing<T>(model: string, keys: readonly string[], write: () => Promise<T>, written?: CachedRecord, announceCreation = false): Promise<T> {
     const self = { overlapped: false };
     overlap(model, keys);
     for (const key of keys) {
@@ -159,7 +202,7 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
       }
       drop({ model, keys });
       if (outcome.ok && written !== undefined && !self.overlapped && reading) fill(model, written);
-      if (!outcome.ok || !createdByUpsert(outcome.value)) await announce?.(JSON.stringify({ model, keys }));
+      if (!outcome.ok || !createdByUpsert(outcome.value) || announceCreation) await announce?.(JSON.stringify({ model, keys }));
     }
   }
 
@@ -174,15 +217,25 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
       if (slot === undefined) return adapter;
       slot.adapter = adapter;
       const { cache } = slot;
+      const token = TOKEN_MODELS.has(model);
+      // The other token model's cache (see TOKEN_MODELS): an id it holds is not one of this model's.
+      const sibling = () => caches.get(model === 'AccessToken' ? 'ClientCredentials' : 'AccessToken')?.cache;
+      const fill = !token;
       return {
-        find: reading ? async (id) => fromRecord(await cache.get(byId(id))) : (id) => adapter.find(id),
+        find: !reading
+          ? (id) => adapter.find(id)
+          : token
+            ? async (id) => (sibling()?.peek(byId(id)) ? undefined : fromRecord(await cache.get(byId(id))))
+            : async (id) => fromRecord(await cache.get(byId(id))),
         findByUid: reading ? async (uid) => fromRecord(await cache.get(byUid(uid))) : (uid) => adapter.findByUid(uid),
         findByUserCode: (userCode) => adapter.findByUserCode(userCode),
         upsert: (id, payload, expiresIn) => {
           const keys = [byId(id)];
           if (typeof payload.uid === 'string') keys.push(byUid(payload.uid));
           // Serialised before the write: what is cached is exactly what was stored.
-          return writing(model, keys, () => adapter.upsert(id, payload, expiresIn), reading ? toRecord(payload) : undefined);
+          // Other instances may hold a tombstone's absence (MISSES_CACHED): its creation is news to them.
+          const news = payload.kind === JWT_REVOCATION_KIND;
+          return writing(model, keys, () => adapter.upsert(id, payload, expiresIn), reading && fill ? toRecord(payload) : undefined, news);
         },
         consume: (id) => writing(model, [byId(id)], () => adapter.consume(id)),
         destroy: (id) => writing(model, [byId(id)], () => adapter.destroy(id)),
@@ -190,6 +243,7 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
       };
     },
     grantRevoked: (grantId) => changed({ model: 'Grant', keys: [byId(grantId)] }),
+    clientTokensRevoked: (clientId) => changed({ model: 'ClientCredentials', keys: [byClient(clientId)] }),
     receive(notice) {
       const parsed = parse(notice);
       if (parsed === undefined) return;

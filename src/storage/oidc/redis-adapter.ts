@@ -5,6 +5,7 @@ import { timed, type OperationHook } from './operation-hook.ts';
 import { scripts } from './redis-scripts.ts';
 import { epochSeconds, withinReuseWindow } from './reuse-window.ts';
 import { alreadyConsumed, consumedTargetMissing } from './single-use.ts';
+import type { UpsertOutcome } from './upsert-outcome.ts';
 
 export interface RedisAdapterDeps {
   readonly redis: Redis;
@@ -81,7 +82,10 @@ export function createRedisAdapterFactory({
           if (indexKeys.length > 0) fields.push('indexKeys', indexKeys.join(' '));
           if (typeof consumed === 'number') fields.push('consumed', String(consumed), 'consumedAtMs', String(consumed * 1000));
           const ttl = typeof expiresIn === 'number' ? Math.max(1, Math.ceil(expiresIn)) : 0;
-          await scripts.upsert.run(redis, [...scriptKeys, ...indexKeys], [ttl, id, hasGrant ? '1' : '0', ...fields]);
+          const created = (await scripts.upsert.run(redis, [...scriptKeys, ...indexKeys], [ttl, id, hasGrant ? '1' : '0', ...fields])) === 1;
+          // oidc-provider ignores the value; the record cache announces only changes to records that existed.
+          const outcome: UpsertOutcome = { created };
+          return outcome as unknown as undefined;
         }),
 
       find: (id) => op('find', () => read(id)),

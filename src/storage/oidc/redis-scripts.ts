@@ -28,10 +28,11 @@ end
 /**
  * KEYS[1] record, KEYS[2] grant set (when ARGV[3] == '1'), then index keys.
  * ARGV[1] ttl seconds (0 = no expiry), ARGV[2] id, ARGV[3] has grant, ARGV[4..] HSET pairs.
- * The grant set lives as long as its longest-lived member.
+ * The grant set lives as long as its longest-lived member. Returns 1 when the record was created, 0 when it replaced one.
  */
 const UPSERT = `${UNLINK_RECORD}
 local ttl = tonumber(ARGV[1])
+local existed = redis.call('EXISTS', KEYS[1])
 unlink_record(KEYS[1])
 local fields = {}
 for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
@@ -53,7 +54,8 @@ end
 for i = first, #KEYS do
   if ttl > 0 then redis.call('SET', KEYS[i], ARGV[2], 'EX', ttl) else redis.call('SET', KEYS[i], ARGV[2]) end
 end
-return 1
+if existed == 0 then return 1 end
+return 0
 `;
 
 /**

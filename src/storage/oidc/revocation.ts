@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { AdapterFactory } from 'oidc-provider';
+import type { RoutedAdapterFactory } from './adapter-factory.ts';
 import { isExpired, type OidcDocument } from './mongo-documents.ts';
 import { collectionName } from './models.ts';
 import { redisKeys } from './redis-adapter.ts';
@@ -49,7 +50,7 @@ export interface OidcRevocationDeps {
   readonly redis?: Redis | undefined;
   readonly redisPrefix: string;
   /** The adapter factory oidc-provider uses: its revokeByGrantId covers both stores. */
-  readonly adapter: AdapterFactory;
+  readonly adapter: AdapterFactory & Pick<RoutedAdapterFactory, 'clientTokensRevoked'>;
   readonly now?: () => number;
 }
 
@@ -168,6 +169,8 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, now =
       const mongoTokens = await collection('ClientCredentials').deleteMany({ clientId });
       await collection('RegistrationAccessToken').deleteMany({ clientId });
       const redisTokens = await dropRedisClientCredentials(clientId);
+      // Deleted behind the adapter's back: the instances' cached copies go by notice.
+      await adapter.clientTokensRevoked(clientId);
       return { grants, sessions: 0, tokens: mongoTokens.deletedCount + redisTokens };
     },
   };
