@@ -59,4 +59,8 @@ process.stderr.write(`
     discovery   ${url(discoveryPath(routes))}
     JWKS        ${url(endpointPath(routes, 'jwks'))}
     health      ${url(routes.healthz)}   readiness  ${url(routes.readyz)}   metrics  ${url(routes.metrics)}
+    console     ${url(routes.console)}/   (needs a user with the admin role; make one from a second terminal:
+                  npm run cli -- users create --username admin --role admin --password-stdin)
+    account     ${url(routes.account)}/   (each user's own page: sign in as ${DEMO_USER.username})
+    doctor      npm run cli -- doctor ${issuer}   (checks this server end to end)
 `);

@@ -5,6 +5,7 @@ import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { normalizeError } from '../errors/normalize.ts';
 import { apisCreate, apisDelete, apisGet, apisList, apisUpdate } from './commands/apis.ts';
 import { auditCommand } from './commands/audit.ts';
+import { doctorCommand } from './commands/doctor.ts';
 import { clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
 import { grantsRevoke } from './commands/grants.ts';
 import { idpsCreate, idpsDelete, idpsGet, idpsLinks, idpsList, idpsUnlink, idpsUpdate } from './commands/idps.ts';
@@ -73,7 +74,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Commands that are one word (`export`, `import`); the rest are two. */
-const SINGLE_WORD = new Set(['export', 'import', 'audit']);
+const SINGLE_WORD = new Set(['export', 'import', 'audit', 'doctor']);
 
 const USAGE = `usage: gatehouse <command> [options] [--json]
 
@@ -146,6 +147,9 @@ commands:
   import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET
   import --keycloak REALM_EXPORT.json [--dry-run] [--api URI]
                          a Keycloak realm export: clients, roles, groups, users with password hashes
+  doctor ISSUER_URL      check a running deployment end to end: discovery, keys, readiness, and
+                         (with this deployment's settings) a token from a temporary client, its
+                         signature, introspection and revocation; the client is removed after
 
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).
 gatehouse <command> --help shows one command's options.`;
@@ -175,6 +179,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${help}\n`);
     return 0;
   }
+  if (name === 'doctor') return doctorCommand(process.env, withoutCommandWords(argv, ['doctor']).filter((arg) => arg !== '--json'), values.json === true);
   if (command === undefined) {
     if (positionals.length === 0) {
       process.stderr.write(`${USAGE}\n`);
