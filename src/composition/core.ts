@@ -157,8 +157,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const accountLayer = await startAccountLayer({
       config,
       policies: { password: runtimeSettings.passwordPolicyNow, lockout: runtimeSettings.lockoutPolicyNow },
-      now: dateClock(clock),
-      onClockJump: clock.onJump,
+      clock,
       mongo,
       redis,
       redisPrefix: config.redisPrefix,
