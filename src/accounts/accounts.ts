@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { insertValidated } from '../storage/validated-writes.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import type { LastLoginWriter } from './last-login.ts';
@@ -174,9 +175,8 @@ function labels(field: string, values: readonly string[] | undefined): string[] 
 }
 
 function duplicateField(error: unknown): 'username' | 'email' | undefined {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (code !== 11000) return undefined;
-  return String(message).includes('emailKey') ? 'email' : 'username';
+  if (!isDuplicateKey(error)) return undefined;
+  return String((error as { message?: unknown }).message).includes('emailKey') ? 'email' : 'username';
 }
 
 export function createAccounts({

@@ -1,6 +1,7 @@
 import { Types, type mongo } from 'mongoose';
 import type { Clock } from '../clock.ts';
 import { batchedWriter } from '../storage/batched-writer.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { validated } from '../storage/validated-writes.ts';
 import { auditEventShape, isStoredAuditShape, type StoredAuditEvent } from './audit-model.ts';
 import type { AuditEventType } from './audit-types.ts';
@@ -224,7 +225,7 @@ export function createAuditTrail({
         if (docs.length > 0) await collection.insertMany(docs, { ordered: false });
       } catch (error) {
         // A retried batch that had partly gone through: the stored ones are duplicates.
-        if ((error as { code?: unknown }).code !== 11000) throw error;
+        if (!isDuplicateKey(error)) throw error;
       }
       buffer = buffer.slice(batch.length);
     },

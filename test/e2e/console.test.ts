@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, Page, Request } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/console/client.ts';
+import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/clients/console-client.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
