@@ -1,7 +1,7 @@
 // Development mode only (scripts/dev runs it before the server): a demo user and a demo
 // public client, created once and kept in the development database.
 import { createHash } from 'node:crypto';
-import { openContext } from '../src/cli/context.ts';
+import { openContext, processIo } from '../src/cli/context.ts';
 import { withCore } from '../src/cli/services.ts';
 import { discoveryPath, endpointPath } from '../src/routes/table.ts';
 
@@ -10,7 +10,7 @@ const DEMO_CLIENT_ID = 'demo-spa';
 const DEMO_REDIRECT = 'http://localhost:8080/callback';
 const VERIFIER = 'gatehouse-dev-demo-code-verifier-0123456789abcdef';
 
-const ctx = openContext(process.env, false);
+const ctx = openContext(processIo(), false);
 await withCore(ctx, async ({ services: { accounts, clients } }) => {
   if ((await accounts.findByLogin(DEMO_USER.username)) === undefined) {
     await accounts.createUser({ ...DEMO_USER, email: 'demo@example.com', emailVerified: true, name: 'Demo User', roles: ['demo'] });

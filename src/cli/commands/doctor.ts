@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../config/load.ts';
 import { healthy, runDoctor, type Check, type DoctorOptions, type TemporaryClient } from '../../doctor/checks.ts';
 import type { Operations } from '../../operations/index.ts';
-import { CliError, openContext, type CliContext } from '../context.ts';
+import { CliError, openContext, type CliContext, type CliIo } from '../context.ts';
 import { cliActor, withOperations } from '../services.ts';
 
 const SCOPE = 'doctor';
@@ -48,15 +48,15 @@ function print(ctx: Pick<CliContext, 'json' | 'out'>, issuer: string, checks: re
  * for every command), a whole token life with a temporary client that is removed afterwards.
  * Without the settings the flow is skipped and says why. Exit code 1 when a check failed.
  */
-export async function doctorCommand(env: NodeJS.ProcessEnv, args: string[], json: boolean): Promise<number> {
+export async function doctorCommand(io: CliIo, args: string[], json: boolean): Promise<number> {
   const { positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   const issuer = positionals[0];
   if (issuer === undefined || positionals.length > 1) throw new CliError('usage: gatehouse doctor ISSUER_URL [--json] (e.g. gatehouse doctor https://sso.example.com)', 2);
-  const out = { json, out: (text: string) => process.stdout.write(`${text}\n`) };
+  const out = { json, out: (text: string) => io.stdout(`${text}\n`) };
   let ctx: CliContext | undefined;
   let unavailable: string | undefined;
   try {
-    ctx = openContext(env, json);
+    ctx = openContext(io, json);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     unavailable = `skipped: a temporary client needs the deployment's settings (${error.problems.join('; ')})`;
