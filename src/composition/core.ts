@@ -153,8 +153,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const auditSignIn = auditAuthentication(audit);
     const accountLayer = await startAccountLayer({
       config,
-      now: dateClock(clock),
-      onClockJump: clock.onJump,
+      clock,
       mongo,
       redis,
       redisPrefix: config.redisPrefix,
