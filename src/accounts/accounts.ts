@@ -202,8 +202,15 @@ export function createAccounts({
   };
 
   const findStored = (id: string) => users.findById(id).lean<StoredUser>().exec();
-  const findStoredByLogin = (key: string) =>
-    users.findOne({ $or: [{ usernameKey: key }, { emailKey: key }] }).lean<StoredUser>().exec();
+  const findOne = (filter: Partial<Pick<StoredUser, 'usernameKey' | 'emailKey'>>) => users.findOne(filter).lean<StoredUser>().exec();
+  /**
+   * Usernames never contain `@` (normalize.ts), so a login without one is a username. A login
+   * with one is an email — or the username of an imported user (Keycloak allows `@`): email
+   * first. One key per query, never `$or`: FerretDB does not push `$or` down and scanned every
+   * user at each sign-in (docs/PERFORMANCE.md).
+   */
+  const findStoredByLogin = async (key: string) =>
+    key.includes('@') ? ((await findOne({ emailKey: key })) ?? findOne({ usernameKey: key })) : findOne({ usernameKey: key });
 
   async function update(id: string, set: Partial<StoredUser>): Promise<void> {
     const result = await users.updateOne({ _id: id }, { $set: { ...set, updatedAt: now() } }).exec();
