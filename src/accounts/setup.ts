@@ -8,7 +8,7 @@ import { dateClock, systemClock, type Clock } from '../clock.ts';
 import { createLastLoginWriter, type LastLoginWriter } from './last-login.ts';
 import { createSignIns, signInModel } from './sign-ins.ts';
 import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
-import { DEFAULT_PASSWORD_POLICY } from './password-policy.ts';
+import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './password-policy.ts';
 import type { UserChangeHook } from './user-changes.ts';
 import { ensureUserIndexes, userModel } from './user-model.ts';
 
@@ -33,6 +33,8 @@ export interface AccountLayerDeps {
   readonly onHash?: (event: HashPoolEvent) => void;
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onUserChange?: UserChangeHook;
+  /** Runtime policies (src/settings/), read at each use; absent: the configuration's, fixed. */
+  readonly policies?: { readonly password?: () => Promise<PasswordPolicy>; readonly lockout?: () => Promise<LockoutPolicy> };
   /**
    * When lockouts end, and the timers of the batched last-sign-in writes and of idle hashing
    * workers (src/clock.ts). A moved clock's jumps also run the lockout sweeper, where there is one, at once.
@@ -55,13 +57,13 @@ export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
  * The account layer from settings and open connections: creates indexes, sets up the hashing
  * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, mongo, redis, redisPrefix = '', logger, onHash, onAuthentication, onUserChange, clock = systemClock }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, policies, mongo, redis, redisPrefix = '', logger, onHash, onAuthentication, onUserChange, clock = systemClock }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
   await ensureUserIndexes(users);
   const limiter = await createLoginLimiter({
     backend: redis === undefined ? { kind: 'mongo' } : { kind: 'redis', redis, prefix: redisPrefix },
     connection: mongo,
-    policy: lockoutPolicy(config.lockout),
+    policy: policies?.lockout ?? lockoutPolicy(config.lockout),
     logger,
     now: dateClock(clock),
     onClockJump: clock.onJump,
@@ -74,7 +76,7 @@ export async function startAccountLayer({ config, mongo, redis, redisPrefix = ''
     hasher,
     limiter,
     lastLogins,
-    passwordPolicy: { ...DEFAULT_PASSWORD_POLICY, minLength },
+    passwordPolicy: policies?.password ?? { ...DEFAULT_PASSWORD_POLICY, minLength },
     ...(onAuthentication ? { onAuthentication } : {}),
     ...(onUserChange ? { onChange: onUserChange } : {}),
   });

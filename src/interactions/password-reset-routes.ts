@@ -55,7 +55,8 @@ export interface PasswordResetDeps {
    * is off, every page here answers 404 with the same "not available" page, whoever asks.
    */
   readonly settings: () => Promise<{ readonly enabled: boolean; readonly ttlSeconds: number }>;
-  readonly policy: PasswordPolicy;
+  /** The password policy in force (a runtime setting), read for each form. */
+  readonly policy: () => Promise<PasswordPolicy>;
   /** Undefined without SMTP: the pages say that reset by email is unavailable. */
   readonly mail: MailService<Locale> | undefined;
   /** Requests per IP, and per typed login (whether or not an account has it). */
@@ -107,12 +108,13 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
 
   async function resetForm(ctx: Context, locale: Locale, token: string, error?: string) {
     const t = views.translate(locale);
+    const { minLength } = await deps.policy();
     await sendPage(ctx, views, 'password-reset', locale, {
       title: t('password_reset.title'),
       action: `${path}/reset/${token}`,
       csrf: issueCsrfToken(ctx, csrfCookie),
-      minLength: deps.policy.minLength,
-      error: error === undefined ? undefined : t(error, { min: String(deps.policy.minLength) }),
+      minLength,
+      error: error === undefined ? undefined : t(error, { min: String(minLength) }),
     }, error === undefined ? 200 : 400);
   }
 
@@ -239,7 +241,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     const password = form.password ?? '';
     if (password !== (form.confirm ?? '')) return resetForm(ctx, locale, token, 'password_reset.mismatch');
     try {
-      checkPassword(password, deps.policy);
+      checkPassword(password, await deps.policy());
     } catch (error) {
       if (error instanceof PasswordPolicyError) return resetForm(ctx, locale, token, error.rule === 'too_long' ? 'password_reset.too_long' : 'password_reset.too_short');
       throw error;
