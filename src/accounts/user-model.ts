@@ -34,6 +34,10 @@ export interface StoredUser {
   /** null for a user who signs in without a password (a passkey, an upstream provider). */
   passwordHash: string | null;
   passwordChangedAt: Date | null;
+  /**
+   * Legacy: sign-ins write `user_sign_ins` (sign-ins.ts), never this field (FerretDB's whole-document
+   * rewrite, docs/STORAGE.md). Older documents and imports may carry a time; readers take the later.
+   */
   lastLoginAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
