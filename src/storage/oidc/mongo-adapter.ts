@@ -351,11 +351,22 @@ export function createMongoAdapterFactory({
         if (rotationGate !== undefined && result.matchedCount === 0) throw alreadyConsumed(REFRESH_TOKEN);
         return;
       }
-      // Two commands in order: the successor (a plain insert), then the mark. On FerretDB v1 an
-      // insert is one PostgreSQL transaction where an upsert is two (it reads first), so this
-      // costs 3 transactions against 4 for the same two statements in one `update` command
-      // (docs/PERFORMANCE.md). If the mark fails, the client gets no new tokens and retries with
-      // the old one; the successor nobody was given expires.
+      if (rotationGate === undefined) {
+        // MongoDB was the gate (one write already): one `update` command of two statements, the
+        // successor then the mark, keeps the rotation at two writes. If it fails part-way the
+        // client gets no new tokens and retries with the old one.
+        await refreshTokens().bulkWrite(
+          [{ replaceOne: { filter: { _id: successor.doc._id }, replacement: successor.doc, upsert: true } }, { updateOne: { filter, update } }],
+          { ordered: true },
+        );
+        return;
+      }
+      // With the Redis claim this is the rotation's only write, and two commands fit the budget:
+      // the successor (a plain insert), then the mark. On FerretDB v1 an insert is one PostgreSQL
+      // transaction where an upsert statement is two (it reads first): 3 transactions against 4
+      // for one `update` command of both (docs/PERFORMANCE.md, fourth round). If the mark fails,
+      // the client gets no new tokens and retries with the old one; the successor nobody was
+      // given expires.
       await refreshTokens()
         .insertOne(successor.doc)
         .catch((error: unknown) => {
@@ -364,7 +375,7 @@ export function createMongoAdapterFactory({
           return writeSuccessor(successor.doc);
         });
       const result = await refreshTokens().updateOne(filter, update);
-      if (rotationGate !== undefined && result.matchedCount === 0) {
+      if (result.matchedCount === 0) {
         // Lost: another rotation of this token completed first, or its grant was revoked. The
         // successor was never handed out; remove it (should that fail, nobody knows it and it expires).
         await refreshTokens()
