@@ -89,7 +89,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
         const result = await accountLayer.accounts.authenticate(login, password, ip, clientId, 'password');
         return result.ok ? { ok: true, sub: result.user.id, username: result.user.username } : { ok: false };
       },
-      needsSecondFactor: (account, clientRequires) => needsSecondFactor(config.mfa, account, clientRequires),
+      needsSecondFactor: async (account, clientRequires) => needsSecondFactor(await services.runtimeSettings.mfaPolicyNow(), account, clientRequires),
       // The hosted sign-in's rule (verify-email step), read per request.
       emailUnconfirmed: async (account) =>
         unverifiedEmailStops((await selfService.signIn()).require_verified_email, (account as { unverifiedEmail?: 'self-registered' | 'other' }).unverifiedEmail, selfService.verification.available),

@@ -11,6 +11,7 @@ import {
   type OidcDocument,
 } from './mongo-documents.ts';
 import { collectionName, GRANT_MEMBER_MODELS, REFRESH_TOKEN, SESSION } from './models.ts';
+import { isDuplicateKey } from '../duplicate-key.ts';
 import { timed, type OperationHook } from './operation-hook.ts';
 import { epochSeconds, withinReuseWindow } from './reuse-window.ts';
 import type { RotationGate } from './rotation-gate.ts';
@@ -73,10 +74,6 @@ const SINGLE_USE_MODELS: ReadonlySet<string> = new Set([REFRESH_TOKEN, 'Authoriz
 const JUST_FOUND_ENTRIES = 1_000;
 /** Far longer than a request between its find and its consume; short enough to hold little. */
 const JUST_FOUND_MS = 5_000;
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}
 
 /**
  * The generic MongoDB adapter: one collection per model (`oidc_<model>`), indexes created by
@@ -371,7 +368,7 @@ export function createMongoAdapterFactory({
         .insertOne(successor.doc)
         .catch((error: unknown) => {
           // Already there (cannot happen with fresh ids, but an insert is not idempotent): replace it.
-          if ((error as { code?: unknown }).code !== 11000) throw error;
+          if (!isDuplicateKey(error)) throw error;
           return writeSuccessor(successor.doc);
         });
       const result = await refreshTokens().updateOne(filter, update);
