@@ -358,6 +358,20 @@ describe('Access-token record cache across instances (real stores)', () => {
       expect(await active(state.second, cast.service, token)).to.equal(false);
     });
 
+    it('revoking a client\'s tokens at the first instance (the client kept) makes its client_credentials JWTs inactive at both instances', async () => {
+      const cast = await seed(state.first);
+      const { body } = await tokenRequest(state.first, cast.service, '/token', { grant_type: 'client_credentials', resource: 'https://api.example.com', scope: 'read' });
+      const token = String(body.access_token);
+      expect(token.split('.'), 'a JWT').to.have.length(3);
+      // Introspected (derived, cached) at the first instance only before the revocation.
+      expect(await active(state.first, cast.service, token)).to.equal(true);
+      await state.first.services.revocation.revokeByClientId(cast.service.clientId);
+      expect(await active(state.first, cast.service, token), 'at the revoking instance').to.equal(false);
+      // Nothing of a client_credentials JWT is stored but the record introspection derives from
+      // the signed claims: an instance that has not derived it yet (or restarted) derives it again.
+      expect(await active(state.second, cast.service, token), 'at an instance that had not seen it').to.equal(false);
+    });
+
     it('an opaque client_credentials token revoked at the first instance (/token/revocation) is inactive at the second at once', async () => {
       const cast = await seed(state.first);
       const { body } = await tokenRequest(state.first, cast.service, '/token', { grant_type: 'client_credentials', resource: 'https://api.example.com/opaque', scope: 'read' });
