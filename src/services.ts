@@ -99,7 +99,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     upstreamLinkTickets: createLinkTickets({ mongo, now: dateClock(clock) }),
     sessionDevices: deps.sessionDevices,
     signInSettings: deps.signInSettings,
-    revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
+    revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId) }),
     adminAudience: adminAudience(config),
   };
 }
