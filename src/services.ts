@@ -18,8 +18,8 @@ import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
 import { createOidcRevocation, type OidcRevocation } from './storage/oidc/revocation.ts';
-import type { SecretBox } from './crypto/secret-box.ts';
-import { createUpstreamDirectory, type UpstreamDirectory } from './upstream/directory.ts';
+import type { UpstreamDirectory, UpstreamProvider } from './upstream/directory.ts';
+import type { UpstreamProviderList } from './upstream/provider-list.ts';
 import { createLinkTickets, type LinkTickets } from './upstream/link-tickets.ts';
 import { upstreamCallbackPath, upstreamLogoutCallbackPath } from './routes/table.ts';
 
@@ -39,6 +39,8 @@ export interface GatehouseServices {
   readonly passkeys: Passkeys;
   /** Upstream identity providers and users' links to them. */
   readonly upstream: UpstreamDirectory;
+  /** Every upstream provider, from this instance's short copy that changes invalidate (sign-in pages). */
+  listUpstream(): Promise<readonly UpstreamProvider[]>;
   /** The redirect URI an operator registers at an upstream provider. */
   upstreamCallbackUrl(alias: string): string;
   /** The post-logout redirect URI an operator registers at an upstream provider (upstream logout). */
@@ -68,8 +70,8 @@ export interface ServicesDeps {
   readonly signInSettings: SignInSettingsStore;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
-  /** createSecretBox(secret, 'upstream-secrets'): upstream client secrets and keys at rest. */
-  readonly upstreamSecretBox: SecretBox;
+  /** Upstream providers, their writes announced (src/upstream/provider-list.ts). */
+  readonly upstream: UpstreamProviderList;
   /** Gatehouse's clock (src/clock.ts); the system clock when absent. */
   readonly clock?: Clock;
 }
@@ -93,7 +95,8 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     audit: deps.audit,
     factors: deps.factors,
     passkeys: deps.passkeys,
-    upstream: createUpstreamDirectory({ mongo, box: deps.upstreamSecretBox, now: dateClock(clock) }),
+    upstream: deps.upstream.directory,
+    listUpstream: () => deps.upstream.list(),
     upstreamCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamCallbackPath(config.routes, alias)}`,
     upstreamLogoutCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamLogoutCallbackPath(config.routes, alias)}`,
     upstreamLinkTickets: createLinkTickets({ mongo, now: dateClock(clock) }),

@@ -24,8 +24,9 @@ import { openOidcStorage, type OidcStorage } from '../oidc/storage.ts';
 import { createServices, type GatehouseServices } from '../services.ts';
 import { configuredSignIn, pinnedSignIn } from '../settings/sign-in.ts';
 import { openSignInSettings } from '../settings/sign-in-store.ts';
-import { ensureUpstreamIndexes } from '../upstream/directory.ts';
+import { createUpstreamDirectory, ensureUpstreamIndexes } from '../upstream/directory.ts';
 import { startUpstreamExpiry } from '../upstream/expiry.ts';
+import { openUpstreamProviderList } from '../upstream/provider-list.ts';
 import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } from '../storage/command-watch.ts';
 import { connectMongo } from '../storage/mongo.ts';
 import { connectRedis, RedisConnectError } from '../storage/redis.ts';
@@ -182,6 +183,15 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       now: clock.now,
     });
     closers.push(() => signInSettings.close());
+    const upstream = await openUpstreamProviderList({
+      directory: createUpstreamDirectory({ mongo, box: createSecretBox(secret, 'upstream-secrets'), now: dateClock(clock) }),
+      redis,
+      redisPrefix: config.redisPrefix,
+      logger,
+      subscribe: server,
+      now: clock.now,
+    });
+    closers.push(() => upstream.close());
     const services = createServices({
       factors,
       passkeys,
@@ -195,7 +205,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       adapter: storage.adapter,
       audit,
       onUserChange: accountCache.onUserChange,
-      upstreamSecretBox: createSecretBox(secret, 'upstream-secrets'),
+      upstream,
       clock,
     });
     if (server) {

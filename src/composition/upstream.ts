@@ -31,6 +31,7 @@ export function composeUpstream(w: Wiring, { views }: { views: Views }): Upstrea
   const signIn = upstreamSignIn({
     ...common,
     provider: w.provider,
+    listed: services.listUpstream,
     linking: upstreamLinking({ directory: services.upstream, accounts: core.accountLayer.accounts, users: services.users, audit }),
     accountLinking: { tickets: services.upstreamLinkTickets, accountUrl: `${publicOrigin}${config.routes.account}/` },
   });

@@ -6,7 +6,7 @@ import type { SecretBox } from '../crypto/secret-box.ts';
 import type { AuditSink } from '../observability/audit-trail.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ACR } from '../oidc/acr.ts';
-import type { UpstreamDirectory } from '../upstream/directory.ts';
+import type { UpstreamDirectory, UpstreamProvider } from '../upstream/directory.ts';
 import type { LinkTickets } from '../upstream/link-tickets.ts';
 import { usable } from '../upstream/usable.ts';
 import type { LinkOutcome, PendingIdentity, RefusalReason, UpstreamLinking } from '../upstream/linking.ts';
@@ -34,6 +34,8 @@ import type { Views } from './views.ts';
 export interface UpstreamSignInDeps {
   readonly provider: () => Provider;
   readonly directory: UpstreamDirectory;
+  /** Every provider, from the instance's short copy (src/upstream/provider-list.ts): read on every sign-in page. */
+  readonly listed: () => Promise<readonly UpstreamProvider[]>;
   readonly protocol: UpstreamProtocol;
   readonly linking: UpstreamLinking;
   readonly views: Views;
@@ -261,7 +263,7 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
 
   async function buttons(step: StepContext) {
     const clientId = step.details.params.client_id;
-    return (await directory.list())
+    return (await deps.listed())
       // A hidden provider (hide_on_login) is reached by an IdP hint or its home domains only.
       .filter((idp) => usable(idp, clientId) && !idp.hide_on_login)
       .map((idp) => ({ alias: idp.alias, name: idp.display_name, icon: idp.icon_url, href: startHref(step.details.uid, idp.alias) }));
@@ -297,7 +299,7 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
       const at = login.lastIndexOf('@');
       if (at < 0 || pendingOf(step) !== undefined) return false;
       const domain = login.slice(at + 1).toLowerCase();
-      const idp = (await directory.list()).find((candidate) => usable(candidate, step.details.params.client_id) && candidate.home_domains.includes(domain));
+      const idp = (await deps.listed()).find((candidate) => usable(candidate, step.details.params.client_id) && candidate.home_domains.includes(domain));
       if (idp === undefined) return false;
       // Not a 303: after a form post Chromium checks every redirect against this page's
       // form-action, which does not list the upstream's origin. A page that moves on (Refresh)

@@ -167,15 +167,9 @@ describe('store round trips per request (counted on the connections)', function 
     expect(sum(r), summary).to.be.at.most(10);
   });
 
-  /**
-   * The exact commands of a sign-in, so that any added round trip shows up here (issue 21).
-   * A user signing in for the first time in a while (nothing of theirs cached): the user is read
-   * once, by login — the tokens' claims come from that read (AccountCache#signingIn).
-   */
-  it('a sign-in sends exactly these commands: 1 user read, 3 record writes, 10 Redis commands', async function () {
-    await signIn(); // warms what every sign-in shares (client, keys, Redis scripts)
-    const fresh = await gatehouse.services.accounts.createUser({ username: `bob${Math.random().toString(36).slice(2, 8)}`, password: PASSWORD, email: 'bob@example.com' });
-    const { trace, redisTrace: sent, tokens } = await signIn(fresh.username);
+  /** Signs `login` in (a user nothing of whom is cached) and checks the exact commands sent. */
+  async function expectExactSignIn(login: string): Promise<void> {
+    const { trace, redisTrace: sent, tokens } = await signIn(login);
     expect(tokens.id_token).to.be.a('string');
     const mongoCommands = trace.filter((entry) => !BATCHED.has(entry)).sort();
     expect(mongoCommands, trace.join(', ')).to.deep.equal(['find users', 'update oidc_grant', 'update oidc_refresh_token', 'update oidc_session']);
@@ -195,6 +189,50 @@ describe('store round trips per request (counted on the connections)', function 
       'hmget AuthorizationCode': 1,
       'evalsha AccessToken': 1,
     });
+  }
+
+  const unique = () => Math.random().toString(36).slice(2, 8);
+
+  /**
+   * The exact commands of a sign-in, so that any added round trip shows up here (issue 21).
+   * A user signing in for the first time in a while (nothing of theirs cached): the user is read
+   * once, by login — the tokens' claims come from that read (AccountCache#signingIn).
+   */
+  it('a sign-in sends exactly these commands: 1 user read, 3 record writes, 10 Redis commands', async function () {
+    await signIn(); // warms what every sign-in shares (client, keys, Redis scripts)
+    const fresh = await gatehouse.services.accounts.createUser({ username: `bob${unique()}`, password: PASSWORD, email: `bob${unique()}@example.com` });
+    await expectExactSignIn(fresh.username);
+  });
+
+  /**
+   * A login that contains `@` is an email: the password step first looks for an upstream provider
+   * that owns its domain (home-domain routing). That list comes from the instance's copy
+   * (src/upstream/provider-list.ts), so an email sign-in sends exactly what a username one does.
+   */
+  it('an email-login sign-in sends exactly the same commands: the home-domain check reads nothing', async function () {
+    await signIn();
+    const email = `erin${unique()}@example.com`;
+    await gatehouse.services.accounts.createUser({ username: `erin${unique()}`, password: PASSWORD, email });
+    await expectExactSignIn(email);
+  });
+
+  /** `/auth` and the sign-in page on a warm instance: the upstream providers' buttons come from the instance's copy. */
+  it('the sign-in page (/auth → page) reads nothing from MongoDB', async function () {
+    await signIn();
+    const query = new URLSearchParams({ client_id: web.clientId, response_type: 'code', scope: 'openid profile email', redirect_uri: REDIRECT_URI });
+    const { result: html, mongo: m, trace } = await count(async () => {
+      const agent = new UserAgent();
+      let url = `${issuer}/auth?${query}`;
+      let response = await agent.request(url);
+      while (response.status >= 300 && response.status < 400) {
+        url = new URL(response.headers.get('location')!, url).toString();
+        response = await agent.request(url);
+      }
+      expect(response.status).to.equal(200);
+      return response.text();
+    });
+    expect(formsOf(html).some((form) => form.action.endsWith('/login')), 'the sign-in page').to.equal(true);
+    expect(sum(m, MONGO_READS), trace.join(', ')).to.equal(0);
   });
 
   it('writes the last sign-in time (batched, off the request path)', async function () {
