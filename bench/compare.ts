@@ -1,6 +1,6 @@
 /**
  * node bench/compare.ts [--build name=path/to/main.js ...] [--no-reference] [--scenario NAME ...]
- *                       [--seconds N] [--warmup N] [--connections N] [--rounds N]
+ *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions]
  *
  * A/B of Gatehouse builds on the stateless scenarios, beside the library's in-memory reference
  * (bench/reference-server.ts), in one run: every build and the reference are started at once
@@ -9,11 +9,18 @@
  * reference) in the same run; absolute numbers are only what the machine did then. Besides
  * requests per second it reports each server's CPU time per request (user + system, all its
  * threads, from /proc) and the stores' (FerretDB, PostgreSQL, Redis): CPU time, unlike
- * throughput, holds on a machine others are loading too. Default
+ * throughput, holds on a machine others are loading too. With FerretDB on PostgreSQL and
+ * `--pg-transactions` it also counts PostgreSQL transactions per request (what FerretDB made of
+ * the writes; PostgreSQL publishes an idle backend's counters up to 10 s late, so each segment
+ * is followed by 11 s without load). Default
  * build: `gatehouse=dist/main.js` (needs `npm run build`); copy an older dist elsewhere inside
  * the repository (so it finds node_modules) to compare. Never asserts timings.
- * Scenarios: cc-rs256, cc-es256, introspect-jwt, introspect-opaque, userinfo (default: cc-rs256,
- * introspect-jwt, userinfo).
+ * Scenarios: cc-rs256, cc-es256, introspect-jwt, introspect-opaque, userinfo, refresh (rotation:
+ * each server gets 8 token chains per connection, every answer's successor goes back into its
+ * pool), sign-in (complete sign-ins on the hosted pages, argon2id at the configured cost, 4 users
+ * at a time; builds only, the reference has no pages: each build's CPU per sign-in includes the
+ * hash, the same in every build, so a difference is the rest) (default: cc-rs256, introspect-jwt,
+ * userinfo). The event loop's own CPU per request is shown beside the process's.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,16 +28,19 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
 import { basicAuth } from './lib/fixture.ts';
-import { completeSignIn, postToken } from './lib/flows.ts';
-import { runOnce, type RequestSpec, type Target } from './lib/load.ts';
+import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
+import { refreshTokenChains, runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { table } from './lib/report.ts';
 import { seed } from './lib/seed.ts';
+import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
-import { storesCpuMs } from './lib/stores-cpu.ts';
+import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
 
-const SCENARIOS = ['cc-rs256', 'cc-es256', 'introspect-jwt', 'introspect-opaque', 'userinfo'] as const;
+const SCENARIOS = ['cc-rs256', 'cc-es256', 'introspect-jwt', 'introspect-opaque', 'userinfo', 'refresh', 'sign-in'] as const;
+/** Users signing in at a time in the sign-in scenario (as bench/vs-keycloak.ts). */
+const SIGN_IN_USERS = 4;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: flags } = parseArgs({
@@ -42,6 +52,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string' },
     connections: { type: 'string' },
     rounds: { type: 'string' },
+    'pg-transactions': { type: 'boolean' },
   },
 });
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -67,7 +78,7 @@ const stale = await stores.redis.keys(`${prefix}*`);
 if (stale.length > 0) await stores.redis.del(...stale);
 const settings = { MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
 log('seeding');
-const fixture = await seed({ settings, users: 2, storageUsers: 0, cheapHashSettings: {} });
+const fixture = await seed({ settings, users: scenarios.includes('sign-in') ? 8 : 2, storageUsers: 0, cheapHashSettings: {} });
 mkdirSync(`${ROOT}.data/bench`, { recursive: true });
 const fixturePath = `${ROOT}.data/bench/compare-fixture.json`;
 writeFileSync(fixturePath, JSON.stringify(fixture), { mode: 0o600 });
@@ -76,7 +87,17 @@ const children: Child[] = [];
 
 /** CPU milliseconds (user + system, all threads) a process has used so far, from /proc (Linux). */
 function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** The same for the process's main thread alone: the event loop (no hashing, GC or libuv threads). */
+function eventLoopCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(path: string): number {
+  const stat = readFileSync(path, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
@@ -107,7 +128,25 @@ async function specFor(scenario: Scenario, url: string, isReference: boolean): P
       const { access_token: token } = await completeSignIn(url, fixture.clients.web, fixture.users[0]!);
       return { method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } };
     }
+    case 'refresh': {
+      const pool = await mintRefreshTokens(url, fixture.clients.web, fixture.users[0]!, CONNECTIONS * 8);
+      return { ...post('web', '/token', ''), ...refreshTokenChains(pool, (token) => form({ grant_type: 'refresh_token', refresh_token: token })) };
+    }
+    case 'sign-in':
+      // Not an autocannon request: measure() runs complete sign-ins instead.
+      return { method: 'GET', path: '/', headers: {} };
   }
+}
+
+/** One segment of load on one server: requests (or complete sign-ins) done, seconds, failures. */
+async function measure(scenario: Scenario, target: Target, seconds: number): Promise<{ requests: number; duration: number; errors: number }> {
+  if (scenario === 'sign-in') {
+    const measured = await loadSignIns(target.url, fixture.clients.web, fixture.users, seconds, SIGN_IN_USERS);
+    if (measured.firstError !== undefined) log(`sign-in on ${target.key}: ${measured.firstError}`);
+    return { requests: measured.signIns, duration: measured.seconds, errors: measured.errors };
+  }
+  const result = await runOnce(target, seconds, CONNECTIONS);
+  return { requests: result.requests.total, duration: result.duration, errors: result.errors + result.timeouts + result.non2xx };
 }
 
 try {
@@ -122,32 +161,47 @@ try {
   const rows: Array<Array<string | number>> = [];
   for (const scenario of scenarios) {
     const targets: Target[] = [];
-    for (const child of children) targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
-    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; storesMs: number; errors: number }>();
+    for (const child of children) if (scenario !== 'sign-in' || child.name !== 'reference') targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
+    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number }>();
     const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
-    for (const target of targets) if (WARMUP > 0) await runOnce(target, WARMUP, CONNECTIONS);
+    for (const target of targets) if (WARMUP > 0) await measure(scenario, target, WARMUP);
     for (let index = 0; index < ROUNDS; index += 1) {
       for (const target of [...targets, ...[...targets].reverse()]) {
         const cpuBefore = processCpuMs(pids.get(target.key)!);
+        const loopBefore = eventLoopCpuMs(pids.get(target.key)!);
         const storesBefore = storesCpuMs(ROOT);
-        const result = await runOnce(target, Math.max(1, SECONDS / 2), CONNECTIONS);
-        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, storesMs: 0, errors: 0 };
+        const transactionsBefore = flags['pg-transactions'] === true ? storeTransactions(ROOT) : undefined;
+        const result = await measure(scenario, target, Math.max(1, SECONDS / 2));
+        // An idle PostgreSQL backend publishes its counters up to 10 s late: let the segment's arrive.
+        if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 11_000));
+        const transactionsAfter = transactionsBefore === undefined ? undefined : storeTransactions(ROOT);
+        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0 };
         totals.set(target.key, {
-          requests: total.requests + result.requests.total,
+          requests: total.requests + result.requests,
           seconds: total.seconds + result.duration,
           cpuMs: total.cpuMs + processCpuMs(pids.get(target.key)!) - cpuBefore,
+          loopMs: total.loopMs + eventLoopCpuMs(pids.get(target.key)!) - loopBefore,
           storesMs: total.storesMs + storesCpuMs(ROOT) - storesBefore,
-          errors: total.errors + result.errors + result.timeouts + result.non2xx,
+          transactions:
+            total.transactions === undefined || transactionsBefore === undefined || transactionsAfter === undefined
+              ? undefined
+              : total.transactions + transactionsAfter - transactionsBefore - 1,
+          errors: total.errors + result.errors,
         });
       }
     }
     for (const [key, total] of totals) if (total.errors > 0) log(`${scenario} on ${key}: ${total.errors} errors`);
     const rps = (key: string) => totals.get(key)!.requests / totals.get(key)!.seconds;
     const cpuPer = (key: string) => (totals.get(key)!.cpuMs * 1000) / Math.max(1, totals.get(key)!.requests);
+    const loopPer = (key: string) => (totals.get(key)!.loopMs * 1000) / Math.max(1, totals.get(key)!.requests);
     const storesPer = (key: string) => (totals.get(key)!.storesMs * 1000) / Math.max(1, totals.get(key)!.requests);
+    const transactionsPer = (key: string) => {
+      const { transactions, requests } = totals.get(key)!;
+      return transactions === undefined ? '—' : (round(transactions / Math.max(1, requests), 2) ?? 0);
+    };
     const first = children[0]!.name;
     const hasReference = totals.has('reference');
-    for (const child of children) {
+    for (const child of children.filter((candidate) => totals.has(candidate.name))) {
       rows.push([
         scenario,
         child.name,
@@ -155,14 +209,16 @@ try {
         round(rps(child.name) / rps(first), 2) ?? 0,
         hasReference ? (round(rps(child.name) / rps('reference'), 2) ?? 0) : '—',
         Math.round(cpuPer(child.name)),
+        Math.round(loopPer(child.name)),
         Math.round(storesPer(child.name)),
+        transactionsPer(child.name),
         round(cpuPer(first) / cpuPer(child.name), 2) ?? 0,
         hasReference ? (round(cpuPer('reference') / cpuPer(child.name), 2) ?? 0) : '—',
       ]);
     }
     log(`${scenario} done; load average ${load()}`);
   }
-  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'stores CPU µs/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
+  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
   await stores.close();

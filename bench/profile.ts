@@ -3,7 +3,9 @@
  *
  * CPU profile of the production build under one benchmark scenario: starts the bench's own
  * services, seeds them, runs `node --cpu-prof dist/main.js`, loads it with autocannon, stops it
- * and prints where the Gatehouse process spent its time (self time by package and by function).
+ * and prints where the Gatehouse process spent its time (self time by package and by function)
+ * while the load ran: samples from startup and warm-up are left out (V8's profile clock and
+ * process.hrtime are both CLOCK_MONOTONIC on Linux).
  * The .cpuprofile stays in .data/bench/profiles/ (open it in Chrome DevTools). Needs
  * `npm run build` first. Scenarios: cc-rs256, cc-es256, cc-opaque, introspect-opaque,
  * introspect-jwt, userinfo, refresh, sign-in (complete sign-ins on the hosted pages, argon2id at
@@ -109,10 +111,17 @@ async function spec(): Promise<RequestSpec> {
   }
 }
 
+/** When the measured load began, in the profile's clock (µs); samples before it are startup and warm-up. */
+let measuredFromMicros = 0;
+const markMeasured = () => {
+  measuredFromMicros = Number(process.hrtime.bigint() / 1000n);
+};
+
 try {
   if (scenario === 'sign-in') {
     const users = Math.min(CONNECTIONS, 8);
     await loadSignIns(url, fixture.clients.web, fixture.users, 2, users); // warm-up: workers started, code compiled
+    markMeasured();
     const before = threadCpuMs(child.process.pid!);
     const storesBefore = storesCpuMs(ROOT);
     const measured = await loadSignIns(url, fixture.clients.web, fixture.users, SECONDS, users);
@@ -123,6 +132,7 @@ try {
     log(`CPU per sign-in: event loop ${per('eventLoop')} ms, hashing threads ${per('hashing')} ms, other threads (GC, JIT, libuv) ${per('other')} ms; the stores (FerretDB, PostgreSQL, Redis) ${round(storesMs / Math.max(1, measured.signIns), 1)} ms`);
   } else {
     const request = await spec();
+    markMeasured();
     const result = await runOnce({ key: 'gatehouse', url, spec: request }, SECONDS, CONNECTIONS);
     log(`${scenario}: ${round(result.requests.total / (result.duration || SECONDS))} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
   }
@@ -143,9 +153,14 @@ interface ProfileNode {
 const profiles = readdirSync(PROFILES).filter((name) => name.endsWith('.cpuprofile'));
 const file = profiles.find((name) => name.includes(`.${child.process.pid}.0.`)) ?? profiles[0];
 if (file === undefined) throw new Error('no .cpuprofile written');
-const profile = JSON.parse(readFileSync(`${PROFILES}/${file}`, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+const profile = JSON.parse(readFileSync(`${PROFILES}/${file}`, 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
 const self = new Map<number, number>();
-profile.samples.forEach((id, index) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+let sampledAt = profile.startTime;
+profile.samples.forEach((id, index) => {
+  const delta = profile.timeDeltas[index] ?? 0;
+  sampledAt += delta;
+  if (sampledAt >= measuredFromMicros) self.set(id, (self.get(id) ?? 0) + delta);
+});
 const total = [...self.values()].reduce((sum, micros) => sum + micros, 0);
 const byPackage = new Map<string, number>();
 const byFunction = new Map<string, number>();

@@ -1,12 +1,13 @@
 /**
- * npm run bench -- --vs-keycloak [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS] [--idle-wait S]
+ * npm run bench -- --vs-keycloak [--only SCENARIO ...] [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS] [--idle-wait S]
  *
  * Gatehouse and Keycloak 26 side by side, on the same machine, in the same run (issue 21's
  * yardstick): the production build of Gatehouse (FerretDB + Redis from scripts/services) and
  * Keycloak in its production mode on PostgreSQL — the same PostgreSQL cluster FerretDB stands on.
  * Each scenario is warmed up on both, then measured in A B B A order so the shared machine's
  * drift hits both alike; ratios are the result, absolute numbers only what the machine did then.
- * The load average is recorded before and after. Never asserts timings.
+ * The load average is recorded before and after. Never asserts timings. `--only` (repeatable)
+ * runs some of the scenarios: cc, introspection, userinfo, refresh, sign-in (default: all).
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -39,8 +40,13 @@ const { values: flags } = parseArgs({
     'jit-warmup': { type: 'string' },
     pool: { type: 'string' },
     'idle-wait': { type: 'string' },
+    only: { type: 'string', multiple: true },
   },
 });
+const SCENARIO_NAMES = ['cc', 'introspection', 'userinfo', 'refresh', 'sign-in'] as const;
+const ONLY = flags.only ?? [...SCENARIO_NAMES];
+for (const name of ONLY) if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new Error(`--only must be one of ${SCENARIO_NAMES.join(', ')}`);
+const runs = (name: (typeof SCENARIO_NAMES)[number]) => ONLY.includes(name);
 // After the load: how long both servers idle before their RSS is read again (Gatehouse's hash workers exit after 60 s idle).
 const IDLE_WAIT_SECONDS = Number(flags['idle-wait'] ?? 70);
 const SECONDS = Number(flags.seconds ?? 6);
@@ -161,7 +167,7 @@ async function main() {
     };
     const isToken = (body: Record<string, unknown>) => typeof body.access_token === 'string';
 
-    await side(
+    if (runs('cc')) await side(
       'client_credentials → JWT RS256',
       {
         gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ grant_type: 'client_credentials', scope: 'read' }) },
@@ -170,60 +176,67 @@ async function main() {
       isToken,
     );
 
-    const jwts = {
-      gatehouse: (await postToken(gatehouse.url, fixture.clients.rs256, { grant_type: 'client_credentials', scope: 'read' })).access_token,
-      keycloak: (await keycloakToken(keycloak.url, realm.service, { grant_type: 'client_credentials' })).access_token,
-    };
-    await side(
-      'introspection of a JWT',
-      {
-        gatehouse: { method: 'POST', path: '/token/introspection', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ token: jwts.gatehouse }) },
-        keycloak: { method: 'POST', path: KEYCLOAK_PATHS.introspection, headers: formHeaders(keycloakBasic(realm.service)), body: form({ token: jwts.keycloak }) },
-      },
-      (body) => body.active === true,
-    );
+    if (runs('introspection')) {
+      const jwts = {
+        gatehouse: (await postToken(gatehouse.url, fixture.clients.rs256, { grant_type: 'client_credentials', scope: 'read' })).access_token,
+        keycloak: (await keycloakToken(keycloak.url, realm.service, { grant_type: 'client_credentials' })).access_token,
+      };
+      await side(
+        'introspection of a JWT',
+        {
+          gatehouse: { method: 'POST', path: '/token/introspection', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ token: jwts.gatehouse }) },
+          keycloak: { method: 'POST', path: KEYCLOAK_PATHS.introspection, headers: formHeaders(keycloakBasic(realm.service)), body: form({ token: jwts.keycloak }) },
+        },
+        (body) => body.active === true,
+      );
+    }
 
-    const signedIn = {
-      gatehouse: await completeSignIn(gatehouse.url, fixture.clients.web, users[0]!),
-      keycloak: await keycloakSignIn(keycloak.url, realm.web, users[0]!),
-    };
-    await side(
-      'userinfo',
-      {
-        gatehouse: { method: 'GET', path: '/me', headers: { authorization: `Bearer ${signedIn.gatehouse.access_token}` } },
-        keycloak: { method: 'GET', path: KEYCLOAK_PATHS.userinfo, headers: { authorization: `Bearer ${signedIn.keycloak.access_token}` } },
-      },
-      (body) => typeof body.sub === 'string',
-    );
+    if (runs('userinfo')) {
+      const signedIn = {
+        gatehouse: await completeSignIn(gatehouse.url, fixture.clients.web, users[0]!),
+        keycloak: await keycloakSignIn(keycloak.url, realm.web, users[0]!),
+      };
+      await side(
+        'userinfo',
+        {
+          gatehouse: { method: 'GET', path: '/me', headers: { authorization: `Bearer ${signedIn.gatehouse.access_token}` } },
+          keycloak: { method: 'GET', path: KEYCLOAK_PATHS.userinfo, headers: { authorization: `Bearer ${signedIn.keycloak.access_token}` } },
+        },
+        (body) => typeof body.sub === 'string',
+      );
+    }
 
-    // Each token heads a chain (its rotation's successor goes back into the pool), so the pool
-    // only has to cover the connections; one that runs out anyway (errors) is marked in the report.
-    const poolSize = Number(flags.pool ?? CONNECTIONS * 16);
-    log(`minting ${poolSize} refresh tokens on each server`);
-    const pools = {
-      gatehouse: await mintRefreshTokens(gatehouse.url, fixture.clients.web, users[1]!, poolSize),
-      keycloak: await keycloakRefreshTokens(keycloak.url, realm.web, users[1]!, poolSize),
-    };
-    const refreshBody = (token: string) => form({ grant_type: 'refresh_token', refresh_token: token });
-    await side(
-      'refresh_token grant (rotation, single use)',
-      {
-        gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.web)), ...refreshTokenChains(pools.gatehouse, refreshBody) },
-        keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.web)), ...refreshTokenChains(pools.keycloak, refreshBody) },
-      },
-      isToken,
-    );
+    if (runs('refresh')) {
+      // Each token heads a chain (its rotation's successor goes back into the pool), so the pool
+      // only has to cover the connections; one that runs out anyway (errors) is marked in the report.
+      const poolSize = Number(flags.pool ?? CONNECTIONS * 16);
+      log(`minting ${poolSize} refresh tokens on each server`);
+      const pools = {
+        gatehouse: await mintRefreshTokens(gatehouse.url, fixture.clients.web, users[1]!, poolSize),
+        keycloak: await keycloakRefreshTokens(keycloak.url, realm.web, users[1]!, poolSize),
+      };
+      const refreshBody = (token: string) => form({ grant_type: 'refresh_token', refresh_token: token });
+      await side(
+        'refresh_token grant (rotation, single use)',
+        {
+          gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.web)), ...refreshTokenChains(pools.gatehouse, refreshBody) },
+          keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.web)), ...refreshTokenChains(pools.keycloak, refreshBody) },
+        },
+        isToken,
+      );
+    }
 
-    log(`complete sign-ins on the hosted pages, ${SIGN_IN_USERS} at a time (A B B A)`);
-    const signInOnce = {
-      gatehouse: (user: BenchUser) => completeSignIn(gatehouse.url, fixture.clients.web, user),
-      keycloak: (user: BenchUser) => keycloakSignIn(keycloak.url, realm.web, user),
-    };
-    const order = ['gatehouse', 'keycloak'] as const;
-    for (const name of order) await loadSignInsWith(signInOnce[name], users, Math.max(1, WARMUP), SIGN_IN_USERS);
-    const segments: Record<(typeof order)[number], SignInMeasured[]> = { gatehouse: [], keycloak: [] };
-    for (const name of [...order, ...[...order].reverse()]) {
-      segments[name].push(await loadSignInsWith(signInOnce[name], users, SECONDS / 2, SIGN_IN_USERS));
+    if (runs('sign-in')) {
+      log(`complete sign-ins on the hosted pages, ${SIGN_IN_USERS} at a time (A B B A)`);
+      const signInOnce = {
+        gatehouse: (user: BenchUser) => completeSignIn(gatehouse.url, fixture.clients.web, user),
+        keycloak: (user: BenchUser) => keycloakSignIn(keycloak.url, realm.web, user),
+      };
+      const order = ['gatehouse', 'keycloak'] as const;
+      for (const name of order) await loadSignInsWith(signInOnce[name], users, Math.max(1, WARMUP), SIGN_IN_USERS);
+      const segments: Record<(typeof order)[number], SignInMeasured[]> = { gatehouse: [], keycloak: [] };
+      for (const name of [...order, ...[...order].reverse()]) {
+        segments[name].push(await loadSignInsWith(signInOnce[name], users, SECONDS / 2, SIGN_IN_USERS));
     }
     const mergeSignIns = (parts: SignInMeasured[]): SignInMeasured => {
       const signIns = parts.reduce((sum, part) => sum + part.signIns, 0);
@@ -242,6 +255,7 @@ async function main() {
     const signIns = { gatehouse: mergeSignIns(segments.gatehouse), keycloak: mergeSignIns(segments.keycloak) };
     for (const [name, measured] of Object.entries(signIns)) if (measured.firstError !== undefined) problems.push(`sign-ins on ${name}: ${measured.firstError}`);
     rows.push({ scenario: `complete sign-ins (hosted page, ${SIGN_IN_USERS} at a time)`, gatehouse: signIns.gatehouse, keycloak: signIns.keycloak });
+    }
 
     const afterLoad = { gatehouse: rssBytes(gatehouse.process.pid!), keycloak: groupRssBytes(keycloak.process.pid!) };
     const loadAfter = load();
@@ -260,10 +274,10 @@ async function main() {
       errors: { gatehouse: row.gatehouse.errors, keycloak: row.keycloak.errors },
       ...('poolExhausted' in row.gatehouse && (row.gatehouse.poolExhausted || (row.keycloak as Measured).poolExhausted) ? { note: 'a token pool ran out before the time was up' } : {}),
     }));
-    const signInRow = summary.at(-1)!;
+    const signInRow = summary.find((row) => row.scenario.startsWith('complete sign-ins')) ?? { gatehousePerSecond: null, keycloakPerSecond: null };
     const result = {
       startedAt: startedAt.toISOString(),
-      settings: { seconds: SECONDS, warmupSeconds: WARMUP, jitWarmupSeconds: JIT_WARMUP, connections: CONNECTIONS, signInUsers: SIGN_IN_USERS, keycloakHeap: KEYCLOAK_HEAP },
+      settings: { only: ONLY, seconds: SECONDS, warmupSeconds: WARMUP, jitWarmupSeconds: JIT_WARMUP, connections: CONNECTIONS, signInUsers: SIGN_IN_USERS, keycloakHeap: KEYCLOAK_HEAP },
       machine: {
         nproc: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',

@@ -1,7 +1,7 @@
 // Development mode only (scripts/dev runs it before the server): a demo user and a demo
 // public client, created once and kept in the development database.
 import { createHash } from 'node:crypto';
-import { openContext } from '../src/cli/context.ts';
+import { openContext, processIo } from '../src/cli/context.ts';
 import { withCore } from '../src/cli/services.ts';
 import { discoveryPath, endpointPath } from '../src/routes/table.ts';
 
@@ -10,7 +10,7 @@ const DEMO_CLIENT_ID = 'demo-spa';
 const DEMO_REDIRECT = 'http://localhost:8080/callback';
 const VERIFIER = 'gatehouse-dev-demo-code-verifier-0123456789abcdef';
 
-const ctx = openContext(process.env, false);
+const ctx = openContext(processIo(), false);
 await withCore(ctx, async ({ services: { accounts, clients } }) => {
   if ((await accounts.findByLogin(DEMO_USER.username)) === undefined) {
     await accounts.createUser({ ...DEMO_USER, email: 'demo@example.com', emailVerified: true, name: 'Demo User', roles: ['demo'] });
@@ -59,4 +59,8 @@ process.stderr.write(`
     discovery   ${url(discoveryPath(routes))}
     JWKS        ${url(endpointPath(routes, 'jwks'))}
     health      ${url(routes.healthz)}   readiness  ${url(routes.readyz)}   metrics  ${url(routes.metrics)}
+    console     ${url(routes.console)}/   (needs a user with the admin role; make one from a second terminal:
+                  npm run cli -- users create --username admin --role admin --password-stdin)
+    account     ${url(routes.account)}/   (each user's own page: sign in as ${DEMO_USER.username})
+    doctor      npm run cli -- doctor ${issuer}   (checks this server end to end)
 `);

@@ -9,6 +9,8 @@
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /** Stands still between jumps (a test's frozen clock): its timers fire on jumps only, never after real time. */
+  readonly frozen?: boolean;
   /**
    * Hears the jumps of a moved clock: whatever waits on a timer armed against this clock (the
    * key ring's next status change) re-checks then; the jump is over once every returned promise
@@ -30,16 +32,16 @@ export interface ClockTimer {
 }
 
 /**
- * Runs `run` once `ms` have passed on the clock: after a real (unref'd) timer, or as soon as a
- * moved clock jumps past the deadline (the jump starts `run` and does not wait for it). Tests
- * move the clock instead of waiting for the timer.
+ * Runs `run` once `ms` have passed on the clock: after a real (unref'd) timer (none on a frozen
+ * clock), or as soon as a moved clock jumps past the deadline (the jump starts `run` and does
+ * not wait for it). Tests move the clock instead of waiting for the timer.
  */
 export function clockTimer(clock: Clock, ms: number, run: () => Promise<void> | void): ClockTimer {
   const due = clock.now() + ms;
   let done = false;
   let stopListening: (() => void) | undefined;
-  const timer = setTimeout(() => void fire(), ms);
-  timer.unref();
+  const timer = clock.frozen === true ? undefined : setTimeout(() => void fire(), ms);
+  timer?.unref();
   function cancel(): void {
     done = true;
     clearTimeout(timer);

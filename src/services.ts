@@ -13,7 +13,7 @@ import type { Config } from './config/load.ts';
 import type { Factors } from './mfa/factors.ts';
 import type { Passkeys } from './mfa/passkeys.ts';
 import type { SessionDevices } from './sessions/devices.ts';
-import type { SignInSettingsStore } from './settings/sign-in-store.ts';
+import type { RuntimeSettings } from './settings/runtime.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
@@ -50,7 +50,9 @@ export interface GatehouseServices {
   /** Where each sign-in session was last used from (the account page's device list). */
   readonly sessionDevices: SessionDevices;
   /** Runtime sign-in and self-service settings (registration, verification, password reset). */
-  readonly signInSettings: SignInSettingsStore;
+  readonly signInSettings: RuntimeSettings['signIn'];
+  /** Every group of runtime settings (src/settings/): sign-in, password policy, ... */
+  readonly runtimeSettings: RuntimeSettings;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
 }
@@ -67,7 +69,7 @@ export interface ServicesDeps {
   readonly factors: Factors;
   readonly passkeys: Passkeys;
   readonly sessionDevices: SessionDevices;
-  readonly signInSettings: SignInSettingsStore;
+  readonly runtimeSettings: RuntimeSettings;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
   /** Upstream providers, their writes announced (src/upstream/provider-list.ts). */
@@ -101,7 +103,8 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     upstreamLogoutCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamLogoutCallbackPath(config.routes, alias)}`,
     upstreamLinkTickets: createLinkTickets({ mongo, now: dateClock(clock) }),
     sessionDevices: deps.sessionDevices,
-    signInSettings: deps.signInSettings,
+    signInSettings: deps.runtimeSettings.signIn,
+    runtimeSettings: deps.runtimeSettings,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId) }),
     adminAudience: adminAudience(config),
   };

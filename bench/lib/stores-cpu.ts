@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
@@ -28,4 +29,25 @@ export function storesCpuMs(root: string): number {
     if (roots.includes(pid) || roots.includes(ppid)) total += ms;
   }
   return total;
+}
+
+/**
+ * Transactions PostgreSQL has committed or rolled back so far in FerretDB's database, when the
+ * bench's FerretDB runs on PostgreSQL (undefined otherwise): FerretDB v1 turns each MongoDB write
+ * into transactions of its own, so the count per request shows what a change to the writes
+ * bought on this store. An idle backend publishes its counters up to 10 s late (PostgreSQL 15's
+ * PGSTAT_IDLE_INTERVAL): wait that long before reading. The query itself counts one.
+ */
+export function storeTransactions(root: string): number | undefined {
+  const dir = `${root}.data/bench-services`;
+  try {
+    if (readFileSync(`${dir}/mongo.backend`, 'utf8').trim() !== 'postgresql') return undefined;
+    const port = readFileSync(`${dir}/postgres.port`, 'utf8').trim();
+    const sql = 'select xact_commit + xact_rollback from pg_stat_database where datname = current_database()';
+    const out = execFileSync('psql', ['-h', `${dir}/postgres`, '-p', port, '-U', 'postgres', '-d', 'ferretdb', '-Atc', sql], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const value = Number(out.trim());
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-// GATEHOUSE_ISSUER=https://id.example.com API=https://orders.example.com [API_CLIENT_ID=… API_CLIENT_SECRET=…] PORT=4000 \
+// GATEHOUSE_ISSUER=https://id.example.com API=https://orders.example.com [API_CLIENT_ID=… API_CLIENT_SECRET=…] PORT=4000 [HOST=0.0.0.0] \
 //   node examples/resource-server/main.ts
 import { resourceServer } from './app.ts';
 
@@ -11,4 +11,7 @@ const app = resourceServer({
   introspection: clientId !== undefined && clientSecret !== undefined ? { clientId, clientSecret } : undefined,
   allowInsecureHttp: issuer.startsWith('http://'),
 });
-app.listen(Number(process.env.PORT ?? 4000));
+const server = app.listen(Number(process.env.PORT ?? 4000), process.env.HOST ?? '127.0.0.1', () => {
+  const address = server.address();
+  console.log(`resource server listening on ${typeof address === 'object' && address !== null ? `http://${address.address}:${address.port}` : String(address)}`);
+});

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { insertValidated } from '../storage/validated-writes.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import type { LastLoginWriter } from './last-login.ts';
@@ -97,7 +98,8 @@ export interface AccountsDeps {
   readonly hasher: PasswordHasher;
   readonly limiter: LoginLimiter;
   readonly now?: () => Date;
-  readonly passwordPolicy?: PasswordPolicy;
+  /** What a new password must be: fixed, or read at each use (the runtime password policy, src/settings/). */
+  readonly passwordPolicy?: PasswordPolicy | (() => Promise<PasswordPolicy>);
   /** Receives the reason behind every authentication result; must not throw. */
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onChange?: UserChangeHook;
@@ -174,9 +176,8 @@ function labels(field: string, values: readonly string[] | undefined): string[] 
 }
 
 function duplicateField(error: unknown): 'username' | 'email' | undefined {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (code !== 11000) return undefined;
-  return String(message).includes('emailKey') ? 'email' : 'username';
+  if (!isDuplicateKey(error)) return undefined;
+  return String((error as { message?: unknown }).message).includes('emailKey') ? 'email' : 'username';
 }
 
 export function createAccounts({
@@ -189,6 +190,9 @@ export function createAccounts({
   onChange = ignoreUserChanges,
   lastLogins,
 }: AccountsDeps): Accounts {
+  const policyNow = typeof passwordPolicy === 'function' ? passwordPolicy : () => Promise.resolve(passwordPolicy);
+  // The input cap is not a runtime setting: sign-in truncates at it without reading the policy.
+  const { maxLength } = typeof passwordPolicy === 'function' ? DEFAULT_PASSWORD_POLICY : passwordPolicy;
   const report = (event: AuthenticationEvent) => {
     try {
       onAuthentication?.(event);
@@ -198,8 +202,15 @@ export function createAccounts({
   };
 
   const findStored = (id: string) => users.findById(id).lean<StoredUser>().exec();
-  const findStoredByLogin = (key: string) =>
-    users.findOne({ $or: [{ usernameKey: key }, { emailKey: key }] }).lean<StoredUser>().exec();
+  const findOne = (filter: Partial<Pick<StoredUser, 'usernameKey' | 'emailKey'>>) => users.findOne(filter).lean<StoredUser>().exec();
+  /**
+   * Usernames never contain `@` (normalize.ts), so a login without one is a username. A login
+   * with one is an email — or the username of an imported user (Keycloak allows `@`): email
+   * first. One key per query, never `$or`: FerretDB does not push `$or` down and scanned every
+   * user at each sign-in (docs/PERFORMANCE.md).
+   */
+  const findStoredByLogin = async (key: string) =>
+    key.includes('@') ? ((await findOne({ emailKey: key })) ?? findOne({ usernameKey: key })) : findOne({ usernameKey: key });
 
   async function update(id: string, set: Partial<StoredUser>): Promise<void> {
     const result = await users.updateOne({ _id: id }, { $set: { ...set, updatedAt: now() } }).exec();
@@ -222,7 +233,7 @@ export function createAccounts({
     async createUser(input) {
       const username = validUsername(input.username);
       const email = input.email === undefined || input.email === null || input.email.trim() === '' ? null : validEmail(input.email);
-      if (input.password !== undefined) checkPassword(input.password, passwordPolicy);
+      if (input.password !== undefined) checkPassword(input.password, await policyNow());
       const doc = {
         _id: randomUUID(),
         username,
@@ -276,8 +287,8 @@ export function createAccounts({
       const subject = user?._id ?? `login:${key}`;
       const lock = await limiter.check(subject, ip);
       // Exactly one verification on every path, so timing says nothing about the reason.
-      const tooLong = passwordLength(password) > passwordPolicy.maxLength;
-      const candidate = tooLong ? password.slice(0, passwordPolicy.maxLength) : password;
+      const tooLong = passwordLength(password) > maxLength;
+      const candidate = tooLong ? password.slice(0, maxLength) : password;
       const hash = user?.passwordHash ?? null;
       const matches = hash === null ? await hasher.verifyDummy(candidate) : (await hasher.verify(hash, candidate)) && !tooLong;
 
@@ -314,7 +325,7 @@ export function createAccounts({
     },
 
     async setPassword(id, password) {
-      checkPassword(password, passwordPolicy);
+      checkPassword(password, await policyNow());
       if ((await findStored(id)) === null) throw new UserNotFoundError(id);
       const passwordHash = await hasher.hash(password);
       await update(id, { passwordHash, passwordChangedAt: now() });

@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { Connection, mongo } from 'mongoose';
 import { ensureExpiryIndex } from '../storage/expiry.ts';
+import { linkTokenId, newLinkToken, wellFormedLinkToken } from './link-tokens.ts';
 import { emailKey } from './normalize.ts';
 
 const COLLECTION = 'email_verifications';
@@ -46,8 +46,6 @@ export interface EmailVerificationsDeps {
   readonly now?: () => number;
 }
 
-const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
-const wellFormed = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
 
 function ticketOf(record: VerificationRecord): VerificationTicket {
   const { email, returnTo } = record;
@@ -68,11 +66,11 @@ export async function openEmailVerifications({ mongo: connection, ttlSeconds, no
 
   return {
     async issue(ticket) {
-      const token = randomBytes(32).toString('base64url');
+      const token = newLinkToken();
       const owner = ticket.kind === 'address' ? `user:${ticket.userId}` : `email:${emailKey(ticket.email)}`;
       await records.deleteMany({ $or: [{ owner }, { expiresAt: { $lte: new Date(now()) } }] });
       await records.insertOne({
-        _id: hashOf(token),
+        _id: linkTokenId(token),
         userId: ticket.kind === 'address' ? ticket.userId : null,
         email: ticket.email,
         owner,
@@ -83,12 +81,12 @@ export async function openEmailVerifications({ mongo: connection, ttlSeconds, no
       return token;
     },
     async check(token) {
-      if (!wellFormed(token)) return undefined;
-      return live(await records.findOne({ _id: hashOf(token) }));
+      if (!wellFormedLinkToken(token)) return undefined;
+      return live(await records.findOne({ _id: linkTokenId(token) }));
     },
     async consume(token) {
-      if (!wellFormed(token)) return undefined;
-      return live(await records.findOneAndDelete({ _id: hashOf(token) }));
+      if (!wellFormedLinkToken(token)) return undefined;
+      return live(await records.findOneAndDelete({ _id: linkTokenId(token) }));
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { clockTimer, systemClock, type Clock, type ClockTimer } from '../clock.ts';
 import { needsRehash, type Argon2Params } from './argon2-params.ts';
 import { HashPoolError, HashQueueFullError } from './errors.ts';
 import type { HashJob, HashReply } from './hash-worker.ts';
@@ -35,6 +36,8 @@ export interface PasswordHasherOptions {
   readonly queueLimit: number;
   /** A worker that has had nothing to do for this long exits; 0 or absent: workers stay until close(). */
   readonly idleTimeoutMs?: number;
+  /** The clock of the idle timeout (src/clock.ts); tests move it. */
+  readonly clock?: Clock;
   readonly observe?: (event: HashPoolEvent) => void;
   /** The worker script; tests substitute one that can crash. */
   readonly workerUrl?: URL;
@@ -73,7 +76,7 @@ interface Job {
 interface Slot {
   readonly worker: Worker;
   job: Job | undefined;
-  idleTimer: NodeJS.Timeout | undefined;
+  idleTimer: ClockTimer | undefined;
 }
 
 // Under `node src/…` the worker is TypeScript; in the compiled build it is the emitted .js.
@@ -92,7 +95,7 @@ function dummyHash(params: Argon2Params): string {
  * worker is reused before another one starts — and exit after `idleTimeoutMs` without work.
  * Idle workers are unref'd: a CLI that forgets close() still exits.
  */
-export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs = 0, observe, workerUrl = WORKER_URL }: PasswordHasherOptions): PasswordHasher {
+export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs = 0, clock = systemClock, observe, workerUrl = WORKER_URL }: PasswordHasherOptions): PasswordHasher {
   if (!Number.isInteger(size) || size < 1) throw new RangeError('hash pool size must be a positive integer');
   if (!Number.isInteger(queueLimit) || queueLimit < 0) throw new RangeError('hash queue limit must be a whole number');
   if (!Number.isInteger(idleTimeoutMs) || idleTimeoutMs < 0) throw new RangeError('hash worker idle timeout must be a whole number of milliseconds');
@@ -135,7 +138,7 @@ export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs =
 
   /** Takes a worker out of the pool and stops it; its exit is then expected, not a failure. */
   function retire(slot: Slot) {
-    clearTimeout(slot.idleTimer);
+    slot.idleTimer?.cancel();
     const index = slots.indexOf(slot);
     if (index !== -1) slots.splice(index, 1);
     void slot.worker.terminate();
@@ -176,8 +179,7 @@ export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs =
   /** An idle worker exits after idleTimeoutMs unless a job arrives first (dispatch clears the timer). */
   function park(slot: Slot) {
     if (idleTimeoutMs === 0 || closed) return;
-    slot.idleTimer = setTimeout(() => retire(slot), idleTimeoutMs);
-    slot.idleTimer.unref();
+    slot.idleTimer = clockTimer(clock, idleTimeoutMs, () => retire(slot));
   }
 
   function dispatch() {
@@ -193,7 +195,7 @@ export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs =
         }
       }
       const job = queue.shift()!;
-      clearTimeout(slot.idleTimer);
+      slot.idleTimer?.cancel();
       slot.idleTimer = undefined;
       slot.job = job;
       job.startedAt = performance.now();
@@ -251,7 +253,7 @@ export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs =
       for (const slot of slots) slot.job?.reject(new HashPoolError('password hasher is closed'));
       await Promise.all(
         slots.splice(0).map((slot) => {
-          clearTimeout(slot.idleTimer);
+          slot.idleTimer?.cancel();
           return slot.worker.terminate();
         }),
       );

@@ -82,7 +82,8 @@ export interface LoginLimiterDeps {
   readonly backend: LimiterBackend;
   /** Holds the lockout records, and the counters when the backend is 'mongo'. */
   readonly connection: Connection;
-  readonly policy?: LockoutPolicy;
+  /** Fixed, or read with each failure (the runtime lockout settings, src/settings/). */
+  readonly policy?: LockoutPolicy | (() => Promise<LockoutPolicy>);
   readonly logger: Logger;
   /** How often expired rows are deleted where the server has no TTL indexes (FerretDB). */
   readonly sweepIntervalMs?: number;
@@ -156,11 +157,26 @@ export async function createLoginLimiter({
       : // Indexes are ours (above): its own would include a TTL index that FerretDB rejects.
         new RateLimiterMongo({ storeClient: db, tableName: LIMITS_COLLECTION, keyPrefix, points, duration, disableIndexesCreation: true });
 
-  const scopePolicy = (scope: LockoutScope): ScopePolicy =>
-    scope === 'account_ip' ? policy.accountIp : scope === 'account' ? policy.account : policy.ip;
-  const counters = new Map(SCOPES.map((scope) => [scope, make(`gh_login_${scope}`, scopePolicy(scope).threshold, scopePolicy(scope).windowSeconds)]));
-  const levels = new Map(SCOPES.map((scope) => [scope, make(`gh_lock_level_${scope}`, Number.MAX_SAFE_INTEGER, policy.levelMemorySeconds)]));
-  const counter = (scope: LockoutScope) => counters.get(scope) as RateLimiterStoreAbstract;
+  const policyNow = typeof policy === 'function' ? policy : () => Promise.resolve(policy);
+  // The escalation memory is not a runtime setting: the level counters are made once.
+  const { levelMemorySeconds } = typeof policy === 'function' ? DEFAULT_LOCKOUT_POLICY : policy;
+  const scopePolicy = (rules: LockoutPolicy, scope: LockoutScope): ScopePolicy =>
+    scope === 'account_ip' ? rules.accountIp : scope === 'account' ? rules.account : rules.ip;
+  // A counter's window is fixed when its key is first written, so a changed window takes one
+  // more counter per scope; keys and stored counts stay the same (the key prefix does not change).
+  const counters = new Map<string, RateLimiterStoreAbstract>();
+  const counterFor = (scope: LockoutScope, windowSeconds: number): RateLimiterStoreAbstract => {
+    const id = `${scope}:${windowSeconds}`;
+    let found = counters.get(id);
+    if (found === undefined) {
+      found = make(`gh_login_${scope}`, Number.MAX_SAFE_INTEGER, windowSeconds);
+      counters.set(id, found);
+    }
+    return found;
+  };
+  // Reads and deletes do not depend on the window: any of the scope's counters does them.
+  const counter = (scope: LockoutScope) => counterFor(scope, DEFAULT_LOCKOUT_POLICY.accountIp.windowSeconds);
+  const levels = new Map(SCOPES.map((scope) => [scope, make(`gh_lock_level_${scope}`, Number.MAX_SAFE_INTEGER, levelMemorySeconds)]));
   const level = (scope: LockoutScope) => levels.get(scope) as RateLimiterStoreAbstract;
 
   interface Key {
@@ -211,9 +227,20 @@ export async function createLoginLimiter({
     return locked;
   }
 
-  async function lock(target: Key): Promise<void> {
+  /** Whether the key's own lock is in force (a threshold lowered under a count already past it). */
+  async function lockedNow(target: Key): Promise<boolean> {
+    const at = now().getTime();
+    if (backend.kind === 'redis') {
+      const until = await backend.redis.get(lockKey(target));
+      return until !== null && Number(until) > at;
+    }
+    const row = await lockouts.findById(recordId(target), { lockedUntil: 1 }).lean<Pick<StoredLockout, 'lockedUntil'>>().exec();
+    return row !== null && row.lockedUntil.getTime() > at;
+  }
+
+  async function lock(target: Key, rules: LockoutPolicy): Promise<void> {
     const { consumedPoints: n } = await level(target.scope).penalty(target.key, 1);
-    const seconds = Math.min(policy.lockSeconds * 2 ** Math.min(n - 1, 30), policy.maxLockSeconds);
+    const seconds = Math.min(rules.lockSeconds * 2 ** Math.min(n - 1, 30), rules.maxLockSeconds);
     const lockedAt = now();
     const lockedUntil = new Date(lockedAt.getTime() + seconds * 1000);
     if (backend.kind === 'redis') await backend.redis.set(lockKey(target), String(lockedUntil.getTime()), 'PX', seconds * 1000);
@@ -250,10 +277,13 @@ export async function createLoginLimiter({
     check: (subject, ip) => lockState(keysOf(subject, ip)),
     async recordFailure(subject, ip) {
       const keys = keysOf(subject, ip);
+      const rules = await policyNow();
       await Promise.all(
         keys.map(async (target) => {
-          const res = await counter(target.scope).penalty(target.key, 1);
-          if (res.consumedPoints === scopePolicy(target.scope).threshold) await lock(target);
+          const { threshold, windowSeconds } = scopePolicy(rules, target.scope);
+          const { consumedPoints } = await counterFor(target.scope, windowSeconds).penalty(target.key, 1);
+          // Past the threshold only when it was lowered meanwhile (or another failure locked the key first).
+          if (consumedPoints === threshold || (consumedPoints > threshold && !(await lockedNow(target)))) await lock(target, rules);
         }),
       );
       return lockState(keys);

@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { Connection, mongo } from 'mongoose';
 import { ensureExpiryIndex } from '../storage/expiry.ts';
+import { linkTokenId, newLinkToken, wellFormedLinkToken } from './link-tokens.ts';
 
 const COLLECTION = 'password_resets';
 
@@ -38,8 +38,6 @@ export interface PasswordResetsDeps {
   readonly now?: () => number;
 }
 
-const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
-const wellFormed = (token: string) => /^[A-Za-z0-9_-]{43}$/.test(token);
 const ticketOf = (record: ResetRecord): ResetTicket => ({ userId: record.userId, secondFactor: record.secondFactor });
 
 /**
@@ -53,24 +51,24 @@ export async function openPasswordResets({ mongo: connection, ttlSeconds, now = 
 
   return {
     async issue(userId) {
-      const token = randomBytes(32).toString('base64url');
+      const token = newLinkToken();
       await records.deleteMany({ $or: [{ userId }, { expiresAt: { $lte: new Date(now()) } }] });
-      await records.insertOne({ _id: hashOf(token), userId, expiresAt: new Date(now() + (await ttlSeconds()) * 1000) });
+      await records.insertOne({ _id: linkTokenId(token), userId, expiresAt: new Date(now() + (await ttlSeconds()) * 1000) });
       return token;
     },
     async check(token) {
-      if (!wellFormed(token)) return undefined;
-      const record = await records.findOne({ _id: hashOf(token) });
+      if (!wellFormedLinkToken(token)) return undefined;
+      const record = await records.findOne({ _id: linkTokenId(token) });
       return record !== null && record.expiresAt.getTime() > now() ? ticketOf(record) : undefined;
     },
     async passSecondFactor(token, method) {
-      if (!wellFormed(token)) return false;
-      const result = await records.updateOne({ _id: hashOf(token), expiresAt: { $gt: new Date(now()) } }, { $set: { secondFactor: method } });
+      if (!wellFormedLinkToken(token)) return false;
+      const result = await records.updateOne({ _id: linkTokenId(token), expiresAt: { $gt: new Date(now()) } }, { $set: { secondFactor: method } });
       return result.matchedCount === 1;
     },
     async consume(token) {
-      if (!wellFormed(token)) return undefined;
-      const record = await records.findOneAndDelete({ _id: hashOf(token) });
+      if (!wellFormedLinkToken(token)) return undefined;
+      const record = await records.findOneAndDelete({ _id: linkTokenId(token) });
       return record !== null && record.expiresAt.getTime() > now() ? ticketOf(record) : undefined;
     },
   };

@@ -4,10 +4,10 @@ import type { Config } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createAccounts, type Accounts, type AuthenticationEvent } from './accounts.ts';
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from './hash-pool.ts';
-import type { Clock } from '../clock.ts';
+import { dateClock, systemClock, type Clock } from '../clock.ts';
 import { createLastLoginWriter, type LastLoginWriter } from './last-login.ts';
 import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
-import { DEFAULT_PASSWORD_POLICY } from './password-policy.ts';
+import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './password-policy.ts';
 import type { UserChangeHook } from './user-changes.ts';
 import { ensureUserIndexes, userModel } from './user-model.ts';
 
@@ -32,10 +32,13 @@ export interface AccountLayerDeps {
   readonly onHash?: (event: HashPoolEvent) => void;
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onUserChange?: UserChangeHook;
-  /** When lockouts end (src/clock.ts). */
-  readonly now?: () => Date;
-  /** Jumps of a moved clock (tests): the lockout sweeper, where there is one, runs at once. */
-  readonly onClockJump?: ((listener: () => Promise<void>) => () => void) | undefined;
+  /** Runtime policies (src/settings/), read at each use; absent: the configuration's, fixed. */
+  readonly policies?: { readonly password?: () => Promise<PasswordPolicy>; readonly lockout?: () => Promise<LockoutPolicy> };
+  /**
+   * When lockouts end, and the timers of the batched last-sign-in writes and of idle hashing
+   * workers (src/clock.ts). A moved clock's jumps also run the lockout sweeper, where there is one, at once.
+   */
+  readonly clock?: Clock;
 }
 
 export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
@@ -53,28 +56,26 @@ export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
  * The account layer from settings and open connections: creates indexes, sets up the hashing
  * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, mongo, redis, redisPrefix = '', logger, onHash, onAuthentication, onUserChange, now, onClockJump }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, policies, mongo, redis, redisPrefix = '', logger, onHash, onAuthentication, onUserChange, clock = systemClock }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
   await ensureUserIndexes(users);
   const limiter = await createLoginLimiter({
     backend: redis === undefined ? { kind: 'mongo' } : { kind: 'redis', redis, prefix: redisPrefix },
     connection: mongo,
-    policy: lockoutPolicy(config.lockout),
+    policy: policies?.lockout ?? lockoutPolicy(config.lockout),
     logger,
-    ...(now === undefined ? {} : { now }),
-    onClockJump,
+    now: dateClock(clock),
+    onClockJump: clock.onJump,
   });
   const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength } = config.passwords;
-  const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, ...(onHash ? { observe: onHash } : {}) });
-  // The batched writes' timer on the same clock as the lockouts (src/clock.ts).
-  const clock: Clock = { now: () => (now?.() ?? new Date()).getTime(), ...(onClockJump === undefined ? {} : { onJump: onClockJump }) };
+  const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, clock, ...(onHash ? { observe: onHash } : {}) });
   const lastLogins = createLastLoginWriter({ users, logger, clock });
   const accounts = createAccounts({
     users,
     hasher,
     limiter,
     lastLogins,
-    passwordPolicy: { ...DEFAULT_PASSWORD_POLICY, minLength },
+    passwordPolicy: policies?.password ?? { ...DEFAULT_PASSWORD_POLICY, minLength },
     ...(onAuthentication ? { onAuthentication } : {}),
     ...(onUserChange ? { onChange: onUserChange } : {}),
   });

@@ -1,5 +1,6 @@
 import { DuplicateUserError, UserNotFoundError } from './errors.ts';
 import { upsertValidated } from '../storage/validated-writes.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { emailKey, validEmail } from './normalize.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 import { attributeChanges } from './profile-attributes.ts';
@@ -42,7 +43,6 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-const isDuplicate = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
 
 export interface UserAdminDeps {
   readonly users: UserModel;
@@ -91,7 +91,7 @@ export function createUserAdmin({ users, now = () => new Date(), onChange = igno
       try {
         doc = await users.findOneAndUpdate({ _id: id }, { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) }, { returnDocument: 'after' }).lean<StoredUser>().exec();
       } catch (error) {
-        if (isDuplicate(error)) throw new DuplicateUserError('email');
+        if (isDuplicateKey(error)) throw new DuplicateUserError('email');
         throw error;
       }
       if (doc === null) throw new UserNotFoundError(id);
@@ -108,7 +108,7 @@ export function createUserAdmin({ users, now = () => new Date(), onChange = igno
       try {
         await upsertValidated(users, user);
       } catch (error) {
-        if (isDuplicate(error)) throw new DuplicateUserError('username');
+        if (isDuplicateKey(error)) throw new DuplicateUserError('username');
         throw error;
       }
       await onChange(user._id);

@@ -3,14 +3,18 @@ import { GatehouseError, InvalidRequestError } from '../errors/gatehouse-error.t
 
 const LIMIT = 64 * 1024;
 
-/** Reads a JSON request body; an empty body is `{}`, anything unreadable is a 400/413. */
+/**
+ * Reads a JSON request body; an empty body is `{}`, anything unreadable is a 400/413. A body too
+ * large to read closes the connection with the answer: the rest of it is still on the socket,
+ * where a keep-alive client's next request would never be answered.
+ */
 export async function readJson(ctx: Context, limit = LIMIT): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += buffer.length;
-    if (size > limit) throw new GatehouseError('request body too large', { status: 413, code: 'invalid_request', expose: true });
+    if (size > limit) throw new GatehouseError('request body too large', { status: 413, code: 'invalid_request', expose: true, headers: { Connection: 'close' } });
     chunks.push(buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');

@@ -12,6 +12,9 @@ import { passwordSchema, showUser, userCreateSchema, userSearchSchema, userUpdat
 import { KEYCLOAK_IMPORT_BODY_LIMIT, keycloakImportQuerySchema, keycloakRealmSchema } from '../operations/keycloak-import.ts';
 import { upstreamCreateSchema, upstreamUpdateSchema } from '../operations/upstream.ts';
 import { signInPatchSchema } from '../operations/settings.ts';
+import { passwordPolicyPatchSchema } from '../settings/password-policy.ts';
+import { bruteForcePatchSchema } from '../settings/brute-force.ts';
+import { mfaPatchSchema } from '../settings/mfa.ts';
 import type { AdminRoute } from './route-table.ts';
 
 /** Every admin API route; read top to bottom it is the API's table of contents. Each one is an operation (src/operations/). */
@@ -105,6 +108,12 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'get', path: '/health', tag: 'status', summary: 'Whether each store (MongoDB, Redis) answers: status ok or unavailable, per component', handle: async () => ({ body: await status.health() }) },
     { method: 'get', path: '/settings/sign-in', tag: 'settings', summary: 'Sign-in and self-service settings in force: per setting its value, default, source (environment, stored, default) and pinned_by (the environment variable that fixes it, or null)', handle: async () => ({ body: await ops.settings.show() }) },
     { method: 'patch', path: '/settings/sign-in', tag: 'settings', summary: 'Change sign-in and self-service settings (every instance applies them with its next request); null returns one to its default; a setting pinned by an environment variable answers 409', body: signInPatchSchema, conflict: true, handle: async ({ op, body }) => ({ body: await ops.settings.update(op, body) }) },
+    { method: 'get', path: '/settings/password-policy', tag: 'settings', summary: 'Password policy in force (checked at registration, reset, change and when an administrator sets a password): per setting its value, default, source and pinned_by', handle: async () => ({ body: await ops.settings.showGroup('password-policy') }) },
+    { method: 'patch', path: '/settings/password-policy', tag: 'settings', summary: 'Change the password policy (every instance applies it with its next request; existing passwords stay valid); null returns a setting to its default; a pinned setting answers 409', body: passwordPolicyPatchSchema, conflict: true, handle: async ({ op, body }) => ({ body: await ops.settings.updateGroup(op, 'password-policy', body) }) },
+    { method: 'get', path: '/settings/brute-force', tag: 'settings', summary: 'Brute-force detection in force: failed sign-ins that lock per (account, IP), per account and per IP, the counting window and the lock durations; per setting its value, default, source and pinned_by', handle: async () => ({ body: await ops.settings.showGroup('brute-force') }) },
+    { method: 'patch', path: '/settings/brute-force', tag: 'settings', summary: 'Change brute-force detection (every instance applies it with its next failed sign-in; locks in force keep their end); null returns a setting to its default; a pinned setting answers 409; lockout_max_seconds below lockout_seconds answers 400', body: bruteForcePatchSchema, conflict: true, handle: async ({ op, body }) => ({ body: await ops.settings.updateGroup(op, 'brute-force', body) }) },
+    { method: 'get', path: '/settings/mfa', tag: 'settings', summary: 'Who must use a second factor: the roles and groups whose members are asked to enrol one at their next sign-in; per setting its value, default, source and pinned_by', handle: async () => ({ body: await ops.settings.showGroup('mfa') }) },
+    { method: 'patch', path: '/settings/mfa', tag: 'settings', summary: 'Change the roles and groups that must use a second factor (every instance applies it with its next sign-in); null returns a setting to its default; a pinned setting answers 409', body: mfaPatchSchema, conflict: true, handle: async ({ op, body }) => ({ body: await ops.settings.updateGroup(op, 'mfa', body) }) },
     { method: 'get', path: '/settings', tag: 'status', summary: 'The effective settings the server runs with (read-only; every secret shown as [secret])', handle: async () => ({ body: await status.settings() }) },
 
     // Migration

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { insertValidated } from '../storage/validated-writes.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import { SCOPE_TOKEN } from './scope-syntax.ts';
@@ -147,7 +148,7 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
       try {
         await insertValidated(model, doc);
       } catch (error) {
-        if ((error as { code?: unknown }).code === 11000) throw new ApiConflictError(parsed.identifier);
+        if (isDuplicateKey(error)) throw new ApiConflictError(parsed.identifier);
         throw error;
       }
       cache.invalidate(doc._id);

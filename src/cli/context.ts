@@ -2,11 +2,30 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from '../config/load.ts';
 import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 
-/** What every CLI command gets: the server's own settings and where to print. */
+/** Where a command line runs: the process's environment and standard streams (src/cli/main.ts), or a test's. */
+export interface CliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stdin: AsyncIterable<Buffer | string>;
+}
+
+/** The process's own: what `gatehouse` runs with. */
+export function processIo(): CliIo {
+  return {
+    env: process.env,
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    stdin: process.stdin,
+  };
+}
+
+/** What every CLI command gets: the server's own settings, where to print and what was piped in. */
 export interface CliContext {
   readonly config: Config;
   readonly json: boolean;
   readonly out: (text: string) => void;
+  readonly stdin: AsyncIterable<Buffer | string>;
 }
 
 /** CLI errors carry their exit code; the message is printed as is, never a stack trace. */
@@ -16,7 +35,7 @@ export class CliError extends GatehouseError {
   }
 }
 
-export function openContext(env: NodeJS.ProcessEnv, json: boolean): CliContext {
-  const config = loadConfig({ env, readFile: (path) => readFileSync(path, 'utf8') });
-  return { config, json, out: (text) => process.stdout.write(`${text}\n`) };
+export function openContext(io: CliIo, json: boolean): CliContext {
+  const config = loadConfig({ env: io.env, readFile: (path) => readFileSync(path, 'utf8') });
+  return { config, json, out: (text) => io.stdout(`${text}\n`), stdin: io.stdin };
 }

@@ -41,9 +41,9 @@ export async function withCore<T>(ctx: CliContext, run: (core: Core) => Promise<
 }
 
 /** Reads a secret from standard input (never from argv, which other users can see). */
-export async function readStdinSecret(what: string): Promise<string> {
+export async function readStdinSecret(ctx: CliContext, what: string): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of ctx.stdin) chunks.push(Buffer.from(chunk));
   const value = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
   if (value === '') throw new CliError(`${what}: nothing on standard input (pipe it in: printf '%s' "$PASSWORD" | gatehouse ...)`, 2);
   return value;

@@ -1,5 +1,6 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { insertValidated, upsertValidated } from '../storage/validated-writes.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ClientModel, StoredClientRecord } from './model.ts';
@@ -96,7 +97,6 @@ export class ClientConflictError extends ConflictError {
   }
 }
 
-const isDuplicate = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
 
 function cleanMetadata(metadata: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const clean = { ...metadata };
@@ -148,7 +148,7 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       try {
         await insertValidated(model, record);
       } catch (error) {
-        if (isDuplicate(error)) throw new ClientConflictError(clientId);
+        if (isDuplicateKey(error)) throw new ClientConflictError(clientId);
         throw error;
       }
       await changed(clientId);
@@ -243,7 +243,7 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       const inserted = await insertValidated(model, { _id: clientId, ...set, firstParty: false, allowedApis: [], webOrigins: [], admin: false, createdAt: at }).then(
           () => true,
           (error: unknown) => {
-            if (!isDuplicate(error)) throw error;
+            if (!isDuplicateKey(error)) throw error;
             return false;
           },
         );

@@ -45,7 +45,7 @@ export function composeAccount(w: Wiring, { selfService }: { selfService: SelfSe
         verification: selfService.verificationSender,
         issuerName: config.pages.brandName,
         qrSvg,
-        mfaPolicy: config.mfa,
+        mfaPolicy: services.runtimeSettings.mfaPolicyNow,
         tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),
         upstreamLinkUrl: (alias, ticket) => `${w.publicOrigin}${upstreamLinkPath(config.routes, alias)}?${new URLSearchParams({ ticket })}`,
       }),

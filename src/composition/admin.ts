@@ -43,7 +43,11 @@ export function adminApi(w: Wiring, { oidc, observability, selfService }: { oidc
         createOperations({
           services,
           issuer: config.issuer,
-          status: { readiness: observability.readiness, timeoutMs: observability.readinessTimeoutMs, settings: async () => effectiveWithRuntime(config, await services.signInSettings.current()) },
+          status: { readiness: observability.readiness, timeoutMs: observability.readinessTimeoutMs, settings: async () => {
+            const runtime = services.runtimeSettings;
+            const [signIn, passwordPolicy, bruteForce, mfa] = await Promise.all([runtime.signIn.current(), runtime.passwordPolicy.current(), runtime.bruteForce.current(), runtime.mfa.current()]);
+            return effectiveWithRuntime(config, { signIn, passwordPolicy, bruteForce, mfa });
+          } },
           emailConfigured: selfService.mailConfigured,
           keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
           verification: selfService.verificationSender,

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { ensureConsoleClient } from '../console/client.ts';
+import { ensureConsoleClient } from '../clients/console-client.ts';
 import { consoleRoutes } from '../console/routes.ts';
 import { endpointPath } from '../routes/table.ts';
 import type { Wiring } from './wiring.ts';

@@ -22,8 +22,7 @@ import { auditAuthentication } from '../observability/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from '../oidc/account-cache.ts';
 import { openOidcStorage, type OidcStorage } from '../oidc/storage.ts';
 import { createServices, type GatehouseServices } from '../services.ts';
-import { configuredSignIn, pinnedSignIn } from '../settings/sign-in.ts';
-import { openSignInSettings } from '../settings/sign-in-store.ts';
+import { openRuntimeSettings } from '../settings/runtime.ts';
 import { createUpstreamDirectory, ensureUpstreamIndexes } from '../upstream/directory.ts';
 import { startUpstreamExpiry } from '../upstream/expiry.ts';
 import { openUpstreamProviderList } from '../upstream/provider-list.ts';
@@ -150,11 +149,15 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     });
     closers.push(() => accountCache.close());
 
+    // Runtime settings first: the account layer reads the password policy and the lockout thresholds from them.
+    const runtimeSettings = await openRuntimeSettings({ config, mongo, redis, logger, subscribe: server, now: clock.now });
+    closers.push(() => runtimeSettings.close());
+
     const auditSignIn = auditAuthentication(audit);
     const accountLayer = await startAccountLayer({
       config,
-      now: dateClock(clock),
-      onClockJump: clock.onJump,
+      policies: { password: runtimeSettings.passwordPolicyNow, lockout: runtimeSettings.lockoutPolicyNow },
+      clock,
       mongo,
       redis,
       redisPrefix: config.redisPrefix,
@@ -172,17 +175,6 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
     const sessionDevices = await createSessionDevices({ connection: mongo, logger, clock });
     closers.push(() => sessionDevices.close());
-    const signInSettings = await openSignInSettings({
-      mongo,
-      redis,
-      redisPrefix: config.redisPrefix,
-      configured: configuredSignIn(config),
-      pinned: pinnedSignIn(config.pinned),
-      logger,
-      subscribe: server,
-      now: clock.now,
-    });
-    closers.push(() => signInSettings.close());
     const upstream = await openUpstreamProviderList({
       directory: createUpstreamDirectory({ mongo, box: createSecretBox(secret, 'upstream-secrets'), now: dateClock(clock) }),
       redis,
@@ -196,7 +188,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       factors,
       passkeys,
       sessionDevices,
-      signInSettings,
+      runtimeSettings,
       config,
       mongo,
       redis,

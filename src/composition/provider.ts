@@ -17,6 +17,7 @@ import { sessionStatusPages } from '../keycloak/session-status.ts';
 import { announceKeyChange, listenForKeyChanges } from '../keys/change-notice.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from '../keys/key-ring.ts';
 import { providerJwks, type KeySet } from '../keys/key-store.ts';
+import { keySetView } from '../keys/key-view.ts';
 import { clientAuthGate, userCodeGate } from '../limits/gates.ts';
 import { needsSecondFactor } from '../mfa/needs-second-factor.ts';
 import { accountDirectory } from '../oidc/accounts.ts';
@@ -66,7 +67,8 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
   const { redis } = core.stores;
   const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter, now: clock.now });
   const keycloakLayout = config.routes.layout === 'keycloak';
-  const publicJwks = () => ({ keys: providerJwks(ring.keySet(), new Date(clock.now())).map(publicJwk) });
+  // Read on every JWT introspection and userinfo call: derived once per key set and status change.
+  const publicJwks = keySetView(() => ring.keySet(), clock.now, (set, at) => ({ keys: providerJwks(set, at).map(publicJwk) }));
   const notices: KeyChangeNotices | undefined =
     redis === undefined
       ? undefined
@@ -87,7 +89,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
         const result = await accountLayer.accounts.authenticate(login, password, ip, clientId, 'password');
         return result.ok ? { ok: true, sub: result.user.id, username: result.user.username } : { ok: false };
       },
-      needsSecondFactor: (account, clientRequires) => needsSecondFactor(config.mfa, account, clientRequires),
+      needsSecondFactor: async (account, clientRequires) => needsSecondFactor(await services.runtimeSettings.mfaPolicyNow(), account, clientRequires),
       // The hosted sign-in's rule (verify-email step), read per request.
       emailUnconfirmed: async (account) =>
         unverifiedEmailStops((await selfService.signIn()).require_verified_email, (account as { unverifiedEmail?: 'self-registered' | 'other' }).unverifiedEmail, selfService.verification.available),

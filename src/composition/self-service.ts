@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { createEmailVerification } from '../accounts/email-verification.ts';
 import { openEmailVerifications } from '../accounts/email-verifications.ts';
-import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from '../accounts/password-policy.ts';
+import type { PasswordPolicy } from '../accounts/password-policy.ts';
 import { openPasswordResets } from '../accounts/password-resets.ts';
 import { createSelfRegistration } from '../accounts/self-registration.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
@@ -27,7 +27,8 @@ const REGISTRATION_EMAIL_LIMIT = 3;
 const VERIFICATION_RESEND_LIMIT = 5;
 
 export interface SelfService {
-  readonly passwordPolicy: PasswordPolicy;
+  /** The password policy in force (a runtime setting, src/settings/), read at each use. */
+  readonly passwordPolicy: () => Promise<PasswordPolicy>;
   /** Sends a user the confirmation link in their own language; undefined without SMTP (admin API, account page). */
   readonly verificationSender: VerificationSender | undefined;
   /** Whether email can be sent (GATEHOUSE_SMTP_URL). */
@@ -57,7 +58,7 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
   const signIn = () => services.signInSettings.current();
   const resets = await openPasswordResets({ mongo, ttlSeconds: async () => (await signIn()).password_reset_ttl, now: clock.now });
   const verificationTtl = async () => (await signIn()).email_verification_ttl;
-  const passwordPolicy = { ...DEFAULT_PASSWORD_POLICY, minLength: config.passwords.minLength };
+  const passwordPolicy = services.runtimeSettings.passwordPolicyNow;
   const verifications = await openEmailVerifications({ mongo, ttlSeconds: verificationTtl, now: clock.now });
   const auditSelfService = (type: 'user.registered' | 'user.registration_existing_email' | 'user.email_verification_sent' | 'user.email_verified', userId: string | null) =>
     audit.record({

@@ -57,7 +57,7 @@ export function composeSignInSteps(w: Wiring, { selfService, loginExtension }: {
         challengeKey: deriveKey(secret, 'passkey-challenges'),
         syncEnrolment: enrolmentKeeper({ factors: services.factors, passkeys: services.passkeys, accounts }),
         factors: services.factors,
-        policy: config.mfa,
+        policy: services.runtimeSettings.mfaPolicyNow,
         issuerName: config.pages.brandName,
         accountLabel: async (id) => (await accounts.findById(id))?.username ?? id,
         qrSvg,

@@ -11,11 +11,12 @@ export function effectiveSettings(config: Config): Record<string, unknown> {
 }
 
 /**
- * The effective settings with the runtime sign-in settings in force (src/settings/) in place
- * of their startup values, which an operator may have changed since.
+ * The effective settings with the runtime settings in force (src/settings/) in place of their
+ * startup values, which an operator may have changed since: one entry per group
+ * (`signIn`, `passwordPolicy`, `bruteForce`, `mfa`).
  */
-export function effectiveWithRuntime(config: Config, signIn: object): Record<string, unknown> {
-  const { selfService: _startup, passwords, ...rest } = effectiveSettings(config) as { selfService: unknown; passwords: Record<string, unknown> };
-  const { resetEnabled: _enabled, resetTtlSeconds: _ttl, ...hashing } = passwords;
-  return { ...rest, passwords: hashing, signIn: { ...signIn } };
+export function effectiveWithRuntime(config: Config, runtime: { signIn: object; passwordPolicy: object; bruteForce: object; mfa: object }): Record<string, unknown> {
+  const { selfService: _startup, passwords, lockout: _lockout, mfa: _mfa, ...rest } = effectiveSettings(config) as { selfService: unknown; lockout: unknown; mfa: unknown; passwords: Record<string, unknown> };
+  const { resetEnabled: _enabled, resetTtlSeconds: _ttl, minLength: _minLength, ...hashing } = passwords;
+  return { ...rest, passwords: hashing, signIn: { ...runtime.signIn }, passwordPolicy: { ...runtime.passwordPolicy }, bruteForce: { ...runtime.bruteForce }, mfa: { ...runtime.mfa } };
 }

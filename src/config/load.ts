@@ -1,7 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
-import { RUNTIME_SETTINGS, SECRET_SETTINGS, SETTING_NAMES, settingsSchema, type ParsedSettings, type RuntimeSettingName, type SettingName } from './schema.ts';
+import { settingConflicts } from './conflicts.ts';
+import { productionProblems } from './production.ts';
+import { RUNTIME_SETTINGS, settingsSchema, type RuntimeSettingName, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
+import { collectRaw, type ConfigSources } from './sources.ts';
 import { gatehouseRoutes, issuerOf, keycloakRoutes, type RoutesTable } from '../routes/table.ts';
 
 const DEFAULT_SESSION_CACHE_TTL = 5;
@@ -142,13 +145,6 @@ export interface KeySettings {
   readonly pollIntervalMs: number;
 }
 
-/**
- * Production floors: a retired key must outlive the tokens it signed (access and ID tokens
- * live one hour by default), and a new key must be visible to relying parties before it signs.
- */
-const MIN_PRODUCTION_RETENTION = 3600;
-const MIN_PRODUCTION_PUBLISH_DELAY = 60;
-
 /** One problem per setting; the message always starts with the setting's name. */
 export class ConfigError extends GatehouseError {
   readonly problems: readonly string[];
@@ -159,98 +155,20 @@ export class ConfigError extends GatehouseError {
   }
 }
 
-export interface ConfigSources {
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly readFile: (path: string) => string;
-}
-
 const DEV_DEFAULTS: Partial<Record<SettingName, string>> = {
   MONGODB_URI: 'mongodb://127.0.0.1:27017/gatehouse',
 };
-
-function readConfigFile(path: string, sources: ConfigSources, problems: string[]): Record<string, string> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(sources.readFile(path));
-  } catch (error) {
-    const reason = error instanceof SyntaxError ? 'is not valid JSON' : 'cannot be read';
-    problems.push(`GATEHOUSE_CONFIG: file ${path} ${reason}`);
-    return {};
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    problems.push(`GATEHOUSE_CONFIG: file ${path} must hold a JSON object of settings`);
-    return {};
-  }
-  const values: Record<string, string> = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    if (!SETTING_NAMES.includes(key as SettingName)) {
-      problems.push(`${key}: unknown setting in ${path}`);
-    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      values[key] = String(value);
-    } else {
-      problems.push(`${key}: must be a string, number or boolean in ${path}`);
-    }
-  }
-  return values;
-}
 
 /** A comma-separated list of names, blanks dropped. */
 function names(list: string): string[] {
   return list.split(',').map((name) => name.trim()).filter((name) => name !== '');
 }
 
-function present(value: string | undefined): value is string {
-  return value !== undefined && value !== '';
-}
-
-/** Environment first, then NAME_FILE for secrets, then the config file. */
-function collectRaw(sources: ConfigSources, problems: string[]): Record<string, string> {
-  const { env } = sources;
-  const fromFile = present(env.GATEHOUSE_CONFIG) ? readConfigFile(env.GATEHOUSE_CONFIG, sources, problems) : {};
-  const raw: Record<string, string> = {};
-  for (const name of SETTING_NAMES) {
-    const direct = env[name];
-    const filePath = SECRET_SETTINGS.includes(name) ? env[`${name}_FILE`] : undefined;
-    if (present(direct) && present(filePath)) {
-      problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
-      continue;
-    }
-    if (present(direct)) {
-      raw[name] = direct;
-    } else if (present(filePath)) {
-      try {
-        raw[name] = sources.readFile(filePath).replace(/\r?\n$/, '');
-      } catch {
-        problems.push(`${name}_FILE: cannot read ${filePath}`);
-      }
-    } else if (fromFile[name] !== undefined) {
-      raw[name] = fromFile[name];
-    }
-  }
-  return raw;
-}
-
-function keySettingProblems(s: ParsedSettings, isProduction: boolean): string[] {
-  const problems: string[] = [];
-  if (isProduction && s.GATEHOUSE_KEY_RETENTION < MIN_PRODUCTION_RETENTION) {
-    problems.push(
-      `GATEHOUSE_KEY_RETENTION: must be at least ${MIN_PRODUCTION_RETENTION} in production (tokens signed by a retired key must still verify)`,
-    );
-  }
-  if (isProduction && s.GATEHOUSE_KEY_PUBLISH_DELAY < MIN_PRODUCTION_PUBLISH_DELAY) {
-    problems.push(
-      `GATEHOUSE_KEY_PUBLISH_DELAY: must be at least ${MIN_PRODUCTION_PUBLISH_DELAY} in production (relying parties cache JWKS)`,
-    );
-  }
-  const interval = s.GATEHOUSE_KEY_ROTATION_INTERVAL;
-  if (interval !== 0 && interval <= s.GATEHOUSE_KEY_PUBLISH_DELAY) {
-    problems.push(
-      'GATEHOUSE_KEY_ROTATION_INTERVAL: must be 0 (off) or longer than GATEHOUSE_KEY_PUBLISH_DELAY, or new keys would be replaced before they sign',
-    );
-  }
-  return problems;
-}
-
+/**
+ * The settings, checked once at startup: read from the environment and files (sources.ts),
+ * parsed against the schema (schema.ts), checked across settings (conflicts.ts) and for
+ * production (production.ts), then frozen. Every problem found is reported at once.
+ */
 export function loadConfig(sources: ConfigSources): Config {
   const problems: string[] = [];
   const raw = collectRaw(sources, problems);
@@ -266,27 +184,9 @@ export function loadConfig(sources: ConfigSources): Config {
       problems.push(`${name}: ${message}`);
     }
   }
-  if (isProduction) {
-    if (raw.GATEHOUSE_ISSUER === undefined) problems.push('GATEHOUSE_ISSUER: is required in production');
-    if (raw.MONGODB_URI === undefined) problems.push('MONGODB_URI: is required in production');
-  }
-  if (present(raw.GATEHOUSE_ADMIN_USERNAME) !== present(raw.GATEHOUSE_ADMIN_PASSWORD)) {
-    problems.push('GATEHOUSE_ADMIN_PASSWORD: GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD go together');
-  }
-  if (result.success) {
-    // argon2's own m >= 8·p always holds: the memory minimum (1024) is 8 × the parallelism maximum (64) × 2.
-    const s = result.data;
-    if (s.GATEHOUSE_HEADERS_TIMEOUT > s.GATEHOUSE_REQUEST_TIMEOUT) {
-      problems.push('GATEHOUSE_HEADERS_TIMEOUT: must not be longer than GATEHOUSE_REQUEST_TIMEOUT (the request timeout covers the headers too)');
-    }
-    if (s.GATEHOUSE_SMTP_URL !== undefined && s.GATEHOUSE_MAIL_FROM === undefined) {
-      problems.push('GATEHOUSE_MAIL_FROM: is required with GATEHOUSE_SMTP_URL (the From: address of every email)');
-    }
-    if (s.GATEHOUSE_LOCKOUT_MAX_SECONDS < s.GATEHOUSE_LOCKOUT_SECONDS) {
-      problems.push('GATEHOUSE_LOCKOUT_MAX_SECONDS: must be at least GATEHOUSE_LOCKOUT_SECONDS');
-    }
-  }
-  if (result.success) problems.push(...keySettingProblems(result.data, isProduction));
+  const parsed = result.success ? result.data : undefined;
+  if (isProduction) problems.push(...productionProblems(raw, parsed));
+  problems.push(...settingConflicts(raw, parsed));
   if (problems.length > 0 || !result.success) throw new ConfigError([...new Set(problems)]);
 
   const s = result.data;

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { BROWSER_APP_CSP, serveBrowserApp } from '../browser-app/serve.ts';
-import { CONSOLE_CLIENT_ID } from './client.ts';
+import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
 
 /** The console's own policy: its scripts and styles from this origin, fetches to this origin only. */
 export const CONSOLE_CSP = BROWSER_APP_CSP;

@@ -17,6 +17,8 @@ type Buffered = { params: ParsedUrlQuery } | 'too_large' | 'not_a_form';
  *
  * Read once per request; later callers get the same parameters. 'too_large' when the body is
  * over the provider's own limit (the caller answers 413), 'not_a_form' for other content types.
+ * A body left unread closes the connection with the answer: the rest of it is still on the
+ * socket, and a keep-alive client's next request there would never be answered.
  */
 export async function bufferedForm(ctx: Context): Promise<Buffered> {
   const state = ctx.state as { [BUFFERED]?: Buffered };
@@ -26,8 +28,10 @@ export async function bufferedForm(ctx: Context): Promise<Buffered> {
   if (!ctx.is('application/x-www-form-urlencoded')) outcome = 'not_a_form';
   else {
     const raw = await readLimited(ctx.req);
-    if (raw === undefined) outcome = 'too_large';
-    else {
+    if (raw === undefined) {
+      outcome = 'too_large';
+      ctx.set('Connection', 'close');
+    } else {
       outcome = { params: parseQuery(raw.toString('utf8')) };
       // The provider gets the very bytes that came (it decodes them by the request's charset).
       useRequest(ctx, replayable(ctx.req, raw));

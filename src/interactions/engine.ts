@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
 import { allowFormTargets } from '../http/content-security-policy.ts';
 import { clientFormTargets } from '../oidc/form-targets.ts';
 import { readForm } from './body.ts';
@@ -65,9 +66,9 @@ export function signInEngine(deps: EngineDeps): Router {
           csrf: issueCsrfToken(ctx, csrfCookie),
         }, options.status);
       },
-      complete: (result) => provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true }),
+      complete: (result) => recordResult(details, result),
       redirect: (url) => redirect(ctx, url),
-      finish: async (result) => redirect(ctx, await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true })),
+      finish: async (result) => redirect(ctx, await recordResult(details, result)),
     };
     return { step, context };
   }
@@ -96,7 +97,7 @@ export function signInEngine(deps: EngineDeps): Router {
     const { context } = await contextFor(ctx);
     await requireCsrf(ctx);
     const result = { error: 'access_denied', error_description: 'The user cancelled the request.' };
-    return redirect(ctx, await context.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false }));
+    return redirect(ctx, await recordResult(context.details, result));
   });
 
   // A step's further pages; one route per page name, like the actions below.
@@ -130,6 +131,22 @@ export function signInEngine(deps: EngineDeps): Router {
 /** The custom prompts the steps add to the provider's interaction policy, in step order. */
 export function stepPrompts(steps: readonly SignInStep[]) {
   return steps.flatMap((step) => (step.prompt === undefined ? [] : [step.prompt]));
+}
+
+/**
+ * Records a result on the interaction this request already read (interactionDetails, bound to
+ * the browser by its interaction cookie and session) and resolves to the URL that resumes the
+ * authorization. Provider#interactionResult does the same after reading the cookie and the
+ * interaction again: one Redis read, a signed-cookie check and a context less per sign-in step.
+ * A result merges with what earlier steps submitted; an error replaces it.
+ */
+export async function recordResult(interaction: InteractionDetails, result: InteractionResults | { error: string; error_description?: string }, now: () => number = Date.now): Promise<string> {
+  interaction.result = 'error' in result ? result : { ...interaction.lastSubmission, ...result };
+  const ttl = (interaction.exp ?? 0) - Math.floor(now() / 1000);
+  // Expired while this request ran (a slow hash): as if the provider had not found it.
+  if (ttl <= 0) throw new errors.SessionNotFound('interaction session not found');
+  await interaction.save(ttl);
+  return interaction.returnTo;
 }
 
 /**

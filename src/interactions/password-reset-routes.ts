@@ -55,7 +55,8 @@ export interface PasswordResetDeps {
    * is off, every page here answers 404 with the same "not available" page, whoever asks.
    */
   readonly settings: () => Promise<{ readonly enabled: boolean; readonly ttlSeconds: number }>;
-  readonly policy: PasswordPolicy;
+  /** The password policy in force (a runtime setting), read for each form. */
+  readonly policy: () => Promise<PasswordPolicy>;
   /** Undefined without SMTP: the pages say that reset by email is unavailable. */
   readonly mail: MailService<Locale> | undefined;
   /** Requests per IP, and per typed login (whether or not an account has it). */
@@ -107,12 +108,13 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
 
   async function resetForm(ctx: Context, locale: Locale, token: string, error?: string) {
     const t = views.translate(locale);
+    const { minLength } = await deps.policy();
     await sendPage(ctx, views, 'password-reset', locale, {
       title: t('password_reset.title'),
       action: `${path}/reset/${token}`,
       csrf: issueCsrfToken(ctx, csrfCookie),
-      minLength: deps.policy.minLength,
-      error: error === undefined ? undefined : t(error, { min: String(deps.policy.minLength) }),
+      minLength,
+      error: error === undefined ? undefined : t(error, { min: String(minLength) }),
     }, error === undefined ? 200 : 400);
   }
 
@@ -194,61 +196,52 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     return message(ctx, locale, 'password_forgot_sent');
   });
 
-  router.get(`${path}/reset/:token`, async (ctx) => {
-    const locale = localeOf(ctx);
-    ctx.set('Referrer-Policy', 'no-referrer');
-    const token = ctx.params.token!;
-    const ticket = await deps.resets.check(token);
-    if (ticket === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
-    return resetStep(ctx, locale, token, ticket);
-  });
+  /**
+   * A route of a reset link: no referrer (the token is in the URL), a CSRF-checked form when
+   * posted, and the link's ticket; an unknown, expired or used link gets the same page.
+   */
+  const linkRoute =
+    (step: (ctx: Context, link: { locale: Locale; token: string; ticket: ResetTicket; form: Record<string, string> }) => Promise<void>) =>
+    async (ctx: Context & { params: Record<string, string> }) => {
+      const locale = localeOf(ctx);
+      ctx.set('Referrer-Policy', 'no-referrer');
+      const form = ctx.method === 'POST' ? await requireCsrf(ctx) : {};
+      const token = ctx.params.token!;
+      const ticket = await deps.resets.check(token);
+      if (ticket === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+      return step(ctx, { locale, token, ticket, form });
+    };
+
+  router.get(`${path}/reset/:token`, linkRoute((ctx, { locale, token, ticket }) => resetStep(ctx, locale, token, ticket)));
 
   // The second factor, before the new password: a code from the app or a recovery code
   // (wrong codes count toward the sign-in lockout, like at sign-in) ...
-  router.post(`${path}/reset/:token/verify`, async (ctx) => {
-    const locale = localeOf(ctx);
-    ctx.set('Referrer-Policy', 'no-referrer');
-    const form = await requireCsrf(ctx);
-    const token = ctx.params.token!;
-    const ticket = await deps.resets.check(token);
-    if (ticket === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+  router.post(`${path}/reset/:token/verify`, linkRoute(async (ctx, { locale, token, ticket, form }) => {
     const pending = await pendingFactors(ticket);
     if (pending === undefined || !pending.code) return afterFactor(ctx, token);
     const result = await factors.verify(ticket.userId, form.code ?? '', ctx.ip);
     if (!result.ok) return secondFactorForm(ctx, locale, token, ticket, pending, 'mfa.code_failed');
     if (!(await deps.resets.passSecondFactor(token, result.method))) return message(ctx, locale, 'password_reset_invalid', 400);
     return afterFactor(ctx, token);
-  });
+  }));
 
   // ... or one of the user's passkeys, with a challenge bound to this link.
-  router.post(`${path}/reset/:token/passkey`, async (ctx) => {
-    const locale = localeOf(ctx);
-    ctx.set('Referrer-Policy', 'no-referrer');
-    const form = await requireCsrf(ctx);
-    const token = ctx.params.token!;
-    const ticket = await deps.resets.check(token);
-    if (ticket === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+  router.post(`${path}/reset/:token/passkey`, linkRoute(async (ctx, { locale, token, ticket, form }) => {
     const pending = await pendingFactors(ticket);
     if (pending === undefined || !pending.passkey) return afterFactor(ctx, token);
     const checked = await passkeys.authenticate(form.response, challengeOf(token), ticket.userId);
     if (!checked.ok) return secondFactorForm(ctx, locale, token, ticket, pending, 'passkey.failed');
     if (!(await deps.resets.passSecondFactor(token, 'passkey'))) return message(ctx, locale, 'password_reset_invalid', 400);
     return afterFactor(ctx, token);
-  });
+  }));
 
-  router.post(`${path}/reset/:token`, async (ctx) => {
-    const locale = localeOf(ctx);
-    ctx.set('Referrer-Policy', 'no-referrer');
-    const form = await requireCsrf(ctx);
-    const token = ctx.params.token!;
-    const ticket = await deps.resets.check(token);
-    if (ticket === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+  router.post(`${path}/reset/:token`, linkRoute(async (ctx, { locale, token, ticket, form }) => {
     // A form posted without the second factor (forged, or from before a factor was added): ask for it.
     if ((await pendingFactors(ticket)) !== undefined) return resetStep(ctx, locale, token, ticket);
     const password = form.password ?? '';
     if (password !== (form.confirm ?? '')) return resetForm(ctx, locale, token, 'password_reset.mismatch');
     try {
-      checkPassword(password, deps.policy);
+      checkPassword(password, await deps.policy());
     } catch (error) {
       if (error instanceof PasswordPolicyError) return resetForm(ctx, locale, token, error.rule === 'too_long' ? 'password_reset.too_long' : 'password_reset.too_short');
       throw error;
@@ -266,7 +259,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       await deps.mail.send('password_changed', user.email, locale, { name: displayName(user) });
     }
     return message(ctx, locale, 'password_reset_done');
-  });
+  }));
 
   return router;
 }

@@ -74,7 +74,7 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
     const builtin = ['profile', 'email', 'address', 'phone', 'offline_access', 'roles', 'web-origins', 'acr', 'basic', 'microprofile-jwt', 'role_list', 'saml_organization', 'organization', 'service_account'];
     if (!builtin.includes(scope.name)) unmapped.push({ kind: 'client scope', name: scope.name, reason: 'custom client scopes are not imported (define the scopes on an API)' });
   }
-  if (text(document.passwordPolicy) !== undefined) unmapped.push({ kind: 'realm setting', name: 'passwordPolicy', reason: `${String(document.passwordPolicy)}: use GATEHOUSE_PASSWORD_MIN_LENGTH and the argon2 settings` });
+  if (text(document.passwordPolicy) !== undefined) unmapped.push({ kind: 'realm setting', name: 'passwordPolicy', reason: `${String(document.passwordPolicy)}: set the minimum length with password_min_length (gatehouse settings set, or GATEHOUSE_PASSWORD_MIN_LENGTH); hashing uses the argon2 settings` });
   if (document.bruteForceProtected === true) unmapped.push({ kind: 'realm setting', name: 'bruteForceProtected', reason: 'Gatehouse always limits sign-in attempts (GATEHOUSE_LOCKOUT_*)' });
 
   return {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { insertValidated } from '../storage/validated-writes.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { SettingError } from '../errors/setting-error.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { DecryptionError } from '../crypto/secret-box.ts';
@@ -157,9 +158,6 @@ const STALE_CLAIM_MS = 60_000;
 
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, 10 * (attempt + 1)));
 
-function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}
 
 export function createKeyStore({ model, box, now = () => new Date(), newKeyMaterial = generateKeyMaterial }: KeyStoreDeps): KeyStore {
   function decode(doc: StoredKeySet): KeySet {
@@ -241,7 +239,7 @@ export function createKeyStore({ model, box, now = () => new Date(), newKeyMater
     try {
       await claims.insertOne({ _id: next, claimedAt: now() });
     } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
+      if (!isDuplicateKey(error)) throw error;
       await releaseStaleClaim(next, doc.version);
       return false;
     }
@@ -363,7 +361,7 @@ export function createKeyStore({ model, box, now = () => new Date(), newKeyMater
         await insertValidated(model, await initialDocument());
       } catch (error) {
         // Another instance created the set first: use theirs, never a second one.
-        if (!isDuplicateKeyError(error)) throw error;
+        if (!isDuplicateKey(error)) throw error;
       }
       const created = await load();
       if (created === undefined) throw new Error('key set vanished right after creation');

@@ -81,19 +81,37 @@ export async function openAttemptLimits({
       const clean = new Map<string, number>();
       // Bumped by every local failure: a store read that started before one is not remembered.
       let generation = 0;
+      /**
+       * Store reads in flight per key: checks of one key that arrive together (a client's
+       * concurrent token requests once its clean entry expired) share one read, unless a local
+       * failure was counted since it started.
+       */
+      const reading = new Map<string, { generation: number; wait: Promise<number> }>();
+      async function read(key: string): Promise<number> {
+        const started = generation;
+        const res = await store.get(key);
+        const wait = res !== null && res.consumedPoints >= limit ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
+        clean.delete(key);
+        if (wait === 0 && cleanCacheMs > 0 && started === generation) {
+          if (clean.size >= CLEAN_CACHE_ENTRIES) clean.delete(clean.keys().next().value!);
+          clean.set(key, now() + cleanCacheMs);
+        }
+        return wait;
+      }
       return {
         async retryAfter(key) {
           const until = clean.get(key);
           if (until !== undefined && until > now()) return 0;
-          const started = generation;
-          const res = await store.get(key);
-          const wait = res !== null && res.consumedPoints >= limit ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
-          clean.delete(key);
-          if (wait === 0 && cleanCacheMs > 0 && started === generation) {
-            if (clean.size >= CLEAN_CACHE_ENTRIES) clean.delete(clean.keys().next().value!);
-            clean.set(key, now() + cleanCacheMs);
+          const shared = reading.get(key);
+          if (shared !== undefined && shared.generation === generation) return shared.wait;
+          const wait = read(key);
+          const entry = { generation, wait };
+          reading.set(key, entry);
+          try {
+            return await wait;
+          } finally {
+            if (reading.get(key) === entry) reading.delete(key);
           }
-          return wait;
         },
         async fail(key) {
           generation += 1;

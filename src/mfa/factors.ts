@@ -1,5 +1,6 @@
 import type { LoginLimiter } from '../accounts/login-limiter.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import type { FactorModels, StoredFactors } from './model.ts';
 import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeId } from './recovery-codes.ts';
 import { DEFAULT_TOTP, newTotpSecret, TOTP_DIGITS, totpStep, type TotpParameters } from './totp.ts';
@@ -74,7 +75,6 @@ export interface FactorsDeps {
   readonly onEvent?: (event: FactorEvent) => void;
 }
 
-const isDuplicate = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
 /** What is typed as an app's code (anything else may be a recovery code). */
 const TOTP_INPUT = new RegExp(`^\\d{${TOTP_DIGITS.min},${TOTP_DIGITS.max}}$`);
 
@@ -114,7 +114,7 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
       // Unique _id: of two instances accepting the same code at once, one insert fails.
       await usedSteps.create({ _id: `${userId}:${step}`, userId, step });
     } catch (error) {
-      if (isDuplicate(error)) return 'replayed';
+      if (isDuplicateKey(error)) return 'replayed';
       throw error;
     }
     await factors.updateOne({ _id: userId }, { $max: { lastTotpStep: step }, $set: { updatedAt: now() } }).exec();

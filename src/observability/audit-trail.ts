@@ -1,6 +1,7 @@
 import { Types, type mongo } from 'mongoose';
 import type { Clock } from '../clock.ts';
 import { batchedWriter } from '../storage/batched-writer.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { validated } from '../storage/validated-writes.ts';
 import { auditEventShape, isStoredAuditShape, type StoredAuditEvent } from './audit-model.ts';
 import type { AuditEventType } from './audit-types.ts';
@@ -9,6 +10,8 @@ import { currentRequestId, currentRequestIp } from './request-context.ts';
 
 /** The one collection every audit event goes to. */
 export const AUDIT_COLLECTION = 'audit_events';
+/** A batch of audit events is written this long after its first event at the latest (on the clock). */
+export const AUDIT_FLUSH_INTERVAL_MS = 1000;
 
 /**
  * Who did it: a user (id + username), a client (id = client_id), the CLI (id = the operating
@@ -93,6 +96,8 @@ export interface AuditTrail extends AuditSink {
   /** Final flush; later events are only logged. */
   close(): Promise<void>;
   pending(): number;
+  /** Whether a batch is being written right now (lets a test see its clock's jump start one). */
+  readonly writing: boolean;
 }
 
 export type AuditCollection = mongo.Collection<StoredAuditEvent>;
@@ -183,7 +188,7 @@ export function auditFilter(query: Omit<AuditQuery, 'limit'>): Record<string, un
 export function createAuditTrail({
   collection,
   logger,
-  flushIntervalMs = 1000,
+  flushIntervalMs = AUDIT_FLUSH_INTERVAL_MS,
   maxBatch = 100,
   maxBuffered = 10_000,
   onDropped,
@@ -224,7 +229,7 @@ export function createAuditTrail({
         if (docs.length > 0) await collection.insertMany(docs, { ordered: false });
       } catch (error) {
         // A retried batch that had partly gone through: the stored ones are duplicates.
-        if ((error as { code?: unknown }).code !== 11000) throw error;
+        if (!isDuplicateKey(error)) throw error;
       }
       buffer = buffer.slice(batch.length);
     },
@@ -277,6 +282,9 @@ export function createAuditTrail({
       if (buffer.length > 0) logger.warn({ lost: buffer.length }, 'audit events not stored at shutdown');
     },
     pending: () => buffer.length,
+    get writing() {
+      return writer.writing;
+    },
   };
 }
 

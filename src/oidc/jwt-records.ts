@@ -5,6 +5,7 @@ import type { Middleware } from 'koa';
 import type { AdapterFactory, AdapterPayload, Configuration } from 'oidc-provider';
 import { TOKENS_REVOKED_AT } from '../clients/repository.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
+import { JWT_REVOCATION_KIND } from '../storage/oidc/models.ts';
 import { bufferedForm, replaceForm } from '../http/form-body.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
@@ -195,7 +196,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     const expiresIn = token.exp - seconds();
     if (expiresIn <= 0) return;
     const tombstone = tombstoneId(token.jti);
-    await clientCredentials().upsert(tombstone, { jti: tombstone, kind: 'JwtRevocation', exp: token.exp }, expiresIn);
+    await clientCredentials().upsert(tombstone, { jti: tombstone, kind: JWT_REVOCATION_KIND, exp: token.exp }, expiresIn);
   };
 
   function swapStructuredToken({ issuer, publicJwks, routes }: SwapOptions): Middleware {
@@ -294,8 +295,12 @@ type KeySetFunction = ReturnType<typeof createLocalJWKSet>;
 function currentKeys(publicJwks: () => JSONWebKeySet): () => { keys: KeySetFunction; fingerprint: string } {
   let fingerprint = '';
   let keys: KeySetFunction | undefined;
+  let seen: JSONWebKeySet | undefined;
   return () => {
     const jwks = publicJwks();
+    // The same set object as last time (publicJwks is memoised per key set): nothing to compare.
+    if (jwks === seen && keys !== undefined) return { keys, fingerprint };
+    seen = jwks;
     const current = JSON.stringify(jwks.keys.map((key) => [key.kid, key.alg, key.n ?? key.x]));
     if (keys === undefined || current !== fingerprint) {
       keys = createLocalJWKSet(jwks);
@@ -335,6 +340,8 @@ export function verifier(issuer: string, keys: () => { keys: KeySetFunction; fin
     bytes -= entry.bytes;
   };
   return async (token) => {
+    // Opaque tokens (userinfo's usual case) are answered before the key set is looked at.
+    if (!token.includes('.')) return 'not_a_jwt';
     const current = keys();
     const seconds = Math.floor(now() / 1000);
     const known = verified.get(token);

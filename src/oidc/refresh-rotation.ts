@@ -1,8 +1,13 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { GatehouseError } from '../errors/gatehouse-error.ts';
+import { normalizeError } from '../errors/normalize.ts';
 import { applyErrorHeaders, errorBody } from '../errors/respond.ts';
 import { StoreUnavailableError, unavailableStore } from '../errors/store-unavailable.ts';
 
-/** Marks the rotated token used and writes its successor (held back by the storage) in one go. */
+/**
+ * Marks the rotated token used and writes its successor (held back by the storage) in one go.
+ * Rejects with an OAuth error (invalid_grant) when the rotation lost at this last step.
+ */
 export type CompleteRotation = (refreshTokenId: string, successorId?: string) => Promise<void>;
 /** The rotation's response failed: the storage drops the successor it held back. */
 export type AbandonRotation = (successorId: string) => void;
@@ -13,7 +18,8 @@ export type AbandonRotation = (successorId: string) => void;
  * usable, so a rotation that failed half-way (a store down while the new refresh or access
  * token is saved) leaves the client's token working instead of making its retry look like
  * reuse, which revokes the grant. If the mark itself cannot be written, the new tokens are not
- * handed out either: the client retries with the token it has.
+ * handed out either: the client retries with the token it has. If the storage refuses the mark
+ * (another rotation of the same token completed first), the answer is that refusal instead.
  */
 export function completeRefreshRotations(complete: CompleteRotation, abandon: AbandonRotation = () => {}) {
   return async function completeRefreshRotation(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
@@ -27,12 +33,11 @@ export function completeRefreshRotations(complete: CompleteRotation, abandon: Ab
       await complete(rotated.jti, entities()?.RefreshToken?.jti);
     } catch (error) {
       if (!completing) throw error;
-      const store = unavailableStore(error);
-      if (store === undefined) throw error;
+      const refusal = completionRefusal(error);
+      if (refusal === undefined) throw error;
       // The response is already built, so the error is rendered here, in the one error shape.
-      const outage = new StoreUnavailableError(store, { cause: error });
-      applyErrorHeaders(ctx, outage);
-      ctx.body = errorBody(outage, ctx.response.get('X-Request-Id') || undefined);
+      applyErrorHeaders(ctx, refusal);
+      ctx.body = errorBody(refusal, ctx.response.get('X-Request-Id') || undefined);
     } finally {
       // A rotation that did not complete (an error, or a response other than 200) handed out no
       // successor; the storage must not keep it either.
@@ -40,4 +45,12 @@ export function completeRefreshRotations(complete: CompleteRotation, abandon: Ab
       if (!completing && successor !== undefined) abandon(successor.jti);
     }
   };
+}
+
+/** A store outage (503), or the OAuth error the storage refused the completion with (4xx); anything else is a bug. */
+function completionRefusal(error: unknown): GatehouseError | undefined {
+  const store = unavailableStore(error);
+  if (store !== undefined) return new StoreUnavailableError(store, { cause: error });
+  const normalized = normalizeError(error);
+  return normalized.status >= 400 && normalized.status < 500 ? normalized : undefined;
 }

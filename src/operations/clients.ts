@@ -1,4 +1,4 @@
-import { CONSOLE_CLIENT_ID } from '../console/client.ts';
+import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { ClientView, ClientWithSecret } from '../clients/repository.ts';
 import { redirectUriProblem, type ApplicationType } from '../clients/redirect-uris.ts';

@@ -51,7 +51,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     transfer: transferOperations(services, issuer),
     upstream: upstreamOperations(services),
     status: statusOperations(status),
-    settings: settingsOperations(services.signInSettings, services.audit, emailConfigured),
+    settings: settingsOperations(services.runtimeSettings, services.audit, emailConfigured),
     keycloak: {
       import: (ctx: OperationContext, document: unknown, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, document, options),
     },

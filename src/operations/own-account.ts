@@ -54,7 +54,8 @@ export interface OwnAccountDeps {
   /** An SVG QR code of a text (the otpauth:// URI). */
   readonly qrSvg: (text: string) => Promise<string>;
   /** Who must use a second factor (GATEHOUSE_MFA_REQUIRED_ROLES / _GROUPS): they keep their last one. */
-  readonly mfaPolicy: MfaPolicy;
+  /** Who must use a second factor (a runtime setting), read at each use. */
+  readonly mfaPolicy: () => Promise<MfaPolicy>;
   /** One-time WebAuthn challenges for adding a passkey (src/account/passkey-ticket.ts). */
   readonly tickets: {
     issue(userId: string): { readonly challenge: string; readonly ticket: string };
@@ -91,7 +92,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   /** Whether the user must keep a second factor: their roles or groups, or an app they granted access that has `require_mfa`. */
   async function factorRequired(self: Self): Promise<boolean> {
     const user = (await accounts.findById(self.user.id)) ?? self.user;
-    if (mfaRequirement(deps.mfaPolicy, { amr: undefined, roles: user.roles, groups: user.groups, clientRequires: false, acrValues: undefined }) !== undefined) return true;
+    if (mfaRequirement(await deps.mfaPolicy(), { amr: undefined, roles: user.roles, groups: user.groups, clientRequires: false, acrValues: undefined }) !== undefined) return true;
     for (const clientId of new Set((await revocation.listGrants(self.user.id)).map((grant) => grant.clientId))) {
       if ((await clients.get(clientId))?.metadata.require_mfa === true) return true;
     }

@@ -1,6 +1,9 @@
+import { InvalidRequestError, NotFoundError } from '../errors/gatehouse-error.ts';
 import type { AuditTrail } from '../observability/audit-trail.ts';
-import { SIGN_IN_ENV, SIGN_IN_SETTING_NAMES, signInPatchSchema, type SignInSettingName } from '../settings/sign-in.ts';
-import type { SignInSettingsStore } from '../settings/sign-in-store.ts';
+import { settingNames, type SettingsPatch } from '../settings/group.ts';
+import type { RuntimeSettings } from '../settings/runtime.ts';
+import { signInPatchSchema, type SignInSettingName } from '../settings/sign-in.ts';
+import type { SettingsStore } from '../settings/store.ts';
 import type { OperationContext } from './context.ts';
 
 export { signInPatchSchema };
@@ -8,7 +11,7 @@ export { signInPatchSchema };
 /** Where a setting's value in force comes from. */
 type Source = 'environment' | 'stored' | 'default';
 
-export interface SignInSettingView {
+export interface SettingView {
   readonly value: unknown;
   /** The value without a stored change: the environment variable's, or the built-in default. */
   readonly default: unknown;
@@ -19,42 +22,105 @@ export interface SignInSettingView {
   readonly env: string;
 }
 
-export interface SignInSettingsView {
-  readonly settings: Readonly<Record<SignInSettingName, SignInSettingView>>;
-  /** Registration, verification and reset send email: without SMTP they stay off whatever is set here. */
-  readonly email_configured: boolean;
+export interface SettingsView<Name extends string = string> {
+  readonly settings: Readonly<Record<Name, SettingView>>;
   readonly updated_at: string | null;
 }
 
-/** Runtime sign-in settings for operators (admin API, CLI, console); changes are audited as settings.updated. */
-export function settingsOperations(store: SignInSettingsStore, audit: AuditTrail, emailConfigured: boolean) {
-  async function show(): Promise<SignInSettingsView> {
+export interface SignInSettingsView extends SettingsView<SignInSettingName> {
+  /** Registration, verification and reset send email: without SMTP they stay off whatever is set here. */
+  readonly email_configured: boolean;
+}
+
+/** Every group's settings in one list (the CLI): names are unique across groups. */
+export interface AllSettingsView extends SettingsView {
+  readonly email_configured: boolean;
+}
+
+type AnyStore = SettingsStore<object>;
+
+/**
+ * Runtime settings for operators (admin API, CLI, console), one group per resource
+ * (/settings/sign-in, /settings/password-policy, ...); each change is audited as
+ * settings.updated with the group as its target and the values before and after.
+ */
+export function settingsOperations(runtime: RuntimeSettings, audit: AuditTrail, emailConfigured: boolean) {
+  const stores = new Map(runtime.groups.map((store) => [store.group.id, store]));
+
+  async function view(store: AnyStore): Promise<SettingsView> {
     const state = await store.read();
+    const pinned = store.pinned as Record<string, string | undefined>;
     const settings = Object.fromEntries(
-      SIGN_IN_SETTING_NAMES.map((name): [SignInSettingName, SignInSettingView] => {
-        const pinnedBy = store.pinned[name] ?? null;
-        const source: Source = pinnedBy !== null ? 'environment' : state.stored[name] !== undefined ? 'stored' : 'default';
-        return [name, { value: state.settings[name], default: store.configured[name], source, pinned_by: pinnedBy, env: SIGN_IN_ENV[name] }];
+      settingNames(store.group).map((name): [string, SettingView] => {
+        const pinnedBy = pinned[name] ?? null;
+        const source: Source = pinnedBy !== null ? 'environment' : (state.stored as Record<string, unknown>)[name] !== undefined ? 'stored' : 'default';
+        return [name, { value: (state.settings as Record<string, unknown>)[name], default: (store.configured as Record<string, unknown>)[name], source, pinned_by: pinnedBy, env: store.group.env[name] as string }];
       }),
-    ) as Record<SignInSettingName, SignInSettingView>;
-    return { settings, email_configured: emailConfigured, updated_at: state.updatedAt?.toISOString() ?? null };
+    );
+    return { settings, updated_at: state.updatedAt?.toISOString() ?? null };
+  }
+
+  async function show(id: string): Promise<SettingsView> {
+    const store = storeOf(id);
+    const shown = await view(store);
+    return id === 'sign-in' ? { ...shown, email_configured: emailConfigured } as SignInSettingsView : shown;
+  }
+
+  function storeOf(id: string): AnyStore {
+    const store = stores.get(id);
+    if (store === undefined) throw new NotFoundError(`no settings group ${id}`);
+    return store;
+  }
+
+  async function apply(ctx: OperationContext, store: AnyStore, patch: SettingsPatch<object>): Promise<void> {
+    const change = await store.update(patch);
+    if (change.changed.length === 0) return;
+    const pick = (values: object) => Object.fromEntries(change.changed.map((name) => [name, (values as Record<string, unknown>)[name]]));
+    await audit.write({
+      ...ctx,
+      type: 'settings.updated',
+      target: { type: 'settings', id: store.group.id },
+      details: { fields: [...change.changed], before: pick(change.before), after: pick(change.after) },
+    });
   }
 
   return {
-    show,
-    async update(ctx: OperationContext, body: unknown): Promise<SignInSettingsView> {
-      const patch = signInPatchSchema.parse(body);
-      const change = await store.update(patch);
-      if (change.changed.length > 0) {
-        const pick = (values: object) => Object.fromEntries(change.changed.map((name) => [name, (values as Record<string, unknown>)[name]]));
-        await audit.write({
-          ...ctx,
-          type: 'settings.updated',
-          target: { type: 'settings', id: 'sign-in' },
-          details: { fields: [...change.changed], before: pick(change.before), after: pick(change.after) },
-        });
+    /** The sign-in & self-service group (kept as the default for older callers). */
+    show: () => show('sign-in') as Promise<SignInSettingsView>,
+    update: (ctx: OperationContext, body: unknown) => updateGroup(ctx, 'sign-in', body) as Promise<SignInSettingsView>,
+    /** The groups' ids, in the order operators see them. */
+    groups: () => [...stores.keys()],
+    showGroup: show,
+    updateGroup,
+    showAll,
+    /**
+     * A change across groups (the CLI's `settings set`): every part is validated and checked
+     * against the pins before any group is written; each group is then written and audited.
+     */
+    async updateAll(ctx: OperationContext, body: Record<string, unknown>): Promise<AllSettingsView> {
+      const parts = new Map<AnyStore, Record<string, unknown>>();
+      for (const [name, value] of Object.entries(body)) {
+        const store = [...stores.values()].find((candidate) => (settingNames(candidate.group) as string[]).includes(name));
+        if (store === undefined) throw new InvalidRequestError(`${name}: unknown setting`, [{ path: name, message: 'unknown field' }]);
+        parts.set(store, { ...parts.get(store), [name]: value });
       }
-      return show();
+      const patches = [...parts].map(([store, part]) => [store, store.group.patchSchema.parse(part)] as const);
+      for (const [store, patch] of patches) store.assertWritable(patch);
+      for (const [store, patch] of patches) await apply(ctx, store, patch);
+      return showAll();
     },
   };
+
+  /** Every setting of every group, names unique across groups (the CLI's `settings get`). */
+  async function showAll(): Promise<AllSettingsView> {
+    const views = await Promise.all([...stores.values()].map(view));
+    const updated = views.map((one) => one.updated_at).filter((at): at is string => at !== null).sort();
+    return { settings: Object.assign({}, ...views.map((one) => one.settings)) as Record<string, SettingView>, email_configured: emailConfigured, updated_at: updated.at(-1) ?? null };
+  }
+
+  async function updateGroup(ctx: OperationContext, id: string, body: unknown): Promise<SettingsView> {
+    const store = storeOf(id);
+    await apply(ctx, store, store.group.patchSchema.parse(body));
+    return show(id);
+  }
 }

@@ -16,17 +16,22 @@ export interface VerificationSender {
 const label = z.string().trim().min(1).max(128);
 const optionalText = z.string().max(256).nullable().optional();
 
+/** The profile an operator sets on create and update alike. */
+const profileFields = {
+  email: z.string().max(254).nullable().optional(),
+  email_verified: z.boolean().optional(),
+  given_name: optionalText,
+  family_name: optionalText,
+  name: optionalText,
+  ...profileAttributesInput,
+};
+
 export const userCreateSchema = z
   .object({
     username: z.string().min(1).max(64),
     // Left out: the user has no password (a passkey or an upstream sign-in), until one is set.
     password: z.string().min(1).optional(),
-    email: z.string().max(254).nullable().optional(),
-    email_verified: z.boolean().optional(),
-    given_name: optionalText,
-    family_name: optionalText,
-    name: optionalText,
-    ...profileAttributesInput,
+    ...profileFields,
     roles: z.array(label).default([]),
     groups: z.array(label).default([]),
   })
@@ -34,12 +39,7 @@ export const userCreateSchema = z
 
 export const userUpdateSchema = z
   .object({
-    email: z.string().max(254).nullable().optional(),
-    email_verified: z.boolean().optional(),
-    given_name: optionalText,
-    family_name: optionalText,
-    name: optionalText,
-    ...profileAttributesInput,
+    ...profileFields,
     roles: z.array(label).optional(),
     groups: z.array(label).optional(),
   })

@@ -1,5 +1,6 @@
 import { ALL_USERS, ignoreUserChanges, type UserChangeHook } from '../accounts/user-changes.ts';
 import { insertValidated } from '../storage/validated-writes.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { UserModel } from '../accounts/user-model.ts';
 import type { LabelKind, LabelModel, StoredLabel } from './model.ts';
@@ -32,7 +33,6 @@ export interface LabelDirectory {
 }
 
 const toLabel = (doc: StoredLabel): Label => ({ name: doc._id, description: doc.description, createdAt: doc.createdAt });
-const isDuplicate = (error: unknown) => (error as { code?: unknown } | null)?.code === 11000;
 
 export function createLabelDirectory({
   kind,
@@ -55,7 +55,7 @@ export function createLabelDirectory({
       try {
         await insertValidated(model, doc);
       } catch (error) {
-        if (isDuplicate(error)) throw new LabelConflictError(kind, name);
+        if (isDuplicateKey(error)) throw new LabelConflictError(kind, name);
         throw error;
       }
       return toLabel(doc);
@@ -63,7 +63,7 @@ export function createLabelDirectory({
     async ensure(names) {
       for (const name of new Set(names)) {
         await insertValidated(model, { _id: name, description: '', createdAt: now() }).catch((error: unknown) => {
-          if (!isDuplicate(error)) throw error;
+          if (!isDuplicateKey(error)) throw error;
         });
       }
     },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
+import type { SettingsGroup, SettingsPatch, StoredValues } from './group.ts';
 
 /**
  * Sign-in and self-service settings (Keycloak's Realm settings → Login): what the sign-in page
@@ -48,11 +49,6 @@ export function configuredSignIn(config: Pick<Config, 'selfService' | 'passwords
   };
 }
 
-/** Settings whose environment variable is set: name → variable. */
-export function pinnedSignIn(pinned: readonly RuntimeSettingName[]): Partial<Record<SignInSettingName, RuntimeSettingName>> {
-  return Object.fromEntries(SIGN_IN_SETTING_NAMES.filter((name) => pinned.includes(SIGN_IN_ENV[name])).map((name) => [name, SIGN_IN_ENV[name]]));
-}
-
 const DAY = 86_400;
 
 const domain = z
@@ -97,16 +93,22 @@ export const signInPatchSchema = z.strictObject({
   password_reset_ttl: signInValueSchemas.password_reset_ttl.nullable().optional(),
 });
 
-export type SignInPatch = z.output<typeof signInPatchSchema>;
+export type SignInPatch = SettingsPatch<SignInSettings>;
 /** What the store holds: the settings an operator changed (the rest follow the configuration). */
-export type StoredSignIn = { -readonly [K in SignInSettingName]?: SignInSettings[K] };
+export type StoredSignIn = StoredValues<SignInSettings>;
 
-/** Stored values over the configured ones, except where the environment pins a setting. */
-export function effectiveSignIn(configured: SignInSettings, stored: StoredSignIn, pinned: Partial<Record<SignInSettingName, string>>): SignInSettings {
-  const result: Record<string, unknown> = { ...configured };
-  for (const name of SIGN_IN_SETTING_NAMES) {
-    const value = stored[name];
-    if (value !== undefined && pinned[name] === undefined) result[name] = value;
-  }
-  return result as unknown as SignInSettings;
-}
+/** Sign-in & self-service: /settings/sign-in. */
+export const signInGroup: SettingsGroup<SignInSettings> = {
+  id: 'sign-in',
+  title: 'sign-in settings',
+  env: SIGN_IN_ENV,
+  patchSchema: signInPatchSchema,
+  storedShape: {
+    self_registration: { type: Boolean },
+    self_registration_domains: { type: [String], default: undefined },
+    require_verified_email: { type: String, enum: ['off', 'self-registered', 'all'] },
+    email_verification_ttl: { type: Number, min: 60, max: 30 * DAY },
+    password_reset: { type: Boolean },
+    password_reset_ttl: { type: Number, min: 60, max: DAY },
+  },
+};

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { StoredUser } from '../accounts/user-model.ts';
 import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
 import type { ExportedClient } from '../clients/repository.ts';
-import { CONSOLE_CLIENT_ID } from '../console/client.ts';
+import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { GatehouseServices } from '../services.ts';
 

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import type { UpstreamSettings } from './spec.ts';
 
 /**
@@ -100,10 +101,6 @@ function toProvider(doc: StoredProvider): UpstreamProvider {
 
 function toLink(doc: StoredLink): UpstreamLink {
   return { provider: doc.provider, subject: doc.subject, userId: doc.user_id, label: doc.label ?? null, createdAt: doc.created_at, lastSignInAt: doc.last_sign_in_at };
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
 
 /** Creates the links' index by user; called once at startup. */

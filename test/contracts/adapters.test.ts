@@ -10,7 +10,7 @@ import { createRecordCache } from '../../src/storage/oidc/record-cache.ts';
 import { createRedisAdapterFactory } from '../../src/storage/oidc/redis-adapter.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
-import { testClock } from '../helpers/clock.ts';
+import { testClock, type TestClock } from '../helpers/clock.ts';
 import { memoryAdapterFactory } from '../helpers/memory-adapter.ts';
 import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
 import { describeAdapterContract } from './adapter-contract.ts';
@@ -26,12 +26,23 @@ async function closeMongo(connection: Connection): Promise<void> {
   await connection.close();
 }
 
-async function freshRedis(): Promise<{ redis: Redis; prefix: string; close(): Promise<void> }> {
+async function freshRedis(): Promise<{ redis: Redis; prefix: string; pass(ms: number): Promise<void>; close(): Promise<void> }> {
   const redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 5000 });
   const prefix = `test:${randomBytes(6).toString('hex')}:`;
   return {
     redis,
     prefix,
+    /**
+     * Redis expires keys on the server's clock, which no test moves: instead every key under
+     * the prefix loses `ms` of its remaining lifetime. One whose lifetime runs out is removed,
+     * as expiry would; one without a lifetime (PTTL -1) stays, as it would.
+     */
+    async pass(ms) {
+      for (const key of await redis.keys(`${prefix}*`)) {
+        const remaining = await redis.pttl(key);
+        if (remaining > 0) await redis.pexpire(key, remaining - ms);
+      }
+    },
     async close() {
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length > 0) await redis.del(...keys);
@@ -40,10 +51,10 @@ async function freshRedis(): Promise<{ redis: Redis; prefix: string; close(): Pr
   };
 }
 
-describeAdapterContract('oidc-provider in-memory adapter (reference)', { atomicConsume: false }, async () => ({
-  adapter: memoryAdapterFactory(),
-  close: async () => {},
-}));
+describeAdapterContract('oidc-provider in-memory adapter (reference)', { atomicConsume: false }, async () => {
+  const clock = testClock({ frozen: true });
+  return { adapter: memoryAdapterFactory(clock), now: clock.now, advance: (ms) => clock.advance(ms), close: async () => {} };
+});
 
 describeAdapterContract('MongoDB adapter (FerretDB)', { atomicConsume: true }, async () => {
   const connection = await freshMongo('contract_mongo');
@@ -51,6 +62,7 @@ describeAdapterContract('MongoDB adapter (FerretDB)', { atomicConsume: true }, a
   const clock = testClock({ frozen: true });
   return {
     adapter: createMongoAdapterFactory({ connection, reuseWindowSeconds: 0, now: clock.now }),
+    now: clock.now,
     advance: (ms) => clock.advance(ms),
     close: () => closeMongo(connection),
   };
@@ -58,8 +70,14 @@ describeAdapterContract('MongoDB adapter (FerretDB)', { atomicConsume: true }, a
 
 describeAdapterContract('Redis adapter', { atomicConsume: true }, async () => {
   const store = await freshRedis();
+  const clock = testClock({ frozen: true });
   return {
-    adapter: createRedisAdapterFactory({ redis: store.redis, prefix: store.prefix, reuseWindowSeconds: 0 }),
+    adapter: createRedisAdapterFactory({ redis: store.redis, prefix: store.prefix, reuseWindowSeconds: 0, now: clock.now }),
+    now: clock.now,
+    async advance(ms) {
+      await clock.advance(ms);
+      await store.pass(ms);
+    },
     close: () => store.close(),
   };
 });
@@ -67,12 +85,19 @@ describeAdapterContract('Redis adapter', { atomicConsume: true }, async () => {
 const reports: OperationReport[] = [];
 
 /** The routing adapter on a fresh database and Redis prefix, with extra factory options. */
-function routingAdapter(label: string, options: Partial<Parameters<typeof createAdapterFactory>[0]>) {
+function routingAdapter(label: string, options: (clock: TestClock) => Partial<Parameters<typeof createAdapterFactory>[0]>) {
   return async () => {
     const connection = await freshMongo(label);
     const store = await freshRedis();
+    // MongoDB's expiry and the record cache follow the clock; Redis's lifetimes are shortened along with it.
+    const clock = testClock({ frozen: true });
     return {
-      adapter: createAdapterFactory({ mongo: connection, redis: store.redis, redisPrefix: store.prefix, reuseWindowSeconds: 0, ...options }),
+      adapter: createAdapterFactory({ mongo: connection, redis: store.redis, redisPrefix: store.prefix, reuseWindowSeconds: 0, now: clock.now, ...options(clock) }),
+      now: clock.now,
+      async advance(ms: number) {
+        await clock.advance(ms);
+        await store.pass(ms);
+      },
       async close() {
         await store.close();
         await closeMongo(connection);
@@ -81,12 +106,12 @@ function routingAdapter(label: string, options: Partial<Parameters<typeof create
   };
 }
 
-describeAdapterContract('routing adapter (MongoDB + Redis)', { atomicConsume: true }, routingAdapter('contract_router', { onOperation: (report) => reports.push(report) }));
+describeAdapterContract('routing adapter (MongoDB + Redis)', { atomicConsume: true }, routingAdapter('contract_router', () => ({ onOperation: (report) => reports.push(report) })));
 
 describeAdapterContract(
   'routing adapter with the Session/Grant cache (MongoDB + Redis, TTL 60 s)',
   { atomicConsume: true },
-  routingAdapter('contract_cached', { records: createRecordCache({ ttlSeconds: 60 }) }),
+  routingAdapter('contract_cached', (clock) => ({ records: createRecordCache({ ttlSeconds: 60, now: clock.now }) })),
 );
 
 describe('routing adapter operation reports', () => {

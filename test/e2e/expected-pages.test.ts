@@ -107,6 +107,9 @@ describe('pages people expect (every locale, light and dark, axe-clean)', functi
     expect(violations, `${name}: ${JSON.stringify(violations)}`).to.deep.equal([]);
     expect(await page.locator('nav.languages a').count(), `${name}: language switcher`).to.equal(3);
     expect(await page.locator('link[rel=icon]').count(), `${name}: favicon`).to.equal(1);
+    // Korean lines break between words, not in the middle of one (the browser's default for Hangul).
+    const wordBreak = await page.evaluate(() => getComputedStyle(document.querySelector('main')!).wordBreak);
+    expect(wordBreak, `${name}: word-break`).to.equal((await page.getAttribute('html', 'lang')) === 'ko' ? 'keep-all' : 'normal');
   }
 
   // Before the "too many wrong codes" runs below: those block this IP's device form for the window.

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import * as oidc from 'openid-client';
+import { AUDIT_FLUSH_INTERVAL_MS } from '../../src/observability/audit-trail.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { testClock } from '../helpers/clock.ts';
 import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
@@ -46,9 +48,11 @@ describe('operations: logs, metrics and audit events of real instances', () => {
   let cast: Seeded;
   let db: Connection;
   const logs = captureLogs('debug');
+  // Frozen: the audit batch timer fires when the test moves this clock, never on its own.
+  const clock = testClock({ frozen: true });
 
   before(async () => {
-    deploy = await deployment('observability', { settings: { GATEHOUSE_METRICS_TOKEN: METRICS_TOKEN } });
+    deploy = await deployment('observability', { clock, settings: { GATEHOUSE_METRICS_TOKEN: METRICS_TOKEN } });
     gatehouse = await deploy.start(undefined, logs.logger);
     cast = await seed(gatehouse);
     db = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
@@ -177,22 +181,20 @@ describe('operations: logs, metrics and audit events of real instances', () => {
 
   it('audits token issuance without waiting for MongoDB, and the batch writer stores it', async () => {
     const events = db.collection('audit_events');
-    // The batch timer (1 s, perhaps armed by an earlier event) may fire before a busy machine
-    // looks: one response seen ahead of its audit write is the proof. A writer that awaited the
-    // write would never show one.
-    let requestId = '';
-    let aheadOfWrite = false;
-    for (let attempt = 0; attempt < 5 && !aheadOfWrite; attempt += 1) {
-      ({ requestId } = await clientCredentials(deploy.issuer, cast.service.clientId, cast.service.secret));
-      aheadOfWrite = (await events.countDocuments({ requestId })) === 0;
-    }
-    expect(aheadOfWrite, 'the response came before the audit write').to.equal(true);
-    let stored: Record<string, unknown> | null = null;
-    // Polled; the limit only stops a writer that never writes from hanging the test.
-    for (let i = 0; i < 300 && stored === null; i += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      stored = await events.findOne({ requestId, type: 'token.issued' });
-    }
+    const { requestId } = await clientCredentials(deploy.issuer, cast.service.clientId, cast.service.secret);
+    // A writer that awaited the write would have stored the event before the response.
+    expect(await events.countDocuments({ requestId }), 'the response came before the audit write').to.equal(0);
+    expect(gatehouse.audit.pending(), 'the event waits in the buffer').to.be.greaterThan(0);
+
+    // A jump waits for every listener on the clock (the key ring reads the store), so a write the
+    // jump started may be under way or already done when it returns: either shows it started.
+    const started = async () => gatehouse.audit.writing || (await events.countDocuments({ requestId })) > 0;
+    await clock.advance(AUDIT_FLUSH_INTERVAL_MS - 1);
+    expect(await started(), 'no write before the flush interval').to.equal(false);
+    await clock.advance(1);
+    expect(await started(), 'the flush timer started the write').to.equal(true);
+    await gatehouse.audit.flush(); // joins a write under way
+    const stored = await events.findOne({ requestId, type: 'token.issued' });
     expect(stored, 'the token event is stored by the batch writer').not.to.equal(null);
     expect(stored).to.deep.include({ actor: { type: 'client', id: cast.service.clientId, username: null }, client: cast.service.clientId });
     expect(stored!.ip, 'the caller\'s address is a top-level field').to.be.a('string');

@@ -82,8 +82,8 @@ describe('self-registration and email verification (Chromium, openid-client, a r
     // What was typed comes back with the error, never the password.
     await page.getByLabel('Your name (optional)').fill('Nadia Newcomer');
     await page.getByLabel('Email').fill('nadia@elsewhere.net');
-    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
-    await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+    await page.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('Repeat the password').fill(NEW_PASSWORD);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('alert').waitFor();
     expect(await page.getByRole('alert').textContent()).to.contain('example.com, example.org');
@@ -91,8 +91,8 @@ describe('self-registration and email verification (Chromium, openid-client, a r
     expect(await page.getByLabel('Email').inputValue()).to.equal('nadia@elsewhere.net');
 
     await page.getByLabel('Email').fill('nadia@example.com');
-    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
-    await page.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
+    await page.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('Repeat the password').fill(NEW_PASSWORD);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
     await expectAccessible(page, 'register-sent-en');

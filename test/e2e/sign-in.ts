@@ -18,7 +18,7 @@ export async function webApp(
   gatehouse: RunningGatehouse,
   issuer: string,
   rp: RelyingPartyServer,
-  { displayName = 'Ledger', firstParty = true, scope }: { displayName?: string; firstParty?: boolean; scope?: string } = {},
+  { displayName = 'Ledger', firstParty = true, scope, postLogoutRedirectUris }: { displayName?: string; firstParty?: boolean; scope?: string; postLogoutRedirectUris?: string[] } = {},
 ): Promise<oidc.Configuration> {
   const { client, secret } = await gatehouse.services.clients.create({
     displayName,
@@ -29,6 +29,7 @@ export async function webApp(
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
       ...(scope === undefined ? {} : { scope }),
+      ...(postLogoutRedirectUris === undefined ? {} : { post_logout_redirect_uris: postLogoutRedirectUris }),
     },
   });
   return oidc.discovery(new URL(issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
@@ -51,6 +52,11 @@ export async function authorizationRequest(app: oidc.Configuration, rp: RelyingP
 
 /** The code flow driven in a browser page: `start` opens the hosted pages, `tokens` finishes at the app's callback. */
 export function codeFlow(page: Page, app: oidc.Configuration, rp: RelyingPartyServer) {
+  /** Waits for the redirect back to the app and redeems the code; the token endpoint's answer. */
+  async function grant(checks: FlowChecks) {
+    await page.waitForURL((url) => url.toString().startsWith(`${rp.origin}/cb`));
+    return oidc.authorizationCodeGrant(app, new URL(page.url()), { pkceCodeVerifier: checks.verifier, expectedState: checks.state });
+  }
   return {
     /** Opens a new authorization request (with further parameters: ui_locales, scope…) in the page. */
     async start(parameters: Record<string, string> = {}): Promise<FlowChecks> {
@@ -58,11 +64,10 @@ export function codeFlow(page: Page, app: oidc.Configuration, rp: RelyingPartySe
       await page.goto(url);
       return checks;
     },
+    grant,
     /** Waits for the redirect back to the app and redeems the code; the ID token's claims. */
     async tokens(checks: FlowChecks) {
-      await page.waitForURL((url) => url.toString().startsWith(`${rp.origin}/cb`));
-      const result = await oidc.authorizationCodeGrant(app, new URL(page.url()), { pkceCodeVerifier: checks.verifier, expectedState: checks.state });
-      return result.claims()!;
+      return (await grant(checks)).claims()!;
     },
   };
 }

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { AuditEventType } from '../../src/observability/audit-types.ts';
-import { upstreamOperations } from '../../src/operations/upstream.ts';
-import type { RunningGatehouse } from '../../src/server.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { PASSWORD } from '../helpers/e2e.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { secondGatehouseUpstream, type UpstreamPair } from './upstream.ts';
 
 /**
  * Linked accounts on the account page, end to end: a second Gatehouse (on `localhost`, its own
@@ -14,19 +13,13 @@ import { launchChromium, screenshot, seriousViolations } from './browser.ts';
  */
 describe('linked accounts on the account page (headless Chromium, a second Gatehouse upstream)', function () {
   this.timeout(180_000);
-  const actor = { actor: { type: 'system' as const, id: 'test' } };
-  let upDeploy: Deployment;
-  let downDeploy: Deployment;
-  let upstream: RunningGatehouse;
-  let gatehouse: RunningGatehouse;
+  let pair: UpstreamPair;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let accountUrl: string;
   let clockOffset = 0;
   const errors: string[] = [];
-
-  const callback = (alias: string) => `${downDeploy.issuer}/upstream/${alias}/callback`;
 
   async function freshBrowser(locale = 'en-US') {
     await context?.close();
@@ -56,43 +49,26 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
   }
 
   /** At the upstream's sign-in page (when it asks): signs in there. */
-  async function atUpstream(username: string) {
-    await page.waitForURL((url) => url.origin === upDeploy.issuer);
-    await page.fill('#login', username);
-    await page.fill('#password', PASSWORD);
-    await page.click('form[action$="/login"] button.primary');
-  }
+  const atUpstream = (username: string) => pair.signInUpstream(page, username);
 
   async function audit(types: AuditEventType[]) {
-    await gatehouse.flushBatchedWrites();
-    return (await gatehouse.audit.query({ limit: 100, types })).events;
+    await pair.gatehouse.flushBatchedWrites();
+    return (await pair.gatehouse.audit.query({ limit: 100, types })).events;
   }
 
   before(async () => {
-    upDeploy = await deployment('e2e_uplinks_idp', { host: 'localhost' });
-    downDeploy = await deployment('e2e_uplinks_rp', { secondFactorClock: () => new Date(Date.now() + clockOffset) });
-    upstream = await upDeploy.start();
-    gatehouse = await downDeploy.start();
-    accountUrl = `${downDeploy.issuer}/account/`;
-
-    await upstream.services.accounts.createUser({ username: 'rita', password: PASSWORD, email: 'rita@corp.example', emailVerified: true, name: 'Rita' });
-    await upstream.services.accounts.createUser({ username: 'sam', password: PASSWORD, email: 'sam@corp.example', emailVerified: true, name: 'Sam' });
-    const created = await upstream.services.clients.create({
-      displayName: 'Gatehouse downstream',
-      firstParty: true,
-      metadata: { redirect_uris: [callback('corp')], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile email' },
+    pair = await secondGatehouseUpstream('e2e_uplinks', {
+      aliases: ['corp'],
+      users: [
+        { username: 'rita', email: 'rita@corp.example', emailVerified: true, name: 'Rita' },
+        { username: 'sam', email: 'sam@corp.example', emailVerified: true, name: 'Sam' },
+      ],
+      secondFactorClock: () => new Date(Date.now() + clockOffset),
     });
-    await upstreamOperations(gatehouse.services).create(actor, {
-      alias: 'corp',
-      kind: 'oidc',
-      display_name: 'Corp SSO',
-      issuer: upDeploy.issuer,
-      client_id: created.client.clientId,
-      client_secret: created.secret!,
-      scopes: ['openid', 'profile', 'email'],
-    });
-    await gatehouse.services.accounts.createUser({ username: 'lena', password: PASSWORD, email: 'lena@example.com', emailVerified: true, name: 'Lena' });
-    await gatehouse.services.accounts.createUser({ username: 'max', password: PASSWORD, email: 'max@example.com', emailVerified: true, name: 'Max' });
+    accountUrl = `${pair.downDeploy.issuer}/account/`;
+    await pair.addProvider('corp', { display_name: 'Corp SSO' });
+    await pair.gatehouse.services.accounts.createUser({ username: 'lena', password: PASSWORD, email: 'lena@example.com', emailVerified: true, name: 'Lena' });
+    await pair.gatehouse.services.accounts.createUser({ username: 'max', password: PASSWORD, email: 'max@example.com', emailVerified: true, name: 'Max' });
     browser = await launchChromium();
   });
 
@@ -107,10 +83,7 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
   after(async () => {
     await context?.close();
     await browser?.close();
-    await gatehouse?.close();
-    await upstream?.close();
-    await downDeploy?.drop();
-    await upDeploy?.drop();
+    await pair?.close();
   });
 
   it('connects an upstream account after a recent sign-in, lists it, and audits it with the user as actor', async () => {
@@ -130,8 +103,8 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
     expect(page.url()).to.equal(`${accountUrl}#/security`);
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'account-linked-accounts-en');
-    const lena = await gatehouse.services.accounts.findByLogin('lena');
-    expect((await gatehouse.services.upstream.linksOf(lena!.id)).map((link) => [link.provider, link.label])).to.deep.equal([['corp', 'rita@corp.example']]);
+    const lena = await pair.gatehouse.services.accounts.findByLogin('lena');
+    expect((await pair.gatehouse.services.upstream.linksOf(lena!.id)).map((link) => [link.provider, link.label])).to.deep.equal([['corp', 'rita@corp.example']]);
     const linked = (await audit(['upstream.linked'])).find((event) => event.details.by === 'account_page');
     expect(linked?.actor).to.include({ type: 'user', id: lena!.id });
     expect(errors).to.deep.equal([]);
@@ -143,8 +116,8 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
     await page.getByRole('button', { name: 'Connect Corp SSO' }).click();
     await atUpstream('rita');
     await page.getByText('That Corp SSO account is already linked to another user, so it cannot be linked to yours.').waitFor();
-    const max = await gatehouse.services.accounts.findByLogin('max');
-    expect(await gatehouse.services.upstream.linksOf(max!.id)).to.deep.equal([]);
+    const max = await pair.gatehouse.services.accounts.findByLogin('max');
+    expect(await pair.gatehouse.services.upstream.linksOf(max!.id)).to.deep.equal([]);
   });
 
   it('removes a link when the user can still sign in another way; audited with the user as actor', async () => {
@@ -153,8 +126,8 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
     await page.getByRole('button', { name: 'Remove Corp SSO' }).click();
     await page.getByRole('button', { name: 'Yes, remove Corp SSO' }).click();
     await page.getByText('Corp SSO was removed. You can no longer sign in with it.').waitFor();
-    const lena = await gatehouse.services.accounts.findByLogin('lena');
-    expect(await gatehouse.services.upstream.linksOf(lena!.id)).to.deep.equal([]);
+    const lena = await pair.gatehouse.services.accounts.findByLogin('lena');
+    expect(await pair.gatehouse.services.upstream.linksOf(lena!.id)).to.deep.equal([]);
     const unlinked = await audit(['user.upstream_unlinked']);
     expect(unlinked[0]?.actor).to.include({ type: 'user', id: lena!.id });
   });
@@ -176,21 +149,21 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
     await page.getByText('Это ваш единственный способ входа.', { exact: false }).waitFor();
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'account-linked-accounts-last-method-ru');
-    const sam = (await gatehouse.services.upstream.findLink('corp', (await upstream.services.accounts.findByLogin('sam'))!.id))!;
+    const sam = (await pair.gatehouse.services.upstream.findLink('corp', (await pair.upstream.services.accounts.findByLogin('sam'))!.id))!;
     expect(sam, 'the link stays').to.not.equal(undefined);
   });
 
   it('a link ticket is good once: a replayed Connect URL changes nothing', async () => {
     await freshBrowser();
-    const lena = await gatehouse.services.accounts.findByLogin('lena');
-    const ticket = await gatehouse.services.upstreamLinkTickets.issue({ userId: lena!.id, provider: 'corp' });
-    const url = `${downDeploy.issuer}/upstream/corp/link?ticket=${ticket}`;
+    const lena = await pair.gatehouse.services.accounts.findByLogin('lena');
+    const ticket = await pair.gatehouse.services.upstreamLinkTickets.issue({ userId: lena!.id, provider: 'corp' });
+    const url = `${pair.downDeploy.issuer}/upstream/corp/link?ticket=${ticket}`;
     await page.goto(url);
-    await page.waitForURL((current) => current.origin === upDeploy.issuer);
+    await page.waitForURL((current) => current.origin === pair.upDeploy.issuer);
     await page.goto(url);
     await page.waitForURL((current) => current.toString().startsWith(accountUrl));
     expect(page.url()).to.contain('upstream=expired');
-    await page.goto(`${downDeploy.issuer}/upstream/corp/link?ticket=${'A'.repeat(43)}`);
+    await page.goto(`${pair.downDeploy.issuer}/upstream/corp/link?ticket=${'A'.repeat(43)}`);
     await page.waitForURL((current) => current.toString().startsWith(accountUrl));
     expect(page.url()).to.contain('upstream=expired');
   });

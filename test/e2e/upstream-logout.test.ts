@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { upstreamOperations } from '../../src/operations/upstream.ts';
-import type { RunningGatehouse } from '../../src/server.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
+import { codeFlow, webApp, type CodeFlow } from './sign-in.ts';
+import { secondGatehouseUpstream, SYSTEM_ACTOR, type UpstreamPair } from './upstream.ts';
 
 /**
  * Upstream logout, end to end: a second Gatehouse (on `localhost`, its own database) is the
@@ -15,60 +15,27 @@ import { RelyingPartyServer } from './relying-party.ts';
 describe('upstream logout in headless Chromium (a second Gatehouse upstream)', function () {
   this.timeout(180_000);
   const app = new RelyingPartyServer();
-  const actor = { actor: { type: 'system' as const, id: 'test' } };
-  let upDeploy: Deployment;
-  let downDeploy: Deployment;
-  let upstream: RunningGatehouse;
-  let gatehouse: RunningGatehouse;
+  let pair: UpstreamPair;
   let portal: oidc.Configuration;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  let upstreamClient: { clientId: string; secret: string };
+  let flow: CodeFlow;
 
-  const callback = (alias: string) => `${downDeploy.issuer}/upstream/${alias}/callback`;
-  const loggedOut = (alias: string) => `${downDeploy.issuer}/upstream/${alias}/logged-out`;
-
-  async function addProvider(alias: string, extra: Record<string, unknown>) {
-    return upstreamOperations(gatehouse.services).create(actor, {
-      alias,
-      kind: 'oidc',
-      display_name: `Corp ${alias}`,
-      issuer: upDeploy.issuer,
-      client_id: upstreamClient.clientId,
-      client_secret: upstreamClient.secret,
-      scopes: ['openid', 'profile', 'email'],
-      ...extra,
-    });
-  }
-
-  async function freshBrowser() {
+  async function freshBrowser(options: BrowserContextOptions = {}) {
     await context?.close();
-    context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+    context = await browser.newContext({ viewport: { width: 900, height: 900 }, ...options });
     page = await context.newPage();
+    flow = codeFlow(page, portal, app);
   }
 
   /** Signs in to the portal through the upstream provider `alias` (JIT account); the portal's ID token. */
   async function signInThrough(alias: string, username: string): Promise<string> {
-    const checks = { pkceCodeVerifier: oidc.randomPKCECodeVerifier(), expectedState: oidc.randomState() };
-    const url = oidc.buildAuthorizationUrl(portal, {
-      redirect_uri: `${app.origin}/cb`,
-      scope: 'openid profile email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(checks.pkceCodeVerifier),
-      code_challenge_method: 'S256',
-      state: checks.expectedState,
-      idp_hint: alias,
-    });
-    await page.goto(url.href);
-    await page.waitForURL((current) => current.origin === upDeploy.issuer);
-    await page.fill('#login', username);
-    await page.fill('#password', PASSWORD);
-    await page.click('form[action$="/login"] button.primary');
+    const checks = await flow.start({ scope: 'openid profile email', idp_hint: alias });
+    await pair.signInUpstream(page, username);
     await page.waitForSelector('#upstream-create');
     await page.click('#upstream-create');
-    await page.waitForURL((current) => current.toString().startsWith(`${app.origin}/cb`));
-    const tokens = await oidc.authorizationCodeGrant(portal, new URL(page.url()), checks);
-    return tokens.id_token!;
+    return (await flow.grant(checks)).id_token!;
   }
 
   /** RP-initiated logout at the portal; resolves once the browser is back at the app's landing page. */
@@ -77,8 +44,8 @@ describe('upstream logout in headless Chromium (a second Gatehouse upstream)', f
     await page.goto(url.href);
     if (upstreamConfirms) {
       // The upstream asks unless the hint names its current session: either way it must end there.
-      await page.waitForURL((current) => current.origin === upDeploy.issuer || current.pathname === '/bye');
-      if (new URL(page.url()).origin === upDeploy.issuer && (await page.locator('button[name=logout]').count()) > 0) {
+      await page.waitForURL((current) => current.origin === pair.upDeploy.issuer || current.pathname === '/bye');
+      if (new URL(page.url()).origin === pair.upDeploy.issuer && (await page.locator('button[name=logout]').count()) > 0) {
         await page.click('button[name=logout]');
       }
     }
@@ -88,75 +55,42 @@ describe('upstream logout in headless Chromium (a second Gatehouse upstream)', f
 
   /** What the upstream answers a `prompt=none` authorization from this browser: an error, or a code. */
   async function upstreamSilently(alias: string): Promise<URLSearchParams> {
-    const url = new URL(`${upDeploy.issuer}/auth`);
-    url.search = new URLSearchParams({ client_id: upstreamClient.clientId, response_type: 'code', scope: 'openid', redirect_uri: callback(alias), prompt: 'none', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString();
+    const url = new URL(`${pair.upDeploy.issuer}/auth`);
+    url.search = new URLSearchParams({ client_id: pair.client.clientId, response_type: 'code', scope: 'openid', redirect_uri: pair.callback(alias), prompt: 'none', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString();
     await page.goto(url.href);
-    await page.waitForURL((current) => current.toString().startsWith(callback(alias)));
+    await page.waitForURL((current) => current.toString().startsWith(pair.callback(alias)));
     return new URL(page.url()).searchParams;
   }
 
   async function logoutOutcomes(): Promise<string[]> {
-    await gatehouse.flushBatchedWrites();
-    const events = await gatehouse.audit.query({ limit: 50, types: ['upstream.logout'] });
+    await pair.gatehouse.flushBatchedWrites();
+    const events = await pair.gatehouse.audit.query({ limit: 50, types: ['upstream.logout'] });
     return events.events.map((event) => `${String(event.details.provider)}:${String(event.details.outcome)}`);
   }
 
   before(async () => {
     await app.start();
-    upDeploy = await deployment('e2e_uplogout_idp', { host: 'localhost' });
-    downDeploy = await deployment('e2e_uplogout_rp');
-    upstream = await upDeploy.start();
-    gatehouse = await downDeploy.start();
-
-    await upstream.services.accounts.createUser({ username: 'olga', password: PASSWORD, email: 'olga@corp.example', emailVerified: true, name: 'Olga' });
-    await upstream.services.accounts.createUser({ username: 'rosa', password: PASSWORD, email: 'rosa@corp.example', emailVerified: true, name: 'Rosa' });
-    await upstream.services.accounts.createUser({ username: 'quinn', password: PASSWORD, email: 'quinn@corp.example', emailVerified: true, name: 'Quinn' });
-    await upstream.services.accounts.createUser({ username: 'pavel', password: PASSWORD, email: 'pavel@corp.example', emailVerified: true, name: 'Pavel' });
-    const created = await upstream.services.clients.create({
-      displayName: 'Gatehouse downstream',
-      firstParty: true,
-      metadata: {
-        redirect_uris: ['corp', 'keep', 'gone'].map(callback),
-        post_logout_redirect_uris: ['corp', 'keep', 'gone'].map(loggedOut),
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-        scope: 'openid profile email',
-      },
+    pair = await secondGatehouseUpstream('e2e_uplogout', {
+      aliases: ['corp', 'keep', 'gone'],
+      logout: true,
+      users: ['olga', 'rosa', 'quinn', 'pavel'].map((username) => ({ username, email: `${username}@corp.example`, emailVerified: true, name: username[0]!.toUpperCase() + username.slice(1) })),
     });
-    upstreamClient = { clientId: created.client.clientId, secret: created.secret! };
-
-    const portalClient = await gatehouse.services.clients.create({
-      displayName: 'Portal',
-      firstParty: true,
-      metadata: {
-        redirect_uris: [`${app.origin}/cb`],
-        post_logout_redirect_uris: [`${app.origin}/bye`],
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-        scope: 'openid profile email',
-      },
-    });
-    portal = await oidc.discovery(new URL(downDeploy.issuer), portalClient.client.clientId, { client_secret: portalClient.secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
-    await addProvider('corp', { upstream_logout: true });
-    await addProvider('keep', { upstream_logout: false });
+    portal = await webApp(pair.gatehouse, pair.downDeploy.issuer, app, { displayName: 'Portal', scope: 'openid profile email', postLogoutRedirectUris: [`${app.origin}/bye`] });
+    await pair.addProvider('corp', { upstream_logout: true });
+    await pair.addProvider('keep', { upstream_logout: false });
     browser = await launchChromium();
   });
 
   after(async () => {
     await context?.close();
     await browser?.close();
-    await gatehouse?.close();
-    await upstream?.close();
+    await pair?.close();
     await app.close();
-    await downDeploy?.drop();
-    await upDeploy?.drop();
   });
 
   it('shows the post-logout redirect URI to register upstream', async () => {
-    const shown = upstreamOperations(gatehouse.services).show((await gatehouse.services.upstream.get('corp'))!);
-    expect(shown.post_logout_redirect_uri).to.equal(loggedOut('corp'));
+    const shown = upstreamOperations(pair.gatehouse.services).show((await pair.gatehouse.services.upstream.get('corp'))!);
+    expect(shown.post_logout_redirect_uri).to.equal(pair.loggedOut('corp'));
   });
 
   it('with upstream_logout, signing out of Gatehouse ends the upstream session too, then returns to the app with its state', async () => {
@@ -168,8 +102,7 @@ describe('upstream logout in headless Chromium (a second Gatehouse upstream)', f
     expect(landing.searchParams.get('state')).to.equal('see-you');
 
     expect((await upstreamSilently('corp')).get('error'), 'the upstream session is gone').to.equal('login_required');
-    const again = oidc.buildAuthorizationUrl(portal, { redirect_uri: `${app.origin}/cb`, scope: 'openid', prompt: 'none', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
-    await page.goto(again.href);
+    await flow.start({ prompt: 'none' });
     await page.waitForURL((current) => current.toString().startsWith(`${app.origin}/cb`));
     expect(new URL(page.url()).searchParams.get('error'), 'the Gatehouse session is gone').to.equal('login_required');
     expect(await logoutOutcomes()).to.include('corp:continued');
@@ -186,13 +119,13 @@ describe('upstream logout in headless Chromium (a second Gatehouse upstream)', f
   it('the account page sign-out continues to the upstream as well', async () => {
     await freshBrowser();
     await signInThrough('corp', 'pavel');
-    await page.goto(`${downDeploy.issuer}/account/`);
+    await page.goto(`${pair.downDeploy.issuer}/account/`);
     // Signed in at Gatehouse already: the account page's sign-in comes straight back.
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Manage your account' }).waitFor();
-    expect(page.url()).to.equal(`${downDeploy.issuer}/account/`);
+    expect(page.url()).to.equal(`${pair.downDeploy.issuer}/account/`);
     expect((await upstreamSilently('corp')).get('error'), 'the upstream session is gone').to.equal('login_required');
   });
 
@@ -200,23 +133,21 @@ describe('upstream logout in headless Chromium (a second Gatehouse upstream)', f
     await freshBrowser();
     const idToken = await signInThrough('corp', 'quinn');
     // The provider now points at an issuer nobody answers for (its discovery fails).
-    await upstreamOperations(gatehouse.services).update(actor, 'corp', { issuer: 'http://127.0.0.1:9/unreachable' });
+    await upstreamOperations(pair.gatehouse.services).update(SYSTEM_ACTOR, 'corp', { issuer: 'http://127.0.0.1:9/unreachable' });
     try {
       const landing = await signOut(idToken, false);
       expect(landing.searchParams.get('state')).to.equal('see-you');
       expect(await logoutOutcomes()).to.include('corp:unreachable');
     } finally {
-      await upstreamOperations(gatehouse.services).update(actor, 'corp', { issuer: upDeploy.issuer });
+      await upstreamOperations(pair.gatehouse.services).update(SYSTEM_ACTOR, 'corp', { issuer: pair.upDeploy.issuer });
     }
   });
 
   it('says where it is going while it leaves for the upstream (accessible, localized)', async () => {
-    await context?.close();
-    context = await browser.newContext({ viewport: { width: 900, height: 700 }, locale: 'ko-KR' });
-    page = await context.newPage();
+    await freshBrowser({ viewport: { width: 900, height: 700 }, locale: 'ko-KR' });
     const idToken = await signInThrough('corp', 'rosa');
     // Keep the browser on the page that leads to the upstream's end-session endpoint: its Refresh header taken out.
-    await page.route(`${downDeploy.issuer}/session/end/confirm`, async (route) => {
+    await page.route(`${pair.downDeploy.issuer}/session/end/confirm`, async (route) => {
       const response = await route.fetch({ maxRedirects: 0 });
       const headers = { ...response.headers() };
       delete headers.refresh;
@@ -226,14 +157,14 @@ describe('upstream logout in headless Chromium (a second Gatehouse upstream)', f
     await page.goto(url.href);
     await page.waitForSelector('#upstream-continue');
     expect(await page.textContent('h1')).to.contain('Corp corp');
-    expect(await page.getAttribute('#upstream-continue', 'href')).to.match(new RegExp(`^${upDeploy.issuer}/session/end\\?`));
+    expect(await page.getAttribute('#upstream-continue', 'href')).to.match(new RegExp(`^${pair.upDeploy.issuer}/session/end\\?`));
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'upstream-logout-leaving-ko');
   });
 
   it('a return without its cookie lands on the signed-out page', async () => {
     await freshBrowser();
-    await page.goto(`${loggedOut('corp')}?state=forged`);
+    await page.goto(`${pair.loggedOut('corp')}?state=forged`);
     await page.waitForURL((current) => current.pathname.endsWith('/session/end/success'));
     expect(await page.textContent('h1')).to.contain('signed out');
     await screenshot(page, 'upstream-logout-return-without-cookie');

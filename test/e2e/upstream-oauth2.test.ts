@@ -9,6 +9,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { deployment, type Deployment } from '../helpers/e2e.ts';
 import { launchChromium, screenshot } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
+import { codeFlow, webApp, type CodeFlow } from './sign-in.ts';
 
 /**
  * A small real OAuth 2.0 server without OpenID Connect, shaped like GitHub's: authorization
@@ -103,21 +104,14 @@ describe('upstream OAuth 2.0 (non-OIDC) sign-in against a small real OAuth serve
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  let flow: CodeFlow;
 
   async function begin() {
-    const checks = { pkceCodeVerifier: oidc.randomPKCECodeVerifier(), expectedState: oidc.randomState() };
-    const url = oidc.buildAuthorizationUrl(portal, {
-      redirect_uri: `${app.origin}/cb`,
-      scope: 'openid profile email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(checks.pkceCodeVerifier),
-      code_challenge_method: 'S256',
-      state: checks.expectedState,
-    });
     await context?.close();
     context = await browser.newContext();
     page = await context.newPage();
-    await page.goto(url.href);
-    return checks;
+    flow = codeFlow(page, portal, app);
+    return flow.start({ scope: 'openid profile email' });
   }
 
   before(async () => {
@@ -125,12 +119,7 @@ describe('upstream OAuth 2.0 (non-OIDC) sign-in against a small real OAuth serve
     await app.start();
     deploy = await deployment('e2e_upstream_oauth2');
     gatehouse = await deploy.start();
-    const created = await gatehouse.services.clients.create({
-      displayName: 'Portal',
-      firstParty: true,
-      metadata: { redirect_uris: [`${app.origin}/cb`], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile email' },
-    });
-    portal = await oidc.discovery(new URL(deploy.issuer), created.client.clientId, { client_secret: created.secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+    portal = await webApp(gatehouse, deploy.issuer, app, { displayName: 'Portal', scope: 'openid profile email' });
     const shown = upstreamOperations(gatehouse.services).show(
       await upstreamOperations(gatehouse.services).create({ actor: { type: 'system', id: 'test' } }, {
         alias: 'github',
@@ -162,8 +151,7 @@ describe('upstream OAuth 2.0 (non-OIDC) sign-in against a small real OAuth serve
     await page.click('a.upstream[data-provider=github]');
     await page.waitForSelector('#upstream-create');
     await page.click('#upstream-create');
-    await page.waitForURL((url) => url.toString().startsWith(`${app.origin}/cb`));
-    const tokens = await oidc.authorizationCodeGrant(portal, new URL(page.url()), checks);
+    const tokens = await flow.grant(checks);
     const claims = tokens.claims()!;
     expect(claims.amr).to.deep.equal(['fed']);
     const userinfo = await oidc.fetchUserInfo(portal, tokens.access_token, claims.sub);
@@ -175,8 +163,7 @@ describe('upstream OAuth 2.0 (non-OIDC) sign-in against a small real OAuth serve
     // Linked now: the next sign-in goes straight through (via the continue page).
     const again = await begin();
     await page.click('a.upstream[data-provider=github]');
-    await page.waitForURL((url) => url.toString().startsWith(`${app.origin}/cb`));
-    expect((await oidc.authorizationCodeGrant(portal, new URL(page.url()), again)).claims()!.sub).to.equal(claims.sub);
+    expect((await flow.tokens(again)).sub).to.equal(claims.sub);
   });
 
   it('a private email: takes the primary verified address from /user/emails (verified); an unverified primary is not used', async () => {
@@ -189,8 +176,7 @@ describe('upstream OAuth 2.0 (non-OIDC) sign-in against a small real OAuth serve
     await page.click('a.upstream[data-provider=github]');
     await page.waitForSelector('#upstream-create');
     await page.click('#upstream-create');
-    await page.waitForURL((url) => url.toString().startsWith(`${app.origin}/cb`));
-    const tokens = await oidc.authorizationCodeGrant(portal, new URL(page.url()), checks);
+    const tokens = await flow.grant(checks);
     const userinfo = await oidc.fetchUserInfo(portal, tokens.access_token, tokens.claims()!.sub);
     expect(userinfo).to.deep.include({ preferred_username: 'hidden', email: 'hidden@gh.example', email_verified: true });
     expect(toy.seen.emailsAsked).to.equal(1);
@@ -204,8 +190,7 @@ describe('upstream OAuth 2.0 (non-OIDC) sign-in against a small real OAuth serve
     await page.click('a.upstream[data-provider=github]');
     await page.waitForSelector('#upstream-create');
     await page.click('#upstream-create');
-    await page.waitForURL((url) => url.toString().startsWith(`${app.origin}/cb`));
-    const secondTokens = await oidc.authorizationCodeGrant(portal, new URL(page.url()), second);
+    const secondTokens = await flow.grant(second);
     const secondInfo = await oidc.fetchUserInfo(portal, secondTokens.access_token, secondTokens.claims()!.sub);
     expect(secondInfo).to.deep.include({ preferred_username: 'unverified' });
     expect(secondInfo.email, 'an unverified primary is not taken').to.equal(undefined);

@@ -3,10 +3,11 @@ import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { upstreamOperations } from '../../src/operations/upstream.ts';
-import type { RunningGatehouse } from '../../src/server.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { PASSWORD } from '../helpers/e2e.ts';
+import { expectAccessible, launchChromium } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
+import { authorizationRequest, codeFlow, webApp, type CodeFlow, type FlowChecks } from './sign-in.ts';
+import { secondGatehouseUpstream, SYSTEM_ACTOR, type UpstreamPair } from './upstream.ts';
 
 /**
  * Sign in with another provider, end to end: a second Gatehouse (its own database, on
@@ -17,114 +18,57 @@ import { RelyingPartyServer } from './relying-party.ts';
 describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehouse upstream)', function () {
   this.timeout(180_000);
   const app = new RelyingPartyServer();
-  const actor = { actor: { type: 'system' as const, id: 'test' } };
-  let upDeploy: Deployment;
-  let downDeploy: Deployment;
-  let upstream: RunningGatehouse;
-  let gatehouse: RunningGatehouse;
+  let pair: UpstreamPair;
   let portal: oidc.Configuration;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  let upstreamClient: { clientId: string; secret: string };
+  let flow: CodeFlow;
 
-  const callback = (alias: string) => `${downDeploy.issuer}/upstream/${alias}/callback`;
+  const addProvider = (alias: string, extra: Record<string, unknown> = {}) =>
+    pair.addProvider(alias, { scopes: ['openid', 'profile', 'email', 'roles'], claims: { username: 'preferred_username' }, role_mappings: [{ claim: 'roles', value: 'staff', role: 'employee' }], ...extra });
 
-  async function addProvider(alias: string, extra: Record<string, unknown> = {}) {
-    return upstreamOperations(gatehouse.services).create(actor, {
-      alias,
-      kind: 'oidc',
-      display_name: `Corp ${alias}`,
-      issuer: upDeploy.issuer,
-      client_id: upstreamClient.clientId,
-      client_secret: upstreamClient.secret,
-      scopes: ['openid', 'profile', 'email', 'roles'],
-      claims: { username: 'preferred_username' },
-      role_mappings: [{ claim: 'roles', value: 'staff', role: 'employee' }],
-      ...extra,
-    });
-  }
-
-  async function begin(extra: Record<string, string> = {}) {
-    const checks = { pkceCodeVerifier: oidc.randomPKCECodeVerifier(), expectedState: oidc.randomState() };
-    const url = oidc.buildAuthorizationUrl(portal, {
-      redirect_uri: `${app.origin}/cb`,
-      scope: 'openid profile email roles',
-      code_challenge: await oidc.calculatePKCECodeChallenge(checks.pkceCodeVerifier),
-      code_challenge_method: 'S256',
-      state: checks.expectedState,
-      ...extra,
-    });
-    return { url: url.href, checks };
-  }
+  /** Opens a new authorization request of the portal in the page. */
+  const begin = (extra: Record<string, string> = {}) => flow.start({ scope: 'openid profile email roles', ...extra });
 
   /** Back in the app: redeems the code; the ID token's claims and userinfo. */
-  async function redeem(checks: { pkceCodeVerifier: string; expectedState: string }) {
-    await page.waitForURL((url) => url.toString().startsWith(`${app.origin}/cb`));
-    const tokens = await oidc.authorizationCodeGrant(portal, new URL(page.url()), checks);
+  async function redeem(checks: FlowChecks) {
+    const tokens = await flow.grant(checks);
     const claims = tokens.claims()!;
     const userinfo = await oidc.fetchUserInfo(portal, tokens.access_token, claims.sub);
     return { claims, userinfo };
   }
 
   /** At the upstream Gatehouse's sign-in page: signs in there. */
-  async function upstreamSignIn(username: string) {
-    await page.waitForURL((url) => url.origin === upDeploy.issuer);
-    await page.fill('#login', username);
-    await page.fill('#password', PASSWORD);
-    await page.click('form[action$="/login"] button.primary');
-  }
+  const upstreamSignIn = (username: string) => pair.signInUpstream(page, username);
 
   async function freshBrowser() {
     await context?.close();
     context = await browser.newContext({ viewport: { width: 900, height: 900 } });
     page = await context.newPage();
-  }
-
-  async function expectAccessible(name: string) {
-    await screenshot(page, name);
-    const violations = await seriousViolations(page);
-    expect(violations, `${name}: ${JSON.stringify(violations)}`).to.deep.equal([]);
+    flow = codeFlow(page, portal, app);
   }
 
   async function auditTypes(): Promise<string[]> {
-    await gatehouse.flushBatchedWrites();
-    const page = await gatehouse.audit.query({ limit: 200, types: ['upstream.signin', 'upstream.account_created', 'upstream.linked', 'upstream.refused'] });
+    await pair.gatehouse.flushBatchedWrites();
+    const page = await pair.gatehouse.audit.query({ limit: 200, types: ['upstream.signin', 'upstream.account_created', 'upstream.linked', 'upstream.refused'] });
     return page.events.map((event) => `${event.type}${event.details.reason === undefined ? '' : `:${String(event.details.reason)}`}`);
   }
 
   before(async () => {
     await app.start();
-    upDeploy = await deployment('e2e_upstream_idp', { host: 'localhost' });
-    downDeploy = await deployment('e2e_upstream_rp');
-    upstream = await upDeploy.start();
-    gatehouse = await downDeploy.start();
-
-    const { accounts, clients } = upstream.services;
-    await accounts.createUser({ username: 'uma', password: PASSWORD, email: 'uma@corp.example', emailVerified: true, name: 'Uma Upstream', roles: ['staff'] });
-    await accounts.createUser({ username: 'vic', password: PASSWORD, email: 'vic@elsewhere.example', emailVerified: true, name: 'Vic' });
-    await accounts.createUser({ username: 'una', password: PASSWORD, email: 'victor@corp.example', emailVerified: false, name: 'Una Verified-Not' });
-    await accounts.createUser({ username: 'wes', password: PASSWORD, email: 'victor@corp.example.org', emailVerified: true, name: 'Wes' });
-    const created = await clients.create({
-      displayName: 'Gatehouse downstream',
-      firstParty: true,
-      metadata: {
-        redirect_uris: ['corp', 'mail', 'domains', 'off', 'down', 'home'].map(callback),
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-        scope: 'openid profile email roles',
-      },
+    pair = await secondGatehouseUpstream('e2e_upstream', {
+      aliases: ['corp', 'mail', 'domains', 'off', 'down', 'home'],
+      scope: 'openid profile email roles',
+      users: [
+        { username: 'uma', email: 'uma@corp.example', emailVerified: true, name: 'Uma Upstream', roles: ['staff'] },
+        { username: 'vic', email: 'vic@elsewhere.example', emailVerified: true, name: 'Vic' },
+        { username: 'una', email: 'victor@corp.example', emailVerified: false, name: 'Una Verified-Not' },
+        { username: 'wes', email: 'victor@corp.example.org', emailVerified: true, name: 'Wes' },
+      ],
     });
-    upstreamClient = { clientId: created.client.clientId, secret: created.secret! };
-
-    await gatehouse.services.accounts.createUser({ username: 'victor', password: PASSWORD, email: 'victor@corp.example', emailVerified: true });
-    const portalClient = await gatehouse.services.clients.create({
-      displayName: 'Portal',
-      firstParty: true,
-      metadata: { redirect_uris: [`${app.origin}/cb`], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile email roles' },
-    });
-    portal = await oidc.discovery(new URL(downDeploy.issuer), portalClient.client.clientId, { client_secret: portalClient.secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+    await pair.gatehouse.services.accounts.createUser({ username: 'victor', password: PASSWORD, email: 'victor@corp.example', emailVerified: true });
+    portal = await webApp(pair.gatehouse, pair.downDeploy.issuer, app, { displayName: 'Portal', scope: 'openid profile email roles' });
     await addProvider('corp');
     browser = await launchChromium();
   });
@@ -132,49 +76,43 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
   after(async () => {
     await context?.close();
     await browser?.close();
-    await gatehouse?.close();
-    await upstream?.close();
+    await pair?.close();
     await app.close();
-    await downDeploy?.drop();
-    await upDeploy?.drop();
   });
 
   it('creates the account just in time on the first sign-in: roles mapped, amr fed, the link stored', async () => {
     await freshBrowser();
-    const { url, checks } = await begin();
-    await page.goto(url);
+    const checks = await begin();
     await page.waitForSelector('a.upstream[data-provider=corp]');
-    await expectAccessible('upstream-login-buttons');
+    await expectAccessible(page, 'upstream-login-buttons');
     await page.click('a.upstream[data-provider=corp]');
     await upstreamSignIn('uma');
     await page.waitForSelector('#upstream-create');
     expect(await page.textContent('.upstream-pending')).to.contain('Corp corp');
-    await expectAccessible('upstream-pending');
+    await expectAccessible(page, 'upstream-pending');
     await page.click('#upstream-create');
     const { claims, userinfo } = await redeem(checks);
     expect(claims.amr).to.include('fed');
     expect(userinfo.preferred_username).to.equal('uma');
     expect(userinfo.email).to.equal('uma@corp.example');
     expect(userinfo.roles).to.deep.equal(['employee']);
-    const links = await gatehouse.services.upstream.linksOf(claims.sub);
+    const links = await pair.gatehouse.services.upstream.linksOf(claims.sub);
     expect(links.map((link) => link.provider)).to.deep.equal(['corp']);
-    const created = await gatehouse.services.accounts.findById(claims.sub);
+    const created = await pair.gatehouse.services.accounts.findById(claims.sub);
     expect(created?.passwordChangedAt, 'an upstream-only account has no password').to.equal(null);
 
     // Signed in at the upstream already, and linked: straight back to the application.
     await page.context().clearCookies({ domain: '127.0.0.1' });
     const again = await begin();
-    await page.goto(again.url);
     await page.click('a.upstream[data-provider=corp]');
-    const second = await redeem(again.checks);
+    const second = await redeem(again);
     expect(second.claims.sub).to.equal(claims.sub);
     expect(await auditTypes()).to.include.members(['upstream.account_created', 'upstream.signin']);
   });
 
   it('links to an existing local account only after the person signs in with it', async () => {
     await freshBrowser();
-    const { url, checks } = await begin();
-    await page.goto(url);
+    const checks = await begin();
     await page.click('a.upstream[data-provider=corp]');
     await upstreamSignIn('vic');
     await page.waitForSelector('.upstream-pending');
@@ -182,39 +120,37 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     await page.fill('#password', PASSWORD);
     await page.click('form[action$="/login"] button.primary');
     const { claims } = await redeem(checks);
-    const victor = await gatehouse.services.accounts.findByLogin('victor');
+    const victor = await pair.gatehouse.services.accounts.findByLogin('victor');
     expect(claims.sub).to.equal(victor!.id);
     expect(claims.amr).to.include.members(['pwd', 'fed']);
-    expect((await gatehouse.services.upstream.linksOf(victor!.id)).map((link) => link.provider)).to.deep.equal(['corp']);
+    expect((await pair.gatehouse.services.upstream.linksOf(victor!.id)).map((link) => link.provider)).to.deep.equal(['corp']);
     expect(await auditTypes()).to.include('upstream.linked');
   });
 
   it('goes straight to the provider on idp_hint', async () => {
     await freshBrowser();
-    const { url } = await begin({ idp_hint: 'corp' });
-    await page.goto(url);
-    await page.waitForURL((current) => current.origin === upDeploy.issuer);
+    await begin({ idp_hint: 'corp' });
+    await page.waitForURL((current) => current.origin === pair.upDeploy.issuer);
   });
 
   it('keeps a hide_on_login provider off the sign-in page; Keycloak’s kc_idp_hint goes straight to it; an unknown or disabled alias shows the usual page', async () => {
     // Its own client at the upstream: the shared one's redirect URIs are fixed in before().
-    const registered = await upstream.services.clients.create({
+    const registered = await pair.upstream.services.clients.create({
       displayName: 'Gatehouse downstream (hidden)',
       firstParty: true,
-      metadata: { redirect_uris: [callback('hidden')], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile email' },
+      metadata: { redirect_uris: [pair.callback('hidden')], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile email' },
     });
     await addProvider('hidden', { hide_on_login: true, client_id: registered.client.clientId, client_secret: registered.secret!, scopes: ['openid', 'profile', 'email'], role_mappings: [] });
     await addProvider('hidden-off', { hide_on_login: true, enabled: false });
 
     await freshBrowser();
-    const plain = await begin();
-    await page.goto(plain.url);
+    await begin();
     await page.waitForSelector('a.upstream[data-provider=corp]');
     expect(await page.locator('a.upstream[data-provider=hidden]').count(), 'no button for a hidden provider').to.equal(0);
 
     for (const hint of ['no-such-provider', 'hidden-off']) {
       await freshBrowser();
-      const { url } = await begin({ kc_idp_hint: hint });
+      const { url } = await authorizationRequest(portal, app, { scope: 'openid profile email roles', kc_idp_hint: hint });
       const response = await page.goto(url);
       expect(response?.status(), hint).to.equal(200);
       await page.waitForSelector('#login');
@@ -223,8 +159,7 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     }
 
     await freshBrowser();
-    const hinted = await begin({ kc_idp_hint: 'hidden' });
-    await page.goto(hinted.url);
+    await begin({ kc_idp_hint: 'hidden' });
     await upstreamSignIn('uma');
     // Back from the hidden provider: uma's identity there is not linked yet.
     await page.waitForSelector('.upstream-pending');
@@ -234,12 +169,11 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
   it('sends a typed email in a home domain to its provider, with the email as login_hint', async () => {
     await addProvider('home', { home_domains: ['home.example'] });
     await freshBrowser();
-    const { url } = await begin();
-    await page.goto(url);
+    await begin();
     await page.fill('#login', 'kim@Home.example');
     await page.fill('#password', 'anything');
     await page.click('form[action$="/login"] button.primary');
-    await page.waitForURL((current) => current.origin === upDeploy.issuer);
+    await page.waitForURL((current) => current.origin === pair.upDeploy.issuer);
     expect(await page.inputValue('#login')).to.equal('kim@Home.example');
   });
 
@@ -247,43 +181,40 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     await addProvider('mail', { link_by_email: true });
     for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
       await freshBrowser();
-      const { url } = await begin({ ui_locales: locale });
-      await page.goto(url);
+      await begin({ ui_locales: locale });
       await page.click('a.upstream[data-provider=mail]');
       await upstreamSignIn('una');
       await page.waitForSelector('#upstream-back');
       expect(await page.getAttribute('html', 'lang')).to.equal(locale);
-      await expectAccessible(`upstream-error-unverified-${locale}`);
+      await expectAccessible(page, `upstream-error-unverified-${locale}`);
     }
     expect(await page.textContent('main')).to.match(/mail/);
     // Never stranded: back to the sign-in page of the same request.
     await page.click('#upstream-back');
     await page.waitForSelector('a.upstream[data-provider=mail]');
     expect(await auditTypes()).to.include('upstream.refused:email_unverified');
-    const victor = await gatehouse.services.accounts.findByLogin('victor');
-    expect((await gatehouse.services.upstream.linksOf(victor!.id)).map((link) => link.provider)).to.not.include('mail');
+    const victor = await pair.gatehouse.services.accounts.findByLogin('victor');
+    expect((await pair.gatehouse.services.upstream.linksOf(victor!.id)).map((link) => link.provider)).to.not.include('mail');
   });
 
   it('links by a verified email automatically when the provider says so', async () => {
     await freshBrowser();
-    const { url, checks } = await begin();
-    await page.goto(url);
+    const checks = await begin();
     await page.click('a.upstream[data-provider=mail]');
     await upstreamSignIn('uma');
     const { claims } = await redeem(checks);
-    const owner = await gatehouse.services.accounts.findByLogin('uma@corp.example');
+    const owner = await pair.gatehouse.services.accounts.findByLogin('uma@corp.example');
     expect(claims.sub).to.equal(owner!.id);
-    expect((await gatehouse.services.upstream.linksOf(owner!.id)).map((link) => link.provider)).to.include('mail');
-    await gatehouse.flushBatchedWrites();
-    const linked = await gatehouse.audit.query({ limit: 50, types: ['upstream.linked'] });
+    expect((await pair.gatehouse.services.upstream.linksOf(owner!.id)).map((link) => link.provider)).to.include('mail');
+    await pair.gatehouse.flushBatchedWrites();
+    const linked = await pair.gatehouse.audit.query({ limit: 50, types: ['upstream.linked'] });
     expect(linked.events.map((event) => `${String(event.details.provider)}:${String(event.details.by)}`)).to.include('mail:verified_email');
   });
 
   it('refuses an email outside the allowed domains', async () => {
     await addProvider('domains', { allowed_domains: ['corp.example'] });
     await freshBrowser();
-    const { url } = await begin();
-    await page.goto(url);
+    await begin();
     await page.click('a.upstream[data-provider=domains]');
     await upstreamSignIn('wes');
     await page.waitForSelector('#upstream-back');
@@ -293,10 +224,9 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
 
   it('brings an upstream cancellation back to a friendly page with a way back', async () => {
     await freshBrowser();
-    const { url } = await begin();
-    await page.goto(url);
+    await begin();
     await page.click('a.upstream[data-provider=corp]');
-    await page.waitForURL((current) => current.origin === upDeploy.issuer);
+    await page.waitForURL((current) => current.origin === pair.upDeploy.issuer);
     await page.click('form[action$="/abort"] button');
     await page.waitForSelector('#upstream-back');
     expect(await page.textContent('main')).to.contain('cancelled or refused');
@@ -307,24 +237,22 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
 
   it('refuses a callback with the wrong state, and a replayed callback', async () => {
     await freshBrowser();
-    const { url } = await begin();
-    await page.goto(url);
+    await begin();
     let callbackUrl: string | undefined;
     page.on('request', (request) => {
-      if (request.url().startsWith(callback('corp'))) callbackUrl ??= request.url();
+      if (request.url().startsWith(pair.callback('corp'))) callbackUrl ??= request.url();
     });
     await page.click('a.upstream[data-provider=corp]');
-    await page.waitForURL((current) => current.origin === upDeploy.issuer);
-    const forged = await page.goto(`${callback('corp')}?code=forged&state=not-the-state`);
+    await page.waitForURL((current) => current.origin === pair.upDeploy.issuer);
+    const forged = await page.goto(`${pair.callback('corp')}?code=forged&state=not-the-state`);
     expect(forged?.status()).to.equal(400);
     expect(await page.textContent('main')).to.contain('expired or was already used');
 
     // A real round trip, then the same callback URL again.
     const retry = await begin();
-    await page.goto(retry.url);
     await page.click('a.upstream[data-provider=corp]');
     await upstreamSignIn('uma');
-    await redeem(retry.checks);
+    await redeem(retry);
     expect(callbackUrl).to.be.a('string');
     const replay = await page.goto(callbackUrl!);
     expect(replay?.status()).to.equal(400);
@@ -335,8 +263,7 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
   it('hides a disabled provider and refuses to start it', async () => {
     await addProvider('off', { enabled: false });
     await freshBrowser();
-    const { url } = await begin();
-    await page.goto(url);
+    await begin();
     await page.waitForSelector('a.upstream[data-provider=corp]');
     expect(await page.locator('a.upstream[data-provider=off]').count()).to.equal(0);
     const start = await page.goto(page.url().replace(/\/?$/, '/upstream/off'));
@@ -346,11 +273,11 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
 
   it('authenticates to the upstream with private_key_jwt (no secret), the key stored sealed', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    const registered = await upstream.services.clients.create({
+    const registered = await pair.upstream.services.clients.create({
       displayName: 'Gatehouse downstream (key)',
       firstParty: true,
       metadata: {
-        redirect_uris: [callback('keyed')],
+        redirect_uris: [pair.callback('keyed')],
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'private_key_jwt',
@@ -358,11 +285,11 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
         scope: 'openid profile email',
       },
     });
-    const shown = upstreamOperations(gatehouse.services).show(
-      await upstreamOperations(gatehouse.services).create(actor, {
+    const shown = upstreamOperations(pair.gatehouse.services).show(
+      await upstreamOperations(pair.gatehouse.services).create(SYSTEM_ACTOR, {
         alias: 'keyed',
         kind: 'oidc',
-        issuer: upDeploy.issuer,
+        issuer: pair.upDeploy.issuer,
         client_id: registered.client.clientId,
         token_endpoint_auth_method: 'private_key_jwt',
         private_key_jwk: { ...(await exportJWK(privateKey)), kid: 'k1', alg: 'ES256' },
@@ -371,8 +298,7 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     expect(shown).to.deep.include({ has_secret: false, has_private_key: true });
     expect(JSON.stringify(shown)).to.not.contain('"d"');
     await freshBrowser();
-    const { url } = await begin();
-    await page.goto(url);
+    await begin();
     await page.click('a.upstream[data-provider=keyed]');
     await upstreamSignIn('vic');
     // The code was redeemed with a signed client assertion: the identity came back (not linked to this provider yet).
@@ -382,13 +308,12 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
   it('answers a friendly page, not a 500, when the provider cannot be reached', async () => {
     await addProvider('down', { issuer: 'http://127.0.0.1:9' });
     await freshBrowser();
-    const { url } = await begin();
-    await page.goto(url);
+    await begin();
     await page.waitForSelector('a.upstream[data-provider=down]');
     const [response] = await Promise.all([page.waitForResponse((r) => r.url().includes('/upstream/down')), page.click('a.upstream[data-provider=down]')]);
     expect(response.status()).to.equal(502);
     await page.waitForSelector('#upstream-back');
     expect(await page.textContent('main')).to.contain('cannot be reached right now');
-    await expectAccessible('upstream-error-unreachable');
+    await expectAccessible(page, 'upstream-error-unreachable');
   });
 });

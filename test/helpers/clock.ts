@@ -9,7 +9,8 @@ export interface TestClock extends Clock {
  * A clock the test moves instead of sleeping: starts at the system time and then follows it,
  * plus every advance (so real time still passes as usual between steps). A `frozen` clock
  * stands still between advances: nothing on it expires however slow the machine is (a cache
- * entry cut off early then can only have been dropped by a change notice).
+ * entry cut off early then can only have been dropped by a change notice), and timers on it
+ * (src/clock.ts clockTimer) fire only when the test moves it.
  */
 export function testClock({ frozen = false }: { frozen?: boolean } = {}): TestClock {
   const startedAt = Date.now();
@@ -17,6 +18,7 @@ export function testClock({ frozen = false }: { frozen?: boolean } = {}): TestCl
   const listeners = new Set<() => Promise<void>>();
   return {
     now: () => (frozen ? startedAt : Date.now()) + offset,
+    frozen,
     onJump(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { cli } from '../../src/cli/cli.ts';
 
 export const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -80,8 +82,25 @@ export function serveMain(env: Record<string, string>, timeoutMs = 90_000): Prom
 
 export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
-/** Runs the gatehouse CLI with the given arguments, environment and optional stdin. */
-export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<Exit> {
+/**
+ * Runs a gatehouse command line in this process: src/cli/cli.ts, what the binary runs, with
+ * exactly the given arguments, environment (plus PATH) and standard input, minus the start of a
+ * Node process (seconds on a busy machine). `spawnCli` runs the real binary.
+ */
+export async function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<Exit> {
+  let stdout = '';
+  let stderr = '';
+  const code = await cli(args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    stdin: Readable.from(stdin === undefined || stdin === '' ? [] : [Buffer.from(stdin)]),
+  });
+  return { code, signal: null, stdout, stderr };
+}
+
+/** Runs the gatehouse CLI binary (`node src/cli/main.ts`) with the given arguments, environment and optional stdin. */
+export function spawnCli(args: string[], env: Record<string, string>, stdin?: string): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: { PATH: process.env.PATH ?? '', ...env },

@@ -80,6 +80,22 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
     return (await oidc.tokenIntrospection(config, token)).active;
   }
 
+  /**
+   * Writes fields of a user's document behind the services' back. Pending batched writes go
+   * first: FerretDB v1 applies an update as a read-modify-write of the whole document, so the
+   * last-sign-in batch of a sign-in just made, landing at the same moment, would write the old
+   * fields back over these.
+   */
+  async function rawUserUpdate(id: string, set: Record<string, unknown>): Promise<void> {
+    await gatehouse.flushBatchedWrites();
+    const connection = await mongoose.createConnection(deploy.mongodbUri).asPromise();
+    try {
+      await connection.db!.collection('users').updateOne({ _id: id as never }, { $set: set });
+    } finally {
+      await connection.close();
+    }
+  }
+
   async function newUser(name: string): Promise<{ id: string; username: string }> {
     const user = await gatehouse.services.accounts.createUser({ username: `${name}${Math.random().toString(36).slice(2, 8)}`, password: PASSWORD });
     return { id: user.id, username: user.username };
@@ -181,14 +197,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
   });
 
   describe('a user without a password (upstream or passkey-only)', () => {
-    async function dropPassword(id: string): Promise<void> {
-      const connection = await mongoose.createConnection(deploy.mongodbUri).asPromise();
-      try {
-        await connection.db!.collection('users').updateOne({ _id: id as never }, { $set: { passwordHash: null, passwordChangedAt: null } });
-      } finally {
-        await connection.close();
-      }
-    }
+    const dropPassword = (id: string) => rawUserUpdate(id, { passwordHash: null, passwordChangedAt: null });
 
     it('sets a first password with a recent sign-in instead of the current one; the policy applies; audited', async () => {
       const user = await newUser('pia');
@@ -387,14 +396,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       const { token } = await accountToken(user.username);
       const secret = (await call(token, 'POST', '/mfa/totp')).body.secret as string;
       expect((await call(token, 'POST', '/mfa/totp/confirm', { code: totpCode(secret, clock()) })).status).to.equal(200);
-      const membership = async (set: { roles?: string[]; groups?: string[] }) => {
-        const connection = await mongoose.createConnection(deploy.mongodbUri).asPromise();
-        try {
-          await connection.db!.collection('users').updateOne({ _id: user.id as never }, { $set: set });
-        } finally {
-          await connection.close();
-        }
-      };
+      const membership = (set: { roles?: string[]; groups?: string[] }) => rawUserUpdate(user.id, set);
       const refusedWhile = async (why: string) => {
         const refused = await call(token, 'DELETE', '/mfa/totp');
         expect(refused.status, why).to.equal(409);

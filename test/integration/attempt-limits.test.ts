@@ -78,6 +78,35 @@ for (const backend of ['redis', 'mongo'] as const) {
       expect(await limiter.retryAfter(k)).to.be.within(1, WINDOW_SECONDS);
     });
 
+    /** Reads of the counters at the store: Redis GET commands, or MongoDB-wire find commands. */
+    async function storeReads(): Promise<number> {
+      if (redis !== undefined) {
+        const stats = await redis.info('commandstats');
+        return Number(/cmdstat_get:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+      }
+      const status = (await connection.db!.admin().command({ serverStatus: 1 })) as { metrics?: { commands?: { find?: { total?: unknown } } } };
+      return Number(String(status.metrics?.commands?.find?.total));
+    }
+
+    it('concurrent checks of one key share one store read; a check after a local failure does not join it', async () => {
+      const limiter = a.limiter('client_auth', LIMIT, WINDOW_SECONDS);
+      const k = key();
+      const before = await storeReads();
+      const answers = await Promise.all(Array.from({ length: 16 }, () => limiter.retryAfter(k)));
+      expect(answers).to.deep.equal(Array.from({ length: 16 }, () => 0));
+      expect((await storeReads()) - before, 'store reads for 16 concurrent checks').to.equal(1);
+
+      const other = key();
+      for (let i = 0; i < LIMIT - 1; i++) await limiter.fail(other);
+      const first = limiter.retryAfter(other);
+      const failed = limiter.fail(other);
+      // Started after the failure was counted locally: its own read, which sees the block.
+      const second = limiter.retryAfter(other);
+      await failed;
+      expect(await first).to.be.at.least(0);
+      expect(await second).to.be.within(1, WINDOW_SECONDS);
+    });
+
     it('reads the store on every check when cleanCacheMs is 0', async () => {
       const uncached = await openAttemptLimits({ redis, mongo: connection, logger: createLogger('silent'), redisPrefix: prefix, cleanCacheMs: 0, now: () => clock });
       try {

@@ -15,8 +15,8 @@ import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.
 const API = 'https://inventory.example.com';
 const FAST = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_HASH_POOL_SIZE: '1' };
 
-describe('gatehouse CLI for operators (real binary, real stores)', function () {
-  // Each command is a fresh Node process (~2-4 s on two shared cores).
+describe('gatehouse CLI for operators (in-process, real stores)', function () {
+  // Commands run in this process (test/helpers/process.ts runCli); the server and stores are real. Sized for a busy 2-core machine.
   this.timeout(120_000);
   const sourceUri = freshDatabaseUri('cli_source');
   const targetUri = freshDatabaseUri('cli_target');

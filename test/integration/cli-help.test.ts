@@ -1,31 +1,33 @@
 import { expect } from 'chai';
-import { runCli } from '../helpers/process.ts';
+import { spawnCli } from '../helpers/process.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
 
-describe('gatehouse <command> --help and mistakes (real binary)', () => {
+describe('gatehouse <command> --help and mistakes (real binary)', function () {
+  // Each command starts a Node process: seconds apiece on a busy 2-core machine.
+  this.timeout(120_000);
   const mongodbUri = freshDatabaseUri('cli_help');
   after(() => dropDatabase(mongodbUri));
 
   it("--help after a command shows that command's options, without any settings or database", async () => {
-    const help = await runCli(['clients', 'create', '--help'], {});
+    const help = await spawnCli(['clients', 'create', '--help'], {});
     expect(help.code, help.stderr).to.equal(0);
     expect(help.stdout).to.match(/^usage: gatehouse clients create/);
     expect(help.stdout).to.include('--redirect-uri').and.include('--first-party');
     expect(help.stdout).to.not.include('users create');
-    const group = await runCli(['users', '--help'], {});
+    const group = await spawnCli(['users', '--help'], {});
     expect(group.code).to.equal(0);
     expect(group.stdout).to.include('users create').and.include('users set-password').and.not.include('clients create');
   });
 
   it('an unknown command is one line with the nearest match', async () => {
-    const typo = await runCli(['clinets', 'lsit'], {});
+    const typo = await spawnCli(['clinets', 'lsit'], {});
     expect(typo.code).to.equal(2);
     expect(typo.stderr).to.equal("gatehouse: unknown command 'clinets lsit' (did you mean 'clients list'?); see gatehouse --help\n");
   });
 
   it('an unknown option is one line with the nearest match', async () => {
     const env = { NODE_ENV: 'test', MONGODB_URI: mongodbUri, GATEHOUSE_SECRET: randomSecret() };
-    const typo = await runCli(['clients', 'create', '--name', 'x', '--redirect-url', 'https://app.example.com/cb'], env);
+    const typo = await spawnCli(['clients', 'create', '--name', 'x', '--redirect-url', 'https://app.example.com/cb'], env);
     expect(typo.code).to.equal(2);
     expect(typo.stderr).to.equal(
       'gatehouse: clients create: unknown option --redirect-url (did you mean --redirect-uri?); see gatehouse clients create --help\n',

@@ -19,8 +19,8 @@ interface AuditPage {
   next: string | null;
 }
 
-describe('gatehouse CLI: every client and API field, groups, sessions, audit (real binary, real stores)', function () {
-  // Each command is a fresh Node process (~2-4 s on two shared cores).
+describe('gatehouse CLI: every client and API field, groups, sessions, audit (in-process, real stores)', function () {
+  // Commands run in this process (test/helpers/process.ts runCli); the server and stores are real. Sized for a busy 2-core machine.
   this.timeout(180_000);
   const mongodbUri = freshDatabaseUri('cli_ops');
   const secret = randomSecret();

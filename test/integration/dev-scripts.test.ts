@@ -94,6 +94,10 @@ describe('npm run dev', () => {
       await withLimit(240_000, 'npm run dev ready', ready, report);
       step('ready');
       expect(output).to.include('npm run cli -- clients list');
+      // Where a newcomer goes next: the console (with how to get the admin it needs), the account page, doctor.
+      expect(output).to.include(`console     http://localhost:${port}/console/`).and.include('--role admin --password-stdin');
+      expect(output).to.include(`account     http://localhost:${port}/account/`);
+      expect(output).to.include(`npm run cli -- doctor http://localhost:${port}`);
       expect(output).to.match(/Ctrl-C stops Gatehouse and the local databases/);
 
       const cli = spawnSync('bash', ['scripts/cli', 'clients', 'list', '--json'], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });

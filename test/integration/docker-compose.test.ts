@@ -14,6 +14,8 @@ import { serveMain } from '../helpers/process.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The package's `bin` (what `gatehouse` is in the image and after an install): the built CLI. */
+const BIN = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { gatehouse: string } }).bin.gatehouse;
 
 /** The `environment:` mapping of one service in docker-compose.yml (flat `KEY: value` lines). */
 function composeEnvironment(yaml: string, service: string): Record<string, string> {
@@ -125,14 +127,14 @@ describe("the README's Docker one-liner (docker-compose.yml's environment, produ
       expect(command, 'README: creating an administrator with the CLI').to.be.a('string');
       const args = command!.slice(command!.indexOf('gatehouse users create') + 'gatehouse '.length).split(/\s+/);
       expect(args.slice(0, 2)).to.deep.equal(['users', 'create']);
-      const second = spawnSync(process.execPath, ['dist/cli/main.js', ...args.map((arg, index) => (args[index - 1] === '--username' ? 'second-admin' : arg)), '--json'], {
+      const second = spawnSync(process.execPath, [BIN, ...args.map((arg, index) => (args[index - 1] === '--username' ? 'second-admin' : arg)), '--json'], {
         cwd: ROOT,
         env,
         input: 'another-long-password',
         encoding: 'utf8',
       });
       expect(second.status, second.stderr).to.equal(0);
-      const admins = spawnSync(process.execPath, ['dist/cli/main.js', 'users', 'list', '--role', 'admin', '--json'], { cwd: ROOT, env, encoding: 'utf8' });
+      const admins = spawnSync(process.execPath, [BIN, 'users', 'list', '--role', 'admin', '--json'], { cwd: ROOT, env, encoding: 'utf8' });
       expect(admins.status, admins.stderr).to.equal(0);
       const usernames = (JSON.parse(admins.stdout) as { users: Array<{ username: string }> }).users.map((user) => user.username);
       expect(usernames.sort()).to.deep.equal(['admin', 'second-admin']);

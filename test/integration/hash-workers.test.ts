@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { testClock } from '../helpers/clock.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
@@ -9,17 +10,10 @@ import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.
 const REDIRECT = 'https://app.example.test/callback';
 const PASSWORD = 'correct horse battery';
 
-/** Polls until the condition holds; the limit is generous (behaviour, not speed). */
-async function eventually(condition: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('password hashing workers of a running instance (started on demand, gone when idle)', () => {
   const mongodbUri = freshDatabaseUri('hash_workers');
+  // Frozen: an idle worker leaves when the test moves this clock past GATEHOUSE_HASH_IDLE_TIMEOUT (1 s), never on its own.
+  const clock = testClock({ frozen: true });
   let gatehouse: RunningGatehouse;
   let clientId: string;
 
@@ -46,6 +40,7 @@ describe('password hashing workers of a running instance (started on demand, gon
       mongodbUri,
       secret: randomSecret(),
       issuer: `http://127.0.0.1:${port}`,
+      clock,
       settings: { PORT: String(port), GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_HASH_POOL_SIZE: '2', GATEHOUSE_HASH_IDLE_TIMEOUT: '1' },
     });
     const created = await gatehouse.services.clients.create({
@@ -64,14 +59,18 @@ describe('password hashing workers of a running instance (started on demand, gon
     expect(await workers(), 'nothing has been hashed yet').to.equal(0);
     await gatehouse.services.accounts.createUser({ username: 'walt', password: PASSWORD });
     expect(await workers(), 'creating a user hashed on one worker').to.equal(1);
-    await eventually(async () => (await workers()) === 0);
+    await clock.advance(999);
+    expect(await workers(), 'kept until the idle timeout').to.equal(1);
+    await clock.advance(1);
+    expect(await workers(), 'gone once idle for GATEHOUSE_HASH_IDLE_TIMEOUT').to.equal(0);
 
     const agent = new UserAgent();
     let response = await agent.request(authorizeUrl());
     while (response.status === 303 || response.status === 302) response = await agent.request(new URL(response.headers.get('location')!, gatehouse.url).toString());
     expect(await response.text()).to.contain('name="password"');
     expect(await workers(), 'the sign-in form warmed up a worker for the password to come').to.equal(1);
-    await eventually(async () => (await workers()) === 0);
+    await clock.advance(1_000);
+    expect(await workers(), 'an unused warm worker goes too').to.equal(0);
 
     const { callback, sawLogin } = await signIn(new UserAgent(), authorizeUrl(), REDIRECT, { username: 'walt', password: PASSWORD });
     expect(sawLogin).to.equal(true);

@@ -383,7 +383,7 @@ describe('Access-token record cache across instances (real stores)', () => {
         await redis.del(redisKeys(state.deploy.settings.GATEHOUSE_REDIS_PREFIX!).record('AccessToken', tokens.access_token));
         expect((await userinfo(state.second, tokens.access_token)).status, 'served from the cache: no notice came').to.equal(200);
         expect(await active(state.second, cast.web, tokens.access_token), 'introspection, from the cache too').to.equal(true);
-        await redis.client('KILL', 'TYPE', 'pubsub');
+        await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
         await within(NOTICE_MS, async () => (await userinfo(state.second, tokens.access_token)).status === 401);
         expect(await active(state.second, cast.web, tokens.access_token)).to.equal(false);
       } finally {
@@ -398,6 +398,22 @@ describe('Access-token record cache across instances (real stores)', () => {
       expect(await active(state.second, cast.service, token)).to.equal(true);
       expect((await tokenRequest(state.first, cast.service, '/token/revocation', { token })).status).to.equal(200);
       expect(await active(state.second, cast.service, token)).to.equal(false);
+    });
+
+    it('introspects a client_credentials JWT again at the second instance without a Redis read; revoked at the first, it is inactive there at once', async () => {
+      const cast = await seed(state.first);
+      const { body } = await tokenRequest(state.first, cast.service, '/token', { grant_type: 'client_credentials', resource: 'https://api.example.com', scope: 'read' });
+      const token = String(body.access_token);
+      expect(token.split('.')).to.have.length(3);
+      expect(await active(state.second, cast.service, token)).to.equal(true);
+      expect(await active(state.second, cast.service, token)).to.equal(true);
+      const before = (await tokenReads(state.second, 'ClientCredentials')) + (await tokenReads(state.second, 'AccessToken'));
+      for (let call = 0; call < 10; call += 1) expect(await active(state.second, cast.service, token)).to.equal(true);
+      // Neither the derived record nor the absence of a revocation tombstone is read again.
+      expect((await tokenReads(state.second, 'ClientCredentials')) + (await tokenReads(state.second, 'AccessToken')), 'token reads at the second instance').to.equal(before);
+      expect((await tokenRequest(state.first, cast.service, '/token/revocation', { token })).status).to.equal(200);
+      expect(await active(state.second, cast.service, token)).to.equal(false);
+      expect(await active(state.first, cast.service, token)).to.equal(false);
     });
   });
 

@@ -66,6 +66,42 @@ describe('users (real MongoDB-wire server)', () => {
     expect(await h.accounts.findById('00000000-0000-4000-8000-000000000000')).to.equal(undefined);
   });
 
+  /**
+   * FerretDB does not push `$or` down: a login looked up by username OR email scanned every user
+   * (153 ms at 5,000 users on FerretDB/PostgreSQL against 3 ms by one key; docs/PERFORMANCE.md).
+   */
+  it('looks a login up by one key: a username by usernameKey, an email by emailKey, then an imported username with @', async () => {
+    const sent: Array<Record<string, unknown>> = [];
+    const created = await h.accounts.createUser({ username: 'gwen', email: 'gwen@example.com', password: 'gwen-password' });
+    // Keycloak allows @ in usernames, and the import keeps them (src/keycloak/map-users.ts).
+    const now = new Date();
+    await userModel(connection).collection.insertOne({
+      _id: 'kc-hana', username: 'hana@corp', usernameKey: 'hana@corp', email: 'hana@example.com', emailKey: 'hana@example.com', emailVerified: true,
+      givenName: null, familyName: null, name: null, roles: [], groups: [], disabled: false, passwordHash: null, passwordChangedAt: null, lastLoginAt: null, createdAt: now, updatedAt: now,
+    } satisfies StoredUser as never);
+    connection.set('debug', (collection: string, method: string, filter: Record<string, unknown>) => {
+      if (collection === 'users' && method === 'findOne') sent.push(filter);
+    });
+    try {
+      expect((await h.accounts.findByLogin('Gwen'))?.id).to.equal(created.id);
+      expect((await h.accounts.findByLogin('GWEN@example.com'))?.id).to.equal(created.id);
+      expect((await h.accounts.findByLogin('hana@corp'))?.id).to.equal('kc-hana');
+      expect((await h.accounts.findByLogin('hana@example.com'))?.id).to.equal('kc-hana');
+      // A user without an email has emailKey `none:<id>`; that is no login.
+      expect(await h.accounts.findByLogin('none:kc-hana')).to.equal(undefined);
+    } finally {
+      connection.set('debug', false);
+    }
+    expect(sent).to.deep.equal([
+      { usernameKey: 'gwen' },
+      { emailKey: 'gwen@example.com' },
+      { emailKey: 'hana@corp' },
+      { usernameKey: 'hana@corp' },
+      { emailKey: 'hana@example.com' },
+      { usernameKey: 'none:kc-hana' },
+    ]);
+  });
+
   it('refuses a username or email that differs from an existing one only in case', async () => {
     await h.accounts.createUser({ username: 'carol', email: 'carol@example.com', password: 'carol-password' });
     const sameName = await rejection(h.accounts.createUser({ username: 'CAROL', password: 'another-password' }));

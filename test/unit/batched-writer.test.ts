@@ -155,4 +155,32 @@ describe('batched writer (clock seam, no sleeps)', () => {
     expect(takeBatch(buffer, 2)).to.deep.equal([['a', 1], ['b', 2]]);
     expect([...buffer.keys()]).to.deep.equal(['c']);
   });
+
+  it('arms a real timer on a running clock and none on a frozen one (its timers fire only when it is moved)', async () => {
+    /** How many real timers `run` arms (it runs synchronously). */
+    function timersArmedBy(run: () => void): number {
+      const systemSetTimeout = globalThis.setTimeout;
+      let armed = 0;
+      globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+        armed += 1;
+        return systemSetTimeout(...args);
+      }) as typeof setTimeout;
+      try {
+        run();
+      } finally {
+        globalThis.setTimeout = systemSetTimeout;
+      }
+      return armed;
+    }
+    for (const [frozen, armed] of [[false, 1], [true, 0]] as const) {
+      const clock = testClock({ frozen });
+      const store = heldStore();
+      const writer = writerOf(store, clock);
+      store.buffer.set('a', 1);
+      expect(timersArmedBy(() => writer.noted()), frozen ? 'frozen' : 'running').to.equal(armed);
+      await clock.advance(INTERVAL);
+      store.writes[0]!.release(true);
+      await writer.close();
+    }
+  });
 });

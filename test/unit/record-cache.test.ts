@@ -410,6 +410,31 @@ describe('Access-token record cache (AccessToken, ClientCredentials)', () => {
     expect(machineStore.reads.find).to.equal(1);
   });
 
+  it('remembers that a JWT has no revocation tombstone; a tombstone\'s creation is announced (and drops that memory here)', async () => {
+    expect(await machineTokens.find('tomb1')).to.equal(undefined);
+    expect(await machineTokens.find('tomb1')).to.equal(undefined);
+    expect(machineStore.reads.find, 'the absence is cached').to.equal(1);
+    await machineTokens.upsert('tomb1', { jti: 'tomb1', kind: 'JwtRevocation', exp: LATER }, 60);
+    expect(notices.map((notice) => JSON.parse(notice))).to.deep.equal([{ model: 'ClientCredentials', keys: ['id:tomb1'] }]);
+    expect(await machineTokens.find('tomb1')).to.have.property('kind', 'JwtRevocation');
+    // Another instance held the absence too: the notice drops it there.
+    const other = createRecordCache({ ttlSeconds: 60, now: () => NOW_MS });
+    const otherTokens = other.wrap('ClientCredentials', machineStore.adapter);
+    machineStore.records.delete('tomb2');
+    expect(await otherTokens.find('tomb2')).to.equal(undefined);
+    await machineStore.adapter.upsert('tomb2', { jti: 'tomb2', kind: 'JwtRevocation', exp: LATER }, 60);
+    other.receive(JSON.stringify({ model: 'ClientCredentials', keys: ['id:tomb2'] }));
+    expect(await otherTokens.find('tomb2')).to.have.property('kind', 'JwtRevocation');
+  });
+
+  it('issuing an opaque machine token announces nothing; access-token misses are never cached', async () => {
+    await machineTokens.upsert('m1', machineToken('m1', 'svc'), 60);
+    expect(notices).to.deep.equal([]);
+    expect(await accessTokens.find('t1')).to.equal(undefined);
+    await accessStore.adapter.upsert('t1', accessToken('t1', 'g1'), 60);
+    expect(await accessTokens.find('t1')).to.have.property('jti', 't1');
+  });
+
   it('a token is never served past its own exp', async () => {
     let now = NOW_MS;
     cache = createRecordCache({ ttlSeconds: 3600, now: () => now });

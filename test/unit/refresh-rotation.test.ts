@@ -2,7 +2,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { expect } from 'chai';
 import Koa from 'koa';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { completeRefreshRotations } from '../../src/oidc/refresh-rotation.ts';
 
 /** A real Koa context for a finished refresh response, as the provider leaves it after its handler. */
@@ -40,6 +40,18 @@ describe('refresh rotation completes with its response (src/oidc/refresh-rotatio
     expect(ctx.response.get('Retry-After')).to.match(/^\d+$/);
     expect(ctx.response.get('Cache-Control')).to.equal('no-store');
     expect(ctx.body).to.deep.include({ error: 'temporarily_unavailable', request_id: 'req-1' });
+    expect(JSON.stringify(ctx.body)).not.to.include('rt-new');
+  });
+
+  it('answers the storage\'s refusal (another rotation of the token completed first) instead of the new tokens', async () => {
+    const middleware = completeRefreshRotations(async () => {
+      throw new errors.InvalidGrant('RefreshToken already consumed');
+    });
+    const ctx = refreshed('rt-old');
+    await middleware(ctx, async () => {});
+    expect(ctx.status).to.equal(400);
+    expect(ctx.response.get('Cache-Control')).to.equal('no-store');
+    expect(ctx.body).to.deep.include({ error: 'invalid_grant', request_id: 'req-1' });
     expect(JSON.stringify(ctx.body)).not.to.include('rt-new');
   });
 

@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
+import type { ProfileResponse as Profile } from '../responses.ts';
 import { accountApi, ApiError } from './api.ts';
 import { beginSignIn, completeSignIn, forget, settingsFrom, signOut, stored, type AccountSettings } from './auth.ts';
 import { problem, type Section } from './common.ts';
-import { profilePage, type Profile } from './profile.ts';
+import { profilePage } from './profile.ts';
 import { securityPage } from './security.ts';
 import { appsPage, sessionsPage } from './sessions.ts';
 import { h, loadStrings, locale, LOCALES, pickLocale, render, t, type Locale } from './ui.ts';

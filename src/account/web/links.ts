@@ -1,12 +1,7 @@
 /// <reference lib="dom" />
+import type { UpstreamLinksResponse as UpstreamLinks } from '../responses.ts';
 import { card, problem, type Section } from './common.ts';
 import { alertBox, confirmed, h, notice, t, when } from './ui.ts';
-
-export interface UpstreamLinks {
-  readonly links: ReadonlyArray<{ readonly provider: string; readonly display_name: string; readonly subject: string; readonly label: string | null; readonly linked_at: string }>;
-  readonly available: ReadonlyArray<{ readonly provider: string; readonly display_name: string }>;
-  readonly has_password: boolean;
-}
 
 const OUTCOMES = new Set(['linked', 'already', 'taken', 'domain', 'disabled', 'denied', 'failed', 'unreachable', 'state', 'expired', 'not_allowed']);
 

@@ -1,19 +1,7 @@
 /// <reference lib="dom" />
+import type { ProfileResponse as Profile } from '../responses.ts';
 import { field, problem, type Section } from './common.ts';
 import { h, LOCALES, notice, render, t } from './ui.ts';
-
-export interface Profile {
-  readonly id: string;
-  readonly username: string;
-  readonly email: string | null;
-  readonly email_verified: boolean;
-  readonly name: string | null;
-  readonly given_name: string | null;
-  readonly family_name: string | null;
-  readonly nickname: string | null;
-  readonly locale: string | null;
-  readonly zoneinfo: string | null;
-}
 
 const TEXT_FIELDS = ['name', 'given_name', 'family_name', 'nickname'] as const;
 

@@ -1,14 +1,8 @@
 /// <reference lib="dom" />
+import type { FactorsResponse as Factors, UpstreamLinksResponse as UpstreamLinks } from '../responses.ts';
 import { card, field, problem, type Section } from './common.ts';
-import { connectOutcome, linksCard, type UpstreamLinks } from './links.ts';
+import { connectOutcome, linksCard } from './links.ts';
 import { confirmed, h, notice, render, t, when } from './ui.ts';
-
-interface Factors {
-  readonly enrolled: boolean;
-  readonly totp: { readonly enrolled_at: string } | null;
-  readonly passkeys: ReadonlyArray<{ readonly id: string; readonly name: string; readonly created_at: string; readonly last_used_at: string | null }>;
-  readonly recovery_codes_left: number;
-}
 
 interface WebAuthnBrowser {
   browserSupportsWebAuthn(): boolean;

@@ -1,28 +1,7 @@
 /// <reference lib="dom" />
+import type { SessionResponse as SessionView, AppResponse as AppView } from '../responses.ts';
 import { card, problem, type Section } from './common.ts';
 import { confirmed, h, notice, render, t, when } from './ui.ts';
-
-interface SessionView {
-  readonly id: string;
-  readonly current: boolean;
-  readonly device: string | null;
-  readonly browser: string | null;
-  readonly system: string | null;
-  readonly ip: string | null;
-  readonly last_seen_at: string | null;
-  readonly login_at: string | null;
-  readonly expires_at: string | null;
-  readonly apps: ReadonlyArray<{ readonly client_id: string; readonly name: string }>;
-}
-
-interface AppView {
-  readonly client_id: string;
-  readonly name: string;
-  readonly url: string | null;
-  readonly scopes: readonly string[];
-  readonly apis: readonly string[];
-  readonly granted_at: string | null;
-}
 
 /** A scope in words when the locale knows it (openid, profile, email, ...), else its name. */
 function scopeText(scope: string): string {

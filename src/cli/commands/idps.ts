@@ -61,7 +61,7 @@ function flag(values: Values, on: keyof Values, off: keyof Values): boolean | un
 }
 
 /** Flags → the admin API's body, so both go through one schema and one audit trail. */
-async function bodyFrom(values: Values): Promise<Record<string, unknown>> {
+async function bodyFrom(ctx: CliContext, values: Values): Promise<Record<string, unknown>> {
   const body: Record<string, unknown> = {};
   const text: Array<[keyof Values, string]> = [
     ['kind', 'kind'], ['name', 'display_name'], ['icon-url', 'icon_url'], ['issuer', 'issuer'],
@@ -98,9 +98,9 @@ async function bodyFrom(values: Values): Promise<Record<string, unknown>> {
     if (value !== undefined) body[field] = value;
   }
   if (values['client-secret-stdin'] === true && values['private-key-stdin'] === true) throw new CliError('read either the client secret or the private key from standard input, not both', 2);
-  if (values['client-secret-stdin'] === true) body.client_secret = await readStdinSecret('--client-secret-stdin');
+  if (values['client-secret-stdin'] === true) body.client_secret = await readStdinSecret(ctx, '--client-secret-stdin');
   if (values['private-key-stdin'] === true) {
-    const raw = await readStdinSecret('--private-key-stdin');
+    const raw = await readStdinSecret(ctx, '--private-key-stdin');
     try {
       body.private_key_jwk = JSON.parse(raw);
     } catch {
@@ -122,7 +122,7 @@ const line = (idp: Shown) => `${idp.alias}  ${idp.kind}  ${idp.enabled ? 'enable
 export async function idpsCreate(ctx: CliContext, args: string[]): Promise<void> {
   const { values } = parse(args);
   if (values.alias === undefined) throw new CliError('--alias is required (lowercase letters, digits and dashes; it is part of the redirect URI)', 2);
-  const body: Record<string, unknown> = { alias: values.alias, ...(await bodyFrom(values)) };
+  const body: Record<string, unknown> = { alias: values.alias, ...(await bodyFrom(ctx, values)) };
   if (values.preset !== undefined) body.preset = values.preset;
   if (values.tenant !== undefined) body.tenant = values.tenant;
   if (values['base-url'] !== undefined) body.base_url = values['base-url'];
@@ -145,7 +145,7 @@ export async function idpsGet(ctx: CliContext, args: string[]): Promise<void> {
 export async function idpsUpdate(ctx: CliContext, args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
   const alias = aliasArg(values, positionals);
-  const body = await bodyFrom(values);
+  const body = await bodyFrom(ctx, values);
   const shown = await withOperations(ctx, async (ops) => ops.upstream.show(await ops.upstream.update(cliActor(), alias, body)));
   ctx.out(ctx.json ? JSON.stringify(shown) : `updated upstream provider ${line(shown)}`);
 }

@@ -1,18 +1,14 @@
 import { parseArgs } from 'node:util';
-import type { SignInSettingsView } from '../../operations/settings.ts';
-import { SIGN_IN_SETTING_NAMES, type SignInSettingName } from '../../settings/sign-in.ts';
+import type { AllSettingsView, SettingsView } from '../../operations/settings.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { cliActor, withOperations } from '../services.ts';
 
-const BOOLEANS = new Set<SignInSettingName>(['self_registration', 'password_reset']);
-const NUMBERS = new Set<SignInSettingName>(['email_verification_ttl', 'password_reset_ttl']);
-
 function printable(value: unknown): string {
-  if (Array.isArray(value)) return value.length === 0 ? '(any)' : value.join(',');
+  if (Array.isArray(value)) return value.length === 0 ? '(empty)' : value.join(',');
   return String(value);
 }
 
-function print(ctx: CliContext, view: SignInSettingsView): void {
+function print(ctx: CliContext, view: SettingsView & { email_configured?: boolean }): void {
   if (ctx.json) {
     ctx.out(JSON.stringify(view));
     return;
@@ -21,40 +17,60 @@ function print(ctx: CliContext, view: SignInSettingsView): void {
     const source = setting.pinned_by !== null ? `pinned by ${setting.pinned_by}` : setting.source;
     ctx.out(`${name}  ${printable(setting.value)}  (${source})`);
   }
-  if (!view.email_configured) ctx.out('note: GATEHOUSE_SMTP_URL is not set, so registration, email verification and password reset stay off');
+  if (view.email_configured === false) ctx.out('note: GATEHOUSE_SMTP_URL is not set, so registration, email verification and password reset stay off');
 }
 
-/** `name=value` → the admin API's PATCH field; `default` returns a setting to its configured value. */
-function assignment(argument: string): [SignInSettingName, unknown] {
+/**
+ * `name=value` → the admin API's PATCH field, typed like the setting's current value (true/false,
+ * a number, a comma-separated list, text); `default` returns a setting to its configured value.
+ */
+function assignment(argument: string, shown: AllSettingsView): [string, unknown] {
   const at = argument.indexOf('=');
   if (at <= 0) throw new CliError(`settings set: expected NAME=VALUE, got '${argument}'`, 2);
-  const name = argument.slice(0, at).trim().replaceAll('-', '_') as SignInSettingName;
+  const name = argument.slice(0, at).trim().replaceAll('-', '_');
   const raw = argument.slice(at + 1).trim();
-  if (!SIGN_IN_SETTING_NAMES.includes(name)) throw new CliError(`settings set: unknown setting '${argument.slice(0, at)}' (one of ${SIGN_IN_SETTING_NAMES.join(', ')})`, 2);
+  const setting = shown.settings[name];
+  if (setting === undefined) throw new CliError(`settings set: unknown setting '${argument.slice(0, at)}' (one of ${Object.keys(shown.settings).join(', ')})`, 2);
   if (raw === 'default') return [name, null];
-  if (BOOLEANS.has(name)) {
+  const current = setting.value;
+  if (typeof current === 'boolean') {
     if (/^(true|on|yes|1)$/i.test(raw)) return [name, true];
     if (/^(false|off|no|0)$/i.test(raw)) return [name, false];
     throw new CliError(`settings set: ${name} must be true or false`, 2);
   }
-  if (NUMBERS.has(name)) return [name, /^\d+$/.test(raw) ? Number(raw) : raw];
-  if (name === 'self_registration_domains') return [name, raw.split(',').map((domain) => domain.trim()).filter((domain) => domain !== '')];
+  if (typeof current === 'number') return [name, /^\d+$/.test(raw) ? Number(raw) : raw];
+  if (Array.isArray(current)) return [name, raw.split(',').map((item) => item.trim()).filter((item) => item !== '')];
   return [name, raw];
 }
 
-/** Prints the sign-in and self-service settings in force, with where each comes from. */
+/** Prints the runtime settings in force (one group, or all), with where each comes from. */
 export async function settingsGet(ctx: CliContext, args: string[]): Promise<void> {
-  parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: false });
-  print(ctx, await withOperations(ctx, (ops) => ops.settings.show()));
+  const { positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
+  if (positionals.length > 1) throw new CliError('settings get: at most one GROUP (sign-in, password-policy, ...)', 2);
+  const group = positionals[0];
+  print(
+    ctx,
+    await withOperations(ctx, (ops) => {
+      if (group === undefined) return ops.settings.showAll();
+      if (!ops.settings.groups().includes(group)) throw new CliError(`settings get: unknown group '${group}' (one of ${ops.settings.groups().join(', ')})`, 2);
+      return ops.settings.showGroup(group);
+    }),
+  );
 }
 
 /**
- * Changes settings as the admin API's PATCH does (validated, audited as settings.updated); running
- * servers apply them with their next request (over Redis; without it within a second).
+ * Changes settings as the admin API's PATCH does (validated, audited as settings.updated per
+ * group); running servers apply them with their next request (over Redis; without it within a second).
  */
 export async function settingsSet(ctx: CliContext, args: string[]): Promise<void> {
   const { positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
   if (positionals.length === 0) throw new CliError('settings set: give at least one NAME=VALUE (see gatehouse settings --help)', 2);
-  const patch = Object.fromEntries(positionals.map(assignment));
-  print(ctx, await withOperations(ctx, (ops) => ops.settings.update(cliActor(), patch)));
+  print(
+    ctx,
+    await withOperations(ctx, async (ops) => {
+      const shown = await ops.settings.showAll();
+      const patch = Object.fromEntries(positionals.map((argument) => assignment(argument, shown)));
+      return ops.settings.updateAll(cliActor(), patch);
+    }),
+  );
 }

@@ -1,19 +1,7 @@
 /// <reference lib="dom" />
+import type { ApiResponse as Api } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { checkField, confirmed, facts, h, hashQuery, notice, pager, render, selectField, showError, t, table, textField, words } from './ui.ts';
-
-export interface Api {
-  readonly identifier: string;
-  readonly name: string;
-  readonly scopes: string[];
-  readonly format: 'jwt' | 'opaque';
-  readonly alg: 'RS256' | 'ES256';
-  readonly access_token_ttl: number;
-  readonly include_roles: boolean;
-  readonly include_groups: boolean;
-  readonly token_claims: string;
-  readonly client_id: string | null;
-}
+import { checkField, deleteCard, facts, h, hashQuery, notice, pager, render, selectField, showError, t, table, textField, words } from './ui.ts';
 
 const PAGE = 25;
 const details = (error: unknown) => (error instanceof ApiError ? error.details : []);
@@ -112,22 +100,16 @@ export async function apiPage(root: HTMLElement, api: AdminApi, identifier: stri
     );
   });
 
-  const deleteStatus = h('div', { role: 'status' });
-  const deletion = h(
-    'section',
-    { class: 'card', 'aria-labelledby': 'api-delete-heading' },
-    h('h2', { id: 'api-delete-heading' }, t('api.delete.heading')),
-    h('p', {}, t('api.delete.text')),
-    confirmed(t('api.delete.button'), t('api.delete.confirm', { api: identifier }), () =>
-      void api.delete(path).then(
-        () => {
-          location.hash = '#/apis';
-        },
-        (error: unknown) => showError(null, deleteStatus, error, details(error)),
-      ),
-    ),
-    deleteStatus,
-  );
+  const deletion = deleteCard({
+    id: 'api-delete',
+    heading: t('api.delete.heading'),
+    text: t('api.delete.text'),
+    button: t('api.delete.button'),
+    confirm: t('api.delete.confirm', { api: identifier }),
+    remove: () => api.delete(path),
+    back: '#/apis',
+    details,
+  });
 
   render(
     root,

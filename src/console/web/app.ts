@@ -10,6 +10,7 @@ import { keysPage } from './keys.ts';
 import { labelsPage } from './labels.ts';
 import { lockoutsPage } from './lockouts.ts';
 import { settingsPage } from './settings.ts';
+import { securitySettingsPage } from './security-settings.ts';
 import { signInSettingsPage } from './sign-in-settings.ts';
 import { upstreamListPage, upstreamPage } from './upstream.ts';
 import { chooseLocale, currentLocale, h, loadStrings, LOCALES, preferredLocale, render, t, type Locale } from './ui.ts';
@@ -34,6 +35,7 @@ const PAGES: ReadonlyArray<readonly [RegExp, Page, string]> = [
   [/^\/audit$/, (main, api) => auditPage(main, api), 'audit'],
   [/^\/settings$/, (main, api) => settingsPage(main, api), 'settings'],
   [/^\/settings\/sign-in$/, (main, api) => signInSettingsPage(main, api), 'settings'],
+  [/^\/settings\/security$/, (main, api) => securitySettingsPage(main, api), 'settings'],
 ];
 const SECTIONS = ['dashboard', 'users', 'clients', 'apis', 'upstream', 'roles', 'lockouts', 'keys', 'audit', 'settings'] as const;
 const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', ru: 'Русский', 'zh-CN': '简体中文', ko: '한국어' };

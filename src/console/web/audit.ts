@@ -1,18 +1,7 @@
 /// <reference lib="dom" />
+import type { AuditEventResponse as AuditEvent, AuditPageResponse } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { h, hashQuery, render, selectField, showError, t, tableWrap, textField, when } from './ui.ts';
-
-export interface AuditEvent {
-  readonly id: string;
-  readonly at: string;
-  readonly type: string;
-  readonly actor: { type: string; id: string | null; username: string | null };
-  readonly client: string | null;
-  readonly target: { type: string; id: string | null } | null;
-  readonly ip: string | null;
-  readonly details?: Record<string, unknown>;
-  readonly [other: string]: unknown;
-}
 
 const PAGE = 50;
 const FILTERS = ['type', 'user', 'client', 'from', 'to'] as const;
@@ -54,7 +43,7 @@ export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void>
     const value = query.get(name);
     if (value !== null && value !== '') filters.set(name, value);
   }
-  const [types, first] = await Promise.all([eventTypes(api), api.get<{ events: AuditEvent[]; next: string | null }>(`/audit-events?${filters.toString()}`)]);
+  const [types, first] = await Promise.all([eventTypes(api), api.get<AuditPageResponse>(`/audit-events?${filters.toString()}`)]);
 
   const formStatus = h('div', { role: 'status' });
   const form = h(
@@ -102,7 +91,7 @@ export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void>
         onclick: () => {
           const page = new URLSearchParams(filters);
           page.set('before', next);
-          api.get<{ events: AuditEvent[]; next: string | null }>(`/audit-events?${page.toString()}`).then(
+          api.get<AuditPageResponse>(`/audit-events?${page.toString()}`).then(
             (result) => append(result.events, result.next),
             (error: unknown) => showError(null, moreStatus, error, error instanceof ApiError ? error.details : []),
           );
@@ -123,7 +112,7 @@ export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void>
 
 /** Events of the last day of one type: for the dashboard (up to the API's page limit). */
 export async function recentCount(api: AdminApi, type: string, since: Date): Promise<{ count: number; more: boolean }> {
-  const result = await api.get<{ events: AuditEvent[]; next: string | null }>(`/audit-events?${new URLSearchParams({ type, from: since.toISOString(), limit: '500' }).toString()}`);
+  const result = await api.get<AuditPageResponse>(`/audit-events?${new URLSearchParams({ type, from: since.toISOString(), limit: '500' }).toString()}`);
   return { count: result.events.length, more: result.next !== null };
 }
 

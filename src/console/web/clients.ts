@@ -1,18 +1,7 @@
 /// <reference lib="dom" />
+import type { CreatedClientResponse as Client } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { areaField, checkField, confirmed, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, type FieldDetail } from './ui.ts';
-
-export interface Client {
-  readonly client_id: string;
-  readonly name: string;
-  readonly type: 'public' | 'confidential';
-  readonly grant_types: readonly string[];
-  readonly redirect_uris: readonly string[];
-  readonly post_logout_redirect_uris: readonly string[];
-  readonly token_endpoint_auth_method: string;
-  readonly client_secret?: string;
-  readonly [field: string]: unknown;
-}
+import { areaField, checkField, deleteCard, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, type FieldDetail } from './ui.ts';
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
 /** The account page's built-in client (src/clients/account-client.ts): not deletable either. */
@@ -242,25 +231,19 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
         )
       : null;
 
-  const deleteStatus = h('div', { role: 'status' });
   const deletion =
     clientId === CONSOLE_CLIENT_ID || clientId === ACCOUNT_CLIENT_ID
       ? h('section', { class: 'card' }, h('p', {}, t(clientId === CONSOLE_CLIENT_ID ? 'client.builtIn' : 'client.builtInAccount')))
-      : h(
-          'section',
-          { class: 'card', 'aria-labelledby': 'delete-heading' },
-          h('h2', { id: 'delete-heading' }, t('client.delete.heading')),
-          h('p', {}, t('client.delete.text')),
-          confirmed(t('client.delete.button'), t('client.delete.confirm', { client: clientId }), () =>
-            void api.delete(path).then(
-              () => {
-                location.hash = '#/clients';
-              },
-              (error: unknown) => showError(null, deleteStatus, error, details(error)),
-            ),
-          ),
-          deleteStatus,
-        );
+      : deleteCard({
+          id: 'delete',
+          heading: t('client.delete.heading'),
+          text: t('client.delete.text'),
+          button: t('client.delete.button'),
+          confirm: t('client.delete.confirm', { client: clientId }),
+          remove: () => api.delete(path),
+          back: '#/clients',
+          details,
+        });
 
   render(
     root,

@@ -1,22 +1,10 @@
 /// <reference lib="dom" />
+import type { HealthResponse, KeyListResponse, SignInStatsResponse } from '../../admin/responses.ts';
 import type { AdminApi } from './api.ts';
-import type { KeyList } from './keys.ts';
 import { currentLocale, h, render, t, tableWrap, when } from './ui.ts';
 
-interface Health {
-  readonly status: 'ok' | 'unavailable';
-  readonly checks: Record<string, 'ok' | 'unavailable'>;
-}
-
-interface DayStats {
-  readonly date: string;
-  readonly success: number;
-  readonly failure: number;
-  readonly lockout: number;
-}
-
 /** Sign-ins per day as a table whose cells carry a bar (readable without the bars too). */
-function chart(days: readonly DayStats[]): HTMLElement {
+function chart(days: SignInStatsResponse['days']): HTMLElement {
   const most = Math.max(1, ...days.flatMap((day) => [day.success, day.failure]));
   const bar = (value: number, kind: string) => h('td', {}, h('span', { class: `chart-bar ${kind}`, 'data-width': String(Math.round((value / most) * 100)) }), h('span', { class: 'bar-value' }, String(value)));
   const body = h('tbody', {}, ...days.map((day) => h('tr', {}, h('th', { scope: 'row' }, new Date(`${day.date}T00:00:00Z`).toLocaleDateString(currentLocale(), { month: 'short', day: 'numeric', timeZone: 'UTC' })), bar(day.success, 'ok'), bar(day.failure, 'failed'), h('td', { class: 'optional' }, String(day.lockout)))));
@@ -38,9 +26,9 @@ export async function dashboardPage(root: HTMLElement, api: AdminApi): Promise<v
     api.get<{ total: number }>('/users?limit=1'),
     api.list('/clients?limit=1'),
     api.list('/apis?limit=1'),
-    api.get<KeyList>('/keys'),
-    api.get<Health>('/health'),
-    api.get<{ days: DayStats[] }>('/stats/sign-ins?days=7'),
+    api.get<KeyListResponse>('/keys'),
+    api.get<HealthResponse>('/health'),
+    api.get<SignInStatsResponse>('/stats/sign-ins?days=7'),
     api.get<{ active: number }>('/stats/sessions'),
     api.get<unknown[]>('/lockouts'),
   ]);

@@ -1,11 +1,7 @@
 /// <reference lib="dom" />
+import type { KeyListResponse as KeyList } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { card, confirmed, h, notice, render, showError, t, table, when } from './ui.ts';
-
-export interface KeyList {
-  readonly version: number;
-  readonly keys: Array<{ kid: string; alg: string; status: string; created_at: string; activate_at: string; retire_at: string | null; remove_at: string | null }>;
-}
 
 export async function keysPage(root: HTMLElement, api: AdminApi, message?: string): Promise<void> {
   const list = await api.get<KeyList>('/keys');

@@ -1,12 +1,7 @@
 /// <reference lib="dom" />
+import type { LabelResponse as Label } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { confirmed, h, notice, render, showError, t, table, textField } from './ui.ts';
-
-interface Label {
-  readonly name: string;
-  readonly description: string;
-  readonly created_at: string;
-}
 
 type Kind = 'roles' | 'groups';
 const details = (error: unknown) => (error instanceof ApiError ? error.details : []);

@@ -1,17 +1,7 @@
 /// <reference lib="dom" />
+import type { LockoutResponse as Lockout } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { h, notice, render, showError, t, table, when } from './ui.ts';
-
-interface Lockout {
-  readonly scope: 'account_ip' | 'account' | 'ip';
-  readonly subject: string | null;
-  readonly user_id: string | null;
-  readonly username: string | null;
-  readonly login: string | null;
-  readonly ip: string | null;
-  readonly level: number;
-  readonly locked_until: string;
-}
 
 function who(lockout: Lockout): Node | string {
   if (lockout.user_id !== null) return h('a', { href: `#/users/${encodeURIComponent(lockout.user_id)}` }, lockout.username ?? lockout.user_id);

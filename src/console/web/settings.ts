@@ -21,6 +21,7 @@ export async function settingsPage(root: HTMLElement, api: AdminApi): Promise<vo
     h('h1', {}, t('settings.heading')),
     h('p', {}, t('settings.text')),
     h('p', {}, t('settings.signInText'), ' ', h('a', { href: '#/settings/sign-in' }, t('settings.signInLink'))),
+    h('p', {}, t('settings.securityText'), ' ', h('a', { href: '#/settings/security' }, t('settings.securityLink'))),
     h('section', { class: 'card' }, table(t('settings.heading'), [t('settings.col.name'), t('settings.col.value')], rows.map(([name, value]) => [h('code', {}, name), value === '[secret]' ? h('span', { class: 'badge secret' }, t('settings.hidden')) : value]))),
   );
 }

@@ -1,22 +1,10 @@
 /// <reference lib="dom" />
+import type { SignInSettingsResponse as SignInSettingsView } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { card, confirmed, h, notice, render, showError, t, words } from './ui.ts';
 
-type Name = 'self_registration' | 'self_registration_domains' | 'require_verified_email' | 'email_verification_ttl' | 'password_reset' | 'password_reset_ttl';
-
-interface Setting {
-  readonly value: unknown;
-  readonly default: unknown;
-  readonly source: 'environment' | 'stored' | 'default';
-  readonly pinned_by: string | null;
-  readonly env: string;
-}
-
-export interface SignInSettingsView {
-  readonly settings: Readonly<Record<Name, Setting>>;
-  readonly email_configured: boolean;
-  readonly updated_at: string | null;
-}
+type Name = keyof SignInSettingsView['settings'];
+type Setting = SignInSettingsView['settings'][Name];
 
 const PATH = '/settings/sign-in';
 const RULES = ['off', 'self-registered', 'all'] as const;

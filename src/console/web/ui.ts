@@ -169,6 +169,29 @@ export function confirmed(label: string, confirmLabel: string, action: () => voi
   return h('div', {}, start, row);
 }
 
+/**
+ * The card that deletes the page's object: a confirmed button, then the list page (`back`);
+ * an error shows in the card. `id` names the heading (`<id>-heading`).
+ */
+export function deleteCard(options: { id: string; heading: string; text: string; button: string; confirm: string; remove: () => Promise<unknown>; back: string; details: (error: unknown) => readonly FieldDetail[] }): HTMLElement {
+  const status = h('div', { role: 'status' });
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': `${options.id}-heading` },
+    h('h2', { id: `${options.id}-heading` }, options.heading),
+    h('p', {}, options.text),
+    confirmed(options.button, options.confirm, () =>
+      void options.remove().then(
+        () => {
+          location.hash = options.back;
+        },
+        (error: unknown) => showError(null, status, error, options.details(error)),
+      ),
+    ),
+    status,
+  );
+}
+
 /** Previous/next links for offset paging. */
 export function pager(base: string, query: URLSearchParams, offset: number, limit: number, total: number): HTMLElement | null {
   if (total <= limit) return null;

@@ -1,40 +1,7 @@
 /// <reference lib="dom" />
+import type { UpstreamProviderResponse as UpstreamProvider } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { areaField, checkField, confirmed, facts, h, hashQuery, lines, notice, render, selectField, showError, t, table, textField, when, words, type FieldDetail } from './ui.ts';
-
-/** An upstream identity provider as the admin API shows it: never its secret or private key. */
-export interface UpstreamProvider {
-  readonly alias: string;
-  readonly kind: 'oidc' | 'oauth2';
-  readonly display_name: string;
-  readonly icon_url: string | null;
-  readonly issuer: string | null;
-  readonly authorization_endpoint: string | null;
-  readonly token_endpoint: string | null;
-  readonly userinfo_endpoint: string | null;
-  readonly client_id: string;
-  readonly token_endpoint_auth_method: string;
-  readonly has_secret: boolean;
-  readonly has_private_key: boolean;
-  readonly scopes: readonly string[];
-  readonly claims: Readonly<Record<string, string>>;
-  readonly role_mappings: ReadonlyArray<{ claim: string; value: string; role: string }>;
-  readonly group_mappings: ReadonlyArray<{ claim: string; value: string; group: string }>;
-  readonly mapping_mode: 'every_sign_in' | 'first_sign_in';
-  readonly create_accounts: boolean;
-  readonly link_by_email: boolean;
-  readonly trust_email: boolean;
-  readonly allowed_domains: readonly string[];
-  readonly home_domains: readonly string[];
-  readonly clients: readonly string[] | null;
-  readonly enabled: boolean;
-  readonly upstream_logout: boolean;
-  readonly hide_on_login: boolean;
-  readonly redirect_uri: string;
-  readonly post_logout_redirect_uri: string;
-  readonly created_at: string;
-  readonly updated_at: string;
-}
+import { areaField, checkField, deleteCard, facts, h, hashQuery, lines, notice, render, selectField, showError, t, table, textField, when, words, type FieldDetail } from './ui.ts';
 
 /** What the create form offers: the API's presets, then a custom provider of either kind. */
 const CHOICES = ['google', 'microsoft', 'github', 'gitlab', 'keycloak', 'oidc', 'oauth2'] as const;
@@ -309,22 +276,16 @@ export async function upstreamPage(root: HTMLElement, api: AdminApi, alias: stri
     );
   });
 
-  const deleteStatus = h('div', { role: 'status' });
-  const deletion = h(
-    'section',
-    { class: 'card', 'aria-labelledby': 'upstream-delete-heading' },
-    h('h2', { id: 'upstream-delete-heading' }, t('upstream.delete.heading')),
-    h('p', {}, t('upstream.delete.text')),
-    confirmed(t('upstream.delete.button'), t('upstream.delete.confirm', { alias }), () =>
-      void api.delete(path).then(
-        () => {
-          location.hash = '#/upstream';
-        },
-        (error: unknown) => showError(null, deleteStatus, error, details(error)),
-      ),
-    ),
-    deleteStatus,
-  );
+  const deletion = deleteCard({
+    id: 'upstream-delete',
+    heading: t('upstream.delete.heading'),
+    text: t('upstream.delete.text'),
+    button: t('upstream.delete.button'),
+    confirm: t('upstream.delete.confirm', { alias }),
+    remove: () => api.delete(path),
+    back: '#/upstream',
+    details,
+  });
 
   render(
     root,

@@ -1,52 +1,7 @@
 /// <reference lib="dom" />
+import type { UserResponse as User, FactorsResponse as Factors, UpstreamLinkResponse as UpstreamLink, SessionResponse as Session, GrantResponse as Grant } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { card, checkField, confirmed, facts, h, hashQuery, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
-
-export interface User {
-  readonly id: string;
-  readonly username: string;
-  readonly email: string | null;
-  readonly email_verified: boolean;
-  readonly given_name: string | null;
-  readonly family_name: string | null;
-  readonly name: string | null;
-  readonly roles: string[];
-  readonly groups: string[];
-  readonly disabled: boolean;
-  readonly created_at: string;
-  readonly last_login_at: string | null;
-}
-
-interface Factors {
-  readonly enrolled: boolean;
-  readonly totp: { enrolled_at: string } | null;
-  readonly passkeys: Array<{ id: string; name: string; created_at: string; last_used_at: string | null }>;
-  readonly recovery_codes_left: number;
-}
-
-interface UpstreamLink {
-  readonly provider: string;
-  readonly subject: string;
-  /** The upstream email or username when the link was made; null when unknown. */
-  readonly label: string | null;
-  readonly created_at: string;
-  readonly last_sign_in_at: string | null;
-}
-
-interface Session {
-  readonly id: string;
-  readonly login_at: string | null;
-  readonly expires_at: string | null;
-  readonly clients: string[];
-}
-
-interface Grant {
-  readonly id: string;
-  readonly client_id: string;
-  readonly scope: string;
-  readonly resources: string[];
-  readonly issued_at: string | null;
-}
 
 const PAGE = 25;
 const details = (error: unknown) => (error instanceof ApiError ? error.details : []);

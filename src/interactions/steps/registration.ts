@@ -9,7 +9,8 @@ import type { StepAction, StepContext } from './step.ts';
 export interface RegistrationDeps {
   /** Undefined without SMTP: the page says registration is not available, and the sign-in page has no link. */
   readonly register: ((input: Registration<Locale>) => Promise<void>) | undefined;
-  readonly policy: PasswordPolicy;
+  /** The password policy in force (a runtime setting), read for each page and form. */
+  readonly policy: () => Promise<PasswordPolicy>;
   /**
    * Whether registration is on, and the lowercased domains an address must be at (empty = any):
    * runtime settings (src/settings/). While it is off the pages answer 404 and nothing links to them.
@@ -65,23 +66,24 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
   }
 
   async function page(step: StepContext, form: Form, domains: readonly string[]) {
+    const { minLength } = await deps.policy();
     await step.render(
       {
         title: step.t('register.title'),
         available: deps.register !== undefined,
         name: form.name,
         email: form.email,
-        minLength: deps.policy.minLength,
+        minLength,
         domains: domains.join(', '),
         signInHref: form.signInHref ?? signInHref(step),
-        error: form.error === undefined ? undefined : step.t(form.error, { min: String(deps.policy.minLength), domains: domains.join(', ') }),
+        error: form.error === undefined ? undefined : step.t(form.error, { min: String(minLength), domains: domains.join(', ') }),
       },
       { view: 'register', status: form.status ?? (form.error === undefined ? 200 : 400) },
     );
   }
 
   /** The one error a form may show: all of them depend only on what was typed, never on who exists. */
-  function formError(email: string, password: string, confirm: string, domains: readonly string[]): string | undefined {
+  function formError(email: string, password: string, confirm: string, domains: readonly string[], policy: PasswordPolicy): string | undefined {
     try {
       validEmail(email);
     } catch (error) {
@@ -92,7 +94,7 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
     if (domains.length > 0 && !domains.includes(domain)) return 'register.domain';
     if (password !== confirm) return 'password_reset.mismatch';
     try {
-      checkPassword(password, deps.policy);
+      checkPassword(password, policy);
     } catch (error) {
       if (error instanceof PasswordPolicyError) return error.rule === 'too_long' ? 'password_reset.too_long' : 'password_reset.too_short';
       throw error;
@@ -114,7 +116,7 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
       const name = (form.name ?? '').trim().slice(0, 256);
       const email = (form.email ?? '').trim().normalize('NFKC');
       const password = form.password ?? '';
-      const error = formError(email, password, form.confirm ?? '', domains);
+      const error = formError(email, password, form.confirm ?? '', domains, await deps.policy());
       if (error !== undefined) return page(step, { name, email, error, signInHref: back }, domains).then(() => false);
       const ip = step.koa.ip;
       if ((await deps.limits.ip.retryAfter(ip)) > 0) return page(step, { name, email, error: 'register.too_many', status: 429, signInHref: back }, domains).then(() => false);

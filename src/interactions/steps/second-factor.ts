@@ -13,7 +13,8 @@ const { Check, Prompt } = interactionPolicy;
 
 export interface SecondFactorDeps {
   readonly factors: Factors;
-  readonly policy: MfaPolicy;
+  /** Who must use a second factor (a runtime setting), read with each check. */
+  readonly policy: () => Promise<MfaPolicy>;
   /** The name authenticator apps show next to the code (the brand name). */
   readonly issuerName: string;
   /** What the app lists the entry as (the username). */
@@ -58,7 +59,7 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
         const accountId = ctx.oidc.session?.accountId;
         if (accountId === undefined || hasSecondFactor(ctx.oidc.session?.amr)) return Check.NO_NEED_TO_PROMPT;
         const acrValues = ctx.oidc.params?.acr_values;
-        const required = mfaRequirement(deps.policy, {
+        const required = mfaRequirement(await deps.policy(), {
           amr: ctx.oidc.session?.amr,
           ...(await profileOf(ctx)),
           clientRequires: clientFlag(ctx.oidc.client, 'require_mfa'),

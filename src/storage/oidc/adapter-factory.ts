@@ -7,6 +7,7 @@ import { createMongoAdapterFactory } from './mongo-adapter.ts';
 import type { OperationHook } from './operation-hook.ts';
 import type { RecordCache } from './record-cache.ts';
 import { createRedisAdapterFactory } from './redis-adapter.ts';
+import { createRedisRotationGate } from './rotation-gate.ts';
 
 export interface AdapterFactoryDeps {
   readonly mongo: Connection;
@@ -49,7 +50,9 @@ async function guard<T>(operation: Promise<T> | T): Promise<T> {
 export interface RoutedAdapterFactory extends AdapterFactory {
   /**
    * Marks a refresh token rotated once the response carrying its successor is ready; until
-   * then a consumed refresh token still reads as unconsumed (mongo-adapter.ts).
+   * then a consumed refresh token still reads as unconsumed (mongo-adapter.ts). With Redis,
+   * rejects with invalid_grant when another rotation of the token completed first (after Redis
+   * lost the claim) or the grant was revoked meanwhile; nothing of it is then kept.
    */
   completeRotation(refreshTokenId: string, successorId?: string): Promise<void>;
   /** The response of a rotation failed: its held-back successor is dropped (mongo-adapter.ts). */
@@ -64,7 +67,13 @@ export interface RoutedAdapterFactory extends AdapterFactory {
 export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFactory {
   const { redis, clients, records } = deps;
   const common = { reuseWindowSeconds: deps.reuseWindowSeconds, onOperation: deps.onOperation, now: deps.now ?? Date.now };
-  const mongoAdapter = createMongoAdapterFactory({ connection: deps.mongo, ...common, deferRotationSuccessors: deps.deferRotationSuccessors ?? false });
+  const mongoAdapter = createMongoAdapterFactory({
+    connection: deps.mongo,
+    ...common,
+    deferRotationSuccessors: deps.deferRotationSuccessors ?? false,
+    // With Redis, rotations are claimed there and write MongoDB once (rotation-gate.ts).
+    rotationGate: redis === undefined ? undefined : createRedisRotationGate(redis, deps.redisPrefix),
+  });
   const redisAdapter = redis === undefined ? undefined : createRedisAdapterFactory({ redis, prefix: deps.redisPrefix, ...common });
 
   const revocations = new Map<string, Promise<void>>();

@@ -48,6 +48,13 @@ export const GRANT_MEMBER_MODELS: readonly string[] = [
 /** Stored with a copy keyed by its uid (mongo-documents.ts, uidCopyOf). */
 export const SESSION = 'Session';
 
+/**
+ * The `kind` of a client_credentials JWT's revocation tombstone, stored in the ClientCredentials
+ * model (src/oidc/jwt-records.ts). Its creation is announced to every instance: they may hold
+ * its absence (record-cache.ts).
+ */
+export const JWT_REVOCATION_KIND = 'JwtRevocation';
+
 /** The one model whose reuse window applies (see reuse-window.ts). */
 export const REFRESH_TOKEN = 'RefreshToken';
 

@@ -11,8 +11,10 @@ import {
   type OidcDocument,
 } from './mongo-documents.ts';
 import { collectionName, GRANT_MEMBER_MODELS, REFRESH_TOKEN, SESSION } from './models.ts';
+import { isDuplicateKey } from '../duplicate-key.ts';
 import { timed, type OperationHook } from './operation-hook.ts';
 import { epochSeconds, withinReuseWindow } from './reuse-window.ts';
+import type { RotationGate } from './rotation-gate.ts';
 import { alreadyConsumed, consumedTargetMissing } from './single-use.ts';
 import type { UpsertOutcome } from './upsert-outcome.ts';
 
@@ -28,6 +30,14 @@ export interface MongoAdapterDeps {
    * completeRotation or abandonRotation (the provider middleware in src/oidc/refresh-rotation.ts).
    */
   readonly deferRotationSuccessors?: boolean;
+  /**
+   * Where refresh-token rotations are claimed instead of the `oidc_consumption` insert (Redis,
+   * when configured: rotation-gate.ts). The completion then marks the old token only where it
+   * is not marked yet (or marked inside the reuse window), so the one MongoDB write of a
+   * rotation is also its durable check: a rotation that loses there answers invalid_grant and
+   * leaves no successor. Without it, MongoDB is the gate, as before.
+   */
+  readonly rotationGate?: RotationGate | undefined;
 }
 
 export interface MongoAdapterFactory {
@@ -36,6 +46,9 @@ export interface MongoAdapterFactory {
    * Marks a consumed refresh token as rotated once the token response that carries its
    * successor is ready (see consume below). Later completions do not move the reuse window.
    * With `successorId`, a successor held back by the upsert is written in the same command.
+   * With a rotation gate, rejects with invalid_grant when the token was marked by another
+   * rotation meanwhile (beyond the reuse window) or is gone (its grant revoked): the successor
+   * is then removed again.
    */
   completeRotation(id: string, successorId?: string): Promise<void>;
   /** The rotation's response failed: its held-back successor was never handed out; forget it. */
@@ -62,10 +75,6 @@ const JUST_FOUND_ENTRIES = 1_000;
 /** Far longer than a request between its find and its consume; short enough to hold little. */
 const JUST_FOUND_MS = 5_000;
 
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}
-
 /**
  * The generic MongoDB adapter: one collection per model (`oidc_<model>`), indexes created by
  * ensureOidcIndexes at startup, expiry enforced on every read.
@@ -76,6 +85,7 @@ export function createMongoAdapterFactory({
   onOperation,
   now = Date.now,
   deferRotationSuccessors = false,
+  rotationGate,
 }: MongoAdapterDeps): MongoAdapterFactory {
   const collections = new Map<string, mongo.Collection<never>>();
   function collection<T extends object>(name: string): mongo.Collection<T> {
@@ -126,6 +136,18 @@ export function createMongoAdapterFactory({
       heldSuccessors.delete(id);
       void timed(onOperation, REFRESH_TOKEN, 'mongodb', 'upsert', () => writeSuccessor(held.doc)).catch(() => {});
     }
+  }
+
+  /**
+   * When each refresh token still to be completed was claimed (consume), for the completion's
+   * condition: the token may already be marked only inside the reuse window as seen from the
+   * claim. Bounded like the held successors; a missing entry counts from the completion.
+   */
+  const claims = new Map<string, number>();
+  function rememberClaim(id: string, at: number): void {
+    claims.delete(id);
+    claims.set(id, at);
+    if (claims.size > HELD_SUCCESSORS) claims.delete(claims.keys().next().value!);
   }
 
   async function revokeGrant(grantId: string): Promise<void> {
@@ -242,8 +264,16 @@ export function createMongoAdapterFactory({
             (await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } }));
           if (doc === null || isExpired(doc, at)) throw consumedTargetMissing(model);
           if (doc.consumed !== undefined) {
-            if (withinReuseWindow(doc.consumedAtMs ?? doc.consumed * 1000, reuseWindow, at)) return;
-            throw alreadyConsumed(model);
+            if (!withinReuseWindow(doc.consumedAtMs ?? doc.consumed * 1000, reuseWindow, at)) throw alreadyConsumed(model);
+            if (model === REFRESH_TOKEN) rememberClaim(id, at);
+            return;
+          }
+          if (model === REFRESH_TOKEN && rotationGate !== undefined) {
+            // The gate in Redis; the one MongoDB write of the rotation is its completion.
+            const first = await rotationGate.claim(`${model}:${id}`, at, Math.max(ROTATION_IN_FLIGHT_MS, reuseWindow * 1000));
+            if (first !== undefined && !withinReuseWindow(first, reuseWindow, at)) throw alreadyConsumed(model);
+            rememberClaim(id, at);
+            return;
           }
           // A conditional update is not a compare-and-set on FerretDB v1 (it reads, then
           // replaces), but a unique `_id` insert is atomic on every MongoDB-wire server. Every
@@ -298,16 +328,41 @@ export function createMongoAdapterFactory({
     const at = now();
     const successor = successorId === undefined ? undefined : heldSuccessors.get(successorId);
     if (successorId !== undefined) heldSuccessors.delete(successorId);
+    const claimedAt = claims.get(id) ?? at;
+    claims.delete(id);
     // $min: a token reused inside the window and rotated again keeps its first time.
-    const mark = { updateOne: { filter: { _id: id }, update: { $min: { consumed: epochSeconds(at), consumedAtMs: at } } } };
+    const update = { $min: { consumed: epochSeconds(at), consumedAtMs: at } };
+    // With the gate in Redis, the mark is also the durable check: only a token not marked yet,
+    // or marked inside the reuse window as the claim saw it. (On MongoDB a compare-and-set; on
+    // FerretDB v1, which reads and then writes, it catches every rotation completed before.)
+    const windowMs = reuseWindowSeconds * 1000;
+    const filter =
+      rotationGate === undefined
+        ? { _id: id }
+        : windowMs > 0
+          ? { _id: id, $or: [{ consumed: { $exists: false } }, { consumedAtMs: { $gt: claimedAt - windowMs } }] }
+          : { _id: id, consumed: { $exists: false } };
     await timed(onOperation, REFRESH_TOKEN, 'mongodb', 'completeRotation', async () => {
       if (successor === undefined) {
-        await refreshTokens().updateOne(mark.updateOne.filter, mark.updateOne.update);
+        const result = await refreshTokens().updateOne(filter, update);
+        if (rotationGate !== undefined && result.matchedCount === 0) throw alreadyConsumed(REFRESH_TOKEN);
         return;
       }
       // One `update` command, two statements in order: the successor, then the mark. If the
       // command fails part-way the client gets no new tokens and retries with the old one.
-      await refreshTokens().bulkWrite([{ replaceOne: { filter: { _id: successor.doc._id }, replacement: successor.doc, upsert: true } }, mark], { ordered: true });
+      const result = await refreshTokens().bulkWrite(
+        [{ replaceOne: { filter: { _id: successor.doc._id }, replacement: successor.doc, upsert: true } }, { updateOne: { filter, update } }],
+        { ordered: true },
+      );
+      // The successor is new (upserted); anything less than two documents means the mark matched none.
+      if (rotationGate !== undefined && result.matchedCount + result.upsertedCount < 2) {
+        // Lost: another rotation of this token completed first, or its grant was revoked. The
+        // successor was never handed out; remove it (should that fail, nobody knows it and it expires).
+        await refreshTokens()
+          .deleteOne({ _id: successor.doc._id })
+          .catch(() => {});
+        throw alreadyConsumed(REFRESH_TOKEN);
+      }
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { createBoundedCache, type BoundedCache } from '../../cache/bounded-cache.ts';
+import { JWT_REVOCATION_KIND } from './models.ts';
 import { createdByUpsert } from './upsert-outcome.ts';
 
 /**
@@ -17,6 +18,16 @@ export const CACHED_MODELS: ReadonlySet<string> = new Set(['Session', 'Grant', '
  * issued tokens are never read at this instance.
  */
 const TOKEN_MODELS: ReadonlySet<string> = new Set(['AccessToken', 'ClientCredentials']);
+
+/**
+ * The one model whose misses are cached too: a client_credentials JWT's introspection asks for
+ * its revocation tombstone (src/oidc/jwt-records.ts) every time, and the answer is almost always
+ * "none". Safe because nothing that can be asked for before it exists is created unannounced: a
+ * tombstone's creation is announced (JWT_REVOCATION_KIND), an opaque token's id is unknown to
+ * anyone until it is issued, and an instance materialises a derived record itself (its own write
+ * drops its own miss) before it reads it.
+ */
+const MISSES_CACHED: ReadonlySet<string> = new Set(['ClientCredentials']);
 
 const ENTRIES_PER_MODEL = 10_000;
 /**
@@ -129,7 +140,7 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
         maxEntries,
         maxBytes,
         sizeOf: (record) => record.json.length + ENTRY_OVERHEAD_BYTES,
-        cacheMisses: false,
+        cacheMisses: MISSES_CACHED.has(model),
         aliases: (record) => record.keys,
         validUntil: (record) => record.expiresAtMs,
         now,
@@ -169,7 +180,7 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
    * write (here, or announced by another instance) overlapped leaves its payload in the cache:
    * the read that follows a write (the code exchange after a sign-in) needs no round trip.
    */
-  async function writing<T>(model: string, keys: readonly string[], write: () => Promise<T>, written?: CachedRecord): Promise<T> {
+  async function writing<T>(model: string, keys: readonly string[], write: () => Promise<T>, written?: CachedRecord, announceCreation = false): Promise<T> {
     const self = { overlapped: false };
     overlap(model, keys);
     for (const key of keys) {
@@ -191,7 +202,7 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
       }
       drop({ model, keys });
       if (outcome.ok && written !== undefined && !self.overlapped && reading) fill(model, written);
-      if (!outcome.ok || !createdByUpsert(outcome.value)) await announce?.(JSON.stringify({ model, keys }));
+      if (!outcome.ok || !createdByUpsert(outcome.value) || announceCreation) await announce?.(JSON.stringify({ model, keys }));
     }
   }
 
@@ -222,7 +233,9 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
           const keys = [byId(id)];
           if (typeof payload.uid === 'string') keys.push(byUid(payload.uid));
           // Serialised before the write: what is cached is exactly what was stored.
-          return writing(model, keys, () => adapter.upsert(id, payload, expiresIn), reading && fill ? toRecord(payload) : undefined);
+          // Other instances may hold a tombstone's absence (MISSES_CACHED): its creation is news to them.
+          const news = payload.kind === JWT_REVOCATION_KIND;
+          return writing(model, keys, () => adapter.upsert(id, payload, expiresIn), reading && fill ? toRecord(payload) : undefined, news);
         },
         consume: (id) => writing(model, [byId(id)], () => adapter.consume(id)),
         destroy: (id) => writing(model, [byId(id)], () => adapter.destroy(id)),

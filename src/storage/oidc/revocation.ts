@@ -106,7 +106,10 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markC
   }
 
   const revocation: OidcRevocation = {
-    countSessions: () => collection('Session').countDocuments({ $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date(now()) } }] }),
+    // Signed-in sessions only: the `uid:` copies carry no accountId, nor do the records the library
+    // keeps for visitors who are not signed in (e.g. the sign-out page's form secret).
+    countSessions: () =>
+      collection('Session').countDocuments({ accountId: { $exists: true }, $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date(now()) } }] }),
 
     async listSessions(accountId) {
       const docs = live(await collection('Session').find({ accountId }).toArray());

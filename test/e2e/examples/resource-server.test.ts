@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
@@ -7,6 +9,9 @@ import type { RunningGatehouse } from '../../../src/server.ts';
 import { resourceServer } from '../../../examples/resource-server/app.ts';
 import { deployment, PASSWORD, relyingParty, type Deployment } from '../../helpers/e2e.ts';
 import { testClock } from '../../helpers/clock.ts';
+import { within } from '../../helpers/poll.ts';
+import { killChild } from '../../helpers/process.ts';
+import { freePort } from '../../helpers/redis-server.ts';
 
 const ORDERS = 'https://orders.example.com';
 const ORDERS_OPAQUE = 'https://orders.example.com/opaque';
@@ -138,5 +143,24 @@ describe('examples/resource-server: local JWT validation, introspection, scopes 
     expect(decodeProtectedHeader(after.access_token).kid).not.to.equal(oldKid);
     expect((await call(after.access_token)).status).to.equal(200);
     expect((await call(before.access_token)).status).to.equal(200);
+  });
+  it('runs with the README command (node examples/resource-server/main.ts) and says where it listens', async () => {
+    const port = await freePort();
+    let child: ChildProcess | undefined;
+    try {
+      child = spawn(process.execPath, [fileURLToPath(new URL('../../../examples/resource-server/main.ts', import.meta.url))], {
+        env: { ...process.env, GATEHOUSE_ISSUER: deploy.issuer, API: ORDERS, PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await within(20_000, async () => output.includes(`resource server listening on http://127.0.0.1:${port}`));
+      const { access_token: token } = await signIn('editor', { resource: ORDERS, scope: 'read' });
+      expect((await fetch(`http://127.0.0.1:${port}/orders`, { headers: { authorization: `Bearer ${token}` } })).status).to.equal(200);
+      expect((await fetch(`http://127.0.0.1:${port}/orders`)).status).to.equal(401);
+    } finally {
+      await killChild(child);
+    }
   });
 });

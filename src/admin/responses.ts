@@ -1,0 +1,37 @@
+import type { showApi } from '../operations/apis.ts';
+import type { showAuditEvent } from '../operations/audit.ts';
+import type { showClient, showCreated } from '../operations/clients.ts';
+import type { Operations } from '../operations/index.ts';
+import type { showLabel } from '../operations/labels.ts';
+import type { showGrant, showSession } from '../operations/sessions.ts';
+import type { showUpstream } from '../operations/upstream.ts';
+import type { showFactors, showUser } from '../operations/users.ts';
+
+/**
+ * The admin API's response bodies as types, taken from the functions that build them
+ * (src/admin/routes.ts), so a client in this repository cannot drift from them: the console's
+ * browser code imports these with `import type`, which is erased when it is compiled, so the
+ * browser never loads a server module (test/unit/console-web-imports.test.ts).
+ */
+
+/** What an operation resolves to. */
+type Result<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
+
+export type ApiResponse = ReturnType<typeof showApi>;
+export type AuditEventResponse = ReturnType<typeof showAuditEvent>;
+export type AuditPageResponse = Result<Operations['audit']['query']>;
+export type SignInStatsResponse = Result<Operations['audit']['signInsByDay']>;
+export type ClientResponse = ReturnType<typeof showClient>;
+/** A created client or a rotated secret: the client with its secret, shown this once. */
+export type CreatedClientResponse = ReturnType<typeof showCreated>;
+export type HealthResponse = Result<Operations['status']['health']>;
+export type KeyListResponse = Result<Operations['keys']['list']>;
+export type LabelResponse = ReturnType<typeof showLabel>;
+export type LockoutResponse = Result<Operations['lockouts']['list']>[number];
+export type SignInSettingsResponse = Result<Operations['settings']['show']>;
+export type UpstreamProviderResponse = ReturnType<typeof showUpstream>;
+export type UpstreamLinkResponse = Result<Operations['upstream']['links']>[number];
+export type UserResponse = ReturnType<typeof showUser>;
+export type FactorsResponse = ReturnType<typeof showFactors>;
+export type SessionResponse = ReturnType<typeof showSession>;
+export type GrantResponse = ReturnType<typeof showGrant>;

@@ -1,0 +1,225 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/load.ts';
+import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
+import { normalizeError } from '../errors/normalize.ts';
+import { apisCreate, apisDelete, apisGet, apisList, apisUpdate } from './commands/apis.ts';
+import { auditCommand } from './commands/audit.ts';
+import { doctorCommand } from './commands/doctor.ts';
+import { clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
+import { grantsRevoke } from './commands/grants.ts';
+import { idpsCreate, idpsDelete, idpsGet, idpsLinks, idpsList, idpsUnlink, idpsUpdate } from './commands/idps.ts';
+import { keysList, keysRotate } from './commands/keys.ts';
+import { labelCommands } from './commands/labels.ts';
+import { sessionsList, sessionsRevoke } from './commands/sessions.ts';
+import { settingsGet, settingsSet } from './commands/settings.ts';
+import { exportCommand, importCommand } from './commands/transfer.ts';
+import { usersCreate, usersDisable, usersEnable, usersGet, usersList, usersMfa, usersSetPassword, usersUnlock, usersUpdate } from './commands/users.ts';
+import { CliError, openContext, type CliContext, type CliIo } from './context.ts';
+import { commandHelp, unknownCommand, unknownOption } from './help.ts';
+
+type Command = (ctx: CliContext, args: string[]) => Promise<void>;
+
+const roles = labelCommands('roles');
+const groups = labelCommands('groups');
+
+const COMMANDS: Record<string, Command> = {
+  'clients create': clientsCreate,
+  'clients list': clientsList,
+  'clients get': clientsGet,
+  'clients update': clientsUpdate,
+  'clients delete': clientsDelete,
+  'clients rotate-secret': clientsRotateSecret,
+  'users create': usersCreate,
+  'users list': usersList,
+  'users get': usersGet,
+  'users update': usersUpdate,
+  'users set-password': usersSetPassword,
+  'users disable': usersDisable,
+  'users enable': usersEnable,
+  'users unlock': usersUnlock,
+  'users mfa': usersMfa,
+  'apis create': apisCreate,
+  'apis list': apisList,
+  'apis get': apisGet,
+  'apis update': apisUpdate,
+  'apis delete': apisDelete,
+  'roles create': roles.create,
+  'roles list': roles.list,
+  'roles delete': roles.delete,
+  'roles assign': roles.assign,
+  'roles remove': roles.remove,
+  'groups create': groups.create,
+  'groups list': groups.list,
+  'groups delete': groups.delete,
+  'groups assign': groups.assign,
+  'groups remove': groups.remove,
+  'idps create': idpsCreate,
+  'idps list': idpsList,
+  'idps get': idpsGet,
+  'idps update': idpsUpdate,
+  'idps delete': idpsDelete,
+  'idps links': idpsLinks,
+  'idps unlink': idpsUnlink,
+  'sessions list': sessionsList,
+  'sessions revoke': sessionsRevoke,
+  audit: auditCommand,
+  'keys list': keysList,
+  'keys rotate': keysRotate,
+  'grants revoke': grantsRevoke,
+  'settings get': settingsGet,
+  'settings set': settingsSet,
+  export: exportCommand,
+  import: importCommand,
+};
+
+/** Commands that are one word (`export`, `import`); the rest are two. */
+const SINGLE_WORD = new Set(['export', 'import', 'audit', 'doctor']);
+
+const USAGE = `usage: gatehouse <command> [options] [--json]
+
+commands:
+  clients create --name NAME [--type confidential|public] [--application-type web|native]
+                 [--redirect-uri URI]...
+                 [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--scope "a b"]
+                 [--api IDENTIFIER]... [--default-api IDENTIFIER] [--api-scope "IDENTIFIER s1 s2"]...
+                 [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
+                 [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
+                 [--jwks JSON | --jwks-file FILE | --jwks-uri URL] [--require-pkce]
+                 [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
+                 [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
+                 [--minimal-id-token] [--login-uses-default-api] [--token-claims gatehouse|keycloak]
+                 [--allow-password-grant]   (confidential first-party clients only)
+                 [--exchange-api IDENTIFIER]... [--exchange-trust CLIENT_ID]...   (token exchange policy)
+  clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID
+  clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce
+                 --no-minimal-id-token --no-login-uses-default-api --no-allow-password-grant
+                 --no-token-exchange, --unset FIELD (e.g. --unset logo_uri)]
+  users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
+               [PROFILE OPTIONS] --password-stdin
+      PROFILE OPTIONS (OpenID standard claims): --given-name --family-name --middle-name --nickname
+      --profile URL --picture URL --website URL --gender --birthdate YYYY-MM-DD --zoneinfo Europe/Paris
+      --locale en-US --phone-number +16045551234 --phone-number-verified --no-phone-number-verified
+      --email-verified --no-email-verified --address-formatted --address-street --address-locality
+      --address-region --address-postal-code --address-country (together they replace the address)
+  users update USER [same options as create, plus --clear-address; an empty value clears a field]
+  users get USER
+  users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
+  users set-password USER --password-stdin      (USER: id, username or email)
+  users disable USER | enable USER | unlock USER
+  users mfa USER [--reset]                      second factors: show, or remove app and recovery codes
+  apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
+              [--ttl SECONDS] [--roles] [--groups] [--token-claims gatehouse|keycloak] [--name NAME]
+              [--introspection-client CLIENT_ID]
+  apis list | get URI | delete URI
+  apis update URI [same options as create, plus --no-roles --no-groups --no-introspection-client]
+  roles create NAME [--description TEXT] | list | delete NAME
+  roles assign NAME --user USER | remove NAME --user USER
+  groups create NAME [--description TEXT] | list | delete NAME
+  groups assign NAME --user USER | remove NAME --user USER
+  idps create --alias ALIAS [--preset google|microsoft|github|gitlab|keycloak] [--tenant TENANT]
+              [--base-url URL] [--kind oidc|oauth2] [--name NAME] [--icon-url URL] [--issuer URL]
+              [--authorization-endpoint URL] [--token-endpoint URL] [--userinfo-endpoint URL]
+              --client-id ID [--client-secret-stdin | --private-key-stdin]
+              [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none] [--scope "a b"]
+              [--claim ATTRIBUTE=CLAIM]... [--role-map CLAIM=VALUE:ROLE]... [--group-map CLAIM=VALUE:GROUP]...
+              [--mapping-mode every_sign_in|first_sign_in] [--no-create-accounts] [--link-by-email]
+              [--trust-email] [--allowed-domain DOMAIN]... [--home-domain DOMAIN]... [--client CLIENT_ID]...
+              [--disabled] [--upstream-logout] [--hide-on-login]   upstream identity providers ("sign in with ...")
+  idps list | get ALIAS | delete ALIAS
+  idps update ALIAS [same options as create, plus --enabled --create-accounts --no-link-by-email
+              --no-trust-email --all-clients --no-upstream-logout --no-hide-on-login]
+  idps links USER | unlink USER --provider ALIAS --subject UPSTREAM_SUBJECT
+  sessions list --user USER                 sign-in sessions and the clients signed in to
+  sessions revoke SESSION_ID --user USER    end a session and revoke its grants
+  audit [--type TYPE] [--user ID|USERNAME] [--client ID] [--from ISO] [--to ISO] [--limit N]
+        [--before EVENT_ID]   audit events, newest first (--before: the previous page's next)
+  keys list              list signing keys with their status (next, active, retired)
+  keys rotate            add new signing and cookie keys; they sign after GATEHOUSE_KEY_PUBLISH_DELAY
+  grants revoke --user USER | --client ID | --grant ID
+  settings get [GROUP]   runtime settings in force (all, or one group: sign-in, password-policy,
+                         brute-force, mfa), and where each comes from
+  settings set NAME=VALUE...   change them (every server applies it; VALUE default = back to the default):
+                         self_registration=true|false  self_registration_domains=example.com,example.org
+                         require_verified_email=off|self-registered|all  email_verification_ttl=SECONDS
+                         password_reset=true|false  password_reset_ttl=SECONDS
+                         password_min_length=CHARACTERS  lockout_threshold=N  lockout_account_threshold=N
+                         lockout_ip_threshold=N  lockout_window=SECONDS  lockout_seconds=SECONDS
+                         lockout_max_seconds=SECONDS  mfa_required_roles=a,b  mfa_required_groups=a,b
+                         (a setting whose GATEHOUSE_... variable is set is pinned: read-only)
+  export --output FILE   clients (with secrets), APIs, roles, groups, users (with password hashes); mode 0600
+  import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET
+  import --keycloak REALM_EXPORT.json [--dry-run] [--api URI]
+                         a Keycloak realm export: clients, roles, groups, users with password hashes
+  doctor ISSUER_URL      check a running deployment end to end: discovery, keys, readiness, and
+                         (with this deployment's settings) a token from a temporary client, its
+                         signature, introspection and revocation; the client is removed after
+
+Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).
+gatehouse <command> --help shows one command's options.`;
+
+/** The arguments after the two command words (which are the first two positionals). */
+function withoutCommandWords(argv: string[], words: string[]): string[] {
+  const rest = [...argv];
+  for (const word of words) rest.splice(rest.indexOf(word), 1);
+  return rest;
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    allowPositionals: true,
+    strict: false,
+  });
+  const words = SINGLE_WORD.has(positionals[0] ?? '') ? 1 : 2;
+  const name = positionals.slice(0, words).join(' ');
+  const command = COMMANDS[name];
+  if (values.help === true) {
+    // `gatehouse --help`, `gatehouse clients --help`, `gatehouse clients create --help`.
+    const topic = command !== undefined ? name : positionals.length === 1 ? positionals[0]! : undefined;
+    const help = topic === undefined ? (positionals.length === 0 ? USAGE : undefined) : commandHelp(USAGE, topic);
+    if (help === undefined) throw new CliError(unknownCommand(name, Object.keys(COMMANDS)), 2);
+    io.stdout(`${help}\n`);
+    return 0;
+  }
+  if (name === 'doctor') return doctorCommand(io, withoutCommandWords(argv, ['doctor']).filter((arg) => arg !== '--json'), values.json === true);
+  if (command === undefined) {
+    if (positionals.length === 0) {
+      io.stderr(`${USAGE}\n`);
+      return 2;
+    }
+    throw new CliError(unknownCommand(name, Object.keys(COMMANDS)), 2);
+  }
+  const ctx = openContext(io, values.json === true);
+  const args = withoutCommandWords(argv, positionals.slice(0, words));
+  await command(ctx, args).catch((error: unknown) => {
+    const line = unknownOption(error, name, USAGE, args);
+    throw line === undefined ? error : new CliError(line, 2);
+  });
+  return 0;
+}
+
+/** How the command ends on an error: the same message every surface shows, and its exit code. */
+function report(raw: unknown, io: CliIo): number {
+  if (raw instanceof ConfigError) {
+    for (const problem of raw.problems) io.stderr(`gatehouse: ${problem}\n`);
+    return raw.exitCode;
+  }
+  if (raw instanceof TypeError && 'code' in raw && String(raw.code).startsWith('ERR_PARSE_ARGS')) {
+    io.stderr(`gatehouse: ${raw.message}\n`);
+    return EXIT.usage;
+  }
+  const error = normalizeError(raw);
+  const text = error.status >= 500 && !(raw instanceof GatehouseError) ? `unexpected error: ${raw instanceof Error ? raw.message : String(raw)}` : error.description;
+  io.stderr(`gatehouse: ${text}\n`);
+  return error.exitCode;
+}
+
+/** Runs one `gatehouse` command line (the words after `gatehouse`) against `io`; its exit code. */
+export async function cli(argv: string[], io: CliIo): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    return report(error, io);
+  }
+}

@@ -1,0 +1,30 @@
+import type { ParsedSettings } from './schema.ts';
+import { present } from './sources.ts';
+
+/**
+ * Rules that span settings, in every environment: each is valid alone, not together.
+ * `settings` is undefined when the schema refused them; each problem starts with a setting's name.
+ */
+export function settingConflicts(raw: Readonly<Record<string, string>>, settings: ParsedSettings | undefined): string[] {
+  const problems: string[] = [];
+  if (present(raw.GATEHOUSE_ADMIN_USERNAME) !== present(raw.GATEHOUSE_ADMIN_PASSWORD)) {
+    problems.push('GATEHOUSE_ADMIN_PASSWORD: GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD go together');
+  }
+  if (settings === undefined) return problems;
+  // argon2's own m >= 8·p always holds: the memory minimum (1024) is 8 × the parallelism maximum (64) × 2.
+  const s = settings;
+  if (s.GATEHOUSE_HEADERS_TIMEOUT > s.GATEHOUSE_REQUEST_TIMEOUT) {
+    problems.push('GATEHOUSE_HEADERS_TIMEOUT: must not be longer than GATEHOUSE_REQUEST_TIMEOUT (the request timeout covers the headers too)');
+  }
+  if (s.GATEHOUSE_SMTP_URL !== undefined && s.GATEHOUSE_MAIL_FROM === undefined) {
+    problems.push('GATEHOUSE_MAIL_FROM: is required with GATEHOUSE_SMTP_URL (the From: address of every email)');
+  }
+  if (s.GATEHOUSE_LOCKOUT_MAX_SECONDS < s.GATEHOUSE_LOCKOUT_SECONDS) {
+    problems.push('GATEHOUSE_LOCKOUT_MAX_SECONDS: must be at least GATEHOUSE_LOCKOUT_SECONDS');
+  }
+  const interval = s.GATEHOUSE_KEY_ROTATION_INTERVAL;
+  if (interval !== 0 && interval <= s.GATEHOUSE_KEY_PUBLISH_DELAY) {
+    problems.push('GATEHOUSE_KEY_ROTATION_INTERVAL: must be 0 (off) or longer than GATEHOUSE_KEY_PUBLISH_DELAY, or new keys would be replaced before they sign');
+  }
+  return problems;
+}

@@ -1,0 +1,161 @@
+/// <reference lib="dom" />
+import { ApiError, type AdminApi } from './api.ts';
+import { confirmed, h, notice, render, showError, t, words } from './ui.ts';
+
+interface Setting {
+  readonly value: unknown;
+  readonly default: unknown;
+  readonly source: 'environment' | 'stored' | 'default';
+  readonly pinned_by: string | null;
+  readonly env: string;
+}
+
+interface GroupView {
+  readonly settings: Readonly<Record<string, Setting>>;
+  readonly updated_at: string | null;
+}
+
+/** A control: a whole number within bounds, or a comma-separated list of names. */
+type Field = { readonly name: string; readonly kind: 'number'; readonly min: number; readonly max: number; readonly unit: 'characters' | 'failures' | 'seconds' } | { readonly name: string; readonly kind: 'list' };
+
+interface Group {
+  /** The admin API's /settings/<id> and the strings' prefix (securitySettings.<key>.*). */
+  readonly id: 'password-policy' | 'brute-force' | 'mfa';
+  readonly key: 'password' | 'bruteForce' | 'mfa';
+  readonly fields: readonly Field[];
+}
+
+const YEAR = 365 * 86_400;
+const GROUPS: readonly Group[] = [
+  { id: 'password-policy', key: 'password', fields: [{ name: 'password_min_length', kind: 'number', min: 8, max: 1024, unit: 'characters' }] },
+  {
+    id: 'brute-force',
+    key: 'bruteForce',
+    fields: [
+      { name: 'lockout_threshold', kind: 'number', min: 1, max: 1000, unit: 'failures' },
+      { name: 'lockout_account_threshold', kind: 'number', min: 1, max: 100_000, unit: 'failures' },
+      { name: 'lockout_ip_threshold', kind: 'number', min: 1, max: 1_000_000, unit: 'failures' },
+      { name: 'lockout_window', kind: 'number', min: 1, max: YEAR, unit: 'seconds' },
+      { name: 'lockout_seconds', kind: 'number', min: 1, max: YEAR, unit: 'seconds' },
+      { name: 'lockout_max_seconds', kind: 'number', min: 1, max: YEAR, unit: 'seconds' },
+    ],
+  },
+  { id: 'mfa', key: 'mfa', fields: [{ name: 'mfa_required_roles', kind: 'list' }, { name: 'mfa_required_groups', kind: 'list' }] },
+];
+
+function shown(value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? t('securitySettings.nobody') : value.join(', ');
+  return String(value);
+}
+
+/** Under each control: what it means, then where its value comes from; a pinned one names its environment variable. */
+function hint(field: Field, setting: Setting): HTMLElement {
+  const source =
+    setting.pinned_by !== null
+      ? t('signInSettings.pinned', { env: setting.pinned_by })
+      : setting.source === 'stored'
+        ? t('signInSettings.stored', { value: shown(setting.default) })
+        : t('signInSettings.default', { env: setting.env });
+  const locked = setting.pinned_by !== null;
+  return h('p', { class: 'hint', id: `f-${field.name}-hint` }, `${t(`securitySettings.hint.${field.name}`)} `, locked ? h('span', { class: 'badge' }, t('signInSettings.locked')) : null, locked ? ' ' : null, source);
+}
+
+function control(field: Field, setting: Setting): HTMLElement {
+  const value = Array.isArray(setting.value) ? setting.value.join(', ') : String(setting.value);
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: `f-${field.name}` }, t(`securitySettings.field.${field.name}`)),
+    h('input', {
+      id: `f-${field.name}`,
+      name: field.name,
+      type: field.kind === 'number' ? 'number' : 'text',
+      value,
+      min: field.kind === 'number' ? String(field.min) : undefined,
+      max: field.kind === 'number' ? String(field.max) : undefined,
+      inputmode: field.kind === 'number' ? 'numeric' : undefined,
+      autocomplete: 'off',
+      disabled: setting.pinned_by !== null,
+      'aria-describedby': `f-${field.name}-hint`,
+    }),
+    hint(field, setting),
+  );
+}
+
+/** The form's values that differ from what is in force, in the admin API's terms (pinned ones left out). */
+function patchOf(form: HTMLFormElement, group: Group, view: GroupView): Record<string, unknown> {
+  const data = new FormData(form);
+  const patch: Record<string, unknown> = {};
+  for (const field of group.fields) {
+    const setting = view.settings[field.name];
+    if (setting === undefined || setting.pinned_by !== null) continue;
+    const raw = data.get(field.name);
+    // A number field left empty or with text goes to the API as typed, so its 400 names the field.
+    const value = field.kind === 'list' ? words(raw) : raw === null || String(raw).trim() === '' || Number.isNaN(Number(raw)) ? String(raw ?? '') : Number(raw);
+    if (JSON.stringify(value) !== JSON.stringify(setting.value)) patch[field.name] = value;
+  }
+  return patch;
+}
+
+function groupCard(root: HTMLElement, api: AdminApi, group: Group, view: GroupView, message: string | undefined): HTMLElement {
+  const headingId = `${group.id}-heading`;
+  const status = h('div', { role: 'status' }, message === undefined ? null : notice(message));
+  const editable = group.fields.some((field) => view.settings[field.name]?.pinned_by === null);
+  const form = h(
+    'form',
+    { 'aria-labelledby': headingId, novalidate: true },
+    ...group.fields.map((field) => control(field, view.settings[field.name]!)),
+    editable ? h('button', { type: 'submit' }, t(`securitySettings.${group.key}.save`)) : null,
+  ) as HTMLFormElement;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const patch = patchOf(form, group, view);
+    if (Object.keys(patch).length === 0) {
+      status.replaceChildren(notice(t('signInSettings.unchanged')));
+      return;
+    }
+    void api.patch<GroupView>(`/settings/${group.id}`, patch).then(
+      () => securitySettingsPage(root, api, { group: group.id, text: t('signInSettings.saved') }),
+      (error: unknown) => showError(form, status, error, error instanceof ApiError ? error.details : []),
+    );
+  });
+  const changedHere = group.fields.filter((field) => view.settings[field.name]?.source === 'stored').map((field) => field.name);
+  const restore =
+    changedHere.length === 0
+      ? null
+      : h(
+          'div',
+          { class: 'restore' },
+          h('p', { id: `${group.id}-restore-text` }, t('signInSettings.restore.text', { names: changedHere.join(', ') })),
+          confirmed(t(`securitySettings.${group.key}.restore`), t('signInSettings.restore.confirm'), () =>
+            void api.patch<GroupView>(`/settings/${group.id}`, Object.fromEntries(changedHere.map((name) => [name, null]))).then(
+              () => securitySettingsPage(root, api, { group: group.id, text: t('signInSettings.restored') }),
+              (error: unknown) => showError(null, status, error, error instanceof ApiError ? error.details : []),
+            ),
+          ),
+        );
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': headingId, id: `group-${group.id}` },
+    h('h2', { id: headingId }, t(`securitySettings.${group.key}.heading`)),
+    h('p', {}, t(`securitySettings.${group.key}.text`)),
+    form,
+    status,
+    restore,
+  );
+}
+
+/**
+ * Password policy, brute-force detection and the multi-factor requirement (Keycloak: Authentication
+ * → Policies, Realm settings → Security defenses): one card per admin API group, applied by every instance.
+ */
+export async function securitySettingsPage(root: HTMLElement, api: AdminApi, message?: { group: Group['id']; text: string }): Promise<void> {
+  const views = await Promise.all(GROUPS.map((group) => api.get<GroupView>(`/settings/${group.id}`)));
+  render(
+    root,
+    h('h1', {}, t('securitySettings.heading')),
+    h('p', {}, h('a', { href: '#/settings' }, t('signInSettings.back'))),
+    h('p', {}, t('securitySettings.text')),
+    ...GROUPS.map((group, index) => groupCard(root, api, group, views[index]!, message?.group === group.id ? message.text : undefined)),
+  );
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import type { Config } from '../config/load.ts';
+import type { RuntimeSettingName } from '../config/schema.ts';
+import type { MfaPolicy } from '../mfa/policy.ts';
+import type { SettingsGroup } from './group.ts';
+
+/**
+ * Who must use a second factor (Keycloak: a required action / conditional OTP by role):
+ * members of these roles or groups are asked to enrol one at their next sign-in.
+ */
+export interface MfaSettings {
+  readonly mfa_required_roles: readonly string[];
+  readonly mfa_required_groups: readonly string[];
+}
+
+export const MFA_ENV: Readonly<Record<keyof MfaSettings, RuntimeSettingName>> = {
+  mfa_required_roles: 'GATEHOUSE_MFA_REQUIRED_ROLES',
+  mfa_required_groups: 'GATEHOUSE_MFA_REQUIRED_GROUPS',
+};
+
+// The same names users carry (src/accounts/accounts.ts: 1-128 characters); they need not exist yet.
+const names = (kind: string) =>
+  z
+    .array(z.string({ message: `must be ${kind} names` }).trim().min(1, { message: 'must not be empty' }).max(128, { message: 'must be at most 128 characters' }), { message: `must be a list of ${kind} names` })
+    .max(100, { message: `must list at most 100 ${kind}s` })
+    .transform((list) => [...new Set(list)])
+    .nullable()
+    .optional();
+
+export const mfaPatchSchema = z.strictObject({
+  mfa_required_roles: names('role'),
+  mfa_required_groups: names('group'),
+});
+
+export function configuredMfa(config: Pick<Config, 'mfa'>): MfaSettings {
+  return { mfa_required_roles: [...config.mfa.requiredRoles], mfa_required_groups: [...config.mfa.requiredGroups] };
+}
+
+export function mfaPolicyOf(settings: MfaSettings): MfaPolicy {
+  return { requiredRoles: settings.mfa_required_roles, requiredGroups: settings.mfa_required_groups };
+}
+
+/** Multi-factor requirement: /settings/mfa. */
+export const mfaGroup: SettingsGroup<MfaSettings> = {
+  id: 'mfa',
+  title: 'multi-factor settings',
+  env: MFA_ENV,
+  patchSchema: mfaPatchSchema,
+  storedShape: {
+    mfa_required_roles: { type: [String], default: undefined },
+    mfa_required_groups: { type: [String], default: undefined },
+  },
+};

@@ -1,0 +1,67 @@
+import type { Redis } from 'ioredis';
+import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from '../accounts/password-policy.ts';
+import type { Config } from '../config/load.ts';
+import type { LockoutPolicy } from '../accounts/login-limiter.ts';
+import { bruteForceGroup, configuredBruteForce, lockoutPolicyOf, type BruteForceSettings } from './brute-force.ts';
+import type { MfaPolicy } from '../mfa/policy.ts';
+import { configuredMfa, mfaGroup, mfaPolicyOf, type MfaSettings } from './mfa.ts';
+import { pinnedIn, type SettingsGroup } from './group.ts';
+import { openSettingsNotices } from './notices.ts';
+import { configuredPasswordPolicy, passwordPolicyGroup, type PasswordPolicySettings } from './password-policy.ts';
+import { configuredSignIn, signInGroup, type SignInSettings } from './sign-in.ts';
+import { openSettingsStore, type SettingsStore } from './store.ts';
+
+interface WarnLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface RuntimeSettingsDeps {
+  readonly config: Config;
+  readonly mongo: Parameters<typeof openSettingsStore>[1]['mongo'];
+  readonly redis: Redis | undefined;
+  readonly logger: WarnLogger;
+  /** false for one-shot processes (CLI commands): announce changes, listen to none. */
+  readonly subscribe: boolean;
+  readonly now: () => number;
+}
+
+/** Every group of runtime settings, as operators see them: the admin API, CLI and console list them in this order. */
+export interface RuntimeSettings {
+  readonly signIn: SettingsStore<SignInSettings>;
+  readonly passwordPolicy: SettingsStore<PasswordPolicySettings>;
+  readonly bruteForce: SettingsStore<BruteForceSettings>;
+  readonly mfa: SettingsStore<MfaSettings>;
+  /** The password policy in force, as src/accounts checks it. */
+  passwordPolicyNow(): Promise<PasswordPolicy>;
+  /** The lockout thresholds and durations in force, as the login limiter applies them. */
+  lockoutPolicyNow(): Promise<LockoutPolicy>;
+  /** Who must use a second factor, as the sign-in, the password grant and the account page ask. */
+  mfaPolicyNow(): Promise<MfaPolicy>;
+  /** The stores by group id (admin API paths, CLI). */
+  readonly groups: ReadonlyArray<SettingsStore<object>>;
+  close(): Promise<void>;
+}
+
+export async function openRuntimeSettings({ config, mongo, redis, logger, subscribe, now }: RuntimeSettingsDeps): Promise<RuntimeSettings> {
+  const notices = await openSettingsNotices({ redis, redisPrefix: config.redisPrefix, logger, subscribe });
+  const open = <S extends object>(group: SettingsGroup<S>, configured: S) =>
+    openSettingsStore(group, { mongo, notices, configured, pinned: pinnedIn(group, config.pinned), logger, now });
+  // Each store reads its document once on opening: in parallel, so a CLI command starts no later.
+  const [signIn, passwordPolicy, bruteForce, mfa] = await Promise.all([
+    open(signInGroup, configuredSignIn(config)),
+    open(passwordPolicyGroup, configuredPasswordPolicy(config)),
+    open(bruteForceGroup, configuredBruteForce(config)),
+    open(mfaGroup, configuredMfa(config)),
+  ]);
+  return {
+    signIn,
+    passwordPolicy,
+    passwordPolicyNow: async () => ({ ...DEFAULT_PASSWORD_POLICY, minLength: (await passwordPolicy.current()).password_min_length }),
+    bruteForce,
+    lockoutPolicyNow: async () => lockoutPolicyOf(await bruteForce.current()),
+    mfa,
+    mfaPolicyNow: async () => mfaPolicyOf(await mfa.current()),
+    groups: [signIn, passwordPolicy, bruteForce, mfa] as unknown as ReadonlyArray<SettingsStore<object>>,
+    close: () => notices.close(),
+  };
+}

@@ -1,0 +1,173 @@
+import { ConflictError, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { validated } from '../storage/validated-writes.ts';
+import { effectiveOf, settingNames, type SettingsGroup, type SettingsPatch, type StoredValues } from './group.ts';
+import { settingsModel, type StoredSettings } from './model.ts';
+import type { SettingsNotices } from './notices.ts';
+
+/** Without Redis notices, another instance's change shows here within this time. */
+export const SETTINGS_POLL_MS = 1000;
+/** With Redis notices: a bound on how long a lost notice can leave this instance behind. */
+const NOTICED_MS = 60_000;
+const WRITE_ATTEMPTS = 5;
+
+interface WarnLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export interface SettingsStoreDeps<S extends object> {
+  readonly mongo: Parameters<typeof settingsModel>[0];
+  readonly notices: SettingsNotices;
+  /** The values from the configuration (environment or defaults). */
+  readonly configured: S;
+  /** Settings whose environment variable is set: they keep the configured value and refuse writes. */
+  readonly pinned: Partial<Record<keyof S & string, string>>;
+  readonly logger: WarnLogger;
+  readonly now: () => number;
+}
+
+export interface SettingsState<S> {
+  readonly settings: S;
+  /** What an operator stored (pinned settings included: shown, but not in force). */
+  readonly stored: StoredValues<S>;
+  readonly updatedAt: Date | null;
+}
+
+export interface SettingsChange<S> {
+  readonly before: S;
+  readonly after: S;
+  /** The settings whose value in force changed. */
+  readonly changed: ReadonlyArray<keyof S & string>;
+}
+
+export interface SettingsStore<S extends object> {
+  readonly group: SettingsGroup<S>;
+  readonly configured: S;
+  readonly pinned: Partial<Record<keyof S & string, string>>;
+  /** The settings in force, from this instance's copy (see the cache note below). */
+  current(): Promise<S>;
+  /** Read from the store now (operators' views). */
+  read(): Promise<SettingsState<S>>;
+  /** Refuses a change to a pinned setting (409 naming it) without writing anything. */
+  assertWritable(patch: SettingsPatch<S>): void;
+  /** Applies a change (null = back to the configured value); 409 for a pinned setting, 400 for values that do not go together. */
+  update(patch: SettingsPatch<S>): Promise<SettingsChange<S>>;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * One group's settings document, read through a small per-instance cache. A write drops this
+ * instance's copy and announces the change (SettingsNotices), so every other instance drops
+ * its copy too and reads the new settings with its next request. Without Redis (or if a notice
+ * is lost) a copy lives at most SETTINGS_POLL_MS (NOTICED_MS with notices). A read that started
+ * before a notice is not kept, so a stale value never outlives the notice.
+ */
+export async function openSettingsStore<S extends object>(group: SettingsGroup<S>, deps: SettingsStoreDeps<S>): Promise<SettingsStore<S>> {
+  const model = settingsModel(deps.mongo, group);
+  const { configured, pinned, now, notices } = deps;
+  const names = settingNames(group);
+  let cached: { settings: S; at: number } | undefined;
+  let generation = 0;
+  let loading: Promise<S> | undefined;
+  const drop = () => {
+    generation += 1;
+    cached = undefined;
+    loading = undefined;
+  };
+  notices.listen(group.id, drop);
+  const lifetime = notices.listening ? NOTICED_MS : SETTINGS_POLL_MS;
+
+  async function read(): Promise<SettingsState<S>> {
+    const doc = await model.findById(group.id).lean<StoredSettings<S>>();
+    const stored = doc?.values ?? {};
+    return { settings: effectiveOf(group, configured, stored, pinned), stored, updatedAt: doc?.updatedAt ?? null };
+  }
+
+  function load(): Promise<S> {
+    const started = generation;
+    const promise = read().then(
+      ({ settings }) => {
+        if (generation === started) cached = { settings, at: now() };
+        return settings;
+      },
+      (error: unknown) => {
+        // A store outage: keep serving the last settings read rather than failing the page.
+        if (cached !== undefined) {
+          deps.logger.warn({ err: error, group: group.id }, 'runtime settings not refreshed; serving the last ones read');
+          return cached.settings;
+        }
+        throw error;
+      },
+    );
+    const settled = promise.finally(() => {
+      if (loading === settled) loading = undefined;
+    });
+    loading = settled;
+    return settled;
+  }
+
+  async function write(patch: SettingsPatch<S>): Promise<SettingsChange<S>> {
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
+      const doc = await model.findById(group.id).lean<StoredSettings<S>>();
+      const values: Record<string, unknown> = { ...(doc?.values ?? {}) };
+      for (const name of names) {
+        const value = patch[name];
+        if (value === null) delete values[name];
+        else if (value !== undefined) values[name] = value;
+      }
+      const before = effectiveOf(group, configured, doc?.values ?? {}, pinned);
+      const after = effectiveOf(group, configured, values as StoredValues<S>, pinned);
+      const problems = group.problems?.(after) ?? [];
+      if (problems.length > 0) throw new InvalidRequestError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+      const next = await validated(model, { _id: group.id, values: values as StoredValues<S>, version: (doc?.version ?? 0) + 1, updatedAt: new Date(now()) });
+      let written: boolean;
+      if (doc === null) {
+        written = await model.collection.insertOne(next as never).then(
+          () => true,
+          (error: unknown) => {
+            if ((error as { code?: unknown }).code === 11000) return false;
+            throw error;
+          },
+        );
+      } else {
+        written = (await model.collection.replaceOne({ _id: group.id, version: doc.version } as never, next)).matchedCount === 1;
+      }
+      if (!written) continue;
+      return { before, after, changed: names.filter((name) => !sameValue(before[name], after[name])) };
+    }
+    throw new ConflictError(`the ${group.title} are being changed by someone else at the same time; try again`);
+  }
+
+  function assertWritable(patch: SettingsPatch<S>): void {
+    for (const name of names) {
+      const variable = pinned[name];
+      if (patch[name] !== undefined && variable !== undefined) {
+        throw new ConflictError(`${name}: set by the environment variable ${variable}, so it cannot be changed here (unset ${variable} and restart to manage it here)`, name);
+      }
+    }
+  }
+
+  // Pages find the settings in memory from the first request on.
+  await load();
+
+  return {
+    group,
+    configured,
+    pinned,
+    current() {
+      if (cached !== undefined && now() - cached.at < lifetime && now() >= cached.at) return Promise.resolve(cached.settings);
+      return loading ?? load();
+    },
+    read,
+    assertWritable,
+    async update(patch) {
+      assertWritable(patch);
+      const change = await write(patch);
+      drop();
+      await notices.publish(group.id);
+      return change;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import type { Redis } from 'ioredis';
+import { redisScript } from './redis-scripts.ts';
+
+/**
+ * The single-use gate of refresh-token rotation when Redis is configured: one atomic script
+ * instead of an insert into MongoDB's `oidc_consumption`, so that a rotation writes MongoDB once
+ * (its completion: the successor and the mark on the old token, mongo-adapter.ts). The claim is
+ * only the fast gate; the durable truth stays in MongoDB, whose completion is conditional on the
+ * token not being marked already, so a Redis that lost its keys cannot hand out two successors
+ * of one token on a server where a conditional update is a compare-and-set (MongoDB).
+ */
+export interface RotationGate {
+  /**
+   * Claims `key` for a rotation at `atMs`. A claim younger than `holdMs` keeps it: the answer
+   * is that claim's time. An older one (a rotation whose response never became ready) is taken
+   * over, as is a key Redis no longer has; the answer is then `undefined` (won).
+   */
+  claim(key: string, atMs: number, holdMs: number): Promise<number | undefined>;
+}
+
+/**
+ * KEYS[1] claim. ARGV[1] now (ms, the instance's clock: tests move it), ARGV[2] hold (ms).
+ * Returns the holding claim's time, or nil when this call took the claim. The key lives as long
+ * as the hold; staleness is judged on the time stored in it, so a clock the caller moves counts.
+ */
+const CLAIM = redisScript(`
+local first = redis.call('GET', KEYS[1])
+if first and tonumber(ARGV[1]) - tonumber(first) < tonumber(ARGV[2]) then return first end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
+`);
+
+export function rotationClaimKey(prefix: string, key: string): string {
+  return `${prefix}claim:${key}`;
+}
+
+export function createRedisRotationGate(redis: Redis, prefix: string): RotationGate {
+  return {
+    async claim(key, atMs, holdMs) {
+      const first = await CLAIM.run(redis, [rotationClaimKey(prefix, key)], [atMs, Math.max(1, Math.ceil(holdMs))]);
+      return first === null || first === undefined ? undefined : Number(first);
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import { expect } from 'chai';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { NOTICE_MS, within } from '../helpers/poll.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+
+interface Site {
+  readonly deploy: Deployment;
+  readonly a: RunningGatehouse;
+}
+
+async function site(label: string, settings: Record<string, string> = {}): Promise<Site> {
+  const deploy = await deployment(label, { settings });
+  const a = await deploy.start();
+  await a.services.accounts.createUser({ username: 'operator', password: PASSWORD, roles: ['admin'] });
+  return { deploy, a };
+}
+
+describe('console: Password & sign-in security (headless Chromium, two instances)', function () {
+  this.timeout(240_000);
+  let browser: Browser;
+  let main: Site;
+  let other: RunningGatehouse;
+  let current: Page | undefined;
+
+  before(async () => {
+    main = await site('security_console');
+    other = await main.deploy.start(await freePort());
+    browser = await launchChromium();
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
+      await screenshot(current, `security-settings-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
+    }
+  });
+  after(async () => {
+    await browser?.close();
+    await other?.close();
+    await main?.a.close();
+    await main?.deploy.drop();
+  });
+
+  async function operatorPage(target: Site, options: { width?: number; locale?: string } = {}): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 844 } });
+    const page = await context.newPage();
+    current = page;
+    if (options.locale !== undefined) await page.addInitScript((locale) => localStorage.setItem('gatehouse.console.locale', locale), options.locale);
+    await page.goto(`${target.deploy.issuer}/console/`);
+    await page.locator('main button').click();
+    await page.fill('input[name="login"]', 'operator');
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.locator('[data-testid="count-users"]').waitFor();
+    return page;
+  }
+
+  it('changes the password policy, brute-force detection and the MFA requirement; the other instance follows; a bad value is named at its field', async () => {
+    const page = await operatorPage(main);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Password & sign-in security' }).click();
+    await page.getByRole('heading', { name: 'Password & sign-in security', level: 1 }).waitFor();
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    expect(await page.getByLabel('Minimum length (characters)').inputValue()).to.equal('8');
+    expect(await page.locator('#f-password_min_length-hint').innerText()).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
+
+    await page.getByLabel('Minimum length (characters)').fill('12');
+    await page.getByRole('button', { name: 'Save password policy' }).click();
+    await page.locator('#group-password-policy').getByText('Settings saved.').waitFor();
+    expect(await page.getByLabel('Minimum length (characters)').inputValue()).to.equal('12');
+    expect(await page.locator('#f-password_min_length-hint').innerText()).to.include('Changed here (default: 8).');
+    await within(NOTICE_MS, async () => (await other.services.runtimeSettings.passwordPolicy.current()).password_min_length === 12);
+
+    // The longest lock may not be shorter than the first: refused, named under its field, nothing saved.
+    await page.getByLabel('Failures from one address against one account').fill('3');
+    await page.getByLabel('Longest lock (seconds)').fill('30');
+    await page.getByRole('button', { name: 'Save brute-force detection' }).click();
+    await page.getByRole('alert').filter({ hasText: 'lockout_max_seconds' }).first().waitFor();
+    expect(await page.getByLabel('Longest lock (seconds)').getAttribute('aria-invalid')).to.equal('true');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'security-settings-invalid');
+    expect((await main.a.services.runtimeSettings.bruteForce.read()).stored).to.deep.equal({});
+    await page.getByLabel('Longest lock (seconds)').fill('86400');
+    await page.getByRole('button', { name: 'Save brute-force detection' }).click();
+    await page.locator('#group-brute-force').getByText('Settings saved.').waitFor();
+    await within(NOTICE_MS, async () => (await other.services.runtimeSettings.bruteForce.current()).lockout_threshold === 3);
+
+    await page.getByLabel('Roles that require a second factor').fill('finance, auditors');
+    await page.getByRole('button', { name: 'Save multi-factor requirement' }).click();
+    await page.locator('#group-mfa').getByText('Settings saved.').waitFor();
+    await within(NOTICE_MS, async () => (await other.services.runtimeSettings.mfa.current()).mfa_required_roles.join() === 'finance,auditors');
+    await screenshot(page, 'security-settings-saved');
+
+    // What was changed here goes back to its default with one confirmed action per card.
+    await page.getByRole('button', { name: 'Restore the default policy' }).click();
+    await page.getByRole('button', { name: 'Yes, restore the defaults' }).click();
+    await page.locator('#group-password-policy').getByText('Defaults restored.').waitFor();
+    expect(await page.getByLabel('Minimum length (characters)').inputValue()).to.equal('8');
+
+    await main.a.audit.flush();
+    const { events } = await main.a.services.audit.query({ types: ['settings.updated'], limit: 10 });
+    expect(events.map((event) => event.target?.id)).to.have.members(['password-policy', 'brute-force', 'mfa', 'password-policy']);
+    expect(events.every((event) => event.actor.type === 'user')).to.equal(true);
+    expect(errors).to.deep.equal([]);
+    await page.context().close();
+  });
+
+  it('in en, ru, zh-CN and ko at 1280 and 390 px: no serious axe violations, nothing wider than the screen', async () => {
+    for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
+      for (const width of [1280, 390]) {
+        const page = await operatorPage(main, { locale, width });
+        await page.goto(`${main.deploy.issuer}/console/#/settings/security`);
+        await page.locator('#f-mfa_required_groups').waitFor();
+        await page.waitForLoadState('networkidle');
+        expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+        expect(await page.locator('main').innerText(), `${locale}: no string key shows`).to.not.match(/securitySettings\.|signInSettings\./);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `${locale} at ${width} px overflows`).to.be.at.most(0);
+        expect(await seriousViolations(page), `${locale} at ${width} px`).to.deep.equal([]);
+        await screenshot(page, `security-settings-${locale}-${width}`);
+        await page.context().close();
+      }
+    }
+  });
+
+  describe('with environment pins', () => {
+    let pinned: Site;
+    before(async () => {
+      pinned = await site('security_console_pinned', { GATEHOUSE_LOCKOUT_THRESHOLD: '4', GATEHOUSE_PASSWORD_MIN_LENGTH: '10' });
+    });
+    after(async () => {
+      await pinned?.a.close();
+      await pinned?.deploy.drop();
+    });
+
+    it('shows pinned settings locked with their variable; a card whose only setting is pinned has no save button', async () => {
+      const page = await operatorPage(pinned);
+      await page.goto(`${pinned.deploy.issuer}/console/#/settings/security`);
+      const threshold = page.getByLabel('Failures from one address against one account');
+      await threshold.waitFor();
+      expect(await threshold.isDisabled()).to.equal(true);
+      expect(await threshold.inputValue()).to.equal('4');
+      expect(await page.locator('#f-lockout_threshold-hint').innerText()).to.include('GATEHOUSE_LOCKOUT_THRESHOLD');
+      expect(await page.getByLabel('Minimum length (characters)').isDisabled()).to.equal(true);
+      expect(await page.getByRole('button', { name: 'Save password policy' }).count()).to.equal(0);
+      expect(await page.getByLabel('Counting window (seconds)').isDisabled()).to.equal(false);
+      expect(await seriousViolations(page)).to.deep.equal([]);
+      await screenshot(page, 'security-settings-pinned');
+
+      await page.getByLabel('Counting window (seconds)').fill('600');
+      await page.getByRole('button', { name: 'Save brute-force detection' }).click();
+      await page.locator('#group-brute-force').getByText('Settings saved.').waitFor();
+      expect((await pinned.a.services.runtimeSettings.bruteForce.read()).settings).to.include({ lockout_window: 600, lockout_threshold: 4 });
+      await page.context().close();
+    });
+  });
+});

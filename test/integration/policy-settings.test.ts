@@ -1,0 +1,482 @@
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { formsOf, UserAgent } from '../helpers/browserless.ts';
+import { testClock, type TestClock } from '../helpers/clock.ts';
+import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { NOTICE_MS, within } from '../helpers/poll.ts';
+import { runCli } from '../helpers/process.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
+
+const REDIRECT = 'https://app.example.com/cb';
+
+interface Cluster {
+  readonly deploy: Deployment;
+  readonly a: RunningGatehouse;
+  readonly b: RunningGatehouse;
+  readonly clientId: string;
+  readonly token: () => Promise<string>;
+}
+
+async function cluster(label: string, inbox: Inbox, options: { redis: boolean; clock: TestClock; settings?: Record<string, string> }): Promise<Cluster> {
+  const deploy = await deployment(label, {
+    redis: options.redis,
+    clock: options.clock,
+    settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>', GATEHOUSE_SELF_REGISTRATION: 'true', ...options.settings },
+  });
+  const a = await deploy.start();
+  const b = await deploy.start(await freePort());
+  const { client } = await a.services.clients.create({
+    displayName: 'Notes',
+    firstParty: true,
+    metadata: { redirect_uris: [REDIRECT], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none', scope: 'openid' },
+  });
+  const ops = await adminClient(a, `policies-${label}`);
+  return { deploy, a, b, clientId: client.clientId, token: () => ops.token() };
+}
+
+async function stop(found: Cluster | undefined): Promise<void> {
+  await found?.b.close();
+  await found?.a.close();
+  await found?.deploy.drop();
+}
+
+/** The registration page of a fresh authorization request on one instance. */
+async function registrationPage(instance: RunningGatehouse, clientId: string): Promise<string> {
+  const agent = new UserAgent();
+  const query = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+  const started = await agent.request(`${instance.url}/auth?${query}`);
+  expect(started.status).to.equal(303);
+  const signIn = `${instance.url}${new URL(started.headers.get('location')!, instance.url).pathname}`;
+  const page = await agent.request(`${signIn}/register`);
+  expect(page.status).to.equal(200);
+  return page.text();
+}
+
+const minLengthOn = (html: string) => Number(/id="password"[^>]*minlength="(\d+)"/.exec(html)?.[1]);
+
+function cliEnv(c: Cluster, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    MONGODB_URI: c.deploy.mongodbUri,
+    ...(c.deploy.redisUrl === undefined ? {} : { REDIS_URL: c.deploy.redisUrl }),
+    GATEHOUSE_SECRET: c.deploy.secret,
+    GATEHOUSE_REDIS_PREFIX: c.deploy.settings.GATEHOUSE_REDIS_PREFIX!,
+    ...extra,
+  };
+}
+
+describe('runtime password policy (admin API, CLI, two instances, environment pins)', function () {
+  this.timeout(120_000);
+  let inbox: Inbox;
+  before(async () => {
+    inbox = await startInbox();
+  });
+  after(() => inbox?.close());
+
+  describe('two instances sharing MongoDB and Redis', () => {
+    // Frozen: no cache lifetime can run out, so only the Redis notice can explain a change on B.
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('policy_redis', inbox, { redis: true, clock });
+    });
+    after(() => stop(c));
+
+    it('starts from the configured minimum length, with its variable and no pin', async () => {
+      const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/password-policy');
+      expect(shown.status).to.equal(200);
+      expect(shown.body).to.deep.equal({
+        settings: { password_min_length: { value: 8, default: 8, source: 'default', pinned_by: null, env: 'GATEHOUSE_PASSWORD_MIN_LENGTH' } },
+        updated_at: null,
+      });
+      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(8);
+    });
+
+    it('a longer minimum set on A applies on B at once: registration page, admin set-password, change password; audited', async () => {
+      const user = await c.a.services.accounts.createUser({ username: 'ada', password: PASSWORD });
+      await registrationPage(c.b, c.clientId);
+      const changed = await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/password-policy', { password_min_length: 14 });
+      expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+      expect(changed.body.settings.password_min_length).to.include({ value: 14, source: 'stored' });
+
+      await within(NOTICE_MS, async () => minLengthOn(await registrationPage(c.b, c.clientId)) === 14);
+      const refused = await callAdmin(c.b.url, await c.token(), 'PUT', `/users/${user.id}/password`, { password: 'thirteen-char' });
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(400);
+      expect(JSON.stringify(refused.body)).to.include('at least 14 characters');
+      expect((await callAdmin(c.b.url, await c.token(), 'PUT', `/users/${user.id}/password`, { password: 'fourteen-chars' })).status).to.equal(204);
+      // The account page's change and the CLI's set-password go through the same check.
+      let error: unknown;
+      await c.b.services.accounts.setPassword(user.id, 'short-again').catch((caught: unknown) => (error = caught));
+      expect(error).to.have.property('rule', 'too_short');
+      // Passwords already set keep working.
+      expect((await c.b.services.accounts.authenticate('ada', 'fourteen-chars', '203.0.113.9')).ok).to.equal(true);
+
+      await c.a.audit.flush();
+      const { events } = await c.a.services.audit.query({ types: ['settings.updated'], limit: 5 });
+      expect(events).to.have.length(1);
+      expect(events[0]!.target).to.deep.equal({ type: 'settings', id: 'password-policy' });
+      expect(events[0]!.details).to.deep.equal({ fields: ['password_min_length'], before: { password_min_length: 8 }, after: { password_min_length: 14 } });
+    });
+
+    it('refuses bad values with 400 naming the field', async () => {
+      const token = await c.token();
+      const short = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 4 });
+      expect(short.status).to.equal(400);
+      expect(short.body.details).to.deep.equal([{ path: 'password_min_length', message: 'must be at least 8' }]);
+      const text = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 'twelve' });
+      expect(text.status).to.equal(400);
+      expect(text.body.details[0].path).to.equal('password_min_length');
+      const huge = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 5000 });
+      expect(huge.body.details).to.deep.equal([{ path: 'password_min_length', message: 'must be at most 1024' }]);
+      const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_history: 3 });
+      expect(unknown.status).to.equal(400);
+      expect(unknown.body.details).to.deep.equal([{ path: 'password_history', message: 'unknown field' }]);
+      expect((await callAdmin(c.a.url, undefined, 'GET', '/settings/password-policy')).status).to.equal(401);
+    });
+
+    it('is in the OpenAPI document', async () => {
+      const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+      expect(Object.keys(document.paths['/settings/password-policy']!)).to.have.members(['get', 'patch']);
+      expect(JSON.stringify(document.paths['/settings/password-policy']!.patch!.requestBody)).to.include('password_min_length');
+    });
+
+    it('the CLI lists every group\'s settings and changes the policy; running servers follow', async () => {
+      const all = await runCli(['settings', 'get', '--json'], cliEnv(c));
+      expect(all.code, all.stderr).to.equal(0);
+      const shown = JSON.parse(all.stdout);
+      expect(shown.settings.password_min_length.value).to.equal(14);
+      expect(shown.settings, 'the sign-in group is listed too').to.include.keys('self_registration', 'password_reset_ttl');
+      const group = await runCli(['settings', 'get', 'password-policy', '--json'], cliEnv(c));
+      expect(Object.keys(JSON.parse(group.stdout).settings)).to.deep.equal(['password_min_length']);
+
+      const set = await runCli(['settings', 'set', 'password-min-length=10'], cliEnv(c));
+      expect(set.code, set.stderr).to.equal(0);
+      expect(set.stdout).to.match(/^password_min_length {2}10 {2}\(stored\)$/m);
+      await within(NOTICE_MS, async () => minLengthOn(await registrationPage(c.b, c.clientId)) === 10);
+
+      const bad = await runCli(['settings', 'set', 'password_min_length=3'], cliEnv(c));
+      expect(bad.code).to.not.equal(0);
+      expect(bad.stderr).to.include('password_min_length: must be at least 8');
+      const back = await runCli(['settings', 'set', 'password_min_length=default', '--json'], cliEnv(c));
+      expect(JSON.parse(back.stdout).settings.password_min_length).to.include({ value: 8, source: 'default' });
+    });
+  });
+
+  describe('two instances without Redis', () => {
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('policy_noredis', inbox, { redis: false, clock });
+    });
+    after(() => stop(c));
+
+    it('the other instance applies a change within a second (on its clock)', async () => {
+      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(8);
+      expect((await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/password-policy', { password_min_length: 12 })).status).to.equal(200);
+      expect(minLengthOn(await registrationPage(c.a, c.clientId)), 'the instance that wrote applies it at once').to.equal(12);
+      expect(minLengthOn(await registrationPage(c.b, c.clientId)), 'B still has its copy').to.equal(8);
+      await clock.advance(1000);
+      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(12);
+    });
+  });
+
+  describe('the environment variable pins the minimum length', () => {
+    const clock = testClock();
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('policy_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_MIN_LENGTH: '10' } });
+    });
+    after(() => stop(c));
+
+    it('shows pinned_by and refuses a change with 409 naming the setting and its variable', async () => {
+      const token = await c.token();
+      const shown = await callAdmin(c.a.url, token, 'GET', '/settings/password-policy');
+      expect(shown.body.settings.password_min_length).to.deep.equal({ value: 10, default: 10, source: 'environment', pinned_by: 'GATEHOUSE_PASSWORD_MIN_LENGTH', env: 'GATEHOUSE_PASSWORD_MIN_LENGTH' });
+      const refused = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 12 });
+      expect(refused.status).to.equal(409);
+      expect(refused.body.details).to.deep.equal([{ path: 'password_min_length', message: refused.body.error_description }]);
+      expect(refused.body.error_description).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
+      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(10);
+
+      const cli = await runCli(['settings', 'set', 'password_min_length=12'], cliEnv(c, { GATEHOUSE_PASSWORD_MIN_LENGTH: '10' }));
+      expect(cli.code).to.not.equal(0);
+      expect(cli.stderr).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
+    });
+  });
+});
+
+describe('runtime brute-force detection (admin API, CLI, two instances, environment pins)', function () {
+  this.timeout(120_000);
+  let inbox: Inbox;
+  before(async () => {
+    inbox = await startInbox();
+  });
+  after(() => inbox?.close());
+
+  /** Wrong passwords, then the right one: whether the right one still signs in. */
+  async function signsInAfter(instance: RunningGatehouse, username: string, failures: number, ip: string): Promise<boolean> {
+    for (let i = 0; i < failures; i += 1) expect((await instance.services.accounts.authenticate(username, 'wrong password!', ip)).ok).to.equal(false);
+    return (await instance.services.accounts.authenticate(username, PASSWORD, ip)).ok;
+  }
+
+  describe('two instances sharing MongoDB and Redis', () => {
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('bruteforce_redis', inbox, { redis: true, clock });
+      for (const username of ['before', 'after']) await c.a.services.accounts.createUser({ username, password: PASSWORD });
+    });
+    after(() => stop(c));
+
+    it('starts from the configured thresholds and durations', async () => {
+      const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/brute-force');
+      expect(shown.status).to.equal(200);
+      expect(Object.fromEntries(Object.entries(shown.body.settings as Record<string, { value: number }>).map(([name, setting]) => [name, setting.value]))).to.deep.equal({
+        lockout_threshold: 5,
+        lockout_account_threshold: 20,
+        lockout_ip_threshold: 100,
+        lockout_window: 3600,
+        lockout_seconds: 60,
+        lockout_max_seconds: 86_400,
+      });
+      expect(shown.body.settings.lockout_threshold).to.deep.equal({ value: 5, default: 5, source: 'default', pinned_by: null, env: 'GATEHOUSE_LOCKOUT_THRESHOLD' });
+      expect(await signsInAfter(c.b, 'before', 2, '198.51.100.1'), 'two failures do not lock by default').to.equal(true);
+    });
+
+    it('a lower threshold and a longer lock set on A apply on B at once; audited', async () => {
+      const changed = await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/brute-force', { lockout_threshold: 2, lockout_seconds: 300 });
+      expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.bruteForce.current()).lockout_threshold === 2);
+      expect(await signsInAfter(c.b, 'after', 2, '198.51.100.2'), 'two failures lock the pair now').to.equal(false);
+      const lockouts = await callAdmin(c.b.url, await c.token(), 'GET', '/lockouts');
+      const lock = (lockouts.body as Array<{ username: string | null; scope: string; locked_at: string; locked_until: string }>).find((found) => found.scope === 'account_ip' && found.username === 'after');
+      expect(lock, JSON.stringify(lockouts.body)).to.not.equal(undefined);
+      expect(Date.parse(lock!.locked_until) - Date.parse(lock!.locked_at)).to.equal(300_000);
+
+      await c.a.audit.flush();
+      const { events } = await c.a.services.audit.query({ types: ['settings.updated'], limit: 5 });
+      expect(events[0]!.target).to.deep.equal({ type: 'settings', id: 'brute-force' });
+      expect(events[0]!.details).to.deep.equal({ fields: ['lockout_threshold', 'lockout_seconds'], before: { lockout_threshold: 5, lockout_seconds: 60 }, after: { lockout_threshold: 2, lockout_seconds: 300 } });
+    });
+
+    it('a threshold lowered below a count already reached locks with the next failure', async () => {
+      await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/brute-force', { lockout_threshold: 5 });
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.bruteForce.current()).lockout_threshold === 5);
+      await c.a.services.accounts.createUser({ username: 'counted', password: PASSWORD });
+      expect(await signsInAfter(c.b, 'counted', 3, '198.51.100.3')).to.equal(true);
+      // A success resets the pair; three failures again, then the threshold drops to 2.
+      for (let i = 0; i < 3; i += 1) await c.b.services.accounts.authenticate('counted', 'wrong password!', '198.51.100.3');
+      await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/brute-force', { lockout_threshold: 2 });
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.bruteForce.current()).lockout_threshold === 2);
+      expect(await signsInAfter(c.b, 'counted', 1, '198.51.100.3')).to.equal(false);
+    });
+
+    it('refuses bad values with 400 naming the field, including a longest lock shorter than the first', async () => {
+      const token = await c.token();
+      const zero = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_threshold: 0 });
+      expect(zero.status).to.equal(400);
+      expect(zero.body.details).to.deep.equal([{ path: 'lockout_threshold', message: 'must be at least 1' }]);
+      const fraction = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_window: 1.5 });
+      expect(fraction.body.details[0].path).to.equal('lockout_window');
+      const inverted = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_max_seconds: 120 });
+      expect(inverted.status).to.equal(400);
+      expect(inverted.body.details).to.deep.equal([{ path: 'lockout_max_seconds', message: 'must be at least lockout_seconds (300)' }]);
+      expect((await callAdmin(c.a.url, token, 'GET', '/settings/brute-force')).body.settings.lockout_max_seconds.value, 'nothing of a refused change is stored').to.equal(86_400);
+      const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { permanent_lockout: true });
+      expect(unknown.body.details).to.deep.equal([{ path: 'permanent_lockout', message: 'unknown field' }]);
+    });
+
+    it('is in the OpenAPI document, and the CLI changes it', async () => {
+      const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+      expect(Object.keys(document.paths['/settings/brute-force']!)).to.have.members(['get', 'patch']);
+      expect(JSON.stringify(document.paths['/settings/brute-force']!.patch!.requestBody)).to.include('lockout_ip_threshold');
+
+      const set = await runCli(['settings', 'set', 'lockout_ip_threshold=50', 'lockout_seconds=default', '--json'], cliEnv(c));
+      expect(set.code, set.stderr).to.equal(0);
+      expect(JSON.parse(set.stdout).settings.lockout_ip_threshold).to.include({ value: 50, source: 'stored' });
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.bruteForce.current()).lockout_ip_threshold === 50);
+      const group = await runCli(['settings', 'get', 'brute-force', '--json'], cliEnv(c));
+      expect(JSON.parse(group.stdout).settings.lockout_seconds).to.include({ value: 60, source: 'default' });
+    });
+  });
+
+  describe('two instances without Redis (counters in MongoDB)', () => {
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('bruteforce_noredis', inbox, { redis: false, clock });
+      for (const username of ['early', 'late']) await c.a.services.accounts.createUser({ username, password: PASSWORD });
+    });
+    after(() => stop(c));
+
+    it('the other instance applies a lower threshold within a second (on its clock)', async () => {
+      await c.b.services.runtimeSettings.bruteForce.current();
+      expect((await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/brute-force', { lockout_threshold: 2 })).status).to.equal(200);
+      expect(await signsInAfter(c.b, 'early', 2, '198.51.100.4'), 'B still has its copy').to.equal(true);
+      await clock.advance(1000);
+      expect(await signsInAfter(c.b, 'late', 2, '198.51.100.5')).to.equal(false);
+    });
+  });
+
+  describe('environment variables pin settings', () => {
+    const clock = testClock();
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('bruteforce_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '3', GATEHOUSE_LOCKOUT_SECONDS: '600' } });
+    });
+    after(() => stop(c));
+
+    it('shows pinned_by, refuses a change with 409, and checks a change against the pinned values', async () => {
+      const token = await c.token();
+      const shown = await callAdmin(c.a.url, token, 'GET', '/settings/brute-force');
+      expect(shown.body.settings.lockout_threshold).to.deep.equal({ value: 3, default: 3, source: 'environment', pinned_by: 'GATEHOUSE_LOCKOUT_THRESHOLD', env: 'GATEHOUSE_LOCKOUT_THRESHOLD' });
+      expect(shown.body.settings.lockout_window).to.include({ pinned_by: null });
+      const refused = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_threshold: 10, lockout_window: 60 });
+      expect(refused.status).to.equal(409);
+      expect(refused.body.details[0].path).to.equal('lockout_threshold');
+      expect(refused.body.error_description).to.include('GATEHOUSE_LOCKOUT_THRESHOLD');
+      expect((await callAdmin(c.a.url, token, 'GET', '/settings/brute-force')).body.settings.lockout_window.value, 'nothing of a refused change is applied').to.equal(3600);
+      const shorter = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_max_seconds: 300 });
+      expect(shorter.status).to.equal(400);
+      expect(shorter.body.details).to.deep.equal([{ path: 'lockout_max_seconds', message: 'must be at least lockout_seconds (600)' }]);
+    });
+  });
+});
+
+describe('runtime multi-factor requirement (admin API, CLI, two instances, environment pins)', function () {
+  this.timeout(120_000);
+  let inbox: Inbox;
+  before(async () => {
+    inbox = await startInbox();
+  });
+  after(() => inbox?.close());
+
+  /** Signs in with the password on one instance: 'enrol' when a second factor is asked for, 'callback' when the app gets its code. */
+  async function afterPassword(c: Cluster, instance: RunningGatehouse, username: string): Promise<'enrol' | 'callback' | string> {
+    const agent = new UserAgent();
+    const query = new URLSearchParams({ client_id: c.clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    let url = `${instance.url}/auth?${query}`;
+    let response: Response | undefined;
+    let posted = false;
+    for (let hop = 0; hop < 20; hop += 1) {
+      if (url.startsWith(REDIRECT)) return 'callback';
+      // Every step on this instance: redirects name the issuer, which is instance A's address.
+      if (url.startsWith(c.deploy.issuer)) url = instance.url + url.slice(c.deploy.issuer.length);
+      response = await agent.request(url);
+      if (response.status === 302 || response.status === 303) {
+        url = new URL(response.headers.get('location')!, url).toString();
+        continue;
+      }
+      const html = await response.text();
+      const form = formsOf(html)[0];
+      const action = form?.action.split('/').at(-1) ?? 'other';
+      if (posted || action !== 'login') return action;
+      posted = true;
+      const sent = await agent.postForm(instance.url + new URL(form!.action, url).pathname, { ...form!.fields, login: username, password: PASSWORD });
+      if (sent.status !== 302 && sent.status !== 303) return `status ${sent.status}`;
+      url = new URL(sent.headers.get('location')!, url).toString();
+    }
+    throw new Error('too many redirects');
+  }
+
+  describe('two instances sharing MongoDB and Redis', () => {
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('mfa_redis', inbox, { redis: true, clock });
+      await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
+      await c.a.services.accounts.createUser({ username: 'olga', password: PASSWORD, groups: ['ops'] });
+    });
+    after(() => stop(c));
+
+    it('starts with nobody required', async () => {
+      const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/mfa');
+      expect(shown.body).to.deep.equal({
+        settings: {
+          mfa_required_roles: { value: [], default: [], source: 'default', pinned_by: null, env: 'GATEHOUSE_MFA_REQUIRED_ROLES' },
+          mfa_required_groups: { value: [], default: [], source: 'default', pinned_by: null, env: 'GATEHOUSE_MFA_REQUIRED_GROUPS' },
+        },
+        updated_at: null,
+      });
+      expect(await afterPassword(c, c.b, 'felix')).to.equal('callback');
+    });
+
+    it('a role and a group required on A: B asks their members to enrol a second factor at once; audited', async () => {
+      const changed = await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/mfa', { mfa_required_roles: ['finance', ' finance '], mfa_required_groups: ['ops'] });
+      expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+      expect(changed.body.settings.mfa_required_roles).to.include({ source: 'stored' });
+      expect(changed.body.settings.mfa_required_roles.value).to.deep.equal(['finance']);
+      await within(NOTICE_MS, async () => (await afterPassword(c, c.b, 'felix')) === 'enrol');
+      expect(await afterPassword(c, c.b, 'olga')).to.equal('enrol');
+
+      await c.a.audit.flush();
+      const { events } = await c.a.services.audit.query({ types: ['settings.updated'], limit: 5 });
+      expect(events[0]!.target).to.deep.equal({ type: 'settings', id: 'mfa' });
+      expect(events[0]!.details).to.deep.equal({ fields: ['mfa_required_roles', 'mfa_required_groups'], before: { mfa_required_roles: [], mfa_required_groups: [] }, after: { mfa_required_roles: ['finance'], mfa_required_groups: ['ops'] } });
+    });
+
+    it('refuses bad values with 400 naming the field', async () => {
+      const token = await c.token();
+      const text = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_roles: 'finance' });
+      expect(text.status).to.equal(400);
+      expect(text.body.details[0].path).to.equal('mfa_required_roles');
+      const empty = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_groups: ['ops', ''] });
+      expect(empty.body.details).to.deep.equal([{ path: 'mfa_required_groups.1', message: 'must not be empty' }]);
+      const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { otp_digits: 8 });
+      expect(unknown.body.details).to.deep.equal([{ path: 'otp_digits', message: 'unknown field' }]);
+    });
+
+    it('is in the OpenAPI document; the CLI takes the roles off again and B follows', async () => {
+      const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+      expect(Object.keys(document.paths['/settings/mfa']!)).to.have.members(['get', 'patch']);
+      const set = await runCli(['settings', 'set', 'mfa_required_roles=default', 'mfa-required-groups=ops,security', '--json'], cliEnv(c));
+      expect(set.code, set.stderr).to.equal(0);
+      expect(JSON.parse(set.stdout).settings.mfa_required_groups.value).to.deep.equal(['ops', 'security']);
+      await within(NOTICE_MS, async () => (await afterPassword(c, c.b, 'felix')) === 'callback');
+      expect(await afterPassword(c, c.b, 'olga')).to.equal('enrol');
+    });
+  });
+
+  describe('two instances without Redis', () => {
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('mfa_noredis', inbox, { redis: false, clock });
+      // Two members: a started enrolment of one (on A) would make B ask them too, whatever the policy.
+      await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
+      await c.a.services.accounts.createUser({ username: 'frida', password: PASSWORD, roles: ['finance'] });
+    });
+    after(() => stop(c));
+
+    it('the other instance applies a change within a second (on its clock)', async () => {
+      expect(await afterPassword(c, c.b, 'felix')).to.equal('callback');
+      expect((await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/mfa', { mfa_required_roles: ['finance'] })).status).to.equal(200);
+      expect(await afterPassword(c, c.a, 'frida'), 'the instance that wrote applies it at once').to.equal('enrol');
+      expect(await afterPassword(c, c.b, 'felix'), 'B still has its copy').to.equal('callback');
+      await clock.advance(1000);
+      expect(await afterPassword(c, c.b, 'felix')).to.equal('enrol');
+    });
+  });
+
+  describe('environment variables pin settings', () => {
+    const clock = testClock();
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('mfa_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance, admin' } });
+    });
+    after(() => stop(c));
+
+    it('shows pinned_by and refuses a change with 409; the unpinned one stays editable', async () => {
+      const token = await c.token();
+      const shown = await callAdmin(c.a.url, token, 'GET', '/settings/mfa');
+      expect(shown.body.settings.mfa_required_roles).to.deep.equal({ value: ['finance', 'admin'], default: ['finance', 'admin'], source: 'environment', pinned_by: 'GATEHOUSE_MFA_REQUIRED_ROLES', env: 'GATEHOUSE_MFA_REQUIRED_ROLES' });
+      const refused = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_roles: [] });
+      expect(refused.status).to.equal(409);
+      expect(refused.body.details[0].path).to.equal('mfa_required_roles');
+      expect(refused.body.error_description).to.include('GATEHOUSE_MFA_REQUIRED_ROLES');
+      expect((await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_groups: ['ops'] })).status).to.equal(200);
+    });
+  });
+});
