@@ -106,7 +106,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     sessionDevices: deps.sessionDevices,
     signInSettings: deps.runtimeSettings.signIn,
     runtimeSettings: deps.runtimeSettings,
-    revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter }),
+    revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId) }),
     adminAudience: adminAudience(config),
   };
 }

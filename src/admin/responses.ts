@@ -29,6 +29,8 @@ export type KeyListResponse = Result<Operations['keys']['list']>;
 export type LabelResponse = ReturnType<typeof showLabel>;
 export type LockoutResponse = Result<Operations['lockouts']['list']>[number];
 export type SignInSettingsResponse = Result<Operations['settings']['show']>;
+/** One settings group (/settings/password-policy, /settings/brute-force, /settings/mfa). */
+export type SettingsGroupResponse = Result<Operations['settings']['showGroup']>;
 export type UpstreamProviderResponse = ReturnType<typeof showUpstream>;
 export type UpstreamLinkResponse = Result<Operations['upstream']['links']>[number];
 export type UserResponse = ReturnType<typeof showUser>;

@@ -18,6 +18,12 @@ export interface StoredClientRecord {
   /** Origins allowed for browser (CORS) calls. */
   webOrigins: string[];
   admin: boolean;
+  /**
+   * When the client's tokens were last revoked in bulk (admin API, CLI): client_credentials
+   * JWTs issued up to that second are refused (src/oidc/jwt-records.ts), since nothing of them
+   * is stored that a revocation could delete. Absent until the first such revocation.
+   */
+  tokensRevokedAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -32,6 +38,7 @@ const clientSchema = new Schema<StoredClientRecord>(
     allowedApis: { type: [String], default: [] },
     webOrigins: { type: [String], default: [] },
     admin: { type: Boolean, required: true, default: false },
+    tokensRevokedAt: { type: Date, default: null },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

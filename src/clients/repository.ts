@@ -7,6 +7,12 @@ import type { ClientModel, StoredClientRecord } from './model.ts';
 import { OPERATOR_ONLY_CLIENT_PROPERTIES } from './operator-only.ts';
 import { generateClientId, generateClientSecret, usesSecret } from './secrets.ts';
 
+/**
+ * Provider metadata field (epoch seconds): client_credentials JWTs of the client with an `iat`
+ * up to it are revoked (markTokensRevoked).
+ */
+export const TOKENS_REVOKED_AT = 'tokens_revoked_at';
+
 export interface ClientInput {
   readonly clientId?: string;
   readonly displayName: string;
@@ -47,6 +53,12 @@ export interface ClientRepository {
   update(clientId: string, patch: ClientPatch): Promise<ClientView | undefined>;
   delete(clientId: string): Promise<boolean>;
   rotateSecret(clientId: string): Promise<ClientWithSecret | undefined>;
+  /**
+   * Records that every token of the client issued until now is revoked (its client_credentials
+   * JWTs, which no store holds); the provider metadata then carries `tokens_revoked_at`. False
+   * when there is no such client.
+   */
+  markTokensRevoked(clientId: string): Promise<boolean>;
   /** The metadata oidc-provider expects, client_secret decrypted; undefined when unknown. */
   providerMetadata(clientId: string): Promise<ClientMetadata | undefined>;
   /**
@@ -188,6 +200,13 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       return { client: view(record), secret };
     },
 
+    async markTokensRevoked(clientId) {
+      const result = await model.updateOne({ _id: clientId }, { $set: { tokensRevokedAt: now() } }).exec();
+      if (result.matchedCount === 0) return false;
+      await changed(clientId);
+      return true;
+    },
+
     async providerMetadata(clientId) {
       const record = await find(clientId);
       if (record === null) return undefined;
@@ -201,6 +220,8 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         web_origins: record.webOrigins,
         admin_client: record.admin,
       } as ClientMetadata;
+      // Not client metadata oidc-provider knows (it drops it): read by jwt-records.ts through the Client adapter.
+      if (record.tokensRevokedAt instanceof Date) metadata[TOKENS_REVOKED_AT] = Math.floor(record.tokensRevokedAt.getTime() / 1000);
       if (record.secretSealed !== null) metadata.client_secret = box.open(record.secretSealed, record._id);
       return metadata;
     },

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Middleware } from 'koa';
 import type { AdapterFactory, AdapterPayload, Configuration } from 'oidc-provider';
+import { TOKENS_REVOKED_AT } from '../clients/repository.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { JWT_REVOCATION_KIND } from '../storage/oidc/models.ts';
 import { bufferedForm, replaceForm } from '../http/form-body.ts';
@@ -158,10 +159,24 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     return (await clientCredentials().find(tombstoneId(id))) !== undefined;
   }
 
+  /**
+   * Whether the client's tokens were revoked in bulk after this one was issued (the client's
+   * `tokens_revoked_at`, src/clients/repository.ts): a revocation that deletes records cannot
+   * reach a token that has none until introspection derives it. The client comes from the
+   * Client model's cache (no store read); a deleted client is refused by the introspection
+   * policy and the admin API.
+   */
+  async function revokedWithClient(payload: JWTPayload): Promise<boolean> {
+    if (typeof payload.client_id !== 'string') return false;
+    const client = (await adapter('Client').find(payload.client_id)) as Record<string, unknown> | undefined;
+    const revokedAt = client?.[TOKENS_REVOKED_AT];
+    return typeof revokedAt === 'number' && (typeof payload.iat !== 'number' || payload.iat <= revokedAt);
+  }
+
   /** Writes the derived record unless this instance already did; false when the token must not be active. */
   async function materialise(payload: JWTPayload & { jti: string; exp: number }, id: string): Promise<boolean> {
     // A deleted client's tokens are refused by the introspection policy (src/oidc/introspection-policy.ts).
-    if (await revoked(id)) return false;
+    if ((await revoked(id)) || (await revokedWithClient(payload))) return false;
     if ((materialised.get(id) ?? 0) > seconds()) return true;
     await clientCredentials().upsert(id, derive(payload, id), Math.max(1, payload.exp - seconds()));
     if (materialised.size >= MATERIALISED_MEMORY) materialised.delete(materialised.keys().next().value!);
@@ -256,7 +271,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     if (typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return undefined;
     const id = recordId(payload.jti);
     if (payload.gty === CLIENT_CREDENTIALS_GTY) {
-      return (await revoked(id)) ? undefined : derive(payload as JWTPayload & { jti: string; exp: number }, id);
+      return (await revoked(id)) || (await revokedWithClient(payload)) ? undefined : derive(payload as JWTPayload & { jti: string; exp: number }, id);
     }
     // Records written before client_credentials records were derived live in ClientCredentials.
     return (await adapter('AccessToken').find(id)) ?? (await clientCredentials().find(id)) ?? undefined;

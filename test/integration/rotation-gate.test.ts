@@ -88,6 +88,18 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
     expect((await tokens().findOne({ _id: key }))?.consumed).to.be.a('number');
   });
 
+  it('completes even when the successor id is already stored: the insert falls back to replacing it', async () => {
+    const adapter = factory(0);
+    const { key, grantId } = await issued(adapter);
+    const successor = await rotate(adapter, key, grantId);
+    await tokens().insertOne({ _id: successor, stale: true } as never);
+    await adapter.completeRotation(key, successor);
+    const written = await tokens().findOne({ _id: successor });
+    expect(written, 'the held successor replaced the stale copy').to.not.have.property('stale');
+    expect(written).to.have.property('payload');
+    expect((await tokens().findOne({ _id: key }))?.consumed).to.be.a('number');
+  });
+
   it('gives exactly one winner among concurrent claims (strict window)', async () => {
     const adapter = factory(0);
     const { key } = await issued(adapter);

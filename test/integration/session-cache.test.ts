@@ -7,6 +7,7 @@ import { oidcRecordChangesChannel, openOidcStorage } from '../../src/oidc/storag
 import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
+import { redisKeys } from '../../src/storage/oidc/redis-adapter.ts';
 import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
 import {
   authorizationRequest,
@@ -356,6 +357,38 @@ describe('Access-token record cache across instances (real stores)', () => {
       const counts = await state.first.services.revocation.revokeByClientId(cast.service.clientId);
       expect(counts.tokens).to.be.at.least(1);
       expect(await active(state.second, cast.service, token)).to.equal(false);
+    });
+
+    it('revoking a client\'s tokens at the first instance (the client kept) makes its client_credentials JWTs inactive at both instances', async () => {
+      const cast = await seed(state.first);
+      const { body } = await tokenRequest(state.first, cast.service, '/token', { grant_type: 'client_credentials', resource: 'https://api.example.com', scope: 'read' });
+      const token = String(body.access_token);
+      expect(token.split('.'), 'a JWT').to.have.length(3);
+      // Introspected (derived, cached) at the first instance only before the revocation.
+      expect(await active(state.first, cast.service, token)).to.equal(true);
+      await state.first.services.revocation.revokeByClientId(cast.service.clientId);
+      expect(await active(state.first, cast.service, token), 'at the revoking instance').to.equal(false);
+      // Nothing of a client_credentials JWT is stored but the record introspection derives from
+      // the signed claims: an instance that has not derived it yet (or restarted) derives it again.
+      expect(await active(state.second, cast.service, token), 'at an instance that had not seen it').to.equal(false);
+    });
+
+    it('after its change subscriber reconnects, the second instance forgets what it cached (notices may have been missed meanwhile)', async () => {
+      const { cast, tokens } = await signedIn(state);
+      expect(tokens.access_token.split('.'), 'an opaque token').to.have.length(1);
+      expect((await userinfo(state.second, tokens.access_token)).status).to.equal(200);
+      const redis = await connectRedis({ url: state.deploy.redisUrl!, timeoutMs: 5000 });
+      try {
+        // Gone from Redis without a notice, as if its notice was published while the subscriber was away.
+        await redis.del(redisKeys(state.deploy.settings.GATEHOUSE_REDIS_PREFIX!).record('AccessToken', tokens.access_token));
+        expect((await userinfo(state.second, tokens.access_token)).status, 'served from the cache: no notice came').to.equal(200);
+        expect(await active(state.second, cast.web, tokens.access_token), 'introspection, from the cache too').to.equal(true);
+        await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+        await within(NOTICE_MS, async () => (await userinfo(state.second, tokens.access_token)).status === 401);
+        expect(await active(state.second, cast.web, tokens.access_token)).to.equal(false);
+      } finally {
+        await redis.quit();
+      }
     });
 
     it('an opaque client_credentials token revoked at the first instance (/token/revocation) is inactive at the second at once', async () => {

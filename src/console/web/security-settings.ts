@@ -1,19 +1,10 @@
 /// <reference lib="dom" />
+import type { SettingsGroupResponse } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { confirmed, h, notice, render, showError, t, words } from './ui.ts';
 
-interface Setting {
-  readonly value: unknown;
-  readonly default: unknown;
-  readonly source: 'environment' | 'stored' | 'default';
-  readonly pinned_by: string | null;
-  readonly env: string;
-}
-
-interface GroupView {
-  readonly settings: Readonly<Record<string, Setting>>;
-  readonly updated_at: string | null;
-}
+type GroupView = SettingsGroupResponse;
+type Setting = GroupView['settings'][string];
 
 /** A control: a whole number within bounds, or a comma-separated list of names. */
 type Field = { readonly name: string; readonly kind: 'number'; readonly min: number; readonly max: number; readonly unit: 'characters' | 'failures' | 'seconds' } | { readonly name: string; readonly kind: 'list' };

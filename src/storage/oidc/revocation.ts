@@ -51,12 +51,17 @@ export interface OidcRevocationDeps {
   readonly redisPrefix: string;
   /** The adapter factory oidc-provider uses: its revokeByGrantId covers both stores. */
   readonly adapter: AdapterFactory & Pick<RoutedAdapterFactory, 'clientTokensRevoked'>;
+  /**
+   * Marks a client's tokens revoked up to now (src/clients/repository.ts): its client_credentials
+   * JWTs are stored nowhere, so this mark is what refuses them at introspection afterwards.
+   */
+  readonly markClientTokensRevoked?: ((clientId: string) => Promise<unknown>) | undefined;
   readonly now?: () => number;
 }
 
 const SCAN_BATCH = 500;
 
-export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, now = Date.now }: OidcRevocationDeps): OidcRevocation {
+export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markClientTokensRevoked, now = Date.now }: OidcRevocationDeps): OidcRevocation {
   const collection = (model: string) => {
     const db = mongo.db;
     if (db === undefined) throw new Error('MongoDB connection is not open');
@@ -168,6 +173,8 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, now =
     },
 
     async revokeByClientId(clientId) {
+      // First: a client_credentials JWT issued from here on is not covered by the mark.
+      await markClientTokensRevoked?.(clientId);
       const grants = await dropGrants({ clientId });
       const mongoTokens = await collection('ClientCredentials').deleteMany({ clientId });
       await collection('RegistrationAccessToken').deleteMany({ clientId });
