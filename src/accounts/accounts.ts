@@ -221,8 +221,16 @@ export function createAccounts({
    * first. One key per query, never `$or`: FerretDB does not push `$or` down and scanned every
    * user at each sign-in (docs/PERFORMANCE.md).
    */
-  const findStoredByLogin = async (key: string) =>
-    key.includes('@') ? ((await findOne({ emailKey: key })) ?? findOne({ usernameKey: key })) : findOne({ usernameKey: key });
+  /**
+   * A login with `@` is looked up as an email and as a username (Keycloak-imported usernames may
+   * contain `@`) at once, the email winning: both reads are always made, so how long the lookup
+   * takes says nothing about whether that email exists (no enumeration by timing).
+   */
+  const findStoredByLogin = async (key: string) => {
+    if (!key.includes('@')) return findOne({ usernameKey: key });
+    const [byEmail, byUsername] = await Promise.all([findOne({ emailKey: key }), findOne({ usernameKey: key })]);
+    return byEmail ?? byUsername;
+  };
 
   async function update(id: string, set: Partial<StoredUser>): Promise<void> {
     const result = await users.updateOne({ _id: id }, { $set: { ...set, updatedAt: now() } }).exec();
