@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { upsertValidated } from '../storage/validated-writes.ts';
 import type { Connection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import { redisScript } from '../storage/oidc/redis-scripts.ts';
 import { ensureExpiryIndex, startSweeper, type Sweeper } from '../storage/expiry.ts';
@@ -42,6 +43,18 @@ export const DEFAULT_LOCKOUT_POLICY: LockoutPolicy = Object.freeze({
   maxLockSeconds: 86_400,
   levelMemorySeconds: 86_400,
 });
+
+/** The limiter's policy from the lockout settings (the configuration's, or the runtime ones: src/settings/brute-force.ts). */
+export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
+  return {
+    accountIp: { threshold: lockout.threshold, windowSeconds: lockout.windowSeconds },
+    account: { threshold: lockout.accountThreshold, windowSeconds: lockout.windowSeconds },
+    ip: { threshold: lockout.ipThreshold, windowSeconds: lockout.windowSeconds },
+    lockSeconds: lockout.lockSeconds,
+    maxLockSeconds: lockout.maxLockSeconds,
+    levelMemorySeconds: 86_400,
+  };
+}
 
 export type LockState =
   /** `pairClean`: the (account, IP) pair had no failures and no lockout level when checked. */

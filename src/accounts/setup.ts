@@ -7,7 +7,7 @@ import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '.
 import { dateClock, systemClock, type Clock } from '../clock.ts';
 import { createLastLoginWriter, type LastLoginWriter } from './last-login.ts';
 import { createSignIns, signInModel } from './sign-ins.ts';
-import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
+import { createLoginLimiter, lockoutPolicy, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
 import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './password-policy.ts';
 import type { UserChangeHook } from './user-changes.ts';
 import { ensureUserIndexes, userModel } from './user-model.ts';
@@ -40,17 +40,6 @@ export interface AccountLayerDeps {
    * workers (src/clock.ts). A moved clock's jumps also run the lockout sweeper, where there is one, at once.
    */
   readonly clock?: Clock;
-}
-
-export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
-  return {
-    accountIp: { threshold: lockout.threshold, windowSeconds: lockout.windowSeconds },
-    account: { threshold: lockout.accountThreshold, windowSeconds: lockout.windowSeconds },
-    ip: { threshold: lockout.ipThreshold, windowSeconds: lockout.windowSeconds },
-    lockSeconds: lockout.lockSeconds,
-    maxLockSeconds: lockout.maxLockSeconds,
-    levelMemorySeconds: 86_400,
-  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LockoutPolicy } from '../accounts/login-limiter.ts';
+import { lockoutPolicy, type LockoutPolicy } from '../accounts/login-limiter.ts';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import type { SettingsGroup } from './group.ts';
@@ -78,14 +78,14 @@ export function configuredBruteForce(config: Pick<Config, 'lockout'>): BruteForc
 
 /** The limiter's policy from the settings in force (src/accounts/login-limiter.ts). */
 export function lockoutPolicyOf(settings: BruteForceSettings): LockoutPolicy {
-  return {
-    accountIp: { threshold: settings.lockout_threshold, windowSeconds: settings.lockout_window },
-    account: { threshold: settings.lockout_account_threshold, windowSeconds: settings.lockout_window },
-    ip: { threshold: settings.lockout_ip_threshold, windowSeconds: settings.lockout_window },
+  return lockoutPolicy({
+    threshold: settings.lockout_threshold,
+    accountThreshold: settings.lockout_account_threshold,
+    ipThreshold: settings.lockout_ip_threshold,
+    windowSeconds: settings.lockout_window,
     lockSeconds: settings.lockout_seconds,
     maxLockSeconds: settings.lockout_max_seconds,
-    levelMemorySeconds: 86_400,
-  };
+  });
 }
 
 const bounded = (name: keyof BruteForceSettings) => ({ type: Number, min: BRUTE_FORCE_RANGES[name].min, max: BRUTE_FORCE_RANGES[name].max });
