@@ -121,7 +121,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       const retention = await startAuditRetention({ collection: mongo.db!.collection(AUDIT_COLLECTION), retentionDays: config.audit.retentionDays, logger });
       closers.push(async () => retention?.stop());
     }
-    const audit = createAuditTrail({ collection, logger, clock, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
+    const audit = createAuditTrail({ collection, logger, clock, clientCredentials: config.audit.clientCredentials, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
     closers.push(() => audit.close());
 
     const storage = await openOidcStorage({
