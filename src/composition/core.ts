@@ -11,6 +11,7 @@ import type { KeyControl } from '../keys/key-control.ts';
 import { createKeyStore, type KeyStore } from '../keys/key-store.ts';
 import { keySetModel } from '../keys/model.ts';
 import { startAuditRetention } from '../observability/audit-retention.ts';
+import { insertCommand } from '../storage/insert-command.ts';
 import { AUDIT_COLLECTION, auditCollection, createAuditTrail, ensureAuditIndexes, migrateLegacyAuditEvents, type AuditTrail } from '../observability/audit-trail.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -121,7 +122,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       const retention = await startAuditRetention({ collection: mongo.db!.collection(AUDIT_COLLECTION), retentionDays: config.audit.retentionDays, logger });
       closers.push(async () => retention?.stop());
     }
-    const audit = createAuditTrail({ collection, logger, clock, clientCredentials: config.audit.clientCredentials, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
+    const audit = createAuditTrail({ collection, insert: insertCommand(mongo.db!, AUDIT_COLLECTION), logger, clock, clientCredentials: config.audit.clientCredentials, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
     closers.push(() => audit.close());
 
     const storage = await openOidcStorage({

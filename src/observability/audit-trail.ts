@@ -2,6 +2,7 @@ import { Types, type mongo } from 'mongoose';
 import { clockTimer, systemClock, type Clock, type ClockTimer } from '../clock.ts';
 import { batchedWriter } from '../storage/batched-writer.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
+import type { InsertBatch } from '../storage/insert-command.ts';
 import { validated } from '../storage/validated-writes.ts';
 import { auditEventShape, isStoredAuditShape, type StoredAuditEvent } from './audit-model.ts';
 import type { AuditEventType } from './audit-types.ts';
@@ -109,6 +110,8 @@ export function auditCollection(db: mongo.Db): AuditCollection {
 
 export interface AuditTrailOptions {
   readonly collection: AuditCollection;
+  /** How a batch is written (src/storage/insert-command.ts in the server); `collection.insertMany` by default. */
+  readonly insert?: InsertBatch<StoredAuditEvent>;
   readonly logger: Logger;
   /** A batch is written this long after its first event at the latest. */
   readonly flushIntervalMs?: number;
@@ -194,6 +197,7 @@ export function auditFilter(query: Omit<AuditQuery, 'limit'>): Record<string, un
  */
 export function createAuditTrail({
   collection,
+  insert = async (docs) => void (await collection.insertMany([...docs], { ordered: false })),
   logger,
   flushIntervalMs = AUDIT_FLUSH_INTERVAL_MS,
   maxBatch = 100,
@@ -236,7 +240,7 @@ export function createAuditTrail({
       const batch = buffer.slice(0, max);
       try {
         const docs = await checked(batch);
-        if (docs.length > 0) await collection.insertMany(docs, { ordered: false });
+        if (docs.length > 0) await insert(docs);
       } catch (error) {
         // A retried batch that had partly gone through: the stored ones are duplicates.
         if (!isDuplicateKey(error)) throw error;
