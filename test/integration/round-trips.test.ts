@@ -4,6 +4,8 @@ import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { FAST_HASHING, PASSWORD, REDIRECT_URI, seed } from '../helpers/e2e.ts';
 import { testClock } from '../helpers/clock.ts';
 import { startInstance } from '../helpers/instance.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { isFerretDbV1 } from '../../src/storage/server-kind.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
@@ -372,6 +374,21 @@ describe('store round trips of client_credentials with per-minute audit counts',
   after(async function () {
     await gatehouse?.close();
     await dropDatabase(mongodbUri);
+  });
+
+  /**
+   * FerretDB v1 scans for every audit query (docs/PERFORMANCE.md), so the server leaves out the
+   * query indexes there: each would only add to the cost of every event written. MongoDB gets them.
+   */
+  it('creates the audit query indexes on MongoDB only, not on FerretDB v1 (where no audit query could use them)', async function () {
+    const db = (await connectMongo({ uri: mongodbUri, timeoutMs: 5000 }));
+    try {
+      const names = (await db.db!.collection('audit_events').listIndexes().toArray()).map((index) => index.name as string);
+      if (await isFerretDbV1(db.db!)) expect(names).to.not.include.members(['type_id']).and.not.include('client_id');
+      else expect(names).to.include.members(['type_id', 'actor_id', 'actor_username_id', 'target_id', 'client_id']);
+    } finally {
+      await db.close();
+    }
   });
 
   it('20 tokens: no MongoDB write until the minute is written, then one insert holding one token.issued_summary with count 20', async function () {
