@@ -184,6 +184,26 @@ describe('client credentials, introspection and revocation (openid-client, two i
       expect((await oidc.tokenIntrospection(resourceServer, token)).active).to.equal(true);
       expect(await a.services.clients.delete(doomed.client.clientId)).to.equal(true);
       expect((await oidc.tokenIntrospection(resourceServer, token)).active).to.equal(false);
+
+      // Created again under the same id: the old client's token stays refused, on both instances.
+      // (`iat` has one-second precision: the new client is made in a later second than the token.)
+      const { iat } = decodeJwt(token);
+      while (Math.floor(Date.now() / 1000) <= iat!) await new Promise((resolve) => setTimeout(resolve, 50));
+      const reborn = await a.services.clients.create({
+        clientId: doomed.client.clientId,
+        displayName: 'Doomed service, again',
+        allowedApis: [API],
+        metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', default_api: API },
+      });
+      const rebornService = await relyingParty(deploy.issuer, reborn.client.clientId, reborn.secret);
+      const { access_token: fresh } = await oidc.clientCredentialsGrant(rebornService, { scope: 'read' });
+      const resourceServerAtB = await relyingParty(deploy.issuer, apiClient.client.clientId, apiClient.secret);
+      const bPort = new URL(b.url).port;
+      resourceServerAtB[oidc.customFetch] = (url, options) => fetch(Object.assign(new URL(url), { port: bPort }), options as RequestInit);
+      for (const [label, introspector] of [['A', resourceServer], ['B', resourceServerAtB]] as const) {
+        expect((await oidc.tokenIntrospection(introspector, token)).active, `the old client's token at ${label}`).to.equal(false);
+        expect((await oidc.tokenIntrospection(introspector, fresh)).active, `the new client's token at ${label}`).to.equal(true);
+      }
     });
   });
 
