@@ -14,6 +14,12 @@ import { generateClientId, generateClientSecret, usesSecret } from './secrets.ts
  */
 export const TOKENS_REVOKED_AT = 'tokens_revoked_at';
 
+/** Whether a token issued at `iat` (epoch seconds) is revoked by its client's mark (the client's provider metadata). */
+export function revokedByClientMark(client: Readonly<Record<string, unknown>> | undefined, iat: unknown): boolean {
+  const revokedAt = client?.[TOKENS_REVOKED_AT];
+  return typeof revokedAt === 'number' && (typeof iat !== 'number' || iat <= revokedAt);
+}
+
 export interface ClientInput {
   readonly clientId?: string;
   readonly displayName: string;

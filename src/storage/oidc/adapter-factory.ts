@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import type { Adapter, AdapterFactory } from 'oidc-provider';
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { asStoreError } from '../../errors/store-unavailable.ts';
 import { SHORT_LIVED_MODELS } from './models.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
@@ -24,6 +24,12 @@ export interface AdapterFactoryDeps {
   /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's mark. */
   readonly deferRotationSuccessors?: boolean;
   readonly now?: () => number;
+  /**
+   * Judged on every record `find` returns (after the caches): one it refuses reads as absent.
+   * Gatehouse refuses client_credentials tokens issued before their client's revocation mark
+   * (src/oidc/storage.ts), whichever store still holds them.
+   */
+  readonly admits?: ((model: string, payload: AdapterPayload) => Promise<boolean>) | undefined;
 }
 
 /**
@@ -62,6 +68,16 @@ export interface RoutedAdapterFactory extends AdapterFactory {
    * every instance drops its cached copies (record-cache.ts).
    */
   clientTokensRevoked(clientId: string): Promise<void>;
+}
+
+function admitting(model: string, adapter: Adapter, admits: NonNullable<AdapterFactoryDeps['admits']>): Adapter {
+  return {
+    ...adapter,
+    find: async (id) => {
+      const payload = await adapter.find(id);
+      return payload === undefined || (await guard(admits(model, payload))) ? payload : undefined;
+    },
+  };
 }
 
 export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFactory {
@@ -114,6 +130,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
         revokeByGrantId: (grantId) => guard(revokeEverywhere(model, grantId)),
       };
       adapter = records === undefined ? routed : records.wrap(model, routed);
+      if (deps.admits !== undefined) adapter = admitting(model, adapter, deps.admits);
       adapters.set(model, adapter);
     }
     return adapter;
