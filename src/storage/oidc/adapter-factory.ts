@@ -8,6 +8,7 @@ import type { OperationHook } from './operation-hook.ts';
 import type { RecordCache } from './record-cache.ts';
 import { createRedisAdapterFactory } from './redis-adapter.ts';
 import { createRedisRotationGate } from './rotation-gate.ts';
+import { mongoReplayClaims, redisReplayClaims, REPLAY_DETECTION } from './replay-claims.ts';
 
 export interface AdapterFactoryDeps {
   readonly mongo: Connection;
@@ -92,6 +93,9 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
   });
   const redisAdapter = redis === undefined ? undefined : createRedisAdapterFactory({ redis, prefix: deps.redisPrefix, ...common });
 
+  const now = deps.now ?? Date.now;
+  const replayClaims = redis === undefined || !SHORT_LIVED_MODELS.has(REPLAY_DETECTION) ? mongoReplayClaims(deps.mongo, now) : redisReplayClaims(redis, deps.redisPrefix);
+
   const revocations = new Map<string, Promise<void>>();
   function revokeEverywhere(model: string, grantId: string): Promise<void> {
     let pass = revocations.get(grantId);
@@ -122,7 +126,8 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
             : mongoAdapter(model);
       const routed: Adapter = {
         upsert: (id, payload, expiresIn) => guard(primary.upsert(id, payload, expiresIn)),
-        find: (id) => guard(primary.find(id)),
+        // A find that claims: the replay check is atomic in the store (replay-claims.ts).
+        find: model === REPLAY_DETECTION ? (id) => guard(replayClaims.claim(id)) : (id) => guard(primary.find(id)),
         findByUid: (uid) => guard(primary.findByUid(uid)),
         findByUserCode: (userCode) => guard(primary.findByUserCode(userCode)),
         consume: (id) => guard(primary.consume(id)),
