@@ -57,7 +57,8 @@ export function createIssuanceCounts(windowMs = COUNT_WINDOW_MS, maxOpen = MAX_O
   return {
     add(clientId, ip, at) {
       const windowEnd = (Math.floor(at.getTime() / windowMs) + 1) * windowMs;
-      const key = `${windowEnd} ${clientId ?? ''} ${ip ?? ''}`;
+      // Client ids are free text: JSON keeps any two (client, address) pairs apart.
+      const key = JSON.stringify([windowEnd, clientId, ip]);
       const counter = counters.get(key);
       if (counter === undefined) {
         counters.set(key, { clientId, ip, windowEnd, first: at, last: at, count: 1 });
