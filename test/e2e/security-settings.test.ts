@@ -1,33 +1,18 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import type { RunningGatehouse } from '../../src/server.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { PASSWORD } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
-import { freePort } from '../helpers/redis-server.ts';
+import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
-
-interface Site {
-  readonly deploy: Deployment;
-  readonly a: RunningGatehouse;
-}
-
-async function site(label: string, settings: Record<string, string> = {}): Promise<Site> {
-  const deploy = await deployment(label, { settings });
-  const a = await deploy.start();
-  await a.services.accounts.createUser({ username: 'operator', password: PASSWORD, roles: ['admin'] });
-  return { deploy, a };
-}
 
 describe('console: Password & sign-in security (headless Chromium, two instances)', function () {
   this.timeout(240_000);
   let browser: Browser;
-  let main: Site;
-  let other: RunningGatehouse;
+  let main: TwoInstances;
   let current: Page | undefined;
 
   before(async () => {
-    main = await site('security_console');
-    other = await main.deploy.start(await freePort());
+    main = await twoInstances('security_console', { operator: true });
     browser = await launchChromium();
   });
   afterEach(async function () {
@@ -37,12 +22,10 @@ describe('console: Password & sign-in security (headless Chromium, two instances
   });
   after(async () => {
     await browser?.close();
-    await other?.close();
-    await main?.a.close();
-    await main?.deploy.drop();
+    await main?.stop();
   });
 
-  async function operatorPage(target: Site, options: { width?: number; locale?: string } = {}): Promise<Page> {
+  async function operatorPage(target: TwoInstances, options: { width?: number; locale?: string } = {}): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 844 } });
     const page = await context.newPage();
     current = page;
@@ -73,7 +56,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
     await page.locator('#group-password-policy').getByText('Settings saved.').waitFor();
     expect(await page.getByLabel('Minimum length (characters)').inputValue()).to.equal('12');
     expect(await page.locator('#f-password_min_length-hint').innerText()).to.include('Changed here (default: 8).');
-    await within(NOTICE_MS, async () => (await other.services.runtimeSettings.passwordPolicy.current()).password_min_length === 12);
+    await within(NOTICE_MS, async () => (await main.b.services.runtimeSettings.passwordPolicy.current()).password_min_length === 12);
 
     // The longest lock may not be shorter than the first: refused, named under its field, nothing saved.
     await page.getByLabel('Failures from one address against one account').fill('3');
@@ -87,12 +70,12 @@ describe('console: Password & sign-in security (headless Chromium, two instances
     await page.getByLabel('Longest lock (seconds)').fill('86400');
     await page.getByRole('button', { name: 'Save brute-force detection' }).click();
     await page.locator('#group-brute-force').getByText('Settings saved.').waitFor();
-    await within(NOTICE_MS, async () => (await other.services.runtimeSettings.bruteForce.current()).lockout_threshold === 3);
+    await within(NOTICE_MS, async () => (await main.b.services.runtimeSettings.bruteForce.current()).lockout_threshold === 3);
 
     await page.getByLabel('Roles that require a second factor').fill('finance, auditors');
     await page.getByRole('button', { name: 'Save multi-factor requirement' }).click();
     await page.locator('#group-mfa').getByText('Settings saved.').waitFor();
-    await within(NOTICE_MS, async () => (await other.services.runtimeSettings.mfa.current()).mfa_required_roles.join() === 'finance,auditors');
+    await within(NOTICE_MS, async () => (await main.b.services.runtimeSettings.mfa.current()).mfa_required_roles.join() === 'finance,auditors');
     await screenshot(page, 'security-settings-saved');
 
     // What was changed here goes back to its default with one confirmed action per card.
@@ -128,14 +111,11 @@ describe('console: Password & sign-in security (headless Chromium, two instances
   });
 
   describe('with environment pins', () => {
-    let pinned: Site;
+    let pinned: TwoInstances;
     before(async () => {
-      pinned = await site('security_console_pinned', { GATEHOUSE_LOCKOUT_THRESHOLD: '4', GATEHOUSE_PASSWORD_MIN_LENGTH: '10' });
+      pinned = await twoInstances('security_console_pinned', { operator: true, settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '4', GATEHOUSE_PASSWORD_MIN_LENGTH: '10' } });
     });
-    after(async () => {
-      await pinned?.a.close();
-      await pinned?.deploy.drop();
-    });
+    after(() => pinned?.stop());
 
     it('shows pinned settings locked with their variable; a card whose only setting is pinned has no save button', async () => {
       const page = await operatorPage(pinned);
