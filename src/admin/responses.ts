@@ -3,9 +3,9 @@ import type { showAuditEvent } from '../operations/audit.ts';
 import type { showClient, showCreated } from '../operations/clients.ts';
 import type { Operations } from '../operations/index.ts';
 import type { showLabel } from '../operations/labels.ts';
-import type { showGrant, showSession } from '../operations/sessions.ts';
+import type { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
 import type { showUpstream } from '../operations/upstream.ts';
-import type { showFactors, showUser } from '../operations/users.ts';
+import type { showFactors, showUser, showUserPage } from '../operations/users.ts';
 
 /**
  * The admin API's response bodies as types, taken from the functions that build them
@@ -34,6 +34,10 @@ export type SettingsGroupResponse = Result<Operations['settings']['showGroup']>;
 export type UpstreamProviderResponse = ReturnType<typeof showUpstream>;
 export type UpstreamLinkResponse = Result<Operations['upstream']['links']>[number];
 export type UserResponse = ReturnType<typeof showUser>;
+/** GET /users: a page of users and how many match. */
+export type UserPageResponse = ReturnType<typeof showUserPage>;
 export type FactorsResponse = ReturnType<typeof showFactors>;
 export type SessionResponse = ReturnType<typeof showSession>;
 export type GrantResponse = ReturnType<typeof showGrant>;
+/** GET /stats/sessions. */
+export type SessionCountResponse = ReturnType<typeof showSessionCount>;
