@@ -11,7 +11,7 @@ import type { showFactors, showUser, showUserPage } from '../operations/users.ts
  * The admin API's response bodies as types, taken from the functions that build them
  * (src/admin/routes.ts), so a client in this repository cannot drift from them: the console's
  * browser code imports these with `import type`, which is erased when it is compiled, so the
- * browser never loads a server module (test/unit/console-web-imports.test.ts).
+ * browser never loads a server module (test/unit/browser-modules.test.ts).
  */
 
 /** What an operation resolves to. */
