@@ -42,6 +42,16 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   });
 }
 
+/**
+ * Sets the viewport and resolves once the page has drawn two frames at the new size: what its
+ * ResizeObservers make of the change (the console's scrolling tables become focusable regions)
+ * is in the DOM before anything checks it. It waits for frames, not for a length of time.
+ */
+export async function resizeViewport(page: Page, size: { width: number; height: number }): Promise<void> {
+  await page.setViewportSize(size);
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+}
+
 /** Serious and critical violations only (the bar for every hosted page). */
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   return (await axeViolations(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
