@@ -1,46 +1,27 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
-import { PASSWORD } from '../helpers/e2e.ts';
+import type { Browser } from 'playwright-core';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { consoleOperator, launchChromium, screenshot, seriousViolations } from './browser.ts';
 
 describe('console: Password & sign-in security (headless Chromium, two instances)', function () {
   this.timeout(240_000);
   let browser: Browser;
   let main: TwoInstances;
-  let current: Page | undefined;
 
   before(async () => {
     main = await twoInstances('security_console', { operator: true });
     browser = await launchChromium();
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
-      await screenshot(current, `security-settings-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
-    }
   });
   after(async () => {
     await browser?.close();
     await main?.stop();
   });
 
-  async function operatorPage(target: TwoInstances, options: { width?: number; locale?: string } = {}): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 844 } });
-    const page = await context.newPage();
-    current = page;
-    if (options.locale !== undefined) await page.addInitScript((locale) => localStorage.setItem('gatehouse.console.locale', locale), options.locale);
-    await page.goto(`${target.deploy.issuer}/console/`);
-    await page.locator('main button').click();
-    await page.fill('input[name="login"]', 'operator');
-    await page.fill('input[name="password"]', PASSWORD);
-    await page.click('button[type="submit"]');
-    await page.locator('[data-testid="count-users"]').waitFor();
-    return page;
-  }
+  const operatorPage = consoleOperator(() => browser, 'security-settings');
 
   it('changes the password policy, brute-force detection and the MFA requirement; the other instance follows; a bad value is named at its field', async () => {
-    const page = await operatorPage(main);
+    const page = await operatorPage(main.deploy.issuer);
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.getByRole('link', { name: 'Settings', exact: true }).click();
@@ -95,7 +76,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
   it('in en, ru, zh-CN and ko at 1280 and 390 px: no serious axe violations, nothing wider than the screen', async () => {
     for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
       for (const width of [1280, 390]) {
-        const page = await operatorPage(main, { locale, width });
+        const page = await operatorPage(main.deploy.issuer, { locale, width });
         await page.goto(`${main.deploy.issuer}/console/#/settings/security`);
         await page.locator('#f-mfa_required_groups').waitFor();
         await page.waitForLoadState('networkidle');
@@ -118,7 +99,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
     after(() => pinned?.stop());
 
     it('shows pinned settings locked with their variable; a card whose only setting is pinned has no save button', async () => {
-      const page = await operatorPage(pinned);
+      const page = await operatorPage(pinned.deploy.issuer);
       await page.goto(`${pinned.deploy.issuer}/console/#/settings/security`);
       const threshold = page.getByLabel('Failures from one address against one account');
       await threshold.waitFor();

@@ -1,27 +1,20 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { PASSWORD } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { consoleOperator, launchChromium, screenshot, seriousViolations } from './browser.ts';
 
 describe('console: Sign-in & self-service (headless Chromium, two instances)', function () {
   this.timeout(240_000);
   let inbox: Inbox;
   let browser: Browser;
   let main: TwoInstances;
-  let current: Page | undefined;
 
   before(async () => {
     inbox = await startInbox();
     main = await twoInstances('settings_console', { operator: true, mail: inbox });
     browser = await launchChromium();
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
-      await screenshot(current, `sign-in-settings-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
-    }
   });
   after(async () => {
     await browser?.close();
@@ -29,19 +22,7 @@ describe('console: Sign-in & self-service (headless Chromium, two instances)', f
     await inbox?.close();
   });
 
-  async function operatorPage(target: TwoInstances, options: { width?: number; locale?: string } = {}): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 844 } });
-    const page = await context.newPage();
-    current = page;
-    if (options.locale !== undefined) await page.addInitScript((locale) => localStorage.setItem('gatehouse.console.locale', locale), options.locale);
-    await page.goto(`${target.deploy.issuer}/console/`);
-    await page.locator('main button').click();
-    await page.fill('input[name="login"]', 'operator');
-    await page.fill('input[name="password"]', PASSWORD);
-    await page.click('button[type="submit"]');
-    await page.locator('[data-testid="count-users"]').waitFor();
-    return page;
-  }
+  const operatorPage = consoleOperator(() => browser, 'sign-in-settings');
 
   /** The sign-in page instance B serves for a new authorization request, in a browser of its own. */
   async function signInPageOnB(): Promise<Page> {
@@ -60,7 +41,7 @@ describe('console: Sign-in & self-service (headless Chromium, two instances)', f
 
   it('switching self-registration on in the console shows "Create account" on the sign-in page; off, it is gone and the registration URL refuses', async () => {
     expect(await createAccountShownOnB()).to.equal(false);
-    const page = await operatorPage(main);
+    const page = await operatorPage(main.deploy.issuer);
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.getByRole('link', { name: 'Settings', exact: true }).click();
@@ -122,7 +103,7 @@ describe('console: Sign-in & self-service (headless Chromium, two instances)', f
   it('in en, ru, zh-CN and ko at 1280 and 390 px: no serious axe violations, nothing wider than the screen', async () => {
     for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
       for (const width of [1280, 390]) {
-        const page = await operatorPage(main, { locale, width });
+        const page = await operatorPage(main.deploy.issuer, { locale, width });
         await page.goto(`${main.deploy.issuer}/console/#/settings/sign-in`);
         await page.locator('#f-password_reset_ttl').waitFor();
         await page.waitForLoadState('networkidle');
@@ -145,7 +126,7 @@ describe('console: Sign-in & self-service (headless Chromium, two instances)', f
     after(() => pinned?.stop());
 
     it('shows a pinned setting locked, with its variable, and saves the others', async () => {
-      const page = await operatorPage(pinned);
+      const page = await operatorPage(pinned.deploy.issuer);
       await page.goto(`${pinned.deploy.issuer}/console/#/settings/sign-in`);
       const reset = page.getByLabel('Offer “Forgot password?”');
       await reset.waitFor();
