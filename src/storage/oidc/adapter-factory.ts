@@ -55,8 +55,11 @@ export interface RoutedAdapterFactory extends AdapterFactory {
    * lost the claim) or the grant was revoked meanwhile; nothing of it is then kept.
    */
   completeRotation(refreshTokenId: string, successorId?: string): Promise<void>;
-  /** The response of a rotation failed: its held-back successor is dropped (mongo-adapter.ts). */
-  abandonRotation(successorId: string): void;
+  /**
+   * The response of a rotation failed: its held-back successor is dropped and its Redis claim
+   * given back (mongo-adapter.ts). Never rejects.
+   */
+  abandonRotation(refreshTokenId: string, successorId?: string): Promise<void>;
   /**
    * The client's client_credentials tokens were deleted from the stores directly (revocation.ts):
    * every instance drops its cached copies (record-cache.ts).
@@ -120,7 +123,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
   };
   return Object.assign(factory, {
     completeRotation: (id: string, successorId?: string) => guard(mongoAdapter.completeRotation(id, successorId)),
-    abandonRotation: (successorId: string) => mongoAdapter.abandonRotation(successorId),
+    abandonRotation: (id: string, successorId?: string) => mongoAdapter.abandonRotation(id, successorId),
     clientTokensRevoked: async (clientId: string) => records?.clientTokensRevoked(clientId),
   });
 }
