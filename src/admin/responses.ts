@@ -3,6 +3,7 @@ import type { showAuditEvent } from '../operations/audit.ts';
 import type { showClient, showCreated } from '../operations/clients.ts';
 import type { Operations } from '../operations/index.ts';
 import type { showLabel } from '../operations/labels.ts';
+import type { showLifted } from '../operations/lockouts.ts';
 import type { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
 import type { showUpstream } from '../operations/upstream.ts';
 import type { showFactors, showUser, showUserPage } from '../operations/users.ts';
@@ -26,8 +27,12 @@ export type ClientResponse = ReturnType<typeof showClient>;
 export type CreatedClientResponse = ReturnType<typeof showCreated>;
 export type HealthResponse = Result<Operations['status']['health']>;
 export type KeyListResponse = Result<Operations['keys']['list']>;
+/** POST /keys/rotate. */
+export type KeyRotationResponse = Result<Operations['keys']['rotate']>;
 export type LabelResponse = ReturnType<typeof showLabel>;
 export type LockoutResponse = Result<Operations['lockouts']['list']>[number];
+/** POST /lockouts/clear. */
+export type LockoutsLiftedResponse = ReturnType<typeof showLifted>;
 export type SignInSettingsResponse = Result<Operations['settings']['show']>;
 /** One settings group (/settings/password-policy, /settings/brute-force, /settings/mfa). */
 export type SettingsGroupResponse = Result<Operations['settings']['showGroup']>;

@@ -5,7 +5,7 @@ import { clientCreateSchema, clientUpdateSchema } from '../clients/spec.ts';
 import type { Operations } from '../operations/index.ts';
 import { listQuerySchema } from '../operations/list-query.ts';
 import { labelAssignSchema, labelCreateSchema, showLabel } from '../operations/labels.ts';
-import { lockoutClearSchema } from '../operations/lockouts.ts';
+import { lockoutClearSchema, showLifted } from '../operations/lockouts.ts';
 import { initialAccessTokenSchema } from '../operations/registration.ts';
 import { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
 import { passwordSchema, showUser, showUserPage, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
@@ -69,7 +69,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
 
     // Lockouts
     { method: 'get', path: '/lockouts', tag: 'lockouts', summary: 'Sign-in lockouts in force, newest first: scope (account_ip, account, ip), the user or login tried, the address, until when', list: true, handle: async () => ({ body: await ops.lockouts.list() }) },
-    { method: 'post', path: '/lockouts/clear', tag: 'lockouts', summary: 'Lift lockouts now: by subject (a user id or login:<login>, every lock of it) or by ip', body: lockoutClearSchema, handle: async ({ op, body }) => ({ body: { lifted: await ops.lockouts.clear(op, body) } }) },
+    { method: 'post', path: '/lockouts/clear', tag: 'lockouts', summary: 'Lift lockouts now: by subject (a user id or login:<login>, every lock of it) or by ip', body: lockoutClearSchema, handle: async ({ op, body }) => ({ body: showLifted(await ops.lockouts.clear(op, body)) }) },
 
     { method: 'get', path: '/users/:userId/upstream-links', tag: 'users', summary: 'List the user\'s links to upstream identity providers', notFound: true, list: true, handle: async ({ params }) => ({ body: await upstream.links(params.userId!) }) },
     { method: 'delete', path: '/users/:userId/upstream-links/:alias/:subject', tag: 'users', summary: 'Remove one upstream link (the upstream identity no longer signs in as this user)', status: 204, notFound: true, handle: async ({ op, params }) => (await upstream.unlink(op, params.userId!, params.alias!, params.subject!), noContent) },

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { HealthResponse, KeyListResponse, SessionCountResponse, SignInStatsResponse, UserPageResponse } from '../../admin/responses.ts';
+import type { HealthResponse, KeyListResponse, LockoutResponse, SessionCountResponse, SignInStatsResponse, UserPageResponse } from '../../admin/responses.ts';
 import type { AdminApi } from './api.ts';
 import { currentLocale, h, render, t, tableWrap, when } from './ui.ts';
 
@@ -30,7 +30,7 @@ export async function dashboardPage(root: HTMLElement, api: AdminApi): Promise<v
     api.get<HealthResponse>('/health'),
     api.get<SignInStatsResponse>('/stats/sign-ins?days=7'),
     api.get<SessionCountResponse>('/stats/sessions'),
-    api.get<unknown[]>('/lockouts'),
+    api.get<LockoutResponse[]>('/lockouts'),
   ]);
   const today = stats.days.at(-1) ?? { date: new Date().toISOString().slice(0, 10), success: 0, failure: 0, lockout: 0 };
   const auditLink = (type: string) => `#/audit?${new URLSearchParams({ type, from: `${today.date}T00:00:00.000Z` }).toString()}`;
