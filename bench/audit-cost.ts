@@ -19,7 +19,9 @@ import { benchServicesUp } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
 import { storesCpuByStore } from './lib/stores-cpu.ts';
+import { usageOnHelp } from './lib/usage.ts';
 
+usageOnHelp(import.meta.url);
 const { values: flags } = parseArgs({ options: { events: { type: 'string' } } });
 const EVENTS = Number(flags.events ?? 5000);
 const BATCH = 100;
