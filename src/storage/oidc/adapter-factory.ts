@@ -61,6 +61,13 @@ export interface RoutedAdapterFactory extends AdapterFactory {
    */
   abandonRotation(refreshTokenId: string, successorId?: string): Promise<void>;
   /**
+   * Runs one refresh grant (token endpoint, `grant_type=refresh_token`) presenting `refreshToken`:
+   * its own find of that token reads one document, not two (mongo-adapter.ts inRefreshGrant).
+   */
+  inRefreshGrant<T>(refreshToken: string, run: () => T): T;
+  /** The grant revoked because the current refresh grant's token was reused, if any. */
+  reusedGrant(): string | undefined;
+  /**
    * The client's client_credentials tokens were deleted from the stores directly (revocation.ts):
    * every instance drops its cached copies (record-cache.ts).
    */
@@ -76,6 +83,10 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     deferRotationSuccessors: deps.deferRotationSuccessors ?? false,
     // With Redis, rotations are claimed there and write MongoDB once (rotation-gate.ts).
     rotationGate: redis === undefined ? undefined : createRedisRotationGate(redis, deps.redisPrefix),
+    // A reuse the refresh grant's storage found out itself revokes the grant as the library would.
+    revokeReusedGrant: async (grantId) => {
+      await Promise.all([revokeEverywhere('RefreshToken', grantId), factory('Grant').destroy(grantId)]);
+    },
   });
   const redisAdapter = redis === undefined ? undefined : createRedisAdapterFactory({ redis, prefix: deps.redisPrefix, ...common });
 
@@ -124,6 +135,8 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
   return Object.assign(factory, {
     completeRotation: (id: string, successorId?: string) => guard(mongoAdapter.completeRotation(id, successorId)),
     abandonRotation: (id: string, successorId?: string) => mongoAdapter.abandonRotation(id, successorId),
+    inRefreshGrant: mongoAdapter.inRefreshGrant,
+    reusedGrant: mongoAdapter.reusedGrant,
     clientTokensRevoked: async (clientId: string) => records?.clientTokensRevoked(clientId),
   });
 }
