@@ -210,7 +210,8 @@ export function createMongoAdapterFactory({
     const marker = await markers().findOne({ _id: rotationMarkerId(id) });
     if (marker === null) return 'none';
     if (withinReuseWindow(marker.rotatedAtMs, window, at)) return 'window';
-    if (marker.rotatedAtMs < state.foundAtMs) await reused(state.grantId);
+    // The same millisecond counts as before: a reuse is never let off on a tie.
+    if (marker.rotatedAtMs <= state.foundAtMs) await reused(state.grantId);
     return 'none';
   }
 
@@ -535,7 +536,7 @@ export function createMongoAdapterFactory({
           .catch(() => {});
       }
       // Rotated before this request found the token, which its find could not see: reuse.
-      if (first !== null && claim !== undefined && !claim.markerRead && first.rotatedAtMs < claim.foundAtMs) await reused(grantId);
+      if (first !== null && claim !== undefined && !claim.markerRead && first.rotatedAtMs <= claim.foundAtMs) await reused(grantId);
       throw alreadyConsumed(REFRESH_TOKEN);
     }).catch(async (error: unknown) => {
       // The completion failed (the answer is 503): nothing was handed out and the old token is
