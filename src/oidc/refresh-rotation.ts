@@ -20,9 +20,10 @@ export type AbandonRotation = (refreshTokenId: string, successorId?: string) => 
  * only once the response carrying its successor is ready. Until then the storage keeps it
  * usable, so a rotation that failed half-way (a store down while the new refresh or access
  * token is saved) leaves the client's token working instead of making its retry look like
- * reuse, which revokes the grant. If the mark itself cannot be written, the new tokens are not
- * handed out either: the client retries with the token it has. If the storage refuses the mark
- * (another rotation of the same token completed first), the answer is that refusal instead.
+ * reuse, which revokes the grant. If the completion itself cannot be written, the new tokens are
+ * not handed out either: the client retries with the token it has. If the storage refuses it
+ * (another rotation of the same token completed first, or the token was reused), the answer is
+ * that refusal instead.
  */
 /** The grant the storage revoked because the current refresh grant's token was reused (mongo-adapter.ts reusedGrant). */
 export type ReusedGrant = () => string | undefined;

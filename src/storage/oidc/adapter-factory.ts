@@ -21,7 +21,7 @@ export interface AdapterFactoryDeps {
   readonly clients?: Adapter | undefined;
   /** Serves Session and Grant reads from memory and announces their writes (record-cache.ts). */
   readonly records?: RecordCache | undefined;
-  /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's mark. */
+  /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's rotation marker. */
   readonly deferRotationSuccessors?: boolean;
   readonly now?: () => number;
 }
@@ -49,10 +49,11 @@ async function guard<T>(operation: Promise<T> | T): Promise<T> {
  */
 export interface RoutedAdapterFactory extends AdapterFactory {
   /**
-   * Marks a refresh token rotated once the response carrying its successor is ready; until
-   * then a consumed refresh token still reads as unconsumed (mongo-adapter.ts). With Redis,
-   * rejects with invalid_grant when another rotation of the token completed first (after Redis
-   * lost the claim) or the grant was revoked meanwhile; nothing of it is then kept.
+   * Marks a refresh token rotated once the response carrying its successor is ready (one insert
+   * of the successor and its rotation marker); until then a consumed refresh token still reads as
+   * unconsumed (mongo-adapter.ts). Rejects with invalid_grant when another rotation of the token
+   * completed first outside the reuse window (after Redis lost the claim), or the token was
+   * reused (the grant is then revoked); nothing of it is then kept.
    */
   completeRotation(refreshTokenId: string, successorId?: string): Promise<void>;
   /**

@@ -30,16 +30,15 @@ export interface MongoAdapterDeps {
   readonly now?: () => number;
   /**
    * Hold a rotated refresh token's successor until completeRotation writes it together with
-   * the mark on its predecessor (one command). Only where every rotation ends in
+   * its predecessor's rotation marker (one insert). Only where every rotation ends in
    * completeRotation or abandonRotation (the provider middleware in src/oidc/refresh-rotation.ts).
    */
   readonly deferRotationSuccessors?: boolean;
   /**
    * Where refresh-token rotations are claimed instead of the `oidc_consumption` insert (Redis,
-   * when configured: rotation-gate.ts). The completion then marks the old token only where it
-   * is not marked yet (or marked inside the reuse window), so the one MongoDB write of a
-   * rotation is also its durable check: a rotation that loses there answers invalid_grant and
-   * leaves no successor. Without it, MongoDB is the gate, as before.
+   * when configured: rotation-gate.ts), so the rotation's one MongoDB write is its completion,
+   * whose rotation marker (a unique `_id`) is also its durable check: a rotation that loses
+   * there answers invalid_grant and leaves no successor. Without it, MongoDB is the gate.
    */
   readonly rotationGate?: RotationGate | undefined;
   /**
@@ -61,11 +60,11 @@ export interface MongoAdapterFactory {
   (model: string): Adapter;
   /**
    * Marks a consumed refresh token as rotated once the token response that carries its
-   * successor is ready (see consume below). Later completions do not move the reuse window.
-   * With `successorId`, a successor held back by the upsert is written in the same command.
-   * With a rotation gate, rejects with invalid_grant when the token was marked by another
-   * rotation meanwhile (beyond the reuse window) or is gone (its grant revoked): the successor
-   * is then removed again.
+   * successor is ready (see consume below): one insert of the successor held back by the upsert
+   * (`successorId`) and the rotation marker `rotated:<id>`. Later completions inside the reuse
+   * window add their successor and do not move the window; otherwise a completion that finds the
+   * marker taken rejects with invalid_grant (reuse also revokes the grant) and removes its
+   * successor again.
    */
   completeRotation(id: string, successorId?: string): Promise<void>;
   /**
@@ -216,11 +215,10 @@ export function createMongoAdapterFactory({
   }
 
   /**
-   * Successors of refresh-token rotations, by id, not yet written. A rotation writes the claim
-   * (the gate), then its successor, then — once the response is ready — the mark on the old
-   * token: three writes. Holding the successor until that mark writes the last two together at
-   * completion (successor first, then the mark), and keeps the guarantee: a rotation whose response
-   * fails stores neither. A successor still held after HELD_SUCCESSOR_MS, or pushed out by the
+   * Successors of refresh-token rotations, by id, not yet written. Holding the successor until
+   * the response is ready writes it with the old token's rotation marker in one insert at
+   * completion (successor first, then the marker), and keeps the guarantee: a rotation whose
+   * response fails stores neither. A successor still held after HELD_SUCCESSOR_MS, or pushed out by the
    * bound, is written on its own — writing one that was never handed out is harmless; losing
    * one that was would sign the client out.
    */
@@ -238,9 +236,9 @@ export function createMongoAdapterFactory({
   }
 
   /**
-   * When each refresh token still to be completed was claimed (consume), for the completion's
-   * condition: the token may already be marked only inside the reuse window as seen from the
-   * claim; and whether this rotation holds the Redis claim, to give it back should the rotation
+   * When each refresh token still to be completed was claimed (consume), for the completion: a
+   * marker already there is accepted only inside the reuse window as seen from the claim, and
+   * is reuse when it predates the request's find; and whether this rotation holds the Redis claim, to give it back should the rotation
    * fail. Bounded like the held successors; a missing entry counts from the completion (and its
    * claim then simply runs out).
    */
