@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import type { Adapter, AdapterFactory } from 'oidc-provider';
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { asStoreError } from '../../errors/store-unavailable.ts';
 import { SHORT_LIVED_MODELS } from './models.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
@@ -8,6 +8,7 @@ import type { OperationHook } from './operation-hook.ts';
 import type { RecordCache } from './record-cache.ts';
 import { createRedisAdapterFactory } from './redis-adapter.ts';
 import { createRedisRotationGate } from './rotation-gate.ts';
+import { mongoReplayClaims, redisReplayClaims, REPLAY_DETECTION } from './replay-claims.ts';
 
 export interface AdapterFactoryDeps {
   readonly mongo: Connection;
@@ -24,6 +25,12 @@ export interface AdapterFactoryDeps {
   /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's rotation marker. */
   readonly deferRotationSuccessors?: boolean;
   readonly now?: () => number;
+  /**
+   * Judged on every record `find` returns (after the caches): one it refuses reads as absent.
+   * Gatehouse refuses client_credentials tokens issued before their client's revocation mark
+   * (src/oidc/storage.ts), whichever store still holds them.
+   */
+  readonly admits?: ((model: string, payload: AdapterPayload) => Promise<boolean>) | undefined;
 }
 
 /**
@@ -75,6 +82,16 @@ export interface RoutedAdapterFactory extends AdapterFactory {
   clientTokensRevoked(clientId: string): Promise<void>;
 }
 
+function admitting(model: string, adapter: Adapter, admits: NonNullable<AdapterFactoryDeps['admits']>): Adapter {
+  return {
+    ...adapter,
+    find: async (id) => {
+      const payload = await adapter.find(id);
+      return payload === undefined || (await guard(admits(model, payload))) ? payload : undefined;
+    },
+  };
+}
+
 export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFactory {
   const { redis, clients, records } = deps;
   const common = { reuseWindowSeconds: deps.reuseWindowSeconds, onOperation: deps.onOperation, now: deps.now ?? Date.now };
@@ -90,6 +107,9 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     },
   });
   const redisAdapter = redis === undefined ? undefined : createRedisAdapterFactory({ redis, prefix: deps.redisPrefix, ...common });
+
+  const now = deps.now ?? Date.now;
+  const replayClaims = redis === undefined || !SHORT_LIVED_MODELS.has(REPLAY_DETECTION) ? mongoReplayClaims(deps.mongo, now) : redisReplayClaims(redis, deps.redisPrefix);
 
   const revocations = new Map<string, Promise<void>>();
   function revokeEverywhere(model: string, grantId: string): Promise<void> {
@@ -121,7 +141,8 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
             : mongoAdapter(model);
       const routed: Adapter = {
         upsert: (id, payload, expiresIn) => guard(primary.upsert(id, payload, expiresIn)),
-        find: (id) => guard(primary.find(id)),
+        // A find that claims: the replay check is atomic in the store (replay-claims.ts).
+        find: model === REPLAY_DETECTION ? (id) => guard(replayClaims.claim(id)) : (id) => guard(primary.find(id)),
         findByUid: (uid) => guard(primary.findByUid(uid)),
         findByUserCode: (userCode) => guard(primary.findByUserCode(userCode)),
         consume: (id) => guard(primary.consume(id)),
@@ -129,6 +150,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
         revokeByGrantId: (grantId) => guard(revokeEverywhere(model, grantId)),
       };
       adapter = records === undefined ? routed : records.wrap(model, routed);
+      if (deps.admits !== undefined) adapter = admitting(model, adapter, deps.admits);
       adapters.set(model, adapter);
     }
     return adapter;
