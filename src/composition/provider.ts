@@ -29,6 +29,7 @@ import { interactionPath } from '../routes/table.ts';
 import { unverifiedEmailStops } from '../interactions/steps/verify-email.ts';
 import { CREATE_PROMPT } from '../oidc/interaction-policy.ts';
 import { listPromptWhileOn } from '../oidc/prompt-discovery.ts';
+import { answerRefusedRequestObjects } from '../oidc/refused-request-objects.ts';
 import type { Limits } from './limits.ts';
 import type { SelfService } from './self-service.ts';
 import type { Wiring } from './wiring.ts';
@@ -159,6 +160,8 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
     clientAuthGate(limits.clientAuthFailures, config.routes),
     userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
+    // A request object is refused (request_not_supported) where and how the client asked in it.
+    answerRefusedRequestObjects(config.routes),
     jwtRecords.swapStructuredToken({ issuer: config.issuer, publicJwks, routes: config.routes }),
     // keycloak-js's loadUserInfo() sends the access token, which Keycloak accepts at userinfo whatever its audience.
     jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
