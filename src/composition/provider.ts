@@ -13,6 +13,7 @@ import type { SignInStep } from '../interactions/steps/step.ts';
 import type { Views } from '../interactions/views.ts';
 import { allowCredentialedTokenRequests } from '../keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from '../keycloak/refresh-envelope.ts';
+import { keycloakDevicePage } from '../keycloak/device-page.ts';
 import { sessionStatusPages } from '../keycloak/session-status.ts';
 import { announceKeyChange, listenForKeyChanges } from '../keys/change-notice.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from '../keys/key-ring.ts';
@@ -154,7 +155,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     notFoundPage(views),
     pageExtraRoutes({ views, secureCookies: w.https }).routes() as Middleware,
     sessionStatusPages(config.routes),
-    ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
+    ...(keycloakLayout ? [openRefreshEnvelopes(config.routes), keycloakDevicePage(config.routes, config.issuer)] : []),
     clientAuthGate(limits.clientAuthFailures, config.routes),
     userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
     jwtRecords.swapStructuredToken({ issuer: config.issuer, publicJwks, routes: config.routes }),
