@@ -198,7 +198,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       csrf: issueCsrfToken(ctx, csrfCookie),
       action: `${path}/forgot`,
       interaction: uid,
-      backHref: uid === undefined ? undefined : deps.signInPage(uid),
+      back: signInLink(uid),
     });
   });
 

@@ -65,6 +65,8 @@ describe('where the password-reset and email-confirmation pages lead', function 
   });
 
   it('opened on its own, "Check your email" leads to signing in on the account page; a forged return address is ignored', async () => {
+    const form = await (await new UserAgent().request(`${deploy.issuer}/password/forgot`)).text();
+    expect(buttons(form)).to.deep.equal([['/account/', 'Sign in']]);
     const sent = await askForReset(new UserAgent(), `${deploy.issuer}/password/forgot`, 'nobody-here');
     expect(buttons(sent)).to.deep.equal([['/account/', 'Sign in']]);
     const forged = await askForReset(new UserAgent(), `${deploy.issuer}/password/forgot?interaction=${encodeURIComponent('x/../../evil"><script>')}`, 'nobody-here');
