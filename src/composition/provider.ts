@@ -6,6 +6,7 @@ import { deriveKey } from '../crypto/secret-box.ts';
 import { deviceBlockedPage } from '../interactions/device-blocked.ts';
 import { stepPrompts } from '../interactions/engine.ts';
 import { pageExtraRoutes } from '../interactions/language.ts';
+import { deviceEndpointPage } from '../interactions/device-endpoint-page.ts';
 import { notFoundPage } from '../interactions/not-found.ts';
 import { errorPage } from '../interactions/page-errors.ts';
 import { providerPages } from '../interactions/provider-pages.ts';
@@ -13,7 +14,6 @@ import type { SignInStep } from '../interactions/steps/step.ts';
 import type { Views } from '../interactions/views.ts';
 import { allowCredentialedTokenRequests } from '../keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from '../keycloak/refresh-envelope.ts';
-import { keycloakDevicePage } from '../keycloak/device-page.ts';
 import { sessionStatusPages } from '../keycloak/session-status.ts';
 import { announceKeyChange, listenForKeyChanges } from '../keys/change-notice.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from '../keys/key-ring.ts';
@@ -155,7 +155,8 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     notFoundPage(views),
     pageExtraRoutes({ views, secureCookies: w.https }).routes() as Middleware,
     sessionStatusPages(config.routes),
-    ...(keycloakLayout ? [openRefreshEnvelopes(config.routes), keycloakDevicePage(config.routes, config.issuer)] : []),
+    ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
+    deviceEndpointPage(config.routes, config.issuer),
     clientAuthGate(limits.clientAuthFailures, config.routes),
     userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
     jwtRecords.swapStructuredToken({ issuer: config.issuer, publicJwks, routes: config.routes }),

@@ -1,8 +1,8 @@
 // RP-initiated logout by someone who is not signed in (a bookmarked sign-out link, a crawler, an
 // app signing out after the session already ended): nothing to end, so nothing is stored. The
 // library keeps its sign-out form's secret in a session record, which Gatehouse would otherwise
-// keep for the whole session lifetime (14 days) per visit. Also the Keycloak layout's device
-// path opened in a browser, which Keycloak answers with its code entry page.
+// keep for the whole session lifetime (14 days) per visit. Also the device authorization
+// endpoint opened in a browser, which Keycloak answers with its code entry page.
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import type { RunningGatehouse } from '../../src/server.ts';
@@ -117,49 +117,51 @@ for (const layout of ['gatehouse', 'keycloak'] as const) {
   });
 }
 
-describe("the Keycloak layout's device path opened in a browser", function () {
-  this.timeout(120_000);
-  let deploy: Deployment;
-  let gatehouse: RunningGatehouse;
-  let issuer: string;
+for (const layout of ['gatehouse', 'keycloak'] as const) {
+  describe(`the device authorization endpoint opened in a browser (${layout} layout)`, function () {
+    this.timeout(120_000);
+    let deploy: Deployment;
+    let gatehouse: RunningGatehouse;
+    let issuer: string;
+    const device = () => `${issuer}${layout === 'keycloak' ? '/protocol/openid-connect/auth/device' : '/device/auth'}`;
 
-  before(async () => {
-    deploy = await deployment('kc_device_page', { settings: { GATEHOUSE_KEYCLOAK_REALM: 'acme' } });
-    gatehouse = await deploy.start();
-    issuer = `${deploy.issuer}/realms/acme`;
-  });
-  after(async () => {
-    await gatehouse?.close();
-    await deploy?.drop();
-  });
-
-  it("leads to the code entry page, like Keycloak's /protocol/openid-connect/auth/device, keeping a user_code", async () => {
-    const agent = new UserAgent();
-    const bare = await agent.request(`${issuer}/protocol/openid-connect/auth/device`, { headers: { accept: 'text/html' } });
-    expect(bare.status).to.equal(303);
-    expect(bare.headers.get('location')).to.equal(`${issuer}/device`);
-    const page = await agent.request(bare.headers.get('location')!);
-    expect(page.status).to.equal(200);
-    expect(await page.text()).to.include('name="user_code"');
-
-    const withCode = await agent.request(`${issuer}/protocol/openid-connect/auth/device?user_code=WDJB-MJHT`);
-    expect(withCode.status).to.equal(303);
-    expect(withCode.headers.get('location')).to.equal(`${issuer}/device?user_code=WDJB-MJHT`);
-  });
-
-  it('the device authorization request itself (POST) is unchanged', async () => {
-    const { gatehouse: running } = { gatehouse };
-    const { client } = await running.services.clients.create({
-      displayName: 'TV',
-      metadata: { redirect_uris: [], response_types: [], grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], token_endpoint_auth_method: 'none' },
+    before(async () => {
+      deploy = await deployment(`device_page_${layout}`, layout === 'keycloak' ? { settings: { GATEHOUSE_KEYCLOAK_REALM: 'acme' } } : {});
+      gatehouse = await deploy.start();
+      issuer = layout === 'keycloak' ? `${deploy.issuer}/realms/acme` : deploy.issuer;
     });
-    const response = await fetch(`${issuer}/protocol/openid-connect/auth/device`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: client.clientId, scope: 'openid' }).toString(),
+    after(async () => {
+      await gatehouse?.close();
+      await deploy?.drop();
     });
-    expect(response.status).to.equal(200);
-    const body = (await response.json()) as { verification_uri: string; user_code: string };
-    expect(body.verification_uri).to.equal(`${issuer}/device`);
+
+    it("leads to the code entry page, like Keycloak's /protocol/openid-connect/auth/device, keeping a user_code", async () => {
+      const agent = new UserAgent();
+      const bare = await agent.request(device(), { headers: { accept: 'text/html' } });
+      expect(bare.status).to.equal(303);
+      expect(bare.headers.get('location')).to.equal(`${issuer}/device`);
+      const page = await agent.request(bare.headers.get('location')!);
+      expect(page.status).to.equal(200);
+      expect(await page.text()).to.include('name="user_code"');
+
+      const withCode = await agent.request(`${device()}?user_code=WDJB-MJHT`);
+      expect(withCode.status).to.equal(303);
+      expect(withCode.headers.get('location')).to.equal(`${issuer}/device?user_code=WDJB-MJHT`);
+    });
+
+    it('the device authorization request itself (POST) is unchanged', async () => {
+      const { client } = await gatehouse.services.clients.create({
+        displayName: 'TV',
+        metadata: { redirect_uris: [], response_types: [], grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], token_endpoint_auth_method: 'none' },
+      });
+      const response = await fetch(device(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ client_id: client.clientId, scope: 'openid' }).toString(),
+      });
+      expect(response.status).to.equal(200);
+      const body = (await response.json()) as { verification_uri: string; user_code: string };
+      expect(body.verification_uri).to.equal(`${issuer}/device`);
+    });
   });
-});
+}

@@ -3,15 +3,15 @@ import { isPath } from '../routes/match.ts';
 import { endpointPath, type RoutesTable } from '../routes/table.ts';
 
 /**
- * Keycloak answers a browser's GET of its device endpoint (`/protocol/openid-connect/auth/device`,
- * where devices POST their authorization requests) with its code entry page, and people type
- * that address from screens and manuals. Here the same GET goes to the code entry page
- * (code_verification), keeping a `user_code`; without this it would reach the library's
- * authorization resume route (`/auth/:uid` with uid `device`) and show "page expired".
- * Only the Keycloak layout nests the device endpoint under the authorization endpoint.
+ * A browser's GET of the device authorization endpoint (where devices POST their requests) goes
+ * to the code entry page (code_verification), keeping a `user_code`, as Keycloak answers
+ * `/protocol/openid-connect/auth/device` with its code entry page: people type that address
+ * from screens and manuals. Without this the Keycloak layout's path reaches the library's
+ * authorization resume route (`/auth/:uid` with uid `device`, "page expired"), and Gatehouse's
+ * `/device/auth` the device resume route (`/device/:uid`), which lost the code. `issuer`: the
+ * public URL the address is built from (never the request's Host header).
  */
-/** `issuer`: the public URL the address is built from (never the request's Host header). */
-export function keycloakDevicePage(routes: RoutesTable, issuer: string): Middleware {
+export function deviceEndpointPage(routes: RoutesTable, issuer: string): Middleware {
   const device = endpointPath(routes, 'device_authorization');
   const entryPage = endpointPath(routes, 'code_verification');
   return async (ctx, next) => {
