@@ -15,7 +15,8 @@
  * is followed by 11 s without load). Default
  * build: `gatehouse=dist/main.js` (needs `npm run build`); copy an older dist elsewhere inside
  * the repository (so it finds node_modules) to compare. Never asserts timings.
- * Scenarios: cc-rs256, cc-es256, introspect-jwt, introspect-opaque, userinfo, refresh (rotation:
+ * Scenarios (requests from bench/lib/scenarios.ts): cc-rs256, cc-es256, cc-opaque, introspect-jwt,
+ * introspect-opaque, userinfo, refresh (rotation:
  * each server gets 8 token chains per connection, every answer's successor goes back into its
  * pool), sign-in (complete sign-ins on the hosted pages, argon2id at the configured cost, 4 users
  * at a time; builds only, the reference has no pages: each build's CPU per sign-in includes the
@@ -27,22 +28,23 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
-import { basicAuth } from './lib/fixture.ts';
-import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
-import { refreshTokenChains, runOnce, type RequestSpec, type Target } from './lib/load.ts';
+import { runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { table } from './lib/report.ts';
+import { scenarioRequest, TOKEN_SCENARIOS } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
+import { usageOnHelp } from './lib/usage.ts';
 
-const SCENARIOS = ['cc-rs256', 'cc-es256', 'introspect-jwt', 'introspect-opaque', 'userinfo', 'refresh', 'sign-in'] as const;
+const SCENARIOS = [...TOKEN_SCENARIOS, 'sign-in'] as const;
 /** Users signing in at a time in the sign-in scenario (as bench/vs-keycloak.ts). */
 const SIGN_IN_USERS = 4;
 type Scenario = (typeof SCENARIOS)[number];
 
+usageOnHelp(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
     build: { type: 'string', multiple: true },
@@ -101,41 +103,11 @@ function statCpuMs(path: string): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const post = (which: keyof typeof fixture.clients, path: string, body: string): RequestSpec => ({
-  method: 'POST',
-  path,
-  headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(fixture.clients[which]) },
-  body,
-});
-
 /** The request one server gets for a scenario (tokens are minted on that server). */
 async function specFor(scenario: Scenario, url: string, isReference: boolean): Promise<RequestSpec> {
-  const cc = form({ grant_type: 'client_credentials', scope: 'read' });
-  switch (scenario) {
-    case 'cc-rs256':
-      return post('rs256', '/token', cc);
-    case 'cc-es256':
-      return post('es256', '/token', cc);
-    case 'introspect-jwt':
-    case 'introspect-opaque': {
-      // oidc-provider rejects JWTs at introspection: the reference introspects its opaque token.
-      const which = scenario === 'introspect-jwt' && !isReference ? 'rs256' : 'opaque';
-      const { access_token: token } = await postToken(url, fixture.clients[which], { grant_type: 'client_credentials', scope: 'read' });
-      return post(which, '/token/introspection', form({ token }));
-    }
-    case 'userinfo': {
-      const { access_token: token } = await completeSignIn(url, fixture.clients.web, fixture.users[0]!);
-      return { method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } };
-    }
-    case 'refresh': {
-      const pool = await mintRefreshTokens(url, fixture.clients.web, fixture.users[0]!, CONNECTIONS * 8);
-      return { ...post('web', '/token', ''), ...refreshTokenChains(pool, (token) => form({ grant_type: 'refresh_token', refresh_token: token })) };
-    }
-    case 'sign-in':
-      // Not an autocannon request: measure() runs complete sign-ins instead.
-      return { method: 'GET', path: '/', headers: {} };
-  }
+  // Not an autocannon request: measure() runs complete sign-ins instead.
+  if (scenario === 'sign-in') return { method: 'GET', path: '/', headers: {} };
+  return scenarioRequest(scenario, { url, fixture, refreshTokens: CONNECTIONS * 8, reference: isReference });
 }
 
 /** One segment of load on one server: requests (or complete sign-ins) done, seconds, failures. */

@@ -21,14 +21,17 @@ import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
 import { measureHashLimit } from './lib/hash-limit.ts';
 import { freshKeycloakDatabase, createRealm, groupRssBytes, keycloakHashParameters, keycloakHome, KEYCLOAK_VERSION, startKeycloak } from './lib/keycloak.ts';
 import { KEYCLOAK_PATHS, keycloakBasic, keycloakRefreshTokens, keycloakSignIn, keycloakToken } from './lib/keycloak-flows.ts';
-import { measureAlternating, refreshTokenChains, runOnce, type Measured, type RequestSpec } from './lib/load.ts';
+import { measureAlternating, runOnce, type Measured, type RequestSpec } from './lib/load.ts';
 import { table } from './lib/report.ts';
+import { clientCredentialsRequest, introspectionRequest, refreshRequest, userinfoRequest } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
 import { benchDatabaseKind, benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignInsWith, type SignInMeasured } from './lib/sign-in-load.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
+import { usageOnHelp } from './lib/usage.ts';
 
+usageOnHelp(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
     'vs-keycloak': { type: 'boolean' },
@@ -66,8 +69,6 @@ const KEYCLOAK_ARGON2 = { memoryKiB: 7168, iterations: 5, parallelism: 1 };
 const log = (message: string) => process.stderr.write(`bench vs keycloak: ${message}\n`);
 const mib = (bytes: number) => round(bytes / 1024 / 1024);
 const load = () => loadavg().map((value) => round(value, 2));
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const formHeaders = (authorization: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization });
 
 async function check(label: string, url: string, spec: RequestSpec, accept: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
   const body = spec.nextBody?.() ?? spec.body;
@@ -137,8 +138,8 @@ async function main() {
 
     log(`warming up both servers' JIT compilers: ${JIT_WARMUP} s of mixed load each`);
     const warmupSpecs = {
-      gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ grant_type: 'client_credentials', scope: 'read' }) },
-      keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.service)), body: form({ grant_type: 'client_credentials' }) },
+      gatehouse: clientCredentialsRequest(basicAuth(fixture.clients.rs256)),
+      keycloak: clientCredentialsRequest(keycloakBasic(realm.service), KEYCLOAK_PATHS.token, { grant_type: 'client_credentials' }),
     } as const;
     for (const [name, url] of [['gatehouse', gatehouse.url], ['keycloak', keycloak.url]] as const) {
       const signInOnce = name === 'gatehouse' ? (user: BenchUser) => completeSignIn(url, fixture.clients.web, user) : (user: BenchUser) => keycloakSignIn(url, realm.web, user);
@@ -170,8 +171,8 @@ async function main() {
     if (runs('cc')) await side(
       'client_credentials → JWT RS256',
       {
-        gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ grant_type: 'client_credentials', scope: 'read' }) },
-        keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.service)), body: form({ grant_type: 'client_credentials' }) },
+        gatehouse: clientCredentialsRequest(basicAuth(fixture.clients.rs256)),
+        keycloak: clientCredentialsRequest(keycloakBasic(realm.service), KEYCLOAK_PATHS.token, { grant_type: 'client_credentials' }),
       },
       isToken,
     );
@@ -184,8 +185,8 @@ async function main() {
       await side(
         'introspection of a JWT',
         {
-          gatehouse: { method: 'POST', path: '/token/introspection', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ token: jwts.gatehouse }) },
-          keycloak: { method: 'POST', path: KEYCLOAK_PATHS.introspection, headers: formHeaders(keycloakBasic(realm.service)), body: form({ token: jwts.keycloak }) },
+          gatehouse: introspectionRequest(basicAuth(fixture.clients.rs256), jwts.gatehouse),
+          keycloak: introspectionRequest(keycloakBasic(realm.service), jwts.keycloak, KEYCLOAK_PATHS.introspection),
         },
         (body) => body.active === true,
       );
@@ -199,8 +200,8 @@ async function main() {
       await side(
         'userinfo',
         {
-          gatehouse: { method: 'GET', path: '/me', headers: { authorization: `Bearer ${signedIn.gatehouse.access_token}` } },
-          keycloak: { method: 'GET', path: KEYCLOAK_PATHS.userinfo, headers: { authorization: `Bearer ${signedIn.keycloak.access_token}` } },
+          gatehouse: userinfoRequest(signedIn.gatehouse.access_token),
+          keycloak: userinfoRequest(signedIn.keycloak.access_token, KEYCLOAK_PATHS.userinfo),
         },
         (body) => typeof body.sub === 'string',
       );
@@ -215,12 +216,11 @@ async function main() {
         gatehouse: await mintRefreshTokens(gatehouse.url, fixture.clients.web, users[1]!, poolSize),
         keycloak: await keycloakRefreshTokens(keycloak.url, realm.web, users[1]!, poolSize),
       };
-      const refreshBody = (token: string) => form({ grant_type: 'refresh_token', refresh_token: token });
       await side(
         'refresh_token grant (rotation, single use)',
         {
-          gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.web)), ...refreshTokenChains(pools.gatehouse, refreshBody) },
-          keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.web)), ...refreshTokenChains(pools.keycloak, refreshBody) },
+          gatehouse: refreshRequest(basicAuth(fixture.clients.web), pools.gatehouse),
+          keycloak: refreshRequest(keycloakBasic(realm.web), pools.keycloak, KEYCLOAK_PATHS.token),
         },
         isToken,
       );

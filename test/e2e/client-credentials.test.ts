@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { Redis } from 'ioredis';
 import type { RunningGatehouse } from '../../src/server.ts';
@@ -8,7 +8,7 @@ import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
 import { testClock } from '../helpers/clock.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { API, deployment, oauthError, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { API, clientSigningKey, deployment, keyHoldingService, oauthError, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
 
 /** The payload of every ClientCredentials record in Redis (key → payload and TTL). */
@@ -98,6 +98,25 @@ describe('client credentials, introspection and revocation (openid-client, two i
     expect(introspection).to.include({ active: true, client_id: cast.service.clientId, aud: `${API}/opaque`, scope: 'read' });
   });
 
+  it('refuses an opaque token that a bulk revocation\'s store scan missed (issued while it ran): its client\'s mark is checked at every read', async () => {
+    const own = await a.services.clients.create({
+      displayName: 'Scanned service',
+      allowedApis: [API, `${API}/opaque`],
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', default_api: API },
+    });
+    const ownService = await relyingParty(deploy.issuer, own.client.clientId, own.secret);
+    const { access_token: token } = await oidc.clientCredentialsGrant(ownService, { resource: `${API}/opaque`, scope: 'read' });
+    expect((await oidc.tokenIntrospection(ownService, token)).active).to.equal(true);
+    // The revocation's first step (the mark) without its deletions: the record is still stored,
+    // as one written behind the scan would be.
+    expect(await b.services.clients.markTokensRevoked(own.client.clientId)).to.equal(true);
+    expect((await oidc.tokenIntrospection(ownService, token)).active, 'at A').to.equal(false);
+    const ownAtB = await relyingParty(deploy.issuer, own.client.clientId, own.secret);
+    const bPort = new URL(b.url).port;
+    ownAtB[oidc.customFetch] = (url, options) => fetch(Object.assign(new URL(url), { port: bPort }), options as RequestInit);
+    expect((await oidc.tokenIntrospection(ownAtB, token)).active, 'at B').to.equal(false);
+  });
+
   for (const format of ['jwt', 'opaque'] as const) {
     it(`introspects a ${format} token as active on both instances, then inactive everywhere once revoked on one`, async () => {
       const resource = format === 'jwt' ? API : `${API}/opaque`;
@@ -130,7 +149,8 @@ describe('client credentials, introspection and revocation (openid-client, two i
       const before = await clientCredentialRecords(redis, prefix);
       const mongoBefore = await mongo.db!.collection('oidc_client_credentials').countDocuments();
       const issued = await Promise.all([1, 2, 3].map(() => oidc.clientCredentialsGrant(service, { scope: 'read' })));
-      expect([...(await clientCredentialRecords(redis, prefix)).keys()]).to.deep.equal([...before.keys()]);
+      // No record added (earlier tests' records may expire meanwhile, and KEYS has no order).
+      expect([...(await clientCredentialRecords(redis, prefix)).keys()].filter((key) => !before.has(key))).to.deep.equal([]);
       expect(await mongo.db!.collection('oidc_client_credentials').countDocuments()).to.equal(mongoBefore);
       for (const { access_token: token } of issued) expect(decodeJwt(token)).to.include({ gty: 'client-credentials', sub: cast.service.clientId });
 
@@ -184,6 +204,26 @@ describe('client credentials, introspection and revocation (openid-client, two i
       expect((await oidc.tokenIntrospection(resourceServer, token)).active).to.equal(true);
       expect(await a.services.clients.delete(doomed.client.clientId)).to.equal(true);
       expect((await oidc.tokenIntrospection(resourceServer, token)).active).to.equal(false);
+
+      // Created again under the same id: the old client's token stays refused, on both instances.
+      // (`iat` has one-second precision: the new client is made in a later second than the token.)
+      const { iat } = decodeJwt(token);
+      while (Math.floor(Date.now() / 1000) <= iat!) await new Promise((resolve) => setTimeout(resolve, 50));
+      const reborn = await a.services.clients.create({
+        clientId: doomed.client.clientId,
+        displayName: 'Doomed service, again',
+        allowedApis: [API],
+        metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', default_api: API },
+      });
+      const rebornService = await relyingParty(deploy.issuer, reborn.client.clientId, reborn.secret);
+      const { access_token: fresh } = await oidc.clientCredentialsGrant(rebornService, { scope: 'read' });
+      const resourceServerAtB = await relyingParty(deploy.issuer, apiClient.client.clientId, apiClient.secret);
+      const bPort = new URL(b.url).port;
+      resourceServerAtB[oidc.customFetch] = (url, options) => fetch(Object.assign(new URL(url), { port: bPort }), options as RequestInit);
+      for (const [label, introspector] of [['A', resourceServer], ['B', resourceServerAtB]] as const) {
+        expect((await oidc.tokenIntrospection(introspector, token)).active, `the old client's token at ${label}`).to.equal(false);
+        expect((await oidc.tokenIntrospection(introspector, fresh)).active, `the new client's token at ${label}`).to.equal(true);
+      }
     });
   });
 
@@ -234,21 +274,8 @@ describe('client credentials, introspection and revocation (openid-client, two i
   });
 
   it('authenticates clients with private_key_jwt', async () => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    const jwk = { ...(await exportJWK(publicKey)), alg: 'ES256', use: 'sig', kid: 'service-key-1' };
-    const created = await a.services.clients.create({
-      displayName: 'Key-holding service',
-      allowedApis: [API],
-      metadata: {
-        redirect_uris: [],
-        response_types: [],
-        grant_types: ['client_credentials'],
-        token_endpoint_auth_method: 'private_key_jwt',
-        token_endpoint_auth_signing_alg: 'ES256',
-        jwks: { keys: [jwk] },
-        default_api: API,
-      },
-    });
+    const { privateKey, jwk } = await clientSigningKey('service-key-1');
+    const created = await keyHoldingService(a, 'Key-holding service', jwk);
     expect(created.secret).to.equal(undefined);
     const config = await relyingParty(deploy.issuer, created.client.clientId, undefined, oidc.PrivateKeyJwt({ key: privateKey, kid: 'service-key-1' }));
     const tokens = await oidc.clientCredentialsGrant(config, { scope: 'read' });

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import type { Adapter, AdapterFactory } from 'oidc-provider';
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { asStoreError } from '../../errors/store-unavailable.ts';
 import { SHORT_LIVED_MODELS } from './models.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
@@ -8,6 +8,7 @@ import type { OperationHook } from './operation-hook.ts';
 import type { RecordCache } from './record-cache.ts';
 import { createRedisAdapterFactory } from './redis-adapter.ts';
 import { createRedisRotationGate } from './rotation-gate.ts';
+import { mongoReplayClaims, redisReplayClaims, REPLAY_DETECTION } from './replay-claims.ts';
 
 export interface AdapterFactoryDeps {
   readonly mongo: Connection;
@@ -21,9 +22,15 @@ export interface AdapterFactoryDeps {
   readonly clients?: Adapter | undefined;
   /** Serves Session and Grant reads from memory and announces their writes (record-cache.ts). */
   readonly records?: RecordCache | undefined;
-  /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's mark. */
+  /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's rotation marker. */
   readonly deferRotationSuccessors?: boolean;
   readonly now?: () => number;
+  /**
+   * Judged on every record `find` returns (after the caches): one it refuses reads as absent.
+   * Gatehouse refuses client_credentials tokens issued before their client's revocation mark
+   * (src/oidc/storage.ts), whichever store still holds them.
+   */
+  readonly admits?: ((model: string, payload: AdapterPayload) => Promise<boolean>) | undefined;
 }
 
 /**
@@ -49,19 +56,40 @@ async function guard<T>(operation: Promise<T> | T): Promise<T> {
  */
 export interface RoutedAdapterFactory extends AdapterFactory {
   /**
-   * Marks a refresh token rotated once the response carrying its successor is ready; until
-   * then a consumed refresh token still reads as unconsumed (mongo-adapter.ts). With Redis,
-   * rejects with invalid_grant when another rotation of the token completed first (after Redis
-   * lost the claim) or the grant was revoked meanwhile; nothing of it is then kept.
+   * Marks a refresh token rotated once the response carrying its successor is ready (one insert
+   * of the successor and its rotation marker); until then a consumed refresh token still reads as
+   * unconsumed (mongo-adapter.ts). Rejects with invalid_grant when another rotation of the token
+   * completed first outside the reuse window (after Redis lost the claim), or the token was
+   * reused (the grant is then revoked); nothing of it is then kept.
    */
   completeRotation(refreshTokenId: string, successorId?: string): Promise<void>;
-  /** The response of a rotation failed: its held-back successor is dropped (mongo-adapter.ts). */
-  abandonRotation(successorId: string): void;
+  /**
+   * The response of a rotation failed: its held-back successor is dropped and its Redis claim
+   * given back (mongo-adapter.ts). Never rejects.
+   */
+  abandonRotation(refreshTokenId: string, successorId?: string): Promise<void>;
+  /**
+   * Runs one refresh grant (token endpoint, `grant_type=refresh_token`) presenting `refreshToken`:
+   * its own find of that token reads one document, not two (mongo-adapter.ts inRefreshGrant).
+   */
+  inRefreshGrant<T>(refreshToken: string, run: () => T): T;
+  /** The grant revoked because the current refresh grant's token was reused, if any. */
+  reusedGrant(): string | undefined;
   /**
    * The client's client_credentials tokens were deleted from the stores directly (revocation.ts):
    * every instance drops its cached copies (record-cache.ts).
    */
   clientTokensRevoked(clientId: string): Promise<void>;
+}
+
+function admitting(model: string, adapter: Adapter, admits: NonNullable<AdapterFactoryDeps['admits']>): Adapter {
+  return {
+    ...adapter,
+    find: async (id) => {
+      const payload = await adapter.find(id);
+      return payload === undefined || (await guard(admits(model, payload))) ? payload : undefined;
+    },
+  };
 }
 
 export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFactory {
@@ -73,8 +101,15 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     deferRotationSuccessors: deps.deferRotationSuccessors ?? false,
     // With Redis, rotations are claimed there and write MongoDB once (rotation-gate.ts).
     rotationGate: redis === undefined ? undefined : createRedisRotationGate(redis, deps.redisPrefix),
+    // A reuse the refresh grant's storage found out itself revokes the grant as the library would.
+    revokeReusedGrant: async (grantId) => {
+      await Promise.all([revokeEverywhere('RefreshToken', grantId), factory('Grant').destroy(grantId)]);
+    },
   });
   const redisAdapter = redis === undefined ? undefined : createRedisAdapterFactory({ redis, prefix: deps.redisPrefix, ...common });
+
+  const now = deps.now ?? Date.now;
+  const replayClaims = redis === undefined || !SHORT_LIVED_MODELS.has(REPLAY_DETECTION) ? mongoReplayClaims(deps.mongo, now) : redisReplayClaims(redis, deps.redisPrefix);
 
   const revocations = new Map<string, Promise<void>>();
   function revokeEverywhere(model: string, grantId: string): Promise<void> {
@@ -106,7 +141,8 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
             : mongoAdapter(model);
       const routed: Adapter = {
         upsert: (id, payload, expiresIn) => guard(primary.upsert(id, payload, expiresIn)),
-        find: (id) => guard(primary.find(id)),
+        // A find that claims: the replay check is atomic in the store (replay-claims.ts).
+        find: model === REPLAY_DETECTION ? (id) => guard(replayClaims.claim(id)) : (id) => guard(primary.find(id)),
         findByUid: (uid) => guard(primary.findByUid(uid)),
         findByUserCode: (userCode) => guard(primary.findByUserCode(userCode)),
         consume: (id) => guard(primary.consume(id)),
@@ -114,13 +150,16 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
         revokeByGrantId: (grantId) => guard(revokeEverywhere(model, grantId)),
       };
       adapter = records === undefined ? routed : records.wrap(model, routed);
+      if (deps.admits !== undefined) adapter = admitting(model, adapter, deps.admits);
       adapters.set(model, adapter);
     }
     return adapter;
   };
   return Object.assign(factory, {
     completeRotation: (id: string, successorId?: string) => guard(mongoAdapter.completeRotation(id, successorId)),
-    abandonRotation: (successorId: string) => mongoAdapter.abandonRotation(successorId),
+    abandonRotation: (id: string, successorId?: string) => mongoAdapter.abandonRotation(id, successorId),
+    inRefreshGrant: mongoAdapter.inRefreshGrant,
+    reusedGrant: mongoAdapter.reusedGrant,
     clientTokensRevoked: async (clientId: string) => records?.clientTokensRevoked(clientId),
   });
 }
