@@ -1,5 +1,5 @@
 /**
- * node bench/compare.ts [--build name=path/to/main.js ...] [--no-reference] [--scenario NAME ...]
+ * node bench/compare.ts [--build name=path/to/main.js ...] [--env name:SETTING=value ...] [--no-reference] [--scenario NAME ...]
  *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions]
  *
  * A/B of Gatehouse builds on the stateless scenarios, beside the library's in-memory reference
@@ -14,7 +14,10 @@
  * the writes; PostgreSQL publishes an idle backend's counters up to 10 s late, so each segment
  * is followed by 11 s without load). Default
  * build: `gatehouse=dist/main.js` (needs `npm run build`); copy an older dist elsewhere inside
- * the repository (so it finds node_modules) to compare. Never asserts timings.
+ * the repository (so it finds node_modules) to compare. `--env name:SETTING=value` starts build
+ * `name` with that setting as well (e.g. `--build counted=dist/main.js --env
+ * counted:GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute` puts a setting beside the default). Never
+ * asserts timings.
  * Scenarios (requests from bench/lib/scenarios.ts): cc-rs256, cc-es256, cc-opaque, introspect-jwt,
  * introspect-opaque, userinfo, refresh (rotation:
  * each server gets 8 token chains per connection, every answer's successor goes back into its
@@ -48,6 +51,7 @@ usageOnHelp(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
     build: { type: 'string', multiple: true },
+    env: { type: 'string', multiple: true },
     'no-reference': { type: 'boolean' },
     scenario: { type: 'string', multiple: true },
     seconds: { type: 'string' },
@@ -69,6 +73,13 @@ const builds = (flags.build ?? ['gatehouse=dist/main.js']).map((entry) => {
   const path = entry.slice(at + 1);
   return { name: entry.slice(0, at), path: path.startsWith('/') ? path : `${ROOT}${path}` };
 });
+/** Extra settings per build name (`--env name:SETTING=value`). */
+const buildEnv = new Map<string, Record<string, string>>();
+for (const entry of flags.env ?? []) {
+  const match = /^([^:]+):([A-Z0-9_]+)=(.*)$/.exec(entry);
+  if (match === null) throw new Error(`--env must look like name:SETTING=value, not ${entry}`);
+  buildEnv.set(match[1]!, { ...buildEnv.get(match[1]!), [match[2]!]: match[3]! });
+}
 const log = (message: string) => process.stderr.write(`compare: ${message}\n`);
 const load = () => loadavg().map((value) => round(value, 2)).join(' ');
 
@@ -125,7 +136,7 @@ try {
   for (const build of builds) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' };
+    const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...buildEnv.get(build.name) };
     children.push(await startGatehouseProcess(build.name, [build.path], env, url));
   }
   if (flags['no-reference'] !== true) children.push(await startReference(fixturePath));

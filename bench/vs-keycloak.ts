@@ -1,5 +1,5 @@
 /**
- * npm run bench -- --vs-keycloak [--only SCENARIO ...] [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS] [--idle-wait S]
+ * npm run bench -- --vs-keycloak [--only SCENARIO ...] [--gatehouse-env SETTING=value ...] [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS] [--idle-wait S]
  *
  * Gatehouse and Keycloak 26 side by side, on the same machine, in the same run (issue 21's
  * yardstick): the production build of Gatehouse (FerretDB + Redis from scripts/services) and
@@ -8,6 +8,9 @@
  * drift hits both alike; ratios are the result, absolute numbers only what the machine did then.
  * The load average is recorded before and after. Never asserts timings. `--only` (repeatable)
  * runs some of the scenarios: cc, introspection, userinfo, refresh, sign-in (default: all).
+ * `--gatehouse-env` (repeatable) starts Gatehouse with a setting beside its defaults (e.g.
+ * `GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute`, closer to Keycloak's default of storing no
+ * events); the report names it.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -44,8 +47,16 @@ const { values: flags } = parseArgs({
     pool: { type: 'string' },
     'idle-wait': { type: 'string' },
     only: { type: 'string', multiple: true },
+    'gatehouse-env': { type: 'string', multiple: true },
   },
 });
+/** Settings Gatehouse runs with beyond its defaults (`--gatehouse-env SETTING=value`). */
+const GATEHOUSE_ENV: Record<string, string> = {};
+for (const entry of flags['gatehouse-env'] ?? []) {
+  const match = /^(GATEHOUSE_[A-Z0-9_]+)=(.*)$/.exec(entry);
+  if (match === null) throw new Error(`--gatehouse-env must look like GATEHOUSE_SETTING=value, not ${entry}`);
+  GATEHOUSE_ENV[match[1]!] = match[2]!;
+}
 const SCENARIO_NAMES = ['cc', 'introspection', 'userinfo', 'refresh', 'sign-in'] as const;
 const ONLY = flags.only ?? [...SCENARIO_NAMES];
 for (const name of ONLY) if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new Error(`--only must be one of ${SCENARIO_NAMES.join(', ')}`);
@@ -123,7 +134,7 @@ async function main() {
     const gatehouse = await startGatehouseProcess(
       'gatehouse',
       [`${ROOT}dist/main.js`],
-      { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: gatehouseUrl, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' },
+      { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: gatehouseUrl, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...GATEHOUSE_ENV },
       gatehouseUrl,
     );
     children.push(gatehouse);
@@ -286,6 +297,7 @@ async function main() {
         loadAverageAfter: loadAfter,
         node: process.version,
         gatehouseStore: `${benchDatabaseKind()} + Redis`,
+        gatehouseSettings: Object.keys(GATEHOUSE_ENV).length === 0 ? 'defaults' : GATEHOUSE_ENV,
         keycloak: `Keycloak ${KEYCLOAK_VERSION} (kc.sh start --optimized, PostgreSQL, ${KEYCLOAK_HEAP})`,
       },
       hashing: {
