@@ -6,6 +6,7 @@ import { deriveKey } from '../crypto/secret-box.ts';
 import { deviceBlockedPage } from '../interactions/device-blocked.ts';
 import { stepPrompts } from '../interactions/engine.ts';
 import { pageExtraRoutes } from '../interactions/language.ts';
+import { deviceEndpointPage } from '../interactions/device-endpoint-page.ts';
 import { notFoundPage } from '../interactions/not-found.ts';
 import { errorPage } from '../interactions/page-errors.ts';
 import { providerPages } from '../interactions/provider-pages.ts';
@@ -158,6 +159,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     pageExtraRoutes({ views, secureCookies: w.https }).routes() as Middleware,
     sessionStatusPages(config.routes),
     ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
+    deviceEndpointPage(config.routes, config.issuer),
     clientAuthGate(limits.clientAuthFailures, config.routes),
     userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
     // A request object is refused (request_not_supported) where and how the client asked in it.

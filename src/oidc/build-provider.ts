@@ -15,6 +15,7 @@ import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
 import { completeRefreshRotations, type AbandonRotation, type CompleteRotation, type ReusedGrant } from './refresh-rotation.ts';
 import { introspectionClaims } from './introspection-claims.ts';
+import { signOutWithoutSession } from './anonymous-sign-out.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { recordRouteNames } from './route-names.ts';
 import { registerGrants } from './grants/index.ts';
@@ -85,6 +86,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     provider.use(widenFormActionForClient);
     provider.use(introspectionClaims(settings.accounts, idKey));
     provider.use(consumePushedRequestOnFirstUse);
+    provider.use(signOutWithoutSession({ httpOnly: true, sameSite: settings.https ? 'none' : 'lax' }));
     if (passwordDiscovery !== undefined) provider.use(passwordDiscovery);
     if (exchangeDiscovery !== undefined) provider.use(exchangeDiscovery);
     includeSessionIdInIdTokens(provider);

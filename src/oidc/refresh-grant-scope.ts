@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { bufferedForm } from '../http/form-body.ts';
+import { bufferedForm, refuseTooLarge } from '../http/form-body.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 
@@ -19,11 +19,7 @@ export function refreshGrantScope(routes: RoutesTable, inRefreshGrant: InRefresh
     if (ctx.method !== 'POST' || providerRouteAt(routes, ctx.path) !== 'token') return next();
     const form = await bufferedForm(ctx);
     if (form === 'not_a_form') return next();
-    if (form === 'too_large') {
-      ctx.status = 413;
-      ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
-      return undefined;
-    }
+    if (form === 'too_large') return refuseTooLarge(ctx);
     const { grant_type: grantType, refresh_token: refreshToken } = form.params;
     if (grantType !== 'refresh_token' || typeof refreshToken !== 'string') return next();
     return inRefreshGrant(refreshToken, next);
