@@ -15,6 +15,8 @@ async function site(label: string, settings: Record<string, string> = {}): Promi
   const deploy = await deployment(label, { settings });
   const a = await deploy.start();
   await a.services.accounts.createUser({ username: 'operator', password: PASSWORD, roles: ['admin'] });
+  // The MFA requirement names only roles that exist.
+  await a.services.roles.ensure(['finance', 'auditors']);
   return { deploy, a };
 }
 

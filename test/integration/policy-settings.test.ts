@@ -386,6 +386,8 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
     let c: Cluster;
     before(async () => {
       c = await cluster('mfa_redis', inbox, { redis: true, clock });
+      await c.a.services.roles.ensure(['finance']);
+      await c.a.services.groups.ensure(['ops', 'security']);
       await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
       await c.a.services.accounts.createUser({ username: 'olga', password: PASSWORD, groups: ['ops'] });
     });
@@ -428,6 +430,21 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
       expect(unknown.body.details).to.deep.equal([{ path: 'otp_digits', message: 'unknown field' }]);
     });
 
+    it('refuses roles and groups that do not exist with 400 naming the field and the value; nothing is stored', async () => {
+      const token = await c.token();
+      const role = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_roles: ['finance', 'finanse'] });
+      expect(role.status).to.equal(400);
+      expect(role.body.details).to.deep.equal([{ path: 'mfa_required_roles.1', message: 'no role named "finanse" (create it first)' }]);
+      const group = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_roles: ['finance'], mfa_required_groups: ['ops', 'nobody-here'] });
+      expect(group.status).to.equal(400);
+      expect(group.body.details).to.deep.equal([{ path: 'mfa_required_groups.1', message: 'no group named "nobody-here" (create it first)' }]);
+      expect((await callAdmin(c.a.url, token, 'GET', '/settings/mfa')).body.settings.mfa_required_groups.value, 'nothing of a refused change is stored').to.deep.equal(['ops']);
+      const cli = await runCli(['settings', 'set', 'mfa_required_groups=ops,security', 'mfa_required_roles=ghosts'], cliEnv(c));
+      expect(cli.code).to.not.equal(0);
+      expect(cli.stderr).to.include('no role named "ghosts"');
+      expect((await callAdmin(c.a.url, token, 'GET', '/settings/mfa')).body.settings.mfa_required_groups.value, 'the CLI writes no part of a refused change').to.deep.equal(['ops']);
+    });
+
     it('is in the OpenAPI document; the CLI takes the roles off again and B follows', async () => {
       const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
       expect(Object.keys(document.paths['/settings/mfa']!)).to.have.members(['get', 'patch']);
@@ -444,6 +461,7 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
     let c: Cluster;
     before(async () => {
       c = await cluster('mfa_noredis', inbox, { redis: false, clock });
+      await c.a.services.roles.ensure(['finance']);
       // Two members: a started enrolment of one (on A) would make B ask them too, whatever the policy.
       await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
       await c.a.services.accounts.createUser({ username: 'frida', password: PASSWORD, roles: ['finance'] });
@@ -465,6 +483,7 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
     let c: Cluster;
     before(async () => {
       c = await cluster('mfa_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance, admin' } });
+      await c.a.services.groups.ensure(['ops']);
     });
     after(() => stop(c));
 
