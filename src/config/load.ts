@@ -66,6 +66,15 @@ export interface Config {
     /** Milliseconds an idle hashing worker lives; 0 = until shutdown. */
     readonly idleTimeoutMs: number;
     readonly minLength: number;
+    /** The rest of the password policy (src/settings/password-policy.ts); 0 / false = off. */
+    readonly maxLength: number;
+    readonly digits: number;
+    readonly lowercase: number;
+    readonly uppercase: number;
+    readonly special: number;
+    readonly notUsername: boolean;
+    readonly notEmail: boolean;
+    readonly history: number;
     /** "Forgot password?" is offered (GATEHOUSE_PASSWORD_RESET); the runtime setting may change it (src/settings/). */
     readonly resetEnabled: boolean;
     /** Seconds a password-reset link works. */
@@ -247,6 +256,14 @@ export function loadConfig(sources: ConfigSources): Config {
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
       minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
+      maxLength: s.GATEHOUSE_PASSWORD_MAX_LENGTH,
+      digits: s.GATEHOUSE_PASSWORD_DIGITS,
+      lowercase: s.GATEHOUSE_PASSWORD_LOWERCASE,
+      uppercase: s.GATEHOUSE_PASSWORD_UPPERCASE,
+      special: s.GATEHOUSE_PASSWORD_SPECIAL,
+      notUsername: s.GATEHOUSE_PASSWORD_NOT_USERNAME,
+      notEmail: s.GATEHOUSE_PASSWORD_NOT_EMAIL,
+      history: s.GATEHOUSE_PASSWORD_HISTORY,
       resetEnabled: s.GATEHOUSE_PASSWORD_RESET,
       resetTtlSeconds: s.GATEHOUSE_PASSWORD_RESET_TTL,
     }),

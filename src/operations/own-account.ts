@@ -14,6 +14,17 @@ import { upstreamOperations } from './upstream.ts';
 import { usable } from '../upstream/usable.ts';
 import { showFactors, showUser, userOperations, userUpdateSchema, type VerificationSender } from './users.ts';
 
+/**
+ * The policy names `password`; on the account page's forms the field is `new_password`, and each
+ * rule broken is a detail whose message is the rule (the page says it in the reader's language).
+ */
+function policyBroken(error: PasswordPolicyError): InvalidRequestError {
+  return new InvalidRequestError(
+    `new_password: ${error.unmet.map((one) => one.message).join('; ')}`,
+    error.unmet.map(({ rule, limit }) => ({ path: 'new_password', message: rule, ...(limit === undefined ? {} : { limit }) })),
+  );
+}
+
 /** What a user may change about themselves (roles, groups and `email_verified` stay with operators). */
 export const ownProfileSchema = userUpdateSchema.pick({ name: true, given_name: true, family_name: true, nickname: true, email: true, locale: true, zoneinfo: true });
 
@@ -161,7 +172,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
         await accounts.setPassword(self.user.id, input.new_password);
       } catch (error) {
         // The policy names `password`; on this form the field is `new_password`.
-        if (error instanceof PasswordPolicyError) throw new InvalidRequestError(`new_password: ${error.message}`, [{ path: 'new_password', message: error.rule }]);
+        if (error instanceof PasswordPolicyError) throw policyBroken(error);
         throw error;
       }
       let signedOut = 0;
@@ -184,7 +195,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       try {
         await accounts.setPassword(self.user.id, input.new_password);
       } catch (error) {
-        if (error instanceof PasswordPolicyError) throw new InvalidRequestError(`new_password: ${error.message}`, [{ path: 'new_password', message: error.rule }]);
+        if (error instanceof PasswordPolicyError) throw policyBroken(error);
         throw error;
       }
       await audit.write({ ...contextOf(self), type: 'user.password_added', target: target(self) });

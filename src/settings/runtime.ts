@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from '../accounts/password-policy.ts';
+import type { PasswordPolicy } from '../accounts/password-policy.ts';
 import type { Config } from '../config/load.ts';
 import type { LockoutPolicy } from '../accounts/login-limiter.ts';
 import { bruteForceGroup, configuredBruteForce, lockoutPolicyOf, type BruteForceSettings } from './brute-force.ts';
@@ -7,7 +7,7 @@ import type { MfaPolicy } from '../mfa/policy.ts';
 import { configuredMfa, mfaGroup, mfaPolicyOf, type MfaSettings } from './mfa.ts';
 import { pinnedIn, type SettingsGroup } from './group.ts';
 import { openSettingsNotices } from './notices.ts';
-import { configuredPasswordPolicy, passwordPolicyGroup, type PasswordPolicySettings } from './password-policy.ts';
+import { configuredPasswordPolicy, passwordPolicyGroup, passwordPolicyOf, type PasswordPolicySettings } from './password-policy.ts';
 import { configuredSignIn, signInGroup, type SignInSettings } from './sign-in.ts';
 import { openSettingsStore, type SettingsStore } from './store.ts';
 
@@ -56,7 +56,7 @@ export async function openRuntimeSettings({ config, mongo, redis, logger, subscr
   return {
     signIn,
     passwordPolicy,
-    passwordPolicyNow: async () => ({ ...DEFAULT_PASSWORD_POLICY, minLength: (await passwordPolicy.current()).password_min_length }),
+    passwordPolicyNow: async () => passwordPolicyOf(await passwordPolicy.current()),
     bruteForce,
     lockoutPolicyNow: async () => lockoutPolicyOf(await bruteForce.current()),
     mfa,
