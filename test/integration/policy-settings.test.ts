@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
@@ -87,10 +88,20 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
     it('starts from the configured minimum length, with its variable and no pin', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/password-policy');
       expect(shown.status).to.equal(200);
-      expect(shown.body).to.deep.equal({
-        settings: { password_min_length: { value: 8, default: 8, source: 'default', pinned_by: null, env: 'GATEHOUSE_PASSWORD_MIN_LENGTH' } },
-        updated_at: null,
+      expect(shown.body.updated_at).to.equal(null);
+      expect(shown.body.settings.password_min_length).to.deep.equal({ value: 8, default: 8, source: 'default', pinned_by: null, env: 'GATEHOUSE_PASSWORD_MIN_LENGTH' });
+      expect(Object.fromEntries(Object.entries(shown.body.settings as Record<string, { value: unknown }>).map(([name, setting]) => [name, setting.value]))).to.deep.equal({
+        password_min_length: 8,
+        password_max_length: 1024,
+        password_digits: 0,
+        password_lowercase: 0,
+        password_uppercase: 0,
+        password_special: 0,
+        password_not_username: false,
+        password_not_email: false,
+        password_history: 0,
       });
+      expect(shown.body.settings.password_history).to.include({ env: 'GATEHOUSE_PASSWORD_HISTORY' });
       expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(8);
     });
 
@@ -130,10 +141,84 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       expect(text.body.details[0].path).to.equal('password_min_length');
       const huge = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 5000 });
       expect(huge.body.details).to.deep.equal([{ path: 'password_min_length', message: 'must be at most 1024' }]);
-      const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_history: 3 });
+      const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_regex: '.*' });
       expect(unknown.status).to.equal(400);
-      expect(unknown.body.details).to.deep.equal([{ path: 'password_history', message: 'unknown field' }]);
+      expect(unknown.body.details).to.deep.equal([{ path: 'password_regex', message: 'unknown field' }]);
+      const history = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_history: 25 });
+      expect(history.body.details).to.deep.equal([{ path: 'password_history', message: 'must be at most 24' }]);
+      const flag = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_not_email: 'yes' });
+      expect(flag.body.details).to.deep.equal([{ path: 'password_not_email', message: 'must be true or false' }]);
+      const inverted = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_max_length: 10 });
+      expect(inverted.status).to.equal(400);
+      expect(inverted.body.details).to.deep.equal([{ path: 'password_max_length', message: 'must be at least password_min_length (14)' }]);
+      const crowded = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_max_length: 20, password_digits: 10, password_special: 11 });
+      expect(crowded.body.details).to.deep.equal([{ path: 'password_max_length', message: 'must be at least the required digits, lowercase, uppercase and special characters together (21)' }]);
+      expect((await callAdmin(c.a.url, token, 'GET', '/settings/password-policy')).body.settings.password_digits.value, 'nothing of a refused change is stored').to.equal(0);
       expect((await callAdmin(c.a.url, undefined, 'GET', '/settings/password-policy')).status).to.equal(401);
+    });
+
+    it('character classes, not the username/email and history set on A: B refuses breaking passwords everywhere, naming each rule; history keeps only argon2id hashes', async () => {
+      const token = await c.token();
+      const user = await c.a.services.accounts.createUser({ username: 'grace.hopper', email: 'grace@example.com', password: 'first-password-11A!' });
+      const changed = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', {
+        password_min_length: 10,
+        password_max_length: 40,
+        password_digits: 2,
+        password_uppercase: 1,
+        password_special: 1,
+        password_not_username: true,
+        password_not_email: true,
+        password_history: 3,
+      });
+      expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.passwordPolicy.current()).password_history === 3);
+
+      // Admin API: 400, every rule broken is a detail on the password field.
+      const weak = await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'weakpassword' });
+      expect(weak.status).to.equal(400);
+      expect(weak.body.details).to.deep.equal([
+        { path: 'password', message: 'must contain at least 2 digit(s)' },
+        { path: 'password', message: 'must contain at least 1 uppercase letter(s)' },
+        { path: 'password', message: 'must contain at least 1 special character(s) (neither a letter nor a digit)' },
+      ]);
+      const named = await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'Grace@Example.com' });
+      expect(named.body.details).to.deep.include({ path: 'password', message: 'must not be the email address' });
+      // A new user's password is checked against the name and address it is created with.
+      const created = await callAdmin(c.b.url, token, 'POST', '/users', { username: 'katherine-11x', password: 'Katherine-11X' });
+      expect(created.status, JSON.stringify(created.body)).to.equal(400);
+      expect(created.body.details).to.deep.equal([{ path: 'password', message: 'must not be the username' }]);
+
+      // History: the current password and the two before it are refused; what it keeps are argon2id hashes.
+      expect((await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'second-password-22B!' })).status).to.equal(204);
+      expect((await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'third-password-33C!' })).status).to.equal(204);
+      for (const reused of ['first-password-11A!', 'second-password-22B!', 'third-password-33C!']) {
+        const refused = await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: reused });
+        expect(refused.status, reused).to.equal(400);
+        expect(refused.body.details, reused).to.deep.equal([{ path: 'password', message: 'must not be one of the last 3 passwords' }]);
+      }
+      const connection = await connectMongo({ uri: c.deploy.mongodbUri, timeoutMs: 5000 });
+      const stored = await connection.db!.collection('password_history').findOne({ _id: user.id as never });
+      await connection.close();
+      expect(stored!.hashes).to.have.length(2);
+      for (const hash of stored!.hashes as string[]) expect(hash).to.match(/^\$argon2id\$/);
+      expect(JSON.stringify(stored)).to.not.include('password-');
+      // The fourth password pushes the first out: it may come back.
+      expect((await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'fourth-password-44D!' })).status).to.equal(204);
+      expect((await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'first-password-11A!' })).status).to.equal(204);
+      expect((await c.b.services.accounts.authenticate('grace.hopper', 'first-password-11A!', '203.0.113.10')).ok).to.equal(true);
+
+      // The account page's change (and the CLI's set-password) go through the same check.
+      let error: unknown;
+      await c.b.services.accounts.setPassword(user.id, 'fourth-password-44D!').catch((caught: unknown) => (error = caught));
+      expect(error).to.have.property('rule', 'history');
+
+      // The registration page shows the requirements and names the rules a password breaks, in the reader's language.
+      const html = await registrationPage(c.b, c.clientId);
+      expect(html).to.include('Requirements: at least 10 characters; at most 40 characters; at least 2 digits; at least one uppercase letter; at least one special character (not a letter or digit); not your username; not your email address; not one of your last 3 passwords.');
+
+      // Back to the defaults for the tests that follow.
+      const reset = Object.fromEntries(['password_min_length', 'password_max_length', 'password_digits', 'password_uppercase', 'password_special', 'password_not_username', 'password_not_email', 'password_history'].map((name) => [name, null]));
+      expect((await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { ...reset, password_min_length: 14 })).status).to.equal(200);
     });
 
     it('is in the OpenAPI document', async () => {
@@ -149,7 +234,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       expect(shown.settings.password_min_length.value).to.equal(14);
       expect(shown.settings, 'the sign-in group is listed too').to.include.keys('self_registration', 'password_reset_ttl');
       const group = await runCli(['settings', 'get', 'password-policy', '--json'], cliEnv(c));
-      expect(Object.keys(JSON.parse(group.stdout).settings)).to.deep.equal(['password_min_length']);
+      expect(Object.keys(JSON.parse(group.stdout).settings)).to.deep.equal(['password_min_length', 'password_max_length', 'password_digits', 'password_lowercase', 'password_uppercase', 'password_special', 'password_not_username', 'password_not_email', 'password_history']);
 
       const set = await runCli(['settings', 'set', 'password-min-length=10'], cliEnv(c));
       expect(set.code, set.stderr).to.equal(0);
@@ -186,7 +271,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
     const clock = testClock();
     let c: Cluster;
     before(async () => {
-      c = await cluster('policy_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_MIN_LENGTH: '10' } });
+      c = await cluster('policy_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_MIN_LENGTH: '10', GATEHOUSE_PASSWORD_HISTORY: '2', GATEHOUSE_PASSWORD_NOT_USERNAME: 'true' } });
     });
     after(() => stop(c));
 
@@ -203,6 +288,20 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       const cli = await runCli(['settings', 'set', 'password_min_length=12'], cliEnv(c, { GATEHOUSE_PASSWORD_MIN_LENGTH: '10' }));
       expect(cli.code).to.not.equal(0);
       expect(cli.stderr).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
+
+      expect(shown.body.settings.password_history).to.deep.equal({ value: 2, default: 2, source: 'environment', pinned_by: 'GATEHOUSE_PASSWORD_HISTORY', env: 'GATEHOUSE_PASSWORD_HISTORY' });
+      expect(shown.body.settings.password_not_username).to.include({ value: true, pinned_by: 'GATEHOUSE_PASSWORD_NOT_USERNAME' });
+      const history = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_history: 0 });
+      expect(history.status).to.equal(409);
+      expect(history.body.error_description).to.include('GATEHOUSE_PASSWORD_HISTORY');
+      // The pinned rules are in force: the previous password cannot come back.
+      const user = await c.a.services.accounts.createUser({ username: 'pinned-user', password: 'pinned-password-1' });
+      await c.b.services.accounts.setPassword(user.id, 'pinned-password-2');
+      let error: unknown;
+      await c.b.services.accounts.setPassword(user.id, 'pinned-password-1').catch((caught: unknown) => (error = caught));
+      expect(error).to.have.property('rule', 'history');
+      // An unpinned rule of the group stays editable.
+      expect((await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_digits: 1 })).status).to.equal(200);
     });
   });
 });
