@@ -71,11 +71,19 @@ describe('console: Password & sign-in security (headless Chromium, two instances
     expect(await page.locator('#f-password_min_length-hint').innerText()).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
 
     await page.getByLabel('Minimum length (characters)').fill('12');
+    await page.getByLabel('Digits', { exact: true }).fill('2');
+    await page.getByLabel('Not the username').check();
+    await page.getByLabel('Password history').fill('3');
     await page.getByRole('button', { name: 'Save password policy' }).click();
     await page.locator('#group-password-policy').getByText('Settings saved.').waitFor();
     expect(await page.getByLabel('Minimum length (characters)').inputValue()).to.equal('12');
+    expect(await page.getByLabel('Not the username').isChecked()).to.equal(true);
     expect(await page.locator('#f-password_min_length-hint').innerText()).to.include('Changed here (default: 8).');
-    await within(NOTICE_MS, async () => (await other.services.runtimeSettings.passwordPolicy.current()).password_min_length === 12);
+    expect(await page.locator('#f-password_not_username-hint').innerText()).to.include('Changed here (default: off).');
+    await within(NOTICE_MS, async () => {
+      const policy = await other.services.runtimeSettings.passwordPolicy.current();
+      return policy.password_min_length === 12 && policy.password_digits === 2 && policy.password_not_username && policy.password_history === 3;
+    });
 
     // The longest lock may not be shorter than the first: refused, named under its field, nothing saved.
     await page.getByLabel('Failures from one address against one account').fill('3');
