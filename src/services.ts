@@ -19,6 +19,7 @@ import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
 import { createOidcRevocation, type OidcRevocation } from './storage/oidc/revocation.ts';
+import { documentLocks, type DocumentLocks } from './storage/document-locks.ts';
 import type { UpstreamDirectory, UpstreamProvider } from './upstream/directory.ts';
 import type { UpstreamProviderList } from './upstream/provider-list.ts';
 import { createLinkTickets, type LinkTickets } from './upstream/link-tickets.ts';
@@ -56,6 +57,8 @@ export interface GatehouseServices {
   readonly runtimeSettings: RuntimeSettings;
   /** The API identifier whose tokens open the admin API (scope `admin`). */
   readonly adminAudience: string;
+  /** Per-document locks in MongoDB (src/storage/document-locks.ts), for checks that span writes. */
+  readonly locks: DocumentLocks;
 }
 
 export interface ServicesDeps {
@@ -108,5 +111,6 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     runtimeSettings: deps.runtimeSettings,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId) }),
     adminAudience: adminAudience(config),
+    locks: documentLocks(mongo),
   };
 }

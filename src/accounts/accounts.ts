@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { insertValidated } from '../storage/validated-writes.ts';
+import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { DuplicateUserError, InvalidUserError, PasswordPolicyError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
@@ -117,6 +118,8 @@ export interface AccountsDeps {
   readonly lastLogins?: Pick<LastLoginWriter, 'record'>;
   /** Earlier passwords' hashes (the policy's history rule); by default in `password_history` beside `users`. */
   readonly passwordHistory?: PasswordHistory;
+  /** Held around every write of a user document (docs/STORAGE.md); by default in `users`' database. */
+  readonly locks?: DocumentLocks;
 }
 
 export interface Accounts {
@@ -205,6 +208,7 @@ export function createAccounts({
   onChange = ignoreUserChanges,
   lastLogins,
   passwordHistory,
+  locks = documentLocks(users.db),
 }: AccountsDeps): Accounts {
   const policyNow = typeof passwordPolicy === 'function' ? passwordPolicy : () => Promise.resolve(passwordPolicy);
   // The input cap is not a runtime setting: sign-in truncates at it without reading the policy
@@ -241,8 +245,11 @@ export function createAccounts({
     return byEmail ?? byUsername;
   };
 
+  /** FerretDB v1 rewrites the whole document on update: every writer of a user holds its lock. */
+  const locked = <T>(id: string, work: () => Promise<T>) => locks.hold(lockKey('users', id), work);
+
   async function update(id: string, set: Partial<StoredUser>): Promise<void> {
-    const result = await users.updateOne({ _id: id }, { $set: { ...set, updatedAt: now() } }).exec();
+    const result = await locked(id, () => users.updateOne({ _id: id }, { $set: { ...set, updatedAt: now() } }).exec());
     if (result.matchedCount === 0) throw new UserNotFoundError(id);
   }
 
@@ -261,9 +268,14 @@ export function createAccounts({
   async function rehash(user: StoredUser, password: string): Promise<boolean> {
     try {
       const passwordHash = await hasher.hash(password);
-      // Compare-and-set: a password changed meanwhile wins over the upgrade.
-      const result = await users.updateOne({ _id: user._id, passwordHash: user.passwordHash }, { $set: { passwordHash } }).exec();
-      return result.modifiedCount === 1;
+      // Compare-and-set under the user's lock (a filter alone is no compare-and-set on FerretDB
+      // v1): a password changed meanwhile wins over the upgrade.
+      return await locked(user._id, async () => {
+        const current = await users.findById(user._id, { passwordHash: 1 }).lean<Pick<StoredUser, 'passwordHash'>>().exec();
+        if (current?.passwordHash !== user.passwordHash) return false;
+        const result = await users.updateOne({ _id: user._id }, { $set: { passwordHash } }).exec();
+        return result.modifiedCount === 1;
+      });
     } catch {
       // Under load the upgrade waits for a later login; the sign-in itself succeeded.
       return false;
@@ -378,7 +390,7 @@ export function createAccounts({
     },
 
     async verifyEmail(id, email) {
-      const result = await users.updateOne({ _id: id, emailKey: emailKey(email) }, { $set: { emailVerified: true, updatedAt: now() } }).exec();
+      const result = await locked(id, () => users.updateOne({ _id: id, emailKey: emailKey(email) }, { $set: { emailVerified: true, updatedAt: now() } }).exec());
       if (result.matchedCount === 0) return false;
       if (result.modifiedCount > 0) await onChange(id);
       return true;

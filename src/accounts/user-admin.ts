@@ -1,5 +1,6 @@
 import { DuplicateUserError, UserNotFoundError } from './errors.ts';
 import { upsertValidated } from '../storage/validated-writes.ts';
+import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { emailKey, validEmail } from './normalize.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
@@ -53,9 +54,12 @@ export interface UserAdminDeps {
   readonly signIns: SignIns;
   readonly now?: () => Date;
   readonly onChange?: UserChangeHook;
+  /** Held around every write of a user document (accounts.ts takes the same locks). */
+  readonly locks?: DocumentLocks;
 }
 
-export function createUserAdmin({ users, signIns, now = () => new Date(), onChange = ignoreUserChanges }: UserAdminDeps): UserAdmin {
+export function createUserAdmin({ users, signIns, now = () => new Date(), onChange = ignoreUserChanges, locks = documentLocks(users.db) }: UserAdminDeps): UserAdmin {
+  const locked = <T>(id: string, work: () => Promise<T>) => locks.hold(lockKey('users', id), work);
   return {
     async search({ query, role, group, limit, offset }) {
       const filter: Record<string, unknown> = {};
@@ -94,7 +98,9 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
       if (patch.groups !== undefined) set.groups = [...new Set(patch.groups)];
       let doc: StoredUser | null;
       try {
-        doc = await users.findOneAndUpdate({ _id: id }, { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) }, { returnDocument: 'after' }).lean<StoredUser>().exec();
+        doc = await locked(id, () =>
+          users.findOneAndUpdate({ _id: id }, { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) }, { returnDocument: 'after' }).lean<StoredUser>().exec(),
+        );
       } catch (error) {
         if (isDuplicateKey(error)) throw new DuplicateUserError('email');
         throw error;
@@ -114,15 +120,19 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
     },
 
     async importOne(user) {
-      const existing = await users.findById(user._id, { _id: 1 }).lean().exec();
+      let created: boolean;
       try {
-        await upsertValidated(users, user);
+        created = await locked(user._id, async () => {
+          const existing = await users.findById(user._id, { _id: 1 }).lean().exec();
+          await upsertValidated(users, user);
+          return existing === null;
+        });
       } catch (error) {
         if (isDuplicateKey(error)) throw new DuplicateUserError('username');
         throw error;
       }
       await onChange(user._id);
-      return existing === null ? 'created' : 'updated';
+      return created ? 'created' : 'updated';
     },
   };
 }

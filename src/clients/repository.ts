@@ -1,6 +1,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { insertValidated, upsertValidated } from '../storage/validated-writes.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
+import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ClientModel, StoredClientRecord } from './model.ts';
@@ -12,6 +13,12 @@ import { generateClientId, generateClientSecret, usesSecret } from './secrets.ts
  * up to it are revoked (markTokensRevoked).
  */
 export const TOKENS_REVOKED_AT = 'tokens_revoked_at';
+
+/** Whether a token issued at `iat` (epoch seconds) is revoked by its client's mark (the client's provider metadata). */
+export function revokedByClientMark(client: Readonly<Record<string, unknown>> | undefined, iat: unknown): boolean {
+  const revokedAt = client?.[TOKENS_REVOKED_AT];
+  return typeof revokedAt === 'number' && (typeof iat !== 'number' || iat <= revokedAt);
+}
 
 export interface ClientInput {
   readonly clientId?: string;
@@ -87,6 +94,8 @@ export interface ClientRepositoryDeps {
   /** Told after every change, so caches in this and other processes drop the client. */
   readonly onChange?: (clientId: string) => Promise<void>;
   readonly now?: () => Date;
+  /** Held around every write of a client record (FerretDB v1 rewrites the whole document); by default in `model`'s database. */
+  readonly locks?: DocumentLocks;
 }
 
 const RESERVED_METADATA = ['client_id', 'client_secret'];
@@ -104,6 +113,18 @@ function cleanMetadata(metadata: Readonly<Record<string, unknown>>): Record<stri
   return clean;
 }
 
+/**
+ * The mark a new client starts with: its client_credentials JWTs issued before the second it was
+ * created are refused. A client deleted and created again under the same id (or restored from an
+ * export) must not revive the JWTs of the one before, and nothing of those is stored that the
+ * deletion could have removed. Tokens from the creation's own second still count (`iat` has
+ * one-second precision): only an old token issued in the same second as both the deletion and
+ * the re-creation slips through.
+ */
+function createdMark(at: Date): Date {
+  return new Date(Math.floor(at.getTime() / 1000) * 1000 - 1000);
+}
+
 function view(record: StoredClientRecord): ClientView {
   return {
     clientId: record._id,
@@ -119,8 +140,9 @@ function view(record: StoredClientRecord): ClientView {
   };
 }
 
-export function createClientRepository({ model, box, onChange, now = () => new Date() }: ClientRepositoryDeps): ClientRepository {
+export function createClientRepository({ model, box, onChange, now = () => new Date(), locks = documentLocks(model.db) }: ClientRepositoryDeps): ClientRepository {
   const changed = async (clientId: string) => onChange?.(clientId);
+  const locked = <T>(clientId: string, work: () => Promise<T>) => locks.hold(lockKey('clients', clientId), work);
   const seal = (secret: string, clientId: string) => box.seal(secret, clientId);
 
   async function find(clientId: string): Promise<StoredClientRecord | null> {
@@ -142,6 +164,7 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         allowedApis: [...(input.allowedApis ?? [])],
         webOrigins: [...(input.webOrigins ?? [])],
         admin: input.admin ?? false,
+        tokensRevokedAt: createdMark(at),
         createdAt: at,
         updatedAt: at,
       };
@@ -173,17 +196,14 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       if (patch.webOrigins !== undefined) set.webOrigins = [...patch.webOrigins];
       if (patch.admin !== undefined) set.admin = patch.admin;
       if (patch.metadata !== undefined) set.metadata = cleanMetadata(patch.metadata);
-      const record = await model
-        .findOneAndUpdate({ _id: clientId }, { $set: set }, { returnDocument: 'after' })
-        .lean<StoredClientRecord>()
-        .exec();
+      const record = await locked(clientId, () => model.findOneAndUpdate({ _id: clientId }, { $set: set }, { returnDocument: 'after' }).lean<StoredClientRecord>().exec());
       if (record === null) return undefined;
       await changed(clientId);
       return view(record);
     },
 
     async delete(clientId) {
-      const result = await model.deleteOne({ _id: clientId }).exec();
+      const result = await locked(clientId, () => model.deleteOne({ _id: clientId }).exec());
       if (result.deletedCount === 0) return false;
       await changed(clientId);
       return true;
@@ -191,17 +211,16 @@ export function createClientRepository({ model, box, onChange, now = () => new D
 
     async rotateSecret(clientId) {
       const secret = generateClientSecret();
-      const record = await model
-        .findOneAndUpdate({ _id: clientId }, { $set: { secretSealed: seal(secret, clientId), updatedAt: now() } }, { returnDocument: 'after' })
-        .lean<StoredClientRecord>()
-        .exec();
+      const record = await locked(clientId, () =>
+        model.findOneAndUpdate({ _id: clientId }, { $set: { secretSealed: seal(secret, clientId), updatedAt: now() } }, { returnDocument: 'after' }).lean<StoredClientRecord>().exec(),
+      );
       if (record === null) return undefined;
       await changed(clientId);
       return { client: view(record), secret };
     },
 
     async markTokensRevoked(clientId) {
-      const result = await model.updateOne({ _id: clientId }, { $set: { tokensRevokedAt: now() } }).exec();
+      const result = await locked(clientId, () => model.updateOne({ _id: clientId }, { $set: { tokensRevokedAt: now() } }).exec());
       if (result.matchedCount === 0) return false;
       await changed(clientId);
       return true;
@@ -240,14 +259,14 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       };
       // Insert-then-update rather than an upsert with $setOnInsert (FerretDB v1 drops some of
       // its fields); a registration and a concurrent update settle on the unique _id.
-      const inserted = await insertValidated(model, { _id: clientId, ...set, firstParty: false, allowedApis: [], webOrigins: [], admin: false, createdAt: at }).then(
+      const inserted = await insertValidated(model, { _id: clientId, ...set, firstParty: false, allowedApis: [], webOrigins: [], admin: false, tokensRevokedAt: createdMark(at), createdAt: at }).then(
           () => true,
           (error: unknown) => {
             if (!isDuplicateKey(error)) throw error;
             return false;
           },
         );
-      if (!inserted) await model.updateOne({ _id: clientId }, { $set: set }, { runValidators: true });
+      if (!inserted) await locked(clientId, () => model.updateOne({ _id: clientId }, { $set: set }, { runValidators: true }).exec());
       await changed(clientId);
     },
 
@@ -277,7 +296,14 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         createdAt: new Date(client.createdAt),
         updatedAt: new Date(client.updatedAt),
       };
-      const created = await upsertValidated(model, record);
+      const created = await locked(client.clientId, async () => {
+        // An export carries no revocation mark: the one here stays (a revocation is never undone
+        // by an import); a client new here gets the mark of a new client (create above).
+        const existing = await model.findById(client.clientId, { tokensRevokedAt: 1 }).lean<Pick<StoredClientRecord, 'tokensRevokedAt'>>().exec();
+        record.tokensRevokedAt = existing === null ? createdMark(now()) : (existing.tokensRevokedAt ?? null);
+        await upsertValidated(model, record);
+        return existing === null;
+      });
       await changed(client.clientId);
       return created ? 'created' : 'updated';
     },

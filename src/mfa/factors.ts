@@ -1,6 +1,7 @@
 import type { LoginLimiter } from '../accounts/login-limiter.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
+import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import type { FactorModels, StoredFactors } from './model.ts';
 import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeId } from './recovery-codes.ts';
 import { DEFAULT_TOTP, newTotpSecret, TOTP_DIGITS, totpStep, type TotpParameters } from './totp.ts';
@@ -73,6 +74,8 @@ export interface FactorsDeps {
   readonly now?: () => Date;
   /** Receives every enrolment, use and failure (for audit); must not throw. */
   readonly onEvent?: (event: FactorEvent) => void;
+  /** Held around every read-modify-write of a user's `mfa_factors` row; by default in its database. */
+  readonly locks?: DocumentLocks;
 }
 
 /** What is typed as an app's code (anything else may be a recovery code). */
@@ -84,8 +87,10 @@ function parametersOf(totp: NonNullable<StoredFactors['totp']>): TotpParameters 
 
 const sameParameters = (a: TotpParameters, b: TotpParameters) => a.algorithm === b.algorithm && a.digits === b.digits && a.period === b.period;
 
-export function createFactors({ models, box, recoveryKey, limiter, now = () => new Date(), onEvent }: FactorsDeps): Factors {
+export function createFactors({ models, box, recoveryKey, limiter, now = () => new Date(), onEvent, locks = documentLocks(models.factors.db) }: FactorsDeps): Factors {
   const { factors, recoveryCodes, usedSteps } = models;
+  /** FerretDB v1 rewrites the whole row on update: every writer of a user's row holds its lock. */
+  const locked = <T>(userId: string, work: () => Promise<T>) => locks.hold(lockKey('mfa_factors', userId), work);
   const report = (event: FactorEvent) => {
     try {
       onEvent?.(event);
@@ -117,7 +122,7 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
       if (isDuplicateKey(error)) return 'replayed';
       throw error;
     }
-    await factors.updateOne({ _id: userId }, { $max: { lastTotpStep: step }, $set: { updatedAt: now() } }).exec();
+    await locked(userId, () => factors.updateOne({ _id: userId }, { $max: { lastTotpStep: step }, $set: { updatedAt: now() } }).exec());
     await usedSteps.deleteMany({ userId, step: { $lt: step - 2 } }).exec();
     return step;
   }
@@ -136,18 +141,21 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
     },
 
     async beginTotp(userId) {
-      const doc = await find(userId);
-      if (doc?.totpPending) return box.open(doc.totpPending.sealed, userId);
-      const secret = newTotpSecret();
-      const at = now();
-      await factors
-        .updateOne(
-          { _id: userId },
-          { $set: { totpPending: { sealed: box.seal(secret, userId), createdAt: at }, updatedAt: at }, $setOnInsert: { totp: null, lastTotpStep: 0 } },
-          { upsert: true },
-        )
-        .exec();
-      return secret;
+      // Read and write under one lock: two starts at once show the same pending secret.
+      return locked(userId, async () => {
+        const doc = await find(userId);
+        if (doc?.totpPending) return box.open(doc.totpPending.sealed, userId);
+        const secret = newTotpSecret();
+        const at = now();
+        await factors
+          .updateOne(
+            { _id: userId },
+            { $set: { totpPending: { sealed: box.seal(secret, userId), createdAt: at }, updatedAt: at }, $setOnInsert: { totp: null, lastTotpStep: 0 } },
+            { upsert: true },
+          )
+          .exec();
+        return secret;
+      });
     },
 
     async confirmTotp(userId, code, ip) {
@@ -156,9 +164,14 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
       if (!doc?.totpPending) return failed(userId, ip, 'wrong_code');
       const accepted = await acceptTotp(userId, doc.totpPending.sealed, doc.lastTotpStep, code.trim());
       if (typeof accepted !== 'number') return failed(userId, ip, accepted ?? 'wrong_code');
-      await factors
-        .updateOne({ _id: userId }, { $set: { totp: { sealed: doc.totpPending.sealed, confirmedAt: now() }, totpPending: null, updatedAt: now() } })
-        .exec();
+      // Only the pending secret that was checked: a reset or a new enrolment meanwhile wins.
+      const confirmed = await locked(userId, async () => {
+        const current = await find(userId);
+        if (current?.totpPending?.sealed !== doc.totpPending!.sealed) return false;
+        await factors.updateOne({ _id: userId }, { $set: { totp: { sealed: current.totpPending.sealed, confirmedAt: now() }, totpPending: null, updatedAt: now() } }).exec();
+        return true;
+      });
+      if (!confirmed) return failed(userId, ip, 'wrong_code');
       await limiter.recordSuccess(userId, ip);
       report({ type: 'mfa.enrolled', userId, method: 'totp', ip });
       return { ok: true, recoveryCodes: await replaceRecoveryCodes(userId) };
@@ -194,7 +207,8 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
 
     async reset(userId) {
       const [removed, codes] = await Promise.all([
-        factors.deleteOne({ _id: userId }).exec(),
+        // Under the lock: an update in flight (FerretDB reads, then writes back) would put the row back.
+        locked(userId, () => factors.deleteOne({ _id: userId }).exec()),
         recoveryCodes.deleteMany({ userId }).exec(),
         usedSteps.deleteMany({ userId }).exec(),
       ]);
@@ -210,7 +224,7 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
       if (!write) return 'imported';
       const totp = { sealed: box.seal(secret, userId), confirmedAt: enrolledAt, ...parameters };
       // Steps are counted in the app's period: a replaced app's last step means nothing for this one.
-      await factors.updateOne({ _id: userId }, { $set: { totp, totpPending: null, lastTotpStep: 0, updatedAt: now() } }, { upsert: true }).exec();
+      await locked(userId, () => factors.updateOne({ _id: userId }, { $set: { totp, totpPending: null, lastTotpStep: 0, updatedAt: now() } }, { upsert: true }).exec());
       await usedSteps.deleteMany({ userId }).exec();
       return 'imported';
     },

@@ -11,6 +11,7 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 
 /** One passkey (WebAuthn credential) in `mfa_passkeys`; `_id` is the credential id (base64url). */
 export interface StoredPasskey {
@@ -88,6 +89,8 @@ export interface PasskeysDeps {
   readonly issuer: string;
   readonly rpName: string;
   readonly now?: () => Date;
+  /** Held around every update of a passkey (FerretDB v1 rewrites the whole document); by default in `connection`. */
+  readonly locks?: DocumentLocks;
 }
 
 /**
@@ -108,7 +111,7 @@ const asJson = (value: unknown): unknown => {
   }
 };
 
-export async function createPasskeys({ connection, issuer, rpName, now = () => new Date(), onEvent }: PasskeysDeps): Promise<Passkeys> {
+export async function createPasskeys({ connection, issuer, rpName, now = () => new Date(), onEvent, locks = documentLocks(connection) }: PasskeysDeps): Promise<Passkeys> {
   const report = (event: PasskeyEvent) => {
     try {
       onEvent?.(event);
@@ -122,6 +125,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
   const ofUser = (userId: string) => model.find({ userId }).sort({ createdAt: 1 }).lean<StoredPasskey[]>().exec();
   const descriptor = (passkey: StoredPasskey) => ({ id: passkey._id, transports: passkey.transports as AuthenticatorTransportFuture[] });
   const challengeBytes = (challenge: string) => new Uint8Array(Buffer.from(challenge, 'base64url'));
+  const locked = <T>(id: string, work: () => Promise<T>) => locks.hold(lockKey('mfa_passkeys', id), work);
 
   return {
     async list(userId) {
@@ -199,7 +203,8 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
         });
         if (!verified) return failed();
         // The library refuses a counter that did not grow (a cloned authenticator); store the new one.
-        await model.updateOne({ _id: passkey._id }, { $set: { counter: authenticationInfo.newCounter, lastUsedAt: now() } }).exec();
+        // A write the sign-in makes anyway, so its lock costs no extra step on a path without one.
+        await locked(passkey._id, () => model.updateOne({ _id: passkey._id }, { $set: { counter: authenticationInfo.newCounter, lastUsedAt: now() } }).exec());
         report({ type: 'passkey.used', userId: passkey.userId, passkey: passkey._id, userVerified: authenticationInfo.userVerified });
         return { ok: true, userId: passkey.userId, method: passkey.deviceType === 'multiDevice' ? 'swk' : 'hwk', userVerified: authenticationInfo.userVerified };
       } catch {
@@ -209,11 +214,12 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
     },
 
     async rename(userId, id, name) {
-      return (await model.updateOne({ _id: id, userId }, { $set: { name: name.trim().slice(0, 64) || 'Passkey' } }).exec()).matchedCount === 1;
+      return (await locked(id, () => model.updateOne({ _id: id, userId }, { $set: { name: name.trim().slice(0, 64) || 'Passkey' } }).exec())).matchedCount === 1;
     },
 
     async remove(userId, id) {
-      return (await model.deleteOne({ _id: id, userId }).exec()).deletedCount === 1;
+      // Under the lock: an update in flight (FerretDB reads, then writes back) would put it back.
+      return (await locked(id, () => model.deleteOne({ _id: id, userId }).exec())).deletedCount === 1;
     },
 
     async removeAll(userId) {

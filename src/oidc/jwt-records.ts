@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Middleware } from 'koa';
 import type { AdapterFactory, AdapterPayload, Configuration } from 'oidc-provider';
-import { TOKENS_REVOKED_AT } from '../clients/repository.ts';
+import { revokedByClientMark } from '../clients/repository.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { JWT_REVOCATION_KIND } from '../storage/oidc/models.ts';
 import { bufferedForm, replaceForm } from '../http/form-body.ts';
@@ -168,9 +168,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
    */
   async function revokedWithClient(payload: JWTPayload): Promise<boolean> {
     if (typeof payload.client_id !== 'string') return false;
-    const client = (await adapter('Client').find(payload.client_id)) as Record<string, unknown> | undefined;
-    const revokedAt = client?.[TOKENS_REVOKED_AT];
-    return typeof revokedAt === 'number' && (typeof payload.iat !== 'number' || payload.iat <= revokedAt);
+    return revokedByClientMark((await adapter('Client').find(payload.client_id)) as Record<string, unknown> | undefined, payload.iat);
   }
 
   /** Writes the derived record unless this instance already did; false when the token must not be active. */

@@ -9,8 +9,11 @@ import { StoreUnavailableError, unavailableStore } from '../errors/store-unavail
  * Rejects with an OAuth error (invalid_grant) when the rotation lost at this last step.
  */
 export type CompleteRotation = (refreshTokenId: string, successorId?: string) => Promise<void>;
-/** The rotation's response failed: the storage drops the successor it held back. */
-export type AbandonRotation = (successorId: string) => void;
+/**
+ * The rotation's response failed: the storage drops the successor it held back and gives back
+ * the rotated token's claim, so the client's retry is not refused. Best effort, never awaited.
+ */
+export type AbandonRotation = (refreshTokenId: string, successorId?: string) => Promise<void> | void;
 
 /**
  * Provider middleware (provider.use): a refresh token the refresh grant consumed counts as used
@@ -40,9 +43,15 @@ export function completeRefreshRotations(complete: CompleteRotation, abandon: Ab
       ctx.body = errorBody(refusal, ctx.response.get('X-Request-Id') || undefined);
     } finally {
       // A rotation that did not complete (an error, or a response other than 200) handed out no
-      // successor; the storage must not keep it either.
-      const successor = entities()?.RotatedRefreshToken === undefined ? undefined : entities()?.RefreshToken;
-      if (!completing && successor !== undefined) abandon(successor.jti);
+      // successor; the storage must not keep it, nor the claim on the old token.
+      const rotated = entities()?.RotatedRefreshToken;
+      if (!completing && rotated !== undefined) {
+        const successor = entities()?.RefreshToken;
+        const successorId = successor === undefined || successor === rotated ? undefined : successor.jti;
+        void Promise.resolve()
+          .then(() => abandon(rotated.jti, successorId))
+          .catch(() => {});
+      }
     }
   };
 }

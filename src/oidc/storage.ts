@@ -5,7 +5,7 @@ import { createBoundedCache } from '../cache/bounded-cache.ts';
 import { createChangeChannel } from '../cache/change-channel.ts';
 import { clientModel } from '../clients/model.ts';
 import { clientProviderAdapter } from '../clients/provider-adapter.ts';
-import { createClientRepository, type ClientRepository } from '../clients/repository.ts';
+import { createClientRepository, revokedByClientMark, type ClientRepository } from '../clients/repository.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { createAdapterFactory, type RoutedAdapterFactory } from '../storage/oidc/adapter-factory.ts';
 import { startExpirySweeper, type ExpirySweeper } from '../storage/oidc/expiry-sweeper.ts';
@@ -112,14 +112,21 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     throw error;
   }
 
+  const clientAdapter = clientProviderAdapter(clients, cache);
   const adapter = createAdapterFactory({
     mongo,
     redis,
     redisPrefix: deps.redisPrefix,
     reuseWindowSeconds: deps.reuseWindowSeconds,
     onOperation: deps.onOperation,
-    clients: clientProviderAdapter(clients, cache),
+    clients: clientAdapter,
     records,
+    // A bulk revocation marks the client, then deletes its opaque client_credentials tokens (in
+    // Redis by a scan): one being issued meanwhile may land where the scan has passed. Its `iat`
+    // is not after the mark, so it is refused at every read, as the client's JWTs are. The
+    // client comes from the Client model's cache, which the provider read for this request anyway.
+    admits: async (model, payload) =>
+      model !== 'ClientCredentials' || typeof payload.clientId !== 'string' || !revokedByClientMark((await clientAdapter.find(payload.clientId)) as Record<string, unknown> | undefined, payload.iat),
     ...(deps.now === undefined ? {} : { now: deps.now }),
     // The server ends every rotation in completeRotation or abandonRotation (src/oidc/refresh-rotation.ts).
     deferRotationSuccessors: true,

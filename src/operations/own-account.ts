@@ -12,6 +12,7 @@ import { notFound } from './errors.ts';
 import { sessionOperations } from './sessions.ts';
 import { upstreamOperations } from './upstream.ts';
 import { usable } from '../upstream/usable.ts';
+import { lockKey } from '../storage/document-locks.ts';
 import { showFactors, showUser, userOperations, userUpdateSchema, type VerificationSender } from './users.ts';
 
 /**
@@ -89,6 +90,12 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   const sessions = sessionOperations(services);
   const upstream = upstreamOperations(services);
   const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
+  /**
+   * Removing a way to sign in or a second factor checks what is left, then removes: two removals
+   * at once would both pass the check (the last two passkeys gone). One lock per user makes the
+   * check and the removal one step (src/storage/document-locks.ts).
+   */
+  const removingMethod = <T>(self: Self, work: () => Promise<T>) => services.locks.hold(lockKey('sign_in_methods', self.user.id), work);
   const target = (self: Self) => ({ type: 'user', id: self.user.id });
   const clientName = async (clientId: string) => (await clients.get(clientId))?.displayName ?? clientId;
 
@@ -292,10 +299,12 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
 
     /** Removes the authenticator app and the recovery codes (passkeys stay). */
     async removeTotp(self: Self): Promise<void> {
-      if ((await factors.status(self.user.id)).totpSince === null) throw notFound('authenticator app of user', self.user.id);
-      await keepLastRequiredFactor(self, { totp: true });
-      await factors.reset(self.user.id);
-      await syncEnrolment(self.user.id);
+      await removingMethod(self, async () => {
+        if ((await factors.status(self.user.id)).totpSince === null) throw notFound('authenticator app of user', self.user.id);
+        await keepLastRequiredFactor(self, { totp: true });
+        await factors.reset(self.user.id);
+        await syncEnrolment(self.user.id);
+      });
       await audit.write({ ...contextOf(self), type: 'mfa.removed', target: target(self), details: { method: 'totp' } });
     },
 
@@ -365,18 +374,22 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     async removeUpstreamLink(self: Self, alias: string, subject: string): Promise<void> {
       const links = await services.upstream.linksOf(self.user.id);
       if (!links.some((link) => link.provider === alias && link.subject === subject)) throw notFound('upstream link', `${alias}/${subject}`);
-      await keepLastSignInMethod(self, { upstreamLink: { alias, subject } });
-      await upstream.unlink(contextOf(self), self.user.id, alias, subject);
+      await removingMethod(self, async () => {
+        await keepLastSignInMethod(self, { upstreamLink: { alias, subject } });
+        await upstream.unlink(contextOf(self), self.user.id, alias, subject);
+      });
     },
 
     /** Removes a passkey, unless it is the user's last way to sign in or their last required second factor. */
     async removePasskey(self: Self, passkeyId: string): Promise<void> {
-      if ((await passkeys.list(self.user.id)).some((passkey) => passkey.id === passkeyId)) {
-        await keepLastSignInMethod(self, { passkey: passkeyId });
-        await keepLastRequiredFactor(self, { passkey: passkeyId });
-      }
-      if (!(await passkeys.remove(self.user.id, passkeyId))) throw notFound('passkey', passkeyId);
-      await syncEnrolment(self.user.id);
+      await removingMethod(self, async () => {
+        if ((await passkeys.list(self.user.id)).some((passkey) => passkey.id === passkeyId)) {
+          await keepLastSignInMethod(self, { passkey: passkeyId });
+          await keepLastRequiredFactor(self, { passkey: passkeyId });
+        }
+        if (!(await passkeys.remove(self.user.id, passkeyId))) throw notFound('passkey', passkeyId);
+        await syncEnrolment(self.user.id);
+      });
       await audit.write({ ...contextOf(self), type: 'mfa.removed', target: target(self), details: { method: 'passkey', passkey: passkeyId } });
     },
   };

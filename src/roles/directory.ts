@@ -1,5 +1,6 @@
 import { ALL_USERS, ignoreUserChanges, type UserChangeHook } from '../accounts/user-changes.ts';
 import { insertValidated } from '../storage/validated-writes.ts';
+import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { UserModel } from '../accounts/user-model.ts';
@@ -40,14 +41,19 @@ export function createLabelDirectory({
   users,
   now = () => new Date(),
   onUserChange = ignoreUserChanges,
+  locks = documentLocks(users.db),
 }: {
   kind: LabelKind;
   model: LabelModel;
   users: UserModel;
   now?: () => Date;
   onUserChange?: UserChangeHook;
+  /** Held around every write of a user document (src/accounts/accounts.ts takes the same locks). */
+  locks?: DocumentLocks;
 }): LabelDirectory {
   const field = kind === 'role' ? 'roles' : 'groups';
+  const change = (userId: string, update: Record<string, unknown>) =>
+    locks.hold(lockKey('users', userId), () => users.updateOne({ _id: userId }, { ...update, $set: { updatedAt: now() } }).exec());
   const directory: LabelDirectory = {
     kind,
     async create(name, description = '') {
@@ -77,18 +83,21 @@ export function createLabelDirectory({
     async remove(name) {
       const result = await model.deleteOne({ _id: name }).exec();
       if (result.deletedCount === 0) return false;
-      await users.updateMany({ [field]: name }, { $pull: { [field]: name }, $set: { updatedAt: now() } }).exec();
+      // One user at a time under its lock, not one updateMany: FerretDB v1 rewrites each whole
+      // document, so an unlocked bulk update could undo a concurrent edit of any of them.
+      const holders = await users.find({ [field]: name }, { _id: 1 }).lean<Array<{ _id: string }>>().exec();
+      for (const { _id } of holders) await change(_id, { $pull: { [field]: name } });
       await onUserChange(ALL_USERS);
       return true;
     },
     async assign(userId, name) {
       await directory.ensure([name]);
-      const result = await users.updateOne({ _id: userId }, { $addToSet: { [field]: name }, $set: { updatedAt: now() } }).exec();
+      const result = await change(userId, { $addToSet: { [field]: name } });
       if (result.matchedCount === 1) await onUserChange(userId);
       return result.matchedCount === 1;
     },
     async unassign(userId, name) {
-      const result = await users.updateOne({ _id: userId }, { $pull: { [field]: name }, $set: { updatedAt: now() } }).exec();
+      const result = await change(userId, { $pull: { [field]: name } });
       if (result.matchedCount === 1) await onUserChange(userId);
       return result.matchedCount === 1;
     },

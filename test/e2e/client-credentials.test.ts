@@ -98,6 +98,25 @@ describe('client credentials, introspection and revocation (openid-client, two i
     expect(introspection).to.include({ active: true, client_id: cast.service.clientId, aud: `${API}/opaque`, scope: 'read' });
   });
 
+  it('refuses an opaque token that a bulk revocation\'s store scan missed (issued while it ran): its client\'s mark is checked at every read', async () => {
+    const own = await a.services.clients.create({
+      displayName: 'Scanned service',
+      allowedApis: [API, `${API}/opaque`],
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', default_api: API },
+    });
+    const ownService = await relyingParty(deploy.issuer, own.client.clientId, own.secret);
+    const { access_token: token } = await oidc.clientCredentialsGrant(ownService, { resource: `${API}/opaque`, scope: 'read' });
+    expect((await oidc.tokenIntrospection(ownService, token)).active).to.equal(true);
+    // The revocation's first step (the mark) without its deletions: the record is still stored,
+    // as one written behind the scan would be.
+    expect(await b.services.clients.markTokensRevoked(own.client.clientId)).to.equal(true);
+    expect((await oidc.tokenIntrospection(ownService, token)).active, 'at A').to.equal(false);
+    const ownAtB = await relyingParty(deploy.issuer, own.client.clientId, own.secret);
+    const bPort = new URL(b.url).port;
+    ownAtB[oidc.customFetch] = (url, options) => fetch(Object.assign(new URL(url), { port: bPort }), options as RequestInit);
+    expect((await oidc.tokenIntrospection(ownAtB, token)).active, 'at B').to.equal(false);
+  });
+
   for (const format of ['jwt', 'opaque'] as const) {
     it(`introspects a ${format} token as active on both instances, then inactive everywhere once revoked on one`, async () => {
       const resource = format === 'jwt' ? API : `${API}/opaque`;
@@ -184,6 +203,26 @@ describe('client credentials, introspection and revocation (openid-client, two i
       expect((await oidc.tokenIntrospection(resourceServer, token)).active).to.equal(true);
       expect(await a.services.clients.delete(doomed.client.clientId)).to.equal(true);
       expect((await oidc.tokenIntrospection(resourceServer, token)).active).to.equal(false);
+
+      // Created again under the same id: the old client's token stays refused, on both instances.
+      // (`iat` has one-second precision: the new client is made in a later second than the token.)
+      const { iat } = decodeJwt(token);
+      while (Math.floor(Date.now() / 1000) <= iat!) await new Promise((resolve) => setTimeout(resolve, 50));
+      const reborn = await a.services.clients.create({
+        clientId: doomed.client.clientId,
+        displayName: 'Doomed service, again',
+        allowedApis: [API],
+        metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', default_api: API },
+      });
+      const rebornService = await relyingParty(deploy.issuer, reborn.client.clientId, reborn.secret);
+      const { access_token: fresh } = await oidc.clientCredentialsGrant(rebornService, { scope: 'read' });
+      const resourceServerAtB = await relyingParty(deploy.issuer, apiClient.client.clientId, apiClient.secret);
+      const bPort = new URL(b.url).port;
+      resourceServerAtB[oidc.customFetch] = (url, options) => fetch(Object.assign(new URL(url), { port: bPort }), options as RequestInit);
+      for (const [label, introspector] of [['A', resourceServer], ['B', resourceServerAtB]] as const) {
+        expect((await oidc.tokenIntrospection(introspector, token)).active, `the old client's token at ${label}`).to.equal(false);
+        expect((await oidc.tokenIntrospection(introspector, fresh)).active, `the new client's token at ${label}`).to.equal(true);
+      }
     });
   });
 

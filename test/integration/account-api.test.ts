@@ -261,6 +261,23 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       await gatehouse.services.accounts.setPassword(user.id, 'a brand new passphrase');
       expect((await call(token, 'DELETE', `/mfa/passkeys/quin-key2-${user.id}`)).status).to.equal(204);
     });
+
+    it('two DELETEs at once of a passkey-only user\'s last two passkeys: one goes, the other is refused (every round)', async () => {
+      const user = await newUser('rex');
+      const { token } = await accountToken(user.username);
+      await dropPassword(user.id);
+      const outcomes: string[] = [];
+      for (let round = 1; round <= 10; round++) {
+        const keys = [`rex-a${round}-${user.id}`, `rex-b${round}-${user.id}`];
+        for (const key of keys) await rawPasskey(user.id, key);
+        const statuses = (await Promise.all(keys.map((key) => call(token, 'DELETE', `/mfa/passkeys/${key}`)))).map((reply) => reply.status).sort();
+        const left = (await gatehouse.services.passkeys.list(user.id)).length;
+        if (JSON.stringify(statuses) !== '[204,409]' || left !== 1) outcomes.push(`round ${round}: ${JSON.stringify(statuses)}, ${left} left`);
+        // The next round starts with none.
+        await gatehouse.services.passkeys.removeAll(user.id);
+      }
+      expect(outcomes, 'rounds where both removals passed the check').to.deep.equal([]);
+    });
   });
 
   describe('sessions and apps', () => {

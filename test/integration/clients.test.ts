@@ -12,6 +12,8 @@ import { startInstance } from '../helpers/instance.ts';
 import { NOTICE_MS } from '../helpers/poll.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
+const RACE_ROUNDS = 30;
+
 const confidential = {
   redirect_uris: ['https://rp.example.com/a'],
   grant_types: ['authorization_code', 'refresh_token'],
@@ -63,6 +65,8 @@ describe('clients repository (real MongoDB-wire)', () => {
       allowed_apis: ['https://api.example.com'],
       web_origins: ['https://app.example.com'],
       admin_client: false,
+      // A new client refuses client_credentials JWTs from before the second it was created.
+      tokens_revoked_at: Math.floor(client.createdAt.getTime() / 1000) - 1,
     });
     expect(changes).to.include('app.example.com');
   });
@@ -97,6 +101,48 @@ describe('clients repository (real MongoDB-wire)', () => {
     expect(await clients.delete(spa.client.clientId)).to.equal(false);
     expect(await clients.update('nobody', { admin: true })).to.equal(undefined);
     expect(await clients.rotateSecret('nobody')).to.equal(undefined);
+  });
+
+  it('a client created again under a deleted one\'s id refuses the old one\'s JWTs: its mark is its own creation, not the old client\'s', async () => {
+    const mark = async (clientId: string) => (await clients.providerMetadata(clientId))?.tokens_revoked_at as number;
+    await clients.create({ clientId: 'reborn', displayName: 'Reborn', metadata: confidential });
+    const first = await mark('reborn');
+    expect(await clients.delete('reborn')).to.equal(true);
+    // The old client's tokens carry an `iat` of its lifetime; only a new second can tell them apart.
+    while (Math.floor(Date.now() / 1000) <= first + 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    const { client } = await clients.create({ clientId: 'reborn', displayName: 'Reborn', metadata: confidential });
+    expect(await mark('reborn')).to.equal(Math.floor(client.createdAt.getTime() / 1000) - 1).and.be.greaterThan(first);
+  });
+
+  it('an import over an existing client keeps its revocation mark; a client new here gets a creation mark', async () => {
+    await clients.create({ clientId: 'imported', displayName: 'Imported', metadata: confidential });
+    expect(await clients.markTokensRevoked('imported')).to.equal(true);
+    const revokedAt = (await clients.providerMetadata('imported'))?.tokens_revoked_at;
+    expect(revokedAt).to.be.a('number');
+    // As an export file holds it (exportAll itself would trip over the altered client above).
+    const { hasSecret: _, createdAt, updatedAt, ...shown } = (await clients.get('imported'))!;
+    const exported = { ...shown, secret: (await clients.providerMetadata('imported'))!.client_secret!, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() };
+    expect(await clients.importOne({ ...exported, displayName: 'Imported again' })).to.equal('updated');
+    const after = await clients.providerMetadata('imported');
+    expect(after).to.include({ client_name: 'Imported again', tokens_revoked_at: revokedAt });
+
+    expect(await clients.delete('imported')).to.equal(true);
+    const before = Math.floor(Date.now() / 1000);
+    expect(await clients.importOne(exported)).to.equal('created');
+    // The export's old createdAt is no mark: tokens of the client as it was before are refused.
+    expect((await clients.providerMetadata('imported'))?.tokens_revoked_at).to.be.at.least(before - 1);
+  });
+
+  it(`keeps a settings edit that races a secret rotation (${RACE_ROUNDS} rounds, FerretDB rewrites whole documents)`, async () => {
+    await clients.create({ clientId: 'racer', displayName: 'Racer', metadata: confidential });
+    const lost: string[] = [];
+    for (let round = 1; round <= RACE_ROUNDS; round++) {
+      const [, rotated] = await Promise.all([clients.update('racer', { displayName: `Racer ${round}` }), clients.rotateSecret('racer')]);
+      const metadata = await clients.providerMetadata('racer');
+      if (metadata?.client_name !== `Racer ${round}`) lost.push(`${round}: edit`);
+      if (metadata?.client_secret !== rotated?.secret) lost.push(`${round}: secret`);
+    }
+    expect(lost, 'rounds that lost one of the two changes').to.deep.equal([]);
   });
 });
 

@@ -240,6 +240,19 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     }
   });
 
+  it('shows the same pending secret to enrolments started at once (two tabs), and confirms it (10 rounds)', async () => {
+    const { factors } = gatehouse.services;
+    const wrong: string[] = [];
+    for (let round = 1; round <= 10; round++) {
+      const user = await newUser();
+      const secrets = await Promise.all([factors.beginTotp(user.id), factors.beginTotp(user.id), factors.beginTotp(user.id)]);
+      if (new Set(secrets).size !== 1) wrong.push(`round ${round}: ${new Set(secrets).size} secrets`);
+      const confirmed = await factors.confirmTotp(user.id, totpCode(secrets[0]!, now), '198.51.100.77');
+      if (!confirmed.ok) wrong.push(`round ${round}: the secret shown first does not confirm`);
+    }
+    expect(wrong).to.deep.equal([]);
+  });
+
   it('takes each recovery code once, shows how many are left, and regenerates all ten', async () => {
     const user = await newUser({ groups: ['ops'] });
     const { codes } = await enrol(new UserAgent(), user.username);

@@ -32,9 +32,11 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
   let redis: Redis;
   let prefix: string;
   let clock = Date.now();
+  let mongoUri: string;
 
   before(async () => {
-    mongo = await connectMongo({ uri: freshDatabaseUri('rotation_gate'), timeoutMs: 5000 });
+    mongoUri = freshDatabaseUri('rotation_gate');
+    mongo = await connectMongo({ uri: mongoUri, timeoutMs: 5000 });
     await ensureOidcIndexes(mongo);
     redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 5000 });
     prefix = `test:${randomBytes(6).toString('hex')}:`;
@@ -147,11 +149,11 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
     expect(await stored(successor)).to.equal(false);
   });
 
-  it('refuses a second claim while the first may be in flight, and lets one retry take over an abandoned one', async () => {
+  it('refuses a second claim while the first may be in flight, and lets one retry take over one that never completed', async () => {
     const adapter = factory(0);
     const { key, grantId } = await issued(adapter);
-    const abandoned = await rotate(adapter, key, grantId);
-    adapter.abandonRotation(abandoned);
+    // Claimed, then nothing: the process died before its response was ready.
+    const lost = await rotate(adapter, key, grantId);
     clock += ROTATION_IN_FLIGHT_MS - 1_000;
     expect(await rejection(adapter('RefreshToken').consume(key)), 'in flight').to.equal('invalid_grant');
     clock += 2_000;
@@ -161,8 +163,51 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
     const successor = id();
     await adapter('RefreshToken').upsert(successor, { kind: 'RefreshToken', jti: successor, grantId, rotations: 1 } as AdapterPayload, 3600);
     await adapter.completeRotation(key, successor);
+    expect(await stored(lost), 'the lost successor was never written').to.equal(false);
+    expect(await stored(successor)).to.equal(true);
+  });
+
+  it('an abandoned rotation (its response failed) releases its claim: a strict retry inside the hold succeeds', async () => {
+    const adapter = factory(0);
+    const { key, grantId } = await issued(adapter);
+    const abandoned = await rotate(adapter, key, grantId);
+    await adapter.abandonRotation(key, abandoned);
+    expect(await redis.get(rotationClaimKey(prefix, `RefreshToken:${key}`)), 'the claim is gone').to.equal(null);
+    clock += 5_000;
+    const retry = factory(0);
+    const successor = await rotate(retry, key, grantId);
+    await retry.completeRotation(key, successor);
     expect(await stored(abandoned), 'the abandoned successor was never written').to.equal(false);
     expect(await stored(successor)).to.equal(true);
+  });
+
+  it('a completion that fails (MongoDB unreachable: 503) releases its claim: the retry after Retry-After succeeds (strict window)', async () => {
+    const { key, grantId } = await issued(factory(0));
+    // An instance whose MongoDB connection goes away between the claim and the completion.
+    const own = await connectMongo({ uri: mongoUri, timeoutMs: 5000 });
+    const failing = createAdapterFactory({ mongo: own, redis, redisPrefix: prefix, reuseWindowSeconds: 0, deferRotationSuccessors: true, now: () => clock });
+    const failed = await rotate(failing, key, grantId);
+    await own.close();
+    expect(await rejection(failing.completeRotation(key, failed)), 'the completion fails').to.not.equal(undefined);
+    expect(await redis.get(rotationClaimKey(prefix, `RefreshToken:${key}`)), 'the claim is gone').to.equal(null);
+    clock += 5_000;
+    const adapter = factory(0);
+    const successor = await rotate(adapter, key, grantId);
+    await adapter.completeRotation(key, successor);
+    expect(await stored(failed), 'the failed successor was never written').to.equal(false);
+    expect(await stored(successor)).to.equal(true);
+  });
+
+  it('releases only its own claim: a claim another rotation took over since stays', async () => {
+    const adapter = factory(0);
+    const { key, grantId } = await issued(adapter);
+    const stale = await rotate(adapter, key, grantId);
+    clock += ROTATION_IN_FLIGHT_MS + 1_000;
+    const other = factory(0);
+    await rotate(other, key, grantId);
+    await adapter.abandonRotation(key, stale);
+    expect(await redis.get(rotationClaimKey(prefix, `RefreshToken:${key}`)), 'the newer claim').to.equal(String(clock));
+    expect(await rejection(factory(0)('RefreshToken').consume(key)), 'still held').to.equal('invalid_grant');
   });
 
   it('without Redis, MongoDB is the gate (oidc_consumption), as before', async () => {

@@ -6,13 +6,14 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { completeRefreshRotations } from '../../src/oidc/refresh-rotation.ts';
 
 /** A real Koa context for a finished refresh response, as the provider leaves it after its handler. */
-function refreshed(rotatedJti: string | undefined): KoaContextWithOIDC {
+function refreshed(rotatedJti: string | undefined, successorJti?: string): KoaContextWithOIDC {
   const req = new IncomingMessage(new Socket());
   const ctx = new Koa().createContext(req, new ServerResponse(req)) as unknown as KoaContextWithOIDC;
   ctx.status = 200;
   ctx.body = { access_token: 'at', refresh_token: 'rt-new' };
   ctx.set('X-Request-Id', 'req-1');
-  (ctx as unknown as { oidc: unknown }).oidc = { entities: rotatedJti === undefined ? {} : { RotatedRefreshToken: { jti: rotatedJti } } };
+  const entities = rotatedJti === undefined ? {} : { RotatedRefreshToken: { jti: rotatedJti }, ...(successorJti === undefined ? {} : { RefreshToken: { jti: successorJti } }) };
+  (ctx as unknown as { oidc: unknown }).oidc = { entities };
   return ctx;
 }
 
@@ -53,6 +54,31 @@ describe('refresh rotation completes with its response (src/oidc/refresh-rotatio
     expect(ctx.response.get('Cache-Control')).to.equal('no-store');
     expect(ctx.body).to.deep.include({ error: 'invalid_grant', request_id: 'req-1' });
     expect(JSON.stringify(ctx.body)).not.to.include('rt-new');
+  });
+
+  it('abandons a rotation whose response failed: the old token (its claim goes back) and the held successor', async () => {
+    const abandoned: Array<[string, string | undefined]> = [];
+    const completed: string[] = [];
+    const middleware = completeRefreshRotations(
+      async (id) => void completed.push(id),
+      async (id, successorId) => void abandoned.push([id, successorId]),
+    );
+    const ctx = refreshed('rt-old', 'rt-new');
+    let thrown: unknown;
+    await middleware(ctx, async () => {
+      throw new Error('the access token could not be saved');
+    }).catch((error: unknown) => (thrown = error));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thrown).to.be.instanceOf(Error);
+    expect(completed).to.deep.equal([]);
+    expect(abandoned).to.deep.equal([['rt-old', 'rt-new']]);
+
+    const failedStatus = refreshed('rt-other', 'rt-other-new');
+    await middleware(failedStatus, async () => {
+      failedStatus.status = 503;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(abandoned, 'a response other than 200').to.deep.equal([['rt-old', 'rt-new'], ['rt-other', 'rt-other-new']]);
   });
 
   it('lets other errors through to the provider\'s own handling', async () => {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import type { Adapter, AdapterFactory } from 'oidc-provider';
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { asStoreError } from '../../errors/store-unavailable.ts';
 import { SHORT_LIVED_MODELS } from './models.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
@@ -8,6 +8,7 @@ import type { OperationHook } from './operation-hook.ts';
 import type { RecordCache } from './record-cache.ts';
 import { createRedisAdapterFactory } from './redis-adapter.ts';
 import { createRedisRotationGate } from './rotation-gate.ts';
+import { mongoReplayClaims, redisReplayClaims, REPLAY_DETECTION } from './replay-claims.ts';
 
 export interface AdapterFactoryDeps {
   readonly mongo: Connection;
@@ -24,6 +25,12 @@ export interface AdapterFactoryDeps {
   /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's mark. */
   readonly deferRotationSuccessors?: boolean;
   readonly now?: () => number;
+  /**
+   * Judged on every record `find` returns (after the caches): one it refuses reads as absent.
+   * Gatehouse refuses client_credentials tokens issued before their client's revocation mark
+   * (src/oidc/storage.ts), whichever store still holds them.
+   */
+  readonly admits?: ((model: string, payload: AdapterPayload) => Promise<boolean>) | undefined;
 }
 
 /**
@@ -55,13 +62,26 @@ export interface RoutedAdapterFactory extends AdapterFactory {
    * lost the claim) or the grant was revoked meanwhile; nothing of it is then kept.
    */
   completeRotation(refreshTokenId: string, successorId?: string): Promise<void>;
-  /** The response of a rotation failed: its held-back successor is dropped (mongo-adapter.ts). */
-  abandonRotation(successorId: string): void;
+  /**
+   * The response of a rotation failed: its held-back successor is dropped and its Redis claim
+   * given back (mongo-adapter.ts). Never rejects.
+   */
+  abandonRotation(refreshTokenId: string, successorId?: string): Promise<void>;
   /**
    * The client's client_credentials tokens were deleted from the stores directly (revocation.ts):
    * every instance drops its cached copies (record-cache.ts).
    */
   clientTokensRevoked(clientId: string): Promise<void>;
+}
+
+function admitting(model: string, adapter: Adapter, admits: NonNullable<AdapterFactoryDeps['admits']>): Adapter {
+  return {
+    ...adapter,
+    find: async (id) => {
+      const payload = await adapter.find(id);
+      return payload === undefined || (await guard(admits(model, payload))) ? payload : undefined;
+    },
+  };
 }
 
 export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFactory {
@@ -75,6 +95,9 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     rotationGate: redis === undefined ? undefined : createRedisRotationGate(redis, deps.redisPrefix),
   });
   const redisAdapter = redis === undefined ? undefined : createRedisAdapterFactory({ redis, prefix: deps.redisPrefix, ...common });
+
+  const now = deps.now ?? Date.now;
+  const replayClaims = redis === undefined || !SHORT_LIVED_MODELS.has(REPLAY_DETECTION) ? mongoReplayClaims(deps.mongo, now) : redisReplayClaims(redis, deps.redisPrefix);
 
   const revocations = new Map<string, Promise<void>>();
   function revokeEverywhere(model: string, grantId: string): Promise<void> {
@@ -106,7 +129,8 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
             : mongoAdapter(model);
       const routed: Adapter = {
         upsert: (id, payload, expiresIn) => guard(primary.upsert(id, payload, expiresIn)),
-        find: (id) => guard(primary.find(id)),
+        // A find that claims: the replay check is atomic in the store (replay-claims.ts).
+        find: model === REPLAY_DETECTION ? (id) => guard(replayClaims.claim(id)) : (id) => guard(primary.find(id)),
         findByUid: (uid) => guard(primary.findByUid(uid)),
         findByUserCode: (userCode) => guard(primary.findByUserCode(userCode)),
         consume: (id) => guard(primary.consume(id)),
@@ -114,13 +138,14 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
         revokeByGrantId: (grantId) => guard(revokeEverywhere(model, grantId)),
       };
       adapter = records === undefined ? routed : records.wrap(model, routed);
+      if (deps.admits !== undefined) adapter = admitting(model, adapter, deps.admits);
       adapters.set(model, adapter);
     }
     return adapter;
   };
   return Object.assign(factory, {
     completeRotation: (id: string, successorId?: string) => guard(mongoAdapter.completeRotation(id, successorId)),
-    abandonRotation: (successorId: string) => mongoAdapter.abandonRotation(successorId),
+    abandonRotation: (id: string, successorId?: string) => mongoAdapter.abandonRotation(id, successorId),
     clientTokensRevoked: async (clientId: string) => records?.clientTokensRevoked(clientId),
   });
 }

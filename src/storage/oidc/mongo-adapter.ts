@@ -51,8 +51,11 @@ export interface MongoAdapterFactory {
    * is then removed again.
    */
   completeRotation(id: string, successorId?: string): Promise<void>;
-  /** The rotation's response failed: its held-back successor was never handed out; forget it. */
-  abandonRotation(successorId: string): void;
+  /**
+   * The rotation's response failed: its held-back successor was never handed out; forget it,
+   * and give back the rotation's Redis claim so the client's retry is not refused meanwhile.
+   */
+  abandonRotation(id: string, successorId?: string): Promise<void>;
 }
 
 /** Successors held at once; beyond it (or after HELD_SUCCESSOR_MS) the oldest is written as usual. */
@@ -141,13 +144,25 @@ export function createMongoAdapterFactory({
   /**
    * When each refresh token still to be completed was claimed (consume), for the completion's
    * condition: the token may already be marked only inside the reuse window as seen from the
-   * claim. Bounded like the held successors; a missing entry counts from the completion.
+   * claim; and whether this rotation holds the Redis claim, to give it back should the rotation
+   * fail. Bounded like the held successors; a missing entry counts from the completion (and its
+   * claim then simply runs out).
    */
-  const claims = new Map<string, number>();
-  function rememberClaim(id: string, at: number): void {
+  const claims = new Map<string, { readonly atMs: number; readonly inRedis: boolean }>();
+  function rememberClaim(id: string, at: number, inRedis = false): void {
     claims.delete(id);
-    claims.set(id, at);
+    claims.set(id, { atMs: at, inRedis });
     if (claims.size > HELD_SUCCESSORS) claims.delete(claims.keys().next().value!);
+  }
+  /**
+   * A rotation that handed nothing out gives its Redis claim back (compare-and-delete on its
+   * time), so the client retrying after Retry-After is not refused for the rest of the hold —
+   * which, with a strict reuse window, is what it would otherwise get. Best effort: if Redis is
+   * what failed, the claim runs out with its hold.
+   */
+  async function releaseClaim(id: string, claim: { readonly atMs: number; readonly inRedis: boolean } | undefined): Promise<void> {
+    if (rotationGate === undefined || claim === undefined || !claim.inRedis) return;
+    await rotationGate.release(`${REFRESH_TOKEN}:${id}`, claim.atMs).catch(() => {});
   }
 
   async function revokeGrant(grantId: string): Promise<void> {
@@ -272,7 +287,7 @@ export function createMongoAdapterFactory({
             // The gate in Redis; the one MongoDB write of the rotation is its completion.
             const first = await rotationGate.claim(`${model}:${id}`, at, Math.max(ROTATION_IN_FLIGHT_MS, reuseWindow * 1000));
             if (first !== undefined && !withinReuseWindow(first, reuseWindow, at)) throw alreadyConsumed(model);
-            rememberClaim(id, at);
+            rememberClaim(id, at, first === undefined);
             return;
           }
           // A conditional update is not a compare-and-set on FerretDB v1 (it reads, then
@@ -328,7 +343,8 @@ export function createMongoAdapterFactory({
     const at = now();
     const successor = successorId === undefined ? undefined : heldSuccessors.get(successorId);
     if (successorId !== undefined) heldSuccessors.delete(successorId);
-    const claimedAt = claims.get(id) ?? at;
+    const claim = claims.get(id);
+    const claimedAt = claim?.atMs ?? at;
     claims.delete(id);
     // $min: a token reused inside the window and rotated again keeps its first time.
     const update = { $min: { consumed: epochSeconds(at), consumedAtMs: at } };
@@ -342,10 +358,14 @@ export function createMongoAdapterFactory({
         : windowMs > 0
           ? { _id: id, $or: [{ consumed: { $exists: false } }, { consumedAtMs: { $gt: claimedAt - windowMs } }] }
           : { _id: id, consumed: { $exists: false } };
+    let refused = false;
     await timed(onOperation, REFRESH_TOKEN, 'mongodb', 'completeRotation', async () => {
       if (successor === undefined) {
         const result = await refreshTokens().updateOne(filter, update);
-        if (rotationGate !== undefined && result.matchedCount === 0) throw alreadyConsumed(REFRESH_TOKEN);
+        if (rotationGate !== undefined && result.matchedCount === 0) {
+          refused = true;
+          throw alreadyConsumed(REFRESH_TOKEN);
+        }
         return;
       }
       if (rotationGate === undefined) {
@@ -375,16 +395,25 @@ export function createMongoAdapterFactory({
       if (result.matchedCount === 0) {
         // Lost: another rotation of this token completed first, or its grant was revoked. The
         // successor was never handed out; remove it (should that fail, nobody knows it and it expires).
+        refused = true;
         await refreshTokens()
           .deleteOne({ _id: successor.doc._id })
           .catch(() => {});
         throw alreadyConsumed(REFRESH_TOKEN);
       }
+    }).catch(async (error: unknown) => {
+      // The completion failed (the answer is 503): nothing was handed out and the old token is
+      // unmarked, so its claim goes back. A refusal keeps it: the token was rotated elsewhere.
+      if (!refused) await releaseClaim(id, claim);
+      throw error;
     });
   }
 
-  function abandonRotation(successorId: string): void {
-    heldSuccessors.delete(successorId);
+  async function abandonRotation(id: string, successorId?: string): Promise<void> {
+    if (successorId !== undefined) heldSuccessors.delete(successorId);
+    const claim = claims.get(id);
+    claims.delete(id);
+    await releaseClaim(id, claim);
   }
 
   return Object.assign(factory, { completeRotation, abandonRotation });

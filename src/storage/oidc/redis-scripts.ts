@@ -71,6 +71,19 @@ redis.call('HSET', KEYS[1], 'consumed', ARGV[1], 'consumedAtMs', ARGV[2])
 return {1}
 `;
 
+/**
+ * KEYS[1] record. ARGV[1] payload, ARGV[2] id, ARGV[3] ttl seconds.
+ * Creates the record unless it exists: returns nil when this call created it, else the payload
+ * of the one that was there (ReplayDetection, replay-claims.ts).
+ */
+const CLAIM = `
+local existing = redis.call('HGET', KEYS[1], 'payload')
+if existing then return existing end
+redis.call('HSET', KEYS[1], 'payload', ARGV[1], 'id', ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return false
+`;
+
 /** KEYS[1] record. */
 const DESTROY = `${UNLINK_RECORD}
 unlink_record(KEYS[1])
@@ -107,6 +120,7 @@ export function redisScript(source: string): RedisScript {
 export const scripts = {
   upsert: redisScript(UPSERT),
   consume: redisScript(CONSUME),
+  claim: redisScript(CLAIM),
   destroy: redisScript(DESTROY),
   revokeGrant: redisScript(REVOKE_GRANT),
 };

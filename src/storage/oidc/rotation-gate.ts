@@ -16,6 +16,12 @@ export interface RotationGate {
    * over, as is a key Redis no longer has; the answer is then `undefined` (won).
    */
   claim(key: string, atMs: number, holdMs: number): Promise<number | undefined>;
+  /**
+   * Gives back the claim taken at `atMs` (its rotation failed and handed nothing out), so the
+   * client's retry is not refused for the rest of the hold. Compare-and-delete: a claim taken
+   * over since (another time in the key) stays.
+   */
+  release(key: string, atMs: number): Promise<void>;
 }
 
 /**
@@ -30,6 +36,12 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false
 `);
 
+/** KEYS[1] claim. ARGV[1] the claim's time. Deletes the key only while it still holds that time. */
+const RELEASE = redisScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return false
+`);
+
 export function rotationClaimKey(prefix: string, key: string): string {
   return `${prefix}claim:${key}`;
 }
@@ -39,6 +51,9 @@ export function createRedisRotationGate(redis: Redis, prefix: string): RotationG
     async claim(key, atMs, holdMs) {
       const first = await CLAIM.run(redis, [rotationClaimKey(prefix, key)], [atMs, Math.max(1, Math.ceil(holdMs))]);
       return first === null || first === undefined ? undefined : Number(first);
+    },
+    async release(key, atMs) {
+      await RELEASE.run(redis, [rotationClaimKey(prefix, key)], [atMs]);
     },
   };
 }

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import { StoreUnavailableError } from '../errors/store-unavailable.ts';
+import { isDuplicateKey } from './duplicate-key.ts';
+
+/** A held lock, or a takeover marker (`<key>@<expiry of the stale lease>`). */
+interface LockDocument {
+  _id: string;
+  owner: string;
+  expiresAt: Date;
+}
+
+/**
+ * Serialises read-modify-write of one document across processes. FerretDB v1 runs every update
+ * by reading the whole document and writing it back, so two updates of one document at once can
+ * lose one, and a filter used as a compare-and-set is checked on the document it read
+ * (docs/STORAGE.md, "Concurrent updates of one document"). The only atomic step it has is a
+ * unique `_id` insert: a lock is the insert of `{ _id: key }` into `document_locks`, held for a
+ * lease and deleted when the work ends. Every writer of a document must hold its lock.
+ */
+export interface DocumentLocks {
+  /** Runs `work` while holding the lock on `key` (`<collection>:<id>`), waiting for another holder. */
+  hold<T>(key: string, work: () => Promise<T>): Promise<T>;
+}
+
+export interface DocumentLocksOptions {
+  /** How long a lock stays valid if its holder never releases it (a process that died). */
+  readonly leaseMs?: number;
+  /** How long to wait for a lock before answering 503 (summed pauses, not a clock reading). */
+  readonly maxWaitMs?: number;
+  /** Lease times; leases are about real elapsed time, so the default is the real clock. */
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export const LOCK_COLLECTION = 'document_locks';
+const DEFAULT_LEASE_MS = 15_000;
+const DEFAULT_MAX_WAIT_MS = 20_000;
+const FIRST_PAUSE_MS = 2;
+const LONGEST_PAUSE_MS = 50;
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function documentLocks(connection: Connection, options: DocumentLocksOptions = {}): DocumentLocks {
+  const { leaseMs = DEFAULT_LEASE_MS, maxWaitMs = DEFAULT_MAX_WAIT_MS, now = Date.now, sleep = pause } = options;
+  const locks = () => connection.collection<LockDocument>(LOCK_COLLECTION);
+  const lease = () => new Date(now() + leaseMs);
+
+  /**
+   * A lease that ran out (its holder died or stalled) is taken over by exactly one waiter: the
+   * one whose insert of the marker `<key>@<stale expiry>` succeeds. It then rewrites the lock
+   * only if it still holds the stale lease (a compare-and-set on MongoDB; on FerretDB the
+   * marker is what keeps two takers apart).
+   */
+  async function takeOver(key: string, stale: LockDocument, owner: string): Promise<string | undefined> {
+    const marker = `${key}@${stale.expiresAt.getTime()}`;
+    try {
+      await locks().insertOne({ _id: marker, owner, expiresAt: lease() });
+    } catch (error) {
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
+    }
+    const replaced = await locks().replaceOne({ _id: key, owner: stale.owner, expiresAt: stale.expiresAt }, { owner, expiresAt: lease() });
+    if (replaced.matchedCount === 1) return marker;
+    await locks().deleteOne({ _id: marker, owner });
+    return undefined;
+  }
+
+  async function acquire(key: string, owner: string): Promise<{ marker?: string }> {
+    let waited = 0;
+    let next = FIRST_PAUSE_MS;
+    for (;;) {
+      try {
+        await locks().insertOne({ _id: key, owner, expiresAt: lease() });
+        return {};
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+      const held = await locks().findOne({ _id: key });
+      if (held !== null && held.expiresAt.getTime() <= now()) {
+        const marker = await takeOver(key, held, owner);
+        if (marker !== undefined) return { marker };
+      }
+      if (waited >= maxWaitMs) {
+        throw new StoreUnavailableError('mongodb', { cause: new Error(`document lock ${key} is busy`) });
+      }
+      // Released between the insert and the read: try again at once, but count it.
+      const ms = held === null ? 0 : next;
+      await sleep(ms);
+      waited += Math.max(ms, 1);
+      next = Math.min(next * 2, LONGEST_PAUSE_MS);
+    }
+  }
+
+  return {
+    async hold(key, work) {
+      const owner = randomUUID();
+      const { marker } = await acquire(key, owner);
+      try {
+        return await work();
+      } finally {
+        // Only our own lease: one taken over after it ran out belongs to someone else now.
+        // A release that fails leaves the lock to its lease.
+        await locks()
+          .deleteOne({ _id: key, owner })
+          .then(() => (marker === undefined ? undefined : locks().deleteOne({ _id: marker, owner })))
+          .catch(() => {});
+      }
+    },
+  };
+}
+
+/** The lock key of one document. */
+export const lockKey = (collection: string, id: string) => `${collection}:${id}`;

@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import type { Connection } from 'mongoose';
+import { createAccounts, type Accounts } from '../../src/accounts/accounts.ts';
+import type { PasswordHasher } from '../../src/accounts/hash-pool.ts';
+import { createSignIns, signInModel } from '../../src/accounts/sign-ins.ts';
+import { createUserAdmin, type UserAdmin } from '../../src/accounts/user-admin.ts';
+import { userModel, type UserModel } from '../../src/accounts/user-model.ts';
+import { createLabelDirectory } from '../../src/roles/directory.ts';
+import { labelModel } from '../../src/roles/model.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { accountsHarness, randomIp, type AccountsHarness } from '../helpers/accounts.ts';
+import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+
+const ROUNDS = 40;
+
+/**
+ * FerretDB v1 runs an update by reading the whole document and writing it back, so two writers
+ * of one user at once can lose one change (docs/STORAGE.md). Every writer of a user document
+ * holds the user's lock (src/storage/document-locks.ts): here two writers race, round after
+ * round, on the real MongoDB-wire server, and both changes must survive every round.
+ */
+describe('concurrent writes of one user (real MongoDB-wire server)', function () {
+  this.timeout(120_000);
+  const uri = freshDatabaseUri('user_write_race');
+  let connection: Connection;
+  let users: UserModel;
+  let harness: AccountsHarness;
+  let accounts: Accounts;
+  let admin: UserAdmin;
+
+  before(async () => {
+    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    users = userModel(connection);
+    harness = await accountsHarness({ connection });
+    accounts = harness.accounts;
+    admin = createUserAdmin({ users, signIns: createSignIns(signInModel(connection)) });
+  });
+  after(async () => {
+    await harness.close();
+    await connection.close();
+    await dropDatabase(uri);
+  });
+
+  it(`keeps a disable that races an operator's role edit (${ROUNDS} rounds)`, async () => {
+    const user = await accounts.createUser({ username: 'race-disable', password: 'initial password 0' });
+    const lost: string[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const roles = [`role-${round}`];
+      await Promise.all([accounts.disable(user.id), admin.update(user.id, { roles })]);
+      const stored = await users.findById(user.id, { disabled: 1, roles: 1 }).lean().exec();
+      if (stored?.disabled !== true) lost.push(`${round}: disable`);
+      if (JSON.stringify(stored?.roles) !== JSON.stringify(roles)) lost.push(`${round}: roles`);
+      await accounts.enable(user.id);
+    }
+    expect(lost, 'rounds that lost one of the two changes').to.deep.equal([]);
+  });
+
+  it(`keeps a password change that races an operator's profile edit (${ROUNDS} rounds)`, async () => {
+    const user = await accounts.createUser({ username: 'race-password', password: 'initial password 0' });
+    const lost: string[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const before = await users.findById(user.id, { passwordHash: 1 }).lean().exec();
+      await Promise.all([accounts.setPassword(user.id, `changed password ${round}`), admin.update(user.id, { name: `Name ${round}` })]);
+      const stored = await users.findById(user.id, { passwordHash: 1, name: 1 }).lean().exec();
+      if (stored?.passwordHash === before?.passwordHash) lost.push(`${round}: password`);
+      if (stored?.name !== `Name ${round}`) lost.push(`${round}: name`);
+    }
+    expect(lost, 'rounds that lost one of the two changes').to.deep.equal([]);
+    expect((await accounts.authenticate('race-password', `changed password ${ROUNDS}`, randomIp())).ok).to.equal(true);
+  });
+
+  it(`keeps a role assignment that races a disable (${ROUNDS} rounds)`, async () => {
+    const roles = createLabelDirectory({ kind: 'role', model: labelModel(connection, 'role'), users });
+    const user = await accounts.createUser({ username: 'race-role', password: 'initial password 0' });
+    const lost: string[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      await Promise.all([accounts.disable(user.id), roles.assign(user.id, `assigned-${round}`)]);
+      const stored = await users.findById(user.id, { disabled: 1, roles: 1 }).lean().exec();
+      if (stored?.disabled !== true) lost.push(`${round}: disable`);
+      if (!stored?.roles.includes(`assigned-${round}`)) lost.push(`${round}: role`);
+      await accounts.enable(user.id);
+    }
+    expect(lost, 'rounds that lost one of the two changes').to.deep.equal([]);
+  });
+
+  it(`never lets the hash upgrade at sign-in undo a password change made meanwhile (${ROUNDS} rounds)`, async () => {
+    const user = await accounts.createUser({ username: 'race-rehash', password: 'password 0' });
+    // The password change's hash is made first; the upgrade's hash is handed back the moment the
+    // change's is ready, so both writes go out together.
+    let changing: Promise<void> = Promise.resolve();
+    let next = '';
+    let changeReady: () => void = () => {};
+    const changeHasher: PasswordHasher = {
+      ...harness.hasher,
+      hash: async (password) => {
+        const hash = await harness.hasher.hash(password);
+        changeReady();
+        return hash;
+      },
+    };
+    const changer = createAccounts({ users, hasher: changeHasher, limiter: harness.limiter });
+    const upgrading: PasswordHasher = {
+      ...harness.hasher,
+      needsRehash: () => true,
+      hash: async (password) => {
+        const hash = await harness.hasher.hash(password);
+        const ready = new Promise<void>((resolve) => (changeReady = resolve));
+        changing = changer.setPassword(user.id, next);
+        await ready;
+        return hash;
+      },
+    };
+    const signer = createAccounts({ users, hasher: upgrading, limiter: harness.limiter });
+    const lost: number[] = [];
+    let current = 'password 0';
+    for (let round = 1; round <= ROUNDS; round++) {
+      next = `password ${round}`;
+      const signedIn = await signer.authenticate('race-rehash', current, randomIp());
+      expect(signedIn.ok, `round ${round}: sign-in with the current password`).to.equal(true);
+      await changing;
+      current = next;
+      const stored = await users.findById(user.id, { passwordHash: 1 }).lean().exec();
+      if (!(await harness.hasher.verify(stored!.passwordHash!, current))) lost.push(round);
+    }
+    expect(lost, 'rounds whose password change the hash upgrade overwrote').to.deep.equal([]);
+  });
+});
