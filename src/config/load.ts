@@ -82,6 +82,8 @@ export interface Config {
   };
   /** Who must use a second factor besides users who enrolled one (docs: README, Multi-factor sign-in). */
   readonly mfa: { readonly requiredRoles: readonly string[]; readonly requiredGroups: readonly string[] };
+  /** The OTP policy of new authenticator apps (src/settings/otp.ts). */
+  readonly otp: { readonly digits: 6 | 8; readonly period: 30 | 60; readonly algorithm: 'SHA1' | 'SHA256' | 'SHA512'; readonly lookAhead: number };
   readonly lockout: {
     readonly threshold: number;
     readonly accountThreshold: number;
@@ -266,6 +268,12 @@ export function loadConfig(sources: ConfigSources): Config {
       history: s.GATEHOUSE_PASSWORD_HISTORY,
       resetEnabled: s.GATEHOUSE_PASSWORD_RESET,
       resetTtlSeconds: s.GATEHOUSE_PASSWORD_RESET_TTL,
+    }),
+    otp: Object.freeze({
+      digits: s.GATEHOUSE_OTP_DIGITS as 6 | 8,
+      period: s.GATEHOUSE_OTP_PERIOD as 30 | 60,
+      algorithm: s.GATEHOUSE_OTP_ALGORITHM,
+      lookAhead: s.GATEHOUSE_OTP_LOOK_AHEAD,
     }),
     mfa: Object.freeze({
       requiredRoles: Object.freeze(names(s.GATEHOUSE_MFA_REQUIRED_ROLES)),

@@ -120,6 +120,11 @@ export const settingsSchema = z.object({
   /** Roles and groups whose members must use a second factor (comma-separated names). */
   GATEHOUSE_MFA_REQUIRED_ROLES: z.string().default(''),
   GATEHOUSE_MFA_REQUIRED_GROUPS: z.string().default(''),
+  // OTP policy of new authenticator apps (Keycloak's OTP policy); the look-ahead applies to every app.
+  GATEHOUSE_OTP_DIGITS: z.enum(['6', '8'], { message: 'must be 6 or 8' }).default('6').transform(Number),
+  GATEHOUSE_OTP_PERIOD: z.enum(['30', '60'], { message: 'must be 30 or 60' }).default('30').transform(Number),
+  GATEHOUSE_OTP_ALGORITHM: z.enum(['SHA1', 'SHA256', 'SHA512'], { message: 'must be SHA1, SHA256 or SHA512' }).default('SHA1'),
+  GATEHOUSE_OTP_LOOK_AHEAD: integer(0, 10).default(1),
   GATEHOUSE_LOCKOUT_THRESHOLD: integer(1, 1000).default(5),
   GATEHOUSE_LOCKOUT_ACCOUNT_THRESHOLD: integer(1, 100_000).default(20),
   GATEHOUSE_LOCKOUT_IP_THRESHOLD: integer(1, 1_000_000).default(100),
@@ -223,6 +228,10 @@ export const RUNTIME_SETTINGS = [
   'GATEHOUSE_LOCKOUT_MAX_SECONDS',
   'GATEHOUSE_MFA_REQUIRED_ROLES',
   'GATEHOUSE_MFA_REQUIRED_GROUPS',
+  'GATEHOUSE_OTP_DIGITS',
+  'GATEHOUSE_OTP_PERIOD',
+  'GATEHOUSE_OTP_ALGORITHM',
+  'GATEHOUSE_OTP_LOOK_AHEAD',
 ] as const satisfies readonly SettingName[];
 export type RuntimeSettingName = (typeof RUNTIME_SETTINGS)[number];
 

@@ -283,9 +283,9 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     /** Starts authenticator-app enrolment: the secret, its otpauth:// URI and a QR code of it. */
     async beginTotp(self: Self) {
       if ((await factors.status(self.user.id)).totpSince !== null) throw new ConflictError('an authenticator app is already set up: remove it first', 'totp');
-      const secret = await factors.beginTotp(self.user.id);
-      const uri = totpUri(secret, self.user.username, deps.issuerName);
-      return { secret, uri, qr_svg: await deps.qrSvg(uri) };
+      const { secret, parameters } = await factors.beginTotp(self.user.id);
+      const uri = totpUri(secret, self.user.username, deps.issuerName, parameters);
+      return { secret, uri, qr_svg: await deps.qrSvg(uri), digits: parameters.digits, period: parameters.period, algorithm: parameters.algorithm };
     },
 
     /** Confirms enrolment with a code from the app; answers the 10 recovery codes, shown once. */
