@@ -598,3 +598,83 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
     });
   });
 });
+
+describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
+  this.timeout(120_000);
+  let inbox: Inbox;
+  before(async () => {
+    inbox = await startInbox();
+  });
+  after(() => inbox?.close());
+
+  describe('two instances sharing MongoDB and Redis', () => {
+    const clock = testClock({ frozen: true });
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('otp_redis', inbox, { redis: true, clock });
+    });
+    after(() => stop(c));
+
+    it('starts from RFC 6238 defaults; a change on A reaches B at once and is audited; bad values are 400 naming the field', async () => {
+      const token = await c.token();
+      const shown = await callAdmin(c.a.url, token, 'GET', '/settings/otp');
+      expect(shown.status).to.equal(200);
+      expect(shown.body.settings.otp_digits).to.deep.equal({ value: 6, default: 6, source: 'default', pinned_by: null, env: 'GATEHOUSE_OTP_DIGITS' });
+      expect(Object.fromEntries(Object.entries(shown.body.settings as Record<string, { value: unknown }>).map(([name, setting]) => [name, setting.value]))).to.deep.equal({ otp_digits: 6, otp_period: 30, otp_algorithm: 'SHA1', otp_look_ahead: 1 });
+
+      const changed = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_digits: 8, otp_algorithm: 'SHA512' });
+      expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.otpPolicyNow()).digits === 8);
+      expect((await c.b.services.factors.beginTotp((await c.a.services.accounts.createUser({ username: 'otto', password: PASSWORD })).id)).parameters).to.deep.equal({ algorithm: 'SHA512', digits: 8, period: 30 });
+      await c.a.audit.flush();
+      const { events } = await c.a.services.audit.query({ types: ['settings.updated'], limit: 5 });
+      expect(events[0]!.target).to.deep.equal({ type: 'settings', id: 'otp' });
+      expect(events[0]!.details).to.deep.equal({ fields: ['otp_digits', 'otp_algorithm'], before: { otp_digits: 6, otp_algorithm: 'SHA1' }, after: { otp_digits: 8, otp_algorithm: 'SHA512' } });
+
+      const digits = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_digits: 7 });
+      expect(digits.status).to.equal(400);
+      expect(digits.body.details).to.deep.equal([{ path: 'otp_digits', message: 'must be 6 or 8 digits' }]);
+      const period = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_period: 45 });
+      expect(period.body.details).to.deep.equal([{ path: 'otp_period', message: 'must be 30 or 60 seconds' }]);
+      const algorithm = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_algorithm: 'MD5' });
+      expect(algorithm.body.details).to.deep.equal([{ path: 'otp_algorithm', message: 'must be SHA1, SHA256, SHA512' }]);
+      const window = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_look_ahead: 11 });
+      expect(window.body.details).to.deep.equal([{ path: 'otp_look_ahead', message: 'must be at most 10' }]);
+      const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+      expect(Object.keys(document.paths['/settings/otp']!)).to.have.members(['get', 'patch']);
+    });
+
+    it('the CLI sets and restores it', async () => {
+      const set = await runCli(['settings', 'set', 'otp_period=60', 'otp-look-ahead=2', 'otp_digits=default', '--json'], cliEnv(c));
+      expect(set.code, set.stderr).to.equal(0);
+      const settings = JSON.parse(set.stdout).settings;
+      expect(settings.otp_period).to.include({ value: 60, source: 'stored' });
+      expect(settings.otp_look_ahead).to.include({ value: 2, source: 'stored' });
+      expect(settings.otp_digits).to.include({ value: 6, source: 'default' });
+      const bad = await runCli(['settings', 'set', 'otp_algorithm=SHA3'], cliEnv(c));
+      expect(bad.code).to.not.equal(0);
+      expect(bad.stderr).to.include('otp_algorithm: must be SHA1, SHA256, SHA512');
+    });
+  });
+
+  describe('environment variables pin settings', () => {
+    const clock = testClock();
+    let c: Cluster;
+    before(async () => {
+      c = await cluster('otp_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_OTP_DIGITS: '8', GATEHOUSE_OTP_ALGORITHM: 'SHA256' } });
+    });
+    after(() => stop(c));
+
+    it('shows pinned_by and refuses a change with 409; the pinned values are in force', async () => {
+      const token = await c.token();
+      const shown = await callAdmin(c.a.url, token, 'GET', '/settings/otp');
+      expect(shown.body.settings.otp_digits).to.deep.equal({ value: 8, default: 8, source: 'environment', pinned_by: 'GATEHOUSE_OTP_DIGITS', env: 'GATEHOUSE_OTP_DIGITS' });
+      const refused = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_algorithm: 'SHA1' });
+      expect(refused.status).to.equal(409);
+      expect(refused.body.error_description).to.include('GATEHOUSE_OTP_ALGORITHM');
+      expect((await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_period: 60 })).status).to.equal(200);
+      const user = await c.a.services.accounts.createUser({ username: 'pinned-otp', password: PASSWORD });
+      expect((await c.b.services.factors.beginTotp(user.id)).parameters).to.deep.equal({ algorithm: 'SHA256', digits: 8, period: 60 });
+    });
+  });
+});
