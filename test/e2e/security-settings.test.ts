@@ -140,7 +140,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
   describe('with environment pins', () => {
     let pinned: Site;
     before(async () => {
-      pinned = await site('security_console_pinned', { GATEHOUSE_LOCKOUT_THRESHOLD: '4', GATEHOUSE_PASSWORD_MIN_LENGTH: '10' });
+      pinned = await site('security_console_pinned', { GATEHOUSE_LOCKOUT_THRESHOLD: '4', GATEHOUSE_PASSWORD_MIN_LENGTH: '10', GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', GATEHOUSE_MFA_REQUIRED_GROUPS: 'ops' });
     });
     after(async () => {
       await pinned?.a.close();
@@ -156,7 +156,10 @@ describe('console: Password & sign-in security (headless Chromium, two instances
       expect(await threshold.inputValue()).to.equal('4');
       expect(await page.locator('#f-lockout_threshold-hint').innerText()).to.include('GATEHOUSE_LOCKOUT_THRESHOLD');
       expect(await page.getByLabel('Minimum length (characters)').isDisabled()).to.equal(true);
-      expect(await page.getByRole('button', { name: 'Save password policy' }).count()).to.equal(0);
+      expect(await page.getByLabel('Digits', { exact: true }).isDisabled(), 'the rest of the card stays editable').to.equal(false);
+      expect(await page.getByRole('button', { name: 'Save password policy' }).count()).to.equal(1);
+      expect(await page.getByLabel('Roles that require a second factor').isDisabled()).to.equal(true);
+      expect(await page.getByRole('button', { name: 'Save multi-factor requirement' }).count()).to.equal(0);
       expect(await page.getByLabel('Counting window (seconds)').isDisabled()).to.equal(false);
       expect(await seriousViolations(page)).to.deep.equal([]);
       await screenshot(page, 'security-settings-pinned');
