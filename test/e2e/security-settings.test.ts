@@ -103,6 +103,14 @@ describe('console: Password & sign-in security (headless Chromium, two instances
     await page.getByRole('button', { name: 'Save multi-factor requirement' }).click();
     await page.locator('#group-mfa').getByText('Settings saved.').waitFor();
     await within(NOTICE_MS, async () => (await other.services.runtimeSettings.mfa.current()).mfa_required_roles.join() === 'finance,auditors');
+    await page.getByLabel('Code length (digits)').selectOption('8');
+    await page.getByLabel('Algorithm').selectOption('SHA256');
+    await page.getByRole('button', { name: 'Save OTP policy' }).click();
+    await page.locator('#group-otp').getByText('Settings saved.').waitFor();
+    await within(NOTICE_MS, async () => {
+      const otp = await other.services.runtimeSettings.otpPolicyNow();
+      return otp.digits === 8 && otp.algorithm === 'SHA256' && otp.period === 30;
+    });
     await screenshot(page, 'security-settings-saved');
 
     // What was changed here goes back to its default with one confirmed action per card.
@@ -113,7 +121,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
 
     await main.a.audit.flush();
     const { events } = await main.a.services.audit.query({ types: ['settings.updated'], limit: 10 });
-    expect(events.map((event) => event.target?.id)).to.have.members(['password-policy', 'brute-force', 'mfa', 'password-policy']);
+    expect(events.map((event) => event.target?.id)).to.have.members(['password-policy', 'brute-force', 'mfa', 'otp', 'password-policy']);
     expect(events.every((event) => event.actor.type === 'user')).to.equal(true);
     expect(errors).to.deep.equal([]);
     await page.context().close();
@@ -124,7 +132,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
       for (const width of [1280, 390]) {
         const page = await operatorPage(main, { locale, width });
         await page.goto(`${main.deploy.issuer}/console/#/settings/security`);
-        await page.locator('#f-mfa_required_groups').waitFor();
+        await page.locator('#f-otp_look_ahead').waitFor();
         await page.waitForLoadState('networkidle');
         expect(await page.getAttribute('html', 'lang')).to.equal(locale);
         expect(await page.locator('main').innerText(), `${locale}: no string key shows`).to.not.match(/securitySettings\.|signInSettings\./);

@@ -15,8 +15,8 @@ type Field =
 
 interface Group {
   /** The admin API's /settings/<id> and the strings' prefix (securitySettings.<key>.*). */
-  readonly id: 'password-policy' | 'brute-force' | 'mfa';
-  readonly key: 'password' | 'bruteForce' | 'mfa';
+  readonly id: 'password-policy' | 'brute-force' | 'mfa' | 'otp';
+  readonly key: 'password' | 'bruteForce' | 'mfa' | 'otp';
   readonly fields: readonly Field[];
 }
 
@@ -50,6 +50,16 @@ const GROUPS: readonly Group[] = [
     ],
   },
   { id: 'mfa', key: 'mfa', fields: [{ name: 'mfa_required_roles', kind: 'list' }, { name: 'mfa_required_groups', kind: 'list' }] },
+  {
+    id: 'otp',
+    key: 'otp',
+    fields: [
+      { name: 'otp_digits', kind: 'choice', options: [6, 8] },
+      { name: 'otp_period', kind: 'choice', options: [30, 60] },
+      { name: 'otp_algorithm', kind: 'choice', options: ['SHA1', 'SHA256', 'SHA512'] },
+      { name: 'otp_look_ahead', kind: 'number', min: 0, max: 10 },
+    ],
+  },
 ];
 
 function shown(value: unknown): string {
@@ -177,8 +187,8 @@ function groupCard(root: HTMLElement, api: AdminApi, group: Group, view: GroupVi
 }
 
 /**
- * Password policy, brute-force detection and the multi-factor requirement (Keycloak: Authentication
- * → Policies, Realm settings → Security defenses): one card per admin API group, applied by every instance.
+ * Password policy, brute-force detection, the multi-factor requirement and the OTP policy (Keycloak:
+ * Authentication → Policies, Realm settings → Security defenses): one card per admin API group, applied by every instance.
  */
 export async function securitySettingsPage(root: HTMLElement, api: AdminApi, message?: { group: Group['id']; text: string }): Promise<void> {
   const views = await Promise.all(GROUPS.map((group) => api.get<GroupView>(`/settings/${group.id}`)));
