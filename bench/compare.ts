@@ -1,5 +1,5 @@
 /**
- * node bench/compare.ts [--build name=path/to/main.js ...] [--no-reference] [--scenario NAME ...]
+ * node bench/compare.ts [--build name=path/to/main.js ...] [--env name:SETTING=value ...] [--no-reference] [--scenario NAME ...]
  *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions]
  *
  * A/B of Gatehouse builds on the stateless scenarios, beside the library's in-memory reference
@@ -14,8 +14,12 @@
  * the writes; PostgreSQL publishes an idle backend's counters up to 10 s late, so each segment
  * is followed by 11 s without load). Default
  * build: `gatehouse=dist/main.js` (needs `npm run build`); copy an older dist elsewhere inside
- * the repository (so it finds node_modules) to compare. Never asserts timings.
- * Scenarios: cc-rs256, cc-es256, introspect-jwt, introspect-opaque, userinfo, refresh (rotation:
+ * the repository (so it finds node_modules) to compare. `--env name:SETTING=value` starts build
+ * `name` with that setting as well (e.g. `--build counted=dist/main.js --env
+ * counted:GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute` puts a setting beside the default). Never
+ * asserts timings.
+ * Scenarios (requests from bench/lib/scenarios.ts): cc-rs256, cc-es256, cc-opaque, introspect-jwt,
+ * introspect-opaque, userinfo, refresh (rotation:
  * each server gets 8 token chains per connection, every answer's successor goes back into its
  * pool), sign-in (complete sign-ins on the hosted pages, argon2id at the configured cost, 4 users
  * at a time; builds only, the reference has no pages: each build's CPU per sign-in includes the
@@ -27,25 +31,27 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
-import { basicAuth } from './lib/fixture.ts';
-import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
-import { refreshTokenChains, runOnce, type RequestSpec, type Target } from './lib/load.ts';
+import { runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { table } from './lib/report.ts';
+import { scenarioRequest, TOKEN_SCENARIOS } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
+import { usageOnHelp } from './lib/usage.ts';
 
-const SCENARIOS = ['cc-rs256', 'cc-es256', 'introspect-jwt', 'introspect-opaque', 'userinfo', 'refresh', 'sign-in'] as const;
+const SCENARIOS = [...TOKEN_SCENARIOS, 'sign-in'] as const;
 /** Users signing in at a time in the sign-in scenario (as bench/vs-keycloak.ts). */
 const SIGN_IN_USERS = 4;
 type Scenario = (typeof SCENARIOS)[number];
 
+usageOnHelp(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
     build: { type: 'string', multiple: true },
+    env: { type: 'string', multiple: true },
     'no-reference': { type: 'boolean' },
     scenario: { type: 'string', multiple: true },
     seconds: { type: 'string' },
@@ -67,6 +73,13 @@ const builds = (flags.build ?? ['gatehouse=dist/main.js']).map((entry) => {
   const path = entry.slice(at + 1);
   return { name: entry.slice(0, at), path: path.startsWith('/') ? path : `${ROOT}${path}` };
 });
+/** Extra settings per build name (`--env name:SETTING=value`). */
+const buildEnv = new Map<string, Record<string, string>>();
+for (const entry of flags.env ?? []) {
+  const match = /^([^:]+):([A-Z0-9_]+)=(.*)$/.exec(entry);
+  if (match === null) throw new Error(`--env must look like name:SETTING=value, not ${entry}`);
+  buildEnv.set(match[1]!, { ...buildEnv.get(match[1]!), [match[2]!]: match[3]! });
+}
 const log = (message: string) => process.stderr.write(`compare: ${message}\n`);
 const load = () => loadavg().map((value) => round(value, 2)).join(' ');
 
@@ -101,41 +114,11 @@ function statCpuMs(path: string): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const post = (which: keyof typeof fixture.clients, path: string, body: string): RequestSpec => ({
-  method: 'POST',
-  path,
-  headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(fixture.clients[which]) },
-  body,
-});
-
 /** The request one server gets for a scenario (tokens are minted on that server). */
 async function specFor(scenario: Scenario, url: string, isReference: boolean): Promise<RequestSpec> {
-  const cc = form({ grant_type: 'client_credentials', scope: 'read' });
-  switch (scenario) {
-    case 'cc-rs256':
-      return post('rs256', '/token', cc);
-    case 'cc-es256':
-      return post('es256', '/token', cc);
-    case 'introspect-jwt':
-    case 'introspect-opaque': {
-      // oidc-provider rejects JWTs at introspection: the reference introspects its opaque token.
-      const which = scenario === 'introspect-jwt' && !isReference ? 'rs256' : 'opaque';
-      const { access_token: token } = await postToken(url, fixture.clients[which], { grant_type: 'client_credentials', scope: 'read' });
-      return post(which, '/token/introspection', form({ token }));
-    }
-    case 'userinfo': {
-      const { access_token: token } = await completeSignIn(url, fixture.clients.web, fixture.users[0]!);
-      return { method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } };
-    }
-    case 'refresh': {
-      const pool = await mintRefreshTokens(url, fixture.clients.web, fixture.users[0]!, CONNECTIONS * 8);
-      return { ...post('web', '/token', ''), ...refreshTokenChains(pool, (token) => form({ grant_type: 'refresh_token', refresh_token: token })) };
-    }
-    case 'sign-in':
-      // Not an autocannon request: measure() runs complete sign-ins instead.
-      return { method: 'GET', path: '/', headers: {} };
-  }
+  // Not an autocannon request: measure() runs complete sign-ins instead.
+  if (scenario === 'sign-in') return { method: 'GET', path: '/', headers: {} };
+  return scenarioRequest(scenario, { url, fixture, refreshTokens: CONNECTIONS * 8, reference: isReference });
 }
 
 /** One segment of load on one server: requests (or complete sign-ins) done, seconds, failures. */
@@ -153,7 +136,7 @@ try {
   for (const build of builds) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' };
+    const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...buildEnv.get(build.name) };
     children.push(await startGatehouseProcess(build.name, [build.path], env, url));
   }
   if (flags['no-reference'] !== true) children.push(await startReference(fixturePath));

@@ -18,7 +18,9 @@ import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
 import { seed } from './lib/seed.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { openStores } from './lib/storage.ts';
+import { usageOnHelp } from './lib/usage.ts';
 
+usageOnHelp(import.meta.url);
 const { values: flags } = parseArgs({
   options: { 'load-seconds': { type: 'string' }, 'idle-wait': { type: 'string' }, sessions: { type: 'string' }, env: { type: 'string', multiple: true }, 'no-snapshots': { type: 'boolean' } },
 });

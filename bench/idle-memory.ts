@@ -25,7 +25,9 @@ import { benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { median } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
+import { usageOnHelp } from './lib/usage.ts';
 
+usageOnHelp(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
     build: { type: 'string', multiple: true },

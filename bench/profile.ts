@@ -17,19 +17,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startGatehouseProcess } from './lib/children.ts';
-import { basicAuth } from './lib/fixture.ts';
-import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
-import { refreshTokenChains, runOnce, type RequestSpec } from './lib/load.ts';
+import { runOnce } from './lib/load.ts';
+import { scenarioRequest, TOKEN_SCENARIOS } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
 import { storesCpuMs } from './lib/stores-cpu.ts';
+import { usageOnHelp } from './lib/usage.ts';
 
-const SCENARIOS = ['cc-rs256', 'cc-es256', 'cc-opaque', 'introspect-opaque', 'introspect-jwt', 'userinfo', 'refresh', 'sign-in'] as const;
+const SCENARIOS = [...TOKEN_SCENARIOS, 'sign-in'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
+usageOnHelp(import.meta.url);
 const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' } } });
 const scenario = flags.scenario as Scenario;
 if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
@@ -55,15 +56,6 @@ const url = `http://127.0.0.1:${port}`;
 const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' };
 const child = await startGatehouseProcess('gatehouse', ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`, `${ROOT}dist/main.js`], env, url);
 
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const post = (which: keyof typeof fixture.clients, path: string, body?: string): RequestSpec => ({
-  method: 'POST',
-  path,
-  headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(fixture.clients[which]) },
-  ...(body === undefined ? {} : { body }),
-});
-const ccBody = form({ grant_type: 'client_credentials', scope: 'read' });
-
 /** CPU milliseconds so far of each thread of a process: the event loop, the hashing threads (nice > 0), the rest. */
 function threadCpuMs(pid: number): { eventLoop: number; hashing: number; other: number } {
   const ticks = 100; // USER_HZ on Linux
@@ -82,33 +74,6 @@ function threadCpuMs(pid: number): { eventLoop: number; hashing: number; other: 
     }
   }
   return totals;
-}
-
-async function spec(): Promise<RequestSpec> {
-  switch (scenario) {
-    case 'sign-in':
-      throw new Error('sign-in is not an autocannon scenario');
-    case 'cc-rs256':
-      return post('rs256', '/token', ccBody);
-    case 'cc-es256':
-      return post('es256', '/token', ccBody);
-    case 'cc-opaque':
-      return post('opaque', '/token', ccBody);
-    case 'introspect-opaque':
-    case 'introspect-jwt': {
-      const which = scenario === 'introspect-jwt' ? 'rs256' : 'opaque';
-      const { access_token: token } = await postToken(url, fixture.clients[which], { grant_type: 'client_credentials', scope: 'read' });
-      return post(which, '/token/introspection', form({ token }));
-    }
-    case 'userinfo': {
-      const { access_token: token } = await completeSignIn(url, fixture.clients.web, fixture.users[0]!);
-      return { method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } };
-    }
-    case 'refresh': {
-      const pool = await mintRefreshTokens(url, fixture.clients.web, fixture.users[0]!, CONNECTIONS * 8);
-      return { ...post('web', '/token'), ...refreshTokenChains(pool, (token) => form({ grant_type: 'refresh_token', refresh_token: token })) };
-    }
-  }
 }
 
 /** When the measured load began, in the profile's clock (µs); samples before it are startup and warm-up. */
@@ -131,7 +96,7 @@ try {
     log(`sign-in: ${round(measured.perSecond)}/s with ${users} users, p50 ${round(measured.p50Ms)} ms, p99 ${round(measured.p99Ms)} ms, errors ${measured.errors}`);
     log(`CPU per sign-in: event loop ${per('eventLoop')} ms, hashing threads ${per('hashing')} ms, other threads (GC, JIT, libuv) ${per('other')} ms; the stores (FerretDB, PostgreSQL, Redis) ${round(storesMs / Math.max(1, measured.signIns), 1)} ms`);
   } else {
-    const request = await spec();
+    const request = await scenarioRequest(scenario, { url, fixture, refreshTokens: CONNECTIONS * 8 });
     markMeasured();
     const result = await runOnce({ key: 'gatehouse', url, spec: request }, SECONDS, CONNECTIONS);
     log(`${scenario}: ${round(result.requests.total / (result.duration || SECONDS))} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);

@@ -18,16 +18,19 @@ import { basicAuth, type Fixture } from './lib/fixture.ts';
 import { completeSignIn, mintRefreshTokens, openSignInForm, postToken, submitSignInForm } from './lib/flows.ts';
 import { UserAgent } from '../test/helpers/browserless.ts';
 import { measureHashLimit } from './lib/hash-limit.ts';
-import { measureAlternating, refreshTokenChains, runOnce, type RequestSpec, type Target } from './lib/load.ts';
+import { measureAlternating, runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { rowSummary, table, type Row } from './lib/report.ts';
+import { clientCredentialsRequest, introspectionRequest, refreshRequest, userinfoRequest } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
 import { benchDatabaseKind, benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { round } from './lib/stats.ts';
 import { collectionUsage, commandCounts, measureStorageCeiling, mixHeadline, openStores, perRequest, redisUsage, watchRedisSent, type CommandCounts, type Stores } from './lib/storage.ts';
+import { usageOnHelp } from './lib/usage.ts';
 
 // `--vs-keycloak` runs the side-by-side comparison instead (bench/vs-keycloak.ts reads its own flags).
 const vsKeycloak = process.argv.slice(2).includes('--vs-keycloak');
+usageOnHelp(import.meta.url);
 const { values: flags } = parseArgs({
   strict: !vsKeycloak,
   options: {
@@ -69,25 +72,9 @@ function machine() {
   };
 }
 
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const formHeaders = (authorization: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization });
-
-function clientCredentials(fixture: Fixture, which: 'rs256' | 'es256' | 'opaque'): RequestSpec {
-  return { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients[which])), body: form({ grant_type: 'client_credentials', scope: 'read' }) };
-}
-
-function introspection(fixture: Fixture, which: 'rs256' | 'opaque', token: string): RequestSpec {
-  return { method: 'POST', path: '/token/introspection', headers: formHeaders(basicAuth(fixture.clients[which])), body: form({ token }) };
-}
-
-function refreshRotation(fixture: Fixture, pool: string[]): RequestSpec {
-  return {
-    method: 'POST',
-    path: '/token',
-    headers: formHeaders(basicAuth(fixture.clients.web)),
-    ...refreshTokenChains(pool, (token) => form({ grant_type: 'refresh_token', refresh_token: token })),
-  };
-}
+const clientCredentials = (fixture: Fixture, which: 'rs256' | 'es256' | 'opaque') => clientCredentialsRequest(basicAuth(fixture.clients[which]));
+const introspection = (fixture: Fixture, which: 'rs256' | 'opaque', token: string) => introspectionRequest(basicAuth(fixture.clients[which]), token);
+const refreshRotation = (fixture: Fixture, pool: string[]) => refreshRequest(basicAuth(fixture.clients.web), pool);
 
 /** One request through fetch, checked for the answer a real client needs; returns a problem or undefined. */
 async function preflight(url: string, spec: RequestSpec, accept: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
@@ -254,9 +241,8 @@ async function main() {
       gatehouse: await completeSignIn(gatehouse.url, fixture.clients.web, user),
       reference: await completeSignIn(reference.url, fixture.clients.web, user),
     };
-    const userinfo = (token: string): RequestSpec => ({ method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } });
     measured = await pair(
-      { gatehouse: userinfo(signedIn.gatehouse.access_token), reference: userinfo(signedIn.reference.access_token) },
+      { gatehouse: userinfoRequest(signedIn.gatehouse.access_token), reference: userinfoRequest(signedIn.reference.access_token) },
       (body) => typeof body.sub === 'string',
       '(e)',
     );

@@ -19,7 +19,9 @@ import { seed } from './lib/seed.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { commandCounts, openStores, perRequest } from './lib/storage.ts';
+import { usageOnHelp } from './lib/usage.ts';
 
+usageOnHelp(import.meta.url);
 const { values: flags } = parseArgs({ options: { cache: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' } } });
 const SETTINGS = { session: 'GATEHOUSE_SESSION_CACHE_TTL', account: 'GATEHOUSE_ACCOUNT_CACHE_TTL' } as const;
 const cache = (flags.cache ?? 'session') as keyof typeof SETTINGS;

@@ -1,5 +1,5 @@
 /**
- * npm run bench -- --vs-keycloak [--only SCENARIO ...] [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS] [--idle-wait S]
+ * npm run bench -- --vs-keycloak [--only SCENARIO ...] [--gatehouse-env SETTING=value ...] [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS] [--idle-wait S]
  *
  * Gatehouse and Keycloak 26 side by side, on the same machine, in the same run (issue 21's
  * yardstick): the production build of Gatehouse (FerretDB + Redis from scripts/services) and
@@ -8,6 +8,9 @@
  * drift hits both alike; ratios are the result, absolute numbers only what the machine did then.
  * The load average is recorded before and after. Never asserts timings. `--only` (repeatable)
  * runs some of the scenarios: cc, introspection, userinfo, refresh, sign-in (default: all).
+ * `--gatehouse-env` (repeatable) starts Gatehouse with a setting beside its defaults (e.g.
+ * `GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute`, closer to Keycloak's default of storing no
+ * events); the report names it.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,14 +24,17 @@ import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
 import { measureHashLimit } from './lib/hash-limit.ts';
 import { freshKeycloakDatabase, createRealm, groupRssBytes, keycloakHashParameters, keycloakHome, KEYCLOAK_VERSION, startKeycloak } from './lib/keycloak.ts';
 import { KEYCLOAK_PATHS, keycloakBasic, keycloakRefreshTokens, keycloakSignIn, keycloakToken } from './lib/keycloak-flows.ts';
-import { measureAlternating, refreshTokenChains, runOnce, type Measured, type RequestSpec } from './lib/load.ts';
+import { measureAlternating, runOnce, type Measured, type RequestSpec } from './lib/load.ts';
 import { table } from './lib/report.ts';
+import { clientCredentialsRequest, introspectionRequest, refreshRequest, userinfoRequest } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
 import { benchDatabaseKind, benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignInsWith, type SignInMeasured } from './lib/sign-in-load.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
+import { usageOnHelp } from './lib/usage.ts';
 
+usageOnHelp(import.meta.url);
 const { values: flags } = parseArgs({
   options: {
     'vs-keycloak': { type: 'boolean' },
@@ -41,8 +47,16 @@ const { values: flags } = parseArgs({
     pool: { type: 'string' },
     'idle-wait': { type: 'string' },
     only: { type: 'string', multiple: true },
+    'gatehouse-env': { type: 'string', multiple: true },
   },
 });
+/** Settings Gatehouse runs with beyond its defaults (`--gatehouse-env SETTING=value`). */
+const GATEHOUSE_ENV: Record<string, string> = {};
+for (const entry of flags['gatehouse-env'] ?? []) {
+  const match = /^(GATEHOUSE_[A-Z0-9_]+)=(.*)$/.exec(entry);
+  if (match === null) throw new Error(`--gatehouse-env must look like GATEHOUSE_SETTING=value, not ${entry}`);
+  GATEHOUSE_ENV[match[1]!] = match[2]!;
+}
 const SCENARIO_NAMES = ['cc', 'introspection', 'userinfo', 'refresh', 'sign-in'] as const;
 const ONLY = flags.only ?? [...SCENARIO_NAMES];
 for (const name of ONLY) if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new Error(`--only must be one of ${SCENARIO_NAMES.join(', ')}`);
@@ -66,8 +80,6 @@ const KEYCLOAK_ARGON2 = { memoryKiB: 7168, iterations: 5, parallelism: 1 };
 const log = (message: string) => process.stderr.write(`bench vs keycloak: ${message}\n`);
 const mib = (bytes: number) => round(bytes / 1024 / 1024);
 const load = () => loadavg().map((value) => round(value, 2));
-const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const formHeaders = (authorization: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization });
 
 async function check(label: string, url: string, spec: RequestSpec, accept: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
   const body = spec.nextBody?.() ?? spec.body;
@@ -122,7 +134,7 @@ async function main() {
     const gatehouse = await startGatehouseProcess(
       'gatehouse',
       [`${ROOT}dist/main.js`],
-      { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: gatehouseUrl, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' },
+      { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: gatehouseUrl, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...GATEHOUSE_ENV },
       gatehouseUrl,
     );
     children.push(gatehouse);
@@ -137,8 +149,8 @@ async function main() {
 
     log(`warming up both servers' JIT compilers: ${JIT_WARMUP} s of mixed load each`);
     const warmupSpecs = {
-      gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ grant_type: 'client_credentials', scope: 'read' }) },
-      keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.service)), body: form({ grant_type: 'client_credentials' }) },
+      gatehouse: clientCredentialsRequest(basicAuth(fixture.clients.rs256)),
+      keycloak: clientCredentialsRequest(keycloakBasic(realm.service), KEYCLOAK_PATHS.token, { grant_type: 'client_credentials' }),
     } as const;
     for (const [name, url] of [['gatehouse', gatehouse.url], ['keycloak', keycloak.url]] as const) {
       const signInOnce = name === 'gatehouse' ? (user: BenchUser) => completeSignIn(url, fixture.clients.web, user) : (user: BenchUser) => keycloakSignIn(url, realm.web, user);
@@ -170,8 +182,8 @@ async function main() {
     if (runs('cc')) await side(
       'client_credentials → JWT RS256',
       {
-        gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ grant_type: 'client_credentials', scope: 'read' }) },
-        keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.service)), body: form({ grant_type: 'client_credentials' }) },
+        gatehouse: clientCredentialsRequest(basicAuth(fixture.clients.rs256)),
+        keycloak: clientCredentialsRequest(keycloakBasic(realm.service), KEYCLOAK_PATHS.token, { grant_type: 'client_credentials' }),
       },
       isToken,
     );
@@ -184,8 +196,8 @@ async function main() {
       await side(
         'introspection of a JWT',
         {
-          gatehouse: { method: 'POST', path: '/token/introspection', headers: formHeaders(basicAuth(fixture.clients.rs256)), body: form({ token: jwts.gatehouse }) },
-          keycloak: { method: 'POST', path: KEYCLOAK_PATHS.introspection, headers: formHeaders(keycloakBasic(realm.service)), body: form({ token: jwts.keycloak }) },
+          gatehouse: introspectionRequest(basicAuth(fixture.clients.rs256), jwts.gatehouse),
+          keycloak: introspectionRequest(keycloakBasic(realm.service), jwts.keycloak, KEYCLOAK_PATHS.introspection),
         },
         (body) => body.active === true,
       );
@@ -199,8 +211,8 @@ async function main() {
       await side(
         'userinfo',
         {
-          gatehouse: { method: 'GET', path: '/me', headers: { authorization: `Bearer ${signedIn.gatehouse.access_token}` } },
-          keycloak: { method: 'GET', path: KEYCLOAK_PATHS.userinfo, headers: { authorization: `Bearer ${signedIn.keycloak.access_token}` } },
+          gatehouse: userinfoRequest(signedIn.gatehouse.access_token),
+          keycloak: userinfoRequest(signedIn.keycloak.access_token, KEYCLOAK_PATHS.userinfo),
         },
         (body) => typeof body.sub === 'string',
       );
@@ -215,12 +227,11 @@ async function main() {
         gatehouse: await mintRefreshTokens(gatehouse.url, fixture.clients.web, users[1]!, poolSize),
         keycloak: await keycloakRefreshTokens(keycloak.url, realm.web, users[1]!, poolSize),
       };
-      const refreshBody = (token: string) => form({ grant_type: 'refresh_token', refresh_token: token });
       await side(
         'refresh_token grant (rotation, single use)',
         {
-          gatehouse: { method: 'POST', path: '/token', headers: formHeaders(basicAuth(fixture.clients.web)), ...refreshTokenChains(pools.gatehouse, refreshBody) },
-          keycloak: { method: 'POST', path: KEYCLOAK_PATHS.token, headers: formHeaders(keycloakBasic(realm.web)), ...refreshTokenChains(pools.keycloak, refreshBody) },
+          gatehouse: refreshRequest(basicAuth(fixture.clients.web), pools.gatehouse),
+          keycloak: refreshRequest(keycloakBasic(realm.web), pools.keycloak, KEYCLOAK_PATHS.token),
         },
         isToken,
       );
@@ -286,6 +297,7 @@ async function main() {
         loadAverageAfter: loadAfter,
         node: process.version,
         gatehouseStore: `${benchDatabaseKind()} + Redis`,
+        gatehouseSettings: Object.keys(GATEHOUSE_ENV).length === 0 ? 'defaults' : GATEHOUSE_ENV,
         keycloak: `Keycloak ${KEYCLOAK_VERSION} (kc.sh start --optimized, PostgreSQL, ${KEYCLOAK_HEAP})`,
       },
       hashing: {

@@ -60,7 +60,7 @@ try {
   // libuv's thread pool, so it can be read before the next statement here has run.)
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  logger.info({ issuer: config.issuer, listening: running.url, env: config.env, metrics: running.metricsLocation }, 'gatehouse ready');
+  logger.info({ issuer: config.issuer, listening: running.listening, env: config.env, metrics: running.metricsLocation }, 'gatehouse ready');
 } catch (error) {
   if (error instanceof KeyStoreError) fail([error.message], EXIT_CONFIG);
   if (error instanceof StartupError) fail([error.message], 1);

@@ -17,7 +17,7 @@ import { adminApi, prepareAdmin } from './composition/admin.ts';
 import { composeConsole, prepareConsole } from './composition/console.ts';
 import { closeStores, composeCore, openStores, StartupError } from './composition/core.ts';
 import { openLimits } from './composition/limits.ts';
-import { composeObservability, localUrl, startIdleCollection } from './composition/observability.ts';
+import { boundUrl, composeObservability, localUrl, startIdleCollection } from './composition/observability.ts';
 import { openMail, openViews } from './composition/pages.ts';
 import { startProvider } from './composition/provider.ts';
 import { composeSelfService } from './composition/self-service.ts';
@@ -29,10 +29,13 @@ export type { GatehouseServices, StartOptions };
 export { StartupError };
 
 export interface RunningGatehouse {
+  /** A local URL that reaches this server (127.0.0.1 when it listens on every address). */
   readonly url: string;
+  /** The address it is bound to, as a URL: `http://0.0.0.0:3000` when it listens on every IPv4 address. */
+  readonly listening: string;
   /** Where /metrics is served when GATEHOUSE_METRICS_PORT is set. */
   readonly metricsUrl: string | undefined;
-  /** Where /metrics is, in words for the startup log. */
+  /** Where /metrics is (at its bound address), in words for the startup log. */
   readonly metricsLocation: string;
   readonly server: Server;
   readonly metrics: Metrics;
@@ -139,7 +142,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     return {
       url,
       metricsUrl,
-      metricsLocation: describeMetrics(observability.exposure, { main: url, metrics: metricsUrl }, config.routes.metrics),
+      listening: boundUrl(server),
+      metricsLocation: describeMetrics(observability.exposure, { main: boundUrl(server), metrics: metricsServer === undefined ? undefined : boundUrl(metricsServer) }, config.routes.metrics),
       server,
       app,
       metrics,

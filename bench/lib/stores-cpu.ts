@@ -6,6 +6,12 @@ import { readdirSync, readFileSync } from 'node:fs';
  * Redis), found from their pid files under `<root>.data/bench-services` and their children.
  */
 export function storesCpuMs(root: string): number {
+  const { mongo, postgres, redis } = storesCpuByStore(root);
+  return mongo + postgres + redis;
+}
+
+/** The same, per store: the MongoDB-wire server (FerretDB or mongod), PostgreSQL (0 without it), Redis. */
+export function storesCpuByStore(root: string): { mongo: number; postgres: number; redis: number } {
   const dir = `${root}.data/bench-services`;
   const cpuOf = (pid: string) => {
     try {
@@ -16,19 +22,21 @@ export function storesCpuMs(root: string): number {
       return { ms: 0, ppid: '' };
     }
   };
-  const roots = ['mongo.pid', 'postgres.pid', 'redis.pid'].flatMap((name) => {
+  const roots = new Map<string, 'mongo' | 'postgres' | 'redis'>();
+  for (const name of ['mongo', 'postgres', 'redis'] as const) {
     try {
-      return [readFileSync(`${dir}/${name}`, 'utf8').trim()];
+      roots.set(readFileSync(`${dir}/${name}.pid`, 'utf8').trim(), name);
     } catch {
-      return [];
+      // not running
     }
-  });
-  let total = 0;
+  }
+  const totals = { mongo: 0, postgres: 0, redis: 0 };
   for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
     const { ms, ppid } = cpuOf(pid);
-    if (roots.includes(pid) || roots.includes(ppid)) total += ms;
+    const store = roots.get(pid) ?? roots.get(ppid);
+    if (store !== undefined) totals[store] += ms;
   }
-  return total;
+  return totals;
 }
 
 /**

@@ -45,7 +45,11 @@ def main():
         details = []
         plan_counts = {}
         variant = plan.get("variant") or {}
-        per_plan.append((plan.get("planName"), variant.get("client_registration", ""), plan_counts))
+        registration = variant.get("client_registration", "")
+        if plan.get("planName") == "oidcc-test-plan" and variant.get("client_auth_type"):
+            # the comprehensive plan runs once per client authentication method
+            registration = ", ".join(v for v in (variant["client_auth_type"], registration) if v)
+        per_plan.append((plan.get("planName"), registration, plan_counts))
         for m in plan.get("modules", []):
             instances = m.get("instances") or []
             if not instances:

@@ -3,15 +3,16 @@ import type { showAuditEvent } from '../operations/audit.ts';
 import type { showClient, showCreated } from '../operations/clients.ts';
 import type { Operations } from '../operations/index.ts';
 import type { showLabel } from '../operations/labels.ts';
-import type { showGrant, showSession } from '../operations/sessions.ts';
+import type { showLifted } from '../operations/lockouts.ts';
+import type { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
 import type { showUpstream } from '../operations/upstream.ts';
-import type { showFactors, showUser } from '../operations/users.ts';
+import type { showFactors, showUser, showUserPage } from '../operations/users.ts';
 
 /**
  * The admin API's response bodies as types, taken from the functions that build them
  * (src/admin/routes.ts), so a client in this repository cannot drift from them: the console's
  * browser code imports these with `import type`, which is erased when it is compiled, so the
- * browser never loads a server module (test/unit/console-web-imports.test.ts).
+ * browser never loads a server module (test/unit/browser-modules.test.ts).
  */
 
 /** What an operation resolves to. */
@@ -26,14 +27,22 @@ export type ClientResponse = ReturnType<typeof showClient>;
 export type CreatedClientResponse = ReturnType<typeof showCreated>;
 export type HealthResponse = Result<Operations['status']['health']>;
 export type KeyListResponse = Result<Operations['keys']['list']>;
+/** POST /keys/rotate. */
+export type KeyRotationResponse = Result<Operations['keys']['rotate']>;
 export type LabelResponse = ReturnType<typeof showLabel>;
 export type LockoutResponse = Result<Operations['lockouts']['list']>[number];
+/** POST /lockouts/clear. */
+export type LockoutsLiftedResponse = ReturnType<typeof showLifted>;
 export type SignInSettingsResponse = Result<Operations['settings']['show']>;
 /** One settings group (/settings/password-policy, /settings/brute-force, /settings/mfa). */
 export type SettingsGroupResponse = Result<Operations['settings']['showGroup']>;
 export type UpstreamProviderResponse = ReturnType<typeof showUpstream>;
 export type UpstreamLinkResponse = Result<Operations['upstream']['links']>[number];
 export type UserResponse = ReturnType<typeof showUser>;
+/** GET /users: a page of users and how many match. */
+export type UserPageResponse = ReturnType<typeof showUserPage>;
 export type FactorsResponse = ReturnType<typeof showFactors>;
 export type SessionResponse = ReturnType<typeof showSession>;
 export type GrantResponse = ReturnType<typeof showGrant>;
+/** GET /stats/sessions. */
+export type SessionCountResponse = ReturnType<typeof showSessionCount>;

@@ -5,10 +5,10 @@ import { clientCreateSchema, clientUpdateSchema } from '../clients/spec.ts';
 import type { Operations } from '../operations/index.ts';
 import { listQuerySchema } from '../operations/list-query.ts';
 import { labelAssignSchema, labelCreateSchema, showLabel } from '../operations/labels.ts';
-import { lockoutClearSchema } from '../operations/lockouts.ts';
+import { lockoutClearSchema, showLifted } from '../operations/lockouts.ts';
 import { initialAccessTokenSchema } from '../operations/registration.ts';
-import { showGrant, showSession } from '../operations/sessions.ts';
-import { passwordSchema, showUser, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
+import { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
+import { passwordSchema, showUser, showUserPage, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
 import { KEYCLOAK_IMPORT_BODY_LIMIT, keycloakImportQuerySchema, keycloakRealmSchema } from '../operations/keycloak-import.ts';
 import { upstreamCreateSchema, upstreamUpdateSchema } from '../operations/upstream.ts';
 import { signInPatchSchema } from '../operations/settings.ts';
@@ -49,8 +49,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
 
     // Users
     { method: 'get', path: '/users', tag: 'users', summary: 'List or search users (q: username/email prefix)', query: userSearchSchema, handle: async ({ query }) => {
-      const page = await users.search(query);
-      return { body: { users: page.users.map(showUser), total: page.total } };
+      return { body: showUserPage(await users.search(query)) };
     } },
     { method: 'post', path: '/users', tag: 'users', summary: 'Create a user', body: userCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showUser(await users.create(op, body)) }) },
     { method: 'get', path: '/users/:userId', tag: 'users', summary: 'Get a user', notFound: true, handle: async ({ params }) => ({ body: showUser(await users.get(params.userId!)) }) },
@@ -71,7 +70,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
 
     // Lockouts
     { method: 'get', path: '/lockouts', tag: 'lockouts', summary: 'Sign-in lockouts in force, newest first: scope (account_ip, account, ip), the user or login tried, the address, until when', list: true, handle: async () => ({ body: await ops.lockouts.list() }) },
-    { method: 'post', path: '/lockouts/clear', tag: 'lockouts', summary: 'Lift lockouts now: by subject (a user id or login:<login>, every lock of it) or by ip', body: lockoutClearSchema, handle: async ({ op, body }) => ({ body: { lifted: await ops.lockouts.clear(op, body) } }) },
+    { method: 'post', path: '/lockouts/clear', tag: 'lockouts', summary: 'Lift lockouts now: by subject (a user id or login:<login>, every lock of it) or by ip', body: lockoutClearSchema, handle: async ({ op, body }) => ({ body: showLifted(await ops.lockouts.clear(op, body)) }) },
 
     { method: 'get', path: '/users/:userId/upstream-links', tag: 'users', summary: 'List the user\'s links to upstream identity providers', notFound: true, list: true, handle: async ({ params }) => ({ body: await upstream.links(params.userId!) }) },
     { method: 'delete', path: '/users/:userId/upstream-links/:alias/:subject', tag: 'users', summary: 'Remove one upstream link (the upstream identity no longer signs in as this user)', status: 204, notFound: true, handle: async ({ op, params }) => (await upstream.unlink(op, params.userId!, params.alias!, params.subject!), noContent) },
@@ -105,7 +104,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
 
     // Status
     { method: 'get', path: '/stats/sign-ins', tag: 'status', summary: 'Successful and failed sign-ins and lockouts per UTC day (from the audit events), oldest first, today last', query: signInStatsSchema, handle: async ({ query }) => ({ body: await audit.signInsByDay(query) }) },
-    { method: 'get', path: '/stats/sessions', tag: 'status', summary: 'How many sign-in sessions are in force, across all users', handle: async () => ({ body: { active: await sessions.count() } }) },
+    { method: 'get', path: '/stats/sessions', tag: 'status', summary: 'How many sign-in sessions are in force, across all users', handle: async () => ({ body: showSessionCount(await sessions.count()) }) },
     { method: 'get', path: '/health', tag: 'status', summary: 'Whether each store (MongoDB, Redis) answers: status ok or unavailable, per component', handle: async () => ({ body: await status.health() }) },
     { method: 'get', path: '/settings/sign-in', tag: 'settings', summary: 'Sign-in and self-service settings in force: per setting its value, default, source (environment, stored, default) and pinned_by (the environment variable that fixes it, or null)', handle: async () => ({ body: await ops.settings.show() }) },
     { method: 'patch', path: '/settings/sign-in', tag: 'settings', summary: 'Change sign-in and self-service settings (every instance applies them with its next request); null returns one to its default; a setting pinned by an environment variable answers 409', body: signInPatchSchema, conflict: true, handle: async ({ op, body }) => ({ body: await ops.settings.update(op, body) }) },

@@ -15,7 +15,7 @@ import { settingsGet, settingsSet } from './commands/settings.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
 import { usersCreate, usersDisable, usersEnable, usersGet, usersList, usersMfa, usersSetPassword, usersUnlock, usersUpdate } from './commands/users.ts';
 import { CliError, openContext, type CliContext, type CliIo } from './context.ts';
-import { commandHelp, unknownCommand, unknownOption } from './help.ts';
+import { commandHelp, shown, unknownCommand, unknownOption } from './help.ts';
 
 type Command = (ctx: CliContext, args: string[]) => Promise<void>;
 
@@ -206,7 +206,8 @@ function report(raw: unknown, io: CliIo): number {
     return raw.exitCode;
   }
   if (raw instanceof TypeError && 'code' in raw && String(raw.code).startsWith('ERR_PARSE_ARGS')) {
-    io.stderr(`gatehouse: ${raw.message}\n`);
+    // node:util's messages quote the argument they refused: shown escaped, like every typed word.
+    io.stderr(`gatehouse: ${shown(raw.message, 300)}\n`);
     return EXIT.usage;
   }
   const error = normalizeError(raw);

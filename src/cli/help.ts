@@ -83,6 +83,29 @@ export function nearest(word: string, candidates: readonly string[]): string | u
   return best.score <= Math.max(2, Math.floor(word.length / 3)) ? best.candidate : undefined;
 }
 
+/** What a message may show of a typed word: at most this many characters. */
+const SHOWN_LENGTH = 60;
+
+/**
+ * A typed word as a message may show it: control characters (escape sequences, line breaks) and
+ * invisible formatting characters (bidirectional overrides) escaped, so what someone passes as
+ * an argument can neither drive the terminal nor forge a line in a log; and at most SHOWN_LENGTH
+ * characters.
+ */
+export function shown(word: string, max = SHOWN_LENGTH): string {
+  const characters = [...word];
+  const cut = characters.length > max;
+  const escaped = characters.slice(0, max).map((character) => {
+    if (character === '\n') return '\\n';
+    if (character === '\r') return '\\r';
+    if (character === '\t') return '\\t';
+    if (/[\p{Cc}]/u.test(character)) return `\\x${character.codePointAt(0)!.toString(16).padStart(2, '0')}`;
+    if (/[\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/u.test(character)) return `\\u${character.codePointAt(0)!.toString(16).padStart(4, '0')}`;
+    return character;
+  });
+  return `${escaped.join('')}${cut ? '…' : ''}`;
+}
+
 function didYouMean(suggestion: string | undefined): string {
   return suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
 }
@@ -95,6 +118,8 @@ export function unknownCommand(name: string, commands: readonly string[]): strin
   if (inGroup.length > 0 && words.length === 1) {
     return `${name} needs a subcommand: ${inGroup.map((command) => command.split(' ')[1]).join(', ')} (see gatehouse ${name} --help)`;
   }
+  // Nothing that long is a typo of a command: no suggestion, and only its start is shown.
+  if ([...name].length > SHOWN_LENGTH) return `unknown command '${shown(name)}'; see gatehouse --help`;
   const groups = [...new Set(commands.map((command) => command.split(' ')[0]!))];
   let suggestion = nearest(name, commands);
   const group = nearest(words[0]!, groups);
@@ -102,7 +127,7 @@ export function unknownCommand(name: string, commands: readonly string[]): strin
     const sub = words[1] === undefined ? undefined : nearest(words[1], commands.filter((command) => command.startsWith(`${group} `)).map((command) => command.split(' ')[1]!));
     suggestion = sub === undefined ? group : `${group} ${sub}`;
   }
-  return `unknown command '${name}'${didYouMean(suggestion === undefined ? undefined : `'${suggestion}'`)}; see gatehouse --help`;
+  return `unknown command '${shown(name)}'${didYouMean(suggestion === undefined ? undefined : `'${suggestion}'`)}; see gatehouse --help`;
 }
 
 /**
@@ -112,8 +137,9 @@ export function unknownCommand(name: string, commands: readonly string[]): strin
  */
 export function unknownOption(error: unknown, name: string, usage: string, args: readonly string[] = []): string | undefined {
   if (!(error instanceof TypeError) || (error as { code?: unknown }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
-  const option = /Unknown option '([^']+)'/.exec(error.message)?.[1] ?? 'given';
+  const option = /Unknown option '([^']+)'/su.exec(error.message)?.[1] ?? 'given';
   const dashedId = /^-[^-]$/.test(option) ? args.find((arg) => arg.length > 2 && arg.startsWith(option)) : undefined;
-  if (dashedId !== undefined) return `${name}: unknown option ${option}; an ID that starts with '-' goes after --, as in gatehouse ${name} [options] -- ${dashedId}`;
-  return `${name}: unknown option ${option}${didYouMean(nearest(option, commandOptions(usage, name)))}; see gatehouse ${name} --help`;
+  if (dashedId !== undefined) return `${name}: unknown option ${shown(option)}; an ID that starts with '-' goes after --, as in gatehouse ${name} [options] -- ${shown(dashedId)}`;
+  const suggestion = [...option].length > SHOWN_LENGTH ? undefined : nearest(option, commandOptions(usage, name));
+  return `${name}: unknown option ${shown(option)}${didYouMean(suggestion)}; see gatehouse ${name} --help`;
 }

@@ -11,6 +11,8 @@ import type { KeyControl } from '../keys/key-control.ts';
 import { createKeyStore, type KeyStore } from '../keys/key-store.ts';
 import { keySetModel } from '../keys/model.ts';
 import { startAuditRetention } from '../observability/audit-retention.ts';
+import { insertCommand } from '../storage/insert-command.ts';
+import { isFerretDbV1 } from '../storage/server-kind.ts';
 import { AUDIT_COLLECTION, auditCollection, createAuditTrail, ensureAuditIndexes, migrateLegacyAuditEvents, type AuditTrail } from '../observability/audit-trail.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -117,11 +119,14 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const collection = auditCollection(mongo.db!);
     if (server) {
       await migrateLegacyAuditEvents(collection);
-      await ensureAuditIndexes(collection, logger);
+      // The query indexes serve MongoDB; on FerretDB v1 every audit query scans anyway (no
+      // pushdown of its filters or sort), so they would only add to the cost of each event written.
+      if (await isFerretDbV1(mongo.db!)) logger.info('audit query indexes not created: FerretDB v1 cannot use them (audit queries scan)');
+      else await ensureAuditIndexes(collection, logger);
       const retention = await startAuditRetention({ collection: mongo.db!.collection(AUDIT_COLLECTION), retentionDays: config.audit.retentionDays, logger });
       closers.push(async () => retention?.stop());
     }
-    const audit = createAuditTrail({ collection, logger, clock, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
+    const audit = createAuditTrail({ collection, insert: insertCommand(mongo.db!, AUDIT_COLLECTION), logger, clock, clientCredentials: config.audit.clientCredentials, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
     closers.push(() => audit.close());
 
     const storage = await openOidcStorage({

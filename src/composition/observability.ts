@@ -59,6 +59,15 @@ export function composeObservability({ config, core, metrics, logger }: Wiring):
   };
 }
 
+/**
+ * The address a listening server is bound to, as a URL (`http://0.0.0.0:3000`, `http://[::]:3000`):
+ * what the startup log names, so that an operator sees a server open on every address as such.
+ */
+export function boundUrl(server: Server): string {
+  const { address, family, port } = server.address() as AddressInfo;
+  return `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`;
+}
+
 /** The local URL of a listening server (127.0.0.1 for a wildcard host). */
 export function localUrl(server: Server, host: string): string {
   const localHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

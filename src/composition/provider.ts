@@ -6,6 +6,7 @@ import { deriveKey } from '../crypto/secret-box.ts';
 import { deviceBlockedPage } from '../interactions/device-blocked.ts';
 import { stepPrompts } from '../interactions/engine.ts';
 import { pageExtraRoutes } from '../interactions/language.ts';
+import { deviceEndpointPage } from '../interactions/device-endpoint-page.ts';
 import { notFoundPage } from '../interactions/not-found.ts';
 import { errorPage } from '../interactions/page-errors.ts';
 import { providerPages } from '../interactions/provider-pages.ts';
@@ -19,6 +20,7 @@ import { createKeyRing, type KeyChangeNotices, type KeyRing } from '../keys/key-
 import { providerJwks, type KeySet } from '../keys/key-store.ts';
 import { keySetView } from '../keys/key-view.ts';
 import { clientAuthGate, userCodeGate } from '../limits/gates.ts';
+import { refreshGrantScope } from '../oidc/refresh-grant-scope.ts';
 import { needsSecondFactor } from '../mfa/needs-second-factor.ts';
 import { accountDirectory } from '../oidc/accounts.ts';
 import { providerBuilder } from '../oidc/build-provider.ts';
@@ -28,6 +30,7 @@ import { interactionPath } from '../routes/table.ts';
 import { unverifiedEmailStops } from '../interactions/steps/verify-email.ts';
 import { CREATE_PROMPT } from '../oidc/interaction-policy.ts';
 import { listPromptWhileOn } from '../oidc/prompt-discovery.ts';
+import { answerRefusedRequestObjects } from '../oidc/refused-request-objects.ts';
 import type { Limits } from './limits.ts';
 import type { SelfService } from './self-service.ts';
 import type { Wiring } from './wiring.ts';
@@ -83,6 +86,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
       errorPage: errorPage(views, config.routes.interaction),
       completeRotation: storage.adapter.completeRotation,
       abandonRotation: storage.adapter.abandonRotation,
+      reusedGrant: storage.adapter.reusedGrant,
       tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
       // Throws HashQueueFullError when the hashing pool is saturated (the grant answers 503).
       checkPassword: async (login, password, ip, clientId) => {
@@ -155,11 +159,16 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     pageExtraRoutes({ views, secureCookies: w.https }).routes() as Middleware,
     sessionStatusPages(config.routes),
     ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
+    deviceEndpointPage(config.routes, config.issuer),
     clientAuthGate(limits.clientAuthFailures, config.routes),
     userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
+    // A request object is refused (request_not_supported) where and how the client asked in it.
+    answerRefusedRequestObjects(config.routes),
     jwtRecords.swapStructuredToken({ issuer: config.issuer, publicJwks, routes: config.routes }),
     // keycloak-js's loadUserInfo() sends the access token, which Keycloak accepts at userinfo whatever its audience.
     jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
+    // After the Keycloak envelope is opened: the scope names the opaque token the provider finds.
+    refreshGrantScope(config.routes, storage.adapter.inRefreshGrant),
   ];
   return { ring, jwtRecords, publicJwks, beforeProvider };
 }

@@ -7,6 +7,7 @@ import { createSelfRegistration } from '../accounts/self-registration.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { emailVerificationRoutes } from '../interactions/email-verification-routes.ts';
 import type { Locale } from '../interactions/i18n.ts';
+import { interactionPath } from '../routes/table.ts';
 import { passwordResetRoutes } from '../interactions/password-reset-routes.ts';
 import { registration, type RegistrationPart } from '../interactions/steps/registration.ts';
 import type { VerifyEmailDeps } from '../interactions/steps/verify-email.ts';
@@ -117,6 +118,8 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
       },
       revokeAll: async (userId) => void (await services.revocation.revokeByAccountId(userId)),
       secondFactor: { factors: services.factors, passkeys: services.passkeys, challengeKey: deriveKey(secret, 'passkey-challenges') },
+      accountPage: `${config.routes.account}/`,
+      signInPage: (uid) => interactionPath(config.routes, uid),
       audit: (event, ip) =>
         audit.record(
           event.type === 'user.password_reset'
@@ -124,7 +127,7 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
             : { type: event.type, actor: { type: 'anonymous', id: null }, target: { type: 'user', id: event.userId }, ip },
         ),
     }).routes(),
-    emailVerificationRoutes({ views, logger, secureCookies: https, path: config.routes.email, verification }).routes(),
+    emailVerificationRoutes({ views, logger, secureCookies: https, path: config.routes.email, verification, accountPage: `${config.routes.account}/` }).routes(),
   );
 
   return {

@@ -100,7 +100,7 @@ export interface Config {
     readonly port: number | undefined;
     readonly token: Secret | undefined;
   };
-  readonly audit: { readonly retentionDays: number };
+  readonly audit: { readonly retentionDays: number; readonly clientCredentials: 'each' | 'per-minute' };
   /** The admin console: seconds without activity before it signs the operator out. */
   readonly console: { readonly idleTimeoutSeconds: number };
   /** Outgoing mail; undefined = GATEHOUSE_SMTP_URL unset, features that need email are off. */
@@ -309,7 +309,7 @@ export function loadConfig(sources: ConfigSources): Config {
       port: s.GATEHOUSE_METRICS_PORT,
       token: s.GATEHOUSE_METRICS_TOKEN === undefined ? undefined : new Secret(s.GATEHOUSE_METRICS_TOKEN),
     }),
-    audit: Object.freeze({ retentionDays: s.GATEHOUSE_AUDIT_RETENTION_DAYS }),
+    audit: Object.freeze({ retentionDays: s.GATEHOUSE_AUDIT_RETENTION_DAYS, clientCredentials: s.GATEHOUSE_AUDIT_CLIENT_CREDENTIALS }),
     console: Object.freeze({ idleTimeoutSeconds: s.GATEHOUSE_CONSOLE_IDLE_TIMEOUT }),
     mail:
       s.GATEHOUSE_SMTP_URL === undefined || s.GATEHOUSE_MAIL_FROM === undefined

@@ -166,6 +166,8 @@ export const settingsSchema = z.object({
   GATEHOUSE_METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   /** Days audit events are kept in MongoDB; 0 = forever. */
   GATEHOUSE_AUDIT_RETENTION_DAYS: integer(0, 36_500, 'a whole number of days').default(90),
+  /** client_credentials issuances in the audit trail: one event each, or counted per client, address and minute. */
+  GATEHOUSE_AUDIT_CLIENT_CREDENTIALS: z.enum(['each', 'per-minute'], { message: "must be 'each' or 'per-minute'" }).default('each'),
   /** The admin console signs an operator out after this long without a click or key press. */
   GATEHOUSE_CONSOLE_IDLE_TIMEOUT: seconds(60).default(900),
   /** Outgoing mail (password reset, verification); unset = the features that need email are off. */

@@ -41,6 +41,12 @@ export async function bufferedForm(ctx: Context): Promise<Buffered> {
   return outcome;
 }
 
+/** The answer to a form over the provider's limit (bufferedForm's 'too_large'), as the provider words it. */
+export function refuseTooLarge(ctx: Context): void {
+  ctx.status = 413;
+  ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
+}
+
 /** Replaces the body the provider will read with these parameters (after bufferedForm). */
 export function replaceForm(ctx: Context, params: ParsedUrlQuery): void {
   const state = ctx.state as { [BUFFERED]?: Buffered };

@@ -17,6 +17,8 @@ export interface EmailVerificationRoutesDeps {
   /** `<email>/verify/:token` (routes table); also the CSRF cookie's path. */
   readonly path: string;
   readonly verification: EmailVerification<Locale>;
+  /** Where people sign in when no sign-in sent the link: the account page (`<account>/`). */
+  readonly accountPage: string;
 }
 
 /**
@@ -38,7 +40,9 @@ export function emailVerificationRoutes(deps: EmailVerificationRoutesDeps): Rout
 
   async function invalid(ctx: Context, locale: Locale) {
     const t = views.translate(locale);
-    await sendPage(ctx, views, 'email-verify', locale, { title: t('email_verify_invalid.title'), lead: t('email_verify_invalid.lead') }, 400);
+    // "Sign in to get a new one": signing in asks to confirm again and sends a new link.
+    const link = { href: deps.accountPage, label: t('self_service_links.sign_in') };
+    await sendPage(ctx, views, 'email-verify', locale, { title: t('email_verify_invalid.title'), lead: t('email_verify_invalid.lead'), link }, 400);
   }
 
   router.get(`${path}/verify/:token`, async (ctx) => {
@@ -71,6 +75,7 @@ export function emailVerificationRoutes(deps: EmailVerificationRoutesDeps): Rout
       title: t(`${done}.title`),
       lead: t(returnTo === null ? `${done}.lead` : `${done}.lead_continue`, { email }),
       continueHref: returnTo ?? undefined,
+      link: returnTo === null ? { href: deps.accountPage, label: t('self_service_links.account') } : undefined,
     });
   });
 

@@ -67,7 +67,14 @@ export interface PasswordResetDeps {
   readonly revokeAll: (userId: string) => Promise<void>;
   readonly secondFactor: ResetSecondFactor;
   readonly audit?: (event: PasswordResetAuditEvent, ip: string) => void;
+  /** Where people sign in when no sign-in sent them here: the account page (`<account>/`). */
+  readonly accountPage: string;
+  /** The sign-in page of an interaction ("Forgot password?" carries its uid: `?interaction=`). */
+  readonly signInPage: (uid: string) => string;
 }
+
+/** An interaction uid as the library makes them (nanoid); anything else is not a way back. */
+const INTERACTION_UID = /^[A-Za-z0-9_-]{1,64}$/;
 
 const displayName = (user: { username: string; name: string | null }) => (user.name !== null && user.name !== '' ? user.name : user.username);
 
@@ -103,10 +110,24 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     return form;
   }
 
-  async function message(ctx: Context, locale: Locale, key: string, status = 200) {
+  /** The way back from a page: to the sign-in that sent the person here, else to the account page. */
+  const signInLink = (uid: unknown) =>
+    typeof uid === 'string' && INTERACTION_UID.test(uid)
+      ? { href: deps.signInPage(uid), label: 'self_service_links.back_to_sign_in' }
+      : { href: deps.accountPage, label: 'self_service_links.sign_in' };
+
+  async function message(ctx: Context, locale: Locale, key: string, link: { href: string; label: string; primary?: boolean }, status = 200) {
     const t = views.translate(locale);
-    await sendPage(ctx, views, 'password-message', locale, { title: t(`${key}.title`), lead: t(`${key}.lead`, { minutes: await minutes() }) }, status);
+    await sendPage(ctx, views, 'password-message', locale, {
+      title: t(`${key}.title`),
+      lead: t(`${key}.lead`, { minutes: await minutes() }),
+      link: { ...link, label: t(link.label) },
+    }, status);
   }
+
+  /** A reset link that is unknown, used, replaced or expired: ask for a new one. */
+  const invalidLink = (ctx: Context, locale: Locale) =>
+    message(ctx, locale, 'password_reset_invalid', { href: `${path}/forgot`, label: 'self_service_links.new_link' }, 400);
 
   /** `error`: a locale key, or (a broken password policy) the message itself. */
   async function resetForm(ctx: Context, locale: Locale, token: string, error?: string | { readonly text: string }) {
@@ -175,11 +196,14 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   router.get(`${path}/forgot`, async (ctx) => {
     const locale = localeOf(ctx);
     const t = views.translate(locale);
+    const uid = typeof ctx.query.interaction === 'string' && INTERACTION_UID.test(ctx.query.interaction) ? ctx.query.interaction : undefined;
     await sendPage(ctx, views, 'password-forgot', locale, {
       title: t('password_forgot.title'),
       available: deps.mail !== undefined,
       csrf: issueCsrfToken(ctx, csrfCookie),
       action: `${path}/forgot`,
+      interaction: uid,
+      back: signInLink(uid),
     });
   });
 
@@ -198,7 +222,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       await deps.limits.login.fail(key);
       sendResetMail(login, locale, ctx.ip).catch((error: unknown) => deps.logger.error({ err: error }, 'password reset email not prepared'));
     }
-    return message(ctx, locale, 'password_forgot_sent');
+    return message(ctx, locale, 'password_forgot_sent', signInLink(form.interaction));
   });
 
   /**
@@ -213,7 +237,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       const form = ctx.method === 'POST' ? await requireCsrf(ctx) : {};
       const token = ctx.params.token!;
       const ticket = await deps.resets.check(token);
-      if (ticket === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+      if (ticket === undefined) return invalidLink(ctx, locale);
       return step(ctx, { locale, token, ticket, form });
     };
 
@@ -226,7 +250,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     if (pending === undefined || !pending.code) return afterFactor(ctx, token);
     const result = await factors.verify(ticket.userId, form.code ?? '', ctx.ip);
     if (!result.ok) return secondFactorForm(ctx, locale, token, ticket, pending, 'mfa.code_failed');
-    if (!(await deps.resets.passSecondFactor(token, result.method))) return message(ctx, locale, 'password_reset_invalid', 400);
+    if (!(await deps.resets.passSecondFactor(token, result.method))) return invalidLink(ctx, locale);
     return afterFactor(ctx, token);
   }));
 
@@ -236,7 +260,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     if (pending === undefined || !pending.passkey) return afterFactor(ctx, token);
     const checked = await passkeys.authenticate(form.response, challengeOf(token), ticket.userId);
     if (!checked.ok) return secondFactorForm(ctx, locale, token, ticket, pending, 'passkey.failed');
-    if (!(await deps.resets.passSecondFactor(token, 'passkey'))) return message(ctx, locale, 'password_reset_invalid', 400);
+    if (!(await deps.resets.passSecondFactor(token, 'passkey'))) return invalidLink(ctx, locale);
     return afterFactor(ctx, token);
   }));
 
@@ -253,7 +277,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       throw error;
     }
     const used = await deps.resets.consume(token);
-    if (used === undefined) return message(ctx, locale, 'password_reset_invalid', 400);
+    if (used === undefined) return invalidLink(ctx, locale);
     const { userId } = used;
     await deps.accounts.setPassword(userId, password);
     await deps.revokeAll(userId);
@@ -264,7 +288,8 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     if (user?.email !== null && user?.email !== undefined && deps.mail !== undefined) {
       await deps.mail.send('password_changed', user.email, locale, { name: displayName(user) });
     }
-    return message(ctx, locale, 'password_reset_done');
+    // Signed out everywhere: signing in again (the account page) is the next step.
+    return message(ctx, locale, 'password_reset_done', { href: deps.accountPage, label: 'self_service_links.sign_in', primary: true });
   }));
 
   return router;

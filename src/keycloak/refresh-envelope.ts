@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { bufferedForm, replaceForm } from '../http/form-body.ts';
+import { bufferedForm, refuseTooLarge, replaceForm } from '../http/form-body.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 
@@ -42,11 +42,7 @@ export function openRefreshEnvelopes(routes: RoutesTable): Middleware {
     if (field === undefined) return next();
     const form = await bufferedForm(ctx);
     if (form === 'not_a_form') return next();
-    if (form === 'too_large') {
-      ctx.status = 413;
-      ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
-      return undefined;
-    }
+    if (form === 'too_large') return refuseTooLarge(ctx);
     const value = form.params[field];
     const inner = typeof value === 'string' ? unwrapRefreshToken(value) : undefined;
     if (inner !== undefined) replaceForm(ctx, { ...form.params, [field]: inner });

@@ -3,7 +3,7 @@ import { ipKey } from '../accounts/ip-key.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { ProviderRouteName, RoutesTable } from '../routes/table.ts';
 import type { AttemptLimiter } from './attempt-limits.ts';
-import { bufferedForm } from '../http/form-body.ts';
+import { bufferedForm, refuseTooLarge } from '../http/form-body.ts';
 import { clientAuthKey, namesClientInHeader } from './client-auth-key.ts';
 
 /** Endpoints that authenticate clients. */
@@ -24,11 +24,7 @@ export function clientAuthGate(limiter: AttemptLimiter, routes: RoutesTable): Mi
     if (!namesClientInHeader(authorization)) {
       // Body-based client authentication: read the form (the provider gets it back intact).
       const form = await bufferedForm(ctx);
-      if (form === 'too_large') {
-        ctx.status = 413;
-        ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
-        return;
-      }
+      if (form === 'too_large') return refuseTooLarge(ctx);
       if (form !== 'not_a_form') params = form.params;
     }
     const retryAfter = await limiter.retryAfter(clientAuthKey(authorization, params, ctx.ip));

@@ -1,10 +1,12 @@
 import { Types, type mongo } from 'mongoose';
-import type { Clock } from '../clock.ts';
+import { clockTimer, systemClock, type Clock, type ClockTimer } from '../clock.ts';
 import { batchedWriter } from '../storage/batched-writer.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
+import type { InsertBatch } from '../storage/insert-command.ts';
 import { validated } from '../storage/validated-writes.ts';
 import { auditEventShape, isStoredAuditShape, type StoredAuditEvent } from './audit-model.ts';
 import type { AuditEventType } from './audit-types.ts';
+import { createIssuanceCounts, isClientCredentialsIssuance, type ClientCredentialsAudit } from './issuance-counts.ts';
 import type { Logger } from './logger.ts';
 import { currentRequestId, currentRequestIp } from './request-context.ts';
 
@@ -108,6 +110,8 @@ export function auditCollection(db: mongo.Db): AuditCollection {
 
 export interface AuditTrailOptions {
   readonly collection: AuditCollection;
+  /** How a batch is written (src/storage/insert-command.ts in the server); `collection.insertMany` by default. */
+  readonly insert?: InsertBatch<StoredAuditEvent>;
   readonly logger: Logger;
   /** A batch is written this long after its first event at the latest. */
   readonly flushIntervalMs?: number;
@@ -119,6 +123,12 @@ export interface AuditTrailOptions {
   readonly now?: () => Date;
   /** The clock of the flush timer (src/clock.ts). */
   readonly clock?: Clock;
+  /**
+   * `each` (default): one event per client_credentials issuance. `per-minute`: one
+   * `token.issued_summary` per client, address and minute (src/observability/issuance-counts.ts);
+   * every issuance is still a log line.
+   */
+  readonly clientCredentials?: ClientCredentialsAudit;
 }
 
 /** Fills in the id, the time, the client and the current request's id and address. */
@@ -187,6 +197,7 @@ export function auditFilter(query: Omit<AuditQuery, 'limit'>): Record<string, un
  */
 export function createAuditTrail({
   collection,
+  insert = async (docs) => void (await collection.insertMany([...docs], { ordered: false })),
   logger,
   flushIntervalMs = AUDIT_FLUSH_INTERVAL_MS,
   maxBatch = 100,
@@ -194,10 +205,13 @@ export function createAuditTrail({
   onDropped,
   now = () => new Date(),
   clock,
+  clientCredentials = 'each',
 }: AuditTrailOptions): AuditTrail {
   const log = logger.child({ audit: true });
   let buffer: AuditEvent[] = [];
   let closed = false;
+  const counts = clientCredentials === 'per-minute' ? createIssuanceCounts() : undefined;
+  let countTimer: ClockTimer | undefined;
 
   /**
    * The batch's documents through the event schema; an event that breaks it is logged and left
@@ -226,7 +240,7 @@ export function createAuditTrail({
       const batch = buffer.slice(0, max);
       try {
         const docs = await checked(batch);
-        if (docs.length > 0) await collection.insertMany(docs, { ordered: false });
+        if (docs.length > 0) await insert(docs);
       } catch (error) {
         // A retried batch that had partly gone through: the stored ones are duplicates.
         if (!isDuplicateKey(error)) throw error;
@@ -251,9 +265,41 @@ export function createAuditTrail({
     return event;
   }
 
+  /** One client_credentials issuance, counted (per-minute mode): a log line now, a summary when its minute ends. */
+  function count(input: AuditInput): void {
+    const at = input.at ?? now();
+    const ip = input.ip === undefined ? (currentRequestIp() ?? null) : input.ip;
+    // The logger adds the request's id.
+    log.info({ type: input.type, actor: input.actor, client: input.actor.id, ip, details: input.details, counted: true }, input.type);
+    if (closed) return;
+    counts!.add(input.actor.id, ip, at);
+    if (counts!.full()) emitCounts(true);
+    else armCountTimer();
+  }
+
+  function armCountTimer(): void {
+    const end = counts?.nextEnd();
+    if (countTimer !== undefined || end === undefined || closed) return;
+    const timerClock = clock ?? systemClock;
+    countTimer = clockTimer(timerClock, Math.max(0, end - timerClock.now()), () => {
+      countTimer = undefined;
+      emitCounts(false);
+    });
+  }
+
+  /** The ended windows' summaries (all of them with `all`) go into the buffer like any event. */
+  function emitCounts(all: boolean): void {
+    if (counts === undefined) return;
+    const due = counts.take(now().getTime(), all);
+    for (const summary of due) enqueue(summary);
+    if (due.length > 0) writer.noted();
+    armCountTimer();
+  }
+
   return {
     record(input) {
       try {
+        if (counts !== undefined && isClientCredentialsIssuance(input)) return count(input);
         enqueue(input);
       } catch {
         return; // auditing must never change a response
@@ -275,8 +321,13 @@ export function createAuditTrail({
       return { events, next: docs.length > query.limit ? (events.at(-1)?.id ?? null) : null };
     },
     count: (query) => collection.countDocuments(auditFilter(query) as mongo.Filter<StoredAuditEvent>),
-    flush: writer.flush,
+    flush() {
+      emitCounts(true);
+      return writer.flush();
+    },
     async close() {
+      emitCounts(true);
+      countTimer?.cancel();
       closed = true;
       await writer.close();
       if (buffer.length > 0) logger.warn({ lost: buffer.length }, 'audit events not stored at shutdown');

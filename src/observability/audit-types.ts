@@ -9,6 +9,7 @@ export const AUDIT_EVENT_TYPES = {
   'signin.lockout': 'failed sign-ins locked a user or an address; details.lockedForSeconds',
   'consent.granted': 'a user allowed an application scopes or APIs (target: the client)',
   'token.issued': 'the token endpoint issued tokens; details.grantType',
+  'token.issued_summary': 'client_credentials tokens issued to one client from one address within one minute, counted instead of recorded one by one (GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute); details.count, details.from and details.to (the first and last issuance)',
   'token.refreshed': 'a refresh token was exchanged (rotated)',
   'token.exchanged': 'token exchange (RFC 8693): details.grantId is the new grant, details.subjectGrantId the subject token\'s, details.api the target',
   'token.revoked': 'an access or refresh token was revoked or consumed; details.kind',

@@ -13,8 +13,9 @@ import { retryAfterOnOutage } from './outage-retry-after.ts';
 import type { ErrorPageRenderer } from '../errors/respond.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
-import { completeRefreshRotations, type AbandonRotation, type CompleteRotation } from './refresh-rotation.ts';
+import { completeRefreshRotations, type AbandonRotation, type CompleteRotation, type ReusedGrant } from './refresh-rotation.ts';
 import { introspectionClaims } from './introspection-claims.ts';
+import { signOutWithoutSession } from './anonymous-sign-out.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { recordRouteNames } from './route-names.ts';
 import { registerGrants } from './grants/index.ts';
@@ -42,6 +43,8 @@ export interface ProviderBuilderDeps {
   readonly completeRotation?: CompleteRotation | undefined;
   /** Drops a rotation's held-back successor when its response failed (refresh-rotation.ts). */
   readonly abandonRotation?: AbandonRotation | undefined;
+  /** The grant the storage revoked for a reused refresh token during this refresh grant (refresh-rotation.ts). */
+  readonly reusedGrant?: ReusedGrant | undefined;
   /** Key for the `jti` introspection reports for opaque tokens (a keyed hash of the token); random when not given. */
   readonly tokenIdKey?: Buffer | undefined;
   /** The account rules of the hosted sign-in, for the password grant (src/oidc/grants/password.ts); no password grant without it. */
@@ -66,7 +69,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
   const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
@@ -83,10 +86,11 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     provider.use(widenFormActionForClient);
     provider.use(introspectionClaims(settings.accounts, idKey));
     provider.use(consumePushedRequestOnFirstUse);
+    provider.use(signOutWithoutSession({ httpOnly: true, sameSite: settings.https ? 'none' : 'lax' }));
     if (passwordDiscovery !== undefined) provider.use(passwordDiscovery);
     if (exchangeDiscovery !== undefined) provider.use(exchangeDiscovery);
     includeSessionIdInIdTokens(provider);
-    if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation, abandonRotation));
+    if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation, abandonRotation, reusedGrant));
     for (const extra of middleware) provider.use(extra);
     return provider;
   };

@@ -183,7 +183,9 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       AuthorizationCode: lifetimes.authorizationCode,
       IdToken: lifetimes.idToken,
       RefreshToken: lifetimes.refreshToken,
-      Session: lifetimes.session,
+      // A session nobody signed in to only holds a page's form secret (the device code page; a
+      // stale cookie's empty record): kept as long as a sign-in may take, not the session lifetime.
+      Session: (_ctx, session) => (session.accountId === undefined ? Math.min(lifetimes.interaction, lifetimes.session) : lifetimes.session),
       // A grant outlives every refresh token issued under it, so refreshing never stops early.
       Grant: Math.max(lifetimes.refreshToken, lifetimes.session),
       DeviceCode: lifetimes.deviceCode,

@@ -6,7 +6,7 @@ import type { AdapterFactory, AdapterPayload, Configuration } from 'oidc-provide
 import { revokedByClientMark } from '../clients/repository.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { JWT_REVOCATION_KIND } from '../storage/oidc/models.ts';
-import { bufferedForm, replaceForm } from '../http/form-body.ts';
+import { bufferedForm, refuseTooLarge, replaceForm } from '../http/form-body.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 import type { ProviderSettings } from './configuration.ts';
@@ -205,11 +205,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       if (route !== 'introspection' && route !== 'revocation') return next();
       const form = await bufferedForm(ctx);
       if (form === 'not_a_form') return next();
-      if (form === 'too_large') {
-        ctx.status = 413;
-        ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
-        return undefined;
-      }
+      if (form === 'too_large') return refuseTooLarge(ctx);
       const params = { ...form.params };
       // Without a hint the library looks for the token in all three models at once, the refresh
       // token in MongoDB included; with `access_token` it tries the access-token models first

@@ -20,11 +20,15 @@ export type AbandonRotation = (refreshTokenId: string, successorId?: string) => 
  * only once the response carrying its successor is ready. Until then the storage keeps it
  * usable, so a rotation that failed half-way (a store down while the new refresh or access
  * token is saved) leaves the client's token working instead of making its retry look like
- * reuse, which revokes the grant. If the mark itself cannot be written, the new tokens are not
- * handed out either: the client retries with the token it has. If the storage refuses the mark
- * (another rotation of the same token completed first), the answer is that refusal instead.
+ * reuse, which revokes the grant. If the completion itself cannot be written, the new tokens are
+ * not handed out either: the client retries with the token it has. If the storage refuses it
+ * (another rotation of the same token completed first, or the token was reused), the answer is
+ * that refusal instead.
  */
-export function completeRefreshRotations(complete: CompleteRotation, abandon: AbandonRotation = () => {}) {
+/** The grant the storage revoked because the current refresh grant's token was reused (mongo-adapter.ts reusedGrant). */
+export type ReusedGrant = () => string | undefined;
+
+export function completeRefreshRotations(complete: CompleteRotation, abandon: AbandonRotation = () => {}, reusedGrant: ReusedGrant = () => undefined) {
   return async function completeRefreshRotation(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
     const entities = () => (ctx as Partial<KoaContextWithOIDC>).oidc?.entities;
     let completing = false;
@@ -42,6 +46,11 @@ export function completeRefreshRotations(complete: CompleteRotation, abandon: Ab
       applyErrorHeaders(ctx, refusal);
       ctx.body = errorBody(refusal, ctx.response.get('X-Request-Id') || undefined);
     } finally {
+      // A reuse the storage found out itself (past the library's own check) revoked the grant
+      // there; announced the way the library announces its own (audit: grant.revoked).
+      const reused = reusedGrant();
+      const provider = (ctx as Partial<KoaContextWithOIDC>).oidc?.provider;
+      if (reused !== undefined && provider !== undefined) provider.emit('grant.revoked', ctx, reused);
       // A rotation that did not complete (an error, or a response other than 200) handed out no
       // successor; the storage must not keep it, nor the claim on the old token.
       const rotated = entities()?.RotatedRefreshToken;

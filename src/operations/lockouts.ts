@@ -14,6 +14,11 @@ export const lockoutClearSchema = z
   .strict()
   .meta({ description: 'Exactly one of subject and ip' });
 
+/** How many lockouts a clear lifted (POST /lockouts/clear). */
+export function showLifted(lifted: number) {
+  return { lifted };
+}
+
 /** A lockout as operators read it: who (user id and username, or the login tried) or which address, until when. */
 function show(lockout: Lockout, usernames: ReadonlyMap<string, string>) {
   const login = lockout.subject?.startsWith(LOGIN_SUBJECT) === true ? lockout.subject.slice(LOGIN_SUBJECT.length) : null;

@@ -12,6 +12,11 @@ export function showSession(session: SessionSummary) {
   };
 }
 
+/** How many sign-in sessions are in force (GET /stats/sessions). */
+export function showSessionCount(active: number) {
+  return { active };
+}
+
 export function showGrant(grant: GrantSummary) {
   return {
     id: grant.id,

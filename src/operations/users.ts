@@ -91,6 +91,11 @@ export function showUser(user: User) {
   };
 }
 
+/** A page of users and how many match in all (GET /users, `users list --json`). */
+export function showUserPage(page: { readonly users: readonly User[]; readonly total: number }) {
+  return { users: page.users.map(showUser), total: page.total };
+}
+
 /** A user's second factors as operators see them (never a secret or a code). */
 export function showFactors(status: FactorStatus, passkeys: readonly PasskeyView[]) {
   return {

@@ -1,4 +1,5 @@
 import { ConflictError, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { validated } from '../storage/validated-writes.ts';
 import { effectiveOf, settingNames, type SettingsGroup, type SettingsPatch, type StoredValues } from './group.ts';
 import { settingsModel, type StoredSettings } from './model.ts';
@@ -127,7 +128,7 @@ export async function openSettingsStore<S extends object>(group: SettingsGroup<S
         written = await model.collection.insertOne(next as never).then(
           () => true,
           (error: unknown) => {
-            if ((error as { code?: unknown }).code === 11000) return false;
+            if (isDuplicateKey(error)) return false;
             throw error;
           },
         );

@@ -221,7 +221,12 @@ describe('account page (headless Chromium)', function () {
     await page.fill('#passkey-name', 'Laptop');
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     await page.getByText('Laptop was added.').waitFor();
-    // The same authenticator refuses a second passkey for the same account (excludeCredentials): another device.
+    // The same authenticator refuses a second passkey for the same account (excludeCredentials):
+    // the page says so, rather than that nothing happened.
+    await page.fill('#passkey-name', 'Laptop again');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByText('This device or security key already holds a passkey for your account.', { exact: false }).waitFor();
+    // Another device.
     await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
     authenticatorId = await newAuthenticator();
     await page.fill('#passkey-name', 'Phone');

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, type Page } from 'playwright-core';
+import { PASSWORD } from '../helpers/e2e.ts';
 
 /** Chromium from Debian (.ci/run installs it); playwright-core never downloads a browser here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -40,6 +41,16 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
     const result = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
   });
+}
+
+/**
+ * Sets the viewport and resolves once the page has drawn two frames at the new size: what its
+ * ResizeObservers make of the change (the console's scrolling tables become focusable regions)
+ * is in the DOM before anything checks it. It waits for frames, not for a length of time.
+ */
+export async function resizeViewport(page: Page, size: { width: number; height: number }): Promise<void> {
+  await page.setViewportSize(size);
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
 }
 
 /** Serious and critical violations only (the bar for every hosted page). */
@@ -93,5 +104,32 @@ export async function virtualAuthenticator(context: BrowserContext, page: Page):
     cdp,
     authenticatorId,
     presence: async (enabled) => void (await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled })),
+  };
+}
+
+/**
+ * The console operators of the settings tests: each call is a fresh browser context signed in to
+ * the console as `operator` (test/helpers/two-instances.ts creates it), on the dashboard. The
+ * last page opened is screenshotted when a test fails.
+ */
+export function consoleOperator(browser: () => Browser, screenshotPrefix: string) {
+  let current: Page | undefined;
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
+      await screenshot(current, `${screenshotPrefix}-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
+    }
+  });
+  return async function operatorPage(issuer: string, options: { width?: number; locale?: string } = {}): Promise<Page> {
+    const context = await browser().newContext({ viewport: { width: options.width ?? 1280, height: 844 } });
+    const page = await context.newPage();
+    current = page;
+    if (options.locale !== undefined) await page.addInitScript((locale) => localStorage.setItem('gatehouse.console.locale', locale), options.locale);
+    await page.goto(`${issuer}/console/`);
+    await page.locator('main button').click();
+    await page.fill('input[name="login"]', 'operator');
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('button[type="submit"]');
+    await page.locator('[data-testid="count-users"]').waitFor();
+    return page;
   };
 }

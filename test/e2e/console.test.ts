@@ -4,7 +4,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/clients/console-client.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { launchChromium, resizeViewport, screenshot, seriousViolations } from './browser.ts';
 
 async function signInOnHostedPage(page: Page, username: string): Promise<void> {
   await page.waitForSelector('input[name="login"]');
@@ -524,7 +524,7 @@ describe('admin console (headless Chromium)', () => {
           const name = route === '' ? 'dashboard' : route.split('/')[0] + (route.includes('/') ? '-item' : '');
           // Layout follows the width through CSS alone (no script reads it): one drawn page serves both widths.
           for (const width of [1280, 390]) {
-            await page.setViewportSize({ width, height: 844 });
+            await resizeViewport(page, { width, height: 844 });
             // Nothing wider than the viewport: the page scrolls vertically only.
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
             if (overflow > 0) problems.push(`${locale} ${name} at ${width} px overflows by ${overflow} px`);

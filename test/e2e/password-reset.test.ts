@@ -63,7 +63,7 @@ describe('password reset by email (openid-client, Chromium, a real SMTP server)'
     const request = await authorizationRequest(web, REDIRECT_URI);
     await page.goto(request.url.toString());
     await page.getByRole('link', { name: 'Forgot password?' }).click();
-    await page.waitForURL(/\/password\/forgot$/);
+    await page.waitForURL(/\/password\/forgot\?interaction=[A-Za-z0-9_-]+$/);
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'password-forgot-en');
     await page.getByLabel('Username or email').fill(cast.user.username);

@@ -1,65 +1,29 @@
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
-import type { RunningGatehouse } from '../../src/server.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import type { Browser } from 'playwright-core';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
-
-interface Site {
-  readonly deploy: Deployment;
-  readonly a: RunningGatehouse;
-}
-
-async function site(label: string, settings: Record<string, string> = {}): Promise<Site> {
-  const deploy = await deployment(label, { settings });
-  const a = await deploy.start();
-  await a.services.accounts.createUser({ username: 'operator', password: PASSWORD, roles: ['admin'] });
-  // The MFA requirement names only roles that exist.
-  await a.services.roles.ensure(['finance', 'auditors']);
-  return { deploy, a };
-}
+import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
+import { consoleOperator, launchChromium, screenshot, seriousViolations } from './browser.ts';
 
 describe('console: Password & sign-in security (headless Chromium, two instances)', function () {
   this.timeout(240_000);
   let browser: Browser;
-  let main: Site;
-  let other: RunningGatehouse;
-  let current: Page | undefined;
+  let main: TwoInstances;
 
   before(async () => {
-    main = await site('security_console');
-    other = await main.deploy.start(await freePort());
+    main = await twoInstances('security_console', { operator: true });
+    // The MFA requirement names only roles that exist.
+    await main.a.services.roles.ensure(['finance', 'auditors']);
     browser = await launchChromium();
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
-      await screenshot(current, `security-settings-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
-    }
   });
   after(async () => {
     await browser?.close();
-    await other?.close();
-    await main?.a.close();
-    await main?.deploy.drop();
+    await main?.stop();
   });
 
-  async function operatorPage(target: Site, options: { width?: number; locale?: string } = {}): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 844 } });
-    const page = await context.newPage();
-    current = page;
-    if (options.locale !== undefined) await page.addInitScript((locale) => localStorage.setItem('gatehouse.console.locale', locale), options.locale);
-    await page.goto(`${target.deploy.issuer}/console/`);
-    await page.locator('main button').click();
-    await page.fill('input[name="login"]', 'operator');
-    await page.fill('input[name="password"]', PASSWORD);
-    await page.click('button[type="submit"]');
-    await page.locator('[data-testid="count-users"]').waitFor();
-    return page;
-  }
+  const operatorPage = consoleOperator(() => browser, 'security-settings');
 
   it('changes the password policy, brute-force detection and the MFA requirement; the other instance follows; a bad value is named at its field', async () => {
-    const page = await operatorPage(main);
+    const page = await operatorPage(main.deploy.issuer);
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.getByRole('link', { name: 'Settings', exact: true }).click();
@@ -81,7 +45,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
     expect(await page.locator('#f-password_min_length-hint').innerText()).to.include('Changed here (default: 8).');
     expect(await page.locator('#f-password_not_username-hint').innerText()).to.include('Changed here (default: off).');
     await within(NOTICE_MS, async () => {
-      const policy = await other.services.runtimeSettings.passwordPolicy.current();
+      const policy = await main.b.services.runtimeSettings.passwordPolicy.current();
       return policy.password_min_length === 12 && policy.password_digits === 2 && policy.password_not_username && policy.password_history === 3;
     });
 
@@ -97,18 +61,18 @@ describe('console: Password & sign-in security (headless Chromium, two instances
     await page.getByLabel('Longest lock (seconds)').fill('86400');
     await page.getByRole('button', { name: 'Save brute-force detection' }).click();
     await page.locator('#group-brute-force').getByText('Settings saved.').waitFor();
-    await within(NOTICE_MS, async () => (await other.services.runtimeSettings.bruteForce.current()).lockout_threshold === 3);
+    await within(NOTICE_MS, async () => (await main.b.services.runtimeSettings.bruteForce.current()).lockout_threshold === 3);
 
     await page.getByLabel('Roles that require a second factor').fill('finance, auditors');
     await page.getByRole('button', { name: 'Save multi-factor requirement' }).click();
     await page.locator('#group-mfa').getByText('Settings saved.').waitFor();
-    await within(NOTICE_MS, async () => (await other.services.runtimeSettings.mfa.current()).mfa_required_roles.join() === 'finance,auditors');
+    await within(NOTICE_MS, async () => (await main.b.services.runtimeSettings.mfa.current()).mfa_required_roles.join() === 'finance,auditors');
     await page.getByLabel('Code length (digits)').selectOption('8');
     await page.getByLabel('Algorithm').selectOption('SHA256');
     await page.getByRole('button', { name: 'Save OTP policy' }).click();
     await page.locator('#group-otp').getByText('Settings saved.').waitFor();
     await within(NOTICE_MS, async () => {
-      const otp = await other.services.runtimeSettings.otpPolicyNow();
+      const otp = await main.b.services.runtimeSettings.otpPolicyNow();
       return otp.digits === 8 && otp.algorithm === 'SHA256' && otp.period === 30;
     });
     await screenshot(page, 'security-settings-saved');
@@ -130,7 +94,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
   it('in en, ru, zh-CN and ko at 1280 and 390 px: no serious axe violations, nothing wider than the screen', async () => {
     for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
       for (const width of [1280, 390]) {
-        const page = await operatorPage(main, { locale, width });
+        const page = await operatorPage(main.deploy.issuer, { locale, width });
         await page.goto(`${main.deploy.issuer}/console/#/settings/security`);
         await page.locator('#f-otp_look_ahead').waitFor();
         await page.waitForLoadState('networkidle');
@@ -146,17 +110,14 @@ describe('console: Password & sign-in security (headless Chromium, two instances
   });
 
   describe('with environment pins', () => {
-    let pinned: Site;
+    let pinned: TwoInstances;
     before(async () => {
-      pinned = await site('security_console_pinned', { GATEHOUSE_LOCKOUT_THRESHOLD: '4', GATEHOUSE_PASSWORD_MIN_LENGTH: '10', GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', GATEHOUSE_MFA_REQUIRED_GROUPS: 'ops' });
+      pinned = await twoInstances('security_console_pinned', { operator: true, settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '4', GATEHOUSE_PASSWORD_MIN_LENGTH: '10', GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', GATEHOUSE_MFA_REQUIRED_GROUPS: 'ops' } });
     });
-    after(async () => {
-      await pinned?.a.close();
-      await pinned?.deploy.drop();
-    });
+    after(() => pinned?.stop());
 
     it('shows pinned settings locked with their variable; a card whose only setting is pinned has no save button', async () => {
-      const page = await operatorPage(pinned);
+      const page = await operatorPage(pinned.deploy.issuer);
       await page.goto(`${pinned.deploy.issuer}/console/#/settings/security`);
       const threshold = page.getByLabel('Failures from one address against one account');
       await threshold.waitFor();

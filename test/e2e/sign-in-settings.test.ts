@@ -1,90 +1,33 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import type { RunningGatehouse } from '../../src/server.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
-import { freePort } from '../helpers/redis-server.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
-
-const REDIRECT = 'https://app.example.com/cb';
-
-interface Site {
-  readonly deploy: Deployment;
-  readonly a: RunningGatehouse;
-  readonly clientId: string;
-}
-
-async function site(label: string, inbox: Inbox, settings: Record<string, string> = {}): Promise<Site> {
-  const deploy = await deployment(label, { settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>', ...settings } });
-  const a = await deploy.start();
-  await a.services.accounts.createUser({ username: 'operator', password: PASSWORD, roles: ['admin'] });
-  const { client } = await a.services.clients.create({
-    displayName: 'Notes',
-    firstParty: true,
-    metadata: { redirect_uris: [REDIRECT], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none', scope: 'openid' },
-  });
-  return { deploy, a, clientId: client.clientId };
-}
-
-/** An authorization request's first page on one instance: the sign-in page. */
-function authorizationUrl(instance: RunningGatehouse, clientId: string): string {
-  const query = new URLSearchParams({
-    client_id: clientId,
-    redirect_uri: REDIRECT,
-    response_type: 'code',
-    scope: 'openid',
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    code_challenge_method: 'S256',
-  });
-  return `${instance.url}/auth?${query}`;
-}
+import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
+import { consoleOperator, launchChromium, screenshot, seriousViolations } from './browser.ts';
 
 describe('console: Sign-in & self-service (headless Chromium, two instances)', function () {
   this.timeout(240_000);
   let inbox: Inbox;
   let browser: Browser;
-  let main: Site;
-  let other: RunningGatehouse;
-  let current: Page | undefined;
+  let main: TwoInstances;
 
   before(async () => {
     inbox = await startInbox();
-    main = await site('settings_console', inbox);
-    other = await main.deploy.start(await freePort());
+    main = await twoInstances('settings_console', { operator: true, mail: inbox });
     browser = await launchChromium();
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
-      await screenshot(current, `sign-in-settings-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
-    }
   });
   after(async () => {
     await browser?.close();
-    await other?.close();
-    await main?.a.close();
-    await main?.deploy.drop();
+    await main?.stop();
     await inbox?.close();
   });
 
-  async function operatorPage(target: Site, options: { width?: number; locale?: string } = {}): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 844 } });
-    const page = await context.newPage();
-    current = page;
-    if (options.locale !== undefined) await page.addInitScript((locale) => localStorage.setItem('gatehouse.console.locale', locale), options.locale);
-    await page.goto(`${target.deploy.issuer}/console/`);
-    await page.locator('main button').click();
-    await page.fill('input[name="login"]', 'operator');
-    await page.fill('input[name="password"]', PASSWORD);
-    await page.click('button[type="submit"]');
-    await page.locator('[data-testid="count-users"]').waitFor();
-    return page;
-  }
+  const operatorPage = consoleOperator(() => browser, 'sign-in-settings');
 
   /** The sign-in page instance B serves for a new authorization request, in a browser of its own. */
   async function signInPageOnB(): Promise<Page> {
     const page = await (await browser.newContext({ locale: 'en' })).newPage();
-    await page.goto(authorizationUrl(other, main.clientId));
+    await page.goto(main.authorizationUrl(main.b));
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     return page;
   }
@@ -98,7 +41,7 @@ describe('console: Sign-in & self-service (headless Chromium, two instances)', f
 
   it('switching self-registration on in the console shows "Create account" on the sign-in page; off, it is gone and the registration URL refuses', async () => {
     expect(await createAccountShownOnB()).to.equal(false);
-    const page = await operatorPage(main);
+    const page = await operatorPage(main.deploy.issuer);
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.getByRole('link', { name: 'Settings', exact: true }).click();
@@ -160,7 +103,7 @@ describe('console: Sign-in & self-service (headless Chromium, two instances)', f
   it('in en, ru, zh-CN and ko at 1280 and 390 px: no serious axe violations, nothing wider than the screen', async () => {
     for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
       for (const width of [1280, 390]) {
-        const page = await operatorPage(main, { locale, width });
+        const page = await operatorPage(main.deploy.issuer, { locale, width });
         await page.goto(`${main.deploy.issuer}/console/#/settings/sign-in`);
         await page.locator('#f-password_reset_ttl').waitFor();
         await page.waitForLoadState('networkidle');
@@ -176,17 +119,14 @@ describe('console: Sign-in & self-service (headless Chromium, two instances)', f
   });
 
   describe('with environment pins', () => {
-    let pinned: Site;
+    let pinned: TwoInstances;
     before(async () => {
-      pinned = await site('settings_console_pinned', inbox, { GATEHOUSE_PASSWORD_RESET: 'false' });
+      pinned = await twoInstances('settings_console_pinned', { operator: true, mail: inbox, settings: { GATEHOUSE_PASSWORD_RESET: 'false' } });
     });
-    after(async () => {
-      await pinned?.a.close();
-      await pinned?.deploy.drop();
-    });
+    after(() => pinned?.stop());
 
     it('shows a pinned setting locked, with its variable, and saves the others', async () => {
-      const page = await operatorPage(pinned);
+      const page = await operatorPage(pinned.deploy.issuer);
       await page.goto(`${pinned.deploy.issuer}/console/#/settings/sign-in`);
       const reset = page.getByLabel('Offer “Forgot password?”');
       await reset.waitFor();

@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { Logger } from '../../src/observability/logger.ts';
 import type { RunningGatehouse, StartOptions } from '../../src/server.ts';
@@ -130,6 +131,29 @@ export async function seed(gatehouse: RunningGatehouse): Promise<Seeded> {
     spa: { clientId: spa.client.clientId },
     service: { clientId: service.client.clientId, secret: service.secret! },
   };
+}
+
+/** An ES256 key pair for private_key_jwt: the private key and the public JWK a client registers under `kid`. */
+export async function clientSigningKey(kid: string): Promise<{ privateKey: CryptoKey; jwk: JWK }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  return { privateKey, jwk: { ...(await exportJWK(publicKey)), alg: 'ES256', use: 'sig', kid } };
+}
+
+/** A backend service for API (client_credentials) that authenticates with private_key_jwt (ES256) under `jwk`. */
+export function keyHoldingService(gatehouse: RunningGatehouse, displayName: string, jwk: JWK) {
+  return gatehouse.services.clients.create({
+    displayName,
+    allowedApis: [API],
+    metadata: {
+      redirect_uris: [],
+      response_types: [],
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [jwk] },
+      default_api: API,
+    },
+  });
 }
 
 /** An openid-client configuration, as an application would build it from the issuer URL. */

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { Readable, type Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { cli } from '../../src/cli/cli.ts';
 
@@ -12,26 +12,47 @@ export interface Exit {
   readonly stderr: string;
 }
 
-/** Runs `node src/main.ts` with exactly the given environment (plus PATH) until it exits. */
-export function runMain(env: Record<string, string>, timeoutMs = 20_000): Promise<Exit> {
+/**
+ * The environment of a Node process a test starts: exactly `env` plus PATH, and a compile cache
+ * shared by every such process (each one compiles the same TypeScript: on a busy machine that
+ * CPU is seconds of waiting per start).
+ */
+export function childEnv(env: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', NODE_COMPILE_CACHE: COMPILE_CACHE, ...env };
+}
+const COMPILE_CACHE = fileURLToPath(new URL('../../.data/node-compile-cache', import.meta.url));
+
+/**
+ * A child's whole output and how it ended. Resolves on 'close', not 'exit': a process can exit
+ * before its parent has read the last of its output (more likely the busier the machine). With
+ * `limitMs`, a child still running then is killed and the promise rejects, naming `what`.
+ */
+export function outputOf(child: ChildProcessByStdio<Writable | null, Readable, Readable>, limitMs?: number, what = 'the child process'): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    const timer =
+      limitMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, limitMs);
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`main.ts did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code, signal) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      if (timedOut) reject(new Error(`${what} did not exit within ${limitMs} ms; stderr: ${stderr}`));
+      else resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** Runs `node src/main.ts` with exactly the given environment (plus PATH) until it exits. */
+export function runMain(env: Record<string, string>, timeoutMs = 20_000): Promise<Exit> {
+  return outputOf(spawn(process.execPath, [MAIN], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs, 'main.ts');
 }
 
 export interface ServingProcess {
@@ -45,10 +66,7 @@ export interface ServingProcess {
 /** Starts `node src/main.ts` and resolves once it logs that it is ready. */
 export function serveMain(env: Record<string, string>, timeoutMs = 90_000): Promise<ServingProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, [MAIN], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     const timer = setTimeout(() => {
@@ -101,19 +119,10 @@ export async function runCli(args: string[], env: Record<string, string>, stdin?
 
 /** Runs the gatehouse CLI binary (`node src/cli/main.ts`) with the given arguments, environment and optional stdin. */
 export function spawnCli(args: string[], env: Record<string, string>, stdin?: string): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
+  const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const exit = outputOf(child);
+  child.stdin.end(stdin ?? '');
+  return exit;
 }
 
 /** Kills a test-owned server process at once and waits until it has exited. */

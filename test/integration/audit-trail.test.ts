@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
-import { auditCollection, createAuditTrail, ensureAuditIndexes, migrateLegacyAuditEvents, type AuditCollection, type AuditTrail } from '../../src/observability/audit-trail.ts';
+import { AUDIT_COLLECTION, auditCollection, createAuditTrail, ensureAuditIndexes, migrateLegacyAuditEvents, type AuditCollection, type AuditTrail } from '../../src/observability/audit-trail.ts';
 import { AUDIT_EVENT_TYPES } from '../../src/observability/audit-types.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { runInRequest } from '../../src/observability/request-context.ts';
+import { insertCommand } from '../../src/storage/insert-command.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { freshDatabaseUri } from '../helpers/stores.ts';
 
@@ -21,7 +22,8 @@ describe('audit trail: one writer, one shape, one collection (real MongoDB-wire 
   });
   beforeEach(async () => {
     await collection.deleteMany({});
-    trail = createAuditTrail({ collection, logger: createLogger('silent') });
+    // Written as the server writes it: one raw insert command per batch.
+    trail = createAuditTrail({ collection, insert: insertCommand(mongo.db!, AUDIT_COLLECTION), logger: createLogger('silent') });
   });
   afterEach(() => trail.close());
   after(async () => {

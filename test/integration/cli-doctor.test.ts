@@ -49,6 +49,16 @@ describe('gatehouse doctor ISSUER (a running deployment checked from the outside
     expect(result.stdout).to.match(/ok +discovery/).and.match(/skipped +token flow +skipped: a temporary client needs the deployment's settings/);
   });
 
+  it('an address that is not an http(s) URL is a usage error that says what to type, not an unexpected error', async () => {
+    const settings = { NODE_ENV: 'test', MONGODB_URI: mongodbUri, GATEHOUSE_SECRET: randomSecret() };
+    const bare = await runCli(['doctor', 'localhost:3000'], settings);
+    expect(bare.code).to.equal(2);
+    expect(bare.stderr).to.equal("gatehouse: doctor: ISSUER_URL must be an http:// or https:// URL, e.g. https://sso.example.com (got 'localhost:3000'; did you mean http://localhost:3000?)\n");
+    const other = await runCli(['doctor', 'ftp://sso.example.com'], { NODE_ENV: 'production' });
+    expect(other.code).to.equal(2);
+    expect(other.stderr).to.equal("gatehouse: doctor: ISSUER_URL must be an http:// or https:// URL, e.g. https://sso.example.com (got 'ftp://sso.example.com')\n");
+  });
+
   it('names a wrong issuer URL and what to do about it', async () => {
     const checks = byName(await runDoctor({ issuer: `${issuer}/realms/nope`, fetch }));
     expect(checks.discovery?.status).to.equal('fail');

@@ -23,6 +23,10 @@ describe('gatehouse <command> --help and mistakes (real binary)', function () {
     const typo = await spawnCli(['clinets', 'lsit'], {});
     expect(typo.code).to.equal(2);
     expect(typo.stderr).to.equal("gatehouse: unknown command 'clinets lsit' (did you mean 'clients list'?); see gatehouse --help\n");
+    // What was typed is shown escaped and cut short, never replayed to the terminal as is.
+    const sneaky = await spawnCli(['\u001b]0;pwned\u0007\u001b[31mkeys', 'x'.repeat(200)], {});
+    expect(sneaky.code).to.equal(2);
+    expect(sneaky.stderr).to.equal("gatehouse: unknown command '\\x1b]0;pwned\\x07\\x1b[31mkeys xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'; see gatehouse --help\n");
   });
 
   it('an unknown option is one line with the nearest match', async () => {

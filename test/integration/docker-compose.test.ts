@@ -144,6 +144,27 @@ describe("the README's Docker one-liner (docker-compose.yml's environment, produ
     }
   });
 
+  it('hands every .env setting to Gatehouse (an optional env_file), while environment: keeps the database addresses', async () => {
+    const yaml = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    const service = yaml.slice(yaml.indexOf('\n  gatehouse:\n'), yaml.indexOf('\n    environment:\n', yaml.indexOf('\n  gatehouse:\n')));
+    // Optional: `docker compose config` and `up` work without .env (the secret from the shell).
+    expect(service).to.match(/\n {4}env_file:\n {6}- path: \.env\n {8}required: false(\n|$)/);
+    // What Compose gives the container: the env_file's variables, overridden by environment:.
+    const dotEnv = { GATEHOUSE_SECRET: randomSecret(), GATEHOUSE_BRAND_NAME: 'Acme Sign-in', MONGODB_URI: 'mongodb://elsewhere:27017/x' };
+    const environment = Object.fromEntries(Object.entries(composeEnvironment(yaml, 'gatehouse')).map(([name, value]) => [name, interpolate(value, dotEnv)]));
+    const container = { ...dotEnv, ...environment };
+    expect(container.MONGODB_URI).to.match(/^mongodb:\/\/mongo:27017\//);
+    const database = freshDatabaseUri('compose_envfile');
+    const server = await serveMain({ ...container, PORT: '0', HOST: '127.0.0.1', MONGODB_URI: database, REDIS_URL: serviceUrls().redisUrl });
+    try {
+      const page = await fetch(`${server.url}/device`);
+      expect(await page.text()).to.include('Acme Sign-in');
+    } finally {
+      await server.stop();
+      await dropDatabase(database);
+    }
+  });
+
   it('without admin settings (the old one-liner: only GATEHOUSE_SECRET) it starts and says how to create an administrator', async () => {
     const compose = composeEnvironment(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), 'gatehouse');
     const environment = Object.fromEntries(Object.entries(compose).map(([name, value]) => [name, interpolate(value, { GATEHOUSE_SECRET: randomSecret() })]));

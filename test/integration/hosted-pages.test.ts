@@ -16,6 +16,7 @@ function normalized(html: string, login: string): string {
     .replace(/"challenge":"[A-Za-z0-9_-]+"/g, '"challenge":"CHALLENGE"')
     .replace(/\/interaction\/[A-Za-z0-9_-]+\//g, '/interaction/UID/')
     .replace(/return=\/interaction\/[A-Za-z0-9_-]+"/g, 'return=/interaction/UID"')
+    .replace(/\?interaction=[A-Za-z0-9_-]+"/g, '?interaction=UID"')
     .replace(/<code>[0-9a-f-]{36}<\/code>/g, '<code>REQUEST-ID</code>')
     .replace(`value="${login}"`, 'value="LOGIN"');
 }

@@ -1,72 +1,29 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { callAdmin } from '../helpers/admin.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { PASSWORD } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { runCli } from '../helpers/process.ts';
-import { freePort } from '../helpers/redis-server.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
+import { NOTES_REDIRECT, twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
 
-const REDIRECT = 'https://app.example.com/cb';
-
-interface Cluster {
-  readonly deploy: Deployment;
-  readonly a: RunningGatehouse;
-  readonly b: RunningGatehouse;
-  readonly clientId: string;
-  readonly token: () => Promise<string>;
-}
-
-async function cluster(label: string, inbox: Inbox, options: { redis: boolean; clock: TestClock; settings?: Record<string, string> }): Promise<Cluster> {
-  const deploy = await deployment(label, {
-    redis: options.redis,
-    clock: options.clock,
-    settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>', GATEHOUSE_SELF_REGISTRATION: 'true', ...options.settings },
-  });
-  const a = await deploy.start();
-  const b = await deploy.start(await freePort());
-  const { client } = await a.services.clients.create({
-    displayName: 'Notes',
-    firstParty: true,
-    metadata: { redirect_uris: [REDIRECT], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none', scope: 'openid' },
-  });
-  const ops = await adminClient(a, `policies-${label}`);
-  return { deploy, a, b, clientId: client.clientId, token: () => ops.token() };
-}
-
-async function stop(found: Cluster | undefined): Promise<void> {
-  await found?.b.close();
-  await found?.a.close();
-  await found?.deploy.drop();
+/** Two instances with mail and self-registration on (its page shows the minimum length). */
+function cluster(label: string, inbox: Inbox, options: { redis: boolean; clock: TestClock; settings?: Record<string, string> }): Promise<TwoInstances> {
+  return twoInstances(label, { ...options, mail: inbox, settings: { GATEHOUSE_SELF_REGISTRATION: 'true', ...options.settings } });
 }
 
 /** The registration page of a fresh authorization request on one instance. */
-async function registrationPage(instance: RunningGatehouse, clientId: string): Promise<string> {
-  const agent = new UserAgent();
-  const query = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
-  const started = await agent.request(`${instance.url}/auth?${query}`);
-  expect(started.status).to.equal(303);
-  const signIn = `${instance.url}${new URL(started.headers.get('location')!, instance.url).pathname}`;
-  const page = await agent.request(`${signIn}/register`);
+async function registrationPage(c: TwoInstances, instance: RunningGatehouse): Promise<string> {
+  const { agent, url } = await c.interaction(instance);
+  const page = await agent.request(`${url}/register`);
   expect(page.status).to.equal(200);
   return page.text();
 }
 
 const minLengthOn = (html: string) => Number(/id="password"[^>]*minlength="(\d+)"/.exec(html)?.[1]);
-
-function cliEnv(c: Cluster, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    NODE_ENV: 'test',
-    MONGODB_URI: c.deploy.mongodbUri,
-    ...(c.deploy.redisUrl === undefined ? {} : { REDIS_URL: c.deploy.redisUrl }),
-    GATEHOUSE_SECRET: c.deploy.secret,
-    GATEHOUSE_REDIS_PREFIX: c.deploy.settings.GATEHOUSE_REDIS_PREFIX!,
-    ...extra,
-  };
-}
 
 describe('runtime password policy (admin API, CLI, two instances, environment pins)', function () {
   this.timeout(120_000);
@@ -79,11 +36,11 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
   describe('two instances sharing MongoDB and Redis', () => {
     // Frozen: no cache lifetime can run out, so only the Redis notice can explain a change on B.
     const clock = testClock({ frozen: true });
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
       c = await cluster('policy_redis', inbox, { redis: true, clock });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('starts from the configured minimum length, with its variable and no pin', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/password-policy');
@@ -102,17 +59,17 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
         password_history: 0,
       });
       expect(shown.body.settings.password_history).to.include({ env: 'GATEHOUSE_PASSWORD_HISTORY' });
-      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(8);
+      expect(minLengthOn(await registrationPage(c, c.b))).to.equal(8);
     });
 
     it('a longer minimum set on A applies on B at once: registration page, admin set-password, change password; audited', async () => {
       const user = await c.a.services.accounts.createUser({ username: 'ada', password: PASSWORD });
-      await registrationPage(c.b, c.clientId);
+      await registrationPage(c, c.b);
       const changed = await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/password-policy', { password_min_length: 14 });
       expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
       expect(changed.body.settings.password_min_length).to.include({ value: 14, source: 'stored' });
 
-      await within(NOTICE_MS, async () => minLengthOn(await registrationPage(c.b, c.clientId)) === 14);
+      await within(NOTICE_MS, async () => minLengthOn(await registrationPage(c, c.b)) === 14);
       const refused = await callAdmin(c.b.url, await c.token(), 'PUT', `/users/${user.id}/password`, { password: 'thirteen-char' });
       expect(refused.status, JSON.stringify(refused.body)).to.equal(400);
       expect(JSON.stringify(refused.body)).to.include('at least 14 characters');
@@ -213,7 +170,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       expect(error).to.have.property('rule', 'history');
 
       // The registration page shows the requirements and names the rules a password breaks, in the reader's language.
-      const html = await registrationPage(c.b, c.clientId);
+      const html = await registrationPage(c, c.b);
       expect(html).to.include('Requirements: at least 10 characters; at most 40 characters; at least 2 digits; at least one uppercase letter; at least one special character (not a letter or digit); not your username; not your email address; not one of your last 3 passwords.');
 
       // Back to the defaults for the tests that follow.
@@ -228,52 +185,52 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
     });
 
     it('the CLI lists every group\'s settings and changes the policy; running servers follow', async () => {
-      const all = await runCli(['settings', 'get', '--json'], cliEnv(c));
+      const all = await runCli(['settings', 'get', '--json'], c.cliEnv());
       expect(all.code, all.stderr).to.equal(0);
       const shown = JSON.parse(all.stdout);
       expect(shown.settings.password_min_length.value).to.equal(14);
       expect(shown.settings, 'the sign-in group is listed too').to.include.keys('self_registration', 'password_reset_ttl');
-      const group = await runCli(['settings', 'get', 'password-policy', '--json'], cliEnv(c));
+      const group = await runCli(['settings', 'get', 'password-policy', '--json'], c.cliEnv());
       expect(Object.keys(JSON.parse(group.stdout).settings)).to.deep.equal(['password_min_length', 'password_max_length', 'password_digits', 'password_lowercase', 'password_uppercase', 'password_special', 'password_not_username', 'password_not_email', 'password_history']);
 
-      const set = await runCli(['settings', 'set', 'password-min-length=10'], cliEnv(c));
+      const set = await runCli(['settings', 'set', 'password-min-length=10'], c.cliEnv());
       expect(set.code, set.stderr).to.equal(0);
       expect(set.stdout).to.match(/^password_min_length {2}10 {2}\(stored\)$/m);
-      await within(NOTICE_MS, async () => minLengthOn(await registrationPage(c.b, c.clientId)) === 10);
+      await within(NOTICE_MS, async () => minLengthOn(await registrationPage(c, c.b)) === 10);
 
-      const bad = await runCli(['settings', 'set', 'password_min_length=3'], cliEnv(c));
+      const bad = await runCli(['settings', 'set', 'password_min_length=3'], c.cliEnv());
       expect(bad.code).to.not.equal(0);
       expect(bad.stderr).to.include('password_min_length: must be at least 8');
-      const back = await runCli(['settings', 'set', 'password_min_length=default', '--json'], cliEnv(c));
+      const back = await runCli(['settings', 'set', 'password_min_length=default', '--json'], c.cliEnv());
       expect(JSON.parse(back.stdout).settings.password_min_length).to.include({ value: 8, source: 'default' });
     });
   });
 
   describe('two instances without Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
       c = await cluster('policy_noredis', inbox, { redis: false, clock });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('the other instance applies a change within a second (on its clock)', async () => {
-      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(8);
+      expect(minLengthOn(await registrationPage(c, c.b))).to.equal(8);
       expect((await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/password-policy', { password_min_length: 12 })).status).to.equal(200);
-      expect(minLengthOn(await registrationPage(c.a, c.clientId)), 'the instance that wrote applies it at once').to.equal(12);
-      expect(minLengthOn(await registrationPage(c.b, c.clientId)), 'B still has its copy').to.equal(8);
+      expect(minLengthOn(await registrationPage(c, c.a)), 'the instance that wrote applies it at once').to.equal(12);
+      expect(minLengthOn(await registrationPage(c, c.b)), 'B still has its copy').to.equal(8);
       await clock.advance(1000);
-      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(12);
+      expect(minLengthOn(await registrationPage(c, c.b))).to.equal(12);
     });
   });
 
   describe('the environment variable pins the minimum length', () => {
     const clock = testClock();
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
       c = await cluster('policy_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_MIN_LENGTH: '10', GATEHOUSE_PASSWORD_HISTORY: '2', GATEHOUSE_PASSWORD_NOT_USERNAME: 'true' } });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('shows pinned_by and refuses a change with 409 naming the setting and its variable', async () => {
       const token = await c.token();
@@ -283,9 +240,9 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       expect(refused.status).to.equal(409);
       expect(refused.body.details).to.deep.equal([{ path: 'password_min_length', message: refused.body.error_description }]);
       expect(refused.body.error_description).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
-      expect(minLengthOn(await registrationPage(c.b, c.clientId))).to.equal(10);
+      expect(minLengthOn(await registrationPage(c, c.b))).to.equal(10);
 
-      const cli = await runCli(['settings', 'set', 'password_min_length=12'], cliEnv(c, { GATEHOUSE_PASSWORD_MIN_LENGTH: '10' }));
+      const cli = await runCli(['settings', 'set', 'password_min_length=12'], c.cliEnv({ GATEHOUSE_PASSWORD_MIN_LENGTH: '10' }));
       expect(cli.code).to.not.equal(0);
       expect(cli.stderr).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
 
@@ -322,12 +279,12 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
 
   describe('two instances sharing MongoDB and Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
       c = await cluster('bruteforce_redis', inbox, { redis: true, clock });
       for (const username of ['before', 'after']) await c.a.services.accounts.createUser({ username, password: PASSWORD });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('starts from the configured thresholds and durations', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/brute-force');
@@ -392,23 +349,23 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
       expect(Object.keys(document.paths['/settings/brute-force']!)).to.have.members(['get', 'patch']);
       expect(JSON.stringify(document.paths['/settings/brute-force']!.patch!.requestBody)).to.include('lockout_ip_threshold');
 
-      const set = await runCli(['settings', 'set', 'lockout_ip_threshold=50', 'lockout_seconds=default', '--json'], cliEnv(c));
+      const set = await runCli(['settings', 'set', 'lockout_ip_threshold=50', 'lockout_seconds=default', '--json'], c.cliEnv());
       expect(set.code, set.stderr).to.equal(0);
       expect(JSON.parse(set.stdout).settings.lockout_ip_threshold).to.include({ value: 50, source: 'stored' });
       await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.bruteForce.current()).lockout_ip_threshold === 50);
-      const group = await runCli(['settings', 'get', 'brute-force', '--json'], cliEnv(c));
+      const group = await runCli(['settings', 'get', 'brute-force', '--json'], c.cliEnv());
       expect(JSON.parse(group.stdout).settings.lockout_seconds).to.include({ value: 60, source: 'default' });
     });
   });
 
   describe('two instances without Redis (counters in MongoDB)', () => {
     const clock = testClock({ frozen: true });
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
       c = await cluster('bruteforce_noredis', inbox, { redis: false, clock });
       for (const username of ['early', 'late']) await c.a.services.accounts.createUser({ username, password: PASSWORD });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('the other instance applies a lower threshold within a second (on its clock)', async () => {
       await c.b.services.runtimeSettings.bruteForce.current();
@@ -421,11 +378,11 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
       c = await cluster('bruteforce_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '3', GATEHOUSE_LOCKOUT_SECONDS: '600' } });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('shows pinned_by, refuses a change with 409, and checks a change against the pinned values', async () => {
       const token = await c.token();
@@ -453,14 +410,13 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
   after(() => inbox?.close());
 
   /** Signs in with the password on one instance: 'enrol' when a second factor is asked for, 'callback' when the app gets its code. */
-  async function afterPassword(c: Cluster, instance: RunningGatehouse, username: string): Promise<'enrol' | 'callback' | string> {
+  async function afterPassword(c: TwoInstances, instance: RunningGatehouse, username: string): Promise<'enrol' | 'callback' | string> {
     const agent = new UserAgent();
-    const query = new URLSearchParams({ client_id: c.clientId, redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
-    let url = `${instance.url}/auth?${query}`;
+    let url = c.authorizationUrl(instance);
     let response: Response | undefined;
     let posted = false;
     for (let hop = 0; hop < 20; hop += 1) {
-      if (url.startsWith(REDIRECT)) return 'callback';
+      if (url.startsWith(NOTES_REDIRECT)) return 'callback';
       // Every step on this instance: redirects name the issuer, which is instance A's address.
       if (url.startsWith(c.deploy.issuer)) url = instance.url + url.slice(c.deploy.issuer.length);
       response = await agent.request(url);
@@ -482,7 +438,7 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
 
   describe('two instances sharing MongoDB and Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
       c = await cluster('mfa_redis', inbox, { redis: true, clock });
       await c.a.services.roles.ensure(['finance']);
@@ -490,7 +446,7 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
       await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
       await c.a.services.accounts.createUser({ username: 'olga', password: PASSWORD, groups: ['ops'] });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('starts with nobody required', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/mfa');
@@ -538,7 +494,7 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
       expect(group.status).to.equal(400);
       expect(group.body.details).to.deep.equal([{ path: 'mfa_required_groups.1', message: 'no group named "nobody-here" (create it first)' }]);
       expect((await callAdmin(c.a.url, token, 'GET', '/settings/mfa')).body.settings.mfa_required_groups.value, 'nothing of a refused change is stored').to.deep.equal(['ops']);
-      const cli = await runCli(['settings', 'set', 'mfa_required_groups=ops,security', 'mfa_required_roles=ghosts'], cliEnv(c));
+      const cli = await runCli(['settings', 'set', 'mfa_required_groups=ops,security', 'mfa_required_roles=ghosts'], c.cliEnv());
       expect(cli.code).to.not.equal(0);
       expect(cli.stderr).to.include('no role named "ghosts"');
       expect((await callAdmin(c.a.url, token, 'GET', '/settings/mfa')).body.settings.mfa_required_groups.value, 'the CLI writes no part of a refused change').to.deep.equal(['ops']);
@@ -547,7 +503,7 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
     it('is in the OpenAPI document; the CLI takes the roles off again and B follows', async () => {
       const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
       expect(Object.keys(document.paths['/settings/mfa']!)).to.have.members(['get', 'patch']);
-      const set = await runCli(['settings', 'set', 'mfa_required_roles=default', 'mfa-required-groups=ops,security', '--json'], cliEnv(c));
+      const set = await runCli(['settings', 'set', 'mfa_required_roles=default', 'mfa-required-groups=ops,security', '--json'], c.cliEnv());
       expect(set.code, set.stderr).to.equal(0);
       expect(JSON.parse(set.stdout).settings.mfa_required_groups.value).to.deep.equal(['ops', 'security']);
       await within(NOTICE_MS, async () => (await afterPassword(c, c.b, 'felix')) === 'callback');
@@ -557,7 +513,7 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
 
   describe('two instances without Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
       c = await cluster('mfa_noredis', inbox, { redis: false, clock });
       await c.a.services.roles.ensure(['finance']);
@@ -565,7 +521,7 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
       await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
       await c.a.services.accounts.createUser({ username: 'frida', password: PASSWORD, roles: ['finance'] });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('the other instance applies a change within a second (on its clock)', async () => {
       expect(await afterPassword(c, c.b, 'felix')).to.equal('callback');
@@ -579,12 +535,12 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
       c = await cluster('mfa_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance, admin' } });
       await c.a.services.groups.ensure(['ops']);
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('shows pinned_by and refuses a change with 409; the unpinned one stays editable', async () => {
       const token = await c.token();
@@ -609,11 +565,11 @@ describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
 
   describe('two instances sharing MongoDB and Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
       c = await cluster('otp_redis', inbox, { redis: true, clock });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('starts from RFC 6238 defaults; a change on A reaches B at once and is audited; bad values are 400 naming the field', async () => {
       const token = await c.token();
@@ -645,13 +601,13 @@ describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
     });
 
     it('the CLI sets and restores it', async () => {
-      const set = await runCli(['settings', 'set', 'otp_period=60', 'otp-look-ahead=2', 'otp_digits=default', '--json'], cliEnv(c));
+      const set = await runCli(['settings', 'set', 'otp_period=60', 'otp-look-ahead=2', 'otp_digits=default', '--json'], c.cliEnv());
       expect(set.code, set.stderr).to.equal(0);
       const settings = JSON.parse(set.stdout).settings;
       expect(settings.otp_period).to.include({ value: 60, source: 'stored' });
       expect(settings.otp_look_ahead).to.include({ value: 2, source: 'stored' });
       expect(settings.otp_digits).to.include({ value: 6, source: 'default' });
-      const bad = await runCli(['settings', 'set', 'otp_algorithm=SHA3'], cliEnv(c));
+      const bad = await runCli(['settings', 'set', 'otp_algorithm=SHA3'], c.cliEnv());
       expect(bad.code).to.not.equal(0);
       expect(bad.stderr).to.include('otp_algorithm: must be SHA1, SHA256, SHA512');
     });
@@ -659,11 +615,11 @@ describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
       c = await cluster('otp_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_OTP_DIGITS: '8', GATEHOUSE_OTP_ALGORITHM: 'SHA256' } });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('shows pinned_by and refuses a change with 409; the pinned values are in force', async () => {
       const token = await c.token();

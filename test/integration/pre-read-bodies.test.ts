@@ -1,20 +1,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { childEnv, outputOf, type Exit } from '../helpers/process.ts';
 import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
 
 const CHILD = fileURLToPath(new URL('../fixtures/pre-read-bodies.ts', import.meta.url));
 
-function runChild(): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  return new Promise((resolve) => {
-    const input = JSON.stringify({ mongodbUri: freshDatabaseUri('pre_read'), redisUrl: serviceUrls().redisUrl });
-    const child = spawn(process.execPath, [CHILD, input], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ stdout, stderr, code }));
-  });
+function runChild(): Promise<Exit> {
+  const input = JSON.stringify({ mongodbUri: freshDatabaseUri('pre_read'), redisUrl: serviceUrls().redisUrl });
+  return outputOf(spawn(process.execPath, [CHILD, input], { env: { ...process.env, ...childEnv({}) }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 describe('bodies Gatehouse reads ahead of the provider (client-auth keys, JWT introspection)', () => {

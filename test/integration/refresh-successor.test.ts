@@ -38,6 +38,17 @@ describe('refresh-token successors are stored with the rotation that hands them 
       },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
     });
+  const introspect = async (token: string) =>
+    (await (
+      await fetch(`${issuer}/token/introspection`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(cast.web.clientId)}:${encodeURIComponent(cast.web.secret)}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ token, token_type_hint: 'refresh_token' }).toString(),
+      })
+    ).json()) as Record<string, unknown>;
   const tokens = { findOne: (filter: object) => mongo.db!.collection('oidc_refresh_token').findOne(filter) };
   const stored = () => mongo.db!.collection('oidc_refresh_token').countDocuments();
 
@@ -61,13 +72,17 @@ describe('refresh-token successors are stored with the rotation that hands them 
     await within(15_000, async () => (await fetch(`${issuer}/readyz`)).status === 200);
     expect(await stored(), 'the failed rotation left no successor behind').to.equal(before);
     expect(await tokens.findOne({ _id: failing as never }), 'nor marked the old token used').to.not.have.property('consumed');
+    expect(await tokens.findOne({ _id: `rotated:${failing}` as never }), 'no rotation marker').to.equal(null);
 
     const working = await newRefreshToken();
     const rotated = await refresh(working);
     expect(rotated.status).to.equal(200);
     const { refresh_token: successor } = (await rotated.json()) as { refresh_token: string };
     expect(await tokens.findOne({ _id: successor as never }), 'the successor handed out is stored').to.not.equal(null);
-    expect(await tokens.findOne({ _id: working as never })).to.have.property('consumed');
+    expect(await tokens.findOne({ _id: `rotated:${working}` as never }), 'the rotation marker, in the same insert').to.include({ successorId: successor });
+    expect(await introspect(working), 'the rotated token introspects as inactive').to.deep.equal({ active: false });
+    expect(await introspect(successor), 'its successor as active').to.include({ active: true });
     expect((await refresh(successor)).status, 'and it works').to.equal(200);
+    expect(await introspect(successor), 'rotated in turn: inactive').to.deep.equal({ active: false });
   });
 });

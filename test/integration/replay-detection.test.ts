@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { API, deployment, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { clientSigningKey, deployment, keyHoldingService, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
 const ROUNDS = 5;
 const AT_ONCE = 4;
@@ -59,24 +59,11 @@ for (const redis of [true, false]) {
     });
 
     it(`serves one of ${AT_ONCE} token requests carrying the same private_key_jwt assertion; the rest get invalid_client (${ROUNDS} rounds)`, async () => {
-      const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-      const jwk = { ...(await exportJWK(publicKey)), alg: 'ES256', use: 'sig', kid: 'replayed-key' };
+      const { privateKey, jwk } = await clientSigningKey('replayed-key');
       const wrong: string[] = [];
       for (let round = 1; round <= ROUNDS; round++) {
         // A client per round: refused assertions count toward the client's authentication failures.
-        const { client } = await gatehouse.services.clients.create({
-          displayName: `Replayed assertions ${round}`,
-          allowedApis: [API],
-          metadata: {
-            redirect_uris: [],
-            response_types: [],
-            grant_types: ['client_credentials'],
-            token_endpoint_auth_method: 'private_key_jwt',
-            token_endpoint_auth_signing_alg: 'ES256',
-            jwks: { keys: [jwk] },
-            default_api: API,
-          },
-        });
+        const { client } = await keyHoldingService(gatehouse, `Replayed assertions ${round}`, jwk);
         const assertion = await new SignJWT({ jti: randomUUID() })
           .setProtectedHeader({ alg: 'ES256', kid: 'replayed-key' })
           .setIssuer(client.clientId)

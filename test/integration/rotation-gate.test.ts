@@ -59,8 +59,9 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
       now: () => clock,
     });
   }
-  const tokens = () => mongo.db!.collection<{ _id: string; consumed?: number }>('oidc_refresh_token');
+  const tokens = () => mongo.db!.collection<{ _id: string; consumed?: number; rotatedAtMs?: number; successorId?: string }>('oidc_refresh_token');
   const stored = async (key: string) => (await tokens().findOne({ _id: key })) !== null;
+  const marker = (key: string) => tokens().findOne({ _id: `rotated:${key}` });
 
   async function issued(adapter: RoutedAdapterFactory, grantId = id()): Promise<{ key: string; grantId: string }> {
     const key = id();
@@ -77,17 +78,20 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
     return successor;
   }
 
-  it('claims in Redis, writes nothing to MongoDB until the completion, then the successor and the mark', async () => {
+  it('claims in Redis, writes nothing to MongoDB until the completion, then the successor and the rotation marker in one insert', async () => {
     const adapter = factory(0);
     const { key, grantId } = await issued(adapter);
     const successor = await rotate(adapter, key, grantId);
     expect(await redis.get(rotationClaimKey(prefix, `RefreshToken:${key}`)), 'the claim').to.equal(String(clock));
     expect(await mongo.db!.collection(CONSUMPTION_COLLECTION).countDocuments({ _id: `RefreshToken:${key}` as never }), 'no MongoDB gate').to.equal(0);
     expect(await stored(successor), 'the successor is held back').to.equal(false);
-    expect((await tokens().findOne({ _id: key }))?.consumed, 'not marked before the completion').to.equal(undefined);
+    expect(await marker(key), 'no marker before the completion').to.equal(null);
     await adapter.completeRotation(key, successor);
     expect(await stored(successor)).to.equal(true);
-    expect((await tokens().findOne({ _id: key }))?.consumed).to.be.a('number');
+    expect(await marker(key)).to.include({ rotatedAtMs: clock, successorId: successor, grantId });
+    expect((await tokens().findOne({ _id: key }))?.consumed, 'the old token itself is not written').to.equal(undefined);
+    expect(await adapter('RefreshToken').find(key), 'it reads as consumed').to.have.property('consumed', Math.floor(clock / 1000));
+    expect(await adapter('RefreshToken').find(`rotated:${key}`), 'a marker is never a token').to.equal(undefined);
   });
 
   it('completes even when the successor id is already stored: the insert falls back to replacing it', async () => {
@@ -99,7 +103,7 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
     const written = await tokens().findOne({ _id: successor });
     expect(written, 'the held successor replaced the stale copy').to.not.have.property('stale');
     expect(written).to.have.property('payload');
-    expect((await tokens().findOne({ _id: key }))?.consumed).to.be.a('number');
+    expect(await marker(key)).to.include({ successorId: successor });
   });
 
   it('gives exactly one winner among concurrent claims (strict window)', async () => {
@@ -140,13 +144,96 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
     expect(await adapter('RefreshToken').find(key), 'the window counts from the first rotation').to.have.property('consumed');
   });
 
-  it('a rotation whose grant was revoked before its completion is refused and keeps no successor', async () => {
+  it('a rotation completing while its grant is revoked writes its successor under the revoked grant (the library refuses it: the Grant is gone)', async () => {
+    // The one insert reads nothing, so it cannot see a revocation that landed since the find; the
+    // successor it writes names a grant whose Grant record the revocation destroyed, and the
+    // library checks the Grant on every use of a token (refresh, introspection, userinfo).
     const adapter = factory(0);
     const { key, grantId } = await issued(adapter);
     const successor = await rotate(adapter, key, grantId);
     await adapter('RefreshToken').revokeByGrantId(grantId);
-    expect(await rejection(adapter.completeRotation(key, successor))).to.equal('invalid_grant');
-    expect(await stored(successor)).to.equal(false);
+    await adapter.completeRotation(key, successor);
+    expect(await adapter('RefreshToken').find(successor)).to.have.property('grantId', grantId);
+    expect(await adapter('Grant').find(grantId), 'no Grant to honour it').to.equal(undefined);
+  });
+
+  describe('inside the refresh grant (its find reads the token alone)', () => {
+    it('a token rotated before, reused after the claim ran out: found out by the insert, the grant is revoked', async () => {
+      const adapter = factory(0);
+      const { key, grantId } = await issued(adapter);
+      const first = await adapter.inRefreshGrant(key, () => rotate(adapter, key, grantId));
+      await adapter.completeRotation(key, first);
+      clock += ROTATION_IN_FLIGHT_MS + 1_000;
+      const reuser = factory(0);
+      const outcome = await reuser.inRefreshGrant(key, async () => {
+        const second = await rotate(reuser, key, grantId);
+        const refused = await rejection(reuser.completeRotation(key, second));
+        expect(await stored(second), 'the reuse keeps no successor').to.equal(false);
+        return { refused, reused: reuser.reusedGrant() };
+      });
+      expect(outcome).to.deep.equal({ refused: 'invalid_grant', reused: grantId });
+      expect(await stored(first), 'the whole grant is revoked, the legitimate successor included').to.equal(false);
+      expect(await marker(key), 'and the marker').to.equal(null);
+    });
+
+    it('a token rotated before, reused inside the claim\'s hold: found out by the consume, the grant is revoked', async () => {
+      const adapter = factory(0);
+      const { key, grantId } = await issued(adapter);
+      const first = await adapter.inRefreshGrant(key, () => rotate(adapter, key, grantId));
+      await adapter.completeRotation(key, first);
+      clock += 1_000;
+      const reuser = factory(0);
+      const outcome = await reuser.inRefreshGrant(key, async () => {
+        expect(await reuser('RefreshToken').find(key), 'its own find does not see the rotation').not.to.have.property('consumed');
+        return { refused: await rejection(reuser('RefreshToken').consume(key)), reused: reuser.reusedGrant() };
+      });
+      expect(outcome).to.deep.equal({ refused: 'invalid_grant', reused: grantId });
+      expect(await stored(first)).to.equal(false);
+    });
+
+    it('a rotation completed between this request\'s find and its insert is a lost race, not reuse: refused, nothing revoked', async () => {
+      const adapter = factory(0);
+      const { key, grantId } = await issued(adapter);
+      const other = factory(0);
+      const outcome = await other.inRefreshGrant(key, async () => {
+        await other('RefreshToken').find(key);
+        clock += 5;
+        // Meanwhile the first request rotates the token and completes.
+        const first = await adapter.inRefreshGrant(key, () => rotate(adapter, key, grantId));
+        await adapter.completeRotation(key, first);
+        await redis.del(rotationClaimKey(prefix, `RefreshToken:${key}`));
+        await other('RefreshToken').consume(key);
+        const successor = id();
+        await other('RefreshToken').upsert(successor, { kind: 'RefreshToken', jti: successor, grantId, rotations: 1 } as AdapterPayload, 3600);
+        return { refused: await rejection(other.completeRotation(key, successor)), reused: other.reusedGrant(), first };
+      });
+      expect(outcome.refused).to.equal('invalid_grant');
+      expect(outcome.reused, 'not reuse').to.equal(undefined);
+      expect(await stored(outcome.first), 'the winner keeps its successor').to.equal(true);
+    });
+
+    it('inside the reuse window a retry of a rotated token completes too', async () => {
+      const adapter = factory(10);
+      const { key, grantId } = await issued(adapter);
+      const first = await adapter.inRefreshGrant(key, () => rotate(adapter, key, grantId));
+      await adapter.completeRotation(key, first);
+      clock += 3_000;
+      const retry = factory(10);
+      const second = await retry.inRefreshGrant(key, () => rotate(retry, key, grantId));
+      await retry.completeRotation(key, second);
+      expect(await stored(first)).to.equal(true);
+      expect(await stored(second)).to.equal(true);
+      expect(await marker(key), 'the first rotation\'s time stays').to.include({ successorId: first });
+    });
+  });
+
+  it('reads a token marked consumed by an earlier version (the `consumed` field, no marker) as consumed', async () => {
+    const adapter = factory(0);
+    const { key } = await issued(adapter);
+    await tokens().updateOne({ _id: key }, { $set: { consumed: Math.floor(clock / 1000), consumedAtMs: clock } });
+    expect(await adapter('RefreshToken').find(key)).to.have.property('consumed', Math.floor(clock / 1000));
+    expect(await adapter.inRefreshGrant(key, () => adapter('RefreshToken').find(key)), 'the refresh grant too').to.have.property('consumed');
+    expect(await rejection(adapter('RefreshToken').consume(key))).to.equal('invalid_grant');
   });
 
   it('refuses a second claim while the first may be in flight, and lets one retry take over one that never completed', async () => {

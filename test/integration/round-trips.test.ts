@@ -4,6 +4,8 @@ import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { FAST_HASHING, PASSWORD, REDIRECT_URI, seed } from '../helpers/e2e.ts';
 import { testClock } from '../helpers/clock.ts';
 import { startInstance } from '../helpers/instance.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { isFerretDbV1 } from '../../src/storage/server-kind.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
@@ -33,6 +35,7 @@ function sum(tally: Tally, names?: Set<string>): number {
 }
 
 const describeTally = (tally: Tally) => JSON.stringify(Object.fromEntries(tally));
+const API = 'https://api.round-trips.example';
 
 /**
  * Round trips per operation on the stateful paths, counted on the instance's own connections
@@ -52,6 +55,7 @@ describe('store round trips per request (counted on the connections)', function 
   const redisTrace: string[] = [];
   let redisPrefix: string;
   let web: { clientId: string; secret: string };
+  let service: { clientId: string; secret: string };
   let username: string;
 
   const count = async <T>(run: () => Promise<T>): Promise<{ result: T; mongo: Tally; redis: Tally; trace: string[] }> => {
@@ -110,6 +114,13 @@ describe('store round trips per request (counted on the connections)', function 
       },
     });
     web = { clientId: created.client.clientId, secret: created.secret! };
+    await gatehouse.services.apis.create({ identifier: API, scopes: ['read'] });
+    const machine = await gatehouse.services.clients.create({
+      displayName: 'Service',
+      allowedApis: [API],
+      metadata: { redirect_uris: [], grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    service = { clientId: machine.client.clientId, secret: machine.secret! };
   });
 
   after(async function () {
@@ -117,12 +128,12 @@ describe('store round trips per request (counted on the connections)', function 
     await dropDatabase(mongodbUri);
   });
 
-  const basic = () => `Basic ${Buffer.from(`${encodeURIComponent(web.clientId)}:${encodeURIComponent(web.secret)}`).toString('base64')}`;
+  const basic = (client = web) => `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`).toString('base64')}`;
 
-  async function token(form: Record<string, string>): Promise<Record<string, unknown>> {
+  async function token(form: Record<string, string>, client = web): Promise<Record<string, unknown>> {
     const response = await fetch(`${issuer}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic() },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(client) },
       body: new URLSearchParams(form).toString(),
     });
     const body = (await response.json()) as Record<string, unknown>;
@@ -259,11 +270,11 @@ describe('store round trips per request (counted on the connections)', function 
 
   /**
    * With Redis the rotation is claimed there (one script) and writes MongoDB only at its
-   * completion: the successor (`insert`), then the mark on the old token (`update`). Two
-   * commands rather than one `update` of two statements: on FerretDB v1 an upsert costs an
-   * extra PostgreSQL transaction (docs/PERFORMANCE.md, fourth round).
+   * completion: ONE `insert` command of the successor and the rotation marker `rotated:<old>`
+   * (one PostgreSQL transaction on FerretDB v1). The refresh grant's find reads the token
+   * alone, without its marker (docs/STORAGE.md, fifth round).
    */
-  it('a refresh: at most 1 MongoDB read, 2 writes and 3 Redis commands', async function () {
+  it('a refresh: exactly 1 MongoDB read (the token), 1 write (one insert) and at most 2 Redis commands', async function () {
     const { tokens } = await signIn();
     let refreshToken = tokens.refresh_token as string;
     expect(refreshToken).to.be.a('string');
@@ -272,12 +283,142 @@ describe('store round trips per request (counted on the connections)', function 
     const { result, mongo: m, redis: r, trace } = await count(() => token({ grant_type: 'refresh_token', refresh_token: refreshToken }));
     expect(result.refresh_token).to.be.a('string').and.not.equal(refreshToken);
     const summary = `MongoDB ${trace.join(', ')}; Redis ${describeTally(r)}`;
-    expect(sum(m, MONGO_READS), summary).to.be.at.most(1);
-    expect(requestWrites(trace), summary).to.equal(2);
-    expect(trace.filter((entry) => MONGO_WRITES.has(entry.split(' ')[0]!) && !BATCHED.has(entry)), summary).to.deep.equal([
-      'insert oidc_refresh_token',
-      'update oidc_refresh_token',
-    ]);
-    expect(sum(r), summary).to.be.at.most(3);
+    expect(sum(m, MONGO_READS), summary).to.equal(1);
+    expect(requestWrites(trace), summary).to.equal(1);
+    expect(trace.filter((entry) => MONGO_WRITES.has(entry.split(' ')[0]!) && !BATCHED.has(entry)), summary).to.deep.equal(['insert oidc_refresh_token']);
+    // The claim and the new access token.
+    expect(sum(r), summary).to.be.at.most(2);
+  });
+
+  /** A machine token for the API: the warm path (client, keys, limiter) is the steady state. */
+  const machineToken = () => token({ grant_type: 'client_credentials', resource: API, scope: 'read' }, service);
+
+  /**
+   * The client-authentication gate reads its failure counter in one transaction unless it saw
+   * this client succeed less than a second ago (attempt-limits.ts): either that, or nothing.
+   */
+  const GATE_READ = ['exec -', 'get gh_attempts_client_auth', 'multi -', 'pttl gh_attempts_client_auth'];
+  const withoutGate = (sent: readonly string[]) => {
+    const gate = sent.filter((entry) => entry.endsWith(' gh_attempts_client_auth') || entry.endsWith(' -'));
+    expect([[], GATE_READ], sent.join(', ')).to.deep.include([...gate].sort());
+    return sent.filter((entry) => !gate.includes(entry));
+  };
+
+  /**
+   * A client_credentials JWT is signed, not stored: the request itself sends nothing to either
+   * store. Its only write is its audit event, batched with every other event of that second.
+   */
+  it('a client_credentials JWT: no MongoDB command, no Redis command but the gate\'s; its audit event goes with the batch', async function () {
+    await machineToken();
+    const { result, mongo: m, trace } = await count(async () => ({ body: await machineToken(), redis: [...redisTrace] }));
+    expect(String(result.body.access_token).split('.'), 'a JWT').to.have.length(3);
+    expect(trace, trace.join(', ')).to.deep.equal([]);
+    expect(sum(m)).to.equal(0);
+    expect(withoutGate(result.redis)).to.deep.equal([]);
+    // The batch: one insert for however many tokens (here 5), one token.issued each (the default).
+    await gatehouse.flushBatchedWrites();
+    const before = await gatehouse.services.audit.count({ types: ['token.issued'], clientId: service.clientId });
+    const batch = await count(async () => {
+      for (let i = 0; i < 5; i += 1) await machineToken();
+      mongoTrace.length = 0;
+      await gatehouse.flushBatchedWrites();
+      return [...mongoTrace];
+    });
+    expect(batch.result.filter((entry) => entry === 'insert audit_events'), batch.result.join(', ')).to.have.length(1);
+    expect(await gatehouse.services.audit.count({ types: ['token.issued'], clientId: service.clientId })).to.equal(before + 5);
+  });
+
+  /** userinfo with an opaque token on a warm instance: the token, its session and grant come from the record cache. */
+  it('userinfo: no store command on a warm instance', async function () {
+    const { tokens } = await signIn();
+    const me = () => fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${String(tokens.access_token)}` } }).then((response) => response.status);
+    expect(await me()).to.equal(200);
+    const { result, mongo: m, redis: r } = await count(me);
+    expect(result).to.equal(200);
+    expect(sum(m), describeTally(m)).to.equal(0);
+    expect(sum(r), describeTally(r)).to.equal(0);
+  });
+});
+
+/**
+ * GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute: client_credentials tokens are counted, not
+ * stored one by one — no audit write per token at all, one summary per client, address and minute.
+ */
+describe('store round trips of client_credentials with per-minute audit counts', function () {
+  this.timeout(60_000);
+  let gatehouse: RunningGatehouse;
+  let mongodbUri: string;
+  let issuer: string;
+  const writes: string[] = [];
+  let counting = false;
+
+  before(async function () {
+    const port = await freePort();
+    issuer = `http://127.0.0.1:${port}`;
+    mongodbUri = freshDatabaseUri('round_trips_counts');
+    gatehouse = await startInstance({
+      mongodbUri,
+      redisUrl: serviceUrls().redisUrl,
+      secret: randomSecret(),
+      issuer,
+      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_PREFIX: `gh-rtc-${port}:`, GATEHOUSE_KEY_POLL_INTERVAL: '3600', GATEHOUSE_AUDIT_CLIENT_CREDENTIALS: 'per-minute' },
+      clock: testClock({ frozen: true }),
+      onStoreCommand: (store, command, target) => {
+        if (counting && store === 'mongodb' && MONGO_WRITES.has(command)) writes.push(`${command} ${target}`);
+      },
+    });
+  });
+
+  after(async function () {
+    await gatehouse?.close();
+    await dropDatabase(mongodbUri);
+  });
+
+  /**
+   * FerretDB v1 scans for every audit query (docs/PERFORMANCE.md), so the server leaves out the
+   * query indexes there: each would only add to the cost of every event written. MongoDB gets them.
+   */
+  it('creates the audit query indexes on MongoDB only, not on FerretDB v1 (where no audit query could use them)', async function () {
+    const db = (await connectMongo({ uri: mongodbUri, timeoutMs: 5000 }));
+    try {
+      const names = (await db.db!.collection('audit_events').listIndexes().toArray()).map((index) => index.name as string);
+      if (await isFerretDbV1(db.db!)) expect(names).to.not.include.members(['type_id']).and.not.include('client_id');
+      else expect(names).to.include.members(['type_id', 'actor_id', 'actor_username_id', 'target_id', 'client_id']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('20 tokens: no MongoDB write until the minute is written, then one insert holding one token.issued_summary with count 20', async function () {
+    await gatehouse.services.apis.create({ identifier: API, scopes: ['read'] });
+    const created = await gatehouse.services.clients.create({
+      displayName: 'Service',
+      allowedApis: [API],
+      metadata: { redirect_uris: [], grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    const authorization = `Basic ${Buffer.from(`${encodeURIComponent(created.client.clientId)}:${encodeURIComponent(created.secret!)}`).toString('base64')}`;
+    await gatehouse.flushBatchedWrites();
+    writes.length = 0;
+    counting = true;
+    try {
+      for (let i = 0; i < 20; i += 1) {
+        const response = await fetch(`${issuer}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization },
+          body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, scope: 'read' }).toString(),
+        });
+        expect(response.status).to.equal(200);
+      }
+      // The instance's clock is frozen: the minute never ends on its own, and the 1 s batch timer never fires.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(writes, 'no audit write per token').to.deep.equal([]);
+      await gatehouse.flushBatchedWrites();
+    } finally {
+      counting = false;
+    }
+    expect(writes).to.deep.equal(['insert audit_events']);
+    const { events } = await gatehouse.services.audit.query({ types: ['token.issued', 'token.issued_summary'], clientId: created.client.clientId, limit: 10 });
+    expect(events.map((event) => [event.type, event.details.count])).to.deep.equal([['token.issued_summary', 20]]);
+    expect(events[0]).to.include({ ip: '127.0.0.1', client: created.client.clientId });
   });
 });

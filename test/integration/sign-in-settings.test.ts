@@ -1,69 +1,15 @@
 import { expect } from 'chai';
-import type { RunningGatehouse } from '../../src/server.ts';
-import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { callAdmin } from '../helpers/admin.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
-import { testClock, type TestClock } from '../helpers/clock.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { testClock } from '../helpers/clock.ts';
+import { PASSWORD } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { runCli } from '../helpers/process.ts';
-import { freePort } from '../helpers/redis-server.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
-
-const REDIRECT = 'https://app.example.com/cb';
-
-/** The sign-in page of a fresh authorization request, fetched from one instance. */
-async function signInPage(instance: RunningGatehouse, clientId: string): Promise<{ agent: UserAgent; url: string; html: string }> {
-  const agent = new UserAgent();
-  const query = new URLSearchParams({
-    client_id: clientId,
-    redirect_uri: REDIRECT,
-    response_type: 'code',
-    scope: 'openid',
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    code_challenge_method: 'S256',
-  });
-  const started = await agent.request(`${instance.url}/auth?${query}`);
-  expect(started.status, 'the authorization request goes to the sign-in').to.equal(303);
-  const location = new URL(started.headers.get('location')!, instance.url);
-  const url = `${instance.url}${location.pathname}`;
-  const page = await agent.request(url);
-  expect(page.status).to.equal(200);
-  return { agent, url, html: await page.text() };
-}
+import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
 
 const offersRegistration = (html: string) => /href="[^"]*\/register"/.test(html);
 const offersReset = (html: string) => html.includes('/password/forgot');
-
-interface Cluster {
-  readonly deploy: Deployment;
-  readonly a: RunningGatehouse;
-  readonly b: RunningGatehouse;
-  readonly clientId: string;
-  readonly token: () => Promise<string>;
-}
-
-async function cluster(label: string, inbox: Inbox, options: { redis: boolean; clock: TestClock; settings?: Record<string, string> }): Promise<Cluster> {
-  const deploy = await deployment(label, {
-    redis: options.redis,
-    clock: options.clock,
-    settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>', ...options.settings },
-  });
-  const a = await deploy.start();
-  const b = await deploy.start(await freePort());
-  const { client } = await a.services.clients.create({
-    displayName: 'Notes',
-    firstParty: true,
-    metadata: { redirect_uris: [REDIRECT], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none', scope: 'openid' },
-  });
-  const ops = await adminClient(a, `settings-${label}`);
-  return { deploy, a, b, clientId: client.clientId, token: () => ops.token() };
-}
-
-async function stop(found: Cluster | undefined): Promise<void> {
-  await found?.b.close();
-  await found?.a.close();
-  await found?.deploy.drop();
-}
 
 describe('runtime sign-in settings (admin API, CLI, two instances, environment pins)', function () {
   this.timeout(120_000);
@@ -76,11 +22,11 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
   describe('two instances sharing MongoDB and Redis', () => {
     // Frozen: no cache lifetime can run out during the test, so only the Redis notice can explain a change on B.
     const clock = testClock({ frozen: true });
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
-      c = await cluster('settings_redis', inbox, { redis: true, clock });
+      c = await twoInstances('settings_redis', { mail: inbox, redis: true, clock });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('starts from the configured defaults, each with its variable and no pin', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/sign-in');
@@ -97,7 +43,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
     });
 
     it('a change made on instance A shows on instance B\'s sign-in page at once (Redis notice), and is audited with before and after', async () => {
-      const before = await signInPage(c.b, c.clientId);
+      const before = await c.signInPage(c.b);
       expect(offersRegistration(before.html), 'no "Create account" yet').to.equal(false);
       const refused = await before.agent.request(`${before.url}/register`);
       expect(refused.status, 'the registration URL refuses while it is off').to.equal(404);
@@ -107,8 +53,8 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       expect(changed.body.settings.self_registration).to.include({ value: true, source: 'stored' });
       expect(changed.body.settings.self_registration_domains.value).to.deep.equal(['example.com', 'example.org']);
 
-      await within(NOTICE_MS, async () => offersRegistration((await signInPage(c.b, c.clientId)).html));
-      const after = await signInPage(c.b, c.clientId);
+      await within(NOTICE_MS, async () => offersRegistration((await c.signInPage(c.b)).html));
+      const after = await c.signInPage(c.b);
       const register = await after.agent.request(`${after.url}/register`);
       expect(register.status).to.equal(200);
       expect(await register.text()).to.include('example.com, example.org');
@@ -127,10 +73,10 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
 
     it('password reset off: no "Forgot password?" link, and the reset pages refuse alike for known and unknown accounts', async () => {
       await c.a.services.accounts.createUser({ username: 'rosa', email: 'rosa@example.com', password: PASSWORD });
-      expect(offersReset((await signInPage(c.b, c.clientId)).html)).to.equal(true);
+      expect(offersReset((await c.signInPage(c.b)).html)).to.equal(true);
       const changed = await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/sign-in', { password_reset: false });
       expect(changed.status).to.equal(200);
-      await within(NOTICE_MS, async () => !offersReset((await signInPage(c.b, c.clientId)).html));
+      await within(NOTICE_MS, async () => !offersReset((await c.signInPage(c.b)).html));
 
       const agent = new UserAgent();
       const page = await agent.request(`${c.b.url}/password/forgot`);
@@ -150,7 +96,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       // Back to the default (null): the link returns.
       const reset = await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/sign-in', { password_reset: null });
       expect(reset.body.settings.password_reset).to.include({ value: true, source: 'default' });
-      await within(NOTICE_MS, async () => offersReset((await signInPage(c.b, c.clientId)).html));
+      await within(NOTICE_MS, async () => offersReset((await c.signInPage(c.b)).html));
     });
 
     it('refuses bad values with 400 naming the field, and unknown settings', async () => {
@@ -181,7 +127,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
     });
 
     it('the CLI reads and changes the same settings; running servers follow', async () => {
-      const env = { NODE_ENV: 'test', MONGODB_URI: c.deploy.mongodbUri, REDIS_URL: c.deploy.redisUrl!, GATEHOUSE_SECRET: c.deploy.secret, GATEHOUSE_REDIS_PREFIX: c.deploy.settings.GATEHOUSE_REDIS_PREFIX! };
+      const env = c.cliEnv();
       const shown = await runCli(['settings', 'get', '--json'], env);
       expect(shown.code, shown.stderr).to.equal(0);
       expect(JSON.parse(shown.stdout).settings.self_registration.value).to.equal(true);
@@ -190,8 +136,8 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       expect(set.code, set.stderr).to.equal(0);
       expect(set.stdout).to.match(/^self_registration {2}false {2}\(stored\)$/m);
       expect(set.stdout).to.match(/^password_reset_ttl {2}900 {2}\(stored\)$/m);
-      await within(NOTICE_MS, async () => !offersRegistration((await signInPage(c.b, c.clientId)).html));
-      const gone = await signInPage(c.a, c.clientId);
+      await within(NOTICE_MS, async () => !offersRegistration((await c.signInPage(c.b)).html));
+      const gone = await c.signInPage(c.a);
       expect((await gone.agent.request(`${gone.url}/register`)).status).to.equal(404);
 
       const bad = await runCli(['settings', 'set', 'password_reset_ttl=5'], env);
@@ -210,30 +156,30 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
 
   describe('two instances without Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
-      c = await cluster('settings_noredis', inbox, { redis: false, clock });
+      c = await twoInstances('settings_noredis', { mail: inbox, redis: false, clock });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('the other instance applies a change within a second (on its clock), with its next request', async () => {
-      await signInPage(c.b, c.clientId);
+      await c.signInPage(c.b);
       const changed = await callAdmin(c.a.url, await c.token(), 'PATCH', '/settings/sign-in', { self_registration: true });
       expect(changed.status).to.equal(200);
-      expect(offersRegistration((await signInPage(c.a, c.clientId)).html), 'the instance that wrote applies it at once').to.equal(true);
-      expect(offersRegistration((await signInPage(c.b, c.clientId)).html), 'B still has its copy').to.equal(false);
+      expect(offersRegistration((await c.signInPage(c.a)).html), 'the instance that wrote applies it at once').to.equal(true);
+      expect(offersRegistration((await c.signInPage(c.b)).html), 'B still has its copy').to.equal(false);
       await clock.advance(1000);
-      expect(offersRegistration((await signInPage(c.b, c.clientId)).html)).to.equal(true);
+      expect(offersRegistration((await c.signInPage(c.b)).html)).to.equal(true);
     });
   });
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: Cluster;
+    let c: TwoInstances;
     before(async () => {
-      c = await cluster('settings_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_RESET: 'false', GATEHOUSE_SELF_REGISTRATION: 'true' } });
+      c = await twoInstances('settings_pinned', { mail: inbox, redis: true, clock, settings: { GATEHOUSE_PASSWORD_RESET: 'false', GATEHOUSE_SELF_REGISTRATION: 'true' } });
     });
-    after(() => stop(c));
+    after(() => c?.stop());
 
     it('shows pinned_by, refuses changes to a pinned setting (409 naming it), and ignores a stored value', async () => {
       const token = await c.token();
@@ -249,7 +195,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       const after = await callAdmin(c.a.url, token, 'GET', '/settings/sign-in');
       expect(after.body.settings.require_verified_email.value, 'nothing of a refused change is applied').to.equal('self-registered');
 
-      const signIn = await signInPage(c.b, c.clientId);
+      const signIn = await c.signInPage(c.b);
       expect(offersReset(signIn.html)).to.equal(false);
       expect(offersRegistration(signIn.html)).to.equal(true);
 
@@ -265,7 +211,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       expect(note.html).to.not.include('/password/');
 
       // The CLI refuses the same way, naming the variable.
-      const env = { NODE_ENV: 'test', MONGODB_URI: c.deploy.mongodbUri, REDIS_URL: c.deploy.redisUrl!, GATEHOUSE_SECRET: c.deploy.secret, GATEHOUSE_REDIS_PREFIX: c.deploy.settings.GATEHOUSE_REDIS_PREFIX!, GATEHOUSE_PASSWORD_RESET: 'false' };
+      const env = c.cliEnv({ GATEHOUSE_PASSWORD_RESET: 'false' });
       const cli = await runCli(['settings', 'set', 'password_reset=true'], env);
       expect(cli.code).to.not.equal(0);
       expect(cli.stderr).to.include('GATEHOUSE_PASSWORD_RESET');

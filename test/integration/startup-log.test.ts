@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { runMain, serveMain } from '../helpers/process.ts';
+import { freePort } from '../helpers/redis-server.ts';
 import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 describe('the startup log of the production process', () => {
@@ -29,6 +30,22 @@ describe('the startup log of the production process', () => {
     // On real MongoDB there is nothing to say; on FerretDB exactly one info line.
     if (ferret) expect(ttl.map((line) => [line.level, line.err])).to.deep.equal([['info', undefined]]);
     else expect(ttl).to.deep.equal([]);
+  });
+
+  it('names the address it is bound to: a wildcard host as such (not as 127.0.0.1), the metrics port too', async () => {
+    const metricsPort = await freePort();
+    const database = freshDatabaseUri('startuplog_bound');
+    const server = await serveMain({ ...env(), MONGODB_URI: database, HOST: '0.0.0.0', GATEHOUSE_METRICS_PORT: String(metricsPort), REDIS_URL: serviceUrls().redisUrl });
+    await server.stop();
+    await dropDatabase(database);
+    const ready = server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg: string; listening?: string; metrics?: string })
+      .find((line) => line.msg === 'gatehouse ready');
+    expect(ready?.listening).to.match(/^http:\/\/0\.0\.0\.0:\d+$/);
+    expect(ready?.metrics).to.equal(`http://0.0.0.0:${metricsPort}/metrics`);
   });
 
   it('names the Redis address (never its credentials) and the reason when Redis is unreachable', async () => {

@@ -42,6 +42,25 @@ describe('gatehouse CLI help and mistakes', () => {
     expect(nearest('--zzz', ['--redirect-uri', '--name'])).to.equal(undefined);
   });
 
+  it('never echoes what was typed verbatim: control characters are escaped, long input is cut, the help hint stays', () => {
+    // An escape sequence (terminal colours, cursor moves, a fake second line) must not reach the terminal or a log.
+    const sneaky = unknownCommand('clients \u001b[2J\u001b[31mlist\nERROR: all keys deleted\r\u202e', COMMANDS);
+    expect(sneaky).to.not.match(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u);
+    expect(sneaky).to.equal("unknown command 'clients \\x1b[2J\\x1b[31mlist\\nERROR: all keys deleted\\r\\u202e' (did you mean 'clients'?); see gatehouse --help");
+    const long = unknownCommand(`${'x'.repeat(5000)} y`, COMMANDS);
+    expect(long.length).to.be.below(120);
+    expect(long).to.equal(`unknown command '${'x'.repeat(60)}…'; see gatehouse --help`);
+    // Plain typos read as before, with their suggestion.
+    expect(unknownCommand('clients lst', COMMANDS)).to.equal("unknown command 'clients lst' (did you mean 'clients list'?); see gatehouse --help");
+    let error: unknown;
+    try {
+      parseArgs({ args: ['--x\u001b[31m'], options: { name: { type: 'string' } }, strict: true });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(unknownOption(error, 'clients create', USAGE)).to.equal('clients create: unknown option --x\\x1b[31m; see gatehouse clients create --help');
+  });
+
   it("turns parseArgs' unknown-option error into one line with the nearest option", () => {
     let error: unknown;
     try {

@@ -81,6 +81,26 @@ describe('refresh rotation completes with its response (src/oidc/refresh-rotatio
     expect(abandoned, 'a response other than 200').to.deep.equal([['rt-old', 'rt-new'], ['rt-other', 'rt-other-new']]);
   });
 
+  it('announces the grant the storage revoked for a reused token as grant.revoked, the way the library announces its own', async () => {
+    const emitted: Array<[string, unknown]> = [];
+    const middleware = completeRefreshRotations(
+      async () => {
+        throw new errors.InvalidGrant('refresh token already used');
+      },
+      async () => {},
+      () => 'grant-1',
+    );
+    const ctx = refreshed('rt-old');
+    (ctx.oidc as unknown as { provider: unknown }).provider = { emit: (event: string, _ctx: unknown, grantId: unknown) => emitted.push([event, grantId]) };
+    await middleware(ctx, async () => {});
+    expect(ctx.status).to.equal(400);
+    expect(emitted).to.deep.equal([['grant.revoked', 'grant-1']]);
+    const quiet = refreshed('rt-old');
+    (quiet.oidc as unknown as { provider: unknown }).provider = { emit: () => emitted.push(['unexpected', undefined]) };
+    await completeRefreshRotations(async () => {})(quiet, async () => {});
+    expect(emitted, 'nothing without a reuse').to.have.length(1);
+  });
+
   it('lets other errors through to the provider\'s own handling', async () => {
     const middleware = completeRefreshRotations(async () => {
       throw new TypeError('a bug');

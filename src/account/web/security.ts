@@ -180,8 +180,11 @@ function passkeysCard(section: Section, factors: Factors, again: (shown?: HTMLEl
         let response: unknown;
         try {
           response = await lib!.startRegistration({ optionsJSON: options });
-        } catch {
-          status.replaceChildren(h('div', { class: 'alert', role: 'alert' }, t('passkeys.add.cancelled')));
+        } catch (error) {
+          // The browser refuses an authenticator that already holds one of this account's passkeys
+          // (the options exclude them): say so, rather than that nothing happened.
+          const exists = (error as { code?: unknown }).code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED' || (error as { name?: unknown }).name === 'InvalidStateError';
+          status.replaceChildren(h('div', { class: 'alert', role: 'alert' }, t(exists ? 'passkeys.add.exists' : 'passkeys.add.cancelled')));
           return;
         }
         await section.api.post('/mfa/passkeys', { ticket, response: JSON.stringify(response), name });

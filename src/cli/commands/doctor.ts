@@ -4,6 +4,7 @@ import { ConfigError } from '../../config/load.ts';
 import { healthy, runDoctor, type Check, type DoctorOptions, type TemporaryClient } from '../../doctor/checks.ts';
 import type { Operations } from '../../operations/index.ts';
 import { CliError, openContext, type CliContext, type CliIo } from '../context.ts';
+import { shown } from '../help.ts';
 import { cliActor, withOperations } from '../services.ts';
 
 const SCOPE = 'doctor';
@@ -52,6 +53,12 @@ export async function doctorCommand(io: CliIo, args: string[], json: boolean): P
   const { positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   const issuer = positionals[0];
   if (issuer === undefined || positionals.length > 1) throw new CliError('usage: gatehouse doctor ISSUER_URL [--json] (e.g. gatehouse doctor https://sso.example.com)', 2);
+  if (!/^https?:$/.test(URL.parse(issuer)?.protocol ?? '')) {
+    // `localhost:3000` parses as a URL with the scheme `localhost:`: say what to type instead.
+    const guess = URL.parse(`http://${issuer}`);
+    const hint = !issuer.includes('://') && guess !== null && guess.hostname !== '' ? `; did you mean ${shown(guess.href.replace(/\/$/, ''))}?` : '';
+    throw new CliError(`doctor: ISSUER_URL must be an http:// or https:// URL, e.g. https://sso.example.com (got '${shown(issuer)}'${hint})`, 2);
+  }
   const out = { json, out: (text: string) => io.stdout(`${text}\n`) };
   let ctx: CliContext | undefined;
   let unavailable: string | undefined;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { User } from '../../accounts/accounts.ts';
 import type { Operations } from '../../operations/index.ts';
-import { showUser } from '../../operations/users.ts';
+import { showUser, showUserPage } from '../../operations/users.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { cliActor, readStdinSecret, withOperations } from '../services.ts';
 
@@ -134,7 +134,7 @@ export async function usersList(ctx: CliContext, args: string[]): Promise<void> 
       ...(values.offset === undefined ? {} : { offset: values.offset }),
     }),
   );
-  if (ctx.json) ctx.out(JSON.stringify({ users: page.users.map(showUser), total: page.total }));
+  if (ctx.json) ctx.out(JSON.stringify(showUserPage(page)));
   else for (const user of page.users) ctx.out(`${user.id}  ${user.username}  ${user.email ?? '-'}  ${user.roles.join(',') || '-'}${user.disabled ? '  [disabled]' : ''}`);
 }
 

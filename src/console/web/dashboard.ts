@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { HealthResponse, KeyListResponse, SignInStatsResponse } from '../../admin/responses.ts';
+import type { HealthResponse, KeyListResponse, LockoutResponse, SessionCountResponse, SignInStatsResponse, UserPageResponse } from '../../admin/responses.ts';
 import type { AdminApi } from './api.ts';
 import { currentLocale, h, render, t, tableWrap, when } from './ui.ts';
 
@@ -23,14 +23,14 @@ function tile(label: string, value: string, link?: string, testId?: string): HTM
 /** Counts and health at a glance, from the same admin API routes the other pages use. */
 export async function dashboardPage(root: HTMLElement, api: AdminApi): Promise<void> {
   const [users, clients, apis, keys, health, stats, sessions, lockedNow] = await Promise.all([
-    api.get<{ total: number }>('/users?limit=1'),
+    api.get<UserPageResponse>('/users?limit=1'),
     api.list('/clients?limit=1'),
     api.list('/apis?limit=1'),
     api.get<KeyListResponse>('/keys'),
     api.get<HealthResponse>('/health'),
     api.get<SignInStatsResponse>('/stats/sign-ins?days=7'),
-    api.get<{ active: number }>('/stats/sessions'),
-    api.get<unknown[]>('/lockouts'),
+    api.get<SessionCountResponse>('/stats/sessions'),
+    api.get<LockoutResponse[]>('/lockouts'),
   ]);
   const today = stats.days.at(-1) ?? { date: new Date().toISOString().slice(0, 10), success: 0, failure: 0, lockout: 0 };
   const auditLink = (type: string) => `#/audit?${new URLSearchParams({ type, from: `${today.date}T00:00:00.000Z` }).toString()}`;

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { KeyListResponse as KeyList } from '../../admin/responses.ts';
+import type { KeyListResponse as KeyList, KeyRotationResponse } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { card, confirmed, h, notice, render, showError, t, table, when } from './ui.ts';
 
@@ -25,7 +25,7 @@ export async function keysPage(root: HTMLElement, api: AdminApi, message?: strin
       t('keys.rotate.heading'),
       h('p', {}, t('keys.rotate.text')),
       confirmed(t('keys.rotate.button'), t('keys.rotate.confirm'), () =>
-        void api.post<{ version: number }>('/keys/rotate').then(
+        void api.post<KeyRotationResponse>('/keys/rotate').then(
           (result) => keysPage(root, api, t('keys.rotated', { version: result.version })),
           (error: unknown) => showError(null, status, error, error instanceof ApiError ? error.details : []),
         ),

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { LockoutResponse as Lockout } from '../../admin/responses.ts';
+import type { LockoutResponse as Lockout, LockoutsLiftedResponse } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { h, notice, render, showError, t, table, when } from './ui.ts';
 
@@ -15,7 +15,7 @@ export async function lockoutsPage(root: HTMLElement, api: AdminApi, message?: s
   const status = h('div', { role: 'status' });
   const lift = (lockout: Lockout) => {
     const body = lockout.subject !== null ? { subject: lockout.subject } : { ip: lockout.ip };
-    api.post<{ lifted: number }>('/lockouts/clear', body).then(
+    api.post<LockoutsLiftedResponse>('/lockouts/clear', body).then(
       () => lockoutsPage(root, api, t('lockouts.lifted')),
       (error: unknown) => showError(null, status, error, error instanceof ApiError ? error.details : []),
     );

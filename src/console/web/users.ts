@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { UserResponse as User, FactorsResponse as Factors, UpstreamLinkResponse as UpstreamLink, SessionResponse as Session, GrantResponse as Grant } from '../../admin/responses.ts';
+import type { UserResponse as User, UserPageResponse, FactorsResponse as Factors, UpstreamLinkResponse as UpstreamLink, SessionResponse as Session, GrantResponse as Grant } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { card, checkField, confirmed, facts, h, hashQuery, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
 
@@ -18,7 +18,7 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
     if (value !== null && value !== '') search.set(filter, value);
   }
   const filtered = query.get('role') ?? query.get('group');
-  const page = await api.get<{ users: User[]; total: number }>(`/users?${search.toString()}`);
+  const page = await api.get<UserPageResponse>(`/users?${search.toString()}`);
 
   const searchForm = h('form', { role: 'search' }, h('label', { for: 'user-search' }, t('users.search')), h('div', { class: 'inline' }, h('input', { id: 'user-search', name: 'q', type: 'search', value: q }), h('button', { type: 'submit' }, t('search.button')))) as HTMLFormElement;
   searchForm.addEventListener('submit', (event) => {

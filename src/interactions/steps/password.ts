@@ -42,6 +42,11 @@ export interface PasskeySignIn {
   readonly challengeKey: Buffer;
 }
 
+/** "Forgot password?" names this sign-in, so the reset pages can lead back to it. */
+function withInteraction(href: string | undefined, uid: string): string | undefined {
+  return href === undefined ? undefined : `${href}?interaction=${encodeURIComponent(uid)}`;
+}
+
 /** The login prompt answered with a username (or email) and password: amr `pwd`. */
 /**
  * `forgotHref`: the "Forgot password?" link under the form (src/interactions/password-reset-routes.ts);
@@ -59,7 +64,7 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
         login: form.login,
         remember: form.remember,
         // Runtime settings (src/settings/): each sign-in page shows what is on now.
-        forgotHref: await forgotHref?.(),
+        forgotHref: withInteraction(await forgotHref?.(), step.details.uid),
         registration: (await registration?.linked()) === true,
         error: form.error === undefined ? undefined : step.t(form.error),
         passkey: passkey === undefined ? undefined : embedJson(await passkey.passkeys.authenticationOptions(undefined, challenge(step))),

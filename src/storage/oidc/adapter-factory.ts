@@ -22,7 +22,7 @@ export interface AdapterFactoryDeps {
   readonly clients?: Adapter | undefined;
   /** Serves Session and Grant reads from memory and announces their writes (record-cache.ts). */
   readonly records?: RecordCache | undefined;
-  /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's mark. */
+  /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's rotation marker. */
   readonly deferRotationSuccessors?: boolean;
   readonly now?: () => number;
   /**
@@ -56,10 +56,11 @@ async function guard<T>(operation: Promise<T> | T): Promise<T> {
  */
 export interface RoutedAdapterFactory extends AdapterFactory {
   /**
-   * Marks a refresh token rotated once the response carrying its successor is ready; until
-   * then a consumed refresh token still reads as unconsumed (mongo-adapter.ts). With Redis,
-   * rejects with invalid_grant when another rotation of the token completed first (after Redis
-   * lost the claim) or the grant was revoked meanwhile; nothing of it is then kept.
+   * Marks a refresh token rotated once the response carrying its successor is ready (one insert
+   * of the successor and its rotation marker); until then a consumed refresh token still reads as
+   * unconsumed (mongo-adapter.ts). Rejects with invalid_grant when another rotation of the token
+   * completed first outside the reuse window (after Redis lost the claim), or the token was
+   * reused (the grant is then revoked); nothing of it is then kept.
    */
   completeRotation(refreshTokenId: string, successorId?: string): Promise<void>;
   /**
@@ -67,6 +68,13 @@ export interface RoutedAdapterFactory extends AdapterFactory {
    * given back (mongo-adapter.ts). Never rejects.
    */
   abandonRotation(refreshTokenId: string, successorId?: string): Promise<void>;
+  /**
+   * Runs one refresh grant (token endpoint, `grant_type=refresh_token`) presenting `refreshToken`:
+   * its own find of that token reads one document, not two (mongo-adapter.ts inRefreshGrant).
+   */
+  inRefreshGrant<T>(refreshToken: string, run: () => T): T;
+  /** The grant revoked because the current refresh grant's token was reused, if any. */
+  reusedGrant(): string | undefined;
   /**
    * The client's client_credentials tokens were deleted from the stores directly (revocation.ts):
    * every instance drops its cached copies (record-cache.ts).
@@ -93,6 +101,10 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     deferRotationSuccessors: deps.deferRotationSuccessors ?? false,
     // With Redis, rotations are claimed there and write MongoDB once (rotation-gate.ts).
     rotationGate: redis === undefined ? undefined : createRedisRotationGate(redis, deps.redisPrefix),
+    // A reuse the refresh grant's storage found out itself revokes the grant as the library would.
+    revokeReusedGrant: async (grantId) => {
+      await Promise.all([revokeEverywhere('RefreshToken', grantId), factory('Grant').destroy(grantId)]);
+    },
   });
   const redisAdapter = redis === undefined ? undefined : createRedisAdapterFactory({ redis, prefix: deps.redisPrefix, ...common });
 
@@ -146,6 +158,8 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
   return Object.assign(factory, {
     completeRotation: (id: string, successorId?: string) => guard(mongoAdapter.completeRotation(id, successorId)),
     abandonRotation: (id: string, successorId?: string) => mongoAdapter.abandonRotation(id, successorId),
+    inRefreshGrant: mongoAdapter.inRefreshGrant,
+    reusedGrant: mongoAdapter.reusedGrant,
     clientTokensRevoked: async (clientId: string) => records?.clientTokensRevoked(clientId),
   });
 }

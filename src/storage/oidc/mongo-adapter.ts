@@ -1,14 +1,18 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Connection, mongo } from 'mongoose';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import {
   CONSUMPTION_COLLECTION,
   isExpired,
+  isRotationMarkerId,
   isUidCopyId,
+  rotationMarkerId,
   toDocument,
   uidCopyId,
   uidCopyOf,
   type ConsumptionDocument,
   type OidcDocument,
+  type RotationMarker,
 } from './mongo-documents.ts';
 import { collectionName, GRANT_MEMBER_MODELS, REFRESH_TOKEN, SESSION } from './models.ts';
 import { isDuplicateKey } from '../duplicate-key.ts';
@@ -26,36 +30,65 @@ export interface MongoAdapterDeps {
   readonly now?: () => number;
   /**
    * Hold a rotated refresh token's successor until completeRotation writes it together with
-   * the mark on its predecessor (one command). Only where every rotation ends in
+   * its predecessor's rotation marker (one insert). Only where every rotation ends in
    * completeRotation or abandonRotation (the provider middleware in src/oidc/refresh-rotation.ts).
    */
   readonly deferRotationSuccessors?: boolean;
   /**
    * Where refresh-token rotations are claimed instead of the `oidc_consumption` insert (Redis,
-   * when configured: rotation-gate.ts). The completion then marks the old token only where it
-   * is not marked yet (or marked inside the reuse window), so the one MongoDB write of a
-   * rotation is also its durable check: a rotation that loses there answers invalid_grant and
-   * leaves no successor. Without it, MongoDB is the gate, as before.
+   * when configured: rotation-gate.ts), so the rotation's one MongoDB write is its completion,
+   * whose rotation marker (a unique `_id`) is also its durable check: a rotation that loses
+   * there answers invalid_grant and leaves no successor. Without it, MongoDB is the gate.
    */
   readonly rotationGate?: RotationGate | undefined;
+  /**
+   * Revokes a grant whose refresh token was reused after its rotation, when that is found out
+   * past the library's own check (the refresh grant's find reads no rotation marker: see
+   * inRefreshGrant). Defaults to deleting the grant's records in MongoDB.
+   */
+  readonly revokeReusedGrant?: ((grantId: string) => Promise<void>) | undefined;
+}
+
+/** What the refresh grant in progress presents, and what its storage found out (inRefreshGrant). */
+export interface RefreshGrantScope {
+  readonly refreshToken: string;
+  /** Set when the presented token turned out to be reused after its rotation: its grant was revoked. */
+  reusedGrantId?: string;
 }
 
 export interface MongoAdapterFactory {
   (model: string): Adapter;
   /**
    * Marks a consumed refresh token as rotated once the token response that carries its
-   * successor is ready (see consume below). Later completions do not move the reuse window.
-   * With `successorId`, a successor held back by the upsert is written in the same command.
-   * With a rotation gate, rejects with invalid_grant when the token was marked by another
-   * rotation meanwhile (beyond the reuse window) or is gone (its grant revoked): the successor
-   * is then removed again.
+   * successor is ready (see consume below): one insert of the successor held back by the upsert
+   * (`successorId`) and the rotation marker `rotated:<id>`. Later completions inside the reuse
+   * window add their successor and do not move the window; otherwise a completion that finds the
+   * marker taken rejects with invalid_grant (reuse also revokes the grant) and removes its
+   * successor again.
    */
   completeRotation(id: string, successorId?: string): Promise<void>;
+  /**
+   * Runs the refresh grant of one request (the token endpoint, `grant_type=refresh_token`,
+   * presenting `refreshToken`): its own find of that token reads only the token, not its
+   * rotation marker — the rotation's insert finds out whether it was rotated already, and a
+   * reuse found out that way revokes the grant there (revokeReusedGrant). Every other find of a
+   * refresh token (introspection, revocation, anything else) reads both.
+   */
+  inRefreshGrant<T>(refreshToken: string, run: () => T): T;
+  /** The grant revoked for a reused refresh token during the current refresh grant, if any. */
+  reusedGrant(): string | undefined;
   /**
    * The rotation's response failed: its held-back successor was never handed out; forget it,
    * and give back the rotation's Redis claim so the client's retry is not refused meanwhile.
    */
   abandonRotation(id: string, successorId?: string): Promise<void>;
+}
+
+/** Which document of an `insert` command a duplicate key stopped (MongoBulkWriteError#writeErrors). */
+function failedIndex(error: unknown): number | undefined {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  const first = Array.isArray(writeErrors) ? (writeErrors[0] as { index?: unknown } | undefined) : (writeErrors as { index?: unknown } | undefined);
+  return typeof first?.index === 'number' ? first.index : undefined;
 }
 
 /** Successors held at once; beyond it (or after HELD_SUCCESSOR_MS) the oldest is written as usual. */
@@ -70,7 +103,23 @@ const HELD_SUCCESSOR_MS = 60_000;
 export const ROTATION_IN_FLIGHT_MS = 10_000;
 
 /** The part of a record `consume` decides on. */
-type ConsumeState = Pick<OidcDocument, 'expiresAt' | 'consumed' | 'consumedAtMs'>;
+type ConsumeState = Pick<OidcDocument, 'expiresAt' | 'consumed' | 'consumedAtMs' | 'grantId'> & {
+  /** When it was read; a refresh token's rotation completed before this was reuse. */
+  readonly foundAtMs: number;
+  /** Whether a refresh token's rotation marker was read with it (consumed/consumedAtMs then include it). */
+  readonly markerRead: boolean;
+};
+
+/** What a refresh-token rotation's completion needs from its consume. */
+interface Claim {
+  readonly atMs: number;
+  /** This rotation holds the Redis claim (and gives it back should it fail). */
+  readonly inRedis: boolean;
+  readonly foundAtMs: number;
+  readonly markerRead: boolean;
+  readonly expiresAt?: Date | undefined;
+  readonly grantId?: string | undefined;
+}
 
 /** Models oidc-provider consumes after finding them. */
 const SINGLE_USE_MODELS: ReadonlySet<string> = new Set([REFRESH_TOKEN, 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest']);
@@ -89,6 +138,7 @@ export function createMongoAdapterFactory({
   now = Date.now,
   deferRotationSuccessors = false,
   rotationGate,
+  revokeReusedGrant,
 }: MongoAdapterDeps): MongoAdapterFactory {
   const collections = new Map<string, mongo.Collection<never>>();
   function collection<T extends object>(name: string): mongo.Collection<T> {
@@ -109,29 +159,73 @@ export function createMongoAdapterFactory({
    * consumes it): consume needs the record's expiry and consumption state, and taking them from
    * here saves it a second read. Kept briefly and bounded; a miss falls back to reading.
    */
-  const justFound = new Map<string, { readonly state: ConsumeState; readonly atMs: number }>();
-  function rememberFound(key: string, doc: OidcDocument, at: number): void {
+  const justFound = new Map<string, ConsumeState>();
+  function rememberFound(key: string, doc: OidcDocument, at: number, markerRead: boolean): void {
     justFound.delete(key);
-    justFound.set(key, { state: { expiresAt: doc.expiresAt, consumed: doc.consumed, consumedAtMs: doc.consumedAtMs }, atMs: at });
+    justFound.set(key, { expiresAt: doc.expiresAt, consumed: doc.consumed, consumedAtMs: doc.consumedAtMs, grantId: doc.grantId, foundAtMs: at, markerRead });
     if (justFound.size > JUST_FOUND_ENTRIES) justFound.delete(justFound.keys().next().value!);
   }
   function takeFound(key: string, at: number): ConsumeState | undefined {
     const found = justFound.get(key);
     justFound.delete(key);
-    return found !== undefined && at - found.atMs < JUST_FOUND_MS ? found.state : undefined;
+    return found !== undefined && at - found.foundAtMs < JUST_FOUND_MS ? found : undefined;
+  }
+
+  const refreshGrants = new AsyncLocalStorage<RefreshGrantScope>();
+  const markers = () => collection<RotationMarker>(collectionName(REFRESH_TOKEN));
+  /** A refresh token as it reads with its rotation: consumed from the first completed rotation on. */
+  function withRotation(doc: OidcDocument, marker: RotationMarker | null | undefined): OidcDocument {
+    if (marker === null || marker === undefined) return doc;
+    const consumedAtMs = Math.min(doc.consumedAtMs ?? (doc.consumed === undefined ? Infinity : doc.consumed * 1000), marker.rotatedAtMs);
+    return { ...doc, consumed: epochSeconds(consumedAtMs), consumedAtMs };
+  }
+  /** A refresh token and its rotation marker, read at once (two `_id` reads). */
+  async function readRefreshToken(id: string, readMarker: boolean): Promise<OidcDocument | null> {
+    const [doc, marker] = await Promise.all([refreshTokens().findOne({ _id: id }), readMarker ? markers().findOne({ _id: rotationMarkerId(id) }) : undefined]);
+    return doc === null ? null : withRotation(doc, marker);
   }
 
   /**
-   * Successors of refresh-token rotations, by id, not yet written. A rotation writes the claim
-   * (the gate), then its successor, then — once the response is ready — the mark on the old
-   * token: three writes. Holding the successor until that mark writes the last two together at
-   * completion (successor first, then the mark), and keeps the guarantee: a rotation whose response
-   * fails stores neither. A successor still held after HELD_SUCCESSOR_MS, or pushed out by the
+   * The presented refresh token was rotated before this request found it (its find did not read
+   * the marker): reuse, as the library would have judged it. Its grant is revoked, the refresh
+   * grant's scope remembers it (for the `grant.revoked` event), and the answer is invalid_grant.
+   */
+  async function reused(grantId: string | undefined): Promise<never> {
+    if (grantId !== undefined) {
+      const scope = refreshGrants.getStore();
+      if (scope !== undefined) scope.reusedGrantId = grantId;
+      await (revokeReusedGrant ?? revokeGrant)(grantId);
+    }
+    throw new errors.InvalidGrant('refresh token already used');
+  }
+
+  /**
+   * A consume that finds the token claimed (another rotation in flight, or one completed since)
+   * when its find did not read the marker: a completed rotation is read now. Inside the reuse
+   * window it is accepted ('window'); completed before this request's find, it is reuse.
+   */
+  async function completedRotation(id: string, state: ConsumeState, at: number, window: number): Promise<'window' | 'none'> {
+    if (state.markerRead) return 'none';
+    const marker = await markers().findOne({ _id: rotationMarkerId(id) });
+    if (marker === null) return 'none';
+    if (withinReuseWindow(marker.rotatedAtMs, window, at)) return 'window';
+    // The same millisecond counts as before: a reuse is never let off on a tie.
+    if (marker.rotatedAtMs <= state.foundAtMs) await reused(state.grantId);
+    return 'none';
+  }
+
+  /**
+   * Successors of refresh-token rotations, by id, not yet written. Holding the successor until
+   * the response is ready writes it with the old token's rotation marker in one insert at
+   * completion (successor first, then the marker), and keeps the guarantee: a rotation whose
+   * response fails stores neither. A successor still held after HELD_SUCCESSOR_MS, or pushed out by the
    * bound, is written on its own — writing one that was never handed out is harmless; losing
    * one that was would sign the client out.
    */
   const heldSuccessors = new Map<string, { readonly doc: OidcDocument; readonly atMs: number }>();
-  const refreshTokens = () => collection<OidcDocument>(collectionName(REFRESH_TOKEN));
+  function refreshTokens() {
+    return collection<OidcDocument>(collectionName(REFRESH_TOKEN));
+  }
   const writeSuccessor = (doc: OidcDocument) => refreshTokens().replaceOne({ _id: doc._id }, doc, { upsert: true });
   function releaseOverdue(at: number): void {
     for (const [id, held] of heldSuccessors) {
@@ -142,16 +236,16 @@ export function createMongoAdapterFactory({
   }
 
   /**
-   * When each refresh token still to be completed was claimed (consume), for the completion's
-   * condition: the token may already be marked only inside the reuse window as seen from the
-   * claim; and whether this rotation holds the Redis claim, to give it back should the rotation
+   * When each refresh token still to be completed was claimed (consume), for the completion: a
+   * marker already there is accepted only inside the reuse window as seen from the claim, and
+   * is reuse when it predates the request's find; and whether this rotation holds the Redis claim, to give it back should the rotation
    * fail. Bounded like the held successors; a missing entry counts from the completion (and its
    * claim then simply runs out).
    */
-  const claims = new Map<string, { readonly atMs: number; readonly inRedis: boolean }>();
-  function rememberClaim(id: string, at: number, inRedis = false): void {
+  const claims = new Map<string, Claim>();
+  function rememberClaim(id: string, at: number, state: ConsumeState, inRedis = false): void {
     claims.delete(id);
-    claims.set(id, { atMs: at, inRedis });
+    claims.set(id, { atMs: at, inRedis, foundAtMs: state.foundAtMs, markerRead: state.markerRead, expiresAt: state.expiresAt, grantId: state.grantId });
     if (claims.size > HELD_SUCCESSORS) claims.delete(claims.keys().next().value!);
   }
   /**
@@ -160,7 +254,7 @@ export function createMongoAdapterFactory({
    * which, with a strict reuse window, is what it would otherwise get. Best effort: if Redis is
    * what failed, the claim runs out with its hold.
    */
-  async function releaseClaim(id: string, claim: { readonly atMs: number; readonly inRedis: boolean } | undefined): Promise<void> {
+  async function releaseClaim(id: string, claim: Claim | undefined): Promise<void> {
     if (rotationGate === undefined || claim === undefined || !claim.inRedis) return;
     await rotationGate.release(`${REFRESH_TOKEN}:${id}`, claim.atMs).catch(() => {});
   }
@@ -226,6 +320,100 @@ export function createMongoAdapterFactory({
       await own().bulkWrite(statements, { ordered: true });
     }
 
+    /** The state consume decides on: what this request's find just read, or a fresh read. */
+    async function consumeState(id: string, at: number): Promise<ConsumeState> {
+      const found = takeFound(`${model}:${id}`, at);
+      if (found !== undefined) return found;
+      const doc =
+        model === REFRESH_TOKEN
+          ? isRotationMarkerId(id)
+            ? null
+            : await readRefreshToken(id, true)
+          : await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } });
+      if (doc === null || isExpired(doc, at)) throw consumedTargetMissing(model);
+      return { expiresAt: doc.expiresAt, consumed: doc.consumed, consumedAtMs: doc.consumedAtMs, grantId: doc.grantId, foundAtMs: at, markerRead: true };
+    }
+
+    /**
+     * Codes and the other single-use records: a conditional update is not a compare-and-set on
+     * FerretDB v1 (it reads, then replaces), but a unique `_id` insert is atomic on every
+     * MongoDB-wire server. Every filter here is a bare `_id`: FerretDB pushes only that down to
+     * SQLite, and a filter with more fields scans the collection inside the write (measured:
+     * refresh rotation at less than half the rate with `{ _id, consumed: { $exists: false } }`).
+     */
+    async function consumeOnce(id: string): Promise<void> {
+      const at = now();
+      const state = await consumeState(id, at);
+      if (isExpired(state, at)) throw consumedTargetMissing(model);
+      if (state.consumed !== undefined) throw alreadyConsumed(model);
+      const gate: ConsumptionDocument = { _id: `${model}:${id}`, atMs: at };
+      if (state.expiresAt !== undefined) gate.expiresAt = state.expiresAt;
+      try {
+        await consumption().insertOne(gate);
+      } catch (error) {
+        if (isDuplicateKey(error)) throw alreadyConsumed(model);
+        throw error;
+      }
+      await own().updateOne({ _id: id }, { $set: { consumed: epochSeconds(at), consumedAtMs: at } });
+    }
+
+    /**
+     * A refresh token is only claimed here; it reads as consumed once the response with its
+     * successor is ready (completeRotation writes the successor and the rotation marker in one
+     * insert). A rotation that fails half-way (a store down while the new tokens are saved) then
+     * leaves it usable instead of turning the client's retry into "reuse" that revokes the grant.
+     */
+    async function consumeRefreshToken(id: string): Promise<void> {
+      const at = now();
+      const state = await consumeState(id, at);
+      if (isExpired(state, at)) throw consumedTargetMissing(model);
+      const hold = Math.max(ROTATION_IN_FLIGHT_MS, reuseWindow * 1000);
+      if (state.consumed !== undefined) {
+        if (!withinReuseWindow(state.consumedAtMs ?? state.consumed * 1000, reuseWindow, at)) throw alreadyConsumed(model);
+        rememberClaim(id, at, state);
+        return;
+      }
+      if (rotationGate !== undefined) {
+        // The gate in Redis; the one MongoDB write of the rotation is its completion.
+        const first = await rotationGate.claim(`${model}:${id}`, at, hold);
+        if (first !== undefined && !withinReuseWindow(first, reuseWindow, at)) {
+          // Held: a rotation in flight, or one completed since (reuse when before this request's find).
+          if ((await completedRotation(id, state, at, reuseWindow)) !== 'window') throw alreadyConsumed(model);
+        }
+        rememberClaim(id, at, state, first === undefined);
+        return;
+      }
+      // Without Redis, MongoDB's oidc_consumption is the gate (a unique `_id` insert).
+      const gate: ConsumptionDocument = { _id: `${model}:${id}`, atMs: at };
+      if (state.expiresAt !== undefined) gate.expiresAt = state.expiresAt;
+      try {
+        await consumption().insertOne(gate);
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        const first = await consumption().findOne({ _id: gate._id });
+        if ((first !== null && withinReuseWindow(first.atMs, reuseWindow, at)) || (await completedRotation(id, state, at, reuseWindow)) === 'window') {
+          rememberClaim(id, at, state);
+          return;
+        }
+        if (first === null || at - first.atMs < hold) throw alreadyConsumed(model);
+        // The token was claimed long ago but never rotated: that rotation failed (its response
+        // was never ready), so this request takes the claim over. Every request taking over the
+        // same stale claim inserts the same `_id`, so exactly one wins; the winner then moves the
+        // claim's time forward. The token is read afresh first (the state above may come from
+        // this request's find): a rotation completed since is reuse.
+        const fresh = await readRefreshToken(id, true);
+        if (fresh === null || fresh.consumed !== undefined) throw alreadyConsumed(model);
+        try {
+          await consumption().insertOne({ _id: `${gate._id}@${first.atMs}`, atMs: at, ...(gate.expiresAt === undefined ? {} : { expiresAt: gate.expiresAt }) });
+        } catch (retry) {
+          if (isDuplicateKey(retry)) throw alreadyConsumed(model);
+          throw retry;
+        }
+        await consumption().replaceOne({ _id: gate._id }, gate);
+      }
+      rememberClaim(id, at, state);
+    }
+
     return {
       upsert: (id, payload, expiresIn) =>
         op('upsert', async () => {
@@ -255,8 +443,18 @@ export function createMongoAdapterFactory({
         op('find', async () => {
           // A session's uid copy is never a session id (a cookie naming one must not find it).
           if (model === SESSION && isUidCopyId(id)) return undefined;
+          if (model === REFRESH_TOKEN) {
+            // A rotation marker is never a token, whatever a client presents.
+            if (isRotationMarkerId(id)) return undefined;
+            // The refresh grant's own find reads the token alone: its rotation's insert finds out
+            // whether it was rotated already (completeRotation). Everything else reads both.
+            const markerRead = refreshGrants.getStore()?.refreshToken !== id;
+            const doc = await readRefreshToken(id, markerRead);
+            if (doc !== null) rememberFound(`${model}:${id}`, doc, now(), markerRead);
+            return present(doc);
+          }
           const doc = await own().findOne({ _id: id });
-          if (doc !== null && SINGLE_USE_MODELS.has(model)) rememberFound(`${model}:${id}`, doc, now());
+          if (doc !== null && SINGLE_USE_MODELS.has(model)) rememberFound(`${model}:${id}`, doc, now(), true);
           return present(doc);
         }),
 
@@ -271,63 +469,7 @@ export function createMongoAdapterFactory({
 
       findByUserCode: (userCode) => op('findByUserCode', async () => present(await own().findOne({ userCode }))),
 
-      consume: (id) =>
-        op('consume', async () => {
-          const at = now();
-          const doc =
-            takeFound(`${model}:${id}`, at) ??
-            (await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } }));
-          if (doc === null || isExpired(doc, at)) throw consumedTargetMissing(model);
-          if (doc.consumed !== undefined) {
-            if (!withinReuseWindow(doc.consumedAtMs ?? doc.consumed * 1000, reuseWindow, at)) throw alreadyConsumed(model);
-            if (model === REFRESH_TOKEN) rememberClaim(id, at);
-            return;
-          }
-          if (model === REFRESH_TOKEN && rotationGate !== undefined) {
-            // The gate in Redis; the one MongoDB write of the rotation is its completion.
-            const first = await rotationGate.claim(`${model}:${id}`, at, Math.max(ROTATION_IN_FLIGHT_MS, reuseWindow * 1000));
-            if (first !== undefined && !withinReuseWindow(first, reuseWindow, at)) throw alreadyConsumed(model);
-            rememberClaim(id, at, first === undefined);
-            return;
-          }
-          // A conditional update is not a compare-and-set on FerretDB v1 (it reads, then
-          // replaces), but a unique `_id` insert is atomic on every MongoDB-wire server. Every
-          // filter here is a bare `_id`: FerretDB pushes only that down to SQLite, and a filter
-          // with more fields scans the collection inside the write (measured: refresh rotation
-          // at less than half the rate with `{ _id, consumed: { $exists: false } }`).
-          const gate: ConsumptionDocument = { _id: `${model}:${id}`, atMs: at };
-          if (doc.expiresAt !== undefined) gate.expiresAt = doc.expiresAt;
-          try {
-            await consumption().insertOne(gate);
-          } catch (error) {
-            if (!isDuplicateKey(error)) throw error;
-            const first = await consumption().findOne({ _id: gate._id });
-            if (first !== null && withinReuseWindow(first.atMs, reuseWindow, at)) return;
-            if (first === null || model !== REFRESH_TOKEN || at - first.atMs < Math.max(ROTATION_IN_FLIGHT_MS, reuseWindow * 1000)) {
-              throw alreadyConsumed(model);
-            }
-            // The token was claimed long ago but never marked rotated: that rotation failed (its
-            // response was never ready), so this request takes the claim over. Every request
-            // taking over the same stale claim inserts the same `_id`, so exactly one wins; the
-            // winner then moves the claim's time forward. The record is read afresh first (the
-            // state above may come from this request's find): a rotation marked since is reuse.
-            const fresh = await own().findOne({ _id: id }, { projection: { consumed: 1 } });
-            if (fresh === null || fresh.consumed !== undefined) throw alreadyConsumed(model);
-            try {
-              await consumption().insertOne({ _id: `${gate._id}@${first.atMs}`, atMs: at, ...(gate.expiresAt === undefined ? {} : { expiresAt: gate.expiresAt }) });
-            } catch (retry) {
-              if (isDuplicateKey(retry)) throw alreadyConsumed(model);
-              throw retry;
-            }
-            await consumption().replaceOne({ _id: gate._id }, gate);
-          }
-          // A refresh token is only claimed here; it reads as consumed once the response with
-          // its successor is ready (completeRotation). A rotation that fails half-way (a store
-          // down while the new tokens are saved) then leaves it usable instead of turning the
-          // client's retry into "reuse" that revokes the grant.
-          if (model === REFRESH_TOKEN) return;
-          await own().updateOne({ _id: id }, { $set: { consumed: epochSeconds(at), consumedAtMs: at } });
-        }),
+      consume: (id) => op('consume', () => (model === REFRESH_TOKEN ? consumeRefreshToken(id) : consumeOnce(id))),
 
       destroy: (id) =>
         op('destroy', async () => {
@@ -339,6 +481,14 @@ export function createMongoAdapterFactory({
     };
   };
 
+  /**
+   * The rotation's one write: the successor and the rotation marker `rotated:<id>`, in that
+   * order, in ONE `insert` command (one PostgreSQL transaction on FerretDB v1, where an update is
+   * a read and a write). The marker's unique `_id` is the durable single-use check on every
+   * MongoDB-wire server: a second completion for the same token fails there with a duplicate key,
+   * whatever Redis remembers. Successor first: should the command stop between the two, the old
+   * token is still unrotated and the successor nobody was given expires.
+   */
   async function completeRotation(id: string, successorId?: string): Promise<void> {
     const at = now();
     const successor = successorId === undefined ? undefined : heldSuccessors.get(successorId);
@@ -346,64 +496,49 @@ export function createMongoAdapterFactory({
     const claim = claims.get(id);
     const claimedAt = claim?.atMs ?? at;
     claims.delete(id);
-    // $min: a token reused inside the window and rotated again keeps its first time.
-    const update = { $min: { consumed: epochSeconds(at), consumedAtMs: at } };
-    // With the gate in Redis, the mark is also the durable check: only a token not marked yet,
-    // or marked inside the reuse window as the claim saw it. (On MongoDB a compare-and-set; on
-    // FerretDB v1, which reads and then writes, it catches every rotation completed before.)
-    const windowMs = reuseWindowSeconds * 1000;
-    const filter =
-      rotationGate === undefined
-        ? { _id: id }
-        : windowMs > 0
-          ? { _id: id, $or: [{ consumed: { $exists: false } }, { consumedAtMs: { $gt: claimedAt - windowMs } }] }
-          : { _id: id, consumed: { $exists: false } };
+    const marker: RotationMarker = { _id: rotationMarkerId(id), rotatedAtMs: at };
+    if (successor !== undefined) marker.successorId = successor.doc._id;
+    const expiresAt = claim?.expiresAt ?? successor?.doc.expiresAt;
+    if (expiresAt !== undefined) marker.expiresAt = expiresAt;
+    const grantId = claim?.grantId ?? successor?.doc.grantId;
+    if (grantId !== undefined) marker.grantId = grantId;
     let refused = false;
     await timed(onOperation, REFRESH_TOKEN, 'mongodb', 'completeRotation', async () => {
-      if (successor === undefined) {
-        const result = await refreshTokens().updateOne(filter, update);
-        if (rotationGate !== undefined && result.matchedCount === 0) {
-          refused = true;
-          throw alreadyConsumed(REFRESH_TOKEN);
+      const documents: Array<OidcDocument | RotationMarker> = successor === undefined ? [marker] : [successor.doc, marker];
+      try {
+        await refreshTokens().insertMany(documents as OidcDocument[], { ordered: true });
+        return;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        if (successor !== undefined && failedIndex(error) === 0) {
+          // The successor's id is already stored (cannot happen with fresh ids, but an insert is
+          // not idempotent): replace it, then the marker alone.
+          await writeSuccessor(successor.doc);
+          try {
+            await markers().insertOne(marker);
+            return;
+          } catch (retry) {
+            if (!isDuplicateKey(retry)) throw retry;
+          }
         }
-        return;
       }
-      if (rotationGate === undefined) {
-        // MongoDB was the gate (one write already): one `update` command of two statements, the
-        // successor then the mark, keeps the rotation at two writes. If it fails part-way the
-        // client gets no new tokens and retries with the old one.
-        await refreshTokens().bulkWrite(
-          [{ replaceOne: { filter: { _id: successor.doc._id }, replacement: successor.doc, upsert: true } }, { updateOne: { filter, update } }],
-          { ordered: true },
-        );
-        return;
-      }
-      // With the Redis claim this is the rotation's only write, and two commands fit the budget:
-      // the successor (a plain insert), then the mark. On FerretDB v1 an insert is one PostgreSQL
-      // transaction where an upsert statement is two (it reads first): 3 transactions against 4
-      // for one `update` command of both (docs/PERFORMANCE.md, fourth round). If the mark fails,
-      // the client gets no new tokens and retries with the old one; the successor nobody was
-      // given expires.
-      await refreshTokens()
-        .insertOne(successor.doc)
-        .catch((error: unknown) => {
-          // Already there (cannot happen with fresh ids, but an insert is not idempotent): replace it.
-          if (!isDuplicateKey(error)) throw error;
-          return writeSuccessor(successor.doc);
-        });
-      const result = await refreshTokens().updateOne(filter, update);
-      if (result.matchedCount === 0) {
-        // Lost: another rotation of this token completed first, or its grant was revoked. The
-        // successor was never handed out; remove it (should that fail, nobody knows it and it expires).
-        refused = true;
+      // The marker is there: another rotation of this token completed. Inside the reuse window
+      // (as the claim saw it) this one completes too — its successor is written, the first
+      // rotation's time stays. Otherwise it loses, and its successor, never handed out, goes.
+      const first = await markers().findOne({ _id: marker._id });
+      if (first !== null && withinReuseWindow(first.rotatedAtMs, reuseWindowSeconds, claimedAt)) return;
+      refused = true;
+      if (successor !== undefined) {
         await refreshTokens()
           .deleteOne({ _id: successor.doc._id })
           .catch(() => {});
-        throw alreadyConsumed(REFRESH_TOKEN);
       }
+      // Rotated before this request found the token, which its find could not see: reuse.
+      if (first !== null && claim !== undefined && !claim.markerRead && first.rotatedAtMs <= claim.foundAtMs) await reused(grantId);
+      throw alreadyConsumed(REFRESH_TOKEN);
     }).catch(async (error: unknown) => {
       // The completion failed (the answer is 503): nothing was handed out and the old token is
-      // unmarked, so its claim goes back. A refusal keeps it: the token was rotated elsewhere.
+      // unrotated, so its claim goes back. A refusal keeps it: the token was rotated elsewhere.
       if (!refused) await releaseClaim(id, claim);
       throw error;
     });
@@ -416,5 +551,10 @@ export function createMongoAdapterFactory({
     await releaseClaim(id, claim);
   }
 
-  return Object.assign(factory, { completeRotation, abandonRotation });
+  return Object.assign(factory, {
+    completeRotation,
+    abandonRotation,
+    inRefreshGrant: <T>(refreshToken: string, run: () => T): T => refreshGrants.run({ refreshToken }, run),
+    reusedGrant: () => refreshGrants.getStore()?.reusedGrantId,
+  });
 }

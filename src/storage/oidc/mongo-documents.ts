@@ -33,6 +33,26 @@ export interface ConsumptionDocument {
 
 export const CONSUMPTION_COLLECTION = 'oidc_consumption';
 
+/**
+ * A refresh token's rotation, stored beside the tokens (`oidc_refresh_token`) under
+ * `rotated:<old token id>` and written in the same `insert` command as the successor: its unique
+ * `_id` makes the rotation single use on every MongoDB-wire server (FerretDB v1 included, which
+ * has no compare-and-set), and its existence is what makes the old token read as consumed. It
+ * expires with the old token and carries the grant (revoked with it), but no account or client:
+ * listings by those never see it. Refresh token ids are nanoids, which have no `:`.
+ */
+export interface RotationMarker {
+  _id: string;
+  /** When the first rotation completed; the reuse window counts from here. */
+  rotatedAtMs: number;
+  successorId?: string;
+  expiresAt?: Date;
+  grantId?: string;
+}
+
+export const rotationMarkerId = (id: string) => `rotated:${id}`;
+export const isRotationMarkerId = (id: string) => id.startsWith('rotated:');
+
 const LIFTED = ['grantId', 'uid', 'userCode', 'accountId', 'clientId'] as const;
 
 export function toDocument(id: string, payload: AdapterPayload, expiresIn: number | undefined, nowMs: number): OidcDocument {

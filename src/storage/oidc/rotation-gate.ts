@@ -4,10 +4,10 @@ import { redisScript } from './redis-scripts.ts';
 /**
  * The single-use gate of refresh-token rotation when Redis is configured: one atomic script
  * instead of an insert into MongoDB's `oidc_consumption`, so that a rotation writes MongoDB once
- * (its completion: the successor and the mark on the old token, mongo-adapter.ts). The claim is
- * only the fast gate; the durable truth stays in MongoDB, whose completion is conditional on the
- * token not being marked already, so a Redis that lost its keys cannot hand out two successors
- * of one token on a server where a conditional update is a compare-and-set (MongoDB).
+ * (its completion: one insert of the successor and the old token's rotation marker,
+ * mongo-adapter.ts). The claim is only the fast gate; the durable truth stays in MongoDB, where
+ * the marker's unique `_id` lets one completion per token through, so a Redis that lost its keys
+ * cannot hand out two successors of one token on any MongoDB-wire server.
  */
 export interface RotationGate {
   /**
