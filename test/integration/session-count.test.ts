@@ -45,7 +45,7 @@ describe('active sessions as the admin API counts them', function () {
       const { callback } = await signIn(new UserAgent(), auth.toString(), REDIRECT, { username, password: PASSWORD });
       expect(callback.searchParams.get('code')).to.be.a('string');
     }
-    // Three visitors who are not signed in open the sign-out page (each gets a session record for its form).
+    // Three visitors who are not signed in open the sign-out page (nothing is stored for them: anonymous-sign-out.test.ts).
     for (let i = 0; i < 3; i += 1) {
       const response = await fetch(`${gatehouse.url}/session/end`);
       expect(response.status).to.equal(200);
