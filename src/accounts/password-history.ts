@@ -27,7 +27,7 @@ export function passwordHistoryModel(connection: Connection): PasswordHistoryMod
 export interface PasswordHistory {
   /**
    * Whether `password` is one of the user's last `remembered` passwords: the current one (its
-   * hash given) and the `remembered - 1` before it. One verification per hash, all in the pool.
+   * hash given) and the `remembered - 1` before it. One verification per hash in the pool, in turn.
    */
   reused(userId: string, password: string, currentHash: string | null, remembered: number): Promise<boolean>;
   /** Keeps the replaced password's hash, and no more than `remembered - 1` hashes in all. */
@@ -40,8 +40,10 @@ export function createPasswordHistory({ model, hasher, now = () => new Date() }:
     async reused(userId, password, currentHash, remembered) {
       if (remembered <= 0) return false;
       const hashes = [...(currentHash === null ? [] : [currentHash]), ...(await earlier(userId)).slice(0, remembered - 1)];
-      const matches = await Promise.all(hashes.map((hash) => hasher.verify(hash, password).catch(() => false)));
-      return matches.includes(true);
+      // One at a time, stopping at a match: a change must not crowd the pool sign-ins share.
+      // A saturated pool throws (503) rather than letting a remembered password through.
+      for (const hash of hashes) if (await hasher.verify(hash, password)) return true;
+      return false;
     },
     async remember(userId, replacedHash, remembered) {
       const keep = remembered - 1;
