@@ -275,12 +275,15 @@ describe('account page (headless Chromium)', function () {
 
   it('speaks en, ru, zh-CN and ko: every section in each language, axe-clean', async () => {
     const headings: Record<string, string> = { en: 'Profile', ru: 'Профиль', 'zh-CN': '个人资料', ko: '프로필' };
+    const titles: Record<string, string> = { en: 'Your account', ru: 'Ваша учётная запись', 'zh-CN': '您的账户', ko: '내 계정' };
     for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
       await page.goto(`${accountUrl}#/profile`);
       await page.locator('#language').waitFor();
       await page.selectOption('#language', locale);
       await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
       expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      // The brand ends every title, like the hosted pages' ("Sign in · Gatehouse").
+      expect(await page.title()).to.equal(`${headings[locale]} · ${titles[locale]} · Gatehouse`);
       for (const name of ['profile', 'security', 'sessions', 'apps']) {
         await page.goto(`${accountUrl}#/${name}`);
         await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
@@ -334,6 +337,7 @@ describe('account page (headless Chromium)', function () {
       const other = await fresh.newPage();
       await other.goto(accountUrl);
       await other.getByRole('button', { name: button }).waitFor();
+      expect(await other.title()).to.equal(`${titles[locale.replace(/-(RU|KR)$/, '')]} · Gatehouse`);
       await screenshot(other, `account-signin-${locale}`);
       expect(await seriousViolations(other)).to.deep.equal([]);
       await fresh.close();
