@@ -235,6 +235,13 @@ describe('account page (headless Chromium)', function () {
     expect((await gatehouse.services.passkeys.list(cast.user.id)).map((p) => p.name)).to.deep.equal(['Laptop', 'Phone']);
     expect((await gatehouse.services.accounts.findById(cast.user.id))!.secondFactor).to.equal(true);
     expect(await seriousViolations(page)).to.deep.equal([]);
+    // The second-factor status sits on the passkeys card (attached to its top), not loose between cards.
+    const status = await page.evaluate(() => {
+      const line = [...document.querySelectorAll('main p')].find((p) => p.textContent === 'Your account is protected by a second factor.')!;
+      const next = line.nextElementSibling!;
+      return { next: next.getAttribute('aria-labelledby'), gap: next.getBoundingClientRect().top - line.getBoundingClientRect().bottom, left: next.getBoundingClientRect().left - line.getBoundingClientRect().left, width: next.getBoundingClientRect().width - line.getBoundingClientRect().width };
+    });
+    expect(status).to.deep.equal({ next: 'passkeys-heading', gap: 0, left: 0, width: 0 });
     await screenshot(page, 'account-security-en');
 
     await page.getByRole('button', { name: 'Rename Phone' }).click();
