@@ -173,6 +173,22 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       const html = await registrationPage(c, c.b);
       expect(html).to.include('Requirements: at least 10 characters; at most 40 characters; at least 2 digits; at least one uppercase letter; at least one special character (not a letter or digit); not your username; not your email address; not one of your last 3 passwords.');
 
+      // A refused registration names the rules broken in the reader's language (the switcher's cookie).
+      const refusals: Record<string, string> = {
+        en: 'This password does not meet the password policy: at least 2 digits; at least one uppercase letter; at least one special character (not a letter or digit). Choose another one.',
+        ru: 'Пароль не соответствует правилам: не менее 2 цифр; хотя бы одна заглавная буква; хотя бы один специальный символ (не буква и не цифра). Выберите другой.',
+        'zh-CN': '此密码不符合密码策略：至少 2 个数字；至少 1 个大写字母；至少 1 个特殊字符（非字母或数字）。请换一个密码。',
+        ko: '이 비밀번호는 비밀번호 정책을 충족하지 않습니다: 숫자 2개 이상; 대문자 1개 이상; 특수 문자(문자나 숫자가 아닌 것) 1개 이상. 다른 비밀번호를 선택하세요.',
+      };
+      for (const [locale, text] of Object.entries(refusals)) {
+        const { agent, url } = await c.interaction(c.b);
+        agent.cookies.set('gatehouse.lang', locale);
+        const form = formsOf(await (await agent.request(`${url}/register`)).text()).find((found) => found.action.endsWith('/register'))!;
+        const answer = await agent.postForm(new URL(form.action, url).toString(), { ...form.fields, name: '', email: 'newcomer@example.com', password: 'weakpassword', confirm: 'weakpassword' });
+        expect(answer.status, locale).to.equal(400);
+        expect(await answer.text(), locale).to.include(text);
+      }
+
       // Back to the defaults for the tests that follow.
       const reset = Object.fromEntries(['password_min_length', 'password_max_length', 'password_digits', 'password_uppercase', 'password_special', 'password_not_username', 'password_not_email', 'password_history'].map((name) => [name, null]));
       expect((await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { ...reset, password_min_length: 14 })).status).to.equal(200);
