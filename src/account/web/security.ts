@@ -224,7 +224,8 @@ export async function securityPage(section: Section, shown?: HTMLElement): Promi
     shown ?? connectOutcome(links),
     passwordCard(section, profile.has_password !== false, again),
     linksCard(section, links, again),
-    h('p', { class: 'hint' }, factors.enrolled ? t('security.mfa.on') : t('security.mfa.off')),
+    // Whether a second factor guards the account: a strip on top of the first factor's card, not a loose line between cards.
+    h('p', { class: `factor-status ${factors.enrolled ? 'on' : 'off'}` }, factors.enrolled ? t('security.mfa.on') : t('security.mfa.off')),
     passkeysCard(section, factors, again),
     totpCard(section, factors, again),
     codesStatusCard(section, factors, again),
