@@ -319,6 +319,24 @@ describe('account page (headless Chromium)', function () {
       }
     }
     await page.setViewportSize({ width: 1280, height: 720 });
+    // Dark mode follows the system like the hosted pages: every section in each language, axe-clean (contrast) in it too.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
+      await page.goto(`${accountUrl}#/profile`);
+      await page.locator('#language').waitFor();
+      await page.selectOption('#language', locale);
+      await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
+      for (const name of ['profile', 'security', 'sessions', 'apps']) {
+        await page.goto(`${accountUrl}#/${name}`);
+        await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
+        await page.locator('main h1').waitFor();
+        await page.waitForLoadState('networkidle');
+        await screenshot(page, `account-${name}-${locale}-dark`);
+        expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor), `${name} in ${locale}: dark`).to.equal('rgb(15, 18, 22)');
+        expect(await seriousViolations(page), `${name} in ${locale}, dark`).to.deep.equal([]);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
     // Keyboard only: the section's heading takes focus, Tab walks the header to the sections.
     await page.goto(`${accountUrl}#/sessions`);
     await page.locator('main h1').waitFor();
