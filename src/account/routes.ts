@@ -15,6 +15,8 @@ export interface AccountPageDeps {
   readonly endpoints: { readonly authorization: string; readonly token: string; readonly endSession: string; readonly api: string; readonly webauthn: string };
   /** Where the browser modules are: compiled .js next to this file in dist/, .ts sources in src/. */
   readonly webDir?: string;
+  /** The operator's brand name (GATEHOUSE_BRAND_NAME), in the page's title like the hosted pages'. */
+  readonly brandName?: string;
 }
 
 /**
@@ -24,10 +26,11 @@ export interface AccountPageDeps {
  */
 export function accountPage(deps: AccountPageDeps): Middleware {
   const { authorization, token, endSession, api, webauthn } = deps.endpoints;
+  const brand = deps.brandName ?? 'Gatehouse';
   return serveBrowserApp({
     ...deps,
     webDir: deps.webDir ?? new URL('./web/', import.meta.url),
     client: { id: ACCOUNT_CLIENT_ID, authorization, token, endSession },
-    shell: { title: 'Account', stylesheet: 'account.css', scripts: [webauthn], noscript: 'The account page needs JavaScript.', data: { api } },
+    shell: { title: `Account · ${brand}`, stylesheet: 'account.css', scripts: [webauthn], noscript: 'The account page needs JavaScript.', data: { api, brand } },
   });
 }

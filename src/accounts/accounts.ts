@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { insertValidated } from '../storage/validated-writes.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
-import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
+import { DuplicateUserError, InvalidUserError, PasswordPolicyError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import type { LastLoginWriter } from './last-login.ts';
 import type { Lockout, LoginLimiter } from './login-limiter.ts';
 import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
-import { checkPassword, DEFAULT_PASSWORD_POLICY, passwordLength, type PasswordPolicy } from './password-policy.ts';
+import { createPasswordHistory, passwordHistoryModel, type PasswordHistory } from './password-history.ts';
+import { checkPassword, DEFAULT_PASSWORD_POLICY, PASSWORD_INPUT_CAP, passwordLength, type PasswordPolicy } from './password-policy.ts';
 import { initialAttributes, type ProfileAttributes, type ProfileAttributesPatch } from './profile-attributes.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { createSignIns, signInModel, type SignIns } from './sign-ins.ts';
@@ -115,6 +116,8 @@ export interface AccountsDeps {
    * writes its own row there (never into the user document: docs/STORAGE.md).
    */
   readonly lastLogins?: Pick<LastLoginWriter, 'record'>;
+  /** Earlier passwords' hashes (the policy's history rule); by default in `password_history` beside `users`. */
+  readonly passwordHistory?: PasswordHistory;
   /** Held around every write of a user document (docs/STORAGE.md); by default in `users`' database. */
   readonly locks?: DocumentLocks;
 }
@@ -130,7 +133,10 @@ export interface Accounts {
    * to `onAuthentication`. Throws HashQueueFullError when the hashing pool is saturated.
    */
   authenticate(login: string, password: string, ip: string, clientId?: string, grantType?: string): Promise<AuthenticationResult>;
+  /** Sets a new password: the policy in force first (PasswordPolicyError naming every rule broken, history included). */
   setPassword(id: string, password: string): Promise<void>;
+  /** The checks setPassword makes, without setting anything (a form asks before it uses up a one-time link). */
+  checkNewPassword(id: string, password: string): Promise<void>;
   disable(id: string): Promise<void>;
   /**
    * Marks `email` verified if it is still the user's address (an address changed since the link
@@ -201,11 +207,14 @@ export function createAccounts({
   onAuthentication,
   onChange = ignoreUserChanges,
   lastLogins,
+  passwordHistory,
   locks = documentLocks(users.db),
 }: AccountsDeps): Accounts {
   const policyNow = typeof passwordPolicy === 'function' ? passwordPolicy : () => Promise.resolve(passwordPolicy);
-  // The input cap is not a runtime setting: sign-in truncates at it without reading the policy.
-  const { maxLength } = typeof passwordPolicy === 'function' ? DEFAULT_PASSWORD_POLICY : passwordPolicy;
+  // The input cap is not a runtime setting: sign-in truncates at it without reading the policy
+  // (a policy's lower maximum applies to new passwords only; imported longer ones still sign in).
+  const maxLength = PASSWORD_INPUT_CAP;
+  const history = passwordHistory ?? createPasswordHistory({ model: passwordHistoryModel(users.db), hasher, now });
   const report = (event: AuthenticationEvent) => {
     try {
       onAuthentication?.(event);
@@ -244,6 +253,18 @@ export function createAccounts({
     if (result.matchedCount === 0) throw new UserNotFoundError(id);
   }
 
+  /** The policy in force, for this user: compared with their own name, address and earlier passwords only. */
+  async function checkNew(id: string, password: string): Promise<{ policy: PasswordPolicy; doc: StoredUser }> {
+    const policy = await policyNow();
+    const doc = await findStored(id);
+    if (doc === null) throw new UserNotFoundError(id);
+    checkPassword(password, policy, doc);
+    if (await history.reused(id, password, doc.passwordHash, policy.history)) {
+      throw new PasswordPolicyError([{ rule: 'history', limit: policy.history, message: `must not be one of the last ${policy.history} passwords` }]);
+    }
+    return { policy, doc };
+  }
+
   async function rehash(user: StoredUser, password: string): Promise<boolean> {
     try {
       const passwordHash = await hasher.hash(password);
@@ -265,7 +286,7 @@ export function createAccounts({
     async createUser(input) {
       const username = validUsername(input.username);
       const email = input.email === undefined || input.email === null || input.email.trim() === '' ? null : validEmail(input.email);
-      if (input.password !== undefined) checkPassword(input.password, await policyNow());
+      if (input.password !== undefined) checkPassword(input.password, await policyNow(), { username, email });
       const doc = {
         _id: randomUUID(),
         username,
@@ -357,11 +378,15 @@ export function createAccounts({
     },
 
     async setPassword(id, password) {
-      checkPassword(password, await policyNow());
-      if ((await findStored(id)) === null) throw new UserNotFoundError(id);
+      const { policy, doc } = await checkNew(id, password);
       const passwordHash = await hasher.hash(password);
       await update(id, { passwordHash, passwordChangedAt: now() });
+      await history.remember(id, doc.passwordHash, policy.history);
       await onChange(id);
+    },
+
+    async checkNewPassword(id, password) {
+      await checkNew(id, password);
     },
 
     async verifyEmail(id, email) {

@@ -19,13 +19,33 @@ export class HashPoolError extends GatehouseError {
   }
 }
 
-/** A new password breaks the policy; the message is meant for the person choosing it. */
-export class PasswordPolicyError extends GatehouseError {
-  readonly rule: 'too_short' | 'too_long';
+export type PasswordRule = 'too_short' | 'too_long' | 'digits' | 'lowercase' | 'uppercase' | 'special' | 'not_username' | 'not_email' | 'history';
 
-  constructor(rule: 'too_short' | 'too_long', message: string) {
-    super(message, { status: 400, code: 'invalid_request', expose: true, details: [{ path: 'password', message }] });
-    this.rule = rule;
+/** One rule a new password breaks: `limit` is the number it asks for (characters, digits, passwords remembered). */
+export interface UnmetPasswordRule {
+  readonly rule: PasswordRule;
+  readonly limit?: number | undefined;
+  /** English, for the admin API and the CLI; pages say it in the reader's language from `rule` and `limit`. */
+  readonly message: string;
+}
+
+/** A new password breaks the policy; every rule it breaks is listed, each a detail on the `password` field. */
+export class PasswordPolicyError extends GatehouseError {
+  readonly unmet: readonly UnmetPasswordRule[];
+
+  constructor(unmet: readonly UnmetPasswordRule[]) {
+    super(`password: ${unmet.map((one) => one.message).join('; ')}`, {
+      status: 400,
+      code: 'invalid_request',
+      expose: true,
+      details: unmet.map((one) => ({ path: 'password', message: one.message })),
+    });
+    this.unmet = unmet;
+  }
+
+  /** The first rule broken. */
+  get rule(): PasswordRule {
+    return this.unmet[0]!.rule;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { upsertValidated } from '../storage/validated-writes.ts';
+import { upsertValidated, validated } from '../storage/validated-writes.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import type { Connection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config/load.ts';
@@ -118,6 +119,17 @@ const READ_LOCKS = redisScript(`
 local out = { redis.call('EXISTS', KEYS[1], KEYS[2]) }
 for i = 3, 5 do out[#out + 1] = redis.call('GET', KEYS[i]) end
 return out
+`);
+/**
+ * KEYS[1] a lock key; ARGV[1] now (epoch ms), ARGV[2] the lock's end (epoch ms), ARGV[3] its
+ * lifetime in ms. Sets the lock unless one is in force (on Gatehouse's clock, not Redis's TTL):
+ * 1 when this call locked the key, 0 when another already had.
+ */
+const CLAIM_LOCK = redisScript(`
+local ends = redis.call('GET', KEYS[1])
+if ends and tonumber(ends) > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
 `);
 const LIMITS_COLLECTION = 'login_limits';
 
@@ -240,18 +252,29 @@ export async function createLoginLimiter({
     return locked;
   }
 
-  /** Whether the key's own lock is in force (a threshold lowered under a count already past it). */
-  async function lockedNow(target: Key): Promise<boolean> {
-    const at = now().getTime();
-    if (backend.kind === 'redis') {
-      const until = await backend.redis.get(lockKey(target));
-      return until !== null && Number(until) > at;
-    }
-    const row = await lockouts.findById(recordId(target), { lockedUntil: 1 }).lean<Pick<StoredLockout, 'lockedUntil'>>().exec();
-    return row !== null && row.lockedUntil.getTime() > at;
+  /**
+   * Locks the key unless a lock is in force, atomically: of failures arriving together past the
+   * threshold exactly one locks, so the escalation level goes up once per lock (two lockers would
+   * both raise it: the first lock would last twice as long, or 2^n times with n lockers).
+   * The claim holds the first level's length; the winner then raises the level and sets the end.
+   */
+  async function claim(target: Key, rules: LockoutPolicy): Promise<boolean> {
+    const at = now();
+    const until = new Date(at.getTime() + rules.lockSeconds * 1000);
+    if (backend.kind === 'redis') return Number(await CLAIM_LOCK.run(backend.redis, [lockKey(target)], [String(at.getTime()), String(until.getTime()), String(rules.lockSeconds * 1000)])) === 1;
+    const record = await validated(lockouts, { _id: recordId(target), scope: target.scope, subject: target.subject, ip: target.ip, level: 1, lockedAt: at, lockedUntil: until });
+    // An upsert that finds no ended lock inserts, and the unique _id refuses it while one is in force.
+    return lockouts.collection.updateOne({ _id: record._id, lockedUntil: { $lte: at } } as never, { $set: record }, { upsert: true }).then(
+      () => true,
+      (error: unknown) => {
+        if (isDuplicateKey(error)) return false;
+        throw error;
+      },
+    );
   }
 
   async function lock(target: Key, rules: LockoutPolicy): Promise<void> {
+    if (!(await claim(target, rules))) return;
     const { consumedPoints: n } = await level(target.scope).penalty(target.key, 1);
     const seconds = Math.min(rules.lockSeconds * 2 ** Math.min(n - 1, 30), rules.maxLockSeconds);
     const lockedAt = now();
@@ -295,8 +318,9 @@ export async function createLoginLimiter({
         keys.map(async (target) => {
           const { threshold, windowSeconds } = scopePolicy(rules, target.scope);
           const { consumedPoints } = await counterFor(target.scope, windowSeconds).penalty(target.key, 1);
-          // Past the threshold only when it was lowered meanwhile (or another failure locked the key first).
-          if (consumedPoints === threshold || (consumedPoints > threshold && !(await lockedNow(target)))) await lock(target, rules);
+          // Past the threshold too: it was lowered meanwhile, or another failure is locking the key
+          // right now (then the claim in lock() lets only one of them lock).
+          if (consumedPoints >= threshold) await lock(target, rules);
         }),
       );
       return lockState(keys);

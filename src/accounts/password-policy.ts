@@ -1,12 +1,50 @@
-import { PasswordPolicyError } from './errors.ts';
+import { PasswordPolicyError, type UnmetPasswordRule } from './errors.ts';
 
+/**
+ * What a new password must be (Keycloak's password policy types: length, maxLength, digits,
+ * lowerCase, upperCase, specialChars, notUsername, notEmail, passwordHistory). Counts of 0 and
+ * false switch a rule off.
+ */
 export interface PasswordPolicy {
   readonly minLength: number;
   readonly maxLength: number;
+  /** Fewest decimal digits (Unicode Nd). */
+  readonly digits: number;
+  /** Fewest lowercase letters (Unicode Ll). */
+  readonly lowercase: number;
+  /** Fewest uppercase letters (Unicode Lu). */
+  readonly uppercase: number;
+  /** Fewest characters that are neither letters nor digits (as Keycloak counts specialChars). */
+  readonly special: number;
+  /** Not the user's username, compared case-insensitively. */
+  readonly notUsername: boolean;
+  /** Not the user's email address, compared case-insensitively. */
+  readonly notEmail: boolean;
+  /** The new password may not be any of the user's last N passwords, the current one included (0 = off). */
+  readonly history: number;
 }
 
-/** NIST SP 800-63B: at least 8 characters; a generous cap so nobody feeds the hasher megabytes. */
-export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = Object.freeze({ minLength: 8, maxLength: 1024 });
+/** The longest password anything accepts, sign-in included: nobody feeds the hasher megabytes. */
+export const PASSWORD_INPUT_CAP = 1024;
+
+/** NIST SP 800-63B: at least 8 characters; every other rule off. */
+export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = Object.freeze({
+  minLength: 8,
+  maxLength: PASSWORD_INPUT_CAP,
+  digits: 0,
+  lowercase: 0,
+  uppercase: 0,
+  special: 0,
+  notUsername: false,
+  notEmail: false,
+  history: 0,
+});
+
+/** Whose password it is, for the rules that compare with them (never anyone else's data). */
+export interface PasswordOwner {
+  readonly username?: string | null | undefined;
+  readonly email?: string | null | undefined;
+}
 
 /** Length in Unicode code points, so an emoji or a CJK character counts as one. */
 export function passwordLength(password: string): number {
@@ -15,12 +53,26 @@ export function passwordLength(password: string): number {
   return n;
 }
 
-export function checkPassword(password: string, policy: PasswordPolicy): void {
+const count = (password: string, pattern: RegExp) => password.match(pattern)?.length ?? 0;
+const same = (a: string, b: string | null | undefined) => typeof b === 'string' && b !== '' && a.normalize('NFC').toLocaleLowerCase('und') === b.normalize('NFC').toLocaleLowerCase('und');
+
+/** Every rule of the policy (history aside: it needs the stored hashes) the password breaks, in a fixed order. */
+export function unmetRules(password: string, policy: PasswordPolicy, owner: PasswordOwner = {}): UnmetPasswordRule[] {
+  const unmet: UnmetPasswordRule[] = [];
   const length = passwordLength(password);
-  if (length < policy.minLength) {
-    throw new PasswordPolicyError('too_short', `password must be at least ${policy.minLength} characters`);
-  }
-  if (length > policy.maxLength) {
-    throw new PasswordPolicyError('too_long', `password must be at most ${policy.maxLength} characters`);
-  }
+  if (length < policy.minLength) unmet.push({ rule: 'too_short', limit: policy.minLength, message: `must be at least ${policy.minLength} characters` });
+  if (length > policy.maxLength) unmet.push({ rule: 'too_long', limit: policy.maxLength, message: `must be at most ${policy.maxLength} characters` });
+  if (count(password, /\p{Nd}/gu) < policy.digits) unmet.push({ rule: 'digits', limit: policy.digits, message: `must contain at least ${policy.digits} digit(s)` });
+  if (count(password, /\p{Ll}/gu) < policy.lowercase) unmet.push({ rule: 'lowercase', limit: policy.lowercase, message: `must contain at least ${policy.lowercase} lowercase letter(s)` });
+  if (count(password, /\p{Lu}/gu) < policy.uppercase) unmet.push({ rule: 'uppercase', limit: policy.uppercase, message: `must contain at least ${policy.uppercase} uppercase letter(s)` });
+  if (count(password, /[^\p{L}\p{N}]/gu) < policy.special) unmet.push({ rule: 'special', limit: policy.special, message: `must contain at least ${policy.special} special character(s) (neither a letter nor a digit)` });
+  if (policy.notUsername && same(password, owner.username)) unmet.push({ rule: 'not_username', message: 'must not be the username' });
+  if (policy.notEmail && same(password, owner.email)) unmet.push({ rule: 'not_email', message: 'must not be the email address' });
+  return unmet;
+}
+
+/** Throws PasswordPolicyError naming every rule the password breaks (history aside). */
+export function checkPassword(password: string, policy: PasswordPolicy, owner: PasswordOwner = {}): void {
+  const unmet = unmetRules(password, policy, owner);
+  if (unmet.length > 0) throw new PasswordPolicyError(unmet);
 }

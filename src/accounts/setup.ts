@@ -8,7 +8,7 @@ import { dateClock, systemClock, type Clock } from '../clock.ts';
 import { createLastLoginWriter, type LastLoginWriter } from './last-login.ts';
 import { createSignIns, signInModel } from './sign-ins.ts';
 import { createLoginLimiter, lockoutPolicy, type LockoutPolicy, type LoginLimiter } from './login-limiter.ts';
-import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './password-policy.ts';
+import type { PasswordPolicy } from './password-policy.ts';
 import type { UserChangeHook } from './user-changes.ts';
 import { ensureUserIndexes, userModel } from './user-model.ts';
 
@@ -57,7 +57,7 @@ export async function startAccountLayer({ config, policies, mongo, redis, redisP
     now: dateClock(clock),
     onClockJump: clock.onJump,
   });
-  const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength } = config.passwords;
+  const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength, maxLength, digits, lowercase, uppercase, special, notUsername, notEmail, history } = config.passwords;
   const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, clock, ...(onHash ? { observe: onHash } : {}) });
   const lastLogins = createLastLoginWriter({ signIns: createSignIns(signInModel(mongo)), logger, clock });
   const accounts = createAccounts({
@@ -65,7 +65,7 @@ export async function startAccountLayer({ config, policies, mongo, redis, redisP
     hasher,
     limiter,
     lastLogins,
-    passwordPolicy: policies?.password ?? { ...DEFAULT_PASSWORD_POLICY, minLength },
+    passwordPolicy: policies?.password ?? { minLength, maxLength, digits, lowercase, uppercase, special, notUsername, notEmail, history },
     ...(onAuthentication ? { onAuthentication } : {}),
     ...(onUserChange ? { onChange: onUserChange } : {}),
   });

@@ -23,7 +23,7 @@ const ERROR_SCHEMA = {
     request_id: { type: 'string' },
     details: {
       type: 'array',
-      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } },
+      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' }, limit: { type: 'integer', description: 'For a password policy rule: the number it asks for' } } },
     },
   },
 };

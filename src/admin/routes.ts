@@ -15,6 +15,7 @@ import { signInPatchSchema } from '../operations/settings.ts';
 import { passwordPolicyPatchSchema } from '../settings/password-policy.ts';
 import { bruteForcePatchSchema } from '../settings/brute-force.ts';
 import { mfaPatchSchema } from '../settings/mfa.ts';
+import { otpPatchSchema } from '../settings/otp.ts';
 import type { AdminRoute } from './route-table.ts';
 
 /** Every admin API route; read top to bottom it is the API's table of contents. Each one is an operation (src/operations/). */
@@ -112,7 +113,9 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'get', path: '/settings/brute-force', tag: 'settings', summary: 'Brute-force detection in force: failed sign-ins that lock per (account, IP), per account and per IP, the counting window and the lock durations; per setting its value, default, source and pinned_by', handle: async () => ({ body: await ops.settings.showGroup('brute-force') }) },
     { method: 'patch', path: '/settings/brute-force', tag: 'settings', summary: 'Change brute-force detection (every instance applies it with its next failed sign-in; locks in force keep their end); null returns a setting to its default; a pinned setting answers 409; lockout_max_seconds below lockout_seconds answers 400', body: bruteForcePatchSchema, conflict: true, handle: async ({ op, body }) => ({ body: await ops.settings.updateGroup(op, 'brute-force', body) }) },
     { method: 'get', path: '/settings/mfa', tag: 'settings', summary: 'Who must use a second factor: the roles and groups whose members are asked to enrol one at their next sign-in; per setting its value, default, source and pinned_by', handle: async () => ({ body: await ops.settings.showGroup('mfa') }) },
-    { method: 'patch', path: '/settings/mfa', tag: 'settings', summary: 'Change the roles and groups that must use a second factor (every instance applies it with its next sign-in); null returns a setting to its default; a pinned setting answers 409', body: mfaPatchSchema, conflict: true, handle: async ({ op, body }) => ({ body: await ops.settings.updateGroup(op, 'mfa', body) }) },
+    { method: 'patch', path: '/settings/mfa', tag: 'settings', summary: 'Change the roles and groups that must use a second factor (every instance applies it with its next sign-in); each must exist (400 naming an unknown one); null returns a setting to its default; a pinned setting answers 409', body: mfaPatchSchema, conflict: true, handle: async ({ op, body }) => ({ body: await ops.settings.updateGroup(op, 'mfa', body) }) },
+    { method: 'get', path: '/settings/otp', tag: 'settings', summary: 'OTP policy in force: digits, period and algorithm of new authenticator apps, and the look-ahead window of every code; per setting its value, default, source and pinned_by', handle: async () => ({ body: await ops.settings.showGroup('otp') }) },
+    { method: 'patch', path: '/settings/otp', tag: 'settings', summary: 'Change the OTP policy (new enrolments use it; apps enrolled earlier keep their parameters; the look-ahead applies to every code); null returns a setting to its default; a pinned setting answers 409', body: otpPatchSchema, conflict: true, handle: async ({ op, body }) => ({ body: await ops.settings.updateGroup(op, 'otp', body) }) },
     { method: 'get', path: '/settings', tag: 'status', summary: 'The effective settings the server runs with (read-only; every secret shown as [secret])', handle: async () => ({ body: await status.settings() }) },
 
     // Migration

@@ -137,14 +137,18 @@ commands:
   keys rotate            add new signing and cookie keys; they sign after GATEHOUSE_KEY_PUBLISH_DELAY
   grants revoke --user USER | --client ID | --grant ID
   settings get [GROUP]   runtime settings in force (all, or one group: sign-in, password-policy,
-                         brute-force, mfa), and where each comes from
+                         brute-force, mfa, otp), and where each comes from
   settings set NAME=VALUE...   change them (every server applies it; VALUE default = back to the default):
                          self_registration=true|false  self_registration_domains=example.com,example.org
                          require_verified_email=off|self-registered|all  email_verification_ttl=SECONDS
                          password_reset=true|false  password_reset_ttl=SECONDS
-                         password_min_length=CHARACTERS  lockout_threshold=N  lockout_account_threshold=N
+                         password_min_length=CHARACTERS  password_max_length=CHARACTERS  password_digits=N
+                         password_lowercase=N  password_uppercase=N  password_special=N
+                         password_not_username=true|false  password_not_email=true|false  password_history=N
+                         lockout_threshold=N  lockout_account_threshold=N
                          lockout_ip_threshold=N  lockout_window=SECONDS  lockout_seconds=SECONDS
                          lockout_max_seconds=SECONDS  mfa_required_roles=a,b  mfa_required_groups=a,b
+                         otp_digits=6|8  otp_period=30|60  otp_algorithm=SHA1|SHA256|SHA512  otp_look_ahead=N
                          (a setting whose GATEHOUSE_... variable is set is pinned: read-only)
   export --output FILE   clients (with secrets), APIs, roles, groups, users (with password hashes); mode 0600
   import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET

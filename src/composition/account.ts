@@ -20,6 +20,7 @@ export function composeAccount(w: Wiring, { selfService }: { selfService: SelfSe
   const account = accountPage({
     path: config.routes.account,
     issuer: config.issuer,
+    brandName: config.pages.brandName,
     endpoints: {
       authorization: endpointPath(config.routes, 'authorization'),
       token: endpointPath(config.routes, 'token'),

@@ -45,8 +45,8 @@ export function adminApi(w: Wiring, { oidc, observability, selfService }: { oidc
           issuer: config.issuer,
           status: { readiness: observability.readiness, timeoutMs: observability.readinessTimeoutMs, settings: async () => {
             const runtime = services.runtimeSettings;
-            const [signIn, passwordPolicy, bruteForce, mfa] = await Promise.all([runtime.signIn.current(), runtime.passwordPolicy.current(), runtime.bruteForce.current(), runtime.mfa.current()]);
-            return effectiveWithRuntime(config, { signIn, passwordPolicy, bruteForce, mfa });
+            const [signIn, passwordPolicy, bruteForce, mfa, otp] = await Promise.all([runtime.signIn.current(), runtime.passwordPolicy.current(), runtime.bruteForce.current(), runtime.mfa.current(), runtime.otp.current()]);
+            return effectiveWithRuntime(config, { signIn, passwordPolicy, bruteForce, mfa, otp });
           } },
           emailConfigured: selfService.mailConfigured,
           keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },

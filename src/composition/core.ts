@@ -176,7 +176,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     });
     closers.push(() => accountLayer.close());
 
-    const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, onEvent: auditFactors(audit), ...(secondFactorClock ? { now: secondFactorClock } : {}) });
+    const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, otpPolicy: runtimeSettings.otpPolicyNow, onEvent: auditFactors(audit), ...(secondFactorClock ? { now: secondFactorClock } : {}) });
     const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
     const sessionDevices = await createSessionDevices({ connection: mongo, logger, clock });
     closers.push(() => sessionDevices.close());

@@ -22,6 +22,13 @@ export function settingConflicts(raw: Readonly<Record<string, string>>, settings
   if (s.GATEHOUSE_LOCKOUT_MAX_SECONDS < s.GATEHOUSE_LOCKOUT_SECONDS) {
     problems.push('GATEHOUSE_LOCKOUT_MAX_SECONDS: must be at least GATEHOUSE_LOCKOUT_SECONDS');
   }
+  if (s.GATEHOUSE_PASSWORD_MAX_LENGTH < s.GATEHOUSE_PASSWORD_MIN_LENGTH) {
+    problems.push('GATEHOUSE_PASSWORD_MAX_LENGTH: must be at least GATEHOUSE_PASSWORD_MIN_LENGTH');
+  }
+  const classes = s.GATEHOUSE_PASSWORD_DIGITS + s.GATEHOUSE_PASSWORD_LOWERCASE + s.GATEHOUSE_PASSWORD_UPPERCASE + s.GATEHOUSE_PASSWORD_SPECIAL;
+  if (classes > s.GATEHOUSE_PASSWORD_MAX_LENGTH) {
+    problems.push(`GATEHOUSE_PASSWORD_MAX_LENGTH: must be at least the required digits, lowercase, uppercase and special characters together (${classes}), or no password could meet the policy`);
+  }
   const interval = s.GATEHOUSE_KEY_ROTATION_INTERVAL;
   if (interval !== 0 && interval <= s.GATEHOUSE_KEY_PUBLISH_DELAY) {
     problems.push('GATEHOUSE_KEY_ROTATION_INTERVAL: must be 0 (off) or longer than GATEHOUSE_KEY_PUBLISH_DELAY, or new keys would be replaced before they sign');

@@ -13,10 +13,10 @@ export function effectiveSettings(config: Config): Record<string, unknown> {
 /**
  * The effective settings with the runtime settings in force (src/settings/) in place of their
  * startup values, which an operator may have changed since: one entry per group
- * (`signIn`, `passwordPolicy`, `bruteForce`, `mfa`).
+ * (`signIn`, `passwordPolicy`, `bruteForce`, `mfa`, `otp`).
  */
-export function effectiveWithRuntime(config: Config, runtime: { signIn: object; passwordPolicy: object; bruteForce: object; mfa: object }): Record<string, unknown> {
-  const { selfService: _startup, passwords, lockout: _lockout, mfa: _mfa, ...rest } = effectiveSettings(config) as { selfService: unknown; lockout: unknown; mfa: unknown; passwords: Record<string, unknown> };
-  const { resetEnabled: _enabled, resetTtlSeconds: _ttl, minLength: _minLength, ...hashing } = passwords;
-  return { ...rest, passwords: hashing, signIn: { ...runtime.signIn }, passwordPolicy: { ...runtime.passwordPolicy }, bruteForce: { ...runtime.bruteForce }, mfa: { ...runtime.mfa } };
+export function effectiveWithRuntime(config: Config, runtime: { signIn: object; passwordPolicy: object; bruteForce: object; mfa: object; otp: object }): Record<string, unknown> {
+  const { selfService: _startup, passwords, lockout: _lockout, mfa: _mfa, otp: _otp, ...rest } = effectiveSettings(config) as { selfService: unknown; lockout: unknown; mfa: unknown; otp: unknown; passwords: Record<string, unknown> };
+  const { resetEnabled: _enabled, resetTtlSeconds: _ttl, minLength: _min, maxLength: _max, digits: _d, lowercase: _l, uppercase: _u, special: _s, notUsername: _nu, notEmail: _ne, history: _h, ...hashing } = passwords;
+  return { ...rest, passwords: hashing, signIn: { ...runtime.signIn }, passwordPolicy: { ...runtime.passwordPolicy }, bruteForce: { ...runtime.bruteForce }, mfa: { ...runtime.mfa }, otp: { ...runtime.otp } };
 }

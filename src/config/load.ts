@@ -66,6 +66,15 @@ export interface Config {
     /** Milliseconds an idle hashing worker lives; 0 = until shutdown. */
     readonly idleTimeoutMs: number;
     readonly minLength: number;
+    /** The rest of the password policy (src/settings/password-policy.ts); 0 / false = off. */
+    readonly maxLength: number;
+    readonly digits: number;
+    readonly lowercase: number;
+    readonly uppercase: number;
+    readonly special: number;
+    readonly notUsername: boolean;
+    readonly notEmail: boolean;
+    readonly history: number;
     /** "Forgot password?" is offered (GATEHOUSE_PASSWORD_RESET); the runtime setting may change it (src/settings/). */
     readonly resetEnabled: boolean;
     /** Seconds a password-reset link works. */
@@ -73,6 +82,8 @@ export interface Config {
   };
   /** Who must use a second factor besides users who enrolled one (docs: README, Multi-factor sign-in). */
   readonly mfa: { readonly requiredRoles: readonly string[]; readonly requiredGroups: readonly string[] };
+  /** The OTP policy of new authenticator apps (src/settings/otp.ts). */
+  readonly otp: { readonly digits: 6 | 8; readonly period: 30 | 60; readonly algorithm: 'SHA1' | 'SHA256' | 'SHA512'; readonly lookAhead: number };
   readonly lockout: {
     readonly threshold: number;
     readonly accountThreshold: number;
@@ -247,8 +258,22 @@ export function loadConfig(sources: ConfigSources): Config {
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
       minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
+      maxLength: s.GATEHOUSE_PASSWORD_MAX_LENGTH,
+      digits: s.GATEHOUSE_PASSWORD_DIGITS,
+      lowercase: s.GATEHOUSE_PASSWORD_LOWERCASE,
+      uppercase: s.GATEHOUSE_PASSWORD_UPPERCASE,
+      special: s.GATEHOUSE_PASSWORD_SPECIAL,
+      notUsername: s.GATEHOUSE_PASSWORD_NOT_USERNAME,
+      notEmail: s.GATEHOUSE_PASSWORD_NOT_EMAIL,
+      history: s.GATEHOUSE_PASSWORD_HISTORY,
       resetEnabled: s.GATEHOUSE_PASSWORD_RESET,
       resetTtlSeconds: s.GATEHOUSE_PASSWORD_RESET_TTL,
+    }),
+    otp: Object.freeze({
+      digits: s.GATEHOUSE_OTP_DIGITS as 6 | 8,
+      period: s.GATEHOUSE_OTP_PERIOD as 30 | 60,
+      algorithm: s.GATEHOUSE_OTP_ALGORITHM,
+      lookAhead: s.GATEHOUSE_OTP_LOOK_AHEAD,
     }),
     mfa: Object.freeze({
       requiredRoles: Object.freeze(names(s.GATEHOUSE_MFA_REQUIRED_ROLES)),

@@ -106,10 +106,25 @@ export const settingsSchema = z.object({
   /** Seconds a hashing worker may sit idle before it exits (each holds a V8 isolate); 0 = workers stay. */
   GATEHOUSE_HASH_IDLE_TIMEOUT: seconds(0).default(60),
   GATEHOUSE_PASSWORD_MIN_LENGTH: integer(8, 1024).default(8),
+  // The rest of the password policy (Keycloak's policy types); 0 / false = off.
+  GATEHOUSE_PASSWORD_MAX_LENGTH: integer(8, 1024).default(1024),
+  GATEHOUSE_PASSWORD_DIGITS: integer(0, 128).default(0),
+  GATEHOUSE_PASSWORD_LOWERCASE: integer(0, 128).default(0),
+  GATEHOUSE_PASSWORD_UPPERCASE: integer(0, 128).default(0),
+  GATEHOUSE_PASSWORD_SPECIAL: integer(0, 128).default(0),
+  GATEHOUSE_PASSWORD_NOT_USERNAME: booleanSetting.default(false),
+  GATEHOUSE_PASSWORD_NOT_EMAIL: booleanSetting.default(false),
+  /** The last N passwords (the current one included) may not be chosen again; 0 = off. */
+  GATEHOUSE_PASSWORD_HISTORY: integer(0, 24).default(0),
   // Brute-force protection: failures that lock, per (account, IP), per account, per IP.
   /** Roles and groups whose members must use a second factor (comma-separated names). */
   GATEHOUSE_MFA_REQUIRED_ROLES: z.string().default(''),
   GATEHOUSE_MFA_REQUIRED_GROUPS: z.string().default(''),
+  // OTP policy of new authenticator apps (Keycloak's OTP policy); the look-ahead applies to every app.
+  GATEHOUSE_OTP_DIGITS: z.enum(['6', '8'], { message: 'must be 6 or 8' }).default('6').transform(Number),
+  GATEHOUSE_OTP_PERIOD: z.enum(['30', '60'], { message: 'must be 30 or 60' }).default('30').transform(Number),
+  GATEHOUSE_OTP_ALGORITHM: z.enum(['SHA1', 'SHA256', 'SHA512'], { message: 'must be SHA1, SHA256 or SHA512' }).default('SHA1'),
+  GATEHOUSE_OTP_LOOK_AHEAD: integer(0, 10).default(1),
   GATEHOUSE_LOCKOUT_THRESHOLD: integer(1, 1000).default(5),
   GATEHOUSE_LOCKOUT_ACCOUNT_THRESHOLD: integer(1, 100_000).default(20),
   GATEHOUSE_LOCKOUT_IP_THRESHOLD: integer(1, 1_000_000).default(100),
@@ -199,6 +214,14 @@ export const RUNTIME_SETTINGS = [
   'GATEHOUSE_PASSWORD_RESET',
   'GATEHOUSE_PASSWORD_RESET_TTL',
   'GATEHOUSE_PASSWORD_MIN_LENGTH',
+  'GATEHOUSE_PASSWORD_MAX_LENGTH',
+  'GATEHOUSE_PASSWORD_DIGITS',
+  'GATEHOUSE_PASSWORD_LOWERCASE',
+  'GATEHOUSE_PASSWORD_UPPERCASE',
+  'GATEHOUSE_PASSWORD_SPECIAL',
+  'GATEHOUSE_PASSWORD_NOT_USERNAME',
+  'GATEHOUSE_PASSWORD_NOT_EMAIL',
+  'GATEHOUSE_PASSWORD_HISTORY',
   'GATEHOUSE_LOCKOUT_THRESHOLD',
   'GATEHOUSE_LOCKOUT_ACCOUNT_THRESHOLD',
   'GATEHOUSE_LOCKOUT_IP_THRESHOLD',
@@ -207,6 +230,10 @@ export const RUNTIME_SETTINGS = [
   'GATEHOUSE_LOCKOUT_MAX_SECONDS',
   'GATEHOUSE_MFA_REQUIRED_ROLES',
   'GATEHOUSE_MFA_REQUIRED_GROUPS',
+  'GATEHOUSE_OTP_DIGITS',
+  'GATEHOUSE_OTP_PERIOD',
+  'GATEHOUSE_OTP_ALGORITHM',
+  'GATEHOUSE_OTP_LOOK_AHEAD',
 ] as const satisfies readonly SettingName[];
 export type RuntimeSettingName = (typeof RUNTIME_SETTINGS)[number];
 

@@ -2,6 +2,8 @@
 export interface ErrorDetail {
   readonly path: string;
   readonly message: string;
+  /** With a password policy rule as `message` (the account page's form): the number the rule asks for. */
+  readonly limit?: number;
 }
 
 export interface GatehouseErrorOptions {

@@ -15,7 +15,7 @@ export interface ErrorBody {
   readonly error_description: string;
   /** Same text as error_description; kept for admin API clients written against earlier releases. */
   readonly message: string;
-  readonly details?: ReadonlyArray<{ readonly path: string; readonly message: string }>;
+  readonly details?: ReadonlyArray<{ readonly path: string; readonly message: string; readonly limit?: number }>;
   readonly request_id?: string | undefined;
 }
 

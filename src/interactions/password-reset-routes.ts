@@ -2,7 +2,8 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { loginKey } from '../accounts/normalize.ts';
 import { PasswordPolicyError } from '../accounts/errors.ts';
-import { checkPassword, type PasswordPolicy } from '../accounts/password-policy.ts';
+import type { PasswordPolicy } from '../accounts/password-policy.ts';
+import { passwordRequirements, unmetRequirements } from './password-rules.ts';
 import type { PasswordResets, ResetTicket } from '../accounts/password-resets.ts';
 import type { Factors } from '../mfa/factors.ts';
 import { passkeyChallenge, type Passkeys } from '../mfa/passkeys.ts';
@@ -24,6 +25,7 @@ export interface ResettableAccounts {
   findByLogin(login: string): Promise<{ id: string; username: string; name: string | null; email: string | null; disabled: boolean } | undefined>;
   findById(id: string): Promise<{ id: string; username: string; name: string | null; email: string | null; disabled: boolean } | undefined>;
   setPassword(id: string, password: string): Promise<void>;
+  checkNewPassword(id: string, password: string): Promise<void>;
   /** Lifts the user's sign-in lockouts; resolves to how many were lifted. */
   unlock(id: string): Promise<number>;
 }
@@ -127,15 +129,18 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   const invalidLink = (ctx: Context, locale: Locale) =>
     message(ctx, locale, 'password_reset_invalid', { href: `${path}/forgot`, label: 'self_service_links.new_link' }, 400);
 
-  async function resetForm(ctx: Context, locale: Locale, token: string, error?: string) {
+  /** `error`: a locale key, or (a broken password policy) the message itself. */
+  async function resetForm(ctx: Context, locale: Locale, token: string, error?: string | { readonly text: string }) {
     const t = views.translate(locale);
-    const { minLength } = await deps.policy();
+    const policy = await deps.policy();
+    const { minLength } = policy;
     await sendPage(ctx, views, 'password-reset', locale, {
       title: t('password_reset.title'),
       action: `${path}/reset/${token}`,
       csrf: issueCsrfToken(ctx, csrfCookie),
       minLength,
-      error: error === undefined ? undefined : t(error, { min: String(minLength) }),
+      requirements: passwordRequirements(t, policy),
+      error: error === undefined ? undefined : typeof error === 'string' ? t(error, { min: String(minLength) }) : error.text,
     }, error === undefined ? 200 : 400);
   }
 
@@ -265,9 +270,10 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     const password = form.password ?? '';
     if (password !== (form.confirm ?? '')) return resetForm(ctx, locale, token, 'password_reset.mismatch');
     try {
-      checkPassword(password, await deps.policy());
+      // Every rule, the user's own earlier passwords included, before the one-time link is used up.
+      await deps.accounts.checkNewPassword(ticket.userId, password);
     } catch (error) {
-      if (error instanceof PasswordPolicyError) return resetForm(ctx, locale, token, error.rule === 'too_long' ? 'password_reset.too_long' : 'password_reset.too_short');
+      if (error instanceof PasswordPolicyError) return resetForm(ctx, locale, token, { text: unmetRequirements(views.translate(locale), error.unmet) });
       throw error;
     }
     const used = await deps.resets.consume(token);

@@ -4,7 +4,7 @@ import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import type { FactorModels, StoredFactors } from './model.ts';
 import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeId } from './recovery-codes.ts';
-import { DEFAULT_TOTP, newTotpSecret, TOTP_DIGITS, totpStep, type TotpParameters } from './totp.ts';
+import { DEFAULT_OTP_POLICY, DEFAULT_TOTP, newTotpSecret, TOTP_DIGITS, totpStep, type OtpPolicy, type TotpParameters } from './totp.ts';
 
 export interface FactorStatus {
   /** When the authenticator app was confirmed; null without one. */
@@ -44,10 +44,20 @@ export interface ImportedTotp {
  */
 export type TotpImportOutcome = 'imported' | 'unchanged' | 'kept';
 
+/** An app to enrol: its secret and how it computes codes (the OTP policy's when enrolment began). */
+export interface TotpEnrolment {
+  /** Base32. */
+  readonly secret: string;
+  readonly parameters: TotpParameters;
+}
+
 export interface Factors {
   status(userId: string): Promise<FactorStatus>;
-  /** The secret to show for enrolment: the pending one if enrolment already started, else a new one. */
-  beginTotp(userId: string): Promise<string>;
+  /**
+   * The app to show for enrolment: the pending one if enrolment already started (with the
+   * parameters it began with), else a new secret with the OTP policy's parameters.
+   */
+  beginTotp(userId: string): Promise<TotpEnrolment>;
   /** Confirms the pending secret with a code from the app; on success the user gets 10 new recovery codes. */
   confirmTotp(userId: string, code: string, ip: string): Promise<{ readonly ok: true; readonly recoveryCodes: string[] } | { readonly ok: false }>;
   /**
@@ -71,6 +81,8 @@ export interface FactorsDeps {
   /** deriveKey(secret, 'mfa-recovery-codes'): the recovery codes' HMAC key. */
   readonly recoveryKey: Buffer;
   readonly limiter: LoginLimiter;
+  /** The OTP policy in force (runtime settings): new apps' parameters, and the look-ahead of every code. */
+  readonly otpPolicy?: () => Promise<OtpPolicy>;
   readonly now?: () => Date;
   /** Receives every enrolment, use and failure (for audit); must not throw. */
   readonly onEvent?: (event: FactorEvent) => void;
@@ -81,13 +93,14 @@ export interface FactorsDeps {
 /** What is typed as an app's code (anything else may be a recovery code). */
 const TOTP_INPUT = new RegExp(`^\\d{${TOTP_DIGITS.min},${TOTP_DIGITS.max}}$`);
 
-function parametersOf(totp: NonNullable<StoredFactors['totp']>): TotpParameters {
+/** An app's parameters; apps enrolled before they were stored use RFC 6238's defaults. */
+function parametersOf(totp: Partial<TotpParameters>): TotpParameters {
   return { algorithm: totp.algorithm ?? DEFAULT_TOTP.algorithm, digits: totp.digits ?? DEFAULT_TOTP.digits, period: totp.period ?? DEFAULT_TOTP.period };
 }
 
 const sameParameters = (a: TotpParameters, b: TotpParameters) => a.algorithm === b.algorithm && a.digits === b.digits && a.period === b.period;
 
-export function createFactors({ models, box, recoveryKey, limiter, now = () => new Date(), onEvent, locks = documentLocks(models.factors.db) }: FactorsDeps): Factors {
+export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = () => Promise.resolve(DEFAULT_OTP_POLICY), now = () => new Date(), onEvent, locks = documentLocks(models.factors.db) }: FactorsDeps): Factors {
   const { factors, recoveryCodes, usedSteps } = models;
   /** FerretDB v1 rewrites the whole row on update: every writer of a user's row holds its lock. */
   const locked = <T>(userId: string, work: () => Promise<T>) => locks.hold(lockKey('mfa_factors', userId), work);
@@ -111,8 +124,8 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
   }
 
   /** The step of a fresh, valid code; undefined for a wrong one, 'replayed' for a step already used. */
-  async function acceptTotp(userId: string, sealed: string, lastStep: number, code: string, parameters: TotpParameters = DEFAULT_TOTP): Promise<number | 'replayed' | undefined> {
-    const step = totpStep(box.open(sealed, userId), code, now(), parameters);
+  async function acceptTotp(userId: string, sealed: string, lastStep: number, code: string, parameters: TotpParameters): Promise<number | 'replayed' | undefined> {
+    const step = totpStep(box.open(sealed, userId), code, now(), parameters, (await otpPolicy()).lookAhead);
     if (step === undefined) return undefined;
     if (step <= lastStep) return 'replayed';
     try {
@@ -144,17 +157,19 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
       // Read and write under one lock: two starts at once show the same pending secret.
       return locked(userId, async () => {
         const doc = await find(userId);
-        if (doc?.totpPending) return box.open(doc.totpPending.sealed, userId);
+        // The app may already show this secret: it keeps the parameters enrolment began with.
+        if (doc?.totpPending) return { secret: box.open(doc.totpPending.sealed, userId), parameters: parametersOf(doc.totpPending) };
         const secret = newTotpSecret();
+        const { algorithm, digits, period } = await otpPolicy();
         const at = now();
         await factors
           .updateOne(
             { _id: userId },
-            { $set: { totpPending: { sealed: box.seal(secret, userId), createdAt: at }, updatedAt: at }, $setOnInsert: { totp: null, lastTotpStep: 0 } },
+            { $set: { totpPending: { sealed: box.seal(secret, userId), createdAt: at, algorithm, digits, period }, updatedAt: at }, $setOnInsert: { totp: null, lastTotpStep: 0 } },
             { upsert: true },
           )
           .exec();
-        return secret;
+        return { secret, parameters: { algorithm, digits, period } };
       });
     },
 
@@ -162,13 +177,15 @@ export function createFactors({ models, box, recoveryKey, limiter, now = () => n
       if ((await limiter.check(userId, ip)).locked) return failed(userId, ip, 'locked');
       const doc = await find(userId);
       if (!doc?.totpPending) return failed(userId, ip, 'wrong_code');
-      const accepted = await acceptTotp(userId, doc.totpPending.sealed, doc.lastTotpStep, code.trim());
+      const parameters = parametersOf(doc.totpPending);
+      const accepted = await acceptTotp(userId, doc.totpPending.sealed, doc.lastTotpStep, code.trim(), parameters);
       if (typeof accepted !== 'number') return failed(userId, ip, accepted ?? 'wrong_code');
       // Only the pending secret that was checked: a reset or a new enrolment meanwhile wins.
+      // The app keeps the parameters it was enrolled with, whatever the policy says later.
       const confirmed = await locked(userId, async () => {
         const current = await find(userId);
         if (current?.totpPending?.sealed !== doc.totpPending!.sealed) return false;
-        await factors.updateOne({ _id: userId }, { $set: { totp: { sealed: current.totpPending.sealed, confirmedAt: now() }, totpPending: null, updatedAt: now() } }).exec();
+        await factors.updateOne({ _id: userId }, { $set: { totp: { sealed: current.totpPending.sealed, confirmedAt: now(), ...parameters }, totpPending: null, updatedAt: now() } }).exec();
         return true;
       });
       if (!confirmed) return failed(userId, ip, 'wrong_code');

@@ -7,13 +7,15 @@ import { TOTP_ALGORITHMS, type TotpParameters } from './totp.ts';
  * `totpPending` holds a secret shown for enrolment and not yet confirmed with a code.
  * `lastTotpStep` is the newest 30-second step a code was accepted for: older and equal steps
  * are refused (RFC 6238 §5.2), `mfa_used_steps` settles two instances racing on one code.
- * An app enrolled in Gatehouse uses RFC 6238's defaults and stores no parameters; one imported
- * (Keycloak) keeps its `algorithm`, `digits` and `period` next to the secret.
+ * An app keeps its `algorithm`, `digits` and `period` next to the secret: the OTP policy's when
+ * it was enrolled here (src/settings/otp.ts), or Keycloak's for an imported one. Apps enrolled
+ * before parameters were stored have none and use RFC 6238's defaults.
  */
 export interface StoredFactors {
   _id: string;
   totp: ({ sealed: string; confirmedAt: Date } & Partial<TotpParameters>) | null;
-  totpPending: { sealed: string; createdAt: Date } | null;
+  /** The parameters are the OTP policy's when enrolment began (absent on older pending apps: the defaults). */
+  totpPending: ({ sealed: string; createdAt: Date } & Partial<TotpParameters>) | null;
   lastTotpStep: number;
   updatedAt: Date;
 }
@@ -48,7 +50,13 @@ const factorsSchema = new Schema<StoredFactors>(
       ),
       default: null,
     },
-    totpPending: { type: new Schema({ sealed: { type: String, required: true }, createdAt: { type: Date, required: true } }, { _id: false }), default: null },
+    totpPending: {
+      type: new Schema(
+        { sealed: { type: String, required: true }, createdAt: { type: Date, required: true }, algorithm: { type: String, enum: TOTP_ALGORITHMS }, digits: Number, period: Number },
+        { _id: false },
+      ),
+      default: null,
+    },
     lastTotpStep: { type: Number, required: true, default: 0 },
     updatedAt: { type: Date, required: true },
   },

@@ -3,18 +3,21 @@ import type { LoginLimiter } from '../accounts/login-limiter.ts';
 import { createSecretBox, deriveKey } from '../crypto/secret-box.ts';
 import { createFactors, type FactorEvent, type Factors } from './factors.ts';
 import { ensureFactorIndexes, factorModels } from './model.ts';
+import type { OtpPolicy } from './totp.ts';
 
 export interface FactorsSetup {
   readonly mongo: Connection;
   /** GATEHOUSE_SECRET: seals TOTP secrets and keys the recovery codes' HMAC. */
   readonly secret: string;
   readonly limiter: LoginLimiter;
+  /** The OTP policy in force (runtime settings); RFC 6238's defaults without it. */
+  readonly otpPolicy?: () => Promise<OtpPolicy>;
   readonly now?: () => Date;
   readonly onEvent?: (event: FactorEvent) => void;
 }
 
 /** The second-factor service over its collections (indexes created here, once at startup). */
-export async function openFactors({ mongo, secret, limiter, now, onEvent }: FactorsSetup): Promise<Factors> {
+export async function openFactors({ mongo, secret, limiter, otpPolicy, now, onEvent }: FactorsSetup): Promise<Factors> {
   const models = factorModels(mongo);
   await ensureFactorIndexes(models);
   return createFactors({
@@ -22,6 +25,7 @@ export async function openFactors({ mongo, secret, limiter, now, onEvent }: Fact
     box: createSecretBox(secret, 'mfa'),
     recoveryKey: deriveKey(secret, 'mfa-recovery-codes'),
     limiter,
+    ...(otpPolicy ? { otpPolicy } : {}),
     ...(now ? { now } : {}),
     ...(onEvent ? { onEvent } : {}),
   });

@@ -17,6 +17,19 @@ export const DEFAULT_TOTP: TotpParameters = { algorithm: 'SHA1', digits: 6, peri
 /** The digits an authenticator may show (RFC 4226 §5.3 asks for at least 6; apps show 6 or 8). */
 export const TOTP_DIGITS = { min: 6, max: 8 } as const;
 
+/** What the OTP policy may choose for new apps (Keycloak's OTP policy offers the same). */
+export const OTP_DIGITS = [6, 8] as const;
+export const OTP_PERIODS = [30, 60] as const;
+/** Steps either side of now a code may belong to (clock drift); Keycloak's look-ahead window. */
+export const OTP_LOOK_AHEAD = { min: 0, max: 10 } as const;
+
+/** The OTP policy (src/settings/otp.ts): parameters of new apps, and the look-ahead for every app. */
+export interface OtpPolicy extends TotpParameters {
+  readonly lookAhead: number;
+}
+
+export const DEFAULT_OTP_POLICY: OtpPolicy = Object.freeze({ ...DEFAULT_TOTP, lookAhead: 1 });
+
 export function newTotpSecret(): string {
   return new Secret({ size: 20 }).base32;
 }
@@ -36,12 +49,12 @@ export function totpUri(secret: string, label: string, issuer: string, parameter
 }
 
 /**
- * The step the code belongs to, accepting the previous and next step too (clock drift);
- * undefined when the code matches none of the three.
+ * The step the code belongs to, accepting `window` steps before and after too (clock drift;
+ * 1 by default); undefined when the code matches none of them.
  */
-export function totpStep(secret: string, code: string, now: Date, parameters: TotpParameters = DEFAULT_TOTP): number | undefined {
+export function totpStep(secret: string, code: string, now: Date, parameters: TotpParameters = DEFAULT_TOTP, window = 1): number | undefined {
   if (code.length !== parameters.digits || !/^\d+$/.test(code)) return undefined;
-  const delta = totp(secret, parameters).validate({ token: code, timestamp: now.getTime(), window: 1 });
+  const delta = totp(secret, parameters).validate({ token: code, timestamp: now.getTime(), window });
   if (delta === null) return undefined;
   return Math.floor(now.getTime() / 1000 / parameters.period) + delta;
 }

@@ -5,6 +5,7 @@ import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import type { InsertBatch } from '../storage/insert-command.ts';
 import { validated } from '../storage/validated-writes.ts';
 import { auditEventShape, isStoredAuditShape, type StoredAuditEvent } from './audit-model.ts';
+import type { AuditActor, AuditInput, AuditTarget } from './audit-input.ts';
 import type { AuditEventType } from './audit-types.ts';
 import { createIssuanceCounts, isClientCredentialsIssuance, type ClientCredentialsAudit } from './issuance-counts.ts';
 import type { Logger } from './logger.ts';
@@ -15,22 +16,7 @@ export const AUDIT_COLLECTION = 'audit_events';
 /** A batch of audit events is written this long after its first event at the latest (on the clock). */
 export const AUDIT_FLUSH_INTERVAL_MS = 1000;
 
-/**
- * Who did it: a user (id + username), a client (id = client_id), the CLI (id = the operating
- * system user), Gatehouse itself (`system`), or nobody known (`anonymous`, a failed sign-in with
- * an unknown username).
- */
-export interface AuditActor {
-  readonly type: 'user' | 'client' | 'cli' | 'system' | 'anonymous';
-  readonly id: string | null;
-  /** Set for users. */
-  readonly username?: string | null | undefined;
-}
-
-export interface AuditTarget {
-  readonly type: string;
-  readonly id: string | null;
-}
+export type { AuditActor, AuditInput, AuditTarget } from './audit-input.ts';
 
 /** The one shape of an audit event, stored and shown alike. */
 export interface AuditEvent {
@@ -49,18 +35,6 @@ export interface AuditEvent {
   readonly requestId: string | null;
 }
 
-export interface AuditInput {
-  readonly type: AuditEventType;
-  readonly actor: AuditActor;
-  /** Defaults to the actor's id when the actor is a client. */
-  readonly client?: string | null | undefined;
-  readonly target?: AuditTarget | null | undefined;
-  /** Defaults to the current request's address. */
-  readonly ip?: string | null | undefined;
-  readonly details?: Readonly<Record<string, unknown>> | undefined;
-  readonly at?: Date | undefined;
-  readonly requestId?: string | null | undefined;
-}
 
 /** Where protocol and sign-in code reports what happened: never blocks, never throws. */
 export interface AuditSink {

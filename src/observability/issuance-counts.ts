@@ -1,4 +1,4 @@
-import type { AuditInput } from './audit-trail.ts';
+import type { AuditInput } from './audit-input.ts';
 
 /** How the audit trail stores client_credentials issuances (GATEHOUSE_AUDIT_CLIENT_CREDENTIALS). */
 export type ClientCredentialsAudit = 'each' | 'per-minute';

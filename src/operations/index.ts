@@ -12,6 +12,7 @@ import { lockoutOperations } from './lockouts.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
 import { sessionOperations } from './sessions.ts';
 import { settingsOperations } from './settings.ts';
+import { settingsChecks } from './settings-checks.ts';
 import { statusOperations, type StatusDeps } from './status.ts';
 import { transferOperations } from './transfer.ts';
 import { upstreamOperations } from './upstream.ts';
@@ -51,7 +52,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     transfer: transferOperations(services, issuer),
     upstream: upstreamOperations(services),
     status: statusOperations(status),
-    settings: settingsOperations(services.runtimeSettings, services.audit, emailConfigured),
+    settings: settingsOperations(services.runtimeSettings, services.audit, emailConfigured, settingsChecks(services)),
     keycloak: {
       import: (ctx: OperationContext, document: unknown, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, document, options),
     },

@@ -15,6 +15,17 @@ import { usable } from '../upstream/usable.ts';
 import { lockKey } from '../storage/document-locks.ts';
 import { showFactors, showUser, userOperations, userUpdateSchema, type VerificationSender } from './users.ts';
 
+/**
+ * The policy names `password`; on the account page's forms the field is `new_password`, and each
+ * rule broken is a detail whose message is the rule (the page says it in the reader's language).
+ */
+function policyBroken(error: PasswordPolicyError): InvalidRequestError {
+  return new InvalidRequestError(
+    `new_password: ${error.unmet.map((one) => one.message).join('; ')}`,
+    error.unmet.map(({ rule, limit }) => ({ path: 'new_password', message: rule, ...(limit === undefined ? {} : { limit }) })),
+  );
+}
+
 /** What a user may change about themselves (roles, groups and `email_verified` stay with operators). */
 export const ownProfileSchema = userUpdateSchema.pick({ name: true, given_name: true, family_name: true, nickname: true, email: true, locale: true, zoneinfo: true });
 
@@ -168,7 +179,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
         await accounts.setPassword(self.user.id, input.new_password);
       } catch (error) {
         // The policy names `password`; on this form the field is `new_password`.
-        if (error instanceof PasswordPolicyError) throw new InvalidRequestError(`new_password: ${error.message}`, [{ path: 'new_password', message: error.rule }]);
+        if (error instanceof PasswordPolicyError) throw policyBroken(error);
         throw error;
       }
       let signedOut = 0;
@@ -191,7 +202,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       try {
         await accounts.setPassword(self.user.id, input.new_password);
       } catch (error) {
-        if (error instanceof PasswordPolicyError) throw new InvalidRequestError(`new_password: ${error.message}`, [{ path: 'new_password', message: error.rule }]);
+        if (error instanceof PasswordPolicyError) throw policyBroken(error);
         throw error;
       }
       await audit.write({ ...contextOf(self), type: 'user.password_added', target: target(self) });
@@ -272,9 +283,9 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     /** Starts authenticator-app enrolment: the secret, its otpauth:// URI and a QR code of it. */
     async beginTotp(self: Self) {
       if ((await factors.status(self.user.id)).totpSince !== null) throw new ConflictError('an authenticator app is already set up: remove it first', 'totp');
-      const secret = await factors.beginTotp(self.user.id);
-      const uri = totpUri(secret, self.user.username, deps.issuerName);
-      return { secret, uri, qr_svg: await deps.qrSvg(uri) };
+      const { secret, parameters } = await factors.beginTotp(self.user.id);
+      const uri = totpUri(secret, self.user.username, deps.issuerName, parameters);
+      return { secret, uri, qr_svg: await deps.qrSvg(uri), digits: parameters.digits, period: parameters.period, algorithm: parameters.algorithm };
     },
 
     /** Confirms enrolment with a code from the app; answers the 10 recovery codes, shown once. */

@@ -5,6 +5,7 @@ import type { RuntimeSettings } from '../settings/runtime.ts';
 import { signInPatchSchema, type SignInSettingName } from '../settings/sign-in.ts';
 import type { SettingsStore } from '../settings/store.ts';
 import type { OperationContext } from './context.ts';
+import type { SettingsChecks } from './settings-checks.ts';
 
 export { signInPatchSchema };
 
@@ -44,8 +45,15 @@ type AnyStore = SettingsStore<object>;
  * (/settings/sign-in, /settings/password-policy, ...); each change is audited as
  * settings.updated with the group as its target and the values before and after.
  */
-export function settingsOperations(runtime: RuntimeSettings, audit: AuditTrail, emailConfigured: boolean) {
+export function settingsOperations(runtime: RuntimeSettings, audit: AuditTrail, emailConfigured: boolean, checks: SettingsChecks = {}) {
   const stores = new Map(runtime.groups.map((store) => [store.group.id, store]));
+
+  /** A change refused before anything is written: a pinned setting (409), a reference to nothing (400). */
+  async function assertAcceptable(store: AnyStore, patch: SettingsPatch<object>): Promise<void> {
+    store.assertWritable(patch);
+    const problems = (await checks[store.group.id]?.(patch as Record<string, unknown>)) ?? [];
+    if (problems.length > 0) throw new InvalidRequestError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+  }
 
   async function view(store: AnyStore): Promise<SettingsView> {
     const state = await store.read();
@@ -105,7 +113,7 @@ export function settingsOperations(runtime: RuntimeSettings, audit: AuditTrail, 
         parts.set(store, { ...parts.get(store), [name]: value });
       }
       const patches = [...parts].map(([store, part]) => [store, store.group.patchSchema.parse(part)] as const);
-      for (const [store, patch] of patches) store.assertWritable(patch);
+      for (const [store, patch] of patches) await assertAcceptable(store, patch);
       for (const [store, patch] of patches) await apply(ctx, store, patch);
       return showAll();
     },
@@ -120,7 +128,9 @@ export function settingsOperations(runtime: RuntimeSettings, audit: AuditTrail, 
 
   async function updateGroup(ctx: OperationContext, id: string, body: unknown): Promise<SettingsView> {
     const store = storeOf(id);
-    await apply(ctx, store, store.group.patchSchema.parse(body));
+    const patch = store.group.patchSchema.parse(body);
+    await assertAcceptable(store, patch);
+    await apply(ctx, store, patch);
     return show(id);
   }
 }

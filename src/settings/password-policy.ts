@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PASSWORD_INPUT_CAP, type PasswordPolicy } from '../accounts/password-policy.ts';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import type { SettingsGroup } from './group.ts';
@@ -6,32 +7,122 @@ import type { SettingsGroup } from './group.ts';
 /**
  * Password policy (Keycloak: Authentication → Policies → Password policy): what a new password
  * must be, checked at registration, reset, change, and when an administrator sets one.
+ * Passwords already set (and hashes imported from Keycloak) keep working.
  */
 export interface PasswordPolicySettings {
   /** Fewest characters (Unicode code points) a new password may have. */
   readonly password_min_length: number;
+  /** Most characters (Keycloak: maxLength). */
+  readonly password_max_length: number;
+  /** Fewest digits, lowercase letters, uppercase letters, special characters (Keycloak: digits, lowerCase, upperCase, specialChars); 0 = any. */
+  readonly password_digits: number;
+  readonly password_lowercase: number;
+  readonly password_uppercase: number;
+  readonly password_special: number;
+  /** Not the username / not the email address, ignoring case (Keycloak: notUsername, notEmail). */
+  readonly password_not_username: boolean;
+  readonly password_not_email: boolean;
+  /** Not one of the last N passwords, the current one included (Keycloak: passwordHistory); 0 = off. */
+  readonly password_history: number;
 }
+
+type NumberSetting = 'password_min_length' | 'password_max_length' | 'password_digits' | 'password_lowercase' | 'password_uppercase' | 'password_special' | 'password_history';
 
 export const PASSWORD_POLICY_ENV: Readonly<Record<keyof PasswordPolicySettings, RuntimeSettingName>> = {
   password_min_length: 'GATEHOUSE_PASSWORD_MIN_LENGTH',
+  password_max_length: 'GATEHOUSE_PASSWORD_MAX_LENGTH',
+  password_digits: 'GATEHOUSE_PASSWORD_DIGITS',
+  password_lowercase: 'GATEHOUSE_PASSWORD_LOWERCASE',
+  password_uppercase: 'GATEHOUSE_PASSWORD_UPPERCASE',
+  password_special: 'GATEHOUSE_PASSWORD_SPECIAL',
+  password_not_username: 'GATEHOUSE_PASSWORD_NOT_USERNAME',
+  password_not_email: 'GATEHOUSE_PASSWORD_NOT_EMAIL',
+  password_history: 'GATEHOUSE_PASSWORD_HISTORY',
 };
 
 /** NIST SP 800-63B's floor; the ceiling is the hasher's input cap (src/accounts/password-policy.ts). */
-export const PASSWORD_MIN_LENGTH_RANGE = { min: 8, max: 1024 } as const;
+export const PASSWORD_MIN_LENGTH_RANGE = { min: 8, max: PASSWORD_INPUT_CAP } as const;
+
+/** The bounds of each number (the configuration and the console's inputs use them too). */
+export const PASSWORD_POLICY_RANGES: Readonly<Record<NumberSetting, { min: number; max: number }>> = {
+  password_min_length: PASSWORD_MIN_LENGTH_RANGE,
+  password_max_length: PASSWORD_MIN_LENGTH_RANGE,
+  password_digits: { min: 0, max: 128 },
+  password_lowercase: { min: 0, max: 128 },
+  password_uppercase: { min: 0, max: 128 },
+  password_special: { min: 0, max: 128 },
+  // Each remembered password costs one argon2 verification when a password changes.
+  password_history: { min: 0, max: 24 },
+};
+
+const whole = (name: NumberSetting, unit: string) => {
+  const { min, max } = PASSWORD_POLICY_RANGES[name];
+  return z
+    .number({ message: `must be a whole number of ${unit}` })
+    .int({ message: `must be a whole number of ${unit}` })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` })
+    .nullable()
+    .optional();
+};
+const flag = z.boolean({ message: 'must be true or false' }).nullable().optional();
 
 export const passwordPolicyPatchSchema = z.strictObject({
-  password_min_length: z
-    .number({ message: 'must be a whole number of characters' })
-    .int({ message: 'must be a whole number of characters' })
-    .min(PASSWORD_MIN_LENGTH_RANGE.min, { message: `must be at least ${PASSWORD_MIN_LENGTH_RANGE.min}` })
-    .max(PASSWORD_MIN_LENGTH_RANGE.max, { message: `must be at most ${PASSWORD_MIN_LENGTH_RANGE.max}` })
-    .nullable()
-    .optional(),
+  password_min_length: whole('password_min_length', 'characters'),
+  password_max_length: whole('password_max_length', 'characters'),
+  password_digits: whole('password_digits', 'characters'),
+  password_lowercase: whole('password_lowercase', 'characters'),
+  password_uppercase: whole('password_uppercase', 'characters'),
+  password_special: whole('password_special', 'characters'),
+  password_not_username: flag,
+  password_not_email: flag,
+  password_history: whole('password_history', 'passwords'),
 });
 
 export function configuredPasswordPolicy(config: Pick<Config, 'passwords'>): PasswordPolicySettings {
-  return { password_min_length: config.passwords.minLength };
+  const { passwords } = config;
+  return {
+    password_min_length: passwords.minLength,
+    password_max_length: passwords.maxLength,
+    password_digits: passwords.digits,
+    password_lowercase: passwords.lowercase,
+    password_uppercase: passwords.uppercase,
+    password_special: passwords.special,
+    password_not_username: passwords.notUsername,
+    password_not_email: passwords.notEmail,
+    password_history: passwords.history,
+  };
 }
+
+/** The policy src/accounts checks, from the settings in force. */
+export function passwordPolicyOf(settings: PasswordPolicySettings): PasswordPolicy {
+  return {
+    minLength: settings.password_min_length,
+    maxLength: settings.password_max_length,
+    digits: settings.password_digits,
+    lowercase: settings.password_lowercase,
+    uppercase: settings.password_uppercase,
+    special: settings.password_special,
+    notUsername: settings.password_not_username,
+    notEmail: settings.password_not_email,
+    history: settings.password_history,
+  };
+}
+
+/** Rules that no password could meet together (the configuration and a change are both checked). */
+export function passwordPolicyProblems(settings: PasswordPolicySettings): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
+  if (settings.password_max_length < settings.password_min_length) {
+    problems.push({ path: 'password_max_length', message: `must be at least password_min_length (${settings.password_min_length})` });
+  }
+  const classes = settings.password_digits + settings.password_lowercase + settings.password_uppercase + settings.password_special;
+  if (classes > settings.password_max_length) {
+    problems.push({ path: 'password_max_length', message: `must be at least the required digits, lowercase, uppercase and special characters together (${classes})` });
+  }
+  return problems;
+}
+
+const bounded = (name: NumberSetting) => ({ type: Number, min: PASSWORD_POLICY_RANGES[name].min, max: PASSWORD_POLICY_RANGES[name].max });
 
 /** Password policy: /settings/password-policy. */
 export const passwordPolicyGroup: SettingsGroup<PasswordPolicySettings> = {
@@ -40,6 +131,15 @@ export const passwordPolicyGroup: SettingsGroup<PasswordPolicySettings> = {
   env: PASSWORD_POLICY_ENV,
   patchSchema: passwordPolicyPatchSchema,
   storedShape: {
-    password_min_length: { type: Number, min: PASSWORD_MIN_LENGTH_RANGE.min, max: PASSWORD_MIN_LENGTH_RANGE.max },
+    password_min_length: bounded('password_min_length'),
+    password_max_length: bounded('password_max_length'),
+    password_digits: bounded('password_digits'),
+    password_lowercase: bounded('password_lowercase'),
+    password_uppercase: bounded('password_uppercase'),
+    password_special: bounded('password_special'),
+    password_not_username: { type: Boolean },
+    password_not_email: { type: Boolean },
+    password_history: bounded('password_history'),
   },
+  problems: passwordPolicyProblems,
 };

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from '../accounts/password-policy.ts';
+import type { PasswordPolicy } from '../accounts/password-policy.ts';
 import type { Config } from '../config/load.ts';
 import type { LockoutPolicy } from '../accounts/login-limiter.ts';
 import { bruteForceGroup, configuredBruteForce, lockoutPolicyOf, type BruteForceSettings } from './brute-force.ts';
@@ -7,7 +7,9 @@ import type { MfaPolicy } from '../mfa/policy.ts';
 import { configuredMfa, mfaGroup, mfaPolicyOf, type MfaSettings } from './mfa.ts';
 import { pinnedIn, type SettingsGroup } from './group.ts';
 import { openSettingsNotices } from './notices.ts';
-import { configuredPasswordPolicy, passwordPolicyGroup, type PasswordPolicySettings } from './password-policy.ts';
+import { configuredOtp, otpGroup, otpPolicyOf, type OtpSettings } from './otp.ts';
+import type { OtpPolicy } from '../mfa/totp.ts';
+import { configuredPasswordPolicy, passwordPolicyGroup, passwordPolicyOf, type PasswordPolicySettings } from './password-policy.ts';
 import { configuredSignIn, signInGroup, type SignInSettings } from './sign-in.ts';
 import { openSettingsStore, type SettingsStore } from './store.ts';
 
@@ -31,12 +33,15 @@ export interface RuntimeSettings {
   readonly passwordPolicy: SettingsStore<PasswordPolicySettings>;
   readonly bruteForce: SettingsStore<BruteForceSettings>;
   readonly mfa: SettingsStore<MfaSettings>;
+  readonly otp: SettingsStore<OtpSettings>;
   /** The password policy in force, as src/accounts checks it. */
   passwordPolicyNow(): Promise<PasswordPolicy>;
   /** The lockout thresholds and durations in force, as the login limiter applies them. */
   lockoutPolicyNow(): Promise<LockoutPolicy>;
   /** Who must use a second factor, as the sign-in, the password grant and the account page ask. */
   mfaPolicyNow(): Promise<MfaPolicy>;
+  /** How new authenticator apps are enrolled, and the look-ahead every code is checked with. */
+  otpPolicyNow(): Promise<OtpPolicy>;
   /** The stores by group id (admin API paths, CLI). */
   readonly groups: ReadonlyArray<SettingsStore<object>>;
   close(): Promise<void>;
@@ -47,21 +52,24 @@ export async function openRuntimeSettings({ config, mongo, redis, logger, subscr
   const open = <S extends object>(group: SettingsGroup<S>, configured: S) =>
     openSettingsStore(group, { mongo, notices, configured, pinned: pinnedIn(group, config.pinned), logger, now });
   // Each store reads its document once on opening: in parallel, so a CLI command starts no later.
-  const [signIn, passwordPolicy, bruteForce, mfa] = await Promise.all([
+  const [signIn, passwordPolicy, bruteForce, mfa, otp] = await Promise.all([
     open(signInGroup, configuredSignIn(config)),
     open(passwordPolicyGroup, configuredPasswordPolicy(config)),
     open(bruteForceGroup, configuredBruteForce(config)),
     open(mfaGroup, configuredMfa(config)),
+    open(otpGroup, configuredOtp(config)),
   ]);
   return {
     signIn,
     passwordPolicy,
-    passwordPolicyNow: async () => ({ ...DEFAULT_PASSWORD_POLICY, minLength: (await passwordPolicy.current()).password_min_length }),
+    passwordPolicyNow: async () => passwordPolicyOf(await passwordPolicy.current()),
     bruteForce,
     lockoutPolicyNow: async () => lockoutPolicyOf(await bruteForce.current()),
     mfa,
     mfaPolicyNow: async () => mfaPolicyOf(await mfa.current()),
-    groups: [signIn, passwordPolicy, bruteForce, mfa] as unknown as ReadonlyArray<SettingsStore<object>>,
+    otp,
+    otpPolicyNow: async () => otpPolicyOf(await otp.current()),
+    groups: [signIn, passwordPolicy, bruteForce, mfa, otp] as unknown as ReadonlyArray<SettingsStore<object>>,
     close: () => notices.close(),
   };
 }

@@ -235,6 +235,13 @@ describe('account page (headless Chromium)', function () {
     expect((await gatehouse.services.passkeys.list(cast.user.id)).map((p) => p.name)).to.deep.equal(['Laptop', 'Phone']);
     expect((await gatehouse.services.accounts.findById(cast.user.id))!.secondFactor).to.equal(true);
     expect(await seriousViolations(page)).to.deep.equal([]);
+    // The second-factor status sits on the passkeys card (attached to its top), not loose between cards.
+    const status = await page.evaluate(() => {
+      const line = [...document.querySelectorAll('main p')].find((p) => p.textContent === 'Your account is protected by a second factor.')!;
+      const next = line.nextElementSibling!;
+      return { next: next.getAttribute('aria-labelledby'), gap: next.getBoundingClientRect().top - line.getBoundingClientRect().bottom, left: next.getBoundingClientRect().left - line.getBoundingClientRect().left, width: next.getBoundingClientRect().width - line.getBoundingClientRect().width };
+    });
+    expect(status).to.deep.equal({ next: 'passkeys-heading', gap: 0, left: 0, width: 0 });
     await screenshot(page, 'account-security-en');
 
     await page.getByRole('button', { name: 'Rename Phone' }).click();
@@ -275,12 +282,15 @@ describe('account page (headless Chromium)', function () {
 
   it('speaks en, ru, zh-CN and ko: every section in each language, axe-clean', async () => {
     const headings: Record<string, string> = { en: 'Profile', ru: 'Профиль', 'zh-CN': '个人资料', ko: '프로필' };
+    const titles: Record<string, string> = { en: 'Your account', ru: 'Ваша учётная запись', 'zh-CN': '您的账户', ko: '내 계정' };
     for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
       await page.goto(`${accountUrl}#/profile`);
       await page.locator('#language').waitFor();
       await page.selectOption('#language', locale);
       await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
       expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      // The brand ends every title, like the hosted pages' ("Sign in · Gatehouse").
+      expect(await page.title()).to.equal(`${headings[locale]} · ${titles[locale]} · Gatehouse`);
       for (const name of ['profile', 'security', 'sessions', 'apps']) {
         await page.goto(`${accountUrl}#/${name}`);
         await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
@@ -309,6 +319,24 @@ describe('account page (headless Chromium)', function () {
       }
     }
     await page.setViewportSize({ width: 1280, height: 720 });
+    // Dark mode follows the system like the hosted pages: every section in each language, axe-clean (contrast) in it too.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
+      await page.goto(`${accountUrl}#/profile`);
+      await page.locator('#language').waitFor();
+      await page.selectOption('#language', locale);
+      await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
+      for (const name of ['profile', 'security', 'sessions', 'apps']) {
+        await page.goto(`${accountUrl}#/${name}`);
+        await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
+        await page.locator('main h1').waitFor();
+        await page.waitForLoadState('networkidle');
+        await screenshot(page, `account-${name}-${locale}-dark`);
+        expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor), `${name} in ${locale}: dark`).to.equal('rgb(15, 18, 22)');
+        expect(await seriousViolations(page), `${name} in ${locale}, dark`).to.deep.equal([]);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
     // Keyboard only: the section's heading takes focus, Tab walks the header to the sections.
     await page.goto(`${accountUrl}#/sessions`);
     await page.locator('main h1').waitFor();
@@ -334,6 +362,7 @@ describe('account page (headless Chromium)', function () {
       const other = await fresh.newPage();
       await other.goto(accountUrl);
       await other.getByRole('button', { name: button }).waitFor();
+      expect(await other.title()).to.equal(`${titles[locale.replace(/-(RU|KR)$/, '')]} · Gatehouse`);
       await screenshot(other, `account-signin-${locale}`);
       expect(await seriousViolations(other)).to.deep.equal([]);
       await fresh.close();

@@ -531,6 +531,28 @@ describe('admin console (headless Chromium)', () => {
             // axe on every page at both widths in every locale (text length, scripts and lang differ).
             for (const violation of await seriousViolations(page)) problems.push(`${locale} ${name} at ${width} px: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
             await screenshot(page, `console-${locale}-${width}-${name}`);
+            if (width === 1280) {
+              // Dark mode follows the system like the hosted pages, axe-clean (contrast) in it too.
+              await page.emulateMedia({ colorScheme: 'dark' });
+              if ((await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)) !== 'rgb(15, 18, 22)') problems.push(`${locale} ${name}: no dark scheme`);
+              for (const violation of await seriousViolations(page)) problems.push(`${locale} ${name} at ${width} px, dark: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
+              await screenshot(page, `console-${locale}-${width}-${name}-dark`);
+              await page.emulateMedia({ colorScheme: 'light' });
+            }
+            if (width === 1280 && route === '') {
+              // The header in two rows (brand and language/sign-out, then the sections on one line),
+              // the section names on one baseline whatever their script ("API" among CJK names once sat higher).
+              const header = await page.evaluate(() => {
+                const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect();
+                const textBottoms = [...document.querySelectorAll('header.bar nav a')].map((link) => {
+                  const range = document.createRange();
+                  range.selectNodeContents(link);
+                  return Math.round(range.getBoundingClientRect().bottom);
+                });
+                return { lines: new Set(textBottoms).size, endBelowNav: box('.bar-end').bottom > box('header.bar nav').top, brandBelowNav: box('.brand').bottom > box('header.bar nav').top };
+              });
+              if (header.lines !== 1 || header.endBelowNav || header.brandBelowNav) problems.push(`${locale} header at 1280 px: ${JSON.stringify(header)}`);
+            }
           }
         }
       } finally {

@@ -139,14 +139,8 @@ describe('authorization over HTTPS (issuer behind a TLS proxy)', () => {
   let cast: Seeded;
 
   before(async () => {
-    deploy = await deployment('https');
-    gatehouse = await (await import('../helpers/instance.ts')).startInstance({
-      mongodbUri: deploy.mongodbUri,
-      redisUrl: deploy.redisUrl,
-      secret: deploy.secret,
-      issuer: 'https://sso.example.test',
-      settings: { ...deploy.settings, GATEHOUSE_TRUST_PROXY: 'true' },
-    });
+    deploy = await deployment('https', { issuer: 'https://sso.example.test', settings: { GATEHOUSE_TRUST_PROXY: 'true' } });
+    gatehouse = await deploy.start();
     cast = await seed(gatehouse);
   });
   after(async () => {

@@ -174,7 +174,7 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
       const { accounts, factors, passkeys } = gatehouse.services;
       const user = await accounts.createUser({ username: 'pg-totp', password: PASSWORD });
       expect((await rawToken(gatewayClient, { username: 'pg-totp', password: PASSWORD })).status, 'before enrolment').to.equal(200);
-      const secret = await factors.beginTotp(user.id);
+      const secret = (await factors.beginTotp(user.id)).secret;
       expect((await factors.confirmTotp(user.id, totpCode(secret, mfaNow), '127.0.0.1')).ok).to.equal(true);
       await enrolmentKeeper({ factors, passkeys, accounts })(user.id);
 

@@ -42,7 +42,7 @@ describe('password reset with a second factor, and lockouts (real SMTP server, r
   /** A user with an email and an authenticator app; resolves to its TOTP secret and recovery codes. */
   async function userWithApp(name: string) {
     const user = await gatehouse.services.accounts.createUser({ username: name, password: PASSWORD, email: `${name}@example.com`, emailVerified: true });
-    const secret = await gatehouse.services.factors.beginTotp(user.id);
+    const secret = (await gatehouse.services.factors.beginTotp(user.id)).secret;
     const confirmed = await gatehouse.services.factors.confirmTotp(user.id, totpCode(secret, now), '192.0.2.1');
     if (!confirmed.ok) throw new Error('enrolment failed');
     await gatehouse.services.accounts.setSecondFactor(user.id, true);

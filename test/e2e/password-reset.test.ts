@@ -117,6 +117,32 @@ describe('password reset by email (openid-client, Chromium, a real SMTP server)'
     await page.context().close();
   });
 
+  it('refuses a new password that breaks the policy (history included) in the reader\'s language, without using up the link', async () => {
+    const policy = gatehouse.services.runtimeSettings.passwordPolicy;
+    // The password the first test chose (set here too, so this test also runs on its own).
+    await gatehouse.services.accounts.setPassword(cast.user.id, NEW_PASSWORD);
+    await policy.update({ password_history: 2, password_not_email: true });
+    try {
+      expect((await askForReset(deploy.issuer, email)).status).to.equal(200);
+      const link = linkIn((await inbox.next()).text)!;
+      const agent = new UserAgent();
+      agent.cookies.set('gatehouse.lang', 'ru');
+      const page = await (await agent.request(link)).text();
+      expect(page).to.include('Требования: не менее 8 символов; не совпадает с адресом почты; не один из последних паролей (запоминается: 2).');
+      const form = formsOf(page)[0]!;
+      const action = new URL(form.action, link).toString();
+      const current = await agent.postForm(action, { ...form.fields, password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+      expect(current.status).to.equal(400);
+      expect(await current.text()).to.include('Пароль не соответствует правилам: не один из последних паролей (запоминается: 2). Выберите другой.');
+      const again = formsOf(await (await agent.request(link)).text())[0];
+      expect(again, 'the link still works').to.not.equal(undefined);
+      const address = await agent.postForm(action, { ...again!.fields, password: email.toUpperCase(), confirm: email.toUpperCase() });
+      expect(await address.text()).to.include('не совпадает с адресом почты');
+    } finally {
+      await policy.update({ password_history: null, password_not_email: null });
+    }
+  });
+
   it('refuses an expired link', async () => {
     const answer = await askForReset(deploy.issuer, email);
     expect(answer.status).to.equal(200);

@@ -3,7 +3,6 @@ import { generateKeyPair, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf } from '../helpers/browserless.ts';
-import { startInstance } from '../helpers/instance.ts';
 import { deployment, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
 /**
@@ -129,14 +128,8 @@ describe('a request object in a POST to the authorization endpoint (issuer behin
   let cast: Seeded;
 
   before(async () => {
-    deploy = await deployment('request_objects_post');
-    gatehouse = await startInstance({
-      mongodbUri: deploy.mongodbUri,
-      redisUrl: deploy.redisUrl,
-      secret: deploy.secret,
-      issuer: 'https://sso.example.test',
-      settings: { ...deploy.settings, GATEHOUSE_TRUST_PROXY: 'true' },
-    });
+    deploy = await deployment('request_objects_post', { issuer: 'https://sso.example.test', settings: { GATEHOUSE_TRUST_PROXY: 'true' } });
+    gatehouse = await deploy.start();
     cast = await seed(gatehouse);
   });
   after(async () => {

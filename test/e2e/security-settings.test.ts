@@ -11,6 +11,8 @@ describe('console: Password & sign-in security (headless Chromium, two instances
 
   before(async () => {
     main = await twoInstances('security_console', { operator: true });
+    // The MFA requirement names only roles that exist.
+    await main.a.services.roles.ensure(['finance', 'auditors']);
     browser = await launchChromium();
   });
   after(async () => {
@@ -33,11 +35,19 @@ describe('console: Password & sign-in security (headless Chromium, two instances
     expect(await page.locator('#f-password_min_length-hint').innerText()).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
 
     await page.getByLabel('Minimum length (characters)').fill('12');
+    await page.getByLabel('Digits', { exact: true }).fill('2');
+    await page.getByLabel('Not the username').check();
+    await page.getByLabel('Password history').fill('3');
     await page.getByRole('button', { name: 'Save password policy' }).click();
     await page.locator('#group-password-policy').getByText('Settings saved.').waitFor();
     expect(await page.getByLabel('Minimum length (characters)').inputValue()).to.equal('12');
+    expect(await page.getByLabel('Not the username').isChecked()).to.equal(true);
     expect(await page.locator('#f-password_min_length-hint').innerText()).to.include('Changed here (default: 8).');
-    await within(NOTICE_MS, async () => (await main.b.services.runtimeSettings.passwordPolicy.current()).password_min_length === 12);
+    expect(await page.locator('#f-password_not_username-hint').innerText()).to.include('Changed here (default: off).');
+    await within(NOTICE_MS, async () => {
+      const policy = await main.b.services.runtimeSettings.passwordPolicy.current();
+      return policy.password_min_length === 12 && policy.password_digits === 2 && policy.password_not_username && policy.password_history === 3;
+    });
 
     // The longest lock may not be shorter than the first: refused, named under its field, nothing saved.
     await page.getByLabel('Failures from one address against one account').fill('3');
@@ -57,6 +67,14 @@ describe('console: Password & sign-in security (headless Chromium, two instances
     await page.getByRole('button', { name: 'Save multi-factor requirement' }).click();
     await page.locator('#group-mfa').getByText('Settings saved.').waitFor();
     await within(NOTICE_MS, async () => (await main.b.services.runtimeSettings.mfa.current()).mfa_required_roles.join() === 'finance,auditors');
+    await page.getByLabel('Code length (digits)').selectOption('8');
+    await page.getByLabel('Algorithm').selectOption('SHA256');
+    await page.getByRole('button', { name: 'Save OTP policy' }).click();
+    await page.locator('#group-otp').getByText('Settings saved.').waitFor();
+    await within(NOTICE_MS, async () => {
+      const otp = await main.b.services.runtimeSettings.otpPolicyNow();
+      return otp.digits === 8 && otp.algorithm === 'SHA256' && otp.period === 30;
+    });
     await screenshot(page, 'security-settings-saved');
 
     // What was changed here goes back to its default with one confirmed action per card.
@@ -67,7 +85,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
 
     await main.a.audit.flush();
     const { events } = await main.a.services.audit.query({ types: ['settings.updated'], limit: 10 });
-    expect(events.map((event) => event.target?.id)).to.have.members(['password-policy', 'brute-force', 'mfa', 'password-policy']);
+    expect(events.map((event) => event.target?.id)).to.have.members(['password-policy', 'brute-force', 'mfa', 'otp', 'password-policy']);
     expect(events.every((event) => event.actor.type === 'user')).to.equal(true);
     expect(errors).to.deep.equal([]);
     await page.context().close();
@@ -78,7 +96,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
       for (const width of [1280, 390]) {
         const page = await operatorPage(main.deploy.issuer, { locale, width });
         await page.goto(`${main.deploy.issuer}/console/#/settings/security`);
-        await page.locator('#f-mfa_required_groups').waitFor();
+        await page.locator('#f-otp_look_ahead').waitFor();
         await page.waitForLoadState('networkidle');
         expect(await page.getAttribute('html', 'lang')).to.equal(locale);
         expect(await page.locator('main').innerText(), `${locale}: no string key shows`).to.not.match(/securitySettings\.|signInSettings\./);
@@ -94,7 +112,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
   describe('with environment pins', () => {
     let pinned: TwoInstances;
     before(async () => {
-      pinned = await twoInstances('security_console_pinned', { operator: true, settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '4', GATEHOUSE_PASSWORD_MIN_LENGTH: '10' } });
+      pinned = await twoInstances('security_console_pinned', { operator: true, settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '4', GATEHOUSE_PASSWORD_MIN_LENGTH: '10', GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', GATEHOUSE_MFA_REQUIRED_GROUPS: 'ops' } });
     });
     after(() => pinned?.stop());
 
@@ -107,7 +125,10 @@ describe('console: Password & sign-in security (headless Chromium, two instances
       expect(await threshold.inputValue()).to.equal('4');
       expect(await page.locator('#f-lockout_threshold-hint').innerText()).to.include('GATEHOUSE_LOCKOUT_THRESHOLD');
       expect(await page.getByLabel('Minimum length (characters)').isDisabled()).to.equal(true);
-      expect(await page.getByRole('button', { name: 'Save password policy' }).count()).to.equal(0);
+      expect(await page.getByLabel('Digits', { exact: true }).isDisabled(), 'the rest of the card stays editable').to.equal(false);
+      expect(await page.getByRole('button', { name: 'Save password policy' }).count()).to.equal(1);
+      expect(await page.getByLabel('Roles that require a second factor').isDisabled()).to.equal(true);
+      expect(await page.getByRole('button', { name: 'Save multi-factor requirement' }).count()).to.equal(0);
       expect(await page.getByLabel('Counting window (seconds)').isDisabled()).to.equal(false);
       expect(await seriousViolations(page)).to.deep.equal([]);
       await screenshot(page, 'security-settings-pinned');

@@ -190,6 +190,35 @@ describe('self-registration and email verification (Chromium, openid-client, a r
     expect(await gatehouse.services.accounts.findByLogin('rosa@example.org')).to.equal(undefined);
   });
 
+  it('lists the password policy under the field and names the rules a password breaks, in every language (axe-clean)', async () => {
+    const policy = gatehouse.services.runtimeSettings.passwordPolicy;
+    await policy.update({ password_min_length: 12, password_digits: 2, password_uppercase: 1, password_special: 1, password_not_email: true });
+    try {
+      for (const locale of LOCALES) {
+        const context = await browser.newContext({ locale });
+        const page = await context.newPage();
+        await page.goto((await authorizationRequest(app, rp)).url);
+        await page.click('a[href$="/register"]');
+        await page.waitForSelector('#email');
+        const hint = await page.locator('#password-hint').innerText();
+        expect(hint, locale).to.include('12');
+        await page.fill('#email', `weak-${locale}@example.com`);
+        await page.fill('#password', 'weakpassword');
+        await page.fill('#confirm', 'weakpassword');
+        await page.click('button.primary');
+        await page.getByRole('alert').waitFor();
+        const alert = await page.getByRole('alert').innerText();
+        expect(alert, locale).to.include('2');
+        expect(alert, locale).to.not.match(/password_policy\.|\{n\}/);
+        if (locale === 'en') expect(alert).to.equal('This password does not meet the password policy: at least 2 digits; at least one uppercase letter; at least one special character (not a letter or digit). Choose another one.');
+        await expectAccessible(page, `register-policy-${locale}`);
+        await context.close();
+      }
+    } finally {
+      await policy.update({ password_min_length: null, password_digits: null, password_uppercase: null, password_special: null, password_not_email: null });
+    }
+  });
+
   it('shows the registration pages in every language', async () => {
     for (const locale of LOCALES) {
       const context = await browser.newContext({ locale });

@@ -177,7 +177,23 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(wrong.body.details![0]!.path).to.equal('current_password');
       const short = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: 'short' });
       expect(short.status).to.equal(400);
-      expect(short.body.details![0]!.path).to.equal('new_password');
+      expect(short.body.details).to.deep.equal([{ path: 'new_password', message: 'too_short', limit: 8 }]);
+      // Each rule broken is a detail: the rule as message, its number as limit (the page words it).
+      const policy = gatehouse.services.runtimeSettings.passwordPolicy;
+      await policy.update({ password_digits: 2, password_not_username: true, password_history: 2 });
+      try {
+        const weak = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: 'weak passphrase' });
+        expect(weak.body.details).to.deep.equal([{ path: 'new_password', message: 'digits', limit: 2 }]);
+        const named = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: `${user.username.toUpperCase()}` });
+        expect(named.body.details).to.deep.include({ path: 'new_password', message: 'not_username' });
+        // The history is checked once the other rules are met: the current password is refused.
+        await policy.update({ password_digits: null });
+        const same = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: PASSWORD });
+        expect(same.status).to.equal(400);
+        expect(same.body.details).to.deep.equal([{ path: 'new_password', message: 'history', limit: 2 }]);
+      } finally {
+        await policy.update({ password_digits: null, password_not_username: null, password_history: null });
+      }
       const changed = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: 'a brand new passphrase', sign_out_others: true });
       expect(changed.status).to.equal(200);
       expect(changed.body.signed_out_sessions).to.equal(1);

@@ -15,7 +15,10 @@ async function publishedJwks(instance: RunningGatehouse): Promise<unknown> {
   return response.json();
 }
 
-describe('key store (real MongoDB-wire server)', () => {
+describe('key store (real MongoDB-wire server)', function () {
+  // Several instance starts (key generation, argon2 key derivation) and one production process:
+  // 29 s of a 30 s default at load 40.
+  this.timeout(120_000);
   const databases: string[] = [];
   const database = (label: string) => {
     const uri = freshDatabaseUri(label);

@@ -131,6 +131,23 @@ for (const backend of ['redis', 'mongo'] as const) {
       expect(lastFailure().reason).to.equal('locked');
     });
 
+    it('failures arriving together past a threshold lock each key once, at the first level (no double lock)', async () => {
+      const user = await newUser();
+      const ip = randomIp();
+      // More failures at once than the account threshold: each key is locked by one of them only.
+      const burst = TEST_LOCKOUT_POLICY.account.threshold + 4;
+      const states = await Promise.all(Array.from({ length: burst }, () => h.limiter.recordFailure(user.id, ip)));
+      expect(states.at(-1)).to.include({ locked: true });
+      const locks = (await h.accounts.listLockouts()).filter((l) => l.subject === user.id);
+      // FerretDB may lose some of the concurrent counter increments, so the account key need not reach its threshold there.
+      expect(locks.map((l) => l.scope)).to.include('account_ip');
+      if (backend === 'redis') expect(locks.map((l) => l.scope).sort()).to.deep.equal(['account', 'account_ip']);
+      for (const lock of locks) {
+        expect(lock.level, lock.scope).to.equal(1);
+        expect(lock.lockedUntil.getTime() - lock.lockedAt.getTime(), lock.scope).to.equal(LOCK_MS);
+      }
+    });
+
     it('unlock lifts the lock at once and removes it from the list', async () => {
       const user = await newUser();
       const ip = randomIp();

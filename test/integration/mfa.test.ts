@@ -245,7 +245,7 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     const wrong: string[] = [];
     for (let round = 1; round <= 10; round++) {
       const user = await newUser();
-      const secrets = await Promise.all([factors.beginTotp(user.id), factors.beginTotp(user.id), factors.beginTotp(user.id)]);
+      const secrets = (await Promise.all([factors.beginTotp(user.id), factors.beginTotp(user.id), factors.beginTotp(user.id)])).map((enrolment) => enrolment.secret);
       if (new Set(secrets).size !== 1) wrong.push(`round ${round}: ${new Set(secrets).size} secrets`);
       const confirmed = await factors.confirmTotp(user.id, totpCode(secrets[0]!, now), '198.51.100.77');
       if (!confirmed.ok) wrong.push(`round ${round}: the secret shown first does not confirm`);
@@ -452,4 +452,50 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
       await second.close();
     }
   });
+
+  it('enrols new apps with the OTP policy (8 digits, 60 s, SHA-256) while apps enrolled earlier keep theirs; the look-ahead applies to every code', async () => {
+    const otp = gatehouse.services.runtimeSettings.otp;
+    const earlier = await newUser({ roles: ['finance'] });
+    const { secret: earlierSecret } = await enrol(new UserAgent(), earlier.username);
+    try {
+      await otp.update({ otp_digits: 8, otp_period: 60, otp_algorithm: 'SHA256', otp_look_ahead: 0 });
+      const policy = { algorithm: 'SHA256', digits: 8, period: 60 } as const;
+
+      const later = await newUser({ roles: ['finance'] });
+      const page = asPage((await afterPassword(new UserAgent(), later.username)).next);
+      expect(kind(page)).to.equal('enrol');
+      expect(page.html).to.include('Enter the 8-digit code the app now shows.');
+      const secret = secretOf(page.html);
+      // A code computed with RFC 6238's defaults is not this app's.
+      const agent = new UserAgent();
+      const started = await afterPassword(agent, later.username);
+      const enrolPage = asPage(started.next);
+      expect(secretOf(enrolPage.html), 'the pending app is shown again').to.equal(secret);
+      const refused = asPage(await submit(agent, enrolPage, 'enrol', { code: totpCode(secret, now) }));
+      expect(kind(refused)).to.equal('enrol');
+      const done = asPage(await submit(agent, refused, 'enrol', { code: totpCode(secret, now, policy) }));
+      expect(codesOf(done.html)).to.have.length(10);
+      await finishAt(agent, await follow(agent, continueOf(done)), started.request);
+      expect((await gatehouse.services.factors.status(later.id)).totpParameters).to.deep.equal(policy);
+      const stored = await gatehouse.services.factors.status(earlier.id);
+      expect(stored.totpParameters, 'the app enrolled before keeps RFC 6238 defaults').to.deep.equal({ algorithm: 'SHA1', digits: 6, period: 30 });
+
+      // Sign-in: each app with its own parameters; look-ahead 0 refuses the previous step's code.
+      tick(120);
+      const agentA = new UserAgent();
+      const again = await afterPassword(agentA, earlier.username);
+      expect(asPage(again.next).html).to.include('enter the 6-digit code');
+      const previousStep = totpCode(earlierSecret, new Date(now.getTime() - 30_000));
+      const late = asPage(await submit(agentA, asPage(again.next), 'verify', { code: previousStep }));
+      expect(kind(late), 'look-ahead 0: only the current step').to.equal('verify');
+      await otp.update({ otp_look_ahead: 1 });
+      const agentB = new UserAgent();
+      const signIn = await afterPassword(agentB, earlier.username);
+      const claims = await finishAt(agentB, await submit(agentB, asPage(signIn.next), 'verify', { code: previousStep }), signIn.request);
+      expect(claims.amr).to.include('otp');
+    } finally {
+      await otp.update({ otp_digits: null, otp_period: null, otp_algorithm: null, otp_look_ahead: null });
+    }
+  });
+
 });

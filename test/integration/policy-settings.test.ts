@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
 import { callAdmin } from '../helpers/admin.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
@@ -44,10 +45,20 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
     it('starts from the configured minimum length, with its variable and no pin', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/password-policy');
       expect(shown.status).to.equal(200);
-      expect(shown.body).to.deep.equal({
-        settings: { password_min_length: { value: 8, default: 8, source: 'default', pinned_by: null, env: 'GATEHOUSE_PASSWORD_MIN_LENGTH' } },
-        updated_at: null,
+      expect(shown.body.updated_at).to.equal(null);
+      expect(shown.body.settings.password_min_length).to.deep.equal({ value: 8, default: 8, source: 'default', pinned_by: null, env: 'GATEHOUSE_PASSWORD_MIN_LENGTH' });
+      expect(Object.fromEntries(Object.entries(shown.body.settings as Record<string, { value: unknown }>).map(([name, setting]) => [name, setting.value]))).to.deep.equal({
+        password_min_length: 8,
+        password_max_length: 1024,
+        password_digits: 0,
+        password_lowercase: 0,
+        password_uppercase: 0,
+        password_special: 0,
+        password_not_username: false,
+        password_not_email: false,
+        password_history: 0,
       });
+      expect(shown.body.settings.password_history).to.include({ env: 'GATEHOUSE_PASSWORD_HISTORY' });
       expect(minLengthOn(await registrationPage(c, c.b))).to.equal(8);
     });
 
@@ -87,10 +98,100 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       expect(text.body.details[0].path).to.equal('password_min_length');
       const huge = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 5000 });
       expect(huge.body.details).to.deep.equal([{ path: 'password_min_length', message: 'must be at most 1024' }]);
-      const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_history: 3 });
+      const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_regex: '.*' });
       expect(unknown.status).to.equal(400);
-      expect(unknown.body.details).to.deep.equal([{ path: 'password_history', message: 'unknown field' }]);
+      expect(unknown.body.details).to.deep.equal([{ path: 'password_regex', message: 'unknown field' }]);
+      const history = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_history: 25 });
+      expect(history.body.details).to.deep.equal([{ path: 'password_history', message: 'must be at most 24' }]);
+      const flag = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_not_email: 'yes' });
+      expect(flag.body.details).to.deep.equal([{ path: 'password_not_email', message: 'must be true or false' }]);
+      const inverted = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_max_length: 10 });
+      expect(inverted.status).to.equal(400);
+      expect(inverted.body.details).to.deep.equal([{ path: 'password_max_length', message: 'must be at least password_min_length (14)' }]);
+      const crowded = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_max_length: 20, password_digits: 10, password_special: 11 });
+      expect(crowded.body.details).to.deep.equal([{ path: 'password_max_length', message: 'must be at least the required digits, lowercase, uppercase and special characters together (21)' }]);
+      expect((await callAdmin(c.a.url, token, 'GET', '/settings/password-policy')).body.settings.password_digits.value, 'nothing of a refused change is stored').to.equal(0);
       expect((await callAdmin(c.a.url, undefined, 'GET', '/settings/password-policy')).status).to.equal(401);
+    });
+
+    it('character classes, not the username/email and history set on A: B refuses breaking passwords everywhere, naming each rule; history keeps only argon2id hashes', async () => {
+      const token = await c.token();
+      const user = await c.a.services.accounts.createUser({ username: 'grace.hopper', email: 'grace@example.com', password: 'first-password-11A!' });
+      const changed = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', {
+        password_min_length: 10,
+        password_max_length: 40,
+        password_digits: 2,
+        password_uppercase: 1,
+        password_special: 1,
+        password_not_username: true,
+        password_not_email: true,
+        password_history: 3,
+      });
+      expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.passwordPolicy.current()).password_history === 3);
+
+      // Admin API: 400, every rule broken is a detail on the password field.
+      const weak = await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'weakpassword' });
+      expect(weak.status).to.equal(400);
+      expect(weak.body.details).to.deep.equal([
+        { path: 'password', message: 'must contain at least 2 digit(s)' },
+        { path: 'password', message: 'must contain at least 1 uppercase letter(s)' },
+        { path: 'password', message: 'must contain at least 1 special character(s) (neither a letter nor a digit)' },
+      ]);
+      const named = await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'Grace@Example.com' });
+      expect(named.body.details).to.deep.include({ path: 'password', message: 'must not be the email address' });
+      // A new user's password is checked against the name and address it is created with.
+      const created = await callAdmin(c.b.url, token, 'POST', '/users', { username: 'katherine-11x', password: 'Katherine-11X' });
+      expect(created.status, JSON.stringify(created.body)).to.equal(400);
+      expect(created.body.details).to.deep.equal([{ path: 'password', message: 'must not be the username' }]);
+
+      // History: the current password and the two before it are refused; what it keeps are argon2id hashes.
+      expect((await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'second-password-22B!' })).status).to.equal(204);
+      expect((await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'third-password-33C!' })).status).to.equal(204);
+      for (const reused of ['first-password-11A!', 'second-password-22B!', 'third-password-33C!']) {
+        const refused = await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: reused });
+        expect(refused.status, reused).to.equal(400);
+        expect(refused.body.details, reused).to.deep.equal([{ path: 'password', message: 'must not be one of the last 3 passwords' }]);
+      }
+      const connection = await connectMongo({ uri: c.deploy.mongodbUri, timeoutMs: 5000 });
+      const stored = await connection.db!.collection('password_history').findOne({ _id: user.id as never });
+      await connection.close();
+      expect(stored!.hashes).to.have.length(2);
+      for (const hash of stored!.hashes as string[]) expect(hash).to.match(/^\$argon2id\$/);
+      expect(JSON.stringify(stored)).to.not.include('password-');
+      // The fourth password pushes the first out: it may come back.
+      expect((await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'fourth-password-44D!' })).status).to.equal(204);
+      expect((await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'first-password-11A!' })).status).to.equal(204);
+      expect((await c.b.services.accounts.authenticate('grace.hopper', 'first-password-11A!', '203.0.113.10')).ok).to.equal(true);
+
+      // The account page's change (and the CLI's set-password) go through the same check.
+      let error: unknown;
+      await c.b.services.accounts.setPassword(user.id, 'fourth-password-44D!').catch((caught: unknown) => (error = caught));
+      expect(error).to.have.property('rule', 'history');
+
+      // The registration page shows the requirements and names the rules a password breaks, in the reader's language.
+      const html = await registrationPage(c, c.b);
+      expect(html).to.include('Requirements: at least 10 characters; at most 40 characters; at least 2 digits; at least one uppercase letter; at least one special character (not a letter or digit); not your username; not your email address; not one of your last 3 passwords.');
+
+      // A refused registration names the rules broken in the reader's language (the switcher's cookie).
+      const refusals: Record<string, string> = {
+        en: 'This password does not meet the password policy: at least 2 digits; at least one uppercase letter; at least one special character (not a letter or digit). Choose another one.',
+        ru: 'Пароль не соответствует правилам: не менее 2 цифр; хотя бы одна заглавная буква; хотя бы один специальный символ (не буква и не цифра). Выберите другой.',
+        'zh-CN': '此密码不符合密码策略：至少 2 个数字；至少 1 个大写字母；至少 1 个特殊字符（非字母或数字）。请换一个密码。',
+        ko: '이 비밀번호는 비밀번호 정책을 충족하지 않습니다: 숫자 2개 이상; 대문자 1개 이상; 특수 문자(문자나 숫자가 아닌 것) 1개 이상. 다른 비밀번호를 선택하세요.',
+      };
+      for (const [locale, text] of Object.entries(refusals)) {
+        const { agent, url } = await c.interaction(c.b);
+        agent.cookies.set('gatehouse.lang', locale);
+        const form = formsOf(await (await agent.request(`${url}/register`)).text()).find((found) => found.action.endsWith('/register'))!;
+        const answer = await agent.postForm(new URL(form.action, url).toString(), { ...form.fields, name: '', email: 'newcomer@example.com', password: 'weakpassword', confirm: 'weakpassword' });
+        expect(answer.status, locale).to.equal(400);
+        expect(await answer.text(), locale).to.include(text);
+      }
+
+      // Back to the defaults for the tests that follow.
+      const reset = Object.fromEntries(['password_min_length', 'password_max_length', 'password_digits', 'password_uppercase', 'password_special', 'password_not_username', 'password_not_email', 'password_history'].map((name) => [name, null]));
+      expect((await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { ...reset, password_min_length: 14 })).status).to.equal(200);
     });
 
     it('is in the OpenAPI document', async () => {
@@ -106,7 +207,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       expect(shown.settings.password_min_length.value).to.equal(14);
       expect(shown.settings, 'the sign-in group is listed too').to.include.keys('self_registration', 'password_reset_ttl');
       const group = await runCli(['settings', 'get', 'password-policy', '--json'], c.cliEnv());
-      expect(Object.keys(JSON.parse(group.stdout).settings)).to.deep.equal(['password_min_length']);
+      expect(Object.keys(JSON.parse(group.stdout).settings)).to.deep.equal(['password_min_length', 'password_max_length', 'password_digits', 'password_lowercase', 'password_uppercase', 'password_special', 'password_not_username', 'password_not_email', 'password_history']);
 
       const set = await runCli(['settings', 'set', 'password-min-length=10'], c.cliEnv());
       expect(set.code, set.stderr).to.equal(0);
@@ -143,7 +244,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
     const clock = testClock();
     let c: TwoInstances;
     before(async () => {
-      c = await cluster('policy_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_MIN_LENGTH: '10' } });
+      c = await cluster('policy_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_MIN_LENGTH: '10', GATEHOUSE_PASSWORD_HISTORY: '2', GATEHOUSE_PASSWORD_NOT_USERNAME: 'true' } });
     });
     after(() => c?.stop());
 
@@ -160,6 +261,20 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       const cli = await runCli(['settings', 'set', 'password_min_length=12'], c.cliEnv({ GATEHOUSE_PASSWORD_MIN_LENGTH: '10' }));
       expect(cli.code).to.not.equal(0);
       expect(cli.stderr).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
+
+      expect(shown.body.settings.password_history).to.deep.equal({ value: 2, default: 2, source: 'environment', pinned_by: 'GATEHOUSE_PASSWORD_HISTORY', env: 'GATEHOUSE_PASSWORD_HISTORY' });
+      expect(shown.body.settings.password_not_username).to.include({ value: true, pinned_by: 'GATEHOUSE_PASSWORD_NOT_USERNAME' });
+      const history = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_history: 0 });
+      expect(history.status).to.equal(409);
+      expect(history.body.error_description).to.include('GATEHOUSE_PASSWORD_HISTORY');
+      // The pinned rules are in force: the previous password cannot come back.
+      const user = await c.a.services.accounts.createUser({ username: 'pinned-user', password: 'pinned-password-1' });
+      await c.b.services.accounts.setPassword(user.id, 'pinned-password-2');
+      let error: unknown;
+      await c.b.services.accounts.setPassword(user.id, 'pinned-password-1').catch((caught: unknown) => (error = caught));
+      expect(error).to.have.property('rule', 'history');
+      // An unpinned rule of the group stays editable.
+      expect((await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_digits: 1 })).status).to.equal(200);
     });
   });
 });
@@ -342,6 +457,8 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
     let c: TwoInstances;
     before(async () => {
       c = await cluster('mfa_redis', inbox, { redis: true, clock });
+      await c.a.services.roles.ensure(['finance']);
+      await c.a.services.groups.ensure(['ops', 'security']);
       await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
       await c.a.services.accounts.createUser({ username: 'olga', password: PASSWORD, groups: ['ops'] });
     });
@@ -384,6 +501,21 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
       expect(unknown.body.details).to.deep.equal([{ path: 'otp_digits', message: 'unknown field' }]);
     });
 
+    it('refuses roles and groups that do not exist with 400 naming the field and the value; nothing is stored', async () => {
+      const token = await c.token();
+      const role = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_roles: ['finance', 'finanse'] });
+      expect(role.status).to.equal(400);
+      expect(role.body.details).to.deep.equal([{ path: 'mfa_required_roles.1', message: 'no role named "finanse" (create it first)' }]);
+      const group = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_roles: ['finance'], mfa_required_groups: ['ops', 'nobody-here'] });
+      expect(group.status).to.equal(400);
+      expect(group.body.details).to.deep.equal([{ path: 'mfa_required_groups.1', message: 'no group named "nobody-here" (create it first)' }]);
+      expect((await callAdmin(c.a.url, token, 'GET', '/settings/mfa')).body.settings.mfa_required_groups.value, 'nothing of a refused change is stored').to.deep.equal(['ops']);
+      const cli = await runCli(['settings', 'set', 'mfa_required_groups=ops,security', 'mfa_required_roles=ghosts'], c.cliEnv());
+      expect(cli.code).to.not.equal(0);
+      expect(cli.stderr).to.include('no role named "ghosts"');
+      expect((await callAdmin(c.a.url, token, 'GET', '/settings/mfa')).body.settings.mfa_required_groups.value, 'the CLI writes no part of a refused change').to.deep.equal(['ops']);
+    });
+
     it('is in the OpenAPI document; the CLI takes the roles off again and B follows', async () => {
       const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
       expect(Object.keys(document.paths['/settings/mfa']!)).to.have.members(['get', 'patch']);
@@ -400,6 +532,7 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
     let c: TwoInstances;
     before(async () => {
       c = await cluster('mfa_noredis', inbox, { redis: false, clock });
+      await c.a.services.roles.ensure(['finance']);
       // Two members: a started enrolment of one (on A) would make B ask them too, whatever the policy.
       await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
       await c.a.services.accounts.createUser({ username: 'frida', password: PASSWORD, roles: ['finance'] });
@@ -421,6 +554,7 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
     let c: TwoInstances;
     before(async () => {
       c = await cluster('mfa_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance, admin' } });
+      await c.a.services.groups.ensure(['ops']);
     });
     after(() => c?.stop());
 
@@ -433,6 +567,86 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
       expect(refused.body.details[0].path).to.equal('mfa_required_roles');
       expect(refused.body.error_description).to.include('GATEHOUSE_MFA_REQUIRED_ROLES');
       expect((await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_groups: ['ops'] })).status).to.equal(200);
+    });
+  });
+});
+
+describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
+  this.timeout(120_000);
+  let inbox: Inbox;
+  before(async () => {
+    inbox = await startInbox();
+  });
+  after(() => inbox?.close());
+
+  describe('two instances sharing MongoDB and Redis', () => {
+    const clock = testClock({ frozen: true });
+    let c: TwoInstances;
+    before(async () => {
+      c = await cluster('otp_redis', inbox, { redis: true, clock });
+    });
+    after(() => c?.stop());
+
+    it('starts from RFC 6238 defaults; a change on A reaches B at once and is audited; bad values are 400 naming the field', async () => {
+      const token = await c.token();
+      const shown = await callAdmin(c.a.url, token, 'GET', '/settings/otp');
+      expect(shown.status).to.equal(200);
+      expect(shown.body.settings.otp_digits).to.deep.equal({ value: 6, default: 6, source: 'default', pinned_by: null, env: 'GATEHOUSE_OTP_DIGITS' });
+      expect(Object.fromEntries(Object.entries(shown.body.settings as Record<string, { value: unknown }>).map(([name, setting]) => [name, setting.value]))).to.deep.equal({ otp_digits: 6, otp_period: 30, otp_algorithm: 'SHA1', otp_look_ahead: 1 });
+
+      const changed = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_digits: 8, otp_algorithm: 'SHA512' });
+      expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+      await within(NOTICE_MS, async () => (await c.b.services.runtimeSettings.otpPolicyNow()).digits === 8);
+      expect((await c.b.services.factors.beginTotp((await c.a.services.accounts.createUser({ username: 'otto', password: PASSWORD })).id)).parameters).to.deep.equal({ algorithm: 'SHA512', digits: 8, period: 30 });
+      await c.a.audit.flush();
+      const { events } = await c.a.services.audit.query({ types: ['settings.updated'], limit: 5 });
+      expect(events[0]!.target).to.deep.equal({ type: 'settings', id: 'otp' });
+      expect(events[0]!.details).to.deep.equal({ fields: ['otp_digits', 'otp_algorithm'], before: { otp_digits: 6, otp_algorithm: 'SHA1' }, after: { otp_digits: 8, otp_algorithm: 'SHA512' } });
+
+      const digits = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_digits: 7 });
+      expect(digits.status).to.equal(400);
+      expect(digits.body.details).to.deep.equal([{ path: 'otp_digits', message: 'must be 6 or 8 digits' }]);
+      const period = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_period: 45 });
+      expect(period.body.details).to.deep.equal([{ path: 'otp_period', message: 'must be 30 or 60 seconds' }]);
+      const algorithm = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_algorithm: 'MD5' });
+      expect(algorithm.body.details).to.deep.equal([{ path: 'otp_algorithm', message: 'must be SHA1, SHA256, SHA512' }]);
+      const window = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_look_ahead: 11 });
+      expect(window.body.details).to.deep.equal([{ path: 'otp_look_ahead', message: 'must be at most 10' }]);
+      const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+      expect(Object.keys(document.paths['/settings/otp']!)).to.have.members(['get', 'patch']);
+    });
+
+    it('the CLI sets and restores it', async () => {
+      const set = await runCli(['settings', 'set', 'otp_period=60', 'otp-look-ahead=2', 'otp_digits=default', '--json'], c.cliEnv());
+      expect(set.code, set.stderr).to.equal(0);
+      const settings = JSON.parse(set.stdout).settings;
+      expect(settings.otp_period).to.include({ value: 60, source: 'stored' });
+      expect(settings.otp_look_ahead).to.include({ value: 2, source: 'stored' });
+      expect(settings.otp_digits).to.include({ value: 6, source: 'default' });
+      const bad = await runCli(['settings', 'set', 'otp_algorithm=SHA3'], c.cliEnv());
+      expect(bad.code).to.not.equal(0);
+      expect(bad.stderr).to.include('otp_algorithm: must be SHA1, SHA256, SHA512');
+    });
+  });
+
+  describe('environment variables pin settings', () => {
+    const clock = testClock();
+    let c: TwoInstances;
+    before(async () => {
+      c = await cluster('otp_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_OTP_DIGITS: '8', GATEHOUSE_OTP_ALGORITHM: 'SHA256' } });
+    });
+    after(() => c?.stop());
+
+    it('shows pinned_by and refuses a change with 409; the pinned values are in force', async () => {
+      const token = await c.token();
+      const shown = await callAdmin(c.a.url, token, 'GET', '/settings/otp');
+      expect(shown.body.settings.otp_digits).to.deep.equal({ value: 8, default: 8, source: 'environment', pinned_by: 'GATEHOUSE_OTP_DIGITS', env: 'GATEHOUSE_OTP_DIGITS' });
+      const refused = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_algorithm: 'SHA1' });
+      expect(refused.status).to.equal(409);
+      expect(refused.body.error_description).to.include('GATEHOUSE_OTP_ALGORITHM');
+      expect((await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_period: 60 })).status).to.equal(200);
+      const user = await c.a.services.accounts.createUser({ username: 'pinned-otp', password: PASSWORD });
+      expect((await c.b.services.factors.beginTotp(user.id)).parameters).to.deep.equal({ algorithm: 'SHA256', digits: 8, period: 60 });
     });
   });
 });

@@ -179,6 +179,11 @@ describe('account settings', () => {
         GATEHOUSE_HASH_QUEUE_LIMIT: '0',
         GATEHOUSE_HASH_IDLE_TIMEOUT: '0',
         GATEHOUSE_PASSWORD_MIN_LENGTH: '12',
+        GATEHOUSE_PASSWORD_MAX_LENGTH: '64',
+        GATEHOUSE_PASSWORD_DIGITS: '1',
+        GATEHOUSE_PASSWORD_UPPERCASE: '2',
+        GATEHOUSE_PASSWORD_NOT_EMAIL: 'true',
+        GATEHOUSE_PASSWORD_HISTORY: '5',
         GATEHOUSE_PASSWORD_RESET_TTL: '900',
         GATEHOUSE_LOCKOUT_THRESHOLD: '3',
         GATEHOUSE_LOCKOUT_SECONDS: '1',
@@ -186,7 +191,24 @@ describe('account settings', () => {
       },
       readFile,
     });
-    expect(config.passwords).to.deep.equal({ argon2: { memoryKiB: 65536, iterations: 3, parallelism: 4 }, poolSize: 3, queueLimit: 0, idleTimeoutMs: 0, minLength: 12, resetEnabled: true, resetTtlSeconds: 900 });
+    expect(config.passwords).to.deep.equal({
+      argon2: { memoryKiB: 65536, iterations: 3, parallelism: 4 },
+      poolSize: 3,
+      queueLimit: 0,
+      idleTimeoutMs: 0,
+      minLength: 12,
+      maxLength: 64,
+      digits: 1,
+      lowercase: 0,
+      uppercase: 2,
+      special: 0,
+      notUsername: false,
+      notEmail: true,
+      history: 5,
+      resetEnabled: true,
+      resetTtlSeconds: 900,
+    });
+    expect(config.pinned).to.include.members(['GATEHOUSE_PASSWORD_MAX_LENGTH', 'GATEHOUSE_PASSWORD_HISTORY', 'GATEHOUSE_PASSWORD_NOT_EMAIL']);
     expect(config.lockout).to.include({ threshold: 3, lockSeconds: 1, maxLockSeconds: 4 });
   });
 
@@ -214,6 +236,14 @@ describe('account settings', () => {
     ]) {
       expect(problems.some((p) => p.startsWith(`${name}:`)), `${name} in ${problems.join('; ')}`).to.equal(true);
     }
+  });
+
+  it('refuses a password policy no password could meet, naming the setting', () => {
+    expect(problemsOf({ ...production, GATEHOUSE_PASSWORD_MIN_LENGTH: '20', GATEHOUSE_PASSWORD_MAX_LENGTH: '16' })).to.deep.equal(['GATEHOUSE_PASSWORD_MAX_LENGTH: must be at least GATEHOUSE_PASSWORD_MIN_LENGTH']);
+    expect(problemsOf({ ...production, GATEHOUSE_PASSWORD_MAX_LENGTH: '10', GATEHOUSE_PASSWORD_DIGITS: '6', GATEHOUSE_PASSWORD_SPECIAL: '5' })).to.deep.equal([
+      'GATEHOUSE_PASSWORD_MAX_LENGTH: must be at least the required digits, lowercase, uppercase and special characters together (11), or no password could meet the policy',
+    ]);
+    expect(problemsOf({ ...production, GATEHOUSE_PASSWORD_HISTORY: '25', GATEHOUSE_PASSWORD_NOT_USERNAME: 'maybe' }).map((p) => p.split(':')[0])).to.have.members(['GATEHOUSE_PASSWORD_HISTORY', 'GATEHOUSE_PASSWORD_NOT_USERNAME']);
   });
 
   it('refuses a maximum lockout shorter than the first one', () => {

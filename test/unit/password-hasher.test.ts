@@ -18,7 +18,9 @@ async function eventually(condition: () => boolean, ms = 10_000): Promise<void> 
   }
 }
 
-describe('password hashing pool (argon2id in worker threads)', () => {
+describe('password hashing pool (argon2id in worker threads)', function () {
+  // The workers hash at a lower CPU priority (nice), so a busy machine starves them first.
+  this.timeout(120_000);
   const hashers: PasswordHasher[] = [];
   const open = (...args: Parameters<typeof createPasswordHasher>) => {
     const hasher = createPasswordHasher(...args);

@@ -55,6 +55,7 @@ function shell(settings: AccountSettings, who: string | undefined): HTMLElement 
 
 function signInPage(settings: AccountSettings, failure?: string): void {
   const main = shell(settings, undefined);
+  document.title = `${t('title')} · ${settings.brand}`;
   render(
     main,
     h('h1', {}, t('signIn.heading')),
@@ -72,7 +73,7 @@ async function route(settings: AccountSettings, profile: Profile): Promise<void>
     void start(settings);
   } };
   const pages: Record<SectionName, (section: Section) => Promise<void>> = { profile: profilePage, security: securityPage, sessions: sessionsPage, apps: appsPage };
-  document.title = `${t(`nav.${sectionOf()}`)} · ${t('title')}`;
+  document.title = `${t(`nav.${sectionOf()}`)} · ${t('title')} · ${settings.brand}`;
   try {
     await pages[sectionOf()](section);
   } catch (error) {
@@ -90,7 +91,6 @@ async function start(settings: AccountSettings): Promise<void> {
   const chosen = sessionStorage.getItem(LANGUAGE);
   const language: Locale = pickLocale([chosen, profile?.locale, ...navigator.languages]);
   await loadStrings(settings.assets, language);
-  document.title = t('title');
   if (profile === undefined) {
     forget();
     return signInPage(settings);

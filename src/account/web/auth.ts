@@ -11,10 +11,12 @@ export { SignInError, type Tokens } from '../../browser-app/web/sign-in.ts';
 export interface AccountSettings extends PublicClientSettings {
   readonly api: string;
   readonly assets: string;
+  /** The operator's brand name: the last part of every title, like the hosted pages'. */
+  readonly brand: string;
 }
 
 export function settingsFrom(body: HTMLElement): AccountSettings {
-  return { ...clientSettingsFrom(body), api: body.dataset.api ?? '' };
+  return { ...clientSettingsFrom(body), api: body.dataset.api ?? '', brand: body.dataset.brand ?? 'Gatehouse' };
 }
 
 const client = publicClient({ storageKey: 'gatehouse.account', scope: 'openid profile email', returnToHash: true });

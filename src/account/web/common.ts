@@ -15,9 +15,13 @@ export interface Section {
 }
 
 /** A localized message for an API field error: a specific one when the locale has it, else field + server text. */
-function fieldMessage(detail: { path: string; message: string }): string {
+function fieldMessage(detail: { path: string; message: string; limit?: number }): string {
   const specific = `problem.${detail.path}.${detail.message}`;
-  const text = t(specific);
+  const n: Record<string, string> = detail.limit === undefined ? {} : { n: String(detail.limit) };
+  // A count of one reads better on its own (`…one`), where the language has such a string.
+  const one = `${specific}.one`;
+  if (detail.limit === 1 && t(one) !== one) return t(one);
+  const text = t(specific, n);
   if (text !== specific) return text;
   const label = t(`field.${detail.path}`);
   return t('problem.field', { field: label === `field.${detail.path}` ? detail.path : label, message: detail.message });

@@ -80,7 +80,7 @@ function totpCard(section: Section, factors: Factors, again: (shown?: HTMLElemen
   const start = h('button', {
     type: 'button',
     onclick: () =>
-      void section.api.post<{ secret: string; uri: string; qr_svg: string }>('/mfa/totp').then(
+      void section.api.post<{ secret: string; uri: string; qr_svg: string; digits?: number; period?: number }>('/mfa/totp').then(
         (enrolment) => {
           start.hidden = true;
           const form = h(
@@ -90,7 +90,13 @@ function totpCard(section: Section, factors: Factors, again: (shown?: HTMLElemen
             h('img', { class: 'qr', src: `data:image/svg+xml;base64,${btoa(enrolment.qr_svg)}`, alt: t('totp.qr.alt'), width: '200', height: '200' }),
             h('p', {}, t('totp.manual')),
             h('code', { class: 'secret', 'data-testid': 'totp-secret' }, enrolment.secret),
-            field('totp-code', t('field.code'), h('input', { id: 'totp-code', name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', required: true, maxlength: '6', pattern: '[0-9]{6}' }), t('totp.code.hint')),
+            // The OTP policy chooses the app's digits and period (src/settings/otp.ts).
+            field(
+              'totp-code',
+              t('field.code'),
+              h('input', { id: 'totp-code', name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', required: true, maxlength: String(enrolment.digits ?? 6), pattern: `[0-9]{${enrolment.digits ?? 6}}` }),
+              t('totp.code.hint', { digits: String(enrolment.digits ?? 6), period: String(enrolment.period ?? 30) }),
+            ),
             h('button', { type: 'submit' }, t('totp.confirm')),
             status,
           ) as HTMLFormElement;
@@ -218,7 +224,8 @@ export async function securityPage(section: Section, shown?: HTMLElement): Promi
     shown ?? connectOutcome(links),
     passwordCard(section, profile.has_password !== false, again),
     linksCard(section, links, again),
-    h('p', { class: 'hint' }, factors.enrolled ? t('security.mfa.on') : t('security.mfa.off')),
+    // Whether a second factor guards the account: a strip on top of the first factor's card, not a loose line between cards.
+    h('p', { class: `factor-status ${factors.enrolled ? 'on' : 'off'}` }, factors.enrolled ? t('security.mfa.on') : t('security.mfa.off')),
     passkeysCard(section, factors, again),
     totpCard(section, factors, again),
     codesStatusCard(section, factors, again),

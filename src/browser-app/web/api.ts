@@ -4,6 +4,8 @@
 export interface FieldDetail {
   readonly path: string;
   readonly message: string;
+  /** With a password policy rule as `message`: the number it asks for. */
+  readonly limit?: number;
 }
 
 /** An API answer that is not 2xx: its status, error code, message and field details. */

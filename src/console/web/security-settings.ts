@@ -6,36 +6,65 @@ import { confirmed, h, notice, render, showError, t, words } from './ui.ts';
 type GroupView = SettingsGroupResponse;
 type Setting = GroupView['settings'][string];
 
-/** A control: a whole number within bounds, or a comma-separated list of names. */
-type Field = { readonly name: string; readonly kind: 'number'; readonly min: number; readonly max: number; readonly unit: 'characters' | 'failures' | 'seconds' } | { readonly name: string; readonly kind: 'list' };
+/** A control: a whole number within bounds, a comma-separated list of names, a yes/no, or one of a few values. */
+type Field =
+  | { readonly name: string; readonly kind: 'number'; readonly min: number; readonly max: number }
+  | { readonly name: string; readonly kind: 'list' }
+  | { readonly name: string; readonly kind: 'boolean' }
+  | { readonly name: string; readonly kind: 'choice'; readonly options: readonly string[] | readonly number[] };
 
 interface Group {
   /** The admin API's /settings/<id> and the strings' prefix (securitySettings.<key>.*). */
-  readonly id: 'password-policy' | 'brute-force' | 'mfa';
-  readonly key: 'password' | 'bruteForce' | 'mfa';
+  readonly id: 'password-policy' | 'brute-force' | 'mfa' | 'otp';
+  readonly key: 'password' | 'bruteForce' | 'mfa' | 'otp';
   readonly fields: readonly Field[];
 }
 
 const YEAR = 365 * 86_400;
 const GROUPS: readonly Group[] = [
-  { id: 'password-policy', key: 'password', fields: [{ name: 'password_min_length', kind: 'number', min: 8, max: 1024, unit: 'characters' }] },
+  {
+    id: 'password-policy',
+    key: 'password',
+    fields: [
+      { name: 'password_min_length', kind: 'number', min: 8, max: 1024 },
+      { name: 'password_max_length', kind: 'number', min: 8, max: 1024 },
+      { name: 'password_digits', kind: 'number', min: 0, max: 128 },
+      { name: 'password_lowercase', kind: 'number', min: 0, max: 128 },
+      { name: 'password_uppercase', kind: 'number', min: 0, max: 128 },
+      { name: 'password_special', kind: 'number', min: 0, max: 128 },
+      { name: 'password_not_username', kind: 'boolean' },
+      { name: 'password_not_email', kind: 'boolean' },
+      { name: 'password_history', kind: 'number', min: 0, max: 24 },
+    ],
+  },
   {
     id: 'brute-force',
     key: 'bruteForce',
     fields: [
-      { name: 'lockout_threshold', kind: 'number', min: 1, max: 1000, unit: 'failures' },
-      { name: 'lockout_account_threshold', kind: 'number', min: 1, max: 100_000, unit: 'failures' },
-      { name: 'lockout_ip_threshold', kind: 'number', min: 1, max: 1_000_000, unit: 'failures' },
-      { name: 'lockout_window', kind: 'number', min: 1, max: YEAR, unit: 'seconds' },
-      { name: 'lockout_seconds', kind: 'number', min: 1, max: YEAR, unit: 'seconds' },
-      { name: 'lockout_max_seconds', kind: 'number', min: 1, max: YEAR, unit: 'seconds' },
+      { name: 'lockout_threshold', kind: 'number', min: 1, max: 1000 },
+      { name: 'lockout_account_threshold', kind: 'number', min: 1, max: 100_000 },
+      { name: 'lockout_ip_threshold', kind: 'number', min: 1, max: 1_000_000 },
+      { name: 'lockout_window', kind: 'number', min: 1, max: YEAR },
+      { name: 'lockout_seconds', kind: 'number', min: 1, max: YEAR },
+      { name: 'lockout_max_seconds', kind: 'number', min: 1, max: YEAR },
     ],
   },
   { id: 'mfa', key: 'mfa', fields: [{ name: 'mfa_required_roles', kind: 'list' }, { name: 'mfa_required_groups', kind: 'list' }] },
+  {
+    id: 'otp',
+    key: 'otp',
+    fields: [
+      { name: 'otp_digits', kind: 'choice', options: [6, 8] },
+      { name: 'otp_period', kind: 'choice', options: [30, 60] },
+      { name: 'otp_algorithm', kind: 'choice', options: ['SHA1', 'SHA256', 'SHA512'] },
+      { name: 'otp_look_ahead', kind: 'number', min: 0, max: 10 },
+    ],
+  },
 ];
 
 function shown(value: unknown): string {
   if (Array.isArray(value)) return value.length === 0 ? t('securitySettings.nobody') : value.join(', ');
+  if (typeof value === 'boolean') return t(value ? 'securitySettings.on' : 'securitySettings.off');
   return String(value);
 }
 
@@ -52,22 +81,33 @@ function hint(field: Field, setting: Setting): HTMLElement {
 }
 
 function control(field: Field, setting: Setting): HTMLElement {
+  const common = { id: `f-${field.name}`, name: field.name, disabled: setting.pinned_by !== null, 'aria-describedby': `f-${field.name}-hint` };
+  const label = h('label', { for: `f-${field.name}` }, t(`securitySettings.field.${field.name}`));
+  if (field.kind === 'boolean') {
+    return h('div', { class: 'field check' }, h('input', { ...common, type: 'checkbox', checked: setting.value === true }), label, hint(field, setting));
+  }
+  if (field.kind === 'choice') {
+    return h(
+      'div',
+      { class: 'field' },
+      label,
+      h('select', common, ...field.options.map((option) => h('option', { value: String(option), selected: option === setting.value }, String(option)))),
+      hint(field, setting),
+    );
+  }
   const value = Array.isArray(setting.value) ? setting.value.join(', ') : String(setting.value);
   return h(
     'div',
     { class: 'field' },
-    h('label', { for: `f-${field.name}` }, t(`securitySettings.field.${field.name}`)),
+    label,
     h('input', {
-      id: `f-${field.name}`,
-      name: field.name,
+      ...common,
       type: field.kind === 'number' ? 'number' : 'text',
       value,
       min: field.kind === 'number' ? String(field.min) : undefined,
       max: field.kind === 'number' ? String(field.max) : undefined,
       inputmode: field.kind === 'number' ? 'numeric' : undefined,
       autocomplete: 'off',
-      disabled: setting.pinned_by !== null,
-      'aria-describedby': `f-${field.name}-hint`,
     }),
     hint(field, setting),
   );
@@ -82,7 +122,17 @@ function patchOf(form: HTMLFormElement, group: Group, view: GroupView): Record<s
     if (setting === undefined || setting.pinned_by !== null) continue;
     const raw = data.get(field.name);
     // A number field left empty or with text goes to the API as typed, so its 400 names the field.
-    const value = field.kind === 'list' ? words(raw) : raw === null || String(raw).trim() === '' || Number.isNaN(Number(raw)) ? String(raw ?? '') : Number(raw);
+    const number = (text: FormDataEntryValue | null) => (text === null || String(text).trim() === '' || Number.isNaN(Number(text)) ? String(text ?? '') : Number(text));
+    const value =
+      field.kind === 'list'
+        ? words(raw)
+        : field.kind === 'boolean'
+          ? raw !== null
+          : field.kind === 'choice'
+            ? typeof field.options[0] === 'number'
+              ? number(raw)
+              : String(raw ?? '')
+            : number(raw);
     if (JSON.stringify(value) !== JSON.stringify(setting.value)) patch[field.name] = value;
   }
   return patch;
@@ -137,8 +187,8 @@ function groupCard(root: HTMLElement, api: AdminApi, group: Group, view: GroupVi
 }
 
 /**
- * Password policy, brute-force detection and the multi-factor requirement (Keycloak: Authentication
- * → Policies, Realm settings → Security defenses): one card per admin API group, applied by every instance.
+ * Password policy, brute-force detection, the multi-factor requirement and the OTP policy (Keycloak:
+ * Authentication → Policies, Realm settings → Security defenses): one card per admin API group, applied by every instance.
  */
 export async function securitySettingsPage(root: HTMLElement, api: AdminApi, message?: { group: Group['id']; text: string }): Promise<void> {
   const views = await Promise.all(GROUPS.map((group) => api.get<GroupView>(`/settings/${group.id}`)));

@@ -1,6 +1,8 @@
 import { InvalidUserError, PasswordPolicyError } from '../../accounts/errors.ts';
 import { emailKey, validEmail } from '../../accounts/normalize.ts';
 import { checkPassword, type PasswordPolicy } from '../../accounts/password-policy.ts';
+import { usernameCandidates } from '../../accounts/self-registration.ts';
+import { passwordRequirements, unmetRequirements } from '../password-rules.ts';
 import type { Registration } from '../../accounts/self-registration.ts';
 import type { AttemptLimiter } from '../../limits/attempt-limits.ts';
 import type { Locale } from '../i18n.ts';
@@ -44,7 +46,8 @@ export interface RegistrationPart {
 interface Form {
   readonly name: string;
   readonly email: string;
-  readonly error?: string;
+  /** A locale key, or (a broken password policy) the message itself. */
+  readonly error?: string | { readonly text: string };
   readonly status?: number;
   readonly signInHref?: string | undefined;
 }
@@ -66,7 +69,8 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
   }
 
   async function page(step: StepContext, form: Form, domains: readonly string[]) {
-    const { minLength } = await deps.policy();
+    const policy = await deps.policy();
+    const { minLength } = policy;
     await step.render(
       {
         title: step.t('register.title'),
@@ -74,16 +78,17 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
         name: form.name,
         email: form.email,
         minLength,
+        requirements: passwordRequirements(step.t, policy),
         domains: domains.join(', '),
         signInHref: form.signInHref ?? signInHref(step),
-        error: form.error === undefined ? undefined : step.t(form.error, { min: String(minLength), domains: domains.join(', ') }),
+        error: form.error === undefined ? undefined : typeof form.error === 'string' ? step.t(form.error, { min: String(minLength), domains: domains.join(', ') }) : form.error.text,
       },
       { view: 'register', status: form.status ?? (form.error === undefined ? 200 : 400) },
     );
   }
 
   /** The one error a form may show: all of them depend only on what was typed, never on who exists. */
-  function formError(email: string, password: string, confirm: string, domains: readonly string[], policy: PasswordPolicy): string | undefined {
+  function formError(step: StepContext, email: string, password: string, confirm: string, domains: readonly string[], policy: PasswordPolicy): Form['error'] {
     try {
       validEmail(email);
     } catch (error) {
@@ -94,9 +99,10 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
     if (domains.length > 0 && !domains.includes(domain)) return 'register.domain';
     if (password !== confirm) return 'password_reset.mismatch';
     try {
-      checkPassword(password, policy);
+      // The account does not exist yet: its username will come from the address (self-registration.ts).
+      checkPassword(password, policy, { username: usernameCandidates(email)[0], email });
     } catch (error) {
-      if (error instanceof PasswordPolicyError) return error.rule === 'too_long' ? 'password_reset.too_long' : 'password_reset.too_short';
+      if (error instanceof PasswordPolicyError) return { text: unmetRequirements(step.t, error.unmet) };
       throw error;
     }
     return undefined;
@@ -116,7 +122,7 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
       const name = (form.name ?? '').trim().slice(0, 256);
       const email = (form.email ?? '').trim().normalize('NFKC');
       const password = form.password ?? '';
-      const error = formError(email, password, form.confirm ?? '', domains, await deps.policy());
+      const error = formError(step, email, password, form.confirm ?? '', domains, await deps.policy());
       if (error !== undefined) return page(step, { name, email, error, signInHref: back }, domains).then(() => false);
       const ip = step.koa.ip;
       if ((await deps.limits.ip.retryAfter(ip)) > 0) return page(step, { name, email, error: 'register.too_many', status: 429, signInHref: back }, domains).then(() => false);

@@ -102,8 +102,8 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
   }
 
   async function enrolPage(step: StepContext, accountId: string, error?: string) {
-    const secret = await factors.beginTotp(accountId);
-    const uri = totpUri(secret, await deps.accountLabel(accountId), deps.issuerName);
+    const { secret, parameters } = await factors.beginTotp(accountId);
+    const uri = totpUri(secret, await deps.accountLabel(accountId), deps.issuerName, parameters);
     await step.render(
       {
         title: step.t('mfa.enrol_title'),
@@ -112,9 +112,9 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
           await passkeys.registrationOptions({ id: accountId, username: await deps.accountLabel(accountId) }, passkeyChallenge(deps.challengeKey, step.details.uid, 'register')),
         ),
         secret: secret.replace(/(.{4})/g, '$1 ').trim(),
-        // New apps are enrolled with RFC 6238's defaults (src/mfa/totp.ts).
-        digits: String(DEFAULT_TOTP.digits),
-        error: error === undefined ? undefined : step.t(error, { period: String(DEFAULT_TOTP.period) }),
+        // New apps are enrolled with the OTP policy's parameters (src/settings/otp.ts).
+        digits: String(parameters.digits),
+        error: error === undefined ? undefined : step.t(error, { period: String(parameters.period) }),
       },
       { view: 'mfa-enrol', status: error ? 400 : 200 },
     );

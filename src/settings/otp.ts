@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import type { Config } from '../config/load.ts';
+import type { RuntimeSettingName } from '../config/schema.ts';
+import { OTP_DIGITS, OTP_LOOK_AHEAD, OTP_PERIODS, TOTP_ALGORITHMS, type OtpPolicy, type TotpAlgorithm } from '../mfa/totp.ts';
+import type { SettingsGroup } from './group.ts';
+
+/**
+ * OTP policy (Keycloak: Authentication → Policies → OTP policy): how new authenticator apps are
+ * enrolled (digits, period, algorithm) and how many steps either side of now a code may be from.
+ * An app keeps the parameters it was enrolled with; the look-ahead applies to every app.
+ */
+export interface OtpSettings {
+  readonly otp_digits: (typeof OTP_DIGITS)[number];
+  readonly otp_period: (typeof OTP_PERIODS)[number];
+  readonly otp_algorithm: TotpAlgorithm;
+  readonly otp_look_ahead: number;
+}
+
+export const OTP_ENV: Readonly<Record<keyof OtpSettings, RuntimeSettingName>> = {
+  otp_digits: 'GATEHOUSE_OTP_DIGITS',
+  otp_period: 'GATEHOUSE_OTP_PERIOD',
+  otp_algorithm: 'GATEHOUSE_OTP_ALGORITHM',
+  otp_look_ahead: 'GATEHOUSE_OTP_LOOK_AHEAD',
+};
+
+const oneOf = <T extends number>(values: readonly T[], unit: string) =>
+  z
+    .number({ message: `must be ${values.join(' or ')} ${unit}` })
+    .refine((value): value is T => (values as readonly number[]).includes(value), { message: `must be ${values.join(' or ')} ${unit}` });
+
+export const otpPatchSchema = z.strictObject({
+  otp_digits: oneOf(OTP_DIGITS, 'digits').nullable().optional(),
+  otp_period: oneOf(OTP_PERIODS, 'seconds').nullable().optional(),
+  otp_algorithm: z.enum(TOTP_ALGORITHMS, { message: `must be ${TOTP_ALGORITHMS.join(', ')}` }).nullable().optional(),
+  otp_look_ahead: z
+    .number({ message: 'must be a whole number of steps' })
+    .int({ message: 'must be a whole number of steps' })
+    .min(OTP_LOOK_AHEAD.min, { message: `must be at least ${OTP_LOOK_AHEAD.min}` })
+    .max(OTP_LOOK_AHEAD.max, { message: `must be at most ${OTP_LOOK_AHEAD.max}` })
+    .nullable()
+    .optional(),
+}) as unknown as z.ZodType<{ [K in keyof OtpSettings]?: OtpSettings[K] | null }>;
+
+export function configuredOtp(config: Pick<Config, 'otp'>): OtpSettings {
+  const { otp } = config;
+  return { otp_digits: otp.digits, otp_period: otp.period, otp_algorithm: otp.algorithm, otp_look_ahead: otp.lookAhead };
+}
+
+export function otpPolicyOf(settings: OtpSettings): OtpPolicy {
+  return { digits: settings.otp_digits, period: settings.otp_period, algorithm: settings.otp_algorithm, lookAhead: settings.otp_look_ahead };
+}
+
+/** OTP policy: /settings/otp. */
+export const otpGroup: SettingsGroup<OtpSettings> = {
+  id: 'otp',
+  title: 'OTP policy settings',
+  env: OTP_ENV,
+  patchSchema: otpPatchSchema,
+  storedShape: {
+    otp_digits: { type: Number, enum: [...OTP_DIGITS] },
+    otp_period: { type: Number, enum: [...OTP_PERIODS] },
+    otp_algorithm: { type: String, enum: [...TOTP_ALGORITHMS] },
+    otp_look_ahead: { type: Number, min: OTP_LOOK_AHEAD.min, max: OTP_LOOK_AHEAD.max },
+  },
+};
