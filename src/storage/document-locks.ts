@@ -51,16 +51,31 @@ export function documentLocks(connection: Connection, options: DocumentLocksOpti
    * one whose insert of the marker `<key>@<stale expiry>` succeeds. It then rewrites the lock
    * only if it still holds the stale lease (a compare-and-set on MongoDB; on FerretDB the
    * marker is what keeps two takers apart).
+   *
+   * A taker that stops between its marker and the rewrite (its process died, or the rewrite
+   * failed) leaves the marker while the lock keeps the stale lease: the same marker for every
+   * later waiter. So the marker has a lease of its own; once that has run out too, it goes, and
+   * the next waiter takes over. (Without that, the key stayed locked for good: 503 on every write.)
    */
   async function takeOver(key: string, stale: LockDocument, owner: string): Promise<string | undefined> {
     const marker = `${key}@${stale.expiresAt.getTime()}`;
     try {
       await locks().insertOne({ _id: marker, owner, expiresAt: lease() });
     } catch (error) {
-      if (isDuplicateKey(error)) return undefined;
+      if (!isDuplicateKey(error)) throw error;
+      const other = await locks().findOne({ _id: marker });
+      if (other !== null && other.expiresAt.getTime() <= now()) await locks().deleteOne({ _id: marker, owner: other.owner, expiresAt: other.expiresAt });
+      return undefined;
+    }
+    let replaced: { matchedCount: number };
+    try {
+      replaced = await locks().replaceOne({ _id: key, owner: stale.owner, expiresAt: stale.expiresAt }, { owner, expiresAt: lease() });
+    } catch (error) {
+      await locks()
+        .deleteOne({ _id: marker, owner })
+        .catch(() => {});
       throw error;
     }
-    const replaced = await locks().replaceOne({ _id: key, owner: stale.owner, expiresAt: stale.expiresAt }, { owner, expiresAt: lease() });
     if (replaced.matchedCount === 1) return marker;
     await locks().deleteOne({ _id: marker, owner });
     return undefined;

@@ -54,4 +54,15 @@ describe('document locks (real MongoDB-wire server)', function () {
     expect(await crowd(8, 'probe:dead')).to.equal(1);
     expect(await connection.collection(LOCK_COLLECTION).countDocuments({})).to.equal(0);
   });
+
+  it('is not stuck for good when a takeover stopped between its marker and its rewrite (the taker died)', async () => {
+    const expired = new Date(nowMs - 1_000);
+    await connection.collection(LOCK_COLLECTION).insertOne({ _id: 'probe:half' as never, owner: 'a process that died', expiresAt: expired });
+    // The taker that died had inserted its takeover marker, and its lease ran out too.
+    await connection.collection(LOCK_COLLECTION).insertOne({ _id: `probe:half@${expired.getTime()}` as never, owner: 'a taker that died', expiresAt: new Date(nowMs + 15_000) });
+    nowMs += 16_000;
+    const patient = documentLocks(connection, { now, maxWaitMs: 200, sleep: async () => {} });
+    expect(await patient.hold('probe:half', async () => 'ran')).to.equal('ran');
+    expect(await connection.collection(LOCK_COLLECTION).countDocuments({})).to.equal(0);
+  });
 });
