@@ -1,4 +1,5 @@
 import type { Connection, mongo } from 'mongoose';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { ensureExpiryIndex } from '../storage/expiry.ts';
 import { linkTokenId, newLinkToken, wellFormedLinkToken } from './link-tokens.ts';
 
@@ -29,7 +30,17 @@ export interface PasswordResets {
   passSecondFactor(token: string, method: string): Promise<boolean>;
   /** Uses the token up (exactly one caller wins); resolves to its ticket, or undefined. */
   consume(token: string): Promise<ResetTicket | undefined>;
+  /**
+   * Counts one new password refused as one of the user's remembered passwords. Such a refusal
+   * tells the link's holder that a candidate IS the current or an earlier password, so a link
+   * allows REUSE_REFUSALS_PER_LINK of them; the next uses the link up. False once the link no
+   * longer works (used up now or before).
+   */
+  refuseReused(token: string): Promise<boolean>;
 }
+
+/** History refusals a reset link allows before it is used up (a typo or two, not a guessing oracle). */
+export const REUSE_REFUSALS_PER_LINK = 3;
 
 export interface PasswordResetsDeps {
   readonly mongo: Connection;
@@ -70,6 +81,26 @@ export async function openPasswordResets({ mongo: connection, ttlSeconds, now = 
       if (!wellFormedLinkToken(token)) return undefined;
       const record = await records.findOneAndDelete({ _id: linkTokenId(token) });
       return record !== null && record.expiresAt.getTime() > now() ? ticketOf(record) : undefined;
+    },
+    async refuseReused(token) {
+      if (!wellFormedLinkToken(token)) return false;
+      const id = linkTokenId(token);
+      const record = await records.findOne({ _id: id });
+      if (record === null || record.expiresAt.getTime() <= now()) return false;
+      // One slot document per refusal, taken by a unique insert: atomic on every MongoDB-wire
+      // server (FerretDB v1 has no atomic counter), so concurrent posts cannot share a slot. A slot
+      // id (`<hash>#<n>`) is never a link's id (a bare hash); slots go with the user's next link
+      // (issue) or their expiry.
+      for (let slot = 1; slot <= REUSE_REFUSALS_PER_LINK; slot += 1) {
+        try {
+          await records.insertOne({ _id: `${id}#${slot}`, userId: record.userId, expiresAt: record.expiresAt });
+          return true;
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+        }
+      }
+      await records.deleteOne({ _id: id });
+      return false;
     },
   };
 }

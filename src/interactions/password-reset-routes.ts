@@ -273,8 +273,10 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       // Every rule, the user's own earlier passwords included, before the one-time link is used up.
       await deps.accounts.checkNewPassword(ticket.userId, password);
     } catch (error) {
-      if (error instanceof PasswordPolicyError) return resetForm(ctx, locale, token, { text: unmetRequirements(views.translate(locale), error.unmet) });
-      throw error;
+      if (!(error instanceof PasswordPolicyError)) throw error;
+      // "One of your last passwords" says what the current password is: a few per link only.
+      if (error.unmet.some((one) => one.rule === 'history') && !(await deps.resets.refuseReused(token))) return invalidLink(ctx, locale);
+      return resetForm(ctx, locale, token, { text: unmetRequirements(views.translate(locale), error.unmet) });
     }
     const used = await deps.resets.consume(token);
     if (used === undefined) return invalidLink(ctx, locale);

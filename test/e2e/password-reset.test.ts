@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { REUSE_REFUSALS_PER_LINK } from '../../src/accounts/password-resets.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
 
@@ -138,6 +139,36 @@ describe('password reset by email (openid-client, Chromium, a real SMTP server)'
       expect(again, 'the link still works').to.not.equal(undefined);
       const address = await agent.postForm(action, { ...again!.fields, password: email.toUpperCase(), confirm: email.toUpperCase() });
       expect(await address.text()).to.include('не совпадает с адресом почты');
+    } finally {
+      await policy.update({ password_history: null, password_not_email: null });
+    }
+  });
+
+  it('uses the link up after a few refusals of a remembered password (no oracle for the current one), not for the other rules', async () => {
+    const policy = gatehouse.services.runtimeSettings.passwordPolicy;
+    await gatehouse.services.accounts.setPassword(cast.user.id, NEW_PASSWORD);
+    await policy.update({ password_history: 2, password_not_email: true });
+    try {
+      expect((await askForReset(deploy.issuer, email)).status).to.equal(200);
+      const link = linkIn((await inbox.next()).text)!;
+      const agent = new UserAgent();
+      const post = async (password: string) => {
+        const form = formsOf(await (await agent.request(link)).text())[0]!;
+        return agent.postForm(new URL(form.action, link).toString(), { ...form.fields, password, confirm: password });
+      };
+      // Other rules never count: they tell nothing about the account.
+      for (let i = 0; i < REUSE_REFUSALS_PER_LINK + 1; i += 1) expect((await post(email)).status).to.equal(400);
+      for (let i = 0; i < REUSE_REFUSALS_PER_LINK; i += 1) {
+        const refused = await post(NEW_PASSWORD);
+        expect(refused.status).to.equal(400);
+        expect(await refused.text()).to.include('one of your last');
+      }
+      const form = formsOf(await (await agent.request(link)).text())[0]!;
+      const last = await agent.postForm(new URL(form.action, link).toString(), { ...form.fields, password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+      expect(last.status).to.equal(400);
+      expect(await last.text()).to.include('This link no longer works');
+      expect((await agent.request(link)).status, 'the link is used up').to.equal(400);
+      expect((await gatehouse.services.accounts.authenticate(cast.user.username, NEW_PASSWORD, '203.0.113.9')).ok, 'the password is unchanged').to.equal(true);
     } finally {
       await policy.update({ password_history: null, password_not_email: null });
     }

@@ -1,0 +1,40 @@
+import { expect } from 'chai';
+import type { Connection } from 'mongoose';
+import { openPasswordResets, REUSE_REFUSALS_PER_LINK } from '../../src/accounts/password-resets.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+
+describe('password reset links (real MongoDB-wire server)', () => {
+  const uri = freshDatabaseUri('password_resets');
+  let connection: Connection;
+
+  before(async () => {
+    connection = await connectMongo({ uri, timeoutMs: 5000 });
+  });
+
+  after(async () => {
+    await connection.close();
+    await dropDatabase(uri);
+  });
+
+  it('allows a link a few refusals of a remembered password, even posted at once, then uses it up', async () => {
+    const resets = await openPasswordResets({ mongo: connection, ttlSeconds: async () => 3600 });
+    const token = await resets.issue('user-1');
+    const answers = await Promise.all(Array.from({ length: 8 }, () => resets.refuseReused(token)));
+    expect(answers.filter(Boolean)).to.have.length(REUSE_REFUSALS_PER_LINK);
+    expect(await resets.check(token), 'the link is used up').to.equal(undefined);
+    expect(await resets.refuseReused(token)).to.equal(false);
+  });
+
+  it('starts every new link with its full allowance and leaves the other users\' links alone', async () => {
+    const resets = await openPasswordResets({ mongo: connection, ttlSeconds: async () => 3600 });
+    const other = await resets.issue('user-3');
+    const first = await resets.issue('user-2');
+    for (let i = 0; i < REUSE_REFUSALS_PER_LINK; i += 1) expect(await resets.refuseReused(first)).to.equal(true);
+    const second = await resets.issue('user-2');
+    expect(await resets.check(first), 'a new link replaces the old one').to.equal(undefined);
+    for (let i = 0; i < REUSE_REFUSALS_PER_LINK; i += 1) expect(await resets.refuseReused(second)).to.equal(true);
+    expect((await resets.check(other))?.userId).to.equal('user-3');
+    expect((await resets.consume(second))?.userId, 'refusals leave the link usable').to.equal('user-2');
+  });
+});
