@@ -125,8 +125,10 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     // Redis by a scan): one being issued meanwhile may land where the scan has passed. Its `iat`
     // is not after the mark, so it is refused at every read, as the client's JWTs are. The
     // client comes from the Client model's cache, which the provider read for this request anyway.
-    admits: async (model, payload) =>
-      model !== 'ClientCredentials' || typeof payload.clientId !== 'string' || !revokedByClientMark((await clientAdapter.find(payload.clientId)) as Record<string, unknown> | undefined, payload.iat),
+    admits: {
+      ClientCredentials: async (payload) =>
+        typeof payload.clientId !== 'string' || !revokedByClientMark((await clientAdapter.find(payload.clientId)) as Record<string, unknown> | undefined, payload.iat),
+    },
     ...(deps.now === undefined ? {} : { now: deps.now }),
     // The server ends every rotation in completeRotation or abandonRotation (src/oidc/refresh-rotation.ts).
     deferRotationSuccessors: true,

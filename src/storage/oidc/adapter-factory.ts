@@ -26,11 +26,12 @@ export interface AdapterFactoryDeps {
   readonly deferRotationSuccessors?: boolean;
   readonly now?: () => number;
   /**
-   * Judged on every record `find` returns (after the caches): one it refuses reads as absent.
+   * Per model: judged on every record its `find` returns (after the caches); one it refuses
+   * reads as absent. Models not named are not wrapped (no extra step on their reads).
    * Gatehouse refuses client_credentials tokens issued before their client's revocation mark
    * (src/oidc/storage.ts), whichever store still holds them.
    */
-  readonly admits?: ((model: string, payload: AdapterPayload) => Promise<boolean>) | undefined;
+  readonly admits?: Readonly<Partial<Record<string, (payload: AdapterPayload) => Promise<boolean>>>> | undefined;
 }
 
 /**
@@ -82,12 +83,12 @@ export interface RoutedAdapterFactory extends AdapterFactory {
   clientTokensRevoked(clientId: string): Promise<void>;
 }
 
-function admitting(model: string, adapter: Adapter, admits: NonNullable<AdapterFactoryDeps['admits']>): Adapter {
+function admitting(adapter: Adapter, admits: (payload: AdapterPayload) => Promise<boolean>): Adapter {
   return {
     ...adapter,
     find: async (id) => {
       const payload = await adapter.find(id);
-      return payload === undefined || (await guard(admits(model, payload))) ? payload : undefined;
+      return payload === undefined || (await guard(admits(payload))) ? payload : undefined;
     },
   };
 }
@@ -150,7 +151,8 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
         revokeByGrantId: (grantId) => guard(revokeEverywhere(model, grantId)),
       };
       adapter = records === undefined ? routed : records.wrap(model, routed);
-      if (deps.admits !== undefined) adapter = admitting(model, adapter, deps.admits);
+      const admits = deps.admits?.[model];
+      if (admits !== undefined) adapter = admitting(adapter, admits);
       adapters.set(model, adapter);
     }
     return adapter;
