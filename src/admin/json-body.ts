@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { GatehouseError, InvalidRequestError } from '../errors/gatehouse-error.ts';
-import { refuseNulCharacters } from './nul-characters.ts';
+import { refuseNulCharacters } from '../errors/nul-characters.ts';
 
 const LIMIT = 64 * 1024;
 

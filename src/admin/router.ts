@@ -5,7 +5,7 @@ import type { AuditActor } from '../observability/audit-trail.ts';
 import { NotFoundError } from '../errors/gatehouse-error.ts';
 import { errorResponder } from '../errors/respond.ts';
 import { readJson } from './json-body.ts';
-import { refuseNulCharacters } from './nul-characters.ts';
+import { refuseNulCharacters } from '../errors/nul-characters.ts';
 import { openApiDocument } from './openapi.ts';
 import type { AdminRoute } from './route-table.ts';
 

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { InvalidRequestError } from './gatehouse-error.ts';
 
 const MESSAGE = 'must not contain a NUL character';
 
