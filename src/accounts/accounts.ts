@@ -378,10 +378,18 @@ export function createAccounts({
     },
 
     async setPassword(id, password) {
-      const { policy, doc } = await checkNew(id, password);
+      const { policy } = await checkNew(id, password);
       const passwordHash = await hasher.hash(password);
-      await update(id, { passwordHash, passwordChangedAt: now() });
-      await history.remember(id, doc.passwordHash, policy.history);
+      // The change and the history append are one step under the user's lock (which also guards
+      // `password_history`): the hash replaced is the one read under the lock, not the one
+      // checkNew saw, so of two changes at once the second remembers the first's password.
+      await locked(id, async () => {
+        const replaced = await users.findById(id, { passwordHash: 1 }).lean<Pick<StoredUser, 'passwordHash'>>().exec();
+        if (replaced === null) throw new UserNotFoundError(id);
+        const at = now();
+        await users.updateOne({ _id: id }, { $set: { passwordHash, passwordChangedAt: at, updatedAt: at } }).exec();
+        await history.remember(id, replaced.passwordHash, policy.history);
+      });
       await onChange(id);
     },
 
