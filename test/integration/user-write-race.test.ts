@@ -88,6 +88,18 @@ describe('concurrent writes of one user (real MongoDB-wire server)', function ()
     expect(problems, 'rounds whose history lost a replaced password').to.deep.equal([]);
   });
 
+  it('refuses the second of two changes to the same new password made at once (it is the current password by then)', async () => {
+    const history = createAccounts({ users, hasher: harness.hasher, limiter: harness.limiter, passwordPolicy: { ...DEFAULT_PASSWORD_POLICY, history: 3 } });
+    const user = await history.createUser({ username: 'race-same', password: 'same password 0' });
+    const outcomes: string[] = [];
+    for (let round = 1; round <= 8; round++) {
+      const settled = await Promise.allSettled([history.setPassword(user.id, `same password ${round}`), history.setPassword(user.id, `same password ${round}`)]);
+      const refused = settled.filter((result) => result.status === 'rejected' && (result.reason as Error).name === 'PasswordPolicyError').length;
+      if (refused !== 1) outcomes.push(`${round}: ${refused} refused (${settled.map((result) => result.status).join(', ')})`);
+    }
+    expect(outcomes, 'rounds where both (or neither) were accepted').to.deep.equal([]);
+  });
+
   it(`keeps a role assignment that races a disable (${ROUNDS} rounds)`, async () => {
     const roles = createLabelDirectory({ kind: 'role', model: labelModel(connection, 'role'), users });
     const user = await accounts.createUser({ username: 'race-role', password: 'initial password 0' });
