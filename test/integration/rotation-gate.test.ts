@@ -14,6 +14,13 @@ import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
 
 const id = () => randomBytes(12).toString('base64url');
 
+/** A promise the test resolves when it chooses. */
+function latch(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
+
 async function rejection(promise: Promise<unknown>): Promise<string | undefined> {
   return promise.then(
     () => undefined,
@@ -282,6 +289,42 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
     const successor = await rotate(adapter, key, grantId);
     await adapter.completeRotation(key, successor);
     expect(await stored(failed), 'the failed successor was never written').to.equal(false);
+    expect(await stored(successor)).to.equal(true);
+  });
+
+  it('two rotations of one token on one instance (reuse window): each failed completion gives back its own claim, not the other\'s', async () => {
+    // A client's concurrent refreshes, both on this instance, the second inside the reuse window:
+    // only the first holds the Redis claim. Its completion fails (503); the claim must go back,
+    // or a retry after the window but inside the hold is refused as "in flight".
+    const { key, grantId } = await issued(factory(3));
+    const own = await connectMongo({ uri: mongoUri, timeoutMs: 5000 });
+    const instance = createAdapterFactory({ mongo: own, redis, redisPrefix: prefix, reuseWindowSeconds: 3, deferRotationSuccessors: true, now: () => clock });
+    const go = latch();
+    /** One request: rotates, then completes once the test lets it (inside its own refresh-grant scope, as the server runs it). */
+    function request(): { rotated: Promise<void>; completed: Promise<string | undefined> } {
+      const rotated = latch();
+      const completed = instance.inRefreshGrant(key, async () => {
+        const successor = await rotate(instance, key, grantId);
+        rotated.resolve();
+        await go.promise;
+        return rejection(instance.completeRotation(key, successor));
+      });
+      return { rotated: rotated.promise, completed };
+    }
+    const first = request();
+    await first.rotated;
+    clock += 1_000;
+    const second = request();
+    await second.rotated;
+    await own.close();
+    go.resolve();
+    expect(await first.completed, 'the first completion fails').to.not.equal(undefined);
+    expect(await second.completed, 'the second too').to.not.equal(undefined);
+    expect(await redis.get(rotationClaimKey(prefix, `RefreshToken:${key}`)), 'the first rotation\'s claim is given back').to.equal(null);
+    clock += 4_000;
+    const retry = factory(3);
+    const successor = await retry.inRefreshGrant(key, () => rotate(retry, key, grantId));
+    expect(await rejection(retry.completeRotation(key, successor)), 'the retry after the window, inside the hold').to.equal(undefined);
     expect(await stored(successor)).to.equal(true);
   });
 

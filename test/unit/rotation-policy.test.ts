@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { consumeStateOf, createJustFound } from '../../src/storage/oidc/consume-state.ts';
 import { createHeldSuccessors } from '../../src/storage/oidc/held-successors.ts';
 import type { OidcDocument } from '../../src/storage/oidc/mongo-documents.ts';
-import { claimOf, createRotationClaims } from '../../src/storage/oidc/rotation-claims.ts';
+import { claimOf, createRotationClaims, type ClaimHolder } from '../../src/storage/oidc/rotation-claims.ts';
 import { markerVerdict } from '../../src/storage/oidc/rotation-verdicts.ts';
 
 const doc = (id: string, grantId = 'g'): OidcDocument => ({ _id: id, payload: '{}', grantId, expiresAt: new Date(10_000_000) });
@@ -80,6 +80,32 @@ describe('refresh rotation policy (storage)', () => {
       claims.remember('b', claimOf(state, 2, false));
       expect(claims.take('a')).to.equal(undefined);
       expect(claims.take('b')).to.have.property('atMs', 2);
+    });
+
+    it('per rotation inside a request\'s scope: two rotations of one token keep their own claims', () => {
+      let current: ClaimHolder | undefined;
+      const claims = createRotationClaims(10, () => current);
+      const first: ClaimHolder = {};
+      const second: ClaimHolder = {};
+      current = first;
+      claims.remember('t', claimOf(state, 1_000, true));
+      current = second;
+      claims.remember('t', claimOf(state, 2_000, false));
+      current = first;
+      expect(claims.take('t'), 'the first request\'s own claim (it holds Redis)').to.include({ atMs: 1_000, inRedis: true });
+      expect(claims.take('t'), 'once').to.equal(undefined);
+      current = second;
+      expect(claims.take('t')).to.include({ atMs: 2_000, inRedis: false });
+      current = undefined;
+      expect(claims.take('t'), 'nothing was kept by token id').to.equal(undefined);
+    });
+
+    it('a scope gives only the claim of the token it rotated', () => {
+      const holder: ClaimHolder = {};
+      const claims = createRotationClaims(10, () => holder);
+      claims.remember('t', claimOf(state, 1_000, true));
+      expect(claims.take('other')).to.equal(undefined);
+      expect(claims.take('t')).to.have.property('atMs', 1_000);
     });
   });
 

@@ -86,7 +86,7 @@ export function createRefreshRotation({
   const heldSuccessors = createHeldSuccessors(HELD_SUCCESSORS, HELD_SUCCESSOR_MS, (doc) =>
     timed(onOperation, REFRESH_TOKEN, 'mongodb', 'upsert', () => writeSuccessor(doc)),
   );
-  const claims = createRotationClaims(HELD_SUCCESSORS);
+  const claims = createRotationClaims(HELD_SUCCESSORS, refreshGrants.current);
 
   /** A refresh token as it reads with its rotation: consumed from the first completed rotation on. */
   function withRotation(doc: OidcDocument, marker: RotationMarker | null | undefined): OidcDocument {
