@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { AdapterPayload } from 'oidc-provider';
 import { createAdapterFactory, type RoutedAdapterFactory } from '../../src/storage/oidc/adapter-factory.ts';
-import { CONSUMPTION_COLLECTION } from '../../src/storage/oidc/mongo-documents.ts';
+import { CONSUMPTION_COLLECTION, toDocument } from '../../src/storage/oidc/mongo-documents.ts';
 import { ROTATION_IN_FLIGHT_MS } from '../../src/storage/oidc/mongo-adapter.ts';
 import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
 import { rotationClaimKey } from '../../src/storage/oidc/rotation-gate.ts';
@@ -217,6 +217,51 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
       expect(outcome.refused).to.equal('invalid_grant');
       expect(outcome.reused, 'not reuse').to.equal(undefined);
       expect(await stored(outcome.first), 'the winner keeps its successor').to.equal(true);
+    });
+
+    it('a completion whose reply was lost, sent again: the marker names this rotation\'s own successor — completed, nothing refused or revoked', async () => {
+      const adapter = factory(0);
+      const { key, grantId } = await issued(adapter);
+      const outcome = await adapter.inRefreshGrant(key, async () => {
+        const successor = await rotate(adapter, key, grantId);
+        // The first attempt's insert (successor + marker) committed; its reply never arrived, and
+        // the same insert is sent again (the driver's retryable write, or a retry of ours).
+        const payload = { kind: 'RefreshToken', jti: successor, grantId, accountId: 'a', clientId: 'c', rotations: 1 } as AdapterPayload;
+        await tokens().insertMany([toDocument(successor, payload, 3600, clock), { _id: `rotated:${key}`, rotatedAtMs: clock, successorId: successor, grantId }] as never[], { ordered: true });
+        return { refused: await rejection(adapter.completeRotation(key, successor)), reused: adapter.reusedGrant(), successor };
+      });
+      expect(outcome.refused, 'the completion succeeds').to.equal(undefined);
+      expect(outcome.reused, 'not reuse').to.equal(undefined);
+      expect(await stored(outcome.successor), 'the successor stays').to.equal(true);
+      expect(await stored(key), 'the grant is not revoked').to.equal(true);
+      expect(await marker(key)).to.include({ successorId: outcome.successor, rotatedAtMs: clock });
+      expect(await adapter('RefreshToken').find(outcome.successor), 'the successor is usable').not.to.have.property('consumed');
+    });
+
+    it('the same completion run twice (a retry after its write committed) succeeds both times and revokes nothing', async () => {
+      const adapter = factory(0);
+      const { key, grantId } = await issued(adapter);
+      const outcome = await adapter.inRefreshGrant(key, async () => {
+        const successor = await rotate(adapter, key, grantId);
+        await adapter.completeRotation(key, successor);
+        return { again: await rejection(adapter.completeRotation(key, successor)), reused: adapter.reusedGrant(), successor };
+      });
+      expect(outcome).to.deep.equal({ again: undefined, reused: undefined, successor: outcome.successor });
+      expect(await stored(outcome.successor)).to.equal(true);
+      expect(await stored(key), 'the grant is not revoked').to.equal(true);
+    });
+
+    it('a marker naming ANOTHER successor is still another rotation: reuse revokes the grant', async () => {
+      const adapter = factory(0);
+      const { key, grantId } = await issued(adapter);
+      const outcome = await adapter.inRefreshGrant(key, async () => {
+        const successor = await rotate(adapter, key, grantId);
+        await tokens().insertOne({ _id: `rotated:${key}`, rotatedAtMs: clock, successorId: id(), grantId } as never);
+        return { refused: await rejection(adapter.completeRotation(key, successor)), reused: adapter.reusedGrant(), successor };
+      });
+      expect(outcome.refused).to.equal('invalid_grant');
+      expect(outcome.reused).to.equal(grantId);
+      expect(await stored(outcome.successor)).to.equal(false);
     });
 
     it('inside the reuse window a retry of a rotated token completes too', async () => {

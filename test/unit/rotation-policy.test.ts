@@ -3,7 +3,7 @@ import { consumeStateOf, createJustFound } from '../../src/storage/oidc/consume-
 import { createHeldSuccessors } from '../../src/storage/oidc/held-successors.ts';
 import type { OidcDocument } from '../../src/storage/oidc/mongo-documents.ts';
 import { claimOf, createRotationClaims, type ClaimHolder } from '../../src/storage/oidc/rotation-claims.ts';
-import { markerVerdict } from '../../src/storage/oidc/rotation-verdicts.ts';
+import { markerVerdict, type RotationView } from '../../src/storage/oidc/rotation-verdicts.ts';
 
 const doc = (id: string, grantId = 'g'): OidcDocument => ({ _id: id, payload: '{}', grantId, expiresAt: new Date(10_000_000) });
 
@@ -11,26 +11,35 @@ const doc = (id: string, grantId = 'g'): OidcDocument => ({ _id: id, payload: '{
 describe('refresh rotation policy (storage)', () => {
   describe('markerVerdict: a rotation meets its token\'s marker', () => {
     const view = (atMs: number, foundAtMs: number, markerRead = false) => ({ atMs, foundAtMs, markerRead });
+    const verdict = (rotatedAtMs: number, rotation: RotationView | undefined, atMs: number, windowSeconds: number, successors: { marker?: string; ours?: string } = {}) =>
+      markerVerdict({ rotatedAtMs, successorId: successors.marker }, { rotation, atMs, windowSeconds, successorId: successors.ours });
+
+    it('naming this rotation\'s own successor: an earlier send of the same completion committed (its reply was lost)', () => {
+      expect(verdict(4_000, view(5_000, 4_000), 5_000, 0, { marker: 's1', ours: 's1' }), 'not reuse, though before the find').to.equal('ours');
+      expect(verdict(1_000, view(5_000, 4_000), 5_000, 0, { marker: 's1', ours: 's2' }), 'another rotation\'s').to.equal('reuse');
+      expect(verdict(1_000, view(5_000, 4_000), 5_000, 0, { ours: 's1' }), 'a marker naming no successor is not ours').to.equal('reuse');
+      expect(verdict(1_000, view(5_000, 4_000), 5_000, 0, { marker: 's1' }), 'a consume has no successor yet').to.equal('reuse');
+    });
 
     it('inside the reuse window (from the first rotation, as the claim saw it): goes ahead', () => {
-      expect(markerVerdict(1_000, view(5_000, 4_000), 60_000, 10)).to.equal('window');
-      expect(markerVerdict(1_000, view(10_999, 4_000), 60_000, 10), 'the claim\'s time counts, not the completion\'s').to.equal('window');
-      expect(markerVerdict(1_000, view(11_000, 2_000), 11_000, 10), 'the window ends before rotatedAtMs + window').to.equal('reuse');
+      expect(verdict(1_000, view(5_000, 4_000), 60_000, 10)).to.equal('window');
+      expect(verdict(1_000, view(10_999, 4_000), 60_000, 10), 'the claim\'s time counts, not the completion\'s').to.equal('window');
+      expect(verdict(1_000, view(11_000, 2_000), 11_000, 10), 'the window ends before rotatedAtMs + window').to.equal('reuse');
     });
 
     it('strict: a marker written before this request found the token is reuse, a tie included', () => {
-      expect(markerVerdict(1_000, view(5_000, 4_000), 5_000, 0)).to.equal('reuse');
-      expect(markerVerdict(4_000, view(5_000, 4_000), 5_000, 0), 'the same millisecond').to.equal('reuse');
+      expect(verdict(1_000, view(5_000, 4_000), 5_000, 0)).to.equal('reuse');
+      expect(verdict(4_000, view(5_000, 4_000), 5_000, 0), 'the same millisecond').to.equal('reuse');
     });
 
     it('a marker written after this request\'s find is a lost race, not reuse', () => {
-      expect(markerVerdict(4_001, view(5_000, 4_000), 5_000, 0)).to.equal('lost');
+      expect(verdict(4_001, view(5_000, 4_000), 5_000, 0)).to.equal('lost');
     });
 
     it('never reuse when the find read the marker (the library judged that) or the rotation has no view of itself', () => {
-      expect(markerVerdict(1_000, view(5_000, 4_000, true), 5_000, 0)).to.equal('lost');
-      expect(markerVerdict(1_000, undefined, 5_000, 0)).to.equal('lost');
-      expect(markerVerdict(1_000, undefined, 5_000, 10), 'without a claim the window counts from now').to.equal('window');
+      expect(verdict(1_000, view(5_000, 4_000, true), 5_000, 0)).to.equal('lost');
+      expect(verdict(1_000, undefined, 5_000, 0)).to.equal('lost');
+      expect(verdict(1_000, undefined, 5_000, 10), 'without a claim the window counts from now').to.equal('window');
     });
   });
 

@@ -125,7 +125,7 @@ export function createRefreshRotation({
     if (state.markerRead) return 'none';
     const marker = await markers().findOne({ _id: rotationMarkerId(id) });
     if (marker === null) return 'none';
-    const verdict = markerVerdict(marker.rotatedAtMs, { atMs: at, foundAtMs: state.foundAtMs, markerRead: state.markerRead }, at, reuseWindowSeconds);
+    const verdict = markerVerdict(marker, { rotation: { atMs: at, foundAtMs: state.foundAtMs, markerRead: state.markerRead }, atMs: at, windowSeconds: reuseWindowSeconds });
     if (verdict === 'reuse') await reused(state.grantId);
     return verdict === 'window' ? 'window' : 'none';
   }
@@ -234,12 +234,14 @@ export function createRefreshRotation({
           }
         }
       }
-      // The marker is there: another rotation of this token completed. Inside the reuse window
-      // (as the claim saw it) this one completes too — its successor is written, the first
-      // rotation's time stays. Otherwise it loses, and its successor, never handed out, goes.
+      // The marker is there. Naming this rotation's successor, it is this very completion, sent
+      // again after its reply was lost (a retried insert): done — the successor was written before
+      // it, in the same command. Otherwise another rotation of this token completed: inside the
+      // reuse window (as the claim saw it) this one completes too — its successor is written, the
+      // first rotation's time stays; if not, it loses, and its successor, never handed out, goes.
       const first = await markers().findOne({ _id: marker._id });
-      const verdict = first === null ? 'lost' : markerVerdict(first.rotatedAtMs, claim, at, reuseWindowSeconds);
-      if (verdict === 'window') return;
+      const verdict = first === null ? 'lost' : markerVerdict(first, { rotation: claim, atMs: at, windowSeconds: reuseWindowSeconds, successorId });
+      if (verdict === 'ours' || verdict === 'window') return;
       refused = true;
       if (successor !== undefined) {
         await tokens()
