@@ -137,7 +137,7 @@ describe('admin console (headless Chromium)', () => {
     await page.fill('#f-name', 'Nightly reports v2');
     await page.fill('#f-policy_uri', 'ftp://reports.example.com/privacy');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('alert').filter({ hasText: 'policy_uri' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Privacy policy URI: must be an http(s) URL' }).waitFor();
     // The message sits next to the field too, tied to it for screen readers.
     expect(await page.locator('#f-policy_uri-error').textContent()).to.include('http(s)');
     expect(await page.getAttribute('#f-policy_uri', 'aria-invalid')).to.equal('true');
