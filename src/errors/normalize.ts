@@ -60,7 +60,8 @@ export function zodDetails(error: ZodError): ErrorDetail[] {
     const path = issue.path.map(String);
     // A strict object's unknown members: one detail each, named by its own path.
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'unknown field', code: 'unknown_field' }));
-    const problem = issueProblem(issue);
+    // A module's own words from the catalogue name the problem best (`unknown event type`); else the issue's shape does.
+    const problem = problemOf(issue.message) ?? issueProblem(issue);
     return [{ path: path.join('.'), message: issue.message, ...problem }];
   });
 }
