@@ -203,7 +203,8 @@ async function main(): Promise<void> {
   } finally {
     await browser?.close();
     await gatehouse.close();
-    await deploy.drop();
+    // Reported, not thrown: a failed clean-up must not hide what went wrong in the sweep.
+    await deploy.drop().catch((error: unknown) => console.error('could not drop the sweep database:', error));
     await inbox.close();
   }
   console.log(`${shots} screenshots in ${OUT}`);

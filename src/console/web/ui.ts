@@ -163,14 +163,16 @@ export function tableWrap(label: string, content: HTMLElement): HTMLElement {
 
 export function table(caption: string, columns: ReadonlyArray<string | readonly [string, 'optional']>, rows: ReadonlyArray<ReadonlyArray<Child>>): HTMLElement {
   const optional = columns.map((column) => typeof column !== 'string');
+  const labels = columns.map((column) => (typeof column === 'string' ? column : column[0]));
+  // Stacked on phones (base.css): one card per row, each value under its column's name.
   return tableWrap(
     caption,
     h(
       'table',
-      {},
+      { class: 'stacked' },
       h('caption', { class: 'hint' }, caption),
       h('thead', {}, h('tr', {}, ...columns.map((column, i) => h('th', { scope: 'col', class: optional[i] ? 'optional' : undefined }, typeof column === 'string' ? column : column[0])))),
-      h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((cell, i) => h('td', { class: optional[i] ? 'optional' : undefined }, cell))))),
+      h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((cell, i) => h('td', { class: optional[i] ? 'optional' : undefined, 'data-label': labels[i] || undefined }, cell))))),
     ),
   );
 }
