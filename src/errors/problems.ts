@@ -39,6 +39,7 @@ export const PROBLEMS = {
   nothing_to_change: 'name at least one field to change',
   entries_length: 'entries must be 1-128 characters',
   already_in_use: 'already in use',
+  nul_character: 'must not contain a NUL character',
 
   // Addresses.
   uri: 'must be an absolute URI without a fragment',

@@ -478,6 +478,29 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(await problem('PATCH', '/settings/password-policy', { password_min_length: 2 })).to.deep.equal({ field: 'password_min_length', code: 'too_small', params: { min: 8 } });
       expect(await problem('PATCH', '/settings/otp', { otp_digits: 7 })).to.deep.equal({ field: 'otp_digits', code: 'one_of', params: { values: '6, 8' } });
       expect(await problem('GET', '/audit-events?type=nope')).to.deep.equal({ field: 'type', code: 'event_type' });
+      expect(await problem('POST', '/roles', { name: 'r\u0000' })).to.deep.equal({ field: 'name', code: 'nul_character' });
+    });
+
+    // FerretDB on PostgreSQL (jsonb) fails any command with a NUL in a string: refused at the door.
+    it('a NUL character in a body field, a query parameter or a path segment is a 400 naming it, never a 500', async () => {
+      const cases: Array<[string, string, unknown, string]> = [
+        ['POST', '/users', { username: 'nul-bob', email: 'a\u0000b@example.com' }, 'email'],
+        ['POST', '/clients', { name: 'x\u0000', redirect_uris: ['https://app.example.com/cb'] }, 'name'],
+        ['POST', '/clients', { name: 'x', redirect_uris: ['https://app.example.com/cb\u0000'] }, 'redirect_uris.0'],
+        ['POST', '/roles', { name: 'r\u0000' }, 'name'],
+        ['POST', '/lockouts/clear', { subject: 'login:a\u0000' }, 'subject'],
+        ['GET', '/users/abc%00', undefined, 'userId'],
+        ['GET', '/clients/abc%00', undefined, 'clientId'],
+        ['GET', '/apis/abc%00', undefined, 'identifier'],
+        ['GET', '/users?q=a%00', undefined, 'q'],
+        ['GET', '/audit-events?user=a%00', undefined, 'user'],
+      ];
+      for (const [method, path, body, field] of cases) {
+        const response = await call(method, path, body);
+        expect(response.status, `${method} ${path}: ${JSON.stringify(response.body)}`).to.equal(400);
+        expect(response.body.error).to.equal('invalid_request');
+        expect((response.body.details as Array<{ path: string }>).map((detail) => detail.path), `${method} ${path}`).to.deep.equal([field]);
+      }
     });
 
     it('unknown admin paths are JSON 404s', async () => {
