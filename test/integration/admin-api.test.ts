@@ -503,6 +503,13 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       }
     });
 
+    it('a deeply nested JSON body is a 400, not a 500 (the NUL check walks it without recursion)', async () => {
+      const depth = 20_000;
+      const response = await call('POST', '/roles', `{"name":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+      expect(response.status, JSON.stringify(response.body)).to.equal(400);
+      expect(response.body.error).to.equal('invalid_request');
+    });
+
     it('unknown admin paths are JSON 404s', async () => {
       const response = await call('GET', '/nothing-here');
       expect(response.status).to.equal(404);
