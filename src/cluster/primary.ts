@@ -29,7 +29,7 @@ export function runSupervisor(config: Config, logger: Logger): void {
       fork() {
         const worker = cluster.fork();
         handles.set(worker.id, worker);
-        return { id: worker.id, signal: (signal) => void worker.process.kill(signal) };
+        return { id: worker.id, pid: worker.process.pid, signal: (signal) => void worker.process.kill(signal) };
       },
     },
     clock: systemClock,

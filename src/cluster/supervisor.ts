@@ -14,6 +14,8 @@ export interface WorkerReady {
 /** One worker process as the supervisor sees it (node:cluster's Worker, or a test's fake). */
 export interface SupervisedWorker {
   readonly id: number;
+  /** Its process id, for the log (an operator or a test may signal one worker). */
+  readonly pid?: number | undefined;
   /** Sends a signal to the worker's process. */
   signal(signal: NodeJS.Signals): void;
 }
@@ -87,7 +89,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
   function fork(): void {
     const worker = spawner.fork();
     running.set(worker.id, { worker, ready: false });
-    logger.info({ workerId: worker.id }, 'worker starting');
+    logger.info({ workerId: worker.id, pid: worker.pid }, 'worker starting');
   }
 
   function finish(code: number): void {
