@@ -27,7 +27,7 @@
  * userinfo). The event loop's own CPU per request is shown beside the process's.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
@@ -39,6 +39,7 @@ import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores } from './lib/storage.ts';
+import { treeCpuMs, treeEventLoopCpuMs } from './lib/process-tree.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
@@ -98,20 +99,14 @@ writeFileSync(fixturePath, JSON.stringify(fixture), { mode: 0o600 });
 
 const children: Child[] = [];
 
-/** CPU milliseconds (user + system, all threads) a process has used so far, from /proc (Linux). */
+/** CPU milliseconds (user + system, all threads) a server has used so far: every process of its tree (GATEHOUSE_WORKERS), from /proc (Linux). */
 function processCpuMs(pid: number): number {
-  return statCpuMs(`/proc/${pid}/stat`);
+  return treeCpuMs(pid);
 }
 
-/** The same for the process's main thread alone: the event loop (no hashing, GC or libuv threads). */
+/** The same for the main threads alone: the event loops (no hashing, GC or libuv threads). */
 function eventLoopCpuMs(pid: number): number {
-  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
-}
-
-function statCpuMs(path: string): number {
-  const stat = readFileSync(path, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  return treeEventLoopCpuMs(pid);
 }
 
 /** The request one server gets for a scenario (tokens are minted on that server). */

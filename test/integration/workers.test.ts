@@ -129,6 +129,7 @@ describe('GATEHOUSE_WORKERS=2: one instance, two worker processes (real processe
     const after = await once(`${server!.url}/metrics`);
     expect(after.status).to.equal(200);
     expect(count(after.body) - count(before.body)).to.equal(6);
+    expect(after.body).to.match(/^gatehouse_worker_processes 2$/m);
     // Default metrics are the instance's too: one value, not one per worker.
     expect(after.body.match(/^process_resident_memory_bytes /gm)).to.have.length(1);
   });
