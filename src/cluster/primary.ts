@@ -66,6 +66,11 @@ export function runSupervisor(config: Config, logger: Logger): void {
     relay.gone(worker.id);
     supervisor.exited({ id: worker.id, signal: () => {} }, code, signal);
   });
+  // The supervisor's own fault ends it; its workers exit as their channel to it closes (node:cluster).
+  process.on('uncaughtException', (error: Error) => {
+    logger.fatal({ err: error }, 'supervisor: uncaught exception; exiting');
+    process.exit(1);
+  });
   process.on('SIGTERM', () => supervisor.stop('SIGTERM'));
   process.on('SIGINT', () => supervisor.stop('SIGINT'));
   supervisor.start();
