@@ -253,6 +253,8 @@ export function createAccounts({
     if (result.matchedCount === 0) throw new UserNotFoundError(id);
   }
 
+  const historyRefusal = (policy: PasswordPolicy) => new PasswordPolicyError([{ rule: 'history', limit: policy.history, message: `must not be one of the last ${policy.history} passwords` }]);
+
   /** The policy in force, for this user: compared with their own name, address and earlier passwords only. */
   async function checkNew(id: string, password: string): Promise<{ policy: PasswordPolicy; doc: StoredUser }> {
     const policy = await policyNow();
@@ -260,7 +262,7 @@ export function createAccounts({
     if (doc === null) throw new UserNotFoundError(id);
     checkPassword(password, policy, doc);
     if (await history.reused(id, password, doc.passwordHash, policy.history)) {
-      throw new PasswordPolicyError([{ rule: 'history', limit: policy.history, message: `must not be one of the last ${policy.history} passwords` }]);
+      throw historyRefusal(policy);
     }
     return { policy, doc };
   }
@@ -380,8 +382,21 @@ export function createAccounts({
     async setPassword(id, password) {
       const { policy, doc } = await checkNew(id, password);
       const passwordHash = await hasher.hash(password);
-      await update(id, { passwordHash, passwordChangedAt: now() });
-      await history.remember(id, doc.passwordHash, policy.history);
+      // The change and the history append are one step under the user's lock (which also guards
+      // `password_history`): the hash replaced is the one read under the lock, not the one
+      // checkNew saw, so of two changes at once the second remembers the first's password.
+      await locked(id, async () => {
+        const replaced = await users.findById(id, { passwordHash: 1 }).lean<Pick<StoredUser, 'passwordHash'>>().exec();
+        if (replaced === null) throw new UserNotFoundError(id);
+        // Changed since the check (another change won the lock first): the history check again,
+        // against what is stored now — rare, so the verifications under the lock cost little.
+        if (replaced.passwordHash !== doc.passwordHash && (await history.reused(id, password, replaced.passwordHash, policy.history))) {
+          throw historyRefusal(policy);
+        }
+        const at = now();
+        await users.updateOne({ _id: id }, { $set: { passwordHash, passwordChangedAt: at, updatedAt: at } }).exec();
+        await history.remember(id, replaced.passwordHash, policy.history);
+      });
       await onChange(id);
     },
 
