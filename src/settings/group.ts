@@ -46,3 +46,20 @@ export function effectiveOf<S extends object>(group: SettingsGroup<S>, configure
   }
   return result as S;
 }
+
+/**
+ * A group's name table: each setting → the field of the configuration section it starts from,
+ * which is also the field of the policy its consumers read (the limiter's, the OTP policy...).
+ * Both directions below come from the one table, so a setting cannot be mapped one way only.
+ */
+export type NameTable = Readonly<Record<string, string>>;
+
+/** The settings a configuration section gives: setting → the section's field the table names. */
+export function settingsFrom<const T extends Readonly<Record<string, keyof C & string>>, C>(table: T, section: C): { -readonly [K in keyof T]: C[T[K]] } {
+  return Object.fromEntries(Object.entries(table).map(([setting, field]) => [setting, section[field as keyof C]])) as { -readonly [K in keyof T]: C[T[K]] };
+}
+
+/** The policy fields the settings in force give: the table's field → its setting's value. */
+export function fieldsFrom<const T extends NameTable, S extends { readonly [K in keyof T]: unknown }>(table: T, settings: S): { -readonly [K in keyof T as T[K]]: S[K] } {
+  return Object.fromEntries(Object.entries(table).map(([setting, field]) => [field, settings[setting as keyof S]])) as { -readonly [K in keyof T as T[K]]: S[K] };
+}
