@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { lockoutPolicy, type LockoutPolicy } from '../accounts/login-limiter.ts';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
-import { fieldsFrom, settingsFrom, type SettingsGroup } from './group.ts';
+import { fieldsFrom, settingsFrom, wholeNumberChange, type SettingsGroup } from './group.ts';
 
 /**
  * Brute-force detection (Keycloak: Realm settings → Security defenses → Brute force detection):
@@ -44,16 +44,7 @@ export const BRUTE_FORCE_RANGES: Readonly<Record<keyof BruteForceSettings, { min
   lockout_max_seconds: { min: 1, max: YEAR },
 };
 
-const whole = (name: keyof BruteForceSettings, unit: string) => {
-  const { min, max } = BRUTE_FORCE_RANGES[name];
-  return z
-    .number({ message: `must be a whole number of ${unit}` })
-    .int({ message: `must be a whole number of ${unit}` })
-    .min(min, { message: `must be at least ${min}` })
-    .max(max, { message: `must be at most ${max}` })
-    .nullable()
-    .optional();
-};
+const whole = (name: keyof BruteForceSettings, unit: string) => wholeNumberChange(BRUTE_FORCE_RANGES[name], unit);
 
 export const bruteForcePatchSchema = z.strictObject({
   lockout_threshold: whole('lockout_threshold', 'failures'),

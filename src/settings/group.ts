@@ -1,5 +1,5 @@
 import type { SchemaDefinition } from 'mongoose';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import type { ErrorDetail } from '../errors/gatehouse-error.ts';
 
@@ -26,6 +26,18 @@ export interface SettingsGroup<S extends object> {
   readonly storedShape: SchemaDefinition;
   /** Rules across settings, checked on the values a change would put in force (400 naming the field). */
   readonly problems?: (settings: S) => ErrorDetail[];
+}
+
+/** A whole number of `unit` within `range`, as a change may set it (null: back to the configured value; absent: unchanged). */
+export function wholeNumberChange(range: { readonly min: number; readonly max: number }, unit: string) {
+  const message = `must be a whole number of ${unit}`;
+  return z
+    .number({ message })
+    .int({ message })
+    .min(range.min, { message: `must be at least ${range.min}` })
+    .max(range.max, { message: `must be at most ${range.max}` })
+    .nullable()
+    .optional();
 }
 
 export function settingNames<S extends object>(group: SettingsGroup<S>): Array<keyof S & string> {

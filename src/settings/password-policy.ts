@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Config } from '../config/load.ts';
 import { PASSWORD_POLICY_BOUNDS, type PasswordPolicy } from '../config/password-policy.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
-import { fieldsFrom, settingsFrom, type SettingsGroup } from './group.ts';
+import { fieldsFrom, settingsFrom, wholeNumberChange, type SettingsGroup } from './group.ts';
 
 /**
  * Password policy (Keycloak: Authentication → Policies → Password policy): what a new password
@@ -56,16 +56,7 @@ const PASSWORD_POLICY_FIELDS = {
 /** A number's bounds: its field's in src/config/password-policy.ts (the configuration and the console's inputs use them too). */
 const rangeOf = (name: NumberSetting) => PASSWORD_POLICY_BOUNDS[PASSWORD_POLICY_FIELDS[name]];
 
-const whole = (name: NumberSetting, unit: string) => {
-  const { min, max } = rangeOf(name);
-  return z
-    .number({ message: `must be a whole number of ${unit}` })
-    .int({ message: `must be a whole number of ${unit}` })
-    .min(min, { message: `must be at least ${min}` })
-    .max(max, { message: `must be at most ${max}` })
-    .nullable()
-    .optional();
-};
+const whole = (name: NumberSetting, unit: string) => wholeNumberChange(rangeOf(name), unit);
 const flag = z.boolean({ message: 'must be true or false' }).nullable().optional();
 
 export const passwordPolicyPatchSchema = z.strictObject({
