@@ -1,6 +1,7 @@
 import { ZodError } from 'zod';
 import { GatehouseError, InvalidRequestError, type ErrorDetail } from './gatehouse-error.ts';
 import { asStoreError, StoreUnavailableError } from './store-unavailable.ts';
+import { UnstorableTextError } from './unstorable-text.ts';
 
 /** Codes for errors that carry only an HTTP status (Koa's ctx.throw, body parsers). */
 const CODES: Readonly<Record<number, string>> = {
@@ -42,7 +43,7 @@ interface HttpishError {
  */
 export function normalizeError(raw: unknown): GatehouseError {
   const store = asStoreError(raw);
-  if (store instanceof StoreUnavailableError) return store;
+  if (store instanceof StoreUnavailableError || store instanceof UnstorableTextError) return store;
   if (raw instanceof GatehouseError) return raw;
   if (raw instanceof ZodError) {
     const details = zodDetails(raw);

@@ -454,6 +454,35 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(response.status).to.equal(400);
     });
 
+    // FerretDB on PostgreSQL (jsonb) fails any command with a NUL in a string: refused at the door.
+    it('a NUL character in a body field, a query parameter or a path segment is a 400 naming it, never a 500', async () => {
+      const cases: Array<[string, string, unknown, string]> = [
+        ['POST', '/users', { username: 'nul-bob', email: 'a\u0000b@example.com' }, 'email'],
+        ['POST', '/clients', { name: 'x\u0000', redirect_uris: ['https://app.example.com/cb'] }, 'name'],
+        ['POST', '/clients', { name: 'x', redirect_uris: ['https://app.example.com/cb\u0000'] }, 'redirect_uris.0'],
+        ['POST', '/roles', { name: 'r\u0000' }, 'name'],
+        ['POST', '/lockouts/clear', { subject: 'login:a\u0000' }, 'subject'],
+        ['GET', '/users/abc%00', undefined, 'userId'],
+        ['GET', '/clients/abc%00', undefined, 'clientId'],
+        ['GET', '/apis/abc%00', undefined, 'identifier'],
+        ['GET', '/users?q=a%00', undefined, 'q'],
+        ['GET', '/audit-events?user=a%00', undefined, 'user'],
+      ];
+      for (const [method, path, body, field] of cases) {
+        const response = await call(method, path, body);
+        expect(response.status, `${method} ${path}: ${JSON.stringify(response.body)}`).to.equal(400);
+        expect(response.body.error).to.equal('invalid_request');
+        expect((response.body.details as Array<{ path: string }>).map((detail) => detail.path), `${method} ${path}`).to.deep.equal([field]);
+      }
+    });
+
+    it('a deeply nested JSON body is a 400, not a 500 (the NUL check walks it without recursion)', async () => {
+      const depth = 20_000;
+      const response = await call('POST', '/roles', `{"name":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+      expect(response.status, JSON.stringify(response.body)).to.equal(400);
+      expect(response.body.error).to.equal('invalid_request');
+    });
+
     it('unknown admin paths are JSON 404s', async () => {
       const response = await call('GET', '/nothing-here');
       expect(response.status).to.equal(404);
