@@ -5,7 +5,7 @@ import type { Context } from 'koa';
 const PROVIDER_ROUTE = Symbol('gatehouse.providerRoute');
 type Labelled = IncomingMessage & { [PROVIDER_ROUTE]?: string };
 
-/** Remembers which of the provider's routes (`token`, `discovery`, ...) served a request (src/oidc/route-names.ts tells). */
+/** Remembers which of the provider's routes (`token`, `discovery`, ...) served a request (the provider's outermost middleware tells, src/oidc/error-boundary.ts). */
 export function recordProviderRoute(req: IncomingMessage, route: string): void {
   (req as Labelled)[PROVIDER_ROUTE] = route;
 }
