@@ -1,5 +1,5 @@
 /**
- * node bench/profile.ts --scenario <name> [--seconds N] [--connections N] [--reference]
+ * node bench/profile.ts --scenario <name> [--seconds N] [--connections N] [--reference] [--build path/to/main.js]
  *
  * CPU profile of the production build under one benchmark scenario: starts the bench's own
  * services, seeds them, runs `node --cpu-prof dist/main.js`, loads it with autocannon, stops it
@@ -13,7 +13,8 @@
  * the event loop, the hashing threads and the rest, from /proc — CPU time, not wall time, so it
  * holds on a busy machine too). `--reference` profiles the library's in-memory reference
  * (bench/reference-server.ts) under the same scenario instead, for a side-by-side reading: both
- * print the event loop's sampled time per request (µs/req) next to each share.
+ * print the event loop's sampled time per request (µs/req) next to each share. `--build` profiles
+ * another build (an older `dist` with a `views` link next to it, as for bench/compare.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ const SCENARIOS = [...TOKEN_SCENARIOS, 'sign-in'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 usageOnHelp(import.meta.url);
-const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, reference: { type: 'boolean' } } });
+const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, reference: { type: 'boolean' }, build: { type: 'string' } } });
 const scenario = flags.scenario as Scenario;
 if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
 const REFERENCE = flags.reference === true;
@@ -65,7 +66,8 @@ if (REFERENCE) {
   writeFileSync(fixturePath, JSON.stringify(fixture), { mode: 0o600 });
   child = await startReference(fixturePath, CPU_PROFILE);
 } else {
-  child = await startGatehouseProcess('gatehouse', [...CPU_PROFILE, `${ROOT}dist/main.js`], env, url);
+  const build = flags.build === undefined ? `${ROOT}dist/main.js` : flags.build.startsWith('/') ? flags.build : `${process.cwd()}/${flags.build}`;
+  child = await startGatehouseProcess('gatehouse', [...CPU_PROFILE, build], env, url);
 }
 /** Requests answered while the profile counted (µs per request per function). */
 let measuredRequests = 0;
