@@ -6,7 +6,10 @@
  * (bench/reference-server.ts), in one run: every build and the reference are started at once
  * and measured in A B C C B A order per scenario (--rounds times), so the shared machine's drift
  * hits all alike. What a change buys is the ratio of its build to the build before it (or to the
- * reference) in the same run; absolute numbers are only what the machine did then. Besides
+ * reference) in the same run; absolute numbers are only what the machine did then. A build may
+ * run with workers (`--env name:GATEHOUSE_WORKERS=2`): CPU and memory are then its whole process
+ * tree's (supervisor and workers), and each server's RSS idle after the start and after the
+ * scenarios is printed first. Besides
  * requests per second it reports each server's CPU time per request (user + system, all its
  * threads, from /proc) and the stores' (FerretDB, PostgreSQL, Redis): CPU time, unlike
  * throughput, holds on a machine others are loading too. With FerretDB on PostgreSQL and
@@ -26,10 +29,10 @@
  * hash, the same in every build, so a difference is the rest) (default: cc-rs256, introspect-jwt,
  * userinfo). The event loop's own CPU per request is shown beside the process's.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
+import { rssBytes, startGatehouseProcess, startReference, type Child } from './lib/children.ts';
 import { runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { table } from './lib/report.ts';
 import { scenarioRequest, TOKEN_SCENARIOS } from './lib/scenarios.ts';
@@ -38,6 +41,7 @@ import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
+import { processTree, treeCpuMs, treeEventLoopCpuMs } from './lib/process-tree.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
@@ -95,20 +99,14 @@ writeFileSync(fixturePath, JSON.stringify(fixture), { mode: 0o600 });
 
 const children: Child[] = [];
 
-/** CPU milliseconds (user + system, all threads) a process has used so far, from /proc (Linux). */
+/** CPU milliseconds (user + system, all threads) a server has used so far: every process of its tree (GATEHOUSE_WORKERS), from /proc (Linux). */
 function processCpuMs(pid: number): number {
-  return statCpuMs(`/proc/${pid}/stat`);
+  return treeCpuMs(pid);
 }
 
-/** The same for the process's main thread alone: the event loop (no hashing, GC or libuv threads). */
+/** The same for the main threads alone: the event loops (no hashing, GC or libuv threads). */
 function eventLoopCpuMs(pid: number): number {
-  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
-}
-
-function statCpuMs(path: string): number {
-  const stat = readFileSync(path, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  return treeEventLoopCpuMs(pid);
 }
 
 /** The request one server gets for a scenario (tokens are minted on that server). */
@@ -137,6 +135,9 @@ try {
     children.push(await startGatehouseProcess(build.name, [build.path], env, url));
   }
   if (flags['no-reference'] !== true) children.push(await startReference(fixturePath));
+  // Each server's memory (its whole process tree: with GATEHOUSE_WORKERS every worker) idle after the start, before any load.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const rssAtStart = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
   log(`${children.map((child) => child.name).join(', ')}; ${SECONDS} s each per round, ${ROUNDS} round(s), ${CONNECTIONS} connections; load average ${load()}`);
   const rows: Array<Array<string | number>> = [];
   for (const scenario of scenarios) {
@@ -198,6 +199,9 @@ try {
     }
     log(`${scenario} done; load average ${load()}`);
   }
+  const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
+  const memory = children.map((child) => [child.name, processTree(child.process.pid!).length, mib(rssAtStart.get(child.name)!), mib(rssBytes(child.process.pid!))]);
+  process.stdout.write(`${table(['server', 'processes', 'RSS MiB idle after start', 'RSS MiB after the scenarios'], memory)}\n`);
   process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();

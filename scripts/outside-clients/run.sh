@@ -18,18 +18,21 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
-STARTED_SERVICES=0
+STARTED=()
 cleanup() {
   [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  [[ "$STARTED_SERVICES" == 1 ]] && bash "$ROOT/scripts/services" down >/dev/null 2>&1 || true
+  ((${#STARTED[@]})) && bash "$ROOT/scripts/services" down "${STARTED[@]}" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# Services: reuse MONGODB_URI / REDIS_URL when given, else start FerretDB + Redis (and stop them after).
+# Services: reuse MONGODB_URI / REDIS_URL when given, else start FerretDB + Redis and stop after
+# only what this run started (databases a running `npm run dev` uses stay up, as scripts/dev does).
 if [[ -z "${MONGODB_URI:-}" ]]; then
+  BEFORE="$(bash "$ROOT/scripts/services" status)"
+  grep -q '^mongo: running' <<<"$BEFORE" || STARTED+=(mongo)
+  [[ -n "${REDIS_URL:-}" ]] || grep -q '^redis: running' <<<"$BEFORE" || STARTED+=(redis)
   eval "$(bash "$ROOT/scripts/services" up | sed 's/^/export /')"
-  STARTED_SERVICES=1
   # A database of its own: a fresh GATEHOUSE_SECRET cannot read keys another run stored.
   MONGODB_URI="${MONGODB_URI%/*}/outside_$(openssl rand -hex 4)"
 fi

@@ -148,6 +148,11 @@ export interface Accounts {
   enable(id: string): Promise<void>;
   /** For the protocol layer's findAccount: false for disabled or deleted users. */
   isActive(id: string): Promise<boolean>;
+  /**
+   * Notes a sign-in that checked no password here (a passkey, an upstream provider) as the user's
+   * last sign-in, like authenticate does for a password.
+   */
+  recordSignIn(id: string): Promise<void>;
   /** Lifts the user's lockouts (account-wide and per IP); resolves to how many were lifted. */
   unlock(id: string): Promise<number>;
   listLockouts(): Promise<Lockout[]>;
@@ -225,6 +230,11 @@ export function createAccounts({
 
   /** Where sign-ins are written one by one when there is no batch writer. */
   let signIns: SignIns | undefined;
+  /** The user's last sign-in, batched when a writer is given (last-login.ts). */
+  async function signedIn(id: string, at: Date): Promise<void> {
+    if (lastLogins !== undefined) lastLogins.record(id, at);
+    else await (signIns ??= createSignIns(signInModel(users.db))).record([[id, at]]);
+  }
 
   const findStored = (id: string) => users.findById(id).lean<StoredUser>().exec();
   const findOne = (filter: Partial<Pick<StoredUser, 'usernameKey' | 'emailKey'>>) => users.findOne(filter).lean<StoredUser>().exec();
@@ -253,6 +263,8 @@ export function createAccounts({
     if (result.matchedCount === 0) throw new UserNotFoundError(id);
   }
 
+  const historyRefusal = (policy: PasswordPolicy) => new PasswordPolicyError([{ rule: 'history', limit: policy.history, message: `must not be one of the last ${policy.history} passwords` }]);
+
   /** The policy in force, for this user: compared with their own name, address and earlier passwords only. */
   async function checkNew(id: string, password: string): Promise<{ policy: PasswordPolicy; doc: StoredUser }> {
     const policy = await policyNow();
@@ -260,7 +272,7 @@ export function createAccounts({
     if (doc === null) throw new UserNotFoundError(id);
     checkPassword(password, policy, doc);
     if (await history.reused(id, password, doc.passwordHash, policy.history)) {
-      throw new PasswordPolicyError([{ rule: 'history', limit: policy.history, message: `must not be one of the last ${policy.history} passwords` }]);
+      throw historyRefusal(policy);
     }
     return { policy, doc };
   }
@@ -371,8 +383,7 @@ export function createAccounts({
       await limiter.recordSuccess(subject, ip, lock);
       const rehashed = hash !== null && hasher.needsRehash(hash) ? await rehash(user, password) : false;
       const at = now();
-      if (lastLogins !== undefined) lastLogins.record(user._id, at);
-      else await (signIns ??= createSignIns(signInModel(users.db))).record([[user._id, at]]);
+      await signedIn(user._id, at);
       report({ outcome: 'success', userId: user._id, username: user.username, clientId: clientId ?? null, ip, at, rehashed, ...via });
       return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
     },
@@ -380,8 +391,21 @@ export function createAccounts({
     async setPassword(id, password) {
       const { policy, doc } = await checkNew(id, password);
       const passwordHash = await hasher.hash(password);
-      await update(id, { passwordHash, passwordChangedAt: now() });
-      await history.remember(id, doc.passwordHash, policy.history);
+      // The change and the history append are one step under the user's lock (which also guards
+      // `password_history`): the hash replaced is the one read under the lock, not the one
+      // checkNew saw, so of two changes at once the second remembers the first's password.
+      await locked(id, async () => {
+        const replaced = await users.findById(id, { passwordHash: 1 }).lean<Pick<StoredUser, 'passwordHash'>>().exec();
+        if (replaced === null) throw new UserNotFoundError(id);
+        // Changed since the check (another change won the lock first): the history check again,
+        // against what is stored now — rare, so the verifications under the lock cost little.
+        if (replaced.passwordHash !== doc.passwordHash && (await history.reused(id, password, replaced.passwordHash, policy.history))) {
+          throw historyRefusal(policy);
+        }
+        const at = now();
+        await users.updateOne({ _id: id }, { $set: { passwordHash, passwordChangedAt: at, updatedAt: at } }).exec();
+        await history.remember(id, replaced.passwordHash, policy.history);
+      });
       await onChange(id);
     },
 
@@ -413,6 +437,10 @@ export function createAccounts({
     async isActive(id) {
       const doc = await users.findById(id, { disabled: 1 }).lean().exec();
       return doc !== null && doc.disabled !== true;
+    },
+
+    async recordSignIn(id) {
+      await signedIn(id, now());
     },
 
     async unlock(id) {

@@ -67,6 +67,8 @@ type JobInput = { readonly op: 'hash'; readonly password: string; readonly param
 
 interface Job {
   readonly input: JobInput;
+  /** The id its worker's reply carries (set when dispatched). */
+  id: number;
   readonly enqueuedAt: number;
   startedAt: number;
   resolve(value: string | boolean): void;
@@ -81,6 +83,13 @@ interface Slot {
 
 // Under `node src/…` the worker is TypeScript; in the compiled build it is the emitted .js.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url);
+
+/** Whether a message from a worker is the reply to `job` (one worker runs one job at a time). */
+function isReplyTo(job: Job | undefined, message: unknown): message is HashReply {
+  if (job === undefined || typeof message !== 'object' || message === null) return false;
+  const { id, ok } = message as Partial<HashReply>;
+  return id === job.id && typeof ok === 'boolean';
+}
 
 /** A PHC string with the current parameters and random salt and digest: verifying it costs a full hash. */
 function dummyHash(params: Argon2Params): string {
@@ -127,7 +136,11 @@ export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs =
       // Waiting for the thread to boot is waiting, not hashing: keeps runMs (and Retry-After) honest.
       if (slot.job !== undefined) slot.job.startedAt = performance.now();
     });
-    slot.worker.on('message', (reply: HashReply) => finish(slot, reply));
+    // Only the reply to the slot's job: Node posts messages of its own on a worker's port too
+    // (`node --watch-path`, as `npm run dev` runs, announces each module the worker imports).
+    slot.worker.on('message', (message: unknown) => {
+      if (isReplyTo(slot.job, message)) finish(slot, message);
+    });
     slot.worker.on('error', (error) => fail(slot, error));
     slot.worker.on('exit', () => fail(slot, new HashPoolError('password hashing worker exited')));
     // After the listeners: adding a 'message' listener refs the worker's port again.
@@ -199,9 +212,10 @@ export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs =
       slot.idleTimer = undefined;
       slot.job = job;
       job.startedAt = performance.now();
+      job.id = nextId++;
       slot.worker.ref();
       // A worker that is still booting receives the message once its port is set up.
-      slot.worker.postMessage({ id: nextId++, ...job.input } satisfies HashJob);
+      slot.worker.postMessage({ id: job.id, ...job.input } satisfies HashJob);
     }
   }
 
@@ -219,7 +233,7 @@ export function createPasswordHasher({ params, size, queueLimit, idleTimeoutMs =
       return Promise.reject(new HashQueueFullError(retryAfterSeconds));
     }
     return new Promise((resolve, reject) => {
-      queue.push({ input, enqueuedAt: performance.now(), startedAt: 0, resolve, reject });
+      queue.push({ input, id: 0, enqueuedAt: performance.now(), startedAt: 0, resolve, reject });
       dispatch();
     });
   }

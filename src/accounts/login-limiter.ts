@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
 import { upsertValidated, validated } from '../storage/validated-writes.ts';
-import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import type { Connection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import { redisScript } from '../storage/oidc/redis-scripts.ts';
 import { ensureExpiryIndex, startSweeper, type Sweeper } from '../storage/expiry.ts';
+import { documentLocks, lockKey as documentLockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { ipKey } from './ip-key.ts';
 import { lockoutModel, type LockoutScope, type StoredLockout } from './lockout-model.ts';
 
@@ -105,6 +105,8 @@ export interface LoginLimiterDeps {
   readonly now?: () => Date;
   /** Jumps of a moved clock (tests): the sweeper runs at once, as after the time they skip. */
   readonly onClockJump?: ((listener: () => Promise<void>) => () => void) | undefined;
+  /** Serialises the MongoDB-path lock claim (docs/STORAGE.md); by default on `connection`. */
+  readonly locks?: DocumentLocks;
 }
 
 const SCOPES: readonly LockoutScope[] = ['account_ip', 'account', 'ip'];
@@ -151,6 +153,7 @@ export async function createLoginLimiter({
   sweepIntervalMs = 60_000,
   now = () => new Date(),
   onClockJump,
+  locks = documentLocks(connection),
 }: LoginLimiterDeps): Promise<LoginLimiter> {
   const db = connection.db;
   if (db === undefined) throw new Error('createLoginLimiter needs a connected MongoDB connection');
@@ -257,20 +260,28 @@ export async function createLoginLimiter({
    * threshold exactly one locks, so the escalation level goes up once per lock (two lockers would
    * both raise it: the first lock would last twice as long, or 2^n times with n lockers).
    * The claim holds the first level's length; the winner then raises the level and sets the end.
+   *
+   * MongoDB path: a conditional upsert (`lockedUntil $lte now`) is no compare-and-set on FerretDB
+   * v1 — it checks the filter on the document it read, so once an ended lock's record is still
+   * there (no TTL index: the sweeper deletes it later) several failures at once all claimed it.
+   * So the claim reads and writes the record under its document lock. A lock in force seen
+   * without the lock is final (only an unlock shortens one): the burst's losers stop there.
    */
   async function claim(target: Key, rules: LockoutPolicy): Promise<boolean> {
     const at = now();
     const until = new Date(at.getTime() + rules.lockSeconds * 1000);
     if (backend.kind === 'redis') return Number(await CLAIM_LOCK.run(backend.redis, [lockKey(target)], [String(at.getTime()), String(until.getTime()), String(rules.lockSeconds * 1000)])) === 1;
     const record = await validated(lockouts, { _id: recordId(target), scope: target.scope, subject: target.subject, ip: target.ip, level: 1, lockedAt: at, lockedUntil: until });
-    // An upsert that finds no ended lock inserts, and the unique _id refuses it while one is in force.
-    return lockouts.collection.updateOne({ _id: record._id, lockedUntil: { $lte: at } } as never, { $set: record }, { upsert: true }).then(
-      () => true,
-      (error: unknown) => {
-        if (isDuplicateKey(error)) return false;
-        throw error;
-      },
-    );
+    const inForce = async () => {
+      const found = await lockouts.collection.findOne({ _id: record._id } as never, { projection: { lockedUntil: 1 } });
+      return found !== null && (found.lockedUntil as Date).getTime() > at.getTime();
+    };
+    if (await inForce()) return false;
+    return locks.hold(documentLockKey(lockouts.collection.collectionName, record._id), async () => {
+      if (await inForce()) return false;
+      await lockouts.collection.updateOne({ _id: record._id } as never, { $set: record }, { upsert: true });
+      return true;
+    });
   }
 
   async function lock(target: Key, rules: LockoutPolicy): Promise<void> {

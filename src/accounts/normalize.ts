@@ -5,8 +5,10 @@ import { InvalidUserError } from './errors.ts';
  * exactly when it contains one and the two namespaces cannot collide.
  */
 const USERNAME = /^[\p{L}\p{N}._-]{1,64}$/u;
-/** Deliberately loose: one `@`, something on each side, a dot in the domain, no spaces. */
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Deliberately loose: one `@`, something on each side, a dot in the domain, no spaces or control characters. */
+const EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
+/** Control characters (NUL, ...): no username or email holds one (and FerretDB on PostgreSQL cannot even look one up). */
+const CONTROL = /\p{Cc}/u;
 
 /** The comparison key for a username: NFKC-folded and lowercased. */
 export function usernameKey(username: string): string {
@@ -20,7 +22,9 @@ export function emailKey(email: string): string {
 
 /** The key a login string (username or email) is looked up by. */
 export function loginKey(login: string): string {
-  return login.trim().normalize('NFKC').toLowerCase();
+  const key = login.trim().normalize('NFKC').toLowerCase();
+  // A login with a control character names nobody: looked up as a blank login, never sent to the store.
+  return CONTROL.test(key) ? '' : key;
 }
 
 export function validUsername(username: string): string {

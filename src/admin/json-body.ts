@@ -1,10 +1,12 @@
 import type { Context } from 'koa';
 import { GatehouseError, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { refuseNulCharacters } from '../errors/nul-characters.ts';
 
 const LIMIT = 64 * 1024;
 
 /**
- * Reads a JSON request body; an empty body is `{}`, anything unreadable is a 400/413. A body too
+ * Reads a JSON request body; an empty body is `{}`, anything unreadable is a 400/413, and so is
+ * a string with a NUL character in it (400 naming the field: no stored value holds one). A body too
  * large to read closes the connection with the answer: the rest of it is still on the socket,
  * where a keep-alive client's next request would never be answered.
  */
@@ -20,9 +22,12 @@ export async function readJson(ctx: Context, limit = LIMIT): Promise<unknown> {
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return {};
   if (!ctx.is('application/json')) throw new InvalidRequestError('expected Content-Type: application/json', [{ path: '', message: 'expected application/json' }]);
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch {
     throw new InvalidRequestError('the body is not valid JSON', [{ path: '', message: 'not valid JSON' }]);
   }
+  refuseNulCharacters(parsed);
+  return parsed;
 }

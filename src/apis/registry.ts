@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { insertValidated } from '../storage/validated-writes.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
+import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import { SCOPE_TOKEN } from './scope-syntax.ts';
@@ -114,9 +115,13 @@ export interface ApiRegistryDeps {
   /** How long a looked-up API is reused before it is read again (token requests are hot). */
   readonly cacheTtlMs?: number;
   readonly now?: () => Date;
+  /** Serialises edits of one API (FerretDB v1 rewrites the whole document: docs/STORAGE.md). */
+  readonly locks?: DocumentLocks;
 }
 
-export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new Date() }: ApiRegistryDeps): ApiRegistry {
+export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new Date(), locks = documentLocks(model.db) }: ApiRegistryDeps): ApiRegistry {
+  /** Every writer of an API document holds its lock, or an edit and a client assignment at once lose one. */
+  const locked = <T>(identifier: string, work: () => Promise<T>) => locks.hold(lockKey('apis', identifier), work);
   // Misses are not cached: `resource` is request input.
   const cache = createBoundedCache<Api>({
     load: async (identifier) => {
@@ -161,7 +166,7 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
     },
     async setClient(identifier, clientId) {
       cache.invalidate(identifier);
-      const result = await model.updateOne({ _id: identifier }, { clientId: clientId ?? null, updatedAt: now() }).exec();
+      const result = await locked(identifier, () => model.updateOne({ _id: identifier }, { clientId: clientId ?? null, updatedAt: now() }).exec());
       // Again after the write: a lookup racing it may have cached the old document.
       cache.invalidate(identifier);
       return result.matchedCount === 1;
@@ -173,13 +178,13 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
         if (value !== undefined) (set as Record<string, unknown>)[key] = key === 'scopes' ? [...new Set(value as string[])] : value;
       }
       cache.invalidate(identifier);
-      const doc = await model.findOneAndUpdate({ _id: identifier }, { $set: set }, { returnDocument: 'after' }).lean<StoredApi>().exec();
+      const doc = await locked(identifier, () => model.findOneAndUpdate({ _id: identifier }, { $set: set }, { returnDocument: 'after' }).lean<StoredApi>().exec());
       cache.invalidate(identifier);
       return doc === null ? undefined : toApi(doc);
     },
     async remove(identifier) {
       cache.invalidate(identifier);
-      const result = await model.deleteOne({ _id: identifier }).exec();
+      const result = await locked(identifier, () => model.deleteOne({ _id: identifier }).exec());
       cache.invalidate(identifier);
       return result.deletedCount === 1;
     },

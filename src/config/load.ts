@@ -40,6 +40,8 @@ export interface Config {
   /** With trustProxy: how many X-Forwarded-For entries (from the right) come from our proxies. */
   readonly proxyHops: number;
   readonly shutdownTimeoutMs: number;
+  /** Worker processes serving requests (GATEHOUSE_WORKERS); 1 = the single process, no cluster. */
+  readonly workers: number;
   /** Node's server timeouts (GATEHOUSE_KEEP_ALIVE_TIMEOUT, _HEADERS_TIMEOUT, _REQUEST_TIMEOUT). */
   readonly connections: { readonly keepAliveTimeoutMs: number; readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
   readonly mongodbTimeoutMs: number;
@@ -194,6 +196,7 @@ export function loadConfig(sources: ConfigSources): Config {
   if (problems.length > 0 || !result.success) throw new ConfigError([...new Set(problems)]);
 
   const s = result.data;
+  const workers = s.GATEHOUSE_WORKERS === 'auto' ? availableParallelism() : s.GATEHOUSE_WORKERS;
   const publicUrl = (s.GATEHOUSE_ISSUER ?? `http://localhost:${s.PORT}`).replace(/\/+$/, '');
   const routes = s.GATEHOUSE_KEYCLOAK_REALM === undefined ? gatehouseRoutes(publicUrl) : keycloakRoutes(publicUrl, s.GATEHOUSE_KEYCLOAK_REALM);
   return Object.freeze({
@@ -222,6 +225,7 @@ export function loadConfig(sources: ConfigSources): Config {
     trustProxy: s.GATEHOUSE_TRUST_PROXY,
     proxyHops: s.GATEHOUSE_PROXY_HOPS,
     shutdownTimeoutMs: s.GATEHOUSE_SHUTDOWN_TIMEOUT * 1000,
+    workers,
     connections: Object.freeze({
       keepAliveTimeoutMs: s.GATEHOUSE_KEEP_ALIVE_TIMEOUT * 1000,
       headersTimeoutMs: s.GATEHOUSE_HEADERS_TIMEOUT * 1000,
@@ -247,7 +251,8 @@ export function loadConfig(sources: ConfigSources): Config {
         iterations: s.GATEHOUSE_ARGON2_ITERATIONS,
         parallelism: s.GATEHOUSE_ARGON2_PARALLELISM,
       }),
-      poolSize: s.GATEHOUSE_HASH_POOL_SIZE ?? availableParallelism(),
+      // Each worker process has its own pool: together they hash on about as many threads as there are cores.
+      poolSize: s.GATEHOUSE_HASH_POOL_SIZE ?? Math.max(1, Math.ceil(availableParallelism() / workers)),
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
       policy: Object.freeze({

@@ -78,6 +78,14 @@ export const settingsSchema = z.object({
   /** Proxies in front of Gatehouse that append to X-Forwarded-For; only the last this many entries are believed. */
   GATEHOUSE_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(10).default(1),
   GATEHOUSE_SHUTDOWN_TIMEOUT: seconds(0).default(10),
+  /** Worker processes (node:cluster): a whole number, or `auto` for one per core. */
+  GATEHOUSE_WORKERS: z
+    .string()
+    .trim()
+    .regex(/^(auto|\d+)$/, { message: 'must be a whole number of at least 1, or auto' })
+    .transform((v) => (v === 'auto' ? ('auto' as const) : Number(v)))
+    .refine((v) => v === 'auto' || (v >= 1 && v <= 256), { message: 'must be between 1 and 256, or auto' })
+    .default(1),
   /** Longer than a proxy's idle timeout (60 s on common load balancers), so Gatehouse never closes a connection the proxy is about to reuse. */
   GATEHOUSE_KEEP_ALIVE_TIMEOUT: seconds(1).default(65),
   /** How long a client may take to send a request's headers (slow clients cannot hold connections). */
@@ -101,7 +109,7 @@ export const settingsSchema = z.object({
   GATEHOUSE_ARGON2_MEMORY_KIB: integer(1024, 4_194_304, 'a whole number of KiB').default(19_456),
   GATEHOUSE_ARGON2_ITERATIONS: integer(1, 100).default(2),
   GATEHOUSE_ARGON2_PARALLELISM: integer(1, 64).default(1),
-  /** Worker threads that hash; default: the number of cores. */
+  /** Worker threads that hash; default: the cores divided among the worker processes (at least 1). */
   GATEHOUSE_HASH_POOL_SIZE: integer(1, 256).optional(),
   /** Hash jobs allowed to wait for a worker before sign-in answers 503. */
   GATEHOUSE_HASH_QUEUE_LIMIT: integer(0, 100_000).default(64),

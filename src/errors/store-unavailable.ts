@@ -1,4 +1,5 @@
 import { GatehouseError } from './gatehouse-error.ts';
+import { isUnstorableText, UnstorableTextError } from './unstorable-text.ts';
 
 export type StoreName = 'mongodb' | 'redis';
 
@@ -70,9 +71,13 @@ export function unavailableStore(error: unknown): StoreName | undefined {
   return undefined;
 }
 
-/** Rethrows store outages as StoreUnavailableError; anything else unchanged. */
+/**
+ * Rethrows store outages as StoreUnavailableError, and text the store cannot hold (a NUL
+ * character on FerretDB/PostgreSQL) as UnstorableTextError (400); anything else unchanged.
+ */
 export function asStoreError(error: unknown): unknown {
-  if (error instanceof StoreUnavailableError) return error;
+  if (error instanceof StoreUnavailableError || error instanceof UnstorableTextError) return error;
+  if (isUnstorableText(error)) return new UnstorableTextError({ cause: error });
   const store = unavailableStore(error);
   return store === undefined ? error : new StoreUnavailableError(store, { cause: error });
 }

@@ -3,7 +3,7 @@ import { bufferedForm, refuseTooLarge } from '../http/form-body.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 
-/** Runs one refresh grant presenting `refreshToken` in the storage's scope (mongo-adapter.ts inRefreshGrant). */
+/** Runs one refresh grant presenting `refreshToken` in the storage's scope (src/storage/oidc/refresh-rotation.ts inRefreshGrant). */
 export type InRefreshGrant = <T>(refreshToken: string, run: () => T) => T;
 
 /**

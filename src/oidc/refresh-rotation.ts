@@ -25,7 +25,7 @@ export type AbandonRotation = (refreshTokenId: string, successorId?: string) => 
  * (another rotation of the same token completed first, or the token was reused), the answer is
  * that refusal instead.
  */
-/** The grant the storage revoked because the current refresh grant's token was reused (mongo-adapter.ts reusedGrant). */
+/** The grant the storage revoked because the current refresh grant's token was reused (src/storage/oidc/refresh-rotation.ts reusedGrant). */
 export type ReusedGrant = () => string | undefined;
 
 export function completeRefreshRotations(complete: CompleteRotation, abandon: AbandonRotation = () => {}, reusedGrant: ReusedGrant = () => undefined) {

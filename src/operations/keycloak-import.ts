@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { applyKeycloakImport, type KeycloakImportOptions, type KeycloakImportReport } from '../keycloak/apply-import.ts';
 import { planKeycloakImport } from '../keycloak/realm-import.ts';
+import { refuseNulCharacters } from '../errors/nul-characters.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 
@@ -23,6 +24,8 @@ export const KEYCLOAK_IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
  * (counts only: no names of users, no hashes).
  */
 export async function importKeycloakRealm(services: GatehouseServices, ctx: OperationContext, document: unknown, options: KeycloakImportOptions): Promise<KeycloakImportReport> {
+  // Refused whole, naming where (users.3.username): FerretDB on PostgreSQL cannot hold a NUL.
+  refuseNulCharacters(document);
   const plan = planKeycloakImport(document);
   const report = await applyKeycloakImport(services, plan, options);
   if (!options.dryRun) {

@@ -1,4 +1,5 @@
 import type { GatehouseServices } from '../services.ts';
+import { refuseNulCharacters } from '../errors/nul-characters.ts';
 import { exportAll, importAll } from '../transfer/export-file.ts';
 import type { OperationContext } from './context.ts';
 
@@ -11,6 +12,7 @@ export function transferOperations(services: GatehouseServices, issuer: string) 
       return document;
     },
     async import(ctx: OperationContext, document: unknown) {
+      refuseNulCharacters(document);
       const summary = await importAll(services, document);
       await services.audit.write({ ...ctx, type: 'import.applied', details: summary });
       return summary;

@@ -126,11 +126,18 @@ export function upstreamOperations(services: GatehouseServices) {
 
     async update(ctx: OperationContext, alias: string, body: unknown): Promise<UpstreamProvider> {
       const patch = upstreamUpdateSchema.parse(body);
-      const current = await existing(alias);
       const { client_secret: clientSecret, private_key_jwk: privateKeyJwk, claims, ...rest } = patch;
-      const next: UpstreamSettings = { ...current, ...rest, claims: { ...current.claims, ...claims } };
-      check(next, { hasSecret: clientSecret !== undefined || current.has_secret, hasKey: privateKeyJwk !== undefined || current.has_private_key });
-      const updated = await directory.update(alias, { ...rest, claims: next.claims }, { clientSecret, privateKeyJwk });
+      // Merged with, and checked against, the provider as stored under its lock (not the list's
+      // cached copy): two PATCHes at once each keep their fields and claim mappings.
+      const updated = await directory.update(
+        alias,
+        (current) => {
+          const next: UpstreamSettings = { ...current, ...rest, claims: { ...current.claims, ...claims } };
+          check(next, { hasSecret: clientSecret !== undefined || current.has_secret, hasKey: privateKeyJwk !== undefined || current.has_private_key });
+          return { ...rest, claims: next.claims };
+        },
+        { clientSecret, privateKeyJwk },
+      );
       if (updated === undefined) throw notFound('upstream provider', alias);
       await audit.write({ ...ctx, type: 'upstream_provider.updated', target: { type: 'upstream_provider', id: alias }, details: { fields: Object.keys(patch) } });
       return updated;

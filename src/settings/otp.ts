@@ -26,7 +26,7 @@ export const OTP_ENV: Readonly<Record<keyof OtpSettings, RuntimeSettingName>> = 
 const oneOf = <T extends number>(values: readonly T[], unit: string) =>
   z
     .number({ message: `must be ${values.join(' or ')} ${unit}` })
-    .refine((value): value is T => (values as readonly number[]).includes(value), { message: `must be ${values.join(' or ')} ${unit}` });
+    .refine((value): value is T => (values as readonly number[]).includes(value), { message: `must be ${values.join(' or ')} ${unit}`, params: { code: 'one_of', values: values.join(', ') } });
 
 export const otpPatchSchema = z.strictObject({
   otp_digits: oneOf(OTP_DIGITS, 'digits').nullable().optional(),

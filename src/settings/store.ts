@@ -1,4 +1,5 @@
 import { ConflictError, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { validated } from '../storage/validated-writes.ts';
 import { effectiveOf, settingNames, type SettingsGroup, type SettingsPatch, type StoredValues } from './group.ts';
@@ -24,6 +25,8 @@ export interface SettingsStoreDeps<S extends object> {
   readonly pinned: Partial<Record<keyof S & string, string>>;
   readonly logger: WarnLogger;
   readonly now: () => number;
+  /** Serialises writes of the group's document (docs/STORAGE.md); by default on `mongo`. */
+  readonly locks?: DocumentLocks;
 }
 
 export interface SettingsState<S> {
@@ -109,7 +112,16 @@ export async function openSettingsStore<S extends object>(group: SettingsGroup<S
     return settled;
   }
 
-  async function write(patch: SettingsPatch<S>): Promise<SettingsChange<S>> {
+  const locks = deps.locks ?? documentLocks(deps.mongo);
+
+  /**
+   * Read, merge and write under the group's document lock: the version compare-and-set alone is
+   * checked by FerretDB v1 on the document it read, so two changes at once both matched and the
+   * second put the first one's setting back. (The compare-and-set stays: it is what MongoDB checks.)
+   */
+  const write = (patch: SettingsPatch<S>) => locks.hold(lockKey('settings', group.id), () => writeUnlocked(patch));
+
+  async function writeUnlocked(patch: SettingsPatch<S>): Promise<SettingsChange<S>> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
       const doc = await model.findById(group.id).lean<StoredSettings<S>>();
       const values: Record<string, unknown> = { ...(doc?.values ?? {}) };

@@ -31,6 +31,11 @@ export interface DocumentLocksOptions {
   /** Lease times; leases are about real elapsed time, so the default is the real clock. */
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Runs `renew` every `everyMs` while a holder works; returns how to stop. By default an
+   * unref'd interval; tests fire it themselves (no waiting on real time).
+   */
+  readonly heartbeat?: (everyMs: number, renew: () => Promise<void>) => () => void;
 }
 
 export const LOCK_COLLECTION = 'document_locks';
@@ -40,9 +45,14 @@ const FIRST_PAUSE_MS = 2;
 const LONGEST_PAUSE_MS = 50;
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const interval = (everyMs: number, renew: () => Promise<void>) => {
+  const timer = setInterval(() => void renew(), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+};
 
 export function documentLocks(connection: Connection, options: DocumentLocksOptions = {}): DocumentLocks {
-  const { leaseMs = DEFAULT_LEASE_MS, maxWaitMs = DEFAULT_MAX_WAIT_MS, now = Date.now, sleep = pause } = options;
+  const { leaseMs = DEFAULT_LEASE_MS, maxWaitMs = DEFAULT_MAX_WAIT_MS, now = Date.now, sleep = pause, heartbeat = interval } = options;
   const locks = () => connection.collection<LockDocument>(LOCK_COLLECTION);
   const lease = () => new Date(now() + leaseMs);
 
@@ -107,13 +117,44 @@ export function documentLocks(connection: Connection, options: DocumentLocksOpti
     }
   }
 
+  /**
+   * Keeps a working holder's lease from running out: every third of the lease it is pushed a
+   * whole lease ahead (only while still ours: owner in the filter). Renewals never overlap, and
+   * one that fails is simply tried again at the next beat (the lease still has two thirds left).
+   * No one else writes a lock that is in force (waiters only insert and read; a taker rewrites
+   * only a lease that ran out), so on FerretDB too the renewal races nothing — unless the whole
+   * process stalled past the lease (then no beat ran either: see docs/STORAGE.md).
+   */
+  function renewing(key: string, owner: string): { stop: () => Promise<void> } {
+    let running: Promise<void> | undefined;
+    const renew = () =>
+      (running ??= locks()
+        .updateOne({ _id: key, owner }, { $set: { expiresAt: lease() } })
+        .then(
+          () => {},
+          () => {},
+        )
+        .finally(() => {
+          running = undefined;
+        }));
+    const stopBeating = heartbeat(Math.max(1, Math.floor(leaseMs / 3)), renew);
+    return {
+      async stop() {
+        stopBeating();
+        await running;
+      },
+    };
+  }
+
   return {
     async hold(key, work) {
       const owner = randomUUID();
       const { marker } = await acquire(key, owner);
+      const renewal = renewing(key, owner);
       try {
         return await work();
       } finally {
+        await renewal.stop();
         // Only our own lease: one taken over after it ran out belongs to someone else now.
         // A release that fails leaves the lock to its lease.
         await locks()

@@ -2,6 +2,7 @@ import type { Connection } from 'mongoose';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
+import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import type { UpstreamSettings } from './spec.ts';
 
 /**
@@ -65,8 +66,11 @@ export interface UpstreamDirectory {
   get(alias: string): Promise<UpstreamProvider | undefined>;
   /** Throws ConflictError when the alias is taken. */
   create(settings: UpstreamSettings, secrets: SecretsChange): Promise<UpstreamProvider>;
-  /** undefined when there is no such provider. */
-  update(alias: string, settings: Partial<UpstreamSettings>, secrets: SecretsChange): Promise<UpstreamProvider | undefined>;
+  /**
+   * undefined when there is no such provider. `settings` may be worked out from the stored
+   * provider (a merge, a check that throws): then it runs on the provider read under its lock.
+   */
+  update(alias: string, settings: ProviderChange, secrets: SecretsChange): Promise<UpstreamProvider | undefined>;
   /** Removes the provider and every link to it; false when there was none. */
   remove(alias: string): Promise<boolean>;
   credentials(alias: string): Promise<UpstreamCredentials>;
@@ -81,8 +85,13 @@ export interface UpstreamDirectory {
   unlinkAll(userId: string): Promise<number>;
 }
 
+/** Some settings, or how to get them from the provider as stored. */
+export type ProviderChange = Partial<UpstreamSettings> | ((current: UpstreamProvider) => Partial<UpstreamSettings>);
+
 export interface UpstreamDirectoryDeps {
   readonly mongo: Connection;
+  /** Serialises edits of one provider (FerretDB v1 rewrites the whole document: docs/STORAGE.md); by default on `mongo`. */
+  readonly locks?: DocumentLocks;
   /** createSecretBox(secret, 'upstream-secrets'). */
   readonly box: SecretBox;
   readonly now?: () => Date;
@@ -108,7 +117,7 @@ export async function ensureUpstreamIndexes(mongo: Connection): Promise<void> {
   await mongo.db!.collection(LINKS).createIndex({ user_id: 1 }, { name: 'user_id' });
 }
 
-export function createUpstreamDirectory({ mongo, box, now = () => new Date() }: UpstreamDirectoryDeps): UpstreamDirectory {
+export function createUpstreamDirectory({ mongo, box, now = () => new Date(), locks = documentLocks(mongo) }: UpstreamDirectoryDeps): UpstreamDirectory {
   const providers = () => mongo.db!.collection<StoredProvider>(PROVIDERS) ;
   const links = () => mongo.db!.collection<StoredLink>(LINKS) ;
 
@@ -139,11 +148,20 @@ export function createUpstreamDirectory({ mongo, box, now = () => new Date() }: 
       }
       return toProvider(doc);
     },
-    async update(alias, settings, secrets) {
-      const { alias: _ignored, ...rest } = settings;
-      const doc = await providers().findOneAndUpdate({ _id: alias }, { $set: { ...rest, ...sealed(alias, secrets), updated_at: now() } }, { returnDocument: 'after' });
-      return doc === null ? undefined : toProvider(doc);
-    },
+    update: (alias, change, secrets) =>
+      // Every writer of a provider holds its lock: two PATCHes at once each kept the other's old
+      // fields (a whole-document rewrite on FerretDB v1; the claim mapping merge everywhere).
+      locks.hold(lockKey(PROVIDERS, alias), async () => {
+        let settings: Partial<UpstreamSettings>;
+        if (typeof change === 'function') {
+          const current = await providers().findOne({ _id: alias });
+          if (current === null) return undefined;
+          settings = change(toProvider(current));
+        } else settings = change;
+        const { alias: _ignored, ...rest } = settings;
+        const doc = await providers().findOneAndUpdate({ _id: alias }, { $set: { ...rest, ...sealed(alias, secrets), updated_at: now() } }, { returnDocument: 'after' });
+        return doc === null ? undefined : toProvider(doc);
+      }),
     async remove(alias) {
       const { deletedCount } = await providers().deleteOne({ _id: alias });
       if (deletedCount === 0) return false;

@@ -65,4 +65,51 @@ describe('document locks (real MongoDB-wire server)', function () {
     expect(await patient.hold('probe:half', async () => 'ran')).to.equal('ran');
     expect(await connection.collection(LOCK_COLLECTION).countDocuments({})).to.equal(0);
   });
+
+  it('renews the lease while its holder is still working, so a slow holder keeps its lock past 15 s; a holder that stops renewing loses it', async () => {
+    // The renewal timer is a seam: the test fires it, on the test's clock, instead of waiting.
+    const beats: Array<() => Promise<void>> = [];
+    const heartbeat = (_ms: number, beat: () => Promise<void>) => {
+      beats.push(beat);
+      return () => beats.splice(beats.indexOf(beat), 1);
+    };
+    const slow = documentLocks(connection, { now, heartbeat });
+    let finish: () => void = () => {};
+    let inside = 0;
+    let most = 0;
+    const enter = () => {
+      inside += 1;
+      most = Math.max(most, inside);
+    };
+    const working = slow.hold('probe:slow', async () => {
+      enter();
+      await new Promise<void>((resolve) => (finish = resolve));
+      inside -= 1;
+      return 'slow done';
+    });
+    while (beats.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    // 40 s of work in 10 s steps, the renewal firing at each: the lease never runs out.
+    const impatient = documentLocks(connection, { now, maxWaitMs: 5, sleep: async () => {} });
+    for (let step = 1; step <= 4; step += 1) {
+      nowMs += 10_000;
+      await Promise.all(beats.map((beat) => beat()));
+      const refused = await impatient.hold('probe:slow', async () => enter()).catch((error: unknown) => error);
+      expect(refused, `after ${step * 10} s`).to.be.instanceOf(StoreUnavailableError);
+    }
+    finish();
+    expect(await working).to.equal('slow done');
+    expect(beats, 'the renewal stops with the work').to.deep.equal([]);
+    expect(most).to.equal(1);
+    expect(await connection.collection(LOCK_COLLECTION).countDocuments({})).to.equal(0);
+
+    // A holder whose renewals stop (its process froze) is taken over once the lease has run out.
+    const frozen = documentLocks(connection, { now, heartbeat: () => () => {} });
+    let thaw: () => void = () => {};
+    const stuck = frozen.hold('probe:frozen', () => new Promise<void>((resolve) => (thaw = resolve)));
+    while ((await connection.collection(LOCK_COLLECTION).countDocuments({ _id: 'probe:frozen' as never })) === 0) await new Promise((resolve) => setImmediate(resolve));
+    nowMs += 16_000;
+    expect(await impatient.hold('probe:frozen', async () => 'taken over')).to.equal('taken over');
+    thaw();
+    await stuck;
+  });
 });

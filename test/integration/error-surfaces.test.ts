@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { seed, type Seeded } from '../helpers/e2e.ts';
+import { formsOf, UserAgent } from '../helpers/browserless.ts';
+import { REDIRECT_URI, seed, type Seeded } from '../helpers/e2e.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 import { FAST_HASHING } from '../helpers/e2e.ts';
 import { startInstance } from '../helpers/instance.ts';
@@ -134,6 +135,55 @@ describe('error surfaces: API endpoints answer JSON, browser endpoints pages, no
       expect(reply).to.match(/^HTTP\/1\.1 400/);
       const line = logs.lines().find((entry) => entry.msg === 'malformed HTTP request');
       expect(line, logs.text()).to.include({ level: 'warn', parseError: 'HPE_INVALID_METHOD' });
+    });
+
+    // PostgreSQL's jsonb holds no NUL character: FerretDB on it fails any command carrying one
+    // ("unsupported Unicode escape sequence"). No identifier Gatehouse stores can contain one.
+    describe('a NUL character in a parameter is refused as invalid_request', () => {
+      const NUL = '\u0000';
+
+      it('at the token, introspection, revocation and device authorization endpoints (JSON)', async () => {
+        const cases: Array<[string, Record<string, string>, Record<string, string>]> = [
+          ['/token', { grant_type: 'client_credentials', client_id: `${cast.service.clientId}${NUL}`, client_secret: 'x' }, {}],
+          ['/token', { grant_type: 'refresh_token', refresh_token: `abc${NUL}` }, { authorization: basic(cast.web.clientId, cast.web.secret) }],
+          ['/token/introspection', { token: `abc${NUL}` }, { authorization: basic(cast.web.clientId, cast.web.secret) }],
+          ['/token/revocation', { token: `abc${NUL}` }, { authorization: basic(cast.web.clientId, cast.web.secret) }],
+          ['/device/auth', { client_id: `${cast.spa.clientId}${NUL}`, scope: 'openid' }, {}],
+        ];
+        for (const [path, form, headers] of cases) {
+          const response = await post(`${issuer}${path}`, form, headers);
+          const text = await response.text();
+          expect(response.status, `${path} ${JSON.stringify(form)}: ${text}`).to.be.within(400, 499);
+          expect(response.headers.get('content-type'), text).to.match(/^application\/json/);
+          expect((JSON.parse(text) as { error: string }).error, text).to.be.oneOf(['invalid_request', 'invalid_client', 'invalid_grant']);
+        }
+      });
+
+      it('at the authorization and end-session endpoints (a page)', async () => {
+        for (const path of [`/auth?client_id=${cast.web.clientId}%00&response_type=code&scope=openid`, `/session/end?client_id=${cast.web.clientId}%00`]) {
+          const response = await fetch(`${issuer}${path}`, { headers: { accept: BROWSER_ACCEPT }, redirect: 'manual' });
+          const text = await response.text();
+          expect(response.status, `${path}: ${text.slice(0, 300)}`).to.equal(400);
+          expect(response.headers.get('content-type')).to.match(/^text\/html/);
+        }
+      });
+
+      it('as the login on the sign-in page (the same answer as a login that names nobody)', async () => {
+        const agent = new UserAgent();
+        const params = new URLSearchParams({ client_id: cast.web.clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+        const auth = await agent.request(`${issuer}/auth?${params}`, { headers: { accept: BROWSER_ACCEPT } });
+        const pageUrl = new URL(auth.headers.get('location')!, issuer).toString();
+        const answers: string[] = [];
+        for (const login of [`${cast.user.username}${NUL}`, 'nobody-here']) {
+          const page = await agent.request(pageUrl, { headers: { accept: BROWSER_ACCEPT } });
+          const form = formsOf(await page.text()).find((candidate) => candidate.action.endsWith('/login'))!;
+          const submitted = await agent.postForm(new URL(form.action, issuer).toString(), { ...form.fields, login, password: 'wrong password' });
+          const html = await submitted.text();
+          expect(submitted.status, html.slice(0, 300)).to.equal(200);
+          answers.push(/role="alert"[^>]*>([^<]*)/.exec(html)?.[1] ?? html.slice(0, 300));
+        }
+        expect(answers[0]).to.equal(answers[1]);
+      });
     });
 
     it('logged nothing at error level', () => {

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
@@ -172,5 +174,25 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(exit.stdout).to.match(/dry run \(nothing written\) for Keycloak realm acme/);
     expect(exit.stdout).to.match(/users: 0 new, 5 updated/);
     expect(exit.stdout).to.match(/service account service-account-billing-worker/);
+  });
+
+  it('refuses an export with a NUL character, naming where it is (a 400, never a store error mid-import)', async () => {
+    const realm = { realm: 'nul', users: [{ id: 'nul-user', username: 'a\u0000b', enabled: true }] };
+    const api = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', realm);
+    expect(api.status, JSON.stringify(api.body)).to.equal(400);
+    expect(api.body.details).to.deep.equal([{ path: 'users.0.username', message: 'must not contain a NUL character' }]);
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-nul-'));
+    try {
+      const file = join(dir, 'realm.json');
+      writeFileSync(file, JSON.stringify(realm));
+      const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+      for (const dryRun of [['--dry-run'], []]) {
+        const exit = await runCli(['import', '--keycloak', file, ...dryRun], env);
+        expect(exit.code, exit.stderr).to.equal(2);
+        expect(exit.stderr).to.equal('gatehouse: users.0.username: must not contain a NUL character\n');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

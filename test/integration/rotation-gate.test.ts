@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { AdapterPayload } from 'oidc-provider';
 import { createAdapterFactory, type RoutedAdapterFactory } from '../../src/storage/oidc/adapter-factory.ts';
-import { CONSUMPTION_COLLECTION } from '../../src/storage/oidc/mongo-documents.ts';
+import { CONSUMPTION_COLLECTION, toDocument } from '../../src/storage/oidc/mongo-documents.ts';
 import { ROTATION_IN_FLIGHT_MS } from '../../src/storage/oidc/mongo-adapter.ts';
 import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
 import { rotationClaimKey } from '../../src/storage/oidc/rotation-gate.ts';
@@ -13,6 +13,13 @@ import { connectRedis } from '../../src/storage/redis.ts';
 import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
 
 const id = () => randomBytes(12).toString('base64url');
+
+/** A promise the test resolves when it chooses. */
+function latch(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
 
 async function rejection(promise: Promise<unknown>): Promise<string | undefined> {
   return promise.then(
@@ -212,6 +219,51 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
       expect(await stored(outcome.first), 'the winner keeps its successor').to.equal(true);
     });
 
+    it('a completion whose reply was lost, sent again: the marker names this rotation\'s own successor — completed, nothing refused or revoked', async () => {
+      const adapter = factory(0);
+      const { key, grantId } = await issued(adapter);
+      const outcome = await adapter.inRefreshGrant(key, async () => {
+        const successor = await rotate(adapter, key, grantId);
+        // The first attempt's insert (successor + marker) committed; its reply never arrived, and
+        // the same insert is sent again (the driver's retryable write, or a retry of ours).
+        const payload = { kind: 'RefreshToken', jti: successor, grantId, accountId: 'a', clientId: 'c', rotations: 1 } as AdapterPayload;
+        await tokens().insertMany([toDocument(successor, payload, 3600, clock), { _id: `rotated:${key}`, rotatedAtMs: clock, successorId: successor, grantId }] as never[], { ordered: true });
+        return { refused: await rejection(adapter.completeRotation(key, successor)), reused: adapter.reusedGrant(), successor };
+      });
+      expect(outcome.refused, 'the completion succeeds').to.equal(undefined);
+      expect(outcome.reused, 'not reuse').to.equal(undefined);
+      expect(await stored(outcome.successor), 'the successor stays').to.equal(true);
+      expect(await stored(key), 'the grant is not revoked').to.equal(true);
+      expect(await marker(key)).to.include({ successorId: outcome.successor, rotatedAtMs: clock });
+      expect(await adapter('RefreshToken').find(outcome.successor), 'the successor is usable').not.to.have.property('consumed');
+    });
+
+    it('the same completion run twice (a retry after its write committed) succeeds both times and revokes nothing', async () => {
+      const adapter = factory(0);
+      const { key, grantId } = await issued(adapter);
+      const outcome = await adapter.inRefreshGrant(key, async () => {
+        const successor = await rotate(adapter, key, grantId);
+        await adapter.completeRotation(key, successor);
+        return { again: await rejection(adapter.completeRotation(key, successor)), reused: adapter.reusedGrant(), successor };
+      });
+      expect(outcome).to.deep.equal({ again: undefined, reused: undefined, successor: outcome.successor });
+      expect(await stored(outcome.successor)).to.equal(true);
+      expect(await stored(key), 'the grant is not revoked').to.equal(true);
+    });
+
+    it('a marker naming ANOTHER successor is still another rotation: reuse revokes the grant', async () => {
+      const adapter = factory(0);
+      const { key, grantId } = await issued(adapter);
+      const outcome = await adapter.inRefreshGrant(key, async () => {
+        const successor = await rotate(adapter, key, grantId);
+        await tokens().insertOne({ _id: `rotated:${key}`, rotatedAtMs: clock, successorId: id(), grantId } as never);
+        return { refused: await rejection(adapter.completeRotation(key, successor)), reused: adapter.reusedGrant(), successor };
+      });
+      expect(outcome.refused).to.equal('invalid_grant');
+      expect(outcome.reused).to.equal(grantId);
+      expect(await stored(outcome.successor)).to.equal(false);
+    });
+
     it('inside the reuse window a retry of a rotated token completes too', async () => {
       const adapter = factory(10);
       const { key, grantId } = await issued(adapter);
@@ -282,6 +334,42 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
     const successor = await rotate(adapter, key, grantId);
     await adapter.completeRotation(key, successor);
     expect(await stored(failed), 'the failed successor was never written').to.equal(false);
+    expect(await stored(successor)).to.equal(true);
+  });
+
+  it('two rotations of one token on one instance (reuse window): each failed completion gives back its own claim, not the other\'s', async () => {
+    // A client's concurrent refreshes, both on this instance, the second inside the reuse window:
+    // only the first holds the Redis claim. Its completion fails (503); the claim must go back,
+    // or a retry after the window but inside the hold is refused as "in flight".
+    const { key, grantId } = await issued(factory(3));
+    const own = await connectMongo({ uri: mongoUri, timeoutMs: 5000 });
+    const instance = createAdapterFactory({ mongo: own, redis, redisPrefix: prefix, reuseWindowSeconds: 3, deferRotationSuccessors: true, now: () => clock });
+    const go = latch();
+    /** One request: rotates, then completes once the test lets it (inside its own refresh-grant scope, as the server runs it). */
+    function request(): { rotated: Promise<void>; completed: Promise<string | undefined> } {
+      const rotated = latch();
+      const completed = instance.inRefreshGrant(key, async () => {
+        const successor = await rotate(instance, key, grantId);
+        rotated.resolve();
+        await go.promise;
+        return rejection(instance.completeRotation(key, successor));
+      });
+      return { rotated: rotated.promise, completed };
+    }
+    const first = request();
+    await first.rotated;
+    clock += 1_000;
+    const second = request();
+    await second.rotated;
+    await own.close();
+    go.resolve();
+    expect(await first.completed, 'the first completion fails').to.not.equal(undefined);
+    expect(await second.completed, 'the second too').to.not.equal(undefined);
+    expect(await redis.get(rotationClaimKey(prefix, `RefreshToken:${key}`)), 'the first rotation\'s claim is given back').to.equal(null);
+    clock += 4_000;
+    const retry = factory(3);
+    const successor = await retry.inRefreshGrant(key, () => rotate(retry, key, grantId));
+    expect(await rejection(retry.completeRotation(key, successor)), 'the retry after the window, inside the hold').to.equal(undefined);
     expect(await stored(successor)).to.equal(true);
   });
 

@@ -97,7 +97,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       const short = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { email_verification_ttl: 5 });
       expect(short.status).to.equal(400);
       expect(short.body.error).to.equal('invalid_request');
-      expect(short.body.details).to.deep.equal([{ path: 'email_verification_ttl', message: 'must be at least 60' }]);
+      expect(short.body.details).to.deep.equal([{ path: 'email_verification_ttl', message: 'must be at least 60', code: 'too_small', params: { min: 60 } }]);
       const rule = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { require_verified_email: 'sometimes' });
       expect(rule.status).to.equal(400);
       expect(rule.body.details[0].path).to.equal('require_verified_email');
@@ -107,7 +107,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { remember_me: true });
       expect(unknown.status).to.equal(400);
       expect(unknown.body.error_description).to.include('remember_me');
-      expect(unknown.body.details).to.deep.equal([{ path: 'remember_me', message: 'unknown field' }]);
+      expect(unknown.body.details).to.deep.equal([{ path: 'remember_me', message: 'unknown field', code: 'unknown_field' }]);
       const notJson = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', '{"self_registration":');
       expect(notJson.status).to.equal(400);
       expect((await callAdmin(c.a.url, undefined, 'GET', '/settings/sign-in')).status).to.equal(401);
@@ -175,7 +175,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
 
       const refused = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { password_reset: true, require_verified_email: 'all' });
       expect(refused.status).to.equal(409);
-      expect(refused.body.details).to.deep.equal([{ path: 'password_reset', message: refused.body.error_description }]);
+      expect(refused.body.details).to.deep.equal([{ path: 'password_reset', message: refused.body.error_description, code: 'pinned', params: { setting: 'password_reset', variable: 'GATEHOUSE_PASSWORD_RESET' } }]);
       expect(refused.body.error_description).to.include('GATEHOUSE_PASSWORD_RESET');
       const after = await callAdmin(c.a.url, token, 'GET', '/settings/sign-in');
       expect(after.body.settings.require_verified_email.value, 'nothing of a refused change is applied').to.equal('self-registered');

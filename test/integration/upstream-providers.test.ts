@@ -105,6 +105,27 @@ describe('upstream identity providers for operators: admin API, OpenAPI, CLI, se
     expect(JSON.stringify(audit.body)).to.not.contain('rotated');
   });
 
+  it('keeps both of two PATCHes of one provider sent at once (a rename; a claim mapping and a new secret), 12 rounds', async () => {
+    // FerretDB v1 rewrites the whole document on every update, and the claim mapping is merged
+    // with the stored one: without the provider's lock one PATCH put back the other's old fields.
+    expect((await api('POST', '/upstream-providers', { alias: 'race', preset: 'microsoft', tenant: 'race.onmicrosoft.com', client_id: 'race-app', client_secret: 'race-secret-0' })).status).to.equal(201);
+    const lost: string[] = [];
+    for (let round = 1; round <= 12; round += 1) {
+      const [renamed, remapped] = await Promise.all([
+        api('PATCH', '/upstream-providers/race', { display_name: `Race ${round}`, claims: { name: `name_${round}` } }),
+        api('PATCH', '/upstream-providers/race', { client_secret: `race-secret-${round}`, claims: { username: `user_${round}` } }),
+      ]);
+      expect([renamed.status, remapped.status]).to.deep.equal([200, 200]);
+      const stored = (await api('GET', '/upstream-providers/race')).body;
+      if (stored.display_name !== `Race ${round}`) lost.push(`${round}: display_name ${stored.display_name}`);
+      if (stored.claims.name !== `name_${round}`) lost.push(`${round}: claims.name ${stored.claims.name}`);
+      if (stored.claims.username !== `user_${round}`) lost.push(`${round}: claims.username ${stored.claims.username}`);
+      const { clientSecret } = await gatehouse.services.upstream.credentials('race');
+      if (clientSecret !== `race-secret-${round}`) lost.push(`${round}: secret of round ${clientSecret?.slice('race-secret-'.length)}`);
+    }
+    expect(lost, 'rounds that lost part of one PATCH').to.deep.equal([]);
+  });
+
   it('hides a provider from the sign-in page with hide_on_login (Keycloak hideOnLogin): admin API, OpenAPI, 400 naming the field', async () => {
     const created = await api('POST', '/upstream-providers', { alias: 'quiet', preset: 'google', client_id: 'q', client_secret: 's' });
     expect(created.body.hide_on_login, 'shown by default').to.equal(false);
@@ -150,5 +171,8 @@ describe('upstream identity providers for operators: admin API, OpenAPI, CLI, se
     const bad = await runCli(['idps', 'create', '--alias', 'x', '--kind', 'oauth2', '--client-id', 'y'], env);
     expect(bad.code).to.not.equal(0);
     expect(bad.stderr).to.contain('authorization_endpoint');
+    const noClientId = await runCli(['idps', 'create', '--alias', 'x', '--preset', 'github'], env);
+    expect(noClientId.code).to.equal(2);
+    expect(noClientId.stderr).to.equal('gatehouse: --client-id is required (the client id this deployment has at the provider)\n');
   });
 });

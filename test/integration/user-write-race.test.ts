@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import { createAccounts, type Accounts } from '../../src/accounts/accounts.ts';
 import type { PasswordHasher } from '../../src/accounts/hash-pool.ts';
+import { passwordHistoryModel } from '../../src/accounts/password-history.ts';
+import { DEFAULT_PASSWORD_POLICY } from '../../src/accounts/password-policy.ts';
 import { createSignIns, signInModel } from '../../src/accounts/sign-ins.ts';
 import { createUserAdmin, type UserAdmin } from '../../src/accounts/user-admin.ts';
 import { userModel, type UserModel } from '../../src/accounts/user-model.ts';
@@ -67,6 +69,35 @@ describe('concurrent writes of one user (real MongoDB-wire server)', function ()
     }
     expect(lost, 'rounds that lost one of the two changes').to.deep.equal([]);
     expect((await accounts.authenticate('race-password', `changed password ${ROUNDS}`, randomIp())).ok).to.equal(true);
+  });
+
+  it('remembers every replaced password when two password changes of one user run at once (password history)', async () => {
+    const history = createAccounts({ users, hasher: harness.hasher, limiter: harness.limiter, passwordPolicy: { ...DEFAULT_PASSWORD_POLICY, history: 100 } });
+    const user = await history.createUser({ username: 'race-history', password: 'history password 0' });
+    const rounds = 8;
+    const problems: string[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      await Promise.all([history.setPassword(user.id, `history password ${round}a`), history.setPassword(user.id, `history password ${round}b`)]);
+      // Every password set so far but the current one: the first and both of each round, less one.
+      const remembered = (await passwordHistoryModel(connection).findById(user.id).lean().exec())?.hashes ?? [];
+      const current = (await users.findById(user.id, { passwordHash: 1 }).lean().exec())?.passwordHash;
+      if (remembered.length !== 2 * round) problems.push(`${round}: ${remembered.length} remembered, not ${2 * round}`);
+      if (new Set(remembered).size !== remembered.length) problems.push(`${round}: one hash remembered twice`);
+      if (remembered.includes(current as string)) problems.push(`${round}: the current hash is in the history`);
+    }
+    expect(problems, 'rounds whose history lost a replaced password').to.deep.equal([]);
+  });
+
+  it('refuses the second of two changes to the same new password made at once (it is the current password by then)', async () => {
+    const history = createAccounts({ users, hasher: harness.hasher, limiter: harness.limiter, passwordPolicy: { ...DEFAULT_PASSWORD_POLICY, history: 3 } });
+    const user = await history.createUser({ username: 'race-same', password: 'same password 0' });
+    const outcomes: string[] = [];
+    for (let round = 1; round <= 8; round++) {
+      const settled = await Promise.allSettled([history.setPassword(user.id, `same password ${round}`), history.setPassword(user.id, `same password ${round}`)]);
+      const refused = settled.filter((result) => result.status === 'rejected' && (result.reason as Error).name === 'PasswordPolicyError').length;
+      if (refused !== 1) outcomes.push(`${round}: ${refused} refused (${settled.map((result) => result.status).join(', ')})`);
+    }
+    expect(outcomes, 'rounds where both (or neither) were accepted').to.deep.equal([]);
   });
 
   it(`keeps a role assignment that races a disable (${ROUNDS} rounds)`, async () => {

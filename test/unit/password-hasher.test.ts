@@ -8,6 +8,7 @@ import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '.
 
 const LOW: Argon2Params = { memoryKiB: 1024, iterations: 1, parallelism: 1 };
 const CRASHING_WORKER = new URL('../fixtures/crashing-hash-worker.ts', import.meta.url);
+const CHATTY_WORKER = new URL('../fixtures/chatty-hash-worker.ts', import.meta.url);
 
 /** Polls until the condition holds; fails after `ms`. Behaviour, not speed: the limit is generous. */
 async function eventually(condition: () => boolean, ms = 10_000): Promise<void> {
@@ -185,6 +186,14 @@ describe('password hashing pool (argon2id in worker threads)', function () {
     expect(outcomes.slice(0, 4).every((message) => message === 'password hashing worker exited'), outcomes.join('; ')).to.equal(true);
     expect(outcomes[4]).to.match(/keep failing/);
     expect(hasher.stats().workers).to.equal(0);
+  });
+
+  it('takes only its replies from a worker: other messages on the port (node --watch-path announcing imports, npm run dev) are ignored', async () => {
+    const hasher = open({ params: LOW, size: 2, queueLimit: 8, workerUrl: CHATTY_WORKER });
+    const hash = await hasher.hash('alice-password-1');
+    expect(hash).to.match(/^\$argon2id\$/);
+    const verified = await Promise.all(Array.from({ length: 6 }, () => hasher.verify(hash, 'alice-password-1')));
+    expect(verified).to.deep.equal([true, true, true, true, true, true]);
   });
 
   it('rejects queued work on close', async () => {

@@ -59,19 +59,19 @@ export interface RoutedAdapterFactory extends AdapterFactory {
   /**
    * Marks a refresh token rotated once the response carrying its successor is ready (one insert
    * of the successor and its rotation marker); until then a consumed refresh token still reads as
-   * unconsumed (mongo-adapter.ts). Rejects with invalid_grant when another rotation of the token
+   * unconsumed (refresh-rotation.ts). Rejects with invalid_grant when another rotation of the token
    * completed first outside the reuse window (after Redis lost the claim), or the token was
    * reused (the grant is then revoked); nothing of it is then kept.
    */
   completeRotation(refreshTokenId: string, successorId?: string): Promise<void>;
   /**
    * The response of a rotation failed: its held-back successor is dropped and its Redis claim
-   * given back (mongo-adapter.ts). Never rejects.
+   * given back (refresh-rotation.ts). Never rejects.
    */
   abandonRotation(refreshTokenId: string, successorId?: string): Promise<void>;
   /**
    * Runs one refresh grant (token endpoint, `grant_type=refresh_token`) presenting `refreshToken`:
-   * its own find of that token reads one document, not two (mongo-adapter.ts inRefreshGrant).
+   * its own find of that token reads one document, not two (refresh-rotation.ts inRefreshGrant).
    */
   inRefreshGrant<T>(refreshToken: string, run: () => T): T;
   /** The grant revoked because the current refresh grant's token was reused, if any. */

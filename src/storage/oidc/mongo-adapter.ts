@@ -1,26 +1,27 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Connection, mongo } from 'mongoose';
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { consumeStateOf, createJustFound, type ConsumeState } from './consume-state.ts';
 import {
   CONSUMPTION_COLLECTION,
   isExpired,
-  isRotationMarkerId,
   isUidCopyId,
-  rotationMarkerId,
   toDocument,
   uidCopyId,
   uidCopyOf,
   type ConsumptionDocument,
   type OidcDocument,
-  type RotationMarker,
 } from './mongo-documents.ts';
 import { collectionName, GRANT_MEMBER_MODELS, REFRESH_TOKEN, SESSION } from './models.ts';
 import { isDuplicateKey } from '../duplicate-key.ts';
 import { timed, type OperationHook } from './operation-hook.ts';
+import { createRefreshRotation } from './refresh-rotation.ts';
 import { epochSeconds, withinReuseWindow } from './reuse-window.ts';
 import type { RotationGate } from './rotation-gate.ts';
 import { alreadyConsumed, consumedTargetMissing } from './single-use.ts';
 import type { UpsertOutcome } from './upsert-outcome.ts';
+
+export { ROTATION_IN_FLIGHT_MS } from './refresh-rotation.ts';
+export type { RefreshGrantScope } from './refresh-grant-context.ts';
 
 export interface MongoAdapterDeps {
   readonly connection: Connection;
@@ -49,18 +50,11 @@ export interface MongoAdapterDeps {
   readonly revokeReusedGrant?: ((grantId: string) => Promise<void>) | undefined;
 }
 
-/** What the refresh grant in progress presents, and what its storage found out (inRefreshGrant). */
-export interface RefreshGrantScope {
-  readonly refreshToken: string;
-  /** Set when the presented token turned out to be reused after its rotation: its grant was revoked. */
-  reusedGrantId?: string;
-}
-
 export interface MongoAdapterFactory {
   (model: string): Adapter;
   /**
    * Marks a consumed refresh token as rotated once the token response that carries its
-   * successor is ready (see consume below): one insert of the successor held back by the upsert
+   * successor is ready (refresh-rotation.ts): one insert of the successor held back by the upsert
    * (`successorId`) and the rotation marker `rotated:<id>`. Later completions inside the reuse
    * window add their successor and do not move the window; otherwise a completion that finds the
    * marker taken rejects with invalid_grant (reuse also revokes the grant) and removes its
@@ -84,43 +78,6 @@ export interface MongoAdapterFactory {
   abandonRotation(id: string, successorId?: string): Promise<void>;
 }
 
-/** Which document of an `insert` command a duplicate key stopped (MongoBulkWriteError#writeErrors). */
-function failedIndex(error: unknown): number | undefined {
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  const first = Array.isArray(writeErrors) ? (writeErrors[0] as { index?: unknown } | undefined) : (writeErrors as { index?: unknown } | undefined);
-  return typeof first?.index === 'number' ? first.index : undefined;
-}
-
-/** Successors held at once; beyond it (or after HELD_SUCCESSOR_MS) the oldest is written as usual. */
-const HELD_SUCCESSORS = 10_000;
-const HELD_SUCCESSOR_MS = 60_000;
-
-/**
- * How long a claimed refresh-token rotation counts as still in flight: a second request with the
- * same token inside this time is refused (strict, no revocation); after it, the rotation is taken
- * to have failed and the token may rotate again. Never shorter than the reuse window.
- */
-export const ROTATION_IN_FLIGHT_MS = 10_000;
-
-/** The part of a record `consume` decides on. */
-type ConsumeState = Pick<OidcDocument, 'expiresAt' | 'consumed' | 'consumedAtMs' | 'grantId'> & {
-  /** When it was read; a refresh token's rotation completed before this was reuse. */
-  readonly foundAtMs: number;
-  /** Whether a refresh token's rotation marker was read with it (consumed/consumedAtMs then include it). */
-  readonly markerRead: boolean;
-};
-
-/** What a refresh-token rotation's completion needs from its consume. */
-interface Claim {
-  readonly atMs: number;
-  /** This rotation holds the Redis claim (and gives it back should it fail). */
-  readonly inRedis: boolean;
-  readonly foundAtMs: number;
-  readonly markerRead: boolean;
-  readonly expiresAt?: Date | undefined;
-  readonly grantId?: string | undefined;
-}
-
 /** Models oidc-provider consumes after finding them. */
 const SINGLE_USE_MODELS: ReadonlySet<string> = new Set([REFRESH_TOKEN, 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest']);
 const JUST_FOUND_ENTRIES = 1_000;
@@ -129,7 +86,8 @@ const JUST_FOUND_MS = 5_000;
 
 /**
  * The generic MongoDB adapter: one collection per model (`oidc_<model>`), indexes created by
- * ensureOidcIndexes at startup, expiry enforced on every read.
+ * ensureOidcIndexes at startup, expiry enforced on every read. The RefreshToken model's find,
+ * consume and successor upsert go to its rotation (refresh-rotation.ts).
  */
 export function createMongoAdapterFactory({
   connection,
@@ -152,118 +110,24 @@ export function createMongoAdapterFactory({
     return found as unknown as mongo.Collection<T>;
   }
   const consumption = () => collection<ConsumptionDocument>(CONSUMPTION_COLLECTION);
-
-  /**
-   * What `find` just read of a single-use record, for the `consume` that oidc-provider calls
-   * moments later in the same request (it finds a code or refresh token, checks it, then
-   * consumes it): consume needs the record's expiry and consumption state, and taking them from
-   * here saves it a second read. Kept briefly and bounded; a miss falls back to reading.
-   */
-  const justFound = new Map<string, ConsumeState>();
-  function rememberFound(key: string, doc: OidcDocument, at: number, markerRead: boolean): void {
-    justFound.delete(key);
-    justFound.set(key, { expiresAt: doc.expiresAt, consumed: doc.consumed, consumedAtMs: doc.consumedAtMs, grantId: doc.grantId, foundAtMs: at, markerRead });
-    if (justFound.size > JUST_FOUND_ENTRIES) justFound.delete(justFound.keys().next().value!);
-  }
-  function takeFound(key: string, at: number): ConsumeState | undefined {
-    const found = justFound.get(key);
-    justFound.delete(key);
-    return found !== undefined && at - found.foundAtMs < JUST_FOUND_MS ? found : undefined;
-  }
-
-  const refreshGrants = new AsyncLocalStorage<RefreshGrantScope>();
-  const markers = () => collection<RotationMarker>(collectionName(REFRESH_TOKEN));
-  /** A refresh token as it reads with its rotation: consumed from the first completed rotation on. */
-  function withRotation(doc: OidcDocument, marker: RotationMarker | null | undefined): OidcDocument {
-    if (marker === null || marker === undefined) return doc;
-    const consumedAtMs = Math.min(doc.consumedAtMs ?? (doc.consumed === undefined ? Infinity : doc.consumed * 1000), marker.rotatedAtMs);
-    return { ...doc, consumed: epochSeconds(consumedAtMs), consumedAtMs };
-  }
-  /** A refresh token and its rotation marker, read at once (two `_id` reads). */
-  async function readRefreshToken(id: string, readMarker: boolean): Promise<OidcDocument | null> {
-    const [doc, marker] = await Promise.all([refreshTokens().findOne({ _id: id }), readMarker ? markers().findOne({ _id: rotationMarkerId(id) }) : undefined]);
-    return doc === null ? null : withRotation(doc, marker);
-  }
-
-  /**
-   * The presented refresh token was rotated before this request found it (its find did not read
-   * the marker): reuse, as the library would have judged it. Its grant is revoked, the refresh
-   * grant's scope remembers it (for the `grant.revoked` event), and the answer is invalid_grant.
-   */
-  async function reused(grantId: string | undefined): Promise<never> {
-    if (grantId !== undefined) {
-      const scope = refreshGrants.getStore();
-      if (scope !== undefined) scope.reusedGrantId = grantId;
-      await (revokeReusedGrant ?? revokeGrant)(grantId);
-    }
-    throw new errors.InvalidGrant('refresh token already used');
-  }
-
-  /**
-   * A consume that finds the token claimed (another rotation in flight, or one completed since)
-   * when its find did not read the marker: a completed rotation is read now. Inside the reuse
-   * window it is accepted ('window'); completed before this request's find, it is reuse.
-   */
-  async function completedRotation(id: string, state: ConsumeState, at: number, window: number): Promise<'window' | 'none'> {
-    if (state.markerRead) return 'none';
-    const marker = await markers().findOne({ _id: rotationMarkerId(id) });
-    if (marker === null) return 'none';
-    if (withinReuseWindow(marker.rotatedAtMs, window, at)) return 'window';
-    // The same millisecond counts as before: a reuse is never let off on a tie.
-    if (marker.rotatedAtMs <= state.foundAtMs) await reused(state.grantId);
-    return 'none';
-  }
-
-  /**
-   * Successors of refresh-token rotations, by id, not yet written. Holding the successor until
-   * the response is ready writes it with the old token's rotation marker in one insert at
-   * completion (successor first, then the marker), and keeps the guarantee: a rotation whose
-   * response fails stores neither. A successor still held after HELD_SUCCESSOR_MS, or pushed out by the
-   * bound, is written on its own — writing one that was never handed out is harmless; losing
-   * one that was would sign the client out.
-   */
-  const heldSuccessors = new Map<string, { readonly doc: OidcDocument; readonly atMs: number }>();
-  function refreshTokens() {
-    return collection<OidcDocument>(collectionName(REFRESH_TOKEN));
-  }
-  const writeSuccessor = (doc: OidcDocument) => refreshTokens().replaceOne({ _id: doc._id }, doc, { upsert: true });
-  function releaseOverdue(at: number): void {
-    for (const [id, held] of heldSuccessors) {
-      if (heldSuccessors.size <= HELD_SUCCESSORS && at - held.atMs < HELD_SUCCESSOR_MS) break;
-      heldSuccessors.delete(id);
-      void timed(onOperation, REFRESH_TOKEN, 'mongodb', 'upsert', () => writeSuccessor(held.doc)).catch(() => {});
-    }
-  }
-
-  /**
-   * When each refresh token still to be completed was claimed (consume), for the completion: a
-   * marker already there is accepted only inside the reuse window as seen from the claim, and
-   * is reuse when it predates the request's find; and whether this rotation holds the Redis claim, to give it back should the rotation
-   * fail. Bounded like the held successors; a missing entry counts from the completion (and its
-   * claim then simply runs out).
-   */
-  const claims = new Map<string, Claim>();
-  function rememberClaim(id: string, at: number, state: ConsumeState, inRedis = false): void {
-    claims.delete(id);
-    claims.set(id, { atMs: at, inRedis, foundAtMs: state.foundAtMs, markerRead: state.markerRead, expiresAt: state.expiresAt, grantId: state.grantId });
-    if (claims.size > HELD_SUCCESSORS) claims.delete(claims.keys().next().value!);
-  }
-  /**
-   * A rotation that handed nothing out gives its Redis claim back (compare-and-delete on its
-   * time), so the client retrying after Retry-After is not refused for the rest of the hold —
-   * which, with a strict reuse window, is what it would otherwise get. Best effort: if Redis is
-   * what failed, the claim runs out with its hold.
-   */
-  async function releaseClaim(id: string, claim: Claim | undefined): Promise<void> {
-    if (rotationGate === undefined || claim === undefined || !claim.inRedis) return;
-    await rotationGate.release(`${REFRESH_TOKEN}:${id}`, claim.atMs).catch(() => {});
-  }
+  const justFound = createJustFound(JUST_FOUND_ENTRIES, JUST_FOUND_MS);
 
   async function revokeGrant(grantId: string): Promise<void> {
     await Promise.all(
       GRANT_MEMBER_MODELS.map((member) => collection<OidcDocument>(collectionName(member)).deleteMany({ grantId })),
     );
   }
+
+  const rotation = createRefreshRotation({
+    tokens: () => collection<OidcDocument>(collectionName(REFRESH_TOKEN)),
+    consumption,
+    reuseWindowSeconds,
+    now,
+    onOperation,
+    deferSuccessors: deferRotationSuccessors,
+    gate: rotationGate,
+    revokeReusedGrant: revokeReusedGrant ?? revokeGrant,
+  });
 
   const factory = (model: string): Adapter => {
     const own = () => collection<OidcDocument>(collectionName(model));
@@ -322,16 +186,11 @@ export function createMongoAdapterFactory({
 
     /** The state consume decides on: what this request's find just read, or a fresh read. */
     async function consumeState(id: string, at: number): Promise<ConsumeState> {
-      const found = takeFound(`${model}:${id}`, at);
+      const found = justFound.take(`${model}:${id}`, at);
       if (found !== undefined) return found;
-      const doc =
-        model === REFRESH_TOKEN
-          ? isRotationMarkerId(id)
-            ? null
-            : await readRefreshToken(id, true)
-          : await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } });
+      const doc = model === REFRESH_TOKEN ? await rotation.read(id) : await own().findOne({ _id: id }, { projection: { expiresAt: 1, consumed: 1, consumedAtMs: 1 } });
       if (doc === null || isExpired(doc, at)) throw consumedTargetMissing(model);
-      return { expiresAt: doc.expiresAt, consumed: doc.consumed, consumedAtMs: doc.consumedAtMs, grantId: doc.grantId, foundAtMs: at, markerRead: true };
+      return consumeStateOf(doc, at, true);
     }
 
     /**
@@ -357,74 +216,13 @@ export function createMongoAdapterFactory({
       await own().updateOne({ _id: id }, { $set: { consumed: epochSeconds(at), consumedAtMs: at } });
     }
 
-    /**
-     * A refresh token is only claimed here; it reads as consumed once the response with its
-     * successor is ready (completeRotation writes the successor and the rotation marker in one
-     * insert). A rotation that fails half-way (a store down while the new tokens are saved) then
-     * leaves it usable instead of turning the client's retry into "reuse" that revokes the grant.
-     */
-    async function consumeRefreshToken(id: string): Promise<void> {
-      const at = now();
-      const state = await consumeState(id, at);
-      if (isExpired(state, at)) throw consumedTargetMissing(model);
-      const hold = Math.max(ROTATION_IN_FLIGHT_MS, reuseWindow * 1000);
-      if (state.consumed !== undefined) {
-        if (!withinReuseWindow(state.consumedAtMs ?? state.consumed * 1000, reuseWindow, at)) throw alreadyConsumed(model);
-        rememberClaim(id, at, state);
-        return;
-      }
-      if (rotationGate !== undefined) {
-        // The gate in Redis; the one MongoDB write of the rotation is its completion.
-        const first = await rotationGate.claim(`${model}:${id}`, at, hold);
-        if (first !== undefined && !withinReuseWindow(first, reuseWindow, at)) {
-          // Held: a rotation in flight, or one completed since (reuse when before this request's find).
-          if ((await completedRotation(id, state, at, reuseWindow)) !== 'window') throw alreadyConsumed(model);
-        }
-        rememberClaim(id, at, state, first === undefined);
-        return;
-      }
-      // Without Redis, MongoDB's oidc_consumption is the gate (a unique `_id` insert).
-      const gate: ConsumptionDocument = { _id: `${model}:${id}`, atMs: at };
-      if (state.expiresAt !== undefined) gate.expiresAt = state.expiresAt;
-      try {
-        await consumption().insertOne(gate);
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        const first = await consumption().findOne({ _id: gate._id });
-        if ((first !== null && withinReuseWindow(first.atMs, reuseWindow, at)) || (await completedRotation(id, state, at, reuseWindow)) === 'window') {
-          rememberClaim(id, at, state);
-          return;
-        }
-        if (first === null || at - first.atMs < hold) throw alreadyConsumed(model);
-        // The token was claimed long ago but never rotated: that rotation failed (its response
-        // was never ready), so this request takes the claim over. Every request taking over the
-        // same stale claim inserts the same `_id`, so exactly one wins; the winner then moves the
-        // claim's time forward. The token is read afresh first (the state above may come from
-        // this request's find): a rotation completed since is reuse.
-        const fresh = await readRefreshToken(id, true);
-        if (fresh === null || fresh.consumed !== undefined) throw alreadyConsumed(model);
-        try {
-          await consumption().insertOne({ _id: `${gate._id}@${first.atMs}`, atMs: at, ...(gate.expiresAt === undefined ? {} : { expiresAt: gate.expiresAt }) });
-        } catch (retry) {
-          if (isDuplicateKey(retry)) throw alreadyConsumed(model);
-          throw retry;
-        }
-        await consumption().replaceOne({ _id: gate._id }, gate);
-      }
-      rememberClaim(id, at, state);
-    }
-
     return {
       upsert: (id, payload, expiresIn) =>
         op('upsert', async () => {
           const at = now();
           const doc = toDocument(id, payload, expiresIn, at);
-          // Only the refresh grant's rotation creates a refresh token with `rotations`.
-          if (deferRotationSuccessors && model === REFRESH_TOKEN && typeof payload.rotations === 'number' && payload.rotations > 0) {
-            heldSuccessors.set(id, { doc, atMs: at });
-            releaseOverdue(at);
-            return undefined;
-          }
+          // A rotation's successor, held for its completion (one insert with the rotation marker).
+          if (model === REFRESH_TOKEN && rotation.hold(doc, payload, at)) return undefined;
           if (model === SESSION) return upsertSession(doc);
           try {
             const result = await own().replaceOne({ _id: id }, doc, { upsert: true });
@@ -444,17 +242,13 @@ export function createMongoAdapterFactory({
           // A session's uid copy is never a session id (a cookie naming one must not find it).
           if (model === SESSION && isUidCopyId(id)) return undefined;
           if (model === REFRESH_TOKEN) {
-            // A rotation marker is never a token, whatever a client presents.
-            if (isRotationMarkerId(id)) return undefined;
-            // The refresh grant's own find reads the token alone: its rotation's insert finds out
-            // whether it was rotated already (completeRotation). Everything else reads both.
-            const markerRead = refreshGrants.getStore()?.refreshToken !== id;
-            const doc = await readRefreshToken(id, markerRead);
-            if (doc !== null) rememberFound(`${model}:${id}`, doc, now(), markerRead);
+            // With its rotation marker, except the refresh grant's own find (refresh-rotation.ts).
+            const { doc, markerRead } = await rotation.find(id);
+            if (doc !== null) justFound.remember(`${model}:${id}`, consumeStateOf(doc, now(), markerRead));
             return present(doc);
           }
           const doc = await own().findOne({ _id: id });
-          if (doc !== null && SINGLE_USE_MODELS.has(model)) rememberFound(`${model}:${id}`, doc, now(), true);
+          if (doc !== null && SINGLE_USE_MODELS.has(model)) justFound.remember(`${model}:${id}`, consumeStateOf(doc, now(), true));
           return present(doc);
         }),
 
@@ -469,7 +263,12 @@ export function createMongoAdapterFactory({
 
       findByUserCode: (userCode) => op('findByUserCode', async () => present(await own().findOne({ userCode }))),
 
-      consume: (id) => op('consume', () => (model === REFRESH_TOKEN ? consumeRefreshToken(id) : consumeOnce(id))),
+      consume: (id) =>
+        op('consume', async () => {
+          if (model !== REFRESH_TOKEN) return consumeOnce(id);
+          const at = now();
+          return rotation.consume(id, await consumeState(id, at), at);
+        }),
 
       destroy: (id) =>
         op('destroy', async () => {
@@ -481,80 +280,10 @@ export function createMongoAdapterFactory({
     };
   };
 
-  /**
-   * The rotation's one write: the successor and the rotation marker `rotated:<id>`, in that
-   * order, in ONE `insert` command (one PostgreSQL transaction on FerretDB v1, where an update is
-   * a read and a write). The marker's unique `_id` is the durable single-use check on every
-   * MongoDB-wire server: a second completion for the same token fails there with a duplicate key,
-   * whatever Redis remembers. Successor first: should the command stop between the two, the old
-   * token is still unrotated and the successor nobody was given expires.
-   */
-  async function completeRotation(id: string, successorId?: string): Promise<void> {
-    const at = now();
-    const successor = successorId === undefined ? undefined : heldSuccessors.get(successorId);
-    if (successorId !== undefined) heldSuccessors.delete(successorId);
-    const claim = claims.get(id);
-    const claimedAt = claim?.atMs ?? at;
-    claims.delete(id);
-    const marker: RotationMarker = { _id: rotationMarkerId(id), rotatedAtMs: at };
-    if (successor !== undefined) marker.successorId = successor.doc._id;
-    const expiresAt = claim?.expiresAt ?? successor?.doc.expiresAt;
-    if (expiresAt !== undefined) marker.expiresAt = expiresAt;
-    const grantId = claim?.grantId ?? successor?.doc.grantId;
-    if (grantId !== undefined) marker.grantId = grantId;
-    let refused = false;
-    await timed(onOperation, REFRESH_TOKEN, 'mongodb', 'completeRotation', async () => {
-      const documents: Array<OidcDocument | RotationMarker> = successor === undefined ? [marker] : [successor.doc, marker];
-      try {
-        await refreshTokens().insertMany(documents as OidcDocument[], { ordered: true });
-        return;
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        if (successor !== undefined && failedIndex(error) === 0) {
-          // The successor's id is already stored (cannot happen with fresh ids, but an insert is
-          // not idempotent): replace it, then the marker alone.
-          await writeSuccessor(successor.doc);
-          try {
-            await markers().insertOne(marker);
-            return;
-          } catch (retry) {
-            if (!isDuplicateKey(retry)) throw retry;
-          }
-        }
-      }
-      // The marker is there: another rotation of this token completed. Inside the reuse window
-      // (as the claim saw it) this one completes too — its successor is written, the first
-      // rotation's time stays. Otherwise it loses, and its successor, never handed out, goes.
-      const first = await markers().findOne({ _id: marker._id });
-      if (first !== null && withinReuseWindow(first.rotatedAtMs, reuseWindowSeconds, claimedAt)) return;
-      refused = true;
-      if (successor !== undefined) {
-        await refreshTokens()
-          .deleteOne({ _id: successor.doc._id })
-          .catch(() => {});
-      }
-      // Rotated before this request found the token, which its find could not see: reuse.
-      if (first !== null && claim !== undefined && !claim.markerRead && first.rotatedAtMs <= claim.foundAtMs) await reused(grantId);
-      throw alreadyConsumed(REFRESH_TOKEN);
-    }).catch(async (error: unknown) => {
-      // The completion failed (the answer is 503): nothing was handed out and the old token is
-      // unrotated, so its claim goes back. A refusal keeps it: the token was rotated elsewhere.
-      if (!refused) await releaseClaim(id, claim);
-      throw error;
-    });
-  }
-
-  async function abandonRotation(id: string, successorId?: string): Promise<void> {
-    if (successorId !== undefined) heldSuccessors.delete(successorId);
-    const claim = claims.get(id);
-    claims.delete(id);
-    await releaseClaim(id, claim);
-  }
-
   return Object.assign(factory, {
-    completeRotation,
-    abandonRotation,
-    inRefreshGrant: <T>(refreshToken: string, run: () => T): T => refreshGrants.run({ refreshToken }, run),
-    reusedGrant: () => refreshGrants.getStore()?.reusedGrantId,
+    completeRotation: rotation.complete,
+    abandonRotation: rotation.abandon,
+    inRefreshGrant: rotation.inRefreshGrant,
+    reusedGrant: rotation.reusedGrant,
   });
 }

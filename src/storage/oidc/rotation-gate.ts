@@ -5,7 +5,7 @@ import { redisScript } from './redis-scripts.ts';
  * The single-use gate of refresh-token rotation when Redis is configured: one atomic script
  * instead of an insert into MongoDB's `oidc_consumption`, so that a rotation writes MongoDB once
  * (its completion: one insert of the successor and the old token's rotation marker,
- * mongo-adapter.ts). The claim is only the fast gate; the durable truth stays in MongoDB, where
+ * refresh-rotation.ts). The claim is only the fast gate; the durable truth stays in MongoDB, where
  * the marker's unique `_id` lets one completion per token through, so a Redis that lost its keys
  * cannot hand out two successors of one token on any MongoDB-wire server.
  */

@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import type { Connection } from 'mongoose';
+import { createLoginLimiter, DEFAULT_LOCKOUT_POLICY, type LockoutPolicy, type LoginLimiter } from '../../src/accounts/login-limiter.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { randomIp } from '../helpers/accounts.ts';
+import { captureLogs } from '../helpers/log-capture.ts';
+import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+
+/**
+ * The MongoDB-path lock claim (counters in MongoDB, no Redis) on the real MongoDB-wire server
+ * (FerretDB in the suite). A key whose lock has ended but whose lockout record is still there
+ * (no TTL index on FerretDB: the sweeper deletes it later) is locked again by failures arriving
+ * together: exactly one of them may raise the escalation level. A conditional upsert
+ * (`lockedUntil $lte now`) is no compare-and-set on FerretDB v1 (the filter is checked on the
+ * document it read), so several claimed and each raised the level (a lock 2^n times too long).
+ *
+ * Deterministic: the clock is frozen and moved only by the test, and this limiter's sweeper is
+ * never woken by it (no onClockJump, an interval longer than the test), so the ended record is
+ * always there when the burst arrives.
+ */
+describe('lockout claim after an ended lock (counters and records in MongoDB-wire)', function () {
+  this.timeout(120_000);
+  const uri = freshDatabaseUri('lockout_claim');
+  const policy: LockoutPolicy = { ...DEFAULT_LOCKOUT_POLICY, accountIp: { threshold: 1, windowSeconds: 3600 }, account: { threshold: 1_000_000, windowSeconds: 3600 }, ip: { threshold: 1_000_000, windowSeconds: 3600 }, lockSeconds: 60 };
+  let connection: Connection;
+  let limiter: LoginLimiter;
+  let nowMs = Date.UTC(2026, 10, 30, 3);
+  const logs = captureLogs('info');
+
+  before(async () => {
+    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    limiter = await createLoginLimiter({ backend: { kind: 'mongo' }, connection, policy, logger: logs.logger, sweepIntervalMs: 3_600_000, now: () => new Date(nowMs) });
+  });
+  after(async () => {
+    limiter.close();
+    await connection.close();
+    await dropDatabase(uri);
+  });
+
+  const lockoutsOf = (subject: string) =>
+    logs.lines().filter((line) => line.msg === 'login lockout' && line.subject === subject && line.scope === 'account_ip');
+
+  it('of failures arriving together once a lock has ended, exactly one locks the key again (one level up)', async () => {
+    const rounds = 4;
+    const burst = 16;
+    for (let round = 0; round < 3; round += 1) {
+      const subject = `user-${round}-${nowMs}`;
+      const ip = randomIp();
+      // The first lock: level 1, one minute.
+      await limiter.recordFailure(subject, ip);
+      expect(lockoutsOf(subject)).to.have.length(1);
+      for (let again = 2; again <= rounds; again += 1) {
+        // The lock ends; its record stays (the sweeper has not run).
+        const [current] = (await limiter.listLockouts()).filter((lock) => lock.subject === subject);
+        nowMs = current!.lockedUntil.getTime();
+        expect((await limiter.check(subject, ip)).locked).to.equal(false);
+        const states = await Promise.all(Array.from({ length: burst }, () => limiter.recordFailure(subject, ip)));
+        expect(states.every((state) => state.locked)).to.equal(true);
+        expect(lockoutsOf(subject), `locks after ${again} bursts, round ${round}`).to.have.length(again);
+        const [lock] = (await limiter.listLockouts()).filter((l) => l.subject === subject);
+        expect(lock, `round ${round}`).to.include({ level: again });
+        expect(lock!.lockedUntil.getTime() - lock!.lockedAt.getTime()).to.equal(policy.lockSeconds * 1000 * 2 ** (again - 1));
+      }
+    }
+  });
+});
