@@ -68,6 +68,7 @@ async function browserApps(browser: Browser, issuer: string, locale: string, ope
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
   const page = await context.newPage();
   await page.goto(`${issuer}/account/`);
+  await page.locator('main button').click();
   await page.waitForSelector('#login');
   await page.fill('#login', 'operator');
   await page.fill('#password', PASSWORD);
