@@ -8,11 +8,12 @@ import { PASSWORD } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { runCli } from '../helpers/process.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
+import { forSuite } from '../helpers/suite.ts';
 import { NOTES_REDIRECT, twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
 
-/** Two instances with mail and self-registration on (its page shows the minimum length). */
-function cluster(label: string, inbox: Inbox, options: { redis: boolean; clock: TestClock; settings?: Record<string, string> }): Promise<TwoInstances> {
-  return twoInstances(label, { ...options, mail: inbox, settings: { GATEHOUSE_SELF_REGISTRATION: 'true', ...options.settings } });
+/** Two instances for the enclosing describe, with mail and self-registration on (its page shows the minimum length). */
+function cluster(label: string, inbox: Inbox, options: { redis: boolean; clock: TestClock; settings?: Record<string, string> }): TwoInstances {
+  return forSuite(() => twoInstances(label, { ...options, mail: inbox, settings: { GATEHOUSE_SELF_REGISTRATION: 'true', ...options.settings } }), (c) => c.stop());
 }
 
 /** The registration page of a fresh authorization request on one instance. */
@@ -27,20 +28,12 @@ const minLengthOn = (html: string) => Number(/id="password"[^>]*minlength="(\d+)
 
 describe('runtime password policy (admin API, CLI, two instances, environment pins)', function () {
   this.timeout(120_000);
-  let inbox: Inbox;
-  before(async () => {
-    inbox = await startInbox();
-  });
-  after(() => inbox?.close());
+  const inbox = forSuite(startInbox, (box) => box.close());
 
   describe('two instances sharing MongoDB and Redis', () => {
     // Frozen: no cache lifetime can run out, so only the Redis notice can explain a change on B.
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('policy_redis', inbox, { redis: true, clock });
-    });
-    after(() => c?.stop());
+    const c = cluster('policy_redis', inbox, { redis: true, clock });
 
     it('starts from the configured minimum length, with its variable and no pin', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/password-policy');
@@ -224,11 +217,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
 
   describe('two instances without Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('policy_noredis', inbox, { redis: false, clock });
-    });
-    after(() => c?.stop());
+    const c = cluster('policy_noredis', inbox, { redis: false, clock });
 
     it('the other instance applies a change within a second (on its clock)', async () => {
       expect(minLengthOn(await registrationPage(c, c.b))).to.equal(8);
@@ -242,11 +231,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
 
   describe('the environment variable pins the minimum length', () => {
     const clock = testClock();
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('policy_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_MIN_LENGTH: '10', GATEHOUSE_PASSWORD_HISTORY: '2', GATEHOUSE_PASSWORD_NOT_USERNAME: 'true' } });
-    });
-    after(() => c?.stop());
+    const c = cluster('policy_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_MIN_LENGTH: '10', GATEHOUSE_PASSWORD_HISTORY: '2', GATEHOUSE_PASSWORD_NOT_USERNAME: 'true' } });
 
     it('shows pinned_by and refuses a change with 409 naming the setting and its variable', async () => {
       const token = await c.token();
@@ -281,11 +266,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
 
 describe('runtime brute-force detection (admin API, CLI, two instances, environment pins)', function () {
   this.timeout(120_000);
-  let inbox: Inbox;
-  before(async () => {
-    inbox = await startInbox();
-  });
-  after(() => inbox?.close());
+  const inbox = forSuite(startInbox, (box) => box.close());
 
   /** Wrong passwords, then the right one: whether the right one still signs in. */
   async function signsInAfter(instance: RunningGatehouse, username: string, failures: number, ip: string): Promise<boolean> {
@@ -295,12 +276,10 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
 
   describe('two instances sharing MongoDB and Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
+    const c = cluster('bruteforce_redis', inbox, { redis: true, clock });
     before(async () => {
-      c = await cluster('bruteforce_redis', inbox, { redis: true, clock });
       for (const username of ['before', 'after']) await c.a.services.accounts.createUser({ username, password: PASSWORD });
     });
-    after(() => c?.stop());
 
     it('starts from the configured thresholds and durations', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/brute-force');
@@ -376,12 +355,10 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
 
   describe('two instances without Redis (counters in MongoDB)', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
+    const c = cluster('bruteforce_noredis', inbox, { redis: false, clock });
     before(async () => {
-      c = await cluster('bruteforce_noredis', inbox, { redis: false, clock });
       for (const username of ['early', 'late']) await c.a.services.accounts.createUser({ username, password: PASSWORD });
     });
-    after(() => c?.stop());
 
     it('the other instance applies a lower threshold within a second (on its clock)', async () => {
       await c.b.services.runtimeSettings.bruteForce.current();
@@ -394,11 +371,7 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('bruteforce_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '3', GATEHOUSE_LOCKOUT_SECONDS: '600' } });
-    });
-    after(() => c?.stop());
+    const c = cluster('bruteforce_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '3', GATEHOUSE_LOCKOUT_SECONDS: '600' } });
 
     it('shows pinned_by, refuses a change with 409, and checks a change against the pinned values', async () => {
       const token = await c.token();
@@ -419,11 +392,7 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
 
 describe('runtime multi-factor requirement (admin API, CLI, two instances, environment pins)', function () {
   this.timeout(120_000);
-  let inbox: Inbox;
-  before(async () => {
-    inbox = await startInbox();
-  });
-  after(() => inbox?.close());
+  const inbox = forSuite(startInbox, (box) => box.close());
 
   /** Signs in with the password on one instance: 'enrol' when a second factor is asked for, 'callback' when the app gets its code. */
   async function afterPassword(c: TwoInstances, instance: RunningGatehouse, username: string): Promise<'enrol' | 'callback' | string> {
@@ -454,15 +423,13 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
 
   describe('two instances sharing MongoDB and Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
+    const c = cluster('mfa_redis', inbox, { redis: true, clock });
     before(async () => {
-      c = await cluster('mfa_redis', inbox, { redis: true, clock });
       await c.a.services.roles.ensure(['finance']);
       await c.a.services.groups.ensure(['ops', 'security']);
       await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
       await c.a.services.accounts.createUser({ username: 'olga', password: PASSWORD, groups: ['ops'] });
     });
-    after(() => c?.stop());
 
     it('starts with nobody required', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/mfa');
@@ -529,15 +496,13 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
 
   describe('two instances without Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
+    const c = cluster('mfa_noredis', inbox, { redis: false, clock });
     before(async () => {
-      c = await cluster('mfa_noredis', inbox, { redis: false, clock });
       await c.a.services.roles.ensure(['finance']);
       // Two members: a started enrolment of one (on A) would make B ask them too, whatever the policy.
       await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
       await c.a.services.accounts.createUser({ username: 'frida', password: PASSWORD, roles: ['finance'] });
     });
-    after(() => c?.stop());
 
     it('the other instance applies a change within a second (on its clock)', async () => {
       expect(await afterPassword(c, c.b, 'felix')).to.equal('callback');
@@ -551,12 +516,10 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: TwoInstances;
+    const c = cluster('mfa_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance, admin' } });
     before(async () => {
-      c = await cluster('mfa_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance, admin' } });
       await c.a.services.groups.ensure(['ops']);
     });
-    after(() => c?.stop());
 
     it('shows pinned_by and refuses a change with 409; the unpinned one stays editable', async () => {
       const token = await c.token();
@@ -573,19 +536,11 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
 
 describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
   this.timeout(120_000);
-  let inbox: Inbox;
-  before(async () => {
-    inbox = await startInbox();
-  });
-  after(() => inbox?.close());
+  const inbox = forSuite(startInbox, (box) => box.close());
 
   describe('two instances sharing MongoDB and Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('otp_redis', inbox, { redis: true, clock });
-    });
-    after(() => c?.stop());
+    const c = cluster('otp_redis', inbox, { redis: true, clock });
 
     it('starts from RFC 6238 defaults; a change on A reaches B at once and is audited; bad values are 400 naming the field', async () => {
       const token = await c.token();
@@ -631,11 +586,7 @@ describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('otp_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_OTP_DIGITS: '8', GATEHOUSE_OTP_ALGORITHM: 'SHA256' } });
-    });
-    after(() => c?.stop());
+    const c = cluster('otp_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_OTP_DIGITS: '8', GATEHOUSE_OTP_ALGORITHM: 'SHA256' } });
 
     it('shows pinned_by and refuses a change with 409; the pinned values are in force', async () => {
       const token = await c.token();

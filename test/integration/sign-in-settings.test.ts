@@ -5,28 +5,21 @@ import { testClock } from '../helpers/clock.ts';
 import { PASSWORD } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { runCli } from '../helpers/process.ts';
-import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
-import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
+import { startInbox } from '../helpers/smtp-inbox.ts';
+import { forSuite } from '../helpers/suite.ts';
+import { twoInstances } from '../helpers/two-instances.ts';
 
 const offersRegistration = (html: string) => /href="[^"]*\/register"/.test(html);
 const offersReset = (html: string) => html.includes('/password/forgot');
 
 describe('runtime sign-in settings (admin API, CLI, two instances, environment pins)', function () {
   this.timeout(120_000);
-  let inbox: Inbox;
-  before(async () => {
-    inbox = await startInbox();
-  });
-  after(() => inbox?.close());
+  const inbox = forSuite(startInbox, (box) => box.close());
 
   describe('two instances sharing MongoDB and Redis', () => {
     // Frozen: no cache lifetime can run out during the test, so only the Redis notice can explain a change on B.
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await twoInstances('settings_redis', { mail: inbox, redis: true, clock });
-    });
-    after(() => c?.stop());
+    const c = forSuite(() => twoInstances('settings_redis', { mail: inbox, redis: true, clock }), (c) => c.stop());
 
     it('starts from the configured defaults, each with its variable and no pin', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/sign-in');
@@ -156,11 +149,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
 
   describe('two instances without Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await twoInstances('settings_noredis', { mail: inbox, redis: false, clock });
-    });
-    after(() => c?.stop());
+    const c = forSuite(() => twoInstances('settings_noredis', { mail: inbox, redis: false, clock }), (c) => c.stop());
 
     it('the other instance applies a change within a second (on its clock), with its next request', async () => {
       await c.signInPage(c.b);
@@ -175,11 +164,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: TwoInstances;
-    before(async () => {
-      c = await twoInstances('settings_pinned', { mail: inbox, redis: true, clock, settings: { GATEHOUSE_PASSWORD_RESET: 'false', GATEHOUSE_SELF_REGISTRATION: 'true' } });
-    });
-    after(() => c?.stop());
+    const c = forSuite(() => twoInstances('settings_pinned', { mail: inbox, redis: true, clock, settings: { GATEHOUSE_PASSWORD_RESET: 'false', GATEHOUSE_SELF_REGISTRATION: 'true' } }), (c) => c.stop());
 
     it('shows pinned_by, refuses changes to a pinned setting (409 naming it), and ignores a stored value', async () => {
       const token = await c.token();
