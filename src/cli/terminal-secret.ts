@@ -42,9 +42,10 @@ export function readHiddenLine(input: TerminalInput, write: (text: string) => vo
         else if (ch >= ' ') chars.push(ch);
       }
     };
-    write(prompt);
+    // Echo off before the prompt shows: keys typed as soon as it appears are never echoed.
     input.setRawMode(true);
     input.on('data', onData);
+    write(prompt);
     input.resume();
   });
 }
