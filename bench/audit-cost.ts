@@ -17,7 +17,7 @@ import { ObjectId } from 'mongodb';
 import { ensureAuditIndexes, type AuditCollection } from '../src/observability/audit-trail.ts';
 import { benchServicesUp } from './lib/services.ts';
 import { round } from './lib/stats.ts';
-import { openStores } from './lib/storage.ts';
+import { openStores, resetStores } from './lib/storage.ts';
 import { storesCpuByStore } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
@@ -28,7 +28,7 @@ const BATCH = 100;
 const ROOT = new URL('..', import.meta.url).pathname;
 const { mongodbUri, redisUrl } = benchServicesUp('gatehouse_audit_cost');
 const stores = await openStores(mongodbUri, redisUrl);
-await stores.db.dropDatabase();
+await resetStores(stores);
 const db = stores.db;
 
 const event = () => ({
@@ -74,6 +74,6 @@ try {
   const header = ['write', 'Node CPU µs/event', 'FerretDB (or mongod) CPU µs/event', 'PostgreSQL CPU µs/event', 'stores µs/event'];
   process.stdout.write(`${[header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
 } finally {
-  await stores.db.dropDatabase();
+  await resetStores(stores);
   await stores.close();
 }

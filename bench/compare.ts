@@ -29,7 +29,6 @@
  * hash, the same in every build, so a difference is the rest) (default: cc-rs256, introspect-jwt,
  * userinfo). The event loop's own CPU per request is shown beside the process's.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -41,7 +40,7 @@ import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
-import { openStores } from './lib/storage.ts';
+import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { processTree, treeCpuMs, treeEventLoopCpuMs } from './lib/process-tree.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
@@ -89,11 +88,9 @@ const load = () => loadavg().map((value) => round(value, 2)).join(' ');
 
 const { mongodbUri, redisUrl } = benchServicesUp('gatehouse_compare');
 const stores = await openStores(mongodbUri, redisUrl);
-await stores.db.dropDatabase();
 const prefix = 'gatehouse-compare:';
-const stale = await stores.redis.keys(`${prefix}*`);
-if (stale.length > 0) await stores.redis.del(...stale);
-const settings = { MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
+await resetStores(stores, prefix);
+const settings = gatehouseStoreSettings(mongodbUri, redisUrl, prefix);
 log('seeding');
 const fixture = await seed({ settings, users: scenarios.includes('sign-in') ? 8 : 2, storageUsers: 0, cheapHashSettings: {} });
 mkdirSync(`${ROOT}.data/bench`, { recursive: true });

@@ -13,7 +13,6 @@
  * the event loop, the hashing threads and the rest, from /proc — CPU time, not wall time, so it
  * holds on a busy machine too).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startGatehouseProcess } from './lib/children.ts';
@@ -23,7 +22,7 @@ import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
-import { openStores } from './lib/storage.ts';
+import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { storesCpuMs } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
@@ -44,9 +43,9 @@ const log = (message: string) => process.stderr.write(`profile: ${message}\n`);
 const services = benchServicesUp('gatehouse_profile');
 const mongodb = new URL(services.mongodbUri);
 const stores = await openStores(mongodb.toString(), services.redisUrl);
-await stores.db.dropDatabase();
 const prefix = 'gatehouse-profile:';
-const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: services.redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
+await resetStores(stores, prefix);
+const settings = gatehouseStoreSettings(mongodb.toString(), services.redisUrl, prefix);
 const fixture = await seed({ settings, users: scenario === 'sign-in' ? 8 : 2, storageUsers: 0, cheapHashSettings: { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' } });
 
 rmSync(PROFILES, { recursive: true, force: true });
@@ -103,9 +102,7 @@ try {
   }
 } finally {
   await child.stop();
-  const keys = await stores.redis.keys(`${prefix}*`);
-  if (keys.length > 0) await stores.redis.del(...keys);
-  await stores.db.dropDatabase();
+  await resetStores(stores, prefix);
   await stores.close();
 }
 

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { settingConflicts } from './conflicts.ts';
+import type { PasswordPolicy } from './password-policy.ts';
 import { productionProblems } from './production.ts';
 import { RUNTIME_SETTINGS, settingsSchema, type RuntimeSettingName, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
@@ -67,16 +68,8 @@ export interface Config {
     readonly queueLimit: number;
     /** Milliseconds an idle hashing worker lives; 0 = until shutdown. */
     readonly idleTimeoutMs: number;
-    readonly minLength: number;
-    /** The rest of the password policy (src/settings/password-policy.ts); 0 / false = off. */
-    readonly maxLength: number;
-    readonly digits: number;
-    readonly lowercase: number;
-    readonly uppercase: number;
-    readonly special: number;
-    readonly notUsername: boolean;
-    readonly notEmail: boolean;
-    readonly history: number;
+    /** What a new password must be, until the runtime settings change it (src/settings/password-policy.ts). */
+    readonly policy: PasswordPolicy;
     /** "Forgot password?" is offered (GATEHOUSE_PASSWORD_RESET); the runtime setting may change it (src/settings/). */
     readonly resetEnabled: boolean;
     /** Seconds a password-reset link works. */
@@ -262,15 +255,17 @@ export function loadConfig(sources: ConfigSources): Config {
       poolSize: s.GATEHOUSE_HASH_POOL_SIZE ?? Math.max(1, Math.ceil(availableParallelism() / workers)),
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
-      minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
-      maxLength: s.GATEHOUSE_PASSWORD_MAX_LENGTH,
-      digits: s.GATEHOUSE_PASSWORD_DIGITS,
-      lowercase: s.GATEHOUSE_PASSWORD_LOWERCASE,
-      uppercase: s.GATEHOUSE_PASSWORD_UPPERCASE,
-      special: s.GATEHOUSE_PASSWORD_SPECIAL,
-      notUsername: s.GATEHOUSE_PASSWORD_NOT_USERNAME,
-      notEmail: s.GATEHOUSE_PASSWORD_NOT_EMAIL,
-      history: s.GATEHOUSE_PASSWORD_HISTORY,
+      policy: Object.freeze({
+        minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
+        maxLength: s.GATEHOUSE_PASSWORD_MAX_LENGTH,
+        digits: s.GATEHOUSE_PASSWORD_DIGITS,
+        lowercase: s.GATEHOUSE_PASSWORD_LOWERCASE,
+        uppercase: s.GATEHOUSE_PASSWORD_UPPERCASE,
+        special: s.GATEHOUSE_PASSWORD_SPECIAL,
+        notUsername: s.GATEHOUSE_PASSWORD_NOT_USERNAME,
+        notEmail: s.GATEHOUSE_PASSWORD_NOT_EMAIL,
+        history: s.GATEHOUSE_PASSWORD_HISTORY,
+      }),
       resetEnabled: s.GATEHOUSE_PASSWORD_RESET,
       resetTtlSeconds: s.GATEHOUSE_PASSWORD_RESET_TTL,
     }),

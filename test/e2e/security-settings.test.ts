@@ -53,7 +53,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
     await page.getByLabel('Failures from one address against one account').fill('3');
     await page.getByLabel('Longest lock (seconds)').fill('30');
     await page.getByRole('button', { name: 'Save brute-force detection' }).click();
-    await page.getByRole('alert').filter({ hasText: 'lockout_max_seconds' }).first().waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Longest lock (seconds): must be at least the first lock' }).first().waitFor();
     expect(await page.getByLabel('Longest lock (seconds)').getAttribute('aria-invalid')).to.equal('true');
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'security-settings-invalid');

@@ -69,7 +69,7 @@ describe('console: Sign-in & self-service (headless Chromium, two instances)', f
     // A bad value is named under its field; nothing is saved.
     await page.getByLabel('Verification link lifetime (seconds)').fill('5');
     await page.getByRole('button', { name: 'Save settings' }).click();
-    await page.getByRole('alert').filter({ hasText: 'email_verification_ttl' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Verification link lifetime (seconds): must be at least 60' }).waitFor();
     expect(await page.getByLabel('Verification link lifetime (seconds)').getAttribute('aria-invalid')).to.equal('true');
     expect(await seriousViolations(page)).to.deep.equal([]);
     await page.getByLabel('Verification link lifetime (seconds)').fill('86400');

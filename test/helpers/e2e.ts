@@ -30,20 +30,19 @@ export interface Deployment {
   drop(): Promise<void>;
 }
 
+export interface DeploymentOptions {
+  redis?: boolean;
+  settings?: Record<string, string>;
+  extraSteps?: StartOptions['extraSteps'];
+  secondFactorClock?: StartOptions['secondFactorClock'];
+  clock?: StartOptions['clock'];
+  host?: string;
+  /** Another issuer than the address the instances listen on (e.g. https:// behind a TLS proxy, with GATEHOUSE_TRUST_PROXY). */
+  issuer?: string;
+}
+
 /** One deployment: shared stores and secret; instances come and go on it. */
-export async function deployment(
-  label: string,
-  options: {
-    redis?: boolean;
-    settings?: Record<string, string>;
-    extraSteps?: StartOptions['extraSteps'];
-    secondFactorClock?: StartOptions['secondFactorClock'];
-    clock?: StartOptions['clock'];
-    host?: string;
-    /** Another issuer than the address the instances listen on (e.g. https:// behind a TLS proxy, with GATEHOUSE_TRUST_PROXY). */
-    issuer?: string;
-  } = {},
-): Promise<Deployment> {
+export async function deployment(label: string, options: DeploymentOptions = {}): Promise<Deployment> {
   const port = await freePort();
   // `localhost` for WebAuthn tests: an IP address cannot be a relying party id.
   const issuer = options.issuer ?? `http://${options.host ?? '127.0.0.1'}:${port}`;

@@ -171,7 +171,7 @@ describe('account settings', () => {
     expect(config.passwords.poolSize).to.equal(availableParallelism());
     expect(config.passwords.queueLimit).to.equal(64);
     expect(config.passwords.idleTimeoutMs).to.equal(60_000);
-    expect(config.passwords.minLength).to.equal(8);
+    expect(config.passwords.policy.minLength).to.equal(8);
     expect(config.lockout).to.deep.equal({
       threshold: 5,
       accountThreshold: 20,
@@ -210,15 +210,7 @@ describe('account settings', () => {
       poolSize: 3,
       queueLimit: 0,
       idleTimeoutMs: 0,
-      minLength: 12,
-      maxLength: 64,
-      digits: 1,
-      lowercase: 0,
-      uppercase: 2,
-      special: 0,
-      notUsername: false,
-      notEmail: true,
-      history: 5,
+      policy: { minLength: 12, maxLength: 64, digits: 1, lowercase: 0, uppercase: 2, special: 0, notUsername: false, notEmail: true, history: 5 },
       resetEnabled: true,
       resetTtlSeconds: 900,
     });
