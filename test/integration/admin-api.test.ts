@@ -2,14 +2,14 @@ import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin, clientCredentials } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 import { browse, UserAgent, signIn } from '../helpers/browserless.ts';
 import { freePort } from '../helpers/redis-server.ts';
 
 const API = 'https://orders.example.com';
 
 describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
-  const mongodbUri = freshDatabaseUri('admin_api');
+  let mongodbUri: string;
   let gatehouse: RunningGatehouse;
   let token: string;
   let weak: string;
@@ -17,6 +17,7 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
   const call = (method: string, path: string, body?: unknown, bearer: string | null = token) => callAdmin(gatehouse.url, bearer ?? undefined, method, path, body);
 
   before(async () => {
+    mongodbUri = emptyDatabaseUri('admin_api');
     const port = await freePort();
     gatehouse = await startInstance({
       issuer: `http://127.0.0.1:${port}`,
@@ -31,7 +32,7 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
   });
   after(async () => {
     await gatehouse.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   describe('authentication', () => {
