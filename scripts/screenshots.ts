@@ -1,18 +1,20 @@
 /**
- * Screenshot sweep of the hosted pages: every page a person meets (sign-in, wrong password,
+ * Screenshot sweep: every hosted page a person meets (sign-in, wrong password,
  * consent, second-factor enrolment, recovery codes and code entry, registration, password
  * reset, device code entry, confirmation and success, sign-out, errors, the 404 page) in en, ru,
  * zh-CN and ko, at 1280 and 390 px, light and dark, into test-artifacts/screenshots/sweep/.
  * Each shot is also checked: nothing wider than the viewport, no serious or critical axe
  * violation, the page's lang; the findings are printed at the end (exit 1 when there are any).
  *
- * Run with `npm run screenshots` (scripts/screenshots brings up the test services). The
- * account page and the console are swept by their e2e tests (test/e2e/account-page.test.ts,
- * test/e2e/console.test.ts), which save their screenshots in the same folder's parent.
+ * Then the account page's sections and every console page, signed in as an operator, the same
+ * way (the browser's language picks theirs).
+ *
+ * Run with `npm run screenshots` (scripts/screenshots brings up the test services).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { CONSOLE_CLIENT_ID } from '../src/clients/console-client.ts';
 import { totpCode } from '../src/mfa/totp.ts';
 import { launchChromium, seriousViolations } from '../test/e2e/browser.ts';
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
@@ -53,6 +55,41 @@ async function shoot(page: Page, locale: string, name: string): Promise<void> {
   await page.emulateMedia({ colorScheme: 'light' });
 }
 
+/** Waits until the app has drawn the route's page (its section current, its heading there). */
+async function drawn(page: Page, url: string, section: string): Promise<void> {
+  await page.evaluate(() => document.querySelector('main')?.setAttribute('data-left', ''));
+  await page.goto(url);
+  await page.waitForFunction((href) => document.querySelector(`nav a[aria-current="page"]`)?.getAttribute('href') === href && document.querySelector('main:not([data-left]) h1') !== null, section);
+  await page.waitForLoadState('networkidle');
+}
+
+/** The account page's sections and the console's pages, in a browser that speaks `locale` (both follow it). */
+async function browserApps(browser: Browser, issuer: string, locale: string, operatorId: string): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
+  const page = await context.newPage();
+  await page.goto(`${issuer}/account/`);
+  await page.locator('main button').click();
+  await page.waitForSelector('#login');
+  await page.fill('#login', 'operator');
+  await page.fill('#password', PASSWORD);
+  await page.click('button.primary');
+  await page.locator('main h1').waitFor();
+  for (const name of ['profile', 'security', 'sessions', 'apps']) {
+    await drawn(page, `${issuer}/account/#/${name}`, `#/${name}`);
+    await shoot(page, locale, `account-${name}`);
+  }
+  await page.goto(`${issuer}/console/`);
+  await page.locator('main button').click();
+  await page.locator('[data-testid="count-users"]').waitFor();
+  const routes = ['', 'users', `users/${operatorId}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'upstream', 'roles', 'lockouts', 'keys', 'audit', 'settings', 'settings/sign-in', 'settings/security'];
+  for (const route of routes) {
+    await drawn(page, `${issuer}/console/#/${route}`, route === '' ? '#/' : `#/${route.split('/')[0]}`);
+    const name = route === '' ? 'dashboard' : route.startsWith('settings/') ? route.replace('/', '-') : route.includes('/') ? `${route.split('/')[0]}-item` : route;
+    await shoot(page, locale, `console-${name}`);
+  }
+  await context.close();
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const inbox = await startInbox();
@@ -72,6 +109,7 @@ async function main(): Promise<void> {
     const username = cast.user.username;
     const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { device_authorization_endpoint: string };
     const deviceEndpoint = discovery.device_authorization_endpoint;
+    const operator = await gatehouse.services.accounts.createUser({ username: 'operator', password: PASSWORD, email: 'operator@example.com', emailVerified: true, name: 'Ada Operator', roles: ['admin'] });
     browser = await launchChromium();
 
     for (const locale of LOCALES) {
@@ -199,6 +237,8 @@ async function main(): Promise<void> {
       await page.waitForSelector('#code');
       await shoot(page, locale, 'mfa-verify');
       await context.close();
+
+      await browserApps(browser, issuer, locale, operator.id);
     }
   } finally {
     await browser?.close();
