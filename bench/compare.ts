@@ -27,7 +27,8 @@
  * pool), sign-in (complete sign-ins on the hosted pages, argon2id at the configured cost, 4 users
  * at a time; builds only, the reference has no pages: each build's CPU per sign-in includes the
  * hash, the same in every build, so a difference is the rest) (default: cc-rs256, introspect-jwt,
- * userinfo). The event loop's own CPU per request is shown beside the process's.
+ * userinfo). The event loop's own CPU per request is shown beside the process's, and the median of the
+ * segments' CPU per request beside the total (a neighbour's burst inflates a segment or two, not the median).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -144,6 +145,8 @@ try {
     const targets: Target[] = [];
     for (const child of children) if (scenario !== 'sign-in' || child.name !== 'reference') targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
     const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number }>();
+    /** Each segment's process CPU µs per request: their median shrugs off a segment a neighbour's burst landed on. */
+    const segmentCpu = new Map<string, number[]>();
     const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
     for (const target of targets) if (WARMUP > 0) await measure(scenario, target, WARMUP);
     for (let index = 0; index < ROUNDS; index += 1) {
@@ -157,10 +160,12 @@ try {
         if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 11_000));
         const transactionsAfter = transactionsBefore === undefined ? undefined : storeTransactions(ROOT);
         const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0 };
+        const segmentCpuMs = processCpuMs(pids.get(target.key)!) - cpuBefore;
+        segmentCpu.set(target.key, [...(segmentCpu.get(target.key) ?? []), (segmentCpuMs * 1000) / Math.max(1, result.requests)]);
         totals.set(target.key, {
           requests: total.requests + result.requests,
           seconds: total.seconds + result.duration,
-          cpuMs: total.cpuMs + processCpuMs(pids.get(target.key)!) - cpuBefore,
+          cpuMs: total.cpuMs + segmentCpuMs,
           loopMs: total.loopMs + eventLoopCpuMs(pids.get(target.key)!) - loopBefore,
           storesMs: total.storesMs + storesCpuMs(ROOT) - storesBefore,
           transactions:
@@ -180,6 +185,11 @@ try {
       const { transactions, requests } = totals.get(key)!;
       return transactions === undefined ? '—' : (round(transactions / Math.max(1, requests), 2) ?? 0);
     };
+    const medianCpu = (key: string) => {
+      const sorted = [...(segmentCpu.get(key) ?? [0])].sort((a, b) => a - b);
+      const middle = Math.floor(sorted.length / 2);
+      return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+    };
     const first = children[0]!.name;
     const hasReference = totals.has('reference');
     for (const child of children.filter((candidate) => totals.has(candidate.name))) {
@@ -190,11 +200,14 @@ try {
         round(rps(child.name) / rps(first), 2) ?? 0,
         hasReference ? (round(rps(child.name) / rps('reference'), 2) ?? 0) : '—',
         Math.round(cpuPer(child.name)),
+        Math.round(medianCpu(child.name)),
         Math.round(loopPer(child.name)),
         Math.round(storesPer(child.name)),
         transactionsPer(child.name),
         round(cpuPer(first) / cpuPer(child.name), 2) ?? 0,
         hasReference ? (round(cpuPer('reference') / cpuPer(child.name), 2) ?? 0) : '—',
+        round(medianCpu(first) / medianCpu(child.name), 2) ?? 0,
+        hasReference ? (round(medianCpu('reference') / medianCpu(child.name), 2) ?? 0) : '—',
       ]);
     }
     log(`${scenario} done; load average ${load()}`);
@@ -202,7 +215,7 @@ try {
   const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
   const memory = children.map((child) => [child.name, processTree(child.process.pid!).length, mib(rssAtStart.get(child.name)!), mib(rssBytes(child.process.pid!))]);
   process.stdout.write(`${table(['server', 'processes', 'RSS MiB idle after start', 'RSS MiB after the scenarios'], memory)}\n`);
-  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
+  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
   await stores.close();

@@ -83,10 +83,10 @@ export async function startGatehouseProcess(name: string, args: string[], settin
 }
 
 /** Starts the reference server and reads the URL it prints. */
-export async function startReference(fixturePath: string): Promise<Child> {
+export async function startReference(fixturePath: string, nodeArgs: readonly string[] = []): Promise<Child> {
   const started = performance.now();
   const script = new URL('../reference-server.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, [script, fixturePath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, script, fixturePath], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = collectStderr(child);
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
