@@ -33,7 +33,10 @@ export function resourceIndicators(apis: ApiRegistry, adminAudience?: string): R
         if (oneOf.length === 1) return oneOf[0]!;
         return typeof defaultApi === 'string' && oneOf.includes(defaultApi) ? defaultApi : oneOf;
       }
-      if (typeof defaultApi !== 'string') return undefined;
+      if (typeof defaultApi !== 'string') {
+        if (isClientCredentials(ctx)) refuseScopesWithoutApi(ctx);
+        return undefined;
+      }
       if (isClientCredentials(ctx) || clientFlag(client, 'login_uses_default_api')) return defaultApi;
       return undefined;
     },
@@ -67,6 +70,18 @@ export function resourceIndicators(apis: ApiRegistry, adminAudience?: string): R
       };
     },
   };
+}
+
+/**
+ * client_credentials without a resource and without a default API: the token is for no API, so
+ * a scope other than the OpenID ones could only be dropped; it is refused instead, like a scope
+ * an API does not define.
+ */
+function refuseScopesWithoutApi(ctx: KoaContextWithOIDC): void {
+  const unknown = requestedScopes(ctx).filter((scope) => !isOidcScope(scope));
+  if (unknown.length > 0) {
+    throw new errors.InvalidScope('the client has no API (no resource and no default API), so it cannot be granted this scope', unknown.join(' '));
+  }
 }
 
 /** The client's scope allowance for one API, when its record limits it. */

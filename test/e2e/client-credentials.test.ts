@@ -72,6 +72,22 @@ describe('client credentials, introspection and revocation (openid-client, two i
     expect((await oauthError(oidc.clientCredentialsGrant(service, { scope: 'read delete' }))).error).to.equal('invalid_scope');
   });
 
+  it('refuses a scope for a client with no API (invalid_scope, never silently dropped); openid alone still works', async () => {
+    const created = await a.services.clients.create({
+      displayName: 'No API',
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    const noApi = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
+    for (const scope of ['foo', 'admin', 'openid foo']) {
+      const refused = await oauthError(oidc.clientCredentialsGrant(noApi, { scope }));
+      expect(refused.error, scope).to.equal('invalid_scope');
+      expect(refused.status, scope).to.equal(400);
+      expect(refused.description, scope).to.include('no API');
+    }
+    expect((await oidc.clientCredentialsGrant(noApi, {})).access_token).to.be.a('string');
+    expect((await oidc.clientCredentialsGrant(noApi, { scope: 'openid' })).access_token).to.be.a('string');
+  });
+
   it('limits a client to the scopes it is allowed within an API', async () => {
     const limited = await a.services.clients.create({
       displayName: 'Read-only reporter',
