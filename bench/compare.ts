@@ -6,7 +6,10 @@
  * (bench/reference-server.ts), in one run: every build and the reference are started at once
  * and measured in A B C C B A order per scenario (--rounds times), so the shared machine's drift
  * hits all alike. What a change buys is the ratio of its build to the build before it (or to the
- * reference) in the same run; absolute numbers are only what the machine did then. Besides
+ * reference) in the same run; absolute numbers are only what the machine did then. A build may
+ * run with workers (`--env name:GATEHOUSE_WORKERS=2`): CPU and memory are then its whole process
+ * tree's (supervisor and workers), and each server's RSS idle after the start and after the
+ * scenarios is printed first. Besides
  * requests per second it reports each server's CPU time per request (user + system, all its
  * threads, from /proc) and the stores' (FerretDB, PostgreSQL, Redis): CPU time, unlike
  * throughput, holds on a machine others are loading too. With FerretDB on PostgreSQL and
@@ -25,13 +28,13 @@
  * pool), sign-in (complete sign-ins on the hosted pages, argon2id at the configured cost, 4 users
  * at a time; builds only, the reference has no pages: each build's CPU per sign-in includes the
  * hash, the same in every build, so a difference is the rest) (default: cc-rs256, introspect-jwt,
- * userinfo). The event loop's own CPU per request is shown beside the process's.
+ * userinfo). The event loop's own CPU per request is shown beside the process's, and the median of the
+ * segments' CPU per request beside the total (a neighbour's burst inflates a segment or two, not the median).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
+import { rssBytes, startGatehouseProcess, startReference, type Child } from './lib/children.ts';
 import { runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { table } from './lib/report.ts';
 import { scenarioRequest, TOKEN_SCENARIOS } from './lib/scenarios.ts';
@@ -39,7 +42,8 @@ import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
-import { openStores } from './lib/storage.ts';
+import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
+import { processTree, treeCpuMs, treeEventLoopCpuMs } from './lib/process-tree.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
@@ -86,11 +90,9 @@ const load = () => loadavg().map((value) => round(value, 2)).join(' ');
 
 const { mongodbUri, redisUrl } = benchServicesUp('gatehouse_compare');
 const stores = await openStores(mongodbUri, redisUrl);
-await stores.db.dropDatabase();
 const prefix = 'gatehouse-compare:';
-const stale = await stores.redis.keys(`${prefix}*`);
-if (stale.length > 0) await stores.redis.del(...stale);
-const settings = { MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
+await resetStores(stores, prefix);
+const settings = gatehouseStoreSettings(mongodbUri, redisUrl, prefix);
 log('seeding');
 const fixture = await seed({ settings, users: scenarios.includes('sign-in') ? 8 : 2, storageUsers: 0, cheapHashSettings: {} });
 mkdirSync(`${ROOT}.data/bench`, { recursive: true });
@@ -99,20 +101,14 @@ writeFileSync(fixturePath, JSON.stringify(fixture), { mode: 0o600 });
 
 const children: Child[] = [];
 
-/** CPU milliseconds (user + system, all threads) a process has used so far, from /proc (Linux). */
+/** CPU milliseconds (user + system, all threads) a server has used so far: every process of its tree (GATEHOUSE_WORKERS), from /proc (Linux). */
 function processCpuMs(pid: number): number {
-  return statCpuMs(`/proc/${pid}/stat`);
+  return treeCpuMs(pid);
 }
 
-/** The same for the process's main thread alone: the event loop (no hashing, GC or libuv threads). */
+/** The same for the main threads alone: the event loops (no hashing, GC or libuv threads). */
 function eventLoopCpuMs(pid: number): number {
-  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
-}
-
-function statCpuMs(path: string): number {
-  const stat = readFileSync(path, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  return treeEventLoopCpuMs(pid);
 }
 
 /** The request one server gets for a scenario (tokens are minted on that server). */
@@ -143,12 +139,17 @@ try {
     children.push(await startGatehouseProcess(build.name, [build.path], env, url));
   }
   if (flags['no-reference'] !== true) children.push(await startReference(fixturePath));
+  // Each server's memory (its whole process tree: with GATEHOUSE_WORKERS every worker) idle after the start, before any load.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const rssAtStart = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
   log(`${children.map((child) => child.name).join(', ')}; ${SECONDS} s each per round, ${ROUNDS} round(s), ${CONNECTIONS} connections; load average ${load()}`);
   const rows: Array<Array<string | number>> = [];
   for (const scenario of scenarios) {
     const targets: Target[] = [];
     for (const child of children) if (scenario !== 'sign-in' || child.name !== 'reference') targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
     const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number }>();
+    /** Each segment's process CPU µs per request: their median shrugs off a segment a neighbour's burst landed on. */
+    const segmentCpu = new Map<string, number[]>();
     const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
     for (const target of targets) if (WARMUP > 0) await measure(scenario, target, WARMUP);
     for (let index = 0; index < ROUNDS; index += 1) {
@@ -162,10 +163,12 @@ try {
         if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 11_000));
         const transactionsAfter = transactionsBefore === undefined ? undefined : storeTransactions(ROOT);
         const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0 };
+        const segmentCpuMs = processCpuMs(pids.get(target.key)!) - cpuBefore;
+        segmentCpu.set(target.key, [...(segmentCpu.get(target.key) ?? []), (segmentCpuMs * 1000) / Math.max(1, result.requests)]);
         totals.set(target.key, {
           requests: total.requests + result.requests,
           seconds: total.seconds + result.duration,
-          cpuMs: total.cpuMs + processCpuMs(pids.get(target.key)!) - cpuBefore,
+          cpuMs: total.cpuMs + segmentCpuMs,
           loopMs: total.loopMs + eventLoopCpuMs(pids.get(target.key)!) - loopBefore,
           storesMs: total.storesMs + storesCpuMs(ROOT) - storesBefore,
           transactions:
@@ -185,6 +188,11 @@ try {
       const { transactions, requests } = totals.get(key)!;
       return transactions === undefined ? '—' : (round(transactions / Math.max(1, requests), 2) ?? 0);
     };
+    const medianCpu = (key: string) => {
+      const sorted = [...(segmentCpu.get(key) ?? [0])].sort((a, b) => a - b);
+      const middle = Math.floor(sorted.length / 2);
+      return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+    };
     const first = children[0]!.name;
     const hasReference = totals.has('reference');
     for (const child of children.filter((candidate) => totals.has(candidate.name))) {
@@ -195,16 +203,22 @@ try {
         round(rps(child.name) / rps(first), 2) ?? 0,
         hasReference ? (round(rps(child.name) / rps('reference'), 2) ?? 0) : '—',
         Math.round(cpuPer(child.name)),
+        Math.round(medianCpu(child.name)),
         Math.round(loopPer(child.name)),
         Math.round(storesPer(child.name)),
         transactionsPer(child.name),
         round(cpuPer(first) / cpuPer(child.name), 2) ?? 0,
         hasReference ? (round(cpuPer('reference') / cpuPer(child.name), 2) ?? 0) : '—',
+        round(medianCpu(first) / medianCpu(child.name), 2) ?? 0,
+        hasReference ? (round(medianCpu('reference') / medianCpu(child.name), 2) ?? 0) : '—',
       ]);
     }
     log(`${scenario} done; load average ${load()}`);
   }
-  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
+  const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
+  const memory = children.map((child) => [child.name, processTree(child.process.pid!).length, mib(rssAtStart.get(child.name)!), mib(rssBytes(child.process.pid!))]);
+  process.stdout.write(`${table(['server', 'processes', 'RSS MiB idle after start', 'RSS MiB after the scenarios'], memory)}\n`);
+  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
   await stores.close();

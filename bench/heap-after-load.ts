@@ -17,7 +17,7 @@ import { rssBytes, startGatehouseProcess } from './lib/children.ts';
 import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
 import { seed } from './lib/seed.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
-import { openStores } from './lib/storage.ts';
+import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
 usageOnHelp(import.meta.url);
@@ -86,9 +86,9 @@ async function main() {
   mkdirSync(DIR, { recursive: true });
   const { mongodbUri, redisUrl } = benchServicesUp('gatehouse_heap');
   const stores = await openStores(mongodbUri, redisUrl);
-  await stores.db.dropDatabase();
+  await resetStores(stores);
   const prefix = `gatehouse-heap-${randomBytes(3).toString('hex')}:`;
-  const settings = { MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix, ...CHEAP_HASH };
+  const settings = { ...gatehouseStoreSettings(mongodbUri, redisUrl, prefix), ...CHEAP_HASH };
   log('seeding');
   const fixture = await seed({ settings, users: 0, storageUsers: 16, cheapHashSettings: CHEAP_HASH });
   const port = await freePort();

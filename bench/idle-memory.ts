@@ -13,7 +13,6 @@
  * dependency costs alone in a fresh process. Needs `npm run build` first.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { rssBytes, startGatehouseProcess } from './lib/children.ts';
@@ -24,7 +23,7 @@ import { seed } from './lib/seed.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { median } from './lib/stats.ts';
-import { openStores } from './lib/storage.ts';
+import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
 usageOnHelp(import.meta.url);
@@ -119,9 +118,9 @@ const loadSeconds = flags['load-seconds'] === undefined ? undefined : Number(fla
 const services = benchServicesUp('gatehouse_idle_memory');
 const mongodb = new URL(services.mongodbUri);
 const stores = await openStores(mongodb.toString(), services.redisUrl);
-await stores.db.dropDatabase();
 const prefix = 'gatehouse-idle-memory:';
-const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: services.redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
+await resetStores(stores, prefix);
+const settings = gatehouseStoreSettings(mongodb.toString(), services.redisUrl, prefix);
 log('seeding (users hashed at the OWASP defaults)');
 const fixture = await seed({ settings, users: 4, storageUsers: 0, cheapHashSettings: {} });
 
@@ -224,9 +223,7 @@ try {
     samples.push(sample);
   }
 } finally {
-  const keys = await stores.redis.keys(`${prefix}*`);
-  if (keys.length > 0) await stores.redis.del(...keys);
-  await stores.db.dropDatabase();
+  await resetStores(stores, prefix);
   await stores.close();
 }
 

@@ -1,5 +1,5 @@
 /**
- * node bench/profile.ts --scenario <name> [--seconds N] [--connections N]
+ * node bench/profile.ts --scenario <name> [--seconds N] [--connections N] [--reference] [--build path/to/main.js]
  *
  * CPU profile of the production build under one benchmark scenario: starts the bench's own
  * services, seeds them, runs `node --cpu-prof dist/main.js`, loads it with autocannon, stops it
@@ -11,19 +11,21 @@
  * introspect-jwt, userinfo, refresh, sign-in (complete sign-ins on the hosted pages, argon2id at
  * the configured cost, --connections users at a time; also prints the CPU time per sign-in of
  * the event loop, the hashing threads and the rest, from /proc — CPU time, not wall time, so it
- * holds on a busy machine too).
+ * holds on a busy machine too). `--reference` profiles the library's in-memory reference
+ * (bench/reference-server.ts) under the same scenario instead, for a side-by-side reading: both
+ * print the event loop's sampled time per request (µs/req) next to each share. `--build` profiles
+ * another build (an older `dist` with a `views` link next to it, as for bench/compare.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startGatehouseProcess } from './lib/children.ts';
+import { startGatehouseProcess, startReference } from './lib/children.ts';
 import { runOnce } from './lib/load.ts';
 import { scenarioRequest, TOKEN_SCENARIOS } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
-import { openStores } from './lib/storage.ts';
+import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { storesCpuMs } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
@@ -31,9 +33,11 @@ const SCENARIOS = [...TOKEN_SCENARIOS, 'sign-in'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 usageOnHelp(import.meta.url);
-const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, reference: { type: 'boolean' }, build: { type: 'string' } } });
 const scenario = flags.scenario as Scenario;
 if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
+const REFERENCE = flags.reference === true;
+if (REFERENCE && scenario === 'sign-in') throw new Error('the reference has no sign-in pages: --reference needs a token scenario');
 const SECONDS = Number(flags.seconds ?? 10);
 const CONNECTIONS = Number(flags.connections ?? 16);
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -44,9 +48,9 @@ const log = (message: string) => process.stderr.write(`profile: ${message}\n`);
 const services = benchServicesUp('gatehouse_profile');
 const mongodb = new URL(services.mongodbUri);
 const stores = await openStores(mongodb.toString(), services.redisUrl);
-await stores.db.dropDatabase();
 const prefix = 'gatehouse-profile:';
-const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: services.redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: prefix };
+await resetStores(stores, prefix);
+const settings = gatehouseStoreSettings(mongodb.toString(), services.redisUrl, prefix);
 const fixture = await seed({ settings, users: scenario === 'sign-in' ? 8 : 2, storageUsers: 0, cheapHashSettings: { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' } });
 
 rmSync(PROFILES, { recursive: true, force: true });
@@ -54,7 +58,18 @@ mkdirSync(PROFILES, { recursive: true });
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' };
-const child = await startGatehouseProcess('gatehouse', ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`, `${ROOT}dist/main.js`], env, url);
+const CPU_PROFILE = ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`];
+let child;
+if (REFERENCE) {
+  const fixturePath = `${ROOT}.data/bench/profile-fixture.json`;
+  writeFileSync(fixturePath, JSON.stringify(fixture), { mode: 0o600 });
+  child = await startReference(fixturePath, CPU_PROFILE);
+} else {
+  const build = flags.build === undefined ? `${ROOT}dist/main.js` : flags.build.startsWith('/') ? flags.build : `${process.cwd()}/${flags.build}`;
+  child = await startGatehouseProcess('gatehouse', [...CPU_PROFILE, build], env, url);
+}
+/** Requests answered while the profile counted (µs per request per function). */
+let measuredRequests = 0;
 
 /** CPU milliseconds so far of each thread of a process: the event loop, the hashing threads (nice > 0), the rest. */
 function threadCpuMs(pid: number): { eventLoop: number; hashing: number; other: number } {
@@ -96,16 +111,15 @@ try {
     log(`sign-in: ${round(measured.perSecond)}/s with ${users} users, p50 ${round(measured.p50Ms)} ms, p99 ${round(measured.p99Ms)} ms, errors ${measured.errors}`);
     log(`CPU per sign-in: event loop ${per('eventLoop')} ms, hashing threads ${per('hashing')} ms, other threads (GC, JIT, libuv) ${per('other')} ms; the stores (FerretDB, PostgreSQL, Redis) ${round(storesMs / Math.max(1, measured.signIns), 1)} ms`);
   } else {
-    const request = await scenarioRequest(scenario, { url, fixture, refreshTokens: CONNECTIONS * 8 });
+    const request = await scenarioRequest(scenario, { url: child.url, fixture, refreshTokens: CONNECTIONS * 8, reference: REFERENCE });
     markMeasured();
-    const result = await runOnce({ key: 'gatehouse', url, spec: request }, SECONDS, CONNECTIONS);
+    const result = await runOnce({ key: child.name, url: child.url, spec: request }, SECONDS, CONNECTIONS);
+    measuredRequests = result.requests.total;
     log(`${scenario}: ${round(result.requests.total / (result.duration || SECONDS))} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
   }
 } finally {
   await child.stop();
-  const keys = await stores.redis.keys(`${prefix}*`);
-  if (keys.length > 0) await stores.redis.del(...keys);
-  await stores.db.dropDatabase();
+  await resetStores(stores, prefix);
   await stores.close();
 }
 
@@ -140,7 +154,8 @@ for (const node of profile.nodes) {
   const name = `${functionName || '(anonymous)'} ${source.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
   byFunction.set(name, (byFunction.get(name) ?? 0) + micros);
 }
+const perRequest = (micros: number) => (measuredRequests > 0 ? `${(micros / measuredRequests).toFixed(1).padStart(6)} µs/req  ` : '');
 const top = (map: Map<string, number>, count: number) =>
-  [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, micros]) => `${((micros / total) * 100).toFixed(1).padStart(5)}%  ${name}`).join('\n');
-writeFileSync(`${PROFILES}/summary-${scenario}.txt`, `${top(byPackage, 25)}\n\n${top(byFunction, 40)}\n`);
+  [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, micros]) => `${((micros / total) * 100).toFixed(1).padStart(5)}%  ${perRequest(micros)}${name}`).join('\n');
+writeFileSync(`${PROFILES}/summary-${scenario}${REFERENCE ? '-reference' : ''}.txt`, `${top(byPackage, 25)}\n\n${top(byFunction, 40)}\n`);
 process.stdout.write(`self time by package (${file}):\n${top(byPackage, 25)}\n\nself time by function:\n${top(byFunction, 40)}\n`);

@@ -8,7 +8,6 @@
  * Never asserts timings: --quick is a smoke test that every scenario runs.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -25,7 +24,7 @@ import { seed } from './lib/seed.ts';
 import { benchDatabaseKind, benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { round } from './lib/stats.ts';
-import { collectionUsage, commandCounts, measureStorageCeiling, mixHeadline, openStores, perRequest, redisUsage, watchRedisSent, type CommandCounts, type Stores } from './lib/storage.ts';
+import { collectionUsage, commandCounts, type CommandCounts, gatehouseStoreSettings, measureStorageCeiling, mixHeadline, openStores, perRequest, redisUsage, resetStores, type Stores, watchRedisSent } from './lib/storage.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
 // `--vs-keycloak` runs the side-by-side comparison instead (bench/vs-keycloak.ts reads its own flags).
@@ -112,16 +111,8 @@ async function main() {
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 
   const stores = await openStores(mongodbUri, redisUrl);
-  await stores.db.dropDatabase();
-  const stale = await stores.redis.keys(`${REDIS_PREFIX}*`);
-  if (stale.length > 0) await stores.redis.del(...stale);
-
-  const settings = {
-    MONGODB_URI: mongodbUri,
-    REDIS_URL: redisUrl,
-    GATEHOUSE_SECRET: randomBytes(32).toString('base64url'),
-    GATEHOUSE_REDIS_PREFIX: REDIS_PREFIX,
-  };
+  await resetStores(stores, REDIS_PREFIX);
+  const settings = gatehouseStoreSettings(mongodbUri, redisUrl, REDIS_PREFIX);
   log('seeding clients, APIs and users through Gatehouse services');
   const fixture = await seed({ settings, users: 16, storageUsers: 16, cheapHashSettings: CHEAP_HASH });
   mkdirSync(`${ROOT}.data/bench`, { recursive: true });

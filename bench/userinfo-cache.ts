@@ -9,7 +9,6 @@
  * the database commands per userinfo and per refresh of both Gatehouse servers. Needs
  * `npm run build` first.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startGatehouseProcess, startReference, type Child } from './lib/children.ts';
@@ -18,7 +17,7 @@ import { measureAlternating, type Target } from './lib/load.ts';
 import { seed } from './lib/seed.ts';
 import { benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
-import { commandCounts, openStores, perRequest } from './lib/storage.ts';
+import { commandCounts, gatehouseStoreSettings, openStores, perRequest, resetStores } from './lib/storage.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
 usageOnHelp(import.meta.url);
@@ -37,8 +36,8 @@ const mongodb = new URL(services.mongodbUri);
 const redisUrl = services.redisUrl;
 
 const stores = await openStores(mongodb.toString(), redisUrl);
-await stores.db.dropDatabase();
-const settings = { MONGODB_URI: mongodb.toString(), REDIS_URL: redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: REDIS_PREFIX };
+await resetStores(stores, REDIS_PREFIX);
+const settings = gatehouseStoreSettings(mongodb.toString(), redisUrl, REDIS_PREFIX);
 const fixture = await seed({ settings, users: 2, storageUsers: 0, cheapHashSettings: { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1' } });
 mkdirSync(`${ROOT}.data/bench`, { recursive: true });
 const fixturePath = `${ROOT}.data/bench/fixture.json`;

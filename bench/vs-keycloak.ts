@@ -13,7 +13,6 @@
  * events); the report names it.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -31,7 +30,7 @@ import { seed } from './lib/seed.ts';
 import { benchDatabaseKind, benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignInsWith, type SignInMeasured } from './lib/sign-in-load.ts';
 import { round } from './lib/stats.ts';
-import { openStores } from './lib/storage.ts';
+import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
 usageOnHelp(import.meta.url);
@@ -112,12 +111,10 @@ async function main() {
   log('building Gatehouse (npm run build)');
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const stores = await openStores(mongodbUri, redisUrl);
-  await stores.db.dropDatabase();
-  const stale = await stores.redis.keys(`${REDIS_PREFIX}*`);
-  if (stale.length > 0) await stores.redis.del(...stale);
+  await resetStores(stores, REDIS_PREFIX);
   await stores.close();
 
-  const settings = { MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: REDIS_PREFIX };
+  const settings = gatehouseStoreSettings(mongodbUri, redisUrl, REDIS_PREFIX);
   log('seeding Gatehouse through its own services');
   const fixture = await seed({ settings, users: 8, storageUsers: 0, cheapHashSettings: {} });
   log('measuring the hash limits (single argon2id hashes at both servers\' parameters, nothing else running of ours)');

@@ -1,15 +1,13 @@
 import Koa, { type Middleware } from 'koa';
+import compose from 'koa-compose';
 import type { Router, RouterMiddleware } from '@koa/router';
 import type Provider from 'oidc-provider';
-import { errorResponder } from './errors/respond.ts';
-import { contentSecurityPolicy } from './http/content-security-policy.ts';
-import { issuerScheme } from './http/issuer-scheme.ts';
-import { requestId } from './http/request-id.ts';
-import { requestLog, type RequestObserver } from './http/request-log.ts';
-import { securityHeaders } from './http/security-headers.ts';
+import { requestEdge } from './http/edge.ts';
+import type { RequestObserver } from './http/request-log.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
 import { mountProvider } from './oidc/mount.ts';
+import { isOAuthEndpoint } from './routes/match.ts';
 import type { RoutesTable } from './routes/table.ts';
 
 export interface AppDeps {
@@ -42,31 +40,42 @@ export interface AppDeps {
   readonly accountApi?: Middleware;
   /** The admin API (routes.admin), with its own token authentication. */
   readonly admin?: RouterMiddleware;
-  /** Runs right before the provider (e.g. the JWT introspection swap). */
+  /** Pages answered in front of the provider (the 404 page, language switch, Keycloak's session-status pages); never on the OAuth endpoints. */
+  readonly pagesBeforeProvider?: readonly Middleware[];
+  /** Runs right before the provider on every provider path, the OAuth endpoints' included (the gates, the JWT swaps). */
   readonly beforeProvider?: readonly Middleware[];
 }
 
-/** The HTTP pipeline, top to bottom. */
+/**
+ * The HTTP pipeline, top to bottom: the edge (request id, access log and metrics, security
+ * headers, the error mapper: src/http/edge.ts), then one of two chains. The OAuth endpoints
+ * that machines call at volume (token, introspection, revocation, userinfo, JWKS, discovery:
+ * isOAuthEndpoint) go straight to the gates and the provider; every other path walks the page
+ * routers (health, metrics, hosted pages, console, account, admin API, the pages in front of
+ * the provider) first. None of those routers serves an OAuth endpoint's path (both come from
+ * the one routes table), so a request reaches the same handler either way; the OAuth requests
+ * just skip a dozen path matches that could not succeed.
+ */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.proxyHops ?? 1, keys: [...deps.cookieKeys] });
   const health = healthRoutes({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs, paths: deps.routes });
+  const provider = mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy, routes: deps.routes });
+  const toProvider = [...(deps.beforeProvider ?? []), provider];
 
-  app.use(requestId());
-  app.use(issuerScheme(deps.issuer));
-  app.use(requestLog(deps.logger, deps.observeRequest));
-  app.use(securityHeaders({ https: new URL(deps.issuer).protocol === 'https:' }));
-  app.use(contentSecurityPolicy({ imageSources: deps.imageSources ?? [] }));
-  app.use(errorResponder({ logger: deps.logger }));
-  app.use(health.routes());
-  if (deps.metrics !== undefined) app.use(deps.metrics.routes());
-  if (deps.interactions !== undefined) app.use(deps.interactions.routes());
-  if (deps.selfService !== undefined) app.use(deps.selfService.routes());
-  if (deps.console !== undefined) app.use(deps.console);
-  if (deps.accountApi !== undefined) app.use(deps.accountApi);
-  if (deps.account !== undefined) app.use(deps.account);
-  if (deps.admin !== undefined) app.use(deps.admin);
-  for (const middleware of deps.beforeProvider ?? []) app.use(middleware);
-  app.use(mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy, routes: deps.routes }));
+  const pages: Middleware[] = [health.routes() as Middleware];
+  if (deps.metrics !== undefined) pages.push(deps.metrics.routes() as Middleware);
+  if (deps.interactions !== undefined) pages.push(deps.interactions.routes() as Middleware);
+  if (deps.selfService !== undefined) pages.push(deps.selfService.routes() as Middleware);
+  if (deps.console !== undefined) pages.push(deps.console);
+  if (deps.accountApi !== undefined) pages.push(deps.accountApi);
+  if (deps.account !== undefined) pages.push(deps.account);
+  if (deps.admin !== undefined) pages.push(deps.admin as Middleware);
+  pages.push(...(deps.pagesBeforeProvider ?? []));
+
+  const oauth = compose(toProvider);
+  const everythingElse = compose([...pages, ...toProvider]);
+  app.use(requestEdge({ issuer: deps.issuer, logger: deps.logger, observeRequest: deps.observeRequest, imageSources: deps.imageSources }));
+  app.use((ctx, next) => (isOAuthEndpoint(deps.routes, ctx.path) ? oauth(ctx, next) : everythingElse(ctx, next)));
 
   app.on('error', (error: unknown) => deps.logger.error({ err: error }, 'unhandled application error'));
   return app;

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from './config/load.ts';
 import { createLogger } from './observability/logger.ts';
@@ -19,51 +20,73 @@ try {
   throw error;
 }
 
-const logger = createLogger(config.logLevel);
-// A stray rejection (a listener, a timer) is logged, never allowed to take the process down;
-// an uncaught exception leaves the process in an unknown state, so it is logged and exits.
-process.on('unhandledRejection', (reason: unknown) => {
-  logger.error({ err: reason }, 'unhandled promise rejection');
-});
-process.on('uncaughtException', (error: Error) => {
-  logger.fatal({ err: error }, 'uncaught exception; exiting');
-  process.exit(1);
-});
-// Loaded only after the configuration is known to be good, so a bad one fails in milliseconds.
-const { KeyStoreError } = await import('./keys/key-store.ts');
-const { startGatehouse, StartupError } = await import('./server.ts');
+// GATEHOUSE_WORKERS > 1: this process only supervises (src/cluster/); each worker runs serve().
+if (config.workers > 1 && cluster.isPrimary) {
+  const { runSupervisor } = await import('./cluster/primary.ts');
+  runSupervisor(config, createLogger(config.logLevel, undefined, { worker: 0 }));
+} else {
+  await serve(config);
+}
 
-try {
-  const running = await startGatehouse(config, logger);
+async function serve(config: Config): Promise<void> {
+  const workerId = cluster.worker?.id;
+  const logger = createLogger(config.logLevel, undefined, workerId === undefined ? {} : { worker: workerId });
+  // A stray rejection (a listener, a timer) is logged, never allowed to take the process down;
+  // an uncaught exception leaves the process in an unknown state, so it is logged and exits.
+  process.on('unhandledRejection', (reason: unknown) => {
+    logger.error({ err: reason }, 'unhandled promise rejection');
+  });
+  process.on('uncaughtException', (error: Error) => {
+    logger.fatal({ err: error }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+  // Loaded only after the configuration is known to be good, so a bad one fails in milliseconds.
+  const { KeyStoreError } = await import('./keys/key-store.ts');
+  const { startGatehouse, StartupError } = await import('./server.ts');
+  const { workerLink } = await import('./cluster/worker-link.ts');
+  const link = workerId === undefined ? undefined : workerLink({ send: (message) => process.send?.(message), on: (event, listener) => process.on(event, listener) });
 
-  let shuttingDown = false;
-  const shutdown = (signal: string) => {
-    // Ctrl-C under `node --watch` (npm run dev) arrives twice: from the terminal and from the
-    // watcher. Shutdown is already bounded by GATEHOUSE_SHUTDOWN_TIMEOUT; a repeat must not cut it short.
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
-    running.close().then(
-      () => {
-        logger.info('shutdown complete');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  // Before "ready" is announced: whoever waits for that line (a supervisor, npm run dev's
-  // Ctrl-C, a test) may signal at once, and until a handler is installed a signal takes Node's
-  // default action and kills the process without draining. (The log line is written from
-  // libuv's thread pool, so it can be read before the next statement here has run.)
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  logger.info({ issuer: config.issuer, listening: running.listening, env: config.env, metrics: running.metricsLocation }, 'gatehouse ready');
-} catch (error) {
-  if (error instanceof KeyStoreError) fail([error.message], EXIT_CONFIG);
-  if (error instanceof StartupError) fail([error.message], 1);
-  logger.fatal({ err: error }, 'startup failed');
-  fail(['startup failed; see the log line above'], 1);
+  try {
+    const running = await startGatehouse(config, logger, link === undefined ? {} : { scrapeMetrics: () => link.scrape() });
+
+    let shuttingDown = false;
+    const shutdown = (signal: string) => {
+      // Ctrl-C under `node --watch` (npm run dev) arrives twice: from the terminal and from the
+      // watcher (with workers: from the terminal and the supervisor). Shutdown is already bounded
+      // by GATEHOUSE_SHUTDOWN_TIMEOUT; a repeat must not cut it short.
+      if (shuttingDown) return;
+      shuttingDown = true;
+      logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+      running.close().then(
+        () => {
+          logger.info('shutdown complete');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    // Before "ready" is announced: whoever waits for that line (a supervisor, npm run dev's
+    // Ctrl-C, a test) may signal at once, and until a handler is installed a signal takes Node's
+    // default action and kills the process without draining. (The log line is written from
+    // libuv's thread pool, so it can be read before the next statement here has run.)
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    const ready = { issuer: config.issuer, listening: running.listening, env: config.env, metrics: running.metricsLocation };
+    if (link === undefined) {
+      logger.info(ready, 'gatehouse ready');
+    } else {
+      // The supervisor says "gatehouse ready" once every worker is.
+      link.serveMetrics(running.metrics.registry);
+      logger.info(ready, 'worker ready');
+      link.ready(ready);
+    }
+  } catch (error) {
+    if (error instanceof KeyStoreError) fail([error.message], EXIT_CONFIG);
+    if (error instanceof StartupError) fail([error.message], 1);
+    logger.fatal({ err: error }, 'startup failed');
+    fail(['startup failed; see the log line above'], 1);
+  }
 }

@@ -124,6 +124,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       interactions: signInRoutes(w, { steps, views, extraRoutes: upstream.routes }),
       selfService: selfService.routes,
       admin: adminApi(w, { oidc, observability, selfService }),
+      pagesBeforeProvider: oidc.pagesBeforeProvider,
       beforeProvider: oidc.beforeProvider,
     });
 

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
+import { treeRssBytes } from './process-tree.ts';
+import { freePort } from './services.ts';
 
 export interface Child {
   readonly name: string;
@@ -11,10 +13,19 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Resident set size of a process in bytes, from /proc (Linux). */
+/**
+ * Resident set size of a server in bytes, from /proc (Linux): the process and its descendants
+ * (with GATEHOUSE_WORKERS, the supervisor and every worker).
+ */
 export function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'));
-  return Number(line?.replace(/\D+/g, '') ?? 0) * 1024;
+  return treeRssBytes(pid);
+}
+
+/** How many workers a Gatehouse started with these settings runs (GATEHOUSE_WORKERS; 1 = no cluster). */
+export function workersOf(env: Record<string, string>): number {
+  const setting = env.GATEHOUSE_WORKERS?.trim();
+  if (setting === undefined || setting === '') return 1;
+  return setting === 'auto' ? availableParallelism() : Number(setting);
 }
 
 function stopper(child: ChildProcess): () => Promise<void> {
@@ -38,8 +49,22 @@ function collectStderr(child: ChildProcess): () => string {
   return () => tail;
 }
 
-/** Starts a Gatehouse entry point (dist/main.js or a variant) and waits until /readyz answers 200. */
-export async function startGatehouseProcess(name: string, args: string[], env: Record<string, string>, url: string): Promise<Child> {
+/**
+ * Starts a Gatehouse entry point (dist/main.js or a variant) and waits until /readyz answers 200;
+ * with GATEHOUSE_WORKERS, until every worker is ready: the bench logs at `warn`, so it cannot read
+ * the supervisor's "gatehouse ready" line, and it counts the workers in /metrics instead
+ * (`gatehouse_worker_processes`, on a metrics port of its own unless the settings give one).
+ */
+export async function startGatehouseProcess(name: string, args: string[], settings: Record<string, string>, url: string): Promise<Child> {
+  const workers = workersOf(settings);
+  const env = workers > 1 && settings.GATEHOUSE_METRICS_PORT === undefined && settings.GATEHOUSE_METRICS_TOKEN === undefined ? { ...settings, GATEHOUSE_METRICS_PORT: String(await freePort()) } : settings;
+  const metricsUrl = env.GATEHOUSE_METRICS_PORT === undefined ? `${url}/metrics` : `http://127.0.0.1:${env.GATEHOUSE_METRICS_PORT}/metrics`;
+  const metricsHeaders: Record<string, string> = env.GATEHOUSE_METRICS_TOKEN === undefined ? {} : { authorization: `Bearer ${env.GATEHOUSE_METRICS_TOKEN}` };
+  const allWorkersReady = async () => {
+    if (workers === 1) return true;
+    const text = await fetch(metricsUrl, { headers: metricsHeaders }).then((response) => (response.ok ? response.text() : ''), () => '');
+    return Number(/^gatehouse_worker_processes (\d+)$/m.exec(text)?.[1] ?? 0) >= workers;
+  };
   const started = performance.now();
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr = collectStderr(child);
@@ -51,17 +76,17 @@ export async function startGatehouseProcess(name: string, args: string[], env: R
       throw new Error(`${name} was not ready within 60 s: ${stderr()}`);
     }
     const ready = await fetch(`${url}/readyz`).then((response) => response.ok, () => false);
-    if (ready) break;
+    if (ready && (await allWorkersReady())) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return { name, url, process: child, startToReadyMs: performance.now() - started, stop: stopper(child) };
 }
 
 /** Starts the reference server and reads the URL it prints. */
-export async function startReference(fixturePath: string): Promise<Child> {
+export async function startReference(fixturePath: string, nodeArgs: readonly string[] = []): Promise<Child> {
   const started = performance.now();
   const script = new URL('../reference-server.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, [script, fixturePath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, script, fixturePath], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = collectStderr(child);
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {

@@ -24,6 +24,22 @@ export async function openStores(mongodbUri: string, redisUrl: string): Promise<
   return { mongo, db: mongo.db(), redis, close: async () => void (await Promise.all([mongo.close(), redis.quit()])) };
 }
 
+/**
+ * Empties what a bench run writes: its database, and with `redisPrefix` the Redis keys under it
+ * (the bench's Redis outlives a run, and a run that died leaves its keys behind).
+ */
+export async function resetStores(stores: Stores, redisPrefix?: string): Promise<void> {
+  await stores.db.dropDatabase();
+  if (redisPrefix === undefined) return;
+  const stale = await stores.redis.keys(`${redisPrefix}*`);
+  if (stale.length > 0) await stores.redis.del(...stale);
+}
+
+/** The settings a Gatehouse under test needs on these stores: a fresh secret, keys under `redisPrefix`. */
+export function gatehouseStoreSettings(mongodbUri: string, redisUrl: string, redisPrefix: string): Record<string, string> {
+  return { MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: randomBytes(32).toString('base64url'), GATEHOUSE_REDIS_PREFIX: redisPrefix };
+}
+
 /** Server-side command counters (MongoDB and FerretDB both keep metrics.commands; Redis INFO commandstats). */
 export async function commandCounts(stores: Stores): Promise<CommandCounts> {
   const status = (await stores.db.admin().command({ serverStatus: 1 })) as { metrics?: { commands?: Record<string, { total?: unknown }> } };

@@ -148,6 +148,11 @@ export interface Accounts {
   enable(id: string): Promise<void>;
   /** For the protocol layer's findAccount: false for disabled or deleted users. */
   isActive(id: string): Promise<boolean>;
+  /**
+   * Notes a sign-in that checked no password here (a passkey, an upstream provider) as the user's
+   * last sign-in, like authenticate does for a password.
+   */
+  recordSignIn(id: string): Promise<void>;
   /** Lifts the user's lockouts (account-wide and per IP); resolves to how many were lifted. */
   unlock(id: string): Promise<number>;
   listLockouts(): Promise<Lockout[]>;
@@ -225,6 +230,11 @@ export function createAccounts({
 
   /** Where sign-ins are written one by one when there is no batch writer. */
   let signIns: SignIns | undefined;
+  /** The user's last sign-in, batched when a writer is given (last-login.ts). */
+  async function signedIn(id: string, at: Date): Promise<void> {
+    if (lastLogins !== undefined) lastLogins.record(id, at);
+    else await (signIns ??= createSignIns(signInModel(users.db))).record([[id, at]]);
+  }
 
   const findStored = (id: string) => users.findById(id).lean<StoredUser>().exec();
   const findOne = (filter: Partial<Pick<StoredUser, 'usernameKey' | 'emailKey'>>) => users.findOne(filter).lean<StoredUser>().exec();
@@ -373,8 +383,7 @@ export function createAccounts({
       await limiter.recordSuccess(subject, ip, lock);
       const rehashed = hash !== null && hasher.needsRehash(hash) ? await rehash(user, password) : false;
       const at = now();
-      if (lastLogins !== undefined) lastLogins.record(user._id, at);
-      else await (signIns ??= createSignIns(signInModel(users.db))).record([[user._id, at]]);
+      await signedIn(user._id, at);
       report({ outcome: 'success', userId: user._id, username: user.username, clientId: clientId ?? null, ip, at, rehashed, ...via });
       return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
     },
@@ -428,6 +437,10 @@ export function createAccounts({
     async isActive(id) {
       const doc = await users.findById(id, { disabled: 1 }).lean().exec();
       return doc !== null && doc.disabled !== true;
+    },
+
+    async recordSignIn(id) {
+      await signedIn(id, now());
     },
 
     async unlock(id) {

@@ -38,7 +38,7 @@ export class PasswordPolicyError extends GatehouseError {
       status: 400,
       code: 'invalid_request',
       expose: true,
-      details: unmet.map((one) => ({ path: 'password', message: one.message })),
+      details: unmet.map((one) => ({ path: 'password', message: one.message, code: `password_${one.rule}`, ...(one.limit === undefined ? {} : { params: { limit: one.limit } }) })),
     });
     this.unmet = unmet;
   }

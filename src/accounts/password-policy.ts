@@ -1,31 +1,7 @@
+import { PASSWORD_INPUT_CAP, type PasswordPolicy } from '../config/password-policy.ts';
 import { PasswordPolicyError, type UnmetPasswordRule } from './errors.ts';
 
-/**
- * What a new password must be (Keycloak's password policy types: length, maxLength, digits,
- * lowerCase, upperCase, specialChars, notUsername, notEmail, passwordHistory). Counts of 0 and
- * false switch a rule off.
- */
-export interface PasswordPolicy {
-  readonly minLength: number;
-  readonly maxLength: number;
-  /** Fewest decimal digits (Unicode Nd). */
-  readonly digits: number;
-  /** Fewest lowercase letters (Unicode Ll). */
-  readonly lowercase: number;
-  /** Fewest uppercase letters (Unicode Lu). */
-  readonly uppercase: number;
-  /** Fewest characters that are neither letters nor digits (as Keycloak counts specialChars). */
-  readonly special: number;
-  /** Not the user's username, compared case-insensitively. */
-  readonly notUsername: boolean;
-  /** Not the user's email address, compared case-insensitively. */
-  readonly notEmail: boolean;
-  /** The new password may not be any of the user's last N passwords, the current one included (0 = off). */
-  readonly history: number;
-}
-
-/** The longest password anything accepts, sign-in included: nobody feeds the hasher megabytes. */
-export const PASSWORD_INPUT_CAP = 1024;
+export { PASSWORD_INPUT_CAP, type PasswordPolicy };
 
 /** NIST SP 800-63B: at least 8 characters; every other rule off. */
 export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = Object.freeze({

@@ -70,10 +70,10 @@ function isLanguageTag(value: string): boolean {
 }
 
 /** An IANA time zone name such as Europe/Paris. */
-const zoneinfo = z.string().trim().max(64).regex(/^[A-Za-z][A-Za-z0-9_+\-/]*$/, 'must be an IANA time zone such as Europe/Paris').refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris');
+const zoneinfo = z.string().trim().max(64).regex(/^[A-Za-z][A-Za-z0-9_+\-/]*$/, { message: 'must be an IANA time zone such as Europe/Paris', abort: true }).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris');
 
 /** A BCP 47 language tag such as en-US or zh-CN (Core §5.1 recommends this form). */
-const locale = z.string().trim().max(35).regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag such as en-US').refine(isLanguageTag, 'must be a BCP 47 language tag such as en-US');
+const locale = z.string().trim().max(35).regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, { message: 'must be a BCP 47 language tag such as en-US', abort: true }).refine(isLanguageTag, 'must be a BCP 47 language tag such as en-US');
 
 /** E.164 (Core §5.1 recommends it), optionally with an RFC 3966 extension: +1 (604) 555-1234;ext=5678 is +16045551234;ext=5678. */
 const phoneNumber = z.string().trim().regex(/^\+[1-9]\d{1,14}(;ext=\d{1,10})?$/, 'must be an E.164 number such as +16045551234');

@@ -57,7 +57,7 @@ export async function startAccountLayer({ config, policies, mongo, redis, redisP
     now: dateClock(clock),
     onClockJump: clock.onJump,
   });
-  const { argon2, poolSize, queueLimit, idleTimeoutMs, minLength, maxLength, digits, lowercase, uppercase, special, notUsername, notEmail, history } = config.passwords;
+  const { argon2, poolSize, queueLimit, idleTimeoutMs, policy } = config.passwords;
   const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, clock, ...(onHash ? { observe: onHash } : {}) });
   const lastLogins = createLastLoginWriter({ signIns: createSignIns(signInModel(mongo)), logger, clock });
   const accounts = createAccounts({
@@ -65,7 +65,7 @@ export async function startAccountLayer({ config, policies, mongo, redis, redisP
     hasher,
     limiter,
     lastLogins,
-    passwordPolicy: policies?.password ?? { minLength, maxLength, digits, lowercase, uppercase, special, notUsername, notEmail, history },
+    passwordPolicy: policies?.password ?? policy,
     ...(onAuthentication ? { onAuthentication } : {}),
     ...(onUserChange ? { onChange: onUserChange } : {}),
   });

@@ -23,7 +23,7 @@ const ERROR_SCHEMA = {
     request_id: { type: 'string' },
     details: {
       type: 'array',
-      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' }, limit: { type: 'integer', description: 'For a password policy rule: the number it asks for' } } },
+      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' }, limit: { type: 'integer', description: 'For a password policy rule: the number it asks for' }, code: { type: 'string', description: 'The problem\'s stable code (too_long, unknown_api, …), for clients that say it in their reader\'s language; absent when the problem has none' }, params: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'The values the problem names ({max: 200})' } } },
     },
   },
 };

@@ -211,7 +211,8 @@ function report(raw: unknown, io: CliIo): number {
   }
   if (raw instanceof TypeError && 'code' in raw && String(raw.code).startsWith('ERR_PARSE_ARGS')) {
     // node:util's messages quote the argument they refused: shown escaped, like every typed word.
-    io.stderr(`gatehouse: ${shown(raw.message, 300)}\n`);
+    // Its advice comes as lines: joined into one line of sentences, each escaped.
+    io.stderr(`gatehouse: ${shown(raw.message.split('\n').join(' '), 300)}\n`);
     return EXIT.usage;
   }
   const error = normalizeError(raw);

@@ -124,7 +124,10 @@ export function unknownCommand(name: string, commands: readonly string[]): strin
   let suggestion = nearest(name, commands);
   const group = nearest(words[0]!, groups);
   if (suggestion === undefined && group !== undefined) {
-    const sub = words[1] === undefined ? undefined : nearest(words[1], commands.filter((command) => command.startsWith(`${group} `)).map((command) => command.split(' ')[1]!));
+    const subs = commands.filter((command) => command.startsWith(`${group} `)).map((command) => command.split(' ')[1]!);
+    const sub = words[1] === undefined ? undefined : nearest(words[1], subs);
+    // The group was typed right and its subcommand is nothing like any: list the group's own.
+    if (sub === undefined && group === words[0] && subs.length > 0) return `unknown command '${shown(name)}'; ${group} has: ${subs.join(', ')} (see gatehouse ${group} --help)`;
     suggestion = sub === undefined ? group : `${group} ${sub}`;
   }
   return `unknown command '${shown(name)}'${didYouMean(suggestion === undefined ? undefined : `'${suggestion}'`)}; see gatehouse --help`;

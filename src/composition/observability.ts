@@ -29,7 +29,7 @@ export interface Observability {
 }
 
 /** Readiness checks, metrics of the hashing pool and where /metrics is served. */
-export function composeObservability({ config, core, metrics, logger }: Wiring): Observability {
+export function composeObservability({ config, core, metrics, logger, options }: Wiring): Observability {
   const { mongo, redis } = core.stores;
   if (!core.storage.ttlIndexes) {
     // Expected on FerretDB v1; everything that expires (oidc records, sign-in limits, audit) is swept.
@@ -38,7 +38,7 @@ export function composeObservability({ config, core, metrics, logger }: Wiring):
   metrics.watchHashPool(() => core.accountLayer.hasher.stats());
   const readiness: Record<string, () => Promise<void>> = { mongodb: () => pingMongo(mongo) };
   if (redis !== undefined) readiness.redis = () => pingRedis(redis);
-  const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal(), path: config.routes.metrics });
+  const scrape = metricsRoutes({ registry: metrics.registry, token: config.metrics.token?.reveal(), path: config.routes.metrics, ...(options.scrapeMetrics === undefined ? {} : { render: options.scrapeMetrics }) });
   const exposure = metricsExposure({ env: config.env, port: config.metrics.port, token: config.metrics.token !== undefined });
   return {
     readiness,

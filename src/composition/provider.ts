@@ -47,7 +47,9 @@ export interface OidcProvider {
   readonly jwtRecords: JwtRecords;
   /** The public keys tokens are checked against right now. */
   readonly publicJwks: () => { keys: JWK[] };
-  /** What runs in front of the provider: 404 page, language and Keycloak pages, attempt-limit gates, JWT swaps. */
+  /** Pages in front of the provider: 404 page, language switch, Keycloak's session-status pages, the device endpoint's page. */
+  readonly pagesBeforeProvider: Middleware[];
+  /** What runs in front of the provider on every provider path: the Keycloak refresh envelope, attempt-limit gates, JWT swaps. */
   readonly beforeProvider: Middleware[];
 }
 
@@ -154,12 +156,15 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
   w.onClose(() => ring.close());
   await ring.start();
 
-  const beforeProvider: Middleware[] = [
+  // Pages in front of the provider: never on the OAuth endpoints (src/app.ts skips them there).
+  const pagesBeforeProvider: Middleware[] = [
     notFoundPage(views),
     pageExtraRoutes({ views, secureCookies: w.https }).routes() as Middleware,
     sessionStatusPages(config.routes),
-    ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
     deviceEndpointPage(config.routes, config.issuer),
+  ];
+  const beforeProvider: Middleware[] = [
+    ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
     clientAuthGate(limits.clientAuthFailures, config.routes),
     userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
     // A request object is refused (request_not_supported) where and how the client asked in it.
@@ -170,5 +175,5 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     // After the Keycloak envelope is opened: the scope names the opaque token the provider finds.
     refreshGrantScope(config.routes, storage.adapter.inRefreshGrant),
   ];
-  return { ring, jwtRecords, publicJwks, beforeProvider };
+  return { ring, jwtRecords, publicJwks, pagesBeforeProvider, beforeProvider };
 }

@@ -40,6 +40,7 @@ export function composeSignInSteps(w: Wiring, { selfService, loginExtension }: {
         // The user now types a password: start a hashing worker if none is idle (they exit when idle).
         prepare: () => accountLayer.hasher.warmUp(),
         isActive: (id) => accounts.isActive(id),
+        recordSignIn: (id) => accounts.recordSignIn(id),
       },
       signedIn: {
         async name(sub) {

@@ -22,6 +22,8 @@ export interface StartOptions {
   readonly extraSteps?: readonly SignInStep[];
   /** The clock of the second-factor checks (TOTP steps); tests move it. */
   readonly secondFactorClock?: () => Date;
+  /** What /metrics serves instead of this instance's registry (a GATEHOUSE_WORKERS worker: the whole instance's). */
+  readonly scrapeMetrics?: () => Promise<string>;
 }
 
 /**

@@ -17,6 +17,6 @@ export function effectiveSettings(config: Config): Record<string, unknown> {
  */
 export function effectiveWithRuntime(config: Config, runtime: { signIn: object; passwordPolicy: object; bruteForce: object; mfa: object; otp: object }): Record<string, unknown> {
   const { selfService: _startup, passwords, lockout: _lockout, mfa: _mfa, otp: _otp, ...rest } = effectiveSettings(config) as { selfService: unknown; lockout: unknown; mfa: unknown; otp: unknown; passwords: Record<string, unknown> };
-  const { resetEnabled: _enabled, resetTtlSeconds: _ttl, minLength: _min, maxLength: _max, digits: _d, lowercase: _l, uppercase: _u, special: _s, notUsername: _nu, notEmail: _ne, history: _h, ...hashing } = passwords;
+  const { resetEnabled: _enabled, resetTtlSeconds: _ttl, policy: _policy, ...hashing } = passwords;
   return { ...rest, passwords: hashing, signIn: { ...runtime.signIn }, passwordPolicy: { ...runtime.passwordPolicy }, bruteForce: { ...runtime.bruteForce }, mfa: { ...runtime.mfa }, otp: { ...runtime.otp } };
 }

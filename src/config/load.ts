@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { settingConflicts } from './conflicts.ts';
+import type { PasswordPolicy } from './password-policy.ts';
 import { productionProblems } from './production.ts';
 import { RUNTIME_SETTINGS, settingsSchema, type RuntimeSettingName, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
@@ -39,6 +40,8 @@ export interface Config {
   /** With trustProxy: how many X-Forwarded-For entries (from the right) come from our proxies. */
   readonly proxyHops: number;
   readonly shutdownTimeoutMs: number;
+  /** Worker processes serving requests (GATEHOUSE_WORKERS); 1 = the single process, no cluster. */
+  readonly workers: number;
   /** Node's server timeouts (GATEHOUSE_KEEP_ALIVE_TIMEOUT, _HEADERS_TIMEOUT, _REQUEST_TIMEOUT). */
   readonly connections: { readonly keepAliveTimeoutMs: number; readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
   readonly mongodbTimeoutMs: number;
@@ -65,16 +68,8 @@ export interface Config {
     readonly queueLimit: number;
     /** Milliseconds an idle hashing worker lives; 0 = until shutdown. */
     readonly idleTimeoutMs: number;
-    readonly minLength: number;
-    /** The rest of the password policy (src/settings/password-policy.ts); 0 / false = off. */
-    readonly maxLength: number;
-    readonly digits: number;
-    readonly lowercase: number;
-    readonly uppercase: number;
-    readonly special: number;
-    readonly notUsername: boolean;
-    readonly notEmail: boolean;
-    readonly history: number;
+    /** What a new password must be, until the runtime settings change it (src/settings/password-policy.ts). */
+    readonly policy: PasswordPolicy;
     /** "Forgot password?" is offered (GATEHOUSE_PASSWORD_RESET); the runtime setting may change it (src/settings/). */
     readonly resetEnabled: boolean;
     /** Seconds a password-reset link works. */
@@ -201,6 +196,7 @@ export function loadConfig(sources: ConfigSources): Config {
   if (problems.length > 0 || !result.success) throw new ConfigError([...new Set(problems)]);
 
   const s = result.data;
+  const workers = s.GATEHOUSE_WORKERS === 'auto' ? availableParallelism() : s.GATEHOUSE_WORKERS;
   const publicUrl = (s.GATEHOUSE_ISSUER ?? `http://localhost:${s.PORT}`).replace(/\/+$/, '');
   const routes = s.GATEHOUSE_KEYCLOAK_REALM === undefined ? gatehouseRoutes(publicUrl) : keycloakRoutes(publicUrl, s.GATEHOUSE_KEYCLOAK_REALM);
   return Object.freeze({
@@ -229,6 +225,7 @@ export function loadConfig(sources: ConfigSources): Config {
     trustProxy: s.GATEHOUSE_TRUST_PROXY,
     proxyHops: s.GATEHOUSE_PROXY_HOPS,
     shutdownTimeoutMs: s.GATEHOUSE_SHUTDOWN_TIMEOUT * 1000,
+    workers,
     connections: Object.freeze({
       keepAliveTimeoutMs: s.GATEHOUSE_KEEP_ALIVE_TIMEOUT * 1000,
       headersTimeoutMs: s.GATEHOUSE_HEADERS_TIMEOUT * 1000,
@@ -254,18 +251,21 @@ export function loadConfig(sources: ConfigSources): Config {
         iterations: s.GATEHOUSE_ARGON2_ITERATIONS,
         parallelism: s.GATEHOUSE_ARGON2_PARALLELISM,
       }),
-      poolSize: s.GATEHOUSE_HASH_POOL_SIZE ?? availableParallelism(),
+      // Each worker process has its own pool: together they hash on about as many threads as there are cores.
+      poolSize: s.GATEHOUSE_HASH_POOL_SIZE ?? Math.max(1, Math.ceil(availableParallelism() / workers)),
       queueLimit: s.GATEHOUSE_HASH_QUEUE_LIMIT,
       idleTimeoutMs: s.GATEHOUSE_HASH_IDLE_TIMEOUT * 1000,
-      minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
-      maxLength: s.GATEHOUSE_PASSWORD_MAX_LENGTH,
-      digits: s.GATEHOUSE_PASSWORD_DIGITS,
-      lowercase: s.GATEHOUSE_PASSWORD_LOWERCASE,
-      uppercase: s.GATEHOUSE_PASSWORD_UPPERCASE,
-      special: s.GATEHOUSE_PASSWORD_SPECIAL,
-      notUsername: s.GATEHOUSE_PASSWORD_NOT_USERNAME,
-      notEmail: s.GATEHOUSE_PASSWORD_NOT_EMAIL,
-      history: s.GATEHOUSE_PASSWORD_HISTORY,
+      policy: Object.freeze({
+        minLength: s.GATEHOUSE_PASSWORD_MIN_LENGTH,
+        maxLength: s.GATEHOUSE_PASSWORD_MAX_LENGTH,
+        digits: s.GATEHOUSE_PASSWORD_DIGITS,
+        lowercase: s.GATEHOUSE_PASSWORD_LOWERCASE,
+        uppercase: s.GATEHOUSE_PASSWORD_UPPERCASE,
+        special: s.GATEHOUSE_PASSWORD_SPECIAL,
+        notUsername: s.GATEHOUSE_PASSWORD_NOT_USERNAME,
+        notEmail: s.GATEHOUSE_PASSWORD_NOT_EMAIL,
+        history: s.GATEHOUSE_PASSWORD_HISTORY,
+      }),
       resetEnabled: s.GATEHOUSE_PASSWORD_RESET,
       resetTtlSeconds: s.GATEHOUSE_PASSWORD_RESET_TTL,
     }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PASSWORD_INPUT_CAP, PASSWORD_POLICY_BOUNDS } from './password-policy.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -21,6 +22,7 @@ const integer = (min: number, max: number, unit = 'a whole number') =>
     .int({ message: `must be ${unit}` })
     .min(min, { message: `must be at least ${min}` })
     .max(max, { message: `must be at most ${max}` });
+const within = (bounds: { min: number; max: number }) => integer(bounds.min, bounds.max);
 
 const httpUrl = z
   .string()
@@ -76,6 +78,14 @@ export const settingsSchema = z.object({
   /** Proxies in front of Gatehouse that append to X-Forwarded-For; only the last this many entries are believed. */
   GATEHOUSE_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(10).default(1),
   GATEHOUSE_SHUTDOWN_TIMEOUT: seconds(0).default(10),
+  /** Worker processes (node:cluster): a whole number, or `auto` for one per core. */
+  GATEHOUSE_WORKERS: z
+    .string()
+    .trim()
+    .regex(/^(auto|\d+)$/, { message: 'must be a whole number of at least 1, or auto' })
+    .transform((v) => (v === 'auto' ? ('auto' as const) : Number(v)))
+    .refine((v) => v === 'auto' || (v >= 1 && v <= 256), { message: 'must be between 1 and 256, or auto' })
+    .default(1),
   /** Longer than a proxy's idle timeout (60 s on common load balancers), so Gatehouse never closes a connection the proxy is about to reuse. */
   GATEHOUSE_KEEP_ALIVE_TIMEOUT: seconds(1).default(65),
   /** How long a client may take to send a request's headers (slow clients cannot hold connections). */
@@ -99,23 +109,23 @@ export const settingsSchema = z.object({
   GATEHOUSE_ARGON2_MEMORY_KIB: integer(1024, 4_194_304, 'a whole number of KiB').default(19_456),
   GATEHOUSE_ARGON2_ITERATIONS: integer(1, 100).default(2),
   GATEHOUSE_ARGON2_PARALLELISM: integer(1, 64).default(1),
-  /** Worker threads that hash; default: the number of cores. */
+  /** Worker threads that hash; default: the cores divided among the worker processes (at least 1). */
   GATEHOUSE_HASH_POOL_SIZE: integer(1, 256).optional(),
   /** Hash jobs allowed to wait for a worker before sign-in answers 503. */
   GATEHOUSE_HASH_QUEUE_LIMIT: integer(0, 100_000).default(64),
   /** Seconds a hashing worker may sit idle before it exits (each holds a V8 isolate); 0 = workers stay. */
   GATEHOUSE_HASH_IDLE_TIMEOUT: seconds(0).default(60),
-  GATEHOUSE_PASSWORD_MIN_LENGTH: integer(8, 1024).default(8),
+  GATEHOUSE_PASSWORD_MIN_LENGTH: within(PASSWORD_POLICY_BOUNDS.minLength).default(8),
   // The rest of the password policy (Keycloak's policy types); 0 / false = off.
-  GATEHOUSE_PASSWORD_MAX_LENGTH: integer(8, 1024).default(1024),
-  GATEHOUSE_PASSWORD_DIGITS: integer(0, 128).default(0),
-  GATEHOUSE_PASSWORD_LOWERCASE: integer(0, 128).default(0),
-  GATEHOUSE_PASSWORD_UPPERCASE: integer(0, 128).default(0),
-  GATEHOUSE_PASSWORD_SPECIAL: integer(0, 128).default(0),
+  GATEHOUSE_PASSWORD_MAX_LENGTH: within(PASSWORD_POLICY_BOUNDS.maxLength).default(PASSWORD_INPUT_CAP),
+  GATEHOUSE_PASSWORD_DIGITS: within(PASSWORD_POLICY_BOUNDS.digits).default(0),
+  GATEHOUSE_PASSWORD_LOWERCASE: within(PASSWORD_POLICY_BOUNDS.lowercase).default(0),
+  GATEHOUSE_PASSWORD_UPPERCASE: within(PASSWORD_POLICY_BOUNDS.uppercase).default(0),
+  GATEHOUSE_PASSWORD_SPECIAL: within(PASSWORD_POLICY_BOUNDS.special).default(0),
   GATEHOUSE_PASSWORD_NOT_USERNAME: booleanSetting.default(false),
   GATEHOUSE_PASSWORD_NOT_EMAIL: booleanSetting.default(false),
   /** The last N passwords (the current one included) may not be chosen again; 0 = off. */
-  GATEHOUSE_PASSWORD_HISTORY: integer(0, 24).default(0),
+  GATEHOUSE_PASSWORD_HISTORY: within(PASSWORD_POLICY_BOUNDS.history).default(0),
   // Brute-force protection: failures that lock, per (account, IP), per account, per IP.
   /** Roles and groups whose members must use a second factor (comma-separated names). */
   GATEHOUSE_MFA_REQUIRED_ROLES: z.string().default(''),

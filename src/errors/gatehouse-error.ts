@@ -4,6 +4,10 @@ export interface ErrorDetail {
   readonly message: string;
   /** With a password policy rule as `message` (the account page's form): the number the rule asks for. */
   readonly limit?: number;
+  /** The problem's stable code (src/errors/problems.ts); added from `message` when the error is answered. */
+  readonly code?: string;
+  /** The values the problem's text names (`{max: 200}`). */
+  readonly params?: Readonly<Record<string, string | number>>;
 }
 
 export interface GatehouseErrorOptions {

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import type { GatehouseError } from './gatehouse-error.ts';
-import { normalizeError } from './normalize.ts';
+import { normalizeError, withProblem } from './normalize.ts';
 import { StoreUnavailableError } from './store-unavailable.ts';
 
 /** What the mapper logs with (pino's Logger fits); errors/ depends on nothing above it. */
@@ -15,7 +15,8 @@ export interface ErrorBody {
   readonly error_description: string;
   /** Same text as error_description; kept for admin API clients written against earlier releases. */
   readonly message: string;
-  readonly details?: ReadonlyArray<{ readonly path: string; readonly message: string; readonly limit?: number }>;
+  /** Each field at fault: `code` and `params` name the problem for clients that say it in their reader's language (src/errors/problems.ts). */
+  readonly details?: ReadonlyArray<{ readonly path: string; readonly message: string; readonly limit?: number; readonly code?: string; readonly params?: Readonly<Record<string, string | number>> }>;
   readonly request_id?: string | undefined;
 }
 
@@ -30,7 +31,7 @@ export function errorBody(error: GatehouseError, requestId: string | undefined):
     error: error.code,
     error_description: description,
     message: description,
-    ...(error.details.length > 0 ? { details: error.details } : {}),
+    ...(error.details.length > 0 ? { details: error.details.map(withProblem) } : {}),
     request_id: requestId,
   };
 }

@@ -1,6 +1,5 @@
-import type { Middleware } from 'koa';
-
-const HEADER = 'Content-Security-Policy';
+export const CSP_HEADER = 'Content-Security-Policy';
+const HEADER = CSP_HEADER;
 
 export interface HeaderAccess {
   get(field: string): string;
@@ -8,13 +7,14 @@ export interface HeaderAccess {
 }
 
 /**
- * The policy every response starts with: no inline script or style anywhere; forms post to
- * this origin only. The provider's form_post page adds the hash of its one inline script
- * itself (it does so only when script-src is already present, hence 'self' here); pages whose
- * forms end in a redirect to an application widen form-action with allowFormTargets.
+ * The policy every response starts with (src/http/edge.ts sets it): no inline script or style
+ * anywhere; forms post to this origin only. The provider's form_post page adds the hash of its
+ * one inline script itself (it does so only when script-src is already present, hence 'self'
+ * here); pages whose forms end in a redirect to an application widen form-action with
+ * allowFormTargets.
  */
-export function contentSecurityPolicy({ imageSources = [] }: { imageSources?: readonly string[] } = {}): Middleware {
-  const policy = [
+export function basePolicy(imageSources: readonly string[] = []): string {
+  return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
@@ -24,10 +24,6 @@ export function contentSecurityPolicy({ imageSources = [] }: { imageSources?: re
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ');
-  return async (ctx, next) => {
-    ctx.set(HEADER, policy);
-    await next();
-  };
 }
 
 /**

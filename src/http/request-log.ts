@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context } from 'koa';
 import type { Logger } from '../observability/logger.ts';
 import { routeLabel } from './route-label.ts';
 
@@ -10,14 +10,15 @@ export type RequestObserver = (labels: { route: string; method: string; status: 
  * known route is logged by its name or template only: its path carries the interaction uid,
  * which is also the value of the interaction cookies. Other paths are logged, never the query
  * string (it can carry codes and tokens), headers or bodies. The logger adds the request id.
+ * The line is only built when the logger writes `info` (src/http/edge.ts calls this).
  */
-export function requestLog(logger: Logger, observe?: RequestObserver): Middleware {
-  return async (ctx, next) => {
-    const started = process.hrtime.bigint();
-    ctx.res.once('close', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = routeLabel(ctx);
-      const status = ctx.res.statusCode;
+export function logWhenClosed(ctx: Context, logger: Logger, observe: RequestObserver | undefined): void {
+  const started = process.hrtime.bigint();
+  ctx.res.once('close', () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const route = routeLabel(ctx);
+    const status = ctx.res.statusCode;
+    if (logger.isLevelEnabled('info')) {
       logger.info(
         {
           requestId: ctx.state.requestId as string,
@@ -30,8 +31,7 @@ export function requestLog(logger: Logger, observe?: RequestObserver): Middlewar
         },
         'request',
       );
-      observe?.({ route, method: ctx.method, status }, seconds);
-    });
-    await next();
-  };
+    }
+    observe?.({ route, method: ctx.method, status }, seconds);
+  });
 }

@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
 
-const providerRoutes = new WeakMap<IncomingMessage, string>();
+/** Where the provider's route name is kept on the request (a property: cheaper per request than a WeakMap entry). */
+const PROVIDER_ROUTE = Symbol('gatehouse.providerRoute');
+type Labelled = IncomingMessage & { [PROVIDER_ROUTE]?: string };
 
-/** Remembers which of the provider's routes (`token`, `discovery`, ...) served a request (src/oidc/route-names.ts tells). */
+/** Remembers which of the provider's routes (`token`, `discovery`, ...) served a request (the provider's outermost middleware tells, src/oidc/error-boundary.ts). */
 export function recordProviderRoute(req: IncomingMessage, route: string): void {
-  providerRoutes.set(req, route);
+  (req as Labelled)[PROVIDER_ROUTE] = route;
 }
 
 /**
@@ -14,7 +16,7 @@ export function recordProviderRoute(req: IncomingMessage, route: string): void {
  * carries uids and whatever a client typed.
  */
 export function routeLabel(ctx: Context): string {
-  const provider = providerRoutes.get(ctx.req);
+  const provider = (ctx.req as Labelled)[PROVIDER_ROUTE];
   if (provider !== undefined) return provider;
   const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
   return typeof matched === 'string' ? matched : 'other';

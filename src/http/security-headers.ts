@@ -1,12 +1,9 @@
-import type { Middleware } from 'koa';
-
-/** Baseline headers for every response Gatehouse renders itself. */
-export function securityHeaders({ https }: { https: boolean }): Middleware {
-  return async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.set('X-Frame-Options', 'DENY');
-    if (https) ctx.set('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    await next();
-  };
+/** Baseline headers for every response Gatehouse renders itself, as [name, value] pairs (set by src/http/edge.ts). */
+export function securityHeaderList({ https }: { https: boolean }): ReadonlyArray<readonly [string, string]> {
+  return [
+    ['X-Content-Type-Options', 'nosniff'],
+    ['Referrer-Policy', 'no-referrer'],
+    ['X-Frame-Options', 'DENY'],
+    ...(https ? [['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'] as const] : []),
+  ];
 }

@@ -66,6 +66,8 @@ type PageReason = 'denied' | 'failed' | 'unreachable' | 'state' | 'not_allowed' 
 
 export { usable };
 
+const upstreamFailure = (error: unknown): UpstreamError => (error instanceof UpstreamError ? error : new UpstreamError('failed', String(error)));
+
 export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Router; readonly extension: LoginExtension } {
   const { directory, protocol, linking, views, paths } = deps;
   const now = deps.now ?? Date.now;
@@ -82,6 +84,14 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
     } catch {
       return undefined;
     }
+  }
+
+  /** Seals the leg's transaction into its cookie and sends the browser to the upstream. */
+  function toUpstream(ctx: Context, url: URL, transaction: UpstreamTransaction): void {
+    ctx.cookies.set(UPSTREAM_COOKIE, deps.box.seal(JSON.stringify(transaction), TRANSACTION_AAD), { ...cookie, maxAge: TRANSACTION_TTL_MS });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 303;
+    ctx.redirect(url.href);
   }
 
   async function errorPage(ctx: Context, reason: PageReason, provider: string, back: string | undefined): Promise<void> {
@@ -128,12 +138,9 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
       const hint = typeof ctx.query.login_hint === 'string' ? ctx.query.login_hint : details.params.login_hint;
       const extra: Record<string, string> = typeof hint === 'string' && hint !== '' ? { login_hint: hint } : {};
       const { url, transaction } = await protocol.begin(idp!, details.uid, callbackUrl(alias), extra);
-      ctx.cookies.set(UPSTREAM_COOKIE, deps.box.seal(JSON.stringify(transaction), TRANSACTION_AAD), { ...cookie, maxAge: TRANSACTION_TTL_MS });
-      ctx.set('Cache-Control', 'no-store');
-      ctx.status = 303;
-      ctx.redirect(url.href);
+      toUpstream(ctx, url, transaction);
     } catch (error) {
-      const failure = error instanceof UpstreamError ? error : new UpstreamError('failed', String(error));
+      const failure = upstreamFailure(error);
       deps.logger.warn({ provider: alias, reason: failure.reason, err: failure.message }, 'upstream sign-in could not start');
       refusal(alias, failure.reason, details.params.client_id);
       return errorPage(ctx, failure.reason, idp!.display_name, back);
@@ -163,13 +170,9 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
       }
       try {
         const { url, transaction } = await protocol.begin(idp!, '', callbackUrl(alias));
-        const linking: UpstreamTransaction = { ...transaction, link: { userId: ticket.userId } };
-        ctx.cookies.set(UPSTREAM_COOKIE, deps.box.seal(JSON.stringify(linking), TRANSACTION_AAD), { ...cookie, maxAge: TRANSACTION_TTL_MS });
-        ctx.set('Cache-Control', 'no-store');
-        ctx.status = 303;
-        ctx.redirect(url.href);
+        toUpstream(ctx, url, { ...transaction, link: { userId: ticket.userId } });
       } catch (error) {
-        const failure = error instanceof UpstreamError ? error : new UpstreamError('failed', String(error));
+        const failure = upstreamFailure(error);
         deps.logger.warn({ provider: alias, reason: failure.reason, err: failure.message }, 'upstream linking could not start');
         return backToAccount(ctx, alias, failure.reason);
       }

@@ -4,7 +4,7 @@ import { batchedWriter } from '../storage/batched-writer.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import type { InsertBatch } from '../storage/insert-command.ts';
 import { validated } from '../storage/validated-writes.ts';
-import { auditEventShape, isStoredAuditShape, type StoredAuditEvent } from './audit-model.ts';
+import { auditEventShape, compactAuditEvent, isStoredAuditShape, type StoredAuditEvent, type WrittenAuditEvent } from './audit-model.ts';
 import type { AuditActor, AuditInput, AuditTarget } from './audit-input.ts';
 import type { AuditEventType } from './audit-types.ts';
 import { createIssuanceCounts, isClientCredentialsIssuance, type ClientCredentialsAudit } from './issuance-counts.ts';
@@ -76,16 +76,16 @@ export interface AuditTrail extends AuditSink {
   readonly writing: boolean;
 }
 
-export type AuditCollection = mongo.Collection<StoredAuditEvent>;
+export type AuditCollection = mongo.Collection<WrittenAuditEvent>;
 
 export function auditCollection(db: mongo.Db): AuditCollection {
-  return db.collection<StoredAuditEvent>(AUDIT_COLLECTION);
+  return db.collection<WrittenAuditEvent>(AUDIT_COLLECTION);
 }
 
 export interface AuditTrailOptions {
   readonly collection: AuditCollection;
   /** How a batch is written (src/storage/insert-command.ts in the server); `collection.insertMany` by default. */
-  readonly insert?: InsertBatch<StoredAuditEvent>;
+  readonly insert?: InsertBatch<WrittenAuditEvent>;
   readonly logger: Logger;
   /** A batch is written this long after its first event at the latest. */
   readonly flushIntervalMs?: number;
@@ -127,16 +127,21 @@ function stored(event: AuditEvent): StoredAuditEvent {
   return { _id: new Types.ObjectId(id), ...rest, target: target === null ? null : { ...target }, details: { ...details } };
 }
 
-/** Reads current and older documents alike (before one shape, sign-in events kept `ip` in details). */
-function shown(doc: StoredAuditEvent): AuditEvent {
+/**
+ * Reads current and older documents alike: compact ones (compactAuditEvent: a missing field is
+ * null, a missing `client` of a client actor is the actor), full ones, and those from before one
+ * shape (sign-in events kept `ip` in details).
+ */
+function shown(doc: WrittenAuditEvent): AuditEvent {
   const legacyIp = typeof doc.details?.ip === 'string' ? doc.details.ip : null;
+  const actorId = doc.actor.id ?? null;
   return {
     id: doc._id.toHexString(),
     at: doc.at,
     type: doc.type as AuditEventType,
-    actor: { type: doc.actor.type as AuditActor['type'], id: doc.actor.id ?? null, username: doc.actor.username ?? null },
-    client: doc.client ?? null,
-    target: doc.target ?? null,
+    actor: { type: doc.actor.type as AuditActor['type'], id: actorId, username: doc.actor.username ?? null },
+    client: Object.hasOwn(doc, 'client') ? (doc.client ?? null) : doc.actor.type === 'client' ? actorId : null,
+    target: doc.target == null ? null : { type: doc.target.type, id: doc.target.id ?? null },
     ip: doc.ip ?? legacyIp,
     details: doc.details ?? {},
     requestId: doc.requestId ?? null,
@@ -189,9 +194,10 @@ export function createAuditTrail({
 
   /**
    * The batch's documents through the event schema; an event that breaks it is logged and left
-   * out. One already in its stored shape (the usual case) is taken as it is.
+   * out. One already in its stored shape (the usual case) is taken as it is. What passed is
+   * written compact (compactAuditEvent).
    */
-  async function checked(batch: readonly AuditEvent[]): Promise<StoredAuditEvent[]> {
+  async function checked(batch: readonly AuditEvent[]): Promise<WrittenAuditEvent[]> {
     const docs = await Promise.all(
       batch.map((event) => {
         const doc = stored(event);
@@ -202,7 +208,7 @@ export function createAuditTrail({
         });
       }),
     );
-    return docs.filter((doc): doc is StoredAuditEvent => doc !== undefined);
+    return docs.filter((doc): doc is StoredAuditEvent => doc !== undefined).map(compactAuditEvent);
   }
 
   const writer = batchedWriter({
@@ -287,14 +293,14 @@ export function createAuditTrail({
     },
     async query(query) {
       const docs = await collection
-        .find(auditFilter(query) as mongo.Filter<StoredAuditEvent>)
+        .find(auditFilter(query) as mongo.Filter<WrittenAuditEvent>)
         .sort({ _id: -1 })
         .limit(query.limit + 1)
         .toArray();
       const events = docs.slice(0, query.limit).map(shown);
       return { events, next: docs.length > query.limit ? (events.at(-1)?.id ?? null) : null };
     },
-    count: (query) => collection.countDocuments(auditFilter(query) as mongo.Filter<StoredAuditEvent>),
+    count: (query) => collection.countDocuments(auditFilter(query) as mongo.Filter<WrittenAuditEvent>),
     flush() {
       emitCounts(true);
       return writer.flush();

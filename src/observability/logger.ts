@@ -60,11 +60,12 @@ export const REDACT_PATHS = [
 /** Same names as GATEHOUSE_LOG_LEVEL (src/config/load.ts). */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+/** `bindings` go on every line (with GATEHOUSE_WORKERS: `worker`, 0 for the supervisor). */
+export function createLogger(level: LogLevel, destination?: DestinationStream, bindings: Readonly<Record<string, string | number>> = {}): Logger {
   return pino(
     {
       level,
-      base: { service: 'gatehouse' },
+      base: { service: 'gatehouse', ...bindings },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },

@@ -7,8 +7,12 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/** GET /metrics in Prometheus text format; with a token, only for `Authorization: Bearer <token>`. */
-export function metricsRoutes({ registry, token, path = '/metrics' }: { registry: Registry; token: string | undefined; path?: string }): Router {
+/**
+ * GET /metrics in Prometheus text format; with a token, only for `Authorization: Bearer <token>`.
+ * `render` replaces the registry's own text (with GATEHOUSE_WORKERS: the whole instance's, from
+ * the supervisor); when it fails the scrape answers 503, never a partial or a stale text.
+ */
+export function metricsRoutes({ registry, token, path = '/metrics', render }: { registry: Registry; token: string | undefined; path?: string; render?: () => Promise<string> }): Router {
   const router = new Router();
   router.get(path, async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
@@ -21,8 +25,17 @@ export function metricsRoutes({ registry, token, path = '/metrics' }: { registry
         return;
       }
     }
+    let text: string;
+    try {
+      text = await (render === undefined ? registry.metrics() : render());
+    } catch {
+      ctx.status = 503;
+      ctx.set('Retry-After', '5');
+      ctx.body = { error: 'metrics_unavailable' };
+      return;
+    }
     ctx.type = registry.contentType;
-    ctx.body = await registry.metrics();
+    ctx.body = text;
   });
   return router;
 }

@@ -64,6 +64,9 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
+  // Each process reports 1; a GATEHOUSE_WORKERS scrape sums them (src/cluster/metrics-relay.ts).
+  new Gauge({ name: 'gatehouse_worker_processes', help: 'Worker processes whose metrics this scrape adds up (1 without GATEHOUSE_WORKERS)', registers }).set(1);
+
   const httpDuration = new Histogram({
     name: 'gatehouse_http_request_duration_seconds',
     help: 'HTTP request duration by route template (or provider route name), method and status',

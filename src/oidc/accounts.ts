@@ -27,8 +27,7 @@ export function findAccount(accounts: AccountDirectory): FindAccount {
   return async (ctx, sub): Promise<Account | undefined> => {
     const profile = await accounts.findActive(sub);
     if (profile === undefined) return undefined;
-    const minimalIdToken = clientFlag(ctx.oidc.client, 'minimal_id_token');
-    const keycloak = clientProperty(ctx.oidc.client, 'token_claims') === 'keycloak' ? keycloakIdTokenClaims(profile.claims, ctx.oidc.client?.clientId) : {};
+    const client = ctx.oidc.client;
     return {
       accountId: profile.sub,
       // Read by the second-factor step's prompt check (src/interactions/steps/second-factor.ts)
@@ -38,13 +37,29 @@ export function findAccount(accounts: AccountDirectory): FindAccount {
       unverifiedEmail: profile.unverifiedEmail,
       // A minimal ID token still carries what the `claims` parameter asked for by name.
       // A Keycloak-claims client's ID token also carries azp and the roles (the openid scope releases them).
+      // Every use but the ID token's reads the same object for every request of a profile
+      // (userinfoClaims); the library copies it before it adds to it (helpers/account_claims.js).
       claims: (use, _scope, requested) => {
-        if (use !== 'id_token') return { ...profile.claims, sub: profile.sub };
-        const claims = minimalIdToken ? pick(profile.claims, Object.keys(requested ?? {})) : profile.claims;
+        if (use !== 'id_token') return userinfoClaims(profile);
+        const claims = clientFlag(client, 'minimal_id_token') ? pick(profile.claims, Object.keys(requested ?? {})) : profile.claims;
+        const keycloak = clientProperty(client, 'token_claims') === 'keycloak' ? keycloakIdTokenClaims(profile.claims, client?.clientId) : {};
         return { ...claims, ...keycloak, sub: profile.sub };
       },
     };
   };
+}
+
+/** A profile's claims with its `sub`, built once per profile object (profiles are cached, src/oidc/account-cache.ts) and frozen. */
+type ClaimsWithSub = Readonly<Record<string, unknown>> & { readonly sub: string };
+const claimsWithSub = new WeakMap<AccountProfile, ClaimsWithSub>();
+
+function userinfoClaims(profile: AccountProfile): { sub: string } {
+  let claims = claimsWithSub.get(profile);
+  if (claims === undefined) {
+    claims = Object.freeze({ ...profile.claims, sub: profile.sub });
+    claimsWithSub.set(profile, claims);
+  }
+  return claims;
 }
 
 function pick(claims: Readonly<Record<string, unknown>>, names: readonly string[]): Record<string, unknown> {

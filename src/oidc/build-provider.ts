@@ -9,7 +9,6 @@ import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import { countClientAuthFailures } from './client-auth-failures.ts';
 import { attachProviderEvents, type ProviderObservers } from './events.ts';
 import { providerErrorBoundary } from './error-boundary.ts';
-import { retryAfterOnOutage } from './outage-retry-after.ts';
 import type { ErrorPageRenderer } from '../errors/respond.ts';
 import { widenFormActionForClient } from './form-targets.ts';
 import { createProvider } from './provider.ts';
@@ -17,7 +16,6 @@ import { completeRefreshRotations, type AbandonRotation, type CompleteRotation, 
 import { introspectionClaims } from './introspection-claims.ts';
 import { signOutWithoutSession } from './anonymous-sign-out.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
-import { recordRouteNames } from './route-names.ts';
 import { registerGrants } from './grants/index.ts';
 import type { PasswordCheck, SecondFactorCheck, UnconfirmedEmailCheck } from './grants/password.ts';
 import type { ResolveToken } from './grants/token-exchange.ts';
@@ -77,9 +75,8 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
+    // Also records the route's name for the request log and adds Retry-After to the library's 503s.
     providerErrorBoundary(provider, logger, errorPage);
-    provider.use(retryAfterOnOutage);
-    recordRouteNames(provider);
     registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, audit: observers?.audit });
     attachProviderEvents(provider, logger, observers);
     if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);

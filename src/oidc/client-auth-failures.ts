@@ -27,6 +27,8 @@ export function countClientAuthFailures(provider: Provider, limiter: AttemptLimi
   provider.on('device_authorization.error', count);
   provider.use(async (ctx, next) => {
     await next();
-    await pending.get(ctx);
+    // Awaited only when there is one: most requests count nothing.
+    const counting = pending.get(ctx);
+    if (counting !== undefined) await counting;
   });
 }

@@ -1,9 +1,12 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { respondToError, type ErrorPageRenderer } from '../errors/respond.ts';
+import { recordProviderRoute } from '../http/route-label.ts';
 import type { Logger } from '../observability/logger.ts';
+import { retryAfterOnOutage } from './outage-retry-after.ts';
 import { isPageRoute } from './page-routes.ts';
 
+const routeOf = (ctx: object): unknown => (ctx as { oidc?: { route?: unknown } }).oidc?.route;
 const requestIdOf = (ctx: Context) => (ctx.state.requestId as string | undefined) ?? (ctx.response.get('X-Request-Id') || undefined);
 
 /**
@@ -13,15 +16,25 @@ const requestIdOf = (ctx: Context) => (ctx.state.requestId as string | undefined
  * them through the one mapper (a page on the browser routes, JSON elsewhere; store outages
  * 503 + Retry-After) and logs anything Koa still reports as JSON with the request id.
  */
+/**
+ * The same outermost provider middleware also does two things every request needs, as one step
+ * instead of three (docs/PERFORMANCE.md, sixth round): it tells the request log which of the
+ * provider's routes served the request, so metrics and logs label it by the route's name
+ * (`token`, `authorization`, `discovery`, ...) instead of its path, and it adds Retry-After to
+ * a 503 the library rendered itself (src/oidc/outage-retry-after.ts).
+ */
 export function providerErrorBoundary(provider: Provider, logger: Logger, page: ErrorPageRenderer | undefined): void {
   provider.use(async (ctx, next) => {
     try {
       await next();
+      retryAfterOnOutage(ctx as unknown as Context);
     } catch (raw) {
       const koa = ctx as unknown as Context;
       koa.state.requestId ??= requestIdOf(koa);
-      const route = (ctx as { oidc?: { route?: unknown } }).oidc?.route;
-      await respondToError(koa, raw, { logger, page: isPageRoute(route) ? page : undefined });
+      await respondToError(koa, raw, { logger, page: isPageRoute(routeOf(ctx)) ? page : undefined });
+    } finally {
+      const route = routeOf(ctx);
+      if (typeof route === 'string') recordProviderRoute(ctx.req, route);
     }
   });
   // Koa's own 'error' event, outside the typings of the provider's events.

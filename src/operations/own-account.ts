@@ -99,6 +99,16 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   const target = (self: Self) => ({ type: 'user', id: self.user.id });
   const clientName = async (clientId: string) => (await clients.get(clientId))?.displayName ?? clientId;
 
+  /** Sets the user's own new password; a policy refusal names `new_password`, the field of the account page's forms. */
+  async function setNewPassword(self: Self, password: string): Promise<void> {
+    try {
+      await accounts.setPassword(self.user.id, password);
+    } catch (error) {
+      if (error instanceof PasswordPolicyError) throw policyBroken(error);
+      throw error;
+    }
+  }
+
   async function otherSessions(self: Self) {
     return (await revocation.listSessions(self.user.id)).filter((session) => self.sessionUid === undefined || session.uid !== self.sessionUid);
   }
@@ -175,13 +185,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       if (!checked.ok || checked.user.id !== self.user.id) {
         throw new InvalidRequestError('current_password: is not your current password', [{ path: 'current_password', message: 'is not your current password' }]);
       }
-      try {
-        await accounts.setPassword(self.user.id, input.new_password);
-      } catch (error) {
-        // The policy names `password`; on this form the field is `new_password`.
-        if (error instanceof PasswordPolicyError) throw policyBroken(error);
-        throw error;
-      }
+      await setNewPassword(self, input.new_password);
       let signedOut = 0;
       if (input.sign_out_others) {
         for (const session of await otherSessions(self)) if (await revocation.revokeSession(self.user.id, session.id)) signedOut += 1;
@@ -199,12 +203,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       const current = await accounts.findById(self.user.id);
       if (current === undefined) throw notFound('user', self.user.id);
       if (current.hasPassword) throw new ConflictError('you have a password already; change it with the current one', 'current_password');
-      try {
-        await accounts.setPassword(self.user.id, input.new_password);
-      } catch (error) {
-        if (error instanceof PasswordPolicyError) throw policyBroken(error);
-        throw error;
-      }
+      await setNewPassword(self, input.new_password);
       await audit.write({ ...contextOf(self), type: 'user.password_added', target: target(self) });
     },
 

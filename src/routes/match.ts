@@ -12,16 +12,27 @@ function asciiLower(value: string): string {
   return value.replace(/[A-Z]/g, (char) => char.toLowerCase());
 }
 
-const lookups = new WeakMap<RoutesTable, Map<string, ProviderRouteName>>();
+/**
+ * A table's route lookup, and the last path asked about with its answer: the edge, the gates
+ * and the swaps in front of the provider each ask about the same request's path in turn.
+ */
+interface Lookup {
+  readonly routes: Map<string, ProviderRouteName>;
+  lastPath: string | undefined;
+  lastRoute: ProviderRouteName | undefined;
+}
 
-function lookupOf(table: RoutesTable): Map<string, ProviderRouteName> {
+const lookups = new WeakMap<RoutesTable, Lookup>();
+
+function lookupOf(table: RoutesTable): Lookup {
   let lookup = lookups.get(table);
   if (lookup === undefined) {
-    lookup = new Map();
+    const routes = new Map<string, ProviderRouteName>();
     for (const name of PROVIDER_ROUTE_NAMES) {
       const key = asciiLower(table.provider[name]);
-      if (!lookup.has(key)) lookup.set(key, name);
+      if (!routes.has(key)) routes.set(key, name);
     }
+    lookup = { routes, lastPath: undefined, lastRoute: undefined };
     lookups.set(table, lookup);
   }
   return lookup;
@@ -42,13 +53,33 @@ export function providerLocalPath(table: RoutesTable, path: string): string | un
 
 /** The provider route a request path reaches (static routes), or undefined. */
 export function providerRouteAt(table: RoutesTable, path: string): ProviderRouteName | undefined {
+  const lookup = lookupOf(table);
+  if (path === lookup.lastPath) return lookup.lastRoute;
+  const route = routeAt(table, lookup.routes, path);
+  lookup.lastPath = path;
+  lookup.lastRoute = route;
+  return route;
+}
+
+function routeAt(table: RoutesTable, routes: Map<string, ProviderRouteName>, path: string): ProviderRouteName | undefined {
   const local = providerLocalPath(table, path);
   if (local === undefined) return undefined;
-  const lookup = lookupOf(table);
-  const exact = lookup.get(asciiLower(local));
+  const exact = routes.get(asciiLower(local));
   if (exact !== undefined) return exact;
-  if (local.length > 1 && local.endsWith('/')) return lookup.get(asciiLower(local.slice(0, -1)));
+  if (local.length > 1 && local.endsWith('/')) return routes.get(asciiLower(local.slice(0, -1)));
   return undefined;
+}
+
+/** The endpoints machines call at volume: no page router serves their paths (src/app.ts sends them straight to the provider). */
+const OAUTH_ENDPOINTS: ReadonlySet<ProviderRouteName> = new Set(['token', 'introspection', 'revocation', 'userinfo', 'jwks']);
+const DISCOVERY = '/.well-known/openid-configuration';
+
+/** Whether a request path is one of the OAuth endpoints (token, introspection, revocation, userinfo, JWKS) or the discovery document. */
+export function isOAuthEndpoint(table: RoutesTable, path: string): boolean {
+  const route = providerRouteAt(table, path);
+  if (route !== undefined) return OAUTH_ENDPOINTS.has(route);
+  const local = providerLocalPath(table, path);
+  return local !== undefined && isPath(local, DISCOVERY);
 }
 
 /** Whether a request path is one of Gatehouse's own paths (the same folding; trailing slash ignored). */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { lockoutPolicy, type LockoutPolicy } from '../accounts/login-limiter.ts';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
-import type { SettingsGroup } from './group.ts';
+import { fieldsFrom, settingsFrom, wholeNumberChange, type SettingsGroup } from './group.ts';
 
 /**
  * Brute-force detection (Keycloak: Realm settings → Security defenses → Brute force detection):
@@ -44,16 +44,7 @@ export const BRUTE_FORCE_RANGES: Readonly<Record<keyof BruteForceSettings, { min
   lockout_max_seconds: { min: 1, max: YEAR },
 };
 
-const whole = (name: keyof BruteForceSettings, unit: string) => {
-  const { min, max } = BRUTE_FORCE_RANGES[name];
-  return z
-    .number({ message: `must be a whole number of ${unit}` })
-    .int({ message: `must be a whole number of ${unit}` })
-    .min(min, { message: `must be at least ${min}` })
-    .max(max, { message: `must be at most ${max}` })
-    .nullable()
-    .optional();
-};
+const whole = (name: keyof BruteForceSettings, unit: string) => wholeNumberChange(BRUTE_FORCE_RANGES[name], unit);
 
 export const bruteForcePatchSchema = z.strictObject({
   lockout_threshold: whole('lockout_threshold', 'failures'),
@@ -64,28 +55,23 @@ export const bruteForcePatchSchema = z.strictObject({
   lockout_max_seconds: whole('lockout_max_seconds', 'seconds'),
 });
 
+/** Each setting's field in the configuration's lockout section and in the limiter's policy input. */
+const BRUTE_FORCE_FIELDS = {
+  lockout_threshold: 'threshold',
+  lockout_account_threshold: 'accountThreshold',
+  lockout_ip_threshold: 'ipThreshold',
+  lockout_window: 'windowSeconds',
+  lockout_seconds: 'lockSeconds',
+  lockout_max_seconds: 'maxLockSeconds',
+} as const satisfies Record<keyof BruteForceSettings, keyof Config['lockout']>;
+
 export function configuredBruteForce(config: Pick<Config, 'lockout'>): BruteForceSettings {
-  const { lockout } = config;
-  return {
-    lockout_threshold: lockout.threshold,
-    lockout_account_threshold: lockout.accountThreshold,
-    lockout_ip_threshold: lockout.ipThreshold,
-    lockout_window: lockout.windowSeconds,
-    lockout_seconds: lockout.lockSeconds,
-    lockout_max_seconds: lockout.maxLockSeconds,
-  };
+  return settingsFrom(BRUTE_FORCE_FIELDS, config.lockout);
 }
 
 /** The limiter's policy from the settings in force (src/accounts/login-limiter.ts). */
 export function lockoutPolicyOf(settings: BruteForceSettings): LockoutPolicy {
-  return lockoutPolicy({
-    threshold: settings.lockout_threshold,
-    accountThreshold: settings.lockout_account_threshold,
-    ipThreshold: settings.lockout_ip_threshold,
-    windowSeconds: settings.lockout_window,
-    lockSeconds: settings.lockout_seconds,
-    maxLockSeconds: settings.lockout_max_seconds,
-  });
+  return lockoutPolicy(fieldsFrom(BRUTE_FORCE_FIELDS, settings));
 }
 
 const bounded = (name: keyof BruteForceSettings) => ({ type: Number, min: BRUTE_FORCE_RANGES[name].min, max: BRUTE_FORCE_RANGES[name].max });

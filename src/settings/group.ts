@@ -1,5 +1,5 @@
 import type { SchemaDefinition } from 'mongoose';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import type { ErrorDetail } from '../errors/gatehouse-error.ts';
 
@@ -28,6 +28,18 @@ export interface SettingsGroup<S extends object> {
   readonly problems?: (settings: S) => ErrorDetail[];
 }
 
+/** A whole number of `unit` within `range`, as a change may set it (null: back to the configured value; absent: unchanged). */
+export function wholeNumberChange(range: { readonly min: number; readonly max: number }, unit: string) {
+  const message = `must be a whole number of ${unit}`;
+  return z
+    .number({ message })
+    .int({ message })
+    .min(range.min, { message: `must be at least ${range.min}` })
+    .max(range.max, { message: `must be at most ${range.max}` })
+    .nullable()
+    .optional();
+}
+
 export function settingNames<S extends object>(group: SettingsGroup<S>): Array<keyof S & string> {
   return Object.keys(group.env) as Array<keyof S & string>;
 }
@@ -45,4 +57,21 @@ export function effectiveOf<S extends object>(group: SettingsGroup<S>, configure
     if (value !== undefined && pinned[name] === undefined) result[name] = value;
   }
   return result as S;
+}
+
+/**
+ * A group's name table: each setting → the field of the configuration section it starts from,
+ * which is also the field of the policy its consumers read (the limiter's, the OTP policy...).
+ * Both directions below come from the one table, so a setting cannot be mapped one way only.
+ */
+export type NameTable = Readonly<Record<string, string>>;
+
+/** The settings a configuration section gives: setting → the section's field the table names. */
+export function settingsFrom<const T extends Readonly<Record<string, keyof C & string>>, C>(table: T, section: C): { -readonly [K in keyof T]: C[T[K]] } {
+  return Object.fromEntries(Object.entries(table).map(([setting, field]) => [setting, section[field as keyof C]])) as { -readonly [K in keyof T]: C[T[K]] };
+}
+
+/** The policy fields the settings in force give: the table's field → its setting's value. */
+export function fieldsFrom<const T extends NameTable, S extends { readonly [K in keyof T]: unknown }>(table: T, settings: S): { -readonly [K in keyof T as T[K]]: S[K] } {
+  return Object.fromEntries(Object.entries(table).map(([setting, field]) => [field, settings[setting as keyof S]])) as { -readonly [K in keyof T as T[K]]: S[K] };
 }

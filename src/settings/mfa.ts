@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import type { MfaPolicy } from '../mfa/policy.ts';
-import type { SettingsGroup } from './group.ts';
+import { fieldsFrom, settingsFrom, type SettingsGroup } from './group.ts';
 
 /**
  * Who must use a second factor (Keycloak: a required action / conditional OTP by role):
@@ -32,12 +32,18 @@ export const mfaPatchSchema = z.strictObject({
   mfa_required_groups: names('group'),
 });
 
+/** Each setting's field in the configuration's mfa section and in the MFA policy. */
+const MFA_FIELDS = {
+  mfa_required_roles: 'requiredRoles',
+  mfa_required_groups: 'requiredGroups',
+} as const satisfies Record<keyof MfaSettings, keyof Config['mfa'] & keyof MfaPolicy>;
+
 export function configuredMfa(config: Pick<Config, 'mfa'>): MfaSettings {
-  return { mfa_required_roles: [...config.mfa.requiredRoles], mfa_required_groups: [...config.mfa.requiredGroups] };
+  return settingsFrom(MFA_FIELDS, config.mfa);
 }
 
 export function mfaPolicyOf(settings: MfaSettings): MfaPolicy {
-  return { requiredRoles: settings.mfa_required_roles, requiredGroups: settings.mfa_required_groups };
+  return fieldsFrom(MFA_FIELDS, settings);
 }
 
 /** Multi-factor requirement: /settings/mfa. */

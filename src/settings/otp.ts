@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import { OTP_DIGITS, OTP_LOOK_AHEAD, OTP_PERIODS, TOTP_ALGORITHMS, type OtpPolicy, type TotpAlgorithm } from '../mfa/totp.ts';
-import type { SettingsGroup } from './group.ts';
+import { fieldsFrom, settingsFrom, wholeNumberChange, type SettingsGroup } from './group.ts';
 
 /**
  * OTP policy (Keycloak: Authentication → Policies → OTP policy): how new authenticator apps are
@@ -26,28 +26,29 @@ export const OTP_ENV: Readonly<Record<keyof OtpSettings, RuntimeSettingName>> = 
 const oneOf = <T extends number>(values: readonly T[], unit: string) =>
   z
     .number({ message: `must be ${values.join(' or ')} ${unit}` })
-    .refine((value): value is T => (values as readonly number[]).includes(value), { message: `must be ${values.join(' or ')} ${unit}` });
+    .refine((value): value is T => (values as readonly number[]).includes(value), { message: `must be ${values.join(' or ')} ${unit}`, params: { code: 'one_of', values: values.join(', ') } });
 
 export const otpPatchSchema = z.strictObject({
   otp_digits: oneOf(OTP_DIGITS, 'digits').nullable().optional(),
   otp_period: oneOf(OTP_PERIODS, 'seconds').nullable().optional(),
   otp_algorithm: z.enum(TOTP_ALGORITHMS, { message: `must be ${TOTP_ALGORITHMS.join(', ')}` }).nullable().optional(),
-  otp_look_ahead: z
-    .number({ message: 'must be a whole number of steps' })
-    .int({ message: 'must be a whole number of steps' })
-    .min(OTP_LOOK_AHEAD.min, { message: `must be at least ${OTP_LOOK_AHEAD.min}` })
-    .max(OTP_LOOK_AHEAD.max, { message: `must be at most ${OTP_LOOK_AHEAD.max}` })
-    .nullable()
-    .optional(),
+  otp_look_ahead: wholeNumberChange(OTP_LOOK_AHEAD, 'steps'),
 }) as unknown as z.ZodType<{ [K in keyof OtpSettings]?: OtpSettings[K] | null }>;
 
+/** Each setting's field in the configuration's otp section and in the OTP policy. */
+const OTP_FIELDS = {
+  otp_digits: 'digits',
+  otp_period: 'period',
+  otp_algorithm: 'algorithm',
+  otp_look_ahead: 'lookAhead',
+} as const satisfies Record<keyof OtpSettings, keyof Config['otp'] & keyof OtpPolicy>;
+
 export function configuredOtp(config: Pick<Config, 'otp'>): OtpSettings {
-  const { otp } = config;
-  return { otp_digits: otp.digits, otp_period: otp.period, otp_algorithm: otp.algorithm, otp_look_ahead: otp.lookAhead };
+  return settingsFrom(OTP_FIELDS, config.otp);
 }
 
 export function otpPolicyOf(settings: OtpSettings): OtpPolicy {
-  return { digits: settings.otp_digits, period: settings.otp_period, algorithm: settings.otp_algorithm, lookAhead: settings.otp_look_ahead };
+  return fieldsFrom(OTP_FIELDS, settings);
 }
 
 /** OTP policy: /settings/otp. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { PASSWORD_INPUT_CAP, type PasswordPolicy } from '../accounts/password-policy.ts';
 import type { Config } from '../config/load.ts';
+import { PASSWORD_POLICY_BOUNDS, type PasswordPolicy } from '../config/password-policy.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
-import type { SettingsGroup } from './group.ts';
+import { fieldsFrom, settingsFrom, wholeNumberChange, type SettingsGroup } from './group.ts';
 
 /**
  * Password policy (Keycloak: Authentication → Policies → Password policy): what a new password
@@ -40,31 +40,23 @@ export const PASSWORD_POLICY_ENV: Readonly<Record<keyof PasswordPolicySettings, 
   password_history: 'GATEHOUSE_PASSWORD_HISTORY',
 };
 
-/** NIST SP 800-63B's floor; the ceiling is the hasher's input cap (src/accounts/password-policy.ts). */
-export const PASSWORD_MIN_LENGTH_RANGE = { min: 8, max: PASSWORD_INPUT_CAP } as const;
+/** Each setting's field in the configured policy and in the policy src/accounts checks. */
+const PASSWORD_POLICY_FIELDS = {
+  password_min_length: 'minLength',
+  password_max_length: 'maxLength',
+  password_digits: 'digits',
+  password_lowercase: 'lowercase',
+  password_uppercase: 'uppercase',
+  password_special: 'special',
+  password_not_username: 'notUsername',
+  password_not_email: 'notEmail',
+  password_history: 'history',
+} as const satisfies Record<keyof PasswordPolicySettings, keyof PasswordPolicy>;
 
-/** The bounds of each number (the configuration and the console's inputs use them too). */
-export const PASSWORD_POLICY_RANGES: Readonly<Record<NumberSetting, { min: number; max: number }>> = {
-  password_min_length: PASSWORD_MIN_LENGTH_RANGE,
-  password_max_length: PASSWORD_MIN_LENGTH_RANGE,
-  password_digits: { min: 0, max: 128 },
-  password_lowercase: { min: 0, max: 128 },
-  password_uppercase: { min: 0, max: 128 },
-  password_special: { min: 0, max: 128 },
-  // Each remembered password costs one argon2 verification when a password changes.
-  password_history: { min: 0, max: 24 },
-};
+/** A number's bounds: its field's in src/config/password-policy.ts (the configuration and the console's inputs use them too). */
+const rangeOf = (name: NumberSetting) => PASSWORD_POLICY_BOUNDS[PASSWORD_POLICY_FIELDS[name]];
 
-const whole = (name: NumberSetting, unit: string) => {
-  const { min, max } = PASSWORD_POLICY_RANGES[name];
-  return z
-    .number({ message: `must be a whole number of ${unit}` })
-    .int({ message: `must be a whole number of ${unit}` })
-    .min(min, { message: `must be at least ${min}` })
-    .max(max, { message: `must be at most ${max}` })
-    .nullable()
-    .optional();
-};
+const whole = (name: NumberSetting, unit: string) => wholeNumberChange(rangeOf(name), unit);
 const flag = z.boolean({ message: 'must be true or false' }).nullable().optional();
 
 export const passwordPolicyPatchSchema = z.strictObject({
@@ -80,33 +72,12 @@ export const passwordPolicyPatchSchema = z.strictObject({
 });
 
 export function configuredPasswordPolicy(config: Pick<Config, 'passwords'>): PasswordPolicySettings {
-  const { passwords } = config;
-  return {
-    password_min_length: passwords.minLength,
-    password_max_length: passwords.maxLength,
-    password_digits: passwords.digits,
-    password_lowercase: passwords.lowercase,
-    password_uppercase: passwords.uppercase,
-    password_special: passwords.special,
-    password_not_username: passwords.notUsername,
-    password_not_email: passwords.notEmail,
-    password_history: passwords.history,
-  };
+  return settingsFrom(PASSWORD_POLICY_FIELDS, config.passwords.policy);
 }
 
 /** The policy src/accounts checks, from the settings in force. */
 export function passwordPolicyOf(settings: PasswordPolicySettings): PasswordPolicy {
-  return {
-    minLength: settings.password_min_length,
-    maxLength: settings.password_max_length,
-    digits: settings.password_digits,
-    lowercase: settings.password_lowercase,
-    uppercase: settings.password_uppercase,
-    special: settings.password_special,
-    notUsername: settings.password_not_username,
-    notEmail: settings.password_not_email,
-    history: settings.password_history,
-  };
+  return fieldsFrom(PASSWORD_POLICY_FIELDS, settings);
 }
 
 /** Rules that no password could meet together (the configuration and a change are both checked). */
@@ -122,7 +93,7 @@ export function passwordPolicyProblems(settings: PasswordPolicySettings): Array<
   return problems;
 }
 
-const bounded = (name: NumberSetting) => ({ type: Number, min: PASSWORD_POLICY_RANGES[name].min, max: PASSWORD_POLICY_RANGES[name].max });
+const bounded = (name: NumberSetting) => ({ type: Number, ...rangeOf(name) });
 
 /** Password policy: /settings/password-policy. */
 export const passwordPolicyGroup: SettingsGroup<PasswordPolicySettings> = {

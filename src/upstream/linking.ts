@@ -126,6 +126,7 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
     if (user === undefined || user.disabled) return refuse('disabled', provider.alias, client, user?.id ?? null);
     await applyMappings(provider, user, pending, first);
     if (!first) await directory.touchLink(provider.alias, pending.subject);
+    await accounts.recordSignIn(user.id);
     record('upstream.signin', user.id, provider.alias, client);
     return { kind: 'signed_in', userId: user.id, amr: amrOf(pending, extraAmr) };
   }

@@ -9,9 +9,41 @@ import { PASSWORD } from '../helpers/e2e.ts';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+let shared: Promise<Browser> | undefined;
+
+/**
+ * A handle on the one Chromium the e2e files share (its launch and shutdown are seconds on a busy
+ * machine). Use it as a browser: newContext() as usual; close() closes the contexts this handle
+ * opened, not the browser, so each file still starts from no pages and no cookies. A browser that
+ * went away is launched again.
+ */
+export async function launchChromium(): Promise<Browser> {
+  let browser = await (shared ??= chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true }));
+  if (!browser.isConnected()) browser = await (shared = chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true }));
+  const opened = new Set<BrowserContext>();
+  return new Proxy(browser, {
+    get(target, key) {
+      if (key === 'newContext') {
+        return async (options?: BrowserContextOptions) => {
+          const context = await target.newContext(options);
+          opened.add(context);
+          context.once('close', () => opened.delete(context));
+          return context;
+        };
+      }
+      if (key === 'close') return async () => void (await Promise.all([...opened].map((context) => context.close())));
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
+
+// The shared browser ends with the run (a root-level hook: this module is loaded by mocha).
+after(async () => {
+  const browser = await shared?.catch(() => undefined);
+  shared = undefined;
+  await browser?.close();
+});
 
 export const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 

@@ -137,7 +137,7 @@ describe('admin console (headless Chromium)', () => {
     await page.fill('#f-name', 'Nightly reports v2');
     await page.fill('#f-policy_uri', 'ftp://reports.example.com/privacy');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('alert').filter({ hasText: 'policy_uri' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Privacy policy URI: must be an http(s) URL' }).waitFor();
     // The message sits next to the field too, tied to it for screen readers.
     expect(await page.locator('#f-policy_uri-error').textContent()).to.include('http(s)');
     expect(await page.getAttribute('#f-policy_uri', 'aria-invalid')).to.equal('true');
@@ -382,8 +382,42 @@ describe('admin console (headless Chromium)', () => {
     // A web client cannot keep a custom scheme: the error names the field.
     await page.selectOption('#f-application_type', 'web');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('alert').filter({ hasText: 'redirect_uris' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Redirect URIs: Line 1: must be an absolute http(s) URI without a fragment (custom schemes are for native apps)' }).waitFor();
     expect((await gatehouse.services.clients.get(created.clientId))!.metadata).to.include({ application_type: 'native' });
+    await page.context().close();
+  });
+
+  it("in Russian: the admin API's 400 is shown in Russian next to the field it names (codes and values, not the English text)", async function () {
+    this.timeout(60_000);
+    const page = await operatorPage({ locale: 'ru' });
+    await page.getByRole('link', { name: 'Пользователи', exact: true }).click();
+    // A username longer than the API takes: too_long {max: 64}.
+    await page.fill('#f-username', 'u'.repeat(65));
+    await page.getByRole('button', { name: 'Создать пользователя' }).click();
+    await page.locator('#f-username-error').waitFor();
+    expect(await page.locator('#f-username-error').textContent()).to.equal('не длиннее 64 символов');
+    expect(await page.getAttribute('#f-username', 'aria-invalid')).to.equal('true');
+    expect(await page.getByRole('alert').textContent()).to.equal('Имя пользователя: не длиннее 64 символов');
+    // A password the policy refuses: the rule and its number (password_too_short {limit: 8}); the username's error is gone.
+    await page.fill('#f-username', 'ru-operator');
+    await page.fill('#f-password', 'abc');
+    await page.getByRole('button', { name: 'Создать пользователя' }).click();
+    await page.locator('#f-password-error').waitFor();
+    expect(await page.locator('#f-password-error').textContent()).to.equal('не короче 8 символов');
+    expect(await page.locator('#f-username-error').count()).to.equal(0);
+    expect(await page.getByRole('alert').textContent()).to.equal('Пароль: не короче 8 символов');
+    expect(await page.locator('main').textContent()).to.not.include('must be');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'console-ru-user-invalid');
+    // A bad line of a list field: the line is named, the field's label leads the summary.
+    await page.getByRole('link', { name: 'Клиенты', exact: true }).click();
+    await page.selectOption('#new-preset', 'web');
+    await page.fill('#f-name', 'Поле');
+    await page.fill('#f-redirect_uris', 'javascript:alert(1)');
+    await page.getByRole('button', { name: 'Создать клиента' }).click();
+    await page.locator('#f-redirect_uris-error').waitFor();
+    expect(await page.locator('#f-redirect_uris-error').textContent()).to.match(/^Строка 1: /);
+    expect(await page.locator('#f-redirect_uris-error').textContent()).to.not.include('must');
     await page.context().close();
   });
 

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 import { createViews } from '../../src/interactions/views.ts';
 import { languageLinks } from '../../src/interactions/language.ts';
 import { axeViolations, launchChromium, screenshot } from './browser.ts';
@@ -24,7 +24,7 @@ const views = createViews({
 
 describe('pages people expect (every locale, light and dark, axe-clean)', function () {
   this.timeout(300_000);
-  const mongodbUri = freshDatabaseUri('e2e_expected');
+  let mongodbUri: string;
   let gatehouse: RunningGatehouse;
   let issuer: string;
   let browser: Browser;
@@ -32,6 +32,7 @@ describe('pages people expect (every locale, light and dark, axe-clean)', functi
   let tv: oidc.Configuration;
 
   before(async () => {
+    mongodbUri = emptyDatabaseUri('e2e_expected');
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
     gatehouse = await startInstance({
@@ -74,7 +75,7 @@ describe('pages people expect (every locale, light and dark, axe-clean)', functi
   after(async () => {
     await browser?.close();
     await gatehouse?.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   async function authorizationUrl(): Promise<string> {

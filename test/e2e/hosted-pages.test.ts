@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
 
@@ -13,7 +13,7 @@ const PASSWORD = 'a long enough password';
 
 describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout, device flow)', function () {
   this.timeout(120_000);
-  const mongodbUri = freshDatabaseUri('e2e_pages');
+  let mongodbUri: string;
   const rp = new RelyingPartyServer();
   let gatehouse: RunningGatehouse;
   let issuer: string;
@@ -68,6 +68,7 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
   }
 
   before(async () => {
+    mongodbUri = emptyDatabaseUri('e2e_pages');
     await rp.start();
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
@@ -107,7 +108,7 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
     await browser?.close();
     await gatehouse?.close();
     await rp.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   afterEach(() => {

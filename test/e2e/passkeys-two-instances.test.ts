@@ -3,8 +3,8 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ACR } from '../../src/oidc/acr.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { freePort } from '../helpers/redis-server.ts';
+import { PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
 import { expectAccessible as expectPageAccessible, launchChromium, virtualAuthenticator, watchedPage, type VirtualAuthenticator } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
 import { codeFlow, submitPassword, webApp, type CodeFlow, type FlowChecks } from './sign-in.ts';
@@ -20,8 +20,8 @@ const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
 describe('passkeys on two instances (enrol on A, sign in on B) and the passkey pages in four languages', function () {
   this.timeout(180_000);
   const rp = new RelyingPartyServer();
+  let instances: TwoInstances;
   let deploy: Deployment;
-  let a: RunningGatehouse | undefined;
   let b: RunningGatehouse;
   let browser: Browser;
   let context: BrowserContext;
@@ -63,8 +63,9 @@ describe('passkeys on two instances (enrol on A, sign in on B) and the passkey p
 
   before(async () => {
     await rp.start();
-    deploy = await deployment('e2e_passkeys_two', { host: 'localhost', settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', HOST: '127.0.0.1' } });
-    a = await deploy.start();
+    instances = await twoInstances('e2e_passkeys_two', { host: 'localhost', settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', HOST: '127.0.0.1' } });
+    ({ deploy, b } = instances);
+    const { a } = instances;
     userId = (await a.services.accounts.createUser({ username: 'grace', password: PASSWORD, roles: ['finance'] })).id;
     await a.services.accounts.createUser({ username: 'heidi', password: PASSWORD, roles: ['finance'] });
     const app = await webApp(a, deploy.issuer, rp);
@@ -76,12 +77,11 @@ describe('passkeys on two instances (enrol on A, sign in on B) and the passkey p
 
   after(async () => {
     await browser?.close();
-    await a?.close();
+    await instances?.stopA();
     proxy?.closeAllConnections();
     await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
-    await b?.close();
+    await instances?.stop();
     await rp.close();
-    await deploy?.drop();
   });
 
   afterEach(() => {
@@ -102,9 +102,7 @@ describe('passkeys on two instances (enrol on A, sign in on B) and the passkey p
   });
 
   it('signs in with that passkey as the second factor on instance B after A stopped', async () => {
-    b = await deploy.start(await freePort());
-    await a!.close();
-    a = undefined;
+    await instances.stopA();
     await issuerPortToB();
     await context.clearCookies();
     await presence(false);

@@ -94,11 +94,17 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
   it('signs in without a password through autofill (discoverable credential, user verified = two factors)', async () => {
     await context.clearCookies();
     // The browser offers the passkey in the username field (conditional UI); the authenticator picks it.
+    await gatehouse.flushBatchedWrites();
+    const before = new Date();
     const checks = await start();
     const claims = await tokens(checks);
     expect(claims.sub).to.equal(userId);
     expect(claims.amr).to.deep.equal(['hwk', 'mfa']);
     expect(claims.acr).to.equal(ACR.multiFactor);
+    // A passwordless sign-in is a sign-in: it is the user's last one now (the password ones came before `before`).
+    await gatehouse.flushBatchedWrites();
+    const shown = await gatehouse.services.users.withLastSignIn((await gatehouse.services.accounts.findById(userId))!);
+    expect(shown.lastLoginAt?.getTime() ?? 0, 'last sign-in after a passwordless one').to.be.at.least(before.getTime());
   });
 
   it('a password reset takes the passkey as the second factor before the new password', async () => {

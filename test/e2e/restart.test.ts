@@ -1,26 +1,21 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
 
 for (const redis of [true, false]) {
   describe(`restarts and several instances (${redis ? 'MongoDB + Redis' : 'MongoDB only'})`, () => {
+    let instances: TwoInstances;
     let deploy: Deployment;
     let cast: Seeded;
-    let running: RunningGatehouse[] = [];
 
     before(async () => {
-      deploy = await deployment(redis ? 'restart_redis' : 'restart_mongo', { redis });
-      const first = await deploy.start();
-      cast = await seed(first);
-      running = [first];
+      instances = await twoInstances(redis ? 'restart_redis' : 'restart_mongo', { redis });
+      ({ deploy } = instances);
+      cast = await seed(instances.a);
     });
-    after(async () => {
-      await Promise.all(running.map((instance) => instance.close()));
-      await deploy.drop();
-    });
+    after(() => instances?.stop());
 
     it('keeps the session, the refresh token and the grant across a real restart', async () => {
       const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
@@ -29,8 +24,7 @@ for (const redis of [true, false]) {
       const outcome = await signIn(agent, first.url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
       const tokens = await oidc.authorizationCodeGrant(web, outcome.callback, first.checks);
 
-      await running[0]!.close();
-      running = [await deploy.start()];
+      await instances.restart();
 
       const refreshed = await oidc.refreshTokenGrant(web, tokens.refresh_token!);
       expect(refreshed.access_token).to.be.a('string');
@@ -42,8 +36,7 @@ for (const redis of [true, false]) {
     });
 
     it('redeems at instance B a code issued by instance A, and B sees A\'s revocations', async () => {
-      const b = await deploy.start(await freePort());
-      running.push(b);
+      const { b } = instances;
       const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
       const atB = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
       const bPort = new URL(b.url).port;

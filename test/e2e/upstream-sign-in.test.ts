@@ -108,6 +108,10 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     const second = await redeem(again);
     expect(second.claims.sub).to.equal(claims.sub);
     expect(await auditTypes()).to.include.members(['upstream.account_created', 'upstream.signin']);
+    // A sign-in through the provider is a sign-in: operators see it as the user's last (console, admin API).
+    await pair.gatehouse.flushBatchedWrites();
+    const shown = await pair.gatehouse.services.users.withLastSignIn((await pair.gatehouse.services.accounts.findById(claims.sub))!);
+    expect(shown.lastLoginAt, 'last sign-in of an upstream-only user').to.be.instanceOf(Date);
   });
 
   it('links to an existing local account only after the person signs in with it', async () => {

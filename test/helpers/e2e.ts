@@ -4,7 +4,7 @@ import type { Logger } from '../../src/observability/logger.ts';
 import type { RunningGatehouse, StartOptions } from '../../src/server.ts';
 import { startInstance } from './instance.ts';
 import { freePort } from './redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from './stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from './stores.ts';
 
 /** Fast password hashing for tests; the production defaults are checked elsewhere. */
 export const FAST_HASHING = {
@@ -27,27 +27,27 @@ export interface Deployment {
   readonly settings: Record<string, string>;
   /** Starts (another) instance on these stores; the first one listens on the issuer's port. */
   start(port?: number, logger?: Logger): Promise<RunningGatehouse>;
+  /** Empties the database for another deployment (test/helpers/stores.ts); every instance on it must be closed. */
   drop(): Promise<void>;
 }
 
+export interface DeploymentOptions {
+  redis?: boolean;
+  settings?: Record<string, string>;
+  extraSteps?: StartOptions['extraSteps'];
+  secondFactorClock?: StartOptions['secondFactorClock'];
+  clock?: StartOptions['clock'];
+  host?: string;
+  /** Another issuer than the address the instances listen on (e.g. https:// behind a TLS proxy, with GATEHOUSE_TRUST_PROXY). */
+  issuer?: string;
+}
+
 /** One deployment: shared stores and secret; instances come and go on it. */
-export async function deployment(
-  label: string,
-  options: {
-    redis?: boolean;
-    settings?: Record<string, string>;
-    extraSteps?: StartOptions['extraSteps'];
-    secondFactorClock?: StartOptions['secondFactorClock'];
-    clock?: StartOptions['clock'];
-    host?: string;
-    /** Another issuer than the address the instances listen on (e.g. https:// behind a TLS proxy, with GATEHOUSE_TRUST_PROXY). */
-    issuer?: string;
-  } = {},
-): Promise<Deployment> {
+export async function deployment(label: string, options: DeploymentOptions = {}): Promise<Deployment> {
   const port = await freePort();
   // `localhost` for WebAuthn tests: an IP address cannot be a relying party id.
   const issuer = options.issuer ?? `http://${options.host ?? '127.0.0.1'}:${port}`;
-  const mongodbUri = freshDatabaseUri(label);
+  const mongodbUri = emptyDatabaseUri(label);
   const redisUrl = options.redis === false ? undefined : serviceUrls().redisUrl;
   const secret = randomSecret();
   const settings = { ...FAST_HASHING, GATEHOUSE_REDIS_PREFIX: `gh-${label}-${port}:`, ...options.settings };
@@ -69,7 +69,7 @@ export async function deployment(
         ...(options.secondFactorClock ? { secondFactorClock: options.secondFactorClock } : {}),
         ...(options.clock ? { clock: options.clock } : {}),
       }),
-    drop: () => dropDatabase(mongodbUri),
+    drop: () => recycleDatabase(mongodbUri),
   };
 }
 

@@ -28,6 +28,42 @@ export async function dropDatabase(uri: string): Promise<void> {
   }
 }
 
+/**
+ * Databases deployments gave back, emptied (recycleDatabase). A fresh database costs every index
+ * Gatehouse creates at startup — seconds of DDL per deployment on FerretDB's PostgreSQL backend —
+ * while an emptied one keeps them and holds no documents. Only this process hands them out
+ * (mocha runs one file at a time), and only once given back.
+ */
+const emptied: string[] = [];
+
+/** A database nobody else uses and that holds no documents: an emptied one when there is one, else a fresh one. */
+export function emptyDatabaseUri(label: string): string {
+  const name = emptied.pop();
+  if (name === undefined) return freshDatabaseUri(label);
+  const url = new URL(serviceUrls().mongodbUri);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/**
+ * Gives a database back for another deployment: every document deleted, collections and indexes
+ * kept. Call it only once nothing writes there any more (every instance on it closed). A database
+ * that cannot be emptied is dropped instead, and not handed out again.
+ */
+export async function recycleDatabase(uri: string): Promise<void> {
+  const connection: Connection = await connectMongo({ uri, timeoutMs: 5000 });
+  try {
+    const db = connection.db!;
+    const collections = await db.listCollections({}, { nameOnly: true }).toArray();
+    await Promise.all(collections.map(({ name }) => db.collection(name).deleteMany({})));
+    emptied.push(new URL(uri).pathname.slice(1));
+  } catch {
+    await connection.dropDatabase();
+  } finally {
+    await connection.close();
+  }
+}
+
 export function randomSecret(): string {
   return randomBytes(32).toString('base64url');
 }

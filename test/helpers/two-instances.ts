@@ -3,7 +3,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin, type ApiResponse } from './admin.ts';
 import { UserAgent } from './browserless.ts';
 import type { TestClock } from './clock.ts';
-import { deployment, PASSWORD, type Deployment } from './e2e.ts';
+import { deployment, PASSWORD, type Deployment, type DeploymentOptions } from './e2e.ts';
 import { freePort } from './redis-server.ts';
 
 /** Where the deployment's first-party "Notes" client redirects to. */
@@ -18,13 +18,18 @@ export interface TwoInstancesOptions {
   readonly mail?: { readonly url: string };
   /** Also create the console user `operator` (role admin, password PASSWORD). */
   readonly operator?: boolean;
+  /** The issuer's host: `localhost` for WebAuthn (an IP address cannot be a relying party id). */
+  readonly host?: string;
+  /** The second-factor clock of both instances (StartOptions.secondFactorClock). */
+  readonly secondFactorClock?: DeploymentOptions['secondFactorClock'];
 }
 
 /** Two Gatehouse instances on one deployment's stores: A writes a setting, B must follow. */
 export interface TwoInstances {
   readonly deploy: Deployment;
-  /** Listens on the issuer's port. */
+  /** Listens on the issuer's port (after restart(), the new instance there). */
   readonly a: RunningGatehouse;
+  /** Listens on a port of its own. */
   readonly b: RunningGatehouse;
   /** "Notes": a first-party public code + PKCE client (redirect NOTES_REDIRECT, scope openid). */
   readonly clientId: string;
@@ -40,6 +45,10 @@ export interface TwoInstances {
   interaction(instance: RunningGatehouse): Promise<{ agent: UserAgent; url: string }>;
   /** The sign-in page of a fresh authorization request, fetched from one instance. */
   signInPage(instance: RunningGatehouse): Promise<{ agent: UserAgent; url: string; html: string }>;
+  /** A real restart of A: closed, then a new instance on the issuer's port (nothing in memory survives). */
+  restart(): Promise<void>;
+  /** Closes A for good, e.g. to put something else on the issuer's port. */
+  stopA(): Promise<void>;
   /** Closes both instances and drops the database. */
   stop(): Promise<void>;
 }
@@ -48,12 +57,14 @@ export async function twoInstances(label: string, options: TwoInstancesOptions =
   const deploy = await deployment(label, {
     ...(options.redis === undefined ? {} : { redis: options.redis }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.secondFactorClock === undefined ? {} : { secondFactorClock: options.secondFactorClock }),
     settings: {
       ...(options.mail === undefined ? {} : { GATEHOUSE_SMTP_URL: options.mail.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>' }),
       ...options.settings,
     },
   });
-  const a = await deploy.start();
+  let a = await deploy.start();
   const b = await deploy.start(await freePort());
   const { client } = await a.services.clients.create({
     displayName: 'Notes',
@@ -86,7 +97,9 @@ export async function twoInstances(label: string, options: TwoInstancesOptions =
   };
   return {
     deploy,
-    a,
+    get a() {
+      return a;
+    },
     b,
     clientId: client.clientId,
     token,
@@ -107,6 +120,11 @@ export async function twoInstances(label: string, options: TwoInstancesOptions =
       expect(page.status).to.equal(200);
       return { agent, url, html: await page.text() };
     },
+    async restart() {
+      await a.close();
+      a = await deploy.start();
+    },
+    stopA: () => a.close(),
     async stop() {
       await b.close();
       await a.close();

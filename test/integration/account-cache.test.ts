@@ -4,17 +4,16 @@ import { userModel } from '../../src/accounts/user-model.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
-import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
-import { freePort } from '../helpers/redis-server.ts';
+import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
+import { twoInstances } from '../helpers/two-instances.ts';
 
 
 /** Two instances on one deployment; the user signs in at the first, the second answers. */
 async function pair(label: string, redis: boolean, ttlSeconds: number, clock: TestClock) {
-  const deploy = await deployment(label, { redis, clock, settings: { GATEHOUSE_ACCOUNT_CACHE_TTL: String(ttlSeconds) } });
-  const first = await deploy.start();
-  const second = await deploy.start(await freePort());
+  const instances = await twoInstances(label, { redis, clock, settings: { GATEHOUSE_ACCOUNT_CACHE_TTL: String(ttlSeconds) } });
+  const { deploy, a: first, b: second } = instances;
   const cast = await seed(first);
   const config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
   const request = await authorizationRequest(config, REDIRECT_URI, { scope: 'openid profile roles' });
@@ -42,11 +41,7 @@ async function pair(label: string, redis: boolean, ttlSeconds: number, clock: Te
       });
       return ((await response.json()) as { active: boolean }).active;
     },
-    async close() {
-      await second.close();
-      await first.close();
-      await deploy.drop();
-    },
+    close: () => instances.stop(),
   };
 }
 

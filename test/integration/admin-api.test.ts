@@ -2,14 +2,14 @@ import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin, clientCredentials } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 import { browse, UserAgent, signIn } from '../helpers/browserless.ts';
 import { freePort } from '../helpers/redis-server.ts';
 
 const API = 'https://orders.example.com';
 
 describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
-  const mongodbUri = freshDatabaseUri('admin_api');
+  let mongodbUri: string;
   let gatehouse: RunningGatehouse;
   let token: string;
   let weak: string;
@@ -17,6 +17,7 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
   const call = (method: string, path: string, body?: unknown, bearer: string | null = token) => callAdmin(gatehouse.url, bearer ?? undefined, method, path, body);
 
   before(async () => {
+    mongodbUri = emptyDatabaseUri('admin_api');
     const port = await freePort();
     gatehouse = await startInstance({
       issuer: `http://127.0.0.1:${port}`,
@@ -31,7 +32,7 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
   });
   after(async () => {
     await gatehouse.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   describe('authentication', () => {
@@ -454,6 +455,33 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(response.status).to.equal(400);
     });
 
+    it('every 400 and 409 detail names its problem with a stable code and values, the English message kept (the console localizes them)', async () => {
+      const problem = async (method: string, path: string, body?: unknown) => {
+        const response = await call(method, path, body);
+        expect(response.status, JSON.stringify(response.body)).to.be.oneOf([400, 409]);
+        expect(response.body.details[0].message, JSON.stringify(response.body)).to.be.a('string').and.not.equal('');
+        const { path: field, code, params } = response.body.details[0] as { path: string; code?: string; params?: Record<string, unknown> };
+        return { field, code, ...(params === undefined ? {} : { params }) };
+      };
+      expect(await problem('POST', '/clients', { name: 'x'.repeat(201) })).to.deep.equal({ field: 'name', code: 'too_long', params: { max: 200 } });
+      expect(await problem('POST', '/clients', { name: 'Web', redirect_uris: ['myapp:/cb'] })).to.deep.equal({ field: 'redirect_uris.0', code: 'redirect_uri_web_scheme' });
+      expect(await problem('POST', '/clients', { name: 'Web', apis: ['https://nowhere.example.com'] })).to.deep.equal({ field: 'apis.0', code: 'unknown_api', params: { identifier: 'https://nowhere.example.com' } });
+      expect(await problem('POST', '/clients', { name: 'Web', type: 'public', grant_types: ['client_credentials'] })).to.deep.equal({ field: 'grant_types', code: 'public_no_client_credentials' });
+      expect(await problem('POST', '/clients', { name: 'Web', token_endpoint_auth_method: 'magic' })).to.deep.equal({ field: 'token_endpoint_auth_method', code: 'one_of', params: { values: 'client_secret_basic, client_secret_post, private_key_jwt, none' } });
+      expect(await problem('POST', '/users', { username: '' })).to.deep.equal({ field: 'username', code: 'empty' });
+      expect(await problem('POST', '/users', { username: 'codes-user', password: 'short' })).to.deep.equal({ field: 'password', code: 'password_too_short', params: { limit: 8 } });
+      expect(await problem('POST', '/users', { username: 'root' })).to.deep.equal({ field: 'username', code: 'already_in_use' });
+      expect(await problem('POST', '/roles', { name: 'two words' })).to.deep.equal({ field: 'name', code: 'no_spaces' });
+      expect(await problem('POST', '/apis', { identifier: 'relative/path' })).to.deep.equal({ field: 'identifier', code: 'uri_example' });
+      expect(await problem('POST', '/apis', { identifier: 'https://codes.example.com', access_token_ttl: 1 })).to.deep.equal({ field: 'access_token_ttl', code: 'too_small', params: { min: 5 } });
+      expect(await problem('POST', '/upstream-providers', { preset: 'keycloak', alias: 'kc', client_id: 'x', client_secret: 'y' })).to.deep.equal({ field: 'base_url', code: 'keycloak_realm_url' });
+      expect(await problem('POST', '/upstream-providers', { alias: 'Bad Alias', kind: 'oidc' })).to.deep.include({ field: 'alias', code: 'alias' });
+      expect(await problem('PATCH', '/settings/password-policy', { password_min_length: 2 })).to.deep.equal({ field: 'password_min_length', code: 'too_small', params: { min: 8 } });
+      expect(await problem('PATCH', '/settings/otp', { otp_digits: 7 })).to.deep.equal({ field: 'otp_digits', code: 'one_of', params: { values: '6, 8' } });
+      expect(await problem('GET', '/audit-events?type=nope')).to.deep.equal({ field: 'type', code: 'event_type' });
+      expect(await problem('POST', '/roles', { name: 'r\u0000' })).to.deep.equal({ field: 'name', code: 'nul_character' });
+    });
+
     // FerretDB on PostgreSQL (jsonb) fails any command with a NUL in a string: refused at the door.
     it('a NUL character in a body field, a query parameter or a path segment is a 400 naming it, never a 500', async () => {
       const cases: Array<[string, string, unknown, string]> = [
@@ -474,6 +502,13 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
         expect(response.body.error).to.equal('invalid_request');
         expect((response.body.details as Array<{ path: string }>).map((detail) => detail.path), `${method} ${path}`).to.deep.equal([field]);
       }
+    });
+
+    it('a deeply nested JSON body is a 400, not a 500 (the NUL check walks it without recursion)', async () => {
+      const depth = 20_000;
+      const response = await call('POST', '/roles', `{"name":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+      expect(response.status, JSON.stringify(response.body)).to.equal(400);
+      expect(response.body.error).to.equal('invalid_request');
     });
 
     it('unknown admin paths are JSON 404s', async () => {

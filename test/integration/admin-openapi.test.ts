@@ -11,17 +11,18 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { createOperations } from '../../src/operations/index.ts';
 import { callAdmin } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase } from '../helpers/stores.ts';
 
 describe('admin API OpenAPI document', () => {
-  const mongodbUri = freshDatabaseUri('admin_openapi');
+  let mongodbUri: string;
   let gatehouse: RunningGatehouse;
   before(async () => {
+    mongodbUri = emptyDatabaseUri('admin_openapi');
     gatehouse = await startInstance({ mongodbUri, secret: randomSecret() });
   });
   after(async () => {
     await gatehouse.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   it('is served without a token and validates as OpenAPI 3.1', async () => {

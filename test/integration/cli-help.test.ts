@@ -36,5 +36,9 @@ describe('gatehouse <command> --help and mistakes (real binary)', function () {
     expect(typo.stderr).to.equal(
       'gatehouse: clients create: unknown option --redirect-url (did you mean --redirect-uri?); see gatehouse clients create --help\n',
     );
+    // Node's own multi-line advice reads as one line of sentences, not with literal "\n"s in it.
+    const dash = await spawnCli(['clients', 'list', '--limit', '-1'], env);
+    expect(dash.code).to.equal(2);
+    expect(dash.stderr).to.match(/^gatehouse: Option '--limit' argument is ambiguous\. Did you forget [^\n\\]*'--limit=-XYZ'\.\n$/);
   });
 });

@@ -2,19 +2,20 @@ import { expect } from 'chai';
 import { createLocalJWKSet, importJWK, SignJWT, jwtVerify, type JWK } from 'jose';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { startInstance } from '../helpers/instance.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 describe('discovery and JWKS (real MongoDB-wire + Redis)', () => {
   const issuer = 'https://sso.example.com';
-  const mongodbUri = freshDatabaseUri('discovery');
+  let mongodbUri: string;
   let gatehouse: RunningGatehouse;
 
   before(async () => {
+    mongodbUri = emptyDatabaseUri('discovery');
     gatehouse = await startInstance({ mongodbUri, redisUrl: serviceUrls().redisUrl, secret: randomSecret(), issuer });
   });
   after(async () => {
     await gatehouse.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   it('serves the OpenID Provider metadata for the configured issuer', async () => {

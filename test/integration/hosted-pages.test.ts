@@ -4,7 +4,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 const REDIRECT = 'https://app.example.test/callback';
 const PASSWORD = 'correct horse battery';
@@ -23,7 +23,7 @@ function normalized(html: string, login: string): string {
 
 for (const withRedis of [true, false]) {
   describe(`hosted pages over plain HTTP (${withRedis ? 'Redis' : 'MongoDB-wire only'})`, () => {
-    const mongodbUri = freshDatabaseUri(`pages_${withRedis ? 'redis' : 'mongo'}`);
+    let mongodbUri: string;
     let gatehouse: RunningGatehouse;
     let issuer: string;
     let clientId: string;
@@ -31,6 +31,7 @@ for (const withRedis of [true, false]) {
     let n = 0;
 
     before(async () => {
+      mongodbUri = emptyDatabaseUri(`pages_${withRedis ? 'redis' : 'mongo'}`);
       const port = await freePort();
       issuer = `http://127.0.0.1:${port}`;
       gatehouse = await startInstance({
@@ -64,7 +65,7 @@ for (const withRedis of [true, false]) {
     });
     after(async () => {
       await gatehouse.close();
-      await dropDatabase(mongodbUri);
+      await recycleDatabase(mongodbUri);
     });
 
     async function newUser() {

@@ -6,10 +6,10 @@ import { connectMongo } from '../../src/storage/mongo.ts';
 import { ACR } from '../../src/oidc/acr.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
-import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { runCli } from '../helpers/process.ts';
-import { freePort } from '../helpers/redis-server.ts';
+import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
 
 /** A browser whose requests to the issuer's origin all go to another instance of the deployment. */
 class ViaAgent extends UserAgent {
@@ -70,6 +70,7 @@ const codesOf = (html: string) => [...html.matchAll(/<li><code>([a-z0-9-]+)<\/co
 const continueOf = (page: Page) => new URL(page.html.match(/class="button primary" href="([^"]+)"/)![1]!.replace(/&amp;/g, '&'), page.url).toString();
 
 describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, openid-client)', () => {
+  let instances: TwoInstances;
   let deploy: Deployment;
   let gatehouse: RunningGatehouse;
   let cast: Seeded;
@@ -80,18 +81,15 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
   let n = 0;
 
   before(async () => {
-    deploy = await deployment('mfa', {
+    instances = await twoInstances('mfa', {
       settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', GATEHOUSE_MFA_REQUIRED_GROUPS: 'ops', GATEHOUSE_LOCKOUT_THRESHOLD: '4' },
       secondFactorClock: () => now,
     });
-    gatehouse = await deploy.start();
+    ({ deploy, a: gatehouse } = instances);
     cast = await seed(gatehouse);
     config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
   });
-  after(async () => {
-    await gatehouse.close();
-    await deploy.drop();
-  });
+  after(() => instances?.stop());
 
   async function newUser(extra: { roles?: string[]; groups?: string[] } = {}) {
     const username = `mfa${++n}${Math.random().toString(36).slice(2, 6)}`;
@@ -413,7 +411,7 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     expect(shown.body.totp.enrolled_at).to.be.a('string');
     expect((await callAdmin(gatehouse.url, token, 'GET', '/users/no-such-user/mfa')).status).to.equal(404);
 
-    const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...(deploy.redisUrl ? { REDIS_URL: deploy.redisUrl } : {}) };
+    const env = instances.cliEnv({ GATEHOUSE_ISSUER: deploy.issuer });
     const seen = await runCli(['users', 'mfa', user.username, '--json'], env);
     expect(seen.code, seen.stderr).to.equal(0);
     expect(JSON.parse(seen.stdout)).to.include({ id: user.id, enrolled: true, recovery_codes_left: 10 });
@@ -431,26 +429,22 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
   });
 
   it('enrols on instance A and signs in with the code on instance B; an operator reset ends the prompt', async () => {
-    const second = await deploy.start(await freePort());
-    try {
-      const user = await newUser({ roles: ['finance'] });
-      const { secret } = await enrol(new UserAgent(), user.username);
-      tick(30);
-      // Every request of this browser goes to instance B (same issuer, same stores).
-      const agent = new ViaAgent(deploy.issuer, second.url);
-      const request = await authorizationRequest(config, REDIRECT_URI);
-      const login = asPage(await follow(agent, request.url.toString()));
-      const mfa = asPage(await submit(agent, login, 'login', { login: user.username, password: PASSWORD, remember: 'yes' }));
-      expect(kind(mfa)).to.equal('verify');
-      const claims = await finishAt(agent, await submit(agent, mfa, 'verify', { code: totpCode(secret, now) }), request);
-      expect(claims.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
-      expect(agent.served.size, 'every request went to B').to.equal(1);
+    const second = instances.b;
+    const user = await newUser({ roles: ['finance'] });
+    const { secret } = await enrol(new UserAgent(), user.username);
+    tick(30);
+    // Every request of this browser goes to instance B (same issuer, same stores).
+    const agent = new ViaAgent(deploy.issuer, second.url);
+    const request = await authorizationRequest(config, REDIRECT_URI);
+    const login = asPage(await follow(agent, request.url.toString()));
+    const mfa = asPage(await submit(agent, login, 'login', { login: user.username, password: PASSWORD, remember: 'yes' }));
+    expect(kind(mfa)).to.equal('verify');
+    const claims = await finishAt(agent, await submit(agent, mfa, 'verify', { code: totpCode(secret, now) }), request);
+    expect(claims.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
+    expect(agent.served.size, 'every request went to B').to.equal(1);
 
-      expect(await gatehouse.services.factors.reset(user.id)).to.equal(true);
-      expect((await gatehouse.services.factors.status(user.id)).enrolled).to.equal(false);
-    } finally {
-      await second.close();
-    }
+    expect(await gatehouse.services.factors.reset(user.id)).to.equal(true);
+    expect((await gatehouse.services.factors.status(user.id)).enrolled).to.equal(false);
   });
 
   it('enrols new apps with the OTP policy (8 digits, 60 s, SHA-256) while apps enrolled earlier keep theirs; the look-ahead applies to every code', async () => {

@@ -9,7 +9,7 @@ import { FORM_BODY_LIMIT } from '../../src/http/form-body.ts';
 import { adminClient } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 interface Exchange {
   /** Status lines of every response that came back on the connection, in order. */
@@ -53,12 +53,13 @@ function oversizedThenSmall(port: number, path: string, authorization: string | 
 
 describe('oversized bodies read by Gatehouse (forms ahead of the provider, admin JSON): 413 and the connection closed', function () {
   this.timeout(15_000);
-  const mongodbUri = freshDatabaseUri('oversized_bodies');
+  let mongodbUri: string;
   let gatehouse: RunningGatehouse;
   let port: number;
   let basic: string;
 
   before(async () => {
+    mongodbUri = emptyDatabaseUri('oversized_bodies');
     port = await freePort();
     gatehouse = await startInstance({ mongodbUri, redisUrl: serviceUrls().redisUrl, secret: randomSecret(), issuer: `http://127.0.0.1:${port}`, settings: { PORT: String(port) } });
     const { client, secret } = await gatehouse.services.clients.create({
@@ -69,7 +70,7 @@ describe('oversized bodies read by Gatehouse (forms ahead of the provider, admin
   });
   after(async () => {
     await gatehouse?.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   const cases: Array<[string, string, boolean]> = [

@@ -8,11 +8,12 @@ import { PASSWORD } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { runCli } from '../helpers/process.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
+import { forSuite } from '../helpers/suite.ts';
 import { NOTES_REDIRECT, twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
 
-/** Two instances with mail and self-registration on (its page shows the minimum length). */
-function cluster(label: string, inbox: Inbox, options: { redis: boolean; clock: TestClock; settings?: Record<string, string> }): Promise<TwoInstances> {
-  return twoInstances(label, { ...options, mail: inbox, settings: { GATEHOUSE_SELF_REGISTRATION: 'true', ...options.settings } });
+/** Two instances for the enclosing describe, with mail and self-registration on (its page shows the minimum length). */
+function cluster(label: string, inbox: Inbox, options: { redis: boolean; clock: TestClock; settings?: Record<string, string> }): TwoInstances {
+  return forSuite(() => twoInstances(label, { ...options, mail: inbox, settings: { GATEHOUSE_SELF_REGISTRATION: 'true', ...options.settings } }), (c) => c.stop());
 }
 
 /** The registration page of a fresh authorization request on one instance. */
@@ -27,20 +28,12 @@ const minLengthOn = (html: string) => Number(/id="password"[^>]*minlength="(\d+)
 
 describe('runtime password policy (admin API, CLI, two instances, environment pins)', function () {
   this.timeout(120_000);
-  let inbox: Inbox;
-  before(async () => {
-    inbox = await startInbox();
-  });
-  after(() => inbox?.close());
+  const inbox = forSuite(startInbox, (box) => box.close());
 
   describe('two instances sharing MongoDB and Redis', () => {
     // Frozen: no cache lifetime can run out, so only the Redis notice can explain a change on B.
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('policy_redis', inbox, { redis: true, clock });
-    });
-    after(() => c?.stop());
+    const c = cluster('policy_redis', inbox, { redis: true, clock });
 
     it('starts from the configured minimum length, with its variable and no pin', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/password-policy');
@@ -92,24 +85,24 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       const token = await c.token();
       const short = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 4 });
       expect(short.status).to.equal(400);
-      expect(short.body.details).to.deep.equal([{ path: 'password_min_length', message: 'must be at least 8' }]);
+      expect(short.body.details).to.deep.equal([{ path: 'password_min_length', message: 'must be at least 8', code: 'too_small', params: { min: 8 } }]);
       const text = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 'twelve' });
       expect(text.status).to.equal(400);
       expect(text.body.details[0].path).to.equal('password_min_length');
       const huge = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 5000 });
-      expect(huge.body.details).to.deep.equal([{ path: 'password_min_length', message: 'must be at most 1024' }]);
+      expect(huge.body.details).to.deep.equal([{ path: 'password_min_length', message: 'must be at most 1024', code: 'too_big', params: { max: 1024 } }]);
       const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_regex: '.*' });
       expect(unknown.status).to.equal(400);
-      expect(unknown.body.details).to.deep.equal([{ path: 'password_regex', message: 'unknown field' }]);
+      expect(unknown.body.details).to.deep.equal([{ path: 'password_regex', message: 'unknown field', code: 'unknown_field' }]);
       const history = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_history: 25 });
-      expect(history.body.details).to.deep.equal([{ path: 'password_history', message: 'must be at most 24' }]);
+      expect(history.body.details).to.deep.equal([{ path: 'password_history', message: 'must be at most 24', code: 'too_big', params: { max: 24 } }]);
       const flag = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_not_email: 'yes' });
-      expect(flag.body.details).to.deep.equal([{ path: 'password_not_email', message: 'must be true or false' }]);
+      expect(flag.body.details).to.deep.equal([{ path: 'password_not_email', message: 'must be true or false', code: 'not_boolean' }]);
       const inverted = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_max_length: 10 });
       expect(inverted.status).to.equal(400);
-      expect(inverted.body.details).to.deep.equal([{ path: 'password_max_length', message: 'must be at least password_min_length (14)' }]);
+      expect(inverted.body.details).to.deep.equal([{ path: 'password_max_length', message: 'must be at least password_min_length (14)', code: 'below_min_length', params: { min: 14 } }]);
       const crowded = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_max_length: 20, password_digits: 10, password_special: 11 });
-      expect(crowded.body.details).to.deep.equal([{ path: 'password_max_length', message: 'must be at least the required digits, lowercase, uppercase and special characters together (21)' }]);
+      expect(crowded.body.details).to.deep.equal([{ path: 'password_max_length', message: 'must be at least the required digits, lowercase, uppercase and special characters together (21)', code: 'below_required_classes', params: { min: 21 } }]);
       expect((await callAdmin(c.a.url, token, 'GET', '/settings/password-policy')).body.settings.password_digits.value, 'nothing of a refused change is stored').to.equal(0);
       expect((await callAdmin(c.a.url, undefined, 'GET', '/settings/password-policy')).status).to.equal(401);
     });
@@ -134,16 +127,16 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       const weak = await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'weakpassword' });
       expect(weak.status).to.equal(400);
       expect(weak.body.details).to.deep.equal([
-        { path: 'password', message: 'must contain at least 2 digit(s)' },
-        { path: 'password', message: 'must contain at least 1 uppercase letter(s)' },
-        { path: 'password', message: 'must contain at least 1 special character(s) (neither a letter nor a digit)' },
+        { path: 'password', message: 'must contain at least 2 digit(s)', code: 'password_digits', params: { limit: 2 } },
+        { path: 'password', message: 'must contain at least 1 uppercase letter(s)', code: 'password_uppercase', params: { limit: 1 } },
+        { path: 'password', message: 'must contain at least 1 special character(s) (neither a letter nor a digit)', code: 'password_special', params: { limit: 1 } },
       ]);
       const named = await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'Grace@Example.com' });
-      expect(named.body.details).to.deep.include({ path: 'password', message: 'must not be the email address' });
+      expect(named.body.details).to.deep.include({ path: 'password', message: 'must not be the email address', code: 'password_not_email' });
       // A new user's password is checked against the name and address it is created with.
       const created = await callAdmin(c.b.url, token, 'POST', '/users', { username: 'katherine-11x', password: 'Katherine-11X' });
       expect(created.status, JSON.stringify(created.body)).to.equal(400);
-      expect(created.body.details).to.deep.equal([{ path: 'password', message: 'must not be the username' }]);
+      expect(created.body.details).to.deep.equal([{ path: 'password', message: 'must not be the username', code: 'password_not_username' }]);
 
       // History: the current password and the two before it are refused; what it keeps are argon2id hashes.
       expect((await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'second-password-22B!' })).status).to.equal(204);
@@ -151,7 +144,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       for (const reused of ['first-password-11A!', 'second-password-22B!', 'third-password-33C!']) {
         const refused = await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: reused });
         expect(refused.status, reused).to.equal(400);
-        expect(refused.body.details, reused).to.deep.equal([{ path: 'password', message: 'must not be one of the last 3 passwords' }]);
+        expect(refused.body.details, reused).to.deep.equal([{ path: 'password', message: 'must not be one of the last 3 passwords', code: 'password_history', params: { limit: 3 } }]);
       }
       const connection = await connectMongo({ uri: c.deploy.mongodbUri, timeoutMs: 5000 });
       const stored = await connection.db!.collection('password_history').findOne({ _id: user.id as never });
@@ -224,11 +217,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
 
   describe('two instances without Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('policy_noredis', inbox, { redis: false, clock });
-    });
-    after(() => c?.stop());
+    const c = cluster('policy_noredis', inbox, { redis: false, clock });
 
     it('the other instance applies a change within a second (on its clock)', async () => {
       expect(minLengthOn(await registrationPage(c, c.b))).to.equal(8);
@@ -242,11 +231,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
 
   describe('the environment variable pins the minimum length', () => {
     const clock = testClock();
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('policy_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_MIN_LENGTH: '10', GATEHOUSE_PASSWORD_HISTORY: '2', GATEHOUSE_PASSWORD_NOT_USERNAME: 'true' } });
-    });
-    after(() => c?.stop());
+    const c = cluster('policy_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_PASSWORD_MIN_LENGTH: '10', GATEHOUSE_PASSWORD_HISTORY: '2', GATEHOUSE_PASSWORD_NOT_USERNAME: 'true' } });
 
     it('shows pinned_by and refuses a change with 409 naming the setting and its variable', async () => {
       const token = await c.token();
@@ -254,7 +239,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       expect(shown.body.settings.password_min_length).to.deep.equal({ value: 10, default: 10, source: 'environment', pinned_by: 'GATEHOUSE_PASSWORD_MIN_LENGTH', env: 'GATEHOUSE_PASSWORD_MIN_LENGTH' });
       const refused = await callAdmin(c.a.url, token, 'PATCH', '/settings/password-policy', { password_min_length: 12 });
       expect(refused.status).to.equal(409);
-      expect(refused.body.details).to.deep.equal([{ path: 'password_min_length', message: refused.body.error_description }]);
+      expect(refused.body.details).to.deep.equal([{ path: 'password_min_length', message: refused.body.error_description, code: 'pinned', params: { setting: 'password_min_length', variable: 'GATEHOUSE_PASSWORD_MIN_LENGTH' } }]);
       expect(refused.body.error_description).to.include('GATEHOUSE_PASSWORD_MIN_LENGTH');
       expect(minLengthOn(await registrationPage(c, c.b))).to.equal(10);
 
@@ -281,11 +266,7 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
 
 describe('runtime brute-force detection (admin API, CLI, two instances, environment pins)', function () {
   this.timeout(120_000);
-  let inbox: Inbox;
-  before(async () => {
-    inbox = await startInbox();
-  });
-  after(() => inbox?.close());
+  const inbox = forSuite(startInbox, (box) => box.close());
 
   /** Wrong passwords, then the right one: whether the right one still signs in. */
   async function signsInAfter(instance: RunningGatehouse, username: string, failures: number, ip: string): Promise<boolean> {
@@ -295,12 +276,10 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
 
   describe('two instances sharing MongoDB and Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
+    const c = cluster('bruteforce_redis', inbox, { redis: true, clock });
     before(async () => {
-      c = await cluster('bruteforce_redis', inbox, { redis: true, clock });
       for (const username of ['before', 'after']) await c.a.services.accounts.createUser({ username, password: PASSWORD });
     });
-    after(() => c?.stop());
 
     it('starts from the configured thresholds and durations', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/brute-force');
@@ -349,15 +328,15 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
       const token = await c.token();
       const zero = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_threshold: 0 });
       expect(zero.status).to.equal(400);
-      expect(zero.body.details).to.deep.equal([{ path: 'lockout_threshold', message: 'must be at least 1' }]);
+      expect(zero.body.details).to.deep.equal([{ path: 'lockout_threshold', message: 'must be at least 1', code: 'too_small', params: { min: 1 } }]);
       const fraction = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_window: 1.5 });
       expect(fraction.body.details[0].path).to.equal('lockout_window');
       const inverted = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_max_seconds: 120 });
       expect(inverted.status).to.equal(400);
-      expect(inverted.body.details).to.deep.equal([{ path: 'lockout_max_seconds', message: 'must be at least lockout_seconds (300)' }]);
+      expect(inverted.body.details).to.deep.equal([{ path: 'lockout_max_seconds', message: 'must be at least lockout_seconds (300)', code: 'below_lockout_seconds', params: { min: 300 } }]);
       expect((await callAdmin(c.a.url, token, 'GET', '/settings/brute-force')).body.settings.lockout_max_seconds.value, 'nothing of a refused change is stored').to.equal(86_400);
       const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { permanent_lockout: true });
-      expect(unknown.body.details).to.deep.equal([{ path: 'permanent_lockout', message: 'unknown field' }]);
+      expect(unknown.body.details).to.deep.equal([{ path: 'permanent_lockout', message: 'unknown field', code: 'unknown_field' }]);
     });
 
     it('is in the OpenAPI document, and the CLI changes it', async () => {
@@ -376,12 +355,10 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
 
   describe('two instances without Redis (counters in MongoDB)', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
+    const c = cluster('bruteforce_noredis', inbox, { redis: false, clock });
     before(async () => {
-      c = await cluster('bruteforce_noredis', inbox, { redis: false, clock });
       for (const username of ['early', 'late']) await c.a.services.accounts.createUser({ username, password: PASSWORD });
     });
-    after(() => c?.stop());
 
     it('the other instance applies a lower threshold within a second (on its clock)', async () => {
       await c.b.services.runtimeSettings.bruteForce.current();
@@ -394,11 +371,7 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('bruteforce_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '3', GATEHOUSE_LOCKOUT_SECONDS: '600' } });
-    });
-    after(() => c?.stop());
+    const c = cluster('bruteforce_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '3', GATEHOUSE_LOCKOUT_SECONDS: '600' } });
 
     it('shows pinned_by, refuses a change with 409, and checks a change against the pinned values', async () => {
       const token = await c.token();
@@ -412,18 +385,14 @@ describe('runtime brute-force detection (admin API, CLI, two instances, environm
       expect((await callAdmin(c.a.url, token, 'GET', '/settings/brute-force')).body.settings.lockout_window.value, 'nothing of a refused change is applied').to.equal(3600);
       const shorter = await callAdmin(c.a.url, token, 'PATCH', '/settings/brute-force', { lockout_max_seconds: 300 });
       expect(shorter.status).to.equal(400);
-      expect(shorter.body.details).to.deep.equal([{ path: 'lockout_max_seconds', message: 'must be at least lockout_seconds (600)' }]);
+      expect(shorter.body.details).to.deep.equal([{ path: 'lockout_max_seconds', message: 'must be at least lockout_seconds (600)', code: 'below_lockout_seconds', params: { min: 600 } }]);
     });
   });
 });
 
 describe('runtime multi-factor requirement (admin API, CLI, two instances, environment pins)', function () {
   this.timeout(120_000);
-  let inbox: Inbox;
-  before(async () => {
-    inbox = await startInbox();
-  });
-  after(() => inbox?.close());
+  const inbox = forSuite(startInbox, (box) => box.close());
 
   /** Signs in with the password on one instance: 'enrol' when a second factor is asked for, 'callback' when the app gets its code. */
   async function afterPassword(c: TwoInstances, instance: RunningGatehouse, username: string): Promise<'enrol' | 'callback' | string> {
@@ -454,15 +423,13 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
 
   describe('two instances sharing MongoDB and Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
+    const c = cluster('mfa_redis', inbox, { redis: true, clock });
     before(async () => {
-      c = await cluster('mfa_redis', inbox, { redis: true, clock });
       await c.a.services.roles.ensure(['finance']);
       await c.a.services.groups.ensure(['ops', 'security']);
       await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
       await c.a.services.accounts.createUser({ username: 'olga', password: PASSWORD, groups: ['ops'] });
     });
-    after(() => c?.stop());
 
     it('starts with nobody required', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/mfa');
@@ -496,19 +463,19 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
       expect(text.status).to.equal(400);
       expect(text.body.details[0].path).to.equal('mfa_required_roles');
       const empty = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_groups: ['ops', ''] });
-      expect(empty.body.details).to.deep.equal([{ path: 'mfa_required_groups.1', message: 'must not be empty' }]);
+      expect(empty.body.details).to.deep.equal([{ path: 'mfa_required_groups.1', message: 'must not be empty', code: 'empty' }]);
       const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { otp_digits: 8 });
-      expect(unknown.body.details).to.deep.equal([{ path: 'otp_digits', message: 'unknown field' }]);
+      expect(unknown.body.details).to.deep.equal([{ path: 'otp_digits', message: 'unknown field', code: 'unknown_field' }]);
     });
 
     it('refuses roles and groups that do not exist with 400 naming the field and the value; nothing is stored', async () => {
       const token = await c.token();
       const role = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_roles: ['finance', 'finanse'] });
       expect(role.status).to.equal(400);
-      expect(role.body.details).to.deep.equal([{ path: 'mfa_required_roles.1', message: 'no role named "finanse" (create it first)' }]);
+      expect(role.body.details).to.deep.equal([{ path: 'mfa_required_roles.1', message: 'no role named "finanse" (create it first)', code: 'unknown_role', params: { name: 'finanse' } }]);
       const group = await callAdmin(c.a.url, token, 'PATCH', '/settings/mfa', { mfa_required_roles: ['finance'], mfa_required_groups: ['ops', 'nobody-here'] });
       expect(group.status).to.equal(400);
-      expect(group.body.details).to.deep.equal([{ path: 'mfa_required_groups.1', message: 'no group named "nobody-here" (create it first)' }]);
+      expect(group.body.details).to.deep.equal([{ path: 'mfa_required_groups.1', message: 'no group named "nobody-here" (create it first)', code: 'unknown_group', params: { name: 'nobody-here' } }]);
       expect((await callAdmin(c.a.url, token, 'GET', '/settings/mfa')).body.settings.mfa_required_groups.value, 'nothing of a refused change is stored').to.deep.equal(['ops']);
       const cli = await runCli(['settings', 'set', 'mfa_required_groups=ops,security', 'mfa_required_roles=ghosts'], c.cliEnv());
       expect(cli.code).to.not.equal(0);
@@ -529,15 +496,13 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
 
   describe('two instances without Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
+    const c = cluster('mfa_noredis', inbox, { redis: false, clock });
     before(async () => {
-      c = await cluster('mfa_noredis', inbox, { redis: false, clock });
       await c.a.services.roles.ensure(['finance']);
       // Two members: a started enrolment of one (on A) would make B ask them too, whatever the policy.
       await c.a.services.accounts.createUser({ username: 'felix', password: PASSWORD, roles: ['finance'] });
       await c.a.services.accounts.createUser({ username: 'frida', password: PASSWORD, roles: ['finance'] });
     });
-    after(() => c?.stop());
 
     it('the other instance applies a change within a second (on its clock)', async () => {
       expect(await afterPassword(c, c.b, 'felix')).to.equal('callback');
@@ -551,12 +516,10 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: TwoInstances;
+    const c = cluster('mfa_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance, admin' } });
     before(async () => {
-      c = await cluster('mfa_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance, admin' } });
       await c.a.services.groups.ensure(['ops']);
     });
-    after(() => c?.stop());
 
     it('shows pinned_by and refuses a change with 409; the unpinned one stays editable', async () => {
       const token = await c.token();
@@ -573,19 +536,11 @@ describe('runtime multi-factor requirement (admin API, CLI, two instances, envir
 
 describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
   this.timeout(120_000);
-  let inbox: Inbox;
-  before(async () => {
-    inbox = await startInbox();
-  });
-  after(() => inbox?.close());
+  const inbox = forSuite(startInbox, (box) => box.close());
 
   describe('two instances sharing MongoDB and Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('otp_redis', inbox, { redis: true, clock });
-    });
-    after(() => c?.stop());
+    const c = cluster('otp_redis', inbox, { redis: true, clock });
 
     it('starts from RFC 6238 defaults; a change on A reaches B at once and is audited; bad values are 400 naming the field', async () => {
       const token = await c.token();
@@ -605,13 +560,13 @@ describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
 
       const digits = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_digits: 7 });
       expect(digits.status).to.equal(400);
-      expect(digits.body.details).to.deep.equal([{ path: 'otp_digits', message: 'must be 6 or 8 digits' }]);
+      expect(digits.body.details).to.deep.equal([{ path: 'otp_digits', message: 'must be 6 or 8 digits', code: 'one_of', params: { values: '6, 8' } }]);
       const period = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_period: 45 });
-      expect(period.body.details).to.deep.equal([{ path: 'otp_period', message: 'must be 30 or 60 seconds' }]);
+      expect(period.body.details).to.deep.equal([{ path: 'otp_period', message: 'must be 30 or 60 seconds', code: 'one_of', params: { values: '30, 60' } }]);
       const algorithm = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_algorithm: 'MD5' });
-      expect(algorithm.body.details).to.deep.equal([{ path: 'otp_algorithm', message: 'must be SHA1, SHA256, SHA512' }]);
+      expect(algorithm.body.details).to.deep.equal([{ path: 'otp_algorithm', message: 'must be SHA1, SHA256, SHA512', code: 'one_of', params: { values: 'SHA1, SHA256, SHA512' } }]);
       const window = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_look_ahead: 11 });
-      expect(window.body.details).to.deep.equal([{ path: 'otp_look_ahead', message: 'must be at most 10' }]);
+      expect(window.body.details).to.deep.equal([{ path: 'otp_look_ahead', message: 'must be at most 10', code: 'too_big', params: { max: 10 } }]);
       const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
       expect(Object.keys(document.paths['/settings/otp']!)).to.have.members(['get', 'patch']);
     });
@@ -631,11 +586,7 @@ describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: TwoInstances;
-    before(async () => {
-      c = await cluster('otp_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_OTP_DIGITS: '8', GATEHOUSE_OTP_ALGORITHM: 'SHA256' } });
-    });
-    after(() => c?.stop());
+    const c = cluster('otp_pinned', inbox, { redis: true, clock, settings: { GATEHOUSE_OTP_DIGITS: '8', GATEHOUSE_OTP_ALGORITHM: 'SHA256' } });
 
     it('shows pinned_by and refuses a change with 409; the pinned values are in force', async () => {
       const token = await c.token();

@@ -3,12 +3,13 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { FAST_HASHING } from '../helpers/e2e.ts';
 import { startInstance } from '../helpers/instance.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 describe('behind a trusted proxy: a forged X-Forwarded-For does not dodge per-IP limits', () => {
-  const mongodbUri = freshDatabaseUri('proxy_hops');
+  let mongodbUri: string;
   let gatehouse: RunningGatehouse;
   before(async () => {
+    mongodbUri = emptyDatabaseUri('proxy_hops');
     gatehouse = await startInstance({
       mongodbUri,
       redisUrl: serviceUrls().redisUrl,
@@ -18,7 +19,7 @@ describe('behind a trusted proxy: a forged X-Forwarded-For does not dodge per-IP
   });
   after(async () => {
     await gatehouse.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   it('counts wrong device codes by the address the proxy saw, whatever the client prepends', async () => {

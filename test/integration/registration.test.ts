@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin, clientCredentials } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 describe('dynamic client registration (RFC 7591/7592) behind initial access tokens', () => {
-  const mongodbUri = freshDatabaseUri('registration');
+  let mongodbUri: string;
   let gatehouse: RunningGatehouse;
   let adminToken: string;
   const register = (body: unknown, bearer?: string) =>
@@ -17,12 +17,13 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
   const initialAccessToken = async () => (await callAdmin(gatehouse.url, adminToken, 'POST', '/initial-access-tokens', { expires_in: 600 })).body.initial_access_token as string;
 
   before(async () => {
+    mongodbUri = emptyDatabaseUri('registration');
     gatehouse = await startInstance({ mongodbUri, redisUrl: serviceUrls().redisUrl, secret: randomSecret(), settings: { GATEHOUSE_REGISTRATION: 'true' } });
     adminToken = await (await adminClient(gatehouse)).token();
   });
   after(async () => {
     await gatehouse.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   it('rejects registration without an initial access token', async () => {

@@ -11,7 +11,6 @@ import { redisKeys } from '../../src/storage/oidc/redis-adapter.ts';
 import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
 import {
   authorizationRequest,
-  deployment,
   FAST_HASHING,
   LOGOUT_REDIRECT_URI,
   PASSWORD,
@@ -23,9 +22,9 @@ import {
   type Seeded,
 } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
-import { freePort } from '../helpers/redis-server.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
+import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
 
 
 /** Another process on the same stores (like the CLI or a third instance): its own storage layer, caching nothing. */
@@ -71,6 +70,7 @@ async function serverFinds(mongo: Connection): Promise<number> {
 
 function setup(label: string, settings: Record<string, string>, redis = true, clock: TestClock = testClock({ frozen: true })) {
   const state = {} as {
+    instances: TwoInstances;
     deploy: Deployment;
     first: RunningGatehouse;
     second: RunningGatehouse;
@@ -78,16 +78,13 @@ function setup(label: string, settings: Record<string, string>, redis = true, cl
   };
   before(async () => {
     // Key-set polls (MongoDB reads) only at startup: the read counts below are this test's own.
-    state.deploy = await deployment(label, { redis, clock, settings: { GATEHOUSE_KEY_POLL_INTERVAL: '3600', ...settings } });
-    state.first = await state.deploy.start();
-    state.second = await state.deploy.start(await freePort());
+    state.instances = await twoInstances(label, { redis, clock, settings: { GATEHOUSE_KEY_POLL_INTERVAL: '3600', ...settings } });
+    ({ deploy: state.deploy, a: state.first, b: state.second } = state.instances);
     state.other = await elsewhere(state.deploy);
   });
   after(async () => {
-    await state.other.close();
-    await state.second.close();
-    await state.first.close();
-    await state.deploy.drop();
+    await state.other?.close();
+    await state.instances?.stop();
   });
   return state;
 }

@@ -8,25 +8,26 @@ import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { FAST_HASHING } from '../helpers/e2e.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 const REDIRECT = 'https://intranet.example.com/cb';
 const PASSWORD = 'a long enough password';
 
 describe('active sessions as the admin API counts them', function () {
   this.timeout(60_000);
-  const mongodbUri = freshDatabaseUri('session_count');
+  let mongodbUri: string;
   let gatehouse: RunningGatehouse;
   let token: string;
 
   before(async () => {
+    mongodbUri = emptyDatabaseUri('session_count');
     const port = await freePort();
     gatehouse = await startInstance({ mongodbUri, redisUrl: serviceUrls().redisUrl, secret: randomSecret(), issuer: `http://127.0.0.1:${port}`, settings: { PORT: String(port), ...FAST_HASHING } });
     token = await (await adminClient(gatehouse)).token();
   });
   after(async () => {
     await gatehouse?.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   const active = async () => ((await callAdmin(gatehouse.url, token, 'GET', '/stats/sessions')).body as { active: number }).active;

@@ -5,28 +5,21 @@ import { testClock } from '../helpers/clock.ts';
 import { PASSWORD } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { runCli } from '../helpers/process.ts';
-import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
-import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
+import { startInbox } from '../helpers/smtp-inbox.ts';
+import { forSuite } from '../helpers/suite.ts';
+import { twoInstances } from '../helpers/two-instances.ts';
 
 const offersRegistration = (html: string) => /href="[^"]*\/register"/.test(html);
 const offersReset = (html: string) => html.includes('/password/forgot');
 
 describe('runtime sign-in settings (admin API, CLI, two instances, environment pins)', function () {
   this.timeout(120_000);
-  let inbox: Inbox;
-  before(async () => {
-    inbox = await startInbox();
-  });
-  after(() => inbox?.close());
+  const inbox = forSuite(startInbox, (box) => box.close());
 
   describe('two instances sharing MongoDB and Redis', () => {
     // Frozen: no cache lifetime can run out during the test, so only the Redis notice can explain a change on B.
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await twoInstances('settings_redis', { mail: inbox, redis: true, clock });
-    });
-    after(() => c?.stop());
+    const c = forSuite(() => twoInstances('settings_redis', { mail: inbox, redis: true, clock }), (c) => c.stop());
 
     it('starts from the configured defaults, each with its variable and no pin', async () => {
       const shown = await callAdmin(c.a.url, await c.token(), 'GET', '/settings/sign-in');
@@ -104,7 +97,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       const short = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { email_verification_ttl: 5 });
       expect(short.status).to.equal(400);
       expect(short.body.error).to.equal('invalid_request');
-      expect(short.body.details).to.deep.equal([{ path: 'email_verification_ttl', message: 'must be at least 60' }]);
+      expect(short.body.details).to.deep.equal([{ path: 'email_verification_ttl', message: 'must be at least 60', code: 'too_small', params: { min: 60 } }]);
       const rule = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { require_verified_email: 'sometimes' });
       expect(rule.status).to.equal(400);
       expect(rule.body.details[0].path).to.equal('require_verified_email');
@@ -114,7 +107,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { remember_me: true });
       expect(unknown.status).to.equal(400);
       expect(unknown.body.error_description).to.include('remember_me');
-      expect(unknown.body.details).to.deep.equal([{ path: 'remember_me', message: 'unknown field' }]);
+      expect(unknown.body.details).to.deep.equal([{ path: 'remember_me', message: 'unknown field', code: 'unknown_field' }]);
       const notJson = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', '{"self_registration":');
       expect(notJson.status).to.equal(400);
       expect((await callAdmin(c.a.url, undefined, 'GET', '/settings/sign-in')).status).to.equal(401);
@@ -156,11 +149,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
 
   describe('two instances without Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await twoInstances('settings_noredis', { mail: inbox, redis: false, clock });
-    });
-    after(() => c?.stop());
+    const c = forSuite(() => twoInstances('settings_noredis', { mail: inbox, redis: false, clock }), (c) => c.stop());
 
     it('the other instance applies a change within a second (on its clock), with its next request', async () => {
       await c.signInPage(c.b);
@@ -175,11 +164,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
 
   describe('environment variables pin settings', () => {
     const clock = testClock();
-    let c: TwoInstances;
-    before(async () => {
-      c = await twoInstances('settings_pinned', { mail: inbox, redis: true, clock, settings: { GATEHOUSE_PASSWORD_RESET: 'false', GATEHOUSE_SELF_REGISTRATION: 'true' } });
-    });
-    after(() => c?.stop());
+    const c = forSuite(() => twoInstances('settings_pinned', { mail: inbox, redis: true, clock, settings: { GATEHOUSE_PASSWORD_RESET: 'false', GATEHOUSE_SELF_REGISTRATION: 'true' } }), (c) => c.stop());
 
     it('shows pinned_by, refuses changes to a pinned setting (409 naming it), and ignores a stored value', async () => {
       const token = await c.token();
@@ -190,7 +175,7 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
 
       const refused = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { password_reset: true, require_verified_email: 'all' });
       expect(refused.status).to.equal(409);
-      expect(refused.body.details).to.deep.equal([{ path: 'password_reset', message: refused.body.error_description }]);
+      expect(refused.body.details).to.deep.equal([{ path: 'password_reset', message: refused.body.error_description, code: 'pinned', params: { setting: 'password_reset', variable: 'GATEHOUSE_PASSWORD_RESET' } }]);
       expect(refused.body.error_description).to.include('GATEHOUSE_PASSWORD_RESET');
       const after = await callAdmin(c.a.url, token, 'GET', '/settings/sign-in');
       expect(after.body.settings.require_verified_email.value, 'nothing of a refused change is applied').to.equal('self-registered');

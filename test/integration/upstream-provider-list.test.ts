@@ -6,6 +6,7 @@ import { testClock } from '../helpers/clock.ts';
 import { PASSWORD } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { runCli } from '../helpers/process.ts';
+import { forSuite } from '../helpers/suite.ts';
 import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
 
 /** The realm export with its Corp SSO provider shown on the login page (the export hides it). */
@@ -39,11 +40,7 @@ describe('upstream providers on the sign-in page follow changes made on another 
   describe('two instances sharing MongoDB and Redis', () => {
     // Frozen: no copy can expire during the test, so only the Redis notice can explain a change on B.
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await twoInstances('upstream_list_redis', { redis: true, clock });
-    });
-    after(() => c?.stop());
+    const c = forSuite(() => twoInstances('upstream_list_redis', { redis: true, clock }), (c) => c.stop());
 
     it('created, disabled and home-domained through the admin API, re-enabled through the CLI, deleted: B\'s page follows each change', async () => {
       expect(buttons((await c.signInPage(c.b)).html), 'B has read (and keeps) the empty list').to.deep.equal([]);
@@ -79,11 +76,7 @@ describe('upstream providers on the sign-in page follow changes made on another 
 
   describe('two instances without Redis', () => {
     const clock = testClock({ frozen: true });
-    let c: TwoInstances;
-    before(async () => {
-      c = await twoInstances('upstream_list_noredis', { redis: false, clock });
-    });
-    after(() => c?.stop());
+    const c = forSuite(() => twoInstances('upstream_list_noredis', { redis: false, clock }), (c) => c.stop());
 
     it('the instance that wrote shows a change at once; the other within a second (on its clock)', async () => {
       expect(buttons((await c.signInPage(c.b)).html)).to.deep.equal([]);

@@ -4,25 +4,26 @@ import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { exportAll, importAll } from '../../src/transfer/export-file.ts';
 import { runCli } from '../helpers/process.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 const FAST = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_HASH_POOL_SIZE: '1' };
 
 describe('user profile attributes (OpenID standard claims) through the admin API, the CLI and export/import', function () {
   this.timeout(120_000);
-  const mongodbUri = freshDatabaseUri('user_attributes');
+  let mongodbUri: string;
   const secret = randomSecret();
   let gatehouse: RunningGatehouse;
   let token: string;
   const call = (method: string, path: string, body?: unknown) => callAdmin(gatehouse.url, token, method, path, body);
 
   before(async () => {
+    mongodbUri = emptyDatabaseUri('user_attributes');
     gatehouse = await startInstance({ mongodbUri, redisUrl: serviceUrls().redisUrl, secret, settings: FAST });
     token = await (await adminClient(gatehouse)).token();
   });
   after(async () => {
     await gatehouse?.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   it('refuses malformed values with a 400 that names the field', async () => {

@@ -79,7 +79,9 @@ describe('audit trail writer (batched)', () => {
     writes[0]!.release(true);
     await flushed;
     expect(writes[0]!.docs).to.have.length(1);
-    expect(writes[0]!.docs[0]).to.include({ type: 'token.issued', client: 'c' });
+    // Written compact: the client is the client actor's id, not repeated (compactAuditEvent).
+    expect(writes[0]!.docs[0]).to.deep.include({ type: 'token.issued', actor: { type: 'client', id: 'c' } });
+    expect(writes[0]!.docs[0]).not.to.have.property('client');
     expect(audit.pending()).to.equal(0);
     const refused = lines.map((line) => JSON.parse(line) as { msg: string; type: string }).filter((entry) => entry.msg.startsWith('audit event refused'));
     expect(refused.map((entry) => entry.type)).to.have.members(['no.such.event', 'token.issued']);

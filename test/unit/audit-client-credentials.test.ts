@@ -43,7 +43,11 @@ describe('client_credentials issuances in the audit trail (GATEHOUSE_AUDIT_CLIEN
     for (let i = 0; i < 3; i += 1) from('203.0.113.7', () => audit.record(issued('svc')));
     await audit.flush();
     expect(stored.map((doc) => doc.type)).to.deep.equal(['token.issued', 'token.issued', 'token.issued']);
-    expect(stored[0]).to.include({ client: 'svc', ip: '203.0.113.7', requestId: 'req-203-0-113-7-0001' });
+    expect(stored[0]).to.include({ ip: '203.0.113.7', requestId: 'req-203-0-113-7-0001' });
+    // Compact (compactAuditEvent): the client is the actor, no null target, no null grantId.
+    expect(stored[0]!.actor).to.deep.equal({ type: 'client', id: 'svc' });
+    expect(stored[0]!.details).to.deep.equal({ grantType: 'client_credentials' });
+    expect(stored[0]).not.to.have.any.keys('client', 'target');
   });
 
   it('per-minute: one token.issued_summary per client, address and minute, written when the minute ends; other events one by one', async () => {
@@ -66,7 +70,8 @@ describe('client_credentials issuances in the audit trail (GATEHOUSE_AUDIT_CLIEN
     expect(stored.map((doc) => doc.type).sort()).to.deep.equal(['token.issued', 'token.issued_summary', 'token.issued_summary', 'token.issued_summary']);
     const summaries = stored.filter((doc) => doc.type === 'token.issued_summary');
     const svc = summaries.find((doc) => doc.actor.id === 'svc' && doc.ip === '203.0.113.7')!;
-    expect(svc).to.include({ client: 'svc', requestId: null, target: null });
+    expect(svc.actor).to.deep.equal({ type: 'client', id: 'svc' });
+    expect(svc, 'a summary belongs to no request; its client is the actor').not.to.have.any.keys('client', 'requestId', 'target');
     expect(svc.details).to.deep.equal({ grantType: 'client_credentials', count: 3, from: new Date(start).toISOString(), to: new Date(start + 10_000).toISOString() });
     expect(svc.at.getTime()).to.equal(start + 10_000);
     expect(summaries.find((doc) => doc.actor.id === 'svc' && doc.ip === '198.51.100.2')!.details.count).to.equal(1);
@@ -87,7 +92,7 @@ describe('client_credentials issuances in the audit trail (GATEHOUSE_AUDIT_CLIEN
     await clock.advance(30_000); // the minute ends: its summary is queued ...
     await clock.advance(1000); // ... and written with the next batch
     await waitFor(() => stored.length === 1);
-    expect(stored[0]).to.deep.include({ type: 'token.issued_summary', client: 'svc' });
+    expect(stored[0]).to.deep.include({ type: 'token.issued_summary', actor: { type: 'client', id: 'svc' } });
     expect(stored[0]!.details.count).to.equal(4);
     from('203.0.113.7', () => audit.record(issued('svc')));
     await clock.advance(61_000);

@@ -38,6 +38,8 @@ describe('gatehouse CLI help and mistakes', () => {
     expect(unknownCommand('exprt', COMMANDS)).to.include("did you mean 'export'?");
     expect(unknownCommand('frobnicate everything', COMMANDS)).to.equal("unknown command 'frobnicate everything'; see gatehouse --help");
     expect(unknownCommand('users', COMMANDS)).to.equal('users needs a subcommand: disable, enable (see gatehouse users --help)');
+    // A known group with a subcommand that is nothing like its own: the group's subcommands, not "did you mean 'users'".
+    expect(unknownCommand('users frobnicate', COMMANDS)).to.equal("unknown command 'users frobnicate'; users has: disable, enable (see gatehouse users --help)");
     expect(nearest('--redirect-url', ['--redirect-uri', '--name'])).to.equal('--redirect-uri');
     expect(nearest('--zzz', ['--redirect-uri', '--name'])).to.equal(undefined);
   });
@@ -46,7 +48,7 @@ describe('gatehouse CLI help and mistakes', () => {
     // An escape sequence (terminal colours, cursor moves, a fake second line) must not reach the terminal or a log.
     const sneaky = unknownCommand('clients \u001b[2J\u001b[31mlist\nERROR: all keys deleted\r\u202e', COMMANDS);
     expect(sneaky).to.not.match(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u);
-    expect(sneaky).to.equal("unknown command 'clients \\x1b[2J\\x1b[31mlist\\nERROR: all keys deleted\\r\\u202e' (did you mean 'clients'?); see gatehouse --help");
+    expect(sneaky).to.equal("unknown command 'clients \\x1b[2J\\x1b[31mlist\\nERROR: all keys deleted\\r\\u202e'; clients has: create, list, get, delete, update (see gatehouse clients --help)");
     const long = unknownCommand(`${'x'.repeat(5000)} y`, COMMANDS);
     expect(long.length).to.be.below(120);
     expect(long).to.equal(`unknown command '${'x'.repeat(60)}…'; see gatehouse --help`);

@@ -127,6 +127,20 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, GATEHOUSE_SESSION_CACHE_TTL: 'soon' })[0]).to.match(/^GATEHOUSE_SESSION_CACHE_TTL: must be a number/);
   });
 
+  it('reads GATEHOUSE_WORKERS (default 1; auto = one per core); the hash pool divides the cores among the workers', () => {
+    const cores = availableParallelism();
+    expect(loadConfig({ env: production, readFile })).to.include({ workers: 1 });
+    expect(loadConfig({ env: production, readFile }).passwords.poolSize).to.equal(cores);
+    expect(loadConfig({ env: { ...production, GATEHOUSE_WORKERS: 'auto' }, readFile }).workers).to.equal(cores);
+    const four = loadConfig({ env: { ...production, GATEHOUSE_WORKERS: '4' }, readFile });
+    expect(four.workers).to.equal(4);
+    expect(four.passwords.poolSize).to.equal(Math.max(1, Math.ceil(cores / 4)));
+    expect(loadConfig({ env: { ...production, GATEHOUSE_WORKERS: '4', GATEHOUSE_HASH_POOL_SIZE: '3' }, readFile }).passwords.poolSize).to.equal(3);
+    expect(problemsOf({ ...production, GATEHOUSE_WORKERS: '0' })).to.deep.equal(['GATEHOUSE_WORKERS: must be between 1 and 256, or auto']);
+    expect(problemsOf({ ...production, GATEHOUSE_WORKERS: 'all' })).to.deep.equal(['GATEHOUSE_WORKERS: must be a whole number of at least 1, or auto']);
+    expect(problemsOf({ ...production, GATEHOUSE_WORKERS: '2.5' })).to.deep.equal(['GATEHOUSE_WORKERS: must be a whole number of at least 1, or auto']);
+  });
+
   it('names wrong key rotation settings', () => {
     expect(problemsOf({ ...production, GATEHOUSE_KEY_PUBLISH_DELAY: '0' })).to.deep.equal(['GATEHOUSE_KEY_PUBLISH_DELAY: must be at least 1']);
     expect(problemsOf({ ...production, GATEHOUSE_KEY_RETENTION: 'long' })[0]).to.match(/^GATEHOUSE_KEY_RETENTION: must be a number/);
@@ -157,7 +171,7 @@ describe('account settings', () => {
     expect(config.passwords.poolSize).to.equal(availableParallelism());
     expect(config.passwords.queueLimit).to.equal(64);
     expect(config.passwords.idleTimeoutMs).to.equal(60_000);
-    expect(config.passwords.minLength).to.equal(8);
+    expect(config.passwords.policy.minLength).to.equal(8);
     expect(config.lockout).to.deep.equal({
       threshold: 5,
       accountThreshold: 20,
@@ -196,15 +210,7 @@ describe('account settings', () => {
       poolSize: 3,
       queueLimit: 0,
       idleTimeoutMs: 0,
-      minLength: 12,
-      maxLength: 64,
-      digits: 1,
-      lowercase: 0,
-      uppercase: 2,
-      special: 0,
-      notUsername: false,
-      notEmail: true,
-      history: 5,
+      policy: { minLength: 12, maxLength: 64, digits: 1, lowercase: 0, uppercase: 2, special: 0, notUsername: false, notEmail: true, history: 5 },
       resetEnabled: true,
       resetTtlSeconds: 900,
     });

@@ -20,6 +20,14 @@ describe('profile attributes: formats (OIDC Core 5.1) and patch rules', () => {
     for (const bad of ['16045551234', '+0123', '+1 604 555 1234', '+1604555123456789']) expect(accepts({ phone_number: bad }), bad).to.equal(false);
   });
 
+  it('a malformed zoneinfo or locale is named once (the 400 lists one detail per field, not the same rule twice)', () => {
+    for (const input of [{ locale: 'en_US!' }, { zoneinfo: 'CET; drop' }]) {
+      const result = schema.safeParse(input);
+      expect(result.success).to.equal(false);
+      expect(result.error!.issues.map((issue) => issue.path.join('.')), JSON.stringify(input)).to.have.length(1);
+    }
+  });
+
   it('URLs are http(s) only; text is trimmed and never empty', () => {
     expect(schema.parse({ picture: ' https://x.example/a.png ' }).picture).to.equal('https://x.example/a.png');
     for (const bad of ['javascript:alert(1)', 'data:image/png;base64,AA', '//x.example/a.png', 'https://']) expect(accepts({ picture: bad }), bad).to.equal(false);

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import Provider from 'oidc-provider';
 import { StoreUnavailableError } from '../../src/errors/store-unavailable.ts';
+import type { IncomingMessage } from 'node:http';
+import type { Context } from 'koa';
+import { routeLabel } from '../../src/http/route-label.ts';
 import { providerErrorBoundary } from '../../src/oidc/error-boundary.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 
@@ -33,6 +36,32 @@ describe("provider error boundary: what escapes the library's handlers", () => {
     expect(JSON.stringify(body)).not.to.contain('session save failed');
     const line = logs.lines().find((entry) => entry.level === 'error');
     expect(line, logs.text()).to.include({ requestId: 'req-123' });
+  });
+
+  it('labels the request with the route that served it, answered or failed, for the request log', async () => {
+    const provider = new Provider('http://localhost:3000', {});
+    providerErrorBoundary(provider, captureLogs('info').logger, undefined);
+    const seen: IncomingMessage[] = [];
+    provider.use(async (ctx, next) => {
+      seen.push(ctx.req);
+      await next();
+      if (ctx.path === '/jwks') throw new Error('fails after the route ran');
+    });
+    expect((await serve(provider, '/.well-known/openid-configuration')).status).to.equal(200);
+    expect((await serve(provider, '/jwks')).status).to.equal(500);
+    expect(seen.map((req) => routeLabel({ req } as Context))).to.deep.equal(['discovery', 'jwks']);
+  });
+
+  it('adds Retry-After to a 503 the library answered itself', async () => {
+    const provider = new Provider('http://localhost:3000', {});
+    providerErrorBoundary(provider, captureLogs('info').logger, undefined);
+    provider.use((ctx) => {
+      ctx.status = 503;
+      ctx.body = { error: 'temporarily_unavailable' };
+    });
+    const response = await serve(provider, '/jwks');
+    expect(response.status).to.equal(503);
+    expect(response.headers.get('retry-after')).to.equal('5');
   });
 
   it('answers a store outage with 503 and Retry-After', async () => {

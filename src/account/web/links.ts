@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { UpstreamLinksResponse as UpstreamLinks } from '../responses.ts';
 import { card, problem, type Section } from './common.ts';
-import { alertBox, confirmed, h, notice, t, when } from './ui.ts';
+import { alertBox, confirmed, h, notice, stackedTable, t, when } from './ui.ts';
 
 const OUTCOMES = new Set(['linked', 'already', 'taken', 'domain', 'disabled', 'denied', 'failed', 'unreachable', 'state', 'expired', 'not_allowed']);
 
@@ -33,18 +33,12 @@ export function linksCard(section: Section, links: UpstreamLinks, again: (shown?
           .then(() => again(notice(t('links.removed', { provider: link.display_name }))), (error: unknown) => status.replaceChildren(problem(section, error))),
       { 'aria-label': t('links.remove.label', { provider: link.display_name }) },
     );
-    return h('tr', { 'data-link': link.provider }, h('td', {}, link.display_name), h('td', {}, link.label ?? t('links.noLabel')), h('td', { class: 'optional' }, when(link.linked_at)), h('td', {}, remove));
+    return { attributes: { 'data-link': link.provider }, cells: [link.display_name, link.label ?? t('links.noLabel'), when(link.linked_at), remove] };
   });
   const table =
     rows.length === 0
       ? h('p', {}, t('links.none'))
-      : h(
-          'table',
-          {},
-          h('caption', { class: 'hint' }, t('links.caption')),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('links.col.provider')), h('th', { scope: 'col' }, t('links.col.account')), h('th', { scope: 'col', class: 'optional' }, t('links.col.linked')), h('th', { scope: 'col' }, t('links.col.actions')))),
-          h('tbody', {}, ...rows),
-        );
+      : stackedTable(t('links.caption'), [{ label: t('links.col.provider') }, { label: t('links.col.account') }, { label: t('links.col.linked') }, { label: t('links.col.actions'), kind: 'actions' }], rows);
   const connect = links.available.map((option) =>
     h(
       'button',

@@ -2,7 +2,7 @@
 import type { FactorsResponse as Factors, UpstreamLinksResponse as UpstreamLinks } from '../responses.ts';
 import { card, field, problem, type Section } from './common.ts';
 import { connectOutcome, linksCard } from './links.ts';
-import { confirmed, h, notice, render, t, when } from './ui.ts';
+import { confirmed, h, notice, render, stackedTable, t, when } from './ui.ts';
 
 interface WebAuthnBrowser {
   browserSupportsWebAuthn(): boolean;
@@ -137,7 +137,7 @@ function codesStatusCard(section: Section, factors: Factors, again: (shown?: HTM
 function passkeysCard(section: Section, factors: Factors, again: (shown?: HTMLElement) => void): HTMLElement {
   const status = h('div', { role: 'status' });
   const rows = factors.passkeys.map((passkey) => {
-    const nameCell = h('td', {}, passkey.name);
+    const nameCell = h('span', {}, passkey.name);
     const rename = h('button', {
       type: 'button',
       class: 'secondary',
@@ -157,18 +157,12 @@ function passkeysCard(section: Section, factors: Factors, again: (shown?: HTMLEl
       void section.api.delete(`/mfa/passkeys/${encodeURIComponent(passkey.id)}`).then(() => again(notice(t('passkeys.removed', { name: passkey.name }))), (error: unknown) => status.replaceChildren(problem(section, error))),
       { 'aria-label': t('passkeys.remove.label', { name: passkey.name }) },
     );
-    return h('tr', { 'data-passkey': passkey.name }, nameCell, h('td', {}, when(passkey.created_at)), h('td', { class: 'optional' }, when(passkey.last_used_at)), h('td', {}, rename, remove));
+    return { attributes: { 'data-passkey': passkey.name }, cells: [nameCell, when(passkey.created_at), when(passkey.last_used_at), h('span', { class: 'buttons' }, rename, remove)] };
   });
   const table =
     rows.length === 0
       ? h('p', {}, t('passkeys.none'))
-      : h(
-          'table',
-          {},
-          h('caption', { class: 'hint' }, t('passkeys.caption')),
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('passkeys.col.name')), h('th', { scope: 'col' }, t('passkeys.col.added')), h('th', { scope: 'col', class: 'optional' }, t('passkeys.col.used')), h('th', { scope: 'col' }, t('passkeys.col.actions')))),
-          h('tbody', {}, ...rows),
-        );
+      : stackedTable(t('passkeys.caption'), [{ label: t('passkeys.col.name') }, { label: t('passkeys.col.added') }, { label: t('passkeys.col.used') }, { label: t('passkeys.col.actions'), kind: 'actions' }], rows);
   const lib = webauthn();
   const add = h(
     'form',

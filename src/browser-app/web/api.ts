@@ -6,6 +6,9 @@ export interface FieldDetail {
   readonly message: string;
   /** With a password policy rule as `message`: the number it asks for. */
   readonly limit?: number;
+  /** The problem's stable code (the server's src/errors/problems.ts) and the values its text names. */
+  readonly code?: string;
+  readonly params?: Readonly<Record<string, string | number>>;
 }
 
 /** An API answer that is not 2xx: its status, error code, message and field details. */

@@ -43,6 +43,11 @@ export function t(key: string, values: Record<string, string | number> = {}): st
   return template.replace(/\{(\w+)\}/g, (_match, name: string) => String(values[name] ?? ''));
 }
 
+/** Whether the app has the string (in the locale or in English). */
+export function hasString(key: string): boolean {
+  return key in strings || key in fallback;
+}
+
 /** A date and time as the reader's language writes it (the APIs speak ISO 8601); a dash for none. */
 export function dateTime(iso: string | null | undefined, timeStyle: 'short' | 'medium'): string {
   if (iso === null || iso === undefined) return '—';

@@ -122,6 +122,7 @@ const line = (idp: Shown) => `${idp.alias}  ${idp.kind}  ${idp.enabled ? 'enable
 export async function idpsCreate(ctx: CliContext, args: string[]): Promise<void> {
   const { values } = parse(args);
   if (values.alias === undefined) throw new CliError('--alias is required (lowercase letters, digits and dashes; it is part of the redirect URI)', 2);
+  if (values['client-id'] === undefined) throw new CliError('--client-id is required (the client id this deployment has at the provider)', 2);
   const body: Record<string, unknown> = { alias: values.alias, ...(await bodyFrom(ctx, values)) };
   if (values.preset !== undefined) body.preset = values.preset;
   if (values.tenant !== undefined) body.tenant = values.tenant;

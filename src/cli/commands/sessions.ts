@@ -26,8 +26,10 @@ export async function sessionsList(ctx: CliContext, args: string[]): Promise<voi
 /** gatehouse sessions revoke SESSION_ID --user USER: ends the session and revokes the grants made in it. */
 export async function sessionsRevoke(ctx: CliContext, args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
+  const usage = 'gatehouse sessions revoke SESSION_ID --user USER';
+  if (values.user === undefined && positionals.length === 1) throw new CliError(`--user (id, username or email) is required: ${usage}`, 2);
   const sessionId = values.user === undefined ? positionals[1] : positionals[0];
-  if (sessionId === undefined) throw new CliError('the session id is required: gatehouse sessions revoke SESSION_ID --user USER', 2);
+  if (sessionId === undefined) throw new CliError(`the session id is required: ${usage}`, 2);
   const userId = await withOperations(ctx, async (ops) => {
     const user = await ops.users.resolve(userArg(values, positionals));
     await ops.sessions.revoke(cliActor(), user.id, sessionId);

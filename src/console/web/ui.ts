@@ -2,7 +2,7 @@
 /// <reference lib="dom.iterable" />
 /** The console's DOM helpers and strings: the shared ones (browser-app/web) and its forms, tables and paging. */
 import { h, type Child } from '../../browser-app/web/dom.ts';
-import { dateTime, LOCALES, pickLocale, t, type Locale } from '../../browser-app/web/i18n.ts';
+import { dateTime, hasString, LOCALES, pickLocale, t, type Locale } from '../../browser-app/web/i18n.ts';
 import type { FieldDetail } from '../../browser-app/web/api.ts';
 
 export { card, h, notice, render } from '../../browser-app/web/dom.ts';
@@ -83,8 +83,25 @@ export const words = (value: FormDataEntryValue | null): string[] =>
     .filter(Boolean);
 
 /**
+ * A field's problem in the page's language: the string for its code (`problem.<code>`, the
+ * values filled in), else the API's English message (a code this console does not know yet).
+ */
+export function problemMessage(detail: FieldDetail): string {
+  const key = `problem.${detail.code ?? ''}`;
+  return detail.code !== undefined && hasString(key) ? t(key, detail.params ?? {}) : detail.message;
+}
+
+/** The text of a control's label (what the operator sees), without its own error paragraphs. */
+function labelOf(form: HTMLElement | null | undefined, control: HTMLElement): string | undefined {
+  const label = form?.querySelector(`label[for="${CSS.escape(control.id)}"]`);
+  const text = label?.textContent?.trim();
+  return text === undefined || text === '' ? undefined : text;
+}
+
+/**
  * Shows an admin API error: each field it names gets its message right under the control
- * (aria-invalid, aria-describedby), and a summary goes into the status box.
+ * (aria-invalid, aria-describedby), and a summary goes into the status box — both in the page's
+ * language, the field named by its label.
  */
 export function showError(form: HTMLElement | null, status: HTMLElement, error: unknown, details: readonly FieldDetail[] = []): void {
   if (form !== null) {
@@ -102,14 +119,19 @@ export function showError(form: HTMLElement | null, status: HTMLElement, error: 
     const exact = form?.querySelector<HTMLElement>(`#f-${CSS.escape(detail.path)}`);
     const name = exact !== null && exact !== undefined ? detail.path : (detail.path.split('.')[0] ?? detail.path);
     const control = exact ?? form?.querySelector<HTMLElement>(`#f-${CSS.escape(name)}`);
-    const text = t('field.invalid', { field: detail.path, message: detail.message });
+    const message = problemMessage(detail);
+    // `redirect_uris.1` under a list control (a textarea, one entry a line): the line it is on.
+    const index = name === detail.path ? undefined : /^\d+$/.exec(detail.path.slice(name.length + 1))?.[0];
+    const own = index === undefined ? message : t('field.line', { line: Number(index) + 1, message });
+    const label = control === null || control === undefined ? undefined : labelOf(form, control);
+    const text = t('field.invalid', { field: label ?? detail.path, message: own });
     if (control !== null && control !== undefined) {
       const id = `f-${name}-error`;
       const earlier = form?.querySelector(`#${CSS.escape(id)}`);
       // Several messages for one control (two bad lines of a list) share its one error paragraph.
-      if (earlier !== null && earlier !== undefined) earlier.append(h('br'), text);
+      if (earlier !== null && earlier !== undefined) earlier.append(h('br'), own);
       else {
-        (control.closest('.field') ?? control).append(h('p', { class: 'field-error', id }, text));
+        (control.closest('.field') ?? control).append(h('p', { class: 'field-error', id }, own));
         control.setAttribute('aria-invalid', 'true');
         control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
       }
@@ -141,14 +163,16 @@ export function tableWrap(label: string, content: HTMLElement): HTMLElement {
 
 export function table(caption: string, columns: ReadonlyArray<string | readonly [string, 'optional']>, rows: ReadonlyArray<ReadonlyArray<Child>>): HTMLElement {
   const optional = columns.map((column) => typeof column !== 'string');
+  const labels = columns.map((column) => (typeof column === 'string' ? column : column[0]));
+  // Stacked on phones (base.css): one card per row, each value under its column's name.
   return tableWrap(
     caption,
     h(
       'table',
-      {},
+      { class: 'stacked' },
       h('caption', { class: 'hint' }, caption),
       h('thead', {}, h('tr', {}, ...columns.map((column, i) => h('th', { scope: 'col', class: optional[i] ? 'optional' : undefined }, typeof column === 'string' ? column : column[0])))),
-      h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((cell, i) => h('td', { class: optional[i] ? 'optional' : undefined }, cell))))),
+      h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((cell, i) => h('td', { class: optional[i] ? 'optional' : undefined, 'data-label': labels[i] || undefined }, cell))))),
     ),
   );
 }

@@ -34,6 +34,8 @@ export interface Authenticator {
   prepare?(): void;
   /** Whether a user may sign in at all (exists, not disabled): a passkey sign-in has no password check to say so. */
   isActive(userId: string): Promise<boolean>;
+  /** A passwordless sign-in succeeded: the user's last sign-in (a password sign-in notes its own). */
+  recordSignIn(userId: string): Promise<void>;
 }
 
 /** Passwordless sign-in with a discoverable passkey on the same page. */
@@ -102,6 +104,7 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
         const checked = await passkey.passkeys.authenticate(form.response, challenge(step));
         if (!checked.ok || !(await authenticator.isActive(checked.userId))) return page(step, { login: '', remember: false, error: 'passkey.failed' });
         const amr = checked.userVerified ? [checked.method, 'mfa'] : [checked.method];
+        await authenticator.recordSignIn(checked.userId);
         return step.finish({ login: loginResult({ accountId: checked.userId, remember: true, amr, acr: checked.userVerified ? ACR.multiFactor : ACR.singleFactor }) });
       },
     },

@@ -1,5 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { createBoundedCache, type BoundedCache } from '../../cache/bounded-cache.ts';
+import { copyJson } from '../../cache/json-copy.ts';
 import { JWT_REVOCATION_KIND } from './models.ts';
 import { createdByUpsert } from './upsert-outcome.ts';
 
@@ -31,11 +32,13 @@ const MISSES_CACHED: ReadonlySet<string> = new Set(['ClientCredentials']);
 
 const ENTRIES_PER_MODEL = 10_000;
 /**
- * Bytes of payload JSON per model (one-byte strings: ≈ 1 byte a character, plus the entry's
- * bookkeeping). A record reachable by two keys (a session by id and by uid) counts twice.
+ * Bytes of heap per model: each entry's payload (its JSON's length × OBJECT_HEAP_FACTOR) plus the
+ * entry's bookkeeping. A record reachable by two keys (a session by id and by uid) counts twice.
  */
 const BYTES_PER_MODEL = 8 * 1024 * 1024;
 const ENTRY_OVERHEAD_BYTES = 160;
+/** Heap of a parsed payload per byte of its JSON (measured on access-token records: ≈ 617 against 473 bytes). */
+const OBJECT_HEAP_FACTOR = 1.3;
 
 export interface RecordCacheDeps {
   /** How long a record may be served from memory; 0 = every read goes to the store (writes are still announced). */
@@ -98,22 +101,26 @@ function parse(notice: string): Notice | undefined {
 }
 
 /**
- * What an entry holds: the payload as JSON (each reader parses its own copy, since
- * oidc-provider builds model instances that share the payload's nested objects and mutates
- * them; a string is also smaller than the object graph) and the keys it is reachable by.
+ * What an entry holds: the payload as it reads back from JSON (parsed once, when cached; never
+ * handed out), its JSON's length for the byte bound, and the keys it is reachable by. Each
+ * reader gets its own deep copy, since oidc-provider builds model instances that share the
+ * payload's nested objects and mutates them; copying the parsed payload is ≈ 4× cheaper than
+ * parsing its JSON per read, and the object graph takes ≈ 1.3× the heap of the JSON string.
  */
 interface CachedRecord {
-  readonly json: string;
+  readonly payload: AdapterPayload;
+  readonly jsonBytes: number;
   readonly keys: readonly string[];
   readonly expiresAtMs: number | undefined;
 }
 
 function toRecord(payload: AdapterPayload | undefined | void): CachedRecord | undefined {
   if (payload === undefined || payload === null) return undefined;
-  return { json: JSON.stringify(payload), keys: keysOf(payload), expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined };
+  const json = JSON.stringify(payload);
+  return { payload: JSON.parse(json) as AdapterPayload, jsonBytes: json.length, keys: keysOf(payload), expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined };
 }
 
-const fromRecord = (record: CachedRecord | undefined) => (record === undefined ? undefined : (JSON.parse(record.json) as AdapterPayload));
+const fromRecord = (record: CachedRecord | undefined) => (record === undefined ? undefined : copyJson(record.payload));
 
 /**
  * A short read-through cache for Session (by id and by uid), Grant (by id) and the access-token
@@ -139,7 +146,7 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
         ttlMs: ttlSeconds * 1000,
         maxEntries,
         maxBytes,
-        sizeOf: (record) => record.json.length + ENTRY_OVERHEAD_BYTES,
+        sizeOf: (record) => Math.ceil(record.jsonBytes * OBJECT_HEAP_FACTOR) + ENTRY_OVERHEAD_BYTES,
         cacheMisses: MISSES_CACHED.has(model),
         aliases: (record) => record.keys,
         validUntil: (record) => record.expiresAtMs,

@@ -1,0 +1,68 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/*
+ * A server measured from /proc (Linux) as the whole process tree it started: with
+ * GATEHOUSE_WORKERS its supervisor and every worker process (a single Gatehouse has no child
+ * processes: its hashing pool is threads, counted with the process).
+ */
+
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state ppid pgrp ...
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined; // ended meanwhile
+  }
+}
+
+/** The process and all its descendants alive now. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ppid = Number(statFields(Number(entry))?.[1]);
+    if (!Number.isFinite(ppid)) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const tree = [pid];
+  for (let index = 0; index < tree.length; index += 1) tree.push(...(children.get(tree[index]!) ?? []));
+  return tree;
+}
+
+function cpuMsOf(fields: string[] | undefined): number {
+  return fields === undefined ? 0 : ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** CPU milliseconds (user + system, all threads) the tree's processes alive now have used so far. */
+export function treeCpuMs(pid: number): number {
+  return processTree(pid).reduce((sum, each) => sum + cpuMsOf(statFields(each)), 0);
+}
+
+/** The same for each process's main thread alone: the event loops (no hashing, GC or libuv threads). */
+export function treeEventLoopCpuMs(pid: number): number {
+  let total = 0;
+  for (const each of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${each}/task/${each}/stat`, 'utf8');
+      total += cpuMsOf(stat.slice(stat.lastIndexOf(')') + 2).split(' '));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return total;
+}
+
+/** Resident set size of the tree in bytes (the sum of its processes'). */
+export function treeRssBytes(pid: number): number {
+  let total = 0;
+  for (const each of processTree(pid)) {
+    try {
+      const line = readFileSync(`/proc/${each}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'));
+      total += Number(line?.replace(/\D+/g, '') ?? 0) * 1024;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return total;
+}

@@ -1,0 +1,18 @@
+/**
+ * A deep copy of plain JSON data (objects, arrays, strings, numbers, booleans, null): what
+ * `JSON.parse(JSON.stringify(value))` gives for such data, without the text in between. Copying
+ * a parsed record this way is ≈ 4× cheaper than parsing its JSON again (docs/PERFORMANCE.md,
+ * sixth round). Only for data that already came out of JSON.parse: a Date, a Map or a class
+ * instance would not survive it.
+ */
+export function copyJson<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let index = 0; index < value.length; index += 1) copy[index] = copyJson(value[index]);
+    return copy as T;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = copyJson((value as Record<string, unknown>)[key]);
+  return copy as T;
+}

@@ -1,0 +1,161 @@
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { FAST_HASHING, seed, type Seeded } from '../helpers/e2e.ts';
+import { startInstance } from '../helpers/instance.ts';
+import { captureLogs } from '../helpers/log-capture.ts';
+import { freePort } from '../helpers/redis-server.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+const GENERATED_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/**
+ * The OAuth endpoints skip the page routers (src/app.ts) and every request passes one edge
+ * middleware (src/http/edge.ts) instead of six: what both used to give every response must still
+ * be there on each endpoint — the request id, the security headers and CSP, the access log line
+ * and the request metric by route name — and the paths that are not OAuth endpoints still reach
+ * the pages in front of the provider.
+ */
+describe('OAuth endpoints on the short path: request id, headers, log line, metrics', function () {
+  this.timeout(60_000);
+  let gatehouse: RunningGatehouse;
+  let mongodbUri: string;
+  let issuer: string;
+  let cast: Seeded;
+  const logs = captureLogs('info');
+
+  before(async function () {
+    const port = await freePort();
+    issuer = `http://127.0.0.1:${port}`;
+    mongodbUri = freshDatabaseUri('oauth_edge');
+    gatehouse = await startInstance({
+      mongodbUri,
+      redisUrl: serviceUrls().redisUrl,
+      secret: randomSecret(),
+      issuer,
+      logger: logs.logger,
+      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_PREFIX: `gh-edge-${port}:` },
+    });
+    cast = await seed(gatehouse);
+  });
+
+  after(async function () {
+    await gatehouse?.close();
+    await dropDatabase(mongodbUri);
+  });
+
+  const basic = () => `Basic ${Buffer.from(`${encodeURIComponent(cast.service.clientId)}:${encodeURIComponent(cast.service.secret)}`).toString('base64')}`;
+  const form = (path: string, body: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${issuer}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(), ...headers }, body: new URLSearchParams(body).toString() });
+
+  async function accessToken(): Promise<string> {
+    const response = await form('/token', { grant_type: 'client_credentials' });
+    expect(response.status).to.equal(200);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  function expectEdgeHeaders(response: Response, label: string): string {
+    const id = response.headers.get('x-request-id');
+    expect(id, `${label}: X-Request-Id`).to.match(GENERATED_ID);
+    expect(response.headers.get('x-content-type-options'), label).to.equal('nosniff');
+    expect(response.headers.get('referrer-policy'), label).to.equal('no-referrer');
+    expect(response.headers.get('x-frame-options'), label).to.equal('DENY');
+    expect(response.headers.get('content-security-policy'), label).to.match(/^default-src 'none'; script-src 'self'; .*frame-ancestors 'none'/);
+    expect(response.headers.get('strict-transport-security'), `${label}: no HSTS on an http issuer`).to.equal(null);
+    return id!;
+  }
+
+  /** The access log line of a request, once its response has closed (written on the response's 'close'). */
+  async function logLine(requestId: string): Promise<Record<string, unknown>> {
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      const line = logs.lines().find((entry) => entry.msg === 'request' && entry.requestId === requestId);
+      if (line !== undefined) return line;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    throw new Error(`no access log line for ${requestId}`);
+  }
+
+  async function requestCount(route: string, method: string, status: number): Promise<number> {
+    const metric = await gatehouse.metrics.registry.getSingleMetric('gatehouse_http_request_duration_seconds')!.get();
+    const sample = metric.values.find(
+      (value) => (value as { metricName?: string }).metricName === 'gatehouse_http_request_duration_seconds_count' && value.labels.route === route && value.labels.method === method && value.labels.status === String(status),
+    );
+    return sample?.value ?? 0;
+  }
+
+  it('token, introspection, revocation, userinfo, JWKS and discovery each answer with the edge headers, a log line and a metric by route name', async function () {
+    const token = await accessToken();
+    const calls: Array<{ route: string; method: string; status: number; send: () => Promise<Response> }> = [
+      { route: 'token', method: 'POST', status: 200, send: () => form('/token', { grant_type: 'client_credentials' }) },
+      { route: 'introspection', method: 'POST', status: 200, send: () => form('/token/introspection', { token }) },
+      { route: 'userinfo', method: 'GET', status: 401, send: () => fetch(`${issuer}/me`, { headers: { authorization: 'Bearer not-a-token' } }) },
+      { route: 'jwks', method: 'GET', status: 200, send: () => fetch(`${issuer}/jwks`) },
+      { route: 'discovery', method: 'GET', status: 200, send: () => fetch(`${issuer}/.well-known/openid-configuration`) },
+      { route: 'revocation', method: 'POST', status: 200, send: () => form('/token/revocation', { token }) },
+    ];
+    for (const call of calls) {
+      const before = await requestCount(call.route, call.method, call.status);
+      const response = await call.send();
+      expect(response.status, call.route).to.equal(call.status);
+      if (call.route === 'userinfo') {
+        expect(response.headers.get('www-authenticate'), 'userinfo keeps its Bearer challenge').to.match(/^Bearer /);
+        expect(await response.json()).to.include({ error: 'invalid_token' });
+      } else {
+        await response.arrayBuffer();
+      }
+      const id = expectEdgeHeaders(response, call.route);
+      const line = await logLine(id);
+      expect(line, call.route).to.include({ method: call.method, route: call.route, status: call.status });
+      expect(line, `${call.route}: a known route is logged by name, not path`).not.to.have.property('path');
+      expect(await requestCount(call.route, call.method, call.status), `${call.route}: counted`).to.equal(before + 1);
+    }
+  });
+
+  it('echoes a sane X-Request-Id from the proxy on the short path and replaces an unusable one', async function () {
+    const echoed = await form('/token', { grant_type: 'client_credentials' }, { 'x-request-id': 'edge-test-0001' });
+    expect(echoed.headers.get('x-request-id')).to.equal('edge-test-0001');
+    await echoed.arrayBuffer();
+    expect(await logLine('edge-test-0001')).to.include({ route: 'token', status: 200 });
+    const replaced = await fetch(`${issuer}/jwks`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(replaced.headers.get('x-request-id')).to.match(GENERATED_ID).and.not.equal('bad id with spaces');
+    await replaced.arrayBuffer();
+  });
+
+  it('the OAuth endpoints are found case-insensitively and with a trailing slash, as the provider routes them', async function () {
+    const response = await fetch(`${issuer}/JWKS/`);
+    expect(response.status).to.equal(200);
+    expectEdgeHeaders(response, '/JWKS/');
+    expect(((await response.json()) as { keys: unknown[] }).keys).to.be.an('array').that.is.not.empty;
+  });
+
+  it('the gates in front of the provider still run on the short path: a refused client authentication is JSON with a challenge', async function () {
+    const response = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${cast.service.clientId}:wrong`).toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    expect(response.status).to.equal(401);
+    expect(response.headers.get('www-authenticate')).to.match(/^Basic /);
+    expect(await response.json()).to.include({ error: 'invalid_client' });
+    expectEdgeHeaders(response, 'refused token request');
+  });
+
+  it('paths that are not OAuth endpoints still reach the pages: health, the 404 page, the device endpoint page', async function () {
+    const health = await fetch(`${issuer}/healthz`);
+    expect(health.status).to.equal(200);
+    expectEdgeHeaders(health, '/healthz');
+    await health.arrayBuffer();
+
+    const missing = await fetch(`${issuer}/no-such-page`, { headers: { accept: BROWSER_ACCEPT } });
+    expect(missing.status).to.equal(404);
+    expect(missing.headers.get('content-type')).to.match(/^text\/html/);
+    const id = expectEdgeHeaders(missing, '404 page');
+    await missing.text();
+    expect(await logLine(id)).to.include({ route: 'other', path: '/no-such-page', status: 404 });
+
+    const device = await fetch(`${issuer}/device/auth?user_code=BCDF-GHJK`, { redirect: 'manual', headers: { accept: BROWSER_ACCEPT } });
+    expect(device.status).to.equal(303);
+    expect(new URL(device.headers.get('location')!).pathname).to.equal('/device');
+    expectEdgeHeaders(device, 'device endpoint page');
+  });
+});

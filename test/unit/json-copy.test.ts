@@ -1,0 +1,31 @@
+import { expect } from 'chai';
+import { copyJson } from '../../src/cache/json-copy.ts';
+
+describe('copyJson: a deep copy of parsed JSON (the record cache hands one to every reader)', () => {
+  const record = () =>
+    JSON.parse(
+      JSON.stringify({ kind: 'Grant', jti: 'g1', exp: 1764473600, openid: { scope: 'openid', claims: ['sub', 'sid'] }, resources: { 'https://api.example.com': 'read' }, rejected: {}, flag: true, none: null, nested: [[1, { a: 'b' }], []] }),
+    ) as Record<string, unknown>;
+
+  it('gives what a JSON round trip gives', () => {
+    const original = record();
+    expect(copyJson(original)).to.deep.equal(JSON.parse(JSON.stringify(original)));
+  });
+
+  it('shares no object or array with the original: mutating a copy leaves the next copy intact', () => {
+    const original = record();
+    const first = copyJson(original) as { openid: { claims: string[] }; resources: Record<string, string>; nested: unknown[][] };
+    expect(first).not.to.equal(original);
+    first.openid.claims.push('email');
+    first.resources['https://other.example'] = 'write';
+    (first.nested[0]![1] as { a: string }).a = 'changed';
+    expect(copyJson(original)).to.deep.equal(record());
+  });
+
+  it('passes primitives and null through', () => {
+    expect(copyJson('text')).to.equal('text');
+    expect(copyJson(3)).to.equal(3);
+    expect(copyJson(null)).to.equal(null);
+    expect(copyJson(false)).to.equal(false);
+  });
+});
