@@ -80,7 +80,7 @@ export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void>
   const moreStatus = h('div', { role: 'status' });
   const append = (events: AuditEvent[], next: string | null) => {
     for (const event of events) {
-      body.append(h('tr', {}, h('td', {}, h('time', { datetime: event.at }, when(event.at))), h('td', {}, h('code', {}, event.type)), h('td', {}, actorOf(event)), h('td', { class: 'optional' }, event.client ?? '—'), h('td', { class: 'optional' }, targetOf(event)), h('td', {}, detail(event))));
+      body.append(h('tr', {}, h('td', {}, h('time', { datetime: event.at }, when(event.at))), h('td', {}, h('code', { class: 'event-type' }, event.type)), h('td', {}, actorOf(event)), h('td', { class: 'optional' }, event.client ?? '—'), h('td', { class: 'optional' }, targetOf(event)), h('td', {}, detail(event))));
     }
     more.replaceChildren();
     if (next === null) return;
