@@ -95,8 +95,11 @@ export interface WrittenAuditEvent {
 }
 
 /**
- * The stored shape without its null fields, an empty `details`, null values inside `details`
- * and a `client` that repeats a client actor's id. FerretDB v1's cost per event is per value it
+ * The stored shape without its null fields, an empty `details` and a `client` that repeats a
+ * client actor's id. What `details` holds is kept as given, null values too: a reader cannot tell
+ * a missing member from a null one, and some are documented as null (`user.password_reset`'s
+ * `details.secondFactor`); producers on the hot path leave out what they do not have instead
+ * (src/oidc/events.ts: `token.issued` without a grant has no `grantId`). FerretDB v1's cost per event is per value it
  * converts (docs/PERFORMANCE.md), and a client_credentials token's event had four such values of
  * fourteen. Queries are unchanged: `{field: null}` also matches a missing field, and a client is
  * found by `client` or `actor.id` (auditFilter). Run after the schema check (isStoredAuditShape
@@ -111,12 +114,7 @@ export function compactAuditEvent(doc: StoredAuditEvent): WrittenAuditEvent {
   if (!repeatsActor && (client !== null || actor.type === 'client')) written.client = client;
   if (target !== null) written.target = target.id === null ? { type: target.type } : { type: target.type, id: target.id };
   if (ip !== null) written.ip = ip;
-  let kept: Record<string, unknown> | undefined;
-  for (const key of Object.keys(details)) {
-    if (details[key] === null || details[key] === undefined) continue;
-    (kept ??= {})[key] = details[key];
-  }
-  if (kept !== undefined) written.details = kept;
+  if (Object.keys(details).length > 0) written.details = details;
   if (requestId !== null) written.requestId = requestId;
   return written;
 }

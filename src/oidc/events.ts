@@ -85,7 +85,8 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
       type: grantType === 'refresh_token' ? 'token.refreshed' : 'token.issued',
       actor: clientOf(ctx),
       target: ctx.oidc.account === undefined ? null : { type: 'user', id: ctx.oidc.account.accountId },
-      details: { grantType, grantId: ctx.oidc.entities.Grant?.jti ?? null },
+      // No grant (client_credentials): no grantId, rather than a null stored with every such event.
+      details: ctx.oidc.entities.Grant?.jti === undefined ? { grantType } : { grantType, grantId: ctx.oidc.entities.Grant.jti },
     });
   });
 

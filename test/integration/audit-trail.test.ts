@@ -57,22 +57,23 @@ describe('audit trail: one writer, one shape, one collection (real MongoDB-wire 
     expect(events[0]).to.deep.include({ actor: { type: 'client', id: 'ops-bot', username: null }, client: 'ops-bot', ip: null, requestId: null });
   });
 
-  it('writes events compact (no null fields, no client repeating a client actor) and shows them in the one shape', async () => {
+  it('writes events compact (no null fields, no client repeating a client actor; details as given) and shows them in the one shape', async () => {
     await runInRequest({ requestId: 'req-audit-2', ip: '203.0.113.9' }, () =>
-      trail.record({ type: 'token.issued', actor: { type: 'client', id: 'svc' }, target: null, details: { grantType: 'client_credentials', grantId: null } }),
+      trail.record({ type: 'token.issued', actor: { type: 'client', id: 'svc' }, target: null, details: { grantType: 'client_credentials' } }),
     );
     await trail.write({ type: 'keys.rotated', actor: { type: 'system', id: null }, details: {} });
-    await trail.write({ type: 'grant.revoked', actor: { type: 'client', id: 'svc' }, client: null, target: { type: 'grant', id: null } });
+    // A null inside details is kept: a reader could not tell it from a member never written (user.password_reset's secondFactor is documented as null).
+    await trail.write({ type: 'grant.revoked', actor: { type: 'client', id: 'svc' }, client: null, target: { type: 'grant', id: null }, details: { reason: null } });
     const raw = await collection.find({}, { projection: { _id: 0, at: 0 } }).sort({ _id: 1 }).toArray();
     expect(raw).to.deep.equal([
       { type: 'token.issued', actor: { type: 'client', id: 'svc' }, ip: '203.0.113.9', details: { grantType: 'client_credentials' }, requestId: 'req-audit-2' },
       { type: 'keys.rotated', actor: { type: 'system' } },
       // A client actor's event that names no client keeps its explicit null (else it would read as the actor).
-      { type: 'grant.revoked', actor: { type: 'client', id: 'svc' }, client: null, target: { type: 'grant' } },
+      { type: 'grant.revoked', actor: { type: 'client', id: 'svc' }, client: null, target: { type: 'grant' }, details: { reason: null } },
     ]);
     const { events } = await trail.query({ limit: 10 });
     expect(events.map(({ id: _id, at: _at, ...event }) => event)).to.deep.equal([
-      { type: 'grant.revoked', actor: { type: 'client', id: 'svc', username: null }, client: null, target: { type: 'grant', id: null }, ip: null, details: {}, requestId: null },
+      { type: 'grant.revoked', actor: { type: 'client', id: 'svc', username: null }, client: null, target: { type: 'grant', id: null }, ip: null, details: { reason: null }, requestId: null },
       { type: 'keys.rotated', actor: { type: 'system', id: null, username: null }, client: null, target: null, ip: null, details: {}, requestId: null },
       { type: 'token.issued', actor: { type: 'client', id: 'svc', username: null }, client: 'svc', target: null, ip: '203.0.113.9', details: { grantType: 'client_credentials' }, requestId: 'req-audit-2' },
     ]);

@@ -22,7 +22,8 @@ const issued = (client: string, grantType = 'client_credentials'): AuditInput =>
   type: 'token.issued',
   actor: { type: 'client', id: client },
   target: null,
-  details: { grantType, grantId: null },
+  // As src/oidc/events.ts records it: a client_credentials grant has no grant, so no grantId.
+  details: { grantType },
 });
 
 /** Records an issuance as the token endpoint would: inside a request from `ip`. */
