@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from '../config/load.ts';
 import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
+import { readHiddenLine } from './terminal-secret.ts';
 
 /** Where a command line runs: the process's environment and standard streams (src/cli/main.ts), or a test's. */
 export interface CliIo {
@@ -8,6 +9,8 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly stdin: AsyncIterable<Buffer | string>;
+  /** Set only when standard input is a terminal: shows `prompt` and reads one line without echo. */
+  readonly readHiddenLine?: (prompt: string) => Promise<string>;
 }
 
 /** The process's own: what `gatehouse` runs with. */
@@ -17,6 +20,7 @@ export function processIo(): CliIo {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     stdin: process.stdin,
+    ...(process.stdin.isTTY ? { readHiddenLine: (prompt: string) => readHiddenLine(process.stdin, (text) => void process.stderr.write(text), prompt) } : {}),
   };
 }
 
@@ -26,6 +30,7 @@ export interface CliContext {
   readonly json: boolean;
   readonly out: (text: string) => void;
   readonly stdin: AsyncIterable<Buffer | string>;
+  readonly readHiddenLine?: (prompt: string) => Promise<string>;
 }
 
 /** CLI errors carry their exit code; the message is printed as is, never a stack trace. */
@@ -37,5 +42,5 @@ export class CliError extends GatehouseError {
 
 export function openContext(io: CliIo, json: boolean): CliContext {
   const config = loadConfig({ env: io.env, readFile: (path) => readFileSync(path, 'utf8') });
-  return { config, json, out: (text) => io.stdout(`${text}\n`), stdin: io.stdin };
+  return { config, json, out: (text) => io.stdout(`${text}\n`), stdin: io.stdin, ...(io.readHiddenLine === undefined ? {} : { readHiddenLine: io.readHiddenLine }) };
 }

@@ -40,8 +40,17 @@ export async function withCore<T>(ctx: CliContext, run: (core: Core) => Promise<
   }
 }
 
-/** Reads a secret from standard input (never from argv, which other users can see). */
-export async function readStdinSecret(ctx: CliContext, what: string): Promise<string> {
+/**
+ * Reads a secret from standard input (never from argv, which other users can see). With a
+ * `prompt` and a terminal on standard input, the secret is typed after the prompt without echo
+ * (one line); piped input is read to its end as always.
+ */
+export async function readStdinSecret(ctx: CliContext, what: string, prompt?: string): Promise<string> {
+  if (prompt !== undefined && ctx.readHiddenLine !== undefined) {
+    const typed = await ctx.readHiddenLine(prompt);
+    if (typed === '') throw new CliError(`${what}: nothing was typed`, 2);
+    return typed;
+  }
   const chunks: Buffer[] = [];
   for await (const chunk of ctx.stdin) chunks.push(Buffer.from(chunk));
   const value = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');

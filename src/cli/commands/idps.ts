@@ -98,7 +98,7 @@ async function bodyFrom(ctx: CliContext, values: Values): Promise<Record<string,
     if (value !== undefined) body[field] = value;
   }
   if (values['client-secret-stdin'] === true && values['private-key-stdin'] === true) throw new CliError('read either the client secret or the private key from standard input, not both', 2);
-  if (values['client-secret-stdin'] === true) body.client_secret = await readStdinSecret(ctx, '--client-secret-stdin');
+  if (values['client-secret-stdin'] === true) body.client_secret = await readStdinSecret(ctx, '--client-secret-stdin', 'Client secret: ');
   if (values['private-key-stdin'] === true) {
     const raw = await readStdinSecret(ctx, '--private-key-stdin');
     try {
