@@ -19,7 +19,8 @@
  * build: `gatehouse=dist/main.js` (needs `npm run build`); copy an older dist elsewhere inside
  * the repository (so it finds node_modules) to compare. `--env name:SETTING=value` starts build
  * `name` with that setting as well (e.g. `--build counted=dist/main.js --env
- * counted:GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute` puts a setting beside the default). Never
+ * counted:GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute` puts a setting beside the default; an
+ * empty value unsets it: `--env name:REDIS_URL=` runs that build without Redis). Never
  * asserts timings.
  * Scenarios (requests from bench/lib/scenarios.ts): cc-rs256, cc-es256, cc-opaque, introspect-jwt,
  * introspect-opaque, userinfo, refresh (rotation:
@@ -132,7 +133,9 @@ try {
   for (const build of builds) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...buildEnv.get(build.name) };
+    const env: Record<string, string> = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...buildEnv.get(build.name) };
+    // An empty value unsets the setting (`--env name:REDIS_URL=`: that build runs without Redis).
+    for (const [setting, value] of Object.entries(env)) if (value === '') delete env[setting];
     children.push(await startGatehouseProcess(build.name, [build.path], env, url));
   }
   if (flags['no-reference'] !== true) children.push(await startReference(fixturePath));

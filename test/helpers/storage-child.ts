@@ -20,6 +20,11 @@ export type ChildCommand =
   | { op: 'upsert'; records: { model: string; id: string; payload: AdapterPayload; expiresIn?: number }[] }
   | { op: 'find'; records: { model: string; id: string }[] }
   | { op: 'consume'; model: string; id: string; startAt: number }
+  /**
+   * A refresh token's whole rotation as the server runs it (its scope, deferred successor); it
+   * completes once `rotations` processes got past their consume (a barrier in MongoDB, not a clock).
+   */
+  | { op: 'rotate'; id: string; grantId: string; startAt: number; rotations: number }
   | { op: 'updateClient'; clientId: string; metadata: Record<string, unknown>; secret: string };
 
 export interface ChildEnv {
@@ -52,6 +57,25 @@ switch (command.op) {
         (error: { error?: string; message?: string }) => error.error ?? error.message,
       );
     break;
+  case 'rotate': {
+    const server = createAdapterFactory({ mongo, redis, redisPrefix: env.redisPrefix, reuseWindowSeconds: 0, deferRotationSuccessors: true });
+    const barrier = mongo.db!.collection<{ _id: string; key: string }>('test_rotation_barrier');
+    const outcome = (error: unknown) => (server.reusedGrant() === undefined ? ((error as { error?: string }).error ?? (error as Error).message) : 'reused');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, command.startAt - Date.now())));
+    result = await server.inRefreshGrant(command.id, async () => {
+      const successor = `${command.id}-${process.pid}`;
+      const claimed = await (async () => {
+        await server('RefreshToken').find(command.id);
+        await server('RefreshToken').consume(command.id);
+        await server('RefreshToken').upsert(successor, { kind: 'RefreshToken', jti: successor, grantId: command.grantId, rotations: 1 } as AdapterPayload, 60);
+      })().then(() => undefined, outcome);
+      await barrier.insertOne({ _id: successor, key: command.id });
+      while ((await barrier.countDocuments({ key: command.id })) < command.rotations) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (claimed !== undefined) return claimed;
+      return server.completeRotation(command.id, successor).then(() => 'won', outcome);
+    });
+    break;
+  }
   case 'updateClient': {
     const invalidation =
       redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(env.redisPrefix), logger: { warn: () => {} } });

@@ -53,4 +53,27 @@ describe('oidc storage across processes (real MongoDB-wire + Redis)', () => {
       expect(outcomes.sort()).to.deep.equal(['invalid_grant', 'won']);
     });
   }
+
+  // The server's whole rotation (scope, deferred successor, completion): with Redis the claim
+  // refuses the second; without it the completion's marker does (nothing is written at consume).
+  for (const { gate, env: raceEnv } of [
+    { gate: 'a Redis claim', env },
+    { gate: 'MongoDB only: the rotation marker', env: { ...env, redisUrl: undefined } },
+  ]) {
+    it(`lets exactly one of two processes rotate one refresh token as the server does (${gate}), and revokes nothing`, async function () {
+      this.timeout(90_000);
+      const key = id();
+      const grantId = id();
+      await runStorageChild(raceEnv, { op: 'upsert', records: [{ model: 'RefreshToken', id: key, payload: { kind: 'RefreshToken', grantId } as AdapterPayload, expiresIn: 60 }] });
+      // Both get past their consume before either completes (a concurrent duplicate, not a reuse).
+      const startAt = Date.now() + 1_500;
+      const outcomes = await Promise.all([
+        runStorageChild(raceEnv, { op: 'rotate', id: key, grantId, startAt, rotations: 2 }, 60_000),
+        runStorageChild(raceEnv, { op: 'rotate', id: key, grantId, startAt, rotations: 2 }, 60_000),
+      ]);
+      expect(outcomes.sort()).to.deep.equal(['invalid_grant', 'won']);
+      const [token] = (await runStorageChild(raceEnv, { op: 'find', records: [{ model: 'RefreshToken', id: key }] })) as Array<{ consumed?: number } | null>;
+      expect(token, 'rotated once, the grant not revoked').to.have.property('consumed');
+    });
+  }
 });

@@ -180,7 +180,7 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     const realm = { realm: 'nul', users: [{ id: 'nul-user', username: 'a\u0000b', enabled: true }] };
     const api = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', realm);
     expect(api.status, JSON.stringify(api.body)).to.equal(400);
-    expect(api.body.details).to.deep.equal([{ path: 'users.0.username', message: 'must not contain a NUL character' }]);
+    expect(api.body.details).to.deep.equal([{ path: 'users.0.username', message: 'must not contain a NUL character', code: 'nul_character' }]);
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-nul-'));
     try {
       const file = join(dir, 'realm.json');

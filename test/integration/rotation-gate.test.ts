@@ -385,13 +385,90 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
     expect(await rejection(factory(0)('RefreshToken').consume(key)), 'still held').to.equal('invalid_grant');
   });
 
-  it('without Redis, MongoDB is the gate (oidc_consumption), as before', async () => {
-    const adapter = factory(0, false);
-    const { key, grantId } = await issued(adapter);
-    const successor = await rotate(adapter, key, grantId);
-    expect(await mongo.db!.collection(CONSUMPTION_COLLECTION).countDocuments({ _id: `RefreshToken:${key}` as never })).to.equal(1);
-    expect(await rejection(factory(0, false)('RefreshToken').consume(key)), 'one winner').to.equal('invalid_grant');
-    await adapter.completeRotation(key, successor);
-    expect(await stored(successor)).to.equal(true);
+  describe('without Redis: the completion\'s marker is the gate (one MongoDB write per rotation)', () => {
+    it('writes nothing at consume and the successor with the marker at completion', async () => {
+      const adapter = factory(0, false);
+      const { key, grantId } = await issued(adapter);
+      const successor = await adapter.inRefreshGrant(key, () => rotate(adapter, key, grantId));
+      expect(await mongo.db!.collection(CONSUMPTION_COLLECTION).countDocuments({ _id: { $in: [`RefreshToken:${key}`] } } as never), 'no oidc_consumption claim').to.equal(0);
+      expect(await stored(successor)).to.equal(false);
+      await adapter.completeRotation(key, successor);
+      expect(await stored(successor)).to.equal(true);
+      expect(await marker(key)).to.include({ successorId: successor, grantId });
+      expect(await adapter('RefreshToken').find(key), 'the rotated token reads as consumed').to.have.property('consumed');
+    });
+
+    it('of concurrent rotations of one token (strict window), exactly one completes; the others are refused, keep no successor and revoke nothing', async () => {
+      const adapter = factory(0, false);
+      const { key, grantId } = await issued(adapter);
+      // Four requests with the token at once (on four instances): all found it before any completed.
+      const instances = Array.from({ length: 4 }, () => factory(0, false));
+      const go = latch();
+      const rotated = instances.map(() => latch());
+      const running = instances.map((instance, index) =>
+        instance.inRefreshGrant(key, async () => {
+          const successor = await rotate(instance, key, grantId);
+          rotated[index]!.resolve();
+          await go.promise;
+          return { refused: await rejection(instance.completeRotation(key, successor)), reused: instance.reusedGrant(), successor };
+        }),
+      );
+      await Promise.all(rotated.map((each) => each.promise));
+      clock += 5;
+      go.resolve();
+      const outcomes = await Promise.all(running);
+      const winners = outcomes.filter((outcome) => outcome.refused === undefined);
+      expect(winners, JSON.stringify(outcomes)).to.have.length(1);
+      expect(outcomes.filter((outcome) => outcome.refused === 'invalid_grant')).to.have.length(3);
+      expect(outcomes.map((outcome) => outcome.reused), 'a lost race, not reuse').to.deep.equal([undefined, undefined, undefined, undefined]);
+      for (const outcome of outcomes) expect(await stored(outcome.successor), outcome.successor).to.equal(outcome === winners[0]);
+      expect(await marker(key)).to.include({ successorId: winners[0]!.successor });
+    });
+
+    it('a token reused after its rotation: found out by the completion, the grant is revoked', async () => {
+      const adapter = factory(0, false);
+      const { key, grantId } = await issued(adapter);
+      const first = await adapter.inRefreshGrant(key, () => rotate(adapter, key, grantId));
+      await adapter.completeRotation(key, first);
+      clock += 1_000;
+      const reuser = factory(0, false);
+      const outcome = await reuser.inRefreshGrant(key, async () => {
+        const second = await rotate(reuser, key, grantId);
+        return { refused: await rejection(reuser.completeRotation(key, second)), reused: reuser.reusedGrant(), stored: await stored(second) };
+      });
+      expect(outcome).to.deep.equal({ refused: 'invalid_grant', reused: grantId, stored: false });
+      expect(await stored(first), 'the whole grant is revoked').to.equal(false);
+    });
+
+    it('inside the reuse window a retry completes too', async () => {
+      const adapter = factory(10, false);
+      const { key, grantId } = await issued(adapter);
+      const first = await adapter.inRefreshGrant(key, () => rotate(adapter, key, grantId));
+      await adapter.completeRotation(key, first);
+      clock += 3_000;
+      const second = await adapter.inRefreshGrant(key, () => rotate(adapter, key, grantId));
+      await adapter.completeRotation(key, second);
+      expect(await stored(first)).to.equal(true);
+      expect(await stored(second)).to.equal(true);
+    });
+
+    it('a rotation that never completed (the process died) leaves the token usable at once, on any instance', async () => {
+      const adapter = factory(0, false);
+      const { key, grantId } = await issued(adapter);
+      const lost = await adapter.inRefreshGrant(key, () => rotate(adapter, key, grantId));
+      const other = factory(0, false);
+      const successor = await other.inRefreshGrant(key, () => rotate(other, key, grantId));
+      await other.completeRotation(key, successor);
+      expect(await stored(lost)).to.equal(false);
+      expect(await stored(successor)).to.equal(true);
+    });
+
+    it('the adapter driven directly (no completion guaranteed) keeps oidc_consumption as the gate at consume', async () => {
+      const direct = createAdapterFactory({ mongo, redisPrefix: prefix, reuseWindowSeconds: 0, now: () => clock });
+      const { key } = await issued(direct);
+      await direct('RefreshToken').consume(key);
+      expect(await mongo.db!.collection(CONSUMPTION_COLLECTION).countDocuments({ _id: { $in: [`RefreshToken:${key}`] } } as never)).to.equal(1);
+      expect(await rejection(direct('RefreshToken').consume(key)), 'one winner').to.equal('invalid_grant');
+    });
   });
 });

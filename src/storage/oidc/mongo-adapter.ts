@@ -39,7 +39,8 @@ export interface MongoAdapterDeps {
    * Where refresh-token rotations are claimed instead of the `oidc_consumption` insert (Redis,
    * when configured: rotation-gate.ts), so the rotation's one MongoDB write is its completion,
    * whose rotation marker (a unique `_id`) is also its durable check: a rotation that loses
-   * there answers invalid_grant and leaves no successor. Without it, MongoDB is the gate.
+   * there answers invalid_grant and leaves no successor. Without it, that marker alone is the
+   * gate when successors are deferred (the server), and `oidc_consumption` at consume otherwise.
    */
   readonly rotationGate?: RotationGate | undefined;
   /**

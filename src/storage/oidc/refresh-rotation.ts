@@ -33,7 +33,11 @@ export interface RefreshRotationDeps {
   readonly reuseWindowSeconds: number;
   readonly now: () => number;
   readonly onOperation?: OperationHook | undefined;
-  /** Hold each rotation's successor until complete() writes it with the marker (see MongoAdapterDeps). */
+  /**
+   * Every rotation ends in complete() or abandon() (the server): each successor is held for the
+   * completion's insert, and without a gate that insert's marker is the gate (nothing is written
+   * at consume). Otherwise `oidc_consumption` is the gate at consume.
+   */
   readonly deferSuccessors: boolean;
   /** Where rotations are claimed instead of `oidc_consumption` (Redis: rotation-gate.ts). */
   readonly gate?: RotationGate | undefined;
@@ -165,7 +169,17 @@ export function createRefreshRotation({
       claims.remember(id, claimOf(state, at, first === undefined));
       return;
     }
-    // Without Redis, MongoDB's oidc_consumption is the gate (a unique `_id` insert).
+    if (deferSuccessors) {
+      // Without Redis, in the server (every rotation ends in complete or abandon): no write at
+      // consume. The completion's marker is the gate — its unique `_id` lets one rotation per
+      // token through, and a rotation that meets it is judged there (window, lost race, reuse) —
+      // so the rotation writes MongoDB once. What is given up is only the early refusal of a
+      // concurrent duplicate: it is refused at its completion instead (docs/STORAGE.md).
+      claims.remember(id, claimOf(state, at, false));
+      return;
+    }
+    // The adapter driven directly (no completion guaranteed): MongoDB's oidc_consumption is the
+    // gate at consume (a unique `_id` insert), as the adapter contract has it.
     const claim: ConsumptionDocument = { _id: `${REFRESH_TOKEN}:${id}`, atMs: at };
     if (state.expiresAt !== undefined) claim.expiresAt = state.expiresAt;
     try {
