@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from '../config/load.ts';
-import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { readHiddenLine } from './terminal-secret.ts';
 
 /** Where a command line runs: the process's environment and standard streams (src/cli/main.ts), or a test's. */
@@ -33,12 +32,7 @@ export interface CliContext {
   readonly readHiddenLine?: (prompt: string) => Promise<string>;
 }
 
-/** CLI errors carry their exit code; the message is printed as is, never a stack trace. */
-export class CliError extends GatehouseError {
-  constructor(message: string, exitCode: number = EXIT.failure) {
-    super(message, { status: exitCode === EXIT.usage ? 400 : 500, code: exitCode === EXIT.usage ? 'invalid_request' : 'server_error', expose: true, exitCode });
-  }
-}
+export { CliError } from './cli-error.ts';
 
 export function openContext(io: CliIo, json: boolean): CliContext {
   const config = loadConfig({ env: io.env, readFile: (path) => readFileSync(path, 'utf8') });

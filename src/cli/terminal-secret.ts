@@ -1,4 +1,4 @@
-import { CliError } from './context.ts';
+import { CliError } from './cli-error.ts';
 
 /** The bits of a terminal (node:tty ReadStream) a hidden prompt needs; a test can pass its own. */
 export interface TerminalInput {
