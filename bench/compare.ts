@@ -40,7 +40,7 @@ import { table } from './lib/report.ts';
 import { scenarioRequest, TOKEN_SCENARIOS } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
-import { benchServicesUp, freePort } from './lib/services.ts';
+import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { processTree, treeCpuMs, treeEventLoopCpuMs } from './lib/process-tree.ts';
@@ -222,4 +222,5 @@ try {
 } finally {
   for (const child of children) await child.stop();
   await stores.close();
+  benchServices('down');
 }
