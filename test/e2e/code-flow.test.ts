@@ -168,6 +168,16 @@ describe('authorization code + PKCE with openid-client (real stores)', () => {
     expect(payload.groups).to.deep.equal(['wonderland']);
   });
 
+  it('revoking an access token also revokes the refresh tokens of its grant, a rotated one included (RFC 7009 §2.1; README "Introspection and revocation")', async () => {
+    const config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    const { outcome, checks } = await login(config, REDIRECT_URI);
+    const tokens = await oidc.authorizationCodeGrant(config, outcome.callback, checks);
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    await oidc.tokenRevocation(config, tokens.access_token, { token_type_hint: 'access_token' });
+    expect((await oidc.tokenIntrospection(config, refreshed.access_token)).active, 'the newer access token of the grant').to.equal(false);
+    expect((await oauthError(oidc.refreshTokenGrant(config, refreshed.refresh_token!))).error).to.equal('invalid_grant');
+  });
+
   describe('negative paths answer with the standard errors', () => {
     it('wrong client secret → 401 invalid_client', async () => {
       const config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
