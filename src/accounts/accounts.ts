@@ -136,6 +136,12 @@ export interface Accounts {
   authenticate(login: string, password: string, ip: string, clientId?: string, grantType?: string): Promise<AuthenticationResult>;
   /** Sets a new password: the policy in force first (PasswordPolicyError naming every rule broken, history included). */
   setPassword(id: string, password: string): Promise<void>;
+  /**
+   * The first password of a user who has none (an upstream or passkey-only user on the account
+   * page); PasswordAlreadySetError when they have one — checked under the user's lock, where it
+   * is set, so two at once cannot both be set.
+   */
+  addPassword(id: string, password: string): Promise<void>;
   /** The checks setPassword makes, without setting anything (a form asks before it uses up a one-time link). */
   checkNewPassword(id: string, password: string): Promise<void>;
   disable(id: string): Promise<void>;
@@ -377,6 +383,7 @@ export function createAccounts({
     },
 
     setPassword: (id, password) => passwordChanges.set(id, password),
+    addPassword: (id, password) => passwordChanges.set(id, password, { firstOnly: true }),
     checkNewPassword: (id, password) => passwordChanges.check(id, password),
 
     async verifyEmail(id, email) {

@@ -1,4 +1,4 @@
-import { PasswordPolicyError, UserNotFoundError } from './errors.ts';
+import { PasswordAlreadySetError, PasswordPolicyError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import type { PasswordHistory } from './password-history.ts';
 import { checkPassword, type PasswordOwner, type PasswordPolicy } from './password-policy.ts';
@@ -47,8 +47,12 @@ export interface PasswordChangesDeps {
 export interface PasswordChanges {
   /** The checks `set` makes, without setting anything (a form asks before it uses up a one-time link). */
   check(id: string, password: string): Promise<void>;
-  /** Sets a new password: the policy in force first (PasswordPolicyError naming every rule broken, history included). */
-  set(id: string, password: string): Promise<void>;
+  /**
+   * Sets a new password: the policy in force first (PasswordPolicyError naming every rule broken,
+   * history included). `firstOnly`: only while the user has none (PasswordAlreadySetError
+   * otherwise), decided under the user's lock, so of two first passwords sent at once one is set.
+   */
+  set(id: string, password: string, options?: { readonly firstOnly?: boolean }): Promise<void>;
 }
 
 /**
@@ -73,7 +77,7 @@ export function createPasswordChanges({ store, hasher, history, policy: policyNo
       await checkNew(id, password);
     },
 
-    async set(id, password) {
+    async set(id, password, { firstOnly = false } = {}) {
       const { policy, checkedHash } = await checkNew(id, password);
       const passwordHash = await hasher.hash(password);
       // The change and the history append are one step under the user's lock (which also guards
@@ -82,6 +86,7 @@ export function createPasswordChanges({ store, hasher, history, policy: policyNo
       await locked(id, async () => {
         const replaced = await store.currentHash(id);
         if (replaced === undefined) throw new UserNotFoundError(id);
+        if (firstOnly && replaced !== null) throw new PasswordAlreadySetError(id);
         // Changed since the check (another change won the lock first): the history check again,
         // against what is stored now — rare, so the verifications under the lock cost little.
         if (replaced !== checkedHash && (await history.reused(id, password, replaced, policy.history))) throw historyRefusal(policy);

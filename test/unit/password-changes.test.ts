@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PasswordPolicyError, UserNotFoundError } from '../../src/accounts/errors.ts';
+import { PasswordAlreadySetError, PasswordPolicyError, UserNotFoundError } from '../../src/accounts/errors.ts';
 import { createPasswordChanges, type PasswordChanges, type PasswordStore } from '../../src/accounts/password-changes.ts';
 import type { PasswordHistory } from '../../src/accounts/password-history.ts';
 import { DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from '../../src/accounts/password-policy.ts';
@@ -135,5 +135,23 @@ describe('password changes (src/accounts/password-changes.ts, fakes)', () => {
     });
     expect(await rulesOf(changes.set('joan', 'joan password 3'))).to.deep.equal(['history']);
     expect(users.get('joan')?.passwordHash).to.equal(fakeHash('joan password 3'));
+  });
+
+  it('a first password (firstOnly) is set only while the user has none, decided in the locked step', async () => {
+    const { changes, users, steps, setBeforeWork, add } = setup();
+    add('kim', null);
+    // Another first password lands while this one waits for the lock: this one is refused.
+    setBeforeWork(() => {
+      users.get('kim')!.passwordHash = fakeHash('the other first password');
+    });
+    const refused = await changes.set('kim', 'my first password', { firstOnly: true }).then(() => undefined, (e: unknown) => e);
+    expect(refused).to.be.instanceOf(PasswordAlreadySetError);
+    expect(users.get('kim')?.passwordHash).to.equal(fakeHash('the other first password'));
+    expect(steps).to.deep.equal(['read (locked)']);
+
+    setBeforeWork(undefined);
+    add('lee', null);
+    await changes.set('lee', 'my first password', { firstOnly: true });
+    expect(users.get('lee')?.passwordHash).to.equal(fakeHash('my first password'));
   });
 });
