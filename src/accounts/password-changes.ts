@@ -90,7 +90,8 @@ export function createPasswordChanges({ store, hasher, history, policy: policyNo
         // Changed since the check (another change won the lock first): the history check again,
         // against what is stored now — rare, so the verifications under the lock cost little.
         if (replaced !== checkedHash && (await history.reused(id, password, replaced, policy.history))) throw historyRefusal(policy);
-        await store.writeHash(id, passwordHash, now());
+        // A user deleted meanwhile gets no history row: it would outlive them.
+        if (!(await store.writeHash(id, passwordHash, now()))) throw new UserNotFoundError(id);
         await history.remember(id, replaced, policy.history);
       });
       await onChange(id);

@@ -23,6 +23,8 @@ function setup({ policy = DEFAULT_PASSWORD_POLICY, history: remembered = 0 }: { 
   let underLock = false;
   /** Runs inside the lock, before the work: what another writer does while this one waits for it. */
   let beforeWork: (() => void) | undefined;
+  /** Runs right after the locked step read the hash: a writer that does not take the lock. */
+  let afterRead: (() => void) | undefined;
   const store: PasswordStore = {
     async owner(id) {
       const user = users.get(id);
@@ -30,7 +32,9 @@ function setup({ policy = DEFAULT_PASSWORD_POLICY, history: remembered = 0 }: { 
     },
     async currentHash(id) {
       steps.push(`read${underLock ? ' (locked)' : ''}`);
-      return users.get(id)?.passwordHash;
+      const hash = users.get(id)?.passwordHash;
+      afterRead?.();
+      return hash;
     },
     async writeHash(id, passwordHash, at) {
       steps.push(`write${underLock ? ' (locked)' : ''}`);
@@ -69,7 +73,7 @@ function setup({ policy = DEFAULT_PASSWORD_POLICY, history: remembered = 0 }: { 
     now: () => at,
   });
   const add = (id: string, password: string | null) => users.set(id, { username: id, email: `${id}@example.com`, passwordHash: password === null ? null : fakeHash(password), passwordChangedAt: null });
-  return { changes, users, histories, steps, changed, at, add, setBeforeWork: (run: (() => void) | undefined) => (beforeWork = run) };
+  return { changes, users, histories, steps, changed, at, add, setBeforeWork: (run: (() => void) | undefined) => (beforeWork = run), setAfterRead: (run: () => void) => (afterRead = run) };
 }
 
 const rulesOf = async (promise: Promise<unknown>) => {
@@ -153,5 +157,16 @@ describe('password changes (src/accounts/password-changes.ts, fakes)', () => {
     add('lee', null);
     await changes.set('lee', 'my first password', { firstOnly: true });
     expect(users.get('lee')?.passwordHash).to.equal(fakeHash('my first password'));
+  });
+
+  it('a user deleted before the hash is written gets no history row (UserNotFoundError)', async () => {
+    const { changes, users, histories, steps, changed, add, setAfterRead } = setup({ history: 3 });
+    add('max', 'max password 0');
+    setAfterRead(() => users.delete('max'));
+    const outcome = await changes.set('max', 'max password 1').then(() => 'set', (e: unknown) => (e as Error).name);
+    expect(outcome).to.equal('UserNotFoundError');
+    expect(histories.has('max')).to.equal(false);
+    expect(steps).to.deep.equal(['read (locked)', 'write (locked)']);
+    expect(changed).to.deep.equal([]);
   });
 });
