@@ -9,6 +9,7 @@ import type { Logger } from './observability/logger.ts';
 import { mountProvider } from './oidc/mount.ts';
 import { isOAuthEndpoint } from './routes/match.ts';
 import type { RoutesTable } from './routes/table.ts';
+import { cookieSigner } from './http/cookie-signer.ts';
 
 export interface AppDeps {
   readonly issuer: string;
@@ -57,7 +58,8 @@ export interface AppDeps {
  * just skip a dozen path matches that could not succeed.
  */
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.proxyHops ?? 1, keys: [...deps.cookieKeys] });
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.proxyHops ?? 1 });
+  app.keys = cookieSigner(deps.cookieKeys);
   const health = healthRoutes({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs, paths: deps.routes });
   const provider = mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy, routes: deps.routes });
   const toProvider = [...(deps.beforeProvider ?? []), provider];
