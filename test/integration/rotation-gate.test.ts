@@ -10,7 +10,7 @@ import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
 import { rotationClaimKey } from '../../src/storage/oidc/rotation-gate.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
-import { replyDroppingProxy } from '../helpers/reply-dropping-proxy.ts';
+import { faultyLink } from '../helpers/faulty-link.ts';
 import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
 
 const id = () => randomBytes(12).toString('base64url');
@@ -347,7 +347,7 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
   describe('a completion whose reply was lost for good (503), then the client\'s retry', () => {
     async function lostReply(withRedis: boolean) {
       const { key, grantId } = await issued(factory(0, withRedis));
-      const proxy = await replyDroppingProxy(mongoUri);
+      const proxy = await faultyLink(mongoUri);
       const own = await connectMongo({ uri: proxy.uri, timeoutMs: 5000 });
       const instance = createAdapterFactory({ mongo: own, redis: withRedis ? redis : undefined, redisPrefix: prefix, reuseWindowSeconds: 0, deferRotationSuccessors: true, now: () => clock });
       const failed = await instance.inRefreshGrant(key, async () => {

@@ -1,6 +1,6 @@
 import net from 'node:net';
 
-export interface ReplyDroppingProxy {
+export interface FaultyLink {
   /** `uri` with its host and port replaced by the proxy's. */
   readonly uri: string;
   /**
@@ -11,27 +11,46 @@ export interface ReplyDroppingProxy {
   dropNextReply(...markers: string[]): void;
   /** Whether an armed drop has happened. */
   readonly dropped: boolean;
+  /**
+   * Arms the proxy once: the next request containing every one of `markers` reaches the server,
+   * but its reply is held back (a store that stopped answering) until `resume()`. `stalled`
+   * resolves once such a request has gone through.
+   */
+  stallNextReply(...markers: string[]): { readonly stalled: Promise<void>; resume(): void };
   close(): Promise<void>;
 }
 
-/** A TCP proxy in front of the MongoDB-wire server that can lose one reply on purpose. */
-export async function replyDroppingProxy(uri: string): Promise<ReplyDroppingProxy> {
+/** A TCP proxy in front of the MongoDB-wire server that can lose or hold back one reply on purpose (real network faults for the driver). */
+export async function faultyLink(uri: string): Promise<FaultyLink> {
   const target = new URL(uri);
   let armed: Buffer[] | undefined;
   let dropped = false;
+  let stallArmed: { markers: Buffer[]; engaged: () => void; resumed: Promise<void> } | undefined;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port), target.hostname);
     sockets.add(client).add(upstream);
     let cutOnReply = false;
+    /** While set, replies wait for it (in order). */
+    let holdReplies: Promise<void> | undefined;
     client.on('data', (chunk) => {
       if (armed !== undefined && armed.every((marker) => chunk.includes(marker))) {
         armed = undefined;
         cutOnReply = true;
       }
+      if (stallArmed !== undefined && stallArmed.markers.every((marker) => chunk.includes(marker))) {
+        const { engaged, resumed } = stallArmed;
+        stallArmed = undefined;
+        holdReplies = resumed;
+        engaged();
+      }
       upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
+      if (holdReplies !== undefined) {
+        void holdReplies.then(() => client.write(chunk));
+        return;
+      }
       if (cutOnReply) {
         cutOnReply = false;
         dropped = true;
@@ -60,6 +79,14 @@ export async function replyDroppingProxy(uri: string): Promise<ReplyDroppingProx
     },
     get dropped() {
       return dropped;
+    },
+    stallNextReply: (...markers) => {
+      let engaged!: () => void;
+      let resume!: () => void;
+      const stalled = new Promise<void>((resolve) => (engaged = resolve));
+      const resumed = new Promise<void>((resolve) => (resume = resolve));
+      stallArmed = { markers: markers.map((marker) => Buffer.from(marker)), engaged, resumed };
+      return { stalled, resume };
     },
     async close() {
       for (const socket of sockets) socket.destroy();
