@@ -1,5 +1,5 @@
 /**
- * node bench/compare.ts [--build name=path/to/main.js ...] [--env name:SETTING=value ...] [--no-reference] [--scenario NAME ...]
+ * node bench/compare.ts [--build name=path/to/main.js ...] [--env name:SETTING=value ...] [--node-arg name:--flag ...] [--no-reference] [--scenario NAME ...]
  *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions]
  *
  * A/B of Gatehouse builds on the stateless scenarios, beside the library's in-memory reference
@@ -20,8 +20,14 @@
  * the repository (so it finds node_modules) to compare. `--env name:SETTING=value` starts build
  * `name` with that setting as well (e.g. `--build counted=dist/main.js --env
  * counted:GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute` puts a setting beside the default; an
- * empty value unsets it: `--env name:REDIS_URL=` runs that build without Redis). Never
- * asserts timings.
+ * empty value unsets it: `--env name:REDIS_URL=` runs that build without Redis).
+ * `--node-arg name:--flag` starts build `name` as `node --flag main.js` (V8 and Node options that
+ * NODE_OPTIONS refuses, e.g. `--single-threaded-gc`; with workers the supervisor passes its own
+ * options on to them). Each server's threads and, per scenario, its context switches per request
+ * (voluntary: a thread waited; involuntary: the scheduler took its core away), whole tree and
+ * event loops alone, the time its event loops were runnable but waited for a core (schedstat),
+ * and the cores it used on average (CPU time ÷ wall time) are reported beside CPU. Never asserts
+ * timings.
  * Scenarios (requests from bench/lib/scenarios.ts): cc-rs256, cc-es256, cc-opaque, introspect-jwt,
  * introspect-opaque, userinfo, refresh (rotation:
  * each server gets 8 token chains per connection, every answer's successor goes back into its
@@ -43,7 +49,7 @@ import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
-import { processTree, treeCpuMs, treeEventLoopCpuMs } from './lib/process-tree.ts';
+import { processTree, treeContextSwitches, treeCpuMs, treeEventLoopCpuMs, treeRunQueueWaitMs, treeThreads } from './lib/process-tree.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
@@ -57,6 +63,7 @@ const { values: flags } = parseArgs({
   options: {
     build: { type: 'string', multiple: true },
     env: { type: 'string', multiple: true },
+    'node-arg': { type: 'string', multiple: true },
     'no-reference': { type: 'boolean' },
     scenario: { type: 'string', multiple: true },
     seconds: { type: 'string' },
@@ -84,6 +91,13 @@ for (const entry of flags.env ?? []) {
   const match = /^([^:]+):([A-Z0-9_]+)=(.*)$/.exec(entry);
   if (match === null) throw new Error(`--env must look like name:SETTING=value, not ${entry}`);
   buildEnv.set(match[1]!, { ...buildEnv.get(match[1]!), [match[2]!]: match[3]! });
+}
+/** Extra node options per build name (`--node-arg name:--flag`). */
+const buildNodeArgs = new Map<string, string[]>();
+for (const entry of flags['node-arg'] ?? []) {
+  const match = /^([^:]+):(--.+)$/.exec(entry);
+  if (match === null) throw new Error(`--node-arg must look like name:--flag, not ${entry}`);
+  buildNodeArgs.set(match[1]!, [...(buildNodeArgs.get(match[1]!) ?? []), match[2]!]);
 }
 const log = (message: string) => process.stderr.write(`compare: ${message}\n`);
 const load = () => loadavg().map((value) => round(value, 2)).join(' ');
@@ -136,24 +150,27 @@ try {
     const env: Record<string, string> = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...buildEnv.get(build.name) };
     // An empty value unsets the setting (`--env name:REDIS_URL=`: that build runs without Redis).
     for (const [setting, value] of Object.entries(env)) if (value === '') delete env[setting];
-    children.push(await startGatehouseProcess(build.name, [build.path], env, url));
+    children.push(await startGatehouseProcess(build.name, [...(buildNodeArgs.get(build.name) ?? []), build.path], env, url));
   }
   if (flags['no-reference'] !== true) children.push(await startReference(fixturePath));
   // Each server's memory (its whole process tree: with GATEHOUSE_WORKERS every worker) idle after the start, before any load.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const rssAtStart = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
+  const threadsAtStart = new Map(children.map((child) => [child.name, treeThreads(child.process.pid!)]));
   log(`${children.map((child) => child.name).join(', ')}; ${SECONDS} s each per round, ${ROUNDS} round(s), ${CONNECTIONS} connections; load average ${load()}`);
   const rows: Array<Array<string | number>> = [];
   for (const scenario of scenarios) {
     const targets: Target[] = [];
     for (const child of children) if (scenario !== 'sign-in' || child.name !== 'reference') targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
-    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number }>();
+    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number; switches: number; involuntary: number; loopSwitches: number; loopWaitMs: number }>();
     /** Each segment's process CPU µs per request: their median shrugs off a segment a neighbour's burst landed on. */
     const segmentCpu = new Map<string, number[]>();
     const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
     for (const target of targets) if (WARMUP > 0) await measure(scenario, target, WARMUP);
     for (let index = 0; index < ROUNDS; index += 1) {
       for (const target of [...targets, ...[...targets].reverse()]) {
+        const switchesBefore = treeContextSwitches(pids.get(target.key)!);
+        const waitBefore = treeRunQueueWaitMs(pids.get(target.key)!);
         const cpuBefore = processCpuMs(pids.get(target.key)!);
         const loopBefore = eventLoopCpuMs(pids.get(target.key)!);
         const storesBefore = storesCpuMs(ROOT);
@@ -162,7 +179,9 @@ try {
         // An idle PostgreSQL backend publishes its counters up to 10 s late: let the segment's arrive.
         if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 11_000));
         const transactionsAfter = transactionsBefore === undefined ? undefined : storeTransactions(ROOT);
-        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0 };
+        const switchesAfter = treeContextSwitches(pids.get(target.key)!);
+        const waitAfter = treeRunQueueWaitMs(pids.get(target.key)!);
+        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0, switches: 0, involuntary: 0, loopSwitches: 0, loopWaitMs: 0 };
         const segmentCpuMs = processCpuMs(pids.get(target.key)!) - cpuBefore;
         segmentCpu.set(target.key, [...(segmentCpu.get(target.key) ?? []), (segmentCpuMs * 1000) / Math.max(1, result.requests)]);
         totals.set(target.key, {
@@ -176,6 +195,10 @@ try {
               ? undefined
               : total.transactions + transactionsAfter - transactionsBefore - 1,
           errors: total.errors + result.errors,
+          switches: total.switches + switchesAfter.voluntary + switchesAfter.involuntary - switchesBefore.voluntary - switchesBefore.involuntary,
+          involuntary: total.involuntary + switchesAfter.involuntary - switchesBefore.involuntary,
+          loopWaitMs: total.loopWaitMs + waitAfter.loops - waitBefore.loops,
+          loopSwitches: total.loopSwitches + switchesAfter.loopVoluntary + switchesAfter.loopInvoluntary - switchesBefore.loopVoluntary - switchesBefore.loopInvoluntary,
         });
       }
     }
@@ -188,6 +211,7 @@ try {
       const { transactions, requests } = totals.get(key)!;
       return transactions === undefined ? '—' : (round(transactions / Math.max(1, requests), 2) ?? 0);
     };
+    const switchesPer = (key: string, part: 'switches' | 'involuntary' | 'loopSwitches') => round(totals.get(key)![part] / Math.max(1, totals.get(key)!.requests), 2) ?? 0;
     const medianCpu = (key: string) => {
       const sorted = [...(segmentCpu.get(key) ?? [0])].sort((a, b) => a - b);
       const middle = Math.floor(sorted.length / 2);
@@ -207,6 +231,11 @@ try {
         Math.round(loopPer(child.name)),
         Math.round(storesPer(child.name)),
         transactionsPer(child.name),
+        switchesPer(child.name, 'switches'),
+        switchesPer(child.name, 'involuntary'),
+        switchesPer(child.name, 'loopSwitches'),
+        Math.round((totals.get(child.name)!.loopWaitMs * 1000) / Math.max(1, totals.get(child.name)!.requests)),
+        round(totals.get(child.name)!.cpuMs / 1000 / totals.get(child.name)!.seconds, 2) ?? 0,
         round(cpuPer(first) / cpuPer(child.name), 2) ?? 0,
         hasReference ? (round(cpuPer('reference') / cpuPer(child.name), 2) ?? 0) : '—',
         round(medianCpu(first) / medianCpu(child.name), 2) ?? 0,
@@ -216,9 +245,9 @@ try {
     log(`${scenario} done; load average ${load()}`);
   }
   const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-  const memory = children.map((child) => [child.name, processTree(child.process.pid!).length, mib(rssAtStart.get(child.name)!), mib(rssBytes(child.process.pid!))]);
-  process.stdout.write(`${table(['server', 'processes', 'RSS MiB idle after start', 'RSS MiB after the scenarios'], memory)}\n`);
-  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
+  const memory = children.map((child) => [child.name, processTree(child.process.pid!).length, threadsAtStart.get(child.name)!, treeThreads(child.process.pid!), mib(rssAtStart.get(child.name)!), mib(rssBytes(child.process.pid!))]);
+  process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios'], memory)}\n`);
+  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
   await stores.close();

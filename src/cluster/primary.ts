@@ -53,7 +53,7 @@ export function runSupervisor(config: Config, logger: Logger): void {
     else if (message.gatehouse === 'collected') relay.collected(worker.id, message.id, message.metrics, message.error);
     else {
       relay.scrape().then(
-        (text) => worker.isConnected() && worker.send({ gatehouse: 'scraped', id: message.id, text }),
+        (metrics) => worker.isConnected() && worker.send({ gatehouse: 'scraped', id: message.id, metrics }),
         (error: unknown) => {
           logger.warn({ err: error }, 'metrics scrape failed');
           if (worker.isConnected()) worker.send({ gatehouse: 'scraped', id: message.id, error: String(error) });
