@@ -26,7 +26,8 @@
  * options on to them). Each server's threads and, per scenario, its context switches per request
  * (voluntary: a thread waited; involuntary: the scheduler took its core away), whole tree and
  * event loops alone, the time its event loops were runnable but waited for a core (schedstat),
- * and the cores it used on average (CPU time ÷ wall time) are reported beside CPU. Never asserts
+ * the cores it used on average (CPU time ÷ wall time) and, with workers, how the event loops'
+ * CPU was shared among its processes (busiest first) are reported beside CPU. Never asserts
  * timings.
  * Scenarios (requests from bench/lib/scenarios.ts): cc-rs256, cc-es256, cc-opaque, introspect-jwt,
  * introspect-opaque, userinfo, refresh (rotation:
@@ -49,7 +50,7 @@ import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
-import { processTree, treeContextSwitches, treeCpuMs, treeEventLoopCpuMs, treeRunQueueWaitMs, treeThreads } from './lib/process-tree.ts';
+import { eventLoopCpuByProcess, processTree, treeContextSwitches, treeCpuMs, treeEventLoopCpuMs, treeRunQueueWaitMs, treeThreads } from './lib/process-tree.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
@@ -162,7 +163,7 @@ try {
   for (const scenario of scenarios) {
     const targets: Target[] = [];
     for (const child of children) if (scenario !== 'sign-in' || child.name !== 'reference') targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
-    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number; switches: number; involuntary: number; loopSwitches: number; loopWaitMs: number }>();
+    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number; switches: number; involuntary: number; loopSwitches: number; loopWaitMs: number; loopsByProcess: Map<number, number> }>();
     /** Each segment's process CPU µs per request: their median shrugs off a segment a neighbour's burst landed on. */
     const segmentCpu = new Map<string, number[]>();
     const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
@@ -171,6 +172,7 @@ try {
       for (const target of [...targets, ...[...targets].reverse()]) {
         const switchesBefore = treeContextSwitches(pids.get(target.key)!);
         const waitBefore = treeRunQueueWaitMs(pids.get(target.key)!);
+        const loopsBefore = eventLoopCpuByProcess(pids.get(target.key)!);
         const cpuBefore = processCpuMs(pids.get(target.key)!);
         const loopBefore = eventLoopCpuMs(pids.get(target.key)!);
         const storesBefore = storesCpuMs(ROOT);
@@ -181,7 +183,8 @@ try {
         const transactionsAfter = transactionsBefore === undefined ? undefined : storeTransactions(ROOT);
         const switchesAfter = treeContextSwitches(pids.get(target.key)!);
         const waitAfter = treeRunQueueWaitMs(pids.get(target.key)!);
-        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0, switches: 0, involuntary: 0, loopSwitches: 0, loopWaitMs: 0 };
+        const loopsAfter = eventLoopCpuByProcess(pids.get(target.key)!);
+        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0, switches: 0, involuntary: 0, loopSwitches: 0, loopWaitMs: 0, loopsByProcess: new Map<number, number>() };
         const segmentCpuMs = processCpuMs(pids.get(target.key)!) - cpuBefore;
         segmentCpu.set(target.key, [...(segmentCpu.get(target.key) ?? []), (segmentCpuMs * 1000) / Math.max(1, result.requests)]);
         totals.set(target.key, {
@@ -198,6 +201,7 @@ try {
           switches: total.switches + switchesAfter.voluntary + switchesAfter.involuntary - switchesBefore.voluntary - switchesBefore.involuntary,
           involuntary: total.involuntary + switchesAfter.involuntary - switchesBefore.involuntary,
           loopWaitMs: total.loopWaitMs + waitAfter.loops - waitBefore.loops,
+          loopsByProcess: new Map([...loopsAfter].map(([each, ms]) => [each, (total.loopsByProcess.get(each) ?? 0) + ms - (loopsBefore.get(each) ?? ms)])),
           loopSwitches: total.loopSwitches + switchesAfter.loopVoluntary + switchesAfter.loopInvoluntary - switchesBefore.loopVoluntary - switchesBefore.loopInvoluntary,
         });
       }
@@ -212,6 +216,12 @@ try {
       return transactions === undefined ? '—' : (round(transactions / Math.max(1, requests), 2) ?? 0);
     };
     const switchesPer = (key: string, part: 'switches' | 'involuntary' | 'loopSwitches') => round(totals.get(key)![part] / Math.max(1, totals.get(key)!.requests), 2) ?? 0;
+    /** With workers: each process's share of the event loops' CPU, busiest first (how evenly the connections were spread). */
+    const loopSplit = (key: string) => {
+      const shares = [...totals.get(key)!.loopsByProcess.values()].filter((ms) => ms > 0).sort((a, b) => b - a);
+      const sum = shares.reduce((total, ms) => total + ms, 0);
+      return shares.length < 2 ? '—' : shares.map((ms) => Math.round((ms / sum) * 100)).join('/');
+    };
     const medianCpu = (key: string) => {
       const sorted = [...(segmentCpu.get(key) ?? [0])].sort((a, b) => a - b);
       const middle = Math.floor(sorted.length / 2);
@@ -236,6 +246,7 @@ try {
         switchesPer(child.name, 'loopSwitches'),
         Math.round((totals.get(child.name)!.loopWaitMs * 1000) / Math.max(1, totals.get(child.name)!.requests)),
         round(totals.get(child.name)!.cpuMs / 1000 / totals.get(child.name)!.seconds, 2) ?? 0,
+        loopSplit(child.name),
         round(cpuPer(first) / cpuPer(child.name), 2) ?? 0,
         hasReference ? (round(cpuPer('reference') / cpuPer(child.name), 2) ?? 0) : '—',
         round(medianCpu(first) / medianCpu(child.name), 2) ?? 0,
@@ -247,7 +258,7 @@ try {
   const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
   const memory = children.map((child) => [child.name, processTree(child.process.pid!).length, threadsAtStart.get(child.name)!, treeThreads(child.process.pid!), mib(rssAtStart.get(child.name)!), mib(rssBytes(child.process.pid!))]);
   process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios'], memory)}\n`);
-  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
+  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
   await stores.close();

@@ -139,3 +139,17 @@ export function treeRunQueueWaitMs(pid: number): { all: number; loops: number } 
   }
   return totals;
 }
+
+/** CPU milliseconds so far of each process's main thread (its event loop), by pid. */
+export function eventLoopCpuByProcess(pid: number): Map<number, number> {
+  const byProcess = new Map<number, number>();
+  for (const each of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${each}/task/${each}/stat`, 'utf8');
+      byProcess.set(each, cpuMsOf(stat.slice(stat.lastIndexOf(')') + 2).split(' ')));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return byProcess;
+}

@@ -14,6 +14,7 @@ interface LogLine {
   readonly requestId?: string;
   readonly route?: string;
   readonly workers?: number;
+  readonly time?: string;
 }
 
 function logLines(server: ServingProcess): LogLine[] {
@@ -92,9 +93,11 @@ describe('GATEHOUSE_WORKERS=2: one instance, two worker processes (real processe
     expect(ready.map((line) => [line.worker, line.workers])).to.deep.equal([[0, 2]]);
     expect(lines.filter((line) => line.msg === 'worker ready' && line.worker !== 0).map((line) => line.worker).sort()).to.deep.equal([1, 2]);
     expect(lines.every((line) => typeof line.worker === 'number'), 'a line without its worker').to.equal(true);
-    // Worker 2 starts only once worker 1 is ready (it bootstrapped the stores alone).
-    const index = (test: (line: LogLine) => boolean) => lines.findIndex(test);
-    expect(index((line) => line.msg === 'worker starting' && line.workerId === 2)).to.be.greaterThan(index((line) => line.msg === 'worker ready' && line.worker === 1));
+    // Worker 2 starts only once worker 1 is ready (it bootstrapped the stores alone). By the lines'
+    // times, not their order: each process writes its log asynchronously (pino), so worker 1's line
+    // may reach the shared output after the supervisor's answer to it.
+    const at = (test: (line: LogLine) => boolean) => Date.parse(lines.find(test)?.time ?? '');
+    expect(at((line) => line.msg === 'worker starting' && line.workerId === 2)).to.be.at.least(at((line) => line.msg === 'worker ready' && line.worker === 1));
   });
 
   it('serves on both workers: a token one of them issued is active at the other', async () => {
