@@ -1,6 +1,6 @@
 /**
  * node bench/compare.ts [--build name=path/to/main.js ...] [--env name:SETTING=value ...] [--node-arg name:--flag ...] [--no-reference] [--scenario NAME ...]
- *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions]
+ *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions] [--idle-after S]
  *
  * A/B of Gatehouse builds on the stateless scenarios, beside the library's in-memory reference
  * (bench/reference-server.ts), in one run: every build and the reference are started at once
@@ -9,7 +9,8 @@
  * reference) in the same run; absolute numbers are only what the machine did then. A build may
  * run with workers (`--env name:GATEHOUSE_WORKERS=2`): CPU and memory are then its whole process
  * tree's (supervisor and workers), and each server's RSS idle after the start and after the
- * scenarios is printed first. Besides
+ * scenarios (and, with `--idle-after S`, after S more seconds without load, and its ratio to the
+ * idle RSS after the start) is printed first. Besides
  * requests per second it reports each server's CPU time per request (user + system, all its
  * threads, from /proc) and the stores' (FerretDB, PostgreSQL, Redis): CPU time, unlike
  * throughput, holds on a machine others are loading too. With FerretDB on PostgreSQL and
@@ -72,6 +73,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     rounds: { type: 'string' },
     'pg-transactions': { type: 'boolean' },
+    'idle-after': { type: 'string' },
   },
 });
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -256,8 +258,24 @@ try {
     log(`${scenario} done; load average ${load()}`);
   }
   const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-  const memory = children.map((child) => [child.name, processTree(child.process.pid!).length, threadsAtStart.get(child.name)!, treeThreads(child.process.pid!), mib(rssAtStart.get(child.name)!), mib(rssBytes(child.process.pid!))]);
-  process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios'], memory)}\n`);
+  const rssAfterLoad = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
+  const threadsAfterLoad = new Map(children.map((child) => [child.name, treeThreads(child.process.pid!)]));
+  const idleAfter = flags['idle-after'] === undefined ? undefined : Number(flags['idle-after']);
+  if (idleAfter !== undefined) {
+    log(`idle for ${idleAfter} s`);
+    await new Promise((resolve) => setTimeout(resolve, idleAfter * 1000));
+  }
+  const memory = children.map((child) => [
+    child.name,
+    processTree(child.process.pid!).length,
+    threadsAtStart.get(child.name)!,
+    threadsAfterLoad.get(child.name)!,
+    mib(rssAtStart.get(child.name)!),
+    mib(rssAfterLoad.get(child.name)!),
+    ...(idleAfter === undefined ? [] : [mib(rssBytes(child.process.pid!)), round(rssBytes(child.process.pid!) / rssAtStart.get(child.name)!, 2) ?? 0]),
+  ]);
+  const idleColumns = idleAfter === undefined ? [] : [`RSS MiB after ${idleAfter} s idle`, 'idle after load ÷ idle after start'];
+  process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios', ...idleColumns], memory)}\n`);
   process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
