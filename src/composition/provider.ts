@@ -32,6 +32,7 @@ import { CREATE_PROMPT } from '../oidc/interaction-policy.ts';
 import { listPromptWhileOn } from '../oidc/prompt-discovery.ts';
 import { answerRefusedRequestObjects } from '../oidc/refused-request-objects.ts';
 import { directFront } from '../oidc/direct-front.ts';
+import { answerWrongMethods } from '../oidc/wrong-method.ts';
 import { providerLocalPathStep } from '../oidc/mount.ts';
 import type { Limits } from './limits.ts';
 import type { SelfService } from './self-service.ts';
@@ -128,6 +129,15 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
       middleware: [
         ...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []),
         notFoundPage(views),
+        // A wrong method on an OAuth endpoint: JSON 405 with Allow, not the plain-text 404 (inside the page above).
+        answerWrongMethods(config.routes, {
+          token: ['POST', 'OPTIONS'],
+          introspection: ['POST', 'OPTIONS'],
+          revocation: ['POST', 'OPTIONS'],
+          userinfo: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+          jwks: ['GET', 'HEAD', 'OPTIONS'],
+          ...(config.registration ? { registration: ['POST'] } : {}),
+        }),
         ...middleware,
         // prompt=create is listed while self-registration is on (a runtime setting).
         listPromptWhileOn(CREATE_PROMPT, async () => (await selfService.signIn()).self_registration),
