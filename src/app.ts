@@ -8,6 +8,7 @@ import { markDirect } from './oidc/direct-front.ts';
 import { forwardAsIssuer, mountProvider, providerHandler } from './oidc/mount.ts';
 import { oauthEndpointAt } from './routes/match.ts';
 import type { RoutesTable } from './routes/table.ts';
+import { cookieSigner } from './http/cookie-signer.ts';
 
 export interface AppDeps {
   readonly issuer: string;
@@ -63,7 +64,8 @@ export interface GatehouseApp {
  * routes table), so a request reaches the same handler either way.
  */
 export function createApp(deps: AppDeps): GatehouseApp {
-  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.proxyHops ?? 1, keys: [...deps.cookieKeys] });
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.proxyHops ?? 1 });
+  app.keys = cookieSigner(deps.cookieKeys);
   const health = healthRoutes({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs, paths: deps.routes });
   const forwarding = { issuer: deps.issuer, trustProxy: deps.trustProxy, proxyHops: deps.proxyHops ?? 1 };
   const provider = mountProvider(deps.provider, { ...forwarding, routes: deps.routes });
