@@ -209,6 +209,7 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
         { id: 'q-space', username: 'has space', enabled: true },
         { id: 'q-long', username: 'l'.repeat(65), enabled: true },
         { id: 'q-bad-email', username: 'bad-email', email: 'not-an-email', enabled: true },
+        { id: 'q-local-email', username: 'local-admin', email: 'admin@localhost', emailVerified: true, enabled: true },
         { id: 'q-long-name', username: 'long-name', firstName: 'n'.repeat(257), enabled: true },
         { id: 'q-fine', username: 'fine-user', email: 'fine-user@quirks.test', enabled: true },
         { id: 'q-mail', username: 'mail-user@quirks.test', email: 'mail-user@quirks.test', enabled: true },
@@ -230,16 +231,21 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
       { user: 'users.0 (id q-number)', reason: 'username: must be a string' },
       { user: 'has space', reason: await adminSays({ username: 'has space' }) },
       { user: 'l'.repeat(65), reason: 'username: must be 1-64 letters, digits, ".", "_" or "-"' },
-      { user: 'bad-email', reason: await adminSays({ username: 'bad-email', email: 'not-an-email' }) },
       { user: 'long-name', reason: 'given_name: must be at most 256 characters' },
       { user: 'no-id', reason: 'id: must be a string' },
     ]);
     // A username that is an email address (Keycloak's "email as username"): a Gatehouse username
     // holds no "@", so the user gets the address's local part and signs in with the address as before.
-    expect(body.users.created).to.have.members(['fine-user', 'mail-user', 'only-username', 'fine-user-2']);
+    expect(body.users.created).to.have.members(['fine-user', 'mail-user', 'only-username', 'fine-user-2', 'bad-email', 'local-admin']);
     const users = await gatehouse.services.users.exportAll();
     const byId = (id: string) => users.find((user) => user._id === id);
-    for (const refused of ['q-number', 'q-space', 'q-long', 'q-bad-email', 'q-long-name']) expect(byId(refused), refused).to.equal(undefined);
+    for (const refused of ['q-number', 'q-space', 'q-long', 'q-long-name']) expect(byId(refused), refused).to.equal(undefined);
+    // An email the admin API refuses (Keycloak takes admin@localhost): the user is imported without it, and the report says so.
+    expect(byId('q-bad-email')).to.include({ username: 'bad-email', email: null, emailVerified: false });
+    expect(byId('q-local-email')).to.include({ username: 'local-admin', email: null, emailVerified: false });
+    const reasonFor = (name: string) => (body.unmapped as Array<{ kind: string; name: string; reason: string }>).filter((item) => item.kind === 'user' && item.name === name).map((item) => item.reason);
+    expect(reasonFor('bad-email')).to.deep.equal([`${await adminSays({ username: 'bad-email', email: 'not-an-email' })} ("not-an-email"): imported without this email`]);
+    expect(reasonFor('local-admin')).to.deep.equal([`${await adminSays({ username: 'local-admin', email: 'admin@localhost' })} ("admin@localhost"): imported without this email`]);
     expect(byId('q-mail')).to.include({ username: 'mail-user', email: 'mail-user@quirks.test' });
     expect(byId('q-mail-only')).to.include({ username: 'only-username', email: 'only-username@quirks.test', emailVerified: false });
     expect(byId('q-mail-taken')).to.include({ username: 'fine-user-2', email: 'fine-user@elsewhere.test' });
@@ -254,8 +260,9 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
       const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
       const exit = await runCli(['import', '--keycloak', file, '--dry-run'], env);
       expect(exit.code, exit.stderr).to.equal(0);
-      expect(exit.stdout).to.match(/users: 0 new, 4 updated/);
-      expect(exit.stdout).to.include('  users refused (the admin API refuses them too; the others are imported): 6\n');
+      expect(exit.stdout).to.match(/users: 0 new, 6 updated/);
+      expect(exit.stdout).to.include('  users refused (the admin API refuses them too; the others are imported): 5\n');
+      expect(exit.stdout).to.include('imported without this email');
       expect(exit.stdout).to.include('    users.0 (id q-number): username: must be a string\n');
       expect(exit.stdout).to.include('    has space: username: must be 1-64 letters, digits, ".", "_" or "-"\n');
     } finally {
