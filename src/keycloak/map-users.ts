@@ -51,7 +51,7 @@ export function mapUsers(document: Json, realm: string, roles: RealmRoles, now: 
     }
     const { username, email, givenName, familyName } = identity;
     const note = (reason: string) => unmapped.push({ kind: 'user', name: String(raw.username), reason });
-    if (identity.note !== undefined) note(identity.note);
+    for (const reason of identity.notes ?? []) note(reason);
     const userRoles = new Set<string>();
     effective({ realm: [defaultRole], client: {} }, userRoles);
     effective(roleRef(raw.realmRoles, raw.clientRoles), userRoles);

@@ -12,7 +12,9 @@ import { text, type Json } from './export-json.ts';
  * "Email as username", or users simply named by their address). A Gatehouse username holds no
  * "@" — a login with one is an email — so the user gets the address's local part as username
  * (made unique within the import) and keeps signing in with the address, which becomes their
- * email when Keycloak had none.
+ * email when Keycloak had none. An email the admin API refuses (Keycloak takes e.g.
+ * `admin@localhost`) is dropped rather than the user: the user is imported without it, noted in
+ * the report with the reason.
  */
 
 /** A user of the export that is not imported, and why (`field: message`, as the admin API words it). */
@@ -22,7 +24,7 @@ export interface RefusedUser {
 }
 
 export type UserIdentity =
-  | { readonly ok: true; readonly id: string; readonly username: string; readonly email: string | null; readonly givenName: string | null; readonly familyName: string | null; readonly note?: string }
+  | { readonly ok: true; readonly id: string; readonly username: string; readonly email: string | null; readonly givenName: string | null; readonly familyName: string | null; readonly notes?: readonly string[] }
   | { readonly ok: false; readonly refused: RefusedUser };
 
 /** The longest given or family name the admin API takes (src/accounts/accounts.ts optionalText). */
@@ -66,10 +68,12 @@ export function userIdentity(raw: Json, index: number, taken: Set<string>): User
   if (raw.email !== undefined && raw.email !== null && typeof raw.email !== 'string') return refuse('email: must be a string');
 
   let email: string | null = null;
+  // An address Gatehouse refuses (Keycloak takes e.g. admin@localhost) is dropped, not the user.
+  const dropped: string[] = [];
   const given = text(raw.email);
   if (given !== undefined && given.trim() !== '') {
     const problem = fieldProblem(() => (email = validEmail(given).toLowerCase()));
-    if (problem !== undefined) return refuse(problem);
+    if (problem !== undefined) dropped.push(`${problem} (${JSON.stringify(given)}): imported without this email`);
   }
   const names: Array<string | null> = [];
   for (const [field, value] of [['given_name', raw.firstName], ['family_name', raw.lastName]] as const) {
@@ -81,7 +85,7 @@ export function userIdentity(raw: Json, index: number, taken: Set<string>): User
 
   let username = '';
   const problem = fieldProblem(() => (username = validUsername(raw.username as string)));
-  if (problem === undefined) return { ok: true, id: raw.id, username, email, givenName, familyName };
+  if (problem === undefined) return { ok: true, id: raw.id, username, email, givenName, familyName, ...(dropped.length > 0 ? { notes: dropped } : {}) };
 
   // An email address as username: the local part, unique within the import.
   let address: string | undefined;
@@ -100,6 +104,6 @@ export function userIdentity(raw: Json, index: number, taken: Set<string>): User
     email,
     givenName,
     familyName,
-    note: `the username is an email address, which a Gatehouse username cannot be: imported as ${username} (signs in with ${username} or ${email}${before})`,
+    notes: [...dropped, `the username is an email address, which a Gatehouse username cannot be: imported as ${username} (signs in with ${username} or ${email}${before})`],
   };
 }

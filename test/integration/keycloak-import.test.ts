@@ -244,8 +244,8 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(byId('q-bad-email')).to.include({ username: 'bad-email', email: null, emailVerified: false });
     expect(byId('q-local-email')).to.include({ username: 'local-admin', email: null, emailVerified: false });
     const reasonFor = (name: string) => (body.unmapped as Array<{ kind: string; name: string; reason: string }>).filter((item) => item.kind === 'user' && item.name === name).map((item) => item.reason);
-    expect(reasonFor('bad-email')).to.deep.equal([`${await adminSays({ username: 'bad-email', email: 'not-an-email' })} ("not-an-email"): imported without this email`]);
-    expect(reasonFor('local-admin')).to.deep.equal([`${await adminSays({ username: 'local-admin', email: 'admin@localhost' })} ("admin@localhost"): imported without this email`]);
+    expect(reasonFor('bad-email')).to.include(`${await adminSays({ username: 'bad-email', email: 'not-an-email' })} ("not-an-email"): imported without this email`);
+    expect(reasonFor('local-admin')).to.include(`${await adminSays({ username: 'local-admin', email: 'admin@localhost' })} ("admin@localhost"): imported without this email`);
     expect(byId('q-mail')).to.include({ username: 'mail-user', email: 'mail-user@quirks.test' });
     expect(byId('q-mail-only')).to.include({ username: 'only-username', email: 'only-username@quirks.test', emailVerified: false });
     expect(byId('q-mail-taken')).to.include({ username: 'fine-user-2', email: 'fine-user@elsewhere.test' });
