@@ -189,6 +189,41 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
         email_verified: true,
       });
 
+      // loadUserProfile() reads Keycloak's Account REST API (GET /realms/acme/account, CORS from the app's origin).
+      const profile = await page.evaluate(async () => {
+        const kc = (globalThis as unknown as { keycloak: { loadUserProfile(): Promise<Record<string, unknown>> } }).keycloak;
+        try {
+          return { profile: await kc.loadUserProfile() };
+        } catch (error) {
+          return { error: String(error) };
+        }
+      });
+      expect(profile, JSON.stringify({ profile, warnings })).to.deep.equal({
+        profile: { id: user.id, username: 'kc-user', email: 'kc-user@acme.test', emailVerified: true, firstName: 'Kay', lastName: 'Cloak', attributes: {} },
+      });
+      const accountUrl = `${deploy.issuer}/realms/${REALM}/account`;
+      const asApp = { accept: 'application/json', origin: app.url };
+      const direct = await fetch(accountUrl, { headers: { ...asApp, authorization: `Bearer ${parsed.raw}` } });
+      expect(direct.status).to.equal(200);
+      expect(direct.headers.get('access-control-allow-origin')).to.equal(app.url);
+      expect(direct.headers.get('cache-control')).to.equal('no-store');
+      await direct.arrayBuffer();
+      // Another origin may not read it; a missing or forged token is a JSON 401, whatever the Accept header.
+      const elsewhere = await fetch(accountUrl, { headers: { ...asApp, origin: 'https://evil.example', authorization: `Bearer ${parsed.raw}` } });
+      expect(elsewhere.status).to.equal(200);
+      expect(elsewhere.headers.get('access-control-allow-origin')).to.equal(null);
+      await elsewhere.arrayBuffer();
+      for (const headers of [asApp, { ...asApp, authorization: 'Bearer not-a-token' }, { accept: 'text/html', authorization: `Bearer ${parsed.raw.slice(0, -4)}AAAA` }]) {
+        const refused = await fetch(accountUrl, { headers });
+        expect(refused.status, JSON.stringify(headers)).to.equal(401);
+        expect(refused.headers.get('www-authenticate'), JSON.stringify(headers)).to.match(/^Bearer error="invalid_token"/);
+        expect(await refused.json(), JSON.stringify(headers)).to.include({ error: 'invalid_token' });
+      }
+      // A browser navigating there still gets the account page.
+      const navigated = await fetch(accountUrl, { headers: { accept: 'text/html' }, redirect: 'manual' });
+      expect(navigated.status).to.not.equal(401);
+      await navigated.arrayBuffer();
+
       const refreshed = await page.evaluate(async () => {
         const kc = (globalThis as unknown as { keycloak: { token: string; refreshToken: string; updateToken(seconds: number): Promise<boolean> } }).keycloak;
         const before = { token: kc.token, refresh: kc.refreshToken };
@@ -205,6 +240,11 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
       expect(new URL((await logoutRequest).url()).searchParams.has('id_token_hint')).to.equal(true);
       // Nothing is clicked: the page would wait here if it asked.
       await page.waitForURL(`${app.url}/signed-out`);
+
+      // The token's session ended with the logout: the profile is refused.
+      const afterLogout = await fetch(accountUrl, { headers: { ...asApp, authorization: `Bearer ${parsed.raw}` } });
+      expect(afterLogout.status).to.equal(401);
+      expect(await afterLogout.json()).to.include({ error: 'invalid_token' });
 
       // The session is gone: the app asks for a sign-in again.
       await page.goto(`${app.url}/app/`);
