@@ -128,7 +128,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       provider: w.provider,
       ...(observability.exposure.on === 'main-port' ? { metrics: observability.scrape } : {}),
       console: composeConsole(w),
-      ...composeAccount(w, { selfService }),
+      ...composeAccount(w, { selfService, oidc }),
       interactions: signInRoutes(w, { steps, views, extraRoutes: upstream.routes }),
       selfService: selfService.routes,
       admin: adminApi(w, { oidc, observability, selfService }),

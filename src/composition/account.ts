@@ -4,6 +4,8 @@ import { ensureAccountClient } from '../clients/account-client.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { loadOnFirstRequest } from '../http/load-on-first-request.ts';
 import { endpointPath, upstreamLinkPath } from '../routes/table.ts';
+import { accountProfileApi } from '../keycloak/account-profile.ts';
+import type { OidcProvider } from './provider.ts';
 import type { SelfService } from './self-service.ts';
 import { qrSvg } from './sign-in.ts';
 import type { Wiring } from './wiring.ts';
@@ -14,10 +16,10 @@ export async function prepareAccount({ config, core, issuerOrigin }: Wiring): Pr
 }
 
 /** The account page (shell and assets) and the account API, which loads with its first request like the admin API. */
-export function composeAccount(w: Wiring, { selfService }: { selfService: SelfService }): { account: Middleware; accountApi: Middleware } {
+export function composeAccount(w: Wiring, { selfService, oidc }: { selfService: SelfService; oidc: Pick<OidcProvider, 'jwtRecords' | 'publicJwks'> }): { account: Middleware; accountApi: Middleware } {
   const { config, core, logger, secret, options, issuerOrigin } = w;
   const { services, storage } = core;
-  const account = accountPage({
+  const page = accountPage({
     path: config.routes.account,
     issuer: config.issuer,
     brandName: config.pages.brandName,
@@ -29,6 +31,19 @@ export function composeAccount(w: Wiring, { selfService }: { selfService: SelfSe
       webauthn: `${config.routes.assets}/webauthn.js`,
     },
   });
+  // Keycloak layout: keycloak-js's loadUserProfile() reads Keycloak's Account REST API where the page is.
+  const profile =
+    config.routes.layout === 'keycloak'
+      ? accountProfileApi({
+          path: config.routes.account,
+          provider: w.provider,
+          resolveToken: oidc.jwtRecords.resolver({ issuer: config.issuer, publicJwks: oidc.publicJwks }),
+          adapter: storage.adapter,
+          accounts: services.accounts,
+          now: w.clock.now,
+        })
+      : undefined;
+  const account: Middleware = profile === undefined ? page : (ctx, next) => profile(ctx, () => page(ctx, next));
   const accountApi = loadOnFirstRequest(config.routes.accountApi, async () => {
     const [{ accountApi: accountApiRouter }, { accountAuth }, { passkeyTickets }, { ownAccountOperations }] = await Promise.all([
       import('../account/api.ts'),
