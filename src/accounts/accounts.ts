@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { insertValidated } from '../storage/validated-writes.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
-import { DuplicateUserError, InvalidUserError, PasswordPolicyError, UserNotFoundError } from './errors.ts';
+import { DuplicateUserError, InvalidUserError, PasswordPolicyError, unmetRule, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import type { LastLoginWriter } from './last-login.ts';
 import type { Lockout, LoginLimiter } from './login-limiter.ts';
@@ -186,14 +186,14 @@ function toUser(doc: StoredUser): User {
 function optionalText(field: string, value: string | null | undefined): string | null {
   if (value === undefined || value === null) return null;
   const trimmed = value.trim();
-  if (trimmed.length > 256) throw new InvalidUserError(field, 'must be at most 256 characters');
+  if (trimmed.length > 256) throw new InvalidUserError(field, 'too_long', { max: 256 });
   return trimmed === '' ? null : trimmed;
 }
 
 function labels(field: string, values: readonly string[] | undefined): string[] {
   const cleaned = (values ?? []).map((value) => value.trim());
   if (cleaned.some((value) => value === '' || value.length > 128)) {
-    throw new InvalidUserError(field, 'entries must be 1-128 characters');
+    throw new InvalidUserError(field, 'entries_length');
   }
   return [...new Set(cleaned)];
 }
@@ -263,7 +263,7 @@ export function createAccounts({
     if (result.matchedCount === 0) throw new UserNotFoundError(id);
   }
 
-  const historyRefusal = (policy: PasswordPolicy) => new PasswordPolicyError([{ rule: 'history', limit: policy.history, message: `must not be one of the last ${policy.history} passwords` }]);
+  const historyRefusal = (policy: PasswordPolicy) => new PasswordPolicyError([unmetRule('history', policy.history)]);
 
   /** The policy in force, for this user: compared with their own name, address and earlier passwords only. */
   async function checkNew(id: string, password: string): Promise<{ policy: PasswordPolicy; doc: StoredUser }> {

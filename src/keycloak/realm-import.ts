@@ -52,7 +52,7 @@ export interface KeycloakImportPlan {
 /** Turns a realm export into an import plan; throws KeycloakExportError when the document is not one. */
 export function planKeycloakImport(document: unknown, now: Date = new Date()): KeycloakImportPlan {
   if (!isObject(document) || typeof document.realm !== 'string' || !Array.isArray(document.users ?? [])) {
-    throw new KeycloakExportError('not a Keycloak realm export (expected a JSON object with "realm", as written by kc.sh export)');
+    throw new KeycloakExportError('not_keycloak_export');
   }
   const realm = document.realm;
   const unmapped: UnmappedItem[] = [];
