@@ -180,7 +180,8 @@ export const clientUpdateSchema = z
     token_claims: common.token_claims.nullable().optional(),
   })
   .strict()
-  .refine((patch) => Object.keys(patch).length > 0, says('nothing_to_change'))
+  // Only once the fields themselves are fine: an unknown field is not "nothing to change".
+  .refine((patch) => Object.keys(patch).length > 0, { ...says('nothing_to_change'), when: (payload) => payload.issues.length === 0 })
   .meta({ minProperties: 1 });
 
 export type ClientCreate = z.output<typeof clientCreateSchema>;

@@ -18,8 +18,9 @@ export const text = (value: unknown): string | undefined => (typeof value === 's
 export const strings = (value: unknown): string[] => list(value).filter((item): item is string => typeof item === 'string');
 
 export class KeycloakExportError extends InvalidRequestError {
-  constructor(code: ProblemCode) {
-    const detail = fieldProblem('', code);
+  /** `path`: the member at fault (`realm`), or '' for the document as a whole. */
+  constructor(code: ProblemCode, path = '') {
+    const detail = fieldProblem(path, code);
     super(detail.message, [detail]);
   }
 }

@@ -19,7 +19,7 @@ export const MFA_ENV: Readonly<Record<keyof MfaSettings, RuntimeSettingName>> = 
 };
 
 // The same names users carry (src/accounts/accounts.ts: 1-128 characters); they need not exist yet.
-const names = (kind: string) =>
+const names = () =>
   z
     .array(z.string().trim().min(1).max(128))
     .max(100)
@@ -28,8 +28,8 @@ const names = (kind: string) =>
     .optional();
 
 export const mfaPatchSchema = z.strictObject({
-  mfa_required_roles: names('role'),
-  mfa_required_groups: names('group'),
+  mfa_required_roles: names(),
+  mfa_required_groups: names(),
 });
 
 /** Each setting's field in the configuration's mfa section and in the MFA policy. */
