@@ -1,5 +1,5 @@
 import { ZodError, type core } from 'zod';
-import { PROBLEMS, type Problem, type ProblemCode } from './problems.ts';
+import { PROBLEMS, problemText, type Problem, type ProblemCode } from './problems.ts';
 import { fieldProblem, GatehouseError, InvalidRequestError, type ErrorDetail } from './gatehouse-error.ts';
 import { asStoreError, StoreUnavailableError } from './store-unavailable.ts';
 import { UnstorableTextError } from './unstorable-text.ts';
@@ -21,8 +21,8 @@ const CODES: Readonly<Record<number, string>> = {
 const TYPES: Readonly<Record<string, ProblemCode>> = { boolean: 'not_boolean', number: 'not_number', int: 'not_integer', bigint: 'not_integer', string: 'not_text', array: 'not_list', tuple: 'not_list', object: 'not_object', record: 'not_object' };
 const FORMATS: Readonly<Record<string, ProblemCode>> = { url: 'not_url', email: 'not_email', datetime: 'not_datetime' };
 
-/** Whether an invalid_type issue is about a missing value (zod's English says so; it carries no input unless asked). */
-const missing = (issue: core.$ZodIssueInvalidType) => (issue as { input?: unknown }).input === undefined && / received undefined$/.test(issue.message);
+/** Whether an invalid_type issue is about a missing value: its input (an error map sees it), else zod's English, which a finished issue keeps instead. */
+const missing = (issue: core.$ZodIssueInvalidType) => ('input' in issue ? issue.input === undefined : / received undefined$/.test(issue.message));
 
 /**
  * The problem a zod issue describes. Zod's own checks are named by the issue's shape (its kind,
@@ -59,6 +59,15 @@ export function issueProblem(issue: core.$ZodIssue): Problem {
       return { code: 'invalid' };
   }
 }
+
+/**
+ * An error map for a parse whose messages are shown as they are (the configuration's): our text
+ * for zod's own checks; a schema's own message still wins (zod asks the schema's map first).
+ */
+export const problemErrorMap = (issue: core.$ZodRawIssue): string => {
+  const { code, params } = issueProblem(issue as core.$ZodIssue);
+  return problemText(code, params);
+};
 
 /** One detail per zod issue, its message made from its problem's code (zod's own English never reaches a caller). */
 export function zodDetails(error: ZodError): ErrorDetail[] {

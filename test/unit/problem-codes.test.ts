@@ -7,6 +7,7 @@ import { ApiConflictError } from '../../src/apis/registry.ts';
 import { DuplicateUserError, PasswordPolicyError, UserNotFoundError } from '../../src/accounts/errors.ts';
 import { unmetRules } from '../../src/accounts/password-policy.ts';
 import { ClientConflictError } from '../../src/clients/repository.ts';
+import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import { redirectUriProblem } from '../../src/clients/redirect-uris.ts';
 import { ConflictError, GatehouseError, invalid, NotFoundError } from '../../src/errors/gatehouse-error.ts';
 import { normalizeError } from '../../src/errors/normalize.ts';
@@ -165,5 +166,18 @@ describe('problem codes (src/errors/problems.ts)', () => {
     }
     expect(body.error_description).to.equal('name: must not be empty; ttl: must be a whole number; port: must be a number; on: must be true or false; format: must be one of jwt, opaque; tags: must have at most 2 entries; at: must be a date and time such as 2026-01-31T09:00:00Z; id: is required; nested.n: must be at least 1; spaced: no spaces; odd: is not valid; extra: unknown field');
     expect(Object.keys(PROBLEMS)).to.have.length(PROBLEM_CODES.length);
+  });
+
+  it("configuration errors (the server's and the CLI's first lines) say our text for zod's own checks, and keep a setting's own", () => {
+    let refused: unknown;
+    try {
+      loadConfig({ env: { NODE_ENV: 'test', GATEHOUSE_BRAND_NAME: '   ', PORT: 'abc', GATEHOUSE_PROXY_HOPS: '1.5' }, readFile: () => { throw new Error('no files here'); } });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).to.be.instanceOf(ConfigError);
+    const problems = (refused as ConfigError).problems;
+    expect(problems).to.include.members(['GATEHOUSE_BRAND_NAME: must not be empty', 'PORT: must be a port number', 'GATEHOUSE_PROXY_HOPS: must be a whole number']);
+    for (const problem of problems) expect(problem).to.not.match(/Invalid|expected|received|Too (big|small)/);
   });
 });
