@@ -562,7 +562,7 @@ describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
       expect(digits.status).to.equal(400);
       expect(digits.body.details).to.deep.equal([{ path: 'otp_digits', message: 'must be one of 6, 8', code: 'one_of', params: { values: '6, 8' } }]);
       const period = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_period: 45 });
-      expect(period.body.details).to.deep.equal([{ path: 'otp_period', message: 'must be 30 or 60 seconds', code: 'one_of', params: { values: '30, 60' } }]);
+      expect(period.body.details).to.deep.equal([{ path: 'otp_period', message: 'must be one of 30, 60', code: 'one_of', params: { values: '30, 60' } }]);
       const algorithm = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_algorithm: 'MD5' });
       expect(algorithm.body.details).to.deep.equal([{ path: 'otp_algorithm', message: 'must be one of SHA1, SHA256, SHA512', code: 'one_of', params: { values: 'SHA1, SHA256, SHA512' } }]);
       const window = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_look_ahead: 11 });
