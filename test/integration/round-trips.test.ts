@@ -22,7 +22,7 @@ const MONGO_WRITES = new Set(['insert', 'update', 'delete', 'findAndModify']);
  * sessions were used, src/sessions/devices.ts). Their
  * timer may fire inside a counted request, so they are not part of a request's budget.
  */
-const BATCHED = new Set(['insert audit_events', 'update user_sign_ins', 'update session_devices']);
+const BATCHED = new Set(['insert audit_events', 'update user_sign_ins', 'update session_devices', 'insert session_devices']);
 
 function requestWrites(trace: readonly string[]): number {
   return trace.filter((entry) => MONGO_WRITES.has(entry.split(' ')[0]!) && !BATCHED.has(entry)).length;
@@ -186,7 +186,9 @@ describe('store round trips per request (counted on the connections)', function 
     // A login with @ is looked up as an email and as a username at once (accounts.ts): two reads,
     // made whether or not the email exists.
     const userReads = login.includes('@') ? ['find users', 'find users'] : ['find users'];
-    expect(mongoCommands, trace.join(', ')).to.deep.equal([...userReads, 'update oidc_grant', 'update oidc_refresh_token', 'update oidc_session']);
+    // The session (with its uid copy), the grant and the refresh token are new: one insert each,
+    // not an upsert (FerretDB runs an upsert as a read and a write; mongo-adapter.ts justMade).
+    expect(mongoCommands, trace.join(', ')).to.deep.equal([...userReads, 'insert oidc_grant', 'insert oidc_refresh_token', 'insert oidc_session']);
     // The client-authentication gate reads its failure counter in one transaction, unless it saw
     // this client succeed less than a second ago (attempt-limits.ts): either that, or nothing.
     const gate = sent.filter((entry) => entry.endsWith(' gh_attempts_client_auth') || entry.endsWith(' -'));
@@ -266,6 +268,24 @@ describe('store round trips per request (counted on the connections)', function 
     const user = await gatehouse.services.accounts.findByLogin(username);
     expect(user?.lastLoginAt ?? null, 'the user document keeps no sign-in time').to.equal(null);
     expect((await gatehouse.services.users.withLastSignIn(user!)).lastLoginAt).to.be.instanceOf(Date);
+  });
+
+  /**
+   * Where a session was used (src/sessions/devices.ts), batched: a sign-in in a browser without a
+   * session makes a new one, whose row cannot exist yet — an insert (FerretDB: one transaction
+   * for the whole batch's new rows), not an upsert statement per session (a read and a write).
+   */
+  it('notes the device of a new sign-in session with an insert, not an upsert', async function () {
+    await signIn();
+    mongoTrace.length = 0;
+    counting = true;
+    try {
+      await gatehouse.flushBatchedWrites();
+    } finally {
+      counting = false;
+    }
+    const devices = mongoTrace.filter((entry) => entry.endsWith(' session_devices'));
+    expect(devices, mongoTrace.join(', ')).to.deep.equal(['insert session_devices']);
   });
 
   /**

@@ -86,7 +86,11 @@ describe('GATEHOUSE_WORKERS=2: one instance, two worker processes (real processe
   const introspect = (accessToken: string) =>
     once(`${server!.url}/token/introspection`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(accessToken)}` });
 
-  it('the supervisor says "gatehouse ready" once, for both workers; every line names its worker (0 = the supervisor)', () => {
+  it('the supervisor says "gatehouse ready" once, for both workers; every line names its worker (0 = the supervisor)', async () => {
+    // A worker's own "worker ready" line travels through its stdout pipe, the supervisor's
+    // "gatehouse ready" follows its IPC message: the second can be read before the first.
+    const workersReady = () => logLines(server!).filter((line) => line.msg === 'worker ready' && line.worker !== 0).length;
+    await within(20_000, async () => workersReady() >= 2);
     const lines = logLines(server!);
     const ready = lines.filter((line) => line.msg === 'gatehouse ready');
     expect(ready.map((line) => [line.worker, line.workers])).to.deep.equal([[0, 2]]);
