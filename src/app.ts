@@ -9,6 +9,7 @@ import { forwardAsIssuer, mountProvider, providerHandler } from './oidc/mount.ts
 import { oauthEndpointAt } from './routes/match.ts';
 import type { RoutesTable } from './routes/table.ts';
 import { cookieSigner } from './http/cookie-signer.ts';
+import { originForm } from './http/origin-form.ts';
 
 export interface AppDeps {
   readonly issuer: string;
@@ -87,8 +88,10 @@ export function createApp(deps: AppDeps): GatehouseApp {
   const pages = app.callback();
   const forward = forwardAsIssuer(forwarding);
   const listener: RequestListener = (req, res) => {
+    // An absolute-form target is served as its origin form: its host is never ours to build on.
+    if (req.url !== undefined && req.url.charCodeAt(0) !== 47 /* / */) req.url = originForm(req.url);
     const url = req.url ?? '';
-    // Koa's ctx.path for an origin-form target; anything else (absolute-form, '*') takes the app.
+    // Koa's ctx.path for an origin-form target; anything else ('*') takes the app.
     const query = url.indexOf('?');
     const endpoint = url.charCodeAt(0) === 47 /* / */ ? oauthEndpointAt(deps.routes, query === -1 ? url : url.slice(0, query)) : undefined;
     if (endpoint === undefined) return void pages(req, res);

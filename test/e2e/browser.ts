@@ -38,12 +38,15 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-// The shared browser ends with the run (a root-level hook: this module is loaded by mocha).
-after(async () => {
+/** Closes the shared browser: at the end of a mocha run (the hook below), or by a script that used it (scripts/screenshots.ts). */
+export async function closeSharedBrowser(): Promise<void> {
   const browser = await shared?.catch(() => undefined);
   shared = undefined;
   await browser?.close();
-});
+}
+
+// Under mocha the shared browser ends with the run (a root-level hook); a plain script has no `after` and closes it itself.
+if (typeof after === 'function') after(closeSharedBrowser);
 
 export const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 

@@ -233,6 +233,44 @@ describe('store round trips per request (counted on the connections)', function 
     await expectExactSignIn(email);
   });
 
+  /**
+   * An authorization through an existing session (single sign-on, or an app asking again): the
+   * first-party client's remembered grant already covers it, so it is not written again
+   * (src/oidc/grant-policy.ts) — before, every such /auth upserted the unchanged grant and audited a
+   * consent. A request for more scope still widens and writes it.
+   */
+  it('an authorization with a session writes the grant only when it grows', async function () {
+    const agent = new UserAgent();
+    const authorize = async (scope: string) => {
+      const query = new URLSearchParams({ client_id: web.clientId, response_type: 'code', scope, redirect_uri: REDIRECT_URI });
+      let url = `${issuer}/auth?${query}`;
+      let response = await agent.request(url);
+      while (response.status >= 300 && response.status < 400) {
+        url = new URL(response.headers.get('location')!, url).toString();
+        if (url.startsWith(REDIRECT_URI)) return new URL(url).searchParams.get('code');
+        response = await agent.request(url);
+      }
+      const login = formsOf(await response.text()).find((form) => form.action.endsWith('/login'));
+      let next = await agent.postForm(new URL(login!.action, url).toString(), { ...login!.fields, login: username, password: PASSWORD, remember: 'yes' });
+      while (next.status >= 300 && next.status < 400) {
+        url = new URL(next.headers.get('location')!, url).toString();
+        if (url.startsWith(REDIRECT_URI)) return new URL(url).searchParams.get('code');
+        next = await agent.request(url);
+      }
+      throw new Error(`no code: ${next.status}`);
+    };
+    expect(await authorize('openid profile')).to.be.a('string');
+    const again = await count(() => authorize('openid profile'));
+    expect(again.result).to.be.a('string');
+    expect(again.trace.filter((entry) => entry.endsWith(' oidc_grant')), again.trace.join(', ')).to.deep.equal([]);
+    const tokens = await token({ grant_type: 'authorization_code', code: again.result!, redirect_uri: REDIRECT_URI });
+    expect(tokens.scope).to.equal('openid profile');
+    const wider = await count(() => authorize('openid profile email'));
+    // Written (within seconds of its creation here: an insert refused, then the upsert; mongo-adapter.ts justMade).
+    expect(wider.trace.filter((entry) => entry.endsWith(' oidc_grant')), wider.trace.join(', ')).to.include('update oidc_grant');
+    expect((await token({ grant_type: 'authorization_code', code: wider.result!, redirect_uri: REDIRECT_URI })).scope).to.equal('openid profile email');
+  });
+
   /** `/auth` and the sign-in page on a warm instance: the upstream providers' buttons come from the instance's copy. */
   it('the sign-in page (/auth → page) reads nothing from MongoDB', async function () {
     await signIn();
