@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CONSOLE_CLIENT_ID } from '../src/clients/console-client.ts';
 import { totpCode } from '../src/mfa/totp.ts';
-import { launchChromium, seriousViolations } from '../test/e2e/browser.ts';
+import { closeChromium, launchChromium, seriousViolations } from '../test/e2e/browser.ts';
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
 import { startInbox } from '../test/helpers/smtp-inbox.ts';
 
@@ -98,7 +98,6 @@ async function main(): Promise<void> {
   });
   const gatehouse = await deploy.start();
   const issuer = deploy.issuer;
-  let browser: Browser | undefined;
   try {
     const cast = await seed(gatehouse);
     const web = await relyingParty(issuer, cast.web.clientId, cast.web.secret);
@@ -110,7 +109,7 @@ async function main(): Promise<void> {
     const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { device_authorization_endpoint: string };
     const deviceEndpoint = discovery.device_authorization_endpoint;
     const operator = await gatehouse.services.accounts.createUser({ username: 'operator', password: PASSWORD, email: 'operator@example.com', emailVerified: true, name: 'Ada Operator', roles: ['admin'] });
-    browser = await launchChromium();
+    const browser = await launchChromium();
 
     for (const locale of LOCALES) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -241,7 +240,8 @@ async function main(): Promise<void> {
       await browserApps(browser, issuer, locale, operator.id);
     }
   } finally {
-    await browser?.close();
+    // The handle's close() leaves the shared browser running; this process must end it.
+    await closeChromium();
     await gatehouse.close();
     // Reported, not thrown: a failed clean-up must not hide what went wrong in the sweep.
     await deploy.drop().catch((error: unknown) => console.error('could not drop the sweep database:', error));
