@@ -64,6 +64,31 @@ export async function recycleDatabase(uri: string): Promise<void> {
   }
 }
 
+/**
+ * A database for one describe block: taken in the block's before hook (an emptied one, or a fresh
+ * one with `fresh: true` for a test of what a first start does on a new database) and given back
+ * emptied once the block's own after hooks have run (they may still close connections to it).
+ * Read `uri` inside the block's hooks and tests.
+ */
+export function databaseForSuite(label: string, options: { fresh?: boolean } = {}): { readonly uri: string } {
+  let uri: string | undefined;
+  before(function () {
+    const taken = options.fresh === true ? freshDatabaseUri(label) : emptyDatabaseUri(label);
+    uri = taken;
+    // Appended now, so it runs after every after hook the block registered.
+    this.test?.parent?.afterAll(`give the ${label} database back`, async () => {
+      uri = undefined;
+      await recycleDatabase(taken);
+    });
+  });
+  return {
+    get uri(): string {
+      if (uri === undefined) throw new Error(`databaseForSuite: the ${label} database read outside the block that takes it`);
+      return uri;
+    },
+  };
+}
+
 export function randomSecret(): string {
   return randomBytes(32).toString('base64url');
 }

@@ -1,10 +1,7 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { FAST_HASHING, seed, type Seeded } from '../helpers/e2e.ts';
-import { startInstance } from '../helpers/instance.ts';
+import { instanceForSuite, seed, type Seeded } from '../helpers/e2e.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const GENERATED_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -18,30 +15,15 @@ const GENERATED_ID = /^[A-Za-z0-9._-]{8,64}$/;
  */
 describe('OAuth endpoints on the short path: request id, headers, log line, metrics', function () {
   this.timeout(60_000);
+  const logs = captureLogs('info');
+  const edge = instanceForSuite('oauth_edge', { logger: logs.logger });
   let gatehouse: RunningGatehouse;
-  let mongodbUri: string;
   let issuer: string;
   let cast: Seeded;
-  const logs = captureLogs('info');
 
   before(async function () {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    mongodbUri = freshDatabaseUri('oauth_edge');
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: serviceUrls().redisUrl,
-      secret: randomSecret(),
-      issuer,
-      logger: logs.logger,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_PREFIX: `gh-edge-${port}:` },
-    });
+    ({ gatehouse, deploy: { issuer } } = edge);
     cast = await seed(gatehouse);
-  });
-
-  after(async function () {
-    await gatehouse?.close();
-    await dropDatabase(mongodbUri);
   });
 
   const basic = () => `Basic ${Buffer.from(`${encodeURIComponent(cast.service.clientId)}:${encodeURIComponent(cast.service.secret)}`).toString('base64')}`;
