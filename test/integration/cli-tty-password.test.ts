@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import { CLI, childEnv, outputOf, runCli } from '../helpers/process.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 const FAST = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_HASH_POOL_SIZE: '1' };
 
@@ -49,12 +49,12 @@ async function onTerminal(args: string[], env: Record<string, string>, keys: str
 describe('gatehouse CLI --password-stdin typed at a terminal (pseudo-terminal, real stores)', function () {
   // Two CLI processes on a busy 2-core machine.
   this.timeout(120_000);
-  const uri = freshDatabaseUri('cli_tty');
-  const env = { NODE_ENV: 'test', MONGODB_URI: uri, GATEHOUSE_SECRET: randomSecret(), GATEHOUSE_ISSUER: 'http://127.0.0.1:1', ...FAST };
-  after(() => dropDatabase(uri));
+  const database = databaseForSuite('cli_tty');
+  const secret = randomSecret();
+  const env = () => ({ NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: 'http://127.0.0.1:1', ...FAST });
 
   it('prompts on the terminal, does not echo what is typed (backspace edits it) and creates the user', async () => {
-    const term = await onTerminal(['users', 'create', '--username', 'tty-alice', '--password-stdin', '--json'], env, 'secret-tty-passwordX\x7f-9\r');
+    const term = await onTerminal(['users', 'create', '--username', 'tty-alice', '--password-stdin', '--json'], env(), 'secret-tty-passwordX\x7f-9\r');
     expect(term.typed, term.screen).to.equal(true);
     expect(term.code, term.screen).to.equal(0);
     expect(term.screen).to.include('Password');
@@ -64,11 +64,11 @@ describe('gatehouse CLI --password-stdin typed at a terminal (pseudo-terminal, r
   });
 
   it('Ctrl-C aborts with a non-zero exit and creates nothing', async () => {
-    const term = await onTerminal(['users', 'create', '--username', 'tty-bob', '--password-stdin', '--json'], env, 'half-typed\x03');
+    const term = await onTerminal(['users', 'create', '--username', 'tty-bob', '--password-stdin', '--json'], env(), 'half-typed\x03');
     expect(term.typed, term.screen).to.equal(true);
     expect(term.code, term.screen).to.equal(130);
     expect(term.screen).not.to.include('half-typed');
-    const listed = await runCli(['users', 'list', '--json'], env);
+    const listed = await runCli(['users', 'list', '--json'], env());
     expect((JSON.parse(listed.stdout) as { users: Array<{ username: string }> }).users.map((u) => u.username)).to.deep.equal(['tty-alice']);
   });
 });
