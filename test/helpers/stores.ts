@@ -65,21 +65,35 @@ export async function recycleDatabase(uri: string): Promise<void> {
 }
 
 /**
- * A database for one describe block: taken in the block's before hook (an emptied one, or a fresh
- * one with `fresh: true` for a test of what a first start does on a new database) and given back
- * emptied once the block's own after hooks have run (they may still close connections to it).
- * Read `uri` inside the block's hooks and tests.
+ * Databases a describe block takes as its tests go (`take(label)` in a hook or test): each an
+ * emptied one, or a fresh one with `fresh: true` for a test of what a first start does on a new
+ * database (its indexes, several instances creating them at once). All are given back emptied
+ * once the block's own after hooks have run (they may still close connections to them).
  */
-export function databaseForSuite(label: string, options: { fresh?: boolean } = {}): { readonly uri: string } {
-  let uri: string | undefined;
+export function databasesForSuite(): (label: string, options?: { fresh?: boolean }) => string {
+  const taken: string[] = [];
   before(function () {
-    const taken = options.fresh === true ? freshDatabaseUri(label) : emptyDatabaseUri(label);
-    uri = taken;
     // Appended now, so it runs after every after hook the block registered.
-    this.test?.parent?.afterAll(`give the ${label} database back`, async () => {
-      uri = undefined;
-      await recycleDatabase(taken);
+    this.test?.parent?.afterAll('give the databases back', async () => {
+      for (const uri of taken.splice(0)) await recycleDatabase(uri);
     });
+  });
+  return (label, options = {}) => {
+    const uri = options.fresh === true ? freshDatabaseUri(label) : emptyDatabaseUri(label);
+    taken.push(uri);
+    return uri;
+  };
+}
+
+/** One database for a describe block (databasesForSuite), taken in its before hook; read `uri` inside the block. */
+export function databaseForSuite(label: string, options: { fresh?: boolean } = {}): { readonly uri: string } {
+  const take = databasesForSuite();
+  let uri: string | undefined;
+  before(() => {
+    uri = take(label, options);
+  });
+  after(() => {
+    uri = undefined;
   });
   return {
     get uri(): string {

@@ -4,7 +4,7 @@ import { bruteForceGroup, type BruteForceSettings } from '../../src/settings/bru
 import { openSettingsNotices } from '../../src/settings/notices.ts';
 import { openSettingsStore, type SettingsStore } from '../../src/settings/store.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 const ROUNDS = 30;
 
@@ -16,7 +16,7 @@ const ROUNDS = 30;
  */
 describe('concurrent runtime settings changes (real MongoDB-wire server)', function () {
   this.timeout(120_000);
-  const uri = freshDatabaseUri('settings_write_race');
+  const database = databaseForSuite('settings_write_race');
   const configured: BruteForceSettings = {
     lockout_threshold: 5,
     lockout_account_threshold: 20,
@@ -30,7 +30,7 @@ describe('concurrent runtime settings changes (real MongoDB-wire server)', funct
   let second: SettingsStore<BruteForceSettings>;
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     const logger = { warn: () => {} };
     const open = async () =>
       openSettingsStore(bruteForceGroup, {
@@ -45,7 +45,6 @@ describe('concurrent runtime settings changes (real MongoDB-wire server)', funct
   });
   after(async () => {
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it(`keeps both of two changes to different settings made at once (${ROUNDS} rounds)`, async () => {

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { expect } from 'chai';
 import { runCli, runMain, serveMain, type ServingProcess } from '../helpers/process.ts';
 import { within } from '../helpers/poll.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const API = 'https://inventory.example.com';
 
@@ -14,6 +14,7 @@ interface LogLine {
   readonly requestId?: string;
   readonly route?: string;
   readonly workers?: number;
+  readonly time?: string;
 }
 
 function logLines(server: ServingProcess): LogLine[] {
@@ -43,13 +44,13 @@ function once(url: string, options: { method?: string; headers?: Record<string, 
 
 describe('GATEHOUSE_WORKERS=2: one instance, two worker processes (real processes and stores)', function () {
   this.timeout(240_000);
-  const mongodbUri = freshDatabaseUri('workers');
+  const database = databaseForSuite('workers');
   const secret = randomSecret();
   const env = (extra: Record<string, string> = {}) => ({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
-    MONGODB_URI: mongodbUri,
+    MONGODB_URI: database.uri,
     REDIS_URL: serviceUrls().redisUrl,
     GATEHOUSE_REDIS_PREFIX: `workers-${secret.slice(0, 8)}:`,
     GATEHOUSE_SECRET: secret,
@@ -69,7 +70,6 @@ describe('GATEHOUSE_WORKERS=2: one instance, two worker processes (real processe
   });
   after(async () => {
     await server?.stop('SIGKILL');
-    await dropDatabase(mongodbUri);
   });
 
   /** Which worker wrote the request log line of this request id (waits for the line). */
@@ -92,9 +92,11 @@ describe('GATEHOUSE_WORKERS=2: one instance, two worker processes (real processe
     expect(ready.map((line) => [line.worker, line.workers])).to.deep.equal([[0, 2]]);
     expect(lines.filter((line) => line.msg === 'worker ready' && line.worker !== 0).map((line) => line.worker).sort()).to.deep.equal([1, 2]);
     expect(lines.every((line) => typeof line.worker === 'number'), 'a line without its worker').to.equal(true);
-    // Worker 2 starts only once worker 1 is ready (it bootstrapped the stores alone).
-    const index = (test: (line: LogLine) => boolean) => lines.findIndex(test);
-    expect(index((line) => line.msg === 'worker starting' && line.workerId === 2)).to.be.greaterThan(index((line) => line.msg === 'worker ready' && line.worker === 1));
+    // Worker 2 starts only once worker 1 is ready (it bootstrapped the stores alone). Compared by
+    // the lines' times, not their order: the processes share one pipe, and worker 1's line (written
+    // before it tells the supervisor) may reach it after the supervisor's answer.
+    const at = (test: (line: LogLine) => boolean) => Date.parse(lines.find(test)?.time ?? 'missing');
+    expect(at((line) => line.msg === 'worker starting' && line.workerId === 2)).to.be.at.least(at((line) => line.msg === 'worker ready' && line.worker === 1));
   });
 
   it('serves on both workers: a token one of them issued is active at the other', async () => {
