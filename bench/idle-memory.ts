@@ -20,7 +20,7 @@ import { formsOf, UserAgent } from '../test/helpers/browserless.ts';
 import { REDIRECT_URI } from './lib/fixture.ts';
 import { authorizationUrl, completeSignIn } from './lib/flows.ts';
 import { seed } from './lib/seed.ts';
-import { benchServicesUp, freePort } from './lib/services.ts';
+import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { median } from './lib/stats.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
@@ -225,6 +225,7 @@ try {
 } finally {
   await resetStores(stores, prefix);
   await stores.close();
+  benchServices('down');
 }
 
 for (const [build] of builds) {

@@ -23,7 +23,7 @@ import { runOnce } from './lib/load.ts';
 import { scenarioRequest, TOKEN_SCENARIOS } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
-import { benchServicesUp, freePort } from './lib/services.ts';
+import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { storesCpuMs } from './lib/stores-cpu.ts';
@@ -121,6 +121,7 @@ try {
   await child.stop();
   await resetStores(stores, prefix);
   await stores.close();
+  benchServices('down');
 }
 
 interface ProfileNode {

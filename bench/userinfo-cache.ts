@@ -15,7 +15,7 @@ import { startGatehouseProcess, startReference, type Child } from './lib/childre
 import { completeSignIn, postToken } from './lib/flows.ts';
 import { measureAlternating, type Target } from './lib/load.ts';
 import { seed } from './lib/seed.ts';
-import { benchServicesUp, freePort } from './lib/services.ts';
+import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { commandCounts, gatehouseStoreSettings, openStores, perRequest, resetStores } from './lib/storage.ts';
 import { usageOnHelp } from './lib/usage.ts';
@@ -82,4 +82,5 @@ try {
 } finally {
   await Promise.all(children.map((child) => child.stop()));
   await stores.close();
+  benchServices('down');
 }

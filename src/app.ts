@@ -1,12 +1,11 @@
+import type { RequestListener } from 'node:http';
 import Koa, { type Middleware } from 'koa';
-import compose from 'koa-compose';
 import type { Router, RouterMiddleware } from '@koa/router';
 import type Provider from 'oidc-provider';
-import { requestEdge } from './http/edge.ts';
-import type { RequestObserver } from './http/request-log.ts';
 import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
-import { mountProvider } from './oidc/mount.ts';
+import { markDirect } from './oidc/direct-front.ts';
+import { forwardAsIssuer, mountProvider, providerHandler } from './oidc/mount.ts';
 import { isOAuthEndpoint } from './routes/match.ts';
 import type { RoutesTable } from './routes/table.ts';
 
@@ -20,6 +19,8 @@ export interface AppDeps {
   /** Same keys as the provider's cookies, so both sign and verify alike. */
   readonly cookieKeys: readonly string[];
   readonly logger: Logger;
+  /** What every request passes first (src/http/edge.ts); the provider runs the same one for the OAuth endpoints (src/oidc/direct-front.ts). */
+  readonly edge: Middleware;
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   readonly readinessTimeoutMs: number;
   readonly provider: () => Provider;
@@ -27,11 +28,8 @@ export interface AppDeps {
   readonly interactions?: Router;
   /** Self-service pages outside a sign-in (password reset). */
   readonly selfService?: Router;
-  /** Extra img-src sources for the pages (the operator's logo origin). */
-  readonly imageSources?: readonly string[];
   /** /metrics, when served on the main port. */
   readonly metrics?: Router;
-  readonly observeRequest?: RequestObserver;
   /** The admin web console (routes.console): its page and assets. */
   readonly console?: Middleware;
   /** The account page (routes.account): its page and assets. */
@@ -42,41 +40,58 @@ export interface AppDeps {
   readonly admin?: RouterMiddleware;
   /** Pages answered in front of the provider (the 404 page, language switch, Keycloak's session-status pages); never on the OAuth endpoints. */
   readonly pagesBeforeProvider?: readonly Middleware[];
-  /** Runs right before the provider on every provider path, the OAuth endpoints' included (the gates, the JWT swaps). */
+  /** Runs right before the provider on the provider paths the app routes (the gates, the JWT swaps); the provider runs them itself for the OAuth endpoints. */
   readonly beforeProvider?: readonly Middleware[];
 }
 
+export interface GatehouseApp {
+  /** Gatehouse's Koa app: the pages, admin API, health and metrics, and the provider paths that are not OAuth endpoints. */
+  readonly koa: Koa;
+  /** The HTTP server's request listener: the OAuth endpoints straight to the provider, everything else to the Koa app. */
+  readonly listener: RequestListener;
+}
+
 /**
- * The HTTP pipeline, top to bottom: the edge (request id, access log and metrics, security
- * headers, the error mapper: src/http/edge.ts), then one of two chains. The OAuth endpoints
- * that machines call at volume (token, introspection, revocation, userinfo, JWKS, discovery:
- * isOAuthEndpoint) go straight to the gates and the provider; every other path walks the page
- * routers (health, metrics, hosted pages, console, account, admin API, the pages in front of
- * the provider) first. None of those routers serves an OAuth endpoint's path (both come from
- * the one routes table), so a request reaches the same handler either way; the OAuth requests
- * just skip a dozen path matches that could not succeed.
+ * The HTTP pipeline, top to bottom. The OAuth endpoints that machines call at volume (token,
+ * introspection, revocation, userinfo, JWKS, discovery: isOAuthEndpoint) go from the HTTP server
+ * straight to the provider's own Koa app, one Koa context per request: the provider runs the edge
+ * (request id, access log and metrics, security headers, the error mapper: src/http/edge.ts) and
+ * the gates as its outermost middleware for them (src/oidc/direct-front.ts). Every other request
+ * enters Gatehouse's Koa app: the edge, then the page routers (health, metrics, hosted pages,
+ * console, account, admin API, the pages in front of the provider), then the gates and the
+ * provider mount. None of those routers serves an OAuth endpoint's path (both come from the one
+ * routes table), so a request reaches the same handler either way.
  */
-export function createApp(deps: AppDeps): Koa {
+export function createApp(deps: AppDeps): GatehouseApp {
   const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.proxyHops ?? 1, keys: [...deps.cookieKeys] });
   const health = healthRoutes({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs, paths: deps.routes });
-  const provider = mountProvider(deps.provider, { issuer: deps.issuer, trustProxy: deps.trustProxy, routes: deps.routes });
-  const toProvider = [...(deps.beforeProvider ?? []), provider];
+  const forwarding = { issuer: deps.issuer, trustProxy: deps.trustProxy, proxyHops: deps.proxyHops ?? 1 };
+  const provider = mountProvider(deps.provider, { ...forwarding, routes: deps.routes });
 
-  const pages: Middleware[] = [health.routes() as Middleware];
-  if (deps.metrics !== undefined) pages.push(deps.metrics.routes() as Middleware);
-  if (deps.interactions !== undefined) pages.push(deps.interactions.routes() as Middleware);
-  if (deps.selfService !== undefined) pages.push(deps.selfService.routes() as Middleware);
-  if (deps.console !== undefined) pages.push(deps.console);
-  if (deps.accountApi !== undefined) pages.push(deps.accountApi);
-  if (deps.account !== undefined) pages.push(deps.account);
-  if (deps.admin !== undefined) pages.push(deps.admin as Middleware);
-  pages.push(...(deps.pagesBeforeProvider ?? []));
-
-  const oauth = compose(toProvider);
-  const everythingElse = compose([...pages, ...toProvider]);
-  app.use(requestEdge({ issuer: deps.issuer, logger: deps.logger, observeRequest: deps.observeRequest, imageSources: deps.imageSources }));
-  app.use((ctx, next) => (isOAuthEndpoint(deps.routes, ctx.path) ? oauth(ctx, next) : everythingElse(ctx, next)));
-
+  app.use(deps.edge);
+  app.use(health.routes() as Middleware);
+  if (deps.metrics !== undefined) app.use(deps.metrics.routes() as Middleware);
+  if (deps.interactions !== undefined) app.use(deps.interactions.routes() as Middleware);
+  if (deps.selfService !== undefined) app.use(deps.selfService.routes() as Middleware);
+  if (deps.console !== undefined) app.use(deps.console);
+  if (deps.accountApi !== undefined) app.use(deps.accountApi);
+  if (deps.account !== undefined) app.use(deps.account);
+  if (deps.admin !== undefined) app.use(deps.admin as Middleware);
+  for (const page of deps.pagesBeforeProvider ?? []) app.use(page);
+  for (const gate of deps.beforeProvider ?? []) app.use(gate);
+  app.use(provider);
   app.on('error', (error: unknown) => deps.logger.error({ err: error }, 'unhandled application error'));
-  return app;
+
+  const pages = app.callback();
+  const forward = forwardAsIssuer(forwarding);
+  const listener: RequestListener = (req, res) => {
+    const url = req.url ?? '';
+    // Koa's ctx.path for an origin-form target; anything else (absolute-form, '*') takes the app.
+    const query = url.indexOf('?');
+    if (url.charCodeAt(0) !== 47 /* / */ || !isOAuthEndpoint(deps.routes, query === -1 ? url : url.slice(0, query))) return void pages(req, res);
+    forward(req);
+    markDirect(req);
+    void providerHandler(deps.provider())(req, res);
+  };
+  return { koa: app, listener };
 }

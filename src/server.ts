@@ -5,6 +5,7 @@ import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import { clientErrorHandler } from './http/client-error.ts';
+import { requestEdge } from './http/edge.ts';
 import { createHttpServer } from './http/server-timeouts.ts';
 import { cookieKeyList, type KeySet, type RotationResult } from './keys/key-store.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
@@ -94,7 +95,14 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const upstream = composeUpstream(w, { views });
     const steps = composeSignInSteps(w, { selfService, loginExtension: upstream.extension });
     let app: Koa | undefined;
+    const edge = requestEdge({
+      issuer: config.issuer,
+      logger,
+      observeRequest: (labels, seconds) => metrics.observeRequest(labels, seconds),
+      imageSources: config.pages.logoUrl === undefined ? [] : [new URL(config.pages.logoUrl).origin],
+    });
     const oidc = await startProvider(w, {
+      edge,
       views,
       selfService,
       steps,
@@ -106,18 +114,17 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     });
     ring = oidc.ring;
 
-    app = createApp({
+    const gatehouseApp = createApp({
       issuer: config.issuer,
       routes: config.routes,
       trustProxy: config.trustProxy,
       proxyHops: config.proxyHops,
       cookieKeys: cookieKeyList(oidc.ring.keySet(), new Date(clock.now())),
       logger,
+      edge,
       readiness: observability.readiness,
       readinessTimeoutMs: observability.readinessTimeoutMs,
       provider: w.provider,
-      imageSources: config.pages.logoUrl === undefined ? [] : [new URL(config.pages.logoUrl).origin],
-      observeRequest: (labels, seconds) => metrics.observeRequest(labels, seconds),
       ...(observability.exposure.on === 'main-port' ? { metrics: observability.scrape } : {}),
       console: composeConsole(w),
       ...composeAccount(w, { selfService }),
@@ -128,7 +135,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       beforeProvider: oidc.beforeProvider,
     });
 
-    const server = createHttpServer(app.callback(), config.connections);
+    app = gatehouseApp.koa;
+    const server = createHttpServer(gatehouseApp.listener, config.connections);
     server.on('clientError', clientErrorHandler(logger));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { insertValidated } from '../storage/validated-writes.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
-import { DuplicateUserError, InvalidUserError, PasswordPolicyError, UserNotFoundError } from './errors.ts';
+import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import type { LastLoginWriter } from './last-login.ts';
 import type { Lockout, LoginLimiter } from './login-limiter.ts';
 import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
+import { createPasswordChanges, passwordStore } from './password-changes.ts';
 import { createPasswordHistory, passwordHistoryModel, type PasswordHistory } from './password-history.ts';
 import { checkPassword, DEFAULT_PASSWORD_POLICY, PASSWORD_INPUT_CAP, passwordLength, type PasswordPolicy } from './password-policy.ts';
 import { initialAttributes, type ProfileAttributes, type ProfileAttributesPatch } from './profile-attributes.ts';
@@ -135,6 +136,12 @@ export interface Accounts {
   authenticate(login: string, password: string, ip: string, clientId?: string, grantType?: string): Promise<AuthenticationResult>;
   /** Sets a new password: the policy in force first (PasswordPolicyError naming every rule broken, history included). */
   setPassword(id: string, password: string): Promise<void>;
+  /**
+   * The first password of a user who has none (an upstream or passkey-only user on the account
+   * page); PasswordAlreadySetError when they have one — checked under the user's lock, where it
+   * is set, so two at once cannot both be set.
+   */
+  addPassword(id: string, password: string): Promise<void>;
   /** The checks setPassword makes, without setting anything (a form asks before it uses up a one-time link). */
   checkNewPassword(id: string, password: string): Promise<void>;
   disable(id: string): Promise<void>;
@@ -257,24 +264,11 @@ export function createAccounts({
 
   /** FerretDB v1 rewrites the whole document on update: every writer of a user holds its lock. */
   const locked = <T>(id: string, work: () => Promise<T>) => locks.hold(lockKey('users', id), work);
+  const passwordChanges = createPasswordChanges({ store: passwordStore(users), hasher, history, policy: policyNow, locked, onChange, now });
 
   async function update(id: string, set: Partial<StoredUser>): Promise<void> {
     const result = await locked(id, () => users.updateOne({ _id: id }, { $set: { ...set, updatedAt: now() } }).exec());
     if (result.matchedCount === 0) throw new UserNotFoundError(id);
-  }
-
-  const historyRefusal = (policy: PasswordPolicy) => new PasswordPolicyError([{ rule: 'history', limit: policy.history, message: `must not be one of the last ${policy.history} passwords` }]);
-
-  /** The policy in force, for this user: compared with their own name, address and earlier passwords only. */
-  async function checkNew(id: string, password: string): Promise<{ policy: PasswordPolicy; doc: StoredUser }> {
-    const policy = await policyNow();
-    const doc = await findStored(id);
-    if (doc === null) throw new UserNotFoundError(id);
-    checkPassword(password, policy, doc);
-    if (await history.reused(id, password, doc.passwordHash, policy.history)) {
-      throw historyRefusal(policy);
-    }
-    return { policy, doc };
   }
 
   async function rehash(user: StoredUser, password: string): Promise<boolean> {
@@ -388,30 +382,9 @@ export function createAccounts({
       return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
     },
 
-    async setPassword(id, password) {
-      const { policy, doc } = await checkNew(id, password);
-      const passwordHash = await hasher.hash(password);
-      // The change and the history append are one step under the user's lock (which also guards
-      // `password_history`): the hash replaced is the one read under the lock, not the one
-      // checkNew saw, so of two changes at once the second remembers the first's password.
-      await locked(id, async () => {
-        const replaced = await users.findById(id, { passwordHash: 1 }).lean<Pick<StoredUser, 'passwordHash'>>().exec();
-        if (replaced === null) throw new UserNotFoundError(id);
-        // Changed since the check (another change won the lock first): the history check again,
-        // against what is stored now — rare, so the verifications under the lock cost little.
-        if (replaced.passwordHash !== doc.passwordHash && (await history.reused(id, password, replaced.passwordHash, policy.history))) {
-          throw historyRefusal(policy);
-        }
-        const at = now();
-        await users.updateOne({ _id: id }, { $set: { passwordHash, passwordChangedAt: at, updatedAt: at } }).exec();
-        await history.remember(id, replaced.passwordHash, policy.history);
-      });
-      await onChange(id);
-    },
-
-    async checkNewPassword(id, password) {
-      await checkNew(id, password);
-    },
+    setPassword: (id, password) => passwordChanges.set(id, password),
+    addPassword: (id, password) => passwordChanges.set(id, password, { firstOnly: true }),
+    checkNewPassword: (id, password) => passwordChanges.check(id, password),
 
     async verifyEmail(id, email) {
       const result = await locked(id, () => users.updateOne({ _id: id, emailKey: emailKey(email) }, { $set: { emailVerified: true, updatedAt: now() } }).exec());

@@ -74,3 +74,10 @@ export class UserNotFoundError extends GatehouseError {
     super(`user ${id} does not exist`, { status: 404, code: 'not_found', expose: true });
   }
 }
+
+/** A first password was asked for (Accounts.addPassword) but the user has one: it is changed with the current one. */
+export class PasswordAlreadySetError extends GatehouseError {
+  constructor(id: string) {
+    super(`user ${id} has a password already`, { status: 409, code: 'conflict', expose: true });
+  }
+}

@@ -5,7 +5,7 @@ import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } fro
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import { redisScript } from '../storage/oidc/redis-scripts.ts';
-import { ensureExpiryIndex, startSweeper, type Sweeper } from '../storage/expiry.ts';
+import { ensureExpiryIndex, startSweeper, type Sweeper, type SweepTarget } from '../storage/expiry.ts';
 import { documentLocks, lockKey as documentLockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { ipKey } from './ip-key.ts';
 import { lockoutModel, type LockoutScope, type StoredLockout } from './lockout-model.ts';
@@ -158,10 +158,25 @@ export async function createLoginLimiter({
   const db = connection.db;
   if (db === undefined) throw new Error('createLoginLimiter needs a connected MongoDB connection');
   const lockouts = lockoutModel(connection);
-  const sweepTargets = [];
+  const sweepTargets: SweepTarget[] = [];
+  /** Every writer of a lockout record holds its document lock (the claim below, the record's final write, the sweep). */
+  const recordLocked = <T>(id: string, work: () => Promise<T>) => locks.hold(documentLockKey(lockouts.collection.collectionName, id), work);
 
   if (!(await ensureExpiryIndex(lockouts.collection, 'lockedUntil'))) {
-    sweepTargets.push({ collection: lockouts.collection, field: 'lockedUntil' });
+    // Not a plain deleteMany: FerretDB v1 reads the expired records, then deletes them by `_id`,
+    // so a record locked again in between (a new lock claimed on an ended one) went with them.
+    // Each expired record is deleted under its lock, where no claim can rewrite it meanwhile.
+    sweepTargets.push({
+      collectionName: lockouts.collection.collectionName,
+      async sweep(at) {
+        const expired = await lockouts.collection.find({ lockedUntil: { $lte: at } }, { projection: { _id: 1 } }).toArray();
+        let removed = 0;
+        for (const { _id } of expired) {
+          removed += await recordLocked(String(_id), async () => (await lockouts.collection.deleteOne({ _id, lockedUntil: { $lte: at } })).deletedCount);
+        }
+        return removed;
+      },
+    });
   }
   await lockouts.createIndexes();
   if (backend.kind === 'mongo') {
@@ -173,7 +188,7 @@ export async function createLoginLimiter({
   if (sweepTargets.length > 0) {
     // Expected on FerretDB; the server's startup log says so once (debug here).
     logger.debug(
-      { collections: sweepTargets.map((t) => t.collection.collectionName), sweepIntervalMs },
+      { collections: sweepTargets.map((t) => ('sweep' in t ? t.collectionName : t.collection.collectionName)), sweepIntervalMs },
       'MongoDB server has no TTL indexes (FerretDB?): expired login-limit rows are deleted by a sweeper',
     );
     sweeper = startSweeper({ targets: sweepTargets, intervalMs: sweepIntervalMs, logger, now, onClockJump });
@@ -277,7 +292,7 @@ export async function createLoginLimiter({
       return found !== null && (found.lockedUntil as Date).getTime() > at.getTime();
     };
     if (await inForce()) return false;
-    return locks.hold(documentLockKey(lockouts.collection.collectionName, record._id), async () => {
+    return recordLocked(record._id, async () => {
       if (await inForce()) return false;
       await lockouts.collection.updateOne({ _id: record._id } as never, { $set: record }, { upsert: true });
       return true;
@@ -300,7 +315,10 @@ export async function createLoginLimiter({
       lockedAt,
       lockedUntil,
     };
-    await upsertValidated(lockouts, record);
+    // Under the record's lock like the claim: a sweep deleting the ended record it replaces must
+    // not delete this one (with Redis the claim took no lock; the record is still what lists and
+    // lifts the lock).
+    await recordLocked(record._id, () => upsertValidated(lockouts, record));
     // The failures that locked the key are spent: once the lock ends, counting starts again.
     await counter(target.scope).delete(target.key);
     logger.info({ scope: target.scope, subject: target.subject, ip: target.ip, level: n, seconds }, 'login lockout');

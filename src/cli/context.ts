@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from '../config/load.ts';
-import { readHiddenLine } from './terminal-secret.ts';
+import { readHiddenText, type SecretComplete } from './terminal-secret.ts';
 
 /** Where a command line runs: the process's environment and standard streams (src/cli/main.ts), or a test's. */
 export interface CliIo {
@@ -8,8 +8,8 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly stdin: AsyncIterable<Buffer | string>;
-  /** Set only when standard input is a terminal: shows `prompt` and reads one line without echo. */
-  readonly readHiddenLine?: (prompt: string) => Promise<string>;
+  /** Set only when standard input is a terminal: shows `prompt` and reads a secret without echo (one line, or until `complete`). */
+  readonly readHidden?: (prompt: string, complete?: SecretComplete) => Promise<string>;
 }
 
 /** The process's own: what `gatehouse` runs with. */
@@ -19,7 +19,7 @@ export function processIo(): CliIo {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     stdin: process.stdin,
-    ...(process.stdin.isTTY ? { readHiddenLine: (prompt: string) => readHiddenLine(process.stdin, (text) => void process.stderr.write(text), prompt) } : {}),
+    ...(process.stdin.isTTY ? { readHidden: (prompt: string, complete?: SecretComplete) => readHiddenText(process.stdin, (text) => void process.stderr.write(text), prompt, complete) } : {}),
   };
 }
 
@@ -29,12 +29,12 @@ export interface CliContext {
   readonly json: boolean;
   readonly out: (text: string) => void;
   readonly stdin: AsyncIterable<Buffer | string>;
-  readonly readHiddenLine?: (prompt: string) => Promise<string>;
+  readonly readHidden?: (prompt: string, complete?: SecretComplete) => Promise<string>;
 }
 
 export { CliError } from './cli-error.ts';
 
 export function openContext(io: CliIo, json: boolean): CliContext {
   const config = loadConfig({ env: io.env, readFile: (path) => readFileSync(path, 'utf8') });
-  return { config, json, out: (text) => io.stdout(`${text}\n`), stdin: io.stdin, ...(io.readHiddenLine === undefined ? {} : { readHiddenLine: io.readHiddenLine }) };
+  return { config, json, out: (text) => io.stdout(`${text}\n`), stdin: io.stdin, ...(io.readHidden === undefined ? {} : { readHidden: io.readHidden }) };
 }

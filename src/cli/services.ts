@@ -4,6 +4,7 @@ import { createLogger } from '../observability/logger.ts';
 import type { OperationContext } from '../operations/context.ts';
 import { createOperations, type Operations } from '../operations/index.ts';
 import { CliError, type CliContext } from './context.ts';
+import type { SecretComplete } from './terminal-secret.ts';
 
 /** The CLI's principal in audit events: the operating-system user who ran the command. */
 export function cliActor(): OperationContext {
@@ -40,16 +41,23 @@ export async function withCore<T>(ctx: CliContext, run: (core: Core) => Promise<
   }
 }
 
+/** How a secret is asked for when standard input is a terminal. */
+export interface SecretPrompt {
+  readonly prompt: string;
+  /** For a secret of several lines (a key): when what was typed is complete (src/cli/terminal-secret.ts). */
+  readonly complete?: SecretComplete;
+}
+
 /**
  * Reads a secret from standard input (never from argv, which other users can see). With a
- * `prompt` and a terminal on standard input, the secret is typed after the prompt without echo
- * (one line); piped input is read to its end as always.
+ * terminal on standard input, the secret is typed after the prompt without echo (one line, or
+ * until `complete` says so); piped input is read to its end as always.
  */
-export async function readStdinSecret(ctx: CliContext, what: string, prompt?: string): Promise<string> {
-  if (prompt !== undefined && ctx.readHiddenLine !== undefined) {
-    const typed = await ctx.readHiddenLine(prompt);
-    if (typed === '') throw new CliError(`${what}: nothing was typed`, 2);
-    return typed;
+export async function readStdinSecret(ctx: CliContext, what: string, typed: SecretPrompt): Promise<string> {
+  if (ctx.readHidden !== undefined) {
+    const value = await ctx.readHidden(typed.prompt, typed.complete);
+    if (value === '') throw new CliError(`${what}: nothing was typed`, 2);
+    return value;
   }
   const chunks: Buffer[] = [];
   for await (const chunk of ctx.stdin) chunks.push(Buffer.from(chunk));

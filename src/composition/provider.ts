@@ -31,6 +31,8 @@ import { unverifiedEmailStops } from '../interactions/steps/verify-email.ts';
 import { CREATE_PROMPT } from '../oidc/interaction-policy.ts';
 import { listPromptWhileOn } from '../oidc/prompt-discovery.ts';
 import { answerRefusedRequestObjects } from '../oidc/refused-request-objects.ts';
+import { directFront } from '../oidc/direct-front.ts';
+import { providerLocalPathStep } from '../oidc/mount.ts';
 import type { Limits } from './limits.ts';
 import type { SelfService } from './self-service.ts';
 import type { Wiring } from './wiring.ts';
@@ -63,10 +65,12 @@ export interface ProviderParts {
   readonly middleware: readonly Middleware[];
   /** Hears every Provider swap with its key set (the Koa app signs cookies with the same keys). */
   readonly onSwap: (keySet: KeySet, now: Date) => void;
+  /** The edge every request passes first (src/http/edge.ts): the provider runs it for the requests handed straight to it. */
+  readonly edge: Middleware;
 }
 
 /** The provider: its configuration (built per key set by the key ring), JWT records and the gates in front of it. */
-export async function startProvider(w: Wiring, { views, selfService, steps, limits, middleware, onSwap }: ProviderParts): Promise<OidcProvider> {
+export async function startProvider(w: Wiring, { views, selfService, steps, limits, middleware, onSwap, edge }: ProviderParts): Promise<OidcProvider> {
   const { config, core, clock, logger, metrics, secret, options } = w;
   const { services, storage, accountLayer, audit } = core;
   const { redis } = core.stores;
@@ -78,6 +82,22 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     redis === undefined
       ? undefined
       : { announce: (version) => announceKeyChange(redis, config.redisPrefix, version), listen: (onNotice) => listenForKeyChanges(redis, config.redisPrefix, onNotice) };
+  // In front of the provider on every provider path: run by Gatehouse's app for the paths it
+  // routes, and by the provider itself (its outermost middleware, after the edge) for the OAuth
+  // endpoints handed straight to it (src/app.ts).
+  const beforeProvider: Middleware[] = [
+    ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
+    clientAuthGate(limits.clientAuthFailures, config.routes),
+    userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
+    // A request object is refused (request_not_supported) where and how the client asked in it.
+    answerRefusedRequestObjects(config.routes),
+    jwtRecords.swapStructuredToken({ issuer: config.issuer, publicJwks, routes: config.routes }),
+    // keycloak-js's loadUserInfo() sends the access token, which Keycloak accepts at userinfo whatever its audience.
+    jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
+    // After the Keycloak envelope is opened: the scope names the opaque token the provider finds.
+    refreshGrantScope(config.routes, storage.adapter.inRefreshGrant),
+  ];
+  const front = directFront([edge, ...beforeProvider, providerLocalPathStep(config.routes)]);
   const ring: KeyRing<Provider> = createKeyRing({
     store: core.keyStore,
     build: providerBuilder({
@@ -86,6 +106,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
       extendConfiguration: options.extendConfiguration,
       clientAuthFailures: limits.clientAuthFailures,
       errorPage: errorPage(views, config.routes.interaction),
+      front,
       completeRotation: storage.adapter.completeRotation,
       abandonRotation: storage.adapter.abandonRotation,
       reusedGrant: storage.adapter.reusedGrant,
@@ -162,18 +183,6 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     pageExtraRoutes({ views, secureCookies: w.https }).routes() as Middleware,
     sessionStatusPages(config.routes),
     deviceEndpointPage(config.routes, config.issuer),
-  ];
-  const beforeProvider: Middleware[] = [
-    ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
-    clientAuthGate(limits.clientAuthFailures, config.routes),
-    userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
-    // A request object is refused (request_not_supported) where and how the client asked in it.
-    answerRefusedRequestObjects(config.routes),
-    jwtRecords.swapStructuredToken({ issuer: config.issuer, publicJwks, routes: config.routes }),
-    // keycloak-js's loadUserInfo() sends the access token, which Keycloak accepts at userinfo whatever its audience.
-    jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
-    // After the Keycloak envelope is opened: the scope names the opaque token the provider finds.
-    refreshGrantScope(config.routes, storage.adapter.inRefreshGrant),
   ];
   return { ring, jwtRecords, publicJwks, pagesBeforeProvider, beforeProvider };
 }

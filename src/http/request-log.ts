@@ -14,6 +14,8 @@ export type RequestObserver = (labels: { route: string; method: string; status: 
  */
 export function logWhenClosed(ctx: Context, logger: Logger, observe: RequestObserver | undefined): void {
   const started = process.hrtime.bigint();
+  // The request's own path: the provider mounted below the root rewrites it to its local path.
+  const { path } = ctx;
   ctx.res.once('close', () => {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const route = routeLabel(ctx);
@@ -24,7 +26,7 @@ export function logWhenClosed(ctx: Context, logger: Logger, observe: RequestObse
           requestId: ctx.state.requestId as string,
           method: ctx.method,
           route,
-          ...(route === 'other' ? { path: ctx.path } : {}),
+          ...(route === 'other' ? { path } : {}),
           status,
           durationMs: seconds * 1000,
           ...(ctx.res.writableFinished ? {} : { aborted: true }),

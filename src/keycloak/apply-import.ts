@@ -6,7 +6,7 @@ import type { Factors, TotpImportOutcome } from '../mfa/factors.ts';
 import type { LabelDirectory } from '../roles/directory.ts';
 import type { UpstreamDirectory } from '../upstream/directory.ts';
 import { applyUpstreamImport, type UpstreamImportReport } from './apply-identity-providers.ts';
-import type { KeycloakImportPlan, UnmappedItem } from './realm-import.ts';
+import type { KeycloakImportPlan, RefusedUser, UnmappedItem } from './realm-import.ts';
 
 type Outcome = 'created' | 'updated';
 
@@ -29,9 +29,13 @@ export interface KeycloakImportReport {
   readonly roles: Record<Outcome, string[]>;
   readonly groups: Record<Outcome, string[]>;
   readonly clients: Record<Outcome, string[]>;
+  /** Keycloak's own clients (account, admin console, ...), skipped on purpose: Gatehouse has its own console, account page and admin API. */
+  readonly builtInClients: readonly string[];
   /** Clients imported as native apps (`application_type: native`): their redirect URIs and what each is. */
   readonly nativeClients: Readonly<Record<string, readonly string[]>>;
   readonly users: Record<Outcome, string[]>;
+  /** Users not imported because the admin API would refuse them (`field: message`); the others are imported. */
+  readonly refusedUsers: readonly RefusedUser[];
   /** Users whose Gatehouse password is newer than Keycloak's (changed or upgraded since the last import): kept. */
   readonly passwordsKept: string[];
   /** Kept Keycloak password hashes by algorithm (verified at sign-in, re-hashed to argon2id then). */
@@ -78,8 +82,10 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
     roles: outcomes(),
     groups: outcomes(),
     clients: outcomes(),
+    builtInClients: plan.builtInClients,
     nativeClients: plan.nativeClients,
     users: outcomes(),
+    refusedUsers: plan.refusedUsers,
     passwordsKept: [],
     passwordAlgorithms: {},
     totp: { imported: [], unchanged: [], kept: [] },

@@ -15,6 +15,11 @@ import { isObject, list, strings, text, type Json, type UnmappedItem } from './e
  * applies to native clients (src/clients/redirect-uris.ts); those that break them are reported.
  */
 
+/**
+ * The clients every Keycloak realm has (account console, admin console and CLI, brokering, realm
+ * management): skipped on purpose — Gatehouse has its own console, account page and admin API —
+ * and reported apart from what could not be mapped. Their client roles are not imported either.
+ */
 export const BUILTIN_CLIENTS = new Set(['account', 'account-console', 'admin-cli', 'broker', 'realm-management', 'security-admin-console']);
 const GATEHOUSE_SCOPES = new Set(['profile', 'email', 'address', 'phone', 'offline_access', 'roles']);
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -144,14 +149,19 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | 
 }
 
 /**
- * Every client of the export but Keycloak's own ones and disabled ones, and — by client id —
- * the redirect URIs of those mapped to native apps.
+ * Every client of the export but Keycloak's own ones (named in `builtIn`) and disabled ones, and —
+ * by client id — the redirect URIs of those mapped to native apps.
  */
-export function mapClients(document: Json, now: Date, unmapped: UnmappedItem[]): { clients: ExportedClient[]; nativeClients: Record<string, string[]> } {
+export function mapClients(document: Json, now: Date, unmapped: UnmappedItem[]): { clients: ExportedClient[]; nativeClients: Record<string, string[]>; builtIn: string[] } {
   const clients: ExportedClient[] = [];
   const nativeClients: Record<string, string[]> = {};
+  const builtIn: string[] = [];
   for (const client of list(document.clients)) {
-    if (!isObject(client) || typeof client.clientId !== 'string' || BUILTIN_CLIENTS.has(client.clientId)) continue;
+    if (!isObject(client) || typeof client.clientId !== 'string') continue;
+    if (BUILTIN_CLIENTS.has(client.clientId)) {
+      builtIn.push(client.clientId);
+      continue;
+    }
     if (client.enabled === false) {
       unmapped.push({ kind: 'client', name: client.clientId, reason: 'disabled in Keycloak: not imported' });
       continue;
@@ -173,5 +183,5 @@ export function mapClients(document: Json, now: Date, unmapped: UnmappedItem[]):
       updatedAt: at,
     });
   }
-  return { clients, nativeClients };
+  return { clients, nativeClients, builtIn: builtIn.sort() };
 }

@@ -68,8 +68,6 @@ export function mapRoles(document: Json, realm: string, unmapped: UnmappedItem[]
       }
     }
   }
-  for (const builtin of BUILTIN_CLIENTS) unmapped.push({ kind: 'client', name: builtin, reason: "Keycloak's own client (account console, admin console, brokering): Gatehouse has its own equivalents or none" });
-
   const effective = (ref: RoleRef, into: Set<string>, seen = new Set<string>()): void => {
     for (const name of ref.realm) {
       if (seen.has(name)) continue;

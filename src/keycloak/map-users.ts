@@ -6,6 +6,7 @@ import { isObject, jsonField, list, strings, text, type Json, type UnmappedItem 
 import { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
 import { roleRef, type RealmRoles } from './map-roles.ts';
 import { keycloakTotp } from './otp-credential.ts';
+import { userIdentity, validUsernameKeys, type RefusedUser } from './user-identity.ts';
 
 /**
  * Keycloak users as Gatehouse users: Keycloak's id stays their `sub` (tokens name the same
@@ -28,18 +29,29 @@ export interface PlannedUser {
 
 const STRING_ATTRIBUTES = new Set(['middle_name', 'nickname', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'phone_number']);
 
-export function mapUsers(document: Json, realm: string, roles: RealmRoles, now: Date, unmapped: UnmappedItem[]): PlannedUser[] {
+export function mapUsers(document: Json, realm: string, roles: RealmRoles, now: Date, unmapped: UnmappedItem[], refused: RefusedUser[]): PlannedUser[] {
   const { effective, groups } = roles;
   const defaultRole = isObject(document.defaultRole) && typeof document.defaultRole.name === 'string' ? document.defaultRole.name : `default-roles-${realm.toLowerCase()}`;
   const users: PlannedUser[] = [];
-  for (const raw of list(document.users)) {
-    if (!isObject(raw) || typeof raw.username !== 'string' || typeof raw.id !== 'string') continue;
-    const username = raw.username;
-    const note = (reason: string) => unmapped.push({ kind: 'user', name: username, reason });
-    if (text(raw.serviceAccountClientId) !== undefined) {
-      unmapped.push({ kind: 'service account', name: username, reason: `the service account of ${String(raw.serviceAccountClientId)}: client_credentials tokens carry the client, not a user (its roles are not carried over)` });
+  const exported = list(document.users);
+  const taken = validUsernameKeys(exported);
+  for (const [index, raw] of exported.entries()) {
+    if (!isObject(raw)) {
+      refused.push({ user: `users.${index}`, reason: 'must be an object' });
       continue;
     }
+    if (typeof raw.username === 'string' && text(raw.serviceAccountClientId) !== undefined) {
+      unmapped.push({ kind: 'service account', name: raw.username, reason: `the service account of ${String(raw.serviceAccountClientId)}: client_credentials tokens carry the client, not a user (its roles are not carried over)` });
+      continue;
+    }
+    const identity = userIdentity(raw, index, taken);
+    if (!identity.ok) {
+      refused.push(identity.refused);
+      continue;
+    }
+    const { username, email, givenName, familyName } = identity;
+    const note = (reason: string) => unmapped.push({ kind: 'user', name: String(raw.username), reason });
+    if (identity.note !== undefined) note(identity.note);
     const userRoles = new Set<string>();
     effective({ realm: [defaultRole], client: {} }, userRoles);
     effective(roleRef(raw.realmRoles, raw.clientRoles), userRoles);
@@ -92,20 +104,17 @@ export function mapUsers(document: Json, realm: string, roles: RealmRoles, now: 
       else skipped.push(name);
     }
     if (skipped.length > 0) note(`attributes ${skipped.join(', ')}: not imported (only single values named after OpenID standard claims are)`);
-    const email = text(raw.email)?.trim().toLowerCase() ?? null;
-    const givenName = text(raw.firstName) ?? null;
-    const familyName = text(raw.lastName) ?? null;
     const created = new Date(typeof raw.createdTimestamp === 'number' ? raw.createdTimestamp : now.getTime());
     users.push({
       passwordAlgorithm,
       passwordSetAt,
       totp,
       user: {
-        _id: raw.id,
+        _id: identity.id,
         username,
         usernameKey: usernameKey(username),
         email,
-        emailKey: email === null ? noEmailKey(raw.id) : emailKey(email),
+        emailKey: email === null ? noEmailKey(identity.id) : emailKey(email),
         emailVerified: email !== null && raw.emailVerified === true,
         givenName,
         familyName,

@@ -4,10 +4,12 @@ import { mapClients } from './map-client.ts';
 import { mapFederatedIdentities, mapIdentityProviders, type PlannedLink, type PlannedUpstream } from './map-identity-providers.ts';
 import { mapRoles } from './map-roles.ts';
 import { mapUsers, type PlannedUser } from './map-users.ts';
+import type { RefusedUser } from './user-identity.ts';
 
 export { KeycloakExportError, type UnmappedItem } from './export-json.ts';
 export { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
 export type { PlannedUser } from './map-users.ts';
+export type { RefusedUser } from './user-identity.ts';
 export type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
 
 /**
@@ -21,7 +23,9 @@ export type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
  *   from each group and its parents, from composites and from the realm's default role.
  * - Groups keep their full path (`/staff/editors`), as Keycloak's group-membership mapper
  *   writes it; a user is in the groups Keycloak lists for them.
- * - Users keep Keycloak's id as their `sub`, so tokens name the same subject as before.
+ * - Users keep Keycloak's id as their `sub`, so tokens name the same subject as before. Each is
+ *   checked by the admin API's rules (src/keycloak/user-identity.ts): one it would refuse is
+ *   reported in `refusedUsers` and left out, the others are imported.
  * - Passwords: `argon2` becomes a PHC argon2 string; `pbkdf2-sha256`, `pbkdf2-sha512` and
  *   `pbkdf2` (SHA-1) become `$pbkdf2-<digest>$i=…$salt$hash` (src/accounts/password-verifier.ts).
  *   Both verify at sign-in and are replaced by argon2id on the first successful one.
@@ -39,9 +43,13 @@ export interface KeycloakImportPlan {
   readonly roles: ReadonlyArray<{ readonly name: string; readonly description: string }>;
   readonly groups: ReadonlyArray<{ readonly name: string; readonly description: string }>;
   readonly clients: readonly ExportedClient[];
+  /** Keycloak's own clients found in the export, skipped on purpose (src/keycloak/map-client.ts BUILTIN_CLIENTS). */
+  readonly builtInClients: readonly string[];
   /** Clients mapped to native apps (`application_type: native`, RFC 8252) → their redirect URIs and what each is. */
   readonly nativeClients: Readonly<Record<string, readonly string[]>>;
   readonly users: readonly PlannedUser[];
+  /** Users the admin API would refuse (a username or email it does not take): not imported, each with the reason. */
+  readonly refusedUsers: readonly RefusedUser[];
   /** Identity providers (identity brokering) as upstream providers (src/keycloak/map-identity-providers.ts). */
   readonly upstreamProviders: readonly PlannedUpstream[];
   /** Users' federated identities as upstream links. */
@@ -57,8 +65,9 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
   const realm = document.realm;
   const unmapped: UnmappedItem[] = [];
   const roles = mapRoles(document, realm, unmapped);
-  const { clients, nativeClients } = mapClients(document, now, unmapped);
-  const users = mapUsers(document, realm, roles, now, unmapped);
+  const { clients, nativeClients, builtIn } = mapClients(document, now, unmapped);
+  const refusedUsers: RefusedUser[] = [];
+  const users = mapUsers(document, realm, roles, now, unmapped, refusedUsers);
   const { providers, aliases } = mapIdentityProviders(document, roles, unmapped);
   const upstreamLinks = mapFederatedIdentities(document, aliases, unmapped);
 
@@ -82,8 +91,10 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
     roles: [...roles.labels].map(([name, description]) => ({ name, description })),
     groups: [...roles.groups.keys()].map((name) => ({ name, description: '' })),
     clients,
+    builtInClients: builtIn,
     nativeClients,
     users,
+    refusedUsers,
     upstreamProviders: providers,
     upstreamLinks,
     unmapped,

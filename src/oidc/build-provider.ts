@@ -37,6 +37,8 @@ export interface ProviderBuilderDeps {
   readonly errorPage?: ErrorPageRenderer | undefined;
   /** Extra provider middleware (provider.use), e.g. the Keycloak layout's credentialed CORS. */
   readonly middleware?: readonly Middleware[] | undefined;
+  /** The provider's outermost middleware: the edge and gates for requests handed straight to it (src/oidc/direct-front.ts). */
+  readonly front?: Middleware | undefined;
   /** Marks a rotated refresh token used once the refresh response is ready (refresh-rotation.ts). */
   readonly completeRotation?: CompleteRotation | undefined;
   /** Drops a rotation's held-back successor when its response failed (refresh-rotation.ts). */
@@ -67,7 +69,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, middleware = [], errorPage }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, middleware = [], errorPage, front }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
   const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
@@ -75,6 +77,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
   return (keySet, now) => {
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
+    if (front !== undefined) provider.use(front);
     // Also records the route's name for the request log and adds Retry-After to the library's 503s.
     providerErrorBoundary(provider, logger, errorPage);
     registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, audit: observers?.audit });

@@ -30,12 +30,15 @@ export function gatehouseInteractionPolicy(custom: readonly (() => InstanceType<
     const own = check.check;
     check.check = (ctx) => (ctx.oidc.session?.accountId !== undefined && essentialAcrs(ctx).includes(ACR_MFA) ? Check.NO_NEED_TO_PROMPT : own(ctx));
   }
-  // Native apps see the consent page on every sign-in (their identity cannot be proven), except
-  // first-party ones: the operator vouches for them, and Gatehouse shows first-party clients no consent page.
-  const nativeCheck = policy.get('consent')?.checks.get('native_client_prompt');
-  if (nativeCheck !== undefined) {
-    const own = nativeCheck.check;
-    nativeCheck.check = (ctx) => (ctx.oidc.client !== undefined && clientFlag(ctx.oidc.client, 'first_party') ? Check.NO_NEED_TO_PROMPT : own(ctx));
+  // First-party clients never see the consent page: the operator vouches for them. Two of the
+  // library's consent checks would still ask: native apps on every sign-in (their identity cannot
+  // be proven) and `prompt=consent` (which OIDC Core §11 requires for `offline_access`; Keycloak
+  // ignores it for clients without "consent required" too). Their grant is made in grant-policy.ts.
+  for (const reason of ['native_client_prompt', 'consent_prompt']) {
+    const check = policy.get('consent')?.checks.get(reason);
+    if (check === undefined) continue;
+    const own = check.check;
+    check.check = (ctx) => (ctx.oidc.client !== undefined && clientFlag(ctx.oidc.client, 'first_party') ? Check.NO_NEED_TO_PROMPT : own(ctx));
   }
   // `create` (OpenID Connect "Initiating User Registration") comes before login: registering is
   // how the user gets an account to sign in with. The other custom prompts go before consent.

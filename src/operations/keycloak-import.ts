@@ -42,6 +42,7 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
         upstreamProviders: report.upstream.created.length + report.upstream.updated.length,
         upstreamLinks: report.upstream.links.created,
         conflicts: report.conflicts.length,
+        refusedUsers: report.refusedUsers.length,
         unmapped: report.unmapped.length,
         ...(report.api === undefined ? {} : { api: report.api.identifier }),
       },

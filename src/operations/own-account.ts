@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { User } from '../accounts/accounts.ts';
-import { PasswordPolicyError } from '../accounts/errors.ts';
+import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors.ts';
 import { ConflictError, GatehouseError, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import { mfaRequirement, type MfaPolicy } from '../mfa/policy.ts';
@@ -99,12 +99,18 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   const target = (self: Self) => ({ type: 'user', id: self.user.id });
   const clientName = async (clientId: string) => (await clients.get(clientId))?.displayName ?? clientId;
 
-  /** Sets the user's own new password; a policy refusal names `new_password`, the field of the account page's forms. */
-  async function setNewPassword(self: Self, password: string): Promise<void> {
+  const alreadySet = () => new ConflictError('you have a password already; change it with the current one', 'current_password');
+
+  /**
+   * Sets the user's own new password (`first`: only while they have none, decided under their
+   * lock); a policy refusal names `new_password`, the field of the account page's forms.
+   */
+  async function setNewPassword(self: Self, password: string, { first = false } = {}): Promise<void> {
     try {
-      await accounts.setPassword(self.user.id, password);
+      await (first ? accounts.addPassword(self.user.id, password) : accounts.setPassword(self.user.id, password));
     } catch (error) {
       if (error instanceof PasswordPolicyError) throw policyBroken(error);
+      if (error instanceof PasswordAlreadySetError) throw alreadySet();
       throw error;
     }
   }
@@ -202,8 +208,9 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       const input = passwordAddSchema.parse(body);
       const current = await accounts.findById(self.user.id);
       if (current === undefined) throw notFound('user', self.user.id);
-      if (current.hasPassword) throw new ConflictError('you have a password already; change it with the current one', 'current_password');
-      await setNewPassword(self, input.new_password);
+      // Before hashing, for the common case; the answer that counts is given under the lock.
+      if (current.hasPassword) throw alreadySet();
+      await setNewPassword(self, input.new_password, { first: true });
       await audit.write({ ...contextOf(self), type: 'user.password_added', target: target(self) });
     },
 

@@ -28,8 +28,17 @@ export interface Sweeper {
   stop(): void;
 }
 
+/**
+ * What a sweep deletes: the rows of `collection` whose `field` has passed, or — for rows written
+ * under a document lock, which a plain `deleteMany` could delete just after a writer renewed
+ * them (FerretDB v1 reads the matches, then deletes by `_id`) — a function that does it itself.
+ */
+export type SweepTarget =
+  | { readonly collection: mongo.Collection<mongo.Document>; readonly field: string }
+  | { readonly collectionName: string; readonly sweep: (now: Date) => Promise<number> };
+
 export interface SweeperOptions {
-  readonly targets: ReadonlyArray<{ readonly collection: mongo.Collection<mongo.Document>; readonly field: string }>;
+  readonly targets: readonly SweepTarget[];
   readonly intervalMs: number;
   readonly logger: { warn(fields: object, message: string): void };
   readonly now?: () => Date;
@@ -42,9 +51,9 @@ export function startSweeper({ targets, intervalMs, logger, now = () => new Date
   let failing = false;
   async function sweep(): Promise<number> {
     let removed = 0;
-    for (const { collection, field } of targets) {
-      const result = await collection.deleteMany({ [field]: { $lte: now() } });
-      removed += result.deletedCount;
+    for (const target of targets) {
+      if ('sweep' in target) removed += await target.sweep(now());
+      else removed += (await target.collection.deleteMany({ [target.field]: { $lte: now() } })).deletedCount;
     }
     return removed;
   }

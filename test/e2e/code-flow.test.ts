@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
 import { testClock } from '../helpers/clock.ts';
 import {
   authorizationRequest,
   deployment,
+  LOGOUT_REDIRECT_URI,
   oauthError,
   PASSWORD,
   REDIRECT_URI,
@@ -104,6 +105,36 @@ describe('authorization code + PKCE with openid-client (real stores)', () => {
     expect((await oidc.authorizationCodeGrant(web, second.callback, request.checks)).claims()!.sub).to.equal(cast.user.id);
   });
 
+  it('shows a first-party app no consent page for prompt=consent (offline_access needs it), as Keycloak without "consent required"; a third-party app is asked again', async () => {
+    const created = await gatehouse.services.clients.create({
+      displayName: 'First-party offline',
+      firstParty: true,
+      metadata: {
+        redirect_uris: [REDIRECT_URI],
+        post_logout_redirect_uris: [LOGOUT_REDIRECT_URI],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        scope: 'openid profile offline_access',
+      },
+    });
+    const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
+    const agent = new UserAgent();
+    const { outcome, checks } = await login(config, REDIRECT_URI, agent, { scope: 'openid profile offline_access', prompt: 'consent' });
+    expect(outcome.sawConsent, 'first-party: no consent page, even for prompt=consent').to.equal(false);
+    const tokens = await oidc.authorizationCodeGrant(config, outcome.callback, checks);
+    expect(tokens.scope?.split(' ')).to.include('offline_access');
+    const logout = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: LOGOUT_REDIRECT_URI });
+    await browse(agent, logout.toString(), LOGOUT_REDIRECT_URI);
+    expect((await oidc.refreshTokenGrant(config, tokens.refresh_token!)).access_token, 'offline_access outlives the session').to.be.a('string');
+
+    const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    const webAgent = new UserAgent();
+    await login(web, REDIRECT_URI, webAgent);
+    const again = await authorizationRequest(web, REDIRECT_URI, { prompt: 'consent' });
+    expect((await signIn(webAgent, again.url.toString(), REDIRECT_URI, {})).sawConsent, 'third-party: prompt=consent asks again').to.equal(true);
+  });
+
   it('keeps the ID token minimal for clients that ask for it, with the claims still at userinfo', async () => {
     const created = await gatehouse.services.clients.create({
       displayName: 'Minimal',
@@ -135,6 +166,16 @@ describe('authorization code + PKCE with openid-client (real stores)', () => {
     expect(payload).to.include({ aud: 'https://api.example.com', sub: cast.user.id, client_id: cast.web.clientId, scope: 'read' });
     expect(payload.roles).to.deep.equal(['editor']);
     expect(payload.groups).to.deep.equal(['wonderland']);
+  });
+
+  it('revoking an access token also revokes the refresh tokens of its grant, a rotated one included (RFC 7009 §2.1; README "Introspection and revocation")', async () => {
+    const config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    const { outcome, checks } = await login(config, REDIRECT_URI);
+    const tokens = await oidc.authorizationCodeGrant(config, outcome.callback, checks);
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    await oidc.tokenRevocation(config, tokens.access_token, { token_type_hint: 'access_token' });
+    expect((await oidc.tokenIntrospection(config, refreshed.access_token)).active, 'the newer access token of the grant').to.equal(false);
+    expect((await oauthError(oidc.refreshTokenGrant(config, refreshed.refresh_token!))).error).to.equal('invalid_grant');
   });
 
   describe('negative paths answer with the standard errors', () => {

@@ -294,6 +294,19 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       }
       expect(outcomes, 'rounds where both removals passed the check').to.deep.equal([]);
     });
+
+    it('two first passwords sent at once: one is set, the other is refused 409 (every round)', async () => {
+      const user = await newUser('sol');
+      const { token } = await accountToken(user.username);
+      const outcomes: string[] = [];
+      for (let round = 1; round <= 6; round++) {
+        await dropPassword(user.id);
+        const passwords = [`first passphrase ${round} a`, `first passphrase ${round} b`];
+        const statuses = (await Promise.all(passwords.map((password) => call(token, 'POST', '/password/new', { new_password: password })))).map((reply) => reply.status).sort();
+        if (JSON.stringify(statuses) !== '[204,409]') outcomes.push(`round ${round}: ${JSON.stringify(statuses)}`);
+      }
+      expect(outcomes, 'rounds where both first passwords were set').to.deep.equal([]);
+    });
   });
 
   describe('sessions and apps', () => {

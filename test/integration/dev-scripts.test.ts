@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { databaseForSuite } from '../helpers/stores.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,6 +34,18 @@ function withLimit<T>(limitMs: number, what: string, step: Promise<T>, report: (
     timer = setTimeout(() => reject(new Error(`${what}: not within ${limitMs} ms\n${report()}`)), limitMs);
   });
   return Promise.race([step, late]).finally(() => clearTimeout(timer));
+}
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function alive(pid: number): boolean {
@@ -67,7 +80,7 @@ describe('npm run dev', () => {
     rmSync(data, { recursive: true, force: true });
   });
 
-  it('prints how to run the CLI against it, the CLI reaches its data, and Ctrl-C stops what it started', async function () {
+  it('prints how to run the CLI against it, the CLI reaches its data, shows the mails it sends, and Ctrl-C stops what it started', async function () {
     // The sum of the steps' limits below, and some.
     this.timeout(480_000);
     const started = Date.now();
@@ -99,6 +112,25 @@ describe('npm run dev', () => {
       expect(output).to.include(`npm run cli -- doctor http://localhost:${port}`);
       expect(output).to.match(/Ctrl-C stops Gatehouse and the local databases/);
 
+      // A local mail catcher: "Forgot password?" for the demo user shows the mail, link included.
+      const smtp = /Mail {8}smtp:\/\/127\.0\.0\.1:(\d+) {3}local mail catcher/.exec(output);
+      expect(smtp, output).to.not.equal(null);
+      const agent = new UserAgent();
+      const forgot = `http://localhost:${port}/password/forgot`;
+      const [form] = formsOf(await (await agent.request(forgot)).text());
+      const sent = await agent.postForm(new URL(form!.action, forgot).href, { ...form!.fields, login: 'demo' });
+      expect(sent.status).to.equal(200);
+      const mailed = new Promise<void>((resolve) => {
+        const check = () => (/\/password\/reset\/[A-Za-z0-9_-]{43}/.test(output) ? resolve() : undefined);
+        check();
+        dev.stdout.on('data', check);
+        dev.stderr.on('data', check);
+      });
+      await withLimit(60_000, 'the reset mail on the terminal', mailed, report);
+      step('mail');
+      expect(output).to.match(/dev mail → demo@example\.com {2}"[^"]+"/);
+      expect(readdirSync(join(data, 'mail')).filter((file) => file.endsWith('.eml'))).to.have.length(1);
+
       const cli = spawnSync('bash', ['scripts/cli', 'clients', 'list', '--json'], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
       step('cli');
       expect(cli.status, `${cli.stderr}\n${report()}`).to.equal(0);
@@ -113,11 +145,21 @@ describe('npm run dev', () => {
       expect(output, report()).to.include('"msg":"shutdown complete"');
       expect(output).to.include('dev: stopped Gatehouse and the local databases it started (redis)');
       expect(alive(redisPid), 'Ctrl-C stopped the Redis that dev started').to.equal(false);
+      expect(await listening(Number(smtp![1])), 'Ctrl-C stopped the mail catcher').to.equal(false);
       expect(existsSync(join(data, 'services', 'redis.pid'))).to.equal(false);
       if (process.env.DEV_SCRIPTS_TRACE) console.log(steps.join('; '));
     } finally {
       if (dev.exitCode === null) process.kill(-dev.pid!, 'SIGKILL');
       spawnSync('bash', ['scripts/services', 'down'], { cwd: ROOT, env: { ...env, GATEHOUSE_SERVICES_DIR: join(data, 'services') } });
     }
+  });
+});
+
+describe('the development mail catcher (scripts/dev-mail.ts)', () => {
+  it('refuses to run in production mode', () => {
+    const result = spawnSync(process.execPath, ['scripts/dev-mail.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' }, encoding: 'utf8', timeout: 60_000 });
+    expect(result.status, result.stderr).to.equal(78);
+    expect(result.stdout).to.equal('');
+    expect(result.stderr).to.include('refusing to run with NODE_ENV=production');
   });
 });

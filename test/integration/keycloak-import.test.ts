@@ -70,7 +70,10 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(body.roles.created).to.not.include('offline_access');
     expect(body.groups.created).to.have.members(['/staff', '/staff/editors']);
     const unmapped = (body.unmapped as Array<{ kind: string; name: string; reason: string }>).map((item) => `${item.kind} ${item.name}`);
-    expect(unmapped).to.include.members(['client orders-api', 'service account service-account-billing-worker', 'user ada-argon2', 'client spa', 'client realm-management']);
+    expect(unmapped).to.include.members(['client orders-api', 'service account service-account-billing-worker', 'user ada-argon2', 'client spa']);
+    // Keycloak's own clients are skipped on purpose, reported apart from what could not be mapped.
+    expect(body.builtInClients).to.deep.equal(['account', 'account-console', 'admin-cli', 'broker', 'realm-management', 'security-admin-console']);
+    expect(unmapped.filter((item) => /^client (account|account-console|admin-cli|broker|realm-management|security-admin-console)$/.test(item))).to.deep.equal([]);
     expect((body.unmapped as Array<{ name: string; reason: string }>).find((item) => item.name === 'spa')!.reason).to.match(/wildcards/);
 
     // Keycloak's ids become the users' sub; effective roles include those of groups and parent groups.
@@ -174,6 +177,8 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(exit.stdout).to.match(/dry run \(nothing written\) for Keycloak realm acme/);
     expect(exit.stdout).to.match(/users: 0 new, 5 updated/);
     expect(exit.stdout).to.match(/service account service-account-billing-worker/);
+    expect(exit.stdout).to.include("Keycloak's built-in clients, skipped on purpose (Gatehouse has its own console, account page and admin API): account, account-console, admin-cli, broker, realm-management, security-admin-console");
+    expect(exit.stdout.slice(exit.stdout.indexOf('not mapped:'))).to.not.match(/client (account|admin-cli|broker|realm-management)\b/);
   });
 
   it('refuses an export with a NUL character, naming where it is (a 400, never a store error mid-import)', async () => {
@@ -191,6 +196,68 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
         expect(exit.code, exit.stderr).to.equal(2);
         expect(exit.stderr).to.equal('gatehouse: users.0.username: must not contain a NUL character\n');
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('validates each user as the admin API does: refusals are reported per user (a non-string username too) and the rest is imported', async () => {
+    const realm = {
+      realm: 'quirks',
+      users: [
+        { id: 'q-number', username: 12345, enabled: true },
+        { id: 'q-space', username: 'has space', enabled: true },
+        { id: 'q-long', username: 'l'.repeat(65), enabled: true },
+        { id: 'q-bad-email', username: 'bad-email', email: 'not-an-email', enabled: true },
+        { id: 'q-long-name', username: 'long-name', firstName: 'n'.repeat(257), enabled: true },
+        { id: 'q-fine', username: 'fine-user', email: 'fine-user@quirks.test', enabled: true },
+        { id: 'q-mail', username: 'mail-user@quirks.test', email: 'mail-user@quirks.test', enabled: true },
+        { id: 'q-mail-only', username: 'only-username@quirks.test', enabled: true },
+        { id: 'q-mail-taken', username: 'fine-user@elsewhere.test', email: 'fine-user@elsewhere.test', enabled: true },
+        { username: 'no-id', enabled: true },
+      ],
+    };
+    // The admin API's own answer for the same names: the import's reasons must be the same.
+    const adminSays = async (user: Record<string, unknown>) => {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/users', user);
+      expect(status, JSON.stringify(body)).to.equal(400);
+      const [detail] = body.details as Array<{ path: string; message: string }>;
+      return `${detail!.path}: ${detail!.message}`;
+    };
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', realm);
+    expect(status, JSON.stringify(body)).to.equal(200);
+    expect(body.refusedUsers).to.deep.equal([
+      { user: 'users.0 (id q-number)', reason: 'username: must be a string' },
+      { user: 'has space', reason: await adminSays({ username: 'has space' }) },
+      { user: 'l'.repeat(65), reason: 'username: must be 1-64 letters, digits, ".", "_" or "-"' },
+      { user: 'bad-email', reason: await adminSays({ username: 'bad-email', email: 'not-an-email' }) },
+      { user: 'long-name', reason: 'given_name: must be at most 256 characters' },
+      { user: 'no-id', reason: 'id: must be a string' },
+    ]);
+    // A username that is an email address (Keycloak's "email as username"): a Gatehouse username
+    // holds no "@", so the user gets the address's local part and signs in with the address as before.
+    expect(body.users.created).to.have.members(['fine-user', 'mail-user', 'only-username', 'fine-user-2']);
+    const users = await gatehouse.services.users.exportAll();
+    const byId = (id: string) => users.find((user) => user._id === id);
+    for (const refused of ['q-number', 'q-space', 'q-long', 'q-bad-email', 'q-long-name']) expect(byId(refused), refused).to.equal(undefined);
+    expect(byId('q-mail')).to.include({ username: 'mail-user', email: 'mail-user@quirks.test' });
+    expect(byId('q-mail-only')).to.include({ username: 'only-username', email: 'only-username@quirks.test', emailVerified: false });
+    expect(byId('q-mail-taken')).to.include({ username: 'fine-user-2', email: 'fine-user@elsewhere.test' });
+    const renamed = (body.unmapped as Array<{ kind: string; name: string; reason: string }>).find((item) => item.name === 'mail-user@quirks.test')!;
+    expect(renamed.reason).to.equal('the username is an email address, which a Gatehouse username cannot be: imported as mail-user (signs in with mail-user or mail-user@quirks.test)');
+    expect((await gatehouse.services.accounts.findByLogin('mail-user@quirks.test'))?.id).to.equal('q-mail');
+
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-quirks-'));
+    try {
+      const file = join(dir, 'realm.json');
+      writeFileSync(file, JSON.stringify(realm));
+      const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+      const exit = await runCli(['import', '--keycloak', file, '--dry-run'], env);
+      expect(exit.code, exit.stderr).to.equal(0);
+      expect(exit.stdout).to.match(/users: 0 new, 4 updated/);
+      expect(exit.stdout).to.include('  users refused (the admin API refuses them too; the others are imported): 6\n');
+      expect(exit.stdout).to.include('    users.0 (id q-number): username: must be a string\n');
+      expect(exit.stdout).to.include('    has space: username: must be 1-64 letters, digits, ".", "_" or "-"\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

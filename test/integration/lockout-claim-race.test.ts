@@ -62,4 +62,36 @@ describe('lockout claim after an ended lock (counters and records in MongoDB-wir
       }
     }
   });
+
+  it('the sweeper never deletes a lock claimed while it sweeps (an ended record locked again at that moment)', async () => {
+    // This limiter's sweeper runs only when the test says (a clock jump), here while keys whose
+    // locks have ended are locked again.
+    let sweepNow: () => Promise<void> = async () => {};
+    const sweeping = await createLoginLimiter({
+      backend: { kind: 'mongo' },
+      connection,
+      policy,
+      logger: logs.logger,
+      sweepIntervalMs: 3_600_000,
+      now: () => new Date(nowMs),
+      onClockJump: (listener) => {
+        sweepNow = listener;
+        return () => {};
+      },
+    });
+    try {
+      const lost: string[] = [];
+      for (let round = 0; round < 8; round += 1) {
+        const keys = Array.from({ length: 12 }, (_, n) => ({ subject: `swept-${round}-${n}-${nowMs}`, ip: randomIp() }));
+        await Promise.all(keys.map(({ subject, ip }) => sweeping.recordFailure(subject, ip)));
+        // Every lock ends; the records stay until a sweep.
+        nowMs += policy.lockSeconds * 1000;
+        await Promise.all([sweepNow(), ...keys.map(({ subject, ip }) => sweeping.recordFailure(subject, ip))]);
+        for (const { subject, ip } of keys) if (!(await sweeping.check(subject, ip)).locked) lost.push(`round ${round}: ${subject}`);
+      }
+      expect(lost, 'keys locked again whose new lock the sweep deleted').to.deep.equal([]);
+    } finally {
+      sweeping.close();
+    }
+  });
 });

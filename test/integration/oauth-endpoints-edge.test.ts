@@ -122,6 +122,37 @@ describe('OAuth endpoints on the short path: request id, headers, log line, metr
     expectEdgeHeaders(response, 'refused token request');
   });
 
+  it("the OAuth endpoints make no context in Gatehouse's Koa app (the provider's is the only one); every other path does", async function () {
+    const app = gatehouse.app;
+    const made: string[] = [];
+    const createContext = app.createContext.bind(app);
+    app.createContext = ((req, res) => {
+      made.push(req.url ?? '');
+      return createContext(req, res);
+    }) as typeof app.createContext;
+    try {
+      const token = await accessToken();
+      for (const response of [
+        await form('/token/introspection', { token }),
+        await fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${token}` } }),
+        await fetch(`${issuer}/jwks`),
+        await fetch(`${issuer}/.well-known/openid-configuration`),
+        await form('/token/revocation', { token }),
+      ]) {
+        expectEdgeHeaders(response, new URL(response.url).pathname);
+        await response.arrayBuffer();
+      }
+      expect(made, 'no context in our app for the OAuth endpoints').to.deep.equal([]);
+      const health = await fetch(`${issuer}/healthz`);
+      await health.arrayBuffer();
+      const page = await fetch(`${issuer}/auth?client_id=nobody`, { redirect: 'manual', headers: { accept: BROWSER_ACCEPT } });
+      await page.arrayBuffer();
+      expect(made, 'health and the authorization endpoint still come through our app').to.deep.equal(['/healthz', '/auth?client_id=nobody']);
+    } finally {
+      app.createContext = createContext;
+    }
+  });
+
   it('paths that are not OAuth endpoints still reach the pages: health, the 404 page, the device endpoint page', async function () {
     const health = await fetch(`${issuer}/healthz`);
     expect(health.status).to.equal(200);
@@ -141,3 +172,63 @@ describe('OAuth endpoints on the short path: request id, headers, log line, metr
     expectEdgeHeaders(device, 'device endpoint page');
   });
 });
+
+/**
+ * The Keycloak layout mounts the provider below the root (`/realms/<name>`): on the direct path
+ * the gates see the request's own path and the provider its local one, as through the app.
+ */
+describe('OAuth endpoints on the short path below the root (Keycloak layout)', function () {
+  this.timeout(60_000);
+  const logs = captureLogs('info');
+  const mounted = instanceForSuite('oauth_edge_kc', { logger: logs.logger, settings: { GATEHOUSE_KEYCLOAK_REALM: 'acme' } });
+  let issuer: string;
+  let cast: Seeded;
+  const endpoint = (name: string) => `${issuer}/protocol/openid-connect/${name}`;
+
+  before(async function () {
+    issuer = `${mounted.deploy.issuer}/realms/acme`;
+    cast = await seed(mounted.gatehouse);
+  });
+
+  const basic = () => `Basic ${Buffer.from(`${encodeURIComponent(cast.service.clientId)}:${encodeURIComponent(cast.service.secret)}`).toString('base64')}`;
+
+  it('discovery names the mounted endpoints; a token is issued and introspected there; a wrong secret is refused as JSON', async function () {
+    const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
+    expect(discovery.status).to.equal(200);
+    expect(discovery.headers.get('x-request-id')).to.match(GENERATED_ID);
+    const document = (await discovery.json()) as { issuer: string; token_endpoint: string; userinfo_endpoint: string };
+    expect(document.issuer).to.equal(issuer);
+    expect(document.token_endpoint).to.equal(endpoint('token'));
+    expect(document.userinfo_endpoint).to.equal(endpoint('userinfo'));
+
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic() };
+    const issued = await fetch(endpoint('token'), { method: 'POST', headers, body: 'grant_type=client_credentials' });
+    expect(issued.status).to.equal(200);
+    expect(issued.headers.get('content-security-policy')).to.match(/^default-src 'none'/);
+    const { access_token: token } = (await issued.json()) as { access_token: string };
+    const introspected = await fetch(endpoint('token/introspect'), { method: 'POST', headers, body: new URLSearchParams({ token }).toString() });
+    expect(introspected.status).to.equal(200);
+    expect(await introspected.json()).to.include({ active: true, client_id: cast.service.clientId });
+
+    const refused = await fetch(endpoint('token'), {
+      method: 'POST',
+      headers: { ...headers, authorization: `Basic ${Buffer.from(`${cast.service.clientId}:wrong`).toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    expect(refused.status).to.equal(401);
+    expect(await refused.json()).to.include({ error: 'invalid_client' });
+  });
+
+  it('a request no provider route serves is logged with its own path, not the provider-local one', async function () {
+    const response = await fetch(endpoint('token'), { method: 'PUT', headers: { accept: 'application/json' } });
+    const id = response.headers.get('x-request-id')!;
+    await response.arrayBuffer();
+    let line: Record<string, unknown> | undefined;
+    for (let attempt = 0; attempt < 50 && line === undefined; attempt += 1) {
+      line = logs.lines().find((entry) => entry.msg === 'request' && entry.requestId === id);
+      if (line === undefined) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(line).to.include({ route: 'other', method: 'PUT', path: '/realms/acme/protocol/openid-connect/token', status: response.status });
+  });
+});
+

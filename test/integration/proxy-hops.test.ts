@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
-import { FAST_HASHING } from '../helpers/e2e.ts';
+import { FAST_HASHING, seed } from '../helpers/e2e.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
@@ -41,4 +41,27 @@ describe('behind a trusted proxy: a forged X-Forwarded-For does not dodge per-IP
     expect(statuses.slice(0, 2)).to.deep.equal([400, 400]);
     expect(statuses.at(-1)).to.equal(429);
   });
+
+  it('the OAuth endpoints, handed straight to the provider, read the caller the same way: the last hop, not what the client prepends', async () => {
+    const { service } = await seed(gatehouse);
+    const requestId = `hops-${Date.now()}`;
+    const response = await fetch(`${gatehouse.url}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(service.clientId)}:${encodeURIComponent(service.secret)}`).toString('base64')}`,
+        'x-forwarded-for': '198.51.100.9, 203.0.113.7',
+        'x-request-id': requestId,
+      },
+      body: 'grant_type=client_credentials',
+    });
+    expect(response.status).to.equal(200);
+    await response.arrayBuffer();
+    await gatehouse.flushBatchedWrites();
+    const { events } = await gatehouse.audit.query({ limit: 50 });
+    const issued = events.find((event) => event.type === 'token.issued' && event.requestId === requestId);
+    expect(issued, 'the token.issued event of that request').not.to.equal(undefined);
+    expect(issued!.ip).to.equal('203.0.113.7');
+  });
 });
+

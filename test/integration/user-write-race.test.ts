@@ -2,13 +2,15 @@ import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import { createAccounts, type Accounts } from '../../src/accounts/accounts.ts';
 import type { PasswordHasher } from '../../src/accounts/hash-pool.ts';
-import { passwordHistoryModel } from '../../src/accounts/password-history.ts';
+import { createPasswordChanges, passwordStore, type PasswordStore } from '../../src/accounts/password-changes.ts';
+import { createPasswordHistory, passwordHistoryModel } from '../../src/accounts/password-history.ts';
 import { DEFAULT_PASSWORD_POLICY } from '../../src/accounts/password-policy.ts';
 import { createSignIns, signInModel } from '../../src/accounts/sign-ins.ts';
 import { createUserAdmin, type UserAdmin } from '../../src/accounts/user-admin.ts';
 import { userModel, type UserModel } from '../../src/accounts/user-model.ts';
 import { createLabelDirectory } from '../../src/roles/directory.ts';
 import { labelModel } from '../../src/roles/model.ts';
+import { documentLocks, lockKey } from '../../src/storage/document-locks.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { accountsHarness, randomIp, type AccountsHarness } from '../helpers/accounts.ts';
 import { databaseForSuite } from '../helpers/stores.ts';
@@ -97,6 +99,35 @@ describe('concurrent writes of one user (real MongoDB-wire server)', function ()
       if (refused !== 1) outcomes.push(`${round}: ${refused} refused (${settled.map((result) => result.status).join(', ')})`);
     }
     expect(outcomes, 'rounds where both (or neither) were accepted').to.deep.equal([]);
+  });
+
+  it('leaves no password_history row behind for a user deleted while their password was being changed', async () => {
+    const user = await accounts.createUser({ username: 'race-deleted', password: 'deleted password 0' });
+    const real = passwordStore(users);
+    // The user is deleted right after the locked step read their hash, before it writes.
+    const store: PasswordStore = {
+      ...real,
+      async currentHash(id) {
+        const hash = await real.currentHash(id);
+        await users.deleteOne({ _id: id }).exec();
+        return hash;
+      },
+    };
+    const changes = createPasswordChanges({
+      store,
+      hasher: harness.hasher,
+      history: createPasswordHistory({ model: passwordHistoryModel(connection), hasher: harness.hasher }),
+      policy: async () => ({ ...DEFAULT_PASSWORD_POLICY, history: 5 }),
+      locked: (id, work) => documentLocks(connection).hold(lockKey('users', id), work),
+      onChange: async () => {},
+      now: () => new Date(),
+    });
+    const outcome = await changes.set(user.id, 'deleted password 1').then(
+      () => 'set',
+      (error: unknown) => (error as Error).name,
+    );
+    expect(await passwordHistoryModel(connection).findById(user.id).lean().exec(), 'an orphan history row').to.equal(null);
+    expect(outcome).to.equal('UserNotFoundError');
   });
 
   it(`keeps a role assignment that races a disable (${ROUNDS} rounds)`, async () => {

@@ -95,6 +95,9 @@ describe('Keycloak realm mapping (pure)', () => {
     const tv = plan.clients.find((client) => client.clientId === 'tv')!;
     expect(tv.metadata).to.deep.include({ grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], token_endpoint_auth_method: 'none' });
     expect(plan.clients.map((client) => client.clientId)).to.not.include.members(['signed', 'resource', 'account']);
+    // Keycloak's own clients: skipped on purpose and named apart (only those the export has), never "not mapped".
+    expect(plan.builtInClients).to.deep.equal(['account']);
+    expect(unmapped('client', 'account')).to.deep.equal([]);
     expect(unmapped('client', 'signed').join(' ')).to.match(/client-jwt/);
     expect(unmapped('client', 'resource').join(' ')).to.match(/bearer-only/);
     expect(unmapped('identity provider', 'github')).to.have.length(1);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliError, type CliContext } from '../context.ts';
+import { privateKeyComplete, privateKeyJwk } from '../private-key-input.ts';
 import { cliActor, readStdinSecret, withOperations } from '../services.ts';
 
 /** `gatehouse idps ...`: upstream identity providers, through the same operations as the admin API. */
@@ -98,14 +99,10 @@ async function bodyFrom(ctx: CliContext, values: Values): Promise<Record<string,
     if (value !== undefined) body[field] = value;
   }
   if (values['client-secret-stdin'] === true && values['private-key-stdin'] === true) throw new CliError('read either the client secret or the private key from standard input, not both', 2);
-  if (values['client-secret-stdin'] === true) body.client_secret = await readStdinSecret(ctx, '--client-secret-stdin', 'Client secret: ');
+  if (values['client-secret-stdin'] === true) body.client_secret = await readStdinSecret(ctx, '--client-secret-stdin', { prompt: 'Client secret: ' });
   if (values['private-key-stdin'] === true) {
-    const raw = await readStdinSecret(ctx, '--private-key-stdin');
-    try {
-      body.private_key_jwk = JSON.parse(raw);
-    } catch {
-      throw new CliError('--private-key-stdin: standard input must be a private JWK (JSON)', 2);
-    }
+    const typed = { prompt: 'Private key (PEM or JWK; ends at its last line, or Ctrl-D):\n', complete: privateKeyComplete };
+    body.private_key_jwk = privateKeyJwk(await readStdinSecret(ctx, '--private-key-stdin', typed));
   }
   return body;
 }

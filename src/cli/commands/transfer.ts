@@ -81,6 +81,9 @@ async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, ap
     }
   }
   for (const conflict of report.conflicts) ctx.out(`  conflict: ${conflict.user}: ${conflict.reason}`);
+  if (report.refusedUsers.length > 0) ctx.out(`  users refused (the admin API refuses them too; the others are imported): ${report.refusedUsers.length}`);
+  for (const refused of report.refusedUsers) ctx.out(`    ${refused.user}: ${refused.reason}`);
+  if (report.builtInClients.length > 0) ctx.out(`  Keycloak's built-in clients, skipped on purpose (Gatehouse has its own console, account page and admin API): ${report.builtInClients.join(', ')}`);
   if (report.unmapped.length > 0) ctx.out('not mapped:');
   for (const item of report.unmapped) ctx.out(`  ${item.kind} ${item.name}: ${item.reason}`);
 }

@@ -93,7 +93,7 @@ export async function usersCreate(ctx: CliContext, args: string[]): Promise<void
   const { values } = parse(args);
   if (values.username === undefined) throw new CliError('--username is required', 2);
   if (values['password-stdin'] !== true) throw new CliError('--password-stdin is required: passwords are read from standard input, never from arguments', 2);
-  const password = await readStdinSecret(ctx, '--password-stdin', 'Password: ');
+  const password = await readStdinSecret(ctx, '--password-stdin', { prompt: 'Password: ' });
   const user = await withOperations(ctx, (ops) =>
     ops.users.create(cliActor(), {
       username: values.username,
@@ -141,7 +141,7 @@ export async function usersList(ctx: CliContext, args: string[]): Promise<void> 
 export async function usersSetPassword(ctx: CliContext, args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
   if (values['password-stdin'] !== true) throw new CliError('--password-stdin is required: passwords are read from standard input, never from arguments', 2);
-  const password = await readStdinSecret(ctx, '--password-stdin', 'Password: ');
+  const password = await readStdinSecret(ctx, '--password-stdin', { prompt: 'Password: ' });
   const user = await withOperations(ctx, async (ops) => {
     const found = await resolve(ops, positionals);
     await ops.users.setPassword(cliActor(), found.id, { password });
