@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
-import { bruteForceGroup, type BruteForceSettings } from '../../src/settings/brute-force.ts';
+import { bruteForceGroup, configuredBruteForce, type BruteForceSettings } from '../../src/settings/brute-force.ts';
 import { openSettingsNotices } from '../../src/settings/notices.ts';
 import { openSettingsStore, type SettingsStore } from '../../src/settings/store.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { databaseForSuite } from '../helpers/stores.ts';
+import { testConfig } from '../helpers/config.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 const ROUNDS = 30;
 
@@ -17,14 +18,8 @@ const ROUNDS = 30;
 describe('concurrent runtime settings changes (real MongoDB-wire server)', function () {
   this.timeout(120_000);
   const database = databaseForSuite('settings_write_race');
-  const configured: BruteForceSettings = {
-    lockout_threshold: 5,
-    lockout_account_threshold: 20,
-    lockout_ip_threshold: 100,
-    lockout_window: 3600,
-    lockout_seconds: 60,
-    lockout_max_seconds: 86_400,
-  };
+  // The defaults, as the server configures them from no settings.
+  const configured = configuredBruteForce(testConfig({ MONGODB_URI: 'mongodb://127.0.0.1:1/unused', GATEHOUSE_SECRET: randomSecret() }));
   let connection: Connection;
   let first: SettingsStore<BruteForceSettings>;
   let second: SettingsStore<BruteForceSettings>;
