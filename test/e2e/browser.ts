@@ -230,6 +230,7 @@ export function consoleOperator(browser: () => Browser, screenshotPrefix: string
   afterEach(async function () {
     if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
       await screenshot(current, `${screenshotPrefix}-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
+      console.log('failed at', current.url(), (await current.locator('body').innerText()).slice(0, 800));
     }
   });
   return async function operatorPage(issuer: string, options: { width?: number; locale?: string } = {}): Promise<Page> {
