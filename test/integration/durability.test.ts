@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { AdapterPayload } from 'oidc-provider';
-import { runStorageChild } from '../helpers/child.ts';
+import { runStorageChild, runStorageChildrenTogether } from '../helpers/child.ts';
 import { databaseForSuite, serviceUrls } from '../helpers/stores.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
@@ -46,11 +46,7 @@ describe('oidc storage across processes (real MongoDB-wire + Redis)', () => {
       const raceEnv = env(redis);
       const key = id();
       await runStorageChild(raceEnv, { op: 'upsert', records: [{ model, id: key, payload: { kind: model, grantId: id() } as AdapterPayload, expiresIn: 60 }] });
-      const startAt = Date.now() + 1_500;
-      const outcomes = await Promise.all([
-        runStorageChild(raceEnv, { op: 'consume', model, id: key, startAt }),
-        runStorageChild(raceEnv, { op: 'consume', model, id: key, startAt }),
-      ]);
+      const outcomes = await runStorageChildrenTogether(raceEnv, { op: 'consume', model, id: key }, 2);
       expect(outcomes.sort()).to.deep.equal(['invalid_grant', 'won']);
     });
   }
@@ -68,11 +64,7 @@ describe('oidc storage across processes (real MongoDB-wire + Redis)', () => {
       const grantId = id();
       await runStorageChild(raceEnv, { op: 'upsert', records: [{ model: 'RefreshToken', id: key, payload: { kind: 'RefreshToken', grantId } as AdapterPayload, expiresIn: 60 }] });
       // Both get past their consume before either completes (a concurrent duplicate, not a reuse).
-      const startAt = Date.now() + 1_500;
-      const outcomes = await Promise.all([
-        runStorageChild(raceEnv, { op: 'rotate', id: key, grantId, startAt, rotations: 2 }, 60_000),
-        runStorageChild(raceEnv, { op: 'rotate', id: key, grantId, startAt, rotations: 2 }, 60_000),
-      ]);
+      const outcomes = await runStorageChildrenTogether(raceEnv, { op: 'rotate', id: key, grantId, rotations: 2 }, 2, 60_000);
       expect(outcomes.sort()).to.deep.equal(['invalid_grant', 'won']);
       const [token] = (await runStorageChild(raceEnv, { op: 'find', records: [{ model: 'RefreshToken', id: key }] })) as Array<{ consumed?: number } | null>;
       expect(token, 'rotated once, the grant not revoked').to.have.property('consumed');
