@@ -1,6 +1,6 @@
 /**
- * node bench/compare.ts [--build name=path/to/main.js ...] [--env name:SETTING=value ...] [--no-reference] [--scenario NAME ...]
- *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions]
+ * node bench/compare.ts [--build name=path/to/main.js ...] [--env name:SETTING=value ...] [--node-arg name:--flag ...] [--no-reference] [--scenario NAME ...]
+ *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions] [--idle-after S]
  *
  * A/B of Gatehouse builds on the stateless scenarios, beside the library's in-memory reference
  * (bench/reference-server.ts), in one run: every build and the reference are started at once
@@ -9,7 +9,8 @@
  * reference) in the same run; absolute numbers are only what the machine did then. A build may
  * run with workers (`--env name:GATEHOUSE_WORKERS=2`): CPU and memory are then its whole process
  * tree's (supervisor and workers), and each server's RSS idle after the start and after the
- * scenarios is printed first. Besides
+ * scenarios (and, with `--idle-after S`, after S more seconds without load, and its ratio to the
+ * idle RSS after the start) is printed first. Besides
  * requests per second it reports each server's CPU time per request (user + system, all its
  * threads, from /proc) and the stores' (FerretDB, PostgreSQL, Redis): CPU time, unlike
  * throughput, holds on a machine others are loading too. With FerretDB on PostgreSQL and
@@ -20,8 +21,15 @@
  * the repository (so it finds node_modules) to compare. `--env name:SETTING=value` starts build
  * `name` with that setting as well (e.g. `--build counted=dist/main.js --env
  * counted:GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute` puts a setting beside the default; an
- * empty value unsets it: `--env name:REDIS_URL=` runs that build without Redis). Never
- * asserts timings.
+ * empty value unsets it: `--env name:REDIS_URL=` runs that build without Redis).
+ * `--node-arg name:--flag` starts build `name` as `node --flag main.js` (V8 and Node options that
+ * NODE_OPTIONS refuses, e.g. `--single-threaded-gc`; with workers the supervisor passes its own
+ * options on to them). Each server's threads and, per scenario, its context switches per request
+ * (voluntary: a thread waited; involuntary: the scheduler took its core away), whole tree and
+ * event loops alone, the time its event loops were runnable but waited for a core (schedstat),
+ * the cores it used on average (CPU time ÷ wall time) and, with workers, how the event loops'
+ * CPU was shared among its processes (busiest first) are reported beside CPU. Never asserts
+ * timings.
  * Scenarios (requests from bench/lib/scenarios.ts): cc-rs256, cc-es256, cc-opaque, introspect-jwt,
  * introspect-opaque, userinfo, refresh (rotation:
  * each server gets 8 token chains per connection, every answer's successor goes back into its
@@ -43,7 +51,7 @@ import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
-import { processTree, treeCpuMs, treeEventLoopCpuMs } from './lib/process-tree.ts';
+import { eventLoopCpuByProcess, processTree, treeContextSwitches, treeCpuMs, treeEventLoopCpuMs, treeRunQueueWaitMs, treeThreads } from './lib/process-tree.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
@@ -57,6 +65,7 @@ const { values: flags } = parseArgs({
   options: {
     build: { type: 'string', multiple: true },
     env: { type: 'string', multiple: true },
+    'node-arg': { type: 'string', multiple: true },
     'no-reference': { type: 'boolean' },
     scenario: { type: 'string', multiple: true },
     seconds: { type: 'string' },
@@ -64,6 +73,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     rounds: { type: 'string' },
     'pg-transactions': { type: 'boolean' },
+    'idle-after': { type: 'string' },
   },
 });
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -84,6 +94,13 @@ for (const entry of flags.env ?? []) {
   const match = /^([^:]+):([A-Z0-9_]+)=(.*)$/.exec(entry);
   if (match === null) throw new Error(`--env must look like name:SETTING=value, not ${entry}`);
   buildEnv.set(match[1]!, { ...buildEnv.get(match[1]!), [match[2]!]: match[3]! });
+}
+/** Extra node options per build name (`--node-arg name:--flag`). */
+const buildNodeArgs = new Map<string, string[]>();
+for (const entry of flags['node-arg'] ?? []) {
+  const match = /^([^:]+):(--.+)$/.exec(entry);
+  if (match === null) throw new Error(`--node-arg must look like name:--flag, not ${entry}`);
+  buildNodeArgs.set(match[1]!, [...(buildNodeArgs.get(match[1]!) ?? []), match[2]!]);
 }
 const log = (message: string) => process.stderr.write(`compare: ${message}\n`);
 const load = () => loadavg().map((value) => round(value, 2)).join(' ');
@@ -136,24 +153,28 @@ try {
     const env: Record<string, string> = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...buildEnv.get(build.name) };
     // An empty value unsets the setting (`--env name:REDIS_URL=`: that build runs without Redis).
     for (const [setting, value] of Object.entries(env)) if (value === '') delete env[setting];
-    children.push(await startGatehouseProcess(build.name, [build.path], env, url));
+    children.push(await startGatehouseProcess(build.name, [...(buildNodeArgs.get(build.name) ?? []), build.path], env, url));
   }
   if (flags['no-reference'] !== true) children.push(await startReference(fixturePath));
   // Each server's memory (its whole process tree: with GATEHOUSE_WORKERS every worker) idle after the start, before any load.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const rssAtStart = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
+  const threadsAtStart = new Map(children.map((child) => [child.name, treeThreads(child.process.pid!)]));
   log(`${children.map((child) => child.name).join(', ')}; ${SECONDS} s each per round, ${ROUNDS} round(s), ${CONNECTIONS} connections; load average ${load()}`);
   const rows: Array<Array<string | number>> = [];
   for (const scenario of scenarios) {
     const targets: Target[] = [];
     for (const child of children) if (scenario !== 'sign-in' || child.name !== 'reference') targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
-    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number }>();
+    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number; switches: number; involuntary: number; loopSwitches: number; loopWaitMs: number; loopsByProcess: Map<number, number> }>();
     /** Each segment's process CPU µs per request: their median shrugs off a segment a neighbour's burst landed on. */
     const segmentCpu = new Map<string, number[]>();
     const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
     for (const target of targets) if (WARMUP > 0) await measure(scenario, target, WARMUP);
     for (let index = 0; index < ROUNDS; index += 1) {
       for (const target of [...targets, ...[...targets].reverse()]) {
+        const switchesBefore = treeContextSwitches(pids.get(target.key)!);
+        const waitBefore = treeRunQueueWaitMs(pids.get(target.key)!);
+        const loopsBefore = eventLoopCpuByProcess(pids.get(target.key)!);
         const cpuBefore = processCpuMs(pids.get(target.key)!);
         const loopBefore = eventLoopCpuMs(pids.get(target.key)!);
         const storesBefore = storesCpuMs(ROOT);
@@ -162,7 +183,10 @@ try {
         // An idle PostgreSQL backend publishes its counters up to 10 s late: let the segment's arrive.
         if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 11_000));
         const transactionsAfter = transactionsBefore === undefined ? undefined : storeTransactions(ROOT);
-        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0 };
+        const switchesAfter = treeContextSwitches(pids.get(target.key)!);
+        const waitAfter = treeRunQueueWaitMs(pids.get(target.key)!);
+        const loopsAfter = eventLoopCpuByProcess(pids.get(target.key)!);
+        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0, switches: 0, involuntary: 0, loopSwitches: 0, loopWaitMs: 0, loopsByProcess: new Map<number, number>() };
         const segmentCpuMs = processCpuMs(pids.get(target.key)!) - cpuBefore;
         segmentCpu.set(target.key, [...(segmentCpu.get(target.key) ?? []), (segmentCpuMs * 1000) / Math.max(1, result.requests)]);
         totals.set(target.key, {
@@ -176,6 +200,11 @@ try {
               ? undefined
               : total.transactions + transactionsAfter - transactionsBefore - 1,
           errors: total.errors + result.errors,
+          switches: total.switches + switchesAfter.voluntary + switchesAfter.involuntary - switchesBefore.voluntary - switchesBefore.involuntary,
+          involuntary: total.involuntary + switchesAfter.involuntary - switchesBefore.involuntary,
+          loopWaitMs: total.loopWaitMs + waitAfter.loops - waitBefore.loops,
+          loopsByProcess: new Map([...loopsAfter].map(([each, ms]) => [each, (total.loopsByProcess.get(each) ?? 0) + ms - (loopsBefore.get(each) ?? ms)])),
+          loopSwitches: total.loopSwitches + switchesAfter.loopVoluntary + switchesAfter.loopInvoluntary - switchesBefore.loopVoluntary - switchesBefore.loopInvoluntary,
         });
       }
     }
@@ -187,6 +216,13 @@ try {
     const transactionsPer = (key: string) => {
       const { transactions, requests } = totals.get(key)!;
       return transactions === undefined ? '—' : (round(transactions / Math.max(1, requests), 2) ?? 0);
+    };
+    const switchesPer = (key: string, part: 'switches' | 'involuntary' | 'loopSwitches') => round(totals.get(key)![part] / Math.max(1, totals.get(key)!.requests), 2) ?? 0;
+    /** With workers: each process's share of the event loops' CPU, busiest first (how evenly the connections were spread). */
+    const loopSplit = (key: string) => {
+      const shares = [...totals.get(key)!.loopsByProcess.values()].filter((ms) => ms > 0).sort((a, b) => b - a);
+      const sum = shares.reduce((total, ms) => total + ms, 0);
+      return shares.length < 2 ? '—' : shares.map((ms) => Math.round((ms / sum) * 100)).join('/');
     };
     const medianCpu = (key: string) => {
       const sorted = [...(segmentCpu.get(key) ?? [0])].sort((a, b) => a - b);
@@ -207,6 +243,12 @@ try {
         Math.round(loopPer(child.name)),
         Math.round(storesPer(child.name)),
         transactionsPer(child.name),
+        switchesPer(child.name, 'switches'),
+        switchesPer(child.name, 'involuntary'),
+        switchesPer(child.name, 'loopSwitches'),
+        Math.round((totals.get(child.name)!.loopWaitMs * 1000) / Math.max(1, totals.get(child.name)!.requests)),
+        round(totals.get(child.name)!.cpuMs / 1000 / totals.get(child.name)!.seconds, 2) ?? 0,
+        loopSplit(child.name),
         round(cpuPer(first) / cpuPer(child.name), 2) ?? 0,
         hasReference ? (round(cpuPer('reference') / cpuPer(child.name), 2) ?? 0) : '—',
         round(medianCpu(first) / medianCpu(child.name), 2) ?? 0,
@@ -216,9 +258,25 @@ try {
     log(`${scenario} done; load average ${load()}`);
   }
   const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-  const memory = children.map((child) => [child.name, processTree(child.process.pid!).length, mib(rssAtStart.get(child.name)!), mib(rssBytes(child.process.pid!))]);
-  process.stdout.write(`${table(['server', 'processes', 'RSS MiB idle after start', 'RSS MiB after the scenarios'], memory)}\n`);
-  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
+  const rssAfterLoad = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
+  const threadsAfterLoad = new Map(children.map((child) => [child.name, treeThreads(child.process.pid!)]));
+  const idleAfter = flags['idle-after'] === undefined ? undefined : Number(flags['idle-after']);
+  if (idleAfter !== undefined) {
+    log(`idle for ${idleAfter} s`);
+    await new Promise((resolve) => setTimeout(resolve, idleAfter * 1000));
+  }
+  const memory = children.map((child) => [
+    child.name,
+    processTree(child.process.pid!).length,
+    threadsAtStart.get(child.name)!,
+    threadsAfterLoad.get(child.name)!,
+    mib(rssAtStart.get(child.name)!),
+    mib(rssAfterLoad.get(child.name)!),
+    ...(idleAfter === undefined ? [] : [mib(rssBytes(child.process.pid!)), round(rssBytes(child.process.pid!) / rssAtStart.get(child.name)!, 2) ?? 0]),
+  ]);
+  const idleColumns = idleAfter === undefined ? [] : [`RSS MiB after ${idleAfter} s idle`, 'idle after load ÷ idle after start'];
+  process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios', ...idleColumns], memory)}\n`);
+  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
   await stores.close();

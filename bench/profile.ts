@@ -15,6 +15,8 @@
  * (bench/reference-server.ts) under the same scenario instead, for a side-by-side reading: both
  * print the event loop's sampled time per request (µs/req) next to each share. `--build` profiles
  * another build (an older `dist` with a `views` link next to it, as for bench/compare.ts).
+ * `--workers N` runs the build with GATEHOUSE_WORKERS=N and adds up every worker's event-loop
+ * profile (µs/req is then the workers' sampled time together per request).
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -33,7 +35,9 @@ const SCENARIOS = [...TOKEN_SCENARIOS, 'sign-in'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 usageOnHelp(import.meta.url);
-const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, reference: { type: 'boolean' }, build: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, reference: { type: 'boolean' }, build: { type: 'string' }, workers: { type: 'string' } } });
+/** GATEHOUSE_WORKERS for the profiled build: each worker writes its own profile (node:cluster passes --cpu-prof on); they are added up. */
+const WORKERS = Number(flags.workers ?? 1);
 const scenario = flags.scenario as Scenario;
 if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
 const REFERENCE = flags.reference === true;
@@ -57,7 +61,7 @@ rmSync(PROFILES, { recursive: true, force: true });
 mkdirSync(PROFILES, { recursive: true });
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
-const env = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn' };
+const env: Record<string, string> = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...(WORKERS > 1 ? { GATEHOUSE_WORKERS: String(WORKERS) } : {}) };
 const CPU_PROFILE = ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`];
 let child;
 if (REFERENCE) {
@@ -131,21 +135,28 @@ interface ProfileNode {
 }
 // One profile per thread (CPU.<date>.<pid>.<thread>.<n>.cpuprofile): the event loop's is thread 0.
 const profiles = readdirSync(PROFILES).filter((name) => name.endsWith('.cpuprofile'));
-const file = profiles.find((name) => name.includes(`.${child.process.pid}.0.`)) ?? profiles[0];
-if (file === undefined) throw new Error('no .cpuprofile written');
-const profile = JSON.parse(readFileSync(`${PROFILES}/${file}`, 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
-const self = new Map<number, number>();
-let sampledAt = profile.startTime;
-profile.samples.forEach((id, index) => {
-  const delta = profile.timeDeltas[index] ?? 0;
-  sampledAt += delta;
-  if (sampledAt >= measuredFromMicros) self.set(id, (self.get(id) ?? 0) + delta);
-});
+// With workers: every worker's event loop (the supervisor's, named by its pid, is left out); else the one process's.
+const files = WORKERS > 1 ? profiles.filter((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name) && !name.includes(`.${child.process.pid}.0.`)) : [profiles.find((name) => name.includes(`.${child.process.pid}.0.`)) ?? profiles[0]].filter((name) => name !== undefined);
+if (files.length === 0) throw new Error('no .cpuprofile written');
+const file = files.join(', ');
+const self = new Map<string, number>();
+/** Every profile's nodes, keyed `<profile>:<node id>` (several workers' profiles are added up). */
+const nodes: Array<ProfileNode & { key: string }> = [];
+for (const [index, name] of files.entries()) {
+  const profile = JSON.parse(readFileSync(`${PROFILES}/${name}`, 'utf8')) as { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] };
+  let sampledAt = profile.startTime;
+  profile.samples.forEach((id, sample) => {
+    const delta = profile.timeDeltas[sample] ?? 0;
+    sampledAt += delta;
+    if (sampledAt >= measuredFromMicros) self.set(`${index}:${id}`, (self.get(`${index}:${id}`) ?? 0) + delta);
+  });
+  for (const node of profile.nodes) nodes.push({ ...node, key: `${index}:${node.id}` });
+}
 const total = [...self.values()].reduce((sum, micros) => sum + micros, 0);
 const byPackage = new Map<string, number>();
 const byFunction = new Map<string, number>();
-for (const node of profile.nodes) {
-  const micros = self.get(node.id) ?? 0;
+for (const node of nodes) {
+  const micros = self.get(node.key) ?? 0;
   if (micros === 0) continue;
   const { url: source, functionName, lineNumber } = node.callFrame;
   const pkg = source.includes('node_modules/')

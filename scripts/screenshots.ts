@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CONSOLE_CLIENT_ID } from '../src/clients/console-client.ts';
 import { totpCode } from '../src/mfa/totp.ts';
-import { closeChromium, launchChromium, seriousViolations } from '../test/e2e/browser.ts';
+import { closeSharedBrowser, launchChromium, seriousViolations } from '../test/e2e/browser.ts';
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
 import { startInbox } from '../test/helpers/smtp-inbox.ts';
 
@@ -236,7 +236,7 @@ async function main(): Promise<void> {
     }
   } finally {
     // The handle's close() leaves the shared browser running; this process must end it.
-    await closeChromium();
+    await closeSharedBrowser();
     await gatehouse.close();
     // Reported, not thrown: a failed clean-up must not hide what went wrong in the sweep.
     await deploy.drop().catch((error: unknown) => console.error('could not drop the sweep database:', error));

@@ -6,8 +6,10 @@ import { healthRoutes, type ReadinessCheck } from './observability/health.ts';
 import type { Logger } from './observability/logger.ts';
 import { markDirect } from './oidc/direct-front.ts';
 import { forwardAsIssuer, mountProvider, providerHandler } from './oidc/mount.ts';
-import { isOAuthEndpoint } from './routes/match.ts';
+import { oauthEndpointAt } from './routes/match.ts';
 import type { RoutesTable } from './routes/table.ts';
+import { cookieSigner } from './http/cookie-signer.ts';
+import { originForm } from './http/origin-form.ts';
 
 export interface AppDeps {
   readonly issuer: string;
@@ -53,7 +55,7 @@ export interface GatehouseApp {
 
 /**
  * The HTTP pipeline, top to bottom. The OAuth endpoints that machines call at volume (token,
- * introspection, revocation, userinfo, JWKS, discovery: isOAuthEndpoint) go from the HTTP server
+ * introspection, revocation, userinfo, JWKS, discovery: oauthEndpointAt) go from the HTTP server
  * straight to the provider's own Koa app, one Koa context per request: the provider runs the edge
  * (request id, access log and metrics, security headers, the error mapper: src/http/edge.ts) and
  * the gates as its outermost middleware for them (src/oidc/direct-front.ts). Every other request
@@ -63,7 +65,8 @@ export interface GatehouseApp {
  * routes table), so a request reaches the same handler either way.
  */
 export function createApp(deps: AppDeps): GatehouseApp {
-  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.proxyHops ?? 1, keys: [...deps.cookieKeys] });
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: deps.proxyHops ?? 1 });
+  app.keys = cookieSigner(deps.cookieKeys);
   const health = healthRoutes({ checks: deps.readiness, timeoutMs: deps.readinessTimeoutMs, paths: deps.routes });
   const forwarding = { issuer: deps.issuer, trustProxy: deps.trustProxy, proxyHops: deps.proxyHops ?? 1 };
   const provider = mountProvider(deps.provider, { ...forwarding, routes: deps.routes });
@@ -85,12 +88,15 @@ export function createApp(deps: AppDeps): GatehouseApp {
   const pages = app.callback();
   const forward = forwardAsIssuer(forwarding);
   const listener: RequestListener = (req, res) => {
+    // An absolute-form target is served as its origin form: its host is never ours to build on.
+    if (req.url !== undefined && req.url.charCodeAt(0) !== 47 /* / */) req.url = originForm(req.url);
     const url = req.url ?? '';
-    // Koa's ctx.path for an origin-form target; anything else (absolute-form, '*') takes the app.
+    // Koa's ctx.path for an origin-form target; anything else ('*') takes the app.
     const query = url.indexOf('?');
-    if (url.charCodeAt(0) !== 47 /* / */ || !isOAuthEndpoint(deps.routes, query === -1 ? url : url.slice(0, query))) return void pages(req, res);
+    const endpoint = url.charCodeAt(0) === 47 /* / */ ? oauthEndpointAt(deps.routes, query === -1 ? url : url.slice(0, query)) : undefined;
+    if (endpoint === undefined) return void pages(req, res);
     forward(req);
-    markDirect(req);
+    markDirect(req, endpoint);
     void providerHandler(deps.provider())(req, res);
   };
   return { koa: app, listener };

@@ -25,6 +25,7 @@ import { composeSelfService } from './composition/self-service.ts';
 import { composeSignInSteps, signInRoutes } from './composition/sign-in.ts';
 import { composeUpstream } from './composition/upstream.ts';
 import { closeList, type StartOptions, type Wiring } from './composition/wiring.ts';
+import { cookieSigner } from './http/cookie-signer.ts';
 
 export type { GatehouseServices, StartOptions };
 export { StartupError };
@@ -109,7 +110,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       limits,
       middleware: [upstream.signOut],
       onSwap: (keySet, now) => {
-        if (app !== undefined) app.keys = cookieKeyList(keySet, now);
+        if (app !== undefined) app.keys = cookieSigner(cookieKeyList(keySet, now));
       },
     });
     ring = oidc.ring;

@@ -68,12 +68,12 @@ export async function startGatehouseProcess(name: string, args: string[], settin
   const started = performance.now();
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr = collectStderr(child);
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000; // a loaded machine starts two workers slowly
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr()}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${name} was not ready within 60 s: ${stderr()}`);
+      throw new Error(`${name} was not ready within 180 s: ${stderr()}`);
     }
     const ready = await fetch(`${url}/readyz`).then((response) => response.ok, () => false);
     if (ready && (await allWorkersReady())) break;

@@ -66,3 +66,90 @@ export function treeRssBytes(pid: number): number {
   }
   return total;
 }
+
+/** Threads of the tree's processes alive now (event loops, libuv, V8 platform and GC, hashing). */
+export function treeThreads(pid: number): number {
+  let total = 0;
+  for (const each of processTree(pid)) {
+    try {
+      total += readdirSync(`/proc/${each}/task`).length;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return total;
+}
+
+/**
+ * Context switches so far of every thread alive now in the tree, voluntary (the thread waited:
+ * epoll, a lock, a futex) and involuntary (the scheduler took the core away: other runnable
+ * threads wanted it), and the event loops' alone. Threads that ended meanwhile drop out.
+ */
+export function treeContextSwitches(pid: number): { voluntary: number; involuntary: number; loopVoluntary: number; loopInvoluntary: number } {
+  const totals = { voluntary: 0, involuntary: 0, loopVoluntary: 0, loopInvoluntary: 0 };
+  for (const each of processTree(pid)) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${each}/task`);
+    } catch {
+      continue; // ended meanwhile
+    }
+    for (const tid of tasks) {
+      try {
+        const status = readFileSync(`/proc/${each}/task/${tid}/status`, 'utf8');
+        const voluntary = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+        const involuntary = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+        totals.voluntary += voluntary;
+        totals.involuntary += involuntary;
+        if (Number(tid) === each) {
+          totals.loopVoluntary += voluntary;
+          totals.loopInvoluntary += involuntary;
+        }
+      } catch {
+        // ended meanwhile
+      }
+    }
+  }
+  return totals;
+}
+
+/**
+ * Milliseconds the tree's threads alive now have spent runnable but waiting for a core (the
+ * second field of /proc/<pid>/task/<tid>/schedstat), all threads and the event loops alone: on a
+ * shared machine, the time the scheduler gave to others while a request was ready to run.
+ */
+export function treeRunQueueWaitMs(pid: number): { all: number; loops: number } {
+  const totals = { all: 0, loops: 0 };
+  for (const each of processTree(pid)) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${each}/task`);
+    } catch {
+      continue; // ended meanwhile
+    }
+    for (const tid of tasks) {
+      try {
+        const waitMs = Number(readFileSync(`/proc/${each}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+        totals.all += waitMs;
+        if (Number(tid) === each) totals.loops += waitMs;
+      } catch {
+        // ended meanwhile
+      }
+    }
+  }
+  return totals;
+}
+
+/** CPU milliseconds so far of each process's main thread (its event loop), by pid. */
+export function eventLoopCpuByProcess(pid: number): Map<number, number> {
+  const byProcess = new Map<number, number>();
+  for (const each of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${each}/task/${each}/stat`, 'utf8');
+      byProcess.set(each, cpuMsOf(stat.slice(stat.lastIndexOf(')') + 2).split(' ')));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return byProcess;
+}

@@ -79,7 +79,7 @@ export function accountApi({ path, origin, auth, operations, logger, now = () =>
     });
   }
   router.all('/{*rest}', (ctx) => {
-    throw new NotFoundError(`no account route ${ctx.method} ${ctx.path}`);
+    throw new NotFoundError('account_route_not_found', { method: ctx.method, path: ctx.path });
   });
   return router;
 }

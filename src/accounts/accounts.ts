@@ -193,14 +193,14 @@ function toUser(doc: StoredUser): User {
 function optionalText(field: string, value: string | null | undefined): string | null {
   if (value === undefined || value === null) return null;
   const trimmed = value.trim();
-  if (trimmed.length > 256) throw new InvalidUserError(field, 'must be at most 256 characters');
+  if (trimmed.length > 256) throw new InvalidUserError(field, 'too_long', { max: 256 });
   return trimmed === '' ? null : trimmed;
 }
 
 function labels(field: string, values: readonly string[] | undefined): string[] {
   const cleaned = (values ?? []).map((value) => value.trim());
   if (cleaned.some((value) => value === '' || value.length > 128)) {
-    throw new InvalidUserError(field, 'entries must be 1-128 characters');
+    throw new InvalidUserError(field, 'entries_length');
   }
   return [...new Set(cleaned)];
 }

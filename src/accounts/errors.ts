@@ -1,4 +1,5 @@
-import { GatehouseError } from '../errors/gatehouse-error.ts';
+import { fieldProblem, GatehouseError } from '../errors/gatehouse-error.ts';
+import { problemText, type ProblemCode, type ProblemParams } from '../errors/problems.ts';
 
 /** The hashing pool is saturated: answer 503 with `Retry-After: retryAfterSeconds`. */
 export class HashQueueFullError extends GatehouseError {
@@ -25,8 +26,14 @@ export type PasswordRule = 'too_short' | 'too_long' | 'digits' | 'lowercase' | '
 export interface UnmetPasswordRule {
   readonly rule: PasswordRule;
   readonly limit?: number | undefined;
-  /** English, for the admin API and the CLI; pages say it in the reader's language from `rule` and `limit`. */
+  /** English, for the admin API and the CLI (from the problem code password_<rule>); pages say it in the reader's language from `rule` and `limit`. */
   readonly message: string;
+}
+
+/** A broken rule with its English text, made from its problem code (`password_too_short`). */
+export function unmetRule(rule: PasswordRule, limit?: number): UnmetPasswordRule {
+  const params = limit === undefined ? undefined : { limit };
+  return { rule, ...params, message: problemText(`password_${rule}`, params) };
 }
 
 /** A new password breaks the policy; every rule it breaks is listed, each a detail on the `password` field. */
@@ -38,7 +45,7 @@ export class PasswordPolicyError extends GatehouseError {
       status: 400,
       code: 'invalid_request',
       expose: true,
-      details: unmet.map((one) => ({ path: 'password', message: one.message, code: `password_${one.rule}`, ...(one.limit === undefined ? {} : { params: { limit: one.limit } }) })),
+      details: unmet.map((one) => fieldProblem('password', `password_${one.rule}`, one.limit === undefined ? undefined : { limit: one.limit })),
     });
     this.unmet = unmet;
   }
@@ -53,8 +60,9 @@ export class PasswordPolicyError extends GatehouseError {
 export class InvalidUserError extends GatehouseError {
   readonly field: string;
 
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`, { status: 400, code: 'invalid_request', expose: true, details: [{ path: field, message }] });
+  constructor(field: string, code: ProblemCode, params?: ProblemParams) {
+    const detail = fieldProblem(field, code, params);
+    super(`${field}: ${detail.message}`, { status: 400, code: 'invalid_request', expose: true, details: [detail] });
     this.field = field;
   }
 }
@@ -64,14 +72,14 @@ export class DuplicateUserError extends GatehouseError {
   readonly field: 'username' | 'email';
 
   constructor(field: 'username' | 'email') {
-    super(`${field}: already in use`, { status: 409, code: 'conflict', expose: true, details: [{ path: field, message: 'already in use' }] });
+    super(`${field}: ${problemText('already_in_use')}`, { status: 409, code: 'conflict', expose: true, details: [fieldProblem(field, 'already_in_use')] });
     this.field = field;
   }
 }
 
 export class UserNotFoundError extends GatehouseError {
   constructor(id: string) {
-    super(`user ${id} does not exist`, { status: 404, code: 'not_found', expose: true });
+    super(problemText('user_not_found', { id }), { status: 404, code: 'not_found', expose: true, problem: { code: 'user_not_found', params: { id } } });
   }
 }
 

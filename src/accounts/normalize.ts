@@ -30,13 +30,13 @@ export function loginKey(login: string): string {
 export function validUsername(username: string): string {
   const value = username.trim().normalize('NFKC');
   if (!USERNAME.test(value)) {
-    throw new InvalidUserError('username', 'must be 1-64 letters, digits, ".", "_" or "-"');
+    throw new InvalidUserError('username', 'username_format');
   }
   return value;
 }
 
 export function validEmail(email: string): string {
   const value = email.trim().normalize('NFKC');
-  if (value.length > 254 || !EMAIL.test(value)) throw new InvalidUserError('email', 'must be an email address');
+  if (value.length > 254 || !EMAIL.test(value)) throw new InvalidUserError('email', 'not_email');
   return value;
 }

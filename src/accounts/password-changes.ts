@@ -1,4 +1,4 @@
-import { PasswordAlreadySetError, PasswordPolicyError, UserNotFoundError } from './errors.ts';
+import { PasswordAlreadySetError, PasswordPolicyError, unmetRule, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import type { PasswordHistory } from './password-history.ts';
 import { checkPassword, type PasswordOwner, type PasswordPolicy } from './password-policy.ts';
@@ -60,7 +60,7 @@ export interface PasswordChanges {
  * check and the one locked step that writes the hash and remembers the one it replaces.
  */
 export function createPasswordChanges({ store, hasher, history, policy: policyNow, locked, onChange, now }: PasswordChangesDeps): PasswordChanges {
-  const historyRefusal = (policy: PasswordPolicy) => new PasswordPolicyError([{ rule: 'history', limit: policy.history, message: `must not be one of the last ${policy.history} passwords` }]);
+  const historyRefusal = (policy: PasswordPolicy) => new PasswordPolicyError([unmetRule('history', policy.history)]);
 
   /** The policy in force, for this user: compared with their own name, address and earlier passwords only. */
   async function checkNew(id: string, password: string): Promise<{ policy: PasswordPolicy; checkedHash: string | null }> {

@@ -1,5 +1,5 @@
 import { PASSWORD_INPUT_CAP, type PasswordPolicy } from '../config/password-policy.ts';
-import { PasswordPolicyError, type UnmetPasswordRule } from './errors.ts';
+import { PasswordPolicyError, unmetRule, type UnmetPasswordRule } from './errors.ts';
 
 export { PASSWORD_INPUT_CAP, type PasswordPolicy };
 
@@ -36,14 +36,14 @@ const same = (a: string, b: string | null | undefined) => typeof b === 'string' 
 export function unmetRules(password: string, policy: PasswordPolicy, owner: PasswordOwner = {}): UnmetPasswordRule[] {
   const unmet: UnmetPasswordRule[] = [];
   const length = passwordLength(password);
-  if (length < policy.minLength) unmet.push({ rule: 'too_short', limit: policy.minLength, message: `must be at least ${policy.minLength} characters` });
-  if (length > policy.maxLength) unmet.push({ rule: 'too_long', limit: policy.maxLength, message: `must be at most ${policy.maxLength} characters` });
-  if (count(password, /\p{Nd}/gu) < policy.digits) unmet.push({ rule: 'digits', limit: policy.digits, message: `must contain at least ${policy.digits} digit(s)` });
-  if (count(password, /\p{Ll}/gu) < policy.lowercase) unmet.push({ rule: 'lowercase', limit: policy.lowercase, message: `must contain at least ${policy.lowercase} lowercase letter(s)` });
-  if (count(password, /\p{Lu}/gu) < policy.uppercase) unmet.push({ rule: 'uppercase', limit: policy.uppercase, message: `must contain at least ${policy.uppercase} uppercase letter(s)` });
-  if (count(password, /[^\p{L}\p{N}]/gu) < policy.special) unmet.push({ rule: 'special', limit: policy.special, message: `must contain at least ${policy.special} special character(s) (neither a letter nor a digit)` });
-  if (policy.notUsername && same(password, owner.username)) unmet.push({ rule: 'not_username', message: 'must not be the username' });
-  if (policy.notEmail && same(password, owner.email)) unmet.push({ rule: 'not_email', message: 'must not be the email address' });
+  if (length < policy.minLength) unmet.push(unmetRule('too_short', policy.minLength));
+  if (length > policy.maxLength) unmet.push(unmetRule('too_long', policy.maxLength));
+  if (count(password, /\p{Nd}/gu) < policy.digits) unmet.push(unmetRule('digits', policy.digits));
+  if (count(password, /\p{Ll}/gu) < policy.lowercase) unmet.push(unmetRule('lowercase', policy.lowercase));
+  if (count(password, /\p{Lu}/gu) < policy.uppercase) unmet.push(unmetRule('uppercase', policy.uppercase));
+  if (count(password, /[^\p{L}\p{N}]/gu) < policy.special) unmet.push(unmetRule('special', policy.special));
+  if (policy.notUsername && same(password, owner.username)) unmet.push(unmetRule('not_username'));
+  if (policy.notEmail && same(password, owner.email)) unmet.push(unmetRule('not_email'));
   return unmet;
 }
 

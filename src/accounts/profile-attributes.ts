@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { says } from '../errors/problems.ts';
+import { matching } from '../errors/zod-checks.ts';
 
 /**
  * The OpenID Connect standard claims (Core §5.1) a user carries besides username, names and
@@ -31,26 +33,23 @@ export interface ProfileAttributes {
 
 export const ADDRESS_FIELDS = ['formatted', 'street_address', 'locality', 'region', 'postal_code', 'country'] as const;
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty (send null to clear it)').max(max);
+const text = (max: number) => z.string().trim().min(1).max(max);
 
 /** http(s) URLs only: these end up in `<img src>` and links on relying parties' pages. */
 const webUrl = z
   .string()
   .trim()
   .max(2048)
-  .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL')
-  .refine((value) => URL.canParse(value), 'must be an http(s) URL');
+  .refine((value) => /^https?:\/\/\S+$/i.test(value) && URL.canParse(value), says('http_url'))
+  .meta({ pattern: '^[Hh][Tt][Tt][Pp][Ss]?://\\S+$' });
 
 /** YYYY-MM-DD, 0000-MM-DD (year withheld) or YYYY (only the year), as Core §5.1 allows. */
-const birthdate = z
-  .string()
-  .regex(/^\d{4}(-\d{2}-\d{2})?$/, 'must be YYYY-MM-DD, 0000-MM-DD or YYYY')
-  .refine((value) => {
+const birthdate = matching(z.string(), /^\d{4}(-\d{2}-\d{2})?$/, 'birthdate', { abort: true }).refine((value) => {
     if (value.length === 4) return value !== '0000';
     const [year, month, day] = value.split('-').map(Number) as [number, number, number];
     const date = new Date(Date.UTC(year === 0 ? 2000 : year, month - 1, day));
     return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-  }, 'must be a real calendar date');
+  }, says('calendar_date'));
 
 function isTimeZone(value: string): boolean {
   try {
@@ -70,13 +69,13 @@ function isLanguageTag(value: string): boolean {
 }
 
 /** An IANA time zone name such as Europe/Paris. */
-const zoneinfo = z.string().trim().max(64).regex(/^[A-Za-z][A-Za-z0-9_+\-/]*$/, { message: 'must be an IANA time zone such as Europe/Paris', abort: true }).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris');
+const zoneinfo = matching(z.string().trim().max(64), /^[A-Za-z][A-Za-z0-9_+\-/]*$/, 'time_zone', { abort: true }).refine(isTimeZone, says('time_zone'));
 
 /** A BCP 47 language tag such as en-US or zh-CN (Core §5.1 recommends this form). */
-const locale = z.string().trim().max(35).regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, { message: 'must be a BCP 47 language tag such as en-US', abort: true }).refine(isLanguageTag, 'must be a BCP 47 language tag such as en-US');
+const locale = matching(z.string().trim().max(35), /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, 'language_tag', { abort: true }).refine(isLanguageTag, says('language_tag'));
 
 /** E.164 (Core §5.1 recommends it), optionally with an RFC 3966 extension: +1 (604) 555-1234;ext=5678 is +16045551234;ext=5678. */
-const phoneNumber = z.string().trim().regex(/^\+[1-9]\d{1,14}(;ext=\d{1,10})?$/, 'must be an E.164 number such as +16045551234');
+const phoneNumber = matching(z.string().trim(), /^\+[1-9]\d{1,14}(;ext=\d{1,10})?$/, 'phone_number');
 
 export const addressSchema = z
   .object({
@@ -88,7 +87,7 @@ export const addressSchema = z
     country: text(256).optional(),
   })
   .strict()
-  .refine((address) => Object.keys(address).length > 0, 'must have at least one field (send null to clear the address)');
+  .refine((address) => Object.keys(address).length > 0, says('address_empty'));
 
 /**
  * What an operator may send for each attribute: a valid value sets it, null clears it,

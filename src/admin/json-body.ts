@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
-import { GatehouseError, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { GatehouseError, invalid } from '../errors/gatehouse-error.ts';
+import { problemText } from '../errors/problems.ts';
 import { refuseNulCharacters } from '../errors/nul-characters.ts';
 
 const LIMIT = 64 * 1024;
@@ -16,17 +17,17 @@ export async function readJson(ctx: Context, limit = LIMIT): Promise<unknown> {
   for await (const chunk of ctx.req) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += buffer.length;
-    if (size > limit) throw new GatehouseError('request body too large', { status: 413, code: 'invalid_request', expose: true, headers: { Connection: 'close' } });
+    if (size > limit) throw new GatehouseError(problemText('body_too_large'), { status: 413, code: 'invalid_request', expose: true, problem: { code: 'body_too_large' }, headers: { Connection: 'close' } });
     chunks.push(buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return {};
-  if (!ctx.is('application/json')) throw new InvalidRequestError('expected Content-Type: application/json', [{ path: '', message: 'expected application/json' }]);
+  if (!ctx.is('application/json')) throw invalid('', 'not_json_content_type');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text) as unknown;
   } catch {
-    throw new InvalidRequestError('the body is not valid JSON', [{ path: '', message: 'not valid JSON' }]);
+    throw invalid('', 'not_json');
   }
   refuseNulCharacters(parsed);
   return parsed;

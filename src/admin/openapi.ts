@@ -21,9 +21,11 @@ const ERROR_SCHEMA = {
     error_description: { type: 'string' },
     message: { type: 'string', description: 'Same text as error_description (kept for earlier clients)' },
     request_id: { type: 'string' },
+    code: { type: 'string', description: 'The error as a whole as a stable problem code (client_not_found, user_no_email, unavailable, …; src/errors/problems.ts), for clients that say it in their reader\'s language' },
+    params: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'The values the code\'s text names ({id: "crm"})' },
     details: {
       type: 'array',
-      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' }, limit: { type: 'integer', description: 'For a password policy rule: the number it asks for' }, code: { type: 'string', description: 'The problem\'s stable code (too_long, unknown_api, …), for clients that say it in their reader\'s language; absent when the problem has none' }, params: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'The values the problem names ({max: 200})' } } },
+      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' }, limit: { type: 'integer', description: 'For a password policy rule: the number it asks for' }, code: { type: 'string', description: 'The problem\'s stable code (too_long, unknown_api, …), for clients that say it in their reader\'s language' }, params: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'The values the problem names ({max: 200})' } } },
     },
   },
 };

@@ -45,7 +45,7 @@ export function adminRouter({ routes, auth, adminUrl, logger }: AdminRouterDeps)
   }
   // Unknown paths under the prefix are JSON 404s, not the provider's HTML.
   router.all('/{*rest}', (ctx) => {
-    throw new NotFoundError(`no admin route ${ctx.method} ${ctx.path}`);
+    throw new NotFoundError('route_not_found', { method: ctx.method, path: ctx.path });
   });
   return router;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { says } from '../errors/problems.ts';
+import { matching } from '../errors/zod-checks.ts';
 import { insertValidated } from '../storage/validated-writes.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
@@ -31,10 +33,10 @@ export const API_TOKEN_TTL = { min: 5, max: 86_400, default: 600 } as const;
 /** The one definition of each API field; the registry and the operator schemas (src/operations/apis.ts) share them. */
 export const apiFields = {
   identifier: z.string().refine((value) => URL.canParse(value) && new URL(value).hash === '', {
-    message: 'must be an absolute URI without a fragment, e.g. https://api.example.com',
+    ...says('uri_example'),
   }),
   name: z.string().trim().min(1).max(200),
-  scopes: z.array(z.string().regex(SCOPE_TOKEN, { message: 'scope names are printable ASCII without spaces or quotes' })),
+  scopes: z.array(matching(z.string(), SCOPE_TOKEN, 'scope_tokens')),
   format: z.enum(['jwt', 'opaque']),
   alg: z.enum(['RS256', 'ES256']),
   accessTokenTtl: z.number().int().min(API_TOKEN_TTL.min).max(API_TOKEN_TTL.max),
@@ -77,7 +79,7 @@ export type ApiPatch = z.input<typeof apiPatchSchema>;
 
 export class ApiConflictError extends ConflictError {
   constructor(identifier: string) {
-    super(`an API with identifier ${identifier} already exists`, 'identifier');
+    super('api_exists', { identifier }, 'identifier');
   }
 }
 

@@ -1,3 +1,5 @@
+import type { ProblemCode } from '../errors/problems.ts';
+
 /** OpenID Connect Registration `application_type`: web (the default) or native (RFC 8252 apps). */
 export const APPLICATION_TYPES = ['web', 'native'] as const;
 export type ApplicationType = (typeof APPLICATION_TYPES)[number];
@@ -25,15 +27,15 @@ export function isRedirectUriShape(value: string): boolean {
  * https URI — the same rules oidc-provider applies when it loads the client, checked here so
  * the operator learns which field is wrong.
  */
-export function redirectUriProblem(value: string, applicationType: ApplicationType): string | undefined {
+export function redirectUriProblem(value: string, applicationType: ApplicationType): ProblemCode | undefined {
   const url = URL.parse(value);
   if (url === null || !isRedirectUriShape(value)) {
-    return applicationType === 'web' ? 'must be an absolute http(s) URI without a fragment' : 'must be an absolute URI without a fragment (javascript:, data:, file: and the like are refused)';
+    return applicationType === 'web' ? 'redirect_uri_web' : 'redirect_uri';
   }
   if (applicationType === 'web') {
-    return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : 'must be an absolute http(s) URI without a fragment (custom schemes are for application_type native)';
+    return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : 'redirect_uri_web_scheme';
   }
-  if (url.protocol === 'http:') return LOOPBACK_HOSTS.has(url.hostname) ? undefined : 'http is for loopback addresses only (http://127.0.0.1/... or http://[::1]/...)';
-  if (url.protocol === 'https:') return LOOPBACK_HOSTS.has(url.hostname) ? 'use http on loopback addresses (https://127.0.0.1 cannot be claimed)' : undefined;
-  return REVERSE_DOMAIN_SCHEME.test(url.protocol) ? undefined : 'a private-use scheme must be a reverse domain name, such as com.example.app:/callback';
+  if (url.protocol === 'http:') return LOOPBACK_HOSTS.has(url.hostname) ? undefined : 'redirect_uri_http_loopback';
+  if (url.protocol === 'https:') return LOOPBACK_HOSTS.has(url.hostname) ? 'redirect_uri_https_loopback' : undefined;
+  return REVERSE_DOMAIN_SCHEME.test(url.protocol) ? undefined : 'redirect_uri_private_scheme';
 }

@@ -102,7 +102,7 @@ const RESERVED_METADATA = ['client_id', 'client_secret'];
 
 export class ClientConflictError extends ConflictError {
   constructor(clientId: string) {
-    super(`a client with id ${clientId} already exists`, 'client_id');
+    super('client_exists', { client_id: clientId }, 'client_id');
   }
 }
 

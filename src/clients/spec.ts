@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { says } from '../errors/problems.ts';
+import { matching } from '../errors/zod-checks.ts';
 import { SCOPE_LIST } from '../apis/scope-syntax.ts';
 import { APPLICATION_TYPES, isRedirectUriShape, REDIRECT_URI_PATTERN } from './redirect-uris.ts';
 
@@ -8,7 +10,7 @@ export const CLIENT_TOKEN_CLAIMS = ['gatehouse', 'keycloak'] as const;
 // Refinements are invisible to z.toJSONSchema; .meta() puts what they check into the OpenAPI document.
 const uri = z
   .string()
-  .refine((value) => URL.canParse(value) && new URL(value).hash === '', { message: 'must be an absolute URI without a fragment' })
+  .refine((value) => URL.canParse(value) && new URL(value).hash === '', says('uri'))
   .meta({ format: 'uri', description: 'An absolute URI without a fragment' });
 /**
  * Where a browser is sent back to. The scheme rules depend on application_type (web: http(s);
@@ -19,7 +21,7 @@ const uri = z
 const redirectUri = z
   .string()
   .max(2000)
-  .refine(isRedirectUriShape, { message: 'must be an absolute URI without a fragment (javascript:, data:, file: and the like are refused)' })
+  .refine(isRedirectUriShape, says('redirect_uri'))
   .meta({
     format: 'uri',
     pattern: REDIRECT_URI_PATTERN,
@@ -27,15 +29,13 @@ const redirectUri = z
   });
 const origin = z
   .string()
-  .refine((value) => URL.canParse(value) && new URL(value).origin === value, { message: 'must be an origin such as https://app.example.com' })
+  .refine((value) => URL.canParse(value) && new URL(value).origin === value, says('origin'))
   .meta({ pattern: '^https?://[^/?#]+$', description: 'An origin such as https://app.example.com (scheme, host and port only)' });
 /** Pages and endpoints on the web (logo, policy, back-channel logout, JWKS): http(s) only, never javascript:. */
 const webUri = z
   .string()
   .max(2000)
-  .refine((value) => URL.canParse(value) && ['https:', 'http:'].includes(new URL(value).protocol) && new URL(value).hash === '', {
-    message: 'must be an http(s) URL without a fragment',
-  })
+  .refine((value) => URL.canParse(value) && ['https:', 'http:'].includes(new URL(value).protocol) && new URL(value).hash === '', says('web_url'))
   .meta({ format: 'uri', pattern: '^https?://[^#]+$', description: 'An absolute http(s) URL without a fragment' });
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
@@ -48,7 +48,7 @@ const jwks = z
         z
           .object({ kty: z.string().min(1) })
           .catchall(z.unknown())
-          .refine((key) => PRIVATE_JWK_MEMBERS.every((member) => !(member in key)), { message: 'public keys only (no private or symmetric key members)' }),
+          .refine((key) => PRIVATE_JWK_MEMBERS.every((member) => !(member in key)), says('public_keys_only')),
       )
       .min(1)
       .max(20),
@@ -61,7 +61,7 @@ const common = {
   redirect_uris: z.array(redirectUri),
   post_logout_redirect_uris: z.array(redirectUri),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1),
-  scope: z.string().regex(SCOPE_LIST, { message: 'space-separated scope names' }),
+  scope: matching(z.string(), SCOPE_LIST, 'scope_list'),
   apis: z.array(uri),
   default_api: uri,
   first_party: z.boolean(),
@@ -74,7 +74,7 @@ const common = {
   /** RFC 8693 policy: the APIs this client may exchange user tokens for, and whose tokens it may exchange. */
   token_exchange: z.object({ apis: z.array(uri).min(1), trusted_clients: z.array(z.string().min(1)).min(1) }).strict(),
   /** Per-API scope limits; an API not listed allows all its scopes. */
-  api_scopes: z.array(z.object({ api: uri, scopes: z.array(z.string().regex(SCOPE_LIST, { message: 'scope names' })) }).strict()),
+  api_scopes: z.array(z.object({ api: uri, scopes: z.array(matching(z.string(), SCOPE_LIST, 'scope_names')) }).strict()),
   token_endpoint_auth_method: z.enum(AUTH_METHODS).describe('none = a public client; private_key_jwt needs jwks or jwks_uri'),
   jwks: jwks.describe('the client\'s public keys (private_key_jwt)'),
   jwks_uri: webUri.describe('where the client publishes its public keys (private_key_jwt)'),
@@ -115,7 +115,7 @@ export const PLAIN_METADATA = [
 /** A new client as an operator describes it (admin API body, CLI flags). */
 export const clientCreateSchema = z
   .object({
-    client_id: z.string().regex(/^[\x21-\x7e]{1,128}$/, { message: 'printable ASCII, 1-128 characters' }).optional(),
+    client_id: matching(z.string(), /^[\x21-\x7e]{1,128}$/, 'client_id_format').optional(),
     type: z.enum(['confidential', 'public']).optional().describe('public = token_endpoint_auth_method none; default confidential'),
     name: common.name,
     application_type: common.application_type.default('web'),
@@ -180,7 +180,8 @@ export const clientUpdateSchema = z
     token_claims: common.token_claims.nullable().optional(),
   })
   .strict()
-  .refine((patch) => Object.keys(patch).length > 0, { message: 'name at least one field to change' })
+  // Only once the fields themselves are fine: an unknown field is not "nothing to change".
+  .refine((patch) => Object.keys(patch).length > 0, { ...says('nothing_to_change'), when: (payload) => payload.issues.length === 0 })
   .meta({ minProperties: 1 });
 
 export type ClientCreate = z.output<typeof clientCreateSchema>;

@@ -16,7 +16,8 @@ export type WorkerMessage =
 
 export type PrimaryMessage =
   | { readonly gatehouse: 'collect'; readonly id: number }
-  | { readonly gatehouse: 'scraped'; readonly id: number; readonly text?: string; readonly error?: string };
+  /** Every ready worker's metrics (the asking worker adds them up), or why not. */
+  | { readonly gatehouse: 'scraped'; readonly id: number; readonly metrics?: MetricsJson[]; readonly error?: string };
 
 function isObject(message: unknown): message is Record<string, unknown> {
   return typeof message === 'object' && message !== null;

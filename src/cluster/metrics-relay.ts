@@ -1,4 +1,3 @@
-import { AggregatorRegistry } from 'prom-client';
 import type { ClockTimer } from '../clock.ts';
 import type { MetricsJson, PrimaryMessage } from './messages.ts';
 
@@ -9,8 +8,8 @@ export interface RelayWorker {
 }
 
 export interface MetricsRelay {
-  /** The whole instance's metrics in Prometheus text: every ready worker's, summed (prom-client's cluster aggregation). */
-  scrape(): Promise<string>;
+  /** Every ready worker's metrics, for the asking worker to add up (src/cluster/worker-link.ts). */
+  scrape(): Promise<MetricsJson[]>;
   /** A worker's answer to `collect`. */
   collected(workerId: number, id: number, metrics: MetricsJson | undefined, error: string | undefined): void;
   /** A worker ended: whatever waited on its answer fails now rather than at the timeout. */
@@ -20,9 +19,10 @@ export interface MetricsRelay {
 /**
  * The supervisor's side of /metrics with GATEHOUSE_WORKERS: a scrape reaches one worker (the
  * port is shared), which asks here; the relay asks every ready worker for its registry as JSON
- * and adds them up with prom-client's AggregatorRegistry.aggregate (counters and histograms
- * summed; each default metric by its own rule). A worker that does not answer in time fails the
- * scrape (the worker answers 503): a partial sum would look like a counter reset.
+ * and hands the lot back to the asking worker, which adds them up (prom-client's
+ * AggregatorRegistry there: the supervisor does not load prom-client, which is most of what it
+ * would hold besides Node itself). A worker that does not answer in time fails the scrape (the
+ * worker answers 503): a partial sum would look like a counter reset.
  */
 export function metricsRelay({ workers, timeoutMs, schedule }: { workers: () => readonly RelayWorker[]; timeoutMs: number; schedule: (ms: number, run: () => void) => ClockTimer }): MetricsRelay {
   let nextId = 0;
@@ -31,7 +31,7 @@ export function metricsRelay({ workers, timeoutMs, schedule }: { workers: () => 
     scrape() {
       const id = nextId++;
       const asked = workers();
-      return new Promise<string>((resolve, reject) => {
+      return new Promise<MetricsJson[]>((resolve, reject) => {
         const timer = schedule(timeoutMs, () => request.fail(new Error(`workers ${[...request.waiting].join(', ')} did not report their metrics within ${timeoutMs} ms`)));
         const request = {
           waiting: new Set(asked.map((worker) => worker.id)),
@@ -44,7 +44,7 @@ export function metricsRelay({ workers, timeoutMs, schedule }: { workers: () => 
           succeed() {
             timer.cancel();
             pending.delete(id);
-            AggregatorRegistry.aggregate(request.results).metrics().then(resolve, reject);
+            resolve(request.results);
           },
         };
         pending.set(id, request);

@@ -18,10 +18,18 @@ function schedule(ms: number, run: () => void): ClockTimer {
 /**
  * GATEHOUSE_WORKERS > 1: this process is the supervisor (src/cluster/supervisor.ts) on
  * node:cluster. It opens no store connection and serves nothing itself; the workers share the
- * listening ports (the cluster module hands connections to them in turn) and it relays their
- * aggregated metrics to whichever worker a scrape reached.
+ * listening ports (each accepts from the shared socket) and it relays their metrics to whichever
+ * worker a scrape reached.
  */
 export function runSupervisor(config: Config, logger: Logger): void {
+  // The workers accept connections themselves from the one listening socket (SCHED_NONE), instead
+  // of node:cluster's default round-robin, where this process accepts each connection and passes
+  // it to a worker: a connection passed to a worker that dies before taking it is lost (the client
+  // hangs until its own timeout; test/integration/workers.test.ts), and under CPU contention every
+  // new connection also waited for this process to be scheduled. A connection no worker has taken
+  // yet now stays in the kernel's queue for whichever worker is free. Must be set before the first
+  // fork (node:cluster freezes it then).
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const handles = new Map<number, Worker>();
   const supervisor = createSupervisor({
     workers: config.workers,
@@ -53,7 +61,7 @@ export function runSupervisor(config: Config, logger: Logger): void {
     else if (message.gatehouse === 'collected') relay.collected(worker.id, message.id, message.metrics, message.error);
     else {
       relay.scrape().then(
-        (text) => worker.isConnected() && worker.send({ gatehouse: 'scraped', id: message.id, text }),
+        (metrics) => worker.isConnected() && worker.send({ gatehouse: 'scraped', id: message.id, metrics }),
         (error: unknown) => {
           logger.warn({ err: error }, 'metrics scrape failed');
           if (worker.isConnected()) worker.send({ gatehouse: 'scraped', id: message.id, error: String(error) });

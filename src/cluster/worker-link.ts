@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './messages.ts';
 import type { WorkerReady } from './supervisor.ts';
 
@@ -50,8 +50,9 @@ export function workerLink(channel: Channel, timeoutMs = WORKER_SCRAPE_TIMEOUT_M
         scrapes.set(id, (answer) => {
           clearTimeout(timer);
           scrapes.delete(id);
-          if (answer.text === undefined) reject(new Error(answer.error ?? 'no metrics'));
-          else resolve(answer.text);
+          if (answer.metrics === undefined) reject(new Error(answer.error ?? 'no metrics'));
+          // prom-client's cluster aggregation: counters and histograms summed, each default metric by its own rule.
+          else AggregatorRegistry.aggregate(answer.metrics).metrics().then(resolve, reject);
         });
         channel.send({ gatehouse: 'scrape', id });
       });

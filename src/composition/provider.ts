@@ -138,7 +138,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
         tokenError: (error) => metrics.tokenError(error),
         storeUnavailable: (store) => metrics.storeUnavailable(store),
         // Noted for a batched write, off the request path (sessions/devices.ts).
-        sessionSeen: ({ sessionUid, accountId, ip, userAgent }) => services.sessionDevices.seen(sessionUid, accountId, ip, userAgent),
+        sessionSeen: ({ sessionUid, accountId, ip, userAgent, newSession }) => services.sessionDevices.seen(sessionUid, accountId, ip, userAgent, newSession),
       },
       settings: {
         adapter: storage.adapter,

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
+import { problemErrorMap } from '../errors/normalize.ts';
 import { settingConflicts } from './conflicts.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import { productionProblems } from './production.ts';
@@ -182,7 +183,7 @@ export function loadConfig(sources: ConfigSources): Config {
   if (!isProduction) {
     for (const [name, value] of Object.entries(DEV_DEFAULTS)) raw[name] ??= value;
   }
-  const result = settingsSchema.safeParse(raw);
+  const result = settingsSchema.safeParse(raw, { error: problemErrorMap });
   if (!result.success) {
     for (const issue of result.error.issues) {
       const name = String(issue.path[0] ?? 'configuration');

@@ -1,13 +1,20 @@
-/** One problem with one field of the input, e.g. `{ path: 'redirect_uris.0', message: 'must be https' }`. */
+import { problemText, type Problem, type ProblemCode, type ProblemParams } from './problems.ts';
+
+/** One problem with one field of the input, e.g. `{ path: 'name', message: 'must be at most 200 characters', code: 'too_long', params: {max: 200} }`. */
 export interface ErrorDetail {
   readonly path: string;
   readonly message: string;
   /** With a password policy rule as `message` (the account page's form): the number the rule asks for. */
   readonly limit?: number;
-  /** The problem's stable code (src/errors/problems.ts); added from `message` when the error is answered. */
-  readonly code?: string;
+  /** The problem's stable code (src/errors/problems.ts); `message` is its English text. */
+  readonly code?: ProblemCode;
   /** The values the problem's text names (`{max: 200}`). */
-  readonly params?: Readonly<Record<string, string | number>>;
+  readonly params?: ProblemParams;
+}
+
+/** A field's problem, named by its code: the English message comes from the catalogue. */
+export function fieldProblem(path: string, code: ProblemCode, params?: ProblemParams): ErrorDetail {
+  return { path, message: problemText(code, params), code, ...(params === undefined ? {} : { params }) };
 }
 
 export interface GatehouseErrorOptions {
@@ -18,6 +25,8 @@ export interface GatehouseErrorOptions {
   /** Whether the message may be shown to the caller; unexposed errors answer a generic text. */
   readonly expose: boolean;
   readonly details?: readonly ErrorDetail[] | undefined;
+  /** The error as a whole as a stable code and values (a 404, a 409 without a field): answered as `code`/`params`. */
+  readonly problem?: Problem | undefined;
   /** Answered as `Retry-After` (503s and 429s). */
   readonly retryAfterSeconds?: number | undefined;
   /** Extra response headers, e.g. a `WWW-Authenticate` challenge. */
@@ -48,6 +57,7 @@ export class GatehouseError extends Error {
   readonly code: string;
   readonly expose: boolean;
   readonly details: readonly ErrorDetail[];
+  readonly problem: Problem | undefined;
   readonly retryAfterSeconds: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly exitCode: number;
@@ -59,6 +69,7 @@ export class GatehouseError extends Error {
     this.code = options.code;
     this.expose = options.expose;
     this.details = options.details ?? [];
+    this.problem = options.problem;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.headers = options.headers ?? {};
     this.exitCode = options.exitCode ?? exitCodeFor(options.status);
@@ -72,21 +83,33 @@ export class GatehouseError extends Error {
 
 /** The input is malformed: 400 `invalid_request`, with the fields at fault in `details`. */
 export class InvalidRequestError extends GatehouseError {
-  constructor(message: string, details: readonly ErrorDetail[] = []) {
-    super(message, { status: 400, code: 'invalid_request', expose: true, details });
+  constructor(message: string, details: readonly ErrorDetail[] = [], problem?: Problem) {
+    super(message, { status: 400, code: 'invalid_request', expose: true, details, problem });
   }
 }
 
-/** No such object: 404 `not_found`. */
+/** One field at fault, named by its problem's code: `invalid('subject', 'subject_or_ip')`. */
+export function invalid(path: string, code: ProblemCode, params?: ProblemParams): InvalidRequestError {
+  const detail = fieldProblem(path, code, params);
+  return new InvalidRequestError(`${path || 'body'}: ${detail.message}`, [detail]);
+}
+
+/** No such object: 404 `not_found`, e.g. `new NotFoundError('user_not_found', { id })`. */
 export class NotFoundError extends GatehouseError {
-  constructor(message: string) {
-    super(message, { status: 404, code: 'not_found', expose: true });
+  constructor(code: ProblemCode, params?: ProblemParams) {
+    super(problemText(code, params), { status: 404, code: 'not_found', expose: true, problem: { code, params } });
   }
 }
 
-/** Clashes with an existing object (a unique key): 409 `conflict`; `field` names the key when known. */
+/** Clashes with an existing object or the state of things: 409 `conflict`; `field` names the field at fault when there is one. */
 export class ConflictError extends GatehouseError {
-  constructor(message: string, field?: string) {
-    super(message, { status: 409, code: 'conflict', expose: true, details: field === undefined ? [] : [{ path: field, message }] });
+  constructor(code: ProblemCode, params?: ProblemParams, field?: string) {
+    super(problemText(code, params), {
+      status: 409,
+      code: 'conflict',
+      expose: true,
+      problem: { code, params },
+      details: field === undefined ? [] : [fieldProblem(field, code, params)],
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { ZodError, type core } from 'zod';
-import { problemOf, type ProblemCode, type ProblemParams } from './problems.ts';
-import { GatehouseError, InvalidRequestError, type ErrorDetail } from './gatehouse-error.ts';
+import { PROBLEMS, problemText, type Problem, type ProblemCode } from './problems.ts';
+import { fieldProblem, GatehouseError, InvalidRequestError, type ErrorDetail } from './gatehouse-error.ts';
 import { asStoreError, StoreUnavailableError } from './store-unavailable.ts';
 import { UnstorableTextError } from './unstorable-text.ts';
 
@@ -18,23 +18,30 @@ const CODES: Readonly<Record<number, string>> = {
   503: 'temporarily_unavailable',
 };
 
-const TYPES: Readonly<Record<string, ProblemCode>> = { boolean: 'not_boolean', number: 'not_number', int: 'not_integer', string: 'not_text', array: 'not_list', object: 'not_object' };
+const TYPES: Readonly<Record<string, ProblemCode>> = { boolean: 'not_boolean', number: 'not_number', int: 'not_integer', bigint: 'not_integer', string: 'not_text', array: 'not_list', tuple: 'not_list', object: 'not_object', record: 'not_object' };
 const FORMATS: Readonly<Record<string, ProblemCode>> = { url: 'not_url', email: 'not_email', datetime: 'not_datetime' };
 
-/** The problem a zod issue describes, from its structure (its message may be zod's own English or a module's own words). */
-function issueProblem(issue: core.$ZodIssue): { code: ProblemCode; params?: ProblemParams } | undefined {
+/** Whether an invalid_type issue is about a missing value: its input (an error map sees it), else zod's English, which a finished issue keeps instead. */
+const missing = (issue: core.$ZodIssueInvalidType) => ('input' in issue ? issue.input === undefined : / received undefined$/.test(issue.message));
+
+/**
+ * The problem a zod issue describes. Zod's own checks are named by the issue's shape (its kind,
+ * bounds, expected type), never by their wording; a refinement names its problem in `params`
+ * (`says(code)`, src/errors/problems.ts). What neither names is `invalid`.
+ */
+export function issueProblem(issue: core.$ZodIssue): Problem {
   switch (issue.code) {
     case 'invalid_type':
-      if (issue.message.endsWith('received undefined')) return { code: 'required' };
-      return TYPES[issue.expected] === undefined ? undefined : { code: TYPES[issue.expected]! };
+      if (missing(issue)) return { code: 'required' };
+      return { code: TYPES[issue.expected] ?? 'invalid' };
     case 'too_small': {
-      const min = Number(issue.minimum);
+      const min = Number(issue.minimum) + (issue.inclusive === false && issue.origin !== 'string' ? 1 : 0);
       if (issue.origin === 'string') return min === 1 ? { code: 'empty' } : { code: 'too_short', params: { min } };
       if (issue.origin === 'array' || issue.origin === 'set') return { code: 'too_few', params: { min } };
       return { code: 'too_small', params: { min } };
     }
     case 'too_big': {
-      const max = Number(issue.maximum);
+      const max = Number(issue.maximum) - (issue.inclusive === false && issue.origin !== 'string' ? 1 : 0);
       if (issue.origin === 'string') return { code: 'too_long', params: { max } };
       if (issue.origin === 'array' || issue.origin === 'set') return { code: 'too_many', params: { max } };
       return { code: 'too_big', params: { max } };
@@ -42,36 +49,35 @@ function issueProblem(issue: core.$ZodIssue): { code: ProblemCode; params?: Prob
     case 'invalid_value':
       return { code: 'one_of', params: { values: issue.values.map(String).join(', ') } };
     case 'invalid_format':
-      // A pattern's own message says more (`no spaces`): the catalogue's entry for it, else the format.
-      return issue.format === 'regex' ? (problemOf(issue.message) ?? { code: 'bad_format' }) : { code: FORMATS[issue.format] ?? 'bad_format' };
+      return { code: FORMATS[issue.format] ?? 'bad_format' };
     case 'custom': {
-      // A refinement names its problem in `params` ({code, ...values}) or says a catalogue text.
-      const params = (issue.params ?? {}) as { code?: ProblemCode } & Record<string, string | number>;
-      if (params.code === undefined) return problemOf(issue.message);
-      const { code, ...values } = params;
-      return { code, params: values };
+      const { code, ...values } = (issue.params ?? {}) as { code?: ProblemCode } & Record<string, string | number>;
+      if (code === undefined || !(code in PROBLEMS)) return { code: 'invalid' };
+      return Object.keys(values).length === 0 ? { code } : { code, params: values };
     }
     default:
-      return undefined;
+      return { code: 'invalid' };
   }
 }
 
+/**
+ * An error map for a parse whose messages are shown as they are (the configuration's): our text
+ * for zod's own checks; a schema's own message still wins (zod asks the schema's map first).
+ */
+export const problemErrorMap = (issue: core.$ZodRawIssue): string => {
+  const { code, params } = issueProblem(issue as core.$ZodIssue);
+  return problemText(code, params);
+};
+
+/** One detail per zod issue, its message made from its problem's code (zod's own English never reaches a caller). */
 export function zodDetails(error: ZodError): ErrorDetail[] {
   return error.issues.flatMap((issue): ErrorDetail[] => {
     const path = issue.path.map(String);
     // A strict object's unknown members: one detail each, named by its own path.
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: [...path, key].join('.'), message: 'unknown field', code: 'unknown_field' }));
-    // A module's own words from the catalogue name the problem best (`unknown event type`); else the issue's shape does.
-    const problem = problemOf(issue.message) ?? issueProblem(issue);
-    return [{ path: path.join('.'), message: issue.message, ...problem }];
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => fieldProblem([...path, key].join('.'), 'unknown_field'));
+    const { code, params } = issueProblem(issue);
+    return [fieldProblem(path.join('.'), code, params)];
   });
-}
-
-/** A detail with its problem's code and values (src/errors/problems.ts), when its text is one the catalogue knows. */
-export function withProblem(detail: ErrorDetail): ErrorDetail {
-  if (detail.code !== undefined) return detail;
-  const problem = problemOf(detail.message);
-  return problem === undefined ? detail : { ...detail, ...problem };
 }
 
 interface HttpishError {

@@ -1,6 +1,4 @@
-import { InvalidRequestError } from './gatehouse-error.ts';
-
-const MESSAGE = 'must not contain a NUL character';
+import { invalid } from './gatehouse-error.ts';
 
 /** Where a value sits: its key and its parent's place (built only once something is found). */
 interface Place {
@@ -44,5 +42,5 @@ export function nulPath(value: unknown): string | undefined {
 /** Refuses input with a NUL character: 400 `invalid_request` naming the field, before any store sees it. */
 export function refuseNulCharacters(value: unknown): void {
   const path = nulPath(value);
-  if (path !== undefined) throw new InvalidRequestError(`${path || 'body'}: ${MESSAGE}`, [{ path, message: MESSAGE }]);
+  if (path !== undefined) throw invalid(path, 'nul_character');
 }

@@ -1,16 +1,18 @@
 /**
- * The problems an input can have, each with a stable code and its English text (`{name}`
- * placeholders for the values it names). Error details carry the code and the values
- * (`details: [{path, message, code, params}]`) so a client shows the problem in its reader's
- * language (the console: src/console/web/locales, `problem.<code>`); `message` stays the
- * English text for API users and the CLI.
+ * Every problem an admin API answer can name, each with a stable code and its English text
+ * (`{name}` placeholders for the values it names). The code is the source of truth: the code
+ * that refuses an input names the problem (`invalid('subject', 'subject_or_ip')`,
+ * `new NotFoundError('user_not_found', {id})`, a zod refinement with `says('no_spaces')`), and
+ * the English message is made from it here, so the text can be reworded freely. Zod's own
+ * checks (types, lengths, enums) get their code from the issue's shape (src/errors/normalize.ts),
+ * never from its wording.
  *
- * Modules throw English text as before (zod messages, `invalid(path, message)`); the text is
- * matched to its entry here when the error is answered (detailCode), so a code always comes
- * with exactly the text the API has documented. A text that matches no entry gets no code and
- * a client shows the English message. test/unit/problem-codes.test.ts checks that every
- * literal message under the admin API's modules has an entry, and that the console has a
- * string for every code in every language.
+ * Answers carry the code and values: `details: [{path, message, code, params}]` for a field, and
+ * `code`/`params` beside `error` for an error as a whole (a 404, a 409 without a field, a 503), so
+ * a client says the problem in its reader's language (the console: src/console/web/locales,
+ * `problem.<code>`); `message` stays the English text for API users and the CLI.
+ * test/unit/problem-codes.test.ts checks that the console has a string for every code in every
+ * language, and that no module writes a problem's English itself.
  */
 export const PROBLEMS = {
   // Shapes any field can get wrong (zod's own checks).
@@ -22,7 +24,7 @@ export const PROBLEMS = {
   too_small: 'must be at least {min}',
   too_big: 'must be at most {max}',
   too_few: 'must have at least {min} entries',
-  too_many: 'must list at most {max}',
+  too_many: 'must have at most {max} entries',
   not_boolean: 'must be true or false',
   not_number: 'must be a number',
   not_integer: 'must be a whole number',
@@ -40,6 +42,7 @@ export const PROBLEMS = {
   entries_length: 'entries must be 1-128 characters',
   already_in_use: 'already in use',
   nul_character: 'must not contain a NUL character',
+  invalid: 'is not valid',
 
   // Addresses.
   uri: 'must be an absolute URI without a fragment',
@@ -91,6 +94,7 @@ export const PROBLEMS = {
   unknown_group: 'no group named "{name}" (create it first)',
 
   // Users.
+  username_format: 'must be 1-64 letters, digits, ".", "_" or "-"',
   password_too_short: 'must be at least {limit} characters',
   password_too_long: 'must be at most {limit} characters',
   password_digits: 'must contain at least {limit} digit(s)',
@@ -135,11 +139,56 @@ export const PROBLEMS = {
   event_type: 'unknown event type (see the README for the list)',
   event_id: "an event id (the previous page's next)",
   subject_or_ip: 'give exactly one of subject and ip',
+
+  // Errors as a whole (no field): what a path names does not exist (404).
+  route_not_found: 'no admin route {method} {path}',
+  account_route_not_found: 'no account route {method} {path}',
+  user_not_found: 'user {id} does not exist',
+  client_not_found: 'client {id} does not exist',
+  api_not_found: 'API {id} does not exist',
+  role_not_found: 'role {id} does not exist',
+  group_not_found: 'group {id} does not exist',
+  session_not_found: 'session {id} does not exist',
+  grant_not_found: 'grant {id} does not exist',
+  passkey_not_found: 'passkey {id} does not exist',
+  upstream_not_found: 'upstream provider {id} does not exist',
+  upstream_link_not_found: 'upstream link {id} does not exist',
+  app_not_found: 'app {id} does not exist',
+  totp_not_found: 'authenticator app of user {id} does not exist',
+  settings_group_not_found: 'no settings group {id}',
+  no_keys_yet: 'no keys yet: start the server once to create them',
+  health_server_only: 'health is reported by a running server only',
+  settings_server_only: 'settings are reported by a running server only',
+
+  // ... clashes with the state of things (409).
+  user_no_email: 'the user has no email address',
+  email_already_verified: "the user's email address is already verified",
+  mail_not_configured: 'email is not configured on this server (GATEHOUSE_SMTP_URL)',
+  user_disabled: 'the user is disabled',
+  settings_busy: 'these settings ({group}) are being changed by someone else at the same time; try again',
+  upstream_already_linked: 'this upstream account is already linked',
+  password_exists: 'you have a password already; change it with the current one',
+  totp_exists: 'an authenticator app is already set up: remove it first',
+  recovery_codes_need_factor: 'recovery codes back up a second factor: set one up first',
+
+  // ... or with the request or the server as a whole.
+  not_keycloak_export: 'not a Keycloak realm export (expected a JSON object with "realm", as written by kc.sh export)',
+  registration_off: 'dynamic client registration is off (GATEHOUSE_REGISTRATION=false)',
+  body_too_large: 'request body too large',
+  unavailable: 'the service is temporarily unavailable, try again shortly',
+  internal_error: 'internal error',
+  request_failed: 'the request failed',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;
 export const PROBLEM_CODES = Object.keys(PROBLEMS) as ProblemCode[];
 export type ProblemParams = Readonly<Record<string, string | number>>;
+
+/** A problem as code and values; its English text comes from the catalogue (problemText). */
+export interface Problem {
+  readonly code: ProblemCode;
+  readonly params?: ProblemParams | undefined;
+}
 
 /** The names a code's text fills in (`{min}`), in order, without repeats. */
 export function problemParams(code: ProblemCode): string[] {
@@ -151,39 +200,10 @@ export function problemText(code: ProblemCode, params: ProblemParams = {}): stri
   return PROBLEMS[code].replace(/\{(\w+)\}/g, (_match, name: string) => String(params[name] ?? ''));
 }
 
-/** Values that are always whole numbers (`must list at most 100 roles` is not `too_many`). */
-const NUMBERS = new Set(['min', 'max', 'limit']);
-
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-// Texts without values first (exact), then fewer values before more, more fixed text before less: the most specific entry wins.
-const MATCHERS = PROBLEM_CODES.map((code) => {
-  const names: string[] = [];
-  const source = PROBLEMS[code]
-    .split(/(\{\w+\})/)
-    .map((part) => {
-      const name = /^\{(\w+)\}$/.exec(part)?.[1];
-      if (name === undefined) return escape(part);
-      if (names.includes(name)) return `\\k<${name}>`;
-      names.push(name);
-      return NUMBERS.has(name) ? `(?<${name}>\\d+)` : `(?<${name}>.+?)`;
-    })
-    .join('');
-  return { code, names, literal: PROBLEMS[code].replace(/\{\w+\}/g, '').length, pattern: new RegExp(`^${source}$`, 's') };
-}).sort((a, b) => a.names.length - b.names.length || b.literal - a.literal);
-
-/** The code and values of an English problem text, or undefined when no entry says it. */
-export function problemOf(message: string): { code: ProblemCode; params?: ProblemParams } | undefined {
-  for (const { code, names, pattern } of MATCHERS) {
-    const match = pattern.exec(message);
-    if (match === null) continue;
-    if (names.length === 0) return { code };
-    const params: Record<string, string | number> = {};
-    for (const name of names) {
-      const value = match.groups![name]!;
-      params[name] = /^\d+$/.test(value) ? Number(value) : value;
-    }
-    return { code, params };
-  }
-  return undefined;
+/**
+ * A zod refinement's problem: `.refine(check, says('no_spaces'))`. The issue carries the code
+ * and values in `params` (src/errors/normalize.ts reads them); its message is the English text.
+ */
+export function says(code: ProblemCode, params: ProblemParams = {}): { message: string; params: { code: ProblemCode } & ProblemParams; abort?: boolean } {
+  return { message: problemText(code, params), params: { ...params, code } };
 }

@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import type { GatehouseError } from './gatehouse-error.ts';
-import { normalizeError, withProblem } from './normalize.ts';
+import { normalizeError } from './normalize.ts';
+import { problemText, type ProblemCode, type ProblemParams } from './problems.ts';
 import { StoreUnavailableError } from './store-unavailable.ts';
 
 /** What the mapper logs with (pino's Logger fits); errors/ depends on nothing above it. */
@@ -15,23 +16,30 @@ export interface ErrorBody {
   readonly error_description: string;
   /** Same text as error_description; kept for admin API clients written against earlier releases. */
   readonly message: string;
-  /** Each field at fault: `code` and `params` name the problem for clients that say it in their reader's language (src/errors/problems.ts). */
-  readonly details?: ReadonlyArray<{ readonly path: string; readonly message: string; readonly limit?: number; readonly code?: string; readonly params?: Readonly<Record<string, string | number>> }>;
+  /** The error as a whole as a stable code and its values (src/errors/problems.ts), for clients that say it in their reader's language. */
+  readonly code?: ProblemCode;
+  readonly params?: ProblemParams;
+  /** Each field at fault: `code` and `params` name the problem the same way. */
+  readonly details?: ReadonlyArray<{ readonly path: string; readonly message: string; readonly limit?: number; readonly code?: ProblemCode; readonly params?: ProblemParams }>;
   readonly request_id?: string | undefined;
 }
 
-const GENERIC: Readonly<Record<string, string>> = {
-  server_error: 'internal error',
-  temporarily_unavailable: 'the service is temporarily unavailable, try again shortly',
+/** What an error says when its own message is not for the caller (or carries no problem code): by its OAuth code. */
+const GENERIC: Readonly<Record<string, ProblemCode>> = {
+  server_error: 'internal_error',
+  temporarily_unavailable: 'unavailable',
 };
 
 export function errorBody(error: GatehouseError, requestId: string | undefined): ErrorBody {
-  const description = error.expose ? error.description : (GENERIC[error.code] ?? 'the request failed');
+  const generic = GENERIC[error.code] ?? 'request_failed';
+  const problem = error.expose ? (error.problem ?? (GENERIC[error.code] === undefined ? undefined : { code: generic })) : { code: generic };
+  const description = error.expose ? error.description : problemText(generic);
   return {
     error: error.code,
     error_description: description,
     message: description,
-    ...(error.details.length > 0 ? { details: error.details.map(withProblem) } : {}),
+    ...(problem === undefined ? {} : { code: problem.code, ...(problem.params === undefined ? {} : { params: problem.params }) }),
+    ...(error.details.length > 0 ? { details: error.details } : {}),
     request_id: requestId,
   };
 }

@@ -1,4 +1,5 @@
-import { InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { fieldProblem, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import type { ProblemCode } from '../errors/problems.ts';
 
 /** Reading a Keycloak realm export: JSON helpers shared by the mapping modules (src/keycloak/map-*.ts). */
 
@@ -17,8 +18,10 @@ export const text = (value: unknown): string | undefined => (typeof value === 's
 export const strings = (value: unknown): string[] => list(value).filter((item): item is string => typeof item === 'string');
 
 export class KeycloakExportError extends InvalidRequestError {
-  constructor(message: string) {
-    super(message, [{ path: '', message }]);
+  /** `path`: the member at fault (`realm`), or '' for the document as a whole. */
+  constructor(code: ProblemCode, path = '') {
+    const detail = fieldProblem(path, code);
+    super(detail.message, [detail]);
   }
 }
 

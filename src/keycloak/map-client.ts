@@ -1,4 +1,5 @@
 import { redirectUriProblem, type ApplicationType } from '../clients/redirect-uris.ts';
+import { problemText } from '../errors/problems.ts';
 import type { ExportedClient } from '../clients/repository.ts';
 import { isObject, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
 
@@ -85,7 +86,7 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | 
   const fitting = (uris: string[], what: string): string[] =>
     uris.filter((uri) => {
       const problem = redirectUriProblem(uri, applicationType);
-      if (problem !== undefined) note(`${what} ${uri}: ${problem}${applicationType === 'native' ? ' (the client is imported as a native app)' : ''}`);
+      if (problem !== undefined) note(`${what} ${uri}: ${problemText(problem)}${applicationType === 'native' ? ' (the client is imported as a native app)' : ''}`);
       return problem === undefined;
     });
   const redirectUris = fitting(exactRedirectUris, 'redirect URI');

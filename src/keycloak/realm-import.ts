@@ -59,9 +59,9 @@ export interface KeycloakImportPlan {
 
 /** Turns a realm export into an import plan; throws KeycloakExportError when the document is not one. */
 export function planKeycloakImport(document: unknown, now: Date = new Date()): KeycloakImportPlan {
-  if (!isObject(document) || typeof document.realm !== 'string' || !Array.isArray(document.users ?? [])) {
-    throw new KeycloakExportError('not a Keycloak realm export (expected a JSON object with "realm", as written by kc.sh export)');
-  }
+  if (!isObject(document)) throw new KeycloakExportError('not_keycloak_export');
+  if (typeof document.realm !== 'string') throw new KeycloakExportError('not_keycloak_export', 'realm');
+  if (!Array.isArray(document.users ?? [])) throw new KeycloakExportError('not_keycloak_export', 'users');
   const realm = document.realm;
   const unmapped: UnmappedItem[] = [];
   const roles = mapRoles(document, realm, unmapped);

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { bufferedForm, refuseTooLarge, replaceForm } from '../http/form-body.ts';
+import { guarding } from '../routes/guards.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 
@@ -35,7 +36,7 @@ export const envelopeRefreshTokens: Middleware = async (ctx, next) => {
 
 /** In front of the provider: opens an envelope presented as `refresh_token` (token endpoint) or `token` (introspection, revocation). */
 export function openRefreshEnvelopes(routes: RoutesTable): Middleware {
-  return async (ctx, next) => {
+  return guarding(['token', 'introspection', 'revocation'], async (ctx, next) => {
     if (ctx.method !== 'POST') return next();
     const route = providerRouteAt(routes, ctx.path);
     const field = route === 'token' ? 'refresh_token' : route === 'introspection' || route === 'revocation' ? 'token' : undefined;
@@ -47,5 +48,5 @@ export function openRefreshEnvelopes(routes: RoutesTable): Middleware {
     const inner = typeof value === 'string' ? unwrapRefreshToken(value) : undefined;
     if (inner !== undefined) replaceForm(ctx, { ...form.params, [field]: inner });
     return next();
-  };
+  });
 }

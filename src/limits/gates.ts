@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { ipKey } from '../accounts/ip-key.ts';
+import { guarding } from '../routes/guards.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { ProviderRouteName, RoutesTable } from '../routes/table.ts';
 import type { AttemptLimiter } from './attempt-limits.ts';
@@ -15,7 +16,7 @@ const CLIENT_AUTH_ROUTES = new Set<ProviderRouteName>(['token', 'introspection',
  * provider's error events (src/oidc/client-auth-failures.ts).
  */
 export function clientAuthGate(limiter: AttemptLimiter, routes: RoutesTable): Middleware {
-  return async (ctx, next) => {
+  return guarding(CLIENT_AUTH_ROUTES, async (ctx, next) => {
     if (ctx.method !== 'POST') return next();
     const route = providerRouteAt(routes, ctx.path);
     if (route === undefined || !CLIENT_AUTH_ROUTES.has(route)) return next();
@@ -34,16 +35,16 @@ export function clientAuthGate(limiter: AttemptLimiter, routes: RoutesTable): Mi
     ctx.set('Cache-Control', 'no-store');
     // invalid_client is the token endpoint's code for failed client authentication (RFC 6749 §5.2).
     ctx.body = { error: 'invalid_client', error_description: 'too many failed client authentication attempts; retry later' };
-  };
+  });
 }
 
 /** In front of the provider's device page: an IP with too many wrong user codes gets a 429 page (src/interactions/device-blocked.ts renders it). */
 export function userCodeGate(limiter: AttemptLimiter, tooManyCodes: (ctx: Context) => Promise<void>, routes: RoutesTable): Middleware {
-  return async (ctx, next) => {
+  return guarding(['code_verification'], async (ctx, next) => {
     if (ctx.method !== 'POST' || providerRouteAt(routes, ctx.path) !== 'code_verification') return next();
     const retryAfter = await limiter.retryAfter(ipKey(ctx.ip));
     if (retryAfter === 0) return next();
     ctx.set('Retry-After', String(retryAfter));
     await tooManyCodes(ctx);
-  };
+  });
 }

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -99,7 +99,18 @@ export interface PasskeysDeps {
  * needs storing. The interaction or link ends, so a challenge is never accepted outside it.
  */
 export function passkeyChallenge(key: Buffer, interactionUid: string, purpose: 'login' | 'second-factor' | 'register' | 'password-reset'): string {
-  return createHmac('sha256', key).update(`${interactionUid}\0${purpose}`).digest('base64url');
+  return createHmac('sha256', preparedKey(key)).update(`${interactionUid}\0${purpose}`).digest('base64url');
+}
+
+/** Each derived key made into a KeyObject once: an HMAC over a Buffer key makes one per call (every sign-in page computes a challenge). */
+const preparedKeys = new WeakMap<Buffer, KeyObject>();
+function preparedKey(key: Buffer): KeyObject {
+  let prepared = preparedKeys.get(key);
+  if (prepared === undefined) {
+    prepared = createSecretKey(key);
+    preparedKeys.set(key, prepared);
+  }
+  return prepared;
 }
 
 const asJson = (value: unknown): unknown => {

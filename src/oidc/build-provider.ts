@@ -21,6 +21,7 @@ import type { PasswordCheck, SecondFactorCheck, UnconfirmedEmailCheck } from './
 import type { ResolveToken } from './grants/token-exchange.ts';
 import { listGrantWhileInUse, type GrantInUse } from './grants/discovery.ts';
 import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
+import { cookieSigner } from '../http/cookie-signer.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -75,8 +76,11 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
   const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
   const exchangeDiscovery = tokenExchangeInUse === undefined ? undefined : listGrantWhileInUse(TOKEN_EXCHANGE_GRANT, tokenExchangeInUse);
   return (keySet, now) => {
-    const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys: cookieKeyList(keySet, now) });
+    const cookieKeys = cookieKeyList(keySet, now);
+    const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys });
     const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
+    // The library's own Koa signs its cookies with these keys too: keygrip's signatures, at a fraction of keygrip's cost.
+    provider.keys = cookieSigner(cookieKeys);
     if (front !== undefined) provider.use(front);
     // Also records the route's name for the request log and adds Retry-After to the library's 503s.
     providerErrorBoundary(provider, logger, errorPage);

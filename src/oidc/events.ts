@@ -11,7 +11,7 @@ export interface ProviderObservers {
   readonly tokenError?: ((error: string) => void) | undefined;
   readonly storeUnavailable?: ((store: string) => void) | undefined;
   /** An authorization went through a sign-in session: from where (the account page lists devices). */
-  readonly sessionSeen?: ((seen: { sessionUid: string; accountId: string; ip: string; userAgent: string }) => void) | undefined;
+  readonly sessionSeen?: ((seen: { sessionUid: string; accountId: string; ip: string; userAgent: string; newSession: boolean }) => void) | undefined;
 }
 
 interface TokenLike {
@@ -53,7 +53,9 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
   provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
     const session = ctx.oidc?.session;
     if (observers.sessionSeen === undefined || session?.accountId === undefined || typeof session.uid !== 'string') return;
-    observers.sessionSeen({ sessionUid: session.uid, accountId: session.accountId, ip: ctx.ip, userAgent: ctx.get('user-agent') });
+    // `new`: the library made this session in this request (no session cookie came), with a new uid.
+    const newSession = (session as { new?: boolean }).new === true;
+    observers.sessionSeen({ sessionUid: session.uid, accountId: session.accountId, ip: ctx.ip, userAgent: ctx.get('user-agent'), newSession });
   });
 
   provider.on('server_error', (_ctx: unknown, error: unknown) => {

@@ -31,6 +31,7 @@ export const loadExistingGrant: LoadExistingGrant = async (ctx: KoaContextWithOI
   if (!clientFlag(client, 'first_party') || session.accountId === undefined) return existing;
 
   const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+  const before = existing === undefined ? undefined : grantedShape(existing);
   const scope = typeof oidc.params?.scope === 'string' ? oidc.params.scope : '';
   if (scope !== '') grant.addOIDCScope(scope);
   if (clientProperty(client, 'token_claims') === 'keycloak' && scope.split(' ').includes('openid')) grant.addOIDCScope(keycloakDefaultScopes(client));
@@ -43,6 +44,15 @@ export const loadExistingGrant: LoadExistingGrant = async (ctx: KoaContextWithOI
     const allowed = new Set(server.scopes);
     grant.addResourceScope(indicator, scope.split(' ').filter((item) => allowed.has(item)).join(' '));
   }
+  // A remembered grant that already covers the request (an authorization through an existing
+  // session) is not written again: nothing in it changed — its expiry is its own, kept by every
+  // save — and the save would cost a MongoDB upsert and audit a consent that granted nothing.
+  if (before !== undefined && grantedShape(grant) === before) return grant;
   await grant.save();
   return grant;
 };
+
+/** What a grant gives: compared before and after the request's scopes, claims and APIs are added. */
+function grantedShape(grant: { openid?: unknown; resources?: unknown; rejected?: unknown; rar?: unknown }): string {
+  return JSON.stringify([grant.openid ?? null, grant.resources ?? null, grant.rejected ?? null, grant.rar ?? null]);
+}

@@ -7,6 +7,7 @@ import { revokedByClientMark } from '../clients/repository.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { JWT_REVOCATION_KIND } from '../storage/oidc/models.ts';
 import { bufferedForm, refuseTooLarge, replaceForm } from '../http/form-body.ts';
+import { guarding } from '../routes/guards.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 import type { ProviderSettings } from './configuration.ts';
@@ -199,7 +200,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
 
   function swapStructuredToken({ issuer, publicJwks, routes }: SwapOptions): Middleware {
     const verify = verifier(issuer, currentKeys(publicJwks), now);
-    return async (ctx, next) => {
+    return guarding(['introspection', 'revocation'], async (ctx, next) => {
       if (ctx.method !== 'POST') return next();
       const route = providerRouteAt(routes, ctx.path);
       if (route !== 'introspection' && route !== 'revocation') return next();
@@ -230,12 +231,12 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       if (derived !== undefined) (ctx.req as DerivedRequest)[DERIVED] = derived;
       if (presented !== undefined) (ctx.req as DerivedRequest)[PRESENTED_JTI] = presented;
       return next();
-    };
+    });
   }
 
   function swapForUserinfo({ issuer, publicJwks, routes }: SwapOptions, accepts: (record: AdapterPayload) => boolean): Middleware {
     const verify = verifier(issuer, currentKeys(publicJwks), now);
-    return async (ctx, next) => {
+    return guarding(['userinfo'], async (ctx, next) => {
       if (providerRouteAt(routes, ctx.path) !== 'userinfo') return next();
       const token = /^Bearer +([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
       if (token === undefined) return next();
@@ -258,7 +259,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       }
       ctx.req.headers.authorization = `Bearer ${id}`;
       return next();
-    };
+    });
   }
 
   async function findRecord(payload: JWTPayload): Promise<AdapterPayload | undefined> {

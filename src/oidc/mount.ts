@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
+import { originForm } from '../http/origin-form.ts';
 import { providerLocalPath } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 
@@ -104,6 +105,8 @@ export function mountProvider(currentProvider: () => Provider, options: MountOpt
   const { routes } = options;
   return async (ctx, next) => {
     if (providerLocalPath(routes, ctx.path) === undefined) return next();
+    // The app may be handed an absolute-form target (src/app.ts turns them into origin form first).
+    if (ctx.req.url !== undefined && ctx.req.url.charCodeAt(0) !== 47 /* / */) ctx.req.url = originForm(ctx.req.url);
     toLocalPath(routes, ctx.path, ctx.querystring, ctx.req, (url) => (ctx.req.url = url));
     forward(ctx.req);
     ctx.respond = false;

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { bufferedForm, refuseTooLarge } from '../http/form-body.ts';
+import { guarding } from '../routes/guards.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 
@@ -15,7 +16,7 @@ export type InRefreshGrant = <T>(refreshToken: string, run: () => T) => T;
  * else still read both. Without this middleware every find reads both: correct, one read more.
  */
 export function refreshGrantScope(routes: RoutesTable, inRefreshGrant: InRefreshGrant): Middleware {
-  return async (ctx, next) => {
+  return guarding(['token'], async (ctx, next) => {
     if (ctx.method !== 'POST' || providerRouteAt(routes, ctx.path) !== 'token') return next();
     const form = await bufferedForm(ctx);
     if (form === 'not_a_form') return next();
@@ -23,5 +24,5 @@ export function refreshGrantScope(routes: RoutesTable, inRefreshGrant: InRefresh
     const { grant_type: grantType, refresh_token: refreshToken } = form.params;
     if (grantType !== 'refresh_token' || typeof refreshToken !== 'string') return next();
     return inRefreshGrant(refreshToken, next);
-  };
+  });
 }

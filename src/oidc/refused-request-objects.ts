@@ -2,6 +2,7 @@ import type { ParsedUrlQuery } from 'node:querystring';
 import { decodeJwt } from 'jose';
 import type { Middleware } from 'koa';
 import { bufferedForm, FORM_BODY_LIMIT, replaceForm } from '../http/form-body.ts';
+import { guarding } from '../routes/guards.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 
@@ -27,7 +28,7 @@ const ANSWER_PARAMS = ['redirect_uri', 'response_mode', 'state'] as const;
  * readable JWT (encrypted, malformed) is left alone.
  */
 export function answerRefusedRequestObjects(routes: RoutesTable): Middleware {
-  return async (ctx, next) => {
+  return guarding(['authorization'], async (ctx, next) => {
     if ((ctx.method !== 'GET' && ctx.method !== 'POST') || providerRouteAt(routes, ctx.path) !== 'authorization') return next();
     if (ctx.method === 'GET') {
       const params = new URLSearchParams(ctx.querystring);
@@ -48,7 +49,7 @@ export function answerRefusedRequestObjects(routes: RoutesTable): Middleware {
     const added = fromRequestObject(request === undefined ? [] : [request].flat(), (name) => form.params[name] !== undefined);
     if (added.length > 0) replaceForm(ctx, { ...form.params, ...Object.fromEntries(added) } satisfies ParsedUrlQuery);
     return next();
-  };
+  });
 }
 
 /** The answer parameters the one request object carries and the request does not. */

@@ -55,15 +55,15 @@ export function apiOperations(services: GatehouseServices) {
   const { apis, clients, audit, adminAudience } = services;
   const target = (id: string) => ({ type: 'api', id });
   const guard = (identifier: string) => {
-    if (identifier === adminAudience) throw invalid('identifier', 'the admin API is built in and cannot be changed');
+    if (identifier === adminAudience) throw invalid('identifier', 'admin_api_built_in');
   };
   const checkClient = async (id: string | null | undefined) => {
-    if (typeof id === 'string' && (await clients.get(id)) === undefined) throw invalid('client_id', `no client with id ${id}`);
+    if (typeof id === 'string' && (await clients.get(id)) === undefined) throw invalid('client_id', 'unknown_client', { client_id: id });
   };
 
   async function get(identifier: string): Promise<Api> {
     const api = await apis.find(identifier);
-    if (api === undefined) throw notFound('API', identifier);
+    if (api === undefined) throw notFound('api_not_found', identifier);
     return api;
   }
 
@@ -106,13 +106,13 @@ export function apiOperations(services: GatehouseServices) {
         clientId: patch.client_id,
         tokenClaims: patch.token_claims,
       });
-      if (api === undefined) throw notFound('API', identifier);
+      if (api === undefined) throw notFound('api_not_found', identifier);
       await audit.write({ ...ctx, type: 'api.updated', target: target(identifier), details: { fields: Object.keys(patch) } });
       return api;
     },
     async delete(ctx: OperationContext, identifier: string): Promise<void> {
       guard(identifier);
-      if (!(await apis.remove(identifier))) throw notFound('API', identifier);
+      if (!(await apis.remove(identifier))) throw notFound('api_not_found', identifier);
       await audit.write({ ...ctx, type: 'api.deleted', target: target(identifier) });
     },
   };

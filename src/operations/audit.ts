@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { says } from '../errors/problems.ts';
+import { matching } from '../errors/zod-checks.ts';
 import type { Accounts } from '../accounts/accounts.ts';
 import type { AuditEvent, AuditTrail } from '../observability/audit-trail.ts';
 import { AUDIT_EVENT_TYPES, type AuditEventType } from '../observability/audit-types.ts';
@@ -7,12 +9,16 @@ const EVENT_TYPES = Object.keys(AUDIT_EVENT_TYPES) as [AuditEventType, ...AuditE
 
 export const auditQuerySchema = z
   .object({
-    type: z.enum(EVENT_TYPES, { message: 'unknown event type (see the README for the list)' }).optional(),
+    type: z
+      .string()
+      .refine((value): value is AuditEventType => Object.hasOwn(AUDIT_EVENT_TYPES, value), says('event_type'))
+      .meta({ enum: EVENT_TYPES })
+      .optional(),
     user: z.string().min(1).max(256).optional().describe('a user id or username: events by or about the user'),
     client: z.string().min(1).max(256).optional().describe('a client id: events of or about the client'),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
-    before: z.string().regex(/^[0-9a-f]{24}$/, { message: 'an event id (the previous page\'s next)' }).optional(),
+    before: matching(z.string(), /^[0-9a-f]{24}$/, 'event_id').optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
   .strict();

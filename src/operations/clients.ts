@@ -70,8 +70,8 @@ function checkRedirectUris(metadata: Record<string, unknown>): void {
 
 /** The password grant hands the client the user's password: confidential first-party clients only. */
 function checkPasswordGrant(isPublic: boolean, firstParty: boolean): void {
-  if (isPublic) throw invalid('allow_password_grant', 'is for confidential clients only');
-  if (!firstParty) throw invalid('allow_password_grant', 'is for first-party clients only (set first_party: true)');
+  if (isPublic) throw invalid('allow_password_grant', 'confidential_only');
+  if (!firstParty) throw invalid('allow_password_grant', 'first_party_only');
 }
 
 export function clientOperations(services: GatehouseServices) {
@@ -80,16 +80,16 @@ export function clientOperations(services: GatehouseServices) {
   async function checkApis(identifiers: readonly string[], defaultApi: string | undefined, admin: boolean): Promise<void> {
     for (const [index, identifier] of identifiers.entries()) {
       // The admin API's audience comes with `admin: true`, never by listing it.
-      if (identifier === adminAudience && !admin) throw invalid(`apis.${index}`, 'the admin API is only for admin clients (set admin: true)');
+      if (identifier === adminAudience && !admin) throw invalid(`apis.${index}`, 'admin_api_admin_only');
       if (identifier === adminAudience) continue;
-      if ((await apis.find(identifier)) === undefined) throw invalid(`apis.${index}`, `no API with identifier ${identifier}`);
+      if ((await apis.find(identifier)) === undefined) throw invalid(`apis.${index}`, 'unknown_api', { identifier });
     }
-    if (defaultApi !== undefined && !identifiers.includes(defaultApi)) throw invalid('default_api', 'must be one of apis');
+    if (defaultApi !== undefined && !identifiers.includes(defaultApi)) throw invalid('default_api', 'not_in_apis');
   }
 
   async function checkExchangeApis(identifiers: readonly string[]): Promise<void> {
     for (const [index, identifier] of identifiers.entries()) {
-      if (identifier === adminAudience || (await apis.find(identifier)) === undefined) throw invalid(`token_exchange.apis.${index}`, `no API with identifier ${identifier}`);
+      if (identifier === adminAudience || (await apis.find(identifier)) === undefined) throw invalid(`token_exchange.apis.${index}`, 'unknown_api', { identifier });
     }
   }
 
@@ -100,13 +100,13 @@ export function clientOperations(services: GatehouseServices) {
 
   /** private_key_jwt needs the client's public keys, given one way. */
   function checkKeys(method: unknown, jwks: unknown, jwksUri: unknown): void {
-    if (jwks !== undefined && jwksUri !== undefined) throw invalid('jwks_uri', 'give jwks or jwks_uri, not both');
-    if (method === 'private_key_jwt' && jwks === undefined && jwksUri === undefined) throw invalid('jwks', 'private_key_jwt needs jwks or jwks_uri');
+    if (jwks !== undefined && jwksUri !== undefined) throw invalid('jwks_uri', 'jwks_or_jwks_uri');
+    if (method === 'private_key_jwt' && jwks === undefined && jwksUri === undefined) throw invalid('jwks', 'jwks_required');
   }
 
   async function get(clientId: string): Promise<ClientView> {
     const client = await clients.get(clientId);
-    if (client === undefined) throw notFound('client', clientId);
+    if (client === undefined) throw notFound('client_not_found', clientId);
     return client;
   }
 
@@ -116,15 +116,15 @@ export function clientOperations(services: GatehouseServices) {
       const method = spec.token_endpoint_auth_method ?? (spec.type === 'public' ? 'none' : 'client_secret_basic');
       const type = method === 'none' ? 'public' : 'confidential';
       if (spec.type !== undefined && spec.type !== type) {
-        throw invalid('token_endpoint_auth_method', spec.type === 'public' ? 'a public client uses none' : 'none makes a public client');
+        throw invalid('token_endpoint_auth_method', spec.type === 'public' ? 'public_uses_none' : 'none_is_public');
       }
       checkKeys(method, spec.jwks, spec.jwks_uri);
       const grantTypes = spec.grant_types ?? defaultGrantTypes(type, spec.redirect_uris);
       if (type === 'public' && grantTypes.includes('client_credentials')) {
-        throw invalid('grant_types', 'a public client cannot use client_credentials');
+        throw invalid('grant_types', 'public_no_client_credentials');
       }
       if (grantTypes.includes('authorization_code') && spec.redirect_uris.length === 0) {
-        throw invalid('redirect_uris', 'required for authorization_code');
+        throw invalid('redirect_uris', 'redirect_uris_required');
       }
       await checkApis(spec.apis, spec.default_api, spec.admin);
       const allowedApis = withAdminApi(spec.apis, spec.admin);
@@ -145,7 +145,7 @@ export function clientOperations(services: GatehouseServices) {
         metadata.allow_password_grant = true;
       }
       if (spec.token_exchange !== undefined) {
-        if (type === 'public') throw invalid('token_exchange', 'is for confidential clients only');
+        if (type === 'public') throw invalid('token_exchange', 'confidential_only');
         await checkExchangeApis(spec.token_exchange.apis);
         metadata.token_exchange = spec.token_exchange;
       }
@@ -185,7 +185,7 @@ export function clientOperations(services: GatehouseServices) {
       if (patch.redirect_uris !== undefined || patch.post_logout_redirect_uris !== undefined || patch.application_type !== undefined) checkRedirectUris(metadata);
       if (patch.grant_types !== undefined) {
         if (metadata.token_endpoint_auth_method === 'none' && patch.grant_types.includes('client_credentials')) {
-          throw invalid('grant_types', 'a public client cannot use client_credentials');
+          throw invalid('grant_types', 'public_no_client_credentials');
         }
         metadata.grant_types = patch.grant_types;
         metadata.response_types = responseTypes(patch.grant_types);
@@ -195,7 +195,7 @@ export function clientOperations(services: GatehouseServices) {
         else if (patch[key] !== undefined) metadata[key] = patch[key];
       }
       if (patch.token_endpoint_auth_method !== undefined) {
-        if (metadata.token_endpoint_auth_method === 'none') throw invalid('token_endpoint_auth_method', 'a public client stays public (create a confidential client instead)');
+        if (metadata.token_endpoint_auth_method === 'none') throw invalid('token_endpoint_auth_method', 'public_stays_public');
         metadata.token_endpoint_auth_method = patch.token_endpoint_auth_method;
       }
       checkKeys(metadata.token_endpoint_auth_method, metadata.jwks, metadata.jwks_uri);
@@ -203,7 +203,7 @@ export function clientOperations(services: GatehouseServices) {
       if (metadata.allow_password_grant === true) checkPasswordGrant(metadata.token_endpoint_auth_method === 'none', patch.first_party ?? current.firstParty);
       if (patch.token_exchange === null) delete metadata.token_exchange;
       else if (patch.token_exchange !== undefined) {
-        if (metadata.token_endpoint_auth_method === 'none') throw invalid('token_exchange', 'is for confidential clients only');
+        if (metadata.token_endpoint_auth_method === 'none') throw invalid('token_exchange', 'confidential_only');
         await checkExchangeApis(patch.token_exchange.apis);
         metadata.token_exchange = patch.token_exchange;
       }
@@ -215,7 +215,7 @@ export function clientOperations(services: GatehouseServices) {
       const allowedApis = withAdminApi(requested, admin);
       if (patch.default_api === null) delete metadata.default_api;
       else if (patch.default_api !== undefined) {
-        if (!allowedApis.includes(patch.default_api)) throw invalid('default_api', 'must be one of apis');
+        if (!allowedApis.includes(patch.default_api)) throw invalid('default_api', 'not_in_apis');
         metadata.default_api = patch.default_api;
       }
       if (typeof metadata.default_api === 'string' && !allowedApis.includes(metadata.default_api)) {
@@ -232,16 +232,16 @@ export function clientOperations(services: GatehouseServices) {
         allowedApis,
         metadata,
       });
-      if (updated === undefined) throw notFound('client', clientId);
+      if (updated === undefined) throw notFound('client_not_found', clientId);
       await audit.write({ ...ctx, type: 'client.updated', target: { type: 'client', id: clientId }, details: { fields: Object.keys(patch) } });
       return updated;
     },
 
     /** Deletes the client and revokes its grants and tokens at once. */
     async delete(ctx: OperationContext, clientId: string): Promise<void> {
-      if (clientId === CONSOLE_CLIENT_ID) throw invalid('client_id', 'the admin console\'s client is built in and cannot be deleted');
-      if (clientId === ACCOUNT_CLIENT_ID) throw invalid('client_id', 'the account page\'s client is built in and cannot be deleted');
-      if (!(await clients.delete(clientId))) throw notFound('client', clientId);
+      if (clientId === CONSOLE_CLIENT_ID) throw invalid('client_id', 'console_client_built_in');
+      if (clientId === ACCOUNT_CLIENT_ID) throw invalid('client_id', 'account_client_built_in');
+      if (!(await clients.delete(clientId))) throw notFound('client_not_found', clientId);
       const revoked = await revocation.revokeByClientId(clientId);
       await audit.write({ ...ctx, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked } });
     },
@@ -256,9 +256,9 @@ export function clientOperations(services: GatehouseServices) {
 
     async rotateSecret(ctx: OperationContext, clientId: string): Promise<ClientWithSecret> {
       const current = await get(clientId);
-      if (!usesSecret(current.metadata)) throw invalid('client_id', 'this client does not authenticate with a secret');
+      if (!usesSecret(current.metadata)) throw invalid('client_id', 'no_client_secret');
       const rotated = await clients.rotateSecret(clientId);
-      if (rotated === undefined) throw notFound('client', clientId);
+      if (rotated === undefined) throw notFound('client_not_found', clientId);
       await audit.write({ ...ctx, type: 'client.secret_rotated', target: { type: 'client', id: clientId } });
       return rotated;
     },

@@ -1,4 +1,5 @@
-import { ConflictError, GatehouseError, InvalidRequestError, NotFoundError, type ErrorDetail } from '../errors/gatehouse-error.ts';
+import { ConflictError, GatehouseError, invalid, NotFoundError, type ErrorDetail } from '../errors/gatehouse-error.ts';
+import { problemText, type ProblemCode, type ProblemParams } from '../errors/problems.ts';
 
 export type IssueDetail = ErrorDetail;
 export { zodDetails } from '../errors/normalize.ts';
@@ -7,15 +8,16 @@ const CODES = { 400: 'invalid_request', 404: 'not_found', 409: 'conflict' } as c
 
 /**
  * What an operator did wrong, as the admin API and the CLI both report it: a status (400, 404,
- * 409) and a message safe to show. Domain errors (conflicts, account errors, zod failures) need
- * no translation into this: every one extends GatehouseError and src/errors/respond.ts renders it.
+ * 409) and a problem code (src/errors/problems.ts), whose English text is the message. Domain
+ * errors (conflicts, account errors, zod failures) need no translation into this: every one
+ * extends GatehouseError and src/errors/respond.ts renders it.
  */
 export class OperationError extends GatehouseError {
-  constructor(status: 400 | 404 | 409, message: string, details: readonly IssueDetail[] = []) {
-    super(message, { status, code: CODES[status], expose: true, details });
+  constructor(status: 400 | 404 | 409, code: ProblemCode, params?: ProblemParams) {
+    super(problemText(code, params), { status, code: CODES[status], expose: true, problem: { code, params } });
   }
 }
 
-export const notFound = (what: string, id: string) => new NotFoundError(`${what} ${id} does not exist`);
-export const invalid = (path: string, message: string) => new InvalidRequestError(`${path}: ${message}`, [{ path, message }]);
-export { ConflictError };
+/** What a path names does not exist: `notFound('user_not_found', id)`. */
+export const notFound = (code: ProblemCode, id: string) => new NotFoundError(code, { id });
+export { ConflictError, invalid };

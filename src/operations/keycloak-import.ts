@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { says } from '../errors/problems.ts';
 import { applyKeycloakImport, type KeycloakImportOptions, type KeycloakImportReport } from '../keycloak/apply-import.ts';
 import { planKeycloakImport } from '../keycloak/realm-import.ts';
 import { refuseNulCharacters } from '../errors/nul-characters.ts';
@@ -8,7 +9,7 @@ import type { OperationContext } from './context.ts';
 export const keycloakImportQuerySchema = z.object({
   dry_run: z.enum(['true', 'false']).optional(),
   /** An API identifier: created with Keycloak-shaped claims and made every imported client's default API. */
-  api: z.string().refine((value) => URL.canParse(value), { message: 'must be an absolute URI, e.g. https://api.example.com' }).optional(),
+  api: z.string().refine((value) => URL.canParse(value) && new URL(value).hash === '', says('uri_example')).optional(),
 });
 
 /** The admin API's body: a Keycloak realm export as `kc.sh export` writes it (only `realm` is required here; the rest is read leniently). */

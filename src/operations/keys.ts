@@ -4,7 +4,7 @@ import type { AuditTrail } from '../observability/audit-trail.ts';
 import type { OperationContext } from './context.ts';
 import { OperationError } from './errors.ts';
 
-const NO_KEYS = () => new OperationError(404, 'no keys yet: start the server once to create them');
+const NO_KEYS = () => new OperationError(404, 'no_keys_yet');
 
 /** Signing keys: list with their status, rotate (audited as keys.rotated from the admin API and the CLI alike). */
 export function keyOperations(keys: KeyControl, audit: AuditTrail) {

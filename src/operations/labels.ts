@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { matching } from '../errors/zod-checks.ts';
 import type { Label, LabelDirectory } from '../roles/directory.ts';
 import type { AuditTrail } from '../observability/audit-trail.ts';
 import type { OperationContext } from './context.ts';
@@ -6,7 +7,7 @@ import { notFound } from './errors.ts';
 
 export const labelCreateSchema = z
   .object({
-    name: z.string().trim().min(1).max(128).regex(/^[^\s]+$/, { message: 'no spaces' }),
+    name: matching(z.string().trim().min(1).max(128), /^[^\s]+$/, 'no_spaces'),
     description: z.string().max(1000).default(''),
   })
   .strict();
@@ -29,18 +30,18 @@ export function labelOperations(directory: LabelDirectory, audit: AuditTrail) {
       return label;
     },
     async delete(ctx: OperationContext, name: string): Promise<void> {
-      if (!(await directory.remove(name))) throw notFound(kind, name);
+      if (!(await directory.remove(name))) throw notFound(kind === 'role' ? 'role_not_found' : 'group_not_found', name);
       await audit.write({ ...ctx, type: `${kind}.deleted` as const, target: { type: kind, id: name } });
     },
     async assign(ctx: OperationContext, name: string, body: unknown): Promise<void> {
       const userId = labelAssignSchema.parse(body).user_id;
-      if ((await directory.get(name)) === undefined) throw notFound(kind, name);
-      if (!(await directory.assign(userId, name))) throw notFound('user', userId);
+      if ((await directory.get(name)) === undefined) throw notFound(kind === 'role' ? 'role_not_found' : 'group_not_found', name);
+      if (!(await directory.assign(userId, name))) throw notFound('user_not_found', userId);
       await audit.write({ ...ctx, type: `${kind}.assigned` as const, target: { type: 'user', id: userId }, details: { [kind]: name } });
     },
     async unassign(ctx: OperationContext, name: string, userId: string): Promise<void> {
-      if ((await directory.get(name)) === undefined) throw notFound(kind, name);
-      if (!(await directory.unassign(userId, name))) throw notFound('user', userId);
+      if ((await directory.get(name)) === undefined) throw notFound(kind === 'role' ? 'role_not_found' : 'group_not_found', name);
+      if (!(await directory.unassign(userId, name))) throw notFound('user_not_found', userId);
       await audit.write({ ...ctx, type: `${kind}.removed` as const, target: { type: 'user', id: userId }, details: { [kind]: name } });
     },
   };

@@ -54,7 +54,7 @@ export function lockoutOperations(services: Pick<GatehouseServices, 'accounts' |
     },
     async clear(ctx: OperationContext, body: unknown): Promise<number> {
       const input = lockoutClearSchema.parse(body);
-      if ((input.subject === undefined) === (input.ip === undefined)) throw invalid('subject', 'give exactly one of subject and ip');
+      if ((input.subject === undefined) === (input.ip === undefined)) throw invalid('subject', 'subject_or_ip');
       const lifted = await accounts.liftLockout(input.subject !== undefined ? { subject: input.subject } : { ip: input.ip! });
       const userId = input.subject !== undefined && !input.subject.startsWith(LOGIN_SUBJECT) ? input.subject : undefined;
       await audit.write({

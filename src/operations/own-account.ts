@@ -99,7 +99,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   const target = (self: Self) => ({ type: 'user', id: self.user.id });
   const clientName = async (clientId: string) => (await clients.get(clientId))?.displayName ?? clientId;
 
-  const alreadySet = () => new ConflictError('you have a password already; change it with the current one', 'current_password');
+  const alreadySet = () => new ConflictError('password_exists', undefined, 'current_password');
 
   /**
    * Sets the user's own new password (`first`: only while they have none, decided under their
@@ -207,7 +207,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     async addPassword(self: Self, body: unknown): Promise<void> {
       const input = passwordAddSchema.parse(body);
       const current = await accounts.findById(self.user.id);
-      if (current === undefined) throw notFound('user', self.user.id);
+      if (current === undefined) throw notFound('user_not_found', self.user.id);
       // Before hashing, for the common case; the answer that counts is given under the lock.
       if (current.hasPassword) throw alreadySet();
       await setNewPassword(self, input.new_password, { first: true });
@@ -280,7 +280,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     /** Revokes every grant the user gave the application, and with them its tokens; its next sign-in asks again. */
     async revokeApp(self: Self, clientId: string): Promise<void> {
       const grants = (await revocation.listGrants(self.user.id)).filter((grant) => grant.clientId === clientId && clientId !== ACCOUNT_CLIENT_ID);
-      if (grants.length === 0) throw notFound('app', clientId);
+      if (grants.length === 0) throw notFound('app_not_found', clientId);
       for (const grant of grants) await sessions.revokeGrant(contextOf(self), grant.id, self.user.id);
     },
 
@@ -288,7 +288,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
 
     /** Starts authenticator-app enrolment: the secret, its otpauth:// URI and a QR code of it. */
     async beginTotp(self: Self) {
-      if ((await factors.status(self.user.id)).totpSince !== null) throw new ConflictError('an authenticator app is already set up: remove it first', 'totp');
+      if ((await factors.status(self.user.id)).totpSince !== null) throw new ConflictError('totp_exists', undefined, 'totp');
       const { secret, parameters } = await factors.beginTotp(self.user.id);
       const uri = totpUri(secret, self.user.username, deps.issuerName, parameters);
       return { secret, uri, qr_svg: await deps.qrSvg(uri), digits: parameters.digits, period: parameters.period, algorithm: parameters.algorithm };
@@ -306,7 +306,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     /** Removes the authenticator app and the recovery codes (passkeys stay). */
     async removeTotp(self: Self): Promise<void> {
       await removingMethod(self, async () => {
-        if ((await factors.status(self.user.id)).totpSince === null) throw notFound('authenticator app of user', self.user.id);
+        if ((await factors.status(self.user.id)).totpSince === null) throw notFound('totp_not_found', self.user.id);
         await keepLastRequiredFactor(self, { totp: true });
         await factors.reset(self.user.id);
         await syncEnrolment(self.user.id);
@@ -317,7 +317,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     /** Ten new recovery codes (the old ones stop working), for a user who has a second factor. */
     async regenerateRecoveryCodes(self: Self) {
       const view = await factorView(self.user.id);
-      if (!view.enrolled) throw new ConflictError('recovery codes back up a second factor: set one up first', 'recovery_codes');
+      if (!view.enrolled) throw new ConflictError('recovery_codes_need_factor', undefined, 'recovery_codes');
       return { recovery_codes: await factors.regenerateRecoveryCodes(self.user.id) };
     },
 
@@ -340,7 +340,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
 
     async renamePasskey(self: Self, passkeyId: string, body: unknown): Promise<void> {
       const { name } = passkeyNameSchema.parse(body);
-      if (!(await passkeys.rename(self.user.id, passkeyId, name))) throw notFound('passkey', passkeyId);
+      if (!(await passkeys.rename(self.user.id, passkeyId, name))) throw notFound('passkey_not_found', passkeyId);
       await audit.write({ ...contextOf(self), type: 'mfa.passkey_renamed', target: target(self), details: { passkey: passkeyId } });
     },
 
@@ -371,7 +371,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     /** "Connect <provider>": a one-time URL that runs the upstream sign-in and links its identity to this user. */
     async startUpstreamLink(self: Self, alias: string) {
       const provider = await services.upstream.get(alias);
-      if (deps.upstreamLinkUrl === undefined || !usable(provider, ACCOUNT_CLIENT_ID)) throw notFound('upstream provider', alias);
+      if (deps.upstreamLinkUrl === undefined || !usable(provider, ACCOUNT_CLIENT_ID)) throw notFound('upstream_not_found', alias);
       const ticket = await services.upstreamLinkTickets.issue({ userId: self.user.id, provider: alias });
       return { url: deps.upstreamLinkUrl(alias, ticket) };
     },
@@ -379,7 +379,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     /** Removes a link, unless it is the user's last way to sign in (no password, no passkey, no other link). */
     async removeUpstreamLink(self: Self, alias: string, subject: string): Promise<void> {
       const links = await services.upstream.linksOf(self.user.id);
-      if (!links.some((link) => link.provider === alias && link.subject === subject)) throw notFound('upstream link', `${alias}/${subject}`);
+      if (!links.some((link) => link.provider === alias && link.subject === subject)) throw notFound('upstream_link_not_found', `${alias}/${subject}`);
       await removingMethod(self, async () => {
         await keepLastSignInMethod(self, { upstreamLink: { alias, subject } });
         await upstream.unlink(contextOf(self), self.user.id, alias, subject);
@@ -393,7 +393,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
           await keepLastSignInMethod(self, { passkey: passkeyId });
           await keepLastRequiredFactor(self, { passkey: passkeyId });
         }
-        if (!(await passkeys.remove(self.user.id, passkeyId))) throw notFound('passkey', passkeyId);
+        if (!(await passkeys.remove(self.user.id, passkeyId))) throw notFound('passkey_not_found', passkeyId);
         await syncEnrolment(self.user.id);
       });
       await audit.write({ ...contextOf(self), type: 'mfa.removed', target: target(self), details: { method: 'passkey', passkey: passkeyId } });

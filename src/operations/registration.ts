@@ -12,7 +12,7 @@ export type InitialAccessTokenIssuer = ((expiresIn: number) => Promise<string>) 
 export function registrationOperations(issue: InitialAccessTokenIssuer, audit: AuditTrail) {
   return {
     async createInitialAccessToken(ctx: OperationContext, body: unknown) {
-      if (issue === undefined) throw new OperationError(400, 'dynamic client registration is off (GATEHOUSE_REGISTRATION=false)', [{ path: '', message: 'registration is off' }]);
+      if (issue === undefined) throw new OperationError(400, 'registration_off');
       const expiresIn = initialAccessTokenSchema.parse(body).expires_in;
       const token = await issue(expiresIn);
       await audit.write({ ...ctx, type: 'registration.initial_access_token_created', details: { expires_in: expiresIn } });

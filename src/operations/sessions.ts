@@ -34,7 +34,7 @@ export function sessionOperations(services: GatehouseServices) {
   const target = (id: string) => ({ type: 'user', id });
 
   async function existing(userId: string): Promise<void> {
-    if ((await accounts.findById(userId)) === undefined) throw notFound('user', userId);
+    if ((await accounts.findById(userId)) === undefined) throw notFound('user_not_found', userId);
   }
 
   return {
@@ -53,12 +53,12 @@ export function sessionOperations(services: GatehouseServices) {
 
     /** Ends one session and revokes the grants made in it. */
     async revoke(ctx: OperationContext, userId: string, sessionId: string): Promise<void> {
-      if (!(await revocation.revokeSession(userId, sessionId))) throw notFound('session', sessionId);
+      if (!(await revocation.revokeSession(userId, sessionId))) throw notFound('session_not_found', sessionId);
       await audit.write({ ...ctx, type: 'session.revoked', target: target(userId), details: { session: sessionId } });
     },
 
     async revokeGrant(ctx: OperationContext, grantId: string, userId?: string): Promise<void> {
-      if (!(await revocation.revokeGrant(grantId, userId))) throw notFound('grant', grantId);
+      if (!(await revocation.revokeGrant(grantId, userId))) throw notFound('grant_not_found', grantId);
       await audit.write({ ...ctx, type: 'grant.revoked', target: { type: 'grant', id: grantId }, details: userId === undefined ? {} : { user: userId } });
     },
   };

@@ -1,4 +1,4 @@
-import type { ErrorDetail } from '../errors/gatehouse-error.ts';
+import { fieldProblem, type ErrorDetail } from '../errors/gatehouse-error.ts';
 import type { LabelDirectory } from '../roles/directory.ts';
 
 /**
@@ -13,7 +13,7 @@ type Directory = Pick<LabelDirectory, 'kind' | 'list'>;
 async function unknownNames(field: string, names: unknown, directory: Directory): Promise<ErrorDetail[]> {
   if (!Array.isArray(names) || names.length === 0) return [];
   const known = new Set((await directory.list()).map((label) => label.name));
-  return names.flatMap((name: string, index) => (known.has(name) ? [] : [{ path: `${field}.${index}`, message: `no ${directory.kind} named "${name}" (create it first)` }]));
+  return names.flatMap((name: string, index) => (known.has(name) ? [] : [fieldProblem(`${field}.${index}`, directory.kind === 'role' ? 'unknown_role' : 'unknown_group', { name })]));
 }
 
 /** The roles and groups that require a second factor must exist (a typo would quietly require it of nobody). */

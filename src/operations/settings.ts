@@ -1,4 +1,4 @@
-import { InvalidRequestError, NotFoundError } from '../errors/gatehouse-error.ts';
+import { invalid, InvalidRequestError, NotFoundError } from '../errors/gatehouse-error.ts';
 import type { AuditTrail } from '../observability/audit-trail.ts';
 import { settingNames, type SettingsPatch } from '../settings/group.ts';
 import type { RuntimeSettings } from '../settings/runtime.ts';
@@ -76,7 +76,7 @@ export function settingsOperations(runtime: RuntimeSettings, audit: AuditTrail, 
 
   function storeOf(id: string): AnyStore {
     const store = stores.get(id);
-    if (store === undefined) throw new NotFoundError(`no settings group ${id}`);
+    if (store === undefined) throw new NotFoundError('settings_group_not_found', { id });
     return store;
   }
 
@@ -109,7 +109,7 @@ export function settingsOperations(runtime: RuntimeSettings, audit: AuditTrail, 
       const parts = new Map<AnyStore, Record<string, unknown>>();
       for (const [name, value] of Object.entries(body)) {
         const store = [...stores.values()].find((candidate) => (settingNames(candidate.group) as string[]).includes(name));
-        if (store === undefined) throw new InvalidRequestError(`${name}: unknown setting`, [{ path: name, message: 'unknown field' }]);
+        if (store === undefined) throw invalid(name, 'unknown_field');
         parts.set(store, { ...parts.get(store), [name]: value });
       }
       const patches = [...parts].map(([store, part]) => [store, store.group.patchSchema.parse(part)] as const);

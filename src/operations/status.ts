@@ -13,12 +13,12 @@ export interface StatusDeps {
 export function statusOperations({ readiness, timeoutMs = 2000, settings }: StatusDeps) {
   return {
     async health() {
-      if (readiness === undefined) throw new OperationError(404, 'health is reported by a running server only');
+      if (readiness === undefined) throw new OperationError(404, 'health_server_only');
       const report = await readinessReport(readiness, timeoutMs);
       return { status: report.ok ? 'ok' : 'unavailable', checks: report.checks };
     },
     async settings() {
-      if (settings === undefined) throw new OperationError(404, 'settings are reported by a running server only');
+      if (settings === undefined) throw new OperationError(404, 'settings_server_only');
       return settings();
     },
   };

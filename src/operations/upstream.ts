@@ -54,16 +54,16 @@ export function showUpstream(provider: UpstreamProvider, redirectUri: string, po
 /** The rules that span fields, for create and update alike; names the field. */
 function check(settings: UpstreamSettings, secrets: { hasSecret: boolean; hasKey: boolean }): void {
   if (settings.kind === 'oidc') {
-    if (settings.issuer === null) throw invalid('issuer', 'is required for kind oidc (the upstream issuer; endpoints come from its discovery document)');
-    if (!settings.scopes.includes('openid')) throw invalid('scopes', 'must include openid for kind oidc');
+    if (settings.issuer === null) throw invalid('issuer', 'issuer_required');
+    if (!settings.scopes.includes('openid')) throw invalid('scopes', 'openid_scope_required');
   } else {
     for (const field of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint'] as const) {
-      if (settings[field] === null) throw invalid(field, 'is required for kind oauth2');
+      if (settings[field] === null) throw invalid(field, 'required_for_oauth2');
     }
   }
   const method = settings.token_endpoint_auth_method;
-  if (method === 'private_key_jwt' && !secrets.hasKey) throw invalid('private_key_jwk', 'is required for token_endpoint_auth_method private_key_jwt');
-  if ((method === 'client_secret_basic' || method === 'client_secret_post') && !secrets.hasSecret) throw invalid('client_secret', `is required for token_endpoint_auth_method ${method}`);
+  if (method === 'private_key_jwt' && !secrets.hasKey) throw invalid('private_key_jwk', 'private_key_required');
+  if ((method === 'client_secret_basic' || method === 'client_secret_post') && !secrets.hasSecret) throw invalid('client_secret', 'client_secret_required', { method });
 }
 
 export function upstreamOperations(services: GatehouseServices) {
@@ -72,7 +72,7 @@ export function upstreamOperations(services: GatehouseServices) {
 
   async function existing(alias: string): Promise<UpstreamProvider> {
     const provider = await directory.get(alias);
-    if (provider === undefined) throw notFound('upstream provider', alias);
+    if (provider === undefined) throw notFound('upstream_not_found', alias);
     return provider;
   }
 
@@ -87,11 +87,11 @@ export function upstreamOperations(services: GatehouseServices) {
       try {
         if (input.preset !== undefined) preset = presetValues(input.preset, { tenant: input.tenant, base_url: input.base_url });
       } catch (error) {
-        if (error instanceof PresetError) throw invalid(error.field, error.message);
+        if (error instanceof PresetError) throw invalid(error.field, error.problem);
         throw error;
       }
       const kind = input.kind ?? preset.kind;
-      if (kind === undefined) throw invalid('kind', 'is required (oidc or oauth2) unless a preset gives it');
+      if (kind === undefined) throw invalid('kind', 'kind_required');
       const settings: UpstreamSettings = {
         alias: input.alias,
         kind,
@@ -138,19 +138,19 @@ export function upstreamOperations(services: GatehouseServices) {
         },
         { clientSecret, privateKeyJwk },
       );
-      if (updated === undefined) throw notFound('upstream provider', alias);
+      if (updated === undefined) throw notFound('upstream_not_found', alias);
       await audit.write({ ...ctx, type: 'upstream_provider.updated', target: { type: 'upstream_provider', id: alias }, details: { fields: Object.keys(patch) } });
       return updated;
     },
 
     async delete(ctx: OperationContext, alias: string): Promise<void> {
-      if (!(await directory.remove(alias))) throw notFound('upstream provider', alias);
+      if (!(await directory.remove(alias))) throw notFound('upstream_not_found', alias);
       await audit.write({ ...ctx, type: 'upstream_provider.deleted', target: { type: 'upstream_provider', id: alias } });
     },
 
     /** A user's links to upstream identities. */
     async links(userId: string) {
-      if ((await services.accounts.findById(userId)) === undefined) throw notFound('user', userId);
+      if ((await services.accounts.findById(userId)) === undefined) throw notFound('user_not_found', userId);
       return (await directory.linksOf(userId)).map((link) => ({
         provider: link.provider,
         subject: link.subject,
@@ -161,7 +161,7 @@ export function upstreamOperations(services: GatehouseServices) {
     },
 
     async unlink(ctx: OperationContext, userId: string, alias: string, subject: string): Promise<void> {
-      if (!(await directory.unlink(userId, alias, subject))) throw notFound('upstream link', `${alias}/${subject}`);
+      if (!(await directory.unlink(userId, alias, subject))) throw notFound('upstream_link_not_found', `${alias}/${subject}`);
       await audit.write({ ...ctx, type: 'user.upstream_unlinked', target: { type: 'user', id: userId }, details: { provider: alias } });
     },
   };

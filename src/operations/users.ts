@@ -119,7 +119,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
 
   async function get(id: string): Promise<User> {
     const user = await accounts.findById(id);
-    if (user === undefined) throw notFound('user', id);
+    if (user === undefined) throw notFound('user_not_found', id);
     return users.withLastSignIn(user);
   }
 
@@ -128,7 +128,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     /** A user named by id, username or email (operators rarely know the id). */
     async resolve(ref: string): Promise<User> {
       const user = (await accounts.findById(ref)) ?? (await accounts.findByLogin(ref));
-      if (user === undefined) throw notFound('user', ref);
+      if (user === undefined) throw notFound('user_not_found', ref);
       return users.withLastSignIn(user);
     },
     async create(ctx: OperationContext, body: unknown) {
@@ -198,10 +198,10 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     async sendVerification(id: string): Promise<void> {
       await get(id);
       const outcome = verification === undefined ? 'no_mail' : await verification.send(id);
-      if (outcome === 'no_email') throw new OperationError(409, 'the user has no email address');
-      if (outcome === 'already_verified') throw new OperationError(409, 'the user\'s email address is already verified');
-      if (outcome === 'no_mail') throw new OperationError(409, 'email is not configured on this server (GATEHOUSE_SMTP_URL)');
-      if (outcome === 'unknown_user') throw new OperationError(409, 'the user is disabled');
+      if (outcome === 'no_email') throw new OperationError(409, 'user_no_email');
+      if (outcome === 'already_verified') throw new OperationError(409, 'email_already_verified');
+      if (outcome === 'no_mail') throw new OperationError(409, 'mail_not_configured');
+      if (outcome === 'unknown_user') throw new OperationError(409, 'user_disabled');
     },
 
     async unlock(ctx: OperationContext, id: string) {
@@ -228,7 +228,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     /** Removes one passkey (a lost security key); the user's other factors stay. */
     async removePasskey(ctx: OperationContext, id: string, passkeyId: string) {
       await get(id);
-      if (!(await passkeys.remove(id, passkeyId))) throw notFound('passkey', passkeyId);
+      if (!(await passkeys.remove(id, passkeyId))) throw notFound('passkey_not_found', passkeyId);
       await syncEnrolment(id);
       await audit.write({ ...ctx, type: 'user.passkey_removed', target: target(id), details: { passkey: passkeyId } });
     },

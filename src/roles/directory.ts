@@ -14,7 +14,7 @@ export interface Label {
 
 export class LabelConflictError extends ConflictError {
   constructor(kind: LabelKind, name: string) {
-    super(`${kind} ${name} already exists`, 'name');
+    super(kind === 'role' ? 'role_exists' : 'group_exists', { name }, 'name');
   }
 }
 

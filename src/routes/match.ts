@@ -1,3 +1,4 @@
+import type { EndpointName } from './guards.ts';
 import { PROVIDER_ROUTE_NAMES, type ProviderRouteName, type RoutesTable } from './table.ts';
 
 /**
@@ -74,12 +75,12 @@ function routeAt(table: RoutesTable, routes: Map<string, ProviderRouteName>, pat
 const OAUTH_ENDPOINTS: ReadonlySet<ProviderRouteName> = new Set(['token', 'introspection', 'revocation', 'userinfo', 'jwks']);
 const DISCOVERY = '/.well-known/openid-configuration';
 
-/** Whether a request path is one of the OAuth endpoints (token, introspection, revocation, userinfo, JWKS) or the discovery document. */
-export function isOAuthEndpoint(table: RoutesTable, path: string): boolean {
+/** Which of the OAuth endpoints (token, introspection, revocation, userinfo, JWKS) or the discovery document a request path is, if any. */
+export function oauthEndpointAt(table: RoutesTable, path: string): EndpointName | undefined {
   const route = providerRouteAt(table, path);
-  if (route !== undefined) return OAUTH_ENDPOINTS.has(route);
+  if (route !== undefined) return OAUTH_ENDPOINTS.has(route) ? route : undefined;
   const local = providerLocalPath(table, path);
-  return local !== undefined && isPath(local, DISCOVERY);
+  return local !== undefined && isPath(local, DISCOVERY) ? 'discovery' : undefined;
 }
 
 /** Whether a request path is one of Gatehouse's own paths (the same folding; trailing slash ignored). */

@@ -1,6 +1,7 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Clock } from '../clock.ts';
 import { keyedBatchedWriter } from '../storage/batched-writer.ts';
+import { insertCommand } from '../storage/insert-command.ts';
 
 /**
  * Where each sign-in session was last used from: the browser and the address of its latest
@@ -41,8 +42,12 @@ export interface SessionDevice {
 }
 
 export interface SessionDevices {
-  /** A session was used (an authorization went through it): noted now, written with the next batch. */
-  seen(sessionUid: string, userId: string, ip: string, userAgent: string): void;
+  /**
+   * A session was used (an authorization went through it): noted now, written with the next
+   * batch. `newSession`: the session was made by this authorization (a sign-in in a browser
+   * without one), so its uid is new and no row can exist for it yet.
+   */
+  seen(sessionUid: string, userId: string, ip: string, userAgent: string, newSession?: boolean): void;
   /** The devices of the user's live sessions by uid (this instance's pending notes first); rows of other (ended) sessions are deleted. */
   ofUser(userId: string, liveUids: readonly string[]): Promise<Map<string, SessionDevice>>;
   /** Writes what is noted now. */
@@ -66,6 +71,8 @@ interface Note {
   readonly ip: string;
   readonly userAgent: string;
   readonly at: Date;
+  /** No row exists for the session yet: written with an insert, not an upsert. */
+  readonly fresh: boolean;
 }
 
 const MAX_USER_AGENT = 512;
@@ -105,21 +112,31 @@ export function describeUserAgent(userAgent: string): string {
 
 /**
  * Like last sign-in times (accounts/last-login.ts), written in batches off the sign-in's path:
- * one `update` per second under load instead of one per authorization. A crash loses the last
- * second of notes: a device then shows as unknown until the session is used again.
+ * one `update` per second under load instead of one per authorization — and the rows of sessions
+ * made by a sign-in, which cannot exist yet, with one `insert` instead (FerretDB v1 runs each
+ * upsert statement as a read and a write: ≈ 1 ms of the stores' CPU per sign-in, against a
+ * fraction of that for a row of an insert; docs/PERFORMANCE.md, seventh round). A crash loses
+ * the last second of notes: a device then shows as unknown until the session is used again.
  */
 export async function createSessionDevices({ connection, logger, now = () => new Date(), flushIntervalMs = 1000, maxBatch = 500, clock }: SessionDevicesDeps): Promise<SessionDevices> {
   const model: Model<StoredSessionDevice> = (connection.models.SessionDevice as Model<StoredSessionDevice> | undefined) ?? connection.model<StoredSessionDevice>('SessionDevice', schema);
   await model.createIndexes();
   const pending = new Map<string, Note>();
+  const db = connection.db;
+  if (db === undefined) throw new Error('MongoDB connection is not open');
+  // A duplicate key is no error here (insert-command.ts): a new session's uid has no row; were there one, it keeps its older note until the next use.
+  const insertRows = insertCommand<StoredSessionDevice>(db, 'session_devices');
   const writer = keyedBatchedWriter(pending, {
     maxBatch,
     flushIntervalMs,
     clock,
     async write(batch) {
+      const fresh = batch.filter(([, note]) => note.fresh);
+      const known = batch.filter(([, note]) => !note.fresh);
       try {
-        await model.bulkWrite(
-          batch.map(([uid, note]) => ({
+        await insertRows(fresh.map(([uid, note]) => ({ _id: uid, userId: note.userId, ip: note.ip, userAgent: note.userAgent, firstSeenAt: note.at, lastSeenAt: note.at })));
+        if (known.length > 0) await model.bulkWrite(
+          known.map(([uid, note]) => ({
             updateOne: {
               filter: { _id: uid },
               update: { $set: { userId: note.userId, ip: note.ip, userAgent: note.userAgent, lastSeenAt: note.at }, $setOnInsert: { firstSeenAt: note.at } },
@@ -137,8 +154,10 @@ export async function createSessionDevices({ connection, logger, now = () => new
   const { flush } = writer;
 
   return {
-    seen(sessionUid, userId, ip, userAgent) {
-      pending.set(sessionUid, { userId, ip, userAgent: userAgent.slice(0, MAX_USER_AGENT), at: now() });
+    seen(sessionUid, userId, ip, userAgent, newSession = false) {
+      // A later use of a new session before the batch went: its row still does not exist.
+      const fresh = newSession || pending.get(sessionUid)?.fresh === true;
+      pending.set(sessionUid, { userId, ip, userAgent: userAgent.slice(0, MAX_USER_AGENT), at: now(), fresh });
       writer.noted();
     },
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { lockoutPolicy, type LockoutPolicy } from '../accounts/login-limiter.ts';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
+import { fieldProblem } from '../errors/gatehouse-error.ts';
 import { fieldsFrom, settingsFrom, wholeNumberChange, type SettingsGroup } from './group.ts';
 
 /**
@@ -44,15 +45,15 @@ export const BRUTE_FORCE_RANGES: Readonly<Record<keyof BruteForceSettings, { min
   lockout_max_seconds: { min: 1, max: YEAR },
 };
 
-const whole = (name: keyof BruteForceSettings, unit: string) => wholeNumberChange(BRUTE_FORCE_RANGES[name], unit);
+const whole = (name: keyof BruteForceSettings) => wholeNumberChange(BRUTE_FORCE_RANGES[name]);
 
 export const bruteForcePatchSchema = z.strictObject({
-  lockout_threshold: whole('lockout_threshold', 'failures'),
-  lockout_account_threshold: whole('lockout_account_threshold', 'failures'),
-  lockout_ip_threshold: whole('lockout_ip_threshold', 'failures'),
-  lockout_window: whole('lockout_window', 'seconds'),
-  lockout_seconds: whole('lockout_seconds', 'seconds'),
-  lockout_max_seconds: whole('lockout_max_seconds', 'seconds'),
+  lockout_threshold: whole('lockout_threshold'),
+  lockout_account_threshold: whole('lockout_account_threshold'),
+  lockout_ip_threshold: whole('lockout_ip_threshold'),
+  lockout_window: whole('lockout_window'),
+  lockout_seconds: whole('lockout_seconds'),
+  lockout_max_seconds: whole('lockout_max_seconds'),
 });
 
 /** Each setting's field in the configuration's lockout section and in the limiter's policy input. */
@@ -79,12 +80,11 @@ const bounded = (name: keyof BruteForceSettings) => ({ type: Number, min: BRUTE_
 /** Brute-force detection: /settings/brute-force. */
 export const bruteForceGroup: SettingsGroup<BruteForceSettings> = {
   id: 'brute-force',
-  title: 'brute-force detection settings',
   env: BRUTE_FORCE_ENV,
   patchSchema: bruteForcePatchSchema,
   storedShape: Object.fromEntries(Object.keys(BRUTE_FORCE_ENV).map((name) => [name, bounded(name as keyof BruteForceSettings)])),
   problems: (settings) =>
     settings.lockout_max_seconds < settings.lockout_seconds
-      ? [{ path: 'lockout_max_seconds', message: `must be at least lockout_seconds (${settings.lockout_seconds})` }]
+      ? [fieldProblem('lockout_max_seconds', 'below_lockout_seconds', { min: settings.lockout_seconds })]
       : [],
 };

@@ -16,8 +16,6 @@ export type SettingsPatch<S> = { [K in keyof S]?: S[K] | null };
 export interface SettingsGroup<S extends object> {
   /** The document id and the admin API path: /settings/<id>. */
   readonly id: string;
-  /** For messages: "the <title> are being changed by someone else". */
-  readonly title: string;
   /** The environment variable behind each setting (README: Runtime settings). */
   readonly env: Readonly<Record<keyof S & string, RuntimeSettingName>>;
   /** A change: a strict object of nullable optional values (unknown names are a 400 naming them). */
@@ -29,13 +27,12 @@ export interface SettingsGroup<S extends object> {
 }
 
 /** A whole number of `unit` within `range`, as a change may set it (null: back to the configured value; absent: unchanged). */
-export function wholeNumberChange(range: { readonly min: number; readonly max: number }, unit: string) {
-  const message = `must be a whole number of ${unit}`;
+export function wholeNumberChange(range: { readonly min: number; readonly max: number }) {
   return z
-    .number({ message })
-    .int({ message })
-    .min(range.min, { message: `must be at least ${range.min}` })
-    .max(range.max, { message: `must be at most ${range.max}` })
+    .number()
+    .int()
+    .min(range.min)
+    .max(range.max)
     .nullable()
     .optional();
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { says } from '../errors/problems.ts';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import { OTP_DIGITS, OTP_LOOK_AHEAD, OTP_PERIODS, TOTP_ALGORITHMS, type OtpPolicy, type TotpAlgorithm } from '../mfa/totp.ts';
@@ -23,16 +24,14 @@ export const OTP_ENV: Readonly<Record<keyof OtpSettings, RuntimeSettingName>> = 
   otp_look_ahead: 'GATEHOUSE_OTP_LOOK_AHEAD',
 };
 
-const oneOf = <T extends number>(values: readonly T[], unit: string) =>
-  z
-    .number({ message: `must be ${values.join(' or ')} ${unit}` })
-    .refine((value): value is T => (values as readonly number[]).includes(value), { message: `must be ${values.join(' or ')} ${unit}`, params: { code: 'one_of', values: values.join(', ') } });
+const oneOf = <T extends number>(values: readonly T[]) =>
+  z.number().refine((value): value is T => (values as readonly number[]).includes(value), says('one_of', { values: values.join(', ') }));
 
 export const otpPatchSchema = z.strictObject({
-  otp_digits: oneOf(OTP_DIGITS, 'digits').nullable().optional(),
-  otp_period: oneOf(OTP_PERIODS, 'seconds').nullable().optional(),
-  otp_algorithm: z.enum(TOTP_ALGORITHMS, { message: `must be ${TOTP_ALGORITHMS.join(', ')}` }).nullable().optional(),
-  otp_look_ahead: wholeNumberChange(OTP_LOOK_AHEAD, 'steps'),
+  otp_digits: oneOf(OTP_DIGITS).nullable().optional(),
+  otp_period: oneOf(OTP_PERIODS).nullable().optional(),
+  otp_algorithm: z.enum(TOTP_ALGORITHMS).nullable().optional(),
+  otp_look_ahead: wholeNumberChange(OTP_LOOK_AHEAD),
 }) as unknown as z.ZodType<{ [K in keyof OtpSettings]?: OtpSettings[K] | null }>;
 
 /** Each setting's field in the configuration's otp section and in the OTP policy. */
@@ -54,7 +53,6 @@ export function otpPolicyOf(settings: OtpSettings): OtpPolicy {
 /** OTP policy: /settings/otp. */
 export const otpGroup: SettingsGroup<OtpSettings> = {
   id: 'otp',
-  title: 'OTP policy settings',
   env: OTP_ENV,
   patchSchema: otpPatchSchema,
   storedShape: {

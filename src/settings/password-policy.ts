@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Config } from '../config/load.ts';
 import { PASSWORD_POLICY_BOUNDS, type PasswordPolicy } from '../config/password-policy.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
+import { fieldProblem, type ErrorDetail } from '../errors/gatehouse-error.ts';
 import { fieldsFrom, settingsFrom, wholeNumberChange, type SettingsGroup } from './group.ts';
 
 /**
@@ -56,19 +57,19 @@ const PASSWORD_POLICY_FIELDS = {
 /** A number's bounds: its field's in src/config/password-policy.ts (the configuration and the console's inputs use them too). */
 const rangeOf = (name: NumberSetting) => PASSWORD_POLICY_BOUNDS[PASSWORD_POLICY_FIELDS[name]];
 
-const whole = (name: NumberSetting, unit: string) => wholeNumberChange(rangeOf(name), unit);
-const flag = z.boolean({ message: 'must be true or false' }).nullable().optional();
+const whole = (name: NumberSetting) => wholeNumberChange(rangeOf(name));
+const flag = z.boolean().nullable().optional();
 
 export const passwordPolicyPatchSchema = z.strictObject({
-  password_min_length: whole('password_min_length', 'characters'),
-  password_max_length: whole('password_max_length', 'characters'),
-  password_digits: whole('password_digits', 'characters'),
-  password_lowercase: whole('password_lowercase', 'characters'),
-  password_uppercase: whole('password_uppercase', 'characters'),
-  password_special: whole('password_special', 'characters'),
+  password_min_length: whole('password_min_length'),
+  password_max_length: whole('password_max_length'),
+  password_digits: whole('password_digits'),
+  password_lowercase: whole('password_lowercase'),
+  password_uppercase: whole('password_uppercase'),
+  password_special: whole('password_special'),
   password_not_username: flag,
   password_not_email: flag,
-  password_history: whole('password_history', 'passwords'),
+  password_history: whole('password_history'),
 });
 
 export function configuredPasswordPolicy(config: Pick<Config, 'passwords'>): PasswordPolicySettings {
@@ -81,14 +82,14 @@ export function passwordPolicyOf(settings: PasswordPolicySettings): PasswordPoli
 }
 
 /** Rules that no password could meet together (the configuration and a change are both checked). */
-export function passwordPolicyProblems(settings: PasswordPolicySettings): Array<{ path: string; message: string }> {
-  const problems: Array<{ path: string; message: string }> = [];
+export function passwordPolicyProblems(settings: PasswordPolicySettings): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
   if (settings.password_max_length < settings.password_min_length) {
-    problems.push({ path: 'password_max_length', message: `must be at least password_min_length (${settings.password_min_length})` });
+    problems.push(fieldProblem('password_max_length', 'below_min_length', { min: settings.password_min_length }));
   }
   const classes = settings.password_digits + settings.password_lowercase + settings.password_uppercase + settings.password_special;
   if (classes > settings.password_max_length) {
-    problems.push({ path: 'password_max_length', message: `must be at least the required digits, lowercase, uppercase and special characters together (${classes})` });
+    problems.push(fieldProblem('password_max_length', 'below_required_classes', { min: classes }));
   }
   return problems;
 }
@@ -98,7 +99,6 @@ const bounded = (name: NumberSetting) => ({ type: Number, ...rangeOf(name) });
 /** Password policy: /settings/password-policy. */
 export const passwordPolicyGroup: SettingsGroup<PasswordPolicySettings> = {
   id: 'password-policy',
-  title: 'password policy settings',
   env: PASSWORD_POLICY_ENV,
   patchSchema: passwordPolicyPatchSchema,
   storedShape: {

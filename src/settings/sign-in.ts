@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { matching } from '../errors/zod-checks.ts';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import type { SettingsGroup, SettingsPatch, StoredValues } from './group.ts';
@@ -57,26 +58,23 @@ const domain = z
   .toLowerCase()
   .transform((value) => value.replace(/^@/, ''))
   .pipe(
-    z
-      .string()
-      .max(253, { message: 'must be at most 253 characters' })
-      .regex(/^[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)+$/u, { message: 'must be an email domain such as example.com' }),
+    matching(z.string().max(253), /^[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)+$/u, 'email_domain'),
   );
 
 const seconds = (min: number, max: number) =>
   z
-    .number({ message: 'must be a number of seconds' })
-    .int({ message: 'must be a whole number of seconds' })
-    .min(min, { message: `must be at least ${min}` })
-    .max(max, { message: `must be at most ${max}` });
+    .number()
+    .int()
+    .min(min)
+    .max(max);
 
 /** The value schema of each setting (what a write may store). */
 export const signInValueSchemas = {
-  self_registration: z.boolean({ message: 'must be true or false' }),
-  self_registration_domains: z.array(domain).max(100, { message: 'must list at most 100 domains' }).transform((list) => [...new Set(list)]),
-  require_verified_email: z.enum(['off', 'self-registered', 'all'], { message: 'must be off, self-registered or all' }),
+  self_registration: z.boolean(),
+  self_registration_domains: z.array(domain).max(100).transform((list) => [...new Set(list)]),
+  require_verified_email: z.enum(['off', 'self-registered', 'all']),
   email_verification_ttl: seconds(60, 30 * DAY),
-  password_reset: z.boolean({ message: 'must be true or false' }),
+  password_reset: z.boolean(),
   password_reset_ttl: seconds(60, DAY),
 } as const;
 
@@ -100,7 +98,6 @@ export type StoredSignIn = StoredValues<SignInSettings>;
 /** Sign-in & self-service: /settings/sign-in. */
 export const signInGroup: SettingsGroup<SignInSettings> = {
   id: 'sign-in',
-  title: 'sign-in settings',
   env: SIGN_IN_ENV,
   patchSchema: signInPatchSchema,
   storedShape: {

@@ -150,14 +150,14 @@ export async function openSettingsStore<S extends object>(group: SettingsGroup<S
       if (!written) continue;
       return { before, after, changed: names.filter((name) => !sameValue(before[name], after[name])) };
     }
-    throw new ConflictError(`the ${group.title} are being changed by someone else at the same time; try again`);
+    throw new ConflictError('settings_busy', { group: group.id });
   }
 
   function assertWritable(patch: SettingsPatch<S>): void {
     for (const name of names) {
       const variable = pinned[name];
       if (patch[name] !== undefined && variable !== undefined) {
-        throw new ConflictError(`${name}: set by the environment variable ${variable}, so it cannot be changed here (unset ${variable} and restart to manage it here)`, name);
+        throw new ConflictError('pinned', { setting: name, variable }, name);
       }
     }
   }

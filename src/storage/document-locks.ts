@@ -151,9 +151,9 @@ export function documentLocks(connection: Connection, options: DocumentLocksOpti
       const owner = randomUUID();
       const { marker } = await acquire(key, owner);
       const renewal = renewing(key, owner);
-      try {
-        return await work();
-      } finally {
+      const release = async () => {
+        // After an in-flight renewal settles: landing after the release, it could rewrite (on
+        // FerretDB v1, a read then a write by `_id`) the lock of whoever took the key meanwhile.
         await renewal.stop();
         // Only our own lease: one taken over after it ran out belongs to someone else now.
         // A release that fails leaves the lock to its lease.
@@ -161,7 +161,21 @@ export function documentLocks(connection: Connection, options: DocumentLocksOpti
           .deleteOne({ _id: key, owner })
           .then(() => (marker === undefined ? undefined : locks().deleteOne({ _id: marker, owner })))
           .catch(() => {});
+      };
+      const outcome = await work().then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      if (!outcome.ok) {
+        // The work failed — during a store outage, after the store's timeout already. The answer
+        // goes now; the release follows in the background (a renewal the store stopped answering
+        // and the delete could each take that timeout again). Waiters meanwhile wait as for any
+        // holder, at worst until the lease runs out.
+        void release();
+        throw outcome.error;
       }
+      await release();
+      return outcome.value;
     },
   };
 }

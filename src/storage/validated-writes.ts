@@ -1,5 +1,5 @@
 import mongoose, { type Model } from 'mongoose';
-import { InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { fieldProblem, InvalidRequestError } from '../errors/gatehouse-error.ts';
 
 /**
  * Writes of whole documents go through their mongoose schema: types are cast, required fields,
@@ -9,10 +9,11 @@ import { InvalidRequestError } from '../errors/gatehouse-error.ts';
  */
 function asInvalid(error: unknown): unknown {
   if (error instanceof mongoose.Error.ValidationError) {
-    const details = Object.values(error.errors).map((issue) => ({ path: issue.path, message: issue.message }));
+    // Mongoose's kinds name the problem as zod's do (its English is its own): required, enum, bounds, casts.
+    const details = Object.values(error.errors).map((issue) => fieldProblem(issue.path, issue.kind === 'required' ? 'required' : 'invalid'));
     return new InvalidRequestError(details.map((d) => `${d.path}: ${d.message}`).join('; '), details);
   }
-  if (error instanceof mongoose.Error.StrictModeError) return new InvalidRequestError(error.message, [{ path: error.path, message: 'unknown field' }]);
+  if (error instanceof mongoose.Error.StrictModeError) return new InvalidRequestError(error.message, [fieldProblem(error.path, 'unknown_field')]);
   return error;
 }
 

@@ -143,7 +143,7 @@ export function createUpstreamDirectory({ mongo, box, now = () => new Date(), lo
       try {
         await providers().insertOne(doc);
       } catch (error) {
-        if (isDuplicateKey(error)) throw new ConflictError(`an upstream provider with alias ${alias} already exists`, 'alias');
+        if (isDuplicateKey(error)) throw new ConflictError('upstream_exists', { alias }, 'alias');
         throw error;
       }
       return toProvider(doc);
@@ -185,7 +185,7 @@ export function createUpstreamDirectory({ mongo, box, now = () => new Date(), lo
       try {
         await links().insertOne(doc);
       } catch (error) {
-        if (isDuplicateKey(error)) throw new ConflictError('this upstream account is already linked', 'subject');
+        if (isDuplicateKey(error)) throw new ConflictError('upstream_already_linked', undefined, 'subject');
         throw error;
       }
       return toLink(doc);

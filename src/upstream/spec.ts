@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { matching } from '../errors/zod-checks.ts';
+import { problemText, says, type ProblemCode } from '../errors/problems.ts';
 
 /**
  * What an operator says about an upstream identity provider (admin API, CLI, console): the
@@ -19,7 +21,7 @@ export const upstreamUrl = z
       const url = new URL(value);
       return url.hash === '' && (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname)));
     },
-    { message: 'must be an https URL without a fragment (http only for localhost)' },
+    says('upstream_url'),
   )
   .meta({ format: 'uri', description: 'An https URL (http only for localhost / 127.0.0.1)' });
 
@@ -27,13 +29,9 @@ export function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
-const claimName = z.string().trim().min(1).max(200).regex(/^[^\s]+$/, { message: 'a claim name (dots reach into objects: realm_access.roles)' });
-const label = z.string().trim().min(1).max(128).regex(/^[^\s]+$/, { message: 'no spaces' });
-const domain = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: 'a domain name such as example.com' });
+const claimName = matching(z.string().trim().min(1).max(200), /^[^\s]+$/, 'claim_name');
+const label = matching(z.string().trim().min(1).max(128), /^[^\s]+$/, 'no_spaces');
+const domain = matching(z.string().trim().toLowerCase(), /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'domain_name');
 
 export const UPSTREAM_KINDS = ['oidc', 'oauth2'] as const;
 export const UPSTREAM_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
@@ -69,7 +67,7 @@ const privateJwk = z
   .meta({ description: 'The private key (JWK) Gatehouse signs its client assertion with; stored encrypted, never returned' });
 
 const fields = {
-  alias: z.string().regex(ALIAS, { message: 'lowercase letters, digits and dashes (it becomes part of the callback URL)' }),
+  alias: matching(z.string(), ALIAS, 'alias'),
   kind: z.enum(UPSTREAM_KINDS),
   display_name: z.string().trim().min(1).max(100),
   icon_url: upstreamUrl.nullable(),
@@ -83,7 +81,7 @@ const fields = {
   client_secret: z.string().min(1).max(2000).meta({ description: 'Stored encrypted; never returned' }),
   private_key_jwk: privateJwk,
   token_endpoint_auth_method: z.enum(UPSTREAM_AUTH_METHODS),
-  scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, { message: 'a scope token' })).max(50),
+  scopes: z.array(matching(z.string(), /^[\x21\x23-\x5B\x5D-\x7E]+$/, 'scope_token')).max(50),
   claims: claimMappingSchema,
   role_mappings: z.array(roleRule).max(200),
   group_mappings: z.array(groupRule).max(200),
@@ -104,7 +102,7 @@ const fields = {
 const presetFields = {
   preset: z.enum(PRESETS).optional(),
   /** preset microsoft: the Entra ID tenant (id, domain, `organizations` or `common`). */
-  tenant: z.string().regex(/^[A-Za-z0-9.-]{1,100}$/, { message: 'a tenant id or domain' }).optional(),
+  tenant: matching(z.string(), /^[A-Za-z0-9.-]{1,100}$/, 'tenant').optional(),
   /** preset keycloak: the realm URL, https://kc.example.com/realms/<realm>; preset gitlab: a self-managed GitLab URL. */
   base_url: upstreamUrl.optional(),
 };
@@ -234,16 +232,19 @@ export function presetValues(preset: Preset, options: { tenant?: string | undefi
     case 'gitlab':
       return { kind: 'oidc', display_name: 'GitLab', issuer: options.base_url ?? 'https://gitlab.com', scopes: ['openid', 'profile', 'email'], claims: { username: 'nickname' } };
     case 'keycloak':
-      if (options.base_url === undefined) throw new PresetError('base_url', 'the keycloak preset needs the realm URL (https://kc.example.com/realms/<realm>)');
+      if (options.base_url === undefined) throw new PresetError('base_url', 'keycloak_realm_url');
       return { kind: 'oidc', display_name: 'Keycloak', issuer: options.base_url, scopes: ['openid', 'profile', 'email'] };
   }
 }
 
+/** A preset cannot be applied: `field` is at fault, `problem` names why (src/errors/problems.ts). */
 export class PresetError extends Error {
   readonly field: string;
-  constructor(field: string, message: string) {
-    super(message);
+  readonly problem: ProblemCode;
+  constructor(field: string, problem: ProblemCode) {
+    super(problemText(problem));
     this.field = field;
+    this.problem = problem;
   }
 }
 

@@ -10,7 +10,7 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let shared: Promise<Browser> | undefined;
-/** True while closeChromium() shuts the browser down: that disconnect is no crash. */
+/** True while closeSharedBrowser() shuts the browser down: that disconnect is no crash. */
 let closing = false;
 /** The file and test running when the shared Chromium last went away by itself. */
 let running: { file: string; test: string } | undefined;
@@ -105,7 +105,7 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** Shuts the shared Chromium down (the e2e run's last hook does; a script calls it when done). */
-export async function closeChromium(): Promise<void> {
+export async function closeSharedBrowser(): Promise<void> {
   const browser = await shared?.catch(() => undefined);
   shared = undefined;
   closing = true;
@@ -117,13 +117,13 @@ export async function closeChromium(): Promise<void> {
 }
 
 // Under mocha (root-level hooks: this module is loaded with the test files): which test runs, for
-// the crash notice, and the shared browser ends with the run. Scripts call closeChromium().
+// the crash notice, and the shared browser ends with the run. Scripts call closeSharedBrowser().
 if (typeof after === 'function') {
   beforeEach(function () {
     const test = this.currentTest;
     if (test?.file !== undefined) running = { file: relative(process.cwd(), test.file), test: test.fullTitle() };
   });
-  after(closeChromium);
+  after(closeSharedBrowser);
 }
 
 export const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');

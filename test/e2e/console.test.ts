@@ -418,6 +418,10 @@ describe('admin console (headless Chromium)', () => {
     await page.locator('#f-redirect_uris-error').waitFor();
     expect(await page.locator('#f-redirect_uris-error').textContent()).to.match(/^Строка 1: /);
     expect(await page.locator('#f-redirect_uris-error').textContent()).to.not.include('must');
+    // An error without a field (404 user_not_found {id}): said from its code, the id filled in.
+    await page.goto(`${deploy.issuer}/console/#/users/no-such-user`);
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).to.equal('Пользователя no-such-user нет (или уже нет).');
     await page.context().close();
   });
 

@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { StoreUnavailableError } from '../../src/errors/store-unavailable.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { documentLocks, LOCK_COLLECTION } from '../../src/storage/document-locks.ts';
+import { faultyLink } from '../helpers/faulty-link.ts';
 import { databaseForSuite } from '../helpers/stores.ts';
 
 /** The per-document lock on a real MongoDB-wire server (FerretDB in the suite). */
@@ -110,5 +111,31 @@ describe('document locks (real MongoDB-wire server)', function () {
     expect(await impatient.hold('probe:frozen', async () => 'taken over')).to.equal('taken over');
     thaw();
     await stuck;
+  });
+
+  it('a holder whose work failed (a store outage) answers at once, not after a renewal the store stopped answering', async function () {
+    // Its own connection, through a link that holds back the renewal's reply: the store stopped
+    // answering while the renewal was in flight. Without the fix this test hangs until mocha's timeout.
+    this.timeout(20_000);
+    const link = await faultyLink(database.uri);
+    const own = await connectMongo({ uri: link.uri, timeoutMs: 5000 });
+    const beats: Array<() => Promise<void>> = [];
+    const locks = documentLocks(own, { now, heartbeat: (_ms, beat) => (beats.push(beat), () => beats.splice(beats.indexOf(beat), 1)) });
+    const stall = link.stallNextReply(LOCK_COLLECTION, 'expiresAt', 'update');
+    try {
+      const failed = locks.hold('probe:outage', async () => {
+        void beats[0]!();
+        await stall.stalled;
+        throw new StoreUnavailableError('mongodb', { cause: new Error('the write timed out') });
+      });
+      expect(await failed.catch((error: unknown) => error), 'the work\'s own error, at once').to.be.instanceOf(StoreUnavailableError);
+    } finally {
+      stall.resume();
+      await own.close();
+      await link.close();
+    }
+    // Its release followed the renewal in the background, on the connection closed above: the
+    // lock is left to its lease; the next test starts clean.
+    await connection.collection(LOCK_COLLECTION).deleteMany({ _id: 'probe:outage' as never });
   });
 });

@@ -560,11 +560,11 @@ describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
 
       const digits = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_digits: 7 });
       expect(digits.status).to.equal(400);
-      expect(digits.body.details).to.deep.equal([{ path: 'otp_digits', message: 'must be 6 or 8 digits', code: 'one_of', params: { values: '6, 8' } }]);
+      expect(digits.body.details).to.deep.equal([{ path: 'otp_digits', message: 'must be one of 6, 8', code: 'one_of', params: { values: '6, 8' } }]);
       const period = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_period: 45 });
-      expect(period.body.details).to.deep.equal([{ path: 'otp_period', message: 'must be 30 or 60 seconds', code: 'one_of', params: { values: '30, 60' } }]);
+      expect(period.body.details).to.deep.equal([{ path: 'otp_period', message: 'must be one of 30, 60', code: 'one_of', params: { values: '30, 60' } }]);
       const algorithm = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_algorithm: 'MD5' });
-      expect(algorithm.body.details).to.deep.equal([{ path: 'otp_algorithm', message: 'must be SHA1, SHA256, SHA512', code: 'one_of', params: { values: 'SHA1, SHA256, SHA512' } }]);
+      expect(algorithm.body.details).to.deep.equal([{ path: 'otp_algorithm', message: 'must be one of SHA1, SHA256, SHA512', code: 'one_of', params: { values: 'SHA1, SHA256, SHA512' } }]);
       const window = await callAdmin(c.a.url, token, 'PATCH', '/settings/otp', { otp_look_ahead: 11 });
       expect(window.body.details).to.deep.equal([{ path: 'otp_look_ahead', message: 'must be at most 10', code: 'too_big', params: { max: 10 } }]);
       const document = (await (await fetch(`${c.a.url}/admin/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
@@ -580,7 +580,7 @@ describe('runtime OTP policy (admin API, CLI, environment pins)', function () {
       expect(settings.otp_digits).to.include({ value: 6, source: 'default' });
       const bad = await runCli(['settings', 'set', 'otp_algorithm=SHA3'], c.cliEnv());
       expect(bad.code).to.not.equal(0);
-      expect(bad.stderr).to.include('otp_algorithm: must be SHA1, SHA256, SHA512');
+      expect(bad.stderr).to.include('otp_algorithm: must be one of SHA1, SHA256, SHA512');
     });
   });
 

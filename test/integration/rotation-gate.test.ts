@@ -10,6 +10,7 @@ import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
 import { rotationClaimKey } from '../../src/storage/oidc/rotation-gate.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
+import { faultyLink } from '../helpers/faulty-link.ts';
 import { emptyDatabaseUri, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 const id = () => randomBytes(12).toString('base64url');
@@ -335,6 +336,72 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
     await adapter.completeRotation(key, successor);
     expect(await stored(failed), 'the failed successor was never written').to.equal(false);
     expect(await stored(successor)).to.equal(true);
+  });
+
+  /**
+   * A completion whose insert committed but whose reply was lost to a network error, not sent
+   * again: the answer is 503 and the client retries with the old token, whose marker names a
+   * successor nobody received. Strict window: without the failed completion remembering that
+   * successor, the retry read as reuse and revoked the grant.
+   */
+  describe('a completion whose reply was lost for good (503), then the client\'s retry', () => {
+    async function lostReply(withRedis: boolean) {
+      const { key, grantId } = await issued(factory(0, withRedis));
+      const proxy = await faultyLink(mongoUri);
+      const own = await connectMongo({ uri: proxy.uri, timeoutMs: 5000 });
+      const instance = createAdapterFactory({ mongo: own, redis: withRedis ? redis : undefined, redisPrefix: prefix, reuseWindowSeconds: 0, deferRotationSuccessors: true, now: () => clock });
+      const failed = await instance.inRefreshGrant(key, async () => {
+        const successor = await rotate(instance, key, grantId);
+        proxy.dropNextReply('oidc_refresh_token', `rotated:${key}`);
+        expect(await rejection(instance.completeRotation(key, successor)), 'the completion fails (503)').to.not.equal(undefined);
+        return successor;
+      });
+      expect(proxy.dropped, 'the reply was dropped').to.equal(true);
+      expect(await marker(key), 'the insert committed').to.include({ successorId: failed });
+      return { key, grantId, instance, failed, close: async () => (await own.close(), await proxy.close()) };
+    }
+
+    async function retry(adapter: RoutedAdapterFactory, key: string, grantId: string) {
+      return adapter.inRefreshGrant(key, async () => {
+        const successor = await rotate(adapter, key, grantId);
+        return { refused: await rejection(adapter.completeRotation(key, successor)), reused: adapter.reusedGrant(), successor };
+      });
+    }
+
+    it('with Redis, at another instance after Retry-After: the retry completes, nothing revoked; a second retry is reuse', async () => {
+      const { key, grantId, failed, close } = await lostReply(true);
+      try {
+        clock += 5_000;
+        const outcome = await retry(factory(0), key, grantId);
+        expect(outcome.refused, 'the retry completes').to.equal(undefined);
+        expect(outcome.reused, 'not reuse').to.equal(undefined);
+        expect(await stored(key), 'the grant is not revoked').to.equal(true);
+        expect(await stored(outcome.successor)).to.equal(true);
+        expect(await stored(failed), 'the successor nobody received is gone').to.equal(false);
+        // Only one retry: the same old token once more is reuse, as ever.
+        clock += 11_000;
+        const again = await retry(factory(0), key, grantId);
+        expect(again.refused).to.equal('invalid_grant');
+        expect(again.reused).to.equal(grantId);
+      } finally {
+        await close();
+      }
+    });
+
+    it('without Redis, at the same instance: the retry completes, nothing revoked', async () => {
+      const { key, grantId, instance, failed, close } = await lostReply(false);
+      try {
+        clock += 5_000;
+        const outcome = await retry(instance, key, grantId);
+        expect(outcome.refused, 'the retry completes').to.equal(undefined);
+        expect(outcome.reused, 'not reuse').to.equal(undefined);
+        expect(await stored(key), 'the grant is not revoked').to.equal(true);
+        expect(await stored(outcome.successor)).to.equal(true);
+        expect(await stored(failed)).to.equal(false);
+      } finally {
+        await close();
+      }
+    });
   });
 
   it('two rotations of one token on one instance (reuse window): each failed completion gives back its own claim, not the other\'s', async () => {

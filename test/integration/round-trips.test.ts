@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { formsOf, UserAgent } from '../helpers/browserless.ts';
+import { formsOf, signIn as browserSignIn, UserAgent } from '../helpers/browserless.ts';
 import { instanceForSuite, PASSWORD, REDIRECT_URI, seed } from '../helpers/e2e.ts';
 import { testClock } from '../helpers/clock.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
@@ -19,7 +19,7 @@ const MONGO_WRITES = new Set(['insert', 'update', 'delete', 'findAndModify']);
  * sessions were used, src/sessions/devices.ts). Their
  * timer may fire inside a counted request, so they are not part of a request's budget.
  */
-const BATCHED = new Set(['insert audit_events', 'update user_sign_ins', 'update session_devices']);
+const BATCHED = new Set(['insert audit_events', 'update user_sign_ins', 'update session_devices', 'insert session_devices']);
 
 function requestWrites(trace: readonly string[]): number {
   return trace.filter((entry) => MONGO_WRITES.has(entry.split(' ')[0]!) && !BATCHED.has(entry)).length;
@@ -172,7 +172,9 @@ describe('store round trips per request (counted on the connections)', function 
     // A login with @ is looked up as an email and as a username at once (accounts.ts): two reads,
     // made whether or not the email exists.
     const userReads = login.includes('@') ? ['find users', 'find users'] : ['find users'];
-    expect(mongoCommands, trace.join(', ')).to.deep.equal([...userReads, 'update oidc_grant', 'update oidc_refresh_token', 'update oidc_session']);
+    // The session (with its uid copy), the grant and the refresh token are new: one insert each,
+    // not an upsert (FerretDB runs an upsert as a read and a write; mongo-adapter.ts justMade).
+    expect(mongoCommands, trace.join(', ')).to.deep.equal([...userReads, 'insert oidc_grant', 'insert oidc_refresh_token', 'insert oidc_session']);
     // The client-authentication gate reads its failure counter in one transaction, unless it saw
     // this client succeed less than a second ago (attempt-limits.ts): either that, or nothing.
     const gate = sent.filter((entry) => entry.endsWith(' gh_attempts_client_auth') || entry.endsWith(' -'));
@@ -217,6 +219,44 @@ describe('store round trips per request (counted on the connections)', function 
     await expectExactSignIn(email);
   });
 
+  /**
+   * An authorization through an existing session (single sign-on, or an app asking again): the
+   * first-party client's remembered grant already covers it, so it is not written again
+   * (src/oidc/grant-policy.ts) — before, every such /auth upserted the unchanged grant and audited a
+   * consent. A request for more scope still widens and writes it.
+   */
+  it('an authorization with a session writes the grant only when it grows', async function () {
+    const agent = new UserAgent();
+    const authorize = async (scope: string) => {
+      const query = new URLSearchParams({ client_id: web.clientId, response_type: 'code', scope, redirect_uri: REDIRECT_URI });
+      let url = `${issuer}/auth?${query}`;
+      let response = await agent.request(url);
+      while (response.status >= 300 && response.status < 400) {
+        url = new URL(response.headers.get('location')!, url).toString();
+        if (url.startsWith(REDIRECT_URI)) return new URL(url).searchParams.get('code');
+        response = await agent.request(url);
+      }
+      const login = formsOf(await response.text()).find((form) => form.action.endsWith('/login'));
+      let next = await agent.postForm(new URL(login!.action, url).toString(), { ...login!.fields, login: username, password: PASSWORD, remember: 'yes' });
+      while (next.status >= 300 && next.status < 400) {
+        url = new URL(next.headers.get('location')!, url).toString();
+        if (url.startsWith(REDIRECT_URI)) return new URL(url).searchParams.get('code');
+        next = await agent.request(url);
+      }
+      throw new Error(`no code: ${next.status}`);
+    };
+    expect(await authorize('openid profile')).to.be.a('string');
+    const again = await count(() => authorize('openid profile'));
+    expect(again.result).to.be.a('string');
+    expect(again.trace.filter((entry) => entry.endsWith(' oidc_grant')), again.trace.join(', ')).to.deep.equal([]);
+    const tokens = await token({ grant_type: 'authorization_code', code: again.result!, redirect_uri: REDIRECT_URI });
+    expect(tokens.scope).to.equal('openid profile');
+    const wider = await count(() => authorize('openid profile email'));
+    // Written (within seconds of its creation here: an insert refused, then the upsert; mongo-adapter.ts justMade).
+    expect(wider.trace.filter((entry) => entry.endsWith(' oidc_grant')), wider.trace.join(', ')).to.include('update oidc_grant');
+    expect((await token({ grant_type: 'authorization_code', code: wider.result!, redirect_uri: REDIRECT_URI })).scope).to.equal('openid profile email');
+  });
+
   /** `/auth` and the sign-in page on a warm instance: the upstream providers' buttons come from the instance's copy. */
   it('the sign-in page (/auth → page) reads nothing from MongoDB', async function () {
     await signIn();
@@ -252,6 +292,24 @@ describe('store round trips per request (counted on the connections)', function 
     const user = await gatehouse.services.accounts.findByLogin(username);
     expect(user?.lastLoginAt ?? null, 'the user document keeps no sign-in time').to.equal(null);
     expect((await gatehouse.services.users.withLastSignIn(user!)).lastLoginAt).to.be.instanceOf(Date);
+  });
+
+  /**
+   * Where a session was used (src/sessions/devices.ts), batched: a sign-in in a browser without a
+   * session makes a new one, whose row cannot exist yet — an insert (FerretDB: one transaction
+   * for the whole batch's new rows), not an upsert statement per session (a read and a write).
+   */
+  it('notes the device of a new sign-in session with an insert, not an upsert', async function () {
+    await signIn();
+    mongoTrace.length = 0;
+    counting = true;
+    try {
+      await gatehouse.flushBatchedWrites();
+    } finally {
+      counting = false;
+    }
+    const devices = mongoTrace.filter((entry) => entry.endsWith(' session_devices'));
+    expect(devices, mongoTrace.join(', ')).to.deep.equal(['insert session_devices']);
   });
 
   /**
@@ -323,6 +381,80 @@ describe('store round trips per request (counted on the connections)', function 
     expect(result).to.equal(200);
     expect(sum(m), describeTally(m)).to.equal(0);
     expect(sum(r), describeTally(r)).to.equal(0);
+  });
+});
+
+/**
+ * Without Redis the refresh token's own rotation marker is the gate: the server's consume writes
+ * nothing (no `oidc_consumption` insert), and the completion's one insert (successor + marker)
+ * decides. The other write is the new access token, which lives in MongoDB without Redis
+ * (docs/PERFORMANCE.md, "Refresh without Redis: the marker is the gate").
+ */
+describe('store round trips of a refresh without Redis (counted on the connection)', function () {
+  this.timeout(60_000);
+  let gatehouse: RunningGatehouse;
+  let issuer: string;
+  let web: { clientId: string; secret: string };
+  let username: string;
+  const trace: string[] = [];
+  let counting = false;
+  const counted = instanceForSuite('round_trips_no_redis', {
+    redis: false,
+    settings: { GATEHOUSE_KEY_POLL_INTERVAL: '3600' },
+    clock: testClock({ frozen: true }),
+    onStoreCommand: (store, command, target) => {
+      if (counting) trace.push(`${store} ${command} ${target}`);
+    },
+  });
+
+  before(async function () {
+    ({ gatehouse, deploy: { issuer } } = counted);
+    username = (await seed(gatehouse)).user.username;
+    const created = await gatehouse.services.clients.create({
+      displayName: 'First-party web app',
+      firstParty: true,
+      metadata: { redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile offline_access' },
+    });
+    web = { clientId: created.client.clientId, secret: created.secret! };
+  });
+
+  async function token(form: Record<string, string>): Promise<Record<string, unknown>> {
+    const response = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(web.clientId)}:${encodeURIComponent(web.secret)}`).toString('base64')}` },
+      body: new URLSearchParams(form).toString(),
+    });
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(response.status, JSON.stringify(body)).to.equal(200);
+    return body;
+  }
+
+  it('a refresh: exactly 2 MongoDB writes (one insert of the successor and its marker, the access token) and no consumption gate', async function () {
+    const query = new URLSearchParams({ client_id: web.clientId, response_type: 'code', scope: 'openid profile', redirect_uri: REDIRECT_URI });
+    const { callback } = await browserSignIn(new UserAgent(), `${issuer}/auth?${query}`, REDIRECT_URI, { username, password: PASSWORD });
+    const tokens = await token({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI });
+    let refreshToken = tokens.refresh_token as string;
+    expect(refreshToken).to.be.a('string');
+    // The second refresh of a grant is the steady state (the first may load what the code exchange left).
+    refreshToken = (await token({ grant_type: 'refresh_token', refresh_token: refreshToken })).refresh_token as string;
+    await gatehouse.flushBatchedWrites();
+    trace.length = 0;
+    counting = true;
+    let result: Record<string, unknown>;
+    try {
+      result = await token({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    } finally {
+      counting = false;
+    }
+    expect(result.refresh_token).to.be.a('string').and.not.equal(refreshToken);
+    expect(trace.filter((entry) => entry.startsWith('redis ')), 'no Redis configured').to.deep.equal([]);
+    const mongoTrace = trace.map((entry) => entry.slice('mongodb '.length));
+    const writes = mongoTrace.filter((entry) => MONGO_WRITES.has(entry.split(' ')[0]!) && !BATCHED.has(entry));
+    // The access token's one write: an insert when the record is new (the adapter guesses from its `iat`), else an upsert.
+    expect(writes.map((entry) => (entry.endsWith(' oidc_access_token') ? 'write oidc_access_token' : entry)), mongoTrace.join(', ')).to.have.members(['insert oidc_refresh_token', 'write oidc_access_token']).and.have.length(2);
+    // The token alone (the refresh grant's find skips the marker), the Session and the Grant (no cache without Redis).
+    expect(mongoTrace.filter((entry) => MONGO_READS.has(entry.split(' ')[0]!)).length, mongoTrace.join(', ')).to.be.at.most(3);
+    expect(writes.filter((entry) => entry.endsWith('oidc_consumption')), 'the consume writes no gate').to.deep.equal([]);
   });
 });
 

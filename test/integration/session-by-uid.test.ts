@@ -9,8 +9,8 @@ import { databaseForSuite } from '../helpers/stores.ts';
 
 const nanoid = () => randomBytes(16).toString('base64url');
 
-function sessionPayload(id: string, uid: string, accountId = 'account-1'): AdapterPayload {
-  return { kind: 'Session', jti: id, uid, accountId, loginTs: 1, exp: Math.floor(Date.now() / 1000) + 60, authorizations: { app: { sid: nanoid(), grantId: nanoid() } } } as AdapterPayload;
+function sessionPayload(id: string, uid: string, accountId = 'account-1', iat?: number): AdapterPayload {
+  return { kind: 'Session', ...(iat === undefined ? {} : { iat }), jti: id, uid, accountId, loginTs: 1, exp: Math.floor(Date.now() / 1000) + 60, authorizations: { app: { sid: nanoid(), grantId: nanoid() } } } as AdapterPayload;
 }
 
 /**
@@ -106,6 +106,57 @@ describe('MongoDB adapter: a session found by its uid through its primary key', 
     expect(await adapter().findByUid(uid)).to.include({ jti: id });
     await adapter().destroy(id);
     expect(await adapter().findByUid(uid)).to.equal(undefined);
+  });
+
+  /**
+   * oidc-provider sets `iat` at a record's first save and keeps it: a session made just now is
+   * written with one insert of both documents (FerretDB: one transaction instead of four), and
+   * anything already there turns it into the upsert, with the upsert's outcome.
+   */
+  describe('a session the library has just made (iat now)', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+
+    it('is written with one insert of the session and its copy', async () => {
+      const [id, uid] = [nanoid(), nanoid()];
+      const outcome = await adapter().upsert(id, sessionPayload(id, uid, 'account-1', now()), 60);
+      expect(sent.map((command) => command.name)).to.deep.equal(['insert']);
+      expect(outcome).to.deep.equal({ created: true });
+      expect(await adapter().findByUid(uid)).to.include({ jti: id });
+      expect(await adapter().find(id)).to.include({ jti: id, uid });
+    });
+
+    it('saved again within the same seconds: the refused insert becomes the upsert, the last save wins', async () => {
+      const [id, uid] = [nanoid(), nanoid()];
+      await adapter().upsert(id, sessionPayload(id, uid, 'account-1', now()), 60);
+      sent.length = 0;
+      const outcome = await adapter().upsert(id, sessionPayload(id, uid, 'account-2', now()), 60);
+      expect(sent.map((command) => command.name)).to.deep.equal(['insert', 'update']);
+      expect(outcome).to.deep.equal({ created: false });
+      expect(await adapter().find(id)).to.include({ accountId: 'account-2' });
+      expect(await adapter().findByUid(uid)).to.include({ accountId: 'account-2' });
+      expect(await sessions().countDocuments({ _id: { $in: [id, `uid:${uid}`] } })).to.equal(2);
+    });
+
+    it("whose uid copy is another session's: the copy then names the new one, as the upsert does", async () => {
+      const [first, second, uid] = [nanoid(), nanoid(), nanoid()];
+      await adapter().upsert(first, sessionPayload(first, uid), 60);
+      await adapter().upsert(second, sessionPayload(second, uid, 'account-1', now()), 60);
+      expect(await adapter().findByUid(uid)).to.include({ jti: second });
+      expect(await adapter().find(first)).to.include({ jti: first });
+      expect(await adapter().find(second)).to.include({ jti: second });
+    });
+
+    it('other records too (a Grant): one insert when new, the upsert when saved again', async () => {
+      const grants = createMongoAdapterFactory({ connection, reuseWindowSeconds: 0 })('Grant');
+      const id = nanoid();
+      const grant = (scope: string) => ({ kind: 'Grant', jti: id, iat: now(), exp: now() + 60, accountId: 'account-1', clientId: 'app', openid: { scope } }) as AdapterPayload;
+      expect(await grants.upsert(id, grant('openid'), 60)).to.deep.equal({ created: true });
+      expect(sent.map((command) => command.name)).to.deep.equal(['insert']);
+      sent.length = 0;
+      expect(await grants.upsert(id, grant('openid email'), 60)).to.deep.equal({ created: false });
+      expect(sent.map((command) => command.name)).to.deep.equal(['insert', 'update']);
+      expect(await grants.find(id)).to.deep.include({ openid: { scope: 'openid email' } });
+    });
   });
 
   it('expires the copy with the session', async () => {

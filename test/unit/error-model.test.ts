@@ -51,7 +51,7 @@ describe('one error model', () => {
       [new ClientConflictError('web'), 409, 'conflict'],
       [new LabelConflictError('role', 'admin'), 409, 'conflict'],
       [new DuplicateUserError('email'), 409, 'conflict'],
-      [new OperationError(404, 'client x does not exist'), 404, 'not_found'],
+      [new OperationError(404, 'client_not_found', { id: 'x' }), 404, 'not_found'],
       [new HashQueueFullError(3), 503, 'temporarily_unavailable'],
       [new StoreUnavailableError('redis'), 503, 'temporarily_unavailable'],
       [new SettingError('PORT', 'must be a number'), 500, 'server_error'],
@@ -66,7 +66,7 @@ describe('one error model', () => {
 
   it('the CLI exit code follows the error: usage 2, failure 1, outage 75, configuration 78', () => {
     expect(normalizeError(z.object({ a: z.string() }).safeParse({}).error).exitCode).to.equal(2);
-    expect(new OperationError(409, 'taken').exitCode).to.equal(1);
+    expect(new OperationError(409, 'user_disabled').exitCode).to.equal(1);
     expect(normalizeError(mongoDown()).exitCode).to.equal(75);
     expect(new ConfigError(['X: bad']).exitCode).to.equal(78);
     expect(new SettingError('GATEHOUSE_SECRET', 'cannot open the keys').exitCode).to.equal(78);

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { Counter, Registry } from 'prom-client';
 import { clockTimer } from '../../src/clock.ts';
-import type { PrimaryMessage } from '../../src/cluster/messages.ts';
+import type { PrimaryMessage, WorkerMessage } from '../../src/cluster/messages.ts';
 import { metricsRelay } from '../../src/cluster/metrics-relay.ts';
+import { workerLink } from '../../src/cluster/worker-link.ts';
 import { testClock } from '../helpers/clock.ts';
 
 /** One worker's registry with a request counter at `count`. */
@@ -24,7 +25,7 @@ describe('GATEHOUSE_WORKERS metrics relay (fake workers, frozen clock)', () => {
     return { relay, sent };
   };
 
-  it('asks every ready worker and sums their counters', async () => {
+  it("asks every ready worker and hands their metrics back (the asking worker adds them up)", async () => {
     const { relay, sent } = setup([1, 2]);
     const scraped = relay.scrape();
     expect(sent.map(([id, message]) => [id, message.gatehouse])).to.deep.equal([
@@ -32,10 +33,27 @@ describe('GATEHOUSE_WORKERS metrics relay (fake workers, frozen clock)', () => {
       [2, 'collect'],
     ]);
     const id = sent[0]![1].id;
-    relay.collected(2, id, await workerMetrics(4), undefined);
+    const [four, three] = [await workerMetrics(4), await workerMetrics(3)];
+    relay.collected(2, id, four, undefined);
     relay.collected(2, id, await workerMetrics(100), undefined); // a repeat is ignored
+    relay.collected(1, id, three, undefined);
+    expect(await scraped).to.deep.equal([four, three]);
+  });
+
+  it('a worker sums what the relay handed back into one Prometheus text', async () => {
+    const { relay, sent } = setup([1, 2]);
+    const toSupervisor: WorkerMessage[] = [];
+    let deliver: (message: unknown) => void = () => {};
+    const link = workerLink({ send: (message) => toSupervisor.push(message), on: (_event, listener) => void (deliver = listener) });
+    const text = link.scrape();
+    const asked = toSupervisor[0]!;
+    expect(asked.gatehouse).to.equal('scrape');
+    const metrics = relay.scrape();
+    const id = sent[0]![1].id;
     relay.collected(1, id, await workerMetrics(3), undefined);
-    expect(await scraped).to.match(/^requests_total\{route="token"\} 7$/m);
+    relay.collected(2, id, await workerMetrics(4), undefined);
+    deliver({ gatehouse: 'scraped', id: (asked as { id: number }).id, metrics: await metrics });
+    expect(await text).to.match(/^requests_total\{route="token"\} 7$/m);
   });
 
   it('a worker that does not answer in time fails the scrape rather than giving a partial sum', async () => {

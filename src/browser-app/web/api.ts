@@ -11,16 +11,24 @@ export interface FieldDetail {
   readonly params?: Readonly<Record<string, string | number>>;
 }
 
-/** An API answer that is not 2xx: its status, error code, message and field details. */
+/** The error as a whole as the server names it: its problem code and the values its text names. */
+export interface Problem {
+  readonly code: string;
+  readonly params?: Readonly<Record<string, string | number>>;
+}
+
+/** An API answer that is not 2xx: its status, error code, message, field details and problem. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly details: readonly FieldDetail[];
-  constructor(status: number, code: string, message: string, details: readonly FieldDetail[] = []) {
+  readonly problem: Problem | undefined;
+  constructor(status: number, code: string, message: string, details: readonly FieldDetail[] = [], problem?: Problem) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = details;
+    this.problem = problem;
   }
   /** The API wants a recent sign-in before this change (RFC 9470). */
   get needsSignInAgain(): boolean {
@@ -57,7 +65,8 @@ export function jsonApi(options: JsonApiOptions) {
     if (!response.ok) {
       const details = Array.isArray(document.details) ? (document.details as FieldDetail[]) : [];
       const message = typeof document.error_description === 'string' ? document.error_description : typeof document.message === 'string' ? document.message : String(document.error ?? response.status);
-      throw new ApiError(response.status, String(document.error ?? ''), message, details);
+      const problem = typeof document.code === 'string' ? { code: document.code, ...(typeof document.params === 'object' && document.params !== null ? { params: document.params as Problem['params'] } : {}) } : undefined;
+      throw new ApiError(response.status, String(document.error ?? ''), message, details, problem);
     }
     return { document, response };
   }

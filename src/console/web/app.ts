@@ -13,7 +13,7 @@ import { settingsPage } from './settings.ts';
 import { securitySettingsPage } from './security-settings.ts';
 import { signInSettingsPage } from './sign-in-settings.ts';
 import { upstreamListPage, upstreamPage } from './upstream.ts';
-import { chooseLocale, currentLocale, h, loadStrings, LOCALES, preferredLocale, render, t, type Locale } from './ui.ts';
+import { chooseLocale, currentLocale, h, loadStrings, LOCALES, preferredLocale, render, t, wholeProblem, type Locale } from './ui.ts';
 import { userListPage, userPage } from './users.ts';
 
 type Page = (main: HTMLElement, api: AdminApi, id: string) => Promise<void>;
@@ -101,7 +101,7 @@ async function route(settings: ConsoleSettings): Promise<void> {
   } catch (error) {
     if (error instanceof ApiError && error.status === 403) return noAccessPage(settings);
     if (error instanceof ApiError && error.status === 401) return signInPage(settings);
-    render(main, h('h1', {}, t('title')), h('div', { class: 'alert', role: 'alert' }, error instanceof ApiError && error.status === 503 ? t('error.unavailable') : t('error.generic', { message: error instanceof Error ? error.message : String(error) })));
+    render(main, h('h1', {}, t('title')), h('div', { class: 'alert', role: 'alert' }, error instanceof ApiError && error.status === 503 && error.problem === undefined ? t('error.unavailable') : wholeProblem(error)));
   }
 }
 

@@ -3,7 +3,7 @@
 /** The console's DOM helpers and strings: the shared ones (browser-app/web) and its forms, tables and paging. */
 import { h, type Child } from '../../browser-app/web/dom.ts';
 import { dateTime, hasString, LOCALES, pickLocale, t, type Locale } from '../../browser-app/web/i18n.ts';
-import type { FieldDetail } from '../../browser-app/web/api.ts';
+import { ApiError, type FieldDetail } from '../../browser-app/web/api.ts';
 
 export { card, h, notice, render } from '../../browser-app/web/dom.ts';
 export { currentLocale, loadStrings, LOCALES, t, type Locale } from '../../browser-app/web/i18n.ts';
@@ -91,6 +91,13 @@ export function problemMessage(detail: FieldDetail): string {
   return detail.code !== undefined && hasString(key) ? t(key, detail.params ?? {}) : detail.message;
 }
 
+/** An error without field details in the page's language: its problem code's string (a 404, a 409, a 503), else the generic text with its English message. */
+export function wholeProblem(error: unknown): string {
+  const problem = error instanceof ApiError ? error.problem : undefined;
+  if (problem !== undefined && hasString(`problem.${problem.code}`)) return t(`problem.${problem.code}`, problem.params ?? {});
+  return t('error.generic', { message: error instanceof Error ? error.message : String(error) });
+}
+
 /** The text of a control's label (what the operator sees), without its own error paragraphs. */
 function labelOf(form: HTMLElement | null | undefined, control: HTMLElement): string | undefined {
   const label = form?.querySelector(`label[for="${CSS.escape(control.id)}"]`);
@@ -138,7 +145,7 @@ export function showError(form: HTMLElement | null, status: HTMLElement, error: 
     }
     messages.push(h('p', {}, text));
   }
-  if (messages.length === 0) messages.push(h('p', {}, t('error.generic', { message: error instanceof Error ? error.message : String(error) })));
+  if (messages.length === 0) messages.push(h('p', {}, wholeProblem(error)));
   status.replaceChildren(h('div', { class: 'alert', role: 'alert' }, ...messages));
 }
 
@@ -161,18 +168,24 @@ export function tableWrap(label: string, content: HTMLElement): HTMLElement {
   return wrap;
 }
 
-export function table(caption: string, columns: ReadonlyArray<string | readonly [string, 'optional']>, rows: ReadonlyArray<ReadonlyArray<Child>>): HTMLElement {
-  const optional = columns.map((column) => typeof column !== 'string');
+/**
+ * A table whose columns are a header, `[header, 'optional']` (hidden on phones) or `[header,
+ * 'actions']` (the row's buttons). Stacked on phones (base.css): one card per row, each value
+ * under its column's name — but the buttons stand on their own, as on the account page: a
+ * heading "Actions" over a button that names what it does reads like one more field.
+ */
+export function table(caption: string, columns: ReadonlyArray<string | readonly [string, 'optional' | 'actions']>, rows: ReadonlyArray<ReadonlyArray<Child>>): HTMLElement {
+  const kinds = columns.map((column) => (typeof column === 'string' ? undefined : column[1]));
   const labels = columns.map((column) => (typeof column === 'string' ? column : column[0]));
-  // Stacked on phones (base.css): one card per row, each value under its column's name.
+  const cellAttributes = (i: number) => (kinds[i] === 'actions' ? { class: 'actions' } : { class: kinds[i], 'data-label': labels[i] || undefined });
   return tableWrap(
     caption,
     h(
       'table',
       { class: 'stacked' },
       h('caption', { class: 'hint' }, caption),
-      h('thead', {}, h('tr', {}, ...columns.map((column, i) => h('th', { scope: 'col', class: optional[i] ? 'optional' : undefined }, typeof column === 'string' ? column : column[0])))),
-      h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((cell, i) => h('td', { class: optional[i] ? 'optional' : undefined, 'data-label': labels[i] || undefined }, cell))))),
+      h('thead', {}, h('tr', {}, ...labels.map((label, i) => h('th', { scope: 'col', class: kinds[i] === 'optional' ? 'optional' : undefined }, label)))),
+      h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((cell, i) => h('td', cellAttributes(i), cell))))),
     ),
   );
 }

@@ -22,12 +22,8 @@ const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_
 const SWITCHES = ['enabled', 'create_accounts', 'link_by_email', 'trust_email', 'upstream_logout', 'hide_on_login'] as const;
 const URLS = ['icon_url', 'issuer', ...ENDPOINTS] as const;
 
-const details = (error: unknown): FieldDetail[] => {
-  if (!(error instanceof ApiError)) return [];
-  // A taken alias is a conflict (409) without field details: it belongs to the alias field.
-  if (error.status === 409) return [{ path: 'alias', message: error.message }];
-  return [...error.details];
-};
+// A taken alias is a 409 whose detail names the alias field (code upstream_exists).
+const details = (error: unknown): FieldDetail[] => (error instanceof ApiError ? [...error.details] : []);
 
 const visibility = (provider: UpstreamProvider) =>
   [provider.clients === null ? t('upstream.visibility.all') : t('upstream.visibility.some', { count: provider.clients.length }), ...(provider.hide_on_login ? [t('upstream.visibility.hidden')] : [])].join(' · ');

@@ -82,6 +82,20 @@ export interface MongoAdapterFactory {
 /** Models oidc-provider consumes after finding them. */
 const SINGLE_USE_MODELS: ReadonlySet<string> = new Set([REFRESH_TOKEN, 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest']);
 const JUST_FOUND_ENTRIES = 1_000;
+/** A record whose `iat` is at most this many seconds old was (almost always) made by the save that writes it. */
+const JUST_MADE_SECONDS = 2;
+
+/**
+ * Whether the library most likely saves this record for the first time: oidc-provider sets a
+ * record's `iat` (from Date.now) at its first save and keeps it in every later one
+ * (lib/models/formats/opaque.js), so a record saved again seconds after it was made is the only
+ * misjudged case — it costs a refused insert before the upsert, nothing else. A session that
+ * gets a new id at sign-in (resetIdentifier) keeps its `iat` and takes the upsert, as its uid
+ * copy may exist.
+ */
+function justMade(payload: AdapterPayload): boolean {
+  return typeof payload.iat === 'number' && payload.iat >= Math.floor(Date.now() / 1000) - JUST_MADE_SECONDS;
+}
 /** Far longer than a request between its find and its consume; short enough to hold little. */
 const JUST_FOUND_MS = 5_000;
 
@@ -135,6 +149,24 @@ export function createMongoAdapterFactory({
     const op = <T>(operation: string, run: () => Promise<T>) => timed(onOperation, model, 'mongodb', operation, run);
     const reuseWindow = model === REFRESH_TOKEN ? reuseWindowSeconds : 0;
 
+    /**
+     * Writes records the library has just made with one `insert` (of the session and its uid
+     * copy: one command), which is cheaper than the upsert that a record saved again needs —
+     * FerretDB v1 on PostgreSQL runs an upsert as a read and a write in two transactions, an
+     * insert of both documents in one (docs/PERFORMANCE.md, seventh round). False when one of
+     * them exists already (a duplicate `_id`): the caller's upsert then writes them all, so the
+     * outcome is the upsert's whatever this guessed.
+     */
+    async function insertedAnew(documents: OidcDocument[]): Promise<boolean> {
+      try {
+        await own().insertMany(documents, { ordered: true });
+        return true;
+      } catch (error) {
+        if (isDuplicateKey(error)) return false;
+        throw error;
+      }
+    }
+
     function present(doc: OidcDocument | null): AdapterPayload | undefined {
       const at = now();
       if (doc === null || isExpired(doc, at)) return undefined;
@@ -149,7 +181,11 @@ export function createMongoAdapterFactory({
      * A session and its uid copy, one `update` command of two statements. Created = the session
      * itself was new (the record cache announces only changes to records that existed).
      */
-    async function upsertSession(doc: OidcDocument): Promise<undefined> {
+    async function upsertSession(doc: OidcDocument, fresh: boolean): Promise<undefined> {
+      if (fresh) {
+        const documents = doc.uid === undefined ? [doc] : [doc, uidCopyOf(doc, doc.uid)];
+        if (await insertedAnew(documents)) return { created: true } satisfies UpsertOutcome as unknown as undefined;
+      }
       const statements: Array<mongo.AnyBulkWriteOperation<OidcDocument>> = [{ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } }];
       if (doc.uid !== undefined) {
         statements.push({ replaceOne: { filter: { _id: uidCopyId(doc.uid) }, replacement: uidCopyOf(doc, doc.uid), upsert: true } });
@@ -224,7 +260,9 @@ export function createMongoAdapterFactory({
           const doc = toDocument(id, payload, expiresIn, at);
           // A rotation's successor, held for its completion (one insert with the rotation marker).
           if (model === REFRESH_TOKEN && rotation.hold(doc, payload, at)) return undefined;
-          if (model === SESSION) return upsertSession(doc);
+          const fresh = justMade(payload);
+          if (model === SESSION) return upsertSession(doc, fresh);
+          if (fresh && (await insertedAnew([doc]))) return { created: true } satisfies UpsertOutcome as unknown as undefined;
           try {
             const result = await own().replaceOne({ _id: id }, doc, { upsert: true });
             // Adapter#upsert is typed to resolve to nothing; the record cache reads this (upsert-outcome.ts).

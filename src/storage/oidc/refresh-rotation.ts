@@ -91,6 +91,33 @@ export function createRefreshRotation({
     timed(onOperation, REFRESH_TOKEN, 'mongodb', 'upsert', () => writeSuccessor(doc)),
   );
   const claims = createRotationClaims(HELD_SUCCESSORS, refreshGrants.current);
+  const holdMs = Math.max(ROTATION_IN_FLIGHT_MS, reuseWindowSeconds * 1000);
+
+  /**
+   * Completions that failed after their insert may have committed (a reply lost to a network
+   * error: the answer was 503), by token id: the successor nobody received. The client's retry
+   * with the old token then meets a marker naming it; without this note that read as another
+   * rotation — reuse, the grant revoked, with a strict window. One retry per note, within the
+   * hold (longer than Retry-After). Kept in Redis when there is a gate (any instance may get the
+   * retry), else — or when Redis refused it — on this instance.
+   */
+  const lostHere = new Map<string, { readonly successorId: string; readonly untilMs: number }>();
+  async function noteLostReply(id: string, successorId: string, at: number): Promise<void> {
+    if (gate !== undefined && (await gate.noteLostReply(`${REFRESH_TOKEN}:${id}`, successorId, holdMs).then(() => true, () => false))) return;
+    lostHere.delete(id);
+    lostHere.set(id, { successorId, untilMs: at + holdMs });
+    if (lostHere.size > HELD_SUCCESSORS) lostHere.delete(lostHere.keys().next().value!);
+  }
+  /** Whether a marker's successor is one a lost reply never delivered; `take` uses the note up. */
+  async function lostReply(id: string, successorId: string | undefined, at: number, take: boolean): Promise<boolean> {
+    if (successorId === undefined) return false;
+    const here = lostHere.get(id);
+    if (here !== undefined && here.successorId === successorId) {
+      if (take || here.untilMs <= at) lostHere.delete(id);
+      return here.untilMs > at;
+    }
+    return gate !== undefined && (await gate.lostReply(`${REFRESH_TOKEN}:${id}`, successorId, take).catch(() => false));
+  }
 
   /** A refresh token as it reads with its rotation: consumed from the first completed rotation on. */
   function withRotation(doc: OidcDocument, marker: RotationMarker | null | undefined): OidcDocument {
@@ -130,6 +157,8 @@ export function createRefreshRotation({
     const marker = await markers().findOne({ _id: rotationMarkerId(id) });
     if (marker === null) return 'none';
     const verdict = markerVerdict(marker, { rotation: { atMs: at, foundAtMs: state.foundAtMs, markerRead: state.markerRead }, atMs: at, windowSeconds: reuseWindowSeconds });
+    // The client's retry after a lost reply: its completion decides (and uses the note up).
+    if (verdict !== 'window' && (await lostReply(id, marker.successorId, at, false))) return 'window';
     if (verdict === 'reuse') await reused(state.grantId);
     return verdict === 'window' ? 'window' : 'none';
   }
@@ -153,7 +182,7 @@ export function createRefreshRotation({
    */
   async function consume(id: string, state: ConsumeState, at: number): Promise<void> {
     if (isExpired(state, at)) throw consumedTargetMissing(REFRESH_TOKEN);
-    const hold = Math.max(ROTATION_IN_FLIGHT_MS, reuseWindowSeconds * 1000);
+    const hold = holdMs;
     if (state.consumed !== undefined) {
       if (!withinReuseWindow(state.consumedAtMs ?? state.consumed * 1000, reuseWindowSeconds, at)) throw alreadyConsumed(REFRESH_TOKEN);
       claims.remember(id, claimOf(state, at, false));
@@ -256,6 +285,15 @@ export function createRefreshRotation({
       const first = await markers().findOne({ _id: marker._id });
       const verdict = first === null ? 'lost' : markerVerdict(first, { rotation: claim, atMs: at, windowSeconds: reuseWindowSeconds, successorId });
       if (verdict === 'ours' || verdict === 'window') return;
+      if (first !== null && (await lostReply(id, first.successorId, at, true))) {
+        // That marker is a completion of this token whose reply was lost (503): this is the
+        // client's retry. It completes (its successor went in before the marker); the successor
+        // nobody received goes.
+        await tokens()
+          .deleteOne({ _id: first.successorId })
+          .catch(() => {});
+        return;
+      }
       refused = true;
       if (successor !== undefined) {
         await tokens()
@@ -267,8 +305,13 @@ export function createRefreshRotation({
       throw alreadyConsumed(REFRESH_TOKEN);
     }).catch(async (error: unknown) => {
       // The completion failed (the answer is 503): nothing was handed out and the old token is
-      // unrotated, so its claim goes back. A refusal keeps it: the token was rotated elsewhere.
-      if (!refused) await releaseClaim(id, claim);
+      // unrotated — unless the insert committed and only its reply was lost: then the marker
+      // names a successor nobody received, noted for the client's retry. Either way its claim
+      // goes back. A refusal keeps it: the token was rotated elsewhere.
+      if (!refused) {
+        if (successor !== undefined) await noteLostReply(id, successor._id, at);
+        await releaseClaim(id, claim);
+      }
       throw error;
     });
   }

@@ -22,6 +22,13 @@ export interface RotationGate {
    * over since (another time in the key) stays.
    */
   release(key: string, atMs: number): Promise<void>;
+  /**
+   * Notes, for `holdMs`, that a completion of `key` whose reply was lost (it may have committed)
+   * wrote `successorId`, which nobody received: the client's retry may meet a marker naming it.
+   */
+  noteLostReply(key: string, successorId: string, holdMs: number): Promise<void>;
+  /** Whether such a note names `successorId`; `take` also removes it (one retry per note, atomically). */
+  lostReply(key: string, successorId: string, take: boolean): Promise<boolean>;
 }
 
 /**
@@ -42,6 +49,17 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return false
 `);
 
+/** KEYS[1] note. ARGV[1] successor id, ARGV[2] 1 to take it. 1 when the note names that successor. */
+const LOST_REPLY = redisScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end
+return 1
+`);
+
+export function lostReplyKey(prefix: string, key: string): string {
+  return `${prefix}lost:${key}`;
+}
+
 export function rotationClaimKey(prefix: string, key: string): string {
   return `${prefix}claim:${key}`;
 }
@@ -54,6 +72,12 @@ export function createRedisRotationGate(redis: Redis, prefix: string): RotationG
     },
     async release(key, atMs) {
       await RELEASE.run(redis, [rotationClaimKey(prefix, key)], [atMs]);
+    },
+    async noteLostReply(key, successorId, holdMs) {
+      await redis.set(lostReplyKey(prefix, key), successorId, 'PX', Math.max(1, Math.ceil(holdMs)));
+    },
+    async lostReply(key, successorId, take) {
+      return Number(await LOST_REPLY.run(redis, [lostReplyKey(prefix, key)], [successorId, take ? '1' : '0'])) === 1;
     },
   };
 }

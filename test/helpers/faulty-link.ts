@@ -1,0 +1,96 @@
+import net from 'node:net';
+
+export interface FaultyLink {
+  /** `uri` with its host and port replaced by the proxy's. */
+  readonly uri: string;
+  /**
+   * Arms the proxy once: the next request whose bytes contain every one of `markers` is passed
+   * on to the server, and when the server's reply comes back the client's connection is cut
+   * instead — the write committed, its reply lost (a real network error for the driver).
+   */
+  dropNextReply(...markers: string[]): void;
+  /** Whether an armed drop has happened. */
+  readonly dropped: boolean;
+  /**
+   * Arms the proxy once: the next request containing every one of `markers` reaches the server,
+   * but its reply is held back (a store that stopped answering) until `resume()`. `stalled`
+   * resolves once such a request has gone through.
+   */
+  stallNextReply(...markers: string[]): { readonly stalled: Promise<void>; resume(): void };
+  close(): Promise<void>;
+}
+
+/** A TCP proxy in front of the MongoDB-wire server that can lose or hold back one reply on purpose (real network faults for the driver). */
+export async function faultyLink(uri: string): Promise<FaultyLink> {
+  const target = new URL(uri);
+  let armed: Buffer[] | undefined;
+  let dropped = false;
+  let stallArmed: { markers: Buffer[]; engaged: () => void; resumed: Promise<void> } | undefined;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    let cutOnReply = false;
+    /** While set, replies wait for it (in order). */
+    let holdReplies: Promise<void> | undefined;
+    client.on('data', (chunk) => {
+      if (armed !== undefined && armed.every((marker) => chunk.includes(marker))) {
+        armed = undefined;
+        cutOnReply = true;
+      }
+      if (stallArmed !== undefined && stallArmed.markers.every((marker) => chunk.includes(marker))) {
+        const { engaged, resumed } = stallArmed;
+        stallArmed = undefined;
+        holdReplies = resumed;
+        engaged();
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (holdReplies !== undefined) {
+        void holdReplies.then(() => client.write(chunk));
+        return;
+      }
+      if (cutOnReply) {
+        cutOnReply = false;
+        dropped = true;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxied = new URL(uri);
+  proxied.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return {
+    uri: proxied.toString(),
+    dropNextReply: (...markers) => {
+      armed = markers.map((marker) => Buffer.from(marker));
+    },
+    get dropped() {
+      return dropped;
+    },
+    stallNextReply: (...markers) => {
+      let engaged!: () => void;
+      let resume!: () => void;
+      const stalled = new Promise<void>((resolve) => (engaged = resolve));
+      const resumed = new Promise<void>((resolve) => (resume = resolve));
+      stallArmed = { markers: markers.map((marker) => Buffer.from(marker)), engaged, resumed };
+      return { stalled, resume };
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
