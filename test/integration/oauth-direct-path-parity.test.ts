@@ -100,14 +100,7 @@ describe('OAuth endpoints: the direct path answers as the app path did', functio
     await recycleDatabase(mongodbUri);
   });
 
-  async function logLine(requestId: string): Promise<Record<string, unknown>> {
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      const line = logs.lines().find((entry) => entry.msg === 'request' && entry.requestId === requestId);
-      if (line !== undefined) return line;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    throw new Error(`no access log line for ${requestId}`);
-  }
+  const logLine = (requestId: string) => logs.requestLine(requestId);
 
   /** The body without what differs per request (tokens, the client id in a message). */
   const comparable = (body: string) => body.replace(/"(access_token|id_token|refresh_token)":"[^"]+"/g, '"$1":"…"').replace(/"expires_in":\d+/, '"expires_in":…');

@@ -47,15 +47,7 @@ describe('OAuth endpoints on the short path: request id, headers, log line, metr
     return id!;
   }
 
-  /** The access log line of a request, once its response has closed (written on the response's 'close'). */
-  async function logLine(requestId: string): Promise<Record<string, unknown>> {
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      const line = logs.lines().find((entry) => entry.msg === 'request' && entry.requestId === requestId);
-      if (line !== undefined) return line;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    throw new Error(`no access log line for ${requestId}`);
-  }
+  const logLine = (requestId: string) => logs.requestLine(requestId);
 
   async function requestCount(route: string, method: string, status: number): Promise<number> {
     const metric = await gatehouse.metrics.registry.getSingleMetric('gatehouse_http_request_duration_seconds')!.get();
@@ -223,12 +215,7 @@ describe('OAuth endpoints on the short path below the root (Keycloak layout)', f
     const response = await fetch(endpoint('token'), { method: 'PUT', headers: { accept: 'application/json' } });
     const id = response.headers.get('x-request-id')!;
     await response.arrayBuffer();
-    let line: Record<string, unknown> | undefined;
-    for (let attempt = 0; attempt < 50 && line === undefined; attempt += 1) {
-      line = logs.lines().find((entry) => entry.msg === 'request' && entry.requestId === id);
-      if (line === undefined) await new Promise((resolve) => setImmediate(resolve));
-    }
-    expect(line).to.include({ route: 'other', method: 'PUT', path: '/realms/acme/protocol/openid-connect/token', status: response.status });
+    expect(await logs.requestLine(id)).to.include({ route: 'other', method: 'PUT', path: '/realms/acme/protocol/openid-connect/token', status: response.status });
   });
 });
 
