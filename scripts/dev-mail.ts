@@ -36,12 +36,20 @@ function shown(mail: ParsedMail, file: string): string {
 
 const server = new SMTPServer({
   authOptional: true,
+  // A mail larger than this is refused at MAIL FROM / DATA (Gatehouse's own mails are a few KiB).
+  size: 10 * 1024 * 1024,
   disabledCommands: ['STARTTLS', 'AUTH'],
   logger: false,
   onData(stream, _session, callback) {
     const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('data', (chunk: Buffer) => {
+      if (!stream.sizeExceeded) chunks.push(chunk);
+    });
     stream.on('end', () => {
+      if (stream.sizeExceeded) {
+        callback(Object.assign(new Error('message exceeds the fixed maximum message size'), { responseCode: 552 }));
+        return;
+      }
       const raw = Buffer.concat(chunks);
       count += 1;
       const file = join(folder, `${new Date().toISOString().replace(/[:.]/g, '-')}-${count}.eml`);

@@ -98,7 +98,6 @@ async function main(): Promise<void> {
   });
   const gatehouse = await deploy.start();
   const issuer = deploy.issuer;
-  let browser: Browser | undefined;
   try {
     const cast = await seed(gatehouse);
     const web = await relyingParty(issuer, cast.web.clientId, cast.web.secret);
@@ -110,7 +109,7 @@ async function main(): Promise<void> {
     const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { device_authorization_endpoint: string };
     const deviceEndpoint = discovery.device_authorization_endpoint;
     const operator = await gatehouse.services.accounts.createUser({ username: 'operator', password: PASSWORD, email: 'operator@example.com', emailVerified: true, name: 'Ada Operator', roles: ['admin'] });
-    browser = await launchChromium();
+    const browser = await launchChromium();
 
     for (const locale of LOCALES) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -118,19 +117,28 @@ async function main(): Promise<void> {
       // The application's callback is not running: answer it here.
       await context.route('https://app.example.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>app</title><p>back in the app</p>' }));
       const page = await context.newPage();
+      /** The sign-in form, filled in and sent. */
+      const signIn = async (login: string, password = PASSWORD) => {
+        await page.fill('input[name="login"]', login);
+        await page.fill('input[name="password"]', password);
+        await page.click('form[action$="/login"] button[type="submit"]');
+      };
+      /** A new authorization request from no session (the language kept), signed in as `login`. */
+      const signInAfresh = async (login: string) => {
+        await context.clearCookies();
+        await context.addCookies([{ name: 'gatehouse.lang', value: locale, url: issuer }]);
+        await page.goto((await authorizationRequest(web, REDIRECT_URI)).url.toString());
+        await signIn(login);
+      };
 
       // Sign-in, a wrong password, consent.
       await page.goto((await authorizationRequest(web, REDIRECT_URI)).url.toString());
       await page.waitForSelector('input[name="login"]');
       await shoot(page, locale, 'sign-in');
-      await page.fill('input[name="login"]', username);
-      await page.fill('input[name="password"]', 'not the password');
-      await page.click('form[action$="/login"] button[type="submit"]');
+      await signIn(username, 'not the password');
       await page.waitForSelector('[role=alert]');
       await shoot(page, locale, 'sign-in-failed');
-      await page.fill('input[name="login"]', username);
-      await page.fill('input[name="password"]', PASSWORD);
-      await page.click('form[action$="/login"] button[type="submit"]');
+      await signIn(username);
       await page.waitForSelector('#page-title');
       await shoot(page, locale, 'consent');
       await page.click('form[action$="/confirm"] button[type="submit"]');
@@ -149,11 +157,7 @@ async function main(): Promise<void> {
       await page.fill('#user_code', userCode);
       await page.click('button[type="submit"]');
       await page.waitForSelector('#page-title');
-      if ((await page.locator('input[name="login"]').count()) > 0) {
-        await page.fill('input[name="login"]', username);
-        await page.fill('input[name="password"]', PASSWORD);
-        await page.click('form[action$="/login"] button[type="submit"]');
-      }
+      if ((await page.locator('input[name="login"]').count()) > 0) await signIn(username);
       await page.waitForSelector('form button[type="submit"]');
       await shoot(page, locale, 'device-confirm');
       await page.locator('form button[type="submit"]').first().click();
@@ -215,12 +219,7 @@ async function main(): Promise<void> {
       // Second factor: enrolment (a role that requires one), recovery codes, then the code on the next sign-in.
       const mfaUser = `finance-${locale.toLowerCase()}`;
       await gatehouse.services.accounts.createUser({ username: mfaUser, password: PASSWORD, roles: ['finance'] });
-      await context.clearCookies();
-      await context.addCookies([{ name: 'gatehouse.lang', value: locale, url: issuer }]);
-      await page.goto((await authorizationRequest(web, REDIRECT_URI)).url.toString());
-      await page.fill('input[name="login"]', mfaUser);
-      await page.fill('input[name="password"]', PASSWORD);
-      await page.click('form[action$="/login"] button[type="submit"]');
+      await signInAfresh(mfaUser);
       await page.waitForSelector('#secret');
       await shoot(page, locale, 'mfa-enrol');
       const secret = (await page.textContent('#secret'))!.replace(/\s/g, '');
@@ -228,12 +227,7 @@ async function main(): Promise<void> {
       await page.click('#code ~ button[type="submit"], form:has(#code) button[type="submit"]');
       await page.waitForSelector('.recovery-codes');
       await shoot(page, locale, 'mfa-recovery-codes');
-      await context.clearCookies();
-      await context.addCookies([{ name: 'gatehouse.lang', value: locale, url: issuer }]);
-      await page.goto((await authorizationRequest(web, REDIRECT_URI)).url.toString());
-      await page.fill('input[name="login"]', mfaUser);
-      await page.fill('input[name="password"]', PASSWORD);
-      await page.click('form[action$="/login"] button[type="submit"]');
+      await signInAfresh(mfaUser);
       await page.waitForSelector('#code');
       await shoot(page, locale, 'mfa-verify');
       await context.close();
@@ -241,7 +235,7 @@ async function main(): Promise<void> {
       await browserApps(browser, issuer, locale, operator.id);
     }
   } finally {
-    await browser?.close();
+    // The handle's close() leaves the shared browser running; this process must end it.
     await closeSharedBrowser();
     await gatehouse.close();
     // Reported, not thrown: a failed clean-up must not hide what went wrong in the sweep.

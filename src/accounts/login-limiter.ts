@@ -159,7 +159,11 @@ export async function createLoginLimiter({
   if (db === undefined) throw new Error('createLoginLimiter needs a connected MongoDB connection');
   const lockouts = lockoutModel(connection);
   const sweepTargets: SweepTarget[] = [];
-  /** Every writer of a lockout record holds its document lock (the claim below, the record's final write, the sweep). */
+  /**
+   * Every writer of a lockout record holds its document lock (the claim below, the record's final
+   * write, the sweep) — except an operator's `lift()`, which deletes without it: a lock claimed
+   * while a lift runs may go with it, the same outcome as the lift running just after the claim.
+   */
   const recordLocked = <T>(id: string, work: () => Promise<T>) => locks.hold(documentLockKey(lockouts.collection.collectionName, id), work);
 
   if (!(await ensureExpiryIndex(lockouts.collection, 'lockedUntil'))) {

@@ -12,18 +12,20 @@ import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
 import { memoryAdapterFactory } from '../helpers/memory-adapter.ts';
-import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 import { describeAdapterContract } from './adapter-contract.ts';
 
-async function freshMongo(label: string): Promise<Connection> {
-  const connection = await connectMongo({ uri: freshDatabaseUri(label), timeoutMs: 5000 });
+/** OIDC collections on an emptied database of their own; closeMongo() gives it back. */
+async function freshMongo(label: string): Promise<{ connection: Connection; uri: string }> {
+  const uri = emptyDatabaseUri(label);
+  const connection = await connectMongo({ uri, timeoutMs: 5000 });
   await ensureOidcIndexes(connection);
-  return connection;
+  return { connection, uri };
 }
 
-async function closeMongo(connection: Connection): Promise<void> {
-  await connection.dropDatabase();
+async function closeMongo({ connection, uri }: { connection: Connection; uri: string }): Promise<void> {
   await connection.close();
+  await recycleDatabase(uri);
 }
 
 async function freshRedis(): Promise<{ redis: Redis; prefix: string; pass(ms: number): Promise<void>; close(): Promise<void> }> {
@@ -57,14 +59,14 @@ describeAdapterContract('oidc-provider in-memory adapter (reference)', { atomicC
 });
 
 describeAdapterContract('MongoDB adapter (FerretDB)', { atomicConsume: true }, async () => {
-  const connection = await freshMongo('contract_mongo');
+  const mongo = await freshMongo('contract_mongo');
   // Expiry follows the storage clock: the suite moves it instead of waiting.
   const clock = testClock({ frozen: true });
   return {
-    adapter: createMongoAdapterFactory({ connection, reuseWindowSeconds: 0, now: clock.now }),
+    adapter: createMongoAdapterFactory({ connection: mongo.connection, reuseWindowSeconds: 0, now: clock.now }),
     now: clock.now,
     advance: (ms) => clock.advance(ms),
-    close: () => closeMongo(connection),
+    close: () => closeMongo(mongo),
   };
 });
 
@@ -84,15 +86,15 @@ describeAdapterContract('Redis adapter', { atomicConsume: true }, async () => {
 
 const reports: OperationReport[] = [];
 
-/** The routing adapter on a fresh database and Redis prefix, with extra factory options. */
+/** The routing adapter on an emptied database and a fresh Redis prefix, with extra factory options. */
 function routingAdapter(label: string, options: (clock: TestClock) => Partial<Parameters<typeof createAdapterFactory>[0]>) {
   return async () => {
-    const connection = await freshMongo(label);
+    const mongo = await freshMongo(label);
     const store = await freshRedis();
     // MongoDB's expiry and the record cache follow the clock; Redis's lifetimes are shortened along with it.
     const clock = testClock({ frozen: true });
     return {
-      adapter: createAdapterFactory({ mongo: connection, redis: store.redis, redisPrefix: store.prefix, reuseWindowSeconds: 0, now: clock.now, ...options(clock) }),
+      adapter: createAdapterFactory({ mongo: mongo.connection, redis: store.redis, redisPrefix: store.prefix, reuseWindowSeconds: 0, now: clock.now, ...options(clock) }),
       now: clock.now,
       async advance(ms: number) {
         await clock.advance(ms);
@@ -100,7 +102,7 @@ function routingAdapter(label: string, options: (clock: TestClock) => Partial<Pa
       },
       async close() {
         await store.close();
-        await closeMongo(connection);
+        await closeMongo(mongo);
       },
     };
   };

@@ -300,19 +300,27 @@ describe('account page (headless Chromium)', function () {
   it('speaks en, ru, zh-CN and ko: every section in each language, axe-clean', async () => {
     const headings: Record<string, string> = { en: 'Profile', ru: 'Профиль', 'zh-CN': '个人资料', ko: '프로필' };
     const titles: Record<string, string> = { en: 'Your account', ru: 'Ваша учётная запись', 'zh-CN': '您的账户', ko: '내 계정' };
-    for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
+    /** The language picked on the profile section, its heading drawn in it. */
+    const speak = async (locale: string) => {
       await page.goto(`${accountUrl}#/profile`);
       await page.locator('#language').waitFor();
       await page.selectOption('#language', locale);
       await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
+    };
+    /** A section opened and drawn, its requests done. */
+    const open = async (name: string) => {
+      await page.goto(`${accountUrl}#/${name}`);
+      await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
+      await page.locator('main h1').waitFor();
+      await page.waitForLoadState('networkidle');
+    };
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
+      await speak(locale);
       expect(await page.getAttribute('html', 'lang')).to.equal(locale);
       // The brand ends every title, like the hosted pages' ("Sign in · Gatehouse").
       expect(await page.title()).to.equal(`${headings[locale]} · ${titles[locale]} · Gatehouse`);
       for (const name of ['profile', 'security', 'sessions', 'apps']) {
-        await page.goto(`${accountUrl}#/${name}`);
-        await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
-        await page.locator('main h1').waitFor();
-        await page.waitForLoadState('networkidle');
+        await open(name);
         await screenshot(page, `account-${name}-${locale}`);
         expect(await seriousViolations(page), `${name} in ${locale}`).to.deep.equal([]);
         // Column names stay whole on a wide screen too ("Назван|ие" once, in a squeezed passkeys table).
@@ -323,15 +331,9 @@ describe('account page (headless Chromium)', function () {
     // section names once pushed the header's last link off the screen).
     await page.setViewportSize({ width: 390, height: 844 });
     for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
-      await page.goto(`${accountUrl}#/profile`);
-      await page.locator('#language').waitFor();
-      await page.selectOption('#language', locale);
-      await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
+      await speak(locale);
       for (const name of ['profile', 'security', 'sessions', 'apps']) {
-        await page.goto(`${accountUrl}#/${name}`);
-        await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
-        await page.locator('main h1').waitFor();
-        await page.waitForLoadState('networkidle');
+        await open(name);
         await screenshot(page, `account-${name}-${locale}-390`);
         expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} in ${locale}`).to.be.at.most(390);
         expect(await page.evaluate(() => getComputedStyle(document.querySelector('main')!).wordBreak), `${name} in ${locale}: Korean breaks between words`).to.equal(locale === 'ko' ? 'keep-all' : 'normal');
@@ -353,15 +355,9 @@ describe('account page (headless Chromium)', function () {
     // Dark mode follows the system like the hosted pages: every section in each language, axe-clean (contrast) in it too.
     await page.emulateMedia({ colorScheme: 'dark' });
     for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
-      await page.goto(`${accountUrl}#/profile`);
-      await page.locator('#language').waitFor();
-      await page.selectOption('#language', locale);
-      await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
+      await speak(locale);
       for (const name of ['profile', 'security', 'sessions', 'apps']) {
-        await page.goto(`${accountUrl}#/${name}`);
-        await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
-        await page.locator('main h1').waitFor();
-        await page.waitForLoadState('networkidle');
+        await open(name);
         await screenshot(page, `account-${name}-${locale}-dark`);
         expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor), `${name} in ${locale}: dark`).to.equal('rgb(15, 18, 22)');
         expect(await seriousViolations(page), `${name} in ${locale}, dark`).to.deep.equal([]);

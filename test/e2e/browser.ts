@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, type Page } from 'playwright-core';
 import { PASSWORD } from '../helpers/e2e.ts';
@@ -10,43 +10,121 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let shared: Promise<Browser> | undefined;
+/** True while closeSharedBrowser() shuts the browser down: that disconnect is no crash. */
+let closing = false;
+/** The file and test running when the shared Chromium last went away by itself. */
+let running: { file: string; test: string } | undefined;
+const crashes: ChromiumCrash[] = [];
+
+export interface ChromiumCrash {
+  /** The test file (relative to the working directory) whose handle was the latest when Chromium went away. */
+  readonly file: string;
+  /** The test running then, or the hook's place when none was. */
+  readonly test: string;
+}
+
+/** Every time the shared Chromium went away by itself (a crash) in this run, oldest first. */
+export function chromiumCrashes(): readonly ChromiumCrash[] {
+  return crashes;
+}
+
+/** The test file that called us: the first stack frame in a *.test.ts (scripts have none). */
+function callerFile(): string {
+  const frame = new Error().stack?.split('\n').find((line) => /\.test\.ts:\d+/.test(line));
+  const path = frame === undefined ? undefined : /(?:file:\/\/)?(\/[^\s()]+\.test\.ts)/.exec(frame)?.[1];
+  return path === undefined ? 'a script' : relative(process.cwd(), path);
+}
+
+function launch(): Promise<Browser> {
+  const pending = chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true }).then((browser) => {
+    browser.once('disconnected', () => {
+      if (shared === pending) shared = undefined;
+      if (closing) return;
+      const crash = { file: running?.file ?? 'an e2e file', test: running?.test ?? '(outside any test)' };
+      crashes.push(crash);
+      process.stderr.write(`e2e: Chromium went away during ${crash.file} (${crash.test}); the next browser use starts a new one\n`);
+    });
+    return browser;
+  });
+  return pending;
+}
+
+/**
+ * The shared Chromium, started (again) when there is none or the last one went away: a crash in
+ * one file costs that file's open pages, not the next file's browser. A launch that failed is
+ * not kept either: the next call tries again.
+ */
+async function sharedBrowser(): Promise<Browser> {
+  for (let attempt = 1; ; attempt += 1) {
+    const pending = (shared ??= launch());
+    let browser: Browser;
+    try {
+      browser = await pending;
+    } catch (error) {
+      if (shared === pending) shared = undefined;
+      const crash = crashes.at(-1);
+      const after = crash === undefined ? '' : ` after it crashed during ${crash.file} (${crash.test})`;
+      throw new Error(`Chromium (${CHROMIUM}) did not start${after}: ${(error as Error).message}`, { cause: error });
+    }
+    if (browser.isConnected()) return browser;
+    if (shared === pending) shared = undefined;
+    if (attempt === 2) throw new Error(`Chromium (${CHROMIUM}) went away right after starting, twice`);
+  }
+}
 
 /**
  * A handle on the one Chromium the e2e files share (its launch and shutdown are seconds on a busy
  * machine). Use it as a browser: newContext() as usual; close() closes the contexts this handle
- * opened, not the browser, so each file still starts from no pages and no cookies. A browser that
- * went away is launched again.
+ * opened, not the browser, so each file still starts from no pages and no cookies. If Chromium
+ * crashed (in this file or an earlier one), newContext() starts a new one: the crash fails the
+ * tests whose pages it took, and names the file and test on stderr (chromiumCrashes()).
  */
 export async function launchChromium(): Promise<Browser> {
-  let browser = await (shared ??= chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true }));
-  if (!browser.isConnected()) browser = await (shared = chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true }));
+  const owner = callerFile();
+  // A file takes its handle in a hook, before any test of it has run.
+  if (running?.file !== owner) running = { file: owner, test: '(a hook)' };
+  let current = await sharedBrowser();
   const opened = new Set<BrowserContext>();
-  return new Proxy(browser, {
-    get(target, key) {
+  return new Proxy(current, {
+    get(_target, key) {
       if (key === 'newContext') {
         return async (options?: BrowserContextOptions) => {
-          const context = await target.newContext(options);
+          current = await sharedBrowser();
+          const context = await current.newContext(options);
           opened.add(context);
           context.once('close', () => opened.delete(context));
           return context;
         };
       }
-      if (key === 'close') return async () => void (await Promise.all([...opened].map((context) => context.close())));
-      const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      // A context of a browser that went away is closed already (its close() would throw).
+      if (key === 'close') return async () => void (await Promise.all([...opened].map((context) => context.close().catch(() => undefined))));
+      const value: unknown = Reflect.get(current, key, current);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(current) : value;
     },
   });
 }
 
-/** Closes the shared browser: at the end of a mocha run (the hook below), or by a script that used it (scripts/screenshots.ts). */
+/** Shuts the shared Chromium down (the e2e run's last hook does; a script calls it when done). */
 export async function closeSharedBrowser(): Promise<void> {
   const browser = await shared?.catch(() => undefined);
   shared = undefined;
-  await browser?.close();
+  closing = true;
+  try {
+    await browser?.close();
+  } finally {
+    closing = false;
+  }
 }
 
-// Under mocha the shared browser ends with the run (a root-level hook); a plain script has no `after` and closes it itself.
-if (typeof after === 'function') after(closeSharedBrowser);
+// Under mocha (root-level hooks: this module is loaded with the test files): which test runs, for
+// the crash notice, and the shared browser ends with the run. Scripts call closeSharedBrowser().
+if (typeof after === 'function') {
+  beforeEach(function () {
+    const test = this.currentTest;
+    if (test?.file !== undefined) running = { file: relative(process.cwd(), test.file), test: test.fullTitle() };
+  });
+  after(closeSharedBrowser);
+}
 
 export const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 
@@ -152,6 +230,7 @@ export function consoleOperator(browser: () => Browser, screenshotPrefix: string
   afterEach(async function () {
     if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
       await screenshot(current, `${screenshotPrefix}-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
+      console.log('failed at', current.url(), (await current.locator('body').innerText()).slice(0, 800));
     }
   });
   return async function operatorPage(issuer: string, options: { width?: number; locale?: string } = {}): Promise<Page> {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import type { Browser, Page, Response } from 'playwright-core';
+import type { Browser, Response } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { consoleOperator, launchChromium, screenshot, seriousViolations } from './browser.ts';
 
 const SECRET = 'kc-client-secret-7d1f93aa';
 const NEW_SECRET = 'kc-client-secret-rotated-55e0c2';
@@ -13,7 +13,6 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
   let gatehouse: RunningGatehouse;
   let browser: Browser;
   let consoleUrl: string;
-  let current: Page | undefined;
 
   before(async () => {
     deploy = await deployment('console-upstream');
@@ -22,31 +21,13 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     await gatehouse.services.accounts.createUser({ username: 'operator', password: PASSWORD, roles: ['admin'] });
     browser = await launchChromium();
   });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
-      await screenshot(current, `console-upstream-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
-      console.log('failed at', current.url(), (await current.locator('body').innerText()).slice(0, 800));
-    }
-  });
+  const signedIn = consoleOperator(() => browser, 'console-upstream');
+  const operatorPage = (width?: number) => signedIn(deploy.issuer, width === undefined ? {} : { width });
   after(async () => {
     await browser?.close();
     await gatehouse?.close();
     await deploy?.drop();
   });
-
-  async function operatorPage(width?: number): Promise<Page> {
-    const context = await browser.newContext(width === undefined ? {} : { viewport: { width, height: 844 } });
-    const page = await context.newPage();
-    current = page;
-    await page.goto(consoleUrl);
-    await page.locator('main button').click();
-    await page.waitForSelector('input[name="login"]');
-    await page.fill('input[name="login"]', 'operator');
-    await page.fill('input[name="password"]', PASSWORD);
-    await page.click('button[type="submit"]');
-    await page.getByTestId('count-users').waitFor();
-    return page;
-  }
 
   it('creates a provider from a preset, shows the redirect URI, edits every field, never shows the secret back, deletes it; a user\'s link is listed and removed; all in the audit page', async function () {
     this.timeout(180_000);

@@ -1,15 +1,12 @@
 // The pages people expect from a sign-in service (issue 13 item 7), in every language, in light
 // and dark mode: each one screenshotted (test-artifacts/screenshots/expected-*.png) and audited
 // with axe-core (no violations of any impact), under the page CSP (no inline script).
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { startInstance } from '../helpers/instance.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
+import { instanceForSuite } from '../helpers/e2e.ts';
 import { createViews } from '../../src/interactions/views.ts';
 import { languageLinks } from '../../src/interactions/language.ts';
 import { axeViolations, launchChromium, screenshot } from './browser.ts';
@@ -24,7 +21,7 @@ const views = createViews({
 
 describe('pages people expect (every locale, light and dark, axe-clean)', function () {
   this.timeout(300_000);
-  let mongodbUri: string;
+  const pages = instanceForSuite('e2e_expected', { settings: { GATEHOUSE_USER_CODE_FAILURE_LIMIT: '2', GATEHOUSE_SUPPORT_URL: 'https://help.acme.example/sso' } });
   let gatehouse: RunningGatehouse;
   let issuer: string;
   let browser: Browser;
@@ -32,24 +29,7 @@ describe('pages people expect (every locale, light and dark, axe-clean)', functi
   let tv: oidc.Configuration;
 
   before(async () => {
-    mongodbUri = emptyDatabaseUri('e2e_expected');
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: serviceUrls().redisUrl,
-      secret: randomSecret(),
-      issuer,
-      settings: {
-        PORT: String(port),
-        GATEHOUSE_REDIS_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
-        GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
-        GATEHOUSE_ARGON2_ITERATIONS: '1',
-        GATEHOUSE_HASH_POOL_SIZE: '1',
-        GATEHOUSE_USER_CODE_FAILURE_LIMIT: '2',
-        GATEHOUSE_SUPPORT_URL: 'https://help.acme.example/sso',
-      },
-    });
+    ({ gatehouse, deploy: { issuer } } = pages);
     await gatehouse.services.accounts.createUser({ username: 'alice', name: 'Alice Liddell', email: 'alice@example.com', password: PASSWORD });
     const { client, secret } = await gatehouse.services.clients.create({
       displayName: 'Expense Tracker',
@@ -74,8 +54,6 @@ describe('pages people expect (every locale, light and dark, axe-clean)', functi
 
   after(async () => {
     await browser?.close();
-    await gatehouse?.close();
-    await recycleDatabase(mongodbUri);
   });
 
   async function authorizationUrl(): Promise<string> {

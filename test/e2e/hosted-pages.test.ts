@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { startInstance } from '../helpers/instance.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
+import { instanceForSuite } from '../helpers/e2e.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
 
@@ -13,8 +10,8 @@ const PASSWORD = 'a long enough password';
 
 describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout, device flow)', function () {
   this.timeout(120_000);
-  let mongodbUri: string;
   const rp = new RelyingPartyServer();
+  const pages = instanceForSuite('e2e_pages', { settings: { GATEHOUSE_BRAND_NAME: 'Acme Sign-in', GATEHOUSE_SUPPORT_URL: 'https://help.acme.example/sso' } });
   let gatehouse: RunningGatehouse;
   let issuer: string;
   let browser: Browser;
@@ -68,25 +65,8 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
   }
 
   before(async () => {
-    mongodbUri = emptyDatabaseUri('e2e_pages');
     await rp.start();
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: serviceUrls().redisUrl,
-      secret: randomSecret(),
-      issuer,
-      settings: {
-        PORT: String(port),
-        GATEHOUSE_REDIS_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
-        GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
-        GATEHOUSE_ARGON2_ITERATIONS: '1',
-        GATEHOUSE_HASH_POOL_SIZE: '1',
-        GATEHOUSE_BRAND_NAME: 'Acme Sign-in',
-        GATEHOUSE_SUPPORT_URL: 'https://help.acme.example/sso',
-      },
-    });
+    ({ gatehouse, deploy: { issuer } } = pages);
     await gatehouse.services.accounts.createUser({ username: 'alice', email: 'alice@example.com', password: PASSWORD });
     appA = await register('Expense Tracker', false);
     appB = await register('Intranet', true);
@@ -106,9 +86,7 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
 
   after(async () => {
     await browser?.close();
-    await gatehouse?.close();
     await rp.close();
-    await recycleDatabase(mongodbUri);
   });
 
   afterEach(() => {

@@ -118,14 +118,25 @@ describe('password reset by email (openid-client, Chromium, a real SMTP server)'
     await page.context().close();
   });
 
-  it('refuses a new password that breaks the policy (history included) in the reader\'s language, without using up the link', async () => {
+  /**
+   * A reset link mailed to the user while the policy remembers two passwords and refuses the
+   * email address, the user's password being NEW_PASSWORD (the first test's choice, set here too
+   * so that each test also runs on its own); the policy is put back afterwards.
+   */
+  async function withRememberedPassword(test: (link: string) => Promise<void>): Promise<void> {
     const policy = gatehouse.services.runtimeSettings.passwordPolicy;
-    // The password the first test chose (set here too, so this test also runs on its own).
     await gatehouse.services.accounts.setPassword(cast.user.id, NEW_PASSWORD);
     await policy.update({ password_history: 2, password_not_email: true });
     try {
       expect((await askForReset(deploy.issuer, email)).status).to.equal(200);
-      const link = linkIn((await inbox.next()).text)!;
+      await test(linkIn((await inbox.next()).text)!);
+    } finally {
+      await policy.update({ password_history: null, password_not_email: null });
+    }
+  }
+
+  it('refuses a new password that breaks the policy (history included) in the reader\'s language, without using up the link', async () => {
+    await withRememberedPassword(async (link) => {
       const agent = new UserAgent();
       agent.cookies.set('gatehouse.lang', 'ru');
       const page = await (await agent.request(link)).text();
@@ -139,18 +150,11 @@ describe('password reset by email (openid-client, Chromium, a real SMTP server)'
       expect(again, 'the link still works').to.not.equal(undefined);
       const address = await agent.postForm(action, { ...again!.fields, password: email.toUpperCase(), confirm: email.toUpperCase() });
       expect(await address.text()).to.include('не совпадает с адресом почты');
-    } finally {
-      await policy.update({ password_history: null, password_not_email: null });
-    }
+    });
   });
 
   it('uses the link up after a few refusals of a remembered password (no oracle for the current one), not for the other rules', async () => {
-    const policy = gatehouse.services.runtimeSettings.passwordPolicy;
-    await gatehouse.services.accounts.setPassword(cast.user.id, NEW_PASSWORD);
-    await policy.update({ password_history: 2, password_not_email: true });
-    try {
-      expect((await askForReset(deploy.issuer, email)).status).to.equal(200);
-      const link = linkIn((await inbox.next()).text)!;
+    await withRememberedPassword(async (link) => {
       const agent = new UserAgent();
       const post = async (password: string) => {
         const form = formsOf(await (await agent.request(link)).text())[0]!;
@@ -169,9 +173,7 @@ describe('password reset by email (openid-client, Chromium, a real SMTP server)'
       expect(await last.text()).to.include('This link no longer works');
       expect((await agent.request(link)).status, 'the link is used up').to.equal(400);
       expect((await gatehouse.services.accounts.authenticate(cast.user.username, NEW_PASSWORD, '203.0.113.9')).ok, 'the password is unchanged').to.equal(true);
-    } finally {
-      await policy.update({ password_history: null, password_not_email: null });
-    }
+    });
   });
 
   it('refuses an expired link', async () => {

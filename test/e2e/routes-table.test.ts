@@ -8,7 +8,7 @@ import { browse, formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
 import { testConfig } from '../helpers/config.ts';
 import { authorizationRequest, deployment, FAST_HASHING, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 async function introspect(url: string, clientId: string, secret: string, token: string): Promise<Record<string, unknown>> {
   const response = await fetch(url, {
@@ -105,7 +105,7 @@ describe('routes table: the whole product served under a different table', () =>
     const port = await freePort();
     origin = `http://127.0.0.1:${port}`;
     issuer = `${origin}${ELSEWHERE.providerBase}`;
-    mongodbUri = freshDatabaseUri('routes_elsewhere');
+    mongodbUri = emptyDatabaseUri('routes_elsewhere');
     const config = testConfig({
       ...FAST_HASHING,
       MONGODB_URI: mongodbUri,
@@ -121,7 +121,7 @@ describe('routes table: the whole product served under a different table', () =>
   });
   after(async () => {
     await gatehouse.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
   it('publishes discovery and every endpoint under the table, and nothing at the default paths', async () => {

@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { deployment, instanceForSuite, PASSWORD, type Deployment, type SuiteInstance } from '../helpers/e2e.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { expectAccessible, launchChromium, screenshot } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
@@ -368,27 +368,22 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
   });
 });
 
-describe('self-registration off (the default)', () => {
-  let deploy: Deployment;
-  let gatehouse: RunningGatehouse;
+/** "Notes" (a confidential code client) registered on `gatehouse`: a fresh authorization request's sign-in page, and the agent holding its interaction. */
+async function notesSignInPage({ gatehouse, deploy }: SuiteInstance): Promise<{ agent: UserAgent; interaction: string }> {
+  const { client, secret } = await gatehouse.services.clients.create({
+    displayName: 'Notes',
+    metadata: { redirect_uris: ['https://app.example.com/cb'], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+  });
+  const app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
+  const agent = new UserAgent();
+  return { agent, interaction: await signInPage(agent, app, 'https://app.example.com/cb') };
+}
 
-  before(async () => {
-    deploy = await deployment('self_registration_off', { redis: false });
-    gatehouse = await deploy.start();
-  });
-  after(async () => {
-    await gatehouse?.close();
-    await deploy?.drop();
-  });
+describe('self-registration off (the default)', () => {
+  const off = instanceForSuite('self_registration_off', { redis: false });
 
   it('offers no "Create account" and serves no registration page', async () => {
-    const { client, secret } = await gatehouse.services.clients.create({
-      displayName: 'Notes',
-      metadata: { redirect_uris: ['https://app.example.com/cb'], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
-    });
-    const app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
-    const agent = new UserAgent();
-    const interaction = await signInPage(agent, app, 'https://app.example.com/cb');
+    const { agent, interaction } = await notesSignInPage(off);
     const html = await (await agent.request(interaction)).text();
     expect(html).to.contain('Sign in');
     expect(html).not.to.contain('Create account');
@@ -399,26 +394,10 @@ describe('self-registration off (the default)', () => {
 });
 
 describe('self-registration on, but no SMTP', () => {
-  let deploy: Deployment;
-  let gatehouse: RunningGatehouse;
-
-  before(async () => {
-    deploy = await deployment('self_registration_no_smtp', { redis: false, settings: { GATEHOUSE_SELF_REGISTRATION: 'true' } });
-    gatehouse = await deploy.start();
-  });
-  after(async () => {
-    await gatehouse?.close();
-    await deploy?.drop();
-  });
+  const noMail = instanceForSuite('self_registration_no_smtp', { redis: false, settings: { GATEHOUSE_SELF_REGISTRATION: 'true' } });
 
   it('hides "Create account" and says on the page that registration is not available', async () => {
-    const { client, secret } = await gatehouse.services.clients.create({
-      displayName: 'Notes',
-      metadata: { redirect_uris: ['https://app.example.com/cb'], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
-    });
-    const app = await oidc.discovery(new URL(deploy.issuer), client.clientId, { client_secret: secret! }, undefined, { execute: [oidc.allowInsecureRequests] });
-    const agent = new UserAgent();
-    const interaction = await signInPage(agent, app, 'https://app.example.com/cb');
+    const { agent, interaction } = await notesSignInPage(noMail);
     expect(await (await agent.request(interaction)).text()).not.to.contain('Create account');
     const page = await agent.request(`${interaction}/register`);
     expect(page.status).to.equal(200);

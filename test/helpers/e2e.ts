@@ -4,7 +4,8 @@ import type { Logger } from '../../src/observability/logger.ts';
 import type { RunningGatehouse, StartOptions } from '../../src/server.ts';
 import { startInstance } from './instance.ts';
 import { freePort } from './redis-server.ts';
-import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from './stores.ts';
+import { forSuite } from './suite.ts';
+import { emptyDatabaseUri, freshDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from './stores.ts';
 
 /** Fast password hashing for tests; the production defaults are checked elsewhere. */
 export const FAST_HASHING = {
@@ -33,10 +34,14 @@ export interface Deployment {
 
 export interface DeploymentOptions {
   redis?: boolean;
+  /** A new database rather than an emptied one: for a test of what a first start creates there (indexes). */
+  fresh?: boolean;
   settings?: Record<string, string>;
   extraSteps?: StartOptions['extraSteps'];
   secondFactorClock?: StartOptions['secondFactorClock'];
   clock?: StartOptions['clock'];
+  /** Hears every command the instances' MongoDB and Redis connections send. */
+  onStoreCommand?: StartOptions['onStoreCommand'];
   host?: string;
   /** Another issuer than the address the instances listen on (e.g. https:// behind a TLS proxy, with GATEHOUSE_TRUST_PROXY). */
   issuer?: string;
@@ -47,7 +52,7 @@ export async function deployment(label: string, options: DeploymentOptions = {})
   const port = await freePort();
   // `localhost` for WebAuthn tests: an IP address cannot be a relying party id.
   const issuer = options.issuer ?? `http://${options.host ?? '127.0.0.1'}:${port}`;
-  const mongodbUri = emptyDatabaseUri(label);
+  const mongodbUri = options.fresh === true ? freshDatabaseUri(label) : emptyDatabaseUri(label);
   const redisUrl = options.redis === false ? undefined : serviceUrls().redisUrl;
   const secret = randomSecret();
   const settings = { ...FAST_HASHING, GATEHOUSE_REDIS_PREFIX: `gh-${label}-${port}:`, ...options.settings };
@@ -68,9 +73,35 @@ export async function deployment(label: string, options: DeploymentOptions = {})
         ...(options.extraSteps ? { extraSteps: options.extraSteps } : {}),
         ...(options.secondFactorClock ? { secondFactorClock: options.secondFactorClock } : {}),
         ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.onStoreCommand ? { onStoreCommand: options.onStoreCommand } : {}),
       }),
     drop: () => recycleDatabase(mongodbUri),
   };
+}
+
+export interface SuiteInstance {
+  readonly deploy: Deployment;
+  /** Listens on the issuer's port. */
+  readonly gatehouse: RunningGatehouse;
+}
+
+/**
+ * One Gatehouse for a describe block, on a deployment of its own (an emptied database, fast
+ * hashing, a Redis prefix of its own; `redis: false` for none): started in the block's before
+ * hook; closed, and its database given back emptied, in its after hook. Read its members inside
+ * the block's hooks and tests (forSuite).
+ */
+export function instanceForSuite(label: string, options: DeploymentOptions & { logger?: Logger } = {}): SuiteInstance {
+  return forSuite(
+    async () => {
+      const deploy = await deployment(label, options);
+      return { deploy, gatehouse: await deploy.start(undefined, options.logger) };
+    },
+    async ({ deploy, gatehouse }) => {
+      await gatehouse.close();
+      await deploy.drop();
+    },
+  );
 }
 
 export interface Seeded {

@@ -2,9 +2,9 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { FAST_HASHING, seed, type Seeded } from './e2e.ts';
 import { startInstance, type InstanceOptions } from './instance.ts';
 import { freePort, TestRedis } from './redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from './stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase } from './stores.ts';
 
-/** A seeded Gatehouse on a fresh database with a Redis the test owns (to stop and start it). */
+/** A seeded Gatehouse on an emptied database with a Redis the test owns (to stop and start it). */
 export interface OwnRedisInstance {
   readonly redis: TestRedis;
   readonly gatehouse: RunningGatehouse;
@@ -23,13 +23,13 @@ export async function startWithOwnRedis(
   name: string,
   { settings = {}, clock, logger }: { readonly settings?: Record<string, string> } & Pick<InstanceOptions, 'clock' | 'logger'> = {},
 ): Promise<OwnRedisInstance> {
-  const mongodbUri = freshDatabaseUri(name);
+  const mongodbUri = emptyDatabaseUri(name);
   const redis = await TestRedis.start();
   let gatehouse: RunningGatehouse | undefined;
   const close = async () => {
     await gatehouse?.close();
     await redis.stop();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   };
   try {
     const port = await freePort();

@@ -4,7 +4,9 @@
  *
  *   node storage-child.ts <json command>
  *
- * Prints one JSON line with the result and exits.
+ * Prints one JSON line with the result and exits. A command the parent starts in several
+ * processes at once (test/helpers/child.ts runStorageChildrenTogether) says `ready` first and
+ * waits for the parent's word on stdin.
  */
 import type { AdapterPayload } from 'oidc-provider';
 import { createClientRepository } from '../../src/clients/repository.ts';
@@ -19,12 +21,12 @@ import { connectRedis } from '../../src/storage/redis.ts';
 export type ChildCommand =
   | { op: 'upsert'; records: { model: string; id: string; payload: AdapterPayload; expiresIn?: number }[] }
   | { op: 'find'; records: { model: string; id: string }[] }
-  | { op: 'consume'; model: string; id: string; startAt: number }
+  | { op: 'consume'; model: string; id: string }
   /**
    * A refresh token's whole rotation as the server runs it (its scope, deferred successor); it
    * completes once `rotations` processes got past their consume (a barrier in MongoDB, not a clock).
    */
-  | { op: 'rotate'; id: string; grantId: string; startAt: number; rotations: number }
+  | { op: 'rotate'; id: string; grantId: string; rotations: number }
   | { op: 'updateClient'; clientId: string; metadata: Record<string, unknown>; secret: string };
 
 export interface ChildEnv {
@@ -33,10 +35,18 @@ export interface ChildEnv {
   readonly redisPrefix: string;
 }
 
-const { env, command } = JSON.parse(process.argv[2] ?? '{}') as { env: ChildEnv; command: ChildCommand };
+const { env, command, together } = JSON.parse(process.argv[2] ?? '{}') as { env: ChildEnv; command: ChildCommand; together?: boolean };
 const mongo = await connectMongo({ uri: env.mongodbUri, timeoutMs: 5000 });
 const redis = env.redisUrl === undefined ? undefined : await connectRedis({ url: env.redisUrl, timeoutMs: 5000 });
 const adapter = createAdapterFactory({ mongo, redis, redisPrefix: env.redisPrefix, reuseWindowSeconds: 0 });
+
+/** Connected: with `together`, says so and waits until the parent starts every process at once. */
+async function started(): Promise<void> {
+  if (together !== true) return;
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  process.stdin.pause();
+}
 
 let result: unknown;
 switch (command.op) {
@@ -48,8 +58,7 @@ switch (command.op) {
     result = await Promise.all(command.records.map(async (r) => (await adapter(r.model).find(r.id)) ?? null));
     break;
   case 'consume':
-    // Both processes start at the same wall-clock moment to make the race real.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, command.startAt - Date.now())));
+    await started();
     result = await adapter(command.model)
       .consume(command.id)
       .then(
@@ -61,7 +70,7 @@ switch (command.op) {
     const server = createAdapterFactory({ mongo, redis, redisPrefix: env.redisPrefix, reuseWindowSeconds: 0, deferRotationSuccessors: true });
     const barrier = mongo.db!.collection<{ _id: string; key: string }>('test_rotation_barrier');
     const outcome = (error: unknown) => (server.reusedGrant() === undefined ? ((error as { error?: string }).error ?? (error as Error).message) : 'reused');
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, command.startAt - Date.now())));
+    await started();
     result = await server.inRefreshGrant(command.id, async () => {
       const successor = `${command.id}-${process.pid}`;
       const claimed = await (async () => {

@@ -64,6 +64,45 @@ export async function recycleDatabase(uri: string): Promise<void> {
   }
 }
 
+/**
+ * Databases a describe block takes as its tests go (`take(label)` in a hook or test): each an
+ * emptied one, or a fresh one with `fresh: true` for a test of what a first start does on a new
+ * database (its indexes, several instances creating them at once). All are given back emptied
+ * once the block's own after hooks have run (they may still close connections to them).
+ */
+export function databasesForSuite(): (label: string, options?: { fresh?: boolean }) => string {
+  const taken: string[] = [];
+  before(function () {
+    // Appended now, so it runs after every after hook the block registered.
+    this.test?.parent?.afterAll('give the databases back', async () => {
+      for (const uri of taken.splice(0)) await recycleDatabase(uri);
+    });
+  });
+  return (label, options = {}) => {
+    const uri = options.fresh === true ? freshDatabaseUri(label) : emptyDatabaseUri(label);
+    taken.push(uri);
+    return uri;
+  };
+}
+
+/** One database for a describe block (databasesForSuite), taken in its before hook; read `uri` inside the block. */
+export function databaseForSuite(label: string, options: { fresh?: boolean } = {}): { readonly uri: string } {
+  const take = databasesForSuite();
+  let uri: string | undefined;
+  before(() => {
+    uri = take(label, options);
+  });
+  after(() => {
+    uri = undefined;
+  });
+  return {
+    get uri(): string {
+      if (uri === undefined) throw new Error(`databaseForSuite: the ${label} database read outside the block that takes it`);
+      return uri;
+    },
+  };
+}
+
 export function randomSecret(): string {
   return randomBytes(32).toString('base64url');
 }

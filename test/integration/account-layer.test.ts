@@ -10,17 +10,17 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { testConfig } from '../helpers/config.ts';
 import { randomIp } from '../helpers/accounts.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 describe('account layer from settings (as server and CLI build it)', () => {
-  const uri = freshDatabaseUri('account_layer');
+  const database = databaseForSuite('account_layer');
   let connection: Connection;
   let layer: AccountLayer;
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     const config = testConfig({
-      MONGODB_URI: uri,
+      MONGODB_URI: database.uri,
       GATEHOUSE_SECRET: randomSecret(),
       GATEHOUSE_ARGON2_MEMORY_KIB: '2048',
       GATEHOUSE_ARGON2_ITERATIONS: '1',
@@ -33,7 +33,6 @@ describe('account layer from settings (as server and CLI build it)', () => {
   after(async () => {
     await layer.close();
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it('applies the configured hashing parameters, password policy and lockout threshold', async () => {

@@ -3,18 +3,17 @@ import type { Connection } from 'mongoose';
 import { apiModel } from '../../src/apis/model.ts';
 import { createApiRegistry } from '../../src/apis/registry.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 describe('API registry (real MongoDB-wire)', function () {
   this.timeout(60_000);
-  const uri = freshDatabaseUri('api_registry');
+  const database = databaseForSuite('api_registry');
   let connection: Connection;
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
   });
   after(async () => {
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it('does not remember misses: an API created elsewhere is found at once, and unknown resources cost no memory', async () => {
@@ -29,7 +28,7 @@ describe('API registry (real MongoDB-wire)', function () {
   it('refuses malformed identifiers and duplicates', async () => {
     const registry = createApiRegistry({ model: apiModel(connection) });
     let error: unknown;
-    await registry.create({ identifier: 'not a uri' }).catch((caught: unknown) => (error = caught));
+    await registry.create({ identifier: 'not a database.uri' }).catch((caught: unknown) => (error = caught));
     expect(String(error)).to.match(/absolute URI/);
     await registry.create({ identifier: 'https://dup.example.com' });
     await registry.create({ identifier: 'https://dup.example.com' }).catch((caught: unknown) => (error = caught));

@@ -5,7 +5,7 @@ import { openAttemptLimits, type AttemptLimits } from '../../src/limits/attempt-
 import { createLogger } from '../../src/observability/logger.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
-import { dropDatabase, freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, serviceUrls } from '../helpers/stores.ts';
 
 const LIMIT = 3;
 const WINDOW_SECONDS = 60;
@@ -13,7 +13,7 @@ const CLEAN_CACHE_MS = 1000;
 
 for (const backend of ['redis', 'mongo'] as const) {
   describe(`attempt limits: the clean-key cache (counters in ${backend === 'redis' ? 'Redis' : 'MongoDB-wire'})`, () => {
-    const uri = freshDatabaseUri(`attempts_${backend}`);
+    const database = databaseForSuite(`attempts_${backend}`);
     const prefix = `gh-attempts-${Date.now()}:`;
     let connection: Connection;
     let redis: Redis | undefined;
@@ -24,7 +24,7 @@ for (const backend of ['redis', 'mongo'] as const) {
     let n = 0;
 
     before(async () => {
-      connection = await connectMongo({ uri, timeoutMs: 5000 });
+      connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
       if (backend === 'redis') redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 2000 });
       const deps = { redis, mongo: connection, logger: createLogger('silent'), redisPrefix: prefix, cleanCacheMs: CLEAN_CACHE_MS, now: () => clock };
       a = await openAttemptLimits(deps);
@@ -39,7 +39,6 @@ for (const backend of ['redis', 'mongo'] as const) {
         redis.disconnect();
       }
       await connection.close();
-      await dropDatabase(uri);
     });
 
     const key = () => `client-${backend}-${++n}`;

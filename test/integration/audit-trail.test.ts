@@ -7,16 +7,16 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { runInRequest } from '../../src/observability/request-context.ts';
 import { insertCommand } from '../../src/storage/insert-command.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 describe('audit trail: one writer, one shape, one collection (real MongoDB-wire store)', () => {
-  const uri = freshDatabaseUri('audit_trail');
+  const database = databaseForSuite('audit_trail');
   let mongo: Connection;
   let collection: AuditCollection;
   let trail: AuditTrail;
 
   before(async () => {
-    mongo = await connectMongo({ uri, timeoutMs: 5000 });
+    mongo = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     collection = auditCollection(mongo.db!);
     await ensureAuditIndexes(collection);
   });
@@ -27,7 +27,6 @@ describe('audit trail: one writer, one shape, one collection (real MongoDB-wire 
   });
   afterEach(() => trail.close());
   after(async () => {
-    await mongo.dropDatabase();
     await mongo.close();
   });
 

@@ -10,7 +10,7 @@ import { UserAgent, signIn } from '../helpers/browserless.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { databasesForSuite, dropDatabase, randomSecret } from '../helpers/stores.ts';
 
 const API = 'https://inventory.example.com';
 const FAST = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_HASH_POOL_SIZE: '1' };
@@ -18,8 +18,9 @@ const FAST = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS:
 describe('gatehouse CLI for operators (in-process, real stores)', function () {
   // Commands run in this process (test/helpers/process.ts runCli); the server and stores are real. Sized for a busy 2-core machine.
   this.timeout(120_000);
-  const sourceUri = freshDatabaseUri('cli_source');
-  const targetUri = freshDatabaseUri('cli_target');
+  const take = databasesForSuite();
+  let sourceUri: string;
+  let targetUri: string;
   const secret = randomSecret();
   let port: number;
   let issuer: string;
@@ -32,12 +33,10 @@ describe('gatehouse CLI for operators (in-process, real stores)', function () {
   let userId: string;
 
   before(async () => {
+    sourceUri = take('cli_source');
+    targetUri = take('cli_target');
     port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
-  });
-  after(async () => {
-    await dropDatabase(sourceUri);
-    await dropDatabase(targetUri);
   });
 
   async function signInWorks(gatehouse: RunningGatehouse, password: string): Promise<string> {

@@ -1,26 +1,23 @@
 import { expect } from 'chai';
 import { runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 /** What zod says in its own words; none of it may reach an operator. */
 const ZOD_WORDING = /Invalid input|Invalid option|Invalid string|expected \w+, received|received NaN|Too (big|small)|Unrecognized key|Invalid element/i;
 
 describe('gatehouse CLI with bad input: one line naming the field and what it must be, exit 2 (in-process, real stores)', function () {
   this.timeout(120_000);
-  const mongodbUri = freshDatabaseUri('cli_bad_input');
+  const database = databaseForSuite('cli_bad_input');
   let env: Record<string, string>;
   let clientId: string;
 
   before(async () => {
-    env = { NODE_ENV: 'test', MONGODB_URI: mongodbUri, GATEHOUSE_SECRET: randomSecret(), GATEHOUSE_ISSUER: `http://127.0.0.1:${await freePort()}` };
+    env = { NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: randomSecret(), GATEHOUSE_ISSUER: `http://127.0.0.1:${await freePort()}` };
     const created = await runCli(['clients', 'create', '--name', 'Bad input', '--redirect-uri', 'https://app.example.com/cb', '--json'], env);
     expect(created.code, created.stderr).to.equal(0);
     clientId = (JSON.parse(created.stdout) as { client_id: string }).client_id;
     expect((await runCli(['apis', 'create', '--identifier', 'https://bad-input.example.com', '--scope', 'read', '--json'], env)).code).to.equal(0);
-  });
-  after(async () => {
-    await dropDatabase(mongodbUri);
   });
 
   const refused = async (args: string[], line: string, exitCode = 2, stdin?: string) => {

@@ -4,13 +4,13 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { startInstance } from '../helpers/instance.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const byName = (checks: readonly Check[]) => Object.fromEntries(checks.map((check) => [check.name, check]));
 
 describe('gatehouse doctor ISSUER (a running deployment checked from the outside)', function () {
   this.timeout(120_000);
-  const mongodbUri = freshDatabaseUri('cli_doctor');
+  const database = databaseForSuite('cli_doctor');
   const secret = randomSecret();
   let gatehouse: RunningGatehouse;
   let issuer: string;
@@ -20,12 +20,11 @@ describe('gatehouse doctor ISSUER (a running deployment checked from the outside
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
     const { redisUrl } = serviceUrls();
-    env = { NODE_ENV: 'test', MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: issuer };
-    gatehouse = await startInstance({ mongodbUri, redisUrl, secret, issuer, settings: { PORT: String(port) } });
+    env = { NODE_ENV: 'test', MONGODB_URI: database.uri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: issuer };
+    gatehouse = await startInstance({ mongodbUri: database.uri, redisUrl, secret, issuer, settings: { PORT: String(port) } });
   });
   after(async () => {
     await gatehouse?.close();
-    await dropDatabase(mongodbUri);
   });
 
   it('passes every check with the deployment\'s settings, and leaves no temporary client or API behind', async () => {
@@ -50,7 +49,7 @@ describe('gatehouse doctor ISSUER (a running deployment checked from the outside
   });
 
   it('an address that is not an http(s) URL is a usage error that says what to type, not an unexpected error', async () => {
-    const settings = { NODE_ENV: 'test', MONGODB_URI: mongodbUri, GATEHOUSE_SECRET: randomSecret() };
+    const settings = { NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: randomSecret() };
     const bare = await runCli(['doctor', 'localhost:3000'], settings);
     expect(bare.code).to.equal(2);
     expect(bare.stderr).to.equal("gatehouse: doctor: ISSUER_URL must be an http:// or https:// URL, e.g. https://sso.example.com (got 'localhost:3000'; did you mean http://localhost:3000?)\n");

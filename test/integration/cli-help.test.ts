@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { spawnCli } from '../helpers/process.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 describe('gatehouse <command> --help and mistakes (real binary)', function () {
   // Each command starts a Node process: seconds apiece on a busy 2-core machine.
   this.timeout(120_000);
-  const mongodbUri = freshDatabaseUri('cli_help');
-  after(() => dropDatabase(mongodbUri));
+  const database = databaseForSuite('cli_help');
 
   it("--help after a command shows that command's options, without any settings or database", async () => {
     const help = await spawnCli(['clients', 'create', '--help'], {});
@@ -30,7 +29,7 @@ describe('gatehouse <command> --help and mistakes (real binary)', function () {
   });
 
   it('an unknown option is one line with the nearest match', async () => {
-    const env = { NODE_ENV: 'test', MONGODB_URI: mongodbUri, GATEHOUSE_SECRET: randomSecret() };
+    const env = { NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: randomSecret() };
     const typo = await spawnCli(['clients', 'create', '--name', 'x', '--redirect-url', 'https://app.example.com/cb'], env);
     expect(typo.code).to.equal(2);
     expect(typo.stderr).to.equal(

@@ -9,7 +9,7 @@ import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const API = 'https://ledger.example.com';
 const FAST = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_HASH_POOL_SIZE: '1' };
@@ -22,7 +22,7 @@ interface AuditPage {
 describe('gatehouse CLI: every client and API field, groups, sessions, audit (in-process, real stores)', function () {
   // Commands run in this process (test/helpers/process.ts runCli); the server and stores are real. Sized for a busy 2-core machine.
   this.timeout(180_000);
-  const mongodbUri = freshDatabaseUri('cli_ops');
+  const database = databaseForSuite('cli_ops');
   const secret = randomSecret();
   const jwksFile = join(tmpdir(), `gatehouse-jwks-${randomBytes(4).toString('hex')}.json`);
   let gatehouse: RunningGatehouse;
@@ -44,13 +44,12 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (in
     const port = await freePort();
     const issuer = `http://127.0.0.1:${port}`;
     const { redisUrl } = serviceUrls();
-    env = { NODE_ENV: 'test', MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: issuer, ...FAST };
-    gatehouse = await startInstance({ mongodbUri, redisUrl, secret, issuer, settings: { PORT: String(port), ...FAST } });
+    env = { NODE_ENV: 'test', MONGODB_URI: database.uri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: issuer, ...FAST };
+    gatehouse = await startInstance({ mongodbUri: database.uri, redisUrl, secret, issuer, settings: { PORT: String(port), ...FAST } });
   });
   after(async () => {
     await gatehouse.close();
     rmSync(jwksFile, { force: true });
-    await dropDatabase(mongodbUri);
   });
 
   it('keys rotate is audited as keys.rotated with the CLI user as actor, as from the admin API', async () => {

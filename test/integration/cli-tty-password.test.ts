@@ -4,7 +4,7 @@ import { verify } from '@node-rs/argon2';
 import { expect } from 'chai';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { CLI, childEnv, outputOf, runCli } from '../helpers/process.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 const FAST = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_HASH_POOL_SIZE: '1' };
 
@@ -52,12 +52,12 @@ async function onTerminal(args: string[], env: Record<string, string>, keys: str
 describe('gatehouse CLI secrets typed at a terminal: --password-stdin, --private-key-stdin (pseudo-terminal, real stores)', function () {
   // Two CLI processes on a busy 2-core machine.
   this.timeout(120_000);
-  const uri = freshDatabaseUri('cli_tty');
-  const env = { NODE_ENV: 'test', MONGODB_URI: uri, GATEHOUSE_SECRET: randomSecret(), GATEHOUSE_ISSUER: 'http://127.0.0.1:1', ...FAST };
-  after(() => dropDatabase(uri));
+  const database = databaseForSuite('cli_tty');
+  const secret = randomSecret();
+  const env = () => ({ NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: 'http://127.0.0.1:1', ...FAST });
 
   it('prompts on the terminal, does not echo what is typed (backspace edits it) and creates the user', async () => {
-    const term = await onTerminal(['users', 'create', '--username', 'tty-alice', '--password-stdin', '--json'], env, 'secret-tty-passwordX\x7f-9\r');
+    const term = await onTerminal(['users', 'create', '--username', 'tty-alice', '--password-stdin', '--json'], env(), 'secret-tty-passwordX\x7f-9\r');
     expect(term.typed, term.screen).to.equal(true);
     expect(term.code, term.screen).to.equal(0);
     expect(term.screen).to.include('Password');
@@ -67,16 +67,16 @@ describe('gatehouse CLI secrets typed at a terminal: --password-stdin, --private
   });
 
   it('Ctrl-C aborts with a non-zero exit and creates nothing', async () => {
-    const term = await onTerminal(['users', 'create', '--username', 'tty-bob', '--password-stdin', '--json'], env, 'half-typed\x03');
+    const term = await onTerminal(['users', 'create', '--username', 'tty-bob', '--password-stdin', '--json'], env(), 'half-typed\x03');
     expect(term.typed, term.screen).to.equal(true);
     expect(term.code, term.screen).to.equal(130);
     expect(term.screen).not.to.include('half-typed');
-    const listed = await runCli(['users', 'list', '--json'], env);
+    const listed = await runCli(['users', 'list', '--json'], env());
     expect((JSON.parse(listed.stdout) as { users: Array<{ username: string }> }).users.map((u) => u.username)).to.deep.equal(['tty-alice']);
   });
 
   async function storedHash(username: string): Promise<string> {
-    const connection = await connectMongo({ uri, timeoutMs: 5000 });
+    const connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     try {
       const user = await connection.db!.collection<{ username: string; passwordHash: string }>('users').findOne({ username });
       return user!.passwordHash;
@@ -87,7 +87,7 @@ describe('gatehouse CLI secrets typed at a terminal: --password-stdin, --private
 
   it('arrow keys and other escape sequences typed into the prompt are not part of the password', async () => {
     // ← → Home (CSI), ↑ (SS3), Delete, Alt-x: a person correcting a typo where no cursor moves.
-    const term = await onTerminal(['users', 'create', '--username', 'tty-carol', '--password-stdin', '--json'], env, 'arrow\x1b[D\x1b[C\x1b[H\x1bOA-keys\x1b[3~\x1bx-kept\r');
+    const term = await onTerminal(['users', 'create', '--username', 'tty-carol', '--password-stdin', '--json'], env(), 'arrow\x1b[D\x1b[C\x1b[H\x1bOA-keys\x1b[3~\x1bx-kept\r');
     expect(term.code, term.screen).to.equal(0);
     expect(term.screen).not.to.include('arrow');
     const hash = await storedHash('tty-carol');
@@ -99,7 +99,7 @@ describe('gatehouse CLI secrets typed at a terminal: --password-stdin, --private
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const body = pem.split('\n')[1]!;
     const args = ['idps', 'create', '--alias', 'tty-corp', '--kind', 'oidc', '--issuer', 'https://login.corp.test', '--client-id', 'gatehouse', '--private-key-stdin', '--json'];
-    const term = await onTerminal(args, env, pem.trim().replaceAll('\n', '\r') + '\r', 'Private key');
+    const term = await onTerminal(args, env(), pem.trim().replaceAll('\n', '\r') + '\r', 'Private key');
     expect(term.typed, term.screen).to.equal(true);
     expect(term.code, term.screen).to.equal(0);
     expect(term.screen).not.to.include(body.slice(0, 16));

@@ -10,7 +10,7 @@ import { runStorageChild } from '../helpers/child.ts';
 import { testClock } from '../helpers/clock.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { NOTICE_MS } from '../helpers/poll.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const RACE_ROUNDS = 30;
 
@@ -25,9 +25,10 @@ describe('clients repository (real MongoDB-wire)', () => {
   let connection: Connection;
   let clients: ClientRepository;
   const changes: string[] = [];
+  const database = databaseForSuite('clients_repo');
 
   before(async () => {
-    connection = await connectMongo({ uri: freshDatabaseUri('clients_repo'), timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     clients = createClientRepository({
       model: clientModel(connection),
       box: createSecretBox(secret, 'client-secrets'),
@@ -35,7 +36,6 @@ describe('clients repository (real MongoDB-wire)', () => {
     });
   });
   after(async () => {
-    await connection.dropDatabase();
     await connection.close();
   });
 
@@ -175,7 +175,7 @@ for (const withRedis of [true, false]) {
   describe(`client changes reach a running server ${withRedis ? 'by a Redis notice (60 s TTL on a frozen clock)' : `once the ${ttlSeconds} s cache TTL ran out on the clock (no Redis)`}`, () => {
     // Frozen: no cache entry runs out unless the test moves the clock.
     const clock = testClock({ frozen: true });
-    const mongodbUri = freshDatabaseUri(withRedis ? 'clients_redis' : 'clients_ttl');
+    const database = databaseForSuite(withRedis ? 'clients_redis' : 'clients_ttl');
     const redisUrl = withRedis ? serviceUrls().redisUrl : undefined;
     const redisPrefix = `test:${randomBytes(6).toString('hex')}:`;
     const secret = randomSecret();
@@ -183,7 +183,7 @@ for (const withRedis of [true, false]) {
 
     before(async () => {
       gatehouse = await startInstance({
-        mongodbUri,
+        mongodbUri: database.uri,
         redisUrl,
         secret,
         clock,
@@ -192,7 +192,6 @@ for (const withRedis of [true, false]) {
     });
     after(async () => {
       await gatehouse.close();
-      await dropDatabase(mongodbUri);
     });
 
     it('serves a client changed by another process', async () => {
@@ -202,7 +201,7 @@ for (const withRedis of [true, false]) {
       expect(await probe()).to.equal(400);
 
       const answer = await runStorageChild(
-        { mongodbUri, redisUrl, redisPrefix },
+        { mongodbUri: database.uri, redisUrl, redisPrefix },
         { op: 'updateClient', clientId: 'rp.example.com', secret, metadata: { ...confidential, redirect_uris: ['https://rp.example.com/a', 'https://rp.example.com/b'] } },
       );
       expect(answer).to.equal('updated');

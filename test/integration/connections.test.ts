@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { startInstance } from '../helpers/instance.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 /** Everything the server sent until it closed the connection, and how long that took. */
 function trickle(url: string, head: string, drip: string, everyMs: number): Promise<{ answer: string; closedAfterMs: number }> {
@@ -36,19 +36,18 @@ function trickle(url: string, head: string, drip: string, everyMs: number): Prom
 }
 
 describe('connection handling for running behind a proxy', () => {
-  const mongodbUri = freshDatabaseUri('connections');
+  const database = databaseForSuite('connections');
   let defaults: RunningGatehouse;
   let strict: RunningGatehouse;
 
   before(async () => {
     const secret = randomSecret();
-    defaults = await startInstance({ mongodbUri, secret });
-    strict = await startInstance({ mongodbUri, secret, settings: { GATEHOUSE_HEADERS_TIMEOUT: '1', GATEHOUSE_REQUEST_TIMEOUT: '2' } });
+    defaults = await startInstance({ mongodbUri: database.uri, secret });
+    strict = await startInstance({ mongodbUri: database.uri, secret, settings: { GATEHOUSE_HEADERS_TIMEOUT: '1', GATEHOUSE_REQUEST_TIMEOUT: '2' } });
   });
   after(async () => {
     await defaults?.close();
     await strict?.close();
-    await dropDatabase(mongodbUri);
   });
 
   it('keeps idle connections longer than a load balancer does (65 s), and says so in Keep-Alive', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The machine's own Node (v20 on these machines), as a fresh shell would find it. */
@@ -74,10 +74,9 @@ describe('the README commands on a machine whose Node is older than 22.18', () =
 });
 
 describe('npm run dev', () => {
-  const mongodbUri = freshDatabaseUri('devscript');
+  const database = databaseForSuite('devscript');
   const data = mkdtempSync(join(tmpdir(), 'gatehouse-dev-'));
   after(async () => {
-    await dropDatabase(mongodbUri);
     rmSync(data, { recursive: true, force: true });
   });
 
@@ -89,7 +88,7 @@ describe('npm run dev', () => {
     const step = (name: string) => steps.push(`${name} after ${Date.now() - started} ms`);
     const port = await freePort();
     // MongoDB from the test services; Redis is started by the dev script itself (REDIS_URL unset).
-    const env = { PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '', PORT: String(port), MONGODB_URI: mongodbUri, GATEHOUSE_DEV_DATA: data };
+    const env = { PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '', PORT: String(port), MONGODB_URI: database.uri, GATEHOUSE_DEV_DATA: data };
     const dev = spawn('bash', ['scripts/dev'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     // 'close', not 'exit': the output of the script and of the server it started must be read to the end.

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { serveMain } from '../helpers/process.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databasesForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The package's `bin` (what `gatehouse` is in the image and after an install): the built CLI. */
@@ -63,10 +63,9 @@ function freePort(): Promise<number> {
 }
 
 describe("the README's Docker one-liner (docker-compose.yml's environment, production build)", () => {
-  const mongodbUri = freshDatabaseUri('compose');
+  const database = databasesForSuite();
   const work = mkdtempSync(join(tmpdir(), 'gatehouse-compose-'));
   after(async () => {
-    await dropDatabase(mongodbUri);
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -97,7 +96,7 @@ describe("the README's Docker one-liner (docker-compose.yml's environment, produ
     const env: Record<string, string> = {
       ...environment,
       PORT: String(port),
-      MONGODB_URI: mongodbUri,
+      MONGODB_URI: database('compose'),
       REDIS_URL: serviceUrls().redisUrl,
       PATH: process.env.PATH ?? '',
     };
@@ -154,21 +153,19 @@ describe("the README's Docker one-liner (docker-compose.yml's environment, produ
     const environment = Object.fromEntries(Object.entries(composeEnvironment(yaml, 'gatehouse')).map(([name, value]) => [name, interpolate(value, dotEnv)]));
     const container = { ...dotEnv, ...environment };
     expect(container.MONGODB_URI).to.match(/^mongodb:\/\/mongo:27017\//);
-    const database = freshDatabaseUri('compose_envfile');
-    const server = await serveMain({ ...container, PORT: '0', HOST: '127.0.0.1', MONGODB_URI: database, REDIS_URL: serviceUrls().redisUrl });
+    const server = await serveMain({ ...container, PORT: '0', HOST: '127.0.0.1', MONGODB_URI: database('compose_envfile'), REDIS_URL: serviceUrls().redisUrl });
     try {
       const page = await fetch(`${server.url}/device`);
       expect(await page.text()).to.include('Acme Sign-in');
     } finally {
       await server.stop();
-      await dropDatabase(database);
     }
   });
 
   it('without admin settings (the old one-liner: only GATEHOUSE_SECRET) it starts and says how to create an administrator', async () => {
     const compose = composeEnvironment(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), 'gatehouse');
     const environment = Object.fromEntries(Object.entries(compose).map(([name, value]) => [name, interpolate(value, { GATEHOUSE_SECRET: randomSecret() })]));
-    const server = await serveMain({ ...environment, PORT: '0', HOST: '127.0.0.1', MONGODB_URI: freshDatabaseUri('compose_noadmin'), REDIS_URL: serviceUrls().redisUrl });
+    const server = await serveMain({ ...environment, PORT: '0', HOST: '127.0.0.1', MONGODB_URI: database('compose_noadmin'), REDIS_URL: serviceUrls().redisUrl });
     try {
       expect(server.output()).to.include('no administrator yet');
       expect(server.output()).to.include('gatehouse users create --username NAME --role admin --password-stdin');

@@ -4,22 +4,21 @@ import { StoreUnavailableError } from '../../src/errors/store-unavailable.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { documentLocks, LOCK_COLLECTION } from '../../src/storage/document-locks.ts';
 import { faultyLink } from '../helpers/faulty-link.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 /** The per-document lock on a real MongoDB-wire server (FerretDB in the suite). */
 describe('document locks (real MongoDB-wire server)', function () {
   this.timeout(60_000);
-  const uri = freshDatabaseUri('document_locks');
+  const database = databaseForSuite('document_locks');
   let connection: Connection;
   let nowMs = Date.UTC(2026, 10, 29, 12);
   const now = () => nowMs;
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
   });
   after(async () => {
     await connection.close();
-    await dropDatabase(uri);
   });
 
   /** Runs `holders` at once on one key; resolves to the most that were ever inside together. */
@@ -118,7 +117,7 @@ describe('document locks (real MongoDB-wire server)', function () {
     // Its own connection, through a link that holds back the renewal's reply: the store stopped
     // answering while the renewal was in flight. Without the fix this test hangs until mocha's timeout.
     this.timeout(20_000);
-    const link = await faultyLink(uri);
+    const link = await faultyLink(database.uri);
     const own = await connectMongo({ uri: link.uri, timeoutMs: 5000 });
     const beats: Array<() => Promise<void>> = [];
     const locks = documentLocks(own, { now, heartbeat: (_ms, beat) => (beats.push(beat), () => beats.splice(beats.indexOf(beat), 1)) });

@@ -2,12 +2,8 @@ import { connect } from 'node:net';
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
-import { REDIRECT_URI, seed, type Seeded } from '../helpers/e2e.ts';
+import { instanceForSuite, REDIRECT_URI, seed, type Seeded } from '../helpers/e2e.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
-import { FAST_HASHING } from '../helpers/e2e.ts';
-import { startInstance } from '../helpers/instance.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 /** What Java's HttpURLConnection (JDK 17, used by Nimbus) sends when the caller sets no Accept header. */
 const JAVA_ACCEPT = 'text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2';
@@ -36,29 +32,15 @@ async function expectJsonError(response: Response, status: number, error: string
 }
 
 describe('error surfaces: API endpoints answer JSON, browser endpoints pages, nothing answers 500', () => {
-  const mongodbUri = freshDatabaseUri('error_surfaces');
   const logs = captureLogs('info');
+  const surfaces = instanceForSuite('error_surfaces', { logger: logs.logger, settings: { GATEHOUSE_REGISTRATION: 'true' } });
   let gatehouse: RunningGatehouse;
   let issuer: string;
   let cast: Seeded;
 
   before(async () => {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: serviceUrls().redisUrl,
-      secret: randomSecret(),
-      issuer,
-      logger: logs.logger,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_PREFIX: `errors-${port}:`, GATEHOUSE_REGISTRATION: 'true' },
-    });
+    ({ gatehouse, deploy: { issuer } } = surfaces);
     cast = await seed(gatehouse);
-  });
-
-  after(async () => {
-    await gatehouse?.close();
-    await dropDatabase(mongodbUri);
   });
 
   describe('with the Accept header of Java HttpURLConnection', () => {
@@ -194,27 +176,13 @@ describe('error surfaces: API endpoints answer JSON, browser endpoints pages, no
 });
 
 describe('hosted pages behind a TLS proxy that sends no X-Forwarded-Proto', () => {
-  const mongodbUri = freshDatabaseUri('error_tls_proxy');
-  let gatehouse: RunningGatehouse;
+  const proxied = instanceForSuite('error_tls_proxy', { issuer: 'https://sso.example.test', settings: { GATEHOUSE_TRUST_PROXY: 'true' } });
   let local: string;
   let cast: Seeded;
 
   before(async () => {
-    const port = await freePort();
-    local = `http://127.0.0.1:${port}`;
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: serviceUrls().redisUrl,
-      secret: randomSecret(),
-      issuer: `https://sso.example.test`,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_PREFIX: `errors-tls-${port}:`, GATEHOUSE_TRUST_PROXY: 'true' },
-    });
-    cast = await seed(gatehouse);
-  });
-
-  after(async () => {
-    await gatehouse?.close();
-    await dropDatabase(mongodbUri);
+    local = proxied.gatehouse.url;
+    cast = await seed(proxied.gatehouse);
   });
 
   it('serves the sign-in page with Secure cookies (the scheme comes from the issuer)', async () => {

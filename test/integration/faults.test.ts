@@ -6,7 +6,7 @@ import { API, authorizationRequest, FAST_HASHING, PASSWORD, REDIRECT_URI, relyin
 import { TestFerret } from '../helpers/ferret.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort, TestRedis } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 /**
  * How long a request may take to fail while a store is down. Store timeouts are 1 s here;
@@ -86,7 +86,7 @@ function onTestFerret(label: string, redisUrl: () => string | undefined): Ferret
 }
 
 describe('faults: Redis goes away and comes back (test-owned redis-server)', () => {
-  const mongodbUri = freshDatabaseUri('faults_redis');
+  const database = databaseForSuite('faults_redis');
   let redis: TestRedis;
   let gatehouse: RunningGatehouse;
   let issuer: string;
@@ -94,12 +94,11 @@ describe('faults: Redis goes away and comes back (test-owned redis-server)', () 
 
   before(async () => {
     redis = await TestRedis.start();
-    ({ gatehouse, issuer, cast } = await start(mongodbUri, redis.url));
+    ({ gatehouse, issuer, cast } = await start(database.uri, redis.url));
   });
   after(async () => {
     await gatehouse?.close();
     await redis?.stop();
-    await dropDatabase(mongodbUri);
   });
 
   it('answers 503 fast during a sign-in and at the token endpoint, then recovers without a restart', async () => {

@@ -5,13 +5,13 @@ import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { testClock } from '../helpers/clock.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 const REDIRECT = 'https://app.example.test/callback';
 const PASSWORD = 'correct horse battery';
 
 describe('password hashing workers of a running instance (started on demand, gone when idle)', () => {
-  const mongodbUri = freshDatabaseUri('hash_workers');
+  const database = databaseForSuite('hash_workers');
   // Frozen: an idle worker leaves when the test moves this clock past GATEHOUSE_HASH_IDLE_TIMEOUT (1 s), never on its own.
   const clock = testClock({ frozen: true });
   let gatehouse: RunningGatehouse;
@@ -37,7 +37,7 @@ describe('password hashing workers of a running instance (started on demand, gon
   before(async () => {
     const port = await freePort();
     gatehouse = await startInstance({
-      mongodbUri,
+      mongodbUri: database.uri,
       secret: randomSecret(),
       issuer: `http://127.0.0.1:${port}`,
       clock,
@@ -52,7 +52,6 @@ describe('password hashing workers of a running instance (started on demand, gon
   });
   after(async () => {
     await gatehouse.close();
-    await dropDatabase(mongodbUri);
   });
 
   it('starts with no worker, warms one up for the sign-in form, and lets it go after GATEHOUSE_HASH_IDLE_TIMEOUT', async () => {

@@ -2,9 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
-import { startInstance } from '../helpers/instance.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
+import { instanceForSuite } from '../helpers/e2e.ts';
 
 const REDIRECT = 'https://app.example.test/callback';
 const PASSWORD = 'correct horse battery';
@@ -23,7 +21,10 @@ function normalized(html: string, login: string): string {
 
 for (const withRedis of [true, false]) {
   describe(`hosted pages over plain HTTP (${withRedis ? 'Redis' : 'MongoDB-wire only'})`, () => {
-    let mongodbUri: string;
+    const pages = instanceForSuite(`pages_${withRedis ? 'redis' : 'mongo'}`, {
+      redis: withRedis,
+      settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '2', GATEHOUSE_CLIENT_AUTH_FAILURE_LIMIT: '3', GATEHOUSE_USER_CODE_FAILURE_LIMIT: '3' },
+    });
     let gatehouse: RunningGatehouse;
     let issuer: string;
     let clientId: string;
@@ -31,25 +32,7 @@ for (const withRedis of [true, false]) {
     let n = 0;
 
     before(async () => {
-      mongodbUri = emptyDatabaseUri(`pages_${withRedis ? 'redis' : 'mongo'}`);
-      const port = await freePort();
-      issuer = `http://127.0.0.1:${port}`;
-      gatehouse = await startInstance({
-        mongodbUri,
-        redisUrl: withRedis ? serviceUrls().redisUrl : undefined,
-        secret: randomSecret(),
-        issuer,
-        settings: {
-          PORT: String(port),
-          GATEHOUSE_REDIS_PREFIX: `test:${randomBytes(6).toString('hex')}:`,
-          GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
-          GATEHOUSE_ARGON2_ITERATIONS: '1',
-          GATEHOUSE_HASH_POOL_SIZE: '1',
-          GATEHOUSE_LOCKOUT_THRESHOLD: '2',
-          GATEHOUSE_CLIENT_AUTH_FAILURE_LIMIT: '3',
-          GATEHOUSE_USER_CODE_FAILURE_LIMIT: '3',
-        },
-      });
+      ({ gatehouse, deploy: { issuer } } = pages);
       const created = await gatehouse.services.clients.create({
         displayName: 'Expense Tracker',
         metadata: {
@@ -62,10 +45,6 @@ for (const withRedis of [true, false]) {
       });
       clientId = created.client.clientId;
       clientSecret = created.secret!;
-    });
-    after(async () => {
-      await gatehouse.close();
-      await recycleDatabase(mongodbUri);
     });
 
     async function newUser() {

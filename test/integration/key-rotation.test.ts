@@ -11,7 +11,7 @@ import { startInstance, type InstanceOptions } from '../helpers/instance.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
 import { runCli } from '../helpers/process.ts';
 import { probeCookieSigner, probeSigningKey, withSigningProbe } from '../helpers/signing-probe.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databasesForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const HOUR = 3600_000;
@@ -60,14 +60,9 @@ async function moveClockPast(clock: TestClock, moment: Date): Promise<void> {
 
 describe('key rotation (real MongoDB-wire + Redis, running instances, no restart)', function () {
   this.timeout(60_000);
-  const databases: string[] = [];
+  const database = databasesForSuite();
   const instances: RunningGatehouse[] = [];
   const connections: Connection[] = [];
-  const database = (label: string) => {
-    const uri = freshDatabaseUri(label);
-    databases.push(uri);
-    return uri;
-  };
   const start = async (options: InstanceOptions) => {
     const instance = await startInstance({ extendConfiguration: withSigningProbe, ...options });
     instances.push(instance);
@@ -85,9 +80,6 @@ describe('key rotation (real MongoDB-wire + Redis, running instances, no restart
   afterEach(async () => {
     await Promise.all(instances.splice(0).map((instance) => instance.close()));
     await Promise.all(connections.splice(0).map((connection) => connection.close()));
-  });
-  after(async () => {
-    for (const uri of databases) await dropDatabase(uri);
   });
 
   it('publishes new keys at once, signs with the old ones until activateAt, then with the new, and drops the old after retention', async () => {

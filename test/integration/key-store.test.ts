@@ -7,7 +7,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { runMain } from '../helpers/process.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { databasesForSuite, randomSecret } from '../helpers/stores.ts';
 
 async function publishedJwks(instance: RunningGatehouse): Promise<unknown> {
   const response = await fetch(`${instance.url}/jwks`);
@@ -19,15 +19,7 @@ describe('key store (real MongoDB-wire server)', function () {
   // Several instance starts (key generation, argon2 key derivation) and one production process:
   // 29 s of a 30 s default at load 40.
   this.timeout(120_000);
-  const databases: string[] = [];
-  const database = (label: string) => {
-    const uri = freshDatabaseUri(label);
-    databases.push(uri);
-    return uri;
-  };
-  after(async () => {
-    for (const uri of databases) await dropDatabase(uri);
-  });
+  const database = databasesForSuite();
 
   it('gives two fresh databases different kids', async () => {
     const a = await startInstance({ mongodbUri: database('keys_a'), secret: randomSecret() });
@@ -43,7 +35,8 @@ describe('key store (real MongoDB-wire server)', function () {
   });
 
   it('gives two instances starting at once on one empty database one key set and identical JWKS', async () => {
-    const mongodbUri = database('keys_race');
+    // A new database, as on a first deployment: the instances also race to create its collections and indexes.
+    const mongodbUri = database('keys_race', { fresh: true });
     const secret = randomSecret();
     const instances = await Promise.all(
       Array.from({ length: 4 }, () => startInstance({ mongodbUri, secret })),

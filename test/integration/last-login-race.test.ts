@@ -7,7 +7,7 @@ import { createSignIns, signInModel } from '../../src/accounts/sign-ins.ts';
 import { userModel, type UserModel } from '../../src/accounts/user-model.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { accountsHarness, type AccountsHarness } from '../helpers/accounts.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 const quiet = { warn: () => {}, info: () => {} };
 const ROUNDS = 50;
@@ -19,7 +19,7 @@ const ROUNDS = 50;
  */
 describe('last sign-in batch vs. concurrent account changes (real MongoDB-wire server)', function () {
   this.timeout(60_000);
-  const uri = freshDatabaseUri('last_login_race');
+  const database = databaseForSuite('last_login_race');
   let connection: Connection;
   let users: UserModel;
   let harness: AccountsHarness;
@@ -30,7 +30,7 @@ describe('last sign-in batch vs. concurrent account changes (real MongoDB-wire s
   let lastHash = '';
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     users = userModel(connection);
     harness = await accountsHarness({ connection });
     // No timer fires within the test: only flush() writes.
@@ -50,7 +50,6 @@ describe('last sign-in batch vs. concurrent account changes (real MongoDB-wire s
     await writer.close();
     await harness.close();
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it(`keeps every password change that races a flush (${ROUNDS} rounds)`, async () => {

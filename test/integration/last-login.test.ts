@@ -5,12 +5,12 @@ import { createSignIns, laterOf, signInModel, withLastSignIns, type SignInModel,
 import { ensureUserIndexes, userModel, type UserModel } from '../../src/accounts/user-model.ts';
 import { watchMongoCommands } from '../../src/storage/command-watch.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 const quiet = { warn: () => {}, info: () => {} };
 
 describe('last sign-in times, written in batches (real MongoDB-wire server)', () => {
-  const uri = freshDatabaseUri('last_login');
+  const database = databaseForSuite('last_login');
   let connection: Connection;
   let users: UserModel;
   let rows: SignInModel;
@@ -18,7 +18,7 @@ describe('last sign-in times, written in batches (real MongoDB-wire server)', ()
   const commands: string[] = [];
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000, watchCommands: true });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000, watchCommands: true });
     watchMongoCommands(connection, (_store, command, target) => commands.push(`${command} ${target}`));
     users = userModel(connection);
     rows = signInModel(connection);
@@ -40,7 +40,6 @@ describe('last sign-in times, written in batches (real MongoDB-wire server)', ()
   });
   after(async () => {
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it('writes any number of sign-ins with one update command to user_sign_ins, the latest time per user, never touching users', async () => {

@@ -4,7 +4,7 @@ import { createLoginLimiter, DEFAULT_LOCKOUT_POLICY, type LockoutPolicy, type Lo
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { randomIp } from '../helpers/accounts.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 /**
  * The MongoDB-path lock claim (counters in MongoDB, no Redis) on the real MongoDB-wire server
@@ -20,7 +20,7 @@ import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
  */
 describe('lockout claim after an ended lock (counters and records in MongoDB-wire)', function () {
   this.timeout(120_000);
-  const uri = freshDatabaseUri('lockout_claim');
+  const database = databaseForSuite('lockout_claim');
   const policy: LockoutPolicy = { ...DEFAULT_LOCKOUT_POLICY, accountIp: { threshold: 1, windowSeconds: 3600 }, account: { threshold: 1_000_000, windowSeconds: 3600 }, ip: { threshold: 1_000_000, windowSeconds: 3600 }, lockSeconds: 60 };
   let connection: Connection;
   let limiter: LoginLimiter;
@@ -28,13 +28,12 @@ describe('lockout claim after an ended lock (counters and records in MongoDB-wir
   const logs = captureLogs('info');
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     limiter = await createLoginLimiter({ backend: { kind: 'mongo' }, connection, policy, logger: logs.logger, sweepIntervalMs: 3_600_000, now: () => new Date(nowMs) });
   });
   after(async () => {
     limiter.close();
     await connection.close();
-    await dropDatabase(uri);
   });
 
   const lockoutsOf = (subject: string) =>

@@ -9,7 +9,7 @@ import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
 import { accountsHarness, randomIp, TEST_LOCKOUT_POLICY, type AccountsHarness } from '../helpers/accounts.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
-import { dropDatabase, freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, serviceUrls } from '../helpers/stores.ts';
 
 const THRESHOLD = TEST_LOCKOUT_POLICY.accountIp.threshold;
 const LOCK_MS = TEST_LOCKOUT_POLICY.lockSeconds * 1000;
@@ -18,7 +18,7 @@ type Failure = Extract<AuthenticationEvent, { outcome: 'failure' }>;
 
 for (const backend of ['redis', 'mongo'] as const) {
   describe(`sign-in failures and lockout (counters in ${backend === 'redis' ? 'Redis' : 'MongoDB-wire, no Redis'})`, () => {
-    const uri = freshDatabaseUri(`lockout_${backend}`);
+    const database = databaseForSuite(`lockout_${backend}`);
     let connection: Connection;
     let redis: Redis | undefined;
     /**
@@ -30,7 +30,7 @@ for (const backend of ['redis', 'mongo'] as const) {
     let n = 0;
 
     before(async () => {
-      connection = await connectMongo({ uri, timeoutMs: 5000 });
+      connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
       if (backend === 'redis') redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 2000 });
       clock = testClock({ frozen: true });
       h = await accountsHarness({ connection, redis, clock });
@@ -39,7 +39,6 @@ for (const backend of ['redis', 'mongo'] as const) {
       await h.close();
       redis?.disconnect();
       await connection.close();
-      await dropDatabase(uri);
     });
 
     /**

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { serveMain, type ServingProcess } from '../helpers/process.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 /** The `metrics` field of the "gatehouse ready" log line. */
 function readyMetrics(server: ServingProcess): string {
@@ -9,16 +9,15 @@ function readyMetrics(server: ServingProcess): string {
 }
 
 describe('/metrics in production is not public by default', () => {
-  const mongodbUri = freshDatabaseUri('metrics');
+  const database = databaseForSuite('metrics');
   const secret = randomSecret();
-  after(() => dropDatabase(mongodbUri));
   const production = (settings: Record<string, string>) =>
     serveMain({
       NODE_ENV: 'production',
       GATEHOUSE_ISSUER: 'https://sso.example.com',
       PORT: '0',
       HOST: '127.0.0.1',
-      MONGODB_URI: mongodbUri,
+      MONGODB_URI: database.uri,
       REDIS_URL: serviceUrls().redisUrl,
       GATEHOUSE_SECRET: secret,
       ...settings,

@@ -6,7 +6,7 @@ import { CONSUMPTION_COLLECTION } from '../../src/storage/oidc/mongo-documents.t
 import { createMongoAdapterFactory } from '../../src/storage/oidc/mongo-adapter.ts';
 import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 const id = () => randomBytes(12).toString('base64url');
 const code = () => ({ kind: 'AuthorizationCode', grantId: id(), accountId: 'a', clientId: 'c' }) as AdapterPayload;
@@ -20,18 +20,17 @@ async function rejection(promise: Promise<unknown>): Promise<string | undefined>
 
 /** consume() on MongoDB-wire: a read, the exactly-once gate insert, then an update by `_id`. */
 describe('MongoDB adapter consume (FerretDB): unknown, expired and consumed records', () => {
-  const uri = freshDatabaseUri('mongo_consume');
+  const database = databaseForSuite('mongo_consume');
   let connection: Connection;
   let clock = Date.now();
   const adapter = () => createMongoAdapterFactory({ connection, reuseWindowSeconds: 0, now: () => clock })('AuthorizationCode');
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     await ensureOidcIndexes(connection);
   });
   after(async () => {
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it('marks an unconsumed record once and refuses the second consume', async () => {

@@ -6,7 +6,7 @@ import { FAST_HASHING, seed, type Seeded } from '../helpers/e2e.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 /** What is compared of two answers to the same request: everything but per-request values. */
 const COMPARED_HEADERS = [
@@ -78,7 +78,7 @@ describe('OAuth endpoints: the direct path answers as the app path did', functio
 
   before(async function () {
     port = await freePort();
-    mongodbUri = freshDatabaseUri('oauth_parity');
+    mongodbUri = emptyDatabaseUri('oauth_parity');
     gatehouse = await startInstance({
       mongodbUri,
       redisUrl: serviceUrls().redisUrl,
@@ -97,17 +97,10 @@ describe('OAuth endpoints: the direct path answers as the app path did', functio
   after(async function () {
     await new Promise((resolve) => appOnly?.close(resolve));
     await gatehouse?.close();
-    await dropDatabase(mongodbUri);
+    await recycleDatabase(mongodbUri);
   });
 
-  async function logLine(requestId: string): Promise<Record<string, unknown>> {
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      const line = logs.lines().find((entry) => entry.msg === 'request' && entry.requestId === requestId);
-      if (line !== undefined) return line;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    throw new Error(`no access log line for ${requestId}`);
-  }
+  const logLine = (requestId: string) => logs.requestLine(requestId);
 
   /** The body without what differs per request (tokens, the client id in a message). */
   const comparable = (body: string) => body.replace(/"(access_token|id_token|refresh_token)":"[^"]+"/g, '"$1":"…"').replace(/"expires_in":\d+/, '"expires_in":…');

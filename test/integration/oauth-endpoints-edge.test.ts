@@ -1,10 +1,7 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { FAST_HASHING, seed, type Seeded } from '../helpers/e2e.ts';
-import { startInstance } from '../helpers/instance.ts';
+import { instanceForSuite, seed, type Seeded } from '../helpers/e2e.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const GENERATED_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -18,30 +15,15 @@ const GENERATED_ID = /^[A-Za-z0-9._-]{8,64}$/;
  */
 describe('OAuth endpoints on the short path: request id, headers, log line, metrics', function () {
   this.timeout(60_000);
+  const logs = captureLogs('info');
+  const edge = instanceForSuite('oauth_edge', { logger: logs.logger });
   let gatehouse: RunningGatehouse;
-  let mongodbUri: string;
   let issuer: string;
   let cast: Seeded;
-  const logs = captureLogs('info');
 
   before(async function () {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    mongodbUri = freshDatabaseUri('oauth_edge');
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: serviceUrls().redisUrl,
-      secret: randomSecret(),
-      issuer,
-      logger: logs.logger,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_PREFIX: `gh-edge-${port}:` },
-    });
+    ({ gatehouse, deploy: { issuer } } = edge);
     cast = await seed(gatehouse);
-  });
-
-  after(async function () {
-    await gatehouse?.close();
-    await dropDatabase(mongodbUri);
   });
 
   const basic = () => `Basic ${Buffer.from(`${encodeURIComponent(cast.service.clientId)}:${encodeURIComponent(cast.service.secret)}`).toString('base64')}`;
@@ -65,15 +47,7 @@ describe('OAuth endpoints on the short path: request id, headers, log line, metr
     return id!;
   }
 
-  /** The access log line of a request, once its response has closed (written on the response's 'close'). */
-  async function logLine(requestId: string): Promise<Record<string, unknown>> {
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      const line = logs.lines().find((entry) => entry.msg === 'request' && entry.requestId === requestId);
-      if (line !== undefined) return line;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    throw new Error(`no access log line for ${requestId}`);
-  }
+  const logLine = (requestId: string) => logs.requestLine(requestId);
 
   async function requestCount(route: string, method: string, status: number): Promise<number> {
     const metric = await gatehouse.metrics.registry.getSingleMetric('gatehouse_http_request_duration_seconds')!.get();
@@ -197,31 +171,15 @@ describe('OAuth endpoints on the short path: request id, headers, log line, metr
  */
 describe('OAuth endpoints on the short path below the root (Keycloak layout)', function () {
   this.timeout(60_000);
-  let gatehouse: RunningGatehouse;
-  let mongodbUri: string;
+  const logs = captureLogs('info');
+  const mounted = instanceForSuite('oauth_edge_kc', { logger: logs.logger, settings: { GATEHOUSE_KEYCLOAK_REALM: 'acme' } });
   let issuer: string;
   let cast: Seeded;
-  const logs = captureLogs('info');
   const endpoint = (name: string) => `${issuer}/protocol/openid-connect/${name}`;
 
   before(async function () {
-    const port = await freePort();
-    mongodbUri = freshDatabaseUri('oauth_edge_kc');
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: serviceUrls().redisUrl,
-      secret: randomSecret(),
-      issuer: `http://127.0.0.1:${port}`,
-      logger: logs.logger,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_KEYCLOAK_REALM: 'acme', GATEHOUSE_REDIS_PREFIX: `gh-edge-kc-${port}:` },
-    });
-    issuer = `http://127.0.0.1:${port}/realms/acme`;
-    cast = await seed(gatehouse);
-  });
-
-  after(async function () {
-    await gatehouse?.close();
-    await dropDatabase(mongodbUri);
+    issuer = `${mounted.deploy.issuer}/realms/acme`;
+    cast = await seed(mounted.gatehouse);
   });
 
   const basic = () => `Basic ${Buffer.from(`${encodeURIComponent(cast.service.clientId)}:${encodeURIComponent(cast.service.secret)}`).toString('base64')}`;
@@ -257,12 +215,7 @@ describe('OAuth endpoints on the short path below the root (Keycloak layout)', f
     const response = await fetch(endpoint('token'), { method: 'PUT', headers: { accept: 'application/json' } });
     const id = response.headers.get('x-request-id')!;
     await response.arrayBuffer();
-    let line: Record<string, unknown> | undefined;
-    for (let attempt = 0; attempt < 50 && line === undefined; attempt += 1) {
-      line = logs.lines().find((entry) => entry.msg === 'request' && entry.requestId === id);
-      if (line === undefined) await new Promise((resolve) => setImmediate(resolve));
-    }
-    expect(line).to.include({ route: 'other', method: 'PUT', path: '/realms/acme/protocol/openid-connect/token', status: response.status });
+    expect(await logs.requestLine(id)).to.include({ route: 'other', method: 'PUT', path: '/realms/acme/protocol/openid-connect/token', status: response.status });
   });
 });
 

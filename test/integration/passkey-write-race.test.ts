@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import { createPasskeys, type Passkeys } from '../../src/mfa/passkeys.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 const ROUNDS = 30;
 const ISSUER = 'http://localhost:3000';
@@ -49,17 +49,16 @@ function softAuthenticator() {
  */
 describe('a passkey sign-in racing a rename of the same passkey (real MongoDB-wire server)', function () {
   this.timeout(120_000);
-  const uri = freshDatabaseUri('passkey_race');
+  const database = databaseForSuite('passkey_race');
   let connection: Connection;
   let passkeys: Passkeys;
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     passkeys = await createPasskeys({ connection, issuer: ISSUER, rpName: 'Gatehouse' });
   });
   after(async () => {
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it(`keeps both the new sign counter and the new name (${ROUNDS} rounds)`, async () => {

@@ -2,19 +2,18 @@ import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import { openPasswordResets, REUSE_REFUSALS_PER_LINK } from '../../src/accounts/password-resets.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 describe('password reset links (real MongoDB-wire server)', () => {
-  const uri = freshDatabaseUri('password_resets');
+  const database = databaseForSuite('password_resets');
   let connection: Connection;
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
   });
 
   after(async () => {
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it('allows a link a few refusals of a remembered password, even posted at once, then uses it up', async () => {

@@ -1,11 +1,10 @@
 import { request } from 'node:http';
 import { expect } from 'chai';
 import { serveMain } from '../helpers/process.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 describe('the production process (node src/main.ts)', () => {
-  const mongodbUri = freshDatabaseUri('process');
-  after(() => dropDatabase(mongodbUri));
+  const database = databaseForSuite('process');
 
   it('starts, serves discovery, and exits 0 on SIGTERM even with an idle keep-alive connection open', async function () {
     this.timeout(120_000);
@@ -16,7 +15,7 @@ describe('the production process (node src/main.ts)', () => {
       GATEHOUSE_ISSUER: 'https://sso.example.com',
       PORT: '0',
       HOST: '127.0.0.1',
-      MONGODB_URI: mongodbUri,
+      MONGODB_URI: database.uri,
       REDIS_URL: serviceUrls().redisUrl,
       GATEHOUSE_SECRET: randomSecret(),
     });

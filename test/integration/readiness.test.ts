@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { TestRedis } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 async function readiness(gatehouse: RunningGatehouse): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${gatehouse.url}/readyz`);
@@ -20,18 +20,17 @@ async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => bool
 }
 
 describe('readiness follows the backing services', () => {
-  const mongodbUri = freshDatabaseUri('readiness');
+  const database = databaseForSuite('readiness');
   let redis: TestRedis;
   let gatehouse: RunningGatehouse;
 
   before(async () => {
     redis = await TestRedis.start();
-    gatehouse = await startInstance({ mongodbUri, redisUrl: redis.url, secret: randomSecret() });
+    gatehouse = await startInstance({ mongodbUri: database.uri, redisUrl: redis.url, secret: randomSecret() });
   });
   after(async () => {
     await gatehouse.close();
     await redis.stop();
-    await dropDatabase(mongodbUri);
   });
 
   it('is ready with MongoDB and Redis, 503 naming Redis while it is down, ready again after it returns', async () => {

@@ -9,7 +9,7 @@ import { createRedisAdapterFactory } from '../../src/storage/oidc/redis-adapter.
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
 import { TestFerret } from '../helpers/ferret.ts';
-import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 const id = () => randomBytes(12).toString('base64url');
 const refreshToken = () => ({ kind: 'RefreshToken', grantId: id(), accountId: 'a', clientId: 'c' }) as AdapterPayload;
@@ -99,7 +99,9 @@ function describeReuseWindow(store: string, open: () => Promise<Harness>) {
   });
 }
 
-async function mongoHarness(uri: string): Promise<Harness & { connection: Connection }> {
+/** OIDC records on an emptied database of the test server given back by close(), or on the server at `uri`. */
+async function mongoHarness(label: string, own?: { uri: string }): Promise<Harness & { connection: Connection }> {
+  const uri = own?.uri ?? emptyDatabaseUri(label);
   const connection: Connection = await connectMongo({ uri, timeoutMs: 2000 });
   await ensureOidcIndexes(connection);
   let clock = Date.now();
@@ -113,13 +115,13 @@ async function mongoHarness(uri: string): Promise<Harness & { connection: Connec
       clock += ms;
     },
     async close() {
-      await connection.dropDatabase().catch(() => {});
       await connection.close();
+      if (own === undefined) await recycleDatabase(uri);
     },
   };
 }
 
-describeReuseWindow('MongoDB', () => mongoHarness(freshDatabaseUri('reuse')));
+describeReuseWindow('MongoDB', () => mongoHarness('reuse'));
 
 describeReuseWindow('Redis', async () => {
   const redis: Redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 5000 });
@@ -144,7 +146,7 @@ describeReuseWindow('Redis', async () => {
 describe('refresh-token rotation that never completed (MongoDB)', () => {
   let harness: Awaited<ReturnType<typeof mongoHarness>>;
   before(async () => {
-    harness = await mongoHarness(freshDatabaseUri('rotation'));
+    harness = await mongoHarness('rotation');
   });
   after(() => harness.close());
 
@@ -192,7 +194,7 @@ describe('refresh-token rotation with MongoDB killed mid-rotation (test-owned Fe
   let harness: Awaited<ReturnType<typeof mongoHarness>>;
   before(async () => {
     ferret = await TestFerret.start();
-    harness = await mongoHarness(ferret.uri('rotation_kill'));
+    harness = await mongoHarness('rotation_kill', { uri: ferret.uri('rotation_kill') });
   });
   after(async () => {
     await harness?.close().catch(() => {});

@@ -11,7 +11,7 @@ import { rotationClaimKey } from '../../src/storage/oidc/rotation-gate.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
 import { faultyLink } from '../helpers/faulty-link.ts';
-import { freshDatabaseUri, serviceUrls } from '../helpers/stores.ts';
+import { emptyDatabaseUri, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 const id = () => randomBytes(12).toString('base64url');
 
@@ -43,7 +43,7 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
   let mongoUri: string;
 
   before(async () => {
-    mongoUri = freshDatabaseUri('rotation_gate');
+    mongoUri = emptyDatabaseUri('rotation_gate');
     mongo = await connectMongo({ uri: mongoUri, timeoutMs: 5000 });
     await ensureOidcIndexes(mongo);
     redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 5000 });
@@ -53,8 +53,8 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
-    await mongo.dropDatabase().catch(() => {});
     await mongo.close();
+    await recycleDatabase(mongoUri);
   });
 
   function factory(window: number, withRedis = true): RoutedAdapterFactory {

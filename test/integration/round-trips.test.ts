@@ -1,13 +1,10 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, signIn as browserSignIn, UserAgent } from '../helpers/browserless.ts';
-import { FAST_HASHING, PASSWORD, REDIRECT_URI, seed } from '../helpers/e2e.ts';
+import { instanceForSuite, PASSWORD, REDIRECT_URI, seed } from '../helpers/e2e.ts';
 import { testClock } from '../helpers/clock.ts';
-import { startInstance } from '../helpers/instance.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { isFerretDbV1 } from '../../src/storage/server-kind.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 /** Commands one store received, by name. */
 type Tally = Map<string, number>;
@@ -44,7 +41,6 @@ const API = 'https://api.round-trips.example';
 describe('store round trips per request (counted on the connections)', function () {
   this.timeout(60_000);
   let gatehouse: RunningGatehouse;
-  let mongodbUri: string;
   let issuer: string;
   let counting = false;
   const mongo: Tally = new Map();
@@ -74,32 +70,27 @@ describe('store round trips per request (counted on the connections)', function 
     }
   };
 
+  const keyKind = (key: string | undefined) => (key === undefined ? '-' : (key.startsWith(redisPrefix) ? key.slice(redisPrefix.length) : key).split(':')[0]!);
+  const counted = instanceForSuite('round_trips', {
+    // Key-set polls (a MongoDB read every 5 s by default) only at startup: a slow counted
+    // sign-in would otherwise contain one (seen beside stress-ng).
+    settings: { GATEHOUSE_KEY_POLL_INTERVAL: '3600' },
+    // Frozen: what a warm-up left in the caches (client, Session/Grant records, account) is
+    // still there when the counted request comes, however slow the machine is in between.
+    clock: testClock({ frozen: true }),
+    onStoreCommand: (store, command, target) => {
+      if (!counting) return;
+      if (process.env.ROUND_TRIPS_TRACE) console.log(store, command, target);
+      const tally = store === 'mongodb' ? mongo : redis;
+      if (store === 'mongodb') mongoTrace.push(`${command} ${target}`);
+      else redisTrace.push(`${command} ${keyKind(target)}`);
+      tally.set(command, (tally.get(command) ?? 0) + 1);
+    },
+  });
+
   before(async function () {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    redisPrefix = `gh-rt-${port}:`;
-    const keyKind = (key: string | undefined) => (key === undefined ? '-' : (key.startsWith(redisPrefix) ? key.slice(redisPrefix.length) : key).split(':')[0]!);
-    mongodbUri = freshDatabaseUri('round_trips');
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: serviceUrls().redisUrl,
-      secret: randomSecret(),
-      issuer,
-      // Key-set polls (a MongoDB read every 5 s by default) only at startup: a slow counted
-      // sign-in would otherwise contain one (seen beside stress-ng).
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_PREFIX: redisPrefix, GATEHOUSE_KEY_POLL_INTERVAL: '3600' },
-      // Frozen: what a warm-up left in the caches (client, Session/Grant records, account) is
-      // still there when the counted request comes, however slow the machine is in between.
-      clock: testClock({ frozen: true }),
-      onStoreCommand: (store, command, target) => {
-        if (!counting) return;
-        if (process.env.ROUND_TRIPS_TRACE) console.log(store, command, target);
-        const tally = store === 'mongodb' ? mongo : redis;
-        if (store === 'mongodb') mongoTrace.push(`${command} ${target}`);
-        else redisTrace.push(`${command} ${keyKind(target)}`);
-        tally.set(command, (tally.get(command) ?? 0) + 1);
-      },
-    });
+    ({ gatehouse, deploy: { issuer } } = counted);
+    redisPrefix = counted.deploy.settings.GATEHOUSE_REDIS_PREFIX!;
     const seeded = await seed(gatehouse);
     username = seeded.user.username;
     const created = await gatehouse.services.clients.create({
@@ -121,11 +112,6 @@ describe('store round trips per request (counted on the connections)', function 
       metadata: { redirect_uris: [], grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic' },
     });
     service = { clientId: machine.client.clientId, secret: machine.secret! };
-  });
-
-  after(async function () {
-    await gatehouse?.close();
-    await dropDatabase(mongodbUri);
   });
 
   const basic = (client = web) => `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`).toString('base64')}`;
@@ -407,28 +393,22 @@ describe('store round trips per request (counted on the connections)', function 
 describe('store round trips of a refresh without Redis (counted on the connection)', function () {
   this.timeout(60_000);
   let gatehouse: RunningGatehouse;
-  let mongodbUri: string;
   let issuer: string;
   let web: { clientId: string; secret: string };
   let username: string;
   const trace: string[] = [];
   let counting = false;
+  const counted = instanceForSuite('round_trips_no_redis', {
+    redis: false,
+    settings: { GATEHOUSE_KEY_POLL_INTERVAL: '3600' },
+    clock: testClock({ frozen: true }),
+    onStoreCommand: (store, command, target) => {
+      if (counting) trace.push(`${store} ${command} ${target}`);
+    },
+  });
 
   before(async function () {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    mongodbUri = freshDatabaseUri('round_trips_no_redis');
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: undefined,
-      secret: randomSecret(),
-      issuer,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_KEY_POLL_INTERVAL: '3600' },
-      clock: testClock({ frozen: true }),
-      onStoreCommand: (store, command, target) => {
-        if (counting) trace.push(`${store} ${command} ${target}`);
-      },
-    });
+    ({ gatehouse, deploy: { issuer } } = counted);
     username = (await seed(gatehouse)).user.username;
     const created = await gatehouse.services.clients.create({
       displayName: 'First-party web app',
@@ -436,11 +416,6 @@ describe('store round trips of a refresh without Redis (counted on the connectio
       metadata: { redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile offline_access' },
     });
     web = { clientId: created.client.clientId, secret: created.secret! };
-  });
-
-  after(async function () {
-    await gatehouse?.close();
-    await dropDatabase(mongodbUri);
   });
 
   async function token(form: Record<string, string>): Promise<Record<string, unknown>> {
@@ -495,26 +470,18 @@ describe('store round trips of client_credentials with per-minute audit counts',
   const writes: string[] = [];
   let counting = false;
 
-  before(async function () {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
-    mongodbUri = freshDatabaseUri('round_trips_counts');
-    gatehouse = await startInstance({
-      mongodbUri,
-      redisUrl: serviceUrls().redisUrl,
-      secret: randomSecret(),
-      issuer,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_PREFIX: `gh-rtc-${port}:`, GATEHOUSE_KEY_POLL_INTERVAL: '3600', GATEHOUSE_AUDIT_CLIENT_CREDENTIALS: 'per-minute' },
-      clock: testClock({ frozen: true }),
-      onStoreCommand: (store, command, target) => {
-        if (counting && store === 'mongodb' && MONGO_WRITES.has(command)) writes.push(`${command} ${target}`);
-      },
-    });
+  // A fresh database: the test below looks at which indexes a first start creates.
+  const minute = instanceForSuite('round_trips_counts', {
+    fresh: true,
+    settings: { GATEHOUSE_KEY_POLL_INTERVAL: '3600', GATEHOUSE_AUDIT_CLIENT_CREDENTIALS: 'per-minute' },
+    clock: testClock({ frozen: true }),
+    onStoreCommand: (store, command, target) => {
+      if (counting && store === 'mongodb' && MONGO_WRITES.has(command)) writes.push(`${command} ${target}`);
+    },
   });
 
-  after(async function () {
-    await gatehouse?.close();
-    await dropDatabase(mongodbUri);
+  before(function () {
+    ({ gatehouse, deploy: { issuer, mongodbUri } } = minute);
   });
 
   /**

@@ -5,7 +5,7 @@ import type { AdapterPayload } from 'oidc-provider';
 import { createMongoAdapterFactory } from '../../src/storage/oidc/mongo-adapter.ts';
 import { ensureOidcIndexes } from '../../src/storage/oidc/mongo-indexes.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 const nanoid = () => randomBytes(16).toString('base64url');
 
@@ -19,14 +19,14 @@ function sessionPayload(id: string, uid: string, accountId = 'account-1', iat?: 
  * the project's real MongoDB-wire server.
  */
 describe('MongoDB adapter: a session found by its uid through its primary key', () => {
-  const uri = freshDatabaseUri('session_by_uid');
+  const database = databaseForSuite('session_by_uid');
   let connection: Connection;
   const sent: Array<{ name: string; filters: unknown[] }> = [];
   const sessions = () => connection.db!.collection<{ _id: string }>('oidc_session');
   const adapter = () => createMongoAdapterFactory({ connection, reuseWindowSeconds: 0 })('Session');
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000, watchCommands: true });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000, watchCommands: true });
     await ensureOidcIndexes(connection);
     connection.getClient().on('commandStarted', (event: { commandName: string; command: Record<string, unknown> }) => {
       const { command } = event;
@@ -36,7 +36,6 @@ describe('MongoDB adapter: a session found by its uid through its primary key', 
   });
   after(async () => {
     await connection.close();
-    await dropDatabase(uri);
   });
   beforeEach(() => {
     sent.length = 0;

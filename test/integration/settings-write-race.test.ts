@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
-import { bruteForceGroup, type BruteForceSettings } from '../../src/settings/brute-force.ts';
+import { bruteForceGroup, configuredBruteForce, type BruteForceSettings } from '../../src/settings/brute-force.ts';
 import { openSettingsNotices } from '../../src/settings/notices.ts';
 import { openSettingsStore, type SettingsStore } from '../../src/settings/store.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { testConfig } from '../helpers/config.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 const ROUNDS = 30;
 
@@ -16,21 +17,15 @@ const ROUNDS = 30;
  */
 describe('concurrent runtime settings changes (real MongoDB-wire server)', function () {
   this.timeout(120_000);
-  const uri = freshDatabaseUri('settings_write_race');
-  const configured: BruteForceSettings = {
-    lockout_threshold: 5,
-    lockout_account_threshold: 20,
-    lockout_ip_threshold: 100,
-    lockout_window: 3600,
-    lockout_seconds: 60,
-    lockout_max_seconds: 86_400,
-  };
+  const database = databaseForSuite('settings_write_race');
+  // The defaults, as the server configures them from no settings.
+  const configured = configuredBruteForce(testConfig({ MONGODB_URI: 'mongodb://127.0.0.1:1/unused', GATEHOUSE_SECRET: randomSecret() }));
   let connection: Connection;
   let first: SettingsStore<BruteForceSettings>;
   let second: SettingsStore<BruteForceSettings>;
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     const logger = { warn: () => {} };
     const open = async () =>
       openSettingsStore(bruteForceGroup, {
@@ -45,7 +40,6 @@ describe('concurrent runtime settings changes (real MongoDB-wire server)', funct
   });
   after(async () => {
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it(`keeps both of two changes to different settings made at once (${ROUNDS} rounds)`, async () => {

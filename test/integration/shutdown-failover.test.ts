@@ -8,7 +8,7 @@ import { startInstance } from '../helpers/instance.ts';
 import { serveMain } from '../helpers/process.ts';
 import { within } from '../helpers/poll.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 function processEnv(mongodbUri: string, secret: string, issuer: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -101,7 +101,7 @@ function loadBalancer(port: number, backends: () => number[]): Promise<Server> {
 }
 
 describe('graceful shutdown and failover (real processes)', () => {
-  const mongodbUri = freshDatabaseUri('failover');
+  const database = databaseForSuite('failover');
   const secret = randomSecret();
   let issuer: string;
   let issuerPort: number;
@@ -110,17 +110,16 @@ describe('graceful shutdown and failover (real processes)', () => {
   before(async () => {
     issuerPort = await freePort();
     issuer = `http://127.0.0.1:${issuerPort}`;
-    const seeder = await startInstance({ mongodbUri, secret, issuer, redisUrl: serviceUrls().redisUrl, settings: { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_REDIS_PREFIX: `gh-${issuerPort}:` } });
+    const seeder = await startInstance({ mongodbUri: database.uri, secret, issuer, redisUrl: serviceUrls().redisUrl, settings: { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_REDIS_PREFIX: `gh-${issuerPort}:` } });
     cast = await seed(seeder);
     await seeder.close();
   });
-  after(() => dropDatabase(mongodbUri));
 
   it('finishes an in-flight sign-in (its form held back by the browser), refuses new connections, exits 0 on SIGTERM', async function () {
     // A child process on a loaded machine: allow for slowness, but wait for nothing by the clock.
     this.timeout(120_000);
     // A shutdown timeout no busy machine reaches: the drain must end because the request finished.
-    const server = await serveMain(processEnv(mongodbUri, secret, issuer, { PORT: String(issuerPort), GATEHOUSE_SHUTDOWN_TIMEOUT: '600' }));
+    const server = await serveMain(processEnv(database.uri, secret, issuer, { PORT: String(issuerPort), GATEHOUSE_SHUTDOWN_TIMEOUT: '600' }));
     const web = await relyingParty(issuer, cast.web.clientId, cast.web.secret);
     const agent = new UserAgent();
     const { url } = await authorizationRequest(web, REDIRECT_URI);
@@ -145,8 +144,8 @@ describe('graceful shutdown and failover (real processes)', () => {
     this.timeout(90_000);
     // A reuse window no busy machine outlasts: a rotation A consumed but never answered is retried on B later.
     const settings = { PORT: '0', GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_REFRESH_REUSE_WINDOW: '600' };
-    const a = await serveMain(processEnv(mongodbUri, secret, issuer, settings));
-    const b = await serveMain(processEnv(mongodbUri, secret, issuer, settings));
+    const a = await serveMain(processEnv(database.uri, secret, issuer, settings));
+    const b = await serveMain(processEnv(database.uri, secret, issuer, settings));
     const aPort = new URL(a.url).port;
     const bPort = new URL(b.url).port;
     let aAlive = true;

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { runMain, serveMain } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databasesForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 describe('the startup log of the production process', () => {
-  const mongodbUri = freshDatabaseUri('startuplog');
-  after(() => dropDatabase(mongodbUri));
-  const env = () => ({
+  const database = databasesForSuite();
+  const env = (mongodbUri: string) => ({
     NODE_ENV: 'production',
     GATEHOUSE_ISSUER: 'https://sso.example.com',
     PORT: '0',
@@ -16,7 +15,8 @@ describe('the startup log of the production process', () => {
   });
 
   it('has no warnings and no stack traces; a server without TTL indexes (FerretDB) is one info line', async () => {
-    const server = await serveMain({ ...env(), REDIS_URL: serviceUrls().redisUrl });
+    // A first start: a new database, whose collections and indexes this start creates.
+    const server = await serveMain({ ...env(database('startuplog', { fresh: true })), REDIS_URL: serviceUrls().redisUrl });
     await server.stop();
     const lines = server
       .output()
@@ -34,10 +34,8 @@ describe('the startup log of the production process', () => {
 
   it('names the address it is bound to: a wildcard host as such (not as 127.0.0.1), the metrics port too', async () => {
     const metricsPort = await freePort();
-    const database = freshDatabaseUri('startuplog_bound');
-    const server = await serveMain({ ...env(), MONGODB_URI: database, HOST: '0.0.0.0', GATEHOUSE_METRICS_PORT: String(metricsPort), REDIS_URL: serviceUrls().redisUrl });
+    const server = await serveMain({ ...env(database('startuplog_bound')), HOST: '0.0.0.0', GATEHOUSE_METRICS_PORT: String(metricsPort), REDIS_URL: serviceUrls().redisUrl });
     await server.stop();
-    await dropDatabase(database);
     const ready = server
       .output()
       .split('\n')
@@ -49,7 +47,7 @@ describe('the startup log of the production process', () => {
   });
 
   it('names the Redis address (never its credentials) and the reason when Redis is unreachable', async () => {
-    const exit = await runMain({ ...env(), REDIS_URL: 'redis://someone:hunter2-redis-password@127.0.0.1:1/0' });
+    const exit = await runMain({ ...env(database('startuplog_redis')), REDIS_URL: 'redis://someone:hunter2-redis-password@127.0.0.1:1/0' });
     expect(exit.code).to.equal(1);
     expect(exit.stderr).to.match(/^gatehouse: REDIS_URL: cannot connect to Redis at 127\.0\.0\.1:1 \(connect ECONNREFUSED 127\.0\.0\.1:1\)\n$/m);
     expect(exit.stderr + exit.stdout).to.not.include('hunter2');

@@ -8,7 +8,7 @@ import { startUpstreamExpiry } from '../../src/upstream/expiry.ts';
 import { createLinkTickets, LINK_TICKET_TTL_MS, LINK_TICKETS_COLLECTION } from '../../src/upstream/link-tickets.ts';
 import { createUpstreamSessions, UPSTREAM_SESSIONS_COLLECTION } from '../../src/upstream/sessions.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 /**
  * FerretDB v1 has no TTL indexes: upstream_sessions and upstream_link_tickets rows are deleted
@@ -16,21 +16,20 @@ import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.
  * comes. The clock is moved (the sweeper sweeps on a clock jump), never waited for.
  */
 describe('Upstream sessions and link tickets expire without TTL indexes (the sweeper)', () => {
-  const uri = freshDatabaseUri('upstream_expiry');
+  const database = databaseForSuite('upstream_expiry');
   let connection: Connection;
   let clock: TestClock;
   let sweeper: Sweeper | undefined;
   const ids = async (collection: string) => (await connection.db!.collection<{ _id: string }>(collection).find({}).toArray()).map((doc) => doc._id).sort();
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     clock = testClock({ frozen: true });
     sweeper = await startUpstreamExpiry({ mongo: connection, logger: { warn() {} }, now: dateClock(clock), onClockJump: clock.onJump, intervalMs: 3_600_000 });
   });
   after(async () => {
     sweeper?.stop();
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it('runs a sweeper on the test server (FerretDB v1 answers NotImplemented to TTL indexes)', () => {

@@ -5,14 +5,14 @@ import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const FAST = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_HASH_POOL_SIZE: '1' };
 const SECRET = 'upstream-client-secret-never-shown';
 
 describe('upstream identity providers for operators: admin API, OpenAPI, CLI, secrets at rest, links, audit', function () {
   this.timeout(120_000);
-  const mongodbUri = freshDatabaseUri('upstream_ops');
+  const database = databaseForSuite('upstream_ops');
   const secret = randomSecret();
   let gatehouse: RunningGatehouse;
   let token: string;
@@ -23,13 +23,12 @@ describe('upstream identity providers for operators: admin API, OpenAPI, CLI, se
     const port = await freePort();
     const issuer = `http://127.0.0.1:${port}`;
     const { redisUrl } = serviceUrls();
-    env = { NODE_ENV: 'test', MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: issuer, ...FAST };
-    gatehouse = await startInstance({ mongodbUri, redisUrl, secret, issuer, settings: { PORT: String(port), ...FAST } });
+    env = { NODE_ENV: 'test', MONGODB_URI: database.uri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: issuer, ...FAST };
+    gatehouse = await startInstance({ mongodbUri: database.uri, redisUrl, secret, issuer, settings: { PORT: String(port), ...FAST } });
     token = await (await adminClient(gatehouse)).token();
   });
   after(async () => {
     await gatehouse.close();
-    await dropDatabase(mongodbUri);
   });
 
   it('creates from a preset, names the redirect URI to register, never returns the secret and stores it sealed', async () => {
@@ -50,7 +49,7 @@ describe('upstream identity providers for operators: admin API, OpenAPI, CLI, se
     expect(JSON.stringify(created.body)).to.not.contain(SECRET);
     expect(JSON.stringify((await api('GET', '/upstream-providers')).body)).to.not.contain(SECRET);
 
-    const connection = await mongoose.createConnection(mongodbUri).asPromise();
+    const connection = await mongoose.createConnection(database.uri).asPromise();
     try {
       const stored = await connection.db!.collection('upstream_providers').findOne({ _id: 'entra' as never });
       expect(JSON.stringify(stored)).to.not.contain(SECRET);

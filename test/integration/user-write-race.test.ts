@@ -13,7 +13,7 @@ import { labelModel } from '../../src/roles/model.ts';
 import { documentLocks, lockKey } from '../../src/storage/document-locks.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { accountsHarness, randomIp, type AccountsHarness } from '../helpers/accounts.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 const ROUNDS = 40;
 
@@ -25,7 +25,7 @@ const ROUNDS = 40;
  */
 describe('concurrent writes of one user (real MongoDB-wire server)', function () {
   this.timeout(120_000);
-  const uri = freshDatabaseUri('user_write_race');
+  const database = databaseForSuite('user_write_race');
   let connection: Connection;
   let users: UserModel;
   let harness: AccountsHarness;
@@ -33,7 +33,7 @@ describe('concurrent writes of one user (real MongoDB-wire server)', function ()
   let admin: UserAdmin;
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     users = userModel(connection);
     harness = await accountsHarness({ connection });
     accounts = harness.accounts;
@@ -42,7 +42,6 @@ describe('concurrent writes of one user (real MongoDB-wire server)', function ()
   after(async () => {
     await harness.close();
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it(`keeps a disable that races an operator's role edit (${ROUNDS} rounds)`, async () => {

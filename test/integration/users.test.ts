@@ -8,7 +8,7 @@ import { createUserAdmin } from '../../src/accounts/user-admin.ts';
 import { ensureUserIndexes, userModel, type StoredUser } from '../../src/accounts/user-model.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { accountsHarness, randomIp, type AccountsHarness } from '../helpers/accounts.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -22,18 +22,17 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe('users (real MongoDB-wire server)', () => {
-  const uri = freshDatabaseUri('users');
+  const database = databaseForSuite('users');
   let connection: Connection;
   let h: AccountsHarness;
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     h = await accountsHarness({ connection });
   });
   after(async () => {
     await h.close();
     await connection.close();
-    await dropDatabase(uri);
   });
 
   it('creates a user whose id is a random UUID, never the username, and hides the hash', async () => {

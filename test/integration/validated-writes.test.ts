@@ -5,7 +5,7 @@ import { InvalidRequestError } from '../../src/errors/gatehouse-error.ts';
 import { labelModel } from '../../src/roles/model.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { insertValidated, upsertValidated } from '../../src/storage/validated-writes.ts';
-import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
+import { databaseForSuite } from '../helpers/stores.ts';
 
 const api = (extra: Record<string, unknown> = {}) => ({
   _id: 'https://api.example.com',
@@ -22,16 +22,15 @@ const api = (extra: Record<string, unknown> = {}) => ({
 });
 
 describe('writes go through the mongoose schemas', () => {
-  const uri = freshDatabaseUri('validated_writes');
+  const database = databaseForSuite('validated_writes');
   let connection: Connection;
 
   before(async () => {
-    connection = await connectMongo({ uri, timeoutMs: 5000 });
+    connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
   });
 
   after(async () => {
     await connection?.close();
-    await dropDatabase(uri);
   });
 
   it('refuses a document that breaks its schema before the database sees it, naming the fields', async () => {

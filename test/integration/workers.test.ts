@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { expect } from 'chai';
 import { runCli, runMain, serveMain, type ServingProcess } from '../helpers/process.ts';
 import { within } from '../helpers/poll.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const API = 'https://inventory.example.com';
 
@@ -45,13 +45,13 @@ function once(url: string, options: { method?: string; headers?: Record<string, 
 
 describe('GATEHOUSE_WORKERS=2: one instance, two worker processes (real processes and stores)', function () {
   this.timeout(240_000);
-  const mongodbUri = freshDatabaseUri('workers');
+  const database = databaseForSuite('workers');
   const secret = randomSecret();
   const env = (extra: Record<string, string> = {}) => ({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
-    MONGODB_URI: mongodbUri,
+    MONGODB_URI: database.uri,
     REDIS_URL: serviceUrls().redisUrl,
     GATEHOUSE_REDIS_PREFIX: `workers-${secret.slice(0, 8)}:`,
     GATEHOUSE_SECRET: secret,
@@ -71,7 +71,6 @@ describe('GATEHOUSE_WORKERS=2: one instance, two worker processes (real processe
   });
   after(async () => {
     await server?.stop('SIGKILL');
-    await dropDatabase(mongodbUri);
   });
 
   /** Which worker wrote the request log line of this request id (waits for the line). */
