@@ -3,15 +3,16 @@ import type Provider from 'oidc-provider';
 import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { Accounts, User } from '../accounts/accounts.ts';
 import { GatehouseError } from '../errors/gatehouse-error.ts';
+import { SCOPE_CLAIMS } from '../oidc/claims.ts';
 import { clientList } from '../oidc/client-metadata.ts';
 import { isPath } from '../routes/match.ts';
 
 /** The one call of Keycloak's Account REST API that keycloak-js makes (`loadUserProfile()`): the user as Keycloak describes them. */
 export interface KeycloakProfile {
   readonly id: string;
-  readonly username: string;
+  readonly username?: string;
   readonly email?: string;
-  readonly emailVerified: boolean;
+  readonly emailVerified?: boolean;
   readonly firstName?: string;
   readonly lastName?: string;
   /** Keycloak's multi-valued attributes: the user's other OpenID standard claims, each as a one-element list. */
@@ -37,18 +38,29 @@ class ProfileTokenError extends GatehouseError {
   }
 }
 
-export function keycloakProfile(user: User): KeycloakProfile {
+/** The claims an OpenID scope string releases (src/oidc/claims.ts). */
+export function releasedClaims(scope: unknown): ReadonlySet<string> {
+  const scopes = typeof scope === 'string' ? scope.split(' ') : [];
+  return new Set(scopes.flatMap((name) => (Object.hasOwn(SCOPE_CLAIMS, name) ? [...SCOPE_CLAIMS[name as keyof typeof SCOPE_CLAIMS]] : [])));
+}
+
+/**
+ * The user as Keycloak describes them, limited to the claims the user's grant to the client
+ * releases — as userinfo is: a client the user consented to for `openid` alone learns only the
+ * id, not the email or names.
+ */
+export function keycloakProfile(user: User, released: ReadonlySet<string>): KeycloakProfile {
   const attributes: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(user.attributes)) {
-    if (typeof value === 'string') attributes[name] = [value];
+    if (typeof value === 'string' && released.has(name)) attributes[name] = [value];
   }
   return {
     id: user.id,
-    username: user.username,
-    ...(user.email === null ? {} : { email: user.email }),
-    emailVerified: user.emailVerified,
-    ...(user.givenName === null ? {} : { firstName: user.givenName }),
-    ...(user.familyName === null ? {} : { lastName: user.familyName }),
+    ...(released.has('preferred_username') ? { username: user.username } : {}),
+    ...(user.email === null || !released.has('email') ? {} : { email: user.email }),
+    ...(released.has('email_verified') ? { emailVerified: user.emailVerified } : {}),
+    ...(user.givenName === null || !released.has('given_name') ? {} : { firstName: user.givenName }),
+    ...(user.familyName === null || !released.has('family_name') ? {} : { lastName: user.familyName }),
     attributes,
   };
 }
@@ -65,7 +77,7 @@ export function keycloakProfile(user: User): KeycloakProfile {
  * client's web origins (its `web_origins`), a preflight is answered for any origin.
  */
 export function accountProfileApi(deps: AccountProfileDeps): Middleware {
-  async function caller(header: string): Promise<{ user: User; clientId: string }> {
+  async function caller(header: string): Promise<{ user: User; clientId: string; scope: unknown }> {
     const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
     if (match === null) throw new ProfileTokenError('a Bearer access token is required');
     const record = await deps.resolveToken(match[1]!);
@@ -75,13 +87,16 @@ export function accountProfileApi(deps: AccountProfileDeps): Middleware {
     }
     if (record.jkt !== undefined || record['x5t#S256'] !== undefined) throw new ProfileTokenError('sender-constrained tokens are not accepted here');
     if (typeof record.accountId !== 'string' || typeof record.clientId !== 'string') throw new ProfileTokenError('the access token names no user');
-    if (typeof record.grantId !== 'string' || (await deps.adapter('Grant').find(record.grantId)) == null) throw new ProfileTokenError('the access token is invalid, expired or revoked');
+    const grant = typeof record.grantId === 'string' ? await deps.adapter('Grant').find(record.grantId) : undefined;
+    if (grant == null) throw new ProfileTokenError('the access token is invalid, expired or revoked');
     if (record.expiresWithSession === true && typeof record.sessionUid === 'string' && (await deps.adapter('Session').findByUid(record.sessionUid)) == null) {
       throw new ProfileTokenError('the session of this access token has ended');
     }
     const user = await deps.accounts.findById(record.accountId);
     if (user === undefined || user.disabled) throw new ProfileTokenError('the user of this token is disabled or gone');
-    return { user, clientId: record.clientId };
+    // What the user granted this client (the grant's OpenID scope, Keycloak's default client
+    // scopes included for a Keycloak-claims client, src/oidc/grant-policy.ts): what userinfo releases.
+    return { user, clientId: record.clientId, scope: (grant as { openid?: { scope?: unknown } }).openid?.scope };
   }
 
   return async (ctx, next) => {
@@ -100,11 +115,11 @@ export function accountProfileApi(deps: AccountProfileDeps): Middleware {
     if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || (authorization === '' && ctx.accepts('html', 'json') !== 'json')) return next();
     ctx.vary('Origin');
     ctx.set('Cache-Control', 'no-store');
-    const { user, clientId } = await caller(authorization);
+    const { user, clientId, scope } = await caller(authorization);
     if (origin !== '') {
       const client = await deps.provider().Client.find(clientId);
       if (clientList(client, 'web_origins').includes(origin)) ctx.set('Access-Control-Allow-Origin', origin);
     }
-    ctx.body = keycloakProfile(user);
+    ctx.body = keycloakProfile(user, releasedClaims(scope));
   };
 }

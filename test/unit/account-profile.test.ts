@@ -21,7 +21,7 @@ function contextFor(headers: Record<string, string>, method = 'GET'): Context {
 
 function api(record: AdapterPayload | undefined, { grant = true, session = true } = {}) {
   const adapter = ((name: string) => ({
-    find: async () => (name === 'Grant' && grant ? { accountId: 'u1' } : undefined),
+    find: async () => (name === 'Grant' && grant ? { accountId: 'u1', openid: { scope: 'openid profile email' } } : undefined),
     findByUid: async () => (session ? { uid: 's1' } : undefined),
   })) as unknown as AdapterFactory;
   return accountProfileApi({
@@ -52,6 +52,26 @@ describe('Keycloak Account REST profile (loadUserProfile)', () => {
     await api(live)(ctx, async () => {});
     expect(ctx.body).to.deep.equal({ id: 'u1', username: 'kc-user', emailVerified: false, firstName: 'Kay', attributes: { locale: ['en'] } });
     expect(ctx.response.get('Access-Control-Allow-Origin')).to.equal('https://app.example');
+  });
+
+  it('releases only what the user’s grant to the client releases, as userinfo does: openid alone gives the id, email gives no names', async () => {
+    const withEmail = { ...user, email: 'kay@example.com', emailVerified: true } as unknown as User;
+    const answer = async (scope: string) => {
+      const ctx = contextFor(bearer);
+      const handler = accountProfileApi({
+        path: '/realms/acme/account',
+        provider: () => ({ Client: { find: async () => ({ web_origins: [] }) } }) as unknown as Provider,
+        resolveToken: async () => live,
+        adapter: ((name: string) => ({ find: async () => (name === 'Grant' ? { accountId: 'u1', openid: { scope } } : undefined), findByUid: async () => ({ uid: 's1' }) })) as unknown as AdapterFactory,
+        accounts: { findById: async () => withEmail },
+        now: () => NOW,
+      });
+      await handler(ctx, async () => {});
+      return ctx.body;
+    };
+    expect(await answer('openid')).to.deep.equal({ id: 'u1', attributes: {} });
+    expect(await answer('openid email')).to.deep.equal({ id: 'u1', email: 'kay@example.com', emailVerified: true, attributes: {} });
+    expect(await answer('openid profile')).to.deep.equal({ id: 'u1', username: 'kc-user', firstName: 'Kay', attributes: { locale: ['en'] } });
   });
 
   it('refuses an expired, unknown, grant-less or session-ended token, a refresh token and a missing token with 401 invalid_token', async () => {
