@@ -87,29 +87,16 @@ export function treeThreads(pid: number): number {
  */
 export function treeContextSwitches(pid: number): { voluntary: number; involuntary: number; loopVoluntary: number; loopInvoluntary: number } {
   const totals = { voluntary: 0, involuntary: 0, loopVoluntary: 0, loopInvoluntary: 0 };
-  for (const each of processTree(pid)) {
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${each}/task`);
-    } catch {
-      continue; // ended meanwhile
+  eachThreadFile(pid, 'status', (status, isEventLoop) => {
+    const voluntary = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    const involuntary = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    totals.voluntary += voluntary;
+    totals.involuntary += involuntary;
+    if (isEventLoop) {
+      totals.loopVoluntary += voluntary;
+      totals.loopInvoluntary += involuntary;
     }
-    for (const tid of tasks) {
-      try {
-        const status = readFileSync(`/proc/${each}/task/${tid}/status`, 'utf8');
-        const voluntary = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-        const involuntary = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-        totals.voluntary += voluntary;
-        totals.involuntary += involuntary;
-        if (Number(tid) === each) {
-          totals.loopVoluntary += voluntary;
-          totals.loopInvoluntary += involuntary;
-        }
-      } catch {
-        // ended meanwhile
-      }
-    }
-  }
+  });
   return totals;
 }
 
@@ -120,6 +107,19 @@ export function treeContextSwitches(pid: number): { voluntary: number; involunta
  */
 export function treeRunQueueWaitMs(pid: number): { all: number; loops: number } {
   const totals = { all: 0, loops: 0 };
+  eachThreadFile(pid, 'schedstat', (schedstat, isEventLoop) => {
+    const waitMs = Number(schedstat.split(' ')[1]) / 1e6;
+    totals.all += waitMs;
+    if (isEventLoop) totals.loops += waitMs;
+  });
+  return totals;
+}
+
+/**
+ * Reads /proc/<pid>/task/<tid>/<file> of every thread alive now in the tree; `isEventLoop` is
+ * the process's main thread. Processes and threads that end meanwhile drop out.
+ */
+function eachThreadFile(pid: number, file: string, visit: (text: string, isEventLoop: boolean) => void): void {
   for (const each of processTree(pid)) {
     let tasks: string[];
     try {
@@ -128,16 +128,15 @@ export function treeRunQueueWaitMs(pid: number): { all: number; loops: number } 
       continue; // ended meanwhile
     }
     for (const tid of tasks) {
+      let text: string;
       try {
-        const waitMs = Number(readFileSync(`/proc/${each}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
-        totals.all += waitMs;
-        if (Number(tid) === each) totals.loops += waitMs;
+        text = readFileSync(`/proc/${each}/task/${tid}/${file}`, 'utf8');
       } catch {
-        // ended meanwhile
+        continue; // ended meanwhile
       }
+      visit(text, Number(tid) === each);
     }
   }
-  return totals;
 }
 
 /** CPU milliseconds so far of each process's main thread (its event loop), by pid. */
