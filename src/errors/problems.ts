@@ -171,6 +171,25 @@ export const PROBLEMS = {
   totp_exists: 'an authenticator app is already set up: remove it first',
   recovery_codes_need_factor: 'recovery codes back up a second factor: set one up first',
 
+  // Access (401, 403): the admin API's and the account API's tokens and callers.
+  token_missing: 'a Bearer access token for the admin API is required',
+  token_invalid: 'the access token is invalid, expired or not for the admin API',
+  token_malformed: 'malformed access token',
+  token_sender_constrained: 'sender-constrained (DPoP) tokens are not accepted here',
+  token_revoked: 'the access token has been revoked',
+  token_session_ended: 'the session of this access token has ended',
+  token_client_gone: 'the client of this token no longer exists',
+  token_user_gone: 'the user of this token is disabled or gone',
+  scope_missing: 'the access token lacks the {scope} scope',
+  not_admin_client: 'the client is not an admin client',
+  role_missing: 'the user lacks the {role} role',
+  account_token_missing: 'a Bearer access token of the account page is required',
+  account_token_invalid: 'the access token is invalid, expired or revoked',
+  account_token_other_client: 'the account API takes only tokens of the account page',
+  token_no_user: 'the access token names no user',
+  sign_in_again: 'sign in again to change how you sign in',
+  cross_origin: 'cross-origin requests are not accepted',
+
   // ... or with the request or the server as a whole.
   not_keycloak_export: 'not a Keycloak realm export (expected a JSON object with "realm", as written by kc.sh export)',
   registration_off: 'dynamic client registration is off (GATEHOUSE_REGISTRATION=false)',
