@@ -26,7 +26,7 @@ const ERROR_SCHEMA = {
     params: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'The values the code\'s text names ({id: "crm"})' },
     details: {
       type: 'array',
-      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' }, limit: { type: 'integer', description: 'For a password policy rule: the number it asks for' }, code: { type: 'string', description: 'The problem\'s stable code (too_long, unknown_api, …), for clients that say it in their reader\'s language' }, params: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'The values the problem names ({max: 200})' } } },
+      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' }, code: { type: 'string', description: 'The problem\'s stable code (too_long, unknown_api, …), for clients that say it in their reader\'s language' }, params: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'The values the problem names ({max: 200})' } } },
     },
   },
 };

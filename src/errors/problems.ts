@@ -111,6 +111,12 @@ export const PROBLEMS = {
   phone_number: 'must be an E.164 number such as +16045551234',
   address_empty: 'must have at least one field (send null to clear the address)',
 
+  // A user's own account (the account page).
+  not_current_password: 'is not your current password',
+  totp_code_rejected: 'that code did not work',
+  passkey_ticket_expired: 'expired or not yours; start again',
+  passkey_rejected: 'the passkey was not accepted',
+
   // Upstream providers.
   claim_name: 'a claim name (dots reach into objects: realm_access.roles)',
   domain_name: 'a domain name such as example.com',
@@ -170,6 +176,8 @@ export const PROBLEMS = {
   password_exists: 'you have a password already; change it with the current one',
   totp_exists: 'an authenticator app is already set up: remove it first',
   recovery_codes_need_factor: 'recovery codes back up a second factor: set one up first',
+  factor_required: 'your account requires a second factor; add another one before removing this one',
+  last_sign_in_method: 'this is your only way to sign in: set a password, add a passkey or connect another account first',
 
   // Access (401, 403): the admin API's and the account API's tokens and callers.
   token_missing: 'a Bearer access token for the admin API is required',
