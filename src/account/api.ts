@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { readJson } from '../admin/json-body.ts';
+import { emailKey } from '../accounts/normalize.ts';
 import { GatehouseError, NotFoundError } from '../errors/gatehouse-error.ts';
 import { problemText } from '../errors/problems.ts';
 import { errorResponder } from '../errors/respond.ts';
@@ -11,18 +12,32 @@ import { RECENT_SIGN_IN_SECONDS, signInAgain, type AccountCaller } from './auth.
 interface AccountRoute {
   readonly method: 'get' | 'post' | 'patch' | 'delete';
   readonly path: string;
-  /** Changes how the user signs in: only within RECENT_SIGN_IN_SECONDS of a sign-in (RFC 9470 step-up). */
-  readonly recent?: boolean;
+  /**
+   * Changes how the user signs in: only within RECENT_SIGN_IN_SECONDS of a sign-in (RFC 9470
+   * step-up); a function decides by the request (its JSON body, once read).
+   */
+  readonly recent?: boolean | ((self: Self, body: unknown) => boolean);
   readonly body?: boolean;
   handle(self: Self, params: Record<string, string>, body: unknown): Promise<unknown>;
 }
+
+/** An address as compared for sameness (the accounts' email key); none for null or blank. */
+const addressKey = (email: unknown): string | null => (typeof email === 'string' && email.trim() !== '' ? emailKey(email.trim()) : null);
+
+/**
+ * A profile change that replaces or removes the email address. The address is a login and where
+ * password-reset links go: a token left in a browser must not redirect them (change the address,
+ * then reset the password) any more than it may change the password without the current one.
+ */
+const changesEmail = (self: Self, body: unknown): boolean =>
+  typeof body === 'object' && body !== null && 'email' in body && addressKey((body as { email: unknown }).email) !== addressKey(self.user.email);
 
 /** Every account API route, read top to bottom; each one is an own-account operation. */
 export function accountRoutes(ops: OwnAccountOperations): AccountRoute[] {
   const none = async () => undefined;
   return [
     { method: 'get', path: '/profile', handle: async (self) => ops.profile(self) },
-    { method: 'patch', path: '/profile', body: true, handle: async (self, _p, body) => ops.profile({ ...self, user: await ops.updateProfile(self, body) }) },
+    { method: 'patch', path: '/profile', recent: changesEmail, body: true, handle: async (self, _p, body) => ops.profile({ ...self, user: await ops.updateProfile(self, body) }) },
     { method: 'post', path: '/password', body: true, handle: async (self, _p, body) => ({ signed_out_sessions: (await ops.changePassword(self, body)).signedOut }) },
     { method: 'post', path: '/password/new', recent: true, body: true, handle: (self, _p, body) => ops.addPassword(self, body).then(none) },
     { method: 'get', path: '/sessions', handle: (self) => ops.sessions(self) },
@@ -70,9 +85,11 @@ export function accountApi({ path, origin, auth, operations, logger, now = () =>
   for (const route of accountRoutes(operations)) {
     router[route.method](route.path, auth, async (ctx: Context & { params: Record<string, string> }) => {
       const caller = ctx.state.caller as AccountCaller;
-      if (route.recent && (caller.authTime === undefined || now().getTime() - caller.authTime * 1000 > RECENT_SIGN_IN_SECONDS * 1000)) throw signInAgain();
+      const stale = () => caller.authTime === undefined || now().getTime() - caller.authTime * 1000 > RECENT_SIGN_IN_SECONDS * 1000;
+      if (route.recent === true && stale()) throw signInAgain();
       const body = route.body ? await readJson(ctx) : undefined;
       const self: Self = { user: caller.user, sessionUid: caller.sessionUid, ip: ctx.ip, requestId: ctx.state.requestId as string | undefined };
+      if (typeof route.recent === 'function' && route.recent(self, body) && stale()) throw signInAgain();
       const result = await route.handle(self, ctx.params, body);
       ctx.set('Cache-Control', 'no-store');
       if (result === undefined) ctx.status = 204;

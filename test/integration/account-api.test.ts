@@ -177,6 +177,27 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(bad.body.details).to.deep.equal([{ path: 'locale', message: PROBLEMS.language_tag, code: 'language_tag' }]);
     });
 
+    it('a new email address needs a recent sign-in (step-up): it is where password-reset links go, so a borrowed token must not redirect them', async () => {
+      const user = await newUser('eve');
+      const { token } = await accountToken(user.username);
+      const first = await call(token, 'PATCH', '/profile', { email: `${user.username}@example.com` });
+      expect(first.status, 'right after signing in').to.equal(200);
+      await inbox.next();
+      clockOffset = 10 * 60 * 1000;
+      for (const email of [`attacker-${user.username}@evil.example`, null]) {
+        const stale = await call(token, 'PATCH', '/profile', { name: 'Still Me', email });
+        expect(stale.status, String(email)).to.equal(401);
+        expect(stale.body).to.include({ error: 'insufficient_user_authentication', code: 'sign_in_again' });
+        expect(stale.headers.get('www-authenticate')).to.match(/error="insufficient_user_authentication".*max_age=300/);
+      }
+      const kept = await gatehouse.services.accounts.findById(user.id);
+      expect(kept).to.include({ email: `${user.username}@example.com`, name: null });
+      // Everything else needs no fresh sign-in.
+      const edited = await call(token, 'PATCH', '/profile', { name: 'Still Me', nickname: 'me' });
+      expect(edited.status, JSON.stringify(edited.body)).to.equal(200);
+      expect(edited.body).to.include({ name: 'Still Me', email: `${user.username}@example.com` });
+    });
+
     it("an email address another account uses is a 409 naming the field, by its code (never a 500)", async () => {
       const owner = await gatehouse.services.accounts.createUser({ username: `own${Math.random().toString(36).slice(2, 8)}`, password: PASSWORD, email: `owner-${Date.now()}@example.com` });
       const user = await newUser('dup');
