@@ -1,5 +1,6 @@
 import type { Accounts, User } from '../accounts/accounts.ts';
 import { DuplicateUserError, InvalidUserError } from '../accounts/errors.ts';
+import { emailKey } from '../accounts/normalize.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
@@ -12,7 +13,8 @@ import { claimAt } from './spec.ts';
  * The linking rules (README "Sign in with another provider"):
  * - an upstream identity (provider, subject) that is linked signs in as its user;
  * - otherwise, with `link_by_email`, an upstream email the upstream marks verified (or a
- *   provider with `trust_email`) links to the local user with that email; an unverified email
+ *   provider with `trust_email`) links to the local user who confirmed that email as their
+ *   own (an unconfirmed local address links nothing: the identity is pending); an unverified email
  *   is refused, whether or not such a user exists (so the answer tells nothing about users);
  * - otherwise the identity is pending: the person either signs in locally once (proving the
  *   account is theirs) and the link is made, or — with `create_accounts` — gets a new account.
@@ -78,6 +80,13 @@ export function profileOf(provider: UpstreamProvider, identity: UpstreamIdentity
     amr: [...identity.amr],
   };
 }
+
+/**
+ * Whether the local user has confirmed `email` as their own address. Linking by email trusts
+ * the local side as much as the upstream: an address anyone can type on their account page (or
+ * an operator entered unconfirmed) must not collect another person's upstream sign-ins.
+ */
+const confirmedOwner = (user: User, email: string): boolean => user.emailVerified && user.email !== null && emailKey(user.email) === emailKey(email);
 
 /** What tells a link apart for its user: the upstream email, else the username. */
 const labelOf = (pending: PendingIdentity): string | undefined => pending.email ?? pending.username;
@@ -157,7 +166,7 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
       if (provider.link_by_email && pending.email !== undefined) {
         if (!pending.emailVerified) return refuse('email_unverified', provider.alias, client);
         const user = await accounts.findByLogin(pending.email);
-        if (user !== undefined && !user.disabled) {
+        if (user !== undefined && !user.disabled && confirmedOwner(user, pending.email)) {
           await directory.link(provider.alias, pending.subject, user.id, labelOf(pending));
           record('upstream.linked', user.id, provider.alias, client, { by: 'verified_email' });
           return signIn(provider, user, pending, client, true);

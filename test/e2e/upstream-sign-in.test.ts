@@ -65,6 +65,7 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
         { username: 'vic', email: 'vic@elsewhere.example', emailVerified: true, name: 'Vic' },
         { username: 'una', email: 'victor@corp.example', emailVerified: false, name: 'Una Verified-Not' },
         { username: 'wes', email: 'victor@corp.example.org', emailVerified: true, name: 'Wes' },
+        { username: 'ola', email: 'ola@corp.example', emailVerified: true, name: 'Ola' },
       ],
     });
     await pair.gatehouse.services.accounts.createUser({ username: 'victor', password: PASSWORD, email: 'victor@corp.example', emailVerified: true });
@@ -213,6 +214,18 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     await pair.gatehouse.flushBatchedWrites();
     const linked = await pair.gatehouse.audit.query({ limit: 50, types: ['upstream.linked'] });
     expect(linked.events.map((event) => `${String(event.details.provider)}:${String(event.details.by)}`)).to.include('mail:verified_email');
+  });
+
+  it('links by email only to a local account whose own address is confirmed: an unconfirmed one (typed on an account page) gets nobody else\'s sign-ins', async () => {
+    // Mallory typed Ola's address on her own account page (unconfirmed); Ola has no account here yet.
+    const mallory = await pair.gatehouse.services.accounts.createUser({ username: 'mallory', password: PASSWORD, email: 'ola@corp.example', emailVerified: false });
+    await freshBrowser();
+    await begin();
+    await page.click('a.upstream[data-provider=mail]');
+    await upstreamSignIn('ola');
+    // Not linked: the usual choice (sign in with an account here, or create one).
+    await page.waitForSelector('.upstream-pending');
+    expect(await pair.gatehouse.services.upstream.linksOf(mallory.id)).to.deep.equal([]);
   });
 
   it('refuses an email outside the allowed domains', async () => {
