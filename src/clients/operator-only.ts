@@ -14,4 +14,8 @@ export const OPERATOR_ONLY_CLIENT_PROPERTIES: readonly string[] = [
   'admin_client',
   // Releases the user's roles and groups in every token of the client.
   'token_claims',
+  // Trades other clients' user tokens for tokens of the APIs it names: the operator's trust.
+  'token_exchange',
+  // Sees users' passwords (first-party only, which a registered client never is).
+  'allow_password_grant',
 ];

@@ -80,12 +80,12 @@ export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key:
     (metadata as Record<string, unknown>).minimal_id_token = true;
     return;
   }
+  if (OPERATOR_ONLY.has(key) && value !== undefined && value !== null && isSet(value) && REGISTRATION_ROUTES.has(String(ctx?.oidc?.route))) {
+    invalid(key, 'cannot be set through dynamic registration');
+  }
   if (key === 'allow_password_grant') return checkPasswordGrant(value, metadata as Record<string, unknown>);
   if (key === 'token_exchange') return checkTokenExchange(value, metadata as Record<string, unknown>);
   if (value === undefined || value === null) return;
-  if (OPERATOR_ONLY.has(key) && isSet(value) && REGISTRATION_ROUTES.has(String(ctx?.oidc?.route))) {
-    invalid(key, 'cannot be set through dynamic registration');
-  }
   if (BOOLEAN_PROPS.has(key)) {
     if (typeof value !== 'boolean') invalid(key, 'must be a boolean');
     return;

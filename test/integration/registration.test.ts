@@ -66,6 +66,9 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
     ['allowed_apis', ['https://api.example.com']],
     // Keycloak's claims put the user's roles and groups in every token: an operator's choice.
     ['token_claims', 'keycloak'],
+    // Whose users' tokens a client may trade for tokens of which API: an operator's trust, never the client's own say.
+    ['token_exchange', { apis: ['https://api.example.com'], trusted_clients: ['someone-else'] }],
+    ['allow_password_grant', true],
   ] as const) {
     it(`never lets a client register itself with ${property}`, async () => {
       const response = await register({ grant_types: ['client_credentials'], response_types: [], redirect_uris: [], [property]: value }, await initialAccessToken());
@@ -75,4 +78,20 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
       expect(body.error_description).to.include(property);
     });
   }
+
+  it('never lets a registered client give itself a token exchange policy through its configuration endpoint (RFC 7592 PUT)', async () => {
+    const created = (await (await register({ client_name: 'Later', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }, await initialAccessToken())).json()) as Record<string, unknown>;
+    // RFC 7592 §2.2: the PUT carries the metadata as read, less the server-managed fields.
+    const { registration_client_uri: uri, registration_access_token: token, client_secret_expires_at: _expires, client_id_issued_at: _issued, ...metadata } = created as Record<string, string>;
+    const response = await fetch(new URL(new URL(uri!).pathname, gatehouse.url), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ ...metadata, token_exchange: { apis: ['https://api.example.com'], trusted_clients: ['someone-else'] } }),
+    });
+    const body = (await response.json()) as { error: string; error_description: string };
+    expect(response.status, JSON.stringify(body)).to.equal(400);
+    expect(body, JSON.stringify(body)).to.include({ error: 'invalid_client_metadata' });
+    expect(body.error_description).to.include('token_exchange');
+    expect((await gatehouse.services.clients.get(metadata.client_id!))?.metadata.token_exchange).to.equal(undefined);
+  });
 });
