@@ -163,6 +163,13 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
       const alias = ctx.params.alias!;
       const ticket = typeof ctx.query.ticket === 'string' ? await tickets.take(ctx.query.ticket, alias) : undefined;
       if (ticket === undefined) return backToAccount(ctx, alias, 'expired');
+      // Only the ticket's user's own browser (signed in here as them) carries it on: a Connect URL
+      // sent to someone else would link *their* upstream account to the sender's (linking CSRF).
+      const session = await deps.provider().Session.get(ctx as unknown as Parameters<Provider['Session']['get']>[0]);
+      if (session.accountId !== ticket.userId) {
+        refusal(alias, 'state', ACCOUNT_CLIENT_ID, { cause: 'link_other_browser' });
+        return backToAccount(ctx, alias, 'expired');
+      }
       const idp = await directory.get(alias);
       if (!usable(idp, ACCOUNT_CLIENT_ID)) {
         refusal(alias, 'not_allowed', ACCOUNT_CLIENT_ID);

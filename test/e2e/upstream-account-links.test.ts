@@ -153,8 +153,24 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
     expect(sam, 'the link stays').to.not.equal(undefined);
   });
 
+  it('a Connect URL links only in the browser of the user it was issued to: sent to someone else, it links nothing', async () => {
+    // Lena's own Connect URL, as her account page would get it; she sends it to Max instead of following it.
+    const lena = await pair.gatehouse.services.accounts.findByLogin('lena');
+    for (const victim of [undefined, 'max']) {
+      await freshBrowser();
+      if (victim !== undefined) await accountSignIn(victim);
+      const ticket = await pair.gatehouse.services.upstreamLinkTickets.issue({ userId: lena!.id, provider: 'corp' });
+      await page.goto(`${pair.downDeploy.issuer}/upstream/corp/link?ticket=${ticket}`);
+      // Back on the account page, never at the upstream (where Max's own upstream account would be linked to Lena).
+      await page.waitForURL((current) => current.toString().startsWith(accountUrl));
+      expect(page.url(), String(victim)).to.contain('upstream=expired');
+    }
+    expect(await pair.gatehouse.services.upstream.linksOf(lena!.id)).to.deep.equal([]);
+  });
+
   it('a link ticket is good once: a replayed Connect URL changes nothing', async () => {
     await freshBrowser();
+    await accountSignIn('lena');
     const lena = await pair.gatehouse.services.accounts.findByLogin('lena');
     const ticket = await pair.gatehouse.services.upstreamLinkTickets.issue({ userId: lena!.id, provider: 'corp' });
     const url = `${pair.downDeploy.issuer}/upstream/corp/link?ticket=${ticket}`;
