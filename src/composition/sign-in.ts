@@ -79,6 +79,6 @@ export function signInRoutes(w: Wiring, { steps, views, extraRoutes }: { steps: 
     paths: w.config.routes,
     extraRoutes,
     // A finished step answers with the resume's answer (src/interactions/resume-here.ts).
-    resumeHere: { resumePath: (uid) => `${endpointPath(w.config.routes, 'authorization')}/${uid}` },
+    resumeHere: { resumePath: (uid) => `${endpointPath(w.config.routes, 'authorization')}/${uid}`, handOff: w.core.storage.adapter.handOffInteraction },
   });
 }

@@ -78,9 +78,12 @@ export function signInEngine(deps: EngineDeps): Router {
 
   /** Records the result and resumes the authorization: here (resume-here.ts), else by redirecting the browser. */
   async function finish(ctx: Context, next: Next, provider: Provider, details: InteractionDetails, result: Parameters<typeof recordResult>[1]): Promise<void> {
-    const returnTo = await recordResult(details, result);
-    if (await resumeHere(ctx, next, provider, deps.resumeHere, details.uid, returnTo)) return;
-    redirect(ctx, returnTo);
+    const here = deps.resumeHere;
+    if (here === undefined) return redirect(ctx, await recordResult(details, result));
+    await here.handOff(details.uid, async () => {
+      const returnTo = await recordResult(details, result);
+      if (!(await resumeHere(ctx, next, provider, here, details.uid, returnTo))) redirect(ctx, returnTo);
+    });
   }
 
   function redirect(ctx: Context, url: string): void {

@@ -6,6 +6,8 @@ import { forgetProviderRoute } from '../http/route-label.ts';
 export interface ResumeHereOptions {
   /** The path of the authorization's resume route for an interaction (`<authorization>/<uid>`), as the browser would request it. */
   readonly resumePath: (uid: string) => string;
+  /** Runs the step's save and the resume with the interaction's save held back for the resume (src/storage/oidc/interaction-hand-off.ts). */
+  readonly handOff: <T>(uid: string, run: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -27,10 +29,9 @@ export interface ResumeHereOptions {
  *
  * Only for the authorization's resume route of this interaction (the provider builds returnTo
  * from the issuer: always this server); any other returnTo (the device flow's) is redirected to
- * as before, and so is everything when `options` is undefined. The access log and metrics keep the request as the POST it was.
+ * as before. The access log and metrics keep the request as the POST it was.
  */
-export async function resumeHere(ctx: Context, next: Next, provider: Provider, options: ResumeHereOptions | undefined, uid: string, returnTo: string): Promise<boolean> {
-  if (options === undefined) return false;
+export async function resumeHere(ctx: Context, next: Next, provider: Provider, options: Pick<ResumeHereOptions, 'resumePath'>, uid: string, returnTo: string): Promise<boolean> {
   if (new URL(returnTo).pathname !== options.resumePath(uid)) return false;
   const { req } = ctx;
   const name = provider.cookieName('resume');
