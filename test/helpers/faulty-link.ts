@@ -17,17 +17,25 @@ export interface FaultyLink {
    * resolves once such a request has gone through.
    */
   stallNextReply(...markers: string[]): { readonly stalled: Promise<void>; resume(): void };
+  /** Cuts every connection through the proxy and refuses new ones (the server unreachable from this side only), until mend(). */
+  sever(): void;
+  mend(): void;
   close(): Promise<void>;
 }
 
-/** A TCP proxy in front of the MongoDB-wire server that can lose or hold back one reply on purpose (real network faults for the driver). */
+/** A TCP proxy in front of the MongoDB-wire server (or Redis) that can lose or hold back one reply, or cut every connection, on purpose (real network faults for the driver). */
 export async function faultyLink(uri: string): Promise<FaultyLink> {
   const target = new URL(uri);
   let armed: Buffer[] | undefined;
   let dropped = false;
   let stallArmed: { markers: Buffer[]; engaged: () => void; resumed: Promise<void> } | undefined;
   const sockets = new Set<net.Socket>();
+  let severed = false;
   const server = net.createServer((client) => {
+    if (severed) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(Number(target.port), target.hostname);
     sockets.add(client).add(upstream);
     let cutOnReply = false;
@@ -87,6 +95,13 @@ export async function faultyLink(uri: string): Promise<FaultyLink> {
       const resumed = new Promise<void>((resolve) => (resume = resolve));
       stallArmed = { markers: markers.map((marker) => Buffer.from(marker)), engaged, resumed };
       return { stalled, resume };
+    },
+    sever() {
+      severed = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    mend() {
+      severed = false;
     },
     async close() {
       for (const socket of sockets) socket.destroy();
