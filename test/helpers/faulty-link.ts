@@ -20,6 +20,9 @@ export interface FaultyLink {
   /** Cuts every connection through the proxy and refuses new ones (the server unreachable from this side only), until mend(). */
   sever(): void;
   mend(): void;
+  /** Silently discards every byte both ways while connections stay open (a network partition), until unpartition(). */
+  partition(): void;
+  unpartition(): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +34,7 @@ export async function faultyLink(uri: string): Promise<FaultyLink> {
   let stallArmed: { markers: Buffer[]; engaged: () => void; resumed: Promise<void> } | undefined;
   const sockets = new Set<net.Socket>();
   let severed = false;
+  let partitioned = false;
   const server = net.createServer((client) => {
     if (severed) {
       client.destroy();
@@ -42,6 +46,7 @@ export async function faultyLink(uri: string): Promise<FaultyLink> {
     /** While set, replies wait for it (in order). */
     let holdReplies: Promise<void> | undefined;
     client.on('data', (chunk) => {
+      if (partitioned) return;
       if (armed !== undefined && armed.every((marker) => chunk.includes(marker))) {
         armed = undefined;
         cutOnReply = true;
@@ -55,6 +60,7 @@ export async function faultyLink(uri: string): Promise<FaultyLink> {
       upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
+      if (partitioned) return;
       if (holdReplies !== undefined) {
         void holdReplies.then(() => client.write(chunk));
         return;
@@ -102,6 +108,12 @@ export async function faultyLink(uri: string): Promise<FaultyLink> {
     },
     mend() {
       severed = false;
+    },
+    partition() {
+      partitioned = true;
+    },
+    unpartition() {
+      partitioned = false;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

@@ -75,6 +75,46 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
     });
   });
 
+  describe('a subscription whose connection stops answering without closing (a network partition)', () => {
+    let redis: TestRedis;
+    let link: FaultyLink;
+    let writer: Redis;
+    let listener: Redis;
+    let subscription: { close(): Promise<void> } | undefined;
+    const events: string[] = [];
+
+    before(async () => {
+      redis = await TestRedis.start();
+      link = await faultyLink(redis.url);
+      writer = await connectRedis({ url: redis.url, timeoutMs: 1000 });
+      listener = await connectRedis({ url: link.uri, timeoutMs: 1000 });
+      subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet, heartbeatMs: 100, heartbeatTimeoutMs: 500 }).subscribe(
+        (id) => events.push(id),
+        () => events.push('(resync)'),
+        () => events.push('(suspend)'),
+      );
+    });
+    after(async () => {
+      await subscription?.close().catch(() => {});
+      writer?.disconnect();
+      listener?.disconnect();
+      await link?.close();
+      await redis?.stop();
+    });
+
+    it('is suspended when its heartbeat goes unanswered, and resumes once it answers again', async () => {
+      await writer.publish('test:changed', 'before');
+      await within(NOTICE_MS, async () => events.includes('before'));
+      link.partition();
+      await within(NOTICE_MS, async () => events.includes('(suspend)'));
+      link.unpartition();
+      await within(NOTICE_MS, async () => events.includes('(resync)'));
+      expect(events.slice(0, 3)).to.deep.equal(['before', '(suspend)', '(resync)']);
+      await writer.publish('test:changed', 'after');
+      await within(NOTICE_MS, async () => events.includes('after'));
+    });
+  });
+
   describe('an instance whose change subscription is lost', () => {
     let redis: TestRedis;
     let mongo: Connection;
