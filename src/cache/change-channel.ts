@@ -135,6 +135,7 @@ export function createChangeChannel({ redis, channel, logger, heartbeatMs = HEAR
       const suspend = () => {
         if (!live) return;
         live = false;
+        logger.warn({ channel }, 'change subscription lost; the caches it keeps current are cleared (records: read from the store) until it is back');
         onSuspend();
       };
       subscriber.on('close', suspend);
@@ -151,6 +152,7 @@ export function createChangeChannel({ redis, channel, logger, heartbeatMs = HEAR
           () => {
             if (ended || live || subscriber.status !== 'ready') return;
             live = true;
+            logger.warn({ channel }, 'change subscription back; caches start empty');
             onResync();
           },
           () => {},
