@@ -133,7 +133,7 @@ export function createChangeChannel({ redis, channel, logger, heartbeatMs = HEAR
       let live = false;
       let ended = false;
       const suspend = () => {
-        if (!live) return;
+        if (!live || ended) return;
         live = false;
         logger.warn({ channel }, 'change subscription lost; the caches it keeps current are cleared (records: read from the store) until it is back');
         onSuspend();
