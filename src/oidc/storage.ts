@@ -5,6 +5,7 @@ import { createBoundedCache } from '../cache/bounded-cache.ts';
 import { createChangeChannel } from '../cache/change-channel.ts';
 import { clientModel } from '../clients/model.ts';
 import { clientProviderAdapter } from '../clients/provider-adapter.ts';
+import { withJsonFingerprint } from '../clients/json-fingerprint.ts';
 import { createClientRepository, revokedByClientMark, type ClientRepository } from '../clients/repository.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { createAdapterFactory, type RoutedAdapterFactory } from '../storage/oidc/adapter-factory.ts';
@@ -74,7 +75,11 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(deps.redisPrefix), logger });
   let clients: ClientRepository | undefined;
   const cache = createBoundedCache<AdapterPayload>({
-    load: async (clientId) => clients?.providerMetadata(clientId) as Promise<AdapterPayload | undefined>,
+    // One object per client until it changes: the library fingerprints it on every lookup (json-fingerprint.ts).
+    load: async (clientId) => {
+      const metadata = await clients?.providerMetadata(clientId);
+      return metadata === undefined ? undefined : (withJsonFingerprint(metadata) as AdapterPayload);
+    },
     ttlMs: deps.clientCacheTtlSeconds * 1000,
     maxEntries: CLIENT_CACHE_ENTRIES,
     cacheMisses: true,
