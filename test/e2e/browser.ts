@@ -290,3 +290,34 @@ export function consoleOperator(browser: () => Browser, screenshotPrefix: string
     return page;
   };
 }
+
+/**
+ * A console settings page (`route`, e.g. `settings/security`) in en, ru, zh-CN and ko, one
+ * signed-in operator page per locale, the four side by side: in its language with no string key
+ * showing (`keys`), then at 1280 and 390 px (the layout follows the width through CSS alone, so
+ * one drawn page serves both) nothing wider than the screen, no serious axe violation, and a
+ * screenshot NAME-LOCALE-WIDTH. `drawn` is a field the page shows once it has drawn its settings
+ * (it fetches them all, then draws them at once).
+ */
+export async function settingsPageInEveryLocale(
+  operatorPage: ReturnType<typeof consoleOperator>,
+  issuer: string,
+  { route, drawn, keys, name }: { route: string; drawn: string; keys: RegExp; name: string },
+): Promise<void> {
+  async function inLocale(locale: string): Promise<void> {
+    const page = await operatorPage(issuer, { locale, width: 1280 });
+    await page.goto(`${issuer}/console/#/${route}`);
+    await page.locator(drawn).waitFor();
+    expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+    expect(await page.locator('main').innerText(), `${locale}: no string key shows`).to.not.match(keys);
+    for (const width of [1280, 390]) {
+      await resizeViewport(page, { width, height: 844 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `${locale} at ${width} px overflows`).to.be.at.most(0);
+      expect(await seriousViolations(page), `${locale} at ${width} px`).to.deep.equal([]);
+      await screenshot(page, `${name}-${locale}-${width}`);
+    }
+    await page.context().close();
+  }
+  await Promise.all(['en', 'ru', 'zh-CN', 'ko'].map(inLocale));
+}
