@@ -1,5 +1,6 @@
 import { DuplicateUserError } from '../accounts/errors.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
+import type { StoredUser } from '../accounts/user-model.ts';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { ClientRepository } from '../clients/repository.ts';
 import type { Factors, TotpImportOutcome } from '../mfa/factors.ts';
@@ -68,7 +69,11 @@ export interface KeycloakImportOptions {
   readonly api?: string | undefined;
 }
 
-export async function applyKeycloakImport(services: KeycloakImportServices, plan: KeycloakImportPlan, { dryRun, api }: KeycloakImportOptions): Promise<KeycloakImportReport> {
+/**
+ * `current`: the deployment's users as read for the plan (planKeycloakImport's `current`), so one
+ * read serves both; read here when not given.
+ */
+export async function applyKeycloakImport(services: KeycloakImportServices, plan: KeycloakImportPlan, { dryRun, api }: KeycloakImportOptions, current?: readonly StoredUser[]): Promise<KeycloakImportReport> {
   let apiOutcome: KeycloakImportReport['api'];
   if (api !== undefined) {
     const created = (await services.apis.find(api)) === undefined;
@@ -121,7 +126,7 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
     }
     report.clients[existing === undefined ? 'created' : 'updated'].push(client.clientId);
   }
-  const exported = new Map((await services.users.exportAll()).map((user) => [user._id, user]));
+  const exported = new Map((current ?? (await services.users.exportAll())).map((user) => [user._id, user]));
   const importedUsers = new Set<string>();
   for (const planned of plan.users) {
     const existing = exported.get(planned.user._id);

@@ -6,7 +6,7 @@ import { isObject, jsonField, list, strings, text, type Json, type UnmappedItem 
 import { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
 import { roleRef, type RealmRoles } from './map-roles.ts';
 import { keycloakTotp } from './otp-credential.ts';
-import { userIdentity, validUsernameKeys, type RefusedUser } from './user-identity.ts';
+import { addressUsernameNote, addressUsernames, userIdentity, validUsernameKeys, type CurrentUser, type RefusedUser } from './user-identity.ts';
 
 /**
  * Keycloak users as Gatehouse users: Keycloak's id stays their `sub` (tokens name the same
@@ -29,29 +29,44 @@ export interface PlannedUser {
 
 const STRING_ATTRIBUTES = new Set(['middle_name', 'nickname', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'phone_number']);
 
-export function mapUsers(document: Json, realm: string, roles: RealmRoles, now: Date, unmapped: UnmappedItem[], refused: RefusedUser[]): PlannedUser[] {
+/**
+ * `current`: the Gatehouse users before this import (id and username), so that a user whose
+ * Keycloak username is an email address keeps the username an earlier import derived for it.
+ */
+export function mapUsers(document: Json, realm: string, roles: RealmRoles, now: Date, unmapped: UnmappedItem[], refused: RefusedUser[], current: readonly CurrentUser[]): PlannedUser[] {
   const { effective, groups } = roles;
   const defaultRole = isObject(document.defaultRole) && typeof document.defaultRole.name === 'string' ? document.defaultRole.name : `default-roles-${realm.toLowerCase()}`;
   const users: PlannedUser[] = [];
   const exported = list(document.users);
-  const taken = validUsernameKeys(exported);
-  for (const [index, raw] of exported.entries()) {
+  const identities = exported.map((raw, index) => {
+    if (!isObject(raw)) return { raw, identity: undefined };
+    if (typeof raw.username === 'string' && text(raw.serviceAccountClientId) !== undefined) return { raw, identity: undefined };
+    return { raw, identity: userIdentity(raw, index) };
+  });
+  // Usernames derived from addresses once every user is known: the same for any order of the export.
+  const derived = addressUsernames(
+    identities.flatMap(({ identity }) => (identity?.ok === true && identity.address !== undefined ? [identity.address] : [])),
+    validUsernameKeys(exported),
+    current,
+  );
+  for (const [index, { raw, identity }] of identities.entries()) {
     if (!isObject(raw)) {
       refused.push({ user: `users.${index}`, reason: 'must be an object' });
       continue;
     }
-    if (typeof raw.username === 'string' && text(raw.serviceAccountClientId) !== undefined) {
-      unmapped.push({ kind: 'service account', name: raw.username, reason: `the service account of ${String(raw.serviceAccountClientId)}: client_credentials tokens carry the client, not a user (its roles are not carried over)` });
+    if (identity === undefined) {
+      unmapped.push({ kind: 'service account', name: String(raw.username), reason: `the service account of ${String(raw.serviceAccountClientId)}: client_credentials tokens carry the client, not a user (its roles are not carried over)` });
       continue;
     }
-    const identity = userIdentity(raw, index, taken);
     if (!identity.ok) {
       refused.push(identity.refused);
       continue;
     }
-    const { username, email, givenName, familyName } = identity;
+    const { email, givenName, familyName } = identity;
+    const username = identity.address === undefined ? identity.username : (derived.get(identity.id) as string);
     const note = (reason: string) => unmapped.push({ kind: 'user', name: String(raw.username), reason });
     for (const reason of identity.notes ?? []) note(reason);
+    if (identity.address !== undefined && email !== null) note(addressUsernameNote(username, identity.address, email));
     const userRoles = new Set<string>();
     effective({ realm: [defaultRole], client: {} }, userRoles);
     effective(roleRef(raw.realmRoles, raw.clientRoles), userRoles);

@@ -4,12 +4,12 @@ import { mapClients } from './map-client.ts';
 import { mapFederatedIdentities, mapIdentityProviders, type PlannedLink, type PlannedUpstream } from './map-identity-providers.ts';
 import { mapRoles } from './map-roles.ts';
 import { mapUsers, type PlannedUser } from './map-users.ts';
-import type { RefusedUser } from './user-identity.ts';
+import type { CurrentUser, RefusedUser } from './user-identity.ts';
 
 export { KeycloakExportError, type UnmappedItem } from './export-json.ts';
 export { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
 export type { PlannedUser } from './map-users.ts';
-export type { RefusedUser } from './user-identity.ts';
+export type { CurrentUser, RefusedUser } from './user-identity.ts';
 export type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
 
 /**
@@ -57,8 +57,13 @@ export interface KeycloakImportPlan {
   readonly unmapped: readonly UnmappedItem[];
 }
 
-/** Turns a realm export into an import plan; throws KeycloakExportError when the document is not one. */
-export function planKeycloakImport(document: unknown, now: Date = new Date()): KeycloakImportPlan {
+/**
+ * Turns a realm export into an import plan; throws KeycloakExportError when the document is not
+ * one. `current`: the deployment's users before the import (id and username; none for a plan on
+ * its own), so users whose Keycloak username is an email address keep the username an earlier
+ * import derived for them (src/keycloak/user-identity.ts).
+ */
+export function planKeycloakImport(document: unknown, now: Date = new Date(), current: readonly CurrentUser[] = []): KeycloakImportPlan {
   if (!isObject(document)) throw new KeycloakExportError('not_keycloak_export');
   if (typeof document.realm !== 'string') throw new KeycloakExportError('not_keycloak_export', 'realm');
   if (!Array.isArray(document.users ?? [])) throw new KeycloakExportError('not_keycloak_export', 'users');
@@ -67,7 +72,7 @@ export function planKeycloakImport(document: unknown, now: Date = new Date()): K
   const roles = mapRoles(document, realm, unmapped);
   const { clients, nativeClients, builtIn } = mapClients(document, now, unmapped);
   const refusedUsers: RefusedUser[] = [];
-  const users = mapUsers(document, realm, roles, now, unmapped, refusedUsers);
+  const users = mapUsers(document, realm, roles, now, unmapped, refusedUsers, current);
   const { providers, aliases } = mapIdentityProviders(document, roles, unmapped);
   const upstreamLinks = mapFederatedIdentities(document, aliases, unmapped);
 

@@ -11,10 +11,13 @@ import { text, type Json } from './export-json.ts';
  * One exception is mapped rather than refused: a username that is an email address (Keycloak's
  * "Email as username", or users simply named by their address). A Gatehouse username holds no
  * "@" — a login with one is an email — so the user gets the address's local part as username
- * (made unique within the import) and keeps signing in with the address, which becomes their
- * email when Keycloak had none. An email the admin API refuses (Keycloak takes e.g.
- * `admin@localhost`) is dropped rather than the user: the user is imported without it, noted in
- * the report with the reason.
+ * and keeps signing in with the address, which becomes their email when Keycloak had none. Which
+ * user gets `jo` and which `jo-2` must not depend on the export's order, or a re-import of a
+ * differently ordered export would try to give `jo` to another user (a conflict instead of an
+ * update): addressUsernames() keeps the name an earlier import gave the same Keycloak user, and
+ * hands out the rest in the order of the addresses. An email the admin API refuses (Keycloak takes
+ * e.g. `admin@localhost`) is dropped rather than the user: the user is imported without it, noted
+ * in the report with the reason.
  */
 
 /** A user of the export that is not imported, and why (`field: message`, as the admin API words it). */
@@ -24,8 +27,35 @@ export interface RefusedUser {
 }
 
 export type UserIdentity =
-  | { readonly ok: true; readonly id: string; readonly username: string; readonly email: string | null; readonly givenName: string | null; readonly familyName: string | null; readonly notes?: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly id: string;
+      /** Empty when `address` is set: addressUsernames() picks it. */
+      readonly username: string;
+      readonly email: string | null;
+      readonly givenName: string | null;
+      readonly familyName: string | null;
+      readonly notes?: readonly string[];
+      /** The Keycloak username was this email address: the Gatehouse username is derived from it. */
+      readonly address?: AddressUsername;
+    }
   | { readonly ok: false; readonly refused: RefusedUser };
+
+/** A user whose Keycloak username is an email address: `base` (its local part, made a valid username), else `base-2`, `base-3`, … */
+export interface AddressUsername {
+  readonly id: string;
+  /** The Keycloak username, as exported. */
+  readonly login: string;
+  /** The same, lowercased: the order names are handed out in. */
+  readonly address: string;
+  readonly base: string;
+}
+
+/** A Gatehouse user as it is before the import: an imported user keeps the username derived for it the first time. */
+export interface CurrentUser {
+  readonly _id: string;
+  readonly username: string;
+}
 
 /** The longest given or family name the admin API takes (src/accounts/accounts.ts optionalText). */
 const NAME_MAX = 256;
@@ -57,10 +87,50 @@ function fieldProblem(check: () => void): string | undefined {
 }
 
 /**
- * The user at `index` of the export's users. `taken` holds the username keys already in use
- * (validUsernameKeys, plus each username derived so far, which this adds).
+ * The usernames of the users whose Keycloak username is an email address (by Keycloak id), the
+ * same whatever the export's order. `taken` holds the username keys the export's other users
+ * keep (validUsernameKeys); each name chosen is added to it. First, a user Gatehouse already has
+ * (same id) keeps its username if it is one derived from the same local part (`base` or
+ * `base-<n>`) — so a re-import, however ordered and with users added or gone, updates instead of
+ * renaming. Then the others, in the order of their addresses (then ids), get the first of `base`,
+ * `base-2`, … that neither the import nor another Gatehouse user holds.
  */
-export function userIdentity(raw: Json, index: number, taken: Set<string>): UserIdentity {
+export function addressUsernames(wanted: readonly AddressUsername[], taken: Set<string>, current: readonly CurrentUser[]): Map<string, string> {
+  const currentById = new Map(current.map((user) => [user._id, user.username]));
+  const holderOf = new Map(current.map((user) => [usernameKey(user.username), user._id]));
+  const chosen = new Map<string, string>();
+  const take = (id: string, username: string) => {
+    chosen.set(id, username);
+    taken.add(usernameKey(username));
+  };
+  for (const { id, base } of wanted) {
+    const username = currentById.get(id);
+    if (username === undefined || taken.has(usernameKey(username))) continue;
+    const key = usernameKey(username);
+    const baseKey = usernameKey(base);
+    if (key === baseKey || (key.startsWith(`${baseKey}-`) && /^[1-9][0-9]*$/.test(key.slice(baseKey.length + 1)))) take(id, username);
+  }
+  const rest = wanted.filter(({ id }) => !chosen.has(id)).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const { id, base } of rest) {
+    if (chosen.has(id)) continue;
+    let username = base;
+    for (let n = 2; taken.has(usernameKey(username)) || (holderOf.get(usernameKey(username)) ?? id) !== id; n += 1) username = `${base}-${n}`;
+    take(id, username);
+  }
+  return chosen;
+}
+
+/** The note a user with a derived username gets in the report. */
+export function addressUsernameNote(username: string, { login, address }: AddressUsername, email: string): string {
+  const before = email === address ? '' : `; ${login} no longer names them`;
+  return `the username is an email address, which a Gatehouse username cannot be: imported as ${username} (signs in with ${username} or ${email}${before})`;
+}
+
+/**
+ * The user at `index` of the export's users. A username that is an email address is left empty
+ * with `address` set: addressUsernames() picks it once every user of the export is known.
+ */
+export function userIdentity(raw: Json, index: number): UserIdentity {
   const name = typeof raw.username === 'string' ? raw.username : `users.${index}${typeof raw.id === 'string' ? ` (id ${raw.id})` : ''}`;
   const refuse = (reason: string): UserIdentity => ({ ok: false, refused: { user: name, reason } });
   if (typeof raw.username !== 'string') return refuse('username: must be a string');
@@ -82,28 +152,16 @@ export function userIdentity(raw: Json, index: number, taken: Set<string>): User
     names.push(trimmed === '' ? null : trimmed);
   }
   const [givenName, familyName] = names as [string | null, string | null];
+  const notes = dropped.length > 0 ? { notes: dropped } : {};
 
   let username = '';
   const problem = fieldProblem(() => (username = validUsername(raw.username as string)));
-  if (problem === undefined) return { ok: true, id: raw.id, username, email, givenName, familyName, ...(dropped.length > 0 ? { notes: dropped } : {}) };
+  if (problem === undefined) return { ok: true, id: raw.id, username, email, givenName, familyName, ...notes };
 
-  // An email address as username: the local part, unique within the import.
+  // An email address as username: its local part, made a valid username (addressUsernames makes it unique).
   let address: string | undefined;
   if (fieldProblem(() => (address = validEmail(raw.username as string).toLowerCase())) !== undefined || address === undefined) return refuse(problem);
   const local = address.slice(0, address.lastIndexOf('@')).normalize('NFKC');
   const base = local.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'user';
-  username = base;
-  for (let n = 2; taken.has(usernameKey(username)); n += 1) username = `${base}-${n}`;
-  taken.add(usernameKey(username));
-  email ??= address;
-  const before = email === address ? '' : `; ${String(raw.username)} no longer names them`;
-  return {
-    ok: true,
-    id: raw.id,
-    username,
-    email,
-    givenName,
-    familyName,
-    notes: [...dropped, `the username is an email address, which a Gatehouse username cannot be: imported as ${username} (signs in with ${username} or ${email}${before})`],
-  };
+  return { ok: true, id: raw.id, username: '', email: email ?? address, givenName, familyName, ...notes, address: { id: raw.id, login: raw.username, address, base } };
 }

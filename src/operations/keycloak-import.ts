@@ -27,8 +27,10 @@ export const KEYCLOAK_IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
 export async function importKeycloakRealm(services: GatehouseServices, ctx: OperationContext, document: unknown, options: KeycloakImportOptions): Promise<KeycloakImportReport> {
   // Refused whole, naming where (users.3.username): FerretDB on PostgreSQL cannot hold a NUL.
   refuseNulCharacters(document);
-  const plan = planKeycloakImport(document);
-  const report = await applyKeycloakImport(services, plan, options);
+  // The users as they are: a re-import keeps the usernames an earlier one derived from addresses.
+  const current = await services.users.exportAll();
+  const plan = planKeycloakImport(document, new Date(), current);
+  const report = await applyKeycloakImport(services, plan, options, current);
   if (!options.dryRun) {
     await services.audit.write({
       ...ctx,

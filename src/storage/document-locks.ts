@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
-import { StoreUnavailableError } from '../errors/store-unavailable.ts';
+import { StoreUnavailableError, unavailableStore } from '../errors/store-unavailable.ts';
 import { isDuplicateKey } from './duplicate-key.ts';
 
 /** A held lock, or a takeover marker (`<key>@<expiry of the stale lease>`). */
@@ -45,6 +45,43 @@ const FIRST_PAUSE_MS = 2;
 const LONGEST_PAUSE_MS = 50;
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waiters in this process, by connection and key: a release wakes the first at once instead of
+ * letting it finish its pause (up to 50 ms). Waiters in other processes still find the key free
+ * at their next try; only this process's own holders can tell its waiters.
+ */
+const waitersByConnection = new WeakMap<Connection, Map<string, Array<() => void>>>();
+
+function localWaiters(connection: Connection): { wait(key: string): { woken: Promise<void>; cancel(): void }; wakeNext(key: string): void } {
+  let waiters = waitersByConnection.get(connection);
+  if (waiters === undefined) waitersByConnection.set(connection, (waiters = new Map()));
+  const queue = waiters;
+  const drop = (key: string, wake: () => void) => {
+    const list = queue.get(key);
+    const at = list?.indexOf(wake) ?? -1;
+    if (list === undefined || at < 0) return;
+    list.splice(at, 1);
+    if (list.length === 0) queue.delete(key);
+  };
+  return {
+    wait(key) {
+      let wake: () => void = () => {};
+      const woken = new Promise<void>((resolve) => (wake = resolve));
+      const list = queue.get(key);
+      if (list === undefined) queue.set(key, [wake]);
+      else list.push(wake);
+      return { woken, cancel: () => drop(key, wake) };
+    },
+    wakeNext(key) {
+      const wake = queue.get(key)?.[0];
+      if (wake === undefined) return;
+      drop(key, wake);
+      wake();
+    },
+  };
+}
+
 const interval = (everyMs: number, renew: () => Promise<void>) => {
   const timer = setInterval(() => void renew(), everyMs);
   timer.unref();
@@ -55,6 +92,7 @@ export function documentLocks(connection: Connection, options: DocumentLocksOpti
   const { leaseMs = DEFAULT_LEASE_MS, maxWaitMs = DEFAULT_MAX_WAIT_MS, now = Date.now, sleep = pause, heartbeat = interval } = options;
   const locks = () => connection.collection<LockDocument>(LOCK_COLLECTION);
   const lease = () => new Date(now() + leaseMs);
+  const waiters = localWaiters(connection);
 
   /**
    * A lease that ran out (its holder died or stalled) is taken over by exactly one waiter: the
@@ -101,17 +139,25 @@ export function documentLocks(connection: Connection, options: DocumentLocksOpti
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
       }
-      const held = await locks().findOne({ _id: key });
-      if (held !== null && held.expiresAt.getTime() <= now()) {
-        const marker = await takeOver(key, held, owner);
-        if (marker !== undefined) return { marker };
+      // Waiting from here: a release in this process meanwhile (even during the read) wakes us.
+      const waiting = waiters.wait(key);
+      let ms: number;
+      try {
+        const held = await locks().findOne({ _id: key });
+        if (held !== null && held.expiresAt.getTime() <= now()) {
+          const marker = await takeOver(key, held, owner);
+          if (marker !== undefined) return { marker };
+        }
+        if (waited >= maxWaitMs) {
+          throw new StoreUnavailableError('mongodb', { cause: new Error(`document lock ${key} is busy`) });
+        }
+        // Released between the insert and the read: try again at once, but count it. A pause
+        // cut short by a release counts whole: the budget stays a bound.
+        ms = held === null ? 0 : next;
+        if (ms > 0) await Promise.race([sleep(ms), waiting.woken]);
+      } finally {
+        waiting.cancel();
       }
-      if (waited >= maxWaitMs) {
-        throw new StoreUnavailableError('mongodb', { cause: new Error(`document lock ${key} is busy`) });
-      }
-      // Released between the insert and the read: try again at once, but count it.
-      const ms = held === null ? 0 : next;
-      await sleep(ms);
       waited += Math.max(ms, 1);
       next = Math.min(next * 2, LONGEST_PAUSE_MS);
     }
@@ -161,17 +207,21 @@ export function documentLocks(connection: Connection, options: DocumentLocksOpti
           .deleteOne({ _id: key, owner })
           .then(() => (marker === undefined ? undefined : locks().deleteOne({ _id: marker, owner })))
           .catch(() => {});
+        waiters.wakeNext(key);
       };
       const outcome = await work().then(
         (value) => ({ ok: true as const, value }),
         (error: unknown) => ({ ok: false as const, error }),
       );
       if (!outcome.ok) {
-        // The work failed — during a store outage, after the store's timeout already. The answer
-        // goes now; the release follows in the background (a renewal the store stopped answering
-        // and the delete could each take that timeout again). Waiters meanwhile wait as for any
-        // holder, at worst until the lease runs out.
-        void release();
+        // Work refused by a rule (a conflict, a check that failed): the store is answering, so
+        // the release is awaited as after success — the caller's next write finds the key free.
+        // Work that failed because the store stopped answering (after the store's timeout
+        // already): the answer goes now and the release follows in the background (a renewal
+        // in flight and the delete could each take that timeout again). Waiters meanwhile wait
+        // as for any holder, at worst until the lease runs out.
+        if (unavailableStore(outcome.error) === undefined) await release();
+        else void release();
         throw outcome.error;
       }
       await release();

@@ -113,6 +113,59 @@ describe('document locks (real MongoDB-wire server)', function () {
     await stuck;
   });
 
+  it('a holder whose work was refused (not a store outage) has released its lock when it answers', async () => {
+    // The release's delete is held back by a link in front of the store: the answer must wait
+    // for it, so the caller's next write (a corrected form, the next change) finds the key free.
+    // Before, any failed work answered first and released in the background.
+    const link = await faultyLink(database.uri);
+    const own = await connectMongo({ uri: link.uri, timeoutMs: 5000 });
+    const stall = link.stallNextReply(LOCK_COLLECTION, 'probe:refused', 'delete');
+    let answered = false;
+    try {
+      const refused = documentLocks(own, { now })
+        .hold('probe:refused', async () => {
+          throw new Error('refused by a rule');
+        })
+        .finally(() => {
+          answered = true;
+        });
+      await stall.stalled;
+      for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+      expect(answered, 'answered before its lock was released').to.equal(false);
+      stall.resume();
+      expect(((await refused.catch((error: unknown) => error)) as Error).message).to.equal('refused by a rule');
+      expect(await connection.collection(LOCK_COLLECTION).countDocuments({ _id: 'probe:refused' as never })).to.equal(0);
+    } finally {
+      stall.resume();
+      await own.close();
+      await link.close();
+    }
+  });
+
+  it('a waiter in the same process takes the lock as soon as its holder releases it, not at the end of its pause', async () => {
+    // Pauses that never end: only the release can let the waiter in.
+    let paused: () => void = () => {};
+    const pausing = new Promise<void>((resolve) => (paused = resolve));
+    const waiter = documentLocks(connection, {
+      now,
+      sleep: () => {
+        paused();
+        return new Promise<void>(() => {});
+      },
+    });
+    const holder = documentLocks(connection, { now });
+    let finish: () => void = () => {};
+    const holding = holder.hold('probe:handover', () => new Promise<void>((resolve) => (finish = resolve)));
+    const probe = connection.collection(LOCK_COLLECTION);
+    while ((await probe.countDocuments({ _id: 'probe:handover' as never })) === 0) await new Promise((resolve) => setImmediate(resolve));
+    const waiting = waiter.hold('probe:handover', async () => 'handed over');
+    await pausing;
+    finish();
+    await holding;
+    expect(await waiting).to.equal('handed over');
+    expect(await probe.countDocuments({})).to.equal(0);
+  });
+
   it('a holder whose work failed (a store outage) answers at once, not after a renewal the store stopped answering', async function () {
     // Its own connection, through a link that holds back the renewal's reply: the store stopped
     // answering while the renewal was in flight. Without the fix this test hangs until mocha's timeout.

@@ -269,4 +269,26 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a re-import of the same users in another order updates them: usernames derived from email addresses stay with their users', async () => {
+    const users = [
+      { id: 'o-1', username: 'sam@one.test', enabled: true },
+      { id: 'o-2', username: 'sam@two.test', enabled: true },
+      { id: 'o-3', username: 'Sam@three.test', enabled: true },
+    ];
+    const first = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', { realm: 'orders', users });
+    expect(first.status, JSON.stringify(first.body)).to.equal(200);
+    expect(first.body.conflicts).to.deep.equal([]);
+    const usernames = async () => Object.fromEntries((await gatehouse.services.users.exportAll()).filter((user) => user._id.startsWith('o-')).map((user) => [user._id, user.username]));
+    const named = await usernames();
+    expect(named).to.deep.equal({ 'o-1': 'sam', 'o-3': 'sam-2', 'o-2': 'sam-3' });
+    // The same users, exported in another order, and one more whose address sorts first.
+    const again = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', { realm: 'orders', users: [{ id: 'o-0', username: 'sam@aaa.test', enabled: true }, ...users.reverse()] });
+    expect(again.status, JSON.stringify(again.body)).to.equal(200);
+    expect(again.body.conflicts).to.deep.equal([]);
+    expect(again.body.users.updated).to.have.members(['sam', 'sam-2', 'sam-3']);
+    expect(again.body.users.created).to.deep.equal(['sam-4']);
+    expect(await usernames()).to.deep.equal({ ...named, 'o-0': 'sam-4' });
+    expect((await gatehouse.services.accounts.findByLogin('sam@three.test'))?.id).to.equal('o-3');
+  });
 });

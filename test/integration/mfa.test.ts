@@ -152,6 +152,8 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     const codes = codesOf(done.html);
     expect(codes).to.have.length(10);
     expect(new Set(codes).size).to.equal(10);
+    // The first codes replace none: no word of older ones.
+    expect(done.html).to.contain('They are shown only now.').and.not.contain('Older recovery codes');
     const claims = await finishAt(agent, await follow(agent, continueOf(done)), request);
     expect(claims.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
     expect(claims.acr).to.equal(ACR.multiFactor);
@@ -261,6 +263,7 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     const regenerated = asPage(await submit(agent, used, 'regenerate'));
     const fresh = codesOf(regenerated.html);
     expect(fresh).to.have.length(10);
+    expect(regenerated.html).to.contain('They are shown only now. Older recovery codes no longer work.');
     const claims = await finishAt(agent, await follow(agent, continueOf(regenerated)), request);
     expect(claims.amr).to.include('otp');
 

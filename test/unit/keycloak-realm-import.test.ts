@@ -136,6 +136,39 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(unmapped('client', 'cli-tool').join(' ')).to.match(/wildcards/).and.match(/http:\/\/127\.0\.0\.1\/<its path> without a port/);
   });
 
+  it('derives usernames from email addresses the same way whatever the order of the export, and keeps the ones an earlier import gave', () => {
+    const jo = [
+      { id: 'k-1', username: 'jo@one.test', enabled: true },
+      { id: 'k-2', username: 'JO@two.test', enabled: true },
+      { id: 'k-3', username: 'jo@three.test', enabled: true },
+      { id: 'k-4', username: 'jo-2', enabled: true },
+    ];
+    const usernames = (users: readonly object[], current: ReadonlyArray<{ _id: string; username: string }> = []) =>
+      Object.fromEntries(planKeycloakImport({ realm: 'jo', users }, new Date(0), current).users.map(({ user }) => [user._id, user.username]));
+    const forward = usernames(jo);
+    // In the order of the addresses; jo-2 is a Keycloak user's own name.
+    expect(forward).to.deep.equal({ 'k-1': 'jo', 'k-3': 'jo-3', 'k-2': 'jo-4', 'k-4': 'jo-2' });
+    expect(usernames([...jo].reverse())).to.deep.equal(forward);
+    expect(usernames([jo[2], jo[0], jo[3], jo[1]] as object[])).to.deep.equal(forward);
+
+    // A re-import after an earlier one (users named in whatever order it gave, here the export's
+    // at the time): everyone keeps their name, whatever the order; a user added sorting first
+    // takes the next free name, not one of theirs.
+    const earlier = [
+      { _id: 'k-2', username: 'jo' },
+      { _id: 'k-1', username: 'jo-3' },
+      { _id: 'k-3', username: 'jo-4' },
+      { _id: 'k-4', username: 'jo-2' },
+      { _id: 'someone', username: 'jo-5' },
+    ];
+    const added = [{ id: 'k-0', username: 'jo@aaa.test', enabled: true }, ...jo];
+    const again = { 'k-2': 'jo', 'k-1': 'jo-3', 'k-3': 'jo-4', 'k-4': 'jo-2', 'k-0': 'jo-6' };
+    expect(usernames(added, earlier)).to.deep.equal(again);
+    expect(usernames([...added].reverse(), earlier)).to.deep.equal(again);
+    // A kept name is one derived from the same address's local part; anything else is derived afresh.
+    expect(usernames([jo[0]] as object[], [{ _id: 'k-1', username: 'joanna' }])).to.deep.equal({ 'k-1': 'jo' });
+  });
+
   it('refuses a document that is not a realm export', () => {
     expect(() => planKeycloakImport({ users: [] })).to.throw(KeycloakExportError, /realm export/);
     expect(() => planKeycloakImport('x')).to.throw(KeycloakExportError);
