@@ -134,6 +134,8 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `);
 const LIMITS_COLLECTION = 'login_limits';
+/** Ended lockout records the sweeper locks and deletes together (one insert, one delete, one release). */
+const SWEEP_BATCH = 500;
 
 /**
  * Sets up storage (indexes; TTL or a sweeper) and returns the limiter. Call once at startup.
@@ -169,14 +171,28 @@ export async function createLoginLimiter({
   if (!(await ensureExpiryIndex(lockouts.collection, 'lockedUntil'))) {
     // Not a plain deleteMany: FerretDB v1 reads the expired records, then deletes them by `_id`,
     // so a record locked again in between (a new lock claimed on an ended one) went with them.
-    // Each expired record is deleted under its lock, where no claim can rewrite it meanwhile.
+    // The ended records are deleted under their locks, where no claim can rewrite them meanwhile:
+    // the free ones together (one insert locks them, one delete removes those still ended, one
+    // delete releases — not three round trips per record), a busy one alone, waiting for it.
+    const lockOf = (id: string) => documentLockKey(lockouts.collection.collectionName, id);
     sweepTargets.push({
       collectionName: lockouts.collection.collectionName,
       async sweep(at) {
-        const expired = await lockouts.collection.find({ lockedUntil: { $lte: at } }, { projection: { _id: 1 } }).toArray();
+        const expired = (await lockouts.collection.find({ lockedUntil: { $lte: at } }, { projection: { _id: 1 } }).toArray()).map(({ _id }) => String(_id));
         let removed = 0;
-        for (const { _id } of expired) {
-          removed += await recordLocked(String(_id), async () => (await lockouts.collection.deleteOne({ _id, lockedUntil: { $lte: at } })).deletedCount);
+        for (let start = 0; start < expired.length; start += SWEEP_BATCH) {
+          const ids = expired.slice(start, start + SWEEP_BATCH);
+          const idOf = new Map(ids.map((id) => [lockOf(id), id]));
+          const done = new Set<string>();
+          removed += await locks.holdFree([...idOf.keys()], async (held) => {
+            if (held.length === 0) return 0;
+            const heldIds = held.map((key) => idOf.get(key) as string);
+            for (const id of heldIds) done.add(id);
+            return (await lockouts.collection.deleteMany({ _id: { $in: heldIds }, lockedUntil: { $lte: at } } as never)).deletedCount;
+          });
+          for (const id of ids) {
+            if (!done.has(id)) removed += await recordLocked(id, async () => (await lockouts.collection.deleteOne({ _id: id, lockedUntil: { $lte: at } } as never)).deletedCount);
+          }
         }
         return removed;
       },
