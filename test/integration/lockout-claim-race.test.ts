@@ -119,7 +119,7 @@ describe('lockout claim after an ended lock (counters and records in MongoDB-wir
       nowMs += policy.maxLockSeconds * 1000;
       const commands: string[] = [];
       const stop = watchMongoCommands(watched, (_store, command, target) => {
-        if (target === 'login_lockouts' || target === LOCK_COLLECTION) commands.push(`${command} ${target}`);
+        if (target === 'login_lockouts' || target === 'login_limits' || target === LOCK_COLLECTION) commands.push(`${command} ${target}`);
       });
       try {
         await sweepNow();
@@ -128,11 +128,49 @@ describe('lockout claim after an ended lock (counters and records in MongoDB-wir
       }
       expect(await watched.collection('login_lockouts').countDocuments({})).to.equal(0);
       expect(await watched.collection(LOCK_COLLECTION).countDocuments({})).to.equal(0);
-      // Read the ended records, lock them, delete them, release: one command each.
-      expect(commands).to.deep.equal(['find login_lockouts', `insert ${LOCK_COLLECTION}`, 'delete login_lockouts', `delete ${LOCK_COLLECTION}`]);
+      // Read the ended records, lock them, delete them, release: one command each. The same for
+      // the failure counters (the day the clock moved ended their windows too).
+      expect(await watched.collection('login_limits').countDocuments({ expire: { $lte: new Date(nowMs) } })).to.equal(0);
+      expect(commands).to.deep.equal([
+        'find login_lockouts',
+        `insert ${LOCK_COLLECTION}`,
+        'delete login_lockouts',
+        `delete ${LOCK_COLLECTION}`,
+        'find login_limits',
+        `insert ${LOCK_COLLECTION}`,
+        'delete login_limits',
+        `delete ${LOCK_COLLECTION}`,
+      ]);
     } finally {
       sweeping.close();
       await watched.close();
+    }
+  });
+
+  it('failures arriving together are all counted without Redis: the threshold locks after exactly that many', async () => {
+    // Only the account counter can lock here; each failure comes from its own address.
+    const threshold = 12;
+    const counting = await createLoginLimiter({
+      backend: { kind: 'mongo' },
+      connection,
+      policy: { ...policy, accountIp: { threshold: 1_000_000, windowSeconds: 3600 }, account: { threshold, windowSeconds: 3600 } },
+      logger: logs.logger,
+      sweepIntervalMs: 3_600_000,
+      now: () => new Date(nowMs),
+    });
+    try {
+      const lost: string[] = [];
+      for (let round = 0; round < 4; round += 1) {
+        const subject = `counted-${round}-${nowMs}`;
+        await Promise.all(Array.from({ length: threshold - 1 }, () => counting.recordFailure(subject, randomIp())));
+        const before = await counting.check(subject, randomIp());
+        expect(before.locked, `round ${round}: locked one failure early`).to.equal(false);
+        await counting.recordFailure(subject, randomIp());
+        if (!(await counting.check(subject, randomIp())).locked) lost.push(`round ${round}`);
+      }
+      expect(lost, 'rounds where failures at the same moment were lost (the threshold not reached)').to.deep.equal([]);
+    } finally {
+      counting.close();
     }
   });
 });
