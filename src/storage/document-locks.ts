@@ -231,10 +231,7 @@ export function documentLocks(connection: Connection, options: DocumentLocksOpti
       let busy = new Set<number>();
       try {
         // Unordered: every free key is locked, each held one refused alone (E11000 at its index).
-        await locks().insertMany(
-          keys.map((key) => ({ _id: key, owner, expiresAt })),
-          { ordered: false },
-        );
+        await locks().insertMany(keys.map((key) => ({ _id: key, owner, expiresAt })), { ordered: false });
       } catch (error) {
         const refusals = (error as { writeErrors?: unknown }).writeErrors;
         const list = (Array.isArray(refusals) ? refusals : refusals === undefined ? [] : [refusals]) as Array<{ index?: unknown; code?: unknown }>;
