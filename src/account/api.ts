@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { readJson } from '../admin/json-body.ts';
 import { GatehouseError, NotFoundError } from '../errors/gatehouse-error.ts';
+import { problemText } from '../errors/problems.ts';
 import { errorResponder } from '../errors/respond.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { OwnAccountOperations, Self } from '../operations/own-account.ts';
@@ -63,7 +64,7 @@ export function accountApi({ path, origin, auth, operations, logger, now = () =>
   // Bearer tokens already make cross-site requests useless; a foreign Origin is refused outright.
   router.use(async (ctx, next) => {
     const from = ctx.get('origin');
-    if (from !== '' && from !== origin) throw new GatehouseError('cross-origin requests are not accepted', { status: 403, code: 'forbidden', expose: true });
+    if (from !== '' && from !== origin) throw new GatehouseError(problemText('cross_origin'), { status: 403, code: 'forbidden', expose: true, problem: { code: 'cross_origin' } });
     await next();
   });
   for (const route of accountRoutes(operations)) {

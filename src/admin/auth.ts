@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import type { AdapterFactory } from 'oidc-provider';
 import type { Accounts } from '../accounts/accounts.ts';
 import { GatehouseError } from '../errors/gatehouse-error.ts';
+import { problemText, type ProblemCode, type ProblemParams } from '../errors/problems.ts';
 import type { ClientRepository } from '../clients/repository.ts';
 import { localKeys, type JwtRecords } from '../oidc/jwt-records.ts';
 import type { AuditActor } from '../observability/audit-trail.ts';
@@ -24,19 +25,33 @@ export interface AdminAuthDeps {
   readonly accounts: Pick<Accounts, 'findById'>;
 }
 
-/** A refused admin API token: 401/403 with the RFC 6750 challenge. */
+/** The problem codes of the admin API's refusals, by status (the OpenAPI document lists them). */
+export const ADMIN_AUTH_PROBLEMS = {
+  401: ['token_missing', 'token_invalid', 'token_malformed', 'token_sender_constrained', 'token_revoked', 'token_session_ended', 'token_client_gone', 'token_user_gone'],
+  403: ['scope_missing', 'not_admin_client', 'role_missing'],
+} as const satisfies Record<401 | 403, readonly ProblemCode[]>;
+
+type AdminAuthProblem<S extends 401 | 403> = (typeof ADMIN_AUTH_PROBLEMS)[S][number];
+
+/** A refused admin API token: 401/403 with the RFC 6750 challenge, named by its problem code. */
 export class AdminAuthError extends GatehouseError {
-  constructor(status: 401 | 403, error: 'invalid_token' | 'insufficient_scope', description: string) {
+  constructor(status: 401 | 403, error: 'invalid_token' | 'insufficient_scope', code: ProblemCode, params?: ProblemParams) {
+    const description = problemText(code, params);
     super(description, {
       status,
       code: error,
       expose: true,
+      problem: { code, params },
       headers: { 'WWW-Authenticate': `Bearer error="${error}", error_description="${description}"` },
     });
   }
 }
 
-const fail = (status: 401 | 403, error: 'invalid_token' | 'insufficient_scope', description: string) => new AdminAuthError(status, error, description);
+function fail(status: 401, error: 'invalid_token', code: AdminAuthProblem<401>): AdminAuthError;
+function fail(status: 403, error: 'insufficient_scope', code: AdminAuthProblem<403>, params?: ProblemParams): AdminAuthError;
+function fail(status: 401 | 403, error: 'invalid_token' | 'insufficient_scope', code: ProblemCode, params?: ProblemParams): AdminAuthError {
+  return new AdminAuthError(status, error, code, params);
+}
 
 /**
  * Admin API authentication with Gatehouse's own access tokens. A token is accepted when it
@@ -50,7 +65,7 @@ export function adminAuth(deps: AdminAuthDeps): Middleware {
   const keys = localKeys(deps.publicJwks);
   async function authenticate(header: string | undefined): Promise<{ actor: AuditActor; client: string } | AdminAuthError> {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header ?? '');
-    if (match === null) return fail(401, 'invalid_token', 'a Bearer access token for the admin API is required');
+    if (match === null) return fail(401, 'invalid_token', 'token_missing');
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(match[1]!, keys(), {
@@ -59,32 +74,32 @@ export function adminAuth(deps: AdminAuthDeps): Middleware {
         typ: 'at+jwt',
       }));
     } catch {
-      return fail(401, 'invalid_token', 'the access token is invalid, expired or not for the admin API');
+      return fail(401, 'invalid_token', 'token_invalid');
     }
-    if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string') return fail(401, 'invalid_token', 'malformed access token');
+    if (typeof payload.jti !== 'string' || typeof payload.client_id !== 'string') return fail(401, 'invalid_token', 'token_malformed');
     // The admin API takes Bearer tokens only: a DPoP-bound token used without its proof must
     // not become a bearer credential here.
-    if (payload.cnf !== undefined) return fail(401, 'invalid_token', 'sender-constrained (DPoP) tokens are not accepted by the admin API');
+    if (payload.cnf !== undefined) return fail(401, 'invalid_token', 'token_sender_constrained');
     const record = await deps.findRecord(payload);
-    if (record === undefined) return fail(401, 'invalid_token', 'the access token has been revoked');
+    if (record === undefined) return fail(401, 'invalid_token', 'token_revoked');
     // Like the library at userinfo and introspection: a token bound to a session dies with it.
     if (record.expiresWithSession === true && typeof record.sessionUid === 'string') {
       if ((await deps.adapter('Session').findByUid(record.sessionUid)) === undefined) {
-        return fail(401, 'invalid_token', 'the session of this access token has ended');
+        return fail(401, 'invalid_token', 'token_session_ended');
       }
     }
     const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-    if (!scopes.includes(ADMIN_SCOPE)) return fail(403, 'insufficient_scope', `the access token lacks the ${ADMIN_SCOPE} scope`);
+    if (!scopes.includes(ADMIN_SCOPE)) return fail(403, 'insufficient_scope', 'scope_missing', { scope: ADMIN_SCOPE });
     const client = await deps.clients.get(payload.client_id);
-    if (client === undefined) return fail(401, 'invalid_token', 'the client of this token no longer exists');
+    if (client === undefined) return fail(401, 'invalid_token', 'token_client_gone');
     const accountId = typeof record.accountId === 'string' ? record.accountId : undefined;
     if (accountId === undefined) {
-      if (!client.admin) return fail(403, 'insufficient_scope', 'the client is not an admin client');
+      if (!client.admin) return fail(403, 'insufficient_scope', 'not_admin_client');
       return { actor: { type: 'client', id: client.clientId }, client: client.clientId };
     }
     const user = await deps.accounts.findById(accountId);
-    if (user === undefined || user.disabled) return fail(401, 'invalid_token', 'the user of this token is disabled or gone');
-    if (!user.roles.includes(ADMIN_ROLE)) return fail(403, 'insufficient_scope', `the user lacks the ${ADMIN_ROLE} role`);
+    if (user === undefined || user.disabled) return fail(401, 'invalid_token', 'token_user_gone');
+    if (!user.roles.includes(ADMIN_ROLE)) return fail(403, 'insufficient_scope', 'role_missing', { role: ADMIN_ROLE });
     return { actor: { type: 'user', id: user.id, username: user.username }, client: client.clientId };
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AdminRoute } from './route-table.ts';
+import { ADMIN_AUTH_PROBLEMS } from './auth.ts';
 
 /** `/clients/:clientId` → `/clients/{clientId}` */
 export function openApiPath(koaPath: string): string {
@@ -21,16 +22,22 @@ const ERROR_SCHEMA = {
     error_description: { type: 'string' },
     message: { type: 'string', description: 'Same text as error_description (kept for earlier clients)' },
     request_id: { type: 'string' },
-    code: { type: 'string', description: 'The error as a whole as a stable problem code (client_not_found, user_no_email, unavailable, …; src/errors/problems.ts), for clients that say it in their reader\'s language' },
+    code: { type: 'string', description: 'The error as a whole as a stable problem code (client_not_found, user_no_email, token_revoked, role_missing, unavailable, …; src/errors/problems.ts), for clients that say it in their reader\'s language' },
     params: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'The values the code\'s text names ({id: "crm"})' },
     details: {
       type: 'array',
-      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' }, limit: { type: 'integer', description: 'For a password policy rule: the number it asks for' }, code: { type: 'string', description: 'The problem\'s stable code (too_long, unknown_api, …), for clients that say it in their reader\'s language' }, params: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'The values the problem names ({max: 200})' } } },
+      items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' }, code: { type: 'string', description: 'The problem\'s stable code (too_long, unknown_api, …), for clients that say it in their reader\'s language' }, params: { type: 'object', additionalProperties: { type: ['string', 'number'] }, description: 'The values the problem names ({max: 200})' } } },
     },
   },
 };
 
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+
+/** A refusal at the door: the Error shape with the problem codes it can carry. */
+const refusal = (description: string, codes: readonly string[]) => ({
+  description,
+  content: { 'application/json': { schema: { allOf: [{ $ref: '#/components/schemas/Error' }, { type: 'object', required: ['code'], properties: { code: { enum: [...codes] } } }] } } },
+});
 
 /** The OpenAPI 3.1 document, generated from the same route table and zod schemas the router uses. */
 export function openApiDocument(routes: readonly AdminRoute[], adminUrl: string): Record<string, unknown> {
@@ -54,8 +61,8 @@ export function openApiDocument(routes: readonly AdminRoute[], adminUrl: string)
           ? { description: 'Done' }
           : { description: 'OK', content: { 'application/json': { schema: route.list === true ? { type: 'array', items: { type: 'object' } } : { type: 'object' } } } },
       '400': errorResponse('Invalid request; `details` lists each problem with its field path'),
-      '401': errorResponse('Missing, invalid, expired or revoked access token'),
-      '403': errorResponse('The token lacks the admin scope, or its principal is not an administrator'),
+      '401': refusal('Missing, invalid, expired or revoked access token (`WWW-Authenticate: Bearer error="invalid_token"`); `code` says which', ADMIN_AUTH_PROBLEMS[401]),
+      '403': refusal('The token lacks the admin scope, or its principal is not an administrator (`error: insufficient_scope`); `code` says which', ADMIN_AUTH_PROBLEMS[403]),
     };
     if (route.notFound === true) responses['404'] = errorResponse('No such object');
     if (route.conflict === true) responses['409'] = errorResponse('Conflicts with an existing object');

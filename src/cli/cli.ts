@@ -2,19 +2,20 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load.ts';
 import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { normalizeError } from '../errors/normalize.ts';
-import { apisCreate, apisDelete, apisGet, apisList, apisUpdate } from './commands/apis.ts';
-import { auditCommand } from './commands/audit.ts';
+import { API_FLAGS, apisCreate, apisDelete, apisGet, apisList, apisUpdate } from './commands/apis.ts';
+import { AUDIT_FLAGS, auditCommand } from './commands/audit.ts';
 import { doctorCommand } from './commands/doctor.ts';
-import { clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
+import { CLIENT_FLAGS, clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
 import { grantsRevoke } from './commands/grants.ts';
-import { idpsCreate, idpsDelete, idpsGet, idpsLinks, idpsList, idpsUnlink, idpsUpdate } from './commands/idps.ts';
+import { IDP_FLAGS, idpsCreate, idpsDelete, idpsGet, idpsLinks, idpsList, idpsUnlink, idpsUpdate } from './commands/idps.ts';
 import { keysList, keysRotate } from './commands/keys.ts';
-import { labelCommands } from './commands/labels.ts';
+import { LABEL_FLAGS, labelCommands } from './commands/labels.ts';
 import { sessionsList, sessionsRevoke } from './commands/sessions.ts';
 import { settingsGet, settingsSet } from './commands/settings.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
-import { usersCreate, usersDisable, usersEnable, usersGet, usersList, usersMfa, usersSetPassword, usersUnlock, usersUpdate } from './commands/users.ts';
+import { USER_FLAGS, usersCreate, usersDisable, usersEnable, usersGet, usersList, usersMfa, usersSetPassword, usersUnlock, usersUpdate } from './commands/users.ts';
 import { CliError, openContext, type CliContext, type CliIo } from './context.ts';
+import { inFlags, type FlagsOf } from './flag-errors.ts';
 import { commandHelp, shown, unknownCommand, unknownOption } from './help.ts';
 
 type Command = (ctx: CliContext, args: string[]) => Promise<void>;
@@ -72,6 +73,21 @@ const COMMANDS: Record<string, Command> = {
   import: importCommand,
 };
 
+/**
+ * How each command's errors name the fields at fault: by the flags that set them, not by the
+ * admin API's names (`--redirect-uri`, not `redirect_uris`). Keyed by command group; `settings
+ * set` names its settings as typed (NAME=VALUE) and needs none.
+ */
+const FLAGS: Readonly<Record<string, FlagsOf>> = {
+  clients: CLIENT_FLAGS,
+  users: USER_FLAGS,
+  apis: API_FLAGS,
+  roles: LABEL_FLAGS,
+  groups: LABEL_FLAGS,
+  idps: IDP_FLAGS,
+  audit: AUDIT_FLAGS,
+};
+
 /** Commands that are one word (`export`, `import`); the rest are two. */
 const SINGLE_WORD = new Set(['export', 'import', 'audit', 'doctor']);
 
@@ -84,14 +100,14 @@ commands:
                  [--api IDENTIFIER]... [--default-api IDENTIFIER] [--api-scope "IDENTIFIER s1 s2"]...
                  [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
                  [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
-                 [--jwks JSON | --jwks-file FILE | --jwks-uri URL] [--require-pkce]
+                 [--jwks JSON | --jwks-file FILE | --jwks-uri URL] [--require-pkce] [--require-mfa]
                  [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
                  [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
                  [--minimal-id-token] [--login-uses-default-api] [--token-claims gatehouse|keycloak]
                  [--allow-password-grant]   (confidential first-party clients only)
                  [--exchange-api IDENTIFIER]... [--exchange-trust CLIENT_ID]...   (token exchange policy)
   clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID
-  clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce
+  clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce --no-require-mfa
                  --no-minimal-id-token --no-login-uses-default-api --no-allow-password-grant
                  --no-token-exchange, --unset FIELD (e.g. --unset logo_uri)]
   users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
@@ -198,7 +214,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   const args = withoutCommandWords(argv, positionals.slice(0, words));
   await command(ctx, args).catch((error: unknown) => {
     const line = unknownOption(error, name, USAGE, args);
-    throw line === undefined ? error : new CliError(line, 2);
+    throw line === undefined ? inFlags(error, FLAGS[name.split(' ')[0]!], args) : new CliError(line, 2);
   });
   return 0;
 }

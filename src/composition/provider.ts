@@ -136,7 +136,8 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
           revocation: ['POST', 'OPTIONS'],
           userinfo: ['GET', 'HEAD', 'POST', 'OPTIONS'],
           jwks: ['GET', 'HEAD', 'OPTIONS'],
-          ...(config.registration ? { registration: ['POST'] } : {}),
+          // Registration is server to server, without CORS (as the library has it): OPTIONS is a wrong method there too.
+          ...(config.registration ? { registration: ['POST'], registration_client: ['GET', 'HEAD', 'PUT', 'DELETE'] } : {}),
         }),
         ...middleware,
         // prompt=create is listed while self-registration is on (a runtime setting).

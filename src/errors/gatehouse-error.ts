@@ -4,8 +4,6 @@ import { problemText, type Problem, type ProblemCode, type ProblemParams } from 
 export interface ErrorDetail {
   readonly path: string;
   readonly message: string;
-  /** With a password policy rule as `message` (the account page's form): the number the rule asks for. */
-  readonly limit?: number;
   /** The problem's stable code (src/errors/problems.ts); `message` is its English text. */
   readonly code?: ProblemCode;
   /** The values the problem's text names (`{max: 200}`). */

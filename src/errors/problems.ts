@@ -111,6 +111,12 @@ export const PROBLEMS = {
   phone_number: 'must be an E.164 number such as +16045551234',
   address_empty: 'must have at least one field (send null to clear the address)',
 
+  // A user's own account (the account page).
+  not_current_password: 'is not your current password',
+  totp_code_rejected: 'that code did not work',
+  passkey_ticket_expired: 'expired or not yours; start again',
+  passkey_rejected: 'the passkey was not accepted',
+
   // Upstream providers.
   claim_name: 'a claim name (dots reach into objects: realm_access.roles)',
   domain_name: 'a domain name such as example.com',
@@ -170,6 +176,27 @@ export const PROBLEMS = {
   password_exists: 'you have a password already; change it with the current one',
   totp_exists: 'an authenticator app is already set up: remove it first',
   recovery_codes_need_factor: 'recovery codes back up a second factor: set one up first',
+  factor_required: 'your account requires a second factor; add another one before removing this one',
+  last_sign_in_method: 'this is your only way to sign in: set a password, add a passkey or connect another account first',
+
+  // Access (401, 403): the admin API's and the account API's tokens and callers.
+  token_missing: 'a Bearer access token for the admin API is required',
+  token_invalid: 'the access token is invalid, expired or not for the admin API',
+  token_malformed: 'malformed access token',
+  token_sender_constrained: 'sender-constrained (DPoP) tokens are not accepted here',
+  token_revoked: 'the access token has been revoked',
+  token_session_ended: 'the session of this access token has ended',
+  token_client_gone: 'the client of this token no longer exists',
+  token_user_gone: 'the user of this token is disabled or gone',
+  scope_missing: 'the access token lacks the {scope} scope',
+  not_admin_client: 'the client is not an admin client',
+  role_missing: 'the user lacks the {role} role',
+  account_token_missing: 'a Bearer access token of the account page is required',
+  account_token_invalid: 'the access token is invalid, expired or revoked',
+  account_token_other_client: 'the account API takes only tokens of the account page',
+  token_no_user: 'the access token names no user',
+  sign_in_again: 'sign in again to change how you sign in',
+  cross_origin: 'cross-origin requests are not accepted',
 
   // ... or with the request or the server as a whole.
   not_keycloak_export: 'not a Keycloak realm export (expected a JSON object with "realm", as written by kc.sh export)',

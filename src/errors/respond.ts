@@ -20,7 +20,7 @@ export interface ErrorBody {
   readonly code?: ProblemCode;
   readonly params?: ProblemParams;
   /** Each field at fault: `code` and `params` name the problem the same way. */
-  readonly details?: ReadonlyArray<{ readonly path: string; readonly message: string; readonly limit?: number; readonly code?: ProblemCode; readonly params?: ProblemParams }>;
+  readonly details?: ReadonlyArray<{ readonly path: string; readonly message: string; readonly code?: ProblemCode; readonly params?: ProblemParams }>;
   readonly request_id?: string | undefined;
 }
 

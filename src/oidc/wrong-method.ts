@@ -3,8 +3,18 @@ import { GatehouseError } from '../errors/gatehouse-error.ts';
 import { isPath } from '../routes/match.ts';
 import type { ProviderRouteName, RoutesTable } from '../routes/table.ts';
 
-/** The methods each OAuth endpoint answers (as the provider registers its routes; GET brings HEAD). */
-export type AllowedMethods = Partial<Readonly<Record<ProviderRouteName, readonly string[]>>>;
+/**
+ * The methods each OAuth endpoint answers (as the provider registers its routes; GET brings HEAD);
+ * `registration_client` is RFC 7592's client configuration endpoint, `<registration>/{client_id}`.
+ */
+export type AllowedMethods = Partial<Readonly<Record<ProviderRouteName | 'registration_client', readonly string[]>>>;
+
+/** Whether a path is one segment below an endpoint's path (`/reg/{client_id}`), matched the provider's way. */
+function isChildOf(path: string, parent: string): boolean {
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  const cut = trimmed.lastIndexOf('/');
+  return cut > 0 && cut < trimmed.length - 1 && isPath(trimmed.slice(0, cut), parent);
+}
 
 /** A method the endpoint does not answer: 405 `invalid_request` with Allow (RFC 9110 §15.5.6). */
 export class MethodNotAllowedError extends GatehouseError {
@@ -26,12 +36,16 @@ export class MethodNotAllowedError extends GatehouseError {
  * provider, on its local path, after its router; only a 404 nothing answered is looked at.
  */
 export function answerWrongMethods(routes: RoutesTable, allowed: AllowedMethods): Middleware {
-  const endpoints = Object.entries(allowed).map(([name, methods]) => [routes.provider[name as ProviderRouteName], methods] as const);
+  const endpoints = Object.entries(allowed).map(([name, methods]) =>
+    name === 'registration_client'
+      ? ([(path: string) => isChildOf(path, routes.provider.registration), methods] as const)
+      : ([(path: string) => isPath(path, routes.provider[name as ProviderRouteName]), methods] as const),
+  );
   return async (ctx, next) => {
     await next();
     if (ctx.status !== 404 || ctx.body != null) return;
-    for (const [path, methods] of endpoints) {
-      if (methods !== undefined && isPath(ctx.path, path) && !methods.includes(ctx.method)) throw new MethodNotAllowedError(ctx.method, methods);
+    for (const [matches, methods] of endpoints) {
+      if (methods !== undefined && matches(ctx.path) && !methods.includes(ctx.method)) throw new MethodNotAllowedError(ctx.method, methods);
     }
   };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { User } from '../accounts/accounts.ts';
 import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors.ts';
-import { ConflictError, GatehouseError, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { ConflictError, fieldProblem, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import { mfaRequirement, type MfaPolicy } from '../mfa/policy.ts';
 import { totpUri } from '../mfa/totp.ts';
@@ -16,14 +16,12 @@ import { lockKey } from '../storage/document-locks.ts';
 import { showFactors, showUser, userOperations, userUpdateSchema, type VerificationSender } from './users.ts';
 
 /**
- * The policy names `password`; on the account page's forms the field is `new_password`, and each
- * rule broken is a detail whose message is the rule (the page says it in the reader's language).
+ * The policy names `password`; on the account page's forms the field is `new_password`: each
+ * rule broken is a detail on it, named by its code (`password_digits`, `{limit: 2}`).
  */
 function policyBroken(error: PasswordPolicyError): InvalidRequestError {
-  return new InvalidRequestError(
-    `new_password: ${error.unmet.map((one) => one.message).join('; ')}`,
-    error.unmet.map(({ rule, limit }) => ({ path: 'new_password', message: rule, ...(limit === undefined ? {} : { limit }) })),
-  );
+  const details = error.unmet.map(({ rule, limit }) => fieldProblem('new_password', `password_${rule}`, limit === undefined ? undefined : { limit }));
+  return new InvalidRequestError(`new_password: ${details.map((detail) => detail.message).join('; ')}`, details);
 }
 
 /** What a user may change about themselves (roles, groups and `email_verified` stay with operators). */
@@ -142,12 +140,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     const totpLeft = 'totp' in removing ? 0 : (await factors.status(self.user.id)).totpSince === null ? 0 : 1;
     const passkeysLeft = (await passkeys.list(self.user.id)).filter((passkey) => !('passkey' in removing) || passkey.id !== removing.passkey).length;
     if (totpLeft + passkeysLeft > 0 || !(await factorRequired(self))) return;
-    throw new GatehouseError('factor: your account requires a second factor; add another one before removing this one', {
-      status: 409,
-      code: 'conflict',
-      expose: true,
-      details: [{ path: 'factor', message: 'required_by_policy' }],
-    });
+    throw new ConflictError('factor_required', undefined, 'factor');
   }
 
   /**
@@ -165,12 +158,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     ).length;
     if (linksLeft > 0) return;
     const path = 'passkey' in removing ? 'passkey' : 'upstream_link';
-    throw new GatehouseError(`${path}: this is your only way to sign in: set a password, add a passkey or connect another account first`, {
-      status: 409,
-      code: 'conflict',
-      expose: true,
-      details: [{ path, message: 'last_sign_in_method' }],
-    });
+    throw new ConflictError('last_sign_in_method', undefined, path);
   }
 
   return {
@@ -189,7 +177,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       const input = passwordChangeSchema.parse(body);
       const checked = await accounts.authenticate(self.user.username, input.current_password, self.ip, ACCOUNT_CLIENT_ID);
       if (!checked.ok || checked.user.id !== self.user.id) {
-        throw new InvalidRequestError('current_password: is not your current password', [{ path: 'current_password', message: 'is not your current password' }]);
+        throw invalid('current_password', 'not_current_password');
       }
       await setNewPassword(self, input.new_password);
       let signedOut = 0;
@@ -298,7 +286,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     async confirmTotp(self: Self, body: unknown) {
       const { code } = totpConfirmSchema.parse(body);
       const result = await factors.confirmTotp(self.user.id, code, self.ip);
-      if (!result.ok) throw new InvalidRequestError('code: that code did not work', [{ path: 'code', message: 'that code did not work' }]);
+      if (!result.ok) throw invalid('code', 'totp_code_rejected');
       await syncEnrolment(self.user.id);
       return { recovery_codes: result.recoveryCodes };
     },
@@ -330,9 +318,9 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     async addPasskey(self: Self, body: unknown) {
       const input = passkeyAddSchema.parse(body);
       const challenge = deps.tickets.open(self.user.id, input.ticket);
-      if (challenge === undefined) throw new InvalidRequestError('ticket: expired or not yours; start again', [{ path: 'ticket', message: 'expired or not yours' }]);
+      if (challenge === undefined) throw invalid('ticket', 'passkey_ticket_expired');
       if (!(await passkeys.register(self.user.id, input.response, challenge, input.name))) {
-        throw new InvalidRequestError('response: the passkey was not accepted', [{ path: 'response', message: 'the passkey was not accepted' }]);
+        throw invalid('response', 'passkey_rejected');
       }
       await syncEnrolment(self.user.id);
       return factorView(self.user.id);

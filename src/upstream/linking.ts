@@ -229,7 +229,7 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
             groups: pending.groups,
           });
         } catch (error) {
-          if (error instanceof InvalidUserError && error.message.includes('picture')) continue;
+          if (error instanceof InvalidUserError && error.field === 'picture') continue;
           if (!(error instanceof DuplicateUserError)) throw error;
         }
       }

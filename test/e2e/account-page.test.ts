@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import mongoose from 'mongoose';
 import * as oidc from 'openid-client';
@@ -34,6 +35,13 @@ async function wordsBrokenAcrossLines(page: Page): Promise<string[]> {
   });
 }
 
+
+/** A string of the account page's locale file with its values filled in, as the page shows it. */
+function accountString(locale: string, key: string, values: Record<string, string | number> = {}): string {
+  const strings = JSON.parse(readFileSync(new URL(`../../src/account/web/locales/${locale}.json`, import.meta.url), 'utf8')) as Record<string, string>;
+  expect(strings[key], `${locale}: ${key}`).to.be.a('string');
+  return strings[key]!.replace(/\{(\w+)\}/g, (_match, name: string) => String(values[name] ?? ''));
+}
 describe('account page (headless Chromium)', function () {
   this.timeout(180_000);
   let deploy: Deployment;
@@ -137,6 +145,25 @@ describe('account page (headless Chromium)', function () {
     expect((await gatehouse.services.accounts.findById(cast.user.id))!.attributes.nickname).to.equal('Al');
   });
 
+  it("says the profile's refusals in the reader's language, by their codes (an email address taken, a name too long)", async () => {
+    await gatehouse.services.accounts.createUser({ username: 'taken-email', password: PASSWORD, email: 'taken@example.com' });
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+      await page.selectOption('#language', locale);
+      await page.getByRole('heading', { name: accountString(locale, 'profile.form'), level: 2 }).waitFor();
+      await page.fill('#p-email', 'taken@example.com');
+      await page.locator('form button[type="submit"]').first().click();
+      await page.getByText(accountString(locale, 'problem.email.already_in_use')).waitFor();
+      await page.fill('#p-email', '');
+      await page.fill('#p-nickname', 'N'.repeat(300));
+      await page.locator('form button[type="submit"]').first().click();
+      const field = accountString(locale, 'field.nickname');
+      await page.getByText(accountString(locale, 'problem.too_long', { field, max: 256 })).waitFor();
+      await screenshot(page, `account-error-profile-${locale}`);
+      await page.fill('#p-nickname', 'Al');
+    }
+    expect((await gatehouse.services.accounts.findById(cast.user.id))!.attributes.nickname).to.equal('Al');
+  });
+
   it('changes the password with the current one', async () => {
     await section('Sign-in & security', 'Sign-in & security');
     expect(await seriousViolations(page)).to.deep.equal([]);
@@ -146,7 +173,26 @@ describe('account page (headless Chromium)', function () {
     await page.uncheck('#pw-others');
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByText('That is not your current password.').waitFor();
+    // The same refusals in every language, chosen by their codes: a wrong current password, a too short new one.
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+      await page.selectOption('#language', locale);
+      await page.getByRole('heading', { name: accountString(locale, 'password.heading'), level: 2 }).waitFor();
+      await page.fill('#pw-current', 'wrong password');
+      await page.fill('#pw-new', NEW_PASSWORD);
+      await page.fill('#pw-repeat', NEW_PASSWORD);
+      await page.locator('form[aria-labelledby="password-heading"] button[type="submit"]').click();
+      await page.getByText(accountString(locale, 'problem.current_password.not_current_password')).waitFor();
+      await screenshot(page, `account-error-current-password-${locale}`);
+      await page.fill('#pw-current', PASSWORD);
+      await page.fill('#pw-new', 'short');
+      await page.fill('#pw-repeat', 'short');
+      await page.locator('form[aria-labelledby="password-heading"] button[type="submit"]').click();
+      await page.getByText(accountString(locale, 'problem.new_password.password_too_short', { limit: 8 })).waitFor();
+      await screenshot(page, `account-error-new-password-${locale}`);
+    }
     await page.fill('#pw-current', PASSWORD);
+    await page.fill('#pw-new', NEW_PASSWORD);
+    await page.fill('#pw-repeat', NEW_PASSWORD);
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByText('Your password was changed.').waitFor();
     expect((await gatehouse.services.accounts.authenticate(cast.user.username, NEW_PASSWORD, '203.0.113.9')).ok).to.equal(true);

@@ -38,6 +38,7 @@ export async function adminClient(gatehouse: RunningGatehouse, name = 'ops'): Pr
 export interface ApiResponse {
   readonly status: number;
   readonly body: any;
+  readonly headers: Headers;
 }
 
 /** Calls the admin API with a bearer token and a JSON body. */
@@ -47,5 +48,5 @@ export async function callAdmin(url: string, token: string | undefined, method: 
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${url}/admin/api/v1${path}`, { method, headers, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
   const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
 }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import * as oidc from 'openid-client';
 import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
+import { PROBLEMS, problemText, type ProblemCode, type ProblemParams } from '../../src/errors/problems.ts';
 import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
@@ -101,11 +102,15 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
     return { id: user.id, username: user.username };
   }
 
+  /** A password rule the new password breaks, as the account API names it: on `new_password`, by its code. */
+  const rule = (code: ProblemCode, params?: ProblemParams) => ({ path: 'new_password', message: problemText(code, params), code, ...(params === undefined ? {} : { params }) });
+
   describe('who may call it', () => {
     it('401 with a Bearer challenge without a token, with a garbage token, with the session cookie alone (no CSRF), and with another client\'s token', async () => {
       const bare = await call(undefined, 'GET', '/profile');
       expect(bare.status).to.equal(401);
       expect(bare.headers.get('www-authenticate')).to.match(/^Bearer error="invalid_token"/);
+      expect(bare.body).to.include({ code: 'account_token_missing' });
       expect((await call('garbage', 'GET', '/profile')).status).to.equal(401);
 
       // Signed in to Gatehouse in this "browser": its cookies alone open nothing.
@@ -122,12 +127,14 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       const foreign = await call(spaTokens.access_token, 'GET', '/profile');
       expect(foreign.status).to.equal(401);
       expect(foreign.body.error_description).to.include('account page');
+      expect(foreign.body.code).to.equal('account_token_other_client');
     });
 
     it('refuses a request from another origin, even with a valid token', async () => {
       const { token } = await accountToken(cast.user.username);
       const reply = await call(token, 'DELETE', '/sessions', undefined, { origin: 'https://evil.example' });
       expect(reply.status).to.equal(403);
+      expect(reply.body).to.include({ error: 'forbidden', code: 'cross_origin' });
       expect((await call(token, 'GET', '/profile', undefined, { origin: new URL(deploy.issuer).origin })).status).to.equal(200);
     });
 
@@ -136,7 +143,9 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       const { token } = await accountToken(user.username);
       expect((await call(token, 'GET', '/profile')).status).to.equal(200);
       await gatehouse.services.accounts.disable(user.id);
-      expect((await call(token, 'GET', '/profile')).status).to.equal(401);
+      const refused = await call(token, 'GET', '/profile');
+      expect(refused.status).to.equal(401);
+      expect(refused.body.code).to.equal('token_user_gone');
     });
   });
 
@@ -165,7 +174,16 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect((await gatehouse.services.accounts.findById(user.id))!.roles).to.deep.equal([]);
       const bad = await call(token, 'PATCH', '/profile', { locale: 'not a locale!' });
       expect(bad.status).to.equal(400);
-      expect(bad.body.details![0]!.path).to.equal('locale');
+      expect(bad.body.details).to.deep.equal([{ path: 'locale', message: PROBLEMS.language_tag, code: 'language_tag' }]);
+    });
+
+    it("an email address another account uses is a 409 naming the field, by its code (never a 500)", async () => {
+      const owner = await gatehouse.services.accounts.createUser({ username: `own${Math.random().toString(36).slice(2, 8)}`, password: PASSWORD, email: `owner-${Date.now()}@example.com` });
+      const user = await newUser('dup');
+      const { token } = await accountToken(user.username);
+      const taken = await call(token, 'PATCH', '/profile', { email: owner.email!.toUpperCase() });
+      expect(taken.status, JSON.stringify(taken.body)).to.equal(409);
+      expect(taken.body.details).to.deep.equal([{ path: 'email', message: PROBLEMS.already_in_use, code: 'already_in_use' }]);
     });
 
     it('changes the password only with the current one, applies the policy, audits it, and can end the other sessions', async () => {
@@ -174,23 +192,23 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       const elsewhere = await webAppRefreshToken(user.username, new UserAgent());
       const wrong = await call(token, 'POST', '/password', { current_password: 'not it', new_password: 'a brand new passphrase' });
       expect(wrong.status).to.equal(400);
-      expect(wrong.body.details![0]!.path).to.equal('current_password');
+      expect(wrong.body.details).to.deep.equal([{ path: 'current_password', message: PROBLEMS.not_current_password, code: 'not_current_password' }]);
       const short = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: 'short' });
       expect(short.status).to.equal(400);
-      expect(short.body.details).to.deep.equal([{ path: 'new_password', message: 'too_short', limit: 8 }]);
-      // Each rule broken is a detail: the rule as message, its number as limit (the page words it).
+      expect(short.body.details).to.deep.equal([rule('password_too_short', { limit: 8 })]);
+      // Each rule broken is a detail named by its code, its number in params (the page words it).
       const policy = gatehouse.services.runtimeSettings.passwordPolicy;
       await policy.update({ password_digits: 2, password_not_username: true, password_history: 2 });
       try {
         const weak = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: 'weak passphrase' });
-        expect(weak.body.details).to.deep.equal([{ path: 'new_password', message: 'digits', limit: 2 }]);
+        expect(weak.body.details).to.deep.equal([rule('password_digits', { limit: 2 })]);
         const named = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: `${user.username.toUpperCase()}` });
-        expect(named.body.details).to.deep.include({ path: 'new_password', message: 'not_username' });
+        expect(named.body.details).to.deep.include(rule('password_not_username'));
         // The history is checked once the other rules are met: the current password is refused.
         await policy.update({ password_digits: null });
         const same = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: PASSWORD });
         expect(same.status).to.equal(400);
-        expect(same.body.details).to.deep.equal([{ path: 'new_password', message: 'history', limit: 2 }]);
+        expect(same.body.details).to.deep.equal([rule('password_history', { limit: 2 })]);
       } finally {
         await policy.update({ password_digits: null, password_not_username: null, password_history: null });
       }
@@ -222,7 +240,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       // Someone with a password changes it with the current one: this route is not a way around that.
       const taken = await call(token, 'POST', '/password/new', { new_password: 'a brand new passphrase' });
       expect(taken.status).to.equal(409);
-      expect(taken.body.details![0]!.path).to.equal('current_password');
+      expect(taken.body).to.deep.include({ code: 'password_exists', details: [{ path: 'current_password', message: PROBLEMS.password_exists, code: 'password_exists' }] });
       await dropPassword(user.id);
       expect((await call(token, 'GET', '/profile')).body.has_password).to.equal(false);
 
@@ -254,7 +272,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       await rawPasskey(user.id, `quin-key-${user.id}`);
       const refused = await call(token, 'DELETE', `/mfa/passkeys/quin-key-${user.id}`);
       expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
-      expect(refused.body.details).to.deep.equal([{ path: 'passkey', message: 'last_sign_in_method' }]);
+      expect(refused.body).to.deep.include({ error: 'conflict', code: 'last_sign_in_method', details: [{ path: 'passkey', message: PROBLEMS.last_sign_in_method, code: 'last_sign_in_method' }] });
       expect(await gatehouse.services.passkeys.list(user.id)).to.have.length(1);
 
       // Another passkey first: either may go, but not the last one.
@@ -268,7 +286,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(await gatehouse.services.passkeys.list(user.id)).to.have.length(0);
       const lastLink = await call(token, 'DELETE', `/upstream-links/corp/quin-${user.id}`);
       expect(lastLink.status).to.equal(409);
-      expect(lastLink.body.details).to.deep.equal([{ path: 'upstream_link', message: 'last_sign_in_method' }]);
+      expect(lastLink.body.details).to.deep.equal([{ path: 'upstream_link', message: PROBLEMS.last_sign_in_method, code: 'last_sign_in_method' }]);
 
       // A password is a way in: the last passkey of a user with one goes.
       await rawPasskey(user.id, `quin-key2-${user.id}`);
@@ -414,7 +432,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(begun.body.qr_svg).to.match(/^<svg/);
       const wrong = await call(token, 'POST', '/mfa/totp/confirm', { code: '000000' === totpCode(secret, clock()) ? '111111' : '000000' });
       expect(wrong.status).to.equal(400);
-      expect(wrong.body.details![0]!.path).to.equal('code');
+      expect(wrong.body.details).to.deep.equal([{ path: 'code', message: PROBLEMS.totp_code_rejected, code: 'totp_code_rejected' }]);
       const confirmed = await call(token, 'POST', '/mfa/totp/confirm', { code: totpCode(secret, clock()) });
       expect(confirmed.status).to.equal(200);
       expect(confirmed.body.recovery_codes).to.have.length(10);
@@ -446,7 +464,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       const refusedWhile = async (why: string) => {
         const refused = await call(token, 'DELETE', '/mfa/totp');
         expect(refused.status, why).to.equal(409);
-        expect(refused.body.details, why).to.deep.equal([{ path: 'factor', message: 'required_by_policy' }]);
+        expect(refused.body.details, why).to.deep.equal([{ path: 'factor', message: PROBLEMS.factor_required, code: 'factor_required' }]);
         expect((await call(token, 'GET', '/mfa')).body.enrolled, why).to.equal(true);
       };
       await membership({ roles: ['finance'] });
@@ -468,7 +486,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect((await call(token, 'DELETE', '/mfa/totp')).status).to.equal(204);
       const last = await call(token, 'DELETE', `/mfa/passkeys/fay-key-${user.id}`);
       expect(last.status).to.equal(409);
-      expect(last.body.details).to.deep.equal([{ path: 'factor', message: 'required_by_policy' }]);
+      expect(last.body.details).to.deep.equal([{ path: 'factor', message: PROBLEMS.factor_required, code: 'factor_required' }]);
       expect(await gatehouse.services.passkeys.list(user.id)).to.have.length(1);
       // No rule any more: the last one goes.
       await membership({ roles: [] });
@@ -486,10 +504,10 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       const ticket = options.body.ticket as string;
       const stolen = await call(bToken, 'POST', '/mfa/passkeys', { ticket, response: '{}', name: 'x' });
       expect(stolen.status).to.equal(400);
-      expect(stolen.body.details![0]!.path).to.equal('ticket');
+      expect(stolen.body.details).to.deep.equal([{ path: 'ticket', message: PROBLEMS.passkey_ticket_expired, code: 'passkey_ticket_expired' }]);
       const forged = await call(aToken, 'POST', '/mfa/passkeys', { ticket, response: JSON.stringify({ id: 'abc', rawId: 'abc', type: 'public-key', response: {} }), name: 'x' });
       expect(forged.status).to.equal(400);
-      expect(forged.body.details![0]!.path).to.equal('response');
+      expect(forged.body.details).to.deep.equal([{ path: 'response', message: PROBLEMS.passkey_rejected, code: 'passkey_rejected' }]);
     });
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
+import { PROBLEMS, problemText } from '../../src/errors/problems.ts';
 import { adminClient, callAdmin, clientCredentials } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
@@ -45,7 +46,23 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       await gatehouse.services.clients.update(admin.clientId, { allowedApis: [gatehouse.services.adminAudience, 'https://other.example.com'] });
       const other = await clientCredentials(gatehouse.url, admin.clientId, admin.secret, { resource: 'https://other.example.com', scope: 'admin' });
       expect(other.status, JSON.stringify(other.body)).to.equal(200);
-      expect((await call('GET', '/clients', undefined, other.body.access_token as string)).status).to.equal(401);
+      const foreign = await call('GET', '/clients', undefined, other.body.access_token as string);
+      expect(foreign.status).to.equal(401);
+      expect(foreign.body).to.include({ error: 'invalid_token', code: 'token_invalid' });
+    });
+
+    it('401 and 403 carry a top-level problem code like every other error, its English from the catalogue', async () => {
+      const missing = await call('GET', '/clients', undefined, null);
+      expect(missing.body).to.deep.include({ error: 'invalid_token', code: 'token_missing', error_description: PROBLEMS.token_missing });
+      expect(missing.headers.get('www-authenticate')).to.equal(`Bearer error="invalid_token", error_description="${PROBLEMS.token_missing}"`);
+      expect((await call('GET', '/clients', undefined, 'not.a.jwt')).body).to.include({ code: 'token_invalid' });
+      const scopeless = await call('GET', '/clients', undefined, weak);
+      expect(scopeless.body).to.deep.include({ error: 'insufficient_scope', code: 'scope_missing', params: { scope: 'admin' }, error_description: problemText('scope_missing', { scope: 'admin' }) });
+      // The OpenAPI document lists the codes each refusal can carry.
+      const document = (await call('GET', '/openapi.json', undefined, null)).body;
+      const codes = (status: string) => document.paths['/clients'].get.responses[status].content['application/json'].schema.allOf[1].properties.code.enum as string[];
+      expect(codes('401')).to.include.members(['token_missing', 'token_invalid', 'token_revoked', 'token_session_ended', 'token_sender_constrained']);
+      expect(codes('403')).to.have.members(['scope_missing', 'not_admin_client', 'role_missing']);
     });
 
     it('403 with an admin-audience token lacking the admin scope', async () => {
@@ -63,7 +80,9 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
         body: new URLSearchParams({ token: fresh }).toString(),
       });
       expect(revoked.status).to.equal(200);
-      expect((await call('GET', '/keys', undefined, fresh)).status).to.equal(401);
+      const gone = await call('GET', '/keys', undefined, fresh);
+      expect(gone.status).to.equal(401);
+      expect(gone.body).to.include({ code: 'token_revoked' });
     });
 
     it('refuses a DPoP-bound admin token presented as a bearer token', async () => {
@@ -76,7 +95,7 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(bound.token_type.toLowerCase()).to.equal('dpop');
       const refused = await call('GET', '/keys', undefined, bound.access_token);
       expect(refused.status).to.equal(401);
-      expect(refused.body.error).to.equal('invalid_token');
+      expect(refused.body).to.include({ error: 'invalid_token', code: 'token_sender_constrained' });
     });
 
     it('non-admin clients cannot get the admin audience (invalid_target)', async () => {
@@ -91,8 +110,10 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       for (const [path, operations] of Object.entries(document.paths)) {
         const concrete = path.replace(/\{[^}]+\}/g, 'x');
         for (const method of Object.keys(operations)) {
-          expect((await call(method.toUpperCase(), concrete, undefined, null)).status, `${method} ${path}`).to.equal(401);
-          expect((await call(method.toUpperCase(), concrete, undefined, weak)).status, `${method} ${path}`).to.equal(403);
+          const anonymous = await call(method.toUpperCase(), concrete, undefined, null);
+          expect([anonymous.status, anonymous.body.code], `${method} ${path}`).to.deep.equal([401, 'token_missing']);
+          const scopeless = await call(method.toUpperCase(), concrete, undefined, weak);
+          expect([scopeless.status, scopeless.body.code], `${method} ${path}`).to.deep.equal([403, 'scope_missing']);
         }
       }
     });
@@ -142,7 +163,9 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(byRoot.body.events[0]).to.deep.include({ actor: { type: 'user', id: root!.id, username: 'root' }, client: console.body.client_id });
       // Taking the role away works on the next request, with the same token.
       await call('PATCH', `/users/${root!.id}`, { roles: [] });
-      expect((await call('GET', '/users', undefined, tokens.access_token)).status).to.equal(403);
+      const roleless = await call('GET', '/users', undefined, tokens.access_token);
+      expect(roleless.status).to.equal(403);
+      expect(roleless.body).to.deep.include({ error: 'insufficient_scope', code: 'role_missing', params: { role: 'admin' } });
       await call('PATCH', `/users/${root!.id}`, { roles: ['admin'] });
       expect((await call('GET', '/users', undefined, tokens.access_token)).status).to.equal(200);
       // Signing out ends the session, and the session-bound admin token with it.
@@ -151,7 +174,7 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       await browse(agent, logout.toString(), 'never:');
       const after = await call('GET', '/users', undefined, tokens.access_token);
       expect(after.status).to.equal(401);
-      expect(after.body.error).to.equal('invalid_token');
+      expect(after.body).to.include({ error: 'invalid_token', code: 'token_revoked' });
     });
   });
 

@@ -203,7 +203,7 @@ describe('admin API: every route with bad input answers named problems with code
   it('a body that is not JSON, or not declared as JSON: 400 not_json / not_json_content_type', async () => {
     const headers = { authorization: `Bearer ${token}` };
     const notJson = await fetch(`${gatehouse.url}/admin/api/v1/roles`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"name":' });
-    const notJsonBody = { status: notJson.status, body: await notJson.json() } as ApiResponse;
+    const notJsonBody = { status: notJson.status, body: await notJson.json(), headers: notJson.headers } as ApiResponse;
     expect(notJsonBody.status).to.equal(400);
     expectCoded(notJsonBody, 'not JSON');
     expect(notJsonBody.body.details).to.deep.equal([{ path: '', message: 'not valid JSON', code: 'not_json' }]);

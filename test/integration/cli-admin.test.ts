@@ -79,13 +79,13 @@ describe('gatehouse CLI for operators (in-process, real stores)', function () {
   it('reports errors clearly with a non-zero exit', async () => {
     const duplicate = await runCli(['users', 'create', '--username', 'dana', '--password-stdin', '--json'], env(sourceUri), 'another password');
     expect(duplicate.code).to.equal(1);
-    expect(duplicate.stderr).to.include('username: already in use');
+    expect(duplicate.stderr).to.equal('gatehouse: --username: already in use\n');
     const noStdin = await runCli(['users', 'create', '--username', 'erin', '--json'], env(sourceUri));
     expect(noStdin.code).to.equal(2);
     expect(noStdin.stderr).to.include('--password-stdin');
     const badUri = await runCli(['clients', 'create', '--name', 'x', '--redirect-uri', 'nope', '--json'], env(sourceUri));
     expect(badUri.code).to.equal(2);
-    expect(badUri.stderr).to.include('redirect_uris.0');
+    expect(badUri.stderr).to.match(/^gatehouse: --redirect-uri 'nope': /);
     const unknown = await runCli(['clients', 'get', 'missing'], env(sourceUri));
     expect(unknown.code).to.equal(1);
     expect(unknown.stderr).to.include('client missing does not exist');

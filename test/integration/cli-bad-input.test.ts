@@ -6,7 +6,7 @@ import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 /** What zod says in its own words; none of it may reach an operator. */
 const ZOD_WORDING = /Invalid input|Invalid option|Invalid string|expected \w+, received|received NaN|Too (big|small)|Unrecognized key|Invalid element/i;
 
-describe('gatehouse CLI with bad input: one line naming the field and what it must be, exit 2 (in-process, real stores)', function () {
+describe('gatehouse CLI with bad input: one line naming the flag (as typed) and what it must be, exit 2 (in-process, real stores)', function () {
   this.timeout(120_000);
   const database = databaseForSuite('cli_bad_input');
   let env: Record<string, string>;
@@ -29,33 +29,59 @@ describe('gatehouse CLI with bad input: one line naming the field and what it mu
   };
 
   it('numbers that are not numbers (NaN) or not whole', async () => {
-    await refused(['clients', 'list', '--limit', 'abc'], 'limit: must be a number');
-    await refused(['clients', 'list', '--offset=-1'], 'offset: must be at least 0');
-    await refused(['users', 'list', '--limit', '1.5'], 'limit: must be a whole number');
-    await refused(['audit', '--limit', 'lots'], 'limit: must be a number');
+    await refused(['clients', 'list', '--limit', 'abc'], '--limit: must be a number');
+    await refused(['clients', 'list', '--offset=-1'], '--offset: must be at least 0');
+    await refused(['users', 'list', '--limit', '1.5'], '--limit: must be a whole number');
+    await refused(['audit', '--limit', 'lots'], '--limit: must be a number');
+    // Settings are named as typed (NAME=VALUE): no flag stands for them.
     await refused(['settings', 'set', 'lockout_window=soon'], 'lockout_window: must be a number');
     await refused(['settings', 'set', 'password_min_length=0'], 'password_min_length: must be at least 8');
   });
 
   it('values of the wrong kind: not one of the choices, not a URL, not a date', async () => {
-    await refused(['apis', 'create', '--identifier', 'https://other.example.com', '--scope', 'read', '--format', 'xml'], 'format: must be one of jwt, opaque');
+    await refused(['apis', 'create', '--identifier', 'https://other.example.com', '--scope', 'read', '--format', 'xml'], '--format: must be one of jwt, opaque');
     await refused(['settings', 'set', 'otp_digits=7'], 'otp_digits: must be one of 6, 8');
     await refused(['settings', 'set', 'require_verified_email=sometimes'], 'require_verified_email: must be one of off, self-registered, all');
-    await refused(['clients', 'create', '--name', 'X', '--redirect-uri', 'javascript:alert(1)'], 'redirect_uris.0: must be an absolute URI without a fragment (javascript:, data:, file: and the like are refused)');
-    await refused(['audit', '--from', 'yesterday'], 'from: must be a date and time such as 2026-01-31T09:00:00Z');
-    await refused(['audit', '--type', 'no.such_event'], 'type: unknown event type (see the README for the list)');
-    await refused(['users', 'create', '--username', 'ann', '--birthdate', '31.01.1990', '--password-stdin'], 'birthdate: must be YYYY-MM-DD, 0000-MM-DD or YYYY', 2, 'a long enough password');
+    await refused(['clients', 'create', '--name', 'X', '--redirect-uri', 'javascript:alert(1)'], "--redirect-uri 'javascript:alert(1)': must be an absolute URI without a fragment (javascript:, data:, file: and the like are refused)");
+    await refused(['audit', '--from', 'yesterday'], '--from: must be a date and time such as 2026-01-31T09:00:00Z');
+    await refused(['audit', '--type', 'no.such_event'], '--type: unknown event type (see the README for the list)');
+    await refused(['users', 'create', '--username', 'ann', '--birthdate', '31.01.1990', '--password-stdin'], '--birthdate: must be YYYY-MM-DD, 0000-MM-DD or YYYY', 2, 'a long enough password');
   });
 
   it('text too long, empty or with spaces', async () => {
-    await refused(['clients', 'create', '--name', 'x'.repeat(201)], 'name: must be at most 200 characters');
-    await refused(['clients', 'update', clientId, '--name', ' '], 'name: must not be empty');
-    await refused(['roles', 'create', 'r'.repeat(129)], 'name: must be at most 128 characters');
-    await refused(['groups', 'create', 'two words'], 'name: no spaces');
+    await refused(['clients', 'create', '--name', 'x'.repeat(201)], '--name: must be at most 200 characters');
+    await refused(['clients', 'update', clientId, '--name', ' '], '--name: must not be empty');
+    await refused(['roles', 'create', 'r'.repeat(129)], 'NAME: must be at most 128 characters');
+    await refused(['groups', 'create', 'two words'], 'NAME: no spaces');
   });
 
   it('unknown fields', async () => {
-    await refused(['clients', 'update', clientId, '--unset', 'no_such_field'], 'no_such_field: unknown field');
+    await refused(['clients', 'update', clientId, '--unset', 'no_such_field'], '--unset no_such_field: unknown field');
+  });
+
+  it("a field is named by the flag that set it, never by the admin API's name (one value of several as typed)", async () => {
+    // The second of two --redirect-uri values, as typed (escaped: it cannot drive the terminal).
+    await refused(['clients', 'create', '--name', 'X', '--redirect-uri', 'https://app.example.com/cb', '--redirect-uri', 'myapp:/cb\x1b[31m'], "--redirect-uri 'myapp:/cb\\x1b[31m': must be an absolute http(s) URI without a fragment (custom schemes are for application_type native)");
+    await refused(['clients', 'create', '--name', 'X', '--post-logout-redirect-uri=data:text/html,x'], "--post-logout-redirect-uri 'data:text/html,x': must be an absolute URI without a fragment (javascript:, data:, file: and the like are refused)");
+    await refused(['clients', 'create', '--name', 'X', '--grant-type', 'password'], "--grant-type 'password': must be one of authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code");
+    await refused(['clients', 'create', '--name', 'X', '--api', 'https://nowhere.example.com'], "--api 'https://nowhere.example.com': no API with identifier https://nowhere.example.com");
+    await refused(['clients', 'create', '--name', 'X', '--type', 'public', '--auth-method', 'client_secret_basic'], '--auth-method: a public client uses none');
+    await refused(['clients', 'create', '--name', 'X', '--web-origin', 'https://app.example.com/path'], "--web-origin 'https://app.example.com/path': must be an origin such as https://app.example.com");
+    await refused(['clients', 'update', clientId, '--no-first-party', '--allow-password-grant'], '--allow-password-grant: is for first-party clients only (set first_party: true)');
+    await refused(['clients', 'create', '--name', 'X', '--client-id', clientId], `--client-id: a client with id ${clientId} already exists`, 1);
+    // APIs: the words of --scope, --ttl's seconds, --introspection-client.
+    await refused(['apis', 'create', '--identifier', 'https://other.example.com', '--scope', 'read wr"ite'], "--scope 'wr\"ite': scope names are printable ASCII without spaces or quotes");
+    await refused(['apis', 'create', '--identifier', 'not a uri', '--scope', 'read'], '--identifier: must be an absolute URI without a fragment, e.g. https://api.example.com');
+    // Users: profile options, roles, the password read from standard input.
+    await refused(['users', 'create', '--username', 'bea', '--email', 'not-an-email', '--password-stdin'], '--email: must be an email address', 2, 'a long enough password');
+    await refused(['users', 'create', '--username', 'bea', '--zoneinfo', 'Mars/Olympus', '--password-stdin'], '--zoneinfo: must be an IANA time zone such as Europe/Paris', 2, 'a long enough password');
+    await refused(['users', 'create', '--username', 'bea', '--address-postal-code', 'x'.repeat(40), '--password-stdin'], '--address-postal-code: must be at most 32 characters', 2, 'a long enough password');
+    await refused(['users', 'create', '--username', 'bea', '--role', 'ok', '--role', ' ', '--password-stdin'], "--role ' ': must not be empty", 2, 'a long enough password');
+    await refused(['users', 'create', '--username', 'bea', '--password-stdin'], '--password-stdin: must be at least 8 characters', 2, 'short');
+    await refused(['users', 'create', '--username', 'b e a', '--password-stdin'], '--username: must be 1-64 letters, digits, ".", "_" or "-"', 2, 'a long enough password');
+    // Upstream providers.
+    await refused(['idps', 'create', '--alias', 'Bad Alias', '--client-id', 'x', '--issuer', 'https://issuer.example.com'], '--alias: lowercase letters, digits and dashes (it becomes part of the callback URL)');
+    await refused(['idps', 'create', '--alias', 'corp', '--client-id', 'x', '--issuer', 'http://issuer.example.com'], '--issuer: must be an https URL without a fragment (http only for localhost)');
   });
 
   it('names that match nothing (exit 1, not a usage error)', async () => {

@@ -97,11 +97,11 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (in
 
     const missingKeys = await cli(['clients', 'create', '--name', 'x', '--auth-method', 'private_key_jwt', '--grant-type', 'client_credentials']);
     expect(missingKeys.code).to.equal(2);
-    expect(missingKeys.stderr).to.include('jwks');
+    expect(missingKeys.stderr).to.equal('gatehouse: --jwks: private_key_jwt needs jwks or jwks_uri\n');
     writeFileSync(jwksFile, JSON.stringify({ keys: [await exportJWK(privateKey)] }));
     const privateJwk = await cli(['clients', 'create', '--name', 'x', '--auth-method', 'private_key_jwt', '--jwks-file', jwksFile, '--grant-type', 'client_credentials']);
     expect(privateJwk.code).to.equal(2);
-    expect(privateJwk.stderr).to.include('public keys only');
+    expect(privateJwk.stderr).to.match(/^gatehouse: --jwks-file: public keys only/);
   });
 
   it('sets, shows and unsets every client field; refuses javascript: URIs', async () => {
@@ -142,10 +142,11 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (in
     const unset = await ok(['clients', 'update', id, '--unset', 'logo_uri', '--unset', 'tos-uri', '--no-minimal-id-token']);
     expect(unset).to.deep.include({ logo_uri: null, tos_uri: null, minimal_id_token: false, policy_uri: 'https://portal.example.com/privacy' });
 
-    for (const [flag, field] of [['--redirect-uri', 'redirect_uris.1'], ['--logo-uri', 'logo_uri'], ['--backchannel-logout-uri', 'backchannel_logout_uri']] as const) {
+    // Named by the flag that was typed (the second --redirect-uri with its value), not by the API's field.
+    for (const [flag, named] of [['--redirect-uri', "--redirect-uri 'javascript:alert(1)': "], ['--logo-uri', '--logo-uri: '], ['--backchannel-logout-uri', '--backchannel-logout-uri: ']] as const) {
       const refused = await cli(['clients', 'create', '--name', 'evil', '--redirect-uri', 'https://ok.example.com/cb', flag, 'javascript:alert(1)']);
       expect(refused.code, flag).to.equal(2);
-      expect(refused.stderr, flag).to.include(field);
+      expect(refused.stderr, flag).to.match(new RegExp(`^gatehouse: ${named.replace(/[()]/g, '\\$&')}`));
     }
   });
 
@@ -156,7 +157,7 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (in
     expect(await ok(['apis', 'get', API])).to.deep.include({ identifier: API, client_id: introspector });
     const unknownClient = await cli(['apis', 'update', API, '--introspection-client', 'nobody']);
     expect(unknownClient.code).to.equal(2);
-    expect(unknownClient.stderr).to.include('client_id');
+    expect(unknownClient.stderr).to.equal('gatehouse: --introspection-client: no client with id nobody\n');
     expect(await ok(['apis', 'update', API, '--no-introspection-client'])).to.deep.include({ client_id: null });
     await ok(['apis', 'create', '--identifier', 'https://scratch.example.com']);
     expect(await ok(['apis', 'delete', 'https://scratch.example.com'])).to.deep.equal({ deleted: 'https://scratch.example.com' });
@@ -205,7 +206,7 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (in
 
     const unknown = await cli(['audit', '--type', 'signin.nonsense']);
     expect(unknown.code).to.equal(2);
-    expect(unknown.stderr).to.include('type');
+    expect(unknown.stderr).to.equal('gatehouse: --type: unknown event type (see the README for the list)\n');
     const paged = await audit('--limit', '2');
     expect(paged.events).to.have.length(2);
     const older = await audit('--limit', '2', '--before', paged.next!);

@@ -169,7 +169,7 @@ describe('upstream identity providers for operators: admin API, OpenAPI, CLI, se
 
     const bad = await runCli(['idps', 'create', '--alias', 'x', '--kind', 'oauth2', '--client-id', 'y'], env);
     expect(bad.code).to.not.equal(0);
-    expect(bad.stderr).to.contain('authorization_endpoint');
+    expect(bad.stderr).to.equal('gatehouse: --authorization-endpoint: is required for kind oauth2\n');
     const noClientId = await runCli(['idps', 'create', '--alias', 'x', '--preset', 'github'], env);
     expect(noClientId.code).to.equal(2);
     expect(noClientId.stderr).to.equal('gatehouse: --client-id is required (the client id this deployment has at the provider)\n');

@@ -78,6 +78,27 @@ describe('OAuth endpoints: a wrong HTTP method is answered as JSON (405 with All
     expect(await response.text()).to.equal('');
   });
 
+  it('registration (RFC 7591/7592) is server to server, without CORS (as oidc-provider has it): OPTIONS and other wrong methods on /reg and /reg/{client_id} are 405 JSON with the Allow of each', async function () {
+    for (const method of ['OPTIONS', 'PATCH', 'PUT']) await expectWrongMethod(await fetch(`${issuer}/reg`, { method }), 'POST', `${method} /reg`);
+    // A browser's preflight gets no Access-Control-Allow-* header: the browser refuses the call.
+    const preflight = await fetch(`${issuer}/reg`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    await expectWrongMethod(preflight, 'POST', 'preflight /reg');
+    expect(preflight.headers.get('access-control-allow-origin')).to.equal(null);
+    expect(preflight.headers.get('access-control-allow-methods')).to.equal(null);
+    // The client configuration endpoint (RFC 7592): GET, PUT, DELETE with the registration access token.
+    for (const method of ['OPTIONS', 'POST', 'PATCH']) {
+      await expectWrongMethod(await fetch(`${issuer}/reg/some-client`, { method }), 'GET, HEAD, PUT, DELETE', `${method} /reg/some-client`);
+      await expectWrongMethod(await fetch(`${issuer}/reg/some-client`, { method, headers: { accept: BROWSER_ACCEPT } }), 'GET, HEAD, PUT, DELETE', `${method} /reg/some-client (browser)`);
+    }
+    const read = await fetch(`${issuer}/reg/some-client`);
+    expect(read.status).to.equal(401);
+    expect(await read.json()).to.have.property('error');
+    // Deeper paths are no endpoint: 404.
+    const deeper = await fetch(`${issuer}/reg/some-client/more`, { method: 'POST', headers: { accept: 'application/json' } });
+    expect(deeper.status).to.equal(404);
+    await deeper.arrayBuffer();
+  });
+
   it('CORS preflights still answer on the endpoints that allow CORS; OPTIONS on /reg is a 405', async function () {
     for (const path of ['/token', '/token/introspection', '/token/revocation', '/me']) {
       const preflight = await fetch(`${issuer}${path}`, {
@@ -117,7 +138,7 @@ describe('OAuth endpoints below the root (Keycloak layout): a wrong HTTP method 
       redisUrl: serviceUrls().redisUrl,
       secret: randomSecret(),
       issuer: `http://127.0.0.1:${port}`,
-      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_KEYCLOAK_REALM: 'acme', GATEHOUSE_REDIS_PREFIX: `gh-methods-kc-${port}:` },
+      settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_KEYCLOAK_REALM: 'acme', GATEHOUSE_REGISTRATION: 'true', GATEHOUSE_REDIS_PREFIX: `gh-methods-kc-${port}:` },
     });
     base = `http://127.0.0.1:${port}/realms/acme/protocol/openid-connect`;
   });
@@ -132,5 +153,11 @@ describe('OAuth endpoints below the root (Keycloak layout): a wrong HTTP method 
     await expectWrongMethod(await fetch(`${base}/token/introspect`, { method: 'PUT' }), 'POST, OPTIONS', 'PUT introspect');
     await expectWrongMethod(await fetch(`${base}/revoke`, { method: 'DELETE' }), 'POST, OPTIONS', 'DELETE revoke');
     await expectWrongMethod(await fetch(`${base}/userinfo`, { method: 'PUT' }), 'GET, HEAD, POST, OPTIONS', 'PUT userinfo');
+  });
+
+  it("OPTIONS on Keycloak's registration paths: 405 JSON with Allow (no CORS for registration)", async function () {
+    const realm = base.replace('/protocol/openid-connect', '');
+    await expectWrongMethod(await fetch(`${realm}/clients-registrations/openid-connect`, { method: 'OPTIONS' }), 'POST', 'OPTIONS registration');
+    await expectWrongMethod(await fetch(`${realm}/clients-registrations/openid-connect/some-client`, { method: 'OPTIONS' }), 'GET, HEAD, PUT, DELETE', 'OPTIONS client configuration');
   });
 });

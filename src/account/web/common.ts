@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
+import type { FieldDetail } from '../../browser-app/web/api.ts';
 import { ApiError, type AccountApi } from './api.ts';
 import { beginSignIn, type AccountSettings } from './auth.ts';
-import { alertBox, h, locale, t } from './ui.ts';
+import { alertBox, h, hasString, locale, t } from './ui.ts';
 
 export { card } from './ui.ts';
 
@@ -14,17 +15,34 @@ export interface Section {
   readonly restart: () => void;
 }
 
-/** A localized message for an API field error: a specific one when the locale has it, else field + server text. */
-function fieldMessage(detail: { path: string; message: string; limit?: number }): string {
-  const specific = `problem.${detail.path}.${detail.message}`;
-  const n: Record<string, string> = detail.limit === undefined ? {} : { n: String(detail.limit) };
-  // A count of one reads better on its own (`…one`), where the language has such a string.
-  const one = `${specific}.one`;
-  if (detail.limit === 1 && t(one) !== one) return t(one);
-  const text = t(specific, n);
-  if (text !== specific) return text;
-  const label = t(`field.${detail.path}`);
-  return t('problem.field', { field: label === `field.${detail.path}` ? detail.path : label, message: detail.message });
+/** The words of a field's name on the page (its label), else the API's field path. */
+function fieldName(path: string): string {
+  return hasString(`field.${path}`) ? t(`field.${path}`) : path;
+}
+
+/**
+ * A field's problem in the reader's language, chosen by its code (the server's
+ * src/errors/problems.ts), never by its English: the field's own sentence
+ * (`problem.new_password.password_digits`, with a `.one` form where a count of one reads
+ * better), else the code's (`problem.too_long`, which may name the field), else the field's
+ * name and the API's English (a code this page does not know yet).
+ */
+function fieldMessage(detail: FieldDetail): string {
+  const field = fieldName(detail.path);
+  if (detail.code === undefined) return t('problem.field', { field, message: detail.message });
+  const values = { ...detail.params, field };
+  const specific = `problem.${detail.path}.${detail.code}`;
+  if (detail.params?.limit === 1 && hasString(`${specific}.one`)) return t(`${specific}.one`, values);
+  if (hasString(specific)) return t(specific, values);
+  if (hasString(`problem.${detail.code}`)) return t(`problem.${detail.code}`, values);
+  return t('problem.field', { field, message: detail.message });
+}
+
+/** An error as a whole (a 404, a 409, a 403) in the reader's language, by its code; else the generic text with the API's English. */
+function wholeMessage(error: unknown): string {
+  const problem = error instanceof ApiError ? error.problem : undefined;
+  if (problem !== undefined && hasString(`problem.${problem.code}`)) return t(`problem.${problem.code}`, { ...problem.params });
+  return t('error.generic', { message: error instanceof Error ? error.message : String(error) });
 }
 
 /** What went wrong, said in the reader's language; a stale sign-in gets a button to sign in again. */
@@ -42,7 +60,7 @@ export function problem(section: Section, error: unknown): HTMLElement {
     if (error.status === 401) return alertBox(t('error.signedOut'));
     if (error.details.length > 0) return alertBox(...error.details.map(fieldMessage));
   }
-  return alertBox(t('error.generic', { message: error instanceof Error ? error.message : String(error) }));
+  return alertBox(wholeMessage(error));
 }
 
 /** A labelled input; hints are tied to the input for screen readers. */

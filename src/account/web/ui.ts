@@ -4,7 +4,7 @@ import { h, type Attributes, type Child } from '../../browser-app/web/dom.ts';
 import { currentLocale, dateTime, t } from '../../browser-app/web/i18n.ts';
 
 export { alertBox, card, h, notice, render } from '../../browser-app/web/dom.ts';
-export { loadStrings, LOCALES, pickLocale, t, type Locale } from '../../browser-app/web/i18n.ts';
+export { hasString, loadStrings, LOCALES, pickLocale, t, type Locale } from '../../browser-app/web/i18n.ts';
 
 export const locale = currentLocale;
 

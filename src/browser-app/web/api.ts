@@ -4,8 +4,6 @@
 export interface FieldDetail {
   readonly path: string;
   readonly message: string;
-  /** With a password policy rule as `message`: the number it asks for. */
-  readonly limit?: number;
   /** The problem's stable code (the server's src/errors/problems.ts) and the values its text names. */
   readonly code?: string;
   readonly params?: Readonly<Record<string, string | number>>;

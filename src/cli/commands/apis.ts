@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { showApi } from '../../operations/apis.ts';
 import { CliError, type CliContext } from '../context.ts';
+import type { FlagsOf } from '../flag-errors.ts';
 import { cliActor, withOperations } from '../services.ts';
 
 const OPTIONS = {
@@ -19,6 +20,20 @@ const OPTIONS = {
   'token-claims': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
+
+/** The body's fields said as flags, for errors (src/cli/flag-errors.ts). */
+export const API_FLAGS: FlagsOf = {
+  identifier: '--identifier',
+  name: '--name',
+  scopes: '--scope',
+  format: '--format',
+  alg: '--alg',
+  access_token_ttl: '--ttl',
+  include_roles: '--roles|--no-roles',
+  include_groups: '--groups|--no-groups',
+  client_id: '--introspection-client|--no-introspection-client',
+  token_claims: '--token-claims',
+};
 
 const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true });
 

@@ -1,6 +1,10 @@
 import { parseArgs } from 'node:util';
 import type { CliContext } from '../context.ts';
+import type { FlagsOf } from '../flag-errors.ts';
 import { withOperations } from '../services.ts';
+
+/** The query's fields are the flags' names (src/cli/flag-errors.ts). */
+export const AUDIT_FLAGS: FlagsOf = Object.fromEntries(['type', 'user', 'client', 'from', 'to', 'before', 'limit'].map((name) => [name, `--${name}`]));
 
 /**
  * gatehouse audit [--type T] [--user ID|USERNAME] [--client ID] [--from ISO] [--to ISO]

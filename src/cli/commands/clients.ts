@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { showClient, showCreated } from '../../operations/clients.ts';
 import { CliError, type CliContext } from '../context.ts';
+import type { FlagsOf } from '../flag-errors.ts';
 import { cliActor, withOperations } from '../services.ts';
 
 const CLIENT_OPTIONS = {
@@ -84,6 +85,21 @@ const SWITCHES: Record<string, string> = {
   'minimal-id-token': 'minimal_id_token',
   'login-uses-default-api': 'login_uses_default_api',
   'allow-password-grant': 'allow_password_grant',
+};
+
+/** The body's fields said as flags, for errors (src/cli/flag-errors.ts): the tables above inverted, and the rest. */
+export const CLIENT_FLAGS: FlagsOf = {
+  ...Object.fromEntries(Object.entries(STRING_FIELDS).map(([flag, field]) => [field, `--${flag}`])),
+  ...Object.fromEntries(Object.entries(SWITCHES).map(([flag, field]) => [field, `--${flag}|--no-${flag}`])),
+  backchannel_logout_session_required: '--backchannel-logout-session-required',
+  api_scopes: '--api-scope',
+  'token_exchange.apis': '--exchange-api',
+  'token_exchange.trusted_clients': '--exchange-trust',
+  token_exchange: '--exchange-api|--exchange-trust|--no-token-exchange',
+  jwks: '--jwks|--jwks-file',
+  q: '--query',
+  limit: '--limit',
+  offset: '--offset',
 };
 
 function parse(args: string[]) {

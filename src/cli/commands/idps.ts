@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliError, type CliContext } from '../context.ts';
+import type { FlagsOf } from '../flag-errors.ts';
 import { privateKeyComplete, privateKeyJwk } from '../private-key-input.ts';
 import { cliActor, readStdinSecret, withOperations } from '../services.ts';
 
@@ -45,6 +46,39 @@ const OPTIONS = {
   subject: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
+
+/** The body's fields said as flags, for errors (src/cli/flag-errors.ts). */
+export const IDP_FLAGS: FlagsOf = {
+  alias: '--alias',
+  preset: '--preset',
+  tenant: '--tenant',
+  base_url: '--base-url',
+  kind: '--kind',
+  display_name: '--name',
+  icon_url: '--icon-url',
+  issuer: '--issuer',
+  authorization_endpoint: '--authorization-endpoint',
+  token_endpoint: '--token-endpoint',
+  userinfo_endpoint: '--userinfo-endpoint',
+  client_id: '--client-id',
+  client_secret: '--client-secret-stdin',
+  private_key_jwk: '--private-key-stdin',
+  token_endpoint_auth_method: '--auth-method',
+  scopes: '--scope',
+  claims: '--claim',
+  role_mappings: '--role-map',
+  group_mappings: '--group-map',
+  mapping_mode: '--mapping-mode',
+  create_accounts: '--create-accounts|--no-create-accounts',
+  link_by_email: '--link-by-email|--no-link-by-email',
+  trust_email: '--trust-email|--no-trust-email',
+  allowed_domains: '--allowed-domain',
+  home_domains: '--home-domain',
+  clients: '--client|--all-clients',
+  enabled: '--enabled|--disabled',
+  upstream_logout: '--upstream-logout|--no-upstream-logout',
+  hide_on_login: '--hide-on-login|--no-hide-on-login',
+};
 
 const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true });
 type Values = ReturnType<typeof parse>['values'];

@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util';
 import { showLabel } from '../../operations/labels.ts';
 import { CliError, type CliContext } from '../context.ts';
+import type { FlagsOf } from '../flag-errors.ts';
 import { cliActor, withOperations } from '../services.ts';
 
 const OPTIONS = { description: { type: 'string' }, user: { type: 'string' }, json: { type: 'boolean' } } as const;
 const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true });
+
+/** The body's fields said as the command line says them (src/cli/flag-errors.ts). */
+export const LABEL_FLAGS: FlagsOf = { name: 'NAME', description: '--description', user_id: '--user' };
 
 /** `gatehouse roles ...` and `gatehouse groups ...`: the same commands over two directories. */
 export function labelCommands(kind: 'roles' | 'groups') {

@@ -3,6 +3,7 @@ import type { User } from '../../accounts/accounts.ts';
 import type { Operations } from '../../operations/index.ts';
 import { showUser, showUserPage } from '../../operations/users.ts';
 import { CliError, type CliContext } from '../context.ts';
+import type { FlagsOf } from '../flag-errors.ts';
 import { cliActor, readStdinSecret, withOperations } from '../services.ts';
 
 /** `--given-name` etc.: each sets the standard claim of the same name (empty clears it on update). */
@@ -52,6 +53,26 @@ const OPTIONS = {
   json: { type: 'boolean' },
   reset: { type: 'boolean' },
 } as const;
+
+/** The body's fields said as flags, for errors (src/cli/flag-errors.ts). */
+export const USER_FLAGS: FlagsOf = {
+  username: '--username',
+  password: '--password-stdin',
+  email: '--email',
+  name: '--name',
+  ...Object.fromEntries(Object.entries(PROFILE_OPTIONS).map(([option, field]) => [field, `--${option}`])),
+  ...Object.fromEntries(Object.entries(ADDRESS_OPTIONS).map(([option, field]) => [`address.${field}`, `--${option}`])),
+  address: '--clear-address',
+  email_verified: '--email-verified|--no-email-verified',
+  phone_number_verified: '--phone-number-verified|--no-phone-number-verified',
+  roles: '--role',
+  groups: '--group',
+  role: '--role',
+  group: '--group',
+  q: '--query',
+  limit: '--limit',
+  offset: '--offset',
+};
 
 const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true, allowNegative: true });
 

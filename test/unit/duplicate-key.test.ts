@@ -1,0 +1,15 @@
+import { expect } from 'chai';
+import { isDuplicateKey } from '../../src/storage/duplicate-key.ts';
+
+describe('isDuplicateKey (src/storage/duplicate-key.ts)', () => {
+  it("is MongoDB's E11000, and FerretDB-on-PostgreSQL's unique violation that a findAndModify answers instead", () => {
+    expect(isDuplicateKey({ code: 11000, message: 'E11000 duplicate key error collection: users index: emailKey_1' })).to.equal(true);
+    // As FerretDB v1.24 with the PostgreSQL backend answers a findOneAndUpdate onto a taken unique key.
+    const ferret = Object.assign(new Error('[msg_findandmodify.go:196 handler.(*Handler).findAndModifyDocument] [update.go:114 common.UpdateDocument] ERROR: duplicate key value violates unique constraint "users_5e7cc513_emailkey_unique_15f0c130_idx" (SQLSTATE 23505)'), { code: 1 });
+    expect(isDuplicateKey(ferret)).to.equal(true);
+  });
+
+  it('is nothing else', () => {
+    for (const error of [undefined, null, 'E11000', new Error('boom'), { code: 11001 }, { code: 1, message: 'ERROR: deadlock detected (SQLSTATE 40P01)' }]) expect(isDuplicateKey(error), String(error)).to.equal(false);
+  });
+});
