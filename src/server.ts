@@ -108,7 +108,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       selfService,
       steps,
       limits,
-      middleware: [upstream.signOut],
+      afterResponse: [upstream.signOut],
       onSwap: (keySet, now) => {
         if (app !== undefined) app.keys = cookieSigner(cookieKeyList(keySet, now));
       },

@@ -7,7 +7,7 @@ import { deviceBlockedPage } from '../interactions/device-blocked.ts';
 import { stepPrompts } from '../interactions/engine.ts';
 import { pageExtraRoutes } from '../interactions/language.ts';
 import { deviceEndpointPage } from '../interactions/device-endpoint-page.ts';
-import { notFoundPage } from '../interactions/not-found.ts';
+import { notFoundPage, notFoundPageStep } from '../interactions/not-found.ts';
 import { errorPage } from '../interactions/page-errors.ts';
 import { providerPages } from '../interactions/provider-pages.ts';
 import type { SignInStep } from '../interactions/steps/step.ts';
@@ -33,6 +33,7 @@ import { listPromptWhileOn } from '../oidc/prompt-discovery.ts';
 import { answerRefusedRequestObjects } from '../oidc/refused-request-objects.ts';
 import { directFront } from '../oidc/direct-front.ts';
 import { answerWrongMethods } from '../oidc/wrong-method.ts';
+import type { AfterResponseStep } from '../oidc/after-response.ts';
 import { providerLocalPathStep } from '../oidc/mount.ts';
 import type { Limits } from './limits.ts';
 import type { SelfService } from './self-service.ts';
@@ -62,8 +63,8 @@ export interface ProviderParts {
   readonly selfService: SelfService;
   readonly steps: SignInStep[];
   readonly limits: Limits;
-  /** Inside the provider, after the 404 page (upstream sign-out at end_session). */
-  readonly middleware: readonly Middleware[];
+  /** After the provider's responses, after the 404 page (upstream sign-out at end_session; src/oidc/after-response.ts). */
+  readonly afterResponse: readonly AfterResponseStep[];
   /** Hears every Provider swap with its key set (the Koa app signs cookies with the same keys). */
   readonly onSwap: (keySet: KeySet, now: Date) => void;
   /** The edge every request passes first (src/http/edge.ts): the provider runs it for the requests handed straight to it. */
@@ -71,7 +72,7 @@ export interface ProviderParts {
 }
 
 /** The provider: its configuration (built per key set by the key ring), JWT records and the gates in front of it. */
-export async function startProvider(w: Wiring, { views, selfService, steps, limits, middleware, onSwap, edge }: ProviderParts): Promise<OidcProvider> {
+export async function startProvider(w: Wiring, { views, selfService, steps, limits, afterResponse: afterSteps, onSwap, edge }: ProviderParts): Promise<OidcProvider> {
   const { config, core, clock, logger, metrics, secret, options } = w;
   const { services, storage, accountLayer, audit } = core;
   const { redis } = core.stores;
@@ -126,9 +127,9 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
       passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
       tokenExchangeInUse: async () => (await services.clients.list()).some((client) => client.metadata.token_exchange !== undefined && client.metadata.token_exchange !== null),
       // The hosted 404 page for browsers also covers paths the provider's own router does not know.
-      middleware: [
+      afterResponse: [
         ...(keycloakLayout ? [allowCredentialedTokenRequests, envelopeRefreshTokens] : []),
-        notFoundPage(views),
+        notFoundPageStep(views),
         // A wrong method on an OAuth endpoint: JSON 405 with Allow, not the plain-text 404 (inside the page above).
         answerWrongMethods(config.routes, {
           token: ['POST', 'OPTIONS'],
@@ -139,7 +140,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
           // Registration is server to server, without CORS (as the library has it): OPTIONS is a wrong method there too.
           ...(config.registration ? { registration: ['POST'], registration_client: ['GET', 'HEAD', 'PUT', 'DELETE'] } : {}),
         }),
-        ...middleware,
+        ...afterSteps,
         // prompt=create is listed while self-registration is on (a runtime setting).
         listPromptWhileOn(CREATE_PROMPT, async () => (await selfService.signIn()).self_registration),
       ],

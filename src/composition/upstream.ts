@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import type { Middleware } from 'koa';
+import type { AfterResponseStep } from '../oidc/after-response.ts';
 import { dateClock } from '../clock.ts';
 import { createSecretBox } from '../crypto/secret-box.ts';
 import { upstreamLogout } from '../interactions/upstream-logout.ts';
@@ -17,8 +17,8 @@ export interface Upstream {
   readonly extension: LoginExtension;
   /** The start routes and per-provider callbacks of sign-in, account linking and sign-out. */
   readonly routes: readonly Router[];
-  /** In front of the provider's end_session: signs the user out at the upstream too. */
-  readonly signOut: Middleware;
+  /** After the provider's resume and end_session_confirm (src/oidc/after-response.ts): signs the user out at the upstream too. */
+  readonly signOut: AfterResponseStep;
 }
 
 /** Upstream identity providers: sign-in (and linking from the account page) and upstream logout. */
@@ -40,5 +40,5 @@ export function composeUpstream(w: Wiring, { views }: { views: Views }): Upstrea
     sessions: createUpstreamSessions({ mongo: core.stores.mongo, box: createSecretBox(w.secret, 'upstream-sessions'), now: dateClock(clock) }),
     signedOutUrl: `${publicOrigin}${endpointPath(config.routes, 'end_session')}/success`,
   });
-  return { extension: signIn.extension, routes: [signIn.routes, signOut.routes], signOut: signOut.middleware };
+  return { extension: signIn.extension, routes: [signIn.routes, signOut.routes], signOut: signOut.afterResponse };
 }

@@ -6,6 +6,9 @@ import type { Context } from 'koa';
 export const FORM_BODY_LIMIT = 56 * 1024;
 
 const BUFFERED = Symbol('gatehouse.form');
+/** On a replay this module made: the body it will hand out when first read (replaceable until then). */
+const PENDING = Symbol('gatehouse.pendingBody');
+type Replay = IncomingMessage & { [PENDING]?: { bytes: Buffer; read: boolean } };
 
 type Buffered = { params: ParsedUrlQuery } | 'too_large' | 'not_a_form';
 
@@ -47,11 +50,20 @@ export function refuseTooLarge(ctx: Context): void {
   ctx.body = { error: 'invalid_request', error_description: 'request body too large' };
 }
 
-/** Replaces the body the provider will read with these parameters (after bufferedForm). */
+/**
+ * Replaces the body the provider will read with these parameters (after bufferedForm). The
+ * replay bufferedForm made is handed the new body while nobody has read it yet (the usual
+ * case: a swap right after the gate read the form), instead of making another request.
+ */
 export function replaceForm(ctx: Context, params: ParsedUrlQuery): void {
   const state = ctx.state as { [BUFFERED]?: Buffered };
   state[BUFFERED] = { params };
-  useRequest(ctx, replayable(ctx.req, Buffer.from(stringifyQuery(params), 'utf8')));
+  const bytes = Buffer.from(stringifyQuery(params), 'utf8');
+  const pending = (ctx.req as Replay)[PENDING];
+  if (pending !== undefined && !pending.read) {
+    pending.bytes = bytes;
+    setContentLength(ctx.req, bytes.length);
+  } else useRequest(ctx, replayable(ctx.req, bytes));
 }
 
 function useRequest(ctx: Context, req: IncomingMessage): void {
@@ -59,7 +71,42 @@ function useRequest(ctx: Context, req: IncomingMessage): void {
   ctx.request.req = req;
 }
 
-async function readLimited(req: NodeJS.ReadableStream): Promise<Buffer | undefined> {
+/**
+ * The body, or undefined when it is over the limit. A body whose announced length is within
+ * the limit is read by its 'data' events (Node's parser never delivers more than Content-Length
+ * announced); any other (chunked, or announced too large) through the stream's async iterator,
+ * which stops reading once the limit is passed.
+ */
+function readLimited(req: IncomingMessage): Promise<Buffer | undefined> {
+  const announced = Number(req.headers['content-length']);
+  if (req.headers['transfer-encoding'] === undefined && Number.isSafeInteger(announced) && announced >= 0 && announced <= FORM_BODY_LIMIT) return readAnnounced(req);
+  return readIterated(req);
+}
+
+function readAnnounced(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer | string) => void chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    const settle = (error?: Error) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (error === undefined) resolve(Buffer.concat(chunks));
+      else reject(error);
+    };
+    const onEnd = () => settle();
+    const onError = (error: Error) => settle(error);
+    // Closed before its end (the client went away): what the async iterator reports too.
+    const onClose = () => settle(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+    req.once('close', onClose);
+  });
+}
+
+async function readIterated(req: IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -77,7 +124,7 @@ async function readLimited(req: NodeJS.ReadableStream): Promise<Buffer | undefin
  * matches what the provider checks.
  */
 function replayable(original: IncomingMessage, bytes: Buffer): IncomingMessage {
-  const replay = new IncomingMessage(original.socket);
+  const replay: Replay = new IncomingMessage(original.socket);
   replay.method = original.method;
   replay.url = original.url;
   replay.httpVersion = original.httpVersion;
@@ -87,11 +134,25 @@ function replayable(original: IncomingMessage, bytes: Buffer): IncomingMessage {
   delete headers['transfer-encoding'];
   replay.headers = headers;
   replay.rawHeaders = Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value.flatMap((v) => [name, v]) : [name, String(value)]));
-  // The whole body is already here: reading must not touch the socket (the original request owns it).
-  replay._read = () => {};
+  // The whole body is already here: reading must not touch the socket (the original request
+  // owns it). It is handed out on the first read, so a replaceForm before that only swaps it.
+  const pending = { bytes, read: false };
+  replay[PENDING] = pending;
+  replay._read = () => {
+    if (pending.read) return;
+    pending.read = true;
+    replay.push(pending.bytes);
+    replay.push(null);
+  };
   // Not set, Node takes the replay's end for an aborted upload and destroys the socket.
   replay.complete = true;
-  replay.push(bytes);
-  replay.push(null);
   return replay;
+}
+
+/** A replay's body replaced before anyone read it: its Content-Length follows. */
+function setContentLength(replay: IncomingMessage, length: number): void {
+  const value = String(length);
+  replay.headers['content-length'] = value;
+  const raw = replay.rawHeaders;
+  for (let index = 0; index < raw.length; index += 2) if (raw[index] === 'content-length') raw[index + 1] = value;
 }

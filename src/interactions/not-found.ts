@@ -1,4 +1,5 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
+import { NO_ROUTE, type AfterResponseStep } from '../oidc/after-response.ts';
 import { chosenLocale } from './language.ts';
 import { sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
@@ -11,9 +12,18 @@ import type { Views } from './views.ts';
 export function notFoundPage(views: Views): Middleware {
   return async (ctx, next) => {
     await next();
-    if (ctx.status !== 404 || ctx.body != null || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return;
-    if (ctx.accepts('json', 'html') !== 'html') return;
-    const locale = views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
-    await sendPage(ctx, views, 'not-found', locale, { title: views.translate(locale)('not_found.title') }, 404);
+    await answerNotFound(views, ctx);
   };
+}
+
+/** The same page inside the provider, after the response (src/oidc/after-response.ts) of a request no provider route served. */
+export function notFoundPageStep(views: Views): AfterResponseStep {
+  return { routes: [NO_ROUTE], after: (ctx) => answerNotFound(views, ctx) };
+}
+
+async function answerNotFound(views: Views, ctx: Context): Promise<void> {
+  if (ctx.status !== 404 || ctx.body != null || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return;
+  if (ctx.accepts('json', 'html') !== 'html') return;
+  const locale = views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
+  await sendPage(ctx, views, 'not-found', locale, { title: views.translate(locale)('not_found.title') }, 404);
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
+import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { SecretBox } from '../crypto/secret-box.ts';
+import type { AfterResponseStep } from '../oidc/after-response.ts';
 import type { AuditSink } from '../observability/audit-trail.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { UpstreamDirectory } from '../upstream/directory.ts';
@@ -20,8 +21,8 @@ import type { Views } from './views.ts';
  * end-session endpoint, and the upstream sends the browser back to `<upstream>/:alias/logged-out`,
  * which continues to where Gatehouse's own logout was going.
  *
- * All of it rides on the library's flow, as provider middleware (provider.use) that looks at
- * what the library did:
+ * All of it rides on the library's flow, as a step after the provider's response
+ * (src/oidc/after-response.ts) that looks at what the library did:
  * - after `resume`: a sign-in that came through an upstream (the interaction result's
  *   `upstreamSession`, set by the upstream callback) is remembered for the session's uid, with
  *   the upstream ID token for `id_token_hint` (sealed in the result and at rest);
@@ -77,7 +78,7 @@ interface ReturnTicket {
 
 type ResumeResult = { login?: { accountId?: unknown }; upstreamSession?: UpstreamSessionResult | null } | undefined;
 
-export function upstreamLogout(deps: UpstreamLogoutDeps): { readonly middleware: Middleware; readonly routes: Router } {
+export function upstreamLogout(deps: UpstreamLogoutDeps): { readonly afterResponse: AfterResponseStep; readonly routes: Router } {
   const { directory, protocol, sessions, views, box, paths } = deps;
   const now = deps.now ?? Date.now;
   const cookie = { path: paths.upstream, httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, signed: false, overwrite: true };
@@ -152,9 +153,8 @@ export function upstreamLogout(deps: UpstreamLogoutDeps): { readonly middleware:
     });
   }
 
-  const middleware: Middleware = async (koa, next) => {
-    await next();
-    const ctx = koa as unknown as KoaContextWithOIDC;
+  const afterResponse: AfterResponseStep = { routes: ['resume', 'end_session_confirm'], after: afterSignInOrOut };
+  async function afterSignInOrOut(ctx: KoaContextWithOIDC): Promise<void> {
     const route = (ctx as Partial<KoaContextWithOIDC>).oidc?.route;
     if (route !== 'resume' && route !== 'end_session_confirm') return;
     try {
@@ -164,7 +164,7 @@ export function upstreamLogout(deps: UpstreamLogoutDeps): { readonly middleware:
       // The Gatehouse sign-in or sign-out itself has happened; this part is best effort.
       deps.logger.warn({ route, err: error instanceof Error ? error.message : String(error) }, 'upstream session bookkeeping failed');
     }
-  };
+  }
 
   function readTicket(ctx: Context): ReturnTicket | undefined {
     const sealed = ctx.cookies.get(UPSTREAM_LOGOUT_COOKIE, { signed: false });
@@ -198,5 +198,5 @@ export function upstreamLogout(deps: UpstreamLogoutDeps): { readonly middleware:
     await sendPage(ctx, views, 'upstream-continue', locale, { title: t('signed_out.title'), heading: t('signed_out.title'), lead: t('upstream.signed_out_lead'), continueHref: target });
   });
 
-  return { middleware, routes };
+  return { afterResponse, routes };
 }

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import type { AfterResponseStep } from '../oidc/after-response.ts';
 import { bufferedForm, refuseTooLarge, replaceForm } from '../http/form-body.ts';
 import { guarding } from '../routes/guards.ts';
 import { providerRouteAt } from '../routes/match.ts';
@@ -25,13 +26,15 @@ export function unwrapRefreshToken(value: string): string | undefined {
   return ENVELOPE.exec(value)?.[1];
 }
 
-/** Provider middleware (provider.use): wraps the refresh token of every token response. */
-export const envelopeRefreshTokens: Middleware = async (ctx, next) => {
-  await next();
-  const oidc = (ctx as { oidc?: { route?: unknown; client?: { clientId?: string } } }).oidc;
-  if (oidc?.route !== 'token' || typeof ctx.body !== 'object' || ctx.body === null) return;
-  const body = ctx.body as Record<string, unknown>;
-  if (typeof body.refresh_token === 'string') body.refresh_token = wrapRefreshToken(body.refresh_token, oidc.client?.clientId);
+/** After the response (src/oidc/after-response.ts), at the token endpoint: wraps the refresh token of every token response. */
+export const envelopeRefreshTokens: AfterResponseStep = {
+  routes: ['token'],
+  after(ctx) {
+    const oidc = (ctx as { oidc?: { route?: unknown; client?: { clientId?: string } } }).oidc;
+    if (oidc?.route !== 'token' || typeof ctx.body !== 'object' || ctx.body === null) return;
+    const body = ctx.body as Record<string, unknown>;
+    if (typeof body.refresh_token === 'string') body.refresh_token = wrapRefreshToken(body.refresh_token, oidc.client?.clientId);
+  },
 };
 
 /** In front of the provider: opens an envelope presented as `refresh_token` (token endpoint) or `token` (introspection, revocation). */

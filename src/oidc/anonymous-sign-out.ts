@@ -1,4 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AfterResponseStep } from './after-response.ts';
 
 /** The state the library's end_session keeps in the session for its confirmation form. */
 interface SignOutState {
@@ -16,7 +17,7 @@ interface SessionLike {
 }
 
 /**
- * Provider middleware (provider.use): RP-initiated logout by someone who is not signed in stores
+ * After the response (src/oidc/after-response.ts), at end_session: RP-initiated logout by someone who is not signed in stores
  * nothing. The library answers such a visit with a page that posts its own form to
  * end_session_confirm, and keeps that form's secret — with the request's checked
  * post_logout_redirect_uri, state and client — in a session record saved for the whole session
@@ -30,9 +31,9 @@ interface SessionLike {
  * post_logout_redirect_uri with its state, else the signed-out page (naming the application).
  * People who are signed in get the library's flow unchanged.
  */
-export function signOutWithoutSession(cookieOptions: { readonly httpOnly: boolean; readonly sameSite: 'lax' | 'none' }) {
-  return async function anonymousSignOut(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-    await next();
+export function signOutWithoutSession(cookieOptions: { readonly httpOnly: boolean; readonly sameSite: 'lax' | 'none' }): AfterResponseStep {
+  return { routes: ['end_session'], after: anonymousSignOut };
+  async function anonymousSignOut(ctx: KoaContextWithOIDC): Promise<void> {
     const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
     if (oidc?.route !== 'end_session' || ctx.status !== 200) return;
     const session = oidc.session as unknown as SessionLike | undefined;
@@ -51,5 +52,5 @@ export function signOutWithoutSession(cookieOptions: { readonly httpOnly: boolea
     }
     ctx.status = 303;
     ctx.redirect(target.href);
-  };
+  }
 }

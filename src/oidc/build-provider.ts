@@ -22,6 +22,7 @@ import type { ResolveToken } from './grants/token-exchange.ts';
 import { listGrantWhileInUse, type GrantInUse } from './grants/discovery.ts';
 import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
 import { cookieSigner } from '../http/cookie-signer.ts';
+import { afterResponse, type AfterResponseStep } from './after-response.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -36,8 +37,8 @@ export interface ProviderBuilderDeps {
   readonly observers?: ProviderObservers | undefined;
   /** Renders errors that escape the provider's own handlers on its browser routes (src/interactions/page-errors.ts). */
   readonly errorPage?: ErrorPageRenderer | undefined;
-  /** Extra provider middleware (provider.use), e.g. the Keycloak layout's credentialed CORS. */
-  readonly middleware?: readonly Middleware[] | undefined;
+  /** More steps after the provider's response (src/oidc/after-response.ts), innermost last: the Keycloak layout's credentialed CORS, the 404 page, ... */
+  readonly afterResponse?: readonly AfterResponseStep[] | undefined;
   /** The provider's outermost middleware: the edge and gates for requests handed straight to it (src/oidc/direct-front.ts). */
   readonly front?: Middleware | undefined;
   /** Marks a rotated refresh token used once the refresh response is ready (refresh-rotation.ts). */
@@ -70,7 +71,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, middleware = [], errorPage, front }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, afterResponse: extraSteps = [], errorPage, front }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
   const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
@@ -84,18 +85,24 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     if (front !== undefined) provider.use(front);
     // Also records the route's name for the request log and adds Retry-After to the library's 503s.
     providerErrorBoundary(provider, logger, errorPage);
-    registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, audit: observers?.audit });
+    const grantSteps = registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, audit: observers?.audit });
     attachProviderEvents(provider, logger, observers);
-    if (clientAuthFailures !== undefined) countClientAuthFailures(provider, clientAuthFailures, logger);
-    provider.use(widenFormActionForClient);
-    provider.use(introspectionClaims(settings.accounts, idKey));
-    provider.use(consumePushedRequestOnFirstUse);
-    provider.use(signOutWithoutSession({ httpOnly: true, sameSite: settings.https ? 'none' : 'lax' }));
-    if (passwordDiscovery !== undefined) provider.use(passwordDiscovery);
-    if (exchangeDiscovery !== undefined) provider.use(exchangeDiscovery);
     includeSessionIdInIdTokens(provider);
-    if (completeRotation !== undefined) provider.use(completeRefreshRotations(completeRotation, abandonRotation, reusedGrant));
-    for (const extra of middleware) provider.use(extra);
+    // What Gatehouse does to the library's responses, per route, as one middleware (outermost first).
+    provider.use(
+      afterResponse([
+        ...grantSteps,
+        ...(clientAuthFailures === undefined ? [] : [countClientAuthFailures(provider, clientAuthFailures, logger)]),
+        widenFormActionForClient,
+        introspectionClaims(settings.accounts, idKey),
+        consumePushedRequestOnFirstUse,
+        signOutWithoutSession({ httpOnly: true, sameSite: settings.https ? 'none' : 'lax' }),
+        ...(passwordDiscovery === undefined ? [] : [passwordDiscovery]),
+        ...(exchangeDiscovery === undefined ? [] : [exchangeDiscovery]),
+        ...(completeRotation === undefined ? [] : [completeRefreshRotations(completeRotation, abandonRotation, reusedGrant)]),
+        ...extraSteps,
+      ]),
+    );
     return provider;
   };
 }

@@ -1,5 +1,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { allowFormTargets, redirectSources } from '../http/content-security-policy.ts';
+import type { AfterResponseStep } from './after-response.ts';
+import { PAGE_ROUTE_NAMES } from './page-routes.ts';
 
 /** Where a client's flows may end: its registered redirect and post-logout redirect URIs. */
 export function clientFormTargets(client: KoaContextWithOIDC['oidc']['client']): string[] {
@@ -8,12 +10,15 @@ export function clientFormTargets(client: KoaContextWithOIDC['oidc']['client']):
 }
 
 /**
- * Provider middleware (provider.use): once the library has resolved the client of a request,
- * its HTML responses — the form_post page, the sign-out confirmation — may submit forms that
- * end at that client's registered URIs. Only registered URIs are added, never request input.
+ * After the response (src/oidc/after-response.ts), on the routes a browser visits (the only
+ * ones that answer HTML, src/oidc/page-routes.ts): once the library has resolved the client of a
+ * request, its HTML responses — the form_post page, the sign-out confirmation — may submit forms
+ * that end at that client's registered URIs. Only registered URIs are added, never request input.
  */
-export async function widenFormActionForClient(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-  await next();
-  const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
-  if (client !== undefined && ctx.response.is('html')) allowFormTargets(ctx.response, clientFormTargets(client));
-}
+export const widenFormActionForClient: AfterResponseStep = {
+  routes: PAGE_ROUTE_NAMES,
+  after(ctx) {
+    const client = (ctx as Partial<KoaContextWithOIDC>).oidc?.client;
+    if (client !== undefined && ctx.response.is('html')) allowFormTargets(ctx.response, clientFormTargets(client));
+  },
+};

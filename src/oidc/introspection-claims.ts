@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountDirectory } from './accounts.ts';
 import { presentedJwtId } from './jwt-records.ts';
+import type { AfterResponseStep } from './after-response.ts';
 
 interface IntrospectionBody {
   active?: boolean;
@@ -14,7 +15,7 @@ interface IntrospectionBody {
 const INTROSPECTED = ['AccessToken', 'ClientCredentials', 'RefreshToken'] as const;
 
 /**
- * Provider middleware (provider.use): an active introspection answer also says who the token
+ * After the response (src/oidc/after-response.ts), at introspection: an active introspection answer also says who the token
  * speaks for (RFC 7662 §2.2), as Keycloak's does, so resource servers that introspect can tell
  * who is calling:
  * - `sub`: the user for user tokens (the library sets it); the client for client_credentials
@@ -25,10 +26,10 @@ const INTROSPECTED = ['AccessToken', 'ClientCredentials', 'RefreshToken'] as con
  *   and useless as a credential;
  * - `username`: the user's username, for user tokens.
  */
-export function introspectionClaims(accounts: AccountDirectory, tokenIdKey: Buffer) {
+export function introspectionClaims(accounts: AccountDirectory, tokenIdKey: Buffer): AfterResponseStep {
   const opaqueId = (value: string) => createHmac('sha256', tokenIdKey).update(value).digest('base64url');
-  return async function addIntrospectionClaims(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-    await next();
+  return { routes: ['introspection'], after: addIntrospectionClaims };
+  async function addIntrospectionClaims(ctx: KoaContextWithOIDC): Promise<void> {
     const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
     if (oidc?.route !== 'introspection') return;
     const body = ctx.body as IntrospectionBody | undefined;
@@ -45,5 +46,5 @@ export function introspectionClaims(accounts: AccountDirectory, tokenIdKey: Buff
       const username = (await accounts.findActive(token.accountId))?.claims.preferred_username;
       if (typeof username === 'string') body.username = username;
     }
-  };
+  }
 }

@@ -5,7 +5,8 @@
  * Accept header says (RFC 6749 §5.2, RFC 6750 §3, RFC 7662 §2.3) — Java's HttpURLConnection,
  * for one, sends `Accept: text/html, ...` by default.
  */
-const PAGE_ROUTES = new Set(['authorization', 'resume', 'end_session', 'end_session_confirm', 'end_session_success', 'code_verification', 'device_resume']);
+export const PAGE_ROUTE_NAMES = ['authorization', 'resume', 'end_session', 'end_session_confirm', 'end_session_success', 'code_verification', 'device_resume'] as const;
+const PAGE_ROUTES: ReadonlySet<string> = new Set(PAGE_ROUTE_NAMES);
 
 export function isPageRoute(route: unknown): boolean {
   return typeof route === 'string' && PAGE_ROUTES.has(route);

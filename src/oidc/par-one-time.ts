@@ -1,4 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AfterResponseStep } from './after-response.ts';
 
 interface SavedInteraction {
   parJti?: string | undefined;
@@ -7,15 +8,16 @@ interface SavedInteraction {
 }
 
 /**
- * Provider middleware (provider.use): a pushed request_uri is one-time (RFC 9126 §4). The
+ * After the response (src/oidc/after-response.ts), at authorization: a pushed request_uri is one-time (RFC 9126 §4). The
  * library consumes it only when the authorization response is sent, so until the user finishes
  * signing in, every /auth with the same request_uri starts another flow. Here the first /auth
  * that starts an interaction consumes it (the adapters' consume is atomic: of two racing
  * requests one wins) and the interaction forgets it, so that flow still completes; any later
  * /auth with it gets `invalid_request_uri` from the library.
  */
-export async function consumePushedRequestOnFirstUse(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-  await next();
+export const consumePushedRequestOnFirstUse: AfterResponseStep = { routes: ['authorization'], after: consumeOnFirstUse };
+
+async function consumeOnFirstUse(ctx: KoaContextWithOIDC): Promise<void> {
   const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
   if (oidc?.route !== 'authorization') return;
   const pushed = oidc.entities.PushedAuthorizationRequest;

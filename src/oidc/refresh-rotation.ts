@@ -3,6 +3,7 @@ import type { GatehouseError } from '../errors/gatehouse-error.ts';
 import { normalizeError } from '../errors/normalize.ts';
 import { applyErrorHeaders, errorBody } from '../errors/respond.ts';
 import { StoreUnavailableError, unavailableStore } from '../errors/store-unavailable.ts';
+import type { AfterResponseStep } from './after-response.ts';
 
 /**
  * Marks the rotated token used and writes its successor (held back by the storage) in one go.
@@ -16,7 +17,7 @@ export type CompleteRotation = (refreshTokenId: string, successorId?: string) =>
 export type AbandonRotation = (refreshTokenId: string, successorId?: string) => Promise<void> | void;
 
 /**
- * Provider middleware (provider.use): a refresh token the refresh grant consumed counts as used
+ * After the response (src/oidc/after-response.ts), at the token endpoint: a refresh token the refresh grant consumed counts as used
  * only once the response carrying its successor is ready. Until then the storage keeps it
  * usable, so a rotation that failed half-way (a store down while the new refresh or access
  * token is saved) leaves the client's token working instead of making its retry look like
@@ -28,40 +29,46 @@ export type AbandonRotation = (refreshTokenId: string, successorId?: string) => 
 /** The grant the storage revoked because the current refresh grant's token was reused (src/storage/oidc/refresh-rotation.ts reusedGrant). */
 export type ReusedGrant = () => string | undefined;
 
-export function completeRefreshRotations(complete: CompleteRotation, abandon: AbandonRotation = () => {}, reusedGrant: ReusedGrant = () => undefined) {
-  return async function completeRefreshRotation(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-    const entities = () => (ctx as Partial<KoaContextWithOIDC>).oidc?.entities;
-    let completing = false;
-    try {
-      await next();
-      const rotated = entities()?.RotatedRefreshToken;
-      if (rotated === undefined || ctx.status !== 200) return;
-      completing = true;
-      await complete(rotated.jti, entities()?.RefreshToken?.jti);
-    } catch (error) {
-      if (!completing) throw error;
-      const refusal = completionRefusal(error);
-      if (refusal === undefined) throw error;
-      // The response is already built, so the error is rendered here, in the one error shape.
-      applyErrorHeaders(ctx, refusal);
-      ctx.body = errorBody(refusal, ctx.response.get('X-Request-Id') || undefined);
-    } finally {
-      // A reuse the storage found out itself (past the library's own check) revoked the grant
-      // there; announced the way the library announces its own (audit: grant.revoked).
-      const reused = reusedGrant();
-      const provider = (ctx as Partial<KoaContextWithOIDC>).oidc?.provider;
-      if (reused !== undefined && provider !== undefined) provider.emit('grant.revoked', ctx, reused);
-      // A rotation that did not complete (an error, or a response other than 200) handed out no
-      // successor; the storage must not keep it, nor the claim on the old token.
-      const rotated = entities()?.RotatedRefreshToken;
-      if (!completing && rotated !== undefined) {
-        const successor = entities()?.RefreshToken;
-        const successorId = successor === undefined || successor === rotated ? undefined : successor.jti;
-        void Promise.resolve()
-          .then(() => abandon(rotated.jti, successorId))
-          .catch(() => {});
-      }
+export function completeRefreshRotations(complete: CompleteRotation, abandon: AbandonRotation = () => {}, reusedGrant: ReusedGrant = () => undefined): AfterResponseStep {
+  const entities = (ctx: KoaContextWithOIDC) => (ctx as Partial<KoaContextWithOIDC>).oidc?.entities;
+  /** What ran in a `finally` when this was a middleware of its own: after a response, complete or not, and after a failure. */
+  const settle = (ctx: KoaContextWithOIDC, completing: boolean) => {
+    // A reuse the storage found out itself (past the library's own check) revoked the grant
+    // there; announced the way the library announces its own (audit: grant.revoked).
+    const reused = reusedGrant();
+    const provider = (ctx as Partial<KoaContextWithOIDC>).oidc?.provider;
+    if (reused !== undefined && provider !== undefined) provider.emit('grant.revoked', ctx, reused);
+    // A rotation that did not complete (an error, or a response other than 200) handed out no
+    // successor; the storage must not keep it, nor the claim on the old token.
+    const rotated = entities(ctx)?.RotatedRefreshToken;
+    if (!completing && rotated !== undefined) {
+      const successor = entities(ctx)?.RefreshToken;
+      const successorId = successor === undefined || successor === rotated ? undefined : successor.jti;
+      void Promise.resolve()
+        .then(() => abandon(rotated.jti, successorId))
+        .catch(() => {});
     }
+  };
+  return {
+    routes: ['token'],
+    async after(ctx) {
+      let completing = false;
+      try {
+        const rotated = entities(ctx)?.RotatedRefreshToken;
+        if (rotated === undefined || ctx.status !== 200) return;
+        completing = true;
+        await complete(rotated.jti, entities(ctx)?.RefreshToken?.jti);
+      } catch (error) {
+        const refusal = completionRefusal(error);
+        if (refusal === undefined) throw error;
+        // The response is already built, so the error is rendered here, in the one error shape.
+        applyErrorHeaders(ctx, refusal);
+        ctx.body = errorBody(refusal, ctx.response.get('X-Request-Id') || undefined);
+      } finally {
+        settle(ctx, completing);
+      }
+    },
+    failed: (ctx) => settle(ctx, false),
   };
 }
 

@@ -5,6 +5,7 @@ import { createBoundedCache } from '../cache/bounded-cache.ts';
 import { createChangeChannel } from '../cache/change-channel.ts';
 import { clientModel } from '../clients/model.ts';
 import { clientProviderAdapter } from '../clients/provider-adapter.ts';
+import { withJsonFingerprint } from '../clients/json-fingerprint.ts';
 import { createClientRepository, revokedByClientMark, type ClientRepository } from '../clients/repository.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { createAdapterFactory, type RoutedAdapterFactory } from '../storage/oidc/adapter-factory.ts';
@@ -74,7 +75,11 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(deps.redisPrefix), logger });
   let clients: ClientRepository | undefined;
   const cache = createBoundedCache<AdapterPayload>({
-    load: async (clientId) => clients?.providerMetadata(clientId) as Promise<AdapterPayload | undefined>,
+    // One object per client until it changes: the library fingerprints it on every lookup (json-fingerprint.ts).
+    load: async (clientId) => {
+      const metadata = await clients?.providerMetadata(clientId);
+      return metadata === undefined ? undefined : (withJsonFingerprint(metadata) as AdapterPayload);
+    },
     ttlMs: deps.clientCacheTtlSeconds * 1000,
     maxEntries: CLIENT_CACHE_ENTRIES,
     cacheMisses: true,
@@ -93,7 +98,11 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
   // Writes are announced even with the cache off here, for instances configured otherwise.
   const records = createRecordCache({ ttlSeconds: deps.sessionCacheTtlSeconds, announce: recordChanges?.publish, ...(deps.now === undefined ? {} : { now: deps.now }) });
   const subscriptions: Array<{ close(): Promise<void> }> = [];
-  const closeSubscriptions = () => Promise.all(subscriptions.map((subscription) => subscription.close()));
+  // Channels last: their close makes a last attempt at notices still waiting for Redis.
+  const closeSubscriptions = async () => {
+    await Promise.all(subscriptions.map((subscription) => subscription.close()));
+    await Promise.all([invalidation?.close(), recordChanges?.close()]);
+  };
   try {
     const clientSubscription = !background ? undefined : await invalidation?.subscribe(
       (clientId) => cache.invalidate(clientId),
@@ -101,9 +110,12 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     );
     if (clientSubscription !== undefined) subscriptions.push(clientSubscription);
     if (background && deps.sessionCacheTtlSeconds > 0) {
+      // While the subscription is lost nothing is served from memory: a notice missed then
+      // cannot leave a stale copy behind (docs/STORAGE.md, *Change notices*).
       const recordSubscription = await recordChanges?.subscribe(
         (notice) => records.receive(notice),
         () => records.clear(),
+        () => records.suspend(),
       );
       if (recordSubscription !== undefined) subscriptions.push(recordSubscription);
     }

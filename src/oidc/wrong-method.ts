@@ -1,4 +1,5 @@
-import type { Middleware } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { NO_ROUTE, type AfterResponseStep } from './after-response.ts';
 import { GatehouseError } from '../errors/gatehouse-error.ts';
 import { isPath } from '../routes/match.ts';
 import type { ProviderRouteName, RoutesTable } from '../routes/table.ts';
@@ -33,19 +34,22 @@ export class MethodNotAllowedError extends GatehouseError {
  * plain-text 404 "Not Found". On an OAuth endpoint that is the caller's mistake, answered like
  * the others there: JSON `error` / `error_description` (the one mapper, outermost,
  * src/oidc/error-boundary.ts) with 405 and Allow, whatever the Accept header. Runs inside the
- * provider, on its local path, after its router; only a 404 nothing answered is looked at.
+ * provider, on its local path, after the response (src/oidc/after-response.ts) of a request no
+ * provider route served; only a 404 nothing answered is looked at.
  */
-export function answerWrongMethods(routes: RoutesTable, allowed: AllowedMethods): Middleware {
+export function answerWrongMethods(routes: RoutesTable, allowed: AllowedMethods): AfterResponseStep {
   const endpoints = Object.entries(allowed).map(([name, methods]) =>
     name === 'registration_client'
       ? ([(path: string) => isChildOf(path, routes.provider.registration), methods] as const)
       : ([(path: string) => isPath(path, routes.provider[name as ProviderRouteName]), methods] as const),
   );
-  return async (ctx, next) => {
-    await next();
-    if (ctx.status !== 404 || ctx.body != null) return;
-    for (const [matches, methods] of endpoints) {
-      if (methods !== undefined && matches(ctx.path) && !methods.includes(ctx.method)) throw new MethodNotAllowedError(ctx.method, methods);
-    }
+  return {
+    routes: [NO_ROUTE],
+    after(ctx: KoaContextWithOIDC) {
+      if (ctx.status !== 404 || ctx.body != null) return;
+      for (const [matches, methods] of endpoints) {
+        if (methods !== undefined && matches(ctx.path) && !methods.includes(ctx.method)) throw new MethodNotAllowedError(ctx.method, methods);
+      }
+    },
   };
 }

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import type { Context } from 'koa';
+import { stepMiddleware } from '../../src/oidc/after-response.ts';
 import { listGrantWhileInUse } from '../../src/oidc/grants/discovery.ts';
 
 /** A discovery response as the provider leaves it, run through the middleware. */
 async function discover(middleware: ReturnType<typeof listGrantWhileInUse>): Promise<string[]> {
   const ctx = { oidc: { route: 'discovery' }, status: 200, body: undefined as unknown } as unknown as Context & { body: { grant_types_supported: string[] } };
-  await middleware(ctx, async () => {
+  await stepMiddleware(middleware)(ctx, async () => {
     ctx.body = { grant_types_supported: ['authorization_code', 'password'] };
   });
   return ctx.body.grant_types_supported;
@@ -43,7 +44,7 @@ describe('password grant in discovery (listGrantWhileInUse)', () => {
     let lookups = 0;
     const middleware = listGrantWhileInUse('password', async () => (lookups++, false));
     const ctx = { oidc: { route: 'token' }, status: 200, body: undefined as unknown } as unknown as Context;
-    await middleware(ctx, async () => {
+    await stepMiddleware(middleware)(ctx, async () => {
       ctx.body = { grant_types_supported: ['password'] };
     });
     expect(ctx.body).to.deep.equal({ grant_types_supported: ['password'] });

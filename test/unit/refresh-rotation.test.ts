@@ -3,7 +3,11 @@ import { Socket } from 'node:net';
 import { expect } from 'chai';
 import Koa from 'koa';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { completeRefreshRotations } from '../../src/oidc/refresh-rotation.ts';
+import { afterResponse } from '../../src/oidc/after-response.ts';
+import { completeRefreshRotations as completionStep } from '../../src/oidc/refresh-rotation.ts';
+
+/** The step as the provider runs it: folded with the other after-response steps, on the token route. */
+const completeRefreshRotations = (...args: Parameters<typeof completionStep>) => afterResponse([completionStep(...args)]);
 
 /** A real Koa context for a finished refresh response, as the provider leaves it after its handler. */
 function refreshed(rotatedJti: string | undefined, successorJti?: string): KoaContextWithOIDC {
@@ -14,6 +18,7 @@ function refreshed(rotatedJti: string | undefined, successorJti?: string): KoaCo
   ctx.set('X-Request-Id', 'req-1');
   const entities = rotatedJti === undefined ? {} : { RotatedRefreshToken: { jti: rotatedJti }, ...(successorJti === undefined ? {} : { RefreshToken: { jti: successorJti } }) };
   (ctx as unknown as { oidc: unknown }).oidc = { entities };
+  (ctx as unknown as { _matchedRouteName: string })._matchedRouteName = 'token';
   return ctx;
 }
 

@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { AfterResponseStep } from '../after-response.ts';
 
 /** Whether any client may use a grant now (e.g. some client has `allow_password_grant`). */
 export type GrantInUse = () => Promise<boolean>;
@@ -15,7 +15,7 @@ export function listGrantWhileInUse(
   grantType: string,
   inUse: GrantInUse,
   { ttlMs = 30_000, negativeTtlMs = 2_000, now = Date.now }: { ttlMs?: number; negativeTtlMs?: number; now?: () => number } = {},
-): Middleware {
+): AfterResponseStep {
   let cached: { value: boolean; until: number } | undefined;
   let pending: Promise<boolean> | undefined;
   const lookup = async (): Promise<boolean> => {
@@ -32,12 +32,15 @@ export function listGrantWhileInUse(
     pending ??= lookup();
     return pending;
   };
-  return async (ctx, next) => {
-    await next();
-    if ((ctx as { oidc?: { route?: string } }).oidc?.route !== 'discovery' || ctx.status !== 200) return;
-    const body = ctx.body as { grant_types_supported?: unknown } | undefined;
-    const listed = body?.grant_types_supported;
-    if (!Array.isArray(listed) || !listed.includes(grantType) || (await check())) return;
-    ctx.body = { ...body, grant_types_supported: listed.filter((entry) => entry !== grantType) };
+  // After the response (src/oidc/after-response.ts), at discovery.
+  return {
+    routes: ['discovery'],
+    async after(ctx) {
+      if ((ctx as { oidc?: { route?: string } }).oidc?.route !== 'discovery' || ctx.status !== 200) return;
+      const body = ctx.body as { grant_types_supported?: unknown } | undefined;
+      const listed = body?.grant_types_supported;
+      if (!Array.isArray(listed) || !listed.includes(grantType) || (await check())) return;
+      ctx.body = { ...body, grant_types_supported: listed.filter((entry) => entry !== grantType) };
+    },
   };
 }

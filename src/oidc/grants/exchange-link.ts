@@ -1,14 +1,16 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AfterResponseStep } from '../after-response.ts';
 import { originalGrantId } from './token-exchange.ts';
 
 /**
- * Provider middleware: an exchanged token lives under a grant of its own (the library checks
+ * After the response (src/oidc/after-response.ts), at introspection: an exchanged token lives under a grant of its own (the library checks
  * that a token's grant belongs to the token's client), linked by id to the grant of the token it
  * was exchanged for. Introspection answers `active: false` once that original grant is gone
  * (revoked, its user disabled, its client deleted), as it would for the original token.
  */
-export async function exchangedTokensFollowTheirOrigin(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-  await next();
+export const exchangedTokensFollowTheirOrigin: AfterResponseStep = { routes: ['introspection'], after: followOrigin };
+
+async function followOrigin(ctx: KoaContextWithOIDC): Promise<void> {
   const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
   if (oidc?.route !== 'introspection') return;
   const body = ctx.body as { active?: boolean } | undefined;

@@ -4,6 +4,7 @@ import type { ApiRegistry } from '../../apis/registry.ts';
 import type { AccountDirectory } from '../accounts.ts';
 import type { AuditSink } from '../../observability/audit-trail.ts';
 import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from '../client-metadata.ts';
+import type { AfterResponseStep } from '../after-response.ts';
 import { exchangedTokensFollowTheirOrigin } from './exchange-link.ts';
 import { storeOutagesAs503 } from './store-outage.ts';
 import { parameters as exchangeParameters, tokenExchangeGrant, type ResolveToken } from './token-exchange.ts';
@@ -29,9 +30,11 @@ export interface GrantDeps {
 
 /**
  * The one place Gatehouse's extra grants are registered. The key ring builds a new Provider on
- * every key change (build-provider.ts), so this runs for each instance.
+ * every key change (build-provider.ts), so this runs for each instance. Returns what the grants
+ * add after the provider's responses (src/oidc/after-response.ts).
  */
-export function registerGrants(provider: Provider, deps: GrantDeps): void {
+export function registerGrants(provider: Provider, deps: GrantDeps): AfterResponseStep[] {
+  const after: AfterResponseStep[] = [];
   const resources = resourceIndicators(deps.apis, deps.adminAudience);
   if (deps.checkPassword !== undefined) {
     const handler = passwordGrant({
@@ -47,6 +50,7 @@ export function registerGrants(provider: Provider, deps: GrantDeps): void {
   if (deps.resolveToken !== undefined) {
     const handler = tokenExchangeGrant({ resolveToken: deps.resolveToken, accounts: deps.accounts, apis: deps.apis, audit: deps.audit, now: deps.now });
     provider.registerGrantType(TOKEN_EXCHANGE_GRANT, storeOutagesAs503(handler as (ctx: KoaContextWithOIDC) => Promise<void>), exchangeParameters);
-    provider.use(exchangedTokensFollowTheirOrigin);
+    after.push(exchangedTokensFollowTheirOrigin);
   }
+  return after;
 }

@@ -1,0 +1,113 @@
+import { createServer, request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import Koa, { type Context } from 'koa';
+import { bufferedForm, FORM_BODY_LIMIT, replaceForm } from '../../src/http/form-body.ts';
+
+/** What the provider does with the request it is handed (lib/shared/selective_body.js): checks it is readable and reads it to its end. */
+async function readAsTheProvider(req: IncomingMessage): Promise<{ readable: boolean; length: string | undefined; body: string; raw: string[] }> {
+  const readable = req.readable;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) chunks.push(chunk as Buffer);
+  return { readable, length: req.headers['content-length'], body: Buffer.concat(chunks).toString('utf8'), raw: req.rawHeaders };
+}
+
+/** Serves `handle` on a real socket and sends it one request. */
+async function exchange(handle: (ctx: Context) => Promise<void>, body: string, headers: Record<string, string> = {}, chunked = false): Promise<unknown> {
+  const app = new Koa();
+  let result: unknown;
+  app.use(async (ctx) => {
+    try {
+      await handle(ctx);
+    } catch (error) {
+      result = error;
+    }
+    ctx.body = 'ok';
+  });
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const req = request(
+        { port: (server.address() as AddressInfo).port, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(chunked ? {} : { 'content-length': Buffer.byteLength(body) }), ...headers } },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', reject);
+      if (chunked) {
+        req.write(body.slice(0, 5));
+        setImmediate(() => req.end(body.slice(5)));
+      } else req.end(body);
+    });
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+  return result;
+}
+
+describe('forms read ahead of the provider (src/http/form-body.ts)', () => {
+  it('reads the form and hands on a request with the very same body, readable once more', async () => {
+    let seen: unknown;
+    await exchange(async (ctx) => {
+      const form = await bufferedForm(ctx);
+      expect(form).to.deep.equal({ params: { token: 'abc', token_type_hint: 'access_token' } });
+      expect(await bufferedForm(ctx), 'read once per request').to.equal(form);
+      seen = await readAsTheProvider(ctx.req);
+    }, 'token=abc&token_type_hint=access_token');
+    expect(seen).to.deep.include({ readable: true, length: '38', body: 'token=abc&token_type_hint=access_token' });
+  });
+
+  it('a form replaced before anyone read it: the same replay hands out the new body, with its Content-Length (raw headers too)', async () => {
+    let seen: { body: string; length: string | undefined; raw: string[] } | undefined;
+    let same = false;
+    await exchange(async (ctx) => {
+      await bufferedForm(ctx);
+      const replay = ctx.req;
+      replaceForm(ctx, { token: 'a-much-longer-record-id' });
+      same = ctx.req === replay;
+      seen = await readAsTheProvider(ctx.req);
+    }, 'token=abc');
+    expect(same, 'no second request made').to.equal(true);
+    expect(seen?.body).to.equal('token=a-much-longer-record-id');
+    expect(seen?.length).to.equal(String('token=a-much-longer-record-id'.length));
+    const raw = seen?.raw ?? [];
+    expect(raw[raw.indexOf('content-length') + 1]).to.equal(seen?.length);
+  });
+
+  it('a form replaced after its replay was read: a new request with the new body', async () => {
+    let seen: { body: string; length: string | undefined } | undefined;
+    await exchange(async (ctx) => {
+      await bufferedForm(ctx);
+      const replay = ctx.req;
+      await readAsTheProvider(replay);
+      replaceForm(ctx, { token: 'other' });
+      expect(ctx.req).not.to.equal(replay);
+      seen = await readAsTheProvider(ctx.req);
+    }, 'token=abc');
+    expect(seen).to.deep.include({ body: 'token=other', length: '11' });
+  });
+
+  it('reads a chunked body (no Content-Length) too', async () => {
+    let form: unknown;
+    await exchange(async (ctx) => {
+      form = await bufferedForm(ctx);
+    }, 'token=chunked-body', {}, true);
+    expect(form).to.deep.equal({ params: { token: 'chunked-body' } });
+  });
+
+  it('a body over the provider\'s limit is refused as too large, whether its length is announced or not', async () => {
+    const big = `token=${'x'.repeat(FORM_BODY_LIMIT)}`;
+    let announced: unknown;
+    let chunked: unknown;
+    await exchange(async (ctx) => {
+      announced = await bufferedForm(ctx);
+    }, big);
+    await exchange(async (ctx) => {
+      chunked = await bufferedForm(ctx);
+    }, big, {}, true);
+    expect(announced).to.equal('too_large');
+    expect(chunked).to.equal('too_large');
+  });
+});
