@@ -1,53 +1,205 @@
 import type { Redis } from 'ioredis';
 
-interface WarnLogger {
+interface ChannelLogger {
   warn(obj: object, msg: string): void;
 }
 
+/**
+ * A notice that tells every listener to forget everything (ChangeChannel subscribe's onResync): sent
+ * in place of the undelivered notices when more than MAX_PENDING of them piled up. No id is this
+ * string (ids are never empty of printable characters and this one starts with NUL).
+ */
+export const FLUSH_NOTICE = '\u0000flush';
+
+/** Undelivered notices kept for their retry; beyond it they are replaced by one FLUSH_NOTICE. */
+const MAX_PENDING = 10_000;
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 2_000;
+/** How often a subscription checks that its connection still answers (PING), and how long an answer may take. */
+const HEARTBEAT_MS = 1_000;
+const HEARTBEAT_TIMEOUT_MS = 3_000;
+
 /** A Redis pub/sub channel that tells every instance to drop one id from its cache. */
 export interface ChangeChannel {
+  /**
+   * Announces a change. The first attempt is awaited; a notice Redis did not take (this
+   * instance's connection broken) is kept and sent again — as soon as the connection is back,
+   * and with a backoff until then — until Redis takes it (docs/STORAGE.md, *Change notices*).
+   * Never rejects.
+   */
   publish(id: string): Promise<void>;
+  /** Notices not delivered yet (waiting for their retry). */
+  pending(): number;
   /**
    * Listens on a separate connection (a subscribed Redis connection cannot run other
-   * commands). After a reconnect, notices may have been missed, so `onResync` runs then.
+   * commands). While that connection is lost, notices may be missed: `onSuspend` runs when it
+   * breaks (or stops answering its heartbeat), `onResync` once the subscription is back (and on a
+   * FLUSH_NOTICE). Without `onSuspend`, `onResync` runs at both ends.
    */
-  subscribe(onChange: (id: string) => void, onResync: () => void): Promise<{ close(): Promise<void> }>;
+  subscribe(onChange: (id: string) => void, onResync: () => void, onSuspend?: () => void): Promise<{ close(): Promise<void> }>;
+  /** Stops the retries after one last attempt at what is pending (a notice still undelivered is logged). */
+  close(): Promise<void>;
 }
 
 export interface ChangeChannelDeps {
   readonly redis: Redis;
   readonly channel: string;
-  readonly logger: WarnLogger;
+  readonly logger: ChannelLogger;
+  /** Subscription heartbeat (tests shorten it). */
+  readonly heartbeatMs?: number;
+  readonly heartbeatTimeoutMs?: number;
 }
 
-export function createChangeChannel({ redis, channel, logger }: ChangeChannelDeps): ChangeChannel {
+export function createChangeChannel({ redis, channel, logger, heartbeatMs = HEARTBEAT_MS, heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS }: ChangeChannelDeps): ChangeChannel {
+  /** Undelivered notices, oldest first (a Set: the same notice twice is one). */
+  const undelivered = new Set<string>();
+  let failingSinceMs: number | undefined;
+  let retryMs = RETRY_FIRST_MS;
+  let retry: NodeJS.Timeout | undefined;
+  let delivering: Promise<void> | undefined;
+  let closed = false;
+
+  function keep(id: string): void {
+    if (undelivered.has(FLUSH_NOTICE)) return;
+    if (undelivered.size >= MAX_PENDING) {
+      // Too many to send one by one: every listener forgets everything instead.
+      undelivered.clear();
+      undelivered.add(FLUSH_NOTICE);
+      return;
+    }
+    undelivered.add(id);
+  }
+
+  function scheduleRetry(): void {
+    if (closed || retry !== undefined || undelivered.size === 0) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void deliver();
+    }, retryMs);
+    retry.unref();
+    retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+  }
+
+  /** Sends every undelivered notice (in one pipelined write); what Redis refuses stays for the next try. */
+  function deliver(): Promise<void> {
+    delivering ??= (async () => {
+      while (undelivered.size > 0) {
+        const batch = [...undelivered];
+        const results = await Promise.allSettled(batch.map((id) => redis.publish(channel, id)));
+        let failed = false;
+        results.forEach((result, index) => {
+          if (result.status === 'fulfilled') undelivered.delete(batch[index]!);
+          else failed = true;
+        });
+        if (failed) break;
+      }
+    })().finally(() => {
+      delivering = undefined;
+      if (undelivered.size === 0) {
+        if (failingSinceMs !== undefined) logger.warn({ channel, afterMs: Date.now() - failingSinceMs }, 'change notices delivered after Redis was unreachable');
+        failingSinceMs = undefined;
+        retryMs = RETRY_FIRST_MS;
+      } else {
+        scheduleRetry();
+      }
+    });
+    return delivering;
+  }
+
+  // Back on its feet: the notices that waited go at once.
+  const reconnected = () => {
+    if (undelivered.size > 0) void deliver();
+  };
+  redis.on('ready', reconnected);
+
   return {
     async publish(id) {
       try {
         await redis.publish(channel, id);
+        return;
       } catch (error) {
-        // Other instances still pick the change up when their cache entry expires.
-        logger.warn({ err: error, channel, id }, 'change notice not published; other instances see it after the cache TTL');
+        if (failingSinceMs === undefined) {
+          failingSinceMs = Date.now();
+          logger.warn({ err: error, channel }, 'change notice not published; retried until Redis takes it (until then other instances may serve their cached copy)');
+        }
       }
+      keep(id);
+      scheduleRetry();
     },
-    async subscribe(onChange, onResync) {
-      const subscriber = redis.duplicate({ lazyConnect: true });
+    pending: () => undelivered.size,
+    async subscribe(onChange, onResync, onSuspend = onResync) {
+      const subscriber = redis.duplicate({ lazyConnect: true, enableOfflineQueue: false });
       subscriber.on('error', () => {});
+      let live = false;
+      let ended = false;
+      const suspend = () => {
+        if (!live || ended) return;
+        live = false;
+        logger.warn({ channel }, 'change subscription lost; the caches it keeps current are cleared (records: read from the store) until it is back');
+        onSuspend();
+      };
+      subscriber.on('close', suspend);
+      // ioredis subscribes again by itself after a reconnect, but announces 'ready' before
+      // that; the listener resumes only once its own SUBSCRIBE is answered, i.e. once every
+      // later notice reaches it.
       let connectedBefore = false;
       subscriber.on('ready', () => {
-        if (connectedBefore) onResync();
-        connectedBefore = true;
+        if (!connectedBefore) {
+          connectedBefore = true;
+          return;
+        }
+        subscriber.subscribe(channel).then(
+          () => {
+            if (ended || live || subscriber.status !== 'ready') return;
+            live = true;
+            logger.warn({ channel }, 'change subscription back; caches start empty');
+            onResync();
+          },
+          () => {},
+        );
       });
       subscriber.on('message', (received: string, id: string) => {
-        if (received === channel) onChange(id);
+        if (received !== channel) return;
+        if (id === FLUSH_NOTICE) onResync();
+        else onChange(id);
       });
       await subscriber.connect();
       await subscriber.subscribe(channel);
+      live = true;
+      // A connection that stopped answering without closing (a network partition) is dropped:
+      // the listener is suspended at once and resumes after the reconnect.
+      let beating = false;
+      const heartbeat = setInterval(() => {
+        if (beating || !live) return;
+        beating = true;
+        let timeout: NodeJS.Timeout | undefined;
+        const silent = new Promise<'silent'>((resolve) => {
+          timeout = setTimeout(() => resolve('silent'), heartbeatTimeoutMs);
+        });
+        void Promise.race([subscriber.ping().then(() => 'answered' as const, () => 'failed' as const), silent]).then((outcome) => {
+          clearTimeout(timeout);
+          beating = false;
+          if (outcome === 'answered' || ended) return;
+          suspend();
+          subscriber.disconnect(true);
+        });
+      }, heartbeatMs);
+      heartbeat.unref();
       return {
         async close() {
+          ended = true;
+          clearInterval(heartbeat);
           await subscriber.quit().catch(() => subscriber.disconnect());
         },
       };
+    },
+    async close() {
+      closed = true;
+      if (retry !== undefined) clearTimeout(retry);
+      retry = undefined;
+      redis.off('ready', reconnected);
+      if (undelivered.size > 0) await deliver();
+      if (undelivered.size > 0) logger.warn({ channel, undelivered: undelivered.size }, 'change notices not delivered before shutdown; other instances may serve their cached copy until it expires');
     },
   };
 }

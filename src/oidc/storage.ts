@@ -98,7 +98,11 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
   // Writes are announced even with the cache off here, for instances configured otherwise.
   const records = createRecordCache({ ttlSeconds: deps.sessionCacheTtlSeconds, announce: recordChanges?.publish, ...(deps.now === undefined ? {} : { now: deps.now }) });
   const subscriptions: Array<{ close(): Promise<void> }> = [];
-  const closeSubscriptions = () => Promise.all(subscriptions.map((subscription) => subscription.close()));
+  // Channels last: their close makes a last attempt at notices still waiting for Redis.
+  const closeSubscriptions = async () => {
+    await Promise.all(subscriptions.map((subscription) => subscription.close()));
+    await Promise.all([invalidation?.close(), recordChanges?.close()]);
+  };
   try {
     const clientSubscription = !background ? undefined : await invalidation?.subscribe(
       (clientId) => cache.invalidate(clientId),
@@ -106,9 +110,12 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     );
     if (clientSubscription !== undefined) subscriptions.push(clientSubscription);
     if (background && deps.sessionCacheTtlSeconds > 0) {
+      // While the subscription is lost nothing is served from memory: a notice missed then
+      // cannot leave a stale copy behind (docs/STORAGE.md, *Change notices*).
       const recordSubscription = await recordChanges?.subscribe(
         (notice) => records.receive(notice),
         () => records.clear(),
+        () => records.suspend(),
       );
       if (recordSubscription !== undefined) subscriptions.push(recordSubscription);
     }

@@ -17,23 +17,36 @@ export interface FaultyLink {
    * resolves once such a request has gone through.
    */
   stallNextReply(...markers: string[]): { readonly stalled: Promise<void>; resume(): void };
+  /** Cuts every connection through the proxy and refuses new ones (the server unreachable from this side only), until mend(). */
+  sever(): void;
+  mend(): void;
+  /** Silently discards every byte both ways while connections stay open (a network partition), until unpartition(). */
+  partition(): void;
+  unpartition(): void;
   close(): Promise<void>;
 }
 
-/** A TCP proxy in front of the MongoDB-wire server that can lose or hold back one reply on purpose (real network faults for the driver). */
+/** A TCP proxy in front of the MongoDB-wire server (or Redis) that can lose or hold back one reply, or cut every connection, on purpose (real network faults for the driver). */
 export async function faultyLink(uri: string): Promise<FaultyLink> {
   const target = new URL(uri);
   let armed: Buffer[] | undefined;
   let dropped = false;
   let stallArmed: { markers: Buffer[]; engaged: () => void; resumed: Promise<void> } | undefined;
   const sockets = new Set<net.Socket>();
+  let severed = false;
+  let partitioned = false;
   const server = net.createServer((client) => {
+    if (severed) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(Number(target.port), target.hostname);
     sockets.add(client).add(upstream);
     let cutOnReply = false;
     /** While set, replies wait for it (in order). */
     let holdReplies: Promise<void> | undefined;
     client.on('data', (chunk) => {
+      if (partitioned) return;
       if (armed !== undefined && armed.every((marker) => chunk.includes(marker))) {
         armed = undefined;
         cutOnReply = true;
@@ -47,6 +60,7 @@ export async function faultyLink(uri: string): Promise<FaultyLink> {
       upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
+      if (partitioned) return;
       if (holdReplies !== undefined) {
         void holdReplies.then(() => client.write(chunk));
         return;
@@ -87,6 +101,19 @@ export async function faultyLink(uri: string): Promise<FaultyLink> {
       const resumed = new Promise<void>((resolve) => (resume = resolve));
       stallArmed = { markers: markers.map((marker) => Buffer.from(marker)), engaged, resumed };
       return { stalled, resume };
+    },
+    sever() {
+      severed = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    mend() {
+      severed = false;
+    },
+    partition() {
+      partitioned = true;
+    },
+    unpartition() {
+      partitioned = false;
     },
     async close() {
       for (const socket of sockets) socket.destroy();

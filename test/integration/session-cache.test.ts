@@ -383,6 +383,15 @@ describe('Access-token record cache across instances (real stores)', () => {
         await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
         await within(NOTICE_MS, async () => (await userinfo(state.second, tokens.access_token)).status === 401);
         expect(await active(state.second, cast.web, tokens.access_token)).to.equal(false);
+        // While it resubscribes nothing is served from memory; once back it caches again (the
+        // tests after this one count on it).
+        const again = await signedIn(state);
+        await within(NOTICE_MS, async () => {
+          await userinfo(state.second, again.tokens.access_token);
+          const reads = await tokenReads(state.second, 'AccessToken');
+          await userinfo(state.second, again.tokens.access_token);
+          return (await tokenReads(state.second, 'AccessToken')) === reads;
+        });
       } finally {
         await redis.quit();
       }

@@ -133,8 +133,9 @@ export function createMongoAdapterFactory({
     );
   }
 
+  const refreshTokens = collectionName(REFRESH_TOKEN);
   const rotation = createRefreshRotation({
-    tokens: () => collection<OidcDocument>(collectionName(REFRESH_TOKEN)),
+    tokens: () => collection<OidcDocument>(refreshTokens),
     consumption,
     reuseWindowSeconds,
     now,
@@ -145,7 +146,9 @@ export function createMongoAdapterFactory({
   });
 
   const factory = (model: string): Adapter => {
-    const own = () => collection<OidcDocument>(collectionName(model));
+    // The name once per model, not per operation (a regular expression).
+    const name = collectionName(model);
+    const own = () => collection<OidcDocument>(name);
     const op = <T>(operation: string, run: () => Promise<T>) => timed(onOperation, model, 'mongodb', operation, run);
     const reuseWindow = model === REFRESH_TOKEN ? reuseWindowSeconds : 0;
 

@@ -59,8 +59,13 @@ export interface RecordCache {
   clientTokensRevoked(clientId: string): Promise<void>;
   /** Applies a notice announced by another instance. */
   receive(notice: string): void;
-  /** Forgets everything (after a subscriber reconnect, when notices may have been missed). */
+  /** Forgets everything and serves from memory again (the change subscription is back: notices may have been missed meanwhile). */
   clear(): void;
+  /**
+   * Forgets everything and, until clear(), serves nothing from memory: every read goes to the
+   * store. For the time the change subscription is lost, when notices cannot reach this instance.
+   */
+  suspend(): void;
 }
 
 interface Notice {
@@ -133,6 +138,8 @@ const fromRecord = (record: CachedRecord | undefined) => (record === undefined ?
  */
 export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, maxBytes = BYTES_PER_MODEL, announce, now = Date.now }: RecordCacheDeps): RecordCache {
   const reading = ttlSeconds > 0;
+  /** False while the change subscription is lost (suspend() until clear()): reads pass through. */
+  let serving = true;
   const caches = new Map<string, { cache: BoundedCache<CachedRecord>; adapter: Adapter | undefined }>();
   for (const model of CACHED_MODELS) {
     const slot: { cache: BoundedCache<CachedRecord>; adapter: Adapter | undefined } = {
@@ -208,7 +215,7 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
         if (set?.size === 0) writes.delete(id);
       }
       drop({ model, keys });
-      if (outcome.ok && written !== undefined && !self.overlapped && reading) fill(model, written);
+      if (outcome.ok && written !== undefined && !self.overlapped && reading && serving) fill(model, written);
       if (!outcome.ok || !createdByUpsert(outcome.value) || announceCreation) await announce?.(JSON.stringify({ model, keys }));
     }
   }
@@ -232,9 +239,9 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
         find: !reading
           ? (id) => adapter.find(id)
           : token
-            ? async (id) => (sibling()?.peek(byId(id)) ? undefined : fromRecord(await cache.get(byId(id))))
-            : async (id) => fromRecord(await cache.get(byId(id))),
-        findByUid: reading ? async (uid) => fromRecord(await cache.get(byUid(uid))) : (uid) => adapter.findByUid(uid),
+            ? async (id) => (!serving ? adapter.find(id) : sibling()?.peek(byId(id)) ? undefined : fromRecord(await cache.get(byId(id))))
+            : async (id) => (serving ? fromRecord(await cache.get(byId(id))) : adapter.find(id)),
+        findByUid: reading ? async (uid) => (serving ? fromRecord(await cache.get(byUid(uid))) : adapter.findByUid(uid)) : (uid) => adapter.findByUid(uid),
         findByUserCode: (userCode) => adapter.findByUserCode(userCode),
         upsert: (id, payload, expiresIn) => {
           const keys = [byId(id)];
@@ -258,6 +265,11 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
       drop(parsed);
     },
     clear() {
+      for (const { cache } of caches.values()) cache.clear();
+      serving = true;
+    },
+    suspend() {
+      serving = false;
       for (const { cache } of caches.values()) cache.clear();
     },
   };

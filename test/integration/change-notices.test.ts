@@ -1,0 +1,190 @@
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import { createChangeChannel, type ChangeChannel } from '../../src/cache/change-channel.ts';
+import { createSecretBox } from '../../src/crypto/secret-box.ts';
+import { openOidcStorage, type OidcStorage } from '../../src/oidc/storage.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { connectRedis } from '../../src/storage/redis.ts';
+import { collectionName } from '../../src/storage/oidc/models.ts';
+import { faultyLink, type FaultyLink } from '../helpers/faulty-link.ts';
+import { NOTICE_MS, within } from '../helpers/poll.ts';
+import { TestRedis } from '../helpers/redis-server.ts';
+import { emptyDatabaseUri, randomSecret, recycleDatabase } from '../helpers/stores.ts';
+
+const quiet = { warn: () => {} };
+
+/**
+ * Change notices (src/cache/change-channel.ts) with a real Redis that goes away: a notice this
+ * instance could not publish is sent again until Redis takes it, and an instance whose
+ * subscription is lost serves nothing from its record cache until the subscription is back —
+ * so what another instance may serve stale is not bounded by the cache's TTL.
+ */
+describe('change notices survive a lost Redis connection (real Redis, stopped and cut)', function () {
+  this.timeout(60_000);
+
+  describe('a notice whose publish failed', () => {
+    let redis: TestRedis;
+    let link: FaultyLink;
+    let writer: Redis;
+    let listener: Redis;
+    let writing: ChangeChannel;
+    let subscription: { close(): Promise<void> } | undefined;
+    const received: string[] = [];
+    const warnings: string[] = [];
+
+    before(async () => {
+      redis = await TestRedis.start();
+      link = await faultyLink(redis.url);
+      writer = await connectRedis({ url: link.uri, timeoutMs: 1000 });
+      listener = await connectRedis({ url: redis.url, timeoutMs: 1000 });
+      writing = createChangeChannel({ redis: writer, channel: 'test:changed', logger: { warn: (_obj, msg) => warnings.push(msg) } });
+      subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet }).subscribe(
+        (id) => received.push(id),
+        () => received.push('(resync)'),
+      );
+    });
+    after(async () => {
+      await subscription?.close().catch(() => {});
+      await writing?.close().catch(() => {});
+      writer?.disconnect();
+      listener?.disconnect();
+      await link?.close();
+      await redis?.stop();
+    });
+
+    it('is sent again once this instance reaches Redis again, and reaches the other instances', async () => {
+      await writing.publish('before');
+      await within(NOTICE_MS, async () => received.includes('before'));
+
+      // This instance's connection breaks; the others' does not.
+      link.sever();
+      await within(NOTICE_MS, async () => writer.status !== 'ready');
+      await writing.publish('grant-1');
+      await writing.publish('grant-2');
+      await writing.publish('grant-1');
+      expect(writing.pending(), 'kept for the retry, once each').to.equal(2);
+      expect(received).to.not.include('grant-1');
+      expect(warnings, 'the failure is logged once').to.have.length(1);
+
+      link.mend();
+      await within(NOTICE_MS, async () => received.includes('grant-1') && received.includes('grant-2'));
+      expect(writing.pending()).to.equal(0);
+      expect(received.filter((id) => id !== '(resync)')).to.deep.equal(['before', 'grant-1', 'grant-2']);
+      expect(warnings.at(-1)).to.match(/delivered after Redis was unreachable/);
+    });
+  });
+
+  describe('a subscription whose connection stops answering without closing (a network partition)', () => {
+    let redis: TestRedis;
+    let link: FaultyLink;
+    let writer: Redis;
+    let listener: Redis;
+    let subscription: { close(): Promise<void> } | undefined;
+    const events: string[] = [];
+
+    before(async () => {
+      redis = await TestRedis.start();
+      link = await faultyLink(redis.url);
+      writer = await connectRedis({ url: redis.url, timeoutMs: 1000 });
+      listener = await connectRedis({ url: link.uri, timeoutMs: 1000 });
+      subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet, heartbeatMs: 100, heartbeatTimeoutMs: 500 }).subscribe(
+        (id) => events.push(id),
+        () => events.push('(resync)'),
+        () => events.push('(suspend)'),
+      );
+    });
+    after(async () => {
+      await subscription?.close().catch(() => {});
+      writer?.disconnect();
+      listener?.disconnect();
+      await link?.close();
+      await redis?.stop();
+    });
+
+    it('is suspended when its heartbeat goes unanswered, and resumes once it answers again', async () => {
+      await writer.publish('test:changed', 'before');
+      await within(NOTICE_MS, async () => events.includes('before'));
+      link.partition();
+      await within(NOTICE_MS, async () => events.includes('(suspend)'));
+      link.unpartition();
+      await within(NOTICE_MS, async () => events.includes('(resync)'));
+      expect(events.slice(0, 3)).to.deep.equal(['before', '(suspend)', '(resync)']);
+      await writer.publish('test:changed', 'after');
+      await within(NOTICE_MS, async () => events.includes('after'));
+    });
+  });
+
+  describe('an instance whose change subscription is lost', () => {
+    let redis: TestRedis;
+    let mongo: Connection;
+    let mongodbUri: string;
+    let publisher: Redis;
+    let storage: OidcStorage;
+    let grantReads = 0;
+    const now = () => 1_800_000_000_000;
+
+    before(async () => {
+      redis = await TestRedis.start();
+      mongodbUri = emptyDatabaseUri('change_notices');
+      mongo = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
+      publisher = await connectRedis({ url: redis.url, timeoutMs: 1000 });
+      storage = await openOidcStorage({
+        mongo,
+        redis: publisher,
+        redisPrefix: 'notices:',
+        reuseWindowSeconds: 0,
+        clientCacheTtlSeconds: 0,
+        // A minute on a frozen clock: only a notice, or the suspension, explains a fresh read.
+        sessionCacheTtlSeconds: 60,
+        clientSecretBox: createSecretBox(randomSecret(), 'client-secrets'),
+        logger: quiet,
+        now,
+        onOperation: ({ model, store, operation }) => {
+          if (model === 'Grant' && store === 'mongodb' && operation === 'find') grantReads += 1;
+        },
+      });
+    });
+    after(async () => {
+      await storage?.close().catch(() => {});
+      publisher?.disconnect();
+      await mongo?.close();
+      await redis?.stop();
+      if (mongodbUri !== undefined) await recycleDatabase(mongodbUri);
+    });
+
+    const grants = () => mongo.db!.collection<{ _id: string }>(collectionName('Grant'));
+    const grant = (id: string) => ({ jti: id, kind: 'Grant', accountId: 'user-1', clientId: 'app', exp: now() / 1000 + 3600, iat: now() / 1000 });
+
+    it('reads every record from the store until the subscription is back, then caches again', async () => {
+      const adapter = storage.adapter('Grant');
+      await adapter.upsert('g1', grant('g1'), 3600);
+      expect(await adapter.find('g1')).to.include({ jti: 'g1' });
+      // Gone from the store without a notice (as if its notice were lost): the cache still has it.
+      await grants().deleteOne({ _id: 'g1' });
+      const before = grantReads;
+      expect(await adapter.find('g1'), 'served from memory').to.include({ jti: 'g1' });
+      expect(grantReads).to.equal(before);
+
+      await redis.stop();
+      // Notices cannot reach this instance now: nothing is served from memory.
+      await within(NOTICE_MS, async () => (await adapter.find('g1')) === undefined);
+      await grants().insertOne({ _id: 'g2', payload: JSON.stringify(grant('g2')), expiresAt: new Date(now() + 3_600_000) } as never);
+      expect(await adapter.find('g2')).to.include({ jti: 'g2' });
+      const during = grantReads;
+      expect(await adapter.find('g2')).to.include({ jti: 'g2' });
+      expect(grantReads, 'read from the store each time').to.equal(during + 1);
+
+      await redis.start();
+      // Once resubscribed it caches again (what it read meanwhile was forgotten).
+      await within(NOTICE_MS, async () => {
+        await adapter.find('g2');
+        const at = grantReads;
+        await adapter.find('g2');
+        return grantReads === at;
+      });
+      await grants().deleteOne({ _id: 'g2' });
+      expect(await adapter.find('g2'), 'served from memory again').to.include({ jti: 'g2' });
+    });
+  });
+});
