@@ -252,6 +252,26 @@ describe('account page (headless Chromium)', function () {
     expect(await active(refresh)).to.equal(false);
   });
 
+  it("a session already ended elsewhere: the page says so in the reader's language, by the 404's code", async () => {
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+      await otherDevice();
+      await page.goto(`${accountUrl}#/profile`);
+      await page.selectOption('#language', locale);
+      await page.goto(`${accountUrl}#/sessions`);
+      await page.getByRole('heading', { name: accountString(locale, 'sessions.heading'), level: 1 }).waitFor();
+      const other = page.locator('li[data-current="no"]');
+      await other.waitFor();
+      // Ended by an operator meanwhile: the newest session is the other device's.
+      const sessions = await gatehouse.services.revocation.listSessions(cast.user.id);
+      const newest = sessions.reduce((a, b) => ((a.loginAt?.getTime() ?? 0) >= (b.loginAt?.getTime() ?? 0) ? a : b));
+      expect(await gatehouse.services.revocation.revokeSession(cast.user.id, newest.id)).to.equal(true);
+      await other.getByRole('button', { name: accountString(locale, 'sessions.end') }).click();
+      await other.getByRole('button', { name: accountString(locale, 'sessions.end.confirm') }).click();
+      await page.getByText(accountString(locale, 'problem.session_not_found')).waitFor();
+      await screenshot(page, `account-error-session-gone-${locale}`);
+    }
+  });
+
   it('removes an app\'s access: its refresh token is inactive at once', async () => {
     const refresh = await otherDevice();
     await section('Apps', 'Apps');
