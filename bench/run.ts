@@ -17,7 +17,7 @@ import { basicAuth, type Fixture } from './lib/fixture.ts';
 import { completeSignIn, mintRefreshTokens, openSignInForm, postToken, submitSignInForm } from './lib/flows.ts';
 import { UserAgent } from '../test/helpers/browserless.ts';
 import { measureHashLimit } from './lib/hash-limit.ts';
-import { measureAlternating, runOnce, type RequestSpec, type Target } from './lib/load.ts';
+import { measureAlternating, preflight, runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { rowSummary, table, type Row } from './lib/report.ts';
 import { clientCredentialsRequest, introspectionRequest, refreshRequest, userinfoRequest } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
@@ -74,21 +74,6 @@ function machine() {
 const clientCredentials = (fixture: Fixture, which: 'rs256' | 'es256' | 'opaque') => clientCredentialsRequest(basicAuth(fixture.clients[which]));
 const introspection = (fixture: Fixture, which: 'rs256' | 'opaque', token: string) => introspectionRequest(basicAuth(fixture.clients[which]), token);
 const refreshRotation = (fixture: Fixture, pool: string[]) => refreshRequest(basicAuth(fixture.clients.web), pool);
-
-/** One request through fetch, checked for the answer a real client needs; returns a problem or undefined. */
-async function preflight(url: string, spec: RequestSpec, accept: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
-  const body = spec.nextBody?.() ?? spec.body;
-  const response = await fetch(`${url}${spec.path}`, { method: spec.method, headers: spec.headers, ...(body === undefined ? {} : { body }) });
-  const text = await response.text();
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  if (response.status !== 200 || !accept(parsed)) return `${spec.method} ${spec.path} → ${response.status} ${text.slice(0, 300)}`;
-  return undefined;
-}
 
 /** Database commands per request, from server-side counters around `count` sequential requests. */
 async function commandMix(stores: Stores, url: string, spec: RequestSpec, count: number): Promise<CommandCounts> {

@@ -23,7 +23,7 @@ import { completeSignIn, mintRefreshTokens, postToken } from './lib/flows.ts';
 import { measureHashLimit } from './lib/hash-limit.ts';
 import { freshKeycloakDatabase, createRealm, groupRssBytes, keycloakHashParameters, keycloakHome, KEYCLOAK_VERSION, startKeycloak } from './lib/keycloak.ts';
 import { KEYCLOAK_PATHS, keycloakBasic, keycloakRefreshTokens, keycloakSignIn, keycloakToken } from './lib/keycloak-flows.ts';
-import { measureAlternating, runOnce, type Measured, type RequestSpec } from './lib/load.ts';
+import { measureAlternating, preflight, runOnce, type Measured, type RequestSpec } from './lib/load.ts';
 import { table } from './lib/report.ts';
 import { clientCredentialsRequest, introspectionRequest, refreshRequest, userinfoRequest } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
@@ -79,19 +79,6 @@ const KEYCLOAK_ARGON2 = { memoryKiB: 7168, iterations: 5, parallelism: 1 };
 const log = (message: string) => process.stderr.write(`bench vs keycloak: ${message}\n`);
 const mib = (bytes: number) => round(bytes / 1024 / 1024);
 const load = () => loadavg().map((value) => round(value, 2));
-
-async function check(label: string, url: string, spec: RequestSpec, accept: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
-  const body = spec.nextBody?.() ?? spec.body;
-  const response = await fetch(`${url}${spec.path}`, { method: spec.method, headers: spec.headers, ...(body === undefined ? {} : { body }) });
-  const text = await response.text();
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  return response.status === 200 && accept(parsed) ? undefined : `${label}: ${spec.method} ${spec.path} → ${response.status} ${text.slice(0, 300)}`;
-}
 
 interface ScenarioRow {
   readonly scenario: string;
@@ -162,7 +149,7 @@ async function main() {
     const side = async (scenario: string, specs: { gatehouse: RequestSpec; keycloak: RequestSpec }, accept: (body: Record<string, unknown>) => boolean) => {
       log(scenario);
       for (const [name, url] of [['gatehouse', gatehouse.url], ['keycloak', keycloak.url]] as const) {
-        const problem = await check(`${scenario} on ${name}`, url, specs[name], accept);
+        const problem = await preflight(url, specs[name], accept).then((found) => (found === undefined ? undefined : `${scenario} on ${name}: ${found}`));
         if (problem !== undefined) problems.push(problem);
       }
       const measured = await measureAlternating(

@@ -17,6 +17,23 @@ export interface RequestSpec {
 }
 
 /**
+ * One request of `spec` through fetch before a measurement, checked for the answer a real client
+ * needs (status 200 and `accept` of the JSON body): the problem in words, or undefined.
+ */
+export async function preflight(url: string, spec: RequestSpec, accept: (body: Record<string, unknown>) => boolean): Promise<string | undefined> {
+  const body = spec.nextBody?.() ?? spec.body;
+  const response = await fetch(`${url}${spec.path}`, { method: spec.method, headers: spec.headers, ...(body === undefined ? {} : { body }) });
+  const text = await response.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  return response.status === 200 && accept(parsed) ? undefined : `${spec.method} ${spec.path} → ${response.status} ${text.slice(0, 300)}`;
+}
+
+/**
  * A refresh-token pool that refills itself: each rotation's answer carries the successor, which
  * goes back into the pool, so the pool lasts however fast the server rotates (a pool minted up
  * front ran out on a fast server before the time was up). Each pooled token is the head of its

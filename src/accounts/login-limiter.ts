@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { upsertValidated, validated } from '../storage/validated-writes.ts';
 import type { Connection } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
+import type { mongo } from 'mongoose';
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import { redisScript } from '../storage/oidc/redis-scripts.ts';
@@ -111,6 +112,9 @@ export interface LoginLimiterDeps {
 
 const SCOPES: readonly LockoutScope[] = ['account_ip', 'account', 'ip'];
 
+/** What the limiter uses of a failure counter (rate-limiter-flexible's, locked on MongoDB). */
+type Counter = Pick<RateLimiterStoreAbstract, 'getKey' | 'penalty' | 'delete'>;
+
 /**
  * KEYS[1] the pair's failure counter (rate-limiter-flexible's key), KEYS[2] the pair's lockout
  * level, KEYS[3..5] the lock keys of the three scopes. Returns how many of the first two exist
@@ -134,6 +138,8 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `);
 const LIMITS_COLLECTION = 'login_limits';
+/** Ended lockout records the sweeper locks and deletes together (one insert, one delete, one release). */
+const SWEEP_BATCH = 500;
 
 /**
  * Sets up storage (indexes; TTL or a sweeper) and returns the limiter. Call once at startup.
@@ -166,27 +172,45 @@ export async function createLoginLimiter({
    */
   const recordLocked = <T>(id: string, work: () => Promise<T>) => locks.hold(documentLockKey(lockouts.collection.collectionName, id), work);
 
-  if (!(await ensureExpiryIndex(lockouts.collection, 'lockedUntil'))) {
-    // Not a plain deleteMany: FerretDB v1 reads the expired records, then deletes them by `_id`,
-    // so a record locked again in between (a new lock claimed on an ended one) went with them.
-    // Each expired record is deleted under its lock, where no claim can rewrite it meanwhile.
-    sweepTargets.push({
-      collectionName: lockouts.collection.collectionName,
-      async sweep(at) {
-        const expired = await lockouts.collection.find({ lockedUntil: { $lte: at } }, { projection: { _id: 1 } }).toArray();
-        let removed = 0;
-        for (const { _id } of expired) {
-          removed += await recordLocked(String(_id), async () => (await lockouts.collection.deleteOne({ _id, lockedUntil: { $lte: at } })).deletedCount);
+  /**
+   * A sweep of the rows of `collection` whose `field` has passed, each deleted under its document
+   * lock (`lockOf`), where no writer can renew it meanwhile. Not a plain deleteMany: FerretDB v1
+   * reads the expired rows, then deletes them by `_id`, so a row written again in between (a new
+   * lock claimed on an ended record, a counter restarted) went with them. The free ones go
+   * together (one insert locks them, one delete removes those still expired, one delete releases
+   * — not three round trips per row), a busy one alone, waiting for its lock.
+   */
+  const lockedSweep = (collection: mongo.Collection, field: string, lockOf: (row: mongo.Document) => string): SweepTarget => ({
+    collectionName: collection.collectionName,
+    async sweep(at) {
+      const expired = await collection.find({ [field]: { $lte: at } }, { projection: { _id: 1, key: 1 } }).toArray();
+      let removed = 0;
+      for (let start = 0; start < expired.length; start += SWEEP_BATCH) {
+        const rows = expired.slice(start, start + SWEEP_BATCH);
+        const rowOf = new Map(rows.map((row) => [lockOf(row), row._id]));
+        const done = new Set<unknown>();
+        removed += await locks.holdFree([...rowOf.keys()], async (held) => {
+          if (held.length === 0) return 0;
+          const ids = held.map((key) => rowOf.get(key) as mongo.Document['_id']);
+          for (const id of ids) done.add(id);
+          return (await collection.deleteMany({ _id: { $in: ids }, [field]: { $lte: at } } as mongo.Filter<mongo.Document>)).deletedCount;
+        });
+        for (const [key, id] of rowOf) {
+          if (!done.has(id)) removed += await locks.hold(key, async () => (await collection.deleteOne({ _id: id, [field]: { $lte: at } })).deletedCount);
         }
-        return removed;
-      },
-    });
+      }
+      return removed;
+    },
+  });
+
+  if (!(await ensureExpiryIndex(lockouts.collection, 'lockedUntil'))) {
+    sweepTargets.push(lockedSweep(lockouts.collection as unknown as mongo.Collection, 'lockedUntil', (row) => documentLockKey(lockouts.collection.collectionName, String(row._id))));
   }
   await lockouts.createIndexes();
   if (backend.kind === 'mongo') {
     const limits = db.collection(LIMITS_COLLECTION);
     await limits.createIndex({ key: 1 }, { unique: true, name: 'key_unique' });
-    if (!(await ensureExpiryIndex(limits, 'expire'))) sweepTargets.push({ collection: limits, field: 'expire' });
+    if (!(await ensureExpiryIndex(limits, 'expire'))) sweepTargets.push(lockedSweep(limits, 'expire', (row) => documentLockKey(LIMITS_COLLECTION, String(row.key))));
   }
   let sweeper: Sweeper | undefined;
   if (sweepTargets.length > 0) {
@@ -198,11 +222,20 @@ export async function createLoginLimiter({
     sweeper = startSweeper({ targets: sweepTargets, intervalMs: sweepIntervalMs, logger, now, onClockJump });
   }
 
-  const make = (keyPrefix: string, points: number, duration: number): RateLimiterStoreAbstract =>
-    backend.kind === 'redis'
-      ? new RateLimiterRedis({ storeClient: backend.redis, keyPrefix: `${backend.prefix ?? ''}${keyPrefix}`, points, duration })
-      : // Indexes are ours (above): its own would include a TTL index that FerretDB rejects.
-        new RateLimiterMongo({ storeClient: db, tableName: LIMITS_COLLECTION, keyPrefix, points, duration, disableIndexesCreation: true });
+  const make = (keyPrefix: string, points: number, duration: number): Counter => {
+    if (backend.kind === 'redis') return new RateLimiterRedis({ storeClient: backend.redis, keyPrefix: `${backend.prefix ?? ''}${keyPrefix}`, points, duration });
+    // Indexes are ours (above): its own would include a TTL index that FerretDB rejects.
+    const stored = new RateLimiterMongo({ storeClient: db, tableName: LIMITS_COLLECTION, keyPrefix, points, duration, disableIndexesCreation: true });
+    return {
+      getKey: (key) => stored.getKey(key),
+      // Its increment is a findOneAndUpdate `$inc`: a read and a whole-document write on FerretDB
+      // v1, where failures at the same moment lost counts (every round of 12). Under the
+      // counter's document lock (the same key the sweep takes) each one counts.
+      penalty: (key, count) => locks.hold(documentLockKey(LIMITS_COLLECTION, stored.getKey(key)), () => stored.penalty(key, count)),
+      // A reset: racing an increment it wins or loses whole, as a reset should.
+      delete: (key) => stored.delete(key),
+    };
+  };
 
   const policyNow = typeof policy === 'function' ? policy : () => Promise.resolve(policy);
   // The escalation memory is not a runtime setting: the level counters are made once.
@@ -211,8 +244,8 @@ export async function createLoginLimiter({
     scope === 'account_ip' ? rules.accountIp : scope === 'account' ? rules.account : rules.ip;
   // A counter's window is fixed when its key is first written, so a changed window takes one
   // more counter per scope; keys and stored counts stay the same (the key prefix does not change).
-  const counters = new Map<string, RateLimiterStoreAbstract>();
-  const counterFor = (scope: LockoutScope, windowSeconds: number): RateLimiterStoreAbstract => {
+  const counters = new Map<string, Counter>();
+  const counterFor = (scope: LockoutScope, windowSeconds: number): Counter => {
     const id = `${scope}:${windowSeconds}`;
     let found = counters.get(id);
     if (found === undefined) {
@@ -224,7 +257,7 @@ export async function createLoginLimiter({
   // Reads and deletes do not depend on the window: any of the scope's counters does them.
   const counter = (scope: LockoutScope) => counterFor(scope, DEFAULT_LOCKOUT_POLICY.accountIp.windowSeconds);
   const levels = new Map(SCOPES.map((scope) => [scope, make(`gh_lock_level_${scope}`, Number.MAX_SAFE_INTEGER, levelMemorySeconds)]));
-  const level = (scope: LockoutScope) => levels.get(scope) as RateLimiterStoreAbstract;
+  const level = (scope: LockoutScope) => levels.get(scope) as Counter;
 
   interface Key {
     readonly scope: LockoutScope;

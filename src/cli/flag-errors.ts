@@ -6,7 +6,8 @@ import { shown } from './help.ts';
 /**
  * Where the fields of an operation's input come from on one command's line: a field path as the
  * admin API names it (`redirect_uris`, `token_exchange.apis`, `address.country`) → the flag that
- * sets it (`--redirect-uri`; `--jwks|--jwks-file` when either does) or the argument (`NAME`).
+ * sets it (`--redirect-uri`, given once per value; `--scope words` for a flag whose one value is
+ * split into words; `--jwks|--jwks-file` when either does) or the argument (`NAME`).
  */
 export type FlagsOf = Readonly<Record<string, string>>;
 
@@ -41,12 +42,13 @@ export function flagPath(path: string, flags: FlagsOf, args: readonly string[]):
     const source = flags[segments.slice(0, length).join('.')];
     if (source === undefined) continue;
     if (!source.startsWith('--')) return source;
-    const flag = typedFlag(source, args);
+    const [alternatives, words] = source.split(' ');
+    const flag = typedFlag(alternatives!, args);
     const index = segments[length];
     if (index === undefined || !/^\d+$/.test(index)) return flag;
-    // One value of a list: the flag's occurrence, or the word of its one value ("read write").
+    // One value of a list: the flag's occurrence, or a word of its one value ("read write").
     const given = flagValues(args, flag);
-    const value = given.length > 1 ? given[Number(index)] : given[0]?.trim().split(/\s+/)[Number(index)];
+    const value = words === 'words' ? given.at(-1)?.trim().split(/\s+/)[Number(index)] : given[Number(index)];
     return value === undefined ? flag : `${flag} '${shown(value)}'`;
   }
   return path;

@@ -78,5 +78,7 @@ export function signInRoutes(w: Wiring, { steps, views, extraRoutes }: { steps: 
     secureCookies: w.https,
     paths: w.config.routes,
     extraRoutes,
+    // A finished step answers with the resume's answer (src/interactions/resume-here.ts).
+    resumeHere: { resumePath: (uid) => `${endpointPath(w.config.routes, 'authorization')}/${uid}`, handOff: w.core.storage.adapter.handOffInteraction },
   });
 }

@@ -10,6 +10,11 @@ export function recordProviderRoute(req: IncomingMessage, route: string): void {
   (req as Labelled)[PROVIDER_ROUTE] = route;
 }
 
+/** Forgets the provider route of a request that a page handed to the provider and then answered as its own (src/interactions/resume-here.ts). */
+export function forgetProviderRoute(req: IncomingMessage): void {
+  (req as Labelled)[PROVIDER_ROUTE] = undefined;
+}
+
 /**
  * A bounded label for a request: the provider's route name, else the template of the Gatehouse
  * route that matched (`/interaction/:uid/login`), else `other`. Never the raw path, which

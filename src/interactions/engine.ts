@@ -1,10 +1,11 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { allowFormTargets } from '../http/content-security-policy.ts';
 import { clientFormTargets } from '../oidc/form-targets.ts';
 import { readForm } from './body.ts';
+import { resumeHere, type ResumeHereOptions } from './resume-here.ts';
 import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
 import { chosenLocale } from './language.ts';
 import { CsrfError } from './page-errors.ts';
@@ -19,6 +20,8 @@ export interface EngineDeps {
   readonly secureCookies: boolean;
   /** Where the pages live (the routes table's interaction path, `/interaction` by default). */
   readonly interactionPath: string;
+  /** When set, a finished step goes on as the resume request in this one instead of redirecting the browser to it (resume-here.ts). */
+  readonly resumeHere?: ResumeHereOptions;
 }
 
 /**
@@ -37,7 +40,7 @@ export function signInEngine(deps: EngineDeps): Router {
     byPrompt.set(step.name, step);
   }
 
-  async function contextFor(ctx: Context): Promise<{ step: SignInStep | undefined; context: StepContext }> {
+  async function contextFor(ctx: Context, next: Next): Promise<{ step: SignInStep | undefined; context: StepContext }> {
     const provider = deps.provider();
     const details: InteractionDetails = await provider.interactionDetails(ctx.req, ctx.res);
     // The language switcher's choice (a cookie) first, then ui_locales, then the browser's.
@@ -68,9 +71,19 @@ export function signInEngine(deps: EngineDeps): Router {
       },
       complete: (result) => recordResult(details, result),
       redirect: (url) => redirect(ctx, url),
-      finish: async (result) => redirect(ctx, await recordResult(details, result)),
+      finish: (result) => finish(ctx, next, provider, details, result),
     };
     return { step, context };
+  }
+
+  /** Records the result and resumes the authorization: here (resume-here.ts), else by redirecting the browser. */
+  async function finish(ctx: Context, next: Next, provider: Provider, details: InteractionDetails, result: Parameters<typeof recordResult>[1]): Promise<void> {
+    const here = deps.resumeHere;
+    if (here === undefined) return redirect(ctx, await recordResult(details, result));
+    await here.handOff(details.uid, async () => {
+      const returnTo = await recordResult(details, result);
+      if (!(await resumeHere(ctx, next, provider, here, details.uid, returnTo))) redirect(ctx, returnTo);
+    });
   }
 
   function redirect(ctx: Context, url: string): void {
@@ -87,24 +100,23 @@ export function signInEngine(deps: EngineDeps): Router {
 
   const router = new Router();
 
-  router.get(`${base}/:uid`, async (ctx) => {
-    const { step, context } = await contextFor(ctx);
+  router.get(`${base}/:uid`, async (ctx, next) => {
+    const { step, context } = await contextFor(ctx, next);
     if (step === undefined) return ctx.throw(500, `no sign-in step answers the prompt ${context.details.prompt.name}`);
     return step.show(context);
   });
 
-  router.post(`${base}/:uid/abort`, async (ctx) => {
-    const { context } = await contextFor(ctx);
+  router.post(`${base}/:uid/abort`, async (ctx, next) => {
+    const { context } = await contextFor(ctx, next);
     await requireCsrf(ctx);
-    const result = { error: 'access_denied', error_description: 'The user cancelled the request.' };
-    return redirect(ctx, await recordResult(context.details, result));
+    return finish(ctx, next, context.provider, context.details, { error: 'access_denied', error_description: 'The user cancelled the request.' });
   });
 
   // A step's further pages; one route per page name, like the actions below.
   const pages = new Set(deps.steps.flatMap((step) => Object.keys(step.pages ?? {})));
   for (const name of pages) {
-    router.get(`${base}/:uid/${name}`, async (ctx) => {
-      const { step, context } = await contextFor(ctx);
+    router.get(`${base}/:uid/${name}`, async (ctx, next) => {
+      const { step, context } = await contextFor(ctx, next);
       const page = step?.pages !== undefined && Object.hasOwn(step.pages, name) ? step.pages[name] : undefined;
       // The step is over (back button): show what is due now.
       if (page === undefined) return redirect(ctx, `${base}/${encodeURIComponent(context.details.uid)}`);
@@ -115,8 +127,8 @@ export function signInEngine(deps: EngineDeps): Router {
   // One route per action name (the request log and metrics label each by its template).
   const actions = new Set(deps.steps.flatMap((step) => Object.keys(step.actions)));
   for (const name of actions) {
-    router.post(`${base}/:uid/${name}`, async (ctx) => {
-      const { step, context } = await contextFor(ctx);
+    router.post(`${base}/:uid/${name}`, async (ctx, next) => {
+      const { step, context } = await contextFor(ctx, next);
       const form = await requireCsrf(ctx);
       const action = step !== undefined && Object.hasOwn(step.actions, name) ? step.actions[name] : undefined;
       // A form of a step that is already complete (back button, second tab).

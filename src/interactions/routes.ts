@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import type { Logger } from '../observability/logger.ts';
 import { signInEngine } from './engine.ts';
 import { pageErrors } from './page-errors.ts';
+import type { ResumeHereOptions } from './resume-here.ts';
 import type { SignInStep } from './steps/step.ts';
 import type { PagePaths, Views } from './views.ts';
 
@@ -19,6 +20,8 @@ export interface InteractionDeps {
   readonly extraRoutes?: readonly Router[];
   /** Who is signed in, for the consent page's "Signed in as … Not you? Sign out". */
   readonly signedIn?: { name(sub: string): Promise<string | undefined>; readonly signOutPath: string };
+  /** A finished step goes on as the resume request in the same request (resume-here.ts). */
+  readonly resumeHere?: ResumeHereOptions;
 }
 
 /** The hosted pages' assets and the sign-in engine, behind the pages' error boundary. */

@@ -122,6 +122,12 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
     });
   }
 
+  // The library awaits each back-channel logout request before answering the sign-out, and
+  // otherwise drops a failure silently: the operator learns here that an app was not told.
+  on('backchannel.error', (_ctx: unknown, error: unknown, client: { clientId?: string } | undefined) => {
+    logger.warn({ err: error, clientId: client?.clientId ?? null }, 'back-channel logout not delivered');
+  });
+
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
     audit?.record({
       type: 'signout',

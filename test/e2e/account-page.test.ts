@@ -252,6 +252,26 @@ describe('account page (headless Chromium)', function () {
     expect(await active(refresh)).to.equal(false);
   });
 
+  it("a session already ended elsewhere: the page says so in the reader's language, by the 404's code", async () => {
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+      await otherDevice();
+      await page.goto(`${accountUrl}#/profile`);
+      await page.selectOption('#language', locale);
+      await page.goto(`${accountUrl}#/sessions`);
+      await page.getByRole('heading', { name: accountString(locale, 'sessions.heading'), level: 1 }).waitFor();
+      const other = page.locator('li[data-current="no"]');
+      await other.waitFor();
+      // Ended by an operator meanwhile: the newest session is the other device's.
+      const sessions = await gatehouse.services.revocation.listSessions(cast.user.id);
+      const newest = sessions.reduce((a, b) => ((a.loginAt?.getTime() ?? 0) >= (b.loginAt?.getTime() ?? 0) ? a : b));
+      expect(await gatehouse.services.revocation.revokeSession(cast.user.id, newest.id)).to.equal(true);
+      await other.getByRole('button', { name: accountString(locale, 'sessions.end') }).click();
+      await other.getByRole('button', { name: accountString(locale, 'sessions.end.confirm') }).click();
+      await page.getByText(accountString(locale, 'problem.session_not_found')).waitFor();
+      await screenshot(page, `account-error-session-gone-${locale}`);
+    }
+  });
+
   it('removes an app\'s access: its refresh token is inactive at once', async () => {
     const refresh = await otherDevice();
     await section('Apps', 'Apps');
@@ -353,12 +373,15 @@ describe('account page (headless Chromium)', function () {
       await page.selectOption('#language', locale);
       await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
     };
-    /** A section opened and drawn, its requests done. */
+    /**
+     * A section opened and drawn with its data: the route draws a new, empty <main> under a header
+     * marking the section current, and each section fetches everything before it draws its heading
+     * with the rest (src/account/web/app.ts). No wait for the network to stay quiet (500 ms each).
+     */
     const open = async (name: string) => {
       await page.goto(`${accountUrl}#/${name}`);
       await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
       await page.locator('main h1').waitFor();
-      await page.waitForLoadState('networkidle');
     };
     for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
       await speak(locale);
@@ -441,5 +464,41 @@ describe('account page (headless Chromium)', function () {
       await fresh.close();
     }
     expect(errors, 'page errors and CSP violations').to.deep.equal([]);
+  });
+
+  it('keeps a phone screen from scrolling sideways for a 64-character username and an app name without spaces', async () => {
+    // Both are allowed (usernames of 1-64 characters, app names up to 200): the header's username
+    // and a session's or app's name once ran off the screen, widening the whole page.
+    const username = 'u'.repeat(64);
+    await gatehouse.services.accounts.createUser({ username, password: PASSWORD, email: `${'e'.repeat(60)}@example.com`, emailVerified: true });
+    const longName = 'LedgerReconciliationServiceForTheFinanceDepartmentEuropeanRegion';
+    const app = await gatehouse.services.clients.create({
+      displayName: longName,
+      firstParty: true,
+      metadata: { redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile' },
+    });
+    const config = await relyingParty(deploy.issuer, app.client.clientId, app.secret!);
+    const request = await authorizationRequest(config, REDIRECT_URI, { scope: 'openid profile' });
+    await signIn(new UserAgent(), request.url.href, REDIRECT_URI, { username, password: PASSWORD });
+
+    const phone = await browser.newContext({ locale: 'ru-RU', viewport: { width: 360, height: 740 } });
+    const other = await phone.newPage();
+    await other.goto(accountUrl);
+    await other.getByRole('button', { name: 'Войти' }).click();
+    await other.waitForSelector('#login');
+    await other.fill('#login', username);
+    await other.fill('#password', PASSWORD);
+    await other.click('button.primary');
+    await other.locator('header .user').waitFor();
+    for (const name of ['profile', 'sessions', 'apps']) {
+      await other.goto(`${accountUrl}#/${name}`);
+      await other.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
+      // Drawn with its data (the section fetches everything, then draws its heading with the rest).
+      await other.locator('main h1').waitFor();
+      if (name !== 'profile') expect(await other.locator('main').innerText(), name).to.include(longName);
+      await screenshot(other, `account-${name}-long-names-360`);
+      expect(await other.evaluate(() => document.documentElement.scrollWidth), name).to.be.at.most(360);
+    }
+    await phone.close();
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
-import { consoleOperator, launchChromium, resizeViewport, screenshot, seriousViolations } from './browser.ts';
+import { consoleOperator, launchChromium, screenshot, seriousViolations, settingsPageInEveryLocale } from './browser.ts';
 
 describe('console: Password & sign-in security (headless Chromium, two instances)', function () {
   this.timeout(240_000);
@@ -92,25 +92,7 @@ describe('console: Password & sign-in security (headless Chromium, two instances
   });
 
   it('in en, ru, zh-CN and ko at 1280 and 390 px: no serious axe violations, nothing wider than the screen', async () => {
-    // One signed-in page per locale, the four side by side; the layout follows the width through
-    // CSS alone (as in console.test.ts), so one drawn page serves both widths.
-    async function inLocale(locale: string): Promise<void> {
-      const page = await operatorPage(main.deploy.issuer, { locale, width: 1280 });
-      await page.goto(`${main.deploy.issuer}/console/#/settings/security`);
-      await page.locator('#f-otp_look_ahead').waitFor();
-      await page.waitForLoadState('networkidle');
-      expect(await page.getAttribute('html', 'lang')).to.equal(locale);
-      expect(await page.locator('main').innerText(), `${locale}: no string key shows`).to.not.match(/securitySettings\.|signInSettings\./);
-      for (const width of [1280, 390]) {
-        await resizeViewport(page, { width, height: 844 });
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-        expect(overflow, `${locale} at ${width} px overflows`).to.be.at.most(0);
-        expect(await seriousViolations(page), `${locale} at ${width} px`).to.deep.equal([]);
-        await screenshot(page, `security-settings-${locale}-${width}`);
-      }
-      await page.context().close();
-    }
-    await Promise.all(['en', 'ru', 'zh-CN', 'ko'].map(inLocale));
+    await settingsPageInEveryLocale(operatorPage, main.deploy.issuer, { route: 'settings/security', drawn: '#f-otp_look_ahead', keys: /securitySettings\.|signInSettings\./, name: 'security-settings' });
   });
 
   describe('with environment pins', () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
+import type { Clock } from '../../src/clock.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
@@ -35,6 +36,40 @@ async function register(agent: UserAgent, interactionUrl: string, fields: Record
   return { status: response.status, body: await response.text() };
 }
 
+/** A deployment that mails through a real SMTP inbox, its "Notes" app and the shared Chromium. */
+interface MailingSuite {
+  readonly inbox: Inbox;
+  readonly deploy: Deployment;
+  readonly gatehouse: RunningGatehouse;
+  readonly app: oidc.Configuration;
+  readonly browser: Browser;
+}
+
+/** Starts a MailingSuite (the inbox first: `settings` gets its URL); stopMailing() ends it. */
+async function startMailing(rp: RelyingPartyServer, label: string, settings: (smtpUrl: string) => Record<string, string>, options: { scope: string; clock?: Clock }): Promise<MailingSuite> {
+  const started: { -readonly [K in keyof MailingSuite]?: MailingSuite[K] } = {};
+  try {
+    await rp.start();
+    started.inbox = await startInbox();
+    started.deploy = await deployment(label, { settings: settings(started.inbox.url), ...(options.clock === undefined ? {} : { clock: options.clock }) });
+    started.gatehouse = await started.deploy.start();
+    started.app = await webApp(started.gatehouse, started.deploy.issuer, rp, { displayName: 'Notes', scope: options.scope });
+    started.browser = await launchChromium();
+    return started as MailingSuite;
+  } catch (error) {
+    await stopMailing(rp, started);
+    throw error;
+  }
+}
+
+async function stopMailing(rp: RelyingPartyServer, suite: Partial<MailingSuite>): Promise<void> {
+  await suite.browser?.close();
+  await suite.gatehouse?.close();
+  await rp.close();
+  await suite.deploy?.drop();
+  await suite.inbox?.close();
+}
+
 describe('self-registration and email verification (Chromium, openid-client, a real SMTP server)', function () {
   this.timeout(90_000);
   const rp = new RelyingPartyServer();
@@ -46,28 +81,19 @@ describe('self-registration and email verification (Chromium, openid-client, a r
   let clockOffset = 0;
 
   before(async () => {
-    await rp.start();
-    inbox = await startInbox();
-    deploy = await deployment('self_registration', {
-      settings: {
-        GATEHOUSE_SMTP_URL: inbox.url,
+    ({ inbox, deploy, gatehouse, app, browser } = await startMailing(
+      rp,
+      'self_registration',
+      (smtpUrl) => ({
+        GATEHOUSE_SMTP_URL: smtpUrl,
         GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>',
         GATEHOUSE_SELF_REGISTRATION: 'true',
         GATEHOUSE_SELF_REGISTRATION_DOMAINS: 'example.com, example.org',
-      },
-      clock: { now: () => Date.now() + clockOffset },
-    });
-    gatehouse = await deploy.start();
-    app = await webApp(gatehouse, deploy.issuer, rp, { displayName: 'Notes', scope: 'openid email profile' });
-    browser = await launchChromium();
+      }),
+      { scope: 'openid email profile', clock: { now: () => Date.now() + clockOffset } },
+    ));
   });
-  after(async () => {
-    await browser?.close();
-    await gatehouse?.close();
-    await rp.close();
-    await deploy?.drop();
-    await inbox?.close();
-  });
+  after(() => stopMailing(rp, { inbox, deploy, gatehouse, app, browser }));
 
   it('registers from the sign-in page, confirms the address from the email, and signs in to the app', async () => {
     const context = await browser.newContext({ locale: 'en' });
@@ -255,22 +281,14 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
   let app: oidc.Configuration;
 
   before(async () => {
-    await rp.start();
-    inbox = await startInbox();
-    deploy = await deployment('email_verification', {
-      settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'no-reply@example.com', GATEHOUSE_REQUIRE_VERIFIED_EMAIL: 'all' },
-    });
-    gatehouse = await deploy.start();
-    app = await webApp(gatehouse, deploy.issuer, rp, { displayName: 'Notes', scope: 'openid email' });
-    browser = await launchChromium();
+    ({ inbox, deploy, gatehouse, app, browser } = await startMailing(
+      rp,
+      'email_verification',
+      (smtpUrl) => ({ GATEHOUSE_SMTP_URL: smtpUrl, GATEHOUSE_MAIL_FROM: 'no-reply@example.com', GATEHOUSE_REQUIRE_VERIFIED_EMAIL: 'all' }),
+      { scope: 'openid email' },
+    ));
   });
-  after(async () => {
-    await browser?.close();
-    await gatehouse?.close();
-    await rp.close();
-    await deploy?.drop();
-    await inbox?.close();
-  });
+  after(() => stopMailing(rp, { inbox, deploy, gatehouse, app, browser }));
 
   it('mails a link when an operator creates a user; the sign-in waits for it, resends it, then continues', async () => {
     const admin = await adminClient(gatehouse);

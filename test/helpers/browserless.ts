@@ -52,6 +52,42 @@ export function formsOf(html: string): PageForm[] {
   return forms;
 }
 
+/** A page a UserAgent came to: where, its status and its HTML. */
+export interface AgentPage {
+  readonly url: string;
+  readonly status: number;
+  readonly html: string;
+}
+
+/** Follows 302/303 redirects until a page (any other status) or the app's `callback`, returned as the URL it was reached with. */
+export async function followTo(agent: UserAgent, url: string, callback: string): Promise<AgentPage | URL> {
+  for (let hop = 0; hop < 20; hop += 1) {
+    if (url.startsWith(callback)) return new URL(url);
+    const response = await agent.request(url);
+    if (response.status === 302 || response.status === 303) {
+      url = new URL(response.headers.get('location')!, url).toString();
+      continue;
+    }
+    return { url, status: response.status, html: await response.text() };
+  }
+  throw new Error('too many redirects');
+}
+
+/** Submits the page's form whose action ends with `/action` (its hidden fields and `fields`), then follows what comes (followTo). */
+export async function submitForm(agent: UserAgent, page: AgentPage, action: string, fields: Record<string, string>, callback: string): Promise<AgentPage | URL> {
+  const form = formsOf(page.html).find((f) => f.action.endsWith(`/${action}`));
+  if (form === undefined) throw new Error(`no ${action} form at ${page.url}: ${page.html.replace(/<style[\s\S]*?<\/style>/, '').replace(/\s+/g, ' ').slice(0, 600)}`);
+  const response = await agent.postForm(new URL(form.action, page.url).toString(), { ...form.fields, ...fields });
+  if (response.status === 303 || response.status === 302) return followTo(agent, new URL(response.headers.get('location')!, page.url).toString(), callback);
+  return { url: page.url, status: response.status, html: await response.text() };
+}
+
+/** The page followTo() or submitForm() came to; a failure naming the callback when it was the app's callback instead. */
+export function asPage(value: AgentPage | URL): AgentPage {
+  if (value instanceof URL) throw new Error(`expected a page, got the callback ${value.toString()}`);
+  return value;
+}
+
 export interface SignInOptions {
   readonly username?: string;
   readonly password?: string;

@@ -79,6 +79,19 @@ export async function deployment(label: string, options: DeploymentOptions = {})
   };
 }
 
+/**
+ * A Gatehouse on a free loopback port over `mongodbUri` and the test Redis (fast hashing), and the
+ * environment a CLI process (runCli) needs to work on the same stores.
+ */
+export async function instanceWithCliEnv(mongodbUri: string, secret: string): Promise<{ gatehouse: RunningGatehouse; env: Record<string, string> }> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const { redisUrl } = serviceUrls();
+  const env = { NODE_ENV: 'test', MONGODB_URI: mongodbUri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: issuer, ...FAST_HASHING };
+  const gatehouse = await startInstance({ mongodbUri, redisUrl, secret, issuer, settings: { PORT: String(port), ...FAST_HASHING } });
+  return { gatehouse, env };
+}
+
 export interface SuiteInstance {
   readonly deploy: Deployment;
   /** Listens on the issuer's port. */

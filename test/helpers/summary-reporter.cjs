@@ -29,6 +29,8 @@ class SummaryReporter extends Spec {
       const line = `${passes} passed, ${failures} failed`;
       const slowest = [...perFile].sort((a, b) => b[1] - a[1]);
       const timings = slowest.map(([file, seconds]) => `${seconds.toFixed(1).padStart(7)} s  ${file}`);
+      // One file (`npm test -- FILE`) gets its line too: how long that file takes is often the question.
+      if (slowest.length === 1) process.stdout.write(`\ntest file time (in .data/test-timings.txt):\n${timings[0]}\n`);
       if (slowest.length > 1) process.stdout.write(`\nslowest test files (all in .data/test-timings.txt):\n${timings.slice(0, 10).join('\n')}\n`);
       process.stdout.write(`\n${line}\n`);
       // .ci/run repeats this as its very last line, after npm's own closing output.

@@ -6,13 +6,11 @@ import { expect } from 'chai';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
-import { startInstance } from '../helpers/instance.ts';
+import { instanceWithCliEnv } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 const API = 'https://ledger.example.com';
-const FAST = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_HASH_POOL_SIZE: '1' };
 
 interface AuditPage {
   events: Array<{ type: string; actor: { type: string; id: string | null; username: string | null }; client: string | null; ip: string | null; target: { type: string; id: string } | null; details: Record<string, unknown> }>;
@@ -41,11 +39,7 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (in
   const audit = async (...filters: string[]): Promise<AuditPage> => ok(['audit', ...filters]);
 
   before(async () => {
-    const port = await freePort();
-    const issuer = `http://127.0.0.1:${port}`;
-    const { redisUrl } = serviceUrls();
-    env = { NODE_ENV: 'test', MONGODB_URI: database.uri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: issuer, ...FAST };
-    gatehouse = await startInstance({ mongodbUri: database.uri, redisUrl, secret, issuer, settings: { PORT: String(port), ...FAST } });
+    ({ gatehouse, env } = await instanceWithCliEnv(database.uri, secret));
   });
   after(async () => {
     await gatehouse.close();

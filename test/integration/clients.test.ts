@@ -26,6 +26,8 @@ describe('clients repository (real MongoDB-wire)', () => {
   let clients: ClientRepository;
   const changes: string[] = [];
   const database = databaseForSuite('clients_repo');
+  // Follows the system time; a test moves it to a later second instead of waiting for one.
+  const clock = testClock();
 
   before(async () => {
     connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
@@ -33,6 +35,7 @@ describe('clients repository (real MongoDB-wire)', () => {
       model: clientModel(connection),
       box: createSecretBox(secret, 'client-secrets'),
       onChange: async (clientId) => void changes.push(clientId),
+      now: () => new Date(clock.now()),
     });
   });
   after(async () => {
@@ -108,8 +111,8 @@ describe('clients repository (real MongoDB-wire)', () => {
     await clients.create({ clientId: 'reborn', displayName: 'Reborn', metadata: confidential });
     const first = await mark('reborn');
     expect(await clients.delete('reborn')).to.equal(true);
-    // The old client's tokens carry an `iat` of its lifetime; only a new second can tell them apart.
-    while (Math.floor(Date.now() / 1000) <= first + 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    // The old client's tokens carry an `iat` of its lifetime; only a later second can tell them apart.
+    await clock.advance(2_000);
     const { client } = await clients.create({ clientId: 'reborn', displayName: 'Reborn', metadata: confidential });
     expect(await mark('reborn')).to.equal(Math.floor(client.createdAt.getTime() / 1000) - 1).and.be.greaterThan(first);
   });
@@ -127,7 +130,7 @@ describe('clients repository (real MongoDB-wire)', () => {
     expect(after).to.include({ client_name: 'Imported again', tokens_revoked_at: revokedAt });
 
     expect(await clients.delete('imported')).to.equal(true);
-    const before = Math.floor(Date.now() / 1000);
+    const before = Math.floor(clock.now() / 1000);
     expect(await clients.importOne(exported)).to.equal('created');
     // The export's old createdAt is no mark: tokens of the client as it was before are refused.
     expect((await clients.providerMetadata('imported'))?.tokens_revoked_at).to.be.at.least(before - 1);

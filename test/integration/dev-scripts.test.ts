@@ -136,6 +136,10 @@ describe('npm run dev', () => {
       expect(cli.status, `${cli.stderr}\n${report()}`).to.equal(0);
       const clients = JSON.parse(cli.stdout) as Array<{ client_id: string }>;
       expect(clients.map((client) => client.client_id), 'the dev seed client, seen through the CLI').to.include('demo-spa');
+      // The CLI in a second terminal knows the server's mail catcher: email is configured there.
+      const settings = spawnSync('bash', ['scripts/cli', 'settings', 'get', 'sign-in'], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+      expect(settings.status, `${settings.stderr}\n${report()}`).to.equal(0);
+      expect(settings.stdout).to.include('self_registration').and.not.include('GATEHOUSE_SMTP_URL is not set');
 
       const redisPid = Number(readFileSync(join(data, 'services', 'redis.pid'), 'utf8'));
       expect(alive(redisPid), 'dev started its own Redis').to.equal(true);
@@ -147,6 +151,7 @@ describe('npm run dev', () => {
       expect(alive(redisPid), 'Ctrl-C stopped the Redis that dev started').to.equal(false);
       expect(await listening(Number(smtp![1])), 'Ctrl-C stopped the mail catcher').to.equal(false);
       expect(existsSync(join(data, 'services', 'redis.pid'))).to.equal(false);
+      expect(existsSync(join(data, 'dev-mail.env')), 'the catcher\'s address is gone with it').to.equal(false);
       if (process.env.DEV_SCRIPTS_TRACE) console.log(steps.join('; '));
     } finally {
       if (dev.exitCode === null) process.kill(-dev.pid!, 'SIGKILL');

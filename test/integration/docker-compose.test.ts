@@ -101,7 +101,9 @@ describe("the README's Docker one-liner (docker-compose.yml's environment, produ
       PATH: process.env.PATH ?? '',
     };
 
-    const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+    // The build's JavaScript without its type check (--noCheck emits the same files in a third of
+    // the CPU): the type check is `npm run lint`'s, which CI runs; this test is about what runs.
+    const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--noCheck'], { cwd: ROOT, encoding: 'utf8' });
     expect(build.status, build.stdout + build.stderr).to.equal(0);
 
     const server = spawn(process.execPath, ['dist/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -113,6 +113,24 @@ describe('document locks (real MongoDB-wire server)', function () {
     await stuck;
   });
 
+  it('holdFree locks the free keys of many with one insert and leaves a held one out, without waiting', async () => {
+    const locks = documentLocks(connection, { now });
+    const impatient = documentLocks(connection, { now, maxWaitMs: 5, sleep: async () => {} });
+    let finish: () => void = () => {};
+    const holding = locks.hold('probe:many-2', () => new Promise<void>((resolve) => (finish = resolve)));
+    while ((await connection.collection(LOCK_COLLECTION).countDocuments({ _id: 'probe:many-2' as never })) === 0) await new Promise((resolve) => setImmediate(resolve));
+    const held = await locks.holdFree(['probe:many-1', 'probe:many-2', 'probe:many-3'], async (keys) => {
+      // Held by this batch: another holder is refused meanwhile.
+      for (const key of keys) expect(await impatient.hold(key, async () => 'got in').catch((error: unknown) => error), key).to.be.instanceOf(StoreUnavailableError);
+      return keys;
+    });
+    expect(held).to.deep.equal(['probe:many-1', 'probe:many-3']);
+    expect(await impatient.hold('probe:many-1', async () => 'free again')).to.equal('free again');
+    finish();
+    await holding;
+    expect(await connection.collection(LOCK_COLLECTION).countDocuments({})).to.equal(0);
+  });
+
   it('a holder whose work was refused (not a store outage) has released its lock when it answers', async () => {
     // The release's delete is held back by a link in front of the store: the answer must wait
     // for it, so the caller's next write (a corrected form, the next change) finds the key free.

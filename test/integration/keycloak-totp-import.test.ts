@@ -7,7 +7,7 @@ import { factorModels } from '../../src/mfa/model.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
-import { formsOf, UserAgent } from '../helpers/browserless.ts';
+import { asPage, formsOf, followTo, submitForm, UserAgent, type AgentPage } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, REDIRECT_URI, relyingParty, seed, type Deployment } from '../helpers/e2e.ts';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/keycloak/realm-export-totp.json', import.meta.url));
@@ -27,36 +27,9 @@ const ENROLLED = [
 const app = (user: (typeof ENROLLED)[number]) =>
   new TOTP({ secret: Secret.fromUTF8(user.secret), algorithm: user.algorithm, digits: user.digits, period: user.period });
 
-interface Page {
-  readonly url: string;
-  readonly html: string;
-}
-
-async function follow(agent: UserAgent, url: string): Promise<Page | URL> {
-  for (let hop = 0; hop < 20; hop += 1) {
-    if (url.startsWith(REDIRECT_URI)) return new URL(url);
-    const response = await agent.request(url);
-    if (response.status === 302 || response.status === 303) {
-      url = new URL(response.headers.get('location')!, url).toString();
-      continue;
-    }
-    return { url, html: await response.text() };
-  }
-  throw new Error('too many redirects');
-}
-
-async function submit(agent: UserAgent, page: Page, action: string, fields: Record<string, string>): Promise<Page | URL> {
-  const form = formsOf(page.html).find((f) => f.action.endsWith(`/${action}`));
-  if (form === undefined) throw new Error(`no ${action} form on ${page.url}`);
-  const response = await agent.postForm(new URL(form.action, page.url).toString(), { ...form.fields, ...fields });
-  if (response.status === 303 || response.status === 302) return follow(agent, new URL(response.headers.get('location')!, page.url).toString());
-  return { url: page.url, html: await response.text() };
-}
-
-const asPage = (value: Page | URL): Page => {
-  if (value instanceof URL) throw new Error(`expected a page, got the callback ${value.toString()}`);
-  return value;
-};
+type Page = AgentPage;
+const follow = (agent: UserAgent, url: string) => followTo(agent, url, REDIRECT_URI);
+const submit = (agent: UserAgent, page: Page, action: string, fields: Record<string, string> = {}) => submitForm(agent, page, action, fields, REDIRECT_URI);
 const formAction = (value: Page | URL) => (value instanceof URL ? 'callback' : (formsOf(value.html)[0]?.action.split('/').at(-1) ?? 'other'));
 
 describe('Keycloak TOTP import: authenticators enrolled in a real Keycloak 26 keep working', function () {

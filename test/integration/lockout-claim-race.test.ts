@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import { createLoginLimiter, DEFAULT_LOCKOUT_POLICY, type LockoutPolicy, type LoginLimiter } from '../../src/accounts/login-limiter.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
+import { watchMongoCommands } from '../../src/storage/command-watch.ts';
+import { LOCK_COLLECTION } from '../../src/storage/document-locks.ts';
 import { randomIp } from '../helpers/accounts.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 import { databaseForSuite } from '../helpers/stores.ts';
@@ -92,6 +94,83 @@ describe('lockout claim after an ended lock (counters and records in MongoDB-wir
       expect(lost, 'keys locked again whose new lock the sweep deleted').to.deep.equal([]);
     } finally {
       sweeping.close();
+    }
+  });
+
+  it('sweeps ended records in a few commands however many there are, not three round trips per record', async () => {
+    const watched = await connectMongo({ uri: database.uri, timeoutMs: 5000, watchCommands: true });
+    let sweepNow: () => Promise<void> = async () => {};
+    const sweeping = await createLoginLimiter({
+      backend: { kind: 'mongo' },
+      connection: watched,
+      policy,
+      logger: logs.logger,
+      sweepIntervalMs: 3_600_000,
+      now: () => new Date(nowMs),
+      onClockJump: (listener) => {
+        sweepNow = listener;
+        return () => {};
+      },
+    });
+    try {
+      // Whatever earlier tests left ends too: the sweep takes them with these.
+      const keys = Array.from({ length: 25 }, (_, n) => ({ subject: `batch-${n}-${nowMs}`, ip: randomIp() }));
+      await Promise.all(keys.map(({ subject, ip }) => sweeping.recordFailure(subject, ip)));
+      nowMs += policy.maxLockSeconds * 1000;
+      const commands: string[] = [];
+      const stop = watchMongoCommands(watched, (_store, command, target) => {
+        if (target === 'login_lockouts' || target === 'login_limits' || target === LOCK_COLLECTION) commands.push(`${command} ${target}`);
+      });
+      try {
+        await sweepNow();
+      } finally {
+        stop();
+      }
+      expect(await watched.collection('login_lockouts').countDocuments({})).to.equal(0);
+      expect(await watched.collection(LOCK_COLLECTION).countDocuments({})).to.equal(0);
+      // Read the ended records, lock them, delete them, release: one command each. The same for
+      // the failure counters (the day the clock moved ended their windows too).
+      expect(await watched.collection('login_limits').countDocuments({ expire: { $lte: new Date(nowMs) } })).to.equal(0);
+      expect(commands).to.deep.equal([
+        'find login_lockouts',
+        `insert ${LOCK_COLLECTION}`,
+        'delete login_lockouts',
+        `delete ${LOCK_COLLECTION}`,
+        'find login_limits',
+        `insert ${LOCK_COLLECTION}`,
+        'delete login_limits',
+        `delete ${LOCK_COLLECTION}`,
+      ]);
+    } finally {
+      sweeping.close();
+      await watched.close();
+    }
+  });
+
+  it('failures arriving together are all counted without Redis: the threshold locks after exactly that many', async () => {
+    // Only the account counter can lock here; each failure comes from its own address.
+    const threshold = 12;
+    const counting = await createLoginLimiter({
+      backend: { kind: 'mongo' },
+      connection,
+      policy: { ...policy, accountIp: { threshold: 1_000_000, windowSeconds: 3600 }, account: { threshold, windowSeconds: 3600 } },
+      logger: logs.logger,
+      sweepIntervalMs: 3_600_000,
+      now: () => new Date(nowMs),
+    });
+    try {
+      const lost: string[] = [];
+      for (let round = 0; round < 4; round += 1) {
+        const subject = `counted-${round}-${nowMs}`;
+        await Promise.all(Array.from({ length: threshold - 1 }, () => counting.recordFailure(subject, randomIp())));
+        const before = await counting.check(subject, randomIp());
+        expect(before.locked, `round ${round}: locked one failure early`).to.equal(false);
+        await counting.recordFailure(subject, randomIp());
+        if (!(await counting.check(subject, randomIp())).locked) lost.push(`round ${round}`);
+      }
+      expect(lost, 'rounds where failures at the same moment were lost (the threshold not reached)').to.deep.equal([]);
+    } finally {
+      counting.close();
     }
   });
 });

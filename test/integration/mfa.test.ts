@@ -5,7 +5,7 @@ import { totpCode } from '../../src/mfa/totp.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { ACR } from '../../src/oidc/acr.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { formsOf, UserAgent } from '../helpers/browserless.ts';
+import { asPage, formsOf, followTo, submitForm, UserAgent, type AgentPage } from '../helpers/browserless.ts';
 import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { runCli } from '../helpers/process.ts';
@@ -29,39 +29,9 @@ class ViaAgent extends UserAgent {
 }
 
 /** A page of the flow: its HTML, the URL it was served at, and its forms. */
-interface Page {
-  readonly url: string;
-  readonly status: number;
-  readonly html: string;
-}
-
-/** Follows redirects until a page (200/4xx) or the client's callback. */
-async function follow(agent: UserAgent, url: string): Promise<Page | URL> {
-  for (let hop = 0; hop < 20; hop += 1) {
-    if (url.startsWith(REDIRECT_URI)) return new URL(url);
-    const response = await agent.request(url);
-    if (response.status === 302 || response.status === 303) {
-      url = new URL(response.headers.get('location')!, url).toString();
-      continue;
-    }
-    return { url, status: response.status, html: await response.text() };
-  }
-  throw new Error('too many redirects');
-}
-
-/** Submits the page's form whose action ends with `action`; follows what comes. */
-async function submit(agent: UserAgent, page: Page, action: string, fields: Record<string, string> = {}): Promise<Page | URL> {
-  const form = formsOf(page.html).find((f) => f.action.endsWith(`/${action}`));
-  if (form === undefined) throw new Error(`no ${action} form on: ${page.html.replace(/<style[\s\S]*?<\/style>/, '').replace(/\s+/g, ' ').slice(0, 600)}`);
-  const response = await agent.postForm(new URL(form.action, page.url).toString(), { ...form.fields, ...fields });
-  if (response.status === 303 || response.status === 302) return follow(agent, new URL(response.headers.get('location')!, page.url).toString());
-  return { url: page.url, status: response.status, html: await response.text() };
-}
-
-const asPage = (value: Page | URL): Page => {
-  if (value instanceof URL) throw new Error(`expected a page, got the callback ${value.toString()}`);
-  return value;
-};
+type Page = AgentPage;
+const follow = (agent: UserAgent, url: string) => followTo(agent, url, REDIRECT_URI);
+const submit = (agent: UserAgent, page: Page, action: string, fields: Record<string, string> = {}) => submitForm(agent, page, action, fields, REDIRECT_URI);
 const kind = (value: Page | URL): string =>
   value instanceof URL ? 'callback' : (formsOf(value.html)[0]?.action.split('/').at(-1) ?? (value.html.includes('recovery-codes') ? 'codes' : 'other'));
 
@@ -152,6 +122,8 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     const codes = codesOf(done.html);
     expect(codes).to.have.length(10);
     expect(new Set(codes).size).to.equal(10);
+    // The first codes replace none: no word of older ones.
+    expect(done.html).to.contain('They are shown only now.').and.not.contain('Older recovery codes');
     const claims = await finishAt(agent, await follow(agent, continueOf(done)), request);
     expect(claims.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
     expect(claims.acr).to.equal(ACR.multiFactor);
@@ -261,6 +233,7 @@ describe('multi-factor sign-in: TOTP, recovery codes, policies (real stores, ope
     const regenerated = asPage(await submit(agent, used, 'regenerate'));
     const fresh = codesOf(regenerated.html);
     expect(fresh).to.have.length(10);
+    expect(regenerated.html).to.contain('They are shown only now. Older recovery codes no longer work.');
     const claims = await finishAt(agent, await follow(agent, continueOf(regenerated)), request);
     expect(claims.amr).to.include('otp');
 

@@ -58,8 +58,12 @@ describe('oidc indexes and expiry on the MongoDB-wire server', () => {
     }
     expect((await tokens.find().toArray()).map((d) => d._id).sort()).to.deep.equal(['forever', 'live']);
     await tokens.insertOne({ _id: 'expired-3', expiresAt: past });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(await tokens.countDocuments({ _id: 'expired-3' })).to.equal(1);
+    // Not a pause for the timer to (not) fire: a timer armed now for three intervals fires after
+    // every tick the stopped 50 ms interval could still have had (Node runs due timers in the
+    // order they fall due), and a second stop() waits for a pass such a tick would have started.
+    await new Promise((resolve) => setTimeout(resolve, 3 * 50));
+    await sweeper.stop();
+    expect(await tokens.countDocuments({ _id: 'expired-3' }), 'no pass after stop()').to.equal(1);
     expect(await sweeper.sweepOnce()).to.equal(1);
   });
 });

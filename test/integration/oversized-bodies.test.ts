@@ -101,6 +101,21 @@ describe('oversized bodies read by Gatehouse (forms ahead of the provider, admin
     expect(exchange.statuses).to.have.length(1);
   });
 
+  // The hosted pages' forms (src/interactions/body.ts) are read before anything else is checked,
+  // so these need no SMTP, reset link or interaction. A browser-sized client that writes the whole
+  // body before reading (Python's requests, for one) hung until its own timeout.
+  for (const [name, path] of [
+    ['password reset request (hosted page form)', '/password/forgot'],
+    ['email confirmation (hosted page form)', '/email/verify/some-token'],
+  ] as const) {
+    it(`${name}: 413 page, Connection: close, and the server ends the connection`, async () => {
+      const exchange = await oversizedThenSmall(port, path, undefined);
+      expect(exchange.statuses[0]).to.equal(413);
+      expect(exchange.headers.connection).to.equal('close');
+      expect(exchange.statuses, 'nothing answered from the leftover body').to.have.length(1);
+    });
+  }
+
   it('the next request on a new connection is answered as usual', async () => {
     const response = await fetch(`http://127.0.0.1:${port}/token/introspection`, {
       method: 'POST',

@@ -388,6 +388,32 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
       }
     });
 
+    it('without Redis, at another instance after Retry-After: the retry completes, nothing revoked; a second retry is reuse', async () => {
+      const { key, grantId, failed, close } = await lostReply(false);
+      try {
+        // The note for the other instances (MongoDB) is written off the failed request's path,
+        // once the driver has its server back after the cut connection (the client's retry comes
+        // after Retry-After, 5 s). Without the note this waits until the test's timeout.
+        const note = () => mongo.db!.collection(CONSUMPTION_COLLECTION).findOne({ _id: `lost:RefreshToken:${key}:${failed}` as never });
+        while ((await note()) === null) await new Promise((resolve) => setTimeout(resolve, 10));
+        clock += 5_000;
+        const outcome = await retry(factory(0, false), key, grantId);
+        expect(outcome.refused, 'the retry completes').to.equal(undefined);
+        expect(outcome.reused, 'not reuse').to.equal(undefined);
+        expect(await stored(key), 'the grant is not revoked').to.equal(true);
+        expect(await stored(outcome.successor)).to.equal(true);
+        expect(await stored(failed), 'the successor nobody received is gone').to.equal(false);
+        expect(await note(), 'the note is used up').to.equal(null);
+        // Only one retry: the same old token once more is reuse, as ever.
+        clock += 11_000;
+        const again = await retry(factory(0, false), key, grantId);
+        expect(again.refused).to.equal('invalid_grant');
+        expect(again.reused).to.equal(grantId);
+      } finally {
+        await close();
+      }
+    });
+
     it('without Redis, at the same instance: the retry completes, nothing revoked', async () => {
       const { key, grantId, instance, failed, close } = await lostReply(false);
       try {

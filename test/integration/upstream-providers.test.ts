@@ -2,12 +2,10 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
-import { startInstance } from '../helpers/instance.ts';
+import { instanceWithCliEnv } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
-import { freePort } from '../helpers/redis-server.ts';
-import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
-const FAST = { GATEHOUSE_ARGON2_MEMORY_KIB: '1024', GATEHOUSE_ARGON2_ITERATIONS: '1', GATEHOUSE_HASH_POOL_SIZE: '1' };
 const SECRET = 'upstream-client-secret-never-shown';
 
 describe('upstream identity providers for operators: admin API, OpenAPI, CLI, secrets at rest, links, audit', function () {
@@ -20,11 +18,7 @@ describe('upstream identity providers for operators: admin API, OpenAPI, CLI, se
   const api = (method: string, path: string, body?: unknown) => callAdmin(gatehouse.url, token, method, path, body);
 
   before(async () => {
-    const port = await freePort();
-    const issuer = `http://127.0.0.1:${port}`;
-    const { redisUrl } = serviceUrls();
-    env = { NODE_ENV: 'test', MONGODB_URI: database.uri, REDIS_URL: redisUrl, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: issuer, ...FAST };
-    gatehouse = await startInstance({ mongodbUri: database.uri, redisUrl, secret, issuer, settings: { PORT: String(port), ...FAST } });
+    ({ gatehouse, env } = await instanceWithCliEnv(database.uri, secret));
     token = await (await adminClient(gatehouse)).token();
   });
   after(async () => {

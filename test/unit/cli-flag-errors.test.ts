@@ -17,8 +17,9 @@ describe('CLI errors name the flags that were typed (src/cli/flag-errors.ts)', (
     expect(flagPath('name', CLIENT_FLAGS, args)).to.equal('--name');
     expect(flagPath('redirect_uris.1', CLIENT_FLAGS, args)).to.equal("--redirect-uri 'javascript:x'");
     expect(flagPath('redirect_uris.0', CLIENT_FLAGS, args)).to.equal("--redirect-uri 'https://a.example.com/cb'");
-    expect(flagPath('api_scopes.0.scopes.1', CLIENT_FLAGS, args)).to.equal("--api-scope 'https://api'");
+    expect(flagPath('api_scopes.0.scopes.1', CLIENT_FLAGS, args)).to.equal("--api-scope 'https://api read'");
     expect(flagPath('scopes.1', API_FLAGS, ['--scope', 'read wr"ite'])).to.equal(`--scope 'wr"ite'`);
+    expect(flagPath('scopes.0', API_FLAGS, ['--scope', 'r"ead write'])).to.equal(`--scope 'r"ead'`);
     expect(flagPath('token_exchange.trusted_clients.0', CLIENT_FLAGS, ['--exchange-trust', 'svc'])).to.equal("--exchange-trust 'svc'");
     // Of alternatives, the one typed; --unset names the field it removed; a path without a flag stays.
     expect(flagPath('jwks.keys.0.d', CLIENT_FLAGS, ['--jwks-file', 'k.json'])).to.equal('--jwks-file');
@@ -51,7 +52,7 @@ describe('CLI errors name the flags that were typed (src/cli/flag-errors.ts)', (
   it("every flag a command's errors can name is one of its options (its --help lists it)", async () => {
     for (const [group, flags] of Object.entries({ clients: CLIENT_FLAGS, users: USER_FLAGS, apis: API_FLAGS, roles: LABEL_FLAGS, groups: LABEL_FLAGS, idps: IDP_FLAGS, audit: AUDIT_FLAGS })) {
       const help = (await runCli([group, '--help'], {})).stdout;
-      const named = Object.values(flags).flatMap((source) => source.split('|')).filter((flag) => flag.startsWith('--'));
+      const named = Object.values(flags).flatMap((source) => source.split(' ')[0]!.split('|')).filter((flag) => flag.startsWith('--'));
       expect(named.filter((flag) => !new RegExp(`${flag}(?![a-z-])`).test(help)), group).to.deep.equal([]);
     }
   });

@@ -23,13 +23,19 @@ describe('loadOnFirstRequest (the admin API is built by its first request)', () 
 
   it('loads once for concurrent first requests (any letter case) and hands every later request to what it built', async () => {
     let loads = 0;
+    // The load finishes only when the test says so: both requests arrive while it is under way.
+    let finishLoad = () => {};
+    const loading = new Promise<void>((resolve) => (finishLoad = resolve));
     const middleware = loadOnFirstRequest('/admin/api/v1', async () => {
       loads++;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await loading;
       return built;
     });
     const first = [request('/admin/api/v1/users'), request('/ADMIN/api/v1/clients')];
-    await Promise.all(first.map((ctx) => middleware(ctx, async () => {})));
+    const served = Promise.all(first.map((ctx) => middleware(ctx, async () => {})));
+    expect(first.map((ctx) => ctx.state.servedBy), 'nothing served before the load finished').to.deep.equal([undefined, undefined]);
+    finishLoad();
+    await served;
     expect(loads).to.equal(1);
     expect(first.map((ctx) => ctx.state.servedBy)).to.deep.equal(['loaded', 'loaded']);
     const later = request('/token');

@@ -25,7 +25,7 @@ const OPTIONS = {
 export const API_FLAGS: FlagsOf = {
   identifier: '--identifier',
   name: '--name',
-  scopes: '--scope',
+  scopes: '--scope words',
   format: '--format',
   alg: '--alg',
   access_token_ttl: '--ttl',

@@ -64,7 +64,7 @@ export const IDP_FLAGS: FlagsOf = {
   client_secret: '--client-secret-stdin',
   private_key_jwk: '--private-key-stdin',
   token_endpoint_auth_method: '--auth-method',
-  scopes: '--scope',
+  scopes: '--scope words',
   claims: '--claim',
   role_mappings: '--role-map',
   group_mappings: '--group-map',

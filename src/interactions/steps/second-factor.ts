@@ -120,8 +120,9 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
     );
   }
 
-  async function codesPage(step: StepContext, codes: readonly string[] | undefined, continueUrl: string, left?: number) {
-    await step.render({ title: step.t('mfa.codes_title'), codes, left, continueUrl }, { view: 'mfa-recovery-codes' });
+  /** `replaced`: the codes shown take the place of earlier ones (regenerated), which the page then says no longer work. */
+  async function codesPage(step: StepContext, codes: readonly string[] | undefined, continueUrl: string, left?: number, replaced = false) {
+    await step.render({ title: step.t('mfa.codes_title'), codes, left, continueUrl, replaced }, { view: 'mfa-recovery-codes' });
   }
 
   return {
@@ -171,7 +172,7 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
         const accountId = accountOf(step);
         const done = step.details.result?.login;
         if (done?.accountId !== accountId || !hasSecondFactor(done.amr as string[] | undefined)) return step.koa.throw(400, 'Sign in first.');
-        return codesPage(step, await factors.regenerateRecoveryCodes(accountId), step.details.returnTo);
+        return codesPage(step, await factors.regenerateRecoveryCodes(accountId), step.details.returnTo, undefined, true);
       },
     },
   };

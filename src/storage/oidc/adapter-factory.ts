@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { asStoreError } from '../../errors/store-unavailable.ts';
 import { SHORT_LIVED_MODELS } from './models.ts';
+import { createInteractionHandOff } from './interaction-hand-off.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
 import type { OperationHook } from './operation-hook.ts';
 import type { RecordCache } from './record-cache.ts';
@@ -81,6 +82,11 @@ export interface RoutedAdapterFactory extends AdapterFactory {
    * every instance drops its cached copies (record-cache.ts).
    */
   clientTokensRevoked(clientId: string): Promise<void>;
+  /**
+   * Runs a finished sign-in step and the resume it runs in the same request: the interaction
+   * `uid`'s save is held back until the resume reads or destroys it (interaction-hand-off.ts).
+   */
+  handOffInteraction<T>(uid: string, run: () => Promise<T>): Promise<T>;
 }
 
 function admitting(adapter: Adapter, admits: (payload: AdapterPayload) => Promise<boolean>): Adapter {
@@ -130,6 +136,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     return pass;
   }
 
+  const handOff = createInteractionHandOff();
   const adapters = new Map<string, Adapter>();
   const factory = (model: string): Adapter => {
     let adapter = adapters.get(model);
@@ -151,6 +158,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
         revokeByGrantId: (grantId) => guard(revokeEverywhere(model, grantId)),
       };
       adapter = records === undefined ? routed : records.wrap(model, routed);
+      if (model === 'Interaction') adapter = handOff.wrap(adapter);
       const admits = deps.admits?.[model];
       if (admits !== undefined) adapter = admitting(adapter, admits);
       adapters.set(model, adapter);
@@ -163,5 +171,6 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     inRefreshGrant: mongoAdapter.inRefreshGrant,
     reusedGrant: mongoAdapter.reusedGrant,
     clientTokensRevoked: async (clientId: string) => records?.clientTokensRevoked(clientId),
+    handOffInteraction: handOff.run,
   });
 }

@@ -98,15 +98,30 @@ export function createRefreshRotation({
    * error: the answer was 503), by token id: the successor nobody received. The client's retry
    * with the old token then meets a marker naming it; without this note that read as another
    * rotation — reuse, the grant revoked, with a strict window. One retry per note, within the
-   * hold (longer than Retry-After). Kept in Redis when there is a gate (any instance may get the
-   * retry), else — or when Redis refused it — on this instance.
+   * hold (longer than Retry-After). Any instance may get the retry, so the note is shared: in
+   * Redis when there is a gate; else — or when Redis refused it — in `oidc_consumption`
+   * (`lost:RefreshToken:<id>:<successor id>`, expiring with the hold), written off the failed
+   * request's path (its completion just failed on MongoDB: the 503 must not wait for the store
+   * again), and meanwhile — or should MongoDB refuse it too — in this instance's memory. Only a
+   * failed completion writes a note, and only a rotation that meets a marker it cannot accept
+   * otherwise (reuse, a lost race) reads one: the normal path pays nothing.
    */
   const lostHere = new Map<string, { readonly successorId: string; readonly untilMs: number }>();
+  const lostNoteId = (id: string, successorId: string) => `lost:${REFRESH_TOKEN}:${id}:${successorId}`;
   async function noteLostReply(id: string, successorId: string, at: number): Promise<void> {
     if (gate !== undefined && (await gate.noteLostReply(`${REFRESH_TOKEN}:${id}`, successorId, holdMs).then(() => true, () => false))) return;
     lostHere.delete(id);
     lostHere.set(id, { successorId, untilMs: at + holdMs });
     if (lostHere.size > HELD_SUCCESSORS) lostHere.delete(lostHere.keys().next().value!);
+    void consumption()
+      .insertOne({ _id: lostNoteId(id, successorId), atMs: at, expiresAt: new Date(at + holdMs) })
+      .then(
+        () => {
+          // Shared now: the note in MongoDB is the one every instance uses up.
+          if (lostHere.get(id)?.successorId === successorId) lostHere.delete(id);
+        },
+        () => {},
+      );
   }
   /** Whether a marker's successor is one a lost reply never delivered; `take` uses the note up. */
   async function lostReply(id: string, successorId: string | undefined, at: number, take: boolean): Promise<boolean> {
@@ -114,9 +129,19 @@ export function createRefreshRotation({
     const here = lostHere.get(id);
     if (here !== undefined && here.successorId === successorId) {
       if (take || here.untilMs <= at) lostHere.delete(id);
+      // Its copy in MongoDB may have landed since: used up with it (one retry per note).
+      if (take) await consumption().deleteOne({ _id: lostNoteId(id, successorId) }).catch(() => {});
       return here.untilMs > at;
     }
-    return gate !== undefined && (await gate.lostReply(`${REFRESH_TOKEN}:${id}`, successorId, take).catch(() => false));
+    if (gate !== undefined && (await gate.lostReply(`${REFRESH_TOKEN}:${id}`, successorId, take).catch(() => false))) return true;
+    // By `_id`, so that of two retries at once exactly one deletes it (on FerretDB too).
+    const live = { _id: lostNoteId(id, successorId), expiresAt: { $gt: new Date(at) } };
+    try {
+      if (take) return (await consumption().deleteOne(live)).deletedCount === 1;
+      return (await consumption().findOne(live, { projection: { _id: 1 } })) !== null;
+    } catch {
+      return false;
+    }
   }
 
   /** A refresh token as it reads with its rotation: consumed from the first completed rotation on. */
