@@ -38,10 +38,12 @@ export function requestEdge({ issuer, logger, observeRequest, imageSources = [] 
   return (ctx, next) => {
     const id = acceptedRequestId(ctx.get('X-Request-Id'));
     ctx.state.requestId = id;
-    ctx.set('X-Request-Id', id);
+    // Straight onto the response: nothing is sent yet, so this is what Koa's ctx.set does, minus its checks per header.
+    const { res } = ctx;
+    res.setHeader('X-Request-Id', id);
     if (https) ctx.cookies.secure = true;
     logWhenClosed(ctx, logger, observeRequest);
-    for (const [name, value] of headers) ctx.set(name, value);
+    for (const [name, value] of headers) res.setHeader(name, value);
     return runInRequest({ requestId: id, ip: ctx.ip }, async () => {
       try {
         await next();
