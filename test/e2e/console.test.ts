@@ -650,4 +650,29 @@ describe('admin console (headless Chromium)', () => {
     await screenshot(page, 'console-no-access');
     await context.close();
   });
+
+  it('a 64-character username and a client name without spaces: their pages stay 390 px wide (the heading breaks)', async () => {
+    // Both are allowed (usernames of 1-64 characters, names up to 200); the page's heading carries
+    // them and once widened the whole page by hundreds of pixels.
+    const user = await gatehouse.services.accounts.createUser({ username: 'u'.repeat(64), password: PASSWORD });
+    const { client } = await gatehouse.services.clients.create({
+      displayName: 'LedgerReconciliationServiceForTheFinanceDepartmentEuropeanRegion',
+      metadata: { redirect_uris: ['https://ledger.example.com/cb'], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    current = page;
+    await page.goto(consoleUrl);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInOnHostedPage(page, 'operator');
+    await page.locator('[data-testid="count-users"]').waitFor();
+    for (const [route, name] of [[`users/${user.id}`, user.username], [`clients/${client.clientId}`, client.displayName]] as const) {
+      await page.evaluate(() => document.querySelector('main')?.setAttribute('data-left', ''));
+      await page.goto(`${consoleUrl}#/${route}`);
+      await page.locator('main:not([data-left]) h1').filter({ hasText: name }).waitFor();
+      await screenshot(page, `console-390-long-name-${route.split('/')[0]}`);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), route).to.be.at.most(390);
+    }
+    await context.close();
+  });
 });

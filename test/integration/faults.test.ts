@@ -116,6 +116,12 @@ describe('faults: Redis goes away and comes back (test-owned redis-server)', () 
     await expectUnavailable(submitted.value, submitted.ms);
     const reload = await timed(() => agent.request(interaction));
     await expectUnavailable(reload.value, reload.ms);
+    const fresh = await authorizationRequest(web, REDIRECT_URI);
+    const started = await timed(() => new UserAgent().request(fresh.url.toString()));
+    // A new authorization cannot store its interaction: the app is told to retry (RFC 6749 §4.1.2.1).
+    expect(started.value.status).to.equal(303);
+    expect(started.value.headers.get('location')).to.match(/^https:\/\/app\.example\.com\/cb\?error=temporarily_unavailable&/);
+    expect(started.ms).to.be.below(FAIL_FAST_MS);
     const opaque = await timed(() =>
       tokenRequest(issuer, cast.service.clientId, cast.service.secret, { grant_type: 'client_credentials', resource: `${API}/opaque`, scope: 'read' }),
     );
