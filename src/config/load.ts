@@ -9,7 +9,13 @@ import { Secret } from './secret.ts';
 import { collectRaw, type ConfigSources } from './sources.ts';
 import { gatehouseRoutes, issuerOf, keycloakRoutes, type RoutesTable } from '../routes/table.ts';
 
-const DEFAULT_SESSION_CACHE_TTL = 5;
+/**
+ * With Redis: longer than the default access-token lifetime (600 s), so an app's refresh finds its
+ * grant and session in memory. Safe because with Redis a change reaches every instance by a notice
+ * that is retried until it lands, and an instance that cannot hear notices serves nothing from
+ * memory (src/cache/change-channel.ts; docs/STORAGE.md, *Change notices when Redis is away*).
+ */
+const DEFAULT_SESSION_CACHE_TTL = 900;
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 

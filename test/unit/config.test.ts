@@ -116,9 +116,9 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, GATEHOUSE_ACCOUNT_CACHE_TTL: 'soon' })[0]).to.match(/^GATEHOUSE_ACCOUNT_CACHE_TTL: must be a number/);
   });
 
-  it('reads GATEHOUSE_SESSION_CACHE_TTL (default 5 with Redis, 0 without; explicit values win) and names a wrong one', () => {
+  it('reads GATEHOUSE_SESSION_CACHE_TTL (default 900 with Redis, 0 without; explicit values win) and names a wrong one', () => {
     const withRedis = { ...production, REDIS_URL: 'redis://cache.example.com:6379' };
-    expect(loadConfig({ env: withRedis, readFile }).sessionCacheTtlSeconds).to.equal(5);
+    expect(loadConfig({ env: withRedis, readFile }).sessionCacheTtlSeconds).to.equal(900);
     expect(loadConfig({ env: production, readFile }).sessionCacheTtlSeconds).to.equal(0);
     expect(loadConfig({ env: { ...production, GATEHOUSE_SESSION_CACHE_TTL: '3' }, readFile }).sessionCacheTtlSeconds).to.equal(3);
     expect(loadConfig({ env: { ...withRedis, GATEHOUSE_SESSION_CACHE_TTL: '0' }, readFile }).sessionCacheTtlSeconds).to.equal(0);
