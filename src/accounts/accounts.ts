@@ -205,9 +205,18 @@ function labels(field: string, values: readonly string[] | undefined): string[] 
   return [...new Set(cleaned)];
 }
 
-function duplicateField(error: unknown): 'username' | 'email' | undefined {
+/**
+ * Which unique key a duplicate-key error hit. MongoDB names the index in the message
+ * (`emailKey_unique`), but FerretDB on PostgreSQL names no index at all ("E11000 duplicate key
+ * error collection: db.users") or a lower-cased one, so without a recognisable name the stored
+ * users decide: a holder of the username means username, otherwise it was the email.
+ */
+async function duplicateField(error: unknown, usernameTaken: () => Promise<boolean>): Promise<'username' | 'email' | undefined> {
   if (!isDuplicateKey(error)) return undefined;
-  return String((error as { message?: unknown }).message).includes('emailKey') ? 'email' : 'username';
+  const message = String((error as { message?: unknown }).message).toLowerCase();
+  if (message.includes('emailkey_unique')) return 'email';
+  if (message.includes('usernamekey_unique')) return 'username';
+  return (await usernameTaken()) ? 'username' : 'email';
 }
 
 export function createAccounts({
@@ -319,7 +328,7 @@ export function createAccounts({
       try {
         await insertValidated(users, stored);
       } catch (error) {
-        const field = duplicateField(error);
+        const field = await duplicateField(error, async () => (await users.exists({ usernameKey: doc.usernameKey }).exec()) !== null);
         if (field !== undefined) throw new DuplicateUserError(field);
         throw error;
       }

@@ -28,8 +28,8 @@ export function runSupervisor(config: Config, logger: Logger): void {
   // hangs until its own timeout; test/integration/workers.test.ts), and under CPU contention every
   // new connection also waited for this process to be scheduled. A connection no worker has taken
   // yet now stays in the kernel's queue for whichever worker is free. Must be set before the first
-  // fork (node:cluster freezes it then).
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  // fork (node:cluster freezes it then). An operator's explicit NODE_CLUSTER_SCHED_POLICY=rr wins.
+  cluster.schedulingPolicy = config.clusterSchedulingPolicy === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
   const handles = new Map<number, Worker>();
   const supervisor = createSupervisor({
     workers: config.workers,

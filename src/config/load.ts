@@ -49,6 +49,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Worker processes serving requests (GATEHOUSE_WORKERS); 1 = the single process, no cluster. */
   readonly workers: number;
+  /** How workers get connections (NODE_CLUSTER_SCHED_POLICY): `none` = each accepts from the shared socket (default), `rr` = node:cluster's round-robin. */
+  readonly clusterSchedulingPolicy: 'rr' | 'none';
   /** Node's server timeouts (GATEHOUSE_KEEP_ALIVE_TIMEOUT, _HEADERS_TIMEOUT, _REQUEST_TIMEOUT). */
   readonly connections: { readonly keepAliveTimeoutMs: number; readonly headersTimeoutMs: number; readonly requestTimeoutMs: number };
   readonly mongodbTimeoutMs: number;
@@ -233,6 +235,7 @@ export function loadConfig(sources: ConfigSources): Config {
     proxyHops: s.GATEHOUSE_PROXY_HOPS,
     shutdownTimeoutMs: s.GATEHOUSE_SHUTDOWN_TIMEOUT * 1000,
     workers,
+    clusterSchedulingPolicy: s.NODE_CLUSTER_SCHED_POLICY,
     connections: Object.freeze({
       keepAliveTimeoutMs: s.GATEHOUSE_KEEP_ALIVE_TIMEOUT * 1000,
       headersTimeoutMs: s.GATEHOUSE_HEADERS_TIMEOUT * 1000,

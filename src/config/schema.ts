@@ -86,6 +86,8 @@ export const settingsSchema = z.object({
     .transform((v) => (v === 'auto' ? ('auto' as const) : Number(v)))
     .refine((v) => v === 'auto' || (v >= 1 && v <= 256), { message: 'must be between 1 and 256, or auto' })
     .default(1),
+  /** Node's own cluster switch: `rr` = the supervisor accepts and hands connections round-robin; absent = Gatehouse's `none`. */
+  NODE_CLUSTER_SCHED_POLICY: z.enum(['rr', 'none'], { message: 'must be rr or none' }).default('none'),
   /** Longer than a proxy's idle timeout (60 s on common load balancers), so Gatehouse never closes a connection the proxy is about to reuse. */
   GATEHOUSE_KEEP_ALIVE_TIMEOUT: seconds(1).default(65),
   /** How long a client may take to send a request's headers (slow clients cannot hold connections). */

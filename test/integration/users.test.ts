@@ -134,6 +134,30 @@ describe('users (real MongoDB-wire server)', () => {
     expect((await rejection(users.collection.insertOne(emailCopy as never))) as Error & { code?: number }).to.have.property('code', 11000);
   });
 
+  it('names the right field when a racing create takes the email between the pre-check and the insert', async () => {
+    // The hasher runs after the service's pre-check: a rival create lands there, so only the
+    // database's unique index sees the clash (the error text differs between MongoDB and FerretDB's
+    // backends: FerretDB on PostgreSQL lower-cases the index name).
+    const racing = await accountsHarness({
+      connection,
+      extra: {
+        hasher: {
+          ...h.hasher,
+          hash: async (password: string) => {
+            await h.accounts.createUser({ username: 'rival-ivy', email: 'ivy@example.com', password: 'rival-password' });
+            return h.hasher.hash(password);
+          },
+        },
+      },
+    });
+    try {
+      const clash = await rejection(racing.accounts.createUser({ username: 'ivy', email: 'Ivy@Example.com', password: 'ivy-password' }));
+      expect(clash).to.be.instanceOf(DuplicateUserError).with.property('field', 'email');
+    } finally {
+      await racing.close();
+    }
+  });
+
   it('validates usernames, emails and the password policy (8 to 1024 characters)', async () => {
     expect(await rejection(h.accounts.createUser({ username: 'has@sign', password: 'long-enough' }))).to.be.instanceOf(InvalidUserError);
     expect(await rejection(h.accounts.createUser({ username: 'ok', email: 'not-an-email', password: 'long-enough' }))).to.be.instanceOf(InvalidUserError);

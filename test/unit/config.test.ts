@@ -127,6 +127,13 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, GATEHOUSE_SESSION_CACHE_TTL: 'soon' })[0]).to.match(/^GATEHOUSE_SESSION_CACHE_TTL: must be a number/);
   });
 
+  it("keeps the workers accepting connections themselves (SCHED_NONE) unless the operator set Node's NODE_CLUSTER_SCHED_POLICY", () => {
+    expect(loadConfig({ env: production, readFile }).clusterSchedulingPolicy).to.equal('none');
+    expect(loadConfig({ env: { ...production, NODE_CLUSTER_SCHED_POLICY: 'rr' }, readFile }).clusterSchedulingPolicy).to.equal('rr');
+    expect(loadConfig({ env: { ...production, NODE_CLUSTER_SCHED_POLICY: 'none' }, readFile }).clusterSchedulingPolicy).to.equal('none');
+    expect(problemsOf({ ...production, NODE_CLUSTER_SCHED_POLICY: 'round-robin' })).to.deep.equal(['NODE_CLUSTER_SCHED_POLICY: must be rr or none']);
+  });
+
   it('reads GATEHOUSE_WORKERS (default 1; auto = one per core); the hash pool divides the cores among the workers', () => {
     const cores = availableParallelism();
     expect(loadConfig({ env: production, readFile })).to.include({ workers: 1 });
