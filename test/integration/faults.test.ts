@@ -51,7 +51,7 @@ async function expectUnavailable(response: Response, ms: number): Promise<void> 
   }
 }
 
-async function start(mongodbUri: string, redisUrl: string | undefined): Promise<{ gatehouse: RunningGatehouse; issuer: string; cast: Seeded }> {
+async function start(mongodbUri: string, redisUrl: string | undefined, extra: Record<string, string> = {}): Promise<{ gatehouse: RunningGatehouse; issuer: string; cast: Seeded }> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const gatehouse = await startInstance({
@@ -59,7 +59,7 @@ async function start(mongodbUri: string, redisUrl: string | undefined): Promise<
     redisUrl,
     secret: randomSecret(),
     issuer,
-    settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_TIMEOUT: '1', GATEHOUSE_MONGODB_TIMEOUT: '1', GATEHOUSE_CLIENT_CACHE_TTL: '60' },
+    settings: { ...FAST_HASHING, PORT: String(port), GATEHOUSE_REDIS_TIMEOUT: '1', GATEHOUSE_MONGODB_TIMEOUT: '1', GATEHOUSE_CLIENT_CACHE_TTL: '60', ...extra },
   });
   return { gatehouse, issuer, cast: await seed(gatehouse) };
 }
@@ -198,5 +198,35 @@ describe('faults: MongoDB goes away while Redis stays (test-owned FerretDB, shar
     expect(submitted.value.headers.get('retry-after')).to.be.a('string');
     expect(submitted.ms).to.be.below(FAIL_FAST_MS);
     await ferret.start();
+  });
+});
+
+describe('faults: both stores go away (test-owned FerretDB and redis-server, nothing cached)', () => {
+  let ferret: TestFerret;
+  let redis: TestRedis;
+  let gatehouse: RunningGatehouse;
+  let issuer: string;
+  let cast: Seeded;
+
+  before(async () => {
+    ferret = await TestFerret.start();
+    redis = await TestRedis.start();
+    ({ gatehouse, issuer, cast } = await start(ferret.uri('faults_both'), redis.url, { GATEHOUSE_CLIENT_CACHE_TTL: '0' }));
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await redis?.stop();
+    await ferret?.remove();
+  });
+
+  it('answers a new authorization request with 503, never 500, when the client cannot be read', async () => {
+    const web = await relyingParty(issuer, cast.web.clientId, cast.web.secret);
+    const request = await authorizationRequest(web, REDIRECT_URI);
+    await redis.stop();
+    await ferret.stop();
+    const authorize = await timed(() => new UserAgent().request(request.url.toString()));
+    await expectUnavailable(authorize.value, authorize.ms);
+    await ferret.start();
+    await redis.start();
   });
 });
