@@ -187,14 +187,18 @@ function withoutCommandWords(argv: string[], words: string[]): string[] {
 async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
     allowPositionals: true,
     strict: false,
   });
+  // -h and --help count only as words of their own before `--`: read loosely, a dashed ID such as
+  // a session id `-Xh3…` is a group of short options holding an `h`.
+  const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  const help = options.includes('-h') || options.includes('--help');
   const words = SINGLE_WORD.has(positionals[0] ?? '') ? 1 : 2;
   const name = positionals.slice(0, words).join(' ');
   const command = COMMANDS[name];
-  if (values.help === true) {
+  if (help) {
     // `gatehouse --help`, `gatehouse clients --help`, `gatehouse clients create --help`.
     const topic = command !== undefined ? name : positionals.length === 1 ? positionals[0]! : undefined;
     const help = topic === undefined ? (positionals.length === 0 ? USAGE : undefined) : commandHelp(USAGE, topic);

@@ -192,7 +192,8 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (in
     expect(await ok(['sessions', 'revoke', '--user', 'hana', '--', sessions[0].id])).to.include({ revoked: true });
     expect(await ok(['sessions', 'list', '--user', 'hana'])).to.deep.equal([]);
     // A session id without --user: the message names what is missing (it said the session id was).
-    const noUser = await cli(['sessions', 'revoke', sessions[0].id]);
+    // The id goes after `--`: 1 in 64 starts with '-' (the unit test of cli-help covers that case).
+    const noUser = await cli(['sessions', 'revoke', '--', sessions[0].id]);
     expect(noUser.code).to.equal(2);
     expect(noUser.stderr).to.equal('gatehouse: --user (id, username or email) is required: gatehouse sessions revoke SESSION_ID --user USER\n');
     const revoked = await audit('--user', 'hana', '--type', 'session.revoked');

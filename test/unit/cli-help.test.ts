@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { expect } from 'chai';
+import { cli } from '../../src/cli/cli.ts';
 import { commandHelp, commandOptions, nearest, unknownCommand, unknownOption } from '../../src/cli/help.ts';
 
 const USAGE = `usage: gatehouse <command> [options] [--json]
@@ -95,5 +96,26 @@ describe('gatehouse CLI help and mistakes', () => {
       other = caught;
     }
     expect(unknownOption(other, 'sessions revoke', USAGE, ['-q'])).to.not.include('goes after --');
+  });
+
+  it("reads -h and --help only as words of their own: a dashed ID holding an 'h' is not a request for help", async () => {
+    // Found by CI: `gatehouse sessions revoke -Xh3… --json` (a random session id) printed the help and exited 0.
+    const run = async (...argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const io = { env: { NODE_ENV: 'development', GATEHOUSE_SECRET: 'a development secret of enough length' }, stdout: (text: string) => void (stdout += text), stderr: (text: string) => void (stderr += text), stdin: (async function* () {})() };
+      return { code: await cli(argv, io), stdout, stderr };
+    };
+    for (const id of ['-Xh3abc', '-hello']) {
+      const dashed = await run('sessions', 'revoke', id, '--json');
+      expect(dashed, id).to.deep.equal({ code: 2, stdout: '', stderr: `gatehouse: sessions revoke: unknown option ${id.slice(0, 2)}; an ID that starts with '-' goes after --, as in gatehouse sessions revoke [options] -- ${id}\n` });
+    }
+    for (const help of ['-h', '--help']) {
+      const asked = await run('sessions', 'revoke', help);
+      expect(asked.code).to.equal(0);
+      expect(asked.stdout).to.match(/^usage: gatehouse sessions revoke/u);
+    }
+    // After `--` nothing is an option, -h included.
+    expect((await run('sessions', 'revoke', '--', '-h')).stdout).to.not.match(/^usage:/u);
   });
 });
