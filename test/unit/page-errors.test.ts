@@ -23,7 +23,7 @@ async function serve(error: unknown): Promise<Response> {
 }
 
 /** POSTs to a page route that runs `handle` behind the hosted pages' error boundary. */
-async function post(handle: Router.Middleware, init: RequestInit = {}): Promise<Response> {
+async function post(handle: Koa.Middleware, init: RequestInit = {}): Promise<Response> {
   const app = new Koa();
   const router = new Router();
   router.use(pageErrors(views, createLogger('silent')));
@@ -73,7 +73,7 @@ describe('hosted page errors', () => {
   });
 
   it('reads a page form sent urlencoded or as multipart/form-data (files left out, a repeated name missing)', async () => {
-    const echo: Router.Middleware = async (ctx) => {
+    const echo: Koa.Middleware = async (ctx) => {
       ctx.body = await readForm(ctx);
     };
     const urlencoded = await post(echo, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'csrf=t&login=alice&password=a%20b' });
@@ -91,7 +91,7 @@ describe('hosted page errors', () => {
   });
 
   it('answers a page form in any other encoding with a 415 page that says what went wrong, in the reader\'s language', async () => {
-    const echo: Router.Middleware = async (ctx) => {
+    const echo: Koa.Middleware = async (ctx) => {
       ctx.body = await readForm(ctx);
     };
     for (const init of [
