@@ -145,6 +145,32 @@ describe('account page (headless Chromium)', function () {
     expect((await gatehouse.services.accounts.findById(cast.user.id))!.attributes.nickname).to.equal('Al');
   });
 
+  it('says it is loading while a section waits for the account API (not a blank page)', async () => {
+    // The section's call is held until the notice has been seen: no timing involved.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let seen!: () => void;
+    const asked = new Promise<void>((resolve) => (seen = resolve));
+    const sessions = /\/sessions$/;
+    await page.route(sessions, async (route) => {
+      seen();
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.getByRole('navigation').getByRole('link', { name: 'Devices' }).click();
+      await asked;
+      expect(await page.locator('main [data-testid="loading"]').textContent()).to.equal('Loading…');
+      expect(await page.locator('main h1').count(), 'no heading until the section is drawn').to.equal(0);
+      release();
+      await page.getByRole('heading', { name: 'Devices', level: 1 }).waitFor();
+      expect(await page.locator('main [data-testid="loading"]').count()).to.equal(0);
+    } finally {
+      release();
+      await page.unroute(sessions);
+    }
+  });
+
   it("says the profile's refusals in the reader's language, by their codes (an email address taken, a name too long)", async () => {
     await gatehouse.services.accounts.createUser({ username: 'taken-email', password: PASSWORD, email: 'taken@example.com' });
     for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {

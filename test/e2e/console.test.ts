@@ -660,7 +660,7 @@ describe('admin console (headless Chromium)', () => {
     await page.getByRole('heading', { level: 1 }).waitFor();
     await page.goto(`${consoleUrl}#/`);
     await asked;
-    const status = page.locator('main [role="status"]');
+    const status = page.locator('main [data-testid="loading"]');
     expect(await status.textContent()).to.equal('Загрузка…');
     expect(await page.locator('main h1').count(), 'no heading until the page is drawn').to.equal(0);
     await screenshot(page, 'console-ru-loading');
