@@ -31,6 +31,9 @@ export async function sendPage(ctx: PageContext, views: Views, page: string, loc
   ctx.body = html;
 }
 
+/** Page errors whose message already says what to do next (the page adds only "contact support"). */
+const WITH_NEXT_STEP = new Set(['expired', 'csrf', 'not_a_form', 'too_many_requests']);
+
 const ERROR_MESSAGES = new Set([
   'invalid_request',
   'invalid_client',
@@ -50,13 +53,14 @@ export interface ErrorPage {
 /** The friendly error page: a localized message per known code, details folded away, never a stack. */
 export function sendErrorPage(ctx: PageContext, views: Views, locale: Locale, { code, description }: ErrorPage, status: number): Promise<void> {
   const t = views.translate(locale);
-  const known = ERROR_MESSAGES.has(code) || ['expired', 'csrf', 'not_a_form', 'not_found', 'too_many_requests'].includes(code);
+  const known = ERROR_MESSAGES.has(code) || WITH_NEXT_STEP.has(code) || code === 'not_found';
   const message = t(known ? `error.${code}` : status >= 500 ? 'error.server_error' : 'error.lead');
   const oauthCode = ERROR_MESSAGES.has(code) || !known ? code : undefined;
   return sendPage(ctx, views, 'error', locale, {
     title: t('error.title'),
     message,
     code: oauthCode,
+    ownNextStep: WITH_NEXT_STEP.has(code),
     // Server errors say nothing about internals.
     description: status >= 500 || code === 'server_error' ? undefined : description,
   }, status);
