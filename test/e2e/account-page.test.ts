@@ -392,6 +392,8 @@ describe('account page (headless Chromium)', function () {
   it('speaks en, ru, zh-CN and ko: every section in each language, axe-clean', async () => {
     const headings: Record<string, string> = { en: 'Profile', ru: 'Профиль', 'zh-CN': '个人资料', ko: '프로필' };
     const titles: Record<string, string> = { en: 'Your account', ru: 'Ваша учётная запись', 'zh-CN': '您的账户', ko: '내 계정' };
+    /** The account page itself among a session's applications: Gatehouse's own client, named in the reader's language. */
+    const accountApp: Record<string, string> = { en: 'This account page', ru: 'Эта страница учётной записи', 'zh-CN': '此账户页面', ko: '이 계정 페이지' };
     /** The language picked on the profile section, its heading drawn in it. */
     const speak = async (locale: string) => {
       await page.goto(`${accountUrl}#/profile`);
@@ -400,7 +402,7 @@ describe('account page (headless Chromium)', function () {
       await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
     };
     /**
-     * A section opened and drawn with its data: the route draws a new, empty <main> under a header
+     * A section opened and drawn with its data: the route draws a new <main> (only a loading notice in it) under a header
      * marking the section current, and each section fetches everything before it draws its heading
      * with the rest (src/account/web/app.ts). No wait for the network to stay quiet (500 ms each).
      */
@@ -417,6 +419,7 @@ describe('account page (headless Chromium)', function () {
       for (const name of ['profile', 'security', 'sessions', 'apps']) {
         await open(name);
         await screenshot(page, `account-${name}-${locale}`);
+        if (name === 'sessions') expect(await page.locator('main').innerText(), `sessions in ${locale}`).to.include(accountApp[locale]!);
         expect(await seriousViolations(page), `${name} in ${locale}`).to.deep.equal([]);
         // Column names stay whole on a wide screen too ("Назван|ие" once, in a squeezed passkeys table).
         if (locale !== 'zh-CN') expect(await wordsBrokenAcrossLines(page), `${name} in ${locale} at 1280 px`).to.deep.equal([]);
