@@ -169,6 +169,8 @@ describe('account page (headless Chromium)', function () {
       release();
       await page.unroute(sessions);
     }
+    // Back where the next test starts: the profile.
+    await section('Profile', 'Profile');
   });
 
   it("says the profile's refusals in the reader's language, by their codes (an email address taken, a name too long)", async () => {
