@@ -295,6 +295,12 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     const boundNow = await oidc.genericGrantRequest(exchanger, EXCHANGE, { ...params, subject_token: bearer.access_token }, { DPoP: oidc.getDPoPHandle(exchanger, keyPair) });
     expect(boundNow.token_type.toLowerCase()).to.equal('dpop');
     expect(decodeJwt(boundNow.access_token).cnf).to.deep.equal({ jkt });
+    // A DPoP-bound actor token (the exchanger's own, got with a proof) needs its proof as well.
+    const actor = await oidc.clientCredentialsGrant(exchanger, { scope: 'read' }, { DPoP: oidc.getDPoPHandle(exchanger, await oidc.randomDPoPKeyPair('ES256')) });
+    expect(await oauthError(exchange(exchanger, bearer.access_token, { actor_token: actor.access_token, actor_token_type: ACCESS_TOKEN }))).to.include({
+      error: 'invalid_grant',
+      description: 'actor_token is bound to a DPoP key: the request must carry a DPoP proof made with that key',
+    });
     // Without a proof it stays a bearer token, as at the other grants.
     expect(decodeJwt((await exchange(exchanger, bearer.access_token)).access_token).cnf).to.equal(undefined);
     await gatehouse.audit.flush();

@@ -109,9 +109,6 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, audit, n
     if (resource !== undefined && audience !== undefined && resource !== audience) throw new errors.InvalidTarget('resource and audience name different APIs');
     const target = resource ?? audience;
     if (target === undefined) throw new errors.InvalidTarget('name the API the token is for (resource or audience)');
-    // The rules of every grant first (admin API, the client's allowed APIs and scopes), then the policy's.
-    const info = await resources.getResourceServerInfo!(ctx, target, client);
-    if (!policy.apis.includes(target)) throw new errors.InvalidTarget('this client may not exchange tokens for this API');
     const actorToken = param(ctx, 'actor_token');
     if (actorToken === undefined && param(ctx, 'actor_token_type') !== undefined) throw new errors.InvalidRequest('actor_token_type is only allowed with actor_token');
     const proof = await requestProof(ctx);
@@ -136,6 +133,10 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, audit, n
     if (found === undefined) throw invalidGrant('subject_token is not an active access token');
     ctx.oidc.entity('Account', found);
 
+    // The rules of every grant first (admin API, the client's allowed APIs and scopes; the account
+    // is known by now, as at the password grant), then the policy's.
+    const info = await resources.getResourceServerInfo!(ctx, target, client);
+    if (!policy.apis.includes(target)) throw new errors.InvalidTarget('this client may not exchange tokens for this API');
     const requested = exchangeScopes(ctx.oidc.params?.scope, scopesOf(info.scope), isFor(subject, target) ? scopesOf(subject.scope) : undefined);
 
     let act: Record<string, unknown> | undefined;
@@ -152,17 +153,18 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, audit, n
     if (act !== undefined && previousAct !== undefined) act.act = previousAct;
     else if (act === undefined && previousAct !== undefined) act = previousAct as Record<string, unknown>;
 
-    const linkedId = `${subject.grantId}${LINK}${randomBytes(12).toString('base64url')}`;
-    const grant = new provider.Grant({ jti: linkedId, accountId: subject.accountId, clientId: client.clientId } as ConstructorParameters<typeof provider.Grant>[0]);
-    grant.addResourceScope(target, requested.join(' '));
-    const grantId = await grant.save();
-    ctx.oidc.entity('Grant', grant);
-
+    const grantId = `${subject.grantId}${LINK}${randomBytes(12).toString('base64url')}`;
     const at = new provider.AccessToken({ accountId: subject.accountId, client, grantId, gty: TOKEN_EXCHANGE_GRANT, scope: requested.join(' ') });
     // Never outlives the token it was exchanged for.
     const ttl = Math.max(1, Math.min(typeof info.accessTokenTTL === 'number' ? info.accessTokenTTL : Infinity, subject.exp! - now()));
     at.resourceServer = new provider.ResourceServer(target, { ...info, accessTokenTTL: ttl });
+    // Before anything is saved: a replayed proof leaves no grant behind.
     await bindToProof(ctx, proof, at);
+
+    const grant = new provider.Grant({ jti: grantId, accountId: subject.accountId, clientId: client.clientId } as ConstructorParameters<typeof provider.Grant>[0]);
+    grant.addResourceScope(target, requested.join(' '));
+    await grant.save();
+    ctx.oidc.entity('Grant', grant);
     // Read by extraTokenClaims (exchange-claims in configuration) when the token is formatted.
     if (act !== undefined) (at as unknown as { extra: Record<string, unknown> }).extra = { act };
     ctx.oidc.entity('AccessToken', at);
