@@ -87,6 +87,28 @@ describe('key store (real MongoDB-wire server)', function () {
     expect(error).to.be.instanceOf(KeyStoreError);
     expect((error as KeyStoreError).setting).to.equal('GATEHOUSE_SECRET');
 
+    const connection = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
+    try {
+      const docs = await connection.collection('keyset').find().toArray();
+      expect(docs).to.have.length(1);
+      expect((docs[0]!.signingKeys as Array<{ kid: string }>).map((key) => key.kid)).to.deep.equal(kids);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('the production process given a wrong GATEHOUSE_SECRET exits 78 naming it, without a stack or a second key set', async () => {
+    // The stored keys come from the key store itself, not a whole instance: the time goes to the process.
+    const mongodbUri = database('keys_wrong_process');
+    const seeding = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
+    let kids: string[];
+    try {
+      const keySet = await createKeyStore({ model: keySetModel(seeding), box: createSecretBox(randomSecret(), 'keys') }).loadOrCreate();
+      kids = keySet.signingKeys.map((key) => key.kid);
+    } finally {
+      await seeding.close();
+    }
+
     const exit = await runMain({
       NODE_ENV: 'production',
       GATEHOUSE_ISSUER: 'http://localhost:3000',
