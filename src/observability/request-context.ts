@@ -13,6 +13,26 @@ export interface RequestContext {
  */
 const storage = new AsyncLocalStorage<RequestContext>();
 
+/**
+ * A request's context whose `ip` is read from the request when something asks (an audit event),
+ * not on every request: behind a proxy Koa splits X-Forwarded-For for it, and most requests
+ * (userinfo, introspection, JWKS) never ask. Read once, then kept.
+ */
+export function requestContext(requestId: string, request: { readonly ip: string }): RequestContext {
+  let ip: string | undefined;
+  let read = false;
+  return {
+    requestId,
+    get ip() {
+      if (!read) {
+        ip = request.ip;
+        read = true;
+      }
+      return ip;
+    },
+  };
+}
+
 export function runInRequest<T>(context: RequestContext, run: () => T): T {
   return storage.run(context, run);
 }
