@@ -19,18 +19,26 @@ const storage = new AsyncLocalStorage<RequestContext>();
  * (userinfo, introspection, JWKS) never ask. Read once, then kept.
  */
 export function requestContext(requestId: string, request: { readonly ip: string }): RequestContext {
-  let ip: string | undefined;
-  let read = false;
-  return {
-    requestId,
-    get ip() {
-      if (!read) {
-        ip = request.ip;
-        read = true;
-      }
-      return ip;
-    },
-  };
+  return new LazyAddress(requestId, request);
+}
+
+class LazyAddress implements RequestContext {
+  readonly requestId: string;
+  #request: { readonly ip: string } | undefined;
+  #ip: string | undefined;
+
+  constructor(requestId: string, request: { readonly ip: string }) {
+    this.requestId = requestId;
+    this.#request = request;
+  }
+
+  get ip(): string | undefined {
+    if (this.#request !== undefined) {
+      this.#ip = this.#request.ip;
+      this.#request = undefined;
+    }
+    return this.#ip;
+  }
 }
 
 export function runInRequest<T>(context: RequestContext, run: () => T): T {

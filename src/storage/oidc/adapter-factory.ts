@@ -39,12 +39,13 @@ export interface AdapterFactoryDeps {
  * A store outage surfaces as StoreUnavailableError, which oidc-provider renders as
  * `503 temporarily_unavailable` (its own handling of other adapter errors is `500 server_error`).
  */
-async function guard<T>(operation: Promise<T> | T): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
-    throw asStoreError(error);
-  }
+function guard<T>(operation: Promise<T> | T): Promise<T> {
+  // Every read goes through here (cache hits included): a rejection handler, not an async frame.
+  return operation instanceof Promise ? (operation as Promise<T>).catch(rethrowAsStoreError) : Promise.resolve(operation);
+}
+
+function rethrowAsStoreError(error: unknown): never {
+  throw asStoreError(error);
 }
 
 /**
