@@ -133,14 +133,7 @@ function replayable(original: IncomingMessage, bytes: Buffer): IncomingMessage {
   const headers = { ...original.headers, 'content-length': String(bytes.length) };
   delete headers['transfer-encoding'];
   replay.headers = headers;
-  // The raw list is made from the headers when something reads it (neither Koa nor the provider does).
-  let raw: string[] | undefined;
-  Object.defineProperty(replay, 'rawHeaders', {
-    configurable: true,
-    enumerable: true,
-    get: () => (raw ??= rawHeadersOf(replay.headers)),
-    set: (value: string[]) => void (raw = value),
-  });
+  replay.rawHeaders = rawHeadersOf(headers);
   // The whole body is already here: reading must not touch the socket (the original request
   // owns it). It is handed out on the first read, so a replaceForm before that only swaps it.
   const pending = { bytes, read: false };

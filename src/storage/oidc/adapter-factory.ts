@@ -41,7 +41,8 @@ export interface AdapterFactoryDeps {
  */
 function guard<T>(operation: Promise<T> | T): Promise<T> {
   // Every read goes through here (cache hits included): a rejection handler, not an async frame.
-  return operation instanceof Promise ? (operation as Promise<T>).catch(rethrowAsStoreError) : Promise.resolve(operation);
+  // Promise.resolve adopts a thenable (a query) as `await` did; a native promise is used as it is.
+  return Promise.resolve(operation).catch(rethrowAsStoreError);
 }
 
 function rethrowAsStoreError(error: unknown): never {
