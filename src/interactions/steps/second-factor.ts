@@ -10,6 +10,8 @@ import { embedJson } from './embed.ts';
 import type { InteractionResults, SignInStep, StepContext } from './step.ts';
 
 const { Check, Prompt } = interactionPolicy;
+/** RFC 8176 methods of a passkey: `hwk` (bound to its device) and `swk` (synced). */
+const PASSKEY_AMR = new Set(['hwk', 'swk']);
 
 export interface SecondFactorDeps {
   readonly factors: Factors;
@@ -80,9 +82,22 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
     return accountId;
   };
 
+  /** The methods this sign-in already used (the first factor). */
+  const earlierMethods = (step: StepContext): readonly string[] => step.previous.login?.amr ?? step.details.session?.amr ?? ['pwd'];
+  /**
+   * Whether a passkey can be the second factor: not when one already was the first (a passkey
+   * sign-in without user verification). The same key, or another one, touched again is the same
+   * kind of factor again; it would make a key alone (lost, stolen) a two-factor sign-in.
+   */
+  const passkeyCounts = (step: StepContext) => {
+    const earlier = earlierMethods(step);
+    // An upstream provider's own key (amr of a federated sign-in) is not one of the user's here.
+    return earlier.includes('fed') || !earlier.some((method) => PASSKEY_AMR.has(method));
+  };
+
   /** The login result after a second factor: earlier methods kept, the MFA acr asserted. */
   async function loginResult(step: StepContext, accountId: string, method: 'otp' | 'hwk' | 'swk') {
-    const earlier = step.previous.login?.amr ?? step.details.session?.amr ?? ['pwd'];
+    const earlier = earlierMethods(step);
     const amr = [...new Set([...earlier.filter((m) => m !== 'mfa'), method, 'mfa'])];
     const remember = step.previous.login?.remember ?? step.details.prompt.details.transient !== true;
     const result = { ...step.previous, login: { accountId, remember, amr, acr: ACR.multiFactor } };
@@ -91,7 +106,7 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
 
   async function verifyPage(step: StepContext, error?: string) {
     const accountId = accountOf(step);
-    const hasPasskey = (await passkeys.list(accountId)).length > 0;
+    const hasPasskey = passkeyCounts(step) && (await passkeys.list(accountId)).length > 0;
     const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor');
     // The user's own app: an imported one may show 8 digits or change every 60 seconds.
     const app = (await factors.status(accountId)).totpParameters;
@@ -158,6 +173,7 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
       },
       async passkey(step, form) {
         const accountId = accountOf(step);
+        if (!passkeyCounts(step)) return verifyPage(step, 'passkey.failed');
         const checked = await passkeys.authenticate(form.response, passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor'), accountId);
         if (!checked.ok) return verifyPage(step, 'passkey.failed');
         return step.finish(await loginResult(step, accountId, checked.method));
