@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { emailChangeNotice } from '../accounts/email-change-notice.ts';
 import { createEmailVerification } from '../accounts/email-verification.ts';
 import { openEmailVerifications } from '../accounts/email-verifications.ts';
 import type { PasswordPolicy } from '../accounts/password-policy.ts';
@@ -95,7 +96,12 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
 
   // Admin API and account page alike: the mail goes out in the user's own language (their `locale` claim), else English.
   const verificationSender =
-    mail === undefined ? undefined : { send: async (userId: string) => verification.send(userId, views.negotiate((await accounts.findById(userId))?.attributes.locale, undefined)) };
+    mail === undefined
+      ? undefined
+      : {
+          send: async (userId: string) => verification.send(userId, views.negotiate((await accounts.findById(userId))?.attributes.locale, undefined)),
+          emailChanged: emailChangeNotice<Locale>({ mail, localeOf: (user) => views.negotiate(user.attributes.locale, undefined), now: () => new Date(clock.now()) }),
+        };
 
   const routes = new Router().use(
     passwordResetRoutes({

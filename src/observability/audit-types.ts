@@ -46,7 +46,7 @@ export const AUDIT_EVENT_TYPES = {
   'api.updated': 'an API was changed; details.fields',
   'api.deleted': 'an API was deleted',
   'user.created': 'a user was created',
-  'user.updated': "a user's profile, roles or groups changed; details.fields",
+  'user.updated': "a user's profile, roles or groups changed; details.fields (and details.previousEmailNotified when the email address changed)",
   'user.password_set': "an operator set a user's password",
   'user.disabled': 'a user was disabled and their sessions, grants and tokens revoked',
   'user.enabled': 'a user was enabled',
