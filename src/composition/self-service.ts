@@ -16,6 +16,7 @@ import type { Views } from '../interactions/views.ts';
 import type { MailService } from '../mail/mail-service.ts';
 import type { VerificationSender } from '../operations/users.ts';
 import type { GatehouseServices } from '../services.ts';
+import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { Limits } from './limits.ts';
 import type { Wiring } from './wiring.ts';
 
@@ -27,6 +28,8 @@ const PASSWORD_RESET_WINDOW = 3600;
 const REGISTRATION_IP_LIMIT = 10;
 const REGISTRATION_EMAIL_LIMIT = 3;
 const VERIFICATION_RESEND_LIMIT = 5;
+/** Email address changes per user and hour on the account page: a taken address is refused by name. */
+const EMAIL_CHANGES_PER_HOUR = 5;
 
 export interface SelfService {
   /** The password policy in force (a runtime setting, src/settings/), read at each use. */
@@ -39,6 +42,8 @@ export interface SelfService {
   readonly signIn: () => ReturnType<GatehouseServices['signInSettings']['current']>;
   /** Email confirmation: links, tokens, whether it can send. */
   readonly verification: ReturnType<typeof createEmailVerification<Locale>>;
+  /** Email address changes per user and hour on the account page (src/operations/own-account.ts). */
+  readonly emailChanges: AttemptLimiter;
   /** The "Forgot password?" link while password reset is on. */
   readonly forgotPasswordPath: () => Promise<string | undefined>;
   /** Registration from the sign-in page (a runtime setting), a part of the password step. */
@@ -140,6 +145,7 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
     passwordPolicy,
     verificationSender,
     mailConfigured: mail !== undefined,
+    emailChanges: attempts.limiter('email_change', EMAIL_CHANGES_PER_HOUR, PASSWORD_RESET_WINDOW),
     signIn,
     verification,
     forgotPasswordPath: async () => ((await signIn()).password_reset ? `${config.routes.password}/forgot` : undefined),

@@ -183,4 +183,34 @@ describe('email address changes (account API, admin API; real stores and SMTP se
       expect(notice.subject).to.equal('Your email address was changed');
     });
   });
+
+  describe('probing addresses through the account page', () => {
+    it('a taken address is a 409 naming the field, so changes are limited per user: the sixth attempt within the hour is a 429 with Retry-After, audited; an operator is not limited', async () => {
+      const owners = await Promise.all([1, 2, 3, 4, 5, 6].map(() => verifiedUser('owner')));
+      const prober = await verifiedUser('prober');
+      const token = await accountToken(prober.username);
+      for (const owner of owners.slice(0, 5)) {
+        const taken = await patchProfile(token, { email: owner.email!.toLowerCase() });
+        expect(taken.status, JSON.stringify(taken.body)).to.equal(409);
+      }
+      const response = await fetch(`${api}/profile`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ email: owners[5]!.email }) });
+      const limited = (await response.json()) as Record<string, unknown>;
+      expect(response.status, JSON.stringify(limited)).to.equal(429);
+      expect(limited).to.include({ error: 'too_many_requests', code: 'email_changes_limited' });
+      expect(Number(response.headers.get('retry-after'))).to.be.greaterThan(0);
+      // A free address too, until the hour is over; other profile fields and the same address still save.
+      expect((await patchProfile(token, { email: `${prober.username}-free@example.com` })).status).to.equal(429);
+      const other = await patchProfile(token, { name: 'Still here', email: prober.email });
+      expect(other.status, JSON.stringify(other.body)).to.equal(200);
+      await gatehouse.flushBatchedWrites();
+      const events = (await gatehouse.services.audit.query({ types: ['user.email_change_limited'], users: [prober.id], limit: 10 })).events;
+      expect(events.length).to.be.greaterThan(0);
+      expect(JSON.stringify(events)).to.not.include(owners[5]!.email!.toLowerCase());
+      // Operators change addresses without this limit.
+      const admin = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${prober.id}`, { email: `${prober.username}-ops@example.com` });
+      expect(admin.status).to.equal(200);
+      await inbox.next();
+      await inbox.next();
+    });
+  });
 });
