@@ -66,6 +66,20 @@ describe('offline_access for first-party clients without prompt=consent (openid-
     expect(refreshed.scope?.split(' ')).to.include('offline_access');
   });
 
+  it('shows a first-party app no consent page for prompt=consent either (as Keycloak without "consent required"); a third-party app is asked again', async () => {
+    const agent = new UserAgent();
+    const { outcome, tokens } = await login(firstParty, agent, { scope: 'openid profile offline_access', prompt: 'consent' });
+    expect(outcome.sawConsent, 'first-party: no consent page, even for prompt=consent').to.equal(false);
+    expect(tokens.scope?.split(' ')).to.include('offline_access');
+    await signOut(firstParty, agent, tokens.id_token!);
+    expect((await oidc.refreshTokenGrant(firstParty, tokens.refresh_token!)).access_token, 'offline_access outlives the session').to.be.a('string');
+
+    const webAgent = new UserAgent();
+    await login(thirdParty, webAgent, { scope: 'openid' });
+    const again = await authorizationRequest(thirdParty, REDIRECT_URI, { prompt: 'consent' });
+    expect((await signIn(webAgent, again.url.toString(), REDIRECT_URI, {})).sawConsent, 'third-party: prompt=consent asks again').to.equal(true);
+  });
+
   it('without offline_access, a first-party client\'s refresh token still ends with the session', async () => {
     const agent = new UserAgent();
     const { tokens } = await login(firstParty, agent, { scope: 'openid profile' });
