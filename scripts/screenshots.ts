@@ -55,12 +55,25 @@ async function shoot(page: Page, locale: string, name: string): Promise<void> {
   await page.emulateMedia({ colorScheme: 'light' });
 }
 
-/** Waits until the app has drawn the route's page (its section current, its heading there). */
+/**
+ * Waits until the app has drawn the route's page: its section current, its heading there, no
+ * loading notice left, its fonts and images in. Each condition is something on the page, not a
+ * quiet network (a page that polls, or a slow font, would make that wait arbitrary).
+ */
 async function drawn(page: Page, url: string, section: string): Promise<void> {
   await page.evaluate(() => document.querySelector('main')?.setAttribute('data-left', ''));
   await page.goto(url);
-  await page.waitForFunction((href) => document.querySelector(`nav a[aria-current="page"]`)?.getAttribute('href') === href && document.querySelector('main:not([data-left]) h1') !== null, section);
-  await page.waitForLoadState('networkidle');
+  await page.waitForFunction(
+    (href) =>
+      document.querySelector(`nav a[aria-current="page"]`)?.getAttribute('href') === href &&
+      document.querySelector('main:not([data-left]) h1') !== null &&
+      document.querySelector('main:not([data-left]) [data-testid="loading"]') === null,
+    section,
+  );
+  await page.evaluate(async () => {
+    await document.fonts.ready;
+    await Promise.all([...document.images].map((image) => (image.complete ? undefined : image.decode().catch(() => undefined))));
+  });
 }
 
 /** The account page's sections and the console's pages, in a browser that speaks `locale` (both follow it). */

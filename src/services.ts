@@ -59,6 +59,8 @@ export interface GatehouseServices {
   readonly adminAudience: string;
   /** Per-document locks in MongoDB (src/storage/document-locks.ts), for checks that span writes. */
   readonly locks: DocumentLocks;
+  /** The change notices' Redis (none configured: undefined) and key prefix: `caches flush` speaks to every instance there. */
+  readonly notices: { readonly redis: Redis | undefined; readonly redisPrefix: string };
 }
 
 export interface ServicesDeps {
@@ -112,5 +114,6 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId) }),
     adminAudience: adminAudience(config),
     locks: documentLocks(mongo),
+    notices: { redis, redisPrefix: config.redisPrefix },
   };
 }

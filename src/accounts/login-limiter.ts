@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import { upsertValidated, validated } from '../storage/validated-writes.ts';
-import type { Connection } from 'mongoose';
-import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
-import type { mongo } from 'mongoose';
+import type { Connection, mongo } from 'mongoose';
 import type { Config } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import { redisScript } from '../storage/oidc/redis-scripts.ts';
 import { ensureExpiryIndex, startSweeper, type Sweeper, type SweepTarget } from '../storage/expiry.ts';
 import { documentLocks, lockKey as documentLockKey, type DocumentLocks } from '../storage/document-locks.ts';
+import { lockedSweep } from '../storage/locked-sweep.ts';
+import { mongoFailureCounters, redisFailureCounters, type Counter } from './failure-counters.ts';
 import { ipKey } from './ip-key.ts';
 import { lockoutModel, type LockoutScope, type StoredLockout } from './lockout-model.ts';
 
@@ -112,9 +112,6 @@ export interface LoginLimiterDeps {
 
 const SCOPES: readonly LockoutScope[] = ['account_ip', 'account', 'ip'];
 
-/** What the limiter uses of a failure counter (rate-limiter-flexible's, locked on MongoDB). */
-type Counter = Pick<RateLimiterStoreAbstract, 'getKey' | 'penalty' | 'delete'>;
-
 /**
  * KEYS[1] the pair's failure counter (rate-limiter-flexible's key), KEYS[2] the pair's lockout
  * level, KEYS[3..5] the lock keys of the three scopes. Returns how many of the first two exist
@@ -137,9 +134,6 @@ if ends and tonumber(ends) > tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `);
-const LIMITS_COLLECTION = 'login_limits';
-/** Ended lockout records the sweeper locks and deletes together (one insert, one delete, one release). */
-const SWEEP_BATCH = 500;
 
 /**
  * Sets up storage (indexes; TTL or a sweeper) and returns the limiter. Call once at startup.
@@ -172,46 +166,12 @@ export async function createLoginLimiter({
    */
   const recordLocked = <T>(id: string, work: () => Promise<T>) => locks.hold(documentLockKey(lockouts.collection.collectionName, id), work);
 
-  /**
-   * A sweep of the rows of `collection` whose `field` has passed, each deleted under its document
-   * lock (`lockOf`), where no writer can renew it meanwhile. Not a plain deleteMany: FerretDB v1
-   * reads the expired rows, then deletes them by `_id`, so a row written again in between (a new
-   * lock claimed on an ended record, a counter restarted) went with them. The free ones go
-   * together (one insert locks them, one delete removes those still expired, one delete releases
-   * — not three round trips per row), a busy one alone, waiting for its lock.
-   */
-  const lockedSweep = (collection: mongo.Collection, field: string, lockOf: (row: mongo.Document) => string): SweepTarget => ({
-    collectionName: collection.collectionName,
-    async sweep(at) {
-      const expired = await collection.find({ [field]: { $lte: at } }, { projection: { _id: 1, key: 1 } }).toArray();
-      let removed = 0;
-      for (let start = 0; start < expired.length; start += SWEEP_BATCH) {
-        const rows = expired.slice(start, start + SWEEP_BATCH);
-        const rowOf = new Map(rows.map((row) => [lockOf(row), row._id]));
-        const done = new Set<unknown>();
-        removed += await locks.holdFree([...rowOf.keys()], async (held) => {
-          if (held.length === 0) return 0;
-          const ids = held.map((key) => rowOf.get(key) as mongo.Document['_id']);
-          for (const id of ids) done.add(id);
-          return (await collection.deleteMany({ _id: { $in: ids }, [field]: { $lte: at } } as mongo.Filter<mongo.Document>)).deletedCount;
-        });
-        for (const [key, id] of rowOf) {
-          if (!done.has(id)) removed += await locks.hold(key, async () => (await collection.deleteOne({ _id: id, [field]: { $lte: at } })).deletedCount);
-        }
-      }
-      return removed;
-    },
-  });
-
   if (!(await ensureExpiryIndex(lockouts.collection, 'lockedUntil'))) {
-    sweepTargets.push(lockedSweep(lockouts.collection as unknown as mongo.Collection, 'lockedUntil', (row) => documentLockKey(lockouts.collection.collectionName, String(row._id))));
+    sweepTargets.push(lockedSweep(locks, lockouts.collection as unknown as mongo.Collection, 'lockedUntil', (row) => documentLockKey(lockouts.collection.collectionName, String(row._id))));
   }
   await lockouts.createIndexes();
-  if (backend.kind === 'mongo') {
-    const limits = db.collection(LIMITS_COLLECTION);
-    await limits.createIndex({ key: 1 }, { unique: true, name: 'key_unique' });
-    if (!(await ensureExpiryIndex(limits, 'expire'))) sweepTargets.push(lockedSweep(limits, 'expire', (row) => documentLockKey(LIMITS_COLLECTION, String(row.key))));
-  }
+  const store = backend.kind === 'redis' ? redisFailureCounters(backend.redis, backend.prefix) : await mongoFailureCounters(db, locks);
+  if (store.sweepTarget !== undefined) sweepTargets.push(store.sweepTarget);
   let sweeper: Sweeper | undefined;
   if (sweepTargets.length > 0) {
     // Expected on FerretDB; the server's startup log says so once (debug here).
@@ -221,21 +181,6 @@ export async function createLoginLimiter({
     );
     sweeper = startSweeper({ targets: sweepTargets, intervalMs: sweepIntervalMs, logger, now, onClockJump });
   }
-
-  const make = (keyPrefix: string, points: number, duration: number): Counter => {
-    if (backend.kind === 'redis') return new RateLimiterRedis({ storeClient: backend.redis, keyPrefix: `${backend.prefix ?? ''}${keyPrefix}`, points, duration });
-    // Indexes are ours (above): its own would include a TTL index that FerretDB rejects.
-    const stored = new RateLimiterMongo({ storeClient: db, tableName: LIMITS_COLLECTION, keyPrefix, points, duration, disableIndexesCreation: true });
-    return {
-      getKey: (key) => stored.getKey(key),
-      // Its increment is a findOneAndUpdate `$inc`: a read and a whole-document write on FerretDB
-      // v1, where failures at the same moment lost counts (every round of 12). Under the
-      // counter's document lock (the same key the sweep takes) each one counts.
-      penalty: (key, count) => locks.hold(documentLockKey(LIMITS_COLLECTION, stored.getKey(key)), () => stored.penalty(key, count)),
-      // A reset: racing an increment it wins or loses whole, as a reset should.
-      delete: (key) => stored.delete(key),
-    };
-  };
 
   const policyNow = typeof policy === 'function' ? policy : () => Promise.resolve(policy);
   // The escalation memory is not a runtime setting: the level counters are made once.
@@ -249,14 +194,14 @@ export async function createLoginLimiter({
     const id = `${scope}:${windowSeconds}`;
     let found = counters.get(id);
     if (found === undefined) {
-      found = make(`gh_login_${scope}`, Number.MAX_SAFE_INTEGER, windowSeconds);
+      found = store.counter(`gh_login_${scope}`, windowSeconds);
       counters.set(id, found);
     }
     return found;
   };
   // Reads and deletes do not depend on the window: any of the scope's counters does them.
   const counter = (scope: LockoutScope) => counterFor(scope, DEFAULT_LOCKOUT_POLICY.accountIp.windowSeconds);
-  const levels = new Map(SCOPES.map((scope) => [scope, make(`gh_lock_level_${scope}`, Number.MAX_SAFE_INTEGER, levelMemorySeconds)]));
+  const levels = new Map(SCOPES.map((scope) => [scope, store.counter(`gh_lock_level_${scope}`, levelMemorySeconds)]));
   const level = (scope: LockoutScope) => levels.get(scope) as Counter;
 
   interface Key {
@@ -380,13 +325,12 @@ export async function createLoginLimiter({
     async recordFailure(subject, ip) {
       const keys = keysOf(subject, ip);
       const rules = await policyNow();
+      const counts = await store.addOne(keys.map((target) => [counterFor(target.scope, scopePolicy(rules, target.scope).windowSeconds), target.key] as const));
       await Promise.all(
-        keys.map(async (target) => {
-          const { threshold, windowSeconds } = scopePolicy(rules, target.scope);
-          const { consumedPoints } = await counterFor(target.scope, windowSeconds).penalty(target.key, 1);
+        keys.map(async (target, index) => {
           // Past the threshold too: it was lowered meanwhile, or another failure is locking the key
           // right now (then the claim in lock() lets only one of them lock).
-          if (consumedPoints >= threshold) await lock(target, rules);
+          if ((counts[index] as number) >= scopePolicy(rules, target.scope).threshold) await lock(target, rules);
         }),
       );
       return lockState(keys);

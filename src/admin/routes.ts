@@ -20,7 +20,7 @@ import type { AdminRoute } from './route-table.ts';
 
 /** Every admin API route; read top to bottom it is the API's table of contents. Each one is an operation (src/operations/). */
 export function adminRoutes(ops: Operations): AdminRoute[] {
-  const { clients, users, sessions, apis, keys, audit, registration, status, upstream } = ops;
+  const { clients, users, sessions, apis, keys, caches, audit, registration, status, upstream } = ops;
   const noContent = { status: 204 };
 
   const labelRoutes = (kind: 'roles' | 'groups'): AdminRoute[] => {
@@ -98,6 +98,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     // Keys
     { method: 'get', path: '/keys', tag: 'keys', summary: 'List signing keys with their status (next, active, retired)', handle: async () => ({ body: await keys.list() }) },
     { method: 'post', path: '/keys/rotate', tag: 'keys', summary: 'Rotate signing and cookie keys (new keys sign after the publish delay)', handle: async ({ op }) => ({ body: await keys.rotate(op) }) },
+    { method: 'post', path: '/caches/flush', tag: 'caches', summary: "Every running instance forgets its cached records and rereads its keys (after a database restore or a manual edit); 409 without Redis. `listeners`: the subscriptions that heard each cache's notice", conflict: true, handle: async ({ op }) => ({ body: await caches.flush(op) }) },
 
     // Audit
     { method: 'get', path: '/audit-events', tag: 'audit', summary: 'Query audit events by type, user (id or username), client and time range; newest first, pages by `before` = the previous page\'s `next`', query: auditQuerySchema, handle: async ({ query }) => ({ body: await audit.query(query) }) },

@@ -4,6 +4,7 @@ import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { normalizeError } from '../errors/normalize.ts';
 import { API_FLAGS, apisCreate, apisDelete, apisGet, apisList, apisUpdate } from './commands/apis.ts';
 import { AUDIT_FLAGS, auditCommand } from './commands/audit.ts';
+import { cachesFlush } from './commands/caches.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { CLIENT_FLAGS, clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
 import { grantsRevoke } from './commands/grants.ts';
@@ -67,6 +68,7 @@ const COMMANDS: Record<string, Command> = {
   'keys list': keysList,
   'keys rotate': keysRotate,
   'grants revoke': grantsRevoke,
+  'caches flush': cachesFlush,
   'settings get': settingsGet,
   'settings set': settingsSet,
   export: exportCommand,
@@ -152,6 +154,9 @@ commands:
   keys list              list signing keys with their status (next, active, retired)
   keys rotate            add new signing and cookie keys; they sign after GATEHOUSE_KEY_PUBLISH_DELAY
   grants revoke --user USER | --client ID | --grant ID
+  caches flush           every running instance forgets its cached clients, sessions, grants, users,
+                         settings and upstream providers, and rereads its keys (after a database
+                         restore or a manual edit; needs REDIS_URL)
   settings get [GROUP]   runtime settings in force (all, or one group: sign-in, password-policy,
                          brute-force, mfa, otp), and where each comes from
   settings set NAME=VALUE...   change them (every server applies it; VALUE default = back to the default):

@@ -29,7 +29,7 @@ import { hasKeycloakClaims } from '../oidc/keycloak-claims.ts';
 import { interactionPath } from '../routes/table.ts';
 import { unverifiedEmailStops } from '../interactions/steps/verify-email.ts';
 import { CREATE_PROMPT } from '../oidc/interaction-policy.ts';
-import { listPromptWhileOn } from '../oidc/prompt-discovery.ts';
+import { listWhileOn } from '../oidc/discovery-list.ts';
 import { answerRefusedRequestObjects } from '../oidc/refused-request-objects.ts';
 import { directFront } from '../oidc/direct-front.ts';
 import { answerWrongMethods } from '../oidc/wrong-method.ts';
@@ -142,7 +142,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
         }),
         ...afterSteps,
         // prompt=create is listed while self-registration is on (a runtime setting).
-        listPromptWhileOn(CREATE_PROMPT, async () => (await selfService.signIn()).self_registration),
+        listWhileOn('prompt_values_supported', CREATE_PROMPT, async () => (await selfService.signIn()).self_registration),
       ],
       observers: {
         audit,

@@ -170,6 +170,7 @@ export const PROBLEMS = {
   user_no_email: 'the user has no email address',
   email_already_verified: "the user's email address is already verified",
   mail_not_configured: 'email is not configured on this server (GATEHOUSE_SMTP_URL)',
+  caches_not_shared: 'without Redis (REDIS_URL) no notice reaches the other instances: each cache expires on its own TTL (GATEHOUSE_CLIENT_CACHE_TTL, GATEHOUSE_ACCOUNT_CACHE_TTL, GATEHOUSE_SESSION_CACHE_TTL); restart the instances to clear them at once',
   user_disabled: 'the user is disabled',
   settings_busy: 'these settings ({group}) are being changed by someone else at the same time; try again',
   upstream_already_linked: 'this upstream account is already linked',

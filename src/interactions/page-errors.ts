@@ -5,6 +5,7 @@ import { GatehouseError } from '../errors/gatehouse-error.ts';
 import { errorResponder, type ErrorPageRenderer } from '../errors/respond.ts';
 import type { Logger } from '../observability/logger.ts';
 import { underPath } from '../routes/match.ts';
+import { NotAFormError } from './body.ts';
 import { chosenLocale } from './language.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
@@ -24,6 +25,7 @@ function localeOf(ctx: Context, views: Views) {
 function pageCode(error: GatehouseError): string {
   if (error.cause instanceof errors.SessionNotFound) return 'expired';
   if (error instanceof CsrfError) return 'csrf';
+  if (error instanceof NotAFormError) return 'not_a_form';
   if (error.code === 'temporarily_unavailable') return 'temporarily_unavailable';
   return error.status >= 500 ? 'server_error' : 'invalid_request';
 }

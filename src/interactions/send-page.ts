@@ -15,19 +15,24 @@ export interface PageContext {
 
 /**
  * Renders a hosted page: never cached (pages carry CSRF tokens and personal data), with the
- * language switcher, and — on error pages only — the request id the Koa app put on the
- * response (the same id the request log line carries) as the support reference.
+ * language switcher, and — for unexpected server-side failures (5xx) only — the request id the
+ * Koa app put on the response (the same id the request log line carries) as the support
+ * reference. A wrong password, a wrong code, an expired form or an unknown client is something
+ * the person or the application can put right; a reference there only suggests calling support.
  */
 export async function sendPage(ctx: PageContext, views: Views, page: string, locale: Locale, model: PageModel, status = 200): Promise<void> {
   const requestId = ctx.response.get('X-Request-Id') || undefined;
   const languages = languageLinks(views, locale, returnPathOf(ctx.method, ctx.originalUrl, views.paths.interaction));
-  const html = await views.render(page, locale, { ...model, requestId, showReference: status >= 400, languages });
+  const html = await views.render(page, locale, { ...model, requestId, showReference: status >= 500, languages });
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
   ctx.status = status;
   ctx.type = 'html';
   ctx.body = html;
 }
+
+/** Page errors whose message already says what to do next (the page adds only "contact support"). */
+const WITH_NEXT_STEP = new Set(['expired', 'csrf', 'not_a_form', 'too_many_requests']);
 
 const ERROR_MESSAGES = new Set([
   'invalid_request',
@@ -40,7 +45,7 @@ const ERROR_MESSAGES = new Set([
 ]);
 
 export interface ErrorPage {
-  /** OAuth error code or one of Gatehouse's page errors (expired, csrf, not_found, too_many_requests). */
+  /** OAuth error code or one of Gatehouse's page errors (expired, csrf, not_a_form, not_found, too_many_requests). */
   readonly code: string;
   readonly description?: string | undefined;
 }
@@ -48,13 +53,14 @@ export interface ErrorPage {
 /** The friendly error page: a localized message per known code, details folded away, never a stack. */
 export function sendErrorPage(ctx: PageContext, views: Views, locale: Locale, { code, description }: ErrorPage, status: number): Promise<void> {
   const t = views.translate(locale);
-  const known = ERROR_MESSAGES.has(code) || ['expired', 'csrf', 'not_found', 'too_many_requests'].includes(code);
+  const known = ERROR_MESSAGES.has(code) || WITH_NEXT_STEP.has(code) || code === 'not_found';
   const message = t(known ? `error.${code}` : status >= 500 ? 'error.server_error' : 'error.lead');
   const oauthCode = ERROR_MESSAGES.has(code) || !known ? code : undefined;
   return sendPage(ctx, views, 'error', locale, {
     title: t('error.title'),
     message,
     code: oauthCode,
+    ownNextStep: WITH_NEXT_STEP.has(code),
     // Server errors say nothing about internals.
     description: status >= 500 || code === 'server_error' ? undefined : description,
   }, status);

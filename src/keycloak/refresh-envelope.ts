@@ -10,15 +10,16 @@ import type { RoutesTable } from '../routes/table.ts';
  * it has no payload segment; Keycloak's refresh tokens are JWTs, Gatehouse's are opaque. In
  * the Keycloak layout the token endpoint therefore hands out each refresh token inside a
  * JWT-shaped envelope — an unsigned header (`alg: none`), a payload naming what it is
- * (`typ: "Refresh"`, `azp`), and the opaque token as the third segment — and takes the envelope
+ * (`typ: "Refresh"`, or `"Offline"` for an offline token as Keycloak names one granted
+ * `offline_access`; `azp`), and the opaque token as the third segment — and takes the envelope
  * back wherever a refresh token is presented (token, introspection and revocation endpoints).
  * The envelope adds nothing to trust: the opaque token inside is what the provider checks.
  */
 const HEADER = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
 const ENVELOPE = new RegExp(`^${HEADER}\\.[A-Za-z0-9_-]+\\.([A-Za-z0-9_-]{16,})$`);
 
-export function wrapRefreshToken(value: string, clientId: string | undefined): string {
-  const payload = Buffer.from(JSON.stringify({ typ: 'Refresh', ...(clientId === undefined ? {} : { azp: clientId }) })).toString('base64url');
+export function wrapRefreshToken(value: string, clientId: string | undefined, offline = false): string {
+  const payload = Buffer.from(JSON.stringify({ typ: offline ? 'Offline' : 'Refresh', ...(clientId === undefined ? {} : { azp: clientId }) })).toString('base64url');
   return `${HEADER}.${payload}.${value}`;
 }
 
@@ -30,10 +31,13 @@ export function unwrapRefreshToken(value: string): string | undefined {
 export const envelopeRefreshTokens: AfterResponseStep = {
   routes: ['token'],
   after(ctx) {
-    const oidc = (ctx as { oidc?: { route?: unknown; client?: { clientId?: string } } }).oidc;
+    const oidc = (ctx as { oidc?: { route?: unknown; client?: { clientId?: string }; entities?: { RefreshToken?: { scope?: unknown } } } }).oidc;
     if (oidc?.route !== 'token' || typeof ctx.body !== 'object' || ctx.body === null) return;
     const body = ctx.body as Record<string, unknown>;
-    if (typeof body.refresh_token === 'string') body.refresh_token = wrapRefreshToken(body.refresh_token, oidc.client?.clientId);
+    // The refresh token's own scope (the response's `scope` is the access token's: an API's, with a resource).
+    const scope = oidc.entities?.RefreshToken?.scope;
+    const offline = typeof scope === 'string' && scope.split(' ').includes('offline_access');
+    if (typeof body.refresh_token === 'string') body.refresh_token = wrapRefreshToken(body.refresh_token, oidc.client?.clientId, offline);
   },
 };
 

@@ -65,6 +65,7 @@ export const AUDIT_EVENT_TYPES = {
   'group.assigned': 'a user was added to a group (target: the user)',
   'group.removed': 'a user was removed from a group (target: the user)',
   'keys.rotated': 'new signing and cookie keys were added (by an operator, or by the rotation interval with actor system)',
+  'caches.flushed': "an operator told every instance to forget its cached records (gatehouse caches flush); details.listeners: the subscriptions that heard each cache's notice",
   'registration.initial_access_token_created': 'an initial access token for dynamic client registration was created',
   'export.created': 'clients, APIs, roles, groups and users were exported to a file',
   'import.applied': 'an export file was imported',

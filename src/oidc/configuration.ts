@@ -8,6 +8,7 @@ import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
 import { KEYCLOAK_ID_TOKEN_CLAIMS } from './keycloak-claims.ts';
 import { clientFlag, clientList, GATEHOUSE_CLIENT_PROPERTIES, validateClientProperty } from './client-metadata.ts';
 import { loadExistingGrant } from './grant-policy.ts';
+import { offlineAccessForFirstParty } from './offline-access.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
@@ -176,7 +177,9 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     rotateRefreshToken: () => true,
     loadExistingGrant,
     // Keycloak's kc_idp_hint and its plain form: go straight to that upstream provider (src/interactions/upstream.ts).
-    extraParams: ['idp_hint', 'kc_idp_hint'],
+    // The library runs every validator here on each authorization and PAR request, its parameter
+    // present or not: idp_hint's slot carries the offline_access rule for first-party clients.
+    extraParams: { idp_hint: offlineAccessForFirstParty, kc_idp_hint: null },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifetimes.accessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifetimes.accessToken,

@@ -3,6 +3,7 @@ import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { apiOperations } from './apis.ts';
 import { auditOperations } from './audit.ts';
+import { cacheOperations } from './caches.ts';
 import { clientOperations } from './clients.ts';
 import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
 import { importKeycloakRealm } from './keycloak-import.ts';
@@ -47,6 +48,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     roles: labelOperations(services.roles, services.audit),
     groups: labelOperations(services.groups, services.audit),
     keys: keyOperations(keys, services.audit),
+    caches: cacheOperations({ ...services.notices, keys, audit: services.audit }),
     audit: auditOperations(services.audit, services.accounts),
     registration: registrationOperations(initialAccessTokens, services.audit),
     transfer: transferOperations(services, issuer),

@@ -1,6 +1,7 @@
 import type { Accounts, User } from '../accounts/accounts.ts';
 import { DuplicateUserError, InvalidUserError } from '../accounts/errors.ts';
-import { emailKey } from '../accounts/normalize.ts';
+import { emailKey, validEmail } from '../accounts/normalize.ts';
+import { profileAttributesInput } from '../accounts/profile-attributes.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
@@ -106,6 +107,48 @@ export function syncedLabels(current: readonly string[], managed: readonly strin
   return next.length === current.length && next.every((label) => current.includes(label)) ? undefined : next;
 }
 
+/** The optional attributes of a just-in-time account, each left out when the upstream's value cannot be stored. */
+interface NewAccountFields {
+  email?: string;
+  name?: string;
+  picture?: string;
+}
+const OPTIONAL_FIELDS = ['email', 'name', 'picture'] as const;
+const isOptional = (field: string): field is (typeof OPTIONAL_FIELDS)[number] => (OPTIONAL_FIELDS as readonly string[]).includes(field);
+
+/** A local name holds at most this many UTF-16 units (src/accounts/accounts.ts). */
+const NAME_MAX = 256;
+
+/** `value` cut to at most `max` UTF-16 units between characters (never half a surrogate pair), trailing space dropped. */
+function clipText(value: string, max: number): string {
+  if (value.length <= max) return value;
+  let cut = '';
+  for (const character of value) {
+    if (cut.length + character.length > max) break;
+    cut += character;
+  }
+  return cut.trimEnd();
+}
+
+/**
+ * What a new account takes from the upstream profile, made storable: a name longer than a local
+ * name may be is shortened (it is only a display name), an email or a picture the local rules
+ * refuse is left out (a shortened address or URL would be someone else's).
+ */
+function newAccountFields(pending: PendingIdentity): NewAccountFields {
+  const fields: NewAccountFields = {};
+  if (pending.email !== undefined) {
+    try {
+      fields.email = validEmail(pending.email);
+    } catch {
+      // Not an address Gatehouse can keep (too long, malformed): the account has none.
+    }
+  }
+  if (pending.name !== undefined) fields.name = clipText(pending.name, NAME_MAX);
+  if (pending.picture !== undefined && profileAttributesInput.picture.safeParse(pending.picture).success) fields.picture = pending.picture;
+  return fields;
+}
+
 export function upstreamLinking({ directory, accounts, users, audit }: UpstreamLinkingDeps) {
   const record = (type: 'upstream.signin' | 'upstream.account_created' | 'upstream.linked' | 'upstream.refused', userId: string | null, provider: string, client: string | undefined, details: Record<string, unknown> = {}) =>
     audit.record({
@@ -175,7 +218,20 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
       return { kind: 'pending', pending };
     },
 
-    /** The person proved a local account (signed in with it): link the pending identity to it. */
+    /**
+     * Whether a local sign-in must pass the account's second factor before a pending identity
+     * is linked to it (src/interactions/upstream.ts): the password alone proves too little
+     * for an account that has one.
+     */
+    async secondFactorFirst(userId: string): Promise<boolean> {
+      return (await accounts.findById(userId))?.secondFactor === true;
+    },
+
+    /**
+     * The person proved a local account (signed in with it): link the pending identity to it.
+     * The session's methods are the local ones and `fed`: the upstream's own (an `mfa` there)
+     * vouch for the upstream account, which was not yet known to be this user's.
+     */
     async linkPending(provider: UpstreamProvider, pending: PendingIdentity, userId: string, client: string | undefined): Promise<LinkOutcome> {
       const user = await accounts.findById(userId);
       if (user === undefined || user.disabled) return refuse('disabled', provider.alias, client, userId);
@@ -185,7 +241,7 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
         await directory.link(provider.alias, pending.subject, userId, labelOf(pending));
         record('upstream.linked', userId, provider.alias, client, { by: 'local_sign_in' });
       }
-      return signIn(provider, user, pending, client, true, ['pwd']);
+      return signIn(provider, user, { ...pending, amr: [] }, client, true, ['pwd']);
     },
 
     /**
@@ -219,27 +275,45 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
 
     /**
      * Just-in-time creation. Never fails on a taken username or email, so it tells nothing
-     * about other users: a taken username gets a suffix, a taken email is left out.
+     * about other users: a taken username gets a suffix, a taken email is left out — also one
+     * taken between the check and the insert (another sign-in at the same moment), which with
+     * `link_by_email` links to the address's confirmed owner instead, as resolve() would have.
+     * Nor on what the upstream sends: an optional claim the local rules refuse (a name over 256
+     * characters, an address or picture URL that is not one) is shortened or left out.
      */
     async createFromPending(provider: UpstreamProvider, pending: PendingIdentity, client: string | undefined): Promise<LinkOutcome> {
       if (!provider.create_accounts) return refuse('no_account', provider.alias, client);
       const already = await directory.findLink(provider.alias, pending.subject);
       if (already !== undefined) return signIn(provider, await accounts.findById(already.userId), pending, client, false);
-      const emailTaken = pending.email === undefined || (await accounts.findByLogin(pending.email)) !== undefined;
+      const fields = newAccountFields(pending);
+      if (fields.email !== undefined && (await accounts.findByLogin(fields.email)) !== undefined) delete fields.email;
       let user: User | undefined;
-      for (let attempt = 0; attempt < 3 && user === undefined; attempt += 1) {
+      // Each failed attempt drops a field or picks another username: a handful is enough.
+      for (let attempt = 0; attempt < 5 && user === undefined; attempt += 1) {
         try {
           user = await accounts.createUser({
             username: await freeUsername(pending.username, pending.email, provider.alias),
-            ...(emailTaken ? {} : { email: pending.email, emailVerified: pending.emailVerified }),
-            name: pending.name ?? null,
-            ...(pending.picture !== undefined && /^https?:\/\//.test(pending.picture) ? { attributes: { picture: pending.picture } } : {}),
+            ...(fields.email === undefined ? {} : { email: fields.email, emailVerified: pending.emailVerified }),
+            name: fields.name ?? null,
+            ...(fields.picture === undefined ? {} : { attributes: { picture: fields.picture } }),
             roles: pending.roles,
             groups: pending.groups,
           });
         } catch (error) {
-          if (error instanceof InvalidUserError && error.field === 'picture') continue;
-          if (!(error instanceof DuplicateUserError)) throw error;
+          if (error instanceof DuplicateUserError) {
+            if (error.field !== 'email' || fields.email === undefined) continue;
+            const owner = provider.link_by_email && pending.emailVerified ? await accounts.findByLogin(fields.email) : undefined;
+            if (owner !== undefined && !owner.disabled && confirmedOwner(owner, fields.email)) {
+              await directory.link(provider.alias, pending.subject, owner.id, labelOf(pending));
+              record('upstream.linked', owner.id, provider.alias, client, { by: 'verified_email' });
+              return signIn(provider, owner, pending, client, true);
+            }
+            delete fields.email;
+          } else if (error instanceof InvalidUserError && isOptional(error.field)) {
+            delete fields[error.field];
+          } else {
+            throw error;
+          }
         }
       }
       if (user === undefined) throw new Error('could not create an account for an upstream identity');

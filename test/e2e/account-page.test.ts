@@ -145,6 +145,34 @@ describe('account page (headless Chromium)', function () {
     expect((await gatehouse.services.accounts.findById(cast.user.id))!.attributes.nickname).to.equal('Al');
   });
 
+  it('says it is loading while a section waits for the account API (not a blank page)', async () => {
+    // The section's call is held until the notice has been seen: no timing involved.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let seen!: () => void;
+    const asked = new Promise<void>((resolve) => (seen = resolve));
+    const sessions = /\/sessions$/;
+    await page.route(sessions, async (route) => {
+      seen();
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.getByRole('navigation').getByRole('link', { name: 'Devices' }).click();
+      await asked;
+      expect(await page.locator('main [data-testid="loading"]').textContent()).to.equal('Loading…');
+      expect(await page.locator('main h1').count(), 'no heading until the section is drawn').to.equal(0);
+      release();
+      await page.getByRole('heading', { name: 'Devices', level: 1 }).waitFor();
+      expect(await page.locator('main [data-testid="loading"]').count()).to.equal(0);
+    } finally {
+      release();
+      await page.unroute(sessions);
+    }
+    // Back where the next test starts: the profile.
+    await section('Profile', 'Profile');
+  });
+
   it("says the profile's refusals in the reader's language, by their codes (an email address taken, a name too long)", async () => {
     await gatehouse.services.accounts.createUser({ username: 'taken-email', password: PASSWORD, email: 'taken@example.com' });
     for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
@@ -366,6 +394,8 @@ describe('account page (headless Chromium)', function () {
   it('speaks en, ru, zh-CN and ko: every section in each language, axe-clean', async () => {
     const headings: Record<string, string> = { en: 'Profile', ru: 'Профиль', 'zh-CN': '个人资料', ko: '프로필' };
     const titles: Record<string, string> = { en: 'Your account', ru: 'Ваша учётная запись', 'zh-CN': '您的账户', ko: '내 계정' };
+    /** The account page itself among a session's applications: Gatehouse's own client, named in the reader's language. */
+    const accountApp: Record<string, string> = { en: 'This account page', ru: 'Эта страница учётной записи', 'zh-CN': '此账户页面', ko: '이 계정 페이지' };
     /** The language picked on the profile section, its heading drawn in it. */
     const speak = async (locale: string) => {
       await page.goto(`${accountUrl}#/profile`);
@@ -374,7 +404,7 @@ describe('account page (headless Chromium)', function () {
       await page.getByRole('heading', { name: headings[locale], level: 1 }).waitFor();
     };
     /**
-     * A section opened and drawn with its data: the route draws a new, empty <main> under a header
+     * A section opened and drawn with its data: the route draws a new <main> (only a loading notice in it) under a header
      * marking the section current, and each section fetches everything before it draws its heading
      * with the rest (src/account/web/app.ts). No wait for the network to stay quiet (500 ms each).
      */
@@ -391,6 +421,7 @@ describe('account page (headless Chromium)', function () {
       for (const name of ['profile', 'security', 'sessions', 'apps']) {
         await open(name);
         await screenshot(page, `account-${name}-${locale}`);
+        if (name === 'sessions') expect(await page.locator('main').innerText(), `sessions in ${locale}`).to.include(accountApp[locale]!);
         expect(await seriousViolations(page), `${name} in ${locale}`).to.deep.equal([]);
         // Column names stay whole on a wide screen too ("Назван|ие" once, in a squeezed passkeys table).
         if (locale !== 'zh-CN') expect(await wordsBrokenAcrossLines(page), `${name} in ${locale} at 1280 px`).to.deep.equal([]);

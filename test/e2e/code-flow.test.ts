@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
-import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { testClock } from '../helpers/clock.ts';
 import {
   authorizationRequest,
   deployment,
-  LOGOUT_REDIRECT_URI,
   oauthError,
   PASSWORD,
   REDIRECT_URI,
@@ -103,36 +102,6 @@ describe('authorization code + PKCE with openid-client (real stores)', () => {
     const second = await signIn(agent, request.url.toString(), REDIRECT_URI, {});
     expect(second.sawLogin, 'the session cookie signs the user in').to.equal(false);
     expect((await oidc.authorizationCodeGrant(web, second.callback, request.checks)).claims()!.sub).to.equal(cast.user.id);
-  });
-
-  it('shows a first-party app no consent page for prompt=consent (offline_access needs it), as Keycloak without "consent required"; a third-party app is asked again', async () => {
-    const created = await gatehouse.services.clients.create({
-      displayName: 'First-party offline',
-      firstParty: true,
-      metadata: {
-        redirect_uris: [REDIRECT_URI],
-        post_logout_redirect_uris: [LOGOUT_REDIRECT_URI],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-        scope: 'openid profile offline_access',
-      },
-    });
-    const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
-    const agent = new UserAgent();
-    const { outcome, checks } = await login(config, REDIRECT_URI, agent, { scope: 'openid profile offline_access', prompt: 'consent' });
-    expect(outcome.sawConsent, 'first-party: no consent page, even for prompt=consent').to.equal(false);
-    const tokens = await oidc.authorizationCodeGrant(config, outcome.callback, checks);
-    expect(tokens.scope?.split(' ')).to.include('offline_access');
-    const logout = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: LOGOUT_REDIRECT_URI });
-    await browse(agent, logout.toString(), LOGOUT_REDIRECT_URI);
-    expect((await oidc.refreshTokenGrant(config, tokens.refresh_token!)).access_token, 'offline_access outlives the session').to.be.a('string');
-
-    const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
-    const webAgent = new UserAgent();
-    await login(web, REDIRECT_URI, webAgent);
-    const again = await authorizationRequest(web, REDIRECT_URI, { prompt: 'consent' });
-    expect((await signIn(webAgent, again.url.toString(), REDIRECT_URI, {})).sawConsent, 'third-party: prompt=consent asks again').to.equal(true);
   });
 
   it('keeps the ID token minimal for clients that ask for it, with the claims still at userinfo', async () => {

@@ -637,6 +637,39 @@ describe('admin console (headless Chromium)', () => {
     await page.context().close();
   });
 
+  it('says it is loading, in the chosen language, while a page waits for the admin API (not a blank page)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    current = page;
+    await page.addInitScript(() => localStorage.setItem('gatehouse.console.locale', 'ru'));
+    await page.goto(consoleUrl);
+    await page.locator('main button').click();
+    await signInOnHostedPage(page, 'operator');
+    await page.locator('[data-testid="count-users"]').waitFor();
+    // The dashboard's health call is held until the loading state has been seen: no timing involved.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let seen!: () => void;
+    const asked = new Promise<void>((resolve) => (seen = resolve));
+    await page.route(/\/health$/, async (route) => {
+      seen();
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${consoleUrl}#/users`);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await page.goto(`${consoleUrl}#/`);
+    await asked;
+    const status = page.locator('main [data-testid="loading"]');
+    expect(await status.textContent()).to.equal('Загрузка…');
+    expect(await page.locator('main h1').count(), 'no heading until the page is drawn').to.equal(0);
+    await screenshot(page, 'console-ru-loading');
+    release();
+    await page.locator('[data-testid="count-users"]').waitFor();
+    expect(await status.count()).to.equal(0);
+    await context.close();
+  });
+
   it('a signed-in user without the admin role sees a clear no-access page', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -15,13 +15,13 @@ const ORDERS_API = 'https://orders.acme.test';
 const KEYCLOAK_JS = readFileSync(createRequire(import.meta.url).resolve('keycloak-js'), 'utf8');
 
 /** The application: a page that loads keycloak-js and knows only the base URL, the realm and the client id. */
-function appPage(gatehouseUrl: string, clientId: string): string {
+function appPage(gatehouseUrl: string, clientId: string, initOptions: Record<string, string> = {}): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>app</title></head><body><p id="status">loading</p>
 <script type="module">
 import Keycloak from '/keycloak.js';
 const keycloak = new Keycloak({ url: ${JSON.stringify(gatehouseUrl)}, realm: ${JSON.stringify(REALM)}, clientId: ${JSON.stringify(clientId)} });
 window.keycloak = keycloak;
-window.initResult = keycloak.init({ onLoad: 'login-required', pkceMethod: 'S256' }).then(
+window.initResult = keycloak.init({ onLoad: 'login-required', pkceMethod: 'S256', ...${JSON.stringify(initOptions)} }).then(
   (authenticated) => { document.getElementById('status').textContent = authenticated ? 'signed in' : 'anonymous'; return { authenticated }; },
   (error) => ({ error: String(error && (error.message || error.error || error)) }),
 );
@@ -29,13 +29,13 @@ window.initResult = keycloak.init({ onLoad: 'login-required', pkceMethod: 'S256'
 }
 
 /** Serves the app page, a signed-out page and keycloak.js from their own origin (another port). */
-async function startApp(gatehouseUrl: string, clientId: string): Promise<{ url: string; server: Server }> {
+async function startApp(gatehouseUrl: string, clientId: string, initOptions: Record<string, string> = {}): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://app').pathname;
     if (path === '/keycloak.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(KEYCLOAK_JS);
     } else if (path === '/app/') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(appPage(gatehouseUrl, clientId));
+      res.writeHead(200, { 'content-type': 'text/html' }).end(appPage(gatehouseUrl, clientId, initOptions));
     } else if (path === '/signed-out') {
       res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>bye</title><p id="status">signed out</p>');
     } else {
@@ -252,6 +252,69 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
       expect(await page.locator('input[name="password"]').count()).to.equal(1);
     } finally {
       await context.close();
+    }
+  });
+
+  it("init({ scope: 'offline_access' }) gets an offline token as from Keycloak (no consent page, no prompt=consent): typ Offline, refreshes after logout", async () => {
+    const offlineId = 'acme-offline';
+    const offlineApp = await startApp(deploy.issuer, offlineId, { scope: 'offline_access' });
+    await gatehouse.services.clients.create({
+      clientId: offlineId,
+      displayName: 'ACME offline SPA',
+      firstParty: true,
+      webOrigins: [offlineApp.url],
+      allowedApis: [ORDERS_API],
+      metadata: {
+        // keycloak-js decodes the access token too: a JWT for the API, as in the test above.
+        default_api: ORDERS_API,
+        login_uses_default_api: true,
+        token_claims: 'keycloak',
+        redirect_uris: [`${offlineApp.url}/app/`],
+        post_logout_redirect_uris: [`${offlineApp.url}/signed-out`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+        scope: 'openid profile email offline_access',
+      },
+    });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      const authorization = page.waitForRequest((request) => new URL(request.url()).pathname.endsWith('/protocol/openid-connect/auth'));
+      await page.goto(`${offlineApp.url}/app/`);
+      const asked = new URL((await authorization).url()).searchParams;
+      expect(asked.get('scope')?.split(' ')).to.include('offline_access');
+      expect(asked.get('prompt'), 'keycloak-js does not send prompt=consent').to.equal(null);
+      await page.waitForURL((url) => url.pathname.startsWith('/interaction/'));
+      await signInOnHostedPage(page, user.username);
+      await page.waitForURL((url) => url.href.startsWith(`${offlineApp.url}/app/`));
+      expect(await page.evaluate(() => (globalThis as unknown as { initResult: Promise<unknown> }).initResult)).to.deep.equal({ authenticated: true });
+      const held = await page.evaluate(() => {
+        const kc = (globalThis as unknown as { keycloak: { refreshToken: string; refreshTokenParsed: Record<string, unknown> } }).keycloak;
+        return { refreshToken: kc.refreshToken, parsed: kc.refreshTokenParsed };
+      });
+      expect(held.parsed, "Keycloak's offline token type").to.include({ typ: 'Offline', azp: offlineId });
+
+      const logoutRequest = page.waitForRequest((request) => new URL(request.url()).pathname.endsWith('/protocol/openid-connect/logout'));
+      await page.evaluate(() => {
+        void (globalThis as unknown as { keycloak: { logout(options: { redirectUri: string }): Promise<void> } }).keycloak.logout({ redirectUri: `${(globalThis as unknown as { location: { origin: string } }).location.origin}/signed-out` });
+      });
+      await logoutRequest;
+      await page.waitForURL(`${offlineApp.url}/signed-out`);
+      // The session is over; the offline token is not (as keycloak-js's updateToken() would send it).
+      const refreshed = await fetch(`${deploy.issuer}/realms/${REALM}/protocol/openid-connect/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: offlineApp.url },
+        body: new URLSearchParams({ grant_type: 'refresh_token', client_id: offlineId, refresh_token: held.refreshToken }),
+      });
+      const body = (await refreshed.json()) as Record<string, unknown>;
+      expect(refreshed.status, JSON.stringify(body)).to.equal(200);
+      // The response's scope is the API's (the access token's); the new refresh token is still an offline one.
+      const [, payload] = String(body.refresh_token).split('.');
+      expect(JSON.parse(Buffer.from(payload!, 'base64url').toString())).to.include({ typ: 'Offline' });
+    } finally {
+      await context.close();
+      await new Promise((resolve) => offlineApp.server.close(resolve));
     }
   });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, exportJWK, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { Connection } from 'mongoose';
 import type { RunningGatehouse } from '../../src/server.ts';
@@ -24,6 +24,7 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
   /** Exchanges the gateway's user tokens for tokens to the orders API. */
   let exchanger: oidc.Configuration;
   let exchangerId: string;
+  let gatewayId: string;
   let discoveryBefore: string[];
   // The server's clock (StartOptions.clock) runs this far ahead of the wall clock when a test says so.
   let ahead = 0;
@@ -34,6 +35,15 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
   const exchange = (config: oidc.Configuration, subjectToken: string, params: Record<string, string> = {}) =>
     oidc.genericGrantRequest(config, EXCHANGE, { subject_token: subjectToken, subject_token_type: ACCESS_TOKEN, resource: ORDERS, ...params });
   const introspect = (config: oidc.Configuration, token: string) => oidc.tokenIntrospection(config, token);
+  /** Another exchanging client (services layer: its record is written as given, as an old record or a direct write could be). */
+  const exchangingClient = async (displayName: string, allowedApis: string[], metadata: Record<string, unknown>) => {
+    const created = await gatehouse.services.clients.create({
+      displayName,
+      allowedApis,
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', ...metadata },
+    });
+    return relyingParty(deploy.issuer, created.client.clientId, created.secret);
+  };
 
   before(async () => {
     deploy = await deployment('token_exchange', { clock: { now: () => Date.now() + ahead } });
@@ -48,17 +58,18 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
       allowedApis: [API, `${API}/opaque`],
       metadata: { redirect_uris: [], response_types: [], grant_types: ['refresh_token'], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true },
     });
-    gateway = await relyingParty(deploy.issuer, gw.client.clientId, gw.secret);
+    gatewayId = gw.client.clientId;
+    gateway = await relyingParty(deploy.issuer, gatewayId, gw.secret);
     const ex = await clients.create({
       displayName: 'Orders caller',
-      allowedApis: [API],
+      allowedApis: [API, ORDERS, `${API}/opaque`],
       metadata: {
         redirect_uris: [],
         response_types: [],
         grant_types: ['client_credentials'],
         token_endpoint_auth_method: 'client_secret_basic',
         default_api: API,
-        token_exchange: { apis: [ORDERS], trusted_clients: [gw.client.clientId] },
+        token_exchange: { apis: [ORDERS, API], trusted_clients: [gw.client.clientId] },
       },
     });
     exchangerId = ex.client.clientId;
@@ -85,7 +96,7 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
   it('exchanges an opaque user token too', async () => {
     const subject = await signIn({ scope: 'read', resource: `${API}/opaque` });
     expect(subject.access_token).to.not.include('.');
-    const exchanged = await exchange(exchanger, subject.access_token);
+    const exchanged = await exchange(exchanger, subject.access_token, { scope: 'read' });
     expect(decodeJwt(exchanged.access_token)).to.include({ aud: ORDERS, scope: 'read', sub: cast.user.id });
   });
 
@@ -102,8 +113,10 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
   it('refuses widening, other APIs, untrusted issuers, refresh and ID tokens, and revoked subjects', async () => {
     const subject = await signIn({ scope: 'openid read', resource: API });
     const refused = async (promise: Promise<unknown>) => (await oauthError(promise)).error;
-    expect(await refused(exchange(exchanger, subject.access_token, { scope: 'read write' }))).to.equal('invalid_scope');
-    expect(await refused(exchange(exchanger, subject.access_token, { resource: API }))).to.equal('invalid_target');
+    // Widening a token of the same API; an API outside the policy; one outside the client's APIs.
+    expect(await refused(exchange(exchanger, subject.access_token, { resource: API, scope: 'read write' }))).to.equal('invalid_scope');
+    expect(await refused(exchange(exchanger, subject.access_token, { resource: `${API}/opaque` }))).to.equal('invalid_target');
+    expect(await refused(exchange(exchanger, subject.access_token, { resource: 'https://elsewhere.example.com' }))).to.equal('invalid_target');
     expect(await refused(exchange(exchanger, subject.refresh_token!, { subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }))).to.equal('invalid_request');
     expect(await refused(exchange(exchanger, subject.refresh_token!))).to.equal('invalid_grant');
     expect(await refused(exchange(exchanger, subject.id_token!, { subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }))).to.equal('invalid_request');
@@ -148,7 +161,6 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
   it('lets operators set the policy (admin API / CLI operations), refusing unknown APIs and public clients by field', async () => {
     const operations = clientOperations(gatehouse.services);
     const ctx = { actor: { type: 'cli' as const, id: 'test' } };
-    const gatewayId = gateway.clientMetadata().client_id;
     for (const [body, path] of [
       [{ name: 'Bad API', token_exchange: { apis: ['https://nowhere.example.com'], trusted_clients: [gatewayId] } }, 'token_exchange.apis.0'],
       [{ name: 'Public', type: 'public', redirect_uris: ['https://x.example.com/cb'], token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } }, 'token_exchange'],
@@ -157,7 +169,7 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
       expect(error?.status).to.equal(400);
       expect(error?.details?.[0]?.path).to.equal(path);
     }
-    const created = await operations.create(ctx, { name: 'Exchanger 2', token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } });
+    const created = await operations.create(ctx, { name: 'Exchanger 2', apis: [ORDERS], token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } });
     const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
     const subject = await signIn({ scope: 'read', resource: API });
     expect(decodeJwt((await exchange(config, subject.access_token)).access_token).aud).to.equal(ORDERS);
@@ -202,5 +214,97 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     expect(await oauthError(exchange(exchanger, subject.access_token))).to.include(notActive);
     await userOperations(gatehouse.services).enable(ctx, user.id);
     expect(await oauthError(exchange(exchanger, subject.access_token))).to.include(notActive);
+  });
+  it('keeps the admin API to admin clients, as the other grants do (invalid_target, even when the policy names it)', async () => {
+    const admin = gatehouse.services.adminAudience;
+    const client = await exchangingClient('Would-be admin', [admin, ORDERS], { token_exchange: { apis: [admin, ORDERS], trusted_clients: [gatewayId] } });
+    const atClientCredentials = await oauthError(oidc.clientCredentialsGrant(client, { resource: admin }));
+    expect(atClientCredentials).to.include({ error: 'invalid_target', description: 'only admin clients may request tokens for the admin API' });
+    const subject = await signIn({ scope: 'read', resource: API });
+    expect(await oauthError(exchange(client, subject.access_token, { resource: admin }))).to.include({ error: 'invalid_target', description: atClientCredentials.description });
+    expect(await oauthError(exchange(client, subject.access_token, { audience: admin, resource: '' }))).to.include({ error: 'invalid_target', description: atClientCredentials.description });
+    expect(decodeJwt((await exchange(client, subject.access_token)).access_token).aud, 'its other API').to.equal(ORDERS);
+  });
+
+  it("applies the client's allowed APIs to the exchange target (invalid_target, as at client_credentials)", async () => {
+    const client = await exchangingClient('Policy beyond its APIs', [API], { token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } });
+    const atClientCredentials = await oauthError(oidc.clientCredentialsGrant(client, { resource: ORDERS }));
+    expect(atClientCredentials).to.include({ error: 'invalid_target', description: 'the client is not allowed to request tokens for this resource' });
+    const subject = await signIn({ scope: 'read', resource: API });
+    expect(await oauthError(exchange(client, subject.access_token))).to.include({ error: 'invalid_target', description: atClientCredentials.description });
+    expect(await oauthError(exchange(client, subject.access_token, { resource: '', audience: ORDERS }))).to.include({ error: 'invalid_target', description: atClientCredentials.description });
+  });
+
+  it("takes scopes from the target API: another API's scopes never count by name; the same API's narrow", async () => {
+    const subject = await signIn({ scope: 'write', resource: API });
+    // The subject's `write` is the example API's; `read` at the orders API is the client's policy for that API.
+    expect(decodeJwt((await exchange(exchanger, subject.access_token, { scope: 'read' })).access_token)).to.include({ aud: ORDERS, scope: 'read' });
+    expect(decodeJwt((await exchange(exchanger, subject.access_token)).access_token)).to.include({ aud: ORDERS, scope: 'read write' });
+    // A client limited to `read` at the orders API gets `read` whatever the subject's other API carried.
+    const limited = await exchangingClient('Read-only orders caller', [ORDERS], {
+      allowed_api_scopes: [{ api: ORDERS, scopes: ['read'] }],
+      token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] },
+    });
+    expect(decodeJwt((await exchange(limited, subject.access_token)).access_token)).to.include({ aud: ORDERS, scope: 'read' });
+    expect(await oauthError(exchange(limited, subject.access_token, { scope: 'write' }))).to.include({
+      error: 'invalid_scope',
+      description: `the client is not allowed this scope of ${ORDERS}`,
+    });
+    // A scope the target API does not define, or an OpenID scope, is not the API's.
+    expect(await oauthError(exchange(exchanger, subject.access_token, { scope: 'audit' }))).to.include({ error: 'invalid_scope', description: `scope not defined by ${ORDERS}` });
+    expect(await oauthError(exchange(exchanger, subject.access_token, { scope: 'openid read' }))).to.include({ error: 'invalid_scope' });
+    // The subject's own API: the new token narrows the subject's scopes, never widens them.
+    expect(decodeJwt((await exchange(exchanger, subject.access_token, { resource: API })).access_token)).to.include({ aud: API, scope: 'write' });
+    expect(await oauthError(exchange(exchanger, subject.access_token, { resource: API, scope: 'read' }))).to.include({
+      error: 'invalid_scope',
+      description: "token exchange cannot widen the subject token's scope",
+    });
+  });
+
+  it('refuses actor_token_type without actor_token, and an actor token of another client (delegation, RFC 8693 §2.1, §4.1)', async () => {
+    const subject = await signIn({ scope: 'read', resource: API });
+    expect(await oauthError(exchange(exchanger, subject.access_token, { actor_token_type: ACCESS_TOKEN }))).to.include({
+      error: 'invalid_request',
+      description: 'actor_token_type is only allowed with actor_token',
+    });
+    const web = await relyingParty(deploy.issuer, cast.service.clientId, cast.service.secret);
+    const someoneElse = await oidc.clientCredentialsGrant(web, { scope: 'read' });
+    expect(await oauthError(exchange(exchanger, subject.access_token, { actor_token: someoneElse.access_token, actor_token_type: ACCESS_TOKEN }))).to.include({
+      error: 'invalid_grant',
+      description: 'actor_token must be issued to the client making the exchange',
+    });
+  });
+
+  it("exchanges a DPoP-bound subject only with a proof of its key, and binds the new token to the request's DPoP key", async () => {
+    const keyPair = await oidc.randomDPoPKeyPair('ES256');
+    const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey));
+    const signedIn = await signIn({ scope: 'read', resource: API });
+    const bound = await oidc.refreshTokenGrant(gateway, signedIn.refresh_token!, { resource: API }, { DPoP: oidc.getDPoPHandle(gateway, keyPair) });
+    expect(bound.token_type.toLowerCase()).to.equal('dpop');
+    const params = { subject_token: bound.access_token, subject_token_type: ACCESS_TOKEN, resource: ORDERS };
+    const notProven = { error: 'invalid_grant', description: 'subject_token is bound to a DPoP key: the request must carry a DPoP proof made with that key' };
+    expect(await oauthError(exchange(exchanger, bound.access_token)), 'no proof').to.include(notProven);
+    const otherKey = oidc.getDPoPHandle(exchanger, await oidc.randomDPoPKeyPair('ES256'));
+    expect(await oauthError(oidc.genericGrantRequest(exchanger, EXCHANGE, params, { DPoP: otherKey })), 'a proof with another key').to.include(notProven);
+
+    const exchanged = await oidc.genericGrantRequest(exchanger, EXCHANGE, params, { DPoP: oidc.getDPoPHandle(exchanger, keyPair) });
+    expect(exchanged.token_type.toLowerCase()).to.equal('dpop');
+    expect(decodeJwt(exchanged.access_token)).to.deep.include({ aud: ORDERS, cnf: { jkt } });
+    // A bearer subject exchanged with a proof: the new token is bound to the proof's key.
+    const bearer = await signIn({ scope: 'read', resource: API });
+    const boundNow = await oidc.genericGrantRequest(exchanger, EXCHANGE, { ...params, subject_token: bearer.access_token }, { DPoP: oidc.getDPoPHandle(exchanger, keyPair) });
+    expect(boundNow.token_type.toLowerCase()).to.equal('dpop');
+    expect(decodeJwt(boundNow.access_token).cnf).to.deep.equal({ jkt });
+    // A DPoP-bound actor token (the exchanger's own, got with a proof) needs its proof as well.
+    const actor = await oidc.clientCredentialsGrant(exchanger, { scope: 'read' }, { DPoP: oidc.getDPoPHandle(exchanger, await oidc.randomDPoPKeyPair('ES256')) });
+    expect(await oauthError(exchange(exchanger, bearer.access_token, { actor_token: actor.access_token, actor_token_type: ACCESS_TOKEN }))).to.include({
+      error: 'invalid_grant',
+      description: 'actor_token is bound to a DPoP key: the request must carry a DPoP proof made with that key',
+    });
+    // Without a proof it stays a bearer token, as at the other grants.
+    expect(decodeJwt((await exchange(exchanger, bearer.access_token)).access_token).cnf).to.equal(undefined);
+    await gatehouse.audit.flush();
+    const event = await mongo.collection(AUDIT_COLLECTION).findOne({ type: 'token.exchanged', 'actor.id': exchangerId, 'details.dpop': true });
+    expect(event, 'the audit event says the token is DPoP-bound').to.not.equal(null);
   });
 });

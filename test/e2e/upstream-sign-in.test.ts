@@ -15,6 +15,9 @@ import { secondGatehouseUpstream, SYSTEM_ACTOR, type UpstreamPair } from './upst
  * under test (on 127.0.0.1); headless Chromium walks the pages; the application redeems its code
  * with openid-client.
  */
+/** 400 characters: a valid upstream `website`, longer than a local `name` may be. */
+const LONG_WEBSITE = `https://lena.example/${'w'.repeat(400 - 'https://lena.example/'.length)}`;
+
 describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehouse upstream)', function () {
   this.timeout(180_000);
   const app = new RelyingPartyServer();
@@ -58,7 +61,7 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
   before(async () => {
     await app.start();
     pair = await secondGatehouseUpstream('e2e_upstream', {
-      aliases: ['corp', 'mail', 'domains', 'off', 'down', 'home'],
+      aliases: ['corp', 'mail', 'domains', 'off', 'down', 'home', 'long'],
       scope: 'openid profile email roles',
       users: [
         { username: 'uma', email: 'uma@corp.example', emailVerified: true, name: 'Uma Upstream', roles: ['staff'] },
@@ -66,6 +69,8 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
         { username: 'una', email: 'victor@corp.example', emailVerified: false, name: 'Una Verified-Not' },
         { username: 'wes', email: 'victor@corp.example.org', emailVerified: true, name: 'Wes' },
         { username: 'ola', email: 'ola@corp.example', emailVerified: true, name: 'Ola' },
+        // A profile claim longer than a local name may be (256): mapped to `name` by the provider 'long'.
+        { username: 'lena', email: 'lena@corp.example', emailVerified: true, name: 'Lena', attributes: { website: LONG_WEBSITE } },
       ],
     });
     await pair.gatehouse.services.accounts.createUser({ username: 'victor', password: PASSWORD, email: 'victor@corp.example', emailVerified: true });
@@ -113,6 +118,21 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     await pair.gatehouse.flushBatchedWrites();
     const shown = await pair.gatehouse.services.users.withLastSignIn((await pair.gatehouse.services.accounts.findById(claims.sub))!);
     expect(shown.lastLoginAt, 'last sign-in of an upstream-only user').to.be.instanceOf(Date);
+  });
+
+  it('creates the account when a profile claim is longer than the local attribute may be: shortened, never a failed sign-in', async () => {
+    await addProvider('long', { claims: { username: 'preferred_username', name: 'website' } });
+    await freshBrowser();
+    const checks = await begin();
+    await page.click('a.upstream[data-provider=long]');
+    await upstreamSignIn('lena');
+    await page.waitForSelector('#upstream-create');
+    await page.click('#upstream-create');
+    const { claims, userinfo } = await redeem(checks);
+    expect(LONG_WEBSITE).to.have.length(400);
+    expect(userinfo.name, 'the 400-character claim, cut to the 256 characters a name may have').to.equal(LONG_WEBSITE.slice(0, 256));
+    expect(userinfo.email).to.equal('lena@corp.example');
+    expect((await pair.gatehouse.services.upstream.linksOf(claims.sub)).map((link) => link.provider)).to.deep.equal(['long']);
   });
 
   it('links to an existing local account only after the person signs in with it', async () => {

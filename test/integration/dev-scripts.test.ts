@@ -141,6 +141,19 @@ describe('npm run dev', () => {
       expect(settings.status, `${settings.stderr}\n${report()}`).to.equal(0);
       expect(settings.stdout).to.include('self_registration').and.not.include('GATEHOUSE_SMTP_URL is not set');
 
+      // A second terminal that never set PORT: the CLI takes the running server's port and issuer,
+      // so an admin client it makes gets tokens for this server's admin API.
+      const { PORT: _port, ...secondTerminal } = env;
+      const created = spawnSync('bash', ['scripts/cli', 'clients', 'create', '--name', 'ops-bot', '--admin', '--json'], { cwd: ROOT, env: secondTerminal, encoding: 'utf8', timeout: 120_000 });
+      expect(created.status, `${created.stderr}\n${report()}`).to.equal(0);
+      const bot = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
+      const adminToken = await fetch(`http://localhost:${port}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${bot.client_id}:${bot.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'admin', resource: `http://localhost:${port}/admin/api/v1` }).toString(),
+      });
+      expect(adminToken.status, await adminToken.clone().text()).to.equal(200);
+
       const redisPid = Number(readFileSync(join(data, 'services', 'redis.pid'), 'utf8'));
       expect(alive(redisPid), 'dev started its own Redis').to.equal(true);
       process.kill(-dev.pid!, 'SIGINT');
@@ -152,6 +165,7 @@ describe('npm run dev', () => {
       expect(await listening(Number(smtp![1])), 'Ctrl-C stopped the mail catcher').to.equal(false);
       expect(existsSync(join(data, 'services', 'redis.pid'))).to.equal(false);
       expect(existsSync(join(data, 'dev-mail.env')), 'the catcher\'s address is gone with it').to.equal(false);
+      expect(existsSync(join(data, 'dev-server.env')), 'and the server\'s port').to.equal(false);
       if (process.env.DEV_SCRIPTS_TRACE) console.log(steps.join('; '));
     } finally {
       if (dev.exitCode === null) process.kill(-dev.pid!, 'SIGKILL');

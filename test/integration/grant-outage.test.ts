@@ -84,6 +84,7 @@ describe('password grant, token exchange and refresh during a store outage (test
     gateway = { clientId: gw.client.clientId, secret: gw.secret! };
     const ex = await clients.create({
       displayName: 'Exchanger',
+      allowedApis: [ORDERS],
       metadata: {
         redirect_uris: [],
         response_types: [],

@@ -147,6 +147,35 @@ describe('lockout claim after an ended lock (counters and records in MongoDB-wir
     }
   });
 
+  it("counts a failure's three counters under one lock insert and one release, not three of each", async () => {
+    const watched = await connectMongo({ uri: database.uri, timeoutMs: 5000, watchCommands: true });
+    const counting = await createLoginLimiter({
+      backend: { kind: 'mongo' },
+      connection: watched,
+      policy: { ...policy, accountIp: { threshold: 1_000_000, windowSeconds: 3600 } },
+      logger: logs.logger,
+      sweepIntervalMs: 3_600_000,
+      now: () => new Date(nowMs),
+    });
+    const commands: string[] = [];
+    const stop = watchMongoCommands(watched, (_store, command, target) => {
+      if (target === LOCK_COLLECTION) commands.push(`${command} ${target}`);
+    });
+    try {
+      const subject = `one-lock-${nowMs}`;
+      const ip = randomIp();
+      await counting.recordFailure(subject, ip);
+      await counting.recordFailure(subject, ip);
+      expect(commands, 'lock commands of two failures').to.deep.equal([`insert ${LOCK_COLLECTION}`, `delete ${LOCK_COLLECTION}`, `insert ${LOCK_COLLECTION}`, `delete ${LOCK_COLLECTION}`]);
+      expect(await watched.collection('login_limits').find({ key: { $regex: encodeURIComponent(subject) } }).project({ _id: 0, points: 1 }).toArray(), 'both failures counted on the pair and the account').to.deep.equal([{ points: 2 }, { points: 2 }]);
+      expect(await watched.collection(LOCK_COLLECTION).countDocuments({})).to.equal(0);
+    } finally {
+      stop();
+      counting.close();
+      await watched.close();
+    }
+  });
+
   it('failures arriving together are all counted without Redis: the threshold locks after exactly that many', async () => {
     // Only the account counter can lock here; each failure comes from its own address.
     const threshold = 12;

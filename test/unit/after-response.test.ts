@@ -19,7 +19,7 @@ import { listGrantWhileInUse } from '../../src/oidc/grants/discovery.ts';
 import { exchangedTokensFollowTheirOrigin } from '../../src/oidc/grants/exchange-link.ts';
 import { introspectionClaims } from '../../src/oidc/introspection-claims.ts';
 import { consumePushedRequestOnFirstUse } from '../../src/oidc/par-one-time.ts';
-import { listPromptWhileOn } from '../../src/oidc/prompt-discovery.ts';
+import { listWhileOn } from '../../src/oidc/discovery-list.ts';
 import { completeRefreshRotations } from '../../src/oidc/refresh-rotation.ts';
 import { answerWrongMethods } from '../../src/oidc/wrong-method.ts';
 import { gatehouseRoutes } from '../../src/routes/table.ts';
@@ -156,7 +156,7 @@ describe('the after-response steps name routes the provider has', () => {
       ['notFoundPageStep', notFoundPageStep(views)],
       ['answerWrongMethods', answerWrongMethods(routes, { token: ['POST'] })],
       ['upstreamLogout', upstream.afterResponse],
-      ['listPromptWhileOn', listPromptWhileOn('create', never)],
+      ['listWhileOn', listWhileOn('prompt_values_supported', 'create', never)],
     ];
     for (const [name, step] of steps) {
       expect(step.routes.length, `${name} names its routes`).to.be.greaterThan(0);

@@ -12,6 +12,12 @@ describe('hosted page strings', () => {
     expect(catalogProblems(catalogs)).to.deep.equal([]);
   });
 
+  it('says one thing one way to the people signing in: "account" is 账户 in zh-CN (never 帐户), "email" is эл. почта in ru', () => {
+    const strings = (locale: string) => Object.entries(loadMessages(BUILT_IN).get(locale)!).filter(([key]) => !key.startsWith('mail.'));
+    expect(strings('zh-CN').filter(([, text]) => /帐/.test(text)).map(([key]) => key)).to.deep.equal([]);
+    expect(strings('ru').filter(([, text]) => /\bemail\b/i.test(text.replace(/\{email\}/g, ''))).map(([key]) => key)).to.deep.equal([]);
+  });
+
   it('fails on a locale missing a key (the check above can fail)', () => {
     expect(catalogProblems(loadMessages(MISSING_KEY))).to.deep.equal(['ko: missing "consent.allow"']);
   });

@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { DEFAULT_PASSWORD_POLICY } from '../../src/accounts/password-policy.ts';
+import { LOCALES, type Locale } from '../../src/interactions/i18n.ts';
+import { passwordRequirements } from '../../src/interactions/password-rules.ts';
 import { createViews } from '../../src/interactions/views.ts';
 
 const brand = { name: 'Acme', logoUrl: 'https://cdn.acme.example/logo.svg', primaryColor: '#0a7e3d', supportUrl: 'https://help.acme.example' };
@@ -26,4 +29,21 @@ describe('template overrides', () => {
   it('refuses a template directory that does not exist', () => {
     expect(() => createViews({ directory: '.', overrides: '/nonexistent/views', brand })).to.throw(/GATEHOUSE_VIEWS_DIR/);
   });
+});
+
+describe('the password reset page', () => {
+  const views = createViews({ directory: fileURLToPath(new URL('../../views', import.meta.url)), brand });
+  /** "at least 12 characters" in each language, as the requirements hint says it. */
+  const minimum: Record<Locale, RegExp> = { en: /at least 12 characters/gi, ru: /не менее 12 символов/gi, 'zh-CN': /至少 12 个字符/g, ko: /12자 이상/g };
+
+  for (const locale of LOCALES) {
+    it(`states the minimum length once, in the requirements under the field (${locale})`, async () => {
+      const t = views.translate(locale);
+      const policy = { ...DEFAULT_PASSWORD_POLICY, minLength: 12 };
+      const html = await views.render('password-reset', locale, { title: t('password_reset.title'), action: '/password/reset/x', csrf: 'x', minLength: 12, requirements: passwordRequirements(t, policy) });
+      const text = html.replace(/<[^>]+>/g, ' ');
+      expect(text.match(minimum[locale])?.length, text).to.equal(1);
+      expect(html).to.contain(`minlength="12"`).and.contain('aria-describedby="password-hint"').and.contain('id="password-hint"');
+    });
+  }
 });

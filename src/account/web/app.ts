@@ -74,6 +74,8 @@ async function route(settings: AccountSettings, profile: Profile): Promise<void>
   } };
   const pages: Record<SectionName, (section: Section) => Promise<void>> = { profile: profilePage, security: securityPage, sessions: sessionsPage, apps: appsPage };
   document.title = `${t(`nav.${sectionOf()}`)} · ${t('title')} · ${settings.brand}`;
+  // Until the section's API calls answer: say so rather than show nothing (not a heading: a page is drawn once its h1 is there).
+  render(main, h('p', { class: 'loading', role: 'status', 'data-testid': 'loading' }, t('loading')));
   try {
     await pages[sectionOf()](section);
   } catch (error) {

@@ -10,6 +10,16 @@ function scopeText(scope: string): string {
   return text === key ? scope : text;
 }
 
+/**
+ * An application's name; Gatehouse's own clients (src/clients/account-client.ts and
+ * console-client.ts; browser code imports no server module) in the reader's language.
+ */
+function appName(app: { readonly client_id: string; readonly name: string }): string {
+  const key = `app.builtIn.${app.client_id}`;
+  const text = t(key);
+  return text === key ? app.name : text;
+}
+
 /** "Chrome on Windows" in the reader's words; the server's name for an unrecognised one. */
 function deviceName(session: SessionView): string {
   if (session.browser !== null && session.system !== null) return t('sessions.device', { browser: session.browser, system: session.system });
@@ -38,7 +48,7 @@ export async function sessionsPage(section: Section, shown?: HTMLElement): Promi
         h('dt', {}, t('sessions.expires')),
         h('dd', {}, when(session.expires_at)),
         h('dt', {}, t('sessions.apps')),
-        h('dd', {}, session.apps.length === 0 ? '—' : session.apps.map((app) => app.name).join(', ')),
+        h('dd', {}, session.apps.length === 0 ? '—' : session.apps.map(appName).join(', ')),
       ),
       session.current
         ? h('p', { class: 'hint' }, t('sessions.current.hint'))
@@ -70,7 +80,7 @@ export async function appsPage(section: Section, shown?: HTMLElement): Promise<v
     h(
       'li',
       { class: 'item', 'data-client-id': app.client_id, 'aria-labelledby': `app-${index}` },
-      h('h2', { id: `app-${index}` }, app.url === null ? app.name : h('a', { href: app.url, rel: 'noopener noreferrer' }, app.name)),
+      h('h2', { id: `app-${index}` }, app.url === null ? appName(app) : h('a', { href: app.url, rel: 'noopener noreferrer' }, appName(app))),
       h(
         'dl',
         {},
@@ -79,9 +89,9 @@ export async function appsPage(section: Section, shown?: HTMLElement): Promise<v
         h('dt', {}, t('apps.since')),
         h('dd', {}, when(app.granted_at)),
       ),
-      confirmed(t('apps.revoke'), t('apps.revoke.confirm', { name: app.name }), () =>
-        void section.api.delete(`/apps/${encodeURIComponent(app.client_id)}`).then(() => again(notice(t('apps.revoked', { name: app.name }))), (error: unknown) => status.replaceChildren(problem(section, error))),
-        { 'aria-label': t('apps.revoke.label', { name: app.name }) },
+      confirmed(t('apps.revoke'), t('apps.revoke.confirm', { name: appName(app) }), () =>
+        void section.api.delete(`/apps/${encodeURIComponent(app.client_id)}`).then(() => again(notice(t('apps.revoked', { name: appName(app) }))), (error: unknown) => status.replaceChildren(problem(section, error))),
+        { 'aria-label': t('apps.revoke.label', { name: appName(app) }) },
       ),
     ),
   );

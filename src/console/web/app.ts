@@ -95,6 +95,9 @@ async function route(settings: ConsoleSettings): Promise<void> {
   const [path = ''] = location.hash.replace(/^#/, '').split('?');
   const found = PAGES.map(([pattern, page, section]) => [pattern.exec(path), page, section] as const).find(([match]) => match !== null);
   const main = shell(settings, true, found?.[2]);
+  // Until the page's API calls answer (seconds on a busy server): say so rather than show nothing.
+  // Not a heading: a page is drawn once its own h1 is there.
+  render(main, h('p', { class: 'loading', role: 'status', 'data-testid': 'loading' }, t('loading')));
   try {
     if (found === undefined) render(main, h('h1', {}, t('notFound.heading')), h('p', {}, h('a', { href: '#/' }, t('nav.dashboard'))));
     else await found[1](main, api, decodeURIComponent(found[0]![1] ?? ''));

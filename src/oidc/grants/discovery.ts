@@ -1,4 +1,5 @@
 import type { AfterResponseStep } from '../after-response.ts';
+import { listWhileOn } from '../discovery-list.ts';
 
 /** Whether any client may use a grant now (e.g. some client has `allow_password_grant`). */
 export type GrantInUse = () => Promise<boolean>;
@@ -32,15 +33,5 @@ export function listGrantWhileInUse(
     pending ??= lookup();
     return pending;
   };
-  // After the response (src/oidc/after-response.ts), at discovery.
-  return {
-    routes: ['discovery'],
-    async after(ctx) {
-      if ((ctx as { oidc?: { route?: string } }).oidc?.route !== 'discovery' || ctx.status !== 200) return;
-      const body = ctx.body as { grant_types_supported?: unknown } | undefined;
-      const listed = body?.grant_types_supported;
-      if (!Array.isArray(listed) || !listed.includes(grantType) || (await check())) return;
-      ctx.body = { ...body, grant_types_supported: listed.filter((entry) => entry !== grantType) };
-    },
-  };
+  return listWhileOn('grant_types_supported', grantType, check);
 }

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
-import type { ApiRegistry } from '../../apis/registry.ts';
 import type { AuditSink } from '../../observability/audit-trail.ts';
 import { invalidGrant } from './invalid-grant.ts';
 import { findAccount, type AccountDirectory } from '../accounts.ts';
-import { clientProperty, TOKEN_EXCHANGE_GRANT, tokenExchangePolicy } from '../client-metadata.ts';
+import { TOKEN_EXCHANGE_GRANT, tokenExchangePolicy } from '../client-metadata.ts';
+import type { resourceIndicators } from '../resource-servers.ts';
+import { assertPossession, bindToProof, requestProof } from './dpop-binding.ts';
+import { exchangeScopes, scopesOf } from './exchange-scopes.ts';
 
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
@@ -15,7 +17,8 @@ export type ResolveToken = (token: string) => Promise<AdapterPayload | undefined
 export interface TokenExchangeDeps {
   readonly resolveToken: ResolveToken;
   readonly accounts: AccountDirectory;
-  readonly apis: ApiRegistry;
+  /** Who may get a token for which API and scope: the same rules as every grant (resource-servers.ts). */
+  readonly resources: ReturnType<typeof resourceIndicators>;
   readonly audit?: AuditSink | undefined;
   /** The server clock in milliseconds (StartOptions.clock.now): subject and actor expiry is judged by it. */
   readonly now?: (() => number) | undefined;
@@ -60,15 +63,21 @@ function tokenType(ctx: KoaContextWithOIDC, name: 'subject_token_type' | 'actor_
   if (type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest(`${name} must be ${ACCESS_TOKEN_TYPE} (ID tokens and refresh tokens cannot be exchanged)`);
 }
 
-const scopesOf = (value: unknown) => (typeof value === 'string' ? value.split(' ').filter(Boolean) : []);
+/** Whether a token's audience is exactly this API (tokens Gatehouse issues have one). */
+function isFor(token: AdapterPayload, identifier: string): boolean {
+  const { aud } = token as { aud?: unknown };
+  return aud === identifier || (Array.isArray(aud) && aud.length === 1 && aud[0] === identifier);
+}
 
 /**
  * Token exchange (RFC 8693) for clients with a `token_exchange` policy: a user's access token
- * issued to a trusted client becomes an access token for one of the APIs the policy names, with
- * scopes narrowed to what the subject carried, the API defines and the client may use.
- * `actor_token` (the caller's own access token) adds the `act` claim.
+ * issued to a trusted client becomes an access token for one of the APIs the policy names and
+ * the client may use (the admin API for admin clients only, as at every grant), with scopes of
+ * that API (exchange-scopes.ts). `actor_token` (the caller's own access token) makes it
+ * delegation: the `act` claim. A DPoP-bound subject or actor needs a proof with its key; a
+ * request with a proof gets a DPoP-bound token.
  */
-export function tokenExchangeGrant({ resolveToken, accounts, apis, audit, now: clock = Date.now }: TokenExchangeDeps) {
+export function tokenExchangeGrant({ resolveToken, accounts, resources, audit, now: clock = Date.now }: TokenExchangeDeps) {
   const account = findAccount(accounts);
   const now = () => Math.floor(clock() / 1000);
 
@@ -100,9 +109,9 @@ export function tokenExchangeGrant({ resolveToken, accounts, apis, audit, now: c
     if (resource !== undefined && audience !== undefined && resource !== audience) throw new errors.InvalidTarget('resource and audience name different APIs');
     const target = resource ?? audience;
     if (target === undefined) throw new errors.InvalidTarget('name the API the token is for (resource or audience)');
-    if (!policy.apis.includes(target)) throw new errors.InvalidTarget('this client may not exchange tokens for this API');
-    const api = await apis.find(target);
-    if (api === undefined) throw new errors.InvalidTarget(`unknown resource ${target}`);
+    const actorToken = param(ctx, 'actor_token');
+    if (actorToken === undefined && param(ctx, 'actor_token_type') !== undefined) throw new errors.InvalidRequest('actor_token_type is only allowed with actor_token');
+    const proof = await requestProof(ctx);
 
     const subject = await active(subjectToken, 'subject_token');
     const subjectClient = String(subject.clientId);
@@ -110,6 +119,7 @@ export function tokenExchangeGrant({ resolveToken, accounts, apis, audit, now: c
       throw invalidGrant('subject_token must be a user access token');
     }
     if (!policy.trusted_clients.includes(subjectClient)) throw invalidGrant('subject_token was issued to a client this client does not trust');
+    assertPossession('subject_token', subject, proof);
     // The subject's grant (and, for an exchanged subject, the grant it came from) must stand.
     for (const grantId of [subject.grantId, originalGrantId(subject.grantId)]) {
       if (grantId === undefined) continue;
@@ -123,43 +133,38 @@ export function tokenExchangeGrant({ resolveToken, accounts, apis, audit, now: c
     if (found === undefined) throw invalidGrant('subject_token is not an active access token');
     ctx.oidc.entity('Account', found);
 
-    // Narrow, never widen: subject's scopes ∩ the API's ∩ the client's allowance for the API.
-    const limits = clientProperty(client, 'allowed_api_scopes') as Array<{ api: string; scopes: string[] }> | undefined;
-    const allowance = Array.isArray(limits) ? limits.find((entry) => entry.api === target)?.scopes : undefined;
-    const available = scopesOf(subject.scope).filter((scope) => api.scopes.includes(scope) && (allowance === undefined || allowance.includes(scope)));
-    const requested = ctx.oidc.params?.scope === undefined ? available : scopesOf(ctx.oidc.params.scope);
-    const widened = requested.filter((scope) => !available.includes(scope));
-    if (widened.length > 0) throw new errors.InvalidScope('token exchange cannot widen the subject token\'s scope', widened.join(' '));
-    if (requested.length === 0) throw new errors.InvalidScope('the subject token carries no scope of this API', undefined as unknown as string);
+    // The rules of every grant first (admin API, the client's allowed APIs and scopes; the account
+    // is known by now, as at the password grant), then the policy's.
+    const info = await resources.getResourceServerInfo!(ctx, target, client);
+    if (!policy.apis.includes(target)) throw new errors.InvalidTarget('this client may not exchange tokens for this API');
+    const requested = exchangeScopes(ctx.oidc.params?.scope, scopesOf(info.scope), isFor(subject, target) ? scopesOf(subject.scope) : undefined);
 
     let act: Record<string, unknown> | undefined;
-    const actorToken = param(ctx, 'actor_token');
     if (actorToken !== undefined) {
       tokenType(ctx, 'actor_token_type');
       const actor = await active(actorToken, 'actor_token');
-      // The actor is the caller: its own token, or a user token it was issued.
+      // The actor is the caller: its own token, or a user token it was issued. Gatehouse's tokens
+      // carry no may_act (RFC 8693 §4.4): who may act for whom is the caller's policy, checked above.
       if (actor.clientId !== client.clientId) throw invalidGrant('actor_token must be issued to the client making the exchange');
+      assertPossession('actor_token', actor, proof);
       act = { sub: typeof actor.accountId === 'string' ? actor.accountId : String(actor.clientId), client_id: String(actor.clientId) };
     }
     const previousAct = (subject.extra as { act?: unknown } | undefined)?.act;
     if (act !== undefined && previousAct !== undefined) act.act = previousAct;
     else if (act === undefined && previousAct !== undefined) act = previousAct as Record<string, unknown>;
 
-    const linkedId = `${subject.grantId}${LINK}${randomBytes(12).toString('base64url')}`;
-    const grant = new provider.Grant({ jti: linkedId, accountId: subject.accountId, clientId: client.clientId } as ConstructorParameters<typeof provider.Grant>[0]);
-    grant.addResourceScope(target, requested.join(' '));
-    const grantId = await grant.save();
-    ctx.oidc.entity('Grant', grant);
-
+    const grantId = `${subject.grantId}${LINK}${randomBytes(12).toString('base64url')}`;
     const at = new provider.AccessToken({ accountId: subject.accountId, client, grantId, gty: TOKEN_EXCHANGE_GRANT, scope: requested.join(' ') });
-    at.resourceServer = new provider.ResourceServer(target, {
-      scope: api.scopes.join(' '),
-      audience: api.identifier,
-      // Never outlives the token it was exchanged for.
-      accessTokenTTL: Math.max(1, Math.min(api.accessTokenTtl, subject.exp! - now())),
-      accessTokenFormat: api.format,
-      jwt: { sign: { alg: api.alg } },
-    });
+    // Never outlives the token it was exchanged for.
+    const ttl = Math.max(1, Math.min(typeof info.accessTokenTTL === 'number' ? info.accessTokenTTL : Infinity, subject.exp! - now()));
+    at.resourceServer = new provider.ResourceServer(target, { ...info, accessTokenTTL: ttl });
+    // Before anything is saved: a replayed proof leaves no grant behind.
+    await bindToProof(ctx, proof, at);
+
+    const grant = new provider.Grant({ jti: grantId, accountId: subject.accountId, clientId: client.clientId } as ConstructorParameters<typeof provider.Grant>[0]);
+    grant.addResourceScope(target, requested.join(' '));
+    await grant.save();
+    ctx.oidc.entity('Grant', grant);
     // Read by extraTokenClaims (exchange-claims in configuration) when the token is formatted.
     if (act !== undefined) (at as unknown as { extra: Record<string, unknown> }).extra = { act };
     ctx.oidc.entity('AccessToken', at);
@@ -169,7 +174,7 @@ export function tokenExchangeGrant({ resolveToken, accounts, apis, audit, now: c
       type: 'token.exchanged',
       actor: { type: 'client', id: client.clientId },
       target: { type: 'user', id: subject.accountId },
-      details: { grantId, subjectGrantId: subject.grantId, subjectClientId: subjectClient, api: target, scope: requested.join(' '), ...(act === undefined ? {} : { act }) },
+      details: { grantId, subjectGrantId: subject.grantId, subjectClientId: subjectClient, api: target, scope: requested.join(' '), ...(act === undefined ? {} : { act }), ...(at.jkt === undefined ? {} : { dpop: true }) },
     });
 
     ctx.body = {

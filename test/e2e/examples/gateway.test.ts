@@ -136,7 +136,7 @@ describe('examples/gateway: password grant at the edge, forwarded and exchanged 
     await cli(['apis', 'create', '--identifier', 'https://payroll.example.com', '--scope', 'read', '--json']);
     const created = await cli([
       ...['clients', 'create', '--name', 'Edge gateway', '--client-id', 'edge-gateway', '--first-party', '--allow-password-grant'],
-      ...['--grant-type', 'refresh_token', '--api', ORDERS],
+      ...['--grant-type', 'refresh_token', '--api', ORDERS, '--api', BILLING],
       ...['--exchange-api', BILLING, '--exchange-trust', 'edge-gateway', '--json'],
     ]);
     gatewayClient = { clientId: String(created.client_id), secret: String(created.client_secret) };

@@ -1,0 +1,33 @@
+import { errors } from 'oidc-provider';
+
+export const scopesOf = (value: unknown) => (typeof value === 'string' ? value.split(' ').filter(Boolean) : []);
+
+/**
+ * The scopes of an exchanged token. A scope is its API's own: `write` at the orders API says
+ * nothing about `write` at billing, however alike the names. So:
+ * - the ceiling is what the client may use at the target API (`allowed`: the API's scopes within
+ *   the client's api_scopes for it, as resource-servers.ts works them out for every grant);
+ * - a subject token for the same API narrows that to what it carried (never widened);
+ * - a subject token for another API does not: its scopes are not this API's. The exchanging
+ *   client's policy for the target decides, as Keycloak's standard token exchange takes the new
+ *   token's scopes from the requesting client's scopes.
+ * `subject` is the subject token's scopes when it is for the target API, else undefined.
+ * Without `scope`, everything the ceiling leaves; asking for more is invalid_scope.
+ */
+export function exchangeScopes(requestedParam: unknown, allowed: readonly string[], subject: readonly string[] | undefined): string[] {
+  const available = allowed.filter((scope) => subject === undefined || subject.includes(scope));
+  const requested = scopesOf(requestedParam);
+  if (requested.length === 0) {
+    if (available.length === 0) {
+      throw new errors.InvalidScope(subject === undefined ? 'the client may use no scope of this API' : 'the subject token carries no scope of this API', undefined as unknown as string);
+    }
+    return available;
+  }
+  // Undefined and disallowed API scopes were refused by the resource server check; what is left
+  // outside the ceiling are OpenID scopes, which an API token does not carry.
+  const foreign = requested.filter((scope) => !allowed.includes(scope));
+  if (foreign.length > 0) throw new errors.InvalidScope('token exchange issues scopes of the target API only', foreign.join(' '));
+  const widened = requested.filter((scope) => !available.includes(scope));
+  if (widened.length > 0) throw new errors.InvalidScope("token exchange cannot widen the subject token's scope", widened.join(' '));
+  return requested;
+}

@@ -1,0 +1,125 @@
+import { expect } from 'chai';
+import type { Accounts } from '../../src/accounts/accounts.ts';
+import { upstreamOperations } from '../../src/operations/upstream.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import type { UpstreamProvider } from '../../src/upstream/directory.ts';
+import { upstreamLinking } from '../../src/upstream/linking.ts';
+import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+
+const SYSTEM_ACTOR = { actor: { type: 'system' as const, id: 'test' } };
+
+/**
+ * Just-in-time accounts from upstream identities, on the real stores of a running Gatehouse:
+ * what the upstream sends must never make the sign-in fail — an optional claim the local rules
+ * refuse is shortened or left out, and an email another account took meanwhile (between the
+ * check and the insert: the competing account is created right after the check, here) is left
+ * out, or linked when the provider links by verified email. The sign-in through a real upstream
+ * (a second Gatehouse) is in test/e2e/upstream-sign-in.test.ts.
+ */
+describe('upstream just-in-time accounts: overlong claims and a racing email (real stores)', function () {
+  this.timeout(60_000);
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let plain: UpstreamProvider;
+  let byEmail: UpstreamProvider;
+
+  before(async () => {
+    deploy = await deployment('upstream_create');
+    gatehouse = await deploy.start();
+    const create = (alias: string, extra: Record<string, unknown> = {}) =>
+      upstreamOperations(gatehouse.services).create(SYSTEM_ACTOR, { alias, kind: 'oidc', display_name: alias, issuer: 'https://idp.example', client_id: 'gatehouse', client_secret: 'secret', scopes: ['openid', 'email', 'profile'], ...extra });
+    plain = await create('plain');
+    byEmail = await create('byemail', { link_by_email: true });
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await deploy?.drop();
+  });
+
+  /** The linking rules over this Gatehouse's services; `accounts` replaced where a test says. */
+  function linking(accounts: Accounts = gatehouse.services.accounts) {
+    return upstreamLinking({ directory: gatehouse.services.upstream, accounts, users: gatehouse.services.users, audit: gatehouse.audit });
+  }
+
+  /**
+   * The accounts, with another account taking `email` right after createFromPending has looked
+   * for it (the race: the check finds nobody, the insert meets the other account). Counts the
+   * creations tried.
+   */
+  function racedBy(email: string, competitor: { username: string; emailVerified: boolean }) {
+    const real = gatehouse.services.accounts;
+    const tried: Array<string | null | undefined> = [];
+    let raced = false;
+    const accounts: Accounts = {
+      ...real,
+      async findByLogin(login) {
+        const found = await real.findByLogin(login);
+        if (login === email && !raced) {
+          raced = true;
+          await real.createUser({ username: competitor.username, password: PASSWORD, email, emailVerified: competitor.emailVerified });
+        }
+        return found;
+      },
+      async createUser(input) {
+        tried.push(input.email);
+        return real.createUser(input);
+      },
+    };
+    return { accounts, tried };
+  }
+
+  const pendingOf = (provider: UpstreamProvider, subject: string, claims: Record<string, unknown>) =>
+    linking().resolve(provider, { subject, claims: { sub: subject, ...claims }, amr: [], idToken: undefined }, undefined).then((outcome) => {
+      expect(outcome.kind).to.equal('pending');
+      return (outcome as Extract<typeof outcome, { kind: 'pending' }>).pending;
+    });
+
+  it('an email another account takes meanwhile is left out after the first refusal, not sent three times: the account is created and signed in', async () => {
+    const email = 'raced@corp.example';
+    const pending = await pendingOf(plain, 'raced-1', { email, email_verified: true, preferred_username: 'raced', name: 'Raced' });
+    const { accounts, tried } = racedBy(email, { username: 'quick', emailVerified: true });
+    const outcome = await linking(accounts).createFromPending(plain, pending, undefined);
+    expect(outcome.kind).to.equal('signed_in');
+    expect(tried, 'the email once, then without it').to.deep.equal([email, undefined]);
+    const created = await gatehouse.services.accounts.findById((outcome as { userId: string }).userId);
+    expect(created).to.deep.include({ email: null, name: 'Raced' });
+    expect((await gatehouse.services.accounts.findByLogin(email))?.username, 'the address stays with the account that took it').to.equal('quick');
+  });
+
+  it('with link_by_email, a verified email that its confirmed owner took meanwhile links to that owner (as the rule would have before the race)', async () => {
+    const email = 'owner@corp.example';
+    const pending = await pendingOf(byEmail, 'raced-2', { email, email_verified: true, preferred_username: 'owner', name: 'Owner' });
+    const { accounts, tried } = racedBy(email, { username: 'confirmed', emailVerified: true });
+    const outcome = await linking(accounts).createFromPending(byEmail, pending, undefined);
+    const owner = await gatehouse.services.accounts.findByLogin(email);
+    expect(owner?.username).to.equal('confirmed');
+    expect(outcome).to.deep.include({ kind: 'signed_in', userId: owner!.id });
+    expect(tried).to.deep.equal([email]);
+    expect((await gatehouse.services.upstream.findLink('byemail', 'raced-2'))?.userId).to.equal(owner!.id);
+  });
+
+  it('with link_by_email, an address whose new owner has not confirmed it is left out instead (nobody collects another person\'s sign-ins)', async () => {
+    const email = 'unconfirmed@corp.example';
+    const pending = await pendingOf(byEmail, 'raced-3', { email, email_verified: true, preferred_username: 'unconf', name: 'Unconfirmed' });
+    const { accounts, tried } = racedBy(email, { username: 'typedit', emailVerified: false });
+    const outcome = await linking(accounts).createFromPending(byEmail, pending, undefined);
+    expect(outcome.kind).to.equal('signed_in');
+    const created = await gatehouse.services.accounts.findById((outcome as { userId: string }).userId);
+    expect(created?.username).to.not.equal('typedit');
+    expect(created?.email).to.equal(null);
+    expect(tried).to.deep.equal([email, undefined]);
+  });
+
+  it('shortens an overlong name and leaves out an email or picture the local rules refuse, instead of failing the sign-in', async () => {
+    const name = `${'Ñ'.repeat(200)} ${'😀'.repeat(100)}`;
+    const picture = `https://img.example/${'p'.repeat(3000)}`;
+    const pending = await pendingOf(plain, 'long-1', { email: `${'x'.repeat(300)}@corp.example`, email_verified: true, preferred_username: 'longname', name, picture });
+    const outcome = await linking().createFromPending(plain, pending, undefined);
+    expect(outcome.kind).to.equal('signed_in');
+    const created = await gatehouse.services.accounts.findById((outcome as { userId: string }).userId);
+    expect(created?.email).to.equal(null);
+    expect(created?.attributes.picture).to.equal(undefined);
+    // 256 UTF-16 units at most, cut between characters (never half an emoji), trailing space gone.
+    expect(created?.name).to.equal(`${'Ñ'.repeat(200)} ${'😀'.repeat(27)}`);
+  });
+});
