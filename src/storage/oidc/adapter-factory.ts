@@ -39,12 +39,14 @@ export interface AdapterFactoryDeps {
  * A store outage surfaces as StoreUnavailableError, which oidc-provider renders as
  * `503 temporarily_unavailable` (its own handling of other adapter errors is `500 server_error`).
  */
-async function guard<T>(operation: Promise<T> | T): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
-    throw asStoreError(error);
-  }
+function guard<T>(operation: Promise<T> | T): Promise<T> {
+  // Every read goes through here (cache hits included): a rejection handler, not an async frame.
+  // Promise.resolve adopts a thenable (a query) as `await` did; a native promise is used as it is.
+  return Promise.resolve(operation).catch(rethrowAsStoreError);
+}
+
+function rethrowAsStoreError(error: unknown): never {
+  throw asStoreError(error);
 }
 
 /**
