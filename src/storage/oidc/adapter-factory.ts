@@ -138,19 +138,19 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     return pass;
   }
 
-  const handOff = createInteractionHandOff();
+  // With the interactions in Redis, the resume's destroy of one rides on the code's save (interaction-hand-off.ts).
+  const interactionsInRedis = redisAdapter !== undefined && SHORT_LIVED_MODELS.has('Interaction');
+  const handOff = createInteractionHandOff({ deferDestroy: interactionsInRedis });
   const adapters = new Map<string, Adapter>();
   const factory = (model: string): Adapter => {
     let adapter = adapters.get(model);
     if (adapter === undefined) {
-      const primary =
-        model === 'Client' && clients !== undefined
-          ? clients
-          : redisAdapter !== undefined && SHORT_LIVED_MODELS.has(model)
-            ? redisAdapter(model)
-            : mongoAdapter(model);
+      const inRedis = redisAdapter !== undefined && SHORT_LIVED_MODELS.has(model) ? redisAdapter(model) : undefined;
+      const primary = model === 'Client' && clients !== undefined ? clients : (inRedis ?? mongoAdapter(model));
+      // Another short-lived record's save carries the interaction destroy a resume deferred (one Redis round trip for both).
+      const carries = primary === inRedis && interactionsInRedis && model !== 'Interaction';
       const routed: Adapter = {
-        upsert: (id, payload, expiresIn) => guard(primary.upsert(id, payload, expiresIn)),
+        upsert: carries ? (id, payload, expiresIn) => guard(handOff.alongside(() => primary.upsert(id, payload, expiresIn))) : (id, payload, expiresIn) => guard(primary.upsert(id, payload, expiresIn)),
         // A find that claims: the replay check is atomic in the store (replay-claims.ts).
         find: model === REPLAY_DETECTION ? (id) => guard(replayClaims.claim(id)) : (id) => guard(primary.find(id)),
         findByUid: (uid) => guard(primary.findByUid(uid)),
