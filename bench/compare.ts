@@ -1,6 +1,6 @@
 /**
  * node bench/compare.ts [--build name=path/to/main.js ...] [--env name:SETTING=value ...] [--node-arg name:--flag ...] [--no-reference] [--scenario NAME ...]
- *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions] [--idle-after S]
+ *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions] [--idle-after S] [--allocations]
  *
  * A/B of Gatehouse builds on the stateless scenarios, beside the library's in-memory reference
  * (bench/reference-server.ts), in one run: every build and the reference are started at once
@@ -38,8 +38,12 @@
  * hash, the same in every build, so a difference is the rest) (default: cc-rs256, introspect-jwt,
  * userinfo). The event loop's own CPU per request is shown beside the process's, and the median of the
  * segments' CPU per request beside the total (a neighbour's burst inflates a segment or two, not the median).
+ * `--allocations` loads bench/lib/allocation-probe.ts into every server (`node --import`) and adds
+ * the bytes each one's V8 heap allocated per request: unlike CPU time it does not move with the
+ * machine's load, so what a change removes from a request's garbage (and the GC work that follows
+ * it) reads the same in a loaded run as in a quiet one.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { rssBytes, startGatehouseProcess, startReference, type Child } from './lib/children.ts';
@@ -74,6 +78,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     'pg-transactions': { type: 'boolean' },
     'idle-after': { type: 'string' },
+    allocations: { type: 'boolean' },
   },
 });
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -81,6 +86,29 @@ const SECONDS = Number(flags.seconds ?? 6);
 const WARMUP = Number(flags.warmup ?? 2);
 const CONNECTIONS = Number(flags.connections ?? 16);
 const ROUNDS = Number(flags.rounds ?? 1);
+/** With --allocations: where each server's probe (bench/lib/allocation-probe.ts) writes the bytes its heap allocated so far. */
+const PROBE_DIR = flags.allocations === true ? `${new URL('..', import.meta.url).pathname}.data/bench/allocations` : undefined;
+const PROBE = new URL('./lib/allocation-probe.ts', import.meta.url).pathname;
+if (PROBE_DIR !== undefined) {
+  rmSync(PROBE_DIR, { recursive: true, force: true });
+  // The reference inherits the environment; the builds get it with their settings.
+  process.env.BENCH_ALLOCATION_PROBE_DIR = PROBE_DIR;
+}
+/** Bytes a server's heaps (every process of its tree) allocated so far, as its probes last wrote them; 0 without --allocations. */
+function allocatedBytes(pid: number): number {
+  if (PROBE_DIR === undefined) return 0;
+  let sum = 0;
+  for (const each of processTree(pid)) {
+    try {
+      sum += (JSON.parse(readFileSync(`${PROBE_DIR}/${each}.json`, 'utf8')) as { allocatedBytes: number }).allocatedBytes;
+    } catch {
+      // a process without a probe (yet): nothing counted for it
+    }
+  }
+  return sum;
+}
+/** The probe writes every 50 ms: a reading right after a segment waits for one more write. */
+const probeSettled = () => (PROBE_DIR === undefined ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, 120)));
 const scenarios = (flags.scenario ?? ['cc-rs256', 'introspect-jwt', 'userinfo']) as Scenario[];
 for (const scenario of scenarios) if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
 const builds = (flags.build ?? ['gatehouse=dist/main.js']).map((entry) => {
@@ -151,11 +179,16 @@ try {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const env: Record<string, string> = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: url, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...buildEnv.get(build.name) };
+    if (PROBE_DIR !== undefined) {
+      // NODE_OPTIONS reaches GATEHOUSE_WORKERS' workers too: each process writes its own count.
+      env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim();
+      env.BENCH_ALLOCATION_PROBE_DIR = PROBE_DIR;
+    }
     // An empty value unsets the setting (`--env name:REDIS_URL=`: that build runs without Redis).
     for (const [setting, value] of Object.entries(env)) if (value === '') delete env[setting];
     children.push(await startGatehouseProcess(build.name, [...(buildNodeArgs.get(build.name) ?? []), build.path], env, url));
   }
-  if (flags['no-reference'] !== true) children.push(await startReference(fixturePath));
+  if (flags['no-reference'] !== true) children.push(await startReference(fixturePath, PROBE_DIR === undefined ? [] : [`--import=${PROBE}`]));
   // Each server's memory (its whole process tree: with GATEHOUSE_WORKERS every worker) idle after the start, before any load.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const rssAtStart = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
@@ -165,7 +198,7 @@ try {
   for (const scenario of scenarios) {
     const targets: Target[] = [];
     for (const child of children) if (scenario !== 'sign-in' || child.name !== 'reference') targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
-    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number; switches: number; involuntary: number; loopSwitches: number; loopWaitMs: number; loopsByProcess: Map<number, number> }>();
+    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number; switches: number; involuntary: number; loopSwitches: number; loopWaitMs: number; loopsByProcess: Map<number, number>; allocated: number }>();
     /** Each segment's process CPU µs per request: their median shrugs off a segment a neighbour's burst landed on. */
     const segmentCpu = new Map<string, number[]>();
     const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
@@ -179,14 +212,17 @@ try {
         const loopBefore = eventLoopCpuMs(pids.get(target.key)!);
         const storesBefore = storesCpuMs(ROOT);
         const transactionsBefore = flags['pg-transactions'] === true ? storeTransactions(ROOT) : undefined;
+        const allocatedBefore = allocatedBytes(pids.get(target.key)!);
         const result = await measure(scenario, target, Math.max(1, SECONDS / 2));
+        await probeSettled();
+        const allocatedAfter = allocatedBytes(pids.get(target.key)!);
         // An idle PostgreSQL backend publishes its counters up to 10 s late: let the segment's arrive.
         if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 11_000));
         const transactionsAfter = transactionsBefore === undefined ? undefined : storeTransactions(ROOT);
         const switchesAfter = treeContextSwitches(pids.get(target.key)!);
         const waitAfter = treeRunQueueWaitMs(pids.get(target.key)!);
         const loopsAfter = eventLoopCpuByProcess(pids.get(target.key)!);
-        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0, switches: 0, involuntary: 0, loopSwitches: 0, loopWaitMs: 0, loopsByProcess: new Map<number, number>() };
+        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0, switches: 0, involuntary: 0, loopSwitches: 0, loopWaitMs: 0, loopsByProcess: new Map<number, number>(), allocated: 0 };
         const segmentCpuMs = processCpuMs(pids.get(target.key)!) - cpuBefore;
         segmentCpu.set(target.key, [...(segmentCpu.get(target.key) ?? []), (segmentCpuMs * 1000) / Math.max(1, result.requests)]);
         totals.set(target.key, {
@@ -200,6 +236,7 @@ try {
               ? undefined
               : total.transactions + transactionsAfter - transactionsBefore - 1,
           errors: total.errors + result.errors,
+          allocated: total.allocated + allocatedAfter - allocatedBefore,
           switches: total.switches + switchesAfter.voluntary + switchesAfter.involuntary - switchesBefore.voluntary - switchesBefore.involuntary,
           involuntary: total.involuntary + switchesAfter.involuntary - switchesBefore.involuntary,
           loopWaitMs: total.loopWaitMs + waitAfter.loops - waitBefore.loops,
@@ -253,6 +290,13 @@ try {
         hasReference ? (round(cpuPer('reference') / cpuPer(child.name), 2) ?? 0) : '—',
         round(medianCpu(first) / medianCpu(child.name), 2) ?? 0,
         hasReference ? (round(medianCpu('reference') / medianCpu(child.name), 2) ?? 0) : '—',
+        ...(PROBE_DIR === undefined
+          ? []
+          : [
+              round(totals.get(child.name)!.allocated / 1024 / Math.max(1, totals.get(child.name)!.requests), 1) ?? 0,
+              round(totals.get(first)!.allocated / Math.max(1, totals.get(first)!.requests) / (totals.get(child.name)!.allocated / Math.max(1, totals.get(child.name)!.requests)), 2) ?? 0,
+              hasReference ? (round(totals.get('reference')!.allocated / Math.max(1, totals.get('reference')!.requests) / (totals.get(child.name)!.allocated / Math.max(1, totals.get(child.name)!.requests)), 2) ?? 0) : '—',
+            ]),
       ]);
     }
     log(`${scenario} done; load average ${load()}`);
@@ -276,7 +320,7 @@ try {
   ]);
   const idleColumns = idleAfter === undefined ? [] : [`RSS MiB after ${idleAfter} s idle`, 'idle after load ÷ idle after start'];
   process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios', ...idleColumns], memory)}\n`);
-  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this'], rows)}\nload average after: ${load()}\n`);
+  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this', ...(PROBE_DIR === undefined ? [] : ['heap allocated KiB/req', `allocated: ${children[0]!.name} ÷ this`, 'allocated: reference ÷ this'])], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
   await stores.close();

@@ -294,10 +294,15 @@ for p in "${PLANS[@]}"; do
     backchannel) ARGS+=("oidcc-backchannel-rp-initiated-logout-certification-test-plan[response_type=code][client_registration=dynamic_client]" "$RUN/config-dynamic.json") ;;
     # the comprehensive OIDCC plan (not a certification profile) per client authentication method,
     # the suite registering its clients at /reg (private_key_jwt: with its own jwks by value)
-    comprehensive-post|comprehensive-private-key-jwt|comprehensive-none)
-      auth=${p#comprehensive-}; auth=${auth//-/_}; [[ $auth == post ]] && auth=client_secret_post
-      ARGS+=("oidcc-test-plan[client_auth_type=$auth][response_type=code][response_mode=default][client_registration=dynamic_client]" "$RUN/config-dynamic.json") ;;
-    *) die "unknown plan $p (config, basic, logout, basic-dynamic, formpost-basic, backchannel, comprehensive-post, comprehensive-private-key-jwt, comprehensive-none)" ;;
+    # (comprehensive-<auth>-formpost: the same with response_mode=form_post)
+    comprehensive-post|comprehensive-basic|comprehensive-private-key-jwt|comprehensive-none|comprehensive-post-formpost|comprehensive-basic-formpost|comprehensive-private-key-jwt-formpost|comprehensive-none-formpost)
+      auth=${p#comprehensive-}; mode=default
+      if [[ $auth == *-formpost ]]; then auth=${auth%-formpost}; mode=form_post; fi
+      auth=${auth//-/_}; [[ $auth == post ]] && auth=client_secret_post; [[ $auth == basic ]] && auth=client_secret_basic
+      ARGS+=("oidcc-test-plan[client_auth_type=$auth][response_type=code][response_mode=$mode][client_registration=dynamic_client]" "$RUN/config-dynamic.json") ;;
+    # the "Dynamic OP" certification profile (the suite registers private_key_jwt clients at /reg)
+    dynamic) ARGS+=("oidcc-dynamic-certification-test-plan[response_type=code]" "$RUN/config-dynamic.json") ;;
+    *) die "unknown plan $p (config, basic, logout, basic-dynamic, formpost-basic, backchannel, dynamic, comprehensive-{post,basic,private-key-jwt,none}[-formpost])" ;;
   esac
 done
 STAMP=$(date +%Y%m%d-%H%M%S)

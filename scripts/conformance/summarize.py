@@ -48,7 +48,8 @@ def main():
         registration = variant.get("client_registration", "")
         if plan.get("planName") == "oidcc-test-plan" and variant.get("client_auth_type"):
             # the comprehensive plan runs once per client authentication method
-            registration = ", ".join(v for v in (variant["client_auth_type"], registration) if v)
+            mode = variant.get("response_mode")
+            registration = ", ".join(v for v in (variant["client_auth_type"], None if mode in (None, "default") else "response_mode=" + mode, registration) if v)
         per_plan.append((plan.get("planName"), registration, plan_counts))
         for m in plan.get("modules", []):
             instances = m.get("instances") or []

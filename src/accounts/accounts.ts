@@ -253,7 +253,8 @@ export function createAccounts({
   }
 
   const findStored = (id: string) => users.findById(id).lean<StoredUser>().exec();
-  const findOne = (filter: Partial<Pick<StoredUser, 'usernameKey' | 'emailKey'>>) => users.findOne(filter).lean<StoredUser>().exec();
+  // The driver's own findOne: a lean read of a string-keyed filter needs nothing of mongoose's query machinery.
+  const findOne = (filter: Partial<Pick<StoredUser, 'usernameKey' | 'emailKey'>>) => users.collection.findOne<StoredUser>(filter);
   /**
    * Usernames never contain `@` (normalize.ts), so a login without one is a username. A login
    * with one is an email — or the username of an imported user (Keycloak allows `@`): email

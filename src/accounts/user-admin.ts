@@ -78,11 +78,10 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
 
     async update(id, patch) {
       const set: Partial<StoredUser> = { updatedAt: now() };
-      if (patch.email !== undefined) {
-        const email = patch.email === null || patch.email.trim() === '' ? null : validEmail(patch.email);
+      const email = patch.email === undefined ? undefined : patch.email === null || patch.email.trim() === '' ? null : validEmail(patch.email);
+      if (email !== undefined) {
         set.email = email;
         set.emailKey = email === null ? noEmailKey(id) : emailKey(email);
-        if (patch.emailVerified === undefined) set.emailVerified = false;
       }
       if (patch.emailVerified !== undefined) set.emailVerified = patch.emailVerified;
       if (patch.givenName !== undefined) set.givenName = patch.givenName;
@@ -98,9 +97,15 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
       if (patch.groups !== undefined) set.groups = [...new Set(patch.groups)];
       let doc: StoredUser | null;
       try {
-        doc = await locked(id, () =>
-          users.findOneAndUpdate({ _id: id }, { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) }, { returnDocument: 'after' }).lean<StoredUser>().exec(),
-        );
+        doc = await locked(id, async () => {
+          // The address it already has (by emailKey, under the lock) is no change: email_verified
+          // stays (a token holder must not force a confirmation again); only its spelling is kept.
+          if (email !== undefined && patch.emailVerified === undefined) {
+            const current = await users.findById(id, { emailKey: 1 }).lean<Pick<StoredUser, 'emailKey'>>().exec();
+            if (current !== null && current.emailKey !== set.emailKey) set.emailVerified = false;
+          }
+          return users.findOneAndUpdate({ _id: id }, { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) }, { returnDocument: 'after' }).lean<StoredUser>().exec();
+        });
       } catch (error) {
         if (isDuplicateKey(error)) throw new DuplicateUserError('email');
         throw error;

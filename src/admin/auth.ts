@@ -5,11 +5,11 @@ import type { Accounts } from '../accounts/accounts.ts';
 import { GatehouseError } from '../errors/gatehouse-error.ts';
 import { problemText, type ProblemCode, type ProblemParams } from '../errors/problems.ts';
 import type { ClientRepository } from '../clients/repository.ts';
+import { ADMIN_ROLE, ADMIN_SCOPE } from '../oidc/admin-scope.ts';
 import { localKeys, type JwtRecords } from '../oidc/jwt-records.ts';
 import type { AuditActor } from '../observability/audit-trail.ts';
 
-export const ADMIN_SCOPE = 'admin';
-export const ADMIN_ROLE = 'admin';
+export { ADMIN_ROLE, ADMIN_SCOPE };
 
 export interface AdminAuthDeps {
   readonly issuer: string;

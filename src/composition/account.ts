@@ -59,6 +59,7 @@ export function composeAccount(w: Wiring, { selfService, oidc }: { selfService: 
       auth: accountAuth({ provider: w.provider, adapter: storage.adapter, accounts: services.accounts }),
       operations: ownAccountOperations(services, {
         verification: selfService.verificationSender,
+        emailChanges: selfService.emailChanges,
         issuerName: config.pages.brandName,
         qrSvg,
         mfaPolicy: services.runtimeSettings.mfaPolicyNow,

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { emailChangeNotice } from '../accounts/email-change-notice.ts';
 import { createEmailVerification } from '../accounts/email-verification.ts';
 import { openEmailVerifications } from '../accounts/email-verifications.ts';
 import type { PasswordPolicy } from '../accounts/password-policy.ts';
@@ -15,6 +16,7 @@ import type { Views } from '../interactions/views.ts';
 import type { MailService } from '../mail/mail-service.ts';
 import type { VerificationSender } from '../operations/users.ts';
 import type { GatehouseServices } from '../services.ts';
+import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { Limits } from './limits.ts';
 import type { Wiring } from './wiring.ts';
 
@@ -26,6 +28,8 @@ const PASSWORD_RESET_WINDOW = 3600;
 const REGISTRATION_IP_LIMIT = 10;
 const REGISTRATION_EMAIL_LIMIT = 3;
 const VERIFICATION_RESEND_LIMIT = 5;
+/** Email address changes per user and hour on the account page: a taken address is refused by name. */
+const EMAIL_CHANGES_PER_HOUR = 5;
 
 export interface SelfService {
   /** The password policy in force (a runtime setting, src/settings/), read at each use. */
@@ -38,6 +42,8 @@ export interface SelfService {
   readonly signIn: () => ReturnType<GatehouseServices['signInSettings']['current']>;
   /** Email confirmation: links, tokens, whether it can send. */
   readonly verification: ReturnType<typeof createEmailVerification<Locale>>;
+  /** Email address changes per user and hour on the account page (src/operations/own-account.ts). */
+  readonly emailChanges: AttemptLimiter;
   /** The "Forgot password?" link while password reset is on. */
   readonly forgotPasswordPath: () => Promise<string | undefined>;
   /** Registration from the sign-in page (a runtime setting), a part of the password step. */
@@ -95,7 +101,12 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
 
   // Admin API and account page alike: the mail goes out in the user's own language (their `locale` claim), else English.
   const verificationSender =
-    mail === undefined ? undefined : { send: async (userId: string) => verification.send(userId, views.negotiate((await accounts.findById(userId))?.attributes.locale, undefined)) };
+    mail === undefined
+      ? undefined
+      : {
+          send: async (userId: string) => verification.send(userId, views.negotiate((await accounts.findById(userId))?.attributes.locale, undefined)),
+          emailChanged: emailChangeNotice<Locale>({ mail, localeOf: (user) => views.negotiate(user.attributes.locale, undefined), now: () => new Date(clock.now()) }),
+        };
 
   const routes = new Router().use(
     passwordResetRoutes({
@@ -134,6 +145,7 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
     passwordPolicy,
     verificationSender,
     mailConfigured: mail !== undefined,
+    emailChanges: attempts.limiter('email_change', EMAIL_CHANGES_PER_HOUR, PASSWORD_RESET_WINDOW),
     signIn,
     verification,
     forgotPasswordPath: async () => ((await signIn()).password_reset ? `${config.routes.password}/forgot` : undefined),

@@ -20,6 +20,7 @@ export class DecryptionError extends Error {
 }
 
 const SALT = Buffer.from('gatehouse/secret-box/v1');
+const TAG_BYTES = 16;
 
 export function deriveKey(masterSecret: string, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', masterSecret, SALT, `gatehouse:${purpose}`, 32));
@@ -43,7 +44,9 @@ export function createSecretBox(masterSecret: string, purpose: string): SecretBo
         throw new DecryptionError();
       }
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+        // The full 128-bit tag only: told no length, Node accepts one as short as 32 bits, and
+        // some sealed data comes back from browsers (the upstream sign-in and logout cookies).
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
         decipher.setAAD(Buffer.from(associatedData));
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
         return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');

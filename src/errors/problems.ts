@@ -197,6 +197,7 @@ export const PROBLEMS = {
   account_token_other_client: 'the account API takes only tokens of the account page',
   token_no_user: 'the access token names no user',
   sign_in_again: 'sign in again to change how you sign in',
+  email_changes_limited: 'too many email address changes; try again later',
   cross_origin: 'cross-origin requests are not accepted',
 
   // ... or with the request or the server as a whole.

@@ -53,9 +53,34 @@ const REDIS_OUTAGE_MESSAGES = [
   'connect ECONNREFUSED',
 ];
 
-function describe(error: unknown): { name: string; message: string; cause: unknown } {
-  const { name, message, cause } = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
-  return { name: typeof name === 'string' ? name : '', message: typeof message === 'string' ? message : '', cause };
+/**
+ * Socket failures Node raises itself. The drivers usually wrap them (MongoNetworkError, ioredis'
+ * "Connection is closed"), but not always: the MongoDB driver rethrows the socket's own error
+ * when a command written to a pooled connection the server has just closed fails while it waits
+ * for 'drain' (`Error: This socket has been ended by the other party`, code EPIPE), seen at
+ * /auth when FerretDB stopped under load. Such an error names no store; the driver it came
+ * from is in its stack (Node creates it inside the driver's write call).
+ */
+const SOCKET_FAILURES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'ENOTCONN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_WRITE_AFTER_END', 'ERR_STREAM_DESTROYED', 'ERR_SOCKET_CLOSED']);
+const DRIVER_FRAME = /[\\/]node_modules[\\/](?:(mongodb|mongoose)|(ioredis))[\\/]/;
+
+/**
+ * The error's own fields, and the error it wraps: its `cause`, or for the MongoDB driver's
+ * MongoBulkWriteError the driver error it was made from, which it keeps in `errorResponse` (a
+ * connection closed during `bulkWrite`, e.g. a session upsert at /auth while FerretDB stopped).
+ */
+function describe(error: unknown): { name: string; message: string; code: unknown; stack: string; cause: unknown } {
+  const { name, message, code, stack, cause, errorResponse } = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  const inner = cause ?? (errorResponse instanceof Error ? errorResponse : undefined);
+  return { name: typeof name === 'string' ? name : '', message: typeof message === 'string' ? message : '', code, stack: typeof stack === 'string' ? stack : '', cause: inner };
+}
+
+/** The store whose driver a bare socket error was raised in (its first driver frame), if any. */
+function socketFailureIn(code: unknown, stack: string): StoreName | undefined {
+  if (typeof code !== 'string' || !SOCKET_FAILURES.has(code)) return undefined;
+  const frame = DRIVER_FRAME.exec(stack);
+  if (frame === null) return undefined;
+  return frame[1] === undefined ? 'redis' : 'mongodb';
 }
 
 /** The store an error says is unreachable (walking `cause` chains), or undefined for other errors. */
@@ -63,9 +88,11 @@ export function unavailableStore(error: unknown): StoreName | undefined {
   let current = error;
   for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth += 1) {
     if (current instanceof StoreUnavailableError) return current.store;
-    const { name, message, cause } = describe(current);
+    const { name, message, code, stack, cause } = describe(current);
     if (MONGO_OUTAGE.has(name)) return 'mongodb';
     if (name === 'MaxRetriesPerRequestError' || REDIS_OUTAGE_MESSAGES.some((text) => message.includes(text))) return 'redis';
+    const socketStore = socketFailureIn(code, stack);
+    if (socketStore !== undefined) return socketStore;
     current = cause;
   }
   return undefined;

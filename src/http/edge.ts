@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { respondToError, type Logger as ErrorLogger } from '../errors/respond.ts';
 import type { Logger } from '../observability/logger.ts';
-import { runInRequest } from '../observability/request-context.ts';
+import { requestContext, runInRequest } from '../observability/request-context.ts';
 import { basePolicy, CSP_HEADER } from './content-security-policy.ts';
 import { acceptedRequestId } from './request-id.ts';
 import { logWhenClosed, type RequestObserver } from './request-log.ts';
@@ -44,7 +44,7 @@ export function requestEdge({ issuer, logger, observeRequest, imageSources = [] 
     if (https) ctx.cookies.secure = true;
     logWhenClosed(ctx, logger, observeRequest);
     for (const [name, value] of headers) res.setHeader(name, value);
-    return runInRequest({ requestId: id, ip: ctx.ip }, async () => {
+    return runInRequest(requestContext(id, ctx), async () => {
       try {
         await next();
       } catch (raw) {

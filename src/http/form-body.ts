@@ -133,7 +133,7 @@ function replayable(original: IncomingMessage, bytes: Buffer): IncomingMessage {
   const headers = { ...original.headers, 'content-length': String(bytes.length) };
   delete headers['transfer-encoding'];
   replay.headers = headers;
-  replay.rawHeaders = Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value.flatMap((v) => [name, v]) : [name, String(value)]));
+  replay.rawHeaders = rawHeadersOf(headers);
   // The whole body is already here: reading must not touch the socket (the original request
   // owns it). It is handed out on the first read, so a replaceForm before that only swaps it.
   const pending = { bytes, read: false };
@@ -147,6 +147,18 @@ function replayable(original: IncomingMessage, bytes: Buffer): IncomingMessage {
   // Not set, Node takes the replay's end for an aborted upload and destroys the socket.
   replay.complete = true;
   return replay;
+}
+
+/** Name, value, name, value, ... as Node's parser lists them (a repeated header once per value). */
+function rawHeadersOf(headers: IncomingMessage['headers']): string[] {
+  const raw: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const each of value) raw.push(name, each);
+    else raw.push(name, String(value));
+  }
+  return raw;
 }
 
 /** A replay's body replaced before anyone read it: its Content-Length follows. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
-import { runInRequest } from '../observability/request-context.ts';
+import { requestContext, runInRequest } from '../observability/request-context.ts';
 
 const ACCEPTABLE = /^[A-Za-z0-9._-]{8,64}$/;
 
@@ -18,6 +18,6 @@ export function requestId(): Middleware {
     const id = acceptedRequestId(ctx.get('X-Request-Id'));
     ctx.state.requestId = id;
     ctx.set('X-Request-Id', id);
-    await runInRequest({ requestId: id, ip: ctx.ip }, next);
+    await runInRequest(requestContext(id, ctx), next);
   };
 }

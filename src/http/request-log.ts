@@ -13,11 +13,13 @@ export type RequestObserver = (labels: { route: string; method: string; status: 
  * The line is only built when the logger writes `info` (src/http/edge.ts calls this).
  */
 export function logWhenClosed(ctx: Context, logger: Logger, observe: RequestObserver | undefined): void {
-  const started = process.hrtime.bigint();
+  // Monotonic, as hrtime, without a BigInt per reading.
+  const started = performance.now();
   // The request's own path: the provider mounted below the root rewrites it to its local path.
   const { path } = ctx;
-  ctx.res.once('close', () => {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // A response closes once: `on`, not `once` (no wrapper per request).
+  ctx.res.on('close', () => {
+    const seconds = (performance.now() - started) / 1000;
     const route = routeLabel(ctx);
     const status = ctx.res.statusCode;
     if (logger.isLevelEnabled('info')) {

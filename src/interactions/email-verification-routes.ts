@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { EmailVerification } from '../accounts/email-verification.ts';
 import type { Logger } from '../observability/logger.ts';
 import { readForm } from './body.ts';
-import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
+import { browserSession, checkCsrfToken, issueCsrfToken, type CsrfBinding } from './csrf.ts';
 import type { Locale } from './i18n.ts';
 import { chosenLocale } from './language.ts';
 import { CsrfError, pageErrors } from './page-errors.ts';
@@ -30,6 +30,8 @@ export function emailVerificationRoutes(deps: EmailVerificationRoutesDeps): Rout
   const router = new Router();
   const { views, path } = deps;
   const csrfCookie = { secure: deps.secureCookies, path };
+  /** A form's CSRF token is bound to the browser's sign-in session and to the link (src/interactions/csrf.ts). */
+  const bindingOf = (ctx: Context, token: string): CsrfBinding => ({ session: browserSession(ctx), form: `email-verify:${token}` });
   router.use(pageErrors(views, deps.logger, path));
 
   function localeOf(ctx: Context): Locale {
@@ -57,7 +59,7 @@ export function emailVerificationRoutes(deps: EmailVerificationRoutesDeps): Rout
       lead: t(ticket.kind === 'registration' ? 'email_verify.lead_registration' : 'email_verify.lead', { email: ticket.email }),
       action: `${path}/verify/${token}`,
       submit: t('email_verify.submit'),
-      csrf: issueCsrfToken(ctx, csrfCookie),
+      csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(ctx, token)),
     });
   });
 
@@ -65,7 +67,7 @@ export function emailVerificationRoutes(deps: EmailVerificationRoutesDeps): Rout
     const locale = localeOf(ctx);
     ctx.set('Referrer-Policy', 'no-referrer');
     const form = await readForm(ctx);
-    if (!checkCsrfToken(ctx, form.csrf)) throw new CsrfError();
+    if (!checkCsrfToken(ctx, form.csrf, bindingOf(ctx, ctx.params.token!))) throw new CsrfError();
     const confirmed = await deps.verification.confirm(ctx.params.token!);
     if (confirmed === undefined) return invalid(ctx, locale);
     const { kind, email, returnTo } = confirmed.ticket;

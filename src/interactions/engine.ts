@@ -6,7 +6,7 @@ import { allowFormTargets } from '../http/content-security-policy.ts';
 import { clientFormTargets } from '../oidc/form-targets.ts';
 import { readForm } from './body.ts';
 import { resumeHere, type ResumeHereOptions } from './resume-here.ts';
-import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
+import { checkCsrfToken, issueCsrfToken, type CsrfBinding } from './csrf.ts';
 import { chosenLocale } from './language.ts';
 import { CsrfError } from './page-errors.ts';
 import { sendPage } from './send-page.ts';
@@ -66,7 +66,7 @@ export function signInEngine(deps: EngineDeps): Router {
           clientName: client?.clientName ?? client?.clientId ?? '',
           ...model,
           uid: details.uid,
-          csrf: issueCsrfToken(ctx, csrfCookie),
+          csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(details)),
         }, options.status);
       },
       complete: (result) => recordResult(details, result),
@@ -92,9 +92,16 @@ export function signInEngine(deps: EngineDeps): Router {
     ctx.redirect(url);
   }
 
-  async function requireCsrf(ctx: Context): Promise<Record<string, string>> {
+  /**
+   * A form's CSRF token is bound to its interaction and to the sign-in session the interaction
+   * started in (the session's id, a cookie value; none before the first sign-in): a token from
+   * another interaction or another browser's session does not pass (src/interactions/csrf.ts).
+   */
+  const bindingOf = (details: InteractionDetails): CsrfBinding => ({ session: details.session?.cookie, form: `interaction:${details.uid}` });
+
+  async function requireCsrf(ctx: Context, details: InteractionDetails): Promise<Record<string, string>> {
     const form = await readForm(ctx);
-    if (!checkCsrfToken(ctx, form.csrf)) throw new CsrfError();
+    if (!checkCsrfToken(ctx, form.csrf, bindingOf(details))) throw new CsrfError();
     return form;
   }
 
@@ -108,7 +115,7 @@ export function signInEngine(deps: EngineDeps): Router {
 
   router.post(`${base}/:uid/abort`, async (ctx, next) => {
     const { context } = await contextFor(ctx, next);
-    await requireCsrf(ctx);
+    await requireCsrf(ctx, context.details);
     return finish(ctx, next, context.provider, context.details, { error: 'access_denied', error_description: 'The user cancelled the request.' });
   });
 
@@ -129,7 +136,7 @@ export function signInEngine(deps: EngineDeps): Router {
   for (const name of actions) {
     router.post(`${base}/:uid/${name}`, async (ctx, next) => {
       const { step, context } = await contextFor(ctx, next);
-      const form = await requireCsrf(ctx);
+      const form = await requireCsrf(ctx, context.details);
       const action = step !== undefined && Object.hasOwn(step.actions, name) ? step.actions[name] : undefined;
       // A form of a step that is already complete (back button, second tab).
       if (action === undefined) return ctx.throw(400, 'This sign-in step is already complete.');

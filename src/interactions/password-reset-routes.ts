@@ -11,7 +11,7 @@ import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { MailService } from '../mail/mail-service.ts';
 import type { Logger } from '../observability/logger.ts';
 import { readForm } from './body.ts';
-import { checkCsrfToken, issueCsrfToken } from './csrf.ts';
+import { browserSession, checkCsrfToken, issueCsrfToken, type CsrfBinding } from './csrf.ts';
 import type { Locale } from './i18n.ts';
 import { chosenLocale } from './language.ts';
 import { CsrfError, pageErrors } from './page-errors.ts';
@@ -104,9 +104,12 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     return locale;
   }
 
-  async function requireCsrf(ctx: Context): Promise<Record<string, string>> {
+  /** A form's CSRF token is bound to the browser's sign-in session and, on a link's pages, to the link. */
+  const bindingOf = (ctx: Context, token?: string): CsrfBinding => ({ session: browserSession(ctx), form: token === undefined ? 'password-forgot' : `password-reset:${token}` });
+
+  async function requireCsrf(ctx: Context, token?: string): Promise<Record<string, string>> {
     const form = await readForm(ctx);
-    if (!checkCsrfToken(ctx, form.csrf)) throw new CsrfError();
+    if (!checkCsrfToken(ctx, form.csrf, bindingOf(ctx, token))) throw new CsrfError();
     return form;
   }
 
@@ -137,7 +140,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     await sendPage(ctx, views, 'password-reset', locale, {
       title: t('password_reset.title'),
       action: `${path}/reset/${token}`,
-      csrf: issueCsrfToken(ctx, csrfCookie),
+      csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(ctx, token)),
       minLength,
       requirements: passwordRequirements(t, policy),
       error: error === undefined ? undefined : typeof error === 'string' ? t(error, { min: String(minLength) }) : error.text,
@@ -163,7 +166,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       codeAction: `${path}/reset/${token}/verify`,
       passkeyAction: `${path}/reset/${token}/passkey`,
       passkey: pending.passkey ? embedJson(await passkeys.authenticationOptions(ticket.userId, challengeOf(token))) : undefined,
-      csrf: issueCsrfToken(ctx, csrfCookie),
+      csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(ctx, token)),
       error: error === undefined ? undefined : t(error, { period: String((await factors.status(ticket.userId)).totpParameters?.period ?? DEFAULT_TOTP.period) }),
     }, error === undefined ? 200 : 400);
   }
@@ -200,7 +203,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     await sendPage(ctx, views, 'password-forgot', locale, {
       title: t('password_forgot.title'),
       available: deps.mail !== undefined,
-      csrf: issueCsrfToken(ctx, csrfCookie),
+      csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(ctx)),
       action: `${path}/forgot`,
       interaction: uid,
       back: signInLink(uid),
@@ -234,8 +237,8 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     async (ctx: Context & { params: Record<string, string> }) => {
       const locale = localeOf(ctx);
       ctx.set('Referrer-Policy', 'no-referrer');
-      const form = ctx.method === 'POST' ? await requireCsrf(ctx) : {};
       const token = ctx.params.token!;
+      const form = ctx.method === 'POST' ? await requireCsrf(ctx, token) : {};
       const ticket = await deps.resets.check(token);
       if (ticket === undefined) return invalidLink(ctx, locale);
       return step(ctx, { locale, token, ticket, form });

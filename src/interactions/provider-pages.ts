@@ -1,5 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ipKey } from '../accounts/ip-key.ts';
+import { unavailableStore } from '../errors/store-unavailable.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProviderPageHooks } from '../oidc/configuration.ts';
 import { isPageRoute } from '../oidc/page-routes.ts';
@@ -102,7 +103,8 @@ export function providerPages({ views, logger, userCodes }: ProviderPagesDeps): 
         ctx.body = out;
         return;
       }
-      if (status >= 500) logger.error({ err: error, requestId: ctx.response.get('X-Request-Id') }, 'provider error page');
+      // A store outage (503) is logged once, as a warning, by the provider's error events (src/oidc/events.ts).
+      if (status >= 500 && unavailableStore(error) === undefined) logger.error({ err: error, requestId: ctx.response.get('X-Request-Id') }, 'provider error page');
       const code = error.name === 'SessionNotFound' ? 'expired' : String(out.error ?? 'server_error');
       await sendErrorPage(ctx, views, localeOf(views, ctx), { code, description: out.error_description as string | undefined }, status);
     },

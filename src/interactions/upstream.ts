@@ -58,6 +58,8 @@ export interface UpstreamSignInDeps {
 }
 
 export const UPSTREAM_COOKIE = 'gatehouse.upstream';
+/** In an interaction result: the account a pending identity is linked to once its second factor is passed. */
+const LINK_AFTER_FACTOR = 'upstreamLinkAfterSecondFactor';
 const TRANSACTION_AAD = 'upstream-transaction';
 /** How long the person may spend at the upstream. */
 const TRANSACTION_TTL_MS = 10 * 60_000;
@@ -327,10 +329,28 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
       const clientId = step.details.params.client_id;
       // The provider went away or was turned off meanwhile: an ordinary password sign-in.
       if (!usable(idp, clientId)) return { login: { accountId, remember, amr: ['pwd'], acr: ACR.singleFactor }, upstream: null };
+      // An account with a second factor: its password alone links nothing (it would tie whoever
+      // holds the upstream account to it, second factor and all). The sign-in goes on to that
+      // factor, and the link is made once it is passed (afterSecondFactor).
+      if (await linking.secondFactorFirst(accountId)) return { login: { accountId, remember, amr: ['pwd'], acr: ACR.singleFactor }, upstream: pending, [LINK_AFTER_FACTOR]: accountId };
       const outcome = await linking.linkPending(idp!, pending, accountId, typeof clientId === 'string' ? clientId : undefined);
       if (outcome.kind === 'signed_in') return { login: loginOf(outcome, remember), upstream: null };
       await finishWith(step, outcome, idp!.display_name);
       return 'answered';
+    },
+    async afterSecondFactor(step, result) {
+      const pending = pendingOf(step);
+      const accountId = result.login?.accountId;
+      if (pending === undefined || accountId === undefined || step.previous[LINK_AFTER_FACTOR] !== accountId) return result;
+      const done = { ...result, upstream: null, [LINK_AFTER_FACTOR]: null };
+      const idp = await directory.get(pending.provider);
+      const clientId = step.details.params.client_id;
+      // The provider went away meanwhile: the local sign-in stands, nothing is linked.
+      if (!usable(idp, clientId)) return done;
+      const outcome = await linking.linkPending(idp!, pending, accountId, typeof clientId === 'string' ? clientId : undefined);
+      // Refused (linked to someone else meanwhile): the local sign-in stands, nothing is linked.
+      if (outcome.kind !== 'signed_in') return done;
+      return { ...done, login: { ...result.login!, amr: [...new Set([...outcome.amr, ...(result.login!.amr ?? [])])] } };
     },
     actions: {
       /** Just-in-time account creation for a pending upstream identity. */

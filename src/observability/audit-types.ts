@@ -33,6 +33,7 @@ export const AUDIT_EVENT_TYPES = {
   'upstream.logout': "signing out of a session made through an upstream provider with upstream_logout; details.outcome continued (to the upstream's end-session endpoint), unreachable or no_end_session_endpoint",
   // The account page (actor and target: the user)
   'user.password_changed': 'a user changed their own password on the account page (the current one was checked)',
+  'user.email_change_limited': 'a user tried to change their email address on the account page more often than allowed (5 an hour: a taken address is refused by name, so more would tell which addresses have accounts); details.retryAfterSeconds',
   'user.password_added': 'a user without a password (upstream or passkey-only) set one on the account page (a recent sign-in was checked instead of a current password)',
   'mfa.removed': 'a user removed a second factor on the account page; details.method totp (with the recovery codes) or passkey',
   'mfa.passkey_renamed': 'a user renamed one of their passkeys; details.passkey',
@@ -46,7 +47,7 @@ export const AUDIT_EVENT_TYPES = {
   'api.updated': 'an API was changed; details.fields',
   'api.deleted': 'an API was deleted',
   'user.created': 'a user was created',
-  'user.updated': "a user's profile, roles or groups changed; details.fields",
+  'user.updated': "a user's profile, roles or groups changed; details.fields (and details.previousEmailNotified when the email address changed)",
   'user.password_set': "an operator set a user's password",
   'user.disabled': 'a user was disabled and their sessions, grants and tokens revoked',
   'user.enabled': 'a user was enabled',

@@ -13,6 +13,34 @@ export interface RequestContext {
  */
 const storage = new AsyncLocalStorage<RequestContext>();
 
+/**
+ * A request's context whose `ip` is read from the request when something asks (an audit event),
+ * not on every request: behind a proxy Koa splits X-Forwarded-For for it, and most requests
+ * (userinfo, introspection, JWKS) never ask. Read once, then kept.
+ */
+export function requestContext(requestId: string, request: { readonly ip: string }): RequestContext {
+  return new LazyAddress(requestId, request);
+}
+
+class LazyAddress implements RequestContext {
+  readonly requestId: string;
+  #request: { readonly ip: string } | undefined;
+  #ip: string | undefined;
+
+  constructor(requestId: string, request: { readonly ip: string }) {
+    this.requestId = requestId;
+    this.#request = request;
+  }
+
+  get ip(): string | undefined {
+    if (this.#request !== undefined) {
+      this.#ip = this.#request.ip;
+      this.#request = undefined;
+    }
+    return this.#ip;
+  }
+}
+
 export function runInRequest<T>(context: RequestContext, run: () => T): T {
   return storage.run(context, run);
 }

@@ -27,14 +27,23 @@ export interface AfterResponseStep {
 /** The library's router names the route it matched here; `ctx.oidc.route` is the same name, but reading it makes the OIDC context. */
 const routeOf = (ctx: object): string => (ctx as { _matchedRouteName?: string })._matchedRouteName ?? NO_ROUTE;
 
+/** What building a response threw, carried past the steps that still have to see it. */
+export interface ResponseFailure {
+  readonly error: unknown;
+}
+
 /**
- * The steps as one provider middleware. `steps` are in the order their middlewares were
- * registered (outermost first); after the response each route runs only its own steps, innermost
- * first, as the onion of middlewares did — a userinfo request passes one layer that finds
- * nothing to do, instead of ten that each looked. As in that onion, a step that throws ends the
- * others' `after` (the error goes up to the error boundary); steps further out only run `failed`.
+ * Runs the steps of the request's route once `next()` settled (`failure` when it threw), and
+ * gives what the request's outcome now is: undefined when all went well, else the failure to
+ * rethrow. Synchronous (no promise, no await) for the routes no step concerns — userinfo,
+ * introspection, JWKS, most tokens. `steps` are in the order their middlewares were registered
+ * (outermost first); each route runs only its own steps, innermost first, as the onion of
+ * middlewares did. As in that onion, a step that throws ends the others' `after` (the error goes
+ * up to the error boundary); steps further out only run `failed`.
  */
-export function afterResponse(steps: readonly AfterResponseStep[]): Middleware {
+export type AfterResponseSteps = (ctx: KoaContextWithOIDC, failure: ResponseFailure | undefined) => ResponseFailure | undefined | Promise<ResponseFailure | undefined>;
+
+export function afterResponseSteps(steps: readonly AfterResponseStep[]): AfterResponseSteps {
   const byRoute = new Map<string, AfterResponseStep[]>();
   for (let index = steps.length - 1; index >= 0; index -= 1) {
     const step = steps[index] as AfterResponseStep;
@@ -44,35 +53,49 @@ export function afterResponse(steps: readonly AfterResponseStep[]): Middleware {
       list.push(step);
     }
   }
+  const run = async (ctx: KoaContextWithOIDC, own: readonly AfterResponseStep[], failed: ResponseFailure | undefined): Promise<ResponseFailure | undefined> => {
+    let failure = failed;
+    for (const step of own) {
+      if (failure === undefined) {
+        try {
+          const done = step.after(ctx);
+          if (done !== undefined) await done;
+        } catch (error) {
+          failure = { error };
+        }
+      } else if (step.failed !== undefined) {
+        const done = step.failed(ctx);
+        if (done !== undefined) await done;
+      }
+    }
+    return failure;
+  };
+  return (ctx, failure) => {
+    const own = byRoute.get(routeOf(ctx));
+    return own === undefined ? failure : run(ctx, own, failure);
+  };
+}
+
+/**
+ * The steps as one provider middleware of their own (the provider's error boundary runs them
+ * itself, src/oidc/error-boundary.ts: one layer fewer on every provider request).
+ */
+export function afterResponse(steps: readonly AfterResponseStep[]): Middleware {
+  const settle = afterResponseSteps(steps);
   return async (koa, next) => {
     const ctx = koa as unknown as KoaContextWithOIDC;
-    let failure: { error: unknown } | undefined;
+    let failure: ResponseFailure | undefined;
     try {
       await next();
     } catch (error) {
       failure = { error };
     }
-    const own = byRoute.get(routeOf(ctx));
-    if (own !== undefined) {
-      for (const step of own) {
-        if (failure === undefined) {
-          try {
-            const done = step.after(ctx);
-            if (done !== undefined) await done;
-          } catch (error) {
-            failure = { error };
-          }
-        } else if (step.failed !== undefined) {
-          const done = step.failed(ctx);
-          if (done !== undefined) await done;
-        }
-      }
-    }
+    const settled = settle(ctx, failure);
+    failure = settled instanceof Promise ? await settled : settled;
     if (failure !== undefined) throw failure.error;
   };
 }
 
-/** One step as a middleware of its own, on every route (its `after` checks the route itself): what the step was before the fold. */
 export function stepMiddleware(step: AfterResponseStep): Middleware {
   return async (koa, next) => {
     const ctx = koa as unknown as KoaContextWithOIDC;

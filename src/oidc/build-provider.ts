@@ -22,7 +22,7 @@ import type { ResolveToken } from './grants/token-exchange.ts';
 import { listGrantWhileInUse, type GrantInUse } from './grants/discovery.ts';
 import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
 import { cookieSigner } from '../http/cookie-signer.ts';
-import { afterResponse, type AfterResponseStep } from './after-response.ts';
+import { afterResponseSteps, type AfterResponseStep } from './after-response.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -83,14 +83,17 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     // The library's own Koa signs its cookies with these keys too: keygrip's signatures, at a fraction of keygrip's cost.
     provider.keys = cookieSigner(cookieKeys);
     if (front !== undefined) provider.use(front);
-    // Also records the route's name for the request log and adds Retry-After to the library's 503s.
-    providerErrorBoundary(provider, logger, errorPage);
     const grantSteps = registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, audit: observers?.audit });
     attachProviderEvents(provider, logger, observers);
     includeSessionIdInIdTokens(provider);
-    // What Gatehouse does to the library's responses, per route, as one middleware (outermost first).
-    provider.use(
-      afterResponse([
+    // What Gatehouse does to the library's responses, per route (outermost first), run by the
+    // error boundary — the provider middleware right after the front — inside its own try. It also
+    // records the route's name for the request log and adds Retry-After to the library's 503s.
+    providerErrorBoundary(
+      provider,
+      logger,
+      errorPage,
+      afterResponseSteps([
         ...grantSteps,
         ...(clientAuthFailures === undefined ? [] : [countClientAuthFailures(provider, clientAuthFailures, logger)]),
         widenFormActionForClient,

@@ -166,7 +166,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true, nonceSecret: settings.dpopNonceSecret },
-      resourceIndicators: resourceIndicators(apis, settings.adminAudience),
+      resourceIndicators: resourceIndicators(apis, settings.adminAudience, accounts),
       registration: { enabled: settings.registration, initialAccessToken: true, issueRegistrationAccessToken: true },
       registrationManagement: { enabled: settings.registration, rotateRegistrationAccessToken: true },
     },

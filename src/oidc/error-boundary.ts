@@ -1,5 +1,7 @@
 import type { Context } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
+import type { AfterResponseSteps, ResponseFailure } from './after-response.ts';
 import { respondToError, type ErrorPageRenderer } from '../errors/respond.ts';
 import { recordProviderRoute } from '../http/route-label.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -23,10 +25,27 @@ const requestIdOf = (ctx: Context) => (ctx.state.requestId as string | undefined
  * (`token`, `authorization`, `discovery`, ...) instead of its path, and it adds Retry-After to
  * a 503 the library rendered itself (src/oidc/outage-retry-after.ts).
  */
-export function providerErrorBoundary(provider: Provider, logger: Logger, page: ErrorPageRenderer | undefined): void {
+/**
+ * It also runs the after-response steps (src/oidc/after-response.ts) itself, right inside its own
+ * `try`, instead of a middleware of their own below it: the same order and failure semantics
+ * (a step's error reaches this mapper, Retry-After is added once the steps ran), one layer fewer
+ * on every provider request.
+ */
+export function providerErrorBoundary(provider: Provider, logger: Logger, page: ErrorPageRenderer | undefined, settle?: AfterResponseSteps): void {
   provider.use(async (ctx, next) => {
     try {
-      await next();
+      if (settle === undefined) await next();
+      else {
+        let failure: ResponseFailure | undefined;
+        try {
+          await next();
+        } catch (error) {
+          failure = { error };
+        }
+        const settled = settle(ctx as unknown as KoaContextWithOIDC, failure);
+        failure = settled instanceof Promise ? await settled : settled;
+        if (failure !== undefined) throw failure.error;
+      }
       retryAfterOnOutage(ctx as unknown as Context);
     } catch (raw) {
       const koa = ctx as unknown as Context;

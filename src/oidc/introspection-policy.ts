@@ -12,7 +12,8 @@ type AllowedPolicy = NonNullable<NonNullable<Features['introspection']>['allowed
  */
 export function introspectionAllowedPolicy(apis: ApiRegistry, accounts: AccountDirectory): AllowedPolicy {
   return async (ctx, caller, token) => {
-    const issuedTo = await ctx.oidc.provider.Client.find(token.clientId as string);
+    // The caller's own token: its client is the one the library has just authenticated in this request.
+    const issuedTo = caller.clientId === token.clientId ? caller : await ctx.oidc.provider.Client.find(token.clientId as string);
     if (issuedTo === undefined) return false;
     const accountId = 'accountId' in token ? token.accountId : undefined;
     if (typeof accountId === 'string' && (await accounts.findActive(accountId)) === undefined) return false;

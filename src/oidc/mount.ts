@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { originForm } from '../http/origin-form.ts';
+import { guarding } from '../routes/guards.ts';
 import { providerLocalPath } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 
@@ -87,7 +88,8 @@ function toLocalPath(routes: RoutesTable, path: string, querystring: string, req
  * request's own path) and before the provider's router.
  */
 export function providerLocalPathStep(routes: RoutesTable): Middleware {
-  if (routes.providerBase === '') return (_ctx, next) => next();
+  // At the root there is nothing to rewrite: a step that acts on no route, left out of every endpoint's front (src/oidc/direct-front.ts).
+  if (routes.providerBase === '') return guarding([], (_ctx, next) => next());
   return (ctx, next) => {
     toLocalPath(routes, ctx.path, ctx.querystring, ctx.req, (url) => (ctx.url = url));
     return next();

@@ -1,6 +1,7 @@
 import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { AccountDirectory } from './accounts.ts';
+import { adminScopesFor } from './admin-scope.ts';
 import { clientFlag, clientList, clientProperty } from './client-metadata.ts';
 import { isOidcScope } from './claims.ts';
 import { keycloakClientTokenClaims, keycloakTokenClaims } from './keycloak-claims.ts';
@@ -22,7 +23,7 @@ function isClientCredentials(ctx: KoaContextWithOIDC): boolean {
  * only scopes that the API defines (besides the OpenID scopes): anything else is
  * invalid_target / invalid_scope, never silently dropped.
  */
-export function resourceIndicators(apis: ApiRegistry, adminAudience?: string): ResourceIndicators {
+export function resourceIndicators(apis: ApiRegistry, adminAudience?: string, accounts?: AccountDirectory): ResourceIndicators {
   return {
     enabled: true,
     // Named resource first; otherwise the client's default API for client_credentials, and
@@ -60,9 +61,11 @@ export function resourceIndicators(apis: ApiRegistry, adminAudience?: string): R
       if (refused.length > 0) {
         throw new errors.InvalidScope(`the client is not allowed this scope of ${identifier}`, refused.join(' '));
       }
+      // What the token may carry: the API's scopes, narrowed to the client's allowance (and for the
+      // admin API, to what the user's roles allow).
+      const allowed = limit === undefined ? api.scopes : api.scopes.filter((scope) => limit.includes(scope));
       return {
-        // What the token may carry: the API's scopes, narrowed to the client's allowance.
-        scope: (limit === undefined ? api.scopes : api.scopes.filter((scope) => limit.includes(scope))).join(' '),
+        scope: (identifier === adminAudience && accounts !== undefined ? await adminScopesFor(ctx, allowed, accounts) : allowed).join(' '),
         audience: api.identifier,
         accessTokenTTL: api.accessTokenTtl,
         accessTokenFormat: api.format,

@@ -93,6 +93,15 @@ export function clientOperations(services: GatehouseServices) {
     }
   }
 
+  /** An exchange can only target the client's own APIs (the grant refuses the others): a policy naming another is refused by entry. */
+  function checkExchangeWithinApis(policy: unknown, allowedApis: readonly string[]): void {
+    const targets = (policy as { apis?: unknown } | undefined)?.apis;
+    if (!Array.isArray(targets)) return;
+    for (const [index, identifier] of targets.entries()) {
+      if (!allowedApis.includes(identifier as string)) throw invalid(`token_exchange.apis.${index}`, 'not_in_apis', { identifier });
+    }
+  }
+
   /** Admin clients may always target the admin API; it becomes their default when they name none. */
   function withAdminApi(list: readonly string[], admin: boolean): string[] {
     return admin && !list.includes(adminAudience) ? [...list, adminAudience] : [...list];
@@ -147,6 +156,7 @@ export function clientOperations(services: GatehouseServices) {
       if (spec.token_exchange !== undefined) {
         if (type === 'public') throw invalid('token_exchange', 'confidential_only');
         await checkExchangeApis(spec.token_exchange.apis);
+        checkExchangeWithinApis(spec.token_exchange, allowedApis);
         metadata.token_exchange = spec.token_exchange;
       }
       if (spec.api_scopes !== undefined) metadata.allowed_api_scopes = spec.api_scopes;
@@ -213,6 +223,8 @@ export function clientOperations(services: GatehouseServices) {
       const requested = (patch.apis ?? current.allowedApis).filter((api) => api !== adminAudience);
       await checkApis(patch.apis ?? requested, undefined, admin);
       const allowedApis = withAdminApi(requested, admin);
+      // Only when the patch touches either list: an older record's policy does not block other edits.
+      if (patch.apis !== undefined || patch.token_exchange !== undefined) checkExchangeWithinApis(metadata.token_exchange, allowedApis);
       if (patch.default_api === null) delete metadata.default_api;
       else if (patch.default_api !== undefined) {
         if (!allowedApis.includes(patch.default_api)) throw invalid('default_api', 'not_in_apis');

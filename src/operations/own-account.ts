@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { User } from '../accounts/accounts.ts';
 import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors.ts';
-import { ConflictError, fieldProblem, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { emailKey } from '../accounts/normalize.ts';
+import { ConflictError, fieldProblem, GatehouseError, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { problemText } from '../errors/problems.ts';
+import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import { mfaRequirement, type MfaPolicy } from '../mfa/policy.ts';
 import { totpUri } from '../mfa/totp.ts';
@@ -73,7 +76,16 @@ export interface OwnAccountDeps {
   };
   /** Where the browser starts "Connect <provider>" with a one-time ticket (the routes table's link path). */
   readonly upstreamLinkUrl?: ((alias: string, ticket: string) => string) | undefined;
+  /**
+   * Attempts to change the email address, per user (a few an hour, src/composition/self-service.ts): an address another
+   * account uses is refused by name (409), so unlimited attempts would tell which addresses have
+   * accounts — what registration and password reset never tell.
+   */
+  readonly emailChanges?: AttemptLimiter | undefined;
 }
+
+/** An address as compared for sameness (the accounts' email key); none for null or blank. */
+const addressKey = (email: string | null | undefined): string | null => (typeof email === 'string' && email.trim() !== '' ? emailKey(email.trim()) : null);
 
 const contextOf = (self: Self): OperationContext => ({ actor: { type: 'user', id: self.user.id, username: self.user.username }, client: ACCOUNT_CLIENT_ID, requestId: self.requestId });
 
@@ -169,6 +181,14 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
 
     async updateProfile(self: Self, body: unknown) {
       const patch = ownProfileSchema.parse(body);
+      if (patch.email !== undefined && deps.emailChanges !== undefined && addressKey(patch.email) !== addressKey(self.user.email)) {
+        const wait = await deps.emailChanges.retryAfter(self.user.id);
+        if (wait > 0) {
+          await audit.write({ ...contextOf(self), type: 'user.email_change_limited', target: target(self), details: { retryAfterSeconds: wait } });
+          throw new GatehouseError(problemText('email_changes_limited'), { status: 429, code: 'too_many_requests', expose: true, problem: { code: 'email_changes_limited' }, retryAfterSeconds: wait });
+        }
+        await deps.emailChanges.fail(self.user.id);
+      }
       return users.update(contextOf(self), self.user.id, patch);
     },
 

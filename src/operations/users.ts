@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { User } from '../accounts/accounts.ts';
+import type { ChangedBy } from '../accounts/email-change-notice.ts';
+import { emailKey } from '../accounts/normalize.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
 import type { FactorStatus } from '../mfa/factors.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
@@ -8,9 +10,12 @@ import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { notFound, OperationError } from './errors.ts';
 
-/** Verification emails, where the server can send them (the CLI cannot: its process ends at once). */
+/** Account mail, where the server can send it (the CLI cannot: its process ends at once). */
 export interface VerificationSender {
+  /** A link that confirms the user's current address. */
   send(userId: string): Promise<'sent' | 'no_email' | 'already_verified' | 'no_mail' | 'unknown_user'>;
+  /** Tells the previous address that the user's address changed or was removed (src/accounts/email-change-notice.ts). */
+  emailChanged?(user: User, previousEmail: string, by: ChangedBy): Promise<void>;
 }
 
 const label = z.string().trim().min(1).max(128);
@@ -59,6 +64,9 @@ export const userSearchSchema = z.object({
 function attributesOf(input: ProfileAttributesPatch): ProfileAttributesPatch {
   return Object.fromEntries(PROFILE_ATTRIBUTE_NAMES.filter((name) => input[name] !== undefined).map((name) => [name, input[name]]));
 }
+
+/** An address as the accounts compare them (emailKey); null for none. */
+const addressKey = (email: string | null): string | null => (email === null ? null : emailKey(email));
 
 export function showUser(user: User) {
   const { attributes } = user;
@@ -117,6 +125,16 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     await verification.send(user.id).catch(() => undefined);
   }
 
+  /** The notice to the address a user had; whether it was sent (a failure never fails the change). */
+  async function tellPreviousAddress(ctx: OperationContext, user: User, previousEmail: string): Promise<boolean> {
+    if (verification?.emailChanged === undefined) return false;
+    const by: ChangedBy = ctx.actor.type === 'user' && ctx.actor.id === user.id ? 'self' : 'operator';
+    return verification.emailChanged(user, previousEmail, by).then(
+      () => true,
+      () => false,
+    );
+  }
+
   async function get(id: string): Promise<User> {
     const user = await accounts.findById(id);
     if (user === undefined) throw notFound('user_not_found', id);
@@ -159,6 +177,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
 
     async update(ctx: OperationContext, id: string, body: unknown) {
       const patch = userUpdateSchema.parse(body);
+      const previousEmail = patch.email === undefined ? undefined : ((await accounts.findById(id))?.email ?? null);
       const user = await users.update(id, {
         email: patch.email,
         emailVerified: patch.email_verified,
@@ -171,8 +190,12 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       });
       if (patch.roles !== undefined) await roles.ensure(patch.roles);
       if (patch.groups !== undefined) await groups.ensure(patch.groups);
-      await audit.write({ ...ctx, type: 'user.updated', target: target(id), details: { fields: Object.keys(patch) } });
-      if (patch.email !== undefined) await offerVerification(user);
+      // The address it already had (compared as the accounts compare them) is no change: no link, no notice.
+      const emailChanged = previousEmail !== undefined && addressKey(previousEmail) !== addressKey(user.email);
+      const previousEmailNotified = emailChanged && previousEmail !== null ? await tellPreviousAddress(ctx, user, previousEmail) : undefined;
+      const fields = Object.keys(patch).filter((field) => field !== 'email' || emailChanged);
+      await audit.write({ ...ctx, type: 'user.updated', target: target(id), details: { fields, ...(previousEmailNotified === undefined ? {} : { previousEmailNotified }) } });
+      if (emailChanged) await offerVerification(user);
       return user;
     },
 

@@ -4,8 +4,10 @@ import type { Connection } from 'mongoose';
 /**
  * Called once per command a connection sends to its store (not for commands run inside a Redis
  * script); `target` is the collection (MongoDB) or the first key (Redis), when there is one.
+ * `write` (Redis) is the same object for the commands that go to the server in one write — a
+ * pipeline, which ioredis's auto-pipelining makes of the commands sent in the same tick.
  */
-export type StoreCommandListener = (store: 'mongodb' | 'redis', command: string, target: string | undefined) => void;
+export type StoreCommandListener = (store: 'mongodb' | 'redis', command: string, target: string | undefined, write?: object) => void;
 
 /**
  * Reports every command the mongoose connection sends. The connection must have been opened
@@ -30,7 +32,8 @@ export function watchRedisCommands(redis: Redis, listener: StoreCommandListener)
   const send = redis.sendCommand;
   const watched: Redis['sendCommand'] = function (this: Redis, command, stream) {
     const key = command.name === 'evalsha' || command.name === 'eval' ? command.args[2] : command.args[0];
-    listener('redis', command.name, key === undefined ? undefined : String(key));
+    // A pipeline hands every command of it the same stream object; a command sent alone, none.
+    listener('redis', command.name, key === undefined ? undefined : String(key), typeof stream === 'object' && stream !== null ? stream : undefined);
     return send.call(this, command, stream);
   };
   redis.sendCommand = watched;

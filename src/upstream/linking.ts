@@ -218,7 +218,20 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
       return { kind: 'pending', pending };
     },
 
-    /** The person proved a local account (signed in with it): link the pending identity to it. */
+    /**
+     * Whether a local sign-in must pass the account's second factor before a pending identity
+     * is linked to it (src/interactions/upstream.ts): the password alone proves too little
+     * for an account that has one.
+     */
+    async secondFactorFirst(userId: string): Promise<boolean> {
+      return (await accounts.findById(userId))?.secondFactor === true;
+    },
+
+    /**
+     * The person proved a local account (signed in with it): link the pending identity to it.
+     * The session's methods are the local ones and `fed`: the upstream's own (an `mfa` there)
+     * vouch for the upstream account, which was not yet known to be this user's.
+     */
     async linkPending(provider: UpstreamProvider, pending: PendingIdentity, userId: string, client: string | undefined): Promise<LinkOutcome> {
       const user = await accounts.findById(userId);
       if (user === undefined || user.disabled) return refuse('disabled', provider.alias, client, userId);
@@ -228,7 +241,7 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
         await directory.link(provider.alias, pending.subject, userId, labelOf(pending));
         record('upstream.linked', userId, provider.alias, client, { by: 'local_sign_in' });
       }
-      return signIn(provider, user, pending, client, true, ['pwd']);
+      return signIn(provider, user, { ...pending, amr: [] }, client, true, ['pwd']);
     },
 
     /**

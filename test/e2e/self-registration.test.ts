@@ -359,8 +359,14 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
     const [form] = formsOf(await (await agent.request(oldLink)).text());
     const changed = await callAdmin(gatehouse.url, token, 'PATCH', `/users/${created.body.id}`, { email: 'walter@example.com' });
     expect(changed.body.email_verified).to.equal(false);
-    const newMail = await inbox.next();
-    expect(newMail.to && 'text' in newMail.to ? newMail.to.text : '').to.equal('walter@example.com');
+    // The new address gets a link; the old one a notice that it changed (no link in it).
+    const mails = [await inbox.next(), await inbox.next()];
+    const to = (mail: (typeof mails)[number]) => (mail.to && 'text' in mail.to ? mail.to.text : '');
+    const newMail = mails.find((mail) => to(mail) === 'walter@example.com')!;
+    expect(verifyLinkIn(newMail.text)).to.be.a('string');
+    const notice = mails.find((mail) => to(mail) === 'walt@example.com')!;
+    expect(notice.subject).to.equal('Your email address was changed');
+    expect(verifyLinkIn(notice.text)).to.equal(undefined);
     const refused = await agent.postForm(new URL(form!.action, oldLink).toString(), form!.fields);
     expect(refused.status).to.equal(400);
     expect((await gatehouse.services.accounts.findById(created.body.id))!.emailVerified).to.equal(false);

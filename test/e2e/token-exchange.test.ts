@@ -164,12 +164,18 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     for (const [body, path] of [
       [{ name: 'Bad API', token_exchange: { apis: ['https://nowhere.example.com'], trusted_clients: [gatewayId] } }, 'token_exchange.apis.0'],
       [{ name: 'Public', type: 'public', redirect_uris: ['https://x.example.com/cb'], token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } }, 'token_exchange'],
+      // An exchange target must be one of the client's APIs (the grant refuses the others).
+      [{ name: 'Beyond its APIs', apis: [API], token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } }, 'token_exchange.apis.0'],
     ] as const) {
       const error = await operations.create(ctx, body).then(() => undefined, (e: unknown) => e as { status?: number; details?: Array<{ path: string }> });
       expect(error?.status).to.equal(400);
       expect(error?.details?.[0]?.path).to.equal(path);
     }
     const created = await operations.create(ctx, { name: 'Exchanger 2', apis: [ORDERS], token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } });
+    // Dropping the target from the client's APIs while the policy names it: refused, by entry.
+    const narrowed = await operations.update(ctx, created.client.clientId, { apis: [API] }).then(() => undefined, (e: unknown) => e as { status?: number; details?: Array<{ path: string; code: string }> });
+    expect(narrowed?.status).to.equal(400);
+    expect(narrowed?.details?.[0]).to.include({ path: 'token_exchange.apis.0', code: 'not_in_apis' });
     const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
     const subject = await signIn({ scope: 'read', resource: API });
     expect(decodeJwt((await exchange(config, subject.access_token)).access_token).aud).to.equal(ORDERS);

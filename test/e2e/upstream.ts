@@ -40,9 +40,18 @@ export async function secondGatehouseUpstream(
     scope = 'openid profile email',
     logout = false,
     secondFactorClock,
-  }: { aliases: readonly string[]; users: readonly Omit<NewUser, 'password'>[]; scope?: string; logout?: boolean; secondFactorClock?: StartOptions['secondFactorClock'] },
+    upstreamSecondFactorClock,
+  }: {
+    aliases: readonly string[];
+    users: readonly Omit<NewUser, 'password'>[];
+    scope?: string;
+    logout?: boolean;
+    /** The Gatehouse under test's second-factor clock; `upstreamSecondFactorClock` the upstream's. */
+    secondFactorClock?: StartOptions['secondFactorClock'];
+    upstreamSecondFactorClock?: StartOptions['secondFactorClock'];
+  },
 ): Promise<UpstreamPair> {
-  const upDeploy = await deployment(`${label}_idp`, { host: 'localhost' });
+  const upDeploy = await deployment(`${label}_idp`, { host: 'localhost', ...(upstreamSecondFactorClock === undefined ? {} : { secondFactorClock: upstreamSecondFactorClock }) });
   const downDeploy = await deployment(`${label}_rp`, secondFactorClock === undefined ? {} : { secondFactorClock });
   const upstream = await upDeploy.start();
   const gatehouse = await downDeploy.start();

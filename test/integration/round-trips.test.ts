@@ -49,6 +49,8 @@ describe('store round trips per request (counted on the connections)', function 
   const mongoTrace: string[] = [];
   /** `command kind` of every Redis command counted; kind = the key without the instance prefix and the id. */
   const redisTrace: string[] = [];
+  /** The write each command of redisTrace went in (the same object for one pipeline), undefined when sent alone. */
+  const redisWrites: Array<object | undefined> = [];
   let redisPrefix: string;
   let web: { clientId: string; secret: string };
   let service: { clientId: string; secret: string };
@@ -61,6 +63,7 @@ describe('store round trips per request (counted on the connections)', function 
     redis.clear();
     mongoTrace.length = 0;
     redisTrace.length = 0;
+    redisWrites.length = 0;
     counting = true;
     try {
       const result = await run();
@@ -78,12 +81,15 @@ describe('store round trips per request (counted on the connections)', function 
     // Frozen: what a warm-up left in the caches (client, Session/Grant records, account) is
     // still there when the counted request comes, however slow the machine is in between.
     clock: testClock({ frozen: true }),
-    onStoreCommand: (store, command, target) => {
+    onStoreCommand: (store, command, target, write) => {
       if (!counting) return;
       if (process.env.ROUND_TRIPS_TRACE) console.log(store, command, target);
       const tally = store === 'mongodb' ? mongo : redis;
       if (store === 'mongodb') mongoTrace.push(`${command} ${target}`);
-      else redisTrace.push(`${command} ${keyKind(target)}`);
+      else {
+        redisTrace.push(`${command} ${keyKind(target)}`);
+        redisWrites.push(write);
+      }
       tally.set(command, (tally.get(command) ?? 0) + 1);
     },
   });
@@ -128,7 +134,7 @@ describe('store round trips per request (counted on the connections)', function 
   }
 
   /** /auth → the sign-in page (not counted); then the form POST → redirects → code → tokens (counted). */
-  async function signIn(as = username): Promise<{ mongo: Tally; redis: Tally; trace: string[]; redisTrace: string[]; tokens: Record<string, unknown> }> {
+  async function signIn(as = username): Promise<{ mongo: Tally; redis: Tally; trace: string[]; redisTrace: string[]; redisWrites: Array<object | undefined>; tokens: Record<string, unknown> }> {
     const agent = new UserAgent();
     const query = new URLSearchParams({ client_id: web.clientId, response_type: 'code', scope: 'openid profile email', redirect_uri: REDIRECT_URI });
     let url = `${issuer}/auth?${query}`;
@@ -150,10 +156,25 @@ describe('store round trips per request (counted on the connections)', function 
       const code = new URL(at).searchParams.get('code');
       expect(code, `redirected to ${at}`).to.be.a('string');
       const tokens = await token({ grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI });
-      return { tokens, redisTrace: [...redisTrace] };
+      return { tokens, redisTrace: [...redisTrace], redisWrites: [...redisWrites] };
     });
-    return { mongo: counted.mongo, redis: counted.redis, trace: counted.trace, redisTrace: counted.result.redisTrace, tokens: counted.result.tokens };
+    return { mongo: counted.mongo, redis: counted.redis, trace: counted.trace, redisTrace: counted.result.redisTrace, redisWrites: counted.result.redisWrites, tokens: counted.result.tokens };
   }
+
+  /**
+   * The resume destroys the interaction, then saves the code: the destroy waits for that save and
+   * both go to Redis in one pipeline — one write, one reply read — instead of a round trip each
+   * (src/storage/oidc/interaction-hand-off.ts, deferDestroy); both before the POST answers.
+   */
+  it('a sign-in sends the interaction\'s destroy in one Redis write with the code\'s save', async function () {
+    await signIn();
+    const { redisTrace: sent, redisWrites: writes } = await signIn();
+    const destroy = sent.indexOf('evalsha Interaction');
+    const save = sent.indexOf('evalsha AuthorizationCode');
+    expect([destroy, save], sent.join(', ')).to.not.include(-1);
+    expect(writes[destroy], sent.join(', ')).to.not.equal(undefined);
+    expect(writes[destroy] === writes[save], `the destroy (${destroy}) and the save (${save}) in one write: ${sent.join(', ')}`).to.equal(true);
+  });
 
   it('a sign-in (form POST to tokens): at most 2 MongoDB reads, 3 writes and 10 Redis commands', async function () {
     await signIn(); // warms the caches a running server has (client, keys, account on first use)

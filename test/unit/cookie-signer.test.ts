@@ -1,3 +1,4 @@
+import { createHmac, type KeyObject } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { expect } from 'chai';
@@ -61,6 +62,49 @@ describe('cookie signer (keygrip-compatible signed cookies)', () => {
       const forged = setCookies[0]!.replace('AbC-123', 'AbC-124');
       expect(contextOf(reader, [forged, setCookies[1]].join('; ')).ctx.cookies.get('_session', { signed: true })).to.equal(undefined);
     }
+  });
+
+  /**
+   * A cookie it signed is checked again moments later (the interaction cookie by the sign-in page,
+   * the resume cookie presented in the form POST by the provider): the signature it made is
+   * remembered, for every signer with the same key (the app's and the provider's), so that check
+   * computes no HMAC. Only what it signed is remembered, and the outcomes are the same.
+   */
+  it('remembers the signatures it made for the checks that follow, shared by signers with the same key', () => {
+    const made: string[] = [];
+    const hmac = (key: KeyObject, value: string) => {
+      made.push(value);
+      return createHmac('sha1', key).update(value).digest('base64url');
+    };
+    const app = cookieSigner(keys, { hmac });
+    const provider = cookieSigner([...keys], { hmac });
+    const digest = app.sign(data);
+    expect(digest).to.equal(new Keygrip(keys).sign(data));
+    expect(app.sign(data)).to.equal(digest);
+    expect(provider.index(data, digest)).to.equal(0);
+    expect(made, 'one HMAC for all of it').to.deep.equal([data]);
+    // A wrong signature is still refused: the first key's digest remembered, the older keys' computed.
+    expect(provider.verify(data, 'wrong')).to.equal(false);
+    expect(made).to.have.length(keys.length);
+    // A value it did not sign is computed at each check and not remembered.
+    const presented = '_session=presented';
+    const theirs = new Keygrip(keys).sign(presented);
+    expect(app.index(presented, theirs)).to.equal(0);
+    expect(app.index(presented, theirs)).to.equal(0);
+    expect(made.filter((value) => value === presented)).to.have.length(2);
+    // An older key's signature is still checked against that key.
+    expect(app.index(data, new Keygrip([keys[1]!]).sign(data))).to.equal(1);
+    // Another first key has its own.
+    const other = cookieSigner(['another-key'], { hmac });
+    made.length = 0;
+    expect(other.index(data, digest)).to.equal(-1);
+    expect(made).to.deep.equal([data]);
+    // Bounded: the oldest go first.
+    for (let i = 0; i < 300; i++) app.sign(`_interaction=${i}`);
+    made.length = 0;
+    app.sign(data);
+    app.sign('_interaction=299');
+    expect(made).to.deep.equal([data]);
   });
 
   it('needs a key', () => {

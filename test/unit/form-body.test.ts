@@ -76,6 +76,31 @@ describe('forms read ahead of the provider (src/http/form-body.ts)', () => {
     expect(raw[raw.indexOf('content-length') + 1]).to.equal(seen?.length);
   });
 
+  it("the replay's raw headers list every header as Node's parser does, and follow a replacement even when read before it", async () => {
+    let before: string[] = [];
+    let after: string[] = [];
+    await exchange(
+      async (ctx) => {
+        await bufferedForm(ctx);
+        before = [...ctx.req.rawHeaders];
+        const live = ctx.req.rawHeaders;
+        replaceForm(ctx, { token: 'a-much-longer-record-id' });
+        after = ctx.req.rawHeaders;
+        expect(after, 'the same list, updated').to.equal(live);
+      },
+      'token=abc',
+      { 'x-forwarded-for': '203.0.113.7' },
+    );
+    const pairs = (raw: string[]) => Array.from({ length: raw.length / 2 }, (_, index) => [raw[2 * index], raw[2 * index + 1]]);
+    expect(pairs(before)).to.deep.include.members([
+      ['content-type', 'application/x-www-form-urlencoded'],
+      ['content-length', '9'],
+      ['x-forwarded-for', '203.0.113.7'],
+    ]);
+    expect(pairs(after)).to.deep.include(['content-length', String('token=a-much-longer-record-id'.length)]);
+    expect(after.length).to.equal(before.length);
+  });
+
   it('a form replaced after its replay was read: a new request with the new body', async () => {
     let seen: { body: string; length: string | undefined } | undefined;
     await exchange(async (ctx) => {

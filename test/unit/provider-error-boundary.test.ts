@@ -4,6 +4,7 @@ import { StoreUnavailableError } from '../../src/errors/store-unavailable.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
 import { routeLabel } from '../../src/http/route-label.ts';
+import { afterResponseSteps } from '../../src/oidc/after-response.ts';
 import { providerErrorBoundary } from '../../src/oidc/error-boundary.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 
@@ -74,5 +75,80 @@ describe("provider error boundary: what escapes the library's handlers", () => {
     expect(response.status).to.equal(503);
     expect(response.headers.get('retry-after')).to.equal('5');
     expect(((await response.json()) as { error: string }).error).to.equal('temporarily_unavailable');
+  });
+
+  describe('with the after-response steps (run inside its own try, no middleware of their own)', () => {
+    it("runs only the steps of the route that served the request, after the response was built, once", async () => {
+      const ran: string[] = [];
+      const provider = new Provider('http://localhost:3000', {});
+      const steps = afterResponseSteps([
+        { routes: ['jwks'], after: (ctx) => void ran.push(`jwks:${ctx.status}`) },
+        { routes: ['discovery'], after: async () => void ran.push('discovery') },
+      ]);
+      providerErrorBoundary(provider, captureLogs('info').logger, undefined, steps);
+      expect((await serve(provider, '/jwks')).status).to.equal(200);
+      expect(ran).to.deep.equal(['jwks:200']);
+      expect((await serve(provider, '/.well-known/openid-configuration')).status).to.equal(200);
+      expect(ran).to.deep.equal(['jwks:200', 'discovery']);
+    });
+
+    it("answers a step's error through the one mapper (JSON, request id) and still labels the route", async () => {
+      const logs = captureLogs('info');
+      const provider = new Provider('http://localhost:3000', {});
+      const steps = afterResponseSteps([
+        {
+          routes: ['discovery'],
+          after: () => {
+            throw new Error('a step failed after the library answered');
+          },
+        },
+      ]);
+      providerErrorBoundary(provider, logs.logger, undefined, steps);
+      const seen: IncomingMessage[] = [];
+      provider.use(async (ctx, next) => {
+        seen.push(ctx.req);
+        ctx.set('X-Request-Id', 'req-456');
+        await next();
+      });
+      const response = await serve(provider, '/.well-known/openid-configuration');
+      expect(response.status).to.equal(500);
+      expect(response.headers.get('content-type')).to.match(/^application\/json/);
+      expect((await response.json()) as Record<string, unknown>).to.include({ error: 'server_error', request_id: 'req-456' });
+      expect(seen.map((req) => routeLabel({ req } as Context))).to.deep.equal(['discovery']);
+    });
+
+    it('runs the clean-ups when building the response failed, and the error still reaches the mapper (a store outage: 503)', async () => {
+      const cleaned: string[] = [];
+      const provider = new Provider('http://localhost:3000', {});
+      const steps = afterResponseSteps([
+        { routes: ['jwks'], after: () => void cleaned.push('after'), failed: () => void cleaned.push('failed') },
+        { routes: ['jwks'], after: () => void cleaned.push('no clean-up: skipped') },
+      ]);
+      providerErrorBoundary(provider, captureLogs('info').logger, undefined, steps);
+      provider.use(async (_ctx, next) => {
+        await next();
+        throw new StoreUnavailableError('mongodb');
+      });
+      const response = await serve(provider, '/jwks');
+      expect(response.status).to.equal(503);
+      expect(response.headers.get('retry-after')).to.equal('5');
+      expect(cleaned).to.deep.equal(['failed']);
+    });
+
+    it('adds Retry-After to a 503 the library answered, after the steps ran', async () => {
+      const provider = new Provider('http://localhost:3000', {});
+      const order: string[] = [];
+      const steps = afterResponseSteps([{ routes: ['jwks'], after: (ctx) => void order.push(`step saw retry-after: ${String(ctx.response.get('Retry-After') || 'none')}`) }]);
+      providerErrorBoundary(provider, captureLogs('info').logger, undefined, steps);
+      provider.use(async (ctx, next) => {
+        await next();
+        ctx.status = 503;
+        ctx.body = { error: 'temporarily_unavailable' };
+      });
+      const response = await serve(provider, '/jwks');
+      expect(response.status).to.equal(503);
+      expect(response.headers.get('retry-after')).to.equal('5');
+      expect(order).to.deep.equal(['step saw retry-after: none']);
+    });
   });
 });

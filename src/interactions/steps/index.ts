@@ -33,7 +33,7 @@ export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): 
     ...(deps.registration?.available === true ? [createAccountStep(deps.registration)] : []),
     passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath, deps.registration, deps.loginExtension),
     ...(deps.verifyEmail === undefined ? [] : [verifyEmailStep(deps.verifyEmail)]),
-    secondFactorStep(deps.secondFactor),
+    secondFactorStep(deps.secondFactor, deps.loginExtension?.afterSecondFactor?.bind(deps.loginExtension)),
     ...extra,
     consentStep(deps.signedIn),
   ];

@@ -22,6 +22,11 @@ export interface LoginExtension {
    * pending upstream identity is now linked), `answered` when it answered itself, or undefined.
    */
   afterPassword?(step: StepContext, accountId: string, remember: boolean): Promise<InteractionResults | 'answered' | undefined>;
+  /**
+   * A second factor was passed (src/interactions/steps/second-factor.ts): `result` is the sign-in
+   * it finishes with; resolves to that or another (e.g. a pending upstream identity linked now).
+   */
+  afterSecondFactor?(step: StepContext, result: InteractionResults): Promise<InteractionResults>;
   readonly actions: Readonly<Record<string, StepAction>>;
 }
 

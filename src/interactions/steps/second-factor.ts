@@ -7,9 +7,11 @@ import { essentialAcrs } from '../../oidc/interaction-policy.ts';
 import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
 import { DEFAULT_TOTP, totpUri } from '../../mfa/totp.ts';
 import { embedJson } from './embed.ts';
-import type { SignInStep, StepContext } from './step.ts';
+import type { InteractionResults, SignInStep, StepContext } from './step.ts';
 
 const { Check, Prompt } = interactionPolicy;
+/** RFC 8176 methods of a passkey: `hwk` (bound to its device) and `swk` (synced). */
+const PASSKEY_AMR = new Set(['hwk', 'swk']);
 
 export interface SecondFactorDeps {
   readonly factors: Factors;
@@ -40,7 +42,11 @@ async function profileOf(ctx: KoaContextWithOIDC): Promise<{ roles: string[]; gr
  * enrolled, or the policy requires one (role, group, client, acr_values) — then a user without
  * one enrols on the spot. Success re-logs the session in with amr + otp/mfa and the MFA acr.
  */
-export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
+/**
+ * `afterSecondFactor`: the login extension's say once a factor is passed (a pending upstream
+ * identity is linked only then, src/interactions/upstream.ts).
+ */
+export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (step: StepContext, result: InteractionResults) => Promise<InteractionResults>): SignInStep {
   const { factors, passkeys } = deps;
   /** Whether the user has any second factor: an authenticator app or a passkey. */
   const enrolled = async (accountId: string) => (await factors.status(accountId)).enrolled || (await passkeys.list(accountId)).length > 0;
@@ -76,17 +82,31 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
     return accountId;
   };
 
+  /** The methods this sign-in already used (the first factor). */
+  const earlierMethods = (step: StepContext): readonly string[] => step.previous.login?.amr ?? step.details.session?.amr ?? ['pwd'];
+  /**
+   * Whether a passkey can be the second factor: not when one already was the first (a passkey
+   * sign-in without user verification). The same key, or another one, touched again is the same
+   * kind of factor again; it would make a key alone (lost, stolen) a two-factor sign-in.
+   */
+  const passkeyCounts = (step: StepContext) => {
+    const earlier = earlierMethods(step);
+    // An upstream provider's own key (amr of a federated sign-in) is not one of the user's here.
+    return earlier.includes('fed') || !earlier.some((method) => PASSKEY_AMR.has(method));
+  };
+
   /** The login result after a second factor: earlier methods kept, the MFA acr asserted. */
-  function loginResult(step: StepContext, accountId: string, method: 'otp' | 'hwk' | 'swk') {
-    const earlier = step.previous.login?.amr ?? step.details.session?.amr ?? ['pwd'];
+  async function loginResult(step: StepContext, accountId: string, method: 'otp' | 'hwk' | 'swk') {
+    const earlier = earlierMethods(step);
     const amr = [...new Set([...earlier.filter((m) => m !== 'mfa'), method, 'mfa'])];
     const remember = step.previous.login?.remember ?? step.details.prompt.details.transient !== true;
-    return { ...step.previous, login: { accountId, remember, amr, acr: ACR.multiFactor } };
+    const result = { ...step.previous, login: { accountId, remember, amr, acr: ACR.multiFactor } };
+    return afterSecondFactor === undefined ? result : afterSecondFactor(step, result);
   }
 
   async function verifyPage(step: StepContext, error?: string) {
     const accountId = accountOf(step);
-    const hasPasskey = (await passkeys.list(accountId)).length > 0;
+    const hasPasskey = passkeyCounts(step) && (await passkeys.list(accountId)).length > 0;
     const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor');
     // The user's own app: an imported one may show 8 digits or change every 60 seconds.
     const app = (await factors.status(accountId)).totpParameters;
@@ -139,7 +159,7 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
         const accountId = accountOf(step);
         const result = await factors.verify(accountId, form.code ?? '', step.koa.ip);
         if (!result.ok) return verifyPage(step, 'mfa.code_failed');
-        const resume = await step.complete(loginResult(step, accountId, 'otp'));
+        const resume = await step.complete(await loginResult(step, accountId, 'otp'));
         if (result.method === 'recovery_code') return codesPage(step, undefined, resume, result.recoveryCodesLeft);
         return step.redirect(resume);
       },
@@ -149,13 +169,14 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
         const result = await factors.confirmTotp(accountId, form.code ?? '', step.koa.ip);
         if (!result.ok) return enrolPage(step, accountId, 'mfa.enrol_failed');
         await deps.syncEnrolment(accountId);
-        return codesPage(step, result.recoveryCodes, await step.complete(loginResult(step, accountId, 'otp')));
+        return codesPage(step, result.recoveryCodes, await step.complete(await loginResult(step, accountId, 'otp')));
       },
       async passkey(step, form) {
         const accountId = accountOf(step);
+        if (!passkeyCounts(step)) return verifyPage(step, 'passkey.failed');
         const checked = await passkeys.authenticate(form.response, passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor'), accountId);
         if (!checked.ok) return verifyPage(step, 'passkey.failed');
-        return step.finish(loginResult(step, accountId, checked.method));
+        return step.finish(await loginResult(step, accountId, checked.method));
       },
       /** Enrolment with a passkey instead of an app: the new passkey is the second factor, recovery codes follow. */
       async 'passkey-register'(step, form) {
@@ -165,7 +186,7 @@ export function secondFactorStep(deps: SecondFactorDeps): SignInStep {
         if (!(await passkeys.register(accountId, form.response, challenge, form.name ?? ''))) return enrolPage(step, accountId, 'passkey.failed');
         await deps.syncEnrolment(accountId);
         const codes = await factors.regenerateRecoveryCodes(accountId);
-        return codesPage(step, codes, await step.complete(loginResult(step, accountId, 'hwk')));
+        return codesPage(step, codes, await step.complete(await loginResult(step, accountId, 'hwk')));
       },
       async regenerate(step) {
         // Only once this interaction holds a second factor (after a recovery code was used).

@@ -35,7 +35,7 @@ export interface GrantDeps {
  */
 export function registerGrants(provider: Provider, deps: GrantDeps): AfterResponseStep[] {
   const after: AfterResponseStep[] = [];
-  const resources = resourceIndicators(deps.apis, deps.adminAudience);
+  const resources = resourceIndicators(deps.apis, deps.adminAudience, deps.accounts);
   if (deps.checkPassword !== undefined) {
     const handler = passwordGrant({
       checkPassword: deps.checkPassword,

@@ -39,12 +39,14 @@ export interface AdapterFactoryDeps {
  * A store outage surfaces as StoreUnavailableError, which oidc-provider renders as
  * `503 temporarily_unavailable` (its own handling of other adapter errors is `500 server_error`).
  */
-async function guard<T>(operation: Promise<T> | T): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
-    throw asStoreError(error);
-  }
+function guard<T>(operation: Promise<T> | T): Promise<T> {
+  // Every read goes through here (cache hits included): a rejection handler, not an async frame.
+  // Promise.resolve adopts a thenable (a query) as `await` did; a native promise is used as it is.
+  return Promise.resolve(operation).catch(rethrowAsStoreError);
+}
+
+function rethrowAsStoreError(error: unknown): never {
+  throw asStoreError(error);
 }
 
 /**
@@ -136,19 +138,19 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     return pass;
   }
 
-  const handOff = createInteractionHandOff();
+  // With the interactions in Redis, the resume's destroy of one rides on the code's save (interaction-hand-off.ts).
+  const interactionsInRedis = redisAdapter !== undefined && SHORT_LIVED_MODELS.has('Interaction');
+  const handOff = createInteractionHandOff({ deferDestroy: interactionsInRedis });
   const adapters = new Map<string, Adapter>();
   const factory = (model: string): Adapter => {
     let adapter = adapters.get(model);
     if (adapter === undefined) {
-      const primary =
-        model === 'Client' && clients !== undefined
-          ? clients
-          : redisAdapter !== undefined && SHORT_LIVED_MODELS.has(model)
-            ? redisAdapter(model)
-            : mongoAdapter(model);
+      const inRedis = redisAdapter !== undefined && SHORT_LIVED_MODELS.has(model) ? redisAdapter(model) : undefined;
+      const primary = model === 'Client' && clients !== undefined ? clients : (inRedis ?? mongoAdapter(model));
+      // Another short-lived record's save carries the interaction destroy a resume deferred (one Redis round trip for both).
+      const carries = primary === inRedis && interactionsInRedis && model !== 'Interaction';
       const routed: Adapter = {
-        upsert: (id, payload, expiresIn) => guard(primary.upsert(id, payload, expiresIn)),
+        upsert: carries ? (id, payload, expiresIn) => guard(handOff.alongside(() => primary.upsert(id, payload, expiresIn))) : (id, payload, expiresIn) => guard(primary.upsert(id, payload, expiresIn)),
         // A find that claims: the replay check is atomic in the store (replay-claims.ts).
         find: model === REPLAY_DETECTION ? (id) => guard(replayClaims.claim(id)) : (id) => guard(primary.find(id)),
         findByUid: (uid) => guard(primary.findByUid(uid)),

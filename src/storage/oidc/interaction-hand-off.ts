@@ -9,6 +9,8 @@ interface HandOffScope {
   heldOnce: boolean;
   /** After the scope's run: everything goes to the store again. */
   closed: boolean;
+  /** Destroyed in the scope; the store's copy goes with the scope's next write (`alongside`) or when the run ends. */
+  destroyDeferred: boolean;
 }
 
 /**
@@ -26,32 +28,68 @@ interface HandOffScope {
  * The record was read through the interaction cookie by the same request (the binding), so
  * serving it from the scope is reading one's own write; another request that reads it meanwhile
  * sees it as /auth saved it (without this step's result), as it would have a moment earlier.
+ *
+ * With `deferDestroy` (the interactions live in Redis), the resume's destroy of the interaction is
+ * not a round trip of its own: it is sent with the scope's next write to Redis — the
+ * authorization code's save, a moment later in the same resume — in one pipeline (one `write`,
+ * one reply read; ioredis's auto-pipelining), or when the run ends, whichever comes first. Either
+ * way before the request answers, as before: the browser has its code only after the interaction
+ * is gone. In the scope the interaction reads as destroyed from its destroy on; a later save of it
+ * sends the destroy first. Another request that reads it in that moment sees it as /auth saved it —
+ * as it could between this request's read and its destroy before (a replayed form POST needs the
+ * password again and races the same way with or without the deferral).
  */
 export interface InteractionHandOff {
   run<T>(uid: string, run: () => Promise<T>): Promise<T>;
   /** The Interaction model's adapter, with held saves inside a scope. */
   wrap(adapter: Adapter): Adapter;
+  /**
+   * Runs a write to the store the interactions live in (another model's save); a destroy the
+   * scope deferred is sent along with it, in the same tick, and the write resolves once both did.
+   */
+  alongside<T>(write: () => Promise<T>): Promise<T>;
 }
 
-export function createInteractionHandOff(): InteractionHandOff {
+export function createInteractionHandOff({ deferDestroy = false }: { deferDestroy?: boolean } = {}): InteractionHandOff {
   const scopes = new AsyncLocalStorage<HandOffScope>();
   const scopeOf = (id: string): HandOffScope | undefined => {
     const scope = scopes.getStore();
     return scope !== undefined && !scope.closed && scope.uid === id ? scope : undefined;
   };
   let store: Adapter | undefined;
+  /** Sends the scope's deferred destroy (synchronously up to the store's command). */
+  const sendDestroy = (scope: HandOffScope): Promise<void> => {
+    scope.destroyDeferred = false;
+    return store === undefined ? Promise.resolve() : store.destroy(scope.uid);
+  };
 
   return {
     async run(uid, run) {
-      const scope: HandOffScope = { uid, closed: false, heldOnce: false };
+      const scope: HandOffScope = { uid, closed: false, heldOnce: false, destroyDeferred: false };
+      let failed = false;
       try {
         return await scopes.run(scope, run);
+      } catch (error) {
+        failed = true;
+        throw error;
       } finally {
         scope.closed = true;
         const { held } = scope;
         scope.held = undefined;
-        if (held !== undefined && store !== undefined) await store.upsert(uid, JSON.parse(held.json) as AdapterPayload, held.expiresIn);
+        if (scope.destroyDeferred) {
+          // A failed run keeps its own error; the destroy's would otherwise replace it.
+          const destroyed = sendDestroy(scope);
+          if (failed) await destroyed.catch(() => {});
+          else await destroyed;
+        } else if (held !== undefined && store !== undefined) await store.upsert(uid, JSON.parse(held.json) as AdapterPayload, held.expiresIn);
       }
+    },
+    alongside(write) {
+      const scope = scopes.getStore();
+      if (scope === undefined || scope.closed || !scope.destroyDeferred) return write();
+      const destroyed = sendDestroy(scope);
+      const written = write();
+      return Promise.all([destroyed, written]).then(([, value]) => value);
     },
     wrap(adapter) {
       store = adapter;
@@ -59,6 +97,8 @@ export function createInteractionHandOff(): InteractionHandOff {
         ...adapter,
         async upsert(id, payload, expiresIn) {
           const scope = scopeOf(id);
+          // Saved again after its destroy: the destroy goes first, as it was called first.
+          if (scope?.destroyDeferred === true) await sendDestroy(scope);
           if (scope === undefined || scope.heldOnce) {
             // A later save supersedes the held one.
             if (scope !== undefined) scope.held = undefined;
@@ -68,13 +108,17 @@ export function createInteractionHandOff(): InteractionHandOff {
           scope.held = { json: JSON.stringify(payload), expiresIn };
         },
         async find(id) {
-          const held = scopeOf(id)?.held;
+          const scope = scopeOf(id);
+          if (scope?.destroyDeferred === true) return undefined;
+          const held = scope?.held;
           return held === undefined ? adapter.find(id) : (JSON.parse(held.json) as AdapterPayload);
         },
         async destroy(id) {
           const scope = scopeOf(id);
-          if (scope !== undefined) scope.held = undefined;
-          return adapter.destroy(id);
+          if (scope === undefined) return adapter.destroy(id);
+          scope.held = undefined;
+          if (deferDestroy) scope.destroyDeferred = true;
+          else return adapter.destroy(id);
         },
       };
     },

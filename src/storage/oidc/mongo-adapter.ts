@@ -162,7 +162,9 @@ export function createMongoAdapterFactory({
      */
     async function insertedAnew(documents: OidcDocument[]): Promise<boolean> {
       try {
-        await own().insertMany(documents, { ordered: true });
+        // One document (a grant, a refresh token) without insertMany's bulk-write bookkeeping.
+        if (documents.length === 1) await own().insertOne(documents[0]!);
+        else await own().insertMany(documents, { ordered: true });
         return true;
       } catch (error) {
         if (isDuplicateKey(error)) return false;

@@ -235,13 +235,15 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
       // The other token model's cache (see TOKEN_MODELS): an id it holds is not one of this model's.
       const sibling = () => caches.get(model === 'AccessToken' ? 'ClientCredentials' : 'AccessToken')?.cache;
       const fill = !token;
+      // A record held in memory is copied out at once; only a miss waits for the cache's load.
+      const read = async (key: string) => fromRecord(cache.peek(key) ?? (await cache.get(key)));
       return {
         find: !reading
           ? (id) => adapter.find(id)
           : token
-            ? async (id) => (!serving ? adapter.find(id) : sibling()?.peek(byId(id)) ? undefined : fromRecord(await cache.get(byId(id))))
-            : async (id) => (serving ? fromRecord(await cache.get(byId(id))) : adapter.find(id)),
-        findByUid: reading ? async (uid) => (serving ? fromRecord(await cache.get(byUid(uid))) : adapter.findByUid(uid)) : (uid) => adapter.findByUid(uid),
+            ? (id) => (!serving ? adapter.find(id) : sibling()?.peek(byId(id)) ? Promise.resolve(undefined) : read(byId(id)))
+            : (id) => (serving ? read(byId(id)) : adapter.find(id)),
+        findByUid: reading ? (uid) => (serving ? read(byUid(uid)) : adapter.findByUid(uid)) : (uid) => adapter.findByUid(uid),
         findByUserCode: (userCode) => adapter.findByUserCode(userCode),
         upsert: (id, payload, expiresIn) => {
           const keys = [byId(id)];

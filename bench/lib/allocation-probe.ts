@@ -1,0 +1,51 @@
+/**
+ * Loaded into a server by `node --import` (bench/compare.ts --allocations): how many bytes the
+ * process has allocated on V8's heap so far, written every 50 ms to
+ * `$BENCH_ALLOCATION_PROBE_DIR/<pid>.json`. Allocation per request does not depend on how
+ * busy the machine is (CPU time per request does, and on a shared machine a lot): what a change
+ * removes from a request's garbage shows the same on a quiet and on a loaded machine.
+ *
+ * Bytes allocated = Σ over garbage collections (young generation used before it − used after the
+ * one before), plus what was allocated since the last one (used now − used after it): V8's GC
+ * profiler gives each collection's heap statistics, read synchronously, so nothing is counted
+ * twice. Objects V8 allocates straight into the old generation (pretenured) are not counted.
+ * Main thread only (the hashing workers are not what the stateless scenarios measure).
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
+
+const dir = process.env.BENCH_ALLOCATION_PROBE_DIR;
+if (isMainThread && dir !== undefined && dir !== '') {
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}/${process.pid}.json`;
+  // The young generation only: where a request's objects are made. Code and feedback the JIT
+  // writes while it warms up go to other spaces and would count a build's compilation as its garbage.
+  const YOUNG = new Set(['new_space', 'new_large_object_space']);
+  const used = (spaces: ReadonlyArray<{ spaceName: string; spaceUsedSize: number }>) => spaces.reduce((sum, space) => sum + (YOUNG.has(space.spaceName) ? space.spaceUsedSize : 0), 0);
+  const usedNow = () => used(v8.getHeapSpaceStatistics().map((space) => ({ spaceName: space.space_name, spaceUsedSize: space.space_used_size })));
+  let profiler = new v8.GCProfiler();
+  profiler.start();
+  let allocated = 0;
+  let usedAfterLast = usedNow();
+  let collections = 0;
+  /** Never less than a count already written (the heap shrinks when sweeping ends, between two collections). */
+  let reported = 0;
+  const flush = () => {
+    const data = profiler.stop();
+    profiler = new v8.GCProfiler();
+    profiler.start();
+    for (const gc of data?.statistics ?? []) {
+      allocated += Math.max(0, used(gc.beforeGC.heapSpaceStatistics) - usedAfterLast);
+      usedAfterLast = used(gc.afterGC.heapSpaceStatistics);
+      collections += 1;
+    }
+    const since = Math.max(0, usedNow() - usedAfterLast);
+    reported = Math.max(reported, allocated + since);
+    // Written aside and renamed: a reader never sees half a file.
+    writeFileSync(`${file}.next`, JSON.stringify({ allocatedBytes: reported, collections }));
+    renameSync(`${file}.next`, file);
+  };
+  flush();
+  setInterval(flush, 50).unref();
+}

@@ -1,0 +1,216 @@
+import { expect } from 'chai';
+import type { ParsedMail } from 'mailparser';
+import * as oidc from 'openid-client';
+import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { authorizationRequest, deployment, PASSWORD, relyingParty, type Deployment } from '../helpers/e2e.ts';
+import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
+
+/**
+ * Changing an email address, by the user (account API) and by an operator (admin API), with
+ * GATEHOUSE_REQUIRE_VERIFIED_EMAIL=all and a real SMTP server: an unchanged address changes
+ * nothing; a changed one gets a confirmation link and the old one a notice.
+ */
+describe('email address changes (account API, admin API; real stores and SMTP server)', () => {
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let inbox: Inbox;
+  let adminToken: string;
+  let api: string;
+  let accountUrl: string;
+  // Each test's users get their own addresses: the inbox is shared.
+  let serial = 0;
+  const unique = (name: string) => `${name}${(serial += 1)}x${process.pid}`;
+
+  before(async () => {
+    inbox = await startInbox();
+    deploy = await deployment('email_change', {
+      settings: {
+        GATEHOUSE_SMTP_URL: inbox.url,
+        GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>',
+        GATEHOUSE_REQUIRE_VERIFIED_EMAIL: 'all',
+        GATEHOUSE_SUPPORT_URL: 'https://help.example.com/',
+      },
+    });
+    gatehouse = await deploy.start();
+    adminToken = await (await adminClient(gatehouse)).token();
+    api = `${deploy.issuer}/account/api/v1`;
+    accountUrl = `${deploy.issuer}/account/`;
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await deploy?.drop();
+    await inbox?.close();
+  });
+
+  async function verifiedUser(name: string, extra: { locale?: string } = {}) {
+    const username = unique(name);
+    const user = await gatehouse.services.accounts.createUser({
+      username,
+      password: PASSWORD,
+      email: `${username}@Example.com`,
+      emailVerified: true,
+      ...(extra.locale === undefined ? {} : { attributes: { locale: extra.locale } }),
+    });
+    return user;
+  }
+
+  async function accountToken(username: string): Promise<string> {
+    const config = await relyingParty(deploy.issuer, ACCOUNT_CLIENT_ID);
+    const request = await authorizationRequest(config, accountUrl);
+    const { callback } = await signIn(new UserAgent(), request.url.href, accountUrl, { username, password: PASSWORD });
+    return (await oidc.authorizationCodeGrant(config, callback, request.checks)).access_token;
+  }
+
+  async function patchProfile(token: string, body: unknown) {
+    const response = await fetch(`${api}/profile`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  async function auditOf(userId: string, type: 'user.updated' | 'user.email_verification_sent') {
+    await gatehouse.flushBatchedWrites();
+    return (await gatehouse.services.audit.query({ types: [type], users: [userId], limit: 50 })).events.filter((event) => event.target?.id === userId);
+  }
+
+  const recipient = (mail: ParsedMail) => (mail.to !== undefined && 'text' in mail.to ? mail.to.text : '');
+
+  /**
+   * Proves no mail went to `address` up to now: another user's address change is mailed after
+   * whatever the earlier requests queued; once both its mails are here, nothing for `address` is.
+   */
+  async function expectNoMailTo(address: string) {
+    const other = await verifiedUser('barrier');
+    const moved = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${other.id}`, { email: `${other.username}-new@example.com` });
+    expect(moved.status).to.equal(200);
+    const barrier = [await inbox.next(), await inbox.next()];
+    expect(barrier.map(recipient).sort()).to.deep.equal([`${other.username}-new@example.com`, `${other.username}@example.com`].sort());
+    expect(inbox.received.map(recipient).filter((to) => to.toLowerCase() === address.toLowerCase())).to.deep.equal([]);
+  }
+
+  describe('the same address sent again changes nothing', () => {
+    it('account API: email_verified stays true, no link is mailed, no step-up is needed, the audit names no email change', async () => {
+      const user = await verifiedUser('same');
+      const token = await accountToken(user.username);
+      for (const email of [user.email!, ` ${user.email!.toUpperCase()} `, user.email!.toLowerCase()]) {
+        const reply = await patchProfile(token, { email, name: 'Same Person' });
+        expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+        expect(reply.body.email_verified, email).to.equal(true);
+      }
+      const stored = await gatehouse.services.accounts.findById(user.id);
+      expect(stored!.emailVerified).to.equal(true);
+      expect(stored!.email!.toLowerCase()).to.equal(user.email!.toLowerCase());
+      expect(await auditOf(user.id, 'user.email_verification_sent')).to.deep.equal([]);
+      for (const event of await auditOf(user.id, 'user.updated')) expect(event.details?.fields).to.not.include('email');
+      // Still able to sign in under GATEHOUSE_REQUIRE_VERIFIED_EMAIL=all without confirming again.
+      expect(await accountToken(user.username)).to.be.a('string');
+      await expectNoMailTo(user.email!);
+    });
+
+    it('admin API: the same address (any case) keeps email_verified; no link, no notice', async () => {
+      const user = await verifiedUser('samead');
+      for (const email of [user.email!, user.email!.toUpperCase()]) {
+        const reply = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${user.id}`, { email, given_name: 'Sam' });
+        expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+        expect(reply.body.email_verified, email).to.equal(true);
+      }
+      expect((await gatehouse.services.accounts.findById(user.id))!.emailVerified).to.equal(true);
+      expect(await auditOf(user.id, 'user.email_verification_sent')).to.deep.equal([]);
+      // An operator may still set the flag explicitly alongside the same address.
+      const unset = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${user.id}`, { email: user.email, email_verified: false });
+      expect(unset.body.email_verified).to.equal(false);
+      await expectNoMailTo(user.email!);
+    });
+  });
+
+  describe('a new address: a link to the new one, a notice to the old one', () => {
+    it('account API: the old address is told what changed, when, and where to get help — no secret, no link that acts', async () => {
+      const user = await verifiedUser('mover');
+      const token = await accountToken(user.username);
+      const newAddress = `${user.username}.new@example.org`;
+      const reply = await patchProfile(token, { email: newAddress });
+      expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
+      expect(reply.body).to.include({ email: newAddress, email_verified: false });
+      const mails = [await inbox.next(), await inbox.next()];
+      const notice = mails.find((mail) => recipient(mail).toLowerCase() === user.email!.toLowerCase());
+      const link = mails.find((mail) => recipient(mail) === newAddress);
+      expect(link?.subject).to.equal('Confirm your email address');
+      expect(notice, mails.map(recipient).join(', ')).to.not.equal(undefined);
+      expect(notice!.subject).to.equal('Your email address was changed');
+      const text = notice!.text ?? '';
+      expect(text).to.contain(`Hello ${user.username}`);
+      expect(text).to.contain('on your account page');
+      // The new address, partly hidden: enough to recognise it, not to hand it to whoever reads the old mailbox.
+      expect(text).to.contain(`${user.username[0]}…@example.org`);
+      expect(text).to.not.contain(newAddress);
+      expect(text).to.match(/\b20\d\d\b/);
+      expect(text).to.contain('UTC');
+      expect(text).to.contain('https://help.example.com/');
+      // No link into Gatehouse: nothing in it signs in, confirms or undoes anything.
+      expect(text).to.not.contain(deploy.issuer);
+      expect(notice!.html || '').to.not.contain(deploy.issuer);
+      const [event] = await auditOf(user.id, 'user.updated');
+      expect(event?.details).to.deep.include({ fields: ['email'], previousEmailNotified: true });
+    });
+
+    it('admin API: the notice says an administrator made the change, in the user\'s language; removing the address notifies too', async () => {
+      const user = await verifiedUser('ruser', { locale: 'ru' });
+      const moved = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${user.id}`, { email: `${user.username}-2@example.com` });
+      expect(moved.status).to.equal(200);
+      expect(moved.body.email_verified).to.equal(false);
+      const mails = [await inbox.next(), await inbox.next()];
+      const notice = mails.find((mail) => recipient(mail).toLowerCase() === user.email!.toLowerCase())!;
+      expect(notice.subject).to.equal('Адрес электронной почты изменён');
+      expect(notice.text).to.contain('администратор');
+
+      const other = await verifiedUser('removed');
+      const removed = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${other.id}`, { email: null });
+      expect(removed.status).to.equal(200);
+      const gone = await inbox.next();
+      expect(recipient(gone).toLowerCase()).to.equal(other.email!.toLowerCase());
+      expect(gone.subject).to.equal('Your email address was changed');
+      expect(gone.text).to.contain('removed');
+    });
+
+    it('an unverified old address is told too (it is still where the account\'s mail went)', async () => {
+      const username = unique('unver');
+      const user = await gatehouse.services.accounts.createUser({ username, password: PASSWORD, email: `${username}@example.com` });
+      const moved = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${user.id}`, { email: `${username}-b@example.com`, email_verified: true });
+      expect(moved.status).to.equal(200);
+      const notice = await inbox.next();
+      expect(recipient(notice)).to.equal(`${username}@example.com`);
+      expect(notice.subject).to.equal('Your email address was changed');
+    });
+  });
+
+  describe('probing addresses through the account page', () => {
+    it('a taken address is a 409 naming the field, so changes are limited per user: the sixth attempt within the hour is a 429 with Retry-After, audited; an operator is not limited', async () => {
+      const owners = await Promise.all([1, 2, 3, 4, 5, 6].map(() => verifiedUser('owner')));
+      const prober = await verifiedUser('prober');
+      const token = await accountToken(prober.username);
+      for (const owner of owners.slice(0, 5)) {
+        const taken = await patchProfile(token, { email: owner.email!.toLowerCase() });
+        expect(taken.status, JSON.stringify(taken.body)).to.equal(409);
+      }
+      const response = await fetch(`${api}/profile`, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ email: owners[5]!.email }) });
+      const limited = (await response.json()) as Record<string, unknown>;
+      expect(response.status, JSON.stringify(limited)).to.equal(429);
+      expect(limited).to.include({ error: 'too_many_requests', code: 'email_changes_limited' });
+      expect(Number(response.headers.get('retry-after'))).to.be.greaterThan(0);
+      // A free address too, until the hour is over; other profile fields and the same address still save.
+      expect((await patchProfile(token, { email: `${prober.username}-free@example.com` })).status).to.equal(429);
+      const other = await patchProfile(token, { name: 'Still here', email: prober.email });
+      expect(other.status, JSON.stringify(other.body)).to.equal(200);
+      await gatehouse.flushBatchedWrites();
+      const events = (await gatehouse.services.audit.query({ types: ['user.email_change_limited'], users: [prober.id], limit: 10 })).events;
+      expect(events.length).to.be.greaterThan(0);
+      expect(JSON.stringify(events)).to.not.include(owners[5]!.email!.toLowerCase());
+      // Operators change addresses without this limit.
+      const admin = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${prober.id}`, { email: `${prober.username}-ops@example.com` });
+      expect(admin.status).to.equal(200);
+      await inbox.next();
+      await inbox.next();
+    });
+  });
+});
