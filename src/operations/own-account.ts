@@ -107,6 +107,12 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
    */
   const removingMethod = <T>(self: Self, work: () => Promise<T>) => services.locks.hold(lockKey('sign_in_methods', self.user.id), work);
   const target = (self: Self) => ({ type: 'user', id: self.user.id });
+  /** An API a grant names, by its display name (its identifier when no longer registered). */
+  const apiDetail = async (identifier: string) => ({
+    identifier,
+    name: (await services.apis.find(identifier))?.name ?? identifier,
+    gatehouse: identifier === services.adminAudience ? ('admin' as const) : null,
+  });
   const clientName = async (clientId: string) => (await clients.get(clientId))?.displayName ?? clientId;
 
   const alreadySet = () => new ConflictError('password_exists', undefined, 'current_password');
@@ -258,7 +264,12 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       return ended;
     },
 
-    /** The applications the user has granted access, one entry per application (the account page itself left out). */
+    /**
+     * The applications the user has granted access, one entry per application (the account page
+     * itself left out). `apis` are the identifiers (addresses) of the APIs each may call;
+     * `api_details` the same with their display names, and `gatehouse: "admin"` on Gatehouse's own
+     * admin API so the page can name it in the reader's language.
+     */
     async apps(self: Self) {
       const byClient = new Map<string, { scopes: Set<string>; resources: Set<string>; since: Date | null }>();
       for (const grant of await revocation.listGrants(self.user.id)) {
@@ -279,6 +290,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
           url: typeof uri === 'string' ? uri : null,
           scopes: [...entry.scopes],
           apis: [...entry.resources],
+          api_details: await Promise.all([...entry.resources].map(apiDetail)),
           granted_at: entry.since?.toISOString() ?? null,
         });
       }

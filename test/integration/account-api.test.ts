@@ -7,7 +7,7 @@ import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
-import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
 interface Reply {
   readonly status: number;
@@ -67,9 +67,9 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
   }
 
   /** The seeded confidential web app, signed in with consent and offline_access: its refresh token. */
-  async function webAppRefreshToken(username: string, agent: UserAgent): Promise<string> {
+  async function webAppRefreshToken(username: string, agent: UserAgent, extra: Record<string, string> = {}): Promise<string> {
     const config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
-    const request = await authorizationRequest(config, REDIRECT_URI, { scope: 'openid profile offline_access', prompt: 'consent' });
+    const request = await authorizationRequest(config, REDIRECT_URI, { scope: 'openid profile offline_access', prompt: 'consent', ...extra });
     const { callback } = await signIn(agent, request.url.href, REDIRECT_URI, { username, password: PASSWORD });
     const tokens = await oidc.authorizationCodeGrant(config, callback, request.checks);
     expect(tokens.refresh_token).to.be.a('string');
@@ -378,6 +378,16 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(await introspect(phoneRefresh)).to.equal(false);
       const left = (await call(token, 'GET', '/sessions')).body as unknown as Array<{ current: boolean }>;
       expect(left.map((s) => s.current)).to.deep.equal([true]);
+    });
+
+    it('names the APIs an app may call by their display names beside their identifiers', async () => {
+      const user = await newUser('api-names');
+      const { token, agent } = await accountToken(user.username);
+      await webAppRefreshToken(user.username, agent, { scope: 'openid offline_access read', resource: API });
+      const apps = (await call(token, 'GET', '/apps')).body as unknown as Array<{ client_id: string; apis: string[]; api_details: unknown[] }>;
+      expect(apps.map((a) => a.client_id)).to.deep.equal([cast.web.clientId]);
+      expect(apps[0]!.apis).to.deep.equal([API]);
+      expect(apps[0]!.api_details).to.deep.equal([{ identifier: API, name: 'Example API', gatehouse: null }]);
     });
 
     it('lists the apps with their scopes (not the account page itself) and revoking one makes its refresh token inactive at once', async () => {

@@ -20,6 +20,11 @@ function appName(app: { readonly client_id: string; readonly name: string }): st
   return text === key ? app.name : text;
 }
 
+/** An API's display name; Gatehouse's own admin API in the reader's language. */
+function apiName(api: { readonly name: string; readonly gatehouse: 'admin' | null }): string {
+  return api.gatehouse === 'admin' ? t('api.builtIn.admin') : api.name;
+}
+
 /** "Chrome on Windows" in the reader's words; the server's name for an unrecognised one. */
 function deviceName(session: SessionView): string {
   if (session.browser !== null && session.system !== null) return t('sessions.device', { browser: session.browser, system: session.system });
@@ -85,7 +90,7 @@ export async function appsPage(section: Section, shown?: HTMLElement): Promise<v
         'dl',
         {},
         h('dt', {}, t('apps.access')),
-        h('dd', {}, h('ul', { class: 'scopes' }, ...app.scopes.map((scope) => h('li', {}, scopeText(scope))), ...app.apis.map((api) => h('li', {}, t('apps.api', { api }))))),
+        h('dd', {}, h('ul', { class: 'scopes' }, ...app.scopes.map((scope) => h('li', {}, scopeText(scope))), ...app.api_details.map((api) => h('li', {}, t('apps.api', { api: apiName(api) }))))),
         h('dt', {}, t('apps.since')),
         h('dd', {}, when(app.granted_at)),
       ),
