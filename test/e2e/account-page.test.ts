@@ -7,7 +7,7 @@ import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
 import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
-import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
 
 const NEW_PASSWORD = 'a completely new passphrase';
@@ -94,9 +94,9 @@ describe('account page (headless Chromium)', function () {
   });
 
   /** The seeded web app, signed in on "another device" (a cookie jar of its own): its refresh token. */
-  async function otherDevice(): Promise<string> {
+  async function otherDevice(extra: Record<string, string> = {}): Promise<string> {
     const config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
-    const request = await authorizationRequest(config, REDIRECT_URI, { scope: 'openid profile offline_access', prompt: 'consent' });
+    const request = await authorizationRequest(config, REDIRECT_URI, { scope: 'openid profile offline_access', prompt: 'consent', ...extra });
     const { callback } = await signIn(new UserAgent(), request.url.href, REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
     return (await oidc.authorizationCodeGrant(config, callback, request.checks)).refresh_token!;
   }
@@ -301,11 +301,13 @@ describe('account page (headless Chromium)', function () {
   });
 
   it('removes an app\'s access: its refresh token is inactive at once', async () => {
-    const refresh = await otherDevice();
+    // With an API among what it may call: named by its display name, not its address.
+    const refresh = await otherDevice({ scope: 'openid profile offline_access read', resource: API });
     await section('Apps', 'Apps');
     const app = page.locator(`li[data-client-id="${cast.web.clientId}"]`);
     await app.waitFor();
     expect(await app.textContent()).to.include('Stay signed in when you are away');
+    expect(await app.textContent()).to.include('Data in Example API').and.not.include(API);
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'account-apps-en');
     await app.getByRole('button', { name: 'Remove access for Web App' }).click();
