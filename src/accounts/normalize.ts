@@ -20,6 +20,11 @@ export function emailKey(email: string): string {
   return email.normalize('NFKC').toLowerCase();
 }
 
+/** An address as compared for sameness (emailKey, trimmed); null for none or a blank one. */
+export function addressKey(email: string | null | undefined): string | null {
+  return typeof email === 'string' && email.trim() !== '' ? emailKey(email.trim()) : null;
+}
+
 /** The key a login string (username or email) is looked up by. */
 export function loginKey(login: string): string {
   const key = login.trim().normalize('NFKC').toLowerCase();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { User } from '../accounts/accounts.ts';
 import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors.ts';
-import { emailKey } from '../accounts/normalize.ts';
+import { addressKey } from '../accounts/normalize.ts';
 import { ConflictError, fieldProblem, GatehouseError, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { problemText } from '../errors/problems.ts';
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
@@ -84,8 +84,6 @@ export interface OwnAccountDeps {
   readonly emailChanges?: AttemptLimiter | undefined;
 }
 
-/** An address as compared for sameness (the accounts' email key); none for null or blank. */
-const addressKey = (email: string | null | undefined): string | null => (typeof email === 'string' && email.trim() !== '' ? emailKey(email.trim()) : null);
 
 const contextOf = (self: Self): OperationContext => ({ actor: { type: 'user', id: self.user.id, username: self.user.username }, client: ACCOUNT_CLIENT_ID, requestId: self.requestId });
 

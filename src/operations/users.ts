@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { User } from '../accounts/accounts.ts';
 import type { ChangedBy } from '../accounts/email-change-notice.ts';
-import { emailKey } from '../accounts/normalize.ts';
+import { addressKey } from '../accounts/normalize.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
 import type { FactorStatus } from '../mfa/factors.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
@@ -64,9 +64,6 @@ export const userSearchSchema = z.object({
 function attributesOf(input: ProfileAttributesPatch): ProfileAttributesPatch {
   return Object.fromEntries(PROFILE_ATTRIBUTE_NAMES.filter((name) => input[name] !== undefined).map((name) => [name, input[name]]));
 }
-
-/** An address as the accounts compare them (emailKey); null for none. */
-const addressKey = (email: string | null): string | null => (email === null ? null : emailKey(email));
 
 export function showUser(user: User) {
   const { attributes } = user;
