@@ -178,7 +178,6 @@ describe('email address changes (account API, admin API; real stores and SMTP se
       const user = await verifiedUser('cliuser', { locale: 'ko' });
       const newAddress = `${user.username}-cli@example.com`;
       const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, REDIS_URL: deploy.redisUrl!, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
-      delete (env as Record<string, string>).PORT;
       const result = await runCli(['users', 'update', user.username, '--email', newAddress, '--json'], env);
       expect(result.code, result.stderr).to.equal(0);
       expect(JSON.parse(result.stdout)).to.include({ email: newAddress, email_verified: false });
@@ -194,6 +193,19 @@ describe('email address changes (account API, admin API; real stores and SMTP se
       expect(event?.actor).to.deep.include({ type: 'cli' });
       expect(event?.details).to.deep.include({ fields: ['email'], previousEmailNotified: true });
       expect(await auditOf(user.id, 'user.email_verification_sent')).to.have.length(1);
+    });
+
+    it('CLI: mail the SMTP server keeps refusing is named on standard error; the change itself stands', async () => {
+      const user = await verifiedUser('clirefused');
+      const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, REDIS_URL: deploy.redisUrl!, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+      // Both mails, and each one's retry.
+      inbox.refuseNext(4);
+      const result = await runCli(['users', 'update', user.username, '--email', `${user.username}-2@example.com`], env);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout).to.contain(`updated user ${user.username}`);
+      expect(result.stderr).to.contain('the email changed email could not be delivered').and.contain('the email verification email could not be delivered');
+      expect(inbox.refused).to.be.at.least(4);
+      expect((await gatehouse.services.accounts.findById(user.id))?.email).to.equal(`${user.username}-2@example.com`);
     });
 
     it('an unverified old address is told too (it is still where the account\'s mail went)', async () => {
