@@ -157,6 +157,9 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     const details = event!.details as { subjectGrantId: string; grantId: string; api: string };
     expect(details.api).to.equal(ORDERS);
     expect(details.grantId.startsWith(details.subjectGrantId)).to.equal(true);
+    // The user consented to nothing here: the exchange's own grant is no consent.granted of theirs.
+    const consent = await mongo.collection(AUDIT_COLLECTION).findOne({ type: 'consent.granted', 'target.id': exchangerId });
+    expect(consent, 'a consent.granted event for the exchanging client').to.equal(null);
   });
 
   it('lets operators set the policy (admin API / CLI operations), refusing unknown APIs and public clients by field', async () => {
