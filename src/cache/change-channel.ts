@@ -110,8 +110,9 @@ export function createChangeChannel({ redis, channel, logger, heartbeatMs = HEAR
   /**
    * Resolves once Redis has written a notice it just took to every subscriber's connection.
    * Redis answers a PUBLISH and writes the message to each subscriber in the same turn of its
-   * event loop — the answer first — and reads no other command before that turn's writes are
-   * done: the answer to a command sent after the PUBLISH's answer came back proves them out.
+   * event loop, in no promised order (the answer can go first), and reads no other command
+   * before that turn's writes are done: the answer to a command sent after the PUBLISH's
+   * answer came back proves them out.
    * Without this, the writer's caller could reach another instance before its copy had left
    * Redis (docs/STORAGE.md, *Change notices: when a write has returned*). A failure here says
    * nothing about the notice Redis took already: it is ignored.
