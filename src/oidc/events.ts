@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import { unavailableStore } from '../errors/store-unavailable.ts';
 import type { AuditSink } from '../observability/audit-trail.ts';
 import type { Logger } from '../observability/logger.ts';
+import { originalGrantId } from './grants/token-exchange.ts';
 
 /** What the provider's events feed besides the log. */
 export interface ProviderObservers {
@@ -93,6 +94,8 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
   });
 
   provider.on('grant.saved', (grant: GrantLike) => {
+    // A token exchange's grant is the exchanging client's doing, audited as token.exchanged: the user consented to nothing.
+    if (originalGrantId(grant.jti) !== undefined) return;
     audit?.record({
       type: 'consent.granted',
       actor: { type: 'user', id: grant.accountId ?? null },
