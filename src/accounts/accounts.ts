@@ -160,6 +160,12 @@ export interface Accounts {
    * last sign-in, like authenticate does for a password.
    */
   recordSignIn(id: string): Promise<void>;
+  /**
+   * Deletes an account created moments ago that nothing refers to yet: a just-in-time account
+   * whose upstream identity another sign-in linked first (src/upstream/linking.ts). Accounts
+   * are otherwise never deleted (they are disabled). Resolves to whether it was there.
+   */
+  discardUnused(id: string): Promise<boolean>;
   /** Lifts the user's lockouts (account-wide and per IP); resolves to how many were lifted. */
   unlock(id: string): Promise<number>;
   listLockouts(): Promise<Lockout[]>;
@@ -420,6 +426,12 @@ export function createAccounts({
     async isActive(id) {
       const doc = await users.findById(id, { disabled: 1 }).lean().exec();
       return doc !== null && doc.disabled !== true;
+    },
+
+    async discardUnused(id) {
+      const { deletedCount } = await locked(id, () => users.deleteOne({ _id: id }).exec());
+      if (deletedCount > 0) await onChange(id);
+      return deletedCount > 0;
     },
 
     async recordSignIn(id) {

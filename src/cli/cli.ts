@@ -106,6 +106,7 @@ commands:
                  [--logo-uri URL] [--client-uri URL] [--policy-uri URL] [--tos-uri URL]
                  [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
                  [--minimal-id-token] [--login-uses-default-api] [--token-claims gatehouse|keycloak]
+                 [--userinfo-signed-response-alg RS256|ES256]   (userinfo as a signed JWT)
                  [--allow-password-grant]   (confidential first-party clients only)
                  [--exchange-api IDENTIFIER]... [--exchange-trust CLIENT_ID]...   (token exchange policy)
   clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID

@@ -4,6 +4,12 @@ import { matching } from '../errors/zod-checks.ts';
 import { SCOPE_LIST } from '../apis/scope-syntax.ts';
 import { APPLICATION_TYPES, isRedirectUriShape, REDIRECT_URI_PATTERN } from './redirect-uris.ts';
 
+/**
+ * The algorithms a client may have its userinfo signed with (userinfo_signed_response_alg): the
+ * provider's own key types (docs/KEYS.md). The provider's configuration enables exactly these.
+ */
+export const USERINFO_SIGNING_ALGS = ['RS256', 'ES256'] as const;
+
 /** The claim shapes a client's tokens can take (gatehouse: as each API says; keycloak: Keycloak's, for every token of the client). */
 export const CLIENT_TOKEN_CLAIMS = ['gatehouse', 'keycloak'] as const;
 
@@ -86,6 +92,9 @@ const common = {
   backchannel_logout_session_required: z.boolean(),
   minimal_id_token: z.boolean().describe('ID tokens as OIDC Core 5.4 has them: sub, acr/amr and the claims the claims parameter names there; scope claims only at userinfo'),
   login_uses_default_api: z.boolean().describe('the code flow without resource also gets the default API\'s JWT'),
+  userinfo_signed_response_alg: z
+    .enum(USERINFO_SIGNING_ALGS)
+    .describe('userinfo answers a JWT (application/jwt) signed with this algorithm by the provider\'s keys; unset: plain JSON'),
   token_claims: z
     .enum(CLIENT_TOKEN_CLAIMS)
     .describe('keycloak: this client\'s access and ID tokens carry Keycloak\'s claims (typ, azp, realm_access, resource_access, preferred_username, sid), whatever API they are for'),
@@ -110,6 +119,7 @@ export const PLAIN_METADATA = [
   'minimal_id_token',
   'login_uses_default_api',
   'token_claims',
+  'userinfo_signed_response_alg',
 ] as const;
 
 /** A new client as an operator describes it (admin API body, CLI flags). */
@@ -145,6 +155,7 @@ export const clientCreateSchema = z
     minimal_id_token: common.minimal_id_token.optional(),
     login_uses_default_api: common.login_uses_default_api.optional(),
     token_claims: common.token_claims.optional(),
+    userinfo_signed_response_alg: common.userinfo_signed_response_alg.optional(),
   })
   .strict();
 
@@ -178,6 +189,7 @@ export const clientUpdateSchema = z
     minimal_id_token: common.minimal_id_token.nullable().optional(),
     login_uses_default_api: common.login_uses_default_api.nullable().optional(),
     token_claims: common.token_claims.nullable().optional(),
+    userinfo_signed_response_alg: common.userinfo_signed_response_alg.nullable().optional(),
   })
   .strict()
   // Only once the fields themselves are fine: an unknown field is not "nothing to change".

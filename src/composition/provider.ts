@@ -9,6 +9,7 @@ import { pageExtraRoutes } from '../interactions/language.ts';
 import { deviceEndpointPage } from '../interactions/device-endpoint-page.ts';
 import { notFoundPage, notFoundPageStep } from '../interactions/not-found.ts';
 import { errorPage } from '../interactions/page-errors.ts';
+import { providerFormBodies } from '../interactions/provider-form-bodies.ts';
 import { providerPages } from '../interactions/provider-pages.ts';
 import type { SignInStep } from '../interactions/steps/step.ts';
 import type { Views } from '../interactions/views.ts';
@@ -51,7 +52,7 @@ export interface OidcProvider {
   readonly jwtRecords: JwtRecords;
   /** The public keys tokens are checked against right now. */
   readonly publicJwks: () => { keys: JWK[] };
-  /** Pages in front of the provider: 404 page, language switch, Keycloak's session-status pages, the device endpoint's page. */
+  /** Pages in front of the provider: 404 page, language switch, Keycloak's session-status pages, the device endpoint's page, the library's forms' bodies. */
   readonly pagesBeforeProvider: Middleware[];
   /** What runs in front of the provider on every provider path: the Keycloak refresh envelope, attempt-limit gates, JWT swaps. */
   readonly beforeProvider: Middleware[];
@@ -195,6 +196,8 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     pageExtraRoutes({ views, secureCookies: w.https }).routes() as Middleware,
     sessionStatusPages(config.routes),
     deviceEndpointPage(config.routes, config.issuer),
+    // The library's own forms (sign-out confirmation, device code) in the encodings Gatehouse's forms take.
+    providerFormBodies(config.routes, views, logger),
   ];
   return { ring, jwtRecords, publicJwks, pagesBeforeProvider, beforeProvider };
 }

@@ -50,9 +50,14 @@ export function logError(logger: Logger, error: GatehouseError, requestId: strin
   else if (error.status >= 500) logger.error({ err: error.cause ?? error, requestId }, 'request failed');
 }
 
-/** Status, no-store, Retry-After and the error's own headers (e.g. a WWW-Authenticate challenge). */
-export function applyErrorHeaders(ctx: Pick<Context, 'set'> & { status: number }, error: GatehouseError): void {
+/**
+ * Status, no-store, Retry-After and the error's own headers (e.g. a WWW-Authenticate challenge).
+ * An error answer never redirects: a `Location` that the failed response had already set (the
+ * library's redirect at /auth, before a step after it met a store outage) goes with it.
+ */
+export function applyErrorHeaders(ctx: Pick<Context, 'set' | 'remove'> & { status: number }, error: GatehouseError): void {
   ctx.status = error.status;
+  ctx.remove('Location');
   ctx.set('Cache-Control', 'no-store');
   if (error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
   for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);

@@ -66,6 +66,19 @@ export function replaceForm(ctx: Context, params: ParsedUrlQuery): void {
   } else useRequest(ctx, replayable(ctx.req, bytes));
 }
 
+/**
+ * Hands the provider `fields` as the urlencoded form it parses, in place of a body that came in
+ * an encoding it does not read (a multipart/form-data form, already read by the caller).
+ */
+export function replayAsUrlencoded(ctx: Context, fields: Readonly<Record<string, string>>): void {
+  const state = ctx.state as { [BUFFERED]?: Buffered };
+  state[BUFFERED] = { params: { ...fields } };
+  const replay = replayable(ctx.req, Buffer.from(stringifyQuery(fields), 'utf8'), URLENCODED);
+  useRequest(ctx, replay);
+}
+
+const URLENCODED = 'application/x-www-form-urlencoded';
+
 function useRequest(ctx: Context, req: IncomingMessage): void {
   ctx.req = req;
   ctx.request.req = req;
@@ -121,16 +134,16 @@ async function readIterated(req: IncomingMessage): Promise<Buffer | undefined> {
 /**
  * A request like `original` (method, URL, headers, socket) whose body is `body`, readable once
  * more. Content-Length follows the new body, so a replaced token of another length still
- * matches what the provider checks.
+ * matches what the provider checks; `contentType`, when given, replaces the original's.
  */
-function replayable(original: IncomingMessage, bytes: Buffer): IncomingMessage {
+function replayable(original: IncomingMessage, bytes: Buffer, contentType?: string): IncomingMessage {
   const replay: Replay = new IncomingMessage(original.socket);
   replay.method = original.method;
   replay.url = original.url;
   replay.httpVersion = original.httpVersion;
   replay.httpVersionMajor = original.httpVersionMajor;
   replay.httpVersionMinor = original.httpVersionMinor;
-  const headers = { ...original.headers, 'content-length': String(bytes.length) };
+  const headers = { ...original.headers, 'content-length': String(bytes.length), ...(contentType === undefined ? {} : { 'content-type': contentType }) };
   delete headers['transfer-encoding'];
   replay.headers = headers;
   replay.rawHeaders = rawHeadersOf(headers);

@@ -9,7 +9,7 @@ import { resumeHere, type ResumeHereOptions } from './resume-here.ts';
 import { checkCsrfToken, issueCsrfToken, type CsrfBinding } from './csrf.ts';
 import { chosenLocale } from './language.ts';
 import { CsrfError } from './page-errors.ts';
-import { sendPage } from './send-page.ts';
+import { FORM_ERROR_STATUS, sendPage } from './send-page.ts';
 import type { InteractionDetails, InteractionResults, SignInStep, StepClient, StepContext } from './steps/step.ts';
 import type { Views } from './views.ts';
 
@@ -67,7 +67,7 @@ export function signInEngine(deps: EngineDeps): Router {
           ...model,
           uid: details.uid,
           csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(details)),
-        }, options.status);
+        }, options.status ?? (model.error === undefined ? 200 : FORM_ERROR_STATUS));
       },
       complete: (result) => recordResult(details, result),
       redirect: (url) => redirect(ctx, url),

@@ -31,6 +31,15 @@ export async function sendPage(ctx: PageContext, views: Views, page: string, loc
   ctx.body = html;
 }
 
+/**
+ * The status of a hosted form shown again with the person's error — a wrong password, one-time
+ * code, recovery code or passkey, a refused registration or new password, a wrong device code:
+ * 400, whatever the reason, so monitoring can count failed attempts by status. (Keycloak answers
+ * 200 there.) One status for every reason: unknown user, wrong password, locked and disabled
+ * accounts stay indistinguishable (README "Hosted pages"). Too many attempts is 429.
+ */
+export const FORM_ERROR_STATUS = 400;
+
 /** Page errors whose message already says what to do next (the page adds only "contact support"). */
 const WITH_NEXT_STEP = new Set(['expired', 'csrf', 'not_a_form', 'too_many_requests']);
 

@@ -1,4 +1,5 @@
 import { redirectUriProblem, type ApplicationType } from '../clients/redirect-uris.ts';
+import { USERINFO_SIGNING_ALGS } from '../clients/spec.ts';
 import { problemText } from '../errors/problems.ts';
 import type { ExportedClient } from '../clients/repository.ts';
 import { isObject, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
@@ -137,6 +138,12 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | 
   };
   if (logoutUris.length > 0) metadata.post_logout_redirect_uris = logoutUris;
   if (attributes['pkce.code.challenge.method'] === 'S256' && !publicClient) metadata.require_pkce = true;
+  // Keycloak's "User info signed response algorithm" (empty or "unsigned": JSON).
+  const userinfoAlg = text(attributes['user.info.response.signature.alg']);
+  if (userinfoAlg !== undefined && userinfoAlg !== 'unsigned') {
+    if ((USERINFO_SIGNING_ALGS as readonly string[]).includes(userinfoAlg)) metadata.userinfo_signed_response_alg = userinfoAlg;
+    else note(`userinfo signed with ${userinfoAlg}: Gatehouse signs userinfo with RS256 or ES256; the client gets JSON until one is set`);
+  }
   if (text(client.baseUrl) !== undefined && absolute(String(client.baseUrl)) !== undefined) metadata.client_uri = absolute(String(client.baseUrl));
   for (const mapper of list(client.protocolMappers)) {
     if (isObject(mapper)) note(`protocol mapper ${String(mapper.name)} (${String(mapper.protocolMapper)}): not mapped (Gatehouse's claims come from scopes and the API's token claims)`);

@@ -15,7 +15,12 @@ export const ADMIN_ROLE = 'admin';
 export async function adminScopesFor(ctx: KoaContextWithOIDC, scopes: readonly string[], accounts: AccountDirectory): Promise<readonly string[]> {
   const accountId = ctx.oidc.account?.accountId;
   if (accountId === undefined || !scopes.includes(ADMIN_SCOPE)) return scopes;
-  const roles = (await accounts.findActive(accountId))?.claims.roles;
-  if (Array.isArray(roles) && roles.includes(ADMIN_ROLE)) return scopes;
+  if (await hasAdminRole(accounts, accountId)) return scopes;
   return scopes.filter((scope) => scope !== ADMIN_SCOPE);
+}
+
+/** Whether an active user holds the admin role (the admin API's scope needs it). */
+export async function hasAdminRole(accounts: AccountDirectory, accountId: string): Promise<boolean> {
+  const roles = (await accounts.findActive(accountId))?.claims.roles;
+  return Array.isArray(roles) && roles.includes(ADMIN_ROLE);
 }

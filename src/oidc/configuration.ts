@@ -2,6 +2,7 @@ import type { AdapterFactory, Configuration, interactionPolicy, KoaContextWithOI
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { Config } from '../config/load.ts';
 import type { PrivateJwk } from '../keys/generate.ts';
+import { USERINFO_SIGNING_ALGS } from '../clients/spec.ts';
 import { findAccount, type AccountDirectory } from './accounts.ts';
 import { ACR_VALUES, assertReachableAcr } from './acr.ts';
 import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
@@ -126,7 +127,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     clientBasedCORS: (_ctx, origin, client) => clientList(client, 'web_origins').includes(origin),
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'ES256'],
-      userinfoSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: [...USERINFO_SIGNING_ALGS],
       introspectionSigningAlgValues: ['RS256', 'ES256'],
       authorizationSigningAlgValues: ['RS256', 'ES256'],
       requestObjectSigningAlgValues: ['RS256', 'ES256', 'PS256', 'EdDSA'],
@@ -157,6 +158,11 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
         },
       },
       userinfo: { enabled: true },
+      // A client with userinfo_signed_response_alg gets its userinfo as a JWT (application/jwt,
+      // iss and aud set) signed with the provider's keys, as Keycloak's "User info signed response
+      // algorithm"; a client without it gets JSON through the same code as before (the library
+      // asks the client's metadata once per request). Discovery lists the algorithms.
+      jwtUserinfo: { enabled: true },
       // OIDC Core §5.5: claims asked for by name, for the ID token or userinfo, essential or not.
       claimsParameter: { enabled: true, assertClaimsParameter: assertReachableAcr },
       rpInitiatedLogout: {

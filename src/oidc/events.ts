@@ -1,8 +1,10 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import { unavailableStore } from '../errors/store-unavailable.ts';
+import { revokedGrantOf } from '../storage/oidc/single-use.ts';
 import type { AuditSink } from '../observability/audit-trail.ts';
 import type { Logger } from '../observability/logger.ts';
+import { originalGrantId } from './grants/token-exchange.ts';
 
 /** What the provider's events feed besides the log. */
 export interface ProviderObservers {
@@ -76,6 +78,9 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
       if (event === 'grant.error') {
         const code = (error as { error?: unknown } | undefined)?.error;
         observers.tokenError?.(typeof code === 'string' ? code : 'server_error');
+        // A code redeemed twice at once: the storage revoked its grant for the loser (adapter-factory.ts); announced as the library announces its own.
+        const revoked = revokedGrantOf(error);
+        if (revoked !== undefined) provider.emit('grant.revoked', _ctx, revoked);
       }
     });
   }
@@ -93,6 +98,8 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
   });
 
   provider.on('grant.saved', (grant: GrantLike) => {
+    // A token exchange's grant is the exchanging client's doing, audited as token.exchanged: the user consented to nothing.
+    if (originalGrantId(grant.jti) !== undefined) return;
     audit?.record({
       type: 'consent.granted',
       actor: { type: 'user', id: grant.accountId ?? null },

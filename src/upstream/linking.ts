@@ -166,6 +166,26 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
     await users.update(user.id, { ...(roles === undefined ? {} : { roles }), ...(groups === undefined ? {} : { groups }) });
   }
 
+  /**
+   * Links the identity to `userId`; resolves to the user it is linked to — `userId`, or the user
+   * another sign-in of the same identity linked it to first (the same person in two tabs at once,
+   * or a "Connect" on the account page meanwhile): that link stands.
+   */
+  async function claimLink(alias: string, pending: PendingIdentity, userId: string): Promise<string> {
+    try {
+      await directory.link(alias, pending.subject, userId, labelOf(pending));
+      return userId;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const winner = await directory.findLink(alias, pending.subject);
+      if (winner === undefined) throw error;
+      return winner.userId;
+    }
+  }
+
+  /** Signed in as whoever the identity was linked to first, by another sign-in meanwhile. */
+  const asLinked = async (provider: UpstreamProvider, holder: string, pending: PendingIdentity, client: string | undefined) => signIn(provider, await accounts.findById(holder), pending, client, false);
+
   const amrOf = (pending: PendingIdentity, extra: readonly string[] = []) => [...new Set(['fed', ...extra, ...pending.amr])];
 
   /** Refusal, audited; the page says why in general terms. */
@@ -210,7 +230,8 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
         if (!pending.emailVerified) return refuse('email_unverified', provider.alias, client);
         const user = await accounts.findByLogin(pending.email);
         if (user !== undefined && !user.disabled && confirmedOwner(user, pending.email)) {
-          await directory.link(provider.alias, pending.subject, user.id, labelOf(pending));
+          const holder = await claimLink(provider.alias, pending, user.id);
+          if (holder !== user.id) return asLinked(provider, holder, pending, client);
           record('upstream.linked', user.id, provider.alias, client, { by: 'verified_email' });
           return signIn(provider, user, pending, client, true);
         }
@@ -274,7 +295,9 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
     },
 
     /**
-     * Just-in-time creation. Never fails on a taken username or email, so it tells nothing
+     * Just-in-time creation. The same identity created in two sign-ins at once (two tabs) ends as
+     * one account: the sign-in whose link came second removes the account it made and signs in
+     * as the first one's. Never fails on a taken username or email, so it tells nothing
      * about other users: a taken username gets a suffix, a taken email is left out — also one
      * taken between the check and the insert (another sign-in at the same moment), which with
      * `link_by_email` links to the address's confirmed owner instead, as resolve() would have.
@@ -304,7 +327,8 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
             if (error.field !== 'email' || fields.email === undefined) continue;
             const owner = provider.link_by_email && pending.emailVerified ? await accounts.findByLogin(fields.email) : undefined;
             if (owner !== undefined && !owner.disabled && confirmedOwner(owner, fields.email)) {
-              await directory.link(provider.alias, pending.subject, owner.id, labelOf(pending));
+              const holder = await claimLink(provider.alias, pending, owner.id);
+              if (holder !== owner.id) return asLinked(provider, holder, pending, client);
               record('upstream.linked', owner.id, provider.alias, client, { by: 'verified_email' });
               return signIn(provider, owner, pending, client, true);
             }
@@ -317,7 +341,13 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
         }
       }
       if (user === undefined) throw new Error('could not create an account for an upstream identity');
-      await directory.link(provider.alias, pending.subject, user.id, labelOf(pending));
+      const holder = await claimLink(provider.alias, pending, user.id);
+      if (holder !== user.id) {
+        // Another sign-in of this identity (another tab) created its account and linked it first:
+        // this one's account was never used or announced, so it goes, and both tabs are one user.
+        await accounts.discardUnused(user.id);
+        return asLinked(provider, holder, pending, client);
+      }
       record('upstream.account_created', user.id, provider.alias, client, { username: user.username });
       return signIn(provider, user, pending, client, true);
     },

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
-import { decodeJwt } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as oidc from 'openid-client';
 import { ACR_VALUES } from '../../src/oidc/acr.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
+import { runCli } from '../helpers/process.ts';
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, type Deployment } from '../helpers/e2e.ts';
 
 /** A user with every standard claim set, through the admin API as an operator would. */
@@ -132,6 +133,60 @@ describe('standard claims: profile attributes, scopes, the claims parameter and 
     const info = await oidc.fetchUserInfo(other.config, other.tokens.access_token, userId);
     expect(info).to.deep.include({ phone_number: '+442071234567', phone_number_verified: true, address: PROFILE.address });
     expect(info).not.to.have.any.keys('name', 'birthdate', 'email');
+  });
+
+  it('signs userinfo for a client that asks (userinfo_signed_response_alg, set through the admin API): application/jwt with iss and aud, verified by openid-client against the JWKS', async () => {
+    const token = await (await adminClient(gatehouse)).token();
+    const refused = await callAdmin(gatehouse.url, token, 'POST', '/clients', { name: 'Bad alg', redirect_uris: [REDIRECT_URI], userinfo_signed_response_alg: 'HS256' });
+    expect(refused.status).to.equal(400);
+    expect(JSON.stringify(refused.body.details)).to.include('userinfo_signed_response_alg');
+    const jwks = createLocalJWKSet((await (await fetch(`${deploy.issuer}/jwks`)).json()) as JSONWebKeySet);
+    for (const alg of ['RS256', 'ES256']) {
+      const created = await callAdmin(gatehouse.url, token, 'POST', '/clients', {
+        name: `Signed userinfo ${alg}`,
+        redirect_uris: [REDIRECT_URI],
+        scope: 'openid profile email',
+        first_party: true,
+        userinfo_signed_response_alg: alg,
+      });
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      expect(created.body.userinfo_signed_response_alg).to.equal(alg);
+      const app = { clientId: created.body.client_id as string, secret: created.body.client_secret as string };
+      const { tokens } = await tokensFor(app, { scope: 'openid profile email' });
+
+      // The app's own view: openid-client asks for application/jwt and checks the signature with the JWKS.
+      const config = await oidc.discovery(new URL(deploy.issuer), app.clientId, { client_secret: app.secret, userinfo_signed_response_alg: alg }, oidc.ClientSecretBasic(app.secret), {
+        execute: [oidc.allowInsecureRequests],
+      });
+      oidc.enableNonRepudiationChecks(config);
+      const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, userId);
+      expect(userinfo).to.include({ sub: userId, name: 'Ada Lovelace', email: 'ada@example.com' });
+
+      const response = await fetch(`${deploy.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      expect(response.status).to.equal(200);
+      expect(response.headers.get('content-type')).to.match(/^application\/jwt/);
+      const jwt = await response.text();
+      expect(decodeProtectedHeader(jwt).alg).to.equal(alg);
+      const { payload } = await jwtVerify(jwt, jwks, { issuer: deploy.issuer, audience: app.clientId });
+      expect(payload).to.include({ sub: userId, email: 'ada@example.com' });
+    }
+    // Without the setting, userinfo stays JSON.
+    const plain = await tokensFor(web, { scope: 'openid profile' });
+    const json = await fetch(`${deploy.issuer}/me`, { headers: { authorization: `Bearer ${plain.tokens.access_token}` } });
+    expect(json.headers.get('content-type')).to.match(/^application\/json/);
+  });
+
+  it('the CLI sets and clears it: clients update ID --userinfo-signed-response-alg ES256 / --unset userinfo_signed_response_alg', async () => {
+    const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+    const set = await runCli(['clients', 'update', minimal.clientId, '--userinfo-signed-response-alg', 'ES256', '--json'], env);
+    expect(set.code, set.stderr).to.equal(0);
+    expect(JSON.parse(set.stdout).userinfo_signed_response_alg).to.equal('ES256');
+    const bad = await runCli(['clients', 'update', minimal.clientId, '--userinfo-signed-response-alg', 'HS256', '--json'], env);
+    expect(bad.code).not.to.equal(0);
+    expect(bad.stderr).to.include('--userinfo-signed-response-alg');
+    const cleared = await runCli(['clients', 'update', minimal.clientId, '--unset', 'userinfo_signed_response_alg', '--json'], env);
+    expect(cleared.code, cleared.stderr).to.equal(0);
+    expect(JSON.parse(cleared.stdout).userinfo_signed_response_alg).to.equal(null);
   });
 
   it('puts acr in every ID token: the password level, whatever acr_values asked for voluntarily', async () => {

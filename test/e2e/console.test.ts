@@ -262,13 +262,14 @@ describe('admin console (headless Chromium)', () => {
     await page.check('#f-first_party');
     await page.check('#f-allow_password_grant');
     await page.selectOption('#f-token_claims', 'keycloak');
+    await page.selectOption('#f-userinfo_signed_response_alg', 'ES256');
     await page.fill('#f-apis', apiId);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Saved.').waitFor();
     const stored = (await gatehouse.services.clients.get(clientId))!;
     expect(stored.firstParty).to.equal(true);
     expect(stored.allowedApis).to.deep.equal([apiId]);
-    expect(stored.metadata).to.include({ allow_password_grant: true, default_api: apiId, token_claims: 'keycloak' });
+    expect(stored.metadata).to.include({ allow_password_grant: true, default_api: apiId, token_claims: 'keycloak', userinfo_signed_response_alg: 'ES256' });
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'console-client-editor');
 

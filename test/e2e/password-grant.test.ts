@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import type { Connection } from 'mongoose';
 import type { RunningGatehouse } from '../../src/server.ts';
@@ -84,6 +84,79 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
     expect(payload.roles).to.deep.equal(['editor']);
     expect((await oauthError(passwordGrant(gateway, { username: cast.user.username, password: PASSWORD, scope: 'delete', resource: API }))).error).to.equal('invalid_scope');
     expect((await oauthError(passwordGrant(gateway, { username: cast.user.username, password: PASSWORD, resource: 'https://unknown.example.com' }))).error).to.equal('invalid_target');
+  });
+
+  it('binds the tokens to a DPoP key when the request carries a proof (RFC 9449), as the code flow does', async () => {
+    const keyPair = await oidc.randomDPoPKeyPair('ES256');
+    const jkt = await calculateJwkThumbprint(await exportJWK(keyPair.publicKey));
+    const dpop = oidc.getDPoPHandle(gateway, keyPair);
+    const credentials = { username: cast.user.username, password: PASSWORD };
+    const tokens = await oidc.genericGrantRequest(gateway, 'password', { ...credentials, scope: 'openid profile' }, { DPoP: dpop });
+    expect(tokens.token_type.toLowerCase()).to.equal('dpop');
+    // Userinfo takes the bound token only with a proof of its key.
+    expect((await oidc.fetchUserInfo(gateway, tokens.access_token, cast.user.id, { DPoP: dpop })).sub).to.equal(cast.user.id);
+    expect((await oauthError(oidc.fetchUserInfo(gateway, tokens.access_token, cast.user.id))).error, 'as a bearer token').to.equal('invalid_token');
+    const otherKey = oidc.getDPoPHandle(gateway, await oidc.randomDPoPKeyPair('ES256'));
+    expect((await oauthError(oidc.fetchUserInfo(gateway, tokens.access_token, cast.user.id, { DPoP: otherKey }))).error, 'with another key').to.equal('invalid_token');
+    // A JWT for an API carries the key's thumbprint.
+    const forApi = await oidc.genericGrantRequest(gateway, 'password', { ...credentials, scope: 'read', resource: API }, { DPoP: dpop });
+    expect(forApi.token_type.toLowerCase()).to.equal('dpop');
+    expect(decodeJwt(forApi.access_token).cnf).to.deep.equal({ jkt });
+    // Refreshing with a proof keeps the binding (the library's refresh grant).
+    const refreshed = await oidc.refreshTokenGrant(gateway, tokens.refresh_token!, undefined, { DPoP: dpop });
+    expect(refreshed.token_type.toLowerCase()).to.equal('dpop');
+    // Without a proof: a bearer token, as at the other grants.
+    expect((await passwordGrant(gateway, { ...credentials, scope: 'openid' })).token_type.toLowerCase()).to.equal('bearer');
+  });
+
+  it('refuses a malformed DPoP proof (invalid_dpop_proof) and a replayed one (invalid_grant), as the code flow does', async () => {
+    const malformed = await fetch(`${deploy.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${gatewayClient.clientId}:${gatewayClient.secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        dpop: 'not.a.proof',
+      },
+      body: new URLSearchParams({ grant_type: 'password', username: cast.user.username, password: PASSWORD, scope: 'openid' }),
+    });
+    expect(malformed.status).to.equal(400);
+    expect(((await malformed.json()) as { error: string }).error).to.equal('invalid_dpop_proof');
+
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const proof = await new SignJWT({ htm: 'POST', htu: `${deploy.issuer}/token`, jti: `replay-${Date.now()}` })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: await exportJWK(publicKey) })
+      .setIssuedAt()
+      .sign(privateKey);
+    const send = () =>
+      fetch(`${deploy.issuer}/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${gatewayClient.clientId}:${gatewayClient.secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          dpop: proof,
+        },
+        body: new URLSearchParams({ grant_type: 'password', username: cast.user.username, password: PASSWORD, scope: 'openid' }),
+      });
+    const first = await send();
+    expect(first.status).to.equal(200);
+    expect(((await first.json()) as { token_type: string }).token_type).to.equal('DPoP');
+    const replayed = await send();
+    expect(replayed.status).to.equal(400);
+    expect(await replayed.json()).to.include({ error: 'invalid_grant', error_description: 'DPoP proof JWT Replay detected' });
+  });
+
+  it('requires a DPoP proof from a client registered with dpop_bound_access_tokens', async () => {
+    const created = await gatehouse.services.clients.create({
+      displayName: 'DPoP gateway',
+      firstParty: true,
+      allowedApis: [API],
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['refresh_token'], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true, dpop_bound_access_tokens: true },
+    });
+    const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
+    const credentials = { username: cast.user.username, password: PASSWORD, scope: 'openid' };
+    expect(await oauthError(passwordGrant(config, credentials))).to.include({ error: 'invalid_grant', description: 'DPoP proof JWT not provided' });
+    const bound = await oidc.genericGrantRequest(config, 'password', credentials, { DPoP: oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256')) });
+    expect(bound.token_type.toLowerCase()).to.equal('dpop');
   });
 
   it('gives the same invalid_grant for a wrong password, an unknown user, a disabled user and a locked account', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, exportJWK, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import type { Connection } from 'mongoose';
 import type { RunningGatehouse } from '../../src/server.ts';
@@ -36,10 +36,11 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     oidc.genericGrantRequest(config, EXCHANGE, { subject_token: subjectToken, subject_token_type: ACCESS_TOKEN, resource: ORDERS, ...params });
   const introspect = (config: oidc.Configuration, token: string) => oidc.tokenIntrospection(config, token);
   /** Another exchanging client (services layer: its record is written as given, as an old record or a direct write could be). */
-  const exchangingClient = async (displayName: string, allowedApis: string[], metadata: Record<string, unknown>) => {
+  const exchangingClient = async (displayName: string, allowedApis: string[], metadata: Record<string, unknown>, admin = false) => {
     const created = await gatehouse.services.clients.create({
       displayName,
       allowedApis,
+      admin,
       metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', ...metadata },
     });
     return relyingParty(deploy.issuer, created.client.clientId, created.secret);
@@ -156,6 +157,9 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     const details = event!.details as { subjectGrantId: string; grantId: string; api: string };
     expect(details.api).to.equal(ORDERS);
     expect(details.grantId.startsWith(details.subjectGrantId)).to.equal(true);
+    // The user consented to nothing here: the exchange's own grant is no consent.granted of theirs.
+    const consent = await mongo.collection(AUDIT_COLLECTION).findOne({ type: 'consent.granted', 'target.id': exchangerId });
+    expect(consent, 'a consent.granted event for the exchanging client').to.equal(null);
   });
 
   it('lets operators set the policy (admin API / CLI operations), refusing unknown APIs and public clients by field', async () => {
@@ -232,6 +236,38 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     expect(decodeJwt((await exchange(client, subject.access_token)).access_token).aud, 'its other API').to.equal(ORDERS);
   });
 
+  it("gives an admin client invalid_scope for a non-admin user's token at the admin API, saying why; an admin's token exchanges", async () => {
+    const { accounts } = gatehouse.services;
+    const admin = gatehouse.services.adminAudience;
+    const client = await exchangingClient('Admin exchanger', [admin, ORDERS], { token_exchange: { apis: [admin, ORDERS], trusted_clients: [gatewayId] } }, true);
+    const notAdmin = { error: 'invalid_scope', description: "the user does not have the admin role, which the admin API's scope needs" };
+    const subject = await signIn({ scope: 'read', resource: API });
+    expect(await oauthError(exchange(client, subject.access_token, { resource: admin })), 'without scope').to.include(notAdmin);
+    expect(await oauthError(exchange(client, subject.access_token, { resource: admin, scope: 'admin' })), 'asking for admin').to.include(notAdmin);
+    const operator = await accounts.createUser({ username: `tx-admin-${Date.now()}`, password: PASSWORD, roles: ['admin'] });
+    const adminSubject = await oidc.genericGrantRequest(gateway, 'password', { username: operator.username, password: PASSWORD, scope: 'read', resource: API });
+    expect(decodeJwt((await exchange(client, adminSubject.access_token, { resource: admin })).access_token)).to.include({ aud: admin, scope: 'admin', sub: operator.id });
+  });
+
+  it('takes subject tokens of this Gatehouse only: a JWT of another issuer, may_act or not, is not an active access token', async () => {
+    // may_act (RFC 8693 §4.4) could only come from such a token: Gatehouse's own tokens never carry it.
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'partner' };
+    const foreign = (issuer: string) =>
+      new SignJWT({ client_id: gatewayId, scope: 'read', may_act: { sub: exchangerId } })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: jwk.kid })
+        .setIssuer(issuer)
+        .setSubject(cast.user.id)
+        .setAudience(API)
+        .setJti(`partner-${issuer.length}`)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey);
+    const notActive = { error: 'invalid_grant', description: 'subject_token is not an active access token' };
+    expect(await oauthError(exchange(exchanger, await foreign('https://partner.example.com'))), 'another issuer').to.include(notActive);
+    expect(await oauthError(exchange(exchanger, await foreign(deploy.issuer))), "this issuer's name, another key").to.include(notActive);
+  });
+
   it("applies the client's allowed APIs to the exchange target (invalid_target, as at client_credentials)", async () => {
     const client = await exchangingClient('Policy beyond its APIs', [API], { token_exchange: { apis: [ORDERS], trusted_clients: [gatewayId] } });
     const atClientCredentials = await oauthError(oidc.clientCredentialsGrant(client, { resource: ORDERS }));
@@ -279,6 +315,26 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
       error: 'invalid_grant',
       description: 'actor_token must be issued to the client making the exchange',
     });
+  });
+
+  it("refuses a user actor token of a disabled user or a revoked grant, as it does such a subject", async () => {
+    const { accounts } = gatehouse.services;
+    const notActive = { error: 'invalid_grant', description: 'actor_token is not an active access token' };
+    const subject = await signIn({ scope: 'read', resource: API });
+    // A user token issued to the exchanger: its own exchange of another user's token.
+    const acting = await accounts.createUser({ username: `tx-actor-${Date.now()}`, password: PASSWORD });
+    const actingSignIn = await oidc.genericGrantRequest(gateway, 'password', { username: acting.username, password: PASSWORD, scope: 'read', resource: API });
+    const actor = (await exchange(exchanger, actingSignIn.access_token)).access_token;
+    const withActor = { actor_token: actor, actor_token_type: ACCESS_TOKEN };
+    expect(decodeJwt((await exchange(exchanger, subject.access_token, withActor)).access_token).act).to.deep.equal({ sub: acting.id, client_id: exchangerId });
+    // The account flag alone: the actor is looked up like the subject and nobody active is found.
+    await accounts.disable(acting.id);
+    expect(await oauthError(exchange(exchanger, subject.access_token, withActor)), 'disabled actor').to.include(notActive);
+    await accounts.enable(acting.id);
+    expect(decodeJwt((await exchange(exchanger, subject.access_token, withActor)).access_token).act, 'enabled again').to.deep.include({ sub: acting.id });
+    // The grant the actor token was exchanged from, revoked (the user's refresh token at the gateway).
+    await oidc.tokenRevocation(gateway, actingSignIn.refresh_token!);
+    expect(await oauthError(exchange(exchanger, subject.access_token, withActor)), "the actor's original grant revoked").to.include(notActive);
   });
 
   it("exchanges a DPoP-bound subject only with a proof of its key, and binds the new token to the request's DPoP key", async () => {

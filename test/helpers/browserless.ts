@@ -139,7 +139,8 @@ export async function signIn(agent: UserAgent, authorizationUrl: string, redirec
     } else {
       throw new Error(`no sign-in or consent form at ${url}: ${html.slice(0, 300)}`);
     }
-    if (submitted.status === 200) {
+    // Anything but a redirect is the form again with its error (400), or an error page.
+    if (submitted.status < 300 || submitted.status >= 400) {
       const body = await submitted.text();
       throw new Error(`form submission did not advance: ${body.match(/role="alert"[^>]*>([^<]*)/)?.[1] ?? body.slice(0, 200)}`);
     }

@@ -60,6 +60,26 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
     expect(keycloakLike.minimal_id_token).to.equal(false);
   });
 
+  it('registers a client that wants its userinfo signed (userinfo_signed_response_alg RS256 or ES256); other algorithms are refused naming the field', async () => {
+    const base = { client_name: 'Signed userinfo RP', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: ['https://rp.example.com/cb'] };
+    for (const alg of ['RS256', 'ES256']) {
+      const response = await register({ ...base, userinfo_signed_response_alg: alg }, await initialAccessToken());
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(response.status, JSON.stringify(body)).to.equal(201);
+      expect(body.userinfo_signed_response_alg).to.equal(alg);
+      expect((await gatehouse.services.clients.get(body.client_id as string))?.metadata.userinfo_signed_response_alg).to.equal(alg);
+    }
+    for (const alg of ['HS256', 'PS256', 'none']) {
+      const response = await register({ ...base, userinfo_signed_response_alg: alg }, await initialAccessToken());
+      const body = (await response.json()) as { error: string; error_description: string };
+      expect(response.status, alg).to.equal(400);
+      expect(body.error).to.equal('invalid_client_metadata');
+      expect(body.error_description).to.include('userinfo_signed_response_alg');
+    }
+    const discovery = (await (await fetch(`${gatehouse.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(discovery.userinfo_signing_alg_values_supported).to.deep.equal(['RS256', 'ES256']);
+  });
+
   for (const [property, value] of [
     ['first_party', true],
     ['admin_client', true],

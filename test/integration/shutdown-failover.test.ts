@@ -134,7 +134,7 @@ describe('graceful shutdown and failover (real processes)', () => {
     const exit = server.stop('SIGTERM');
     await within(30_000, () => refused(issuerPort));
     const response = await inFlight.send();
-    expect(response.status, 'the in-flight sign-in got its full answer').to.equal(200);
+    expect(response.status, 'the in-flight sign-in got its full answer').to.equal(400);
     expect(response.body).to.include('Sign-in failed. Check your username and password');
     expect(await exit, server.output()).to.equal(0);
     expect(server.output()).to.include('"msg":"shutdown complete"');

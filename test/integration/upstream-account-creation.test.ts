@@ -110,6 +110,38 @@ describe('upstream just-in-time accounts: overlong claims and a racing email (re
     expect(tried).to.deep.equal([email, undefined]);
   });
 
+  it('the same identity signing in for the first time in two tabs at once: both end up signed in as one account, and no second account is left behind', async () => {
+    const pending = await pendingOf(plain, 'twins-1', { preferred_username: 'twin', name: 'Twin' });
+    // The seam: each sign-in waits after creating its account until the other has created one
+    // too, so both passed "not linked yet" and both try to link (the race, every time).
+    const real = gatehouse.services.accounts;
+    const created: string[] = [];
+    let bothCreated: () => void = () => {};
+    const barrier = new Promise<void>((resolve) => (bothCreated = resolve));
+    const accounts: Accounts = {
+      ...real,
+      async createUser(input) {
+        const user = await real.createUser(input);
+        created.push(user.id);
+        if (created.length === 2) bothCreated();
+        await barrier;
+        return user;
+      },
+    };
+    const outcomes = await Promise.allSettled([linking(accounts).createFromPending(plain, pending, undefined), linking(accounts).createFromPending(plain, pending, undefined)]);
+    expect(created, 'both sign-ins created an account').to.have.length(2);
+    const link = await gatehouse.services.upstream.findLink('plain', 'twins-1');
+    expect(link).to.not.equal(undefined);
+    for (const outcome of outcomes) {
+      expect(outcome.status, outcome.status === 'rejected' ? String(outcome.reason) : '').to.equal('fulfilled');
+      expect((outcome as PromiseFulfilledResult<Awaited<ReturnType<ReturnType<typeof linking>['createFromPending']>>>).value).to.deep.include({ kind: 'signed_in', userId: link!.userId });
+    }
+    const loser = created.find((id) => id !== link!.userId)!;
+    expect(await real.findById(loser), 'the account the losing tab created is gone').to.equal(undefined);
+    const twins = await gatehouse.services.users.search({ query: 'twin', limit: 50, offset: 0 });
+    expect(twins.users.map((user) => user.id)).to.deep.equal([link!.userId]);
+  });
+
   it('shortens an overlong name and leaves out an email or picture the local rules refuse, instead of failing the sign-in', async () => {
     const name = `${'Ñ'.repeat(200)} ${'😀'.repeat(100)}`;
     const picture = `https://img.example/${'p'.repeat(3000)}`;

@@ -29,14 +29,15 @@ const REALM = {
   },
   groups: [{ name: 'ops', path: '/ops', realmRoles: ['admin'], clientRoles: {}, subGroups: [{ name: 'night', path: '/ops/night', clientRoles: { shop: ['view'] }, subGroups: [] }] }],
   clients: [
-    { clientId: 'shop', enabled: true, publicClient: false, secret: 'shop-secret-0123456789', standardFlowEnabled: true, directAccessGrantsEnabled: true, rootUrl: 'https://shop.example', redirectUris: ['/callback', 'https://shop.example/other/*'], webOrigins: ['+', '*'], attributes: { 'pkce.code.challenge.method': 'S256', 'post.logout.redirect.uris': '+' }, protocolMappers: [{ name: 'tenant', protocolMapper: 'oidc-hardcoded-claim-mapper' }], defaultClientScopes: ['profile', 'email', 'web-origins'], optionalClientScopes: ['offline_access'] },
+    { clientId: 'shop', enabled: true, publicClient: false, secret: 'shop-secret-0123456789', standardFlowEnabled: true, directAccessGrantsEnabled: true, rootUrl: 'https://shop.example', redirectUris: ['/callback', 'https://shop.example/other/*'], webOrigins: ['+', '*'], attributes: { 'pkce.code.challenge.method': 'S256', 'post.logout.redirect.uris': '+', 'user.info.response.signature.alg': 'ES256' }, protocolMappers: [{ name: 'tenant', protocolMapper: 'oidc-hardcoded-claim-mapper' }], defaultClientScopes: ['profile', 'email', 'web-origins'], optionalClientScopes: ['offline_access'] },
     { clientId: 'signed', publicClient: false, clientAuthenticatorType: 'client-jwt', standardFlowEnabled: true, redirectUris: ['https://signed.example/cb'] },
     { clientId: 'resource', bearerOnly: true },
     { clientId: 'tv', publicClient: true, standardFlowEnabled: false, attributes: { 'oauth2.device.authorization.grant.enabled': 'true' } },
     { clientId: 'account', publicClient: true, standardFlowEnabled: true },
     { clientId: 'mobile', publicClient: true, standardFlowEnabled: true, redirectUris: ['com.example.app:/callback', 'https://app.example/native', 'http://app.example/cb', 'myapp://cb'], webOrigins: ['+'], attributes: { 'post.logout.redirect.uris': 'com.example.app:/signed-out##http://app.example/bye' } },
     { clientId: 'desktop', publicClient: true, standardFlowEnabled: true, redirectUris: ['http://127.0.0.1/callback', 'http://[::1]/callback', 'http://localhost/callback'] },
-    { clientId: 'devweb', publicClient: true, standardFlowEnabled: true, redirectUris: ['http://localhost:3000/cb', 'http://127.0.0.1/cb'], webOrigins: ['+'] },
+    { clientId: 'devweb', publicClient: true, standardFlowEnabled: true, redirectUris: ['http://localhost:3000/cb', 'http://127.0.0.1/cb'], webOrigins: ['+'], attributes: { 'user.info.response.signature.alg': 'PS256' } },
+    { clientId: 'plain-userinfo', publicClient: true, standardFlowEnabled: true, redirectUris: ['https://plain.example/cb'], attributes: { 'user.info.response.signature.alg': 'unsigned' } },
     { clientId: 'only-app-scheme', publicClient: true, standardFlowEnabled: true, redirectUris: ['myapp://cb'] },
     { clientId: 'cli-tool', publicClient: true, standardFlowEnabled: true, redirectUris: ['http://localhost:*'] },
   ],
@@ -103,6 +104,15 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(unmapped('identity provider', 'github')).to.have.length(1);
     expect(unmapped('authentication flow', 'my-flow')).to.have.length(1);
     expect(unmapped('authentication flow', 'browser')).to.have.length(0);
+  });
+
+  it("keeps Keycloak's userinfo signature algorithm when Gatehouse signs with it, and reports the others", () => {
+    const client = (id: string) => plan.clients.find((entry) => entry.clientId === id)!;
+    expect(client('shop').metadata.userinfo_signed_response_alg).to.equal('ES256');
+    expect(client('devweb').metadata).not.to.have.property('userinfo_signed_response_alg');
+    expect(unmapped('client', 'devweb').join(' ')).to.match(/userinfo signed with PS256/);
+    expect(client('plain-userinfo').metadata).not.to.have.property('userinfo_signed_response_alg');
+    expect(unmapped('client', 'plain-userinfo')).to.deep.equal([]);
   });
 
   it('maps apps with private-use schemes or port-less loopback URIs to native clients (RFC 8252), and reports it', () => {

@@ -67,7 +67,7 @@ describe('hosted page errors', () => {
     expect(page).not.to.contain('class="reference"');
     // Its message says what to do ("go back and try again"): the page does not say it a second time.
     expect(page).to.contain('돌아가서 다시 시도하세요').and.contain('계속 이런 문제가 발생하면 지원팀에 문의하세요.').and.not.contain('애플리케이션으로 돌아가 다시 시도하세요');
-    // A form shown again with its error (a wrong one-time code answers 400, a wrong password 200): alike.
+    // A form shown again with the person's error (400), and a page without one (200): alike, no reference.
     for (const status of [200, 400]) {
       const form = await post(async (ctx) => sendPage(ctx, views, 'mfa-verify', 'en', { title: 'Two-step verification', lead: '', error: 'That code did not work.', uid: 'abc', csrf: 'x' }, status));
       expect(form.status).to.equal(status);

@@ -6,14 +6,16 @@ import type { Context } from 'koa';
 import { routeLabel } from '../../src/http/route-label.ts';
 import { afterResponseSteps } from '../../src/oidc/after-response.ts';
 import { providerErrorBoundary } from '../../src/oidc/error-boundary.ts';
+import { consumePushedRequestOnFirstUse } from '../../src/oidc/par-one-time.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
+import { memoryAdapterFactory } from '../helpers/memory-adapter.ts';
 
 async function serve(provider: Provider, path: string, headers: Record<string, string> = {}): Promise<Response> {
   const server = provider.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   try {
     const { port } = server.address() as { port: number };
-    return await fetch(`http://127.0.0.1:${port}${path}`, { headers });
+    return await fetch(`http://127.0.0.1:${port}${path}`, { headers, redirect: 'manual' });
   } finally {
     server.close();
   }
@@ -133,6 +135,65 @@ describe("provider error boundary: what escapes the library's handlers", () => {
       expect(response.status).to.equal(503);
       expect(response.headers.get('retry-after')).to.equal('5');
       expect(cleaned).to.deep.equal(['failed']);
+    });
+
+    it('a 503 does not redirect: a store outage in a step after the library redirected drops its Location', async () => {
+      const provider = new Provider('http://localhost:3000', {});
+      providerErrorBoundary(provider, captureLogs('info').logger, undefined, afterResponseSteps([
+        {
+          routes: ['discovery'],
+          after: (ctx) => {
+            ctx.redirect('https://rp.example/cb?code=abc');
+            throw new StoreUnavailableError('mongodb');
+          },
+        },
+      ]));
+      const response = await serve(provider, '/.well-known/openid-configuration');
+      expect(response.status).to.equal(503);
+      expect(response.headers.get('location')).to.equal(null);
+      expect(((await response.json()) as { error: string }).error).to.equal('temporarily_unavailable');
+    });
+
+    it('/auth with a pushed request: the interaction cannot be saved again (store outage) → 503 without Location', async () => {
+      // The library saves the interaction and answers 303 to it; consumePushedRequestOnFirstUse
+      // then saves it again, and that second save meets the outage.
+      const memory = memoryAdapterFactory();
+      let interactionSaves = 0;
+      const adapter = (model: string) => {
+        const inner = memory(model);
+        if (model !== 'Interaction') return inner;
+        return Object.assign(Object.create(inner) as typeof inner, {
+          upsert: (...args: Parameters<typeof inner.upsert>) => {
+            interactionSaves += 1;
+            return interactionSaves > 1 ? Promise.reject(new StoreUnavailableError('redis')) : inner.upsert(...args);
+          },
+        });
+      };
+      const provider = new Provider('http://localhost:3000', {
+        adapter,
+        clients: [{ client_id: 'rp', client_secret: 'a-secret-of-some-length', redirect_uris: ['https://rp.example/cb'] }],
+        features: { pushedAuthorizationRequests: { enabled: true } },
+      });
+      providerErrorBoundary(provider, captureLogs('info').logger, undefined, afterResponseSteps([consumePushedRequestOnFirstUse]));
+      const server = provider.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      try {
+        const { port } = server.address() as { port: number };
+        const pushed = await fetch(`http://127.0.0.1:${port}/request`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from('rp:a-secret-of-some-length').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ response_type: 'code', scope: 'openid', redirect_uri: 'https://rp.example/cb', client_id: 'rp' }),
+        });
+        expect(pushed.status, await pushed.clone().text()).to.equal(201);
+        const { request_uri } = (await pushed.json()) as { request_uri: string };
+        const response = await fetch(`http://127.0.0.1:${port}/auth?${new URLSearchParams({ client_id: 'rp', request_uri })}`, { redirect: 'manual' });
+        expect(interactionSaves).to.equal(2);
+        expect(response.status).to.equal(503);
+        expect(response.headers.get('retry-after')).to.equal('5');
+        expect(response.headers.get('location')).to.equal(null);
+      } finally {
+        server.close();
+      }
     });
 
     it('adds Retry-After to a 503 the library answered, after the steps ran', async () => {

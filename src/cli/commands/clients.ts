@@ -46,6 +46,7 @@ const CLIENT_OPTIONS = {
   'exchange-trust': { type: 'string', multiple: true },
   'no-token-exchange': { type: 'boolean' },
   'token-claims': { type: 'string' },
+  'userinfo-signed-response-alg': { type: 'string' },
   unset: { type: 'string', multiple: true },
   query: { type: 'string' },
   limit: { type: 'string' },
@@ -74,6 +75,7 @@ const STRING_FIELDS: Record<string, string> = {
   'tos-uri': 'tos_uri',
   'backchannel-logout-uri': 'backchannel_logout_uri',
   'token-claims': 'token_claims',
+  'userinfo-signed-response-alg': 'userinfo_signed_response_alg',
 };
 
 /** --flag / --no-flag pairs → boolean body fields. */

@@ -130,6 +130,7 @@ function patchOf(form: HTMLFormElement, client: Client): { patch: Record<string,
   wanted.default_api = text('default_api') === '' ? null : text('default_api');
   if (data.has('token_endpoint_auth_method')) wanted.token_endpoint_auth_method = text('token_endpoint_auth_method');
   wanted.token_claims = text('token_claims') || 'gatehouse';
+  wanted.userinfo_signed_response_alg = text('userinfo_signed_response_alg') === '' ? null : text('userinfo_signed_response_alg');
   wanted.application_type = text('application_type') || 'web';
   const problems: FieldDetail[] = [];
   for (const name of JSON_FIELDS) {
@@ -171,6 +172,13 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
   );
   // The same choice as an API's (shared strings): keycloak = every token of this client carries Keycloak's claims.
   const tokenClaims = selectField('token_claims', t('api.field.token_claims'), [['gatehouse', t('api.claims.gatehouse')], ['keycloak', t('api.claims.keycloak')]], (client.token_claims as string | undefined) ?? 'gatehouse');
+  // Keycloak's "User info signed response algorithm": unset answers JSON.
+  const userinfoAlg = selectField(
+    'userinfo_signed_response_alg',
+    t('client.field.userinfo_signed_response_alg'),
+    [['', t('client.userinfoAlg.none')], ['RS256', 'RS256'], ['ES256', 'ES256']],
+    client.userinfo_signed_response_alg as string | null | undefined,
+  );
   const applicationType = selectField('application_type', t('client.field.application_type'), [['web', t('appType.web')], ['native', t('appType.native')]], (client.application_type as string | undefined) ?? 'web');
   const method =
     client.type === 'public'
@@ -181,7 +189,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
     { 'aria-labelledby': 'edit-heading', novalidate: true },
     h('h2', { id: 'edit-heading' }, t('client.edit.heading')),
     fieldset(t('client.group.basics'), textField('name', t('client.field.name'), client.name), toggle('first_party')),
-    fieldset(t('client.group.signIn'), applicationType, list('redirect_uris'), list('post_logout_redirect_uris'), list('web_origins'), grants, textField('scope', t('client.field.scope'), client.scope, { hint: t('client.hint.scope') }), toggle('require_pkce'), toggle('require_mfa'), toggle('allow_password_grant'), toggle('minimal_id_token'), tokenClaims),
+    fieldset(t('client.group.signIn'), applicationType, list('redirect_uris'), list('post_logout_redirect_uris'), list('web_origins'), grants, textField('scope', t('client.field.scope'), client.scope, { hint: t('client.hint.scope') }), toggle('require_pkce'), toggle('require_mfa'), toggle('allow_password_grant'), toggle('minimal_id_token'), tokenClaims, userinfoAlg),
     fieldset(
       t('client.group.apis'),
       list('apis'),

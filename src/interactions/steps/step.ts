@@ -17,7 +17,10 @@ export interface StepContext {
   readonly client: StepClient | undefined;
   readonly locale: Locale;
   readonly t: Translate;
-  /** The step's view (or another of its views) with `uid`, a CSRF token and the client's name added to `model`. */
+  /**
+   * The step's view (or another of its views) with `uid`, a CSRF token and the client's name
+   * added to `model`; `status` defaults to 200, or FORM_ERROR_STATUS (400) when `model.error` is set.
+   */
   render(model: { readonly title: string; readonly [key: string]: unknown }, options?: { readonly view?: string; readonly status?: number }): Promise<void>;
   /**
    * Ends this step: `result` is merged over what earlier steps submitted and the authorization

@@ -3,7 +3,8 @@
 // context alone and no public way to read the request's proof. Checking proofs ourselves would
 // mean a second implementation of RFC 9449 (nonces from the library's secret, replay, htu) that
 // could drift from the one /token already uses, so the library's own validator is called here.
-// Pinned by test/e2e/token-exchange.test.ts (a bound subject, a wrong key, a new bound token).
+// Pinned by test/e2e/token-exchange.test.ts (a bound subject, a wrong key, a new bound token) and
+// test/e2e/password-grant.test.ts (a bound token, a malformed and a replayed proof).
 import validateDpop, { checkDpopReplay, type DpopProof } from 'oidc-provider/lib/helpers/validate_dpop.js';
 import { errors, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import { invalidGrant } from './invalid-grant.ts';
@@ -38,9 +39,15 @@ class ReplayedProof extends errors.InvalidGrant {
   }
 }
 
+/** Spends the proof's jti: a proof seen before is refused (invalid_grant), as at the library's grants. */
+export async function spendProof(ctx: KoaContextWithOIDC, proof: DpopProof | undefined): Promise<void> {
+  if (proof === undefined) return;
+  await checkDpopReplay(ctx.oidc.provider, ctx, proof, ctx.oidc.client!.clientId, ReplayedProof);
+}
+
 /** Binds the new token to the proof's key (its jti spent), as the library's grants do. */
 export async function bindToProof(ctx: KoaContextWithOIDC, proof: DpopProof | undefined, token: { setThumbprint(prop: 'jkt', input: string): void }): Promise<void> {
   if (proof === undefined) return;
-  await checkDpopReplay(ctx.oidc.provider, ctx, proof, ctx.oidc.client!.clientId, ReplayedProof);
+  await spendProof(ctx, proof);
   token.setThumbprint('jkt', proof.thumbprint);
 }

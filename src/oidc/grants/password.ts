@@ -1,6 +1,7 @@
 import { errors, type Account, type KoaContextWithOIDC } from 'oidc-provider';
 import { HashQueueFullError } from '../../accounts/errors.ts';
 import { invalidGrant } from './invalid-grant.ts';
+import { requestProof, spendProof } from './dpop-binding.ts';
 import { ACR_PASSWORD } from '../acr.ts';
 import { findAccount, type AccountDirectory } from '../accounts.ts';
 import { isOidcScope } from '../claims.ts';
@@ -59,7 +60,8 @@ function unavailable(ctx: KoaContextWithOIDC, error: HashQueueFullError): never 
  * Resource-owner password credentials (RFC 6749 §4.3) for confidential first-party clients
  * that opted in with `allow_password_grant`. The account rules are the hosted sign-in's; the
  * tokens are those of a code-flow sign-in with `amr: ["pwd"]`, under a grant of their own, so
- * the refresh grant, introspection and revocation treat them like any other.
+ * the refresh grant, introspection and revocation treat them like any other. A request with a DPoP
+ * proof gets a DPoP-bound access token (RFC 9449), as at the code flow.
  */
 export function passwordGrant({ checkPassword, accounts, resources, needsSecondFactor, emailUnconfirmed, audit }: PasswordGrantDeps) {
   const account = findAccount(accounts);
@@ -70,6 +72,10 @@ export function passwordGrant({ checkPassword, accounts, resources, needsSecondF
     if (!clientFlag(client, 'allow_password_grant')) throw new errors.UnauthorizedClient('the password grant is not enabled for this client');
     const username = required(ctx, 'username');
     const password = required(ctx, 'password');
+    // As at the library's grants: a bad proof is refused before anything else (invalid_dpop_proof,
+    // a replay invalid_grant), so it costs no password attempt and leaves no grant behind.
+    const proof = await requestProof(ctx);
+    await spendProof(ctx, proof);
 
     let result;
     try {
@@ -120,11 +126,14 @@ export function passwordGrant({ checkPassword, accounts, resources, needsSecondF
     } else {
       at.scope = oidcScopes.join(' ');
     }
+    if (proof !== undefined) at.setThumbprint('jkt', proof.thumbprint);
     ctx.oidc.entity('AccessToken', at);
     const accessToken = await at.save();
 
     const scope = [...oidcScopes, ...grantedApiScopes].join(' ');
     let refreshToken: string | undefined;
+    // The refresh token stays unbound, as the library leaves a confidential client's (the only kind
+    // this grant admits, client-metadata.ts): the client's own authentication guards it.
     if (client.grantTypeAllowed('refresh_token')) {
       const rt = new provider.RefreshToken({
         accountId: found.accountId,

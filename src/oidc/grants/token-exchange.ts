@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { errors, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Account, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AuditSink } from '../../observability/audit-trail.ts';
 import { invalidGrant } from './invalid-grant.ts';
 import { findAccount, type AccountDirectory } from '../accounts.ts';
+import { ADMIN_SCOPE, hasAdminRole } from '../admin-scope.ts';
 import { TOKEN_EXCHANGE_GRANT, tokenExchangePolicy } from '../client-metadata.ts';
 import type { resourceIndicators } from '../resource-servers.ts';
 import { assertPossession, bindToProof, requestProof } from './dpop-binding.ts';
@@ -19,6 +20,8 @@ export interface TokenExchangeDeps {
   readonly accounts: AccountDirectory;
   /** Who may get a token for which API and scope: the same rules as every grant (resource-servers.ts). */
   readonly resources: ReturnType<typeof resourceIndicators>;
+  /** The admin API's identifier: its scope is for users with the admin role (admin-scope.ts). */
+  readonly adminAudience: string;
   readonly audit?: AuditSink | undefined;
   /** The server clock in milliseconds (StartOptions.clock.now): subject and actor expiry is judged by it. */
   readonly now?: (() => number) | undefined;
@@ -77,7 +80,7 @@ function isFor(token: AdapterPayload, identifier: string): boolean {
  * delegation: the `act` claim. A DPoP-bound subject or actor needs a proof with its key; a
  * request with a proof gets a DPoP-bound token.
  */
-export function tokenExchangeGrant({ resolveToken, accounts, resources, audit, now: clock = Date.now }: TokenExchangeDeps) {
+export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAudience, audit, now: clock = Date.now }: TokenExchangeDeps) {
   const account = findAccount(accounts);
   const now = () => Math.floor(clock() / 1000);
 
@@ -87,6 +90,26 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, audit, n
       throw invalidGrant(`${label} is not an active access token`);
     }
     return record;
+  }
+
+  /**
+   * A user token's standing beyond its record: its grant (and, for an exchanged token, the grant it
+   * came from), its session when it ends with one, and its user, active. Returns the user.
+   */
+  async function standing(ctx: KoaContextWithOIDC, token: AdapterPayload & { accountId: string }, label: 'subject_token' | 'actor_token'): Promise<Account> {
+    const { provider } = ctx.oidc;
+    const gone = () => invalidGrant(`${label} is not an active access token`);
+    const grantId = typeof token.grantId === 'string' ? token.grantId : undefined;
+    if (grantId === undefined) throw gone();
+    for (const id of [grantId, originalGrantId(grantId)]) {
+      if (id === undefined) continue;
+      const grant = await provider.Grant.find(id);
+      if (grant === undefined || grant.isExpired || grant.accountId !== token.accountId) throw gone();
+    }
+    if (token.expiresWithSession === true && typeof token.sessionUid === 'string' && (await provider.Session.findByUid(token.sessionUid)) === undefined) throw gone();
+    const found = await account(ctx, token.accountId);
+    if (found === undefined) throw gone();
+    return found;
   }
 
   return async function tokenExchangeHandler(ctx: KoaContextWithOIDC): Promise<void> {
@@ -120,23 +143,18 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, audit, n
     }
     if (!policy.trusted_clients.includes(subjectClient)) throw invalidGrant('subject_token was issued to a client this client does not trust');
     assertPossession('subject_token', subject, proof);
-    // The subject's grant (and, for an exchanged subject, the grant it came from) must stand.
-    for (const grantId of [subject.grantId, originalGrantId(subject.grantId)]) {
-      if (grantId === undefined) continue;
-      const grant = await provider.Grant.find(grantId);
-      if (grant === undefined || grant.isExpired || grant.accountId !== subject.accountId) throw invalidGrant('subject_token is not an active access token');
-    }
-    if (subject.expiresWithSession === true && typeof subject.sessionUid === 'string' && (await provider.Session.findByUid(subject.sessionUid)) === undefined) {
-      throw invalidGrant('subject_token is not an active access token');
-    }
-    const found = await account(ctx, subject.accountId);
-    if (found === undefined) throw invalidGrant('subject_token is not an active access token');
+    const found = await standing(ctx, subject as AdapterPayload & { accountId: string }, 'subject_token');
     ctx.oidc.entity('Account', found);
 
     // The rules of every grant first (admin API, the client's allowed APIs and scopes; the account
     // is known by now, as at the password grant), then the policy's.
     const info = await resources.getResourceServerInfo!(ctx, target, client);
     if (!policy.apis.includes(target)) throw new errors.InvalidTarget('this client may not exchange tokens for this API');
+    // Issuance drops the admin scope for a user without the admin role (admin-scope.ts), which would
+    // leave the exchange nothing to issue: refused saying why, not as a scope the client lacks.
+    if (target === adminAudience && !(await hasAdminRole(accounts, subject.accountId))) {
+      throw new errors.InvalidScope("the user does not have the admin role, which the admin API's scope needs", ADMIN_SCOPE);
+    }
     const requested = exchangeScopes(ctx.oidc.params?.scope, scopesOf(info.scope), isFor(subject, target) ? scopesOf(subject.scope) : undefined);
 
     let act: Record<string, unknown> | undefined;
@@ -144,9 +162,12 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, audit, n
       tokenType(ctx, 'actor_token_type');
       const actor = await active(actorToken, 'actor_token');
       // The actor is the caller: its own token, or a user token it was issued. Gatehouse's tokens
-      // carry no may_act (RFC 8693 §4.4): who may act for whom is the caller's policy, checked above.
+      // carry no may_act (RFC 8693 §4.4), and only its own are taken (resolveToken): who may act for
+      // whom is the caller's policy, checked above.
       if (actor.clientId !== client.clientId) throw invalidGrant('actor_token must be issued to the client making the exchange');
       assertPossession('actor_token', actor, proof);
+      // A user token as actor stands or falls like a subject: `act` never names a disabled user.
+      if (typeof actor.accountId === 'string') await standing(ctx, actor as AdapterPayload & { accountId: string }, 'actor_token');
       act = { sub: typeof actor.accountId === 'string' ? actor.accountId : String(actor.clientId), client_id: String(actor.clientId) };
     }
     const previousAct = (subject.extra as { act?: unknown } | undefined)?.act;
@@ -155,9 +176,14 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, audit, n
 
     const grantId = `${subject.grantId}${LINK}${randomBytes(12).toString('base64url')}`;
     const at = new provider.AccessToken({ accountId: subject.accountId, client, grantId, gty: TOKEN_EXCHANGE_GRANT, scope: requested.join(' ') });
-    // Never outlives the token it was exchanged for.
-    const ttl = Math.max(1, Math.min(typeof info.accessTokenTTL === 'number' ? info.accessTokenTTL : Infinity, subject.exp! - now()));
-    at.resourceServer = new provider.ResourceServer(target, { ...info, accessTokenTTL: ttl });
+    // Never outlives the token it was exchanged for. iat and exp come from one reading of the clock:
+    // left to the library, exp would be its own later reading plus a lifetime worked out from this
+    // one, a second past the subject's exp whenever a second boundary fell in between.
+    const iat = now();
+    const exp = Math.min(subject.exp!, typeof info.accessTokenTTL === 'number' ? iat + info.accessTokenTTL : Infinity);
+    at.iat = iat;
+    at.exp = exp;
+    at.resourceServer = new provider.ResourceServer(target, { ...info, accessTokenTTL: Math.max(1, exp - iat) });
     // Before anything is saved: a replayed proof leaves no grant behind.
     await bindToProof(ctx, proof, at);
 
