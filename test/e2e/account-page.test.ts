@@ -9,7 +9,7 @@ import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { launchChromium, reportFailedPage, screenshot, seriousViolations } from './browser.ts';
 
 const NEW_PASSWORD = 'a completely new passphrase';
 
@@ -82,10 +82,7 @@ describe('account page (headless Chromium)', function () {
     return added.authenticatorId;
   }
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page !== undefined && !page.isClosed()) {
-      await screenshot(page, `account-failed-${this.currentTest.title.slice(0, 24).replace(/\W+/g, '-')}`);
-      console.log('failed at', page.url(), (await page.locator('body').innerText()).slice(0, 800));
-    }
+    if (this.currentTest?.state === 'failed') await reportFailedPage(page, `account-failed-${this.currentTest.title.slice(0, 24).replace(/\W+/g, '-')}`);
     clockOffset = 0;
   });
   after(async () => {
