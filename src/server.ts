@@ -12,6 +12,7 @@ import type { AuditTrail } from './observability/audit-trail.ts';
 import type { Logger } from './observability/logger.ts';
 import { describeMetrics } from './observability/metrics-exposure.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { backchannelLogouts } from './oidc/session-logout.ts';
 import type { GatehouseServices } from './services.ts';
 import { composeAccount, prepareAccount } from './composition/account.ts';
 import { adminApi, prepareAdmin } from './composition/admin.ts';
@@ -67,9 +68,15 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   try {
     const metrics = createMetrics();
     closers.add(startIdleCollection(logger));
-    const core = await composeCore(config, logger, stores, { mode: 'server', metrics, clock, secondFactorClock: options.secondFactorClock });
-    closers.add(() => core.close());
     let ring: { current(): Provider } | undefined;
+    const core = await composeCore(config, logger, stores, {
+      mode: 'server',
+      metrics,
+      clock,
+      secondFactorClock: options.secondFactorClock,
+      sessionEnded: backchannelLogouts(() => ring?.current()),
+    });
+    closers.add(() => core.close());
     const w: Wiring = {
       config,
       logger,
@@ -98,6 +105,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     let app: Koa | undefined;
     const edge = requestEdge({
       issuer: config.issuer,
+      routes: config.routes,
       logger,
       observeRequest: (labels, seconds) => metrics.observeRequest(labels, seconds),
       imageSources: config.pages.logoUrl === undefined ? [] : [new URL(config.pages.logoUrl).origin],

@@ -18,7 +18,7 @@ import type { RuntimeSettings } from './settings/runtime.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
 import { labelModel } from './roles/model.ts';
-import { createOidcRevocation, type OidcRevocation } from './storage/oidc/revocation.ts';
+import { createOidcRevocation, type OidcRevocation, type OidcRevocationDeps } from './storage/oidc/revocation.ts';
 import { documentLocks, type DocumentLocks } from './storage/document-locks.ts';
 import type { UpstreamDirectory, UpstreamProvider } from './upstream/directory.ts';
 import type { UpstreamProviderList } from './upstream/provider-list.ts';
@@ -82,6 +82,8 @@ export interface ServicesDeps {
   readonly upstream: UpstreamProviderList;
   /** Gatehouse's clock (src/clock.ts); the system clock when absent. */
   readonly clock?: Clock;
+  /** Told of each sign-in session the revocation service ends (the server: back-channel logout). */
+  readonly sessionEnded?: OidcRevocationDeps['sessionEnded'];
 }
 
 /** The admin API's URL, which is also the audience of its tokens. */
@@ -111,7 +113,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     sessionDevices: deps.sessionDevices,
     signInSettings: deps.runtimeSettings.signIn,
     runtimeSettings: deps.runtimeSettings,
-    revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId) }),
+    revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId), sessionEnded: deps.sessionEnded }),
     adminAudience: adminAudience(config),
     locks: documentLocks(mongo),
     notices: { redis, redisPrefix: config.redisPrefix },

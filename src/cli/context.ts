@@ -28,6 +28,8 @@ export interface CliContext {
   readonly config: Config;
   readonly json: boolean;
   readonly out: (text: string) => void;
+  /** A line on standard error (a warning beside the command's output). */
+  readonly warn?: (text: string) => void;
   readonly stdin: AsyncIterable<Buffer | string>;
   readonly readHidden?: (prompt: string, complete?: SecretComplete) => Promise<string>;
 }
@@ -36,5 +38,5 @@ export { CliError } from './cli-error.ts';
 
 export function openContext(io: CliIo, json: boolean): CliContext {
   const config = loadConfig({ env: io.env, readFile: (path) => readFileSync(path, 'utf8') });
-  return { config, json, out: (text) => io.stdout(`${text}\n`), stdin: io.stdin, ...(io.readHidden === undefined ? {} : { readHidden: io.readHidden }) };
+  return { config, json, out: (text) => io.stdout(`${text}\n`), warn: (text) => io.stderr(`${text}\n`), stdin: io.stdin, ...(io.readHidden === undefined ? {} : { readHidden: io.readHidden }) };
 }

@@ -23,7 +23,7 @@ import { auditFactors, auditPasskeys } from '../mfa/audit.ts';
 import { auditAuthentication } from '../observability/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from '../oidc/account-cache.ts';
 import { openOidcStorage, type OidcStorage } from '../oidc/storage.ts';
-import { createServices, type GatehouseServices } from '../services.ts';
+import { createServices, type GatehouseServices, type ServicesDeps } from '../services.ts';
 import { openRuntimeSettings } from '../settings/runtime.ts';
 import { createUpstreamDirectory, ensureUpstreamIndexes } from '../upstream/directory.ts';
 import { startUpstreamExpiry } from '../upstream/expiry.ts';
@@ -88,6 +88,8 @@ export interface CoreOptions {
   readonly clock?: Clock | undefined;
   /** The clock of the second-factor checks (TOTP steps); tests move it. */
   readonly secondFactorClock?: (() => Date) | undefined;
+  /** Told of each sign-in session ended outside /session/end (the server sends back-channel logout; src/oidc/session-logout.ts). */
+  readonly sessionEnded?: ServicesDeps['sessionEnded'];
 }
 
 /** Gatehouse's domain over open stores: the same for the server and every CLI command. */
@@ -106,7 +108,7 @@ export interface Core {
 }
 
 /** The one composition root of the domain: src/server.ts and src/cli/ both build it here. */
-export async function composeCore(config: Config, logger: Logger, stores: Stores, { mode, metrics, clock = systemClock, secondFactorClock }: CoreOptions): Promise<Core> {
+export async function composeCore(config: Config, logger: Logger, stores: Stores, { mode, metrics, clock = systemClock, secondFactorClock, sessionEnded }: CoreOptions): Promise<Core> {
   const { mongo, redis } = stores;
   const server = mode === 'server';
   const secret = config.secret.reveal();
@@ -204,6 +206,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       onUserChange: accountCache.onUserChange,
       upstream,
       clock,
+      sessionEnded,
     });
     if (server) {
       await ensureUpstreamIndexes(mongo);

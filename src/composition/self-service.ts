@@ -1,6 +1,5 @@
 import Router from '@koa/router';
-import { emailChangeNotice } from '../accounts/email-change-notice.ts';
-import { createEmailVerification } from '../accounts/email-verification.ts';
+import type { EmailVerification } from '../accounts/email-verification.ts';
 import { openEmailVerifications } from '../accounts/email-verifications.ts';
 import type { PasswordPolicy } from '../accounts/password-policy.ts';
 import { openPasswordResets } from '../accounts/password-resets.ts';
@@ -18,6 +17,7 @@ import type { VerificationSender } from '../operations/users.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { Limits } from './limits.ts';
+import { accountMail, addressVerification } from './account-mail.ts';
 import type { Wiring } from './wiring.ts';
 
 /** Reset emails per address and hour, and per typed login (known or not) and hour. */
@@ -41,7 +41,7 @@ export interface SelfService {
   /** The runtime sign-in & self-service settings (src/settings/), read at each use. */
   readonly signIn: () => ReturnType<GatehouseServices['signInSettings']['current']>;
   /** Email confirmation: links, tokens, whether it can send. */
-  readonly verification: ReturnType<typeof createEmailVerification<Locale>>;
+  readonly verification: EmailVerification<Locale>;
   /** Email address changes per user and hour on the account page (src/operations/own-account.ts). */
   readonly emailChanges: AttemptLimiter;
   /** The "Forgot password?" link while password reset is on. */
@@ -89,24 +89,10 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
           onEvent: (event) => auditSelfService(event.type, event.userId),
         })
       : undefined;
-  const verification = createEmailVerification<Locale>({
-    verifications,
-    accounts,
-    mail,
-    linkBase: `${publicOrigin}${config.routes.email}/verify`,
-    ttlSeconds: verificationTtl,
-    completeRegistration: selfRegistration?.complete,
-    onEvent: (event) => auditSelfService(event.type, event.userId),
-  });
+  const verification = addressVerification({ config, services, accounts, audit, verifications, mail, ...(selfRegistration === undefined ? {} : { completeRegistration: selfRegistration.complete }) });
 
-  // Admin API and account page alike: the mail goes out in the user's own language (their `locale` claim), else English.
-  const verificationSender =
-    mail === undefined
-      ? undefined
-      : {
-          send: async (userId: string) => verification.send(userId, views.negotiate((await accounts.findById(userId))?.attributes.locale, undefined)),
-          emailChanged: emailChangeNotice<Locale>({ mail, localeOf: (user) => views.negotiate(user.attributes.locale, undefined), now: () => new Date(clock.now()) }),
-        };
+  // Admin API, console and account page (and the CLI, src/cli/services.ts) alike.
+  const verificationSender = mail === undefined ? undefined : accountMail({ accounts, views, verification, mail, now: () => new Date(clock.now()) });
 
   const routes = new Router().use(
     passwordResetRoutes({

@@ -1,6 +1,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import { unavailableStore } from '../errors/store-unavailable.ts';
+import { revokedGrantOf } from '../storage/oidc/single-use.ts';
 import type { AuditSink } from '../observability/audit-trail.ts';
 import type { Logger } from '../observability/logger.ts';
 import { originalGrantId } from './grants/token-exchange.ts';
@@ -77,6 +78,9 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
       if (event === 'grant.error') {
         const code = (error as { error?: unknown } | undefined)?.error;
         observers.tokenError?.(typeof code === 'string' ? code : 'server_error');
+        // A code redeemed twice at once: the storage revoked its grant for the loser (adapter-factory.ts); announced as the library announces its own.
+        const revoked = revokedGrantOf(error);
+        if (revoked !== undefined) provider.emit('grant.revoked', _ctx, revoked);
       }
     });
   }

@@ -10,7 +10,7 @@ import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { notFound, OperationError } from './errors.ts';
 
-/** Account mail, where the server can send it (the CLI cannot: its process ends at once). */
+/** Account mail, where SMTP is configured (src/composition/account-mail.ts; the server and the CLI alike). */
 export interface VerificationSender {
   /** A link that confirms the user's current address. */
   send(userId: string): Promise<'sent' | 'no_email' | 'already_verified' | 'no_mail' | 'unknown_user'>;

@@ -24,6 +24,12 @@ export interface ContractOptions {
    * concurrency checks can tell the difference.
    */
   readonly atomicConsume: boolean;
+  /**
+   * Whether a consume of a code (device code, ...) that loses to another revokes the code's grant,
+   * as oidc-provider does when it finds a code consumed (Gatehouse's routing adapter:
+   * src/storage/oidc/adapter-factory.ts). The stores' own adapters only refuse it.
+   */
+  readonly revokesGrantOnLostConsume?: boolean;
 }
 
 const id = () => randomBytes(12).toString('base64url');
@@ -42,7 +48,7 @@ async function settle(promises: readonly Promise<unknown>[]) {
  */
 export function describeAdapterContract(
   label: string,
-  { atomicConsume }: ContractOptions,
+  { atomicConsume, revokesGrantOnLostConsume = false }: ContractOptions,
   setup: () => Promise<ContractSubject>,
 ): void {
   const single = (atomic: string, notAtomic: string) => (atomicConsume ? atomic : notAtomic);
@@ -172,7 +178,27 @@ export function describeAdapterContract(
         } else {
           expect(outcome.won).to.equal(8);
         }
-        expect((await adapter(model).find(key))?.consumed).to.be.a('number');
+        if (revokesGrantOnLostConsume && model !== 'RefreshToken') expect(await adapter(model).find(key), 'gone with its grant').to.equal(undefined);
+        else expect((await adapter(model).find(key))?.consumed).to.be.a('number');
+      });
+    }
+
+    if (revokesGrantOnLostConsume) {
+      it('revokes the grant of a code whose consume lost: its tokens in both stores and the grant itself, not other grants', async () => {
+        const grantId = id();
+        const code = id();
+        const tokens = { AccessToken: id(), RefreshToken: id() };
+        const other = id();
+        await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', accountId: 'account-1', clientId: 'client-1', exp: nowSeconds() + 600 } as AdapterPayload, 600);
+        await adapter('AuthorizationCode').upsert(code, token({ kind: 'AuthorizationCode', grantId }), 60);
+        for (const [model, key] of Object.entries(tokens)) await adapter(model).upsert(key, token({ kind: model, grantId }), 60);
+        await adapter('AccessToken').upsert(other, token({ kind: 'AccessToken' }), 60);
+        await adapter('AuthorizationCode').consume(code);
+        const lost = await settle([adapter('AuthorizationCode').consume(code)]);
+        expect(lost.errors.map((e) => e.error)).to.deep.equal(['invalid_grant']);
+        expect(await adapter('Grant').find(grantId), 'the grant').to.equal(undefined);
+        for (const [model, key] of Object.entries(tokens)) expect(await adapter(model).find(key), model).to.equal(undefined);
+        expect(await adapter('AccessToken').find(other), "another grant's token").to.not.equal(undefined);
       });
     }
 

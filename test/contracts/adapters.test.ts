@@ -108,11 +108,11 @@ function routingAdapter(label: string, options: (clock: TestClock) => Partial<Pa
   };
 }
 
-describeAdapterContract('routing adapter (MongoDB + Redis)', { atomicConsume: true }, routingAdapter('contract_router', () => ({ onOperation: (report) => reports.push(report) })));
+describeAdapterContract('routing adapter (MongoDB + Redis)', { atomicConsume: true, revokesGrantOnLostConsume: true }, routingAdapter('contract_router', () => ({ onOperation: (report) => reports.push(report) })));
 
 describeAdapterContract(
   'routing adapter with the Session/Grant cache (MongoDB + Redis, TTL 60 s)',
-  { atomicConsume: true },
+  { atomicConsume: true, revokesGrantOnLostConsume: true },
   routingAdapter('contract_cached', (clock) => ({ records: createRecordCache({ ttlSeconds: 60, now: clock.now }) })),
 );
 

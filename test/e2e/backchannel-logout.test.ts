@@ -5,6 +5,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
+import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 import { authorizationRequest, deployment, LOGOUT_REDIRECT_URI, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
@@ -37,9 +38,9 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
     await deploy.drop();
   });
 
-  it(allowPrivate ? 'posts a signed logout token to the app when the user signs out' : 'sends nothing to a loopback back-channel URI', async () => {
+  async function backchannelApp() {
     const { port } = receiver.address() as AddressInfo;
-    const app = await gatehouse.services.clients.create({
+    return gatehouse.services.clients.create({
       displayName: 'Back-channel app',
       firstParty: true,
       metadata: {
@@ -52,6 +53,10 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
         backchannel_logout_session_required: true,
       },
     });
+  }
+
+  /** Signs the seeded user in to `app` in a fresh browser: the tokens, the ID token's sid, the browser. */
+  async function signedIn(app: Awaited<ReturnType<typeof backchannelApp>>) {
     const config = await relyingParty(deploy.issuer, app.client.clientId, app.secret);
     const agent = new UserAgent();
     const { url, checks } = await authorizationRequest(config, REDIRECT_URI);
@@ -59,6 +64,16 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
     const tokens = await oidc.authorizationCodeGrant(config, outcome.callback, checks);
     const sid = tokens.claims()!.sid;
     expect(sid).to.be.a('string');
+    return { config, agent, tokens, sid: sid as string };
+  }
+
+  async function logoutToken(raw: string, clientId: string) {
+    return (await jwtVerify(raw, createRemoteJWKSet(new URL(`${deploy.issuer}/jwks`)), { issuer: deploy.issuer, audience: clientId, typ: 'logout+jwt' })).payload;
+  }
+
+  it(allowPrivate ? 'posts a signed logout token to the app when the user signs out' : 'sends nothing to a loopback back-channel URI', async () => {
+    const app = await backchannelApp();
+    const { config, agent, tokens, sid } = await signedIn(app);
 
     const logout = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: LOGOUT_REDIRECT_URI });
     await browse(agent, logout.toString(), LOGOUT_REDIRECT_URI);
@@ -84,4 +99,30 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
     expect(payload).to.include({ sub: cast.user.id, sid });
     expect(payload.events).to.have.property('http://schemas.openid.net/event/backchannel-logout');
   });
+
+  if (allowPrivate) {
+    it('posts the logout token too when the session ends elsewhere: an operator ends it (admin API; the account page ends sessions the same way) or disables the user', async () => {
+      const app = await backchannelApp();
+      const admin = await adminClient(gatehouse, 'backchannel-ops');
+      const token = await admin.token();
+      const sessionsWith = async (clientId: string) => (await gatehouse.services.revocation.listSessions(cast.user.id)).filter((session) => session.clients.includes(clientId));
+      received.length = 0;
+
+      // An operator ends the session.
+      const first = await signedIn(app);
+      const [ended] = await sessionsWith(app.client.clientId);
+      const revoked = await callAdmin(gatehouse.url, token, 'DELETE', `/users/${cast.user.id}/sessions/${ended!.id}`);
+      expect(revoked.status).to.equal(204);
+      expect(received, 'one logout token, sent before the admin API answered').to.have.length(1);
+      expect(await logoutToken(received[0]!, app.client.clientId)).to.include({ sub: cast.user.id, sid: first.sid });
+
+      // The user is disabled: every session of theirs ends.
+      const second = await signedIn(app);
+      expect((await callAdmin(gatehouse.url, token, 'POST', `/users/${cast.user.id}/disable`)).status).to.equal(204);
+      expect(received).to.have.length(2);
+      expect(await logoutToken(received[1]!, app.client.clientId)).to.include({ sub: cast.user.id, sid: second.sid });
+      expect((await callAdmin(gatehouse.url, token, 'POST', `/users/${cast.user.id}/enable`)).status).to.equal(204);
+      expect(undelivered(), JSON.stringify(undelivered())).to.deep.equal([]);
+    });
+  }
 });

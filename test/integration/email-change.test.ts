@@ -6,6 +6,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, PASSWORD, relyingParty, type Deployment } from '../helpers/e2e.ts';
+import { runCli } from '../helpers/process.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 
 /**
@@ -171,6 +172,40 @@ describe('email address changes (account API, admin API; real stores and SMTP se
       expect(recipient(gone).toLowerCase()).to.equal(other.email!.toLowerCase());
       expect(gone.subject).to.equal('Your email address was changed');
       expect(gone.text).to.contain('removed');
+    });
+
+    it('CLI: `users update --email` tells the old address and sends the new one its link, as the admin API does (the command waits for the mail)', async () => {
+      const user = await verifiedUser('cliuser', { locale: 'ko' });
+      const newAddress = `${user.username}-cli@example.com`;
+      const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, REDIS_URL: deploy.redisUrl!, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+      const result = await runCli(['users', 'update', user.username, '--email', newAddress, '--json'], env);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(JSON.parse(result.stdout)).to.include({ email: newAddress, email_verified: false });
+      // Both were delivered before the command ended: they are here already.
+      expect(inbox.received.map((mail) => recipient(mail).toLowerCase())).to.include.members([user.email!.toLowerCase(), newAddress.toLowerCase()]);
+      const notice = inbox.received.find((mail) => recipient(mail).toLowerCase() === user.email!.toLowerCase())!;
+      expect(notice.subject).to.equal('이메일 주소가 변경되었습니다');
+      const link = inbox.received.find((mail) => recipient(mail) === newAddress)!;
+      expect(link.text).to.contain(`${deploy.issuer}/email/verify/`);
+      // The inbox's queue stays in step for the tests after this one.
+      for (const _ of [1, 2]) await inbox.next();
+      const [event] = await auditOf(user.id, 'user.updated');
+      expect(event?.actor).to.deep.include({ type: 'cli' });
+      expect(event?.details).to.deep.include({ fields: ['email'], previousEmailNotified: true });
+      expect(await auditOf(user.id, 'user.email_verification_sent')).to.have.length(1);
+    });
+
+    it('CLI: mail the SMTP server keeps refusing is named on standard error; the change itself stands', async () => {
+      const user = await verifiedUser('clirefused');
+      const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, REDIS_URL: deploy.redisUrl!, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+      // Both mails, and each one's retry.
+      inbox.refuseNext(4);
+      const result = await runCli(['users', 'update', user.username, '--email', `${user.username}-2@example.com`], env);
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout).to.contain(`updated user ${user.username}`);
+      expect(result.stderr).to.contain('the email changed email could not be delivered').and.contain('the email verification email could not be delivered');
+      expect(inbox.refused).to.be.at.least(4);
+      expect((await gatehouse.services.accounts.findById(user.id))?.email).to.equal(`${user.username}-2@example.com`);
     });
 
     it('an unverified old address is told too (it is still where the account\'s mail went)', async () => {

@@ -10,6 +10,7 @@ import type { RecordCache } from './record-cache.ts';
 import { createRedisAdapterFactory } from './redis-adapter.ts';
 import { createRedisRotationGate } from './rotation-gate.ts';
 import { mongoReplayClaims, redisReplayClaims, REPLAY_DETECTION } from './replay-claims.ts';
+import { GRANT_SOURCE_MODELS, isAlreadyConsumed, withRevokedGrant } from './single-use.ts';
 
 export interface AdapterFactoryDeps {
   readonly mongo: Connection;
@@ -111,9 +112,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     // With Redis, rotations are claimed there and write MongoDB once (rotation-gate.ts).
     rotationGate: redis === undefined ? undefined : createRedisRotationGate(redis, deps.redisPrefix),
     // A reuse the refresh grant's storage found out itself revokes the grant as the library would.
-    revokeReusedGrant: async (grantId) => {
-      await Promise.all([revokeEverywhere('RefreshToken', grantId), factory('Grant').destroy(grantId)]);
-    },
+    revokeReusedGrant: (grantId) => revokeGrant(grantId),
   });
   const redisAdapter = redis === undefined ? undefined : createRedisAdapterFactory({ redis, prefix: deps.redisPrefix, ...common });
 
@@ -138,6 +137,31 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
     return pass;
   }
 
+  /** What the library's revoke does at the token endpoint (lib/helpers/revoke.js): every token of the grant, then the grant. */
+  async function revokeGrant(grantId: string): Promise<void> {
+    await Promise.all([revokeEverywhere('RefreshToken', grantId), factory('Grant').destroy(grantId)]);
+  }
+
+  /**
+   * A code (device code, CIBA request) redeemed twice at once: both redemptions found it
+   * unconsumed, so the library's own reuse check passed in both, and the adapter's gate refused
+   * the second. That second one revokes the grant before its invalid_grant goes out, as the
+   * library does when it sees the code consumed, so the first one's tokens die with it (a token
+   * saved after this still names a grant that no longer exists: introspection, userinfo and
+   * refresh all refuse it). The error names the grant for the `grant.revoked` event.
+   */
+  async function consumeGrantSource(primary: Adapter, id: string): Promise<void> {
+    try {
+      await primary.consume(id);
+    } catch (error) {
+      if (!isAlreadyConsumed(error)) throw error;
+      const grantId = (await primary.find(id))?.grantId;
+      if (typeof grantId !== 'string') throw error;
+      await revokeGrant(grantId);
+      throw withRevokedGrant(error, grantId);
+    }
+  }
+
   // With the interactions in Redis, the resume's destroy of one rides on the code's save (interaction-hand-off.ts).
   const interactionsInRedis = redisAdapter !== undefined && SHORT_LIVED_MODELS.has('Interaction');
   const handOff = createInteractionHandOff({ deferDestroy: interactionsInRedis });
@@ -155,7 +179,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
         find: model === REPLAY_DETECTION ? (id) => guard(replayClaims.claim(id)) : (id) => guard(primary.find(id)),
         findByUid: (uid) => guard(primary.findByUid(uid)),
         findByUserCode: (userCode) => guard(primary.findByUserCode(userCode)),
-        consume: (id) => guard(primary.consume(id)),
+        consume: GRANT_SOURCE_MODELS.has(model) ? (id) => guard(consumeGrantSource(primary, id)) : (id) => guard(primary.consume(id)),
         destroy: (id) => guard(primary.destroy(id)),
         revokeByGrantId: (grantId) => guard(revokeEverywhere(model, grantId)),
       };

@@ -45,6 +45,12 @@ export interface OidcRevocation {
   revokeByClientId(clientId: string): Promise<RevocationCounts>;
 }
 
+/** A sign-in session ended here: whose it was, and the apps signed in through it (client id → its `sid` there). */
+export interface EndedSession {
+  readonly accountId: string;
+  readonly authorizations: Readonly<Record<string, { readonly sid?: unknown }>>;
+}
+
 export interface OidcRevocationDeps {
   readonly mongo: Connection;
   readonly redis?: Redis | undefined;
@@ -56,12 +62,17 @@ export interface OidcRevocationDeps {
    * JWTs are stored nowhere, so this mark is what refuses them at introspection afterwards.
    */
   readonly markClientTokensRevoked?: ((clientId: string) => Promise<unknown>) | undefined;
+  /**
+   * Told of each sign-in session ended here (revokeSession, revokeByAccountId) once it is gone:
+   * the server sends the apps' back-channel logout tokens (src/oidc/session-logout.ts).
+   */
+  readonly sessionEnded?: ((session: EndedSession) => Promise<void>) | undefined;
   readonly now?: () => number;
 }
 
 const SCAN_BATCH = 500;
 
-export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markClientTokensRevoked, now = Date.now }: OidcRevocationDeps): OidcRevocation {
+export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markClientTokensRevoked, sessionEnded, now = Date.now }: OidcRevocationDeps): OidcRevocation {
   const collection = (model: string) => {
     const db = mongo.db;
     if (db === undefined) throw new Error('MongoDB connection is not open');
@@ -70,6 +81,7 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markC
   const live = (docs: OidcDocument[]) => docs.filter((doc) => !isExpired(doc, now()));
   const payloadOf = (doc: OidcDocument) => JSON.parse(doc.payload) as Record<string, unknown>;
   const date = (seconds: unknown) => (typeof seconds === 'number' ? new Date(seconds * 1000) : null);
+  const authorizationsOf = (doc: OidcDocument) => (payloadOf(doc).authorizations ?? {}) as Record<string, { grantId?: unknown; sid?: unknown }>;
 
   // Session and Grant writes go through the adapter, never straight to the collection: it
   // drops the cached copies and tells the other instances (record-cache.ts).
@@ -139,11 +151,12 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markC
     async revokeSession(accountId, sessionId) {
       const doc = await collection('Session').findOne({ _id: sessionId, accountId });
       if (doc === null) return false;
-      const authorizations = (payloadOf(doc).authorizations ?? {}) as Record<string, { grantId?: unknown }>;
+      const authorizations = authorizationsOf(doc);
       for (const authorization of Object.values(authorizations)) {
         if (typeof authorization.grantId === 'string') await dropGrant(authorization.grantId);
       }
       await adapter('Session').destroy(sessionId);
+      await sessionEnded?.({ accountId, authorizations });
       return true;
     },
 
@@ -161,12 +174,13 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markC
       // One by one until none is left, so a session created meanwhile goes too.
       const destroyed = new Set<string>();
       for (;;) {
-        const found = await collection('Session').find({ accountId }, { projection: { _id: 1 } }).toArray();
+        const found = await collection('Session').find({ accountId }).toArray();
         const left = found.filter((session) => !destroyed.has(session._id));
         if (left.length === 0) break;
         for (const session of left) {
           await adapter('Session').destroy(session._id);
           destroyed.add(session._id);
+          await sessionEnded?.({ accountId, authorizations: authorizationsOf(session) });
         }
       }
       return { grants, sessions: destroyed.size, tokens: 0 };
