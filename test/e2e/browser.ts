@@ -394,6 +394,32 @@ export function consoleOperator(browser: () => Browser, screenshotPrefix: string
 }
 
 /**
+ * `run` for each of `names` side by side, each telling (`track`) the page it works on. The first
+ * to fail has its page reported (reportFailedPage, screenshot PREFIX-failed-NAME) and ends the
+ * others: every tracked page's context closes, so they stop at their next step instead of
+ * loading the browser and the server through the tests after this one. Its error, prefixed with
+ * its name, is the one thrown.
+ */
+export async function sideBySide(names: readonly string[], screenshotPrefix: string, run: (name: string, track: (page: Page) => Page) => Promise<void>): Promise<void> {
+  const pages = new Map<string, Page>();
+  let first: Error | undefined;
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        await run(name, (page) => (pages.set(name, page), page));
+      } catch (error) {
+        // The others' errors are the closing of their pages.
+        if (first !== undefined) return;
+        first = new Error(`${name}: ${(error as Error).message}`, { cause: error });
+        await reportFailedPage(pages.get(name), `${screenshotPrefix}-failed-${name}`);
+        await Promise.all([...pages.values()].map((page) => page.context().close().catch(() => undefined)));
+      }
+    }),
+  );
+  if (first !== undefined) throw first;
+}
+
+/**
  * A console settings page (`route`, e.g. `settings/security`) in en, ru, zh-CN and ko, one
  * signed-in operator page per locale, the four side by side: in its language with no string key
  * showing (`keys`), then at 1280 and 390 px (the layout follows the width through CSS alone, so
@@ -408,8 +434,8 @@ export async function settingsPageInEveryLocale(
 ): Promise<void> {
   // One sign-in with the password; the other locales' contexts reuse its session at the provider.
   const first = await operatorPage(issuer, { width: 1280 });
-  async function inLocale(locale: string): Promise<void> {
-    const page = await operatorPage(issuer, { locale, width: 1280, sessionOf: first });
+  async function inLocale(locale: string, track: (page: Page) => Page): Promise<void> {
+    const page = track(await operatorPage(issuer, { locale, width: 1280, sessionOf: first }));
     await page.goto(`${issuer}/console/#/${route}`);
     await page.locator(drawn).waitFor();
     expect(await page.getAttribute('html', 'lang')).to.equal(locale);
@@ -423,6 +449,6 @@ export async function settingsPageInEveryLocale(
     }
     await page.context().close();
   }
-  await Promise.all(['en', 'ru', 'zh-CN', 'ko'].map(inLocale));
+  await sideBySide(['en', 'ru', 'zh-CN', 'ko'], name, inLocale);
   await first.context().close();
 }
