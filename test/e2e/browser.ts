@@ -183,15 +183,18 @@ export async function pageCondition(page: Page, limitMs = 5_000): Promise<string
 /**
  * `work`, one step on `page` (`step` says what it waits for, e.g. "Page.captureScreenshot for
  * console-en-390-users"); if it has not settled after `limitMs`, a BrowserStepHung naming the
- * step, the page's address and its condition (pageCondition()) instead. The work is not
+ * step, the page's address and its condition (pageCondition()) instead. Without a page (a new
+ * context or page on its way), the step alone. The work is not
  * cancelled (a DevTools call cannot be); the page is left to its context's close().
  */
-export async function bounded<T>(page: Page, step: string, work: Promise<T>, limitMs = STEP_LIMIT_MS): Promise<T> {
+export async function bounded<T>(page: Page | undefined, step: string, work: Promise<T>, limitMs = STEP_LIMIT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const hung = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      const limit = `not done within ${limitMs / 1000} s`;
+      if (page === undefined) return reject(new BrowserStepHung(`${step}: ${limit} (no page yet)`));
       const url = page.url();
-      void pageCondition(page, Math.min(5_000, limitMs)).then((condition) => reject(new BrowserStepHung(`${step}: not done within ${limitMs / 1000} s on ${url}; ${condition}`)));
+      void pageCondition(page, Math.min(5_000, limitMs)).then((condition) => reject(new BrowserStepHung(`${step}: ${limit} on ${url}; ${condition}`)));
     }, limitMs);
   });
   try {
@@ -412,7 +415,7 @@ export async function sideBySide(names: readonly string[], screenshotPrefix: str
         if (first !== undefined) return;
         first = new Error(`${name}: ${(error as Error).message}`, { cause: error });
         await reportFailedPage(pages.get(name), `${screenshotPrefix}-failed-${name}`);
-        await Promise.all([...pages.values()].map((page) => page.context().close().catch(() => undefined)));
+        await Promise.all([...pages.values()].map((page) => settledWithin(page.context().close().catch(() => undefined), STEP_LIMIT_MS)));
       }
     }),
   );

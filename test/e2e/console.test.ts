@@ -540,8 +540,9 @@ describe('admin console (headless Chromium)', () => {
     async function everyPage(locale: string, track: (page: Page) => Page): Promise<void> {
       const strings = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/${locale}.json`)).text()) as Record<string, string>;
       expect(Object.keys(en).filter((key) => strings[key] === undefined), `${locale} lacks`).to.deep.equal([]);
-      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState });
-      const page = track(await context.newPage());
+      // Even the browser's own steps are bounded: a context or page that never comes fails by name.
+      const context = await bounded(undefined, `a browser context for ${locale}`, browser.newContext({ viewport: { width: 390, height: 844 }, storageState }));
+      const page = track(await bounded(undefined, `a page for ${locale}`, context.newPage()));
       await page.addInitScript((chosen) => localStorage.setItem('gatehouse.console.locale', chosen), locale);
       // The console's own sign-in page, before any sign-in.
       await page.goto(consoleUrl);
@@ -597,7 +598,7 @@ describe('admin console (headless Chromium)', () => {
           }
         }
       }
-      await context.close();
+      await bounded(page, `closing the context of ${locale}`, context.close());
     }
     // The four locales side by side in one browser: most of the time goes to waiting on renders and the server.
     await sideBySide(['en', 'ru', 'zh-CN', 'ko'], 'console-every-page', everyPage);
