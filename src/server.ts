@@ -105,6 +105,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     let app: Koa | undefined;
     const edge = requestEdge({
       issuer: config.issuer,
+      routes: config.routes,
       logger,
       observeRequest: (labels, seconds) => metrics.observeRequest(labels, seconds),
       imageSources: config.pages.logoUrl === undefined ? [] : [new URL(config.pages.logoUrl).origin],

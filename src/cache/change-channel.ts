@@ -22,7 +22,8 @@ const HEARTBEAT_TIMEOUT_MS = 3_000;
 /** A Redis pub/sub channel that tells every instance to drop one id from its cache. */
 export interface ChangeChannel {
   /**
-   * Announces a change. The first attempt is awaited; a notice Redis did not take (this
+   * Announces a change, resolving once Redis has handed the notice to every subscribed
+   * connection (not merely taken it). The first attempt is awaited; a notice Redis did not take (this
    * instance's connection broken) is kept and sent again — as soon as the connection is back,
    * and with a backoff until then — until Redis takes it (docs/STORAGE.md, *Change notices*).
    * Never rejects.
@@ -106,6 +107,20 @@ export function createChangeChannel({ redis, channel, logger, heartbeatMs = HEAR
     return delivering;
   }
 
+  /**
+   * Resolves once Redis has written a notice it just took to every subscriber's connection.
+   * Redis answers a PUBLISH and writes the message to each subscriber in the same turn of its
+   * event loop, in no promised order (the answer can go first), and reads no other command
+   * before that turn's writes are done: the answer to a command sent after the PUBLISH's
+   * answer came back proves them out.
+   * Without this, the writer's caller could reach another instance before its copy had left
+   * Redis (docs/STORAGE.md, *Change notices: when a write has returned*). A failure here says
+   * nothing about the notice Redis took already: it is ignored.
+   */
+  async function handedToSubscribers(): Promise<void> {
+    await redis.ping().catch(() => {});
+  }
+
   // Back on its feet: the notices that waited go at once.
   const reconnected = () => {
     if (undelivered.size > 0) void deliver();
@@ -116,15 +131,16 @@ export function createChangeChannel({ redis, channel, logger, heartbeatMs = HEAR
     async publish(id) {
       try {
         await redis.publish(channel, id);
-        return;
       } catch (error) {
         if (failingSinceMs === undefined) {
           failingSinceMs = Date.now();
           logger.warn({ err: error, channel }, 'change notice not published; retried until Redis takes it (until then other instances may serve their cached copy)');
         }
+        keep(id);
+        scheduleRetry();
+        return;
       }
-      keep(id);
-      scheduleRetry();
+      await handedToSubscribers();
     },
     pending: () => undelivered.size,
     async subscribe(onChange, onResync, onSuspend = onResync) {

@@ -98,6 +98,31 @@ export function unavailableStore(error: unknown): StoreName | undefined {
   return undefined;
 }
 
+/** Whether the error, or one it wraps, is a failure Node raised on a socket (SOCKET_FAILURES). */
+function isSocketFailure(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth += 1) {
+    const { code, cause } = describe(current);
+    if (typeof code === 'string' && SOCKET_FAILURES.has(code)) return true;
+    current = cause;
+  }
+  return false;
+}
+
+/**
+ * asStoreError for a caller that knows which store it called (the OIDC adapters' operations,
+ * src/storage/oidc/operation-hook.ts): a bare socket failure is then that store's outage, whatever
+ * its stack says. Node raises some in its own I/O callbacks (`read ECONNRESET` at
+ * TCP.onStreamRead, when a connection is reset while the MongoDB driver waits for a large write
+ * to drain), with no driver frame for socketFailureIn to find. An error that names its store
+ * keeps that store.
+ */
+export function fromStoreCall(store: StoreName, error: unknown): unknown {
+  const known = asStoreError(error);
+  if (known !== error || !isSocketFailure(error)) return known;
+  return new StoreUnavailableError(store, { cause: error });
+}
+
 /**
  * Rethrows store outages as StoreUnavailableError, and text the store cannot hold (a NUL
  * character on FerretDB/PostgreSQL) as UnstorableTextError (400); anything else unchanged.

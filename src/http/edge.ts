@@ -4,11 +4,15 @@ import type { Logger } from '../observability/logger.ts';
 import { requestContext, runInRequest } from '../observability/request-context.ts';
 import { basePolicy, CSP_HEADER } from './content-security-policy.ts';
 import { acceptedRequestId } from './request-id.ts';
+import type { RoutesTable } from '../routes/table.ts';
 import { logWhenClosed, type RequestObserver } from './request-log.ts';
+import { pathWords } from './route-label.ts';
 import { securityHeaderList } from './security-headers.ts';
 
 export interface EdgeOptions {
   readonly issuer: string;
+  /** Every path Gatehouse serves: the access log keeps only their words of a path no route matched. */
+  readonly routes: RoutesTable;
   readonly logger: Logger & ErrorLogger;
   readonly observeRequest?: RequestObserver | undefined;
   /** Extra img-src sources for the pages (the operator's logo origin). */
@@ -31,7 +35,8 @@ export interface EdgeOptions {
  *    src/http/content-security-policy.ts);
  * 5. the one error mapper (src/errors/respond.ts) around everything after it.
  */
-export function requestEdge({ issuer, logger, observeRequest, imageSources = [] }: EdgeOptions): Middleware {
+export function requestEdge({ issuer, routes, logger, observeRequest, imageSources = [] }: EdgeOptions): Middleware {
+  const words = pathWords(routes);
   const https = new URL(issuer).protocol === 'https:';
   const headers: ReadonlyArray<readonly [string, string]> = [...securityHeaderList({ https }), [CSP_HEADER, basePolicy(imageSources)]];
   const errors = { logger };
@@ -42,7 +47,7 @@ export function requestEdge({ issuer, logger, observeRequest, imageSources = [] 
     const { res } = ctx;
     res.setHeader('X-Request-Id', id);
     if (https) ctx.cookies.secure = true;
-    logWhenClosed(ctx, logger, observeRequest);
+    logWhenClosed(ctx, logger, observeRequest, words);
     for (const [name, value] of headers) res.setHeader(name, value);
     return runInRequest(requestContext(id, ctx), async () => {
       try {

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { Logger } from '../observability/logger.ts';
-import { routeLabel } from './route-label.ts';
+import { redactedPath, routeLabel } from './route-label.ts';
 
 export type RequestObserver = (labels: { route: string; method: string; status: number }, seconds: number) => void;
 
@@ -8,11 +8,13 @@ export type RequestObserver = (labels: { route: string; method: string; status: 
  * One line per request, written when the response finishes (the provider answers on the raw
  * response, so Koa's own status is not reliable here), and the same numbers to metrics. A
  * known route is logged by its name or template only: its path carries the interaction uid,
- * which is also the value of the interaction cookies. Other paths are logged, never the query
- * string (it can carry codes and tokens), headers or bodies. The logger adds the request id.
- * The line is only built when the logger writes `info` (src/http/edge.ts calls this).
+ * which is also the value of the interaction cookies, or a link's token. A path no route
+ * matched carries the same: it is logged with every segment that is not a word of Gatehouse's
+ * own paths (`words`, route-label.ts pathWords) replaced by `*`. Never the query string (it can
+ * carry codes and tokens), headers or bodies. The logger adds the request id. The line is only
+ * built when the logger writes `info` (src/http/edge.ts calls this).
  */
-export function logWhenClosed(ctx: Context, logger: Logger, observe: RequestObserver | undefined): void {
+export function logWhenClosed(ctx: Context, logger: Logger, observe: RequestObserver | undefined, words: ReadonlySet<string>): void {
   // Monotonic, as hrtime, without a BigInt per reading.
   const started = performance.now();
   // The request's own path: the provider mounted below the root rewrites it to its local path.
@@ -28,7 +30,7 @@ export function logWhenClosed(ctx: Context, logger: Logger, observe: RequestObse
           requestId: ctx.state.requestId as string,
           method: ctx.method,
           route,
-          ...(route === 'other' ? { path } : {}),
+          ...(route === 'other' ? { path: redactedPath(path, words) } : {}),
           status,
           durationMs: seconds * 1000,
           ...(ctx.res.writableFinished ? {} : { aborted: true }),

@@ -37,7 +37,7 @@ export function auditPasskeys(audit: AuditSink): (event: PasskeyEvent) => void {
     const target = event.userId === null ? null : { type: 'user', id: event.userId };
     const details: Record<string, unknown> = { method: 'passkey', passkey: event.passkey };
     if (event.type === 'passkey.used') details.userVerified = event.userVerified;
-    if (event.type === 'passkey.failed') details.reason = 'passkey_refused';
+    if (event.type === 'passkey.failed') details.reason = event.reason === 'possible_clone' ? 'passkey_possible_clone' : 'passkey_refused';
     const type = ({ 'passkey.registered': 'mfa.enrolled', 'passkey.used': 'mfa.verified', 'passkey.failed': 'mfa.failure' } as const)[event.type];
     audit.record({ type, actor, target, details });
   };

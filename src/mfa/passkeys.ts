@@ -79,7 +79,14 @@ export interface Passkeys {
 export type PasskeyEvent =
   | { readonly type: 'passkey.registered'; readonly userId: string; readonly passkey: string }
   | { readonly type: 'passkey.used'; readonly userId: string; readonly passkey: string; readonly userVerified: boolean }
-  | { readonly type: 'passkey.failed'; readonly userId: string | null; readonly passkey: string | null };
+  | { readonly type: 'passkey.failed'; readonly userId: string | null; readonly passkey: string | null; readonly reason: PasskeyFailure };
+
+/**
+ * Why an assertion was refused: `possible_clone` when it verified but another assertion of the
+ * passkey with the same (or a later) sign counter was stored first — two authenticators holding
+ * one key, or one assertion replayed at once (WebAuthn §6.1.1); `refused` for anything else.
+ */
+export type PasskeyFailure = 'refused' | 'possible_clone';
 
 export interface PasskeysDeps {
   readonly connection: Connection;
@@ -138,6 +145,18 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
   const challengeBytes = (challenge: string) => new Uint8Array(Buffer.from(challenge, 'base64url'));
   const locked = <T>(id: string, work: () => Promise<T>) => locks.hold(lockKey('mfa_passkeys', id), work);
 
+  /**
+   * Stores a verified assertion's sign counter, holding the passkey's lock; false when the stored
+   * counter no longer lets it through (WebAuthn §7.2 step 21): a counter must grow past the
+   * stored one, unless both are 0 (an authenticator that keeps no counter, §6.1.1).
+   */
+  async function storeCounter(id: string, counter: number): Promise<boolean> {
+    const current = await model.findById(id, { counter: 1 }).lean<Pick<StoredPasskey, 'counter'>>().exec();
+    if (current === null) return false;
+    if ((counter > 0 || current.counter > 0) && counter <= current.counter) return false;
+    return (await model.updateOne({ _id: id }, { $set: { counter, lastUsedAt: now() } }).exec()).matchedCount === 1;
+  }
+
   return {
     async list(userId) {
       return (await ofUser(userId)).map((p) => ({ id: p._id, name: p.name, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt }));
@@ -195,8 +214,8 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
       const parsed = asJson(response) as AuthenticationResponseJSON | undefined;
       if (parsed === undefined || typeof parsed.id !== 'string') return { ok: false };
       const passkey = await model.findById(parsed.id).lean<StoredPasskey>().exec();
-      const failed = () => {
-        report({ type: 'passkey.failed', userId: passkey?.userId ?? userId ?? null, passkey: passkey?._id ?? null });
+      const failed = (reason: PasskeyFailure = 'refused') => {
+        report({ type: 'passkey.failed', userId: passkey?.userId ?? userId ?? null, passkey: passkey?._id ?? null, reason });
         return { ok: false } as const;
       };
       if (passkey === null || (userId !== undefined && passkey.userId !== userId)) return failed();
@@ -213,9 +232,14 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
           credential: { id: passkey._id, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')), counter: passkey.counter, transports: passkey.transports as AuthenticatorTransportFuture[] },
         });
         if (!verified) return failed();
-        // The library refuses a counter that did not grow (a cloned authenticator); store the new one.
-        // A write the sign-in makes anyway, so its lock costs no extra step on a path without one.
-        await locked(passkey._id, () => model.updateOne({ _id: passkey._id }, { $set: { counter: authenticationInfo.newCounter, lastUsedAt: now() } }).exec());
+        // The library refuses a counter that did not grow past the one read above (a cloned
+        // authenticator). Another assertion with the same counter may have been stored since:
+        // the counter is stored only if it still grows past the stored one, decided under the
+        // passkey's lock (FerretDB v1's conditional update is a read and a write, not a compare-
+        // and-set). A write the sign-in makes anyway, so its lock costs no extra step.
+        const { newCounter } = authenticationInfo;
+        const stored = await locked(passkey._id, () => storeCounter(passkey._id, newCounter));
+        if (!stored) return failed('possible_clone');
         report({ type: 'passkey.used', userId: passkey.userId, passkey: passkey._id, userVerified: authenticationInfo.userVerified });
         return { ok: true, userId: passkey.userId, method: passkey.deviceType === 'multiDevice' ? 'swk' : 'hwk', userVerified: authenticationInfo.userVerified };
       } catch {

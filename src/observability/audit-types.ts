@@ -24,7 +24,7 @@ export const AUDIT_EVENT_TYPES = {
   'mfa.enrolled': 'a user enrolled a second factor; details.method totp or passkey',
   'mfa.verified': 'a user passed the second factor (or signed in with a passkey); details.method',
   'mfa.recovery_code_used': 'a user signed in with a recovery code; details.recoveryCodesLeft',
-  'mfa.failure': 'a second factor was refused; details.reason wrong_code, replayed, locked or passkey_refused',
+  'mfa.failure': 'a second factor was refused; details.reason wrong_code, replayed, locked, passkey_refused or passkey_possible_clone (a passkey assertion whose sign counter another one with the same counter already used: a cloned authenticator or a replay)',
   'mfa.recovery_codes_created': 'a user got 10 new recovery codes (the old ones stop working)',
   'upstream.signin': 'a user signed in through an upstream identity provider; details.provider',
   'upstream.account_created': 'a first upstream sign-in created a local account (just in time); details.provider',

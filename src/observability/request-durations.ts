@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 
 /** One label set's buckets: counts per bound (not cumulative), the sum and the count. */
 interface Series {
-  readonly labels: Readonly<{ route: string; method: string; status: string }>;
+  readonly labels: Readonly<Record<string, string>>;
   readonly counts: Float64Array;
   sum: number;
   count: number;
@@ -25,27 +25,35 @@ export interface RequestDurationsOptions {
   readonly registers: readonly Registry[];
 }
 
+export interface ThreeLabelHistogramOptions extends RequestDurationsOptions {
+  /** The three label names, in the order prom-client would list them (the order its caller passed them in). */
+  readonly labelNames: readonly [string, string, string];
+}
+
 /**
- * The request-duration histogram (labels route, method, status), observed once per HTTP
- * request. prom-client's Histogram validates the label set and hashes it (sorting its names,
+ * A histogram with three labels, observed on hot paths (every HTTP request, every store
+ * operation). prom-client's Histogram validates the label set and hashes it (sorting its names,
  * joining a string) on every observation, labelled child or not; this one finds the series in
  * three nested maps (no allocation once a label set was seen) and exports exactly what
  * prom-client's Histogram exports — the same `_bucket` (cumulative, `le` first, `+Inf`), `_sum`
  * and `_count` samples, text and JSON alike, summed across workers — so a scrape cannot tell
- * them apart. Labels are the caller's to bound (fixed sets only: route names, methods, statuses).
+ * them apart. Labels are the caller's to bound (fixed sets only: route names, methods, statuses,
+ * models, stores, operations).
  */
-export class RequestDurations {
+export class ThreeLabelHistogram {
   readonly name: string;
   readonly help: string;
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   readonly #bounds: readonly number[];
-  /** route → method → status → series. */
-  #series = new Map<string, Map<string, Map<number, Series>>>();
+  readonly #labelNames: readonly [string, string, string];
+  /** first → second → third label → series. */
+  #series = new Map<string, Map<string, Map<string | number, Series>>>();
 
-  constructor({ name, help, buckets, registers }: RequestDurationsOptions) {
+  constructor({ name, help, buckets, registers, labelNames }: ThreeLabelHistogramOptions) {
     this.name = name;
     this.help = help;
+    this.#labelNames = labelNames;
     this.#bounds = [...buckets];
     for (let index = 1; index < this.#bounds.length; index += 1) {
       if (!((this.#bounds[index] as number) > (this.#bounds[index - 1] as number))) throw new TypeError('buckets must ascend');
@@ -54,16 +62,17 @@ export class RequestDurations {
     for (const registry of registers) registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
-  observe(route: string, method: string, status: number, seconds: number): void {
+  observe(first: string, second: string, third: string | number, seconds: number): void {
     if (!Number.isFinite(seconds)) throw new TypeError(`not a duration: ${seconds}`);
-    let byMethod = this.#series.get(route);
-    if (byMethod === undefined) this.#series.set(route, (byMethod = new Map()));
-    let byStatus = byMethod.get(method);
-    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
-    let series = byStatus.get(status);
+    let bySecond = this.#series.get(first);
+    if (bySecond === undefined) this.#series.set(first, (bySecond = new Map()));
+    let byThird = bySecond.get(second);
+    if (byThird === undefined) bySecond.set(second, (byThird = new Map()));
+    let series = byThird.get(third);
     if (series === undefined) {
-      series = { labels: Object.freeze({ route, method, status: String(status) }), counts: new Float64Array(this.#bounds.length), sum: 0, count: 0 };
-      byStatus.set(status, series);
+      const [firstName, secondName, thirdName] = this.#labelNames;
+      series = { labels: Object.freeze({ [firstName]: first, [secondName]: second, [thirdName]: String(third) }), counts: new Float64Array(this.#bounds.length), sum: 0, count: 0 };
+      byThird.set(third, series);
     }
     series.sum += seconds;
     series.count += 1;
@@ -80,9 +89,9 @@ export class RequestDurations {
   getForPromString(): Promise<{ name: string; help: string; type: string; values: ExportedValue[]; aggregator: string }> {
     const values: ExportedValue[] = [];
     const bucket = `${this.name}_bucket`;
-    for (const byMethod of this.#series.values()) {
-      for (const byStatus of byMethod.values()) {
-        for (const series of byStatus.values()) {
+    for (const bySecond of this.#series.values()) {
+      for (const byThird of bySecond.values()) {
+        for (const series of byThird.values()) {
           let cumulative = 0;
           for (let index = 0; index < this.#bounds.length; index += 1) {
             cumulative += series.counts[index] as number;
@@ -105,5 +114,16 @@ export class RequestDurations {
 
   reset(): void {
     this.#series = new Map();
+  }
+}
+
+/** The request-duration histogram (labels route, method, status), observed once per HTTP request. */
+export class RequestDurations extends ThreeLabelHistogram {
+  constructor(options: RequestDurationsOptions) {
+    super({ ...options, labelNames: ['route', 'method', 'status'] });
+  }
+
+  override observe(route: string, method: string, status: number, seconds: number): void {
+    super.observe(route, method, status, seconds);
   }
 }

@@ -73,7 +73,8 @@ function routeAt(table: RoutesTable, routes: Map<string, ProviderRouteName>, pat
 
 /** The endpoints machines call at volume: no page router serves their paths (src/app.ts sends them straight to the provider). */
 const OAUTH_ENDPOINTS: ReadonlySet<ProviderRouteName> = new Set(['token', 'introspection', 'revocation', 'userinfo', 'jwks']);
-const DISCOVERY = '/.well-known/openid-configuration';
+/** The discovery document's path below the issuer. */
+export const DISCOVERY = '/.well-known/openid-configuration';
 
 /** Which of the OAuth endpoints (token, introspection, revocation, userinfo, JWKS) or the discovery document a request path is, if any. */
 export function oauthEndpointAt(table: RoutesTable, path: string): EndpointName | undefined {

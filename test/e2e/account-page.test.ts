@@ -4,11 +4,12 @@ import mongoose from 'mongoose';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
+import { CONSOLE_CLIENT_ID } from '../../src/clients/console-client.ts';
 import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { launchChromium, reportFailedPage, screenshot, seriousViolations } from './browser.ts';
 
 const NEW_PASSWORD = 'a completely new passphrase';
 
@@ -81,10 +82,7 @@ describe('account page (headless Chromium)', function () {
     return added.authenticatorId;
   }
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page !== undefined && !page.isClosed()) {
-      await screenshot(page, `account-failed-${this.currentTest.title.slice(0, 24).replace(/\W+/g, '-')}`);
-      console.log('failed at', page.url(), (await page.locator('body').innerText()).slice(0, 800));
-    }
+    if (this.currentTest?.state === 'failed') await reportFailedPage(page, `account-failed-${this.currentTest.title.slice(0, 24).replace(/\W+/g, '-')}`);
     clockOffset = 0;
   });
   after(async () => {
@@ -314,6 +312,34 @@ describe('account page (headless Chromium)', function () {
     await app.getByRole('button', { name: 'Yes, remove Web App\'s access' }).click();
     await page.getByText('Web App no longer has access to your account.').waitFor();
     expect(await active(refresh)).to.equal(false);
+  });
+
+  it("names Gatehouse's own admin API in the reader's language (the admin console's access), never by its address", async () => {
+    const { roles } = (await gatehouse.services.accounts.findById(cast.user.id))!;
+    await gatehouse.services.users.update(cast.user.id, { roles: [...roles, 'admin'] });
+    try {
+      // The user signs in to the admin console: its access is the admin API.
+      const consoleUrl = `${deploy.issuer}/console/`;
+      const config = await relyingParty(deploy.issuer, CONSOLE_CLIENT_ID);
+      const request = await authorizationRequest(config, consoleUrl, { scope: 'openid admin', resource: gatehouse.services.adminAudience });
+      const { callback } = await signIn(new UserAgent(), request.url.href, consoleUrl, { username: cast.user.username, password: PASSWORD });
+      // The API joins the grant with the console's first token for it (its default API).
+      await oidc.authorizationCodeGrant(config, callback, request.checks);
+      await page.goto(`${accountUrl}#/profile`);
+      await section('Apps', 'Apps');
+      const app = page.locator(`li[data-client-id="${CONSOLE_CLIENT_ID}"]`);
+      for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+        await page.selectOption('#language', locale);
+        const label = accountString(locale, 'apps.api', { api: accountString(locale, 'api.builtIn.admin') });
+        await app.getByText(label).waitFor();
+        expect(await app.textContent(), locale).to.include(accountString(locale, 'app.builtIn.gatehouse-console')).and.not.include('/admin/api/v1');
+        await screenshot(page, `account-apps-admin-api-${locale}`);
+      }
+    } finally {
+      await page.selectOption('#language', 'en');
+      await gatehouse.services.users.update(cast.user.id, { roles });
+      await gatehouse.services.revocation.revokeByClientId(CONSOLE_CLIENT_ID);
+    }
   });
 
   it('asks to sign in again before a factor change when the sign-in is not recent, and comes back', async () => {

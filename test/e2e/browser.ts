@@ -129,6 +129,78 @@ if (typeof after === 'function') {
 
 export const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 
+/**
+ * How long one browser step (a screenshot, two frames, an axe audit) may take before it counts
+ * as hung. Generous: such a step takes seconds on a machine at load 30. The limit is not a timing
+ * assertion; it turns a page that stopped answering or drawing into a failure within a minute
+ * that names the step, instead of a test that waits out its whole timeout in silence.
+ */
+export const STEP_LIMIT_MS = 60_000;
+
+/** A browser step that did not finish within its limit (see bounded()). */
+export class BrowserStepHung extends Error {
+  override readonly name = 'BrowserStepHung';
+}
+
+/** `work`, or undefined once `ms` passed without it settling. */
+async function settledWithin<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * What a page says about itself once a step on it hung: whether its main thread still runs a
+ * script, whether it still draws frames, and how the browser shows it (visibility, focus). Each
+ * probe is bounded in turn, so this answers even for a page that answers nothing.
+ */
+export async function pageCondition(page: Page, limitMs = 5_000): Promise<string> {
+  if (page.isClosed()) return 'the page is closed';
+  const frameMs = Math.round(limitMs / 2);
+  const probe = page.evaluate(
+    (ms) =>
+      new Promise<{ frame: boolean; visibility: string; focused: boolean; fonts: string; ready: string }>((resolve) => {
+        const state = { visibility: document.visibilityState, focused: document.hasFocus(), fonts: document.fonts.status, ready: document.readyState };
+        requestAnimationFrame(() => resolve({ ...state, frame: true }));
+        setTimeout(() => resolve({ ...state, frame: false }), ms);
+      }),
+    frameMs,
+  );
+  const state = await settledWithin(
+    probe.catch((error: Error) => error),
+    limitMs,
+  );
+  if (state === undefined) return `its main thread ran no script within ${limitMs / 1000} s (busy or stuck)`;
+  if (state instanceof Error) return `it could not be probed: ${state.message.split('\n')[0]}`;
+  const frames = state.frame ? 'it still draws frames' : `its main thread answers, but it drew no frame within ${frameMs / 1000} s`;
+  return `${frames}; document ${state.visibility}, ${state.focused ? 'focused' : 'not focused'}, ${state.ready}, fonts ${state.fonts}`;
+}
+
+/**
+ * `work`, one step on `page` (`step` says what it waits for, e.g. "Page.captureScreenshot for
+ * console-en-390-users"); if it has not settled after `limitMs`, a BrowserStepHung naming the
+ * step, the page's address and its condition (pageCondition()) instead. The work is not
+ * cancelled (a DevTools call cannot be); the page is left to its context's close().
+ */
+export async function bounded<T>(page: Page, step: string, work: Promise<T>, limitMs = STEP_LIMIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const url = page.url();
+      void pageCondition(page, Math.min(5_000, limitMs)).then((condition) => reject(new BrowserStepHung(`${step}: not done within ${limitMs / 1000} s on ${url}; ${condition}`)));
+    }, limitMs);
+  });
+  try {
+    return await Promise.race([work, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** One DevTools session per page for its screenshots (it lasts as long as the page). */
 const screenshotSessions = new WeakMap<Page, Promise<CDPSession>>();
 
@@ -137,9 +209,10 @@ const screenshotSessions = new WeakMap<Page, Promise<CDPSession>>();
  * test-artifacts/screenshots/NAME.png. Taken through the DevTools protocol with Chromium's fast
  * PNG encoding (a larger file, the same pixels) and without Playwright's extra round trips: the
  * browser files take a few hundred screenshots, and the default encoding was a third of the
- * console's every-page test.
+ * console's every-page test. Each wait is bounded (bounded()): a page that stopped drawing fails
+ * with the step it hung at, never waits forever.
  */
-export async function screenshot(page: Page, name: string): Promise<void> {
+export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_MS): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
   let session = screenshotSessions.get(page);
@@ -148,18 +221,36 @@ export async function screenshot(page: Page, name: string): Promise<void> {
     screenshotSessions.set(page, session);
   }
   try {
-    const cdp = await session;
+    const cdp = await bounded(page, `a DevTools session for screenshot ${name}`, session, limitMs);
     // Web fonts drawn (as Playwright waits for them), then the page at its full size.
-    await page.evaluate(() => document.fonts.ready.then(() => undefined));
-    const { cssContentSize } = await cdp.send('Page.getLayoutMetrics');
+    await bounded(page, `document.fonts.ready for screenshot ${name}`, page.evaluate(() => document.fonts.ready.then(() => undefined)), limitMs);
+    const { cssContentSize } = await bounded(page, `Page.getLayoutMetrics for screenshot ${name}`, cdp.send('Page.getLayoutMetrics'), limitMs);
     const clip = { x: 0, y: 0, width: Math.ceil(cssContentSize.width), height: Math.ceil(cssContentSize.height), scale: 1 };
-    const { data } = await cdp.send('Page.captureScreenshot', { format: 'png', optimizeForSpeed: true, captureBeyondViewport: true, clip });
+    const { data } = await bounded(
+      page,
+      `Page.captureScreenshot (a frame of the page) for screenshot ${name}`,
+      cdp.send('Page.captureScreenshot', { format: 'png', optimizeForSpeed: true, captureBeyondViewport: true, clip }),
+      limitMs,
+    );
     await writeFile(path, Buffer.from(data, 'base64'));
-  } catch {
+  } catch (error) {
+    if (error instanceof BrowserStepHung) throw error;
     // A session lost with its renderer (a crash, a swapped process): Playwright's own way, once.
     screenshotSessions.delete(page);
-    await page.screenshot({ path, fullPage: true });
+    await page.screenshot({ path, fullPage: true, timeout: limitMs });
   }
+}
+
+/**
+ * For a test's afterEach: a screenshot of the page it failed on (test-artifacts/screenshots/NAME.png)
+ * and its address and text on the log. Never fails and never hangs (a page that hung the test
+ * may hang these too): what it cannot get, it says it could not.
+ */
+export async function reportFailedPage(page: Page | undefined, name: string, chars = 800, limitMs = 10_000): Promise<void> {
+  if (page === undefined || page.isClosed()) return;
+  await screenshot(page, name, limitMs).catch((error: Error) => console.log(`no screenshot ${name}: ${error.message}`));
+  const text = await bounded(page, 'the text of <body>', page.locator('body').innerText({ timeout: limitMs }), limitMs).catch((error: Error) => `(no text: ${error.message})`);
+  console.log('failed at', page.url(), text.slice(0, chars));
 }
 
 const axeSource: string = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
@@ -175,10 +266,12 @@ export interface AxeViolation {
  * Runs axe-core in the page. Evaluated through the DevTools protocol, so the page's CSP (which
  * forbids inline and injected scripts) stays in force while the audit runs.
  */
-export async function axeViolations(page: Page, { onlySeriousRules = false }: { onlySeriousRules?: boolean } = {}): Promise<AxeViolation[]> {
+export async function axeViolations(page: Page, { onlySeriousRules = false, limitMs = STEP_LIMIT_MS }: { onlySeriousRules?: boolean; limitMs?: number } = {}): Promise<AxeViolation[]> {
   // Once per document: a single-page app keeps it across its routes.
-  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axeSource);
-  return page.evaluate(async (serious) => {
+  if (!(await bounded(page, 'a check for axe-core in the page', page.evaluate(() => 'axe' in globalThis), limitMs))) {
+    await bounded(page, 'loading axe-core into the page', page.evaluate(axeSource), limitMs);
+  }
+  const audit = page.evaluate(async (serious) => {
     const axe = (
       globalThis as unknown as {
         axe: {
@@ -192,16 +285,19 @@ export async function axeViolations(page: Page, { onlySeriousRules = false }: { 
     const result = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'], rules });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
   }, onlySeriousRules);
+  return bounded(page, 'the axe-core audit', audit, limitMs);
 }
 
 /**
  * Sets the viewport and resolves once the page has drawn two frames at the new size: what its
  * ResizeObservers make of the change (the console's scrolling tables become focusable regions)
- * is in the DOM before anything checks it. It waits for frames, not for a length of time.
+ * is in the DOM before anything checks it. It waits for frames, not for a length of time (but
+ * not forever: bounded()).
  */
-export async function resizeViewport(page: Page, size: { width: number; height: number }): Promise<void> {
-  await page.setViewportSize(size);
-  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+export async function resizeViewport(page: Page, size: { width: number; height: number }, limitMs = STEP_LIMIT_MS): Promise<void> {
+  const at = `${size.width}×${size.height}`;
+  await bounded(page, `setting the viewport to ${at}`, page.setViewportSize(size), limitMs);
+  await bounded(page, `two animation frames at ${at}`, page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())))), limitMs);
 }
 
 /**
@@ -271,10 +367,7 @@ export async function virtualAuthenticator(context: BrowserContext, page: Page):
 export function consoleOperator(browser: () => Browser, screenshotPrefix: string) {
   let current: Page | undefined;
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
-      await screenshot(current, `${screenshotPrefix}-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
-      console.log('failed at', current.url(), (await current.locator('body').innerText()).slice(0, 800));
-    }
+    if (this.currentTest?.state === 'failed') await reportFailedPage(current, `${screenshotPrefix}-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
   });
   /**
    * With `sessionOf`, the new context starts with that page's cookies (its session at the

@@ -4,7 +4,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/clients/console-client.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { launchChromium, resizeViewport, screenshot, seriousViolations } from './browser.ts';
+import { bounded, launchChromium, reportFailedPage, resizeViewport, screenshot, seriousViolations } from './browser.ts';
 
 async function signInOnHostedPage(page: Page, username: string): Promise<void> {
   await page.waitForSelector('input[name="login"]');
@@ -38,10 +38,7 @@ describe('admin console (headless Chromium)', () => {
   });
   let current: Page | undefined;
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && current !== undefined && !current.isClosed()) {
-      await screenshot(current, `console-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`);
-      console.log('failed at', current.url(), (await current.locator('body').innerText()).slice(0, 500));
-    }
+    if (this.currentTest?.state === 'failed') await reportFailedPage(current, `console-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`, 500);
   });
   after(async () => {
     await browser?.close();
@@ -557,7 +554,7 @@ describe('admin console (headless Chromium)', () => {
         expect(await page.getAttribute('html', 'lang')).to.equal(locale);
         for (const route of routes) {
           // The console draws each route in a new <main>: the old one is marked, so only the new page's heading counts.
-          await page.evaluate(() => document.querySelector('main')?.setAttribute('data-left', ''));
+          await bounded(page, 'marking the last page left', page.evaluate(() => document.querySelector('main')?.setAttribute('data-left', '')));
           await page.goto(`${consoleUrl}#/${route}`);
           // This route's page, not the last one's: its section is current and its heading drawn.
           const section = route === '' ? '#/' : `#/${route.split('/')[0]}`;
@@ -570,23 +567,24 @@ describe('admin console (headless Chromium)', () => {
           for (const width of [1280, 390]) {
             await resizeViewport(page, { width, height: 844 });
             // Nothing wider than the viewport: the page scrolls vertically only.
-            const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+            const overflow = await bounded(page, `the overflow at ${width} px`, page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth));
             if (overflow > 0) problems.push(`${locale} ${name} at ${width} px overflows by ${overflow} px`);
             // axe on every page at both widths in every locale (text length, scripts and lang differ).
             for (const violation of await seriousViolations(page)) problems.push(`${locale} ${name} at ${width} px: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
             await screenshot(page, `console-${locale}-${width}-${name}`);
             if (width === 1280) {
               // Dark mode follows the system like the hosted pages, axe-clean (contrast) in it too.
-              await page.emulateMedia({ colorScheme: 'dark' });
-              if ((await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor)) !== 'rgb(15, 18, 22)') problems.push(`${locale} ${name}: no dark scheme`);
+              await bounded(page, 'the dark color scheme', page.emulateMedia({ colorScheme: 'dark' }));
+              const background = await bounded(page, 'the dark background', page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor));
+              if (background !== 'rgb(15, 18, 22)') problems.push(`${locale} ${name}: no dark scheme`);
               for (const violation of await seriousViolations(page)) problems.push(`${locale} ${name} at ${width} px, dark: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
               await screenshot(page, `console-${locale}-${width}-${name}-dark`);
-              await page.emulateMedia({ colorScheme: 'light' });
+              await bounded(page, 'the light color scheme', page.emulateMedia({ colorScheme: 'light' }));
             }
             if (width === 1280 && route === '') {
               // The header in two rows (brand and language/sign-out, then the sections on one line),
               // the section names on one baseline whatever their script ("API" among CJK names once sat higher).
-              const header = await page.evaluate(() => {
+              const header = await bounded(page, "the header's rows", page.evaluate(() => {
                 const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect();
                 const textBottoms = [...document.querySelectorAll('header.bar nav a')].map((link) => {
                   const range = document.createRange();
@@ -594,7 +592,7 @@ describe('admin console (headless Chromium)', () => {
                   return Math.round(range.getBoundingClientRect().bottom);
                 });
                 return { lines: new Set(textBottoms).size, endBelowNav: box('.bar-end').bottom > box('header.bar nav').top, brandBelowNav: box('.brand').bottom > box('header.bar nav').top };
-              });
+              }));
               if (header.lines !== 1 || header.endBelowNav || header.brandBelowNav) problems.push(`${locale} header at 1280 px: ${JSON.stringify(header)}`);
             }
           }
@@ -604,7 +602,13 @@ describe('admin console (headless Chromium)', () => {
       }
     }
     // The four locales side by side in one browser: most of the time goes to waiting on renders and the server.
-    await Promise.all(['en', 'ru', 'zh-CN', 'ko'].map(everyPage));
+    await Promise.all(
+      ['en', 'ru', 'zh-CN', 'ko'].map((locale) =>
+        everyPage(locale).catch((error: Error) => {
+          throw new Error(`${locale}: ${error.message}`, { cause: error });
+        }),
+      ),
+    );
     expect(problems).to.deep.equal([]);
   });
 

@@ -6,7 +6,7 @@ import { totpCode } from '../../src/mfa/totp.ts';
 import { ACR } from '../../src/oidc/acr.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { launchChromium, virtualAuthenticator, watchedPage, type VirtualAuthenticator } from './browser.ts';
+import { launchChromium, reportFailedPage, virtualAuthenticator, watchedPage, type VirtualAuthenticator } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
 import { codeFlow, submitPassword, webApp, type CodeFlow } from './sign-in.ts';
 
@@ -145,6 +145,6 @@ describe('a passkey without user verification is one factor, never its own secon
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && !page.isClosed()) console.log('failed at', page.url(), (await page.locator('body').innerText()).slice(0, 600));
+    if (this.currentTest?.state === 'failed') await reportFailedPage(page, `passkey-one-factor-failed-${this.currentTest.title.slice(0, 24).replace(/\W+/g, '-')}`, 600);
   });
 });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { AuditEventType } from '../../src/observability/audit-types.ts';
 import { PASSWORD } from '../helpers/e2e.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { launchChromium, reportFailedPage, screenshot, seriousViolations } from './browser.ts';
 import { secondGatehouseUpstream, type UpstreamPair } from './upstream.ts';
 
 /**
@@ -74,10 +74,7 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
 
   afterEach(async function () {
     clockOffset = 0;
-    if (this.currentTest?.state === 'failed' && page !== undefined && !page.isClosed()) {
-      await screenshot(page, `links-failed-${this.currentTest.title.slice(0, 24).replace(/\W+/g, '-')}`);
-      console.log('failed at', page.url(), (await page.locator('body').innerText()).slice(0, 800));
-    }
+    if (this.currentTest?.state === 'failed') await reportFailedPage(page, `links-failed-${this.currentTest.title.slice(0, 24).replace(/\W+/g, '-')}`);
   });
 
   after(async () => {

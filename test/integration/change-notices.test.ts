@@ -8,6 +8,7 @@ import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
 import { collectionName } from '../../src/storage/oidc/models.ts';
 import { faultyLink, type FaultyLink } from '../helpers/faulty-link.ts';
+import { heldNotices, type HeldNotices } from '../helpers/held-notices.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { TestRedis } from '../helpers/redis-server.ts';
 import { emptyDatabaseUri, randomSecret, recycleDatabase } from '../helpers/stores.ts';
@@ -22,6 +23,105 @@ const quiet = { warn: () => {} };
  */
 describe('change notices survive a lost Redis connection (real Redis, stopped and cut)', function () {
   this.timeout(60_000);
+
+  describe('publish() (Redis slow to hand the notice to a subscriber)', () => {
+    let redis: TestRedis;
+    let links: HeldNotices;
+    let writer: Redis;
+    let listener: Redis;
+    let writing: ChangeChannel;
+    let subscription: { close(): Promise<void> } | undefined;
+    const received: string[] = [];
+
+    before(async () => {
+      redis = await TestRedis.start();
+      links = await heldNotices(redis.url);
+      writer = await connectRedis({ url: links.writerUri, timeoutMs: 5000 });
+      listener = await connectRedis({ url: links.listenerUri, timeoutMs: 5000 });
+      writing = createChangeChannel({ redis: writer, channel: 'test:changed', logger: quiet });
+      subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet }).subscribe(
+        (id) => received.push(id),
+        () => received.push('(resync)'),
+      );
+    });
+    after(async () => {
+      await subscription?.close().catch(() => {});
+      await writing?.close().catch(() => {});
+      writer?.disconnect();
+      listener?.disconnect();
+      await links?.close();
+      await redis?.stop();
+    });
+
+    it('returns once every subscribed instance has the notice, not when Redis answered the PUBLISH', async () => {
+      links.holdNextNotice();
+      await writing.publish('client-1');
+      expect(received).to.deep.equal(['client-1']);
+      links.holdNextNotice();
+      await writing.publish('client-2');
+      expect(received).to.deep.equal(['client-1', 'client-2']);
+    });
+  });
+
+  describe('a revocation that has returned (Redis slow to hand the notice to the other instance)', () => {
+    let redis: TestRedis;
+    let links: HeldNotices;
+    let mongo: Connection;
+    let mongodbUri: string;
+    const connections: Redis[] = [];
+    const storages: OidcStorage[] = [];
+    /** Instance A (caches, listens through the link that holds its notices) and B (revokes). */
+    let a: OidcStorage;
+    let b: OidcStorage;
+    const now = () => 1_800_000_000_000;
+
+    before(async () => {
+      redis = await TestRedis.start();
+      links = await heldNotices(redis.url);
+      mongodbUri = emptyDatabaseUri('held_notices');
+      mongo = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
+      const secret = randomSecret();
+      const open = async (url: string) => {
+        const connection = await connectRedis({ url, timeoutMs: 5000 });
+        connections.push(connection);
+        const storage = await openOidcStorage({
+          mongo,
+          redis: connection,
+          redisPrefix: 'held:',
+          reuseWindowSeconds: 0,
+          clientCacheTtlSeconds: 0,
+          // A minute on a frozen clock: only the notice can make A drop what it cached.
+          sessionCacheTtlSeconds: 60,
+          clientSecretBox: createSecretBox(secret, 'client-secrets'),
+          logger: quiet,
+          now,
+        });
+        storages.push(storage);
+        return storage;
+      };
+      a = await open(links.listenerUri);
+      b = await open(links.writerUri);
+    });
+    after(async () => {
+      await Promise.all(storages.map((storage) => storage.close().catch(() => {})));
+      for (const connection of connections) connection.disconnect();
+      await links?.close();
+      await mongo?.close();
+      await redis?.stop();
+      if (mongodbUri !== undefined) await recycleDatabase(mongodbUri);
+    });
+
+    const token = (id: string) => ({ jti: id, kind: 'ClientCredentials', clientId: 'service', scope: 'read', exp: now() / 1000 + 600, iat: now() / 1000 });
+
+    it('has reached every instance: an opaque token revoked at B is gone at A, though Redis answered B before writing to A', async () => {
+      await b.adapter('ClientCredentials').upsert('t1', token('t1'), 600);
+      expect(await a.adapter('ClientCredentials').find('t1'), 'cached at A').to.include({ jti: 't1' });
+      links.holdNextNotice();
+      // The revocation endpoint's destroy: dropped at B, announced, then B answers.
+      await b.adapter('ClientCredentials').destroy('t1');
+      expect(await a.adapter('ClientCredentials').find('t1'), 'at A once B has answered').to.equal(undefined);
+    });
+  });
 
   describe('a notice whose publish failed', () => {
     let redis: TestRedis;

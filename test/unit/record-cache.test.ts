@@ -169,6 +169,30 @@ describe('Session/Grant record cache', () => {
     expect(store.reads.find).to.equal(1);
   });
 
+  for (const gap of ['suspend() and clear()', 'clear() (a flush notice)'] as const) {
+    it(`does not cache the payload of a write that spanned ${gap}: notices missed meanwhile cannot have overlapped it`, async () => {
+      let finish: (() => void) | undefined;
+      const slow = store.adapter.upsert.bind(store.adapter);
+      // The write lands at once; its answer is slow to come back.
+      store.adapter.upsert = async (id, payload, expiresIn) => {
+        const outcome = await slow(id, payload, expiresIn);
+        await new Promise<void>((resolve) => (finish = resolve));
+        return outcome;
+      };
+      const writing = sessions.upsert('s1', session('s1', 'u1', { accountId: 'here' }), 60);
+      await tick();
+      if (gap === 'suspend() and clear()') cache.suspend();
+      // Meanwhile another instance's write of the same record lands after this one; its notice
+      // never reaches this instance (the subscription was lost, or it was folded into a flush).
+      store.records.set('s1', session('s1', 'u1', { accountId: 'there' }));
+      cache.clear();
+      finish!();
+      await writing;
+      expect(await sessions.find('s1')).to.have.property('accountId', 'there');
+      expect(store.reads.find).to.equal(1);
+    });
+  }
+
   it('a write that fails still drops and announces the record (it may have landed)', async () => {
     await store.adapter.upsert('s1', session('s1', 'u1'), 60);
     await sessions.find('s1');

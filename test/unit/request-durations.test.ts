@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AggregatorRegistry, Histogram, Registry } from 'prom-client';
-import { RequestDurations } from '../../src/observability/request-durations.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
+import { RequestDurations, ThreeLabelHistogram } from '../../src/observability/request-durations.ts';
 
 const NAME = 'gatehouse_http_request_duration_seconds';
 const HELP = 'HTTP request duration by route template (or provider route name), method and status';
@@ -69,5 +70,42 @@ describe('RequestDurations (the request histogram)', () => {
     expect(() => durations.observe('token', 'POST', 200, Number.NaN)).to.throw(TypeError);
     expect(() => durations.observe('token', 'POST', 200, Number.POSITIVE_INFINITY)).to.throw(TypeError);
     expect(await actual.metrics()).to.include(`${NAME}_count{route="token",method="POST",status="200"} 1`);
+  });
+});
+
+describe('ThreeLabelHistogram (the store operations histogram)', () => {
+  const STORAGE = 'gatehouse_storage_operation_duration_seconds';
+  const STORAGE_HELP = 'oidc-provider adapter operations by model, store and operation';
+  const STORAGE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+  const operations: ReadonlyArray<readonly [model: string, store: string, operation: string, seconds: number]> = [
+    ['Session', 'mongodb', 'find', 0.0003],
+    ['Session', 'mongodb', 'upsert', 0.004],
+    ['Session', 'redis', 'find', 0.0005],
+    ['AccessToken', 'redis', 'upsert', 3],
+    ['Grant', 'mongodb', 'find', 0.02],
+    ...STORAGE_BUCKETS.map((bound) => ['Interaction', 'redis', 'destroy', bound] as const),
+  ];
+
+  it("scrapes and aggregates as prom-client's Histogram with the labels model, store, operation", async () => {
+    const expected = new Registry();
+    const histogram = new Histogram({ name: STORAGE, help: STORAGE_HELP, labelNames: ['model', 'store', 'operation'] as const, buckets: STORAGE_BUCKETS, registers: [expected] });
+    const actual = new Registry();
+    const storage = new ThreeLabelHistogram({ name: STORAGE, help: STORAGE_HELP, labelNames: ['model', 'store', 'operation'], buckets: STORAGE_BUCKETS, registers: [actual] });
+    for (const [model, store, operation, seconds] of operations) {
+      histogram.observe({ model, store, operation }, seconds);
+      storage.observe(model, store, operation, seconds);
+    }
+    expect(await actual.metrics()).to.equal(await expected.metrics());
+    expect(await actual.getMetricsAsJSON()).to.deep.equal(JSON.parse(JSON.stringify(await expected.getMetricsAsJSON())));
+  });
+
+  it("is what Gatehouse's metrics report for the adapters' operations", async () => {
+    const metrics = createMetrics();
+    metrics.onOperation({ model: 'Session', store: 'mongodb', operation: 'find', durationMs: 0.7 });
+    metrics.onOperation({ model: 'Session', store: 'mongodb', operation: 'find', durationMs: 3 });
+    const text = await metrics.registry.metrics();
+    expect(text).to.include(`${STORAGE}_bucket{le="0.001",model="Session",store="mongodb",operation="find"} 1`);
+    expect(text).to.include(`${STORAGE}_count{model="Session",store="mongodb",operation="find"} 2`);
+    expect(text).to.include(`${STORAGE}_sum{model="Session",store="mongodb",operation="find"} 0.0037`);
   });
 });

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { normalizeError } from '../../src/errors/normalize.ts';
-import { StoreUnavailableError, unavailableStore } from '../../src/errors/store-unavailable.ts';
+import { fromStoreCall, StoreUnavailableError, unavailableStore } from '../../src/errors/store-unavailable.ts';
+import { createMongoAdapterFactory } from '../../src/storage/oidc/mongo-adapter.ts';
 
 /**
  * The error Node raises when a socket whose peer has sent FIN is written to: a plain Error with
@@ -92,7 +93,7 @@ describe('store outages: socket errors a driver lets through unwrapped', () => {
  * (every command is answered like `hello`) and closes the connection when a write command arrives:
  * a store that goes away in the middle of a write, at a point of the test's choosing.
  */
-async function closesOnWrite(): Promise<{ port: number; close: () => Promise<void> }> {
+async function closesOnWrite(options: { resetAbove?: number } = {}): Promise<{ port: number; close: () => Promise<void> }> {
   const { BSON } = mongoose.mongo;
   const hello = { ismaster: true, isWritablePrimary: true, helloOk: true, maxWireVersion: 21, minWireVersion: 0, maxBsonObjectSize: 16777216, maxMessageSizeBytes: 48000000, maxWriteBatchSize: 100000, ok: 1 };
   const header = (length: number, responseTo: number, opCode: number) => {
@@ -108,8 +109,16 @@ async function closesOnWrite(): Promise<{ port: number; close: () => Promise<voi
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     let pending = Buffer.alloc(0);
+    socket.on('error', () => {});
     socket.on('data', (chunk) => {
       pending = Buffer.concat([pending, chunk]);
+      if (options.resetAbove !== undefined && pending.length >= 4 && pending.readInt32LE(0) > options.resetAbove) {
+        // A message too big for the socket buffers: stop reading, then reset the connection while
+        // the driver still waits for its write to drain.
+        socket.pause();
+        setImmediate(() => socket.resetAndDestroy());
+        return;
+      }
       while (pending.length >= 4 && pending.length >= pending.readInt32LE(0)) {
         const message = pending.subarray(0, pending.readInt32LE(0));
         pending = pending.subarray(message.length);
@@ -159,5 +168,49 @@ describe('store outages: driver errors that carry the network error inside', () 
       await client.close();
       await server.close();
     }
+  });
+});
+
+/**
+ * A socket failure Node raises in its own I/O callback (`read ECONNRESET` at TCP.onStreamRead)
+ * carries no frame of the driver that was waiting on the socket, so its stack cannot name the
+ * store. The MongoDB driver rethrows it unwrapped when the connection is reset while a large
+ * write waits for 'drain'. Where the call is Gatehouse's own (the OIDC adapters' operations), the
+ * store it called is known, and that is the signal.
+ */
+describe('store outages: a socket failure from a call to a known store', () => {
+  it('the MongoDB adapter answers a connection reset during a large write as a MongoDB outage (the raw error has no driver frame)', async () => {
+    const server = await closesOnWrite({ resetAbove: 1_000_000 });
+    const connection = await mongoose.createConnection(`mongodb://127.0.0.1:${server.port}/outage?directConnection=true&serverSelectionTimeoutMS=2000&retryWrites=false`, { autoIndex: false, autoCreate: false, bufferCommands: false }).asPromise();
+    try {
+      const grants = createMongoAdapterFactory({ connection, reuseWindowSeconds: 0 })('Grant');
+      const failed = await grants.upsert('grant-1', { jti: 'grant-1', kind: 'Grant', blob: 'x'.repeat(8_000_000) } as never, 600).then(
+        () => expect.fail('the write cannot succeed'),
+        (error: unknown) => error,
+      );
+      expect(failed).to.be.instanceOf(StoreUnavailableError);
+      expect((failed as StoreUnavailableError).store).to.equal('mongodb');
+      const raw = (failed as StoreUnavailableError).cause as NodeJS.ErrnoException;
+      expect(raw.code).to.be.oneOf(['ECONNRESET', 'EPIPE']);
+      expect(raw.stack).not.to.match(/node_modules[\\/]mongodb/);
+      // Outside such a call the same error names no store (it stays a 500 there, see above).
+      expect(unavailableStore(raw)).to.equal(undefined);
+      expect(normalizeError(failed).status).to.equal(503);
+    } finally {
+      await connection.close();
+      await server.close();
+    }
+  });
+
+  it("fromStoreCall: a bare socket failure is the called store's; an error naming its store keeps it; anything else is left alone", async () => {
+    const raw = await writeAfterPeerEnded();
+    expect((fromStoreCall('redis', raw) as StoreUnavailableError).store).to.equal('redis');
+    expect((fromStoreCall('mongodb', new Error('loading failed', { cause: raw })) as StoreUnavailableError).store).to.equal('mongodb');
+    const named = new Error('Connection is closed.');
+    expect((fromStoreCall('mongodb', named) as StoreUnavailableError).store).to.equal('redis');
+    const outage = new StoreUnavailableError('redis');
+    expect(fromStoreCall('mongodb', outage)).to.equal(outage);
+    const bug = new TypeError('Cannot read properties of undefined');
+    expect(fromStoreCall('mongodb', bug)).to.equal(bug);
   });
 });

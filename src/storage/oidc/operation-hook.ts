@@ -1,3 +1,5 @@
+import { fromStoreCall } from '../../errors/store-unavailable.ts';
+
 export type StoreName = 'mongodb' | 'redis';
 
 export interface OperationReport {
@@ -10,7 +12,11 @@ export interface OperationReport {
 /** Called once per adapter operation, after it settles (success or failure). Must not throw. */
 export type OperationHook = (report: OperationReport) => void;
 
-/** Runs one storage operation and reports its duration to the hook. */
+/**
+ * Runs one storage operation and reports its duration to the hook. Its failure is read knowing
+ * which store it called (fromStoreCall): a socket error the driver let through unwrapped is that
+ * store's outage even when nothing in the error names the store.
+ */
 export async function timed<T>(
   hook: OperationHook | undefined,
   model: string,
@@ -18,11 +24,12 @@ export async function timed<T>(
   operation: string,
   run: () => Promise<T>,
 ): Promise<T> {
-  if (hook === undefined) return run();
-  const started = performance.now();
+  const started = hook === undefined ? 0 : performance.now();
   try {
     return await run();
+  } catch (error) {
+    throw fromStoreCall(store, error);
   } finally {
-    hook({ model, store, operation, durationMs: performance.now() - started });
+    hook?.({ model, store, operation, durationMs: performance.now() - started });
   }
 }

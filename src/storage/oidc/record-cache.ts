@@ -140,6 +140,11 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
   const reading = ttlSeconds > 0;
   /** False while the change subscription is lost (suspend() until clear()): reads pass through. */
   let serving = true;
+  /**
+   * Counts suspend() and clear(): notices may have been missed across either, so a write that
+   * spanned one cannot know whether another instance's write overlapped it (see writing()).
+   */
+  let epoch = 0;
   const caches = new Map<string, { cache: BoundedCache<CachedRecord>; adapter: Adapter | undefined }>();
   for (const model of CACHED_MODELS) {
     const slot: { cache: BoundedCache<CachedRecord>; adapter: Adapter | undefined } = {
@@ -192,10 +197,13 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
    * landed) and announces them to the other instances — except when the write created the
    * record: no instance can hold a record that did not exist. A successful upsert that no other
    * write (here, or announced by another instance) overlapped leaves its payload in the cache:
-   * the read that follows a write (the code exchange after a sign-in) needs no round trip.
+   * the read that follows a write (the code exchange after a sign-in) needs no round trip. A
+   * write that spanned a suspend() or clear() fills nothing: the notice of an overlapping write
+   * may have been among those missed then.
    */
   async function writing<T>(model: string, keys: readonly string[], write: () => Promise<T>, written?: CachedRecord, announceCreation = false): Promise<T> {
     const self = { overlapped: false };
+    const startedIn = epoch;
     overlap(model, keys);
     for (const key of keys) {
       const id = writeKey(model, key);
@@ -215,7 +223,7 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
         if (set?.size === 0) writes.delete(id);
       }
       drop({ model, keys });
-      if (outcome.ok && written !== undefined && !self.overlapped && reading && serving) fill(model, written);
+      if (outcome.ok && written !== undefined && !self.overlapped && epoch === startedIn && reading && serving) fill(model, written);
       if (!outcome.ok || !createdByUpsert(outcome.value) || announceCreation) await announce?.(JSON.stringify({ model, keys }));
     }
   }
@@ -267,10 +275,12 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
       drop(parsed);
     },
     clear() {
+      epoch += 1;
       for (const { cache } of caches.values()) cache.clear();
       serving = true;
     },
     suspend() {
+      epoch += 1;
       serving = false;
       for (const { cache } of caches.values()) cache.clear();
     },

@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { axeViolations, BrowserStepHung, bounded, launchChromium, reportFailedPage, resizeViewport, screenshot } from './browser.ts';
+
+/** Short limits: every step below waits on something that never comes, so no limit is ever close. */
+const LIMIT_MS = 2_000;
+
+const FONT_PAGE = '<style>@font-face { font-family: Never; src: url(/never.woff2) format("woff2") } p { font-family: Never }</style><p>text</p>';
+
+async function rejection(work: Promise<unknown>): Promise<Error> {
+  return work.then(
+    () => expect.fail('settled'),
+    (error: Error) => error,
+  );
+}
+
+/**
+ * The browser helpers (test/e2e/browser.ts) wait on the page: for a frame, for a screenshot, for
+ * a script. A page that stops drawing or running scripts once made a console test wait out its
+ * whole 480 s timeout and then hang its afterEach: every such wait now ends within its limit,
+ * naming the step, the page and what the page still does.
+ */
+describe('browser helpers on a page that hangs', function () {
+  this.timeout(60_000);
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  before(async () => {
+    browser = await launchChromium();
+  });
+  beforeEach(async () => {
+    context = await browser.newContext({ viewport: { width: 640, height: 480 } });
+    page = await context.newPage();
+    await page.setContent('<main><h1>Hangs</h1></main>');
+  });
+  afterEach(async () => {
+    await context.close();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('a step that never finishes fails with the step, the address and the condition of the page', async () => {
+    const error = await rejection(bounded(page, 'a promise that never settles', page.evaluate(() => new Promise(() => undefined)), LIMIT_MS));
+    expect(error).to.be.instanceOf(BrowserStepHung);
+    expect(error.message).to.match(/^a promise that never settles: not done within 2 s on about:blank; it still draws frames; document visible/);
+  });
+
+  it('a screenshot waiting for a web font that never arrives fails naming document.fonts.ready, the page still drawing', async () => {
+    // The page's font request is never answered.
+    await page.route('**/never.woff2', () => undefined);
+    await page.route('**/fonts', (route) => route.fulfill({ contentType: 'text/html', body: FONT_PAGE }));
+    await page.goto('http://gatehouse.test/fonts', { waitUntil: 'domcontentloaded' });
+    const error = await rejection(screenshot(page, 'font-never-arrives', LIMIT_MS));
+    expect(error).to.be.instanceOf(BrowserStepHung);
+    expect(error.message).to.equal(
+      'document.fonts.ready for screenshot font-never-arrives: not done within 2 s on http://gatehouse.test/fonts; it still draws frames; document visible, focused, interactive, fonts loading',
+    );
+  });
+
+  describe('whose main thread is stuck in a script', () => {
+    beforeEach(async () => {
+      await page.evaluate(() => void setTimeout(() => {
+        for (;;);
+      }));
+    });
+
+    it('screenshot, resizeViewport and axe fail within their limit, saying the page runs no script', async () => {
+      const steps: Array<readonly [RegExp, () => Promise<unknown>]> = [
+        [/^document\.fonts\.ready for screenshot hung-page: /, () => screenshot(page, 'hung-page', LIMIT_MS)],
+        // The viewport is the renderer's to change: a stuck one does not even take the new size.
+        [/^setting the viewport to 390×844: /, () => resizeViewport(page, { width: 390, height: 844 }, LIMIT_MS)],
+        [/^a check for axe-core in the page: /, () => axeViolations(page, { limitMs: LIMIT_MS })],
+      ];
+      for (const [step, work] of steps) {
+        const error = await rejection(work());
+        expect(error, String(step)).to.be.instanceOf(BrowserStepHung);
+        expect(error.message).to.match(step);
+        expect(error.message).to.include('not done within 2 s on about:blank; its main thread ran no script within 2 s');
+      }
+    });
+
+    it("a failed test's report of the page ends, saying what it could not get", async () => {
+      const lines: string[] = [];
+      const log = console.log;
+      console.log = (...args: unknown[]) => void lines.push(args.join(' '));
+      try {
+        await reportFailedPage(page, 'hung-page-report', 800, LIMIT_MS);
+      } finally {
+        console.log = log;
+      }
+      expect(lines).to.have.length(2);
+      expect(lines[0]).to.match(/^no screenshot hung-page-report: document\.fonts\.ready for screenshot hung-page-report: not done within 2 s/);
+      expect(lines[1]).to.match(/^failed at about:blank \(no text: /);
+    });
+  });
+});

@@ -1,0 +1,122 @@
+import net from 'node:net';
+
+export interface HeldNotices {
+  /** For the publishing instance's connection. */
+  readonly writerUri: string;
+  /** For the listening instance's subscriber connection. */
+  readonly listenerUri: string;
+  /**
+   * Arms the links once: the writer's next PUBLISH is answered at once, but the message it sends
+   * the listener is held back until Redis answers a later command of the writer.
+   */
+  holdNextNotice(): void;
+  close(): Promise<void>;
+}
+
+/** How a published message starts on a subscriber's connection (RESP3 push, RESP2 array). */
+const MESSAGE = Buffer.from('message\r\n');
+const PUBLISH = Buffer.from('publish\r\n');
+
+/**
+ * Two TCP proxies in front of one Redis that stretch, to its widest, a window Redis leaves open:
+ * it answers a PUBLISH and writes the message to each subscriber in the same turn of its event
+ * loop, the answer first, so the publisher may go on (and its client reach another instance)
+ * before the subscriber's copy has left Redis — seen in CI on a loaded machine. What Redis does
+ * guarantee is kept: it finishes that turn's writes before it reads another command, so the
+ * listener has the message before the writer gets the answer to any later command.
+ */
+export async function heldNotices(redisUrl: string): Promise<HeldNotices> {
+  const target = new URL(redisUrl);
+  const sockets = new Set<net.Socket>();
+  /** armed: waiting for the writer's PUBLISH; answered: its answer went, the message is held. */
+  let state: 'off' | 'armed' | 'published' | 'answered' = 'off';
+  const held: Array<{ to: net.Socket; chunk: Buffer }> = [];
+  let messageHeld: () => void = () => {};
+  let heldMessage = new Promise<void>((resolve) => (messageHeld = resolve));
+  /** Replies to the writer that wait for the listener's message to go first. */
+  let writerReplies = Promise.resolve();
+
+  const release = () => {
+    state = 'off';
+    for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk);
+  };
+
+  async function proxy(onRequest: (chunk: Buffer) => void, onReply: (to: net.Socket, chunk: Buffer) => void): Promise<net.Server> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port), target.hostname);
+      // As Redis's own sockets: a small write leaves at once (no Nagle delay behind an unacknowledged one).
+      client.setNoDelay(true);
+      upstream.setNoDelay(true);
+      sockets.add(client).add(upstream);
+      client.on('data', (chunk) => {
+        onRequest(chunk);
+        upstream.write(chunk);
+      });
+      upstream.on('data', (chunk) => onReply(client, chunk));
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+        sockets.delete(client);
+        sockets.delete(upstream);
+      };
+      client.on('close', end).on('error', end);
+      upstream.on('close', end).on('error', end);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return server;
+  }
+
+  const writer = await proxy(
+    (chunk) => {
+      if (state === 'armed' && chunk.includes(PUBLISH)) state = 'published';
+    },
+    (to, chunk) => {
+      if (state === 'published') {
+        // The PUBLISH's answer: Redis writes it before the subscribers' copies.
+        state = 'answered';
+        to.write(chunk);
+        return;
+      }
+      if (state === 'answered') {
+        // Any later answer: Redis wrote the listener's copy before it read this command.
+        writerReplies = writerReplies.then(async () => {
+          await heldMessage;
+          release();
+          to.write(chunk);
+        });
+        return;
+      }
+      void writerReplies.then(() => to.write(chunk));
+    },
+  );
+  const listener = await proxy(
+    () => {},
+    (to, chunk) => {
+      if (state === 'off') {
+        to.write(chunk);
+        return;
+      }
+      held.push({ to, chunk });
+      if (chunk.includes(MESSAGE)) messageHeld();
+    },
+  );
+  const uriOf = (server: net.Server) => {
+    const uri = new URL(redisUrl);
+    uri.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    return uri.toString();
+  };
+  return {
+    writerUri: uriOf(writer),
+    listenerUri: uriOf(listener),
+    holdNextNotice() {
+      state = 'armed';
+      heldMessage = new Promise<void>((resolve) => (messageHeld = resolve));
+    },
+    async close() {
+      release();
+      messageHeld();
+      for (const socket of sockets) socket.destroy();
+      await Promise.all([writer, listener].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    },
+  };
+}
