@@ -14,6 +14,7 @@ import { initialAttributes, type ProfileAttributes, type ProfileAttributesPatch 
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { createSignIns, signInModel, type SignIns } from './sign-ins.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
+import { forgetPasswordResets } from './password-resets.ts';
 
 /** A user as the rest of Gatehouse sees it: never the password hash. */
 export interface User {
@@ -405,7 +406,8 @@ export function createAccounts({
     checkNewPassword: (id, password) => passwordChanges.check(id, password),
 
     async verifyEmail(id, email) {
-      const result = await locked(id, () => users.updateOne({ _id: id, emailKey: emailKey(email) }, { $set: { emailVerified: true, updatedAt: now() } }).exec());
+      // A disabled user's link confirms nothing (their other links stop working too).
+      const result = await locked(id, () => users.updateOne({ _id: id, emailKey: emailKey(email), disabled: false }, { $set: { emailVerified: true, updatedAt: now() } }).exec());
       if (result.matchedCount === 0) return false;
       if (result.modifiedCount > 0) await onChange(id);
       return true;
@@ -418,6 +420,8 @@ export function createAccounts({
 
     async disable(id) {
       await update(id, { disabled: true });
+      // For good: enabling the user again does not bring a reset link back.
+      await forgetPasswordResets(users.db, id);
       await onChange(id);
     },
     async enable(id) {

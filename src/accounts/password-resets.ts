@@ -2,6 +2,7 @@ import type { Connection, mongo } from 'mongoose';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { ensureExpiryIndex } from '../storage/expiry.ts';
 import { linkTokenId, newLinkToken, wellFormedLinkToken } from './link-tokens.ts';
+import { addressKey } from './normalize.ts';
 
 const COLLECTION = 'password_resets';
 
@@ -12,6 +13,26 @@ interface ResetRecord {
   expiresAt: Date;
   /** Set once the user passed their second factor for this link (the new password may follow). */
   secondFactor?: string;
+  /** The address the link was mailed to (addressKey); the link works only while it is still the user's. */
+  sentTo?: string;
+  /** The user's passwordChangedAt (ms, or null for none) when the link was sent; any password change since ends the link. */
+  passwordChangedAt?: number | null;
+}
+
+/** What a reset link is bound to, read from the user at issue and again at every use. */
+export interface ResetHolder {
+  readonly email: string | null;
+  readonly passwordChangedAt: Date | null;
+  readonly disabled: boolean;
+}
+
+/**
+ * Ends a user's reset links (a disabled user, a changed address): deleted, so nothing brings
+ * them back (enabling the user again, changing the address back). Every other change that ends
+ * a link (a new password by any path) is also found at the link's next use (ResetHolder).
+ */
+export async function forgetPasswordResets(db: Connection, userId: string): Promise<void> {
+  await db.collection<ResetRecord>(COLLECTION).deleteMany({ userId });
 }
 
 /** A live reset link: whose it is, and which second factor (if any) was passed with it. */
@@ -44,6 +65,8 @@ export const REUSE_REFUSALS_PER_LINK = 3;
 
 export interface PasswordResetsDeps {
   readonly mongo: Connection;
+  /** The user a link is for, as it is now (undefined: no such user). */
+  readonly holder: (userId: string) => Promise<ResetHolder | undefined>;
   /** How long a new link works, read when it is issued (a runtime setting, src/settings/). */
   readonly ttlSeconds: () => Promise<number>;
   readonly now?: () => number;
@@ -51,42 +74,64 @@ export interface PasswordResetsDeps {
 
 const ticketOf = (record: ResetRecord): ResetTicket => ({ userId: record.userId, secondFactor: record.secondFactor });
 
+const changedAtOf = (holder: ResetHolder): number | null => holder.passwordChangedAt?.getTime() ?? null;
+
 /**
  * Password-reset tokens: 256 random bits in the link, only their hash at rest, one live token
- * per user, expiry checked on every read (the TTL index or the deletes below clean up).
+ * per user, expiry checked on every read (the TTL index or the deletes below clean up). A link
+ * is bound to the address it was mailed to and the password the user had then: it works only
+ * while the user is enabled, still has that address and has not changed their password since —
+ * by whatever path (this link, the account page, an operator, the CLI, an import) — checked at
+ * every use against the user as stored.
  */
-export async function openPasswordResets({ mongo: connection, ttlSeconds, now = Date.now }: PasswordResetsDeps): Promise<PasswordResets> {
+export async function openPasswordResets({ mongo: connection, holder, ttlSeconds, now = Date.now }: PasswordResetsDeps): Promise<PasswordResets> {
   const records = connection.db!.collection<ResetRecord>(COLLECTION) as mongo.Collection<ResetRecord>;
   await records.createIndex({ userId: 1 });
   await ensureExpiryIndex(records as unknown as mongo.Collection<mongo.Document>, 'expiresAt');
 
+  /** Whether a stored link still works: unexpired, and its user as they were when it was sent. */
+  async function works(record: ResetRecord | null): Promise<boolean> {
+    if (record === null || record.expiresAt.getTime() <= now()) return false;
+    // A link stored without what it was sent for (before links were bound to it) is not trusted.
+    if (record.sentTo === undefined || record.passwordChangedAt === undefined) return false;
+    const user = await holder(record.userId);
+    return user !== undefined && !user.disabled && addressKey(user.email) === record.sentTo && changedAtOf(user) === record.passwordChangedAt;
+  }
+
+  async function live(token: string): Promise<ResetRecord | undefined> {
+    if (!wellFormedLinkToken(token)) return undefined;
+    const record = await records.findOne({ _id: linkTokenId(token) });
+    return (await works(record)) ? (record as ResetRecord) : undefined;
+  }
+
   return {
     async issue(userId) {
+      const user = await holder(userId);
+      const sentTo = addressKey(user?.email);
+      if (user === undefined || sentTo === null) throw new Error('a reset link is only for a user with an address');
       const token = newLinkToken();
       await records.deleteMany({ $or: [{ userId }, { expiresAt: { $lte: new Date(now()) } }] });
-      await records.insertOne({ _id: linkTokenId(token), userId, expiresAt: new Date(now() + (await ttlSeconds()) * 1000) });
+      await records.insertOne({ _id: linkTokenId(token), userId, expiresAt: new Date(now() + (await ttlSeconds()) * 1000), sentTo, passwordChangedAt: changedAtOf(user) });
       return token;
     },
     async check(token) {
-      if (!wellFormedLinkToken(token)) return undefined;
-      const record = await records.findOne({ _id: linkTokenId(token) });
-      return record !== null && record.expiresAt.getTime() > now() ? ticketOf(record) : undefined;
+      const record = await live(token);
+      return record === undefined ? undefined : ticketOf(record);
     },
     async passSecondFactor(token, method) {
-      if (!wellFormedLinkToken(token)) return false;
+      if ((await live(token)) === undefined) return false;
       const result = await records.updateOne({ _id: linkTokenId(token), expiresAt: { $gt: new Date(now()) } }, { $set: { secondFactor: method } });
       return result.matchedCount === 1;
     },
     async consume(token) {
       if (!wellFormedLinkToken(token)) return undefined;
       const record = await records.findOneAndDelete({ _id: linkTokenId(token) });
-      return record !== null && record.expiresAt.getTime() > now() ? ticketOf(record) : undefined;
+      return (await works(record)) ? ticketOf(record as ResetRecord) : undefined;
     },
     async refuseReused(token) {
-      if (!wellFormedLinkToken(token)) return false;
-      const id = linkTokenId(token);
-      const record = await records.findOne({ _id: id });
-      if (record === null || record.expiresAt.getTime() <= now()) return false;
+      const record = await live(token);
+      if (record === undefined) return false;
+      const id = record._id;
       // One slot document per refusal, taken by a unique insert: atomic on every MongoDB-wire
       // server (FerretDB v1 has no atomic counter), so concurrent posts cannot share a slot. A slot
       // id (`<hash>#<n>`) is never a link's id (a bare hash); slots go with the user's next link

@@ -8,6 +8,7 @@ import { attributeChanges } from './profile-attributes.ts';
 import type { NewUser, User } from './accounts.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { withLastSignIns, type SignIns } from './sign-ins.ts';
+import { forgetPasswordResets } from './password-resets.ts';
 
 export interface UserPage {
   readonly users: User[];
@@ -96,13 +97,15 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
       if (patch.roles !== undefined) set.roles = [...new Set(patch.roles)];
       if (patch.groups !== undefined) set.groups = [...new Set(patch.groups)];
       let doc: StoredUser | null;
+      let addressChanged = false;
       try {
         doc = await locked(id, async () => {
           // The address it already has (by emailKey, under the lock) is no change: email_verified
           // stays (a token holder must not force a confirmation again); only its spelling is kept.
-          if (email !== undefined && patch.emailVerified === undefined) {
+          if (email !== undefined) {
             const current = await users.findById(id, { emailKey: 1 }).lean<Pick<StoredUser, 'emailKey'>>().exec();
-            if (current !== null && current.emailKey !== set.emailKey) set.emailVerified = false;
+            addressChanged = current !== null && current.emailKey !== set.emailKey;
+            if (addressChanged && patch.emailVerified === undefined) set.emailVerified = false;
           }
           return users.findOneAndUpdate({ _id: id }, { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) }, { returnDocument: 'after' }).lean<StoredUser>().exec();
         });
@@ -111,6 +114,8 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
         throw error;
       }
       if (doc === null) throw new UserNotFoundError(id);
+      // A reset link mailed to the old address must not work again, even if the address comes back.
+      if (addressChanged) await forgetPasswordResets(users.db, id);
       await onChange(id);
       return (await withLastSignIns(signIns, [toUser(doc)], (user) => user.id))[0]!;
     },

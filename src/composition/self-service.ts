@@ -63,7 +63,7 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
   const { attempts } = limits;
   // Sign-in and self-service settings are read at each use (cached per instance, src/settings/).
   const signIn = () => services.signInSettings.current();
-  const resets = await openPasswordResets({ mongo, ttlSeconds: async () => (await signIn()).password_reset_ttl, now: clock.now });
+  const resets = await openPasswordResets({ mongo, holder: (userId) => accounts.findById(userId), ttlSeconds: async () => (await signIn()).password_reset_ttl, now: clock.now });
   const verificationTtl = async () => (await signIn()).email_verification_ttl;
   const passwordPolicy = services.runtimeSettings.passwordPolicyNow;
   const verifications = await openEmailVerifications({ mongo, ttlSeconds: verificationTtl, now: clock.now });

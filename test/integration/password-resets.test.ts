@@ -4,6 +4,9 @@ import { openPasswordResets, REUSE_REFUSALS_PER_LINK } from '../../src/accounts/
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { databaseForSuite } from '../helpers/stores.ts';
 
+/** Every user here has an address and has not changed their password since their link was sent. */
+const holder = async (userId: string) => ({ email: `${userId}@example.com`, passwordChangedAt: null, disabled: false });
+
 describe('password reset links (real MongoDB-wire server)', () => {
   const database = databaseForSuite('password_resets');
   let connection: Connection;
@@ -17,7 +20,7 @@ describe('password reset links (real MongoDB-wire server)', () => {
   });
 
   it('allows a link a few refusals of a remembered password, even posted at once, then uses it up', async () => {
-    const resets = await openPasswordResets({ mongo: connection, ttlSeconds: async () => 3600 });
+    const resets = await openPasswordResets({ mongo: connection, holder, ttlSeconds: async () => 3600 });
     const token = await resets.issue('user-1');
     const answers = await Promise.all(Array.from({ length: 8 }, () => resets.refuseReused(token)));
     expect(answers.filter(Boolean)).to.have.length(REUSE_REFUSALS_PER_LINK);
@@ -26,7 +29,7 @@ describe('password reset links (real MongoDB-wire server)', () => {
   });
 
   it('starts every new link with its full allowance and leaves the other users\' links alone', async () => {
-    const resets = await openPasswordResets({ mongo: connection, ttlSeconds: async () => 3600 });
+    const resets = await openPasswordResets({ mongo: connection, holder, ttlSeconds: async () => 3600 });
     const other = await resets.issue('user-3');
     const first = await resets.issue('user-2');
     for (let i = 0; i < REUSE_REFUSALS_PER_LINK; i += 1) expect(await resets.refuseReused(first)).to.equal(true);
