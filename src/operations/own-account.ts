@@ -8,6 +8,8 @@ import { problemText } from '../errors/problems.ts';
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import { mfaRequirement, type MfaPolicy } from '../mfa/policy.ts';
+import { ADMIN_SCOPE } from '../oidc/admin-scope.ts';
+import { isOidcScope } from '../oidc/claims.ts';
 import { totpUri } from '../mfa/totp.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
@@ -111,6 +113,18 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     name: (await services.apis.find(identifier))?.name ?? identifier,
     gatehouse: identifier === services.adminAudience ? ('admin' as const) : null,
   });
+  /**
+   * The scopes an app's grant names that belong to its APIs (`admin` of Gatehouse's admin API, an
+   * API's own scopes): "Data in <API>" already says them. A first-party app's grant lists them
+   * among its scopes too (src/oidc/grant-policy.ts); the page would show them as bare words.
+   */
+  const apiScopes = async (identifiers: Iterable<string>): Promise<Set<string>> => {
+    const scopes = new Set<string>();
+    for (const identifier of identifiers) {
+      for (const scope of identifier === services.adminAudience ? [ADMIN_SCOPE] : ((await services.apis.find(identifier))?.scopes ?? [])) if (!isOidcScope(scope)) scopes.add(scope);
+    }
+    return scopes;
+  };
   const clientName = async (clientId: string) => (await clients.get(clientId))?.displayName ?? clientId;
 
   const alreadySet = () => new ConflictError('password_exists', undefined, 'current_password');
@@ -282,11 +296,12 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       for (const [clientId, entry] of byClient) {
         const client = await clients.get(clientId);
         const uri = client?.metadata.client_uri;
+        const saidByApis = await apiScopes(entry.resources);
         apps.push({
           client_id: clientId,
           name: client?.displayName ?? clientId,
           url: typeof uri === 'string' ? uri : null,
-          scopes: [...entry.scopes],
+          scopes: [...entry.scopes].filter((scope) => !saidByApis.has(scope)),
           apis: [...entry.resources],
           api_details: await Promise.all([...entry.resources].map(apiDetail)),
           granted_at: entry.since?.toISOString() ?? null,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, BrowserStepHung, bounded, launchChromium, reportFailedPage, resizeViewport, screenshot } from './browser.ts';
+import { axeViolations, BrowserStepHung, bounded, launchChromium, reportFailedPage, resizeViewport, screenshot, sideBySide } from './browser.ts';
 
 /** Short limits: every step below waits on something that never comes, so no limit is ever close. */
 const LIMIT_MS = 2_000;
@@ -57,6 +57,27 @@ describe('browser helpers on a page that hangs', function () {
     expect(error.message).to.equal(
       'document.fonts.ready for screenshot font-never-arrives: not done within 2 s on http://gatehouse.test/fonts; it still draws frames; document visible, focused, interactive, fonts loading',
     );
+  });
+
+  it('side by side, the first failure ends the others: their pages close, its own error is thrown', async () => {
+    const waiting: Page[] = [];
+    const log = console.log;
+    console.log = () => undefined;
+    try {
+      const error = await rejection(
+        sideBySide(['waits', 'fails'], 'side-by-side', async (name, track) => {
+          const own = track(await (await browser.newContext()).newPage());
+          if (name === 'fails') throw new Error('boom');
+          waiting.push(own);
+          await own.evaluate(() => new Promise(() => undefined));
+        }),
+      );
+      expect(error.message).to.equal('fails: boom');
+    } finally {
+      console.log = log;
+    }
+    expect(waiting).to.have.length(1);
+    expect(waiting[0]!.isClosed(), 'the page still waiting').to.equal(true);
   });
 
   describe('whose main thread is stuck in a script', () => {

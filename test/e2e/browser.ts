@@ -183,15 +183,18 @@ export async function pageCondition(page: Page, limitMs = 5_000): Promise<string
 /**
  * `work`, one step on `page` (`step` says what it waits for, e.g. "Page.captureScreenshot for
  * console-en-390-users"); if it has not settled after `limitMs`, a BrowserStepHung naming the
- * step, the page's address and its condition (pageCondition()) instead. The work is not
+ * step, the page's address and its condition (pageCondition()) instead. Without a page (a new
+ * context or page on its way), the step alone. The work is not
  * cancelled (a DevTools call cannot be); the page is left to its context's close().
  */
-export async function bounded<T>(page: Page, step: string, work: Promise<T>, limitMs = STEP_LIMIT_MS): Promise<T> {
+export async function bounded<T>(page: Page | undefined, step: string, work: Promise<T>, limitMs = STEP_LIMIT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const hung = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      const limit = `not done within ${limitMs / 1000} s`;
+      if (page === undefined) return reject(new BrowserStepHung(`${step}: ${limit} (no page yet)`));
       const url = page.url();
-      void pageCondition(page, Math.min(5_000, limitMs)).then((condition) => reject(new BrowserStepHung(`${step}: not done within ${limitMs / 1000} s on ${url}; ${condition}`)));
+      void pageCondition(page, Math.min(5_000, limitMs)).then((condition) => reject(new BrowserStepHung(`${step}: ${limit} on ${url}; ${condition}`)));
     }, limitMs);
   });
   try {
@@ -394,6 +397,32 @@ export function consoleOperator(browser: () => Browser, screenshotPrefix: string
 }
 
 /**
+ * `run` for each of `names` side by side, each telling (`track`) the page it works on. The first
+ * to fail has its page reported (reportFailedPage, screenshot PREFIX-failed-NAME) and ends the
+ * others: every tracked page's context closes, so they stop at their next step instead of
+ * loading the browser and the server through the tests after this one. Its error, prefixed with
+ * its name, is the one thrown.
+ */
+export async function sideBySide(names: readonly string[], screenshotPrefix: string, run: (name: string, track: (page: Page) => Page) => Promise<void>): Promise<void> {
+  const pages = new Map<string, Page>();
+  let first: Error | undefined;
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        await run(name, (page) => (pages.set(name, page), page));
+      } catch (error) {
+        // The others' errors are the closing of their pages.
+        if (first !== undefined) return;
+        first = new Error(`${name}: ${(error as Error).message}`, { cause: error });
+        await reportFailedPage(pages.get(name), `${screenshotPrefix}-failed-${name}`);
+        await Promise.all([...pages.values()].map((page) => settledWithin(page.context().close().catch(() => undefined), STEP_LIMIT_MS)));
+      }
+    }),
+  );
+  if (first !== undefined) throw first;
+}
+
+/**
  * A console settings page (`route`, e.g. `settings/security`) in en, ru, zh-CN and ko, one
  * signed-in operator page per locale, the four side by side: in its language with no string key
  * showing (`keys`), then at 1280 and 390 px (the layout follows the width through CSS alone, so
@@ -408,8 +437,8 @@ export async function settingsPageInEveryLocale(
 ): Promise<void> {
   // One sign-in with the password; the other locales' contexts reuse its session at the provider.
   const first = await operatorPage(issuer, { width: 1280 });
-  async function inLocale(locale: string): Promise<void> {
-    const page = await operatorPage(issuer, { locale, width: 1280, sessionOf: first });
+  async function inLocale(locale: string, track: (page: Page) => Page): Promise<void> {
+    const page = track(await operatorPage(issuer, { locale, width: 1280, sessionOf: first }));
     await page.goto(`${issuer}/console/#/${route}`);
     await page.locator(drawn).waitFor();
     expect(await page.getAttribute('html', 'lang')).to.equal(locale);
@@ -423,6 +452,6 @@ export async function settingsPageInEveryLocale(
     }
     await page.context().close();
   }
-  await Promise.all(['en', 'ru', 'zh-CN', 'ko'].map(inLocale));
+  await sideBySide(['en', 'ru', 'zh-CN', 'ko'], name, inLocale);
   await first.context().close();
 }

@@ -4,7 +4,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/clients/console-client.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { bounded, launchChromium, reportFailedPage, resizeViewport, screenshot, seriousViolations } from './browser.ts';
+import { bounded, launchChromium, reportFailedPage, resizeViewport, screenshot, seriousViolations, sideBySide } from './browser.ts';
 
 async function signInOnHostedPage(page: Page, username: string): Promise<void> {
   await page.waitForSelector('input[name="login"]');
@@ -520,6 +520,8 @@ describe('admin console (headless Chromium)', () => {
 
   it('every page in en, ru, zh-CN and ko: no missing strings, no serious axe violations, usable at 390 px (screenshots)', async function () {
     this.timeout(480_000);
+    // A failing locale reports its own page (sideBySide), not the afterEach's last page.
+    current = undefined;
     // An upstream provider, so its page is among them.
     const ops = await adminClient(gatehouse, 'pages-check');
     const provider = await callAdmin(deploy.issuer, await ops.token(), 'POST', '/upstream-providers', { preset: 'microsoft', alias: 'entra', tenant: 'contoso.onmicrosoft.com', client_id: 'gatehouse', client_secret: 'entra-secret' });
@@ -535,80 +537,71 @@ describe('admin console (headless Chromium)', () => {
     const storageState = await signedIn.context().storageState();
     await signedIn.context().close();
     /** One locale in one context: its sign-in page, then (signed in once) every page at both widths. */
-    async function everyPage(locale: string): Promise<void> {
+    async function everyPage(locale: string, track: (page: Page) => Page): Promise<void> {
       const strings = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/${locale}.json`)).text()) as Record<string, string>;
       expect(Object.keys(en).filter((key) => strings[key] === undefined), `${locale} lacks`).to.deep.equal([]);
-      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState });
-      try {
-        const page = await context.newPage();
-        current = page;
-        await page.addInitScript((chosen) => localStorage.setItem('gatehouse.console.locale', chosen), locale);
-        // The console's own sign-in page, before any sign-in.
-        await page.goto(consoleUrl);
-        await page.locator('main button').waitFor();
-        await page.waitForFunction((chosen) => document.documentElement.lang === chosen, locale);
-        for (const violation of await seriousViolations(page)) problems.push(`${locale} sign-in at 390 px: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
-        await screenshot(page, `console-${locale}-390-sign-in`);
-        await page.locator('main button').click();
-        await page.locator('[data-testid="count-users"]').waitFor();
-        expect(await page.getAttribute('html', 'lang')).to.equal(locale);
-        for (const route of routes) {
-          // The console draws each route in a new <main>: the old one is marked, so only the new page's heading counts.
-          await bounded(page, 'marking the last page left', page.evaluate(() => document.querySelector('main')?.setAttribute('data-left', '')));
-          await page.goto(`${consoleUrl}#/${route}`);
-          // This route's page, not the last one's: its section is current and its heading drawn.
-          const section = route === '' ? '#/' : `#/${route.split('/')[0]}`;
-          await page.waitForFunction(
-            (href) => document.querySelector('nav a[aria-current="page"]')?.getAttribute('href') === href && document.querySelector('main:not([data-left]) h1') !== null,
-            section,
-          );
-          const name = route === '' ? 'dashboard' : route.split('/')[0] + (route.includes('/') ? '-item' : '');
-          // Layout follows the width through CSS alone (no script reads it): one drawn page serves both widths.
-          for (const width of [1280, 390]) {
-            await resizeViewport(page, { width, height: 844 });
-            // Nothing wider than the viewport: the page scrolls vertically only.
-            const overflow = await bounded(page, `the overflow at ${width} px`, page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth));
-            if (overflow > 0) problems.push(`${locale} ${name} at ${width} px overflows by ${overflow} px`);
-            // axe on every page at both widths in every locale (text length, scripts and lang differ).
-            for (const violation of await seriousViolations(page)) problems.push(`${locale} ${name} at ${width} px: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
-            await screenshot(page, `console-${locale}-${width}-${name}`);
-            if (width === 1280) {
-              // Dark mode follows the system like the hosted pages, axe-clean (contrast) in it too.
-              await bounded(page, 'the dark color scheme', page.emulateMedia({ colorScheme: 'dark' }));
-              const background = await bounded(page, 'the dark background', page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor));
-              if (background !== 'rgb(15, 18, 22)') problems.push(`${locale} ${name}: no dark scheme`);
-              for (const violation of await seriousViolations(page)) problems.push(`${locale} ${name} at ${width} px, dark: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
-              await screenshot(page, `console-${locale}-${width}-${name}-dark`);
-              await bounded(page, 'the light color scheme', page.emulateMedia({ colorScheme: 'light' }));
-            }
-            if (width === 1280 && route === '') {
-              // The header in two rows (brand and language/sign-out, then the sections on one line),
-              // the section names on one baseline whatever their script ("API" among CJK names once sat higher).
-              const header = await bounded(page, "the header's rows", page.evaluate(() => {
-                const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect();
-                const textBottoms = [...document.querySelectorAll('header.bar nav a')].map((link) => {
-                  const range = document.createRange();
-                  range.selectNodeContents(link);
-                  return Math.round(range.getBoundingClientRect().bottom);
-                });
-                return { lines: new Set(textBottoms).size, endBelowNav: box('.bar-end').bottom > box('header.bar nav').top, brandBelowNav: box('.brand').bottom > box('header.bar nav').top };
-              }));
-              if (header.lines !== 1 || header.endBelowNav || header.brandBelowNav) problems.push(`${locale} header at 1280 px: ${JSON.stringify(header)}`);
-            }
+      // Even the browser's own steps are bounded: a context or page that never comes fails by name.
+      const context = await bounded(undefined, `a browser context for ${locale}`, browser.newContext({ viewport: { width: 390, height: 844 }, storageState }));
+      const page = track(await bounded(undefined, `a page for ${locale}`, context.newPage()));
+      await page.addInitScript((chosen) => localStorage.setItem('gatehouse.console.locale', chosen), locale);
+      // The console's own sign-in page, before any sign-in.
+      await page.goto(consoleUrl);
+      await page.locator('main button').waitFor();
+      await page.waitForFunction((chosen) => document.documentElement.lang === chosen, locale);
+      for (const violation of await seriousViolations(page)) problems.push(`${locale} sign-in at 390 px: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
+      await screenshot(page, `console-${locale}-390-sign-in`);
+      await page.locator('main button').click();
+      await page.locator('[data-testid="count-users"]').waitFor();
+      expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      for (const route of routes) {
+        // The console draws each route in a new <main>: the old one is marked, so only the new page's heading counts.
+        await bounded(page, 'marking the last page left', page.evaluate(() => document.querySelector('main')?.setAttribute('data-left', '')));
+        await page.goto(`${consoleUrl}#/${route}`);
+        // This route's page, not the last one's: its section is current and its heading drawn.
+        const section = route === '' ? '#/' : `#/${route.split('/')[0]}`;
+        await page.waitForFunction(
+          (href) => document.querySelector('nav a[aria-current="page"]')?.getAttribute('href') === href && document.querySelector('main:not([data-left]) h1') !== null,
+          section,
+        );
+        const name = route === '' ? 'dashboard' : route.split('/')[0] + (route.includes('/') ? '-item' : '');
+        // Layout follows the width through CSS alone (no script reads it): one drawn page serves both widths.
+        for (const width of [1280, 390]) {
+          await resizeViewport(page, { width, height: 844 });
+          // Nothing wider than the viewport: the page scrolls vertically only.
+          const overflow = await bounded(page, `the overflow at ${width} px`, page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth));
+          if (overflow > 0) problems.push(`${locale} ${name} at ${width} px overflows by ${overflow} px`);
+          // axe on every page at both widths in every locale (text length, scripts and lang differ).
+          for (const violation of await seriousViolations(page)) problems.push(`${locale} ${name} at ${width} px: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
+          await screenshot(page, `console-${locale}-${width}-${name}`);
+          if (width === 1280) {
+            // Dark mode follows the system like the hosted pages, axe-clean (contrast) in it too.
+            await bounded(page, 'the dark color scheme', page.emulateMedia({ colorScheme: 'dark' }));
+            const background = await bounded(page, 'the dark background', page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor));
+            if (background !== 'rgb(15, 18, 22)') problems.push(`${locale} ${name}: no dark scheme`);
+            for (const violation of await seriousViolations(page)) problems.push(`${locale} ${name} at ${width} px, dark: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
+            await screenshot(page, `console-${locale}-${width}-${name}-dark`);
+            await bounded(page, 'the light color scheme', page.emulateMedia({ colorScheme: 'light' }));
+          }
+          if (width === 1280 && route === '') {
+            // The header in two rows (brand and language/sign-out, then the sections on one line),
+            // the section names on one baseline whatever their script ("API" among CJK names once sat higher).
+            const header = await bounded(page, "the header's rows", page.evaluate(() => {
+              const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect();
+              const textBottoms = [...document.querySelectorAll('header.bar nav a')].map((link) => {
+                const range = document.createRange();
+                range.selectNodeContents(link);
+                return Math.round(range.getBoundingClientRect().bottom);
+              });
+              return { lines: new Set(textBottoms).size, endBelowNav: box('.bar-end').bottom > box('header.bar nav').top, brandBelowNav: box('.brand').bottom > box('header.bar nav').top };
+            }));
+            if (header.lines !== 1 || header.endBelowNav || header.brandBelowNav) problems.push(`${locale} header at 1280 px: ${JSON.stringify(header)}`);
           }
         }
-      } finally {
-        await context.close();
       }
+      await bounded(page, `closing the context of ${locale}`, context.close());
     }
     // The four locales side by side in one browser: most of the time goes to waiting on renders and the server.
-    await Promise.all(
-      ['en', 'ru', 'zh-CN', 'ko'].map((locale) =>
-        everyPage(locale).catch((error: Error) => {
-          throw new Error(`${locale}: ${error.message}`, { cause: error });
-        }),
-      ),
-    );
+    await sideBySide(['en', 'ru', 'zh-CN', 'ko'], 'console-every-page', everyPage);
     expect(problems).to.deep.equal([]);
   });
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import * as oidc from 'openid-client';
 import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
+import { CONSOLE_CLIENT_ID } from '../../src/clients/console-client.ts';
 import { PROBLEMS, problemText, type ProblemCode, type ProblemParams } from '../../src/errors/problems.ts';
 import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
@@ -388,6 +389,22 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(apps.map((a) => a.client_id)).to.deep.equal([cast.web.clientId]);
       expect(apps[0]!.apis).to.deep.equal([API]);
       expect(apps[0]!.api_details).to.deep.equal([{ identifier: API, name: 'Example API', gatehouse: null }]);
+    });
+
+    it("names Gatehouse's own admin API for the admin console, whose API scope is not listed again among the scopes (a first-party app's grant)", async () => {
+      const user = await newUser('console-user');
+      await gatehouse.services.users.update(user.id, { roles: ['admin'] });
+      const { token, agent } = await accountToken(user.username);
+      const consoleUrl = `${deploy.issuer}/console/`;
+      const config = await relyingParty(deploy.issuer, CONSOLE_CLIENT_ID);
+      const request = await authorizationRequest(config, consoleUrl, { scope: 'openid admin', resource: gatehouse.services.adminAudience });
+      const { callback } = await signIn(agent, request.url.href, consoleUrl, { username: user.username, password: PASSWORD });
+      await oidc.authorizationCodeGrant(config, callback, request.checks);
+      const apps = (await call(token, 'GET', '/apps')).body as unknown as Array<{ client_id: string; scopes: string[]; api_details: Array<{ gatehouse: string | null }> }>;
+      const app = apps.find((a) => a.client_id === CONSOLE_CLIENT_ID)!;
+      expect(app.api_details.map((api) => api.gatehouse)).to.deep.equal(['admin']);
+      // "Data in Gatehouse admin API" says it; a bare "admin" beside it is an unexplained word.
+      expect(app.scopes).to.deep.equal(['openid']);
     });
 
     it('lists the apps with their scopes (not the account page itself) and revoking one makes its refresh token inactive at once', async () => {

@@ -38,6 +38,27 @@ describe('lockout claim after an ended lock (counters and records in MongoDB-wir
     await connection.close();
   });
 
+  /**
+   * A limiter on `on` whose sweeper runs only when the test says (`sweepNow`: the clock-jump
+   * listener; the interval is longer than any test).
+   */
+  async function sweepingLimiter(on: Connection): Promise<{ sweeping: LoginLimiter; sweepNow: () => Promise<void> }> {
+    let sweepNow: () => Promise<void> = async () => {};
+    const sweeping = await createLoginLimiter({
+      backend: { kind: 'mongo' },
+      connection: on,
+      policy,
+      logger: logs.logger,
+      sweepIntervalMs: 3_600_000,
+      now: () => new Date(nowMs),
+      onClockJump: (listener) => {
+        sweepNow = listener;
+        return () => {};
+      },
+    });
+    return { sweeping, sweepNow: () => sweepNow() };
+  }
+
   const lockoutsOf = (subject: string) =>
     logs.lines().filter((line) => line.msg === 'login lockout' && line.subject === subject && line.scope === 'account_ip');
 
@@ -66,21 +87,8 @@ describe('lockout claim after an ended lock (counters and records in MongoDB-wir
   });
 
   it('the sweeper never deletes a lock claimed while it sweeps (an ended record locked again at that moment)', async () => {
-    // This limiter's sweeper runs only when the test says (a clock jump), here while keys whose
-    // locks have ended are locked again.
-    let sweepNow: () => Promise<void> = async () => {};
-    const sweeping = await createLoginLimiter({
-      backend: { kind: 'mongo' },
-      connection,
-      policy,
-      logger: logs.logger,
-      sweepIntervalMs: 3_600_000,
-      now: () => new Date(nowMs),
-      onClockJump: (listener) => {
-        sweepNow = listener;
-        return () => {};
-      },
-    });
+    // Here the sweep runs while keys whose locks have ended are locked again.
+    const { sweeping, sweepNow } = await sweepingLimiter(connection);
     try {
       const lost: string[] = [];
       for (let round = 0; round < 8; round += 1) {
@@ -99,19 +107,7 @@ describe('lockout claim after an ended lock (counters and records in MongoDB-wir
 
   it('sweeps ended records in a few commands however many there are, not three round trips per record', async () => {
     const watched = await connectMongo({ uri: database.uri, timeoutMs: 5000, watchCommands: true });
-    let sweepNow: () => Promise<void> = async () => {};
-    const sweeping = await createLoginLimiter({
-      backend: { kind: 'mongo' },
-      connection: watched,
-      policy,
-      logger: logs.logger,
-      sweepIntervalMs: 3_600_000,
-      now: () => new Date(nowMs),
-      onClockJump: (listener) => {
-        sweepNow = listener;
-        return () => {};
-      },
-    });
+    const { sweeping, sweepNow } = await sweepingLimiter(watched);
     try {
       // Whatever earlier tests left ends too: the sweep takes them with these.
       const keys = Array.from({ length: 25 }, (_, n) => ({ subject: `batch-${n}-${nowMs}`, ip: randomIp() }));
