@@ -5,7 +5,7 @@ import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import type { LastLoginWriter } from './last-login.ts';
-import type { Lockout, LoginLimiter } from './login-limiter.ts';
+import type { LoginLimiter } from './login-limiter.ts';
 import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
 import { createPasswordChanges, passwordStore } from './password-changes.ts';
 import { createPasswordHistory, passwordHistoryModel, type PasswordHistory } from './password-history.ts';
