@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { readJson } from '../admin/json-body.ts';
-import { emailKey } from '../accounts/normalize.ts';
+import { addressKey } from '../accounts/normalize.ts';
 import { GatehouseError, NotFoundError } from '../errors/gatehouse-error.ts';
 import { problemText } from '../errors/problems.ts';
 import { errorResponder } from '../errors/respond.ts';
@@ -21,8 +21,8 @@ interface AccountRoute {
   handle(self: Self, params: Record<string, string>, body: unknown): Promise<unknown>;
 }
 
-/** An address as compared for sameness (the accounts' email key); none for null or blank. */
-const addressKey = (email: unknown): string | null => (typeof email === 'string' && email.trim() !== '' ? emailKey(email.trim()) : null);
+/** The body's email as compared for sameness (addressKey); a value that is not a string is none (the schema refuses it). */
+const addressOf = (email: unknown): string | null => (typeof email === 'string' ? addressKey(email) : null);
 
 /**
  * A profile change that replaces or removes the email address. The address is a login and where
@@ -30,7 +30,7 @@ const addressKey = (email: unknown): string | null => (typeof email === 'string'
  * then reset the password) any more than it may change the password without the current one.
  */
 const changesEmail = (self: Self, body: unknown): boolean =>
-  typeof body === 'object' && body !== null && 'email' in body && addressKey((body as { email: unknown }).email) !== addressKey(self.user.email);
+  typeof body === 'object' && body !== null && 'email' in body && addressOf((body as { email: unknown }).email) !== addressKey(self.user.email);
 
 /** Every account API route, read top to bottom; each one is an own-account operation. */
 export function accountRoutes(ops: OwnAccountOperations): AccountRoute[] {

@@ -5,7 +5,7 @@ import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import type { LastLoginWriter } from './last-login.ts';
-import type { Lockout, LoginLimiter } from './login-limiter.ts';
+import type { LoginLimiter } from './login-limiter.ts';
 import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
 import { createPasswordChanges, passwordStore } from './password-changes.ts';
 import { createPasswordHistory, passwordHistoryModel, type PasswordHistory } from './password-history.ts';
@@ -169,7 +169,9 @@ export interface Accounts {
   discardUnused(id: string): Promise<boolean>;
   /** Lifts the user's lockouts (account-wide and per IP); resolves to how many were lifted. */
   unlock(id: string): Promise<number>;
-  listLockouts(): Promise<Lockout[]>;
+  /** Lockouts in force, newest first (at most `limit` when given). */
+  listLockouts: LoginLimiter['listLockouts'];
+  countLockouts: LoginLimiter['countLockouts'];
   /** Lifts listed lockouts by subject (a user id, or `login:<login>` for logins that match no user) or by IP. */
   liftLockout(target: { readonly subject: string } | { readonly ip: string }): Promise<number>;
 }
@@ -447,7 +449,8 @@ export function createAccounts({
       return limiter.unlock(id);
     },
 
-    listLockouts: () => limiter.listLockouts(),
+    listLockouts: (limit) => limiter.listLockouts(limit),
+    countLockouts: () => limiter.countLockouts(),
     liftLockout: (target) => ('subject' in target ? limiter.unlock(target.subject) : limiter.unlockIp(target.ip)),
   };
 }

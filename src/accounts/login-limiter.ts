@@ -87,8 +87,13 @@ export interface LoginLimiter {
   unlock(subject: string): Promise<number>;
   /** Lifts the lockout of an IP (or IPv6 /64). */
   unlockIp(ip: string): Promise<number>;
-  /** Lockouts in force, newest first. */
-  listLockouts(): Promise<Lockout[]>;
+  /**
+   * Lockouts in force, newest first; `limit` of them at most when given (anyone who fails
+   * sign-ins from many addresses makes them: what operators are shown is always bounded).
+   */
+  listLockouts(limit?: number): Promise<Lockout[]>;
+  /** How many lockouts are in force. */
+  countLockouts(): Promise<number>;
   /** Stops the expiry sweeper, if one runs. */
   close(): void;
 }
@@ -350,10 +355,11 @@ export async function createLoginLimiter({
       return lift([{ scope: 'account', key: s }, ...pairKeys]);
     },
     unlockIp: (ip) => lift([{ scope: 'ip', key: ipKey(ip) }]),
-    async listLockouts() {
-      const rows = await lockouts.find({ lockedUntil: { $gt: now() } }).sort({ lockedAt: -1 }).lean<StoredLockout[]>().exec();
+    async listLockouts(limit) {
+      const rows = await lockouts.find({ lockedUntil: { $gt: now() } }).sort({ lockedAt: -1 }).limit(limit ?? 0).lean<StoredLockout[]>().exec();
       return rows.map(({ scope, subject, ip, level: n, lockedAt, lockedUntil }) => ({ scope, subject, ip, level: n, lockedAt, lockedUntil }));
     },
+    countLockouts: () => lockouts.countDocuments({ lockedUntil: { $gt: now() } }).exec(),
     close: () => sweeper?.stop(),
   };
 }

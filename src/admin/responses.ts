@@ -30,7 +30,7 @@ export type KeyListResponse = Result<Operations['keys']['list']>;
 /** POST /keys/rotate. */
 export type KeyRotationResponse = Result<Operations['keys']['rotate']>;
 export type LabelResponse = ReturnType<typeof showLabel>;
-export type LockoutResponse = Result<Operations['lockouts']['list']>[number];
+export type LockoutResponse = Result<Operations['lockouts']['list']>['items'][number];
 /** POST /lockouts/clear. */
 export type LockoutsLiftedResponse = ReturnType<typeof showLifted>;
 export type SignInSettingsResponse = Result<Operations['settings']['show']>;

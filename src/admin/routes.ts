@@ -5,7 +5,7 @@ import { clientCreateSchema, clientUpdateSchema } from '../clients/spec.ts';
 import type { Operations } from '../operations/index.ts';
 import { listQuerySchema } from '../operations/list-query.ts';
 import { labelAssignSchema, labelCreateSchema, showLabel } from '../operations/labels.ts';
-import { lockoutClearSchema, showLifted } from '../operations/lockouts.ts';
+import { lockoutClearSchema, lockoutListSchema, showLifted } from '../operations/lockouts.ts';
 import { initialAccessTokenSchema } from '../operations/registration.ts';
 import { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
 import { passwordSchema, showUser, showUserPage, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
@@ -69,7 +69,10 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'delete', path: '/users/:userId/grants', tag: 'users', summary: 'Revoke all of the user\'s sessions, grants and tokens', notFound: true, handle: async ({ op, params }) => ({ body: await users.revokeAll(op, params.userId!) }) },
 
     // Lockouts
-    { method: 'get', path: '/lockouts', tag: 'lockouts', summary: 'Sign-in lockouts in force, newest first: scope (account_ip, account, ip), the user or login tried, the address, until when', list: true, handle: async () => ({ body: await ops.lockouts.list() }) },
+    { method: 'get', path: '/lockouts', tag: 'lockouts', summary: 'Sign-in lockouts in force, newest first: scope (account_ip, account, ip), the user or login tried, the address, until when (limit: 1 to 500, default 100; the total is in X-Total-Count)', query: lockoutListSchema, list: true, handle: async ({ query }) => {
+      const page = await ops.lockouts.list(query);
+      return { body: page.items, headers: { 'X-Total-Count': String(page.total) } };
+    } },
     { method: 'post', path: '/lockouts/clear', tag: 'lockouts', summary: 'Lift lockouts now: by subject (a user id or login:<login>, every lock of it) or by ip', body: lockoutClearSchema, handle: async ({ op, body }) => ({ body: showLifted(await ops.lockouts.clear(op, body)) }) },
 
     { method: 'get', path: '/users/:userId/upstream-links', tag: 'users', summary: 'List the user\'s links to upstream identity providers', notFound: true, list: true, handle: async ({ params }) => ({ body: await upstream.links(params.userId!) }) },

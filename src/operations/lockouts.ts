@@ -14,6 +14,13 @@ export const lockoutClearSchema = z
   .strict()
   .meta({ description: 'Exactly one of subject and ip' });
 
+/** GET /lockouts: a page of the newest; the total goes in X-Total-Count. */
+export const lockoutListSchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
 /** How many lockouts a clear lifted (POST /lockouts/clear). */
 export function showLifted(lifted: number) {
   return { lifted };
@@ -40,8 +47,10 @@ function show(lockout: Lockout, usernames: ReadonlyMap<string, string>) {
 export function lockoutOperations(services: Pick<GatehouseServices, 'accounts' | 'audit'>) {
   const { accounts, audit } = services;
   return {
-    async list() {
-      const lockouts = await accounts.listLockouts();
+    /** The newest `limit` lockouts in force (anyone failing sign-ins makes them, so never all), and how many there are. */
+    async list(query: unknown) {
+      const { limit } = lockoutListSchema.parse(query);
+      const [lockouts, total] = await Promise.all([accounts.listLockouts(limit), accounts.countLockouts()]);
       const ids = [...new Set(lockouts.map((lockout) => lockout.subject).filter((subject): subject is string => subject !== null && !subject.startsWith(LOGIN_SUBJECT)))];
       const usernames = new Map<string, string>();
       await Promise.all(
@@ -50,7 +59,7 @@ export function lockoutOperations(services: Pick<GatehouseServices, 'accounts' |
           if (user !== undefined) usernames.set(id, user.username);
         }),
       );
-      return lockouts.map((lockout) => show(lockout, usernames));
+      return { items: lockouts.map((lockout) => show(lockout, usernames)), total };
     },
     async clear(ctx: OperationContext, body: unknown): Promise<number> {
       const input = lockoutClearSchema.parse(body);

@@ -519,7 +519,9 @@ describe('admin console (headless Chromium)', () => {
   });
 
   it('every page in en, ru, zh-CN and ko: no missing strings, no serious axe violations, usable at 390 px (screenshots)', async function () {
-    this.timeout(480_000);
+    // About 5 minutes at load 25 (1–2 quiet). Each step is bounded (browser.ts STEP_LIMIT_MS): a
+    // page that hangs fails within a minute by name, so this limit only has to outlast a busy machine.
+    this.timeout(900_000);
     // A failing locale reports its own page (sideBySide), not the afterEach's last page.
     current = undefined;
     // An upstream provider, so its page is among them.

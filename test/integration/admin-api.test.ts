@@ -377,6 +377,30 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(apis.body.map((a) => a.identifier)).to.deep.equal([gatehouse.services.adminAudience]);
     });
 
+    it('lockouts: newest first, limit pages them (1 to 500, default 100), X-Total-Count counts them all — anyone who fails sign-ins makes them', async () => {
+      // Three (login, IP) pairs locked: five wrong passwords each (the default threshold).
+      for (const login of ['paged-1', 'paged-2', 'paged-3']) {
+        for (let i = 0; i < 5; i += 1) expect((await gatehouse.services.accounts.authenticate(login, 'wrong password!', '203.0.113.77')).ok).to.equal(false);
+      }
+      const list = async (path: string) => {
+        const response = await fetch(`${gatehouse.url}/admin/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+        return { status: response.status, total: response.headers.get('x-total-count'), body: (await response.json()) as Array<{ login: string | null }> & { details?: Array<{ path: string }> } };
+      };
+      const all = await list('/lockouts');
+      const paged = all.body.filter((lockout) => lockout.login?.startsWith('paged-'));
+      expect(paged.map((lockout) => lockout.login)).to.deep.equal(['paged-3', 'paged-2', 'paged-1']);
+      expect(Number(all.total)).to.equal(all.body.length);
+      const first = await list('/lockouts?limit=2');
+      expect(first.body).to.have.length(2);
+      expect(first.total).to.equal(all.total);
+      for (const limit of ['0', '501', 'many']) {
+        const refused = await list(`/lockouts?limit=${limit}`);
+        expect(refused.status, limit).to.equal(400);
+        expect(refused.body.details!.map((detail) => detail.path)).to.deep.equal(['limit']);
+      }
+      await call('POST', '/lockouts/clear', { ip: '203.0.113.77' });
+    });
+
     it('clients: every field settable, validated (http(s) only where URIs are expected, never javascript:) and shown', async () => {
       const fields = {
         logo_uri: 'https://hr.example.com/logo.png',

@@ -161,7 +161,7 @@ describe('error surfaces: API endpoints answer JSON, browser endpoints pages, no
           const form = formsOf(await page.text()).find((candidate) => candidate.action.endsWith('/login'))!;
           const submitted = await agent.postForm(new URL(form.action, issuer).toString(), { ...form.fields, login, password: 'wrong password' });
           const html = await submitted.text();
-          // The form again with its error: 400, as for any failed sign-in (README "Sign-in protection").
+          // The form shown again with the person's error: 400, as for every failed sign-in (dcba059).
           expect(submitted.status, html.slice(0, 300)).to.equal(400);
           answers.push(/role="alert"[^>]*>([^<]*)/.exec(html)?.[1] ?? html.slice(0, 300));
         }

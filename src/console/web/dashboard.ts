@@ -30,7 +30,7 @@ export async function dashboardPage(root: HTMLElement, api: AdminApi): Promise<v
     api.get<HealthResponse>('/health'),
     api.get<SignInStatsResponse>('/stats/sign-ins?days=7'),
     api.get<SessionCountResponse>('/stats/sessions'),
-    api.get<LockoutResponse[]>('/lockouts'),
+    api.list<LockoutResponse>('/lockouts?limit=1'),
   ]);
   const today = stats.days.at(-1) ?? { date: new Date().toISOString().slice(0, 10), success: 0, failure: 0, lockout: 0 };
   const auditLink = (type: string) => `#/audit?${new URLSearchParams({ type, from: `${today.date}T00:00:00.000Z` }).toString()}`;
@@ -59,7 +59,7 @@ export async function dashboardPage(root: HTMLElement, api: AdminApi): Promise<v
       'section',
       { class: 'card', 'aria-labelledby': 'signins-heading' },
       h('h2', { id: 'signins-heading' }, t('dashboard.signIns')),
-      h('div', { class: 'tiles' }, tile(t('dashboard.signInsOk'), String(today.success), auditLink('signin.success'), 'count-signins'), tile(t('dashboard.signInsFailed'), String(today.failure), auditLink('signin.failure'), 'count-failures'), tile(t('dashboard.lockouts'), String(today.lockout), auditLink('signin.lockout')), tile(t('dashboard.lockedNow'), String(lockedNow.length), '#/lockouts', 'count-locked')),
+      h('div', { class: 'tiles' }, tile(t('dashboard.signInsOk'), String(today.success), auditLink('signin.success'), 'count-signins'), tile(t('dashboard.signInsFailed'), String(today.failure), auditLink('signin.failure'), 'count-failures'), tile(t('dashboard.lockouts'), String(today.lockout), auditLink('signin.lockout')), tile(t('dashboard.lockedNow'), String(lockedNow.total), '#/lockouts', 'count-locked')),
       chart(stats.days),
     ),
     h(

@@ -9,9 +9,12 @@ function who(lockout: Lockout): Node | string {
   return '—';
 }
 
-/** Sign-in lockouts in force (GET /lockouts), each lifted with POST /lockouts/clear. */
+/** The most the page lists (the admin API's largest page); the rest are counted. */
+const SHOWN = 500;
+
+/** Sign-in lockouts in force (GET /lockouts), newest first, each lifted with POST /lockouts/clear. */
 export async function lockoutsPage(root: HTMLElement, api: AdminApi, message?: string): Promise<void> {
-  const lockouts = await api.get<Lockout[]>('/lockouts');
+  const { items: lockouts, total } = await api.list<Lockout>(`/lockouts?limit=${SHOWN}`);
   const status = h('div', { role: 'status' });
   const lift = (lockout: Lockout) => {
     const body = lockout.subject !== null ? { subject: lockout.subject } : { ip: lockout.ip };
@@ -25,6 +28,7 @@ export async function lockoutsPage(root: HTMLElement, api: AdminApi, message?: s
     h('h1', {}, t('lockouts.heading')),
     message === undefined ? null : notice(message),
     h('p', {}, t('lockouts.text')),
+    total > lockouts.length ? h('p', { class: 'hint' }, t('lockouts.newest', { shown: String(lockouts.length), total: String(total) })) : null,
     h(
       'section',
       { class: 'card' },
