@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import { createChangeChannel, type ChangeChannel } from '../../src/cache/change-channel.ts';
+import { createChangeChannel } from '../../src/cache/change-channel.ts';
 import { createSecretBox } from '../../src/crypto/secret-box.ts';
 import { openOidcStorage, type OidcStorage } from '../../src/oidc/storage.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
@@ -15,6 +15,29 @@ import { emptyDatabaseUri, randomSecret, recycleDatabase } from '../helpers/stor
 
 const quiet = { warn: () => {} };
 
+/** Two instances' view of one channel: a writer and a listener that records what reaches it (a resync as `(resync)`). */
+async function channelPair(writerUrl: string, listenerUrl: string, timeoutMs: number, writerLogger: { warn: (obj: unknown, msg: string) => void } = quiet) {
+  const received: string[] = [];
+  const writer = await connectRedis({ url: writerUrl, timeoutMs });
+  const listener = await connectRedis({ url: listenerUrl, timeoutMs });
+  const writing = createChangeChannel({ redis: writer, channel: 'test:changed', logger: writerLogger });
+  const subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet }).subscribe(
+    (id) => received.push(id),
+    () => received.push('(resync)'),
+  );
+  return {
+    writer,
+    writing,
+    received,
+    async close(): Promise<void> {
+      await subscription.close().catch(() => {});
+      await writing.close().catch(() => {});
+      writer.disconnect();
+      listener.disconnect();
+    },
+  };
+}
+
 /**
  * Change notices (src/cache/change-channel.ts) with a real Redis that goes away: a notice this
  * instance could not publish is sent again until Redis takes it, and an instance whose
@@ -27,33 +50,21 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
   describe('publish() (Redis slow to hand the notice to a subscriber)', () => {
     let redis: TestRedis;
     let links: HeldNotices;
-    let writer: Redis;
-    let listener: Redis;
-    let writing: ChangeChannel;
-    let subscription: { close(): Promise<void> } | undefined;
-    const received: string[] = [];
+    let pair: Awaited<ReturnType<typeof channelPair>> | undefined;
 
     before(async () => {
       redis = await TestRedis.start();
       links = await heldNotices(redis.url);
-      writer = await connectRedis({ url: links.writerUri, timeoutMs: 5000 });
-      listener = await connectRedis({ url: links.listenerUri, timeoutMs: 5000 });
-      writing = createChangeChannel({ redis: writer, channel: 'test:changed', logger: quiet });
-      subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet }).subscribe(
-        (id) => received.push(id),
-        () => received.push('(resync)'),
-      );
+      pair = await channelPair(links.writerUri, links.listenerUri, 5000);
     });
     after(async () => {
-      await subscription?.close().catch(() => {});
-      await writing?.close().catch(() => {});
-      writer?.disconnect();
-      listener?.disconnect();
+      await pair?.close();
       await links?.close();
       await redis?.stop();
     });
 
     it('returns once every subscribed instance has the notice, not when Redis answered the PUBLISH', async () => {
+      const { writing, received } = pair!;
       links.holdNextNotice();
       await writing.publish('client-1');
       expect(received).to.deep.equal(['client-1']);
@@ -126,34 +137,22 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
   describe('a notice whose publish failed', () => {
     let redis: TestRedis;
     let link: FaultyLink;
-    let writer: Redis;
-    let listener: Redis;
-    let writing: ChangeChannel;
-    let subscription: { close(): Promise<void> } | undefined;
-    const received: string[] = [];
+    let pair: Awaited<ReturnType<typeof channelPair>> | undefined;
     const warnings: string[] = [];
 
     before(async () => {
       redis = await TestRedis.start();
       link = await faultyLink(redis.url);
-      writer = await connectRedis({ url: link.uri, timeoutMs: 1000 });
-      listener = await connectRedis({ url: redis.url, timeoutMs: 1000 });
-      writing = createChangeChannel({ redis: writer, channel: 'test:changed', logger: { warn: (_obj, msg) => warnings.push(msg) } });
-      subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet }).subscribe(
-        (id) => received.push(id),
-        () => received.push('(resync)'),
-      );
+      pair = await channelPair(link.uri, redis.url, 1000, { warn: (_obj, msg) => warnings.push(msg) });
     });
     after(async () => {
-      await subscription?.close().catch(() => {});
-      await writing?.close().catch(() => {});
-      writer?.disconnect();
-      listener?.disconnect();
+      await pair?.close();
       await link?.close();
       await redis?.stop();
     });
 
     it('is sent again once this instance reaches Redis again, and reaches the other instances', async () => {
+      const { writer, writing, received } = pair!;
       await writing.publish('before');
       await within(NOTICE_MS, async () => received.includes('before'));
 
