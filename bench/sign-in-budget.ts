@@ -122,12 +122,9 @@ log('seeding');
 const fixture = await seed({ settings, users: 32, storageUsers: 0, cheapHashSettings: {} });
 
 log(`measuring the hash limit (single argon2id hashes, no server running yet), load average ${load()}`);
-const cpuBefore = clientCpuMs();
 const hashLimit = await measureHashLimit(OWASP_ARGON2_PARAMS, 30);
-/** CPU per hash (this process's, the libuv thread that hashed included): unlike the wall time it holds on a loaded machine. */
-const hashCpuMs = (clientCpuMs() - cpuBefore) / 31;
-/** The hash limit by CPU: the cores ÷ a hash's CPU time. */
-const hashLimitByCpu = (hashLimit.cores * 1000) / hashCpuMs;
+const hashCpuMs = hashLimit.cpuMsPerHash;
+const hashLimitByCpu = hashLimit.perSecondByCpu;
 /** What the cores hash when all of them hash at once (memory bandwidth is shared): hashes per second, measured. */
 const parallelHashes = await (async () => {
   const options = { algorithm: 2, memoryCost: OWASP_ARGON2_PARAMS.memoryKiB, timeCost: OWASP_ARGON2_PARAMS.iterations, parallelism: OWASP_ARGON2_PARAMS.parallelism };
