@@ -20,6 +20,7 @@ import { createKeyRing, type KeyChangeNotices, type KeyRing } from '../keys/key-
 import { providerJwks, type KeySet } from '../keys/key-store.ts';
 import { keySetView } from '../keys/key-view.ts';
 import { clientAuthGate, userCodeGate } from '../limits/gates.ts';
+import { logoutDeadlines } from '../oidc/session-logout.ts';
 import { refreshGrantScope } from '../oidc/refresh-grant-scope.ts';
 import { needsSecondFactor } from '../mfa/needs-second-factor.ts';
 import { accountDirectory } from '../oidc/accounts.ts';
@@ -153,6 +154,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
         lifetimes: config.lifetimes,
         requirePkce: config.requirePkce,
         allowPrivateNetworkFetch: config.allowPrivateNetworkFetch,
+        logoutDeadline: logoutDeadlines(clock),
         registration: config.registration,
         adminAudience: services.adminAudience,
         https: w.https,
