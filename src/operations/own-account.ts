@@ -1,19 +1,16 @@
 import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
-import type { User } from '../accounts/accounts.ts';
 import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors.ts';
-import { addressKey } from '../accounts/normalize.ts';
-import { ConflictError, fieldProblem, GatehouseError, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
-import { problemText } from '../errors/problems.ts';
-import type { AttemptLimiter } from '../limits/attempt-limits.ts';
+import { ConflictError, fieldProblem, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import { mfaRequirement, type MfaPolicy } from '../mfa/policy.ts';
 import { ADMIN_SCOPE } from '../oidc/admin-scope.ts';
 import { isOidcScope } from '../oidc/claims.ts';
 import { totpUri } from '../mfa/totp.ts';
 import type { GatehouseServices } from '../services.ts';
-import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
+import { ownEmailChange, type OwnEmailChangeDeps } from './own-email-change.ts';
+import { selfContext as contextOf, selfTarget as target, type Self } from './self.ts';
 import { sessionOperations } from './sessions.ts';
 import { upstreamOperations } from './upstream.ts';
 import { usable } from '../upstream/usable.ts';
@@ -52,14 +49,7 @@ export const totpConfirmSchema = z.object({ code: z.string().trim().min(1).max(1
 export const passkeyNameSchema = z.object({ name: z.string().trim().min(1).max(64) }).strict();
 export const passkeyAddSchema = z.object({ ticket: z.string().min(1).max(512), response: z.string().min(1).max(64 * 1024), name: z.string().trim().max(64).default('') }).strict();
 
-/** Who acts on the account page: the signed-in user, through the account client, from an address, in a session. */
-export interface Self {
-  readonly user: User;
-  /** The sign-in session of the account page's token (`sessionUid`); its session is "this device". */
-  readonly sessionUid: string | undefined;
-  readonly ip: string;
-  readonly requestId?: string | undefined;
-}
+export type { Self } from './self.ts';
 
 export interface OwnAccountDeps {
   /** Sends a verification link to a changed email address (when mail is configured). */
@@ -78,16 +68,10 @@ export interface OwnAccountDeps {
   };
   /** Where the browser starts "Connect <provider>" with a one-time ticket (the routes table's link path). */
   readonly upstreamLinkUrl?: ((alias: string, ticket: string) => string) | undefined;
-  /**
-   * Attempts to change the email address, per user (a few an hour, src/composition/self-service.ts): an address another
-   * account uses is refused by name (409), so unlimited attempts would tell which addresses have
-   * accounts — what registration and password reset never tell.
-   */
-  readonly emailChanges?: AttemptLimiter | undefined;
+  /** Attempts to change the email address, per user (own-email-change.ts). */
+  readonly emailChanges?: OwnEmailChangeDeps['emailChanges'];
 }
 
-
-const contextOf = (self: Self): OperationContext => ({ actor: { type: 'user', id: self.user.id, username: self.user.username }, client: ACCOUNT_CLIENT_ID, requestId: self.requestId });
 
 /**
  * What a signed-in user can do to their own account on the account page. Everything is scoped
@@ -106,7 +90,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
    * check and the removal one step (src/storage/document-locks.ts).
    */
   const removingMethod = <T>(self: Self, work: () => Promise<T>) => services.locks.hold(lockKey('sign_in_methods', self.user.id), work);
-  const target = (self: Self) => ({ type: 'user', id: self.user.id });
+  const countEmailChange = ownEmailChange({ audit, emailChanges: deps.emailChanges });
   /** An API a grant names, by its display name (its identifier when no longer registered). */
   const apiDetail = async (identifier: string) => ({
     identifier,
@@ -199,14 +183,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
 
     async updateProfile(self: Self, body: unknown) {
       const patch = ownProfileSchema.parse(body);
-      if (patch.email !== undefined && deps.emailChanges !== undefined && addressKey(patch.email) !== addressKey(self.user.email)) {
-        const wait = await deps.emailChanges.retryAfter(self.user.id);
-        if (wait > 0) {
-          await audit.write({ ...contextOf(self), type: 'user.email_change_limited', target: target(self), details: { retryAfterSeconds: wait } });
-          throw new GatehouseError(problemText('email_changes_limited'), { status: 429, code: 'too_many_requests', expose: true, problem: { code: 'email_changes_limited' }, retryAfterSeconds: wait });
-        }
-        await deps.emailChanges.fail(self.user.id);
-      }
+      if (patch.email !== undefined) await countEmailChange(self, patch.email);
       return users.update(contextOf(self), self.user.id, patch);
     },
 
