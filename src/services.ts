@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ChannelLogger } from './cache/change-channel.ts';
 import type { Connection } from 'mongoose';
 import type { RoutedAdapterFactory } from './storage/oidc/adapter-factory.ts';
 import type { Accounts } from './accounts/accounts.ts';
@@ -60,7 +61,7 @@ export interface GatehouseServices {
   /** Per-document locks in MongoDB (src/storage/document-locks.ts), for checks that span writes. */
   readonly locks: DocumentLocks;
   /** The change notices' Redis (none configured: undefined) and key prefix: `caches flush` speaks to every instance there. */
-  readonly notices: { readonly redis: Redis | undefined; readonly redisPrefix: string };
+  readonly notices: { readonly redis: Redis | undefined; readonly redisPrefix: string; readonly logger: ChannelLogger };
 }
 
 export interface ServicesDeps {
@@ -82,6 +83,8 @@ export interface ServicesDeps {
   readonly upstream: UpstreamProviderList;
   /** Gatehouse's clock (src/clock.ts); the system clock when absent. */
   readonly clock?: Clock;
+  /** Where a change notice that could not be sent is reported. */
+  readonly logger: ChannelLogger;
   /** Told of each sign-in session the revocation service ends (the server: back-channel logout). */
   readonly sessionEnded?: OidcRevocationDeps['sessionEnded'];
 }
@@ -116,6 +119,6 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId), sessionEnded: deps.sessionEnded }),
     adminAudience: adminAudience(config),
     locks: documentLocks(mongo),
-    notices: { redis, redisPrefix: config.redisPrefix },
+    notices: { redis, redisPrefix: config.redisPrefix, logger: deps.logger },
   };
 }

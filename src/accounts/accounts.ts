@@ -7,46 +7,18 @@ import type { PasswordHasher } from './hash-pool.ts';
 import type { LastLoginWriter } from './last-login.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
+import { createPasswordAuthentication, type Authenticate, type AuthenticationEvent } from './password-authentication.ts';
 import { createPasswordChanges, passwordStore } from './password-changes.ts';
 import { createPasswordHistory, passwordHistoryModel, type PasswordHistory } from './password-history.ts';
-import { checkPassword, DEFAULT_PASSWORD_POLICY, PASSWORD_INPUT_CAP, passwordLength, type PasswordPolicy } from './password-policy.ts';
-import { initialAttributes, type ProfileAttributes, type ProfileAttributesPatch } from './profile-attributes.ts';
+import { checkPassword, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './password-policy.ts';
+import { initialAttributes, type ProfileAttributesPatch } from './profile-attributes.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { createSignIns, signInModel, type SignIns } from './sign-ins.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 import { forgetPasswordResets } from './password-resets.ts';
+import { toUser, type User } from './user.ts';
 
-/** A user as the rest of Gatehouse sees it: never the password hash. */
-export interface User {
-  readonly id: string;
-  readonly username: string;
-  readonly email: string | null;
-  readonly emailVerified: boolean;
-  readonly givenName: string | null;
-  readonly familyName: string | null;
-  readonly name: string | null;
-  /** The other OpenID standard claims; an unset one is absent. */
-  readonly attributes: ProfileAttributes;
-  readonly roles: readonly string[];
-  readonly groups: readonly string[];
-  readonly disabled: boolean;
-  /** Has a second factor enrolled (the sign-in asks for it). */
-  readonly secondFactor: boolean;
-  /** Created the account themselves (self-registration). */
-  readonly selfRegistered: boolean;
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
-  /** Has a password (users created by an upstream sign-in, or passkey-only users, have none). */
-  readonly hasPassword: boolean;
-  /** null while the user has no password. */
-  readonly passwordChangedAt: Date | null;
-  /**
-   * The last sign-in. Sign-in times live in `user_sign_ins` (sign-ins.ts); `findById` and
-   * `findByLogin` stay one read each (they are on the sign-in path) and give only a legacy value
-   * from the user document, so operator views complete it with `UserAdmin.withLastSignIn`.
-   */
-  readonly lastLoginAt: Date | null;
-}
+export type { User } from './user.ts';
 
 export interface NewUser {
   readonly username: string;
@@ -66,42 +38,6 @@ export interface NewUser {
   /** Instead of `password`: a hash this server's hasher made earlier (a registration waiting for its email). */
   readonly passwordHash?: string | undefined;
 }
-
-/** The one failure every page sees, whatever the reason. */
-export const AUTHENTICATION_FAILED: { readonly ok: false } = Object.freeze({ ok: false });
-
-export type AuthenticationResult = { readonly ok: true; readonly user: User } | typeof AUTHENTICATION_FAILED;
-
-export type FailureReason = 'unknown_user' | 'wrong_password' | 'no_password' | 'locked' | 'disabled';
-
-/** For audit and logs only: never show `reason` to the person signing in. */
-export type AuthenticationEvent = (
-  | {
-      readonly outcome: 'success';
-      readonly userId: string;
-      readonly username: string;
-      /** The application the user signs in to, when known. */
-      readonly clientId: string | null;
-      readonly ip: string;
-      readonly at: Date;
-      readonly rehashed: boolean;
-    }
-  | {
-      readonly outcome: 'failure';
-      readonly reason: FailureReason;
-      /** Set when the login named an existing user (the typed login itself is never reported). */
-      readonly userId: string | null;
-      readonly username: string | null;
-      readonly clientId: string | null;
-      readonly ip: string;
-      readonly at: Date;
-      /** Set when this failure (or an earlier one) left a lock in force. */
-      readonly lockedForSeconds: number | null;
-    }
-) & {
-  /** Set when the password came to the token endpoint (`password`) rather than the hosted sign-in page. */
-  readonly grantType?: string | undefined;
-};
 
 export interface AccountsDeps {
   readonly users: UserModel;
@@ -129,12 +65,8 @@ export interface Accounts {
   findById(id: string): Promise<User | undefined>;
   /** By username or email, case-insensitively. */
   findByLogin(login: string): Promise<User | undefined>;
-  /**
-   * Checks a login attempt. Unknown user, wrong password, locked and disabled all return the
-   * same AUTHENTICATION_FAILED after the same work (one argon2 verification); the reason goes
-   * to `onAuthentication`. Throws HashQueueFullError when the hashing pool is saturated.
-   */
-  authenticate(login: string, password: string, ip: string, clientId?: string, grantType?: string): Promise<AuthenticationResult>;
+  /** Password sign-in (password-authentication.ts). */
+  authenticate: Authenticate;
   /** Sets a new password: the policy in force first (PasswordPolicyError naming every rule broken, history included). */
   setPassword(id: string, password: string): Promise<void>;
   /**
@@ -174,29 +106,6 @@ export interface Accounts {
   countLockouts: LoginLimiter['countLockouts'];
   /** Lifts listed lockouts by subject (a user id, or `login:<login>` for logins that match no user) or by IP. */
   liftLockout(target: { readonly subject: string } | { readonly ip: string }): Promise<number>;
-}
-
-function toUser(doc: StoredUser): User {
-  return {
-    id: doc._id,
-    username: doc.username,
-    email: doc.email,
-    emailVerified: doc.emailVerified,
-    givenName: doc.givenName,
-    familyName: doc.familyName,
-    name: doc.name,
-    attributes: doc.attributes ?? {},
-    roles: doc.roles,
-    groups: doc.groups,
-    disabled: doc.disabled,
-    secondFactor: doc.secondFactor === true,
-    selfRegistered: doc.selfRegistered === true,
-    createdAt: doc.createdAt,
-    updatedAt: doc.updatedAt,
-    hasPassword: typeof doc.passwordHash === 'string',
-    passwordChangedAt: doc.passwordChangedAt,
-    lastLoginAt: doc.lastLoginAt,
-  };
 }
 
 function optionalText(field: string, value: string | null | undefined): string | null {
@@ -241,17 +150,7 @@ export function createAccounts({
   locks = documentLocks(users.db),
 }: AccountsDeps): Accounts {
   const policyNow = typeof passwordPolicy === 'function' ? passwordPolicy : () => Promise.resolve(passwordPolicy);
-  // The input cap is not a runtime setting: sign-in truncates at it without reading the policy
-  // (a policy's lower maximum applies to new passwords only; imported longer ones still sign in).
-  const maxLength = PASSWORD_INPUT_CAP;
   const history = passwordHistory ?? createPasswordHistory({ model: passwordHistoryModel(users.db), hasher, now });
-  const report = (event: AuthenticationEvent) => {
-    try {
-      onAuthentication?.(event);
-    } catch {
-      // Auditing must not change the answer.
-    }
-  };
 
   /** Where sign-ins are written one by one when there is no batch writer. */
   let signIns: SignIns | undefined;
@@ -284,27 +183,11 @@ export function createAccounts({
   /** FerretDB v1 rewrites the whole document on update: every writer of a user holds its lock. */
   const locked = <T>(id: string, work: () => Promise<T>) => locks.hold(lockKey('users', id), work);
   const passwordChanges = createPasswordChanges({ store: passwordStore(users), hasher, history, policy: policyNow, locked, onChange, now });
+  const authenticate = createPasswordAuthentication({ users, hasher, limiter, now, onAuthentication, findStoredByLogin, locked, signedIn });
 
   async function update(id: string, set: Partial<StoredUser>): Promise<void> {
     const result = await locked(id, () => users.updateOne({ _id: id }, { $set: { ...set, updatedAt: now() } }).exec());
     if (result.matchedCount === 0) throw new UserNotFoundError(id);
-  }
-
-  async function rehash(user: StoredUser, password: string): Promise<boolean> {
-    try {
-      const passwordHash = await hasher.hash(password);
-      // Compare-and-set under the user's lock (a filter alone is no compare-and-set on FerretDB
-      // v1): a password changed meanwhile wins over the upgrade.
-      return await locked(user._id, async () => {
-        const current = await users.findById(user._id, { passwordHash: 1 }).lean<Pick<StoredUser, 'passwordHash'>>().exec();
-        if (current?.passwordHash !== user.passwordHash) return false;
-        const result = await users.updateOne({ _id: user._id }, { $set: { passwordHash } }).exec();
-        return result.modifiedCount === 1;
-      });
-    } catch {
-      // Under load the upgrade waits for a later login; the sign-in itself succeeded.
-      return false;
-    }
   }
 
   return {
@@ -357,49 +240,7 @@ export function createAccounts({
       return doc === null ? undefined : toUser(doc);
     },
 
-    async authenticate(login, password, ip, clientId, grantType) {
-      const via = grantType === undefined ? {} : { grantType };
-      const key = loginKey(login);
-      const user = key === '' ? null : await findStoredByLogin(key);
-      // Logins that match nobody are limited too: otherwise "never locks" would reveal them.
-      const subject = user?._id ?? `login:${key}`;
-      const lock = await limiter.check(subject, ip);
-      // Exactly one verification on every path, so timing says nothing about the reason.
-      const tooLong = passwordLength(password) > maxLength;
-      const candidate = tooLong ? password.slice(0, maxLength) : password;
-      const hash = user?.passwordHash ?? null;
-      const matches = hash === null ? await hasher.verifyDummy(candidate) : (await hasher.verify(hash, candidate)) && !tooLong;
-
-      let reason: FailureReason | undefined;
-      if (lock.locked) reason = 'locked';
-      else if (user === null) reason = 'unknown_user';
-      else if (hash === null) reason = 'no_password';
-      else if (!matches) reason = 'wrong_password';
-      else if (user.disabled) reason = 'disabled';
-
-      if (reason !== undefined || user === null) {
-        const after = lock.locked ? lock : await limiter.recordFailure(subject, ip);
-        report({
-          outcome: 'failure',
-          reason: reason ?? 'unknown_user',
-          userId: user?._id ?? null,
-          username: user?.username ?? null,
-          clientId: clientId ?? null,
-          ip,
-          at: now(),
-          lockedForSeconds: after.locked ? after.retryAfterSeconds : null,
-          ...via,
-        });
-        return AUTHENTICATION_FAILED;
-      }
-
-      await limiter.recordSuccess(subject, ip, lock);
-      const rehashed = hash !== null && hasher.needsRehash(hash) ? await rehash(user, password) : false;
-      const at = now();
-      await signedIn(user._id, at);
-      report({ outcome: 'success', userId: user._id, username: user.username, clientId: clientId ?? null, ip, at, rehashed, ...via });
-      return { ok: true, user: toUser({ ...user, lastLoginAt: at }) };
-    },
+    authenticate,
 
     setPassword: (id, password) => passwordChanges.set(id, password),
     addPassword: (id, password) => passwordChanges.set(id, password, { firstOnly: true }),

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 
-interface ChannelLogger {
+export interface ChannelLogger {
   warn(obj: object, msg: string): void;
 }
 
@@ -29,6 +29,13 @@ export interface ChangeChannel {
    * Never rejects.
    */
   publish(id: string): Promise<void>;
+  /**
+   * Announces a change now, for a caller that reports the outcome (the operator's cache flush, a
+   * key rotation by the CLI): resolves like `publish` — once Redis has handed the notice to every
+   * subscribed connection — with how many there were, and rejects with Redis's error when Redis
+   * did not take it. Nothing is kept for a retry: the caller says it failed.
+   */
+  publishNow(id: string): Promise<number>;
   /** Notices not delivered yet (waiting for their retry). */
   pending(): number;
   /**
@@ -141,6 +148,11 @@ export function createChangeChannel({ redis, channel, logger, heartbeatMs = HEAR
         return;
       }
       await handedToSubscribers();
+    },
+    async publishNow(id) {
+      const listeners = await redis.publish(channel, id);
+      await handedToSubscribers();
+      return listeners;
     },
     pending: () => undelivered.size,
     async subscribe(onChange, onResync, onSuspend = onResync) {

@@ -6,7 +6,7 @@ import type { Config } from '../config/load.ts';
 import { createSecretBox } from '../crypto/secret-box.ts';
 import { EXIT } from '../errors/gatehouse-error.ts';
 import { SettingError } from '../errors/setting-error.ts';
-import { announceKeyChange } from '../keys/change-notice.ts';
+import { keyChangeNotices, type KeyNotices } from '../keys/change-notice.ts';
 import type { KeyControl } from '../keys/key-control.ts';
 import { createKeyStore, type KeyStore } from '../keys/key-store.ts';
 import { keySetModel } from '../keys/model.ts';
@@ -100,6 +100,8 @@ export interface Core {
   readonly accountLayer: AccountLayer;
   readonly accountCache: AccountCache;
   readonly keyStore: KeyStore;
+  /** Key-change notices between instances (Redis configured), for the server's key ring and CLI rotations. */
+  readonly keyNotices: KeyNotices | undefined;
   readonly audit: AuditTrail;
   /** Key control straight on the store (CLI commands; the server uses its key ring). */
   readonly keys: KeyControl;
@@ -206,6 +208,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       onUserChange: accountCache.onUserChange,
       upstream,
       clock,
+      logger,
       sessionEnded,
     });
     if (server) {
@@ -214,13 +217,15 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       if (upstreamSweeper !== undefined) closers.push(async () => upstreamSweeper.stop());
     }
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
+    const keyNotices = redis === undefined ? undefined : keyChangeNotices({ redis, redisPrefix: config.redisPrefix, logger });
+    if (keyNotices !== undefined) closers.push(() => keyNotices.close());
     const keys: KeyControl = {
       keySet: () => keyStore.load(),
       async rotate() {
         const result = await keyStore.rotate({ publishDelayMs: config.keys.publishDelayMs, retentionMs: config.keys.retentionMs });
         let announced = false;
-        if (result.rotated && redis !== undefined) {
-          announced = await announceKeyChange(redis, config.redisPrefix, result.keySet.version).then(
+        if (result.rotated && keyNotices !== undefined) {
+          announced = await keyNotices.announceNow(result.keySet.version).then(
             () => true,
             () => false,
           );
@@ -228,7 +233,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
         return { ...result, announced };
       },
     };
-    return { stores, services, storage, accountLayer, accountCache, keyStore, audit, keys, close };
+    return { stores, services, storage, accountLayer, accountCache, keyStore, keyNotices, audit, keys, close };
   } catch (error) {
     await close();
     throw error;

@@ -16,11 +16,11 @@ import type { Views } from '../interactions/views.ts';
 import { allowCredentialedTokenRequests } from '../keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from '../keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from '../keycloak/session-status.ts';
-import { announceKeyChange, listenForKeyChanges } from '../keys/change-notice.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from '../keys/key-ring.ts';
 import { providerJwks, type KeySet } from '../keys/key-store.ts';
 import { keySetView } from '../keys/key-view.ts';
 import { clientAuthGate, userCodeGate } from '../limits/gates.ts';
+import { logoutDeadlines } from '../oidc/session-logout.ts';
 import { refreshGrantScope } from '../oidc/refresh-grant-scope.ts';
 import { needsSecondFactor } from '../mfa/needs-second-factor.ts';
 import { accountDirectory } from '../oidc/accounts.ts';
@@ -76,15 +76,11 @@ export interface ProviderParts {
 export async function startProvider(w: Wiring, { views, selfService, steps, limits, afterResponse: afterSteps, onSwap, edge }: ProviderParts): Promise<OidcProvider> {
   const { config, core, clock, logger, metrics, secret, options } = w;
   const { services, storage, accountLayer, audit } = core;
-  const { redis } = core.stores;
   const jwtRecords = createJwtRecords({ secret, adapter: storage.adapter, now: clock.now });
   const keycloakLayout = config.routes.layout === 'keycloak';
   // Read on every JWT introspection and userinfo call: derived once per key set and status change.
   const publicJwks = keySetView(() => ring.keySet(), clock.now, (set, at) => ({ keys: providerJwks(set, at).map(publicJwk) }));
-  const notices: KeyChangeNotices | undefined =
-    redis === undefined
-      ? undefined
-      : { announce: (version) => announceKeyChange(redis, config.redisPrefix, version), listen: (onNotice) => listenForKeyChanges(redis, config.redisPrefix, onNotice) };
+  const notices: KeyChangeNotices | undefined = core.keyNotices;
   // In front of the provider on every provider path: run by Gatehouse's app for the paths it
   // routes, and by the provider itself (its outermost middleware, after the edge) for the OAuth
   // endpoints handed straight to it (src/app.ts).
@@ -158,6 +154,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
         lifetimes: config.lifetimes,
         requirePkce: config.requirePkce,
         allowPrivateNetworkFetch: config.allowPrivateNetworkFetch,
+        logoutDeadline: logoutDeadlines(clock),
         registration: config.registration,
         adminAudience: services.adminAudience,
         https: w.https,

@@ -1,35 +1,40 @@
 import type { Redis } from 'ioredis';
+import { createChangeChannel, type ChannelLogger } from '../cache/change-channel.ts';
+import type { KeyChangeNotices } from './key-ring.ts';
 
 /** The Redis pub/sub channel on which a key-set change is announced (payload: the new version). */
 export function keyChangeChannel(redisPrefix: string): string {
   return `${redisPrefix}keys`;
 }
 
-export async function announceKeyChange(redis: Redis, redisPrefix: string, version: number): Promise<void> {
-  await redis.publish(keyChangeChannel(redisPrefix), String(version));
+/** Key-change notices over the shared change channel (src/cache/change-channel.ts). */
+export interface KeyNotices extends KeyChangeNotices {
+  /** Announces now and says how many instances listen; rejects when Redis did not take it (the CLI reports it). */
+  announceNow(version: number): Promise<number>;
+  /** Stops the retries of `announce` after one last attempt. */
+  close(): Promise<void>;
 }
 
 /**
- * Listens for key-change notices on a dedicated connection (a subscribed ioredis client can
- * run no other commands). ioredis re-subscribes after a reconnect; notices sent while the
- * connection is down are lost, which is why every instance also polls the version.
- * Resolves to a function that stops listening.
+ * A key-set change announced to every instance: `announce` resolves once Redis has handed the
+ * notice to every subscribed connection, and a notice Redis did not take is sent again until it
+ * does (the change channel's guarantees: docs/STORAGE.md, *Change notices*). Every instance also
+ * polls the version, the bound when no notice can arrive. A listener reloads on each notice and
+ * once its subscription is back after a loss (notices may have been missed meanwhile).
  */
-export async function listenForKeyChanges(redis: Redis, redisPrefix: string, onNotice: () => void): Promise<() => Promise<void>> {
-  const channel = keyChangeChannel(redisPrefix);
-  const subscriber = redis.duplicate();
-  subscriber.on('error', () => {});
-  subscriber.on('message', (received: string) => {
-    if (received === channel) onNotice();
-  });
-  try {
-    if (subscriber.status === 'wait') await subscriber.connect();
-    await subscriber.subscribe(channel);
-  } catch (error) {
-    subscriber.disconnect();
-    throw error;
-  }
-  return async () => {
-    await subscriber.quit().catch(() => subscriber.disconnect());
+export function keyChangeNotices({ redis, redisPrefix, logger }: { redis: Redis; redisPrefix: string; logger: ChannelLogger }): KeyNotices {
+  const channel = createChangeChannel({ redis, channel: keyChangeChannel(redisPrefix), logger });
+  return {
+    announce: (version) => channel.publish(String(version)),
+    announceNow: (version) => channel.publishNow(String(version)),
+    async listen(onNotice) {
+      const subscription = await channel.subscribe(
+        () => onNotice(),
+        () => onNotice(),
+        () => {},
+      );
+      return () => subscription.close();
+    },
+    close: () => channel.close(),
   };
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { FLUSH_NOTICE } from '../cache/change-channel.ts';
+import { createChangeChannel, FLUSH_NOTICE, type ChannelLogger } from '../cache/change-channel.ts';
 import { StoreUnavailableError } from '../errors/store-unavailable.ts';
 import { keyChangeChannel } from '../keys/change-notice.ts';
 import type { KeyControl } from '../keys/key-control.ts';
@@ -14,6 +14,7 @@ import { OperationError } from './errors.ts';
 export interface CacheFlushDeps {
   readonly redis: Redis | undefined;
   readonly redisPrefix: string;
+  readonly logger: ChannelLogger;
   readonly keys: Pick<KeyControl, 'keySet'>;
   readonly audit: AuditTrail;
 }
@@ -33,18 +34,24 @@ const CACHES = [
  * settings; upstream providers) may be stale until they expire. The flush sends each cache's
  * "forget everything" notice (FLUSH_NOTICE, as an instance sends when too many notices piled
  * up), and a key-change notice, on which every instance reloads the key set if it changed.
- * `listeners`: the subscriptions that heard it (one per instance, or per worker). Without Redis
- * nothing reaches other instances: their copies expire on their own TTLs.
+ * `listeners`: the subscriptions that heard it (one per instance, or per worker). Each goes
+ * through the change channel, so the flush returns only once Redis has handed every notice to
+ * every instance (docs/STORAGE.md, *Change notices: when a write has returned*); one Redis did
+ * not take is a 503, nothing retried behind the operator's back. Without Redis nothing reaches
+ * other instances: their copies expire on their own TTLs.
  */
-export function cacheOperations({ redis, redisPrefix, keys, audit }: CacheFlushDeps) {
+export function cacheOperations({ redis, redisPrefix, logger, keys, audit }: CacheFlushDeps) {
   return {
     async flush(ctx: OperationContext) {
       if (redis === undefined) throw new OperationError(409, 'caches_not_shared');
       const publish = async (channel: string, message: string) => {
+        const notices = createChangeChannel({ redis, channel, logger });
         try {
-          return await redis.publish(channel, message);
+          return await notices.publishNow(message);
         } catch (error) {
           throw new StoreUnavailableError('redis', { cause: error });
+        } finally {
+          await notices.close();
         }
       };
       const caches: Array<{ cache: string; listeners: number }> = [];

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import { createAccounts, type Accounts, type AccountsDeps, type AuthenticationEvent } from '../../src/accounts/accounts.ts';
+import { createAccounts, type Accounts, type AccountsDeps } from '../../src/accounts/accounts.ts';
+import type { AuthenticationEvent } from '../../src/accounts/password-authentication.ts';
 import type { Argon2Params } from '../../src/accounts/argon2-params.ts';
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '../../src/accounts/hash-pool.ts';
 import { createLoginLimiter, type LockoutPolicy, type LoginLimiter } from '../../src/accounts/login-limiter.ts';

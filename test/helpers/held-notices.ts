@@ -6,10 +6,11 @@ export interface HeldNotices {
   /** For the listening instance's subscriber connection. */
   readonly listenerUri: string;
   /**
-   * Arms the links once: the writer's next PUBLISH is answered at once, but the message it sends
-   * the listener is held back until Redis answers a later command of the writer.
+   * Arms the links once: the writer's next PUBLISH (the next one to `channel`, when given) is
+   * answered at once, but the message it sends the listener is held back until Redis answers a
+   * later command of the writer.
    */
-  holdNextNotice(): void;
+  holdNextNotice(channel?: string): void;
   close(): Promise<void>;
 }
 
@@ -30,6 +31,8 @@ export async function heldNotices(redisUrl: string): Promise<HeldNotices> {
   const sockets = new Set<net.Socket>();
   /** armed: waiting for the writer's PUBLISH; answered: its answer went, the message is held. */
   let state: 'off' | 'armed' | 'published' | 'answered' = 'off';
+  /** The channel whose PUBLISH is held (any, when undefined). */
+  let heldChannel: Buffer | undefined;
   const held: Array<{ to: net.Socket; chunk: Buffer }> = [];
   let messageHeld: () => void = () => {};
   let heldMessage = new Promise<void>((resolve) => (messageHeld = resolve));
@@ -68,7 +71,7 @@ export async function heldNotices(redisUrl: string): Promise<HeldNotices> {
 
   const writer = await proxy(
     (chunk) => {
-      if (state === 'armed' && chunk.includes(PUBLISH)) state = 'published';
+      if (state === 'armed' && chunk.includes(PUBLISH) && (heldChannel === undefined || chunk.includes(heldChannel))) state = 'published';
     },
     (to, chunk) => {
       if (state === 'published') {
@@ -92,7 +95,8 @@ export async function heldNotices(redisUrl: string): Promise<HeldNotices> {
   const listener = await proxy(
     () => {},
     (to, chunk) => {
-      if (state === 'off') {
+      // Armed, the PUBLISH not sent yet: what reaches the listener meanwhile (earlier notices) passes.
+      if (state === 'off' || state === 'armed') {
         to.write(chunk);
         return;
       }
@@ -108,8 +112,9 @@ export async function heldNotices(redisUrl: string): Promise<HeldNotices> {
   return {
     writerUri: uriOf(writer),
     listenerUri: uriOf(listener),
-    holdNextNotice() {
+    holdNextNotice(channel) {
       state = 'armed';
+      heldChannel = channel === undefined ? undefined : Buffer.from(`${channel}\r\n`);
       heldMessage = new Promise<void>((resolve) => (messageHeld = resolve));
     },
     async close() {

@@ -3,7 +3,14 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { createChangeChannel } from '../../src/cache/change-channel.ts';
 import { createSecretBox } from '../../src/crypto/secret-box.ts';
-import { openOidcStorage, type OidcStorage } from '../../src/oidc/storage.ts';
+import { keyChangeChannel, keyChangeNotices } from '../../src/keys/change-notice.ts';
+import type { KeySet } from '../../src/keys/key-store.ts';
+import type { AuditTrail } from '../../src/observability/audit-trail.ts';
+import { userChangesChannel } from '../../src/oidc/account-cache.ts';
+import { cacheOperations } from '../../src/operations/caches.ts';
+import { settingsChangesChannel } from '../../src/settings/notices.ts';
+import { upstreamChangesChannel } from '../../src/upstream/provider-list.ts';
+import { clientChangesChannel, oidcRecordChangesChannel, openOidcStorage, type OidcStorage } from '../../src/oidc/storage.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
 import { collectionName } from '../../src/storage/oidc/models.ts';
@@ -71,6 +78,63 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
       links.holdNextNotice();
       await writing.publish('client-2');
       expect(received).to.deep.equal(['client-1', 'client-2']);
+    });
+  });
+
+  describe('notices sent outside the caches: key changes and the operator\'s flush (Redis slow to hand them over)', () => {
+    let redis: TestRedis;
+    let links: HeldNotices;
+    const connections: Redis[] = [];
+    const closers: Array<() => Promise<unknown>> = [];
+    /** What reached the listening instance, by channel. */
+    const heard: Array<[string, string]> = [];
+    let writer: Redis;
+    const prefix = 'held:';
+    const channels = [clientChangesChannel, oidcRecordChangesChannel, userChangesChannel, settingsChangesChannel, upstreamChangesChannel].map((of) => of(prefix));
+
+    before(async () => {
+      redis = await TestRedis.start();
+      links = await heldNotices(redis.url);
+      writer = await connectRedis({ url: links.writerUri, timeoutMs: 5000 });
+      const listener = await connectRedis({ url: links.listenerUri, timeoutMs: 5000 });
+      connections.push(writer, listener);
+      for (const channel of channels) {
+        const subscription = await createChangeChannel({ redis: listener, channel, logger: quiet }).subscribe(
+          (id) => heard.push([channel, id]),
+          () => heard.push([channel, '(resync)']),
+        );
+        closers.push(() => subscription.close());
+      }
+      const stop = await keyChangeNotices({ redis: listener, redisPrefix: prefix, logger: quiet }).listen(() => heard.push([keyChangeChannel(prefix), '(notice)']));
+      closers.push(stop);
+    });
+    after(async () => {
+      for (const close of closers) await close().catch(() => {});
+      for (const connection of connections) connection.disconnect();
+      await links?.close();
+      await redis?.stop();
+    });
+
+    it('a key change: the announcement returns once every instance has it (the key ring, and the CLI that reports it)', async () => {
+      const notices = keyChangeNotices({ redis: writer, redisPrefix: prefix, logger: quiet });
+      closers.push(() => notices.close());
+      heard.length = 0;
+      links.holdNextNotice();
+      await notices.announce(2);
+      expect(heard).to.deep.equal([[keyChangeChannel(prefix), '(notice)']]);
+      links.holdNextNotice();
+      expect(await notices.announceNow(3), 'instances listening').to.equal(1);
+      expect(heard).to.have.length(2);
+    });
+
+    it("the operator's cache flush returns once every instance has every notice, the last one too", async () => {
+      heard.length = 0;
+      const audit = { write: async () => ({}) } as unknown as AuditTrail;
+      const flush = cacheOperations({ redis: writer, redisPrefix: prefix, logger: quiet, keys: { keySet: async () => ({ version: 3 }) as KeySet }, audit });
+      links.holdNextNotice(keyChangeChannel(prefix));
+      const report = await flush.flush({ actor: { type: 'cli', id: null } });
+      expect(report.caches.map(({ listeners }) => listeners), 'one instance listens on each').to.deep.equal([1, 1, 1, 1, 1, 1]);
+      expect(heard).to.deep.equal([...channels.map((channel): [string, string] => [channel, '(resync)']), [keyChangeChannel(prefix), '(notice)']]);
     });
   });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import { AUTHENTICATION_FAILED, type AuthenticationEvent } from '../../src/accounts/accounts.ts';
+import { AUTHENTICATION_FAILED, type AuthenticationEvent } from '../../src/accounts/password-authentication.ts';
 import { HashQueueFullError } from '../../src/accounts/errors.ts';
 import { createPasswordHasher } from '../../src/accounts/hash-pool.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
-import { AUTHENTICATION_FAILED } from '../../src/accounts/accounts.ts';
+import { AUTHENTICATION_FAILED } from '../../src/accounts/password-authentication.ts';
 import { parseArgon2Hash } from '../../src/accounts/argon2-params.ts';
 import { DuplicateUserError, InvalidUserError, PasswordPolicyError, UserNotFoundError } from '../../src/accounts/errors.ts';
 import { createSignIns, signInModel } from '../../src/accounts/sign-ins.ts';
