@@ -69,14 +69,17 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const metrics = createMetrics();
     closers.add(startIdleCollection(logger));
     let ring: { current(): Provider } | undefined;
+    const logouts = backchannelLogouts(() => ring?.current(), logger);
     const core = await composeCore(config, logger, stores, {
       mode: 'server',
       metrics,
       clock,
       secondFactorClock: options.secondFactorClock,
-      sessionEnded: backchannelLogouts(() => ring?.current()),
+      sessionEnded: logouts.sessionEnded,
     });
     closers.add(() => core.close());
+    // Before the stores close: the logouts of sessions ended just before shutdown still go out (each within its deadline).
+    closers.add(() => logouts.settled());
     const w: Wiring = {
       config,
       logger,

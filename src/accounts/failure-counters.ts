@@ -4,6 +4,7 @@ import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } fro
 import { lockKey as documentLockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { ensureExpiryIndex, type SweepTarget } from '../storage/expiry.ts';
 import { lockedSweep } from '../storage/locked-sweep.ts';
+import { redisScript } from '../storage/oidc/redis-scripts.ts';
 
 /** What the login limiter uses of one failure counter (rate-limiter-flexible's). */
 export type Counter = Pick<RateLimiterStoreAbstract, 'getKey' | 'penalty' | 'delete'>;
@@ -14,17 +15,46 @@ export interface FailureCounters {
   counter(keyPrefix: string, durationSeconds: number): Counter;
   /** Adds one to each (counter, key) — keys of distinct counters — and answers their counts, in that order. */
   addOne(entries: ReadonlyArray<readonly [Counter, string]>): Promise<number[]>;
+  /** Takes one back from each (counter, key) that has any: an attempt counted in advance that did not fail. */
+  takeBack(entries: ReadonlyArray<readonly [Counter, string]>): Promise<void>;
+  /**
+   * MongoDB only (on Redis one script does the same): runs `work` while no other count, take-back
+   * or reset of these counters can happen, holding their document locks in the order given (every
+   * caller gives them in scope order, so two never wait on each other). `work` gets their counts
+   * and a way to add one to each.
+   */
+  readonly exclusive?: <T>(entries: ReadonlyArray<readonly [Counter, string]>, work: (counts: readonly number[], addOne: () => Promise<number[]>) => Promise<T>) => Promise<T>;
   /** Deletes ended counters where the server has no TTL index (FerretDB); absent otherwise. */
   readonly sweepTarget?: SweepTarget;
 }
 
 const POINTS = Number.MAX_SAFE_INTEGER;
 
+/**
+ * Lua: each KEYS[i] from `first` on loses one of its count (its expiry stays), and goes when that
+ * was its last: a reset counter is not made negative, and a count taken back to zero leaves no key.
+ */
+export const TAKE_BACK_LUA = `
+local function take_back(first)
+  for i = first, #KEYS do
+    local count = tonumber(redis.call('GET', KEYS[i]) or '0')
+    if count > 1 then redis.call('DECR', KEYS[i]) elseif count == 1 then redis.call('DEL', KEYS[i]) end
+  end
+end
+`;
+const TAKE_BACK = redisScript(`${TAKE_BACK_LUA}
+take_back(1)
+return 0
+`);
+
 /** Counters in Redis (each increment atomic there). `prefix`: GATEHOUSE_REDIS_PREFIX. */
 export function redisFailureCounters(redis: Redis, prefix = ''): FailureCounters {
   return {
     counter: (keyPrefix, duration) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}${keyPrefix}`, points: POINTS, duration }),
     addOne: (entries) => Promise.all(entries.map(async ([counter, key]) => (await counter.penalty(key, 1)).consumedPoints)),
+    async takeBack(entries) {
+      await TAKE_BACK.run(redis, entries.map(([counter, key]) => counter.getKey(key)), []);
+    },
   };
 }
 
@@ -54,8 +84,9 @@ export async function mongoFailureCounters(db: mongo.Db, locks: DocumentLocks): 
       const counter: Counter = {
         getKey: (key) => stored.getKey(key),
         penalty: (key, count) => locks.hold(lockOf(stored.getKey(key)), () => stored.penalty(key, count)),
-        // A reset: racing an increment it wins or loses whole, as a reset should.
-        delete: (key) => stored.delete(key),
+        // Under the lock too: an attempt counted in advance (exclusive()) sees the count before the
+        // reset or the reset and the lock that caused it, never the reset without the lock.
+        delete: (key) => locks.hold(lockOf(stored.getKey(key)), () => stored.delete(key)),
       };
       storeOf.set(counter, stored);
       return counter;
@@ -78,6 +109,30 @@ export async function mongoFailureCounters(db: mongo.Db, locks: DocumentLocks): 
       // A counter someone else holds (another failure counting it): each waits for its own lock.
       await Promise.all(entries.map(async (entry, index) => (counted.has(index) ? undefined : (counts[index] = await add(entry)))));
       return counts;
+    },
+    async takeBack(entries) {
+      await Promise.all(
+        entries.map(([counter, key]) =>
+          locks.hold(lockOf(counter.getKey(key)), async () => {
+            const stored = storeOf.get(counter)!;
+            const count = (await stored.get(key))?.consumedPoints ?? 0;
+            if (count > 1) await stored.reward(key, 1);
+            else if (count === 1) await stored.delete(key);
+          }),
+        ),
+      );
+    },
+    exclusive(entries, work) {
+      const stores = entries.map(([counter, key]) => [storeOf.get(counter)!, key] as const);
+      const inside = async () => {
+        const counts = await Promise.all(stores.map(async ([stored, key]) => (await stored.get(key))?.consumedPoints ?? 0));
+        return work(counts, () => Promise.all(stores.map(async ([stored, key]) => (await stored.penalty(key, 1)).consumedPoints)));
+      };
+      const holding = (index: number): ReturnType<typeof inside> => {
+        const entry = entries[index];
+        return entry === undefined ? inside() : locks.hold(lockOf(entry[0].getKey(entry[1])), () => holding(index + 1));
+      };
+      return holding(0);
     },
   };
 }

@@ -7,7 +7,7 @@ import { redisScript } from '../storage/oidc/redis-scripts.ts';
 import { ensureExpiryIndex, startSweeper, type Sweeper, type SweepTarget } from '../storage/expiry.ts';
 import { documentLocks, lockKey as documentLockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { lockedSweep } from '../storage/locked-sweep.ts';
-import { mongoFailureCounters, redisFailureCounters, type Counter } from './failure-counters.ts';
+import { mongoFailureCounters, redisFailureCounters, TAKE_BACK_LUA, type Counter } from './failure-counters.ts';
 import { ipKey } from './ip-key.ts';
 import { lockoutModel, type LockoutScope, type StoredLockout } from './lockout-model.ts';
 
@@ -63,6 +63,17 @@ export type LockState =
   | { readonly locked: false; readonly pairClean?: boolean }
   | { readonly locked: true; readonly scope: LockoutScope; readonly retryAfterSeconds: number };
 
+/**
+ * A sign-in attempt: refused (a lock is in force, or the attempts already counted reach a
+ * threshold), or let through with one attempt counted in advance on each of its keys
+ * (`counted`: their counts, in scope order) — counted together with the check, so guesses sent
+ * at once cannot all pass the check before the first is counted. Pass it to recordFailure()
+ * (the attempt is the failure), recordSuccess() (taken back) or release() (taken back).
+ */
+export type Attempt =
+  | { readonly locked: false; readonly pairClean: boolean; readonly counted: readonly number[] }
+  | Extract<LockState, { locked: true }>;
+
 export interface Lockout {
   readonly scope: LockoutScope;
   readonly subject: string | null;
@@ -76,13 +87,24 @@ export interface LoginLimiter {
   readonly backend: 'redis' | 'mongo';
   /** Whether any of the three keys is locked now. Counts nothing. */
   check(subject: string, ip: string): Promise<LockState>;
-  /** Counts one failure on all three keys; locks those that reach their threshold. */
-  recordFailure(subject: string, ip: string): Promise<LockState>;
   /**
-   * Clears the (account, IP) counter and its lockout level; nothing to do (no round trip) when
-   * `checked`, this sign-in's own check, found the pair clean.
+   * Checks the three keys and, unless refused, counts the attempt on each in the same atomic
+   * step: of any number of attempts at once, exactly as many as the thresholds leave pass.
    */
-  recordSuccess(subject: string, ip: string, checked?: LockState): Promise<void>;
+  attempt(subject: string, ip: string): Promise<Attempt>;
+  /**
+   * Counts one failure on all three keys (nothing more when given the attempt that let it
+   * through: that was counted already); locks those that reach their threshold.
+   */
+  recordFailure(subject: string, ip: string, attempt?: Attempt): Promise<LockState>;
+  /**
+   * Clears the (account, IP) counter and its lockout level and takes an attempt's advance count
+   * back from the other two keys; nothing to do (no round trip) when `checked`, this sign-in's
+   * own check (not an attempt), found the pair clean.
+   */
+  recordSuccess(subject: string, ip: string, checked?: LockState | Attempt): Promise<void>;
+  /** Takes back an attempt that ended with neither failure nor success (an error: the password was never checked). */
+  release(subject: string, ip: string, attempt: Attempt): Promise<void>;
   /** Lifts every lockout of the subject (its account lock and all its (account, IP) locks). */
   unlock(subject: string): Promise<number>;
   /** Lifts the lockout of an IP (or IPv6 /64). */
@@ -138,6 +160,42 @@ local ends = redis.call('GET', KEYS[1])
 if ends and tonumber(ends) > tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
+`);
+
+/**
+ * KEYS[1..3] the failure counters (account_ip, account, ip), KEYS[4] the pair's lockout level,
+ * KEYS[5..7] the lock keys; ARGV[1] now (epoch ms), ARGV[2..4] the thresholds, ARGV[5..7] the
+ * counting windows (seconds). Returns { pair counter or level exists, refused (0; -i: counter i
+ * is at its threshold), the three locks' ends, then — when nothing refused — the three counts
+ * after adding this attempt }. Adds nothing while a lock is in force or a counter is full.
+ */
+const ATTEMPT = redisScript(`
+local out = { redis.call('EXISTS', KEYS[1], KEYS[4]), 0 }
+local now = tonumber(ARGV[1])
+local locked = false
+for i = 5, 7 do
+  local ends = redis.call('GET', KEYS[i])
+  out[#out + 1] = ends
+  if ends and tonumber(ends) > now then locked = true end
+end
+if locked then return out end
+for i = 1, 3 do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i + 1]) then
+    out[2] = -i
+    return out
+  end
+end
+for i = 1, 3 do
+  redis.call('SET', KEYS[i], 0, 'EX', ARGV[i + 4], 'NX')
+  out[#out + 1] = redis.call('INCR', KEYS[i])
+end
+return out
+`);
+/** KEYS[1] the pair's counter, KEYS[2] its lockout level (both deleted), KEYS[3..4] the account and IP counters (one taken back). */
+const SUCCEEDED = redisScript(`${TAKE_BACK_LUA}
+redis.call('DEL', KEYS[1], KEYS[2])
+take_back(3)
+return 0
 `);
 
 /**
@@ -247,7 +305,10 @@ export async function createLoginLimiter({
 
   async function lockState(keys: readonly Key[]): Promise<LockState> {
     const { ends, pairClean } = await readLocks(keys);
-    const at = now().getTime();
+    return stateOf(ends, pairClean);
+  }
+
+  function stateOf(ends: ReadonlyArray<{ scope: LockoutScope; until: number | undefined }>, pairClean: boolean, at = now().getTime()): LockState {
     let locked: LockState = { locked: false, pairClean };
     for (const { scope, until } of ends) {
       if (until === undefined || until <= at) continue;
@@ -311,6 +372,39 @@ export async function createLoginLimiter({
     logger.info({ scope: target.scope, subject: target.subject, ip: target.ip, level: n, seconds }, 'login lockout');
   }
 
+  /** A refusal because the attempts counted on a key reach its threshold (its lock is on the way, or the threshold was lowered). */
+  const full = (scope: LockoutScope, rules: LockoutPolicy): Attempt => ({ locked: true, scope, retryAfterSeconds: rules.lockSeconds });
+
+  async function attempt(keys: readonly Key[]): Promise<Attempt> {
+    const rules = await policyNow();
+    const entries = keys.map((target) => [counterFor(target.scope, scopePolicy(rules, target.scope).windowSeconds), target.key] as const);
+    const thresholds = keys.map((target) => scopePolicy(rules, target.scope).threshold);
+    if (backend.kind === 'redis') {
+      const [pair] = keys;
+      const windows = keys.map((target) => String(scopePolicy(rules, target.scope).windowSeconds));
+      const at = now().getTime();
+      const reply = (await ATTEMPT.run(
+        backend.redis,
+        [...entries.map(([counter, key]) => counter.getKey(key)), level(pair!.scope).getKey(pair!.key), ...keys.map(lockKey)],
+        [String(at), ...thresholds.map(String), ...windows],
+      )) as Array<string | number | null>;
+      const refused = Number(reply[1]);
+      if (refused < 0) return full(keys[-refused - 1]!.scope, rules);
+      if (reply.length < 8) {
+        const ends = keys.map(({ scope }, index) => ({ scope, until: reply[index + 2] === null || reply[index + 2] === undefined ? undefined : Number(reply[index + 2]) }));
+        return stateOf(ends, false, at) as Attempt;
+      }
+      return { locked: false, pairClean: Number(reply[0]) === 0, counted: reply.slice(5, 8).map(Number) };
+    }
+    return store.exclusive!(entries, async (counts, addOne) => {
+      const state = await lockState(keys);
+      if (state.locked) return state;
+      const at = keys.findIndex((_, index) => (counts[index] as number) >= (thresholds[index] as number));
+      if (at >= 0) return full(keys[at]!.scope, rules);
+      return { locked: false, pairClean: false, counted: await addOne() };
+    });
+  }
+
   async function lift(targets: ReadonlyArray<Pick<Key, 'scope' | 'key'>>, { records = true } = {}): Promise<number> {
     await Promise.all(
       targets.flatMap((target) => [
@@ -327,10 +421,12 @@ export async function createLoginLimiter({
   return {
     backend: backend.kind,
     check: (subject, ip) => lockState(keysOf(subject, ip)),
-    async recordFailure(subject, ip) {
+    attempt: (subject, ip) => attempt(keysOf(subject, ip)),
+    async recordFailure(subject, ip, counted) {
       const keys = keysOf(subject, ip);
       const rules = await policyNow();
-      const counts = await store.addOne(keys.map((target) => [counterFor(target.scope, scopePolicy(rules, target.scope).windowSeconds), target.key] as const));
+      const counts =
+        counted?.locked === false ? counted.counted : await store.addOne(keys.map((target) => [counterFor(target.scope, scopePolicy(rules, target.scope).windowSeconds), target.key] as const));
       await Promise.all(
         keys.map(async (target, index) => {
           // Past the threshold too: it was lowered meanwhile, or another failure is locking the key
@@ -341,12 +437,25 @@ export async function createLoginLimiter({
       return lockState(keys);
     },
     async recordSuccess(subject, ip, checked) {
+      if (checked?.locked === false && 'counted' in checked) {
+        const [pair, ...others] = keysOf(subject, ip) as [Key, Key, Key];
+        if (backend.kind === 'redis') {
+          await SUCCEEDED.run(backend.redis, [counter(pair.scope).getKey(pair.key), level(pair.scope).getKey(pair.key), ...others.map((target) => counter(target.scope).getKey(target.key))], []);
+          return;
+        }
+        await Promise.all([lift([pair], { records: false }), store.takeBack(others.map((target) => [counter(target.scope), target.key] as const))]);
+        return;
+      }
       if (checked?.locked === false && checked.pairClean === true) return;
       const [pair] = keysOf(subject, ip);
       // A sign-in can only succeed while its pair is not locked, so any lockout record of the
       // pair has already ended (lockedUntil passed: not listed, removed by TTL or the sweeper).
       // Resetting the counter and the escalation level is enough; no MongoDB write per sign-in.
       if (pair !== undefined) await lift([pair], { records: false });
+    },
+    async release(subject, ip, counted) {
+      if (counted.locked) return;
+      await store.takeBack(keysOf(subject, ip).map((target) => [counter(target.scope), target.key] as const));
     },
     async unlock(subject) {
       const s = encodeURIComponent(subject);

@@ -99,12 +99,20 @@ export function createPasswordAuthentication({ users, hasher, limiter, now, onAu
     const user = key === '' ? null : await findStoredByLogin(key);
     // Logins that match nobody are limited too: otherwise "never locks" would reveal them.
     const subject = user?._id ?? `login:${key}`;
-    const lock = await limiter.check(subject, ip);
+    // Checked and counted in one step: guesses sent together cannot all pass before one is counted.
+    const lock = await limiter.attempt(subject, ip);
     // Exactly one verification on every path, so timing says nothing about the reason.
     const tooLong = passwordLength(password) > maxLength;
     const candidate = tooLong ? password.slice(0, maxLength) : password;
     const hash = user?.passwordHash ?? null;
-    const matches = hash === null ? await hasher.verifyDummy(candidate) : (await hasher.verify(hash, candidate)) && !tooLong;
+    let matches: boolean;
+    try {
+      matches = hash === null ? await hasher.verifyDummy(candidate) : (await hasher.verify(hash, candidate)) && !tooLong;
+    } catch (error) {
+      // Not checked (the hash queue is full: 503): the attempt does not count.
+      await limiter.release(subject, ip, lock);
+      throw error;
+    }
 
     let reason: FailureReason | undefined;
     if (lock.locked) reason = 'locked';
@@ -114,7 +122,7 @@ export function createPasswordAuthentication({ users, hasher, limiter, now, onAu
     else if (user.disabled) reason = 'disabled';
 
     if (reason !== undefined || user === null) {
-      const after = lock.locked ? lock : await limiter.recordFailure(subject, ip);
+      const after = lock.locked ? lock : await limiter.recordFailure(subject, ip, lock);
       report({
         outcome: 'failure',
         reason: reason ?? 'unknown_user',

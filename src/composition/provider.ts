@@ -16,10 +16,12 @@ import type { Views } from '../interactions/views.ts';
 import { allowCredentialedTokenRequests } from '../keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from '../keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from '../keycloak/session-status.ts';
+import { registrationsPage } from '../keycloak/registrations.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from '../keys/key-ring.ts';
 import { providerJwks, type KeySet } from '../keys/key-store.ts';
 import { keySetView } from '../keys/key-view.ts';
 import { clientAuthGate, userCodeGate } from '../limits/gates.ts';
+import { logoutDeadlines } from '../oidc/session-logout.ts';
 import { refreshGrantScope } from '../oidc/refresh-grant-scope.ts';
 import { needsSecondFactor } from '../mfa/needs-second-factor.ts';
 import { accountDirectory } from '../oidc/accounts.ts';
@@ -153,6 +155,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
         lifetimes: config.lifetimes,
         requirePkce: config.requirePkce,
         allowPrivateNetworkFetch: config.allowPrivateNetworkFetch,
+        logoutDeadline: logoutDeadlines(clock),
         registration: config.registration,
         adminAudience: services.adminAudience,
         https: w.https,
@@ -190,6 +193,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     notFoundPage(views),
     pageExtraRoutes({ views, secureCookies: w.https }).routes() as Middleware,
     sessionStatusPages(config.routes),
+    registrationsPage(config.routes, config.issuer),
     deviceEndpointPage(config.routes, config.issuer),
     // The library's own forms (sign-out confirmation, device code) in the encodings Gatehouse's forms take.
     providerFormBodies(config.routes, views, logger),

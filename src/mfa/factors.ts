@@ -1,4 +1,4 @@
-import type { LoginLimiter } from '../accounts/login-limiter.ts';
+import type { Attempt, LoginLimiter } from '../accounts/login-limiter.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
@@ -140,10 +140,26 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
     return step;
   }
 
-  async function failed(userId: string, ip: string, reason: 'wrong_code' | 'replayed' | 'locked') {
-    const after = reason === 'locked' ? await limiter.check(userId, ip) : await limiter.recordFailure(userId, ip);
+  async function failed(userId: string, ip: string, reason: 'wrong_code' | 'replayed' | 'locked', attempt: Attempt) {
+    const after = attempt.locked ? attempt : await limiter.recordFailure(userId, ip, attempt);
     report({ type: 'mfa.failed', userId, ip, reason, lockedForSeconds: after.locked ? after.retryAfterSeconds : null });
     return { ok: false } as const;
+  }
+
+  /**
+   * Runs a code check as one attempt of the login limiter, checked and counted in one step (codes
+   * sent together cannot all pass before one is counted); an error before the outcome takes the
+   * attempt back.
+   */
+  async function asAttempt<T>(userId: string, ip: string, check: (attempt: Attempt & { locked: false }) => Promise<T>): Promise<T | { ok: false }> {
+    const attempt = await limiter.attempt(userId, ip);
+    if (attempt.locked) return failed(userId, ip, 'locked', attempt);
+    try {
+      return await check(attempt);
+    } catch (error) {
+      await limiter.release(userId, ip, attempt);
+      throw error;
+    }
   }
 
   return {
@@ -173,52 +189,52 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
       });
     },
 
-    async confirmTotp(userId, code, ip) {
-      if ((await limiter.check(userId, ip)).locked) return failed(userId, ip, 'locked');
-      const doc = await find(userId);
-      if (!doc?.totpPending) return failed(userId, ip, 'wrong_code');
-      const parameters = parametersOf(doc.totpPending);
-      const accepted = await acceptTotp(userId, doc.totpPending.sealed, doc.lastTotpStep, code.trim(), parameters);
-      if (typeof accepted !== 'number') return failed(userId, ip, accepted ?? 'wrong_code');
-      // Only the pending secret that was checked: a reset or a new enrolment meanwhile wins.
-      // The app keeps the parameters it was enrolled with, whatever the policy says later.
-      const confirmed = await locked(userId, async () => {
-        const current = await find(userId);
-        if (current?.totpPending?.sealed !== doc.totpPending!.sealed) return false;
-        await factors.updateOne({ _id: userId }, { $set: { totp: { sealed: current.totpPending.sealed, confirmedAt: now(), ...parameters }, totpPending: null, updatedAt: now() } }).exec();
-        return true;
-      });
-      if (!confirmed) return failed(userId, ip, 'wrong_code');
-      await limiter.recordSuccess(userId, ip);
-      report({ type: 'mfa.enrolled', userId, method: 'totp', ip });
-      return { ok: true, recoveryCodes: await replaceRecoveryCodes(userId) };
-    },
+    confirmTotp: (userId, code, ip) =>
+      asAttempt(userId, ip, async (attempt) => {
+        const doc = await find(userId);
+        if (!doc?.totpPending) return failed(userId, ip, 'wrong_code', attempt);
+        const parameters = parametersOf(doc.totpPending);
+        const accepted = await acceptTotp(userId, doc.totpPending.sealed, doc.lastTotpStep, code.trim(), parameters);
+        if (typeof accepted !== 'number') return failed(userId, ip, accepted ?? 'wrong_code', attempt);
+        // Only the pending secret that was checked: a reset or a new enrolment meanwhile wins.
+        // The app keeps the parameters it was enrolled with, whatever the policy says later.
+        const confirmed = await locked(userId, async () => {
+          const current = await find(userId);
+          if (current?.totpPending?.sealed !== doc.totpPending!.sealed) return false;
+          await factors.updateOne({ _id: userId }, { $set: { totp: { sealed: current.totpPending.sealed, confirmedAt: now(), ...parameters }, totpPending: null, updatedAt: now() } }).exec();
+          return true;
+        });
+        if (!confirmed) return failed(userId, ip, 'wrong_code', attempt);
+        await limiter.recordSuccess(userId, ip, attempt);
+        report({ type: 'mfa.enrolled', userId, method: 'totp', ip });
+        return { ok: true, recoveryCodes: await replaceRecoveryCodes(userId) };
+      }),
 
-    async verify(userId, code, ip) {
-      if ((await limiter.check(userId, ip)).locked) return failed(userId, ip, 'locked');
-      const input = code.trim();
-      const doc = await find(userId);
-      let method: SecondFactorMethod | undefined;
-      if (TOTP_INPUT.test(input.replace(/\s/g, ''))) {
-        if (doc?.totp) {
-          const accepted = await acceptTotp(userId, doc.totp.sealed, doc.lastTotpStep, input.replace(/\s/g, ''), parametersOf(doc.totp));
-          if (accepted === 'replayed') return failed(userId, ip, 'replayed');
-          if (accepted !== undefined) method = 'totp';
+    verify: (userId, code, ip) =>
+      asAttempt(userId, ip, async (attempt) => {
+        const input = code.trim();
+        const doc = await find(userId);
+        let method: SecondFactorMethod | undefined;
+        if (TOTP_INPUT.test(input.replace(/\s/g, ''))) {
+          if (doc?.totp) {
+            const accepted = await acceptTotp(userId, doc.totp.sealed, doc.lastTotpStep, input.replace(/\s/g, ''), parametersOf(doc.totp));
+            if (accepted === 'replayed') return failed(userId, ip, 'replayed', attempt);
+            if (accepted !== undefined) method = 'totp';
+          }
+        } else {
+          const normalized = normalizeRecoveryCode(input);
+          if (normalized !== undefined) {
+            // Deleting is using: of two racing uses only one deletes the row.
+            const { deletedCount } = await recoveryCodes.deleteOne({ _id: recoveryCodeId(recoveryKey, userId, normalized), userId }).exec();
+            if (deletedCount === 1) method = 'recovery_code';
+          }
         }
-      } else {
-        const normalized = normalizeRecoveryCode(input);
-        if (normalized !== undefined) {
-          // Deleting is using: of two racing uses only one deletes the row.
-          const { deletedCount } = await recoveryCodes.deleteOne({ _id: recoveryCodeId(recoveryKey, userId, normalized), userId }).exec();
-          if (deletedCount === 1) method = 'recovery_code';
-        }
-      }
-      if (method === undefined) return failed(userId, ip, 'wrong_code');
-      await limiter.recordSuccess(userId, ip);
-      const recoveryCodesLeft = await remaining(userId);
-      report({ type: 'mfa.verified', userId, method, ip, recoveryCodesLeft });
-      return { ok: true, method, recoveryCodesLeft };
-    },
+        if (method === undefined) return failed(userId, ip, 'wrong_code', attempt);
+        await limiter.recordSuccess(userId, ip, attempt);
+        const recoveryCodesLeft = await remaining(userId);
+        report({ type: 'mfa.verified', userId, method, ip, recoveryCodesLeft });
+        return { ok: true, method, recoveryCodesLeft };
+      }),
 
     regenerateRecoveryCodes: replaceRecoveryCodes,
 

@@ -33,6 +33,11 @@ export interface ProviderSettings {
    * dispatcher (every other outgoing request keeps it).
    */
   readonly allowPrivateNetworkFetch?: boolean;
+  /**
+   * The deadline of each back-channel logout request (src/oidc/session-logout.ts
+   * `logoutDeadlines`: 2.5 s on Gatehouse's clock), in place of the library's wall-clock one.
+   */
+  readonly logoutDeadline?: (() => { readonly signal: AbortSignal; cancel(): void }) | undefined;
   /** Dynamic client registration (RFC 7591/7592) behind initial access tokens. */
   readonly registration: boolean;
   /** The admin API's identifier: only admin clients may target it. */
@@ -86,6 +91,30 @@ function isBackchannelLogout(init: RequestInit | undefined): boolean {
   return init?.method === 'POST' && String(init.body ?? '').startsWith('logout_token=');
 }
 
+/**
+ * The library's outgoing requests (its `fetch` option), changed for back-channel logout only: the
+ * deadline on Gatehouse's clock, and without the library's SSRF dispatcher when the operator
+ * allows private networks. Every other request goes out as the library sends it.
+ */
+function outgoingFetch({ allowPrivateNetworkFetch = false, logoutDeadline }: Pick<ProviderSettings, 'allowPrivateNetworkFetch' | 'logoutDeadline'>): Pick<Configuration, 'fetch'> {
+  if (!allowPrivateNetworkFetch && logoutDeadline === undefined) return {};
+  return {
+    fetch: async (input: string | URL | Request, init?: RequestInit) => {
+      if (!isBackchannelLogout(init)) return fetch(input, init);
+      const deadline = logoutDeadline?.();
+      try {
+        return await fetch(input, {
+          ...init,
+          ...(allowPrivateNetworkFetch ? { dispatcher: undefined } : {}),
+          ...(deadline === undefined ? {} : { signal: deadline.signal }),
+        } as RequestInit);
+      } finally {
+        deadline?.cancel();
+      }
+    },
+  };
+}
+
 /** The oidc-provider configuration; each concern lives in its own module and is composed here. */
 export function providerConfiguration(settings: ProviderSettings): Configuration {
   const { lifetimes, accounts, apis, pages } = settings;
@@ -102,9 +131,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     },
     // POST to /auth and /session/end needs cross-site cookies (SameSite=None), which need HTTPS.
     enableHttpPostMethods: settings.https,
-    ...(settings.allowPrivateNetworkFetch === true
-      ? { fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, isBackchannelLogout(init) ? ({ ...init, dispatcher: undefined } as RequestInit) : init) }
-      : {}),
+    ...outgoingFetch(settings),
     findAccount: findAccount(accounts),
     // `acr` (and `amr` when the sign-in reports one) ride on the openid scope so every ID token
     // carries them (as Keycloak's do), not only when acr_values asks for it; userinfo never has

@@ -19,7 +19,7 @@ type LoadExistingGrant = NonNullable<Configuration['loadExistingGrant']>;
 /**
  * Consent: a remembered grant is reused when it already covers the request (the library then
  * skips the consent prompt). First-party clients never see a consent page: their grant is
- * created or widened here to what they asked for.
+ * created or widened here to what they asked for, as the consent page would have granted it.
  */
 export const loadExistingGrant: LoadExistingGrant = async (ctx: KoaContextWithOIDC) => {
   const { oidc } = ctx;
@@ -33,7 +33,11 @@ export const loadExistingGrant: LoadExistingGrant = async (ctx: KoaContextWithOI
   const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
   const before = existing === undefined ? undefined : grantedShape(existing);
   const scope = typeof oidc.params?.scope === 'string' ? oidc.params.scope : '';
-  if (scope !== '') grant.addOIDCScope(scope);
+  // What the consent page would grant, no more: the OpenID scopes asked for (the library has
+  // checked them against the client's registered scope) here, an API's scopes only for that API
+  // below (getResourceServerInfo narrowed them to what the client is allowed).
+  const oidcScope = [...oidc.requestParamOIDCScopes].join(' ');
+  if (oidcScope !== '') grant.addOIDCScope(oidcScope);
   if (clientProperty(client, 'token_claims') === 'keycloak' && scope.split(' ').includes('openid')) grant.addOIDCScope(keycloakDefaultScopes(client));
   const claims = oidc.params?.claims;
   if (typeof claims === 'string') {

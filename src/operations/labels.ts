@@ -36,12 +36,17 @@ export function labelOperations(directory: LabelDirectory, audit: AuditTrail) {
     async assign(ctx: OperationContext, name: string, body: unknown): Promise<void> {
       const userId = labelAssignSchema.parse(body).user_id;
       if ((await directory.get(name)) === undefined) throw notFound(kind === 'role' ? 'role_not_found' : 'group_not_found', name);
-      if (!(await directory.assign(userId, name))) throw notFound('user_not_found', userId);
+      const result = await directory.assign(userId, name);
+      if (result === 'no_user') throw notFound('user_not_found', userId);
+      // Assigning what the user has answers 204 like a change (Keycloak's role mappings do) but audits nothing.
+      if (result === 'unchanged') return;
       await audit.write({ ...ctx, type: `${kind}.assigned` as const, target: { type: 'user', id: userId }, details: { [kind]: name } });
     },
     async unassign(ctx: OperationContext, name: string, userId: string): Promise<void> {
       if ((await directory.get(name)) === undefined) throw notFound(kind === 'role' ? 'role_not_found' : 'group_not_found', name);
-      if (!(await directory.unassign(userId, name))) throw notFound('user_not_found', userId);
+      const result = await directory.unassign(userId, name);
+      if (result === 'no_user') throw notFound('user_not_found', userId);
+      if (result === 'unchanged') return;
       await audit.write({ ...ctx, type: `${kind}.removed` as const, target: { type: 'user', id: userId }, details: { [kind]: name } });
     },
   };

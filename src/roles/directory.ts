@@ -28,10 +28,15 @@ export interface LabelDirectory {
   get(name: string): Promise<Label | undefined>;
   /** Removes the label and takes it off every user. */
   remove(name: string): Promise<boolean>;
-  /** Adds to / removes from one user; false when the user does not exist. */
-  assign(userId: string, name: string): Promise<boolean>;
-  unassign(userId: string, name: string): Promise<boolean>;
+  /**
+   * Adds to / removes from one user: 'changed', 'unchanged' when the user already had it / did
+   * not have it (nothing written), 'no_user' when the user does not exist.
+   */
+  assign(userId: string, name: string): Promise<MembershipChange>;
+  unassign(userId: string, name: string): Promise<MembershipChange>;
 }
+
+export type MembershipChange = 'changed' | 'unchanged' | 'no_user';
 
 const toLabel = (doc: StoredLabel): Label => ({ name: doc._id, description: doc.description, createdAt: doc.createdAt });
 
@@ -54,6 +59,17 @@ export function createLabelDirectory({
   const field = kind === 'role' ? 'roles' : 'groups';
   const change = (userId: string, update: Record<string, unknown>) =>
     locks.hold(lockKey('users', userId), () => users.updateOne({ _id: userId }, { ...update, $set: { updatedAt: now() } }).exec());
+  /**
+   * One membership change, written only when it changes something: the filter matches the user
+   * only while the change is still to be made (under the user's lock, so FerretDB's read-then-write
+   * update sees no other change in between); otherwise whether the user exists tells the rest.
+   */
+  const changeMembership = async (userId: string, pending: Record<string, unknown>, update: Record<string, unknown>): Promise<MembershipChange> =>
+    locks.hold(lockKey('users', userId), async () => {
+      const result = await users.updateOne({ _id: userId, ...pending }, { ...update, $set: { updatedAt: now() } }).exec();
+      if (result.matchedCount === 1) return 'changed';
+      return (await users.exists({ _id: userId }).exec()) === null ? 'no_user' : 'unchanged';
+    });
   const directory: LabelDirectory = {
     kind,
     async create(name, description = '') {
@@ -92,14 +108,14 @@ export function createLabelDirectory({
     },
     async assign(userId, name) {
       await directory.ensure([name]);
-      const result = await change(userId, { $addToSet: { [field]: name } });
-      if (result.matchedCount === 1) await onUserChange(userId);
-      return result.matchedCount === 1;
+      const result = await changeMembership(userId, { [field]: { $ne: name } }, { $addToSet: { [field]: name } });
+      if (result === 'changed') await onUserChange(userId);
+      return result;
     },
     async unassign(userId, name) {
-      const result = await change(userId, { $pull: { [field]: name } });
-      if (result.matchedCount === 1) await onUserChange(userId);
-      return result.matchedCount === 1;
+      const result = await changeMembership(userId, { [field]: name }, { $pull: { [field]: name } });
+      if (result === 'changed') await onUserChange(userId);
+      return result;
     },
   };
   return directory;

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -6,7 +6,9 @@ import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { testClock } from '../helpers/clock.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
+import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { authorizationRequest, deployment, LOGOUT_REDIRECT_URI, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 
 for (const allowPrivate of [true, false]) describe(`back-channel logout (${allowPrivate ? 'private network allowed' : 'default SSRF protection'})`, () => {
@@ -15,6 +17,11 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
   let cast: Seeded;
   let receiver: Server;
   const received: string[] = [];
+  /** An app's back-channel endpoint that takes the request and never answers (an app that hangs). */
+  let hanging: Server;
+  const held: Array<{ token: string; res: ServerResponse; closed: boolean }> = [];
+  // Frozen: the deadline of a back-channel logout (on Gatehouse's clock) passes only when the test moves it.
+  const clock = testClock({ frozen: true });
   const logs = captureLogs('info');
   const undelivered = () => logs.lines().filter((line) => line.msg === 'back-channel logout not delivered');
 
@@ -28,18 +35,30 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    deploy = await deployment('backchannel', { settings: { GATEHOUSE_ALLOW_PRIVATE_NETWORK_FETCH: String(allowPrivate) } });
+    hanging = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const entry = { token: new URLSearchParams(body).get('logout_token') ?? '', res, closed: false };
+        held.push(entry);
+        res.on('close', () => (entry.closed = true));
+      });
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    deploy = await deployment('backchannel', { clock, settings: { GATEHOUSE_ALLOW_PRIVATE_NETWORK_FETCH: String(allowPrivate) } });
     gatehouse = await deploy.start(undefined, logs.logger);
     cast = await seed(gatehouse);
   });
   after(async () => {
     await gatehouse.close();
     await new Promise((resolve) => receiver.close(resolve));
+    hanging.closeAllConnections();
+    await new Promise((resolve) => hanging.close(resolve));
     await deploy.drop();
   });
 
-  async function backchannelApp() {
-    const { port } = receiver.address() as AddressInfo;
+  async function backchannelApp(endpoint: Server = receiver) {
+    const { port } = endpoint.address() as AddressInfo;
     return gatehouse.services.clients.create({
       displayName: 'Back-channel app',
       firstParty: true,
@@ -113,16 +132,48 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
       const [ended] = await sessionsWith(app.client.clientId);
       const revoked = await callAdmin(gatehouse.url, token, 'DELETE', `/users/${cast.user.id}/sessions/${ended!.id}`);
       expect(revoked.status).to.equal(204);
-      expect(received, 'one logout token, sent before the admin API answered').to.have.length(1);
+      // Sent after the answer (src/oidc/session-logout.ts): it arrives without being waited for.
+      await within(NOTICE_MS, async () => received.length === 1);
       expect(await logoutToken(received[0]!, app.client.clientId)).to.include({ sub: cast.user.id, sid: first.sid });
 
       // The user is disabled: every session of theirs ends.
       const second = await signedIn(app);
       expect((await callAdmin(gatehouse.url, token, 'POST', `/users/${cast.user.id}/disable`)).status).to.equal(204);
-      expect(received).to.have.length(2);
+      await within(NOTICE_MS, async () => received.length === 2);
       expect(await logoutToken(received[1]!, app.client.clientId)).to.include({ sub: cast.user.id, sid: second.sid });
       expect((await callAdmin(gatehouse.url, token, 'POST', `/users/${cast.user.id}/enable`)).status).to.equal(204);
       expect(undelivered(), JSON.stringify(undelivered())).to.deep.equal([]);
+    });
+
+    it("does not hold the operator's answer for an app that never answers: the user is disabled at once, the other app's logout still arrives, the hanging one is logged once its deadline passes", async () => {
+      const stuck = await backchannelApp(hanging);
+      const app = await backchannelApp();
+      const admin = await adminClient(gatehouse, 'backchannel-hang');
+      const token = await admin.token();
+      received.length = 0;
+      // Two sessions: the first with the app that hangs (ended first), the second with one that answers.
+      await signedIn(stuck);
+      const answering = await signedIn(app);
+
+      const disabled = await callAdmin(gatehouse.url, token, 'POST', `/users/${cast.user.id}/disable`);
+      expect(disabled.status).to.equal(204);
+      // Answered before the hanging app's request ended (Gatehouse's clock is frozen: its deadline cannot pass).
+      expect(undelivered(), 'nothing failed before the answer').to.deep.equal([]);
+      expect(held.filter((entry) => entry.closed), 'the hanging request is not over').to.deep.equal([]);
+
+      await within(NOTICE_MS, async () => received.length === 1 && held.length === 1);
+      expect(await logoutToken(received[0]!, app.client.clientId)).to.include({ sub: cast.user.id, sid: answering.sid });
+      expect(await logoutToken(held[0]!.token, stuck.client.clientId)).to.include({ sub: cast.user.id });
+      expect(held[0]!.closed, 'still held by the app').to.equal(false);
+
+      // The deadline passes: the request is given up and the failure logged, without the logout token.
+      await clock.advance(60_000);
+      await within(NOTICE_MS, async () => undelivered().length === 1);
+      expect(undelivered()[0]).to.include({ clientId: stuck.client.clientId, level: 'warn' });
+      expect(JSON.stringify(logs.lines())).not.to.contain(held[0]!.token);
+      await within(NOTICE_MS, async () => held[0]!.closed);
+      expect(received, 'nothing sent twice').to.have.length(1);
+      expect((await callAdmin(gatehouse.url, token, 'POST', `/users/${cast.user.id}/enable`)).status).to.equal(204);
     });
   }
 });

@@ -405,6 +405,12 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(app.api_details.map((api) => api.gatehouse)).to.deep.equal(['admin']);
       // "Data in Gatehouse admin API" says it; a bare "admin" beside it is an unexplained word.
       expect(app.scopes).to.deep.equal(['openid']);
+      // Nor does the grant itself hold it among its OpenID scopes (what operators see in the
+      // admin API): a first-party app is granted what it asked for, each scope where it belongs.
+      const grants = await gatehouse.services.revocation.listGrants(user.id);
+      expect(grants.filter((grant) => grant.clientId === CONSOLE_CLIENT_ID).map(({ scope, resources }) => ({ scope, resources }))).to.deep.equal([
+        { scope: 'openid', resources: [gatehouse.services.adminAudience] },
+      ]);
     });
 
     it('lists the apps with their scopes (not the account page itself) and revoking one makes its refresh token inactive at once', async () => {

@@ -461,6 +461,18 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
         expect((await call('DELETE', `/${kind}/auditors/members/${user.body.id}`)).status).to.equal(204);
         expect((await call('GET', `/users/${user.body.id}`)).body[kind]).to.deep.equal([]);
         expect((await call('DELETE', `/${kind}/nope/members/${user.body.id}`)).status).to.equal(404);
+        // Assigning what the user has, or removing what they do not have, is a 204 that changes
+        // nothing (as Keycloak's role mappings answer) — and audits nothing.
+        expect((await call('POST', `/${kind}/auditors/members`, { user_id: user.body.id })).status).to.equal(204);
+        expect((await call('POST', `/${kind}/auditors/members`, { user_id: user.body.id })).status).to.equal(204);
+        expect((await call('DELETE', `/${kind}/auditors/members/${user.body.id}`)).status).to.equal(204);
+        expect((await call('DELETE', `/${kind}/auditors/members/${user.body.id}`)).status).to.equal(204);
+        expect((await call('GET', `/users/${user.body.id}`)).body[kind]).to.deep.equal([]);
+        const one = kind === 'roles' ? 'role' : 'group';
+        const changes = (await call('GET', `/audit-events?user=${user.body.id}`)).body.events
+          .map((e: { type: string }) => e.type)
+          .filter((type: string) => type === `${one}.assigned` || type === `${one}.removed`);
+        expect(changes.sort()).to.deep.equal([`${one}.assigned`, `${one}.assigned`, `${one}.removed`, `${one}.removed`]);
         expect((await call('DELETE', `/${kind}/auditors`)).status).to.equal(204);
         expect((await call('DELETE', `/${kind}/auditors`)).status).to.equal(404);
       });

@@ -150,6 +150,36 @@ for (const backend of ['redis', 'mongo'] as const) {
       }
     });
 
+    /**
+     * Guesses sent together (one sign-in form posted on many connections) must not all pass the
+     * lock check before the first of them is counted: the limit holds exactly, whatever the
+     * interleaving. Each guess is answered as a wrong password (it was verified) or as locked.
+     */
+    const reasonsOfBurst = async (attempts: ReadonlyArray<readonly [string, string]>) => {
+      const before = h.events.length;
+      const results = await Promise.all(attempts.map(([login, ip]) => h.accounts.authenticate(login, 'wrong-password', ip)));
+      expect(results.every((result) => result === AUTHENTICATION_FAILED)).to.equal(true);
+      const reasons = h.events.slice(before).map((event) => (event as Failure).reason);
+      return { verified: reasons.filter((reason) => reason === 'wrong_password').length, locked: reasons.filter((reason) => reason === 'locked').length };
+    };
+
+    it('of wrong passwords sent together from one address, exactly the (account, IP) threshold are tried', async () => {
+      const user = await newUser();
+      const ip = randomIp();
+      const burst = THRESHOLD * 4;
+      expect(await reasonsOfBurst(Array.from({ length: burst }, () => [user.login, ip] as const))).to.deep.equal({ verified: THRESHOLD, locked: burst - THRESHOLD });
+      expect((await h.accounts.authenticate(user.login, 'right-password', ip)).ok).to.equal(false);
+      expect(lastFailure().reason).to.equal('locked');
+    });
+
+    it('of wrong passwords sent together from many addresses, exactly the account threshold are tried', async () => {
+      const user = await newUser();
+      const accountThreshold = TEST_LOCKOUT_POLICY.account.threshold;
+      // One guess per address: no (account, IP) pair reaches its own threshold.
+      const burst = accountThreshold * 3;
+      expect(await reasonsOfBurst(Array.from({ length: burst }, () => [user.login, randomIp()] as const))).to.deep.equal({ verified: accountThreshold, locked: burst - accountThreshold });
+    });
+
     it('unlock lifts the lock at once and removes it from the list', async () => {
       const user = await newUser();
       const ip = randomIp();
@@ -207,11 +237,15 @@ for (const backend of ['redis', 'mongo'] as const) {
       const accounts = createAccounts({ users: userModel(connection), hasher: saturated, limiter: h.limiter });
       try {
         const busy = saturated.hash('keeps the only worker busy');
+        const ip = randomIp();
         let error: unknown;
-        await accounts.authenticate(user.login, 'right-password', randomIp()).catch((e: unknown) => (error = e));
+        await accounts.authenticate(user.login, 'right-password', ip).catch((e: unknown) => (error = e));
         expect(error).to.be.instanceOf(HashQueueFullError);
         expect((error as HashQueueFullError).retryAfterSeconds).to.be.at.least(1);
         await busy;
+        // The password was never checked: that attempt does not count toward the lock.
+        await fail(user.login, ip, THRESHOLD - 1);
+        expect((await h.accounts.authenticate(user.login, 'right-password', ip)).ok).to.equal(true);
       } finally {
         await saturated.close();
       }

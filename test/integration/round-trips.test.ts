@@ -207,8 +207,10 @@ describe('store round trips per request (counted on the connections)', function 
       // so the result is never stored: the resume's destroy is the one write
       'hmget Interaction': 1,
       'evalsha Interaction': 1,
-      // the login limiter: the three failure counters read in one script
-      'evalsha gh_login_account_ip': 1,
+      // the login limiter: the locks checked and the attempt counted on the three failure
+      // counters in one script (guesses sent together cannot all pass before one is counted),
+      // then the pair's counter reset and the attempt taken back from the other two in another
+      'evalsha gh_login_account_ip': 2,
       // the code: saved, read and consumed; the access token: saved
       'evalsha AuthorizationCode': 2,
       'hmget AuthorizationCode': 1,
@@ -223,7 +225,7 @@ describe('store round trips per request (counted on the connections)', function 
    * A user signing in for the first time in a while (nothing of theirs cached): the user is read
    * once, by login — the tokens' claims come from that read (AccountCache#signingIn).
    */
-  it('a sign-in sends exactly these commands: 1 user read, 3 record writes, 7 Redis commands', async function () {
+  it('a sign-in sends exactly these commands: 1 user read, 3 record writes, 8 Redis commands', async function () {
     await signIn(); // warms what every sign-in shares (client, keys, Redis scripts)
     const fresh = await gatehouse.services.accounts.createUser({ username: `bob${unique()}`, password: PASSWORD, email: `bob${unique()}@example.com` });
     await expectExactSignIn(fresh.username);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 import { StoreUnavailableError } from '../../src/errors/store-unavailable.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
@@ -193,6 +193,83 @@ describe("provider error boundary: what escapes the library's handlers", () => {
         expect(response.headers.get('location')).to.equal(null);
       } finally {
         server.close();
+      }
+    });
+
+    /** A provider with PAR whose PushedAuthorizationRequest.consume fails with `failure()` while it returns an error; `authorize` sends one /auth with a fresh request_uri. */
+    async function pushedRequests(failure: () => Error | undefined) {
+      const memory = memoryAdapterFactory();
+      const state = { consumes: 0 };
+      const adapter = (model: string) => {
+        const inner = memory(model);
+        if (model !== 'PushedAuthorizationRequest') return inner;
+        return Object.assign(Object.create(inner) as typeof inner, {
+          consume: (id: string) => {
+            state.consumes += 1;
+            const error = failure();
+            return error === undefined ? inner.consume(id) : Promise.reject(error);
+          },
+        });
+      };
+      const provider = new Provider('http://localhost:3000', {
+        adapter,
+        clients: [{ client_id: 'rp', client_secret: 'a-secret-of-some-length', redirect_uris: ['https://rp.example/cb'] }],
+        features: { pushedAuthorizationRequests: { enabled: true } },
+      });
+      providerErrorBoundary(provider, captureLogs('info').logger, undefined, afterResponseSteps([consumePushedRequestOnFirstUse]));
+      const server = provider.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      const { port } = server.address() as { port: number };
+      const pushed = await fetch(`http://127.0.0.1:${port}/request`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('rp:a-secret-of-some-length').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ response_type: 'code', scope: 'openid', redirect_uri: 'https://rp.example/cb', client_id: 'rp' }),
+      });
+      expect(pushed.status, await pushed.clone().text()).to.equal(201);
+      const { request_uri } = (await pushed.json()) as { request_uri: string };
+      return {
+        state,
+        authorize: () => fetch(`http://127.0.0.1:${port}/auth?${new URLSearchParams({ client_id: 'rp', request_uri })}`, { redirect: 'manual' }),
+        close: () => server.close(),
+      };
+    }
+
+    it('/auth with a pushed request whose consume meets a store outage → 503, and the request_uri is neither used up nor usable twice', async () => {
+      // Not a lost race (another /auth used the request_uri first): the store did not answer, so
+      // nothing is known about the request_uri. The answer is the outage's; the client's retry
+      // after Retry-After starts the flow with the same request_uri, which is then one-time again.
+      let outage = true;
+      const par = await pushedRequests(() => (outage ? new StoreUnavailableError('redis') : undefined));
+      try {
+        const failed = await par.authorize();
+        expect(par.state.consumes).to.equal(1);
+        expect(failed.status, 'the outage, not a flow that goes on').to.equal(503);
+        expect(failed.headers.get('retry-after')).to.equal('5');
+        expect(failed.headers.get('location')).to.equal(null);
+
+        outage = false;
+        const retried = await par.authorize();
+        expect(retried.status, 'the retry starts the flow').to.equal(303);
+        expect(retried.headers.get('location')).to.match(/^\/interaction\//);
+        expect(par.state.consumes).to.equal(2);
+
+        const again = await par.authorize();
+        expect(again.status).to.equal(303);
+        expect(new URL(again.headers.get('location')!).searchParams.get('error'), 'one-time once consumed').to.equal('invalid_request_uri');
+      } finally {
+        par.close();
+      }
+    });
+
+    it('/auth with a pushed request whose consume lost a race (the adapters\' invalid_request_uri) goes on to its interaction, which the library refuses at its end', async () => {
+      const par = await pushedRequests(() => new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used'));
+      try {
+        const response = await par.authorize();
+        expect(par.state.consumes).to.equal(1);
+        expect(response.status).to.equal(303);
+        expect(response.headers.get('location')).to.match(/^\/interaction\//);
+      } finally {
+        par.close();
       }
     });
 

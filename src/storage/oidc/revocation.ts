@@ -64,9 +64,11 @@ export interface OidcRevocationDeps {
   readonly markClientTokensRevoked?: ((clientId: string) => Promise<unknown>) | undefined;
   /**
    * Told of each sign-in session ended here (revokeSession, revokeByAccountId) once it is gone:
-   * the server sends the apps' back-channel logout tokens (src/oidc/session-logout.ts).
+   * the server starts sending the apps' back-channel logout tokens (src/oidc/session-logout.ts).
+   * Returns at once — nothing here waits for an app's endpoint, so no operator's or user's answer
+   * does either.
    */
-  readonly sessionEnded?: ((session: EndedSession) => Promise<void>) | undefined;
+  readonly sessionEnded?: ((session: EndedSession) => void) | undefined;
   readonly now?: () => number;
 }
 
@@ -156,7 +158,7 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markC
         if (typeof authorization.grantId === 'string') await dropGrant(authorization.grantId);
       }
       await adapter('Session').destroy(sessionId);
-      await sessionEnded?.({ accountId, authorizations });
+      sessionEnded?.({ accountId, authorizations });
       return true;
     },
 
@@ -180,7 +182,7 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markC
         for (const session of left) {
           await adapter('Session').destroy(session._id);
           destroyed.add(session._id);
-          await sessionEnded?.({ accountId, authorizations: authorizationsOf(session) });
+          sessionEnded?.({ accountId, authorizations: authorizationsOf(session) });
         }
       }
       return { grants, sessions: destroyed.size, tokens: 0 };
