@@ -7,7 +7,7 @@ export interface ResourceServerOptions {
   readonly issuer: string;
   /** This API's identifier: the `aud` its tokens carry. */
   readonly audience: string;
-  /** The API's own client, for introspecting opaque tokens (`gatehouse apis update … --client`). */
+  /** The API's own client, for introspecting opaque tokens (`gatehouse apis update … --introspection-client`). */
   readonly introspection?: { readonly clientId: string; readonly clientSecret: string } | undefined;
   /** How long an introspection answer is reused: short, so a revocation shows within it. */
   readonly introspectionCacheSeconds?: number;

@@ -125,7 +125,7 @@ commands:
   users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
   users set-password USER --password-stdin      (USER: id, username or email)
   users disable USER | enable USER | unlock USER
-  users mfa USER [--reset]                      second factors: show, or remove app and recovery codes
+  users mfa USER [--reset]                      second factors: show, or remove all (app, passkeys, recovery codes)
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
               [--ttl SECONDS] [--roles] [--groups] [--token-claims gatehouse|keycloak] [--name NAME]
               [--introspection-client CLIENT_ID]

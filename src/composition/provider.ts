@@ -16,6 +16,7 @@ import type { Views } from '../interactions/views.ts';
 import { allowCredentialedTokenRequests } from '../keycloak/cors-credentials.ts';
 import { envelopeRefreshTokens, openRefreshEnvelopes } from '../keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from '../keycloak/session-status.ts';
+import { registrationsPage } from '../keycloak/registrations.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from '../keys/key-ring.ts';
 import { providerJwks, type KeySet } from '../keys/key-store.ts';
 import { keySetView } from '../keys/key-view.ts';
@@ -192,6 +193,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     notFoundPage(views),
     pageExtraRoutes({ views, secureCookies: w.https }).routes() as Middleware,
     sessionStatusPages(config.routes),
+    registrationsPage(config.routes, config.issuer),
     deviceEndpointPage(config.routes, config.issuer),
     // The library's own forms (sign-out confirmation, device code) in the encodings Gatehouse's forms take.
     providerFormBodies(config.routes, views, logger),

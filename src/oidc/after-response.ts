@@ -35,8 +35,9 @@ export interface ResponseFailure {
 /**
  * Runs the steps of the request's route once `next()` settled (`failure` when it threw), and
  * gives what the request's outcome now is: undefined when all went well, else the failure to
- * rethrow. Synchronous (no promise, no await) for the routes no step concerns — userinfo,
- * introspection, JWKS, most tokens. `steps` are in the order their middlewares were registered
+ * rethrow. Synchronous (no promise, no await) for the routes no step concerns — userinfo, JWKS,
+ * most tokens — and as long as the steps that run answer synchronously (introspection of a
+ * client_credentials token). `steps` are in the order their middlewares were registered
  * (outermost first); each route runs only its own steps, innermost first, as the onion of
  * middlewares did. As in that onion, a step that throws ends the others' `after` (the error goes
  * up to the error boundary); steps further out only run `failed`.
@@ -53,9 +54,11 @@ export function afterResponseSteps(steps: readonly AfterResponseStep[]): AfterRe
       list.push(step);
     }
   }
-  const run = async (ctx: KoaContextWithOIDC, own: readonly AfterResponseStep[], failed: ResponseFailure | undefined): Promise<ResponseFailure | undefined> => {
+  /** The steps from `from` on, each awaited. */
+  const runAsync = async (ctx: KoaContextWithOIDC, own: readonly AfterResponseStep[], from: number, failed: ResponseFailure | undefined): Promise<ResponseFailure | undefined> => {
     let failure = failed;
-    for (const step of own) {
+    for (let index = from; index < own.length; index += 1) {
+      const step = own[index] as AfterResponseStep;
       if (failure === undefined) {
         try {
           const done = step.after(ctx);
@@ -66,6 +69,44 @@ export function afterResponseSteps(steps: readonly AfterResponseStep[]): AfterRe
       } else if (step.failed !== undefined) {
         const done = step.failed(ctx);
         if (done !== undefined) await done;
+      }
+    }
+    return failure;
+  };
+  /** The step at `index` answered with a promise: it is awaited as runAsync would, and the rest run there. */
+  const awaitThenRun = async (ctx: KoaContextWithOIDC, own: readonly AfterResponseStep[], index: number, failed: ResponseFailure | undefined, pending: Promise<void>): Promise<ResponseFailure | undefined> => {
+    let failure = failed;
+    if (failure === undefined) {
+      try {
+        await pending;
+      } catch (error) {
+        failure = { error };
+      }
+    } else await pending;
+    return runAsync(ctx, own, index + 1, failure);
+  };
+  /**
+   * The steps in order, synchronously as long as each answers synchronously (an introspection
+   * of a client_credentials token adds its claims without waiting for anything): no promise and
+   * no microtask for them. The first step that answers with a promise is awaited, and the rest
+   * run as runAsync — the same order and the same outcome either way.
+   */
+  const run = (ctx: KoaContextWithOIDC, own: readonly AfterResponseStep[], failed: ResponseFailure | undefined): ResponseFailure | undefined | Promise<ResponseFailure | undefined> => {
+    let failure = failed;
+    for (let index = 0; index < own.length; index += 1) {
+      const step = own[index] as AfterResponseStep;
+      if (failure === undefined) {
+        let done: void | Promise<void>;
+        try {
+          done = step.after(ctx);
+        } catch (error) {
+          failure = { error };
+          continue;
+        }
+        if (done !== undefined) return awaitThenRun(ctx, own, index, failure, done);
+      } else if (step.failed !== undefined) {
+        const done = step.failed(ctx);
+        if (done !== undefined) return awaitThenRun(ctx, own, index, failure, done);
       }
     }
     return failure;

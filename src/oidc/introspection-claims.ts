@@ -29,7 +29,8 @@ const INTROSPECTED = ['AccessToken', 'ClientCredentials', 'RefreshToken'] as con
 export function introspectionClaims(accounts: AccountDirectory, tokenIdKey: Buffer): AfterResponseStep {
   const opaqueId = (value: string) => createHmac('sha256', tokenIdKey).update(value).digest('base64url');
   return { routes: ['introspection'], after: addIntrospectionClaims };
-  async function addIntrospectionClaims(ctx: KoaContextWithOIDC): Promise<void> {
+  /** Synchronous unless the token is a user's: only the username needs a read (no promise for a client_credentials token). */
+  function addIntrospectionClaims(ctx: KoaContextWithOIDC): void | Promise<void> {
     const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
     if (oidc?.route !== 'introspection') return;
     const body = ctx.body as IntrospectionBody | undefined;
@@ -42,9 +43,10 @@ export function introspectionClaims(accounts: AccountDirectory, tokenIdKey: Buff
     if (body.jti === undefined) {
       body.jti = presentedJwtId(ctx.req) ?? opaqueId(token.jti);
     }
-    if (typeof token.accountId === 'string') {
-      const username = (await accounts.findActive(token.accountId))?.claims.preferred_username;
-      if (typeof username === 'string') body.username = username;
-    }
+    if (typeof token.accountId === 'string') return addUsername(body, token.accountId);
+  }
+  async function addUsername(body: IntrospectionBody, accountId: string): Promise<void> {
+    const username = (await accounts.findActive(accountId))?.claims.preferred_username;
+    if (typeof username === 'string') body.username = username;
   }
 }

@@ -62,6 +62,8 @@ export interface RoutesTable {
   readonly metrics: string;
   /** Keycloak's session-status pages that keycloak-js loads in iframes (Keycloak layout only). */
   readonly sessionStatus?: { readonly loginStatusIframe: string; readonly thirdPartyCookies: string };
+  /** Keycloak's registration page, which keycloak-js's register() opens (Keycloak layout only; src/keycloak/registrations.ts). */
+  readonly registrations?: string;
 }
 
 /** oidc-provider's default routes: Gatehouse's own layout. */
@@ -109,7 +111,7 @@ function basePathOf(publicUrl: string): string {
 }
 
 /** Paths Gatehouse serves outside the provider, under the public URL's path. */
-function ownPaths(base: string): Omit<RoutesTable, 'layout' | 'providerBase' | 'provider' | 'sessionStatus'> {
+function ownPaths(base: string): Omit<RoutesTable, 'layout' | 'providerBase' | 'provider' | 'sessionStatus' | 'registrations'> {
   return {
     interaction: `${base}/interaction`,
     password: `${base}/password`,
@@ -152,6 +154,7 @@ export function keycloakRoutes(publicUrl: string, realm: string): RoutesTable {
       loginStatusIframe: `${providerBase}${OIDC}/login-status-iframe.html`,
       thirdPartyCookies: `${providerBase}${OIDC}/3p-cookies`,
     },
+    registrations: `${providerBase}${OIDC}/registrations`,
   };
 }
 

@@ -163,3 +163,48 @@ describe('prompt=create follows the self_registration runtime setting (SMTP conf
     expect(formsOf(await (await fresh.request(interaction)).text()).some((f) => f.action.endsWith('/register'))).to.equal(true);
   });
 });
+
+/**
+ * keycloak-js's `register()` / `createRegisterUrl()` opens Keycloak's registrations endpoint with
+ * the parameters of an authorization request. In the Keycloak layout that address leads to the
+ * authorization endpoint with `prompt=create`, so an app's "Sign up" button keeps working.
+ */
+describe("Keycloak's registrations endpoint (keycloak-js register()) in the Keycloak layout", () => {
+  let inbox: Inbox;
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let issuer: string;
+
+  before(async () => {
+    inbox = await startInbox();
+    deploy = await deployment('prompt_create_kc', {
+      settings: { GATEHOUSE_KEYCLOAK_REALM: 'acme', GATEHOUSE_SELF_REGISTRATION: 'true', GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'no-reply@example.com' },
+    });
+    gatehouse = await deploy.start();
+    issuer = `${deploy.issuer}/realms/acme`;
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await deploy?.drop();
+    await inbox?.close();
+  });
+
+  it('leads to the authorization endpoint with prompt=create (the request kept, any other prompt replaced), which opens the registration form', async () => {
+    const app = await firstPartyApp(gatehouse, issuer);
+    const request = await authorizationRequest(app, REDIRECT_URI, { prompt: 'login' });
+    const registrations = new URL(`${issuer}/protocol/openid-connect/registrations`);
+    registrations.search = request.url.search;
+    const agent = new UserAgent();
+    const answer = await agent.request(registrations.href, { headers: { accept: 'text/html' } });
+    expect(answer.status).to.equal(303);
+    const target = new URL(answer.headers.get('location')!);
+    expect(target.origin + target.pathname).to.equal(`${issuer}/protocol/openid-connect/auth`);
+    const expected = new URLSearchParams(request.url.search);
+    expected.set('prompt', 'create');
+    expect(Object.fromEntries(target.searchParams)).to.deep.equal(Object.fromEntries(expected));
+
+    const interaction = new URL((await agent.request(target.href)).headers.get('location')!, target).toString();
+    const html = await (await agent.request(interaction)).text();
+    expect(formsOf(html).some((f) => f.action.endsWith('/register')), 'the registration form').to.equal(true);
+  });
+});

@@ -10,7 +10,7 @@ import { allowCredentialedTokenRequests } from '../../src/keycloak/cors-credenti
 import { envelopeRefreshTokens } from '../../src/keycloak/refresh-envelope.ts';
 import type { AttemptLimiter } from '../../src/limits/attempt-limits.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { afterResponse, NO_ROUTE, type AfterResponseStep } from '../../src/oidc/after-response.ts';
+import { afterResponse, afterResponseSteps, NO_ROUTE, type AfterResponseStep } from '../../src/oidc/after-response.ts';
 import { signOutWithoutSession } from '../../src/oidc/anonymous-sign-out.ts';
 import { providerBuilder } from '../../src/oidc/build-provider.ts';
 import { countClientAuthFailures } from '../../src/oidc/client-auth-failures.ts';
@@ -93,6 +93,40 @@ describe('the after-response steps as one provider middleware (src/oidc/after-re
     );
     expect((thrown as Error).message).to.equal('thrower failed');
     expect(log).to.deep.equal(['inner@token', 'thrower@token', 'outer:failed']);
+  });
+
+  it('steps that all answer synchronously settle synchronously: no promise, the same order and outcome', () => {
+    const log: string[] = [];
+    const settle = afterResponseSteps([recording('outer', ['introspection'], log), recording('inner', ['introspection'], log)]);
+    expect(settle(contextOn('introspection'), undefined)).to.equal(undefined);
+    expect(log).to.deep.equal(['inner@introspection', 'outer@introspection']);
+    log.length = 0;
+    const throwing = afterResponseSteps([recording('outer', ['token'], log, { failed: true }), recording('thrower', ['token'], log, { throws: true })]);
+    const outcome = throwing(contextOn('token'), undefined);
+    expect(outcome).not.to.be.instanceOf(Promise);
+    expect((outcome as { error: Error } | undefined)?.error.message).to.equal('thrower failed');
+    expect(log).to.deep.equal(['thrower@token', 'outer:failed']);
+  });
+
+  it('once a step answers with a promise, the steps further out wait for it; its rejection is the failure they see', async () => {
+    const log: string[] = [];
+    let release = () => {};
+    const later = new Promise<void>((resolve) => (release = resolve));
+    const rejecting: AfterResponseStep = {
+      routes: ['token'],
+      after: async () => {
+        await later;
+        log.push('rejecting@token');
+        throw new Error('rejected');
+      },
+    };
+    const settle = afterResponseSteps([recording('outer', ['token'], log, { failed: true }), recording('skipped', ['token'], log), rejecting, recording('inner', ['token'], log)]);
+    const outcome = settle(contextOn('token'), undefined);
+    expect(outcome).to.be.instanceOf(Promise);
+    expect(log, 'nothing further out ran before the promise settled').to.deep.equal(['inner@token']);
+    release();
+    expect(((await outcome) as { error: Error }).error.message).to.equal('rejected');
+    expect(log).to.deep.equal(['inner@token', 'rejecting@token', 'outer:failed']);
   });
 
   it('a response that failed runs only the clean-ups of its route, then rethrows', async () => {

@@ -12,6 +12,16 @@ async function readAsTheProvider(req: IncomingMessage): Promise<{ readable: bool
   return { readable, length: req.headers['content-length'], body: Buffer.concat(chunks).toString('utf8'), raw: req.rawHeaders };
 }
 
+/** Reads a request by its 'data' events, as a stream reader other than the provider would. */
+function readByEvents(req: IncomingMessage): Promise<{ data: string; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    req.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
+    req.once('end', () => resolve({ data, ended: true }));
+    req.once('error', reject);
+  });
+}
+
 /** Serves `handle` on a real socket and sends it one request. */
 async function exchange(handle: (ctx: Context) => Promise<void>, body: string, headers: Record<string, string> = {}, chunked = false): Promise<unknown> {
   const app = new Koa();
@@ -112,6 +122,43 @@ describe('forms read ahead of the provider (src/http/form-body.ts)', () => {
       seen = await readAsTheProvider(ctx.req);
     }, 'token=abc');
     expect(seen).to.deep.include({ body: 'token=other', length: '11' });
+  });
+
+  it("the provider's read takes the body as it is, past the stream: nothing goes through the stream's events, which then end at once", async () => {
+    let seen: { body: string } | undefined;
+    let after: { data: string; ended: boolean } | undefined;
+    const failure = await exchange(async (ctx) => {
+      await bufferedForm(ctx);
+      seen = await readAsTheProvider(ctx.req);
+      expect(ctx.req.readableDidRead, 'no chunk went through the stream').to.equal(false);
+      after = await readByEvents(ctx.req);
+    }, 'token=abc');
+    expect(failure).to.equal(undefined);
+    expect(seen?.body).to.equal('token=abc');
+    expect(after).to.deep.equal({ data: '', ended: true });
+  });
+
+  it('a replay read as a stream first hands out its body once: an iterator asked for afterwards finds the end', async () => {
+    let first: { data: string; ended: boolean } | undefined;
+    let second: string | undefined;
+    await exchange(async (ctx) => {
+      await bufferedForm(ctx);
+      replaceForm(ctx, { token: 'replaced' });
+      first = await readByEvents(ctx.req);
+      second = (await readAsTheProvider(ctx.req)).body;
+    }, 'token=abc');
+    expect(first).to.deep.equal({ data: 'token=replaced', ended: true });
+    expect(second).to.equal('');
+  });
+
+  it('a form announced as urlencoded with a charset, or in capitals, is still read as a form; another type is not', async () => {
+    const forms: unknown[] = [];
+    for (const type of ['application/x-www-form-urlencoded; charset=utf-8', 'Application/X-WWW-Form-Urlencoded', 'application/json']) {
+      await exchange(async (ctx) => {
+        forms.push(await bufferedForm(ctx));
+      }, 'token=abc', { 'content-type': type });
+    }
+    expect(forms).to.deep.equal([{ params: { token: 'abc' } }, { params: { token: 'abc' } }, 'not_a_form']);
   });
 
   it('reads a chunked body (no Content-Length) too', async () => {

@@ -1,4 +1,5 @@
 import type { Connection, mongo } from 'mongoose';
+import { isFerretDbV1 } from '../server-kind.ts';
 import { CONSUMPTION_COLLECTION } from './mongo-documents.ts';
 import { collectionName, GRANT_MEMBER_MODELS, OIDC_MODELS } from './models.ts';
 
@@ -45,17 +46,32 @@ function isUnsupportedOption(error: unknown): boolean {
   );
 }
 
+/** Creates the collection unless it exists (NamespaceExists, 48). */
+async function createCollection(db: mongo.Db, name: string): Promise<void> {
+  try {
+    await db.createCollection(name);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 48) throw error;
+  }
+}
+
 /**
  * Creates every index the oidc adapters rely on. Called once at startup (or by a migrate
- * command); never on the request path. Where the server lacks TTL indexes, an ordinary
- * expiresAt index is created instead and the caller is told to run the sweeper (and says so
- * in the startup log: expected on FerretDB, so not a warning).
+ * command); never on the request path. Where the server lacks TTL indexes, the caller is told to
+ * run the sweeper (and says so in the startup log: expected on FerretDB, so not a warning), and
+ * an ordinary expiresAt index serves the sweeper's `expiresAt < now` instead — except on FerretDB
+ * v1, which never pushes a range filter down (the sweep scans whatever indexes exist,
+ * docs/STORAGE.md): there an expiry index would serve no read and cost every insert of a session,
+ * grant or token (on PostgreSQL two index entries each, with the GIN twin scripts/services adds),
+ * so none is created. One created by an earlier version is left as it is.
  */
 export async function ensureOidcIndexes(connection: Connection): Promise<IndexReport> {
   const db = connection.db;
   if (db === undefined) throw new Error('MongoDB connection is not open');
   const collections = [...OIDC_MODELS.map(collectionName), CONSUMPTION_COLLECTION];
   let ttlIndexes = true;
+  /** Without TTL indexes: whether an ordinary expiresAt index can serve the sweeper (not on FerretDB v1). */
+  let plainExpiryIndex = true;
 
   async function expiryIndex(collection: mongo.Collection): Promise<void> {
     if (ttlIndexes) {
@@ -65,9 +81,12 @@ export async function ensureOidcIndexes(connection: Connection): Promise<IndexRe
       } catch (error) {
         if (!isUnsupportedOption(error)) throw error;
         ttlIndexes = false;
+        plainExpiryIndex = !(await isFerretDbV1(db!));
       }
     }
-    await collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
+    if (plainExpiryIndex) await collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
+    // The collection exists after startup either way (an index created it before): no DDL on a request.
+    else await createCollection(db!, collection.collectionName);
   }
 
   for (const model of OIDC_MODELS) {

@@ -1,0 +1,40 @@
+import { SignJWT } from 'jose';
+import { expect } from 'chai';
+import { clientAuthKey } from '../../src/limits/client-auth-key.ts';
+
+const basic = (user: string, password = 'secret') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+describe('the key a failed client authentication is charged to (src/limits/client-auth-key.ts)', () => {
+  it('names the client of an HTTP Basic header (URL-decoded, then encoded for the key) and the address', () => {
+    expect(clientAuthKey(basic('web-app'), undefined, '203.0.113.7')).to.equal('web-app@203.0.113.7');
+    expect(clientAuthKey(basic('a%20b%40c'), undefined, '203.0.113.7')).to.equal('a%20b%40c@203.0.113.7');
+    expect(clientAuthKey(basic('web-app'), { client_id: 'other' }, '::ffff:203.0.113.7'), 'the header wins over the body').to.equal('web-app@203.0.113.7');
+    expect(clientAuthKey(basic('web-app'), undefined, '2001:db8:0:1::1')).to.equal('web-app@2001:db8:0:1::/64');
+  });
+
+  it('answers the same header and address alike every time, and each of several apart', () => {
+    const headers = ['one', 'two', 'three'].map((user) => basic(user));
+    const rounds = [0, 1, 2].map(() => headers.map((header, index) => clientAuthKey(header, undefined, `198.51.100.${index}`)));
+    for (const keys of rounds) expect(keys).to.deep.equal(['one@198.51.100.0', 'two@198.51.100.1', 'three@198.51.100.2']);
+    expect(clientAuthKey(headers[0], undefined, '198.51.100.9')).to.equal('one@198.51.100.9');
+  });
+
+  it('charges a Basic header whose user does not decode to no client, without looking at the body', () => {
+    expect(clientAuthKey(basic('%E0%A4%A'), { client_id: 'body-client' }, '203.0.113.7')).to.equal('-@203.0.113.7');
+  });
+
+  it('reads the body when the header is not Basic: client_id, else the assertion\'s subject, else no client', async () => {
+    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('jwt-client').sign(new Uint8Array(32));
+    expect(clientAuthKey('', { client_id: 'post-client' }, '203.0.113.7')).to.equal('post-client@203.0.113.7');
+    expect(clientAuthKey(undefined, { client_id: 'a b' }, '203.0.113.7')).to.equal('a%20b@203.0.113.7');
+    expect(clientAuthKey('Bearer x', { client_assertion: assertion }, '203.0.113.7')).to.equal('jwt-client@203.0.113.7');
+    expect(clientAuthKey('', { client_assertion: 'not-a-jwt' }, '203.0.113.7')).to.equal('-@203.0.113.7');
+    expect(clientAuthKey('', undefined, '203.0.113.7')).to.equal('-@203.0.113.7');
+  });
+
+  it('keys a header too long to remember as any other', () => {
+    const long = basic('long-client', 'p'.repeat(600));
+    expect(clientAuthKey(long, undefined, '203.0.113.7')).to.equal('long-client@203.0.113.7');
+    expect(clientAuthKey(long, undefined, '203.0.113.8')).to.equal('long-client@203.0.113.8');
+  });
+});
