@@ -116,6 +116,9 @@ describe('console: Password & sign-in security (headless Chromium, two instances
       expect(await page.getByLabel('Roles that require a second factor').isDisabled()).to.equal(true);
       expect(await page.getByRole('button', { name: 'Save multi-factor requirement' }).count()).to.equal(0);
       expect(await page.getByLabel('Counting window (seconds)').isDisabled()).to.equal(false);
+      // A locked field looks locked: not the white (dark: black) of a field one can type in.
+      const background = (label: string) => page.getByLabel(label).evaluate((field) => getComputedStyle(field).backgroundColor);
+      expect(await background('Failures from one address against one account'), 'a pinned field').to.not.equal(await background('Counting window (seconds)'));
       expect(await seriousViolations(page)).to.deep.equal([]);
       await screenshot(page, 'security-settings-pinned');
 

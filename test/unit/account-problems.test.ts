@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -64,11 +64,15 @@ describe("the account page's words for the account API's problems (src/account/w
     }
   });
 
-  it('every code the account API names itself is covered (own-account operations, the account API and its authentication)', () => {
+  it('every code the account API names itself is covered (own-account operations and the modules split from them, the account API and its authentication)', () => {
     const covered = new Set<string>([...Object.values(FIELD_SENTENCES).flat(), ...CODE_SENTENCES, ...BY_STATUS]);
     // The quoted words of the calls that name a problem, and of `problem: { code: … }`.
     const calls = /\b(?:invalid|notFound|ConflictError|NotFoundError|problemText|fieldProblem|AccountAuthError)\(([^)]*)\)|\bcode: ('[a-z_]+')/g;
-    const named = ['operations/own-account.ts', 'account/api.ts', 'account/auth.ts'].flatMap((file) =>
+    // Every module of a signed-in user's own operations (own-account.ts and the pieces split out of it).
+    const ownOperations = readdirSync(join(SRC, 'operations'))
+      .filter((file) => /^(own-.*|self)\.ts$/.test(file))
+      .map((file) => `operations/${file}`);
+    const named = [...ownOperations, 'account/api.ts', 'account/auth.ts'].flatMap((file) =>
       [...readFileSync(join(SRC, file), 'utf8').matchAll(calls)]
         .flatMap((call) => [...(call[1] ?? call[2]!).matchAll(/'([a-z_]+)'/g)].map((word) => word[1]!))
         .filter((word) => (PROBLEM_CODES as string[]).includes(word)),
