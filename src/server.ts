@@ -126,6 +126,12 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     });
     ring = oidc.ring;
 
+    const consoleApp = composeConsole(w);
+    const { account, accountApi, page: accountPage } = composeAccount(w, { selfService, oidc });
+    // Every browser module read (and, from src/, compiled) before the server listens: the first
+    // page load must not wait for the TypeScript compiler (src/browser-app/modules.ts).
+    await consoleApp.prepare();
+    await accountPage.prepare();
     const gatehouseApp = createApp({
       issuer: config.issuer,
       routes: config.routes,
@@ -138,8 +144,9 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       readinessTimeoutMs: observability.readinessTimeoutMs,
       provider: w.provider,
       ...(observability.exposure.on === 'main-port' ? { metrics: observability.scrape } : {}),
-      console: composeConsole(w),
-      ...composeAccount(w, { selfService, oidc }),
+      console: consoleApp,
+      account,
+      accountApi,
       interactions: signInRoutes(w, { steps, views, extraRoutes: upstream.routes }),
       selfService: selfService.routes,
       admin: adminApi(w, { oidc, observability, selfService }),

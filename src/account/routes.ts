@@ -1,5 +1,5 @@
-import type { Middleware } from 'koa';
-import { BROWSER_APP_CSP, serveBrowserApp } from '../browser-app/serve.ts';
+import type { BrowserModules } from '../browser-app/modules.ts';
+import { BROWSER_APP_CSP, serveBrowserApp, type BrowserApp } from '../browser-app/serve.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 
 /** The account page's policy: scripts and styles from this origin, fetches to this origin, QR codes as data: images. */
@@ -17,6 +17,8 @@ export interface AccountPageDeps {
   readonly webDir?: string;
   /** The operator's brand name (GATEHOUSE_BRAND_NAME), in the page's title like the hosted pages'. */
   readonly brandName?: string;
+  /** Where its modules are read and compiled (the process's by default). */
+  readonly modules?: BrowserModules;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface AccountPageDeps {
  * its assets — browser modules, stylesheet, locale files. The page signs in like any public
  * client and reaches the account API with its own tokens.
  */
-export function accountPage(deps: AccountPageDeps): Middleware {
+export function accountPage(deps: AccountPageDeps): BrowserApp {
   const { authorization, token, endSession, api, webauthn } = deps.endpoints;
   const brand = deps.brandName ?? 'Gatehouse';
   return serveBrowserApp({

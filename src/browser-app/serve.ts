@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join, relative, sep } from 'node:path';
 import type { Middleware } from 'koa';
+import { processBrowserModules, type BrowserModules } from './modules.ts';
 
 /**
  * The policy of a browser app's shell and assets: its scripts and styles from this origin,
@@ -53,7 +54,15 @@ export interface BrowserAppDeps {
   readonly shell: BrowserAppShell;
   /** The shared browser modules (this folder's web/); tests may point elsewhere. */
   readonly sharedDir?: string;
+  /** Where modules are read and compiled; the process's by default (modules.ts). */
+  readonly modules?: BrowserModules;
 }
+
+/** A browser app's routes, and what makes its first page load fast: every asset read (and compiled) ahead. */
+export type BrowserApp = Middleware & {
+  /** Reads every asset of the app now (a server awaits this before it listens). */
+  prepare(): Promise<void>;
+};
 
 /** Where the shared modules appear under an app's assets. */
 const SHARED = 'browser-app/';
@@ -69,20 +78,6 @@ interface Asset {
 const escapeAttribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Compiles a browser module from its TypeScript source (development and tests; dist/ ships .js). */
-async function transpile(source: string): Promise<string> {
-  const ts = (await import('typescript')).default;
-  return ts.transpileModule(source, {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, rewriteRelativeImportExtensions: true, verbatimModuleSyntax: true },
-  }).outputText;
-}
-
-/** A module of a folder: the compiled .js if there is one, else the transpiled .ts source. */
-async function readModule(dir: string, base: string): Promise<string | undefined> {
-  const compiled = await readFile(join(dir, `${base}.js`), 'utf8').catch(() => undefined);
-  return compiled ?? (await readFile(join(dir, `${base}.ts`), 'utf8').then(transpile, () => undefined));
-}
-
 const readText = (file: string) => readFile(file, 'utf8').catch(() => undefined);
 
 /**
@@ -93,7 +88,7 @@ const readText = (file: string) => readFile(file, 'utf8').catch(() => undefined)
  * is rewritten to `./browser-app/ui.js` as the module is served, so the URL stays under the
  * app's own assets wherever the routes table puts the app.
  */
-export function serveBrowserApp(deps: BrowserAppDeps): Middleware {
+export function serveBrowserApp(deps: BrowserAppDeps): BrowserApp {
   const csp = deps.csp ?? BROWSER_APP_CSP;
   const sharedDir = deps.sharedDir ?? fileURLToPath(new URL('./web/', import.meta.url));
   const webDir = typeof deps.webDir === 'string' ? deps.webDir : fileURLToPath(deps.webDir);
@@ -101,6 +96,7 @@ export function serveBrowserApp(deps: BrowserAppDeps): Middleware {
   const toShared = relative(webDir, sharedDir).split(sep).join('/');
   const sharedImport = new RegExp(`(['"])${escapeRegExp(toShared)}/`, 'g');
   const cache = new Map<string, Asset>();
+  const modules = deps.modules ?? processBrowserModules;
   const shell = deps.shell;
   const data: Record<string, string> = {
     'client-id': deps.client.id,
@@ -143,7 +139,7 @@ ${(shell.scripts ?? []).map((src) => `<script src="${escapeAttribute(src)}"></sc
       const body = await readText(join(dir, `${base}.css`));
       return body === undefined ? undefined : { body, type: TYPES.css };
     }
-    const body = await readModule(dir, base);
+    const body = await modules.module(dir, base);
     if (body === undefined) return undefined;
     return { body: shared ? body : body.replace(sharedImport, `$1./${SHARED}`), type: TYPES.js };
   }
@@ -156,7 +152,7 @@ ${(shell.scripts ?? []).map((src) => `<script src="${escapeAttribute(src)}"></sc
     return found;
   }
 
-  return async (ctx, next) => {
+  const serve: Middleware = async (ctx, next) => {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
     if (ctx.path === deps.path) {
       ctx.redirect(`${deps.path}/${ctx.querystring === '' ? '' : `?${ctx.querystring}`}`);
@@ -177,4 +173,20 @@ ${(shell.scripts ?? []).map((src) => `<script src="${escapeAttribute(src)}"></sc
     ctx.type = found.type;
     ctx.body = found.body;
   };
+
+  /** Every asset name the app serves: its modules, stylesheets and locales, and the shared modules and stylesheet. */
+  async function assetNames(): Promise<string[]> {
+    const list = (dir: string) => readdir(dir).catch(() => [] as string[]);
+    const asServed = (name: string) => name.replace(/\.ts$/, '.js');
+    const own = (await list(webDir)).map(asServed).filter((name) => MODULE.test(name));
+    const locales = (await list(join(webDir, 'locales'))).map((name) => `locales/${name}`).filter((name) => LOCALE.test(name));
+    const shared = (await list(sharedDir)).map(asServed).filter((name) => MODULE.test(name)).map((name) => `${SHARED}${name}`);
+    return [...new Set([...own, ...locales, ...shared])];
+  }
+
+  return Object.assign(serve, {
+    async prepare() {
+      for (const name of await assetNames()) await asset(name);
+    },
+  });
 }

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { accountPage } from '../account/routes.ts';
+import type { BrowserApp } from '../browser-app/serve.ts';
 import { ensureAccountClient } from '../clients/account-client.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { loadOnFirstRequest } from '../http/load-on-first-request.ts';
@@ -16,10 +17,11 @@ export async function prepareAccount({ config, core, issuerOrigin }: Wiring): Pr
 }
 
 /** The account page (shell and assets) and the account API, which loads with its first request like the admin API. */
-export function composeAccount(w: Wiring, { selfService, oidc }: { selfService: SelfService; oidc: Pick<OidcProvider, 'jwtRecords' | 'publicJwks'> }): { account: Middleware; accountApi: Middleware } {
+export function composeAccount(w: Wiring, { selfService, oidc }: { selfService: SelfService; oidc: Pick<OidcProvider, 'jwtRecords' | 'publicJwks'> }): { account: Middleware; accountApi: Middleware; page: BrowserApp } {
   const { config, core, logger, secret, options, issuerOrigin } = w;
   const { services, storage } = core;
   const page = accountPage({
+    ...(options.browserModules === undefined ? {} : { modules: options.browserModules }),
     path: config.routes.account,
     issuer: config.issuer,
     brandName: config.pages.brandName,
@@ -68,5 +70,5 @@ export function composeAccount(w: Wiring, { selfService, oidc }: { selfService: 
       }),
     }).routes() as Middleware;
   });
-  return { account, accountApi };
+  return { account, accountApi, page };
 }

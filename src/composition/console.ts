@@ -1,5 +1,5 @@
-import type { Middleware } from 'koa';
 import { ensureConsoleClient } from '../clients/console-client.ts';
+import type { BrowserApp } from '../browser-app/serve.ts';
 import { consoleRoutes } from '../console/routes.ts';
 import { endpointPath } from '../routes/table.ts';
 import type { Wiring } from './wiring.ts';
@@ -10,8 +10,9 @@ export async function prepareConsole({ config, core, issuerOrigin }: Wiring): Pr
 }
 
 /** The admin console's shell and assets; it reaches Gatehouse only through the admin API. */
-export function composeConsole({ config, core }: Wiring): Middleware {
+export function composeConsole({ config, core, options }: Wiring): BrowserApp {
   return consoleRoutes({
+    ...(options.browserModules === undefined ? {} : { modules: options.browserModules }),
     path: config.routes.console,
     issuer: config.issuer,
     adminAudience: core.services.adminAudience,

@@ -1,5 +1,6 @@
 import type { Configuration } from 'oidc-provider';
 import type Provider from 'oidc-provider';
+import type { BrowserModules } from '../browser-app/modules.ts';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config/load.ts';
 import type { SignInStep } from '../interactions/steps/step.ts';
@@ -24,6 +25,8 @@ export interface StartOptions {
   readonly secondFactorClock?: () => Date;
   /** What /metrics serves instead of this instance's registry (a GATEHOUSE_WORKERS worker: the whole instance's). */
   readonly scrapeMetrics?: () => Promise<string>;
+  /** Where the console's and the account page's browser modules are read and compiled (tests count compiles); the process's by default. */
+  readonly browserModules?: BrowserModules;
 }
 
 /**

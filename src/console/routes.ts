@@ -1,5 +1,5 @@
-import type { Middleware } from 'koa';
-import { BROWSER_APP_CSP, serveBrowserApp } from '../browser-app/serve.ts';
+import type { BrowserModules } from '../browser-app/modules.ts';
+import { BROWSER_APP_CSP, serveBrowserApp, type BrowserApp } from '../browser-app/serve.ts';
 import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
 
 /** The console's own policy: its scripts and styles from this origin, fetches to this origin only. */
@@ -17,13 +17,15 @@ export interface ConsoleRoutesDeps {
   readonly adminAudience: string;
   /** Where the browser modules are: compiled .js next to this file in dist/, .ts sources in src/. */
   readonly webDir?: string;
+  /** Where its modules are read and compiled (the process's by default). */
+  readonly modules?: BrowserModules;
 }
 
 /**
  * The admin console: one page (the app's shell, with the endpoints it needs as data attributes,
  * no inline script) and its assets — browser modules, stylesheet, locale files.
  */
-export function consoleRoutes(deps: ConsoleRoutesDeps): Middleware {
+export function consoleRoutes(deps: ConsoleRoutesDeps): BrowserApp {
   const { authorization, token, endSession, revocation, admin } = deps.endpoints;
   return serveBrowserApp({
     ...deps,

@@ -50,9 +50,10 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
     cast = await seed(gatehouse);
   });
   after(async () => {
+    // First: a request still held would keep the server's shutdown waiting (on a frozen clock its deadline never passes).
+    hanging.closeAllConnections();
     await gatehouse.close();
     await new Promise((resolve) => receiver.close(resolve));
-    hanging.closeAllConnections();
     await new Promise((resolve) => hanging.close(resolve));
     await deploy.drop();
   });

@@ -21,6 +21,8 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
   let gatewayClient: { clientId: string; secret: string };
   // The second-factor service's clock: TOTP codes computed here match what it expects.
   const mfaNow = new Date('2026-03-01T10:00:10Z');
+  /** Gatehouse's clock (StartOptions.clock): the wall clock, or standing still where a test sets it. */
+  let fixedNow: number | undefined;
 
   let discoveryBefore: string[];
   const grantTypesSupported = async () =>
@@ -37,7 +39,7 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
   }
 
   before(async () => {
-    deploy = await deployment('password_grant', { settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', GATEHOUSE_MFA_REQUIRED_GROUPS: 'ops' }, secondFactorClock: () => mfaNow });
+    deploy = await deployment('password_grant', { settings: { GATEHOUSE_MFA_REQUIRED_ROLES: 'finance', GATEHOUSE_MFA_REQUIRED_GROUPS: 'ops' }, secondFactorClock: () => mfaNow, clock: { now: () => fixedNow ?? Date.now() } });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
     discoveryBefore = await grantTypesSupported();
@@ -61,6 +63,29 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
     await mongo.close();
     await gatehouse.close();
     await deploy.drop();
+  });
+
+  it("takes auth_time from Gatehouse's clock (src/clock.ts); a client with require_auth_time gets it in every ID token, refreshed ones too", async () => {
+    const created = await gatehouse.services.clients.create({
+      displayName: 'Needs auth_time',
+      firstParty: true,
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['refresh_token'], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true, require_auth_time: true },
+    });
+    const needsAuthTime = await relyingParty(deploy.issuer, created.client.clientId, created.secret!);
+    // Ten minutes ahead of the wall clock, standing still: nothing issued here has expired by it.
+    const signedInAt = Math.floor(Date.now() / 1000) + 600;
+    fixedNow = signedInAt * 1000;
+    try {
+      const tokens = await passwordGrant(needsAuthTime, { username: cast.user.username, password: PASSWORD, scope: 'openid' });
+      expect(decodeJwt(tokens.id_token!).auth_time).to.equal(signedInAt);
+      fixedNow += 60_000;
+      const refreshed = await oidc.refreshTokenGrant(needsAuthTime, tokens.refresh_token!);
+      expect(decodeJwt(refreshed.id_token!).auth_time).to.equal(signedInAt);
+      // Without require_auth_time the ID token carries none, as the library's own flows issue it.
+      expect(decodeJwt((await passwordGrant(gateway, { username: cast.user.username, password: PASSWORD, scope: 'openid' })).id_token!).auth_time).to.equal(undefined);
+    } finally {
+      fixedNow = undefined;
+    }
   });
 
   it('signs a user in: ID token with amr ["pwd"], an opaque token for userinfo, and a refresh token that refreshes', async () => {
@@ -227,6 +252,22 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
     const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
     const tokens = await passwordGrant(config, { username: cast.user.username, password: PASSWORD, scope: 'openid' });
     expect(tokens.id_token).to.be.a('string');
+  });
+
+  it('turned off for a client: no new password grants; the refresh tokens it issued keep working (as Keycloak\'s direct access grants), until revoked', async () => {
+    const operations = clientOperations(gatehouse.services);
+    const ctx = { actor: { type: 'cli' as const, id: 'test' } };
+    const created = await operations.create(ctx, { name: 'Gateway 3', type: 'confidential', first_party: true, allow_password_grant: true, grant_types: ['refresh_token'] });
+    const config = await relyingParty(deploy.issuer, created.client.clientId, created.secret);
+    const tokens = await passwordGrant(config, { username: cast.user.username, password: PASSWORD, scope: 'openid' });
+    await operations.update(ctx, created.client.clientId, { allow_password_grant: false });
+    const refused = await rawToken({ clientId: created.client.clientId, secret: created.secret! }, { username: cast.user.username, password: PASSWORD, scope: 'openid' });
+    expect(refused.status).to.equal(400);
+    const refusal = (await refused.json()) as { error: string; error_description: string };
+    // The library's own answer for a grant type the client does not have.
+    expect(refusal).to.deep.equal({ error: 'invalid_request', error_description: 'requested grant type is not allowed for this client' });
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    expect(refreshed.access_token).to.be.a('string');
   });
 
   it('is listed in discovery only once some client may use it', async () => {

@@ -42,6 +42,7 @@ export interface DeploymentOptions {
   clock?: StartOptions['clock'];
   /** Hears every command the instances' MongoDB and Redis connections send. */
   onStoreCommand?: StartOptions['onStoreCommand'];
+  browserModules?: StartOptions['browserModules'];
   host?: string;
   /** Another issuer than the address the instances listen on (e.g. https:// behind a TLS proxy, with GATEHOUSE_TRUST_PROXY). */
   issuer?: string;
@@ -74,6 +75,7 @@ export async function deployment(label: string, options: DeploymentOptions = {})
         ...(options.secondFactorClock ? { secondFactorClock: options.secondFactorClock } : {}),
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.onStoreCommand ? { onStoreCommand: options.onStoreCommand } : {}),
+        ...(options.browserModules ? { browserModules: options.browserModules } : {}),
       }),
     drop: () => recycleDatabase(mongodbUri),
   };

@@ -20,6 +20,8 @@ export interface InstanceOptions {
   readonly clock?: StartOptions['clock'];
   /** Hears every command the instance's MongoDB and Redis connections send. */
   readonly onStoreCommand?: StartOptions['onStoreCommand'];
+  /** Where the browser apps' modules are read and compiled (StartOptions.browserModules). */
+  readonly browserModules?: StartOptions['browserModules'];
 }
 
 /** A real Gatehouse on an ephemeral loopback port, wired exactly as src/main.ts wires it. */
@@ -37,5 +39,6 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
     ...(options.onStoreCommand === undefined ? {} : { onStoreCommand: options.onStoreCommand }),
     ...(options.extraSteps === undefined ? {} : { extraSteps: options.extraSteps }),
     ...(options.secondFactorClock === undefined ? {} : { secondFactorClock: options.secondFactorClock }),
+    ...(options.browserModules === undefined ? {} : { browserModules: options.browserModules }),
   });
 }

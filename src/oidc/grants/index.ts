@@ -44,6 +44,7 @@ export function registerGrants(provider: Provider, deps: GrantDeps): AfterRespon
       needsSecondFactor: deps.needsSecondFactor,
       emailUnconfirmed: deps.emailUnconfirmed,
       audit: deps.audit,
+      now: deps.now,
     });
     provider.registerGrantType(PASSWORD_GRANT, storeOutagesAs503(handler as (ctx: KoaContextWithOIDC) => Promise<void>), passwordParameters);
   }

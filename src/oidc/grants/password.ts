@@ -32,6 +32,8 @@ export interface PasswordGrantDeps {
   /** Whether the user must confirm their email address first (GATEHOUSE_REQUIRE_VERIFIED_EMAIL); such users are refused. */
   readonly emailUnconfirmed?: UnconfirmedEmailCheck | undefined;
   readonly audit?: AuditSink | undefined;
+  /** Gatehouse's clock in milliseconds (src/clock.ts): when the user signed in (auth_time). */
+  readonly now?: (() => number) | undefined;
 }
 
 export const parameters = new Set(['username', 'password', 'scope', 'resource']);
@@ -63,7 +65,7 @@ function unavailable(ctx: KoaContextWithOIDC, error: HashQueueFullError): never 
  * the refresh grant, introspection and revocation treat them like any other. A request with a DPoP
  * proof gets a DPoP-bound access token (RFC 9449), as at the code flow.
  */
-export function passwordGrant({ checkPassword, accounts, resources, needsSecondFactor, emailUnconfirmed, audit }: PasswordGrantDeps) {
+export function passwordGrant({ checkPassword, accounts, resources, needsSecondFactor, emailUnconfirmed, audit, now = Date.now }: PasswordGrantDeps) {
   const account = findAccount(accounts);
   return async function passwordGrantHandler(ctx: KoaContextWithOIDC): Promise<void> {
     const { provider } = ctx.oidc;
@@ -118,7 +120,7 @@ export function passwordGrant({ checkPassword, accounts, resources, needsSecondF
     const grantId = await grant.save();
     ctx.oidc.entity('Grant', grant);
 
-    const authTime = Math.floor(Date.now() / 1000);
+    const authTime = Math.floor(now() / 1000);
     const at = new provider.AccessToken({ accountId: found.accountId, client, grantId, gty: PASSWORD_GRANT });
     if (resource !== undefined && info !== undefined) {
       at.resourceServer = new provider.ResourceServer(resource, info);
@@ -140,6 +142,8 @@ export function passwordGrant({ checkPassword, accounts, resources, needsSecondF
         acr: ACR_PASSWORD,
         amr: ['pwd'],
         authTime,
+        // As the library's code flow stores it for such a client: ID tokens from refreshes carry auth_time too.
+        ...(client.requireAuthTime ? { claims: { id_token: { auth_time: { essential: true } } } } : {}),
         client,
         expiresWithSession: false,
         grantId,
@@ -157,6 +161,9 @@ export function passwordGrant({ checkPassword, accounts, resources, needsSecondF
       const claims = await found.claims('id_token', oidcScopes.join(' '), {}, []);
       const token = new provider.IdToken({ ...claims, acr: ACR_PASSWORD, amr: ['pwd'], auth_time: authTime }, { ctx });
       (token as unknown as { scope: string }).scope = oidcScopes.join(' ');
+      // A client registered with require_auth_time gets it (OIDC Dynamic Registration); the
+      // library adds it only to ID tokens of its own flows.
+      if (client.requireAuthTime) token.set('auth_time', authTime);
       idToken = await token.issue({ use: 'idtoken' });
     }
 
