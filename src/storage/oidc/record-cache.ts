@@ -241,16 +241,20 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
       const { cache } = slot;
       const token = TOKEN_MODELS.has(model);
       // The other token model's cache (see TOKEN_MODELS): an id it holds is not one of this model's.
-      const sibling = () => caches.get(model === 'AccessToken' ? 'ClientCredentials' : 'AccessToken')?.cache;
+      const sibling = token ? caches.get(model === 'AccessToken' ? 'ClientCredentials' : 'AccessToken')?.cache : undefined;
       const fill = !token;
-      // A record held in memory is copied out at once; only a miss waits for the cache's load.
-      const read = async (key: string) => fromRecord(cache.peek(key) ?? (await cache.get(key)));
+      // A record held in memory is copied out at once (no async frame); only a miss waits for the cache's load.
+      const read = (key: string): Promise<AdapterPayload | undefined> => {
+        const held = cache.peek(key);
+        return held !== undefined ? Promise.resolve(fromRecord(held)) : cache.get(key).then(fromRecord);
+      };
+      const findToken = (id: string): Promise<AdapterPayload | undefined> | ReturnType<Adapter['find']> => {
+        if (!serving) return adapter.find(id);
+        const key = byId(id);
+        return sibling?.peek(key) ? Promise.resolve(undefined) : read(key);
+      };
       return {
-        find: !reading
-          ? (id) => adapter.find(id)
-          : token
-            ? (id) => (!serving ? adapter.find(id) : sibling()?.peek(byId(id)) ? Promise.resolve(undefined) : read(byId(id)))
-            : (id) => (serving ? read(byId(id)) : adapter.find(id)),
+        find: !reading ? (id) => adapter.find(id) : token ? findToken : (id) => (serving ? read(byId(id)) : adapter.find(id)),
         findByUid: reading ? (uid) => (serving ? read(byUid(uid)) : adapter.findByUid(uid)) : (uid) => adapter.findByUid(uid),
         findByUserCode: (userCode) => adapter.findByUserCode(userCode),
         upsert: (id, payload, expiresIn) => {
