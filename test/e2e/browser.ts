@@ -16,6 +16,8 @@ let closing = false;
 /** The file and test running when the shared Chromium last went away by itself. */
 let running: { file: string; test: string } | undefined;
 const crashes: ChromiumCrash[] = [];
+/** The contexts opened since the running test began (its beforeEach hooks included) and not closed yet. */
+const openedInTest = new Set<BrowserContext>();
 
 export interface ChromiumCrash {
   /** The test file (relative to the working directory) whose handle was the latest when Chromium went away. */
@@ -93,7 +95,11 @@ export async function launchChromium(): Promise<Browser> {
           current = await sharedBrowser();
           const context = await current.newContext(options);
           opened.add(context);
-          context.once('close', () => opened.delete(context));
+          openedInTest.add(context);
+          context.once('close', () => {
+            opened.delete(context);
+            openedInTest.delete(context);
+          });
           return context;
         };
       }
@@ -117,12 +123,36 @@ export async function closeSharedBrowser(): Promise<void> {
   }
 }
 
+/**
+ * Closes the contexts a test that did not pass left open: opened since it began and still open at
+ * its end (a test that timed out while sideBySide() still ran the other locales, a failed test's
+ * pages). They would go on loading the browser and the server through the tests after it. A
+ * passing test's contexts stay (a file may keep a page for its next test). Each close is bounded
+ * (STEP_LIMIT_MS) and its failure ignored: this never hangs and never throws. Resolves to how
+ * many were open.
+ */
+export async function closeWhatTheTestLeft(passed: boolean): Promise<number> {
+  const left = [...openedInTest];
+  openedInTest.clear();
+  if (passed) return 0;
+  await Promise.all(left.map((context) => settledWithin(context.close().catch(() => undefined), STEP_LIMIT_MS)));
+  return left.length;
+}
+
 // Under mocha (root-level hooks: this module is loaded with the test files): which test runs, for
-// the crash notice, and the shared browser ends with the run. Scripts call closeSharedBrowser().
+// the crash notice; what a failed test left open is closed after it (after the files' own
+// afterEach hooks, which may screenshot it); the shared browser ends with the run. Scripts call
+// closeSharedBrowser().
 if (typeof after === 'function') {
   beforeEach(function () {
+    openedInTest.clear();
     const test = this.currentTest;
     if (test?.file !== undefined) running = { file: relative(process.cwd(), test.file), test: test.fullTitle() };
+  });
+  afterEach(async function () {
+    // Longer than one bounded close, so the hook itself never times out.
+    this.timeout(STEP_LIMIT_MS + 10_000);
+    await closeWhatTheTestLeft(this.currentTest?.state === 'passed');
   });
   after(closeSharedBrowser);
 }
