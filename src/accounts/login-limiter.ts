@@ -372,8 +372,20 @@ export async function createLoginLimiter({
     logger.info({ scope: target.scope, subject: target.subject, ip: target.ip, level: n, seconds }, 'login lockout');
   }
 
-  /** A refusal because the attempts counted on a key reach its threshold (its lock is on the way, or the threshold was lowered). */
-  const full = (scope: LockoutScope, rules: LockoutPolicy): Attempt => ({ locked: true, scope, retryAfterSeconds: rules.lockSeconds });
+  /**
+   * A refusal because the attempts counted on a key reach its threshold while no lock is in
+   * force: its threshold was lowered below the count (runtime settings), or attempts under way
+   * hold its last places. The key is locked now, as a failure past the threshold locks it
+   * (recordFailure; the claim lets one lock through when those attempts fail too): otherwise the
+   * refusal would be a lock nobody sees in the list and no unlock lifts (no record names an
+   * (account, IP) key), lasting until the counting window ends.
+   */
+  async function full(keys: readonly Key[], index: number, rules: LockoutPolicy): Promise<Attempt> {
+    const target = keys[index]!;
+    await lock(target, rules);
+    const state = await lockState(keys);
+    return state.locked ? state : { locked: true, scope: target.scope, retryAfterSeconds: rules.lockSeconds };
+  }
 
   async function attempt(keys: readonly Key[]): Promise<Attempt> {
     const rules = await policyNow();
@@ -389,20 +401,22 @@ export async function createLoginLimiter({
         [String(at), ...thresholds.map(String), ...windows],
       )) as Array<string | number | null>;
       const refused = Number(reply[1]);
-      if (refused < 0) return full(keys[-refused - 1]!.scope, rules);
+      if (refused < 0) return full(keys, -refused - 1, rules);
       if (reply.length < 8) {
         const ends = keys.map(({ scope }, index) => ({ scope, until: reply[index + 2] === null || reply[index + 2] === undefined ? undefined : Number(reply[index + 2]) }));
         return stateOf(ends, false, at) as Attempt;
       }
       return { locked: false, pairClean: Number(reply[0]) === 0, counted: reply.slice(5, 8).map(Number) };
     }
-    return store.exclusive!(entries, async (counts, addOne) => {
+    // The lock of a full key is taken after the counters' locks are let go (lock() resets its counter under them).
+    const outcome = await store.exclusive!(entries, async (counts, addOne): Promise<Attempt | { full: number }> => {
       const state = await lockState(keys);
       if (state.locked) return state;
       const at = keys.findIndex((_, index) => (counts[index] as number) >= (thresholds[index] as number));
-      if (at >= 0) return full(keys[at]!.scope, rules);
+      if (at >= 0) return { full: at };
       return { locked: false, pairClean: false, counted: await addOne() };
     });
+    return 'full' in outcome ? full(keys, outcome.full, rules) : outcome;
   }
 
   async function lift(targets: ReadonlyArray<Pick<Key, 'scope' | 'key'>>, { records = true } = {}): Promise<number> {

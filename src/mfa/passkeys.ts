@@ -150,11 +150,12 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
    * counter no longer lets it through (WebAuthn §7.2 step 21): a counter must grow past the
    * stored one, unless both are 0 (an authenticator that keeps no counter, §6.1.1).
    */
-  async function storeCounter(id: string, counter: number): Promise<boolean> {
+  /** 'stale': the counter did not grow past the stored one (WebAuthn §7.2 step 21); 'gone': the passkey was removed meanwhile. */
+  async function storeCounter(id: string, counter: number): Promise<'stored' | 'stale' | 'gone'> {
     const current = await model.findById(id, { counter: 1 }).lean<Pick<StoredPasskey, 'counter'>>().exec();
-    if (current === null) return false;
-    if ((counter > 0 || current.counter > 0) && counter <= current.counter) return false;
-    return (await model.updateOne({ _id: id }, { $set: { counter, lastUsedAt: now() } }).exec()).matchedCount === 1;
+    if (current === null) return 'gone';
+    if ((counter > 0 || current.counter > 0) && counter <= current.counter) return 'stale';
+    return (await model.updateOne({ _id: id }, { $set: { counter, lastUsedAt: now() } }).exec()).matchedCount === 1 ? 'stored' : 'gone';
   }
 
   return {
@@ -229,21 +230,25 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
           expectedOrigin: origin,
           expectedRPID: rpID,
           requireUserVerification: false,
-          credential: { id: passkey._id, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')), counter: passkey.counter, transports: passkey.transports as AuthenticatorTransportFuture[] },
+          // Counter 0 turns the library's own counter check off: it runs before the signature is
+          // verified, so its refusal would not tell a genuine assertion with an old counter (a
+          // clone or a replay: possible_clone) from a forged one (refused). The counter is checked
+          // below, once the signature is good, against the stored one.
+          credential: { id: passkey._id, publicKey: new Uint8Array(Buffer.from(passkey.publicKey, 'base64url')), counter: 0, transports: passkey.transports as AuthenticatorTransportFuture[] },
         });
         if (!verified) return failed();
-        // The library refuses a counter that did not grow past the one read above (a cloned
-        // authenticator). Another assertion with the same counter may have been stored since:
-        // the counter is stored only if it still grows past the stored one, decided under the
-        // passkey's lock (FerretDB v1's conditional update is a read and a write, not a compare-
-        // and-set). A write the sign-in makes anyway, so its lock costs no extra step.
+        // The counter is stored only if it grows past the stored one (or both stay 0: an
+        // authenticator without a counter), decided under the passkey's lock (FerretDB v1's
+        // conditional update is a read and a write, not a compare-and-set): of two assertions with
+        // one counter, sent at once or one after the other, the second is a possible clone. A
+        // write the sign-in makes anyway, so its lock costs no extra step.
         const { newCounter } = authenticationInfo;
         const stored = await locked(passkey._id, () => storeCounter(passkey._id, newCounter));
-        if (!stored) return failed('possible_clone');
+        if (stored !== 'stored') return failed(stored === 'stale' ? 'possible_clone' : 'refused');
         report({ type: 'passkey.used', userId: passkey.userId, passkey: passkey._id, userVerified: authenticationInfo.userVerified });
         return { ok: true, userId: passkey.userId, method: passkey.deviceType === 'multiDevice' ? 'swk' : 'hwk', userVerified: authenticationInfo.userVerified };
       } catch {
-        // A bad signature, origin, RP ID or challenge, or a sign counter that did not grow.
+        // A bad signature, origin, RP ID or challenge.
         return failed();
       }
     },

@@ -47,7 +47,8 @@ export interface HarnessOptions {
   readonly connection: Connection;
   readonly redis?: Redis | undefined;
   readonly params?: Argon2Params;
-  readonly policy?: LockoutPolicy;
+  /** The lockout policy, or a function read at every attempt (runtime settings change it). */
+  readonly policy?: LockoutPolicy | (() => Promise<LockoutPolicy>);
   readonly sweepIntervalMs?: number;
   /** The limiter's clock (when locks end); the system clock when absent. */
   readonly clock?: Clock;

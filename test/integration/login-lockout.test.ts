@@ -190,6 +190,25 @@ for (const backend of ['redis', 'mongo'] as const) {
       expect((await h.accounts.authenticate(user.login, 'right-password', ip)).ok).to.equal(true);
     });
 
+    it('a threshold lowered below a count already reached locks that key at its next attempt: listed, and lifted by an unlock', async () => {
+      let policy = TEST_LOCKOUT_POLICY;
+      const lowered = await accountsHarness({ connection, redis, clock, policy: async () => policy });
+      try {
+        const user = await newUser();
+        const ip = randomIp();
+        await fail(user.login, ip, THRESHOLD - 1, lowered);
+        policy = { ...TEST_LOCKOUT_POLICY, accountIp: { ...TEST_LOCKOUT_POLICY.accountIp, threshold: THRESHOLD - 1 } };
+        expect(await lowered.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
+        expect(lastFailure(lowered).reason).to.equal('locked');
+        // Not a lock nobody sees (GET /lockouts) and no unlock lifts, lasting until the counting window ends.
+        expect((await lowered.accounts.listLockouts()).some((l) => l.subject === user.id && l.scope === 'account_ip'), 'the lock is listed').to.equal(true);
+        expect(await lowered.accounts.unlock(user.id)).to.equal(1);
+        expect((await lowered.accounts.authenticate(user.login, 'right-password', ip)).ok, 'unlocked').to.equal(true);
+      } finally {
+        await lowered.close();
+      }
+    });
+
     it('a successful login resets the (account, IP) failure count', async () => {
       const user = await newUser();
       const ip = randomIp();

@@ -217,5 +217,20 @@ describe('two assertions of one passkey carrying the same sign counter (real Mon
     expect((await passkeys.authenticate(key.assertion(5), challenge, key.userId)).ok).to.equal(false);
     expect((await passkeys.authenticate(key.assertion(6), challenge, key.userId)).ok).to.equal(true);
     expect(await key.stored()).to.equal(6);
+    // The same reason whichever check saw it (the library's, before the store, or the store's).
+    expect(events.map((event) => `${event.type} ${'reason' in event ? event.reason : ''}`.trim())).to.deep.equal(['passkey.failed possible_clone', 'passkey.failed possible_clone', 'passkey.used']);
+  });
+
+  it('refuses an assertion replayed after it was used as a possible clone; a forged one with an old counter only as refused', async () => {
+    const passkeys = await createPasskeys({ connection, issuer: ISSUER, rpName: 'Gatehouse', onEvent: (event) => events.push(event) });
+    const key = await storedPasskey('replayed', 2);
+    const used = key.assertion(3);
+    expect((await passkeys.authenticate(used, challenge, key.userId)).ok).to.equal(true);
+    expect((await passkeys.authenticate(used, challenge, key.userId)).ok).to.equal(false);
+    // Signed by another key: it proves nothing about the passkey, whatever its counter says.
+    const forged = softAuthenticator().assert(key.credentialId, key.userId, challenge, 1);
+    expect((await passkeys.authenticate(forged, challenge, key.userId)).ok).to.equal(false);
+    expect(events.map((event) => `${event.type} ${'reason' in event ? event.reason : ''}`.trim())).to.deep.equal(['passkey.used', 'passkey.failed possible_clone', 'passkey.failed refused']);
+    expect(await key.stored()).to.equal(3);
   });
 });
