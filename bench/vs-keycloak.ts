@@ -293,6 +293,11 @@ async function main() {
         keycloakHashLimitPerSecond: round(hashLimits.keycloak.perSecond),
         gatehouseSignInsToHashLimit: round((signInRow.gatehousePerSecond ?? 0) / hashLimits.gatehouse.perSecond, 2),
         keycloakSignInsToHashLimit: round((signInRow.keycloakPerSecond ?? 0) / hashLimits.keycloak.perSecond, 2),
+        // The same by a hash's CPU time (bench/lib/hash-limit.ts): holds when the machine is loaded.
+        gatehouseHashCpuMs: round(hashLimits.gatehouse.cpuMsPerHash),
+        keycloakHashCpuMs: round(hashLimits.keycloak.cpuMsPerHash),
+        gatehouseSignInsToHashLimitByCpu: round((signInRow.gatehousePerSecond ?? 0) / hashLimits.gatehouse.perSecondByCpu, 2),
+        keycloakSignInsToHashLimitByCpu: round((signInRow.keycloakPerSecond ?? 0) / hashLimits.keycloak.perSecondByCpu, 2),
       },
       startToReadyMs: { gatehouse: Math.round(gatehouse.startToReadyMs), keycloakFirstStart: Math.round(keycloak.startToReadyMs) },
       memoryMiB: {
@@ -319,7 +324,7 @@ async function main() {
       ['scenario', 'Gatehouse /s', 'Keycloak /s', 'Gatehouse ÷ Keycloak', 'Gatehouse p50 / p99 ms', 'Keycloak p50 / p99 ms', 'errors G / K'],
       summary.map((row) => [row.scenario, row.gatehousePerSecond, row.keycloakPerSecond, row.ratio, `${row.gatehouseP50Ms} / ${row.gatehouseP99Ms}`, `${row.keycloakP50Ms} / ${row.keycloakP99Ms}`, `${row.errors.gatehouse} / ${row.errors.keycloak}${'note' in row ? ` (${row.note})` : ''}`]),
     ));
-    out(`Hashing: Gatehouse ${result.hashing.gatehouse} (${result.hashing.gatehouseHashMs} ms, limit ${result.hashing.gatehouseHashLimitPerSecond}/s, sign-ins at ${result.hashing.gatehouseSignInsToHashLimit}×); Keycloak ${result.hashing.keycloak} (${result.hashing.keycloakHashMs} ms, limit ${result.hashing.keycloakHashLimitPerSecond}/s, sign-ins at ${result.hashing.keycloakSignInsToHashLimit}×)`);
+    out(`Hashing: Gatehouse ${result.hashing.gatehouse} (${result.hashing.gatehouseHashMs} ms, limit ${result.hashing.gatehouseHashLimitPerSecond}/s, sign-ins at ${result.hashing.gatehouseSignInsToHashLimit}×; by a hash's CPU, ${result.hashing.gatehouseHashCpuMs} ms: ${result.hashing.gatehouseSignInsToHashLimitByCpu}×); Keycloak ${result.hashing.keycloak} (${result.hashing.keycloakHashMs} ms, limit ${result.hashing.keycloakHashLimitPerSecond}/s, sign-ins at ${result.hashing.keycloakSignInsToHashLimit}×; by a hash's CPU, ${result.hashing.keycloakHashCpuMs} ms: ${result.hashing.keycloakSignInsToHashLimitByCpu}×)`);
     out(`Memory (MiB): Gatehouse ${result.memoryMiB.gatehouseIdle} idle → ${result.memoryMiB.gatehouseAfterLoad} right after the load → ${result.memoryMiB.gatehouseIdleAfterLoad} after ${IDLE_WAIT_SECONDS} s idle (${result.memoryMiB.gatehouseIdleAfterOverBefore}× of cold idle); Keycloak ${result.memoryMiB.keycloakIdle} → ${result.memoryMiB.keycloakAfterLoad} → ${result.memoryMiB.keycloakIdleAfterLoad}`);
     out(`Start to ready: Gatehouse ${result.startToReadyMs.gatehouse} ms, Keycloak ${result.startToReadyMs.keycloakFirstStart} ms (first start, new database)`);
     out(`Load average: ${loadBefore.join(' ')} before, ${loadAfter.join(' ')} after (${result.machine.nproc} cores)`);

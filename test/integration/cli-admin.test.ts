@@ -144,9 +144,10 @@ describe('gatehouse CLI for operators (in-process, real stores)', function () {
     expect(roles.map((r) => r.name)).to.include.members(['admin', 'auditor', 'ops']);
     expect((await runCli(['roles', 'remove', 'auditor', '--user', 'dana', '--json'], e)).code).to.equal(0);
     expect((await runCli(['users', 'set-password', 'dana', '--password-stdin', '--json'], e, 'dana password 2')).code).to.equal(0);
-    for (const change of ['disable', 'enable', 'unlock']) {
+    for (const [change, done] of [['disable', 'disabled'], ['enable', 'enabled'], ['unlock', 'unlocked']] as const) {
       const result = await runCli(['users', change, 'dana', '--json'], e);
       expect(result.code, result.stderr).to.equal(0);
+      expect(JSON.parse(result.stdout), change).to.include({ [done]: true });
     }
     const rotated = await runCli(['clients', 'rotate-secret', clientId, '--json'], e);
     expect((JSON.parse(rotated.stdout) as { client_secret: string }).client_secret).to.be.a('string').and.not.equal(clientSecret);

@@ -171,6 +171,8 @@ export async function usersSetPassword(ctx: CliContext, args: string[]): Promise
   ctx.out(ctx.json ? JSON.stringify({ id: user.id, password_set: true }) : `password set for ${user.username}`);
 }
 
+const DONE = { disable: 'disabled', enable: 'enabled', unlock: 'unlocked' } as const;
+
 function stateChange(change: 'disable' | 'enable' | 'unlock') {
   return async (ctx: CliContext, args: string[]): Promise<void> => {
     const { positionals } = parse(args);
@@ -180,8 +182,8 @@ function stateChange(change: 'disable' | 'enable' | 'unlock') {
       await ops.users[change](cliActor(), found.id);
       return [found, undefined] as const;
     });
-    if (ctx.json) ctx.out(JSON.stringify({ id: user.id, [`${change}d`]: true, ...(lifted === undefined ? {} : { lifted }) }));
-    else ctx.out(`${change}d ${user.username}${change === 'disable' ? '; sessions, grants and tokens revoked' : ''}`);
+    if (ctx.json) ctx.out(JSON.stringify({ id: user.id, [DONE[change]]: true, ...(lifted === undefined ? {} : { lifted }) }));
+    else ctx.out(`${DONE[change]} ${user.username}${change === 'disable' ? '; sessions, grants and tokens revoked' : ''}`);
   };
 }
 
