@@ -368,6 +368,13 @@ export async function watchedPage(browser: Browser, options: BrowserContextOptio
   return { context, page, cspViolations };
 }
 
+/** After each test of the enclosing block: nothing was blocked by a CSP on the page `violations()` watches (watchedPage()). */
+export function noCspViolationsAfterEach(violations: () => readonly string[]): void {
+  afterEach(() => {
+    expect(violations(), 'CSP violations in the browser console').to.deep.equal([]);
+  });
+}
+
 export interface VirtualAuthenticator {
   readonly cdp: CDPSession;
   readonly authenticatorId: string;

@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { instanceForSuite } from '../helpers/e2e.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { launchChromium, noCspViolationsAfterEach, screenshot, seriousViolations } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
 
 const PASSWORD = 'a long enough password';
@@ -89,9 +89,7 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
     await rp.close();
   });
 
-  afterEach(() => {
-    expect(cspViolations, 'CSP violations in the browser console').to.deep.equal([]);
-  });
+  noCspViolationsAfterEach(() => cspViolations);
 
   it('shows the sign-in page in all four languages, accessible on desktop and mobile', async () => {
     for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {

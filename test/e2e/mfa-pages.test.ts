@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { expectAccessible as expectPageAccessible, launchChromium, watchedPage } from './browser.ts';
+import { expectAccessible as expectPageAccessible, launchChromium, noCspViolationsAfterEach, watchedPage } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
 import { authorizationRequest, submitPassword, webApp } from './sign-in.ts';
 
@@ -40,9 +40,7 @@ describe('second-factor pages in headless Chromium (enrolment, codes, verificati
     await deploy?.drop();
   });
 
-  afterEach(() => {
-    expect(cspViolations, 'CSP violations in the browser console').to.deep.equal([]);
-  });
+  noCspViolationsAfterEach(() => cspViolations);
 
   it('enrols with the keyboard: QR code and key shown, wrong code explained, recovery codes shown once, back in the app', async () => {
     await page.goto(await authorizationUrl());

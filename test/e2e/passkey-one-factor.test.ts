@@ -6,9 +6,9 @@ import { totpCode } from '../../src/mfa/totp.ts';
 import { ACR } from '../../src/oidc/acr.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { launchChromium, reportFailedPage, virtualAuthenticator, watchedPage, type VirtualAuthenticator } from './browser.ts';
+import { noCspViolationsAfterEach, reportFailedPage, type VirtualAuthenticator } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
-import { codeFlow, submitPassword, webApp, type CodeFlow } from './sign-in.ts';
+import { passkeyBrowser, submitPassword, webApp, type CodeFlow } from './sign-in.ts';
 
 /**
  * A passkey assertion without user verification (a security key whose PIN nobody entered: a
@@ -37,10 +37,7 @@ describe('a passkey without user verification is one factor, never its own secon
     gatehouse = await deploy.start();
     userId = (await gatehouse.services.accounts.createUser({ username: 'hank', password: PASSWORD, roles: ['finance'] })).id;
     const app = await webApp(gatehouse, deploy.issuer, rp);
-    browser = await launchChromium();
-    ({ context, page, cspViolations } = await watchedPage(browser));
-    authenticator = await virtualAuthenticator(context, page);
-    flow = codeFlow(page, app, rp);
+    ({ browser, context, page, cspViolations, authenticator, flow } = await passkeyBrowser(app, rp));
   });
 
   after(async () => {
@@ -50,9 +47,7 @@ describe('a passkey without user verification is one factor, never its own secon
     await deploy?.drop();
   });
 
-  afterEach(() => {
-    expect(cspViolations, 'CSP violations in the browser console').to.deep.equal([]);
-  });
+  noCspViolationsAfterEach(() => cspViolations);
 
   /**
    * What a client that talks to the key itself (not a browser page) can do: ask for an assertion

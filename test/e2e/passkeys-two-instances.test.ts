@@ -5,9 +5,9 @@ import { ACR } from '../../src/oidc/acr.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
-import { expectAccessible as expectPageAccessible, launchChromium, virtualAuthenticator, watchedPage, type VirtualAuthenticator } from './browser.ts';
+import { expectAccessible as expectPageAccessible, noCspViolationsAfterEach, type VirtualAuthenticator } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
-import { codeFlow, submitPassword, webApp, type CodeFlow, type FlowChecks } from './sign-in.ts';
+import { passkeyBrowser, submitPassword, webApp, type CodeFlow, type FlowChecks } from './sign-in.ts';
 
 const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
 
@@ -69,10 +69,7 @@ describe('passkeys on two instances (enrol on A, sign in on B) and the passkey p
     userId = (await a.services.accounts.createUser({ username: 'grace', password: PASSWORD, roles: ['finance'] })).id;
     await a.services.accounts.createUser({ username: 'heidi', password: PASSWORD, roles: ['finance'] });
     const app = await webApp(a, deploy.issuer, rp);
-    browser = await launchChromium();
-    ({ context, page, cspViolations } = await watchedPage(browser));
-    authenticator = await virtualAuthenticator(context, page);
-    flow = codeFlow(page, app, rp);
+    ({ browser, context, page, cspViolations, authenticator, flow } = await passkeyBrowser(app, rp));
   });
 
   after(async () => {
@@ -84,9 +81,7 @@ describe('passkeys on two instances (enrol on A, sign in on B) and the passkey p
     await rp.close();
   });
 
-  afterEach(() => {
-    expect(cspViolations, 'CSP violations in the browser console').to.deep.equal([]);
-  });
+  noCspViolationsAfterEach(() => cspViolations);
 
   it('enrols a passkey on instance A', async () => {
     const checks = await start();

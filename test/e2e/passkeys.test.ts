@@ -5,9 +5,9 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
-import { expectAccessible, launchChromium, screenshot, virtualAuthenticator, watchedPage, type VirtualAuthenticator } from './browser.ts';
+import { expectAccessible, noCspViolationsAfterEach, screenshot, type VirtualAuthenticator } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
-import { codeFlow, submitPassword, webApp, type CodeFlow, type FlowChecks } from './sign-in.ts';
+import { passkeyBrowser, submitPassword, webApp, type CodeFlow, type FlowChecks } from './sign-in.ts';
 
 /**
  * Passkeys in real headless Chromium with a virtual authenticator (Chrome DevTools Protocol
@@ -41,10 +41,7 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
     gatehouse = await deploy.start();
     userId = (await gatehouse.services.accounts.createUser({ username: 'grace', password: PASSWORD, roles: ['finance'], email: 'grace@example.com', emailVerified: true })).id;
     const app = await webApp(gatehouse, deploy.issuer, rp);
-    browser = await launchChromium();
-    ({ context, page, cspViolations } = await watchedPage(browser));
-    authenticator = await virtualAuthenticator(context, page);
-    flow = codeFlow(page, app, rp);
+    ({ browser, context, page, cspViolations, authenticator, flow } = await passkeyBrowser(app, rp));
   });
 
   after(async () => {
@@ -55,9 +52,7 @@ describe('passkeys in headless Chromium with a virtual authenticator (WebAuthn o
     await inbox?.close();
   });
 
-  afterEach(() => {
-    expect(cspViolations, 'CSP violations in the browser console').to.deep.equal([]);
-  });
+  noCspViolationsAfterEach(() => cspViolations);
 
   it('enrols a passkey instead of an app right after the password, then shows recovery codes', async () => {
     const checks = await start();

@@ -1,7 +1,8 @@
 import * as oidc from 'openid-client';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { PASSWORD } from '../helpers/e2e.ts';
+import { launchChromium, virtualAuthenticator, watchedPage, type VirtualAuthenticator, type WatchedPage } from './browser.ts';
 import type { RelyingPartyServer } from './relying-party.ts';
 
 /** The checks a code flow's callback is verified against. */
@@ -80,3 +81,17 @@ export async function submitPassword(page: Page, username: string, password = PA
 }
 
 export type CodeFlow = ReturnType<typeof codeFlow>;
+
+export interface PasskeyBrowser extends WatchedPage {
+  readonly browser: Browser;
+  readonly authenticator: VirtualAuthenticator;
+  readonly flow: CodeFlow;
+}
+
+/** Chromium with one watched page (watchedPage()) holding a virtual passkey authenticator, and the code flow of `app` on it. */
+export async function passkeyBrowser(app: oidc.Configuration, rp: RelyingPartyServer): Promise<PasskeyBrowser> {
+  const browser = await launchChromium();
+  const watched = await watchedPage(browser);
+  const authenticator = await virtualAuthenticator(watched.context, watched.page);
+  return { ...watched, browser, authenticator, flow: codeFlow(watched.page, app, rp) };
+}

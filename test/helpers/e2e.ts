@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { Logger } from '../../src/observability/logger.ts';
@@ -233,6 +234,21 @@ export async function authorizationRequest(config: oidc.Configuration, redirectU
     ...extra,
   });
   return { url, checks: { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce }, redirectUri };
+}
+
+/** A code + PKCE authorization URL for a test that never redeems the code: no discovery, the verifier thrown away. */
+export function throwawayAuthorizationUrl(issuer: string, clientId: string, redirectUri: string, extra: Record<string, string> = {}): string {
+  const url = new URL('/auth', issuer);
+  url.search = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'openid',
+    code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
+    code_challenge_method: 'S256',
+    ...extra,
+  }).toString();
+  return url.toString();
 }
 
 /** Expects an openid-client call to fail with the given OAuth error code. */

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { tcpProxy } from './tcp-proxy.ts';
 
 export interface FaultyLink {
   /** `uri` with its host and port replaced by the proxy's. */
@@ -28,66 +28,51 @@ export interface FaultyLink {
 
 /** A TCP proxy in front of the MongoDB-wire server (or Redis) that can lose or hold back one reply, or cut every connection, on purpose (real network faults for the driver). */
 export async function faultyLink(uri: string): Promise<FaultyLink> {
-  const target = new URL(uri);
   let armed: Buffer[] | undefined;
   let dropped = false;
   let stallArmed: { markers: Buffer[]; engaged: () => void; resumed: Promise<void> } | undefined;
-  const sockets = new Set<net.Socket>();
   let severed = false;
   let partitioned = false;
-  const server = net.createServer((client) => {
-    if (severed) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    let cutOnReply = false;
-    /** While set, replies wait for it (in order). */
-    let holdReplies: Promise<void> | undefined;
-    client.on('data', (chunk) => {
-      if (partitioned) return;
-      if (armed !== undefined && armed.every((marker) => chunk.includes(marker))) {
-        armed = undefined;
-        cutOnReply = true;
-      }
-      if (stallArmed !== undefined && stallArmed.markers.every((marker) => chunk.includes(marker))) {
-        const { engaged, resumed } = stallArmed;
-        stallArmed = undefined;
-        holdReplies = resumed;
-        engaged();
-      }
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk) => {
-      if (partitioned) return;
-      if (holdReplies !== undefined) {
-        void holdReplies.then(() => client.write(chunk));
-        return;
-      }
-      if (cutOnReply) {
-        cutOnReply = false;
-        dropped = true;
-        client.destroy();
-        upstream.destroy();
-        return;
-      }
-      client.write(chunk);
-    });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxied = new URL(uri);
-  proxied.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const proxy = await tcpProxy(
+    uri,
+    (client, upstream) => {
+      let cutOnReply = false;
+      /** While set, replies wait for it (in order). */
+      let holdReplies: Promise<void> | undefined;
+      client.on('data', (chunk) => {
+        if (partitioned) return;
+        if (armed !== undefined && armed.every((marker) => chunk.includes(marker))) {
+          armed = undefined;
+          cutOnReply = true;
+        }
+        if (stallArmed !== undefined && stallArmed.markers.every((marker) => chunk.includes(marker))) {
+          const { engaged, resumed } = stallArmed;
+          stallArmed = undefined;
+          holdReplies = resumed;
+          engaged();
+        }
+        upstream.write(chunk);
+      });
+      upstream.on('data', (chunk) => {
+        if (partitioned) return;
+        if (holdReplies !== undefined) {
+          void holdReplies.then(() => client.write(chunk));
+          return;
+        }
+        if (cutOnReply) {
+          cutOnReply = false;
+          dropped = true;
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
+        client.write(chunk);
+      });
+    },
+    { accept: () => !severed },
+  );
   return {
-    uri: proxied.toString(),
+    uri: proxy.uri,
     dropNextReply: (...markers) => {
       armed = markers.map((marker) => Buffer.from(marker));
     },
@@ -104,7 +89,7 @@ export async function faultyLink(uri: string): Promise<FaultyLink> {
     },
     sever() {
       severed = true;
-      for (const socket of sockets) socket.destroy();
+      proxy.cutAll();
     },
     mend() {
       severed = false;
@@ -115,9 +100,6 @@ export async function faultyLink(uri: string): Promise<FaultyLink> {
     unpartition() {
       partitioned = false;
     },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => proxy.close(),
   };
 }

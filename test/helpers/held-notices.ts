@@ -1,4 +1,5 @@
-import net from 'node:net';
+import type net from 'node:net';
+import { tcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export interface HeldNotices {
   /** For the publishing instance's connection. */
@@ -27,8 +28,6 @@ const PUBLISH = Buffer.from('publish\r\n');
  * listener has the message before the writer gets the answer to any later command.
  */
 export async function heldNotices(redisUrl: string): Promise<HeldNotices> {
-  const target = new URL(redisUrl);
-  const sockets = new Set<net.Socket>();
   /** armed: waiting for the writer's PUBLISH; answered: its answer went, the message is held. */
   let state: 'off' | 'armed' | 'published' | 'answered' = 'off';
   /** The channel whose PUBLISH is held (any, when undefined). */
@@ -44,30 +43,19 @@ export async function heldNotices(redisUrl: string): Promise<HeldNotices> {
     for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk);
   };
 
-  async function proxy(onRequest: (chunk: Buffer) => void, onReply: (to: net.Socket, chunk: Buffer) => void): Promise<net.Server> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port), target.hostname);
-      // As Redis's own sockets: a small write leaves at once (no Nagle delay behind an unacknowledged one).
-      client.setNoDelay(true);
-      upstream.setNoDelay(true);
-      sockets.add(client).add(upstream);
-      client.on('data', (chunk) => {
-        onRequest(chunk);
-        upstream.write(chunk);
-      });
-      upstream.on('data', (chunk) => onReply(client, chunk));
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-        sockets.delete(client);
-        sockets.delete(upstream);
-      };
-      client.on('close', end).on('error', end);
-      upstream.on('close', end).on('error', end);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return server;
-  }
+  /** A proxy that sees each request chunk (`onRequest`) and decides where each reply chunk goes (`onReply`). */
+  const proxy = (onRequest: (chunk: Buffer) => void, onReply: (to: net.Socket, chunk: Buffer) => void): Promise<TcpProxy> =>
+    tcpProxy(
+      redisUrl,
+      (client, upstream) => {
+        client.on('data', (chunk) => {
+          onRequest(chunk);
+          upstream.write(chunk);
+        });
+        upstream.on('data', (chunk) => onReply(client, chunk));
+      },
+      { noDelay: true },
+    );
 
   const writer = await proxy(
     (chunk) => {
@@ -104,14 +92,9 @@ export async function heldNotices(redisUrl: string): Promise<HeldNotices> {
       if (chunk.includes(MESSAGE)) messageHeld();
     },
   );
-  const uriOf = (server: net.Server) => {
-    const uri = new URL(redisUrl);
-    uri.host = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-    return uri.toString();
-  };
   return {
-    writerUri: uriOf(writer),
-    listenerUri: uriOf(listener),
+    writerUri: writer.uri,
+    listenerUri: listener.uri,
     holdNextNotice(channel) {
       state = 'armed';
       heldChannel = channel === undefined ? undefined : Buffer.from(`${channel}\r\n`);
@@ -120,8 +103,7 @@ export async function heldNotices(redisUrl: string): Promise<HeldNotices> {
     async close() {
       release();
       messageHeld();
-      for (const socket of sockets) socket.destroy();
-      await Promise.all([writer, listener].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      await Promise.all([writer.close(), listener.close()]);
     },
   };
 }

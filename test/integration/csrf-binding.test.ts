@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { deployment, PASSWORD, throwawayAuthorizationUrl, type Deployment } from '../helpers/e2e.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 
 const REDIRECT = 'https://app.example.test/callback';
@@ -43,19 +43,7 @@ describe('CSRF tokens bound to the interaction, the session and the link (cookie
     return username;
   }
 
-  function authorizeUrl(extra: Record<string, string> = {}): string {
-    const url = new URL('/auth', deploy.issuer);
-    url.search = new URLSearchParams({
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      scope: 'openid',
-      code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
-      code_challenge_method: 'S256',
-      ...extra,
-    }).toString();
-    return url.toString();
-  }
+  const authorizeUrl = (extra: Record<string, string> = {}): string => throwawayAuthorizationUrl(deploy.issuer, clientId, REDIRECT, extra);
 
   /** Follows /auth to its first page: its URL and its form ending in `/action`. */
   async function pageForm(agent: UserAgent, url: string, action: string) {

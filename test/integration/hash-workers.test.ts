@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { throwawayAuthorizationUrl } from '../helpers/e2e.ts';
 import { testClock } from '../helpers/clock.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
@@ -21,18 +21,7 @@ describe('password hashing workers of a running instance (started on demand, gon
     const text = await (await fetch(`${gatehouse.url}/metrics`)).text();
     return Number(/^gatehouse_password_hash_workers (\d+)$/m.exec(text)?.[1]);
   };
-  const authorizeUrl = () => {
-    const url = new URL('/auth', gatehouse.url);
-    url.search = new URLSearchParams({
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      scope: 'openid',
-      code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
-      code_challenge_method: 'S256',
-    }).toString();
-    return url.toString();
-  };
+  const authorizeUrl = () => throwawayAuthorizationUrl(gatehouse.url, clientId, REDIRECT);
 
   before(async () => {
     const port = await freePort();
