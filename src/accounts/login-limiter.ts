@@ -167,7 +167,7 @@ return 1
  * KEYS[5..7] the lock keys; ARGV[1] now (epoch ms), ARGV[2..4] the thresholds, ARGV[5..7] the
  * counting windows (seconds). Returns { pair counter or level exists, refused (0; -i: counter i
  * is at its threshold), the three locks' ends, then — when nothing refused — the three counts
- * after adding this attempt }. Adds nothing while a lock is in force or a counter is full.
+ * after adding this attempt, or — when refused — counter i's count }. Adds nothing while a lock is in force or a counter is full.
  */
 const ATTEMPT = redisScript(`
 local out = { redis.call('EXISTS', KEYS[1], KEYS[4]), 0 }
@@ -180,8 +180,10 @@ for i = 5, 7 do
 end
 if locked then return out end
 for i = 1, 3 do
-  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i + 1]) then
+  local count = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if count >= tonumber(ARGV[i + 1]) then
     out[2] = -i
+    out[#out + 1] = count
     return out
   end
 end
@@ -374,17 +376,21 @@ export async function createLoginLimiter({
 
   /**
    * A refusal because the attempts counted on a key reach its threshold while no lock is in
-   * force: its threshold was lowered below the count (runtime settings), or attempts under way
-   * hold its last places. The key is locked now, as a failure past the threshold locks it
-   * (recordFailure; the claim lets one lock through when those attempts fail too): otherwise the
-   * refusal would be a lock nobody sees in the list and no unlock lifts (no record names an
-   * (account, IP) key), lasting until the counting window ends.
+   * force. At the threshold, attempts under way hold its last places (their failures lock it a
+   * moment later; a sign-in that succeeds gives its place back): refused, nothing more — a burst of
+   * right passwords (a gateway signing one user in for each request) must not lock anyone. Past
+   * it, only a threshold lowered below the count (runtime settings) can have put it there: the
+   * key is locked now, as a failure past the threshold locks it (recordFailure), so the refusal
+   * is a listed lockout an unlock lifts, not one nobody sees lasting until the window ends (no
+   * record names an (account, IP) key for an unlock to find).
    */
-  async function full(keys: readonly Key[], index: number, rules: LockoutPolicy): Promise<Attempt> {
+  async function full(keys: readonly Key[], index: number, count: number, rules: LockoutPolicy): Promise<Attempt> {
     const target = keys[index]!;
+    const refused: Attempt = { locked: true, scope: target.scope, retryAfterSeconds: rules.lockSeconds };
+    if (count <= scopePolicy(rules, target.scope).threshold) return refused;
     await lock(target, rules);
     const state = await lockState(keys);
-    return state.locked ? state : { locked: true, scope: target.scope, retryAfterSeconds: rules.lockSeconds };
+    return state.locked ? state : refused;
   }
 
   async function attempt(keys: readonly Key[]): Promise<Attempt> {
@@ -401,7 +407,7 @@ export async function createLoginLimiter({
         [String(at), ...thresholds.map(String), ...windows],
       )) as Array<string | number | null>;
       const refused = Number(reply[1]);
-      if (refused < 0) return full(keys, -refused - 1, rules);
+      if (refused < 0) return full(keys, -refused - 1, Number(reply[5]), rules);
       if (reply.length < 8) {
         const ends = keys.map(({ scope }, index) => ({ scope, until: reply[index + 2] === null || reply[index + 2] === undefined ? undefined : Number(reply[index + 2]) }));
         return stateOf(ends, false, at) as Attempt;
@@ -409,14 +415,14 @@ export async function createLoginLimiter({
       return { locked: false, pairClean: Number(reply[0]) === 0, counted: reply.slice(5, 8).map(Number) };
     }
     // The lock of a full key is taken after the counters' locks are let go (lock() resets its counter under them).
-    const outcome = await store.exclusive!(entries, async (counts, addOne): Promise<Attempt | { full: number }> => {
+    const outcome = await store.exclusive!(entries, async (counts, addOne): Promise<Attempt | { full: number; count: number }> => {
       const state = await lockState(keys);
       if (state.locked) return state;
       const at = keys.findIndex((_, index) => (counts[index] as number) >= (thresholds[index] as number));
-      if (at >= 0) return { full: at };
+      if (at >= 0) return { full: at, count: counts[at] as number };
       return { locked: false, pairClean: false, counted: await addOne() };
     });
-    return 'full' in outcome ? full(keys, outcome.full, rules) : outcome;
+    return 'full' in outcome ? full(keys, outcome.full, outcome.count, rules) : outcome;
   }
 
   async function lift(targets: ReadonlyArray<Pick<Key, 'scope' | 'key'>>, { records = true } = {}): Promise<number> {

@@ -14,7 +14,13 @@ export function copyJson<T>(value: T): T {
   }
   // for-in, not Object.keys: the same own keys in the same order for data from JSON.parse (plain
   // objects, nothing enumerable inherited), without an array of them per object (≈ 1.5× faster).
+  // An own "__proto__" key (JSON.parse keeps it as one; records hold what clients sent) is defined,
+  // not assigned: an assignment would set the copy's prototype instead.
   const copy: Record<string, unknown> = {};
-  for (const key in value) copy[key] = copyJson((value as Record<string, unknown>)[key]);
+  for (const key in value) {
+    const item = copyJson((value as Record<string, unknown>)[key]);
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else copy[key] = item;
+  }
   return copy as T;
 }

@@ -197,7 +197,7 @@ for (const backend of ['redis', 'mongo'] as const) {
         const user = await newUser();
         const ip = randomIp();
         await fail(user.login, ip, THRESHOLD - 1, lowered);
-        policy = { ...TEST_LOCKOUT_POLICY, accountIp: { ...TEST_LOCKOUT_POLICY.accountIp, threshold: THRESHOLD - 1 } };
+        policy = { ...TEST_LOCKOUT_POLICY, accountIp: { ...TEST_LOCKOUT_POLICY.accountIp, threshold: THRESHOLD - 2 } };
         expect(await lowered.accounts.authenticate(user.login, 'right-password', ip)).to.equal(AUTHENTICATION_FAILED);
         expect(lastFailure(lowered).reason).to.equal('locked');
         // Not a lock nobody sees (GET /lockouts) and no unlock lifts, lasting until the counting window ends.
@@ -207,6 +207,17 @@ for (const backend of ['redis', 'mongo'] as const) {
       } finally {
         await lowered.close();
       }
+    });
+
+    it('right passwords sent together past a threshold are refused beyond it but lock nothing (a gateway signing one user in per request)', async () => {
+      const user = await newUser();
+      const ip = randomIp();
+      // Signed in before (the harness stores each sign-in's time unbatched: a first row written by many at once would race).
+      expect((await h.accounts.authenticate(user.login, 'right-password', ip)).ok).to.equal(true);
+      const results = await Promise.all(Array.from({ length: THRESHOLD * 3 }, () => h.accounts.authenticate(user.login, 'right-password', ip)));
+      expect(results.filter((result) => result !== AUTHENTICATION_FAILED).length, 'at least the threshold signs in').to.be.at.least(THRESHOLD);
+      expect((await h.accounts.listLockouts()).some((l) => l.subject === user.id), 'no lock').to.equal(false);
+      expect((await h.accounts.authenticate(user.login, 'right-password', ip)).ok, 'the next sign-in works').to.equal(true);
     });
 
     it('a successful login resets the (account, IP) failure count', async () => {

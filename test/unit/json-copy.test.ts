@@ -36,4 +36,16 @@ describe('copyJson: a deep copy of parsed JSON (the record cache hands one to ev
     expect(copyJson(null)).to.equal(null);
     expect(copyJson(false)).to.equal(false);
   });
+
+  it('copies an own "__proto__" key as a key, never as the copy\'s prototype (as JSON.parse made it)', () => {
+    // A stored record holds what clients sent (claims requests, extra parameters): JSON.parse keeps
+    // "__proto__" as an own key, and a plain assignment of it would set the copy's prototype.
+    const original = JSON.parse('{"claims":{"__proto__":{"admin":true},"email":null}}') as { claims: Record<string, unknown> };
+    const copy = copyJson(original);
+    expect(Object.getPrototypeOf(copy.claims)).to.equal(Object.prototype);
+    expect((copy.claims as { admin?: unknown }).admin).to.equal(undefined);
+    expect(Object.keys(copy.claims)).to.deep.equal(['__proto__', 'email']);
+    expect(Object.getOwnPropertyDescriptor(copy.claims, '__proto__')?.value).to.deep.equal({ admin: true });
+    expect(JSON.stringify(copy)).to.equal(JSON.stringify(original));
+  });
 });
