@@ -5,7 +5,9 @@
  * services, seeds them, runs `node --cpu-prof dist/main.js`, loads it with autocannon, stops it
  * and prints where the Gatehouse process spent its time (self time by package and by function)
  * while the load ran: samples from startup and warm-up are left out (V8's profile clock and
- * process.hrtime are both CLOCK_MONOTONIC on Linux).
+ * process.hrtime are both CLOCK_MONOTONIC on Linux). A third reading charges Node's own code
+ * (Buffer, streams, querystring, setHeader, crypto) to the package that called it, and lists
+ * Gatehouse's functions that way: what each costs with the runtime calls it makes.
  * The .cpuprofile stays in .data/bench/profiles/ (open it in Chrome DevTools). Needs
  * `npm run build` first. Scenarios: cc-rs256, cc-es256, cc-opaque, introspect-opaque,
  * introspect-jwt, userinfo, refresh, sign-in (complete sign-ins on the hosted pages, argon2id at
@@ -166,8 +168,48 @@ for (const node of nodes) {
   const name = `${functionName || '(anonymous)'} ${source.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
   byFunction.set(name, (byFunction.get(name) ?? 0) + micros);
 }
+/**
+ * The same samples with Node's own code (Buffer, querystring, streams, setHeader, crypto: frames
+ * outside any package) charged to the nearest caller that is in one — what a package's work
+ * costs with the runtime calls it makes — and Gatehouse's functions that way. Idle, GC and the
+ * profiler's own entries stay as they are.
+ */
+const parentOf = new Map<string, ProfileNode & { key: string }>();
+const byKey = new Map<string, ProfileNode & { key: string }>();
+for (const node of nodes) {
+  byKey.set(node.key, node);
+  const prefix = node.key.slice(0, node.key.indexOf(':') + 1);
+  for (const child of node.children ?? []) parentOf.set(`${prefix}${child}`, node);
+}
+const packageOf = (source: string): string | undefined => {
+  if (source.includes('node_modules/')) {
+    const rest = source.split('node_modules/').pop()!;
+    return rest.split('/').slice(0, rest.startsWith('@') ? 2 : 1).join('/');
+  }
+  return source.includes('/dist/') ? 'gatehouse' : undefined;
+};
+const byOwner = new Map<string, number>();
+const ownFunctions = new Map<string, number>();
+for (const node of nodes) {
+  const micros = self.get(node.key) ?? 0;
+  if (micros === 0) continue;
+  const { functionName, url } = node.callFrame;
+  if (url === '' && functionName.startsWith('(') && functionName !== '(anonymous)') {
+    byOwner.set(functionName, (byOwner.get(functionName) ?? 0) + micros);
+    continue;
+  }
+  let owner: (ProfileNode & { key: string }) | undefined = node;
+  while (owner !== undefined && packageOf(owner.callFrame.url) === undefined) owner = parentOf.get(owner.key);
+  const pkg = owner === undefined ? '(Node, no package above)' : packageOf(owner.callFrame.url)!;
+  byOwner.set(pkg, (byOwner.get(pkg) ?? 0) + micros);
+  if (owner !== undefined && pkg === 'gatehouse') {
+    const name = `${owner.callFrame.functionName || '(anonymous)'} ${owner.callFrame.url.split('/dist/').pop()}:${owner.callFrame.lineNumber + 1}`;
+    ownFunctions.set(name, (ownFunctions.get(name) ?? 0) + micros);
+  }
+}
 const perRequest = (micros: number) => (measuredRequests > 0 ? `${(micros / measuredRequests).toFixed(1).padStart(6)} µs/req  ` : '');
 const top = (map: Map<string, number>, count: number) =>
   [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([name, micros]) => `${((micros / total) * 100).toFixed(1).padStart(5)}%  ${perRequest(micros)}${name}`).join('\n');
-writeFileSync(`${PROFILES}/summary-${scenario}${REFERENCE ? '-reference' : ''}.txt`, `${top(byPackage, 25)}\n\n${top(byFunction, 40)}\n`);
-process.stdout.write(`self time by package (${file}):\n${top(byPackage, 25)}\n\nself time by function:\n${top(byFunction, 40)}\n`);
+const owned = `by package, Node's own code charged to its caller:\n${top(byOwner, 15)}\n\nGatehouse's functions with the Node code they call:\n${top(ownFunctions, 25)}\n`;
+writeFileSync(`${PROFILES}/summary-${scenario}${REFERENCE ? '-reference' : ''}.txt`, `${top(byPackage, 25)}\n\n${top(byFunction, 40)}\n\n${owned}`);
+process.stdout.write(`self time by package (${file}):\n${top(byPackage, 25)}\n\nself time by function:\n${top(byFunction, 40)}\n\n${owned}`);

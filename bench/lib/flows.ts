@@ -43,20 +43,13 @@ export async function completeSignIn(base: string, client: BenchClient, user: Be
 
 /**
  * Refresh tokens for the rotation scenario, each from its own code exchange. A few agents sign
- * in once; afterwards their session answers /auth with a code at once (no password hash). The
- * agents sign in one after another: the sign-in lockout counts an attempt before its hash and
- * takes it back on success (docs/ACCOUNTS.md), so more sign-ins of one user at once than its
- * threshold are refused, as they would be for a person.
+ * in once; afterwards their session answers /auth with a code at once (no password hash).
  */
 export async function mintRefreshTokens(base: string, client: BenchClient, user: BenchUser, count: number, concurrency = 8): Promise<string[]> {
   const tokens: string[] = [];
-  const agents: UserAgent[] = [];
-  for (let index = 0; index < concurrency; index += 1) {
+  const worker = async () => {
     const agent = new UserAgent();
     await completeSignIn(base, client, user, agent);
-    agents.push(agent);
-  }
-  const worker = async (agent: UserAgent) => {
     while (tokens.length < count) {
       const response = await agent.request(authorizationUrl(base, client));
       const location = response.headers.get('location');
@@ -66,7 +59,7 @@ export async function mintRefreshTokens(base: string, client: BenchClient, user:
       tokens.push(issued.refresh_token);
     }
   };
-  await Promise.all(agents.map(worker));
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return tokens.slice(0, count);
 }
 

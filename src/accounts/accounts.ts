@@ -165,14 +165,11 @@ export function createAccounts({
   const findOne = (filter: Partial<Pick<StoredUser, 'usernameKey' | 'emailKey'>>) => users.collection.findOne<StoredUser>(filter);
   /**
    * Usernames never contain `@` (normalize.ts), so a login without one is a username. A login
-   * with one is an email — or the username of an imported user (Keycloak allows `@`): email
-   * first. One key per query, never `$or`: FerretDB does not push `$or` down and scanned every
-   * user at each sign-in (docs/PERFORMANCE.md).
-   */
-  /**
-   * A login with `@` is looked up as an email and as a username (Keycloak-imported usernames may
-   * contain `@`) at once, the email winning: both reads are always made, so how long the lookup
-   * takes says nothing about whether that email exists (no enumeration by timing).
+   * with one is looked up as an email and as a username (Keycloak-imported usernames may contain
+   * `@`) at once, the email winning: both reads are always made, so how long the lookup takes
+   * says nothing about whether that email exists (no enumeration by timing). One key per query,
+   * never `$or`: FerretDB does not push `$or` down and scanned every user at each sign-in
+   * (docs/PERFORMANCE.md).
    */
   const findStoredByLogin = async (key: string) => {
     if (!key.includes('@')) return findOne({ usernameKey: key });

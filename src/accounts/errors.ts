@@ -13,6 +13,18 @@ export class HashQueueFullError extends GatehouseError {
   }
 }
 
+/**
+ * Correct-or-not sign-ins of one key under way hold every place its threshold leaves, and none
+ * ended within the wait (docs/ACCOUNTS.md): a retryable refusal, answered like a full hashing
+ * queue (503 with Retry-After, the "busy" page) — no failure is counted, nothing is locked.
+ */
+export class SignInsInFlightError extends HashQueueFullError {
+  constructor(retryAfterSeconds: number) {
+    super(retryAfterSeconds);
+    this.message = `too many sign-ins of one key at once; retry after ${retryAfterSeconds} s`;
+  }
+}
+
 /** The hashing pool was closed (shutdown) or a worker died while running a job. */
 export class HashPoolError extends GatehouseError {
   constructor(message: string) {

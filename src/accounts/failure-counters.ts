@@ -20,10 +20,11 @@ export interface FailureCounters {
   /**
    * MongoDB only (on Redis one script does the same): runs `work` while no other count, take-back
    * or reset of these counters can happen, holding their document locks in the order given (every
-   * caller gives them in scope order, so two never wait on each other). `work` gets their counts
-   * and a way to add one to each.
+   * caller gives them in the same order, so two never wait on each other). `work` gets their
+   * counts and a way to add one to those at `indices`, each then kept for its counter's whole
+   * duration again (an in-flight count lives as long as its newest attempt may).
    */
-  readonly exclusive?: <T>(entries: ReadonlyArray<readonly [Counter, string]>, work: (counts: readonly number[], addOne: () => Promise<number[]>) => Promise<T>) => Promise<T>;
+  readonly exclusive?: <T>(entries: ReadonlyArray<readonly [Counter, string]>, work: (counts: readonly number[], addOne: (indices: readonly number[]) => Promise<void>) => Promise<T>) => Promise<T>;
   /** Deletes ended counters where the server has no TTL index (FerretDB); absent otherwise. */
   readonly sweepTarget?: SweepTarget;
 }
@@ -126,7 +127,14 @@ export async function mongoFailureCounters(db: mongo.Db, locks: DocumentLocks): 
       const stores = entries.map(([counter, key]) => [storeOf.get(counter)!, key] as const);
       const inside = async () => {
         const counts = await Promise.all(stores.map(async ([stored, key]) => (await stored.get(key))?.consumedPoints ?? 0));
-        return work(counts, () => Promise.all(stores.map(async ([stored, key]) => (await stored.penalty(key, 1)).consumedPoints)));
+        return work(counts, async (indices) => {
+          await Promise.all(
+            indices.map(async (index) => {
+              const [stored, key] = stores[index]!;
+              await stored.set(key, (counts[index] as number) + 1, stored.duration);
+            }),
+          );
+        });
       };
       const holding = (index: number): ReturnType<typeof inside> => {
         const entry = entries[index];

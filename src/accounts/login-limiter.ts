@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { SignInsInFlightError } from './errors.ts';
 import { upsertValidated, validated } from '../storage/validated-writes.ts';
 import type { Connection, mongo } from 'mongoose';
 import type { Config } from '../config/load.ts';
@@ -64,14 +66,14 @@ export type LockState =
   | { readonly locked: true; readonly scope: LockoutScope; readonly retryAfterSeconds: number };
 
 /**
- * A sign-in attempt: refused (a lock is in force, or the attempts already counted reach a
- * threshold), or let through with one attempt counted in advance on each of its keys
- * (`counted`: their counts, in scope order) — counted together with the check, so guesses sent
- * at once cannot all pass the check before the first is counted. Pass it to recordFailure()
- * (the attempt is the failure), recordSuccess() (taken back) or release() (taken back).
+ * A sign-in attempt: refused (a lock is in force, or a key's failures reach its threshold), or
+ * let through with one attempt counted *in flight* on each of its keys — together with the
+ * check, so guesses sent at once cannot all pass the check before the first is counted, and
+ * apart from the failures, so correct passwords sent at once are never remembered as failures.
+ * Pass it to recordFailure() (in flight → failure), recordSuccess() or release() (taken back).
  */
 export type Attempt =
-  | { readonly locked: false; readonly pairClean: boolean; readonly counted: readonly number[] }
+  | { readonly locked: false; readonly pairClean: boolean; readonly inFlight: true }
   | Extract<LockState, { locked: true }>;
 
 export interface Lockout {
@@ -88,22 +90,26 @@ export interface LoginLimiter {
   /** Whether any of the three keys is locked now. Counts nothing. */
   check(subject: string, ip: string): Promise<LockState>;
   /**
-   * Checks the three keys and, unless refused, counts the attempt on each in the same atomic
-   * step: of any number of attempts at once, exactly as many as the thresholds leave pass.
+   * Checks the three keys and, unless refused, counts the attempt in flight on each in the same
+   * atomic step: an attempt passes while each key's failures plus attempts in flight stay below
+   * its threshold, so of any number of guesses at once exactly as many as the thresholds leave
+   * are tried. One that finds no free place waits for attempts in flight to end (a burst of
+   * correct passwords goes through a few at a time), and after `inFlightWaitMs` is refused with
+   * SignInsInFlightError (503, retryable; nothing counted, nothing locked).
    */
   attempt(subject: string, ip: string): Promise<Attempt>;
   /**
-   * Counts one failure on all three keys (nothing more when given the attempt that let it
-   * through: that was counted already); locks those that reach their threshold.
+   * Counts one failure on all three keys (given the attempt that let it through, that attempt
+   * stops being in flight in the same step); locks those that reach their threshold.
    */
   recordFailure(subject: string, ip: string, attempt?: Attempt): Promise<LockState>;
   /**
-   * Clears the (account, IP) counter and its lockout level and takes an attempt's advance count
-   * back from the other two keys; nothing to do (no round trip) when `checked`, this sign-in's
-   * own check (not an attempt), found the pair clean.
+   * Clears the (account, IP) counter and its lockout level and ends an attempt's in-flight count
+   * on the three keys; nothing to do (no round trip) when `checked`, this sign-in's own check
+   * (not an attempt), found the pair clean.
    */
   recordSuccess(subject: string, ip: string, checked?: LockState | Attempt): Promise<void>;
-  /** Takes back an attempt that ended with neither failure nor success (an error: the password was never checked). */
+  /** Ends an attempt that ended with neither failure nor success (an error: the password was never checked). */
   release(subject: string, ip: string, attempt: Attempt): Promise<void>;
   /** Lifts every lockout of the subject (its account lock and all its (account, IP) locks). */
   unlock(subject: string): Promise<number>;
@@ -135,6 +141,14 @@ export interface LoginLimiterDeps {
   readonly onClockJump?: ((listener: () => Promise<void>) => () => void) | undefined;
   /** Serialises the MongoDB-path lock claim (docs/STORAGE.md); by default on `connection`. */
   readonly locks?: DocumentLocks;
+  /**
+   * How long an attempt's in-flight count outlives its last start on a key: a bound on one
+   * attempt's time (hash queue and verification), so a process that dies mid-attempt frees its
+   * places after it.
+   */
+  readonly inFlightSeconds?: number;
+  /** How long (real time) an attempt waits for a free place before SignInsInFlightError. */
+  readonly inFlightWaitMs?: number;
 }
 
 const SCOPES: readonly LockoutScope[] = ['account_ip', 'account', 'ip'];
@@ -164,13 +178,14 @@ return 1
 
 /**
  * KEYS[1..3] the failure counters (account_ip, account, ip), KEYS[4] the pair's lockout level,
- * KEYS[5..7] the lock keys; ARGV[1] now (epoch ms), ARGV[2..4] the thresholds, ARGV[5..7] the
- * counting windows (seconds). Returns { pair counter or level exists, refused (0; -i: counter i
- * is at its threshold), the three locks' ends, then — when nothing refused — the three counts
- * after adding this attempt, or — when refused — counter i's count }. Adds nothing while a lock is in force or a counter is full.
+ * KEYS[5..7] the lock keys, KEYS[8..10] the in-flight counts; ARGV[1] now (epoch ms), ARGV[2..4]
+ * the thresholds, ARGV[5] the in-flight counts' lifetime (ms). Returns { pair counter or level
+ * exists, outcome, the three locks' ends }: outcome 0 a lock is in force (or nothing refused: 4),
+ * -i failure counter i is at its threshold, i its failures and attempts in flight are. Only an
+ * attempt let through (4) adds one to each in-flight count.
  */
 const ATTEMPT = redisScript(`
-local out = { redis.call('EXISTS', KEYS[1], KEYS[4]), 0 }
+local out = { redis.call('EXISTS', KEYS[1], KEYS[4]), 4 }
 local now = tonumber(ARGV[1])
 local locked = false
 for i = 5, 7 do
@@ -178,22 +193,45 @@ for i = 5, 7 do
   out[#out + 1] = ends
   if ends and tonumber(ends) > now then locked = true end
 end
-if locked then return out end
+if locked then
+  out[2] = 0
+  return out
+end
+local failures = {}
 for i = 1, 3 do
-  local count = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if count >= tonumber(ARGV[i + 1]) then
+  failures[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if failures[i] >= tonumber(ARGV[i + 1]) then
     out[2] = -i
-    out[#out + 1] = count
     return out
   end
 end
 for i = 1, 3 do
-  redis.call('SET', KEYS[i], 0, 'EX', ARGV[i + 4], 'NX')
-  out[#out + 1] = redis.call('INCR', KEYS[i])
+  if failures[i] + tonumber(redis.call('GET', KEYS[i + 7]) or '0') >= tonumber(ARGV[i + 1]) then
+    out[2] = i
+    return out
+  end
+end
+for i = 8, 10 do
+  redis.call('INCR', KEYS[i])
+  redis.call('PEXPIRE', KEYS[i], ARGV[5])
 end
 return out
 `);
-/** KEYS[1] the pair's counter, KEYS[2] its lockout level (both deleted), KEYS[3..4] the account and IP counters (one taken back). */
+/**
+ * KEYS[1..3] the failure counters, KEYS[4..6] the in-flight counts; ARGV[1..3] the counting
+ * windows (seconds). The attempt becomes a failure: one added to each counter (before its
+ * in-flight count goes: the sum never drops below what may still fail), the counts returned.
+ */
+const FAILED = redisScript(`${TAKE_BACK_LUA}
+local out = {}
+for i = 1, 3 do
+  redis.call('SET', KEYS[i], 0, 'EX', ARGV[i], 'NX')
+  out[i] = redis.call('INCR', KEYS[i])
+end
+take_back(4)
+return out
+`);
+/** KEYS[1] the pair's counter, KEYS[2] its lockout level (both deleted), KEYS[3..5] the in-flight counts (one taken back). */
 const SUCCEEDED = redisScript(`${TAKE_BACK_LUA}
 redis.call('DEL', KEYS[1], KEYS[2])
 take_back(3)
@@ -219,6 +257,8 @@ export async function createLoginLimiter({
   now = () => new Date(),
   onClockJump,
   locks = documentLocks(connection),
+  inFlightSeconds = 60,
+  inFlightWaitMs = 10_000,
 }: LoginLimiterDeps): Promise<LoginLimiter> {
   const db = connection.db;
   if (db === undefined) throw new Error('createLoginLimiter needs a connected MongoDB connection');
@@ -268,6 +308,10 @@ export async function createLoginLimiter({
   const counter = (scope: LockoutScope) => counterFor(scope, DEFAULT_LOCKOUT_POLICY.accountIp.windowSeconds);
   const levels = new Map(SCOPES.map((scope) => [scope, store.counter(`gh_lock_level_${scope}`, levelMemorySeconds)]));
   const level = (scope: LockoutScope) => levels.get(scope) as Counter;
+  // Attempts under way (only between attempt() and its outcome): never failures, never a lock.
+  const inFlights = new Map(SCOPES.map((scope) => [scope, store.counter(`gh_login_inflight_${scope}`, inFlightSeconds)]));
+  const inFlight = (scope: LockoutScope) => inFlights.get(scope) as Counter;
+  const inFlightEntries = (keys: readonly Key[]) => keys.map((target) => [inFlight(target.scope), target.key] as const);
 
   interface Key {
     readonly scope: LockoutScope;
@@ -375,54 +419,96 @@ export async function createLoginLimiter({
   }
 
   /**
-   * A refusal because the attempts counted on a key reach its threshold while no lock is in
-   * force. At the threshold, attempts under way hold its last places (their failures lock it a
-   * moment later; a sign-in that succeeds gives its place back): refused, nothing more — a burst of
-   * right passwords (a gateway signing one user in for each request) must not lock anyone. Past
-   * it, only a threshold lowered below the count (runtime settings) can have put it there: the
-   * key is locked now, as a failure past the threshold locks it (recordFailure), so the refusal
-   * is a listed lockout an unlock lifts, not one nobody sees lasting until the window ends (no
-   * record names an (account, IP) key for an unlock to find).
+   * A refusal because a key's failures reach its threshold while no lock is in force: its
+   * threshold was lowered below the count (runtime settings). The key is locked now, as a failure
+   * past the threshold locks it (recordFailure): otherwise the refusal would be a lock nobody
+   * sees in the list and no unlock lifts (no record names an (account, IP) key), lasting until
+   * the counting window ends. Attempts in flight never lead here: only failures lock.
    */
-  async function full(keys: readonly Key[], index: number, count: number, rules: LockoutPolicy): Promise<Attempt> {
+  async function full(keys: readonly Key[], index: number, rules: LockoutPolicy): Promise<Attempt> {
     const target = keys[index]!;
-    const refused: Attempt = { locked: true, scope: target.scope, retryAfterSeconds: rules.lockSeconds };
-    if (count <= scopePolicy(rules, target.scope).threshold) return refused;
     await lock(target, rules);
     const state = await lockState(keys);
-    return state.locked ? state : refused;
+    return state.locked ? state : { locked: true, scope: target.scope, retryAfterSeconds: rules.lockSeconds };
   }
 
-  async function attempt(keys: readonly Key[]): Promise<Attempt> {
-    const rules = await policyNow();
-    const entries = keys.map((target) => [counterFor(target.scope, scopePolicy(rules, target.scope).windowSeconds), target.key] as const);
+  /** One try: the attempt's outcome, or `busy` when a key's failures and attempts in flight fill its threshold. */
+  async function tryAttempt(keys: readonly Key[], rules: LockoutPolicy): Promise<Attempt | 'busy'> {
     const thresholds = keys.map((target) => scopePolicy(rules, target.scope).threshold);
     if (backend.kind === 'redis') {
       const [pair] = keys;
-      const windows = keys.map((target) => String(scopePolicy(rules, target.scope).windowSeconds));
       const at = now().getTime();
       const reply = (await ATTEMPT.run(
         backend.redis,
-        [...entries.map(([counter, key]) => counter.getKey(key)), level(pair!.scope).getKey(pair!.key), ...keys.map(lockKey)],
-        [String(at), ...thresholds.map(String), ...windows],
+        [
+          ...keys.map((target) => counter(target.scope).getKey(target.key)),
+          level(pair!.scope).getKey(pair!.key),
+          ...keys.map(lockKey),
+          ...keys.map((target) => inFlight(target.scope).getKey(target.key)),
+        ],
+        [String(at), ...thresholds.map(String), String(inFlightSeconds * 1000)],
       )) as Array<string | number | null>;
-      const refused = Number(reply[1]);
-      if (refused < 0) return full(keys, -refused - 1, Number(reply[5]), rules);
-      if (reply.length < 8) {
+      const outcome = Number(reply[1]);
+      if (outcome < 0) return full(keys, -outcome - 1, rules);
+      if (outcome === 0) {
         const ends = keys.map(({ scope }, index) => ({ scope, until: reply[index + 2] === null || reply[index + 2] === undefined ? undefined : Number(reply[index + 2]) }));
         return stateOf(ends, false, at) as Attempt;
       }
-      return { locked: false, pairClean: Number(reply[0]) === 0, counted: reply.slice(5, 8).map(Number) };
+      if (outcome < 4) return 'busy';
+      return { locked: false, pairClean: Number(reply[0]) === 0, inFlight: true };
     }
+    // Failure counters then in-flight counts, each in scope order (every exclusive() caller's order).
+    const entries = [...keys.map((target) => [counter(target.scope), target.key] as const), ...inFlightEntries(keys)];
     // The lock of a full key is taken after the counters' locks are let go (lock() resets its counter under them).
-    const outcome = await store.exclusive!(entries, async (counts, addOne): Promise<Attempt | { full: number; count: number }> => {
+    const outcome = await store.exclusive!(entries, async (counts, addOne): Promise<Attempt | 'busy' | { full: number }> => {
       const state = await lockState(keys);
       if (state.locked) return state;
       const at = keys.findIndex((_, index) => (counts[index] as number) >= (thresholds[index] as number));
-      if (at >= 0) return { full: at, count: counts[at] as number };
-      return { locked: false, pairClean: false, counted: await addOne() };
+      if (at >= 0) return { full: at };
+      if (keys.some((_, index) => (counts[index] as number) + (counts[index + keys.length] as number) >= (thresholds[index] as number))) return 'busy';
+      await addOne(keys.map((_, index) => index + keys.length));
+      return { locked: false, pairClean: false, inFlight: true };
     });
-    return 'full' in outcome ? full(keys, outcome.full, outcome.count, rules) : outcome;
+    return typeof outcome === 'object' && 'full' in outcome ? full(keys, outcome.full, rules) : outcome;
+  }
+
+  /** Attempts of this process waiting for a place, by (account, IP) key, first come first served. */
+  const waiting = new Map<string, Array<() => void>>();
+  /** An attempt of this process on the pair ended: the first attempt waiting on it tries again now. */
+  function ended(pair: Key): void {
+    const queue = waiting.get(pair.key);
+    queue?.shift()?.();
+    if (queue?.length === 0) waiting.delete(pair.key);
+  }
+  /** Until an attempt of this process on the pair ends, or `ms` pass (one may end on another instance, or on another pair of the account or IP). */
+  async function placeFreed(pair: Key, ms: number): Promise<void> {
+    const controller = new AbortController();
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    const queue = waiting.get(pair.key) ?? [];
+    waiting.set(pair.key, queue);
+    queue.push(wake);
+    await Promise.race([woken, sleep(ms, undefined, { signal: controller.signal }).catch(() => {})]);
+    controller.abort();
+    const at = queue.indexOf(wake);
+    if (at >= 0) queue.splice(at, 1);
+    if (queue.length === 0 && waiting.get(pair.key) === queue) waiting.delete(pair.key);
+  }
+
+  /**
+   * Tries until the attempt has a place: attempts in flight end within a verification, so a burst
+   * of correct passwords goes through a threshold's worth at a time; guesses behind them find the
+   * lock their predecessors' failures set. Waits in real time (not Gatehouse's clock, which tests
+   * freeze): woken by the end of an attempt of this process on the same pair, else polling.
+   */
+  async function attempt(keys: readonly Key[]): Promise<Attempt> {
+    const started = performance.now();
+    for (let pause = 25; ; pause = Math.min(pause * 2, 200)) {
+      const outcome = await tryAttempt(keys, await policyNow());
+      if (outcome !== 'busy') return outcome;
+      if (performance.now() - started >= inFlightWaitMs) throw new SignInsInFlightError(1);
+      await placeFreed(keys[0]!, pause);
+    }
   }
 
   async function lift(targets: ReadonlyArray<Pick<Key, 'scope' | 'key'>>, { records = true } = {}): Promise<number> {
@@ -445,8 +531,21 @@ export async function createLoginLimiter({
     async recordFailure(subject, ip, counted) {
       const keys = keysOf(subject, ip);
       const rules = await policyNow();
-      const counts =
-        counted?.locked === false ? counted.counted : await store.addOne(keys.map((target) => [counterFor(target.scope, scopePolicy(rules, target.scope).windowSeconds), target.key] as const));
+      const failures = keys.map((target) => [counterFor(target.scope, scopePolicy(rules, target.scope).windowSeconds), target.key] as const);
+      let counts: readonly number[];
+      if (counted?.locked !== false) counts = await store.addOne(failures);
+      else if (backend.kind === 'redis') {
+        counts = ((await FAILED.run(
+          backend.redis,
+          [...failures.map(([failure, key]) => failure.getKey(key)), ...inFlightEntries(keys).map(([count, key]) => count.getKey(key))],
+          keys.map((target) => String(scopePolicy(rules, target.scope).windowSeconds)),
+        )) as number[]).map(Number);
+      } else {
+        // The failure first, then the attempt's in-flight count: their sum never drops below what may still fail.
+        counts = await store.addOne(failures);
+        await store.takeBack(inFlightEntries(keys));
+      }
+      if (counted?.locked === false) ended(keys[0]!);
       await Promise.all(
         keys.map(async (target, index) => {
           // Past the threshold too: it was lowered meanwhile, or another failure is locking the key
@@ -457,13 +556,13 @@ export async function createLoginLimiter({
       return lockState(keys);
     },
     async recordSuccess(subject, ip, checked) {
-      if (checked?.locked === false && 'counted' in checked) {
-        const [pair, ...others] = keysOf(subject, ip) as [Key, Key, Key];
+      if (checked?.locked === false && 'inFlight' in checked) {
+        const keys = keysOf(subject, ip);
+        const pair = keys[0]!;
         if (backend.kind === 'redis') {
-          await SUCCEEDED.run(backend.redis, [counter(pair.scope).getKey(pair.key), level(pair.scope).getKey(pair.key), ...others.map((target) => counter(target.scope).getKey(target.key))], []);
-          return;
-        }
-        await Promise.all([lift([pair], { records: false }), store.takeBack(others.map((target) => [counter(target.scope), target.key] as const))]);
+          await SUCCEEDED.run(backend.redis, [counter(pair.scope).getKey(pair.key), level(pair.scope).getKey(pair.key), ...inFlightEntries(keys).map(([count, key]) => count.getKey(key))], []);
+        } else await Promise.all([lift([pair], { records: false }), store.takeBack(inFlightEntries(keys))]);
+        ended(pair);
         return;
       }
       if (checked?.locked === false && checked.pairClean === true) return;
@@ -475,7 +574,9 @@ export async function createLoginLimiter({
     },
     async release(subject, ip, counted) {
       if (counted.locked) return;
-      await store.takeBack(keysOf(subject, ip).map((target) => [counter(target.scope), target.key] as const));
+      const keys = keysOf(subject, ip);
+      await store.takeBack(inFlightEntries(keys));
+      ended(keys[0]!);
     },
     async unlock(subject) {
       const s = encodeURIComponent(subject);

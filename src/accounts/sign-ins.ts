@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 
 /**
  * Users' last sign-in times, in their own collection (`user_sign_ins`, one row per user, `_id` =
@@ -44,10 +45,19 @@ export function createSignIns(model: SignInModel): SignIns {
   return {
     async record(entries) {
       if (entries.length === 0) return;
-      await model.bulkWrite(
-        entries.map(([userId, at]) => ({ updateOne: { filter: { _id: userId }, update: { $max: { lastLoginAt: at } }, upsert: true } })),
-        { ordered: false },
-      );
+      const write = () =>
+        model.bulkWrite(
+          entries.map(([userId, at]) => ({ updateOne: { filter: { _id: userId }, update: { $max: { lastLoginAt: at } }, upsert: true } })),
+          { ordered: false },
+        );
+      try {
+        await write();
+      } catch (error) {
+        // A user's first sign-ins at once: each upsert found no row and one insert won. The row
+        // is there now, so the same $max updates apply (test: correct passwords sent together).
+        if (!isDuplicateKey(error)) throw error;
+        await write();
+      }
     },
     async latest(userIds) {
       if (userIds.length === 0) return new Map();

@@ -167,7 +167,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
         interactionUrl: (uid) => interactionPath(config.routes, uid),
         routes: config.routes.provider,
         prompts: stepPrompts(steps),
-        pages: providerPages({ views, logger, userCodes: limits.userCodeFailures }),
+        pages: providerPages({ views, logger }),
       },
     }),
     // Koa reads app.keys per request, so the app and the new provider sign cookies alike.

@@ -1,6 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { ipKey } from '../accounts/ip-key.ts';
 import { unavailableStore } from '../errors/store-unavailable.ts';
+import { markWrongUserCode } from '../limits/gates.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProviderPageHooks } from '../oidc/configuration.ts';
 import { isPageRoute } from '../oidc/page-routes.ts';
@@ -15,8 +15,6 @@ export type ProviderPages = ProviderPageHooks;
 export interface ProviderPagesDeps {
   readonly views: Views;
   readonly logger: Logger;
-  /** Wrong user codes per IP (see userCodeGate). */
-  readonly userCodes: { fail(key: string): Promise<unknown> };
 }
 
 /**
@@ -92,7 +90,7 @@ function hintedBySession(ctx: KoaContextWithOIDC): boolean {
 
 const WRONG_CODE = new Set(['NotFoundError', 'ExpiredError', 'AlreadyUsedError', 'NoCodeError']);
 
-export function providerPages({ views, logger, userCodes }: ProviderPagesDeps): ProviderPages {
+export function providerPages({ views, logger }: ProviderPagesDeps): ProviderPages {
   return {
     async renderError(ctx, out, error) {
       const status = ctx.status >= 400 ? ctx.status : 500;
@@ -144,7 +142,8 @@ export function providerPages({ views, logger, userCodes }: ProviderPagesDeps): 
       let status = 200;
       if (error !== undefined) {
         const wrongCode = WRONG_CODE.has(error.name);
-        if (wrongCode && error.name !== 'NoCodeError') await userCodes.fail(ipKey(ctx.ip));
+        // Counted by the gate before the check (userCodeGate); marked here so it keeps the count.
+        if (wrongCode && error.name !== 'NoCodeError') markWrongUserCode(ctx.req);
         message = wrongCode ? t('device.wrong_code') : error.name === 'AbortedError' ? t('device.aborted') : t('device.failed');
         status = wrongCode || error.name === 'AbortedError' ? 400 : ctx.status >= 400 ? ctx.status : 400;
       }

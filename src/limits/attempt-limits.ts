@@ -11,6 +11,15 @@ export interface AttemptLimiter {
   retryAfter(key: string): Promise<number>;
   /** Counts one failure. */
   fail(key: string): Promise<void>;
+  /**
+   * Checks and counts one attempt in one atomic step (an increment whose result decides): 0 when
+   * it may go on — it is counted as a failure already; takeBack() it if it did not fail — else
+   * the seconds to wait (nothing counted). Of attempts sent together, exactly as many as the
+   * limit leaves go on. With Redis across instances; without it each instance is exact on its own.
+   */
+  reserve(key: string): Promise<number>;
+  /** Takes back one attempt reserve() counted that did not fail. */
+  takeBack(key: string): Promise<void>;
 }
 
 export interface AttemptLimits {
@@ -98,7 +107,7 @@ export async function openAttemptLimits({
         }
         return wait;
       }
-      return {
+      const limiter: AttemptLimiter = {
         async retryAfter(key) {
           const until = clean.get(key);
           if (until !== undefined && until > now()) return 0;
@@ -118,7 +127,31 @@ export async function openAttemptLimits({
           clean.delete(key);
           await store.penalty(key, 1);
         },
+        async reserve(key) {
+          // Without Redis this instance's counter decides (below); what other instances counted is
+          // read first, as retryAfter() does (across instances a check before the count).
+          if (redis === undefined) {
+            const wait = await limiter.retryAfter(key);
+            if (wait > 0) return wait;
+          }
+          generation += 1;
+          clean.delete(key);
+          // One counter's own sequence decides (two counters' increments of attempts sent together
+          // may be ordered differently): the shared one where it is atomic (Redis, unless it is
+          // unavailable), else this instance's (MongoDB: FerretDB v1's increments can be lost).
+          const { mine, everyone } = await store.add(key);
+          const counted = redis !== undefined && everyone !== null ? everyone : mine;
+          if (counted.consumedPoints <= limit) return 0;
+          await store.takeBack(key);
+          return Math.max(1, Math.ceil(counted.msBeforeNext / 1000));
+        },
+        async takeBack(key) {
+          generation += 1;
+          clean.delete(key);
+          await store.takeBack(key);
+        },
       };
+      return limiter;
     },
     close: () => sweeper?.stop(),
   };
@@ -127,6 +160,10 @@ export async function openAttemptLimits({
 interface CounterStore {
   get(key: string): Promise<RateLimiterRes | null>;
   penalty(key: string, points: number): Promise<unknown>;
+  /** Adds one to both and answers the counts made: this instance's, and the shared one (null while it is unavailable). */
+  add(key: string): Promise<{ mine: RateLimiterRes; everyone: RateLimiterRes | null }>;
+  /** Takes one back where there is one to take. */
+  takeBack(key: string): Promise<void>;
 }
 
 /**
@@ -174,6 +211,16 @@ function withLocalCounts(
     },
     async penalty(key, points) {
       await Promise.all([local.penalty(key, points), orOutage(() => shared.penalty(key, points), undefined)]);
+    },
+    async add(key) {
+      const [mine, everyone] = await Promise.all([local.penalty(key, 1), orOutage(() => shared.penalty(key, 1), null)]);
+      return { mine, everyone };
+    },
+    async takeBack(key) {
+      const takeBackFrom = async (limiter: RateLimiterAbstract) => {
+        if (((await limiter.get(key))?.consumedPoints ?? 0) > 0) await limiter.reward(key, 1);
+      };
+      await Promise.all([takeBackFrom(local), orOutage(() => takeBackFrom(shared), undefined)]);
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context, Middleware } from 'koa';
 import { ipKey } from '../accounts/ip-key.ts';
 import { guarding } from '../routes/guards.ts';
@@ -38,12 +39,38 @@ export function clientAuthGate(limiter: AttemptLimiter, routes: RoutesTable): Mi
   });
 }
 
-/** In front of the provider's device page: an IP with too many wrong user codes gets a 429 page (src/interactions/device-blocked.ts renders it). */
+/**
+ * Requests whose user code the provider found wrong, marked by the device page
+ * (src/interactions/provider-pages.ts). Kept by request, not on a Koa context: the provider may
+ * run in its own Koa app behind Gatehouse's (src/oidc/mount.ts), with a context of its own.
+ */
+const wrongUserCodes = new WeakSet<IncomingMessage>();
+
+/** The device page says the code of this request was wrong: the gate keeps it counted. */
+export function markWrongUserCode(req: IncomingMessage): void {
+  wrongUserCodes.add(req);
+}
+
+/**
+ * In front of the provider's device page: an IP with too many wrong user codes gets a 429 page
+ * (src/interactions/device-blocked.ts renders it). Each code entry is counted before the provider
+ * checks it, in the same step as the limit (reserve()), so codes sent together on many
+ * connections cannot all be checked before the first is counted; an entry that turned out not
+ * to be a wrong code (the right one, none, an error) is taken back.
+ */
 export function userCodeGate(limiter: AttemptLimiter, tooManyCodes: (ctx: Context) => Promise<void>, routes: RoutesTable): Middleware {
   return guarding(['code_verification'], async (ctx, next) => {
     if (ctx.method !== 'POST' || providerRouteAt(routes, ctx.path) !== 'code_verification') return next();
-    const retryAfter = await limiter.retryAfter(ipKey(ctx.ip));
-    if (retryAfter === 0) return next();
+    const key = ipKey(ctx.ip);
+    const retryAfter = await limiter.reserve(key);
+    if (retryAfter === 0) {
+      try {
+        await next();
+      } finally {
+        if (!wrongUserCodes.has(ctx.req)) await limiter.takeBack(key);
+      }
+      return;
+    }
     ctx.set('Retry-After', String(retryAfter));
     await tooManyCodes(ctx);
   });

@@ -208,6 +208,13 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
     await gatehouse.services.accounts.unlock(victim.id);
   });
 
+  it('signs in a service account whose backend sends 12 password grants at once: all get tokens, nothing is locked', async () => {
+    const service = await gatehouse.services.accounts.createUser({ username: `svc${Date.now().toString(36)}`, password: PASSWORD, email: `svc${Date.now().toString(36)}@example.com` });
+    const grants = await Promise.all(Array.from({ length: 12 }, () => rawToken(gatewayClient, { username: service.username, password: PASSWORD, scope: 'openid' })));
+    expect(grants.map((response) => response.status)).to.deep.equal(grants.map(() => 200));
+    expect((await gatehouse.services.accounts.listLockouts()).filter((lock) => lock.subject === service.id)).to.deep.equal([]);
+  });
+
   it('refuses missing credentials with invalid_request naming the parameter', async () => {
     const response = await rawToken(gatewayClient, { username: cast.user.username });
     expect(response.status).to.equal(400);

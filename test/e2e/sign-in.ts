@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { PASSWORD } from '../helpers/e2e.ts';
 import { launchChromium, virtualAuthenticator, watchedPage, type VirtualAuthenticator, type WatchedPage } from './browser.ts';
@@ -94,4 +94,12 @@ export async function passkeyBrowser(app: oidc.Configuration, rp: RelyingPartySe
   const watched = await watchedPage(browser);
   const authenticator = await virtualAuthenticator(watched.context, watched.page);
   return { ...watched, browser, authenticator, flow: codeFlow(watched.page, app, rp) };
+}
+
+/** A new context (`previous` closed first) and page in `browser`, 900×900 unless told, and the code flow of `app` on it. */
+export async function freshFlowPage(browser: Browser, previous: BrowserContext | undefined, app: oidc.Configuration, rp: RelyingPartyServer, options: BrowserContextOptions = {}) {
+  await previous?.close();
+  const context = await browser.newContext({ viewport: { width: 900, height: 900 }, ...options });
+  const page = await context.newPage();
+  return { context, page, flow: codeFlow(page, app, rp) };
 }

@@ -101,6 +101,22 @@ describe('token exchange, RFC 8693 (openid-client against a real Gatehouse)', ()
     expect(decodeJwt(exchanged.access_token)).to.include({ aud: ORDERS, scope: 'read', sub: cast.user.id });
   });
 
+  it('answers requested_token_type jwt with a JWT for a JWT API, and refuses it for an API that takes opaque tokens (never an opaque token instead)', async () => {
+    const opaqueExchanger = await gatehouse.services.clients.create({
+      displayName: 'Opaque caller',
+      allowedApis: [API, `${API}/opaque`],
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', default_api: API, token_exchange: { apis: [`${API}/opaque`, API], trusted_clients: [gatewayId] } },
+    });
+    const caller = await relyingParty(deploy.issuer, opaqueExchanger.client.clientId, opaqueExchanger.secret);
+    const subject = await signIn({ scope: 'read', resource: API });
+    const jwt = await exchange(caller, subject.access_token, { resource: API, requested_token_type: 'urn:ietf:params:oauth:token-type:jwt' });
+    expect(decodeJwt(jwt.access_token)).to.include({ aud: API });
+    const refusal = await oauthError(exchange(caller, subject.access_token, { resource: `${API}/opaque`, requested_token_type: 'urn:ietf:params:oauth:token-type:jwt' }));
+    expect(refusal.error).to.equal('invalid_request');
+    // Without asking for a JWT, the API's own format.
+    expect((await exchange(caller, subject.access_token, { resource: `${API}/opaque` })).access_token).to.not.include('.');
+  });
+
   it('adds act from the actor token (delegation)', async () => {
     const subject = await signIn({ scope: 'read', resource: API });
     const actor = await oidc.clientCredentialsGrant(exchanger, { scope: 'read' });

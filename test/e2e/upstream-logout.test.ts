@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import { upstreamOperations } from '../../src/operations/upstream.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
-import { codeFlow, webApp, type CodeFlow } from './sign-in.ts';
+import { freshFlowPage, webApp, type CodeFlow } from './sign-in.ts';
 import { secondGatehouseUpstream, SYSTEM_ACTOR, type UpstreamPair } from './upstream.ts';
 
 /**
@@ -23,10 +23,7 @@ describe('upstream logout in headless Chromium (a second Gatehouse upstream)', f
   let flow: CodeFlow;
 
   async function freshBrowser(options: BrowserContextOptions = {}) {
-    await context?.close();
-    context = await browser.newContext({ viewport: { width: 900, height: 900 }, ...options });
-    page = await context.newPage();
-    flow = codeFlow(page, portal, app);
+    ({ context, page, flow } = await freshFlowPage(browser, context, portal, app, options));
   }
 
   /** Signs in to the portal through the upstream provider `alias` (JIT account); the portal's ID token. */

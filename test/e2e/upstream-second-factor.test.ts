@@ -6,7 +6,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { PASSWORD } from '../helpers/e2e.ts';
 import { launchChromium } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
-import { codeFlow, webApp, type CodeFlow } from './sign-in.ts';
+import { freshFlowPage, webApp, type CodeFlow } from './sign-in.ts';
 import { secondGatehouseUpstream, type UpstreamPair } from './upstream.ts';
 
 /**
@@ -38,10 +38,7 @@ describe('upstream sign-in and the local second factor (headless Chromium, a sec
   }
 
   async function freshBrowser() {
-    await context?.close();
-    context = await browser.newContext({ viewport: { width: 900, height: 900 } });
-    page = await context.newPage();
-    flow = codeFlow(page, portal, app);
+    ({ context, page, flow } = await freshFlowPage(browser, context, portal, app));
   }
 
   /** Signs in at the upstream with the password, then its authenticator app. */

@@ -6,7 +6,7 @@ import { upstreamOperations } from '../../src/operations/upstream.ts';
 import { PASSWORD } from '../helpers/e2e.ts';
 import { expectAccessible, launchChromium } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
-import { authorizationRequest, codeFlow, webApp, type CodeFlow, type FlowChecks } from './sign-in.ts';
+import { authorizationRequest, freshFlowPage, webApp, type CodeFlow, type FlowChecks } from './sign-in.ts';
 import { secondGatehouseUpstream, SYSTEM_ACTOR, type UpstreamPair } from './upstream.ts';
 
 /**
@@ -46,10 +46,7 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
   const upstreamSignIn = (username: string) => pair.signInUpstream(page, username);
 
   async function freshBrowser() {
-    await context?.close();
-    context = await browser.newContext({ viewport: { width: 900, height: 900 } });
-    page = await context.newPage();
-    flow = codeFlow(page, portal, app);
+    ({ context, page, flow } = await freshFlowPage(browser, context, portal, app));
   }
 
   async function auditTypes(): Promise<string[]> {

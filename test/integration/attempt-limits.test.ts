@@ -51,6 +51,18 @@ for (const backend of ['redis', 'mongo'] as const) {
       expect(await limiter.retryAfter(k)).to.be.within(1, WINDOW_SECONDS);
     });
 
+    it('of attempts reserved together, exactly the limit go on; one taken back lets exactly one more', async () => {
+      const limiter = a.limiter('user_code', LIMIT, WINDOW_SECONDS);
+      const k = key();
+      const waits = await Promise.all(Array.from({ length: LIMIT * 4 }, () => limiter.reserve(k)));
+      expect(waits.filter((wait) => wait === 0)).to.have.length(LIMIT);
+      expect(waits.filter((wait) => wait > 0).every((wait) => wait <= WINDOW_SECONDS)).to.equal(true);
+      await limiter.takeBack(k);
+      const again = await Promise.all(Array.from({ length: 4 }, () => limiter.reserve(k)));
+      expect(again.filter((wait) => wait === 0)).to.have.length(1);
+      expect(await limiter.retryAfter(k)).to.be.within(1, WINDOW_SECONDS);
+    });
+
     it('remembers a clean key for cleanCacheMs, then sees failures another instance counted', async () => {
       const atA = a.limiter('client_auth', LIMIT, WINDOW_SECONDS);
       const atB = b.limiter('client_auth', LIMIT, WINDOW_SECONDS);

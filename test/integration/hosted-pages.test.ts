@@ -23,7 +23,8 @@ for (const withRedis of [true, false]) {
   describe(`hosted pages over plain HTTP (${withRedis ? 'Redis' : 'MongoDB-wire only'})`, () => {
     const pages = instanceForSuite(`pages_${withRedis ? 'redis' : 'mongo'}`, {
       redis: withRedis,
-      settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '2', GATEHOUSE_CLIENT_AUTH_FAILURE_LIMIT: '3', GATEHOUSE_USER_CODE_FAILURE_LIMIT: '3' },
+      // Behind a proxy hop: a test sends X-Forwarded-For to come from an address of its own.
+      settings: { GATEHOUSE_LOCKOUT_THRESHOLD: '2', GATEHOUSE_CLIENT_AUTH_FAILURE_LIMIT: '3', GATEHOUSE_USER_CODE_FAILURE_LIMIT: '3', GATEHOUSE_TRUST_PROXY: 'true' },
     });
     let gatehouse: RunningGatehouse;
     let issuer: string;
@@ -243,6 +244,24 @@ for (const withRedis of [true, false]) {
       const limited = await agent.postForm(`${issuer}/device`, { ...form.fields, user_code: 'BCDF-GHJK' });
       expect(limited.status).to.equal(429);
       expect(limited.headers.get('retry-after')).to.match(/^\d+$/);
+    });
+
+    it('of wrong device user codes sent together from one address, exactly the limit are checked', async () => {
+      // From an address no other test uses (the suite trusts one proxy hop); one session per request.
+      const headers = { 'x-forwarded-for': `198.51.100.${10 + Math.floor(Math.random() * 200)}` };
+      const agents = Array.from({ length: 12 }, () => new UserAgent());
+      const forms = await Promise.all(agents.map(async (agent) => formsOf(await (await agent.request(`${issuer}/device`, { headers })).text())[0]!));
+      const answers = await Promise.all(
+        agents.map((agent, i) =>
+          agent.request(`${issuer}/device`, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ ...forms[i]!.fields, user_code: 'BCDF-GHJK' }).toString(),
+          }),
+        ),
+      );
+      const statuses = answers.map((answer) => answer.status).sort();
+      expect(statuses).to.deep.equal([...Array<number>(3).fill(400), ...Array<number>(9).fill(429)]);
     });
   });
 }

@@ -207,9 +207,10 @@ describe('store round trips per request (counted on the connections)', function 
       // so the result is never stored: the resume's destroy is the one write
       'hmget Interaction': 1,
       'evalsha Interaction': 1,
-      // the login limiter: the locks checked and the attempt counted on the three failure
-      // counters in one script (guesses sent together cannot all pass before one is counted),
-      // then the pair's counter reset and the attempt taken back from the other two in another
+      // the login limiter: the locks checked and the attempt counted in flight on the three keys
+      // in one script (guesses sent together cannot all pass before one is counted; correct
+      // passwords are never counted as failures), then the pair's counter and level reset and
+      // the in-flight counts ended in another
       'evalsha gh_login_account_ip': 2,
       // the code: saved, read and consumed; the access token: saved
       'evalsha AuthorizationCode': 2,

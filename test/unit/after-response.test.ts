@@ -150,7 +150,7 @@ describe('the after-response steps as one provider middleware (src/oidc/after-re
  */
 describe('the after-response steps name routes the provider has', () => {
   const never = () => Promise.reject(new Error('not called'));
-  const limiter: AttemptLimiter = { retryAfter: never, fail: never };
+  const limiter: AttemptLimiter = { retryAfter: never, fail: never, reserve: never, takeBack: never };
   const views = {} as Views;
   const routes = gatehouseRoutes('http://127.0.0.1');
 

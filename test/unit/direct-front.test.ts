@@ -31,6 +31,8 @@ function contextFor(method: string, path: string): Context {
 const limiter: AttemptLimiter = {
   retryAfter: () => Promise.reject(new Error('the limiter was asked')),
   fail: () => Promise.reject(new Error('the limiter was asked')),
+  reserve: () => Promise.reject(new Error('the limiter was asked')),
+  takeBack: () => Promise.reject(new Error('the limiter was asked')),
 };
 
 /**

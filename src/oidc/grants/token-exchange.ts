@@ -123,7 +123,7 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAud
     tokenType(ctx, 'subject_token_type');
     const requestedType = param(ctx, 'requested_token_type');
     if (requestedType !== undefined && requestedType !== ACCESS_TOKEN_TYPE && requestedType !== JWT_TYPE) {
-      throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
+      throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE} or ${JWT_TYPE}`);
     }
 
     // The target: one API the policy names (resource and audience, if both given, must agree).
@@ -150,6 +150,8 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAud
     // is known by now, as at the password grant), then the policy's.
     const info = await resources.getResourceServerInfo!(ctx, target, client);
     if (!policy.apis.includes(target)) throw new errors.InvalidTarget('this client may not exchange tokens for this API');
+    // The token's format is the API's: a JWT asked for where the API takes opaque tokens is refused, not answered with an opaque one.
+    if (requestedType === JWT_TYPE && info.accessTokenFormat !== 'jwt') throw new errors.InvalidRequest(`requested_token_type ${JWT_TYPE}: ${target} is issued opaque access tokens`);
     // Issuance drops the admin scope for a user without the admin role (admin-scope.ts), which would
     // leave the exchange nothing to issue: refused saying why, not as a scope the client lacks.
     if (target === adminAudience && !(await hasAdminRole(accounts, subject.accountId))) {
