@@ -6,9 +6,9 @@ import { monitorRedis } from './redis-monitor.ts';
 type Db = mongoose.mongo.Db;
 export type CommandCounts = Record<string, number>;
 
-/** Commands the bench itself or the servers' housekeeping issue; not part of a request's work. */
+/** Commands the bench itself (INFO, watchRedisSent's ECHO marker) or the servers' housekeeping issue; not part of a request's work. */
 const IGNORED = new Set(['serverStatus', 'unknown', 'endSessions', 'hello', 'isMaster', 'ismaster', 'ping', 'collStats', 'dbStats', 'buildInfo', 'saslStart', 'saslContinue']);
-const IGNORED_REDIS = new Set(['info', 'monitor', 'ping', 'subscribe', 'psubscribe', 'client', 'memory', 'scan', 'select', 'hello', 'command', 'script', 'config']);
+const IGNORED_REDIS = new Set(['info', 'monitor', 'ping', 'echo', 'subscribe', 'psubscribe', 'client', 'memory', 'scan', 'select', 'hello', 'command', 'script', 'config']);
 
 export interface Stores {
   readonly mongo: mongoose.mongo.MongoClient;
