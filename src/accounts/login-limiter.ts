@@ -1,6 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { SignInsInFlightError } from './errors.ts';
 import { upsertValidated, validated } from '../storage/validated-writes.ts';
 import type { Connection, mongo } from 'mongoose';
 import type { Config } from '../config/load.ts';
@@ -10,6 +8,7 @@ import { documentLocks, lockKey as documentLockKey, type DocumentLocks } from '.
 import { lockedSweep } from '../storage/locked-sweep.ts';
 import { mongoFailureCounters, redisFailureCounters, type Counter } from './failure-counters.ts';
 import { ATTEMPT, CLAIM_LOCK, FAILED, READ_LOCKS, SUCCEEDED } from './login-limiter-scripts.ts';
+import { inFlightWait } from './in-flight-wait.ts';
 import { ipKey } from './ip-key.ts';
 import { lockoutModel, type LockoutScope, type StoredLockout } from './lockout-model.ts';
 
@@ -227,6 +226,7 @@ export async function createLoginLimiter({
   const inFlights = new Map(SCOPES.map((scope) => [scope, store.counter(`gh_login_inflight_${scope}`, inFlightSeconds)]));
   const inFlight = (scope: LockoutScope) => inFlights.get(scope) as Counter;
   const inFlightEntries = (keys: readonly Key[]) => keys.map((target) => [inFlight(target.scope), target.key] as const);
+  const wait = inFlightWait({ waitMs: inFlightWaitMs });
 
   interface Key {
     readonly scope: LockoutScope;
@@ -387,45 +387,6 @@ export async function createLoginLimiter({
     return typeof outcome === 'object' && 'full' in outcome ? full(keys, outcome.full, rules) : outcome;
   }
 
-  /** Attempts of this process waiting for a place, by (account, IP) key, first come first served. */
-  const waiting = new Map<string, Array<() => void>>();
-  /** An attempt of this process on the pair ended: the first attempt waiting on it tries again now. */
-  function ended(pair: Key): void {
-    const queue = waiting.get(pair.key);
-    queue?.shift()?.();
-    if (queue?.length === 0) waiting.delete(pair.key);
-  }
-  /** Until an attempt of this process on the pair ends, or `ms` pass (one may end on another instance, or on another pair of the account or IP). */
-  async function placeFreed(pair: Key, ms: number): Promise<void> {
-    const controller = new AbortController();
-    let wake!: () => void;
-    const woken = new Promise<void>((resolve) => (wake = resolve));
-    const queue = waiting.get(pair.key) ?? [];
-    waiting.set(pair.key, queue);
-    queue.push(wake);
-    await Promise.race([woken, sleep(ms, undefined, { signal: controller.signal }).catch(() => {})]);
-    controller.abort();
-    const at = queue.indexOf(wake);
-    if (at >= 0) queue.splice(at, 1);
-    if (queue.length === 0 && waiting.get(pair.key) === queue) waiting.delete(pair.key);
-  }
-
-  /**
-   * Tries until the attempt has a place: attempts in flight end within a verification, so a burst
-   * of correct passwords goes through a threshold's worth at a time; guesses behind them find the
-   * lock their predecessors' failures set. Waits in real time (not Gatehouse's clock, which tests
-   * freeze): woken by the end of an attempt of this process on the same pair, else polling.
-   */
-  async function attempt(keys: readonly Key[]): Promise<Attempt> {
-    const started = performance.now();
-    for (let pause = 25; ; pause = Math.min(pause * 2, 200)) {
-      const outcome = await tryAttempt(keys, await policyNow());
-      if (outcome !== 'busy') return outcome;
-      if (performance.now() - started >= inFlightWaitMs) throw new SignInsInFlightError(1);
-      await placeFreed(keys[0]!, pause);
-    }
-  }
-
   async function lift(targets: ReadonlyArray<Pick<Key, 'scope' | 'key'>>, { records = true } = {}): Promise<number> {
     await Promise.all(
       targets.flatMap((target) => [
@@ -442,7 +403,10 @@ export async function createLoginLimiter({
   return {
     backend: backend.kind,
     check: (subject, ip) => lockState(keysOf(subject, ip)),
-    attempt: (subject, ip) => attempt(keysOf(subject, ip)),
+    attempt(subject, ip) {
+      const keys = keysOf(subject, ip);
+      return wait.run(keys[0]!.key, async () => tryAttempt(keys, await policyNow()));
+    },
     async recordFailure(subject, ip, counted) {
       const keys = keysOf(subject, ip);
       const rules = await policyNow();
@@ -460,7 +424,7 @@ export async function createLoginLimiter({
         counts = await store.addOne(failures);
         await store.takeBack(inFlightEntries(keys));
       }
-      if (counted?.locked === false) ended(keys[0]!);
+      if (counted?.locked === false) wait.ended(keys[0]!.key);
       await Promise.all(
         keys.map(async (target, index) => {
           // Past the threshold too: it was lowered meanwhile, or another failure is locking the key
@@ -477,7 +441,7 @@ export async function createLoginLimiter({
         if (backend.kind === 'redis') {
           await SUCCEEDED.run(backend.redis, [counter(pair.scope).getKey(pair.key), level(pair.scope).getKey(pair.key), ...inFlightEntries(keys).map(([count, key]) => count.getKey(key))], []);
         } else await Promise.all([lift([pair], { records: false }), store.takeBack(inFlightEntries(keys))]);
-        ended(pair);
+        wait.ended(pair.key);
         return;
       }
       if (checked?.locked === false && checked.pairClean === true) return;
@@ -491,7 +455,7 @@ export async function createLoginLimiter({
       if (counted.locked) return;
       const keys = keysOf(subject, ip);
       await store.takeBack(inFlightEntries(keys));
-      ended(keys[0]!);
+      wait.ended(keys[0]!.key);
     },
     async unlock(subject) {
       const s = encodeURIComponent(subject);
