@@ -49,7 +49,7 @@ describe('bench exit guard (bench/lib/exit-guard.ts)', () => {
     const { serverPid, code, stdout, stderr } = await benchRun('throw');
     expect(serverPid).to.be.above(0);
     expect(code).to.equal(1);
-    expect(stderr).to.contain('the run crashed').and.contain('stopping server');
+    expect(stderr).to.contain('the run crashed').and.contain('bench: crashed: stopping service, server');
     expect(running(serverPid)).to.equal(false);
     expect(stdout.filter((line) => line === 'service stopped')).to.have.length(1);
   });
@@ -83,7 +83,7 @@ describe('bench exit guard (bench/lib/exit-guard.ts)', () => {
   it('stops nothing a second time after the run stopped it itself', async () => {
     const { serverPid, code, stdout, stderr } = await benchRun('finally');
     expect(code).to.equal(1);
-    expect(stderr).to.contain('the run crashed after stopping').and.not.contain('stopping server');
+    expect(stderr).to.contain('the run crashed after stopping').and.not.contain('stopping');
     expect(running(serverPid)).to.equal(false);
     expect(stdout.filter((line) => line === 'service stopped')).to.have.length(1);
   });
