@@ -83,7 +83,7 @@ describe('bench exit guard (bench/lib/exit-guard.ts)', () => {
   it('stops nothing a second time after the run stopped it itself', async () => {
     const { serverPid, code, stdout, stderr } = await benchRun('finally');
     expect(code).to.equal(1);
-    expect(stderr).to.contain('the run crashed after stopping').and.not.contain('stopping');
+    expect(stderr).to.contain('the run crashed after stopping').and.not.contain('bench: crashed: stopping');
     expect(running(serverPid)).to.equal(false);
     expect(stdout.filter((line) => line === 'service stopped')).to.have.length(1);
   });
