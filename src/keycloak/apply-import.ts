@@ -3,6 +3,7 @@ import type { UserAdmin } from '../accounts/user-admin.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { ClientRepository } from '../clients/repository.ts';
+import type { ConsentRecords } from '../consents/records.ts';
 import type { Factors, TotpImportOutcome } from '../mfa/factors.ts';
 import type { LabelDirectory } from '../roles/directory.ts';
 import type { UpstreamDirectory } from '../upstream/directory.ts';
@@ -20,6 +21,7 @@ export interface KeycloakImportServices {
   readonly users: UserAdmin;
   readonly factors: Pick<Factors, 'importTotp'>;
   readonly upstream: Pick<UpstreamDirectory, 'get' | 'create' | 'update' | 'findLink' | 'link'>;
+  readonly consents: Pick<ConsentRecords, 'add'>;
 }
 
 export interface KeycloakImportReport {
@@ -43,6 +45,8 @@ export interface KeycloakImportReport {
   readonly passwordAlgorithms: Record<string, number>;
   /** Authenticator apps (Keycloak OTP credentials) by what became of them (src/mfa/factors.ts TotpImportOutcome). */
   readonly totp: Record<TotpImportOutcome, string[]>;
+  /** Users' consents to imported clients (Keycloak's `clientConsents`) kept as consent records: those apps do not ask these users again. */
+  readonly consents: number;
   /** Identity providers → upstream providers, and users' federated identities → upstream links. */
   readonly upstream: UpstreamImportReport;
   /** Users that could not be written (e.g. the username or email belongs to another Gatehouse user), links that belong to another user. */
@@ -94,6 +98,7 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
     passwordsKept: [],
     passwordAlgorithms: {},
     totp: { imported: [], unchanged: [], kept: [] },
+    consents: 0,
     upstream: { created: [], updated: [], secretsToSet: [], mapped: {}, links: { created: 0, unchanged: 0 } },
     conflicts: [],
     unmapped: plan.unmapped,
@@ -163,6 +168,13 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
     report.users[existing === undefined ? 'created' : 'updated'].push(user.username);
     importedUsers.add(user._id);
   }
+  let consents = 0;
+  for (const consent of plan.consents) {
+    if (!importedUsers.has(consent.userId)) continue;
+    // Added to what the user allowed in Gatehouse since (a re-import takes nothing away); the record keeps its first date.
+    if (!dryRun) await services.consents.add(consent.userId, consent.clientId, { scopes: consent.scopes, claims: [], resources: {} }, { createdAt: consent.createdAt, updatedAt: consent.updatedAt });
+    consents += 1;
+  }
   const upstream = await applyUpstreamImport(services.upstream, plan.upstreamProviders, plan.upstreamLinks, { dryRun, importedUsers }, report.conflicts);
-  return { ...report, upstream };
+  return { ...report, consents, upstream };
 }

@@ -4,6 +4,7 @@ import { mapClients } from './map-client.ts';
 import { mapFederatedIdentities, mapIdentityProviders, type PlannedLink, type PlannedUpstream } from './map-identity-providers.ts';
 import { mapRoles } from './map-roles.ts';
 import { mapUsers, type PlannedUser } from './map-users.ts';
+import { mapConsents, type PlannedConsent } from './map-consents.ts';
 import type { CurrentUser, RefusedUser } from './user-identity.ts';
 
 export { KeycloakExportError, type UnmappedItem } from './export-json.ts';
@@ -48,6 +49,8 @@ export interface KeycloakImportPlan {
   /** Clients mapped to native apps (`application_type: native`, RFC 8252) → their redirect URIs and what each is. */
   readonly nativeClients: Readonly<Record<string, readonly string[]>>;
   readonly users: readonly PlannedUser[];
+  /** Users' consents to the imported clients (Keycloak's `clientConsents`), kept as Gatehouse consent records. */
+  readonly consents: readonly PlannedConsent[];
   /** Users the admin API would refuse (a username or email it does not take): not imported, each with the reason. */
   readonly refusedUsers: readonly RefusedUser[];
   /** Identity providers (identity brokering) as upstream providers (src/keycloak/map-identity-providers.ts). */
@@ -73,6 +76,7 @@ export function planKeycloakImport(document: unknown, now: Date = new Date(), cu
   const { clients, nativeClients, builtIn } = mapClients(document, now, unmapped);
   const refusedUsers: RefusedUser[] = [];
   const users = mapUsers(document, realm, roles, now, unmapped, refusedUsers, current);
+  const consents = mapConsents(document, new Map(users.map(({ user }) => [user._id, user.username])), new Set(clients.map((client) => client.clientId)), unmapped);
   const { providers, aliases } = mapIdentityProviders(document, roles, unmapped);
   const upstreamLinks = mapFederatedIdentities(document, aliases, unmapped);
 
@@ -99,6 +103,7 @@ export function planKeycloakImport(document: unknown, now: Date = new Date(), cu
     builtInClients: builtIn,
     nativeClients,
     users,
+    consents,
     refusedUsers,
     upstreamProviders: providers,
     upstreamLinks,

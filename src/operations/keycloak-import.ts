@@ -42,6 +42,7 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
         clients: report.clients.created.length + report.clients.updated.length,
         users: report.users.created.length + report.users.updated.length,
         totp: report.totp.imported.length,
+        consents: report.consents,
         upstreamProviders: report.upstream.created.length + report.upstream.updated.length,
         upstreamLinks: report.upstream.links.created,
         conflicts: report.conflicts.length,

@@ -298,9 +298,12 @@ describe('account page (headless Chromium)', function () {
     }
   });
 
-  it('removes an app\'s access: its refresh token is inactive at once', async () => {
+  it('removes an app\'s access: its refresh token is inactive at once, and its next sign-in asks again', async () => {
     // With an API among what it may call: named by its display name, not its address.
     const refresh = await otherDevice({ scope: 'openid profile offline_access read', resource: API });
+    const config = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    const signInElsewhere = async () => signIn(new UserAgent(), (await authorizationRequest(config, REDIRECT_URI, { scope: 'openid profile' })).url.href, REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+    expect((await signInElsewhere()).sawConsent, 'remembered: another browser is not asked').to.equal(false);
     await section('Apps', 'Apps');
     const app = page.locator(`li[data-client-id="${cast.web.clientId}"]`);
     await app.waitFor();
@@ -312,6 +315,7 @@ describe('account page (headless Chromium)', function () {
     await app.getByRole('button', { name: 'Yes, remove Web App\'s access' }).click();
     await page.getByText('Web App no longer has access to your account.').waitFor();
     expect(await active(refresh)).to.equal(false);
+    expect((await signInElsewhere()).sawConsent, 'removed: the app asks again').to.equal(true);
   });
 
   it("names Gatehouse's own admin API in the reader's language (the admin console's access), never by its address", async () => {

@@ -291,6 +291,18 @@ describe('admin console (headless Chromium)', () => {
     await linkRow.getByRole('button', { name: 'Yes, remove the corp-sso link' }).click();
     await page.getByText('Link removed').waitFor();
     expect(await gatehouse.services.upstream.linksOf(dana.id)).to.deep.equal([]);
+    // A consent dana keeps across sessions (as the consent page's Allow writes it): listed and revoked here.
+    await gatehouse.services.consents.add(dana.id, clientId, { scopes: ['openid', 'profile'], claims: [], resources: { 'https://api.example.com': ['read'] } });
+    await page.reload();
+    const consentRow = page.locator('section', { has: page.getByRole('heading', { name: 'Consents' }) }).locator('tbody tr').filter({ hasText: clientId });
+    await consentRow.waitFor();
+    expect(await consentRow.textContent()).to.include('openid profile https://api.example.com (read)');
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'console-user-consents');
+    await consentRow.getByRole('button', { name: 'Revoke' }).click();
+    await consentRow.getByRole('button', { name: `Yes, revoke the consent to ${clientId}` }).click();
+    await page.getByText('Consent revoked').waitFor();
+    expect(await gatehouse.services.consents.find(dana.id, clientId)).to.equal(undefined);
     const tokenResponse = await fetch(`${deploy.issuer}/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, 'content-type': 'application/x-www-form-urlencoded' },
@@ -336,7 +348,7 @@ describe('admin console (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Older events' }).click();
     await page.locator('tbody tr').nth(3).waitFor();
     const shown = await page.locator('tbody tr td:nth-child(2)').allTextContents();
-    expect(shown).to.deep.equal(['keys.rotated', 'user.disabled', 'user.upstream_unlinked', 'user.created']);
+    expect(shown).to.deep.equal(['keys.rotated', 'user.disabled', 'consent.revoked', 'user.upstream_unlinked']);
     const audit = await gatehouse.services.audit.query({ users: ['operator'], limit: 50 });
     expect(audit.events.map((event) => event.type)).to.include.members(['api.created', 'api.updated', 'client.created', 'client.updated', 'user.created', 'user.disabled', 'keys.rotated']);
 

@@ -94,7 +94,7 @@ describe('consent remembered across sign-in sessions (headless Chromium + openid
    * One authorization in the current browser context: signs in when the page asks, reads and
    * allows the consent page when it is shown, and redeems the code with openid-client.
    */
-  async function authorize(user: { username: string }, parameters: Record<string, string> = {}): Promise<Outcome> {
+  async function authorize(user: { username: string }, parameters: Record<string, string> = {}, shot?: string): Promise<Outcome> {
     const checks = await flow.start({ scope: 'openid profile', ...parameters });
     const back = (url: URL) => url.toString().startsWith(`${rp.origin}/cb`);
     const next = async () => {
@@ -110,6 +110,7 @@ describe('consent remembered across sign-in sessions (headless Chromium + openid
     let asked: string[] | undefined;
     if (at === 'consent') {
       asked = await page.locator('ul.scopes li').allTextContents();
+      if (shot !== undefined) await screenshot(page, shot);
       await page.click('form[action$="/confirm"] button');
     }
     return { asked, tokens: await flow.grant(checks) };
@@ -124,9 +125,8 @@ describe('consent remembered across sign-in sessions (headless Chromium + openid
   it('asks once: after signing out, and in another browser, the app gets the same scopes without the consent page', async () => {
     const user = await newUser();
     await freshBrowser();
-    const first = await authorize(user, { scope: 'openid profile email' });
+    const first = await authorize(user, { scope: 'openid profile email' }, 'remembered-consent-first');
     expect(first.asked, 'the first sign-in asks').to.have.length.greaterThan(0);
-    await screenshot(page, 'remembered-consent-first');
     expect(first.tokens.scope).to.equal('openid profile email');
 
     await signOut(first.tokens.id_token!);
@@ -156,11 +156,10 @@ describe('consent remembered across sign-in sessions (headless Chromium + openid
     await freshBrowser();
     await authorize(user, { scope: 'openid profile' });
     await freshBrowser();
-    const wider = await authorize(user, { scope: `openid profile email read`, resource: API });
+    const wider = await authorize(user, { scope: `openid profile email read`, resource: API }, 'remembered-consent-new-scope');
     expect(wider.asked, 'asked again').to.not.equal(undefined);
     expect(wider.asked!.join(' | ')).to.include('email').and.include('read').and.not.include('name and basic profile');
     expect(wider.asked, 'email and read at Example API').to.have.length(2);
-    await screenshot(page, 'remembered-consent-new-scope');
     const accessClaims = JSON.parse(Buffer.from(wider.tokens.access_token.split('.')[1]!, 'base64url').toString()) as { aud: string; scope: string };
     expect(accessClaims.aud).to.equal(API);
     expect(accessClaims.scope.split(' ')).to.include('read');

@@ -431,6 +431,28 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect((await call(token, 'GET', '/profile')).status).to.equal(200);
     });
 
+    it('an app the user allowed stays listed after its sessions ended (the consent is kept); removing it removes the consent', async () => {
+      const user = await newUser('cid');
+      const { token } = await accountToken(user.username);
+      const laptop = new UserAgent();
+      await webAppRefreshToken(user.username, laptop);
+      // Signed out of the app's session (ended elsewhere): no grant left, the consent stays.
+      for (const session of await gatehouse.services.revocation.listSessions(user.id)) {
+        if (session.clients.includes(cast.web.clientId)) await gatehouse.services.revocation.revokeSession(user.id, session.id);
+      }
+      expect((await gatehouse.services.revocation.listGrants(user.id)).filter((grant) => grant.clientId === cast.web.clientId)).to.deep.equal([]);
+      const apps = (await call(token, 'GET', '/apps')).body as unknown as Array<{ client_id: string; scopes: string[]; granted_at: string | null }>;
+      expect(apps.map((a) => a.client_id)).to.deep.equal([cast.web.clientId]);
+      expect(apps[0]!.scopes).to.include('openid');
+      expect(apps[0]!.granted_at).to.be.a('string');
+      expect((await call(token, 'DELETE', `/apps/${encodeURIComponent(cast.web.clientId)}`)).status).to.equal(204);
+      expect(await gatehouse.services.consents.find(user.id, cast.web.clientId)).to.equal(undefined);
+      expect((await call(token, 'GET', '/apps')).body).to.deep.equal([]);
+      await gatehouse.audit.flush();
+      const revoked = await gatehouse.audit.query({ types: ['consent.revoked'], users: [user.id], limit: 10 });
+      expect(revoked.events.map((event) => [event.actor.type, event.target?.id])).to.deep.equal([['user', cast.web.clientId]]);
+    });
+
     it('user A cannot end user B\'s session, revoke B\'s app, nor rename or remove B\'s passkey', async () => {
       const a = await newUser('amy');
       const b = await newUser('bob');

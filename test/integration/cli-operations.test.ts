@@ -207,4 +207,26 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (in
     const older = await audit('--limit', '2', '--before', paged.next!);
     expect(older.events.map((e) => e.type)).to.have.length(2);
   });
+
+  it('consents list | revoke: what a user allowed a third-party app, kept across sessions; revoked, the app asks again', async () => {
+    const { client_id: app } = await ok(['clients', 'create', '--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/cb', '--type', 'public']);
+    await ok(['users', 'create', '--username', 'ines', '--password-stdin'], 'ines password 1');
+    const auth = new URL(`${gatehouse.url}/auth`);
+    auth.search = new URLSearchParams({ client_id: app, response_type: 'code', redirect_uri: 'https://wiki.example.com/cb', scope: 'openid profile', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString();
+    const signInTo = () => signIn(new UserAgent(), auth.toString(), 'https://wiki.example.com/cb', { username: 'ines', password: 'ines password 1' });
+    expect((await signInTo()).sawConsent).to.equal(true);
+    expect((await signInTo()).sawConsent, 'remembered').to.equal(false);
+    const listed = await ok(['consents', 'list', '--user', 'ines']);
+    expect(listed).to.have.length(1);
+    expect(listed[0]).to.include({ client_id: app });
+    expect(listed[0].scopes).to.have.members(['openid', 'profile']);
+    expect(await ok(['consents', 'revoke', app, '--user', 'ines'])).to.deep.include({ client_id: app, consent: true, grants: 2 });
+    expect(await ok(['consents', 'list', '--user', 'ines'])).to.deep.equal([]);
+    expect((await signInTo()).sawConsent, 'asked again').to.equal(true);
+    const missing = await cli(['consents', 'revoke', 'no-such-app', '--user', 'ines']);
+    expect(missing.code).to.not.equal(0);
+    expect(missing.stderr).to.include('no-such-app');
+    await gatehouse.audit.flush();
+    expect((await audit('--type', 'consent.revoked')).events[0]!.actor.type).to.equal('cli');
+  });
 });
