@@ -1,5 +1,6 @@
-import { formsOf, signIn, UserAgent, type PageForm } from '../../test/helpers/browserless.ts';
+import { formsOf, type PageForm } from '../../test/helpers/browserless.ts';
 import { basicAuth, REDIRECT_URI, SIGN_IN_SCOPE, type BenchClient, type BenchUser } from './fixture.ts';
+import { BenchAgent, send, type PageAgent } from './http-agent.ts';
 
 export interface TokenResponse {
   readonly access_token: string;
@@ -19,13 +20,13 @@ export function authorizationUrl(base: string, client: BenchClient): string {
 }
 
 export async function postToken(base: string, client: BenchClient, form: Record<string, string>): Promise<TokenResponse> {
-  const response = await fetch(`${base}/token`, {
+  const response = await send(`${base}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client) },
     body: new URLSearchParams(form).toString(),
   });
   const body = await response.text();
-  if (!response.ok) throw new Error(`POST ${base}/token (${form.grant_type}) → ${response.status} ${body}`);
+  if (response.status !== 200) throw new Error(`POST ${base}/token (${form.grant_type}) → ${response.status} ${body}`);
   return JSON.parse(body) as TokenResponse;
 }
 
@@ -35,10 +36,12 @@ function codeOf(callback: URL): string {
   return code;
 }
 
-/** One complete sign-in: /auth → sign-in page → POST → (consent skipped) → code → token. */
-export async function completeSignIn(base: string, client: BenchClient, user: BenchUser, agent = new UserAgent()): Promise<TokenResponse> {
-  const { callback } = await signIn(agent, authorizationUrl(base, client), REDIRECT_URI, { username: user.username, password: user.password });
-  return postToken(base, client, { grant_type: 'authorization_code', code: codeOf(callback), redirect_uri: REDIRECT_URI });
+/**
+ * One complete sign-in: /auth → sign-in page → POST → (consent skipped: first-party) → code →
+ * token; the requests test/helpers/browserless.ts's signIn() makes, on the bench's node:http agent.
+ */
+export async function completeSignIn(base: string, client: BenchClient, user: BenchUser, agent: PageAgent = new BenchAgent()): Promise<TokenResponse> {
+  return submitSignInForm(base, client, user, agent, await openSignInForm(base, client, agent));
 }
 
 /**
@@ -48,7 +51,7 @@ export async function completeSignIn(base: string, client: BenchClient, user: Be
 export async function mintRefreshTokens(base: string, client: BenchClient, user: BenchUser, count: number, concurrency = 8): Promise<string[]> {
   const tokens: string[] = [];
   const worker = async () => {
-    const agent = new UserAgent();
+    const agent = new BenchAgent();
     await completeSignIn(base, client, user, agent);
     while (tokens.length < count) {
       const response = await agent.request(authorizationUrl(base, client));
@@ -64,7 +67,7 @@ export async function mintRefreshTokens(base: string, client: BenchClient, user:
 }
 
 /** /auth → the sign-in page: what a person sees before typing (not part of "a sign-in" in the command mix). */
-export async function openSignInForm(base: string, client: BenchClient, agent: UserAgent): Promise<{ form: PageForm; url: string }> {
+export async function openSignInForm(base: string, client: BenchClient, agent: PageAgent): Promise<{ form: PageForm; url: string }> {
   let url = authorizationUrl(base, client);
   let response = await agent.request(url);
   while (response.status >= 300 && response.status < 400) {
@@ -77,7 +80,7 @@ export async function openSignInForm(base: string, client: BenchClient, agent: U
 }
 
 /** The sign-in proper: the form POST, the redirects back to the client (consent skipped, first-party) and the code exchange. */
-export async function submitSignInForm(base: string, client: BenchClient, user: BenchUser, agent: UserAgent, opened: { form: PageForm; url: string }): Promise<TokenResponse> {
+export async function submitSignInForm(base: string, client: BenchClient, user: BenchUser, agent: PageAgent, opened: { form: PageForm; url: string }): Promise<TokenResponse> {
   let at = opened.url;
   let response = await agent.postForm(new URL(opened.form.action, at).toString(), { ...opened.form.fields, login: user.username, password: user.password, remember: 'yes' });
   while (response.status >= 300 && response.status < 400) {
