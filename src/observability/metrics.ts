@@ -45,6 +45,8 @@ export interface Metrics {
   rateLimitFallback(limiter: string): void;
   /** One delivery attempt of an email: sent, failed but retried later, or given up. */
   mailDelivery(kind: string, outcome: 'sent' | 'retry' | 'failed'): void;
+  /** Memory given back after a burst of traffic (src/observability/idle-collector.ts). */
+  idleCollection(durationMs: number): void;
 }
 
 const LIMITERS = new Set(['client_auth', 'user_code', 'password_reset_ip', 'password_reset_login', 'registration_ip', 'registration_email', 'email_verification_resend']);
@@ -156,6 +158,12 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const idleCollections = new Counter({
+    name: 'gatehouse_idle_collections_total',
+    help: 'Full garbage collections run when the process went quiet after activity, giving memory back',
+    registers,
+  });
+
   return {
     registry,
     observeRequest({ route, method, status }, seconds) {
@@ -223,6 +231,9 @@ export function createMetrics(): Metrics {
     mailDelivery(kind, outcome) {
       // Kinds come from the mailer's fixed list (src/mail/mailer.ts MAIL_KINDS).
       mail.inc({ kind: ERROR_CODE.test(kind) ? kind : 'other', outcome });
+    },
+    idleCollection() {
+      idleCollections.inc();
     },
   };
 }
