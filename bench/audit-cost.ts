@@ -19,7 +19,7 @@
 import { parseArgs } from 'node:util';
 import { ObjectId } from 'mongodb';
 import { ensureAuditIndexes, type AuditCollection } from '../src/observability/audit-trail.ts';
-import { benchServicesUp } from './lib/services.ts';
+import { benchServices, benchServicesUp } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores, resetStores } from './lib/storage.ts';
 import { storesCpuByStore } from './lib/stores-cpu.ts';
@@ -115,4 +115,5 @@ try {
 } finally {
   await resetStores(stores);
   await stores.close();
+  benchServices('down');
 }

@@ -31,7 +31,7 @@ import { measureHashLimit } from './lib/hash-limit.ts';
 import { table } from './lib/report.ts';
 import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
-import { benchServicesUp, freePort } from './lib/services.ts';
+import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { storesCpuByStore, storeTransactions } from './lib/stores-cpu.ts';
 import { commandCounts, gatehouseStoreSettings, openStores, perRequest, resetStores, watchRedisSent, type CommandCounts } from './lib/storage.ts';
@@ -251,4 +251,5 @@ try {
 } finally {
   for (const child of children) await child.stop();
   await stores.close();
+  benchServices('down');
 }

@@ -19,6 +19,8 @@ await withCore(ctx, async ({ services: { accounts, clients } }) => {
     await clients.create({
       clientId: DEMO_CLIENT_ID,
       displayName: 'Demo app',
+      // A single-page app served from http://localhost:8080 may call the token endpoint (CORS).
+      webOrigins: [new URL(DEMO_REDIRECT).origin],
       metadata: {
         redirect_uris: [DEMO_REDIRECT],
         post_logout_redirect_uris: ['http://localhost:8080/'],

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
+import { stopProcessOnExit } from './exit-guard.ts';
 import { treeRssBytes } from './process-tree.ts';
 import { freePort } from './services.ts';
 
@@ -26,19 +27,6 @@ export function workersOf(env: Record<string, string>): number {
   const setting = env.GATEHOUSE_WORKERS?.trim();
   if (setting === undefined || setting === '') return 1;
   return setting === 'auto' ? availableParallelism() : Number(setting);
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
 }
 
 function collectStderr(child: ChildProcess): () => string {
@@ -67,19 +55,23 @@ export async function startGatehouseProcess(name: string, args: string[], settin
   };
   const started = performance.now();
   const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const stop = stopProcessOnExit(name, child);
   const stderr = collectStderr(child);
   const deadline = Date.now() + 180_000; // a loaded machine starts two workers slowly
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr()}`);
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`${name} exited with ${child.exitCode}: ${stderr()}`);
+    }
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      await stop();
       throw new Error(`${name} was not ready within 180 s: ${stderr()}`);
     }
     const ready = await fetch(`${url}/readyz`).then((response) => response.ok, () => false);
     if (ready && (await allWorkersReady())) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return { name, url, process: child, startToReadyMs: performance.now() - started, stop: stopper(child) };
+  return { name, url, process: child, startToReadyMs: performance.now() - started, stop };
 }
 
 /** Starts the reference server and reads the URL it prints. */
@@ -87,11 +79,12 @@ export async function startReference(fixturePath: string, nodeArgs: readonly str
   const started = performance.now();
   const script = new URL('../reference-server.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, [...nodeArgs, script, fixturePath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stop = stopProcessOnExit('reference', child);
   const stderr = collectStderr(child);
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     lines.once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`reference server exited with ${code}: ${stderr()}`)));
   });
-  return { name: 'reference', url, process: child, startToReadyMs: performance.now() - started, stop: stopper(child) };
+  return { name: 'reference', url, process: child, startToReadyMs: performance.now() - started, stop };
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { Child } from './children.ts';
+import { stopProcessOnExit } from './exit-guard.ts';
 import { REDIRECT_URI, type BenchUser } from './fixture.ts';
 import { freePort } from './services.ts';
 
@@ -103,20 +104,14 @@ export async function startKeycloak(options: StartKeycloakOptions): Promise<Chil
   child.stderr?.on('data', (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-4000);
   });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      // kc.sh execs java in its own process group (detached): stop the group.
-      const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 30_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      process.kill(-child.pid!, 'SIGTERM');
-    });
+  // kc.sh execs java in its own process group (detached): stop the group.
+  const stop = stopProcessOnExit('keycloak', child, { group: true, graceMs: 30_000 });
   const deadline = Date.now() + 300_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`Keycloak exited with ${child.exitCode}: ${tail}`);
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`Keycloak exited with ${child.exitCode}: ${tail}`);
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`Keycloak was not ready within 300 s: ${tail}`);

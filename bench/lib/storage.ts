@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
+import { monitorRedis } from './redis-monitor.ts';
 
 type Db = mongoose.mongo.Db;
 export type CommandCounts = Record<string, number>;
 
-/** Commands the bench itself or the servers' housekeeping issue; not part of a request's work. */
+/** Commands the bench itself (INFO, watchRedisSent's ECHO marker) or the servers' housekeeping issue; not part of a request's work. */
 const IGNORED = new Set(['serverStatus', 'unknown', 'endSessions', 'hello', 'isMaster', 'ismaster', 'ping', 'collStats', 'dbStats', 'buildInfo', 'saslStart', 'saslContinue']);
-const IGNORED_REDIS = new Set(['info', 'monitor', 'ping', 'subscribe', 'psubscribe', 'client', 'memory', 'scan', 'select', 'hello', 'command', 'script', 'config']);
+const IGNORED_REDIS = new Set(['info', 'monitor', 'ping', 'echo', 'subscribe', 'psubscribe', 'client', 'memory', 'scan', 'select', 'hello', 'command', 'script', 'config']);
 
 export interface Stores {
   readonly mongo: mongoose.mongo.MongoClient;
@@ -59,20 +60,27 @@ export async function commandCounts(stores: Stores): Promise<CommandCounts> {
  * Redis commands as clients send them (one round trip each; a script counts once), seen through
  * MONITOR: commandstats also counts every command a script runs, which says how much work Redis
  * does but not how many times Gatehouse waited for it. Returns counts keyed `redis.sent.<name>`.
+ * MONITOR runs on a socket of its own (bench/lib/redis-monitor.ts says why not ioredis's); stop()
+ * sends ECHO <marker> on the stores' connection and counts until the monitor sees it, so every
+ * command Redis ran before stop() is in, however late its MONITOR line comes.
  */
 export async function watchRedisSent(stores: Stores): Promise<{ stop(): Promise<CommandCounts> }> {
   const counts: CommandCounts = {};
-  const monitor = await stores.redis.monitor();
-  monitor.on('monitor', (_time: string, args: string[], source: string) => {
-    const name = String(args[0] ?? '').toLowerCase();
-    if (source === 'lua' || IGNORED_REDIS.has(name) || name === 'monitor') return;
+  const monitor = await monitorRedis(stores.redis.options, ({ name, source }) => {
+    if (source === 'lua' || IGNORED_REDIS.has(name)) return;
     counts[`redis.sent.${name}`] = (counts[`redis.sent.${name}`] ?? 0) + 1;
   });
   return {
     async stop() {
-      // MONITOR lines arrive after the replies; let the last ones in.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      monitor.disconnect();
+      const marker = `gatehouse-bench-monitor-${randomBytes(8).toString('hex')}`;
+      const seen = monitor.seen(marker);
+      seen.catch(() => {}); // awaited below; handled now in case the monitor closes meanwhile
+      try {
+        await stores.redis.echo(marker);
+        await seen;
+      } finally {
+        monitor.close();
+      }
       return counts;
     },
   };

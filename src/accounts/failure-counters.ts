@@ -4,7 +4,6 @@ import { RateLimiterMongo, RateLimiterRedis, type RateLimiterStoreAbstract } fro
 import { lockKey as documentLockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { ensureExpiryIndex, type SweepTarget } from '../storage/expiry.ts';
 import { lockedSweep } from '../storage/locked-sweep.ts';
-import { redisScript } from '../storage/oidc/redis-scripts.ts';
 
 /** What the login limiter uses of one failure counter (rate-limiter-flexible's). */
 export type Counter = Pick<RateLimiterStoreAbstract, 'getKey' | 'penalty' | 'delete'>;
@@ -15,47 +14,23 @@ export interface FailureCounters {
   counter(keyPrefix: string, durationSeconds: number): Counter;
   /** Adds one to each (counter, key) — keys of distinct counters — and answers their counts, in that order. */
   addOne(entries: ReadonlyArray<readonly [Counter, string]>): Promise<number[]>;
-  /** Takes one back from each (counter, key) that has any: an attempt counted in advance that did not fail. */
-  takeBack(entries: ReadonlyArray<readonly [Counter, string]>): Promise<void>;
   /**
-   * MongoDB only (on Redis one script does the same): runs `work` while no other count, take-back
-   * or reset of these counters can happen, holding their document locks in the order given (every
-   * caller gives them in the same order, so two never wait on each other). `work` gets their
-   * counts and a way to add one to those at `indices`, each then kept for its counter's whole
-   * duration again (an in-flight count lives as long as its newest attempt may).
+   * MongoDB only (on Redis one script does the same): runs `work` while no other count or reset
+   * of these counters can happen, holding their document locks in the order given (every caller
+   * gives them in the same order, so two never wait on each other). `work` gets their counts.
    */
-  readonly exclusive?: <T>(entries: ReadonlyArray<readonly [Counter, string]>, work: (counts: readonly number[], addOne: (indices: readonly number[]) => Promise<void>) => Promise<T>) => Promise<T>;
+  readonly exclusive?: <T>(entries: ReadonlyArray<readonly [Counter, string]>, work: (counts: readonly number[]) => Promise<T>) => Promise<T>;
   /** Deletes ended counters where the server has no TTL index (FerretDB); absent otherwise. */
   readonly sweepTarget?: SweepTarget;
 }
 
 const POINTS = Number.MAX_SAFE_INTEGER;
 
-/**
- * Lua: each KEYS[i] from `first` on loses one of its count (its expiry stays), and goes when that
- * was its last: a reset counter is not made negative, and a count taken back to zero leaves no key.
- */
-export const TAKE_BACK_LUA = `
-local function take_back(first)
-  for i = first, #KEYS do
-    local count = tonumber(redis.call('GET', KEYS[i]) or '0')
-    if count > 1 then redis.call('DECR', KEYS[i]) elseif count == 1 then redis.call('DEL', KEYS[i]) end
-  end
-end
-`;
-const TAKE_BACK = redisScript(`${TAKE_BACK_LUA}
-take_back(1)
-return 0
-`);
-
 /** Counters in Redis (each increment atomic there). `prefix`: GATEHOUSE_REDIS_PREFIX. */
 export function redisFailureCounters(redis: Redis, prefix = ''): FailureCounters {
   return {
     counter: (keyPrefix, duration) => new RateLimiterRedis({ storeClient: redis, keyPrefix: `${prefix}${keyPrefix}`, points: POINTS, duration }),
     addOne: (entries) => Promise.all(entries.map(async ([counter, key]) => (await counter.penalty(key, 1)).consumedPoints)),
-    async takeBack(entries) {
-      await TAKE_BACK.run(redis, entries.map(([counter, key]) => counter.getKey(key)), []);
-    },
   };
 }
 
@@ -111,31 +86,9 @@ export async function mongoFailureCounters(db: mongo.Db, locks: DocumentLocks): 
       await Promise.all(entries.map(async (entry, index) => (counted.has(index) ? undefined : (counts[index] = await add(entry)))));
       return counts;
     },
-    async takeBack(entries) {
-      await Promise.all(
-        entries.map(([counter, key]) =>
-          locks.hold(lockOf(counter.getKey(key)), async () => {
-            const stored = storeOf.get(counter)!;
-            const count = (await stored.get(key))?.consumedPoints ?? 0;
-            if (count > 1) await stored.reward(key, 1);
-            else if (count === 1) await stored.delete(key);
-          }),
-        ),
-      );
-    },
     exclusive(entries, work) {
       const stores = entries.map(([counter, key]) => [storeOf.get(counter)!, key] as const);
-      const inside = async () => {
-        const counts = await Promise.all(stores.map(async ([stored, key]) => (await stored.get(key))?.consumedPoints ?? 0));
-        return work(counts, async (indices) => {
-          await Promise.all(
-            indices.map(async (index) => {
-              const [stored, key] = stores[index]!;
-              await stored.set(key, (counts[index] as number) + 1, stored.duration);
-            }),
-          );
-        });
-      };
+      const inside = async () => work(await Promise.all(stores.map(async ([stored, key]) => (await stored.get(key))?.consumedPoints ?? 0)));
       const holding = (index: number): ReturnType<typeof inside> => {
         const entry = entries[index];
         return entry === undefined ? inside() : locks.hold(lockOf(entry[0].getKey(entry[1])), () => holding(index + 1));

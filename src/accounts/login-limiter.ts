@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { SignInsInFlightError } from './errors.ts';
 import { upsertValidated, validated } from '../storage/validated-writes.ts';
 import type { Connection, mongo } from 'mongoose';
 import type { Config } from '../config/load.ts';
@@ -9,7 +8,9 @@ import { ensureExpiryIndex, startSweeper, type Sweeper, type SweepTarget } from 
 import { documentLocks, lockKey as documentLockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { lockedSweep } from '../storage/locked-sweep.ts';
 import { mongoFailureCounters, redisFailureCounters, type Counter } from './failure-counters.ts';
-import { ATTEMPT, CLAIM_LOCK, FAILED, READ_LOCKS, SUCCEEDED } from './login-limiter-scripts.ts';
+import { mongoAttemptsInFlight } from './attempts-in-flight.ts';
+import { ATTEMPT, CLAIM_LOCK, ENDED, FAILED, READ_LOCKS, SUCCEEDED } from './login-limiter-scripts.ts';
+import { inFlightWait, type Busy } from './in-flight-wait.ts';
 import { ipKey } from './ip-key.ts';
 import { lockoutModel, type LockoutScope, type StoredLockout } from './lockout-model.ts';
 
@@ -73,7 +74,8 @@ export type LockState =
  * Pass it to recordFailure() (in flight → failure), recordSuccess() or release() (taken back).
  */
 export type Attempt =
-  | { readonly locked: false; readonly pairClean: boolean; readonly inFlight: true }
+  /** `id`: the attempt's own, in its keys' lists of attempts in flight. */
+  | { readonly locked: false; readonly pairClean: boolean; readonly inFlight: true; readonly id: string }
   | Extract<LockState, { locked: true }>;
 
 export interface Lockout {
@@ -94,8 +96,9 @@ export interface LoginLimiter {
    * atomic step: an attempt passes while each key's failures plus attempts in flight stay below
    * its threshold, so of any number of guesses at once exactly as many as the thresholds leave
    * are tried. One that finds no free place waits for attempts in flight to end (a burst of
-   * correct passwords goes through a few at a time), and after `inFlightWaitMs` is refused with
-   * SignInsInFlightError (503, retryable; nothing counted, nothing locked).
+   * correct passwords goes through a few at a time); once none ahead of it ended for
+   * `inFlightWaitMs` it is refused with SignInsInFlightError (503, retryable; nothing counted,
+   * nothing locked).
    */
   attempt(subject: string, ip: string): Promise<Attempt>;
   /**
@@ -142,13 +145,18 @@ export interface LoginLimiterDeps {
   /** Serialises the MongoDB-path lock claim (docs/STORAGE.md); by default on `connection`. */
   readonly locks?: DocumentLocks;
   /**
-   * How long an attempt's in-flight count outlives its last start on a key: a bound on one
-   * attempt's time (hash queue and verification), so a process that dies mid-attempt frees its
-   * places after it.
+   * How long an attempt stays in flight at most after its start (Gatehouse's clock): a bound on
+   * one attempt's time (hash queue and verification), so a process that dies mid-attempt frees
+   * each of its places that long after that attempt started. Also the longest wait for a place.
    */
   readonly inFlightSeconds?: number;
-  /** How long (real time) an attempt waits for a free place before SignInsInFlightError. */
+  /**
+   * How long (Gatehouse's clock) a waiting attempt sees no attempt ahead of it end before
+   * SignInsInFlightError: a stuck place is refused, a slow machine is not.
+   */
   readonly inFlightWaitMs?: number;
+  /** Each attempt that waited for a place, once it has one or is refused (metrics). */
+  readonly onInFlightWait?: (outcome: 'admitted' | 'refused') => void;
 }
 
 const SCOPES: readonly LockoutScope[] = ['account_ip', 'account', 'ip'];
@@ -174,6 +182,7 @@ export async function createLoginLimiter({
   locks = documentLocks(connection),
   inFlightSeconds = 60,
   inFlightWaitMs = 10_000,
+  onInFlightWait,
 }: LoginLimiterDeps): Promise<LoginLimiter> {
   const db = connection.db;
   if (db === undefined) throw new Error('createLoginLimiter needs a connected MongoDB connection');
@@ -223,10 +232,12 @@ export async function createLoginLimiter({
   const counter = (scope: LockoutScope) => counterFor(scope, DEFAULT_LOCKOUT_POLICY.accountIp.windowSeconds);
   const levels = new Map(SCOPES.map((scope) => [scope, store.counter(`gh_lock_level_${scope}`, levelMemorySeconds)]));
   const level = (scope: LockoutScope) => levels.get(scope) as Counter;
-  // Attempts under way (only between attempt() and its outcome): never failures, never a lock.
-  const inFlights = new Map(SCOPES.map((scope) => [scope, store.counter(`gh_login_inflight_${scope}`, inFlightSeconds)]));
-  const inFlight = (scope: LockoutScope) => inFlights.get(scope) as Counter;
-  const inFlightEntries = (keys: readonly Key[]) => keys.map((target) => [inFlight(target.scope), target.key] as const);
+  // Attempts under way (only between attempt() and its outcome), each on its own: never failures, never a lock.
+  const attemptsKey = ({ scope, key }: Pick<Key, 'scope' | 'key'>) => `${backend.kind === 'redis' ? (backend.prefix ?? '') : ''}gh_login_attempts_${scope}:${key}`;
+  const inFlight = backend.kind === 'mongo' ? mongoAttemptsInFlight(db, locks, inFlightSeconds * 1000) : undefined;
+  const wait = inFlightWait({ stallMs: inFlightWaitMs, maxMs: inFlightSeconds * 1000, now: () => now().getTime(), onWaited: onInFlightWait });
+  /** An attempt ended (a failure counted, a success, or neither): waiters on its pair here try again. */
+  const ended = (keys: readonly Key[]) => wait.ended(keys[0]!.key);
 
   interface Key {
     readonly scope: LockoutScope;
@@ -347,21 +358,17 @@ export async function createLoginLimiter({
     return state.locked ? state : { locked: true, scope: target.scope, retryAfterSeconds: rules.lockSeconds };
   }
 
-  /** One try: the attempt's outcome, or `busy` when a key's failures and attempts in flight fill its threshold. */
-  async function tryAttempt(keys: readonly Key[], rules: LockoutPolicy): Promise<Attempt | 'busy'> {
+  /** One try: the attempt's outcome, or Busy when a key's failures and attempts in flight fill its threshold. */
+  async function tryAttempt(keys: readonly Key[], rules: LockoutPolicy): Promise<Attempt | Busy> {
     const thresholds = keys.map((target) => scopePolicy(rules, target.scope).threshold);
+    const id = randomUUID();
+    const at = now().getTime();
     if (backend.kind === 'redis') {
       const [pair] = keys;
-      const at = now().getTime();
       const reply = (await ATTEMPT.run(
         backend.redis,
-        [
-          ...keys.map((target) => counter(target.scope).getKey(target.key)),
-          level(pair!.scope).getKey(pair!.key),
-          ...keys.map(lockKey),
-          ...keys.map((target) => inFlight(target.scope).getKey(target.key)),
-        ],
-        [String(at), ...thresholds.map(String), String(inFlightSeconds * 1000)],
+        [...keys.map((target) => counter(target.scope).getKey(target.key)), level(pair!.scope).getKey(pair!.key), ...keys.map(lockKey), ...keys.map(attemptsKey)],
+        [String(at), ...thresholds.map(String), String(inFlightSeconds * 1000), id],
       )) as Array<string | number | null>;
       const outcome = Number(reply[1]);
       if (outcome < 0) return full(keys, -outcome - 1, rules);
@@ -369,61 +376,26 @@ export async function createLoginLimiter({
         const ends = keys.map(({ scope }, index) => ({ scope, until: reply[index + 2] === null || reply[index + 2] === undefined ? undefined : Number(reply[index + 2]) }));
         return stateOf(ends, false, at) as Attempt;
       }
-      if (outcome < 4) return 'busy';
-      return { locked: false, pairClean: Number(reply[0]) === 0, inFlight: true };
+      if (outcome < 4) return { busy: true, oldest: typeof reply[5] === 'string' ? reply[5] : undefined };
+      return { locked: false, pairClean: Number(reply[0]) === 0, inFlight: true, id };
     }
-    // Failure counters then in-flight counts, each in scope order (every exclusive() caller's order).
-    const entries = [...keys.map((target) => [counter(target.scope), target.key] as const), ...inFlightEntries(keys)];
-    // The lock of a full key is taken after the counters' locks are let go (lock() resets its counter under them).
-    const outcome = await store.exclusive!(entries, async (counts, addOne): Promise<Attempt | 'busy' | { full: number }> => {
-      const state = await lockState(keys);
-      if (state.locked) return state;
-      const at = keys.findIndex((_, index) => (counts[index] as number) >= (thresholds[index] as number));
-      if (at >= 0) return { full: at };
-      if (keys.some((_, index) => (counts[index] as number) + (counts[index + keys.length] as number) >= (thresholds[index] as number))) return 'busy';
-      await addOne(keys.map((_, index) => index + keys.length));
-      return { locked: false, pairClean: false, inFlight: true };
-    });
-    return typeof outcome === 'object' && 'full' in outcome ? full(keys, outcome.full, rules) : outcome;
-  }
-
-  /** Attempts of this process waiting for a place, by (account, IP) key, first come first served. */
-  const waiting = new Map<string, Array<() => void>>();
-  /** An attempt of this process on the pair ended: the first attempt waiting on it tries again now. */
-  function ended(pair: Key): void {
-    const queue = waiting.get(pair.key);
-    queue?.shift()?.();
-    if (queue?.length === 0) waiting.delete(pair.key);
-  }
-  /** Until an attempt of this process on the pair ends, or `ms` pass (one may end on another instance, or on another pair of the account or IP). */
-  async function placeFreed(pair: Key, ms: number): Promise<void> {
-    const controller = new AbortController();
-    let wake!: () => void;
-    const woken = new Promise<void>((resolve) => (wake = resolve));
-    const queue = waiting.get(pair.key) ?? [];
-    waiting.set(pair.key, queue);
-    queue.push(wake);
-    await Promise.race([woken, sleep(ms, undefined, { signal: controller.signal }).catch(() => {})]);
-    controller.abort();
-    const at = queue.indexOf(wake);
-    if (at >= 0) queue.splice(at, 1);
-    if (queue.length === 0 && waiting.get(pair.key) === queue) waiting.delete(pair.key);
-  }
-
-  /**
-   * Tries until the attempt has a place: attempts in flight end within a verification, so a burst
-   * of correct passwords goes through a threshold's worth at a time; guesses behind them find the
-   * lock their predecessors' failures set. Waits in real time (not Gatehouse's clock, which tests
-   * freeze): woken by the end of an attempt of this process on the same pair, else polling.
-   */
-  async function attempt(keys: readonly Key[]): Promise<Attempt> {
-    const started = performance.now();
-    for (let pause = 25; ; pause = Math.min(pause * 2, 200)) {
-      const outcome = await tryAttempt(keys, await policyNow());
-      if (outcome !== 'busy') return outcome;
-      if (performance.now() - started >= inFlightWaitMs) throw new SignInsInFlightError(1);
-      await placeFreed(keys[0]!, pause);
-    }
+    // The failure counters' locks, then the attempts' rows', each in scope order (every caller's order).
+    // The lock of a full key is taken after they are let go (lock() resets its counter under them).
+    const outcome = await store.exclusive!(
+      keys.map((target) => [counter(target.scope), target.key] as const),
+      (counts) =>
+        inFlight!.hold(keys.map(attemptsKey), at, async (attempts, add): Promise<Attempt | Busy | { full: number }> => {
+          const state = await lockState(keys);
+          if (state.locked) return state;
+          const atThreshold = keys.findIndex((_, index) => (counts[index] as number) >= (thresholds[index] as number));
+          if (atThreshold >= 0) return { full: atThreshold };
+          const busy = keys.findIndex((_, index) => (counts[index] as number) + attempts[index]!.count >= (thresholds[index] as number));
+          if (busy >= 0) return { busy: true, oldest: attempts[busy]!.oldest };
+          await add(id);
+          return { locked: false, pairClean: false, inFlight: true, id };
+        }),
+    );
+    return 'full' in outcome ? full(keys, outcome.full, rules) : outcome;
   }
 
   async function lift(targets: ReadonlyArray<Pick<Key, 'scope' | 'key'>>, { records = true } = {}): Promise<number> {
@@ -442,7 +414,10 @@ export async function createLoginLimiter({
   return {
     backend: backend.kind,
     check: (subject, ip) => lockState(keysOf(subject, ip)),
-    attempt: (subject, ip) => attempt(keysOf(subject, ip)),
+    attempt(subject, ip) {
+      const keys = keysOf(subject, ip);
+      return wait.run(keys[0]!.key, async () => tryAttempt(keys, await policyNow()));
+    },
     async recordFailure(subject, ip, counted) {
       const keys = keysOf(subject, ip);
       const rules = await policyNow();
@@ -452,15 +427,15 @@ export async function createLoginLimiter({
       else if (backend.kind === 'redis') {
         counts = ((await FAILED.run(
           backend.redis,
-          [...failures.map(([failure, key]) => failure.getKey(key)), ...inFlightEntries(keys).map(([count, key]) => count.getKey(key))],
-          keys.map((target) => String(scopePolicy(rules, target.scope).windowSeconds)),
+          [...failures.map(([failure, key]) => failure.getKey(key)), ...keys.map(attemptsKey)],
+          [...keys.map((target) => String(scopePolicy(rules, target.scope).windowSeconds)), counted.id],
         )) as number[]).map(Number);
       } else {
-        // The failure first, then the attempt's in-flight count: their sum never drops below what may still fail.
+        // The failure first, then the attempt leaves: their sum never drops below what may still fail.
         counts = await store.addOne(failures);
-        await store.takeBack(inFlightEntries(keys));
+        await inFlight!.end(keys.map(attemptsKey), counted.id);
       }
-      if (counted?.locked === false) ended(keys[0]!);
+      if (counted?.locked === false) ended(keys);
       await Promise.all(
         keys.map(async (target, index) => {
           // Past the threshold too: it was lowered meanwhile, or another failure is locking the key
@@ -475,9 +450,9 @@ export async function createLoginLimiter({
         const keys = keysOf(subject, ip);
         const pair = keys[0]!;
         if (backend.kind === 'redis') {
-          await SUCCEEDED.run(backend.redis, [counter(pair.scope).getKey(pair.key), level(pair.scope).getKey(pair.key), ...inFlightEntries(keys).map(([count, key]) => count.getKey(key))], []);
-        } else await Promise.all([lift([pair], { records: false }), store.takeBack(inFlightEntries(keys))]);
-        ended(pair);
+          await SUCCEEDED.run(backend.redis, [counter(pair.scope).getKey(pair.key), level(pair.scope).getKey(pair.key), ...keys.map(attemptsKey)], [checked.id]);
+        } else await Promise.all([lift([pair], { records: false }), inFlight!.end(keys.map(attemptsKey), checked.id)]);
+        ended(keys);
         return;
       }
       if (checked?.locked === false && checked.pairClean === true) return;
@@ -490,8 +465,9 @@ export async function createLoginLimiter({
     async release(subject, ip, counted) {
       if (counted.locked) return;
       const keys = keysOf(subject, ip);
-      await store.takeBack(inFlightEntries(keys));
-      ended(keys[0]!);
+      if (backend.kind === 'redis') await ENDED.run(backend.redis, keys.map(attemptsKey), [counted.id]);
+      else await inFlight!.end(keys.map(attemptsKey), counted.id);
+      ended(keys);
     },
     async unlock(subject) {
       const s = encodeURIComponent(subject);

@@ -32,6 +32,8 @@ export interface AccountLayerDeps {
   readonly redisPrefix?: string;
   readonly logger: Logger;
   readonly onHash?: (event: HashPoolEvent) => void;
+  /** Each sign-in attempt that waited for a place among the attempts in flight (metrics). */
+  readonly onInFlightWait?: (outcome: 'admitted' | 'refused') => void;
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onUserChange?: UserChangeHook;
   /** Runtime policies (src/settings/), read at each use; absent: the configuration's, fixed. */
@@ -47,7 +49,7 @@ export interface AccountLayerDeps {
  * The account layer from settings and open connections: creates indexes, sets up the hashing
  * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, policies, mongo, redis, redisPrefix = '', logger, onHash, onAuthentication, onUserChange, clock = systemClock }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, policies, mongo, redis, redisPrefix = '', logger, onHash, onInFlightWait, onAuthentication, onUserChange, clock = systemClock }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
   await ensureUserIndexes(users);
   const limiter = await createLoginLimiter({
@@ -57,6 +59,7 @@ export async function startAccountLayer({ config, policies, mongo, redis, redisP
     logger,
     now: dateClock(clock),
     onClockJump: clock.onJump,
+    ...(onInFlightWait ? { onInFlightWait } : {}),
   });
   const { argon2, poolSize, queueLimit, idleTimeoutMs, policy } = config.passwords;
   const hasher = createPasswordHasher({ params: argon2, size: poolSize, queueLimit, idleTimeoutMs, clock, ...(onHash ? { observe: onHash } : {}) });

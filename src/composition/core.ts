@@ -172,7 +172,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       redisPrefix: config.redisPrefix,
       logger,
       onUserChange: accountCache.onUserChange,
-      ...(metrics === undefined ? {} : { onHash: (event) => metrics.onHash(event) }),
+      ...(metrics === undefined ? {} : { onHash: (event) => metrics.onHash(event), onInFlightWait: (outcome) => metrics.signInWait(outcome) }),
       onAuthentication: (event) => {
         metrics?.onAuthentication(event);
         auditSignIn(event);

@@ -34,6 +34,7 @@ import { CREATE_PROMPT } from '../oidc/interaction-policy.ts';
 import { listWhileOn } from '../oidc/discovery-list.ts';
 import { answerRefusedRequestObjects } from '../oidc/refused-request-objects.ts';
 import { directFront } from '../oidc/direct-front.ts';
+import { audienceAtToken } from '../oidc/audience-parameter.ts';
 import { answerWrongMethods } from '../oidc/wrong-method.ts';
 import type { AfterResponseStep } from '../oidc/after-response.ts';
 import { providerLocalPathStep } from '../oidc/mount.ts';
@@ -96,6 +97,8 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
     // After the Keycloak envelope is opened: the scope names the opaque token the provider finds.
     refreshGrantScope(config.routes, storage.adapter.inRefreshGrant),
+    // Auth0's `audience` at /token as the RFC 8707 resource it names.
+    audienceAtToken(config.routes),
   ];
   const front = directFront([edge, ...beforeProvider, providerLocalPathStep(config.routes)]);
   const ring: KeyRing<Provider> = createKeyRing({

@@ -73,7 +73,9 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | 
   if (client.standardFlowEnabled === true) grantTypes.push('authorization_code', 'refresh_token');
   if (client.serviceAccountsEnabled === true) grantTypes.push('client_credentials');
   if (attributes['oauth2.device.authorization.grant.enabled'] === 'true') grantTypes.push('urn:ietf:params:oauth:grant-type:device_code');
-  if (client.directAccessGrantsEnabled === true) note('direct access grants (password grant) are not supported; the client keeps its other flows');
+  if (client.directAccessGrantsEnabled === true) {
+    note('direct access grants (password grant): not turned on; the client keeps its other flows. A confidential first-party client that must take passwords opts in: gatehouse clients update <client_id> --allow-password-grant');
+  }
   if (client.implicitFlowEnabled === true) note('the implicit flow is not supported (authorization code with PKCE replaces it)');
   if (client.bearerOnly === true || grantTypes.length === 0) {
     note('no flow Gatehouse serves (bearer-only or no standard flow / service account): not imported as a client; its client roles are kept as <client>:<role>');
@@ -111,19 +113,20 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | 
   let authMethod = 'none';
   let secret: string | null = null;
   if (!publicClient) {
+    // Only Keycloak's "Client Id and Secret": the secret is then taken by HTTP Basic and in the
+    // form, as in Keycloak. Gatehouse serves no client_secret_jwt ("Signed JWT with client
+    // secret"): such a client would be stored and refused at every request, so it is reported.
     const authenticator = text(client.clientAuthenticatorType) ?? 'client-secret';
-    if (authenticator === 'client-secret') authMethod = 'client_secret_basic';
-    else if (authenticator === 'client-secret-jwt') authMethod = 'client_secret_jwt';
-    else {
+    if (authenticator !== 'client-secret') {
       note(`client authenticator ${authenticator} is not imported (use private_key_jwt with the client's JWKS, or a secret)`);
       return undefined;
     }
+    authMethod = 'client_secret_basic';
     secret = text(client.secret) ?? null;
     if (secret === null) {
       note('confidential client without a secret in the export: not imported');
       return undefined;
     }
-    if (authenticator === 'client-secret') note('client secret: Keycloak accepts it by HTTP Basic and in the form; Gatehouse takes HTTP Basic (client_secret_basic)');
   }
   const scopes = ['openid', ...[...strings(client.defaultClientScopes), ...strings(client.optionalClientScopes)].filter((scope) => GATEHOUSE_SCOPES.has(scope))];
   const metadata: Json = {

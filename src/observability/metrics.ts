@@ -47,6 +47,8 @@ export interface Metrics {
   mailDelivery(kind: string, outcome: 'sent' | 'retry' | 'failed'): void;
   /** Memory given back after a burst of traffic (src/observability/idle-collector.ts). */
   idleCollection(durationMs: number): void;
+  /** A sign-in attempt that waited for a place among the attempts in flight: admitted, or refused 503. */
+  signInWait(outcome: 'admitted' | 'refused'): void;
 }
 
 const LIMITERS = new Set(['client_auth', 'user_code', 'password_reset_ip', 'password_reset_login', 'registration_ip', 'registration_email', 'email_verification_resend']);
@@ -151,6 +153,12 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const signInWaits = new Counter({
+    name: 'gatehouse_sign_in_waits_total',
+    help: 'Sign-in attempts (passwords, second-factor codes) that waited for a place among the attempts in flight on one account or address, by outcome (admitted, or refused 503 once none ahead ended)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const mail = new Counter({
     name: 'gatehouse_mail_deliveries_total',
     help: 'Email delivery attempts by kind and outcome (sent, retry = failed and queued again, failed = given up)',
@@ -227,6 +235,9 @@ export function createMetrics(): Metrics {
     },
     rateLimitFallback(limiter) {
       limitFallbacks.inc({ limiter: LIMITERS.has(limiter) ? limiter : 'other' });
+    },
+    signInWait(outcome) {
+      signInWaits.inc({ outcome });
     },
     mailDelivery(kind, outcome) {
       // Kinds come from the mailer's fixed list (src/mail/mailer.ts MAIL_KINDS).

@@ -24,6 +24,7 @@ import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
 import { cookieSigner } from '../http/cookie-signer.ts';
 import { afterResponseSteps, type AfterResponseStep } from './after-response.ts';
 import { captureStacksOfFailedAssertionsOnly } from './assertion-stacks.ts';
+import { grantTypeNotAllowedAsUnauthorizedClient } from './unauthorized-client.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -97,6 +98,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
       errorPage,
       afterResponseSteps([
         ...grantSteps,
+        grantTypeNotAllowedAsUnauthorizedClient,
         ...(clientAuthFailures === undefined ? [] : [countClientAuthFailures(provider, clientAuthFailures, logger)]),
         widenFormActionForClient,
         introspectionClaims(settings.accounts, idKey),

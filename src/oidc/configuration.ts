@@ -10,6 +10,7 @@ import { KEYCLOAK_ID_TOKEN_CLAIMS } from './keycloak-claims.ts';
 import { clientFlag, clientList, GATEHOUSE_CLIENT_PROPERTIES, validateClientProperty } from './client-metadata.ts';
 import { loadExistingGrant } from './grant-policy.ts';
 import { offlineAccessForFirstParty } from './offline-access.ts';
+import { audienceMatchesResource } from './audience-parameter.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
@@ -212,7 +213,8 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     // Keycloak's kc_idp_hint and its plain form: go straight to that upstream provider (src/interactions/upstream.ts).
     // The library runs every validator here on each authorization and PAR request, its parameter
     // present or not: idp_hint's slot carries the offline_access rule for first-party clients.
-    extraParams: { idp_hint: offlineAccessForFirstParty, kc_idp_hint: null },
+    // Auth0's `audience`: taken as the resource it names (src/oidc/audience-parameter.ts).
+    extraParams: { idp_hint: offlineAccessForFirstParty, kc_idp_hint: null, audience: audienceMatchesResource },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifetimes.accessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifetimes.accessToken,

@@ -5,6 +5,7 @@ import { revokedGrantOf } from '../storage/oidc/single-use.ts';
 import type { AuditSink } from '../observability/audit-trail.ts';
 import type { Logger } from '../observability/logger.ts';
 import { originalGrantId } from './grants/token-exchange.ts';
+import { isGrantTypeNotAllowed } from './unauthorized-client.ts';
 
 /** What the provider's events feed besides the log. */
 export interface ProviderObservers {
@@ -76,7 +77,8 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
         logger.warn({ err: error, store }, 'store unavailable');
       }
       if (event === 'grant.error') {
-        const code = (error as { error?: unknown } | undefined)?.error;
+        // Counted under the code the client is answered (unauthorized-client.ts).
+        const code = isGrantTypeNotAllowed(error) ? 'unauthorized_client' : (error as { error?: unknown } | undefined)?.error;
         observers.tokenError?.(typeof code === 'string' ? code : 'server_error');
         // A code redeemed twice at once: the storage revoked its grant for the loser (adapter-factory.ts); announced as the library announces its own.
         const revoked = revokedGrantOf(error);

@@ -2,6 +2,7 @@ import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provid
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { AccountDirectory } from './accounts.ts';
 import { adminScopesFor } from './admin-scope.ts';
+import { audienceAsDefaultResource } from './audience-parameter.ts';
 import { clientFlag, clientList, clientProperty } from './client-metadata.ts';
 import { isOidcScope } from './claims.ts';
 import { keycloakClientTokenClaims, keycloakTokenClaims } from './keycloak-claims.ts';
@@ -34,6 +35,9 @@ export function resourceIndicators(apis: ApiRegistry, adminAudience?: string, ac
         if (oneOf.length === 1) return oneOf[0]!;
         return typeof defaultApi === 'string' && oneOf.includes(defaultApi) ? defaultApi : oneOf;
       }
+      // Auth0's name for the resource at the authorization endpoints (audience-parameter.ts).
+      const audience = audienceAsDefaultResource(ctx);
+      if (audience !== undefined) return audience;
       if (typeof defaultApi !== 'string') {
         if (isClientCredentials(ctx)) refuseScopesWithoutApi(ctx);
         return undefined;

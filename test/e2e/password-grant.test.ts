@@ -224,7 +224,7 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
   it('is off for clients that did not opt in', async () => {
     const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
     const refused = await oauthError(passwordGrant(web, { username: cast.user.username, password: PASSWORD }));
-    expect(refused.error).to.equal('invalid_request');
+    expect(refused.error).to.equal('unauthorized_client');
     expect(refused.description).to.equal('requested grant type is not allowed for this client');
   });
 
@@ -271,8 +271,8 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
     const refused = await rawToken({ clientId: created.client.clientId, secret: created.secret! }, { username: cast.user.username, password: PASSWORD, scope: 'openid' });
     expect(refused.status).to.equal(400);
     const refusal = (await refused.json()) as { error: string; error_description: string };
-    // The library's own answer for a grant type the client does not have.
-    expect(refusal).to.deep.equal({ error: 'invalid_request', error_description: 'requested grant type is not allowed for this client' });
+    // RFC 6749 §5.2's answer for a grant type the client does not have (src/oidc/unauthorized-client.ts).
+    expect(refusal).to.deep.equal({ error: 'unauthorized_client', error_description: 'requested grant type is not allowed for this client' });
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
     expect(refreshed.access_token).to.be.a('string');
   });

@@ -52,6 +52,10 @@ export interface HarnessOptions {
   readonly sweepIntervalMs?: number;
   /** The limiter's clock (when locks end); the system clock when absent. */
   readonly clock?: Clock;
+  /** How long an attempt waits for a free place without one being freed (src/accounts/in-flight-wait.ts). */
+  readonly inFlightWaitMs?: number;
+  /** Each attempt that waited for a place (the metrics' hook). */
+  readonly onInFlightWait?: (outcome: 'admitted' | 'refused') => void;
   readonly extra?: Partial<AccountsDeps>;
 }
 
@@ -71,6 +75,8 @@ export async function accountsHarness(options: HarnessOptions): Promise<Accounts
     logger,
     sweepIntervalMs: options.sweepIntervalMs ?? 60_000,
     ...(options.clock === undefined ? {} : { now: dateClock(options.clock), onClockJump: options.clock.onJump }),
+    ...(options.inFlightWaitMs === undefined ? {} : { inFlightWaitMs: options.inFlightWaitMs }),
+    ...(options.onInFlightWait === undefined ? {} : { onInFlightWait: options.onInFlightWait }),
   });
   const accounts = createAccounts({ users, hasher, limiter, onAuthentication: (e) => events.push(e), ...options.extra });
   return {

@@ -111,6 +111,15 @@ describe('npm run dev', () => {
       expect(output).to.include(`account     http://localhost:${port}/account/`);
       expect(output).to.include(`npm run cli -- doctor http://localhost:${port}`);
       expect(output).to.match(/Ctrl-C stops Gatehouse and the local databases/);
+      // The demo client is an SPA at http://localhost:8080: a browser app there may call the token
+      // endpoint (CORS), so a real SPA pointed at the demo gets the code's answer, not "origin not allowed".
+      const fromSpa = await fetch(`http://localhost:${port}/token`, {
+        method: 'POST',
+        headers: { origin: 'http://localhost:8080', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'demo-spa', code: 'not-a-code', redirect_uri: 'http://localhost:8080/callback', code_verifier: 'gatehouse-dev-demo-code-verifier-0123456789abcdef' }).toString(),
+      });
+      expect(await fromSpa.json()).to.include({ error: 'invalid_grant' });
+      expect(fromSpa.headers.get('access-control-allow-origin')).to.equal('http://localhost:8080');
 
       // A local mail catcher: "Forgot password?" for the demo user shows the mail, link included.
       const smtp = /Mail {8}smtp:\/\/127\.0\.0\.1:(\d+) {3}local mail catcher/.exec(output);

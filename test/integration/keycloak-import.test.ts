@@ -129,6 +129,9 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
 
     const worker = await relyingParty(issuer, 'billing-worker', 'billing-secret-0123456789abcdef');
     expect((await oidc.clientCredentialsGrant(worker)).access_token).to.be.a('string');
+    // Keycloak takes a client's secret in the form too; so does the imported client here.
+    const inTheForm = await relyingParty(issuer, 'billing-worker', 'billing-secret-0123456789abcdef', oidc.ClientSecretPost('billing-secret-0123456789abcdef'));
+    expect((await oidc.clientCredentialsGrant(inTheForm)).access_token).to.be.a('string');
   });
 
   it('is idempotent: a re-import updates, and keeps passwords upgraded since', async () => {

@@ -31,6 +31,7 @@ const REALM = {
   clients: [
     { clientId: 'shop', enabled: true, publicClient: false, secret: 'shop-secret-0123456789', standardFlowEnabled: true, directAccessGrantsEnabled: true, rootUrl: 'https://shop.example', redirectUris: ['/callback', 'https://shop.example/other/*'], webOrigins: ['+', '*'], attributes: { 'pkce.code.challenge.method': 'S256', 'post.logout.redirect.uris': '+', 'user.info.response.signature.alg': 'ES256' }, protocolMappers: [{ name: 'tenant', protocolMapper: 'oidc-hardcoded-claim-mapper' }], defaultClientScopes: ['profile', 'email', 'web-origins'], optionalClientScopes: ['offline_access'] },
     { clientId: 'signed', publicClient: false, clientAuthenticatorType: 'client-jwt', standardFlowEnabled: true, redirectUris: ['https://signed.example/cb'] },
+    { clientId: 'hmac-signed', publicClient: false, clientAuthenticatorType: 'client-secret-jwt', secret: 'hmac-secret-0123456789', serviceAccountsEnabled: true },
     { clientId: 'resource', bearerOnly: true },
     { clientId: 'tv', publicClient: true, standardFlowEnabled: false, attributes: { 'oauth2.device.authorization.grant.enabled': 'true' } },
     { clientId: 'account', publicClient: true, standardFlowEnabled: true },
@@ -100,6 +101,14 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(plan.builtInClients).to.deep.equal(['account']);
     expect(unmapped('client', 'account')).to.deep.equal([]);
     expect(unmapped('client', 'signed').join(' ')).to.match(/client-jwt/);
+    // Keycloak's "Signed JWT with client secret": Gatehouse serves no client_secret_jwt, so such a
+    // client would be stored and then refused at every request (invalid_client_metadata).
+    expect(plan.clients.map((client) => client.clientId)).to.not.include('hmac-signed');
+    expect(unmapped('client', 'hmac-signed').join(' ')).to.match(/client-secret-jwt/);
+    // A secret works by HTTP Basic and in the form here as in Keycloak: nothing to report about it.
+    expect(unmapped('client', 'shop').join(' ')).to.not.match(/client secret/);
+    // The password grant exists here as an opt-in: the report says how, never "not supported".
+    expect(unmapped('client', 'shop').join(' ')).to.match(/password grant.*--allow-password-grant/).and.not.match(/password grant\) are not supported/);
     expect(unmapped('client', 'resource').join(' ')).to.match(/bearer-only/);
     expect(unmapped('identity provider', 'github')).to.have.length(1);
     expect(unmapped('authentication flow', 'my-flow')).to.have.length(1);

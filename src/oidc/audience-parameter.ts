@@ -1,0 +1,65 @@
+/*
+ * Auth0's `audience` parameter names the API a token is for, where the standard names it
+ * `resource` (RFC 8707). Ignored (as RFC 6749 lets a server ignore unknown parameters), it
+ * would hand an Auth0 migrant a token for another audience than the one asked for; so Gatehouse
+ * takes it as the resource it names, at /auth (and PAR, device authorization) and at /token on
+ * every grant, with the same checks (an unknown or unallowed API is invalid_target). Given with
+ * `resource`, both must name the same API. Token exchange has `audience` of its own (RFC 8693)
+ * and checks it itself (grants/token-exchange.ts).
+ */
+import type { Middleware } from 'koa';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { bufferedForm, refuseTooLarge, replaceForm } from '../http/form-body.ts';
+import { guarding } from '../routes/guards.ts';
+import { providerRouteAt } from '../routes/match.ts';
+import type { RoutesTable } from '../routes/table.ts';
+import { TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
+
+const DISAGREE = 'resource and audience name different APIs';
+
+const sameTargets = (resource: unknown, audience: unknown): boolean => {
+  const list = (value: unknown) => [...new Set(Array.isArray(value) ? value : [value])].sort();
+  const [a, b] = [list(resource), list(audience)];
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+};
+
+/**
+ * The authorization endpoints' `audience` (an extra parameter there), when the request names no
+ * `resource`: the library's defaultResource takes it as the resource (resource-servers.ts).
+ */
+export function audienceAsDefaultResource(ctx: KoaContextWithOIDC): string | undefined {
+  if (ctx.oidc.route === 'token') return undefined;
+  const audience = (ctx.oidc.params as { audience?: unknown } | undefined)?.audience;
+  return typeof audience === 'string' && audience !== '' ? audience : undefined;
+}
+
+/**
+ * The extra parameter's check at the authorization endpoints, run after the resource was
+ * resolved (its default being the audience): an `audience` that is not that resource is refused.
+ */
+export async function audienceMatchesResource(ctx: KoaContextWithOIDC, audience: unknown): Promise<void> {
+  if (audience === undefined || audience === '') return;
+  if (!sameTargets(ctx.oidc.params?.resource, audience)) throw new errors.InvalidTarget(DISAGREE);
+}
+
+/**
+ * In front of the provider's token endpoint (whose built-in grants drop parameters they do not
+ * know): a request with `audience` and no `resource` is handed on with that value as its
+ * `resource`, so every grant treats it exactly as RFC 8707 says (client_credentials and password:
+ * the API of the token; code, refresh and device code: one the grant holds, else invalid_target).
+ * The form is already read by the gates before this one (the refresh-grant scope reads every
+ * token form), so a request without `audience` costs one property look-up.
+ */
+export function audienceAtToken(routes: RoutesTable): Middleware {
+  return guarding(['token'], async (ctx, next) => {
+    if (ctx.method !== 'POST' || providerRouteAt(routes, ctx.path) !== 'token') return next();
+    const form = await bufferedForm(ctx);
+    if (form === 'not_a_form') return next();
+    if (form === 'too_large') return refuseTooLarge(ctx);
+    const { audience, ...rest } = form.params;
+    if (audience === undefined || audience === '' || rest.grant_type === TOKEN_EXCHANGE_GRANT) return next();
+    if (rest.resource === undefined) replaceForm(ctx, { ...rest, resource: audience });
+    else if (!sameTargets(rest.resource, audience)) throw new errors.InvalidTarget(DISAGREE);
+    return next();
+  });
+}

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { API, deployment, PASSWORD, REDIRECT_URI, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+
+const OTHER_API = 'https://orders.example.com';
+
+const payloadOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { aud?: unknown; scope?: string };
+
+/**
+ * Auth0's `audience` parameter is taken as the RFC 8707 `resource` it names, at /auth and at
+ * /token (every grant): an Auth0 migrant's token is for the API they asked for, or the request
+ * is refused — never a token for another audience. `resource` and `audience` both given must
+ * agree.
+ */
+describe('audience= (Auth0 style) as the resource indicator it names (real stores)', () => {
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let cast: Seeded;
+  let passwordClient: { clientId: string; secret: string };
+
+  before(async () => {
+    deploy = await deployment('audience_param');
+    gatehouse = await deploy.start();
+    cast = await seed(gatehouse);
+    await gatehouse.services.apis.create({ identifier: OTHER_API, scopes: ['buy'] });
+    const created = await gatehouse.services.clients.create({
+      displayName: 'First-party CLI',
+      firstParty: true,
+      allowedApis: [API],
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['refresh_token'], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true },
+    });
+    passwordClient = { clientId: created.client.clientId, secret: created.secret! };
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await deploy?.drop();
+  });
+
+  async function token(client: { clientId: string; secret: string }, params: Record<string, string>) {
+    const response = await fetch(`${gatehouse.url}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(params).toString(),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, string> };
+  }
+
+  async function code(extra: Record<string, string>) {
+    const verifier = 'v'.repeat(64);
+    const auth = new URL(`${gatehouse.url}/auth`);
+    auth.search = new URLSearchParams({
+      client_id: cast.web.clientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid read',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      ...extra,
+    }).toString();
+    const { callback } = await signIn(new UserAgent(), auth.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+    return { callback, verifier };
+  }
+
+  it('client_credentials: audience names the API of the token; an unknown or unallowed one is invalid_target', async () => {
+    const other = await gatehouse.services.apis.create({ identifier: `${API}/second`, scopes: ['read'] });
+    await gatehouse.services.clients.update(cast.service.clientId, { allowedApis: [API, `${API}/opaque`, other.identifier] });
+    const tokens = await token(cast.service, { grant_type: 'client_credentials', audience: `${API}/second`, scope: 'read' });
+    expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
+    expect(payloadOf(tokens.body.access_token!).aud).to.equal(`${API}/second`);
+
+    const unknown = await token(cast.service, { grant_type: 'client_credentials', audience: 'https://unknown.example.com' });
+    expect(unknown.status).to.equal(400);
+    expect(unknown.body.error).to.equal('invalid_target');
+    const unallowed = await token(cast.service, { grant_type: 'client_credentials', audience: OTHER_API });
+    expect(unallowed.body.error).to.equal('invalid_target');
+  });
+
+  it('resource and audience that disagree are refused (invalid_target naming both); the same value twice is fine', async () => {
+    const disagree = await token(cast.service, { grant_type: 'client_credentials', resource: API, audience: `${API}/opaque` });
+    expect(disagree.status).to.equal(400);
+    expect(disagree.body.error).to.equal('invalid_target');
+    expect(disagree.body.error_description).to.include('resource').and.to.include('audience');
+    const agree = await token(cast.service, { grant_type: 'client_credentials', resource: API, audience: API });
+    expect(agree.status, JSON.stringify(agree.body)).to.equal(200);
+    expect(payloadOf(agree.body.access_token!).aud).to.equal(API);
+  });
+
+  it('password grant: audience names the API of the token', async () => {
+    const tokens = await token(passwordClient, { grant_type: 'password', username: cast.user.username, password: PASSWORD, scope: 'openid read', audience: API });
+    expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
+    expect(payloadOf(tokens.body.access_token!).aud).to.equal(API);
+  });
+
+  it('authorization code: audience at /auth grants that API, and the code is redeemed for its JWT', async () => {
+    const { callback, verifier } = await code({ audience: API });
+    const value = callback.searchParams.get('code');
+    expect(value, callback.toString()).to.be.a('string');
+    const tokens = await token(cast.web, { grant_type: 'authorization_code', code: value!, redirect_uri: REDIRECT_URI, code_verifier: verifier });
+    expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
+    expect(payloadOf(tokens.body.access_token!).aud).to.equal(API);
+    expect(payloadOf(tokens.body.access_token!).scope).to.equal('read');
+  });
+
+  it('authorization code: audience at /auth that names no API, or disagrees with resource, is refused at the redirect', async () => {
+    const unknown = await code({ audience: 'https://unknown.example.com' });
+    expect(unknown.callback.searchParams.get('error')).to.equal('invalid_target');
+    const disagree = await code({ audience: API, resource: `${API}/opaque` });
+    expect(disagree.callback.searchParams.get('error')).to.equal('invalid_target');
+  });
+
+  it('authorization code: audience at /token must be one the code was granted, as resource must', async () => {
+    const { callback, verifier } = await code({});
+    const refused = await token(cast.web, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: verifier, audience: API });
+    expect(refused.status).to.equal(400);
+    expect(refused.body.error).to.equal('invalid_target');
+  });
+});

@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { deployment, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/**
+ * RFC 6749 §5.2: a client that is not registered for the grant type it uses gets
+ * `unauthorized_client` (oidc-provider says `invalid_request`); other invalid requests keep
+ * `invalid_request`.
+ */
+describe('unauthorized_client for a grant type the client is not registered for (real stores)', () => {
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let cast: Seeded;
+
+  before(async () => {
+    deploy = await deployment('unauthorized_client');
+    gatehouse = await deploy.start();
+    cast = await seed(gatehouse);
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await deploy?.drop();
+  });
+
+  async function token(client: { clientId: string; secret: string }, params: Record<string, string>) {
+    const response = await fetch(`${gatehouse.url}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(params).toString(),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, string> };
+  }
+
+  const cases: Array<[string, 'web' | 'service', Record<string, string>]> = [
+    ['authorization_code', 'service', { grant_type: 'authorization_code', code: 'x', redirect_uri: 'https://app.example.com/cb' }],
+    ['refresh_token', 'service', { grant_type: 'refresh_token', refresh_token: 'x' }],
+    ['client_credentials', 'web', { grant_type: 'client_credentials' }],
+    ['device_code', 'web', { grant_type: DEVICE_GRANT, device_code: 'x' }],
+    ['password', 'web', { grant_type: 'password', username: 'x', password: 'y' }],
+  ];
+  for (const [name, who, params] of cases) {
+    it(`${name}: 400 unauthorized_client for a client not registered for it`, async () => {
+      const answer = await token(cast[who], params);
+      expect(answer.status).to.equal(400);
+      expect(answer.body.error, JSON.stringify(answer.body)).to.equal('unauthorized_client');
+      expect(answer.body.error_description).to.equal('requested grant type is not allowed for this client');
+    });
+  }
+
+  it('is counted under the code the client got (gatehouse_token_errors_total)', async () => {
+    const scrape = await (await fetch(`${gatehouse.url}/metrics`)).text();
+    expect(scrape).to.match(/^gatehouse_token_errors_total\{error="unauthorized_client"\} [1-9]/m);
+  });
+
+  it('other invalid requests stay invalid_request; an unknown grant type stays unsupported_grant_type', async () => {
+    const missing = await token(cast.web, { grant_type: 'authorization_code', redirect_uri: 'https://app.example.com/cb' });
+    expect(missing.status).to.equal(400);
+    expect(missing.body.error).to.equal('invalid_request');
+    const noGrantType = await token(cast.web, {});
+    expect(noGrantType.body.error).to.equal('invalid_request');
+    const unknown = await token(cast.web, { grant_type: 'urn:example:unknown' });
+    expect(unknown.body.error).to.equal('unsupported_grant_type');
+  });
+});
