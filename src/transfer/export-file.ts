@@ -142,19 +142,21 @@ export async function importAll(services: GatehouseServices, document: unknown):
   }
   // The file carries no second factors: a user's flag follows the factors this deployment holds
   // (none for a new user; an app or passkey enrolled here stays asked for after a restore).
+  const enrolled = async (id: string) => (await services.factors.status(id)).enrolled || (await services.passkeys.list(id)).length > 0;
   const syncEnrolment = enrolmentKeeper(services);
   for (const user of data.users) {
+    const secondFactor = await enrolled(user._id);
     const stored: StoredUser = {
       ...user,
-      secondFactor: (await services.factors.status(user._id)).enrolled || (await services.passkeys.list(user._id)).length > 0,
+      secondFactor,
       passwordChangedAt: user.passwordChangedAt === null ? null : new Date(user.passwordChangedAt),
       lastLoginAt: user.lastLoginAt === null ? null : new Date(user.lastLoginAt),
       createdAt: new Date(user.createdAt),
       updatedAt: new Date(user.updatedAt),
     };
     count('users', await services.users.importOne(stored));
-    // Again after the write: a factor enrolled while it happened is not lost to the replacement.
-    await syncEnrolment(user._id);
+    // A factor enrolled or removed while the document was replaced: the flag follows it.
+    if ((await enrolled(user._id)) !== secondFactor) await syncEnrolment(user._id);
   }
   return summary;
 }
