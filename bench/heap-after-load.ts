@@ -15,8 +15,8 @@
  * cost, `--jit-warmup` s of client_credentials (4 connections) beside sign-ins (2 at a time), then
  * each scenario for 3 s of warm-up and `--seconds` at `--connections`, idle while vs-keycloak would
  * load Keycloak (its warm-up, then the B B of A B B A; `--no-gaps`: straight on). `--contend N`
- * keeps N busy-looping processes running from the load's start to the last reading: a machine
- * whose cores others keep busy (as Keycloak's JVM and the neighbours did in vs-keycloak runs).
+ * keeps N busy-looping processes running while the server idles after the load: a machine whose
+ * cores others keep busy (Keycloak's JVM and the neighbours in vs-keycloak runs).
  * `--node-arg` starts the server as `node --flag dist/main.js`; `--main` runs another build (a copy
  * of an older dist one level inside the repository, so it finds views/ and node_modules). Never
  * asserts anything.
@@ -152,14 +152,14 @@ async function main() {
     const first = snapshots ? await snapshot(pid, 'idle') : undefined;
     const rssAfterFirstSnapshot = rssBytes(pid);
 
+    if (VS_KEYCLOAK) await vsKeycloakLoad(url, fixture);
+    else await mixedLoad(url, fixture);
+    parts.push(['right after the load', await heapMetrics('right after load')]);
     const contenders = Array.from({ length: Number(flags.contend ?? 0) }, () => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
     stopContenders = () => {
       for (const contender of contenders) contender.kill();
     };
-    if (VS_KEYCLOAK) await vsKeycloakLoad(url, fixture);
-    else await mixedLoad(url, fixture);
-    parts.push(['right after the load', await heapMetrics('right after load')]);
-    log(`idle for ${IDLE_WAIT} s`);
+    log(`idle for ${IDLE_WAIT} s${contenders.length > 0 ? ` beside ${contenders.length} busy processes` : ''}`);
     await sleep(IDLE_WAIT * 1000);
     parts.push([`after ${IDLE_WAIT} s idle`, await heapMetrics(`after ${IDLE_WAIT} s idle`)]);
     stopContenders();
