@@ -10,7 +10,9 @@
  * run with workers (`--env name:GATEHOUSE_WORKERS=2`): CPU and memory are then its whole process
  * tree's (supervisor and workers), and each server's RSS idle after the start and after the
  * scenarios (and, with `--idle-after S`, after S more seconds without load, and its ratio to the
- * idle RSS after the start) is printed first. Besides
+ * idle RSS after the start, and each server's memory in parts at the three moments: V8 heap
+ * committed and used, external, malloc's arenas, open sockets — bench/lib/memory-parts.ts; the
+ * builds then serve /metrics on a port of their own) is printed first. Besides
  * requests per second it reports each server's CPU time per request (user + system, all its
  * threads, from /proc) and the stores' (FerretDB, PostgreSQL, Redis): CPU time, unlike
  * throughput, holds on a machine others are loading too. With FerretDB on PostgreSQL and
@@ -48,6 +50,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { rssBytes, startGatehouseProcess, startReference, type Child } from './lib/children.ts';
 import { runOnce, type RequestSpec, type Target } from './lib/load.ts';
+import { memoryParts, metricsReader, partsTable, type MemoryParts } from './lib/memory-parts.ts';
 import { table } from './lib/report.ts';
 import { scenarioRequest, TOKEN_SCENARIOS } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
@@ -174,6 +177,15 @@ async function measure(scenario: Scenario, target: Target, seconds: number): Pro
   return { requests: result.requests.total, duration: result.duration, errors: result.errors + result.timeouts + result.non2xx };
 }
 
+/** Each build's /metrics (the reference has none). */
+const metricsOf = new Map<string, () => Promise<string>>();
+/** With --idle-after: each server's memory in parts (bench/lib/memory-parts.ts) idle after the start, after the scenarios and after the idle wait. */
+const partsOf = new Map<string, Array<[string, MemoryParts]>>();
+const readParts = async (moment: string) => {
+  if (flags['idle-after'] === undefined) return;
+  for (const child of children) partsOf.set(child.name, [...(partsOf.get(child.name) ?? []), [moment, await memoryParts(child.process.pid!, metricsOf.get(child.name))]]);
+};
+
 try {
   for (const build of builds) {
     const port = await freePort();
@@ -184,15 +196,19 @@ try {
       env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim();
       env.BENCH_ALLOCATION_PROBE_DIR = PROBE_DIR;
     }
+    // --idle-after: /metrics on a port of its own (production serves it nowhere otherwise), for the V8 heap's part of its memory.
+    if (flags['idle-after'] !== undefined && env.GATEHOUSE_METRICS_PORT === undefined && env.GATEHOUSE_METRICS_TOKEN === undefined) env.GATEHOUSE_METRICS_PORT = String(await freePort());
     // An empty value unsets the setting (`--env name:REDIS_URL=`: that build runs without Redis).
     for (const [setting, value] of Object.entries(env)) if (value === '') delete env[setting];
     children.push(await startGatehouseProcess(build.name, [...(buildNodeArgs.get(build.name) ?? []), build.path], env, url));
+    metricsOf.set(build.name, metricsReader(env, url));
   }
   if (flags['no-reference'] !== true) children.push(await startReference(fixturePath, PROBE_DIR === undefined ? [] : [`--import=${PROBE}`]));
   // Each server's memory (its whole process tree: with GATEHOUSE_WORKERS every worker) idle after the start, before any load.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const rssAtStart = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
   const threadsAtStart = new Map(children.map((child) => [child.name, treeThreads(child.process.pid!)]));
+  await readParts('idle after the start');
   log(`${children.map((child) => child.name).join(', ')}; ${SECONDS} s each per round, ${ROUNDS} round(s), ${CONNECTIONS} connections; load average ${load()}`);
   const rows: Array<Array<string | number>> = [];
   for (const scenario of scenarios) {
@@ -306,8 +322,10 @@ try {
   const threadsAfterLoad = new Map(children.map((child) => [child.name, treeThreads(child.process.pid!)]));
   const idleAfter = flags['idle-after'] === undefined ? undefined : Number(flags['idle-after']);
   if (idleAfter !== undefined) {
+    await readParts('after the scenarios');
     log(`idle for ${idleAfter} s`);
     await new Promise((resolve) => setTimeout(resolve, idleAfter * 1000));
+    await readParts(`after ${idleAfter} s idle`);
   }
   const memory = children.map((child) => [
     child.name,
@@ -320,6 +338,7 @@ try {
   ]);
   const idleColumns = idleAfter === undefined ? [] : [`RSS MiB after ${idleAfter} s idle`, 'idle after load ÷ idle after start'];
   process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios', ...idleColumns], memory)}\n`);
+  for (const [name, parts] of partsOf) process.stdout.write(`\n${name}'s memory in parts:\n${partsTable(parts)}\n`);
   process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this', ...(PROBE_DIR === undefined ? [] : ['heap allocated KiB/req', `allocated: ${children[0]!.name} ÷ this`, 'allocated: reference ÷ this'])], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();

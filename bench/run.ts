@@ -15,7 +15,7 @@ import { OWASP_ARGON2_PARAMS } from '../src/accounts/argon2-params.ts';
 import { startGatehouseProcess, startReference, rssBytes, type Child } from './lib/children.ts';
 import { basicAuth, type Fixture } from './lib/fixture.ts';
 import { completeSignIn, mintRefreshTokens, openSignInForm, postToken, submitSignInForm } from './lib/flows.ts';
-import { UserAgent } from '../test/helpers/browserless.ts';
+import { BenchAgent } from './lib/http-agent.ts';
 import { measureHashLimit } from './lib/hash-limit.ts';
 import { measureAlternating, preflight, runOnce, type RequestSpec, type Target } from './lib/load.ts';
 import { rowSummary, table, type Row } from './lib/report.ts';
@@ -230,7 +230,7 @@ async function main() {
     // "A sign-in" in the command mix: from the form POST to the tokens (the page before it is not counted).
     const signInTotals: CommandCounts = {};
     for (const signInUser of fixture.users.slice(0, 4)) {
-      const agent = new UserAgent();
+      const agent = new BenchAgent();
       const opened = await openSignInForm(gatehouse.url, fixture.clients.web, agent);
       const before = await commandCounts(stores);
       const sent = await watchRedisSent(stores);

@@ -10,7 +10,9 @@
  * runs some of the scenarios: cc, introspection, userinfo, refresh, sign-in (default: all).
  * `--gatehouse-env` (repeatable) starts Gatehouse with a setting beside its defaults (e.g.
  * `GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute`, closer to Keycloak's default of storing no
- * events); the report names it.
+ * events); the report names it. Gatehouse's memory is also read in parts (RSS, V8 heap committed
+ * and used, external, malloc's arenas, open sockets; from /proc and its /metrics, served on a
+ * port of its own for this) idle, right after the load and after the idle wait.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ import { measureHashLimit } from './lib/hash-limit.ts';
 import { freshKeycloakDatabase, createRealm, groupRssBytes, keycloakHashParameters, keycloakHome, KEYCLOAK_VERSION, startKeycloak } from './lib/keycloak.ts';
 import { KEYCLOAK_PATHS, keycloakBasic, keycloakRefreshTokens, keycloakSignIn, keycloakToken } from './lib/keycloak-flows.ts';
 import { measureAlternating, preflight, runOnce, type Measured, type RequestSpec } from './lib/load.ts';
+import { memoryParts, metricsReader, partsMiB, partsTable } from './lib/memory-parts.ts';
 import { table } from './lib/report.ts';
 import { clientCredentialsRequest, introspectionRequest, refreshRequest, userinfoRequest } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
@@ -115,13 +118,16 @@ async function main() {
     const port = await freePort();
     const gatehouseUrl = `http://127.0.0.1:${port}`;
     log('starting Gatehouse (node dist/main.js) and Keycloak (kc.sh start --optimized, PostgreSQL)');
-    const gatehouse = await startGatehouseProcess(
-      'gatehouse',
-      [`${ROOT}dist/main.js`],
-      { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: gatehouseUrl, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...GATEHOUSE_ENV },
-      gatehouseUrl,
-    );
+    // Its /metrics on a port of its own (production serves it nowhere otherwise): the V8 heap's part of its memory.
+    const metricsEnv: Record<string, string> = GATEHOUSE_ENV.GATEHOUSE_METRICS_PORT === undefined && GATEHOUSE_ENV.GATEHOUSE_METRICS_TOKEN === undefined ? { GATEHOUSE_METRICS_PORT: String(await freePort()) } : {};
+    const gatehouseEnv: Record<string, string> = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: gatehouseUrl, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...metricsEnv, ...GATEHOUSE_ENV };
+    const gatehouse = await startGatehouseProcess('gatehouse', [`${ROOT}dist/main.js`], gatehouseEnv, gatehouseUrl);
     children.push(gatehouse);
+    const gatehouseMetrics = metricsReader(gatehouseEnv, gatehouseUrl);
+    const gatehouseParts = async () => {
+      const text = await gatehouseMetrics().catch(() => '');
+      return { parts: await memoryParts(gatehouse.process.pid!, () => Promise.resolve(text)), idleCollections: Number(/^gatehouse_idle_collections_total (\S+)$/m.exec(text)?.[1] ?? Number.NaN) };
+    };
     const keycloak = await startKeycloak({ ...kc, ...freshKeycloakDatabase(SERVICES_DIR, 'keycloak_bench'), heap: KEYCLOAK_HEAP });
     children.push(keycloak);
     log(`Keycloak ready in ${round(keycloak.startToReadyMs / 1000)} s (new database); creating the realm`);
@@ -130,6 +136,7 @@ async function main() {
     const users: BenchUser[] = fixture.users;
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const idle = { gatehouse: rssBytes(gatehouse.process.pid!), keycloak: groupRssBytes(keycloak.process.pid!) };
+    const partsIdle = await gatehouseParts();
 
     log(`warming up both servers' JIT compilers: ${JIT_WARMUP} s of mixed load each`);
     const warmupSpecs = {
@@ -253,10 +260,13 @@ async function main() {
     }
 
     const afterLoad = { gatehouse: rssBytes(gatehouse.process.pid!), keycloak: groupRssBytes(keycloak.process.pid!) };
+    const partsAfterLoad = await gatehouseParts();
     const loadAfter = load();
     log(`idle memory: waiting ${IDLE_WAIT_SECONDS} s without requests`);
     await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_SECONDS * 1000));
     const idleAfterLoad = { gatehouse: rssBytes(gatehouse.process.pid!), keycloak: groupRssBytes(keycloak.process.pid!) };
+    const partsIdleAfterLoad = await gatehouseParts();
+    const loadIdle = load();
     const summary = rows.map((row) => ({
       scenario: row.scenario,
       gatehousePerSecond: round(rate(row.gatehouse)),
@@ -310,6 +320,10 @@ async function main() {
         idleWaitSeconds: IDLE_WAIT_SECONDS,
         gatehouseIdleAfterOverBefore: round(idleAfterLoad.gatehouse / idle.gatehouse, 2),
         note: 'Gatehouse: the node process (FerretDB, PostgreSQL, Redis not included); Keycloak: kc.sh and its JVM (PostgreSQL not included)',
+        // Where Gatehouse's memory is (bench/lib/memory-parts.ts), and the full collections it ran when it went quiet.
+        gatehouseParts: { idle: partsMiB(partsIdle.parts), afterLoad: partsMiB(partsAfterLoad.parts), idleAfterLoad: partsMiB(partsIdleAfterLoad.parts) },
+        gatehouseIdleCollections: { idle: partsIdle.idleCollections, afterLoad: partsAfterLoad.idleCollections, idleAfterLoad: partsIdleAfterLoad.idleCollections },
+        loadAverageAfterIdle: loadIdle,
       },
       scenarios: summary,
       problems,
@@ -326,6 +340,8 @@ async function main() {
     ));
     out(`Hashing: Gatehouse ${result.hashing.gatehouse} (${result.hashing.gatehouseHashMs} ms, limit ${result.hashing.gatehouseHashLimitPerSecond}/s, sign-ins at ${result.hashing.gatehouseSignInsToHashLimit}×; by a hash's CPU, ${result.hashing.gatehouseHashCpuMs} ms: ${result.hashing.gatehouseSignInsToHashLimitByCpu}×); Keycloak ${result.hashing.keycloak} (${result.hashing.keycloakHashMs} ms, limit ${result.hashing.keycloakHashLimitPerSecond}/s, sign-ins at ${result.hashing.keycloakSignInsToHashLimit}×; by a hash's CPU, ${result.hashing.keycloakHashCpuMs} ms: ${result.hashing.keycloakSignInsToHashLimitByCpu}×)`);
     out(`Memory (MiB): Gatehouse ${result.memoryMiB.gatehouseIdle} idle → ${result.memoryMiB.gatehouseAfterLoad} right after the load → ${result.memoryMiB.gatehouseIdleAfterLoad} after ${IDLE_WAIT_SECONDS} s idle (${result.memoryMiB.gatehouseIdleAfterOverBefore}× of cold idle); Keycloak ${result.memoryMiB.keycloakIdle} → ${result.memoryMiB.keycloakAfterLoad} → ${result.memoryMiB.keycloakIdleAfterLoad}`);
+    out(`Gatehouse's memory (idle collections so far: ${partsIdle.idleCollections} → ${partsAfterLoad.idleCollections} → ${partsIdleAfterLoad.idleCollections}; load average after the idle wait ${loadIdle.join(' ')}):`);
+    out(partsTable([['idle', partsIdle.parts], ['right after the load', partsAfterLoad.parts], [`after ${IDLE_WAIT_SECONDS} s idle`, partsIdleAfterLoad.parts]]));
     out(`Start to ready: Gatehouse ${result.startToReadyMs.gatehouse} ms, Keycloak ${result.startToReadyMs.keycloakFirstStart} ms (first start, new database)`);
     out(`Load average: ${loadBefore.join(' ')} before, ${loadAfter.join(' ')} after (${result.machine.nproc} cores)`);
     if (problems.length > 0) out(`\nProblems:\n${problems.map((problem) => `- ${problem}`).join('\n')}`);

@@ -67,7 +67,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   const closers = closeList();
   try {
     const metrics = createMetrics();
-    closers.add(startIdleCollection(logger));
+    closers.add(startIdleCollection(logger, metrics));
     let ring: { current(): Provider } | undefined;
     const logouts = backchannelLogouts(() => ring?.current(), logger);
     const core = await composeCore(config, logger, stores, {

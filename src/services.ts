@@ -15,6 +15,7 @@ import type { Config } from './config/load.ts';
 import type { Factors } from './mfa/factors.ts';
 import type { Passkeys } from './mfa/passkeys.ts';
 import type { SessionDevices } from './sessions/devices.ts';
+import type { ConsentRecords } from './consents/records.ts';
 import type { RuntimeSettings } from './settings/runtime.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
 import { createLabelDirectory, type LabelDirectory } from './roles/directory.ts';
@@ -52,6 +53,8 @@ export interface GatehouseServices {
   readonly upstreamLinkTickets: LinkTickets;
   /** Where each sign-in session was last used from (the account page's device list). */
   readonly sessionDevices: SessionDevices;
+  /** What each user agreed to give each application, kept across sign-in sessions (consent pages not shown again). */
+  readonly consents: ConsentRecords;
   /** Runtime sign-in and self-service settings (registration, verification, password reset). */
   readonly signInSettings: RuntimeSettings['signIn'];
   /** Every group of runtime settings (src/settings/): sign-in, password policy, ... */
@@ -76,6 +79,7 @@ export interface ServicesDeps {
   readonly factors: Factors;
   readonly passkeys: Passkeys;
   readonly sessionDevices: SessionDevices;
+  readonly consents: ConsentRecords;
   readonly runtimeSettings: RuntimeSettings;
   /** Runs after every write to a user (src/oidc/account-cache.ts). */
   readonly onUserChange: UserChangeHook;
@@ -114,6 +118,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     upstreamLogoutCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamLogoutCallbackPath(config.routes, alias)}`,
     upstreamLinkTickets: createLinkTickets({ mongo, now: dateClock(clock) }),
     sessionDevices: deps.sessionDevices,
+    consents: deps.consents,
     signInSettings: deps.runtimeSettings.signIn,
     runtimeSettings: deps.runtimeSettings,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId), sessionEnded: deps.sessionEnded }),

@@ -56,8 +56,9 @@ function install(): void {
       void leave(signal, 128 + number);
     });
   }
-  process.on('uncaughtException', (error, origin) => {
-    process.stderr.write(`${origin === 'unhandledRejection' ? 'Unhandled rejection' : 'Uncaught exception'}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // Node's own report of what ended the run (a failed top-level await arrives here too).
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     void leave('crashed', 1);
   });
   process.on('unhandledRejection', (reason) => {

@@ -1,5 +1,6 @@
-import { formsOf, signIn, UserAgent, type PageForm } from '../../test/helpers/browserless.ts';
+import { formsOf, type PageForm } from '../../test/helpers/browserless.ts';
 import { basicAuth, REDIRECT_URI, SIGN_IN_SCOPE, type BenchClient, type BenchUser } from './fixture.ts';
+import { BenchAgent, send, type PageAgent } from './http-agent.ts';
 
 export interface TokenResponse {
   readonly access_token: string;
@@ -19,13 +20,13 @@ export function authorizationUrl(base: string, client: BenchClient): string {
 }
 
 export async function postToken(base: string, client: BenchClient, form: Record<string, string>): Promise<TokenResponse> {
-  const response = await fetch(`${base}/token`, {
+  const response = await send(`${base}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client) },
     body: new URLSearchParams(form).toString(),
   });
   const body = await response.text();
-  if (!response.ok) throw new Error(`POST ${base}/token (${form.grant_type}) → ${response.status} ${body}`);
+  if (response.status !== 200) throw new Error(`POST ${base}/token (${form.grant_type}) → ${response.status} ${body}`);
   return JSON.parse(body) as TokenResponse;
 }
 
@@ -35,10 +36,32 @@ function codeOf(callback: URL): string {
   return code;
 }
 
-/** One complete sign-in: /auth → sign-in page → POST → (consent skipped) → code → token. */
-export async function completeSignIn(base: string, client: BenchClient, user: BenchUser, agent = new UserAgent()): Promise<TokenResponse> {
-  const { callback } = await signIn(agent, authorizationUrl(base, client), REDIRECT_URI, { username: user.username, password: user.password });
-  return postToken(base, client, { grant_type: 'authorization_code', code: codeOf(callback), redirect_uri: REDIRECT_URI });
+/**
+ * One complete sign-in: /auth → sign-in page → POST → (consent skipped: first-party) → code →
+ * token; the requests test/helpers/browserless.ts's signIn() makes, on the bench's node:http
+ * agent. A server that shows no page (the reference finishes its interactions at once) goes
+ * straight to the code.
+ */
+export async function completeSignIn(base: string, client: BenchClient, user: BenchUser, agent: PageAgent = new BenchAgent()): Promise<TokenResponse> {
+  let url = authorizationUrl(base, client);
+  let submitted = false;
+  for (let step = 0; step < 12; step += 1) {
+    if (url.startsWith(REDIRECT_URI)) return postToken(base, client, { grant_type: 'authorization_code', code: codeOf(new URL(url)), redirect_uri: REDIRECT_URI });
+    const response = await agent.request(url);
+    if (response.status >= 300 && response.status < 400) {
+      url = new URL(response.headers.get('location')!, url).toString();
+      continue;
+    }
+    const html = await response.text();
+    const form = response.status === 200 && !submitted ? formsOf(html).find((candidate) => candidate.action.endsWith('/login')) : undefined;
+    if (form === undefined) throw new Error(`no sign-in form at ${url}: ${response.status} ${html.replace(/\s+/g, ' ').slice(0, 300)}`);
+    submitted = true;
+    const posted = await agent.postForm(new URL(form.action, url).toString(), { ...form.fields, login: user.username, password: user.password, remember: 'yes' });
+    // Anything but a redirect is the form again with its error (400), or an error page.
+    if (posted.status < 300 || posted.status >= 400) throw new Error(`the sign-in form did not advance: ${posted.status}`);
+    url = new URL(posted.headers.get('location')!, url).toString();
+  }
+  throw new Error('too many redirects');
 }
 
 /**
@@ -48,7 +71,7 @@ export async function completeSignIn(base: string, client: BenchClient, user: Be
 export async function mintRefreshTokens(base: string, client: BenchClient, user: BenchUser, count: number, concurrency = 8): Promise<string[]> {
   const tokens: string[] = [];
   const worker = async () => {
-    const agent = new UserAgent();
+    const agent = new BenchAgent();
     await completeSignIn(base, client, user, agent);
     while (tokens.length < count) {
       const response = await agent.request(authorizationUrl(base, client));
@@ -64,7 +87,7 @@ export async function mintRefreshTokens(base: string, client: BenchClient, user:
 }
 
 /** /auth → the sign-in page: what a person sees before typing (not part of "a sign-in" in the command mix). */
-export async function openSignInForm(base: string, client: BenchClient, agent: UserAgent): Promise<{ form: PageForm; url: string }> {
+export async function openSignInForm(base: string, client: BenchClient, agent: PageAgent): Promise<{ form: PageForm; url: string }> {
   let url = authorizationUrl(base, client);
   let response = await agent.request(url);
   while (response.status >= 300 && response.status < 400) {
@@ -77,7 +100,7 @@ export async function openSignInForm(base: string, client: BenchClient, agent: U
 }
 
 /** The sign-in proper: the form POST, the redirects back to the client (consent skipped, first-party) and the code exchange. */
-export async function submitSignInForm(base: string, client: BenchClient, user: BenchUser, agent: UserAgent, opened: { form: PageForm; url: string }): Promise<TokenResponse> {
+export async function submitSignInForm(base: string, client: BenchClient, user: BenchUser, agent: PageAgent, opened: { form: PageForm; url: string }): Promise<TokenResponse> {
   let at = opened.url;
   let response = await agent.postForm(new URL(opened.form.action, at).toString(), { ...opened.form.fields, login: user.username, password: user.password, remember: 'yes' });
   while (response.status >= 300 && response.status < 400) {

@@ -1,6 +1,7 @@
-import { formsOf, UserAgent } from '../../test/helpers/browserless.ts';
+import { formsOf } from '../../test/helpers/browserless.ts';
 import { REDIRECT_URI, SIGN_IN_SCOPE, type BenchUser } from './fixture.ts';
 import type { TokenResponse } from './flows.ts';
+import { BenchAgent, send, type PageAgent } from './http-agent.ts';
 import { REALM, type KeycloakClient } from './keycloak.ts';
 
 /** Keycloak's OpenID Connect endpoints of the bench realm, as paths. */
@@ -21,13 +22,13 @@ function authorizationUrl(base: string, client: KeycloakClient): string {
 }
 
 export async function keycloakToken(base: string, client: KeycloakClient, form: Record<string, string>): Promise<TokenResponse> {
-  const response = await fetch(`${base}${KEYCLOAK_PATHS.token}`, {
+  const response = await send(`${base}${KEYCLOAK_PATHS.token}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: keycloakBasic(client) },
     body: new URLSearchParams(form).toString(),
   });
   const body = await response.text();
-  if (!response.ok) throw new Error(`Keycloak token (${form.grant_type}) → ${response.status} ${body}`);
+  if (response.status !== 200) throw new Error(`Keycloak token (${form.grant_type}) → ${response.status} ${body}`);
   return JSON.parse(body) as TokenResponse;
 }
 
@@ -38,7 +39,7 @@ function codeFrom(location: string | null): string {
 }
 
 /** A complete sign-in on Keycloak's hosted login page: /auth → page → POST → code → token. */
-export async function keycloakSignIn(base: string, client: KeycloakClient, user: BenchUser, agent = new UserAgent()): Promise<TokenResponse> {
+export async function keycloakSignIn(base: string, client: KeycloakClient, user: BenchUser, agent: PageAgent = new BenchAgent()): Promise<TokenResponse> {
   const page = await agent.request(authorizationUrl(base, client));
   const form = formsOf(await page.text()).find((candidate) => candidate.action.includes('/login-actions/authenticate'));
   if (form === undefined) throw new Error(`no Keycloak login form (${page.status})`);
@@ -58,7 +59,7 @@ export async function keycloakSignIn(base: string, client: KeycloakClient, user:
 export async function keycloakRefreshTokens(base: string, client: KeycloakClient, user: BenchUser, count: number, concurrency = 8): Promise<string[]> {
   const tokens: string[] = [];
   const worker = async () => {
-    const agent = new UserAgent();
+    const agent = new BenchAgent();
     await keycloakSignIn(base, client, user, agent);
     while (tokens.length < count) {
       const response = await agent.request(authorizationUrl(base, client));

@@ -19,8 +19,8 @@ export interface InFlightOnKey {
  * Sign-in attempts in flight without Redis (with it, the limiter's scripts keep them in sorted
  * sets): one `login_limits` row per key, `{ key, attempts: [{ id, at }], expire }`, each attempt
  * with its own start, so one whose process died stops counting `lifetimeMs` after it started,
- * however many attempts start after it. `expire` (real time, the newest attempt's end) lets the
- * TTL index or the sweeper delete a row left behind. Every write holds the row's document lock
+ * however many attempts start after it. `expire` (the newest attempt's end, on the same clock)
+ * lets the TTL index or the sweeper delete a row left behind. Every write holds the row's document lock
  * (`login_limits:<key>`, the one the sweep takes).
  */
 export interface AttemptsInFlight {
@@ -44,7 +44,8 @@ export function mongoAttemptsInFlight(db: mongo.Db, locks: DocumentLocks, lifeti
         return work(
           live.map((entries) => ({ count: entries.length, oldest: entries[0]?.id })),
           async (id) => {
-            const expire = new Date(Date.now() + lifetimeMs);
+            // On the clock the attempts are timed on, as the sweeper deletes (and a lock record's end is).
+            const expire = new Date(at + lifetimeMs);
             await Promise.all(keys.map((key, index) => limits.updateOne({ key }, { $set: { attempts: [...live[index]!, { id, at }], expire } }, { upsert: true })));
           },
         );

@@ -107,7 +107,7 @@ export interface LoginLimiter {
    */
   recordFailure(subject: string, ip: string, attempt?: Attempt): Promise<LockState>;
   /**
-   * Clears the (account, IP) counter and its lockout level and ends an attempt's in-flight count
+   * Clears the (account, IP) counter and its lockout level and ends the attempt in flight
    * on the three keys; nothing to do (no round trip) when `checked`, this sign-in's own check
    * (not an attempt), found the pair clean.
    */

@@ -5,6 +5,7 @@ import type { Operations } from '../operations/index.ts';
 import type { showLabel } from '../operations/labels.ts';
 import type { showLifted } from '../operations/lockouts.ts';
 import type { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
+import type { showConsent } from '../operations/consents.ts';
 import type { showUpstream } from '../operations/upstream.ts';
 import type { showFactors, showUser, showUserPage } from '../operations/users.ts';
 
@@ -44,5 +45,6 @@ export type UserPageResponse = ReturnType<typeof showUserPage>;
 export type FactorsResponse = ReturnType<typeof showFactors>;
 export type SessionResponse = ReturnType<typeof showSession>;
 export type GrantResponse = ReturnType<typeof showGrant>;
+export type ConsentResponse = ReturnType<typeof showConsent>;
 /** GET /stats/sessions. */
 export type SessionCountResponse = ReturnType<typeof showSessionCount>;

@@ -7,6 +7,7 @@ import { listQuerySchema } from '../operations/list-query.ts';
 import { labelAssignSchema, labelCreateSchema, showLabel } from '../operations/labels.ts';
 import { lockoutClearSchema, lockoutListSchema, showLifted } from '../operations/lockouts.ts';
 import { initialAccessTokenSchema } from '../operations/registration.ts';
+import { showConsent } from '../operations/consents.ts';
 import { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
 import { passwordSchema, showUser, showUserPage, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
 import { KEYCLOAK_IMPORT_BODY_LIMIT, keycloakImportQuerySchema, keycloakRealmSchema } from '../operations/keycloak-import.ts';
@@ -20,7 +21,7 @@ import type { AdminRoute } from './route-table.ts';
 
 /** Every admin API route; read top to bottom it is the API's table of contents. Each one is an operation (src/operations/). */
 export function adminRoutes(ops: Operations): AdminRoute[] {
-  const { clients, users, sessions, apis, keys, caches, audit, registration, status, upstream } = ops;
+  const { clients, users, sessions, consents, apis, keys, caches, audit, registration, status, upstream } = ops;
   const noContent = { status: 204 };
 
   const labelRoutes = (kind: 'roles' | 'groups'): AdminRoute[] => {
@@ -66,7 +67,9 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'delete', path: '/users/:userId/sessions/:sessionId', tag: 'users', summary: 'End a session and revoke the grants made in it', status: 204, notFound: true, handle: async ({ op, params }) => (await sessions.revoke(op, params.userId!, params.sessionId!), noContent) },
     { method: 'get', path: '/users/:userId/grants', tag: 'users', summary: 'List the user\'s grants', notFound: true, list: true, handle: async ({ params }) => ({ body: (await sessions.grants(params.userId!)).map(showGrant) }) },
     { method: 'delete', path: '/users/:userId/grants/:grantId', tag: 'users', summary: 'Revoke a grant and its tokens', status: 204, notFound: true, handle: async ({ op, params }) => (await sessions.revokeGrant(op, params.grantId!, params.userId!), noContent) },
-    { method: 'delete', path: '/users/:userId/grants', tag: 'users', summary: 'Revoke all of the user\'s sessions, grants and tokens', notFound: true, handle: async ({ op, params }) => ({ body: await users.revokeAll(op, params.userId!) }) },
+    { method: 'delete', path: '/users/:userId/grants', tag: 'users', summary: 'Revoke all of the user\'s sessions, grants and tokens (their consents stay)', notFound: true, handle: async ({ op, params }) => ({ body: await users.revokeAll(op, params.userId!) }) },
+    { method: 'get', path: '/users/:userId/consents', tag: 'users', summary: 'List the consents the user keeps across sign-in sessions, one per application (scopes, claims, API scopes)', notFound: true, list: true, handle: async ({ params }) => ({ body: (await consents.list(params.userId!)).map(showConsent) }) },
+    { method: 'delete', path: '/users/:userId/consents/:clientId', tag: 'users', summary: 'Revoke the user\'s consent to an application and their grants to it with their tokens: it asks for consent again', notFound: true, handle: async ({ op, params }) => ({ body: await consents.revoke(op, params.userId!, params.clientId!) }) },
 
     // Lockouts
     { method: 'get', path: '/lockouts', tag: 'lockouts', summary: 'Sign-in lockouts in force, newest first: scope (account_ip, account, ip), the user or login tried, the address, until when (limit: 1 to 500, default 100; the total is in X-Total-Count)', query: lockoutListSchema, list: true, handle: async ({ query }) => {

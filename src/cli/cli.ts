@@ -7,6 +7,7 @@ import { AUDIT_FLAGS, auditCommand } from './commands/audit.ts';
 import { cachesFlush } from './commands/caches.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { CLIENT_FLAGS, clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
+import { consentsList, consentsRevoke } from './commands/consents.ts';
 import { grantsRevoke } from './commands/grants.ts';
 import { IDP_FLAGS, idpsCreate, idpsDelete, idpsGet, idpsLinks, idpsList, idpsUnlink, idpsUpdate } from './commands/idps.ts';
 import { keysList, keysRotate } from './commands/keys.ts';
@@ -64,6 +65,8 @@ const COMMANDS: Record<string, Command> = {
   'idps unlink': idpsUnlink,
   'sessions list': sessionsList,
   'sessions revoke': sessionsRevoke,
+  'consents list': consentsList,
+  'consents revoke': consentsRevoke,
   audit: auditCommand,
   'keys list': keysList,
   'keys rotate': keysRotate,
@@ -150,6 +153,8 @@ commands:
   idps links USER | unlink USER --provider ALIAS --subject UPSTREAM_SUBJECT
   sessions list --user USER                 sign-in sessions and the clients signed in to
   sessions revoke SESSION_ID --user USER    end a session and revoke its grants
+  consents list --user USER                 what the user allowed each app (kept across sessions)
+  consents revoke CLIENT_ID --user USER     remove that consent and the user's grants to the app
   audit [--type TYPE] [--user ID|USERNAME] [--client ID] [--from ISO] [--to ISO] [--limit N]
         [--before EVENT_ID]   audit events, newest first (--before: the previous page's next)
   keys list              list signing keys with their status (next, active, retired)

@@ -18,6 +18,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { createPasskeys } from '../mfa/passkeys.ts';
 import { createSessionDevices } from '../sessions/devices.ts';
+import { createConsentRecords } from '../consents/records.ts';
 import { openFactors } from '../mfa/setup.ts';
 import { auditFactors, auditPasskeys } from '../mfa/audit.ts';
 import { auditAuthentication } from '../observability/sign-in-audit.ts';
@@ -187,6 +188,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     }
     const sessionDevices = await createSessionDevices({ connection: mongo, logger, clock });
     closers.push(() => sessionDevices.close());
+    const consents = await createConsentRecords({ connection: mongo, now: dateClock(clock) });
     const upstream = await openUpstreamProviderList({
       directory: createUpstreamDirectory({ mongo, box: createSecretBox(secret, 'upstream-secrets'), now: dateClock(clock) }),
       redis,
@@ -200,6 +202,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       factors,
       passkeys,
       sessionDevices,
+      consents,
       runtimeSettings,
       config,
       mongo,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { createHttpServer } from '../http/server-timeouts.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { startIdleCollector } from '../observability/idle-collector.ts';
 import { metricsExposure, type MetricsExposure } from '../observability/metrics-exposure.ts';
 import { metricsRoutes } from '../observability/metrics-routes.ts';
@@ -11,8 +12,13 @@ import { pingRedis } from '../storage/redis.ts';
 import type { Wiring } from './wiring.ts';
 
 /** Memory taken by a burst of traffic comes back once it has passed (idle-collector.ts); returns its stop. */
-export function startIdleCollection(logger: Logger): () => Promise<void> {
-  const idleCollector = startIdleCollector({ onCollect: (ms) => logger.debug({ ms }, 'idle: memory given back') });
+export function startIdleCollection(logger: Logger, metrics: Metrics): () => Promise<void> {
+  const idleCollector = startIdleCollector({
+    onCollect: (ms) => {
+      metrics.idleCollection(ms);
+      logger.debug({ ms }, 'idle: memory given back');
+    },
+  });
   return async () => idleCollector.stop();
 }
 

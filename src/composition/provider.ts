@@ -166,6 +166,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
         dpopNonceSecret: deriveKey(secret, 'dpop-nonce'),
         accounts: core.accountCache.directory(accountDirectory(accountLayer.accounts)),
         apis: services.apis,
+        consents: services.consents,
         jwtCustomizer: jwtRecords.customizer,
         beforeRevocation: jwtRecords.beforeRevocation,
         interactionUrl: (uid) => interactionPath(config.routes, uid),

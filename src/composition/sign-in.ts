@@ -50,6 +50,7 @@ export function composeSignInSteps(w: Wiring, { selfService, loginExtension }: {
         },
         signOutPath: endpointPath(config.routes, 'end_session'),
       },
+      consents: services.consents,
       forgotPasswordPath: selfService.forgotPasswordPath,
       registration: selfService.registration,
       verifyEmail: selfService.verifyEmail,

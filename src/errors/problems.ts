@@ -160,6 +160,7 @@ export const PROBLEMS = {
   upstream_not_found: 'upstream provider {id} does not exist',
   upstream_link_not_found: 'upstream link {id} does not exist',
   app_not_found: 'app {id} does not exist',
+  consent_not_found: 'the user has no consent or grant for client {id}',
   totp_not_found: 'authenticator app of user {id} does not exist',
   settings_group_not_found: 'no settings group {id}',
   no_keys_yet: 'no keys yet: start the server once to create them',

@@ -94,14 +94,37 @@ function useRequest(ctx: Context, req: IncomingMessage): void {
 
 /**
  * The body, or undefined when it is over the limit. A body whose announced length is within
- * the limit is read by its 'data' events (Node's parser never delivers more than Content-Length
- * announced); any other (chunked, or announced too large) through the stream's async iterator,
- * which stops reading once the limit is passed.
+ * the limit is taken at once when it has arrived whole (receivedWhole), else read by its 'data'
+ * events (Node's parser never delivers more than Content-Length announced); any other (chunked,
+ * or announced too large) through the stream's async iterator, which stops reading once the
+ * limit is passed.
  */
 function readLimited(req: IncomingMessage): Promise<Buffer | undefined> {
   const announced = Number(req.headers['content-length']);
-  if (req.headers['transfer-encoding'] === undefined && Number.isSafeInteger(announced) && announced >= 0 && announced <= FORM_BODY_LIMIT) return readAnnounced(req);
+  if (req.headers['transfer-encoding'] === undefined && Number.isSafeInteger(announced) && announced >= 0 && announced <= FORM_BODY_LIMIT) {
+    const whole = receivedWhole(req, announced);
+    return whole === undefined ? readAnnounced(req) : Promise.resolve(whole);
+  }
   return readIterated(req);
+}
+
+/**
+ * The body of a request whose parser already pushed all of it (the usual case for a form: it
+ * comes in the packet with its headers, and once the request's first step awaited anything, the
+ * parser has pushed it — Node's parser never pushes more than Content-Length announced), taken
+ * from the request's buffer in one `read()`: no listeners, no flowing mode, no ticks until the
+ * end event (docs/PERFORMANCE.md, twelfth round). Undefined when any of it is still to come, or
+ * someone else started reading: then it is read by its events.
+ */
+function receivedWhole(req: IncomingMessage, announced: number): Buffer | undefined {
+  if (req.readableFlowing !== null || req.readableEncoding !== null || req.readableLength !== announced) return undefined;
+  if (announced === 0) return Buffer.alloc(0);
+  const body: unknown = req.read();
+  if (!Buffer.isBuffer(body)) return undefined;
+  if (body.length === announced) return body;
+  // Not what the buffer said it held (cannot happen with Node's parser): put back, read by events.
+  req.unshift(body);
+  return undefined;
 }
 
 function readAnnounced(req: IncomingMessage): Promise<Buffer> {

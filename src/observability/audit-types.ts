@@ -14,6 +14,7 @@ export const AUDIT_EVENT_TYPES = {
   'token.exchanged': 'token exchange (RFC 8693): details.grantId is the new grant, details.subjectGrantId the subject token\'s, details.api the target',
   'token.revoked': 'an access or refresh token was revoked or consumed; details.kind',
   'grant.revoked': 'a grant and its tokens were revoked (by a client, a reuse detection, an operator, or the user on the account page)',
+  'consent.revoked': "a user's remembered consent to an application was removed (the user on the account page, or an operator; target: the client; details.user, details.grants revoked with it): the application asks for consent again",
   signout: 'a user signed out (RP-initiated logout)',
   'user.password_reset_requested': 'a password-reset link was emailed to a user (actor: anonymous; target: the user)',
   'user.registered': 'a person created their own account (self-registration; actor: the new user)',

@@ -49,6 +49,8 @@ export interface Metrics {
   rateLimitFallback(limiter: string): void;
   /** One delivery attempt of an email: sent, failed but retried later, or given up. */
   mailDelivery(kind: string, outcome: 'sent' | 'retry' | 'failed'): void;
+  /** Memory given back after a burst of traffic (src/observability/idle-collector.ts). */
+  idleCollection(durationMs: number): void;
   /** A sign-in attempt that waited for a place among the attempts in flight: admitted, or refused 503. */
   signInWait(outcome: 'admitted' | 'refused'): void;
 }
@@ -175,6 +177,12 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const idleCollections = new Counter({
+    name: 'gatehouse_idle_collections_total',
+    help: 'Full garbage collections run when the process went quiet after activity, giving memory back',
+    registers,
+  });
+
   return {
     registry,
     observeRequest({ route, method, status }, seconds) {
@@ -248,6 +256,9 @@ export function createMetrics(): Metrics {
     mailDelivery(kind, outcome) {
       // Kinds come from the mailer's fixed list (src/mail/mailer.ts MAIL_KINDS).
       mail.inc({ kind: ERROR_CODE.test(kind) ? kind : 'other', outcome });
+    },
+    idleCollection() {
+      idleCollections.inc();
     },
   };
 }

@@ -8,7 +8,7 @@ import { ACR_VALUES, assertReachableAcr } from './acr.ts';
 import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
 import { KEYCLOAK_ID_TOKEN_CLAIMS } from './keycloak-claims.ts';
 import { clientFlag, clientList, GATEHOUSE_CLIENT_PROPERTIES, validateClientProperty } from './client-metadata.ts';
-import { loadExistingGrant } from './grant-policy.ts';
+import { grantPolicy, type ConsentLookup } from './grant-policy.ts';
 import { offlineAccessForFirstParty } from './offline-access.ts';
 import { audienceMatchesResource } from './audience-parameter.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
@@ -51,6 +51,8 @@ export interface ProviderSettings {
   readonly adapter: AdapterFactory;
   readonly accounts: AccountDirectory;
   readonly apis: ApiRegistry;
+  /** Users' consents kept across sign-in sessions (src/consents/records.ts); without them consent lasts as long as the session's grant. */
+  readonly consents?: ConsentLookup | undefined;
   readonly jwtCustomizer: NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt'];
   /** Runs once a revocation is allowed, before the library destroys the token (src/oidc/jwt-records.ts leaves its tombstone here). */
   readonly beforeRevocation?: ((ctx: KoaContextWithOIDC, token: { readonly kind: string; readonly jti: string; readonly exp?: number | undefined }) => Promise<void>) | undefined;
@@ -209,7 +211,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     // Keycloak-like refresh tokens: issued to every client allowed the grant, always rotated.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: () => true,
-    loadExistingGrant,
+    loadExistingGrant: grantPolicy({ consents: settings.consents }),
     // Keycloak's kc_idp_hint and its plain form: go straight to that upstream provider (src/interactions/upstream.ts).
     // The library runs every validator here on each authorization and PAR request, its parameter
     // present or not: idp_hint's slot carries the offline_access rule for first-party clients.

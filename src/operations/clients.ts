@@ -256,7 +256,9 @@ export function clientOperations(services: GatehouseServices) {
       if (clientId === ACCOUNT_CLIENT_ID) throw invalid('client_id', 'account_client_built_in');
       if (!(await clients.delete(clientId))) throw notFound('client_not_found', clientId);
       const revoked = await revocation.revokeByClientId(clientId);
-      await audit.write({ ...ctx, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked } });
+      // A client created again under the same id is another application: nobody consented to it.
+      const consents = await services.consents.removeForClient(clientId);
+      await audit.write({ ...ctx, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked, consents } });
     },
 
     /** Revokes every grant and token of the client; the client stays. */

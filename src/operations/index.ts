@@ -5,6 +5,7 @@ import { apiOperations } from './apis.ts';
 import { auditOperations } from './audit.ts';
 import { cacheOperations } from './caches.ts';
 import { clientOperations } from './clients.ts';
+import { consentOperations } from './consents.ts';
 import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
 import { importKeycloakRealm } from './keycloak-import.ts';
 import { keyOperations } from './keys.ts';
@@ -43,6 +44,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     clients: clientOperations(services),
     users: userOperations(services, verification),
     sessions: sessionOperations(services),
+    consents: consentOperations(services),
     lockouts: lockoutOperations(services),
     apis: apiOperations(services),
     roles: labelOperations(services.roles, services.audit),

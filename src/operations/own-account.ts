@@ -9,6 +9,7 @@ import { notFound } from './errors.ts';
 import { ownEmailChange, type OwnEmailChangeDeps } from './own-email-change.ts';
 import { ownSignInMethods, type OwnSignInMethodsDeps } from './own-sign-in-methods.ts';
 import { selfContext as contextOf, selfTarget as target, type Self } from './self.ts';
+import { consentOperations } from './consents.ts';
 import { sessionOperations } from './sessions.ts';
 import { showUser, userOperations, userUpdateSchema, type VerificationSender } from './users.ts';
 
@@ -58,6 +59,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   const { accounts, clients, revocation, audit } = services;
   const users = userOperations(services, deps.verification);
   const sessions = sessionOperations(services);
+  const consents = consentOperations(services);
   const countEmailChange = ownEmailChange({ audit, emailChanges: deps.emailChanges });
   /** An API a grant names, by its display name (its identifier when no longer registered). */
   const apiDetail = async (identifier: string) => ({
@@ -181,20 +183,24 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
 
     /**
      * The applications the user has granted access, one entry per application (the account page
-     * itself left out). `apis` are the identifiers (addresses) of the APIs each may call;
-     * `api_details` the same with their display names, and `gatehouse: "admin"` on Gatehouse's own
-     * admin API so the page can name it in the reader's language.
+     * itself left out): those with a grant in force and those whose consent the user gave and keeps
+     * (src/consents/records.ts) — signing out ends the grants, not the consent. `apis` are the
+     * identifiers (addresses) of the APIs each may call; `api_details` the same with their display
+     * names, and `gatehouse: "admin"` on Gatehouse's own admin API so the page can name it in the
+     * reader's language.
      */
     async apps(self: Self) {
       const byClient = new Map<string, { scopes: Set<string>; resources: Set<string>; since: Date | null }>();
-      for (const grant of await revocation.listGrants(self.user.id)) {
-        if (grant.clientId === ACCOUNT_CLIENT_ID) continue;
-        const entry = byClient.get(grant.clientId) ?? { scopes: new Set<string>(), resources: new Set<string>(), since: grant.issuedAt };
-        for (const scope of grant.scope.split(' ').filter(Boolean)) entry.scopes.add(scope);
-        for (const resource of grant.resources) entry.resources.add(resource);
-        if (grant.issuedAt !== null && (entry.since === null || grant.issuedAt < entry.since)) entry.since = grant.issuedAt;
-        byClient.set(grant.clientId, entry);
-      }
+      const note = (clientId: string, scopes: readonly string[], resources: readonly string[], since: Date | null) => {
+        if (clientId === ACCOUNT_CLIENT_ID) return;
+        const entry = byClient.get(clientId) ?? { scopes: new Set<string>(), resources: new Set<string>(), since };
+        for (const scope of scopes) entry.scopes.add(scope);
+        for (const resource of resources) entry.resources.add(resource);
+        if (since !== null && (entry.since === null || since < entry.since)) entry.since = since;
+        byClient.set(clientId, entry);
+      };
+      for (const grant of await revocation.listGrants(self.user.id)) note(grant.clientId, grant.scope.split(' ').filter(Boolean), grant.resources, grant.issuedAt);
+      for (const record of await services.consents.ofUser(self.user.id)) note(record.clientId, record.scopes, Object.keys(record.resources), record.createdAt);
       const apps = [];
       for (const [clientId, entry] of byClient) {
         const client = await clients.get(clientId);
@@ -213,11 +219,14 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       return apps.sort((a, b) => a.name.localeCompare(b.name));
     },
 
-    /** Revokes every grant the user gave the application, and with them its tokens; its next sign-in asks again. */
+    /**
+     * Removes the user's consent to the application and revokes every grant they gave it, and with
+     * them its tokens; its next sign-in asks again.
+     */
     async revokeApp(self: Self, clientId: string): Promise<void> {
-      const grants = (await revocation.listGrants(self.user.id)).filter((grant) => grant.clientId === clientId && clientId !== ACCOUNT_CLIENT_ID);
-      if (grants.length === 0) throw notFound('app_not_found', clientId);
-      for (const grant of grants) await sessions.revokeGrant(contextOf(self), grant.id, self.user.id);
+      if (clientId === ACCOUNT_CLIENT_ID) throw notFound('app_not_found', clientId);
+      const { found } = await consents.revokeAccess(contextOf(self), self.user.id, clientId);
+      if (!found) throw notFound('app_not_found', clientId);
     },
   };
 }

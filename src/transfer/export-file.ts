@@ -4,6 +4,7 @@ import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
 import type { ExportedClient } from '../clients/repository.ts';
 import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
+import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import type { GatehouseServices } from '../services.ts';
 
 export const EXPORT_FORMAT = 'gatehouse-export';
@@ -139,15 +140,23 @@ export async function importAll(services: GatehouseServices, document: unknown):
     const exported: ExportedClient = { ...client, allowedApis: mapAudience(client.allowedApis), metadata };
     count('clients', await services.clients.importOne(exported));
   }
+  // The file carries no second factors: a user's flag follows the factors this deployment holds
+  // (none for a new user; an app or passkey enrolled here stays asked for after a restore).
+  const enrolled = async (id: string) => (await services.factors.status(id)).enrolled || (await services.passkeys.list(id)).length > 0;
+  const syncEnrolment = enrolmentKeeper(services);
   for (const user of data.users) {
+    const secondFactor = await enrolled(user._id);
     const stored: StoredUser = {
       ...user,
+      secondFactor,
       passwordChangedAt: user.passwordChangedAt === null ? null : new Date(user.passwordChangedAt),
       lastLoginAt: user.lastLoginAt === null ? null : new Date(user.lastLoginAt),
       createdAt: new Date(user.createdAt),
       updatedAt: new Date(user.updatedAt),
     };
     count('users', await services.users.importOne(stored));
+    // A factor enrolled or removed while the document was replaced: the flag follows it.
+    if ((await enrolled(user._id)) !== secondFactor) await syncEnrolment(user._id);
   }
   return summary;
 }

@@ -1,10 +1,12 @@
-import { statSync, readFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { decodeJwt } from 'jose';
 import type { RunningGatehouse } from '../../src/server.ts';
+import { enrolmentKeeper } from '../../src/mfa/enrolment.ts';
+import { totpCode } from '../../src/mfa/totp.ts';
 import { clientCredentials } from '../helpers/admin.ts';
 import { UserAgent, signIn } from '../helpers/browserless.ts';
 import { startInstance } from '../helpers/instance.ts';
@@ -132,6 +134,44 @@ describe('gatehouse CLI for operators (in-process, real stores)', function () {
       expect(await signInWorks(gatehouse, 'dana password 1')).to.match(/^[\w-]+$/);
     } finally {
       await gatehouse.close();
+    }
+  });
+
+  it("an import over the deployment it came from keeps a user's second factor in force (the factors are not in the file)", async () => {
+    const withApp = join(tmpdir(), `gatehouse-export-mfa-${randomBytes(4).toString('hex')}.json`);
+    let gatehouse = await start(sourceUri);
+    try {
+      const { secret: totpSecret } = await gatehouse.services.factors.beginTotp(userId);
+      const confirmed = await gatehouse.services.factors.confirmTotp(userId, totpCode(totpSecret, new Date()), '198.51.100.9');
+      expect(confirmed.ok).to.equal(true);
+      // What every enrolment path does next (src/mfa/enrolment.ts): the sign-in reads this flag.
+      await enrolmentKeeper({ factors: gatehouse.services.factors, passkeys: gatehouse.services.passkeys, accounts: gatehouse.services.accounts })(userId);
+      await signInWorks(gatehouse, 'dana password 1').then(
+        (code) => expect.fail(`signed in without the second factor: ${code}`),
+        (error: Error) => expect(error.message).to.match(/no sign-in or consent form at .*\/interaction\//),
+      );
+    } finally {
+      await gatehouse.close();
+    }
+    try {
+      expect((await runCli(['export', '--output', withApp, '--json'], env(sourceUri))).code).to.equal(0);
+      // A restore of that backup (the server stopped, so no cached profile hides what was written).
+      const imported = await runCli(['import', '--input', withApp, '--json'], env(sourceUri));
+      expect(imported.code, imported.stderr).to.equal(0);
+      gatehouse = await start(sourceUri);
+      try {
+        expect((await gatehouse.services.accounts.findById(userId))?.secondFactor, 'the second-factor flag after the import').to.equal(true);
+        await signInWorks(gatehouse, 'dana password 1').then(
+          (code) => expect.fail(`signed in without the second factor after the import: ${code}`),
+          (error: Error) => expect(error.message).to.match(/no sign-in or consent form at .*\/interaction\//),
+        );
+      } finally {
+        await gatehouse.close();
+      }
+    } finally {
+      rmSync(withApp, { force: true });
+      const reset = await runCli(['users', 'mfa', 'dana', '--reset', '--json'], env(sourceUri));
+      expect(reset.code, reset.stderr).to.equal(0);
     }
   });
 

@@ -53,6 +53,8 @@ describe('store round trips per request (counted on the connections)', function 
   const redisWrites: Array<object | undefined> = [];
   let redisPrefix: string;
   let web: { clientId: string; secret: string };
+  /** A third-party app (consent page) of the same shape as `web`. */
+  let thirdParty: { clientId: string; secret: string };
   let service: { clientId: string; secret: string };
   let username: string;
 
@@ -111,6 +113,17 @@ describe('store round trips per request (counted on the connections)', function 
       },
     });
     web = { clientId: created.client.clientId, secret: created.secret! };
+    const other = await gatehouse.services.clients.create({
+      displayName: 'Third-party web app',
+      metadata: {
+        redirect_uris: [REDIRECT_URI],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        scope: 'openid profile email offline_access',
+      },
+    });
+    thirdParty = { clientId: other.client.clientId, secret: other.secret! };
     await gatehouse.services.apis.create({ identifier: API, scopes: ['read'] });
     const machine = await gatehouse.services.clients.create({
       displayName: 'Service',
@@ -134,9 +147,9 @@ describe('store round trips per request (counted on the connections)', function 
   }
 
   /** /auth → the sign-in page (not counted); then the form POST → redirects → code → tokens (counted). */
-  async function signIn(as = username): Promise<{ mongo: Tally; redis: Tally; trace: string[]; redisTrace: string[]; redisWrites: Array<object | undefined>; tokens: Record<string, unknown> }> {
+  async function signIn(as = username, client = web): Promise<{ mongo: Tally; redis: Tally; trace: string[]; redisTrace: string[]; redisWrites: Array<object | undefined>; tokens: Record<string, unknown> }> {
     const agent = new UserAgent();
-    const query = new URLSearchParams({ client_id: web.clientId, response_type: 'code', scope: 'openid profile email', redirect_uri: REDIRECT_URI });
+    const query = new URLSearchParams({ client_id: client.clientId, response_type: 'code', scope: 'openid profile email', redirect_uri: REDIRECT_URI });
     let url = `${issuer}/auth?${query}`;
     let response = await agent.request(url);
     while (response.status >= 300 && response.status < 400) {
@@ -155,7 +168,7 @@ describe('store round trips per request (counted on the connections)', function 
       }
       const code = new URL(at).searchParams.get('code');
       expect(code, `redirected to ${at}`).to.be.a('string');
-      const tokens = await token({ grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI });
+      const tokens = await token({ grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI }, client);
       return { tokens, redisTrace: [...redisTrace], redisWrites: [...redisWrites] };
     });
     return { mongo: counted.mongo, redis: counted.redis, trace: counted.trace, redisTrace: counted.result.redisTrace, redisWrites: counted.result.redisWrites, tokens: counted.result.tokens };
@@ -185,9 +198,12 @@ describe('store round trips per request (counted on the connections)', function 
     expect(sum(r), summary).to.be.at.most(10);
   });
 
-  /** Signs `login` in (a user nothing of whom is cached) and checks the exact commands sent. */
-  async function expectExactSignIn(login: string): Promise<void> {
-    const { trace, redisTrace: sent, tokens } = await signIn(login);
+  /**
+   * Signs `login` in (a user nothing of whom is cached) and checks the exact commands sent;
+   * `extraReads`: MongoDB reads beyond the user's (a third-party app's consent record).
+   */
+  async function expectExactSignIn(login: string, client = web, extraReads: readonly string[] = []): Promise<void> {
+    const { trace, redisTrace: sent, tokens } = await signIn(login, client);
     expect(tokens.id_token).to.be.a('string');
     const mongoCommands = trace.filter((entry) => !BATCHED.has(entry)).sort();
     // A login with @ is looked up as an email and as a username at once (accounts.ts): two reads,
@@ -195,7 +211,7 @@ describe('store round trips per request (counted on the connections)', function 
     const userReads = login.includes('@') ? ['find users', 'find users'] : ['find users'];
     // The session (with its uid copy), the grant and the refresh token are new: one insert each,
     // not an upsert (FerretDB runs an upsert as a read and a write; mongo-adapter.ts justMade).
-    expect(mongoCommands, trace.join(', ')).to.deep.equal([...userReads, 'insert oidc_grant', 'insert oidc_refresh_token', 'insert oidc_session']);
+    expect(mongoCommands, trace.join(', ')).to.deep.equal([...extraReads, ...userReads, 'insert oidc_grant', 'insert oidc_refresh_token', 'insert oidc_session'].sort());
     // The client-authentication gate reads its failure counter in one transaction, unless it saw
     // this client succeed less than a second ago (attempt-limits.ts): either that, or nothing.
     const gate = sent.filter((entry) => entry.endsWith(' gh_attempts_client_auth') || entry.endsWith(' -'));
@@ -230,6 +246,21 @@ describe('store round trips per request (counted on the connections)', function 
     await signIn(); // warms what every sign-in shares (client, keys, Redis scripts)
     const fresh = await gatehouse.services.accounts.createUser({ username: `bob${unique()}`, password: PASSWORD, email: `bob${unique()}@example.com` });
     await expectExactSignIn(fresh.username);
+  });
+
+  /**
+   * A third-party app the user allowed in an earlier sign-in session (src/oidc/grant-policy.ts):
+   * the session's grant is made from the user's consent record instead of the consent page — the
+   * first-party sign-in's commands plus one read of that record (by its unique index). The
+   * first-party sign-in above reads no record.
+   */
+  it('a third-party sign-in covered by the user\'s consent record: the same commands plus one read of the record', async function () {
+    await signIn();
+    const fresh = await gatehouse.services.accounts.createUser({ username: `cara${unique()}`, password: PASSWORD, email: `cara${unique()}@example.com` });
+    const query = new URLSearchParams({ client_id: thirdParty.clientId, response_type: 'code', scope: 'openid profile email', redirect_uri: REDIRECT_URI });
+    const first = await browserSignIn(new UserAgent(), `${issuer}/auth?${query}`, REDIRECT_URI, { username: fresh.username, password: PASSWORD });
+    expect(first.sawConsent, 'the first sign-in asks').to.equal(true);
+    await expectExactSignIn(fresh.username, thirdParty, ['find user_consents']);
   });
 
   /**

@@ -49,6 +49,16 @@ describe('unauthorized_client for a grant type the client is not registered for 
     });
   }
 
+  it('device authorization (RFC 8628 §3.2, whose errors are those of RFC 6749 §5.2): 400 unauthorized_client for a client without the device grant', async () => {
+    const response = await fetch(`${gatehouse.url}/device/auth`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${cast.web.clientId}:${cast.web.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ scope: 'openid' }).toString(),
+    });
+    expect(response.status).to.equal(400);
+    expect(await response.json()).to.deep.equal({ error: 'unauthorized_client', error_description: `${DEVICE_GRANT} is not allowed for this client` });
+  });
+
   it('is counted under the code the client got (gatehouse_token_errors_total)', async () => {
     const scrape = await (await fetch(`${gatehouse.url}/metrics`)).text();
     expect(scrape).to.match(/^gatehouse_token_errors_total\{error="unauthorized_client"\} [1-9]/m);

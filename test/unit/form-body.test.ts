@@ -23,7 +23,7 @@ function readByEvents(req: IncomingMessage): Promise<{ data: string; ended: bool
 }
 
 /** Serves `handle` on a real socket and sends it one request. */
-async function exchange(handle: (ctx: Context) => Promise<void>, body: string, headers: Record<string, string> = {}, chunked = false): Promise<unknown> {
+async function exchange(handle: (ctx: Context) => Promise<void>, body: string, headers: Record<string, string> = {}, chunked = false, inTwoParts = false): Promise<unknown> {
   const app = new Koa();
   let result: unknown;
   app.use(async (ctx) => {
@@ -46,9 +46,9 @@ async function exchange(handle: (ctx: Context) => Promise<void>, body: string, h
         },
       );
       req.on('error', reject);
-      if (chunked) {
+      if (chunked || inTwoParts) {
         req.write(body.slice(0, 5));
-        setImmediate(() => req.end(body.slice(5)));
+        setTimeout(() => req.end(body.slice(5)), inTwoParts ? 50 : 0);
       } else req.end(body);
     });
   } finally {
@@ -159,6 +159,31 @@ describe('forms read ahead of the provider (src/http/form-body.ts)', () => {
       }, 'token=abc', { 'content-type': type });
     }
     expect(forms).to.deep.equal([{ params: { token: 'abc' } }, { params: { token: 'abc' } }, 'not_a_form']);
+  });
+
+  it('a form that arrived whole before it is read is taken from the request at once: no listener, the stream never set flowing', async () => {
+    let form: unknown;
+    let flowing: boolean | null = null;
+    let replayed: { readable: boolean; body: string } | undefined;
+    await exchange(async (ctx) => {
+      const original = ctx.req;
+      // The form came with its headers: the parser has pushed it once the first step awaited anything.
+      await null;
+      form = await bufferedForm(ctx);
+      flowing = original.readableFlowing;
+      replayed = await readAsTheProvider(ctx.req);
+    }, 'token=abc&token_type_hint=access_token');
+    expect(form).to.deep.equal({ params: { token: 'abc', token_type_hint: 'access_token' } });
+    expect(flowing, 'read without switching the request to flowing mode').to.equal(null);
+    expect(replayed).to.include({ readable: true, body: 'token=abc&token_type_hint=access_token' });
+  });
+
+  it('a form whose announced body is still arriving is read to its end', async () => {
+    let form: unknown;
+    await exchange(async (ctx) => {
+      form = await bufferedForm(ctx);
+    }, 'token=sent-in-two-parts', {}, false, true);
+    expect(form).to.deep.equal({ params: { token: 'sent-in-two-parts' } });
   });
 
   it('reads a chunked body (no Content-Length) too', async () => {

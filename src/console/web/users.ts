@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { UserResponse as User, UserPageResponse, FactorsResponse as Factors, UpstreamLinkResponse as UpstreamLink, SessionResponse as Session, GrantResponse as Grant } from '../../admin/responses.ts';
+import type { UserResponse as User, UserPageResponse, FactorsResponse as Factors, UpstreamLinkResponse as UpstreamLink, SessionResponse as Session, GrantResponse as Grant, ConsentResponse as Consent } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { card, checkField, confirmed, facts, h, hashQuery, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
 
@@ -80,11 +80,12 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
 
 export async function userPage(root: HTMLElement, api: AdminApi, id: string, message?: string): Promise<void> {
   const path = `/users/${encodeURIComponent(id)}`;
-  const [user, factors, sessions, grants, links] = await Promise.all([
+  const [user, factors, sessions, grants, consents, links] = await Promise.all([
     api.get<User>(path),
     api.get<Factors>(`${path}/mfa`),
     api.get<Session[]>(`${path}/sessions`),
     api.get<Grant[]>(`${path}/grants`),
+    api.get<Consent[]>(`${path}/consents`),
     api.get<UpstreamLink[]>(`${path}/upstream-links`),
   ]);
   const again = (text: string) => void userPage(root, api, id, text);
@@ -210,6 +211,29 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     sessionStatus,
   );
 
+  // What the user allowed each app, kept across sign-in sessions: revoking it makes the app ask again (and ends its grants).
+  const consentStatus = h('div', { role: 'status' });
+  const consentCard = card(
+    'consents-heading',
+    t('user.consents.heading'),
+    h('p', { class: 'hint' }, t('user.consents.hint')),
+    consents.length === 0
+      ? h('p', {}, t('user.consents.none'))
+      : table(
+          t('user.consents.heading'),
+          [t('user.grants.client'), t('user.grants.scope'), [t('user.consents.since'), 'optional'], [t('actions'), 'actions']],
+          consents.map((consent) => [
+            consent.client_id,
+            [...consent.scopes, ...consent.claims, ...Object.entries(consent.resources).map(([api, scopes]) => `${api} (${scopes.join(' ')})`)].join(' '),
+            when(consent.created_at),
+            confirmed(t('user.consents.revoke'), t('user.consents.revoke.confirm', { client: consent.client_id }), () =>
+              act(consentStatus, () => api.delete(`${path}/consents/${encodeURIComponent(consent.client_id)}`), t('user.consents.revoked')),
+            ),
+          ]),
+        ),
+    consentStatus,
+  );
+
   const linkStatus = h('div', { role: 'status' });
   const linkCard = card(
     'links-heading',
@@ -243,5 +267,6 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     mfa,
     linkCard,
     sessionCard,
+    consentCard,
   );
 }

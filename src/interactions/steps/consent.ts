@@ -1,3 +1,4 @@
+import type { ConsentGiven } from '../../consents/records.ts';
 import { isOidcScope } from '../../oidc/claims.ts';
 import type { SignInStep, StepContext } from './step.ts';
 
@@ -14,8 +15,24 @@ export interface SignedIn {
   readonly signOutPath: string;
 }
 
-/** The consent prompt: lists what the client asks for; approving records it in the grant. */
-export function consentStep(signedIn?: SignedIn): SignInStep {
+/** Where the consent page's Allow is kept beyond the sign-in session (src/consents/records.ts). */
+export interface ConsentKeeper {
+  add(accountId: string, clientId: string, given: ConsentGiven): Promise<void>;
+}
+
+/** Everything a grant gives (the session's earlier consents included), as a consent record keeps it. */
+function givenBy(grant: { getOIDCScope(): string; getOIDCClaims(): string[]; resources?: Record<string, unknown> | undefined; getResourceScope(resource: string): string }): ConsentGiven {
+  const resources: Record<string, string[]> = {};
+  for (const indicator of Object.keys(grant.resources ?? {})) resources[indicator] = grant.getResourceScope(indicator).split(' ').filter(Boolean);
+  return { scopes: grant.getOIDCScope().split(' ').filter(Boolean), claims: grant.getOIDCClaims(), resources };
+}
+
+/**
+ * The consent prompt: lists what the client asks for; approving records it in the grant, and in
+ * the user's consent record for the client (`keeper`), so a later sign-in session is not asked
+ * again for it. Deny (the engine's abort) writes nothing.
+ */
+export function consentStep(signedIn?: SignedIn, keeper?: ConsentKeeper): SignInStep {
   async function signedInAccount(details: StepContext['details']): Promise<{ name: string; switchHref: string } | undefined> {
     const sub = details.session?.accountId;
     const name = sub === undefined || signedIn === undefined ? undefined : await signedIn.name(sub);
@@ -66,6 +83,7 @@ export function consentStep(signedIn?: SignedIn): SignInStep {
         const resourceScopes = prompt.details.missingResourceScopes as Record<string, string[]> | undefined;
         for (const [indicator, scopes] of Object.entries(resourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
         const grantId = await grant.save();
+        await keeper?.add(accountId, grant.clientId!, givenBy(grant));
         return finish({ consent: details.grantId === undefined ? { grantId } : {} });
       },
     },

@@ -1,5 +1,5 @@
 import { ACR } from '../../oidc/acr.ts';
-import { consentStep, type SignedIn } from './consent.ts';
+import { consentStep, type ConsentKeeper, type SignedIn } from './consent.ts';
 import { passwordStep, type Authenticator, type LoginExtension } from './password.ts';
 import { createAccountStep } from './create-account.ts';
 import type { RegistrationPart } from './registration.ts';
@@ -12,6 +12,8 @@ export interface StepDeps {
   readonly secondFactor: SecondFactorDeps;
   /** Who is signed in, for the consent page's "Signed in as … Not you? Sign out". */
   readonly signedIn?: SignedIn;
+  /** Keeps the consent page's Allow beyond the sign-in session (the user's consent records). */
+  readonly consents?: ConsentKeeper;
   /** The "Forgot password?" link on the sign-in page, while password reset is on. */
   readonly forgotPasswordPath?: () => Promise<string | undefined>;
   /** Self-registration from the sign-in page (GATEHOUSE_SELF_REGISTRATION). */
@@ -35,6 +37,6 @@ export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): 
     ...(deps.verifyEmail === undefined ? [] : [verifyEmailStep(deps.verifyEmail)]),
     secondFactorStep(deps.secondFactor, deps.loginExtension?.afterSecondFactor?.bind(deps.loginExtension)),
     ...extra,
-    consentStep(deps.signedIn),
+    consentStep(deps.signedIn, deps.consents),
   ];
 }

@@ -1,0 +1,66 @@
+import type { ConsentRecord } from '../consents/records.ts';
+import type { GatehouseServices } from '../services.ts';
+import type { OperationContext } from './context.ts';
+import { notFound } from './errors.ts';
+
+/** A consent record as the admin API and the CLI show it. */
+export function showConsent(record: ConsentRecord) {
+  return {
+    client_id: record.clientId,
+    scopes: [...record.scopes],
+    claims: [...record.claims],
+    resources: Object.fromEntries(Object.entries(record.resources).map(([indicator, scopes]) => [indicator, [...scopes]])),
+    created_at: record.createdAt.toISOString(),
+    updated_at: record.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * A user's consents kept across sign-in sessions (src/consents/records.ts): listed, and revoked —
+ * by an operator or by the user on the account page. Revoking one also revokes the user's grants
+ * to that application and their tokens (as Keycloak's "Revoke" of a user's consent ends the
+ * application's offline tokens): the application asks for consent again at its next sign-in.
+ */
+export function consentOperations(services: GatehouseServices) {
+  const { accounts, audit, consents, revocation } = services;
+
+  async function existing(userId: string): Promise<void> {
+    if ((await accounts.findById(userId)) === undefined) throw notFound('user_not_found', userId);
+  }
+
+  const operations = {
+    async list(userId: string): Promise<ConsentRecord[]> {
+      await existing(userId);
+      return consents.ofUser(userId);
+    },
+
+    /**
+     * Removes the record first (a sign-in meanwhile cannot make a grant from it again), then
+     * revokes the user's grants to the client, each audited as `grant.revoked`; the record's
+     * removal as `consent.revoked`. `found`: the user had either.
+     */
+    async revokeAccess(ctx: OperationContext, userId: string, clientId: string): Promise<{ found: boolean; consent: boolean; grants: number }> {
+      const consent = await consents.remove(userId, clientId);
+      const grants = (await revocation.listGrants(userId)).filter((grant) => grant.clientId === clientId);
+      let revoked = 0;
+      for (const grant of grants) {
+        if (!(await revocation.revokeGrant(grant.id, userId))) continue;
+        revoked += 1;
+        await audit.write({ ...ctx, type: 'grant.revoked', target: { type: 'grant', id: grant.id }, details: { user: userId } });
+      }
+      if (consent) await audit.write({ ...ctx, type: 'consent.revoked', target: { type: 'client', id: clientId }, details: { user: userId, grants: revoked } });
+      return { found: consent || grants.length > 0, consent, grants: revoked };
+    },
+
+    /** An operator's revocation (admin API, CLI, console): not found when the user had neither a record nor a grant for the client. */
+    async revoke(ctx: OperationContext, userId: string, clientId: string): Promise<{ consent: boolean; grants: number }> {
+      await existing(userId);
+      const { found, consent, grants } = await operations.revokeAccess(ctx, userId, clientId);
+      if (!found) throw notFound('consent_not_found', clientId);
+      return { consent, grants };
+    },
+  };
+  return operations;
+}
+
+export type ConsentOperations = ReturnType<typeof consentOperations>;
