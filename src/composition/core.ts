@@ -183,6 +183,9 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
 
     const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, otpPolicy: runtimeSettings.otpPolicyNow, onEvent: auditFactors(audit), ...(secondFactorClock ? { now: secondFactorClock } : {}) });
     const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
+    if (!passkeys.usable) {
+      logger.warn({ issuer: config.issuer }, 'passkeys are not offered: the issuer\'s host is an IP address, and WebAuthn needs a domain name as its relying party id (use a domain, or localhost for development)');
+    }
     const sessionDevices = await createSessionDevices({ connection: mongo, logger, clock });
     closers.push(() => sessionDevices.close());
     const consents = await createConsentRecords({ connection: mongo, now: dateClock(clock) });

@@ -149,6 +149,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
         audit,
         tokenIssued: (grantType) => metrics.tokenIssued(grantType),
         tokenError: (error) => metrics.tokenError(error),
+        backchannelLogout: (outcome) => metrics.backchannelLogout(outcome),
         storeUnavailable: (store) => metrics.storeUnavailable(store),
         // Noted for a batched write, off the request path (sessions/devices.ts).
         sessionSeen: ({ sessionUid, accountId, ip, userAgent, newSession }) => services.sessionDevices.seen(sessionUid, accountId, ip, userAgent, newSession),

@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -62,6 +63,11 @@ export type PasskeyCheck =
   | { readonly ok: false };
 
 export interface Passkeys {
+  /**
+   * Whether browsers can make and use passkeys here at all: WebAuthn's RP ID (the issuer's host)
+   * must be a domain — `localhost` included — never an IP address. The pages offer passkeys only then.
+   */
+  readonly usable: boolean;
   list(userId: string): Promise<PasskeyView[]>;
   /** Options for navigator.credentials.create: a discoverable credential, user verification preferred. */
   registrationOptions(user: { id: string; username: string }, challenge: string): Promise<PublicKeyCredentialCreationOptionsJSON>;
@@ -98,6 +104,12 @@ export interface PasskeysDeps {
   readonly now?: () => Date;
   /** Held around every update of a passkey (FerretDB v1 rewrites the whole document); by default in `connection`. */
   readonly locks?: DocumentLocks;
+}
+
+/** Whether WebAuthn works for an issuer: its host is a domain (`localhost` too), not an IPv4 or IPv6 address. */
+export function passkeysWorkAt(issuer: string): boolean {
+  const { hostname } = new URL(issuer);
+  return isIP(hostname.replace(/^\[(.*)\]$/, '$1')) === 0;
 }
 
 /**
@@ -159,6 +171,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
   }
 
   return {
+    usable: passkeysWorkAt(issuer),
     async list(userId) {
       return (await ofUser(userId)).map((p) => ({ id: p._id, name: p.name, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt }));
     },

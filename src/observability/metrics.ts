@@ -29,6 +29,8 @@ interface StorageOperation {
  * names, methods, status codes, grant types, model and store names — never ids, tokens or
  * anything a client typed.
  */
+export type BackchannelOutcome = 'delivered' | 'failed' | 'timed_out';
+
 export interface Metrics {
   readonly registry: Registry;
   observeRequest(labels: { route: string; method: string; status: number }, seconds: number): void;
@@ -41,6 +43,8 @@ export interface Metrics {
   watchHashPool(stats: () => HashPoolGauges): void;
   auditDropped(count: number): void;
   storeUnavailable(store: string): void;
+  /** One back-channel logout request ended: delivered (the app answered 200), failed (refused, unreachable, any other answer) or timed_out. */
+  backchannelLogout(outcome: BackchannelOutcome): void;
   /** An attempt-limit check or count served per instance because the shared store was away. */
   rateLimitFallback(limiter: string): void;
   /** One delivery attempt of an email: sent, failed but retried later, or given up. */
@@ -159,6 +163,13 @@ export function createMetrics(): Metrics {
     labelNames: ['outcome'] as const,
     registers,
   });
+  // By outcome only: apps are not a fixed set (dynamic registration), so no client label.
+  const backchannelLogouts = new Counter({
+    name: 'gatehouse_backchannel_logouts_total',
+    help: 'Back-channel logout requests to apps by outcome (delivered, failed, timed_out)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const mail = new Counter({
     name: 'gatehouse_mail_deliveries_total',
     help: 'Email delivery attempts by kind and outcome (sent, retry = failed and queued again, failed = given up)',
@@ -229,6 +240,9 @@ export function createMetrics(): Metrics {
     },
     auditDropped(count) {
       auditDropped.inc(count);
+    },
+    backchannelLogout(outcome) {
+      backchannelLogouts.inc({ outcome });
     },
     storeUnavailable(store) {
       unavailable.inc({ store });

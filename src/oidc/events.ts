@@ -7,10 +7,18 @@ import type { Logger } from '../observability/logger.ts';
 import { originalGrantId } from './grants/token-exchange.ts';
 import { isGrantTypeNotAllowed } from './unauthorized-client.ts';
 
+/** A back-channel logout request given up at its deadline (session-logout.ts aborts it with a TimeoutError). */
+const timedOut = (error: unknown): boolean => {
+  const name = (error as { name?: unknown } | undefined)?.name;
+  return name === 'TimeoutError' || (name === 'AbortError' && (error as { cause?: { name?: unknown } }).cause?.name === 'TimeoutError');
+};
+
 /** What the provider's events feed besides the log. */
 export interface ProviderObservers {
   readonly audit?: AuditSink | undefined;
   readonly tokenIssued?: ((grantType: string) => void) | undefined;
+  /** A back-channel logout request ended (the library's, or one of session-logout.ts): by outcome. */
+  readonly backchannelLogout?: ((outcome: 'delivered' | 'failed' | 'timed_out') => void) | undefined;
   readonly tokenError?: ((error: string) => void) | undefined;
   readonly storeUnavailable?: ((store: string) => void) | undefined;
   /** An authorization went through a sign-in session: from where (the account page lists devices). */
@@ -134,8 +142,11 @@ export function attachProviderEvents(provider: Provider, logger: Logger, observe
   // The library awaits each back-channel logout request before answering the sign-out, and
   // otherwise drops a failure silently: the operator learns here that an app was not told.
   on('backchannel.error', (_ctx: unknown, error: unknown, client: { clientId?: string } | undefined) => {
-    logger.warn({ err: error, clientId: client?.clientId ?? null }, 'back-channel logout not delivered');
+    const outcome = timedOut(error) ? 'timed_out' : 'failed';
+    observers.backchannelLogout?.(outcome);
+    logger.warn({ err: error, clientId: client?.clientId ?? null, outcome }, 'back-channel logout not delivered');
   });
+  on('backchannel.success', () => observers.backchannelLogout?.('delivered'));
 
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
     audit?.record({

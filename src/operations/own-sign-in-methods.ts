@@ -50,7 +50,8 @@ export function ownSignInMethods(services: GatehouseServices, deps: OwnSignInMet
   const removingMethod = <T>(self: Self, work: () => Promise<T>) => services.locks.hold(lockKey('sign_in_methods', self.user.id), work);
 
   async function factorView(userId: string) {
-    return showFactors(await factors.status(userId), await passkeys.list(userId));
+    // passkeys_available: false where browsers cannot make passkeys at all (an issuer on an IP address).
+    return { ...showFactors(await factors.status(userId), await passkeys.list(userId)), passkeys_available: passkeys.usable };
   }
 
   /** Whether the user must keep a second factor: their roles or groups, or an app they granted access that has `require_mfa`. */

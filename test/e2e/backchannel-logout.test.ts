@@ -24,6 +24,12 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
   const clock = testClock({ frozen: true });
   const logs = captureLogs('info');
   const undelivered = () => logs.lines().filter((line) => line.msg === 'back-channel logout not delivered');
+  /** gatehouse_backchannel_logouts_total by outcome, as /metrics has it now. */
+  const counted = async () => {
+    const text = await (await fetch(`${gatehouse.url}/metrics`)).text();
+    const of = (outcome: string) => Number(new RegExp(`^gatehouse_backchannel_logouts_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return { delivered: of('delivered'), failed: of('failed'), timed_out: of('timed_out') };
+  };
 
   before(async () => {
     receiver = createServer((req, res) => {
@@ -94,6 +100,7 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
   it(allowPrivate ? 'posts a signed logout token to the app when the user signs out' : 'sends nothing to a loopback back-channel URI', async () => {
     const app = await backchannelApp();
     const { config, agent, tokens, sid } = await signedIn(app);
+    const before = await counted();
 
     const logout = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: LOGOUT_REDIRECT_URI });
     await browse(agent, logout.toString(), LOGOUT_REDIRECT_URI);
@@ -106,10 +113,12 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
       expect(undelivered(), 'the refusal is logged').to.have.length(1);
       expect(undelivered()[0]).to.include({ clientId: app.client.clientId, level: 'warn' });
       expect(received, 'no request reaches a loopback address by default').to.have.length(0);
+      expect(await counted(), 'counted as failed').to.deep.equal({ ...before, failed: before.failed + 1 });
       return;
     }
     expect(undelivered(), JSON.stringify(undelivered())).to.deep.equal([]);
     expect(received).to.have.length(1);
+    expect(await counted(), 'counted as delivered').to.deep.equal({ ...before, delivered: before.delivered + 1 });
     const { payload, protectedHeader } = await jwtVerify(received[0]!, createRemoteJWKSet(new URL(`${deploy.issuer}/jwks`)), {
       issuer: deploy.issuer,
       audience: app.client.clientId,
@@ -155,6 +164,7 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
       // Two sessions: the first with the app that hangs (ended first), the second with one that answers.
       await signedIn(stuck);
       const answering = await signedIn(app);
+      const before = await counted();
 
       const disabled = await callAdmin(gatehouse.url, token, 'POST', `/users/${cast.user.id}/disable`);
       expect(disabled.status).to.equal(204);
@@ -170,7 +180,8 @@ for (const allowPrivate of [true, false]) describe(`back-channel logout (${allow
       // The deadline passes: the request is given up and the failure logged, without the logout token.
       await clock.advance(60_000);
       await within(NOTICE_MS, async () => undelivered().length === 1);
-      expect(undelivered()[0]).to.include({ clientId: stuck.client.clientId, level: 'warn' });
+      expect(undelivered()[0]).to.include({ clientId: stuck.client.clientId, level: 'warn', outcome: 'timed_out' });
+      expect(await counted(), 'one delivered, one timed out').to.deep.equal({ ...before, delivered: before.delivered + 1, timed_out: before.timed_out + 1 });
       expect(JSON.stringify(logs.lines())).not.to.contain(held[0]!.token);
       await within(NOTICE_MS, async () => held[0]!.closed);
       expect(received, 'nothing sent twice').to.have.length(1);

@@ -522,7 +522,7 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(fresh.body.recovery_codes).to.not.include.members(confirmed.body.recovery_codes as string[]);
 
       expect((await call(token, 'DELETE', '/mfa/totp')).status).to.equal(204);
-      expect((await call(token, 'GET', '/mfa')).body).to.include({ enrolled: false, totp: null, recovery_codes_left: 0 });
+      expect((await call(token, 'GET', '/mfa')).body).to.include({ enrolled: false, totp: null, recovery_codes_left: 0, passkeys_available: false });
       expect((await gatehouse.services.accounts.findById(user.id))!.secondFactor).to.equal(false);
       await gatehouse.flushBatchedWrites();
       const types = (await gatehouse.services.audit.query({ users: [user.id], limit: 200 })).events.map((e) => e.type);

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { getHeapSnapshot } from 'node:v8';
 import { SignJWT } from 'jose';
 import { expect } from 'chai';
 import { clientAuthKey } from '../../src/limits/client-auth-key.ts';
@@ -19,6 +21,15 @@ describe('the key a failed client authentication is charged to (src/limits/clien
     expect(clientAuthKey(headers[0], undefined, '198.51.100.9')).to.equal('one@198.51.100.9');
   });
 
+  it('reads Basic as RFC 7617 spells it, whatever the case and spacing; anything else sends it to the body', () => {
+    const encoded = Buffer.from('web-app:secret').toString('base64');
+    expect(clientAuthKey(`basic \t${encoded}  `, undefined, '203.0.113.7')).to.equal('web-app@203.0.113.7');
+    expect(clientAuthKey(`BASIC ${Buffer.from('no-colon').toString('base64')}`, undefined, '203.0.113.7')).to.equal('no-colon@203.0.113.7');
+    for (const header of ['Basic', 'Basic ', `Basic ${encoded}!`, `Basic ${encoded} x`, `Basicx ${encoded}`, `Bearer ${encoded}`]) {
+      expect(clientAuthKey(header, { client_id: 'body-client' }, '203.0.113.7'), header).to.equal('body-client@203.0.113.7');
+    }
+  });
+
   it('charges a Basic header whose user does not decode to no client, without looking at the body', () => {
     expect(clientAuthKey(basic('%E0%A4%A'), { client_id: 'body-client' }, '203.0.113.7')).to.equal('-@203.0.113.7');
   });
@@ -36,5 +47,17 @@ describe('the key a failed client authentication is charged to (src/limits/clien
     const long = basic('long-client', 'p'.repeat(600));
     expect(clientAuthKey(long, undefined, '203.0.113.7')).to.equal('long-client@203.0.113.7');
     expect(clientAuthKey(long, undefined, '203.0.113.8')).to.equal('long-client@203.0.113.8');
+  });
+
+  it('holds no client secret once keyed: no string of the heap carries the header or the secret (a heap snapshot collects garbage first)', async () => {
+    // The secret is kept as bytes only: a string of it in this test would be found too.
+    const secret = randomBytes(24);
+    const key = ((): string => clientAuthKey(`Basic ${Buffer.concat([Buffer.from('held-client:'), Buffer.from(secret.toString('hex'))]).toString('base64')}`, undefined, '203.0.113.7'))();
+    expect(key).to.equal('held-client@203.0.113.7');
+    let snapshot = '';
+    for await (const chunk of getHeapSnapshot()) snapshot += String(chunk);
+    const header = Buffer.concat([Buffer.from('held-client:'), Buffer.from(secret.toString('hex'))]).toString('base64');
+    expect(snapshot.includes(header.slice(8)), 'the header').to.equal(false);
+    expect(snapshot.includes(secret.toString('hex')), 'the secret').to.equal(false);
   });
 });

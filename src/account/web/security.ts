@@ -199,7 +199,7 @@ function passkeysCard(section: Section, factors: Factors, again: (shown?: HTMLEl
     t('passkeys.heading'),
     h('p', { class: 'hint' }, t('passkeys.text')),
     table,
-    lib !== undefined && lib.browserSupportsWebAuthn() ? add : h('p', { class: 'hint' }, t('passkeys.unsupported')),
+    !factors.passkeys_available ? h('p', { class: 'hint' }, t('passkeys.unavailable')) : lib !== undefined && lib.browserSupportsWebAuthn() ? add : h('p', { class: 'hint' }, t('passkeys.unsupported')),
     status,
   );
 }

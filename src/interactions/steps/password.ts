@@ -74,7 +74,7 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
         forgotHref: withInteraction(await forgotHref?.(), step.details.uid),
         registration: (await registration?.linked()) === true,
         error: form.error === undefined ? undefined : step.t(form.error),
-        passkey: passkey === undefined ? undefined : embedJson(await passkey.passkeys.authenticationOptions(undefined, challenge(step))),
+        passkey: passkey === undefined || !passkey.passkeys.usable ? undefined : embedJson(await passkey.passkeys.authenticationOptions(undefined, challenge(step))),
         ...(extension === undefined ? {} : await extension.model(step)),
       },
     );
