@@ -4,7 +4,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/clients/console-client.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { bounded, launchChromium, reportFailedPage, resizeViewport, screenshot, seriousViolations, sideBySide } from './browser.ts';
+import { bounded, launchChromium, reportFailedPage, resizeViewport, screenshot, seriousViolations, sideBySide, STEP_LIMIT_MS } from './browser.ts';
 
 async function signInOnHostedPage(page: Page, username: string): Promise<void> {
   await page.waitForSelector('input[name="login"]');
@@ -565,7 +565,8 @@ describe('admin console (headless Chromium)', () => {
       for (const violation of await seriousViolations(page)) problems.push(`${locale} sign-in at 390 px: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
       await screenshot(page, `console-${locale}-390-sign-in`);
       await page.locator('main button').click();
-      await page.locator('[data-testid="count-users"]').waitFor();
+      // Four locales sign in at once: at load 28 one dashboard took longer than the 30 s default.
+      await page.locator('[data-testid="count-users"]').waitFor({ timeout: STEP_LIMIT_MS });
       expect(await page.getAttribute('html', 'lang')).to.equal(locale);
       for (const route of routes) {
         // The console draws each route in a new <main>: the old one is marked, so only the new page's heading counts.
