@@ -165,12 +165,13 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
   });
 
   it('completes a response_mode=form_post sign-in under the CSP', async () => {
-    const a = await authorizationUrl(appA, 'Expense Tracker', { response_mode: 'form_post' });
+    // alice's consent to this app is remembered across sessions (the last test consented), so the
+    // consent page is asked for: its form then ends in the form_post page.
+    const a = await authorizationUrl(appA, 'Expense Tracker', { response_mode: 'form_post', prompt: 'consent' });
     await page.goto(a.url);
     await page.fill('#login', 'alice@example.com');
     await page.fill('#password', PASSWORD);
     await page.click('button.primary');
-    // Signing out revoked the grant, so consent is asked again; its form then ends in the form_post page.
     await page.waitForURL(/\/interaction\//);
     expect(await page.locator('form[action$="/confirm"]').count()).to.equal(1);
     await Promise.all([page.waitForURL(`${rp.origin}/cb/**`), page.click('button.primary')]);
