@@ -60,7 +60,8 @@ export interface ConsentRecords {
   ofUser(accountId: string): Promise<ConsentRecord[]>;
   /**
    * Adds what the user agreed to now (the consent page's Allow) to their record for the client,
-   * creating it. `at`: when (a Keycloak import passes its dates; a record keeps its first `createdAt`).
+   * creating it. `at`: when (an import passes its dates; a record keeps its first `createdAt` and
+   * the later of its `updatedAt` and the one passed).
    */
   add(accountId: string, clientId: string, given: ConsentGiven, at?: { createdAt?: Date; updatedAt?: Date }): Promise<void>;
   /** False when there was none. */
@@ -100,7 +101,8 @@ export async function createConsentRecords({ connection, now = () => new Date() 
         { accountId, clientId },
         {
           $addToSet: { scopes: { $each: words(given.scopes) }, claims: { $each: words(given.claims) }, resourceScopes: { $each: resourceScopes } },
-          $set: { updatedAt: at.updatedAt ?? time },
+          // A date from elsewhere (a Keycloak or Gatehouse import) never moves the record back: the later one stays.
+          ...(at.updatedAt === undefined ? { $set: { updatedAt: time } } : { $max: { updatedAt: at.updatedAt } }),
           $setOnInsert: { createdAt: at.createdAt ?? time },
         },
         { upsert: true },
