@@ -1,9 +1,14 @@
 import type { Context } from 'koa';
-import { GatehouseError, invalid } from '../errors/gatehouse-error.ts';
-import { problemText } from '../errors/problems.ts';
+import { GatehouseError } from '../errors/gatehouse-error.ts';
+import { problemText, type ProblemCode } from '../errors/problems.ts';
 import { refuseNulCharacters } from '../errors/nul-characters.ts';
 
 const LIMIT = 64 * 1024;
+
+/** The body as a whole cannot be read: a 400 naming it by its own code, as no field is at fault (no detail with an empty path). */
+function unreadable(code: ProblemCode): GatehouseError {
+  return new GatehouseError(problemText(code), { status: 400, code: 'invalid_request', expose: true, problem: { code } });
+}
 
 /**
  * Reads a JSON request body; an empty body is `{}`, anything unreadable is a 400/413, and so is
@@ -22,12 +27,12 @@ export async function readJson(ctx: Context, limit = LIMIT): Promise<unknown> {
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return {};
-  if (!ctx.is('application/json')) throw invalid('', 'not_json_content_type');
+  if (!ctx.is('application/json')) throw unreadable('not_json_content_type');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text) as unknown;
   } catch {
-    throw invalid('', 'not_json');
+    throw unreadable('not_json');
   }
   refuseNulCharacters(parsed);
   return parsed;

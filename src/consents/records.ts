@@ -58,9 +58,12 @@ export interface ConsentRecords {
   find(accountId: string, clientId: string): Promise<ConsentRecord | undefined>;
   /** The user's records, by client id. */
   ofUser(accountId: string): Promise<ConsentRecord[]>;
+  /** Every user's records (an export file), by user and client id. */
+  all(): Promise<ConsentRecord[]>;
   /**
    * Adds what the user agreed to now (the consent page's Allow) to their record for the client,
-   * creating it. `at`: when (a Keycloak import passes its dates; a record keeps its first `createdAt`).
+   * creating it. `at`: when (an import passes its dates; a record keeps its first `createdAt` and
+   * the later of its `updatedAt` and the one passed).
    */
   add(accountId: string, clientId: string, given: ConsentGiven, at?: { createdAt?: Date; updatedAt?: Date }): Promise<void>;
   /** False when there was none. */
@@ -100,7 +103,8 @@ export async function createConsentRecords({ connection, now = () => new Date() 
         { accountId, clientId },
         {
           $addToSet: { scopes: { $each: words(given.scopes) }, claims: { $each: words(given.claims) }, resourceScopes: { $each: resourceScopes } },
-          $set: { updatedAt: at.updatedAt ?? time },
+          // A date from elsewhere (a Keycloak or Gatehouse import) never moves the record back: the later one stays.
+          ...(at.updatedAt === undefined ? { $set: { updatedAt: time } } : { $max: { updatedAt: at.updatedAt } }),
           $setOnInsert: { createdAt: at.createdAt ?? time },
         },
         { upsert: true },
@@ -117,6 +121,11 @@ export async function createConsentRecords({ connection, now = () => new Date() 
     async ofUser(accountId) {
       const stored = await model.find({ accountId }).lean<StoredConsent[]>().exec();
       return stored.map(fromStored).sort((a, b) => a.clientId.localeCompare(b.clientId));
+    },
+
+    async all() {
+      const stored = await model.find().sort({ accountId: 1, clientId: 1 }).lean<StoredConsent[]>().exec();
+      return stored.map(fromStored);
     },
 
     async add(accountId, clientId, given, at = {}) {

@@ -33,7 +33,7 @@ export interface ResettableAccounts {
 /** The user's second factors, which a reset must pass before it sets the password (src/mfa). */
 export interface ResetSecondFactor {
   readonly factors: Pick<Factors, 'status' | 'verify'>;
-  readonly passkeys: Pick<Passkeys, 'list' | 'authenticationOptions' | 'authenticate'>;
+  readonly passkeys: Pick<Passkeys, 'usable' | 'list' | 'authenticationOptions' | 'authenticate'>;
   /** deriveKey(secret, 'passkey-challenges'): binds a passkey challenge to the reset link. */
   readonly challengeKey: Buffer;
 }
@@ -160,14 +160,16 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
 
   async function secondFactorForm(ctx: Context, locale: Locale, token: string, ticket: ResetTicket, pending: { code: boolean; passkey: boolean }, error?: string) {
     const t = views.translate(locale);
+    const shown = error ?? (pending.passkey && !pending.code && !passkeys.usable ? 'passkey.unavailable' : undefined);
     await sendPage(ctx, views, 'password-reset-mfa', locale, {
       title: t('password_reset_mfa.title'),
       code: pending.code,
       codeAction: `${path}/reset/${token}/verify`,
       passkeyAction: `${path}/reset/${token}/passkey`,
-      passkey: pending.passkey ? embedJson(await passkeys.authenticationOptions(ticket.userId, challengeOf(token))) : undefined,
+      // No passkey where browsers cannot use one (an issuer on an IP address); with nothing else to offer, the page says why.
+      passkey: pending.passkey && passkeys.usable ? embedJson(await passkeys.authenticationOptions(ticket.userId, challengeOf(token))) : undefined,
       csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(ctx, token)),
-      error: error === undefined ? undefined : t(error, { period: String((await factors.status(ticket.userId)).totpParameters?.period ?? DEFAULT_TOTP.period) }),
+      error: shown === undefined ? undefined : t(shown, { period: String((await factors.status(ticket.userId)).totpParameters?.period ?? DEFAULT_TOTP.period) }),
     }, error === undefined ? 200 : 400);
   }
 
@@ -261,6 +263,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   router.post(`${path}/reset/:token/passkey`, linkRoute(async (ctx, { locale, token, ticket, form }) => {
     const pending = await pendingFactors(ticket);
     if (pending === undefined || !pending.passkey) return afterFactor(ctx, token);
+    if (!passkeys.usable) return secondFactorForm(ctx, locale, token, ticket, pending, 'passkey.unavailable');
     const checked = await passkeys.authenticate(form.response, challengeOf(token), ticket.userId);
     if (!checked.ok) return secondFactorForm(ctx, locale, token, ticket, pending, 'passkey.failed');
     if (!(await deps.resets.passSecondFactor(token, 'passkey'))) return invalidLink(ctx, locale);

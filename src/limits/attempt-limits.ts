@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { RateLimiterMemory, RateLimiterMongo, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
+import { documentLocks, lockKey } from '../storage/document-locks.ts';
 import { ensureExpiryIndex, startSweeper, type Sweeper } from '../storage/expiry.ts';
+import { lockedSweep } from '../storage/locked-sweep.ts';
 import { unavailableStore } from '../errors/store-unavailable.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -15,7 +17,7 @@ export interface AttemptLimiter {
    * Checks and counts one attempt in one atomic step (an increment whose result decides): 0 when
    * it may go on — it is counted as a failure already; takeBack() it if it did not fail — else
    * the seconds to wait (nothing counted). Of attempts sent together, exactly as many as the
-   * limit leaves go on. With Redis across instances; without it each instance is exact on its own.
+   * limit leaves go on, across instances (per instance while the shared store is unavailable).
    */
   reserve(key: string): Promise<number>;
   /** Takes back one attempt reserve() counted that did not fail. */
@@ -60,6 +62,12 @@ const COLLECTION = 'attempt_limits';
  * storage pattern as the login limiter: Redis when configured; else MongoDB with our own
  * indexes (rate-limiter-flexible's include a TTL index FerretDB rejects) and a sweeper where
  * the server has no TTL indexes.
+ *
+ * In MongoDB every count and take-back of a key holds the counter's document lock
+ * (`attempt_limits:<stored key>`, src/storage/document-locks.ts), and so does the sweep:
+ * rate-limiter-flexible's `$inc` is a read and a whole-document write on FerretDB v1, where
+ * counts and take-backs arriving together were lost (docs/STORAGE.md, "Concurrent updates of
+ * one document"). So the shared count is exact there as in Redis, and decides reserve().
  */
 export async function openAttemptLimits({
   redis,
@@ -74,10 +82,14 @@ export async function openAttemptLimits({
   const db = mongo.db;
   if (db === undefined) throw new Error('openAttemptLimits needs a connected MongoDB connection');
   let sweeper: Sweeper | undefined;
+  const locks = documentLocks(mongo);
+  const lockOf = (storedKey: string) => lockKey(COLLECTION, storedKey);
   if (redis === undefined) {
     const rows = db.collection(COLLECTION);
     await rows.createIndex({ key: 1 }, { unique: true, name: 'key_unique' });
-    if (!(await ensureExpiryIndex(rows, 'expire'))) sweeper = startSweeper({ targets: [{ collection: rows, field: 'expire' }], intervalMs: sweepIntervalMs, logger });
+    if (!(await ensureExpiryIndex(rows, 'expire'))) {
+      sweeper = startSweeper({ targets: [lockedSweep(locks, rows, 'expire', (row) => lockOf(String(row.key)))], intervalMs: sweepIntervalMs, logger });
+    }
   }
   return {
     limiter(name, limit, windowSeconds) {
@@ -86,7 +98,9 @@ export async function openAttemptLimits({
         redis !== undefined
           ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `${redisPrefix}${keyPrefix}`, points: limit, duration: windowSeconds })
           : new RateLimiterMongo({ storeClient: db, tableName: COLLECTION, keyPrefix, points: limit, duration: windowSeconds, disableIndexesCreation: true });
-      const store = withLocalCounts(name, shared, new RateLimiterMemory({ keyPrefix, points: limit, duration: windowSeconds }), logger, onFallback);
+      // Redis runs each command alone; a MongoDB counter's writes take turns under its lock.
+      const exclusive = <T>(key: string, work: () => Promise<T>): Promise<T> => (redis !== undefined ? work() : locks.hold(lockOf(shared.getKey(key)), work));
+      const store = withLocalCounts(name, shared, exclusive, new RateLimiterMemory({ keyPrefix, points: limit, duration: windowSeconds }), logger, onFallback);
       const clean = new Map<string, number>();
       // Bumped by every local failure: a store read that started before one is not remembered.
       let generation = 0;
@@ -128,19 +142,12 @@ export async function openAttemptLimits({
           await store.penalty(key, 1);
         },
         async reserve(key) {
-          // Without Redis this instance's counter decides (below); what other instances counted is
-          // read first, as retryAfter() does (across instances a check before the count).
-          if (redis === undefined) {
-            const wait = await limiter.retryAfter(key);
-            if (wait > 0) return wait;
-          }
           generation += 1;
           clean.delete(key);
           // One counter's own sequence decides (two counters' increments of attempts sent together
-          // may be ordered differently): the shared one where it is atomic (Redis, unless it is
-          // unavailable), else this instance's (MongoDB: FerretDB v1's increments can be lost).
+          // may be ordered differently): the shared one, unless it is unavailable, then this instance's.
           const { mine, everyone } = await store.add(key);
-          const counted = redis !== undefined && everyone !== null ? everyone : mine;
+          const counted = everyone ?? mine;
           if (counted.consumedPoints <= limit) return 0;
           await store.takeBack(key);
           return Math.max(1, Math.ceil(counted.msBeforeNext / 1000));
@@ -169,8 +176,8 @@ interface CounterStore {
 /**
  * Failures are counted in the shared store (so every instance sees them) and in a per-instance
  * memory limiter too; a check takes whichever counted more. So this instance's own failures
- * always count, even when a shared write was lost (FerretDB's upserts race when failures come
- * fast), and while the shared store is unavailable the gate keeps working per instance instead
+ * always count, even when the shared count was lost (a store reset), and while the shared store
+ * is unavailable the gate keeps working per instance instead
  * of failing: the endpoints behind it (client_credentials, introspection) must not stop with
  * the limiter's store. The log says when an outage starts and ends, the metric counts each
  * check or count it affected. Errors that are not an outage still fail the request.
@@ -178,6 +185,8 @@ interface CounterStore {
 function withLocalCounts(
   name: string,
   shared: RateLimiterAbstract,
+  /** Runs a write of the shared count of `key` while no other write of it runs (MongoDB: its document lock). */
+  exclusive: <T>(key: string, work: () => Promise<T>) => Promise<T>,
   local: RateLimiterMemory,
   logger: Logger,
   onFallback: ((limiter: string) => void) | undefined,
@@ -210,17 +219,17 @@ function withLocalCounts(
       return mine.consumedPoints > everyone.consumedPoints ? mine : everyone;
     },
     async penalty(key, points) {
-      await Promise.all([local.penalty(key, points), orOutage(() => shared.penalty(key, points), undefined)]);
+      await Promise.all([local.penalty(key, points), orOutage(() => exclusive(key, () => shared.penalty(key, points)), undefined)]);
     },
     async add(key) {
-      const [mine, everyone] = await Promise.all([local.penalty(key, 1), orOutage(() => shared.penalty(key, 1), null)]);
+      const [mine, everyone] = await Promise.all([local.penalty(key, 1), orOutage(() => exclusive(key, () => shared.penalty(key, 1)), null)]);
       return { mine, everyone };
     },
     async takeBack(key) {
       const takeBackFrom = async (limiter: RateLimiterAbstract) => {
         if (((await limiter.get(key))?.consumedPoints ?? 0) > 0) await limiter.reward(key, 1);
       };
-      await Promise.all([takeBackFrom(local), orOutage(() => takeBackFrom(shared), undefined)]);
+      await Promise.all([takeBackFrom(local), orOutage(() => exclusive(key, () => takeBackFrom(shared)), undefined)]);
     },
   };
 }

@@ -4,8 +4,10 @@
  * would hand an Auth0 migrant a token for another audience than the one asked for; so Gatehouse
  * takes it as the resource it names, at /auth (and PAR, device authorization) and at /token on
  * every grant, with the same checks (an unknown or unallowed API is invalid_target). Given with
- * `resource`, both must name the same API. Token exchange has `audience` of its own (RFC 8693)
- * and checks it itself (grants/token-exchange.ts).
+ * `resource`, both must name the same API: checked inside the library's own flow (its resource
+ * hooks, resource-servers.ts), so at /token a client is authenticated first and the refusal is a
+ * token error like the others (CORS, metrics, body). Token exchange has `audience` of its own
+ * (RFC 8693) and checks it itself (grants/token-exchange.ts).
  */
 import type { Middleware } from 'koa';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
@@ -43,10 +45,25 @@ export async function audienceMatchesResource(ctx: KoaContextWithOIDC, audience:
 }
 
 /**
+ * The token endpoint's check, called by the resource hooks (resource-servers.ts) whenever the
+ * library resolves the requested resource, i.e. after client authentication and the grant's own
+ * checks: an `audience` in the form that is not the `resource` is refused. The library drops
+ * `audience` from the parameters of grants that do not know it; its parsed body keeps it.
+ */
+export function refuseDisagreeingAudience(ctx: KoaContextWithOIDC): void {
+  if (ctx.oidc.route !== 'token') return;
+  const body = ctx.oidc.body as { audience?: unknown; grant_type?: unknown } | undefined;
+  const audience = body?.audience;
+  if (audience === undefined || audience === '' || body?.grant_type === TOKEN_EXCHANGE_GRANT) return;
+  if (!sameTargets(ctx.oidc.params?.resource, audience)) throw new errors.InvalidTarget(DISAGREE);
+}
+
+/**
  * In front of the provider's token endpoint (whose built-in grants drop parameters they do not
  * know): a request with `audience` and no `resource` is handed on with that value as its
  * `resource`, so every grant treats it exactly as RFC 8707 says (client_credentials and password:
  * the API of the token; code, refresh and device code: one the grant holds, else invalid_target).
+ * Both given are handed on as they came (refuseDisagreeingAudience answers inside the library).
  * The form is already read by the gates before this one (the refresh-grant scope reads every
  * token form), so a request without `audience` costs one property look-up.
  */
@@ -59,7 +76,6 @@ export function audienceAtToken(routes: RoutesTable): Middleware {
     const { audience, ...rest } = form.params;
     if (audience === undefined || audience === '' || rest.grant_type === TOKEN_EXCHANGE_GRANT) return next();
     if (rest.resource === undefined) replaceForm(ctx, { ...rest, resource: audience });
-    else if (!sameTargets(rest.resource, audience)) throw new errors.InvalidTarget(DISAGREE);
     return next();
   });
 }

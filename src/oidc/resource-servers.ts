@@ -2,7 +2,7 @@ import { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provid
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { AccountDirectory } from './accounts.ts';
 import { adminScopesFor } from './admin-scope.ts';
-import { audienceAsDefaultResource } from './audience-parameter.ts';
+import { audienceAsDefaultResource, refuseDisagreeingAudience } from './audience-parameter.ts';
 import { clientFlag, clientList, clientProperty } from './client-metadata.ts';
 import { isOidcScope } from './claims.ts';
 import { keycloakClientTokenClaims, keycloakTokenClaims } from './keycloak-claims.ts';
@@ -30,6 +30,8 @@ export function resourceIndicators(apis: ApiRegistry, adminAudience?: string, ac
     // Named resource first; otherwise the client's default API for client_credentials, and
     // for sign-ins only when the client opted in (its access token then is not for userinfo).
     defaultResource: async (ctx: KoaContextWithOIDC, client: Client, oneOf?: readonly string[]) => {
+      // /token: an Auth0 `audience` that is not the named resource (audience-parameter.ts).
+      refuseDisagreeingAudience(ctx);
       const defaultApi = clientProperty(client, 'default_api');
       if (oneOf !== undefined) {
         if (oneOf.length === 1) return oneOf[0]!;
@@ -47,6 +49,7 @@ export function resourceIndicators(apis: ApiRegistry, adminAudience?: string, ac
     },
     useGrantedResource: async () => true,
     getResourceServerInfo: async (ctx: KoaContextWithOIDC, identifier: string, client: Client) => {
+      refuseDisagreeingAudience(ctx);
       const api = await apis.find(identifier);
       if (api === undefined) throw new errors.InvalidTarget(`unknown resource ${identifier}`);
       // The admin API's audience is for admin clients only, whatever their allowed_apis say.

@@ -4,7 +4,7 @@ import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { randomIp } from '../helpers/accounts.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { deployment, givePasskeyRecord, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { launchChromium, screenshot, seriousViolations } from './browser.ts';
 
@@ -111,6 +111,27 @@ describe('password reset with a second factor, and lockouts (real SMTP server, r
     const { events } = await gatehouse.services.audit.query({ users: [user.id], types: ['user.password_reset'], limit: 10 });
     expect(events).to.have.length(1);
     expect(events[0]!.details).to.deep.include({ secondFactor: 'totp' });
+  });
+
+  // This deployment's issuer is http://127.0.0.1:PORT: WebAuthn cannot work there (its RP ID must be a domain).
+  it('on an issuer at an IP address offers no passkey: a passkey-only user is told why, and a passkey posted anyway is refused saying so', async () => {
+    const unavailable = 'Passkeys cannot be used here: this server is reached by an IP address';
+    const only = await gatehouse.services.accounts.createUser({ username: 'mfa-reset-passkey-only', password: PASSWORD, email: 'mfa-reset-passkey-only@example.com', emailVerified: true });
+    await givePasskeyRecord(deploy, gatehouse, only.id);
+    const onlyPage = await page(new UserAgent(), await resetLinkFor(only.username));
+    expect(onlyPage.html).to.contain('Confirm it is you').and.contain(unavailable);
+    expect(onlyPage.html).to.not.contain('data-passkey').and.not.contain('name="password"');
+
+    const { user } = await userWithApp('mfa-reset-app-and-passkey');
+    await givePasskeyRecord(deploy, gatehouse, user.id);
+    const link = await resetLinkFor(user.username);
+    const agent = new UserAgent();
+    const first = await page(agent, link);
+    expect(first.html).to.not.contain('data-passkey').and.not.contain(unavailable);
+    const codeForm = first.forms.find((form) => form.action.endsWith('/verify'))!;
+    const posted = await agent.postForm(new URL(codeForm.action.replace(/\/verify$/, '/passkey'), link).toString(), { ...codeForm.fields, response: '{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{}}' });
+    expect(posted.status).to.equal(400);
+    expect(await posted.text()).to.contain(unavailable).and.not.contain('That passkey did not work here');
   });
 
   it('takes a recovery code instead of the app, once', async () => {

@@ -3,6 +3,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import * as oidc from 'openid-client';
 import type { Logger } from '../../src/observability/logger.ts';
 import type { RunningGatehouse, StartOptions } from '../../src/server.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
 import { startInstance } from './instance.ts';
 import { freePort } from './redis-server.ts';
 import { forSuite } from './suite.ts';
@@ -274,4 +275,29 @@ export async function oauthError(promise: Promise<unknown>): Promise<{ error: st
     };
   }
   throw new Error('expected the request to fail');
+}
+
+/**
+ * A passkey record for a user, as one made while the issuer was a domain name (or imported) leaves
+ * it, and the user marked as holding a second factor. Its key is no real key: for pages that offer
+ * (or must not offer) a passkey, not for a sign-in with it.
+ */
+export async function givePasskeyRecord(deploy: Deployment, gatehouse: RunningGatehouse, userId: string): Promise<void> {
+  const connection = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
+  try {
+    await connection.collection('mfa_passkeys').insertOne({
+      _id: `passkey-of-${userId}` as never,
+      userId,
+      publicKey: Buffer.from('not a real key'),
+      counter: 0,
+      transports: [],
+      name: 'Work laptop',
+      deviceType: 'singleDevice',
+      createdAt: new Date(),
+      lastUsedAt: null,
+    });
+  } finally {
+    await connection.close();
+  }
+  await gatehouse.services.accounts.setSecondFactor(userId, true);
 }

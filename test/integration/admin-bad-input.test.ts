@@ -206,9 +206,14 @@ describe('admin API: every route with bad input answers named problems with code
     const notJsonBody = { status: notJson.status, body: await notJson.json(), headers: notJson.headers } as ApiResponse;
     expect(notJsonBody.status).to.equal(400);
     expectCoded(notJsonBody, 'not JSON');
-    expect(notJsonBody.body.details).to.deep.equal([{ path: '', message: 'not valid JSON', code: 'not_json' }]);
+    // The body as a whole is at fault, not a field: named as the error's own code (no detail with an empty path).
+    expect(notJsonBody.body).to.deep.include({ error: 'invalid_request', error_description: 'the request body is not valid JSON', code: 'not_json' });
+    expect(notJsonBody.body).to.not.have.property('details');
     const text = await fetch(`${gatehouse.url}/admin/api/v1/roles`, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: 'name=x' });
-    expect(((await text.json()) as { details: unknown }).details).to.deep.equal([{ path: '', message: 'expected application/json', code: 'not_json_content_type' }]);
+    expect(text.status).to.equal(400);
+    const textBody = (await text.json()) as Record<string, unknown>;
+    expect(textBody).to.deep.include({ error: 'invalid_request', error_description: 'the request body must be JSON (Content-Type: application/json)', code: 'not_json_content_type' });
+    expect(textBody).to.not.have.property('details');
   });
 
   it('conflicts without a field are named as a whole: a second verification mail to a user without email is user_no_email', async () => {

@@ -87,6 +87,36 @@ describe('audience= (Auth0 style) as the resource indicator it names (real store
     expect(payloadOf(agree.body.access_token!).aud).to.equal(API);
   });
 
+  it('resource and audience that disagree are refused after client authentication: a wrong secret is invalid_client', async () => {
+    const wrong = await token({ clientId: cast.service.clientId, secret: 'not-the-secret' }, { grant_type: 'client_credentials', resource: API, audience: `${API}/opaque` });
+    expect(wrong.status, JSON.stringify(wrong.body)).to.equal(401);
+    expect(wrong.body.error).to.equal('invalid_client');
+  });
+
+  it('resource and audience that disagree: a token error as the library answers them (its body, CORS for the client web origin), counted in gatehouse_token_errors_total', async () => {
+    const origin = 'https://console.example.com';
+    const created = await gatehouse.services.clients.create({
+      displayName: 'Browser-side service',
+      allowedApis: [API, `${API}/opaque`],
+      webOrigins: [origin],
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    const counted = async () => {
+      const scrape = await (await fetch(`${gatehouse.url}/metrics`)).text();
+      return Number(/^gatehouse_token_errors_total\{error="invalid_target"\} (\d+)/m.exec(scrape)?.[1] ?? 0);
+    };
+    const before = await counted();
+    const response = await fetch(`${gatehouse.url}/token`, {
+      method: 'POST',
+      headers: { origin, authorization: `Basic ${Buffer.from(`${created.client.clientId}:${created.secret!}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, audience: `${API}/opaque` }).toString(),
+    });
+    expect(response.status).to.equal(400);
+    expect(response.headers.get('access-control-allow-origin')).to.equal(origin);
+    expect(await response.json()).to.deep.equal({ error: 'invalid_target', error_description: 'resource and audience name different APIs' });
+    expect(await counted()).to.equal(before + 1);
+  });
+
   it('password grant: audience names the API of the token', async () => {
     const tokens = await token(passwordClient, { grant_type: 'password', username: cast.user.username, password: PASSWORD, scope: 'openid read', audience: API });
     expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
@@ -115,5 +145,13 @@ describe('audience= (Auth0 style) as the resource indicator it names (real store
     const refused = await token(cast.web, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: verifier, audience: API });
     expect(refused.status).to.equal(400);
     expect(refused.body.error).to.equal('invalid_target');
+  });
+
+  it('authorization code: audience at /token that disagrees with the resource the code was granted is refused', async () => {
+    const { callback, verifier } = await code({ audience: API });
+    const params = { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: verifier, resource: API };
+    const refused = await token(cast.web, { ...params, audience: `${API}/opaque` });
+    expect(refused.status).to.equal(400);
+    expect(refused.body).to.deep.equal({ error: 'invalid_target', error_description: 'resource and audience name different APIs' });
   });
 });

@@ -145,17 +145,6 @@ for (const withRedis of [true, false]) {
       expect(results[0]!.html).to.contain('role="alert"').and.contain('Sign-in failed');
     });
 
-    it('answers a passkey that did not work on the sign-in page with the form again and 400, like a wrong password', async () => {
-      const agent = new UserAgent();
-      const { html, url } = await firstPage(agent, authorizeUrl());
-      const form = formsOf(html).find((f) => f.action.endsWith('/login'))!;
-      const response = await agent.postForm(new URL(form.action.replace(/\/login$/, '/passkey-login'), url).toString(), { ...form.fields, response: '{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{}}' });
-      expect(response.status).to.equal(400);
-      const page = await response.text();
-      expect(page).to.contain('role="alert"').and.contain('That passkey did not work here');
-      expect(formsOf(page).some((f) => f.action.endsWith('/login')), 'the sign-in form again').to.equal(true);
-    });
-
     it('remembers consent per user, client and scopes, and asks again (only for what is new) when scopes grow', async () => {
       const user = await newUser();
       const agent = new UserAgent();

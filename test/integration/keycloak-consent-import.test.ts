@@ -78,10 +78,14 @@ describe('Keycloak import: users\' consents (clientConsents) carry over', functi
     expect((await signInTo('planner', LOU, 'openid profile')).sawConsent, 'lou never consented').to.equal(true);
   });
 
-  it('a re-import keeps what the user allowed in Gatehouse since', async () => {
+  it('a re-import keeps what the user allowed in Gatehouse since, and when', async () => {
+    const allowedHere = (await gatehouse.services.consents.find(kim.id, 'diary'))!.updatedAt;
+    const keycloakDate = new Date(kim.clientConsents!.find((consent) => consent.clientId === 'diary')!.lastUpdatedDate);
+    expect(allowedHere.getTime(), 'the consent page above updated the record').to.be.greaterThan(keycloakDate.getTime());
     const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', REALM_EXPORT);
     expect(status, JSON.stringify(body)).to.equal(200);
     const diary = (await gatehouse.services.consents.find(kim.id, 'diary'))!;
     expect(diary.scopes, 'address, allowed on the Gatehouse consent page above, stays').to.include.members(['openid', 'email', 'offline_access', 'address']);
+    expect(diary.updatedAt.toISOString(), "the later of the two dates: Gatehouse's, not Keycloak's older one").to.equal(allowedHere.toISOString());
   });
 });

@@ -106,6 +106,8 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
       // counts as two factors (possession + PIN or biometrics).
       async 'passkey-login'(step, form) {
         if (passkey === undefined) return step.koa.throw(404);
+        // A page from before the issuer moved to an IP address, or a hand-made post: say why, not "did not work".
+        if (!passkey.passkeys.usable) return page(step, { login: '', remember: false, error: 'passkey.unavailable' });
         const checked = await passkey.passkeys.authenticate(form.response, challenge(step));
         if (!checked.ok || !(await authenticator.isActive(checked.userId))) return page(step, { login: '', remember: false, error: 'passkey.failed' });
         const amr = checked.userVerified ? [checked.method, 'mfa'] : [checked.method];

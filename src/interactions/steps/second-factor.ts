@@ -106,7 +106,8 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
 
   async function verifyPage(step: StepContext, error?: string) {
     const accountId = accountOf(step);
-    const hasPasskey = passkeyCounts(step) && (await passkeys.list(accountId)).length > 0;
+    // Not on an issuer whose host is an IP address (no browser uses a passkey there), even to a user who holds one.
+    const hasPasskey = passkeys.usable && passkeyCounts(step) && (await passkeys.list(accountId)).length > 0;
     const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor');
     // The user's own app: an imported one may show 8 digits or change every 60 seconds.
     const app = (await factors.status(accountId)).totpParameters;
@@ -128,9 +129,9 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
       {
         title: step.t('mfa.enrol_title'),
         qr: await deps.qrSvg(uri),
-        passkey: embedJson(
-          await passkeys.registrationOptions({ id: accountId, username: await deps.accountLabel(accountId) }, passkeyChallenge(deps.challengeKey, step.details.uid, 'register')),
-        ),
+        passkey: passkeys.usable
+          ? embedJson(await passkeys.registrationOptions({ id: accountId, username: await deps.accountLabel(accountId) }, passkeyChallenge(deps.challengeKey, step.details.uid, 'register')))
+          : undefined,
         secret: secret.replace(/(.{4})/g, '$1 ').trim(),
         // New apps are enrolled with the OTP policy's parameters (src/settings/otp.ts).
         digits: String(parameters.digits),
@@ -173,6 +174,7 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
       },
       async passkey(step, form) {
         const accountId = accountOf(step);
+        if (!passkeys.usable) return verifyPage(step, 'passkey.unavailable');
         if (!passkeyCounts(step)) return verifyPage(step, 'passkey.failed');
         const checked = await passkeys.authenticate(form.response, passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor'), accountId);
         if (!checked.ok) return verifyPage(step, 'passkey.failed');
@@ -182,6 +184,7 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
       async 'passkey-register'(step, form) {
         const accountId = accountOf(step);
         if (await enrolled(accountId)) return verifyPage(step);
+        if (!passkeys.usable) return enrolPage(step, accountId, 'passkey.unavailable');
         const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'register');
         if (!(await passkeys.register(accountId, form.response, challenge, form.name ?? ''))) return enrolPage(step, accountId, 'passkey.failed');
         await deps.syncEnrolment(accountId);
