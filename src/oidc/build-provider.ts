@@ -26,7 +26,7 @@ import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
 import { cookieSigner } from '../http/cookie-signer.ts';
 import { afterResponseSteps, type AfterResponseStep } from './after-response.ts';
 import { captureStacksOfFailedAssertionsOnly } from './assertion-stacks.ts';
-import { grantTypeNotAllowedAsUnauthorizedClient } from './unauthorized-client.ts';
+import { grantTypeNotAllowedAsUnauthorizedClient, responseTypeNotAllowedAsUnauthorizedClient } from './unauthorized-client.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -93,6 +93,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     const grantSteps = registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, audit: observers?.audit });
     attachProviderEvents(provider, logger, observers);
     includeSessionIdInIdTokens(provider);
+    responseTypeNotAllowedAsUnauthorizedClient(provider);
     captureStacksOfFailedAssertionsOnly(provider);
     // What Gatehouse does to the library's responses, per route (outermost first), run by the
     // error boundary — the provider middleware right after the front — inside its own try. It also
