@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { upsertValidated, validated } from '../storage/validated-writes.ts';
 import type { Connection, mongo } from 'mongoose';
-import type { Config } from '../config/load.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ensureExpiryIndex, startSweeper, type Sweeper, type SweepTarget } from '../storage/expiry.ts';
 import { documentLocks, lockKey as documentLockKey, type DocumentLocks } from '../storage/document-locks.ts';
@@ -13,53 +12,13 @@ import { ATTEMPT, CLAIM_LOCK, ENDED, FAILED, READ_LOCKS, SUCCEEDED } from './log
 import { inFlightWait, type Busy } from './in-flight-wait.ts';
 import { ipKey } from './ip-key.ts';
 import { lockoutModel, type LockoutScope, type StoredLockout } from './lockout-model.ts';
+import { DEFAULT_LOCKOUT_POLICY, scopePolicy, type LockoutPolicy } from './login-limiter-policy.ts';
 
 /** Where failure counters live: Redis when configured, else MongoDB. Lockout records are always in MongoDB. */
 export type LimiterBackend =
   /** `prefix`: GATEHOUSE_REDIS_PREFIX, as every other Redis key has it, so deployments sharing a server keep their own counters. */
   | { readonly kind: 'redis'; readonly redis: Redis; readonly prefix?: string }
   | { readonly kind: 'mongo' };
-
-export interface ScopePolicy {
-  /** Failures within the window that lock the key. */
-  readonly threshold: number;
-  /** Failures older than this are forgotten. */
-  readonly windowSeconds: number;
-}
-
-export interface LockoutPolicy {
-  /** Failures from one IP against one account: the tight limit a person mistyping meets. */
-  readonly accountIp: ScopePolicy;
-  /** Failures against one account from anywhere: slows distributed guessing. */
-  readonly account: ScopePolicy;
-  /** Failures from one IP (IPv6: one /64) against any account: slows spraying. */
-  readonly ip: ScopePolicy;
-  /** First lockout; each further lockout of the same key within `levelMemorySeconds` doubles it. */
-  readonly lockSeconds: number;
-  readonly maxLockSeconds: number;
-  readonly levelMemorySeconds: number;
-}
-
-export const DEFAULT_LOCKOUT_POLICY: LockoutPolicy = Object.freeze({
-  accountIp: { threshold: 5, windowSeconds: 3600 },
-  account: { threshold: 20, windowSeconds: 3600 },
-  ip: { threshold: 100, windowSeconds: 3600 },
-  lockSeconds: 60,
-  maxLockSeconds: 86_400,
-  levelMemorySeconds: 86_400,
-});
-
-/** The limiter's policy from the lockout settings (the configuration's, or the runtime ones: src/settings/brute-force.ts). */
-export function lockoutPolicy(lockout: Config['lockout']): LockoutPolicy {
-  return {
-    accountIp: { threshold: lockout.threshold, windowSeconds: lockout.windowSeconds },
-    account: { threshold: lockout.accountThreshold, windowSeconds: lockout.windowSeconds },
-    ip: { threshold: lockout.ipThreshold, windowSeconds: lockout.windowSeconds },
-    lockSeconds: lockout.lockSeconds,
-    maxLockSeconds: lockout.maxLockSeconds,
-    levelMemorySeconds: 86_400,
-  };
-}
 
 export type LockState =
   /** `pairClean`: the (account, IP) pair had no failures and no lockout level when checked. */
@@ -214,8 +173,6 @@ export async function createLoginLimiter({
   const policyNow = typeof policy === 'function' ? policy : () => Promise.resolve(policy);
   // The escalation memory is not a runtime setting: the level counters are made once.
   const { levelMemorySeconds } = typeof policy === 'function' ? DEFAULT_LOCKOUT_POLICY : policy;
-  const scopePolicy = (rules: LockoutPolicy, scope: LockoutScope): ScopePolicy =>
-    scope === 'account_ip' ? rules.accountIp : scope === 'account' ? rules.account : rules.ip;
   // A counter's window is fixed when its key is first written, so a changed window takes one
   // more counter per scope; keys and stored counts stay the same (the key prefix does not change).
   const counters = new Map<string, Counter>();

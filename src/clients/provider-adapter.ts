@@ -8,7 +8,7 @@ import type { ClientRepository } from './repository.ts';
  * (RFC 7591/7592), and that goes through the repository too, which keeps the secret sealed
  * and the operator-only fields out of the client's reach.
  */
-export function clientProviderAdapter(repository: ClientRepository, cache: BoundedCache<AdapterPayload>): Adapter {
+export function clientProviderAdapter(repository: ClientRepository, cache: BoundedCache<AdapterPayload>, deleted: (clientId: string) => Promise<unknown> = async () => {}): Adapter {
   const readOnly = async (): Promise<never> => {
     throw new Error('clients are not single-use tokens');
   };
@@ -21,8 +21,10 @@ export function clientProviderAdapter(repository: ClientRepository, cache: Bound
       cache.invalidate(clientId);
     },
     consume: readOnly,
+    // RFC 7592 DELETE: a client made again under the same id is another application, nobody consented to it.
     destroy: async (clientId) => {
       await repository.delete(clientId);
+      await deleted(clientId);
     },
     revokeByGrantId: async () => {},
   };

@@ -134,6 +134,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const audit = createAuditTrail({ collection, insert: insertCommand(mongo.db!, AUDIT_COLLECTION), logger, clock, clientCredentials: config.audit.clientCredentials, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
     closers.push(() => audit.close());
 
+    const consents = await createConsentRecords({ connection: mongo, now: dateClock(clock) });
     const storage = await openOidcStorage({
       mongo,
       redis,
@@ -145,6 +146,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       logger,
       background: server,
       now: clock.now,
+      registeredClientDeleted: (clientId) => consents.removeForClient(clientId),
       ...(metrics === undefined ? {} : { onOperation: (report) => metrics.onOperation(report) }),
     });
     closers.push(() => storage.close());
@@ -188,7 +190,6 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     }
     const sessionDevices = await createSessionDevices({ connection: mongo, logger, clock });
     closers.push(() => sessionDevices.close());
-    const consents = await createConsentRecords({ connection: mongo, now: dateClock(clock) });
     const upstream = await openUpstreamProviderList({
       directory: createUpstreamDirectory({ mongo, box: createSecretBox(secret, 'upstream-secrets'), now: dateClock(clock) }),
       redis,

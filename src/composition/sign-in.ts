@@ -51,6 +51,7 @@ export function composeSignInSteps(w: Wiring, { selfService, loginExtension }: {
         signOutPath: endpointPath(config.routes, 'end_session'),
       },
       consents: services.consents,
+      apiNames: { name: async (identifier) => (await services.apis.find(identifier))?.name, adminAudience: services.adminAudience },
       forgotPasswordPath: selfService.forgotPasswordPath,
       registration: selfService.registration,
       verifyEmail: selfService.verifyEmail,

@@ -58,6 +58,8 @@ export interface ConsentRecords {
   find(accountId: string, clientId: string): Promise<ConsentRecord | undefined>;
   /** The user's records, by client id. */
   ofUser(accountId: string): Promise<ConsentRecord[]>;
+  /** Every user's records (an export file), by user and client id. */
+  all(): Promise<ConsentRecord[]>;
   /**
    * Adds what the user agreed to now (the consent page's Allow) to their record for the client,
    * creating it. `at`: when (an import passes its dates; a record keeps its first `createdAt` and
@@ -119,6 +121,11 @@ export async function createConsentRecords({ connection, now = () => new Date() 
     async ofUser(accountId) {
       const stored = await model.find({ accountId }).lean<StoredConsent[]>().exec();
       return stored.map(fromStored).sort((a, b) => a.clientId.localeCompare(b.clientId));
+    },
+
+    async all() {
+      const stored = await model.find().sort({ accountId: 1, clientId: 1 }).lean<StoredConsent[]>().exec();
+      return stored.map(fromStored);
     },
 
     async add(accountId, clientId, given, at = {}) {

@@ -26,21 +26,38 @@ export function basePolicy(imageSources: readonly string[] = []): string {
   ].join('; ');
 }
 
+/** The last policy each sources list widened, and the result (see allowFormTargets). */
+const widenedBySources = new WeakMap<readonly string[], { readonly policy: string; readonly widened: string }>();
+
 /**
  * Chromium applies form-action to every redirect that follows a form submission, so a sign-in
  * POST → 303 /auth/:uid → 303 https://app.example/callback is blocked unless the page that
  * held the form allowed the application's origin. Adds these sources to form-action.
+ *
+ * Every sign-in page does this with the same policy (the edge's) and its client's sources (the
+ * same array for the same client: src/oidc/form-targets.ts), so the widened policy is kept per
+ * sources array, for the policy it was made from: another policy (a page that changed the header
+ * first) is widened afresh. The result depends only on the two strings, never on the request.
  */
 export function allowFormTargets(response: HeaderAccess, sources: readonly string[]): void {
   const policy = response.get(HEADER);
   if (policy === '' || sources.length === 0) return;
+  const last = widenedBySources.get(sources);
+  if (last !== undefined && last.policy === policy) return response.set(HEADER, last.widened);
+  const widened = widenFormAction(policy, sources);
+  widenedBySources.set(sources, { policy, widened });
+  response.set(HEADER, widened);
+}
+
+function widenFormAction(policy: string, sources: readonly string[]): string {
   const directives = policy.split(';').map((directive) => directive.trim()).filter(Boolean);
-  const widened = directives.map((directive) => {
-    const [name, ...values] = directive.split(/\s+/);
-    if (name !== 'form-action') return directive;
-    return [name, ...new Set([...values, ...sources])].join(' ');
-  });
-  response.set(HEADER, widened.join('; '));
+  return directives
+    .map((directive) => {
+      const [name, ...values] = directive.split(/\s+/);
+      if (name !== 'form-action') return directive;
+      return [name, ...new Set([...values, ...sources])].join(' ');
+    })
+    .join('; ');
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { lastResults } from '../cache/last-results.ts';
 
 /** The languages of the hosted pages; the first is the fallback. */
 export const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
@@ -66,14 +67,31 @@ function acceptLanguageTags(header: string): string[] {
     .map((item) => item.tag);
 }
 
+/**
+ * The locale an Accept-Language header asks for first, if any. Parsed once per header value: a
+ * browser sends the same header with every page, and a sign-in shows its page and posts its form
+ * (both negotiate); a header longer than a real browser's is parsed every time and never held.
+ */
+const acceptedLocale = lastResults(
+  (header: string): Locale | undefined => {
+    for (const tag of acceptLanguageTags(header)) {
+      const locale = match(tag);
+      if (locale !== undefined) return locale;
+    }
+    return undefined;
+  },
+  { entries: 256, maxLength: 256 },
+);
+
 /** `ui_locales` (space-separated, in preference order) first, then Accept-Language, then English. */
 export function negotiateLocale(uiLocales: unknown, acceptLanguage: string | undefined): Locale {
-  const requested = typeof uiLocales === 'string' ? uiLocales.split(' ') : [];
-  for (const tag of [...requested, ...acceptLanguageTags(acceptLanguage ?? '')]) {
-    const locale = match(tag);
-    if (locale !== undefined) return locale;
+  if (typeof uiLocales === 'string') {
+    for (const tag of uiLocales.split(' ')) {
+      const locale = match(tag);
+      if (locale !== undefined) return locale;
+    }
   }
-  return DEFAULT_LOCALE;
+  return acceptedLocale(acceptLanguage ?? '') ?? DEFAULT_LOCALE;
 }
 
 /** A translator for one locale; a key missing there falls back to English, then to the key. */

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Attempt, LoginLimiter } from '../accounts/login-limiter.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
@@ -51,6 +52,25 @@ export interface TotpEnrolment {
   readonly parameters: TotpParameters;
 }
 
+/**
+ * A user's factors as an export file carries them (src/transfer/): the app's secret opened (base32;
+ * the file protects it as it protects client secrets), recovery codes as their stored HMACs.
+ */
+export interface ExportedFactors {
+  readonly userId: string;
+  readonly totp: (TotpParameters & { readonly secret: string; readonly confirmedAt: Date }) | null;
+  /** The newest step a code was accepted for: a code used before the export is not taken again after the import. */
+  readonly lastTotpStep: number;
+  readonly recoveryCodes: readonly string[];
+}
+
+export interface FactorsRestored {
+  /** What became of the file's app (null: it had none). */
+  readonly totp: TotpImportOutcome | null;
+  /** Recovery codes written (0 when the user already has some here, or they were not to be carried). */
+  readonly recoveryCodes: number;
+}
+
 export interface Factors {
   status(userId: string): Promise<FactorStatus>;
   /**
@@ -72,6 +92,19 @@ export interface Factors {
   reset(userId: string): Promise<boolean>;
   /** Takes over an authenticator enrolled elsewhere (sealed at rest like any other); `write: false` only tells what would happen. */
   importTotp(userId: string, imported: ImportedTotp, options: { readonly write: boolean }): Promise<TotpImportOutcome>;
+  /** Every user's confirmed app and unused recovery codes (users with neither left out). */
+  exportAll(): Promise<ExportedFactors[]>;
+  /**
+   * Names the recovery codes' HMAC key without revealing it: stored codes carry over only into a
+   * deployment with the same key (the same GATEHOUSE_SECRET).
+   */
+  readonly recoveryKeyId: string;
+  /**
+   * Takes back exported factors: the app as importTotp does (a newer one enrolled here stays), its
+   * used steps never moved back; the recovery codes only when `recoveryCodes` (same key) and the
+   * user has none here (codes used or replaced here since the export do not come back).
+   */
+  restore(exported: ExportedFactors, options: { readonly recoveryCodes: boolean }): Promise<FactorsRestored>;
 }
 
 export interface FactorsDeps {
@@ -162,6 +195,20 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
     }
   }
 
+  const importTotp: Factors['importTotp'] = async (userId, { secret, parameters, enrolledAt }, { write }) => {
+    const current = (await find(userId))?.totp;
+    if (current) {
+      if (box.open(current.sealed, userId) === secret && sameParameters(parametersOf(current), parameters)) return 'unchanged';
+      if (current.confirmedAt.getTime() >= enrolledAt.getTime()) return 'kept';
+    }
+    if (!write) return 'imported';
+    const totp = { sealed: box.seal(secret, userId), confirmedAt: enrolledAt, ...parameters };
+    // Steps are counted in the app's period: a replaced app's last step means nothing for this one.
+    await locked(userId, () => factors.updateOne({ _id: userId }, { $set: { totp, totpPending: null, lastTotpStep: 0, updatedAt: now() } }, { upsert: true }).exec());
+    await usedSteps.deleteMany({ userId }).exec();
+    return 'imported';
+  };
+
   return {
     async status(userId) {
       const [doc, left] = await Promise.all([find(userId), remaining(userId)]);
@@ -248,18 +295,41 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
       return removed.deletedCount > 0 || codes.deletedCount > 0;
     },
 
-    async importTotp(userId, { secret, parameters, enrolledAt }, { write }) {
-      const current = (await find(userId))?.totp;
-      if (current) {
-        if (box.open(current.sealed, userId) === secret && sameParameters(parametersOf(current), parameters)) return 'unchanged';
-        if (current.confirmedAt.getTime() >= enrolledAt.getTime()) return 'kept';
+    recoveryKeyId: createHmac('sha256', recoveryKey).update('gatehouse recovery-code key id').digest('base64url').slice(0, 22),
+
+    async exportAll() {
+      const [apps, codes] = await Promise.all([
+        factors.find({ totp: { $ne: null } }).lean<StoredFactors[]>().exec(),
+        recoveryCodes.find({}, { _id: 1, userId: 1 }).lean<Array<{ _id: string; userId: string }>>().exec(),
+      ]);
+      const byUser = new Map<string, { totp: ExportedFactors['totp']; lastTotpStep: number; recoveryCodes: string[] }>();
+      const entry = (userId: string) => byUser.get(userId) ?? byUser.set(userId, { totp: null, lastTotpStep: 0, recoveryCodes: [] }).get(userId)!;
+      for (const doc of apps) {
+        if (!doc.totp) continue;
+        Object.assign(entry(doc._id), { totp: { secret: box.open(doc.totp.sealed, doc._id), confirmedAt: doc.totp.confirmedAt, ...parametersOf(doc.totp) }, lastTotpStep: doc.lastTotpStep });
       }
-      if (!write) return 'imported';
-      const totp = { sealed: box.seal(secret, userId), confirmedAt: enrolledAt, ...parameters };
-      // Steps are counted in the app's period: a replaced app's last step means nothing for this one.
-      await locked(userId, () => factors.updateOne({ _id: userId }, { $set: { totp, totpPending: null, lastTotpStep: 0, updatedAt: now() } }, { upsert: true }).exec());
-      await usedSteps.deleteMany({ userId }).exec();
-      return 'imported';
+      for (const code of codes) entry(code.userId).recoveryCodes.push(code._id);
+      return [...byUser].sort(([a], [b]) => a.localeCompare(b)).map(([userId, exported]) => ({ userId, ...exported, recoveryCodes: exported.recoveryCodes.sort() }));
     },
+
+    async restore({ userId, totp, lastTotpStep, recoveryCodes: codes }, options) {
+      let outcome: TotpImportOutcome | null = null;
+      if (totp !== null) {
+        const { secret, confirmedAt, algorithm, digits, period } = totp;
+        outcome = await importTotp(userId, { secret, parameters: { algorithm, digits, period }, enrolledAt: confirmedAt }, { write: true });
+        if (outcome !== 'kept' && lastTotpStep > 0) await locked(userId, () => factors.updateOne({ _id: userId }, { $max: { lastTotpStep } }).exec());
+      }
+      if (!options.recoveryCodes || codes.length === 0 || (await remaining(userId)) > 0) return { totp: outcome, recoveryCodes: 0 };
+      const at = now();
+      try {
+        await recoveryCodes.insertMany(codes.map((id) => ({ _id: id, userId, createdAt: at })), { ordered: false });
+      } catch (error) {
+        // An import run twice at once: the other wrote the same codes.
+        if (!isDuplicateKey(error)) throw error;
+      }
+      return { totp: outcome, recoveryCodes: codes.length };
+    },
+
+    importTotp,
   };
 }

@@ -12,6 +12,7 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 
 /** One passkey (WebAuthn credential) in `mfa_passkeys`; `_id` is the credential id (base64url). */
@@ -51,6 +52,24 @@ export interface PasskeyView {
   readonly lastUsedAt: Date | null;
 }
 
+/** A passkey as an export file carries it (src/transfer/): public data only, the private key never leaves the authenticator. */
+export interface ExportedPasskey {
+  /** The credential id (base64url). */
+  readonly id: string;
+  readonly userId: string;
+  /** COSE public key, base64url. */
+  readonly publicKey: string;
+  readonly counter: number;
+  readonly transports: readonly string[];
+  readonly name: string;
+  readonly deviceType: string;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
+}
+
+/** created; updated (the user's own: the higher sign counter stays); conflict (another user holds this credential id: left alone). */
+export type PasskeyRestored = 'created' | 'updated' | 'conflict';
+
 export type PasskeyCheck =
   | {
       readonly ok: true;
@@ -80,6 +99,10 @@ export interface Passkeys {
   rename(userId: string, id: string, name: string): Promise<boolean>;
   remove(userId: string, id: string): Promise<boolean>;
   removeAll(userId: string): Promise<number>;
+  /** Every user's passkeys. */
+  exportAll(): Promise<ExportedPasskey[]>;
+  /** Takes back an exported passkey; its sign counter never moves back (WebAuthn §6.1.1: that would let a clone through). */
+  restore(passkey: ExportedPasskey): Promise<PasskeyRestored>;
 }
 
 export type PasskeyEvent =
@@ -277,6 +300,29 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
 
     async removeAll(userId) {
       return (await model.deleteMany({ userId }).exec()).deletedCount;
+    },
+
+    async exportAll() {
+      const stored = await model.find().sort({ userId: 1, createdAt: 1 }).lean<StoredPasskey[]>().exec();
+      return stored.map(({ _id, ...rest }) => ({ id: _id, ...rest }));
+    },
+
+    async restore({ id, ...passkey }) {
+      return locked(id, async () => {
+        const current = await model.findById(id, { userId: 1 }).lean<Pick<StoredPasskey, 'userId'>>().exec();
+        if (current === null) {
+          try {
+            await model.create({ _id: id, ...passkey, transports: [...passkey.transports] });
+            return 'created';
+          } catch (error) {
+            if (!isDuplicateKey(error)) throw error;
+          }
+        } else if (current.userId !== passkey.userId) {
+          return 'conflict';
+        }
+        const { matchedCount } = await model.updateOne({ _id: id, userId: passkey.userId }, { $max: { counter: passkey.counter } }).exec();
+        return matchedCount === 1 ? 'updated' : 'conflict';
+      });
     },
   };
 }

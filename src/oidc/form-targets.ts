@@ -3,10 +3,25 @@ import { allowFormTargets, redirectSources } from '../http/content-security-poli
 import type { AfterResponseStep } from './after-response.ts';
 import { PAGE_ROUTE_NAMES } from './page-routes.ts';
 
+type Client = NonNullable<KoaContextWithOIDC['oidc']['client']>;
+
+const NONE: readonly string[] = Object.freeze([]);
+/**
+ * Each client's sources, made once: the library hands out one Client object for unchanged
+ * metadata (a changed registration is a new object), and every sign-in page asks for them.
+ * Keeping the same array also lets allowFormTargets keep the policy it widened with it.
+ */
+const targetsByClient = new WeakMap<Client, readonly string[]>();
+
 /** Where a client's flows may end: its registered redirect and post-logout redirect URIs. */
-export function clientFormTargets(client: KoaContextWithOIDC['oidc']['client']): string[] {
-  if (client === undefined) return [];
-  return redirectSources([...(client.redirectUris ?? []), ...(client.postLogoutRedirectUris ?? [])], { native: client.applicationType === 'native' });
+export function clientFormTargets(client: KoaContextWithOIDC['oidc']['client']): readonly string[] {
+  if (client === undefined) return NONE;
+  let targets = targetsByClient.get(client);
+  if (targets === undefined) {
+    targets = Object.freeze(redirectSources([...(client.redirectUris ?? []), ...(client.postLogoutRedirectUris ?? [])], { native: client.applicationType === 'native' }));
+    targetsByClient.set(client, targets);
+  }
+  return targets;
 }
 
 /**

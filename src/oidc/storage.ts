@@ -34,6 +34,8 @@ export interface OidcStorageDeps {
   readonly background?: boolean;
   /** The storage clock (reuse window, expiry); tests pass a controllable one. */
   readonly now?: (() => number) | undefined;
+  /** After a client deleted itself (RFC 7592): what the admin API's deletion does besides (users' consents to it). */
+  readonly registeredClientDeleted?: (clientId: string) => Promise<unknown>;
 }
 
 export interface OidcStorage {
@@ -124,7 +126,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     throw error;
   }
 
-  const clientAdapter = clientProviderAdapter(clients, cache);
+  const clientAdapter = clientProviderAdapter(clients, cache, deps.registeredClientDeleted);
   const adapter = createAdapterFactory({
     mongo,
     redis,

@@ -13,7 +13,7 @@ export function transferOperations(services: GatehouseServices, issuer: string) 
     },
     async import(ctx: OperationContext, document: unknown) {
       refuseNulCharacters(document);
-      const summary = await importAll(services, document);
+      const summary = await importAll(services, document, issuer);
       await services.audit.write({ ...ctx, type: 'import.applied', details: summary });
       return summary;
     },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { lockoutPolicy, type LockoutPolicy } from '../accounts/login-limiter.ts';
+import { lockoutPolicy, type LockoutPolicy } from '../accounts/login-limiter-policy.ts';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import { fieldProblem } from '../errors/gatehouse-error.ts';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { PasswordPolicy } from '../accounts/password-policy.ts';
 import type { Config } from '../config/load.ts';
-import type { LockoutPolicy } from '../accounts/login-limiter.ts';
+import type { LockoutPolicy } from '../accounts/login-limiter-policy.ts';
 import { bruteForceGroup, configuredBruteForce, lockoutPolicyOf, type BruteForceSettings } from './brute-force.ts';
 import type { MfaPolicy } from '../mfa/policy.ts';
 import { configuredMfa, mfaGroup, mfaPolicyOf, type MfaSettings } from './mfa.ts';

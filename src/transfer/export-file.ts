@@ -5,36 +5,57 @@ import type { ExportedClient } from '../clients/repository.ts';
 import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
+import type { TotpImportOutcome } from '../mfa/factors.ts';
+import { TOTP_ALGORITHMS, TOTP_DIGITS } from '../mfa/totp.ts';
 import type { GatehouseServices } from '../services.ts';
 
 export const EXPORT_FORMAT = 'gatehouse-export';
 export const EXPORT_WARNING =
-  'This file holds password hashes and client secrets in the clear. Keep it private (mode 0600), move it only over encrypted channels, delete it after use.';
+  'This file holds password hashes, client secrets and authenticator-app (TOTP) secrets in the clear. Keep it private (mode 0600), move it only over encrypted channels, delete it after use.';
 
-/** `gatehouse export`: everything an operator manages, in one JSON document. */
+const iso = (value: Date | null) => value?.toISOString() ?? null;
+
+/**
+ * `gatehouse export`: everything an operator manages, in one JSON document, with users' second
+ * factors and consents. Secrets are opened for the file (client secrets, authenticator apps'
+ * secrets) and sealed again by the import under the target's GATEHOUSE_SECRET; recovery codes
+ * travel as their HMACs, which only a deployment with the same key can check (`recovery_code_key`).
+ */
 export async function exportAll(services: GatehouseServices, issuer: string) {
-  const [apis, roles, groups, clients, users] = await Promise.all([
+  const [apis, roles, groups, allClients, users, factors, passkeys, consents] = await Promise.all([
     services.apis.list(),
     services.roles.list(),
     services.groups.list(),
     services.clients.exportAll(),
     services.users.exportAll(),
+    services.factors.exportAll(),
+    services.passkeys.exportAll(),
+    services.consents.all(),
   ]);
+  // The console's and the account page's clients are built in: every instance ensures its own at startup.
+  const clients = allClients.filter((client) => client.clientId !== CONSOLE_CLIENT_ID && client.clientId !== ACCOUNT_CLIENT_ID);
+  const exportedClients = new Set(clients.map((client) => client.clientId));
   return {
     format: EXPORT_FORMAT,
     version: 1,
     warning: EXPORT_WARNING,
     contains_password_hashes: true,
     contains_client_secrets: true,
+    contains_totp_secrets: true,
     exported_at: new Date().toISOString(),
     issuer,
     admin_audience: services.adminAudience,
+    recovery_code_key: services.factors.recoveryKeyId,
     apis: apis.filter((api) => api.identifier !== services.adminAudience),
     roles: roles.map((role) => ({ name: role.name, description: role.description })),
     groups: groups.map((group) => ({ name: group.name, description: group.description })),
-    // The console's and the account page's clients are built in: every instance ensures its own at startup.
-    clients: clients.filter((client) => client.clientId !== CONSOLE_CLIENT_ID && client.clientId !== ACCOUNT_CLIENT_ID),
-    users: users.map((user) => ({ ...user, passwordChangedAt: user.passwordChangedAt?.toISOString() ?? null, lastLoginAt: user.lastLoginAt?.toISOString() ?? null, createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() })),
+    clients,
+    users: users.map((user) => ({ ...user, passwordChangedAt: iso(user.passwordChangedAt), lastLoginAt: iso(user.lastLoginAt), createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() })),
+    second_factors: factors.map((one) => ({ ...one, totp: one.totp === null ? null : { ...one.totp, confirmedAt: one.totp.confirmedAt.toISOString() } })),
+    passkeys: passkeys.map((passkey) => ({ ...passkey, createdAt: passkey.createdAt.toISOString(), lastUsedAt: iso(passkey.lastUsedAt) })),
+    consents: consents
+      .filter((record) => exportedClients.has(record.clientId))
+      .map(({ accountId, createdAt, updatedAt, ...record }) => ({ userId: accountId, ...record, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() })),
   };
 }
 
@@ -95,25 +116,96 @@ const importSchema = z.object({
       updatedAt: date,
     }),
   ),
+  // Files written before second factors and consents were exported have none of these.
+  issuer: z.string().optional(),
+  recovery_code_key: z.string().optional(),
+  second_factors: z
+    .array(
+      z.object({
+        userId: z.string().min(1),
+        totp: z
+          .object({
+            secret: z.string().regex(/^[A-Z2-7]{16,}=*$/),
+            algorithm: z.enum(TOTP_ALGORITHMS),
+            digits: z.number().int().min(TOTP_DIGITS.min).max(TOTP_DIGITS.max),
+            period: z.number().int().min(1).max(300),
+            confirmedAt: date,
+          })
+          .nullable(),
+        lastTotpStep: z.number().int().min(0),
+        recoveryCodes: z.array(z.string().min(1)),
+      }),
+    )
+    .default([]),
+  passkeys: z
+    .array(
+      z.object({
+        id: z.string().min(1),
+        userId: z.string().min(1),
+        publicKey: z.string().min(1),
+        counter: z.number().int().min(0),
+        transports: z.array(z.string()),
+        name: z.string(),
+        deviceType: z.string().min(1),
+        createdAt: date,
+        lastUsedAt: date.nullable(),
+      }),
+    )
+    .default([]),
+  consents: z
+    .array(
+      z.object({
+        userId: z.string().min(1),
+        clientId: z.string().min(1),
+        scopes: z.array(z.string()),
+        claims: z.array(z.string()),
+        resources: z.record(z.string(), z.array(z.string())),
+        createdAt: date,
+        updatedAt: date,
+      }),
+    )
+    .default([]),
 });
 
-export type ImportSummary = Record<'apis' | 'roles' | 'groups' | 'clients' | 'users', { created: number; updated: number }>;
+type Counts = { created: number; updated: number };
+
+export type ImportSummary = {
+  readonly apis: Counts;
+  readonly roles: Counts;
+  readonly groups: Counts;
+  readonly clients: Counts;
+  readonly users: Counts;
+  readonly second_factors: {
+    /** Authenticator apps: taken (new, or newer than the user's here), already there, or left for a newer one enrolled here. */
+    readonly totp: Record<TotpImportOutcome, number>;
+    /** Users whose recovery codes were written; users whose codes stay behind (another GATEHOUSE_SECRET: they cannot be checked here). */
+    readonly recovery_codes: { users: number; not_carried: number };
+    /** `not_carried`: passkeys made for another host (WebAuthn's RP ID), which browsers would not use here. */
+    readonly passkeys: Counts & { conflicts: number; not_carried: number };
+  };
+  /** Consent records written or added to. */
+  consents: number;
+};
 
 /**
  * `gatehouse import`: idempotent (objects are matched by their keys and replaced), secrets
  * re-sealed under this deployment's GATEHOUSE_SECRET, user ids (`sub`) and client ids kept.
- * The source's admin API audience is mapped onto this deployment's.
+ * The source's admin API audience is mapped onto this deployment's. Second factors never go
+ * backwards: an app, passkey or recovery codes the user has here since the export stay.
  */
-export async function importAll(services: GatehouseServices, document: unknown): Promise<ImportSummary> {
+export async function importAll(services: GatehouseServices, document: unknown, issuer: string): Promise<ImportSummary> {
   const data = importSchema.parse(document);
+  const count0 = () => ({ created: 0, updated: 0 });
   const summary: ImportSummary = {
-    apis: { created: 0, updated: 0 },
-    roles: { created: 0, updated: 0 },
-    groups: { created: 0, updated: 0 },
-    clients: { created: 0, updated: 0 },
-    users: { created: 0, updated: 0 },
+    apis: count0(),
+    roles: count0(),
+    groups: count0(),
+    clients: count0(),
+    users: count0(),
+    second_factors: { totp: { imported: 0, unchanged: 0, kept: 0 }, recovery_codes: { users: 0, not_carried: 0 }, passkeys: { ...count0(), conflicts: 0, not_carried: 0 } },
+    consents: 0,
   };
-  const count = (kind: keyof ImportSummary, outcome: 'created' | 'updated') => (summary[kind][outcome] += 1);
+  const count = (kind: 'apis' | 'roles' | 'groups' | 'clients' | 'users', outcome: 'created' | 'updated') => (summary[kind][outcome] += 1);
 
   for (const api of data.apis) {
     if ((await services.apis.find(api.identifier)) === undefined) {
@@ -140,12 +232,21 @@ export async function importAll(services: GatehouseServices, document: unknown):
     const exported: ExportedClient = { ...client, allowedApis: mapAudience(client.allowedApis), metadata };
     count('clients', await services.clients.importOne(exported));
   }
-  // The file carries no second factors: a user's flag follows the factors this deployment holds
-  // (none for a new user; an app or passkey enrolled here stays asked for after a restore).
+
+  // Recovery codes are HMACs under a key from GATEHOUSE_SECRET: another secret cannot check them.
+  const codesCarried = data.recovery_code_key === services.factors.recoveryKeyId;
+  // A passkey belongs to a host (WebAuthn's RP ID): browsers offer it nowhere else.
+  const passkeysCarried = data.issuer !== undefined && URL.canParse(data.issuer) && new URL(data.issuer).hostname === new URL(issuer).hostname;
+  const factorsOf = new Map(data.second_factors.map((one) => [one.userId, one]));
+  const passkeysOf = new Map<string, typeof data.passkeys>();
+  for (const passkey of data.passkeys) passkeysOf.set(passkey.userId, [...(passkeysOf.get(passkey.userId) ?? []), passkey]);
   const enrolled = async (id: string) => (await services.factors.status(id)).enrolled || (await services.passkeys.list(id)).length > 0;
   const syncEnrolment = enrolmentKeeper(services);
   for (const user of data.users) {
-    const secondFactor = await enrolled(user._id);
+    const factors = factorsOf.get(user._id);
+    const passkeys = passkeysOf.get(user._id) ?? [];
+    // The flag the user will have: the factors held here, and those the file brings.
+    const secondFactor = (await enrolled(user._id)) || (factors?.totp ?? null) !== null || (passkeysCarried && passkeys.length > 0);
     const stored: StoredUser = {
       ...user,
       secondFactor,
@@ -155,8 +256,38 @@ export async function importAll(services: GatehouseServices, document: unknown):
       updatedAt: new Date(user.updatedAt),
     };
     count('users', await services.users.importOne(stored));
-    // A factor enrolled or removed while the document was replaced: the flag follows it.
+    if (factors !== undefined) await restoreFactors(services, factors, codesCarried, summary);
+    for (const passkey of passkeys) {
+      if (!passkeysCarried) summary.second_factors.passkeys.not_carried += 1;
+      else {
+        const outcome = await services.passkeys.restore({ ...passkey, createdAt: new Date(passkey.createdAt), lastUsedAt: passkey.lastUsedAt === null ? null : new Date(passkey.lastUsedAt) });
+        summary.second_factors.passkeys[outcome === 'conflict' ? 'conflicts' : outcome] += 1;
+      }
+    }
+    // A factor enrolled or removed while the document was written, or one the file could not bring: the flag follows the factors.
     if ((await enrolled(user._id)) !== secondFactor) await syncEnrolment(user._id);
   }
+
+  const users = new Set(data.users.map((user) => user._id));
+  const clients = new Set(data.clients.map((client) => client.clientId));
+  for (const { userId, clientId, scopes, claims, resources, createdAt, updatedAt } of data.consents) {
+    if (!users.has(userId) || !clients.has(clientId)) continue;
+    await services.consents.add(userId, clientId, { scopes, claims, resources: mapAudienceKeys(resources, data.admin_audience, services.adminAudience) }, { createdAt: new Date(createdAt), updatedAt: new Date(updatedAt) });
+    summary.consents += 1;
+  }
   return summary;
+}
+
+type ImportedFactors = z.infer<typeof importSchema>['second_factors'][number];
+
+async function restoreFactors(services: GatehouseServices, factors: ImportedFactors, codesCarried: boolean, summary: ImportSummary): Promise<void> {
+  const restored = await services.factors.restore({ ...factors, totp: factors.totp === null ? null : { ...factors.totp, confirmedAt: new Date(factors.totp.confirmedAt) } }, { recoveryCodes: codesCarried });
+  if (restored.totp !== null) summary.second_factors.totp[restored.totp] += 1;
+  if (restored.recoveryCodes > 0) summary.second_factors.recovery_codes.users += 1;
+  else if (!codesCarried && factors.recoveryCodes.length > 0) summary.second_factors.recovery_codes.not_carried += 1;
+}
+
+/** A consent to the source's admin API is one to this deployment's. */
+function mapAudienceKeys(resources: Readonly<Record<string, string[]>>, from: string, to: string): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(resources).map(([resource, scopes]) => [resource === from ? to : resource, scopes]));
 }

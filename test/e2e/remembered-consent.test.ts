@@ -160,6 +160,7 @@ describe('consent remembered across sign-in sessions (headless Chromium + openid
     expect(wider.asked, 'asked again').to.not.equal(undefined);
     expect(wider.asked!.join(' | ')).to.include('email').and.include('read').and.not.include('name and basic profile');
     expect(wider.asked, 'email and read at Example API').to.have.length(2);
+    expect(wider.asked!.join(' | '), 'the API by its display name, not its address').to.include('at Example API').and.not.include(API);
     const accessClaims = JSON.parse(Buffer.from(wider.tokens.access_token.split('.')[1]!, 'base64url').toString()) as { aud: string; scope: string };
     expect(accessClaims.aud).to.equal(API);
     expect(accessClaims.scope.split(' ')).to.include('read');
@@ -168,6 +169,27 @@ describe('consent remembered across sign-in sessions (headless Chromium + openid
     const again = await authorize(user, { scope: 'openid profile email read', resource: API });
     expect(again.asked, 'everything was allowed by now').to.equal(undefined);
     expect((JSON.parse(Buffer.from(again.tokens.access_token.split('.')[1]!, 'base64url').toString()) as { scope: string }).scope.split(' ')).to.include('read');
+  });
+
+  it('names the API by its display name in all four languages (its address only when it has none)', async () => {
+    const said = { en: 'Use the permission “read” at Example API', ru: 'Использовать разрешение «read» в Example API', 'zh-CN': '在 Example API 使用权限“read”', ko: 'Example API에서 “read” 권한 사용' };
+    // A new user each time: the page lists only what was not allowed yet.
+    for (const [locale, line] of Object.entries(said)) {
+      await freshBrowser();
+      const { asked } = await authorize(await newUser(), { scope: 'openid read', resource: API, ui_locales: locale }, `consent-api-name-${locale}`);
+      expect(asked, locale).to.include(line);
+      expect(asked!.join(' | '), locale).to.not.include(API);
+    }
+    const unnamed = 'https://unnamed.example.com';
+    await gatehouse.services.apis.create({ identifier: unnamed, scopes: ['sync'] });
+    await gatehouse.services.clients.update(clientId, { allowedApis: [API, unnamed] });
+    try {
+      await freshBrowser();
+      const { asked } = await authorize(await newUser(), { scope: 'openid sync', resource: unnamed });
+      expect(asked).to.include(`Use the permission “sync” at ${unnamed}`);
+    } finally {
+      await gatehouse.services.clients.update(clientId, { allowedApis: [API] });
+    }
   });
 
   it('prompt=consent always shows the page; prompt=none answers consent_required until there is a record, then a code', async () => {

@@ -137,7 +137,7 @@ describe('gatehouse CLI for operators (in-process, real stores)', function () {
     }
   });
 
-  it("an import over the deployment it came from keeps a user's second factor in force (the factors are not in the file)", async () => {
+  it("an import over the deployment it came from keeps a user's second factor in force", async () => {
     const withApp = join(tmpdir(), `gatehouse-export-mfa-${randomBytes(4).toString('hex')}.json`);
     let gatehouse = await start(sourceUri);
     try {

@@ -181,6 +181,43 @@ describe('npm run dev', () => {
       spawnSync('bash', ['scripts/services', 'down'], { cwd: ROOT, env: { ...env, GATEHOUSE_SERVICES_DIR: join(data, 'services') } });
     }
   });
+
+  it('on a port already in use says so in one line naming the port and PORT, before any banner, and starts nothing', async function () {
+    this.timeout(120_000);
+    const busy = createServer();
+    // Where another `npm run dev` (or anything else) already listens; Gatehouse binds 0.0.0.0 by default.
+    const port = await new Promise<number>((resolve, reject) => {
+      busy.once('error', reject);
+      busy.listen(0, () => resolve((busy.address() as import('node:net').AddressInfo).port));
+    });
+    const ownData = mkdtempSync(join(tmpdir(), 'gatehouse-dev-busy-'));
+    const env = { PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '', PORT: String(port), MONGODB_URI: database.uri, GATEHOUSE_DEV_DATA: ownData };
+    // Its own process group: a run that does not stop by itself (the server's `node --watch` waiting after EADDRINUSE) is ended with it.
+    const dev = spawn('bash', ['scripts/dev'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    dev.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    dev.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const closed = new Promise<number | null>((resolve) => dev.once('close', resolve));
+    try {
+      const code = await withLimit(90_000, 'npm run dev on a busy port exits', closed, () => output);
+      const result = { code, output };
+      expect(result.code, result.output).to.not.equal(0);
+      const lines = result.output.trim().split('\n');
+      expect(lines, result.output).to.have.length(1);
+      expect(lines[0]).to.include(`port ${port}`).and.include('PORT=');
+      expect(result.output).to.not.include('npm run cli').and.not.include('EADDRINUSE');
+      // Nothing was started for it: no local databases, no mail catcher, no server file for the CLI.
+      expect(existsSync(join(ownData, 'services')), 'no local databases started').to.equal(false);
+      expect(existsSync(join(ownData, 'dev-server.env'))).to.equal(false);
+    } finally {
+      if (dev.exitCode === null && dev.signalCode === null) {
+        process.kill(-dev.pid!, 'SIGINT');
+        await closed;
+      }
+      busy.close();
+      rmSync(ownData, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the development mail catcher (scripts/dev-mail.ts)', () => {

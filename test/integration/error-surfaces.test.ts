@@ -135,6 +135,17 @@ describe('error surfaces: API endpoints answer JSON, browser endpoints pages, no
         for (const [path, form, headers] of cases) {
           const response = await post(`${issuer}${path}`, form, headers);
           const text = await response.text();
+          // FerretDB on SQLite can look such a token up (and finds none): introspection then
+          // answers as for any unknown token (RFC 7662 §2.2) and revocation as for one already
+          // gone (RFC 7009 §2.2) — both right; on PostgreSQL the store refuses the lookup first.
+          if (response.status === 200 && path === '/token/introspection') {
+            expect(JSON.parse(text), text).to.deep.equal({ active: false });
+            continue;
+          }
+          if (response.status === 200 && path === '/token/revocation') {
+            expect(text, text).to.equal('');
+            continue;
+          }
           expect(response.status, `${path} ${JSON.stringify(form)}: ${text}`).to.be.within(400, 499);
           expect(response.headers.get('content-type'), text).to.match(/^application\/json/);
           expect((JSON.parse(text) as { error: string }).error, text).to.be.oneOf(['invalid_request', 'invalid_client', 'invalid_grant']);

@@ -1,4 +1,3 @@
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import { auditPasskeys } from '../../src/mfa/audit.ts';
@@ -6,44 +5,13 @@ import { createPasskeys, type PasskeyEvent, type Passkeys } from '../../src/mfa/
 import type { AuditInput } from '../../src/observability/audit-input.ts';
 import { documentLocks, type DocumentLocks } from '../../src/storage/document-locks.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
+import { softAuthenticator } from '../helpers/soft-authenticator.ts';
 import { databaseForSuite } from '../helpers/stores.ts';
 
 const ROUNDS = 30;
 const ISSUER = 'http://localhost:3000';
 
 const b64url = (bytes: Buffer) => bytes.toString('base64url');
-
-/** A software authenticator with one P-256 key: its COSE public key and assertions it signs. */
-function softAuthenticator() {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = publicKey.export({ format: 'jwk' });
-  // COSE_Key (RFC 9053): {1: 2 (EC2), 3: -7 (ES256), -1: 1 (P-256), -2: x, -3: y}, CBOR by hand.
-  const cose = Buffer.concat([
-    Buffer.from([0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20]),
-    Buffer.from(jwk.x!, 'base64url'),
-    Buffer.from([0x22, 0x58, 0x20]),
-    Buffer.from(jwk.y!, 'base64url'),
-  ]);
-  return {
-    publicKey: b64url(cose),
-    assert(credentialId: string, userId: string, challenge: string, counter: number): string {
-      const { hostname, origin } = new URL(ISSUER);
-      const flags = Buffer.from([0x05]); // user present + user verified
-      const count = Buffer.alloc(4);
-      count.writeUInt32BE(counter);
-      const authenticatorData = Buffer.concat([createHash('sha256').update(hostname).digest(), flags, count]);
-      const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge, origin, crossOrigin: false }));
-      const signature = sign('sha256', Buffer.concat([authenticatorData, createHash('sha256').update(clientDataJSON).digest()]), privateKey);
-      return JSON.stringify({
-        id: credentialId,
-        rawId: credentialId,
-        type: 'public-key',
-        response: { authenticatorData: b64url(authenticatorData), clientDataJSON: b64url(clientDataJSON), signature: b64url(signature), userHandle: b64url(Buffer.from(userId)) },
-        clientExtensionResults: {},
-      });
-    },
-  };
-}
 
 /**
  * FerretDB v1 rewrites the whole document on every update: a passkey sign-in's counter update
@@ -65,7 +33,7 @@ describe('a passkey sign-in racing a rename of the same passkey (real MongoDB-wi
   });
 
   it(`keeps both the new sign counter and the new name (${ROUNDS} rounds)`, async () => {
-    const authenticator = softAuthenticator();
+    const authenticator = softAuthenticator(ISSUER);
     const userId = 'passkey-racer';
     const credentialId = b64url(Buffer.from('race-credential'));
     await connection.collection('mfa_passkeys').insertOne({
@@ -120,7 +88,7 @@ describe('two assertions of one passkey carrying the same sign counter (real Mon
   const challenge = b64url(Buffer.from('a challenge bound to an interaction'));
 
   async function storedPasskey(label: string, counter: number) {
-    const authenticator = softAuthenticator();
+    const authenticator = softAuthenticator(ISSUER);
     const userId = `counter-${label}`;
     const credentialId = b64url(Buffer.from(`counter-${label}-${Math.random()}`));
     await connection.collection('mfa_passkeys').insertOne({
@@ -228,7 +196,7 @@ describe('two assertions of one passkey carrying the same sign counter (real Mon
     expect((await passkeys.authenticate(used, challenge, key.userId)).ok).to.equal(true);
     expect((await passkeys.authenticate(used, challenge, key.userId)).ok).to.equal(false);
     // Signed by another key: it proves nothing about the passkey, whatever its counter says.
-    const forged = softAuthenticator().assert(key.credentialId, key.userId, challenge, 1);
+    const forged = softAuthenticator(ISSUER).assert(key.credentialId, key.userId, challenge, 1);
     expect((await passkeys.authenticate(forged, challenge, key.userId)).ok).to.equal(false);
     expect(events.map((event) => `${event.type} ${'reason' in event ? event.reason : ''}`.trim())).to.deep.equal(['passkey.used', 'passkey.failed possible_clone', 'passkey.failed refused']);
     expect(await key.stored()).to.equal(3);

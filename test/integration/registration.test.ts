@@ -114,4 +114,18 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
     expect(body.error_description).to.include('token_exchange');
     expect((await gatehouse.services.clients.get(metadata.client_id!))?.metadata.token_exchange).to.equal(undefined);
   });
+  it("deleting itself (RFC 7592 DELETE) removes the users' consents to the client, as an operator's deletion does; others' stay", async () => {
+    const base = { grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: ['https://rp.example.com/cb'] };
+    const leaving = (await (await register({ ...base, client_name: 'Leaving' }, await initialAccessToken())).json()) as Record<string, string>;
+    const staying = (await (await register({ ...base, client_name: 'Staying' }, await initialAccessToken())).json()) as Record<string, string>;
+    const { consents } = gatehouse.services;
+    // What the consent page's Allow keeps (src/interactions/steps/consent.ts).
+    for (const clientId of [leaving.client_id!, staying.client_id!]) await consents.add('user-of-both', clientId, { scopes: ['openid', 'profile'], claims: [], resources: {} });
+
+    const deleted = await fetch(new URL(new URL(leaving.registration_client_uri!).pathname, gatehouse.url), { method: 'DELETE', headers: { authorization: `Bearer ${leaving.registration_access_token}` } });
+    expect(deleted.status).to.equal(204);
+    expect(await gatehouse.services.clients.get(leaving.client_id!)).to.equal(undefined);
+    expect(await consents.find('user-of-both', leaving.client_id!), 'the deleted client: nobody consented to a client made again under its id').to.equal(undefined);
+    expect((await consents.find('user-of-both', staying.client_id!))?.scopes).to.deep.equal(['openid', 'profile']);
+  });
 });

@@ -112,7 +112,7 @@ describe('user profile attributes (OpenID standard claims) through the admin API
     const entry = exported.users.find((candidate) => candidate._id === user!.id)!;
     expect(entry.attributes).to.deep.include({ zoneinfo: 'Europe/Helsinki', address: { locality: 'Helsinki', country: 'FI' } });
     entry.attributes = { locale: 'sv-FI' };
-    await importAll(gatehouse.services, exported);
+    await importAll(gatehouse.services, exported, gatehouse.url);
     expect((await gatehouse.services.accounts.findById(user!.id))?.attributes).to.deep.equal({ locale: 'sv-FI' });
   });
 });

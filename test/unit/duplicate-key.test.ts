@@ -9,7 +9,13 @@ describe('isDuplicateKey (src/storage/duplicate-key.ts)', () => {
     expect(isDuplicateKey(ferret)).to.equal(true);
   });
 
+  it("is FerretDB-on-SQLite's unique constraint failure that an update or findAndModify answers instead", () => {
+    // As FerretDB v1.24 with the SQLite backend answers updateOne / findOneAndUpdate onto a taken unique key.
+    const sqlite = Object.assign(new Error("[msg_findandmodify.go:196 handler.(*Handler).findAndModifyDocument] [update.go:114 common.UpdateDocument] [collection.go:191 sqlite.(*collection).UpdateAll] [collection.go:177 sqlite.(*collection).UpdateAll.func1] constraint failed: UNIQUE constraint failed: index 'users_5e7cc513_emailKey_unique' (2067)"), { code: 1 });
+    expect(isDuplicateKey(sqlite)).to.equal(true);
+  });
+
   it('is nothing else', () => {
-    for (const error of [undefined, null, 'E11000', new Error('boom'), { code: 11001 }, { code: 1, message: 'ERROR: deadlock detected (SQLSTATE 40P01)' }]) expect(isDuplicateKey(error), String(error)).to.equal(false);
+    for (const error of [undefined, null, 'E11000', new Error('boom'), { code: 11001 }, { code: 1, message: 'ERROR: deadlock detected (SQLSTATE 40P01)' }, { code: 1, message: 'constraint failed: NOT NULL constraint failed: t.x (1299)' }]) expect(isDuplicateKey(error), String(error)).to.equal(false);
   });
 });

@@ -39,6 +39,16 @@ describe('hosted page strings', () => {
     expect(negotiateLocale(undefined, undefined)).to.equal('en');
   });
 
+  it('gives each Accept-Language header its own answer however often it comes, a long one included', () => {
+    for (let round = 0; round < 3; round += 1) {
+      expect(negotiateLocale(undefined, 'de, ru-RU;q=0.9, en;q=0.8')).to.equal('ru');
+      expect(negotiateLocale(undefined, 'de, ko;q=0.9, en;q=0.8')).to.equal('ko');
+      expect(negotiateLocale('zh', 'de, ru-RU;q=0.9, en;q=0.8'), 'ui_locales still first').to.equal('zh-CN');
+      expect(negotiateLocale(undefined, `${'x-private-tag;q=0.9, '.repeat(40)}ko-KR;q=0.95`), 'a header longer than the ones kept').to.equal('ko');
+      expect(negotiateLocale(undefined, 'fr')).to.equal('en');
+    }
+  });
+
   it('fills placeholders and falls back to English for a key a locale lacks', () => {
     const catalogs = loadMessages(MISSING_KEY);
     expect(translator(catalogs, 'ko')('consent.allow')).to.equal('Allow');

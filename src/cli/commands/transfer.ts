@@ -23,8 +23,17 @@ export async function exportCommand(ctx: CliContext, args: string[]): Promise<vo
   if (path === undefined) throw new CliError('--output FILE is required (the export holds password hashes and secrets; it is written with mode 0600)', 2);
   const document = await withOperations(ctx, (ops) => ops.transfer.export(cliActor()));
   writePrivate(path, `${JSON.stringify(document, null, 2)}\n`);
-  const counts = { apis: document.apis.length, roles: document.roles.length, groups: document.groups.length, clients: document.clients.length, users: document.users.length };
-  ctx.out(ctx.json ? JSON.stringify({ file: path, ...counts }) : `exported to ${path} (mode 0600; it holds password hashes and client secrets): ${JSON.stringify(counts)}`);
+  const counts = {
+    apis: document.apis.length,
+    roles: document.roles.length,
+    groups: document.groups.length,
+    clients: document.clients.length,
+    users: document.users.length,
+    second_factors: document.second_factors.length,
+    passkeys: document.passkeys.length,
+    consents: document.consents.length,
+  };
+  ctx.out(ctx.json ? JSON.stringify({ file: path, ...counts }) : `exported to ${path} (mode 0600; it holds password hashes, client secrets and authenticator-app secrets): ${JSON.stringify(counts)}`);
 }
 
 /** gatehouse import --input FILE | gatehouse import --keycloak REALM_EXPORT [--dry-run] */

@@ -15,6 +15,14 @@ export interface SignedIn {
   readonly signOutPath: string;
 }
 
+/** How the consent page names an API: by its display name, as the account page does. */
+export interface ApiNames {
+  /** The API's display name; undefined for an unknown one (then its address is shown). */
+  name(identifier: string): Promise<string | undefined>;
+  /** Gatehouse's own admin API, named in the reader's language. */
+  readonly adminAudience: string;
+}
+
 /** Where the consent page's Allow is kept beyond the sign-in session (src/consents/records.ts). */
 export interface ConsentKeeper {
   add(accountId: string, clientId: string, given: ConsentGiven): Promise<void>;
@@ -32,13 +40,19 @@ function givenBy(grant: { getOIDCScope(): string; getOIDCClaims(): string[]; res
  * the user's consent record for the client (`keeper`), so a later sign-in session is not asked
  * again for it. Deny (the engine's abort) writes nothing.
  */
-export function consentStep(signedIn?: SignedIn, keeper?: ConsentKeeper): SignInStep {
+export function consentStep(signedIn?: SignedIn, keeper?: ConsentKeeper, apis?: ApiNames): SignInStep {
   async function signedInAccount(details: StepContext['details']): Promise<{ name: string; switchHref: string } | undefined> {
     const sub = details.session?.accountId;
     const name = sub === undefined || signedIn === undefined ? undefined : await signedIn.name(sub);
     if (name === undefined) return undefined;
     const query = typeof details.params.client_id === 'string' ? `?${new URLSearchParams({ client_id: details.params.client_id })}` : '';
     return { name, switchHref: `${signedIn!.signOutPath}${query}` };
+  }
+
+  async function apiName(identifier: string, t: StepContext['t']): Promise<string> {
+    if (identifier === apis?.adminAudience) return t('api.admin');
+    const name = await apis?.name(identifier);
+    return name === undefined || name.trim() === '' ? identifier : name;
   }
 
   return {
@@ -55,13 +69,14 @@ export function consentStep(signedIn?: SignedIn, keeper?: ConsentKeeper): SignIn
         { href: webUrl(client?.policyUri), label: 'consent.link_privacy' },
         { href: webUrl(client?.tosUri), label: 'consent.link_terms' },
       ].filter((link) => link.href !== undefined);
+      const apiNames = new Map(await Promise.all(resourceScopes.map(async ([api]) => [api, await apiName(api, t)] as const)));
       await render({
         title: t('consent.title'),
         client: { name, logoUri: webUrl(client?.logoUri), links },
         account: await signedInAccount(details),
         scopes: [
           ...oidcScopes.map((scope) => (isOidcScope(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
-          ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope, api }))),
+          ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope, api: apiNames.get(api)! }))),
         ],
         claims: claims.map((claim) => (KNOWN_CLAIMS.has(claim) ? t(`claim.${claim}`) : t('claim.other', { claim }))),
       });

@@ -1,5 +1,5 @@
 import { ACR } from '../../oidc/acr.ts';
-import { consentStep, type ConsentKeeper, type SignedIn } from './consent.ts';
+import { consentStep, type ApiNames, type ConsentKeeper, type SignedIn } from './consent.ts';
 import { passwordStep, type Authenticator, type LoginExtension } from './password.ts';
 import { createAccountStep } from './create-account.ts';
 import type { RegistrationPart } from './registration.ts';
@@ -14,6 +14,8 @@ export interface StepDeps {
   readonly signedIn?: SignedIn;
   /** Keeps the consent page's Allow beyond the sign-in session (the user's consent records). */
   readonly consents?: ConsentKeeper;
+  /** The consent page's names of APIs (display names, not addresses). */
+  readonly apiNames?: ApiNames;
   /** The "Forgot password?" link on the sign-in page, while password reset is on. */
   readonly forgotPasswordPath?: () => Promise<string | undefined>;
   /** Self-registration from the sign-in page (GATEHOUSE_SELF_REGISTRATION). */
@@ -37,6 +39,6 @@ export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): 
     ...(deps.verifyEmail === undefined ? [] : [verifyEmailStep(deps.verifyEmail)]),
     secondFactorStep(deps.secondFactor, deps.loginExtension?.afterSecondFactor?.bind(deps.loginExtension)),
     ...extra,
-    consentStep(deps.signedIn, deps.consents),
+    consentStep(deps.signedIn, deps.consents, deps.apiNames),
   ];
 }
