@@ -4,6 +4,7 @@ import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors
 import { ConflictError, fieldProblem, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { ADMIN_SCOPE } from '../oidc/admin-scope.ts';
 import { isOidcScope } from '../oidc/claims.ts';
+import { originalGrantId } from '../oidc/grants/token-exchange.ts';
 import type { GatehouseServices } from '../services.ts';
 import { notFound } from './errors.ts';
 import { ownEmailChange, type OwnEmailChangeDeps } from './own-email-change.ts';
@@ -187,19 +188,34 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
      * (src/consents/records.ts) — signing out ends the grants, not the consent. `apis` are the
      * identifiers (addresses) of the APIs each may call; `api_details` the same with their display
      * names, and `gatehouse: "admin"` on Gatehouse's own admin API so the page can name it in the
-     * reader's language.
+     * reader's language. `via`: the clients acting on the user's behalf with a token exchanged
+     * (RFC 8693) from this app's — listed under it and removed with it (revokeApp), not as apps of
+     * their own.
      */
     async apps(self: Self) {
-      const byClient = new Map<string, { scopes: Set<string>; resources: Set<string>; since: Date | null }>();
+      const byClient = new Map<string, { scopes: Set<string>; resources: Set<string>; since: Date | null; via: Map<string, Set<string>> }>();
       const note = (clientId: string, scopes: readonly string[], resources: readonly string[], since: Date | null) => {
         if (clientId === ACCOUNT_CLIENT_ID) return;
-        const entry = byClient.get(clientId) ?? { scopes: new Set<string>(), resources: new Set<string>(), since };
+        const entry = byClient.get(clientId) ?? { scopes: new Set<string>(), resources: new Set<string>(), since, via: new Map<string, Set<string>>() };
         for (const scope of scopes) entry.scopes.add(scope);
         for (const resource of resources) entry.resources.add(resource);
         if (since !== null && (entry.since === null || since < entry.since)) entry.since = since;
         byClient.set(clientId, entry);
       };
-      for (const grant of await revocation.listGrants(self.user.id)) note(grant.clientId, grant.scope.split(' ').filter(Boolean), grant.resources, grant.issuedAt);
+      const grants = await revocation.listGrants(self.user.id);
+      const clientOfGrant = new Map(grants.map((grant) => [grant.id, grant.clientId]));
+      const exchanged = [];
+      for (const grant of grants) {
+        const from = clientOfGrant.get(originalGrantId(grant.id) ?? '');
+        if (from !== undefined && from !== ACCOUNT_CLIENT_ID) exchanged.push({ from, grant });
+        else note(grant.clientId, grant.scope.split(' ').filter(Boolean), grant.resources, grant.issuedAt);
+      }
+      for (const { from, grant } of exchanged) {
+        const via = byClient.get(from)!.via;
+        const resources = via.get(grant.clientId) ?? new Set<string>();
+        for (const resource of grant.resources) resources.add(resource);
+        via.set(grant.clientId, resources);
+      }
       for (const record of await services.consents.ofUser(self.user.id)) note(record.clientId, record.scopes, Object.keys(record.resources), record.createdAt);
       const apps = [];
       for (const [clientId, entry] of byClient) {
@@ -213,6 +229,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
           scopes: [...entry.scopes].filter((scope) => !saidByApis.has(scope)),
           apis: [...entry.resources],
           api_details: await Promise.all([...entry.resources].map(apiDetail)),
+          via: await Promise.all([...entry.via].map(async ([other, resources]) => ({ client_id: other, name: await clientName(other), api_details: await Promise.all([...resources].map(apiDetail)) }))),
           granted_at: entry.since?.toISOString() ?? null,
         });
       }

@@ -318,6 +318,55 @@ describe('account page (headless Chromium)', function () {
     expect((await signInElsewhere()).sawConsent, 'removed: the app asks again').to.equal(true);
   });
 
+  it('lists a client acting for the user with a token exchanged from an app\'s (RFC 8693) under that app, in each language, and removes it with the app', async () => {
+    const orders = 'https://orders.example.com';
+    const { apis, clients, revocation } = gatehouse.services;
+    if ((await apis.find(orders)) === undefined) await apis.create({ identifier: orders, name: 'Orders', scopes: ['read'] });
+    const caller = await clients.create({
+      displayName: 'Orders caller',
+      allowedApis: [orders],
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', token_exchange: { apis: [orders], trusted_clients: [cast.web.clientId] } },
+    });
+    const callerId = caller.client.clientId;
+    const callerConfig = await relyingParty(deploy.issuer, callerId, caller.secret);
+    // The web app signs the user in for its API; the caller exchanges that token for one to Orders.
+    const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    const request = await authorizationRequest(web, REDIRECT_URI, { scope: 'openid read', resource: API });
+    const { callback } = await signIn(new UserAgent(), request.url.href, REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+    const subject = (await oidc.authorizationCodeGrant(web, callback, request.checks, { resource: API })).access_token;
+    const exchanged = await oidc.genericGrantRequest(callerConfig, 'urn:ietf:params:oauth:grant-type:token-exchange', {
+      subject_token: subject,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      resource: orders,
+      scope: 'read',
+    });
+    expect((await oidc.tokenIntrospection(callerConfig, exchanged.access_token)).active).to.equal(true);
+
+    await page.goto(`${accountUrl}#/profile`);
+    await section('Apps', 'Apps');
+    const app = page.locator(`li[data-client-id="${cast.web.clientId}"]`);
+    await app.waitFor();
+    try {
+      for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+        await page.selectOption('#language', locale);
+        await app.getByText(accountString(locale, 'apps.via')).waitFor();
+        const via = app.locator(`li[data-via-client-id="${callerId}"]`);
+        expect(await via.textContent(), locale).to.equal(`Orders caller — ${accountString(locale, 'apps.api', { api: 'Orders' })}`);
+        expect(await page.locator(`li[data-client-id="${callerId}"]`).count(), `${locale}: not an app of its own`).to.equal(0);
+        await screenshot(page, `account-apps-exchanged-${locale}`);
+      }
+    } finally {
+      await page.selectOption('#language', 'en');
+    }
+    expect(await seriousViolations(page)).to.deep.equal([]);
+
+    await app.getByRole('button', { name: 'Remove access for Web App' }).click();
+    await app.getByRole('button', { name: 'Yes, remove Web App\'s access' }).click();
+    await page.getByText('Web App no longer has access to your account.').waitFor();
+    expect((await oidc.tokenIntrospection(callerConfig, exchanged.access_token)).active, 'the exchanged token').to.equal(false);
+    expect((await revocation.listGrants(cast.user.id)).filter((grant) => grant.clientId === callerId), "the caller's exchanged grant").to.deep.equal([]);
+  });
+
   it("names Gatehouse's own admin API in the reader's language (the admin console's access), never by its address", async () => {
     const { roles } = (await gatehouse.services.accounts.findById(cast.user.id))!;
     await gatehouse.services.users.update(cast.user.id, { roles: [...roles, 'admin'] });

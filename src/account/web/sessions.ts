@@ -91,6 +91,9 @@ export async function appsPage(section: Section, shown?: HTMLElement): Promise<v
         {},
         h('dt', {}, t('apps.access')),
         h('dd', {}, h('ul', { class: 'scopes' }, ...app.scopes.map((scope) => h('li', {}, scopeText(scope))), ...app.api_details.map((api) => h('li', {}, t('apps.api', { api: apiName(api) }))))),
+        app.via.length > 0 && h('dt', {}, t('apps.via')),
+        app.via.length > 0 &&
+          h('dd', {}, h('ul', { class: 'scopes' }, ...app.via.map((other) => h('li', { 'data-via-client-id': other.client_id }, [appName(other), ...other.api_details.map((api) => t('apps.api', { api: apiName(api) }))].join(' — '))))),
         h('dt', {}, t('apps.since')),
         h('dd', {}, when(app.granted_at)),
       ),
