@@ -10,7 +10,8 @@
  * run with workers (`--env name:GATEHOUSE_WORKERS=2`): CPU and memory are then its whole process
  * tree's (supervisor and workers), and each server's RSS idle after the start and after the
  * scenarios (and, with `--idle-after S`, after S more seconds without load, and its ratio to the
- * idle RSS after the start, and each server's memory in parts at the three moments: V8 heap
+ * idle RSS after the start, its CPU over that idle wait as a share of a core — the idle floor —,
+ * and each server's memory in parts at the three moments: V8 heap
  * committed and used, external, malloc's arenas, open sockets — bench/lib/memory-parts.ts; the
  * builds then serve /metrics on a port of their own) is printed first. Besides
  * requests per second it reports each server's CPU time per request (user + system, all its
@@ -321,10 +322,15 @@ try {
   const rssAfterLoad = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
   const threadsAfterLoad = new Map(children.map((child) => [child.name, treeThreads(child.process.pid!)]));
   const idleAfter = flags['idle-after'] === undefined ? undefined : Number(flags['idle-after']);
+  /** With --idle-after: each server's CPU time during the idle wait over its wall time (its idle floor; an idle collection included). */
+  const idleCpuShare = new Map<string, number>();
   if (idleAfter !== undefined) {
     await readParts('after the scenarios');
     log(`idle for ${idleAfter} s`);
+    const cpuBefore = new Map(children.map((child) => [child.name, processCpuMs(child.process.pid!)]));
+    const idleStart = performance.now();
     await new Promise((resolve) => setTimeout(resolve, idleAfter * 1000));
+    for (const child of children) idleCpuShare.set(child.name, (processCpuMs(child.process.pid!) - cpuBefore.get(child.name)!) / (performance.now() - idleStart));
     await readParts(`after ${idleAfter} s idle`);
   }
   const memory = children.map((child) => [
@@ -334,9 +340,9 @@ try {
     threadsAfterLoad.get(child.name)!,
     mib(rssAtStart.get(child.name)!),
     mib(rssAfterLoad.get(child.name)!),
-    ...(idleAfter === undefined ? [] : [mib(rssBytes(child.process.pid!)), round(rssBytes(child.process.pid!) / rssAtStart.get(child.name)!, 2) ?? 0]),
+    ...(idleAfter === undefined ? [] : [mib(rssBytes(child.process.pid!)), round(rssBytes(child.process.pid!) / rssAtStart.get(child.name)!, 2) ?? 0, round(idleCpuShare.get(child.name)! * 100, 2) ?? 0]),
   ]);
-  const idleColumns = idleAfter === undefined ? [] : [`RSS MiB after ${idleAfter} s idle`, 'idle after load ÷ idle after start'];
+  const idleColumns = idleAfter === undefined ? [] : [`RSS MiB after ${idleAfter} s idle`, 'idle after load ÷ idle after start', `CPU % of a core over the ${idleAfter} s idle`];
   process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios', ...idleColumns], memory)}\n`);
   for (const [name, parts] of partsOf) process.stdout.write(`\n${name}'s memory in parts:\n${partsTable(parts)}\n`);
   process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this', ...(PROBE_DIR === undefined ? [] : ['heap allocated KiB/req', `allocated: ${children[0]!.name} ÷ this`, 'allocated: reference ÷ this'])], rows)}\nload average after: ${load()}\n`);

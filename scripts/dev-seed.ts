@@ -53,7 +53,7 @@ process.stderr.write(`
     user          ${DEMO_USER.username} / ${DEMO_USER.password}
     client        ${DEMO_CLIENT_ID} (public, PKCE), redirect_uri ${DEMO_REDIRECT}
     1. open       ${authorize}
-    2. sign in, then Allow (a third-party app: consent page); the browser lands on ${DEMO_REDIRECT}?code=CODE (nothing listens there: copy CODE)
+    2. sign in, then Allow (a third-party app: its consent page, the first time only); the browser lands on ${DEMO_REDIRECT}?code=CODE (nothing listens there: copy CODE)
     3. exchange   curl -s ${url(endpointPath(routes, 'token'))} -d grant_type=authorization_code -d client_id=${DEMO_CLIENT_ID} \\
                     -d redirect_uri=${DEMO_REDIRECT} -d code_verifier=${VERIFIER} -d code=CODE
 

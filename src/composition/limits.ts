@@ -1,4 +1,5 @@
 import { openAttemptLimits, type AttemptLimits } from '../limits/attempt-limits.ts';
+import { openDevicePolls, type DevicePolls } from '../limits/device-polls.ts';
 import type { Wiring } from './wiring.ts';
 
 export interface Limits {
@@ -7,6 +8,8 @@ export interface Limits {
   readonly clientAuthFailures: ReturnType<AttemptLimits['limiter']>;
   /** Wrong device user codes (GATEHOUSE_USER_CODE_FAILURES). */
   readonly userCodeFailures: ReturnType<AttemptLimits['limiter']>;
+  /** When each pending device code was last polled, for slow_down (RFC 8628 §3.5; src/oidc/grants/slow-down.ts). */
+  readonly devicePolls: DevicePolls;
 }
 
 /** Attempt limits (Redis counters, MongoDB when Redis is absent or down) and the two the provider's gates use. */
@@ -21,9 +24,20 @@ export async function openLimits(w: Wiring): Promise<Limits> {
     now: clock.now,
   });
   w.onClose(async () => attempts.close());
+  const devicePolls = await openDevicePolls({
+    redis: core.stores.redis,
+    mongo: core.stores.mongo,
+    locks: core.services.locks,
+    logger,
+    redisPrefix: config.redisPrefix,
+    lifetimeSeconds: config.lifetimes.deviceCode,
+    now: clock.now,
+  });
+  w.onClose(async () => devicePolls.close());
   const { windowSeconds } = config.attemptLimits;
   return {
     attempts,
+    devicePolls,
     clientAuthFailures: attempts.limiter('client_auth', config.attemptLimits.clientAuthFailures, windowSeconds),
     userCodeFailures: attempts.limiter('user_code', config.attemptLimits.userCodeFailures, windowSeconds),
   };

@@ -108,6 +108,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
       logger,
       extendConfiguration: options.extendConfiguration,
       clientAuthFailures: limits.clientAuthFailures,
+      devicePolls: limits.devicePolls,
       errorPage: errorPage(views, config.routes.interaction),
       front,
       completeRotation: storage.adapter.completeRotation,

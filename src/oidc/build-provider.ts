@@ -17,6 +17,8 @@ import { introspectionClaims } from './introspection-claims.ts';
 import { signOutWithoutSession } from './anonymous-sign-out.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { registerGrants } from './grants/index.ts';
+import { slowDownFastPolls } from './grants/slow-down.ts';
+import type { DevicePolls } from '../limits/device-polls.ts';
 import type { PasswordCheck, SecondFactorCheck, UnconfirmedEmailCheck } from './grants/password.ts';
 import type { ResolveToken } from './grants/token-exchange.ts';
 import { listGrantWhileInUse, type GrantInUse } from './grants/discovery.ts';
@@ -24,7 +26,7 @@ import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
 import { cookieSigner } from '../http/cookie-signer.ts';
 import { afterResponseSteps, type AfterResponseStep } from './after-response.ts';
 import { captureStacksOfFailedAssertionsOnly } from './assertion-stacks.ts';
-import { grantTypeNotAllowedAsUnauthorizedClient } from './unauthorized-client.ts';
+import { grantTypeNotAllowedAsUnauthorizedClient, responseTypeNotAllowedAsUnauthorizedClient } from './unauthorized-client.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -65,6 +67,8 @@ export interface ProviderBuilderDeps {
   readonly emailUnconfirmed?: UnconfirmedEmailCheck | undefined;
   /** The server clock in milliseconds (StartOptions.clock), for the grants that judge expiry themselves. */
   readonly now?: (() => number) | undefined;
+  /** Device-code polls seen by every instance: a poll sooner than the code's interval is answered slow_down (grants/slow-down.ts). */
+  readonly devicePolls?: DevicePolls | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -73,21 +77,23 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, afterResponse: extraSteps = [], errorPage, front }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, afterResponse: extraSteps = [], errorPage, front, devicePolls }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
   const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
   const exchangeDiscovery = tokenExchangeInUse === undefined ? undefined : listGrantWhileInUse(TOKEN_EXCHANGE_GRANT, tokenExchangeInUse);
+  const wrapGrant = devicePolls === undefined ? undefined : slowDownFastPolls(devicePolls);
   return (keySet, now) => {
     const cookieKeys = cookieKeyList(keySet, now);
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys });
-    const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base });
+    const provider = createProvider({ issuer, configuration: extendConfiguration?.(base) ?? base, wrapGrant });
     // The library's own Koa signs its cookies with these keys too: keygrip's signatures, at a fraction of keygrip's cost.
     provider.keys = cookieSigner(cookieKeys);
     if (front !== undefined) provider.use(front);
     const grantSteps = registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, audit: observers?.audit });
     attachProviderEvents(provider, logger, observers);
     includeSessionIdInIdTokens(provider);
+    responseTypeNotAllowedAsUnauthorizedClient(provider);
     captureStacksOfFailedAssertionsOnly(provider);
     // What Gatehouse does to the library's responses, per route (outermost first), run by the
     // error boundary — the provider middleware right after the front — inside its own try. It also

@@ -1,3 +1,5 @@
+import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
 import type { AfterResponseStep } from './after-response.ts';
 
 /** What the library says when a client uses a grant type it is not registered for: at /token (lib/actions/token.js) and at device authorization (lib/actions/authorization/client.js). */
@@ -28,3 +30,25 @@ export const grantTypeNotAllowedAsUnauthorizedClient: AfterResponseStep = {
     if (ctx.status === 400 && typeof body === 'object' && body !== null && isGrantTypeNotAllowed(body)) body.error = 'unauthorized_client';
   },
 };
+
+/**
+ * RFC 6749 §4.1.2.1: at the authorization endpoint (and PAR), a client asking for a response type
+ * it is not registered for gets `unauthorized_client` ("not authorized to request an
+ * authorization code using this method"); the library answers `invalid_request`
+ * (lib/actions/authorization/response_parameters.js, its only call of Client#responseTypeAllowed).
+ * This instance's Client class (each Provider has its own) refuses there with the standard code
+ * and the library's description, so the library's own error handling sends it (to the redirect
+ * URI with `state` and `iss`, once that URI is checked) — the response is not rewritten afterwards.
+ */
+export function responseTypeNotAllowedAsUnauthorizedClient(provider: Provider): void {
+  const prototype = provider.Client.prototype as { responseTypeAllowed(type: string): boolean };
+  const allowed = prototype.responseTypeAllowed;
+  Object.defineProperty(prototype, 'responseTypeAllowed', {
+    value(this: object, type: string): boolean {
+      if (allowed.call(this, type)) return true;
+      throw new errors.UnauthorizedClient('requested response_type is not allowed for this client');
+    },
+    configurable: true,
+    writable: true,
+  });
+}

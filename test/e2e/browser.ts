@@ -428,7 +428,9 @@ export function consoleOperator(browser: () => Browser, screenshotPrefix: string
       await page.fill('input[name="password"]', PASSWORD);
       await page.click('button[type="submit"]');
     }
-    await page.locator('[data-testid="count-users"]').waitFor();
+    // The dashboard's counts read the stores; four locales signing in at once on a loaded machine
+    // (FerretDB on SQLite at load 24) took longer than Playwright's default 30 s.
+    await page.locator('[data-testid="count-users"]').waitFor({ timeout: STEP_LIMIT_MS });
     return page;
   };
 }
@@ -477,7 +479,7 @@ export async function settingsPageInEveryLocale(
   async function inLocale(locale: string, track: (page: Page) => Page): Promise<void> {
     const page = track(await operatorPage(issuer, { locale, width: 1280, sessionOf: first }));
     await page.goto(`${issuer}/console/#/${route}`);
-    await page.locator(drawn).waitFor();
+    await page.locator(drawn).waitFor({ timeout: STEP_LIMIT_MS });
     expect(await page.getAttribute('html', 'lang')).to.equal(locale);
     expect(await page.locator('main').innerText(), `${locale}: no string key shows`).to.not.match(keys);
     for (const width of [1280, 390]) {

@@ -288,7 +288,7 @@ export async function givePasskeyRecord(deploy: Deployment, gatehouse: RunningGa
     await connection.collection('mfa_passkeys').insertOne({
       _id: `passkey-of-${userId}` as never,
       userId,
-      publicKey: Buffer.from('not a real key'),
+      publicKey: Buffer.from('not a real key').toString('base64url'),
       counter: 0,
       transports: [],
       name: 'Work laptop',

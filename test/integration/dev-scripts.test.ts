@@ -6,21 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
+import { freePort } from '../helpers/redis-server.ts';
 import { databaseForSuite } from '../helpers/stores.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The machine's own Node (v20 on these machines), as a fresh shell would find it. */
 const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as import('node:net').AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /**
  * `step`, or a failure naming it, the time each earlier step took and what the processes

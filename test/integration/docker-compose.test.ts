@@ -5,12 +5,12 @@
 // service names become the test services, and the port a free one.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { serveMain } from '../helpers/process.ts';
+import { freePort } from '../helpers/redis-server.ts';
 import { databasesForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -50,16 +50,6 @@ function parseDotEnv(text: string): Record<string, string> {
       .filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line))
       .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as import('node:net').AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 describe("the README's Docker one-liner (docker-compose.yml's environment, production build)", () => {

@@ -15,6 +15,18 @@ async function publishedJwks(instance: RunningGatehouse): Promise<unknown> {
   return response.json();
 }
 
+/** The database holds one key set, with the signing keys `kids` (a refused start made no second one). */
+async function expectOnlyKeySet(mongodbUri: string, kids: string[]): Promise<void> {
+  const connection = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
+  try {
+    const docs = await connection.collection('keyset').find().toArray();
+    expect(docs).to.have.length(1);
+    expect((docs[0]!.signingKeys as Array<{ kid: string }>).map((key) => key.kid)).to.deep.equal(kids);
+  } finally {
+    await connection.close();
+  }
+}
+
 describe('key store (real MongoDB-wire server)', function () {
   // Several instance starts (key generation, argon2 key derivation) and one production process:
   // 29 s of a 30 s default at load 40.
@@ -87,14 +99,7 @@ describe('key store (real MongoDB-wire server)', function () {
     expect(error).to.be.instanceOf(KeyStoreError);
     expect((error as KeyStoreError).setting).to.equal('GATEHOUSE_SECRET');
 
-    const connection = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
-    try {
-      const docs = await connection.collection('keyset').find().toArray();
-      expect(docs).to.have.length(1);
-      expect((docs[0]!.signingKeys as Array<{ kid: string }>).map((key) => key.kid)).to.deep.equal(kids);
-    } finally {
-      await connection.close();
-    }
+    await expectOnlyKeySet(mongodbUri, kids);
   });
 
   it('the production process given a wrong GATEHOUSE_SECRET exits 78 naming it, without a stack or a second key set', async () => {
@@ -120,14 +125,7 @@ describe('key store (real MongoDB-wire server)', function () {
     expect(exit.stderr).to.match(/^gatehouse: GATEHOUSE_SECRET: does not decrypt the stored signing keys/m);
     expect(exit.stderr).not.to.match(/\n\s+at /);
 
-    const connection = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
-    try {
-      const docs = await connection.collection('keyset').find().toArray();
-      expect(docs).to.have.length(1);
-      expect((docs[0]!.signingKeys as Array<{ kid: string }>).map((key) => key.kid)).to.deep.equal(kids);
-    } finally {
-      await connection.close();
-    }
+    await expectOnlyKeySet(mongodbUri, kids);
   });
 
   it('stores no key material unencrypted', async () => {

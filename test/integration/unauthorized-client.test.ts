@@ -73,4 +73,35 @@ describe('unauthorized_client for a grant type the client is not registered for 
     const unknown = await token(cast.web, { grant_type: 'urn:example:unknown' });
     expect(unknown.body.error).to.equal('unsupported_grant_type');
   });
+
+  it('authorization endpoint (RFC 6749 §4.1.2.1): a response_type the client is not registered for is unauthorized_client, at its redirect URI with state', async () => {
+    const redirectUri = 'https://backend.example.com/cb';
+    const created = await gatehouse.services.clients.create({
+      displayName: 'Backend with a callback',
+      metadata: { redirect_uris: [redirectUri], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    const auth = new URL(`${gatehouse.url}/auth`);
+    auth.search = new URLSearchParams({
+      client_id: created.client.clientId,
+      response_type: 'code',
+      redirect_uri: redirectUri,
+      scope: 'openid',
+      state: 'st4te',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+    }).toString();
+    const response = await fetch(auth, { redirect: 'manual' });
+    expect(response.status).to.be.oneOf([302, 303]);
+    const location = new URL(response.headers.get('location')!);
+    expect(`${location.origin}${location.pathname}`).to.equal(redirectUri);
+    expect(location.searchParams.get('error')).to.equal('unauthorized_client');
+    expect(location.searchParams.get('error_description')).to.equal('requested response_type is not allowed for this client');
+    expect(location.searchParams.get('state')).to.equal('st4te');
+
+    // A client registered for it goes on to sign-in as before.
+    auth.searchParams.set('client_id', cast.web.clientId);
+    auth.searchParams.set('redirect_uri', 'https://app.example.com/cb');
+    const allowed = await fetch(auth, { redirect: 'manual' });
+    expect(allowed.headers.get('location')).to.match(/\/interaction\//);
+  });
 });

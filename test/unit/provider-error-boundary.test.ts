@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import Provider, { errors } from 'oidc-provider';
+import Provider, { errors, type AdapterFactory } from 'oidc-provider';
 import { StoreUnavailableError } from '../../src/errors/store-unavailable.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
@@ -169,30 +169,15 @@ describe("provider error boundary: what escapes the library's handlers", () => {
           },
         });
       };
-      const provider = new Provider('http://localhost:3000', {
-        adapter,
-        clients: [{ client_id: 'rp', client_secret: 'a-secret-of-some-length', redirect_uris: ['https://rp.example/cb'] }],
-        features: { pushedAuthorizationRequests: { enabled: true } },
-      });
-      providerErrorBoundary(provider, captureLogs('info').logger, undefined, afterResponseSteps([consumePushedRequestOnFirstUse]));
-      const server = provider.listen(0, '127.0.0.1');
-      await new Promise((resolve) => server.once('listening', resolve));
+      const par = await pushedRequest(adapter);
       try {
-        const { port } = server.address() as { port: number };
-        const pushed = await fetch(`http://127.0.0.1:${port}/request`, {
-          method: 'POST',
-          headers: { authorization: `Basic ${Buffer.from('rp:a-secret-of-some-length').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ response_type: 'code', scope: 'openid', redirect_uri: 'https://rp.example/cb', client_id: 'rp' }),
-        });
-        expect(pushed.status, await pushed.clone().text()).to.equal(201);
-        const { request_uri } = (await pushed.json()) as { request_uri: string };
-        const response = await fetch(`http://127.0.0.1:${port}/auth?${new URLSearchParams({ client_id: 'rp', request_uri })}`, { redirect: 'manual' });
+        const response = await par.authorize();
         expect(interactionSaves).to.equal(2);
         expect(response.status).to.equal(503);
         expect(response.headers.get('retry-after')).to.equal('5');
         expect(response.headers.get('location')).to.equal(null);
       } finally {
-        server.close();
+        par.close();
       }
     });
 
@@ -211,6 +196,11 @@ describe("provider error boundary: what escapes the library's handlers", () => {
           },
         });
       };
+      return { state, ...(await pushedRequest(adapter)) };
+    }
+
+    /** A provider with PAR on `adapter` behind the boundary, one request pushed to it: `authorize` sends one /auth with its request_uri. */
+    async function pushedRequest(adapter: AdapterFactory) {
       const provider = new Provider('http://localhost:3000', {
         adapter,
         clients: [{ client_id: 'rp', client_secret: 'a-secret-of-some-length', redirect_uris: ['https://rp.example/cb'] }],
@@ -219,19 +209,23 @@ describe("provider error boundary: what escapes the library's handlers", () => {
       providerErrorBoundary(provider, captureLogs('info').logger, undefined, afterResponseSteps([consumePushedRequestOnFirstUse]));
       const server = provider.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
-      const { port } = server.address() as { port: number };
-      const pushed = await fetch(`http://127.0.0.1:${port}/request`, {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from('rp:a-secret-of-some-length').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ response_type: 'code', scope: 'openid', redirect_uri: 'https://rp.example/cb', client_id: 'rp' }),
-      });
-      expect(pushed.status, await pushed.clone().text()).to.equal(201);
-      const { request_uri } = (await pushed.json()) as { request_uri: string };
-      return {
-        state,
-        authorize: () => fetch(`http://127.0.0.1:${port}/auth?${new URLSearchParams({ client_id: 'rp', request_uri })}`, { redirect: 'manual' }),
-        close: () => server.close(),
-      };
+      try {
+        const { port } = server.address() as { port: number };
+        const pushed = await fetch(`http://127.0.0.1:${port}/request`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from('rp:a-secret-of-some-length').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ response_type: 'code', scope: 'openid', redirect_uri: 'https://rp.example/cb', client_id: 'rp' }),
+        });
+        expect(pushed.status, await pushed.clone().text()).to.equal(201);
+        const { request_uri } = (await pushed.json()) as { request_uri: string };
+        return {
+          authorize: () => fetch(`http://127.0.0.1:${port}/auth?${new URLSearchParams({ client_id: 'rp', request_uri })}`, { redirect: 'manual' }),
+          close: () => server.close(),
+        };
+      } catch (error) {
+        server.close();
+        throw error;
+      }
     }
 
     it('/auth with a pushed request whose consume meets a store outage → 503, and the request_uri is neither used up nor usable twice', async () => {

@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { browse, UserAgent } from '../helpers/browserless.ts';
+import { testClock, type TestClock } from '../helpers/clock.ts';
+import { deployment, PASSWORD, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { freePort } from '../helpers/redis-server.ts';
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/**
+ * RFC 8628 §3.5: a device that polls the token endpoint sooner than its interval (5 s: the
+ * device authorization response names none) gets `slow_down`, and its interval grows by 5 s for
+ * that and every later poll. Polls are judged across instances, on Gatehouse's clock (frozen
+ * here: the test moves it, nothing sleeps).
+ */
+for (const redis of [true, false]) {
+  describe(`device flow: slow_down for a device polling too fast, across instances (${redis ? 'Redis' : 'MongoDB-wire only'})`, () => {
+    let deploy: Deployment;
+    let clock: TestClock;
+    let a: RunningGatehouse;
+    let b: RunningGatehouse;
+    let cast: Seeded;
+    let tv: string;
+    let otherTv: string;
+
+    before(async () => {
+      clock = testClock({ frozen: true });
+      deploy = await deployment(`device_slow_down_${redis ? 'redis' : 'mongo'}`, { redis, clock });
+      a = await deploy.start();
+      b = await deploy.start(await freePort());
+      cast = await seed(a);
+      const created = await a.services.clients.create({
+        displayName: 'Living-room TV',
+        metadata: { redirect_uris: [], response_types: [], grant_types: [DEVICE_GRANT], token_endpoint_auth_method: 'none', scope: 'openid' },
+      });
+      tv = created.client.clientId;
+      const other = await a.services.clients.create({
+        displayName: 'Kitchen TV',
+        metadata: { redirect_uris: [], response_types: [], grant_types: [DEVICE_GRANT], token_endpoint_auth_method: 'none', scope: 'openid' },
+      });
+      otherTv = other.client.clientId;
+    });
+    after(async () => {
+      await a?.close();
+      await b?.close();
+      await deploy?.drop();
+    });
+
+    async function start(): Promise<{ device_code: string; user_code: string; verification_uri: string }> {
+      const response = await fetch(`${a.url}/device/auth`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ client_id: tv, scope: 'openid' }).toString(),
+      });
+      expect(response.status).to.equal(200);
+      return (await response.json()) as { device_code: string; user_code: string; verification_uri: string };
+    }
+
+    async function poll(at: RunningGatehouse, deviceCode: string, clientId = tv): Promise<{ status: number; body: Record<string, string> }> {
+      const response = await fetch(`${at.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ client_id: clientId, grant_type: DEVICE_GRANT, device_code: deviceCode }).toString(),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, string> };
+    }
+
+    it('a poll sooner than 5 s after the last one is slow_down, at another instance too; each slow_down adds 5 s to the interval for every later poll', async () => {
+      const { device_code: code } = await start();
+      expect((await poll(a, code)).body.error).to.equal('authorization_pending');
+      const soon = await poll(b, code);
+      expect(soon.status).to.equal(400);
+      expect(soon.body).to.deep.equal({ error: 'slow_down', error_description: 'you are polling too quickly and should back off at a reasonable rate' });
+
+      await clock.advance(9_999);
+      expect((await poll(a, code)).body.error, '9.999 s after a slow_down: the interval is 10 s now').to.equal('slow_down');
+      await clock.advance(15_000);
+      expect((await poll(b, code)).body.error, 'waited the 15 s it had grown to').to.equal('authorization_pending');
+      await clock.advance(5_000);
+      expect((await poll(a, code)).body.error, '5 s is no longer enough').to.equal('slow_down');
+      await clock.advance(20_000);
+      expect((await poll(a, code)).body.error).to.equal('authorization_pending');
+    });
+
+    it('polls at the interval are never slowed down; each device code has its own', async () => {
+      const first = await start();
+      const second = await start();
+      for (let i = 0; i < 3; i++) {
+        expect((await poll(i % 2 === 0 ? a : b, first.device_code)).body.error).to.equal('authorization_pending');
+        expect((await poll(a, second.device_code)).body.error).to.equal('authorization_pending');
+        await clock.advance(5_000);
+      }
+    });
+
+    it('an approved code is redeemed however soon it is polled; a code of another client is invalid_grant, not slow_down', async () => {
+      const { device_code: code, user_code: userCode, verification_uri: verificationUri } = await start();
+      expect((await poll(a, code)).body.error).to.equal('authorization_pending');
+      const other = await poll(a, code, otherTv);
+      expect(other.body.error).to.equal('invalid_grant');
+      await browse(new UserAgent(), verificationUri, 'never:', { username: cast.user.username, password: PASSWORD, userCode });
+      const tokens = await poll(b, code);
+      expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
+      expect(tokens.body.access_token).to.be.a('string');
+    });
+
+    it('is counted in gatehouse_token_errors_total under slow_down', async () => {
+      const scrape = await (await fetch(`${a.url}/metrics`)).text();
+      expect(scrape).to.match(/^gatehouse_token_errors_total\{error="slow_down"\} [1-9]/m);
+    });
+  });
+}
