@@ -81,6 +81,8 @@ describe('passkeys on an issuer whose host is an IP address (real stores)', () =
     const login = asPage(await followTo(agent, throwawayAuthorizationUrl(deploy.issuer, cast.web.clientId, REDIRECT_URI), REDIRECT_URI));
     const second = asPage(await submitForm(agent, login, 'login', { login: cast.user.username, password: PASSWORD, remember: 'yes' }, REDIRECT_URI));
     expect(second.html).to.contain(pageString('mfa.verify_title'));
+    // The user has no authenticator app: the page asks for a recovery code and says why not the passkey.
+    expect(second.html).to.contain(pageString('mfa.verify_lead_passkey_unavailable')).and.not.contain(pageString('mfa.verify_lead'));
     expect(second.html).to.not.contain('data-passkey');
     expect(second.html).to.not.contain('webauthn.js');
     const answer = asPage(await submitForm(agent, { ...second, html: second.html.replace(/\/verify"/, '/passkey"') }, 'passkey', { response: FAKE_ASSERTION }, REDIRECT_URI));
@@ -110,6 +112,16 @@ describe('passkeys on an issuer whose host is an IP address (real stores)', () =
     expect(html).to.contain('passkey-login');
     expect(gatehouse.services.passkeys.usable).to.equal(true);
     expect(logs.lines().some((line) => typeof line.msg === 'string' && line.msg.includes('passkeys'))).to.equal(false);
+  });
+
+  it('localhost: a user whose only second factor is a passkey is asked for it or a recovery code, not for an app they do not have', async () => {
+    const { deploy, gatehouse, cast } = await start('passkeys_localhost_mfa', 'localhost');
+    await givePasskeyRecord(deploy, gatehouse, cast.user.id);
+    const agent = new UserAgent();
+    const login = asPage(await followTo(agent, throwawayAuthorizationUrl(deploy.issuer, cast.web.clientId, REDIRECT_URI), REDIRECT_URI));
+    const second = asPage(await submitForm(agent, login, 'login', { login: cast.user.username, password: PASSWORD, remember: 'yes' }, REDIRECT_URI));
+    expect(second.html).to.contain('data-passkey');
+    expect(second.html).to.contain(pageString('mfa.verify_lead_passkey')).and.not.contain(pageString('mfa.verify_lead'));
   });
 
   it('localhost: a passkey that did not work is answered with the sign-in form again and 400, like a wrong password', async () => {

@@ -106,15 +106,22 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
 
   async function verifyPage(step: StepContext, error?: string) {
     const accountId = accountOf(step);
+    const holdsPasskey = (await passkeys.list(accountId)).length > 0;
     // Not on an issuer whose host is an IP address (no browser uses a passkey there), even to a user who holds one.
-    const hasPasskey = passkeys.usable && passkeyCounts(step) && (await passkeys.list(accountId)).length > 0;
+    const hasPasskey = passkeys.usable && passkeyCounts(step) && holdsPasskey;
     const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'second-factor');
     // The user's own app: an imported one may show 8 digits or change every 60 seconds.
     const app = (await factors.status(accountId)).totpParameters;
+    // Without an app: the passkey or a recovery code (where passkeys cannot work, why only the code).
+    const lead =
+      app !== null ? step.t('mfa.verify_lead_digits', { digits: String(app.digits) })
+      : hasPasskey ? step.t('mfa.verify_lead_passkey')
+      : holdsPasskey && !passkeys.usable ? step.t('mfa.verify_lead_passkey_unavailable')
+      : step.t('mfa.verify_lead');
     await step.render(
       {
         title: step.t('mfa.verify_title'),
-        lead: app === null ? step.t('mfa.verify_lead') : step.t('mfa.verify_lead_digits', { digits: String(app.digits) }),
+        lead,
         error: error === undefined ? undefined : step.t(error, { period: String((app ?? DEFAULT_TOTP).period) }),
         passkey: hasPasskey ? embedJson(await passkeys.authenticationOptions(accountId, challenge)) : undefined,
       },
