@@ -5,7 +5,7 @@ import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import type { LastLoginWriter } from './last-login.ts';
-import type { LoginLimiter } from './login-limiter.ts';
+import type { LoginLimiter } from './login-limiter-types.ts';
 import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
 import { createPasswordAuthentication, type Authenticate, type AuthenticationEvent } from './password-authentication.ts';
 import { createPasswordChanges, passwordStore } from './password-changes.ts';

@@ -1,5 +1,5 @@
 import type { PasswordHasher } from './hash-pool.ts';
-import type { LoginLimiter } from './login-limiter.ts';
+import type { LoginLimiter } from './login-limiter-types.ts';
 import { loginKey } from './normalize.ts';
 import { PASSWORD_INPUT_CAP, passwordLength } from './password-policy.ts';
 import { toUser, type User } from './user.ts';

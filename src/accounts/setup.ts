@@ -8,7 +8,8 @@ import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '.
 import { dateClock, systemClock, type Clock } from '../clock.ts';
 import { createLastLoginWriter, type LastLoginWriter } from './last-login.ts';
 import { createSignIns, signInModel } from './sign-ins.ts';
-import { createLoginLimiter, type LoginLimiter } from './login-limiter.ts';
+import { createLoginLimiter } from './login-limiter.ts';
+import type { LoginLimiter } from './login-limiter-types.ts';
 import { lockoutPolicy, type LockoutPolicy } from './login-limiter-policy.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import type { UserChangeHook } from './user-changes.ts';

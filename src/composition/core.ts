@@ -146,7 +146,13 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       logger,
       background: server,
       now: clock.now,
-      registeredClientDeleted: (clientId) => consents.removeForClient(clientId),
+      // RFC 7592 DELETE: what the admin API's deletion does besides (src/operations/clients.ts), the
+      // client its own actor. `services` exists by then: no request is served before composition ends.
+      registeredClientDeleted: async (clientId) => {
+        const revoked = await services.revocation.revokeByClientId(clientId);
+        const removed = await consents.removeForClient(clientId);
+        await audit.write({ actor: { type: 'client', id: clientId }, client: clientId, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked, consents: removed } });
+      },
       ...(metrics === undefined ? {} : { onOperation: (report) => metrics.onOperation(report) }),
     });
     closers.push(() => storage.close());

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Attempt, LoginLimiter } from '../accounts/login-limiter.ts';
+import type { Attempt, LoginLimiter } from '../accounts/login-limiter-types.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';

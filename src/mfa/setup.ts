@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import type { LoginLimiter } from '../accounts/login-limiter.ts';
+import type { LoginLimiter } from '../accounts/login-limiter-types.ts';
 import { createSecretBox, deriveKey } from '../crypto/secret-box.ts';
 import { createFactors, type FactorEvent, type Factors } from './factors.ts';
 import { ensureFactorIndexes, factorModels } from './model.ts';

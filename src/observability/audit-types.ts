@@ -41,7 +41,7 @@ export const AUDIT_EVENT_TYPES = {
   // Operator actions (admin API and CLI alike; actor is the admin user, admin client or CLI user)
   'client.created': 'a client was created',
   'client.updated': 'a client was changed; details.fields',
-  'client.deleted': 'a client was deleted and its grants and tokens revoked',
+  'client.deleted': 'a client was deleted and its grants and tokens revoked (by an operator, or by itself through `DELETE /reg/{client_id}`: actor the client)',
   'client.secret_rotated': 'a client got a new secret',
   'client.tokens_revoked': "all of a client's grants and tokens were revoked",
   'api.created': 'an API (resource server) was registered',

@@ -34,7 +34,7 @@ export interface OidcStorageDeps {
   readonly background?: boolean;
   /** The storage clock (reuse window, expiry); tests pass a controllable one. */
   readonly now?: (() => number) | undefined;
-  /** After a client deleted itself (RFC 7592): what the admin API's deletion does besides (users' consents to it). */
+  /** After a client deleted itself (RFC 7592): what the admin API's deletion does besides (revoke its grants and tokens, remove users' consents to it, audit). */
   readonly registeredClientDeleted?: (clientId: string) => Promise<unknown>;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Lockout } from '../accounts/login-limiter.ts';
+import type { Lockout } from '../accounts/login-limiter-types.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { invalid } from './errors.ts';

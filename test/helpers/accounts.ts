@@ -5,7 +5,8 @@ import { createAccounts, type Accounts, type AccountsDeps } from '../../src/acco
 import type { AuthenticationEvent } from '../../src/accounts/password-authentication.ts';
 import type { Argon2Params } from '../../src/accounts/argon2-params.ts';
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '../../src/accounts/hash-pool.ts';
-import { createLoginLimiter, type LoginLimiter } from '../../src/accounts/login-limiter.ts';
+import { createLoginLimiter } from '../../src/accounts/login-limiter.ts';
+import type { LoginLimiter } from '../../src/accounts/login-limiter-types.ts';
 import type { LockoutPolicy } from '../../src/accounts/login-limiter-policy.ts';
 import { ensureUserIndexes, userModel } from '../../src/accounts/user-model.ts';
 import { dateClock, type Clock } from '../../src/clock.ts';

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
-import { createLoginLimiter, type LoginLimiter } from '../../src/accounts/login-limiter.ts';
+import { createLoginLimiter } from '../../src/accounts/login-limiter.ts';
+import type { LoginLimiter } from '../../src/accounts/login-limiter-types.ts';
 import { DEFAULT_LOCKOUT_POLICY, type LockoutPolicy } from '../../src/accounts/login-limiter-policy.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { watchMongoCommands } from '../../src/storage/command-watch.ts';

@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
+import * as oidc from 'openid-client';
 import { adminClient, callAdmin, clientCredentials } from '../helpers/admin.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { authorizationRequest, FAST_HASHING, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../helpers/e2e.ts';
 import { startInstance } from '../helpers/instance.ts';
+import { freePort } from '../helpers/redis-server.ts';
 import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 
 describe('dynamic client registration (RFC 7591/7592) behind initial access tokens', () => {
@@ -18,7 +22,9 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
 
   before(async () => {
     mongodbUri = emptyDatabaseUri('registration');
-    gatehouse = await startInstance({ mongodbUri, redisUrl: serviceUrls().redisUrl, secret: randomSecret(), settings: { GATEHOUSE_REGISTRATION: 'true' } });
+    // The issuer where the instance listens: a registered client goes through discovery and a code flow below.
+    const port = await freePort();
+    gatehouse = await startInstance({ mongodbUri, redisUrl: serviceUrls().redisUrl, secret: randomSecret(), issuer: `http://127.0.0.1:${port}`, settings: { ...FAST_HASHING, GATEHOUSE_REGISTRATION: 'true', PORT: String(port) } });
     adminToken = await (await adminClient(gatehouse)).token();
   });
   after(async () => {
@@ -127,5 +133,31 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
     expect(await gatehouse.services.clients.get(leaving.client_id!)).to.equal(undefined);
     expect(await consents.find('user-of-both', leaving.client_id!), 'the deleted client: nobody consented to a client made again under its id').to.equal(undefined);
     expect((await consents.find('user-of-both', staying.client_id!))?.scopes).to.deep.equal(['openid', 'profile']);
+  });
+
+  it("deleting itself (RFC 7592 DELETE) revokes the client's grants and tokens at once and is audited, as an operator's deletion is", async () => {
+    const cast = await seed(gatehouse);
+    const body = { client_name: 'Leaving with tokens', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [REDIRECT_URI] };
+    const leaving = (await (await register(body, await initialAccessToken())).json()) as Record<string, string>;
+    const app = await relyingParty(gatehouse.url, leaving.client_id!, leaving.client_secret!);
+    const request = await authorizationRequest(app, REDIRECT_URI, { scope: 'openid profile' });
+    const outcome = await signIn(new UserAgent(), request.url.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+    const tokens = await oidc.authorizationCodeGrant(app, outcome.callback, request.checks);
+    const userinfo = () => fetch(new URL('/me', gatehouse.url), { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect((await userinfo()).status).to.equal(200);
+    const grantsOfLeaving = async () => (await gatehouse.services.revocation.listGrants(cast.user.id)).filter((grant) => grant.clientId === leaving.client_id);
+    expect(await grantsOfLeaving()).to.have.length(1);
+
+    const deleted = await fetch(new URL(new URL(leaving.registration_client_uri!).pathname, gatehouse.url), { method: 'DELETE', headers: { authorization: `Bearer ${leaving.registration_access_token}` } });
+    expect(deleted.status).to.equal(204);
+    const refused = await userinfo();
+    expect(refused.status).to.equal(401);
+    expect(refused.headers.get('www-authenticate')).to.include('invalid_token');
+    expect(await grantsOfLeaving(), "the user's grant to the deleted client (the account page lists grants)").to.deep.equal([]);
+    const events = await callAdmin(gatehouse.url, adminToken, 'GET', '/audit-events?type=client.deleted');
+    const event = (events.body.events as Array<Record<string, any>>).find((candidate) => candidate.target?.id === leaving.client_id);
+    expect(event, JSON.stringify(events.body)).to.not.equal(undefined);
+    expect(event!.actor).to.deep.include({ type: 'client', id: leaving.client_id });
+    expect(event!.details.revoked).to.deep.include({ grants: 1 });
   });
 });
