@@ -53,15 +53,36 @@ export function emptyDatabaseUri(label: string): string {
 export async function recycleDatabase(uri: string): Promise<void> {
   const connection: Connection = await connectMongo({ uri, timeoutMs: 5000 });
   try {
-    const db = connection.db!;
-    const collections = await db.listCollections({}, { nameOnly: true }).toArray();
-    await Promise.all(collections.map(({ name }) => db.collection(name).deleteMany({})));
-    emptied.push(new URL(uri).pathname.slice(1));
+    await deleteEverything(connection);
+    // Given back twice (a deployment dropped, used again and dropped again), it is still one
+    // database: listed twice, two deployments would be handed the same one.
+    const name = new URL(uri).pathname.slice(1);
+    if (!emptied.includes(name)) emptied.push(name);
   } catch {
     await connection.dropDatabase();
   } finally {
     await connection.close();
   }
+}
+
+/**
+ * Deletes every document of the database at `uri`, keeping it (collections and indexes) for the
+ * caller: a deployment emptied in the middle of a test (a restore into an emptied database) and
+ * used again. Only recycleDatabase gives a database back.
+ */
+export async function emptyDatabase(uri: string): Promise<void> {
+  const connection: Connection = await connectMongo({ uri, timeoutMs: 5000 });
+  try {
+    await deleteEverything(connection);
+  } finally {
+    await connection.close();
+  }
+}
+
+async function deleteEverything(connection: Connection): Promise<void> {
+  const db = connection.db!;
+  const collections = await db.listCollections({}, { nameOnly: true }).toArray();
+  await Promise.all(collections.map(({ name }) => db.collection(name).deleteMany({})));
 }
 
 /**

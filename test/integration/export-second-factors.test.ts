@@ -11,6 +11,7 @@ import { asPage, followTo, formsOf, submitForm, UserAgent, type AgentPage } from
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
 import { softAuthenticator } from '../helpers/soft-authenticator.ts';
+import { emptyDatabase } from '../helpers/stores.ts';
 
 type Page = AgentPage;
 const follow = (agent: UserAgent, url: string) => followTo(agent, url, REDIRECT_URI);
@@ -188,7 +189,7 @@ describe('export → import into another deployment: second factors and consents
   });
 
   it('restored into an emptied deployment with the same GATEHOUSE_SECRET: alice signs in with a recovery code', async () => {
-    await source.drop();
+    await emptyDatabase(source.mongodbUri);
     const imported = await runCli(['import', '--input', file, '--json'], cliEnv(source));
     expect(imported.code, imported.stderr).to.equal(0);
     expect(JSON.parse(imported.stdout)).to.deep.include({ second_factors: { totp: { imported: 1, unchanged: 0, kept: 0 }, recovery_codes: { users: 1, not_carried: 0 }, passkeys: { created: 1, updated: 0, conflicts: 0, not_carried: 0 } } });
