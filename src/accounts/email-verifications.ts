@@ -61,7 +61,7 @@ function ticketOf(record: VerificationRecord): VerificationTicket {
 export async function openEmailVerifications({ mongo: connection, ttlSeconds, now = Date.now }: EmailVerificationsDeps): Promise<EmailVerifications> {
   const records = connection.db!.collection<VerificationRecord>(COLLECTION) as mongo.Collection<VerificationRecord>;
   await records.createIndex({ owner: 1 });
-  await ensureExpiryIndex(records as unknown as mongo.Collection<mongo.Document>, 'expiresAt');
+  await ensureExpiryIndex(records, 'expiresAt');
   const live = (record: VerificationRecord | null) => (record !== null && record.expiresAt.getTime() > now() ? ticketOf(record) : undefined);
 
   return {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { upsertValidated, validated } from '../storage/validated-writes.ts';
-import type { Connection, mongo } from 'mongoose';
+import type { Connection } from 'mongoose';
 import type { Logger } from '../observability/logger.ts';
 import { ensureExpiryIndex, startSweeper, type Sweeper, type SweepTarget } from '../storage/expiry.ts';
 import { documentLocks, lockKey as documentLockKey, type DocumentLocks } from '../storage/document-locks.ts';
@@ -88,7 +88,7 @@ export async function createLoginLimiter({
   const recordLocked = <T>(id: string, work: () => Promise<T>) => locks.hold(documentLockKey(lockouts.collection.collectionName, id), work);
 
   if (!(await ensureExpiryIndex(lockouts.collection, 'lockedUntil'))) {
-    sweepTargets.push(lockedSweep(locks, lockouts.collection as unknown as mongo.Collection, 'lockedUntil', (row) => documentLockKey(lockouts.collection.collectionName, String(row._id))));
+    sweepTargets.push(lockedSweep(locks, lockouts.collection, 'lockedUntil', (row) => documentLockKey(lockouts.collection.collectionName, String(row._id))));
   }
   await lockouts.createIndexes();
   const store = backend.kind === 'redis' ? redisFailureCounters(backend.redis, backend.prefix) : await mongoFailureCounters(db, locks);

@@ -87,7 +87,7 @@ const changedAtOf = (holder: ResetHolder): number | null => holder.passwordChang
 export async function openPasswordResets({ mongo: connection, holder, ttlSeconds, now = Date.now }: PasswordResetsDeps): Promise<PasswordResets> {
   const records = connection.db!.collection<ResetRecord>(COLLECTION) as mongo.Collection<ResetRecord>;
   await records.createIndex({ userId: 1 });
-  await ensureExpiryIndex(records as unknown as mongo.Collection<mongo.Document>, 'expiresAt');
+  await ensureExpiryIndex(records, 'expiresAt');
 
   /** Whether a stored link still works: unexpired, and its user as they were when it was sent. */
   async function works(record: ResetRecord | null): Promise<boolean> {

@@ -86,12 +86,11 @@ export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix
   }
   const db = mongo.db;
   if (db === undefined) throw new Error('openDevicePolls needs a connected MongoDB connection');
-  const rows = db.collection(COLLECTION);
   const records = db.collection<PollRecord>(COLLECTION);
   const lockOf = (id: string) => lockKey(COLLECTION, id);
   let sweeper: Sweeper | undefined;
-  if (!(await ensureExpiryIndex(rows, 'expire'))) {
-    sweeper = startSweeper({ targets: [lockedSweep(locks, rows, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger });
+  if (!(await ensureExpiryIndex(records, 'expire'))) {
+    sweeper = startSweeper({ targets: [lockedSweep(locks, records, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger });
   }
   return {
     tooSoon(deviceCode) {

@@ -11,7 +11,7 @@ function isNotImplemented(error: unknown): boolean {
  * (FerretDB v1 answers NotImplemented to `expireAfterSeconds`). Reads must still check expiry:
  * neither TTL monitors nor sweepers are instant.
  */
-export async function ensureExpiryIndex(collection: mongo.Collection<mongo.Document>, field: string): Promise<boolean> {
+export async function ensureExpiryIndex<T extends mongo.Document>(collection: mongo.Collection<T>, field: string): Promise<boolean> {
   try {
     await collection.createIndex({ [field]: 1 }, { expireAfterSeconds: 0, name: `${field}_ttl` });
     return true;

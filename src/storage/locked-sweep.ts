@@ -13,7 +13,9 @@ const SWEEP_BATCH = 500;
  * together (one insert locks them, one delete removes those still expired, one delete releases
  * — not three round trips per row), a busy one alone, waiting for its lock.
  */
-export function lockedSweep(locks: DocumentLocks, collection: mongo.Collection, field: string, lockOf: (row: mongo.Document) => string): SweepTarget {
+export function lockedSweep<T extends mongo.Document>(locks: DocumentLocks, typed: mongo.Collection<T>, field: string, lockOf: (row: mongo.Document) => string): SweepTarget {
+  // Any row type: the sweep reads and filters only `_id`, `key` and `field`.
+  const collection = typed as unknown as mongo.Collection;
   return {
     collectionName: collection.collectionName,
     async sweep(at) {

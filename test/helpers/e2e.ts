@@ -109,16 +109,34 @@ export interface SuiteInstance {
  * the block's hooks and tests (forSuite).
  */
 export function instanceForSuite(label: string, options: DeploymentOptions & { logger?: Logger } = {}): SuiteInstance {
-  return forSuite(
-    async () => {
-      const deploy = await deployment(label, options);
-      return { deploy, gatehouse: await deploy.start(undefined, options.logger) };
-    },
-    async ({ deploy, gatehouse }) => {
-      await gatehouse.close();
-      await deploy.drop();
-    },
-  );
+  return forSuite(() => startSuiteInstance(label, options), stopSuiteInstance);
+}
+
+export interface SeededSuiteInstance extends SuiteInstance {
+  readonly cast: Seeded;
+}
+
+/** instanceForSuite with the usual cast (seed) in place before the block's own before hooks run. */
+export function seededInstanceForSuite(label: string, options: DeploymentOptions & { logger?: Logger } = {}): SeededSuiteInstance {
+  return forSuite(async () => {
+    const started = await startSuiteInstance(label, options);
+    try {
+      return { ...started, cast: await seed(started.gatehouse) };
+    } catch (error) {
+      await stopSuiteInstance(started);
+      throw error;
+    }
+  }, stopSuiteInstance);
+}
+
+async function startSuiteInstance(label: string, options: DeploymentOptions & { logger?: Logger }): Promise<SuiteInstance> {
+  const deploy = await deployment(label, options);
+  return { deploy, gatehouse: await deploy.start(undefined, options.logger) };
+}
+
+async function stopSuiteInstance({ deploy, gatehouse }: SuiteInstance): Promise<void> {
+  await gatehouse.close();
+  await deploy.drop();
 }
 
 export interface Seeded {
@@ -188,6 +206,16 @@ export async function seed(gatehouse: RunningGatehouse): Promise<Seeded> {
     spa: { clientId: spa.client.clientId },
     service: { clientId: service.client.clientId, secret: service.secret! },
   };
+}
+
+/** A token request authenticated with client_secret_basic (RFC 6749 §2.3.1: id and secret form-encoded): the status and the JSON body. */
+export async function basicAuthTokenRequest(issuerUrl: string, client: { readonly clientId: string; readonly secret: string }, params: Record<string, string>): Promise<{ status: number; body: Record<string, string> }> {
+  const response = await fetch(`${issuerUrl}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params).toString(),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
 }
 
 /** An ES256 key pair for private_key_jwt: the private key and the public JWK a client registers under `kid`. */

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { basicAuthTokenRequest, deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 
 const REDIRECT = 'https://console.example.com/cb';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -46,14 +46,7 @@ describe('admin scope at issuance: only for users with the admin role (real stor
     return gatehouse.services.accounts.createUser({ username: `${name}${Math.random().toString(36).slice(2, 8)}`, password: PASSWORD, roles });
   }
 
-  async function token(params: Record<string, string>) {
-    const response = await fetch(`${gatehouse.url}/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(params).toString(),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, string> };
-  }
+  const token = (params: Record<string, string>) => basicAuthTokenRequest(gatehouse.url, { clientId: client.client_id, secret: client.client_secret }, params);
 
   const scopesOf = (jwt: string) => String((JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { scope?: string }).scope ?? '').split(' ').filter(Boolean);
   const audienceOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { aud?: unknown }).aud;

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
-import { API, deployment, PASSWORD, REDIRECT_URI, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { API, basicAuthTokenRequest, PASSWORD, REDIRECT_URI, seededInstanceForSuite } from '../helpers/e2e.ts';
 
 const OTHER_API = 'https://orders.example.com';
 
@@ -15,17 +14,12 @@ const payloadOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'b
  * agree.
  */
 describe('audience= (Auth0 style) as the resource indicator it names (real stores)', () => {
-  let deploy: Deployment;
-  let gatehouse: RunningGatehouse;
-  let cast: Seeded;
+  const suite = seededInstanceForSuite('audience_param');
   let passwordClient: { clientId: string; secret: string };
 
   before(async () => {
-    deploy = await deployment('audience_param');
-    gatehouse = await deploy.start();
-    cast = await seed(gatehouse);
-    await gatehouse.services.apis.create({ identifier: OTHER_API, scopes: ['buy'] });
-    const created = await gatehouse.services.clients.create({
+    await suite.gatehouse.services.apis.create({ identifier: OTHER_API, scopes: ['buy'] });
+    const created = await suite.gatehouse.services.clients.create({
       displayName: 'First-party CLI',
       firstParty: true,
       allowedApis: [API],
@@ -33,25 +27,14 @@ describe('audience= (Auth0 style) as the resource indicator it names (real store
     });
     passwordClient = { clientId: created.client.clientId, secret: created.secret! };
   });
-  after(async () => {
-    await gatehouse?.close();
-    await deploy?.drop();
-  });
 
-  async function token(client: { clientId: string; secret: string }, params: Record<string, string>) {
-    const response = await fetch(`${gatehouse.url}/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(params).toString(),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, string> };
-  }
+  const token = (client: { clientId: string; secret: string }, params: Record<string, string>) => basicAuthTokenRequest(suite.gatehouse.url, client, params);
 
   async function code(extra: Record<string, string>) {
     const verifier = 'v'.repeat(64);
-    const auth = new URL(`${gatehouse.url}/auth`);
+    const auth = new URL(`${suite.gatehouse.url}/auth`);
     auth.search = new URLSearchParams({
-      client_id: cast.web.clientId,
+      client_id: suite.cast.web.clientId,
       response_type: 'code',
       redirect_uri: REDIRECT_URI,
       scope: 'openid read',
@@ -59,54 +42,54 @@ describe('audience= (Auth0 style) as the resource indicator it names (real store
       code_challenge_method: 'S256',
       ...extra,
     }).toString();
-    const { callback } = await signIn(new UserAgent(), auth.toString(), REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+    const { callback } = await signIn(new UserAgent(), auth.toString(), REDIRECT_URI, { username: suite.cast.user.username, password: PASSWORD });
     return { callback, verifier };
   }
 
   it('client_credentials: audience names the API of the token; an unknown or unallowed one is invalid_target', async () => {
-    const other = await gatehouse.services.apis.create({ identifier: `${API}/second`, scopes: ['read'] });
-    await gatehouse.services.clients.update(cast.service.clientId, { allowedApis: [API, `${API}/opaque`, other.identifier] });
-    const tokens = await token(cast.service, { grant_type: 'client_credentials', audience: `${API}/second`, scope: 'read' });
+    const other = await suite.gatehouse.services.apis.create({ identifier: `${API}/second`, scopes: ['read'] });
+    await suite.gatehouse.services.clients.update(suite.cast.service.clientId, { allowedApis: [API, `${API}/opaque`, other.identifier] });
+    const tokens = await token(suite.cast.service, { grant_type: 'client_credentials', audience: `${API}/second`, scope: 'read' });
     expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
     expect(payloadOf(tokens.body.access_token!).aud).to.equal(`${API}/second`);
 
-    const unknown = await token(cast.service, { grant_type: 'client_credentials', audience: 'https://unknown.example.com' });
+    const unknown = await token(suite.cast.service, { grant_type: 'client_credentials', audience: 'https://unknown.example.com' });
     expect(unknown.status).to.equal(400);
     expect(unknown.body.error).to.equal('invalid_target');
-    const unallowed = await token(cast.service, { grant_type: 'client_credentials', audience: OTHER_API });
+    const unallowed = await token(suite.cast.service, { grant_type: 'client_credentials', audience: OTHER_API });
     expect(unallowed.body.error).to.equal('invalid_target');
   });
 
   it('resource and audience that disagree are refused (invalid_target naming both); the same value twice is fine', async () => {
-    const disagree = await token(cast.service, { grant_type: 'client_credentials', resource: API, audience: `${API}/opaque` });
+    const disagree = await token(suite.cast.service, { grant_type: 'client_credentials', resource: API, audience: `${API}/opaque` });
     expect(disagree.status).to.equal(400);
     expect(disagree.body.error).to.equal('invalid_target');
     expect(disagree.body.error_description).to.include('resource').and.to.include('audience');
-    const agree = await token(cast.service, { grant_type: 'client_credentials', resource: API, audience: API });
+    const agree = await token(suite.cast.service, { grant_type: 'client_credentials', resource: API, audience: API });
     expect(agree.status, JSON.stringify(agree.body)).to.equal(200);
     expect(payloadOf(agree.body.access_token!).aud).to.equal(API);
   });
 
   it('resource and audience that disagree are refused after client authentication: a wrong secret is invalid_client', async () => {
-    const wrong = await token({ clientId: cast.service.clientId, secret: 'not-the-secret' }, { grant_type: 'client_credentials', resource: API, audience: `${API}/opaque` });
+    const wrong = await token({ clientId: suite.cast.service.clientId, secret: 'not-the-secret' }, { grant_type: 'client_credentials', resource: API, audience: `${API}/opaque` });
     expect(wrong.status, JSON.stringify(wrong.body)).to.equal(401);
     expect(wrong.body.error).to.equal('invalid_client');
   });
 
   it('resource and audience that disagree: a token error as the library answers them (its body, CORS for the client web origin), counted in gatehouse_token_errors_total', async () => {
     const origin = 'https://console.example.com';
-    const created = await gatehouse.services.clients.create({
+    const created = await suite.gatehouse.services.clients.create({
       displayName: 'Browser-side service',
       allowedApis: [API, `${API}/opaque`],
       webOrigins: [origin],
       metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
     });
     const counted = async () => {
-      const scrape = await (await fetch(`${gatehouse.url}/metrics`)).text();
+      const scrape = await (await fetch(`${suite.gatehouse.url}/metrics`)).text();
       return Number(/^gatehouse_token_errors_total\{error="invalid_target"\} (\d+)/m.exec(scrape)?.[1] ?? 0);
     };
     const before = await counted();
-    const response = await fetch(`${gatehouse.url}/token`, {
+    const response = await fetch(`${suite.gatehouse.url}/token`, {
       method: 'POST',
       headers: { origin, authorization: `Basic ${Buffer.from(`${created.client.clientId}:${created.secret!}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, audience: `${API}/opaque` }).toString(),
@@ -118,7 +101,7 @@ describe('audience= (Auth0 style) as the resource indicator it names (real store
   });
 
   it('password grant: audience names the API of the token', async () => {
-    const tokens = await token(passwordClient, { grant_type: 'password', username: cast.user.username, password: PASSWORD, scope: 'openid read', audience: API });
+    const tokens = await token(passwordClient, { grant_type: 'password', username: suite.cast.user.username, password: PASSWORD, scope: 'openid read', audience: API });
     expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
     expect(payloadOf(tokens.body.access_token!).aud).to.equal(API);
   });
@@ -127,7 +110,7 @@ describe('audience= (Auth0 style) as the resource indicator it names (real store
     const { callback, verifier } = await code({ audience: API });
     const value = callback.searchParams.get('code');
     expect(value, callback.toString()).to.be.a('string');
-    const tokens = await token(cast.web, { grant_type: 'authorization_code', code: value!, redirect_uri: REDIRECT_URI, code_verifier: verifier });
+    const tokens = await token(suite.cast.web, { grant_type: 'authorization_code', code: value!, redirect_uri: REDIRECT_URI, code_verifier: verifier });
     expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
     expect(payloadOf(tokens.body.access_token!).aud).to.equal(API);
     expect(payloadOf(tokens.body.access_token!).scope).to.equal('read');
@@ -142,7 +125,7 @@ describe('audience= (Auth0 style) as the resource indicator it names (real store
 
   it('authorization code: audience at /token must be one the code was granted, as resource must', async () => {
     const { callback, verifier } = await code({});
-    const refused = await token(cast.web, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: verifier, audience: API });
+    const refused = await token(suite.cast.web, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: verifier, audience: API });
     expect(refused.status).to.equal(400);
     expect(refused.body.error).to.equal('invalid_target');
   });
@@ -150,7 +133,7 @@ describe('audience= (Auth0 style) as the resource indicator it names (real store
   it('authorization code: audience at /token that disagrees with the resource the code was granted is refused', async () => {
     const { callback, verifier } = await code({ audience: API });
     const params = { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: verifier, resource: API };
-    const refused = await token(cast.web, { ...params, audience: `${API}/opaque` });
+    const refused = await token(suite.cast.web, { ...params, audience: `${API}/opaque` });
     expect(refused.status).to.equal(400);
     expect(refused.body).to.deep.equal({ error: 'invalid_target', error_description: 'resource and audience name different APIs' });
   });

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import type { RunningGatehouse } from '../../src/server.ts';
-import { deployment, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { basicAuthTokenRequest, seededInstanceForSuite } from '../helpers/e2e.ts';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -10,28 +9,9 @@ const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
  * `invalid_request`.
  */
 describe('unauthorized_client for a grant type the client is not registered for (real stores)', () => {
-  let deploy: Deployment;
-  let gatehouse: RunningGatehouse;
-  let cast: Seeded;
+  const suite = seededInstanceForSuite('unauthorized_client');
 
-  before(async () => {
-    deploy = await deployment('unauthorized_client');
-    gatehouse = await deploy.start();
-    cast = await seed(gatehouse);
-  });
-  after(async () => {
-    await gatehouse?.close();
-    await deploy?.drop();
-  });
-
-  async function token(client: { clientId: string; secret: string }, params: Record<string, string>) {
-    const response = await fetch(`${gatehouse.url}/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(params).toString(),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, string> };
-  }
+  const token = (client: { clientId: string; secret: string }, params: Record<string, string>) => basicAuthTokenRequest(suite.gatehouse.url, client, params);
 
   const cases: Array<[string, 'web' | 'service', Record<string, string>]> = [
     ['authorization_code', 'service', { grant_type: 'authorization_code', code: 'x', redirect_uri: 'https://app.example.com/cb' }],
@@ -42,7 +22,7 @@ describe('unauthorized_client for a grant type the client is not registered for 
   ];
   for (const [name, who, params] of cases) {
     it(`${name}: 400 unauthorized_client for a client not registered for it`, async () => {
-      const answer = await token(cast[who], params);
+      const answer = await token(suite.cast[who], params);
       expect(answer.status).to.equal(400);
       expect(answer.body.error, JSON.stringify(answer.body)).to.equal('unauthorized_client');
       expect(answer.body.error_description).to.equal('requested grant type is not allowed for this client');
@@ -50,9 +30,9 @@ describe('unauthorized_client for a grant type the client is not registered for 
   }
 
   it('device authorization (RFC 8628 §3.2, whose errors are those of RFC 6749 §5.2): 400 unauthorized_client for a client without the device grant', async () => {
-    const response = await fetch(`${gatehouse.url}/device/auth`, {
+    const response = await fetch(`${suite.gatehouse.url}/device/auth`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${cast.web.clientId}:${cast.web.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: `Basic ${Buffer.from(`${suite.cast.web.clientId}:${suite.cast.web.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ scope: 'openid' }).toString(),
     });
     expect(response.status).to.equal(400);
@@ -60,27 +40,27 @@ describe('unauthorized_client for a grant type the client is not registered for 
   });
 
   it('is counted under the code the client got (gatehouse_token_errors_total)', async () => {
-    const scrape = await (await fetch(`${gatehouse.url}/metrics`)).text();
+    const scrape = await (await fetch(`${suite.gatehouse.url}/metrics`)).text();
     expect(scrape).to.match(/^gatehouse_token_errors_total\{error="unauthorized_client"\} [1-9]/m);
   });
 
   it('other invalid requests stay invalid_request; an unknown grant type stays unsupported_grant_type', async () => {
-    const missing = await token(cast.web, { grant_type: 'authorization_code', redirect_uri: 'https://app.example.com/cb' });
+    const missing = await token(suite.cast.web, { grant_type: 'authorization_code', redirect_uri: 'https://app.example.com/cb' });
     expect(missing.status).to.equal(400);
     expect(missing.body.error).to.equal('invalid_request');
-    const noGrantType = await token(cast.web, {});
+    const noGrantType = await token(suite.cast.web, {});
     expect(noGrantType.body.error).to.equal('invalid_request');
-    const unknown = await token(cast.web, { grant_type: 'urn:example:unknown' });
+    const unknown = await token(suite.cast.web, { grant_type: 'urn:example:unknown' });
     expect(unknown.body.error).to.equal('unsupported_grant_type');
   });
 
   it('authorization endpoint (RFC 6749 §4.1.2.1): a response_type the client is not registered for is unauthorized_client, at its redirect URI with state', async () => {
     const redirectUri = 'https://backend.example.com/cb';
-    const created = await gatehouse.services.clients.create({
+    const created = await suite.gatehouse.services.clients.create({
       displayName: 'Backend with a callback',
       metadata: { redirect_uris: [redirectUri], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
     });
-    const auth = new URL(`${gatehouse.url}/auth`);
+    const auth = new URL(`${suite.gatehouse.url}/auth`);
     auth.search = new URLSearchParams({
       client_id: created.client.clientId,
       response_type: 'code',
@@ -99,7 +79,7 @@ describe('unauthorized_client for a grant type the client is not registered for 
     expect(location.searchParams.get('state')).to.equal('st4te');
 
     // A client registered for it goes on to sign-in as before.
-    auth.searchParams.set('client_id', cast.web.clientId);
+    auth.searchParams.set('client_id', suite.cast.web.clientId);
     auth.searchParams.set('redirect_uri', 'https://app.example.com/cb');
     const allowed = await fetch(auth, { redirect: 'manual' });
     expect(allowed.headers.get('location')).to.match(/\/interaction\//);
