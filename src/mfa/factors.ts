@@ -195,7 +195,11 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
     }
   }
 
-  const importTotp: Factors['importTotp'] = async (userId, { secret, parameters, enrolledAt }, { write }) => {
+  /**
+   * importTotp, with the last step the imported app's codes were accepted for (a restore's, from
+   * the export file; 0 for an app from elsewhere) written with it, in the same update.
+   */
+  async function importTotpAt(userId: string, { secret, parameters, enrolledAt }: ImportedTotp, write: boolean, lastTotpStep: number): Promise<TotpImportOutcome> {
     const current = (await find(userId))?.totp;
     if (current) {
       if (box.open(current.sealed, userId) === secret && sameParameters(parametersOf(current), parameters)) return 'unchanged';
@@ -204,10 +208,11 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
     if (!write) return 'imported';
     const totp = { sealed: box.seal(secret, userId), confirmedAt: enrolledAt, ...parameters };
     // Steps are counted in the app's period: a replaced app's last step means nothing for this one.
-    await locked(userId, () => factors.updateOne({ _id: userId }, { $set: { totp, totpPending: null, lastTotpStep: 0, updatedAt: now() } }, { upsert: true }).exec());
+    await locked(userId, () => factors.updateOne({ _id: userId }, { $set: { totp, totpPending: null, lastTotpStep, updatedAt: now() } }, { upsert: true }).exec());
     await usedSteps.deleteMany({ userId }).exec();
     return 'imported';
-  };
+  }
+  const importTotp: Factors['importTotp'] = (userId, imported, { write }) => importTotpAt(userId, imported, write, 0);
 
   return {
     async status(userId) {
@@ -316,8 +321,9 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
       let outcome: TotpImportOutcome | null = null;
       if (totp !== null) {
         const { secret, confirmedAt, algorithm, digits, period } = totp;
-        outcome = await importTotp(userId, { secret, parameters: { algorithm, digits, period }, enrolledAt: confirmedAt }, { write: true });
-        if (outcome !== 'kept' && lastTotpStep > 0) await locked(userId, () => factors.updateOne({ _id: userId }, { $max: { lastTotpStep } }).exec());
+        outcome = await importTotpAt(userId, { secret, parameters: { algorithm, digits, period }, enrolledAt: confirmedAt }, true, lastTotpStep);
+        // The same app already here: its used steps only move forward.
+        if (outcome === 'unchanged' && lastTotpStep > 0) await locked(userId, () => factors.updateOne({ _id: userId }, { $max: { lastTotpStep } }).exec());
       }
       if (!options.recoveryCodes || codes.length === 0 || (await remaining(userId)) > 0) return { totp: outcome, recoveryCodes: 0 };
       const at = now();
