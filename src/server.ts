@@ -158,7 +158,10 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const server = createHttpServer(gatehouseApp.listener, config.connections);
     server.on('clientError', clientErrorHandler(logger));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        // Said in one line (npm run dev stops on it: a check before the bind can race, scripts/dev).
+        reject(error.code === 'EADDRINUSE' ? new StartupError('PORT', `${config.port} on ${config.host} is already in use (another Gatehouse or npm run dev?); choose another port`) : error);
+      });
       server.listen(config.port, config.host, () => resolve());
     });
     const url = localUrl(server, config.host);

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { runMain, serveMain } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
@@ -51,5 +52,23 @@ describe('the startup log of the production process', () => {
     expect(exit.code).to.equal(1);
     expect(exit.stderr).to.match(/^gatehouse: REDIS_URL: cannot connect to Redis at 127\.0\.0\.1:1 \(connect ECONNREFUSED 127\.0\.0\.1:1\)\n$/m);
     expect(exit.stderr + exit.stdout).to.not.include('hunter2');
+  });
+
+  it('a port something else listens on: one line naming PORT and the port, exit 1 (npm run dev stops on it)', async function () {
+    // A first start on a new database: its indexes are created before the bind.
+    this.timeout(120_000);
+    const busy = createServer();
+    const port = await new Promise<number>((resolve, reject) => {
+      busy.once('error', reject);
+      busy.listen(0, '127.0.0.1', () => resolve((busy.address() as AddressInfo).port));
+    });
+    try {
+      const exit = await runMain({ ...env(database('startuplog_port')), PORT: String(port) });
+      expect(exit.code).to.equal(1);
+      expect(exit.stderr).to.match(new RegExp(`^gatehouse: PORT: ${port} on 127\\.0\\.0\\.1 is already in use \\(another Gatehouse or npm run dev\\?\\); choose another port\n$`, 'm'));
+      expect(exit.stderr + exit.stdout, 'no stack trace, no fatal log line').to.not.include('"stack"').and.not.include('startup failed');
+    } finally {
+      busy.close();
+    }
   });
 });
