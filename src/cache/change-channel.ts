@@ -15,8 +15,14 @@ export const FLUSH_NOTICE = '\u0000flush';
 const MAX_PENDING = 10_000;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 2_000;
-/** How often a subscription checks that its connection still answers (PING), and how long an answer may take. */
-const HEARTBEAT_MS = 1_000;
+/**
+ * How often a subscription checks that its connection still answers (PING), and how long an answer
+ * may take: a connection that went silent without closing is dropped within 5 s + 3 s. An instance
+ * keeps six subscriptions (records, clients, accounts, settings, keys, upstream providers), whose
+ * beats were most of what an idle instance did (docs/PERFORMANCE.md, *Idle CPU: the change
+ * subscriptions' heartbeat*).
+ */
+const HEARTBEAT_MS = 5_000;
 const HEARTBEAT_TIMEOUT_MS = 3_000;
 
 /** A Redis pub/sub channel that tells every instance to drop one id from its cache. */
