@@ -36,9 +36,11 @@ describe('an instance on a clock a year ahead: every part reads that clock', fun
     await connection?.close();
   });
 
-  it('dates an operator\'s edit of a user and a new role on the clock', async () => {
+  it('dates a new user, an operator\'s edit of it and a new role on the clock', async () => {
     const { services } = suite.gatehouse;
     const user = await services.accounts.createUser({ username: 'clocked', password: PASSWORD });
+    expect(user.createdAt.getTime(), 'user created').to.equal(clock.now());
+    expect(user.passwordChangedAt?.getTime(), 'password set').to.equal(clock.now());
     const edited = await services.users.update(user.id, { givenName: 'Clocky' });
     expect(edited.updatedAt.getTime(), 'user edited').to.equal(clock.now());
     const role = await services.roles.create('clockwork');
