@@ -23,6 +23,7 @@ import { openFactors } from '../mfa/setup.ts';
 import { auditFactors, auditPasskeys } from '../mfa/audit.ts';
 import { auditAuthentication } from '../observability/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from '../oidc/account-cache.ts';
+import { registeredClientEvent } from '../oidc/registration-audit.ts';
 import { openOidcStorage, type OidcStorage } from '../oidc/storage.ts';
 import { createServices, type GatehouseServices, type ServicesDeps } from '../services.ts';
 import { openRuntimeSettings } from '../settings/runtime.ts';
@@ -146,12 +147,15 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       logger,
       background: server,
       now: clock.now,
-      // RFC 7592 DELETE: what the admin API's deletion does besides (src/operations/clients.ts), the
-      // client its own actor. `services` exists by then: no request is served before composition ends.
-      registeredClientDeleted: async (clientId) => {
-        const revoked = await services.revocation.revokeByClientId(clientId);
-        const removed = await consents.removeForClient(clientId);
-        await audit.write({ actor: { type: 'client', id: clientId }, client: clientId, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked, consents: removed } });
+      registered: {
+        saved: (write) => audit.write(registeredClientEvent(write)),
+        // RFC 7592 DELETE: what the admin API's deletion does besides (src/operations/clients.ts), the
+        // client its own actor. `services` exists by then: no request is served before composition ends.
+        deleted: async (clientId) => {
+          const revoked = await services.revocation.revokeByClientId(clientId);
+          const removed = await consents.removeForClient(clientId);
+          await audit.write({ actor: { type: 'client', id: clientId }, client: clientId, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked, consents: removed } });
+        },
       },
       ...(metrics === undefined ? {} : { onOperation: (report) => metrics.onOperation(report) }),
     });
