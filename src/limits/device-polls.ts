@@ -103,7 +103,7 @@ export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix
   const serverNow = async () => storeClock?.() ?? ((await db.command({ hello: 1 })) as { localTime: Date }).localTime.getTime();
   let sweeper: Sweeper | undefined;
   if (!(await ensureExpiryIndex(rows, 'expire'))) {
-    sweeper = startSweeper({ targets: [lockedSweep(locks, rows, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger });
+    sweeper = startSweeper({ targets: [lockedSweep(locks, rows, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger, now: () => new Date(now()) });
   }
   return {
     tooSoon(deviceCode) {

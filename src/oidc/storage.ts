@@ -75,7 +75,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
   const sweeper: ExpirySweeper | undefined =
     indexes === undefined || indexes.ttlIndexes
       ? undefined
-      : startExpirySweeper({ connection: mongo, collections: indexes.collections, intervalMs: deps.sweepIntervalMs ?? 60_000, logger });
+      : startExpirySweeper({ connection: mongo, collections: indexes.collections, intervalMs: deps.sweepIntervalMs ?? 60_000, logger, ...(deps.now === undefined ? {} : { now: deps.now }) });
 
   const invalidation =
     redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(deps.redisPrefix), logger });
