@@ -91,7 +91,7 @@ export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix
   const lockOf = (id: string) => lockKey(COLLECTION, id);
   let sweeper: Sweeper | undefined;
   if (!(await ensureExpiryIndex(rows, 'expire'))) {
-    sweeper = startSweeper({ targets: [lockedSweep(locks, rows, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger });
+    sweeper = startSweeper({ targets: [lockedSweep(locks, rows, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger, now: () => new Date(now()) });
   }
   return {
     tooSoon(deviceCode) {
