@@ -17,7 +17,7 @@ import { introspectionClaims } from './introspection-claims.ts';
 import { signOutWithoutSession } from './anonymous-sign-out.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { registerGrants } from './grants/index.ts';
-import { slowDownFastPolls } from './grants/slow-down.ts';
+import { advertisePollInterval, slowDownFastPolls } from './grants/slow-down.ts';
 import type { DevicePolls } from '../limits/device-polls.ts';
 import type { PasswordCheck, SecondFactorCheck, UnconfirmedEmailCheck } from './grants/password.ts';
 import type { ResolveToken } from './grants/token-exchange.ts';
@@ -111,6 +111,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
         widenFormActionForClient,
         introspectionClaims(settings.accounts, idKey),
         consumePushedRequestOnFirstUse,
+        advertisePollInterval,
         signOutWithoutSession({ httpOnly: true, sameSite: settings.https ? 'none' : 'lax' }),
         ...(passwordDiscovery === undefined ? [] : [passwordDiscovery]),
         ...(exchangeDiscovery === undefined ? [] : [exchangeDiscovery]),
