@@ -101,8 +101,10 @@ export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix
   // The server's clock as `hello` reports it: FerretDB v1 has no `$$NOW` in updates. One more round trip per poll, under the lock.
   const serverNow = async () => storeClock?.() ?? ((await db.command({ hello: 1 })) as { localTime: Date }).localTime.getTime();
   let sweeper: Sweeper | undefined;
+  // The records' expiry is on the store's clock (serverNow): the sweep cuts off on the wall's (the
+  // store's but for skew), or on the stand-in tests give for the store's.
   if (!(await ensureExpiryIndex(records, 'expire'))) {
-    sweeper = startSweeper({ targets: [lockedSweep(locks, records, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger, now: () => new Date(now()) });
+    sweeper = startSweeper({ targets: [lockedSweep(locks, records, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger, ...(storeClock === undefined ? {} : { now: () => new Date(storeClock()) }) });
   }
   return {
     tooSoon(deviceCode) {
