@@ -281,8 +281,15 @@ export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_
  */
 export async function reportFailedPage(page: Page | undefined, name: string, chars = 800, limitMs = 10_000): Promise<void> {
   if (page === undefined || page.isClosed()) return;
-  await screenshot(page, name, limitMs).catch((error: Error) => console.log(`no screenshot ${name}: ${error.message}`));
-  const text = await bounded(page, 'the text of <body>', page.locator('body').innerText({ timeout: limitMs }), limitMs).catch((error: Error) => `(no text: ${error.message})`);
+  // Both at once: on a page that hangs, the report waits out one limit, not two.
+  const [shot, text] = await Promise.all([
+    screenshot(page, name, limitMs).then(
+      () => undefined,
+      (error: Error) => `no screenshot ${name}: ${error.message}`,
+    ),
+    bounded(page, 'the text of <body>', page.locator('body').innerText({ timeout: limitMs }), limitMs).catch((error: Error) => `(no text: ${error.message})`),
+  ]);
+  if (shot !== undefined) console.log(shot);
   console.log('failed at', page.url(), text.slice(0, chars));
 }
 
