@@ -65,6 +65,8 @@ export interface GatehouseServices {
   readonly locks: DocumentLocks;
   /** The change notices' Redis (none configured: undefined) and key prefix: `caches flush` speaks to every instance there. */
   readonly notices: { readonly redis: Redis | undefined; readonly redisPrefix: string; readonly logger: ChannelLogger };
+  /** Gatehouse's clock (src/clock.ts), which the services date and judge by: operations read the time here. */
+  readonly clock: Clock;
 }
 
 export interface ServicesDeps {
@@ -102,13 +104,14 @@ export function adminAudience(config: Pick<Config, 'issuer' | 'routes'>): string
 export function createServices(deps: ServicesDeps): GatehouseServices {
   const { config, mongo, redis, clock = systemClock } = deps;
   const users = userModel(mongo);
+  const now = dateClock(clock);
   return {
     accounts: deps.accounts,
-    users: createUserAdmin({ users, signIns: createSignIns(signInModel(mongo)), onChange: deps.onUserChange }),
+    users: createUserAdmin({ users, signIns: createSignIns(signInModel(mongo)), onChange: deps.onUserChange, now }),
     clients: deps.clients,
-    apis: createApiRegistry({ model: apiModel(mongo), now: dateClock(clock) }),
-    roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users, onUserChange: deps.onUserChange }),
-    groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users, onUserChange: deps.onUserChange }),
+    apis: createApiRegistry({ model: apiModel(mongo), now }),
+    roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users, onUserChange: deps.onUserChange, now }),
+    groups: createLabelDirectory({ kind: 'group', model: labelModel(mongo, 'group'), users, onUserChange: deps.onUserChange, now }),
     audit: deps.audit,
     factors: deps.factors,
     passkeys: deps.passkeys,
@@ -116,14 +119,15 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     listUpstream: () => deps.upstream.list(),
     upstreamCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamCallbackPath(config.routes, alias)}`,
     upstreamLogoutCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamLogoutCallbackPath(config.routes, alias)}`,
-    upstreamLinkTickets: createLinkTickets({ mongo, now: dateClock(clock) }),
+    upstreamLinkTickets: createLinkTickets({ mongo, now }),
     sessionDevices: deps.sessionDevices,
     consents: deps.consents,
     signInSettings: deps.runtimeSettings.signIn,
     runtimeSettings: deps.runtimeSettings,
-    revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId), sessionEnded: deps.sessionEnded }),
+    revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId), sessionEnded: deps.sessionEnded, now: clock.now }),
     adminAudience: adminAudience(config),
     locks: documentLocks(mongo),
     notices: { redis, redisPrefix: config.redisPrefix, logger: deps.logger },
+    clock,
   };
 }

@@ -41,7 +41,7 @@ export interface AccountLayerDeps {
   /** Runtime policies (src/settings/), read at each use; absent: the configuration's, fixed. */
   readonly policies?: { readonly password?: () => Promise<PasswordPolicy>; readonly lockout?: () => Promise<LockoutPolicy> };
   /**
-   * When lockouts end, and the timers of the batched last-sign-in writes and of idle hashing
+   * When lockouts end, what users' dates say (created, changed, signed in), and the timers of the batched last-sign-in writes and of idle hashing
    * workers (src/clock.ts). A moved clock's jumps also run the lockout sweeper, where there is one, at once.
    */
   readonly clock?: Clock;
@@ -72,6 +72,7 @@ export async function startAccountLayer({ config, policies, mongo, redis, redisP
     limiter,
     lastLogins,
     passwordPolicy: policies?.password ?? policy,
+    now: dateClock(clock),
     ...(onAuthentication ? { onAuthentication } : {}),
     ...(onUserChange ? { onChange: onUserChange } : {}),
   });

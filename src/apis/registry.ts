@@ -133,6 +133,7 @@ export function createApiRegistry({ model, cacheTtlMs = 5_000, now = () => new D
     ttlMs: cacheTtlMs,
     maxEntries: CACHE_ENTRIES,
     cacheMisses: false,
+    now: () => now().getTime(),
   });
   return {
     async create(input) {

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { openEmailVerifications } from '../accounts/email-verifications.ts';
+import { dateClock } from '../clock.ts';
 import { accountMail, addressVerification } from '../composition/account-mail.ts';
 import { closeStores, composeCore, openStores, type Core } from '../composition/core.ts';
 import { openViews } from '../composition/pages.ts';
@@ -64,10 +65,10 @@ async function cliAccountMail(ctx: CliContext, core: Core): Promise<{ sender: Ve
   });
   const mail = createMailService<Locale>({ mailer, render: (name, locale, model) => views.renderMail(name, locale, model) });
   const { accounts } = core.accountLayer;
-  const verifications = await openEmailVerifications({ mongo: core.stores.mongo, ttlSeconds: async () => (await core.services.signInSettings.current()).email_verification_ttl });
+  const verifications = await openEmailVerifications({ mongo: core.stores.mongo, ttlSeconds: async () => (await core.services.signInSettings.current()).email_verification_ttl, now: core.services.clock.now });
   const verification = addressVerification({ config, services: core.services, accounts, audit: core.audit, verifications, mail });
   return {
-    sender: accountMail({ accounts, views, verification, mail, now: () => new Date() }),
+    sender: accountMail({ accounts, views, verification, mail, now: dateClock(core.services.clock) }),
     async finish() {
       await mail.idle();
       await mail.close();

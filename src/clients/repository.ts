@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { ClientMetadata } from 'oidc-provider';
 import { insertValidated, upsertValidated } from '../storage/validated-writes.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
@@ -72,11 +73,21 @@ export interface ClientRepository {
    * Stores a client as dynamic registration (RFC 7591/7592) hands it over: standard metadata
    * only. On an update the operator-controlled fields (first party, APIs, admin) are kept.
    */
-  saveRegistered(clientId: string, metadata: Readonly<Record<string, unknown>>): Promise<void>;
+  saveRegistered(clientId: string, metadata: Readonly<Record<string, unknown>>): Promise<RegisteredSave | undefined>;
   /** Every client with its secret in the clear, for `gatehouse export`. */
   exportAll(): Promise<ExportedClient[]>;
   /** Writes an exported client, sealing its secret under this deployment's key. */
   importOne(client: ExportedClient): Promise<'created' | 'updated'>;
+}
+
+/**
+ * What a registration write did, for the audit trail: names only, never values. `fields` are the
+ * metadata names the new record holds, or those an update changed (`client_secret` when a new
+ * secret was issued). Undefined from saveRegistered: the client was deleted meanwhile, nothing written.
+ */
+export interface RegisteredSave {
+  readonly created: boolean;
+  readonly fields: readonly string[];
 }
 
 /** A client as an export file holds it: the secret in the clear (the file is 0600), dates as ISO strings. */
@@ -93,6 +104,10 @@ export interface ClientRepositoryDeps {
   readonly box: SecretBox;
   /** Told after every change, so caches in this and other processes drop the client. */
   readonly onChange?: (clientId: string) => Promise<void>;
+  /**
+   * The system clock by default, also in the server (src/oidc/storage.ts): the revocation marks
+   * are compared with the `iat` the provider stamps on the system clock.
+   */
   readonly now?: () => Date;
   /** Held around every write of a client record (FerretDB v1 rewrites the whole document); by default in `model`'s database. */
   readonly locks?: DocumentLocks;
@@ -266,8 +281,18 @@ export function createClientRepository({ model, box, onChange, now = () => new D
             return false;
           },
         );
-      if (!inserted) await locked(clientId, () => model.updateOne({ _id: clientId }, { $set: set }, { runValidators: true }).exec());
+      if (inserted) {
+        await changed(clientId);
+        return { created: true, fields: [...Object.keys(metadata), ...(secret === undefined ? [] : ['client_secret'])].sort() };
+      }
+      const before = await locked(clientId, () => model.findOneAndUpdate({ _id: clientId }, { $set: set }, { runValidators: true, returnDocument: 'before' }).lean<StoredClientRecord>().exec());
       await changed(clientId);
+      if (before === null) return undefined;
+      const names = new Set([...Object.keys(before.metadata), ...Object.keys(metadata)]);
+      const fields = [...names].filter((name) => !isDeepStrictEqual(before.metadata[name], metadata[name]));
+      const previousSecret = before.secretSealed === null ? undefined : box.open(before.secretSealed, clientId);
+      if (previousSecret !== secret) fields.push('client_secret');
+      return { created: false, fields: fields.sort() };
     },
 
     async exportAll() {

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { accountPage } from '../account/routes.ts';
 import type { BrowserApp } from '../browser-app/serve.ts';
+import { dateClock } from '../clock.ts';
 import { ensureAccountClient } from '../clients/account-client.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { loadOnFirstRequest } from '../http/load-on-first-request.ts';
@@ -65,7 +66,7 @@ export function composeAccount(w: Wiring, { selfService, oidc }: { selfService: 
         issuerName: config.pages.brandName,
         qrSvg,
         mfaPolicy: services.runtimeSettings.mfaPolicyNow,
-        tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock),
+        tickets: passkeyTickets(deriveKey(secret, 'account-passkey-challenges'), options.secondFactorClock ?? dateClock(w.clock)),
         upstreamLinkUrl: (alias, ticket) => `${w.publicOrigin}${upstreamLinkPath(config.routes, alias)}?${new URLSearchParams({ ticket })}`,
       }),
     }).routes() as Middleware;

@@ -23,6 +23,7 @@ import { openFactors } from '../mfa/setup.ts';
 import { auditFactors, auditPasskeys } from '../mfa/audit.ts';
 import { auditAuthentication } from '../observability/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from '../oidc/account-cache.ts';
+import { registeredClientEvent } from '../oidc/registration-audit.ts';
 import { openOidcStorage, type OidcStorage } from '../oidc/storage.ts';
 import { createServices, type GatehouseServices, type ServicesDeps } from '../services.ts';
 import { openRuntimeSettings } from '../settings/runtime.ts';
@@ -128,7 +129,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       // pushdown of its filters or sort), so they would only add to the cost of each event written.
       if (await isFerretDbV1(mongo.db!)) logger.info('audit query indexes not created: FerretDB v1 cannot use them (audit queries scan)');
       else await ensureAuditIndexes(collection, logger);
-      const retention = await startAuditRetention({ collection: mongo.db!.collection(AUDIT_COLLECTION), retentionDays: config.audit.retentionDays, logger });
+      const retention = await startAuditRetention({ collection: mongo.db!.collection(AUDIT_COLLECTION), retentionDays: config.audit.retentionDays, logger, clock });
       closers.push(async () => retention?.stop());
     }
     const audit = createAuditTrail({ collection, insert: insertCommand(mongo.db!, AUDIT_COLLECTION), logger, clock, clientCredentials: config.audit.clientCredentials, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
@@ -146,12 +147,15 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       logger,
       background: server,
       now: clock.now,
-      // RFC 7592 DELETE: what the admin API's deletion does besides (src/operations/clients.ts), the
-      // client its own actor. `services` exists by then: no request is served before composition ends.
-      registeredClientDeleted: async (clientId) => {
-        const revoked = await services.revocation.revokeByClientId(clientId);
-        const removed = await consents.removeForClient(clientId);
-        await audit.write({ actor: { type: 'client', id: clientId }, client: clientId, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked, consents: removed } });
+      registered: {
+        saved: (write) => audit.write(registeredClientEvent(write)),
+        // RFC 7592 DELETE: what the admin API's deletion does besides (src/operations/clients.ts), the
+        // client its own actor. `services` exists by then: no request is served before composition ends.
+        deleted: async (clientId) => {
+          const revoked = await services.revocation.revokeByClientId(clientId);
+          const removed = await consents.removeForClient(clientId);
+          await audit.write({ actor: { type: 'client', id: clientId }, client: clientId, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked, consents: removed } });
+        },
       },
       ...(metrics === undefined ? {} : { onOperation: (report) => metrics.onOperation(report) }),
     });
@@ -189,8 +193,8 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     });
     closers.push(() => accountLayer.close());
 
-    const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, otpPolicy: runtimeSettings.otpPolicyNow, onEvent: auditFactors(audit), ...(secondFactorClock ? { now: secondFactorClock } : {}) });
-    const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit) });
+    const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, otpPolicy: runtimeSettings.otpPolicyNow, onEvent: auditFactors(audit), now: secondFactorClock ?? dateClock(clock) });
+    const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit), now: dateClock(clock) });
     if (!passkeys.usable) {
       logger.warn({ issuer: config.issuer }, 'passkeys are not offered: the issuer\'s host is an IP address, and WebAuthn needs a domain name as its relying party id (use a domain, or localhost for development)');
     }

@@ -31,7 +31,7 @@ export async function openLimits(w: Wiring): Promise<Limits> {
     logger,
     redisPrefix: config.redisPrefix,
     lifetimeSeconds: config.lifetimes.deviceCode,
-    now: clock.now,
+    storeClock: w.options.storeClock,
   });
   w.onClose(async () => devicePolls.close());
   const { windowSeconds } = config.attemptLimits;

@@ -1,3 +1,4 @@
+import { dateClock } from '../clock.ts';
 import Router from '@koa/router';
 import type { EmailVerification } from '../accounts/email-verification.ts';
 import { openEmailVerifications } from '../accounts/email-verifications.ts';
@@ -92,7 +93,7 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
   const verification = addressVerification({ config, services, accounts, audit, verifications, mail, ...(selfRegistration === undefined ? {} : { completeRegistration: selfRegistration.complete }) });
 
   // Admin API, console and account page (and the CLI, src/cli/services.ts) alike.
-  const verificationSender = mail === undefined ? undefined : accountMail({ accounts, views, verification, mail, now: () => new Date(clock.now()) });
+  const verificationSender = mail === undefined ? undefined : accountMail({ accounts, views, verification, mail, now: dateClock(clock) });
 
   const routes = new Router().use(
     passwordResetRoutes({

@@ -23,6 +23,11 @@ export interface StartOptions {
   readonly extraSteps?: readonly SignInStep[];
   /** The clock of the second-factor checks (TOTP steps); tests move it. */
   readonly secondFactorClock?: () => Date;
+  /**
+   * Stands in for the stores' own clock where instances must agree on time (device-code polls,
+   * src/limits/device-polls.ts): tests move it, and give every instance on the stores the same one.
+   */
+  readonly storeClock?: () => number;
   /** What /metrics serves instead of this instance's registry (a GATEHOUSE_WORKERS worker: the whole instance's). */
   readonly scrapeMetrics?: () => Promise<string>;
   /** Where the console's and the account page's browser modules are read and compiled (tests count compiles); the process's by default. */

@@ -9,7 +9,9 @@ import type { Logger } from '../observability/logger.ts';
 
 /**
  * When each pending device code was last polled at the token endpoint, and its polling interval
- * (RFC 8628 §3.5): shared by every instance, on Gatehouse's clock.
+ * (RFC 8628 §3.5): shared by every instance, on the store's clock — instances' clocks may
+ * disagree by seconds, and a device polling at its interval from one to another must not be
+ * told to slow down.
  */
 export interface DevicePolls {
   /**
@@ -31,21 +33,29 @@ export interface DevicePollsDeps {
   readonly redisPrefix?: string;
   /** How long a code's record is kept: the device code's lifetime (GATEHOUSE_DEVICE_CODE_TTL), seconds. */
   readonly lifetimeSeconds: number;
-  readonly now: () => number;
+  /**
+   * Tests only (StartOptions.storeClock): stands in for the store's own clock — Redis `TIME`,
+   * MongoDB's `localTime` — which they cannot move. One for every instance on the stores.
+   */
+  readonly storeClock?: (() => number) | undefined;
   readonly sweepIntervalMs?: number;
 }
 
-/** RFC 8628 §3.2: without an `interval` in the device authorization response (the library sends none) clients wait 5 s. */
+/** RFC 8628 §3.2: the interval the device authorization response names (src/oidc/grants/slow-down.ts), also the one clients assume without it. */
 export const DEFAULT_INTERVAL_MS = 5000;
 /** RFC 8628 §3.5: slow_down adds 5 s to the interval. */
 export const SLOW_DOWN_STEP_MS = 5000;
 
 const COLLECTION = 'device_polls';
 
-/** KEYS[1] the code's record; ARGV now, first interval, step, lifetime (ms). 1 when the poll is too soon. */
+/** KEYS[1] the code's record; ARGV now ('' for Redis's own clock), first interval, step, lifetime (ms). 1 when the poll is too soon. */
 const POLL = redisScript(`
 local state = redis.call('HMGET', KEYS[1], 'last', 'interval')
 local now = tonumber(ARGV[1])
+if not now then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
 local interval = tonumber(state[2]) or tonumber(ARGV[2])
 local soon = 0
 if state[1] and now - tonumber(state[1]) < interval then
@@ -73,13 +83,13 @@ const nameOf = (deviceCode: string) => createHash('sha256').update(deviceCode).d
  * write, docs/STORAGE.md), so two polls at once are judged one after the other; records expire
  * with the code (TTL index, or the locked sweep where the server has none).
  */
-export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix = '', lifetimeSeconds, now, sweepIntervalMs = 60_000 }: DevicePollsDeps): Promise<DevicePolls> {
+export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix = '', lifetimeSeconds, storeClock, sweepIntervalMs = 60_000 }: DevicePollsDeps): Promise<DevicePolls> {
   const lifetimeMs = lifetimeSeconds * 1000;
   if (redis !== undefined) {
     return {
       async tooSoon(deviceCode) {
         const key = `${redisPrefix}gh_device_poll:${nameOf(deviceCode)}`;
-        return (await POLL.run(redis, [key], [now(), DEFAULT_INTERVAL_MS, SLOW_DOWN_STEP_MS, lifetimeMs])) === 1;
+        return (await POLL.run(redis, [key], [storeClock?.() ?? '', DEFAULT_INTERVAL_MS, SLOW_DOWN_STEP_MS, lifetimeMs])) === 1;
       },
       close() {},
     };
@@ -89,15 +99,17 @@ export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix
   const rows = db.collection(COLLECTION);
   const records = db.collection<PollRecord>(COLLECTION);
   const lockOf = (id: string) => lockKey(COLLECTION, id);
+  // The server's clock as `hello` reports it: FerretDB v1 has no `$$NOW` in updates. One more round trip per poll, under the lock.
+  const serverNow = async () => storeClock?.() ?? ((await db.command({ hello: 1 })) as { localTime: Date }).localTime.getTime();
   let sweeper: Sweeper | undefined;
   if (!(await ensureExpiryIndex(rows, 'expire'))) {
-    sweeper = startSweeper({ targets: [lockedSweep(locks, rows, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger });
+    sweeper = startSweeper({ targets: [lockedSweep(locks, rows, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger, now: () => new Date(now()) });
   }
   return {
     tooSoon(deviceCode) {
       const id = nameOf(deviceCode);
       return locks.hold(lockOf(id), async () => {
-        const at = now();
+        const at = await serverNow();
         const seen = await records.findOne({ _id: id });
         const live = seen !== null && seen.expire.getTime() > at ? seen : undefined;
         const soon = live !== undefined && at - live.last < live.interval;

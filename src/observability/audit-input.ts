@@ -5,11 +5,12 @@ import type { AuditEventType } from './audit-types.ts';
 
 /**
  * Who did it: a user (id + username), a client (id = client_id), the CLI (id = the operating
- * system user), Gatehouse itself (`system`), or nobody known (`anonymous`, a failed sign-in with
- * an unknown username).
+ * system user), Gatehouse itself (`system`), an initial access token that registered a client
+ * (id = a digest of it, src/oidc/registration-audit.ts), or nobody known (`anonymous`, a failed
+ * sign-in with an unknown username).
  */
 export interface AuditActor {
-  readonly type: 'user' | 'client' | 'cli' | 'system' | 'anonymous';
+  readonly type: 'user' | 'client' | 'cli' | 'system' | 'initial_access_token' | 'anonymous';
   readonly id: string | null;
   /** Set for users. */
   readonly username?: string | null | undefined;

@@ -14,7 +14,7 @@ export interface StoredAuditEvent {
   requestId: string | null;
 }
 
-const ACTOR_TYPES = ['user', 'client', 'cli', 'system', 'anonymous'];
+const ACTOR_TYPES = ['user', 'client', 'cli', 'system', 'initial_access_token', 'anonymous'];
 // `type` is a field name here, so the schema type key is `$type`.
 const nullableString = { $type: String, default: null };
 const actorSchema = new Schema(

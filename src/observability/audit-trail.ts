@@ -1,5 +1,5 @@
 import { Types, type mongo } from 'mongoose';
-import { clockTimer, systemClock, type Clock, type ClockTimer } from '../clock.ts';
+import { clockTimer, dateClock, systemClock, type Clock, type ClockTimer } from '../clock.ts';
 import { batchedWriter } from '../storage/batched-writer.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import type { InsertBatch } from '../storage/insert-command.ts';
@@ -94,8 +94,9 @@ export interface AuditTrailOptions {
   /** Events kept while MongoDB is away; beyond that the oldest are dropped (and counted). */
   readonly maxBuffered?: number;
   readonly onDropped?: (count: number) => void;
+  /** The events' time; by default the clock's. */
   readonly now?: () => Date;
-  /** The clock of the flush timer (src/clock.ts). */
+  /** The clock of the flush timer and, unless `now` is given, of the events' times (src/clock.ts). */
   readonly clock?: Clock;
   /**
    * `each` (default): one event per client_credentials issuance. `per-minute`: one
@@ -182,8 +183,9 @@ export function createAuditTrail({
   maxBatch = 100,
   maxBuffered = 10_000,
   onDropped,
-  now = () => new Date(),
   clock,
+  // The events' times come from the same clock as the timers: one minute for both (per-minute counts).
+  now = dateClock(clock ?? systemClock),
   clientCredentials = 'each',
 }: AuditTrailOptions): AuditTrail {
   const log = logger.child({ audit: true });

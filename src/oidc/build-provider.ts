@@ -17,7 +17,7 @@ import { introspectionClaims } from './introspection-claims.ts';
 import { signOutWithoutSession } from './anonymous-sign-out.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { registerGrants } from './grants/index.ts';
-import { slowDownFastPolls } from './grants/slow-down.ts';
+import { advertisePollInterval, slowDownFastPolls } from './grants/slow-down.ts';
 import type { DevicePolls } from '../limits/device-polls.ts';
 import type { PasswordCheck, SecondFactorCheck, UnconfirmedEmailCheck } from './grants/password.ts';
 import type { ResolveToken } from './grants/token-exchange.ts';
@@ -80,8 +80,10 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
 export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, afterResponse: extraSteps = [], errorPage, front, devicePolls }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
-  const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
-  const exchangeDiscovery = tokenExchangeInUse === undefined ? undefined : listGrantWhileInUse(TOKEN_EXCHANGE_GRANT, tokenExchangeInUse);
+  // Cached on the server clock, as every other cache (src/clock.ts).
+  const cachedOn = serverClock === undefined ? {} : { now: serverClock };
+  const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse, cachedOn);
+  const exchangeDiscovery = tokenExchangeInUse === undefined ? undefined : listGrantWhileInUse(TOKEN_EXCHANGE_GRANT, tokenExchangeInUse, cachedOn);
   const wrapGrant = devicePolls === undefined ? undefined : slowDownFastPolls(devicePolls);
   return (keySet, now) => {
     const cookieKeys = cookieKeyList(keySet, now);
@@ -109,6 +111,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
         widenFormActionForClient,
         introspectionClaims(settings.accounts, idKey),
         consumePushedRequestOnFirstUse,
+        advertisePollInterval,
         signOutWithoutSession({ httpOnly: true, sameSite: settings.https ? 'none' : 'lax' }),
         ...(passwordDiscovery === undefined ? [] : [passwordDiscovery]),
         ...(exchangeDiscovery === undefined ? [] : [exchangeDiscovery]),

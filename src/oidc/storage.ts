@@ -4,7 +4,7 @@ import type { AdapterPayload } from 'oidc-provider';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import { createChangeChannel } from '../cache/change-channel.ts';
 import { clientModel } from '../clients/model.ts';
-import { clientProviderAdapter } from '../clients/provider-adapter.ts';
+import { clientProviderAdapter, type RegisteredClientHooks } from '../clients/provider-adapter.ts';
 import { withJsonFingerprint } from '../clients/json-fingerprint.ts';
 import { createClientRepository, revokedByClientMark, type ClientRepository } from '../clients/repository.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -34,8 +34,12 @@ export interface OidcStorageDeps {
   readonly background?: boolean;
   /** The storage clock (reuse window, expiry); tests pass a controllable one. */
   readonly now?: (() => number) | undefined;
-  /** After a client deleted itself (RFC 7592): what the admin API's deletion does besides (revoke its grants and tokens, remove users' consents to it, audit). */
-  readonly registeredClientDeleted?: (clientId: string) => Promise<unknown>;
+  /**
+   * After dynamic registration wrote a client (RFC 7591/7592: audit) or a client deleted itself
+   * (RFC 7592: what the admin API's deletion does besides — revoke its grants and tokens, remove
+   * users' consents to it, audit).
+   */
+  readonly registered?: RegisteredClientHooks;
 }
 
 export interface OidcStorage {
@@ -71,7 +75,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
   const sweeper: ExpirySweeper | undefined =
     indexes === undefined || indexes.ttlIndexes
       ? undefined
-      : startExpirySweeper({ connection: mongo, collections: indexes.collections, intervalMs: deps.sweepIntervalMs ?? 60_000, logger });
+      : startExpirySweeper({ connection: mongo, collections: indexes.collections, intervalMs: deps.sweepIntervalMs ?? 60_000, logger, ...(deps.now === undefined ? {} : { now: deps.now }) });
 
   const invalidation =
     redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(deps.redisPrefix), logger });
@@ -126,7 +130,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     throw error;
   }
 
-  const clientAdapter = clientProviderAdapter(clients, cache, deps.registeredClientDeleted);
+  const clientAdapter = clientProviderAdapter(clients, cache, deps.registered);
   const adapter = createAdapterFactory({
     mongo,
     redis,

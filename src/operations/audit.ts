@@ -33,8 +33,8 @@ export function showAuditEvent(event: AuditEvent) {
   return { ...event, at: event.at.toISOString() };
 }
 
-/** The audit trail as operators read it: newest first, one page at a time (keyset by id). */
-export function auditOperations(audit: AuditTrail, accounts: Pick<Accounts, 'findById' | 'findByLogin'>) {
+/** The audit trail as operators read it: newest first, one page at a time (keyset by id); "today" is the day of `now` (Gatehouse's clock, which dates the events). */
+export function auditOperations(audit: AuditTrail, accounts: Pick<Accounts, 'findById' | 'findByLogin'>, now: () => Date) {
   return {
     async query(input: unknown) {
       const q = auditQuerySchema.parse(input);
@@ -58,9 +58,10 @@ export function auditOperations(audit: AuditTrail, accounts: Pick<Accounts, 'fin
     },
 
     /** Sign-ins, failures and lockouts per UTC day, oldest day first (from the audit events). */
-    async signInsByDay(input: unknown, now = new Date()) {
+    async signInsByDay(input: unknown) {
       const { days } = signInStatsSchema.parse(input);
-      const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+      const at = now();
+      const today = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
       const count = (type: AuditEventType, from: number) => audit.count({ types: [type], from: new Date(from), to: new Date(from + DAY_MS - 1) });
       return {
         days: await Promise.all(

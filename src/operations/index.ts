@@ -1,3 +1,4 @@
+import { dateClock } from '../clock.ts';
 import type { KeyControl } from '../keys/key-control.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
@@ -49,9 +50,9 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     apis: apiOperations(services),
     roles: labelOperations(services.roles, services.audit),
     groups: labelOperations(services.groups, services.audit),
-    keys: keyOperations(keys, services.audit),
+    keys: keyOperations(keys, services.audit, dateClock(services.clock)),
     caches: cacheOperations({ ...services.notices, keys, audit: services.audit }),
-    audit: auditOperations(services.audit, services.accounts),
+    audit: auditOperations(services.audit, services.accounts, dateClock(services.clock)),
     registration: registrationOperations(initialAccessTokens, services.audit),
     transfer: transferOperations(services, issuer),
     upstream: upstreamOperations(services),

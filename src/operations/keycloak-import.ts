@@ -29,7 +29,7 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
   refuseNulCharacters(document);
   // The users as they are: a re-import keeps the usernames an earlier one derived from addresses.
   const current = await services.users.exportAll();
-  const plan = planKeycloakImport(document, new Date(), current);
+  const plan = planKeycloakImport(document, new Date(services.clock.now()), current);
   const report = await applyKeycloakImport(services, plan, options, current);
   if (!options.dryRun) {
     await services.audit.write({

@@ -6,18 +6,19 @@ import { OperationError } from './errors.ts';
 
 const NO_KEYS = () => new OperationError(404, 'no_keys_yet');
 
-/** Signing keys: list with their status, rotate (audited as keys.rotated from the admin API and the CLI alike). */
-export function keyOperations(keys: KeyControl, audit: AuditTrail) {
+/** Signing keys: list with their status on Gatehouse's clock (`now`), rotate (audited as keys.rotated from the admin API and the CLI alike). */
+export function keyOperations(keys: KeyControl, audit: AuditTrail, now: () => Date) {
   return {
-    async list(now = new Date()) {
+    async list() {
       const set = await keys.keySet();
       if (set === undefined) throw NO_KEYS();
+      const at = now();
       return {
         version: set.version,
         keys: set.signingKeys.map((key) => ({
           kid: key.kid,
           alg: key.alg,
-          status: keyStatus(key, now),
+          status: keyStatus(key, at),
           created_at: key.createdAt.toISOString(),
           activate_at: key.activateAt.toISOString(),
           retire_at: key.retireAt?.toISOString() ?? null,

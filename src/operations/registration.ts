@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AuditTrail } from '../observability/audit-trail.ts';
+import { initialAccessTokenId } from '../oidc/registration-audit.ts';
 import type { OperationContext } from './context.ts';
 import { OperationError } from './errors.ts';
 
@@ -15,7 +16,7 @@ export function registrationOperations(issue: InitialAccessTokenIssuer, audit: A
       if (issue === undefined) throw new OperationError(400, 'registration_off');
       const expiresIn = initialAccessTokenSchema.parse(body).expires_in;
       const token = await issue(expiresIn);
-      await audit.write({ ...ctx, type: 'registration.initial_access_token_created', details: { expires_in: expiresIn } });
+      await audit.write({ ...ctx, type: 'registration.initial_access_token_created', target: { type: 'initial_access_token', id: initialAccessTokenId(token) }, details: { expires_in: expiresIn } });
       return { initial_access_token: token, expires_in: expiresIn };
     },
   };

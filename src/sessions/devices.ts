@@ -1,5 +1,5 @@
-import { Schema, type Connection, type Model } from 'mongoose';
-import type { Clock } from '../clock.ts';
+import { Schema, type Connection, type Model, type mongo } from 'mongoose';
+import { dateClock, systemClock, type Clock } from '../clock.ts';
 import { keyedBatchedWriter } from '../storage/batched-writer.ts';
 import { insertCommand } from '../storage/insert-command.ts';
 
@@ -59,10 +59,11 @@ export interface SessionDevices {
 export interface SessionDevicesDeps {
   readonly connection: Connection;
   readonly logger: { warn(fields: object, message: string): void };
+  /** When a session was used; `clock`'s time unless given. */
   readonly now?: () => Date;
   readonly flushIntervalMs?: number;
   readonly maxBatch?: number;
-  /** The clock of the flush timer (src/clock.ts). */
+  /** Gatehouse's clock (src/clock.ts): the flush timer's, and the time of each note. */
   readonly clock?: Clock;
 }
 
@@ -118,7 +119,7 @@ export function describeUserAgent(userAgent: string): string {
  * fraction of that for a row of an insert; docs/PERFORMANCE.md, seventh round). A crash loses
  * the last second of notes: a device then shows as unknown until the session is used again.
  */
-export async function createSessionDevices({ connection, logger, now = () => new Date(), flushIntervalMs = 1000, maxBatch = 500, clock }: SessionDevicesDeps): Promise<SessionDevices> {
+export async function createSessionDevices({ connection, logger, clock, now = dateClock(clock ?? systemClock), flushIntervalMs = 1000, maxBatch = 500 }: SessionDevicesDeps): Promise<SessionDevices> {
   const model: Model<StoredSessionDevice> = (connection.models.SessionDevice as Model<StoredSessionDevice> | undefined) ?? connection.model<StoredSessionDevice>('SessionDevice', schema);
   await model.createIndexes();
   const pending = new Map<string, Note>();
@@ -126,6 +127,7 @@ export async function createSessionDevices({ connection, logger, now = () => new
   if (db === undefined) throw new Error('MongoDB connection is not open');
   // A duplicate key is no error here (insert-command.ts): a new session's uid has no row; were there one, it keeps its older note until the next use.
   const insertRows = insertCommand<StoredSessionDevice>(db, 'session_devices');
+  const rows = model.collection as unknown as mongo.Collection<StoredSessionDevice>;
   const writer = keyedBatchedWriter(pending, {
     maxBatch,
     flushIntervalMs,
@@ -135,7 +137,8 @@ export async function createSessionDevices({ connection, logger, now = () => new
       const known = batch.filter(([, note]) => !note.fresh);
       try {
         await insertRows(fresh.map(([uid, note]) => ({ _id: uid, userId: note.userId, ip: note.ip, userAgent: note.userAgent, firstSeenAt: note.at, lastSeenAt: note.at })));
-        if (known.length > 0) await model.bulkWrite(
+        // The driver's own bulkWrite: every value is already of its schema type (sign-ins.ts).
+        if (known.length > 0) await rows.bulkWrite(
           known.map(([uid, note]) => ({
             updateOne: {
               filter: { _id: uid },

@@ -453,20 +453,27 @@ describe('admin console (headless Chromium)', () => {
     const ops = await adminClient(gatehouse, 'stats-check');
     const token = await ops.token();
     type Stats = { days: Array<{ date: string; success: number; failure: number; lockout: number }> };
+    const dayOf = (at: Date) => at.toISOString().slice(0, 10);
+    const asked = new Date();
     const before = (await callAdmin(deploy.issuer, token, 'GET', '/stats/sign-ins?days=3')).body as Stats;
-    expect(before.days.map((day) => day.date)).to.have.length(3);
-    const now = new Date();
-    expect(before.days.at(-1)!.date).to.equal(now.toISOString().slice(0, 10));
+    // Today last: the day the request was answered on (a UTC midnight may pass during it).
+    expect([dayOf(asked), dayOf(new Date())]).to.include(before.days.at(-1)!.date);
+    const today = before.days.at(-1)!.date;
+    const DAY_MS = 86_400_000;
+    expect(before.days.map((day) => day.date)).to.deep.equal([2, 1, 0].map((back) => dayOf(new Date(Date.parse(today) - back * DAY_MS))));
+    // Events at noon of that day and of the day before: each counts on its own day's row, even
+    // when the second request is answered after midnight (rows are compared by date).
+    const noon = Date.parse(`${today}T12:00:00Z`);
     const actor = { type: 'user' as const, id: 'stats-user', username: 'stats-user' };
-    await gatehouse.services.audit.write({ type: 'signin.success', actor });
-    await gatehouse.services.audit.write({ type: 'signin.failure', actor, details: { reason: 'wrong_password' } });
-    await gatehouse.services.audit.write({ type: 'signin.failure', actor, details: { reason: 'wrong_password' } });
-    // Yesterday's event counts on yesterday's row.
-    await gatehouse.services.audit.write({ type: 'signin.success', actor, at: new Date(now.getTime() - 86_400_000) });
+    await gatehouse.services.audit.write({ type: 'signin.success', actor, at: new Date(noon) });
+    await gatehouse.services.audit.write({ type: 'signin.failure', actor, details: { reason: 'wrong_password' }, at: new Date(noon) });
+    await gatehouse.services.audit.write({ type: 'signin.failure', actor, details: { reason: 'wrong_password' }, at: new Date(noon) });
+    await gatehouse.services.audit.write({ type: 'signin.success', actor, at: new Date(noon - DAY_MS) });
     const after = (await callAdmin(deploy.issuer, token, 'GET', '/stats/sign-ins?days=3')).body as Stats;
-    expect(after.days[2]!.success - before.days[2]!.success).to.equal(1);
-    expect(after.days[2]!.failure - before.days[2]!.failure).to.equal(2);
-    expect(after.days[1]!.success - before.days[1]!.success).to.equal(1);
+    const row = (stats: Stats, back: number) => stats.days.find((day) => day.date === dayOf(new Date(noon - back * DAY_MS)))!;
+    expect(row(after, 0).success - row(before, 0).success).to.equal(1);
+    expect(row(after, 0).failure - row(before, 0).failure).to.equal(2);
+    expect(row(after, 1).success - row(before, 1).success).to.equal(1);
     const tooMany = await callAdmin(deploy.issuer, token, 'GET', '/stats/sign-ins?days=400');
     expect(tooMany.status).to.equal(400);
     expect(JSON.stringify(tooMany.body)).to.include('days');

@@ -42,6 +42,8 @@ export interface DeploymentOptions {
   extraSteps?: StartOptions['extraSteps'];
   secondFactorClock?: StartOptions['secondFactorClock'];
   clock?: StartOptions['clock'];
+  /** Stands in for the stores' own clock (StartOptions.storeClock), for every instance. */
+  storeClock?: StartOptions['storeClock'];
   /** Hears every command the instances' MongoDB and Redis connections send. */
   onStoreCommand?: StartOptions['onStoreCommand'];
   browserModules?: StartOptions['browserModules'];
@@ -76,6 +78,7 @@ export async function deployment(label: string, options: DeploymentOptions = {})
         ...(options.extraSteps ? { extraSteps: options.extraSteps } : {}),
         ...(options.secondFactorClock ? { secondFactorClock: options.secondFactorClock } : {}),
         ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.storeClock ? { storeClock: options.storeClock } : {}),
         ...(options.onStoreCommand ? { onStoreCommand: options.onStoreCommand } : {}),
         ...(options.browserModules ? { browserModules: options.browserModules } : {}),
       }),

@@ -18,6 +18,8 @@ export interface InstanceOptions {
   readonly logger?: Logger;
   /** Gatehouse's clock (StartOptions.clock), for tests that move time (test/helpers/clock.ts). */
   readonly clock?: StartOptions['clock'];
+  /** Stands in for the stores' own clock (StartOptions.storeClock): one for every instance on the stores. */
+  readonly storeClock?: StartOptions['storeClock'];
   /** Hears every command the instance's MongoDB and Redis connections send. */
   readonly onStoreCommand?: StartOptions['onStoreCommand'];
   /** Where the browser apps' modules are read and compiled (StartOptions.browserModules). */
@@ -36,6 +38,7 @@ export function startInstance(options: InstanceOptions): Promise<RunningGatehous
   return startGatehouse(config, options.logger ?? createLogger('silent'), {
     ...(options.extendConfiguration === undefined ? {} : { extendConfiguration: options.extendConfiguration }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.storeClock === undefined ? {} : { storeClock: options.storeClock }),
     ...(options.onStoreCommand === undefined ? {} : { onStoreCommand: options.onStoreCommand }),
     ...(options.extraSteps === undefined ? {} : { extraSteps: options.extraSteps }),
     ...(options.secondFactorClock === undefined ? {} : { secondFactorClock: options.secondFactorClock }),

@@ -3,15 +3,17 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { browse, UserAgent } from '../helpers/browserless.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
 import { deployment, PASSWORD, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /**
- * RFC 8628 §3.5: a device that polls the token endpoint sooner than its interval (5 s: the
- * device authorization response names none) gets `slow_down`, and its interval grows by 5 s for
- * that and every later poll. Polls are judged across instances, on Gatehouse's clock (frozen
- * here: the test moves it, nothing sleeps).
+ * RFC 8628 §3.5: a device that polls the token endpoint sooner than its interval (5 s, named in
+ * the device authorization response) gets `slow_down`, and its interval grows by 5 s for that
+ * and every later poll. Polls are judged across instances, on the stores' clock: in the first
+ * suites a frozen test clock stands in for it (StartOptions.storeClock; the test moves it,
+ * nothing sleeps), the last ones read the stores' own.
  */
 for (const redis of [true, false]) {
   describe(`device flow: slow_down for a device polling too fast, across instances (${redis ? 'Redis' : 'MongoDB-wire only'})`, () => {
@@ -25,7 +27,7 @@ for (const redis of [true, false]) {
 
     before(async () => {
       clock = testClock({ frozen: true });
-      deploy = await deployment(`device_slow_down_${redis ? 'redis' : 'mongo'}`, { redis, clock });
+      deploy = await deployment(`device_slow_down_${redis ? 'redis' : 'mongo'}`, { redis, clock, storeClock: clock.now });
       a = await deploy.start();
       b = await deploy.start(await freePort());
       cast = await seed(a);
@@ -53,7 +55,9 @@ for (const redis of [true, false]) {
         body: new URLSearchParams({ client_id: tv, scope: 'openid' }).toString(),
       });
       expect(response.status).to.equal(200);
-      return (await response.json()) as { device_code: string; user_code: string; verification_uri: string };
+      const body = (await response.json()) as { device_code: string; user_code: string; verification_uri: string; interval?: number };
+      expect(body.interval, 'RFC 8628 §3.2: the interval the token endpoint enforces').to.equal(5);
+      return body;
     }
 
     async function poll(at: RunningGatehouse, deviceCode: string, clientId = tv): Promise<{ status: number; body: Record<string, string> }> {
@@ -92,6 +96,21 @@ for (const redis of [true, false]) {
       }
     });
 
+    it('instances whose clocks disagree judge polls alike: a device polling every 5 s, here at one and there at another, is never slowed down', async () => {
+      // Three seconds ahead of the others, as an unsynchronised host can be.
+      const ahead = { now: () => clock.now() + 3_000, frozen: true, onJump: clock.onJump!.bind(clock) };
+      const c = await startInstance({ mongodbUri: deploy.mongodbUri, redisUrl: deploy.redisUrl, secret: deploy.secret, issuer: deploy.issuer, settings: { ...deploy.settings, PORT: String(await freePort()) }, clock: ahead, storeClock: clock.now });
+      try {
+        const { device_code: code } = await start();
+        for (const at of [c, a, c, b]) {
+          expect((await poll(at, code)).body.error).to.equal('authorization_pending');
+          await clock.advance(5_000);
+        }
+      } finally {
+        await c.close();
+      }
+    });
+
     it('an approved code is redeemed however soon it is polled; a code of another client is invalid_grant, not slow_down', async () => {
       const { device_code: code, user_code: userCode, verification_uri: verificationUri } = await start();
       expect((await poll(a, code)).body.error).to.equal('authorization_pending');
@@ -106,6 +125,41 @@ for (const redis of [true, false]) {
     it('is counted in gatehouse_token_errors_total under slow_down', async () => {
       const scrape = await (await fetch(`${a.url}/metrics`)).text();
       expect(scrape).to.match(/^gatehouse_token_errors_total\{error="slow_down"\} [1-9]/m);
+    });
+  });
+}
+
+for (const redis of [true, false]) {
+  describe(`device flow: polls judged on the stores' own clock (${redis ? 'Redis' : 'MongoDB-wire only'})`, () => {
+    let deploy: Deployment;
+    let clock: TestClock;
+    let gatehouse: RunningGatehouse;
+    let tv: string;
+
+    before(async () => {
+      clock = testClock();
+      deploy = await deployment(`device_store_clock_${redis ? 'redis' : 'mongo'}`, { redis, clock });
+      gatehouse = await deploy.start();
+      const created = await gatehouse.services.clients.create({
+        displayName: 'Hall TV',
+        metadata: { redirect_uris: [], response_types: [], grant_types: [DEVICE_GRANT], token_endpoint_auth_method: 'none', scope: 'openid' },
+      });
+      tv = created.client.clientId;
+    });
+    after(async () => {
+      await gatehouse?.close();
+      await deploy?.drop();
+    });
+
+    it("an instance's clock jumping a minute ahead between two polls does not make the second one late: it is slow_down", async () => {
+      const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+      const started = (await (await fetch(`${gatehouse.url}/device/auth`, form({ client_id: tv, scope: 'openid' }))).json()) as { device_code: string };
+      const poll = async () => ((await (await fetch(`${gatehouse.url}/token`, form({ client_id: tv, grant_type: DEVICE_GRANT, device_code: started.device_code }))).json()) as { error: string }).error;
+      expect(await poll()).to.equal('authorization_pending');
+      // The device code lives 10 minutes: a minute on is still pending on every clock.
+      await clock.advance(60_000);
+      // By the stores' clock the two polls came well within 5 s of each other (two requests in a row).
+      expect(await poll()).to.equal('slow_down');
     });
   });
 }

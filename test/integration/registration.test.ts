@@ -57,6 +57,48 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
     expect(events.body.events).to.have.length(1);
   });
 
+  it('registering (RFC 7591) is audited as client.created: the initial access token the actor (by a digest, never the token), the names of the fields it asked for, the caller\'s address', async () => {
+    const token = await initialAccessToken();
+    const response = await register({ client_name: 'Audited', grant_types: ['client_credentials'], response_types: [], redirect_uris: [], jwks_uri: 'https://rp.example.com/jwks' }, token);
+    const body = (await response.json()) as Record<string, string>;
+    expect(response.status, JSON.stringify(body)).to.equal(201);
+    const created = await callAdmin(gatehouse.url, adminToken, 'GET', `/audit-events?type=client.created&client=${body.client_id}`);
+    expect(created.body.events, JSON.stringify(created.body)).to.have.length(1);
+    const event = created.body.events[0] as Record<string, any>;
+    expect(event.actor.type).to.equal('initial_access_token');
+    expect(event.actor.id).to.be.a('string').and.not.equal(token);
+    expect(event).to.deep.include({ client: body.client_id, target: { type: 'client', id: body.client_id } });
+    expect(event.details.fields).to.deep.equal(['client_name', 'grant_types', 'jwks_uri', 'redirect_uris', 'response_types']);
+    expect(event.ip).to.match(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
+    const raw = JSON.stringify(event);
+    for (const secret of [token, body.client_secret!, body.registration_access_token!]) expect(raw).not.to.include(secret);
+    // The operator who made the token: its creation names the same digest.
+    const issued = await callAdmin(gatehouse.url, adminToken, 'GET', '/audit-events?type=registration.initial_access_token_created');
+    const made = (issued.body.events as Array<Record<string, any>>).filter((candidate) => candidate.target?.id === event.actor.id);
+    expect(made, JSON.stringify(issued.body)).to.have.length(1);
+    expect(made[0]!.target).to.deep.equal({ type: 'initial_access_token', id: event.actor.id });
+  });
+
+  it('changing itself (RFC 7592 PUT) is audited as client.updated: the client its own actor, the names of the fields that changed', async () => {
+    const created = (await (await register({ client_name: 'Before', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: ['https://rp.example.com/cb'] }, await initialAccessToken())).json()) as Record<string, unknown>;
+    const { registration_client_uri: uri, registration_access_token: token, client_secret_expires_at: _expires, client_id_issued_at: _issued, ...metadata } = created as Record<string, string>;
+    const response = await fetch(new URL(new URL(uri!).pathname, gatehouse.url), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ ...metadata, client_name: 'After', redirect_uris: ['https://rp.example.com/cb', 'https://rp.example.com/other'] }),
+    });
+    const body = (await response.json()) as Record<string, string>;
+    expect(response.status, JSON.stringify(body)).to.equal(200);
+    const updated = await callAdmin(gatehouse.url, adminToken, 'GET', `/audit-events?type=client.updated&client=${metadata.client_id}`);
+    expect(updated.body.events, JSON.stringify(updated.body)).to.have.length(1);
+    const event = updated.body.events[0] as Record<string, any>;
+    expect(event).to.deep.include({ actor: { type: 'client', id: metadata.client_id, username: null }, client: metadata.client_id, target: { type: 'client', id: metadata.client_id } });
+    expect(event.details).to.deep.equal({ fields: ['client_name', 'redirect_uris'] });
+    expect(event.ip).to.match(/^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/);
+    const raw = JSON.stringify(event);
+    for (const secret of [token!, body.registration_access_token!, metadata.client_secret!]) expect(raw).not.to.include(secret);
+  });
+
   it('gives a self-registered client minimal ID tokens (OIDC Core 5.4) unless it asks for the profile claims there', async () => {
     const base = { client_name: 'Spec RP', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: ['https://rp.example.com/cb'] };
     const plain = (await (await register(base, await initialAccessToken())).json()) as Record<string, unknown>;

@@ -103,6 +103,22 @@ describe('client_credentials issuances in the audit trail (GATEHOUSE_AUDIT_CLIEN
     await audit.close();
   });
 
+  it('per-minute without a `now` of its own: the minutes are the clock’s, not the wall’s (a frozen clock keeps every token in one minute)', async () => {
+    // Frozen a little before a wall-clock minute ends: counted by the wall, the tokens would split.
+    const clock = testClock({ frozen: true });
+    await clock.advance(60_000 - (clock.now() % 60_000) - 1);
+    const { collection, stored } = keepingCollection();
+    // As src/composition/core.ts builds it: the clock, no `now`.
+    const audit = createAuditTrail({ collection, logger: createLogger('silent'), clock, flushIntervalMs: 3_600_000, clientCredentials: 'per-minute' });
+    await clock.advance(365 * 24 * 3_600_000);
+    for (let i = 0; i < 3; i += 1) from('203.0.113.7', () => audit.record(issued('svc')));
+    const written = await audit.write({ type: 'client.updated', actor: { type: 'cli', id: null }, target: null });
+    await audit.close();
+    expect(written.at.getTime(), 'an event is stamped with the clock’s time').to.equal(clock.now());
+    const summary = stored.find((doc) => doc.type === 'token.issued_summary')!;
+    expect(summary.details).to.include({ count: 3, from: new Date(clock.now()).toISOString() });
+  });
+
   it('per-minute: close() writes the minute counted so far (a clean stop loses nothing)', async () => {
     const clock = await minuteClock();
     const { collection, stored } = keepingCollection();

@@ -1,5 +1,6 @@
-import { errors } from 'oidc-provider';
-import type { DevicePolls } from '../../limits/device-polls.ts';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { DEFAULT_INTERVAL_MS, type DevicePolls } from '../../limits/device-polls.ts';
+import type { AfterResponseStep } from '../after-response.ts';
 import type { WrapGrant } from '../provider.ts';
 
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -27,4 +28,17 @@ export function slowDownFastPolls(polls: DevicePolls): WrapGrant {
       }
     };
   };
+}
+
+/**
+ * After the response (src/oidc/after-response.ts), at device authorization: RFC 8628 §3.2's
+ * `interval`, the one the token endpoint enforces above. The library names none and has no
+ * setting for it; clients then assume the same 5 s, but some wait longer or poll on a guess.
+ */
+export const advertisePollInterval: AfterResponseStep = { routes: ['device_authorization'], after: addInterval };
+
+function addInterval(ctx: KoaContextWithOIDC): void {
+  const body = ctx.body as Record<string, unknown> | undefined;
+  if (ctx.status !== 200 || typeof body?.device_code !== 'string') return;
+  body.interval = DEFAULT_INTERVAL_MS / 1000;
 }
