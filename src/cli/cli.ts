@@ -177,9 +177,13 @@ commands:
                          lockout_max_seconds=SECONDS  mfa_required_roles=a,b  mfa_required_groups=a,b
                          otp_digits=6|8  otp_period=30|60  otp_algorithm=SHA1|SHA256|SHA512  otp_look_ahead=N
                          (a setting whose GATEHOUSE_... variable is set is pinned: read-only)
-  export --output FILE   clients (with secrets), APIs, roles, groups, users (with password hashes,
-                         second factors and consents); mode 0600
-  import --input FILE    idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET
+  export --output FILE (--passphrase-file FILE | --passphrase-stdin | --unencrypted)
+                         clients (with secrets), APIs, roles, groups, users (with password hashes,
+                         second factors and consents); mode 0600; encrypted with the passphrase
+                         (argon2id, AES-256-GCM), or in the clear only with --unencrypted
+  import --input FILE [--passphrase-file FILE | --passphrase-stdin]
+                         idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET;
+                         an encrypted file needs its passphrase and is checked before anything is written
   import --keycloak REALM_EXPORT.json [--dry-run] [--api URI]
                          a Keycloak realm export: clients, roles, groups, users with password hashes
   doctor ISSUER_URL      check a running deployment end to end: discovery, keys, readiness, and

@@ -80,8 +80,10 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
 export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, afterResponse: extraSteps = [], errorPage, front, devicePolls }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
-  const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse);
-  const exchangeDiscovery = tokenExchangeInUse === undefined ? undefined : listGrantWhileInUse(TOKEN_EXCHANGE_GRANT, tokenExchangeInUse);
+  // Cached on the server clock, as every other cache (src/clock.ts).
+  const cachedOn = serverClock === undefined ? {} : { now: serverClock };
+  const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse, cachedOn);
+  const exchangeDiscovery = tokenExchangeInUse === undefined ? undefined : listGrantWhileInUse(TOKEN_EXCHANGE_GRANT, tokenExchangeInUse, cachedOn);
   const wrapGrant = devicePolls === undefined ? undefined : slowDownFastPolls(devicePolls);
   return (keySet, now) => {
     const cookieKeys = cookieKeyList(keySet, now);

@@ -96,7 +96,7 @@ describe('gatehouse CLI for operators (in-process, real stores)', function () {
   });
 
   it('export → wipe → import: the same client and user still work', async () => {
-    const exported = await runCli(['export', '--output', exportFile, '--json'], env(sourceUri));
+    const exported = await runCli(['export', '--output', exportFile, '--unencrypted', '--json'], env(sourceUri));
     expect(exported.code, exported.stderr).to.equal(0);
     expect(statSync(exportFile).mode & 0o777).to.equal(0o600);
     const document = JSON.parse(readFileSync(exportFile, 'utf8')) as Record<string, unknown>;
@@ -154,7 +154,7 @@ describe('gatehouse CLI for operators (in-process, real stores)', function () {
       await gatehouse.close();
     }
     try {
-      expect((await runCli(['export', '--output', withApp, '--json'], env(sourceUri))).code).to.equal(0);
+      expect((await runCli(['export', '--output', withApp, '--unencrypted', '--json'], env(sourceUri))).code).to.equal(0);
       // A restore of that backup (the server stopped, so no cached profile hides what was written).
       const imported = await runCli(['import', '--input', withApp, '--json'], env(sourceUri));
       expect(imported.code, imported.stderr).to.equal(0);

@@ -104,7 +104,7 @@ describe('export → import into another deployment: second factors and consents
   });
 
   it('the file carries the app (its secret in the clear, as client secrets are: said in its header), recovery-code hashes, the passkey and the consent', async () => {
-    const exported = await runCli(['export', '--output', file, '--json'], cliEnv(source));
+    const exported = await runCli(['export', '--output', file, '--unencrypted', '--json'], cliEnv(source));
     expect(exported.code, exported.stderr).to.equal(0);
     const text = readFileSync(file, 'utf8');
     const document = JSON.parse(text) as ExportFile;

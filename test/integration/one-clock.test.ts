@@ -73,6 +73,20 @@ describe('an instance on a clock a year ahead: every part reads that clock', fun
     expect((await apis.find('https://api.one-clock.example'))?.name).to.equal('After');
   });
 
+  it('advertises the password grant once its cached "no client uses it" expired on the clock', async () => {
+    const { gatehouse } = suite;
+    const grantTypes = async () => ((await (await fetch(`${gatehouse.url}/.well-known/openid-configuration`)).json()) as { grant_types_supported: string[] }).grant_types_supported;
+    expect(await grantTypes()).to.not.include('password');
+    await gatehouse.services.clients.create({
+      displayName: 'Password gateway',
+      firstParty: true,
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['refresh_token'], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true },
+    });
+    // The "no" is kept two seconds (src/oidc/grants/discovery.ts): two seconds of the clock.
+    await clock.advance(2_001);
+    expect(await grantTypes()).to.include('password');
+  });
+
   it('lists the signing keys it signs with as active', async () => {
     const listed = await operations().keys.list();
     expect(listed.keys).to.not.deep.equal([]);

@@ -1,28 +1,57 @@
-import { chmodSync, closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { EXIT } from '../../errors/gatehouse-error.ts';
+import { isSealedExport, openSealedExport, sealExport, SealedExportError } from '../../transfer/sealed-export.ts';
 import { CliError, type CliContext } from '../context.ts';
+import { PASSPHRASE_OPTIONS, passphraseGiven, readPassphrase } from '../export-passphrase.ts';
+import { shown } from '../help.ts';
 import { cliActor, withOperations } from '../services.ts';
 
-/** Writes a file that is 0600 from its first byte (no window in which others could read it). */
-function writePrivate(path: string, text: string): void {
+/**
+ * Writes a file that is 0600 from its first byte (no window in which others could read it), piece
+ * by piece; it appears under its name only once complete, and nothing is left behind on an error.
+ */
+async function writePrivate(path: string, fill: (write: (piece: string) => void) => Promise<void>): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'wx', 0o600);
   try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
+    try {
+      await fill((piece) => void writeSync(fd, piece));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   }
-  chmodSync(temporary, 0o600);
-  renameSync(temporary, path);
 }
 
-/** gatehouse export --output FILE */
+const UNENCRYPTED_WARNING = 'holds password hashes, client secrets and authenticator-app (TOTP) secrets in the clear (--unencrypted): keep it off shared and object storage, or export with --passphrase-file FILE / --passphrase-stdin';
+
+/** gatehouse export --output FILE (--passphrase-file FILE | --passphrase-stdin | --unencrypted) */
 export async function exportCommand(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, options: { output: { type: 'string', short: 'o' }, json: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { output: { type: 'string', short: 'o' }, json: { type: 'boolean' }, unencrypted: { type: 'boolean' }, ...PASSPHRASE_OPTIONS },
+    allowPositionals: true,
+  });
   const path = values.output ?? positionals[0];
-  if (path === undefined) throw new CliError('--output FILE is required (the export holds password hashes and secrets; it is written with mode 0600)', 2);
-  const document = await withOperations(ctx, (ops) => ops.transfer.export(cliActor()));
-  writePrivate(path, `${JSON.stringify(document, null, 2)}\n`);
+  if (path === undefined) throw new CliError('--output FILE is required (the export holds password hashes and secrets; it is written with mode 0600)', EXIT.usage);
+  // Secrets in the clear only when asked for by name: a script that meant to encrypt must not quietly write them readable.
+  if (values.unencrypted === true && passphraseGiven(values)) throw new CliError('--unencrypted and a passphrase: give one of them', EXIT.usage);
+  if (values.unencrypted !== true && !passphraseGiven(values)) {
+    throw new CliError('say how the file is protected: --passphrase-file FILE or --passphrase-stdin (encrypted: argon2id and AES-256-GCM), or --unencrypted (password hashes, client and authenticator-app secrets in the clear)', EXIT.usage);
+  }
+  // Asked for before the database is opened: a mistyped passphrase costs nothing.
+  const passphrase = await readPassphrase(ctx, values, 'export');
+  const encrypted = passphrase !== undefined;
+  const document = await withOperations(ctx, (ops) => ops.transfer.export(cliActor(), { encrypted }));
+  await writePrivate(path, async (write) => {
+    if (passphrase === undefined) write(`${JSON.stringify(document, null, 2)}\n`);
+    else await sealExport(JSON.stringify(document), passphrase, write);
+  });
+  if (!encrypted) ctx.warn?.(`warning: ${shown(path)} ${UNENCRYPTED_WARNING}`);
   const counts = {
     apis: document.apis.length,
     roles: document.roles.length,
@@ -33,28 +62,54 @@ export async function exportCommand(ctx: CliContext, args: string[]): Promise<vo
     passkeys: document.passkeys.length,
     consents: document.consents.length,
   };
-  ctx.out(ctx.json ? JSON.stringify({ file: path, ...counts }) : `exported to ${path} (mode 0600; it holds password hashes, client secrets and authenticator-app secrets): ${JSON.stringify(counts)}`);
+  const protection = encrypted ? 'encrypted with the passphrase (argon2id, AES-256-GCM)' : 'NOT encrypted; it holds password hashes, client secrets and authenticator-app secrets';
+  ctx.out(ctx.json ? JSON.stringify({ file: path, encrypted, ...counts }) : `exported to ${path} (mode 0600; ${protection}): ${JSON.stringify(counts)}`);
 }
 
-/** gatehouse import --input FILE | gatehouse import --keycloak REALM_EXPORT [--dry-run] */
+/** gatehouse import --input FILE [--passphrase-file FILE | --passphrase-stdin] | gatehouse import --keycloak REALM_EXPORT [--dry-run] */
 export async function importCommand(ctx: CliContext, args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
-    options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, json: { type: 'boolean' } },
+    options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, json: { type: 'boolean' }, ...PASSPHRASE_OPTIONS },
     allowPositionals: true,
   });
-  if (values.keycloak !== undefined) return importKeycloak(ctx, values.keycloak, values['dry-run'], values.api);
-  if (values['dry-run'] || values.api !== undefined) throw new CliError('--dry-run and --api go with --keycloak', 2);
+  if (values.keycloak !== undefined) {
+    if (passphraseGiven(values)) throw new CliError('--passphrase-file and --passphrase-stdin go with an encrypted Gatehouse export (--input), not --keycloak', EXIT.usage);
+    return importKeycloak(ctx, values.keycloak, values['dry-run'], values.api);
+  }
+  if (values['dry-run'] || values.api !== undefined) throw new CliError('--dry-run and --api go with --keycloak', EXIT.usage);
   const path = values.input ?? positionals[0];
-  if (path === undefined) throw new CliError('--input FILE is required', 2);
+  if (path === undefined) throw new CliError('--input FILE is required', EXIT.usage);
   let document: unknown;
   try {
     document = JSON.parse(readFileSync(path, 'utf8')) as unknown;
   } catch (error) {
-    throw new CliError(`${path}: cannot read a JSON export (${error instanceof Error ? error.message : String(error)})`, 2);
+    throw new CliError(`${path}: cannot read a JSON export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
   }
-  const summary = await withOperations(ctx, (ops) => ops.transfer.import(cliActor(), document));
+  const encrypted = isSealedExport(document);
+  if (encrypted && !passphraseGiven(values)) throw new CliError(`${path} is an encrypted export: give its passphrase with --passphrase-file FILE or --passphrase-stdin`, EXIT.usage);
+  // Whoever gives a passphrase counts on the file being the one they sealed: a clear file could be anyone's.
+  if (!encrypted && passphraseGiven(values)) throw new CliError(`${path} is not encrypted, so nothing vouches that it is the export you sealed: nothing was imported (import it without a passphrase if you trust it)`, EXIT.usage);
+  if (encrypted) document = await opened(path, document, (await readPassphrase(ctx, values, 'import'))!);
+  const summary = await withOperations(ctx, (ops) => ops.transfer.import(cliActor(), document, { encrypted }));
   ctx.out(ctx.json ? JSON.stringify(summary) : `imported: ${JSON.stringify(summary)}`);
+}
+
+/** The export inside an encrypted file, before anything is written: a wrong passphrase or a changed file stops the import here. */
+async function opened(path: string, document: unknown, passphrase: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await openSealedExport(document, passphrase);
+  } catch (error) {
+    if (!(error instanceof SealedExportError)) throw error;
+    const usage = error.reason === 'malformed' || error.reason === 'unsupported';
+    throw new CliError(`${path}: ${error.message}; nothing was imported`, usage ? EXIT.usage : EXIT.failure);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliError(`${path}: it opened, but what it holds is not JSON; nothing was imported`, EXIT.failure);
+  }
 }
 
 /** gatehouse import --keycloak REALM_EXPORT [--dry-run]: a Keycloak realm export (kc.sh export). */
