@@ -16,8 +16,9 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CONSOLE_CLIENT_ID } from '../src/clients/console-client.ts';
 import { totpCode } from '../src/mfa/totp.ts';
+import { upstreamOperations } from '../src/operations/upstream.ts';
 import { closeSharedBrowser, launchChromium, seriousViolations } from '../test/e2e/browser.ts';
-import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
+import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
 import { startInbox } from '../test/helpers/smtp-inbox.ts';
 
 const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
@@ -106,7 +107,9 @@ async function browserApps(browser: Browser, issuer: string, locale: string, ope
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const inbox = await startInbox();
+  // On `localhost`, not an IP address: passkeys are offered (sign-in, enrolment, account page).
   const deploy = await deployment('sweep', {
+    host: 'localhost',
     settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>', GATEHOUSE_SELF_REGISTRATION: 'true', GATEHOUSE_MFA_REQUIRED_ROLES: 'finance' },
   });
   const gatehouse = await deploy.start();
@@ -118,10 +121,25 @@ async function main(): Promise<void> {
       displayName: 'Living-room TV',
       metadata: { redirect_uris: [], response_types: [], grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'], token_endpoint_auth_method: 'none', scope: 'openid profile' },
     });
-    const username = cast.user.username;
     const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { device_authorization_endpoint: string };
     const deviceEndpoint = discovery.device_authorization_endpoint;
     const operator = await gatehouse.services.accounts.createUser({ username: 'operator', password: PASSWORD, email: 'operator@example.com', emailVerified: true, name: 'Ada Operator', roles: ['admin'] });
+    // Two upstream providers, so the sign-in page shows their buttons (one with a long name); their
+    // endpoints are never visited: the sweep shows the page a failed return from one leads to.
+    const upstream = upstreamOperations(gatehouse.services);
+    const actor = { actor: { type: 'system' as const, id: 'screenshots' } };
+    await upstream.create(actor, { alias: 'github', preset: 'github', client_id: 'sweep', client_secret: 'sweep-secret' });
+    await upstream.create(actor, {
+      alias: 'corp',
+      kind: 'oauth2',
+      display_name: 'Contoso Europe corporate directory (staff and contractors)',
+      authorization_endpoint: 'https://sso.contoso.example/authorize',
+      token_endpoint: 'https://sso.contoso.example/token',
+      userinfo_endpoint: 'https://sso.contoso.example/userinfo',
+      client_id: 'sweep',
+      client_secret: 'sweep-secret',
+      scopes: ['profile'],
+    });
     const browser = await launchChromium();
 
     for (const locale of LOCALES) {
@@ -130,6 +148,10 @@ async function main(): Promise<void> {
       // The application's callback is not running: answer it here.
       await context.route('https://app.example.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>app</title><p>back in the app</p>' }));
       const page = await context.newPage();
+      // A user per language: consent is remembered across sign-ins, so a user who allowed the apps
+      // in an earlier language would see no consent page in this one.
+      const username = `alice-${locale.toLowerCase()}`;
+      await gatehouse.services.accounts.createUser({ username, password: PASSWORD, email: `${username}@example.com`, emailVerified: true, givenName: 'Alice', familyName: 'Liddell', name: 'Alice Liddell' });
       /** The sign-in form, filled in and sent. */
       const signIn = async (login: string, password = PASSWORD) => {
         await page.fill('input[name="login"]', login);
@@ -156,6 +178,16 @@ async function main(): Promise<void> {
       await shoot(page, locale, 'consent');
       await page.click('form[action$="/confirm"] button[type="submit"]');
       await page.waitForURL((url) => url.hostname === 'app.example.com');
+      // Consent again for an API's scopes (named by the API's display name) and offline access.
+      await page.goto((await authorizationRequest(web, REDIRECT_URI, { resource: API, scope: 'openid profile email offline_access read write', prompt: 'consent' })).url.toString());
+      await page.waitForSelector('form[action$="/confirm"]');
+      await shoot(page, locale, 'consent-api');
+      await page.click('form[action$="/confirm"] button[type="submit"]');
+      await page.waitForURL((url) => url.hostname === 'app.example.com');
+      // A return from an upstream provider that does not belong to any sign-in in this browser.
+      await page.goto(`${issuer}/upstream/github/callback?code=sweep&state=sweep`);
+      await page.waitForSelector('#page-title');
+      await shoot(page, locale, 'upstream-error');
 
       // Device code: entry, a wrong code, confirmation (already signed in), success.
       const device = await fetch(deviceEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: tv.client.clientId, scope: 'openid profile' }) });

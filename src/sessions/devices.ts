@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import { dateClock, systemClock, type Clock } from '../clock.ts';
 import { keyedBatchedWriter } from '../storage/batched-writer.ts';
 import { insertCommand } from '../storage/insert-command.ts';
@@ -127,6 +127,7 @@ export async function createSessionDevices({ connection, logger, clock, now = da
   if (db === undefined) throw new Error('MongoDB connection is not open');
   // A duplicate key is no error here (insert-command.ts): a new session's uid has no row; were there one, it keeps its older note until the next use.
   const insertRows = insertCommand<StoredSessionDevice>(db, 'session_devices');
+  const rows = model.collection as unknown as mongo.Collection<StoredSessionDevice>;
   const writer = keyedBatchedWriter(pending, {
     maxBatch,
     flushIntervalMs,
@@ -136,7 +137,8 @@ export async function createSessionDevices({ connection, logger, clock, now = da
       const known = batch.filter(([, note]) => !note.fresh);
       try {
         await insertRows(fresh.map(([uid, note]) => ({ _id: uid, userId: note.userId, ip: note.ip, userAgent: note.userAgent, firstSeenAt: note.at, lastSeenAt: note.at })));
-        if (known.length > 0) await model.bulkWrite(
+        // The driver's own bulkWrite: every value is already of its schema type (sign-ins.ts).
+        if (known.length > 0) await rows.bulkWrite(
           known.map(([uid, note]) => ({
             updateOne: {
               filter: { _id: uid },
