@@ -38,6 +38,8 @@ export interface DevicePollsDeps {
    * MongoDB's `localTime` — which they cannot move. One for every instance on the stores.
    */
   readonly storeClock?: (() => number) | undefined;
+  /** Gatehouse's clock: the expiry sweep's cutoff where the server has no TTL index (records expire on the store's clock; a lifetime dwarfs any skew). */
+  readonly now: () => number;
   readonly sweepIntervalMs?: number;
 }
 
@@ -83,7 +85,7 @@ const nameOf = (deviceCode: string) => createHash('sha256').update(deviceCode).d
  * write, docs/STORAGE.md), so two polls at once are judged one after the other; records expire
  * with the code (TTL index, or the locked sweep where the server has none).
  */
-export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix = '', lifetimeSeconds, storeClock, sweepIntervalMs = 60_000 }: DevicePollsDeps): Promise<DevicePolls> {
+export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix = '', lifetimeSeconds, storeClock, now, sweepIntervalMs = 60_000 }: DevicePollsDeps): Promise<DevicePolls> {
   const lifetimeMs = lifetimeSeconds * 1000;
   if (redis !== undefined) {
     return {
@@ -103,7 +105,7 @@ export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix
   const serverNow = async () => storeClock?.() ?? ((await db.command({ hello: 1 })) as { localTime: Date }).localTime.getTime();
   let sweeper: Sweeper | undefined;
   if (!(await ensureExpiryIndex(rows, 'expire'))) {
-    sweeper = startSweeper({ targets: [lockedSweep(locks, rows, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger, now: () => new Date(now()) });
+    sweeper = startSweeper({ targets: [lockedSweep(locks, rows, 'expire', (row) => lockOf(String(row._id)))], intervalMs: sweepIntervalMs, logger, now: () => new Date(storeClock?.() ?? now()) });
   }
   return {
     tooSoon(deviceCode) {
