@@ -104,6 +104,10 @@ export interface ClientRepositoryDeps {
   readonly box: SecretBox;
   /** Told after every change, so caches in this and other processes drop the client. */
   readonly onChange?: (clientId: string) => Promise<void>;
+  /**
+   * The system clock by default, also in the server (src/oidc/storage.ts): the revocation marks
+   * are compared with the `iat` the provider stamps on the system clock.
+   */
   readonly now?: () => Date;
   /** Held around every write of a client record (FerretDB v1 rewrites the whole document); by default in `model`'s database. */
   readonly locks?: DocumentLocks;
