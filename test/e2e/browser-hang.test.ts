@@ -94,8 +94,10 @@ describe('browser helpers on a page that hangs', function () {
         [/^setting the viewport to 390×844: /, () => resizeViewport(page, { width: 390, height: 844 }, LIMIT_MS)],
         [/^a check for axe-core in the page: /, () => axeViolations(page, { limitMs: LIMIT_MS })],
       ];
-      for (const [step, work] of steps) {
-        const error = await rejection(work());
+      // Side by side: each waits out its own limit on the same stuck page (one wait, not three).
+      const errors = await Promise.all(steps.map(([, work]) => rejection(work())));
+      for (const [index, [step]] of steps.entries()) {
+        const error = errors[index]!;
         expect(error, String(step)).to.be.instanceOf(BrowserStepHung);
         expect(error.message).to.match(step);
         expect(error.message).to.include('not done within 2 s on about:blank; its main thread ran no script within 2 s');

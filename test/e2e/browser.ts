@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -234,8 +234,17 @@ export async function bounded<T>(page: Page | undefined, step: string, work: Pro
   }
 }
 
-/** One DevTools session per page for its screenshots (it lasts as long as the page). */
-const screenshotSessions = new WeakMap<Page, Promise<CDPSession>>();
+/** One DevTools session per page for its screenshots and axe-core's loader (it lasts as long as the page). */
+const devtoolsSessions = new WeakMap<Page, Promise<CDPSession>>();
+
+function devtools(page: Page): Promise<CDPSession> {
+  let session = devtoolsSessions.get(page);
+  if (session === undefined) {
+    session = page.context().newCDPSession(page);
+    devtoolsSessions.set(page, session);
+  }
+  return session;
+}
 
 /**
  * The whole page (as `page.screenshot({ fullPage: true })` takes it) to
@@ -248,13 +257,8 @@ const screenshotSessions = new WeakMap<Page, Promise<CDPSession>>();
 export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_MS): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
-  let session = screenshotSessions.get(page);
-  if (session === undefined) {
-    session = page.context().newCDPSession(page);
-    screenshotSessions.set(page, session);
-  }
   try {
-    const cdp = await bounded(page, `a DevTools session for screenshot ${name}`, session, limitMs);
+    const cdp = await bounded(page, `a DevTools session for screenshot ${name}`, devtools(page), limitMs);
     // Web fonts drawn (as Playwright waits for them), then the page at its full size.
     await bounded(page, `document.fonts.ready for screenshot ${name}`, page.evaluate(() => document.fonts.ready.then(() => undefined)), limitMs);
     const { cssContentSize } = await bounded(page, `Page.getLayoutMetrics for screenshot ${name}`, cdp.send('Page.getLayoutMetrics'), limitMs);
@@ -269,7 +273,7 @@ export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_
   } catch (error) {
     if (error instanceof BrowserStepHung) throw error;
     // A session lost with its renderer (a crash, a swapped process): Playwright's own way, once.
-    screenshotSessions.delete(page);
+    devtoolsSessions.delete(page);
     await page.screenshot({ path, fullPage: true, timeout: limitMs });
   }
 }
@@ -281,12 +285,57 @@ export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_
  */
 export async function reportFailedPage(page: Page | undefined, name: string, chars = 800, limitMs = 10_000): Promise<void> {
   if (page === undefined || page.isClosed()) return;
-  await screenshot(page, name, limitMs).catch((error: Error) => console.log(`no screenshot ${name}: ${error.message}`));
-  const text = await bounded(page, 'the text of <body>', page.locator('body').innerText({ timeout: limitMs }), limitMs).catch((error: Error) => `(no text: ${error.message})`);
+  // Both at once: on a page that hangs, the report waits out one limit, not two.
+  const [shot, text] = await Promise.all([
+    screenshot(page, name, limitMs).then(
+      () => undefined,
+      (error: Error) => `no screenshot ${name}: ${error.message}`,
+    ),
+    bounded(page, 'the text of <body>', page.locator('body').innerText({ timeout: limitMs }), limitMs).catch((error: Error) => `(no text: ${error.message})`),
+  ]);
+  if (shot !== undefined) console.log(shot);
   console.log('failed at', page.url(), text.slice(0, chars));
 }
 
-const axeSource: string = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
+/**
+ * axe-core's minified build (axe.min.js): the same version and rules as its `source` (axe.js),
+ * under half the bytes to send to the page and to parse there.
+ */
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * What a page is sent once (the first time it is audited): every document of it from then on
+ * defines a loader for axe-core, not run until an audit calls it. The browser keeps the script
+ * and compiles it once per renderer; before, each audited document was sent the whole source over
+ * the DevTools protocol again, which cost the browser process and Node more CPU than the audit
+ * itself on the hosted pages (one document per page). A document never audited defines a function
+ * and runs nothing of it.
+ */
+const AXE_LOADER = `globalThis.__gatehouseAxe ??= () => {\n${axeSource}\n};`;
+/** The DevTools sessions whose page's documents define the loader (a page's scripts live on its session). */
+const axeLoaders = new WeakMap<CDPSession, Promise<unknown>>();
+
+/** axe-core in the page's current document: through the loader its documents define, or sent whole. */
+async function loadAxe(page: Page): Promise<void> {
+  const loaded = await devtools(page)
+    .then(async (cdp) => {
+      let registered = axeLoaders.get(cdp);
+      if (registered === undefined) {
+        // The Page domain on, on this session: a disabled one runs no script in new documents.
+        // runImmediately: the current document defines it too.
+        registered = cdp.send('Page.enable').then(() => cdp.send('Page.addScriptToEvaluateOnNewDocument', { source: AXE_LOADER, runImmediately: true }));
+        axeLoaders.set(cdp, registered);
+      }
+      await registered;
+      return page.evaluate(() => {
+        (globalThis as { __gatehouseAxe?: () => void }).__gatehouseAxe?.();
+        return 'axe' in globalThis;
+      });
+    })
+    .catch(() => false);
+  // No loader in this document (its session lost with a renderer, scripts off): the source itself.
+  if (!loaded) await page.evaluate(axeSource);
+}
 
 export interface AxeViolation {
   readonly id: string;
@@ -302,7 +351,7 @@ export interface AxeViolation {
 export async function axeViolations(page: Page, { onlySeriousRules = false, limitMs = STEP_LIMIT_MS }: { onlySeriousRules?: boolean; limitMs?: number } = {}): Promise<AxeViolation[]> {
   // Once per document: a single-page app keeps it across its routes.
   if (!(await bounded(page, 'a check for axe-core in the page', page.evaluate(() => 'axe' in globalThis), limitMs))) {
-    await bounded(page, 'loading axe-core into the page', page.evaluate(axeSource), limitMs);
+    await bounded(page, 'loading axe-core into the page', loadAxe(page), limitMs);
   }
   const audit = page.evaluate(async (serious) => {
     const axe = (
@@ -315,7 +364,8 @@ export async function axeViolations(page: Page, { onlySeriousRules = false, limi
     ).axe;
     const lesser = serious ? (axe._audit?.rules ?? []).filter((rule) => rule.impact === 'moderate' || rule.impact === 'minor') : [];
     const rules = Object.fromEntries(lesser.map((rule) => [rule.id, { enabled: false }]));
-    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'], rules });
+    // No CSS selector per node (only their count is reported): the same findings, less work.
+    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'], selectors: false, rules });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
   }, onlySeriousRules);
   return bounded(page, 'the axe-core audit', audit, limitMs);
