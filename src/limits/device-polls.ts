@@ -16,8 +16,8 @@ import type { Logger } from '../observability/logger.ts';
 export interface DevicePolls {
   /**
    * Records a poll of a pending device code; true when it came sooner than the code's interval
-   * after the one before (`slow_down`): its interval then grows by 5 s for this and every later
-   * poll. The first poll of a code is never too soon.
+   * (less POLL_LEEWAY_MS) after the one before (`slow_down`): its interval then grows by 5 s for
+   * this and every later poll. The first poll of a code is never too soon.
    */
   tooSoon(deviceCode: string): Promise<boolean>;
   close(): void;
@@ -47,6 +47,13 @@ export interface DevicePollsDeps {
 export const DEFAULT_INTERVAL_MS = 5000;
 /** RFC 8628 §3.5: slow_down adds 5 s to the interval. */
 export const SLOW_DOWN_STEP_MS = 5000;
+/**
+ * How much sooner than its interval a poll may come and still not be `slow_down`. A poll is timed
+ * when the library is done judging it, so a device polling on a timer of exactly the interval
+ * (Go's golang.org/x/oauth2 ticks from one request's start to the next) shows a gap shorter by as
+ * much as the previous poll took longer: 4.7 s on a busy machine.
+ */
+export const POLL_LEEWAY_MS = 1000;
 
 const COLLECTION = 'device_polls';
 
@@ -60,7 +67,7 @@ if not now then
 end
 local interval = tonumber(state[2]) or tonumber(ARGV[2])
 local soon = 0
-if state[1] and now - tonumber(state[1]) < interval then
+if state[1] and now - tonumber(state[1]) < interval - ${POLL_LEEWAY_MS} then
   interval = interval + tonumber(ARGV[3])
   soon = 1
 end
@@ -114,7 +121,7 @@ export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix
         const at = await serverNow();
         const seen = await records.findOne({ _id: id });
         const live = seen !== null && seen.expire.getTime() > at ? seen : undefined;
-        const soon = live !== undefined && at - live.last < live.interval;
+        const soon = live !== undefined && at - live.last < live.interval - POLL_LEEWAY_MS;
         const interval = (live?.interval ?? DEFAULT_INTERVAL_MS) + (soon ? SLOW_DOWN_STEP_MS : 0);
         await records.updateOne({ _id: id }, { $set: { last: at, interval, expire: new Date(at + lifetimeMs) } }, { upsert: true });
         return soon;
