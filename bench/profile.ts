@@ -19,6 +19,12 @@
  * another build (an older `dist` with a `views` link next to it, as for bench/compare.ts).
  * `--workers N` runs the build with GATEHOUSE_WORKERS=N and adds up every worker's event-loop
  * profile (µs/req is then the workers' sampled time together per request).
+ * `--perf` records the event loop with Linux `perf` instead (`node --perf-basic-prof`, `perf
+ * record -e cpu-clock` of the main thread while the load runs) and prints its real CPU by
+ * package and the share of `write` system calls: V8's profiler charges the wall time between
+ * samples, so on a loaded machine a `write` that wakes another process and loses the core there
+ * reads far larger than its CPU (docs/PERFORMANCE.md, driver14). Needs `perf` and
+ * perf_event_paranoid ≤ 2 (or root); one Gatehouse process (no --reference, no --workers).
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -29,6 +35,7 @@ import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
+import { perfShares, startPerfRecord } from './lib/perf-shares.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { storesCpuMs } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
@@ -37,12 +44,14 @@ const SCENARIOS = [...TOKEN_SCENARIOS, 'sign-in'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 usageOnHelp(import.meta.url);
-const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, reference: { type: 'boolean' }, build: { type: 'string' }, workers: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, reference: { type: 'boolean' }, build: { type: 'string' }, workers: { type: 'string' }, perf: { type: 'boolean' } } });
 /** GATEHOUSE_WORKERS for the profiled build: each worker writes its own profile (node:cluster passes --cpu-prof on); they are added up. */
 const WORKERS = Number(flags.workers ?? 1);
 const scenario = flags.scenario as Scenario;
 if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
 const REFERENCE = flags.reference === true;
+const PERF = flags.perf === true;
+if (PERF && (REFERENCE || WORKERS > 1)) throw new Error('--perf records one Gatehouse process: not with --reference or --workers');
 if (REFERENCE && scenario === 'sign-in') throw new Error('the reference has no sign-in pages: --reference needs a token scenario');
 const SECONDS = Number(flags.seconds ?? 10);
 const CONNECTIONS = Number(flags.connections ?? 16);
@@ -72,7 +81,7 @@ if (REFERENCE) {
   child = await startReference(fixturePath, CPU_PROFILE);
 } else {
   const build = flags.build === undefined ? `${ROOT}dist/main.js` : flags.build.startsWith('/') ? flags.build : `${process.cwd()}/${flags.build}`;
-  child = await startGatehouseProcess('gatehouse', [...CPU_PROFILE, build], env, url);
+  child = await startGatehouseProcess('gatehouse', [...(PERF ? ['--perf-basic-prof'] : CPU_PROFILE), build], env, url);
 }
 /** Requests answered while the profile counted (µs per request per function). */
 let measuredRequests = 0;
@@ -99,8 +108,12 @@ function threadCpuMs(pid: number): { eventLoop: number; hashing: number; other: 
 
 /** When the measured load began, in the profile's clock (µs); samples before it are startup and warm-up. */
 let measuredFromMicros = 0;
+const PERF_DATA = `${PROFILES}/perf.data`;
+/** Ends `perf record` (--perf): it records from the measured load's start. */
+let stopPerf: (() => Promise<void>) | undefined;
 const markMeasured = () => {
   measuredFromMicros = Number(process.hrtime.bigint() / 1000n);
+  if (PERF) stopPerf = startPerfRecord(child.process.pid!, PERF_DATA);
 };
 
 try {
@@ -124,10 +137,19 @@ try {
     log(`${scenario}: ${round(result.requests.total / (result.duration || SECONDS))} req/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
   }
 } finally {
+  await stopPerf?.();
   await child.stop();
   await resetStores(stores, prefix);
   await stores.close();
   benchServices('down');
+}
+
+if (PERF) {
+  const shares = perfShares(PERF_DATA, child.process.pid!);
+  rmSync(`/tmp/perf-${child.process.pid}.map`, { force: true }); // node --perf-basic-prof never removes it
+  writeFileSync(`${PROFILES}/summary-${scenario}-perf.txt`, shares);
+  process.stdout.write(shares);
+  process.exit(0);
 }
 
 interface ProfileNode {

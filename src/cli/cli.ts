@@ -181,9 +181,10 @@ commands:
                          clients (with secrets), APIs, roles, groups, users (with password hashes,
                          second factors and consents); mode 0600; encrypted with the passphrase
                          (argon2id, AES-256-GCM), or in the clear only with --unencrypted
-  import --input FILE [--passphrase-file FILE | --passphrase-stdin]
+  import --input FILE [--passphrase-file FILE | --passphrase-stdin] [--dry-run]
                          idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET;
-                         an encrypted file needs its passphrase and is checked before anything is written
+                         an encrypted file needs its passphrase and is checked before anything is written;
+                         --dry-run checks the file (passphrase, integrity, contents) and writes nothing
   import --keycloak REALM_EXPORT.json [--dry-run] [--api URI]
                          a Keycloak realm export: clients, roles, groups, users with password hashes
   doctor ISSUER_URL      check a running deployment end to end: discovery, keys, readiness, and

@@ -169,6 +169,28 @@ const importSchema = z.object({
 
 type Counts = { created: number; updated: number };
 
+/** What an export holds, by kind: the counts `gatehouse export` prints. */
+export type ExportCounts = Record<'apis' | 'roles' | 'groups' | 'clients' | 'users' | 'second_factors' | 'passkeys' | 'consents', number>;
+
+/**
+ * `gatehouse import --dry-run`: the document checked as the import checks it, and what it holds —
+ * nothing read from or written to a database (a backup's passphrase and contents can be verified
+ * anywhere).
+ */
+export function checkExport(document: unknown): ExportCounts {
+  const data = importSchema.parse(document);
+  return {
+    apis: data.apis.length,
+    roles: data.roles.length,
+    groups: data.groups.length,
+    clients: data.clients.length,
+    users: data.users.length,
+    second_factors: data.second_factors.length,
+    passkeys: data.passkeys.length,
+    consents: data.consents.length,
+  };
+}
+
 export type ImportSummary = {
   readonly apis: Counts;
   readonly roles: Counts;

@@ -169,6 +169,16 @@ describe('encrypted export → import into another deployment (real stores, CLI)
     }
   });
 
+  it('--dry-run checks passphrase, integrity and contents, and writes nothing', async () => {
+    const checked = await cli(['import', '--input', file, '--passphrase-file', passFile, '--dry-run', '--json'], target);
+    expect(checked.code, checked.stderr).to.equal(0);
+    expect(JSON.parse(checked.stdout)).to.include({ file, dry_run: true, encrypted: true, users: 1, clients: 3, second_factors: 1 });
+    expect(await usersIn(target)).to.equal(0);
+    const wrong = await cli(['import', '--input', file, '--passphrase-stdin', '--dry-run'], target, 'not the passphrase at all\n');
+    expect(wrong.code).to.equal(1);
+    expect(wrong.stderr).to.include('the passphrase does not open it');
+  });
+
   it('--passphrase-stdin, the CLI as its own process: imported; no output holds the passphrase', async () => {
     const exit = await spawnCli(['import', '--input', file, '--passphrase-stdin', '--json'], cliEnv(target), `${passphrase}\n`);
     outputs.push(exit);
@@ -214,9 +224,25 @@ describe('encrypted export → import into another deployment (real stores, CLI)
     const vouched = await cli(['import', '--input', clear, '--passphrase-file', passFile], target);
     expect(vouched.code).to.equal(2);
     expect(vouched.stderr).to.include('is not encrypted, so nothing vouches');
+    const checked = await cli(['import', '--input', clear, '--dry-run', '--json'], target);
+    expect(JSON.parse(checked.stdout)).to.include({ dry_run: true, encrypted: false, users: 1 });
     const imported = await cli(['import', '--input', clear, '--json'], target);
     expect(imported.code, imported.stderr).to.equal(0);
     expect(JSON.parse(imported.stdout)).to.deep.include({ users: { created: 0, updated: 1 } });
+  });
+
+  it('--dry-run of a file the import would refuse: exit 2 naming the field, nothing written', async () => {
+    const broken = join(dir, `gatehouse-export-broken-${tag}.json`);
+    const document = JSON.parse(readFileSync(clear, 'utf8')) as { users: Array<Record<string, unknown>> };
+    document.users[0]!.passwordHash = 42;
+    writeFileSync(broken, JSON.stringify(document), { mode: 0o600 });
+    try {
+      const exit = await cli(['import', '--input', broken, '--dry-run'], target);
+      expect(exit.code).to.equal(2);
+      expect(exit.stderr).to.include('users.0.passwordHash');
+    } finally {
+      rmSync(broken, { force: true });
+    }
   });
 
   it('a passphrase file others can read is used, with a warning', async () => {

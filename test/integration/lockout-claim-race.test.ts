@@ -28,7 +28,11 @@ describe('lockout claim after an ended lock (counters and records in MongoDB-wir
   const policy: LockoutPolicy = { ...DEFAULT_LOCKOUT_POLICY, accountIp: { threshold: 1, windowSeconds: 3600 }, account: { threshold: 1_000_000, windowSeconds: 3600 }, ip: { threshold: 1_000_000, windowSeconds: 3600 }, lockSeconds: 60 };
   let connection: Connection;
   let limiter: LoginLimiter;
-  let nowMs = Date.UTC(2026, 10, 30, 3);
+  // Frozen from the wall's hour, not a fixed date: rate-limiter-flexible dates the failure
+  // counters (login_limits) on the wall clock itself, so the sweep test's day ahead on this clock
+  // ended their windows only while the wall was within a day of a fixed start (it stopped on
+  // 2026-12-01 and would have stayed broken).
+  let nowMs = Math.floor(Date.now() / 3_600_000) * 3_600_000;
   const logs = captureLogs('info');
 
   before(async () => {

@@ -1,6 +1,8 @@
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { EXIT } from '../../errors/gatehouse-error.ts';
+import { refuseNulCharacters } from '../../errors/nul-characters.ts';
+import { checkExport } from '../../transfer/export-file.ts';
 import { isSealedExport, openSealedExport, sealExport, SealedExportError } from '../../transfer/sealed-export.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { PASSPHRASE_OPTIONS, passphraseGiven, readPassphrase } from '../export-passphrase.ts';
@@ -66,7 +68,7 @@ export async function exportCommand(ctx: CliContext, args: string[]): Promise<vo
   ctx.out(ctx.json ? JSON.stringify({ file: path, encrypted, ...counts }) : `exported to ${path} (mode 0600; ${protection}): ${JSON.stringify(counts)}`);
 }
 
-/** gatehouse import --input FILE [--passphrase-file FILE | --passphrase-stdin] | gatehouse import --keycloak REALM_EXPORT [--dry-run] */
+/** gatehouse import --input FILE [--passphrase-file FILE | --passphrase-stdin] [--dry-run] | gatehouse import --keycloak REALM_EXPORT [--dry-run] */
 export async function importCommand(ctx: CliContext, args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
@@ -77,7 +79,7 @@ export async function importCommand(ctx: CliContext, args: string[]): Promise<vo
     if (passphraseGiven(values)) throw new CliError('--passphrase-file and --passphrase-stdin go with an encrypted Gatehouse export (--input), not --keycloak', EXIT.usage);
     return importKeycloak(ctx, values.keycloak, values['dry-run'], values.api);
   }
-  if (values['dry-run'] || values.api !== undefined) throw new CliError('--dry-run and --api go with --keycloak', EXIT.usage);
+  if (values.api !== undefined) throw new CliError('--api goes with --keycloak', EXIT.usage);
   const path = values.input ?? positionals[0];
   if (path === undefined) throw new CliError('--input FILE is required', EXIT.usage);
   let document: unknown;
@@ -91,6 +93,13 @@ export async function importCommand(ctx: CliContext, args: string[]): Promise<vo
   // Whoever gives a passphrase counts on the file being the one they sealed: a clear file could be anyone's.
   if (!encrypted && passphraseGiven(values)) throw new CliError(`${path} is not encrypted, so nothing vouches that it is the export you sealed: nothing was imported (import it without a passphrase if you trust it)`, EXIT.usage);
   if (encrypted) document = await opened(path, document, (await readPassphrase(ctx, values, 'import'))!);
+  if (values['dry-run']) {
+    refuseNulCharacters(document);
+    const counts = checkExport(document);
+    const what = encrypted ? 'the passphrase opens it, nothing in it was changed, and its contents' : 'its contents';
+    ctx.out(ctx.json ? JSON.stringify({ file: path, dry_run: true, encrypted, ...counts }) : `dry run (no database read or written): ${what} can be imported: ${JSON.stringify(counts)}`);
+    return;
+  }
   const summary = await withOperations(ctx, (ops) => ops.transfer.import(cliActor(), document, { encrypted }));
   ctx.out(ctx.json ? JSON.stringify(summary) : `imported: ${JSON.stringify(summary)}`);
 }
