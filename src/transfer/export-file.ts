@@ -178,7 +178,11 @@ export type ExportCounts = Record<'apis' | 'roles' | 'groups' | 'clients' | 'use
  * anywhere).
  */
 export function checkExport(document: unknown): ExportCounts {
-  const data = importSchema.parse(document);
+  return exportCounts(importSchema.parse(document));
+}
+
+/** How many of each kind a document holds (an export as written, or one checked for import). */
+export function exportCounts(data: Readonly<Record<keyof ExportCounts, readonly unknown[]>>): ExportCounts {
   return {
     apis: data.apis.length,
     roles: data.roles.length,

@@ -2,7 +2,7 @@ import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from
 import { parseArgs } from 'node:util';
 import { EXIT } from '../../errors/gatehouse-error.ts';
 import { refuseNulCharacters } from '../../errors/nul-characters.ts';
-import { checkExport } from '../../transfer/export-file.ts';
+import { checkExport, exportCounts } from '../../transfer/export-file.ts';
 import { isSealedExport, openSealedExport, sealExport, SealedExportError } from '../../transfer/sealed-export.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { PASSPHRASE_OPTIONS, passphraseGiven, readPassphrase } from '../export-passphrase.ts';
@@ -54,16 +54,7 @@ export async function exportCommand(ctx: CliContext, args: string[]): Promise<vo
     else await sealExport(JSON.stringify(document), passphrase, write);
   });
   if (!encrypted) ctx.warn?.(`warning: ${shown(path)} ${UNENCRYPTED_WARNING}`);
-  const counts = {
-    apis: document.apis.length,
-    roles: document.roles.length,
-    groups: document.groups.length,
-    clients: document.clients.length,
-    users: document.users.length,
-    second_factors: document.second_factors.length,
-    passkeys: document.passkeys.length,
-    consents: document.consents.length,
-  };
+  const counts = exportCounts(document);
   const protection = encrypted ? 'encrypted with the passphrase (argon2id, AES-256-GCM)' : 'NOT encrypted; it holds password hashes, client secrets and authenticator-app secrets';
   ctx.out(ctx.json ? JSON.stringify({ file: path, encrypted, ...counts }) : `exported to ${path} (mode 0600; ${protection}): ${JSON.stringify(counts)}`);
 }
