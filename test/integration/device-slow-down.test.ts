@@ -8,6 +8,15 @@ import { freePort } from '../helpers/redis-server.ts';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
+/** A public client of the device flow (a TV), registered on `gatehouse`; its client id. */
+async function deviceClient(gatehouse: RunningGatehouse, displayName: string): Promise<string> {
+  const created = await gatehouse.services.clients.create({
+    displayName,
+    metadata: { redirect_uris: [], response_types: [], grant_types: [DEVICE_GRANT], token_endpoint_auth_method: 'none', scope: 'openid' },
+  });
+  return created.client.clientId;
+}
+
 /**
  * RFC 8628 §3.5: a device that polls the token endpoint sooner than its interval (5 s, named in
  * the device authorization response) gets `slow_down`, and its interval grows by 5 s for that
@@ -31,16 +40,8 @@ for (const redis of [true, false]) {
       a = await deploy.start();
       b = await deploy.start(await freePort());
       cast = await seed(a);
-      const created = await a.services.clients.create({
-        displayName: 'Living-room TV',
-        metadata: { redirect_uris: [], response_types: [], grant_types: [DEVICE_GRANT], token_endpoint_auth_method: 'none', scope: 'openid' },
-      });
-      tv = created.client.clientId;
-      const other = await a.services.clients.create({
-        displayName: 'Kitchen TV',
-        metadata: { redirect_uris: [], response_types: [], grant_types: [DEVICE_GRANT], token_endpoint_auth_method: 'none', scope: 'openid' },
-      });
-      otherTv = other.client.clientId;
+      tv = await deviceClient(a, 'Living-room TV');
+      otherTv = await deviceClient(a, 'Kitchen TV');
     });
     after(async () => {
       await a?.close();
@@ -154,11 +155,7 @@ for (const redis of [true, false]) {
       clock = testClock();
       deploy = await deployment(`device_store_clock_${redis ? 'redis' : 'mongo'}`, { redis, clock });
       gatehouse = await deploy.start();
-      const created = await gatehouse.services.clients.create({
-        displayName: 'Hall TV',
-        metadata: { redirect_uris: [], response_types: [], grant_types: [DEVICE_GRANT], token_endpoint_auth_method: 'none', scope: 'openid' },
-      });
-      tv = created.client.clientId;
+      tv = await deviceClient(gatehouse, 'Hall TV');
     });
     after(async () => {
       await gatehouse?.close();
