@@ -443,6 +443,39 @@ describe('account page (headless Chromium)', function () {
     }
   });
 
+  it('without a second factor: one notice for the whole page under its heading, about passkeys and the authenticator app alike — not a header of the passkeys card', async () => {
+    await page.goto(`${accountUrl}#/profile`);
+    await section('Sign-in & security', 'Sign-in & security');
+    try {
+      for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+        await page.selectOption('#language', locale);
+        const status = page.locator('main .factor-status');
+        await status.getByText(accountString(locale, 'security.mfa.off'), { exact: true }).waitFor();
+        const placement = await status.evaluate((notice) => {
+          const style = getComputedStyle(notice);
+          const passkeys = document.getElementById('passkeys-heading')!.closest('section')!;
+          return {
+            after: notice.previousElementSibling?.tagName,
+            before: notice.nextElementSibling?.querySelector('h2')?.id,
+            corners: [style.borderTopLeftRadius, style.borderTopRightRadius, style.borderBottomLeftRadius, style.borderBottomRightRadius].every((radius) => radius !== '0px'),
+            gap: passkeys.getBoundingClientRect().top - notice.getBoundingClientRect().bottom,
+            passkeysTop: getComputedStyle(passkeys).borderTopLeftRadius,
+          };
+        });
+        expect(placement, locale).to.deep.include({ after: 'H1', before: 'password-heading', corners: true });
+        expect(placement.gap, `${locale}: far from the passkeys card`).to.be.greaterThan(100);
+        expect(placement.passkeysTop, `${locale}: the passkeys card keeps its own top`).to.not.equal('0px');
+        for (const scheme of ['dark', 'light'] as const) {
+          await page.emulateMedia({ colorScheme: scheme });
+          expect(await seriousViolations(page), `${locale} ${scheme}`).to.deep.equal([]);
+        }
+        await screenshot(page, `account-security-no-second-factor-${locale}`);
+      }
+    } finally {
+      await page.selectOption('#language', 'en');
+    }
+  });
+
   it('asks to sign in again before a factor change when the sign-in is not recent, and comes back', async () => {
     // An app with access, for the screenshots at the end (the next sign-ins will need a passkey).
     await otherDevice();
