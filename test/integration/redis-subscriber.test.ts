@@ -64,7 +64,9 @@ describe('the change channels share one Redis subscriber connection per instance
   }
   const once = () => Object.fromEntries(channels.map((channel) => [channel, 1]));
 
-  it('holds one connection in subscribe mode, named gatehouse:subscriber, on all six channels', async () => {
+  it('holds one connection in subscribe mode, named gatehouse:subscriber, on all six channels: two in all', async () => {
+    const mine = String(await observer.call('CLIENT', 'ID'));
+    expect((await clients(observer)).filter((client) => client.id !== mine), 'commands and notices').to.have.length(2);
     const subscribed = await subscribers(observer);
     expect(subscribed.map(({ name, sub }) => ({ name, sub })), 'subscribe-mode connections').to.deep.equal([{ name: 'gatehouse:subscriber', sub: '6' }]);
     expect(await listening()).to.deep.equal(once());
