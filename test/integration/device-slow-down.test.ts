@@ -3,6 +3,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { browse, UserAgent } from '../helpers/browserless.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
 import { deployment, PASSWORD, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { faultyLink } from '../helpers/faulty-link.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
 
@@ -126,6 +127,41 @@ for (const redis of [true, false]) {
       }
     });
 
+    it('a poll is judged by when it arrived: one held up on its way to the store counts from its arrival, both ways', async () => {
+      // A third instance whose link to the store of device codes can hold back a reply: the poll
+      // has arrived, and its judgement waits for the store (a slow store, a busy instance).
+      const link = await faultyLink(redis ? deploy.redisUrl! : deploy.mongodbUri);
+      const c = await startInstance({
+        mongodbUri: redis ? deploy.mongodbUri : link.uri,
+        redisUrl: redis ? link.uri : undefined,
+        secret: deploy.secret,
+        issuer: deploy.issuer,
+        settings: { ...deploy.settings, PORT: String(await freePort()) },
+        clock,
+        storeClock: clock.now,
+      });
+      /** A poll at `c` whose read of the device code is answered `heldMs` after it arrived. */
+      const heldPoll = async (code: string, heldMs: number) => {
+        const held = link.stallNextReply(code);
+        const answer = poll(c, code);
+        await held.stalled;
+        await clock.advance(heldMs);
+        held.resume();
+        return (await answer).body.error;
+      };
+      try {
+        const { device_code: code } = await start();
+        expect(await heldPoll(code, 3_000), 'the first poll, judged 3 s after it arrived').to.equal('authorization_pending');
+        await clock.advance(2_000);
+        expect((await poll(a, code)).body.error, '5 s after the first arrived, 2 s after it was judged').to.equal('authorization_pending');
+        await clock.advance(2_000);
+        expect(await heldPoll(code, 4_000), '2 s after the last arrived, judged 6 s after it').to.equal('slow_down');
+      } finally {
+        await c.close();
+        await link.close();
+      }
+    });
+
     it('an approved code is redeemed however soon it is polled; a code of another client is invalid_grant, not slow_down', async () => {
       const { device_code: code, user_code: userCode, verification_uri: verificationUri } = await start();
       expect((await poll(a, code)).body.error).to.equal('authorization_pending');
@@ -150,10 +186,19 @@ for (const redis of [true, false]) {
     let clock: TestClock;
     let gatehouse: RunningGatehouse;
     let tv: string;
+    /** `command target` of every MongoDB command the instance sends while `counting`. */
+    const mongoTrace: string[] = [];
+    let counting = false;
 
     before(async () => {
       clock = testClock();
-      deploy = await deployment(`device_store_clock_${redis ? 'redis' : 'mongo'}`, { redis, clock });
+      deploy = await deployment(`device_store_clock_${redis ? 'redis' : 'mongo'}`, {
+        redis,
+        clock,
+        onStoreCommand: (store, command, target) => {
+          if (counting && store === 'mongodb') mongoTrace.push(`${command} ${target ?? '-'}`);
+        },
+      });
       gatehouse = await deploy.start();
       tv = await deviceClient(gatehouse, 'Hall TV');
     });
@@ -162,15 +207,37 @@ for (const redis of [true, false]) {
       await deploy?.drop();
     });
 
-    it("an instance's clock jumping a minute ahead between two polls does not make the second one late: it is slow_down", async () => {
-      const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+    const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+    /** A new device code, and a poll of it at the token endpoint (its `error`). */
+    async function startPolling(): Promise<() => Promise<string>> {
       const started = (await (await fetch(`${gatehouse.url}/device/auth`, form({ client_id: tv, scope: 'openid' }))).json()) as { device_code: string };
-      const poll = async () => ((await (await fetch(`${gatehouse.url}/token`, form({ client_id: tv, grant_type: DEVICE_GRANT, device_code: started.device_code }))).json()) as { error: string }).error;
+      return async () => ((await (await fetch(`${gatehouse.url}/token`, form({ client_id: tv, grant_type: DEVICE_GRANT, device_code: started.device_code }))).json()) as { error: string }).error;
+    }
+
+    it("an instance's clock jumping a minute ahead between two polls does not make the second one late: it is slow_down", async () => {
+      const poll = await startPolling();
       expect(await poll()).to.equal('authorization_pending');
       // The device code lives 10 minutes: a minute on is still pending on every clock.
       await clock.advance(60_000);
       // By the stores' clock the two polls came well within 5 s of each other (two requests in a row).
       expect(await poll()).to.equal('slow_down');
     });
+
+    if (!redis) {
+      it("a poll reads the server's time with its own write, in two commands: no `hello` per poll", async () => {
+        const poll = await startPolling();
+        mongoTrace.length = 0;
+        counting = true;
+        try {
+          expect(await poll()).to.equal('authorization_pending');
+          expect(await poll()).to.equal('slow_down');
+        } finally {
+          counting = false;
+        }
+        expect(mongoTrace.filter((entry) => entry.startsWith('hello ')), mongoTrace.join(', ')).to.deep.equal([]);
+        const polls = mongoTrace.filter((entry) => entry.endsWith(' device_polls'));
+        expect(polls, mongoTrace.join(', ')).to.deep.equal(['findAndModify device_polls', 'update device_polls', 'findAndModify device_polls', 'update device_polls']);
+      });
+    }
   });
 }
