@@ -21,9 +21,10 @@ async function deviceClient(gatehouse: RunningGatehouse, displayName: string): P
 /**
  * RFC 8628 §3.5: a device that polls the token endpoint sooner than its interval (5 s, named in
  * the device authorization response) gets `slow_down`, and its interval grows by 5 s for that
- * and every later poll. Polls are judged across instances, on the stores' clock: in the first
- * suites a frozen test clock stands in for it (StartOptions.storeClock; the test moves it,
- * nothing sleeps), the last ones read the stores' own.
+ * and every later poll. Polls are judged across instances, on the stores' clock, by when they
+ * arrived: in the first suites a frozen test clock stands in for it and for the time a request
+ * waits (StartOptions.storeClock; the test moves it, nothing sleeps), the last ones read the
+ * stores' own.
  */
 for (const redis of [true, false]) {
   describe(`device flow: slow_down for a device polling too fast, across instances (${redis ? 'Redis' : 'MongoDB-wire only'})`, () => {
@@ -98,10 +99,10 @@ for (const redis of [true, false]) {
       }
     });
 
-    it('a device polling on a timer of exactly its interval is not slowed down by a poll up to 1 s early (the one before judged late)', async () => {
+    it('a device polling on a timer of exactly its interval is not slowed down by a poll up to 1 s early (the one before reached us late)', async () => {
       // Go's golang.org/x/oauth2 (DeviceAccessToken) ticks from one request's start to the next;
-      // a poll is judged when the library is done with it, so under load the gap seen here is the
-      // interval give or take how much longer the one before took (4.7 s seen on a busy machine).
+      // polls are timed by when they arrive, but one request opens a connection and the next
+      // reuses it, a proxy holds one longer: the gap seen here is the interval give or take that.
       const { device_code: code } = await start();
       expect((await poll(a, code)).body.error).to.equal('authorization_pending');
       await clock.advance(4_300);
