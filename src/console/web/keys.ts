@@ -16,7 +16,7 @@ export async function keysPage(root: HTMLElement, api: AdminApi, message?: strin
       h('p', {}, t('keys.version', { version: list.version })),
       table(
         t('keys.heading'),
-        [t('keys.col.kid'), t('keys.col.alg'), t('keys.col.status'), [t('keys.col.created'), 'optional'], t('keys.col.activates'), [t('keys.col.retires'), 'optional']],
+        [t('keys.col.kid'), t('keys.col.alg'), t('keys.col.status'), t('keys.col.created'), t('keys.col.activates'), t('keys.col.retires')],
         list.keys.map((key) => [h('code', {}, key.kid), key.alg, h('span', { class: `badge ${key.status}` }, t(`keys.status.${key.status}`)), when(key.created_at), when(key.activate_at), when(key.retire_at)]),
       ),
     ),

@@ -36,7 +36,7 @@ async function labelSection(root: HTMLElement, api: AdminApi, kind: Kind, reload
       ? h('p', {}, t(`${kind}.empty`))
       : table(
           t(`${kind}.heading`),
-          [t('labels.field.name'), [t('labels.field.description'), 'optional'], t('users.heading'), [t('actions'), 'actions']],
+          [t('labels.field.name'), t('labels.field.description'), t('users.heading'), [t('actions'), 'actions']],
           labels.map((label) => [
             h('code', {}, label.name),
             label.description,

@@ -36,7 +36,7 @@ export async function lockoutsPage(root: HTMLElement, api: AdminApi, message?: s
         ? h('p', {}, t('lockouts.none'))
         : table(
             t('lockouts.heading'),
-            [t('lockouts.col.scope'), t('lockouts.col.who'), t('lockouts.col.ip'), [t('lockouts.col.level'), 'optional'], t('lockouts.col.until'), [t('actions'), 'actions']],
+            [t('lockouts.col.scope'), t('lockouts.col.who'), t('lockouts.col.ip'), t('lockouts.col.level'), t('lockouts.col.until'), [t('actions'), 'actions']],
             lockouts.map((lockout) => [
               t(`lockouts.scope.${lockout.scope}`),
               who(lockout),

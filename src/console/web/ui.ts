@@ -169,7 +169,8 @@ export function tableWrap(label: string, content: HTMLElement): HTMLElement {
 }
 
 /**
- * A table whose columns are a header, `[header, 'optional']` (hidden on phones) or `[header,
+ * A table whose columns are a header, `[header, 'optional']` (hidden on phones: only for a value
+ * the row's own page shows too, a list's — nothing may be out of reach on a phone) or `[header,
  * 'actions']` (the row's buttons). Stacked on phones (base.css): one card per row, each value
  * under its column's name — but the buttons stand on their own, as on the account page: a
  * heading "Actions" over a button that names what it does reads like one more field.

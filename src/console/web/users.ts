@@ -187,7 +187,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
       ? h('p', {}, t('user.sessions.none'))
       : table(
           t('user.sessions.heading'),
-          [t('user.sessions.signedIn'), [t('user.sessions.expires'), 'optional'], t('user.sessions.clients'), [t('actions'), 'actions']],
+          [t('user.sessions.signedIn'), t('user.sessions.expires'), t('user.sessions.clients'), [t('actions'), 'actions']],
           sessions.map((session) => [
             when(session.login_at),
             when(session.expires_at),
@@ -199,7 +199,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
       ? h('p', {}, t('user.grants.none'))
       : table(
           t('user.grants.heading'),
-          [t('user.grants.client'), t('user.grants.scope'), [t('user.grants.issued'), 'optional'], [t('actions'), 'actions']],
+          [t('user.grants.client'), t('user.grants.scope'), t('user.grants.issued'), [t('actions'), 'actions']],
           grants.map((grant) => [
             grant.client_id,
             [grant.scope, ...grant.resources].filter(Boolean).join(' '),
@@ -221,7 +221,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
       ? h('p', {}, t('user.consents.none'))
       : table(
           t('user.consents.heading'),
-          [t('user.grants.client'), t('user.grants.scope'), [t('user.consents.since'), 'optional'], [t('actions'), 'actions']],
+          [t('user.grants.client'), t('user.grants.scope'), t('user.consents.since'), [t('actions'), 'actions']],
           consents.map((consent) => [
             consent.client_id,
             [...consent.scopes, ...consent.claims, ...Object.entries(consent.resources).map(([api, scopes]) => `${api} (${scopes.join(' ')})`)].join(' '),
@@ -242,7 +242,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
       ? h('p', {}, t('user.links.none'))
       : table(
           t('user.links.heading'),
-          [t('user.links.provider'), t('user.links.subject'), [t('user.links.lastSignIn'), 'optional'], [t('actions'), 'actions']],
+          [t('user.links.provider'), t('user.links.subject'), t('user.links.lastSignIn'), [t('actions'), 'actions']],
           links.map((link) => [
             h('a', { href: `#/upstream/${encodeURIComponent(link.provider)}` }, link.provider),
             h('span', {}, link.label ?? null, link.label ? h('br') : null, h('code', {}, link.subject)),
