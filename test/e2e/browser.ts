@@ -8,7 +8,52 @@ import { PASSWORD } from '../helpers/e2e.ts';
 
 /** Chromium from Debian (.ci/run installs it); playwright-core never downloads a browser here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/**
+ * The features playwright-core (1.65) turns off with its own --disable-features. Chromium reads
+ * only the last --disable-features it is given, so ours repeats these
+ * (test/e2e/browser-launch.test.ts fails when playwright-core's list has one ours lacks).
+ */
+export const PLAYWRIGHT_DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+  'msForceBrowserSignIn',
+  'msEdgeUpdateLaunchServicesPreferredVersion',
+] as const;
+
+/**
+ * Chromium 156 gives every window (one per browser context: the e2e files open hundreds) two
+ * hidden WebUI documents for its address bar's suggestions (chrome://omnibox-popup.top-chrome),
+ * drawn and kept in a renderer of their own although a headless window shows no address bar.
+ * Turning them off cut the console's every-page test from 96 to 72 CPU-s (docs/PERFORMANCE.md).
+ */
+const DISABLED_FEATURES = [...PLAYWRIGHT_DISABLED_FEATURES, 'WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'];
+
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  `--disable-features=${DISABLED_FEATURES.join(',')}`,
+  // For measuring a flag's cost (docs/PERFORMANCE.md): extra flags, space-separated.
+  ...(process.env.GATEHOUSE_E2E_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean),
+];
 
 let shared: Promise<Browser> | undefined;
 /** True while closeSharedBrowser() shuts the browser down: that disconnect is no crash. */
@@ -160,6 +205,14 @@ if (typeof after === 'function') {
 export const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 
 /**
+ * Whether screenshot() writes its PNG: only when `GATEHOUSE_TEST_SCREENSHOTS=1` (`npm run
+ * screenshots` sets it for the e2e files it runs). No test reads the pixels; drawing a full page
+ * and encoding it was a fifth of Chromium's CPU in the e2e files. A failed test's page
+ * (reportFailedPage) is always written.
+ */
+export const WRITE_SCREENSHOTS = process.env.GATEHOUSE_TEST_SCREENSHOTS === '1';
+
+/**
  * How long one browser step (a screenshot, two frames, an axe audit) may take before it counts
  * as hung. Generous: such a step takes seconds on a machine at load 30. The limit is not a timing
  * assertion; it turns a page that stopped answering or drawing into a failure within a minute
@@ -248,19 +301,22 @@ function devtools(page: Page): Promise<CDPSession> {
 
 /**
  * The whole page (as `page.screenshot({ fullPage: true })` takes it) to
- * test-artifacts/screenshots/NAME.png. Taken through the DevTools protocol with Chromium's fast
+ * test-artifacts/screenshots/NAME.png when screenshots are asked for (WRITE_SCREENSHOTS, or
+ * `always` for a failed test's page); otherwise only its web fonts are waited for, the step a
+ * screenshot starts with. Taken through the DevTools protocol with Chromium's fast
  * PNG encoding (a larger file, the same pixels) and without Playwright's extra round trips: the
  * browser files take a few hundred screenshots, and the default encoding was a third of the
  * console's every-page test. Each wait is bounded (bounded()): a page that stopped drawing fails
  * with the step it hung at, never waits forever.
  */
-export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_MS): Promise<void> {
+export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_MS, { always = false }: { always?: boolean } = {}): Promise<void> {
+  // Web fonts drawn (as Playwright waits for them), then the page at its full size.
+  await bounded(page, `document.fonts.ready for screenshot ${name}`, page.evaluate(() => document.fonts.ready.then(() => undefined)), limitMs);
+  if (!WRITE_SCREENSHOTS && !always) return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
   try {
     const cdp = await bounded(page, `a DevTools session for screenshot ${name}`, devtools(page), limitMs);
-    // Web fonts drawn (as Playwright waits for them), then the page at its full size.
-    await bounded(page, `document.fonts.ready for screenshot ${name}`, page.evaluate(() => document.fonts.ready.then(() => undefined)), limitMs);
     const { cssContentSize } = await bounded(page, `Page.getLayoutMetrics for screenshot ${name}`, cdp.send('Page.getLayoutMetrics'), limitMs);
     const clip = { x: 0, y: 0, width: Math.ceil(cssContentSize.width), height: Math.ceil(cssContentSize.height), scale: 1 };
     const { data } = await bounded(
@@ -287,7 +343,7 @@ export async function reportFailedPage(page: Page | undefined, name: string, cha
   if (page === undefined || page.isClosed()) return;
   // Both at once: on a page that hangs, the report waits out one limit, not two.
   const [shot, text] = await Promise.all([
-    screenshot(page, name, limitMs).then(
+    screenshot(page, name, limitMs, { always: true }).then(
       () => undefined,
       (error: Error) => `no screenshot ${name}: ${error.message}`,
     ),
