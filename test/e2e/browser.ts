@@ -312,7 +312,12 @@ function devtools(page: Page): Promise<CDPSession> {
 export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_MS, { always = false }: { always?: boolean } = {}): Promise<void> {
   // Web fonts drawn (as Playwright waits for them), then the page at its full size.
   await bounded(page, `document.fonts.ready for screenshot ${name}`, page.evaluate(() => document.fonts.ready.then(() => undefined)), limitMs);
-  if (!WRITE_SCREENSHOTS && !always) return;
+  if (!WRITE_SCREENSHOTS && !always) {
+    // A frame drawn, as a capture would have waited for: what the page's ResizeObservers make of
+    // it (the console's scrolling tables become focusable regions) is in the DOM for the checks after.
+    await bounded(page, `two animation frames for screenshot ${name}`, page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())))), limitMs);
+    return;
+  }
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
   try {
