@@ -409,12 +409,15 @@ export interface AxeViolation {
  * Runs axe-core in the page. Evaluated through the DevTools protocol, so the page's CSP (which
  * forbids inline and injected scripts) stays in force while the audit runs.
  */
-export async function axeViolations(page: Page, { onlySeriousRules = false, limitMs = STEP_LIMIT_MS }: { onlySeriousRules?: boolean; limitMs?: number } = {}): Promise<AxeViolation[]> {
+export async function axeViolations(
+  page: Page,
+  { onlySeriousRules = false, rules, limitMs = STEP_LIMIT_MS }: { onlySeriousRules?: boolean; rules?: readonly string[]; limitMs?: number } = {},
+): Promise<AxeViolation[]> {
   // Once per document: a single-page app keeps it across its routes.
   if (!(await bounded(page, 'a check for axe-core in the page', page.evaluate(() => 'axe' in globalThis), limitMs))) {
     await bounded(page, 'loading axe-core into the page', loadAxe(page), limitMs);
   }
-  const audit = page.evaluate(async (serious) => {
+  const audit = page.evaluate(async ({ serious, only }) => {
     const axe = (
       globalThis as unknown as {
         axe: {
@@ -425,10 +428,13 @@ export async function axeViolations(page: Page, { onlySeriousRules = false, limi
     ).axe;
     const lesser = serious ? (axe._audit?.rules ?? []).filter((rule) => rule.impact === 'moderate' || rule.impact === 'minor') : [];
     const rules = Object.fromEntries(lesser.map((rule) => [rule.id, { enabled: false }]));
+    // `only`: just those rules (runOnly runs them even where the lesser ones were turned off, so
+    // the impact filter of seriousViolations() still applies to what they find).
+    const selection = only === undefined ? { rules } : { runOnly: { type: 'rule', values: only } };
     // No CSS selector per node (only their count is reported): the same findings, less work.
-    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'], selectors: false, rules });
+    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'], selectors: false, ...selection });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
-  }, onlySeriousRules);
+  }, { serious: onlySeriousRules, only: rules === undefined ? undefined : [...rules] });
   return bounded(page, 'the axe-core audit', audit, limitMs);
 }
 
@@ -452,6 +458,27 @@ export async function resizeViewport(page: Page, size: { width: number; height: 
  */
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   return (await axeViolations(page, { onlySeriousRules: true })).filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/**
+ * The axe rules whose findings can differ between the light and the dark colour scheme. The dark
+ * scheme is, in every stylesheet, one `@media (prefers-color-scheme: dark)` block of colours
+ * (colour custom properties, and a 1 px line under the apps' header), and no script of the pages
+ * reads the scheme (test/e2e/axe-audits.test.ts checks both): in the dark a page has the light
+ * page's DOM, hides and shows the same elements and says the same text; only colours differ. Of
+ * axe-core's rules (4.14) these two read colours (and color-contrast-enhanced, AAA, off by
+ * default). A page audited in full in the light scheme needs only these in the dark one: the
+ * other rules would find there exactly what they found in the light. Each is serious.
+ */
+export const COLOUR_RULES = ['color-contrast', 'link-in-text-block'] as const;
+
+/**
+ * The page in the dark scheme after the same page was audited in the light one: only the rules
+ * that read colours (COLOUR_RULES). color-contrast is most of an audit's work; the other rules'
+ * part (a third to a half) is not done twice.
+ */
+export async function darkSchemeViolations(page: Page): Promise<AxeViolation[]> {
+  return axeViolations(page, { rules: COLOUR_RULES });
 }
 
 /** Renders the page to a screenshot and expects no serious or critical axe violation on it. */
