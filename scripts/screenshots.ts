@@ -17,7 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { CONSOLE_CLIENT_ID } from '../src/clients/console-client.ts';
 import { totpCode } from '../src/mfa/totp.ts';
 import { upstreamOperations } from '../src/operations/upstream.ts';
-import { closeSharedBrowser, darkSchemeViolations, launchChromium, seriousViolations } from '../test/e2e/browser.ts';
+import { closeSharedBrowser, darkSchemeViolations, launchChromium, POLLING, seriousViolations } from '../test/e2e/browser.ts';
 import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
 import { startInbox } from '../test/helpers/smtp-inbox.ts';
 
@@ -72,6 +72,7 @@ async function drawn(page: Page, url: string, section: string): Promise<void> {
       document.querySelector('main:not([data-left]) h1') !== null &&
       document.querySelector('main:not([data-left]) [data-testid="loading"]') === null,
     section,
+    POLLING,
   );
   await page.evaluate(async () => {
     await document.fonts.ready;
