@@ -1,5 +1,5 @@
 import type { ConsentRecord } from '../consents/records.ts';
-import { originalGrantId } from '../oidc/grants/token-exchange.ts';
+import { originalClientId, originalGrantId } from '../oidc/grants/token-exchange.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
@@ -38,14 +38,15 @@ export function consentOperations(services: GatehouseServices) {
     /**
      * Removes the record first (a sign-in meanwhile cannot make a grant from it again), then
      * revokes the user's grants to the client, and those exchanged from them (token exchange:
-     * the account page lists them under the client), each audited as `grant.revoked`; the
-     * record's removal as `consent.revoked`. `found`: the user had either.
+     * the account page lists them under the client) — also once the client's own grant is gone —,
+     * each audited as `grant.revoked`; the record's removal as `consent.revoked`. `found`: the
+     * user had any of them.
      */
     async revokeAccess(ctx: OperationContext, userId: string, clientId: string): Promise<{ found: boolean; consent: boolean; grants: number }> {
       const consent = await consents.remove(userId, clientId);
       const all = await revocation.listGrants(userId);
       const own = new Set(all.filter((grant) => grant.clientId === clientId).map((grant) => grant.id));
-      const grants = all.filter((grant) => own.has(grant.id) || own.has(originalGrantId(grant.id) ?? ''));
+      const grants = all.filter((grant) => own.has(grant.id) || own.has(originalGrantId(grant.id) ?? '') || originalClientId(grant.id) === clientId);
       let revoked = 0;
       for (const grant of grants) {
         if (!(await revocation.revokeGrant(grant.id, userId))) continue;
@@ -53,7 +54,7 @@ export function consentOperations(services: GatehouseServices) {
         await audit.write({ ...ctx, type: 'grant.revoked', target: { type: 'grant', id: grant.id }, details: { user: userId } });
       }
       if (consent) await audit.write({ ...ctx, type: 'consent.revoked', target: { type: 'client', id: clientId }, details: { user: userId, grants: revoked } });
-      return { found: consent || own.size > 0, consent, grants: revoked };
+      return { found: consent || grants.length > 0, consent, grants: revoked };
     },
 
     /** An operator's revocation (admin API, CLI, console): not found when the user had neither a record nor a grant for the client. */

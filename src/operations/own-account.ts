@@ -4,7 +4,7 @@ import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors
 import { ConflictError, fieldProblem, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { ADMIN_SCOPE } from '../oidc/admin-scope.ts';
 import { isOidcScope } from '../oidc/claims.ts';
-import { originalGrantId } from '../oidc/grants/token-exchange.ts';
+import { originalClientId, originalGrantId } from '../oidc/grants/token-exchange.ts';
 import type { GatehouseServices } from '../services.ts';
 import { notFound } from './errors.ts';
 import { ownEmailChange, type OwnEmailChangeDeps } from './own-email-change.ts';
@@ -13,6 +13,17 @@ import { selfContext as contextOf, selfTarget as target, type Self } from './sel
 import { consentOperations } from './consents.ts';
 import { sessionOperations } from './sessions.ts';
 import { showUser, userOperations, userUpdateSchema, type VerificationSender } from './users.ts';
+
+/** What the account page lists of one application (apps()). */
+interface AppEntry {
+  readonly scopes: Set<string>;
+  readonly resources: Set<string>;
+  since: Date | null;
+  /** Clients acting with tokens exchanged from this app's grants in force: their APIs. */
+  readonly via: Map<string, Set<string>>;
+  /** This client's exchanged grants whose original is gone, by the original's client (null: not recorded): their APIs. */
+  readonly from: Map<string | null, Set<string>>;
+}
 
 /**
  * The policy names `password`; on the account page's forms the field is `new_password`: each
@@ -189,29 +200,48 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
      * identifiers (addresses) of the APIs each may call; `api_details` the same with their display
      * names, and `gatehouse: "admin"` on Gatehouse's own admin API so the page can name it in the
      * reader's language. `via`: the clients acting on the user's behalf with a token exchanged
-     * (RFC 8693) from this app's — listed under it and removed with it (revokeApp), not as apps of
-     * their own.
+     * (RFC 8693) from this app's grant in force — listed under it and removed with it (revokeApp),
+     * not as apps of their own. An exchanged grant outlives its original (signed out, revoked, the
+     * app deleted): it is then the exchanging client's own entry, its `exchanged_from` naming the
+     * app it came from (`name: null` once that app is deleted or was not recorded) apart from
+     * what the client was granted itself (`scopes`, `apis`).
      */
     async apps(self: Self) {
-      const byClient = new Map<string, { scopes: Set<string>; resources: Set<string>; since: Date | null; via: Map<string, Set<string>> }>();
+      const byClient = new Map<string, AppEntry>();
+      const entryOf = (clientId: string) => {
+        const entry = byClient.get(clientId) ?? { scopes: new Set<string>(), resources: new Set<string>(), since: null, via: new Map(), from: new Map() };
+        byClient.set(clientId, entry);
+        return entry;
+      };
+      const noteSince = (entry: AppEntry, since: Date | null) => {
+        if (since !== null && (entry.since === null || since < entry.since)) entry.since = since;
+      };
       const note = (clientId: string, scopes: readonly string[], resources: readonly string[], since: Date | null) => {
         if (clientId === ACCOUNT_CLIENT_ID) return;
-        const entry = byClient.get(clientId) ?? { scopes: new Set<string>(), resources: new Set<string>(), since, via: new Map<string, Set<string>>() };
+        const entry = entryOf(clientId);
         for (const scope of scopes) entry.scopes.add(scope);
         for (const resource of resources) entry.resources.add(resource);
-        if (since !== null && (entry.since === null || since < entry.since)) entry.since = since;
-        byClient.set(clientId, entry);
+        noteSince(entry, since);
       };
       const grants = await revocation.listGrants(self.user.id);
       const clientOfGrant = new Map(grants.map((grant) => [grant.id, grant.clientId]));
       const exchanged = [];
       for (const grant of grants) {
-        const from = clientOfGrant.get(originalGrantId(grant.id) ?? '');
+        const origin = originalGrantId(grant.id);
+        const from = clientOfGrant.get(origin ?? '');
         if (from !== undefined && from !== ACCOUNT_CLIENT_ID) exchanged.push({ from, grant });
-        else note(grant.clientId, grant.scope.split(' ').filter(Boolean), grant.resources, grant.issuedAt);
+        else if (origin !== undefined && from === undefined && grant.clientId !== ACCOUNT_CLIENT_ID) {
+          // The original grant is gone: the access stays the exchanging client's, marked with its origin.
+          const entry = entryOf(grant.clientId);
+          const key = originalClientId(grant.id) ?? null;
+          const resources = entry.from.get(key) ?? new Set<string>();
+          for (const resource of grant.resources) resources.add(resource);
+          entry.from.set(key, resources);
+          noteSince(entry, grant.issuedAt);
+        } else note(grant.clientId, grant.scope.split(' ').filter(Boolean), grant.resources, grant.issuedAt);
       }
       for (const { from, grant } of exchanged) {
-        const via = byClient.get(from)!.via;
+        const via = entryOf(from).via;
         const resources = via.get(grant.clientId) ?? new Set<string>();
         for (const resource of grant.resources) resources.add(resource);
         via.set(grant.clientId, resources);
@@ -230,6 +260,13 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
           apis: [...entry.resources],
           api_details: await Promise.all([...entry.resources].map(apiDetail)),
           via: await Promise.all([...entry.via].map(async ([other, resources]) => ({ client_id: other, name: await clientName(other), api_details: await Promise.all([...resources].map(apiDetail)) }))),
+          exchanged_from: await Promise.all(
+            [...entry.from].map(async ([origin, resources]) => ({
+              client_id: origin,
+              name: origin === null ? null : ((await clients.get(origin))?.displayName ?? null),
+              api_details: await Promise.all([...resources].map(apiDetail)),
+            })),
+          ),
           granted_at: entry.since?.toISOString() ?? null,
         });
       }

@@ -367,6 +367,54 @@ describe('account page (headless Chromium)', function () {
     expect((await revocation.listGrants(cast.user.id)).filter((grant) => grant.clientId === callerId), "the caller's exchanged grant").to.deep.equal([]);
   });
 
+  it("an exchanged access whose original grant is gone: the exchanging client's own entry, saying which app it came from, in each language, and removable", async () => {
+    const orders = 'https://orders.example.com';
+    const { apis, clients, revocation } = gatehouse.services;
+    if ((await apis.find(orders)) === undefined) await apis.create({ identifier: orders, name: 'Orders', scopes: ['read'] });
+    const caller = await clients.create({
+      displayName: 'Reports service',
+      allowedApis: [orders],
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', token_exchange: { apis: [orders], trusted_clients: [cast.web.clientId] } },
+    });
+    const callerId = caller.client.clientId;
+    const callerConfig = await relyingParty(deploy.issuer, callerId, caller.secret);
+    const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    const request = await authorizationRequest(web, REDIRECT_URI, { scope: 'openid read', resource: API });
+    const { callback } = await signIn(new UserAgent(), request.url.href, REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
+    const subject = (await oidc.authorizationCodeGrant(web, callback, request.checks, { resource: API })).access_token;
+    await oidc.genericGrantRequest(callerConfig, 'urn:ietf:params:oauth:grant-type:token-exchange', {
+      subject_token: subject,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      resource: orders,
+      scope: 'read',
+    });
+    // The web app's grants end (an operator revoked them); the exchanged grant outlives them.
+    for (const grant of await revocation.listGrants(cast.user.id)) if (grant.clientId === cast.web.clientId) await revocation.revokeGrant(grant.id);
+
+    await page.goto(`${accountUrl}#/profile`);
+    await section('Apps', 'Apps');
+    const app = page.locator(`li[data-client-id="${callerId}"]`);
+    await app.waitFor();
+    try {
+      for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+        await page.selectOption('#language', locale);
+        await app.getByText(accountString(locale, 'apps.from'), { exact: true }).waitFor();
+        const origin = app.locator(`li[data-from-client-id="${cast.web.clientId}"]`);
+        expect(await origin.textContent(), locale).to.equal(`Web App — ${accountString(locale, 'apps.api', { api: 'Orders' })}`);
+        expect(await app.textContent(), locale).to.include(accountString(locale, 'apps.from.hint')).and.not.include(accountString(locale, 'apps.access'));
+        await screenshot(page, `account-apps-exchanged-origin-gone-${locale}`);
+      }
+    } finally {
+      await page.selectOption('#language', 'en');
+    }
+    expect(await seriousViolations(page)).to.deep.equal([]);
+
+    await app.getByRole('button', { name: 'Remove access for Reports service' }).click();
+    await app.getByRole('button', { name: 'Yes, remove Reports service\'s access' }).click();
+    await page.getByText('Reports service no longer has access to your account.').waitFor();
+    expect((await revocation.listGrants(cast.user.id)).filter((grant) => grant.clientId === callerId), "the service's exchanged grant").to.deep.equal([]);
+  });
+
   it("names Gatehouse's own admin API in the reader's language (the admin console's access), never by its address", async () => {
     const { roles } = (await gatehouse.services.accounts.findById(cast.user.id))!;
     await gatehouse.services.users.update(cast.user.id, { roles: [...roles, 'admin'] });

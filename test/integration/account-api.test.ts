@@ -453,6 +453,94 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(revoked.events.map((event) => [event.actor.type, event.target?.id])).to.deep.equal([['user', cast.web.clientId]]);
     });
 
+    describe('access a client holds through a token exchanged (RFC 8693) from an app whose own grant is gone', () => {
+      const ORDERS = 'https://orders.example.com';
+      const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+      interface ExchangedApp {
+        client_id: string;
+        name: string;
+        scopes: string[];
+        api_details: Array<{ name: string }>;
+        via: unknown[];
+        exchanged_from: Array<{ client_id: string | null; name: string | null; api_details: Array<{ identifier: string; name: string }> }>;
+      }
+      /** A gateway signing users in with the password grant, and a service trusted to exchange its tokens for the orders API. */
+      async function gatewayAndCaller(label: string) {
+        const { apis, clients } = gatehouse.services;
+        if ((await apis.find(ORDERS)) === undefined) await apis.create({ identifier: ORDERS, name: 'Orders', scopes: ['read'] });
+        const gw = await clients.create({
+          displayName: `Gateway ${label}`,
+          firstParty: true,
+          allowedApis: [API],
+          metadata: { redirect_uris: [], response_types: [], grant_types: ['refresh_token'], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true },
+        });
+        const caller = await clients.create({
+          displayName: `Orders caller ${label}`,
+          allowedApis: [ORDERS],
+          metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', token_exchange: { apis: [ORDERS], trusted_clients: [gw.client.clientId] } },
+        });
+        return {
+          gatewayId: gw.client.clientId,
+          gateway: await relyingParty(deploy.issuer, gw.client.clientId, gw.secret),
+          callerId: caller.client.clientId,
+          caller: await relyingParty(deploy.issuer, caller.client.clientId, caller.secret),
+        };
+      }
+      /** The user signs in at the gateway; the caller exchanges that token for one to Orders. */
+      async function exchangedFor(username: string, { gateway, caller }: Awaited<ReturnType<typeof gatewayAndCaller>>) {
+        const subject = await oidc.genericGrantRequest(gateway, 'password', { username, password: PASSWORD, scope: 'openid offline_access read', resource: API });
+        const exchanged = await oidc.genericGrantRequest(caller, EXCHANGE, { subject_token: subject.access_token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', resource: ORDERS, scope: 'read' });
+        return { subject, exchanged };
+      }
+      const appsOf = async (token: string) => (await call(token, 'GET', '/apps')).body as unknown as ExchangedApp[];
+
+      it("is listed as the exchanging client's, marked with the app it came from (by name while that app exists), and removing it revokes it, audited", async () => {
+        const user = await newUser('exchanged');
+        const { token } = await accountToken(user.username);
+        const pair = await gatewayAndCaller('one');
+        const { subject } = await exchangedFor(user.username, pair);
+        // While the gateway's grant is in force: under the gateway, as before.
+        const before = await appsOf(token);
+        expect(before.map((app) => app.client_id)).to.deep.equal([pair.gatewayId]);
+        expect(before[0]!.via).to.have.length(1);
+
+        // The gateway's grant ends (its refresh token revoked): the exchanged grant outlives it.
+        await oidc.tokenRevocation(pair.gateway, subject.refresh_token!);
+        const apps = await appsOf(token);
+        expect(apps.map((app) => app.client_id)).to.deep.equal([pair.callerId]);
+        expect(apps[0]).to.deep.include({ name: 'Orders caller one', scopes: [], api_details: [], via: [] });
+        expect(apps[0]!.exchanged_from).to.deep.equal([{ client_id: pair.gatewayId, name: 'Gateway one', api_details: [{ identifier: ORDERS, name: 'Orders', gatehouse: null }] }]);
+
+        expect((await call(token, 'DELETE', `/apps/${encodeURIComponent(pair.callerId)}`)).status).to.equal(204);
+        expect(await appsOf(token)).to.deep.equal([]);
+        const left = (await gatehouse.services.revocation.listGrants(user.id)).filter((grant) => grant.clientId === pair.callerId);
+        expect(left).to.deep.equal([]);
+        await gatehouse.audit.flush();
+        const revoked = await gatehouse.audit.query({ types: ['grant.revoked'], users: [user.id], limit: 10 });
+        expect(revoked.events.map((event) => [event.actor.type, event.actor.id, event.client])).to.deep.equal([['user', user.id, ACCOUNT_CLIENT_ID]]);
+      });
+
+      it('says "another app" when the app it came from was deleted, and goes with that app\'s access when the user removes it', async () => {
+        const user = await newUser('exchanged-gone');
+        const { token } = await accountToken(user.username);
+        const deleted = await gatewayAndCaller('two');
+        await exchangedFor(user.username, deleted);
+        await gatehouse.services.revocation.revokeByClientId(deleted.gatewayId);
+        expect(await gatehouse.services.clients.delete(deleted.gatewayId)).to.equal(true);
+        const [app] = await appsOf(token);
+        expect(app!.client_id).to.equal(deleted.callerId);
+        expect(app!.exchanged_from).to.deep.equal([{ client_id: deleted.gatewayId, name: null, api_details: [{ identifier: ORDERS, name: 'Orders', gatehouse: null }] }]);
+
+        // Removing the app it came from (still listed by the consent the user keeps) removes it too.
+        const kept = await gatewayAndCaller('three');
+        const { subject } = await exchangedFor(user.username, kept);
+        await gatehouse.services.consents.add(user.id, kept.gatewayId, { scopes: ['openid'], claims: [], resources: {} });
+        await oidc.tokenRevocation(kept.gateway, subject.refresh_token!);
+        expect((await call(token, 'DELETE', `/apps/${encodeURIComponent(kept.gatewayId)}`)).status).to.equal(204);
+        expect((await appsOf(token)).map((listed) => listed.client_id)).to.deep.equal([deleted.callerId]);
+      });
+    });
+
     it('user A cannot end user B\'s session, revoke B\'s app, nor rename or remove B\'s passkey', async () => {
       const a = await newUser('amy');
       const b = await newUser('bob');

@@ -20,6 +20,11 @@ function appName(app: { readonly client_id: string; readonly name: string }): st
   return text === key ? app.name : text;
 }
 
+/** The app an exchanged access came from: by name while it exists, else "another app". */
+function originName(origin: { readonly client_id: string | null; readonly name: string | null }): string {
+  return origin.client_id === null || origin.name === null ? t('apps.from.unknown') : appName({ client_id: origin.client_id, name: origin.name });
+}
+
 /** An API's display name; Gatehouse's own admin API in the reader's language. */
 function apiName(api: { readonly name: string; readonly gatehouse: 'admin' | null }): string {
   return api.gatehouse === 'admin' ? t('api.builtIn.admin') : api.name;
@@ -81,28 +86,36 @@ export async function appsPage(section: Section, shown?: HTMLElement): Promise<v
   const apps = await section.api.get<AppView[]>('/apps');
   const status = h('div', { role: 'status' });
   const again = (next?: HTMLElement) => void appsPage(section, next).catch((error: unknown) => status.replaceChildren(problem(section, error)));
-  const items = apps.map((app, index) =>
-    h(
+  const items = apps.map((app, index) => {
+    // Access exchanged from another app's grant that has since ended (token exchange): said apart
+    // from what the app was granted itself, which may be nothing.
+    const exchanged = app.exchanged_from.length > 0;
+    const ownAccess = !exchanged || app.scopes.length + app.api_details.length > 0;
+    return h(
       'li',
       { class: 'item', 'data-client-id': app.client_id, 'aria-labelledby': `app-${index}` },
       h('h2', { id: `app-${index}` }, app.url === null ? appName(app) : h('a', { href: app.url, rel: 'noopener noreferrer' }, appName(app))),
       h(
         'dl',
         {},
-        h('dt', {}, t('apps.access')),
-        h('dd', {}, h('ul', { class: 'scopes' }, ...app.scopes.map((scope) => h('li', {}, scopeText(scope))), ...app.api_details.map((api) => h('li', {}, t('apps.api', { api: apiName(api) }))))),
+        ownAccess && h('dt', {}, t('apps.access')),
+        ownAccess && h('dd', {}, h('ul', { class: 'scopes' }, ...app.scopes.map((scope) => h('li', {}, scopeText(scope))), ...app.api_details.map((api) => h('li', {}, t('apps.api', { api: apiName(api) }))))),
         app.via.length > 0 && h('dt', {}, t('apps.via')),
         app.via.length > 0 &&
           h('dd', {}, h('ul', { class: 'scopes' }, ...app.via.map((other) => h('li', { 'data-via-client-id': other.client_id }, [appName(other), ...other.api_details.map((api) => t('apps.api', { api: apiName(api) }))].join(' — '))))),
+        exchanged && h('dt', {}, t('apps.from')),
+        exchanged &&
+          h('dd', {}, h('ul', { class: 'scopes' }, ...app.exchanged_from.map((origin) => h('li', { 'data-from-client-id': origin.client_id ?? '' }, [originName(origin), ...origin.api_details.map((api) => t('apps.api', { api: apiName(api) }))].join(' — '))))),
         h('dt', {}, t('apps.since')),
         h('dd', {}, when(app.granted_at)),
       ),
+      exchanged && h('p', { class: 'hint' }, t('apps.from.hint')),
       confirmed(t('apps.revoke'), t('apps.revoke.confirm', { name: appName(app) }), () =>
         void section.api.delete(`/apps/${encodeURIComponent(app.client_id)}`).then(() => again(notice(t('apps.revoked', { name: appName(app) }))), (error: unknown) => status.replaceChildren(problem(section, error))),
         { 'aria-label': t('apps.revoke.label', { name: appName(app) }) },
       ),
-    ),
-  );
+    );
+  });
   render(
     section.root,
     h('h1', {}, t('apps.heading')),

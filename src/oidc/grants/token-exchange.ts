@@ -52,6 +52,29 @@ export function originalGrantId(grantId: string | undefined): string | undefined
   return at === -1 ? undefined : grantId.slice(0, at);
 }
 
+/**
+ * The client the original grant was made to, as the exchange recorded it: the account page names
+ * that app beside the exchanged access after the original grant itself is gone (revoked, expired,
+ * its client deleted). Undefined for an exchange made before this was recorded.
+ */
+export function originalClientId(grantId: string | undefined): string | undefined {
+  const origin = originalGrantId(grantId);
+  if (origin === undefined) return undefined;
+  const [link = ''] = grantId!.slice(origin.length + LINK.length).split(LINK);
+  const dot = link.indexOf('.');
+  return dot === -1 ? undefined : Buffer.from(link.slice(dot + 1), 'base64url').toString('utf8');
+}
+
+/**
+ * `<original grant>~x~<random>.<original client, base64url>`: neither base64url part holds a dot
+ * or the marker, and an exchange of an exchanged token keeps the original grant and client first.
+ */
+export function exchangeGrantId(subjectGrantId: string, subjectClientId: string): string {
+  const client = originalGrantId(subjectGrantId) === undefined ? subjectClientId : originalClientId(subjectGrantId);
+  const recorded = client === undefined ? '' : `.${Buffer.from(client, 'utf8').toString('base64url')}`;
+  return `${subjectGrantId}${LINK}${randomBytes(12).toString('base64url')}${recorded}`;
+}
+
 function param(ctx: KoaContextWithOIDC, name: string): string | undefined {
   const value = ctx.oidc.params?.[name];
   if (Array.isArray(value)) throw new errors.InvalidRequest(`only one ${name} is allowed`);
@@ -176,7 +199,7 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAud
     if (act !== undefined && previousAct !== undefined) act.act = previousAct;
     else if (act === undefined && previousAct !== undefined) act = previousAct as Record<string, unknown>;
 
-    const grantId = `${subject.grantId}${LINK}${randomBytes(12).toString('base64url')}`;
+    const grantId = exchangeGrantId(subject.grantId, subjectClient);
     const at = new provider.AccessToken({ accountId: subject.accountId, client, grantId, gty: TOKEN_EXCHANGE_GRANT, scope: requested.join(' ') });
     // Never outlives the token it was exchanged for. iat and exp come from one reading of the clock:
     // left to the library, exp would be its own later reading plus a lifetime worked out from this
