@@ -21,6 +21,13 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/**
+ * Milliseconds on a clock that never jumps (`performance.now()`): how long something took on
+ * this instance, whatever the system clock does meanwhile. Not a time of day: only differences
+ * of its readings mean anything. The instance's stopwatch (Wiring.stopwatch) in production.
+ */
+export const monotonicNow = (): number => performance.now();
+
 /** The clock as the `() => Date` that date-based modules take. */
 export function dateClock(clock: Clock): () => Date {
   return () => new Date(clock.now());

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import { createApp } from './app.ts';
-import { systemClock } from './clock.ts';
+import { monotonicNow, systemClock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import { clientErrorHandler } from './http/client-error.ts';
 import { requestEdge } from './http/edge.ts';
@@ -85,6 +85,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       logger,
       options,
       clock,
+      stopwatch: options.storeClock ?? monotonicNow,
       core,
       metrics,
       secret: config.secret.reveal(),
@@ -112,6 +113,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       logger,
       observeRequest: (labels, seconds) => metrics.observeRequest(labels, seconds),
       imageSources: config.pages.logoUrl === undefined ? [] : [new URL(config.pages.logoUrl).origin],
+      stopwatch: w.stopwatch,
     });
     const oidc = await startProvider(w, {
       edge,

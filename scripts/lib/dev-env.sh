@@ -27,3 +27,12 @@ gatehouse_dev_env() {
   export GATEHOUSE_LOG_LEVEL="${GATEHOUSE_LOG_LEVEL:-info}"
   export GATEHOUSE_REFRESH_REUSE_WINDOW="${GATEHOUSE_REFRESH_REUSE_WINDOW:-10}"
 }
+
+# What `npm run cli` in a second terminal learns of a running `npm run dev` (scripts/cli reads it
+# while the pid $1 lives): its port, issuer and Keycloak realm, so the CLI's settings are that
+# server's — `GATEHOUSE_KEYCLOAK_REALM=acme npm run dev` has the issuer <issuer>/realms/acme, and a
+# CLI without the realm would take <issuer> for it (doctor: "these settings are for …").
+gatehouse_dev_server_env() {
+  printf 'GATEHOUSE_DEV_SERVER_PID=%q\nPORT=%q\nGATEHOUSE_ISSUER=%q\nGATEHOUSE_DEV_SERVER_REALM=%q\n' \
+    "$1" "$PORT" "$GATEHOUSE_ISSUER" "${GATEHOUSE_KEYCLOAK_REALM:-}"
+}

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ChangeSubscriber } from './change-subscriber.ts';
 
 export interface ChannelLogger {
   warn(obj: object, msg: string): void;
@@ -15,16 +16,6 @@ export const FLUSH_NOTICE = '\u0000flush';
 const MAX_PENDING = 10_000;
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 2_000;
-/**
- * How often a subscription checks that its connection still answers (PING), and how long an answer
- * may take: a connection that went silent without closing is dropped within 5 s + 3 s. An instance
- * keeps six subscriptions (records, clients, accounts, settings, keys, upstream providers), whose
- * beats were most of what an idle instance did (docs/PERFORMANCE.md, *Idle CPU: the change
- * subscriptions' heartbeat*).
- */
-const HEARTBEAT_MS = 5_000;
-const HEARTBEAT_TIMEOUT_MS = 3_000;
-
 /** A Redis pub/sub channel that tells every instance to drop one id from its cache. */
 export interface ChangeChannel {
   /**
@@ -45,10 +36,11 @@ export interface ChangeChannel {
   /** Notices not delivered yet (waiting for their retry). */
   pending(): number;
   /**
-   * Listens on a separate connection (a subscribed Redis connection cannot run other
-   * commands). While that connection is lost, notices may be missed: `onSuspend` runs when it
-   * breaks (or stops answering its heartbeat), `onResync` once the subscription is back (and on a
-   * FLUSH_NOTICE). Without `onSuspend`, `onResync` runs at both ends.
+   * Listens through the instance's one subscriber connection (src/cache/change-subscriber.ts).
+   * While that connection is lost, notices may be missed: `onSuspend` runs when it breaks (or
+   * stops answering its heartbeat, or was down when this subscription was made), `onResync` once
+   * the subscription is back (and on a FLUSH_NOTICE). Without `onSuspend`, `onResync` runs at both
+   * ends. Only a channel given a subscriber can subscribe.
    */
   subscribe(onChange: (id: string) => void, onResync: () => void, onSuspend?: () => void): Promise<{ close(): Promise<void> }>;
   /** Stops the retries after one last attempt at what is pending (a notice still undelivered is logged). */
@@ -59,12 +51,11 @@ export interface ChangeChannelDeps {
   readonly redis: Redis;
   readonly channel: string;
   readonly logger: ChannelLogger;
-  /** Subscription heartbeat (tests shorten it). */
-  readonly heartbeatMs?: number;
-  readonly heartbeatTimeoutMs?: number;
+  /** The instance's subscriber connection; absent where nothing listens (a CLI command only announces). */
+  readonly subscriber?: ChangeSubscriber | undefined;
 }
 
-export function createChangeChannel({ redis, channel, logger, heartbeatMs = HEARTBEAT_MS, heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS }: ChangeChannelDeps): ChangeChannel {
+export function createChangeChannel({ redis, channel, logger, subscriber }: ChangeChannelDeps): ChangeChannel {
   /** Undelivered notices, oldest first (a Set: the same notice twice is one). */
   const undelivered = new Set<string>();
   let failingSinceMs: number | undefined;
@@ -162,70 +153,12 @@ export function createChangeChannel({ redis, channel, logger, heartbeatMs = HEAR
     },
     pending: () => undelivered.size,
     async subscribe(onChange, onResync, onSuspend = onResync) {
-      const subscriber = redis.duplicate({ lazyConnect: true, enableOfflineQueue: false });
-      subscriber.on('error', () => {});
-      let live = false;
-      let ended = false;
-      const suspend = () => {
-        if (!live || ended) return;
-        live = false;
-        logger.warn({ channel }, 'change subscription lost; the caches it keeps current are cleared (records: read from the store) until it is back');
-        onSuspend();
-      };
-      subscriber.on('close', suspend);
-      // ioredis subscribes again by itself after a reconnect, but announces 'ready' before
-      // that; the listener resumes only once its own SUBSCRIBE is answered, i.e. once every
-      // later notice reaches it.
-      let connectedBefore = false;
-      subscriber.on('ready', () => {
-        if (!connectedBefore) {
-          connectedBefore = true;
-          return;
-        }
-        subscriber.subscribe(channel).then(
-          () => {
-            if (ended || live || subscriber.status !== 'ready') return;
-            live = true;
-            logger.warn({ channel }, 'change subscription back; caches start empty');
-            onResync();
-          },
-          () => {},
-        );
+      if (subscriber === undefined) throw new Error(`change channel ${channel} has no subscriber`);
+      return subscriber.listen(channel, {
+        onMessage: (id) => (id === FLUSH_NOTICE ? onResync() : onChange(id)),
+        onResync,
+        onSuspend,
       });
-      subscriber.on('message', (received: string, id: string) => {
-        if (received !== channel) return;
-        if (id === FLUSH_NOTICE) onResync();
-        else onChange(id);
-      });
-      await subscriber.connect();
-      await subscriber.subscribe(channel);
-      live = true;
-      // A connection that stopped answering without closing (a network partition) is dropped:
-      // the listener is suspended at once and resumes after the reconnect.
-      let beating = false;
-      const heartbeat = setInterval(() => {
-        if (beating || !live) return;
-        beating = true;
-        let timeout: NodeJS.Timeout | undefined;
-        const silent = new Promise<'silent'>((resolve) => {
-          timeout = setTimeout(() => resolve('silent'), heartbeatTimeoutMs);
-        });
-        void Promise.race([subscriber.ping().then(() => 'answered' as const, () => 'failed' as const), silent]).then((outcome) => {
-          clearTimeout(timeout);
-          beating = false;
-          if (outcome === 'answered' || ended) return;
-          suspend();
-          subscriber.disconnect(true);
-        });
-      }, heartbeatMs);
-      heartbeat.unref();
-      return {
-        async close() {
-          ended = true;
-          clearInterval(heartbeat);
-          await subscriber.quit().catch(() => subscriber.disconnect());
-        },
-      };
     },
     async close() {
       closed = true;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { startAccountLayer, type AccountLayer } from '../accounts/setup.ts';
+import { createChangeSubscriber } from '../cache/change-subscriber.ts';
 import { dateClock, systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config/load.ts';
 import { createSecretBox } from '../crypto/secret-box.ts';
@@ -122,6 +123,10 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     closers.length = 0;
   };
   try {
+    // One Redis connection in subscribe mode for every change channel of this process (the
+    // server's caches and key ring); closed last. A command listens to nothing.
+    const subscriber = server && redis !== undefined ? createChangeSubscriber({ redis, logger }) : undefined;
+    if (subscriber !== undefined) closers.push(() => subscriber.close());
     const collection = auditCollection(mongo.db!);
     if (server) {
       await migrateLegacyAuditEvents(collection);
@@ -146,6 +151,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       clientSecretBox: createSecretBox(secret, 'client-secrets'),
       logger,
       background: server,
+      subscriber,
       now: clock.now,
       registered: {
         saved: (write) => audit.write(registeredClientEvent(write)),
@@ -167,12 +173,13 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       ttlSeconds: server ? config.accountCacheTtlSeconds : 0,
       logger,
       subscribe: server,
+      subscriber,
       now: clock.now,
     });
     closers.push(() => accountCache.close());
 
     // Runtime settings first: the account layer reads the password policy and the lockout thresholds from them.
-    const runtimeSettings = await openRuntimeSettings({ config, mongo, redis, logger, subscribe: server, now: clock.now });
+    const runtimeSettings = await openRuntimeSettings({ config, mongo, redis, logger, subscribe: server, subscriber, now: clock.now });
     closers.push(() => runtimeSettings.close());
 
     const auditSignIn = auditAuthentication(audit);
@@ -206,6 +213,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       redisPrefix: config.redisPrefix,
       logger,
       subscribe: server,
+      subscriber,
       now: clock.now,
     });
     closers.push(() => upstream.close());
@@ -234,7 +242,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       if (upstreamSweeper !== undefined) closers.push(async () => upstreamSweeper.stop());
     }
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
-    const keyNotices = redis === undefined ? undefined : keyChangeNotices({ redis, redisPrefix: config.redisPrefix, logger });
+    const keyNotices = redis === undefined ? undefined : keyChangeNotices({ redis, redisPrefix: config.redisPrefix, logger, subscriber });
     if (keyNotices !== undefined) closers.push(() => keyNotices.close());
     const keys: KeyControl = {
       keySet: () => keyStore.load(),

@@ -32,6 +32,7 @@ export async function openLimits(w: Wiring): Promise<Limits> {
     redisPrefix: config.redisPrefix,
     lifetimeSeconds: config.lifetimes.deviceCode,
     storeClock: w.options.storeClock,
+    stopwatch: w.stopwatch,
     now: clock.now,
   });
   w.onClose(async () => devicePolls.close());

@@ -26,6 +26,8 @@ export interface StartOptions {
   /**
    * Stands in for the stores' own clock where instances must agree on time (device-code polls,
    * src/limits/device-polls.ts): tests move it, and give every instance on the stores the same one.
+   * It is then the instance's stopwatch too (Wiring.stopwatch): time passes for both alike, so a
+   * request the test holds up while it moves this clock has waited that long.
    */
   readonly storeClock?: () => number;
   /** What /metrics serves instead of this instance's registry (a GATEHOUSE_WORKERS worker: the whole instance's). */
@@ -43,6 +45,12 @@ export interface Wiring {
   readonly logger: Logger;
   readonly options: StartOptions;
   readonly clock: Clock;
+  /**
+   * How long something took on this instance (milliseconds, never jumps; only differences mean
+   * anything): `performance.now()` (src/clock.ts monotonicNow), or StartOptions.storeClock when a
+   * test moves the stores' time. Each request's arrival is noted on it (src/http/edge.ts).
+   */
+  readonly stopwatch: () => number;
   readonly core: Core;
   readonly metrics: Metrics;
   /** GATEHOUSE_SECRET, revealed once (keys for cookies, challenges and record ids derive from it). */

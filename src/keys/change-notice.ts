@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { createChangeChannel, type ChannelLogger } from '../cache/change-channel.ts';
+import type { ChangeSubscriber } from '../cache/change-subscriber.ts';
 import type { KeyChangeNotices } from './key-ring.ts';
 
 /** The Redis pub/sub channel on which a key-set change is announced (payload: the new version). */
@@ -22,8 +23,8 @@ export interface KeyNotices extends KeyChangeNotices {
  * polls the version, the bound when no notice can arrive. A listener reloads on each notice and
  * once its subscription is back after a loss (notices may have been missed meanwhile).
  */
-export function keyChangeNotices({ redis, redisPrefix, logger }: { redis: Redis; redisPrefix: string; logger: ChannelLogger }): KeyNotices {
-  const channel = createChangeChannel({ redis, channel: keyChangeChannel(redisPrefix), logger });
+export function keyChangeNotices({ redis, redisPrefix, logger, subscriber }: { redis: Redis; redisPrefix: string; logger: ChannelLogger; subscriber?: ChangeSubscriber | undefined }): KeyNotices {
+  const channel = createChangeChannel({ redis, channel: keyChangeChannel(redisPrefix), logger, subscriber });
   return {
     announce: (version) => channel.publish(String(version)),
     announceNow: (version) => channel.publishNow(String(version)),

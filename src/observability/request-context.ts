@@ -4,6 +4,12 @@ export interface RequestContext {
   readonly requestId: string;
   /** The caller's address as Koa sees it (X-Forwarded-For only behind a trusted proxy). */
   readonly ip?: string | undefined;
+  /**
+   * When the request arrived, on the instance's stopwatch (Wiring.stopwatch: a monotonic clock,
+   * milliseconds): what is judged by when it came, not by when it was got to (device polls,
+   * src/limits/device-polls.ts), measures its own wait from this.
+   */
+  readonly arrivedAt?: number | undefined;
 }
 
 /**
@@ -18,17 +24,19 @@ const storage = new AsyncLocalStorage<RequestContext>();
  * not on every request: behind a proxy Koa splits X-Forwarded-For for it, and most requests
  * (userinfo, introspection, JWKS) never ask. Read once, then kept.
  */
-export function requestContext(requestId: string, request: { readonly ip: string }): RequestContext {
-  return new LazyAddress(requestId, request);
+export function requestContext(requestId: string, request: { readonly ip: string }, arrivedAt?: number): RequestContext {
+  return new LazyAddress(requestId, request, arrivedAt);
 }
 
 class LazyAddress implements RequestContext {
   readonly requestId: string;
+  readonly arrivedAt: number | undefined;
   #request: { readonly ip: string } | undefined;
   #ip: string | undefined;
 
-  constructor(requestId: string, request: { readonly ip: string }) {
+  constructor(requestId: string, request: { readonly ip: string }, arrivedAt: number | undefined) {
     this.requestId = requestId;
+    this.arrivedAt = arrivedAt;
     this.#request = request;
   }
 
@@ -51,4 +59,9 @@ export function currentRequestId(): string | undefined {
 
 export function currentRequestIp(): string | undefined {
   return storage.getStore()?.ip;
+}
+
+/** When the request being served arrived (RequestContext.arrivedAt), if it was noted. */
+export function currentRequestArrival(): number | undefined {
+  return storage.getStore()?.arrivedAt;
 }

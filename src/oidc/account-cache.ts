@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { ALL_USERS, type UserChangeHook } from '../accounts/user-changes.ts';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import { createChangeChannel } from '../cache/change-channel.ts';
+import type { ChangeSubscriber } from '../cache/change-subscriber.ts';
 import type { WarnLogger } from '../storage/oidc/mongo-indexes.ts';
 import type { AccountDirectory, AccountProfile } from './accounts.ts';
 
@@ -22,6 +23,8 @@ export interface AccountCacheDeps {
   readonly logger: WarnLogger;
   /** false for one-shot processes (CLI commands): announce changes, listen to none. */
   readonly subscribe?: boolean;
+  /** The instance's one subscriber connection (src/cache/change-subscriber.ts); needed to subscribe. */
+  readonly subscriber?: ChangeSubscriber | undefined;
   /** The cache's clock in milliseconds (src/clock.ts). */
   readonly now?: () => number;
 }
@@ -45,8 +48,8 @@ export interface AccountCache {
  * profiles for a few seconds per instance; a disabled user is still cut off at once, because
  * every change is announced over Redis (without Redis, within the TTL).
  */
-export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger, subscribe = true, now }: AccountCacheDeps): Promise<AccountCache> {
-  const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: userChangesChannel(redisPrefix), logger });
+export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger, subscribe = true, subscriber, now }: AccountCacheDeps): Promise<AccountCache> {
+  const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: userChangesChannel(redisPrefix), logger, subscriber });
   let source: AccountDirectory | undefined;
   const profiles = createBoundedCache<AccountProfile>({
     load: async (sub) => source?.findActive(sub),

@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import type { AdapterPayload } from 'oidc-provider';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import { createChangeChannel } from '../cache/change-channel.ts';
+import type { ChangeSubscriber } from '../cache/change-subscriber.ts';
 import { clientModel } from '../clients/model.ts';
 import { clientProviderAdapter, type RegisteredClientHooks } from '../clients/provider-adapter.ts';
 import { withJsonFingerprint } from '../clients/json-fingerprint.ts';
@@ -32,6 +33,8 @@ export interface OidcStorageDeps {
    * subscriptions; changes are still announced to the running instances.
    */
   readonly background?: boolean;
+  /** The instance's one subscriber connection (src/cache/change-subscriber.ts); needed to subscribe. */
+  readonly subscriber?: ChangeSubscriber | undefined;
   /** The storage clock (reuse window, expiry); tests pass a controllable one. */
   readonly now?: (() => number) | undefined;
   /**
@@ -69,7 +72,7 @@ export function oidcRecordChangesChannel(redisPrefix: string): string {
  * and invalidated.
  */
 export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorage> {
-  const { mongo, redis, logger } = deps;
+  const { mongo, redis, logger, subscriber } = deps;
   const background = deps.background ?? true;
   const indexes = background ? await ensureOidcIndexes(mongo) : undefined;
   const sweeper: ExpirySweeper | undefined =
@@ -78,7 +81,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
       : startExpirySweeper({ connection: mongo, collections: indexes.collections, intervalMs: deps.sweepIntervalMs ?? 60_000, logger, ...(deps.now === undefined ? {} : { now: deps.now }) });
 
   const invalidation =
-    redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(deps.redisPrefix), logger });
+    redis === undefined ? undefined : createChangeChannel({ redis, channel: clientChangesChannel(deps.redisPrefix), logger, subscriber });
   let clients: ClientRepository | undefined;
   const cache = createBoundedCache<AdapterPayload>({
     // One object per client until it changes: the library fingerprints it on every lookup (json-fingerprint.ts).
@@ -100,7 +103,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     },
   });
   const recordChanges =
-    redis === undefined ? undefined : createChangeChannel({ redis, channel: oidcRecordChangesChannel(deps.redisPrefix), logger });
+    redis === undefined ? undefined : createChangeChannel({ redis, channel: oidcRecordChangesChannel(deps.redisPrefix), logger, subscriber });
   // Writes are announced even with the cache off here, for instances configured otherwise.
   const records = createRecordCache({ ttlSeconds: deps.sessionCacheTtlSeconds, announce: recordChanges?.publish, ...(deps.now === undefined ? {} : { now: deps.now }) });
   const subscriptions: Array<{ close(): Promise<void> }> = [];

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { createChangeChannel } from '../cache/change-channel.ts';
+import type { ChangeSubscriber } from '../cache/change-subscriber.ts';
 
 interface WarnLogger {
   warn(obj: object, msg: string): void;
@@ -29,10 +30,12 @@ export interface SettingsNoticesDeps {
   readonly logger: WarnLogger;
   /** false for one-shot processes (CLI commands): announce changes, listen to none. */
   readonly subscribe: boolean;
+  /** The instance's one subscriber connection (src/cache/change-subscriber.ts); needed to subscribe. */
+  readonly subscriber?: ChangeSubscriber | undefined;
 }
 
-export async function openSettingsNotices({ redis, redisPrefix, logger, subscribe }: SettingsNoticesDeps): Promise<SettingsNotices> {
-  const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: settingsChangesChannel(redisPrefix), logger });
+export async function openSettingsNotices({ redis, redisPrefix, logger, subscribe, subscriber }: SettingsNoticesDeps): Promise<SettingsNotices> {
+  const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: settingsChangesChannel(redisPrefix), logger, subscriber });
   const listeners = new Map<string, Array<() => void>>();
   const dropAll = () => {
     for (const drops of listeners.values()) for (const drop of drops) drop();

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { PasswordPolicy } from '../accounts/password-policy.ts';
+import type { ChangeSubscriber } from '../cache/change-subscriber.ts';
 import type { Config } from '../config/load.ts';
 import type { LockoutPolicy } from '../accounts/login-limiter-policy.ts';
 import { bruteForceGroup, configuredBruteForce, lockoutPolicyOf, type BruteForceSettings } from './brute-force.ts';
@@ -24,6 +25,8 @@ export interface RuntimeSettingsDeps {
   readonly logger: WarnLogger;
   /** false for one-shot processes (CLI commands): announce changes, listen to none. */
   readonly subscribe: boolean;
+  /** The instance's one subscriber connection (src/cache/change-subscriber.ts); needed to subscribe. */
+  readonly subscriber?: ChangeSubscriber | undefined;
   readonly now: () => number;
 }
 
@@ -47,8 +50,8 @@ export interface RuntimeSettings {
   close(): Promise<void>;
 }
 
-export async function openRuntimeSettings({ config, mongo, redis, logger, subscribe, now }: RuntimeSettingsDeps): Promise<RuntimeSettings> {
-  const notices = await openSettingsNotices({ redis, redisPrefix: config.redisPrefix, logger, subscribe });
+export async function openRuntimeSettings({ config, mongo, redis, logger, subscribe, subscriber, now }: RuntimeSettingsDeps): Promise<RuntimeSettings> {
+  const notices = await openSettingsNotices({ redis, redisPrefix: config.redisPrefix, logger, subscribe, subscriber });
   const open = <S extends object>(group: SettingsGroup<S>, configured: S) =>
     openSettingsStore(group, { mongo, notices, configured, pinned: pinnedIn(group, config.pinned), logger, now });
   // Each store reads its document once on opening: in parallel, so a CLI command starts no later.

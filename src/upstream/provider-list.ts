@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import { createChangeChannel } from '../cache/change-channel.ts';
+import type { ChangeSubscriber } from '../cache/change-subscriber.ts';
 import type { UpstreamDirectory, UpstreamProvider } from './directory.ts';
 
 /** Without Redis notices, another instance's change shows here within this time. */
@@ -26,6 +27,8 @@ export interface UpstreamProviderListDeps {
   readonly logger: WarnLogger;
   /** false for one-shot processes (CLI commands): announce changes, listen to none. */
   readonly subscribe: boolean;
+  /** The instance's one subscriber connection (src/cache/change-subscriber.ts); needed to subscribe. */
+  readonly subscriber?: ChangeSubscriber | undefined;
   readonly now?: () => number;
 }
 
@@ -49,8 +52,8 @@ export interface UpstreamProviderList {
  * worst show a button whose provider then refuses.
  */
 export async function openUpstreamProviderList(deps: UpstreamProviderListDeps): Promise<UpstreamProviderList> {
-  const { directory: source, redis, redisPrefix, logger, subscribe } = deps;
-  const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: upstreamChangesChannel(redisPrefix), logger });
+  const { directory: source, redis, redisPrefix, logger, subscribe, subscriber } = deps;
+  const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: upstreamChangesChannel(redisPrefix), logger, subscriber });
   const noticed = subscribe && channel !== undefined;
   const cache = createBoundedCache<UpstreamProvider[]>({
     load: () => source.list(),

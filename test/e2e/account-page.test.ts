@@ -379,6 +379,7 @@ describe('account page (headless Chromium)', function () {
     const callerId = caller.client.clientId;
     const callerConfig = await relyingParty(deploy.issuer, callerId, caller.secret);
     const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
+    const sessionsBefore = new Set((await revocation.listSessions(cast.user.id)).map((session) => session.id));
     const request = await authorizationRequest(web, REDIRECT_URI, { scope: 'openid read', resource: API });
     const { callback } = await signIn(new UserAgent(), request.url.href, REDIRECT_URI, { username: cast.user.username, password: PASSWORD });
     const subject = (await oidc.authorizationCodeGrant(web, callback, request.checks, { resource: API })).access_token;
@@ -388,8 +389,9 @@ describe('account page (headless Chromium)', function () {
       resource: orders,
       scope: 'read',
     });
-    // The web app's grants end (an operator revoked them); the exchanged grant outlives them.
-    for (const grant of await revocation.listGrants(cast.user.id)) if (grant.clientId === cast.web.clientId) await revocation.revokeGrant(grant.id);
+    // The user signs out of the web app (its session ends, and the grant made in it); the exchanged grant outlives it.
+    for (const session of await revocation.listSessions(cast.user.id)) if (!sessionsBefore.has(session.id)) expect(await revocation.revokeSession(cast.user.id, session.id)).to.equal(true);
+    expect((await revocation.listGrants(cast.user.id)).filter((grant) => grant.clientId === cast.web.clientId), "the web app's grant").to.deep.equal([]);
 
     await page.goto(`${accountUrl}#/profile`);
     await section('Apps', 'Apps');
@@ -443,6 +445,39 @@ describe('account page (headless Chromium)', function () {
     }
   });
 
+  it('without a second factor: one notice for the whole page under its heading, about passkeys and the authenticator app alike — not a header of the passkeys card', async () => {
+    await page.goto(`${accountUrl}#/profile`);
+    await section('Sign-in & security', 'Sign-in & security');
+    try {
+      for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+        await page.selectOption('#language', locale);
+        const status = page.locator('main .factor-status');
+        await status.getByText(accountString(locale, 'security.mfa.off'), { exact: true }).waitFor();
+        const placement = await status.evaluate((notice) => {
+          const style = getComputedStyle(notice);
+          const passkeys = document.getElementById('passkeys-heading')!.closest('section')!;
+          return {
+            after: notice.previousElementSibling?.tagName,
+            before: notice.nextElementSibling?.querySelector('h2')?.id,
+            corners: [style.borderTopLeftRadius, style.borderTopRightRadius, style.borderBottomLeftRadius, style.borderBottomRightRadius].every((radius) => radius !== '0px'),
+            gap: passkeys.getBoundingClientRect().top - notice.getBoundingClientRect().bottom,
+            passkeysTop: getComputedStyle(passkeys).borderTopLeftRadius,
+          };
+        });
+        expect(placement, locale).to.deep.include({ after: 'H1', before: 'password-heading', corners: true });
+        expect(placement.gap, `${locale}: far from the passkeys card`).to.be.greaterThan(100);
+        expect(placement.passkeysTop, `${locale}: the passkeys card keeps its own top`).to.not.equal('0px');
+        for (const scheme of ['dark', 'light'] as const) {
+          await page.emulateMedia({ colorScheme: scheme });
+          expect(await seriousViolations(page), `${locale} ${scheme}`).to.deep.equal([]);
+        }
+        await screenshot(page, `account-security-no-second-factor-${locale}`);
+      }
+    } finally {
+      await page.selectOption('#language', 'en');
+    }
+  });
+
   it('asks to sign in again before a factor change when the sign-in is not recent, and comes back', async () => {
     // An app with access, for the screenshots at the end (the next sign-ins will need a passkey).
     await otherDevice();
@@ -475,13 +510,14 @@ describe('account page (headless Chromium)', function () {
     expect((await gatehouse.services.passkeys.list(cast.user.id)).map((p) => p.name)).to.deep.equal(['Laptop', 'Phone']);
     expect((await gatehouse.services.accounts.findById(cast.user.id))!.secondFactor).to.equal(true);
     expect(await seriousViolations(page)).to.deep.equal([]);
-    // The second-factor status sits on the passkeys card (attached to its top), not loose between cards.
+    // The second-factor status is the page's own notice under its heading (and the "added" message), a box apart from the cards and as wide.
     const status = await page.evaluate(() => {
       const line = [...document.querySelectorAll('main p')].find((p) => p.textContent === 'Your account is protected by a second factor.')!;
       const next = line.nextElementSibling!;
       return { next: next.getAttribute('aria-labelledby'), gap: next.getBoundingClientRect().top - line.getBoundingClientRect().bottom, left: next.getBoundingClientRect().left - line.getBoundingClientRect().left, width: next.getBoundingClientRect().width - line.getBoundingClientRect().width };
     });
-    expect(status).to.deep.equal({ next: 'passkeys-heading', gap: 0, left: 0, width: 0 });
+    expect(status).to.deep.include({ next: 'password-heading', left: 0, width: 0 });
+    expect(status.gap, 'a gap between the notice and the first card').to.be.greaterThan(8);
     await screenshot(page, 'account-security-en');
 
     await page.getByRole('button', { name: 'Rename Phone' }).click();
@@ -599,7 +635,8 @@ describe('account page (headless Chromium)', function () {
     expect(await page.evaluate(() => document.activeElement?.tagName)).to.equal('H1');
     await page.keyboard.press('Shift+Tab');
     const reached: string[] = [];
-    for (let step = 0; step < 12 && !reached.includes('Apps'); step += 1) {
+    // Past every session's button back round to the header: how many there are depends on the tests before.
+    for (let step = 0; step < 40 && !reached.includes('Apps'); step += 1) {
       await page.keyboard.press('Tab');
       reached.push(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText ?? ''));
     }

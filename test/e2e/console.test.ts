@@ -709,6 +709,47 @@ describe('admin console (headless Chromium)', () => {
     await context.close();
   });
 
+  it('the audit log at 390 px: each event a card with every value under its name, nothing cut off, in each locale', async function () {
+    this.timeout(120_000);
+    const operator = (await gatehouse.services.accounts.findByLogin('operator'))!;
+    await gatehouse.services.audit.write({
+      type: 'consent.revoked',
+      actor: { type: 'user', id: operator.id, username: 'operator' },
+      client: 'gatehouse-account',
+      target: { type: 'client', id: 'reports-service-for-the-finance-department' },
+      details: { user: operator.id, grants: 2 },
+    });
+    await gatehouse.audit.flush();
+    const page = await operatorPage({ width: 390 });
+    await page.goto(`${consoleUrl}#/audit?type=consent.revoked`);
+    const event = page.locator('tbody tr').filter({ hasText: 'reports-service-for-the-finance-department' });
+    await event.waitFor();
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+      await page.selectOption('#console-locale', locale);
+      await page.waitForFunction((chosen) => document.documentElement.lang === chosen, locale);
+      const strings = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/${locale}.json`)).text()) as Record<string, string>;
+      await event.waitFor();
+      const cells = await event.locator('td').evaluateAll((tds) =>
+        tds.map((td) => {
+          const box = td.getBoundingClientRect();
+          return { label: getComputedStyle(td, '::before').content, text: td.textContent, left: box.left, right: box.right, shown: box.width > 0 && box.height > 0 };
+        }),
+      );
+      const labels = ['at', 'type', 'actor', 'client', 'target', 'detail'].map((column) => JSON.stringify(strings[`audit.col.${column}`]));
+      expect(cells.map((cell) => cell.label), `${locale}: each value under its column's name`).to.deep.equal(labels);
+      for (const cell of cells) expect(cell, `${locale}: ${cell.label} on the screen`).to.include({ shown: true }).and.satisfy((c: typeof cell) => c.left >= 0 && c.right <= 390);
+      expect(cells.map((cell) => cell.text)).to.include.members(['consent.revoked', 'operator', 'gatehouse-account', 'client reports-service-for-the-finance-department']);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), locale).to.be.at.most(390);
+      expect(await seriousViolations(page), locale).to.deep.equal([]);
+      await screenshot(page, `console-audit-390-${locale}`);
+    }
+    await event.locator('summary').click();
+    await event.locator('pre.json').waitFor();
+    const json = await event.locator('pre.json').boundingBox();
+    expect(json!.x + json!.width, 'the event as JSON, within the screen').to.be.at.most(390);
+    await page.context().close();
+  });
+
   it('a 64-character username and a client name without spaces: their pages stay 390 px wide (the heading breaks)', async () => {
     // Both are allowed (usernames of 1-64 characters, names up to 200); the page's heading carries
     // them and once widened the whole page by hundreds of pixels.

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { createChangeChannel } from '../../src/cache/change-channel.ts';
+import { createChangeSubscriber, type ChangeSubscriber } from '../../src/cache/change-subscriber.ts';
 import { createSecretBox } from '../../src/crypto/secret-box.ts';
 import { keyChangeChannel, keyChangeNotices } from '../../src/keys/change-notice.ts';
 import type { KeySet } from '../../src/keys/key-store.ts';
@@ -27,8 +28,9 @@ async function channelPair(writerUrl: string, listenerUrl: string, timeoutMs: nu
   const received: string[] = [];
   const writer = await connectRedis({ url: writerUrl, timeoutMs });
   const listener = await connectRedis({ url: listenerUrl, timeoutMs });
+  const subscriber = createChangeSubscriber({ redis: listener, logger: quiet });
   const writing = createChangeChannel({ redis: writer, channel: 'test:changed', logger: writerLogger });
-  const subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet }).subscribe(
+  const subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet, subscriber }).subscribe(
     (id) => received.push(id),
     () => received.push('(resync)'),
   );
@@ -38,6 +40,7 @@ async function channelPair(writerUrl: string, listenerUrl: string, timeoutMs: nu
     received,
     async close(): Promise<void> {
       await subscription.close().catch(() => {});
+      await subscriber.close();
       await writing.close().catch(() => {});
       writer.disconnect();
       listener.disconnect();
@@ -98,18 +101,21 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
       writer = await connectRedis({ url: links.writerUri, timeoutMs: 5000 });
       const listener = await connectRedis({ url: links.listenerUri, timeoutMs: 5000 });
       connections.push(writer, listener);
+      // One subscriber connection for every channel, as an instance has.
+      const subscriber = createChangeSubscriber({ redis: listener, logger: quiet });
+      closers.push(() => subscriber.close());
       for (const channel of channels) {
-        const subscription = await createChangeChannel({ redis: listener, channel, logger: quiet }).subscribe(
+        const subscription = await createChangeChannel({ redis: listener, channel, logger: quiet, subscriber }).subscribe(
           (id) => heard.push([channel, id]),
           () => heard.push([channel, '(resync)']),
         );
         closers.push(() => subscription.close());
       }
-      const stop = await keyChangeNotices({ redis: listener, redisPrefix: prefix, logger: quiet }).listen(() => heard.push([keyChangeChannel(prefix), '(notice)']));
+      const stop = await keyChangeNotices({ redis: listener, redisPrefix: prefix, logger: quiet, subscriber }).listen(() => heard.push([keyChangeChannel(prefix), '(notice)']));
       closers.push(stop);
     });
     after(async () => {
-      for (const close of closers) await close().catch(() => {});
+      for (const close of closers.reverse()) await close().catch(() => {});
       for (const connection of connections) connection.disconnect();
       await links?.close();
       await redis?.stop();
@@ -144,6 +150,7 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
     let mongo: Connection;
     let mongodbUri: string;
     const connections: Redis[] = [];
+    const subscribers: ChangeSubscriber[] = [];
     const storages: OidcStorage[] = [];
     /** Instance A (caches, listens through the link that holds its notices) and B (revokes). */
     let a: OidcStorage;
@@ -159,9 +166,12 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
       const open = async (url: string) => {
         const connection = await connectRedis({ url, timeoutMs: 5000 });
         connections.push(connection);
+        const subscriber = createChangeSubscriber({ redis: connection, logger: quiet });
+        subscribers.push(subscriber);
         const storage = await openOidcStorage({
           mongo,
           redis: connection,
+          subscriber,
           redisPrefix: 'held:',
           reuseWindowSeconds: 0,
           clientCacheTtlSeconds: 0,
@@ -179,6 +189,7 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
     });
     after(async () => {
       await Promise.all(storages.map((storage) => storage.close().catch(() => {})));
+      await Promise.all(subscribers.map((subscriber) => subscriber.close()));
       for (const connection of connections) connection.disconnect();
       await links?.close();
       await mongo?.close();
@@ -244,6 +255,7 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
     let link: FaultyLink;
     let writer: Redis;
     let listener: Redis;
+    let subscriber: ChangeSubscriber | undefined;
     let subscription: { close(): Promise<void> } | undefined;
     const events: string[] = [];
 
@@ -252,7 +264,8 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
       link = await faultyLink(redis.url);
       writer = await connectRedis({ url: redis.url, timeoutMs: 1000 });
       listener = await connectRedis({ url: link.uri, timeoutMs: 1000 });
-      subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet, heartbeatMs: 100, heartbeatTimeoutMs: 500 }).subscribe(
+      subscriber = createChangeSubscriber({ redis: listener, logger: quiet, heartbeatMs: 100, heartbeatTimeoutMs: 500 });
+      subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet, subscriber }).subscribe(
         (id) => events.push(id),
         () => events.push('(resync)'),
         () => events.push('(suspend)'),
@@ -260,6 +273,7 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
     });
     after(async () => {
       await subscription?.close().catch(() => {});
+      await subscriber?.close();
       writer?.disconnect();
       listener?.disconnect();
       await link?.close();
@@ -284,6 +298,7 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
     let mongo: Connection;
     let mongodbUri: string;
     let publisher: Redis;
+    let subscriber: ChangeSubscriber | undefined;
     let storage: OidcStorage;
     let grantReads = 0;
     const now = () => 1_800_000_000_000;
@@ -293,9 +308,11 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
       mongodbUri = emptyDatabaseUri('change_notices');
       mongo = await connectMongo({ uri: mongodbUri, timeoutMs: 5000 });
       publisher = await connectRedis({ url: redis.url, timeoutMs: 1000 });
+      subscriber = createChangeSubscriber({ redis: publisher, logger: quiet });
       storage = await openOidcStorage({
         mongo,
         redis: publisher,
+        subscriber,
         redisPrefix: 'notices:',
         reuseWindowSeconds: 0,
         clientCacheTtlSeconds: 0,
@@ -311,6 +328,7 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
     });
     after(async () => {
       await storage?.close().catch(() => {});
+      await subscriber?.close();
       publisher?.disconnect();
       await mongo?.close();
       await redis?.stop();

@@ -223,6 +223,32 @@ describe('npm run dev', () => {
   });
 });
 
+describe('npm run cli beside GATEHOUSE_KEYCLOAK_REALM=acme npm run dev', () => {
+  const database = databaseForSuite('devrealm');
+  const data = mkdtempSync(join(tmpdir(), 'gatehouse-dev-realm-'));
+  after(() => rmSync(data, { recursive: true, force: true }));
+
+  it('takes the running server\'s realm too: doctor at the issuer npm run dev printed finds the CLI\'s settings its own', async function () {
+    this.timeout(180_000);
+    // The file scripts/dev writes for a second terminal (its pid: this process, alive), for a server
+    // in the Keycloak layout on a port where nothing listens (doctor's outside checks fail fast).
+    const port = await freePort();
+    const written = spawnSync('bash', ['-c', 'source scripts/lib/dev-env.sh && gatehouse_dev_server_env "$1" >"$2"', '_', String(process.pid), join(data, 'dev-server.env')], {
+      cwd: ROOT,
+      env: { PATH: SYSTEM_PATH, PORT: String(port), GATEHOUSE_ISSUER: `http://localhost:${port}`, GATEHOUSE_KEYCLOAK_REALM: 'acme' },
+      encoding: 'utf8',
+    });
+    expect(written.status, written.stderr).to.equal(0);
+    // A second terminal: no PORT, issuer or realm of its own.
+    const env = { PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '', MONGODB_URI: database.uri, REDIS_URL: process.env.REDIS_URL ?? '', GATEHOUSE_DEV_DATA: data };
+    const doctor = spawnSync('bash', ['scripts/cli', 'doctor', `http://localhost:${port}/realms/acme`, '--json'], { cwd: ROOT, env, encoding: 'utf8', timeout: 150_000 });
+    const report = JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> };
+    // Before: "these settings are for http://localhost:1: … a token request at http://localhost:1/realms/acme fails if it is another deployment".
+    expect(report.checks.filter((check) => check.name === 'settings'), doctor.stdout).to.deep.equal([]);
+    expect(report.checks.find((check) => check.name === 'discovery')?.status, doctor.stdout).to.equal('fail');
+  });
+});
+
 describe('the development mail catcher (scripts/dev-mail.ts)', () => {
   it('refuses to run in production mode', () => {
     const result = spawnSync(process.execPath, ['scripts/dev-mail.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' }, encoding: 'utf8', timeout: 60_000 });

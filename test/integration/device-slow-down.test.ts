@@ -3,6 +3,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { browse, UserAgent } from '../helpers/browserless.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
 import { deployment, PASSWORD, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { faultyLink } from '../helpers/faulty-link.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
 
@@ -20,9 +21,10 @@ async function deviceClient(gatehouse: RunningGatehouse, displayName: string): P
 /**
  * RFC 8628 §3.5: a device that polls the token endpoint sooner than its interval (5 s, named in
  * the device authorization response) gets `slow_down`, and its interval grows by 5 s for that
- * and every later poll. Polls are judged across instances, on the stores' clock: in the first
- * suites a frozen test clock stands in for it (StartOptions.storeClock; the test moves it,
- * nothing sleeps), the last ones read the stores' own.
+ * and every later poll. Polls are judged across instances, on the stores' clock, by when they
+ * arrived: in the first suites a frozen test clock stands in for it and for the time a request
+ * waits (StartOptions.storeClock; the test moves it, nothing sleeps), the last ones read the
+ * stores' own.
  */
 for (const redis of [true, false]) {
   describe(`device flow: slow_down for a device polling too fast, across instances (${redis ? 'Redis' : 'MongoDB-wire only'})`, () => {
@@ -97,10 +99,10 @@ for (const redis of [true, false]) {
       }
     });
 
-    it('a device polling on a timer of exactly its interval is not slowed down by a poll up to 1 s early (the one before judged late)', async () => {
+    it('a device polling on a timer of exactly its interval is not slowed down by a poll up to 1 s early (the one before reached us late)', async () => {
       // Go's golang.org/x/oauth2 (DeviceAccessToken) ticks from one request's start to the next;
-      // a poll is judged when the library is done with it, so under load the gap seen here is the
-      // interval give or take how much longer the one before took (4.7 s seen on a busy machine).
+      // polls are timed by when they arrive, but one request opens a connection and the next
+      // reuses it, a proxy holds one longer: the gap seen here is the interval give or take that.
       const { device_code: code } = await start();
       expect((await poll(a, code)).body.error).to.equal('authorization_pending');
       await clock.advance(4_300);
@@ -123,6 +125,41 @@ for (const redis of [true, false]) {
         }
       } finally {
         await c.close();
+      }
+    });
+
+    it('a poll is judged by when it arrived: one held up on its way to the store counts from its arrival, both ways', async () => {
+      // A third instance whose link to the store of device codes can hold back a reply: the poll
+      // has arrived, and its judgement waits for the store (a slow store, a busy instance).
+      const link = await faultyLink(redis ? deploy.redisUrl! : deploy.mongodbUri);
+      const c = await startInstance({
+        mongodbUri: redis ? deploy.mongodbUri : link.uri,
+        redisUrl: redis ? link.uri : undefined,
+        secret: deploy.secret,
+        issuer: deploy.issuer,
+        settings: { ...deploy.settings, PORT: String(await freePort()) },
+        clock,
+        storeClock: clock.now,
+      });
+      /** A poll at `c` whose read of the device code is answered `heldMs` after it arrived. */
+      const heldPoll = async (code: string, heldMs: number) => {
+        const held = link.stallNextReply(code);
+        const answer = poll(c, code);
+        await held.stalled;
+        await clock.advance(heldMs);
+        held.resume();
+        return (await answer).body.error;
+      };
+      try {
+        const { device_code: code } = await start();
+        expect(await heldPoll(code, 3_000), 'the first poll, judged 3 s after it arrived').to.equal('authorization_pending');
+        await clock.advance(2_000);
+        expect((await poll(a, code)).body.error, '5 s after the first arrived, 2 s after it was judged').to.equal('authorization_pending');
+        await clock.advance(2_000);
+        expect(await heldPoll(code, 4_000), '2 s after the last arrived, judged 6 s after it').to.equal('slow_down');
+      } finally {
+        await c.close();
+        await link.close();
       }
     });
 
@@ -150,10 +187,19 @@ for (const redis of [true, false]) {
     let clock: TestClock;
     let gatehouse: RunningGatehouse;
     let tv: string;
+    /** `command target` of every MongoDB command the instance sends while `counting`. */
+    const mongoTrace: string[] = [];
+    let counting = false;
 
     before(async () => {
       clock = testClock();
-      deploy = await deployment(`device_store_clock_${redis ? 'redis' : 'mongo'}`, { redis, clock });
+      deploy = await deployment(`device_store_clock_${redis ? 'redis' : 'mongo'}`, {
+        redis,
+        clock,
+        onStoreCommand: (store, command, target) => {
+          if (counting && store === 'mongodb') mongoTrace.push(`${command} ${target ?? '-'}`);
+        },
+      });
       gatehouse = await deploy.start();
       tv = await deviceClient(gatehouse, 'Hall TV');
     });
@@ -162,15 +208,37 @@ for (const redis of [true, false]) {
       await deploy?.drop();
     });
 
-    it("an instance's clock jumping a minute ahead between two polls does not make the second one late: it is slow_down", async () => {
-      const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+    const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() });
+    /** A new device code, and a poll of it at the token endpoint (its `error`). */
+    async function startPolling(): Promise<() => Promise<string>> {
       const started = (await (await fetch(`${gatehouse.url}/device/auth`, form({ client_id: tv, scope: 'openid' }))).json()) as { device_code: string };
-      const poll = async () => ((await (await fetch(`${gatehouse.url}/token`, form({ client_id: tv, grant_type: DEVICE_GRANT, device_code: started.device_code }))).json()) as { error: string }).error;
+      return async () => ((await (await fetch(`${gatehouse.url}/token`, form({ client_id: tv, grant_type: DEVICE_GRANT, device_code: started.device_code }))).json()) as { error: string }).error;
+    }
+
+    it("an instance's clock jumping a minute ahead between two polls does not make the second one late: it is slow_down", async () => {
+      const poll = await startPolling();
       expect(await poll()).to.equal('authorization_pending');
       // The device code lives 10 minutes: a minute on is still pending on every clock.
       await clock.advance(60_000);
       // By the stores' clock the two polls came well within 5 s of each other (two requests in a row).
       expect(await poll()).to.equal('slow_down');
     });
+
+    if (!redis) {
+      it("a poll reads the server's time with its own write, in two commands: no `hello` per poll", async () => {
+        const poll = await startPolling();
+        mongoTrace.length = 0;
+        counting = true;
+        try {
+          expect(await poll()).to.equal('authorization_pending');
+          expect(await poll()).to.equal('slow_down');
+        } finally {
+          counting = false;
+        }
+        expect(mongoTrace.filter((entry) => entry.startsWith('hello ')), mongoTrace.join(', ')).to.deep.equal([]);
+        const polls = mongoTrace.filter((entry) => entry.endsWith(' device_polls'));
+        expect(polls, mongoTrace.join(', ')).to.deep.equal(['findAndModify device_polls', 'update device_polls', 'findAndModify device_polls', 'update device_polls']);
+      });
+    }
   });
 }

@@ -40,6 +40,8 @@ async function elsewhere(deploy: Deployment): Promise<{ adapter: (model: string)
     sessionCacheTtlSeconds: 0,
     clientSecretBox: createSecretBox(deploy.secret, 'client-secrets'),
     logger: { warn: () => {} },
+    // Like the CLI: it announces its writes and listens to nothing.
+    background: false,
   });
   return {
     adapter: storage.adapter,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { currentRequestId, currentRequestIp, requestContext, runInRequest } from '../../src/observability/request-context.ts';
+import { currentRequestArrival, currentRequestId, currentRequestIp, requestContext, runInRequest } from '../../src/observability/request-context.ts';
 
 describe('request context (the request id and address code reads while serving a request)', () => {
   it("reads the caller's address from the request only when asked, once, and gives it inside the request only", () => {
@@ -34,5 +34,13 @@ describe('request context (the request id and address code reads while serving a
     expect(context.ip).to.equal('');
     expect(context.ip).to.equal('');
     expect(reads).to.equal(1);
+  });
+
+  it('gives when the request arrived (on the stopwatch) inside the request only', () => {
+    runInRequest(requestContext('req-arrived1', { ip: '' }, 1234.5), () => {
+      expect(currentRequestArrival()).to.equal(1234.5);
+      runInRequest(requestContext('req-arrived2', { ip: '' }), () => expect(currentRequestArrival()).to.equal(undefined));
+    });
+    expect(currentRequestArrival()).to.equal(undefined);
   });
 });

@@ -47,3 +47,24 @@ describe('the password reset page', () => {
     });
   }
 });
+
+describe('the sign-in page', () => {
+  const views = createViews({ directory: fileURLToPath(new URL('../../views', import.meta.url)), brand });
+
+  it('keeps "Forgot password?" with the password form, the passkey with the other ways in, and "Create account" after them', async () => {
+    const html = await views.render('login', 'en', {
+      title: 'Sign in', clientName: 'Web App', uid: 'u1', csrf: 'x', login: '', remember: false,
+      forgotHref: '/password/forgot?interaction=u1', registration: true, passkey: '{}',
+      upstreamButtons: [{ href: '/upstream/github/start', alias: 'github', name: 'GitHub', icon: null }],
+    });
+    const at = (marker: string) => {
+      const index = html.indexOf(marker);
+      expect(index, marker).to.be.greaterThan(-1);
+      return index;
+    };
+    // The order a reader meets them in (as Keycloak's and most sign-in pages lay them out).
+    const order = ['/u1/login"', '>Forgot password?<', 'class="divider"', 'data-provider="github"', 'data-passkey="authenticate"', 'No account yet?', '/u1/abort"'];
+    const positions = order.map(at);
+    expect(positions, order.join(' < ')).to.deep.equal([...positions].sort((a, b) => a - b));
+  });
+});

@@ -216,11 +216,12 @@ export async function securityPage(section: Section, shown?: HTMLElement): Promi
     section.root,
     h('h1', {}, t('security.heading')),
     shown ?? connectOutcome(links),
+    // Whether a second factor guards the account: a notice about the whole page, under its heading
+    // — as a strip on the passkeys card it read as that card's header, though an authenticator app
+    // does as well. Where passkeys cannot be added (an issuer on an IP address) it names the app only.
+    h('p', { class: `factor-status ${factors.enrolled ? 'on' : 'off'}` }, factors.enrolled ? t('security.mfa.on') : t(factors.passkeys_available ? 'security.mfa.off' : 'security.mfa.off_no_passkeys')),
     passwordCard(section, profile.has_password !== false, again),
     linksCard(section, links, again),
-    // Whether a second factor guards the account: a strip on top of the first factor's card, not a loose line between cards.
-    // Where passkeys cannot be added (an issuer on an IP address) the prompt names the app only.
-    h('p', { class: `factor-status ${factors.enrolled ? 'on' : 'off'}` }, factors.enrolled ? t('security.mfa.on') : t(factors.passkeys_available ? 'security.mfa.off' : 'security.mfa.off_no_passkeys')),
     passkeysCard(section, factors, again),
     totpCard(section, factors, again),
     codesStatusCard(section, factors, again),

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import type { AuditEventResponse as AuditEvent, AuditPageResponse } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
+import type { Child } from '../../browser-app/web/dom.ts';
 import { h, hashQuery, render, selectField, showError, t, tableWrap, textField, when } from './ui.ts';
 
 const PAGE = 50;
@@ -75,12 +76,15 @@ export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void>
     location.hash = `#/audit${next.size === 0 ? '' : `?${next.toString()}`}`;
   });
 
+  const columns = [t('audit.col.at'), t('audit.col.type'), t('audit.col.actor'), t('audit.col.client'), t('audit.col.target'), t('audit.col.detail')];
+  // Each value carries its column's name: on a phone the table is one card per event (base.css, table.stacked), every value under its name — nothing to scroll to or lose.
+  const cell = (i: number, content: Child) => h('td', { 'data-label': columns[i] }, content);
   const body = h('tbody', {});
   const more = h('div', {});
   const moreStatus = h('div', { role: 'status' });
   const append = (events: AuditEvent[], next: string | null) => {
     for (const event of events) {
-      body.append(h('tr', {}, h('td', {}, h('time', { datetime: event.at }, when(event.at))), h('td', {}, h('code', { class: 'event-type' }, event.type)), h('td', {}, actorOf(event)), h('td', { class: 'optional' }, event.client ?? '—'), h('td', { class: 'optional' }, targetOf(event)), h('td', {}, detail(event))));
+      body.append(h('tr', {}, cell(0, h('time', { datetime: event.at }, when(event.at))), cell(1, h('code', { class: 'event-type' }, event.type)), cell(2, actorOf(event)), cell(3, event.client ?? '—'), cell(4, targetOf(event)), cell(5, detail(event))));
     }
     more.replaceChildren();
     if (next === null) return;
@@ -100,12 +104,10 @@ export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void>
     );
   };
   append(first.events, first.next);
-  const columns = [t('audit.col.at'), t('audit.col.type'), t('audit.col.actor'), t('audit.col.client'), t('audit.col.target'), t('audit.col.detail')];
-  const optional = new Set([3, 4]);
   const list =
     first.events.length === 0
       ? h('p', {}, t('audit.empty'))
-      : tableWrap(t('audit.caption'), h('table', {}, h('caption', { class: 'hint' }, t('audit.caption')), h('thead', {}, h('tr', {}, ...columns.map((column, i) => h('th', { scope: 'col', class: optional.has(i) ? 'optional' : undefined }, column)))), body));
+      : tableWrap(t('audit.caption'), h('table', { class: 'stacked audit' }, h('caption', { class: 'hint' }, t('audit.caption')), h('thead', {}, h('tr', {}, ...columns.map((column) => h('th', { scope: 'col' }, column)))), body));
 
   render(root, h('h1', {}, t('audit.heading')), h('section', { class: 'card' }, form), h('section', { class: 'card' }, list, more, moreStatus));
 }

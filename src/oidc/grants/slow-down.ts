@@ -1,5 +1,6 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { DEFAULT_INTERVAL_MS, type DevicePolls } from '../../limits/device-polls.ts';
+import { currentRequestArrival } from '../../observability/request-context.ts';
 import type { AfterResponseStep } from '../after-response.ts';
 import type { WrapGrant } from '../provider.ts';
 
@@ -11,8 +12,9 @@ const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
  * `slow_down` (it has the error, lib/helpers/errors.js, but no throttle and no hook), so its
  * device-code grant is wrapped: when the library decides the request is still pending — the
  * client authenticated, the code is its own, unexpired and not yet approved or denied — the poll
- * is recorded (every instance sees it: DevicePolls) and one that came too soon is answered
- * `slow_down` instead, as the library's own error. Approved and refused codes answer as before.
+ * is recorded (every instance sees it: DevicePolls), timed by when the request arrived (noted at
+ * the edge, src/http/edge.ts), and one that came too soon is answered `slow_down` instead, as the
+ * library's own error. Approved and refused codes answer as before.
  */
 export function slowDownFastPolls(polls: DevicePolls): WrapGrant {
   return (name, handler) => {
@@ -23,7 +25,7 @@ export function slowDownFastPolls(polls: DevicePolls): WrapGrant {
       } catch (error) {
         if (!(error instanceof errors.AuthorizationPending)) throw error;
         const code = ctx.oidc.params.device_code;
-        if (typeof code === 'string' && (await polls.tooSoon(code))) throw new errors.SlowDown();
+        if (typeof code === 'string' && (await polls.tooSoon(code, currentRequestArrival()))) throw new errors.SlowDown();
         throw error;
       }
     };
