@@ -17,7 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { CONSOLE_CLIENT_ID } from '../src/clients/console-client.ts';
 import { totpCode } from '../src/mfa/totp.ts';
 import { upstreamOperations } from '../src/operations/upstream.ts';
-import { closeSharedBrowser, launchChromium, seriousViolations } from '../test/e2e/browser.ts';
+import { closeSharedBrowser, darkSchemeViolations, launchChromium, POLLING, seriousViolations } from '../test/e2e/browser.ts';
 import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
 import { startInbox } from '../test/helpers/smtp-inbox.ts';
 
@@ -47,7 +47,9 @@ async function shoot(page: Page, locale: string, name: string): Promise<void> {
       await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       if (overflow > 0) problem(`${name} ${locale} ${width} ${scheme}: overflows by ${overflow} px`);
-      for (const violation of await seriousViolations(page)) problem(`${name} ${locale} ${width} ${scheme}: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
+      // Dark right after light on the same page: only what reads colours can differ (COLOUR_RULES).
+      const violations = scheme === 'dark' ? await darkSchemeViolations(page) : await seriousViolations(page);
+      for (const violation of violations) problem(`${name} ${locale} ${width} ${scheme}: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
       await page.screenshot({ path: join(OUT, `${name}-${locale}-${width}-${scheme}.png`), fullPage: true });
       shots += 1;
     }
@@ -70,6 +72,7 @@ async function drawn(page: Page, url: string, section: string): Promise<void> {
       document.querySelector('main:not([data-left]) h1') !== null &&
       document.querySelector('main:not([data-left]) [data-testid="loading"]') === null,
     section,
+    POLLING,
   );
   await page.evaluate(async () => {
     await document.fonts.ready;

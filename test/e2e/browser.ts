@@ -8,7 +8,52 @@ import { PASSWORD } from '../helpers/e2e.ts';
 
 /** Chromium from Debian (.ci/run installs it); playwright-core never downloads a browser here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/**
+ * The features playwright-core (1.65) turns off with its own --disable-features. Chromium reads
+ * only the last --disable-features it is given, so ours repeats these
+ * (test/e2e/browser-launch.test.ts fails when playwright-core's list has one ours lacks).
+ */
+export const PLAYWRIGHT_DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+  'msForceBrowserSignIn',
+  'msEdgeUpdateLaunchServicesPreferredVersion',
+] as const;
+
+/**
+ * Chromium 156 gives every window (one per browser context: the e2e files open hundreds) two
+ * hidden WebUI documents for its address bar's suggestions (chrome://omnibox-popup.top-chrome),
+ * drawn and kept in a renderer of their own although a headless window shows no address bar.
+ * Turning them off cut the console's every-page test from 96 to 72 CPU-s (docs/PERFORMANCE.md).
+ */
+const DISABLED_FEATURES = [...PLAYWRIGHT_DISABLED_FEATURES, 'WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'];
+
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  `--disable-features=${DISABLED_FEATURES.join(',')}`,
+  // For measuring a flag's cost (docs/PERFORMANCE.md): extra flags, space-separated.
+  ...(process.env.GATEHOUSE_E2E_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean),
+];
 
 let shared: Promise<Browser> | undefined;
 /** True while closeSharedBrowser() shuts the browser down: that disconnect is no crash. */
@@ -160,6 +205,14 @@ if (typeof after === 'function') {
 export const SCREENSHOTS = join(process.cwd(), 'test-artifacts', 'screenshots');
 
 /**
+ * Whether screenshot() writes its PNG: only when `GATEHOUSE_TEST_SCREENSHOTS=1` (`npm run
+ * screenshots` sets it for the e2e files it runs). No test reads the pixels; drawing a full page
+ * and encoding it was a fifth of Chromium's CPU in the e2e files. A failed test's page
+ * (reportFailedPage) is always written.
+ */
+export const WRITE_SCREENSHOTS = process.env.GATEHOUSE_TEST_SCREENSHOTS === '1';
+
+/**
  * How long one browser step (a screenshot, two frames, an axe audit) may take before it counts
  * as hung. Generous: such a step takes seconds on a machine at load 30. The limit is not a timing
  * assertion; it turns a page that stopped answering or drawing into a failure within a minute
@@ -248,19 +301,27 @@ function devtools(page: Page): Promise<CDPSession> {
 
 /**
  * The whole page (as `page.screenshot({ fullPage: true })` takes it) to
- * test-artifacts/screenshots/NAME.png. Taken through the DevTools protocol with Chromium's fast
+ * test-artifacts/screenshots/NAME.png when screenshots are asked for (WRITE_SCREENSHOTS, or
+ * `always` for a failed test's page); otherwise only its web fonts are waited for, the step a
+ * screenshot starts with. Taken through the DevTools protocol with Chromium's fast
  * PNG encoding (a larger file, the same pixels) and without Playwright's extra round trips: the
  * browser files take a few hundred screenshots, and the default encoding was a third of the
  * console's every-page test. Each wait is bounded (bounded()): a page that stopped drawing fails
  * with the step it hung at, never waits forever.
  */
-export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_MS): Promise<void> {
+export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_MS, { always = false }: { always?: boolean } = {}): Promise<void> {
+  // Web fonts drawn (as Playwright waits for them), then the page at its full size.
+  await bounded(page, `document.fonts.ready for screenshot ${name}`, page.evaluate(() => document.fonts.ready.then(() => undefined)), limitMs);
+  if (!WRITE_SCREENSHOTS && !always) {
+    // A frame drawn, as a capture would have waited for: what the page's ResizeObservers make of
+    // it (the console's scrolling tables become focusable regions) is in the DOM for the checks after.
+    await bounded(page, `two animation frames for screenshot ${name}`, page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())))), limitMs);
+    return;
+  }
   mkdirSync(SCREENSHOTS, { recursive: true });
   const path = join(SCREENSHOTS, `${name}.png`);
   try {
     const cdp = await bounded(page, `a DevTools session for screenshot ${name}`, devtools(page), limitMs);
-    // Web fonts drawn (as Playwright waits for them), then the page at its full size.
-    await bounded(page, `document.fonts.ready for screenshot ${name}`, page.evaluate(() => document.fonts.ready.then(() => undefined)), limitMs);
     const { cssContentSize } = await bounded(page, `Page.getLayoutMetrics for screenshot ${name}`, cdp.send('Page.getLayoutMetrics'), limitMs);
     const clip = { x: 0, y: 0, width: Math.ceil(cssContentSize.width), height: Math.ceil(cssContentSize.height), scale: 1 };
     const { data } = await bounded(
@@ -287,7 +348,7 @@ export async function reportFailedPage(page: Page | undefined, name: string, cha
   if (page === undefined || page.isClosed()) return;
   // Both at once: on a page that hangs, the report waits out one limit, not two.
   const [shot, text] = await Promise.all([
-    screenshot(page, name, limitMs).then(
+    screenshot(page, name, limitMs, { always: true }).then(
       () => undefined,
       (error: Error) => `no screenshot ${name}: ${error.message}`,
     ),
@@ -348,12 +409,15 @@ export interface AxeViolation {
  * Runs axe-core in the page. Evaluated through the DevTools protocol, so the page's CSP (which
  * forbids inline and injected scripts) stays in force while the audit runs.
  */
-export async function axeViolations(page: Page, { onlySeriousRules = false, limitMs = STEP_LIMIT_MS }: { onlySeriousRules?: boolean; limitMs?: number } = {}): Promise<AxeViolation[]> {
+export async function axeViolations(
+  page: Page,
+  { onlySeriousRules = false, rules, limitMs = STEP_LIMIT_MS }: { onlySeriousRules?: boolean; rules?: readonly string[]; limitMs?: number } = {},
+): Promise<AxeViolation[]> {
   // Once per document: a single-page app keeps it across its routes.
   if (!(await bounded(page, 'a check for axe-core in the page', page.evaluate(() => 'axe' in globalThis), limitMs))) {
     await bounded(page, 'loading axe-core into the page', loadAxe(page), limitMs);
   }
-  const audit = page.evaluate(async (serious) => {
+  const audit = page.evaluate(async ({ serious, only }) => {
     const axe = (
       globalThis as unknown as {
         axe: {
@@ -364,10 +428,13 @@ export async function axeViolations(page: Page, { onlySeriousRules = false, limi
     ).axe;
     const lesser = serious ? (axe._audit?.rules ?? []).filter((rule) => rule.impact === 'moderate' || rule.impact === 'minor') : [];
     const rules = Object.fromEntries(lesser.map((rule) => [rule.id, { enabled: false }]));
+    // `only`: just those rules (runOnly runs them even where the lesser ones were turned off, so
+    // the impact filter of seriousViolations() still applies to what they find).
+    const selection = only === undefined ? { rules } : { runOnly: { type: 'rule', values: only } };
     // No CSS selector per node (only their count is reported): the same findings, less work.
-    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'], selectors: false, rules });
+    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'], selectors: false, ...selection });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
-  }, onlySeriousRules);
+  }, { serious: onlySeriousRules, only: rules === undefined ? undefined : [...rules] });
   return bounded(page, 'the axe-core audit', audit, limitMs);
 }
 
@@ -392,6 +459,34 @@ export async function resizeViewport(page: Page, size: { width: number; height: 
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   return (await axeViolations(page, { onlySeriousRules: true })).filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
+
+/**
+ * The axe rules whose findings can differ between the light and the dark colour scheme. The dark
+ * scheme is, in every stylesheet, one `@media (prefers-color-scheme: dark)` block of colours
+ * (colour custom properties, and a 1 px line under the apps' header), and no script of the pages
+ * reads the scheme (test/e2e/axe-audits.test.ts checks both): in the dark a page has the light
+ * page's DOM, hides and shows the same elements and says the same text; only colours differ. Of
+ * axe-core's rules (4.14) these two read colours (and color-contrast-enhanced, AAA, off by
+ * default). A page audited in full in the light scheme needs only these in the dark one: the
+ * other rules would find there exactly what they found in the light. Each is serious.
+ */
+export const COLOUR_RULES = ['color-contrast', 'link-in-text-block'] as const;
+
+/**
+ * The page in the dark scheme after the same page was audited in the light one: only the rules
+ * that read colours (COLOUR_RULES). color-contrast is most of an audit's work; the other rules'
+ * part (a third to a half) is not done twice.
+ */
+export async function darkSchemeViolations(page: Page): Promise<AxeViolation[]> {
+  return axeViolations(page, { rules: COLOUR_RULES });
+}
+
+/**
+ * For page.waitForFunction: the condition checked every 50 ms instead of on every animation frame
+ * (its default), which keeps the page, the browser and the GPU process drawing at 60 Hz for as
+ * long as it waits: 0.073 CPU-s per second of waiting against 0.005 (docs/PERFORMANCE.md).
+ */
+export const POLLING = { polling: 50 } as const;
 
 /** Renders the page to a screenshot and expects no serious or critical axe violation on it. */
 export async function expectAccessible(page: Page, name: string): Promise<void> {

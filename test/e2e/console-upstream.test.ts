@@ -3,7 +3,7 @@ import type { Browser, Response } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { consoleOperator, launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { consoleOperator, launchChromium, POLLING, screenshot, seriousViolations } from './browser.ts';
 
 const SECRET = 'kc-client-secret-7d1f93aa';
 const NEW_SECRET = 'kc-client-secret-rotated-55e0c2';
@@ -136,7 +136,7 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     await page.fill('#f-client_secret', NEW_SECRET);
     await page.getByRole('button', { name: 'Save provider' }).click();
     // The page is drawn anew after the save: the secret field comes back empty.
-    await page.waitForFunction(() => (document.getElementById('f-client_secret') as HTMLInputElement | null)?.value === '');
+    await page.waitForFunction(() => (document.getElementById('f-client_secret') as HTMLInputElement | null)?.value === '', undefined, POLLING);
     await page.getByText('Saved.').waitFor();
     expect(await page.locator('main').textContent()).to.include('Currently set').and.not.include(NEW_SECRET);
     const updates = await gatehouse.services.audit.query({ types: ['upstream_provider.updated'], limit: 10 });
@@ -178,7 +178,7 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     // The audit page shows each action, by the operator.
     for (const type of ['upstream_provider.created', 'upstream_provider.updated', 'upstream_provider.deleted', 'user.upstream_unlinked']) {
       await page.goto(`${consoleUrl}#/audit?type=${type}`);
-      await page.waitForFunction((wanted) => [...document.querySelectorAll('tbody tr td:nth-child(2)')].some((cell) => cell.textContent === wanted), type);
+      await page.waitForFunction((wanted) => [...document.querySelectorAll('tbody tr td:nth-child(2)')].some((cell) => cell.textContent === wanted), type, POLLING);
       const first = page.locator('tbody tr').first();
       expect(await first.textContent(), type).to.include('operator');
     }

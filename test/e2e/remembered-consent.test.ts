@@ -6,7 +6,7 @@ import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { API, deployment, PASSWORD, relyingParty, throwawayAuthorizationUrl, type Deployment } from '../helpers/e2e.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { launchChromium, reportFailedPage, screenshot } from './browser.ts';
+import { launchChromium, POLLING, reportFailedPage, screenshot } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
 import { freshFlowPage, submitPassword, type CodeFlow } from './sign-in.ts';
 
@@ -98,7 +98,7 @@ describe('consent remembered across sign-in sessions (headless Chromium + openid
     const checks = await flow.start({ scope: 'openid profile', ...parameters });
     const back = (url: URL) => url.toString().startsWith(`${rp.origin}/cb`);
     const next = async () => {
-      await page.waitForFunction((origin) => location.href.startsWith(`${origin}/cb`) || document.querySelector('#login, form[action$="/confirm"]') !== null, rp.origin);
+      await page.waitForFunction((origin) => location.href.startsWith(`${origin}/cb`) || document.querySelector('#login, form[action$="/confirm"]') !== null, rp.origin, POLLING);
       return back(new URL(page.url())) ? 'app' : (await page.locator('#login').count()) > 0 ? 'login' : 'consent';
     };
     let at = await next();
