@@ -1,4 +1,5 @@
 import type { Accounts } from './accounts.ts';
+import type { ChangedBy } from './email-change-notice.ts';
 import type { EmailVerifications, PendingAccount, VerificationTicket } from './email-verifications.ts';
 
 /** The one mail this service sends (src/mail/mail-service.ts provides it). */
@@ -31,9 +32,12 @@ export interface EmailVerification<L extends string> {
   readonly available: boolean;
   /**
    * Emails the user a single-use link that confirms their current address. `returnTo` is a path
-   * of the sign-in the person came from, offered after confirming.
+   * of the sign-in the person came from, offered after confirming. `by`: whether the person asked
+   * for it (signing in, their account page) or an operator did (a user created or changed by an
+   * administrator): the mail's last line tells them which, not "if you did not ask for this" to
+   * someone who never did.
    */
-  send(userId: string, locale: L, returnTo?: string | null): Promise<SendOutcome>;
+  send(userId: string, locale: L, returnTo?: string | null, by?: ChangedBy): Promise<SendOutcome>;
   /** Whether the link works (shows the confirmation button); consumes nothing. */
   check(token: string): Promise<VerificationTicket | undefined>;
   /**
@@ -57,7 +61,7 @@ export function createEmailVerification<L extends string>(deps: EmailVerificatio
 
   return {
     available: deps.mail !== undefined,
-    async send(userId, locale, returnTo = null) {
+    async send(userId, locale, returnTo = null, by = 'self') {
       const user = await deps.accounts.findById(userId);
       if (user === undefined || user.disabled) return 'unknown_user';
       if (user.email === null) return 'no_email';
@@ -68,6 +72,7 @@ export function createEmailVerification<L extends string>(deps: EmailVerificatio
         name: displayName(user),
         link: `${deps.linkBase}/${token}`,
         hours: String(Math.max(1, Math.round((await deps.ttlSeconds()) / 3600))),
+        byOperator: by === 'operator',
       });
       report({ type: 'user.email_verification_sent', userId });
       return 'sent';

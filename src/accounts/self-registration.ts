@@ -89,6 +89,7 @@ export function createSelfRegistration<L extends string>(deps: SelfRegistrationD
       name,
       link: `${deps.links.verify}/${token}`,
       hours: String(Math.max(1, Math.round((await deps.ttlSeconds()) / 3600))),
+      byOperator: false,
     });
     report({ type: 'user.email_verification_sent', userId: ticket.kind === 'address' ? ticket.userId : null });
   }

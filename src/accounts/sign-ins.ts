@@ -35,8 +35,6 @@ export interface SignIns {
   record(entries: readonly (readonly [userId: string, at: Date])[]): Promise<void>;
   /** The stored last sign-in of each given user that has one; one read. */
   latest(userIds: readonly string[]): Promise<Map<string, Date>>;
-  /** Every stored last sign-in (for an export). */
-  all(): Promise<Map<string, Date>>;
   /** Removes the user's row (the user was deleted). */
   forget(userId: string): Promise<void>;
 }
@@ -65,10 +63,6 @@ export function createSignIns(model: SignInModel): SignIns {
       const rows = await model.find({ _id: { $in: [...new Set(userIds)] } }).lean<StoredSignIn[]>().exec();
       return new Map(rows.map((row) => [row._id, row.lastLoginAt]));
     },
-    async all() {
-      const rows = await model.find().lean<StoredSignIn[]>().exec();
-      return new Map(rows.map((row) => [row._id, row.lastLoginAt]));
-    },
     async forget(userId) {
       await model.deleteOne({ _id: userId }).exec();
     },
@@ -87,9 +81,8 @@ export async function withLastSignIns<T extends { readonly lastLoginAt: Date | n
   signIns: Pick<SignIns, 'latest'>,
   items: readonly T[],
   idOf: (item: T) => string,
-  stored?: ReadonlyMap<string, Date>,
 ): Promise<T[]> {
-  stored ??= await signIns.latest(items.map(idOf));
+  const stored = await signIns.latest(items.map(idOf));
   return items.map((item) => {
     const lastLoginAt = laterOf(item.lastLoginAt, stored.get(idOf(item)));
     return lastLoginAt === item.lastLoginAt ? item : { ...item, lastLoginAt };

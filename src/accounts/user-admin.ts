@@ -8,6 +8,7 @@ import { attributeChanges } from './profile-attributes.ts';
 import type { NewUser, User } from './accounts.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { withLastSignIns, type SignIns } from './sign-ins.ts';
+import { EXPORT_BATCH, readBatches } from '../storage/read-batches.ts';
 import { forgetPasswordResets } from './password-resets.ts';
 
 export interface UserPage {
@@ -33,7 +34,9 @@ export interface UserAdmin {
   update(id: string, patch: ProfilePatch): Promise<User>;
   /** The user with `lastLoginAt` from `user_sign_ins` (the later of it and a legacy in-document value). */
   withLastSignIn(user: User): Promise<User>;
-  /** Every stored user with its password hash and last sign-in, for `gatehouse export`. */
+  /** Every stored user with its password hash and last sign-in, by id, read a batch at a time (`gatehouse export`). */
+  exportEach(): AsyncIterable<StoredUser>;
+  /** The same, all at once (a Keycloak import compares its users with them). */
   exportAll(): Promise<StoredUser[]>;
   /** Writes an exported user as is (same id, same hash); replaces one with the same id. */
   importOne(user: StoredUser): Promise<'created' | 'updated'>;
@@ -124,9 +127,16 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
       return (await withLastSignIns(signIns, [user], (one) => one.id))[0]!;
     },
 
+    async *exportEach() {
+      for await (const docs of readBatches(users.find().sort({ _id: 1 }).lean<StoredUser>().cursor({ batchSize: EXPORT_BATCH }))) {
+        yield* await withLastSignIns(signIns, docs, (user) => user._id);
+      }
+    },
+
     async exportAll() {
-      const [docs, stored] = await Promise.all([users.find().sort({ _id: 1 }).lean<StoredUser[]>().exec(), signIns.all()]);
-      return withLastSignIns(signIns, docs, (user) => user._id, stored);
+      const all: StoredUser[] = [];
+      for await (const user of this.exportEach()) all.push(user);
+      return all;
     },
 
     async importOne(user) {

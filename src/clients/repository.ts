@@ -6,8 +6,9 @@ import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ClientModel, StoredClientRecord } from './model.ts';
-import { OPERATOR_ONLY_CLIENT_PROPERTIES } from './operator-only.ts';
+import { OPERATOR_ONLY_CLIENT_PROPERTIES } from './gatehouse-properties.ts';
 import { generateClientId, generateClientSecret, usesSecret } from './secrets.ts';
+import { EXPORT_BATCH } from '../storage/read-batches.ts';
 
 /**
  * Provider metadata field (epoch seconds): client_credentials JWTs of the client with an `iat`
@@ -74,8 +75,8 @@ export interface ClientRepository {
    * only. On an update the operator-controlled fields (first party, APIs, admin) are kept.
    */
   saveRegistered(clientId: string, metadata: Readonly<Record<string, unknown>>): Promise<RegisteredSave | undefined>;
-  /** Every client with its secret in the clear, for `gatehouse export`. */
-  exportAll(): Promise<ExportedClient[]>;
+  /** Every client with its secret in the clear, by id, read a batch at a time (`gatehouse export`). */
+  exportEach(): AsyncIterable<ExportedClient>;
   /** Writes an exported client, sealing its secret under this deployment's key. */
   importOne(client: ExportedClient): Promise<'created' | 'updated'>;
 }
@@ -295,17 +296,16 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       return { created: false, fields: fields.sort() };
     },
 
-    async exportAll() {
-      const records = await model.find().sort({ _id: 1 }).lean<StoredClientRecord[]>().exec();
-      return records.map((record) => {
+    async *exportEach() {
+      for await (const record of model.find().sort({ _id: 1 }).lean<StoredClientRecord>().cursor({ batchSize: EXPORT_BATCH })) {
         const { hasSecret: _hasSecret, createdAt, updatedAt, ...shown } = view(record);
-        return {
+        yield {
           ...shown,
           secret: record.secretSealed === null ? null : box.open(record.secretSealed, record._id),
           createdAt: createdAt.toISOString(),
           updatedAt: updatedAt.toISOString(),
         };
-      });
+      }
     },
 
     async importOne(client) {

@@ -50,7 +50,7 @@ export interface AccountMailDeps {
  */
 export function accountMail({ accounts, views, verification, mail, now }: AccountMailDeps): VerificationSender {
   return {
-    send: async (userId) => verification.send(userId, views.negotiate((await accounts.findById(userId))?.attributes.locale, undefined)),
+    send: async (userId, by) => verification.send(userId, views.negotiate((await accounts.findById(userId))?.attributes.locale, undefined), null, by),
     emailChanged: emailChangeNotice<Locale>({ mail, localeOf: (user) => views.negotiate(user.attributes.locale, undefined), now }),
   };
 }

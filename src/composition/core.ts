@@ -22,7 +22,7 @@ import { createSessionDevices } from '../sessions/devices.ts';
 import { createConsentRecords } from '../consents/records.ts';
 import { openFactors } from '../mfa/setup.ts';
 import { auditFactors, auditPasskeys } from '../mfa/audit.ts';
-import { auditAuthentication } from '../observability/sign-in-audit.ts';
+import { auditAuthentication } from '../accounts/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from '../oidc/account-cache.ts';
 import { registeredClientEvent } from '../oidc/registration-audit.ts';
 import { openOidcStorage, type OidcStorage } from '../oidc/storage.ts';

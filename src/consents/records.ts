@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
+import { EXPORT_BATCH } from '../storage/read-batches.ts';
 
 /**
  * What a user agreed to give one application, kept across sign-in sessions until the user removes
@@ -58,8 +59,8 @@ export interface ConsentRecords {
   find(accountId: string, clientId: string): Promise<ConsentRecord | undefined>;
   /** The user's records, by client id. */
   ofUser(accountId: string): Promise<ConsentRecord[]>;
-  /** Every user's records (an export file), by user and client id. */
-  all(): Promise<ConsentRecord[]>;
+  /** Every user's records (an export file), by user and client id, read a batch at a time. */
+  exportEach(): AsyncIterable<ConsentRecord>;
   /**
    * Adds what the user agreed to now (the consent page's Allow) to their record for the client,
    * creating it. `at`: when (an import passes its dates; a record keeps its first `createdAt` and
@@ -123,9 +124,8 @@ export async function createConsentRecords({ connection, now = () => new Date() 
       return stored.map(fromStored).sort((a, b) => a.clientId.localeCompare(b.clientId));
     },
 
-    async all() {
-      const stored = await model.find().sort({ accountId: 1, clientId: 1 }).lean<StoredConsent[]>().exec();
-      return stored.map(fromStored);
+    async *exportEach() {
+      for await (const stored of model.find().sort({ accountId: 1, clientId: 1 }).lean<StoredConsent>().cursor({ batchSize: EXPORT_BATCH })) yield fromStored(stored);
     },
 
     async add(accountId, clientId, given, at = {}) {

@@ -6,6 +6,7 @@ import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-
 import type { FactorModels, StoredFactors } from './model.ts';
 import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeId } from './recovery-codes.ts';
 import { DEFAULT_OTP_POLICY, DEFAULT_TOTP, newTotpSecret, TOTP_DIGITS, totpStep, type OtpPolicy, type TotpParameters } from './totp.ts';
+import { EXPORT_BATCH } from '../storage/read-batches.ts';
 
 export interface FactorStatus {
   /** When the authenticator app was confirmed; null without one. */
@@ -92,8 +93,8 @@ export interface Factors {
   reset(userId: string): Promise<boolean>;
   /** Takes over an authenticator enrolled elsewhere (sealed at rest like any other); `write: false` only tells what would happen. */
   importTotp(userId: string, imported: ImportedTotp, options: { readonly write: boolean }): Promise<TotpImportOutcome>;
-  /** Every user's confirmed app and unused recovery codes (users with neither left out). */
-  exportAll(): Promise<ExportedFactors[]>;
+  /** Every user's confirmed app and unused recovery codes (users with neither left out), by user id, read a batch at a time. */
+  exportEach(): AsyncIterable<ExportedFactors>;
   /**
    * Names the recovery codes' HMAC key without revealing it: stored codes carry over only into a
    * deployment with the same key (the same GATEHOUSE_SECRET).
@@ -302,19 +303,28 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
 
     recoveryKeyId: createHmac('sha256', recoveryKey).update('gatehouse recovery-code key id').digest('base64url').slice(0, 22),
 
-    async exportAll() {
-      const [apps, codes] = await Promise.all([
-        factors.find({ totp: { $ne: null } }).lean<StoredFactors[]>().exec(),
-        recoveryCodes.find({}, { _id: 1, userId: 1 }).lean<Array<{ _id: string; userId: string }>>().exec(),
-      ]);
-      const byUser = new Map<string, { totp: ExportedFactors['totp']; lastTotpStep: number; recoveryCodes: string[] }>();
-      const entry = (userId: string) => byUser.get(userId) ?? byUser.set(userId, { totp: null, lastTotpStep: 0, recoveryCodes: [] }).get(userId)!;
-      for (const doc of apps) {
-        if (!doc.totp) continue;
-        Object.assign(entry(doc._id), { totp: { secret: box.open(doc.totp.sealed, doc._id), confirmedAt: doc.totp.confirmedAt, ...parametersOf(doc.totp) }, lastTotpStep: doc.lastTotpStep });
+    async *exportEach() {
+      // Two cursors in user-id order, walked side by side: each user's app and codes meet without either collection held whole.
+      const apps = factors.find({ totp: { $ne: null } }).sort({ _id: 1 }).lean<StoredFactors>().cursor({ batchSize: EXPORT_BATCH });
+      const codes = recoveryCodes.find({}, { _id: 1, userId: 1 }).sort({ userId: 1, _id: 1 }).lean<{ _id: string; userId: string }>().cursor({ batchSize: EXPORT_BATCH });
+      try {
+        let app = await apps.next();
+        let code = await codes.next();
+        while (app !== null || code !== null) {
+          // The smaller id next. The database orders ids by their bytes, as `<` does for ASCII ids (UUIDs, imported ids).
+          const userId = app === null ? code!.userId : code === null || app._id <= code.userId ? app._id : code.userId;
+          let exported: Pick<ExportedFactors, 'totp' | 'lastTotpStep'> = { totp: null, lastTotpStep: 0 };
+          if (app?._id === userId) {
+            if (app.totp) exported = { totp: { secret: box.open(app.totp.sealed, app._id), confirmedAt: app.totp.confirmedAt, ...parametersOf(app.totp) }, lastTotpStep: app.lastTotpStep };
+            app = await apps.next();
+          }
+          const userCodes: string[] = [];
+          for (; code?.userId === userId; code = await codes.next()) userCodes.push(code._id);
+          yield { userId, ...exported, recoveryCodes: userCodes };
+        }
+      } finally {
+        await Promise.all([apps.close(), codes.close()]);
       }
-      for (const code of codes) entry(code.userId).recoveryCodes.push(code._id);
-      return [...byUser].sort(([a], [b]) => a.localeCompare(b)).map(([userId, exported]) => ({ userId, ...exported, recoveryCodes: exported.recoveryCodes.sort() }));
     },
 
     async restore({ userId, totp, lastTotpStep, recoveryCodes: codes }, options) {

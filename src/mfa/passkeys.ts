@@ -14,6 +14,7 @@ import {
 import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
+import { EXPORT_BATCH } from '../storage/read-batches.ts';
 
 /** One passkey (WebAuthn credential) in `mfa_passkeys`; `_id` is the credential id (base64url). */
 export interface StoredPasskey {
@@ -99,8 +100,8 @@ export interface Passkeys {
   rename(userId: string, id: string, name: string): Promise<boolean>;
   remove(userId: string, id: string): Promise<boolean>;
   removeAll(userId: string): Promise<number>;
-  /** Every user's passkeys. */
-  exportAll(): Promise<ExportedPasskey[]>;
+  /** Every user's passkeys, by user and creation, read a batch at a time. */
+  exportEach(): AsyncIterable<ExportedPasskey>;
   /** Takes back an exported passkey; its sign counter never moves back (WebAuthn §6.1.1: that would let a clone through). */
   restore(passkey: ExportedPasskey): Promise<PasskeyRestored>;
 }
@@ -302,9 +303,8 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
       return (await model.deleteMany({ userId }).exec()).deletedCount;
     },
 
-    async exportAll() {
-      const stored = await model.find().sort({ userId: 1, createdAt: 1 }).lean<StoredPasskey[]>().exec();
-      return stored.map(({ _id, ...rest }) => ({ id: _id, ...rest }));
+    async *exportEach() {
+      for await (const { _id, ...rest } of model.find().sort({ userId: 1, createdAt: 1 }).lean<StoredPasskey>().cursor({ batchSize: EXPORT_BATCH })) yield { id: _id, ...rest };
     },
 
     async restore({ id, ...passkey }) {

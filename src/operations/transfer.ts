@@ -1,16 +1,16 @@
 import type { GatehouseServices } from '../services.ts';
 import { refuseNulCharacters } from '../errors/nul-characters.ts';
-import { exportAll, importAll } from '../transfer/export-file.ts';
+import { exportAll, importAll, type ExportCounts, type ExportTarget } from '../transfer/export-file.ts';
 import type { OperationContext } from './context.ts';
 
 /** Export and import of everything an operator manages (audited as export.created / import.applied). */
 export function transferOperations(services: GatehouseServices, issuer: string) {
   return {
-    /** `encrypted`: whether the file it goes into is sealed with a passphrase (said in the audit event). */
-    async export(ctx: OperationContext, { encrypted }: { encrypted: boolean }) {
-      const document = await exportAll(services, issuer);
-      await services.audit.write({ ...ctx, type: 'export.created', details: { clients: document.clients.length, users: document.users.length, encrypted } });
-      return document;
+    /** Writes the export to `target` as it is read; `target.encrypted` (sealed with a passphrase) is said in the audit event, once it is written. */
+    async export(ctx: OperationContext, target: ExportTarget): Promise<ExportCounts> {
+      const counts = await exportAll(services, issuer, target);
+      await services.audit.write({ ...ctx, type: 'export.created', details: { clients: counts.clients, users: counts.users, encrypted: target.encrypted } });
+      return counts;
     },
     async import(ctx: OperationContext, document: unknown, { encrypted }: { encrypted: boolean }) {
       refuseNulCharacters(document);

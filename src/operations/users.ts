@@ -12,8 +12,8 @@ import { notFound, OperationError } from './errors.ts';
 
 /** Account mail, where SMTP is configured (src/composition/account-mail.ts; the server and the CLI alike). */
 export interface VerificationSender {
-  /** A link that confirms the user's current address. */
-  send(userId: string): Promise<'sent' | 'no_email' | 'already_verified' | 'no_mail' | 'unknown_user'>;
+  /** A link that confirms the user's current address; `by` says who asked for it (the mail says so). */
+  send(userId: string, by: ChangedBy): Promise<'sent' | 'no_email' | 'already_verified' | 'no_mail' | 'unknown_user'>;
   /** Tells the previous address that the user's address changed or was removed (src/accounts/email-change-notice.ts). */
   emailChanged?(user: User, previousEmail: string, by: ChangedBy): Promise<void>;
 }
@@ -116,17 +116,19 @@ export function userOperations(services: GatehouseServices, verification?: Verif
   const target = (id: string) => ({ type: 'user', id });
   const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
 
+  /** Whether the user changed their own account (the account page) or an operator did (admin API, console, CLI). */
+  const changedBy = (ctx: OperationContext, user: User): ChangedBy => (ctx.actor.type === 'user' && ctx.actor.id === user.id ? 'self' : 'operator');
+
   /** A new or changed, unverified address gets a link; a failure to send never fails the operation. */
-  async function offerVerification(user: User): Promise<void> {
+  async function offerVerification(ctx: OperationContext, user: User): Promise<void> {
     if (verification === undefined || user.email === null || user.emailVerified) return;
-    await verification.send(user.id).catch(() => undefined);
+    await verification.send(user.id, changedBy(ctx, user)).catch(() => undefined);
   }
 
   /** The notice to the address a user had; whether it was sent (a failure never fails the change). */
   async function tellPreviousAddress(ctx: OperationContext, user: User, previousEmail: string): Promise<boolean> {
     if (verification?.emailChanged === undefined) return false;
-    const by: ChangedBy = ctx.actor.type === 'user' && ctx.actor.id === user.id ? 'self' : 'operator';
-    return verification.emailChanged(user, previousEmail, by).then(
+    return verification.emailChanged(user, previousEmail, changedBy(ctx, user)).then(
       () => true,
       () => false,
     );
@@ -163,7 +165,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       await roles.ensure(user.roles);
       await groups.ensure(user.groups);
       await audit.write({ ...ctx, type: 'user.created', target: target(user.id), details: { username: user.username, roles: user.roles } });
-      await offerVerification(user);
+      await offerVerification(ctx, user);
       return user;
     },
 
@@ -192,7 +194,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       const previousEmailNotified = emailChanged && previousEmail !== null ? await tellPreviousAddress(ctx, user, previousEmail) : undefined;
       const fields = Object.keys(patch).filter((field) => field !== 'email' || emailChanged);
       await audit.write({ ...ctx, type: 'user.updated', target: target(id), details: { fields, ...(previousEmailNotified === undefined ? {} : { previousEmailNotified }) } });
-      if (emailChanged) await offerVerification(user);
+      if (emailChanged) await offerVerification(ctx, user);
       return user;
     },
 
@@ -217,7 +219,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     /** Emails the user a new link to confirm their address (the previous one stops working). */
     async sendVerification(id: string): Promise<void> {
       await get(id);
-      const outcome = verification === undefined ? 'no_mail' : await verification.send(id);
+      const outcome = verification === undefined ? 'no_mail' : await verification.send(id, 'operator');
       if (outcome === 'no_email') throw new OperationError(409, 'user_no_email');
       if (outcome === 'already_verified') throw new OperationError(409, 'email_already_verified');
       if (outcome === 'no_mail') throw new OperationError(409, 'mail_not_configured');

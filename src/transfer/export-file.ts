@@ -8,55 +8,85 @@ import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import type { TotpImportOutcome } from '../mfa/factors.ts';
 import { TOTP_ALGORITHMS, TOTP_DIGITS } from '../mfa/totp.ts';
 import type { GatehouseServices } from '../services.ts';
+import { writeJsonObject } from './json-stream.ts';
 
 export const EXPORT_FORMAT = 'gatehouse-export';
+/** The header of a clear export (`--unencrypted`): the file itself is readable. */
 export const EXPORT_WARNING =
   'This file holds password hashes, client secrets and authenticator-app (TOTP) secrets in the clear. Keep it private (mode 0600), move it only over encrypted channels, delete it after use.';
+/** The header inside an encrypted export: read only by whoever decrypted it, and it says what they now hold. */
+export const DECRYPTED_EXPORT_WARNING =
+  'Decrypted from a passphrase-encrypted export: this text holds password hashes, client secrets and authenticator-app (TOTP) secrets in the clear, as the encrypted file does not. Keep the encrypted file, not this text; if it must be written out, keep it private (mode 0600) and delete it after use.';
 
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 
 /**
- * `gatehouse export`: everything an operator manages, in one JSON document, with users' second
+ * Where `exportAll` writes its text, piece by piece. `encrypted`: the text is a seal's plaintext
+ * (compact, its header saying what a decrypted copy holds), else the file itself (indented).
+ */
+export interface ExportTarget {
+  readonly write: (piece: string) => void;
+  readonly encrypted: boolean;
+}
+
+async function* mapped<T, U>(items: AsyncIterable<T>, map: (item: T) => U | undefined): AsyncGenerator<U> {
+  for await (const item of items) {
+    const result = map(item);
+    if (result !== undefined) yield result;
+  }
+}
+
+/**
+ * `gatehouse export`: everything an operator manages, as one JSON document, with users' second
  * factors and consents. Secrets are opened for the file (client secrets, authenticator apps'
  * secrets) and sealed again by the import under the target's GATEHOUSE_SECRET; recovery codes
  * travel as their HMACs, which only a deployment with the same key can check (`recovery_code_key`).
+ * Written as it is read: clients, users, second factors, passkeys and consents come from database
+ * cursors a batch at a time (src/storage/read-batches.ts), so the memory it takes does not grow
+ * with them. Resolves to what it wrote, by kind.
  */
-export async function exportAll(services: GatehouseServices, issuer: string) {
-  const [apis, roles, groups, allClients, users, factors, passkeys, consents] = await Promise.all([
-    services.apis.list(),
-    services.roles.list(),
-    services.groups.list(),
-    services.clients.exportAll(),
-    services.users.exportAll(),
-    services.factors.exportAll(),
-    services.passkeys.exportAll(),
-    services.consents.all(),
-  ]);
+export async function exportAll(services: GatehouseServices, issuer: string, target: ExportTarget): Promise<ExportCounts> {
+  const [allApis, roles, groups] = await Promise.all([services.apis.list(), services.roles.list(), services.groups.list()]);
+  const apis = allApis.filter((api) => api.identifier !== services.adminAudience);
   // The console's and the account page's clients are built in: every instance ensures its own at startup.
-  const clients = allClients.filter((client) => client.clientId !== CONSOLE_CLIENT_ID && client.clientId !== ACCOUNT_CLIENT_ID);
-  const exportedClients = new Set(clients.map((client) => client.clientId));
-  return {
-    format: EXPORT_FORMAT,
-    version: 1,
-    warning: EXPORT_WARNING,
-    contains_password_hashes: true,
-    contains_client_secrets: true,
-    contains_totp_secrets: true,
-    exported_at: new Date().toISOString(),
-    issuer,
-    admin_audience: services.adminAudience,
-    recovery_code_key: services.factors.recoveryKeyId,
-    apis: apis.filter((api) => api.identifier !== services.adminAudience),
-    roles: roles.map((role) => ({ name: role.name, description: role.description })),
-    groups: groups.map((group) => ({ name: group.name, description: group.description })),
-    clients,
-    users: users.map((user) => ({ ...user, passwordChangedAt: iso(user.passwordChangedAt), lastLoginAt: iso(user.lastLoginAt), createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() })),
-    second_factors: factors.map((one) => ({ ...one, totp: one.totp === null ? null : { ...one.totp, confirmedAt: one.totp.confirmedAt.toISOString() } })),
-    passkeys: passkeys.map((passkey) => ({ ...passkey, createdAt: passkey.createdAt.toISOString(), lastUsedAt: iso(passkey.lastUsedAt) })),
-    consents: consents
-      .filter((record) => exportedClients.has(record.clientId))
-      .map(({ accountId, createdAt, updatedAt, ...record }) => ({ userId: accountId, ...record, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() })),
-  };
+  // Consents go with the clients written (ids only, collected as they pass).
+  const exportedClients = new Set<string>();
+  const clients = mapped(services.clients.exportEach(), (client) => {
+    if (client.clientId === CONSOLE_CLIENT_ID || client.clientId === ACCOUNT_CLIENT_ID) return undefined;
+    exportedClients.add(client.clientId);
+    return client;
+  });
+  const counts = await writeJsonObject(
+    [
+      ['format', EXPORT_FORMAT],
+      ['version', 1],
+      ['warning', target.encrypted ? DECRYPTED_EXPORT_WARNING : EXPORT_WARNING],
+      ['contains_password_hashes', true],
+      ['contains_client_secrets', true],
+      ['contains_totp_secrets', true],
+      ['exported_at', new Date().toISOString()],
+      ['issuer', issuer],
+      ['admin_audience', services.adminAudience],
+      ['recovery_code_key', services.factors.recoveryKeyId],
+      ['apis', apis],
+      ['roles', roles.map((role) => ({ name: role.name, description: role.description }))],
+      ['groups', groups.map((group) => ({ name: group.name, description: group.description }))],
+      ['clients', clients],
+      ['users', mapped(services.users.exportEach(), (user) => ({ ...user, passwordChangedAt: iso(user.passwordChangedAt), lastLoginAt: iso(user.lastLoginAt), createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() }))],
+      ['second_factors', mapped(services.factors.exportEach(), (one) => ({ ...one, totp: one.totp === null ? null : { ...one.totp, confirmedAt: one.totp.confirmedAt.toISOString() } }))],
+      ['passkeys', mapped(services.passkeys.exportEach(), (passkey) => ({ ...passkey, createdAt: passkey.createdAt.toISOString(), lastUsedAt: iso(passkey.lastUsedAt) }))],
+      [
+        'consents',
+        mapped(services.consents.exportEach(), ({ accountId, createdAt, updatedAt, ...record }) =>
+          exportedClients.has(record.clientId) ? { userId: accountId, ...record, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() } : undefined,
+        ),
+      ],
+    ],
+    target.encrypted ? 0 : 2,
+    target.write,
+  );
+  if (!target.encrypted) target.write('\n');
+  return { apis: apis.length, roles: roles.length, groups: groups.length, clients: counts.clients!, users: counts.users!, second_factors: counts.second_factors!, passkeys: counts.passkeys!, consents: counts.consents! };
 }
 
 const date = z.iso.datetime({ offset: true });
@@ -181,7 +211,7 @@ export function checkExport(document: unknown): ExportCounts {
   return exportCounts(importSchema.parse(document));
 }
 
-/** How many of each kind a document holds (an export as written, or one checked for import). */
+/** How many of each kind a document checked for import holds. */
 export function exportCounts(data: Readonly<Record<keyof ExportCounts, readonly unknown[]>>): ExportCounts {
   return {
     apis: data.apis.length,

@@ -43,11 +43,18 @@ const CHUNK_CHARACTERS = 1 << 20;
 /** Base64url characters of the ciphertext decrypted at a time when a file is opened (a multiple of 4). */
 const BASE64_PIECE = 4 << 20;
 
+/** Where an export's text goes piece by piece, then `end()`. */
+export interface TextSink {
+  write(piece: string): void;
+  end(): void;
+}
+
 /**
- * Encrypts `text` under `passphrase` and hands the file's text to `write` piece by piece (a few
- * MiB at a time), so that sealing holds no second copy of a large export.
+ * An encrypted export written as its text arrives: what is written to the returned sink is
+ * encrypted under `passphrase` and the file's text handed to `write` piece by piece, so that
+ * sealing holds neither the export nor its ciphertext whole. The file is complete at `end()`.
  */
-export async function sealExport(text: string, passphrase: string, write: (piece: string) => void): Promise<void> {
+export async function sealExport(passphrase: string, write: (piece: string) => void): Promise<TextSink> {
   const kdf = newKdfParameters();
   const key = await derivePassphraseKey(passphrase, kdf);
   const header = { alg: 'dir', enc: 'A256GCM', cty: 'json', typ: SEALED_EXPORT_TYPE, kdf, passphrase_check: key.check.toString('base64url') };
@@ -66,15 +73,26 @@ export async function sealExport(text: string, passphrase: string, write: (piece
     write(all.subarray(0, whole).toString('base64url'));
     carry = Buffer.from(all.subarray(whole));
   };
-  for (let start = 0; start < text.length; ) {
-    let end = Math.min(start + CHUNK_CHARACTERS, text.length);
-    // Never split a surrogate pair: each half alone would be encoded as U+FFFD.
-    if (end < text.length && /[\uD800-\uDBFF]/.test(text[end - 1]!)) end -= 1;
-    emit(cipher.update(text.slice(start, end), 'utf8'), false);
-    start = end;
-  }
-  emit(cipher.final(), true);
-  write(`","tag":"${cipher.getAuthTag().toString('base64url')}"}\n`);
+  // A piece that ends in the first half of a surrogate pair: that half waits for the next piece (alone it would be encoded as U+FFFD).
+  let held = '';
+  return {
+    write(piece) {
+      const text = held + piece;
+      const end = text.length > 0 && /[\uD800-\uDBFF]/.test(text.at(-1)!) ? text.length - 1 : text.length;
+      held = text.slice(end);
+      for (let start = 0; start < end; ) {
+        let stop = Math.min(start + CHUNK_CHARACTERS, end);
+        if (stop < end && /[\uD800-\uDBFF]/.test(text[stop - 1]!)) stop -= 1;
+        emit(cipher.update(text.slice(start, stop), 'utf8'), false);
+        start = stop;
+      }
+    },
+    end() {
+      if (held !== '') emit(cipher.update(held, 'utf8'), false);
+      emit(cipher.final(), true);
+      write(`","tag":"${cipher.getAuthTag().toString('base64url')}"}\n`);
+    },
+  };
 }
 
 /**
@@ -107,15 +125,22 @@ export async function openSealedExport(document: unknown, passphrase: string): P
   decipher.setAAD(Buffer.from(file.data.protected, 'ascii'));
   decipher.setAuthTag(tag);
   key.contentKey.fill(0);
-  // Decoded a piece at a time (a multiple of 4 characters is whole bytes): no copy of the whole ciphertext beside the text.
+  // Decoded a piece at a time (a multiple of 4 characters is whole bytes) into one buffer as long as the
+  // ciphertext's bytes (AES-GCM's plaintext is as long as its ciphertext): no second copy of either beside the text.
   const { ciphertext } = file.data;
-  const pieces: Buffer[] = [];
-  for (let start = 0; start < ciphertext.length; start += BASE64_PIECE) pieces.push(decipher.update(Buffer.from(ciphertext.slice(start, start + BASE64_PIECE), 'base64url')));
+  const plaintext = Buffer.alloc(Math.floor((ciphertext.length * 3) / 4));
+  let length = 0;
+  for (let start = 0; start < ciphertext.length; start += BASE64_PIECE) {
+    const piece = decipher.update(Buffer.from(ciphertext.slice(start, start + BASE64_PIECE), 'base64url'));
+    length += piece.copy(plaintext, length);
+    piece.fill(0);
+  }
   try {
     decipher.final();
+    return plaintext.toString('utf8', 0, length);
   } catch {
-    for (const piece of pieces) piece.fill(0);
     throw changed();
+  } finally {
+    plaintext.fill(0);
   }
-  return Buffer.concat(pieces).toString('utf8');
 }

@@ -10,8 +10,15 @@ function answerOf({ code, stdout, stderr }: Exit): unknown {
   return JSON.parse(stdout.trim().split('\n').pop() ?? 'null');
 }
 
+/**
+ * How long a storage child may take before it is killed and its test fails: only a backstop
+ * that turns a hang into a failure. A Node start with the adapters' imports is about a second
+ * of CPU, which took over 20 s of wall time at load 29 on the shared 2 cores.
+ */
+const CHILD_LIMIT_MS = 90_000;
+
 /** Runs one command in a fresh Node process (storage-child.ts) and returns its JSON answer. */
-export async function runStorageChild(env: ChildEnv, command: ChildCommand, timeoutMs = 20_000): Promise<unknown> {
+export async function runStorageChild(env: ChildEnv, command: ChildCommand, timeoutMs = CHILD_LIMIT_MS): Promise<unknown> {
   const child = spawn(process.execPath, [CHILD, JSON.stringify({ env, command })], { env: { ...process.env, ...childEnv({}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   return answerOf(await outputOf(child, timeoutMs, 'storage child'));
 }
@@ -22,7 +29,7 @@ export async function runStorageChild(env: ChildEnv, command: ChildCommand, time
  * barrier, not a clock: however slowly a busy machine starts them, none is done before another
  * has begun. The answers in the order of the processes.
  */
-export async function runStorageChildrenTogether(env: ChildEnv, command: ChildCommand, count: number, timeoutMs = 20_000): Promise<unknown[]> {
+export async function runStorageChildrenTogether(env: ChildEnv, command: ChildCommand, count: number, timeoutMs = CHILD_LIMIT_MS): Promise<unknown[]> {
   const input = JSON.stringify({ env, command, together: true });
   const children = Array.from({ length: count }, () => spawn(process.execPath, [CHILD, input], { env: { ...process.env, ...childEnv({}) }, stdio: ['pipe', 'pipe', 'pipe'] }));
   const exits = children.map((child) => outputOf(child, timeoutMs, 'storage child'));

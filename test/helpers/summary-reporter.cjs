@@ -2,18 +2,93 @@
 // Mocha's spec reporter plus the closing line CI reads: "N passed, N failed". It also writes
 // how long each test file took (its suites, hooks included), slowest first, to
 // .data/test-timings.txt and prints the ten slowest: where the suite's minutes go.
+//
+// The whole suite runs as two mocha processes side by side (scripts/test): each is one part,
+// named by GATEHOUSE_TEST_PART. A part ends with "<part>: N passed, N failed" and writes what
+// it found to GATEHOUSE_TEST_PART_FILE (JSON) instead of the closing lines; scripts/test then
+// runs this file as a script (`node summary-reporter.cjs --merge PART_FILE...`), which prints
+// the failed tests of every part, the slowest files of all and the one closing line, and
+// writes .data/test-summary.txt and .data/test-timings.txt as a single run does.
 const fs = require('node:fs');
 const path = require('node:path');
+
+/** "N passed, N failed". */
+function summaryLine(passes, failures) {
+  return `${passes} passed, ${failures} failed`;
+}
+
+/** Per-file seconds, slowest first, as lines of .data/test-timings.txt. */
+function timingLines(perFile) {
+  return [...perFile].sort((a, b) => b[1] - a[1]).map(([file, seconds]) => `${seconds.toFixed(1).padStart(7)} s  ${file}`);
+}
+
+/** The closing lines of a run (the slowest files, then the summary line) and the two files under .data. */
+function finish({ passes, failures, perFile }) {
+  const line = summaryLine(passes, failures);
+  const timings = timingLines(perFile);
+  // One file (`npm test -- FILE`) gets its line too: how long that file takes is often the question.
+  if (timings.length === 1) process.stdout.write(`\ntest file time (in .data/test-timings.txt):\n${timings[0]}\n`);
+  if (timings.length > 1) process.stdout.write(`\nslowest test files (all in .data/test-timings.txt):\n${timings.slice(0, 10).join('\n')}\n`);
+  process.stdout.write(`\n${line}\n`);
+  // .ci/run repeats this as its very last line, after npm's own closing output.
+  try {
+    fs.mkdirSync('.data', { recursive: true });
+    fs.writeFileSync('.data/test-summary.txt', `${line}\n`);
+    fs.writeFileSync('.data/test-timings.txt', `${timings.join('\n')}\n`);
+  } catch {
+    // The summary on stdout is what matters; the files are a convenience for CI.
+  }
+}
+
+/**
+ * Merges the parts' files: failed tests of every part (full title and first line of the error;
+ * each part's own output above has the whole report), then the closing lines of one run. A part
+ * without its file (its mocha died before the end) counts as one failure. Returns the exit code.
+ */
+function merge(files) {
+  let passes = 0;
+  let failures = 0;
+  const perFile = new Map();
+  const failed = [];
+  for (const file of files) {
+    let part;
+    try {
+      part = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      failures += 1;
+      failed.push(`${path.basename(file, '.json')}: the mocha process ended without its summary (see its output above)`);
+      continue;
+    }
+    passes += part.passes;
+    failures += part.failures;
+    for (const [name, seconds] of part.perFile) perFile.set(name, (perFile.get(name) ?? 0) + seconds);
+    for (const test of part.failed) failed.push(`${part.name}: ${test.title}${test.file ? `  (${test.file})` : ''}\n     ${test.error}`);
+  }
+  if (failed.length > 0) process.stdout.write(`\nfailed tests (their reports are in the output above):\n${failed.map((text, index) => `  ${index + 1}) ${text}`).join('\n')}\n`);
+  finish({ passes, failures, perFile });
+  return failures > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+  const [flag, ...files] = process.argv.slice(2);
+  if (flag !== '--merge' || files.length === 0) {
+    process.stderr.write('usage: node test/helpers/summary-reporter.cjs --merge PART_FILE...\n');
+    process.exit(2);
+  }
+  process.exit(merge(files));
+}
+
 const Mocha = require('mocha');
 
 const { Spec } = Mocha.reporters;
-const { EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END } = Mocha.Runner.constants;
+const { EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_TEST_FAIL } = Mocha.Runner.constants;
 
 class SummaryReporter extends Spec {
   constructor(runner, options) {
     super(runner, options);
     const perFile = new Map();
     const started = new Map();
+    const failed = [];
     runner.on(EVENT_SUITE_BEGIN, (suite) => {
       if (suite.file && suite.parent?.root) started.set(suite, process.hrtime.bigint());
     });
@@ -24,23 +99,22 @@ class SummaryReporter extends Spec {
       const file = path.relative(process.cwd(), suite.file);
       perFile.set(file, (perFile.get(file) ?? 0) + Number(process.hrtime.bigint() - start) / 1e9);
     });
+    runner.on(EVENT_TEST_FAIL, (test, error) => {
+      const file = test.file ?? test.parent?.file;
+      const message = String(error?.message ?? error).split('\n')[0];
+      failed.push({ title: test.fullTitle(), file: file ? path.relative(process.cwd(), file) : undefined, error: message });
+    });
     runner.once(EVENT_RUN_END, () => {
       const { passes = 0, failures = 0 } = runner.stats ?? {};
-      const line = `${passes} passed, ${failures} failed`;
-      const slowest = [...perFile].sort((a, b) => b[1] - a[1]);
-      const timings = slowest.map(([file, seconds]) => `${seconds.toFixed(1).padStart(7)} s  ${file}`);
-      // One file (`npm test -- FILE`) gets its line too: how long that file takes is often the question.
-      if (slowest.length === 1) process.stdout.write(`\ntest file time (in .data/test-timings.txt):\n${timings[0]}\n`);
-      if (slowest.length > 1) process.stdout.write(`\nslowest test files (all in .data/test-timings.txt):\n${timings.slice(0, 10).join('\n')}\n`);
-      process.stdout.write(`\n${line}\n`);
-      // .ci/run repeats this as its very last line, after npm's own closing output.
-      try {
-        fs.mkdirSync('.data', { recursive: true });
-        fs.writeFileSync('.data/test-summary.txt', `${line}\n`);
-        fs.writeFileSync('.data/test-timings.txt', `${timings.join('\n')}\n`);
-      } catch {
-        // The summary on stdout is what matters; the files are a convenience for CI.
+      const part = process.env.GATEHOUSE_TEST_PART;
+      const partFile = process.env.GATEHOUSE_TEST_PART_FILE;
+      if (part === undefined || partFile === undefined) {
+        finish({ passes, failures, perFile });
+        return;
       }
+      process.stdout.write(`\n${part}: ${summaryLine(passes, failures)}\n`);
+      fs.mkdirSync(path.dirname(partFile), { recursive: true });
+      fs.writeFileSync(partFile, JSON.stringify({ name: part, passes, failures, failed, perFile: [...perFile] }));
     });
   }
 }

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
-import { spawnCli } from '../helpers/process.ts';
+import { runCli, spawnCli } from '../helpers/process.ts';
 import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
-describe('gatehouse <command> --help and mistakes (real binary)', function () {
-  // Each command starts a Node process: seconds apiece on a busy 2-core machine.
+describe('gatehouse <command> --help and mistakes', function () {
+  // The real binary once per exit status (0 and 2); the other commands run in this process
+  // (runCli: what the binary runs, minus a Node start — seconds apiece on a busy 2-core machine).
   this.timeout(120_000);
   const database = databaseForSuite('cli_help');
 
@@ -13,7 +14,7 @@ describe('gatehouse <command> --help and mistakes (real binary)', function () {
     expect(help.stdout).to.match(/^usage: gatehouse clients create/);
     expect(help.stdout).to.include('--redirect-uri').and.include('--first-party');
     expect(help.stdout).to.not.include('users create');
-    const group = await spawnCli(['users', '--help'], {});
+    const group = await runCli(['users', '--help'], {});
     expect(group.code).to.equal(0);
     expect(group.stdout).to.include('users create').and.include('users set-password').and.not.include('clients create');
   });
@@ -23,20 +24,20 @@ describe('gatehouse <command> --help and mistakes (real binary)', function () {
     expect(typo.code).to.equal(2);
     expect(typo.stderr).to.equal("gatehouse: unknown command 'clinets lsit' (did you mean 'clients list'?); see gatehouse --help\n");
     // What was typed is shown escaped and cut short, never replayed to the terminal as is.
-    const sneaky = await spawnCli(['\u001b]0;pwned\u0007\u001b[31mkeys', 'x'.repeat(200)], {});
+    const sneaky = await runCli(['\u001b]0;pwned\u0007\u001b[31mkeys', 'x'.repeat(200)], {});
     expect(sneaky.code).to.equal(2);
     expect(sneaky.stderr).to.equal("gatehouse: unknown command '\\x1b]0;pwned\\x07\\x1b[31mkeys xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'; see gatehouse --help\n");
   });
 
   it('an unknown option is one line with the nearest match', async () => {
     const env = { NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: randomSecret() };
-    const typo = await spawnCli(['clients', 'create', '--name', 'x', '--redirect-url', 'https://app.example.com/cb'], env);
+    const typo = await runCli(['clients', 'create', '--name', 'x', '--redirect-url', 'https://app.example.com/cb'], env);
     expect(typo.code).to.equal(2);
     expect(typo.stderr).to.equal(
       'gatehouse: clients create: unknown option --redirect-url (did you mean --redirect-uri?); see gatehouse clients create --help\n',
     );
     // Node's own multi-line advice reads as one line of sentences, not with literal "\n"s in it.
-    const dash = await spawnCli(['clients', 'list', '--limit', '-1'], env);
+    const dash = await runCli(['clients', 'list', '--limit', '-1'], env);
     expect(dash.code).to.equal(2);
     expect(dash.stderr).to.match(/^gatehouse: Option '--limit' argument is ambiguous\. Did you forget [^\n\\]*'--limit=-XYZ'\.\n$/);
   });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
+import { outputOf } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { databaseForSuite } from '../helpers/stores.ts';
 
@@ -37,6 +38,17 @@ function listening(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * `bash scripts/cli ARGS` as a second terminal runs it. Not spawnSync: a CLI start takes tens of
+ * seconds on a busy machine, and a blocked event loop would not see the server close an idle
+ * keep-alive connection meanwhile (65 s), so the next fetch would be sent on it and fail with
+ * "other side closed".
+ */
+async function cliRun(args: string[], env: Record<string, string>) {
+  const exit = await outputOf(spawn('bash', ['scripts/cli', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }), 120_000, `scripts/cli ${args.join(' ')}`);
+  return { status: exit.code, stdout: exit.stdout, stderr: exit.stderr };
 }
 
 function alive(pid: number): boolean {
@@ -131,20 +143,20 @@ describe('npm run dev', () => {
       expect(output).to.match(/dev mail → demo@example\.com {2}"[^"]+"/);
       expect(readdirSync(join(data, 'mail')).filter((file) => file.endsWith('.eml'))).to.have.length(1);
 
-      const cli = spawnSync('bash', ['scripts/cli', 'clients', 'list', '--json'], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+      const cli = await cliRun(['clients', 'list', '--json'], env);
       step('cli');
       expect(cli.status, `${cli.stderr}\n${report()}`).to.equal(0);
       const clients = JSON.parse(cli.stdout) as Array<{ client_id: string }>;
       expect(clients.map((client) => client.client_id), 'the dev seed client, seen through the CLI').to.include('demo-spa');
       // The CLI in a second terminal knows the server's mail catcher: email is configured there.
-      const settings = spawnSync('bash', ['scripts/cli', 'settings', 'get', 'sign-in'], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+      const settings = await cliRun(['settings', 'get', 'sign-in'], env);
       expect(settings.status, `${settings.stderr}\n${report()}`).to.equal(0);
       expect(settings.stdout).to.include('self_registration').and.not.include('GATEHOUSE_SMTP_URL is not set');
 
       // A second terminal that never set PORT: the CLI takes the running server's port and issuer,
       // so an admin client it makes gets tokens for this server's admin API.
       const { PORT: _port, ...secondTerminal } = env;
-      const created = spawnSync('bash', ['scripts/cli', 'clients', 'create', '--name', 'ops-bot', '--admin', '--json'], { cwd: ROOT, env: secondTerminal, encoding: 'utf8', timeout: 120_000 });
+      const created = await cliRun(['clients', 'create', '--name', 'ops-bot', '--admin', '--json'], secondTerminal);
       expect(created.status, `${created.stderr}\n${report()}`).to.equal(0);
       const bot = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
       const adminToken = await fetch(`http://localhost:${port}/token`, {

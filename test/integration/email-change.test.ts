@@ -126,6 +126,21 @@ describe('email address changes (account API, admin API; real stores and SMTP se
   });
 
   describe('a new address: a link to the new one, a notice to the old one', () => {
+    it('admin API: a user created with an address, and a link sent again, say an administrator asked for it (never "if you did not ask for this")', async () => {
+      const username = unique('created');
+      const created = await callAdmin(gatehouse.url, adminToken, 'POST', '/users', { username, email: `${username}@example.org`, locale: 'ru' });
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      const first = await inbox.next();
+      expect(recipient(first)).to.equal(`${username}@example.org`);
+      expect(first.text).to.contain('запросил администратор').and.not.contain('Если вы этого не запрашивали');
+      const again = await callAdmin(gatehouse.url, adminToken, 'POST', `/users/${String(created.body.id)}/email-verification`);
+      expect(again.status, JSON.stringify(again.body)).to.equal(202);
+      const second = await inbox.next();
+      expect(recipient(second)).to.equal(`${username}@example.org`);
+      expect(second.text).to.contain('запросил администратор');
+      expect(second.html || '').to.contain('запросил администратор');
+    });
+
     it('account API: the old address is told what changed, when, and where to get help — no secret, no link that acts', async () => {
       const user = await verifiedUser('mover');
       const token = await accountToken(user.username);
@@ -137,6 +152,8 @@ describe('email address changes (account API, admin API; real stores and SMTP se
       const notice = mails.find((mail) => recipient(mail).toLowerCase() === user.email!.toLowerCase());
       const link = mails.find((mail) => recipient(mail) === newAddress);
       expect(link?.subject).to.equal('Confirm your email address');
+      // The user asked for this link: the mail may say "if you did not ask for this".
+      expect(link?.text).to.contain('If you did not ask for this').and.not.contain('An administrator');
       expect(notice, mails.map(recipient).join(', ')).to.not.equal(undefined);
       expect(notice!.subject).to.equal('Your email address was changed');
       const text = notice!.text ?? '';

@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { Secret, TOTP } from 'otpauth';
 import { connectMongo } from '../../src/storage/mongo.ts';
-import { isSealedExport } from '../../src/transfer/sealed-export.ts';
+import { DECRYPTED_EXPORT_WARNING, EXPORT_WARNING } from '../../src/transfer/export-file.ts';
+import { isSealedExport, openSealedExport } from '../../src/transfer/sealed-export.ts';
 import { asPage, followTo, formsOf, submitForm, UserAgent, type AgentPage } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { runCli, spawnCli, type Exit } from '../helpers/process.ts';
@@ -139,6 +140,12 @@ describe('encrypted export → import into another deployment (real stores, CLI)
     expect(await everythingIn(source)).to.not.include(passphrase);
   });
 
+  it('decrypted, its header says what that text holds: secrets in the clear, which the encrypted file does not show', async () => {
+    const opened = JSON.parse(await openSealedExport(JSON.parse(readFileSync(file, 'utf8')), passphrase)) as Record<string, unknown>;
+    expect(opened).to.include({ format: 'gatehouse-export', warning: DECRYPTED_EXPORT_WARNING, contains_client_secrets: true });
+    expect(DECRYPTED_EXPORT_WARNING).to.match(/^Decrypted from a passphrase-encrypted export: .* in the clear, as the encrypted file does not\./);
+  });
+
   it('import without the passphrase is refused, naming both ways to give it', async () => {
     const exit = await cli(['import', '--input', file], target);
     expect(exit.code).to.equal(2);
@@ -219,7 +226,8 @@ describe('encrypted export → import into another deployment (real stores, CLI)
     expect(JSON.parse(exit.stdout)).to.include({ encrypted: false });
     expect(exit.stderr).to.include('warning:').and.include('in the clear (--unencrypted)');
     expect(statSync(clear).mode & 0o777).to.equal(0o600);
-    expect(JSON.parse(readFileSync(clear, 'utf8'))).to.include({ format: 'gatehouse-export', contains_client_secrets: true });
+    expect(JSON.parse(readFileSync(clear, 'utf8'))).to.include({ format: 'gatehouse-export', warning: EXPORT_WARNING, contains_client_secrets: true });
+    expect(EXPORT_WARNING).to.match(/^This file holds .* in the clear\./);
 
     const vouched = await cli(['import', '--input', clear, '--passphrase-file', passFile], target);
     expect(vouched.code).to.equal(2);

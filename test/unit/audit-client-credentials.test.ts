@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { dateClock } from '../../src/clock.ts';
 import { createAuditTrail, type AuditCollection, type AuditInput } from '../../src/observability/audit-trail.ts';
 import type { StoredAuditEvent } from '../../src/observability/audit-model.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -40,7 +39,7 @@ describe('client_credentials issuances in the audit trail (GATEHOUSE_AUDIT_CLIEN
   it('each (the default): one token.issued event per token, with its request id', async () => {
     const clock = await minuteClock();
     const { collection, stored } = keepingCollection();
-    const audit = createAuditTrail({ collection, logger: createLogger('silent'), clock, now: dateClock(clock), flushIntervalMs: 3_600_000 });
+    const audit = createAuditTrail({ collection, logger: createLogger('silent'), clock, flushIntervalMs: 3_600_000 });
     for (let i = 0; i < 3; i += 1) from('203.0.113.7', () => audit.record(issued('svc')));
     await audit.flush();
     expect(stored.map((doc) => doc.type)).to.deep.equal(['token.issued', 'token.issued', 'token.issued']);
@@ -56,7 +55,7 @@ describe('client_credentials issuances in the audit trail (GATEHOUSE_AUDIT_CLIEN
     const { collection, stored } = keepingCollection();
     const lines: string[] = [];
     const logger = createLogger('info', { write: (line: string) => lines.push(line) });
-    const audit = createAuditTrail({ collection, logger, clock, now: dateClock(clock), flushIntervalMs: 1000, clientCredentials: 'per-minute' });
+    const audit = createAuditTrail({ collection, logger, clock, flushIntervalMs: 1000, clientCredentials: 'per-minute' });
     const start = clock.now();
     from('203.0.113.7', () => audit.record(issued('svc')));
     await clock.advance(10_000);
@@ -86,7 +85,7 @@ describe('client_credentials issuances in the audit trail (GATEHOUSE_AUDIT_CLIEN
   it('per-minute: the minute’s summary is written by the timer once the minute is over, and the next minute counts afresh', async () => {
     const clock = await minuteClock();
     const { collection, stored } = keepingCollection();
-    const audit = createAuditTrail({ collection, logger: createLogger('silent'), clock, now: dateClock(clock), flushIntervalMs: 1000, clientCredentials: 'per-minute' });
+    const audit = createAuditTrail({ collection, logger: createLogger('silent'), clock, flushIntervalMs: 1000, clientCredentials: 'per-minute' });
     for (let i = 0; i < 4; i += 1) from('203.0.113.7', () => audit.record(issued('svc')));
     await clock.advance(30_000);
     expect(stored, 'nothing written inside the minute').to.have.length(0);
@@ -122,7 +121,7 @@ describe('client_credentials issuances in the audit trail (GATEHOUSE_AUDIT_CLIEN
   it('per-minute: close() writes the minute counted so far (a clean stop loses nothing)', async () => {
     const clock = await minuteClock();
     const { collection, stored } = keepingCollection();
-    const audit = createAuditTrail({ collection, logger: createLogger('silent'), clock, now: dateClock(clock), flushIntervalMs: 3_600_000, clientCredentials: 'per-minute' });
+    const audit = createAuditTrail({ collection, logger: createLogger('silent'), clock, flushIntervalMs: 3_600_000, clientCredentials: 'per-minute' });
     for (let i = 0; i < 2; i += 1) from('203.0.113.7', () => audit.record(issued('svc')));
     await audit.close();
     expect(stored.map((doc) => [doc.type, doc.details.count])).to.deep.equal([['token.issued_summary', 2]]);

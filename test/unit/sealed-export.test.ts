@@ -5,13 +5,16 @@ import { isSealedExport, openSealedExport, SEALED_EXPORT_TYPE, sealExport, Seale
 
 const PASSPHRASE = 'correct horse battery staple';
 
-async function seal(text: string, passphrase = PASSPHRASE): Promise<{ file: Record<string, string>; pieces: number }> {
+/** `text` sealed as written in one piece, or in the pieces given. */
+async function seal(text: string | readonly string[], passphrase = PASSPHRASE): Promise<{ file: Record<string, string>; pieces: number }> {
   let written = '';
   let pieces = 0;
-  await sealExport(text, passphrase, (piece) => {
+  const sealed = await sealExport(passphrase, (piece) => {
     written += piece;
     pieces += 1;
   });
+  for (const piece of typeof text === 'string' ? [text] : text) sealed.write(piece);
+  sealed.end();
   return { file: JSON.parse(written) as Record<string, string>, pieces };
 }
 
@@ -69,6 +72,12 @@ describe('encrypted export files (JWE dir + A256GCM, argon2id from a passphrase)
     const { file, pieces } = await seal(large);
     expect(pieces).to.be.greaterThan(3);
     expect(await openSealedExport(file, PASSPHRASE)).to.equal(large);
+  });
+
+  it('written as it is produced, piece by piece: a surrogate pair split between two pieces still comes back whole', async () => {
+    const pieces = ['{"name":"', 'grinning \uD83D', '\uDE00 ', 'ü'.repeat(5), '"}'];
+    const { file } = await seal(pieces);
+    expect(await openSealedExport(file, PASSPHRASE)).to.equal('{"name":"grinning 😀 üüüüü"}');
   });
 
   it('the passphrase in another Unicode normalization (NFD, as macOS types it) opens it', async () => {

@@ -2,7 +2,7 @@ import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from
 import { parseArgs } from 'node:util';
 import { EXIT } from '../../errors/gatehouse-error.ts';
 import { refuseNulCharacters } from '../../errors/nul-characters.ts';
-import { checkExport, exportCounts } from '../../transfer/export-file.ts';
+import { checkExport } from '../../transfer/export-file.ts';
 import { isSealedExport, openSealedExport, sealExport, SealedExportError } from '../../transfer/sealed-export.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { PASSPHRASE_OPTIONS, passphraseGiven, readPassphrase } from '../export-passphrase.ts';
@@ -13,16 +13,18 @@ import { cliActor, withOperations } from '../services.ts';
  * Writes a file that is 0600 from its first byte (no window in which others could read it), piece
  * by piece; it appears under its name only once complete, and nothing is left behind on an error.
  */
-async function writePrivate(path: string, fill: (write: (piece: string) => void) => Promise<void>): Promise<void> {
+async function writePrivate<T>(path: string, fill: (write: (piece: string) => void) => Promise<T>): Promise<T> {
   const temporary = `${path}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'wx', 0o600);
   try {
+    let result: T;
     try {
-      await fill((piece) => void writeSync(fd, piece));
+      result = await fill((piece) => void writeSync(fd, piece));
     } finally {
       closeSync(fd);
     }
     renameSync(temporary, path);
+    return result;
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;
@@ -48,13 +50,17 @@ export async function exportCommand(ctx: CliContext, args: string[]): Promise<vo
   // Asked for before the database is opened: a mistyped passphrase costs nothing.
   const passphrase = await readPassphrase(ctx, values, 'export');
   const encrypted = passphrase !== undefined;
-  const document = await withOperations(ctx, (ops) => ops.transfer.export(cliActor(), { encrypted }));
-  await writePrivate(path, async (write) => {
-    if (passphrase === undefined) write(`${JSON.stringify(document, null, 2)}\n`);
-    else await sealExport(JSON.stringify(document), passphrase, write);
-  });
+  // Written as the database is read (src/transfer/export-file.ts): neither the export nor its text is held whole.
+  const counts = await withOperations(ctx, (ops) =>
+    writePrivate(path, async (write) => {
+      if (passphrase === undefined) return ops.transfer.export(cliActor(), { write, encrypted });
+      const sealed = await sealExport(passphrase, write);
+      const written = await ops.transfer.export(cliActor(), { write: (piece) => sealed.write(piece), encrypted });
+      sealed.end();
+      return written;
+    }),
+  );
   if (!encrypted) ctx.warn?.(`warning: ${shown(path)} ${UNENCRYPTED_WARNING}`);
-  const counts = exportCounts(document);
   const protection = encrypted ? 'encrypted with the passphrase (argon2id, AES-256-GCM)' : 'NOT encrypted; it holds password hashes, client secrets and authenticator-app secrets';
   ctx.out(ctx.json ? JSON.stringify({ file: path, encrypted, ...counts }) : `exported to ${path} (mode 0600; ${protection}): ${JSON.stringify(counts)}`);
 }

@@ -1,22 +1,8 @@
-import type { AuditActor, AuditSink } from './audit-trail.ts';
-
-/** The accounts layer's AuthenticationEvent, as far as the audit reads it (observability/ imports nothing from accounts/). */
-type AuthenticationEvent = (
-  | { readonly outcome: 'success'; readonly userId: string; readonly username: string; readonly clientId: string | null; readonly ip: string; readonly at: Date }
-  | {
-      readonly outcome: 'failure';
-      readonly reason: string;
-      readonly userId: string | null;
-      readonly username: string | null;
-      readonly clientId: string | null;
-      readonly ip: string;
-      readonly at: Date;
-      readonly lockedForSeconds: number | null;
-    }
-) & { readonly grantType?: string | undefined };
+import type { AuditActor, AuditSink } from '../observability/audit-trail.ts';
+import type { AuthenticationEvent } from './password-authentication.ts';
 
 /**
- * The accounts layer's onAuthentication hook as audit events: who (user id and username, or
+ * The onAuthentication hook (password-authentication.ts) as audit events: who (user id and username, or
  * anonymous for a login that names nobody), to which client, from which address.
  */
 export function auditAuthentication(audit: AuditSink): (event: AuthenticationEvent) => void {
