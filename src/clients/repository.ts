@@ -6,7 +6,7 @@ import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ClientModel, StoredClientRecord } from './model.ts';
-import { OPERATOR_ONLY_CLIENT_PROPERTIES } from './operator-only.ts';
+import { OPERATOR_ONLY_CLIENT_PROPERTIES } from './gatehouse-properties.ts';
 import { generateClientId, generateClientSecret, usesSecret } from './secrets.ts';
 import { EXPORT_BATCH } from '../storage/read-batches.ts';
 

@@ -1,48 +1,5 @@
-import { OPERATOR_ONLY_CLIENT_PROPERTIES } from '../clients/operator-only.ts';
+import { OPERATOR_ONLY_CLIENT_PROPERTIES, type GatehouseClientProperty } from '../clients/gatehouse-properties.ts';
 import { errors, type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
-
-/**
- * Gatehouse's own client metadata, carried by every client record next to the standard
- * fields (oidc-provider's extraClientMetadata). Registration requests can never set the
- * admin-only ones (see the registration policy).
- */
-export const GATEHOUSE_CLIENT_PROPERTIES = [
-  /** Consent is skipped (an in-house app). */
-  'first_party',
-  /** API identifiers this client may request tokens for. */
-  'allowed_apis',
-  /**
-   * Optional per-API scope limits: [{ "api": "<API identifier>", "scopes": ["read"] }]; an API
-   * not listed allows all its scopes. (A list, not a map: API identifiers contain dots, which
-   * MongoDB-wire servers refuse as keys.)
-   */
-  'allowed_api_scopes',
-  /** The API used when a request names none: always for client_credentials. */
-  'default_api',
-  /** Code flow without `resource` also gets the default API's JWT (then userinfo needs another token). */
-  'login_uses_default_api',
-  /** Browser origins allowed to call the token, userinfo, introspection and revocation endpoints (SPAs). */
-  'web_origins',
-  /** Require PKCE even though the client is confidential. */
-  'require_pkce',
-  /** Every sign-in to this client needs a second factor (users without one enrol first). */
-  'require_mfa',
-  /** Keep profile claims out of the ID token (they stay available at userinfo). */
-  'minimal_id_token',
-  /** May use the admin API (client_credentials for the admin API audience). */
-  'admin_client',
-  /** May use the resource-owner password grant (confidential first-party clients only; src/oidc/grants/password.ts). */
-  'allow_password_grant',
-  /**
-   * Token exchange (RFC 8693) policy: { "apis": [API identifiers it may ask tokens for],
-   * "trusted_clients": [client ids whose users' access tokens it may exchange] }.
-   */
-  'token_exchange',
-  /** `keycloak`: the client's access and ID tokens carry Keycloak's claims (src/oidc/keycloak-claims.ts). */
-  'token_claims',
-] as const;
-
-export type GatehouseClientProperty = (typeof GATEHOUSE_CLIENT_PROPERTIES)[number];
 
 const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'require_mfa', 'minimal_id_token', 'admin_client', 'allow_password_grant']);
 
