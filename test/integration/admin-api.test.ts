@@ -6,6 +6,7 @@ import { startInstance } from '../helpers/instance.ts';
 import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
 import { browse, UserAgent, signIn } from '../helpers/browserless.ts';
 import { freePort } from '../helpers/redis-server.ts';
+import { basicAuthTokenRequest } from '../helpers/e2e.ts';
 
 const API = 'https://orders.example.com';
 
@@ -139,13 +140,12 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       const { callback } = await signIn(agent, auth.toString(), 'https://console.example.com/cb', { username: 'root', password: 'bootstrap-password-1' });
       const code = callback.searchParams.get('code');
       expect(code, callback.toString()).to.be.a('string');
-      const exchanged = await fetch(`${gatehouse.url}/token`, {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${console.body.client_id}:${console.body.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: 'https://console.example.com/cb', code_verifier: verifier, resource: gatehouse.services.adminAudience }).toString(),
-      });
-      const tokens = (await exchanged.json()) as Record<string, string>;
-      expect(exchanged.status, JSON.stringify(tokens)).to.equal(200);
+      const { status, body: tokens } = await basicAuthTokenRequest(
+        gatehouse.url,
+        { clientId: console.body.client_id, secret: console.body.client_secret },
+        { grant_type: 'authorization_code', code: code!, redirect_uri: 'https://console.example.com/cb', code_verifier: verifier, resource: gatehouse.services.adminAudience },
+      );
+      expect(status, JSON.stringify(tokens)).to.equal(200);
       const asUser = await call('GET', '/users?q=ro', undefined, tokens.access_token);
       expect(asUser.status).to.equal(200);
       expect(asUser.body.users.map((u: { username: string }) => u.username)).to.include('root');

@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import type { Connection } from 'mongoose';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
-import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, type Seeded } from '../helpers/e2e.ts';
+import { authorizationRequest, basicAuthTokenRequest, PASSWORD, REDIRECT_URI, relyingParty, type Seeded } from '../helpers/e2e.ts';
 import { within } from '../helpers/poll.ts';
 import type { TestRedis } from '../helpers/redis-server.ts';
 import { startWithOwnRedis, type OwnRedisInstance } from '../helpers/own-redis.ts';
@@ -29,15 +29,7 @@ describe('refresh-token successors are stored with the rotation that hands them 
     await deployment?.close();
   });
 
-  const refresh = (token: string) =>
-    fetch(`${issuer}/token`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${encodeURIComponent(cast.web.clientId)}:${encodeURIComponent(cast.web.secret)}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
-    });
+  const refresh = (token: string) => basicAuthTokenRequest(issuer, cast.web, { grant_type: 'refresh_token', refresh_token: token });
   const introspect = async (token: string) =>
     (await (
       await fetch(`${issuer}/token/introspection`, {
@@ -77,7 +69,7 @@ describe('refresh-token successors are stored with the rotation that hands them 
     const working = await newRefreshToken();
     const rotated = await refresh(working);
     expect(rotated.status).to.equal(200);
-    const { refresh_token: successor } = (await rotated.json()) as { refresh_token: string };
+    const { refresh_token: successor } = rotated.body as { refresh_token: string };
     expect(await tokens.findOne({ _id: successor as never }), 'the successor handed out is stored').to.not.equal(null);
     expect(await tokens.findOne({ _id: `rotated:${working}` as never }), 'the rotation marker, in the same insert').to.include({ successorId: successor });
     expect(await introspect(working), 'the rotated token introspects as inactive').to.deep.equal({ active: false });
