@@ -314,8 +314,16 @@ export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_
   await bounded(page, `document.fonts.ready for screenshot ${name}`, page.evaluate(() => document.fonts.ready.then(() => undefined)), limitMs);
   if (!WRITE_SCREENSHOTS && !always) {
     // A frame drawn, as a capture would have waited for: what the page's ResizeObservers make of
-    // it (the console's scrolling tables become focusable regions) is in the DOM for the checks after.
-    await bounded(page, `two animation frames for screenshot ${name}`, page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())))), limitMs);
+    // it (the console's scrolling tables become focusable regions) is in the DOM for the checks
+    // after. A one-pixel capture, not requestAnimationFrame: a page without JavaScript (a context
+    // with javaScriptEnabled: false) runs no callback, and the wait would never end.
+    try {
+      const cdp = await bounded(page, `a DevTools session for screenshot ${name}`, devtools(page), limitMs);
+      await bounded(page, `a drawn frame for screenshot ${name}`, cdp.send('Page.captureScreenshot', { format: 'png', optimizeForSpeed: true, clip: { x: 0, y: 0, width: 1, height: 1, scale: 1 } }), limitMs);
+    } catch (error) {
+      if (error instanceof BrowserStepHung) throw error;
+      devtoolsSessions.delete(page);
+    }
     return;
   }
   mkdirSync(SCREENSHOTS, { recursive: true });
