@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { CLI, childEnv, outputOf, type Exit } from '../helpers/process.ts';
-import { randomSecret } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 /**
  * Registered in the child before the CLI runs: every module it loads (after resolution) is
@@ -28,6 +28,7 @@ const HEAVY = ['/node_modules/mongoose/', '/node_modules/mongodb/', '/node_modul
 describe('gatehouse starts only what the command line needs', function () {
   // A few real Node starts (each loads only the CLI's own few modules; seconds at most on a busy machine).
   this.timeout(120_000);
+  const database = databaseForSuite('cli_start_loads');
   let dir: string;
   before(() => (dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-loads-'))));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,5 +69,14 @@ describe('gatehouse starts only what the command line needs', function () {
       expect(heavyIn(loaded), args.join(' ')).to.deep.equal([]);
       expect(commandModules(loaded), args.join(' ')).to.deep.equal([module]);
     }
+  });
+
+  it('a command composes what it runs on, but not the WebAuthn library or, without GATEHOUSE_SMTP_URL, the mail templates and SMTP client', async () => {
+    const { exit, loaded } = await loadsOf(['users', 'list', '--json'], { NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: randomSecret() });
+    expect(exit.code, exit.stderr).to.equal(0);
+    expect(JSON.parse(exit.stdout)).to.have.property('users');
+    expect(loaded.some((url) => url.includes('/node_modules/mongoose/'))).to.equal(true);
+    expect(loaded.filter((url) => ['/node_modules/@simplewebauthn/', '/node_modules/nodemailer/', '/node_modules/ejs/'].some((part) => url.includes(part)))).to.deep.equal([]);
+    expect(commandModules(loaded)).to.deep.equal(['users.ts']);
   });
 });
