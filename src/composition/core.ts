@@ -124,7 +124,8 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
   };
   try {
     // One Redis connection in subscribe mode for every change channel of this process (the
-    // server's caches and key ring); closed last. A command listens to nothing.
+    // server's caches and key ring); closed last. A command has none: its caches announce their
+    // changes and listen to none.
     const subscriber = server && redis !== undefined ? createChangeSubscriber({ redis, logger }) : undefined;
     if (subscriber !== undefined) closers.push(() => subscriber.close());
     const collection = auditCollection(mongo.db!);
@@ -172,14 +173,13 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       redisPrefix: config.redisPrefix,
       ttlSeconds: server ? config.accountCacheTtlSeconds : 0,
       logger,
-      subscribe: server,
       subscriber,
       now: clock.now,
     });
     closers.push(() => accountCache.close());
 
     // Runtime settings first: the account layer reads the password policy and the lockout thresholds from them.
-    const runtimeSettings = await openRuntimeSettings({ config, mongo, redis, logger, subscribe: server, subscriber, now: clock.now });
+    const runtimeSettings = await openRuntimeSettings({ config, mongo, redis, logger, subscriber, now: clock.now });
     closers.push(() => runtimeSettings.close());
 
     const auditSignIn = auditAuthentication(audit);
@@ -212,7 +212,6 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       redis,
       redisPrefix: config.redisPrefix,
       logger,
-      subscribe: server,
       subscriber,
       now: clock.now,
     });
