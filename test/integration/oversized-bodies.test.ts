@@ -10,6 +10,7 @@ import { adminClient } from '../helpers/admin.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 interface Exchange {
   /** Status lines of every response that came back on the connection, in order. */
@@ -66,7 +67,7 @@ describe('oversized bodies read by Gatehouse (forms ahead of the provider, admin
       displayName: 'Reports',
       metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
     });
-    basic = `Basic ${Buffer.from(`${client.clientId}:${secret!}`).toString('base64')}`;
+    basic = clientSecretBasic(client.clientId, secret!);
   });
   after(async () => {
     await gatehouse?.close();
