@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, type Page } from 'playwright-core';
 import { PASSWORD } from '../helpers/e2e.ts';
+import { waitLimitFor } from '../helpers/poll.ts';
 
 /** Chromium from Debian (.ci/run installs it); playwright-core never downloads a browser here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -63,6 +64,11 @@ let running: { file: string; test: string } | undefined;
 const crashes: ChromiumCrash[] = [];
 /** The contexts opened since the running test began (its beforeEach hooks included) and not closed yet. */
 const openedInTest = new Set<BrowserContext>();
+/** Every context opened through launchChromium() and not closed yet. */
+const openContexts = new Set<BrowserContext>();
+
+/** How long Playwright waits in the running test (waitLimitFor(): the test's own time, at least Playwright's 30 s). */
+let waitLimitMs = waitLimitFor(30_000);
 
 export interface ChromiumCrash {
   /** The test file (relative to the working directory) whose handle was the latest when Chromium went away. */
@@ -139,11 +145,14 @@ export async function launchChromium(): Promise<Browser> {
         return async (options?: BrowserContextOptions) => {
           current = await sharedBrowser();
           const context = await current.newContext(options);
+          context.setDefaultTimeout(waitLimitMs);
           opened.add(context);
           openedInTest.add(context);
+          openContexts.add(context);
           context.once('close', () => {
             opened.delete(context);
             openedInTest.delete(context);
+            openContexts.delete(context);
           });
           return context;
         };
@@ -193,6 +202,9 @@ if (typeof after === 'function') {
     openedInTest.clear();
     const test = this.currentTest;
     if (test?.file !== undefined) running = { file: relative(process.cwd(), test.file), test: test.fullTitle() };
+    // The contexts a file keeps from test to test wait as long as this test may.
+    waitLimitMs = waitLimitFor(test?.timeout() ?? 30_000);
+    for (const context of openContexts) context.setDefaultTimeout(waitLimitMs);
   });
   afterEach(async function () {
     // Longer than one bounded close, so the hook itself never times out.
