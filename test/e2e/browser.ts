@@ -165,6 +165,60 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+/** What freshTab() knows of each context it made: its options (JSON), its tab, the origins that tab showed, whether it is open. */
+interface FreshTab {
+  readonly options: string;
+  readonly page: Page;
+  readonly origins: Set<string>;
+  open: boolean;
+}
+const freshTabs = new WeakMap<BrowserContext, FreshTab>();
+
+/** Events a test may listen to on its page (the listeners go with the test, as they would with a new tab). */
+const TEST_EVENTS = ['request', 'response', 'requestfinished', 'requestfailed', 'console', 'dialog', 'popup', 'download', 'pageerror'] as const;
+
+/**
+ * A browser context and tab as the servers see a new browser: no cookie (no session at any
+ * Gatehouse), no storage (the account page and the console keep their tokens in sessionStorage).
+ * `previous` (the last one this returned) is reused when it is open and was made with the same
+ * options, its tab too: emptied (about:blank), its cookies cleared, the storage of every origin the
+ * tab showed cleared (local and session storage, IndexedDB), a test's routes and listeners removed.
+ * A new context and tab cost Chromium about 0.75 CPU-s (docs/PERFORMANCE.md); files that want a
+ * fresh browser per step paid it a few dozen times. What a reused one keeps that a new one would
+ * not: the HTTP cache (stylesheets and scripts) and the tab's history. Other options, or a context
+ * or tab closed meanwhile (a failed test's), get a new context.
+ */
+export async function freshTab(browser: Browser, previous: BrowserContext | undefined, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const made = previous === undefined ? undefined : freshTabs.get(previous);
+  if (previous !== undefined && made?.open === true && !made.page.isClosed() && made.options === JSON.stringify(options)) {
+    const { page } = made;
+    for (const event of TEST_EVENTS) page.removeAllListeners(event);
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.goto('about:blank');
+    await previous.clearCookies();
+    const cdp = await previous.newCDPSession(page);
+    try {
+      // Session storage too (Chromium 156: checked by hand; DOMStorage.clear wants a frame of the origin).
+      for (const origin of made.origins) await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' });
+    } finally {
+      await cdp.detach();
+    }
+    made.origins.clear();
+    return { context: previous, page };
+  }
+  await previous?.close();
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const tab: FreshTab = { options: JSON.stringify(options), page, origins: new Set(), open: true };
+  freshTabs.set(context, tab);
+  context.once('close', () => (tab.open = false));
+  page.on('framenavigated', (frame) => {
+    const { origin } = new URL(frame.url());
+    if (origin.startsWith('http')) tab.origins.add(origin);
+  });
+  return { context, page };
+}
+
 /** Shuts the shared Chromium down (the e2e run's last hook does; a script calls it when done). */
 export async function closeSharedBrowser(): Promise<void> {
   const browser = await shared?.catch(() => undefined);
