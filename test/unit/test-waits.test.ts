@@ -23,7 +23,10 @@ describe('the tests\' own waits end with the test, not after it (test/helpers/po
     let calls = 0;
     expect(await eventually(async () => (calls += 1), () => false)).to.equal(calls);
     expect(calls, 'it kept asking until then').to.be.above(1);
-    expect(await eventually(async () => { throw new Error('refused'); }, (value) => value instanceof Error)).to.be.instanceOf(Error);
+    const refused = async (): Promise<unknown> => {
+      throw new Error('refused');
+    };
+    expect(await eventually(refused, (value) => value instanceof Error)).to.be.instanceOf(Error);
   });
 
   it('Playwright waits as long as a test given more than 30 s may (all but its last 5 s), and its own 30 s otherwise', () => {
