@@ -26,7 +26,8 @@ export interface AttemptLimiter {
 
 export interface AttemptLimits {
   limiter(name: string, limit: number, windowSeconds: number): AttemptLimiter;
-  close(): void;
+  /** Stops the sweeper; resolves once a sweep under way has ended (the stores close next). */
+  close(): Promise<void>;
 }
 
 export interface AttemptLimitsDeps {
@@ -160,7 +161,7 @@ export async function openAttemptLimits({
       };
       return limiter;
     },
-    close: () => sweeper?.stop(),
+    close: async () => sweeper?.stop(),
   };
 }
 

@@ -26,7 +26,8 @@ export interface DevicePolls {
    * one recorded always is (two polls in flight at once).
    */
   tooSoon(deviceCode: string, arrivedAt?: number): Promise<boolean>;
-  close(): void;
+  /** Stops the sweeper; resolves once a sweep under way has ended (the stores close next). */
+  close(): Promise<void>;
 }
 
 export interface DevicePollsDeps {
@@ -138,7 +139,7 @@ export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix
         const wait = arrivalWait(arrivedAt, stopwatch());
         return (await POLL.run(redis, [key], [storeClock?.() ?? '', wait, DEFAULT_INTERVAL_MS, SLOW_DOWN_STEP_MS, lifetimeMs])) === 1;
       },
-      close() {},
+      async close() {},
     };
   }
   const db = mongo.db;
@@ -168,6 +169,6 @@ export async function openDevicePolls({ redis, mongo, locks, logger, redisPrefix
         return soon;
       });
     },
-    close: () => sweeper?.stop(),
+    close: async () => sweeper?.stop(),
   };
 }

@@ -25,7 +25,11 @@ export async function ensureExpiryIndex<T extends mongo.Document>(collection: mo
 export interface Sweeper {
   /** Deletes expired rows now; resolves to how many went. */
   sweep(): Promise<number>;
-  stop(): void;
+  /**
+   * No more sweeps; resolves once the timer's or a clock jump's sweep under way has ended, so
+   * the caller may close the stores (a sweep the closing store interrupts is not logged).
+   */
+  stop(): Promise<void>;
 }
 
 /**
@@ -49,6 +53,8 @@ export interface SweeperOptions {
 /** Periodically deletes rows whose expiry field has passed; the timer never keeps the process alive. */
 export function startSweeper({ targets, intervalMs, logger, now = () => new Date(), onClockJump }: SweeperOptions): Sweeper {
   let failing = false;
+  let stopped = false;
+  const running = new Set<Promise<void>>();
   async function sweep(): Promise<number> {
     let removed = 0;
     for (const target of targets) {
@@ -57,27 +63,32 @@ export function startSweeper({ targets, intervalMs, logger, now = () => new Date
     }
     return removed;
   }
-  const timer = setInterval(() => {
-    sweep().then(
+  /** A sweep of the timer or of a clock jump, tracked until it ends; one warning per outage. */
+  function sweepInBackground(): Promise<void> {
+    const run = sweep().then(
       () => {
         failing = false;
       },
       (error: unknown) => {
-        // One line per outage, not one per tick.
-        if (!failing) logger.warn({ err: error }, 'expiry sweeper failed; will retry');
+        // After stop() the stores are closing under the sweep: nothing to retry, nothing to say.
+        if (!failing && !stopped) logger.warn({ err: error }, 'expiry sweeper failed; will retry');
         failing = true;
       },
     );
-  }, intervalMs);
+    running.add(run);
+    void run.finally(() => running.delete(run));
+    return run;
+  }
+  const timer = setInterval(() => void sweepInBackground(), intervalMs);
   timer.unref();
-  const stopHearingJumps = onClockJump?.(async () => {
-    await sweep().catch((error: unknown) => logger.warn({ err: error }, 'expiry sweeper failed; will retry'));
-  });
+  const stopHearingJumps = onClockJump?.(sweepInBackground);
   return {
     sweep,
-    stop: () => {
+    stop: async () => {
+      stopped = true;
       clearInterval(timer);
       stopHearingJumps?.();
+      await Promise.all(running);
     },
   };
 }

@@ -758,17 +758,30 @@ describe('admin console (headless Chromium)', () => {
     await gatehouse.services.roles.create('narrow-auditor', 'Reads the audit log');
     for (let i = 0; i < 5; i += 1) await gatehouse.services.accounts.authenticate('narrow@example.com', 'wrong password', '203.0.113.39');
     const page = await operatorPage({ width: 390 });
-    // (The dashboard's chart leaves the lockouts per day out on a phone: its tiles say today's.)
-    for (const route of ['keys', 'roles', 'lockouts', `users/${operator.id}`]) {
+    const nothingHidden = async (name: string) => {
+      const hidden = await page.locator('main td, main th').evaluateAll((cells) => cells.filter((cell) => getComputedStyle(cell).display === 'none').map((cell) => cell.textContent));
+      expect(hidden, name).to.deep.equal([]);
+      const scrolled = await page.locator('main .table-wrap').evaluateAll((wraps) => wraps.filter((wrap) => wrap.scrollWidth > wrap.clientWidth).length);
+      expect(scrolled, `${name}: no table scrolls sideways`).to.equal(0);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), name).to.be.at.most(390);
+    };
+    for (const route of ['keys', 'roles', 'lockouts', `users/${operator.id}`, '']) {
       await page.evaluate(() => document.querySelector('main')?.setAttribute('data-left', ''));
       await page.goto(`${consoleUrl}#/${route}`);
       await page.locator('main:not([data-left]) h1').waitFor();
       await page.locator('main:not([data-left]) table').first().waitFor();
-      const hidden = await page.locator('main td, main tbody th').evaluateAll((cells) => cells.filter((cell) => getComputedStyle(cell).display === 'none').map((cell) => cell.textContent));
-      expect(hidden, route).to.deep.equal([]);
-      const scrolled = await page.locator('main .table-wrap').evaluateAll((wraps) => wraps.filter((wrap) => wrap.scrollWidth > wrap.clientWidth).length);
-      expect(scrolled, `${route}: no table scrolls sideways`).to.equal(0);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth), route).to.be.at.most(390);
+      await nothingHidden(route);
+    }
+    // The dashboard's chart: its lockouts per day are said nowhere else (the tiles say today's), in
+    // each language's column names and dates.
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+      await page.selectOption('#console-locale', locale);
+      await page.waitForFunction((chosen) => document.documentElement.lang === chosen, locale);
+      const strings = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/${locale}.json`)).text()) as Record<string, string>;
+      await page.locator('table.chart thead th').filter({ hasText: strings['dashboard.col.lockouts'] }).waitFor();
+      await page.locator('table.chart tbody tr').nth(6).waitFor();
+      await nothingHidden(`dashboard in ${locale}`);
+      await screenshot(page, `console-dashboard-390-${locale}`);
     }
     await page.context().close();
   });

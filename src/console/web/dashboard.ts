@@ -3,16 +3,35 @@ import type { HealthResponse, KeyListResponse, LockoutResponse, SessionCountResp
 import type { AdminApi } from './api.ts';
 import { currentLocale, h, render, t, tableWrap, when } from './ui.ts';
 
-/** Sign-ins per day as a table whose cells carry a bar (readable without the bars too). */
+/**
+ * Sign-ins per day as a table whose cells carry a bar (readable without the bars too). On a phone
+ * each day is a card, its three values side by side under their names (console.css): four columns
+ * of Russian names do not fit 390 px, and the lockouts per day are said nowhere else (the tiles say today's).
+ */
 function chart(days: SignInStatsResponse['days']): HTMLElement {
   const most = Math.max(1, ...days.flatMap((day) => [day.success, day.failure]));
-  const bar = (value: number, kind: string) => h('td', {}, h('span', { class: `chart-bar ${kind}`, 'data-width': String(Math.round((value / most) * 100)) }), h('span', { class: 'bar-value' }, String(value)));
-  const body = h('tbody', {}, ...days.map((day) => h('tr', {}, h('th', { scope: 'row' }, new Date(`${day.date}T00:00:00Z`).toLocaleDateString(currentLocale(), { month: 'short', day: 'numeric', timeZone: 'UTC' })), bar(day.success, 'ok'), bar(day.failure, 'failed'), h('td', { class: 'optional' }, String(day.lockout)))));
+  const bar = (value: number, kind: string, label: string) =>
+    h('td', { 'data-label': label }, h('span', { class: `chart-bar ${kind}`, 'data-width': String(Math.round((value / most) * 100)) }), h('span', { class: 'bar-value' }, String(value)));
+  const [success, failure, lockouts] = [t('dashboard.col.success'), t('dashboard.col.failure'), t('dashboard.col.lockouts')];
+  const body = h(
+    'tbody',
+    {},
+    ...days.map((day) =>
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'row' }, new Date(`${day.date}T00:00:00Z`).toLocaleDateString(currentLocale(), { month: 'short', day: 'numeric', timeZone: 'UTC' })),
+        bar(day.success, 'ok', success),
+        bar(day.failure, 'failed', failure),
+        h('td', { class: 'count', 'data-label': lockouts }, String(day.lockout)),
+      ),
+    ),
+  );
   // Widths through the CSSOM: the console's CSP allows no inline style attributes.
   for (const element of body.querySelectorAll<HTMLElement>('.chart-bar')) element.style.width = `${element.dataset.width}%`;
   return tableWrap(
     t('dashboard.chartCaption'),
-    h('table', { class: 'chart' }, h('caption', { class: 'hint' }, t('dashboard.chartCaption')), h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('dashboard.day')), h('th', { scope: 'col' }, t('dashboard.col.success')), h('th', { scope: 'col' }, t('dashboard.col.failure')), h('th', { scope: 'col', class: 'optional' }, t('dashboard.col.lockouts')))), body),
+    h('table', { class: 'chart stacked' }, h('caption', { class: 'hint' }, t('dashboard.chartCaption')), h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('dashboard.day')), h('th', { scope: 'col' }, success), h('th', { scope: 'col' }, failure), h('th', { scope: 'col', class: 'count' }, lockouts))), body),
   );
 }
 
