@@ -55,12 +55,16 @@ function basicUser(authorization: string, start: number, end: number): string {
 /** Characters encodeURIComponent leaves as they are. */
 const isUnreserved = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 45 || code === 95 || code === 46 || code === 33 || code === 126 || code === 42 || code === 39 || code === 40 || code === 41;
 
-/** keyPart of a client id read from the header: most ids need no encoding, and no new string. */
+/**
+ * keyPart of a client id read from the header: most ids need no encoding, and no new string. The
+ * user is form-urlencoded (RFC 6749 §2.3.1) and read as the library reads it (`+` a space), so
+ * "a+b", "a%20b" and a body's "a b" are one client's key.
+ */
 function headerKeyPart(user: string): string {
   let client = user;
-  if (user.includes('%')) {
+  if (user.includes('%') || user.includes('+')) {
     try {
-      client = decodeURIComponent(user);
+      client = decodeURIComponent(user.replaceAll('+', '%20'));
     } catch {
       return keyPart(undefined);
     }

@@ -25,6 +25,15 @@ describe('the key a failed client authentication is charged to (src/limits/clien
     expect(Buffer.from(header.slice('Basic '.length), 'base64').toString()).to.equal('urn%3Anotes%2Fweb:p%3Aw%26d%3D1');
   });
 
+  it('reads a Basic user\'s `+` as a space, as the library does (form-urlencoded, RFC 6749 §2.3.1): one client, one key, however its id is spelled', () => {
+    // oidc-provider decodes the user with `+` as a space (client_auth.js): "a+b", "a%20b" and a
+    // body's client_id "a b" are one client, and their failures count against one budget.
+    const spelled = ['a+b', 'a%20b'].map((user) => clientAuthKey(basic(user), undefined, '203.0.113.7'));
+    expect(spelled).to.deep.equal(['a%20b@203.0.113.7', 'a%20b@203.0.113.7']);
+    expect(clientAuthKey(undefined, { client_id: 'a b' }, '203.0.113.7')).to.equal('a%20b@203.0.113.7');
+    expect(clientAuthKey(basic('a%2Bb'), undefined, '203.0.113.7'), 'an encoded plus stays a plus').to.equal('a%2Bb@203.0.113.7');
+  });
+
   it('answers the same header and address alike every time, and each of several apart', () => {
     const headers = ['one', 'two', 'three'].map((user) => basic(user));
     const rounds = [0, 1, 2].map(() => headers.map((header, index) => clientAuthKey(header, undefined, `198.51.100.${index}`)));
