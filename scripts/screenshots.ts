@@ -81,7 +81,7 @@ async function drawn(page: Page, url: string, section: string): Promise<void> {
 }
 
 /** The account page's sections and the console's pages, in a browser that speaks `locale` (both follow it). */
-async function browserApps(browser: Browser, issuer: string, locale: string, operatorId: string): Promise<void> {
+async function browserApps(browser: Browser, issuer: string, locale: string, operatorId: string, webClientId: string): Promise<void> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
   const page = await context.newPage();
   await page.goto(`${issuer}/account/`);
@@ -95,6 +95,9 @@ async function browserApps(browser: Browser, issuer: string, locale: string, ope
     await drawn(page, `${issuer}/account/#/${name}`, `#/${name}`);
     await shoot(page, locale, `account-${name}`);
   }
+  // Sent from an application (keycloak-js's createAccountUrl()): "Back to <app>" in the header.
+  await drawn(page, `${issuer}/account/?${new URLSearchParams({ referrer: webClientId, referrer_uri: REDIRECT_URI })}#/profile`, '#/profile');
+  await shoot(page, locale, 'account-back-link');
   await page.goto(`${issuer}/console/`);
   await page.locator('main button').click();
   await page.locator('[data-testid="count-users"]').waitFor();
@@ -280,7 +283,7 @@ async function main(): Promise<void> {
       await shoot(page, locale, 'mfa-verify');
       await context.close();
 
-      await browserApps(browser, issuer, locale, operator.id);
+      await browserApps(browser, issuer, locale, operator.id, cast.web.clientId);
     }
   } finally {
     // The handle's close() leaves the shared browser running; this process must end it.

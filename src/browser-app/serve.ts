@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join, relative, sep } from 'node:path';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { processBrowserModules, type BrowserModules } from './modules.ts';
 
 /**
@@ -29,6 +29,11 @@ export interface BrowserAppShell {
    * client-id, app (its URL: redirect and post-logout URI), authorize, token, end-session, assets.
    */
   readonly data: Readonly<Record<string, string>>;
+  /**
+   * Further `data-*` attributes that depend on the request (the account page's "Back to <app>"
+   * from its query); escaped like every other, and never in place of one of those.
+   */
+  readonly requestData?: (ctx: Context) => Promise<Readonly<Record<string, string>>>;
   /** Classic scripts loaded before the app's module (absolute paths). */
   readonly scripts?: readonly string[];
   /** What a browser without JavaScript shows. */
@@ -107,7 +112,7 @@ export function serveBrowserApp(deps: BrowserAppDeps): BrowserApp {
     ...shell.data,
     assets,
   };
-  const shellPage = `<!doctype html>
+  const page = (extra: Readonly<Record<string, string>>) => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -117,11 +122,12 @@ export function serveBrowserApp(deps: BrowserAppDeps): BrowserApp {
 <link rel="stylesheet" href="${assets}${escapeAttribute(shell.stylesheet)}">
 ${(shell.scripts ?? []).map((src) => `<script src="${escapeAttribute(src)}"></script>\n`).join('')}<script type="module" src="${assets}app.js"></script>
 </head>
-<body ${Object.entries(data).map(([name, value]) => `data-${name}="${escapeAttribute(value)}"`).join(' ')}>
+<body ${Object.entries({ ...extra, ...data }).map(([name, value]) => `data-${name}="${escapeAttribute(value)}"`).join(' ')}>
 <div id="app" aria-live="polite"><noscript>${escapeAttribute(shell.noscript)}</noscript></div>
 </body>
 </html>
 `;
+  const shellPage = page({});
 
   async function load(name: string): Promise<Asset | undefined> {
     const shared = name.startsWith(SHARED);
@@ -162,7 +168,7 @@ ${(shell.scripts ?? []).map((src) => `<script src="${escapeAttribute(src)}"></sc
       ctx.set('Content-Security-Policy', csp);
       ctx.set('Cache-Control', 'no-store');
       ctx.type = 'text/html; charset=utf-8';
-      ctx.body = shellPage;
+      ctx.body = shell.requestData === undefined ? shellPage : page(await shell.requestData(ctx));
       return;
     }
     if (!ctx.path.startsWith(assets)) return next();

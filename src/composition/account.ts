@@ -26,6 +26,7 @@ export function composeAccount(w: Wiring, { selfService, oidc }: { selfService: 
     path: config.routes.account,
     issuer: config.issuer,
     brandName: config.pages.brandName,
+    clients: services.clients,
     endpoints: {
       authorization: endpointPath(config.routes, 'authorization'),
       token: endpointPath(config.routes, 'token'),

@@ -163,6 +163,11 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
           await audit.write({ actor: { type: 'client', id: clientId }, client: clientId, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked, consents: removed } });
         },
       },
+      // Each exchanged grant removed with its original, audited as the revocation of a grant is; the
+      // event that removed the original (same request id) says by whom.
+      exchangesRevoked: ({ grantId, accountId, ids }) => {
+        for (const id of ids) audit.record({ actor: { type: 'system', id: null }, type: 'grant.revoked', target: { type: 'grant', id }, details: { user: accountId, exchangedFrom: grantId } });
+      },
       ...(metrics === undefined ? {} : { onOperation: (report) => metrics.onOperation(report) }),
     });
     closers.push(() => storage.close());

@@ -10,10 +10,12 @@ import { withJsonFingerprint } from '../clients/json-fingerprint.ts';
 import { createClientRepository, revokedByClientMark, type ClientRepository } from '../clients/repository.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { createAdapterFactory, type RoutedAdapterFactory } from '../storage/oidc/adapter-factory.ts';
+import type { DependentGrantsRevoked } from '../storage/oidc/dependent-grants.ts';
 import { startExpirySweeper, type ExpirySweeper } from '../storage/oidc/expiry-sweeper.ts';
 import { ensureOidcIndexes, type WarnLogger } from '../storage/oidc/mongo-indexes.ts';
 import type { OperationHook } from '../storage/oidc/operation-hook.ts';
 import { createRecordCache } from '../storage/oidc/record-cache.ts';
+import { exchangedGrantsPrefix } from './grants/token-exchange.ts';
 
 export interface OidcStorageDeps {
   readonly mongo: Connection;
@@ -43,6 +45,8 @@ export interface OidcStorageDeps {
    * users' consents to it, audit).
    */
   readonly registered?: RegisteredClientHooks;
+  /** Told of the exchanged grants removed with the grant they were exchanged from (the audit trail). */
+  readonly exchangesRevoked?: ((event: DependentGrantsRevoked) => void) | undefined;
 }
 
 export interface OidcStorage {
@@ -153,6 +157,8 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     ...(deps.now === undefined ? {} : { now: deps.now }),
     // The server ends every rotation in completeRotation or abandonRotation (src/oidc/refresh-rotation.ts).
     deferRotationSuccessors: true,
+    // A token exchange's grants go with the grant of the token they were exchanged for, whoever removes it.
+    dependentGrants: { prefixOf: exchangedGrantsPrefix, revoked: deps.exchangesRevoked },
   });
 
   return {

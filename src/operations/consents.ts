@@ -1,6 +1,6 @@
 import type { ConsentRecord } from '../consents/records.ts';
-import { originalClientId, originalGrantId } from '../oidc/grants/token-exchange.ts';
 import type { GatehouseServices } from '../services.ts';
+import { listingClient } from './app-entry.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
 
@@ -37,16 +37,19 @@ export function consentOperations(services: GatehouseServices) {
 
     /**
      * Removes the record first (a sign-in meanwhile cannot make a grant from it again), then
-     * revokes the user's grants to the client, and those exchanged from them (token exchange:
-     * the account page lists them under the client) — also once the client's own grant is gone —,
-     * each audited as `grant.revoked`; the record's removal as `consent.revoked`. `found`: the
-     * user had any of them.
+     * revokes what the account page lists under the client (app-entry.ts): the user's grants to it,
+     * those exchanged from them (token exchange) and its exchanged grants whose original is gone —
+     * not what it obtained through another app's grant in force (listed under that app), nor what
+     * another client obtained through it. Exchanges first, so each is audited as this revocation's
+     * `grant.revoked` rather than as a consequence of its original's; the record's removal as
+     * `consent.revoked`. `found`: the user had any of them.
      */
     async revokeAccess(ctx: OperationContext, userId: string, clientId: string): Promise<{ found: boolean; consent: boolean; grants: number }> {
       const consent = await consents.remove(userId, clientId);
       const all = await revocation.listGrants(userId);
-      const own = new Set(all.filter((grant) => grant.clientId === clientId).map((grant) => grant.id));
-      const grants = all.filter((grant) => own.has(grant.id) || own.has(originalGrantId(grant.id) ?? '') || originalClientId(grant.id) === clientId);
+      const clientOfGrant = new Map(all.map((grant) => [grant.id, grant.clientId]));
+      // An exchanged grant's id is its original's and more: the longer ids go first.
+      const grants = all.filter((grant) => listingClient(grant, clientOfGrant) === clientId).sort((a, b) => b.id.length - a.id.length);
       let revoked = 0;
       for (const grant of grants) {
         if (!(await revocation.revokeGrant(grant.id, userId))) continue;

@@ -224,6 +224,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
         noteSince(entry, since);
       };
       const grants = await revocation.listGrants(self.user.id);
+      // Which entry lists which grant is app-entry.ts's listingClient: "Remove access" removes exactly that.
       const clientOfGrant = new Map(grants.map((grant) => [grant.id, grant.clientId]));
       const exchanged = [];
       for (const grant of grants) {
@@ -274,8 +275,9 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     },
 
     /**
-     * Removes the user's consent to the application and revokes every grant they gave it, and with
-     * them its tokens; its next sign-in asks again.
+     * Removes the user's consent to the application and revokes the grants its entry lists (the
+     * grants they gave it, the access exchanged from them, its own exchanged access whose origin is
+     * gone: consents.ts revokeAccess), and with them their tokens; its next sign-in asks again.
      */
     async revokeApp(self: Self, clientId: string): Promise<void> {
       if (clientId === ACCOUNT_CLIENT_ID) throw notFound('app_not_found', clientId);

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, type Page } from 'playwright-core';
 import { PASSWORD } from '../helpers/e2e.ts';
+import { waitLimitFor } from '../helpers/poll.ts';
 
 /** Chromium from Debian (.ci/run installs it); playwright-core never downloads a browser here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -63,6 +64,11 @@ let running: { file: string; test: string } | undefined;
 const crashes: ChromiumCrash[] = [];
 /** The contexts opened since the running test began (its beforeEach hooks included) and not closed yet. */
 const openedInTest = new Set<BrowserContext>();
+/** Every context opened through launchChromium() and not closed yet. */
+const openContexts = new Set<BrowserContext>();
+
+/** How long Playwright waits in the running test (waitLimitFor(): the test's own time, at least Playwright's 30 s). */
+let waitLimitMs = waitLimitFor(30_000);
 
 export interface ChromiumCrash {
   /** The test file (relative to the working directory) whose handle was the latest when Chromium went away. */
@@ -139,11 +145,14 @@ export async function launchChromium(): Promise<Browser> {
         return async (options?: BrowserContextOptions) => {
           current = await sharedBrowser();
           const context = await current.newContext(options);
+          context.setDefaultTimeout(waitLimitMs);
           opened.add(context);
           openedInTest.add(context);
+          openContexts.add(context);
           context.once('close', () => {
             opened.delete(context);
             openedInTest.delete(context);
+            openContexts.delete(context);
           });
           return context;
         };
@@ -154,6 +163,60 @@ export async function launchChromium(): Promise<Browser> {
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(current) : value;
     },
   });
+}
+
+/** What freshTab() knows of each context it made: its options (JSON), its tab, the origins that tab showed, whether it is open. */
+interface FreshTab {
+  readonly options: string;
+  readonly page: Page;
+  readonly origins: Set<string>;
+  open: boolean;
+}
+const freshTabs = new WeakMap<BrowserContext, FreshTab>();
+
+/** Events a test may listen to on its page (the listeners go with the test, as they would with a new tab). */
+const TEST_EVENTS = ['request', 'response', 'requestfinished', 'requestfailed', 'console', 'dialog', 'popup', 'download', 'pageerror'] as const;
+
+/**
+ * A browser context and tab as the servers see a new browser: no cookie (no session at any
+ * Gatehouse), no storage (the account page and the console keep their tokens in sessionStorage).
+ * `previous` (the last one this returned) is reused when it is open and was made with the same
+ * options, its tab too: emptied (about:blank), its cookies cleared, the storage of every origin the
+ * tab showed cleared (local and session storage, IndexedDB), a test's routes and listeners removed.
+ * A new context and tab cost Chromium about 0.75 CPU-s (docs/PERFORMANCE.md); files that want a
+ * fresh browser per step paid it a few dozen times. What a reused one keeps that a new one would
+ * not: the HTTP cache (stylesheets and scripts) and the tab's history. Other options, or a context
+ * or tab closed meanwhile (a failed test's), get a new context.
+ */
+export async function freshTab(browser: Browser, previous: BrowserContext | undefined, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const made = previous === undefined ? undefined : freshTabs.get(previous);
+  if (previous !== undefined && made?.open === true && !made.page.isClosed() && made.options === JSON.stringify(options)) {
+    const { page } = made;
+    for (const event of TEST_EVENTS) page.removeAllListeners(event);
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.goto('about:blank');
+    await previous.clearCookies();
+    const cdp = await previous.newCDPSession(page);
+    try {
+      // Session storage too (Chromium 156: checked by hand; DOMStorage.clear wants a frame of the origin).
+      for (const origin of made.origins) await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' });
+    } finally {
+      await cdp.detach();
+    }
+    made.origins.clear();
+    return { context: previous, page };
+  }
+  await previous?.close();
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const tab: FreshTab = { options: JSON.stringify(options), page, origins: new Set(), open: true };
+  freshTabs.set(context, tab);
+  context.once('close', () => (tab.open = false));
+  page.on('framenavigated', (frame) => {
+    const { origin } = new URL(frame.url());
+    if (origin.startsWith('http')) tab.origins.add(origin);
+  });
+  return { context, page };
 }
 
 /** Shuts the shared Chromium down (the e2e run's last hook does; a script calls it when done). */
@@ -193,6 +256,9 @@ if (typeof after === 'function') {
     openedInTest.clear();
     const test = this.currentTest;
     if (test?.file !== undefined) running = { file: relative(process.cwd(), test.file), test: test.fullTitle() };
+    // The contexts a file keeps from test to test wait as long as this test may.
+    waitLimitMs = waitLimitFor(test?.timeout() ?? 30_000);
+    for (const context of openContexts) context.setDefaultTimeout(waitLimitMs);
   });
   afterEach(async function () {
     // Longer than one bounded close, so the hook itself never times out.

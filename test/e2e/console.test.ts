@@ -5,6 +5,7 @@ import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/clients/consol
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { bounded, darkSchemeViolations, launchChromium, POLLING, reportFailedPage, resizeViewport, screenshot, seriousViolations, sideBySide, STEP_LIMIT_MS } from './browser.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 async function signInOnHostedPage(page: Page, username: string): Promise<void> {
   await page.waitForSelector('input[name="login"]');
@@ -16,7 +17,7 @@ async function signInOnHostedPage(page: Page, username: string): Promise<void> {
 async function tokenStatus(issuer: string, clientId: string, secret: string): Promise<number> {
   const response = await fetch(`${issuer}/token`, {
     method: 'POST',
-    headers: { authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: clientSecretBasic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
   });
   return response.status;
@@ -200,7 +201,7 @@ describe('admin console (headless Chromium)', () => {
   async function introspect(clientId: string, secret: string, token: string): Promise<boolean> {
     const response = await fetch(`${deploy.issuer}/token/introspection`, {
       method: 'POST',
-      headers: { authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: clientSecretBasic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token }).toString(),
     });
     expect(response.status).to.equal(200);
@@ -305,7 +306,7 @@ describe('admin console (headless Chromium)', () => {
     expect(await gatehouse.services.consents.find(dana.id, clientId)).to.equal(undefined);
     const tokenResponse = await fetch(`${deploy.issuer}/token`, {
       method: 'POST',
-      headers: { authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: clientSecretBasic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'password', username: 'dana', password: PASSWORD, scope: 'openid' }).toString(),
     });
     expect(tokenResponse.status).to.equal(200);

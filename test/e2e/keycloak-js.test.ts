@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import * as oidc from 'openid-client';
 import { authorizationRequest, deployment, PASSWORD, relyingParty, type Deployment } from '../helpers/e2e.ts';
-import { launchChromium, screenshot } from './browser.ts';
+import { darkSchemeViolations, launchChromium, resizeViewport, screenshot, seriousViolations } from './browser.ts';
 
 const REALM = 'acme';
 const ORDERS_API = 'https://orders.acme.test';
@@ -315,6 +315,86 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
     } finally {
       await context.close();
       await new Promise((resolve) => offlineApp.server.close(resolve));
+    }
+  });
+
+  it('createAccountUrl() / accountManagement(): the account page says "Back to ACME SPA" (four languages), through its sign-in and its sections, and the link leads back to the app', async function () {
+    this.timeout(180_000);
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    const back = page.getByTestId('referrer');
+    const strings = (locale: string) => JSON.parse(readFileSync(new URL(`../../src/account/web/locales/${locale}.json`, import.meta.url), 'utf8')) as Record<string, string>;
+    try {
+      await page.goto(`${app.url}/app/`);
+      await page.waitForURL((url) => url.pathname.startsWith('/interaction/'));
+      await signInOnHostedPage(page, user.username);
+      await page.waitForURL((url) => url.href.startsWith(`${app.url}/app/`));
+      expect(await page.evaluate(() => (globalThis as unknown as { initResult: Promise<unknown> }).initResult)).to.deep.equal({ authenticated: true });
+      const accountUrl = await page.evaluate(() => (globalThis as unknown as { keycloak: { createAccountUrl(): string } }).keycloak.createAccountUrl());
+      const query = new URLSearchParams({ referrer: clientId, referrer_uri: `${app.url}/app/` }).toString();
+      expect(accountUrl).to.equal(`${deploy.issuer}/realms/${REALM}/account?${query}`);
+
+      // accountManagement() goes there; the account page has no tokens of its own yet: its sign-in page, with the link already.
+      await page.evaluate(() => void (globalThis as unknown as { keycloak: { accountManagement(): Promise<void> } }).keycloak.accountManagement());
+      await page.waitForURL(`${deploy.issuer}/realms/${REALM}/account/?${query}`);
+      await back.waitFor();
+      expect(await back.textContent()).to.equal('Back to ACME SPA');
+      expect(await back.getAttribute('href')).to.equal(`${app.url}/app/`);
+      expect(await seriousViolations(page)).to.deep.equal([]);
+      await screenshot(page, 'keycloak-js-account-back-link-sign-in');
+
+      // Its sign-in: the provider's session answers at once, back to the page's bare URL with a code: the link and the query stay.
+      await page.locator('main button').click();
+      await page.locator('nav a[aria-current="page"]').waitFor();
+      await back.waitFor();
+      expect(new URL(page.url()).search).to.equal(`?${query}`);
+      expect(await back.getAttribute('href')).to.equal(`${app.url}/app/`);
+      for (const [section, name] of [['#/security', 'Sign-in & security'], ['#/sessions', 'Devices'], ['#/apps', 'Apps'], ['#/profile', 'Profile']] as const) {
+        await page.getByRole('link', { name, exact: true }).click();
+        await page.waitForFunction((href) => document.querySelector('nav a[aria-current="page"]')?.getAttribute('href') === href, section);
+        await page.locator('main h1').waitFor();
+        expect(await back.textContent(), section).to.equal('Back to ACME SPA');
+      }
+      await page.reload();
+      await page.locator('main h1').waitFor();
+      expect(await back.textContent(), 'after a reload').to.equal('Back to ACME SPA');
+
+      // In each language, at both widths, light and dark: said in it, axe-clean, on the screen.
+      for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+        await page.selectOption('#language', locale);
+        const said = strings(locale)['referrer.back']!.replace('{app}', 'ACME SPA');
+        await back.filter({ hasText: said }).waitFor();
+        await page.locator('main h1').waitFor();
+        for (const width of [1280, 390]) {
+          await resizeViewport(page, { width, height: 844 });
+          const box = await back.boundingBox();
+          expect(box!.x + box!.width, `${locale} at ${width} px`).to.be.at.most(width);
+          expect(await page.evaluate(() => document.documentElement.scrollWidth), `${locale} at ${width} px`).to.be.at.most(width);
+          expect(await seriousViolations(page), `${locale} at ${width} px`).to.deep.equal([]);
+          await screenshot(page, `account-back-link-${locale}-${width}`);
+          await page.emulateMedia({ colorScheme: 'dark' });
+          expect(await darkSchemeViolations(page), `${locale} at ${width} px, dark`).to.deep.equal([]);
+          await screenshot(page, `account-back-link-${locale}-${width}-dark`);
+          await page.emulateMedia({ colorScheme: 'light' });
+        }
+      }
+
+      // The link goes back to the app, still signed in (keycloak-js's init passes through the provider's session without a form).
+      await back.click();
+      await page.waitForURL((url) => url.href.startsWith(`${app.url}/app/`));
+      await page.locator('#status', { hasText: 'signed in' }).waitFor();
+
+      // A URI the client did not register (or a javascript: one): the page, no link.
+      for (const uri of [`${app.url}/elsewhere`, 'javascript:alert(1)']) {
+        await page.goto(`${deploy.issuer}/realms/${REALM}/account?${new URLSearchParams({ referrer: clientId, referrer_uri: uri })}`);
+        await page.locator('main h1').waitFor();
+        expect(await back.count(), uri).to.equal(0);
+      }
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await context.close();
     }
   });
 

@@ -11,6 +11,7 @@ import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingP
 import { startInstance } from '../helpers/instance.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 import { freePort } from '../helpers/redis-server.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const METRICS_TOKEN = `metrics-${randomBytes(12).toString('hex')}`;
 
@@ -33,7 +34,7 @@ async function clientCredentials(issuer: string, clientId: string, secret: strin
   const response = await fetch(`${issuer}/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+      authorization: clientSecretBasic(clientId, secret),
       'content-type': 'application/x-www-form-urlencoded',
     },
     body: new URLSearchParams({ grant_type: 'client_credentials', resource, scope: 'read' }).toString(),

@@ -11,6 +11,7 @@ import { totpCode } from '../../src/mfa/totp.ts';
 import { within } from '../helpers/poll.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { API, deployment, oauthError, PASSWORD, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 describe('password grant (openid-client against a real Gatehouse)', () => {
   let deploy: Deployment;
@@ -33,7 +34,7 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
   async function rawToken(client: { clientId: string; secret: string }, params: Record<string, string>): Promise<Response> {
     return fetch(`${deploy.issuer}/token`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${client.clientId}:${client.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: clientSecretBasic(client.clientId, client.secret), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'password', ...params }),
     });
   }
@@ -138,7 +139,7 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
     const malformed = await fetch(`${deploy.issuer}/token`, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${gatewayClient.clientId}:${gatewayClient.secret}`).toString('base64')}`,
+        authorization: clientSecretBasic(gatewayClient.clientId, gatewayClient.secret),
         'content-type': 'application/x-www-form-urlencoded',
         dpop: 'not.a.proof',
       },
@@ -156,7 +157,7 @@ describe('password grant (openid-client against a real Gatehouse)', () => {
       fetch(`${deploy.issuer}/token`, {
         method: 'POST',
         headers: {
-          authorization: `Basic ${Buffer.from(`${gatewayClient.clientId}:${gatewayClient.secret}`).toString('base64')}`,
+          authorization: clientSecretBasic(gatewayClient.clientId, gatewayClient.secret),
           'content-type': 'application/x-www-form-urlencoded',
           dpop: proof,
         },
@@ -345,7 +346,7 @@ describe('password grant and GATEHOUSE_REQUIRE_VERIFIED_EMAIL (a real SMTP serve
   const token = (username: string, password = PASSWORD) =>
     fetch(`${deploy.issuer}/token`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${gateway.clientId}:${gateway.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: clientSecretBasic(gateway.clientId, gateway.secret), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'password', username, password, scope: 'openid' }),
     });
 

@@ -9,11 +9,12 @@ import { testConfig } from '../helpers/config.ts';
 import { authorizationRequest, deployment, FAST_HASHING, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 async function introspect(url: string, clientId: string, secret: string, token: string): Promise<Record<string, unknown>> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { authorization: `Basic ${btoa(`${clientId}:${secret}`)}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: clientSecretBasic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ token }).toString(),
   });
   expect(response.status, `${url} answers`).to.equal(200);
@@ -48,7 +49,7 @@ describe('routes table: the paths in front of the provider match the way the pro
     const { access_token: jwt } = await oidc.clientCredentialsGrant(service, { scope: 'read' });
     const response = await fetch(`${deploy.issuer}/token/revocation/`, {
       method: 'POST',
-      headers: { authorization: `Basic ${btoa(`${cast.service.clientId}:${cast.service.secret}`)}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: clientSecretBasic(cast.service.clientId, cast.service.secret), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: jwt }).toString(),
     });
     expect(response.status).to.equal(200);
@@ -89,10 +90,6 @@ const ELSEWHERE: RoutesTable = {
   readyz: '/ready',
   metrics: '/prom',
 };
-
-function basic(clientId: string, secret: string): string {
-  return `Basic ${btoa(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`)}`;
-}
 
 describe('routes table: the whole product served under a different table', () => {
   let origin: string;
@@ -140,7 +137,7 @@ describe('routes table: the whole product served under a different table', () =>
     for (const path of ['/.well-known/openid-configuration', '/jwks', '/healthz', '/readyz', '/metrics', '/admin/api/v1/openapi.json', '/assets/gatehouse.css']) {
       expect((await fetch(`${origin}${path}`)).status, path).to.equal(404);
     }
-    const token = await fetch(`${origin}/token`, { method: 'POST', headers: { authorization: basic(cast.service.clientId, cast.service.secret), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    const token = await fetch(`${origin}/token`, { method: 'POST', headers: { authorization: clientSecretBasic(cast.service.clientId, cast.service.secret), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
     expect(token.status).to.equal(404);
   });
 
@@ -189,7 +186,7 @@ describe('routes table: the whole product served under a different table', () =>
     }
     const revoked = await fetch(`${issuer}/oauth/revoke/`, {
       method: 'POST',
-      headers: { authorization: basic(cast.service.clientId, cast.service.secret), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: clientSecretBasic(cast.service.clientId, cast.service.secret), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: jwt }).toString(),
     });
     expect(revoked.status).to.equal(200);
@@ -217,7 +214,7 @@ describe('routes table: the whole product served under a different table', () =>
     const created = await clientOperations(gatehouse.services).create({ actor: { type: 'system', id: 'test' } }, { name: 'ops', admin: true });
     const response = await fetch(`${issuer}/oauth/token`, {
       method: 'POST',
-      headers: { authorization: basic(created.client.clientId, created.secret!), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: clientSecretBasic(created.client.clientId, created.secret!), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'admin' }).toString(),
     });
     const { access_token: token } = (await response.json()) as { access_token: string };
@@ -229,7 +226,7 @@ describe('routes table: the whole product served under a different table', () =>
     const attempt = (path: string) =>
       fetch(`${issuer}${path}`, {
         method: 'POST',
-        headers: { authorization: basic(cast.service.clientId, 'wrong-secret'), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { authorization: clientSecretBasic(cast.service.clientId, 'wrong-secret'), 'content-type': 'application/x-www-form-urlencoded' },
         body: 'grant_type=client_credentials',
       });
     expect((await attempt('/oauth/token')).status).to.equal(401);

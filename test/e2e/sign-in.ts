@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { PASSWORD } from '../helpers/e2e.ts';
-import { launchChromium, virtualAuthenticator, watchedPage, type VirtualAuthenticator, type WatchedPage } from './browser.ts';
+import { freshTab, launchChromium, virtualAuthenticator, watchedPage, type VirtualAuthenticator, type WatchedPage } from './browser.ts';
 import type { RelyingPartyServer } from './relying-party.ts';
 
 /** The checks a code flow's callback is verified against. */
@@ -96,10 +96,8 @@ export async function passkeyBrowser(app: oidc.Configuration, rp: RelyingPartySe
   return { ...watched, browser, authenticator, flow: codeFlow(watched.page, app, rp) };
 }
 
-/** A new context (`previous` closed first) and page in `browser`, 900×900 unless told, and the code flow of `app` on it. */
+/** freshTab() (a browser as the servers see a new one, reusing `previous` where it can), 900×900 unless told, and the code flow of `app` in it. */
 export async function freshFlowPage(browser: Browser, previous: BrowserContext | undefined, app: oidc.Configuration, rp: RelyingPartyServer, options: BrowserContextOptions = {}) {
-  await previous?.close();
-  const context = await browser.newContext({ viewport: { width: 900, height: 900 }, ...options });
-  const page = await context.newPage();
+  const { context, page } = await freshTab(browser, previous, { viewport: { width: 900, height: 900 }, ...options });
   return { context, page, flow: codeFlow(page, app, rp) };
 }

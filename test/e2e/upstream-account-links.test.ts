@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { AuditEventType } from '../../src/observability/audit-types.ts';
 import { PASSWORD } from '../helpers/e2e.ts';
-import { launchChromium, reportFailedPage, screenshot, seriousViolations } from './browser.ts';
+import { freshTab, launchChromium, reportFailedPage, screenshot, seriousViolations } from './browser.ts';
 import { secondGatehouseUpstream, type UpstreamPair } from './upstream.ts';
 
 /**
@@ -22,9 +22,7 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
   const errors: string[] = [];
 
   async function freshBrowser(locale = 'en-US') {
-    await context?.close();
-    context = await browser.newContext({ viewport: { width: 1000, height: 1000 }, locale });
-    page = await context.newPage();
+    ({ context, page } = await freshTab(browser, context, { viewport: { width: 1000, height: 1000 }, locale }));
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error' && /Content.Security.Policy/i.test(message.text())) errors.push(message.text());

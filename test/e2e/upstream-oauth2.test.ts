@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { upstreamOperations } from '../../src/operations/upstream.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { deployment, type Deployment } from '../helpers/e2e.ts';
-import { launchChromium, screenshot } from './browser.ts';
+import { freshTab, launchChromium, screenshot } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
 import { codeFlow, webApp, type CodeFlow } from './sign-in.ts';
 
@@ -107,9 +107,7 @@ describe('upstream OAuth 2.0 (non-OIDC) sign-in against a small real OAuth serve
   let flow: CodeFlow;
 
   async function begin() {
-    await context?.close();
-    context = await browser.newContext();
-    page = await context.newPage();
+    ({ context, page } = await freshTab(browser, context));
     flow = codeFlow(page, portal, app);
     return flow.start({ scope: 'openid profile email' });
   }

@@ -1,5 +1,6 @@
 import type { RunningGatehouse } from '../../src/server.ts';
 import { clientOperations } from '../../src/operations/clients.ts';
+import { clientSecretBasic } from './client-auth.ts';
 
 export interface TokenResponse {
   readonly status: number;
@@ -11,7 +12,7 @@ export async function clientCredentials(url: string, clientId: string, secret: s
   const response = await fetch(`${url}/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+      authorization: clientSecretBasic(clientId, secret),
       'content-type': 'application/x-www-form-urlencoded',
     },
     body: new URLSearchParams({ grant_type: 'client_credentials', ...params }).toString(),

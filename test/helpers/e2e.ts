@@ -8,6 +8,7 @@ import { startInstance } from './instance.ts';
 import { freePort } from './redis-server.ts';
 import { forSuite } from './suite.ts';
 import { emptyDatabaseUri, freshDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from './stores.ts';
+import { clientSecretBasic } from './client-auth.ts';
 
 /** Fast password hashing for tests; the production defaults are checked elsewhere. */
 export const FAST_HASHING = {
@@ -215,7 +216,7 @@ export async function seed(gatehouse: RunningGatehouse): Promise<Seeded> {
 export async function basicAuthTokenRequest(issuerUrl: string, client: { readonly clientId: string; readonly secret: string }, params: Record<string, string>): Promise<{ status: number; body: Record<string, string> }> {
   const response = await fetch(`${issuerUrl}/token`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: clientSecretBasic(client.clientId, client.secret), 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(params).toString(),
   });
   return { status: response.status, body: (await response.json()) as Record<string, string> };

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { Configuration } from 'oidc-provider';
+import { clientSecretBasic } from './client-auth.ts';
 
 /**
  * A way to watch which key the provider really signs with, through its public token endpoint:
@@ -60,7 +61,7 @@ export async function probeSigningKey(baseUrl: string, alg: keyof typeof PROBE_R
   const response = await fetch(`${baseUrl}/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${PROBE_CLIENT.id}:${PROBE_CLIENT.secret}`).toString('base64')}`,
+      authorization: clientSecretBasic(PROBE_CLIENT.id, PROBE_CLIENT.secret),
       'content-type': 'application/x-www-form-urlencoded',
     },
     body: new URLSearchParams({ grant_type: 'client_credentials', resource: PROBE_RESOURCES[alg], scope: 'probe' }),

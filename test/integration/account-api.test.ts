@@ -493,19 +493,36 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
         return { subject, exchanged };
       }
       const appsOf = async (token: string) => (await call(token, 'GET', '/apps')).body as unknown as ExchangedApp[];
+      /**
+       * Deletes the client's grants of the user straight from the store, leaving the grants exchanged
+       * from them, as versions before revocation removed those with their original did.
+       */
+      async function dropGrantLikeAnEarlierVersion(userId: string, clientId: string): Promise<void> {
+        const connection = await mongoose.createConnection(deploy.mongodbUri).asPromise();
+        try {
+          expect((await connection.db!.collection('oidc_grant').deleteMany({ accountId: userId, clientId })).deletedCount).to.be.greaterThan(0);
+        } finally {
+          await connection.close();
+        }
+      }
 
       it("is listed as the exchanging client's, marked with the app it came from (by name while that app exists), and removing it revokes it, audited", async () => {
         const user = await newUser('exchanged');
         const { token } = await accountToken(user.username);
         const pair = await gatewayAndCaller('one');
         const { subject } = await exchangedFor(user.username, pair);
-        // While the gateway's grant is in force: under the gateway, as before.
+        // While the gateway's grant is in force: under the gateway.
         const before = await appsOf(token);
         expect(before.map((app) => app.client_id)).to.deep.equal([pair.gatewayId]);
         expect(before[0]!.via).to.have.length(1);
 
-        // The gateway's grant ends (its refresh token revoked): the exchanged grant outlives it.
+        // The gateway's grant ends (its refresh token revoked): the exchanged grant goes with it.
         await oidc.tokenRevocation(pair.gateway, subject.refresh_token!);
+        expect(await appsOf(token)).to.deep.equal([]);
+
+        // One left by an earlier version, which removed the original alone: the exchanging client's own entry.
+        await exchangedFor(user.username, pair);
+        await dropGrantLikeAnEarlierVersion(user.id, pair.gatewayId);
         const apps = await appsOf(token);
         expect(apps.map((app) => app.client_id)).to.deep.equal([pair.callerId]);
         expect(apps[0]).to.deep.include({ name: 'Orders caller one', scopes: [], api_details: [], via: [] });
@@ -520,23 +537,26 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
         expect(revoked.events.map((event) => [event.actor.type, event.actor.id, event.client])).to.deep.equal([['user', user.id, ACCOUNT_CLIENT_ID]]);
       });
 
-      it('says "another app" when the app it came from was deleted, and goes with that app\'s access when the user removes it', async () => {
+      it('says "another app" when the app it came from was deleted, and stays when the user removes that app\'s access (listed apart)', async () => {
         const user = await newUser('exchanged-gone');
         const { token } = await accountToken(user.username);
         const deleted = await gatewayAndCaller('two');
         await exchangedFor(user.username, deleted);
-        await gatehouse.services.revocation.revokeByClientId(deleted.gatewayId);
+        await dropGrantLikeAnEarlierVersion(user.id, deleted.gatewayId);
         expect(await gatehouse.services.clients.delete(deleted.gatewayId)).to.equal(true);
         const [app] = await appsOf(token);
         expect(app!.client_id).to.equal(deleted.callerId);
         expect(app!.exchanged_from).to.deep.equal([{ client_id: deleted.gatewayId, name: null, api_details: [{ identifier: ORDERS, name: 'Orders', gatehouse: null }] }]);
 
-        // Removing the app it came from (still listed by the consent the user keeps) removes it too.
+        // Removing the app it came from (still listed by the consent the user keeps) removes that app's
+        // entry only: the exchanged access is the other client's entry, removed there.
         const kept = await gatewayAndCaller('three');
-        const { subject } = await exchangedFor(user.username, kept);
+        await exchangedFor(user.username, kept);
         await gatehouse.services.consents.add(user.id, kept.gatewayId, { scopes: ['openid'], claims: [], resources: {} });
-        await oidc.tokenRevocation(kept.gateway, subject.refresh_token!);
+        await dropGrantLikeAnEarlierVersion(user.id, kept.gatewayId);
         expect((await call(token, 'DELETE', `/apps/${encodeURIComponent(kept.gatewayId)}`)).status).to.equal(204);
+        expect((await appsOf(token)).map((listed) => listed.client_id).sort()).to.deep.equal([deleted.callerId, kept.callerId].sort());
+        expect((await call(token, 'DELETE', `/apps/${encodeURIComponent(kept.callerId)}`)).status).to.equal(204);
         expect((await appsOf(token)).map((listed) => listed.client_id)).to.deep.equal([deleted.callerId]);
       });
     });

@@ -8,6 +8,7 @@ import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, seed, type 
 import { testClock, type TestClock } from '../helpers/clock.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { twoInstances } from '../helpers/two-instances.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 
 /** Two instances on one deployment; the user signs in at the first, the second answers. */
@@ -21,7 +22,7 @@ async function pair(label: string, redis: boolean, ttlSeconds: number, clock: Te
   const tokens = await oidc.authorizationCodeGrant(config, outcome.callback, request.checks);
   const metadata = config.serverMetadata();
   const at = (instance: RunningGatehouse, endpoint: string | undefined) => new URL(new URL(endpoint!).pathname, instance.url);
-  const basic = `Basic ${Buffer.from(`${cast.web.clientId}:${cast.web.secret}`).toString('base64')}`;
+  const basic = clientSecretBasic(cast.web.clientId, cast.web.secret);
   return {
     deploy,
     first,

@@ -7,6 +7,7 @@ import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '..
 import { browse, UserAgent, signIn } from '../helpers/browserless.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { basicAuthTokenRequest } from '../helpers/e2e.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const API = 'https://orders.example.com';
 
@@ -77,7 +78,7 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect((await call('GET', '/keys', undefined, fresh)).status).to.equal(200);
       const revoked = await fetch(`${gatehouse.url}/token/revocation`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${admin.clientId}:${admin.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { authorization: clientSecretBasic(admin.clientId, admin.secret), 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ token: fresh }).toString(),
       });
       expect(revoked.status).to.equal(200);

@@ -4,6 +4,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { browse, signIn, UserAgent } from '../helpers/browserless.ts';
 import { basicAuthTokenRequest, deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const REDIRECT = 'https://console.example.com/cb';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -119,7 +120,7 @@ describe('admin scope at issuance: only for users with the admin role (real stor
     const plain = await user('dev', []);
     const started = await fetch(`${gatehouse.url}/device/auth`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: clientSecretBasic(client.client_id, client.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ scope: 'openid admin', resource: audience }).toString(),
     });
     const device = (await started.json()) as Record<string, string>;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { API, basicAuthTokenRequest, PASSWORD, REDIRECT_URI, seededInstanceForSuite } from '../helpers/e2e.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const OTHER_API = 'https://orders.example.com';
 
@@ -91,7 +92,7 @@ describe('audience= (Auth0 style) as the resource indicator it names (real store
     const before = await counted();
     const response = await fetch(`${suite.gatehouse.url}/token`, {
       method: 'POST',
-      headers: { origin, authorization: `Basic ${Buffer.from(`${created.client.clientId}:${created.secret!}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { origin, authorization: clientSecretBasic(created.client.clientId, created.secret!), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', resource: API, audience: `${API}/opaque` }).toString(),
     });
     expect(response.status).to.equal(400);

@@ -4,12 +4,13 @@ import { API, type Seeded } from '../helpers/e2e.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 import type { TestRedis } from '../helpers/redis-server.ts';
 import { startWithOwnRedis, type OwnRedisInstance } from '../helpers/own-redis.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const LIMIT = 3;
 
 function form(issuer: string, path: string, fields: Record<string, string>, basic?: { id: string; secret: string }): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-  if (basic !== undefined) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(basic.id)}:${encodeURIComponent(basic.secret)}`).toString('base64')}`;
+  if (basic !== undefined) headers.authorization = clientSecretBasic(basic.id, basic.secret);
   return fetch(`${issuer}${path}`, { method: 'POST', headers, body: new URLSearchParams(fields).toString() });
 }
 

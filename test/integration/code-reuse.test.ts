@@ -6,6 +6,7 @@ import { faultyLink, type FaultyLink } from '../helpers/faulty-link.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { within } from '../helpers/poll.ts';
 import { freePort } from '../helpers/redis-server.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const ROUNDS = 3;
 
@@ -54,7 +55,7 @@ for (const redis of [true, false]) {
       await deploy?.drop();
     });
 
-    const basic = () => `Basic ${Buffer.from(`${encodeURIComponent(cast.web.clientId)}:${encodeURIComponent(cast.web.secret)}`).toString('base64')}`;
+    const basic = () => clientSecretBasic(cast.web.clientId, cast.web.secret);
 
     async function freshCode(): Promise<string> {
       const url = new URL(`${deploy.issuer}/auth`);

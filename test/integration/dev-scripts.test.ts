@@ -9,6 +9,7 @@ import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { outputOf } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { databaseForSuite } from '../helpers/stores.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The machine's own Node (v20 on these machines), as a fresh shell would find it. */
@@ -161,7 +162,7 @@ describe('npm run dev', () => {
       const bot = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
       const adminToken = await fetch(`http://localhost:${port}/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${bot.client_id}:${bot.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { authorization: clientSecretBasic(bot.client_id, bot.client_secret), 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'admin', resource: `http://localhost:${port}/admin/api/v1` }).toString(),
       });
       expect(adminToken.status, await adminToken.clone().text()).to.equal(200);

@@ -187,7 +187,6 @@ describe('document locks (real MongoDB-wire server)', function () {
   it('a holder whose work failed (a store outage) answers at once, not after a renewal the store stopped answering', async function () {
     // Its own connection, through a link that holds back the renewal's reply: the store stopped
     // answering while the renewal was in flight. Without the fix this test hangs until mocha's timeout.
-    this.timeout(20_000);
     const link = await faultyLink(database.uri);
     const own = await connectMongo({ uri: link.uri, timeoutMs: 5000 });
     const beats: Array<() => Promise<void>> = [];

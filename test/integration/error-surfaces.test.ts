@@ -4,14 +4,11 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { instanceForSuite, REDIRECT_URI, seed, type Seeded } from '../helpers/e2e.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 /** What Java's HttpURLConnection (JDK 17, used by Nimbus) sends when the caller sets no Accept header. */
 const JAVA_ACCEPT = 'text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2';
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
-
-function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-}
 
 function post(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
@@ -45,19 +42,19 @@ describe('error surfaces: API endpoints answer JSON, browser endpoints pages, no
 
   describe('with the Accept header of Java HttpURLConnection', () => {
     it('token: invalid_client is JSON with a Basic challenge (RFC 6749 §5.2)', async () => {
-      const response = await post(`${issuer}/token`, { grant_type: 'client_credentials' }, { authorization: basic(cast.service.clientId, 'wrong') });
+      const response = await post(`${issuer}/token`, { grant_type: 'client_credentials' }, { authorization: clientSecretBasic(cast.service.clientId, 'wrong') });
       await expectJsonError(response, 401, 'invalid_client');
       expect(response.headers.get('www-authenticate')).to.match(/^Basic /);
     });
 
     it('token: invalid_grant is JSON', async () => {
-      const response = await post(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: 'nope' }, { authorization: basic(cast.web.clientId, cast.web.secret) });
+      const response = await post(`${issuer}/token`, { grant_type: 'refresh_token', refresh_token: 'nope' }, { authorization: clientSecretBasic(cast.web.clientId, cast.web.secret) });
       await expectJsonError(response, 400, 'invalid_grant');
     });
 
     it('introspection and revocation: invalid_client is JSON', async () => {
       for (const path of ['/token/introspection', '/token/revocation']) {
-        const response = await post(`${issuer}${path}`, { token: 'x' }, { authorization: basic(cast.service.clientId, 'wrong') });
+        const response = await post(`${issuer}${path}`, { token: 'x' }, { authorization: clientSecretBasic(cast.service.clientId, 'wrong') });
         await expectJsonError(response, 401, 'invalid_client');
       }
     });
@@ -70,7 +67,7 @@ describe('error surfaces: API endpoints answer JSON, browser endpoints pages, no
 
     it('device authorization and PAR: invalid_client is JSON', async () => {
       for (const path of ['/device/auth', '/request']) {
-        const response = await post(`${issuer}${path}`, { client_id: cast.web.clientId, scope: 'openid' }, { authorization: basic(cast.web.clientId, 'wrong') });
+        const response = await post(`${issuer}${path}`, { client_id: cast.web.clientId, scope: 'openid' }, { authorization: clientSecretBasic(cast.web.clientId, 'wrong') });
         await expectJsonError(response, 401, 'invalid_client');
       }
     });
@@ -127,9 +124,9 @@ describe('error surfaces: API endpoints answer JSON, browser endpoints pages, no
       it('at the token, introspection, revocation and device authorization endpoints (JSON)', async () => {
         const cases: Array<[string, Record<string, string>, Record<string, string>]> = [
           ['/token', { grant_type: 'client_credentials', client_id: `${cast.service.clientId}${NUL}`, client_secret: 'x' }, {}],
-          ['/token', { grant_type: 'refresh_token', refresh_token: `abc${NUL}` }, { authorization: basic(cast.web.clientId, cast.web.secret) }],
-          ['/token/introspection', { token: `abc${NUL}` }, { authorization: basic(cast.web.clientId, cast.web.secret) }],
-          ['/token/revocation', { token: `abc${NUL}` }, { authorization: basic(cast.web.clientId, cast.web.secret) }],
+          ['/token', { grant_type: 'refresh_token', refresh_token: `abc${NUL}` }, { authorization: clientSecretBasic(cast.web.clientId, cast.web.secret) }],
+          ['/token/introspection', { token: `abc${NUL}` }, { authorization: clientSecretBasic(cast.web.clientId, cast.web.secret) }],
+          ['/token/revocation', { token: `abc${NUL}` }, { authorization: clientSecretBasic(cast.web.clientId, cast.web.secret) }],
           ['/device/auth', { client_id: `${cast.spa.clientId}${NUL}`, scope: 'openid' }, {}],
         ];
         for (const [path, form, headers] of cases) {

@@ -7,6 +7,7 @@ import { TestFerret } from '../helpers/ferret.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { freePort, TestRedis } from '../helpers/redis-server.ts';
 import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 /**
  * How long a request may take to fail while a store is down. Store timeouts are 1 s here;
@@ -34,7 +35,7 @@ function tokenRequest(issuer: string, clientId: string, secret: string, form: Re
   return fetch(`${issuer}/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`,
+      authorization: clientSecretBasic(clientId, secret),
       'content-type': 'application/x-www-form-urlencoded',
     },
     body: new URLSearchParams(form).toString(),

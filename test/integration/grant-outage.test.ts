@@ -6,6 +6,7 @@ import { startInstance } from '../helpers/instance.ts';
 import { freePort, TestRedis } from '../helpers/redis-server.ts';
 import { randomSecret } from '../helpers/stores.ts';
 import { within } from '../helpers/poll.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const ORDERS = 'https://orders.example.com';
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -20,7 +21,7 @@ function tokenRequest(issuer: string, client: Client, form: Record<string, strin
   return fetch(`${issuer}/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`).toString('base64')}`,
+      authorization: clientSecretBasic(client.clientId, client.secret),
       'content-type': 'application/x-www-form-urlencoded',
     },
     body: new URLSearchParams(form).toString(),

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
 import { instanceForSuite } from '../helpers/e2e.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const REDIRECT = 'https://app.example.test/callback';
 const PASSWORD = 'correct horse battery';
@@ -192,7 +193,7 @@ for (const withRedis of [true, false]) {
     });
 
     it('limits failed client authentication at the token endpoint (429 + Retry-After)', async () => {
-      const basic = (secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+      const basic = (secret: string) => clientSecretBasic(clientId, secret);
       const token = (secret: string) =>
         fetch(`${issuer}/token`, {
           method: 'POST',

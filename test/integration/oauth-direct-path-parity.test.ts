@@ -7,6 +7,7 @@ import { startInstance } from '../helpers/instance.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 /** What is compared of two answers to the same request: everything but per-request values. */
 const COMPARED_HEADERS = [
@@ -108,8 +109,8 @@ describe('OAuth endpoints: the direct path answers as the app path did', functio
     body.replace(/"(access_token|id_token|refresh_token|request_id)":"[^"]+"/g, '"$1":"…"').replace(/"expires_in":\d+/, '"expires_in":…');
 
   it('token, introspection, revocation, userinfo, JWKS and discovery: same answers and log lines both ways, no secret logged', async function () {
-    const basic = `Basic ${Buffer.from(`${encodeURIComponent(cast.service.clientId)}:${encodeURIComponent(cast.service.secret)}`).toString('base64')}`;
-    const wrong = `Basic ${Buffer.from(`${encodeURIComponent(cast.service.clientId)}:wrong-secret-value`).toString('base64')}`;
+    const basic = clientSecretBasic(cast.service.clientId, cast.service.secret);
+    const wrong = clientSecretBasic(cast.service.clientId, 'wrong-secret-value');
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     const browser = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
     const origin = { origin: 'https://spa.example.com' };

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { instanceForSuite, seed, type Seeded } from '../helpers/e2e.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const GENERATED_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -26,7 +27,7 @@ describe('OAuth endpoints on the short path: request id, headers, log line, metr
     cast = await seed(gatehouse);
   });
 
-  const basic = () => `Basic ${Buffer.from(`${encodeURIComponent(cast.service.clientId)}:${encodeURIComponent(cast.service.secret)}`).toString('base64')}`;
+  const basic = () => clientSecretBasic(cast.service.clientId, cast.service.secret);
   const form = (path: string, body: Record<string, string>, headers: Record<string, string> = {}) =>
     fetch(`${issuer}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(), ...headers }, body: new URLSearchParams(body).toString() });
 
@@ -105,7 +106,7 @@ describe('OAuth endpoints on the short path: request id, headers, log line, metr
   it('the gates in front of the provider still run on the short path: a refused client authentication is JSON with a challenge', async function () {
     const response = await fetch(`${issuer}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${cast.service.clientId}:wrong`).toString('base64')}` },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: clientSecretBasic(cast.service.clientId, 'wrong') },
       body: 'grant_type=client_credentials',
     });
     expect(response.status).to.equal(401);
@@ -183,7 +184,7 @@ describe('OAuth endpoints on the short path below the root (Keycloak layout)', f
     cast = await seed(mounted.gatehouse);
   });
 
-  const basic = () => `Basic ${Buffer.from(`${encodeURIComponent(cast.service.clientId)}:${encodeURIComponent(cast.service.secret)}`).toString('base64')}`;
+  const basic = () => clientSecretBasic(cast.service.clientId, cast.service.secret);
 
   it('discovery names the mounted endpoints; a token is issued and introspected there; a wrong secret is refused as JSON', async function () {
     const discovery = await fetch(`${issuer}/.well-known/openid-configuration`);
@@ -205,7 +206,7 @@ describe('OAuth endpoints on the short path below the root (Keycloak layout)', f
 
     const refused = await fetch(endpoint('token'), {
       method: 'POST',
-      headers: { ...headers, authorization: `Basic ${Buffer.from(`${cast.service.clientId}:wrong`).toString('base64')}` },
+      headers: { ...headers, authorization: clientSecretBasic(cast.service.clientId, 'wrong') },
       body: 'grant_type=client_credentials',
     });
     expect(refused.status).to.equal(401);

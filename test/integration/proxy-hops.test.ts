@@ -4,6 +4,7 @@ import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { FAST_HASHING, seed } from '../helpers/e2e.ts';
 import { startInstance } from '../helpers/instance.ts';
 import { emptyDatabaseUri, randomSecret, recycleDatabase, serviceUrls } from '../helpers/stores.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 describe('behind a trusted proxy: a forged X-Forwarded-For does not dodge per-IP limits', () => {
   let mongodbUri: string;
@@ -49,7 +50,7 @@ describe('behind a trusted proxy: a forged X-Forwarded-For does not dodge per-IP
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${encodeURIComponent(service.clientId)}:${encodeURIComponent(service.secret)}`).toString('base64')}`,
+        authorization: clientSecretBasic(service.clientId, service.secret),
         'x-forwarded-for': '198.51.100.9, 203.0.113.7',
         'x-request-id': requestId,
       },

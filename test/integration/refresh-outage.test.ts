@@ -5,6 +5,7 @@ import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, type Seeded
 import { within } from '../helpers/poll.ts';
 import type { TestRedis } from '../helpers/redis-server.ts';
 import { startWithOwnRedis, type OwnRedisInstance } from '../helpers/own-redis.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const WINDOW_SECONDS = 10;
 
@@ -12,7 +13,7 @@ function refresh(issuer: string, client: { clientId: string; secret: string }, t
   return fetch(`${issuer}/token`, {
     method: 'POST',
     headers: {
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`).toString('base64')}`,
+      authorization: clientSecretBasic(client.clientId, client.secret),
       'content-type': 'application/x-www-form-urlencoded',
     },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),

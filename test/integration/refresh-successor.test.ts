@@ -7,6 +7,7 @@ import { authorizationRequest, basicAuthTokenRequest, PASSWORD, REDIRECT_URI, re
 import { within } from '../helpers/poll.ts';
 import type { TestRedis } from '../helpers/redis-server.ts';
 import { startWithOwnRedis, type OwnRedisInstance } from '../helpers/own-redis.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 /**
  * A rotation's successor is written together with the mark on its predecessor, once the
@@ -35,7 +36,7 @@ describe('refresh-token successors are stored with the rotation that hands them 
       await fetch(`${issuer}/token/introspection`, {
         method: 'POST',
         headers: {
-          authorization: `Basic ${Buffer.from(`${encodeURIComponent(cast.web.clientId)}:${encodeURIComponent(cast.web.secret)}`).toString('base64')}`,
+          authorization: clientSecretBasic(cast.web.clientId, cast.web.secret),
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: new URLSearchParams({ token, token_type_hint: 'refresh_token' }).toString(),

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { clientSigningKey, deployment, keyHoldingService, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const ROUNDS = 5;
 const AT_ONCE = 4;
@@ -40,7 +41,7 @@ for (const redis of [true, false]) {
     it(`serves one of ${AT_ONCE} token requests carrying the same DPoP proof; the rest get the library's replay error (${ROUNDS} rounds)`, async () => {
       const { privateKey, publicKey } = await generateKeyPair('ES256');
       const jwk = await exportJWK(publicKey);
-      const basic = `Basic ${Buffer.from(`${encodeURIComponent(cast.service.clientId)}:${encodeURIComponent(cast.service.secret)}`).toString('base64')}`;
+      const basic = clientSecretBasic(cast.service.clientId, cast.service.secret);
       const wrong: string[] = [];
       for (let round = 1; round <= ROUNDS; round++) {
         const proof = await new SignJWT({ htm: 'POST', htu: tokenEndpoint, jti: randomUUID() })

@@ -5,6 +5,7 @@ import { instanceForSuite, PASSWORD, REDIRECT_URI, seed } from '../helpers/e2e.t
 import { testClock } from '../helpers/clock.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { isFerretDbV1 } from '../../src/storage/server-kind.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 /** Commands one store received, by name. */
 type Tally = Map<string, number>;
@@ -133,7 +134,7 @@ describe('store round trips per request (counted on the connections)', function 
     service = { clientId: machine.client.clientId, secret: machine.secret! };
   });
 
-  const basic = (client = web) => `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`).toString('base64')}`;
+  const basic = (client = web) => clientSecretBasic(client.clientId, client.secret);
 
   async function token(form: Record<string, string>, client = web): Promise<Record<string, unknown>> {
     const response = await fetch(`${issuer}/token`, {
@@ -477,7 +478,7 @@ describe('store round trips of a refresh without Redis (counted on the connectio
   async function token(form: Record<string, string>): Promise<Record<string, unknown>> {
     const response = await fetch(`${issuer}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(web.clientId)}:${encodeURIComponent(web.secret)}`).toString('base64')}` },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: clientSecretBasic(web.clientId, web.secret) },
       body: new URLSearchParams(form).toString(),
     });
     const body = (await response.json()) as Record<string, unknown>;
@@ -562,7 +563,7 @@ describe('store round trips of client_credentials with per-minute audit counts',
       allowedApis: [API],
       metadata: { redirect_uris: [], grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'client_secret_basic' },
     });
-    const authorization = `Basic ${Buffer.from(`${encodeURIComponent(created.client.clientId)}:${encodeURIComponent(created.secret!)}`).toString('base64')}`;
+    const authorization = clientSecretBasic(created.client.clientId, created.secret!);
     await gatehouse.flushBatchedWrites();
     writes.length = 0;
     counting = true;

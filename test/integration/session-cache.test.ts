@@ -25,6 +25,7 @@ import { runCli } from '../helpers/process.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 
 /** Another process on the same stores (like the CLI or a third instance): its own storage layer, caching nothing. */
@@ -129,7 +130,7 @@ describe('Session/Grant cache across instances (real stores)', () => {
       const refreshed = await fetch(new URL('/token', state.second.url), {
         method: 'POST',
         headers: {
-          authorization: `Basic ${Buffer.from(`${cast.web.clientId}:${cast.web.secret}`).toString('base64')}`,
+          authorization: clientSecretBasic(cast.web.clientId, cast.web.secret),
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }),
@@ -261,12 +262,10 @@ async function tokenReads(instance: RunningGatehouse, model: string): Promise<nu
     .reduce((sum, v) => sum + v.value, 0);
 }
 
-const basic = (clientId: string, secret: string) => `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
-
 async function tokenRequest(instance: RunningGatehouse, client: { clientId: string; secret: string }, path: string, fields: Record<string, string>) {
   const response = await fetch(new URL(path, instance.url), {
     method: 'POST',
-    headers: { authorization: basic(client.clientId, client.secret), 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { authorization: clientSecretBasic(client.clientId, client.secret), 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(fields),
   });
   const text = await response.text();

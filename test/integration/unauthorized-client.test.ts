@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { basicAuthTokenRequest, seededInstanceForSuite } from '../helpers/e2e.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -32,7 +33,7 @@ describe('unauthorized_client for a grant type the client is not registered for 
   it('device authorization (RFC 8628 §3.2, whose errors are those of RFC 6749 §5.2): 400 unauthorized_client for a client without the device grant', async () => {
     const response = await fetch(`${suite.gatehouse.url}/device/auth`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${suite.cast.web.clientId}:${suite.cast.web.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { authorization: clientSecretBasic(suite.cast.web.clientId, suite.cast.web.secret), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ scope: 'openid' }).toString(),
     });
     expect(response.status).to.equal(400);

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { runCli, runMain, serveMain, type ServingProcess } from '../helpers/process.ts';
 import { within } from '../helpers/poll.ts';
 import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const API = 'https://inventory.example.com';
 
@@ -66,7 +67,7 @@ describe('GATEHOUSE_WORKERS=2: one instance, two worker processes (real processe
     const created = await runCli(['clients', 'create', '--name', 'Stock sync', '--type', 'confidential', '--grant-type', 'client_credentials', '--api', API, '--json'], env());
     expect(created.code, created.stderr).to.equal(0);
     const { client_id: clientId, client_secret: clientSecret } = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
-    basic = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
+    basic = clientSecretBasic(clientId, clientSecret);
     server = await serveMain(env({ GATEHOUSE_WORKERS: '2' }));
   });
   after(async () => {

@@ -28,7 +28,7 @@ describe('browser apps load no server module', () => {
   before(async () => {
     const app = new Koa();
     app.use(consoleRoutes({ path: '/console', issuer, endpoints, adminAudience: 'https://id.example.com/admin/api/v1' }));
-    app.use(accountPage({ path: '/account', issuer, endpoints }));
+    app.use(accountPage({ path: '/account', issuer, endpoints, clients: { get: async () => undefined } }));
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

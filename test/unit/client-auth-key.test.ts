@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import { expect } from 'chai';
 import { clientAuthKey } from '../../src/limits/client-auth-key.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const run = promisify(execFile);
 
@@ -15,6 +16,13 @@ describe('the key a failed client authentication is charged to (src/limits/clien
     expect(clientAuthKey(basic('a%20b%40c'), undefined, '203.0.113.7')).to.equal('a%20b%40c@203.0.113.7');
     expect(clientAuthKey(basic('web-app'), { client_id: 'other' }, '::ffff:203.0.113.7'), 'the header wins over the body').to.equal('web-app@203.0.113.7');
     expect(clientAuthKey(basic('web-app'), undefined, '2001:db8:0:1::1')).to.equal('web-app@2001:db8:0:1::/64');
+  });
+
+  it('reads the client of the tests\' client_secret_basic header (test/helpers/client-auth.ts) whole: id and secret form-urlencoded first', () => {
+    // RFC 6749 §2.3.1: without the encoding the first colon would end the id ("urn").
+    const header = clientSecretBasic('urn:notes/web', 'p:w&d=1');
+    expect(clientAuthKey(header, undefined, '203.0.113.7')).to.equal(`${encodeURIComponent('urn:notes/web')}@203.0.113.7`);
+    expect(Buffer.from(header.slice('Basic '.length), 'base64').toString()).to.equal('urn%3Anotes%2Fweb:p%3Aw%26d%3D1');
   });
 
   it('answers the same header and address alike every time, and each of several apart', () => {

@@ -9,6 +9,7 @@ import { providerErrorBoundary } from '../../src/oidc/error-boundary.ts';
 import { consumePushedRequestOnFirstUse } from '../../src/oidc/par-one-time.ts';
 import { captureLogs } from '../helpers/log-capture.ts';
 import { memoryAdapterFactory } from '../helpers/memory-adapter.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 async function serve(provider: Provider, path: string, headers: Record<string, string> = {}): Promise<Response> {
   const server = provider.listen(0, '127.0.0.1');
@@ -213,7 +214,7 @@ describe("provider error boundary: what escapes the library's handlers", () => {
         const { port } = server.address() as { port: number };
         const pushed = await fetch(`http://127.0.0.1:${port}/request`, {
           method: 'POST',
-          headers: { authorization: `Basic ${Buffer.from('rp:a-secret-of-some-length').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+          headers: { authorization: clientSecretBasic('rp', 'a-secret-of-some-length'), 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({ response_type: 'code', scope: 'openid', redirect_uri: 'https://rp.example/cb', client_id: 'rp' }),
         });
         expect(pushed.status, await pushed.clone().text()).to.equal(201);

@@ -4,6 +4,7 @@ import { accountApi, ApiError } from './api.ts';
 import { beginSignIn, completeSignIn, forget, settingsFrom, signOut, stored, type AccountSettings } from './auth.ts';
 import { problem, type Section } from './common.ts';
 import { profilePage } from './profile.ts';
+import { referrerFrom, restoreQuery, type Referrer } from './referrer.ts';
 import { securityPage } from './security.ts';
 import { appsPage, sessionsPage } from './sessions.ts';
 import { h, loadStrings, locale, LOCALES, pickLocale, render, t, type Locale } from './ui.ts';
@@ -11,6 +12,9 @@ import { h, loadStrings, locale, LOCALES, pickLocale, render, t, type Locale } f
 const LANGUAGE = 'gatehouse.account.language';
 const SECTIONS = ['profile', 'security', 'sessions', 'apps'] as const;
 type SectionName = (typeof SECTIONS)[number];
+
+/** The application that sent the user here, if any (referrer.ts): read once as the page loads. */
+let referrer: Referrer | undefined;
 
 const sectionOf = (): SectionName => {
   const name = location.hash.replace(/^#\/?/, '').split('?')[0] as SectionName;
@@ -33,7 +37,9 @@ function shell(settings: AccountSettings, who: string | undefined): HTMLElement 
   const header = h(
     'header',
     { class: 'bar' },
-    h('span', { class: 'brand' }, t('title')),
+    referrer === undefined
+      ? h('span', { class: 'brand' }, t('title'))
+      : h('span', { class: 'place' }, h('span', { class: 'brand' }, t('title')), h('a', { class: 'back', href: referrer.uri, 'data-testid': 'referrer' }, t('referrer.back', { app: referrer.name }))),
     who === undefined
       ? null
       : h(
@@ -103,11 +109,14 @@ async function start(settings: AccountSettings): Promise<void> {
 
 async function boot(): Promise<void> {
   const settings = settingsFrom(document.body);
+  referrer = referrerFrom(document.body);
   try {
     await completeSignIn(settings);
   } catch (error) {
     await loadStrings(settings.assets, pickLocale([sessionStorage.getItem(LANGUAGE), ...navigator.languages]));
     return signInPage(settings, error instanceof Error ? error.message : String(error));
+  } finally {
+    restoreQuery(referrer);
   }
   await start(settings);
 }

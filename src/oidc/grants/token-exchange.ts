@@ -53,6 +53,15 @@ export function originalGrantId(grantId: string | undefined): string | undefined
 }
 
 /**
+ * The id prefix of every grant exchanged from this one, directly or from an exchange of it: they
+ * are removed with it (src/storage/oidc/dependent-grants.ts). `~` sorts after every base64url
+ * character and the dot, so these ids lie between the prefix and the prefix ending in `\x7f`.
+ */
+export function exchangedGrantsPrefix(grantId: string): string {
+  return `${grantId}${LINK}`;
+}
+
+/**
  * The client the original grant was made to, as the exchange recorded it: the account page names
  * that app beside the exchanged access after the original grant itself is gone (revoked, expired,
  * its client deleted). Undefined for an exchange made before this was recorded.
@@ -115,24 +124,35 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAud
     return record;
   }
 
+  /** The grants a user token stands on: its own and, for an exchanged token, the one it came from. */
+  const grantsOf = (grantId: string) => [grantId, originalGrantId(grantId)].filter((id) => id !== undefined);
+
+  /** Whether every grant the token stands on is there, unexpired and the user's; the earliest end (epoch seconds). */
+  async function grantsInForce(ctx: KoaContextWithOIDC, grantId: string, accountId: string): Promise<number | undefined> {
+    let until = Infinity;
+    for (const id of grantsOf(grantId)) {
+      const grant = await ctx.oidc.provider.Grant.find(id);
+      if (grant === undefined || grant.isExpired || grant.accountId !== accountId) return undefined;
+      if (typeof grant.exp === 'number') until = Math.min(until, grant.exp);
+    }
+    return until;
+  }
+
   /**
-   * A user token's standing beyond its record: its grant (and, for an exchanged token, the grant it
-   * came from), its session when it ends with one, and its user, active. Returns the user.
+   * A user token's standing beyond its record: its grants (grantsInForce), its session when it ends
+   * with one, and its user, active. Returns the user and when the first of its grants ends.
    */
-  async function standing(ctx: KoaContextWithOIDC, token: AdapterPayload & { accountId: string }, label: 'subject_token' | 'actor_token'): Promise<Account> {
+  async function standing(ctx: KoaContextWithOIDC, token: AdapterPayload & { accountId: string }, label: 'subject_token' | 'actor_token'): Promise<{ found: Account; until: number }> {
     const { provider } = ctx.oidc;
     const gone = () => invalidGrant(`${label} is not an active access token`);
     const grantId = typeof token.grantId === 'string' ? token.grantId : undefined;
     if (grantId === undefined) throw gone();
-    for (const id of [grantId, originalGrantId(grantId)]) {
-      if (id === undefined) continue;
-      const grant = await provider.Grant.find(id);
-      if (grant === undefined || grant.isExpired || grant.accountId !== token.accountId) throw gone();
-    }
+    const until = await grantsInForce(ctx, grantId, token.accountId);
+    if (until === undefined) throw gone();
     if (token.expiresWithSession === true && typeof token.sessionUid === 'string' && (await provider.Session.findByUid(token.sessionUid)) === undefined) throw gone();
     const found = await account(ctx, token.accountId);
     if (found === undefined) throw gone();
-    return found;
+    return { found, until };
   }
 
   return async function tokenExchangeHandler(ctx: KoaContextWithOIDC): Promise<void> {
@@ -166,7 +186,7 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAud
     }
     if (!policy.trusted_clients.includes(subjectClient)) throw invalidGrant('subject_token was issued to a client this client does not trust');
     assertPossession('subject_token', subject, proof);
-    const found = await standing(ctx, subject as AdapterPayload & { accountId: string }, 'subject_token');
+    const { found, until: subjectGrantsEnd } = await standing(ctx, subject as AdapterPayload & { accountId: string }, 'subject_token');
     ctx.oidc.entity('Account', found);
 
     // The rules of every grant first (admin API, the client's allowed APIs and scopes; the account
@@ -212,9 +232,18 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAud
     // Before anything is saved: a replayed proof leaves no grant behind.
     await bindToProof(ctx, proof, at);
 
-    const grant = new provider.Grant({ jti: grantId, accountId: subject.accountId, clientId: client.clientId } as ConstructorParameters<typeof provider.Grant>[0]);
+    // The grant holds this one token and nothing that could issue another: it ends with the token,
+    // and never after the grants the subject stood on (the account page lists grants until they end).
+    const expiresIn = Math.max(1, Math.min(exp, subjectGrantsEnd) - iat);
+    const grant = new provider.Grant({ jti: grantId, accountId: subject.accountId, clientId: client.clientId, expiresIn } as ConstructorParameters<typeof provider.Grant>[0]);
     grant.addResourceScope(target, requested.join(' '));
     await grant.save();
+    // Revoking the original removes the grants exchanged from it after removing it
+    // (src/storage/oidc/dependent-grants.ts): one saved meanwhile is caught here, before its token.
+    if ((await grantsInForce(ctx, subject.grantId, subject.accountId)) === undefined) {
+      await grant.destroy();
+      throw invalidGrant('subject_token is not an active access token');
+    }
     ctx.oidc.entity('Grant', grant);
     // Read by extraTokenClaims (exchange-claims in configuration) when the token is formatted.
     if (act !== undefined) (at as unknown as { extra: Record<string, unknown> }).extra = { act };

@@ -1,0 +1,48 @@
+import type { ClientRepository } from '../clients/repository.ts';
+
+/** The application that sent the user to the account page, and where "Back to <app>" leads. */
+export interface AccountReferrer {
+  readonly clientId: string;
+  /** The client's display name (its id when it has none): text, never markup. */
+  readonly name: string;
+  readonly uri: string;
+}
+
+/** What the account page's URL carries: keycloak-js's `createAccountUrl()` sends both. */
+export interface ReferrerQuery {
+  readonly referrer?: unknown;
+  readonly referrer_uri?: unknown;
+}
+
+const isWebUri = (value: string): boolean => {
+  const url = URL.parse(value);
+  return url !== null && (url.protocol === 'https:' || url.protocol === 'http:');
+};
+
+/**
+ * The "Back to <app>" link of the account page, by Keycloak's rules (its AccountConsole's
+ * referrer): `referrer` names a known client, and `referrer_uri` is one of that client's
+ * registered redirect URIs — exactly, where Keycloak would also match its wildcards — or, when
+ * absent, the client's home page (`client_uri`, Keycloak's base URL). Anything else shows no link,
+ * and so does a URI that is not http(s): the link never leads where the client's registration
+ * does not, and never runs anything (`javascript:`). A parameter given twice counts as not given well.
+ */
+export async function accountReferrer(clients: Pick<ClientRepository, 'get'>, query: ReferrerQuery): Promise<AccountReferrer | undefined> {
+  const { referrer, referrer_uri: referrerUri } = query;
+  if (typeof referrer !== 'string' || referrer === '') return undefined;
+  if (referrerUri !== undefined && typeof referrerUri !== 'string') return undefined;
+  const client = await clients.get(referrer);
+  if (client === undefined) return undefined;
+  const registered = client.metadata.redirect_uris;
+  const home = client.metadata.client_uri;
+  const uri =
+    referrerUri === undefined
+      ? typeof home === 'string'
+        ? home
+        : undefined
+      : Array.isArray(registered) && registered.includes(referrerUri)
+        ? referrerUri
+        : undefined;
+  if (uri === undefined || !isWebUri(uri)) return undefined;
+  return { clientId: client.clientId, name: client.displayName.trim() === '' ? client.clientId : client.displayName, uri };
+}
