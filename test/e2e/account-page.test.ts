@@ -719,6 +719,11 @@ describe('account page (headless Chromium)', function () {
       await screenshot(other, `account-${name}-long-names-360`);
       expect(await other.evaluate(() => document.documentElement.scrollWidth), name).to.be.at.most(360);
     }
+    // Sent from that app (keycloak-js's createAccountUrl()): its name in the header's "Back to" link breaks too.
+    await other.goto(`${accountUrl}?${new URLSearchParams({ referrer: app.client.clientId, referrer_uri: REDIRECT_URI })}#/profile`);
+    await other.getByTestId('referrer').filter({ hasText: longName }).waitFor();
+    await screenshot(other, 'account-back-link-long-name-360');
+    expect(await other.evaluate(() => document.documentElement.scrollWidth), 'the back link').to.be.at.most(360);
     await phone.close();
   });
 });

@@ -47,13 +47,34 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function within(limitMs: number, check: () => Promise<boolean>): Promise<number> {
   const started = Date.now();
   const testMs = running?.test.timeout() ?? 0;
-  const testDeadline = running === undefined || testMs === 0 ? Infinity : running.startedAt + testMs - MOCHA_MARGIN_MS;
-  const deadline = Math.min(started + limitMs, testDeadline);
+  const ownDeadline = testDeadline();
+  const deadline = Math.min(started + limitMs, ownDeadline);
   for (;;) {
     if (await check()) return Date.now() - started;
     if (Date.now() >= deadline) break;
     await sleep(25);
   }
   const waited = Date.now() - started;
-  return expect.fail(deadline === testDeadline && testDeadline < started + limitMs ? `not within ${waited} ms, when the test's own ${testMs} ms ran out (of ${limitMs} ms allowed for the wait)` : `not within ${limitMs} ms`);
+  return expect.fail(deadline === ownDeadline && ownDeadline < started + limitMs ? `not within ${waited} ms, when the test's own ${testMs} ms ran out (of ${limitMs} ms allowed for the wait)` : `not within ${limitMs} ms`);
+}
+
+/** The moment a wait in the running test must give up for mocha's timeout not to end the test first (Infinity: none). */
+function testDeadline(): number {
+  const testMs = running?.test.timeout() ?? 0;
+  return running === undefined || testMs === 0 ? Infinity : running.startedAt + testMs - MOCHA_MARGIN_MS;
+}
+
+/**
+ * Probes until `accept` takes what it answers (a thrown error is an answer too) and returns that;
+ * polls every 250 ms, and returns the last answer when the running test is 2 s from its own
+ * timeout, for the test's own expectation to fail on it. For what comes back on its own schedule
+ * (a store reconnecting after a restart): no limit of its own that a loaded machine could miss.
+ */
+export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
+  const deadline = testDeadline();
+  for (;;) {
+    const value = await probe().catch((error: unknown) => error as T);
+    if (accept(value) || Date.now() >= deadline) return value;
+    await sleep(250);
+  }
 }

@@ -5,6 +5,7 @@ import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
 import { API, authorizationRequest, FAST_HASHING, PASSWORD, REDIRECT_URI, relyingParty, seed, type Seeded } from '../helpers/e2e.ts';
 import { TestFerret } from '../helpers/ferret.ts';
 import { startInstance } from '../helpers/instance.ts';
+import { eventually } from '../helpers/poll.ts';
 import { freePort, TestRedis } from '../helpers/redis-server.ts';
 import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 import { clientSecretBasic } from '../helpers/client-auth.ts';
@@ -20,15 +21,6 @@ async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }
   const started = Date.now();
   const value = await run();
   return { value, ms: Date.now() - started };
-}
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch((error: unknown) => error as T);
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 function tokenRequest(issuer: string, clientId: string, secret: string, form: Record<string, string>): Promise<Response> {

@@ -1,22 +1,13 @@
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { startInstance } from '../helpers/instance.ts';
+import { eventually } from '../helpers/poll.ts';
 import { TestRedis } from '../helpers/redis-server.ts';
 import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 async function readiness(gatehouse: RunningGatehouse): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${gatehouse.url}/readyz`);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!accept(last) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    last = await probe();
-  }
-  return last;
 }
 
 describe('readiness follows the backing services', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { waitLimitFor, within } from '../helpers/poll.ts';
+import { eventually, waitLimitFor, within } from '../helpers/poll.ts';
 
 describe('the tests\' own waits end with the test, not after it (test/helpers/poll.ts, test/e2e/browser.ts)', () => {
   it('within() gives up before the running test\'s timeout, and says so, though its own limit is longer', async function () {
@@ -16,6 +16,17 @@ describe('the tests\' own waits end with the test, not after it (test/helpers/po
     await within(60_000, async () => (calls += 1) === 3);
     expect(calls).to.equal(3);
     expect(await within(0, async () => false).catch((error: Error) => error.message)).to.equal('not within 0 ms');
+  });
+
+  it('eventually() returns the last answer before the running test\'s timeout, for the test to judge, and the accepted one at once', async function () {
+    this.timeout(3_000);
+    let calls = 0;
+    expect(await eventually(async () => (calls += 1), () => false)).to.equal(calls);
+    expect(calls, 'it kept asking until then').to.be.above(1);
+    const refused = async (): Promise<unknown> => {
+      throw new Error('refused');
+    };
+    expect(await eventually(refused, (value) => value instanceof Error)).to.be.instanceOf(Error);
   });
 
   it('Playwright waits as long as a test given more than 30 s may (all but its last 5 s), and its own 30 s otherwise', () => {
