@@ -33,16 +33,8 @@ export async function accountReferrer(clients: Pick<ClientRepository, 'get'>, qu
   if (referrerUri !== undefined && typeof referrerUri !== 'string') return undefined;
   const client = await clients.get(referrer);
   if (client === undefined) return undefined;
-  const registered = client.metadata.redirect_uris;
-  const home = client.metadata.client_uri;
-  const uri =
-    referrerUri === undefined
-      ? typeof home === 'string'
-        ? home
-        : undefined
-      : Array.isArray(registered) && registered.includes(referrerUri)
-        ? referrerUri
-        : undefined;
-  if (uri === undefined || !isWebUri(uri)) return undefined;
+  const { redirect_uris: registered, client_uri: home } = client.metadata;
+  const uri = referrerUri === undefined ? home : Array.isArray(registered) && registered.includes(referrerUri) ? referrerUri : undefined;
+  if (typeof uri !== 'string' || !isWebUri(uri)) return undefined;
   return { clientId: client.clientId, name: client.displayName.trim() === '' ? client.clientId : client.displayName, uri };
 }
