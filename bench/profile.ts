@@ -24,7 +24,9 @@
  * package and the share of `write` system calls: V8's profiler charges the wall time between
  * samples, so on a loaded machine a `write` that wakes another process and loses the core there
  * reads far larger than its CPU (docs/PERFORMANCE.md, driver14). Needs `perf` and
- * perf_event_paranoid ≤ 2 (or root); one Gatehouse process (no --reference, no --workers).
+ * perf_event_paranoid ≤ 2 (or root); one process (not with --workers). With --reference it records
+ * the reference the same way, and both print CPU µs per request by package and by function: the
+ * one like-for-like reading of the two on a loaded machine.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -51,7 +53,7 @@ const scenario = flags.scenario as Scenario;
 if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
 const REFERENCE = flags.reference === true;
 const PERF = flags.perf === true;
-if (PERF && (REFERENCE || WORKERS > 1)) throw new Error('--perf records one Gatehouse process: not with --reference or --workers');
+if (PERF && WORKERS > 1) throw new Error('--perf records one process: not with --workers');
 if (REFERENCE && scenario === 'sign-in') throw new Error('the reference has no sign-in pages: --reference needs a token scenario');
 const SECONDS = Number(flags.seconds ?? 10);
 const CONNECTIONS = Number(flags.connections ?? 16);
@@ -78,7 +80,7 @@ let child;
 if (REFERENCE) {
   const fixturePath = `${ROOT}.data/bench/profile-fixture.json`;
   writeFileSync(fixturePath, JSON.stringify(fixture), { mode: 0o600 });
-  child = await startReference(fixturePath, CPU_PROFILE);
+  child = await startReference(fixturePath, PERF ? ['--perf-basic-prof'] : CPU_PROFILE);
 } else {
   const build = flags.build === undefined ? `${ROOT}dist/main.js` : flags.build.startsWith('/') ? flags.build : `${process.cwd()}/${flags.build}`;
   child = await startGatehouseProcess('gatehouse', [...(PERF ? ['--perf-basic-prof'] : CPU_PROFILE), build], env, url);
@@ -145,7 +147,7 @@ try {
 }
 
 if (PERF) {
-  const shares = perfShares(PERF_DATA, child.process.pid!);
+  const shares = perfShares(PERF_DATA, child.process.pid!, scenario === 'sign-in' ? undefined : measuredRequests);
   rmSync(`/tmp/perf-${child.process.pid}.map`, { force: true }); // node --perf-basic-prof never removes it
   writeFileSync(`${PROFILES}/summary-${scenario}-perf.txt`, shares);
   process.stdout.write(shares);

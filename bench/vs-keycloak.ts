@@ -1,5 +1,5 @@
 /**
- * npm run bench -- --vs-keycloak [--only SCENARIO ...] [--gatehouse-env SETTING=value ...] [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS] [--idle-wait S]
+ * npm run bench -- --vs-keycloak [--only SCENARIO ...] [--gatehouse-env SETTING=value ...] [--gatehouse-workers N] [--seconds N] [--warmup N] [--jit-warmup N] [--connections N] [--sign-in-users N] [--pool N] [--keycloak-heap OPTS] [--idle-wait S]
  *
  * Gatehouse and Keycloak 26 side by side, on the same machine, in the same run (issue 21's
  * yardstick): the production build of Gatehouse (FerretDB + Redis from scripts/services) and
@@ -13,6 +13,17 @@
  * events); the report names it. Gatehouse's memory is also read in parts (RSS, V8 heap committed
  * and used, external, malloc's arenas, open sockets; from /proc and its /metrics, served on a
  * port of its own for this) idle, right after the load and after the idle wait.
+ * `--gatehouse-workers N` is `--gatehouse-env GATEHOUSE_WORKERS=N` (every Gatehouse of the run;
+ * memory is then the supervisor's and its workers' together).
+ *
+ * client_credentials is measured twice on Gatehouse's side, in the same A B C C B A turns:
+ * with the audit setting as configured (by default `each`: a stored audit event per token) and
+ * with `GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=per-minute` (a stored count per client, address and
+ * minute, every token still an audit log line), each row with its own ratio to the same
+ * Keycloak segments. Keycloak, as benched, stores no event per token: the `per-minute` row is the
+ * like-for-like one, the `each` row what a default Gatehouse does (docs/PERFORMANCE.md, perf12
+ * and perf16). The second Gatehouse (same stores, a port of its own) runs only until that
+ * scenario is over; `--gatehouse-env GATEHOUSE_AUDIT_CLIENT_CREDENTIALS=…` leaves it out.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -50,6 +61,7 @@ const { values: flags } = parseArgs({
     'idle-wait': { type: 'string' },
     only: { type: 'string', multiple: true },
     'gatehouse-env': { type: 'string', multiple: true },
+    'gatehouse-workers': { type: 'string' },
   },
 });
 /** Settings Gatehouse runs with beyond its defaults (`--gatehouse-env SETTING=value`). */
@@ -59,6 +71,13 @@ for (const entry of flags['gatehouse-env'] ?? []) {
   if (match === null) throw new Error(`--gatehouse-env must look like GATEHOUSE_SETTING=value, not ${entry}`);
   GATEHOUSE_ENV[match[1]!] = match[2]!;
 }
+if (flags['gatehouse-workers'] !== undefined) {
+  const workers = flags['gatehouse-workers'];
+  if (workers !== 'auto' && !/^[1-9][0-9]*$/.test(workers)) throw new Error(`--gatehouse-workers must be a positive whole number or auto, not ${workers}`);
+  GATEHOUSE_ENV.GATEHOUSE_WORKERS = workers;
+}
+/** The audit setting of the second client_credentials row (none when --gatehouse-env already chose one). */
+const PER_MINUTE_ROW = GATEHOUSE_ENV.GATEHOUSE_AUDIT_CLIENT_CREDENTIALS === undefined;
 const SCENARIO_NAMES = ['cc', 'introspection', 'userinfo', 'refresh', 'sign-in'] as const;
 const ONLY = flags.only ?? [...SCENARIO_NAMES];
 for (const name of ONLY) if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new Error(`--only must be one of ${SCENARIO_NAMES.join(', ')}`);
@@ -85,6 +104,8 @@ const load = () => loadavg().map((value) => round(value, 2));
 
 interface ScenarioRow {
   readonly scenario: string;
+  /** Gatehouse's settings for this row beyond the run's (the per-minute client_credentials row). */
+  readonly gatehouseSettings?: Readonly<Record<string, string>>;
   readonly gatehouse: Measured | SignInMeasured;
   readonly keycloak: Measured | SignInMeasured;
 }
@@ -123,6 +144,15 @@ async function main() {
     const gatehouseEnv: Record<string, string> = { ...settings, NODE_ENV: 'production', GATEHOUSE_ISSUER: gatehouseUrl, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_LOG_LEVEL: 'warn', ...metricsEnv, ...GATEHOUSE_ENV };
     const gatehouse = await startGatehouseProcess('gatehouse', [`${ROOT}dist/main.js`], gatehouseEnv, gatehouseUrl);
     children.push(gatehouse);
+    // The like-for-like client_credentials row: a second Gatehouse on the same stores, storing no event per token.
+    let perMinute: Child | undefined;
+    if (runs('cc') && PER_MINUTE_ROW) {
+      const perMinutePort = await freePort();
+      const perMinuteUrl = `http://127.0.0.1:${perMinutePort}`;
+      const perMinuteEnv = { ...gatehouseEnv, GATEHOUSE_ISSUER: perMinuteUrl, PORT: String(perMinutePort), GATEHOUSE_AUDIT_CLIENT_CREDENTIALS: 'per-minute', ...(metricsEnv.GATEHOUSE_METRICS_PORT === undefined ? {} : { GATEHOUSE_METRICS_PORT: String(await freePort()) }) };
+      perMinute = await startGatehouseProcess('gatehouse-per-minute', [`${ROOT}dist/main.js`], perMinuteEnv, perMinuteUrl);
+      children.push(perMinute);
+    }
     const gatehouseMetrics = metricsReader(gatehouseEnv, gatehouseUrl);
     const gatehouseParts = async () => {
       const text = await gatehouseMetrics().catch(() => '');
@@ -143,6 +173,8 @@ async function main() {
       gatehouse: clientCredentialsRequest(basicAuth(fixture.clients.rs256)),
       keycloak: clientCredentialsRequest(keycloakBasic(realm.service), KEYCLOAK_PATHS.token, { grant_type: 'client_credentials' }),
     } as const;
+    // The per-minute Gatehouse serves client_credentials only: its warm-up is that.
+    if (perMinute !== undefined) await runOnce({ key: 'gatehouse-per-minute', url: perMinute.url, spec: warmupSpecs.gatehouse }, JIT_WARMUP, 4);
     for (const [name, url] of [['gatehouse', gatehouse.url], ['keycloak', keycloak.url]] as const) {
       const signInOnce = name === 'gatehouse' ? (user: BenchUser) => completeSignIn(url, fixture.clients.web, user) : (user: BenchUser) => keycloakSignIn(url, realm.web, user);
       await Promise.all([
@@ -170,14 +202,38 @@ async function main() {
     };
     const isToken = (body: Record<string, unknown>) => typeof body.access_token === 'string';
 
-    if (runs('cc')) await side(
-      'client_credentials → JWT RS256',
-      {
+    if (runs('cc')) {
+      const audit = GATEHOUSE_ENV.GATEHOUSE_AUDIT_CLIENT_CREDENTIALS ?? 'each';
+      const scenario = `client_credentials → JWT RS256 (audit ${audit})`;
+      const specs = {
         gatehouse: clientCredentialsRequest(basicAuth(fixture.clients.rs256)),
         keycloak: clientCredentialsRequest(keycloakBasic(realm.service), KEYCLOAK_PATHS.token, { grant_type: 'client_credentials' }),
-      },
-      isToken,
-    );
+      };
+      if (perMinute === undefined) await side(scenario, specs, isToken);
+      else {
+        // Three servers in one A B C C B A: each Gatehouse row is read against the same Keycloak segments.
+        log(`${scenario}, and with audit per-minute`);
+        for (const [name, url, spec] of [['gatehouse', gatehouse.url, specs.gatehouse], ['gatehouse-per-minute', perMinute.url, specs.gatehouse], ['keycloak', keycloak.url, specs.keycloak]] as const) {
+          const problem = await preflight(url, spec, isToken).then((found) => (found === undefined ? undefined : `${scenario} on ${name}: ${found}`));
+          if (problem !== undefined) problems.push(problem);
+        }
+        const measured = await measureAlternating(
+          [
+            { key: 'gatehouse', url: gatehouse.url, spec: specs.gatehouse },
+            { key: 'gatehouse-per-minute', url: perMinute.url, spec: specs.gatehouse },
+            { key: 'keycloak', url: keycloak.url, spec: specs.keycloak },
+          ],
+          options,
+        );
+        rows.push({ scenario, gatehouse: measured.gatehouse!, keycloak: measured.keycloak! });
+        rows.push({ scenario: 'client_credentials → JWT RS256 (audit per-minute: no stored event, as Keycloak)', gatehouseSettings: { GATEHOUSE_AUDIT_CLIENT_CREDENTIALS: 'per-minute' }, gatehouse: measured['gatehouse-per-minute']!, keycloak: measured.keycloak! });
+      }
+      // Its row is measured: the second Gatehouse stops before the other scenarios and the memory readings.
+      if (perMinute !== undefined) {
+        await perMinute.stop();
+        children.splice(children.indexOf(perMinute), 1);
+      }
+    }
 
     if (runs('introspection')) {
       const jwts = {
@@ -269,6 +325,7 @@ async function main() {
     const loadIdle = load();
     const summary = rows.map((row) => ({
       scenario: row.scenario,
+      ...(row.gatehouseSettings === undefined ? {} : { gatehouseSettings: row.gatehouseSettings }),
       gatehousePerSecond: round(rate(row.gatehouse)),
       keycloakPerSecond: round(rate(row.keycloak)),
       ratio: rate(row.keycloak) > 0 ? round(rate(row.gatehouse) / rate(row.keycloak), 2) : null,

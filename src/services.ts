@@ -26,6 +26,7 @@ import type { UpstreamDirectory, UpstreamProvider } from './upstream/directory.t
 import type { UpstreamProviderList } from './upstream/provider-list.ts';
 import { createLinkTickets, type LinkTickets } from './upstream/link-tickets.ts';
 import { upstreamCallbackPath, upstreamLogoutCallbackPath } from './routes/table.ts';
+import { createRealmContexts, realmContextModel, type KeycloakRealmContexts } from './keycloak/realm-contexts.ts';
 
 /** The domain services behind a running instance; the admin API and the CLI reach them through src/operations/. */
 export interface GatehouseServices {
@@ -55,6 +56,8 @@ export interface GatehouseServices {
   readonly sessionDevices: SessionDevices;
   /** What each user agreed to give each application, kept across sign-in sessions (consent pages not shown again). */
   readonly consents: ConsentRecords;
+  /** What each imported Keycloak realm's users are mapped with (src/keycloak/realm-contexts.ts). */
+  readonly keycloakRealms: KeycloakRealmContexts;
   /** Runtime sign-in and self-service settings (registration, verification, password reset). */
   readonly signInSettings: RuntimeSettings['signIn'];
   /** Every group of runtime settings (src/settings/): sign-in, password policy, ... */
@@ -122,6 +125,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     upstreamLinkTickets: createLinkTickets({ mongo, now }),
     sessionDevices: deps.sessionDevices,
     consents: deps.consents,
+    keycloakRealms: createRealmContexts(realmContextModel(mongo), now),
     signInSettings: deps.runtimeSettings.signIn,
     runtimeSettings: deps.runtimeSettings,
     revocation: createOidcRevocation({ mongo, redis, redisPrefix: config.redisPrefix, adapter: deps.adapter, markClientTokensRevoked: (clientId) => deps.clients.markTokensRevoked(clientId), sessionEnded: deps.sessionEnded, now: clock.now }),

@@ -33,12 +33,25 @@ function packageOf(frame: string): string | undefined {
 
 const isWrite = (stack: readonly string[]) => stack.some((frame) => /\b(?:__x64_sys_write|__x64_sys_writev|ksys_write|__sys_sendmsg)\b/.test(frame));
 
+/** A JavaScript frame's function and where it is (`name file:line`, the file relative to its package or dist/), for the by-function lists. */
+function functionOf(frame: string): string {
+  const match = /^JS:[*~^+]?(\S*)\s+(\S+?)(?::(\d+))?(?::\d+)?$/.exec(frame);
+  if (match === null) return frame;
+  const [, name, script, line] = match;
+  const short = script!.includes('/node_modules/') ? script!.slice(script!.lastIndexOf('/node_modules/') + '/node_modules/'.length) : script!.includes('/dist/') ? script!.slice(script!.lastIndexOf('/dist/') + '/dist/'.length) : script!;
+  return `${name === '' ? '(anonymous)' : name} ${short}${line === undefined ? '' : `:${line}`}`;
+}
+
 /**
  * Shares of the recorded thread's samples: by package (each sample charged to its innermost
- * frame in a package; Node's own frames to the package that called them), and the `write`
- * system calls by the package that made them.
+ * frame in a package; Node's own frames to the package that called them), the functions that
+ * are charged most (the innermost frame in a package, with the Node code it calls), Gatehouse's
+ * functions alone, and the `write` system calls by the package that made them. With `requests`
+ * (answered while perf recorded), each line also reads as CPU µs per request: `perf record -F
+ * 999` takes a sample per millisecond of CPU the thread used, so the same reading of the
+ * reference and of Gatehouse compare (bench/profile.ts --perf [--reference]).
  */
-export function perfShares(file: string, tid: number): string {
+export function perfShares(file: string, tid: number, requests?: number): string {
   const script = spawnSync('perf', ['script', '-i', file, '--tid', String(tid), '-F', 'ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (script.status !== 0) throw new Error(`perf script failed: ${script.stderr}`);
   const stacks: string[][] = [];
@@ -54,16 +67,25 @@ export function perfShares(file: string, tid: number): string {
   }
   if (stack !== undefined && stack.length > 0) stacks.push(stack);
   const byPackage = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  const gatehouseFunctions = new Map<string, number>();
   const writes = new Map<string, number>();
   const add = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
   for (const frames of stacks) {
-    const owner = frames.map(packageOf).find((name) => name !== undefined) ?? (frames.some((frame) => frame.startsWith('JS:')) ? '(Node, no package above)' : '(no JavaScript: GC, runtime, kernel)');
+    const index = frames.findIndex((frame) => packageOf(frame) !== undefined);
+    const owner = index >= 0 ? packageOf(frames[index]!)! : frames.some((frame) => frame.startsWith('JS:')) ? '(Node, no package above)' : '(no JavaScript: GC, runtime, kernel)';
     add(byPackage, owner);
+    if (index >= 0) add(byFunction, `${owner}: ${functionOf(frames[index]!)}`);
+    // Gatehouse's functions with everything they call (Node's code and other packages' too): the innermost dist/ frame.
+    const ours = frames.find((frame) => packageOf(frame) === 'gatehouse');
+    if (ours !== undefined) add(gatehouseFunctions, functionOf(ours));
     if (isWrite(frames)) add(writes, owner);
   }
   const total = stacks.length;
-  const lines = (map: Map<string, number>) =>
-    [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([name, count]) => `${((count / total) * 100).toFixed(1).padStart(5)}%  ${name}`).join('\n');
+  const perRequest = (count: number) => (requests === undefined || requests === 0 ? '' : `  ${((count * (1_000_000 / 999)) / requests).toFixed(1).padStart(7)} µs/req`);
+  const lines = (map: Map<string, number>, top = 20) =>
+    [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, count]) => `${((count / total) * 100).toFixed(1).padStart(5)}%${perRequest(count)}  ${name}`).join('\n');
   const writeTotal = [...writes.values()].reduce((sum, count) => sum + count, 0);
-  return `event loop's CPU by package (perf, ${total} samples, Node's own frames charged to their caller):\n${lines(byPackage)}\n\nof it, \`write\` system calls: ${((writeTotal / Math.max(1, total)) * 100).toFixed(1)}%, by the package that wrote:\n${lines(writes)}\n`;
+  const header = `event loop's CPU by package (perf, ${total} samples${requests === undefined ? '' : `, ${requests} requests: ${perRequest(total).trim()}`}, Node's own frames charged to their caller):`;
+  return `${header}\n${lines(byPackage)}\n\nby function (the innermost frame in a package, with the Node code it calls):\n${lines(byFunction, 40)}\n\nGatehouse's functions with everything they call (the innermost dist/ frame of each sample):\n${lines(gatehouseFunctions, 30)}\n\nof it, \`write\` system calls: ${((writeTotal / Math.max(1, total)) * 100).toFixed(1)}%, by the package that wrote:\n${lines(writes)}\n`;
 }

@@ -36,8 +36,16 @@ export interface UserAdmin {
   withLastSignIn(user: User): Promise<User>;
   /** Every stored user with its password hash and last sign-in, by id, read a batch at a time (`gatehouse export`). */
   exportEach(): AsyncIterable<StoredUser>;
-  /** The same, all at once (a Keycloak import compares its users with them). */
+  /** The same, all at once: for small tools and tests only (an import looks its users up one by one, storedById). */
   exportAll(): Promise<StoredUser[]>;
+  /**
+   * One stored user as an import compares it (the document as it is, with its hash), or undefined:
+   * an equality on `_id`, which every MongoDB-wire server serves from its index (FerretDB v1 does
+   * not push `$in` down: it would scan the collection).
+   */
+  storedById(id: string): Promise<StoredUser | undefined>;
+  /** The id of the user whose username key is `key`, or undefined: an equality on the usernameKey index. */
+  holderOfUsername(key: string): Promise<string | undefined>;
   /** Writes an exported user as is (same id, same hash); replaces one with the same id. */
   importOne(user: StoredUser): Promise<'created' | 'updated'>;
 }
@@ -51,6 +59,12 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+
+/** The filters of an import's look-ups (test/integration/keycloak-import-memory.test.ts checks with explain() that an index serves them). */
+export const importLookups = {
+  byId: (id: string) => ({ _id: id }),
+  byUsernameKey: (key: string) => ({ usernameKey: key }),
+};
 
 export interface UserAdminDeps {
   readonly users: UserModel;
@@ -137,6 +151,14 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
       const all: StoredUser[] = [];
       for await (const user of this.exportEach()) all.push(user);
       return all;
+    },
+
+    async storedById(id) {
+      return (await users.findOne(importLookups.byId(id)).lean<StoredUser>().exec()) ?? undefined;
+    },
+
+    async holderOfUsername(key) {
+      return (await users.findOne(importLookups.byUsernameKey(key), { _id: 1 }).lean<Pick<StoredUser, '_id'>>().exec())?._id;
     },
 
     async importOne(user) {

@@ -185,7 +185,7 @@ commands:
                          idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET;
                          an encrypted file needs its passphrase and is checked before anything is written;
                          --dry-run checks the file (passphrase, integrity, contents) and writes nothing
-  import --keycloak REALM_EXPORT.json [--dry-run] [--api URI]
+  import --keycloak REALM_EXPORT.json|DIR [--dry-run] [--api URI]
                          a Keycloak realm export: clients, roles, groups, users with password hashes
   doctor ISSUER_URL      check a running deployment end to end: discovery, keys, readiness, and
                          (with this deployment's settings) a token from a temporary client, its

@@ -15,20 +15,17 @@ export interface UpstreamImportReport {
 }
 
 /**
- * Writes the planned upstream providers and links. Idempotent: a provider is matched by its
- * alias and its settings replaced; a client secret from the export replaces the stored one,
- * while a masked one keeps what an operator set since (and then the provider stays enabled as
- * Keycloak had it). A link is matched by (provider, upstream subject); one that belongs to
- * another Gatehouse user is a conflict, never moved.
+ * Writes the planned upstream providers, adding what it did to `report`. Idempotent: a provider
+ * is matched by its alias and its settings replaced; a client secret from the export replaces the
+ * stored one, while a masked one keeps what an operator set since (and then the provider stays
+ * enabled as Keycloak had it).
  */
-export async function applyUpstreamImport(
-  directory: Pick<UpstreamDirectory, 'get' | 'create' | 'update' | 'findLink' | 'link'>,
+export async function applyUpstreamProviders(
+  directory: Pick<UpstreamDirectory, 'get' | 'create' | 'update'>,
   providers: readonly PlannedUpstream[],
-  links: readonly PlannedLink[],
-  options: { readonly dryRun: boolean; readonly importedUsers: ReadonlySet<string> },
-  conflicts: Array<{ readonly user: string; readonly reason: string }>,
-): Promise<UpstreamImportReport> {
-  const report: UpstreamImportReport = { created: [], updated: [], secretsToSet: [], mapped: {}, links: { created: 0, unchanged: 0 } };
+  options: { readonly dryRun: boolean },
+  report: UpstreamImportReport,
+): Promise<void> {
   for (const planned of providers) {
     const { alias } = planned.settings;
     const existing = await directory.get(alias);
@@ -44,11 +41,25 @@ export async function applyUpstreamImport(
     }
     report[existing === undefined ? 'created' : 'updated'].push(alias);
   }
+}
+
+/**
+ * Writes the planned links of users the import wrote (`importedUsers`), counting them in `report`.
+ * A link is matched by (provider, upstream subject); one that belongs to another Gatehouse user is
+ * a conflict, never moved.
+ */
+export async function applyUpstreamLinks(
+  directory: Pick<UpstreamDirectory, 'findLink' | 'link'>,
+  links: readonly PlannedLink[],
+  options: { readonly dryRun: boolean; readonly importedUsers: ReadonlySet<string> },
+  report: UpstreamImportReport['links'],
+  conflicts: Array<{ readonly user: string; readonly reason: string }>,
+): Promise<void> {
   for (const link of links) {
     if (!options.importedUsers.has(link.userId)) continue;
     const found = await directory.findLink(link.provider, link.subject);
     if (found !== undefined) {
-      if (found.userId === link.userId) report.links.unchanged += 1;
+      if (found.userId === link.userId) report.unchanged += 1;
       else conflicts.push({ user: link.username, reason: `the ${link.provider} identity ${link.subject} is linked to another Gatehouse user` });
       continue;
     }
@@ -61,7 +72,6 @@ export async function applyUpstreamImport(
         continue;
       }
     }
-    report.links.created += 1;
+    report.created += 1;
   }
-  return report;
 }

@@ -7,8 +7,8 @@ import type { ConsentRecords } from '../consents/records.ts';
 import type { Factors, TotpImportOutcome } from '../mfa/factors.ts';
 import type { LabelDirectory } from '../roles/directory.ts';
 import type { UpstreamDirectory } from '../upstream/directory.ts';
-import { applyUpstreamImport, type UpstreamImportReport } from './apply-identity-providers.ts';
-import type { KeycloakImportPlan, RefusedUser, UnmappedItem } from './realm-import.ts';
+import { applyUpstreamLinks, applyUpstreamProviders, type UpstreamImportReport } from './apply-identity-providers.ts';
+import type { KeycloakRealmPlan, KeycloakUsersPlan, RefusedUser, UnmappedItem } from './realm-import.ts';
 
 type Outcome = 'created' | 'updated';
 
@@ -38,7 +38,7 @@ export interface KeycloakImportReport {
   readonly nativeClients: Readonly<Record<string, readonly string[]>>;
   readonly users: Record<Outcome, string[]>;
   /** Users not imported because the admin API would refuse them (`field: message`); the others are imported. */
-  readonly refusedUsers: readonly RefusedUser[];
+  readonly refusedUsers: RefusedUser[];
   /** Users whose Gatehouse password is newer than Keycloak's (changed or upgraded since the last import): kept. */
   readonly passwordsKept: string[];
   /** Kept Keycloak password hashes by algorithm (verified at sign-in, re-hashed to argon2id then). */
@@ -46,12 +46,12 @@ export interface KeycloakImportReport {
   /** Authenticator apps (Keycloak OTP credentials) by what became of them (src/mfa/factors.ts TotpImportOutcome). */
   readonly totp: Record<TotpImportOutcome, string[]>;
   /** Users' consents to imported clients (Keycloak's `clientConsents`) kept as consent records: those apps do not ask these users again. */
-  readonly consents: number;
+  consents: number;
   /** Identity providers → upstream providers, and users' federated identities → upstream links. */
   readonly upstream: UpstreamImportReport;
   /** Users that could not be written (e.g. the username or email belongs to another Gatehouse user), links that belong to another user. */
   readonly conflicts: Array<{ readonly user: string; readonly reason: string }>;
-  readonly unmapped: readonly UnmappedItem[];
+  readonly unmapped: UnmappedItem[];
 }
 
 const outcomes = (): Record<Outcome, string[]> => ({ created: [], updated: [] });
@@ -74,10 +74,10 @@ export interface KeycloakImportOptions {
 }
 
 /**
- * `current`: the deployment's users as read for the plan (planKeycloakImport's `current`), so one
- * read serves both; read here when not given.
+ * Writes the realm part of a plan (roles, groups, clients, identity providers, the API) and
+ * returns the report the users' batches add to (applyKeycloakUsers).
  */
-export async function applyKeycloakImport(services: KeycloakImportServices, plan: KeycloakImportPlan, { dryRun, api }: KeycloakImportOptions, current?: readonly StoredUser[]): Promise<KeycloakImportReport> {
+export async function applyKeycloakRealm(services: KeycloakImportServices, plan: KeycloakRealmPlan, { dryRun, api }: KeycloakImportOptions): Promise<KeycloakImportReport> {
   let apiOutcome: KeycloakImportReport['api'];
   if (api !== undefined) {
     const created = (await services.apis.find(api)) === undefined;
@@ -94,14 +94,14 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
     builtInClients: plan.builtInClients,
     nativeClients: plan.nativeClients,
     users: outcomes(),
-    refusedUsers: plan.refusedUsers,
+    refusedUsers: [],
     passwordsKept: [],
     passwordAlgorithms: {},
     totp: { imported: [], unchanged: [], kept: [] },
     consents: 0,
     upstream: { created: [], updated: [], secretsToSet: [], mapped: {}, links: { created: 0, unchanged: 0 } },
     conflicts: [],
-    unmapped: plan.unmapped,
+    unmapped: [...plan.unmapped],
   };
   for (const [kind, labels] of [['roles', plan.roles], ['groups', plan.groups]] as const) {
     const directory = kind === 'roles' ? services.roles : services.groups;
@@ -131,10 +131,27 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
     }
     report.clients[existing === undefined ? 'created' : 'updated'].push(client.clientId);
   }
-  const exported = new Map((current ?? (await services.users.exportAll())).map((user) => [user._id, user]));
+  await applyUpstreamProviders(services.upstream, plan.upstreamProviders, { dryRun }, report.upstream);
+  return report;
+}
+
+/**
+ * Writes one batch of users (src/keycloak/realm-import.ts planKeycloakUsers) and adds what it did
+ * to `report`. `existing`: the batch's users as Gatehouse holds them now (by id), looked up for
+ * this batch alone.
+ */
+export async function applyKeycloakUsers(
+  services: KeycloakImportServices,
+  plan: KeycloakUsersPlan,
+  existingUsers: ReadonlyMap<string, StoredUser>,
+  dryRun: boolean,
+  report: KeycloakImportReport,
+): Promise<void> {
+  report.refusedUsers.push(...plan.refusedUsers);
+  report.unmapped.push(...plan.unmapped);
   const importedUsers = new Set<string>();
   for (const planned of plan.users) {
-    const existing = exported.get(planned.user._id);
+    const existing = existingUsers.get(planned.user._id);
     let user = planned.user;
     if (existing !== undefined) {
       const keep =
@@ -168,13 +185,11 @@ export async function applyKeycloakImport(services: KeycloakImportServices, plan
     report.users[existing === undefined ? 'created' : 'updated'].push(user.username);
     importedUsers.add(user._id);
   }
-  let consents = 0;
   for (const consent of plan.consents) {
     if (!importedUsers.has(consent.userId)) continue;
     // Added to what the user allowed in Gatehouse since (a re-import takes nothing away); the record keeps its first date.
     if (!dryRun) await services.consents.add(consent.userId, consent.clientId, { scopes: consent.scopes, claims: [], resources: {} }, { createdAt: consent.createdAt, updatedAt: consent.updatedAt });
-    consents += 1;
+    report.consents += 1;
   }
-  const upstream = await applyUpstreamImport(services.upstream, plan.upstreamProviders, plan.upstreamLinks, { dryRun, importedUsers }, report.conflicts);
-  return { ...report, consents, upstream };
+  await applyUpstreamLinks(services.upstream, plan.upstreamLinks, { dryRun, importedUsers }, report.upstream.links, report.conflicts);
 }

@@ -6,7 +6,7 @@ import { isObject, jsonField, list, strings, text, type Json, type UnmappedItem 
 import { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
 import { roleRef, type RealmRoles } from './map-roles.ts';
 import { keycloakTotp } from './otp-credential.ts';
-import { addressUsernameNote, addressUsernames, userIdentity, validUsernameKeys, type CurrentUser, type RefusedUser } from './user-identity.ts';
+import { addressUsernameNote, addressUsernames, userIdentity, validUsernameKeys, type CurrentUsers, type MissingHolders, type RefusedUser } from './user-identity.ts';
 
 /**
  * Keycloak users as Gatehouse users: Keycloak's id stays their `sub` (tokens name the same
@@ -30,10 +30,34 @@ export interface PlannedUser {
 const STRING_ATTRIBUTES = new Set(['middle_name', 'nickname', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'phone_number']);
 
 /**
- * `current`: the Gatehouse users before this import (id and username), so that a user whose
- * Keycloak username is an email address keeps the username an earlier import derived for it.
+ * Which users of a batch a pass maps: an import writes the users whose Keycloak username is a valid
+ * Gatehouse username first (`named`), then — every other name being known — those whose username
+ * is an email address (`derived`); `all` maps both at once (a plan on its own).
  */
-export function mapUsers(document: Json, realm: string, roles: RealmRoles, now: Date, unmapped: UnmappedItem[], refused: RefusedUser[], current: readonly CurrentUser[]): PlannedUser[] {
+export type UserPass = 'named' | 'derived' | 'all';
+
+export interface MapUsersOptions {
+  readonly pass: UserPass;
+  /** The users' place: their index in the document is `offset` + their index in the batch; `where` names the document (`acme-users-3.json: `). */
+  readonly offset?: number;
+  readonly where?: string;
+}
+
+/**
+ * `current`: the Gatehouse users before this import (looked up for this batch), so that a user
+ * whose Keycloak username is an email address keeps the username an earlier import derived for it.
+ * Returns the username keys still to look up (MissingHolders) when it needs them.
+ */
+export function mapUsers(
+  document: Json,
+  realm: string,
+  roles: RealmRoles,
+  now: Date,
+  unmapped: UnmappedItem[],
+  refused: RefusedUser[],
+  current: CurrentUsers,
+  { pass, offset = 0, where = '' }: MapUsersOptions = { pass: 'all' },
+): PlannedUser[] | MissingHolders {
   const { effective, groups } = roles;
   const defaultRole = isObject(document.defaultRole) && typeof document.defaultRole.name === 'string' ? document.defaultRole.name : `default-roles-${realm.toLowerCase()}`;
   const users: PlannedUser[] = [];
@@ -41,17 +65,24 @@ export function mapUsers(document: Json, realm: string, roles: RealmRoles, now: 
   const identities = exported.map((raw, index) => {
     if (!isObject(raw)) return { raw, identity: undefined };
     if (typeof raw.username === 'string' && text(raw.serviceAccountClientId) !== undefined) return { raw, identity: undefined };
-    return { raw, identity: userIdentity(raw, index) };
+    return { raw, identity: userIdentity(raw, offset + index, where) };
   });
-  // Usernames derived from addresses once every user is known: the same for any order of the export.
-  const derived = addressUsernames(
-    identities.flatMap(({ identity }) => (identity?.ok === true && identity.address !== undefined ? [identity.address] : [])),
-    validUsernameKeys(exported),
-    current,
-  );
+  // Usernames derived from addresses once every user of the batch is known: the same for any order of it.
+  const derived =
+    pass === 'named'
+      ? new Map<string, string>()
+      : addressUsernames(
+          identities.flatMap(({ identity }) => (identity?.ok === true && identity.address !== undefined ? [identity.address] : [])),
+          validUsernameKeys(exported),
+          current,
+        );
+  if (!(derived instanceof Map)) return derived;
   for (const [index, { raw, identity }] of identities.entries()) {
+    const address = identity?.ok === true && identity.address !== undefined;
+    // Each user in one pass: refused users, service accounts and named users in the first.
+    if (pass === 'derived' ? !address : pass === 'named' && address) continue;
     if (!isObject(raw)) {
-      refused.push({ user: `users.${index}`, reason: 'must be an object' });
+      refused.push({ user: `${where}users.${offset + index}`, reason: 'must be an object' });
       continue;
     }
     if (identity === undefined) {

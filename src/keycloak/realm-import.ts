@@ -1,16 +1,16 @@
 import type { ExportedClient } from '../clients/repository.ts';
-import { isObject, KeycloakExportError, list, text, type UnmappedItem } from './export-json.ts';
+import { isObject, KeycloakExportError, list, text, type Json, type UnmappedItem } from './export-json.ts';
 import { mapClients } from './map-client.ts';
 import { mapFederatedIdentities, mapIdentityProviders, type PlannedLink, type PlannedUpstream } from './map-identity-providers.ts';
-import { mapRoles } from './map-roles.ts';
-import { mapUsers, type PlannedUser } from './map-users.ts';
+import { mapRoles, type RealmRoles } from './map-roles.ts';
+import { mapUsers, type PlannedUser, type UserPass } from './map-users.ts';
 import { mapConsents, type PlannedConsent } from './map-consents.ts';
-import type { CurrentUser, RefusedUser } from './user-identity.ts';
+import { currentUsersOf, type CurrentUser, type CurrentUsers, type MissingHolders, type RefusedUser } from './user-identity.ts';
 
 export { KeycloakExportError, type UnmappedItem } from './export-json.ts';
 export { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
-export type { PlannedUser } from './map-users.ts';
-export type { CurrentUser, RefusedUser } from './user-identity.ts';
+export type { PlannedUser, UserPass } from './map-users.ts';
+export type { CurrentUser, CurrentUsers, MissingHolders, RefusedUser } from './user-identity.ts';
 export type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
 
 /**
@@ -37,9 +37,16 @@ export type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
  *
  * Each part is its own module (map-roles, map-client, map-users, map-identity-providers);
  * this one composes them and reports the realm settings that have no place in Gatehouse.
+ *
+ * A realm is planned in two parts, so that its users need not all be in memory at once:
+ * planKeycloakRealm() maps everything but the users and returns, beside that plan, what mapping a
+ * user needs of the realm (KeycloakUsersContext: roles, groups, default role, clients, identity
+ * providers); planKeycloakUsers() maps one batch of users with it — a users file of
+ * `kc.sh export --dir`, or a page of the realm file's own users.
  */
 
-export interface KeycloakImportPlan {
+/** Everything of a realm but its users. */
+export interface KeycloakRealmPlan {
   readonly realm: string;
   readonly roles: ReadonlyArray<{ readonly name: string; readonly description: string }>;
   readonly groups: ReadonlyArray<{ readonly name: string; readonly description: string }>;
@@ -48,25 +55,66 @@ export interface KeycloakImportPlan {
   readonly builtInClients: readonly string[];
   /** Clients mapped to native apps (`application_type: native`, RFC 8252) → their redirect URIs and what each is. */
   readonly nativeClients: Readonly<Record<string, readonly string[]>>;
+  /** Identity providers (identity brokering) as upstream providers (src/keycloak/map-identity-providers.ts). */
+  readonly upstreamProviders: readonly PlannedUpstream[];
+  readonly unmapped: readonly UnmappedItem[];
+}
+
+/**
+ * What mapping a user needs of the realm, as plain JSON (kept with the realm by an import, for
+ * users files that come on their own): the role and group definitions (composites, group roles,
+ * parents), the default role, the clients the import brings (consents to others are reported) and
+ * Keycloak's identity-provider aliases → Gatehouse's (federated identities).
+ */
+export interface KeycloakUsersContext {
+  readonly realm: string;
+  readonly defaultRole: string;
+  readonly roles: { readonly realm: unknown[]; readonly client: Record<string, unknown[]> };
+  readonly groups: unknown[];
+  readonly clients: readonly string[];
+  readonly aliases: Readonly<Record<string, string>>;
+}
+
+/** One batch of users, mapped. */
+export interface KeycloakUsersPlan {
   readonly users: readonly PlannedUser[];
   /** Users' consents to the imported clients (Keycloak's `clientConsents`), kept as Gatehouse consent records. */
   readonly consents: readonly PlannedConsent[];
   /** Users the admin API would refuse (a username or email it does not take): not imported, each with the reason. */
   readonly refusedUsers: readonly RefusedUser[];
-  /** Identity providers (identity brokering) as upstream providers (src/keycloak/map-identity-providers.ts). */
-  readonly upstreamProviders: readonly PlannedUpstream[];
   /** Users' federated identities as upstream links. */
   readonly upstreamLinks: readonly PlannedLink[];
   readonly unmapped: readonly UnmappedItem[];
 }
 
+/** A whole realm export planned at once (realm and users): planKeycloakImport(). */
+export interface KeycloakImportPlan extends KeycloakRealmPlan, KeycloakUsersPlan {
+  readonly unmapped: readonly UnmappedItem[];
+}
+
+/** The role and group definitions only (no descriptions, attributes or ids): what effective roles are computed from. */
+function roleDefinitions(roles: unknown): KeycloakUsersContext['roles'] {
+  const definition = (role: unknown) => (isObject(role) ? { name: role.name, composites: role.composites } : role);
+  const all = isObject(roles) ? roles : {};
+  const client: Record<string, unknown[]> = {};
+  if (isObject(all.client)) for (const [clientId, clientRoles] of Object.entries(all.client)) client[clientId] = list(clientRoles).map(definition);
+  return { realm: list(all.realm).map(definition), client };
+}
+
+function groupDefinitions(groups: unknown): unknown[] {
+  return list(groups).map((group) => (isObject(group) ? { name: group.name, path: group.path, realmRoles: group.realmRoles, clientRoles: group.clientRoles, subGroups: groupDefinitions(group.subGroups) } : group));
+}
+
+/** Whether a document is a users file of `kc.sh export --dir` (`{ "realm": …, "users": [ … ] }` and nothing else). */
+export function isUsersDocument(document: unknown): boolean {
+  return isObject(document) && typeof document.realm === 'string' && Array.isArray(document.users) && Object.keys(document).every((key) => key === 'realm' || key === 'users');
+}
+
 /**
- * Turns a realm export into an import plan; throws KeycloakExportError when the document is not
- * one. `current`: the deployment's users before the import (id and username; none for a plan on
- * its own), so users whose Keycloak username is an email address keep the username an earlier
- * import derived for them (src/keycloak/user-identity.ts).
+ * Everything of a realm export but its users, and the context its users are mapped with; throws
+ * KeycloakExportError when the document is not a realm export.
  */
-export function planKeycloakImport(document: unknown, now: Date = new Date(), current: readonly CurrentUser[] = []): KeycloakImportPlan {
+export function planKeycloakRealm(document: unknown, now: Date = new Date()): { readonly plan: KeycloakRealmPlan; readonly context: KeycloakUsersContext } {
   if (!isObject(document)) throw new KeycloakExportError('not_keycloak_export');
   if (typeof document.realm !== 'string') throw new KeycloakExportError('not_keycloak_export', 'realm');
   if (!Array.isArray(document.users ?? [])) throw new KeycloakExportError('not_keycloak_export', 'users');
@@ -74,11 +122,7 @@ export function planKeycloakImport(document: unknown, now: Date = new Date(), cu
   const unmapped: UnmappedItem[] = [];
   const roles = mapRoles(document, realm, unmapped);
   const { clients, nativeClients, builtIn } = mapClients(document, now, unmapped);
-  const refusedUsers: RefusedUser[] = [];
-  const users = mapUsers(document, realm, roles, now, unmapped, refusedUsers, current);
-  const consents = mapConsents(document, new Map(users.map(({ user }) => [user._id, user.username])), new Set(clients.map((client) => client.clientId)), unmapped);
   const { providers, aliases } = mapIdentityProviders(document, roles, unmapped);
-  const upstreamLinks = mapFederatedIdentities(document, aliases, unmapped);
 
   for (const flow of list(document.authenticationFlows)) {
     if (isObject(flow) && flow.builtIn === false) unmapped.push({ kind: 'authentication flow', name: String(flow.alias), reason: "custom flows are not imported (Gatehouse's sign-in has its own steps)" });
@@ -95,18 +139,69 @@ export function planKeycloakImport(document: unknown, now: Date = new Date(), cu
   if (text(document.passwordPolicy) !== undefined) unmapped.push({ kind: 'realm setting', name: 'passwordPolicy', reason: `${String(document.passwordPolicy)}: set the minimum length with password_min_length (gatehouse settings set, or GATEHOUSE_PASSWORD_MIN_LENGTH); hashing uses the argon2 settings` });
   if (document.bruteForceProtected === true) unmapped.push({ kind: 'realm setting', name: 'bruteForceProtected', reason: 'Gatehouse always limits sign-in attempts (GATEHOUSE_LOCKOUT_*)' });
 
+  const defaultRole = isObject(document.defaultRole) && typeof document.defaultRole.name === 'string' ? document.defaultRole.name : `default-roles-${realm.toLowerCase()}`;
   return {
-    realm,
-    roles: [...roles.labels].map(([name, description]) => ({ name, description })),
-    groups: [...roles.groups.keys()].map((name) => ({ name, description: '' })),
-    clients,
-    builtInClients: builtIn,
-    nativeClients,
-    users,
-    consents,
-    refusedUsers,
-    upstreamProviders: providers,
-    upstreamLinks,
-    unmapped,
+    plan: {
+      realm,
+      roles: [...roles.labels].map(([name, description]) => ({ name, description })),
+      groups: [...roles.groups.keys()].map((name) => ({ name, description: '' })),
+      clients,
+      builtInClients: builtIn,
+      nativeClients,
+      upstreamProviders: providers,
+      unmapped,
+    },
+    context: {
+      realm,
+      defaultRole,
+      roles: roleDefinitions(document.roles),
+      groups: groupDefinitions(document.groups),
+      clients: clients.map((client) => client.clientId),
+      aliases: Object.fromEntries(aliases),
+    },
   };
+}
+
+/** The roles of a context (mapRoles over its definitions; what it notes of them was noted with the realm). */
+export function contextRoles(context: KeycloakUsersContext): RealmRoles {
+  return mapRoles({ roles: context.roles, groups: context.groups }, context.realm, []);
+}
+
+/**
+ * One batch of a realm's users (`users`: Keycloak's user representations) mapped with the realm's
+ * context. `current`: the Gatehouse users as they are (looked up for this batch), so users whose
+ * Keycloak username is an email address keep the username an earlier import derived for them
+ * (src/keycloak/user-identity.ts); returns MissingHolders when it must know more of them.
+ * `roles`: contextRoles(context), computed once per import.
+ */
+export function planKeycloakUsers(
+  users: readonly unknown[],
+  context: KeycloakUsersContext,
+  roles: RealmRoles,
+  now: Date,
+  current: CurrentUsers,
+  options: { readonly pass: UserPass; readonly offset?: number; readonly where?: string } = { pass: 'all' },
+): KeycloakUsersPlan | MissingHolders {
+  const document = { users, defaultRole: { name: context.defaultRole } };
+  const unmapped: UnmappedItem[] = [];
+  const refusedUsers: RefusedUser[] = [];
+  const mapped = mapUsers(document, context.realm, roles, now, unmapped, refusedUsers, current, options);
+  if (!Array.isArray(mapped)) return mapped as MissingHolders;
+  const planned = new Map(mapped.map(({ user }) => [user._id, user.username]));
+  const consents = mapConsents(document, planned, new Set(context.clients), unmapped);
+  const upstreamLinks = mapFederatedIdentities({ users: users.filter((raw) => isObject(raw) && typeof raw.id === 'string' && planned.has(raw.id)) }, new Map(Object.entries(context.aliases)), unmapped);
+  return { users: mapped, consents, refusedUsers, upstreamLinks, unmapped };
+}
+
+/**
+ * Turns a whole realm export (users included) into an import plan; throws KeycloakExportError when
+ * the document is not one. `current`: every user of the deployment before the import (id and
+ * username; none for a plan on its own). The import itself plans the realm and then its users
+ * batch by batch (src/operations/keycloak-import.ts); this is the same in one go.
+ */
+export function planKeycloakImport(document: unknown, now: Date = new Date(), current: readonly CurrentUser[] = []): KeycloakImportPlan {
+  const { plan, context } = planKeycloakRealm(document, now);
+  const users = planKeycloakUsers(list((document as Json).users), context, contextRoles(context), now, currentUsersOf(current));
+  if (!('users' in users)) throw new Error('every current user was given');
+  return { ...plan, ...users, unmapped: [...plan.unmapped, ...users.unmapped] };
 }

@@ -57,6 +57,29 @@ export interface CurrentUser {
   readonly username: string;
 }
 
+/**
+ * What an import needs to know of the users Gatehouse has, looked up for one batch of users at a
+ * time (never all of them): the username of a user by id, and who holds a username.
+ */
+export interface CurrentUsers {
+  /** The username of the Gatehouse user with this id, or undefined when there is none. */
+  usernameOf(id: string): string | undefined;
+  /** The id of the Gatehouse user holding this username key; null: nobody; undefined: not looked up yet. */
+  holderOf(key: string): string | null | undefined;
+}
+
+/** CurrentUsers over a list of every user (a plan on its own, the unit tests). */
+export function currentUsersOf(users: readonly CurrentUser[]): CurrentUsers {
+  const byId = new Map(users.map((user) => [user._id, user.username]));
+  const holders = new Map(users.map((user) => [usernameKey(user.username), user._id]));
+  return { usernameOf: (id) => byId.get(id), holderOf: (key) => holders.get(key) ?? null };
+}
+
+/** The username keys addressUsernames() needs to know the holder of before it can choose. */
+export interface MissingHolders {
+  readonly missing: readonly string[];
+}
+
 /** The longest given or family name the admin API takes (src/accounts/accounts.ts optionalText). */
 const NAME_MAX = 256;
 
@@ -88,24 +111,26 @@ function fieldProblem(check: () => void): string | undefined {
 
 /**
  * The usernames of the users whose Keycloak username is an email address (by Keycloak id), the
- * same whatever the export's order. `taken` holds the username keys the export's other users
+ * same whatever the order of the batch. `taken` holds the username keys the batch's other users
  * keep (validUsernameKeys); each name chosen is added to it. First, a user Gatehouse already has
  * (same id) keeps its username if it is one derived from the same local part (`base` or
  * `base-<n>`) — so a re-import, however ordered and with users added or gone, updates instead of
  * renaming. Then the others, in the order of their addresses (then ids), get the first of `base`,
- * `base-2`, … that neither the import nor another Gatehouse user holds.
+ * `base-2`, … that neither the import nor another Gatehouse user holds. When it needs to know
+ * who holds a name that `current` has not looked up, it returns those names (MissingHolders) and
+ * changes nothing: the caller looks them up and asks again.
  */
-export function addressUsernames(wanted: readonly AddressUsername[], taken: Set<string>, current: readonly CurrentUser[]): Map<string, string> {
-  const currentById = new Map(current.map((user) => [user._id, user.username]));
-  const holderOf = new Map(current.map((user) => [usernameKey(user.username), user._id]));
+export function addressUsernames(wanted: readonly AddressUsername[], taken: Set<string>, current: CurrentUsers): Map<string, string> | MissingHolders {
   const chosen = new Map<string, string>();
+  const claimed = new Set(taken);
+  const missing = new Set<string>();
   const take = (id: string, username: string) => {
     chosen.set(id, username);
-    taken.add(usernameKey(username));
+    claimed.add(usernameKey(username));
   };
   for (const { id, base } of wanted) {
-    const username = currentById.get(id);
-    if (username === undefined || taken.has(usernameKey(username))) continue;
+    const username = current.usernameOf(id);
+    if (username === undefined || claimed.has(usernameKey(username))) continue;
     const key = usernameKey(username);
     const baseKey = usernameKey(base);
     if (key === baseKey || (key.startsWith(`${baseKey}-`) && /^[1-9][0-9]*$/.test(key.slice(baseKey.length + 1)))) take(id, username);
@@ -114,9 +139,17 @@ export function addressUsernames(wanted: readonly AddressUsername[], taken: Set<
   for (const { id, base } of rest) {
     if (chosen.has(id)) continue;
     let username = base;
-    for (let n = 2; taken.has(usernameKey(username)) || (holderOf.get(usernameKey(username)) ?? id) !== id; n += 1) username = `${base}-${n}`;
+    for (let n = 2; ; n += 1) {
+      const key = usernameKey(username);
+      const holder = claimed.has(key) ? 'import' : current.holderOf(key);
+      if (holder === undefined) missing.add(key);
+      if (holder === undefined || holder === null || holder === id) break;
+      username = `${base}-${n}`;
+    }
     take(id, username);
   }
+  if (missing.size > 0) return { missing: [...missing] };
+  for (const username of chosen.values()) taken.add(usernameKey(username));
   return chosen;
 }
 
@@ -127,11 +160,11 @@ export function addressUsernameNote(username: string, { login, address }: Addres
 }
 
 /**
- * The user at `index` of the export's users. A username that is an email address is left empty
+ * The user at `index` of the export's users (`where`: the document, for an export in files). A username that is an email address is left empty
  * with `address` set: addressUsernames() picks it once every user of the export is known.
  */
-export function userIdentity(raw: Json, index: number): UserIdentity {
-  const name = typeof raw.username === 'string' ? raw.username : `users.${index}${typeof raw.id === 'string' ? ` (id ${raw.id})` : ''}`;
+export function userIdentity(raw: Json, index: number, where = ''): UserIdentity {
+  const name = typeof raw.username === 'string' ? raw.username : `${where}users.${index}${typeof raw.id === 'string' ? ` (id ${raw.id})` : ''}`;
   const refuse = (reason: string): UserIdentity => ({ ok: false, refused: { user: name, reason } });
   if (typeof raw.username !== 'string') return refuse('username: must be a string');
   if (typeof raw.id !== 'string' || raw.id === '') return refuse('id: must be a string');

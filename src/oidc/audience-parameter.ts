@@ -73,9 +73,13 @@ export function audienceAtToken(routes: RoutesTable): Middleware {
     const form = await bufferedForm(ctx);
     if (form === 'not_a_form') return next();
     if (form === 'too_large') return refuseTooLarge(ctx);
-    const { audience, ...rest } = form.params;
-    if (audience === undefined || audience === '' || rest.grant_type === TOKEN_EXCHANGE_GRANT) return next();
-    if (rest.resource === undefined) replaceForm(ctx, { ...rest, resource: audience });
+    const { audience } = form.params;
+    // Most token requests carry no `audience`: nothing copied for them.
+    if (audience === undefined || audience === '' || form.params.grant_type === TOKEN_EXCHANGE_GRANT) return next();
+    if (form.params.resource === undefined) {
+      const { audience: _named, ...rest } = form.params;
+      replaceForm(ctx, { ...rest, resource: audience });
+    }
     return next();
   });
 }

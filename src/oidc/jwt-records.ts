@@ -172,11 +172,18 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     return revokedByClientMark((await adapter('Client').find(payload.client_id)) as Record<string, unknown> | undefined, payload.iat);
   }
 
-  /** Writes the derived record unless this instance already did; false when the token must not be active. */
+  /**
+   * Writes the derived record unless this instance already did; false when the token must not be
+   * active. The client's bulk-revocation mark is checked here only before a write: a record this
+   * instance already wrote is read by the library through the ClientCredentials model, whose
+   * `admits` (src/oidc/storage.ts) refuses it against the same mark from the same client cache —
+   * the same answer, without a second look-up of the client on every repeated introspection.
+   */
   async function materialise(payload: JWTPayload & { jti: string; exp: number }, id: string): Promise<boolean> {
     // A deleted client's tokens are refused by the introspection policy (src/oidc/introspection-policy.ts).
-    if ((await revoked(id)) || (await revokedWithClient(payload))) return false;
+    if (await revoked(id)) return false;
     if ((materialised.get(id) ?? 0) > seconds()) return true;
+    if (await revokedWithClient(payload)) return false;
     await clientCredentials().upsert(id, derive(payload, id), Math.max(1, payload.exp - seconds()));
     if (materialised.size >= MATERIALISED_MEMORY) materialised.delete(materialised.keys().next().value!);
     materialised.set(id, payload.exp);

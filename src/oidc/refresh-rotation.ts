@@ -51,25 +51,33 @@ export function completeRefreshRotations(complete: CompleteRotation, abandon: Ab
   };
   return {
     routes: ['token'],
-    async after(ctx) {
-      let completing = false;
-      try {
-        const rotated = entities(ctx)?.RotatedRefreshToken;
-        if (rotated === undefined || ctx.status !== 200) return;
-        completing = true;
-        await complete(rotated.jti, entities(ctx)?.RefreshToken?.jti);
-      } catch (error) {
-        const refusal = completionRefusal(error);
-        if (refusal === undefined) throw error;
-        // The response is already built, so the error is rendered here, in the one error shape.
-        applyErrorHeaders(ctx, refusal);
-        ctx.body = errorBody(refusal, ctx.response.get('X-Request-Id') || undefined);
-      } finally {
-        settle(ctx, completing);
+    // Synchronous for every token response that rotated nothing (client_credentials, codes, a
+    // failed grant): no promise, no microtask (src/oidc/after-response.ts; docs/PERFORMANCE.md, perf16).
+    after(ctx) {
+      const rotated = entities(ctx)?.RotatedRefreshToken;
+      if (rotated === undefined || ctx.status !== 200) {
+        settle(ctx, false);
+        return;
       }
+      return completeRotation(ctx, rotated.jti);
     },
     failed: (ctx) => settle(ctx, false),
   };
+
+  /** A rotation answered 200: its completion is written now (settled as completing whatever happens). */
+  async function completeRotation(ctx: KoaContextWithOIDC, rotatedId: string): Promise<void> {
+    try {
+      await complete(rotatedId, entities(ctx)?.RefreshToken?.jti);
+    } catch (error) {
+      const refusal = completionRefusal(error);
+      if (refusal === undefined) throw error;
+      // The response is already built, so the error is rendered here, in the one error shape.
+      applyErrorHeaders(ctx, refusal);
+      ctx.body = errorBody(refusal, ctx.response.get('X-Request-Id') || undefined);
+    } finally {
+      settle(ctx, true);
+    }
+  }
 }
 
 /** A store outage (503), or the OAuth error the storage refused the completion with (4xx); anything else is a bug. */

@@ -8,7 +8,7 @@ import { cacheOperations } from './caches.ts';
 import { clientOperations } from './clients.ts';
 import { consentOperations } from './consents.ts';
 import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
-import { importKeycloakRealm } from './keycloak-import.ts';
+import { importKeycloakRealm, type KeycloakExportSource } from './keycloak-import.ts';
 import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
 import { lockoutOperations } from './lockouts.ts';
@@ -59,7 +59,8 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     status: statusOperations(status),
     settings: settingsOperations(services.runtimeSettings, services.audit, emailConfigured, settingsChecks(services)),
     keycloak: {
-      import: (ctx: OperationContext, document: unknown, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, document, options),
+      /** One document (a realm export, or a users file of a realm imported before), or a `kc.sh export --dir` directory's realm file and users files. */
+      import: (ctx: OperationContext, source: KeycloakExportSource, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, source, options),
     },
   };
 }

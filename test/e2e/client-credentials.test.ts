@@ -127,15 +127,17 @@ describe('client credentials, introspection and revocation (openid-client, two i
     expect(introspection).to.include({ active: true, client_id: cast.service.clientId, aud: `${API}/opaque`, scope: 'read' });
   });
 
-  it('refuses an opaque token that a bulk revocation\'s store scan missed (issued while it ran): its client\'s mark is checked at every read', async () => {
+  for (const format of ['opaque', 'jwt'] as const) it(`refuses ${format === 'jwt' ? 'a JWT' : 'an opaque token'} that a bulk revocation\'s store scan missed (issued while it ran): its client\'s mark is checked at every read`, async () => {
     const own = await a.services.clients.create({
-      displayName: 'Scanned service',
+      displayName: `Scanned service (${format})`,
       allowedApis: [API, `${API}/opaque`],
       metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', default_api: API },
     });
     const ownService = await relyingParty(deploy.issuer, own.client.clientId, own.secret);
-    const { access_token: token } = await oidc.clientCredentialsGrant(ownService, { resource: `${API}/opaque`, scope: 'read' });
+    const { access_token: token } = await oidc.clientCredentialsGrant(ownService, { resource: format === 'jwt' ? API : `${API}/opaque`, scope: 'read' });
+    // A JWT's record is derived (and written) by its first introspection, here at A only.
     expect((await oidc.tokenIntrospection(ownService, token)).active).to.equal(true);
+    expect((await oidc.tokenIntrospection(ownService, token)).active, 'again, from the record A wrote').to.equal(true);
     // The revocation's first step (the mark) without its deletions: the record is still stored,
     // as one written behind the scan would be.
     expect(await b.services.clients.markTokensRevoked(own.client.clientId)).to.equal(true);

@@ -207,6 +207,7 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
   it('validates each user as the admin API does: refusals are reported per user (a non-string username too) and the rest is imported', async () => {
     const realm = {
       realm: 'quirks',
+      enabled: true,
       users: [
         { id: 'q-number', username: 12345, enabled: true },
         { id: 'q-space', username: 'has space', enabled: true },
@@ -279,14 +280,14 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
       { id: 'o-2', username: 'sam@two.test', enabled: true },
       { id: 'o-3', username: 'Sam@three.test', enabled: true },
     ];
-    const first = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', { realm: 'orders', users });
+    const first = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', { realm: 'orders', enabled: true, users });
     expect(first.status, JSON.stringify(first.body)).to.equal(200);
     expect(first.body.conflicts).to.deep.equal([]);
     const usernames = async () => Object.fromEntries((await gatehouse.services.users.exportAll()).filter((user) => user._id.startsWith('o-')).map((user) => [user._id, user.username]));
     const named = await usernames();
     expect(named).to.deep.equal({ 'o-1': 'sam', 'o-3': 'sam-2', 'o-2': 'sam-3' });
     // The same users, exported in another order, and one more whose address sorts first.
-    const again = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', { realm: 'orders', users: [{ id: 'o-0', username: 'sam@aaa.test', enabled: true }, ...users.reverse()] });
+    const again = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', { realm: 'orders', enabled: true, users: [{ id: 'o-0', username: 'sam@aaa.test', enabled: true }, ...users.reverse()] });
     expect(again.status, JSON.stringify(again.body)).to.equal(200);
     expect(again.body.conflicts).to.deep.equal([]);
     expect(again.body.users.updated).to.have.members(['sam', 'sam-2', 'sam-3']);

@@ -35,7 +35,7 @@ describe('Keycloak realm import: native apps (custom-scheme and loopback redirec
   });
 
   it('imports them as native clients and reports what became of each redirect URI', async () => {
-    const report = await importKeycloakRealm(gatehouse.services, actor, REALM_EXPORT, { dryRun: false });
+    const report = await importKeycloakRealm(gatehouse.services, actor, { document: REALM_EXPORT }, { dryRun: false });
     expect(report.clients.created).to.include.members(['acme-mobile', 'acme-desktop', 'acme-dev-web']);
     expect(report.nativeClients).to.deep.equal({
       'acme-mobile': ['com.acme.mobile:/oauth2redirect (private-use scheme)'],

@@ -129,6 +129,19 @@ describe('the after-response steps as one provider middleware (src/oidc/after-re
     expect(log).to.deep.equal(['inner@token', 'rejecting@token', 'outer:failed']);
   });
 
+  it('the token and introspection steps answer a client_credentials token synchronously: no promise on the stateless paths', () => {
+    // A token response that rotated nothing, and an active introspection of a machine token, as the library leaves them.
+    const tokenResponse = { _matchedRouteName: 'token', status: 200, body: { access_token: 'at' }, oidc: { route: 'token', entities: { ClientCredentials: { kind: 'ClientCredentials', jti: 'cc', clientId: 'svc' } } } };
+    const introspection = { _matchedRouteName: 'introspection', status: 200, req: {}, body: { active: true, client_id: 'svc' }, oidc: { route: 'introspection', entities: { ClientCredentials: { kind: 'ClientCredentials', jti: 'cc', clientId: 'svc' } } } };
+    const never = () => Promise.reject(new Error('not called'));
+    const rotation = completeRefreshRotations(never);
+    expect(rotation.after(tokenResponse as unknown as KoaContextWithOIDC), 'completeRefreshRotations').to.equal(undefined);
+    expect(rotation.after({ ...tokenResponse, status: 400 } as unknown as KoaContextWithOIDC), 'completeRefreshRotations, a refused grant').to.equal(undefined);
+    expect(exchangedTokensFollowTheirOrigin.after(introspection as unknown as KoaContextWithOIDC), 'exchangedTokensFollowTheirOrigin').to.equal(undefined);
+    expect(introspectionClaims({ findActive: never }, Buffer.alloc(32)).after(introspection as unknown as KoaContextWithOIDC), 'introspectionClaims').to.equal(undefined);
+    expect(introspection.body).to.include({ sub: 'svc' });
+  });
+
   it('a response that failed runs only the clean-ups of its route, then rethrows', async () => {
     const log: string[] = [];
     const fold = afterResponse([recording('cleans', ['token'], log, { failed: true }), recording('other-route', ['userinfo'], log, { failed: true }), recording('plain', ['token'], log)]);

@@ -41,6 +41,15 @@ describe('the key a failed client authentication is charged to (src/limits/clien
     }
   });
 
+  it('reads a user that is not ASCII, or whose base64 stops early, as Buffer\'s base64 decoding would', () => {
+    expect(clientAuthKey(basic('clïent-ü'), undefined, '203.0.113.7')).to.equal(`${encodeURIComponent('clïent-ü')}@203.0.113.7`);
+    expect(clientAuthKey(basic('日本'), undefined, '203.0.113.7')).to.equal(`${encodeURIComponent('日本')}@203.0.113.7`);
+    // Decoding stops at the first '=', whatever follows; a last lone character adds no byte.
+    expect(clientAuthKey(`Basic ${Buffer.from('ab').toString('base64')}${Buffer.from('cd:x').toString('base64')}`, undefined, '203.0.113.7')).to.equal('ab@203.0.113.7');
+    expect(clientAuthKey('Basic YWJjZA', undefined, '203.0.113.7')).to.equal('abcd@203.0.113.7');
+    expect(clientAuthKey('Basic YWJjZ', undefined, '203.0.113.7')).to.equal('abc@203.0.113.7');
+  });
+
   it('charges a Basic header whose user does not decode to no client, without looking at the body', () => {
     expect(clientAuthKey(basic('%E0%A4%A'), { client_id: 'body-client' }, '203.0.113.7')).to.equal('-@203.0.113.7');
   });

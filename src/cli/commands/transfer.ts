@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXIT } from '../../errors/gatehouse-error.ts';
 import { refuseNulCharacters } from '../../errors/nul-characters.ts';
@@ -7,6 +8,7 @@ import { isSealedExport, openSealedExport, sealExport, SealedExportError } from 
 import { CliError, type CliContext } from '../context.ts';
 import { PASSPHRASE_OPTIONS, passphraseGiven, readPassphrase } from '../export-passphrase.ts';
 import { shown } from '../help.ts';
+import type { KeycloakExportSource, KeycloakUsersFile } from '../../operations/keycloak-import.ts';
 import { cliActor, withOperations } from '../services.ts';
 
 /**
@@ -65,7 +67,7 @@ export async function exportCommand(ctx: CliContext, args: string[]): Promise<vo
   ctx.out(ctx.json ? JSON.stringify({ file: path, encrypted, ...counts }) : `exported to ${path} (mode 0600; ${protection}): ${JSON.stringify(counts)}`);
 }
 
-/** gatehouse import --input FILE [--passphrase-file FILE | --passphrase-stdin] [--dry-run] | gatehouse import --keycloak REALM_EXPORT [--dry-run] */
+/** gatehouse import --input FILE [--passphrase-file FILE | --passphrase-stdin] [--dry-run] | gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run] */
 export async function importCommand(ctx: CliContext, args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
@@ -118,21 +120,66 @@ async function opened(path: string, document: unknown, passphrase: string): Prom
   }
 }
 
-/** gatehouse import --keycloak REALM_EXPORT [--dry-run]: a Keycloak realm export (kc.sh export). */
-async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, api: string | undefined): Promise<void> {
-  let document: unknown;
+/** A JSON file of a Keycloak export, or a usage error naming it. */
+function keycloakJson(path: string): unknown {
   try {
-    document = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
   } catch (error) {
-    throw new CliError(`${path}: cannot read a JSON realm export (${error instanceof Error ? error.message : String(error)})`, 2);
+    throw new CliError(`${path}: cannot read a JSON realm export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
   }
-  const report = await withOperations(ctx, (ops) => ops.keycloak.import(cliActor(), document, { dryRun, api }));
+}
+
+const REALM_FILE = /^(.+)-realm\.json$/;
+const USERS_FILE = /^(.+)-users-(\d+)\.json$/;
+
+/**
+ * A directory as `kc.sh export --dir DIR --realm R` writes it: `R-realm.json`, then (with
+ * `--users different_files`, the default) `R-users-0.json`, `R-users-1.json`, … of
+ * `--users-per-file` users each. The realm file is read now; each users file when the import
+ * comes to it (src/operations/keycloak-import.ts), in numeric order.
+ */
+function keycloakDirectory(dir: string): KeycloakExportSource & { readonly realmFile: string; readonly usersFiles: readonly KeycloakUsersFile[] } {
+  const names = readdirSync(dir).sort();
+  const realmFiles = names.filter((name) => REALM_FILE.test(name));
+  if (realmFiles.length === 0) throw new CliError(`${dir}: no <realm>-realm.json in it; export with kc.sh export --dir ${dir} --realm REALM`, EXIT.usage);
+  if (realmFiles.length > 1) throw new CliError(`${dir}: holds the realm files of several realms (${realmFiles.join(', ')}); import one realm at a time (kc.sh export --dir … --realm REALM writes one)`, EXIT.usage);
+  const realmFile = realmFiles[0]!;
+  const prefix = REALM_FILE.exec(realmFile)![1]!;
+  const numbered: Array<{ name: string; n: number }> = [];
+  for (const name of names) {
+    const match = USERS_FILE.exec(name);
+    if (match === null) continue;
+    if (match[1] !== prefix) throw new CliError(`${join(dir, name)}: a users file of another realm than ${realmFile}; import one realm at a time`, EXIT.usage);
+    numbered.push({ name, n: Number(match[2]) });
+  }
+  numbered.sort((a, b) => a.n - b.n);
+  return {
+    document: keycloakJson(join(dir, realmFile)),
+    realmFile,
+    usersFiles: numbered.map(({ name }) => ({ name, read: () => Promise.resolve(keycloakJson(join(dir, name))) })),
+  };
+}
+
+/** gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run]: a Keycloak realm export (kc.sh export), or a kc.sh export --dir directory. */
+async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, api: string | undefined): Promise<void> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch (error) {
+    throw new CliError(`${path}: cannot read a realm export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
+  }
+  const source = isDirectory ? keycloakDirectory(path) : { document: keycloakJson(path) };
+  const report = await withOperations(ctx, (ops) => ops.keycloak.import(cliActor(), source, { dryRun, api }));
   if (ctx.json) {
     ctx.out(JSON.stringify(report));
     return;
   }
   const count = (kind: { created: string[]; updated: string[] }) => `${kind.created.length} new, ${kind.updated.length} updated`;
   ctx.out(`${dryRun ? 'dry run (nothing written) for' : 'imported'} Keycloak realm ${report.realm}:`);
+  if ('realmFile' in source) {
+    const files = source.usersFiles.map((file) => file.name);
+    ctx.out(`  from ${source.realmFile} and ${files.length} users file${files.length === 1 ? '' : 's'}${files.length === 0 ? '' : ` (${files.length <= 3 ? files.join(', ') : `${files[0]} … ${files.at(-1)}`})`}`);
+  }
   if (report.api !== undefined) ctx.out(`  API ${report.api.identifier} (Keycloak-shaped tokens, every imported client's default): ${report.api.created ? 'new' : 'existing'}`);
   ctx.out(`  roles: ${count(report.roles)}; groups: ${count(report.groups)}; clients: ${count(report.clients)}; users: ${count(report.users)}`);
   for (const [clientId, uris] of Object.entries(report.nativeClients)) ctx.out(`  client ${clientId} → native app (application_type native, RFC 8252): ${uris.join(', ')}`);

@@ -10,7 +10,12 @@ import { originalGrantId } from './token-exchange.ts';
  */
 export const exchangedTokensFollowTheirOrigin: AfterResponseStep = { routes: ['introspection'], after: followOrigin };
 
-async function followOrigin(ctx: KoaContextWithOIDC): Promise<void> {
+/**
+ * Synchronous unless the token is an exchanged one: the after-response steps then stay off the
+ * microtask queue for every other introspection (src/oidc/after-response.ts runs synchronous steps
+ * without a promise; docs/PERFORMANCE.md, perf16).
+ */
+function followOrigin(ctx: KoaContextWithOIDC): void | Promise<void> {
   const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
   if (oidc?.route !== 'introspection') return;
   const body = ctx.body as { active?: boolean } | undefined;
@@ -18,7 +23,11 @@ async function followOrigin(ctx: KoaContextWithOIDC): Promise<void> {
   const token = oidc.entities.AccessToken as { grantId?: string } | undefined;
   const origin = originalGrantId(token?.grantId);
   if (origin === undefined) return;
-  const grant = await oidc.provider.Grant.find(origin);
+  return inactiveWithoutOrigin(ctx, origin);
+}
+
+async function inactiveWithoutOrigin(ctx: KoaContextWithOIDC, origin: string): Promise<void> {
+  const grant = await ctx.oidc.provider.Grant.find(origin);
   if (grant === undefined || grant.isExpired) ctx.body = { active: false };
 }
 

@@ -1,0 +1,178 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { authorizationRequest, deployment, relyingParty, type Deployment } from '../helpers/e2e.ts';
+import { runCli } from '../helpers/process.ts';
+
+/** `kc.sh export --dir … --realm acme-dir --users-per-file 2` of a real Keycloak 26.7.3 (test/fixtures/keycloak/README.md). */
+const DIR = fileURLToPath(new URL('../fixtures/keycloak/realm-export-dir', import.meta.url));
+const read = (name: string) => JSON.parse(readFileSync(join(DIR, name), 'utf8')) as { realm: string; users: Array<{ id: string; username: string }> } & Record<string, unknown>;
+const USERS_FILES = ['acme-dir-users-0.json', 'acme-dir-users-1.json', 'acme-dir-users-2.json', 'acme-dir-users-3.json'];
+const idOf = (username: string) => USERS_FILES.flatMap((name) => read(name).users).find((user) => user.username === username)!.id;
+const PASSWORDS: Record<string, string> = {
+  'amy-dir': 'Directory password #1',
+  'bob-dir': 'Directory password #2',
+  'cat-dir': 'Directory password #3',
+  'dan-dir': 'Directory password #4',
+  'eli-dir': 'Directory password #5',
+  'fox-dir': 'Directory password #6',
+  gil: 'Directory password #7',
+};
+
+describe('Keycloak import of a kc.sh export --dir directory (realm file + users files, a real Keycloak 26)', function () {
+  this.timeout(180_000);
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let token: string;
+  let env: Record<string, string>;
+  const scratch = mkdtempSync(join(tmpdir(), 'gatehouse-kc-dir-'));
+
+  /** A copy of the fixture directory, changed by `change`. */
+  const variant = (name: string, change: (dir: string) => void) => {
+    const dir = join(scratch, name);
+    cpSync(DIR, dir, { recursive: true });
+    change(dir);
+    return dir;
+  };
+  const user = async (username: string) => (await gatehouse.services.users.exportAll()).find((one) => one.username === username);
+
+  before(async () => {
+    deploy = await deployment('keycloak_dir_import', { settings: { GATEHOUSE_KEYCLOAK_REALM: 'acme-dir' } });
+    gatehouse = await deploy.start();
+    const admin = await adminClient(gatehouse);
+    const rp = await relyingParty(`${deploy.issuer}/realms/acme-dir`, admin.clientId, admin.secret);
+    token = (await oidc.clientCredentialsGrant(rp, { scope: 'admin' })).access_token;
+    env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+  });
+  after(async () => {
+    rmSync(scratch, { recursive: true, force: true });
+    await gatehouse.close();
+    await deploy.drop();
+  });
+
+  it('the fixture is what kc.sh export --dir writes: the realm file without users, then users files of { realm, users }', () => {
+    expect(readdirSync(DIR).sort()).to.deep.equal(['acme-dir-realm.json', ...USERS_FILES]);
+    expect(read('acme-dir-realm.json').users).to.equal(undefined);
+    for (const name of USERS_FILES) expect(Object.keys(read(name)), name).to.deep.equal(['realm', 'users']);
+    expect(USERS_FILES.map((name) => read(name).users.length)).to.deep.equal([2, 2, 2, 1]);
+  });
+
+  it('refuses, naming the file, a directory without a realm file, with two realms, or with a users file of another realm; nothing is written', async () => {
+    const refusal = async (dir: string, message: string | RegExp) => {
+      const exit = await runCli(['import', '--keycloak', dir, '--dry-run'], env);
+      expect(exit.code, exit.stdout).to.equal(2);
+      if (typeof message === 'string') expect(exit.stderr).to.include(message);
+      else expect(exit.stderr).to.match(message);
+    };
+    const none = variant('none', (dir) => rmSync(join(dir, 'acme-dir-realm.json')));
+    await refusal(none, `${none}: no <realm>-realm.json in it`);
+    const two = variant('two', (dir) => writeFileSync(join(dir, 'other-realm.json'), JSON.stringify({ realm: 'other', enabled: true })));
+    await refusal(two, 'holds the realm files of several realms (acme-dir-realm.json, other-realm.json)');
+    const named = variant('named', (dir) => renameSync(join(dir, 'acme-dir-users-2.json'), join(dir, 'acme-users-2.json')));
+    await refusal(named, `${join(named, 'acme-users-2.json')}: a users file of another realm than acme-dir-realm.json`);
+    // Named right, but holding another realm's users: found when the files are checked, before anything is written.
+    const inside = variant('inside', (dir) => writeFileSync(join(dir, 'acme-dir-users-3.json'), JSON.stringify({ ...read('acme-dir-users-3.json'), realm: 'other' })));
+    for (const dryRun of [['--dry-run'], []]) {
+      const exit = await runCli(['import', '--keycloak', inside, ...dryRun], env);
+      expect(exit.code, exit.stdout).to.equal(2);
+      expect(exit.stderr).to.equal('gatehouse: acme-dir-users-3.json: realm: holds users of realm other, not of acme-dir\n');
+    }
+    const nul = variant('nul', (dir) => writeFileSync(join(dir, 'acme-dir-users-1.json'), readFileSync(join(DIR, 'acme-dir-users-1.json'), 'utf8').replace('"Dir"', '"D\\u0000ir"')));
+    await refusal(nul, 'gatehouse: acme-dir-users-1.json: users.0.firstName: must not contain a NUL character\n');
+    expect(await gatehouse.services.clients.get('docs-web')).to.equal(undefined);
+    expect(await user('amy-dir')).to.equal(undefined);
+  });
+
+  it('the admin API refuses a users file of a realm whose realm file was never imported (its roles and groups are not known)', async () => {
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', read('acme-dir-users-0.json'));
+    expect(status, JSON.stringify(body)).to.equal(400);
+    expect(body.details).to.deep.equal([
+      { path: 'realm', code: 'keycloak_realm_not_imported', params: { realm: 'acme-dir' }, message: 'realm acme-dir has not been imported here: import its realm file (acme-dir-realm.json) first, then its users files' },
+    ]);
+  });
+
+  it('gatehouse import --keycloak DIR --dry-run reports the whole directory and writes nothing', async () => {
+    const exit = await runCli(['import', '--keycloak', DIR, '--dry-run', '--json'], env);
+    expect(exit.code, exit.stderr).to.equal(0);
+    const report = JSON.parse(exit.stdout) as { dryRun: boolean; users: { created: string[]; updated: string[] }; clients: { created: string[] }; upstream: { created: string[]; links: { created: number } } };
+    expect(report.dryRun).to.equal(true);
+    expect(report.users.created).to.have.members(Object.keys(PASSWORDS));
+    expect(report.clients.created).to.deep.equal(['docs-web']);
+    expect(report.upstream.created).to.deep.equal(['corp']);
+    expect(report.upstream.links.created).to.equal(1);
+    const text = await runCli(['import', '--keycloak', DIR, '--dry-run'], env);
+    expect(text.stdout).to.include('dry run (nothing written) for Keycloak realm acme-dir:\n  from acme-dir-realm.json and 4 users files (acme-dir-users-0.json … acme-dir-users-3.json)\n');
+    expect(text.stdout).to.include('users: 7 new, 0 updated');
+    expect(await user('amy-dir')).to.equal(undefined);
+    expect(await gatehouse.services.clients.get('docs-web')).to.equal(undefined);
+  });
+
+  it('through the admin API: the realm file, then each users file on its own, which imports those users and nothing else', async () => {
+    const realm = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', read('acme-dir-realm.json'));
+    expect(realm.status, JSON.stringify(realm.body)).to.equal(200);
+    expect(realm.body.users).to.deep.equal({ created: [], updated: [] });
+    expect(realm.body.clients.created).to.deep.equal(['docs-web']);
+    expect(realm.body.roles.created).to.include.members(['member', 'editor', 'publisher', 'docs-api:docs.read']);
+    const created: string[] = [];
+    for (const name of USERS_FILES) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', read(name));
+      expect(status, `${name}: ${JSON.stringify(body)}`).to.equal(200);
+      // Only users: no role, group, client or identity provider is touched.
+      for (const kind of ['roles', 'groups', 'clients', 'upstream'] as const) expect([...body[kind].created, ...body[kind].updated], `${name} ${kind}`).to.deep.equal([]);
+      expect(body.builtInClients).to.deep.equal([]);
+      expect(body.conflicts).to.deep.equal([]);
+      created.push(...(body.users.created as string[]));
+      if (name === 'acme-dir-users-0.json') {
+        // Users of one file come with the realm file's roles (the default role's composite, groups, composites).
+        expect((await user('amy-dir'))!.roles).to.deep.equal(['member']);
+        expect(await user('cat-dir')).to.equal(undefined);
+      }
+    }
+    expect(created).to.have.members(Object.keys(PASSWORDS));
+    const bob = (await user('bob-dir'))!;
+    expect(bob._id).to.equal(idOf('bob-dir'));
+    expect(bob.groups).to.deep.equal(['/writers']);
+    expect(bob.roles).to.have.members(['member', 'editor', 'docs-api:docs.read']);
+    expect((await user('dan-dir'))!.roles).to.have.members(['member', 'editor', 'publisher']);
+    expect(await user('gil')).to.include({ _id: idOf('gil@acme.test'), email: 'gil@acme.test' });
+    expect(await gatehouse.services.upstream.findLink('corp', 'corp-fox-0001')).to.include({ userId: idOf('fox-dir') });
+
+    // A users file again: its users updated, every other one (and the clients) as they were.
+    const amyBefore = (await user('amy-dir'))!;
+    const again = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', read('acme-dir-users-2.json'));
+    expect(again.status).to.equal(200);
+    expect(again.body.users).to.deep.equal({ created: [], updated: ['eli-dir', 'fox-dir'] });
+    expect(await user('amy-dir')).to.deep.equal(amyBefore);
+    expect((await gatehouse.services.clients.get('docs-web'))?.metadata.redirect_uris).to.deep.equal(['https://docs.acme.test/callback']);
+  });
+
+  it('gatehouse import --keycloak DIR re-imports the directory idempotently: every user updated, gil keeps the username derived for it', async () => {
+    const exit = await runCli(['import', '--keycloak', DIR], env);
+    expect(exit.code, exit.stderr).to.equal(0);
+    expect(exit.stdout).to.include('imported Keycloak realm acme-dir:\n  from acme-dir-realm.json and 4 users files');
+    expect(exit.stdout).to.include('users: 0 new, 7 updated');
+    expect(exit.stdout).to.include('kept password hashes: argon2 7');
+    expect(exit.stdout).to.include('federated identities → links: 0 new, 1 already there');
+    expect(exit.stdout).to.not.include('conflict:');
+    expect(await user('gil')).to.include({ _id: idOf('gil@acme.test') });
+  });
+
+  it('every imported user signs in with their Keycloak password; one through the hosted pages of the imported client, as the same subject', async () => {
+    for (const [username, password] of Object.entries(PASSWORDS)) {
+      expect((await gatehouse.services.accounts.authenticate(username, `${password}!`, '198.51.100.9')).ok, `${username} with a wrong password`).to.equal(false);
+      expect((await gatehouse.services.accounts.authenticate(username, password, '198.51.100.9')).ok, username).to.equal(true);
+    }
+    const docs = await relyingParty(`${deploy.issuer}/realms/acme-dir`, 'docs-web');
+    const request = await authorizationRequest(docs, 'https://docs.acme.test/callback');
+    // gil signs in with the address that was their Keycloak username.
+    const { callback } = await signIn(new UserAgent(), request.url.href, 'https://docs.acme.test/callback', { username: 'gil@acme.test', password: PASSWORDS.gil });
+    const tokens = await oidc.authorizationCodeGrant(docs, callback, request.checks);
+    expect(tokens.claims()?.sub).to.equal(idOf('gil@acme.test'));
+  });
+});
