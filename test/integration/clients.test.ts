@@ -197,7 +197,9 @@ for (const withRedis of [true, false]) {
       await gatehouse.close();
     });
 
-    it('serves a client changed by another process', async () => {
+    it('serves a client changed by another process', async function () {
+      // A storage child is a Node process of its own (backstop 90 s): seconds to start at load 30.
+      this.timeout(120_000);
       await gatehouse.services.clients.create({ clientId: 'rp.example.com', displayName: 'RP', metadata: confidential });
       const probe = () => authorize(gatehouse.url, 'rp.example.com', 'https://rp.example.com/b');
       expect(await authorize(gatehouse.url, 'rp.example.com', 'https://rp.example.com/a')).to.equal(303);

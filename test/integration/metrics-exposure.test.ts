@@ -8,7 +8,10 @@ function readyMetrics(server: ServingProcess): string {
   return (JSON.parse(line!) as { metrics: string }).metrics;
 }
 
-describe('/metrics in production is not public by default', () => {
+describe('/metrics in production is not public by default', function () {
+  // Each test starts src/main.ts as a process of its own (serveMain, whose backstop is 90 s): a
+  // start is ~1 s of CPU, and two of these three went past mocha's 30 s at load 31.
+  this.timeout(120_000);
   const database = databaseForSuite('metrics');
   const secret = randomSecret();
   const production = (settings: Record<string, string>) =>

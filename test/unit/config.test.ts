@@ -279,7 +279,10 @@ describe('connection timeouts', () => {
   });
 });
 
-describe('startup with a bad configuration (real process)', () => {
+describe('startup with a bad configuration (real process)', function () {
+  // Each test starts src/main.ts as a process of its own (runMain, whose backstop is 90 s): it
+  // loads the server's modules before it refuses, seconds of waiting on a loaded machine.
+  this.timeout(120_000);
   const base = { NODE_ENV: 'production', GATEHOUSE_SECRET: SECRET, GATEHOUSE_ISSUER: 'https://sso.example.com', MONGODB_URI: 'mongodb://127.0.0.1:1/x' };
   const cases: Array<[string, Record<string, string>, string]> = [
     ['a missing MONGODB_URI in production', { ...base, MONGODB_URI: '' }, 'MONGODB_URI'],
