@@ -1,3 +1,4 @@
+import { originalClientId, originalGrantId } from '../oidc/grants/token-exchange.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { GrantSummary, SessionSummary } from '../storage/oidc/revocation.ts';
 import type { OperationContext } from './context.ts';
@@ -17,10 +18,18 @@ export function showSessionCount(active: number) {
   return { active };
 }
 
+/**
+ * A grant as the admin API, the CLI and the console show it. `exchanged_from`: for a token
+ * exchange's grant (RFC 8693), the grant and client of the token it was exchanged from — it is
+ * revoked with that grant — so an exchanging client's access through an app is told apart from its
+ * own sign-in; null for any other grant.
+ */
 export function showGrant(grant: GrantSummary) {
+  const origin = originalGrantId(grant.id);
   return {
     id: grant.id,
     client_id: grant.clientId,
+    exchanged_from: origin === undefined ? null : { grant_id: origin, client_id: originalClientId(grant.id) ?? null },
     scope: grant.scope,
     resources: grant.resources,
     issued_at: grant.issuedAt?.toISOString() ?? null,

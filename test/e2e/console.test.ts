@@ -3,7 +3,7 @@ import type { Browser, Page, Request } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/clients/console-client.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { basicAuthTokenRequest, deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 import { bounded, darkSchemeViolations, launchChromium, POLLING, reportFailedPage, resizeViewport, screenshot, seriousViolations, sideBySide, STEP_LIMIT_MS } from './browser.ts';
 import { clientSecretBasic } from '../helpers/client-auth.ts';
 
@@ -842,5 +842,39 @@ describe('admin console (headless Chromium)', () => {
       expect(await page.evaluate(() => document.documentElement.scrollWidth), route).to.be.at.most(390);
     }
     await context.close();
+  });
+
+  it("a user's grants: what a service obtained through an app by token exchange (RFC 8693) is marked with that app, apart from its own, in each language", async () => {
+    const { accounts, apis, clients } = gatehouse.services;
+    const orders = 'https://orders.console.example.com';
+    await apis.create({ identifier: orders, name: 'Orders', scopes: ['read'] });
+    const basic = { redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true };
+    const app = await clients.create({ displayName: 'Gateway', firstParty: true, allowedApis: [orders], metadata: { ...basic, grant_types: ['refresh_token'] } });
+    const service = await clients.create({ displayName: 'Orders caller', firstParty: true, allowedApis: [orders], metadata: { ...basic, grant_types: ['client_credentials', 'refresh_token'], token_exchange: { apis: [orders], trusted_clients: [app.client.clientId] } } });
+    const user = await accounts.createUser({ username: 'exchanged-grants', password: PASSWORD });
+    const password = { grant_type: 'password', username: user.username, password: PASSWORD, scope: 'read', resource: orders };
+    const subject = await basicAuthTokenRequest(deploy.issuer, { clientId: app.client.clientId, secret: app.secret! }, password);
+    const serviceClient = { clientId: service.client.clientId, secret: service.secret! };
+    // The service's own sign-in, and its access through the gateway's token.
+    expect((await basicAuthTokenRequest(deploy.issuer, serviceClient, password)).status).to.equal(200);
+    const exchange = { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: subject.body.access_token!, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', resource: orders };
+    expect((await basicAuthTokenRequest(deploy.issuer, serviceClient, exchange)).status).to.equal(200);
+
+    const page = await operatorPage();
+    await page.goto(`${consoleUrl}#/users/${user.id}`);
+    const rows = page.locator('tbody tr').filter({ hasText: service.client.clientId });
+    await rows.nth(1).waitFor();
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+      await page.selectOption('#console-locale', locale);
+      await page.waitForFunction((chosen) => document.documentElement.lang === chosen, locale);
+      const strings = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/${locale}.json`)).text()) as Record<string, string>;
+      const marked = `${service.client.clientId} — ${strings['user.grants.exchanged']!.replace('{client}', app.client.clientId)}`;
+      await rows.filter({ hasText: marked }).waitFor();
+      const cells = await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector('td')?.textContent).sort());
+      expect(cells, locale).to.deep.equal([service.client.clientId, marked].sort());
+      await screenshot(page, `console-user-exchanged-grant-${locale}`);
+    }
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await page.context().close();
   });
 });

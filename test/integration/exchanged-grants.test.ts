@@ -4,7 +4,7 @@ import type { Connection } from 'mongoose';
 import * as oidc from 'openid-client';
 import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
 import { consentOperations } from '../../src/operations/consents.ts';
-import { sessionOperations } from '../../src/operations/sessions.ts';
+import { sessionOperations, showGrant } from '../../src/operations/sessions.ts';
 import { userOperations } from '../../src/operations/users.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
@@ -248,6 +248,25 @@ describe('exchanged grants (RFC 8693; real stores): lifetime, revocation with th
     expect((await account(page2, 'DELETE', `/apps/${encodeURIComponent(cast.web.clientId)}`)).status).to.equal(204);
     expect((await oidc.tokenIntrospection(caller, ownAgain.refresh_token!)).active, "the service's own refresh token").to.equal(true);
     expect((await appsOf(page2)).map((app) => [app.client_id, app.via, app.exchanged_from])).to.deep.equal([[callerId, [], []]]);
+  });
+
+  it("the admin API tells the service's own grant from those it obtained through the app, and revokes the one named", async () => {
+    const user = await newUser('admin-view');
+    const { tokens } = await signInToWebApp(user.username);
+    const own = await oidc.genericGrantRequest(caller, 'password', { username: user.username, password: PASSWORD, scope: 'openid offline_access read', resource: ORDERS });
+    const { jwt } = await exchangeBoth(tokens.access_token);
+    const operations = sessionOperations(gatehouse.services);
+    const originalId = (await webGrantOf(user.id)).id;
+    const shown = (await operations.grants(user.id)).map(showGrant).filter((grant) => grant.client_id === callerId);
+    expect(shown.map((grant) => grant.exchanged_from).sort((a, b) => String(a).localeCompare(String(b)))).to.deep.equal([
+      { grant_id: originalId, client_id: cast.web.clientId },
+      { grant_id: originalId, client_id: cast.web.clientId },
+      null,
+    ]);
+    await operations.revokeGrant(ctx, shown.find((grant) => grant.exchanged_from === null)!.id, user.id);
+    expect((await oidc.tokenIntrospection(caller, own.refresh_token!)).active, "the service's own refresh token").to.equal(false);
+    expect(await active(jwt), 'an exchanged token').to.equal(true);
+    expect(await exchangedGrantsOf(user.id)).to.have.length(2);
   });
 
   it('an exchanged grant left by an earlier version after its original went: removed from its own entry only, and an operator\'s consent revocation removes the same', async () => {

@@ -201,7 +201,8 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
           t('user.grants.heading'),
           [t('user.grants.client'), t('user.grants.scope'), t('user.grants.issued'), [t('actions'), 'actions']],
           grants.map((grant) => [
-            grant.client_id,
+            // A token exchange's grant (RFC 8693) beside the client's own: said apart, with the app it came through.
+            grant.exchanged_from === null ? grant.client_id : `${grant.client_id} — ${t('user.grants.exchanged', { client: grant.exchanged_from.client_id ?? '—' })}`,
             [grant.scope, ...grant.resources].filter(Boolean).join(' '),
             when(grant.issued_at),
             h('button', { type: 'button', class: 'secondary', onclick: () => act(sessionStatus, () => api.delete(`${path}/grants/${encodeURIComponent(grant.id)}`), t('user.grants.revoked')) }, t('user.grants.revoke')),
