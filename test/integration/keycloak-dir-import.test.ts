@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
+import { importLookups } from '../../src/accounts/user-admin.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { isFerretDbV1 } from '../../src/storage/server-kind.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, relyingParty, type Deployment } from '../helpers/e2e.ts';
@@ -161,6 +164,23 @@ describe('Keycloak import of a kc.sh export --dir directory (realm file + users 
     expect(exit.stdout).to.include('federated identities → links: 0 new, 1 already there');
     expect(exit.stdout).to.not.include('conflict:');
     expect(await user('gil')).to.include({ _id: idOf('gil@acme.test') });
+  });
+
+  it("the import's look-ups of current users are served by an index (explain(): no collection scan, on FerretDB a filter pushed down)", async () => {
+    const mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
+    try {
+      const users = mongo.db!.collection('users');
+      const ferret = await isFerretDbV1(mongo.db!);
+      for (const filter of [importLookups.byId(idOf('bob-dir')), importLookups.byUsernameKey('bob-dir')]) {
+        const plan = JSON.stringify(await users.find(filter as Record<string, unknown>).explain());
+        if (ferret) {
+          expect(JSON.parse(plan).filterPushdown, plan).to.equal(true);
+          expect(plan, plan).to.not.include('Seq Scan');
+        } else expect(plan, plan).to.not.include('COLLSCAN');
+      }
+    } finally {
+      await mongo.close();
+    }
   });
 
   it('every imported user signs in with their Keycloak password; one through the hosted pages of the imported client, as the same subject', async () => {

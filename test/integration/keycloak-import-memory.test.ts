@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { connectMongo } from '../../src/storage/mongo.ts';
+import { CLI, childEnv, outputOf, runCli, type Exit } from '../helpers/process.ts';
+import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+
+/** Users Gatehouse already holds (inserted straight into the database), each re-imported from a users file. */
+const USERS = Number(process.env.KEYCLOAK_IMPORT_MEMORY_USERS ?? 1_000);
+/** The V8 old space the importing CLI is given: its own modules need ~40 MiB; the users above, all read at once (the old exportAll(): ~6 KB each as objects), more than is left. Before the batches, the first test ran out of it (1,000 users); with them both pass with 3,000. */
+const HEAP_MIB = Number(process.env.KEYCLOAK_IMPORT_MEMORY_HEAP_MIB ?? 48);
+/** As kc.sh export writes them by default (--users-per-file 50). */
+const USERS_PER_FILE = 50;
+const INSERT_BATCH = 1_000;
+/** A URL attribute of each user, at the admin API's longest (2048 characters). */
+const url = (index: number, kind: string) => `https://cdn.example.com/${kind}/${String(index).padStart(2048 - 34, 'p')}.png`;
+const FIXTURE = fileURLToPath(new URL('../fixtures/keycloak/realm-export-dir', import.meta.url));
+const id = (index: number) => `00000000-0000-4000-9000-${String(index).padStart(12, '0')}`;
+/** A Keycloak argon2 credential (the fixture's, so it verifies as Keycloak's do). */
+const CREDENTIAL = (JSON.parse(readFileSync(join(FIXTURE, 'acme-dir-users-0.json'), 'utf8')) as { users: Array<{ credentials: unknown[] }> }).users[0]!.credentials[0];
+
+/** The user as Gatehouse stores it (src/accounts/user-model.ts), with long profile URLs. */
+function storedUser(index: number, at: Date) {
+  return {
+    _id: id(index),
+    username: `member${index}`,
+    usernameKey: `member${index}`,
+    email: `member${index}@example.com`,
+    emailKey: `member${index}@example.com`,
+    emailVerified: true,
+    givenName: 'Given',
+    familyName: `Family${index}`,
+    name: `Given Family${index}`,
+    roles: ['member'],
+    groups: [],
+    disabled: false,
+    attributes: { picture: url(index, 'picture'), website: url(index, 'website'), profile: url(index, 'profile') },
+    passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$${String(index).padStart(43, 'h')}`,
+    passwordChangedAt: at,
+    lastLoginAt: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/** The same user as Keycloak exports it. */
+function keycloakUser(index: number) {
+  return {
+    id: id(index),
+    username: `member${index}`,
+    email: `member${index}@example.com`,
+    emailVerified: true,
+    firstName: 'Given',
+    lastName: `Family${index}`,
+    enabled: true,
+    createdTimestamp: Date.parse('2026-06-01T08:00:00Z'),
+    attributes: { picture: [url(index, 'picture')], website: [url(index, 'website')], profile: [url(index, 'profile')] },
+    credentials: [CREDENTIAL],
+    realmRoles: ['default-roles-acme-dir'],
+    groups: [],
+  };
+}
+
+/**
+ * A Keycloak import holds its realm file and one users file at a time, and looks up the users it
+ * needs: run as a process of its own whose V8 heap is capped (--max-old-space-size), a re-import
+ * into a deployment of thousands of users completes, from one realm file as from a directory of
+ * users files. An import that reads every current user first (the old `exportAll()`) runs out of
+ * that heap. A limit, not a measurement: no clock and no sampling, the same outcome on a busy machine.
+ */
+describe('gatehouse import --keycloak holds a batch of users, not all of them (a capped heap, real stores)', function () {
+  this.timeout(600_000);
+  const database = { uri: '' };
+  const scratch = mkdtempSync(join(tmpdir(), 'gatehouse-kc-memory-'));
+  const secret = randomSecret();
+  const env = () => ({ NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: 'https://id.example.com' });
+
+  function cappedCli(args: string[]): Promise<Exit> {
+    const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MIB}`, CLI, ...args], { env: childEnv(env()), stdio: ['ignore', 'pipe', 'pipe'] });
+    return outputOf(child, undefined, 'gatehouse import --keycloak');
+  }
+
+  before(async () => {
+    database.uri = freshDatabaseUri('keycloak_import_memory');
+    // Once through the CLI first: the composition creates the collections and their indexes.
+    const first = await runCli(['import', '--keycloak', join(FIXTURE, 'acme-dir-realm.json')], env());
+    expect(first.code, first.stderr).to.equal(0);
+    const mongo = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
+    try {
+      const at = new Date('2026-06-01T08:00:00Z');
+      for (let start = 0; start < USERS; start += INSERT_BATCH) {
+        const batch = Array.from({ length: Math.min(INSERT_BATCH, USERS - start) }, (_, offset) => storedUser(start + offset, at));
+        await mongo.collection('users').insertMany(batch as never[], { ordered: false });
+      }
+    } finally {
+      await mongo.close();
+    }
+  });
+  after(async () => {
+    rmSync(scratch, { recursive: true, force: true });
+    if (database.uri !== '') await dropDatabase(database.uri);
+  });
+
+  it(`a realm file with two of its users, into a deployment of ${USERS} users, with ${HEAP_MIB} MiB of heap`, async () => {
+    const file = join(scratch, 'acme-dir-realm-with-users.json');
+    const realm = JSON.parse(readFileSync(join(FIXTURE, 'acme-dir-realm.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...realm, users: [keycloakUser(7), keycloakUser(USERS - 1)] }));
+    const exit = await cappedCli(['import', '--keycloak', file, '--json']);
+    expect(exit.code, exit.stderr.slice(-2000)).to.equal(0);
+    const report = JSON.parse(exit.stdout) as { users: { created: string[]; updated: string[] }; conflicts: unknown[] };
+    expect(report.users).to.deep.equal({ created: [], updated: ['member7', `member${USERS - 1}`] });
+    expect(report.conflicts).to.deep.equal([]);
+  });
+
+  it(`a kc.sh export --dir directory of ${USERS / USERS_PER_FILE} users files re-imported with ${HEAP_MIB} MiB: every user updated`, async () => {
+    const dir = join(scratch, 'export');
+    cpSync(join(FIXTURE, 'acme-dir-realm.json'), join(dir, 'acme-dir-realm.json'));
+    for (let file = 0; file * USERS_PER_FILE < USERS; file += 1) {
+      const users = Array.from({ length: Math.min(USERS_PER_FILE, USERS - file * USERS_PER_FILE) }, (_, offset) => keycloakUser(file * USERS_PER_FILE + offset));
+      writeFileSync(join(dir, `acme-dir-users-${file}.json`), JSON.stringify({ realm: 'acme-dir', users }, null, 2));
+    }
+    const exit = await cappedCli(['import', '--keycloak', dir]);
+    expect(exit.code, exit.stderr.slice(-2000)).to.equal(0);
+    expect(exit.stdout).to.include(`users: 0 new, ${USERS} updated`);
+    expect(exit.stdout).to.include(`kept password hashes: argon2 ${USERS}`);
+    expect(exit.stdout).to.not.include('conflict:');
+  });
+});
