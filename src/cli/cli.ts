@@ -1,96 +1,94 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/load.ts';
 import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
-import { normalizeError } from '../errors/normalize.ts';
-import { API_FLAGS, apisCreate, apisDelete, apisGet, apisList, apisUpdate } from './commands/apis.ts';
-import { AUDIT_FLAGS, auditCommand } from './commands/audit.ts';
-import { cachesFlush } from './commands/caches.ts';
-import { doctorCommand } from './commands/doctor.ts';
-import { CLIENT_FLAGS, clientsCreate, clientsDelete, clientsGet, clientsList, clientsRotateSecret, clientsUpdate } from './commands/clients.ts';
-import { consentsList, consentsRevoke } from './commands/consents.ts';
-import { grantsRevoke } from './commands/grants.ts';
-import { IDP_FLAGS, idpsCreate, idpsDelete, idpsGet, idpsLinks, idpsList, idpsUnlink, idpsUpdate } from './commands/idps.ts';
-import { keysList, keysRotate } from './commands/keys.ts';
-import { LABEL_FLAGS, labelCommands } from './commands/labels.ts';
-import { sessionsList, sessionsRevoke } from './commands/sessions.ts';
-import { settingsGet, settingsSet } from './commands/settings.ts';
-import { exportCommand, importCommand } from './commands/transfer.ts';
-import { USER_FLAGS, usersCreate, usersDisable, usersEnable, usersGet, usersList, usersMfa, usersSetPassword, usersUnlock, usersUpdate } from './commands/users.ts';
-import { CliError, openContext, type CliContext, type CliIo } from './context.ts';
-import { inFlags, type FlagsOf } from './flag-errors.ts';
+import { CliError } from './cli-error.ts';
+import type { CliContext } from './context.ts';
+import type { FlagsOf } from './flag-errors.ts';
 import { commandHelp, shown, unknownCommand, unknownOption } from './help.ts';
+import type { CliIo } from './io.ts';
 
 type Command = (ctx: CliContext, args: string[]) => Promise<void>;
 
-const roles = labelCommands('roles');
-const groups = labelCommands('groups');
+// Each command's module is imported when that command runs, and only then: help, a mistyped
+// command and a flag error load no store driver, no oidc-provider and no argon2, and a command
+// loads its own module, not the others'.
+const apis = () => import('./commands/apis.ts');
+const clients = () => import('./commands/clients.ts');
+const consents = () => import('./commands/consents.ts');
+const idps = () => import('./commands/idps.ts');
+const keys = () => import('./commands/keys.ts');
+const labels = async (kind: 'roles' | 'groups') => (await import('./commands/labels.ts')).labelCommands(kind);
+const sessions = () => import('./commands/sessions.ts');
+const settings = () => import('./commands/settings.ts');
+const transfer = () => import('./commands/transfer.ts');
+const users = () => import('./commands/users.ts');
 
-const COMMANDS: Record<string, Command> = {
-  'clients create': clientsCreate,
-  'clients list': clientsList,
-  'clients get': clientsGet,
-  'clients update': clientsUpdate,
-  'clients delete': clientsDelete,
-  'clients rotate-secret': clientsRotateSecret,
-  'users create': usersCreate,
-  'users list': usersList,
-  'users get': usersGet,
-  'users update': usersUpdate,
-  'users set-password': usersSetPassword,
-  'users disable': usersDisable,
-  'users enable': usersEnable,
-  'users unlock': usersUnlock,
-  'users mfa': usersMfa,
-  'apis create': apisCreate,
-  'apis list': apisList,
-  'apis get': apisGet,
-  'apis update': apisUpdate,
-  'apis delete': apisDelete,
-  'roles create': roles.create,
-  'roles list': roles.list,
-  'roles delete': roles.delete,
-  'roles assign': roles.assign,
-  'roles remove': roles.remove,
-  'groups create': groups.create,
-  'groups list': groups.list,
-  'groups delete': groups.delete,
-  'groups assign': groups.assign,
-  'groups remove': groups.remove,
-  'idps create': idpsCreate,
-  'idps list': idpsList,
-  'idps get': idpsGet,
-  'idps update': idpsUpdate,
-  'idps delete': idpsDelete,
-  'idps links': idpsLinks,
-  'idps unlink': idpsUnlink,
-  'sessions list': sessionsList,
-  'sessions revoke': sessionsRevoke,
-  'consents list': consentsList,
-  'consents revoke': consentsRevoke,
-  audit: auditCommand,
-  'keys list': keysList,
-  'keys rotate': keysRotate,
-  'grants revoke': grantsRevoke,
-  'caches flush': cachesFlush,
-  'settings get': settingsGet,
-  'settings set': settingsSet,
-  export: exportCommand,
-  import: importCommand,
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  'clients create': async () => (await clients()).clientsCreate,
+  'clients list': async () => (await clients()).clientsList,
+  'clients get': async () => (await clients()).clientsGet,
+  'clients update': async () => (await clients()).clientsUpdate,
+  'clients delete': async () => (await clients()).clientsDelete,
+  'clients rotate-secret': async () => (await clients()).clientsRotateSecret,
+  'users create': async () => (await users()).usersCreate,
+  'users list': async () => (await users()).usersList,
+  'users get': async () => (await users()).usersGet,
+  'users update': async () => (await users()).usersUpdate,
+  'users set-password': async () => (await users()).usersSetPassword,
+  'users disable': async () => (await users()).usersDisable,
+  'users enable': async () => (await users()).usersEnable,
+  'users unlock': async () => (await users()).usersUnlock,
+  'users mfa': async () => (await users()).usersMfa,
+  'apis create': async () => (await apis()).apisCreate,
+  'apis list': async () => (await apis()).apisList,
+  'apis get': async () => (await apis()).apisGet,
+  'apis update': async () => (await apis()).apisUpdate,
+  'apis delete': async () => (await apis()).apisDelete,
+  'roles create': async () => (await labels('roles')).create,
+  'roles list': async () => (await labels('roles')).list,
+  'roles delete': async () => (await labels('roles')).delete,
+  'roles assign': async () => (await labels('roles')).assign,
+  'roles remove': async () => (await labels('roles')).remove,
+  'groups create': async () => (await labels('groups')).create,
+  'groups list': async () => (await labels('groups')).list,
+  'groups delete': async () => (await labels('groups')).delete,
+  'groups assign': async () => (await labels('groups')).assign,
+  'groups remove': async () => (await labels('groups')).remove,
+  'idps create': async () => (await idps()).idpsCreate,
+  'idps list': async () => (await idps()).idpsList,
+  'idps get': async () => (await idps()).idpsGet,
+  'idps update': async () => (await idps()).idpsUpdate,
+  'idps delete': async () => (await idps()).idpsDelete,
+  'idps links': async () => (await idps()).idpsLinks,
+  'idps unlink': async () => (await idps()).idpsUnlink,
+  'sessions list': async () => (await sessions()).sessionsList,
+  'sessions revoke': async () => (await sessions()).sessionsRevoke,
+  'consents list': async () => (await consents()).consentsList,
+  'consents revoke': async () => (await consents()).consentsRevoke,
+  audit: async () => (await import('./commands/audit.ts')).auditCommand,
+  'keys list': async () => (await keys()).keysList,
+  'keys rotate': async () => (await keys()).keysRotate,
+  'grants revoke': async () => (await import('./commands/grants.ts')).grantsRevoke,
+  'caches flush': async () => (await import('./commands/caches.ts')).cachesFlush,
+  'settings get': async () => (await settings()).settingsGet,
+  'settings set': async () => (await settings()).settingsSet,
+  export: async () => (await transfer()).exportCommand,
+  import: async () => (await transfer()).importCommand,
 };
 
 /**
  * How each command's errors name the fields at fault: by the flags that set them, not by the
  * admin API's names (`--redirect-uri`, not `redirect_uris`). Keyed by command group; `settings
- * set` names its settings as typed (NAME=VALUE) and needs none.
+ * set` names its settings as typed (NAME=VALUE) and needs none. Read after the command failed,
+ * from the module it ran from.
  */
-const FLAGS: Readonly<Record<string, FlagsOf>> = {
-  clients: CLIENT_FLAGS,
-  users: USER_FLAGS,
-  apis: API_FLAGS,
-  roles: LABEL_FLAGS,
-  groups: LABEL_FLAGS,
-  idps: IDP_FLAGS,
-  audit: AUDIT_FLAGS,
+const FLAGS: Readonly<Record<string, () => Promise<FlagsOf>>> = {
+  clients: async () => (await clients()).CLIENT_FLAGS,
+  users: async () => (await users()).USER_FLAGS,
+  apis: async () => (await apis()).API_FLAGS,
+  roles: async () => (await import('./commands/labels.ts')).LABEL_FLAGS,
+  groups: async () => (await import('./commands/labels.ts')).LABEL_FLAGS,
+  idps: async () => (await idps()).IDP_FLAGS,
+  audit: async () => (await import('./commands/audit.ts')).AUDIT_FLAGS,
 };
 
 /** Commands that are one word (`export`, `import`); the rest are two. */
@@ -223,7 +221,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`${help}\n`);
     return 0;
   }
-  if (name === 'doctor') return doctorCommand(io, withoutCommandWords(argv, ['doctor']).filter((arg) => arg !== '--json'), values.json === true);
+  if (name === 'doctor') {
+    const { doctorCommand } = await import('./commands/doctor.ts');
+    return doctorCommand(io, withoutCommandWords(argv, ['doctor']).filter((arg) => arg !== '--json'), values.json === true);
+  }
   if (command === undefined) {
     if (positionals.length === 0) {
       io.stderr(`${USAGE}\n`);
@@ -231,26 +232,39 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     }
     throw new CliError(unknownCommand(name, Object.keys(COMMANDS)), 2);
   }
+  const { openContext } = await import('./context.ts');
   const ctx = openContext(io, values.json === true);
   const args = withoutCommandWords(argv, positionals.slice(0, words));
-  await command(ctx, args).catch((error: unknown) => {
+  try {
+    await (await command())(ctx, args);
+  } catch (error) {
     const line = unknownOption(error, name, USAGE, args);
-    throw line === undefined ? inFlags(error, FLAGS[name.split(' ')[0]!], args) : new CliError(line, 2);
-  });
+    if (line !== undefined) throw new CliError(line, 2);
+    const flags = FLAGS[name.split(' ')[0]!];
+    const { inFlags } = await import('./flag-errors.ts');
+    throw inFlags(error, flags === undefined ? undefined : await flags(), args);
+  }
   return 0;
 }
 
 /** How the command ends on an error: the same message every surface shows, and its exit code. */
-function report(raw: unknown, io: CliIo): number {
-  if (raw instanceof ConfigError) {
-    for (const problem of raw.problems) io.stderr(`gatehouse: ${problem}\n`);
-    return raw.exitCode;
-  }
+async function report(raw: unknown, io: CliIo): Promise<number> {
   if (raw instanceof TypeError && 'code' in raw && String(raw.code).startsWith('ERR_PARSE_ARGS')) {
     // node:util's messages quote the argument they refused: shown escaped, like every typed word.
     // Its advice comes as lines: joined into one line of sentences, each escaped.
     io.stderr(`gatehouse: ${shown(raw.message.split('\n').join(' '), 300)}\n`);
     return EXIT.usage;
+  }
+  // A mistyped command line is said as it is; for any other error the configuration and zod's
+  // errors are loaded, to read it as every surface does.
+  if (raw instanceof CliError) {
+    io.stderr(`gatehouse: ${raw.description}\n`);
+    return raw.exitCode;
+  }
+  const [{ ConfigError }, { normalizeError }] = await Promise.all([import('../config/load.ts'), import('../errors/normalize.ts')]);
+  if (raw instanceof ConfigError) {
+    for (const problem of raw.problems) io.stderr(`gatehouse: ${problem}\n`);
+    return raw.exitCode;
   }
   const error = normalizeError(raw);
   const text = error.status >= 500 && !(raw instanceof GatehouseError) ? `unexpected error: ${raw instanceof Error ? raw.message : String(raw)}` : error.description;
@@ -263,6 +277,6 @@ export async function cli(argv: string[], io: CliIo): Promise<number> {
   try {
     return await run(argv, io);
   } catch (error) {
-    return report(error, io);
+    return await report(error, io);
   }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 import { cli } from './cli.ts';
-import { processIo } from './context.ts';
+import { processIo } from './io.ts';
 
 process.exitCode = await cli(process.argv.slice(2), processIo());

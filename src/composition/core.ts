@@ -124,7 +124,8 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
   };
   try {
     // One Redis connection in subscribe mode for every change channel of this process (the
-    // server's caches and key ring); closed last. A command listens to nothing.
+    // server's caches and key ring); closed last. A command has none: its caches announce their
+    // changes and listen to none.
     const subscriber = server && redis !== undefined ? createChangeSubscriber({ redis, logger }) : undefined;
     if (subscriber !== undefined) closers.push(() => subscriber.close());
     const collection = auditCollection(mongo.db!);
@@ -177,14 +178,13 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       redisPrefix: config.redisPrefix,
       ttlSeconds: server ? config.accountCacheTtlSeconds : 0,
       logger,
-      subscribe: server,
       subscriber,
       now: clock.now,
     });
     closers.push(() => accountCache.close());
 
     // Runtime settings first: the account layer reads the password policy and the lockout thresholds from them.
-    const runtimeSettings = await openRuntimeSettings({ config, mongo, redis, logger, subscribe: server, subscriber, now: clock.now });
+    const runtimeSettings = await openRuntimeSettings({ config, mongo, redis, logger, subscriber, now: clock.now });
     closers.push(() => runtimeSettings.close());
 
     const auditSignIn = auditAuthentication(audit);
@@ -206,7 +206,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     closers.push(() => accountLayer.close());
 
     const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, otpPolicy: runtimeSettings.otpPolicyNow, onEvent: auditFactors(audit), now: secondFactorClock ?? dateClock(clock) });
-    const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit), now: dateClock(clock) });
+    const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit), now: dateClock(clock), preload: server });
     if (!passkeys.usable) {
       logger.warn({ issuer: config.issuer }, 'passkeys are not offered: the issuer\'s host is an IP address, and WebAuthn needs a domain name as its relying party id (use a domain, or localhost for development)');
     }
@@ -217,7 +217,6 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       redis,
       redisPrefix: config.redisPrefix,
       logger,
-      subscribe: server,
       subscriber,
       now: clock.now,
     });

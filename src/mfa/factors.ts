@@ -7,6 +7,7 @@ import type { FactorModels, StoredFactors } from './model.ts';
 import { newRecoveryCodes, normalizeRecoveryCode, recoveryCodeId } from './recovery-codes.ts';
 import { DEFAULT_OTP_POLICY, DEFAULT_TOTP, newTotpSecret, TOTP_DIGITS, totpStep, type OtpPolicy, type TotpParameters } from './totp.ts';
 import { EXPORT_BATCH } from '../storage/read-batches.ts';
+import { compareAsStored } from '../storage/string-order.ts';
 
 export interface FactorStatus {
   /** When the authenticator app was confirmed; null without one. */
@@ -311,8 +312,8 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
         let app = await apps.next();
         let code = await codes.next();
         while (app !== null || code !== null) {
-          // The smaller id next. The database orders ids by their bytes, as `<` does for ASCII ids (UUIDs, imported ids).
-          const userId = app === null ? code!.userId : code === null || app._id <= code.userId ? app._id : code.userId;
+          // The id the store sorts first next, compared as the store compares (not with `<`: imported ids may hold any character).
+          const userId = app === null ? code!.userId : code === null || compareAsStored(app._id, code.userId) <= 0 ? app._id : code.userId;
           let exported: Pick<ExportedFactors, 'totp' | 'lastTotpStep'> = { totp: null, lastTotpStep: 0 };
           if (app?._id === userId) {
             if (app.totp) exported = { totp: { secret: box.open(app.totp.sealed, app._id), confirmedAt: app.totp.confirmedAt, ...parametersOf(app.totp) }, lastTotpStep: app.lastTotpStep };

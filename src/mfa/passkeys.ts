@@ -1,15 +1,11 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransportFuture,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
@@ -128,7 +124,15 @@ export interface PasskeysDeps {
   readonly now?: () => Date;
   /** Held around every update of a passkey (FerretDB v1 rewrites the whole document); by default in `connection`. */
   readonly locks?: DocumentLocks;
+  /**
+   * Load the WebAuthn library now (the server: no sign-in waits for it) rather than at the first
+   * ceremony (a CLI command lists and removes passkeys but never verifies one: its start does not
+   * pay for the library's ~250 modules).
+   */
+  readonly preload?: boolean;
 }
+
+const webauthn = () => import('@simplewebauthn/server');
 
 /** Whether WebAuthn works for an issuer: its host is a domain (`localhost` too), not an IPv4 or IPv6 address. */
 export function passkeysWorkAt(issuer: string): boolean {
@@ -165,7 +169,8 @@ const asJson = (value: unknown): unknown => {
   }
 };
 
-export async function createPasskeys({ connection, issuer, rpName, now = () => new Date(), onEvent, locks = documentLocks(connection) }: PasskeysDeps): Promise<Passkeys> {
+export async function createPasskeys({ connection, issuer, rpName, now = () => new Date(), onEvent, locks = documentLocks(connection), preload = false }: PasskeysDeps): Promise<Passkeys> {
+  if (preload) await webauthn();
   const report = (event: PasskeyEvent) => {
     try {
       onEvent?.(event);
@@ -201,6 +206,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
     },
 
     async registrationOptions(user, challenge) {
+      const { generateRegistrationOptions } = await webauthn();
       return generateRegistrationOptions({
         rpName,
         rpID,
@@ -217,6 +223,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
       const parsed = asJson(response) as RegistrationResponseJSON | undefined;
       if (parsed === undefined) return false;
       try {
+        const { verifyRegistrationResponse } = await webauthn();
         const result = await verifyRegistrationResponse({ response: parsed, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
         if (!result.verified) return false;
         const { credential, credentialDeviceType } = result.registrationInfo;
@@ -240,6 +247,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
     },
 
     async authenticationOptions(userId, challenge) {
+      const { generateAuthenticationOptions } = await webauthn();
       return generateAuthenticationOptions({
         rpID,
         challenge: challengeBytes(challenge),
@@ -261,6 +269,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
       const handle = parsed.response?.userHandle;
       if (handle && Buffer.from(handle, 'base64url').toString('utf8') !== passkey.userId) return failed();
       try {
+        const { verifyAuthenticationResponse } = await webauthn();
         const { verified, authenticationInfo } = await verifyAuthenticationResponse({
           response: parsed,
           expectedChallenge: challenge,

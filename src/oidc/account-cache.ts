@@ -21,9 +21,11 @@ export interface AccountCacheDeps {
   /** 0 turns the cache off: every lookup reads the database. */
   readonly ttlSeconds: number;
   readonly logger: WarnLogger;
-  /** false for one-shot processes (CLI commands): announce changes, listen to none. */
-  readonly subscribe?: boolean;
-  /** The instance's one subscriber connection (src/cache/change-subscriber.ts); needed to subscribe. */
+  /**
+   * The instance's one subscriber connection (src/cache/change-subscriber.ts): with it, the other
+   * instances' changes are listened to; without (one-shot processes, CLI commands), changes are
+   * announced and none listened to.
+   */
   readonly subscriber?: ChangeSubscriber | undefined;
   /** The cache's clock in milliseconds (src/clock.ts). */
   readonly now?: () => number;
@@ -48,7 +50,7 @@ export interface AccountCache {
  * profiles for a few seconds per instance; a disabled user is still cut off at once, because
  * every change is announced over Redis (without Redis, within the TTL).
  */
-export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger, subscribe = true, subscriber, now }: AccountCacheDeps): Promise<AccountCache> {
+export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger, subscriber, now }: AccountCacheDeps): Promise<AccountCache> {
   const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: userChangesChannel(redisPrefix), logger, subscriber });
   let source: AccountDirectory | undefined;
   const profiles = createBoundedCache<AccountProfile>({
@@ -61,7 +63,7 @@ export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger,
     ...(now === undefined ? {} : { now }),
   });
   const drop = (userId: string) => (userId === ALL_USERS ? profiles.clear() : profiles.invalidate(userId));
-  const subscription = subscribe ? await channel?.subscribe(drop, () => profiles.clear()) : undefined;
+  const subscription = subscriber === undefined ? undefined : await channel?.subscribe(drop, () => profiles.clear());
   return {
     directory(directory) {
       source = directory;

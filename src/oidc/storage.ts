@@ -30,12 +30,13 @@ export interface OidcStorageDeps {
   readonly logger: WarnLogger;
   readonly onOperation?: OperationHook | undefined;
   readonly sweepIntervalMs?: number;
-  /**
-   * false for one-shot processes (CLI commands): no index creation, no expiry sweeper, no cache
-   * subscriptions; changes are still announced to the running instances.
-   */
+  /** false for one-shot processes (CLI commands): no index creation, no expiry sweeper. */
   readonly background?: boolean;
-  /** The instance's one subscriber connection (src/cache/change-subscriber.ts); needed to subscribe. */
+  /**
+   * The instance's one subscriber connection (src/cache/change-subscriber.ts): with it, the other
+   * instances' changes are listened to; without (one-shot processes, CLI commands), changes are
+   * announced and none listened to.
+   */
   readonly subscriber?: ChangeSubscriber | undefined;
   /** The storage clock (reuse window, expiry); tests pass a controllable one. */
   readonly now?: (() => number) | undefined;
@@ -117,12 +118,12 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     await Promise.all([invalidation?.close(), recordChanges?.close()]);
   };
   try {
-    const clientSubscription = !background ? undefined : await invalidation?.subscribe(
+    const clientSubscription = subscriber === undefined ? undefined : await invalidation?.subscribe(
       (clientId) => cache.invalidate(clientId),
       () => cache.clear(),
     );
     if (clientSubscription !== undefined) subscriptions.push(clientSubscription);
-    if (background && deps.sessionCacheTtlSeconds > 0) {
+    if (subscriber !== undefined && deps.sessionCacheTtlSeconds > 0) {
       // While the subscription is lost nothing is served from memory: a notice missed then
       // cannot leave a stale copy behind (docs/STORAGE.md, *Change notices*).
       const recordSubscription = await recordChanges?.subscribe(

@@ -5,6 +5,8 @@ import type { OperationContext } from './context.ts';
 import { invalid, notFound } from './errors.ts';
 import { pageOf } from './list-query.ts';
 
+export { showApi } from './api-view.ts';
+
 const clientId = apiFields.clientId.describe('the client the API uses to call introspection (and revocation)');
 
 export const apiCreateSchema = z
@@ -35,21 +37,6 @@ export const apiUpdateSchema = z
     token_claims: apiFields.tokenClaims.optional(),
   })
   .strict();
-
-export function showApi(api: Api) {
-  return {
-    identifier: api.identifier,
-    name: api.name,
-    scopes: [...api.scopes],
-    format: api.format,
-    alg: api.alg,
-    access_token_ttl: api.accessTokenTtl,
-    include_roles: api.includeRoles,
-    include_groups: api.includeGroups,
-    token_claims: api.tokenClaims,
-    client_id: api.clientId ?? null,
-  };
-}
 
 export function apiOperations(services: GatehouseServices) {
   const { apis, clients, audit, adminAudience } = services;

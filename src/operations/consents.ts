@@ -4,17 +4,7 @@ import { listingClient } from './app-entry.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
 
-/** A consent record as the admin API and the CLI show it. */
-export function showConsent(record: ConsentRecord) {
-  return {
-    client_id: record.clientId,
-    scopes: [...record.scopes],
-    claims: [...record.claims],
-    resources: Object.fromEntries(Object.entries(record.resources).map(([indicator, scopes]) => [indicator, [...scopes]])),
-    created_at: record.createdAt.toISOString(),
-    updated_at: record.updatedAt.toISOString(),
-  };
-}
+export { showConsent } from './consent-view.ts';
 
 /**
  * A user's consents kept across sign-in sessions (src/consents/records.ts): listed, and revoked —

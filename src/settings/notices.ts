@@ -28,21 +28,26 @@ export interface SettingsNoticesDeps {
   readonly redis: Redis | undefined;
   readonly redisPrefix: string;
   readonly logger: WarnLogger;
-  /** false for one-shot processes (CLI commands): announce changes, listen to none. */
-  readonly subscribe: boolean;
-  /** The instance's one subscriber connection (src/cache/change-subscriber.ts); needed to subscribe. */
+  /**
+   * The instance's one subscriber connection (src/cache/change-subscriber.ts): with it, the other
+   * instances' changes are listened to; without (one-shot processes, CLI commands), changes are
+   * announced and none listened to.
+   */
   readonly subscriber?: ChangeSubscriber | undefined;
 }
 
-export async function openSettingsNotices({ redis, redisPrefix, logger, subscribe, subscriber }: SettingsNoticesDeps): Promise<SettingsNotices> {
+export async function openSettingsNotices({ redis, redisPrefix, logger, subscriber }: SettingsNoticesDeps): Promise<SettingsNotices> {
   const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: settingsChangesChannel(redisPrefix), logger, subscriber });
   const listeners = new Map<string, Array<() => void>>();
   const dropAll = () => {
     for (const drops of listeners.values()) for (const drop of drops) drop();
   };
-  const subscription = subscribe ? await channel?.subscribe((group) => {
-    for (const drop of listeners.get(group) ?? []) drop();
-  }, dropAll) : undefined;
+  const subscription =
+    subscriber === undefined
+      ? undefined
+      : await channel?.subscribe((group) => {
+          for (const drop of listeners.get(group) ?? []) drop();
+        }, dropAll);
   return {
     listening: subscription !== undefined,
     publish: async (group) => channel?.publish(group),

@@ -23,9 +23,11 @@ export interface RuntimeSettingsDeps {
   readonly mongo: Parameters<typeof openSettingsStore>[1]['mongo'];
   readonly redis: Redis | undefined;
   readonly logger: WarnLogger;
-  /** false for one-shot processes (CLI commands): announce changes, listen to none. */
-  readonly subscribe: boolean;
-  /** The instance's one subscriber connection (src/cache/change-subscriber.ts); needed to subscribe. */
+  /**
+   * The instance's one subscriber connection (src/cache/change-subscriber.ts): with it, the other
+   * instances' changes are listened to; without (one-shot processes, CLI commands), changes are
+   * announced and none listened to.
+   */
   readonly subscriber?: ChangeSubscriber | undefined;
   readonly now: () => number;
 }
@@ -50,8 +52,8 @@ export interface RuntimeSettings {
   close(): Promise<void>;
 }
 
-export async function openRuntimeSettings({ config, mongo, redis, logger, subscribe, subscriber, now }: RuntimeSettingsDeps): Promise<RuntimeSettings> {
-  const notices = await openSettingsNotices({ redis, redisPrefix: config.redisPrefix, logger, subscribe, subscriber });
+export async function openRuntimeSettings({ config, mongo, redis, logger, subscriber, now }: RuntimeSettingsDeps): Promise<RuntimeSettings> {
+  const notices = await openSettingsNotices({ redis, redisPrefix: config.redisPrefix, logger, subscriber });
   const open = <S extends object>(group: SettingsGroup<S>, configured: S) =>
     openSettingsStore(group, { mongo, notices, configured, pinned: pinnedIn(group, config.pinned), logger, now });
   // Each store reads its document once on opening: in parallel, so a CLI command starts no later.

@@ -1,6 +1,5 @@
 import { hkdf, randomBytes, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { hashRaw } from '@node-rs/argon2';
 
 /**
  * The key an encrypted export is sealed with, derived from the operator's passphrase.
@@ -67,6 +66,8 @@ export function kdfProblem(kdf: KdfParameters): string | undefined {
  * differently (macOS writes NFD) opens the file.
  */
 export async function derivePassphraseKey(passphrase: string, kdf: KdfParameters): Promise<PassphraseKey> {
+  // Loaded here, not with the module: `gatehouse export --help` and a flag error load no argon2.
+  const { hashRaw } = await import('@node-rs/argon2');
   const master = await hashRaw(passphrase.normalize('NFC'), {
     algorithm: ARGON2ID,
     version: VERSION_19,

@@ -25,9 +25,11 @@ export interface UpstreamProviderListDeps {
   readonly redis: Redis | undefined;
   readonly redisPrefix: string;
   readonly logger: WarnLogger;
-  /** false for one-shot processes (CLI commands): announce changes, listen to none. */
-  readonly subscribe: boolean;
-  /** The instance's one subscriber connection (src/cache/change-subscriber.ts); needed to subscribe. */
+  /**
+   * The instance's one subscriber connection (src/cache/change-subscriber.ts): with it, the other
+   * instances' changes are listened to; without (one-shot processes, CLI commands), changes are
+   * announced and none listened to.
+   */
   readonly subscriber?: ChangeSubscriber | undefined;
   readonly now?: () => number;
 }
@@ -52,9 +54,9 @@ export interface UpstreamProviderList {
  * worst show a button whose provider then refuses.
  */
 export async function openUpstreamProviderList(deps: UpstreamProviderListDeps): Promise<UpstreamProviderList> {
-  const { directory: source, redis, redisPrefix, logger, subscribe, subscriber } = deps;
+  const { directory: source, redis, redisPrefix, logger, subscriber } = deps;
   const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: upstreamChangesChannel(redisPrefix), logger, subscriber });
-  const noticed = subscribe && channel !== undefined;
+  const noticed = subscriber !== undefined && channel !== undefined;
   const cache = createBoundedCache<UpstreamProvider[]>({
     load: () => source.list(),
     ttlMs: noticed ? NOTICED_MS : POLL_MS,

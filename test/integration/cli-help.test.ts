@@ -41,4 +41,15 @@ describe('gatehouse <command> --help and mistakes', function () {
     expect(dash.code).to.equal(2);
     expect(dash.stderr).to.match(/^gatehouse: Option '--limit' argument is ambiguous\. Did you forget [^\n\\]*'--limit=-XYZ'\.\n$/);
   });
+
+  it('a hint names help that exists', async () => {
+    const env = { NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: randomSecret() };
+    const nothing = await runCli(['users', 'update', 'ann'], env);
+    expect(nothing.code).to.equal(2);
+    const hint = /\(see (gatehouse [^)]+)\)/.exec(nothing.stderr)?.[1];
+    expect(hint, nothing.stderr).to.equal('gatehouse users update --help');
+    const shown = await runCli(hint!.split(' ').slice(1), {});
+    expect(shown.code, shown.stderr).to.equal(0);
+    expect(shown.stdout).to.include('users update USER');
+  });
 });

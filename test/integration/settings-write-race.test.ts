@@ -30,7 +30,7 @@ describe('concurrent runtime settings changes (real MongoDB-wire server)', funct
     const open = async () =>
       openSettingsStore(bruteForceGroup, {
         mongo: connection,
-        notices: await openSettingsNotices({ redis: undefined, redisPrefix: 'race:', logger, subscribe: false }),
+        notices: await openSettingsNotices({ redis: undefined, redisPrefix: 'race:', logger }),
         configured,
         pinned: {},
         logger,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { showApi } from '../../operations/apis.ts';
+import { showApi } from '../../operations/api-view.ts';
 import { CliError, type CliContext } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
 import { cliActor, withOperations } from '../services.ts';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { showConsent } from '../../operations/consents.ts';
+import { showConsent } from '../../operations/consent-view.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { cliActor, withOperations } from '../services.ts';
 

@@ -130,7 +130,7 @@ export async function usersCreate(ctx: CliContext, args: string[]): Promise<void
 export async function usersUpdate(ctx: CliContext, args: string[]): Promise<void> {
   const { values, positionals } = parse(args);
   const body = profileBody(values, true);
-  if (Object.keys(body).length === 0) throw new CliError('nothing to change: pass at least one profile option (see gatehouse help)', 2);
+  if (Object.keys(body).length === 0) throw new CliError('nothing to change: pass at least one profile option (see gatehouse users update --help)', 2);
   const user = await withOperations(ctx, async (ops) => {
     const found = await resolve(ops, positionals);
     return ops.users.update(cliActor(), found.id, body);

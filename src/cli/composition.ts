@@ -1,0 +1,36 @@
+import { closeStores, composeCore, openStores, type Core } from '../composition/core.ts';
+import { createLogger } from '../observability/logger.ts';
+import { createOperations, type Operations } from '../operations/index.ts';
+import type { CliContext } from './context.ts';
+
+/**
+ * Runs one command against the same composition the server runs (src/composition/core.ts, in
+ * `command` mode: changes are announced to running servers over Redis when configured, no
+ * background work) through the same operations as the admin API.
+ */
+export function withOperations<T>(ctx: CliContext, run: (ops: Operations) => Promise<T>): Promise<T> {
+  return withCore(ctx, async (core) => {
+    // The mail's modules (templates, SMTP) load only when GATEHOUSE_SMTP_URL is set.
+    const mail = ctx.config.mail === undefined ? undefined : await (await import('./cli-mail.ts')).cliAccountMail(ctx, core, ctx.config.mail);
+    try {
+      return await run(createOperations({ services: core.services, keys: core.keys, issuer: ctx.config.issuer, emailConfigured: ctx.config.mail !== undefined, verification: mail?.sender }));
+    } finally {
+      await mail?.finish();
+    }
+  });
+}
+
+/** The composition itself, for scripts that seed data (scripts/dev-seed.ts); commands use withOperations. */
+export async function withCore<T>(ctx: CliContext, run: (core: Core) => Promise<T>): Promise<T> {
+  const stores = await openStores(ctx.config);
+  try {
+    const core = await composeCore(ctx.config, createLogger('silent'), stores, { mode: 'command' });
+    try {
+      return await run(core);
+    } finally {
+      await core.close();
+    }
+  } finally {
+    await closeStores(stores);
+  }
+}
