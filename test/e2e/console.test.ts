@@ -753,6 +753,38 @@ describe('admin console (headless Chromium)', () => {
     await page.context().close();
   });
 
+  it('the audit log at 1280 px: the whole table on the screen, its Detail column too, with ids as long as real ones', async function () {
+    this.timeout(120_000);
+    // A user's id (a UUID) as actor, a 22-character random client id, a grant id as target: the
+    // values of a real log, none with a place a line may break at but the UUID's hyphens. The
+    // sixteenth round's screenshots showed the table 144 px wider than its card at 1280 px:
+    // Target cut off, Detail reachable only by scrolling sideways.
+    const operator = (await gatehouse.services.accounts.findByLogin('operator'))!;
+    await gatehouse.services.audit.write({
+      type: 'grant.revoked',
+      actor: { type: 'user', id: operator.id, username: null },
+      client: 'jnyElmxMIWrkKA9brmmLLw',
+      target: { type: 'grant', id: '7IqLz71cE4L2QwhQ5XgtmSNkc5J9vqhpIdsc8cr5Ze3' },
+      details: { grantId: '7IqLz71cE4L2QwhQ5XgtmSNkc5J9vqhpIdsc8cr5Ze3' },
+    });
+    await gatehouse.audit.flush();
+    const page = await operatorPage({ width: 1280 });
+    await page.goto(`${consoleUrl}#/audit?type=grant.revoked`);
+    const event = page.locator('tbody tr').filter({ hasText: 'jnyElmxMIWrkKA9brmmLLw' });
+    await event.waitFor();
+    for (const locale of ['en', 'ru', 'zh-CN', 'ko'] as const) {
+      await page.selectOption('#console-locale', locale);
+      await page.waitForFunction((chosen) => document.documentElement.lang === chosen, locale);
+      await event.waitFor();
+      const wrap = await page.locator('main .table-wrap').evaluate((element) => ({ scroll: element.scrollWidth, client: element.clientWidth, right: element.getBoundingClientRect().right }));
+      expect(wrap.scroll, `${locale}: the table's width within its card (no sideways scroll)`).to.be.at.most(wrap.client);
+      const detail = await event.locator('td').last().boundingBox();
+      expect(detail!.x + detail!.width, `${locale}: the Detail column on the screen`).to.be.at.most(wrap.right);
+      await screenshot(page, `console-audit-1280-${locale}`);
+    }
+    await page.context().close();
+  });
+
   it('at 390 px the tables of pages without a page per row hide nothing (a list may leave a value to its row\'s own page)', async function () {
     this.timeout(120_000);
     const operator = (await gatehouse.services.accounts.findByLogin('operator'))!;
