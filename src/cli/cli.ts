@@ -190,7 +190,7 @@ commands:
                          signature, introspection and revocation; the client is removed after
 
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).
-gatehouse <command> --help shows one command's options.`;
+gatehouse <command> --help (or gatehouse help <command>) shows one command's options.`;
 
 /** The arguments after the two command words (which are the first two positionals). */
 function withoutCommandWords(argv: string[], words: string[]): string[] {
@@ -200,6 +200,8 @@ function withoutCommandWords(argv: string[], words: string[]): string[] {
 }
 
 async function run(argv: string[], io: CliIo): Promise<number> {
+  // `gatehouse help [COMMAND]`, as git and kubectl take it: `gatehouse [COMMAND] --help`.
+  if (argv[0] === 'help') return run([...argv.slice(1), '--help'], io);
   const { values, positionals } = parseArgs({
     args: argv,
     options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },

@@ -118,4 +118,24 @@ describe('gatehouse CLI help and mistakes', () => {
     // After `--` nothing is an option, -h included.
     expect((await run('sessions', 'revoke', '--', '-h')).stdout).to.not.match(/^usage:/u);
   });
+
+  it('takes `gatehouse help [COMMAND]` as git and kubectl do: the same answer as `gatehouse [COMMAND] --help`', async () => {
+    const run = async (...argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const io = { env: { NODE_ENV: 'development', GATEHOUSE_SECRET: 'a development secret of enough length' }, stdout: (text: string) => void (stdout += text), stderr: (text: string) => void (stderr += text), stdin: (async function* () {})() };
+      return { code: await cli(argv, io), stdout, stderr };
+    };
+    for (const topic of [[], ['users'], ['users', 'create'], ['export']]) {
+      const asked = await run('help', ...topic);
+      expect(asked, topic.join(' ')).to.deep.equal(await run(...topic, '--help'));
+      expect(asked.code).to.equal(0);
+      expect(asked.stdout).to.match(/^usage: gatehouse/u);
+    }
+    expect((await run('help', 'users', 'create')).stdout).to.include('--username NAME');
+    // An unknown topic is answered as an unknown command is, with the nearest one.
+    const unknown = await run('help', 'userz');
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.include("unknown command 'userz'");
+  });
 });
