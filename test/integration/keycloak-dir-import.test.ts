@@ -166,17 +166,23 @@ describe('Keycloak import of a kc.sh export --dir directory (realm file + users 
     expect(await user('gil')).to.include({ _id: idOf('gil@acme.test') });
   });
 
-  it("the import's look-ups of current users are served by an index (explain(): no collection scan, on FerretDB a filter pushed down)", async () => {
+  it("the import's look-ups of current users can be served by an index (one indexed field each; on FerretDB the filter pushed down to PostgreSQL)", async () => {
     const mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
     try {
       const users = mongo.db!.collection('users');
       const ferret = await isFerretDbV1(mongo.db!);
+      const indexed = new Set((await users.listIndexes().toArray()).map((index) => Object.keys(index.key as Record<string, unknown>).join(',')));
       for (const filter of [importLookups.byId(idOf('bob-dir')), importLookups.byUsernameKey('bob-dir')]) {
+        const fields = Object.keys(filter);
+        expect(fields, 'one field a lookup is by').to.have.length(1);
+        expect(indexed, `an index on ${fields[0]}`).to.include(fields[0]);
         const plan = JSON.stringify(await users.find(filter as Record<string, unknown>).explain());
-        if (ferret) {
-          expect(JSON.parse(plan).filterPushdown, plan).to.equal(true);
-          expect(plan, plan).to.not.include('Seq Scan');
-        } else expect(plan, plan).to.not.include('COLLSCAN');
+        // On FerretDB v1 only a pushed-down filter reaches PostgreSQL's indexes (an `$in` or `$or`
+        // is not pushed down: every document is read by FerretDB). Whether PostgreSQL then uses the
+        // index is its planner's cost choice — a sequential scan for the handful of users here, an
+        // index scan for many — so the plan's node type is not asserted.
+        if (ferret) expect(JSON.parse(plan).filterPushdown, plan).to.equal(true);
+        else expect(plan, plan).to.not.include('COLLSCAN');
       }
     } finally {
       await mongo.close();
