@@ -73,6 +73,29 @@ export interface KeycloakImportOptions {
   readonly api?: string | undefined;
 }
 
+/** A report with nothing imported yet: the realm file's import and a users file's start from it. */
+export function emptyKeycloakReport(realm: string, dryRun: boolean): KeycloakImportReport {
+  return {
+    realm,
+    dryRun,
+    api: undefined,
+    roles: outcomes(),
+    groups: outcomes(),
+    clients: outcomes(),
+    builtInClients: [],
+    nativeClients: {},
+    users: outcomes(),
+    refusedUsers: [],
+    passwordsKept: [],
+    passwordAlgorithms: {},
+    totp: { imported: [], unchanged: [], kept: [] },
+    consents: 0,
+    upstream: { created: [], updated: [], secretsToSet: [], mapped: {}, links: { created: 0, unchanged: 0 } },
+    conflicts: [],
+    unmapped: [],
+  };
+}
+
 /**
  * Writes the realm part of a plan (roles, groups, clients, identity providers, the API) and
  * returns the report the users' batches add to (applyKeycloakUsers).
@@ -85,22 +108,10 @@ export async function applyKeycloakRealm(services: KeycloakImportServices, plan:
     apiOutcome = { identifier: api, created };
   }
   const report: KeycloakImportReport = {
-    realm: plan.realm,
-    dryRun,
+    ...emptyKeycloakReport(plan.realm, dryRun),
     api: apiOutcome,
-    roles: outcomes(),
-    groups: outcomes(),
-    clients: outcomes(),
     builtInClients: plan.builtInClients,
     nativeClients: plan.nativeClients,
-    users: outcomes(),
-    refusedUsers: [],
-    passwordsKept: [],
-    passwordAlgorithms: {},
-    totp: { imported: [], unchanged: [], kept: [] },
-    consents: 0,
-    upstream: { created: [], updated: [], secretsToSet: [], mapped: {}, links: { created: 0, unchanged: 0 } },
-    conflicts: [],
     unmapped: [...plan.unmapped],
   };
   for (const [kind, labels] of [['roles', plan.roles], ['groups', plan.groups]] as const) {

@@ -3,7 +3,7 @@ import { invalid } from '../errors/gatehouse-error.ts';
 import { says } from '../errors/problems.ts';
 import { usernameKey } from '../accounts/normalize.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
-import { applyKeycloakRealm, applyKeycloakUsers, type KeycloakImportOptions, type KeycloakImportReport } from '../keycloak/apply-import.ts';
+import { applyKeycloakRealm, applyKeycloakUsers, emptyKeycloakReport, type KeycloakImportOptions, type KeycloakImportReport } from '../keycloak/apply-import.ts';
 import { isObject, list } from '../keycloak/export-json.ts';
 import { contextRoles, isUsersDocument, planKeycloakRealm, planKeycloakUsers, type CurrentUsers, type KeycloakUsersContext, type UserPass } from '../keycloak/realm-import.ts';
 import { nulPath, refuseNulCharacters } from '../errors/nul-characters.ts';
@@ -77,7 +77,7 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
     const kept = await services.keycloakRealms.get(realm);
     if (kept === undefined) throw invalid('realm', 'keycloak_realm_not_imported', { realm });
     context = kept;
-    report = usersOnlyReport(realm, dryRun);
+    report = emptyKeycloakReport(realm, dryRun);
   } else {
     const planned = planKeycloakRealm(document, now);
     context = planned.context;
@@ -130,29 +130,6 @@ function checkUsersFile(document: unknown, name: string, realm: string): void {
   if (document.realm !== realm) throw invalid(`${name}: realm`, 'keycloak_other_realm', { found: document.realm, realm });
   const path = nulPath(document);
   if (path !== undefined) throw invalid(`${name}: ${path}`, 'nul_character');
-}
-
-function usersOnlyReport(realm: string, dryRun: boolean): KeycloakImportReport {
-  const outcomes = () => ({ created: [], updated: [] });
-  return {
-    realm,
-    dryRun,
-    api: undefined,
-    roles: outcomes(),
-    groups: outcomes(),
-    clients: outcomes(),
-    builtInClients: [],
-    nativeClients: {},
-    users: outcomes(),
-    refusedUsers: [],
-    passwordsKept: [],
-    passwordAlgorithms: {},
-    totp: { imported: [], unchanged: [], kept: [] },
-    consents: 0,
-    upstream: { created: [], updated: [], secretsToSet: [], mapped: {}, links: { created: 0, unchanged: 0 } },
-    conflicts: [],
-    unmapped: [],
-  };
 }
 
 interface BatchOptions {
