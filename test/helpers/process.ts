@@ -144,6 +144,12 @@ export function spawnCli(args: string[], env: Record<string, string>, stdin?: st
   return exit;
 }
 
+/** Runs the CLI binary with its V8 old space capped at `heapMiB` (--max-old-space-size): the memory tests' limit. */
+export function spawnCappedCli(args: string[], env: Record<string, string>, heapMiB: number): Promise<Exit> {
+  const child = spawn(process.execPath, [`--max-old-space-size=${heapMiB}`, CLI, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return outputOf(child, undefined, `gatehouse ${args.slice(0, 2).join(' ')} with ${heapMiB} MiB of heap`);
+}
+
 /** Kills a test-owned server process at once and waits until it has exited. */
 export async function killChild(child: import('node:child_process').ChildProcess | undefined): Promise<void> {
   if (child === undefined || child.exitCode !== null) return;

@@ -127,3 +127,16 @@ export function databaseForSuite(label: string, options: { fresh?: boolean } = {
 export function randomSecret(): string {
   return randomBytes(32).toString('base64url');
 }
+
+/** Inserts `count` documents made by `make(index)` straight into a collection, `batch` to a command. */
+export async function insertMany(uri: string, collection: string, count: number, batch: number, make: (index: number) => object): Promise<void> {
+  const mongo = await connectMongo({ uri, timeoutMs: 5000 });
+  try {
+    for (let start = 0; start < count; start += batch) {
+      const documents = Array.from({ length: Math.min(batch, count - start) }, (_, offset) => make(start + offset));
+      await mongo.collection(collection).insertMany(documents as never[], { ordered: false });
+    }
+  } finally {
+    await mongo.close();
+  }
+}

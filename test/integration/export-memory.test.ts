@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { connectMongo } from '../../src/storage/mongo.ts';
-import { CLI, childEnv, outputOf, runCli, type Exit } from '../helpers/process.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { runCli, spawnCappedCli, type Exit } from '../helpers/process.ts';
+import { dropDatabase, freshDatabaseUri, insertMany, randomSecret } from '../helpers/stores.ts';
 
 /**
  * Users inserted straight into the database, ~3.4 KB each (a long picture address): ~15 MB in
@@ -68,11 +66,7 @@ describe('gatehouse export holds a batch, not the whole export (a capped heap, r
   // to … timed out"), a machine's load, not the export's memory.
   const env = () => ({ NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: 'https://id.example.com', GATEHOUSE_MONGODB_TIMEOUT: '30' });
 
-  /** The CLI as a process of its own with `heapMiB` of old space. */
-  function cappedCli(args: string[], heapMiB: number): Promise<Exit> {
-    const child = spawn(process.execPath, [`--max-old-space-size=${heapMiB}`, CLI, ...args], { env: childEnv(env()), stdio: ['ignore', 'pipe', 'pipe'] });
-    return outputOf(child, undefined, 'gatehouse export');
-  }
+  const cappedCli = (args: string[], heapMiB: number): Promise<Exit> => spawnCappedCli(args, env(), heapMiB);
 
   before(async () => {
     database.uri = freshDatabaseUri('export_memory');
@@ -81,16 +75,8 @@ describe('gatehouse export holds a batch, not the whole export (a capped heap, r
     const first = await runCli(['export', '--output', clear, '--unencrypted'], env());
     expect(first.code, first.stderr).to.equal(0);
     rmSync(clear);
-    const mongo = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
-    try {
-      const at = new Date('2026-06-01T08:00:00Z');
-      for (let start = 0; start < USERS; start += INSERT_BATCH) {
-        const batch = Array.from({ length: Math.min(INSERT_BATCH, USERS - start) }, (_, offset) => storedUser(start + offset, at));
-        await mongo.collection('users').insertMany(batch as never[], { ordered: false });
-      }
-    } finally {
-      await mongo.close();
-    }
+    const at = new Date('2026-06-01T08:00:00Z');
+    await insertMany(database.uri, 'users', USERS, INSERT_BATCH, (index) => storedUser(index, at));
   });
   after(async () => {
     for (const path of [clear, sealed, passFile]) rmSync(path, { force: true });

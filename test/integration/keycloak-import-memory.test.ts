@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { connectMongo } from '../../src/storage/mongo.ts';
-import { CLI, childEnv, outputOf, runCli, type Exit } from '../helpers/process.ts';
-import { dropDatabase, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
+import { runCli, spawnCappedCli, type Exit } from '../helpers/process.ts';
+import { dropDatabase, freshDatabaseUri, insertMany, randomSecret } from '../helpers/stores.ts';
 
 /** Users Gatehouse already holds (inserted straight into the database), each re-imported from a users file. */
 const USERS = Number(process.env.KEYCLOAK_IMPORT_MEMORY_USERS ?? 1_000);
@@ -78,26 +76,15 @@ describe('gatehouse import --keycloak holds a batch of users, not all of them (a
   const secret = randomSecret();
   const env = () => ({ NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: secret, GATEHOUSE_ISSUER: 'https://id.example.com' });
 
-  function cappedCli(args: string[]): Promise<Exit> {
-    const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MIB}`, CLI, ...args], { env: childEnv(env()), stdio: ['ignore', 'pipe', 'pipe'] });
-    return outputOf(child, undefined, 'gatehouse import --keycloak');
-  }
+  const cappedCli = (args: string[]): Promise<Exit> => spawnCappedCli(args, env(), HEAP_MIB);
 
   before(async () => {
     database.uri = freshDatabaseUri('keycloak_import_memory');
     // Once through the CLI first: the composition creates the collections and their indexes.
     const first = await runCli(['import', '--keycloak', join(FIXTURE, 'acme-dir-realm.json')], env());
     expect(first.code, first.stderr).to.equal(0);
-    const mongo = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
-    try {
-      const at = new Date('2026-06-01T08:00:00Z');
-      for (let start = 0; start < USERS; start += INSERT_BATCH) {
-        const batch = Array.from({ length: Math.min(INSERT_BATCH, USERS - start) }, (_, offset) => storedUser(start + offset, at));
-        await mongo.collection('users').insertMany(batch as never[], { ordered: false });
-      }
-    } finally {
-      await mongo.close();
-    }
+    const at = new Date('2026-06-01T08:00:00Z');
+    await insertMany(database.uri, 'users', USERS, INSERT_BATCH, (index) => storedUser(index, at));
   });
   after(async () => {
     rmSync(scratch, { recursive: true, force: true });
