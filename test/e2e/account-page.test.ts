@@ -489,6 +489,14 @@ describe('account page (headless Chromium)', function () {
         expect(placement, locale).to.deep.include({ after: 'H1', before: 'password-heading', corners: true });
         expect(placement.gap, `${locale}: far from the passkeys card`).to.be.greaterThan(100);
         expect(placement.passkeysTop, `${locale}: the passkeys card keeps its own top`).to.not.equal('0px');
+        // The authenticator app's card: its button follows its sentence at a form's spacing (the button's own margin), not a blank line more.
+        const totp = await page.locator('#totp-heading').evaluate((heading) => {
+          const card = heading.closest('section')!;
+          const button = card.querySelector('button')!;
+          const sentence = button.previousElementSibling!;
+          return { gap: button.getBoundingClientRect().top - sentence.getBoundingClientRect().bottom, margin: parseFloat(getComputedStyle(button).marginTop) };
+        });
+        expect(totp.gap, `${locale}: ${JSON.stringify(totp)}`).to.be.closeTo(totp.margin, 1);
         for (const scheme of ['dark', 'light'] as const) {
           await page.emulateMedia({ colorScheme: scheme });
           expect(await seriousViolations(page), `${locale} ${scheme}`).to.deep.equal([]);

@@ -372,6 +372,14 @@ describe('keycloak-js, unmodified, against the Keycloak layout (headless Chromiu
           const box = await back.boundingBox();
           expect(box!.x + box!.width, `${locale} at ${width} px`).to.be.at.most(width);
           expect(await page.evaluate(() => document.documentElement.scrollWidth), `${locale} at ${width} px`).to.be.at.most(width);
+          // On a wide screen the header's language, name and sign-out stay at its end, also on a row of their own (ru at 1280 px wraps them); a phone stacks the header's rows from the start.
+          if (width === 1280) {
+            const end = await page.locator('header.bar').evaluate((header) => ({
+              header: header.getBoundingClientRect().right - parseFloat(getComputedStyle(header).paddingRight),
+              who: header.querySelector('.who')!.getBoundingClientRect().right,
+            }));
+            expect(end.who, `${locale} at ${width} px: ${JSON.stringify(end)}`).to.be.closeTo(end.header, 1);
+          }
           expect(await seriousViolations(page), `${locale} at ${width} px`).to.deep.equal([]);
           await screenshot(page, `account-back-link-${locale}-${width}`);
           await page.emulateMedia({ colorScheme: 'dark' });
