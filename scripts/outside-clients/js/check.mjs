@@ -167,6 +167,9 @@ await check('token exchange: a second client exchanges the user token (RFC 8693)
   assert(exchanged.issued_token_type === ACCESS_TOKEN && exchanged.scope === 'read' && !exchanged.refresh_token, JSON.stringify({ ...exchanged, access_token: '…' }));
   const info = await introspectAs(exchanger, exchangerAuth, exchanged.access_token);
   assert(info.active === true && info.sub === userId && info.client_id === exchanger.client_id && info.scope === 'read', JSON.stringify(info));
+  // An API's token, not one for userinfo (no openid scope, the API's audience): refused there even while active.
+  const userinfo = await oauth.userInfoRequest(as, exchanger, exchanged.access_token, insecure);
+  assert(userinfo.status === 401, `userinfo with the exchanged token: ${userinfo.status}`);
 });
 
 await check('token exchange: refused for widening, another API, an ID token, a made-up token', async () => {
@@ -196,7 +199,7 @@ await check('admin API: the exchanged grant names the grant it came from (exchan
   assert(grants.some((grant) => grant.id === originalGrant && grant.exchanged_from === null), JSON.stringify(grants));
 });
 
-await check('admin API: revoking the original grant ends the exchanged token (introspection, userinfo)', async () => {
+await check('admin API: revoking the original grant ends the exchanged token (introspection; userinfo still 401)', async () => {
   const { status } = await admin('DELETE', `users/${encodeURIComponent(userId)}/grants/${encodeURIComponent(originalGrant)}`);
   assert(status === 204, `status ${status}`);
   const info = await introspectAs(exchanger, exchangerAuth, exchanged.access_token);
