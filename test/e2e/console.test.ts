@@ -832,6 +832,12 @@ describe('admin console (headless Chromium)', () => {
       await page.locator('table.chart thead th').filter({ hasText: strings['dashboard.col.lockouts'] }).waitFor();
       await page.locator('table.chart tbody tr').nth(6).waitFor();
       await nothingHidden(`dashboard in ${locale}`);
+      // Its caption ("The last 7 days") stands apart from the tiles above it, as they do from each other (it once touched them).
+      const spacing = await page.locator('table.chart').evaluate((chart) => {
+        const tiles = chart.closest('section')!.querySelector('.tiles')!;
+        return { gap: chart.querySelector('caption')!.getBoundingClientRect().top - tiles.getBoundingClientRect().bottom, tiles: parseFloat(getComputedStyle(tiles).rowGap) };
+      });
+      expect(spacing.gap, `dashboard in ${locale}: the caption's gap (${JSON.stringify(spacing)})`).to.be.at.least(spacing.tiles);
       await screenshot(page, `console-dashboard-390-${locale}`);
     }
     await page.context().close();
