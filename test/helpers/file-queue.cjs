@@ -1,15 +1,17 @@
 'use strict';
-// Test files as a queue shared by mocha processes (scripts/test runs the unit, contract and
-// integration files as two): every process loads all the files, then runs only those it takes
-// from the queue, one at a time, taking the next when it reaches the end of what it has. A file
-// is taken by creating its entry in the queue directory (GATEHOUSE_TEST_QUEUE; mkdir: exactly
-// one process succeeds), so each file runs exactly once, and a process whose files are slow
-// simply takes fewer of them: the processes end within about one file of each other, whatever
-// the files cost, with no list of costs to keep up to date.
+// Test files as a queue shared by mocha processes (scripts/test): every process loads its files,
+// then runs only those it takes from the queue, one at a time, taking the next when it reaches
+// the end of what it has. A file is taken by creating its entry in the queue directory
+// (GATEHOUSE_TEST_QUEUE; mkdir: exactly one process succeeds), so each file runs exactly once,
+// and a process whose files are slow simply takes fewer of them: the processes end within about
+// one file of each other, whatever the files cost, with no list of costs to keep up to date.
 //
-// Heaviest first when the last run's .data/test-timings.txt is there (the queue's end is then
-// made of short files); otherwise the integration files (processes and stores), then the
-// contract files, then the unit files (short).
+// The e2e files come first, in the order mocha loaded them: only the process that loads them
+// (scripts/test: the one with the e2e files' services and Chromium) takes them, and it joins the
+// others on the shared files once it is through them. The shared files go heaviest first when
+// the last run's .data/test-timings.txt is there (the queue's end is then made of short files);
+// otherwise the integration files (processes and stores), then the contract files, then the unit
+// files (short).
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -35,10 +37,17 @@ const kindOf = (file) => {
   return index === -1 ? KIND_ORDER.length : index;
 };
 
-/** The order files are taken in: by the last run's time, slowest first, then by kind, then by name. */
+const isE2e = (file) => file.startsWith('test/e2e/');
+
+/**
+ * The order files are taken in: the e2e files as given, then the others by the last run's time,
+ * slowest first, then by kind, then by name.
+ */
 function queueOrder(files) {
   const timings = lastTimings();
-  return [...files].sort((a, b) => (timings.get(b) ?? 0) - (timings.get(a) ?? 0) || kindOf(a) - kindOf(b) || a.localeCompare(b));
+  const shared = [...files].filter((file) => !isE2e(file));
+  shared.sort((a, b) => (timings.get(b) ?? 0) - (timings.get(a) ?? 0) || kindOf(a) - kindOf(b) || a.localeCompare(b));
+  return [...[...files].filter(isE2e), ...shared];
 }
 
 /**

@@ -87,16 +87,17 @@ describe('test files as a queue shared by mocha processes (test/helpers/file-que
     expect(runner.suite.suites.map((suite) => suite.file)).to.deep.equal(files.slice(0, 4));
   });
 
-  it('takes the slowest files of the last run first, otherwise integration, contract, then unit files', () => {
+  it('takes the e2e files first as loaded, then the slowest files of the last run, otherwise integration, contract, then unit files', () => {
     const cwd = process.cwd();
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-file-queue-cwd-'));
     try {
       process.chdir(dir);
-      const mixed = ['test/unit/a.test.ts', 'test/contracts/b.test.ts', 'test/integration/d.test.ts', 'test/integration/c.test.ts'];
-      expect(queueOrder(mixed)).to.deep.equal(['test/integration/c.test.ts', 'test/integration/d.test.ts', 'test/contracts/b.test.ts', 'test/unit/a.test.ts']);
+      const mixed = ['test/e2e/z.test.ts', 'test/unit/a.test.ts', 'test/contracts/b.test.ts', 'test/e2e/y.test.ts', 'test/integration/d.test.ts', 'test/integration/c.test.ts'];
+      const e2e = ['test/e2e/z.test.ts', 'test/e2e/y.test.ts'];
+      expect(queueOrder(mixed)).to.deep.equal([...e2e, 'test/integration/c.test.ts', 'test/integration/d.test.ts', 'test/contracts/b.test.ts', 'test/unit/a.test.ts']);
       mkdirSync('.data');
-      writeFileSync('.data/test-timings.txt', '   12.5 s  test/unit/a.test.ts\n    3.0 s  test/integration/d.test.ts\n');
-      expect(queueOrder(mixed)).to.deep.equal(['test/unit/a.test.ts', 'test/integration/d.test.ts', 'test/integration/c.test.ts', 'test/contracts/b.test.ts']);
+      writeFileSync('.data/test-timings.txt', '  140.0 s  test/e2e/y.test.ts\n   12.5 s  test/unit/a.test.ts\n    3.0 s  test/integration/d.test.ts\n');
+      expect(queueOrder(mixed)).to.deep.equal([...e2e, 'test/unit/a.test.ts', 'test/integration/d.test.ts', 'test/integration/c.test.ts', 'test/contracts/b.test.ts']);
     } finally {
       process.chdir(cwd);
       rmSync(dir, { recursive: true, force: true });
