@@ -44,10 +44,11 @@ const isE2e = (file) => file.startsWith('test/e2e/');
  * slowest first, then by kind, then by name.
  */
 function queueOrder(files) {
+  const all = [...files];
   const timings = lastTimings();
-  const shared = [...files].filter((file) => !isE2e(file));
+  const shared = all.filter((file) => !isE2e(file));
   shared.sort((a, b) => (timings.get(b) ?? 0) - (timings.get(a) ?? 0) || kindOf(a) - kindOf(b) || a.localeCompare(b));
-  return [...[...files].filter(isE2e), ...shared];
+  return [...all.filter(isE2e), ...shared];
 }
 
 /**

@@ -94,7 +94,7 @@ describe('test files as a queue shared by mocha processes (test/helpers/file-que
       process.chdir(dir);
       const mixed = ['test/e2e/z.test.ts', 'test/unit/a.test.ts', 'test/contracts/b.test.ts', 'test/e2e/y.test.ts', 'test/integration/d.test.ts', 'test/integration/c.test.ts'];
       const e2e = ['test/e2e/z.test.ts', 'test/e2e/y.test.ts'];
-      expect(queueOrder(mixed)).to.deep.equal([...e2e, 'test/integration/c.test.ts', 'test/integration/d.test.ts', 'test/contracts/b.test.ts', 'test/unit/a.test.ts']);
+      expect(queueOrder(new Set(mixed).values())).to.deep.equal([...e2e, 'test/integration/c.test.ts', 'test/integration/d.test.ts', 'test/contracts/b.test.ts', 'test/unit/a.test.ts']);
       mkdirSync('.data');
       writeFileSync('.data/test-timings.txt', '  140.0 s  test/e2e/y.test.ts\n   12.5 s  test/unit/a.test.ts\n    3.0 s  test/integration/d.test.ts\n');
       expect(queueOrder(mixed)).to.deep.equal([...e2e, 'test/unit/a.test.ts', 'test/integration/d.test.ts', 'test/integration/c.test.ts', 'test/contracts/b.test.ts']);
