@@ -60,6 +60,15 @@ cli clients create --name "outside-$SUFFIX" --type confidential --redirect-uri "
 GH_CLIENT_ID="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).client_id)' "$WORK/client.json")"
 GH_CLIENT_SECRET="$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).client_secret)' "$WORK/client.json")"
 export GH_CLIENT_ID GH_CLIENT_SECRET
+# A second client that may exchange that client's users' tokens for the API (RFC 8693), and an
+# admin client (the operator's admin API) — the token exchange checks (js) use both.
+field() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1]))[process.argv[2]])' "$1" "$2"; }
+cli clients create --name "exchanger-$SUFFIX" --type confidential --grant-type client_credentials \
+  --api "$GH_API" --exchange-api "$GH_API" --exchange-trust "$GH_CLIENT_ID" --json >"$WORK/exchanger.json"
+cli clients create --name "operator-$SUFFIX" --admin --json >"$WORK/admin.json"
+GH_EXCHANGER_ID="$(field "$WORK/exchanger.json" client_id)" GH_EXCHANGER_SECRET="$(field "$WORK/exchanger.json" client_secret)"
+GH_ADMIN_ID="$(field "$WORK/admin.json" client_id)" GH_ADMIN_SECRET="$(field "$WORK/admin.json" client_secret)"
+export GH_EXCHANGER_ID GH_EXCHANGER_SECRET GH_ADMIN_ID GH_ADMIN_SECRET
 printf '%s' "$GH_PASSWORD" | cli users create --username "$GH_USERNAME" --email "$GH_USERNAME@example.test" --name "Out Sider" --password-stdin --json >/dev/null
 
 STATUS=0

@@ -4,7 +4,7 @@ import { emailKey, usernameKey } from '../accounts/normalize.ts';
 import type { ImportedTotp } from '../mfa/factors.ts';
 import { isObject, jsonField, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
 import { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
-import { roleRef, type RealmRoles } from './map-roles.ts';
+import { roleRef, type GroupInfo, type RealmRoles } from './map-roles.ts';
 import { keycloakTotp } from './otp-credential.ts';
 import { addressUsernameNote, addressUsernames, userIdentity, validUsernameKeys, type CurrentUsers, type MissingHolders, type RefusedUser } from './user-identity.ts';
 
@@ -105,7 +105,10 @@ export function mapUsers(
     for (const path of memberOf) {
       let group = groups.get(path);
       if (group === undefined) note(`group ${path}: not in the export's groups`);
-      while (group !== undefined) {
+      // Paths are the file's: a group may name its parent's path, or two groups each other's. Each once.
+      const walked = new Set<GroupInfo>();
+      while (group !== undefined && !walked.has(group)) {
+        walked.add(group);
         effective(group.roles, userRoles);
         group = group.parent === undefined ? undefined : groups.get(group.parent);
       }

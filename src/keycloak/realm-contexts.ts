@@ -30,10 +30,17 @@ export function realmContextModel(connection: Connection): RealmContextModel {
   return (connection.models.KeycloakRealm as RealmContextModel | undefined) ?? connection.model<StoredRealmContext>('KeycloakRealm', realmContextSchema);
 }
 
+/** A realm's context as `gatehouse export` writes it (src/transfer/export-file.ts): the context, and when it was kept. */
+export type ExportedRealmContext = KeycloakUsersContext & { readonly updatedAt: Date };
+
 export interface KeycloakRealmContexts {
   /** The context the last import of this realm's realm file kept, or undefined. */
   get(realm: string): Promise<KeycloakUsersContext | undefined>;
   save(context: KeycloakUsersContext): Promise<void>;
+  /** Every realm's (one document per imported realm: few), for `gatehouse export`. */
+  exportAll(): Promise<ExportedRealmContext[]>;
+  /** One from an export, replacing what this deployment kept of the realm: whether it was new. */
+  restore(exported: ExportedRealmContext): Promise<'created' | 'updated'>;
 }
 
 export function createRealmContexts(model: RealmContextModel, now: () => Date): KeycloakRealmContexts {
@@ -44,6 +51,13 @@ export function createRealmContexts(model: RealmContextModel, now: () => Date): 
     },
     async save(context) {
       await upsertValidated(model, { _id: context.realm, context: JSON.stringify(context), updatedAt: now() });
+    },
+    async exportAll() {
+      const stored = await model.find({}).sort({ _id: 1 }).lean<StoredRealmContext[]>().exec();
+      return stored.map(({ context, updatedAt }) => ({ ...(JSON.parse(context) as KeycloakUsersContext), updatedAt }));
+    },
+    async restore({ updatedAt, ...context }) {
+      return (await upsertValidated(model, { _id: context.realm, context: JSON.stringify(context), updatedAt })) ? 'created' : 'updated';
     },
   };
 }

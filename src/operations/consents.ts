@@ -1,6 +1,6 @@
 import type { ConsentRecord } from '../consents/records.ts';
 import type { GatehouseServices } from '../services.ts';
-import { listingClient } from './app-entry.ts';
+import { listings } from './app-entry.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
 
@@ -36,10 +36,10 @@ export function consentOperations(services: GatehouseServices) {
      */
     async revokeAccess(ctx: OperationContext, userId: string, clientId: string): Promise<{ found: boolean; consent: boolean; grants: number }> {
       const consent = await consents.remove(userId, clientId);
-      const all = await revocation.listGrants(userId);
-      const clientOfGrant = new Map(all.map((grant) => [grant.id, grant.clientId]));
       // An exchanged grant's id is its original's and more: the longer ids go first.
-      const grants = all.filter((grant) => listingClient(grant, clientOfGrant) === clientId).sort((a, b) => b.id.length - a.id.length);
+      const grants = listings(await revocation.listGrants(userId))
+        .flatMap(({ grant, entry }) => (entry === clientId ? [grant] : []))
+        .sort((a, b) => b.id.length - a.id.length);
       let revoked = 0;
       for (const grant of grants) {
         if (!(await revocation.revokeGrant(grant.id, userId))) continue;

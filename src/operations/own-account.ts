@@ -4,7 +4,8 @@ import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors
 import { ConflictError, fieldProblem, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { ADMIN_SCOPE } from '../oidc/admin-scope.ts';
 import { isOidcScope } from '../oidc/claims.ts';
-import { originalClientId, originalGrantId } from '../oidc/grants/token-exchange.ts';
+import { originalClientId } from '../oidc/grants/token-exchange.ts';
+import { listings } from './app-entry.ts';
 import type { GatehouseServices } from '../services.ts';
 import { notFound } from './errors.ts';
 import { ownEmailChange, type OwnEmailChangeDeps } from './own-email-change.ts';
@@ -223,29 +224,25 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
         for (const resource of resources) entry.resources.add(resource);
         noteSince(entry, since);
       };
-      const grants = await revocation.listGrants(self.user.id);
-      // Which entry lists which grant is app-entry.ts's listingClient: "Remove access" removes exactly that.
-      const clientOfGrant = new Map(grants.map((grant) => [grant.id, grant.clientId]));
-      const exchanged = [];
-      for (const grant of grants) {
-        const origin = originalGrantId(grant.id);
-        const from = clientOfGrant.get(origin ?? '');
-        if (from !== undefined && from !== ACCOUNT_CLIENT_ID) exchanged.push({ from, grant });
-        else if (origin !== undefined && from === undefined && grant.clientId !== ACCOUNT_CLIENT_ID) {
-          // The original grant is gone: the access stays the exchanging client's, marked with its origin.
-          const entry = entryOf(grant.clientId);
-          const key = originalClientId(grant.id) ?? null;
-          const resources = entry.from.get(key) ?? new Set<string>();
-          for (const resource of grant.resources) resources.add(resource);
-          entry.from.set(key, resources);
+      const addApis = <K>(byKey: Map<K, Set<string>>, key: K, resources: readonly string[]) => {
+        const apis = byKey.get(key) ?? new Set<string>();
+        for (const resource of resources) apis.add(resource);
+        byKey.set(key, apis);
+      };
+      // Which entry lists which grant is app-entry.ts's rule: "Remove access" removes exactly that.
+      for (const { grant, entry: clientId, as } of listings(await revocation.listGrants(self.user.id))) {
+        if (clientId === ACCOUNT_CLIENT_ID) continue;
+        if (as === 'own') {
+          note(clientId, grant.scope.split(' ').filter(Boolean), grant.resources, grant.issuedAt);
+          continue;
+        }
+        // Access exchanged through the app (by grant.clientId), or the client's own whose origin is gone (marked with it).
+        const entry = entryOf(clientId);
+        if (as === 'via') addApis(entry.via, grant.clientId, grant.resources);
+        else {
+          addApis(entry.from, originalClientId(grant.id) ?? null, grant.resources);
           noteSince(entry, grant.issuedAt);
-        } else note(grant.clientId, grant.scope.split(' ').filter(Boolean), grant.resources, grant.issuedAt);
-      }
-      for (const { from, grant } of exchanged) {
-        const via = entryOf(from).via;
-        const resources = via.get(grant.clientId) ?? new Set<string>();
-        for (const resource of grant.resources) resources.add(resource);
-        via.set(grant.clientId, resources);
+        }
       }
       for (const record of await services.consents.ofUser(self.user.id)) note(record.clientId, record.scopes, Object.keys(record.resources), record.createdAt);
       const apps = [];

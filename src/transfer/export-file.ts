@@ -46,7 +46,7 @@ async function* mapped<T, U>(items: AsyncIterable<T>, map: (item: T) => U | unde
  * with them. Resolves to what it wrote, by kind.
  */
 export async function exportAll(services: GatehouseServices, issuer: string, target: ExportTarget): Promise<ExportCounts> {
-  const [allApis, roles, groups] = await Promise.all([services.apis.list(), services.roles.list(), services.groups.list()]);
+  const [allApis, roles, groups, keycloakRealms] = await Promise.all([services.apis.list(), services.roles.list(), services.groups.list(), services.keycloakRealms.exportAll()]);
   const apis = allApis.filter((api) => api.identifier !== services.adminAudience);
   // The console's and the account page's clients are built in: every instance ensures its own at startup.
   // Consents go with the clients written (ids only, collected as they pass).
@@ -81,12 +81,24 @@ export async function exportAll(services: GatehouseServices, issuer: string, tar
           exportedClients.has(record.clientId) ? { userId: accountId, ...record, createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() } : undefined,
         ),
       ],
+      // What an imported Keycloak realm's users files are mapped with (src/keycloak/realm-contexts.ts): role and group definitions, client ids, provider aliases; nothing secret.
+      ['keycloak_realms', keycloakRealms.map(({ updatedAt, ...context }) => ({ ...context, updatedAt: updatedAt.toISOString() }))],
     ],
     target.encrypted ? 0 : 2,
     target.write,
   );
   if (!target.encrypted) target.write('\n');
-  return { apis: apis.length, roles: roles.length, groups: groups.length, clients: counts.clients!, users: counts.users!, second_factors: counts.second_factors!, passkeys: counts.passkeys!, consents: counts.consents! };
+  return {
+    apis: apis.length,
+    roles: roles.length,
+    groups: groups.length,
+    clients: counts.clients!,
+    users: counts.users!,
+    second_factors: counts.second_factors!,
+    passkeys: counts.passkeys!,
+    consents: counts.consents!,
+    keycloak_realms: keycloakRealms.length,
+  };
 }
 
 const date = z.iso.datetime({ offset: true });
@@ -195,12 +207,26 @@ const importSchema = z.object({
       }),
     )
     .default([]),
+  // Files written before Keycloak realms' contexts were exported have none.
+  keycloak_realms: z
+    .array(
+      z.object({
+        realm: z.string().min(1),
+        defaultRole: z.string(),
+        roles: z.object({ realm: z.array(z.unknown()), client: z.record(z.string(), z.array(z.unknown())) }),
+        groups: z.array(z.unknown()),
+        clients: z.array(z.string()),
+        aliases: z.record(z.string(), z.string()),
+        updatedAt: date,
+      }),
+    )
+    .default([]),
 });
 
 type Counts = { created: number; updated: number };
 
 /** What an export holds, by kind: the counts `gatehouse export` prints. */
-export type ExportCounts = Record<'apis' | 'roles' | 'groups' | 'clients' | 'users' | 'second_factors' | 'passkeys' | 'consents', number>;
+export type ExportCounts = Record<'apis' | 'roles' | 'groups' | 'clients' | 'users' | 'second_factors' | 'passkeys' | 'consents' | 'keycloak_realms', number>;
 
 /**
  * `gatehouse import --dry-run`: the document checked as the import checks it, and what it holds —
@@ -222,6 +248,7 @@ export function exportCounts(data: Readonly<Record<keyof ExportCounts, readonly 
     second_factors: data.second_factors.length,
     passkeys: data.passkeys.length,
     consents: data.consents.length,
+    keycloak_realms: data.keycloak_realms.length,
   };
 }
 
@@ -241,6 +268,8 @@ export type ImportSummary = {
   };
   /** Consent records written or added to. */
   consents: number;
+  /** Keycloak realms' contexts (src/keycloak/realm-contexts.ts): their users files can be imported here on their own. */
+  readonly keycloak_realms: Counts;
 };
 
 /**
@@ -260,8 +289,9 @@ export async function importAll(services: GatehouseServices, document: unknown, 
     users: count0(),
     second_factors: { totp: { imported: 0, unchanged: 0, kept: 0 }, recovery_codes: { users: 0, not_carried: 0 }, passkeys: { ...count0(), conflicts: 0, not_carried: 0 } },
     consents: 0,
+    keycloak_realms: count0(),
   };
-  const count = (kind: 'apis' | 'roles' | 'groups' | 'clients' | 'users', outcome: 'created' | 'updated') => (summary[kind][outcome] += 1);
+  const count = (kind: 'apis' | 'roles' | 'groups' | 'clients' | 'users' | 'keycloak_realms', outcome: 'created' | 'updated') => (summary[kind][outcome] += 1);
 
   for (const api of data.apis) {
     if ((await services.apis.find(api.identifier)) === undefined) {
@@ -331,6 +361,7 @@ export async function importAll(services: GatehouseServices, document: unknown, 
     await services.consents.add(userId, clientId, { scopes, claims, resources: mapAudienceKeys(resources, data.admin_audience, services.adminAudience) }, { createdAt: new Date(createdAt), updatedAt: new Date(updatedAt) });
     summary.consents += 1;
   }
+  for (const { updatedAt, ...context } of data.keycloak_realms) count('keycloak_realms', await services.keycloakRealms.restore({ ...context, updatedAt: new Date(updatedAt) }));
   return summary;
 }
 

@@ -12,6 +12,7 @@ import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, relyingParty, type Deployment } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
+import { dropDatabase, freshDatabaseUri } from '../helpers/stores.ts';
 
 /** `kc.sh export --dir … --realm acme-dir --users-per-file 2` of a real Keycloak 26.7.3 (test/fixtures/keycloak/README.md). */
 const DIR = fileURLToPath(new URL('../fixtures/keycloak/realm-export-dir', import.meta.url));
@@ -164,6 +165,33 @@ describe('Keycloak import of a kc.sh export --dir directory (realm file + users 
     expect(exit.stdout).to.include('federated identities → links: 0 new, 1 already there');
     expect(exit.stdout).to.not.include('conflict:');
     expect(await user('gil')).to.include({ _id: idOf('gil@acme.test') });
+  });
+
+  it("gatehouse export carries the realm's context (keycloak_realms): after an import of the export elsewhere, a users file comes on its own there", async () => {
+    const file = join(scratch, 'gatehouse-export.json');
+    const exported = await runCli(['export', '--output', file, '--unencrypted', '--json'], env);
+    expect(exported.code, exported.stderr).to.equal(0);
+    expect(JSON.parse(exported.stdout)).to.include({ keycloak_realms: 1 });
+    const target = { ...env, MONGODB_URI: freshDatabaseUri('keycloak_realms_target') };
+    try {
+      const imported = await runCli(['import', '--input', file, '--json'], target);
+      expect(imported.code, imported.stderr).to.equal(0);
+      expect(JSON.parse(imported.stdout)).to.deep.include({ keycloak_realms: { created: 1, updated: 0 } });
+      // Mapped there with the realm file's roles and groups, as here: bob's group brings editor.
+      const users = await runCli(['import', '--keycloak', join(DIR, 'acme-dir-users-0.json'), '--json'], target);
+      expect(users.code, users.stderr).to.equal(0);
+      const mongo = await connectMongo({ uri: target.MONGODB_URI, timeoutMs: 5000 });
+      try {
+        const bob = await mongo.db!.collection('users').findOne({ username: 'bob-dir' });
+        expect(bob?.roles).to.have.members(['member', 'editor', 'docs-api:docs.read']);
+      } finally {
+        await mongo.close();
+      }
+      const again = await runCli(['import', '--input', file, '--json'], target);
+      expect(JSON.parse(again.stdout)).to.deep.include({ keycloak_realms: { created: 0, updated: 1 } });
+    } finally {
+      await dropDatabase(target.MONGODB_URI);
+    }
   });
 
   it("the import's look-ups of current users can be served by an index (one indexed field each; on FerretDB the filter pushed down to PostgreSQL)", async () => {

@@ -188,6 +188,26 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(usernames([jo[0]] as object[], [{ _id: 'k-1', username: 'joanna' }])).to.deep.equal({ 'k-1': 'jo' });
   });
 
+  it('ends the walk up a group\'s parents when the export\'s group paths loop (a hostile file hung the server: admin API import, dry run too)', () => {
+    // Paths come from the file: a subgroup may claim its parent's path, or two groups each other's.
+    const looping = planKeycloakImport({
+      realm: 'loop',
+      roles: { realm: [{ name: 'a-role' }, { name: 'y-role' }] },
+      groups: [
+        { name: 'a', path: '/a', subGroups: [{ name: 'b', path: '/a', realmRoles: ['a-role'] }] },
+        { name: 'top', path: '/top', subGroups: [{ name: 'x', path: '/x', subGroups: [{ name: 'y', path: '/y', realmRoles: ['y-role'], subGroups: [{ name: 'x', path: '/x' }] }] }] },
+      ],
+      users: [
+        { id: 'u-a', username: 'in-a', groups: ['/a'] },
+        { id: 'u-x', username: 'in-x', groups: ['/x'] },
+      ],
+    });
+    expect(looping.users.map((planned) => planned.user.username)).to.have.members(['in-a', 'in-x']);
+    const roles = (username: string) => looping.users.find((planned) => planned.user.username === username)!.user.roles;
+    expect(roles('in-a')).to.have.members(['a-role']);
+    expect(roles('in-x')).to.have.members(['y-role']);
+  });
+
   it('refuses a document that is not a realm export', () => {
     expect(() => planKeycloakImport({ users: [] })).to.throw(KeycloakExportError, /realm export/);
     expect(() => planKeycloakImport('x')).to.throw(KeycloakExportError);

@@ -130,6 +130,87 @@ await check('bad code -> invalid_grant', async () => {
   throw new Error('bad code accepted');
 });
 
+// Token exchange (RFC 8693) by a second client, and the original grant revoked by an operator
+// through the admin API: the exchanged token must end with it (README, "Token exchange").
+const exchanger = { client_id: env('GH_EXCHANGER_ID') };
+const exchangerAuth = oauth.ClientSecretBasic(env('GH_EXCHANGER_SECRET'));
+const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+const exchangeRequest = (subjectToken, extra = {}) =>
+  oauth.genericTokenEndpointRequest(as, exchanger, exchangerAuth, EXCHANGE, { subject_token: subjectToken, subject_token_type: ACCESS_TOKEN, resource: api, ...extra }, insecure);
+const introspectAs = async (who, auth, token) => oauth.processIntrospectionResponse(as, who, await oauth.introspectionRequest(as, who, auth, token, insecure));
+async function expectError(response, code) {
+  try {
+    await oauth.processGenericTokenEndpointResponse(as, exchanger, response);
+  } catch (error) {
+    assert(error instanceof oauth.ResponseBodyError && error.error === code, `expected ${code}, got ${error}`);
+    return;
+  }
+  throw new Error(`expected ${code}, got tokens`);
+}
+let original;
+let exchanged;
+let userId;
+await check('token exchange: a second client exchanges the user token (RFC 8693)', async () => {
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const url = new URL(as.authorization_endpoint);
+  url.search = new URLSearchParams({
+    client_id: client.client_id, redirect_uri: redirectUri, response_type: 'code', scope: 'openid profile', state,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  }).toString();
+  const callback = execFileSync(process.execPath, [signin, url.href, redirectUri], { encoding: 'utf8' }).trim();
+  const params = oauth.validateAuthResponse(as, client, new URL(callback), state);
+  original = await oauth.processAuthorizationCodeResponse(as, client, await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretBasic(secret), params, redirectUri, verifier, insecure));
+  userId = oauth.getValidatedIdTokenClaims(original).sub;
+  exchanged = await oauth.processGenericTokenEndpointResponse(as, exchanger, await exchangeRequest(original.access_token, { scope: 'read' }));
+  assert(exchanged.issued_token_type === ACCESS_TOKEN && exchanged.scope === 'read' && !exchanged.refresh_token, JSON.stringify({ ...exchanged, access_token: '…' }));
+  const info = await introspectAs(exchanger, exchangerAuth, exchanged.access_token);
+  assert(info.active === true && info.sub === userId && info.client_id === exchanger.client_id && info.scope === 'read', JSON.stringify(info));
+  // An API's token, not one for userinfo (no openid scope, the API's audience): refused there even while active.
+  const userinfo = await oauth.userInfoRequest(as, exchanger, exchanged.access_token, insecure);
+  assert(userinfo.status === 401, `userinfo with the exchanged token: ${userinfo.status}`);
+});
+
+await check('token exchange: refused for widening, another API, an ID token, a made-up token', async () => {
+  await expectError(await exchangeRequest(exchanged.access_token, { scope: 'read write' }), 'invalid_grant'); // the exchanger does not trust itself
+  await expectError(await exchangeRequest(original.access_token, { resource: 'https://elsewhere.outside.test' }), 'invalid_target');
+  await expectError(await exchangeRequest(original.id_token, { subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }), 'invalid_request');
+  await expectError(await exchangeRequest(original.id_token), 'invalid_grant');
+  await expectError(await exchangeRequest('not-a-token'), 'invalid_grant');
+});
+
+const adminApi = new URL('admin/api/v1/', issuer.href.endsWith('/') ? issuer : `${issuer.href}/`);
+let adminToken;
+const admin = async (method, path) => {
+  const response = await fetch(new URL(path, adminApi), { method, headers: { authorization: `Bearer ${adminToken}` } });
+  return { status: response.status, body: response.status === 204 ? null : await response.json() };
+};
+let originalGrant;
+await check('admin API: the exchanged grant names the grant it came from (exchanged_from)', async () => {
+  const adminClient = { client_id: env('GH_ADMIN_ID') };
+  const response = await oauth.clientCredentialsGrantRequest(as, adminClient, oauth.ClientSecretBasic(env('GH_ADMIN_SECRET')), { resource: adminApi.href.replace(/\/$/, ''), scope: 'admin' }, insecure);
+  adminToken = (await oauth.processClientCredentialsResponse(as, adminClient, response)).access_token;
+  const { status, body: grants } = await admin('GET', `users/${encodeURIComponent(userId)}/grants`);
+  assert(status === 200 && Array.isArray(grants), `status ${status}`);
+  const exchangedGrant = grants.find((grant) => grant.client_id === exchanger.client_id);
+  assert(exchangedGrant?.exchanged_from?.client_id === client.client_id, JSON.stringify(grants));
+  originalGrant = exchangedGrant.exchanged_from.grant_id;
+  assert(grants.some((grant) => grant.id === originalGrant && grant.exchanged_from === null), JSON.stringify(grants));
+});
+
+await check('admin API: revoking the original grant ends the exchanged token (introspection; userinfo still 401)', async () => {
+  const { status } = await admin('DELETE', `users/${encodeURIComponent(userId)}/grants/${encodeURIComponent(originalGrant)}`);
+  assert(status === 204, `status ${status}`);
+  const info = await introspectAs(exchanger, exchangerAuth, exchanged.access_token);
+  assert(info.active === false, `exchanged token still active: ${JSON.stringify(info)}`);
+  const response = await oauth.userInfoRequest(as, exchanger, exchanged.access_token, insecure);
+  assert(response.status === 401, `userinfo with the exchanged token: ${response.status}`);
+  const { body: grants } = await admin('GET', `users/${encodeURIComponent(userId)}/grants`);
+  assert(!grants.some((grant) => grant.client_id === exchanger.client_id), `exchanged grant still listed: ${JSON.stringify(grants)}`);
+  await expectError(await exchangeRequest(original.access_token), 'invalid_grant');
+});
+
 const failed = results.filter(([, outcome]) => outcome === 'fail').length;
 console.log(`oauth4webapi: ${results.length - failed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

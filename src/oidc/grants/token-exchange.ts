@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type Account, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AuditSink } from '../../observability/audit-trail.ts';
+import { DependedOnGrantGoneError } from '../../storage/oidc/dependent-grants.ts';
 import { invalidGrant } from './invalid-grant.ts';
 import { findAccount, type AccountDirectory } from '../accounts.ts';
 import { ADMIN_SCOPE, hasAdminRole } from '../admin-scope.ts';
@@ -59,6 +60,17 @@ export function originalGrantId(grantId: string | undefined): string | undefined
  */
 export function exchangedGrantsPrefix(grantId: string): string {
   return `${grantId}${LINK}`;
+}
+
+/**
+ * The grants an exchanged grant stands on, the original first, then each exchanged grant of the
+ * chain (an exchange of an exchanged token); empty for any other grant. It is saved only while
+ * they all stand (src/storage/oidc/dependent-grants.ts).
+ */
+export function exchangedFrom(grantId: string): string[] {
+  const ids: string[] = [];
+  for (let at = grantId.indexOf(LINK); at !== -1; at = grantId.indexOf(LINK, at + LINK.length)) ids.push(grantId.slice(0, at));
+  return ids;
 }
 
 /**
@@ -237,12 +249,14 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAud
     const expiresIn = Math.max(1, Math.min(exp, subjectGrantsEnd) - iat);
     const grant = new provider.Grant({ jti: grantId, accountId: subject.accountId, clientId: client.clientId, expiresIn } as ConstructorParameters<typeof provider.Grant>[0]);
     grant.addResourceScope(target, requested.join(' '));
-    await grant.save();
-    // Revoking the original removes the grants exchanged from it after removing it
-    // (src/storage/oidc/dependent-grants.ts): one saved meanwhile is caught here, before its token.
-    if ((await grantsInForce(ctx, subject.grantId, subject.accountId)) === undefined) {
-      await grant.destroy();
-      throw invalidGrant('subject_token is not an active access token');
+    try {
+      await grant.save();
+    } catch (error) {
+      // The grant store reads the grants this one stands on after writing it — from the store, not
+      // this instance's cache, which may still hold a grant another instance revoked — and removes
+      // it again if one is gone (src/storage/oidc/dependent-grants.ts): before its token is saved.
+      if (error instanceof DependedOnGrantGoneError) throw invalidGrant('subject_token is not an active access token');
+      throw error;
     }
     ctx.oidc.entity('Grant', grant);
     // Read by extraTokenClaims (exchange-claims in configuration) when the token is formatted.

@@ -4,7 +4,7 @@ import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { asStoreError } from '../../errors/store-unavailable.ts';
 import { SHORT_LIVED_MODELS } from './models.ts';
 import { createInteractionHandOff } from './interaction-hand-off.ts';
-import { withDependentGrants, type DependentGrantsDeps } from './dependent-grants.ts';
+import { withDependentGrants, type DependentGrantsAdapter, type DependentGrantsDeps } from './dependent-grants.ts';
 import { createMongoAdapterFactory } from './mongo-adapter.ts';
 import type { OperationHook } from './operation-hook.ts';
 import type { RecordCache } from './record-cache.ts';
@@ -36,7 +36,7 @@ export interface AdapterFactoryDeps {
    */
   readonly admits?: Readonly<Partial<Record<string, (payload: AdapterPayload) => Promise<boolean>>>> | undefined;
   /** Grants that go with the grant they depend on, and their tokens (dependent-grants.ts): token exchange's. */
-  readonly dependentGrants?: Pick<DependentGrantsDeps, 'prefixOf' | 'revoked'> | undefined;
+  readonly dependentGrants?: Pick<DependentGrantsDeps, 'prefixOf' | 'dependsOn' | 'revoked'> | undefined;
 }
 
 /**
@@ -189,8 +189,9 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
       adapter = records === undefined ? routed : records.wrap(model, routed);
       if (model === 'Interaction') adapter = handOff.wrap(adapter);
       if (model === 'Grant' && deps.dependentGrants !== undefined) {
-        const cascading = withDependentGrants(adapter, { ...deps.dependentGrants, mongo: deps.mongo, revokeTokens: (grantId) => revokeEverywhere('Grant', grantId) });
-        adapter = { ...cascading, destroy: (id) => guard(cascading.destroy(id)) };
+        const cascading = withDependentGrants(adapter, { ...deps.dependentGrants, mongo: deps.mongo, revokeTokens: (grantId) => revokeEverywhere('Grant', grantId), now });
+        const guarded: DependentGrantsAdapter = { ...cascading, destroy: (id) => guard(cascading.destroy(id)), destroyListed: (ids) => guard(cascading.destroyListed(ids)) };
+        adapter = guarded;
       }
       const admits = deps.admits?.[model];
       if (admits !== undefined) adapter = admitting(adapter, admits);

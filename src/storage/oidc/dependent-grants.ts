@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import type { Adapter } from 'oidc-provider';
-import type { OidcDocument } from './mongo-documents.ts';
+import { isExpired, type OidcDocument } from './mongo-documents.ts';
 import { collectionName } from './models.ts';
 
 /** Grants removed because the grant they depend on was (the grant, its account, theirs). */
@@ -18,24 +18,59 @@ export interface DependentGrantsDeps {
    * Ids under it must sort between the prefix and the prefix with its last character raised.
    */
   readonly prefixOf: (grantId: string) => string;
+  /** The grants a grant depends on (empty for one that depends on none): it is saved only while they stand. */
+  readonly dependsOn: (grantId: string) => readonly string[];
   /** Removes a dependent grant's tokens, in both stores. */
   readonly revokeTokens: (grantId: string) => Promise<void>;
   /** Told after dependent grants were removed (the audit trail). */
   readonly revoked?: ((event: DependentGrantsRevoked) => void) | undefined;
+  readonly now?: (() => number) | undefined;
+}
+
+/** A dependent grant was saved after a grant it depends on went: it was removed again. */
+export class DependedOnGrantGoneError extends Error {
+  readonly grantId: string;
+
+  constructor(grantId: string) {
+    super(`a grant ${grantId} depends on is gone`);
+    this.grantId = grantId;
+    this.name = 'DependedOnGrantGoneError';
+  }
+}
+
+/** The Grant adapter with its dependents (withDependentGrants). */
+export interface DependentGrantsAdapter extends Adapter {
+  /**
+   * Removes grants of one user that the caller listed in one query, the grants that depend on
+   * them among them (revocation.ts: all of a user's grants), without a lookup per grant:
+   * dependents first, each grant's tokens before it.
+   */
+  destroyListed(grantIds: readonly string[]): Promise<void>;
+}
+
+/** The Grant adapter's destroyListed, when it has one (withDependentGrants). */
+export function listedRemoval(adapter: Adapter): DependentGrantsAdapter['destroyListed'] | undefined {
+  const destroyListed = (adapter as Partial<DependentGrantsAdapter>).destroyListed;
+  return typeof destroyListed === 'function' ? destroyListed : undefined;
 }
 
 /**
- * The Grant adapter's destroy, wrapped: whoever removes a grant — oidc-provider's revoke (the
- * revocation endpoint, sign-out, a reused code or refresh token), the revocation service (the
- * account page, the admin API and CLI, a disabled user, a deleted client) — removes the grants
- * that depend on it and their tokens too.
+ * The Grant adapter, wrapped: whoever removes a grant — oidc-provider's revoke (the revocation
+ * endpoint, sign-out, a reused code or refresh token), the revocation service (the account page,
+ * the admin API and CLI, a disabled user, a deleted client) — removes the grants that depend on
+ * it and their tokens too; and a dependent grant is kept only if what it depends on still stands.
  *
  * Found without a scan: the user's grants (the `accountId` index; on FerretDB v1 with PostgreSQL
- * an equality it pushes down) whose `_id` falls in the prefix's range. The original goes first
- * and is looked for after: an exchange saves its grant before it checks the original once more
- * (token-exchange.ts), so one of the two sees the other.
+ * an equality it pushes down) whose `_id` falls in the prefix's range.
+ *
+ * The order makes a removal cut short by a store failure (at any step) leave the grant with what
+ * is left of its dependents, never dependents without it: the dependents go first, the grant
+ * last, and a retry finishes. A dependent saved meanwhile (a token exchange) is looked for once
+ * more after the grant went; its save reads the grants it depends on from the store after
+ * writing (upsert): of the two, whichever comes second sees the other — also across instances,
+ * whose record caches may still hold the grant (record-cache.ts).
  */
-export function withDependentGrants(grants: Adapter, { mongo, prefixOf, revokeTokens, revoked }: DependentGrantsDeps): Adapter {
+export function withDependentGrants(grants: Adapter, { mongo, prefixOf, dependsOn, revokeTokens, revoked, now = Date.now }: DependentGrantsDeps): DependentGrantsAdapter {
   const collection = () => {
     const db = mongo.db;
     if (db === undefined) throw new Error('MongoDB connection is not open');
@@ -51,20 +86,46 @@ export function withDependentGrants(grants: Adapter, { mongo, prefixOf, revokeTo
     return docs.map((doc) => doc._id).filter((id) => id.startsWith(prefix));
   }
 
+  async function remove(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      await revokeTokens(id);
+      await grants.destroy(id);
+    }
+  }
+
+  /** The prefix holds every descendant (an exchange of an exchanged token too): removed in one pass. */
+  async function removeDependents(grantId: string, accountId: string): Promise<void> {
+    const ids = await dependentsOf(grantId, accountId);
+    if (ids.length === 0) return;
+    await remove(ids);
+    revoked?.({ grantId, accountId, ids });
+  }
+
   return {
     ...grants,
+    async upsert(id, payload, expiresIn) {
+      await grants.upsert(id, payload, expiresIn);
+      const under = dependsOn(id);
+      if (under.length === 0) return;
+      // From the store, after the write: a removal of one of them either came first (and is seen
+      // here) or looks for this grant after removing it (destroy).
+      const standing = await collection()
+        .find({ accountId: String(payload.accountId), _id: { $in: [...under] } }, { projection: { _id: 1, expiresAt: 1 } })
+        .toArray();
+      if (standing.filter((doc) => !isExpired(doc, now())).length === under.length) return;
+      await grants.destroy(id);
+      throw new DependedOnGrantGoneError(id);
+    },
     async destroy(grantId) {
       const accountId = (await collection().findOne({ _id: grantId }, { projection: { accountId: 1 } }))?.accountId;
+      if (accountId === undefined) return grants.destroy(grantId);
+      await removeDependents(grantId, accountId);
       await grants.destroy(grantId);
-      if (accountId === undefined) return;
-      const ids = await dependentsOf(grantId, accountId);
-      if (ids.length === 0) return;
-      // The prefix holds every descendant (an exchange of an exchanged token too): removed here, one pass.
-      for (const id of ids) {
-        await revokeTokens(id);
-        await grants.destroy(id);
-      }
-      revoked?.({ grantId, accountId, ids });
+      await removeDependents(grantId, accountId);
+    },
+    async destroyListed(grantIds) {
+      // A dependent's id is the id of the grant it depends on and more.
+      await remove([...grantIds].sort((a, b) => b.length - a.length));
     },
   };
 }

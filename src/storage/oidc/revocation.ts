@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import type { AdapterFactory } from 'oidc-provider';
 import type { RoutedAdapterFactory } from './adapter-factory.ts';
 import { isExpired, type OidcDocument } from './mongo-documents.ts';
+import { listedRemoval } from './dependent-grants.ts';
 import { collectionName } from './models.ts';
 import { redisKeys } from './redis-adapter.ts';
 
@@ -98,6 +99,24 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markC
     return grants.length;
   }
 
+  /**
+   * Every grant of a user, those exchanged from them (token exchange) among them: one query lists
+   * them all, so none is looked up on its own (dependent-grants.ts destroyListed). A second finds
+   * what was saved meanwhile — an exchange that checked its original before it went.
+   */
+  async function dropGrantsOf(accountId: string): Promise<number> {
+    const destroyListed = listedRemoval(adapter('Grant'));
+    let dropped = 0;
+    for (let round = 0; round < 2; round += 1) {
+      const ids = (await collection('Grant').find({ accountId }, { projection: { _id: 1 } }).toArray()).map((grant) => grant._id);
+      if (ids.length === 0) break;
+      if (destroyListed === undefined) for (const id of ids.sort((a, b) => b.length - a.length)) await dropGrant(id);
+      else await destroyListed(ids);
+      dropped += ids.length;
+    }
+    return dropped;
+  }
+
   /** Client-credentials tokens carry no grant; in Redis they are found by scanning their keys. */
   async function dropRedisClientCredentials(clientId: string): Promise<number> {
     if (redis === undefined) return 0;
@@ -172,7 +191,7 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markC
     },
 
     async revokeByAccountId(accountId) {
-      const grants = await dropGrants({ accountId });
+      const grants = await dropGrantsOf(accountId);
       // One by one until none is left, so a session created meanwhile goes too.
       const destroyed = new Set<string>();
       for (;;) {
