@@ -1,12 +1,10 @@
 import { parseArgs } from 'node:util';
 import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { CliError } from './cli-error.ts';
-import type { CliContext } from './context.ts';
+import { parseLine, type Command, type CommandLine } from './command-line.ts';
 import type { FlagsOf } from './flag-errors.ts';
 import { commandHelp, shown, unknownCommand, unknownOption } from './help.ts';
 import type { CliIo } from './io.ts';
-
-type Command = (ctx: CliContext, args: string[]) => Promise<void>;
 
 // Each command's module is imported when that command runs, and only then: help, a mistyped
 // command and a flag error load no store driver, no oidc-provider and no argon2, and a command
@@ -75,6 +73,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   import: async () => (await transfer()).importCommand,
 };
 
+/** Every command's name (`clients create`, `audit`, `doctor`). */
+export const COMMAND_NAMES: readonly string[] = [...Object.keys(COMMANDS), 'doctor'];
+
+/** `gatehouse doctor ISSUER_URL`: it opens its settings itself (it runs without them too), so it is not one of COMMANDS. */
+const DOCTOR_LINE: CommandLine = { options: {}, arguments: ['ISSUER_URL'] };
+
 /**
  * How each command's errors name the fields at fault: by the flags that set them, not by the
  * admin API's names (`--redirect-uri`, not `redirect_uris`). Keyed by command group; `settings
@@ -121,7 +125,8 @@ commands:
       --locale en-US --phone-number +16045551234 --phone-number-verified --no-phone-number-verified
       --email-verified --no-email-verified --address-formatted --address-street --address-locality
       --address-region --address-postal-code --address-country (together they replace the address)
-  users update USER [same options as create, plus --clear-address; an empty value clears a field]
+  users update USER [same options as create but --username --role --group --password-stdin, plus --clear-address;
+               an empty value clears a field]
   users get USER
   users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
   users set-password USER --password-stdin      (USER: id, username or email)
@@ -146,7 +151,7 @@ commands:
               [--trust-email] [--allowed-domain DOMAIN]... [--home-domain DOMAIN]... [--client CLIENT_ID]...
               [--disabled] [--upstream-logout] [--hide-on-login]   upstream identity providers ("sign in with ...")
   idps list | get ALIAS | delete ALIAS
-  idps update ALIAS [same options as create, plus --enabled --create-accounts --no-link-by-email
+  idps update ALIAS [same options as create but --preset --tenant --base-url, plus --enabled --create-accounts --no-link-by-email
               --no-trust-email --all-clients --no-upstream-logout --no-hide-on-login]
   idps links USER | unlink USER --provider ALIAS --subject UPSTREAM_SUBJECT
   sessions list --user USER                 sign-in sessions and the clients signed in to
@@ -224,8 +229,9 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (name === 'doctor') {
+    const line = readLine(name, DOCTOR_LINE, withoutCommandWords(argv, ['doctor']));
     const { doctorCommand } = await import('./commands/doctor.ts');
-    return doctorCommand(io, withoutCommandWords(argv, ['doctor']).filter((arg) => arg !== '--json'), values.json === true);
+    return doctorCommand(io, line.positionals[0], values.json === true);
   }
   if (command === undefined) {
     if (positionals.length === 0) {
@@ -234,19 +240,38 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     }
     throw new CliError(unknownCommand(name, Object.keys(COMMANDS)), 2);
   }
+  const args = withoutCommandWords(argv, positionals.slice(0, words));
+  const chosen = await command();
+  // The whole line is read before the settings are and anything is opened: a mistyped option or a
+  // stray word (`keys rotate --dry-run`) changes nothing.
+  const line = readLine(name, chosen.line, args);
   const { openContext } = await import('./context.ts');
   const ctx = openContext(io, values.json === true);
-  const args = withoutCommandWords(argv, positionals.slice(0, words));
   try {
-    await (await command())(ctx, args);
+    await chosen.run(ctx, line);
   } catch (error) {
-    const line = unknownOption(error, name, USAGE, args);
-    if (line !== undefined) throw new CliError(line, 2);
     const flags = FLAGS[name.split(' ')[0]!];
     const { inFlags } = await import('./flag-errors.ts');
     throw inFlags(error, flags === undefined ? undefined : await flags(), args);
   }
   return 0;
+}
+
+/** The options a line takes as typed: `--name`, `--no-name` for a boolean when it allows negatives, and --json and --help. */
+function takenOptions(line: CommandLine): string[] {
+  const options = Object.entries(line.options).flatMap(([option, { type }]) => (type === 'boolean' && line.allowNegative === true ? [`--${option}`, `--no-${option}`] : [`--${option}`]));
+  return [...options, '--json', '--help'];
+}
+
+/** Command `name`'s line read strictly (src/cli/command-line.ts); an unknown option said in one line. */
+function readLine(name: string, line: CommandLine, args: string[]) {
+  try {
+    return parseLine(name, line, args);
+  } catch (error) {
+    const said = unknownOption(error, name, USAGE, args, takenOptions(line));
+    if (said !== undefined) throw new CliError(said, 2);
+    throw error;
+  }
 }
 
 /** How the command ends on an error: the same message every surface shows, and its exit code. */

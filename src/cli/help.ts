@@ -136,13 +136,15 @@ export function unknownCommand(name: string, commands: readonly string[]): strin
 /**
  * One line for node:util parseArgs' unknown-option error, or undefined for other errors. Given the
  * command's arguments, an ID that starts with '-' (random session ids do, 1 in 64) and was read as
- * options gets the way out: put it after `--`.
+ * options gets the way out: put it after `--`. Given the options the command takes (`taken`), only
+ * those are suggested (the usage text of `users update` refers to create's, some of which it does not take).
  */
-export function unknownOption(error: unknown, name: string, usage: string, args: readonly string[] = []): string | undefined {
+export function unknownOption(error: unknown, name: string, usage: string, args: readonly string[] = [], taken?: readonly string[]): string | undefined {
   if (!(error instanceof TypeError) || (error as { code?: unknown }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
   const option = /Unknown option '([^']+)'/su.exec(error.message)?.[1] ?? 'given';
   const dashedId = /^-[^-]$/.test(option) ? args.find((arg) => arg.length > 2 && arg.startsWith(option)) : undefined;
   if (dashedId !== undefined) return `${name}: unknown option ${shown(option)}; an ID that starts with '-' goes after --, as in gatehouse ${name} [options] -- ${shown(dashedId)}`;
-  const suggestion = [...option].length > SHOWN_LENGTH ? undefined : nearest(option, commandOptions(usage, name));
+  const candidates = commandOptions(usage, name).filter((candidate) => candidate !== option && (taken === undefined || taken.includes(candidate)));
+  const suggestion = [...option].length > SHOWN_LENGTH ? undefined : nearest(option, candidates);
   return `${name}: unknown option ${shown(option)}${didYouMean(suggestion)}; see gatehouse ${name} --help`;
 }

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { consoleOperator, launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { chooseConsoleLocale, consoleOperator, launchChromium, screenshot, seriousViolations } from './browser.ts';
 
 /** A string of the console's locale file with its values filled in, as the console shows it. */
 function consoleString(locale: string, key: string, values: Record<string, string | number> = {}): string {
@@ -39,10 +39,11 @@ for (const withRedis of [true, false]) {
     });
 
     it(withRedis ? 'flushes every instance\'s caches after a confirmation, says how many heard it, and audits it' : 'says, in the operator\'s language, that without Redis there is nothing to flush', async () => {
-      const first = await operatorPage(deploy.issuer);
+      // One signed-in page; each locale chosen in the console's language picker, which draws the Settings page again in it.
+      const page = await operatorPage(deploy.issuer);
+      await page.goto(`${deploy.issuer}/console/#/settings`);
       for (const locale of ['en', 'ru', 'zh-CN', 'ko']) {
-        const page = locale === 'en' ? first : await operatorPage(deploy.issuer, { locale, sessionOf: first });
-        await page.goto(`${deploy.issuer}/console/#/settings`);
+        if (locale !== 'en') await chooseConsoleLocale(page, locale, 'h2');
         await page.getByRole('heading', { name: consoleString(locale, 'caches.heading'), level: 2 }).waitFor();
         await page.getByRole('button', { name: consoleString(locale, 'caches.flush.button') }).click();
         await page.getByRole('button', { name: consoleString(locale, 'caches.flush.confirm') }).click();
@@ -55,6 +56,7 @@ for (const withRedis of [true, false]) {
         expect(await seriousViolations(page), locale).to.deep.equal([]);
         await screenshot(page, `console-caches-${withRedis ? 'flushed' : 'no-redis'}-${locale}`);
       }
+      await page.context().close();
       await gatehouse.flushBatchedWrites();
       const flushed = await gatehouse.services.audit.query({ types: ['caches.flushed'], limit: 10 });
       expect(flushed.events, 'one caches.flushed per flush, by the operator').to.have.length(withRedis ? 4 : 0);

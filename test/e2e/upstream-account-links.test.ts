@@ -115,6 +115,30 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
     expect(await pair.gatehouse.services.upstream.linksOf(max!.id)).to.deep.equal([]);
   });
 
+  it('the card ends under its Connect buttons as every card ends (its padding, no blank line), in each language at 390 and 1280 px', async () => {
+    await pair.gatehouse.services.accounts.createUser({ username: 'nora', password: PASSWORD, email: 'nora@example.com', emailVerified: true, name: 'Nora' });
+    await freshBrowser();
+    await accountSignIn('nora');
+    try {
+      for (const width of [390, 1280]) {
+        await page.setViewportSize({ width, height: 900 });
+        for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+          await page.selectOption('#language', locale);
+          await page.waitForFunction((chosen) => document.documentElement.lang === chosen, locale);
+          const below = await page.locator('button[data-connect="corp"]').evaluate((button) => {
+            const card = button.closest('section')!;
+            const style = getComputedStyle(card);
+            return { space: card.getBoundingClientRect().bottom - button.getBoundingClientRect().bottom, padding: parseFloat(style.paddingBottom) + parseFloat(style.borderBottomWidth) };
+          });
+          expect(below.space, `${locale} at ${width} px: ${JSON.stringify(below)}`).to.be.closeTo(below.padding, 1);
+          await screenshot(page, `account-linked-accounts-connect-${locale}-${width}`);
+        }
+      }
+    } finally {
+      await page.selectOption('#language', 'en');
+    }
+  });
+
   it('removes a link when the user can still sign in another way; audited with the user as actor', async () => {
     await freshBrowser();
     await accountSignIn('lena');

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { showApi } from '../../operations/api-view.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { command, type CommandLine, type ParsedLine } from '../command-line.ts';
+import { CliError } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
 import { cliActor, withOperations } from '../services.ts';
 
@@ -35,10 +35,11 @@ export const API_FLAGS: FlagsOf = {
   token_claims: '--token-claims',
 };
 
-const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true });
+/** `apis get|update|delete URI` (or --identifier URI). */
+const ONE_API: CommandLine<typeof OPTIONS> = { options: OPTIONS, arguments: [{ name: 'IDENTIFIER', or: 'identifier' }] };
 
 /** Flags → the admin API's body, so both go through one schema, one audit trail. */
-function bodyFrom(values: ReturnType<typeof parse>['values']): Record<string, unknown> {
+function bodyFrom(values: ParsedLine<typeof OPTIONS>['values']): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   if (values.name !== undefined) body.name = values.name;
   if (values.scope !== undefined) body.scopes = values.scope.split(/\s+/).filter(Boolean);
@@ -67,37 +68,33 @@ function identifierArg(values: { identifier?: string | undefined }, positionals:
 
 const line = (api: ReturnType<typeof showApi>) => `${api.identifier}  ${api.format}  ${api.alg}  ttl ${api.access_token_ttl}s  ${api.scopes.join(' ') || '-'}`;
 
-export async function apisCreate(ctx: CliContext, args: string[]): Promise<void> {
-  const { values } = parse(args);
+export const apisCreate = command({ options: OPTIONS }, async (ctx, { values }) => {
   if (values.identifier === undefined) throw new CliError('--identifier is required (the API\'s URI, used as the token audience)', 2);
   const body = { identifier: values.identifier, scopes: [], ...bodyFrom(values) };
   const api = await withOperations(ctx, (ops) => ops.apis.create(cliActor(), body));
   ctx.out(ctx.json ? JSON.stringify(showApi(api)) : `created API ${api.identifier} (${api.format}, ${api.alg}) scopes: ${api.scopes.join(' ') || '-'}`);
-}
+});
 
-export async function apisList(ctx: CliContext): Promise<void> {
+export const apisList = command({ options: {} }, async (ctx) => {
   const apis = await withOperations(ctx, (ops) => ops.apis.list());
   if (ctx.json) ctx.out(JSON.stringify(apis.map(showApi)));
   else for (const api of apis) ctx.out(line(showApi(api)));
-}
+});
 
-export async function apisGet(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const apisGet = command(ONE_API, async (ctx, { values, positionals }) => {
   const api = await withOperations(ctx, (ops) => ops.apis.get(identifierArg(values, positionals)));
   ctx.out(JSON.stringify(showApi(api), null, ctx.json ? undefined : 2));
-}
+});
 
-export async function apisUpdate(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const apisUpdate = command(ONE_API, async (ctx, { values, positionals }) => {
   const identifier = identifierArg(values, positionals);
   const body = bodyFrom(values);
   const api = await withOperations(ctx, (ops) => ops.apis.update(cliActor(), identifier, body));
   ctx.out(ctx.json ? JSON.stringify(showApi(api)) : `updated API ${line(showApi(api))}`);
-}
+});
 
-export async function apisDelete(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const apisDelete = command(ONE_API, async (ctx, { values, positionals }) => {
   const identifier = identifierArg(values, positionals);
   await withOperations(ctx, (ops) => ops.apis.delete(cliActor(), identifier));
   ctx.out(ctx.json ? JSON.stringify({ deleted: identifier }) : `deleted API ${identifier}`);
-}
+});

@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import type { CliContext } from '../context.ts';
+import { command } from '../command-line.ts';
 import type { FlagsOf } from '../flag-errors.ts';
 import { withOperations } from '../services.ts';
 
@@ -11,20 +10,17 @@ export const AUDIT_FLAGS: FlagsOf = Object.fromEntries(['type', 'user', 'client'
  *                 [--before EVENT_ID] [--limit N] [--json]
  * Newest first; the query and its validation are the admin API's (GET /audit-events).
  */
-export async function auditCommand(ctx: CliContext, args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      type: { type: 'string' },
-      user: { type: 'string' },
-      client: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      before: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
+const OPTIONS = {
+  type: { type: 'string' },
+  user: { type: 'string' },
+  client: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  before: { type: 'string' },
+  limit: { type: 'string' },
+} as const;
+
+export const auditCommand = command({ options: OPTIONS }, async (ctx, { values }) => {
   const { json: _json, ...query } = values;
   const page = await withOperations(ctx, (ops) => ops.audit.query(query));
   if (ctx.json) {
@@ -37,4 +33,4 @@ export async function auditCommand(ctx: CliContext, args: string[]): Promise<voi
     ctx.out(`${event.at}  ${event.type}  ${actor}  client:${event.client ?? '-'}  ip:${event.ip ?? '-'}${target}`);
   }
   if (page.next !== null) ctx.out(`(older events: --before ${page.next})`);
-}
+});

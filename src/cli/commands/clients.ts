@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { showClient, showCreated } from '../../operations/clients.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { command, type ParsedLine } from '../command-line.ts';
+import { CliError } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
 import { cliActor, withOperations } from '../services.ts';
 
@@ -48,11 +48,11 @@ const CLIENT_OPTIONS = {
   'token-claims': { type: 'string' },
   'userinfo-signed-response-alg': { type: 'string' },
   unset: { type: 'string', multiple: true },
-  query: { type: 'string' },
-  limit: { type: 'string' },
-  offset: { type: 'string' },
-  json: { type: 'boolean' },
 } as const;
+
+const LIST_OPTIONS = { query: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' } } as const;
+/** The client a command is about. */
+const CLIENT_ID = ['CLIENT_ID'];
 
 /** String flags → body fields, for fields the body takes as they are. */
 const STRING_FIELDS: Record<string, string> = {
@@ -104,11 +104,9 @@ export const CLIENT_FLAGS: FlagsOf = {
   offset: '--offset',
 };
 
-function parse(args: string[]) {
-  return parseArgs({ args, options: CLIENT_OPTIONS, allowPositionals: true });
-}
+type Values = ParsedLine<typeof CLIENT_OPTIONS>['values'];
 
-function jwksFrom(values: ReturnType<typeof parse>['values']): unknown {
+function jwksFrom(values: Values): unknown {
   if (values.jwks !== undefined && values['jwks-file'] !== undefined) throw new CliError('give --jwks or --jwks-file, not both', 2);
   const text = values['jwks-file'] === undefined ? values.jwks : readText(values['jwks-file']);
   if (text === undefined) return undefined;
@@ -137,7 +135,7 @@ function apiScopes(entries: readonly string[]): Array<{ api: string; scopes: str
 }
 
 /** Flags → the admin API's body, so both go through one schema and one audit trail. */
-function specFrom(values: ReturnType<typeof parse>['values']): Record<string, unknown> {
+function specFrom(values: Values): Record<string, unknown> {
   const spec: Record<string, unknown> = {};
   const flags = values as Record<string, unknown>;
   for (const [flag, field] of Object.entries(STRING_FIELDS)) if (flags[flag] !== undefined) spec[field] = flags[flag];
@@ -165,8 +163,7 @@ function clientIdArg(positionals: string[]): string {
   return id;
 }
 
-export async function clientsCreate(ctx: CliContext, args: string[]): Promise<void> {
-  const { values } = parse(args);
+export const clientsCreate = command({ options: CLIENT_OPTIONS }, async (ctx, { values }) => {
   if (values.name === undefined) throw new CliError('--name is required', 2);
   if (values.unset !== undefined) throw new CliError('--unset is for clients update', 2);
   const spec = specFrom(values);
@@ -177,39 +174,34 @@ export async function clientsCreate(ctx: CliContext, args: string[]): Promise<vo
   }
   ctx.out(`created client ${created.client.clientId}`);
   if (created.secret !== undefined) ctx.out(`client secret (shown once): ${created.secret}`);
-}
+});
 
-export async function clientsList(ctx: CliContext, args: string[]): Promise<void> {
-  const { values } = parse(args);
+export const clientsList = command({ options: LIST_OPTIONS }, async (ctx, { values }) => {
   const page = await withOperations(ctx, (ops) => ops.clients.page({ q: values.query, limit: values.limit, offset: values.offset }));
   const clients = page.items;
   if (ctx.json) ctx.out(JSON.stringify(clients.map(showClient)));
   else for (const client of clients) ctx.out(`${client.clientId}  ${client.displayName}${client.admin ? '  [admin]' : ''}`);
-}
+});
 
-export async function clientsGet(ctx: CliContext, args: string[]): Promise<void> {
-  const { positionals } = parse(args);
+export const clientsGet = command({ options: {}, arguments: CLIENT_ID }, async (ctx, { positionals }) => {
   const client = await withOperations(ctx, (ops) => ops.clients.get(clientIdArg(positionals)));
   ctx.out(JSON.stringify(showClient(client), null, ctx.json ? undefined : 2));
-}
+});
 
-export async function clientsUpdate(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const clientsUpdate = command({ options: CLIENT_OPTIONS, arguments: CLIENT_ID }, async (ctx, { values, positionals }) => {
   const spec = specFrom(values);
   const client = await withOperations(ctx, (ops) => ops.clients.update(cliActor(), clientIdArg(positionals), spec));
   ctx.out(ctx.json ? JSON.stringify(showClient(client)) : `updated client ${client.clientId}`);
-}
+});
 
-export async function clientsDelete(ctx: CliContext, args: string[]): Promise<void> {
-  const { positionals } = parse(args);
+export const clientsDelete = command({ options: {}, arguments: CLIENT_ID }, async (ctx, { positionals }) => {
   const id = clientIdArg(positionals);
   await withOperations(ctx, (ops) => ops.clients.delete(cliActor(), id));
   ctx.out(ctx.json ? JSON.stringify({ deleted: id }) : `deleted client ${id}; its grants and tokens are revoked`);
-}
+});
 
-export async function clientsRotateSecret(ctx: CliContext, args: string[]): Promise<void> {
-  const { positionals } = parse(args);
+export const clientsRotateSecret = command({ options: {}, arguments: CLIENT_ID }, async (ctx, { positionals }) => {
   const rotated = await withOperations(ctx, (ops) => ops.clients.rotateSecret(cliActor(), clientIdArg(positionals)));
   if (ctx.json) ctx.out(JSON.stringify(showCreated(rotated)));
   else ctx.out(`new client secret for ${rotated.client.clientId} (shown once): ${rotated.secret}`);
-}
+});

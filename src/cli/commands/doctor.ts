@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../../config/load.ts';
 import { healthy, runDoctor, type Check, type DoctorOptions, type TemporaryClient } from '../../doctor/checks.ts';
 import type { Operations } from '../../operations/index.ts';
@@ -49,10 +48,8 @@ function print(ctx: Pick<CliContext, 'json' | 'out'>, issuer: string, checks: re
  * for every command), a whole token life with a temporary client that is removed afterwards.
  * Without the settings the flow is skipped and says why. Exit code 1 when a check failed.
  */
-export async function doctorCommand(io: CliIo, args: string[], json: boolean): Promise<number> {
-  const { positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
-  const issuer = positionals[0];
-  if (issuer === undefined || positionals.length > 1) throw new CliError('usage: gatehouse doctor ISSUER_URL [--json] (e.g. gatehouse doctor https://sso.example.com)', 2);
+export async function doctorCommand(io: CliIo, issuer: string | undefined, json: boolean): Promise<number> {
+  if (issuer === undefined) throw new CliError('usage: gatehouse doctor ISSUER_URL [--json] (e.g. gatehouse doctor https://sso.example.com)', 2);
   if (!/^https?:$/.test(URL.parse(issuer)?.protocol ?? '')) {
     // `localhost:3000` parses as a URL with the scheme `localhost:`: say what to type instead.
     const guess = URL.parse(`http://${issuer}`);

@@ -1,13 +1,9 @@
-import { parseArgs } from 'node:util';
-import { CliError, type CliContext } from '../context.ts';
+import { command } from '../command-line.ts';
+import { CliError } from '../context.ts';
 import { cliActor, withOperations } from '../services.ts';
 
 /** gatehouse grants revoke --user REF | --client ID | --grant ID */
-export async function grantsRevoke(ctx: CliContext, args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { user: { type: 'string' }, client: { type: 'string' }, grant: { type: 'string' }, json: { type: 'boolean' } },
-  });
+export const grantsRevoke = command({ options: { user: { type: 'string' }, client: { type: 'string' }, grant: { type: 'string' } } }, async (ctx, { values }) => {
   const chosen = [values.user, values.client, values.grant].filter((v) => v !== undefined);
   if (chosen.length !== 1) throw new CliError('give exactly one of --user, --client or --grant', 2);
   const result = await withOperations(ctx, async (ops) => {
@@ -20,4 +16,4 @@ export async function grantsRevoke(ctx: CliContext, args: string[]): Promise<voi
     return { user_id: user.id, ...(await ops.users.revokeAll(cliActor(), user.id)) };
   });
   ctx.out(ctx.json ? JSON.stringify(result) : `revoked: ${JSON.stringify(result)}`);
-}
+});

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { command, type ParsedLine } from '../command-line.ts';
 import { CliError, type CliContext } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
 import { privateKeyComplete, privateKeyJwk } from '../private-key-input.ts';
@@ -7,9 +7,6 @@ import { cliActor, readStdinSecret, withOperations } from '../services.ts';
 /** `gatehouse idps ...`: upstream identity providers, through the same operations as the admin API. */
 const OPTIONS = {
   alias: { type: 'string' },
-  preset: { type: 'string' },
-  tenant: { type: 'string' },
-  'base-url': { type: 'string' },
   kind: { type: 'string' },
   name: { type: 'string' },
   'icon-url': { type: 'string' },
@@ -42,10 +39,14 @@ const OPTIONS = {
   'no-upstream-logout': { type: 'boolean' },
   'hide-on-login': { type: 'boolean' },
   'no-hide-on-login': { type: 'boolean' },
-  provider: { type: 'string' },
-  subject: { type: 'string' },
-  json: { type: 'boolean' },
 } as const;
+
+/** What only `idps create` takes besides: where the provider's settings come from. */
+const CREATE_OPTIONS = { ...OPTIONS, preset: { type: 'string' }, tenant: { type: 'string' }, 'base-url': { type: 'string' } } as const;
+/** The provider a command is about: ALIAS, or --alias ALIAS. */
+const ALIAS = [{ name: 'ALIAS', or: 'alias' }];
+/** The user whose links a command is about. */
+const USER = ['USER'];
 
 /** The body's fields said as flags, for errors (src/cli/flag-errors.ts). */
 export const IDP_FLAGS: FlagsOf = {
@@ -80,8 +81,7 @@ export const IDP_FLAGS: FlagsOf = {
   hide_on_login: '--hide-on-login|--no-hide-on-login',
 };
 
-const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true });
-type Values = ReturnType<typeof parse>['values'];
+type Values = ParsedLine<typeof OPTIONS>['values'];
 
 /** `CLAIM=VALUE:LABEL` → a mapping rule. */
 function rule(option: string, text: string, key: 'role' | 'group'): Record<string, string> {
@@ -141,7 +141,7 @@ async function bodyFrom(ctx: CliContext, values: Values): Promise<Record<string,
   return body;
 }
 
-function aliasArg(values: Values, positionals: string[]): string {
+function aliasArg(values: { alias?: string | undefined }, positionals: string[]): string {
   const alias = values.alias ?? positionals[0];
   if (alias === undefined) throw new CliError('the provider alias is required', 2);
   return alias;
@@ -150,8 +150,7 @@ function aliasArg(values: Values, positionals: string[]): string {
 type Shown = { alias: string; kind: string; display_name: string; enabled: boolean; hide_on_login: boolean; redirect_uri: string; post_logout_redirect_uri: string; upstream_logout: boolean; issuer: string | null; authorization_endpoint: string | null };
 const line = (idp: Shown) => `${idp.alias}  ${idp.kind}  ${idp.enabled ? 'enabled' : 'disabled'}${idp.hide_on_login ? ' (hidden on sign-in)' : ''}  "${idp.display_name}"  ${idp.issuer ?? idp.authorization_endpoint ?? '-'}  redirect URI ${idp.redirect_uri}`;
 
-export async function idpsCreate(ctx: CliContext, args: string[]): Promise<void> {
-  const { values } = parse(args);
+export const idpsCreate = command({ options: CREATE_OPTIONS }, async (ctx, { values }) => {
   if (values.alias === undefined) throw new CliError('--alias is required (lowercase letters, digits and dashes; it is part of the redirect URI)', 2);
   if (values['client-id'] === undefined) throw new CliError('--client-id is required (the client id this deployment has at the provider)', 2);
   const body: Record<string, unknown> = { alias: values.alias, ...(await bodyFrom(ctx, values)) };
@@ -160,50 +159,45 @@ export async function idpsCreate(ctx: CliContext, args: string[]): Promise<void>
   if (values['base-url'] !== undefined) body.base_url = values['base-url'];
   const shown = await withOperations(ctx, async (ops) => ops.upstream.show(await ops.upstream.create(cliActor(), body)));
   ctx.out(ctx.json ? JSON.stringify(shown) : `created upstream provider ${line(shown)}\nregister this redirect URI at the provider: ${shown.redirect_uri}${shown.upstream_logout ? `\nand this post-logout redirect URI: ${shown.post_logout_redirect_uri}` : ''}`);
-}
+});
 
-export async function idpsList(ctx: CliContext): Promise<void> {
+export const idpsList = command({ options: {} }, async (ctx) => {
   const shown = await withOperations(ctx, async (ops) => (await ops.upstream.list()).map(ops.upstream.show));
   if (ctx.json) ctx.out(JSON.stringify(shown));
   else for (const idp of shown) ctx.out(line(idp));
-}
+});
 
-export async function idpsGet(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const idpsGet = command({ options: { alias: { type: 'string' } }, arguments: ALIAS }, async (ctx, { values, positionals }) => {
   const shown = await withOperations(ctx, async (ops) => ops.upstream.show(await ops.upstream.get(aliasArg(values, positionals))));
   ctx.out(JSON.stringify(shown, null, ctx.json ? undefined : 2));
-}
+});
 
-export async function idpsUpdate(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const idpsUpdate = command({ options: OPTIONS, arguments: ALIAS }, async (ctx, { values, positionals }) => {
   const alias = aliasArg(values, positionals);
   const body = await bodyFrom(ctx, values);
   const shown = await withOperations(ctx, async (ops) => ops.upstream.show(await ops.upstream.update(cliActor(), alias, body)));
   ctx.out(ctx.json ? JSON.stringify(shown) : `updated upstream provider ${line(shown)}`);
-}
+});
 
-export async function idpsDelete(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const idpsDelete = command({ options: { alias: { type: 'string' } }, arguments: ALIAS }, async (ctx, { values, positionals }) => {
   const alias = aliasArg(values, positionals);
   await withOperations(ctx, (ops) => ops.upstream.delete(cliActor(), alias));
   ctx.out(ctx.json ? JSON.stringify({ deleted: alias }) : `deleted upstream provider ${alias} and every link to it`);
-}
+});
 
 /** `idps links USER`: the user's upstream links. */
-export async function idpsLinks(ctx: CliContext, args: string[]): Promise<void> {
-  const { positionals } = parse(args);
+export const idpsLinks = command({ options: {}, arguments: USER }, async (ctx, { positionals }) => {
   if (positionals[0] === undefined) throw new CliError('the user (id, username or email) is required: gatehouse idps links USER', 2);
   const links = await withOperations(ctx, async (ops) => ops.upstream.links((await ops.users.resolve(positionals[0]!)).id));
   if (ctx.json) ctx.out(JSON.stringify(links));
   else for (const link of links) ctx.out(`${link.provider}  ${link.subject}${link.label === null ? '' : ` (${link.label})`}  linked ${link.created_at}  last sign-in ${link.last_sign_in_at ?? '-'}`);
-}
+});
 
 /** `idps unlink USER --provider ALIAS --subject SUB`. */
-export async function idpsUnlink(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const idpsUnlink = command({ options: { provider: { type: 'string' }, subject: { type: 'string' } }, arguments: USER }, async (ctx, { values, positionals }) => {
   if (positionals[0] === undefined || values.provider === undefined || values.subject === undefined) {
     throw new CliError('usage: gatehouse idps unlink USER --provider ALIAS --subject UPSTREAM_SUBJECT', 2);
   }
   await withOperations(ctx, async (ops) => ops.upstream.unlink(cliActor(), (await ops.users.resolve(positionals[0]!)).id, values.provider!, values.subject!));
   ctx.out(ctx.json ? JSON.stringify({ unlinked: { provider: values.provider, subject: values.subject } }) : `removed the ${values.provider} link ${values.subject}`);
-}
+});

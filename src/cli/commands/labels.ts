@@ -1,11 +1,12 @@
-import { parseArgs } from 'node:util';
 import { showLabel } from '../../operations/labels.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { command } from '../command-line.ts';
+import { CliError } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
 import { cliActor, withOperations } from '../services.ts';
 
-const OPTIONS = { description: { type: 'string' }, user: { type: 'string' }, json: { type: 'boolean' } } as const;
-const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true });
+/** The role or group a command is about. */
+const NAME = ['NAME'];
+const ON_USER = { options: { user: { type: 'string' } }, arguments: NAME } as const;
 
 /** The body's fields said as the command line says them (src/cli/flag-errors.ts). */
 export const LABEL_FLAGS: FlagsOf = { name: 'NAME', description: '--description', user_id: '--user' };
@@ -24,23 +25,21 @@ export function labelCommands(kind: 'roles' | 'groups') {
   };
 
   return {
-    async create(ctx: CliContext, args: string[]): Promise<void> {
-      const { values, positionals } = parse(args);
+    create: command({ options: { description: { type: 'string' } }, arguments: NAME }, async (ctx, { values, positionals }) => {
       const label = await withOperations(ctx, (ops) => ops[kind].create(cliActor(), { name: nameArg(positionals), description: values.description ?? '' }));
       ctx.out(ctx.json ? JSON.stringify(showLabel(label)) : `created ${one} ${label.name}`);
-    },
-    async list(ctx: CliContext): Promise<void> {
+    }),
+    list: command({ options: {} }, async (ctx) => {
       const labels = await withOperations(ctx, (ops) => ops[kind].list());
       if (ctx.json) ctx.out(JSON.stringify(labels.map(showLabel)));
       else for (const label of labels) ctx.out(`${label.name}  ${label.description}`);
-    },
-    async delete(ctx: CliContext, args: string[]): Promise<void> {
-      const name = nameArg(parse(args).positionals);
+    }),
+    delete: command({ options: {}, arguments: NAME }, async (ctx, { positionals }) => {
+      const name = nameArg(positionals);
       await withOperations(ctx, (ops) => ops[kind].delete(cliActor(), name));
       ctx.out(ctx.json ? JSON.stringify({ deleted: name }) : `deleted ${one} ${name}`);
-    },
-    async assign(ctx: CliContext, args: string[]): Promise<void> {
-      const { values, positionals } = parse(args);
+    }),
+    assign: command(ON_USER, async (ctx, { values, positionals }) => {
       const name = nameArg(positionals);
       const id = await withOperations(ctx, async (ops) => {
         const user = await ops.users.resolve(userArg(values.user));
@@ -48,9 +47,8 @@ export function labelCommands(kind: 'roles' | 'groups') {
         return user.id;
       });
       ctx.out(ctx.json ? JSON.stringify({ [one]: name, user_id: id, assigned: true }) : `assigned ${one} ${name} to ${id}`);
-    },
-    async remove(ctx: CliContext, args: string[]): Promise<void> {
-      const { values, positionals } = parse(args);
+    }),
+    remove: command(ON_USER, async (ctx, { values, positionals }) => {
       const name = nameArg(positionals);
       const id = await withOperations(ctx, async (ops) => {
         const user = await ops.users.resolve(userArg(values.user));
@@ -58,6 +56,6 @@ export function labelCommands(kind: 'roles' | 'groups') {
         return user.id;
       });
       ctx.out(ctx.json ? JSON.stringify({ [one]: name, user_id: id, removed: true }) : `removed ${one} ${name} from ${id}`);
-    },
+    }),
   };
 }

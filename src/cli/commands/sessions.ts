@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { showSession } from '../../operations/sessions.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { command } from '../command-line.ts';
+import { CliError } from '../context.ts';
 import { cliActor, withOperations } from '../services.ts';
 
-const parse = (args: string[]) =>
-  parseArgs({ args, options: { user: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true });
+const OPTIONS = { user: { type: 'string' } } as const;
 
 function userArg(values: { user?: string | undefined }, positionals: string[]): string {
   const user = values.user ?? positionals[0];
@@ -13,19 +12,17 @@ function userArg(values: { user?: string | undefined }, positionals: string[]): 
 }
 
 /** gatehouse sessions list --user USER: the user's sign-in sessions and the clients signed in to in each. */
-export async function sessionsList(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const sessionsList = command({ options: OPTIONS, arguments: [{ name: 'USER', or: 'user' }] }, async (ctx, { values, positionals }) => {
   const sessions = await withOperations(ctx, async (ops) => {
     const user = await ops.users.resolve(userArg(values, positionals));
     return ops.sessions.list(user.id);
   });
   if (ctx.json) ctx.out(JSON.stringify(sessions.map(showSession)));
   else for (const s of sessions.map(showSession)) ctx.out(`${s.id}  signed in ${s.login_at ?? '-'}  expires ${s.expires_at ?? '-'}  clients: ${s.clients.join(' ') || '-'}`);
-}
+});
 
 /** gatehouse sessions revoke SESSION_ID --user USER: ends the session and revokes the grants made in it. */
-export async function sessionsRevoke(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const sessionsRevoke = command({ options: OPTIONS, arguments: [{ name: 'USER', or: 'user' }, 'SESSION_ID'] }, async (ctx, { values, positionals }) => {
   const usage = 'gatehouse sessions revoke SESSION_ID --user USER';
   if (values.user === undefined && positionals.length === 1) throw new CliError(`--user (id, username or email) is required: ${usage}`, 2);
   const sessionId = values.user === undefined ? positionals[1] : positionals[0];
@@ -36,4 +33,4 @@ export async function sessionsRevoke(ctx: CliContext, args: string[]): Promise<v
     return user.id;
   });
   ctx.out(ctx.json ? JSON.stringify({ user_id: userId, session: sessionId, revoked: true }) : `ended session ${sessionId}; its grants are revoked`);
-}
+});

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { AllSettingsView, SettingsView } from '../../operations/settings.ts';
+import { command } from '../command-line.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { cliActor, withOperations } from '../services.ts';
 
@@ -44,9 +44,7 @@ function assignment(argument: string, shown: AllSettingsView): [string, unknown]
 }
 
 /** Prints the runtime settings in force (one group, or all), with where each comes from. */
-export async function settingsGet(ctx: CliContext, args: string[]): Promise<void> {
-  const { positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
-  if (positionals.length > 1) throw new CliError('settings get: at most one GROUP (sign-in, password-policy, ...)', 2);
+export const settingsGet = command({ options: {}, arguments: ['GROUP'] }, async (ctx, { positionals }) => {
   const group = positionals[0];
   print(
     ctx,
@@ -56,14 +54,13 @@ export async function settingsGet(ctx: CliContext, args: string[]): Promise<void
       return ops.settings.showGroup(group);
     }),
   );
-}
+});
 
 /**
  * Changes settings as the admin API's PATCH does (validated, audited as settings.updated per
  * group); running servers apply them with their next request (over Redis; without it within a second).
  */
-export async function settingsSet(ctx: CliContext, args: string[]): Promise<void> {
-  const { positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true });
+export const settingsSet = command({ options: {}, arguments: ['NAME=VALUE...'] }, async (ctx, { positionals }) => {
   if (positionals.length === 0) throw new CliError('settings set: give at least one NAME=VALUE (see gatehouse settings --help)', 2);
   print(
     ctx,
@@ -73,4 +70,4 @@ export async function settingsSet(ctx: CliContext, args: string[]): Promise<void
       return ops.settings.updateAll(cliActor(), patch);
     }),
   );
-}
+});

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { command } from '../command-line.ts';
 import { EXIT } from '../../errors/gatehouse-error.ts';
 import { refuseNulCharacters } from '../../errors/nul-characters.ts';
 import { checkExport } from '../../transfer/export-file.ts';
@@ -36,12 +36,7 @@ async function writePrivate<T>(path: string, fill: (write: (piece: string) => vo
 const UNENCRYPTED_WARNING = 'holds password hashes, client secrets and authenticator-app (TOTP) secrets in the clear (--unencrypted): keep it off shared and object storage, or export with --passphrase-file FILE / --passphrase-stdin';
 
 /** gatehouse export --output FILE (--passphrase-file FILE | --passphrase-stdin | --unencrypted) */
-export async function exportCommand(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { output: { type: 'string', short: 'o' }, json: { type: 'boolean' }, unencrypted: { type: 'boolean' }, ...PASSPHRASE_OPTIONS },
-    allowPositionals: true,
-  });
+export const exportCommand = command({ options: { output: { type: 'string', short: 'o' }, unencrypted: { type: 'boolean' }, ...PASSPHRASE_OPTIONS }, arguments: [{ name: 'FILE', or: 'output' }] }, async (ctx, { values, positionals }) => {
   const path = values.output ?? positionals[0];
   if (path === undefined) throw new CliError('--output FILE is required (the export holds password hashes and secrets; it is written with mode 0600)', EXIT.usage);
   // Secrets in the clear only when asked for by name: a script that meant to encrypt must not quietly write them readable.
@@ -65,15 +60,10 @@ export async function exportCommand(ctx: CliContext, args: string[]): Promise<vo
   if (!encrypted) ctx.warn?.(`warning: ${shown(path)} ${UNENCRYPTED_WARNING}`);
   const protection = encrypted ? 'encrypted with the passphrase (argon2id, AES-256-GCM)' : 'NOT encrypted; it holds password hashes, client secrets and authenticator-app secrets';
   ctx.out(ctx.json ? JSON.stringify({ file: path, encrypted, ...counts }) : `exported to ${path} (mode 0600; ${protection}): ${JSON.stringify(counts)}`);
-}
+});
 
 /** gatehouse import --input FILE [--passphrase-file FILE | --passphrase-stdin] [--dry-run] | gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run] */
-export async function importCommand(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, json: { type: 'boolean' }, ...PASSPHRASE_OPTIONS },
-    allowPositionals: true,
-  });
+export const importCommand = command({ options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, ...PASSPHRASE_OPTIONS }, arguments: [{ name: 'FILE', or: 'input' }] }, async (ctx, { values, positionals }) => {
   if (values.keycloak !== undefined) {
     if (passphraseGiven(values)) throw new CliError('--passphrase-file and --passphrase-stdin go with an encrypted Gatehouse export (--input), not --keycloak', EXIT.usage);
     return importKeycloak(ctx, values.keycloak, values['dry-run'], values.api);
@@ -101,7 +91,7 @@ export async function importCommand(ctx: CliContext, args: string[]): Promise<vo
   }
   const summary = await withOperations(ctx, (ops) => ops.transfer.import(cliActor(), document, { encrypted }));
   ctx.out(ctx.json ? JSON.stringify(summary) : `imported: ${JSON.stringify(summary)}`);
-}
+});
 
 /** The export inside an encrypted file, before anything is written: a wrong passphrase or a changed file stops the import here. */
 async function opened(path: string, document: unknown, passphrase: string): Promise<unknown> {

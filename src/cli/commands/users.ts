@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import type { User } from '../../accounts/accounts.ts';
 import type { Operations } from '../../operations/index.ts';
 import { showUser, showUserPage } from '../../operations/users.ts';
-import { CliError, type CliContext } from '../context.ts';
+import { command, type ParsedLine } from '../command-line.ts';
+import { CliError } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
 import { cliActor, readStdinSecret, withOperations } from '../services.ts';
 
@@ -35,24 +35,21 @@ const ADDRESS_OPTIONS = {
 const stringOptions = <T extends Record<string, string>>(table: T) =>
   Object.fromEntries(Object.keys(table).map((option) => [option, { type: 'string' }])) as { [K in keyof T]: { type: 'string' } };
 
-const OPTIONS = {
-  username: { type: 'string' },
+/** The profile: what `users create` and `users update` set (booleans also as --no-…). */
+const PROFILE = {
   email: { type: 'string' },
   name: { type: 'string' },
   ...stringOptions(PROFILE_OPTIONS),
   ...stringOptions(ADDRESS_OPTIONS),
   'email-verified': { type: 'boolean' },
   'phone-number-verified': { type: 'boolean' },
-  'clear-address': { type: 'boolean' },
-  role: { type: 'string', multiple: true },
-  group: { type: 'string', multiple: true },
-  'password-stdin': { type: 'boolean' },
-  query: { type: 'string' },
-  limit: { type: 'string' },
-  offset: { type: 'string' },
-  json: { type: 'boolean' },
-  reset: { type: 'boolean' },
 } as const;
+
+const CREATE_OPTIONS = { username: { type: 'string' }, ...PROFILE, role: { type: 'string', multiple: true }, group: { type: 'string', multiple: true }, 'password-stdin': { type: 'boolean' } } as const;
+const UPDATE_OPTIONS = { ...PROFILE, 'clear-address': { type: 'boolean' } } as const;
+const LIST_OPTIONS = { query: { type: 'string' }, role: { type: 'string', multiple: true }, group: { type: 'string', multiple: true }, limit: { type: 'string' }, offset: { type: 'string' } } as const;
+/** The user a command is about: its id, username or email. */
+const USER = ['USER'];
 
 /** The body's fields said as flags, for errors (src/cli/flag-errors.ts). */
 export const USER_FLAGS: FlagsOf = {
@@ -74,9 +71,7 @@ export const USER_FLAGS: FlagsOf = {
   offset: '--offset',
 };
 
-const parse = (args: string[]) => parseArgs({ args, options: OPTIONS, allowPositionals: true, allowNegative: true });
-
-type Values = ReturnType<typeof parse>['values'];
+type Values = ParsedLine<typeof PROFILE & { 'clear-address': { type: 'boolean' } }>['values'];
 
 /**
  * The profile fields the options name, as the user operations take them. On update an empty
@@ -110,8 +105,7 @@ async function resolve(ops: Operations, positionals: string[]): Promise<User> {
   return ops.users.resolve(ref);
 }
 
-export async function usersCreate(ctx: CliContext, args: string[]): Promise<void> {
-  const { values } = parse(args);
+export const usersCreate = command({ options: CREATE_OPTIONS, allowNegative: true }, async (ctx, { values }) => {
   if (values.username === undefined) throw new CliError('--username is required', 2);
   if (values['password-stdin'] !== true) throw new CliError('--password-stdin is required: passwords are read from standard input, never from arguments', 2);
   const password = await readStdinSecret(ctx, '--password-stdin', { prompt: 'Password: ' });
@@ -125,10 +119,9 @@ export async function usersCreate(ctx: CliContext, args: string[]): Promise<void
     }),
   );
   ctx.out(ctx.json ? JSON.stringify({ id: user.id, username: user.username }) : `created user ${user.username} (${user.id})`);
-}
+});
 
-export async function usersUpdate(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const usersUpdate = command({ options: UPDATE_OPTIONS, arguments: USER, allowNegative: true }, async (ctx, { values, positionals }) => {
   const body = profileBody(values, true);
   if (Object.keys(body).length === 0) throw new CliError('nothing to change: pass at least one profile option (see gatehouse users update --help)', 2);
   const user = await withOperations(ctx, async (ops) => {
@@ -136,16 +129,14 @@ export async function usersUpdate(ctx: CliContext, args: string[]): Promise<void
     return ops.users.update(cliActor(), found.id, body);
   });
   ctx.out(ctx.json ? JSON.stringify(showUser(user)) : `updated user ${user.username} (${user.id})`);
-}
+});
 
-export async function usersGet(ctx: CliContext, args: string[]): Promise<void> {
-  const { positionals } = parse(args);
+export const usersGet = command({ options: {}, arguments: USER }, async (ctx, { positionals }) => {
   const user = await withOperations(ctx, (ops) => resolve(ops, positionals));
   ctx.out(JSON.stringify(showUser(user), null, ctx.json ? undefined : 2));
-}
+});
 
-export async function usersList(ctx: CliContext, args: string[]): Promise<void> {
-  const { values } = parse(args);
+export const usersList = command({ options: LIST_OPTIONS }, async (ctx, { values }) => {
   const page = await withOperations(ctx, (ops) =>
     ops.users.search({
       ...(values.query === undefined ? {} : { q: values.query }),
@@ -157,10 +148,9 @@ export async function usersList(ctx: CliContext, args: string[]): Promise<void> 
   );
   if (ctx.json) ctx.out(JSON.stringify(showUserPage(page)));
   else for (const user of page.users) ctx.out(`${user.id}  ${user.username}  ${user.email ?? '-'}  ${user.roles.join(',') || '-'}${user.disabled ? '  [disabled]' : ''}`);
-}
+});
 
-export async function usersSetPassword(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const usersSetPassword = command({ options: { 'password-stdin': { type: 'boolean' } }, arguments: USER }, async (ctx, { values, positionals }) => {
   if (values['password-stdin'] !== true) throw new CliError('--password-stdin is required: passwords are read from standard input, never from arguments', 2);
   const password = await readStdinSecret(ctx, '--password-stdin', { prompt: 'Password: ' });
   const user = await withOperations(ctx, async (ops) => {
@@ -169,13 +159,12 @@ export async function usersSetPassword(ctx: CliContext, args: string[]): Promise
     return found;
   });
   ctx.out(ctx.json ? JSON.stringify({ id: user.id, password_set: true }) : `password set for ${user.username}`);
-}
+});
 
 const DONE = { disable: 'disabled', enable: 'enabled', unlock: 'unlocked' } as const;
 
 function stateChange(change: 'disable' | 'enable' | 'unlock') {
-  return async (ctx: CliContext, args: string[]): Promise<void> => {
-    const { positionals } = parse(args);
+  return command({ options: {}, arguments: USER }, async (ctx, { positionals }) => {
     const [user, lifted] = await withOperations(ctx, async (ops) => {
       const found = await resolve(ops, positionals);
       if (change === 'unlock') return [found, await ops.users.unlock(cliActor(), found.id)] as const;
@@ -184,12 +173,11 @@ function stateChange(change: 'disable' | 'enable' | 'unlock') {
     });
     if (ctx.json) ctx.out(JSON.stringify({ id: user.id, [DONE[change]]: true, ...(lifted === undefined ? {} : { lifted }) }));
     else ctx.out(`${DONE[change]} ${user.username}${change === 'disable' ? '; sessions, grants and tokens revoked' : ''}`);
-  };
+  });
 }
 
 /** `users mfa USER [--reset]`: shows (or resets) the user's second factors. */
-export async function usersMfa(ctx: CliContext, args: string[]): Promise<void> {
-  const { values, positionals } = parse(args);
+export const usersMfa = command({ options: { reset: { type: 'boolean' } }, arguments: USER }, async (ctx, { values, positionals }) => {
   const [user, status, removed] = await withOperations(ctx, async (ops) => {
     const found = await resolve(ops, positionals);
     const reset = values.reset === true ? await ops.users.resetFactors(cliActor(), found.id) : undefined;
@@ -201,7 +189,7 @@ export async function usersMfa(ctx: CliContext, args: string[]): Promise<void> {
     if (removed !== undefined) ctx.out(removed ? `second factors of ${user.username} removed` : `${user.username} had no second factor`);
     ctx.out(`${user.username}: ${shown.totp === null ? 'no authenticator app' : `authenticator app since ${shown.totp.enrolled_at}`}, ${shown.passkeys.length} passkeys, ${shown.recovery_codes_left} recovery codes left`);
   }
-}
+});
 
 export const usersDisable = stateChange('disable');
 export const usersEnable = stateChange('enable');
