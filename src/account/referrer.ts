@@ -1,4 +1,6 @@
 import type { ClientRepository } from '../clients/repository.ts';
+import { asStoreError, StoreUnavailableError } from '../errors/store-unavailable.ts';
+import type { Logger } from '../observability/logger.ts';
 
 /** The application that sent the user to the account page, and where "Back to <app>" leads. */
 export interface AccountReferrer {
@@ -27,14 +29,29 @@ const isWebUri = (value: string): boolean => {
  * and so does a URI that is not http(s): the link never leads where the client's registration
  * does not, and never runs anything (`javascript:`). A parameter given twice counts as not given well.
  */
-export async function accountReferrer(clients: Pick<ClientRepository, 'get'>, query: ReferrerQuery): Promise<AccountReferrer | undefined> {
+export async function accountReferrer(clients: Pick<ClientRepository, 'get'>, query: ReferrerQuery, logger?: Pick<Logger, 'warn'>): Promise<AccountReferrer | undefined> {
   const { referrer, referrer_uri: referrerUri } = query;
   if (typeof referrer !== 'string' || referrer === '') return undefined;
   if (referrerUri !== undefined && typeof referrerUri !== 'string') return undefined;
-  const client = await clients.get(referrer);
+  const client = await referringClient(clients, referrer, logger);
   if (client === undefined) return undefined;
   const { redirect_uris: registered, client_uri: home } = client.metadata;
   const uri = referrerUri === undefined ? home : Array.isArray(registered) && registered.includes(referrerUri) ? referrerUri : undefined;
   if (typeof uri !== 'string' || !isWebUri(uri)) return undefined;
   return { clientId: client.clientId, name: client.displayName.trim() === '' ? client.clientId : client.displayName, uri };
+}
+
+/**
+ * The link is a convenience: when the clients' store cannot be read, the page (which needs no
+ * store to load) goes without it rather than failing — logged, since the user sees nothing amiss.
+ */
+async function referringClient(clients: Pick<ClientRepository, 'get'>, clientId: string, logger: Pick<Logger, 'warn'> | undefined) {
+  try {
+    return await clients.get(clientId);
+  } catch (error) {
+    const outage = asStoreError(error);
+    if (!(outage instanceof StoreUnavailableError)) throw error;
+    logger?.warn({ err: outage, store: outage.store, clientId }, 'account page: the referring client could not be read; the page is served without "Back to <app>"');
+    return undefined;
+  }
 }

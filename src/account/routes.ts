@@ -2,6 +2,7 @@ import type { BrowserModules } from '../browser-app/modules.ts';
 import { BROWSER_APP_CSP, serveBrowserApp, type BrowserApp } from '../browser-app/serve.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { ClientRepository } from '../clients/repository.ts';
+import type { Logger } from '../observability/logger.ts';
 import { accountReferrer } from './referrer.ts';
 
 /** The account page's policy: scripts and styles from this origin, fetches to this origin, QR codes as data: images. */
@@ -23,6 +24,8 @@ export interface AccountPageDeps {
   readonly modules?: BrowserModules;
   /** The clients, for the "Back to <app>" of `?referrer=<client id>&referrer_uri=<its redirect URI>` (referrer.ts). */
   readonly clients: Pick<ClientRepository, 'get'>;
+  /** Where a store outage that cost the page its "Back to <app>" is logged (warn). */
+  readonly logger?: Pick<Logger, 'warn'> | undefined;
 }
 
 /**
@@ -46,7 +49,7 @@ export function accountPage(deps: AccountPageDeps): BrowserApp {
       noscript: 'The account page needs JavaScript.',
       data: { api, brand },
       requestData: async (ctx): Promise<Record<string, string>> => {
-        const referrer = await accountReferrer(deps.clients, ctx.query);
+        const referrer = await accountReferrer(deps.clients, ctx.query, deps.logger);
         return referrer === undefined ? {} : { referrer: referrer.clientId, 'referrer-name': referrer.name, 'referrer-uri': referrer.uri };
       },
     },

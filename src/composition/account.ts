@@ -27,6 +27,7 @@ export function composeAccount(w: Wiring, { selfService, oidc }: { selfService: 
     issuer: config.issuer,
     brandName: config.pages.brandName,
     clients: services.clients,
+    logger,
     endpoints: {
       authorization: endpointPath(config.routes, 'authorization'),
       token: endpointPath(config.routes, 'token'),

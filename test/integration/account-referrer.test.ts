@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { instanceForSuite } from '../helpers/e2e.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { deployment, instanceForSuite, type Deployment } from '../helpers/e2e.ts';
+import { faultyLink, type FaultyLink } from '../helpers/faulty-link.ts';
+import { startInstance } from '../helpers/instance.ts';
+import { captureLogs } from '../helpers/log-capture.ts';
 
 /** The shell's `data-*` attributes, unescaped as a browser reads them. */
 function shellData(html: string): Record<string, string> {
@@ -83,5 +87,58 @@ describe('account page: "Back to <app>" from ?referrer=&referrer_uri= (real stor
     expect(await referrer(q([['referrer', 'shop']]))).to.deep.equal({ referrer: 'shop', 'referrer-name': NAME, 'referrer-uri': 'https://shop.example.com/' });
     expect(await referrer(q([['referrer', 'phone-app']]))).to.deep.equal({ referrer: 'phone-app', 'referrer-name': 'Phone app', 'referrer-uri': 'https://phone.example.com/' });
     expect(await referrer(q([['referrer', 'blog']]))).to.deep.equal({});
+  });
+});
+
+/**
+ * "Back to <app>" is optional; the page is not. A store outage while the referring client is
+ * looked up (the clients' MongoDB unreachable from this instance: a real link, cut) serves the
+ * page without the link, logged at warn; the link is back with the store.
+ */
+describe('account page: "Back to <app>" while the clients\' store is unreachable (a cut link)', function () {
+  this.timeout(60_000);
+  const SHOP = 'https://shop.example.com/callback';
+  let deploy: Deployment;
+  let link: FaultyLink;
+  let gatehouse: RunningGatehouse;
+  let logs: ReturnType<typeof captureLogs>;
+
+  before(async () => {
+    deploy = await deployment('account_referrer_outage');
+    link = await faultyLink(deploy.mongodbUri);
+    logs = captureLogs('info');
+    gatehouse = await startInstance({
+      mongodbUri: link.uri,
+      redisUrl: deploy.redisUrl,
+      secret: deploy.secret,
+      issuer: deploy.issuer,
+      settings: { ...deploy.settings, PORT: new URL(deploy.issuer).port, GATEHOUSE_MONGODB_TIMEOUT: '1' },
+      logger: logs.logger,
+    });
+    // Created, never read: the lookup goes to the store.
+    await gatehouse.services.clients.create({ clientId: 'shop', displayName: 'Shop', metadata: { grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none', redirect_uris: [SHOP] } });
+  });
+  after(async () => {
+    await gatehouse?.close();
+    await link?.close();
+    await deploy?.drop();
+  });
+
+  async function page(): Promise<{ status: number; data: Record<string, string> }> {
+    const response = await fetch(`${gatehouse.url}/account/?${new URLSearchParams({ referrer: 'shop', referrer_uri: SHOP })}`);
+    const data = shellData(await response.text());
+    return { status: response.status, data: Object.fromEntries(Object.entries(data).filter(([name]) => name.startsWith('referrer') || name === 'client-id')) };
+  }
+
+  it('serves the page without the link and logs why at warn; with the store back, the link again', async () => {
+    link.sever();
+    try {
+      expect(await page()).to.deep.equal({ status: 200, data: { 'client-id': 'gatehouse-account' } });
+    } finally {
+      link.mend();
+    }
+    const warned = logs.lines().filter((line) => line.level === 'warn' && String(line.msg).includes('Back to <app>'));
+    expect(warned.map((line) => [line.clientId, line.store]), logs.text().slice(-2000)).to.deep.equal([['shop', 'mongodb']]);
+    expect(await page()).to.deep.equal({ status: 200, data: { 'client-id': 'gatehouse-account', referrer: 'shop', 'referrer-name': 'Shop', 'referrer-uri': SHOP } });
   });
 });
