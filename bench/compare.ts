@@ -44,7 +44,13 @@
  * `--allocations` loads bench/lib/allocation-probe.ts into every server (`node --import`) and adds
  * the bytes each one's V8 heap allocated per request: unlike CPU time it does not move with the
  * machine's load, so what a change removes from a request's garbage (and the GC work that follows
- * it) reads the same in a loaded run as in a quiet one.
+ * it) reads the same in a loaded run as in a quiet one; beside it the bytes young collections
+ * promoted to the old generation per request, full collections per 10,000 requests and the main
+ * thread's GC pause per request (what drives the collector's work on V8's helper threads).
+ * The CPU of the threads outside the event loops is listed per request by thread name
+ * (`V8Worker`: V8's helper threads — parallel scavenges, concurrent marking, background
+ * compiles —; `libuv-worker`: WebCrypto's signatures): what the whole process spends that its
+ * event loop does not (bench/profile.ts --perf says what those threads did).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -59,7 +65,7 @@ import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
-import { eventLoopCpuByProcess, processTree, treeContextSwitches, treeCpuMs, treeEventLoopCpuMs, treeRunQueueWaitMs, treeThreads } from './lib/process-tree.ts';
+import { eventLoopCpuByProcess, processTree, treeContextSwitches, treeCpuByThreadName, treeCpuMs, treeEventLoopCpuMs, treeRunQueueWaitMs, treeThreads } from './lib/process-tree.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
 
@@ -98,13 +104,27 @@ if (PROBE_DIR !== undefined) {
   // The reference inherits the environment; the builds get it with their settings.
   process.env.BENCH_ALLOCATION_PROBE_DIR = PROBE_DIR;
 }
-/** Bytes a server's heaps (every process of its tree) allocated so far, as its probes last wrote them; 0 without --allocations. */
-function allocatedBytes(pid: number): number {
-  if (PROBE_DIR === undefined) return 0;
-  let sum = 0;
+interface ProbeReading {
+  /** Bytes allocated on the V8 heap. */
+  allocated: number;
+  /** Bytes young collections moved into the old generation. */
+  promoted: number;
+  /** Full (mark-compact) collections. */
+  full: number;
+  /** The main thread's pause in all collections, µs. */
+  pauseUs: number;
+}
+/** What a server's heaps (every process of its tree) did so far, as its probes last wrote it; zeros without --allocations. */
+function probeReading(pid: number): ProbeReading {
+  const sum: ProbeReading = { allocated: 0, promoted: 0, full: 0, pauseUs: 0 };
+  if (PROBE_DIR === undefined) return sum;
   for (const each of processTree(pid)) {
     try {
-      sum += (JSON.parse(readFileSync(`${PROBE_DIR}/${each}.json`, 'utf8')) as { allocatedBytes: number }).allocatedBytes;
+      const read = JSON.parse(readFileSync(`${PROBE_DIR}/${each}.json`, 'utf8')) as { allocatedBytes: number; promotedBytes?: number; fullCollections?: number; pauseUs?: number };
+      sum.allocated += read.allocatedBytes;
+      sum.promoted += read.promotedBytes ?? 0;
+      sum.full += read.fullCollections ?? 0;
+      sum.pauseUs += read.pauseUs ?? 0;
     } catch {
       // a process without a probe (yet): nothing counted for it
     }
@@ -215,7 +235,7 @@ try {
   for (const scenario of scenarios) {
     const targets: Target[] = [];
     for (const child of children) if (scenario !== 'sign-in' || child.name !== 'reference') targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
-    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number; switches: number; involuntary: number; loopSwitches: number; loopWaitMs: number; loopsByProcess: Map<number, number>; allocated: number }>();
+    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number; switches: number; involuntary: number; loopSwitches: number; loopWaitMs: number; loopsByProcess: Map<number, number>; threadsByName: Map<string, number>; allocated: number; promoted: number; full: number; pauseUs: number }>();
     /** Each segment's process CPU µs per request: their median shrugs off a segment a neighbour's burst landed on. */
     const segmentCpu = new Map<string, number[]>();
     const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
@@ -225,21 +245,23 @@ try {
         const switchesBefore = treeContextSwitches(pids.get(target.key)!);
         const waitBefore = treeRunQueueWaitMs(pids.get(target.key)!);
         const loopsBefore = eventLoopCpuByProcess(pids.get(target.key)!);
+        const threadsBefore = treeCpuByThreadName(pids.get(target.key)!);
         const cpuBefore = processCpuMs(pids.get(target.key)!);
         const loopBefore = eventLoopCpuMs(pids.get(target.key)!);
         const storesBefore = storesCpuMs(ROOT);
         const transactionsBefore = flags['pg-transactions'] === true ? storeTransactions(ROOT) : undefined;
-        const allocatedBefore = allocatedBytes(pids.get(target.key)!);
+        const probeBefore = probeReading(pids.get(target.key)!);
         const result = await measure(scenario, target, Math.max(1, SECONDS / 2));
         await probeSettled();
-        const allocatedAfter = allocatedBytes(pids.get(target.key)!);
+        const probeAfter = probeReading(pids.get(target.key)!);
         // An idle PostgreSQL backend publishes its counters up to 10 s late: let the segment's arrive.
         if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 11_000));
         const transactionsAfter = transactionsBefore === undefined ? undefined : storeTransactions(ROOT);
         const switchesAfter = treeContextSwitches(pids.get(target.key)!);
         const waitAfter = treeRunQueueWaitMs(pids.get(target.key)!);
         const loopsAfter = eventLoopCpuByProcess(pids.get(target.key)!);
-        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0, switches: 0, involuntary: 0, loopSwitches: 0, loopWaitMs: 0, loopsByProcess: new Map<number, number>(), allocated: 0 };
+        const threadsAfter = treeCpuByThreadName(pids.get(target.key)!);
+        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0, switches: 0, involuntary: 0, loopSwitches: 0, loopWaitMs: 0, loopsByProcess: new Map<number, number>(), threadsByName: new Map<string, number>(), allocated: 0, promoted: 0, full: 0, pauseUs: 0 };
         const segmentCpuMs = processCpuMs(pids.get(target.key)!) - cpuBefore;
         segmentCpu.set(target.key, [...(segmentCpu.get(target.key) ?? []), (segmentCpuMs * 1000) / Math.max(1, result.requests)]);
         totals.set(target.key, {
@@ -253,11 +275,16 @@ try {
               ? undefined
               : total.transactions + transactionsAfter - transactionsBefore - 1,
           errors: total.errors + result.errors,
-          allocated: total.allocated + allocatedAfter - allocatedBefore,
+          allocated: total.allocated + probeAfter.allocated - probeBefore.allocated,
+          promoted: total.promoted + probeAfter.promoted - probeBefore.promoted,
+          full: total.full + probeAfter.full - probeBefore.full,
+          pauseUs: total.pauseUs + probeAfter.pauseUs - probeBefore.pauseUs,
           switches: total.switches + switchesAfter.voluntary + switchesAfter.involuntary - switchesBefore.voluntary - switchesBefore.involuntary,
           involuntary: total.involuntary + switchesAfter.involuntary - switchesBefore.involuntary,
           loopWaitMs: total.loopWaitMs + waitAfter.loops - waitBefore.loops,
           loopsByProcess: new Map([...loopsAfter].map(([each, ms]) => [each, (total.loopsByProcess.get(each) ?? 0) + ms - (loopsBefore.get(each) ?? ms)])),
+          // A thread started during the segment counts from 0.
+          threadsByName: new Map([...new Set([...threadsAfter.keys(), ...total.threadsByName.keys()])].map((name) => [name, (total.threadsByName.get(name) ?? 0) + (threadsAfter.get(name) ?? 0) - (threadsBefore.get(name) ?? 0)])),
           loopSwitches: total.loopSwitches + switchesAfter.loopVoluntary + switchesAfter.loopInvoluntary - switchesBefore.loopVoluntary - switchesBefore.loopInvoluntary,
         });
       }
@@ -278,6 +305,12 @@ try {
       const sum = shares.reduce((total, ms) => total + ms, 0);
       return shares.length < 2 ? '—' : shares.map((ms) => Math.round((ms / sum) * 100)).join('/');
     };
+    /** The threads outside the event loops, µs per request by name, largest first (those under 1 µs/req left out). */
+    const otherThreads = (key: string) => {
+      const { threadsByName, requests } = totals.get(key)!;
+      const perRequest = [...threadsByName].map(([name, ms]) => [name, (ms * 1000) / Math.max(1, requests)] as const).filter(([, us]) => us >= 1);
+      return perRequest.length === 0 ? '—' : perRequest.sort((a, b) => b[1] - a[1]).map(([name, us]) => `${name} ${Math.round(us)}`).join(', ');
+    };
     const medianCpu = (key: string) => {
       const sorted = [...(segmentCpu.get(key) ?? [0])].sort((a, b) => a - b);
       const middle = Math.floor(sorted.length / 2);
@@ -295,6 +328,7 @@ try {
         Math.round(cpuPer(child.name)),
         Math.round(medianCpu(child.name)),
         Math.round(loopPer(child.name)),
+        otherThreads(child.name),
         Math.round(storesPer(child.name)),
         transactionsPer(child.name),
         switchesPer(child.name, 'switches'),
@@ -313,6 +347,9 @@ try {
               round(totals.get(child.name)!.allocated / 1024 / Math.max(1, totals.get(child.name)!.requests), 1) ?? 0,
               round(totals.get(first)!.allocated / Math.max(1, totals.get(first)!.requests) / (totals.get(child.name)!.allocated / Math.max(1, totals.get(child.name)!.requests)), 2) ?? 0,
               hasReference ? (round(totals.get('reference')!.allocated / Math.max(1, totals.get('reference')!.requests) / (totals.get(child.name)!.allocated / Math.max(1, totals.get(child.name)!.requests)), 2) ?? 0) : '—',
+              Math.round(totals.get(child.name)!.promoted / Math.max(1, totals.get(child.name)!.requests)),
+              round((totals.get(child.name)!.full * 10_000) / Math.max(1, totals.get(child.name)!.requests), 1) ?? 0,
+              Math.round(totals.get(child.name)!.pauseUs / Math.max(1, totals.get(child.name)!.requests)),
             ]),
       ]);
     }
@@ -345,7 +382,7 @@ try {
   const idleColumns = idleAfter === undefined ? [] : [`RSS MiB after ${idleAfter} s idle`, 'idle after load ÷ idle after start', `CPU % of a core over the ${idleAfter} s idle`];
   process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios', ...idleColumns], memory)}\n`);
   for (const [name, parts] of partsOf) process.stdout.write(`\n${name}'s memory in parts:\n${partsTable(parts)}\n`);
-  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this', ...(PROBE_DIR === undefined ? [] : ['heap allocated KiB/req', `allocated: ${children[0]!.name} ÷ this`, 'allocated: reference ÷ this'])], rows)}\nload average after: ${load()}\n`);
+  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'other threads µs/req by name', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this', ...(PROBE_DIR === undefined ? [] : ['heap allocated KiB/req', `allocated: ${children[0]!.name} ÷ this`, 'allocated: reference ÷ this', 'promoted to the old generation B/req', 'full collections per 10,000 req', 'GC pause µs/req (main thread)'])], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
   await stores.close();

@@ -1,8 +1,9 @@
 /**
- * node bench/profile.ts --scenario <name> [--seconds N] [--connections N] [--reference] [--build path/to/main.js]
+ * node bench/profile.ts --scenario <name> [--seconds N] [--warmup N] [--connections N] [--reference] [--build path/to/main.js] [--workers N] [--perf]
  *
  * CPU profile of the production build under one benchmark scenario: starts the bench's own
- * services, seeds them, runs `node --cpu-prof dist/main.js`, loads it with autocannon, stops it
+ * services, seeds them, runs `node --cpu-prof dist/main.js`, loads it with autocannon (after
+ * `--warmup` seconds of the same load, 5 by default, for the token scenarios), stops it
  * and prints where the Gatehouse process spent its time (self time by package and by function)
  * while the load ran: samples from startup and warm-up are left out (V8's profile clock and
  * process.hrtime are both CLOCK_MONOTONIC on Linux). A third reading charges Node's own code
@@ -26,7 +27,10 @@
  * reads far larger than its CPU (docs/PERFORMANCE.md, driver14). Needs `perf` and
  * perf_event_paranoid ≤ 2 (or root); one process (not with --workers). With --reference it records
  * the reference the same way, and both print CPU µs per request by package and by function: the
- * one like-for-like reading of the two on a loaded machine.
+ * one like-for-like reading of the two on a loaded machine. perf records every thread of the
+ * process: a last list gives each thread's CPU by name (`V8Worker`: the garbage collector's
+ * parallel and concurrent work; `libuv-worker`: WebCrypto's signatures) with its top native
+ * functions.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -37,7 +41,7 @@ import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
-import { perfShares, startPerfRecord } from './lib/perf-shares.ts';
+import { perfShares, startPerfRecord, threadShares } from './lib/perf-shares.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { storesCpuMs } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
@@ -46,7 +50,7 @@ const SCENARIOS = [...TOKEN_SCENARIOS, 'sign-in'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 usageOnHelp(import.meta.url);
-const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, reference: { type: 'boolean' }, build: { type: 'string' }, workers: { type: 'string' }, perf: { type: 'boolean' } } });
+const { values: flags } = parseArgs({ options: { scenario: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, reference: { type: 'boolean' }, build: { type: 'string' }, workers: { type: 'string' }, perf: { type: 'boolean' }, warmup: { type: 'string' } } });
 /** GATEHOUSE_WORKERS for the profiled build: each worker writes its own profile (node:cluster passes --cpu-prof on); they are added up. */
 const WORKERS = Number(flags.workers ?? 1);
 const scenario = flags.scenario as Scenario;
@@ -56,6 +60,8 @@ const PERF = flags.perf === true;
 if (PERF && WORKERS > 1) throw new Error('--perf records one process: not with --workers');
 if (REFERENCE && scenario === 'sign-in') throw new Error('the reference has no sign-in pages: --reference needs a token scenario');
 const SECONDS = Number(flags.seconds ?? 10);
+/** Seconds of the same load before the recording starts (token scenarios): the JIT's warm-up is not what a request costs. */
+const WARMUP = Number(flags.warmup ?? 5);
 const CONNECTIONS = Number(flags.connections ?? 16);
 const ROOT = new URL('..', import.meta.url).pathname;
 const PROFILES = `${ROOT}.data/bench/profiles`;
@@ -133,6 +139,8 @@ try {
     log(`CPU per sign-in: event loop ${per('eventLoop')} ms, hashing threads ${per('hashing')} ms, other threads (GC, JIT, libuv) ${per('other')} ms; the stores (FerretDB, PostgreSQL, Redis) ${round(storesMs / Math.max(1, measured.signIns), 1)} ms`);
   } else {
     const request = await scenarioRequest(scenario, { url: child.url, fixture, refreshTokens: CONNECTIONS * 8, reference: REFERENCE });
+    // Warm-up: the JIT's compiles (on V8's helper threads and the event loop) are not a request's steady cost.
+    if (WARMUP > 0) await runOnce({ key: child.name, url: child.url, spec: request }, WARMUP, CONNECTIONS);
     markMeasured();
     const result = await runOnce({ key: child.name, url: child.url, spec: request }, SECONDS, CONNECTIONS);
     measuredRequests = result.requests.total;
@@ -147,7 +155,8 @@ try {
 }
 
 if (PERF) {
-  const shares = perfShares(PERF_DATA, child.process.pid!, scenario === 'sign-in' ? undefined : measuredRequests);
+  const requests = scenario === 'sign-in' ? undefined : measuredRequests;
+  const shares = `${perfShares(PERF_DATA, child.process.pid!, requests)}\n${threadShares(PERF_DATA, child.process.pid!, requests)}`;
   rmSync(`/tmp/perf-${child.process.pid}.map`, { force: true }); // node --perf-basic-prof never removes it
   writeFileSync(`${PROFILES}/summary-${scenario}-perf.txt`, shares);
   process.stdout.write(shares);

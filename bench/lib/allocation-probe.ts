@@ -10,6 +10,13 @@
  * profiler gives each collection's heap statistics, read synchronously, so nothing is counted
  * twice. Objects V8 allocates straight into the old generation (pretenured) are not counted.
  * Main thread only (the hashing workers are not what the stateless scenarios measure).
+ *
+ * Beside it, what decides the garbage collector's work on V8's helper threads (the `V8Worker`
+ * threads bench/compare.ts lists; they scavenge in parallel and mark the old generation
+ * concurrently): the bytes young collections moved into the old generation (objects that outlived
+ * two of them — the old generation grows by these until a full collection marks all of it), the
+ * number of full collections, and the main thread's pause in all collections (the GC profiler's
+ * `cost`).
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
@@ -29,6 +36,11 @@ if (isMainThread && dir !== undefined && dir !== '') {
   let allocated = 0;
   let usedAfterLast = usedNow();
   let collections = 0;
+  const OLD = new Set(['old_space', 'large_object_space']);
+  const old = (spaces: ReadonlyArray<{ spaceName: string; spaceUsedSize: number }>) => spaces.reduce((sum, space) => sum + (OLD.has(space.spaceName) ? space.spaceUsedSize : 0), 0);
+  let promotedBytes = 0;
+  let fullCollections = 0;
+  let pauseUs = 0;
   /** Never less than a count already written (the heap shrinks when sweeping ends, between two collections). */
   let reported = 0;
   const flush = () => {
@@ -39,11 +51,14 @@ if (isMainThread && dir !== undefined && dir !== '') {
       allocated += Math.max(0, used(gc.beforeGC.heapSpaceStatistics) - usedAfterLast);
       usedAfterLast = used(gc.afterGC.heapSpaceStatistics);
       collections += 1;
+      pauseUs += gc.cost;
+      if (gc.gcType === 'MarkSweepCompact') fullCollections += 1;
+      else promotedBytes += Math.max(0, old(gc.afterGC.heapSpaceStatistics) - old(gc.beforeGC.heapSpaceStatistics));
     }
     const since = Math.max(0, usedNow() - usedAfterLast);
     reported = Math.max(reported, allocated + since);
     // Written aside and renamed: a reader never sees half a file.
-    writeFileSync(`${file}.next`, JSON.stringify({ allocatedBytes: reported, collections }));
+    writeFileSync(`${file}.next`, JSON.stringify({ allocatedBytes: reported, collections, promotedBytes, fullCollections, pauseUs }));
     renameSync(`${file}.next`, file);
   };
   flush();

@@ -9,9 +9,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 
-/** Starts recording one thread (`perf record -t`); the returned function stops it and waits for the file. */
-export function startPerfRecord(tid: number, file: string): () => Promise<void> {
-  const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', '-g', '-t', String(tid), '-o', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+/**
+ * Starts recording a process, every thread of it (`perf record -p`: the event loop, V8's helper
+ * threads, libuv's pool); the returned function stops it and waits for the file.
+ */
+export function startPerfRecord(pid: number, file: string): () => Promise<void> {
+  const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', '-g', '-p', String(pid), '-o', file], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = once(perf, 'exit');
   return async () => {
     perf.kill('SIGINT');
@@ -88,4 +91,71 @@ export function perfShares(file: string, tid: number, requests?: number): string
   const writeTotal = [...writes.values()].reduce((sum, count) => sum + count, 0);
   const header = `event loop's CPU by package (perf, ${total} samples${requests === undefined ? '' : `, ${requests} requests: ${perRequest(total).trim()}`}, Node's own frames charged to their caller):`;
   return `${header}\n${lines(byPackage)}\n\nby function (the innermost frame in a package, with the Node code it calls):\n${lines(byFunction, 40)}\n\nGatehouse's functions with everything they call (the innermost dist/ frame of each sample):\n${lines(gatehouseFunctions, 30)}\n\nof it, \`write\` system calls: ${((writeTotal / Math.max(1, total)) * 100).toFixed(1)}%, by the package that wrote:\n${lines(writes)}\n`;
+}
+
+/** What a helper thread's sample was doing, from any frame of its stack (V8's own C++ names). */
+const HELPER_WORK: ReadonlyArray<readonly [string, RegExp]> = [
+  ['GC: young generation (scavenge)', /Scaveng|MinorMark|MinorGC/],
+  ['GC: marking the old generation', /ConcurrentMarking|MarkCompact|Marking|IncrementalMarking/],
+  ['GC: sweeping, compaction', /Sweeper|Sweep|Evacuat|Compaction|PointersUpdating/],
+  ['JIT: compiling (Maglev, Turbofan, baseline)', /compiler::|maglev::|Compile|baseline::|interpreter::/],
+  ['WebCrypto / OpenSSL', /EVP_|RSA_|BN_|bn_|ecp_|sha256|SHA256|ossl_|crypto::/],
+];
+
+/**
+ * The threads other than the event loop (`pid`'s main thread), from the same recording: CPU µs
+ * per request by thread name (Node 24 names them: `V8Worker` — parallel scavenges, concurrent
+ * marking and sweeping, background compiles —, `libuv-worker` — WebCrypto's signatures —, …),
+ * each split by what its samples were doing (any frame of the stack: scavenge, marking,
+ * sweeping, compiling, crypto) and its top native functions (the innermost frame): what the
+ * work outside the event loop is, which compare.ts's per-thread CPU only totals. The event loop
+ * gets the same split (the GC's pauses and the JIT's work on the main thread).
+ */
+export function threadShares(file: string, pid: number, requests?: number): string {
+  const script = spawnSync('perf', ['script', '-i', file, '-F', 'comm,tid,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (script.status !== 0) throw new Error(`perf script failed: ${script.stderr}`);
+  const byThread = new Map<string, number>();
+  const bySymbol = new Map<string, Map<string, number>>();
+  const byWork = new Map<string, Map<string, number>>();
+  const add = (maps: Map<string, Map<string, number>>, thread: string, key: string) => {
+    const map = maps.get(thread) ?? new Map<string, number>();
+    map.set(key, (map.get(key) ?? 0) + 1);
+    maps.set(thread, map);
+  };
+  let thread: string | undefined;
+  let frames: string[] = [];
+  const flush = () => {
+    if (thread !== undefined) {
+      byThread.set(thread, (byThread.get(thread) ?? 0) + 1);
+      add(bySymbol, thread, (frames[0] ?? '[unknown]').replace(/\(.*$/, ''));
+      add(byWork, thread, HELPER_WORK.find(([, pattern]) => frames.some((frame) => pattern.test(frame)))?.[0] ?? (frames.some((frame) => frame.startsWith('JS:')) ? 'JavaScript' : 'other'));
+    }
+    thread = undefined;
+    frames = [];
+  };
+  for (const line of script.stdout.split('\n')) {
+    if (line.trim() === '') {
+      flush();
+      continue;
+    }
+    // A sample's header "<comm> <tid>" (unindented), then its frames "<ip> <symbol>", innermost first.
+    if (thread === undefined && !/^\s/.test(line)) {
+      const header = /^(.*?)\s+(\d+)\s*$/.exec(line);
+      if (header !== null) thread = Number(header[2]) === pid ? '(event loop)' : header[1]!;
+      continue;
+    }
+    if (thread !== undefined) frames.push(line.trim().replace(/^[0-9a-f]+ /, ''));
+  }
+  flush();
+  const total = [...byThread.values()].reduce((sum, count) => sum + count, 0);
+  const perRequest = (count: number) => (requests === undefined || requests === 0 ? '' : `  ${((count * (1_000_000 / 999)) / requests).toFixed(1).padStart(7)} µs/req`);
+  const top = (map: Map<string, number>, count: number, limit: number) =>
+    [...map].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([key, hits]) => `        ${((hits / count) * 100).toFixed(1).padStart(5)}% of it${perRequest(hits)}  ${key}`);
+  const out = [`every thread's CPU (perf, ${total} samples${requests === undefined ? '' : `, ${requests} requests`}), by thread name, what it did, and (helper threads) its top native functions:`];
+  for (const [name, count] of [...byThread].sort((a, b) => b[1] - a[1])) {
+    out.push(`${((count / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%${perRequest(count)}  ${name}`);
+    out.push(...top(byWork.get(name)!, count, 8));
+    if (name !== '(event loop)') out.push('      innermost functions:', ...top(bySymbol.get(name)!, count, 8));
+  }
+  return `${out.join('\n')}\n`;
 }

@@ -152,3 +152,34 @@ export function eventLoopCpuByProcess(pid: number): Map<number, number> {
   }
   return byProcess;
 }
+
+/**
+ * CPU milliseconds so far of the tree's threads other than the event loops, by thread name
+ * (Node 24 names them: `V8Worker` — V8's platform threads, where parallel scavenges, concurrent
+ * marking and background compiles run —, `libuv-worker` — libuv's pool: WebCrypto's signatures,
+ * zlib, DNS —, `DelayedTaskSche`, `SignalInspector`, and any the process starts itself). What a
+ * server spends outside its event loops, and on what: a request that leaves more garbage shows
+ * up under `V8Worker`, a signature under `libuv-worker`. Threads that ended meanwhile drop out.
+ */
+export function treeCpuByThreadName(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const each of processTree(pid)) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${each}/task`);
+    } catch {
+      continue; // ended meanwhile
+    }
+    for (const tid of tasks) {
+      if (Number(tid) === each) continue;
+      try {
+        const stat = readFileSync(`/proc/${each}/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        byName.set(name, (byName.get(name) ?? 0) + cpuMsOf(stat.slice(stat.lastIndexOf(')') + 2).split(' ')));
+      } catch {
+        // ended meanwhile
+      }
+    }
+  }
+  return byName;
+}

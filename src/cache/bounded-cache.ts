@@ -28,6 +28,13 @@ export interface BoundedCacheOptions<T> {
 
 export interface BoundedCache<T> {
   get(key: string): Promise<T | undefined>;
+  /**
+   * `get` without a promise on a hit: the value held for `key` (a kept miss: `undefined`) at once
+   * while it is valid, and only otherwise a promise of the load's result, as `get` gives. For
+   * callers that `await` what they get (a hit then costs no promise, async frame or microtask of
+   * the cache's own: userinfo and every token request look up their client and user this way).
+   */
+  read(key: string): T | undefined | Promise<T | undefined>;
   /** The value held for `key` if it is still valid, without loading it. */
   peek(key: string): T | undefined;
   /** Drops the entry for `key` and every entry linked to it by an alias; the next get reads the database. */
@@ -167,7 +174,7 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
   function startLoad(key: string): Promise<T | undefined> {
     const started = sequence;
     inFlight += 1;
-    const pending: Promise<T | undefined> = load(key)
+    const pending: Promise<T | undefined> = loadNow(key)
       .then((value) => {
         storeIfCurrent(key, value, started);
         return value;
@@ -180,12 +187,30 @@ export function createBoundedCache<T>(options: BoundedCacheOptions<T>): BoundedC
     return pending;
   }
 
+  /** The load's promise; a load that throws at once gives a rejected one (as an async function's would). */
+  function loadNow(key: string): Promise<T | undefined> {
+    try {
+      return load(key);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  function miss(key: string): Promise<T | undefined> {
+    if (ttlMs <= 0) return loadNow(key);
+    return loading.get(key) ?? startLoad(key);
+  }
+
   return {
     async get(key) {
       const entry = entries.get(key);
       if (entry !== undefined && entry.expiresAt > now()) return entry.value;
-      if (ttlMs <= 0) return load(key);
-      return loading.get(key) ?? startLoad(key);
+      return miss(key);
+    },
+    read(key) {
+      const entry = entries.get(key);
+      if (entry !== undefined && entry.expiresAt > now()) return entry.value;
+      return miss(key);
     },
     peek(key) {
       const entry = entries.get(key);

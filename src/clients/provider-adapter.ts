@@ -26,7 +26,8 @@ export function clientProviderAdapter(repository: ClientRepository, cache: Bound
     throw new Error('clients are not single-use tokens');
   };
   return {
-    find: (clientId) => cache.get(clientId),
+    // A cached client at once, not in a promise (the adapter factory's guardRead hands it on; every caller awaits).
+    find: (clientId) => cache.read(clientId) as ReturnType<Adapter['find']>,
     findByUid: async () => undefined,
     findByUserCode: async () => undefined,
     upsert: async (clientId, payload) => {

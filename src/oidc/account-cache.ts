@@ -67,7 +67,7 @@ export async function openAccountCache({ redis, redisPrefix, ttlSeconds, logger,
   return {
     directory(directory) {
       source = directory;
-      return { findActive: (sub) => profiles.get(sub) };
+      return { findActive: (sub) => profiles.read(sub) };
     },
     signingIn() {
       const ahead = profiles.begin();

@@ -15,8 +15,11 @@ export interface AccountProfile {
 }
 
 export interface AccountDirectory {
-  /** The profile of an active user; undefined for unknown or disabled users. */
-  findActive(sub: string): Promise<AccountProfile | undefined>;
+  /**
+   * The profile of an active user; undefined for unknown or disabled users. A cached profile may
+   * come at once, without a promise (src/oidc/account-cache.ts): callers await it either way.
+   */
+  findActive(sub: string): Promise<AccountProfile | undefined> | AccountProfile | undefined;
 }
 
 /**

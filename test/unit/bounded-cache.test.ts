@@ -149,4 +149,104 @@ describe('bounded cache', () => {
     await cache.get('a');
     expect(loads).to.equal(3);
   });
+
+  describe('read: a hit without a promise', () => {
+    it('answers a valid entry at once with the value get gives, and a promise otherwise', async () => {
+      let clock = 0;
+      let loads = 0;
+      const cache = createBoundedCache({ load: async (id) => ({ id, load: ++loads }), ttlMs: 1_000, maxEntries: 10, cacheMisses: true, now: () => clock });
+      const first = cache.read('a');
+      expect(first, 'a miss: a promise').to.be.instanceOf(Promise);
+      expect(await first).to.deep.equal({ id: 'a', load: 1 });
+      const hit = cache.read('a');
+      expect(hit, 'a hit: the value itself').not.to.be.instanceOf(Promise);
+      expect(hit).to.equal(await cache.get('a'));
+      clock = 1_000;
+      const expired = cache.read('a');
+      expect(expired, 'expired: loaded again, never the old value').to.be.instanceOf(Promise);
+      expect(await expired).to.deep.equal({ id: 'a', load: 2 });
+      expect(cache.read('a')).to.deep.equal({ id: 'a', load: 2 });
+    });
+
+    it('never answers a value an invalidation dropped, nor one whose own validity ended', async () => {
+      let version = 1;
+      let clock = 0;
+      const cache = createBoundedCache<{ id: string; version: number; until: number }>({
+        load: async (id) => ({ id, version, until: 500 }),
+        validUntil: (value) => value.until,
+        ttlMs: 60_000,
+        maxEntries: 10,
+        cacheMisses: false,
+        now: () => clock,
+      });
+      await cache.read('a');
+      expect(cache.read('a')).to.deep.include({ version: 1 });
+      version = 2;
+      cache.invalidate('a');
+      expect(await cache.read('a'), 'after the invalidation: the new value').to.deep.include({ version: 2 });
+      expect(cache.read('a')).to.deep.include({ version: 2 });
+      clock = 500;
+      version = 3;
+      const ended = cache.read('a');
+      expect(ended, 'past validUntil: loaded again').to.be.instanceOf(Promise);
+      expect(await ended).to.deep.include({ version: 3 });
+    });
+
+    it('answers a kept miss at once as undefined, and asks again for one it does not keep', async () => {
+      let loads = 0;
+      const keeping = createBoundedCache<string>({ load: async () => void loads++, ttlMs: 60_000, maxEntries: 10, cacheMisses: true });
+      await keeping.read('x');
+      expect(keeping.read('x'), 'the kept miss').to.equal(undefined);
+      expect(loads).to.equal(1);
+      const asking = createBoundedCache<string>({ load: async () => void loads++, ttlMs: 60_000, maxEntries: 10, cacheMisses: false });
+      await asking.read('x');
+      const again = asking.read('x');
+      expect(again).to.be.instanceOf(Promise);
+      expect(await again).to.equal(undefined);
+      expect(loads).to.equal(3);
+    });
+
+    it('does not join a load an invalidation overtook, and does not keep its value', async () => {
+      let release!: (value: string) => void;
+      let version = 'old';
+      const cache = createBoundedCache({
+        load: (id) => (version === 'old' ? new Promise<string>((resolve) => (release = resolve)) : Promise.resolve(`${id}:${version}`)),
+        ttlMs: 60_000,
+        maxEntries: 10,
+        cacheMisses: true,
+      });
+      const stale = cache.read('a');
+      version = 'new';
+      cache.invalidate('a');
+      const fresh = cache.read('a');
+      release('a:old');
+      expect(await stale).to.equal('a:old');
+      expect(await fresh).to.equal('a:new');
+      expect(cache.read('a')).to.equal('a:new');
+    });
+
+    it('with the cache off (ttl 0), always loads; a load that throws at once rejects', async () => {
+      let loads = 0;
+      const off = createBoundedCache<string>({ load: async (id) => `${id}#${++loads}`, ttlMs: 0, maxEntries: 10, cacheMisses: true });
+      expect(await off.read('a')).to.equal('a#1');
+      expect(await off.read('a')).to.equal('a#2');
+      const throwing = createBoundedCache<string>({
+        load: () => {
+          throw new Error('store down');
+        },
+        ttlMs: 60_000,
+        maxEntries: 10,
+        cacheMisses: true,
+      });
+      const failed = throwing.read('a');
+      expect(failed).to.be.instanceOf(Promise);
+      let caught: unknown;
+      try {
+        await failed;
+      } catch (error) {
+        caught = error;
+      }
+      expect((caught as Error | undefined)?.message).to.equal('store down');
+    });
+  });
 });

@@ -43,10 +43,27 @@ export interface AdapterFactoryDeps {
  * A store outage surfaces as StoreUnavailableError, which oidc-provider renders as
  * `503 temporarily_unavailable` (its own handling of other adapter errors is `500 server_error`).
  */
-function guard<T>(operation: Promise<T> | T): Promise<T> {
-  // Every read goes through here (cache hits included): a rejection handler, not an async frame.
-  // Promise.resolve adopts a thenable (a query) as `await` did; a native promise is used as it is.
+function guard<T>(operation: PromiseLike<T> | T): Promise<T> {
+  // Every write and every read that reaches a store goes through here: a rejection handler, not
+  // an async frame. Promise.resolve adopts a thenable (a query) as `await` did; a native promise
+  // is used as it is.
   return Promise.resolve(operation).catch(rethrowAsStoreError);
+}
+
+/**
+ * `guard` for a read that may answer from memory: a value that is already there (a cache hit:
+ * the Client model's clients cache, src/clients/provider-adapter.ts) is handed on as it is — no
+ * promise, no rejection handler, no microtask — and only a pending read is guarded. Every caller
+ * of an adapter's `find` awaits it (oidc-provider's models, lib/models/*.js; Gatehouse's own
+ * wrappers below and in record-cache.ts), so a plain value reads the same to them.
+ */
+function guardRead<T>(operation: PromiseLike<T> | T): Promise<T> {
+  if (isThenable(operation)) return guard(operation);
+  return operation as unknown as Promise<T>;
+}
+
+function isThenable<T>(value: PromiseLike<T> | T): value is PromiseLike<T> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function rethrowAsStoreError(error: unknown): never {
@@ -179,7 +196,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
       const routed: Adapter = {
         upsert: carries ? (id, payload, expiresIn) => guard(handOff.alongside(() => primary.upsert(id, payload, expiresIn))) : (id, payload, expiresIn) => guard(primary.upsert(id, payload, expiresIn)),
         // A find that claims: the replay check is atomic in the store (replay-claims.ts).
-        find: model === REPLAY_DETECTION ? (id) => guard(replayClaims.claim(id)) : (id) => guard(primary.find(id)),
+        find: model === REPLAY_DETECTION ? (id) => guard(replayClaims.claim(id)) : (id) => guardRead(primary.find(id)),
         findByUid: (uid) => guard(primary.findByUid(uid)),
         findByUserCode: (userCode) => guard(primary.findByUserCode(userCode)),
         consume: GRANT_SOURCE_MODELS.has(model) ? (id) => guard(consumeGrantSource(primary, id)) : (id) => guard(primary.consume(id)),
