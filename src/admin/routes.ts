@@ -10,6 +10,7 @@ import { initialAccessTokenSchema } from '../operations/registration.ts';
 import { showConsent } from '../operations/consents.ts';
 import { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
 import { passwordSchema, showUser, showUserPage, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
+import { parsedDocument } from '../keycloak/export-stream.ts';
 import { KEYCLOAK_IMPORT_BODY_LIMIT, keycloakImportQuerySchema, keycloakRealmSchema } from '../operations/keycloak-import.ts';
 import { upstreamCreateSchema, upstreamUpdateSchema } from '../operations/upstream.ts';
 import { signInPatchSchema } from '../operations/settings.ts';
@@ -128,7 +129,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     // Migration
     { method: 'post', path: '/import/keycloak', tag: 'import', summary: 'Import a Keycloak realm export (kc.sh export): clients, roles, groups, users with their password hashes; idempotent; dry_run=true only reports. A kc.sh export --dir directory: its realm file (<realm>-realm.json) first, then each users file (<realm>-users-<n>.json, { realm, users }) in its own request, which imports those users and nothing else', body: keycloakRealmSchema, query: keycloakImportQuerySchema, bodyLimit: KEYCLOAK_IMPORT_BODY_LIMIT, handle: async ({ op, body, query }) => {
       const { dry_run: dryRun, api } = keycloakImportQuerySchema.parse(query);
-      return { body: await ops.keycloak.import(op, { document: body }, { dryRun: dryRun === 'true', api }) };
+      return { body: await ops.keycloak.import(op, { realm: parsedDocument(body) }, { dryRun: dryRun === 'true', api }) };
     } },
 
     // Dynamic registration

@@ -36,6 +36,13 @@ const STRING_ATTRIBUTES = new Set(['middle_name', 'nickname', 'profile', 'pictur
  */
 export type UserPass = 'named' | 'derived' | 'all';
 
+/** The pass that maps this user of the export (mapUsers): `derived` when its username is an email address, else `named` (refused users and service accounts too). */
+export function userPassOf(raw: unknown): 'named' | 'derived' {
+  if (!isObject(raw) || (typeof raw.username === 'string' && text(raw.serviceAccountClientId) !== undefined)) return 'named';
+  const identity = userIdentity(raw, 0);
+  return identity.ok && identity.address !== undefined ? 'derived' : 'named';
+}
+
 export interface MapUsersOptions {
   readonly pass: UserPass;
   /** The users' place: their index in the document is `offset` + their index in the batch; `where` names the document (`acme-users-3.json: `). */

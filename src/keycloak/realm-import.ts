@@ -105,11 +105,6 @@ function groupDefinitions(groups: unknown): unknown[] {
   return list(groups).map((group) => (isObject(group) ? { name: group.name, path: group.path, realmRoles: group.realmRoles, clientRoles: group.clientRoles, subGroups: groupDefinitions(group.subGroups) } : group));
 }
 
-/** Whether a document is a users file of `kc.sh export --dir` (`{ "realm": …, "users": [ … ] }` and nothing else). */
-export function isUsersDocument(document: unknown): boolean {
-  return isObject(document) && typeof document.realm === 'string' && Array.isArray(document.users) && Object.keys(document).every((key) => key === 'realm' || key === 'users');
-}
-
 /**
  * Everything of a realm export but its users, and the context its users are mapped with; throws
  * KeycloakExportError when the document is not a realm export.

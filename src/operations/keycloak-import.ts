@@ -4,8 +4,10 @@ import { says } from '../errors/problems.ts';
 import { usernameKey } from '../accounts/normalize.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
 import { applyKeycloakRealm, applyKeycloakUsers, emptyKeycloakReport, type KeycloakImportOptions, type KeycloakImportReport } from '../keycloak/apply-import.ts';
-import { isObject, list } from '../keycloak/export-json.ts';
-import { contextRoles, isUsersDocument, planKeycloakRealm, planKeycloakUsers, type CurrentUsers, type KeycloakUsersContext, type UserPass } from '../keycloak/realm-import.ts';
+import { isObject, KeycloakExportError } from '../keycloak/export-json.ts';
+import type { KeycloakExportDocument } from '../keycloak/export-stream.ts';
+import { userPassOf } from '../keycloak/map-users.ts';
+import { contextRoles, planKeycloakRealm, planKeycloakUsers, type CurrentUsers, type KeycloakUsersContext, type UserPass } from '../keycloak/realm-import.ts';
 import { nulPath, refuseNulCharacters } from '../errors/nul-characters.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
@@ -27,23 +29,25 @@ export const keycloakRealmSchema = z.looseObject({ realm: z.string().min(1) });
 export const KEYCLOAK_IMPORT_BODY_LIMIT = 64 * 1024 * 1024;
 
 /** Users mapped and written at a time, within one document: a users file of kc.sh (50 by default) is one batch. */
-export const KEYCLOAK_USER_BATCH = 200;
-
-/** A users file of `kc.sh export --dir`, read when its turn comes (once to check it, once per pass). */
-export interface KeycloakUsersFile {
-  /** Its name (`acme-users-3.json`), for messages. */
-  readonly name: string;
-  read(): Promise<unknown>;
-}
+export const KEYCLOAK_USER_BATCH = 50;
 
 /**
- * What the import reads: one document — a realm export (its own users, if any, included), or a
- * users file of a realm imported before — and, for a `kc.sh export --dir` directory, its users
- * files after the realm file, in order.
+ * What the import reads: the realm document — a realm export (its own users, if any, included), or
+ * a users file of a realm imported before — and, for a `kc.sh export --dir` directory, its users
+ * files after the realm file, in order. Each is read as a stream (src/keycloak/export-stream.ts).
  */
 export interface KeycloakExportSource {
-  readonly document: unknown;
-  readonly usersFiles?: readonly KeycloakUsersFile[];
+  readonly realm: KeycloakExportDocument;
+  readonly usersFiles?: readonly KeycloakExportDocument[];
+}
+
+/** What the check pass keeps of a document for the write pass: which of the two passes must read its users again. */
+interface CheckedDocument {
+  readonly document: KeycloakExportDocument;
+  /** It holds users whose Keycloak username is a valid Gatehouse username (or that are refused, or service accounts). */
+  named: boolean;
+  /** It holds users whose Keycloak username is an email address. */
+  derived: boolean;
 }
 
 /**
@@ -52,51 +56,71 @@ export interface KeycloakExportSource {
  * with `dryRun` only reports what would be created and updated. Audited as `keycloak.imported`
  * (counts only: no names of users, no hashes).
  *
- * Memory: the realm document, then one batch of users at a time (a users file, or
- * KEYCLOAK_USER_BATCH users of a document): the users Gatehouse already has are looked up for
- * each batch by id and username (equalities the indexes serve), never read all at once. Users
- * whose username is a valid Gatehouse username are written first, in every file, then those
- * whose username is an email address: the names derived for these then avoid every other
- * user's (src/keycloak/user-identity.ts). A dry run writes nothing, so it keeps the usernames
- * it would give to find the same ones (a set of names, not the users).
+ * Memory: the realm document without its users, then one batch of users at a time (a users file,
+ * or KEYCLOAK_USER_BATCH users of a document), each document read as a stream: no document is
+ * held whole, however many users it holds. The users Gatehouse already has are looked up for
+ * each batch by id and username (equalities the indexes serve), never read all at once.
+ *
+ * Reads: every document is read once to check it (JSON, realm, NUL characters) before anything is
+ * written — keeping of each only which passes need it — then again to write. Users whose username
+ * is a valid Gatehouse username are written first, in every file, then those whose username is an
+ * email address: the names derived for these then avoid every other user's
+ * (src/keycloak/user-identity.ts). A document holding users of one kind only is read twice in
+ * all (check, write); one holding both kinds three times (check, then once per pass), since keeping
+ * every named user's username from the first pass instead would grow with the users. A dry run
+ * writes nothing, so it keeps the usernames it would give to find the same ones (a set of names,
+ * not the users).
  *
  * A users document on its own (`{ "realm", "users" }`) imports those users and nothing else,
  * mapped with what the last import of the realm's realm file kept (roles, groups, default role,
  * clients, identity providers: src/keycloak/realm-contexts.ts); without one it is refused.
  */
 export async function importKeycloakRealm(services: GatehouseServices, ctx: OperationContext, source: KeycloakExportSource, options: KeycloakImportOptions): Promise<KeycloakImportReport> {
-  const { document, usersFiles = [] } = source;
+  const { realm: realmDocument, usersFiles = [] } = source;
   const { dryRun } = options;
   const now = new Date(services.clock.now());
-  // Refused whole, naming where (users.3.username): FerretDB on PostgreSQL cannot hold a NUL.
-  refuseNulCharacters(document);
+  const realmChecked: CheckedDocument = { document: realmDocument, named: false, derived: false };
+  // The check pass. Refused whole, naming where (users.3.username): FerretDB on PostgreSQL cannot hold a NUL.
+  const { members, users } = await realmDocument.read(checkUser(realmChecked));
+  refuseNulCharacters(members);
   let report: KeycloakImportReport;
   let context: KeycloakUsersContext;
-  if (isUsersDocument(document) && usersFiles.length === 0) {
-    const realm = (document as { realm: string }).realm;
+  const checked = users === undefined || users === 0 ? [] : [realmChecked];
+  if (usersFiles.length === 0 && users !== undefined && typeof members.realm === 'string' && Object.keys(members).every((key) => key === 'realm')) {
+    const realm = members.realm;
     const kept = await services.keycloakRealms.get(realm);
     if (kept === undefined) throw invalid('realm', 'keycloak_realm_not_imported', { realm });
     context = kept;
     report = emptyKeycloakReport(realm, dryRun);
   } else {
-    const planned = planKeycloakRealm(document, now);
+    const planned = planKeycloakRealm(users === undefined ? members : { ...members, users: [] }, now);
     context = planned.context;
     // Every users file checked before anything is written.
-    for (const file of usersFiles) checkUsersFile(await file.read(), file.name, context.realm);
+    for (const file of usersFiles) checked.push(await checkUsersFile(file, context.realm));
     report = await applyKeycloakRealm(services, planned.plan, options);
     if (!dryRun) await services.keycloakRealms.save(context);
   }
 
+  // The write pass: each document's users in batches, read again (and checked again: a file changed since is no less safe).
   const roles = contextRoles(context);
-  const sources: KeycloakUsersFile[] = [...(list((document as { users?: unknown }).users).length > 0 ? [{ name: '', read: () => Promise.resolve(document) }] : []), ...usersFiles];
   // A dry run writes nothing: the usernames it would give, so later batches do not give them again.
   const given = dryRun ? new Map<string, string>() : undefined;
   for (const pass of ['named', 'derived'] as const) {
-    for (const file of sources) {
-      const users = list(((await file.read()) as { users?: unknown }).users);
-      for (let offset = 0; offset < users.length; offset += KEYCLOAK_USER_BATCH) {
-        await importBatch(services, users.slice(offset, offset + KEYCLOAK_USER_BATCH), { context, roles, now, pass, offset, where: file.name === '' ? '' : `${file.name}: `, dryRun, given, report });
-      }
+    for (const one of checked) {
+      if (!one[pass]) continue;
+      const where = one.document.name === '' ? '' : `${one.document.name}: `;
+      const batchOptions = { context, roles, now, pass, where, dryRun, given, report };
+      const check = checkUser({ document: one.document, named: false, derived: false });
+      let batch: unknown[] = [];
+      let offset = 0;
+      await one.document.read(async (user, index) => {
+        check(user, index);
+        batch.push(user);
+        if (batch.length < KEYCLOAK_USER_BATCH) return;
+        await importBatch(services, batch, { ...batchOptions, offset });
+        [batch, offset] = [[], offset + batch.length];
+      });
+      if (batch.length > 0) await importBatch(services, batch, { ...batchOptions, offset });
     }
   }
 
@@ -124,12 +148,33 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
   return report;
 }
 
+/** Checks one user of a document as it is read (no NUL character: refused naming where), noting which pass maps it. */
+function checkUser(checked: CheckedDocument): (user: unknown, index: number) => void {
+  const where = checked.document.name === '' ? '' : `${checked.document.name}: `;
+  return (user, index) => {
+    const path = nulPath(user);
+    if (path !== undefined) throw invalid(`${where}users.${index}${path === '' ? '' : `.${path}`}`, 'nul_character');
+    checked[userPassOf(user)] = true;
+  };
+}
+
 /** A users file: `{ "realm": <the realm file's>, "users": [ … ] }`, without NUL characters; refused naming the file. */
-function checkUsersFile(document: unknown, name: string, realm: string): void {
-  if (!isObject(document) || typeof document.realm !== 'string' || !Array.isArray(document.users)) throw invalid(name, 'not_keycloak_export');
-  if (document.realm !== realm) throw invalid(`${name}: realm`, 'keycloak_other_realm', { found: document.realm, realm });
-  const path = nulPath(document);
+async function checkUsersFile(document: KeycloakExportDocument, realm: string): Promise<CheckedDocument> {
+  const { name } = document;
+  const checked: CheckedDocument = { document, named: false, derived: false };
+  let read: Awaited<ReturnType<KeycloakExportDocument['read']>>;
+  try {
+    read = await document.read(checkUser(checked));
+  } catch (error) {
+    if (error instanceof KeycloakExportError) throw invalid(name, 'not_keycloak_export');
+    throw error;
+  }
+  const { members, users } = read;
+  if (typeof members.realm !== 'string' || users === undefined) throw invalid(name, 'not_keycloak_export');
+  if (members.realm !== realm) throw invalid(`${name}: realm`, 'keycloak_other_realm', { found: members.realm, realm });
+  const path = nulPath(members);
   if (path !== undefined) throw invalid(`${name}: ${path}`, 'nul_character');
+  return checked;
 }
 
 interface BatchOptions {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { planKeycloakImport } from '../../src/keycloak/realm-import.ts';
+import { parsedDocument } from '../../src/keycloak/export-stream.ts';
 import { importKeycloakRealm } from '../../src/operations/keycloak-import.ts';
 import { upstreamOperations } from '../../src/operations/upstream.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
@@ -97,11 +98,11 @@ describe('Keycloak realm import: identity providers, their mappers and federated
   });
 
   it('imports the providers (disabled without a secret) and the links; the report lists what was mapped and what was not', async () => {
-    const dry = await importKeycloakRealm(gatehouse.services, actor, { document: REALM_EXPORT }, { dryRun: true });
+    const dry = await importKeycloakRealm(gatehouse.services, actor, { realm: parsedDocument(REALM_EXPORT) }, { dryRun: true });
     expect(dry.upstream.created).to.have.members(['corp-keycloak', 'google', 'github', 'partner-oidc']);
     expect(await gatehouse.services.upstream.list()).to.deep.equal([]);
 
-    const report = await importKeycloakRealm(gatehouse.services, actor, { document: REALM_EXPORT }, { dryRun: false });
+    const report = await importKeycloakRealm(gatehouse.services, actor, { realm: parsedDocument(REALM_EXPORT) }, { dryRun: false });
     expect(report.upstream.created).to.have.members(['corp-keycloak', 'google', 'github', 'partner-oidc']);
     expect(report.upstream.secretsToSet).to.have.members(['google', 'github', 'partner-oidc']);
     expect(report.upstream.mapped['corp-keycloak']).to.include('trustEmail → trust_email');
@@ -120,7 +121,7 @@ describe('Keycloak realm import: identity providers, their mappers and federated
 
   it('is idempotent, and a secret set since keeps a masked provider enabled as Keycloak had it', async () => {
     await upstreamOperations(gatehouse.services).update(actor, 'google', { client_secret: 'set-by-the-operator', enabled: true });
-    const again = await importKeycloakRealm(gatehouse.services, actor, { document: REALM_EXPORT }, { dryRun: false });
+    const again = await importKeycloakRealm(gatehouse.services, actor, { realm: parsedDocument(REALM_EXPORT) }, { dryRun: false });
     expect(again.upstream.updated).to.have.members(['corp-keycloak', 'google', 'github', 'partner-oidc']);
     expect(again.upstream.links).to.deep.equal({ created: 0, unchanged: 3 });
     expect(again.upstream.secretsToSet).to.have.members(['github', 'partner-oidc']);
@@ -132,7 +133,7 @@ describe('Keycloak realm import: identity providers, their mappers and federated
     await gatehouse.services.upstream.unlink(FAY, 'github', '1234567');
     const other = await gatehouse.services.accounts.createUser({ username: 'someone-else', email: 'else@example.com' });
     await gatehouse.services.upstream.link('github', '1234567', other.id);
-    const report = await importKeycloakRealm(gatehouse.services, actor, { document: REALM_EXPORT }, { dryRun: false });
+    const report = await importKeycloakRealm(gatehouse.services, actor, { realm: parsedDocument(REALM_EXPORT) }, { dryRun: false });
     expect(report.conflicts).to.deep.include({ user: 'fay', reason: 'the github identity 1234567 is linked to another Gatehouse user' });
     expect((await gatehouse.services.upstream.findLink('github', '1234567'))?.userId).to.equal(other.id);
   });

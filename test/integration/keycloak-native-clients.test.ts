@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { clientOperations } from '../../src/operations/clients.ts';
+import { parsedDocument } from '../../src/keycloak/export-stream.ts';
 import { importKeycloakRealm } from '../../src/operations/keycloak-import.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
@@ -35,7 +36,7 @@ describe('Keycloak realm import: native apps (custom-scheme and loopback redirec
   });
 
   it('imports them as native clients and reports what became of each redirect URI', async () => {
-    const report = await importKeycloakRealm(gatehouse.services, actor, { document: REALM_EXPORT }, { dryRun: false });
+    const report = await importKeycloakRealm(gatehouse.services, actor, { realm: parsedDocument(REALM_EXPORT) }, { dryRun: false });
     expect(report.clients.created).to.include.members(['acme-mobile', 'acme-desktop', 'acme-dev-web']);
     expect(report.nativeClients).to.deep.equal({
       'acme-mobile': ['com.acme.mobile:/oauth2redirect (private-use scheme)'],

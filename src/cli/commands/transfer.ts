@@ -8,7 +8,10 @@ import { isSealedExport, openSealedExport, sealExport, SealedExportError } from 
 import { CliError, type CliContext } from '../context.ts';
 import { PASSPHRASE_OPTIONS, passphraseGiven, readPassphrase } from '../export-passphrase.ts';
 import { shown } from '../help.ts';
-import type { KeycloakExportSource, KeycloakUsersFile } from '../../operations/keycloak-import.ts';
+import { parseFile } from 'stream-json/file/index.js';
+import type { Token } from 'stream-json/parser.js';
+import { readTokens, type KeycloakExportDocument } from '../../keycloak/export-stream.ts';
+import type { KeycloakExportSource } from '../../operations/keycloak-import.ts';
 import { cliActor, withOperations } from '../services.ts';
 
 /**
@@ -110,13 +113,18 @@ async function opened(path: string, document: unknown, passphrase: string): Prom
   }
 }
 
-/** A JSON file of a Keycloak export, or a usage error naming it. */
-function keycloakJson(path: string): unknown {
+/** The tokens of a JSON file (stream-json), read a block at a time; a file that cannot be read or parsed is a usage error naming it. */
+async function* fileTokens(path: string): AsyncGenerator<Token> {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    yield* parseFile({ streamValues: false })(path);
   } catch (error) {
     throw new CliError(`${path}: cannot read a JSON realm export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
   }
+}
+
+/** A JSON file of a Keycloak export, read as a stream each time the import reads it (src/keycloak/export-stream.ts). */
+function keycloakFile(path: string, name: string): KeycloakExportDocument {
+  return { name, read: (onUser) => readTokens(fileTokens(path), onUser) };
 }
 
 const REALM_FILE = /^(.+)-realm\.json$/;
@@ -125,10 +133,10 @@ const USERS_FILE = /^(.+)-users-(\d+)\.json$/;
 /**
  * A directory as `kc.sh export --dir DIR --realm R` writes it: `R-realm.json`, then (with
  * `--users different_files`, the default) `R-users-0.json`, `R-users-1.json`, … of
- * `--users-per-file` users each. The realm file is read now; each users file when the import
- * comes to it (src/operations/keycloak-import.ts), in numeric order.
+ * `--users-per-file` users each. Each file is read as a stream when the import comes to it
+ * (src/operations/keycloak-import.ts), the users files in numeric order.
  */
-function keycloakDirectory(dir: string): KeycloakExportSource & { readonly realmFile: string; readonly usersFiles: readonly KeycloakUsersFile[] } {
+function keycloakDirectory(dir: string): KeycloakExportSource & { readonly realmFile: string; readonly usersFiles: readonly KeycloakExportDocument[] } {
   const names = readdirSync(dir).sort();
   const realmFiles = names.filter((name) => REALM_FILE.test(name));
   if (realmFiles.length === 0) throw new CliError(`${dir}: no <realm>-realm.json in it; export with kc.sh export --dir ${dir} --realm REALM`, EXIT.usage);
@@ -144,9 +152,9 @@ function keycloakDirectory(dir: string): KeycloakExportSource & { readonly realm
   }
   numbered.sort((a, b) => a.n - b.n);
   return {
-    document: keycloakJson(join(dir, realmFile)),
+    realm: keycloakFile(join(dir, realmFile), ''),
     realmFile,
-    usersFiles: numbered.map(({ name }) => ({ name, read: () => Promise.resolve(keycloakJson(join(dir, name))) })),
+    usersFiles: numbered.map(({ name }) => keycloakFile(join(dir, name), name)),
   };
 }
 
@@ -158,7 +166,7 @@ async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, ap
   } catch (error) {
     throw new CliError(`${path}: cannot read a realm export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
   }
-  const source = isDirectory ? keycloakDirectory(path) : { document: keycloakJson(path) };
+  const source = isDirectory ? keycloakDirectory(path) : { realm: keycloakFile(path, '') };
   const report = await withOperations(ctx, (ops) => ops.keycloak.import(cliActor(), source, { dryRun, api }));
   if (ctx.json) {
     ctx.out(JSON.stringify(report));
