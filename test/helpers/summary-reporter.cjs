@@ -79,13 +79,17 @@ if (require.main === module) {
 }
 
 const Mocha = require('mocha');
+const { takeFilesFromQueue } = require('./file-queue.cjs');
 
 const { Spec } = Mocha.reporters;
-const { EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_TEST_FAIL } = Mocha.Runner.constants;
+const { EVENT_RUN_BEGIN, EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_TEST_FAIL } = Mocha.Runner.constants;
 
 class SummaryReporter extends Spec {
   constructor(runner, options) {
     super(runner, options);
+    // Files shared with other mocha processes (scripts/test): this one runs those it takes.
+    const queue = process.env.GATEHOUSE_TEST_QUEUE;
+    if (queue) runner.once(EVENT_RUN_BEGIN, () => takeFilesFromQueue(runner, queue));
     const perFile = new Map();
     const started = new Map();
     const failed = [];

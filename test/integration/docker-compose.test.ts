@@ -54,7 +54,12 @@ function parseDotEnv(text: string): Record<string, string> {
 
 describe("the README's Docker one-liner (docker-compose.yml's environment, production build)", () => {
   const database = databasesForSuite();
-  const work = mkdtempSync(join(tmpdir(), 'gatehouse-compose-'));
+  // Made when the block runs, not when the file loads: a mocha process that loads this file but
+  // leaves it to another (scripts/test's file queue) makes nothing to clean up.
+  let work: string;
+  before(() => {
+    work = mkdtempSync(join(tmpdir(), 'gatehouse-compose-'));
+  });
   after(async () => {
     rmSync(work, { recursive: true, force: true });
   });
