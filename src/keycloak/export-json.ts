@@ -1,5 +1,5 @@
 import { fieldProblem, InvalidRequestError } from '../errors/gatehouse-error.ts';
-import type { ProblemCode } from '../errors/problems.ts';
+import type { ProblemCode, ProblemParams } from '../errors/problems.ts';
 
 /** Reading a Keycloak realm export: JSON helpers shared by the mapping modules (src/keycloak/map-*.ts). */
 
@@ -19,8 +19,8 @@ export const strings = (value: unknown): string[] => list(value).filter((item): 
 
 export class KeycloakExportError extends InvalidRequestError {
   /** `path`: the member at fault (`realm`), or '' for the document as a whole. */
-  constructor(code: ProblemCode, path = '') {
-    const detail = fieldProblem(path, code);
+  constructor(code: ProblemCode, path = '', params?: ProblemParams) {
+    const detail = fieldProblem(path, code, params);
     super(detail.message, [detail]);
   }
 }

@@ -27,6 +27,24 @@ export interface GroupInfo {
   readonly parent: string | undefined;
 }
 
+/** Most levels of subgroups an import keeps (a deeper file is refused naming `groups`: realm-import.ts). */
+export const MAX_GROUP_DEPTH = 100;
+
+/** How deep a realm's groups nest (1: top-level groups only), counted without recursion: the file is the caller's. */
+export function groupDepth(groups: unknown): number {
+  let deepest = 0;
+  const pending: Array<{ readonly groups: unknown; readonly depth: number }> = [{ groups, depth: 1 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    for (const group of list(next.groups)) {
+      if (!isObject(group)) continue;
+      deepest = Math.max(deepest, next.depth);
+      if (next.depth <= MAX_GROUP_DEPTH) pending.push({ groups: group.subGroups, depth: next.depth + 1 });
+    }
+  }
+  return deepest;
+}
+
+/** Each group by its path, parents before their subgroups (in the file's order). */
 function walkGroups(groups: unknown, parent: string | undefined, into: Map<string, GroupInfo>): void {
   for (const group of list(groups)) {
     if (!isObject(group)) continue;
@@ -68,25 +86,31 @@ export function mapRoles(document: Json, realm: string, unmapped: UnmappedItem[]
       }
     }
   }
-  const effective = (ref: RoleRef, into: Set<string>, seen = new Set<string>()): void => {
-    for (const name of ref.realm) {
-      if (seen.has(name)) continue;
-      seen.add(name);
-      if (!builtinRealmRoles.has(name) && roleLabels.has(name)) into.add(name);
-      const inner = composites.get(name);
-      if (inner !== undefined) effective(inner, into, seen);
-    }
-    for (const [clientId, names] of Object.entries(ref.client)) {
-      for (const name of names) {
-        const label = `${clientId}:${name}`;
-        if (seen.has(label)) continue;
-        seen.add(label);
-        if (roleLabels.has(label)) into.add(label);
-        const inner = clientRoleComposites.get(label);
-        if (inner !== undefined) effective(inner, into, seen);
+  // A role reference's members in order: realm roles, then each client's as `<clientId>:<role>`.
+  const members = (ref: RoleRef): Array<{ readonly label: string; readonly realm: boolean }> => [
+    ...ref.realm.map((name) => ({ label: name, realm: true })),
+    ...Object.entries(ref.client).flatMap(([clientId, names]) => names.map((name) => ({ label: `${clientId}:${name}`, realm: false }))),
+  ];
+  // Depth first, each composite expanded where it stands — without recursion: a composite chain is as long as the file makes it.
+  const effective = (start: RoleRef, into: Set<string>): void => {
+    const seen = new Set<string>();
+    const stack = [{ items: members(start), next: 0 }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const item = top.items[top.next];
+      if (item === undefined) {
+        stack.pop();
+        continue;
       }
+      top.next += 1;
+      if (seen.has(item.label)) continue;
+      seen.add(item.label);
+      if (item.realm ? !builtinRealmRoles.has(item.label) && roleLabels.has(item.label) : roleLabels.has(item.label)) into.add(item.label);
+      const inner = item.realm ? composites.get(item.label) : clientRoleComposites.get(item.label);
+      if (inner !== undefined) stack.push({ items: members(inner), next: 0 });
     }
   };
+
 
   // Groups.
   const groups = new Map<string, GroupInfo>();
@@ -97,5 +121,5 @@ export function mapRoles(document: Json, realm: string, unmapped: UnmappedItem[]
     }
   }
 
-  return { labels: roleLabels, groups, effective: (ref, into) => effective(ref, into) };
+  return { labels: roleLabels, groups, effective };
 }

@@ -2,7 +2,7 @@ import type { ExportedClient } from '../clients/repository.ts';
 import { isObject, KeycloakExportError, list, text, type Json, type UnmappedItem } from './export-json.ts';
 import { mapClients } from './map-client.ts';
 import { mapFederatedIdentities, mapIdentityProviders, type PlannedLink, type PlannedUpstream } from './map-identity-providers.ts';
-import { mapRoles, type RealmRoles } from './map-roles.ts';
+import { groupDepth, mapRoles, MAX_GROUP_DEPTH, type RealmRoles } from './map-roles.ts';
 import { mapUsers, type PlannedUser, type UserPass } from './map-users.ts';
 import { mapConsents, type PlannedConsent } from './map-consents.ts';
 import { currentUsersOf, type CurrentUser, type CurrentUsers, type MissingHolders, type RefusedUser } from './user-identity.ts';
@@ -113,6 +113,8 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
   if (!isObject(document)) throw new KeycloakExportError('not_keycloak_export');
   if (typeof document.realm !== 'string') throw new KeycloakExportError('not_keycloak_export', 'realm');
   if (!Array.isArray(document.users ?? [])) throw new KeycloakExportError('not_keycloak_export', 'users');
+  // Before any walk over them (recursive, as their definitions are kept): a hostile depth is refused, not a stack overflow.
+  if (groupDepth(document.groups) > MAX_GROUP_DEPTH) throw new KeycloakExportError('keycloak_too_deep', 'groups', { max: MAX_GROUP_DEPTH });
   const realm = document.realm;
   const unmapped: UnmappedItem[] = [];
   const roles = mapRoles(document, realm, unmapped);

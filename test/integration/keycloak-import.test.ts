@@ -173,6 +173,18 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(body.message).to.match(/realm/);
   });
 
+  it('answers 400 naming `groups` for groups nested 20,000 deep, and writes nothing (it answered 500 from a stack overflow)', async () => {
+    // Written as text: JSON.stringify itself cannot nest that deep.
+    const groups = `[${'{"name":"g","path":"/g","subGroups":['.repeat(20_000)}${']}'.repeat(20_000)}]`;
+    const realm = `{"realm":"deep","roles":{"realm":[{"name":"deep-role"}]},"groups":${groups},"users":[{"id":"deep-user","username":"deep-user","enabled":true}]}`;
+    for (const path of ['/import/keycloak?dry_run=true', '/import/keycloak']) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', path, realm);
+      expect(status, JSON.stringify(body)).to.equal(400);
+      expect(body.details).to.deep.equal([{ path: 'groups', message: 'nested more than 100 levels deep', code: 'keycloak_too_deep', params: { max: 100 } }]);
+    }
+    expect(await gatehouse.services.accounts.findByLogin('deep-user')).to.equal(undefined);
+  });
+
   it('the CLI runs the same import: gatehouse import --keycloak FILE --dry-run', async () => {
     const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
     const exit = await runCli(['import', '--keycloak', FIXTURE, '--dry-run'], env);

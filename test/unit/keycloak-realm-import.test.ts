@@ -208,6 +208,40 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(roles('in-x')).to.have.members(['y-role']);
   });
 
+  it('refuses groups nested deeper than it keeps, naming `groups`, and expands a composite chain of any length (a deep hostile file answered 500 after writing the realm part)', () => {
+    // 20,000 nested subGroups: refused by the plan, before anything is written.
+    let nested: Record<string, unknown> = { name: 'g0', path: '/g0' };
+    const root = nested;
+    for (let depth = 1; depth < 20_000; depth += 1) {
+      const inner = { name: `g${depth}`, path: `${String(nested.path)}/g${depth}` };
+      nested.subGroups = [inner];
+      nested = inner;
+    }
+    let refusal: unknown;
+    try {
+      planKeycloakImport({ realm: 'deep', groups: [root], users: [] });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).to.be.instanceOf(KeycloakExportError);
+    expect((refusal as KeycloakExportError).details).to.deep.equal([{ path: 'groups', message: 'nested more than 100 levels deep', code: 'keycloak_too_deep', params: { max: 100 } }]);
+    // 100 levels are kept.
+    let kept: Record<string, unknown> = { name: 'k0', path: '/k0' };
+    const keptRoot = kept;
+    for (let depth = 1; depth < 100; depth += 1) {
+      const inner = { name: `k${depth}`, path: `${String(kept.path)}/k${depth}` };
+      kept.subGroups = [inner];
+      kept = inner;
+    }
+    expect(planKeycloakImport({ realm: 'deep', groups: [keptRoot], users: [] }).groups).to.have.length(100);
+
+    // A chain of 20,000 composite roles: a user holding the first holds them all.
+    const realmRoles = Array.from({ length: 20_000 }, (_, index) => ({ name: `r${index}`, composite: index < 19_999, ...(index < 19_999 ? { composites: { realm: [`r${index + 1}`] } } : {}) }));
+    const chain = planKeycloakImport({ realm: 'chain', roles: { realm: realmRoles }, users: [{ id: 'u-1', username: 'holder', realmRoles: ['r0'] }] });
+    expect(chain.users[0]!.user.roles).to.have.length(20_000);
+    expect(chain.users[0]!.user.roles).to.include.members(['r0', 'r19999']);
+  });
+
   it('refuses a document that is not a realm export', () => {
     expect(() => planKeycloakImport({ users: [] })).to.throw(KeycloakExportError, /realm export/);
     expect(() => planKeycloakImport('x')).to.throw(KeycloakExportError);
