@@ -163,23 +163,10 @@ export function eventLoopCpuByProcess(pid: number): Map<number, number> {
  */
 export function treeCpuByThreadName(pid: number): Map<string, number> {
   const byName = new Map<string, number>();
-  for (const each of processTree(pid)) {
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${each}/task`);
-    } catch {
-      continue; // ended meanwhile
-    }
-    for (const tid of tasks) {
-      if (Number(tid) === each) continue;
-      try {
-        const stat = readFileSync(`/proc/${each}/task/${tid}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        byName.set(name, (byName.get(name) ?? 0) + cpuMsOf(stat.slice(stat.lastIndexOf(')') + 2).split(' ')));
-      } catch {
-        // ended meanwhile
-      }
-    }
-  }
+  eachThreadFile(pid, 'stat', (stat, isEventLoop) => {
+    if (isEventLoop) return;
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    byName.set(name, (byName.get(name) ?? 0) + cpuMsOf(stat.slice(stat.lastIndexOf(')') + 2).split(' ')));
+  });
   return byName;
 }
