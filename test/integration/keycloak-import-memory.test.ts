@@ -13,15 +13,18 @@ import { dropDatabase, freshDatabaseUri, insertMany, randomSecret } from '../hel
  */
 const STORED_USERS = 1_000;
 /** Users in the realm file, and in the users files of the directory: each re-imported (written), so few. */
-const USERS = Number(process.env.KEYCLOAK_IMPORT_MEMORY_USERS ?? 150);
+const USERS = Number(process.env.KEYCLOAK_IMPORT_MEMORY_USERS ?? 300);
 /**
  * What makes each of them big: an attribute Gatehouse does not import (reported, skipped), this many
  * characters long. USERS of them are ~21 MB of JSON: read whole, that text and its parse (~2 × 21 MB)
- * are more than the heap below leaves beside the CLI's own modules; a batch (KEYCLOAK_USER_BATCH
- * users) is a fraction of it.
+ * are more than the heap below leaves beside the CLI's own modules (the realm file case fails on the
+ * code that parsed it whole); a batch (KEYCLOAK_USER_BATCH users, ~3.5 MB) is a fraction of it, with
+ * room for the next batch read while one is written on a loaded machine (150 users of 140,000
+ * characters — 7 MB a batch — ran out of this heap in CI beside the e2e files). The directory case
+ * holds a users file per batch, as kc.sh writes them: it fails if the import reads the directory whole.
  */
-const NOTES_CHARACTERS = Number(process.env.KEYCLOAK_IMPORT_MEMORY_NOTES ?? 140_000);
-/** The V8 old space the importing CLI is given: its own modules need ~37 MiB (--trace-gc), a batch ~7 MiB more. */
+const NOTES_CHARACTERS = Number(process.env.KEYCLOAK_IMPORT_MEMORY_NOTES ?? 70_000);
+/** The V8 old space the importing CLI is given: its own modules need ~37 MiB (--trace-gc), a batch ~4 MiB more. */
 const HEAP_MIB = Number(process.env.KEYCLOAK_IMPORT_MEMORY_HEAP_MIB ?? 56);
 /** As kc.sh export writes them by default (--users-per-file 50). */
 const USERS_PER_FILE = 50;
