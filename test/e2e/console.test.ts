@@ -843,6 +843,54 @@ describe('admin console (headless Chromium)', () => {
     await page.context().close();
   });
 
+  it("lines up what shares a line: the header's language and sign-out one height on one centre line, a row's words on its button's baseline, a table's caption at its start (1280 and 390 px, each language)", async function () {
+    this.timeout(120_000);
+    const operator = (await gatehouse.services.accounts.findByLogin('operator'))!;
+    const page = await operatorPage();
+    // The operator's sessions: rows whose last cell is a button ("End session").
+    await page.goto(`${consoleUrl}#/users/${operator.id}`);
+    await page.locator('main h1').waitFor();
+    await page.locator('main table tbody tr td button').first().waitFor();
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+      await chooseConsoleLocale(page, locale, 'table tbody tr td button');
+      for (const width of [1280, 390]) {
+        await resizeViewport(page, { width, height: 844 });
+        const at = `${locale} at ${width} px`;
+        const header = await page.evaluate(() => {
+          const box = (element: Element) => element.getBoundingClientRect();
+          const select = box(document.querySelector('header.bar select')!);
+          const button = box(document.querySelector('header.bar .bar-end button')!);
+          return { heights: [select.height, button.height], centres: [select.top + select.height / 2, button.top + button.height / 2] };
+        });
+        expect(Math.abs(header.heights[0]! - header.heights[1]!), `${at}: the language picker and sign-out, one height (${JSON.stringify(header)})`).to.be.below(1);
+        expect(Math.abs(header.centres[0]! - header.centres[1]!), `${at}: on one centre line (${JSON.stringify(header)})`).to.be.below(1);
+        if (width === 390) continue; // A phone stacks a row's cells (a card per row): nothing beside the button.
+        // The session's start, its first cell's text, on the line of its "End session" button's words (the words once sat at the cell's top, above the button's).
+        const row = await page.locator('main table tbody tr').filter({ has: page.locator('td button') }).first().evaluate((tr) => {
+          const bottom = (node: Node) => {
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            return range.getClientRects()[0]!.bottom;
+          };
+          return { text: bottom(tr.querySelector('td')!), button: bottom(tr.querySelector('td button')!) };
+        });
+        expect(Math.abs(row.text - row.button), `${at}: a row's text on its button's baseline (${JSON.stringify(row)})`).to.be.below(1.5);
+        // Every caption starts where its table does (centred, "Grants" once floated mid-card between two tables).
+        const captions = await page.locator('main table caption').evaluateAll((elements) =>
+          elements.map((caption) => {
+            const range = document.createRange();
+            range.selectNodeContents(caption);
+            return { text: caption.textContent, offset: range.getClientRects()[0]!.left - caption.closest('table')!.getBoundingClientRect().left };
+          }),
+        );
+        expect(captions.length, at).to.be.above(0);
+        for (const caption of captions) expect(caption.offset, `${at}: the caption "${caption.text}" at its table's start`).to.be.below(12);
+      }
+      await screenshot(page, `console-aligned-${locale}`);
+    }
+    await page.context().close();
+  });
+
   it('a 64-character username and a client name without spaces: their pages stay 390 px wide (the heading breaks)', async () => {
     // Both are allowed (usernames of 1-64 characters, names up to 200); the page's heading carries
     // them and once widened the whole page by hundreds of pixels.
