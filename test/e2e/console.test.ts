@@ -891,6 +891,38 @@ describe('admin console (headless Chromium)', () => {
     await page.context().close();
   });
 
+  it('focus outlines stand out from what they are drawn on (3:1, WCAG 1.4.11): the page\'s fields and buttons on their card, the header\'s controls on the dark bar, light and dark', async () => {
+    const page = await operatorPage();
+    await page.goto(`${consoleUrl}#/users`);
+    await page.locator('main input').first().waitFor();
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [place, selector] of [['a field on its card', 'main section.card input'], ['a button on its card', 'main section.card button'], ["the header's language picker", 'header.bar select']] as const) {
+        const ratio = await page.locator(selector).first().evaluate((element) => {
+          (element as HTMLElement).focus();
+          const rgb = (colour: string) => colour.match(/[\d.]+/g)!.slice(0, 3).map(Number);
+          const luminance = (colour: string) => {
+            const [r, g, b] = rgb(colour).map((value) => {
+              const c = value / 255;
+              return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+            });
+            return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+          };
+          // What the outline is drawn on: the nearest ancestor with a background of its own.
+          let under: Element | null = element.parentElement;
+          while (under !== null && getComputedStyle(under).backgroundColor === 'rgba(0, 0, 0, 0)') under = under.parentElement;
+          const outline = getComputedStyle(element).outlineColor;
+          const background = getComputedStyle(under ?? document.documentElement).backgroundColor;
+          const [light, dark] = [luminance(outline), luminance(background)].sort((a, b) => b - a);
+          return { ratio: (light! + 0.05) / (dark! + 0.05), outline, background, style: getComputedStyle(element).outlineStyle };
+        });
+        expect(ratio.style, `${scheme}, ${place}: an outline`).to.not.equal('none');
+        expect(ratio.ratio, `${scheme}, ${place}: ${JSON.stringify(ratio)}`).to.be.at.least(3);
+      }
+    }
+    await page.context().close();
+  });
+
   it('a 64-character username and a client name without spaces: their pages stay 390 px wide (the heading breaks)', async () => {
     // Both are allowed (usernames of 1-64 characters, names up to 200); the page's heading carries
     // them and once widened the whole page by hundreds of pixels.
