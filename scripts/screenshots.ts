@@ -6,8 +6,9 @@
  * Each shot is also checked: nothing wider than the viewport, no serious or critical axe
  * violation, the page's lang; the findings are printed at the end (exit 1 when there are any).
  *
- * Then the account page's sections and every console page, signed in as an operator, the same
- * way (the browser's language picks theirs).
+ * Then values at their longest (long-*: longValues()), states the flows do not reach (state-*:
+ * renderedStates()), and the account page's sections and every console page, signed in as an
+ * operator, the same way (the browser's language picks theirs).
  *
  * Run with `npm run screenshots` (scripts/screenshots brings up the test services).
  */
