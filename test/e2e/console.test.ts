@@ -885,6 +885,12 @@ describe('admin console (headless Chromium)', () => {
         );
         expect(captions.length, at).to.be.above(0);
         for (const caption of captions) expect(caption.offset, `${at}: the caption "${caption.text}" at its table's start`).to.be.below(12);
+        // Two tables in one card (sessions, then grants): the second's caption a paragraph's space below the first table, not touching it.
+        const apart = await page.locator('#sessions-heading').evaluate((heading) => {
+          const tables = [...heading.closest('section')!.querySelectorAll('table')];
+          return tables.length < 2 ? undefined : tables[1]!.getBoundingClientRect().top - tables[0]!.getBoundingClientRect().bottom;
+        });
+        expect(apart, `${at}: the grants table apart from the sessions table`).to.be.at.least(16);
       }
       await screenshot(page, `console-aligned-${locale}`);
     }
