@@ -729,6 +729,7 @@ describe('account page (headless Chromium)', function () {
             return {
               select: box('header.bar select'),
               button: box('header.bar .who button'),
+              words: (() => { const range = document.createRange(); range.selectNodeContents(document.querySelector('header.bar .who button')!); const words = range.getBoundingClientRect(); return words.top + words.height / 2; })(),
               nav: box('header.bar nav'),
               brand: box('header.bar .brand'),
               userLines: new Set([...(() => { const range = document.createRange(); range.selectNodeContents(user); return range.getClientRects(); })()].map((rect) => Math.round(rect.top))).size,
@@ -737,6 +738,7 @@ describe('account page (headless Chromium)', function () {
             };
           });
           expect(Math.abs(header.select.height - header.button.height), `${at}: the language picker and sign-out, one height`).to.be.below(1);
+          expect(Math.abs(header.words - (header.button.top + header.button.height / 2)), `${at}: sign-out's words in its middle`).to.be.at.most(2);
           // Side by side on one row (a phone may give sign-out a row of its own, beside the name): one centre line.
           const apart = Math.abs(header.select.top + header.select.height / 2 - (header.button.top + header.button.height / 2));
           if (apart < header.button.height) expect(apart, `${at}: on one centre line`).to.be.below(1);

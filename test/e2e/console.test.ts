@@ -859,9 +859,15 @@ describe('admin console (headless Chromium)', () => {
         const header = await page.evaluate(() => {
           const box = (element: Element) => element.getBoundingClientRect();
           const select = box(document.querySelector('header.bar select')!);
-          const button = box(document.querySelector('header.bar .bar-end button')!);
-          return { heights: [select.height, button.height], centres: [select.top + select.height / 2, button.top + button.height / 2] };
+          const signOut = document.querySelector('header.bar .bar-end button')!;
+          const button = box(signOut);
+          const range = document.createRange();
+          range.selectNodeContents(signOut);
+          const words = range.getBoundingClientRect();
+          return { heights: [select.height, button.height], centres: [select.top + select.height / 2, button.top + button.height / 2], words: words.top + words.height / 2 };
         });
+        // Its words in its middle (CJK fonts' taller lines once sank to the bottom edge).
+        expect(Math.abs(header.words - header.centres[1]!), `${locale} at ${width} px: sign-out's words in its middle (${JSON.stringify(header)})`).to.be.at.most(2);
         expect(Math.abs(header.heights[0]! - header.heights[1]!), `${at}: the language picker and sign-out, one height (${JSON.stringify(header)})`).to.be.below(1);
         expect(Math.abs(header.centres[0]! - header.centres[1]!), `${at}: on one centre line (${JSON.stringify(header)})`).to.be.below(1);
         if (width === 390) continue; // A phone stacks a row's cells (a card per row): nothing beside the button.
