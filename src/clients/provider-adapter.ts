@@ -14,6 +14,17 @@ export interface RegisteredClientHooks {
 }
 
 /**
+ * The Client model's adapter as it is: `find` answers a client the clients cache holds at once,
+ * without a promise, and only a miss with one. The adapter factory hands that on
+ * (src/storage/oidc/adapter-factory.ts `guardRead`) where the library's `Adapter` type names a
+ * promise: every caller of a `find` awaits it (oidc-provider's lib/models/*.js, Gatehouse's own
+ * wrappers), so a plain value reads the same to them.
+ */
+export interface ClientAdapter extends Omit<Adapter, 'find'> {
+  find(clientId: string): AdapterPayload | undefined | Promise<AdapterPayload | undefined>;
+}
+
+/**
  * oidc-provider's Client model backed by Gatehouse's clients collection. Clients are managed
  * through the repository (admin API, CLI); the provider writes only for dynamic registration
  * (RFC 7591/7592), and that goes through the repository too, which keeps the secret sealed
@@ -21,13 +32,12 @@ export interface RegisteredClientHooks {
  * also one whose response then fails (a registration access token not saved): the hooks run here
  * rather than on the library's `registration_*.success` events.
  */
-export function clientProviderAdapter(repository: ClientRepository, cache: BoundedCache<AdapterPayload>, hooks: RegisteredClientHooks = {}): Adapter {
+export function clientProviderAdapter(repository: ClientRepository, cache: BoundedCache<AdapterPayload>, hooks: RegisteredClientHooks = {}): ClientAdapter {
   const readOnly = async (): Promise<never> => {
     throw new Error('clients are not single-use tokens');
   };
   return {
-    // A cached client at once, not in a promise (the adapter factory's guardRead hands it on; every caller awaits).
-    find: (clientId) => cache.read(clientId) as ReturnType<Adapter['find']>,
+    find: (clientId) => cache.read(clientId),
     findByUid: async () => undefined,
     findByUserCode: async () => undefined,
     upsert: async (clientId, payload) => {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import type { ClientAdapter } from '../../clients/provider-adapter.ts';
 import { asStoreError } from '../../errors/store-unavailable.ts';
 import { SHORT_LIVED_MODELS } from './models.ts';
 import { createInteractionHandOff } from './interaction-hand-off.ts';
@@ -22,7 +23,7 @@ export interface AdapterFactoryDeps {
   readonly reuseWindowSeconds: number;
   readonly onOperation?: OperationHook | undefined;
   /** Serves the Client model from Gatehouse's own clients collection (src/clients). */
-  readonly clients?: Adapter | undefined;
+  readonly clients?: ClientAdapter | undefined;
   /** Serves Session and Grant reads from memory and announces their writes (record-cache.ts). */
   readonly records?: RecordCache | undefined;
   /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's rotation marker. */
@@ -170,7 +171,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
    * saved after this still names a grant that no longer exists: introspection, userinfo and
    * refresh all refuse it). The error names the grant for the `grant.revoked` event.
    */
-  async function consumeGrantSource(primary: Adapter, id: string): Promise<void> {
+  async function consumeGrantSource(primary: Adapter | ClientAdapter, id: string): Promise<void> {
     try {
       await primary.consume(id);
     } catch (error) {
