@@ -127,7 +127,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'get', path: '/settings', tag: 'status', summary: 'The effective settings the server runs with (read-only; every secret shown as [secret])', handle: async () => ({ body: await status.settings() }) },
 
     // Migration
-    { method: 'post', path: '/import/keycloak', tag: 'import', summary: 'Import a Keycloak realm export (kc.sh export): clients, roles, groups, users with their password hashes; idempotent; dry_run=true only reports. A kc.sh export --dir directory: its realm file (<realm>-realm.json) first, then each users file (<realm>-users-<n>.json, { realm, users }) in its own request, which imports those users and nothing else', body: keycloakRealmSchema, query: keycloakImportQuerySchema, bodyLimit: KEYCLOAK_IMPORT_BODY_LIMIT, handle: async ({ op, body, query }) => {
+    { method: 'post', path: '/import/keycloak', tag: 'import', summary: 'Import a Keycloak realm export (kc.sh export): clients, roles, groups, users with their password hashes; idempotent; dry_run=true only reports. A kc.sh export --dir directory: its realm file (<realm>-realm.json) first, then each users file (<realm>-users-<n>.json, { realm, users }) in its own request, which imports those users and nothing else', body: keycloakRealmSchema, query: keycloakImportQuerySchema, bodyLimit: { bytes: KEYCLOAK_IMPORT_BODY_LIMIT, tooLarge: 'keycloak_body_too_large' }, handle: async ({ op, body, query }) => {
       const { dry_run: dryRun, api } = keycloakImportQuerySchema.parse(query);
       return { body: await ops.keycloak.import(op, { realm: parsedDocument(body) }, { dryRun: dryRun === 'true', api }) };
     } },

@@ -37,6 +37,8 @@ export const PROBLEMS = {
   not_email: 'must be an email address',
   not_datetime: 'must be a date and time such as 2026-01-31T09:00:00Z',
   not_json: 'the request body is not valid JSON',
+  not_json_at: 'the request body is not valid JSON at line {line}, column {column}: {reason}',
+  json_file_at: 'is not valid JSON at line {line}, column {column}: {reason}',
   not_json_content_type: 'the request body must be JSON (Content-Type: application/json)',
   nothing_to_change: 'name at least one field to change',
   entries_length: 'entries must be 1-128 characters',
@@ -208,6 +210,8 @@ export const PROBLEMS = {
   keycloak_too_deep: 'nested more than {max} levels deep',
   registration_off: 'dynamic client registration is off (GATEHOUSE_REGISTRATION=false)',
   body_too_large: 'request body too large',
+  keycloak_body_too_large:
+    'request body too large: this endpoint takes a realm export of at most {limit}; import a bigger realm with the CLI, which streams it (gatehouse import --keycloak FILE), or export it with kc.sh export --dir and import the directory (gatehouse import --keycloak DIR) or its files one request each',
   unavailable: 'the service is temporarily unavailable, try again shortly',
   internal_error: 'internal error',
   request_failed: 'the request failed',

@@ -64,6 +64,8 @@ describe('exchanged grants on real stores: a removal cut short, the cost of remo
   let caller: Client;
   /** `command collection` of every MongoDB command the instance sends while counting. */
   let counted: string[] | undefined;
+  /** `command` of every Redis command the instance sends while counting. */
+  let countedRedis: string[] | undefined;
 
   before(async () => {
     deploy = await deployment('exchanged_grants_stores');
@@ -77,6 +79,7 @@ describe('exchanged grants on real stores: a removal cut short, the cost of remo
       settings: { ...deploy.settings, PORT: new URL(deploy.issuer).port },
       onStoreCommand: (store, command, target) => {
         if (store === 'mongodb') counted?.push(`${command} ${target}`);
+        else countedRedis?.push(command);
       },
     });
     ({ app, caller } = await cast(gatehouse));
@@ -131,6 +134,39 @@ describe('exchanged grants on real stores: a removal cut short, the cost of remo
       expect(await stored.from(original)).to.deep.equal([]);
     });
   }
+
+  it('removing one grant (account page, admin API, CLI) reads the Grant collection twice: the grant with its exchanges, and once more for an exchange made meanwhile', async () => {
+    const userId = await newUser('one');
+    const subject = await signIn(userId);
+    for (let i = 0; i < 2; i += 1) expect((await exchange(subject)).status).to.equal(200);
+    const original = await grantOf(userId);
+    const stored = storedGrants(mongo);
+    expect(await stored.from(original)).to.have.length(3);
+    await gatehouse.flushBatchedWrites();
+
+    counted = [];
+    countedRedis = [];
+    let mongoCommands: string[];
+    let redisCommands: string[];
+    try {
+      await sessionOperations(gatehouse.services).revokeGrant(ctx, original, userId);
+    } finally {
+      mongoCommands = counted.filter((entry) => entry !== 'insert audit_events');
+      redisCommands = countedRedis;
+      counted = undefined;
+      countedRedis = undefined;
+    }
+    expect(await stored.from(original)).to.deep.equal([]);
+    const grantReads = mongoCommands.filter((entry) => /^(find|aggregate|count|getMore) /.test(entry) && entry.endsWith(` ${collectionName('Grant')}`));
+    expect(grantReads, mongoCommands.join(', ')).to.have.length(2);
+    // The rest are writes: each of the three grants' tokens (a delete per token collection, one
+    // script in Redis), the grant, and two cache notices (its tokens, the grant record).
+    const trace = `mongo: ${mongoCommands.join(', ')}; redis: ${redisCommands.join(', ')}`;
+    expect(mongoCommands.filter((entry) => !entry.startsWith('delete ')), trace).to.deep.equal([`find ${collectionName('Grant')}`, `find ${collectionName('Grant')}`]);
+    expect(mongoCommands.filter((entry) => entry === `delete ${collectionName('Grant')}`), trace).to.have.length(3);
+    expect(redisCommands.filter((command) => command === 'evalsha'), trace).to.have.length(3);
+    expect(redisCommands.filter((command) => command !== 'evalsha' && command !== 'publish' && command !== 'ping'), trace).to.deep.equal([]);
+  });
 
   it("disabling a user reads the user's grants twice (the list, and once more for an exchange made meanwhile) however many there are", async () => {
     const userId = await newUser('many');

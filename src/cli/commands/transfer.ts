@@ -1,7 +1,8 @@
 import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { command } from '../command-line.ts';
-import { EXIT } from '../../errors/gatehouse-error.ts';
+import { EXIT, invalid } from '../../errors/gatehouse-error.ts';
+import { fileJsonBreak } from '../../errors/json-break.ts';
 import { refuseNulCharacters } from '../../errors/nul-characters.ts';
 import { checkExport } from '../../transfer/export-file.ts';
 import { isSealedExport, openSealedExport, sealExport, SealedExportError } from '../../transfer/sealed-export.ts';
@@ -113,18 +114,43 @@ async function opened(path: string, document: unknown, passphrase: string): Prom
   }
 }
 
-/** The tokens of a JSON file (stream-json), read a block at a time; a file that cannot be read or parsed is a usage error naming it. */
-async function* fileTokens(path: string): AsyncGenerator<Token> {
+/** How a token changes the nesting depth of the JSON read so far. */
+const DEPTH: Partial<Record<Token['name'], number>> = { startObject: 1, startArray: 1, endObject: -1, endArray: -1 };
+
+/**
+ * The tokens of a JSON file (stream-json), read a block at a time. A file that cannot be read is a
+ * usage error naming it; one that is not JSON — broken mid-way, or cut short (the parser just stops
+ * at its end) — is refused naming the file (`label`), the line and the column where it breaks.
+ */
+async function* fileTokens(path: string, label: string): AsyncGenerator<Token> {
+  let depth = 0;
+  let tokens = 0;
   try {
-    yield* parseFile({ streamValues: false })(path);
+    for await (const token of parseFile({ streamValues: false })(path) as AsyncIterable<Token>) {
+      depth += DEPTH[token.name] ?? 0;
+      tokens += 1;
+      yield token;
+    }
   } catch (error) {
-    throw new CliError(`${path}: cannot read a JSON realm export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
+    if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
+      throw new CliError(`${path}: cannot read a realm export (${error.message})`, EXIT.usage);
+    }
+    throw await notJson(path, label);
   }
+  if (depth !== 0 || tokens === 0) throw await notJson(path, label);
 }
 
-/** A JSON file of a Keycloak export, read as a stream each time the import reads it (src/keycloak/export-stream.ts). */
-function keycloakFile(path: string, name: string): KeycloakExportDocument {
-  return { name, read: (onUser) => readTokens(fileTokens(path), onUser) };
+/** The refusal of a file that is not JSON, naming where it breaks (read again, as a stream, to find it). */
+async function notJson(path: string, label: string): Promise<Error> {
+  const broken = await fileJsonBreak(path);
+  if (broken === undefined) return new CliError(`${path}: changed while it was read; nothing was imported`, EXIT.usage);
+  const reason = broken.cutShort ? 'the file ends there, before its JSON does: it was cut short (export or copy it again)' : broken.reason;
+  return invalid(label, 'json_file_at', { line: broken.line, column: broken.column, reason });
+}
+
+/** A JSON file of a Keycloak export, read as a stream each time the import reads it (src/keycloak/export-stream.ts); `label` names it in messages. */
+function keycloakFile(path: string, name: string, label = name): KeycloakExportDocument {
+  return { name, read: (onUser) => readTokens(fileTokens(path, label), onUser) };
 }
 
 const REALM_FILE = /^(.+)-realm\.json$/;
@@ -152,7 +178,7 @@ function keycloakDirectory(dir: string): KeycloakExportSource & { readonly realm
   }
   numbered.sort((a, b) => a.n - b.n);
   return {
-    realm: keycloakFile(join(dir, realmFile), ''),
+    realm: keycloakFile(join(dir, realmFile), '', realmFile),
     realmFile,
     usersFiles: numbered.map(({ name }) => keycloakFile(join(dir, name), name)),
   };
@@ -166,7 +192,7 @@ async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, ap
   } catch (error) {
     throw new CliError(`${path}: cannot read a realm export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
   }
-  const source = isDirectory ? keycloakDirectory(path) : { realm: keycloakFile(path, '') };
+  const source = isDirectory ? keycloakDirectory(path) : { realm: keycloakFile(path, '', path) };
   const report = await withOperations(ctx, (ops) => ops.keycloak.import(cliActor(), source, { dryRun, api }));
   if (ctx.json) {
     ctx.out(JSON.stringify(report));

@@ -208,7 +208,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
       if (model === 'Interaction') adapter = handOff.wrap(adapter);
       if (model === 'Grant' && deps.dependentGrants !== undefined) {
         const cascading = withDependentGrants(adapter, { ...deps.dependentGrants, mongo: deps.mongo, revokeTokens: (grantId) => revokeEverywhere('Grant', grantId), now });
-        const guarded: DependentGrantsAdapter = { ...cascading, destroy: (id) => guard(cascading.destroy(id)), destroyListed: (ids) => guard(cascading.destroyListed(ids)) };
+        const guarded: DependentGrantsAdapter = { ...cascading, destroy: (id) => guard(cascading.destroy(id)), destroyListed: (ids) => guard(cascading.destroyListed(ids)), destroyOf: (id, accountId) => guard(cascading.destroyOf(id, accountId)) };
         adapter = guarded;
       }
       const admits = deps.admits?.[model];

@@ -46,12 +46,23 @@ export interface DependentGrantsAdapter extends Adapter {
    * dependents first, each grant's tokens before it.
    */
   destroyListed(grantIds: readonly string[]): Promise<void>;
+  /**
+   * Removes one grant of a known user with the grants that depend on it; false when the user has
+   * no such grant. The user known, the grant is found by the look for its dependents (one read).
+   */
+  destroyOf(grantId: string, accountId: string): Promise<boolean>;
 }
 
 /** The Grant adapter's destroyListed, when it has one (withDependentGrants). */
 export function listedRemoval(adapter: Adapter): DependentGrantsAdapter['destroyListed'] | undefined {
   const destroyListed = (adapter as Partial<DependentGrantsAdapter>).destroyListed;
   return typeof destroyListed === 'function' ? destroyListed : undefined;
+}
+
+/** The Grant adapter's destroyOf, when it has one (withDependentGrants). */
+export function ownedRemoval(adapter: Adapter): DependentGrantsAdapter['destroyOf'] | undefined {
+  const destroyOf = (adapter as Partial<DependentGrantsAdapter>).destroyOf;
+  return typeof destroyOf === 'function' ? destroyOf : undefined;
 }
 
 /**
@@ -77,28 +88,43 @@ export function withDependentGrants(grants: Adapter, { mongo, prefixOf, dependsO
     return db.collection<OidcDocument>(collectionName('Grant'));
   };
 
-  async function dependentsOf(grantId: string, accountId: string): Promise<string[]> {
+  /**
+   * The grant (when it is the user's) and the grants under its prefix, in one read: the range
+   * starts at the grant's own id, which sorts before every id it prefixes.
+   */
+  async function family(grantId: string, accountId: string): Promise<{ found: boolean; dependents: string[] }> {
     const prefix = prefixOf(grantId);
     const upper = `${prefix.slice(0, -1)}${String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1)}`;
     const docs = await collection()
-      .find({ accountId, _id: { $gte: prefix, $lt: upper } }, { projection: { _id: 1 } })
+      .find({ accountId, _id: { $gte: grantId, $lt: upper } }, { projection: { _id: 1 } })
       .toArray();
-    return docs.map((doc) => doc._id).filter((id) => id.startsWith(prefix));
+    const ids = docs.map((doc) => doc._id);
+    return { found: ids.includes(grantId), dependents: ids.filter((id) => id.startsWith(prefix)) };
   }
 
+  /** Dependents of dependents first (a longer id is deeper): one cut short leaves none without what it stands on. */
   async function remove(ids: readonly string[]): Promise<void> {
-    for (const id of ids) {
+    for (const id of [...ids].sort((a, b) => b.length - a.length)) {
       await revokeTokens(id);
       await grants.destroy(id);
     }
   }
 
-  /** The prefix holds every descendant (an exchange of an exchanged token too): removed in one pass. */
-  async function removeDependents(grantId: string, accountId: string): Promise<void> {
-    const ids = await dependentsOf(grantId, accountId);
+  async function removeDependents(grantId: string, accountId: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await remove(ids);
     revoked?.({ grantId, accountId, ids });
+  }
+
+  /**
+   * The dependents first, then the grant's tokens and the grant, then one more look for a
+   * dependent saved after the first (its save saw the grant still there).
+   */
+  async function removeWithDependents(grantId: string, accountId: string, dependents: readonly string[]): Promise<void> {
+    await removeDependents(grantId, accountId, dependents);
+    await revokeTokens(grantId);
+    await grants.destroy(grantId);
+    await removeDependents(grantId, accountId, (await family(grantId, accountId)).dependents);
   }
 
   return {
@@ -119,13 +145,20 @@ export function withDependentGrants(grants: Adapter, { mongo, prefixOf, dependsO
     async destroy(grantId) {
       const accountId = (await collection().findOne({ _id: grantId }, { projection: { accountId: 1 } }))?.accountId;
       if (accountId === undefined) return grants.destroy(grantId);
-      await removeDependents(grantId, accountId);
+      const { dependents } = await family(grantId, accountId);
+      await removeDependents(grantId, accountId, dependents);
       await grants.destroy(grantId);
-      await removeDependents(grantId, accountId);
+      await removeDependents(grantId, accountId, (await family(grantId, accountId)).dependents);
+    },
+    async destroyOf(grantId, accountId) {
+      const { found, dependents } = await family(grantId, accountId);
+      if (!found) return false;
+      await removeWithDependents(grantId, accountId, dependents);
+      return true;
     },
     async destroyListed(grantIds) {
       // A dependent's id is the id of the grant it depends on and more.
-      await remove([...grantIds].sort((a, b) => b.length - a.length));
+      await remove(grantIds);
     },
   };
 }

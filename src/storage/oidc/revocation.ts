@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import type { AdapterFactory } from 'oidc-provider';
 import type { RoutedAdapterFactory } from './adapter-factory.ts';
 import { isExpired, type OidcDocument } from './mongo-documents.ts';
-import { listedRemoval } from './dependent-grants.ts';
+import { listedRemoval, ownedRemoval } from './dependent-grants.ts';
 import { collectionName } from './models.ts';
 import { redisKeys } from './redis-adapter.ts';
 
@@ -182,6 +182,12 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markC
     },
 
     async revokeGrant(grantId, accountId) {
+      const destroyOf = ownedRemoval(adapter('Grant'));
+      if (destroyOf !== undefined) {
+        // The user known, the look for the grant's exchanges finds the grant too (dependent-grants.ts).
+        const owner = accountId ?? (await collection('Grant').findOne({ _id: grantId }, { projection: { accountId: 1 } }))?.accountId;
+        return owner !== undefined && destroyOf(grantId, owner);
+      }
       const filter: Record<string, string> = { _id: grantId };
       if (accountId !== undefined) filter.accountId = accountId;
       const doc = await collection('Grant').findOne(filter);
