@@ -23,14 +23,16 @@ import { benchServices, benchServicesUp } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores, resetStores } from './lib/storage.ts';
 import { storesCpuByStore } from './lib/stores-cpu.ts';
-import { usageOnHelp } from './lib/usage.ts';
+import { usage, usageOnHelp } from './lib/usage.ts';
 
 usageOnHelp(import.meta.url);
-const { values: flags } = parseArgs({ options: { events: { type: 'string' }, rounds: { type: 'string' }, batch: { type: 'string' }, 'batch-sizes': { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { events: { type: 'string' }, rounds: { type: 'string' }, batch: { type: 'string' }, 'batch-sizes': { type: 'string' }, variants: { type: 'string' } } });
 const EVENTS = Number(flags.events ?? 5000);
 const ROUNDS = Number(flags.rounds ?? 1);
 /** Events per insert (the audit trail writes up to 100 at a time). */
 const BATCH = Number(flags.batch ?? 100);
+/** The variants at --batch, by name (`--variants all,at,id,lean`, all four by default): the index sets, and `lean`, the event without `details`. */
+const VARIANTS = (flags.variants ?? 'all,at,id,lean').split(',').filter((name) => name !== '');
 /** Other batch sizes, written to the `_id`-only collection (`--batch-sizes 10,500`): a lightly used server's 1 s timer fires before 100 events wait. */
 const BATCH_SIZES = (flags['batch-sizes'] ?? '10,500').split(',').filter((size) => size !== '').map(Number);
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -111,12 +113,13 @@ try {
   await prepared('audit_at', 'at');
   await prepared('audit_id', 'id');
   await prepared('audit_id_lean', 'id');
-  const variants: Array<[string, Write, (() => Record<string, unknown>) | undefined, number | undefined]> = [
-    ['_id + five query indexes + at (MongoDB; FerretDB started before the fifth round)', insertInto('audit_all'), compactEvent, undefined],
-    ['_id + at (FerretDB v1, fifth to seventeenth round)', insertInto('audit_at'), compactEvent, undefined],
-    ['_id only', insertInto('audit_id'), compactEvent, undefined],
-    ['_id only, without `details`', insertInto('audit_id_lean'), leanEvent, undefined],
-  ];
+  const named: Record<string, [string, Write, (() => Record<string, unknown>) | undefined, number | undefined]> = {
+    all: ['_id + five query indexes + at (MongoDB; FerretDB started before the fifth round)', insertInto('audit_all'), compactEvent, undefined],
+    at: ['_id + at (FerretDB v1, fifth to seventeenth round)', insertInto('audit_at'), compactEvent, undefined],
+    id: ['_id only', insertInto('audit_id'), compactEvent, undefined],
+    lean: ['_id only, without `details`', insertInto('audit_id_lean'), leanEvent, undefined],
+  };
+  const variants = VARIANTS.map((name) => named[name] ?? usage(`--variants: no variant ${name}`));
   for (const size of BATCH_SIZES) {
     await prepared(`audit_id_${size}`, 'id');
     variants.push([`_id only, batches of ${size}`, insertInto(`audit_id_${size}`), compactEvent, size]);
