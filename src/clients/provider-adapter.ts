@@ -1,5 +1,6 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { AdapterPayload } from 'oidc-provider';
 import type { BoundedCache } from '../cache/bounded-cache.ts';
+import type { ReadAtOnceAdapter } from '../storage/oidc/adapter-factory.ts';
 import type { ClientRepository, RegisteredSave } from './repository.ts';
 
 /** A client dynamic registration wrote (RFC 7591 POST or RFC 7592 PUT). */
@@ -13,16 +14,8 @@ export interface RegisteredClientHooks {
   readonly deleted?: ((clientId: string) => Promise<unknown>) | undefined;
 }
 
-/**
- * The Client model's adapter as it is: `find` answers a client the clients cache holds at once,
- * without a promise, and only a miss with one. The adapter factory hands that on
- * (src/storage/oidc/adapter-factory.ts `guardRead`) where the library's `Adapter` type names a
- * promise: every caller of a `find` awaits it (oidc-provider's lib/models/*.js, Gatehouse's own
- * wrappers), so a plain value reads the same to them.
- */
-export interface ClientAdapter extends Omit<Adapter, 'find'> {
-  find(clientId: string): AdapterPayload | undefined | Promise<AdapterPayload | undefined>;
-}
+/** The Client model's adapter: a client the clients cache holds is found at once, without a promise. */
+export type ClientAdapter = ReadAtOnceAdapter;
 
 /**
  * oidc-provider's Client model backed by Gatehouse's clients collection. Clients are managed
