@@ -4,7 +4,7 @@ import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors
 import { ConflictError, fieldProblem, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { ADMIN_SCOPE } from '../oidc/admin-scope.ts';
 import { isOidcScope } from '../oidc/claims.ts';
-import { originalClientId } from '../oidc/grants/token-exchange.ts';
+import { originalClientId } from '../oidc/grants/exchanged-grant-ids.ts';
 import { listings } from './app-entry.ts';
 import type { GatehouseServices } from '../services.ts';
 import { notFound } from './errors.ts';

@@ -1,4 +1,4 @@
-import { originalClientId, originalGrantId } from '../oidc/grants/token-exchange.ts';
+import { originalClientId, originalGrantId } from '../oidc/grants/exchanged-grant-ids.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { GrantSummary, SessionSummary } from '../storage/oidc/revocation.ts';
 import type { OperationContext } from './context.ts';

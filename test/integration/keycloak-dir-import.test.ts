@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { importLookups } from '../../src/accounts/user-admin.ts';
+import { parsedDocument, type KeycloakExportDocument } from '../../src/keycloak/export-stream.ts';
+import { importKeycloakRealm } from '../../src/operations/keycloak-import.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { isFerretDbV1 } from '../../src/storage/server-kind.ts';
@@ -132,6 +134,27 @@ describe('Keycloak import of a kc.sh export --dir directory (realm file + users 
     expect(await gatehouse.services.clients.get('docs-web')).to.equal(undefined);
     expect(await user('amy-dir')).to.equal(undefined);
     expect(await gatehouse.services.keycloakRealms.get('acme-dir')).to.equal(undefined);
+  });
+
+  it('reads each users file twice (check, write), three times when it mixes plain and email-address usernames (check, then one pass each), the realm file once', async () => {
+    const reads = new Map<string, number>();
+    const counted = (name: string, document: unknown): KeycloakExportDocument => {
+      const parsed = parsedDocument(document, name);
+      return { name, read: (onUser) => (reads.set(name, (reads.get(name) ?? 0) + 1), parsed.read(onUser)) };
+    };
+    const users = (name: string) => read(name).users;
+    const source = {
+      realm: counted('realm', read('acme-dir-realm.json')),
+      usersFiles: [
+        counted('plain', { realm: 'acme-dir', users: users('acme-dir-users-0.json') }),
+        counted('mixed', { realm: 'acme-dir', users: [...users('acme-dir-users-2.json'), ...users('acme-dir-users-3.json')] }),
+        counted('email', { realm: 'acme-dir', users: users('acme-dir-users-3.json').filter((one) => one.username.includes('@')) }),
+      ],
+    };
+    expect(source.usersFiles.map((file) => file.name)).to.deep.equal(['plain', 'mixed', 'email']);
+    const report = await importKeycloakRealm(gatehouse.services, { actor: { type: 'system', id: 'test' } }, source, { dryRun: true });
+    expect(report.counts.users.created).to.equal(2 + 3 + 1);
+    expect(Object.fromEntries(reads)).to.deep.equal({ realm: 1, plain: 2, mixed: 3, email: 2 });
   });
 
   it('the admin API refuses a users file of a realm whose realm file was never imported (its roles and groups are not known)', async () => {
