@@ -89,7 +89,8 @@ class SummaryReporter extends Spec {
     super(runner, options);
     // Files shared with other mocha processes (scripts/test): this one runs those it takes.
     const queue = process.env.GATEHOUSE_TEST_QUEUE;
-    if (queue) runner.once(EVENT_RUN_BEGIN, () => takeFilesFromQueue(runner, queue));
+    let queued;
+    if (queue) runner.once(EVENT_RUN_BEGIN, () => (queued = takeFilesFromQueue(runner, queue)));
     const perFile = new Map();
     const started = new Map();
     const failed = [];
@@ -109,7 +110,15 @@ class SummaryReporter extends Spec {
       failed.push({ title: test.fullTitle(), file: file ? path.relative(process.cwd(), file) : undefined, error: message });
     });
     runner.once(EVENT_RUN_END, () => {
-      const { passes = 0, failures = 0 } = runner.stats ?? {};
+      const { passes = 0 } = runner.stats ?? {};
+      let { failures = 0 } = runner.stats ?? {};
+      // Files the queue handed out that no process ran: a failure, said where it shows.
+      const problem = queued?.problem();
+      if (problem !== undefined) {
+        process.stderr.write(`\n${problem}\n`);
+        failed.push({ title: 'the shared file queue (test/helpers/file-queue.cjs)', error: problem.split('\n')[0] });
+        failures += 1;
+      }
       const part = process.env.GATEHOUSE_TEST_PART;
       const partFile = process.env.GATEHOUSE_TEST_PART_FILE;
       if (part === undefined || partFile === undefined) {
