@@ -29,7 +29,8 @@ function lastTimings() {
     return seconds;
   }
   for (const line of text.split('\n')) {
-    const match = /^\s*([0-9.]+) s {2}(.+)$/.exec(line);
+    // "  84.2 s  FILE", or with the CPU seconds: "  84.2 s   33.1 CPU-s  FILE" (summary-reporter.cjs).
+    const match = /^\s*([0-9.]+) s {2}(?:\s*[0-9.]+ CPU-s {2})?(.+)$/.exec(line);
     if (match) seconds.set(match[2], Number(match[1]));
   }
   return seconds;

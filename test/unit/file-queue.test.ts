@@ -167,7 +167,8 @@ describe('test files as a queue shared by mocha processes (test/helpers/file-que
       const e2e = ['test/e2e/z.test.ts', 'test/e2e/y.test.ts'];
       expect(queueOrder(new Set(mixed).values())).to.deep.equal([...e2e, 'test/integration/c.test.ts', 'test/integration/d.test.ts', 'test/contracts/b.test.ts', 'test/unit/a.test.ts']);
       mkdirSync('.data');
-      writeFileSync('.data/test-timings.txt', '  140.0 s  test/e2e/y.test.ts\n   12.5 s  test/unit/a.test.ts\n    3.0 s  test/integration/d.test.ts\n');
+      // Lines with and without the CPU seconds (summary-reporter.cjs writes them where it measured them).
+      writeFileSync('.data/test-timings.txt', '  140.0 s  test/e2e/y.test.ts\n   12.5 s    10.1 CPU-s  test/unit/a.test.ts\n    3.0 s  test/integration/d.test.ts\n');
       expect(queueOrder(mixed)).to.deep.equal([...e2e, 'test/unit/a.test.ts', 'test/integration/d.test.ts', 'test/integration/c.test.ts', 'test/contracts/b.test.ts']);
     } finally {
       process.chdir(cwd);
