@@ -37,19 +37,20 @@ export function redisFailureCounters(redis: Redis, prefix = ''): FailureCounters
 export const LIMITS_COLLECTION = 'login_limits';
 
 /**
- * Counters in MongoDB (`login_limits`). Sets up its indexes (its own would include a TTL index
- * that FerretDB rejects; without TTL indexes ended counters are swept). Call once at startup.
+ * Counters in MongoDB (`login_limits`). Sets up its indexes unless `indexes` is false (its own would
+ * include a TTL index that FerretDB rejects; without TTL indexes ended counters are swept, by
+ * whoever created the indexes). Call once at startup.
  *
  * rate-limiter-flexible's increment is a findOneAndUpdate `$inc`: a read and a whole-document
  * write on FerretDB v1, where failures at the same moment lost counts (every round of 12). So
  * each increment runs under the counter's document lock (the key the sweep takes too); a
  * failure's counters are locked together, with one insert and one release.
  */
-export async function mongoFailureCounters(db: mongo.Db, locks: DocumentLocks): Promise<FailureCounters> {
+export async function mongoFailureCounters(db: mongo.Db, locks: DocumentLocks, indexes = true): Promise<FailureCounters> {
   const limits = db.collection(LIMITS_COLLECTION);
-  await limits.createIndex({ key: 1 }, { unique: true, name: 'key_unique' });
+  if (indexes) await limits.createIndex({ key: 1 }, { unique: true, name: 'key_unique' });
   const lockOf = (storedKey: string) => documentLockKey(LIMITS_COLLECTION, storedKey);
-  const sweepTarget = (await ensureExpiryIndex(limits, 'expire')) ? undefined : lockedSweep(locks, limits, 'expire', (row) => lockOf(String(row.key)));
+  const sweepTarget = !indexes || (await ensureExpiryIndex(limits, 'expire')) ? undefined : lockedSweep(locks, limits, 'expire', (row) => lockOf(String(row.key)));
   const add = async ([counter, key]: readonly [Counter, string]) => (await counter.penalty(key, 1)).consumedPoints;
   /** Each counter's own store, for increments under a lock already held. */
   const storeOf = new WeakMap<Counter, RateLimiterMongo>();

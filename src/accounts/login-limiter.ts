@@ -49,6 +49,12 @@ export interface LoginLimiterDeps {
   readonly inFlightWaitMs?: number;
   /** Each attempt that waited for a place, once it has one or is refused (metrics). */
   readonly onInFlightWait?: (outcome: 'admitted' | 'refused') => void;
+  /**
+   * Create the lockout (and MongoDB counter) collections' indexes (default). False: they exist
+   * already or the caller only reads (src/storage/index-mark.ts); no expiry sweeper either then —
+   * what cannot tell whether the server has TTL indexes leaves expiry to the server's sweeper.
+   */
+  readonly indexes?: boolean;
 }
 
 const SCOPES: readonly LockoutScope[] = ['account_ip', 'account', 'ip'];
@@ -75,6 +81,7 @@ export async function createLoginLimiter({
   inFlightSeconds = 60,
   inFlightWaitMs = 10_000,
   onInFlightWait,
+  indexes = true,
 }: LoginLimiterDeps): Promise<LoginLimiter> {
   const db = connection.db;
   if (db === undefined) throw new Error('createLoginLimiter needs a connected MongoDB connection');
@@ -87,11 +94,13 @@ export async function createLoginLimiter({
    */
   const recordLocked = <T>(id: string, work: () => Promise<T>) => locks.hold(documentLockKey(lockouts.collection.collectionName, id), work);
 
-  if (!(await ensureExpiryIndex(lockouts.collection, 'lockedUntil'))) {
-    sweepTargets.push(lockedSweep(locks, lockouts.collection, 'lockedUntil', (row) => documentLockKey(lockouts.collection.collectionName, String(row._id))));
+  if (indexes) {
+    if (!(await ensureExpiryIndex(lockouts.collection, 'lockedUntil'))) {
+      sweepTargets.push(lockedSweep(locks, lockouts.collection, 'lockedUntil', (row) => documentLockKey(lockouts.collection.collectionName, String(row._id))));
+    }
+    await lockouts.createIndexes();
   }
-  await lockouts.createIndexes();
-  const store = backend.kind === 'redis' ? redisFailureCounters(backend.redis, backend.prefix) : await mongoFailureCounters(db, locks);
+  const store = backend.kind === 'redis' ? redisFailureCounters(backend.redis, backend.prefix) : await mongoFailureCounters(db, locks, indexes);
   if (store.sweepTarget !== undefined) sweepTargets.push(store.sweepTarget);
   let sweeper: Sweeper | undefined;
   if (sweepTargets.length > 0) {

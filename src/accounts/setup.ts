@@ -45,15 +45,20 @@ export interface AccountLayerDeps {
    * workers (src/clock.ts). A moved clock's jumps also run the lockout sweeper, where there is one, at once.
    */
   readonly clock?: Clock;
+  /**
+   * Create the users' and lockouts' indexes (default); false when they exist already or the caller
+   * only reads (src/storage/index-mark.ts). The unique indexes are what keep usernames and emails unique.
+   */
+  readonly indexes?: boolean;
 }
 
 /**
- * The account layer from settings and open connections: creates indexes, sets up the hashing
+ * The account layer from settings and open connections: creates indexes (unless told not to), sets up the hashing
  * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, policies, mongo, redis, redisPrefix = '', logger, onHash, onInFlightWait, onAuthentication, onUserChange, clock = systemClock }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, policies, mongo, redis, redisPrefix = '', logger, onHash, onInFlightWait, onAuthentication, onUserChange, clock = systemClock, indexes = true }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
-  await ensureUserIndexes(users);
+  if (indexes) await ensureUserIndexes(users);
   const limiter = await createLoginLimiter({
     backend: redis === undefined ? { kind: 'mongo' } : { kind: 'redis', redis, prefix: redisPrefix },
     connection: mongo,
@@ -61,6 +66,7 @@ export async function startAccountLayer({ config, policies, mongo, redis, redisP
     logger,
     now: dateClock(clock),
     onClockJump: clock.onJump,
+    indexes,
     ...(onInFlightWait ? { onInFlightWait } : {}),
   });
   const { argon2, poolSize, queueLimit, idleTimeoutMs, policy } = config.passwords;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AdminRoute } from './route-table.ts';
 import { ADMIN_AUTH_PROBLEMS } from './auth.ts';
+import { DEFAULT_BODY_LIMIT, sizeInWords } from './json-body.ts';
 
 /** `/clients/:clientId` → `/clients/{clientId}` */
 export function openApiPath(koaPath: string): string {
@@ -64,6 +65,10 @@ export function openApiDocument(routes: readonly AdminRoute[], adminUrl: string)
       '401': refusal('Missing, invalid, expired or revoked access token (`WWW-Authenticate: Bearer error="invalid_token"`); `code` says which', ADMIN_AUTH_PROBLEMS[401]),
       '403': refusal('The token lacks the admin scope, or its principal is not an administrator (`error: insufficient_scope`); `code` says which', ADMIN_AUTH_PROBLEMS[403]),
     };
+    if (route.body !== undefined) {
+      const limit = typeof route.bodyLimit === 'object' ? route.bodyLimit : { bytes: route.bodyLimit ?? DEFAULT_BODY_LIMIT, tooLarge: undefined };
+      responses['413'] = refusal(`The body is larger than ${sizeInWords(limit.bytes)} (the connection is closed with the answer)`, [limit.tooLarge ?? 'body_too_large']);
+    }
     if (route.notFound === true) responses['404'] = errorResponse('No such object');
     if (route.conflict === true) responses['409'] = errorResponse('Conflicts with an existing object');
     responses['503'] = errorResponse('A store (MongoDB or Redis) is unavailable; retry after the `Retry-After` seconds');

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { OperationContext } from '../operations/context.ts';
+import type { BodyLimit } from './json-body.ts';
 
 export interface RouteInput {
   readonly params: Readonly<Record<string, string>>;
@@ -31,8 +32,8 @@ export interface AdminRoute {
   /** Whether unknown path ids can give 404; whether the route can conflict (409). */
   readonly notFound?: boolean;
   readonly conflict?: boolean;
-  /** Largest JSON body in bytes (default 64 KiB). */
-  readonly bodyLimit?: number;
+  /** Largest JSON body in bytes (default 64 KiB), and the code a bigger one is refused with (default body_too_large). */
+  readonly bodyLimit?: number | BodyLimit;
   /** The success body is a JSON array (list routes), not an object. */
   readonly list?: boolean;
   readonly handle: (input: RouteInput) => Promise<RouteResult>;

@@ -3,12 +3,21 @@ import { createLogger } from '../observability/logger.ts';
 import { createOperations, type Operations } from '../operations/index.ts';
 import type { CliContext } from './context.ts';
 
+/** What a command does with the data. */
+export interface CommandUse {
+  /**
+   * False for a command that only reads (lists, shows): it creates no index and reads no index
+   * mark (src/composition/core.ts). Default true: a command that writes, or might, is safe.
+   */
+  readonly writes?: boolean;
+}
+
 /**
  * Runs one command against the same composition the server runs (src/composition/core.ts, in
  * `command` mode: changes are announced to running servers over Redis when configured, no
  * background work) through the same operations as the admin API.
  */
-export function withOperations<T>(ctx: CliContext, run: (ops: Operations) => Promise<T>): Promise<T> {
+export function withOperations<T>(ctx: CliContext, run: (ops: Operations) => Promise<T>, { writes = true }: CommandUse = {}): Promise<T> {
   return withCore(ctx, async (core) => {
     // The mail's modules (templates, SMTP) load only when GATEHOUSE_SMTP_URL is set.
     const mail = ctx.config.mail === undefined ? undefined : await (await import('./cli-mail.ts')).cliAccountMail(ctx, core, ctx.config.mail);
@@ -17,14 +26,14 @@ export function withOperations<T>(ctx: CliContext, run: (ops: Operations) => Pro
     } finally {
       await mail?.finish();
     }
-  });
+  }, { writes });
 }
 
 /** The composition itself, for scripts that seed data (scripts/dev-seed.ts); commands use withOperations. */
-export async function withCore<T>(ctx: CliContext, run: (core: Core) => Promise<T>): Promise<T> {
+export async function withCore<T>(ctx: CliContext, run: (core: Core) => Promise<T>, { writes = true }: CommandUse = {}): Promise<T> {
   const stores = await openStores(ctx.config);
   try {
-    const core = await composeCore(ctx.config, createLogger('silent'), stores, { mode: 'command' });
+    const core = await composeCore(ctx.config, createLogger('silent'), stores, { mode: 'command', writes });
     try {
       return await run(core);
     } finally {

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import type { Core } from '../composition/core.ts';
+import type { CommandUse } from './composition.ts';
 import type { OperationContext } from '../operations/context.ts';
 import type { Operations } from '../operations/index.ts';
 import { CliError, type CliContext } from './context.ts';
@@ -21,9 +22,14 @@ export function cliActor(): OperationContext {
  * composition and its store drivers load here, when a command first needs them: help, a mistyped
  * command and a flag error never load them.
  */
-export async function withOperations<T>(ctx: CliContext, run: (ops: Operations) => Promise<T>): Promise<T> {
+export async function withOperations<T>(ctx: CliContext, run: (ops: Operations) => Promise<T>, use?: CommandUse): Promise<T> {
   const composition = await import('./composition.ts');
-  return composition.withOperations(ctx, run);
+  return composition.withOperations(ctx, run, use);
+}
+
+/** withOperations for a command that only reads: no index is created or checked (src/cli/composition.ts). */
+export function readOperations<T>(ctx: CliContext, run: (ops: Operations) => Promise<T>): Promise<T> {
+  return withOperations(ctx, run, { writes: false });
 }
 
 /** The composition itself, for scripts that seed data (scripts/dev-seed.ts); commands use withOperations. */

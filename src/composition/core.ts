@@ -12,6 +12,7 @@ import type { KeyControl } from '../keys/key-control.ts';
 import { createKeyStore, type KeyStore } from '../keys/key-store.ts';
 import { keySetModel } from '../keys/model.ts';
 import { startAuditRetention } from '../observability/audit-retention.ts';
+import { indexesMarked, markIndexes } from '../storage/index-mark.ts';
 import { insertCommand } from '../storage/insert-command.ts';
 import { isFerretDbV1 } from '../storage/server-kind.ts';
 import { AUDIT_COLLECTION, auditCollection, createAuditTrail, ensureAuditIndexes, migrateLegacyAuditEvents, type AuditTrail } from '../observability/audit-trail.ts';
@@ -87,6 +88,11 @@ export interface CoreOptions {
    * change things and announce the changes to the running servers.
    */
   readonly mode: 'server' | 'command';
+  /**
+   * `command` mode: whether the command may write (default true). One that only reads (a list, a
+   * show) creates no index and reads no mark; see `indexesToCreate`.
+   */
+  readonly writes?: boolean;
   readonly metrics?: Metrics | undefined;
   /** Gatehouse's clock (src/clock.ts): expiry, caches, keys, lockouts; tests move it. */
   readonly clock?: Clock | undefined;
@@ -113,10 +119,25 @@ export interface Core {
   close(): Promise<void>;
 }
 
+/**
+ * Whether this composition creates the domain's indexes (docs/STORAGE.md, *Indexes*). The server
+ * does at every start, and marks the database (src/storage/index-mark.ts). A command that may
+ * write relies on them — usernames, emails and a user's consent per client are unique by a unique
+ * index, nothing else — so it creates them when the mark is missing or older (a database no server
+ * of this version has started on): one read by `_id` where a server has run, instead of a
+ * `createIndexes` per collection at every command. A command that only reads needs none: on a
+ * database without them its reads scan, and it writes nothing.
+ */
+async function indexesToCreate(mongo: Connection, mode: CoreOptions['mode'], writes: boolean): Promise<boolean> {
+  if (mode === 'server') return true;
+  return writes && !(await indexesMarked(mongo.db!));
+}
+
 /** The one composition root of the domain: src/server.ts and src/cli/ both build it here. */
-export async function composeCore(config: Config, logger: Logger, stores: Stores, { mode, metrics, clock = systemClock, secondFactorClock, sessionEnded }: CoreOptions): Promise<Core> {
+export async function composeCore(config: Config, logger: Logger, stores: Stores, { mode, writes = true, metrics, clock = systemClock, secondFactorClock, sessionEnded }: CoreOptions): Promise<Core> {
   const { mongo, redis } = stores;
   const server = mode === 'server';
+  const indexes = await indexesToCreate(mongo, mode, writes);
   const secret = config.secret.reveal();
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
@@ -142,7 +163,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const audit = createAuditTrail({ collection, insert: insertCommand(mongo.db!, AUDIT_COLLECTION), logger, clock, clientCredentials: config.audit.clientCredentials, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
     closers.push(() => audit.close());
 
-    const consents = await createConsentRecords({ connection: mongo, now: dateClock(clock) });
+    const consents = await createConsentRecords({ connection: mongo, now: dateClock(clock), indexes });
     const storage = await openOidcStorage({
       mongo,
       redis,
@@ -197,6 +218,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       redisPrefix: config.redisPrefix,
       logger,
       onUserChange: accountCache.onUserChange,
+      indexes,
       ...(metrics === undefined ? {} : { onHash: (event) => metrics.onHash(event), onInFlightWait: (outcome) => metrics.signInWait(outcome) }),
       onAuthentication: (event) => {
         metrics?.onAuthentication(event);
@@ -205,12 +227,12 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     });
     closers.push(() => accountLayer.close());
 
-    const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, otpPolicy: runtimeSettings.otpPolicyNow, onEvent: auditFactors(audit), now: secondFactorClock ?? dateClock(clock) });
-    const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit), now: dateClock(clock), preload: server });
+    const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, otpPolicy: runtimeSettings.otpPolicyNow, onEvent: auditFactors(audit), now: secondFactorClock ?? dateClock(clock), indexes });
+    const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit), now: dateClock(clock), preload: server, indexes });
     if (!passkeys.usable) {
       logger.warn({ issuer: config.issuer }, 'passkeys are not offered: the issuer\'s host is an IP address, and WebAuthn needs a domain name as its relying party id (use a domain, or localhost for development)');
     }
-    const sessionDevices = await createSessionDevices({ connection: mongo, logger, clock });
+    const sessionDevices = await createSessionDevices({ connection: mongo, logger, clock, indexes });
     closers.push(() => sessionDevices.close());
     const upstream = await openUpstreamProviderList({
       directory: createUpstreamDirectory({ mongo, box: createSecretBox(secret, 'upstream-secrets'), now: dateClock(clock) }),
@@ -262,6 +284,8 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
         return { ...result, announced };
       },
     };
+    // Only once every index above exists: a command that reads the mark then relies on them.
+    if (indexes) await markIndexes(mongo.db!);
     return { stores, services, storage, accountLayer, accountCache, keyStore, keyNotices, audit, keys, close };
   } catch (error) {
     await close();

@@ -76,6 +76,8 @@ export interface ConsentRecords {
 export interface ConsentRecordsDeps {
   readonly connection: Connection;
   readonly now?: () => Date;
+  /** Create the collection's indexes (default); false when they exist already or the caller only reads (src/storage/index-mark.ts). */
+  readonly indexes?: boolean;
 }
 
 const SEPARATOR = ' ';
@@ -92,9 +94,9 @@ function fromStored(stored: StoredConsent): ConsentRecord {
 
 const words = (values: readonly string[]) => [...new Set(values.filter((value) => value !== '' && !value.includes(SEPARATOR)))];
 
-export async function createConsentRecords({ connection, now = () => new Date() }: ConsentRecordsDeps): Promise<ConsentRecords> {
+export async function createConsentRecords({ connection, now = () => new Date(), indexes = true }: ConsentRecordsDeps): Promise<ConsentRecords> {
   const model: Model<StoredConsent> = (connection.models.UserConsent as Model<StoredConsent> | undefined) ?? connection.model<StoredConsent>('UserConsent', schema);
-  await model.createIndexes();
+  if (indexes) await model.createIndexes();
 
   async function upsert(accountId: string, clientId: string, given: ConsentGiven, at: { createdAt?: Date; updatedAt?: Date }): Promise<void> {
     const time = now();

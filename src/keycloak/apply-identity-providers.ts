@@ -1,18 +1,8 @@
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { UpstreamDirectory } from '../upstream/directory.ts';
+import type { KeycloakReportBuilder } from './import-report.ts';
 import type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
 
-/** What the import did with identity providers and federated identities (part of the import report). */
-export interface UpstreamImportReport {
-  readonly created: string[];
-  readonly updated: string[];
-  /** Providers imported disabled until an operator sets their client secret (masked, missing or vaulted in the export). */
-  readonly secretsToSet: string[];
-  /** Per provider (Gatehouse alias): what was carried over from Keycloak. */
-  readonly mapped: Record<string, readonly string[]>;
-  /** Users' federated identities: links made, and links that were already there. */
-  readonly links: { created: number; unchanged: number };
-}
 
 /**
  * Writes the planned upstream providers, adding what it did to `report`. Idempotent: a provider
@@ -24,7 +14,7 @@ export async function applyUpstreamProviders(
   directory: Pick<UpstreamDirectory, 'get' | 'create' | 'update'>,
   providers: readonly PlannedUpstream[],
   options: { readonly dryRun: boolean },
-  report: UpstreamImportReport,
+  report: KeycloakReportBuilder,
 ): Promise<void> {
   for (const planned of providers) {
     const { alias } = planned.settings;
@@ -32,14 +22,14 @@ export async function applyUpstreamProviders(
     const hasSecret = planned.clientSecret !== undefined || existing?.has_secret === true;
     // As Keycloak had it, but never enabled without a secret to authenticate with.
     const settings = { ...planned.settings, enabled: planned.settings.enabled && hasSecret };
-    if (!hasSecret) report.secretsToSet.push(alias);
-    report.mapped[alias] = planned.mapped;
+    if (!hasSecret) report.add('upstream.secretsToSet', alias);
+    report.report.upstream.mapped[alias] = planned.mapped;
     if (!options.dryRun) {
       const secrets = planned.clientSecret === undefined ? {} : { clientSecret: planned.clientSecret };
       if (existing === undefined) await directory.create(settings, secrets);
       else await directory.update(alias, settings, secrets);
     }
-    report[existing === undefined ? 'created' : 'updated'].push(alias);
+    report.add(`upstream.${existing === undefined ? 'created' : 'updated'}`, alias);
   }
 }
 
@@ -52,15 +42,15 @@ export async function applyUpstreamLinks(
   directory: Pick<UpstreamDirectory, 'findLink' | 'link'>,
   links: readonly PlannedLink[],
   options: { readonly dryRun: boolean; readonly importedUsers: ReadonlySet<string> },
-  report: UpstreamImportReport['links'],
-  conflicts: Array<{ readonly user: string; readonly reason: string }>,
+  report: KeycloakReportBuilder,
 ): Promise<void> {
+  const counted = report.report.upstream.links;
   for (const link of links) {
     if (!options.importedUsers.has(link.userId)) continue;
     const found = await directory.findLink(link.provider, link.subject);
     if (found !== undefined) {
-      if (found.userId === link.userId) report.unchanged += 1;
-      else conflicts.push({ user: link.username, reason: `the ${link.provider} identity ${link.subject} is linked to another Gatehouse user` });
+      if (found.userId === link.userId) counted.unchanged += 1;
+      else report.add('conflicts', { user: link.username, reason: `the ${link.provider} identity ${link.subject} is linked to another Gatehouse user` });
       continue;
     }
     if (!options.dryRun) {
@@ -68,10 +58,10 @@ export async function applyUpstreamLinks(
         await directory.link(link.provider, link.subject, link.userId, link.label);
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
-        conflicts.push({ user: link.username, reason: `the ${link.provider} identity ${link.subject} is linked to another Gatehouse user` });
+        report.add('conflicts', { user: link.username, reason: `the ${link.provider} identity ${link.subject} is linked to another Gatehouse user` });
         continue;
       }
     }
-    report.created += 1;
+    counted.created += 1;
   }
 }

@@ -130,6 +130,8 @@ export interface PasskeysDeps {
    * pay for the library's ~250 modules).
    */
   readonly preload?: boolean;
+  /** Create the collection's indexes (default); false when they exist already or the caller only reads (src/storage/index-mark.ts). */
+  readonly indexes?: boolean;
 }
 
 const webauthn = () => import('@simplewebauthn/server');
@@ -169,7 +171,7 @@ const asJson = (value: unknown): unknown => {
   }
 };
 
-export async function createPasskeys({ connection, issuer, rpName, now = () => new Date(), onEvent, locks = documentLocks(connection), preload = false }: PasskeysDeps): Promise<Passkeys> {
+export async function createPasskeys({ connection, issuer, rpName, now = () => new Date(), onEvent, locks = documentLocks(connection), preload = false, indexes = true }: PasskeysDeps): Promise<Passkeys> {
   if (preload) await webauthn();
   const report = (event: PasskeyEvent) => {
     try {
@@ -179,7 +181,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
     }
   };
   const model: Model<StoredPasskey> = (connection.models.MfaPasskey as Model<StoredPasskey> | undefined) ?? connection.model<StoredPasskey>('MfaPasskey', passkeySchema);
-  await model.createIndexes();
+  if (indexes) await model.createIndexes();
   const { hostname: rpID, origin } = new URL(issuer);
   const ofUser = (userId: string) => model.find({ userId }).sort({ createdAt: 1 }).lean<StoredPasskey[]>().exec();
   const descriptor = (passkey: StoredPasskey) => ({ id: passkey._id, transports: passkey.transports as AuthenticatorTransportFuture[] });

@@ -14,12 +14,14 @@ export interface FactorsSetup {
   readonly otpPolicy?: () => Promise<OtpPolicy>;
   readonly now?: () => Date;
   readonly onEvent?: (event: FactorEvent) => void;
+  /** Create the collections' indexes (default); false when they exist already or the caller only reads (src/storage/index-mark.ts). */
+  readonly indexes?: boolean;
 }
 
-/** The second-factor service over its collections (indexes created here, once at startup). */
-export async function openFactors({ mongo, secret, limiter, otpPolicy, now, onEvent }: FactorsSetup): Promise<Factors> {
+/** The second-factor service over its collections (indexes created here unless told otherwise). */
+export async function openFactors({ mongo, secret, limiter, otpPolicy, now, onEvent, indexes = true }: FactorsSetup): Promise<Factors> {
   const models = factorModels(mongo);
-  await ensureFactorIndexes(models);
+  if (indexes) await ensureFactorIndexes(models);
   return createFactors({
     models,
     box: createSecretBox(secret, 'mfa'),

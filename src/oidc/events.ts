@@ -4,7 +4,7 @@ import { unavailableStore } from '../errors/store-unavailable.ts';
 import { revokedGrantOf } from '../storage/oidc/single-use.ts';
 import type { AuditSink } from '../observability/audit-trail.ts';
 import type { Logger } from '../observability/logger.ts';
-import { originalGrantId } from './grants/token-exchange.ts';
+import { originalGrantId } from './grants/exchanged-grant-ids.ts';
 import { isGrantTypeNotAllowed } from './unauthorized-client.ts';
 
 /** A back-channel logout request given up at its deadline (session-logout.ts aborts it with a TimeoutError). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import Provider from 'oidc-provider';
 import type { RegisteredClientWrite } from '../clients/provider-adapter.ts';
 import type { AuditActor, AuditInput } from '../observability/audit-input.ts';
+import { oidcLibrary } from '../storage/oidc/oidc-library.ts';
 
 /**
  * An initial access token as the audit trail names it. The library's opaque tokens are their own
@@ -28,7 +28,8 @@ export function registeredClientEvent(write: RegisteredClientWrite): AuditInput 
   if (!write.created) {
     return { type: 'client.updated', actor: { type: 'client', id: write.clientId }, client: write.clientId, target, details: { fields: write.fields } };
   }
-  const oidc = Provider.ctx?.oidc;
+  // Only a registration the library serves creates a client here: it is loaded by then (never by a CLI command).
+  const oidc = oidcLibrary().default.ctx?.oidc;
   const token = oidc?.entities.InitialAccessToken?.jti;
   const actor: AuditActor = token === undefined ? { type: 'anonymous', id: null } : { type: 'initial_access_token', id: initialAccessTokenId(token) };
   const asked = oidc?.body === undefined ? undefined : new Set(Object.keys(oidc.body));

@@ -15,7 +15,7 @@ import { startExpirySweeper, type ExpirySweeper } from '../storage/oidc/expiry-s
 import { ensureOidcIndexes, type WarnLogger } from '../storage/oidc/mongo-indexes.ts';
 import type { OperationHook } from '../storage/oidc/operation-hook.ts';
 import { createRecordCache } from '../storage/oidc/record-cache.ts';
-import { deepestFirst, exchangedGrantsPrefix, originalGrantId, parentsAmong } from './grants/token-exchange.ts';
+import { deepestFirst, exchangedGrantsPrefix, originalGrantId, parentsAmong } from './grants/exchanged-grant-ids.ts';
 
 export interface OidcStorageDeps {
   readonly mongo: Connection;

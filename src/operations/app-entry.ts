@@ -1,5 +1,5 @@
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
-import { originalGrantId } from '../oidc/grants/token-exchange.ts';
+import { originalGrantId } from '../oidc/grants/exchanged-grant-ids.ts';
 
 /**
  * How an application's entry on the account page lists one grant:

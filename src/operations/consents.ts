@@ -1,6 +1,6 @@
 import type { ConsentRecord } from '../consents/records.ts';
 import type { GatehouseServices } from '../services.ts';
-import { deepestFirst } from '../oidc/grants/token-exchange.ts';
+import { deepestFirst } from '../oidc/grants/exchanged-grant-ids.ts';
 import { listings } from './app-entry.ts';
 import type { OperationContext } from './context.ts';
 import { revokedGrantDetails } from '../oidc/grants/exchange-audit.ts';

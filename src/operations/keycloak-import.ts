@@ -3,7 +3,8 @@ import { invalid } from '../errors/gatehouse-error.ts';
 import { says } from '../errors/problems.ts';
 import { usernameKey } from '../accounts/normalize.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
-import { applyKeycloakRealm, applyKeycloakUsers, emptyKeycloakReport, type KeycloakImportOptions, type KeycloakImportReport } from '../keycloak/apply-import.ts';
+import { applyKeycloakRealm, applyKeycloakUsers, type KeycloakImportOptions } from '../keycloak/apply-import.ts';
+import { KeycloakReportBuilder, type KeycloakImportReport } from '../keycloak/import-report.ts';
 import { isObject, KeycloakExportError } from '../keycloak/export-json.ts';
 import type { KeycloakExportDocument } from '../keycloak/export-stream.ts';
 import { userPassOf } from '../keycloak/map-users.ts';
@@ -83,7 +84,7 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
   // The check pass. Refused whole, naming where (users.3.username): FerretDB on PostgreSQL cannot hold a NUL.
   const { members, users } = await realmDocument.read(checkUser(realmChecked));
   refuseNulCharacters(members);
-  let report: KeycloakImportReport;
+  let report: KeycloakReportBuilder;
   let context: KeycloakUsersContext;
   const checked = users === undefined || users === 0 ? [] : [realmChecked];
   if (usersFiles.length === 0 && users !== undefined && typeof members.realm === 'string' && Object.keys(members).every((key) => key === 'realm')) {
@@ -91,13 +92,14 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
     const kept = await services.keycloakRealms.get(realm);
     if (kept === undefined) throw invalid('realm', 'keycloak_realm_not_imported', { realm });
     context = kept;
-    report = emptyKeycloakReport(realm, dryRun);
+    report = new KeycloakReportBuilder(realm, dryRun, options.onEntry);
   } else {
     const planned = planKeycloakRealm(users === undefined ? members : { ...members, users: [] }, now);
     context = planned.context;
     // Every users file checked before anything is written.
     for (const file of usersFiles) checked.push(await checkUsersFile(file, context.realm));
-    report = await applyKeycloakRealm(services, planned.plan, options);
+    report = new KeycloakReportBuilder(planned.plan.realm, dryRun, options.onEntry);
+    await applyKeycloakRealm(services, planned.plan, options, report);
     if (!dryRun) await services.keycloakRealms.save(context);
   }
 
@@ -124,28 +126,30 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
     }
   }
 
+  const { counts } = report.report;
+  const both = (kind: { created: number; updated: number }) => kind.created + kind.updated;
   if (!dryRun) {
     await services.audit.write({
       ...ctx,
       type: 'keycloak.imported',
-      target: { type: 'realm', id: report.realm },
+      target: { type: 'realm', id: report.report.realm },
       details: {
-        roles: report.roles.created.length + report.roles.updated.length,
-        groups: report.groups.created.length + report.groups.updated.length,
-        clients: report.clients.created.length + report.clients.updated.length,
-        users: report.users.created.length + report.users.updated.length,
-        totp: report.totp.imported.length,
-        consents: report.consents,
-        upstreamProviders: report.upstream.created.length + report.upstream.updated.length,
-        upstreamLinks: report.upstream.links.created,
-        conflicts: report.conflicts.length,
-        refusedUsers: report.refusedUsers.length,
-        unmapped: report.unmapped.length,
-        ...(report.api === undefined ? {} : { api: report.api.identifier }),
+        roles: both(counts.roles),
+        groups: both(counts.groups),
+        clients: both(counts.clients),
+        users: both(counts.users),
+        totp: counts.totp.imported,
+        consents: report.report.consents,
+        upstreamProviders: both(counts.upstream),
+        upstreamLinks: report.report.upstream.links.created,
+        conflicts: counts.conflicts,
+        refusedUsers: counts.refusedUsers,
+        unmapped: Object.values(counts.unmapped).reduce((sum, n) => sum + n, 0),
+        ...(report.report.api === undefined ? {} : { api: report.report.api.identifier }),
       },
     });
   }
-  return report;
+  return report.report;
 }
 
 /** Checks one user of a document as it is read (no NUL character: refused naming where), noting which pass maps it. */
@@ -187,7 +191,7 @@ interface BatchOptions {
   readonly dryRun: boolean;
   /** Dry run: username key → id of the usernames given so far. */
   readonly given: Map<string, string> | undefined;
-  readonly report: KeycloakImportReport;
+  readonly report: KeycloakReportBuilder;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { exchangeOrigins, type ExchangeOrigin } from '../oidc/grants/token-exchange.ts';
+import { exchangeOrigins, type ExchangeOrigin } from '../oidc/grants/exchanged-grant-ids.ts';
 import type { GatehouseServices } from '../services.ts';
 import { revokedGrantDetails } from '../oidc/grants/exchange-audit.ts';
 import type { GrantSummary, SessionSummary } from '../storage/oidc/revocation.ts';

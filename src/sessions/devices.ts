@@ -65,6 +65,8 @@ export interface SessionDevicesDeps {
   readonly maxBatch?: number;
   /** Gatehouse's clock (src/clock.ts): the flush timer's, and the time of each note. */
   readonly clock?: Clock;
+  /** Create the collection's indexes (default); false when they exist already or the caller only reads (src/storage/index-mark.ts). */
+  readonly indexes?: boolean;
 }
 
 interface Note {
@@ -119,9 +121,9 @@ export function describeUserAgent(userAgent: string): string {
  * fraction of that for a row of an insert; docs/PERFORMANCE.md, seventh round). A crash loses
  * the last second of notes: a device then shows as unknown until the session is used again.
  */
-export async function createSessionDevices({ connection, logger, clock, now = dateClock(clock ?? systemClock), flushIntervalMs = 1000, maxBatch = 500 }: SessionDevicesDeps): Promise<SessionDevices> {
+export async function createSessionDevices({ connection, logger, clock, now = dateClock(clock ?? systemClock), flushIntervalMs = 1000, maxBatch = 500, indexes = true }: SessionDevicesDeps): Promise<SessionDevices> {
   const model: Model<StoredSessionDevice> = (connection.models.SessionDevice as Model<StoredSessionDevice> | undefined) ?? connection.model<StoredSessionDevice>('SessionDevice', schema);
-  await model.createIndexes();
+  if (indexes) await model.createIndexes();
   const pending = new Map<string, Note>();
   const db = connection.db;
   if (db === undefined) throw new Error('MongoDB connection is not open');

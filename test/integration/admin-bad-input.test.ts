@@ -200,14 +200,19 @@ describe('admin API: every route with bad input answers named problems with code
     expect(route.body).to.deep.include({ code: 'route_not_found', params: { method: 'GET', path: '/admin/api/v1/no-such-route' } });
   });
 
-  it('a body that is not JSON, or not declared as JSON: 400 not_json / not_json_content_type', async () => {
+  it('a body that is not JSON, or not declared as JSON: 400 not_json_at (where it breaks) / not_json_content_type', async () => {
     const headers = { authorization: `Bearer ${token}` };
     const notJson = await fetch(`${gatehouse.url}/admin/api/v1/roles`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"name":' });
     const notJsonBody = { status: notJson.status, body: await notJson.json(), headers: notJson.headers } as ApiResponse;
     expect(notJsonBody.status).to.equal(400);
     expectCoded(notJsonBody, 'not JSON');
     // The body as a whole is at fault, not a field: named as the error's own code (no detail with an empty path).
-    expect(notJsonBody.body).to.deep.include({ error: 'invalid_request', error_description: 'the request body is not valid JSON', code: 'not_json' });
+    expect(notJsonBody.body).to.deep.include({
+      error: 'invalid_request',
+      error_description: 'the request body is not valid JSON at line 1, column 9: the body ends there, before its JSON does (cut short)',
+      code: 'not_json_at',
+      params: { line: 1, column: 9, reason: 'the body ends there, before its JSON does (cut short)' },
+    });
     expect(notJsonBody.body).to.not.have.property('details');
     const text = await fetch(`${gatehouse.url}/admin/api/v1/roles`, { method: 'POST', headers: { ...headers, 'content-type': 'text/plain' }, body: 'name=x' });
     expect(text.status).to.equal(400);

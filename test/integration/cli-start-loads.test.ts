@@ -79,4 +79,15 @@ describe('gatehouse starts only what the command line needs', function () {
     expect(loaded.filter((url) => ['/node_modules/@simplewebauthn/', '/node_modules/nodemailer/', '/node_modules/ejs/'].some((part) => url.includes(part)))).to.deep.equal([]);
     expect(commandModules(loaded)).to.deep.equal(['users.ts']);
   });
+
+  it('a command that works on the database alone, reading or writing, does not load oidc-provider', async () => {
+    const env = { NODE_ENV: 'test', MONGODB_URI: database.uri, GATEHOUSE_SECRET: randomSecret() };
+    for (const args of [['users', 'list'], ['clients', 'list'], ['apis', 'create', '--identifier', 'https://loads.example.com', '--scope', 'read'], ['groups', 'create', 'loaders']]) {
+      const { exit, loaded } = await loadsOf(args, env);
+      expect(exit.code, `${args.join(' ')}: ${exit.stderr}`).to.equal(0);
+      expect(loaded, args.join(' ')).to.include(own('composition/core.ts'));
+      // Before: 183 of the library's modules, for the errors of the storage adapters and a registration's audit event.
+      expect(loaded.filter((url) => url.includes('/node_modules/oidc-provider/')), args.join(' ')).to.deep.equal([]);
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { deepestFirst, exchangedGrantsPrefix, exchangeGrantId, originalGrantId, parentsAmong } from '../../src/oidc/grants/token-exchange.ts';
+import { deepestFirst, exchangedGrantsPrefix, exchangeGrantId, originalGrantId, parentsAmong } from '../../src/oidc/grants/exchanged-grant-ids.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { DependedOnGrantGoneError, withDependentGrants, type DependentGrantsAdapter, type DependentGrantsRevoked } from '../../src/storage/oidc/dependent-grants.ts';
 import { createMongoAdapterFactory } from '../../src/storage/oidc/mongo-adapter.ts';

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { importLookups } from '../../src/accounts/user-admin.ts';
+import { parsedDocument, type KeycloakExportDocument } from '../../src/keycloak/export-stream.ts';
+import { importKeycloakRealm } from '../../src/operations/keycloak-import.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { isFerretDbV1 } from '../../src/storage/server-kind.ts';
@@ -35,7 +37,8 @@ describe('Keycloak import of a kc.sh export --dir directory (realm file + users 
   let gatehouse: RunningGatehouse;
   let token: string;
   let env: Record<string, string>;
-  const scratch = mkdtempSync(join(tmpdir(), 'gatehouse-kc-dir-'));
+  /** Made when the suite runs (not when mocha loads the file, in a process that may not run it), removed after. */
+  let scratch: string;
 
   /** A copy of the fixture directory, changed by `change`. */
   const variant = (name: string, change: (dir: string) => void) => {
@@ -47,6 +50,7 @@ describe('Keycloak import of a kc.sh export --dir directory (realm file + users 
   const user = async (username: string) => (await gatehouse.services.users.exportAll()).find((one) => one.username === username);
 
   before(async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'gatehouse-kc-dir-'));
     deploy = await deployment('keycloak_dir_import', { settings: { GATEHOUSE_KEYCLOAK_REALM: 'acme-dir' } });
     gatehouse = await deploy.start();
     const admin = await adminClient(gatehouse);
@@ -55,7 +59,7 @@ describe('Keycloak import of a kc.sh export --dir directory (realm file + users 
     env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
   });
   after(async () => {
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
     await gatehouse.close();
     await deploy.drop();
   });
@@ -91,6 +95,66 @@ describe('Keycloak import of a kc.sh export --dir directory (realm file + users 
     await refusal(nul, 'gatehouse: acme-dir-users-1.json: users.0.firstName: must not contain a NUL character\n');
     expect(await gatehouse.services.clients.get('docs-web')).to.equal(undefined);
     expect(await user('amy-dir')).to.equal(undefined);
+  });
+
+  it('refuses a file cut short or broken mid-way, naming the file, the line and the column, before anything is written (it said "not a Keycloak realm export")', async () => {
+    /** Line and column (1-based) just after `text`. */
+    const end = (text: string) => ({ line: text.split('\n').length, column: text.split('\n').at(-1)!.length + 1 });
+    const refused = async (dir: string, dryRun: boolean) => {
+      const exit = await runCli(['import', '--keycloak', dir, ...(dryRun ? ['--dry-run'] : [])], env);
+      expect(exit.code, exit.stdout).to.equal(2);
+      return exit.stderr;
+    };
+    // A users file cut mid-way (a copy that stopped), after two users files that parse: none of them is written.
+    const users2 = readFileSync(join(DIR, 'acme-dir-users-2.json'), 'utf8');
+    const cutText = users2.slice(0, users2.indexOf('"credentials"'));
+    const cut = variant('cut', (dir) => writeFileSync(join(dir, 'acme-dir-users-2.json'), cutText));
+    const cutAt = end(cutText);
+    for (const dryRun of [true, false]) {
+      expect(await refused(cut, dryRun)).to.equal(
+        `gatehouse: acme-dir-users-2.json: is not valid JSON at line ${cutAt.line}, column ${cutAt.column}: the file ends there, before its JSON does: it was cut short (export or copy it again)\n`,
+      );
+    }
+    // Broken in the middle: something where a comma belongs.
+    const users1 = readFileSync(join(DIR, 'acme-dir-users-1.json'), 'utf8');
+    const brokenAt = end(users1.slice(0, users1.indexOf('"Dir"') + '"Dir" '.length));
+    const broken = variant('broken', (dir) => writeFileSync(join(dir, 'acme-dir-users-1.json'), users1.replace('"Dir"', '"Dir" x')));
+    expect(await refused(broken, false)).to.equal(`gatehouse: acme-dir-users-1.json: is not valid JSON at line ${brokenAt.line}, column ${brokenAt.column}: expected ','\n`);
+    // One realm file with its users inline (kc.sh export --file), cut mid-way: named by its path.
+    const whole = JSON.stringify({ ...read('acme-dir-realm.json'), users: USERS_FILES.flatMap((name) => read(name).users) }, null, 2);
+    const realmText = whole.slice(0, whole.indexOf('"cat-dir"'));
+    const realmFile = join(scratch, 'cut-realm.json');
+    writeFileSync(realmFile, realmText);
+    const realmAt = end(realmText);
+    for (const dryRun of [true, false]) {
+      expect(await refused(realmFile, dryRun)).to.equal(
+        `gatehouse: ${realmFile}: is not valid JSON at line ${realmAt.line}, column ${realmAt.column}: the file ends there, before its JSON does: it was cut short (export or copy it again)\n`,
+      );
+    }
+    expect(await gatehouse.services.clients.get('docs-web')).to.equal(undefined);
+    expect(await user('amy-dir')).to.equal(undefined);
+    expect(await gatehouse.services.keycloakRealms.get('acme-dir')).to.equal(undefined);
+  });
+
+  it('reads each users file twice (check, write), three times when it mixes plain and email-address usernames (check, then one pass each), the realm file once', async () => {
+    const reads = new Map<string, number>();
+    const counted = (name: string, document: unknown): KeycloakExportDocument => {
+      const parsed = parsedDocument(document, name);
+      return { name, read: (onUser) => (reads.set(name, (reads.get(name) ?? 0) + 1), parsed.read(onUser)) };
+    };
+    const users = (name: string) => read(name).users;
+    const source = {
+      realm: counted('realm', read('acme-dir-realm.json')),
+      usersFiles: [
+        counted('plain', { realm: 'acme-dir', users: users('acme-dir-users-0.json') }),
+        counted('mixed', { realm: 'acme-dir', users: [...users('acme-dir-users-2.json'), ...users('acme-dir-users-3.json')] }),
+        counted('email', { realm: 'acme-dir', users: users('acme-dir-users-3.json').filter((one) => one.username.includes('@')) }),
+      ],
+    };
+    expect(source.usersFiles.map((file) => file.name)).to.deep.equal(['plain', 'mixed', 'email']);
+    const report = await importKeycloakRealm(gatehouse.services, { actor: { type: 'system', id: 'test' } }, source, { dryRun: true });
+    expect(report.counts.users.created).to.equal(2 + 3 + 1);
+    expect(Object.fromEntries(reads)).to.deep.equal({ realm: 1, plain: 2, mixed: 3, email: 2 });
   });
 
   it('the admin API refuses a users file of a realm whose realm file was never imported (its roles and groups are not known)', async () => {

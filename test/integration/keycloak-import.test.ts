@@ -173,6 +173,33 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(body.message).to.match(/realm/);
   });
 
+  it('answers 400 naming the line and column where a body cut short ends, and writes nothing (it said only "not valid JSON")', async () => {
+    const text = JSON.stringify({ realm: 'cut', users: [{ id: 'cut-user', username: 'cut-user', enabled: true }, { id: 'cut-2', username: 'cut-two', enabled: true }] }, null, 2);
+    const cut = text.slice(0, text.indexOf('"cut-two"'));
+    const lines = cut.split('\n');
+    for (const path of ['/import/keycloak?dry_run=true', '/import/keycloak']) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', path, cut);
+      expect(status, JSON.stringify(body)).to.equal(400);
+      expect(body).to.deep.include({ code: 'not_json_at', params: { line: lines.length, column: lines.at(-1)!.length + 1, reason: 'the body ends there, before its JSON does (cut short)' } });
+      expect(body.error_description).to.equal(`the request body is not valid JSON at line ${lines.length}, column ${lines.at(-1)!.length + 1}: the body ends there, before its JSON does (cut short)`);
+    }
+    const broken = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', '{\n  "realm": "cut",\n  "users": [} ]\n}');
+    expect(broken.status).to.equal(400);
+    expect(broken.body.error_description).to.equal('the request body is not valid JSON at line 3, column 13: expected a value');
+    expect(await gatehouse.services.accounts.findByLogin('cut-user')).to.equal(undefined);
+  });
+
+  it('a body over the 64 MiB it takes: 413 saying the limit and pointing to the CLI, which streams a bigger realm', async () => {
+    const padding = 'x'.repeat(64 * 1024 * 1024);
+    const { status, body, headers } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', `{"realm":"big","padding":"${padding}"}`);
+    expect(status).to.equal(413);
+    expect(headers.get('connection')).to.equal('close');
+    expect(body).to.deep.include({ error: 'invalid_request', code: 'keycloak_body_too_large', params: { limit: '64 MiB' } });
+    expect(body.error_description).to.equal(
+      'request body too large: this endpoint takes a realm export of at most 64 MiB; import a bigger realm with the CLI, which streams it (gatehouse import --keycloak FILE), or export it with kc.sh export --dir and import the directory (gatehouse import --keycloak DIR) or its files one request each',
+    );
+  });
+
   it('answers 400 naming `groups` for groups nested 20,000 deep, and writes nothing (it answered 500 from a stack overflow)', async () => {
     // Written as text: JSON.stringify itself cannot nest that deep.
     const groups = `[${'{"name":"g","path":"/g","subGroups":['.repeat(20_000)}${']}'.repeat(20_000)}]`;

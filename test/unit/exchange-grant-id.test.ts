@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { deepestFirst, exchangeGrantId, exchangeOrigins, originalClientId, originalGrantId, parentOf } from '../../src/oidc/grants/token-exchange.ts';
+import { deepestFirst, exchangeGrantId, exchangeOrigins, originalClientId, originalGrantId, parentOf } from '../../src/oidc/grants/exchanged-grant-ids.ts';
 
 describe("an exchanged grant's id (token exchange, RFC 8693)", () => {
   it('names the original grant and the client of the token exchanged, also for an exchange of an exchanged token', () => {

@@ -2,7 +2,7 @@ import { showApi } from '../../operations/api-view.ts';
 import { command, type CommandLine, type ParsedLine } from '../command-line.ts';
 import { CliError } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
-import { cliActor, withOperations } from '../services.ts';
+import { cliActor, readOperations, withOperations } from '../services.ts';
 
 const OPTIONS = {
   identifier: { type: 'string' },
@@ -76,13 +76,13 @@ export const apisCreate = command({ options: OPTIONS }, async (ctx, { values }) 
 });
 
 export const apisList = command({ options: {} }, async (ctx) => {
-  const apis = await withOperations(ctx, (ops) => ops.apis.list());
+  const apis = await readOperations(ctx, (ops) => ops.apis.list());
   if (ctx.json) ctx.out(JSON.stringify(apis.map(showApi)));
   else for (const api of apis) ctx.out(line(showApi(api)));
 });
 
 export const apisGet = command(ONE_API, async (ctx, { values, positionals }) => {
-  const api = await withOperations(ctx, (ops) => ops.apis.get(identifierArg(values, positionals)));
+  const api = await readOperations(ctx, (ops) => ops.apis.get(identifierArg(values, positionals)));
   ctx.out(JSON.stringify(showApi(api), null, ctx.json ? undefined : 2));
 });
 

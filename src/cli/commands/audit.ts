@@ -1,6 +1,6 @@
 import { command } from '../command-line.ts';
 import type { FlagsOf } from '../flag-errors.ts';
-import { withOperations } from '../services.ts';
+import { readOperations } from '../services.ts';
 
 /** The query's fields are the flags' names (src/cli/flag-errors.ts). */
 export const AUDIT_FLAGS: FlagsOf = Object.fromEntries(['type', 'user', 'client', 'from', 'to', 'before', 'limit'].map((name) => [name, `--${name}`]));
@@ -22,7 +22,7 @@ const OPTIONS = {
 
 export const auditCommand = command({ options: OPTIONS }, async (ctx, { values }) => {
   const { json: _json, ...query } = values;
-  const page = await withOperations(ctx, (ops) => ops.audit.query(query));
+  const page = await readOperations(ctx, (ops) => ops.audit.query(query));
   if (ctx.json) {
     ctx.out(JSON.stringify(page));
     return;

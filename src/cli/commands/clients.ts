@@ -3,7 +3,7 @@ import { showClient, showCreated } from '../../operations/clients.ts';
 import { command, type ParsedLine } from '../command-line.ts';
 import { CliError } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
-import { cliActor, withOperations } from '../services.ts';
+import { cliActor, readOperations, withOperations } from '../services.ts';
 
 const CLIENT_OPTIONS = {
   name: { type: 'string' },
@@ -177,14 +177,14 @@ export const clientsCreate = command({ options: CLIENT_OPTIONS }, async (ctx, { 
 });
 
 export const clientsList = command({ options: LIST_OPTIONS }, async (ctx, { values }) => {
-  const page = await withOperations(ctx, (ops) => ops.clients.page({ q: values.query, limit: values.limit, offset: values.offset }));
+  const page = await readOperations(ctx, (ops) => ops.clients.page({ q: values.query, limit: values.limit, offset: values.offset }));
   const clients = page.items;
   if (ctx.json) ctx.out(JSON.stringify(clients.map(showClient)));
   else for (const client of clients) ctx.out(`${client.clientId}  ${client.displayName}${client.admin ? '  [admin]' : ''}`);
 });
 
 export const clientsGet = command({ options: {}, arguments: CLIENT_ID }, async (ctx, { positionals }) => {
-  const client = await withOperations(ctx, (ops) => ops.clients.get(clientIdArg(positionals)));
+  const client = await readOperations(ctx, (ops) => ops.clients.get(clientIdArg(positionals)));
   ctx.out(JSON.stringify(showClient(client), null, ctx.json ? undefined : 2));
 });
 

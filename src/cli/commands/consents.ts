@@ -1,7 +1,7 @@
 import { showConsent } from '../../operations/consent-view.ts';
 import { command } from '../command-line.ts';
 import { CliError } from '../context.ts';
-import { cliActor, withOperations } from '../services.ts';
+import { cliActor, readOperations, withOperations } from '../services.ts';
 
 const OPTIONS = { user: { type: 'string' } } as const;
 
@@ -12,7 +12,7 @@ function userArg(values: { user?: string | undefined }, usage: string): string {
 
 /** gatehouse consents list --user USER: what the user agreed to give each application, kept across sign-in sessions. */
 export const consentsList = command({ options: OPTIONS }, async (ctx, { values }) => {
-  const consents = await withOperations(ctx, async (ops) => {
+  const consents = await readOperations(ctx, async (ops) => {
     const user = await ops.users.resolve(userArg(values, 'gatehouse consents list --user USER'));
     return (await ops.consents.list(user.id)).map(showConsent);
   });

@@ -2,7 +2,7 @@ import { command, type ParsedLine } from '../command-line.ts';
 import { CliError, type CliContext } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
 import { privateKeyComplete, privateKeyJwk } from '../private-key-input.ts';
-import { cliActor, readStdinSecret, withOperations } from '../services.ts';
+import { cliActor, readOperations, readStdinSecret, withOperations } from '../services.ts';
 
 /** `gatehouse idps ...`: upstream identity providers, through the same operations as the admin API. */
 const OPTIONS = {
@@ -162,13 +162,13 @@ export const idpsCreate = command({ options: CREATE_OPTIONS }, async (ctx, { val
 });
 
 export const idpsList = command({ options: {} }, async (ctx) => {
-  const shown = await withOperations(ctx, async (ops) => (await ops.upstream.list()).map(ops.upstream.show));
+  const shown = await readOperations(ctx, async (ops) => (await ops.upstream.list()).map(ops.upstream.show));
   if (ctx.json) ctx.out(JSON.stringify(shown));
   else for (const idp of shown) ctx.out(line(idp));
 });
 
 export const idpsGet = command({ options: { alias: { type: 'string' } }, arguments: ALIAS }, async (ctx, { values, positionals }) => {
-  const shown = await withOperations(ctx, async (ops) => ops.upstream.show(await ops.upstream.get(aliasArg(values, positionals))));
+  const shown = await readOperations(ctx, async (ops) => ops.upstream.show(await ops.upstream.get(aliasArg(values, positionals))));
   ctx.out(JSON.stringify(shown, null, ctx.json ? undefined : 2));
 });
 
@@ -188,7 +188,7 @@ export const idpsDelete = command({ options: { alias: { type: 'string' } }, argu
 /** `idps links USER`: the user's upstream links. */
 export const idpsLinks = command({ options: {}, arguments: USER }, async (ctx, { positionals }) => {
   if (positionals[0] === undefined) throw new CliError('the user (id, username or email) is required: gatehouse idps links USER', 2);
-  const links = await withOperations(ctx, async (ops) => ops.upstream.links((await ops.users.resolve(positionals[0]!)).id));
+  const links = await readOperations(ctx, async (ops) => ops.upstream.links((await ops.users.resolve(positionals[0]!)).id));
   if (ctx.json) ctx.out(JSON.stringify(links));
   else for (const link of links) ctx.out(`${link.provider}  ${link.subject}${link.label === null ? '' : ` (${link.label})`}  linked ${link.created_at}  last sign-in ${link.last_sign_in_at ?? '-'}`);
 });

@@ -2,7 +2,7 @@ import { showLabel } from '../../operations/labels.ts';
 import { command } from '../command-line.ts';
 import { CliError } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
-import { cliActor, withOperations } from '../services.ts';
+import { cliActor, readOperations, withOperations } from '../services.ts';
 
 /** The role or group a command is about. */
 const NAME = ['NAME'];
@@ -30,7 +30,7 @@ export function labelCommands(kind: 'roles' | 'groups') {
       ctx.out(ctx.json ? JSON.stringify(showLabel(label)) : `created ${one} ${label.name}`);
     }),
     list: command({ options: {} }, async (ctx) => {
-      const labels = await withOperations(ctx, (ops) => ops[kind].list());
+      const labels = await readOperations(ctx, (ops) => ops[kind].list());
       if (ctx.json) ctx.out(JSON.stringify(labels.map(showLabel)));
       else for (const label of labels) ctx.out(`${label.name}  ${label.description}`);
     }),

@@ -1,7 +1,7 @@
 import { showSession } from '../../operations/sessions.ts';
 import { command } from '../command-line.ts';
 import { CliError } from '../context.ts';
-import { cliActor, withOperations } from '../services.ts';
+import { cliActor, readOperations, withOperations } from '../services.ts';
 
 const OPTIONS = { user: { type: 'string' } } as const;
 
@@ -13,7 +13,7 @@ function userArg(values: { user?: string | undefined }, positionals: string[]): 
 
 /** gatehouse sessions list --user USER: the user's sign-in sessions and the clients signed in to in each. */
 export const sessionsList = command({ options: OPTIONS, arguments: [{ name: 'USER', or: 'user' }] }, async (ctx, { values, positionals }) => {
-  const sessions = await withOperations(ctx, async (ops) => {
+  const sessions = await readOperations(ctx, async (ops) => {
     const user = await ops.users.resolve(userArg(values, positionals));
     return ops.sessions.list(user.id);
   });

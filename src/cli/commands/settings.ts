@@ -1,7 +1,7 @@
 import type { AllSettingsView, SettingsView } from '../../operations/settings.ts';
 import { command } from '../command-line.ts';
 import { CliError, type CliContext } from '../context.ts';
-import { cliActor, withOperations } from '../services.ts';
+import { cliActor, readOperations, withOperations } from '../services.ts';
 
 function printable(value: unknown): string {
   if (Array.isArray(value)) return value.length === 0 ? '(empty)' : value.join(',');
@@ -48,7 +48,7 @@ export const settingsGet = command({ options: {}, arguments: ['GROUP'] }, async 
   const group = positionals[0];
   print(
     ctx,
-    await withOperations(ctx, (ops) => {
+    await readOperations(ctx, (ops) => {
       if (group === undefined) return ops.settings.showAll();
       if (!ops.settings.groups().includes(group)) throw new CliError(`settings get: unknown group '${group}' (one of ${ops.settings.groups().join(', ')})`, 2);
       return ops.settings.showGroup(group);

@@ -1,7 +1,8 @@
 import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { command } from '../command-line.ts';
-import { EXIT } from '../../errors/gatehouse-error.ts';
+import { EXIT, invalid } from '../../errors/gatehouse-error.ts';
+import { fileJsonBreak } from '../../errors/json-break.ts';
 import { refuseNulCharacters } from '../../errors/nul-characters.ts';
 import { checkExport } from '../../transfer/export-file.ts';
 import { isSealedExport, openSealedExport, sealExport, SealedExportError } from '../../transfer/sealed-export.ts';
@@ -11,6 +12,7 @@ import { shown } from '../help.ts';
 import { parseFile } from 'stream-json/file/index.js';
 import type { Token } from 'stream-json/parser.js';
 import { readTokens, type KeycloakExportDocument } from '../../keycloak/export-stream.ts';
+import type { KeycloakImportReport, ReportSink } from '../../keycloak/import-report.ts';
 import type { KeycloakExportSource } from '../../operations/keycloak-import.ts';
 import { cliActor, withOperations } from '../services.ts';
 
@@ -66,12 +68,13 @@ export const exportCommand = command({ options: { output: { type: 'string', shor
 });
 
 /** gatehouse import --input FILE [--passphrase-file FILE | --passphrase-stdin] [--dry-run] | gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run] */
-export const importCommand = command({ options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, ...PASSPHRASE_OPTIONS }, arguments: [{ name: 'FILE', or: 'input' }] }, async (ctx, { values, positionals }) => {
+export const importCommand = command({ options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, report: { type: 'string' }, ...PASSPHRASE_OPTIONS }, arguments: [{ name: 'FILE', or: 'input' }] }, async (ctx, { values, positionals }) => {
   if (values.keycloak !== undefined) {
     if (passphraseGiven(values)) throw new CliError('--passphrase-file and --passphrase-stdin go with an encrypted Gatehouse export (--input), not --keycloak', EXIT.usage);
-    return importKeycloak(ctx, values.keycloak, values['dry-run'], values.api);
+    return importKeycloak(ctx, values.keycloak, { dryRun: values['dry-run'], api: values.api, reportFile: values.report });
   }
   if (values.api !== undefined) throw new CliError('--api goes with --keycloak', EXIT.usage);
+  if (values.report !== undefined) throw new CliError('--report goes with --keycloak', EXIT.usage);
   const path = values.input ?? positionals[0];
   if (path === undefined) throw new CliError('--input FILE is required', EXIT.usage);
   let document: unknown;
@@ -113,18 +116,43 @@ async function opened(path: string, document: unknown, passphrase: string): Prom
   }
 }
 
-/** The tokens of a JSON file (stream-json), read a block at a time; a file that cannot be read or parsed is a usage error naming it. */
-async function* fileTokens(path: string): AsyncGenerator<Token> {
+/** How a token changes the nesting depth of the JSON read so far. */
+const DEPTH: Partial<Record<Token['name'], number>> = { startObject: 1, startArray: 1, endObject: -1, endArray: -1 };
+
+/**
+ * The tokens of a JSON file (stream-json), read a block at a time. A file that cannot be read is a
+ * usage error naming it; one that is not JSON — broken mid-way, or cut short (the parser just stops
+ * at its end) — is refused naming the file (`label`), the line and the column where it breaks.
+ */
+async function* fileTokens(path: string, label: string): AsyncGenerator<Token> {
+  let depth = 0;
+  let tokens = 0;
   try {
-    yield* parseFile({ streamValues: false })(path);
+    for await (const token of parseFile({ streamValues: false })(path) as AsyncIterable<Token>) {
+      depth += DEPTH[token.name] ?? 0;
+      tokens += 1;
+      yield token;
+    }
   } catch (error) {
-    throw new CliError(`${path}: cannot read a JSON realm export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
+    if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
+      throw new CliError(`${path}: cannot read a realm export (${error.message})`, EXIT.usage);
+    }
+    throw await notJson(path, label);
   }
+  if (depth !== 0 || tokens === 0) throw await notJson(path, label);
 }
 
-/** A JSON file of a Keycloak export, read as a stream each time the import reads it (src/keycloak/export-stream.ts). */
-function keycloakFile(path: string, name: string): KeycloakExportDocument {
-  return { name, read: (onUser) => readTokens(fileTokens(path), onUser) };
+/** The refusal of a file that is not JSON, naming where it breaks (read again, as a stream, to find it). */
+async function notJson(path: string, label: string): Promise<Error> {
+  const broken = await fileJsonBreak(path);
+  if (broken === undefined) return new CliError(`${path}: changed while it was read; nothing was imported`, EXIT.usage);
+  const reason = broken.cutShort ? 'the file ends there, before its JSON does: it was cut short (export or copy it again)' : broken.reason;
+  return invalid(label, 'json_file_at', { line: broken.line, column: broken.column, reason });
+}
+
+/** A JSON file of a Keycloak export, read as a stream each time the import reads it (src/keycloak/export-stream.ts); `label` names it in messages. */
+function keycloakFile(path: string, name: string, label = name): KeycloakExportDocument {
+  return { name, read: (onUser) => readTokens(fileTokens(path, label), onUser) };
 }
 
 const REALM_FILE = /^(.+)-realm\.json$/;
@@ -152,53 +180,127 @@ function keycloakDirectory(dir: string): KeycloakExportSource & { readonly realm
   }
   numbered.sort((a, b) => a.n - b.n);
   return {
-    realm: keycloakFile(join(dir, realmFile), ''),
+    realm: keycloakFile(join(dir, realmFile), '', realmFile),
     realmFile,
     usersFiles: numbered.map(({ name }) => keycloakFile(join(dir, name), name)),
   };
 }
 
-/** gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run]: a Keycloak realm export (kc.sh export), or a kc.sh export --dir directory. */
-async function importKeycloak(ctx: CliContext, path: string, dryRun: boolean, api: string | undefined): Promise<void> {
+/** Buffered lines written to `fd` a block at a time (the --report file: every user's entry, never held all at once). */
+function lineWriter(fd: number): { line(value: unknown): void; flush(): void } {
+  let pending: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (pending.length > 0) writeSync(fd, pending.join(''));
+    [pending, size] = [[], 0];
+  };
+  return {
+    line(value) {
+      const text = `${JSON.stringify(value)}\n`;
+      pending.push(text);
+      size += text.length;
+      if (size >= 64 * 1024) flush();
+    },
+    flush,
+  };
+}
+
+/**
+ * The --report FILE of a Keycloak import: one JSON line per entry of the report (`{"list":
+ * "users.created","name":"ada"}`, `{"list":"unmapped","kind":…,"name":…,"reason":…}`), written as
+ * the import adds them, then a last line `{"list":"end","complete":true,…,"counts":{…}}` — or, when
+ * the import stops on an error, `"complete":false` and the error: the lines before it are what was
+ * applied. Mode 0600 from its first byte (it names users); it appears under its name when the import ends.
+ */
+async function withReportFile<T extends KeycloakImportReport>(path: string | undefined, run: (onEntry: ReportSink | undefined) => Promise<T>): Promise<T> {
+  if (path === undefined) return run(undefined);
+  const temporary = `${path}.${process.pid}.tmp`;
+  let fd: number;
+  try {
+    fd = openSync(temporary, 'wx', 0o600);
+  } catch (error) {
+    throw new CliError(`--report ${path}: cannot write it (${error instanceof Error ? error.message : String(error)}); nothing was imported`, EXIT.usage);
+  }
+  const out = lineWriter(fd);
+  try {
+    const report = await run((entry) => out.line(entry));
+    out.line({ list: 'end', complete: true, realm: report.realm, dryRun: report.dryRun, counts: report.counts });
+    return report;
+  } catch (error) {
+    out.line({ list: 'end', complete: false, error: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    out.flush();
+    closeSync(fd);
+    renameSync(temporary, path);
+  }
+}
+
+/** `names`, and how many more there are than it shows (the report keeps the first REPORT_SAMPLE of a list). */
+function listed(names: readonly string[], count: number): string {
+  return `${names.join(', ')}${count > names.length ? ` and ${count - names.length} more` : ''}`;
+}
+
+interface KeycloakCliOptions {
+  readonly dryRun: boolean;
+  readonly api: string | undefined;
+  readonly reportFile: string | undefined;
+}
+
+/** gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run] [--api URI] [--report FILE]: a Keycloak realm export (kc.sh export), or a kc.sh export --dir directory. */
+async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, reportFile }: KeycloakCliOptions): Promise<void> {
   let isDirectory: boolean;
   try {
     isDirectory = statSync(path).isDirectory();
   } catch (error) {
     throw new CliError(`${path}: cannot read a realm export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
   }
-  const source = isDirectory ? keycloakDirectory(path) : { realm: keycloakFile(path, '') };
-  const report = await withOperations(ctx, (ops) => ops.keycloak.import(cliActor(), source, { dryRun, api }));
+  const source = isDirectory ? keycloakDirectory(path) : { realm: keycloakFile(path, '', path) };
+  const report = await withOperations(ctx, (ops) => withReportFile(reportFile, (onEntry) => ops.keycloak.import(cliActor(), source, { dryRun, api, onEntry })));
   if (ctx.json) {
     ctx.out(JSON.stringify(report));
     return;
   }
-  const count = (kind: { created: string[]; updated: string[] }) => `${kind.created.length} new, ${kind.updated.length} updated`;
+  const { counts } = report;
+  const more = reportFile === undefined ? ' (--report FILE lists them all)' : ` (${reportFile} lists them all)`;
+  const count = (kind: { created: number; updated: number }) => `${kind.created} new, ${kind.updated} updated`;
   ctx.out(`${dryRun ? 'dry run (nothing written) for' : 'imported'} Keycloak realm ${report.realm}:`);
   if ('realmFile' in source) {
     const files = source.usersFiles.map((file) => file.name);
     ctx.out(`  from ${source.realmFile} and ${files.length} users file${files.length === 1 ? '' : 's'}${files.length === 0 ? '' : ` (${files.length <= 3 ? files.join(', ') : `${files[0]} … ${files.at(-1)}`})`}`);
   }
   if (report.api !== undefined) ctx.out(`  API ${report.api.identifier} (Keycloak-shaped tokens, every imported client's default): ${report.api.created ? 'new' : 'existing'}`);
-  ctx.out(`  roles: ${count(report.roles)}; groups: ${count(report.groups)}; clients: ${count(report.clients)}; users: ${count(report.users)}`);
+  ctx.out(`  roles: ${count(counts.roles)}; groups: ${count(counts.groups)}; clients: ${count(counts.clients)}; users: ${count(counts.users)}`);
   for (const [clientId, uris] of Object.entries(report.nativeClients)) ctx.out(`  client ${clientId} → native app (application_type native, RFC 8252): ${uris.join(', ')}`);
   ctx.out(`  kept password hashes: ${Object.entries(report.passwordAlgorithms).map(([algorithm, n]) => `${algorithm} ${n}`).join(', ') || 'none'} (re-hashed to argon2id at each user's first sign-in)`);
-  if (report.passwordsKept.length > 0) ctx.out(`  passwords already changed or upgraded in Gatehouse, kept: ${report.passwordsKept.join(', ')}`);
-  const { imported, unchanged, kept } = report.totp;
-  if (imported.length + unchanged.length + kept.length > 0) {
-    ctx.out(`  authenticator apps (TOTP): ${imported.length} taken over, ${unchanged.length} already there${kept.length > 0 ? `, ${kept.length} kept (enrolled in Gatehouse since: ${kept.join(', ')})` : ''}`);
+  if (counts.passwordsKept > 0) ctx.out(`  passwords already changed or upgraded in Gatehouse, kept (${counts.passwordsKept}): ${listed(report.passwordsKept, counts.passwordsKept)}`);
+  const { totp } = counts;
+  if (totp.imported + totp.unchanged + totp.kept > 0) {
+    ctx.out(`  authenticator apps (TOTP): ${totp.imported} taken over, ${totp.unchanged} already there${totp.kept > 0 ? `, ${totp.kept} kept (enrolled in Gatehouse since: ${listed(report.totp.kept, totp.kept)})` : ''}`);
   }
   const { upstream } = report;
-  if (upstream.created.length + upstream.updated.length > 0) {
-    ctx.out(`  identity providers → upstream providers: ${count(upstream)}; federated identities → links: ${upstream.links.created} new, ${upstream.links.unchanged} already there`);
+  if (counts.upstream.created + counts.upstream.updated > 0) {
+    ctx.out(`  identity providers → upstream providers: ${count(counts.upstream)}; federated identities → links: ${upstream.links.created} new, ${upstream.links.unchanged} already there`);
     for (const [alias, mapped] of Object.entries(upstream.mapped)) ctx.out(`    ${alias}: ${mapped.join('; ')}`);
-    if (upstream.secretsToSet.length > 0) {
-      ctx.out(`  imported disabled until their client secret is set (gatehouse idps update ALIAS --client-secret-stdin --enabled): ${upstream.secretsToSet.join(', ')}`);
+    if (counts.upstream.secretsToSet > 0) {
+      ctx.out(`  imported disabled until their client secret is set (gatehouse idps update ALIAS --client-secret-stdin --enabled): ${listed(upstream.secretsToSet, counts.upstream.secretsToSet)}`);
     }
   }
   for (const conflict of report.conflicts) ctx.out(`  conflict: ${conflict.user}: ${conflict.reason}`);
-  if (report.refusedUsers.length > 0) ctx.out(`  users refused (the admin API refuses them too; the others are imported): ${report.refusedUsers.length}`);
+  if (counts.conflicts > report.conflicts.length) ctx.out(`  … and ${counts.conflicts - report.conflicts.length} more conflicts${more}`);
+  if (counts.refusedUsers > 0) ctx.out(`  users refused (the admin API refuses them too; the others are imported): ${counts.refusedUsers}`);
   for (const refused of report.refusedUsers) ctx.out(`    ${refused.user}: ${refused.reason}`);
-  if (report.builtInClients.length > 0) ctx.out(`  Keycloak's built-in clients, skipped on purpose (Gatehouse has its own console, account page and admin API): ${report.builtInClients.join(', ')}`);
+  if (counts.refusedUsers > report.refusedUsers.length) ctx.out(`    … and ${counts.refusedUsers - report.refusedUsers.length} more${more}`);
+  if (counts.builtInClients > 0) ctx.out(`  Keycloak's built-in clients, skipped on purpose (Gatehouse has its own console, account page and admin API): ${listed(report.builtInClients, counts.builtInClients)}`);
   if (report.unmapped.length > 0) ctx.out('not mapped:');
-  for (const item of report.unmapped) ctx.out(`  ${item.kind} ${item.name}: ${item.reason}`);
+  const kinds = new Map<string, number>();
+  for (const item of report.unmapped) {
+    ctx.out(`  ${item.kind} ${item.name}: ${item.reason}`);
+    kinds.set(item.kind, (kinds.get(item.kind) ?? 0) + 1);
+  }
+  for (const [kind, n] of Object.entries(counts.unmapped)) {
+    const left = n - (kinds.get(kind) ?? 0);
+    if (left > 0) ctx.out(`  … and ${left} more of kind ${kind}${more}`);
+  }
+  if (reportFile !== undefined) ctx.out(`  every entry, one JSON line each: ${reportFile}`);
 }

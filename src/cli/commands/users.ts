@@ -4,7 +4,7 @@ import { showUser, showUserPage } from '../../operations/users.ts';
 import { command, type ParsedLine } from '../command-line.ts';
 import { CliError } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
-import { cliActor, readStdinSecret, withOperations } from '../services.ts';
+import { cliActor, readOperations, readStdinSecret, withOperations } from '../services.ts';
 
 /** `--given-name` etc.: each sets the standard claim of the same name (empty clears it on update). */
 const PROFILE_OPTIONS = {
@@ -132,12 +132,12 @@ export const usersUpdate = command({ options: UPDATE_OPTIONS, arguments: USER, a
 });
 
 export const usersGet = command({ options: {}, arguments: USER }, async (ctx, { positionals }) => {
-  const user = await withOperations(ctx, (ops) => resolve(ops, positionals));
+  const user = await readOperations(ctx, (ops) => resolve(ops, positionals));
   ctx.out(JSON.stringify(showUser(user), null, ctx.json ? undefined : 2));
 });
 
 export const usersList = command({ options: LIST_OPTIONS }, async (ctx, { values }) => {
-  const page = await withOperations(ctx, (ops) =>
+  const page = await readOperations(ctx, (ops) =>
     ops.users.search({
       ...(values.query === undefined ? {} : { q: values.query }),
       ...(values.role?.[0] === undefined ? {} : { role: values.role[0] }),

@@ -1,6 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AfterResponseStep } from '../after-response.ts';
-import { originalGrantId } from './token-exchange.ts';
+import { originalGrantId } from './exchanged-grant-ids.ts';
 
 /**
  * After the response (src/oidc/after-response.ts), at introspection: an exchanged token lives under a grant of its own (the library checks

@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import { errors, type AdapterPayload } from 'oidc-provider';
+import type { AdapterPayload } from 'oidc-provider';
 import { isDuplicateKey } from '../duplicate-key.ts';
 import type { ConsumeState } from './consume-state.ts';
 import { createHeldSuccessors } from './held-successors.ts';
@@ -11,6 +11,7 @@ import { epochSeconds, withinReuseWindow } from './reuse-window.ts';
 import type { RotationGate } from './rotation-gate.ts';
 import { claimOf, createRotationClaims, type RotationClaim } from './rotation-claims.ts';
 import { markerVerdict } from './rotation-verdicts.ts';
+import { oidcLibrary } from './oidc-library.ts';
 import { alreadyConsumed, consumedTargetMissing } from './single-use.ts';
 
 /**
@@ -169,7 +170,7 @@ export function createRefreshRotation({
       if (scope !== undefined) scope.reusedGrantId = grantId;
       await revokeReusedGrant(grantId);
     }
-    throw new errors.InvalidGrant('refresh token already used');
+    throw new (oidcLibrary().errors.InvalidGrant)('refresh token already used');
   }
 
   /**

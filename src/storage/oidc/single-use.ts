@@ -1,4 +1,4 @@
-import { errors } from 'oidc-provider';
+import { oidcLibrary } from './oidc-library.ts';
 
 /**
  * oidc-provider checks `consumed` on the payload it found and then calls `consume()`, so two
@@ -7,6 +7,7 @@ import { errors } from 'oidc-provider';
  * becomes a normal OAuth error response instead of a second set of tokens.
  */
 export function alreadyConsumed(model: string): Error {
+  const { errors } = oidcLibrary();
   if (model === 'PushedAuthorizationRequest') {
     return new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
   }
@@ -41,6 +42,7 @@ export function revokedGrantOf(error: unknown): string | undefined {
 }
 
 export function consumedTargetMissing(model: string): Error {
+  const { errors } = oidcLibrary();
   if (model === 'PushedAuthorizationRequest') {
     return new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
   }
