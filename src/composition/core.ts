@@ -153,11 +153,11 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const collection = auditCollection(mongo.db!);
     if (server) {
       await migrateLegacyAuditEvents(collection);
-      // The query indexes serve MongoDB; on FerretDB v1 every audit query scans anyway (no
-      // pushdown of its filters or sort), so they would only add to the cost of each event written.
-      if (await isFerretDbV1(mongo.db!)) logger.info('audit query indexes not created: FerretDB v1 cannot use them (audit queries scan)');
-      else await ensureAuditIndexes(collection, logger);
-      const retention = await startAuditRetention({ collection: mongo.db!.collection(AUDIT_COLLECTION), retentionDays: config.audit.retentionDays, logger, clock });
+      // The audit indexes serve MongoDB; on FerretDB v1 every audit query scans anyway (no
+      // pushdown of its filters or sort), so there they would only add to the cost of each event written.
+      const ferretDbV1 = await isFerretDbV1(mongo.db!);
+      await ensureAuditIndexes(collection, { ferretDbV1, logger });
+      const retention = await startAuditRetention({ collection: mongo.db!.collection(AUDIT_COLLECTION), retentionDays: config.audit.retentionDays, logger, clock, ferretDbV1 });
       closers.push(async () => retention?.stop());
     }
     const audit = createAuditTrail({ collection, insert: insertCommand(mongo.db!, AUDIT_COLLECTION), logger, clock, clientCredentials: config.audit.clientCredentials, ...(metrics === undefined ? {} : { onDropped: (count: number) => metrics.auditDropped(count) }) });
