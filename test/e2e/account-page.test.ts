@@ -751,6 +751,11 @@ describe('account page (headless Chromium)', function () {
         await other.setViewportSize({ width: 1280, height: 800 });
         await screenshot(other, `account-header-long-name-${locale}`);
       }
+      // The profile's fields and its language picker: one height down the form (the picker stood 3 px taller than the fields).
+      await other.goto(`${accountUrl}#/profile`);
+      await other.locator('main form select').first().waitFor();
+      const heights = await other.locator('main form input:not([type=checkbox]):not([type=hidden]), main form select').evaluateAll((fields) => [...new Set(fields.map((field) => Math.round(field.getBoundingClientRect().height)))]);
+      expect(heights, 'one height for every field').to.have.lengthOf(1);
       // Links in the page's accent (as its buttons are), not the browser's own blue or violet.
       await other.goto(`${accountUrl}#/apps`);
       const link = other.locator('li.item h2 a').filter({ hasText: 'Northwind Procurement' });

@@ -903,6 +903,31 @@ describe('admin console (headless Chromium)', () => {
     await page.context().close();
   });
 
+  it("a checkbox's label starts beside its box on a phone, however long (Russian settings): the box never stands alone on a row above its words", async () => {
+    const page = await operatorPage({ width: 390, locale: 'ru' });
+    for (const route of ['settings/sign-in', 'settings/security']) {
+      await page.evaluate(() => document.querySelector('main')?.setAttribute('data-left', ''));
+      await page.goto(`${consoleUrl}#/${route}`);
+      await page.locator('main:not([data-left]) .check input').first().waitFor();
+      const checks = await page.locator('main .check').evaluateAll((rows) =>
+        rows.map((row) => {
+          const box = row.querySelector('input')!.getBoundingClientRect();
+          const range = document.createRange();
+          range.selectNodeContents(row.querySelector('label')!);
+          const first = range.getClientRects()[0]!;
+          return { label: row.querySelector('label')!.textContent, beside: first.left >= box.right, sameLine: first.top < box.bottom && first.bottom > box.top, centres: Math.abs(first.top + first.height / 2 - (box.top + box.height / 2)) };
+        }),
+      );
+      expect(checks.length, route).to.be.above(0);
+      for (const check of checks) {
+        expect(check.beside && check.sameLine, `${route}: "${check.label}" beside its box (${JSON.stringify(check)})`).to.equal(true);
+        expect(check.centres, `${route}: "${check.label}" box on its first line's centre`).to.be.below(2);
+      }
+      await screenshot(page, `console-390-checks-${route.replace('/', '-')}`);
+    }
+    await page.context().close();
+  });
+
   it('focus outlines stand out from what they are drawn on (3:1, WCAG 1.4.11): the page\'s fields and buttons on their card, the header\'s controls on the dark bar, light and dark', async () => {
     const page = await operatorPage();
     await page.goto(`${consoleUrl}#/users`);
