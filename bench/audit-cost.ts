@@ -23,14 +23,18 @@ import { benchServices, benchServicesUp } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores, resetStores } from './lib/storage.ts';
 import { storesCpuByStore } from './lib/stores-cpu.ts';
-import { usageOnHelp } from './lib/usage.ts';
+import { usage, usageOnHelp } from './lib/usage.ts';
 
 usageOnHelp(import.meta.url);
-const { values: flags } = parseArgs({ options: { events: { type: 'string' }, rounds: { type: 'string' }, batch: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { events: { type: 'string' }, rounds: { type: 'string' }, batch: { type: 'string' }, 'batch-sizes': { type: 'string' }, variants: { type: 'string' } } });
 const EVENTS = Number(flags.events ?? 5000);
 const ROUNDS = Number(flags.rounds ?? 1);
 /** Events per insert (the audit trail writes up to 100 at a time). */
 const BATCH = Number(flags.batch ?? 100);
+/** The variants at --batch, by name (`--variants all,at,id,lean`, all four by default): the index sets, and `lean`, the event without `details`. */
+const VARIANTS = (flags.variants ?? 'all,at,id,lean').split(',').filter((name) => name !== '');
+/** Other batch sizes, written to the `_id`-only collection (`--batch-sizes 10,500`): a lightly used server's 1 s timer fires before 100 events wait. */
+const BATCH_SIZES = (flags['batch-sizes'] ?? '10,500').split(',').filter((size) => size !== '').map(Number);
 const ROOT = new URL('..', import.meta.url).pathname;
 const { mongodbUri, redisUrl } = benchServicesUp('gatehouse_audit_cost');
 const stores = await openStores(mongodbUri, redisUrl);
@@ -60,20 +64,32 @@ const compactEvent = () => ({
   requestId: '0b9f1c2e-4d5a-4e6f-8a7b-9c0d1e2f3a4b',
 });
 
-/** A collection with the audit trail's indexes (`withQueryIndexes`) or only _id and the retention index on `at`. */
-async function prepared(name: string, withQueryIndexes: boolean) {
+/** The compact event without its one-member `details` (what a document's size costs). */
+const leanEvent = () => {
+  const { details: _details, ...lean } = compactEvent();
+  return lean;
+};
+
+/**
+ * The index sets an audit collection has had: `all` — the five query indexes (ensureAuditIndexes)
+ * and the retention index on `at` (MongoDB; FerretDB deployments started before the fifth round
+ * kept them); `at` — `_id` and `at` (FerretDB v1 from the fifth round to the seventeenth); `id` —
+ * `_id` alone (FerretDB v1 now: none of its audit queries can use another index).
+ */
+type IndexSet = 'all' | 'at' | 'id';
+async function prepared(name: string, indexes: IndexSet) {
   const collection = db.collection(name);
   await collection.insertOne(event());
-  if (withQueryIndexes) await ensureAuditIndexes(collection as unknown as AuditCollection);
-  await collection.createIndex({ at: 1 }, { name: 'at_1' });
+  if (indexes === 'all') await ensureAuditIndexes(collection as unknown as AuditCollection);
+  if (indexes !== 'id') await collection.createIndex({ at: 1 }, { name: 'at_1' });
   return collection;
 }
 
 type Write = (docs: Array<Record<string, unknown>>) => Promise<unknown>;
 
 /** Node, FerretDB (or mongod), PostgreSQL and both stores' CPU µs per event, for one variant's writes. */
-async function measure(write: Write, make: () => Record<string, unknown> = event): Promise<number[]> {
-  const batches = Array.from({ length: Math.ceil(EVENTS / BATCH) }, () => Array.from({ length: BATCH }, make));
+async function measure(write: Write, make: () => Record<string, unknown> = event, batch = BATCH): Promise<number[]> {
+  const batches = Array.from({ length: Math.ceil(EVENTS / batch) }, () => Array.from({ length: batch }, make));
   const before = storesCpuByStore(ROOT);
   const cpu = process.cpuUsage();
   for (const docs of batches) await write(docs);
@@ -92,18 +108,26 @@ const median = (values: number[]) => {
 
 const rows: Array<Array<string | number>> = [];
 try {
-  const indexed = await prepared('audit_indexed', true);
-  await prepared('audit_lean', false);
-  const variants: Array<[string, Write, (() => Record<string, unknown>) | undefined]> = [
-    ['insertMany, query indexes (before)', (docs) => indexed.insertMany(docs, { ordered: false }), undefined],
-    ['insert command, query indexes (MongoDB)', (docs) => db.command({ insert: 'audit_indexed', documents: docs, ordered: false }), undefined],
-    ['insert command, _id + at (FerretDB v1)', (docs) => db.command({ insert: 'audit_lean', documents: docs, ordered: false }), undefined],
-    ['insert command, _id + at, compact event (now)', (docs) => db.command({ insert: 'audit_lean', documents: docs, ordered: false }), compactEvent],
-  ];
+  const insertInto = (name: string): Write => (docs) => db.command({ insert: name, documents: docs, ordered: false });
+  await prepared('audit_all', 'all');
+  await prepared('audit_at', 'at');
+  await prepared('audit_id', 'id');
+  await prepared('audit_id_lean', 'id');
+  const named: Record<string, [string, Write, (() => Record<string, unknown>) | undefined, number | undefined]> = {
+    all: ['_id + five query indexes + at (MongoDB; FerretDB started before the fifth round)', insertInto('audit_all'), compactEvent, undefined],
+    at: ['_id + at (FerretDB v1, fifth to seventeenth round)', insertInto('audit_at'), compactEvent, undefined],
+    id: ['_id only', insertInto('audit_id'), compactEvent, undefined],
+    lean: ['_id only, without `details`', insertInto('audit_id_lean'), leanEvent, undefined],
+  };
+  const variants = VARIANTS.map((name) => named[name] ?? usage(`--variants: no variant ${name}`));
+  for (const size of BATCH_SIZES) {
+    await prepared(`audit_id_${size}`, 'id');
+    variants.push([`_id only, batches of ${size}`, insertInto(`audit_id_${size}`), compactEvent, size]);
+  }
   const samples = variants.map(() => [] as number[][]);
   for (let index = 0; index < ROUNDS; index += 1) {
-    for (const [at, [, write, make]] of variants.entries()) {
-      const sample = await measure(write, make);
+    for (const [at, [, write, make, batch]] of variants.entries()) {
+      const sample = await measure(write, make, batch);
       if (sample.every((value) => value >= 0)) samples[at]!.push(sample);
     }
   }

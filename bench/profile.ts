@@ -25,7 +25,9 @@
  * package and the share of `write` system calls: V8's profiler charges the wall time between
  * samples, so on a loaded machine a `write` that wakes another process and loses the core there
  * reads far larger than its CPU (docs/PERFORMANCE.md, driver14). Needs `perf` and
- * perf_event_paranoid ≤ 2 (or root); one process (not with --workers). With --reference it records
+ * perf_event_paranoid ≤ 2 (or root). With --workers it records the supervisor and every worker
+ * (node:cluster passes --perf-basic-prof on): the event loops' shares are the workers' main
+ * threads together, the supervisor's main thread is listed as `(supervisor)`. With --reference it records
  * the reference the same way, and both print CPU µs per request by package and by function: the
  * one like-for-like reading of the two on a loaded machine. perf records every thread of the
  * process: a last list gives each thread's CPU by name (`V8Worker`: the garbage collector's
@@ -42,6 +44,7 @@ import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { perfShares, startPerfRecord, threadShares } from './lib/perf-shares.ts';
+import { processTree } from './lib/process-tree.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { storesCpuMs } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
@@ -57,7 +60,6 @@ const scenario = flags.scenario as Scenario;
 if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
 const REFERENCE = flags.reference === true;
 const PERF = flags.perf === true;
-if (PERF && WORKERS > 1) throw new Error('--perf records one process: not with --workers');
 if (REFERENCE && scenario === 'sign-in') throw new Error('the reference has no sign-in pages: --reference needs a token scenario');
 const SECONDS = Number(flags.seconds ?? 10);
 /** Seconds of the same load before the recording starts (token scenarios): the JIT's warm-up is not what a request costs. */
@@ -119,9 +121,13 @@ let measuredFromMicros = 0;
 const PERF_DATA = `${PROFILES}/perf.data`;
 /** Ends `perf record` (--perf): it records from the measured load's start. */
 let stopPerf: (() => Promise<void>) | undefined;
+/** The processes perf records: the one process, or the supervisor and its workers (all ready by now: startGatehouseProcess waits for them). */
+let recorded: number[] = [];
 const markMeasured = () => {
   measuredFromMicros = Number(process.hrtime.bigint() / 1000n);
-  if (PERF) stopPerf = startPerfRecord(child.process.pid!, PERF_DATA);
+  if (!PERF) return;
+  recorded = processTree(child.process.pid!);
+  stopPerf = startPerfRecord(recorded, PERF_DATA);
 };
 
 try {
@@ -156,8 +162,10 @@ try {
 
 if (PERF) {
   const requests = scenario === 'sign-in' ? undefined : measuredRequests;
-  const shares = `${perfShares(PERF_DATA, child.process.pid!, requests)}\n${threadShares(PERF_DATA, child.process.pid!, requests)}`;
-  rmSync(`/tmp/perf-${child.process.pid}.map`, { force: true }); // node --perf-basic-prof never removes it
+  // With workers the supervisor (the first of the tree) serves no request: the event loops are its workers'.
+  const loops = WORKERS > 1 ? recorded.slice(1) : recorded.slice(0, 1);
+  const shares = `${perfShares(PERF_DATA, loops, requests)}\n${threadShares(PERF_DATA, loops, requests, WORKERS > 1 ? recorded[0] : undefined)}`;
+  for (const pid of recorded) rmSync(`/tmp/perf-${pid}.map`, { force: true }); // node --perf-basic-prof never removes it
   writeFileSync(`${PROFILES}/summary-${scenario}-perf.txt`, shares);
   process.stdout.write(shares);
   process.exit(0);

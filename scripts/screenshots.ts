@@ -6,19 +6,25 @@
  * Each shot is also checked: nothing wider than the viewport, no serious or critical axe
  * violation, the page's lang; the findings are printed at the end (exit 1 when there are any).
  *
- * Then the account page's sections and every console page, signed in as an operator, the same
- * way (the browser's language picks theirs).
+ * Then values at their longest (long-*: longValues()), states the flows do not reach (state-*:
+ * renderedStates()), and the account page's sections and every console page, signed in as an
+ * operator, the same way (the browser's language picks theirs).
  *
  * Run with `npm run screenshots` (scripts/screenshots brings up the test services).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
+import type { Configuration as oidcConfig } from 'openid-client';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CONSOLE_CLIENT_ID } from '../src/clients/console-client.ts';
+import { languageLinks } from '../src/interactions/language.ts';
+import { createViews, type PageModel } from '../src/interactions/views.ts';
+import type { Locale } from '../src/interactions/i18n.ts';
 import { totpCode } from '../src/mfa/totp.ts';
 import { upstreamOperations } from '../src/operations/upstream.ts';
 import { closeSharedBrowser, darkSchemeViolations, launchChromium, POLLING, seriousViolations } from '../test/e2e/browser.ts';
-import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
+import { API, authorizationRequest, deployment, givePasskeyRecord, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
 import { startInbox } from '../test/helpers/smtp-inbox.ts';
 
 const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
@@ -26,6 +32,9 @@ const WIDTHS = [1280, 390] as const;
 const SCHEMES = ['light', 'dark'] as const;
 const OUT = join(process.cwd(), 'test-artifacts', 'screenshots', 'sweep');
 const only = process.argv.slice(2);
+
+/** Whether the sweep is asked for any page whose name starts with one of `prefixes` (a part of the sweep with none is skipped). */
+const wants = (...prefixes: string[]): boolean => only.length === 0 || only.some((wanted) => prefixes.some((prefix) => prefix.startsWith(wanted) || wanted.startsWith(prefix)));
 
 const problems: string[] = [];
 let shots = 0;
@@ -81,7 +90,7 @@ async function drawn(page: Page, url: string, section: string): Promise<void> {
 }
 
 /** The account page's sections and the console's pages, in a browser that speaks `locale` (both follow it). */
-async function browserApps(browser: Browser, issuer: string, locale: string, operatorId: string, webClientId: string): Promise<void> {
+async function browserApps(browser: Browser, issuer: string, locale: string, operatorId: string, webClientId: string, long: LongCast): Promise<void> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
   const page = await context.newPage();
   await page.goto(`${issuer}/account/`);
@@ -106,6 +115,133 @@ async function browserApps(browser: Browser, issuer: string, locale: string, ope
     await drawn(page, `${issuer}/console/#/${route}`, route === '' ? '#/' : `#/${route.split('/')[0]}`);
     const name = route === '' ? 'dashboard' : route.startsWith('settings/') ? route.replace('/', '-') : route.includes('/') ? `${route.split('/')[0]}-item` : route;
     await shoot(page, locale, `console-${name}`);
+  }
+  // The long values' user and app (longValues()): their pages, and the lists that hold them.
+  for (const [route, name] of [[`users/${long.userId}`, 'users-long'], [`clients/${long.clientId}`, 'clients-long']] as const) {
+    await drawn(page, `${issuer}/console/#/${route}`, `#/${route.split('/')[0]}`);
+    await shoot(page, locale, `console-${name}`);
+  }
+  await context.close();
+}
+
+/**
+ * Values at their longest, as people and operators really type them: an application's name of 200
+ * characters (with its website, privacy and terms links), a long email address and full name, a
+ * user with five devices signed in and three apps. Pages: long-*, and console-*-long above.
+ */
+const LONG_APP_NAME =
+  'Northwind Traders Procurement, Invoicing and Supplier Relationship Management Portal for the European, Middle Eastern and African Regional Subsidiaries (Production Environment, Managed by Group IT)';
+interface LongCast {
+  readonly clientId: string;
+  readonly userId: string;
+}
+
+/** A device the long user signs in from, by its browser's user agent (the account page names them). */
+const DEVICES = [
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15',
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36',
+];
+
+async function longValues(browser: Browser, issuer: string, locale: Locale, long: LongCast, username: string, givePasskey: () => Promise<void>, clients: { readonly long: oidcConfig; readonly web: oidcConfig }): Promise<void> {
+  /** A browser (one device) in this language, the apps' callbacks answered here. */
+  const device = async (userAgent?: string): Promise<{ context: BrowserContext; page: Page }> => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale, ...(userAgent === undefined ? {} : { userAgent }) });
+    await context.addCookies([{ name: 'gatehouse.lang', value: locale, url: issuer }]);
+    await context.route('https://app.example.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>app</title><p>back in the app</p>' }));
+    return { context, page: await context.newPage() };
+  };
+  const signIn = async (page: Page) => {
+    await page.fill('input[name="login"]', username);
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.click('form[action$="/login"] button[type="submit"]');
+  };
+  const { context, page } = await device();
+  await page.goto((await authorizationRequest(clients.long, REDIRECT_URI)).url.toString());
+  await page.waitForSelector('input[name="login"]');
+  await shoot(page, locale, 'long-sign-in');
+  await signIn(page);
+  await page.waitForSelector('form[action$="/confirm"]');
+  await shoot(page, locale, 'long-consent');
+  await page.click('form[action$="/confirm"] button[type="submit"]');
+  await page.waitForURL((url) => url.hostname === 'app.example.com');
+  // Sign-out asked by the app (its name in the question), then the way back to its website.
+  await page.goto(`${issuer}/session/end?${new URLSearchParams({ client_id: long.clientId })}`);
+  await page.waitForSelector('button[name="logout"]');
+  await shoot(page, locale, 'long-sign-out');
+  await page.click('button[name="logout"]');
+  await page.waitForSelector('#page-title');
+  await shoot(page, locale, 'long-signed-out');
+  await context.close();
+  // Four more devices, each signed in to an app: the account page lists five sessions and three apps.
+  for (const [index, userAgent] of DEVICES.entries()) {
+    const other = await device(userAgent);
+    await other.page.goto((await authorizationRequest(index % 2 === 0 ? clients.web : clients.long, REDIRECT_URI)).url.toString());
+    await signIn(other.page);
+    await other.page.waitForURL((url) => url.hostname === 'app.example.com' || url.pathname.includes('/interaction/'));
+    if ((await other.page.locator('form[action$="/confirm"]').count()) > 0) {
+      await other.page.click('form[action$="/confirm"] button[type="submit"]');
+      await other.page.waitForURL((url) => url.hostname === 'app.example.com');
+    }
+    await other.context.close();
+  }
+  const account = await device();
+  await account.page.goto(`${issuer}/account/`);
+  await account.page.locator('main button').click();
+  await account.page.waitForSelector('#login');
+  await signIn(account.page);
+  await account.page.locator('main h1').waitFor();
+  for (const name of ['profile', 'sessions', 'apps']) {
+    await drawn(account.page, `${issuer}/account/#/${name}`, `#/${name}`);
+    await shoot(account.page, locale, `long-account-${name}`);
+  }
+  // A passkey (a record as one made elsewhere leaves it, after the sign-ins above: it makes the next one ask for it) listed on the security section.
+  await givePasskey();
+  await drawn(account.page, `${issuer}/account/#/security`, '#/security');
+  await shoot(account.page, locale, 'long-account-security');
+  await account.context.close();
+}
+
+/**
+ * Pages a sweep's flows do not reach on their own — a store outage (503), the busy page, expired
+ * links, the email-confirmation step, a second factor before a password reset, an upstream
+ * sign-in's steps, too many device codes — rendered by the real templates and served at the
+ * issuer's origin (its stylesheet, its CSP-free preview), as expected-pages does for the busy page.
+ * Pages: state-*.
+ */
+async function renderedStates(browser: Browser, issuer: string, locale: Locale): Promise<void> {
+  const views = createViews({
+    directory: fileURLToPath(new URL('../views', import.meta.url)),
+    brand: { name: 'Gatehouse', logoUrl: undefined, primaryColor: '#1f5fbf', supportUrl: 'https://help.example.com/sso' },
+  });
+  const t = views.translate(locale);
+  const base = { csrf: 'csrf', uid: 'sweep', languages: languageLinks(views, locale, '/interaction/sweep') };
+  const longEmail = 'maximiliana.featherstonehaugh-cholmondeley@procurement.emea.northwind-traders.example.com';
+  const states: ReadonlyArray<readonly [string, string, PageModel, number]> = [
+    ['busy', 'busy', { title: t('busy.title'), retryUrl: '/interaction/sweep', requestId: '3f9c2a7e-5b1d-4e8a-9c0f-7d6b2e1a4c55', showReference: true }, 503],
+    ['outage', 'error', { title: t('error.title'), message: t('error.server_error'), code: 'temporarily_unavailable', ownNextStep: false, requestId: '3f9c2a7e-5b1d-4e8a-9c0f-7d6b2e1a4c55', showReference: true }, 503],
+    ['expired', 'error', { title: t('error.title'), message: t('error.expired'), ownNextStep: true }, 400],
+    ['too-many', 'error', { title: t('error.title'), message: t('error.too_many_requests'), ownNextStep: true }, 429],
+    ['reset-link-expired', 'password-message', { title: t('password_reset_invalid.title'), lead: t('password_reset_invalid.lead', { minutes: '30' }), link: { href: '/password/forgot', label: t('self_service_links.new_link') } }, 400],
+    ['verify-link-expired', 'email-verify', { title: t('email_verify_invalid.title'), lead: t('email_verify_invalid.lead'), link: { href: '/account/', label: t('self_service_links.sign_in') } }, 400],
+    ['verify-link', 'email-verify', { title: t('email_verify.title'), lead: t('email_verify.lead_registration', { email: longEmail }), action: '/verify', submit: t('email_verify.submit') }, 200],
+    ['verify-email', 'verify-email', { title: t('verify_email.title'), email: longEmail, verified: false, notice: t('verify_email.sent', { email: longEmail }) }, 200],
+    ['reset-mfa', 'password-reset-mfa', { title: t('password_reset_mfa.title'), code: true, codeAction: '/verify', passkeyAction: '/passkey', passkey: '{}' }, 200],
+    ['upstream-pending', 'login', { title: t('login.title'), clientName: 'Web App', login: '', remember: false, upstreamPending: { provider: 'Contoso Europe corporate directory (staff and contractors)', canCreate: true } }, 200],
+    ['upstream-continue', 'upstream-continue', { title: t('upstream.continue_title'), continueHref: '/interaction/sweep' }, 200],
+    ['device-blocked', 'device-blocked', { title: t('device.too_many_title'), retryUrl: '/device' }, 429],
+  ];
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  for (const [name, view, model, status] of states) {
+    if (!wants(`state-${name}`)) continue;
+    const html = await views.render(view, locale, { ...base, ...model });
+    await page.route(`${issuer}/sweep-preview`, (route) => route.fulfill({ status, contentType: 'text/html', body: html }));
+    await page.goto(`${issuer}/sweep-preview`);
+    await page.waitForSelector('#page-title');
+    await shoot(page, locale, `state-${name}`);
+    await page.unroute(`${issuer}/sweep-preview`);
   }
   await context.close();
 }
@@ -146,6 +282,22 @@ async function main(): Promise<void> {
       client_secret: 'sweep-secret',
       scopes: ['profile'],
     });
+    const longApp = await gatehouse.services.clients.create({
+      displayName: LONG_APP_NAME,
+      firstParty: false,
+      metadata: {
+        redirect_uris: [REDIRECT_URI],
+        post_logout_redirect_uris: ['https://app.example.com/signed-out'],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        scope: 'openid profile email',
+        client_uri: 'https://app.example.com/',
+        policy_uri: 'https://app.example.com/privacy',
+        tos_uri: 'https://app.example.com/terms',
+      },
+    });
+    const longRp = await relyingParty(issuer, longApp.client.clientId, longApp.secret!);
     const browser = await launchChromium();
 
     for (const locale of LOCALES) {
@@ -172,118 +324,133 @@ async function main(): Promise<void> {
         await signIn(login);
       };
 
-      // Sign-in, a wrong password, consent.
-      await page.goto((await authorizationRequest(web, REDIRECT_URI)).url.toString());
-      await page.waitForSelector('input[name="login"]');
-      await shoot(page, locale, 'sign-in');
-      await signIn(username, 'not the password');
-      await page.waitForSelector('[role=alert]');
-      await shoot(page, locale, 'sign-in-failed');
-      await signIn(username);
-      await page.waitForSelector('#page-title');
-      await shoot(page, locale, 'consent');
-      await page.click('form[action$="/confirm"] button[type="submit"]');
-      await page.waitForURL((url) => url.hostname === 'app.example.com');
-      // Consent again for an API's scopes (named by the API's display name) and offline access.
-      await page.goto((await authorizationRequest(web, REDIRECT_URI, { resource: API, scope: 'openid profile email offline_access read write', prompt: 'consent' })).url.toString());
-      await page.waitForSelector('form[action$="/confirm"]');
-      await shoot(page, locale, 'consent-api');
-      await page.click('form[action$="/confirm"] button[type="submit"]');
-      await page.waitForURL((url) => url.hostname === 'app.example.com');
-      // A return from an upstream provider that does not belong to any sign-in in this browser.
-      await page.goto(`${issuer}/upstream/github/callback?code=sweep&state=sweep`);
-      await page.waitForSelector('#page-title');
-      await shoot(page, locale, 'upstream-error');
-
-      // Device code: entry, a wrong code, confirmation (already signed in), success.
-      const device = await fetch(deviceEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: tv.client.clientId, scope: 'openid profile' }) });
-      const { user_code: userCode } = (await device.json()) as { user_code: string };
-      await page.goto(`${issuer}/device`);
-      await page.waitForSelector('#user_code');
-      await shoot(page, locale, 'device-input');
-      await page.fill('#user_code', 'BCDF-GHJK');
-      await page.click('button[type="submit"]');
-      await page.waitForSelector('[role=alert]');
-      await shoot(page, locale, 'device-input-wrong-code');
-      await page.fill('#user_code', userCode);
-      await page.click('button[type="submit"]');
-      await page.waitForSelector('#page-title');
-      if ((await page.locator('input[name="login"]').count()) > 0) await signIn(username);
-      await page.waitForSelector('form button[type="submit"]');
-      await shoot(page, locale, 'device-confirm');
-      await page.locator('form button[type="submit"]').first().click();
-      await page.waitForLoadState('load');
-      // The TV is no first-party app: consent first.
-      if ((await page.locator('form[action$="/confirm"]').count()) > 0) {
-        await shoot(page, locale, 'device-consent');
+      const flow = wants('sign-in', 'consent', 'upstream-error', 'device-', 'sign-out', 'signed-out', 'error', 'not-found', 'register', 'password-', 'mfa-');
+      if (flow) {
+        // Sign-in, a wrong password, consent.
+        await page.goto((await authorizationRequest(web, REDIRECT_URI)).url.toString());
+        await page.waitForSelector('input[name="login"]');
+        await shoot(page, locale, 'sign-in');
+        await signIn(username, 'not the password');
+        await page.waitForSelector('[role=alert]');
+        await shoot(page, locale, 'sign-in-failed');
+        await signIn(username);
+        await page.waitForSelector('#page-title');
+        await shoot(page, locale, 'consent');
         await page.click('form[action$="/confirm"] button[type="submit"]');
+        await page.waitForURL((url) => url.hostname === 'app.example.com');
+        // Consent again for an API's scopes (named by the API's display name) and offline access.
+        await page.goto((await authorizationRequest(web, REDIRECT_URI, { resource: API, scope: 'openid profile email offline_access read write', prompt: 'consent' })).url.toString());
+        await page.waitForSelector('form[action$="/confirm"]');
+        await shoot(page, locale, 'consent-api');
+        await page.click('form[action$="/confirm"] button[type="submit"]');
+        await page.waitForURL((url) => url.hostname === 'app.example.com');
+        // A return from an upstream provider that does not belong to any sign-in in this browser.
+        await page.goto(`${issuer}/upstream/github/callback?code=sweep&state=sweep`);
+        await page.waitForSelector('#page-title');
+        await shoot(page, locale, 'upstream-error');
+
+        // Device code: entry, a wrong code, confirmation (already signed in), success.
+        const device = await fetch(deviceEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: tv.client.clientId, scope: 'openid profile' }) });
+        const { user_code: userCode } = (await device.json()) as { user_code: string };
+        await page.goto(`${issuer}/device`);
+        await page.waitForSelector('#user_code');
+        await shoot(page, locale, 'device-input');
+        await page.fill('#user_code', 'BCDF-GHJK');
+        await page.click('button[type="submit"]');
+        await page.waitForSelector('[role=alert]');
+        await shoot(page, locale, 'device-input-wrong-code');
+        await page.fill('#user_code', userCode);
+        await page.click('button[type="submit"]');
+        await page.waitForSelector('#page-title');
+        if ((await page.locator('input[name="login"]').count()) > 0) await signIn(username);
+        await page.waitForSelector('form button[type="submit"]');
+        await shoot(page, locale, 'device-confirm');
+        await page.locator('form button[type="submit"]').first().click();
         await page.waitForLoadState('load');
+        // The TV is no first-party app: consent first.
+        if ((await page.locator('form[action$="/confirm"]').count()) > 0) {
+          await shoot(page, locale, 'device-consent');
+          await page.click('form[action$="/confirm"] button[type="submit"]');
+          await page.waitForLoadState('load');
+        }
+        await shoot(page, locale, 'device-success');
+
+        // Sign-out: the question, then signed out.
+        await page.goto(`${issuer}/session/end`);
+        await page.waitForSelector('button[name="logout"]');
+        await shoot(page, locale, 'sign-out');
+        await page.click('button[name="logout"]');
+        await page.waitForLoadState('load');
+        await shoot(page, locale, 'signed-out');
+
+        // Errors: an unknown client (the provider's error page), a page nobody serves.
+        await page.goto(`${issuer}/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb`);
+        await page.waitForSelector('#page-title');
+        await shoot(page, locale, 'error');
+        await page.goto(`${issuer}/no-such-page`);
+        await page.waitForSelector('#page-title');
+        await shoot(page, locale, 'not-found');
+
+        // Registration from the sign-in page.
+        await page.goto((await authorizationRequest(web, REDIRECT_URI)).url.toString());
+        await page.click('a[href$="/register"]');
+        await page.waitForSelector('#email');
+        await shoot(page, locale, 'register');
+        await page.fill('#email', `sweep-${locale}@example.com`);
+        await page.fill('#password', 'a long registration passphrase');
+        await page.fill('#confirm', 'a long registration passphrase');
+        await page.click('form button[type="submit"]');
+        await page.waitForLoadState('load');
+        await shoot(page, locale, 'register-sent');
+
+        // Password reset: the form, sent, the link from the mail.
+        await page.goto(`${issuer}/password/forgot`);
+        await page.waitForSelector('#login');
+        await shoot(page, locale, 'password-forgot');
+        // One user per language: the links a user may ask for in an hour are limited.
+        const email = `reset-${locale.toLowerCase()}@example.com`;
+        await gatehouse.services.accounts.createUser({ username: `reset-${locale.toLowerCase()}`, password: PASSWORD, email, emailVerified: true });
+        await page.fill('#login', email);
+        await page.click('form button[type="submit"]');
+        await page.waitForLoadState('load');
+        await shoot(page, locale, 'password-forgot-sent');
+        // The registration's confirmation mail may come first.
+        let link: string | undefined;
+        while (link === undefined) link = /https?:\/\/\S+\/password\/reset\/[A-Za-z0-9_-]{43}/.exec((await inbox.next()).text ?? '')?.[0];
+        await page.goto(link);
+        await page.waitForSelector('#page-title');
+        await shoot(page, locale, 'password-reset');
+
+        // Second factor: enrolment (a role that requires one), recovery codes, then the code on the next sign-in.
+        const mfaUser = `finance-${locale.toLowerCase()}`;
+        await gatehouse.services.accounts.createUser({ username: mfaUser, password: PASSWORD, roles: ['finance'] });
+        await signInAfresh(mfaUser);
+        await page.waitForSelector('#secret');
+        await shoot(page, locale, 'mfa-enrol');
+        const secret = (await page.textContent('#secret'))!.replace(/\s/g, '');
+        await page.fill('#code', totpCode(secret, new Date()));
+        await page.click('#code ~ button[type="submit"], form:has(#code) button[type="submit"]');
+        await page.waitForSelector('.recovery-codes');
+        await shoot(page, locale, 'mfa-recovery-codes');
+        await signInAfresh(mfaUser);
+        await page.waitForSelector('#code');
+        await shoot(page, locale, 'mfa-verify');
       }
-      await shoot(page, locale, 'device-success');
-
-      // Sign-out: the question, then signed out.
-      await page.goto(`${issuer}/session/end`);
-      await page.waitForSelector('button[name="logout"]');
-      await shoot(page, locale, 'sign-out');
-      await page.click('button[name="logout"]');
-      await page.waitForLoadState('load');
-      await shoot(page, locale, 'signed-out');
-
-      // Errors: an unknown client (the provider's error page), a page nobody serves.
-      await page.goto(`${issuer}/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb`);
-      await page.waitForSelector('#page-title');
-      await shoot(page, locale, 'error');
-      await page.goto(`${issuer}/no-such-page`);
-      await page.waitForSelector('#page-title');
-      await shoot(page, locale, 'not-found');
-
-      // Registration from the sign-in page.
-      await page.goto((await authorizationRequest(web, REDIRECT_URI)).url.toString());
-      await page.click('a[href$="/register"]');
-      await page.waitForSelector('#email');
-      await shoot(page, locale, 'register');
-      await page.fill('#email', `sweep-${locale}@example.com`);
-      await page.fill('#password', 'a long registration passphrase');
-      await page.fill('#confirm', 'a long registration passphrase');
-      await page.click('form button[type="submit"]');
-      await page.waitForLoadState('load');
-      await shoot(page, locale, 'register-sent');
-
-      // Password reset: the form, sent, the link from the mail.
-      await page.goto(`${issuer}/password/forgot`);
-      await page.waitForSelector('#login');
-      await shoot(page, locale, 'password-forgot');
-      // One user per language: the links a user may ask for in an hour are limited.
-      const email = `reset-${locale.toLowerCase()}@example.com`;
-      await gatehouse.services.accounts.createUser({ username: `reset-${locale.toLowerCase()}`, password: PASSWORD, email, emailVerified: true });
-      await page.fill('#login', email);
-      await page.click('form button[type="submit"]');
-      await page.waitForLoadState('load');
-      await shoot(page, locale, 'password-forgot-sent');
-      // The registration's confirmation mail may come first.
-      let link: string | undefined;
-      while (link === undefined) link = /https?:\/\/\S+\/password\/reset\/[A-Za-z0-9_-]{43}/.exec((await inbox.next()).text ?? '')?.[0];
-      await page.goto(link);
-      await page.waitForSelector('#page-title');
-      await shoot(page, locale, 'password-reset');
-
-      // Second factor: enrolment (a role that requires one), recovery codes, then the code on the next sign-in.
-      const mfaUser = `finance-${locale.toLowerCase()}`;
-      await gatehouse.services.accounts.createUser({ username: mfaUser, password: PASSWORD, roles: ['finance'] });
-      await signInAfresh(mfaUser);
-      await page.waitForSelector('#secret');
-      await shoot(page, locale, 'mfa-enrol');
-      const secret = (await page.textContent('#secret'))!.replace(/\s/g, '');
-      await page.fill('#code', totpCode(secret, new Date()));
-      await page.click('#code ~ button[type="submit"], form:has(#code) button[type="submit"]');
-      await page.waitForSelector('.recovery-codes');
-      await shoot(page, locale, 'mfa-recovery-codes');
-      await signInAfresh(mfaUser);
-      await page.waitForSelector('#code');
-      await shoot(page, locale, 'mfa-verify');
       await context.close();
 
-      await browserApps(browser, issuer, locale, operator.id, cast.web.clientId);
+      const longUser = await gatehouse.services.accounts.createUser({
+        username: `max-${locale.toLowerCase()}`,
+        password: PASSWORD,
+        email: `maximiliana.featherstonehaugh-cholmondeley.${locale.toLowerCase()}@procurement.emea.northwind-traders.example.com`,
+        emailVerified: true,
+        givenName: 'Maximiliana Alexandra',
+        familyName: 'Featherstonehaugh-Cholmondeley von Hohenzollern-Sigmaringen',
+        name: 'Maximiliana Alexandra Featherstonehaugh-Cholmondeley von Hohenzollern-Sigmaringen',
+      });
+      const long = { clientId: longApp.client.clientId, userId: longUser.id };
+      if (wants('long-')) await longValues(browser, issuer, locale, long, longUser.username, () => givePasskeyRecord(deploy, gatehouse, longUser.id), { long: longRp, web });
+      if (wants('state-')) await renderedStates(browser, issuer, locale);
+      if (wants('account-', 'console-')) await browserApps(browser, issuer, locale, operator.id, cast.web.clientId, long);
     }
   } finally {
     // The handle's close() leaves the shared browser running; this process must end it.

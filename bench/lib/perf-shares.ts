@@ -10,11 +10,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 
 /**
- * Starts recording a process, every thread of it (`perf record -p`: the event loop, V8's helper
- * threads, libuv's pool); the returned function stops it and waits for the file.
+ * Starts recording processes, every thread of each (`perf record -p`: the event loop, V8's helper
+ * threads, libuv's pool; with workers the supervisor and each worker); the returned function
+ * stops it and waits for the file.
  */
-export function startPerfRecord(pid: number, file: string): () => Promise<void> {
-  const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', '-g', '-p', String(pid), '-o', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+export function startPerfRecord(pids: readonly number[], file: string): () => Promise<void> {
+  const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', '-g', '-p', pids.join(','), '-o', file], { stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = once(perf, 'exit');
   return async () => {
     perf.kill('SIGINT');
@@ -46,7 +47,7 @@ function functionOf(frame: string): string {
 }
 
 /**
- * Shares of the recorded thread's samples: by package (each sample charged to its innermost
+ * Shares of the recorded threads' samples (the event loop; with workers, every worker's together): by package (each sample charged to its innermost
  * frame in a package; Node's own frames to the package that called them), the functions that
  * are charged most (the innermost frame in a package, with the Node code it calls), Gatehouse's
  * functions alone, and the `write` system calls by the package that made them. With `requests`
@@ -54,8 +55,8 @@ function functionOf(frame: string): string {
  * 999` takes a sample per millisecond of CPU the thread used, so the same reading of the
  * reference and of Gatehouse compare (bench/profile.ts --perf [--reference]).
  */
-export function perfShares(file: string, tid: number, requests?: number): string {
-  const script = spawnSync('perf', ['script', '-i', file, '--tid', String(tid), '-F', 'ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+export function perfShares(file: string, tids: readonly number[], requests?: number): string {
+  const script = spawnSync('perf', ['script', '-i', file, '--tid', tids.join(','), '-F', 'ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (script.status !== 0) throw new Error(`perf script failed: ${script.stderr}`);
   const stacks: string[][] = [];
   let stack: string[] | undefined;
@@ -103,7 +104,8 @@ const HELPER_WORK: ReadonlyArray<readonly [string, RegExp]> = [
 ];
 
 /**
- * The threads other than the event loop (`pid`'s main thread), from the same recording: CPU µs
+ * The threads other than the event loops (`loops`: the main threads of the process, or of every
+ * worker; a supervisor's, `supervisor`, is named apart), from the same recording: CPU µs
  * per request by thread name (Node 24 names them: `V8Worker` — parallel scavenges, concurrent
  * marking and sweeping, background compiles —, `libuv-worker` — WebCrypto's signatures —, …),
  * each split by what its samples were doing (any frame of the stack: scavenge, marking,
@@ -111,7 +113,7 @@ const HELPER_WORK: ReadonlyArray<readonly [string, RegExp]> = [
  * work outside the event loop is, which compare.ts's per-thread CPU only totals. The event loop
  * gets the same split (the GC's pauses and the JIT's work on the main thread).
  */
-export function threadShares(file: string, pid: number, requests?: number): string {
+export function threadShares(file: string, loops: readonly number[], requests?: number, supervisor?: number): string {
   const script = spawnSync('perf', ['script', '-i', file, '-F', 'comm,tid,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (script.status !== 0) throw new Error(`perf script failed: ${script.stderr}`);
   const byThread = new Map<string, number>();
@@ -141,7 +143,8 @@ export function threadShares(file: string, pid: number, requests?: number): stri
     // A sample's header "<comm> <tid>" (unindented), then its frames "<ip> <symbol>", innermost first.
     if (thread === undefined && !/^\s/.test(line)) {
       const header = /^(.*?)\s+(\d+)\s*$/.exec(line);
-      if (header !== null) thread = Number(header[2]) === pid ? '(event loop)' : header[1]!;
+      const tid = Number(header?.[2]);
+      if (header !== null) thread = loops.includes(tid) ? '(event loop)' : tid === supervisor ? '(supervisor)' : header[1]!;
       continue;
     }
     if (thread !== undefined) frames.push(line.trim().replace(/^[0-9a-f]+ /, ''));

@@ -7,3 +7,9 @@ export function usageOnHelp(scriptUrl: string): void {
   process.stdout.write(`${comment.split('\n').map((line) => line.replace(/^\s*\* ?/, '')).join('\n').trim()}\n`);
   process.exit(0);
 }
+
+/** A command line the script cannot run: the reason on stderr, exit code 2, no stack trace. */
+export function usage(message: string): never {
+  process.stderr.write(`${message} (--help says how)\n`);
+  process.exit(2);
+}

@@ -1,18 +1,19 @@
 # Sourced by scripts/dev and scripts/cli: the development settings (local databases from
 # scripts/services, a development-only master secret under .data/). Expects to run in the repo root.
 
+# $1: the pid of a process that holds the databases while it runs (npm run dev: `scripts/services
+# release` it when it stops; the last holder's release stops what holders started). Without it
+# (npm run cli), what this call starts keeps running until `bash scripts/services down`.
 gatehouse_dev_env() {
   export GATEHOUSE_DEV_DATA="${GATEHOUSE_DEV_DATA:-$PWD/.data}"
   export GATEHOUSE_SERVICES_DIR="${GATEHOUSE_SERVICES_DIR:-$GATEHOUSE_DEV_DATA/services}"
   mkdir -p "$GATEHOUSE_DEV_DATA"
-  # Which local databases this call starts (the rest were running already or are external).
-  local before lines
-  before="$(bash scripts/services status)"
-  GATEHOUSE_DEV_STARTED=''
-  [[ -n "${MONGODB_URI:-}" ]] || grep -q '^mongo: running' <<<"$before" || GATEHOUSE_DEV_STARTED+=' mongo'
-  [[ -n "${REDIS_URL:-}" ]] || grep -q '^redis: running' <<<"$before" || GATEHOUSE_DEV_STARTED+=' redis'
-  lines="$(bash scripts/services up)"
+  local lines GATEHOUSE_SERVICES_STARTED=''
+  if [[ -n "${1:-}" ]]; then lines="$(bash scripts/services up --hold "$1")"; else lines="$(bash scripts/services up)"; fi
   set -a; eval "$lines"; set +a
+  # Which local databases this call started (the rest were running already or are external): what
+  # `up` itself did, under its lock, not a `status` taken before another terminal's `up` finished.
+  GATEHOUSE_DEV_STARTED="$GATEHOUSE_SERVICES_STARTED"
 
   # A development-only master secret, made once and kept with the dev data (git-ignored).
   local secret="$GATEHOUSE_DEV_DATA/dev-secret"

@@ -39,7 +39,7 @@ fi
 
 PORT="$(free_port)"
 export NODE_ENV=production HOST=127.0.0.1 PORT GATEHOUSE_ISSUER="http://127.0.0.1:$PORT"
-export GATEHOUSE_SECRET="${GATEHOUSE_SECRET:-$(openssl rand -hex 32)}" GATEHOUSE_LOG_LEVEL="${GATEHOUSE_LOG_LEVEL:-warn}"
+export GATEHOUSE_SECRET="${GATEHOUSE_SECRET:-$(openssl rand -hex 32)}" GATEHOUSE_LOG_LEVEL="${GATEHOUSE_LOG_LEVEL:-info}"
 node "$ROOT/dist/main.js" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 150); do
@@ -86,4 +86,11 @@ done
 # Gatehouse logs its level by name ("level":"error"); pino's numbers (50, 60) too, should that change.
 ERRORS='"level":("error"|"fatal"|50|60)[,}]'
 if grep -qE "$ERRORS" "$WORK/server.log"; then echo "server logged errors:" >&2; grep -E "$ERRORS" "$WORK/server.log" >&2; STATUS=1; fi
+# No 5xx answered to any of the libraries (each request is logged with its status at info).
+if grep -qE '"status":5[0-9][0-9][,}]' "$WORK/server.log"; then echo "server answered 5xx:" >&2; grep -E '"status":5[0-9][0-9][,}]' "$WORK/server.log" >&2; STATUS=1; fi
+# No secret of the run in the server's log: the clients' secrets and the user's password (named, never printed).
+for name in GH_CLIENT_SECRET GH_EXCHANGER_SECRET GH_ADMIN_SECRET GH_PASSWORD; do
+  if grep -qF -- "${!name}" "$WORK/server.log"; then echo "server log holds $name" >&2; STATUS=1; fi
+done
+echo "server log: $(wc -l <"$WORK/server.log") lines at GATEHOUSE_LOG_LEVEL=$GATEHOUSE_LOG_LEVEL; no 5xx, error or secret unless said above"
 exit "$STATUS"

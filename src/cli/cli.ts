@@ -194,8 +194,43 @@ commands:
                          (with this deployment's settings) a token from a temporary client, its
                          signature, introspection and revocation; the client is removed after
 
+USER is a user's id, username or email; ID and CLIENT_ID a client's id; URI an API's identifier
+(the audience of its tokens); ALIAS an upstream provider's alias. An ID that starts with '-' goes
+after --. --json prints the result as JSON on stdout; errors are one line on stderr.
+Exit codes: 0 done; 1 failed (a name that matches nothing, a value already in use, a pinned
+setting, a failed doctor check); 2 invalid command line or value; 75 MongoDB or Redis cannot be
+reached (retry later); 78 invalid configuration.
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).
-gatehouse <command> --help (or gatehouse help <command>) shows one command's options.`;
+gatehouse <command> --help (or gatehouse help <command>) shows one command's options and examples.
+
+examples:
+  printf '%s' "$PASSWORD" | gatehouse users create --username alice --email alice@example.com --password-stdin
+  printf '%s' "$PASSWORD" | gatehouse users set-password alice --password-stdin
+  gatehouse users update alice --given-name Alice --email-verified
+  gatehouse users list --query ali --json
+  gatehouse users get alice --json
+  gatehouse users disable alice                  # also ends her sessions, grants and tokens
+  gatehouse users mfa alice --reset
+  gatehouse roles create auditor --description "read-only"
+  gatehouse roles assign auditor --user alice
+  gatehouse groups assign finance --user alice
+  gatehouse clients create --name Web --redirect-uri https://app.example.com/cb --json   # prints the secret once
+  gatehouse clients create --name "Orders sync" --grant-type client_credentials --api https://orders.example.com --json
+  gatehouse clients update CLIENT_ID --web-origin https://app.example.com
+  gatehouse clients rotate-secret CLIENT_ID --json
+  gatehouse clients list --query web
+  gatehouse apis create --identifier https://orders.example.com --scope "read write"
+  gatehouse idps create --alias google --preset google --client-id ID --client-secret-stdin < google.secret
+  gatehouse sessions list --user alice
+  gatehouse consents revoke CLIENT_ID --user alice
+  gatehouse grants revoke --client CLIENT_ID
+  gatehouse audit --user alice --type signin.failure --limit 20
+  gatehouse keys rotate
+  gatehouse caches flush                         # after a database restore or a manual edit
+  gatehouse settings set password_min_length=12 lockout_threshold=5
+  gatehouse export --output backup.json --passphrase-file backup.pass
+  gatehouse import --keycloak realm-export.json --dry-run
+  gatehouse doctor https://sso.example.com`;
 
 /** The arguments after the two command words (which are the first two positionals). */
 function withoutCommandWords(argv: string[], words: string[]): string[] {
@@ -288,12 +323,19 @@ async function report(raw: unknown, io: CliIo): Promise<number> {
     io.stderr(`gatehouse: ${raw.description}\n`);
     return raw.exitCode;
   }
-  const [{ ConfigError }, { normalizeError }] = await Promise.all([import('../config/load.ts'), import('../errors/normalize.ts')]);
+  const [{ ConfigError }, { normalizeError }, { SettingError }] = await Promise.all([import('../config/load.ts'), import('../errors/normalize.ts'), import('../errors/setting-error.ts')]);
   if (raw instanceof ConfigError) {
     for (const problem of raw.problems) io.stderr(`gatehouse: ${problem}\n`);
     return raw.exitCode;
   }
   const error = normalizeError(raw);
+  if (raw instanceof SettingError) {
+    // A setting's fault, said to the operator who set it: which store could not be reached at
+    // which setting (MONGODB_URI, REDIS_URL), not a bare "temporarily unavailable". The exit code
+    // stays the outage's (75: retry later) when it is one.
+    io.stderr(`gatehouse: ${shown(raw.message, 300)}\n`);
+    return error.exitCode;
+  }
   const text = error.status >= 500 && !(raw instanceof GatehouseError) ? `unexpected error: ${raw instanceof Error ? raw.message : String(raw)}` : error.description;
   io.stderr(`gatehouse: ${text}\n`);
   return error.exitCode;

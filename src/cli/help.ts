@@ -45,11 +45,22 @@ function entriesOf(usage: string, name: string): UsageEntry[] {
   return [...extra, ...found];
 }
 
-/** The usage lines of one command (`clients create`) or a whole group (`clients`); undefined if none. */
+/** The lines of the usage text's `examples:` block that run `gatehouse <name>` (a command, or any of a group's). */
+function examplesOf(usage: string, name: string): string[] {
+  const body = usage.split('\n');
+  const start = body.findIndex((line) => line.trim() === 'examples:');
+  if (start === -1) return [];
+  const runs = new RegExp(`\\bgatehouse ${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`);
+  return body.slice(start + 1).filter((line) => /^ {2}\S/.test(line) && runs.test(line));
+}
+
+/** The usage lines of one command (`clients create`) or a whole group (`clients`), and its examples; undefined if none. */
 export function commandHelp(usage: string, name: string): string | undefined {
   const found = entriesOf(usage, name);
   if (found.length === 0) return undefined;
-  return `usage: gatehouse ${name} [options] [--json]\n\n${found.flatMap((entry) => entry.lines).join('\n')}`;
+  const examples = examplesOf(usage, name);
+  const shownExamples = examples.length === 0 ? '' : `\n\nexamples:\n${examples.join('\n')}`;
+  return `usage: gatehouse ${name} [options] [--json]\n\n${found.flatMap((entry) => entry.lines).join('\n')}${shownExamples}`;
 }
 
 /** The options the usage text shows for a command, plus the ones every command takes. */

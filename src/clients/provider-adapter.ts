@@ -1,5 +1,6 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { AdapterPayload } from 'oidc-provider';
 import type { BoundedCache } from '../cache/bounded-cache.ts';
+import type { ReadAtOnceAdapter } from '../storage/oidc/adapter-factory.ts';
 import type { ClientRepository, RegisteredSave } from './repository.ts';
 
 /** A client dynamic registration wrote (RFC 7591 POST or RFC 7592 PUT). */
@@ -13,6 +14,9 @@ export interface RegisteredClientHooks {
   readonly deleted?: ((clientId: string) => Promise<unknown>) | undefined;
 }
 
+/** The Client model's adapter: a client the clients cache holds is found at once, without a promise. */
+export type ClientAdapter = ReadAtOnceAdapter;
+
 /**
  * oidc-provider's Client model backed by Gatehouse's clients collection. Clients are managed
  * through the repository (admin API, CLI); the provider writes only for dynamic registration
@@ -21,13 +25,12 @@ export interface RegisteredClientHooks {
  * also one whose response then fails (a registration access token not saved): the hooks run here
  * rather than on the library's `registration_*.success` events.
  */
-export function clientProviderAdapter(repository: ClientRepository, cache: BoundedCache<AdapterPayload>, hooks: RegisteredClientHooks = {}): Adapter {
+export function clientProviderAdapter(repository: ClientRepository, cache: BoundedCache<AdapterPayload>, hooks: RegisteredClientHooks = {}): ClientAdapter {
   const readOnly = async (): Promise<never> => {
     throw new Error('clients are not single-use tokens');
   };
   return {
-    // A cached client at once, not in a promise (the adapter factory's guardRead hands it on; every caller awaits).
-    find: (clientId) => cache.read(clientId) as ReturnType<Adapter['find']>,
+    find: (clientId) => cache.read(clientId),
     findByUid: async () => undefined,
     findByUserCode: async () => undefined,
     upsert: async (clientId, payload) => {

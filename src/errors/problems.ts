@@ -208,6 +208,7 @@ export const PROBLEMS = {
   keycloak_realm_not_imported: 'realm {realm} has not been imported here: import its realm file ({realm}-realm.json) first, then its users files',
   keycloak_other_realm: 'holds users of realm {found}, not of {realm}',
   keycloak_too_deep: 'nested more than {max} levels deep',
+  too_deep: 'nested more than {max} levels deep',
   registration_off: 'dynamic client registration is off (GATEHOUSE_REGISTRATION=false)',
   body_too_large: 'request body too large',
   keycloak_body_too_large:

@@ -10,7 +10,11 @@ function isNotImplemented(error: unknown): boolean {
 
 /**
  * Keeps audit events for `retentionDays` (0 = forever): a TTL index on `at` where the server
- * has them (MongoDB), else an index and a sweeper (FerretDB v1), as src/storage/expiry.ts does.
+ * has them (MongoDB), else a sweeper (FerretDB v1), as src/storage/expiry.ts does. MongoDB also
+ * gets a plain index on `at` without retention (audit queries by time range). FerretDB v1 gets
+ * none: it pushes no range down (the sweeper's `at < cutoff` and the queries' time ranges scan
+ * either way), so the index would only cost every event written (audit-trail.ts
+ * `ensureAuditIndexes` drops one an earlier Gatehouse created there).
  * The sweeper counts the days on `clock`, which dates the events (audit-trail.ts), and sweeps
  * when a moved clock jumps; a TTL index counts them on the database server's clock.
  */
@@ -20,6 +24,7 @@ export async function startAuditRetention({
   logger,
   sweepIntervalMs = 60_000,
   clock = systemClock,
+  ferretDbV1 = false,
 }: {
   readonly collection: mongo.Collection<mongo.Document>;
   readonly retentionDays: number;
@@ -27,21 +32,26 @@ export async function startAuditRetention({
   readonly sweepIntervalMs?: number;
   /** Gatehouse's clock (src/clock.ts). */
   readonly clock?: Clock;
+  /** The store is FerretDB v1 (src/storage/server-kind.ts): no index on `at`, a sweeper for retention. */
+  readonly ferretDbV1?: boolean;
 }): Promise<Sweeper | undefined> {
   if (retentionDays === 0) {
-    await collection.createIndex({ at: 1 }, { name: 'at_1' }).catch(() => {});
+    if (!ferretDbV1) await collection.createIndex({ at: 1 }, { name: 'at_1' }).catch(() => {});
     return undefined;
   }
   const retentionSeconds = retentionDays * 86_400;
-  try {
-    await collection.createIndex({ at: 1 }, { expireAfterSeconds: retentionSeconds, name: 'at_ttl' });
-    return undefined;
-  } catch (error) {
-    if (!isNotImplemented(error)) {
-      // e.g. another component created an `at` index with other options: sweep instead.
-      logger.warn({ err: error }, 'audit retention: TTL index not created; sweeping instead');
-    } else {
-      await collection.createIndex({ at: 1 }, { name: 'at_1' }).catch(() => {});
+  if (!ferretDbV1) {
+    try {
+      await collection.createIndex({ at: 1 }, { expireAfterSeconds: retentionSeconds, name: 'at_ttl' });
+      return undefined;
+    } catch (error) {
+      if (!isNotImplemented(error)) {
+        // e.g. another component created an `at` index with other options: sweep instead.
+        logger.warn({ err: error }, 'audit retention: TTL index not created; sweeping instead');
+      } else {
+        // A server without TTL indexes that is not FerretDB v1 may still serve the sweeper's range.
+        await collection.createIndex({ at: 1 }, { name: 'at_1' }).catch(() => {});
+      }
     }
   }
   return startSweeper({

@@ -330,22 +330,50 @@ const AUDIT_INDEXES: mongo.IndexDescription[] = [
 ];
 
 /**
- * Indexes for the query's filters, newest first; `at` (retention) is src/observability/audit-retention.ts.
- * Only missing ones are created: FerretDB v1 drops the connection when asked again for an existing
- * compound index on `_id`. Queries work without them, so a failure is a warning, not a stop.
+ * Every index Gatehouse has created on the audit collection besides `_id`: the query indexes and
+ * the plain retention index on `at` (audit-retention.ts; its TTL form never exists on FerretDB v1).
  */
-export async function ensureAuditIndexes(collection: AuditCollection, logger?: Pick<Logger, 'warn'>): Promise<void> {
+const GATEHOUSE_AUDIT_INDEXES: readonly mongo.IndexDescription[] = [...AUDIT_INDEXES, { key: { at: 1 }, name: 'at_1' }];
+
+const sameKey = (a: mongo.Document, b: mongo.Document) => JSON.stringify(a) === JSON.stringify(b);
+
+export interface AuditIndexOptions {
+  /**
+   * FerretDB v1 (src/storage/server-kind.ts) can use no index for any audit query: it pushes
+   * neither `$and`/`$or`/`$in` nor ranges down to its backend, and never a sort by `_id`
+   * (test/integration/audit-indexes.test.ts pins each query shape's explain). There every index
+   * besides `_id` only adds to the cost of each event written (docs/PERFORMANCE.md, eighteenth
+   * round), so none is created and the ones an earlier Gatehouse created are dropped.
+   */
+  readonly ferretDbV1?: boolean;
+  readonly logger?: Pick<Logger, 'info' | 'warn'>;
+}
+
+/**
+ * The audit collection's indexes at startup. MongoDB: the query indexes, newest first (`at` for
+ * retention and time ranges is audit-retention.ts's); only missing ones are created: FerretDB v1
+ * drops the connection when asked again for an existing compound index on `_id`. FerretDB v1:
+ * Gatehouse's own indexes (by name and key; an operator's own index is left alone) are dropped.
+ * Queries work either way, so a failure is a warning, not a stop.
+ */
+export async function ensureAuditIndexes(collection: AuditCollection, { ferretDbV1 = false, logger }: AuditIndexOptions = {}): Promise<void> {
   try {
     // A collection that does not exist yet has no indexes (MongoDB answers NamespaceNotFound).
     const listed = await collection.listIndexes().toArray().catch((error: unknown) => {
       if ((error as { code?: unknown }).code === 26) return [];
       throw error;
     });
+    if (ferretDbV1) {
+      const stale = listed.filter((index) => GATEHOUSE_AUDIT_INDEXES.some((own) => own.name === index.name && sameKey(own.key, index.key as mongo.Document)));
+      for (const index of stale) await collection.dropIndex(index.name as string);
+      if (stale.length > 0) logger?.info({ dropped: stale.map((index) => index.name as string) }, 'audit indexes dropped: FerretDB v1 cannot use them (every audit query scans), and each cost every event written');
+      return;
+    }
     const existing = new Set(listed.map((index) => index.name as string));
     const missing = AUDIT_INDEXES.filter((index) => !existing.has(index.name!));
     if (missing.length > 0) await collection.createIndexes(missing);
   } catch (error) {
-    logger?.warn({ err: error }, 'audit indexes not created; audit queries will be slower');
+    logger?.warn({ err: error }, ferretDbV1 ? 'audit indexes not dropped; each event written still updates them' : 'audit indexes not created; audit queries will be slower');
   }
 }
 

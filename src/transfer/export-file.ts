@@ -9,6 +9,9 @@ import type { TotpImportOutcome } from '../mfa/factors.ts';
 import { TOTP_ALGORITHMS, TOTP_DIGITS } from '../mfa/totp.ts';
 import type { GatehouseServices } from '../services.ts';
 import { writeJsonObject } from './json-stream.ts';
+import { nestedDeeperThan } from './nesting.ts';
+import { says } from '../errors/problems.ts';
+import { MAX_GROUP_DEPTH } from '../keycloak/map-roles.ts';
 
 export const EXPORT_FORMAT = 'gatehouse-export';
 /** The header of a clear export (`--unencrypted`): the file itself is readable. */
@@ -102,6 +105,17 @@ export async function exportAll(services: GatehouseServices, issuer: string, tar
 }
 
 const date = z.iso.datetime({ offset: true });
+
+/*
+ * Nesting: values the file holds as they are (a client's metadata, a Keycloak realm's context) go to
+ * writers that recurse (the BSON serializer, JSON.stringify) and overflow the stack a few thousand
+ * levels down — after everything before them was written. Refused by the check instead (the dry run
+ * too), naming them: no client's metadata nests deeper than a few levels (jwks: 5), and a realm's
+ * context holds its groups at most MAX_GROUP_DEPTH deep, two levels each (a group, its subGroups).
+ */
+const MAX_METADATA_NESTING = 32;
+const MAX_REALM_CONTEXT_NESTING = 2 * MAX_GROUP_DEPTH + 32;
+const notDeeperThan = (max: number) => [(value: unknown) => !nestedDeeperThan(value, max), says('too_deep', { max })] as const;
 const importSchema = z.object({
   format: z.literal(EXPORT_FORMAT),
   version: z.literal(1),
@@ -130,7 +144,7 @@ const importSchema = z.object({
       allowedApis: z.array(z.string()),
       webOrigins: z.array(z.string()),
       admin: z.boolean(),
-      metadata: z.record(z.string(), z.unknown()),
+      metadata: z.record(z.string(), z.unknown()).refine(...notDeeperThan(MAX_METADATA_NESTING)),
       secret: z.string().nullable(),
       createdAt: date,
       updatedAt: date,
@@ -218,7 +232,7 @@ const importSchema = z.object({
         clients: z.array(z.string()),
         aliases: z.record(z.string(), z.string()),
         updatedAt: date,
-      }),
+      }).refine(...notDeeperThan(MAX_REALM_CONTEXT_NESTING)),
     )
     .default([]),
 });

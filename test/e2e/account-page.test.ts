@@ -694,6 +694,83 @@ describe('account page (headless Chromium)', function () {
     expect(errors, 'page errors and CSP violations').to.deep.equal([]);
   });
 
+  it("a long full name stays on the header's one line (cut short, whole in its title), the language picker and sign-out are one height on one centre line, and links take the page's accent in both schemes", async () => {
+    // A real person's full name at its longest: the header once gave it three lines on a phone, and a second row under the sections at 1280 px.
+    const name = 'Maximiliana Alexandra Featherstonehaugh-Cholmondeley von Hohenzollern-Sigmaringen';
+    const username = 'maximiliana';
+    await gatehouse.services.accounts.createUser({ username, password: PASSWORD, email: 'maximiliana@example.com', emailVerified: true, name });
+    // An app with a website: its name on the Apps section is a link.
+    const app = await gatehouse.services.clients.create({
+      displayName: 'Northwind Procurement',
+      firstParty: true,
+      metadata: { redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', scope: 'openid profile', client_uri: 'https://procurement.example.com/' },
+    });
+    const config = await relyingParty(deploy.issuer, app.client.clientId, app.secret!);
+    await signIn(new UserAgent(), (await authorizationRequest(config, REDIRECT_URI, { scope: 'openid profile' })).url.href, REDIRECT_URI, { username, password: PASSWORD });
+    const wide = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1280, height: 800 } });
+    const other = await wide.newPage();
+    try {
+      await other.goto(accountUrl);
+      await other.getByRole('button', { name: 'Войти' }).click();
+      await other.waitForSelector('#login');
+      await other.fill('#login', username);
+      await other.fill('#password', PASSWORD);
+      await other.click('button.primary');
+      await other.locator('header .user').waitFor();
+      for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+        await other.selectOption('#language', locale);
+        await other.waitForFunction((chosen) => document.documentElement.lang === chosen && document.querySelector('main h1') !== null, locale);
+        for (const width of [1280, 390]) {
+          await other.setViewportSize({ width, height: 800 });
+          const at = `${locale} at ${width} px`;
+          const header = await other.evaluate(() => {
+            const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect();
+            const user = document.querySelector<HTMLElement>('header .user')!;
+            return {
+              select: box('header.bar select'),
+              button: box('header.bar .who button'),
+              words: (() => { const range = document.createRange(); range.selectNodeContents(document.querySelector('header.bar .who button')!); const words = range.getBoundingClientRect(); return words.top + words.height / 2; })(),
+              nav: box('header.bar nav'),
+              brand: box('header.bar .brand'),
+              userLines: new Set([...(() => { const range = document.createRange(); range.selectNodeContents(user); return range.getClientRects(); })()].map((rect) => Math.round(rect.top))).size,
+              title: user.title,
+              cut: user.scrollWidth > user.clientWidth,
+            };
+          });
+          expect(Math.abs(header.select.height - header.button.height), `${at}: the language picker and sign-out, one height`).to.be.below(1);
+          expect(Math.abs(header.words - (header.button.top + header.button.height / 2)), `${at}: sign-out's words in its middle`).to.be.at.most(2);
+          // Side by side on one row (a phone may give sign-out a row of its own, beside the name): one centre line.
+          const apart = Math.abs(header.select.top + header.select.height / 2 - (header.button.top + header.button.height / 2));
+          if (apart < header.button.height) expect(apart, `${at}: on one centre line`).to.be.below(1);
+          expect(header.userLines, `${at}: the name on one line`).to.equal(1);
+          expect(header.cut, `${at}: the name cut short`).to.equal(true);
+          expect(header.title, `${at}: the whole name in its title`).to.equal(name);
+          // On a wide screen the name, the language and sign-out share the row of the brand and the sections.
+          if (width === 1280) expect(header.button.top, `${at}: one row (sign-out beside the sections)`).to.be.below(header.nav.bottom);
+        }
+        await other.setViewportSize({ width: 1280, height: 800 });
+        await screenshot(other, `account-header-long-name-${locale}`);
+      }
+      // The profile's fields and its language picker: one height down the form (the picker stood 3 px taller than the fields).
+      await other.goto(`${accountUrl}#/profile`);
+      await other.locator('main form select').first().waitFor();
+      const heights = await other.locator('main form input:not([type=checkbox]):not([type=hidden]), main form select').evaluateAll((fields) => [...new Set(fields.map((field) => Math.round(field.getBoundingClientRect().height)))]);
+      expect(heights, 'one height for every field').to.have.lengthOf(1);
+      // Links in the page's accent (as its buttons are), not the browser's own blue or violet.
+      await other.goto(`${accountUrl}#/apps`);
+      const link = other.locator('li.item h2 a').filter({ hasText: 'Northwind Procurement' });
+      await link.waitFor();
+      for (const scheme of ['light', 'dark'] as const) {
+        await other.emulateMedia({ colorScheme: scheme });
+        const colours = await link.evaluate((anchor) => ({ link: getComputedStyle(anchor).color, button: getComputedStyle(anchor.closest('li')!.querySelector('button.secondary')!).color }));
+        expect(colours.link, `${scheme}: ${JSON.stringify(colours)}`).to.equal(colours.button);
+        await screenshot(other, `account-apps-link-${scheme}`);
+      }
+    } finally {
+      await wide.close();
+    }
+  });
+
   it('keeps a phone screen from scrolling sideways for a 64-character username and an app name without spaces', async () => {
     // Both are allowed (usernames of 1-64 characters, app names up to 200): the header's username
     // and a session's or app's name once ran off the screen, widening the whole page.

@@ -843,6 +843,123 @@ describe('admin console (headless Chromium)', () => {
     await page.context().close();
   });
 
+  it("lines up what shares a line: the header's language and sign-out one height on one centre line, a row's words on its button's baseline, a table's caption at its start (1280 and 390 px, each language)", async function () {
+    this.timeout(120_000);
+    const operator = (await gatehouse.services.accounts.findByLogin('operator'))!;
+    const page = await operatorPage();
+    // The operator's sessions: rows whose last cell is a button ("End session").
+    await page.goto(`${consoleUrl}#/users/${operator.id}`);
+    await page.locator('main h1').waitFor();
+    await page.locator('main table tbody tr td button').first().waitFor();
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+      await chooseConsoleLocale(page, locale, 'table tbody tr td button');
+      for (const width of [1280, 390]) {
+        await resizeViewport(page, { width, height: 844 });
+        const at = `${locale} at ${width} px`;
+        const header = await page.evaluate(() => {
+          const box = (element: Element) => element.getBoundingClientRect();
+          const select = box(document.querySelector('header.bar select')!);
+          const signOut = document.querySelector('header.bar .bar-end button')!;
+          const button = box(signOut);
+          const range = document.createRange();
+          range.selectNodeContents(signOut);
+          const words = range.getBoundingClientRect();
+          return { heights: [select.height, button.height], centres: [select.top + select.height / 2, button.top + button.height / 2], words: words.top + words.height / 2 };
+        });
+        // Its words in its middle (CJK fonts' taller lines once sank to the bottom edge).
+        expect(Math.abs(header.words - header.centres[1]!), `${locale} at ${width} px: sign-out's words in its middle (${JSON.stringify(header)})`).to.be.at.most(2);
+        expect(Math.abs(header.heights[0]! - header.heights[1]!), `${at}: the language picker and sign-out, one height (${JSON.stringify(header)})`).to.be.below(1);
+        expect(Math.abs(header.centres[0]! - header.centres[1]!), `${at}: on one centre line (${JSON.stringify(header)})`).to.be.below(1);
+        if (width === 390) continue; // A phone stacks a row's cells (a card per row): nothing beside the button.
+        // The session's start, its first cell's text, on the line of its "End session" button's words (the words once sat at the cell's top, above the button's).
+        const row = await page.locator('main table tbody tr').filter({ has: page.locator('td button') }).first().evaluate((tr) => {
+          const bottom = (node: Node) => {
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            return range.getClientRects()[0]!.bottom;
+          };
+          return { text: bottom(tr.querySelector('td')!), button: bottom(tr.querySelector('td button')!) };
+        });
+        expect(Math.abs(row.text - row.button), `${at}: a row's text on its button's baseline (${JSON.stringify(row)})`).to.be.below(1.5);
+        // Every caption starts where its table does (centred, "Grants" once floated mid-card between two tables).
+        const captions = await page.locator('main table caption').evaluateAll((elements) =>
+          elements.map((caption) => {
+            const range = document.createRange();
+            range.selectNodeContents(caption);
+            return { text: caption.textContent, offset: range.getClientRects()[0]!.left - caption.closest('table')!.getBoundingClientRect().left };
+          }),
+        );
+        expect(captions.length, at).to.be.above(0);
+        for (const caption of captions) expect(caption.offset, `${at}: the caption "${caption.text}" at its table's start`).to.be.below(12);
+        // Two tables in one card (sessions, then grants): the second's caption a paragraph's space below the first table, not touching it.
+        const apart = await page.locator('#sessions-heading').evaluate((heading) => {
+          const tables = [...heading.closest('section')!.querySelectorAll('table')];
+          return tables.length < 2 ? undefined : tables[1]!.getBoundingClientRect().top - tables[0]!.getBoundingClientRect().bottom;
+        });
+        expect(apart, `${at}: the grants table apart from the sessions table`).to.be.at.least(16);
+      }
+      await screenshot(page, `console-aligned-${locale}`);
+    }
+    await page.context().close();
+  });
+
+  it("a checkbox's label starts beside its box on a phone, however long (Russian settings): the box never stands alone on a row above its words", async () => {
+    const page = await operatorPage({ width: 390, locale: 'ru' });
+    for (const route of ['settings/sign-in', 'settings/security']) {
+      await page.evaluate(() => document.querySelector('main')?.setAttribute('data-left', ''));
+      await page.goto(`${consoleUrl}#/${route}`);
+      await page.locator('main:not([data-left]) .check input').first().waitFor();
+      const checks = await page.locator('main .check').evaluateAll((rows) =>
+        rows.map((row) => {
+          const box = row.querySelector('input')!.getBoundingClientRect();
+          const range = document.createRange();
+          range.selectNodeContents(row.querySelector('label')!);
+          const first = range.getClientRects()[0]!;
+          return { label: row.querySelector('label')!.textContent, beside: first.left >= box.right, sameLine: first.top < box.bottom && first.bottom > box.top, centres: Math.abs(first.top + first.height / 2 - (box.top + box.height / 2)) };
+        }),
+      );
+      expect(checks.length, route).to.be.above(0);
+      for (const check of checks) {
+        expect(check.beside && check.sameLine, `${route}: "${check.label}" beside its box (${JSON.stringify(check)})`).to.equal(true);
+        expect(check.centres, `${route}: "${check.label}" box on its first line's centre`).to.be.below(2);
+      }
+      await screenshot(page, `console-390-checks-${route.replace('/', '-')}`);
+    }
+    await page.context().close();
+  });
+
+  it('focus outlines stand out from what they are drawn on (3:1, WCAG 1.4.11): the page\'s fields and buttons on their card, the header\'s controls on the dark bar, light and dark', async () => {
+    const page = await operatorPage();
+    await page.goto(`${consoleUrl}#/users`);
+    await page.locator('main input').first().waitFor();
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [place, selector] of [['a field on its card', 'main section.card input'], ['a button on its card', 'main section.card button'], ["the header's language picker", 'header.bar select']] as const) {
+        const ratio = await page.locator(selector).first().evaluate((element) => {
+          (element as HTMLElement).focus();
+          const rgb = (colour: string) => colour.match(/[\d.]+/g)!.slice(0, 3).map(Number);
+          const luminance = (colour: string) => {
+            const [r, g, b] = rgb(colour).map((value) => {
+              const c = value / 255;
+              return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+            });
+            return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+          };
+          // What the outline is drawn on: the nearest ancestor with a background of its own.
+          let under: Element | null = element.parentElement;
+          while (under !== null && getComputedStyle(under).backgroundColor === 'rgba(0, 0, 0, 0)') under = under.parentElement;
+          const outline = getComputedStyle(element).outlineColor;
+          const background = getComputedStyle(under ?? document.documentElement).backgroundColor;
+          const [light, dark] = [luminance(outline), luminance(background)].sort((a, b) => b - a);
+          return { ratio: (light! + 0.05) / (dark! + 0.05), outline, background, style: getComputedStyle(element).outlineStyle };
+        });
+        expect(ratio.style, `${scheme}, ${place}: an outline`).to.not.equal('none');
+        expect(ratio.ratio, `${scheme}, ${place}: ${JSON.stringify(ratio)}`).to.be.at.least(3);
+      }
+    }
+    await page.context().close();
+  });
+
   it('a 64-character username and a client name without spaces: their pages stay 390 px wide (the heading breaks)', async () => {
     // Both are allowed (usernames of 1-64 characters, names up to 200); the page's heading carries
     // them and once widened the whole page by hundreds of pixels.

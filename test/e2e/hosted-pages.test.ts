@@ -164,6 +164,42 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
     }
   });
 
+  it("on a phone in each language: the app's name stands out in the sign-in and consent leads, and the 'keep me signed in' box sits on its label's first line", async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const other = await phone.newPage();
+    try {
+      for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
+        await other.goto((await authorizationUrl(appA, 'Expense Tracker', { ui_locales: locale, prompt: 'login consent' })).url);
+        await other.waitForSelector('#remember');
+        expect(await other.getAttribute('html', 'lang')).to.equal(locale);
+        // The name in the lead's sentence, set apart (Auth0 and Keycloak name the app in bold): the lead itself is muted.
+        expect(await other.locator('main .lead strong').allTextContents(), `${locale}: sign-in lead`).to.deep.equal(['Expense Tracker']);
+        // A label of two lines (Russian) starts beside its box: the box's centre on the first line's, not between the two lines.
+        const check = await other.locator('.check').evaluate((row) => {
+          const box = row.querySelector('input')!.getBoundingClientRect();
+          const range = document.createRange();
+          range.selectNodeContents(row.querySelector('label')!);
+          const lines = [...range.getClientRects()];
+          return { box: box.top + box.height / 2, firstLine: lines[0]!.top + lines[0]!.height / 2, lines: new Set(lines.map((line) => Math.round(line.top))).size };
+        });
+        if (locale === 'ru') expect(check.lines, 'the Russian label takes two lines at 390 px').to.equal(2);
+        expect(Math.abs(check.box - check.firstLine), `${locale}: the box on the label's first line (${JSON.stringify(check)})`).to.be.below(1.5);
+        await screenshot(other, `sign-in-390-${locale}`);
+        await other.fill('#login', 'alice');
+        await other.fill('#password', PASSWORD);
+        await other.click('button.primary');
+        await other.waitForSelector('form[action$="/confirm"]');
+        expect(await other.locator('main .lead strong').allTextContents(), `${locale}: consent lead`).to.deep.equal(['Expense Tracker']);
+        expect(await seriousViolations(other), `${locale}: consent`).to.deep.equal([]);
+        await screenshot(other, `consent-390-${locale}`);
+        await other.click('form[action$="/abort"] button');
+        await other.waitForURL(`${rp.origin}/cb/**`);
+      }
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('completes a response_mode=form_post sign-in under the CSP', async () => {
     // alice's consent to this app is remembered across sessions (the last test consented), so the
     // consent page is asked for: its form then ends in the form_post page.

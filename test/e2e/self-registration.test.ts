@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Clock } from '../../src/clock.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { deployment, instanceForSuite, PASSWORD, type Deployment, type SuiteInstance } from '../helpers/e2e.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
-import { expectAccessible, launchChromium, screenshot } from './browser.ts';
+import { expectAccessible, freshTab, launchChromium, screenshot } from './browser.ts';
 import { RelyingPartyServer } from './relying-party.ts';
 import { authorizationRequest, codeFlow, submitPassword, webApp } from './sign-in.ts';
 
@@ -34,6 +34,18 @@ async function register(agent: UserAgent, interactionUrl: string, fields: Record
   const form = formsOf(await page.text()).find((f) => f.action.endsWith('/register'))!;
   const response = await agent.postForm(new URL(form.action, interactionUrl).toString(), { ...form.fields, ...fields });
   return { status: response.status, body: await response.text() };
+}
+
+/**
+ * The suite's one tab as a new browser set to `locale` would show the pages: freshTab (no cookie,
+ * no storage; `previous` reused) asking for `locale` in Accept-Language, which is all the hosted
+ * pages read of a browser's language. A new context per locale cost Chromium's browser process
+ * more than the pages' own rendering.
+ */
+async function tabIn(browser: Browser, previous: BrowserContext | undefined, locale: string): Promise<{ context: BrowserContext; page: Page }> {
+  const tab = await freshTab(browser, previous);
+  await tab.context.setExtraHTTPHeaders({ 'accept-language': locale });
+  return tab;
 }
 
 /** A deployment that mails through a real SMTP inbox, its "Notes" app and the shared Chromium. */
@@ -79,6 +91,7 @@ describe('self-registration and email verification (Chromium, openid-client, a r
   let browser: Browser;
   let app: oidc.Configuration;
   let clockOffset = 0;
+  let reused: BrowserContext | undefined;
 
   before(async () => {
     ({ inbox, deploy, gatehouse, app, browser } = await startMailing(
@@ -96,8 +109,8 @@ describe('self-registration and email verification (Chromium, openid-client, a r
   after(() => stopMailing(rp, { inbox, deploy, gatehouse, app, browser }));
 
   it('registers from the sign-in page, confirms the address from the email, and signs in to the app', async () => {
-    const context = await browser.newContext({ locale: 'en' });
-    const page = await context.newPage();
+    const { context, page } = await tabIn(browser, reused, 'en');
+    reused = context;
     const flow = codeFlow(page, app, rp);
     const checks = await flow.start({ scope: 'openid email profile' });
     await expectAccessible(page, 'login-with-register-en');
@@ -154,7 +167,6 @@ describe('self-registration and email verification (Chromium, openid-client, a r
     await gatehouse.audit.flush();
     const { events } = await gatehouse.services.audit.query({ users: [user.id], limit: 20 });
     expect(events.map((event) => event.type)).to.include.members(['user.registered', 'user.email_verified']);
-    await context.close();
   });
 
   it('answers a taken address exactly like a new one, and tells the owner instead', async () => {
@@ -221,8 +233,8 @@ describe('self-registration and email verification (Chromium, openid-client, a r
     await policy.update({ password_min_length: 12, password_digits: 2, password_uppercase: 1, password_special: 1, password_not_email: true });
     try {
       for (const locale of LOCALES) {
-        const context = await browser.newContext({ locale });
-        const page = await context.newPage();
+        const { context, page } = await tabIn(browser, reused, locale);
+        reused = context;
         await page.goto((await authorizationRequest(app, rp)).url);
         await page.click('a[href$="/register"]');
         await page.waitForSelector('#email');
@@ -238,7 +250,6 @@ describe('self-registration and email verification (Chromium, openid-client, a r
         expect(alert, locale).to.not.match(/password_policy\.|\{n\}/);
         if (locale === 'en') expect(alert).to.equal('This password does not meet the password policy: at least 2 digits; at least one uppercase letter; at least one special character (not a letter or digit). Choose another one.');
         await expectAccessible(page, `register-policy-${locale}`);
-        await context.close();
       }
     } finally {
       await policy.update({ password_min_length: null, password_digits: null, password_uppercase: null, password_special: null, password_not_email: null });
@@ -247,8 +258,8 @@ describe('self-registration and email verification (Chromium, openid-client, a r
 
   it('shows the registration pages in every language', async () => {
     for (const locale of LOCALES) {
-      const context = await browser.newContext({ locale });
-      const page = await context.newPage();
+      const { context, page } = await tabIn(browser, reused, locale);
+      reused = context;
       await page.goto((await authorizationRequest(app, rp)).url);
       await page.click('a[href$="/register"]');
       await page.waitForSelector('#email');
@@ -266,7 +277,6 @@ describe('self-registration and email verification (Chromium, openid-client, a r
       await page.click('button.primary');
       await page.waitForSelector('a.button.primary');
       await expectAccessible(page, `registration-done-${locale}`);
-      await context.close();
     }
   });
 });
@@ -279,6 +289,7 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
   let gatehouse: RunningGatehouse;
   let browser: Browser;
   let app: oidc.Configuration;
+  let reused: BrowserContext | undefined;
 
   before(async () => {
     ({ inbox, deploy, gatehouse, app, browser } = await startMailing(
@@ -300,8 +311,8 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
     expect(first.subject).to.equal('Confirm your email address');
     expect(first.text).to.contain('Hello tess');
 
-    const context = await browser.newContext({ locale: 'en' });
-    const page = await context.newPage();
+    const { context, page } = await tabIn(browser, reused, 'en');
+    reused = context;
     const flow = codeFlow(page, app, rp);
     const checks = await flow.start({ scope: 'openid email' });
     await page.getByLabel('Username or email').fill('tess');
@@ -331,7 +342,6 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
 
     await page.getByRole('button', { name: 'I have confirmed it — continue' }).click();
     expect((await flow.tokens(checks)).email_verified).to.equal(true);
-    await context.close();
   });
 
   it('lets an operator resend the link, and refuses when there is nothing to verify', async () => {
@@ -380,14 +390,13 @@ describe('email verification of existing users (GATEHOUSE_REQUIRE_VERIFIED_EMAIL
     for (const locale of LOCALES) {
       // Created through the services, not the admin API: no mail is sent.
       await gatehouse.services.accounts.createUser({ username: `vic-${locale}`, email: `vic-${locale}@example.com`, password: PASSWORD });
-      const context = await browser.newContext({ locale });
-      const page = await context.newPage();
+      const { context, page } = await tabIn(browser, reused, locale);
+      reused = context;
       await page.goto((await authorizationRequest(app, rp)).url);
       await submitPassword(page, `vic-${locale}`);
       await page.waitForSelector('form[action$="/resend"]');
       expect(await page.getAttribute('html', 'lang')).to.equal(locale);
       await expectAccessible(page, `verify-email-${locale}`);
-      await context.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
+import { databaseForSuite, freshDatabaseUri, randomSecret } from '../helpers/stores.ts';
 
 /** What zod says in its own words; none of it may reach an operator. */
 const ZOD_WORDING = /Invalid input|Invalid option|Invalid string|expected \w+, received|received NaN|Too (big|small)|Unrecognized key|Invalid element/i;
@@ -88,5 +88,21 @@ describe('gatehouse CLI with bad input: one line naming the flag (as typed) and 
     await refused(['clients', 'get', 'no-such-client'], 'client no-such-client does not exist', 1);
     await refused(['apis', 'delete', 'https://no-such-api.example.com'], 'API https://no-such-api.example.com does not exist', 1);
     await refused(['roles', 'delete', 'no-such-role'], 'role no-such-role does not exist', 1);
+  });
+});
+
+describe('gatehouse CLI when a store cannot be reached: exit 75 (retry later), naming the setting', function () {
+  this.timeout(60_000);
+
+  it('MONGODB_URI or REDIS_URL where nothing listens', async () => {
+    const secret = randomSecret();
+    const nowhere = await freePort();
+    const mongo = await runCli(['users', 'list'], { NODE_ENV: 'test', GATEHOUSE_SECRET: secret, MONGODB_URI: `mongodb://127.0.0.1:${nowhere}/gatehouse`, GATEHOUSE_MONGODB_TIMEOUT: '1' });
+    // Before: "the service is temporarily unavailable, try again shortly" — which service, reached how?
+    expect(mongo.code, mongo.stderr).to.equal(75);
+    expect(mongo.stderr).to.match(/^gatehouse: MONGODB_URI: cannot connect to MongoDB \(.*ECONNREFUSED.*\)\n$/);
+    const redis = await runCli(['users', 'list'], { NODE_ENV: 'test', GATEHOUSE_SECRET: secret, MONGODB_URI: freshDatabaseUri('cli_no_redis'), REDIS_URL: `redis://127.0.0.1:${nowhere}`, GATEHOUSE_REDIS_TIMEOUT: '1' });
+    expect(redis.code, redis.stderr).to.equal(75);
+    expect(redis.stderr).to.match(/^gatehouse: REDIS_URL: .*\n$/);
   });
 });

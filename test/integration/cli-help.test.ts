@@ -17,6 +17,15 @@ describe('gatehouse <command> --help and mistakes', function () {
     const group = await runCli(['users', '--help'], {});
     expect(group.code).to.equal(0);
     expect(group.stdout).to.include('users create').and.include('users set-password').and.not.include('clients create');
+    // With examples, as kcadm.sh's help has: how the password goes in, for one.
+    expect((await runCli(['users', 'create', '--help'], {})).stdout).to.include(`examples:\n  printf '%s' "$PASSWORD" | gatehouse users create --username alice`);
+  });
+
+  it('gatehouse --help says what USER and the other argument words stand for, and every exit code', async () => {
+    const help = await runCli(['--help'], {});
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.include("USER is a user's id, username or email");
+    for (const code of ['0 done', '1 failed', '2 invalid command line', '75 MongoDB or Redis cannot be', '78 invalid configuration']) expect(help.stdout.replace(/\n/gu, ' ')).to.include(code);
   });
 
   it('an unknown command is one line with the nearest match', async () => {

@@ -29,7 +29,7 @@ describe('gatehouse commands and the database\'s indexes (in-process, real store
   afterEach(() => mongo.close());
 
   it('a command that only reads creates no collection, index or mark', async () => {
-    for (const args of [['users', 'list'], ['users', 'get', 'nobody'], ['clients', 'list'], ['apis', 'list'], ['consents', 'list', '--user', 'nobody'], ['groups', 'list'], ['audit']]) {
+    for (const args of [['users', 'list'], ['users', 'get', 'nobody'], ['clients', 'list'], ['apis', 'list'], ['consents', 'list', '--user', 'nobody'], ['groups', 'list'], ['keys', 'list'], ['users', 'mfa', 'nobody'], ['audit']]) {
       const result = await runCli([...args, '--json'], env());
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).to.be.oneOf([0, 1]);
     }

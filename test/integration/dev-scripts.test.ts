@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,10 +79,10 @@ describe('the README commands on a machine whose Node is older than 22.18', () =
 
 describe('npm run dev', () => {
   const database = databaseForSuite('devscript');
-  const data = mkdtempSync(join(tmpdir(), 'gatehouse-dev-'));
-  after(async () => {
-    rmSync(data, { recursive: true, force: true });
-  });
+  // Made when the block runs, not when mocha loads the file (a process that runs other files only would keep it, empty).
+  let data: string;
+  before(() => (data = mkdtempSync(join(tmpdir(), 'gatehouse-dev-'))));
+  after(() => rmSync(data, { recursive: true, force: true }));
 
   it('prints how to run the CLI against it, the CLI reaches its data, shows the mails it sends, and Ctrl-C stops what it started', async function () {
     // The sum of the steps' limits below, and some.
@@ -173,7 +173,7 @@ describe('npm run dev', () => {
       await withLimit(120_000, 'Ctrl-C stopping npm run dev', exited, report);
       step('stopped');
       expect(output, report()).to.include('"msg":"shutdown complete"');
-      expect(output).to.include('dev: stopped Gatehouse and the local databases it started (redis)');
+      expect(output).to.include('dev: stopped Gatehouse and the local databases (redis): no other npm run dev uses them');
       expect(alive(redisPid), 'Ctrl-C stopped the Redis that dev started').to.equal(false);
       expect(await listening(Number(smtp![1])), 'Ctrl-C stopped the mail catcher').to.equal(false);
       expect(existsSync(join(data, 'services', 'redis.pid'))).to.equal(false);
@@ -226,7 +226,8 @@ describe('npm run dev', () => {
 
 describe('npm run cli beside GATEHOUSE_KEYCLOAK_REALM=acme npm run dev', () => {
   const database = databaseForSuite('devrealm');
-  const data = mkdtempSync(join(tmpdir(), 'gatehouse-dev-realm-'));
+  let data: string;
+  before(() => (data = mkdtempSync(join(tmpdir(), 'gatehouse-dev-realm-'))));
   after(() => rmSync(data, { recursive: true, force: true }));
 
   it('takes the running server\'s realm too: doctor at the issuer npm run dev printed finds the CLI\'s settings its own', async function () {
@@ -247,6 +248,73 @@ describe('npm run cli beside GATEHOUSE_KEYCLOAK_REALM=acme npm run dev', () => {
     // Before: "these settings are for http://localhost:1: … a token request at http://localhost:1/realms/acme fails if it is another deployment".
     expect(report.checks.filter((check) => check.name === 'settings'), doctor.stdout).to.deep.equal([]);
     expect(report.checks.find((check) => check.name === 'discovery')?.status, doctor.stdout).to.equal('fail');
+  });
+});
+
+describe('scripts/services: who stops the local databases (Redis here; MongoDB is the test one, given)', function () {
+  // Real scripts/services calls, each starting or stopping at most one redis-server.
+  this.timeout(120_000);
+  const database = databaseForSuite('devholders');
+  let dir: string;
+  const holders: ChildProcess[] = [];
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'gatehouse-holders-'))));
+  afterEach(async () => {
+    await services(['down']);
+    for (const holder of holders.splice(0)) holder.kill('SIGKILL');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const env = () => ({ PATH: SYSTEM_PATH, HOME: process.env.HOME ?? '', GATEHOUSE_DEV_DATA: dir, GATEHOUSE_SERVICES_DIR: join(dir, 'services'), MONGODB_URI: database.uri });
+  /** `bash scripts/services ARGS`: its sourceable lines as a record (GATEHOUSE_SERVICES_STARTED=redis, ...). */
+  async function services(args: string[]): Promise<Record<string, string>> {
+    const exit = await outputOf(spawn('bash', ['scripts/services', ...args], { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] }), 60_000, `scripts/services ${args.join(' ')}`);
+    expect(exit.code, `${args.join(' ')}: ${exit.stderr}`).to.equal(0);
+    return Object.fromEntries(exit.stdout.trim().split('\n').filter((line) => line.includes('=')).map((line) => {
+      const at = line.indexOf('=');
+      return [line.slice(0, at), line.slice(at + 1).replace(/^''$/, '')];
+    }));
+  }
+  /** A process that uses the databases (as npm run dev does) until the test ends it. */
+  function holder(): ChildProcess & { pid: number } {
+    const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+    holders.push(child);
+    return child as ChildProcess & { pid: number };
+  }
+  const redisPid = () => Number(readFileSync(join(dir, 'services', 'redis.pid'), 'utf8'));
+
+  it('the last holder\'s release stops what holders started; one killed without releasing does not keep them up', async () => {
+    const [first, second, third] = [holder(), holder(), holder()];
+    expect((await services(['up', '--hold', String(first.pid)])).GATEHOUSE_SERVICES_STARTED).to.equal('redis');
+    const redis = redisPid();
+    expect((await services(['up', '--hold', String(second.pid)])).GATEHOUSE_SERVICES_STARTED).to.equal('');
+    // npm run cli meanwhile: uses them, starts nothing.
+    expect((await services(['up'])).GATEHOUSE_SERVICES_STARTED).to.equal('');
+    // The first npm run dev's Ctrl-C: the second still uses them.
+    expect(await services(['release', String(first.pid)])).to.include({ GATEHOUSE_SERVICES_STOPPED: '', GATEHOUSE_SERVICES_HOLDERS: String(second.pid) });
+    expect(alive(redis)).to.equal(true);
+    // The second dies without releasing (kill -9); a third comes and goes: its release is the last.
+    await services(['up', '--hold', String(third.pid)]);
+    const gone = new Promise((resolve) => second.once('exit', resolve));
+    second.kill('SIGKILL');
+    await gone;
+    expect(await services(['release', String(third.pid)])).to.include({ GATEHOUSE_SERVICES_STOPPED: 'redis', GATEHOUSE_SERVICES_HOLDERS: '' });
+    expect(alive(redis), 'stopped by the last live holder').to.equal(false);
+  });
+
+  it('what npm run cli started keeps running after npm run dev\'s Ctrl-C; of two starts at once only the one that started them says so', async () => {
+    // Two terminals at once (npm run dev and npm run cli): the lines dev-env.sh gives each of them.
+    const start = () =>
+      outputOf(spawn('bash', ['-c', 'source scripts/lib/dev-env.sh && gatehouse_dev_env && echo "started=[$GATEHOUSE_DEV_STARTED]"'], { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] }), 60_000, 'gatehouse_dev_env');
+    const both = await Promise.all([start(), start()]);
+    for (const exit of both) expect(exit.code, exit.stderr).to.equal(0);
+    // Before, each judged from a `status` taken before the other's `up` finished: both could say they started Redis.
+    expect(both.map((exit) => /started=\[(.*)\]/.exec(exit.stdout)?.[1]).sort(), both.map((exit) => exit.stdout).join('\n')).to.deep.equal(['', 'redis']);
+    const redis = redisPid();
+    // npm run dev beside what the CLI started, then its Ctrl-C: the CLI's Redis stays.
+    const dev = holder();
+    expect((await services(['up', '--hold', String(dev.pid)])).GATEHOUSE_SERVICES_STARTED).to.equal('');
+    expect(await services(['release', String(dev.pid)])).to.include({ GATEHOUSE_SERVICES_STOPPED: '', GATEHOUSE_SERVICES_HOLDERS: '' });
+    expect(alive(redis)).to.equal(true);
   });
 });
 

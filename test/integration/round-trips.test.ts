@@ -543,13 +543,16 @@ describe('store round trips of client_credentials with per-minute audit counts',
 
   /**
    * FerretDB v1 scans for every audit query (docs/PERFORMANCE.md), so the server leaves out the
-   * query indexes there: each would only add to the cost of every event written. MongoDB gets them.
+   * query indexes and the one on `at` there: each would only add to the cost of every event
+   * written (test/integration/audit-indexes.test.ts pins why). MongoDB gets them.
    */
-  it('creates the audit query indexes on MongoDB only, not on FerretDB v1 (where no audit query could use them)', async function () {
+  it('creates the audit indexes on MongoDB only; on FerretDB v1 (where no audit query could use one) `_id` alone', async function () {
     const db = (await connectMongo({ uri: mongodbUri, timeoutMs: 5000 }));
     try {
-      const names = (await db.db!.collection('audit_events').listIndexes().toArray()).map((index) => index.name as string);
-      if (await isFerretDbV1(db.db!)) expect(names).to.not.include.members(['type_id']).and.not.include('client_id');
+      // No event written yet: on FerretDB v1 nothing has created the collection (NamespaceNotFound).
+      const listed = await db.db!.collection('audit_events').listIndexes().toArray().catch((error: { code?: unknown }) => (error.code === 26 ? [] : Promise.reject(error)));
+      const names = listed.map((index) => index.name as string);
+      if (await isFerretDbV1(db.db!)) expect(names.filter((name) => name !== '_id_')).to.deep.equal([]);
       else expect(names).to.include.members(['type_id', 'actor_id', 'actor_username_id', 'target_id', 'client_id']);
     } finally {
       await db.close();

@@ -138,4 +138,34 @@ describe('gatehouse CLI help and mistakes', () => {
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.include("unknown command 'userz'");
   });
+
+  it("a command's help ends with its examples from the usage text's examples block; a group's with all of the group's", () => {
+    const usage = `${USAGE}\n\nexamples:\n  gatehouse clients create --name Web --first-party\n  gatehouse clients list\n  printf x | gatehouse users disable bob\n  gatehouse exporter thing`;
+    expect(commandHelp(usage, 'clients create')).to.match(/\n\nexamples:\n {2}gatehouse clients create --name Web --first-party$/u);
+    expect(commandHelp(usage, 'clients')!.split('examples:\n')[1]).to.equal('  gatehouse clients create --name Web --first-party\n  gatehouse clients list');
+    expect(commandHelp(usage, 'users disable')).to.include('printf x | gatehouse users disable bob');
+    // `export` is not `exporter`; no example, no examples heading.
+    expect(commandHelp(usage, 'export')).to.not.include('examples:');
+  });
+
+  it('every example of gatehouse --help runs a command that exists, with options that command takes', async () => {
+    let usage = '';
+    const code = await cli(['--help'], { env: {}, stdout: (text) => void (usage += text), stderr: () => {}, stdin: (async function* () {})() });
+    expect(code).to.equal(0);
+    const examples = usage.split('\nexamples:\n')[1]!.trim().split('\n');
+    expect(examples.length).to.be.greaterThan(20);
+    const groups = new Set<string>();
+    for (const example of examples) {
+      const words = /gatehouse (.*?)(\s+#.*)?$/u.exec(example)![1]!.split(/\s+/u);
+      const single = ['audit', 'export', 'import', 'doctor'].includes(words[0]!);
+      const name = single ? words[0]! : `${words[0]} ${words[1]}`;
+      groups.add(words[0]!);
+      expect(commandHelp(usage, name), example).to.include('examples:').and.include(example.trim());
+      const taken = commandOptions(usage, name);
+      for (const option of words.filter((word) => word.startsWith('--'))) expect(taken, `${example}: ${option}`).to.include(option);
+    }
+    // Every group of commands has one at least.
+    const commands = usage.split('\ncommands:\n')[1]!.split('\n\n')[0]!;
+    for (const group of new Set([...commands.matchAll(/^ {2}([a-z]+)/gmu)].map((match) => match[1]!))) expect([...groups], group).to.include(group);
+  });
 });

@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { createBoundedCache } from '../../src/cache/bounded-cache.ts';
-import { clientProviderAdapter } from '../../src/clients/provider-adapter.ts';
+import { clientProviderAdapter, type ClientAdapter } from '../../src/clients/provider-adapter.ts';
 import type { ClientRepository } from '../../src/clients/repository.ts';
 import { StoreUnavailableError } from '../../src/errors/store-unavailable.ts';
 import { createAdapterFactory } from '../../src/storage/oidc/adapter-factory.ts';
 
 /** The adapter factory's Client model over a clients adapter of the test's own (no other store is touched). */
-function clientModel(clients: Adapter): Adapter {
+function clientModel(clients: ClientAdapter): Adapter {
   // The MongoDB connection is only opened by models stored there; the Client model never is.
   return createAdapterFactory({ mongo: {} as Connection, redisPrefix: 'test:', reuseWindowSeconds: 0, clients })('Client');
 }
@@ -16,12 +16,12 @@ function clientModel(clients: Adapter): Adapter {
 const unused = async (): Promise<never> => {
   throw new Error('not used');
 };
-const adapterWith = (find: Adapter['find']): Adapter => ({ find, findByUid: unused, findByUserCode: unused, upsert: unused, consume: unused, destroy: unused, revokeByGrantId: unused });
+const adapterWith = (find: ClientAdapter['find']): ClientAdapter => ({ find, findByUid: unused, findByUserCode: unused, upsert: unused, consume: unused, destroy: unused, revokeByGrantId: unused });
 
 describe('Client reads through the adapter factory', () => {
   it('hands a client the clients adapter has in memory on as it is, without a promise', async () => {
     const record = { client_id: 'app' };
-    const found = clientModel(adapterWith(() => record as unknown as ReturnType<Adapter['find']>)).find('app');
+    const found = clientModel(adapterWith(() => record)).find('app');
     expect(found, 'the record itself').to.equal(record);
     expect(await found).to.equal(record);
   });
@@ -38,7 +38,7 @@ describe('Client reads through the adapter factory', () => {
     }
     expect(caught).to.be.instanceOf(StoreUnavailableError);
     const thenable = { then: (resolve: (value: AdapterPayload) => void) => resolve({ client_id: 'later' }) };
-    const adopted = clientModel(adapterWith(() => thenable as unknown as ReturnType<Adapter['find']>)).find('app');
+    const adopted = clientModel(adapterWith(() => thenable as unknown as Promise<AdapterPayload>)).find('app');
     expect(adopted).to.be.instanceOf(Promise);
     expect(await adopted).to.deep.equal({ client_id: 'later' });
   });

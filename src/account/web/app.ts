@@ -51,7 +51,7 @@ function shell(settings: AccountSettings, who: string | undefined): HTMLElement 
       'span',
       { class: 'who' },
       languagePicker(settings),
-      who === undefined ? null : h('span', { class: 'user' }, who),
+      who === undefined ? null : h('span', { class: 'user', title: who }, who),
       who === undefined ? null : h('button', { type: 'button', class: 'secondary', onclick: () => signOut(settings) }, t('signOut.button')),
     ),
   );

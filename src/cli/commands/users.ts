@@ -182,7 +182,7 @@ export const usersMfa = command({ options: { reset: { type: 'boolean' } }, argum
     const found = await resolve(ops, positionals);
     const reset = values.reset === true ? await ops.users.resetFactors(cliActor(), found.id) : undefined;
     return [found, await ops.users.factors(found.id), reset] as const;
-  });
+  }, { writes: values.reset === true });
   const shown = status;
   if (ctx.json) ctx.out(JSON.stringify({ id: user.id, ...shown, ...(removed === undefined ? {} : { reset: removed }) }));
   else {

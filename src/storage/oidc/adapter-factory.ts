@@ -13,6 +13,17 @@ import { createRedisRotationGate } from './rotation-gate.ts';
 import { mongoReplayClaims, redisReplayClaims, REPLAY_DETECTION } from './replay-claims.ts';
 import { GRANT_SOURCE_MODELS, isAlreadyConsumed, withRevokedGrant } from './single-use.ts';
 
+/**
+ * An adapter whose `find` may answer at once, without a promise (the Client model's: a client the
+ * clients cache holds, src/clients/provider-adapter.ts), and only a miss with one. The factory
+ * hands that on (`guardRead`) where the library's `Adapter` type names a promise: every caller of
+ * a `find` awaits it (oidc-provider's lib/models/*.js, Gatehouse's own wrappers), so a plain value
+ * reads the same to them.
+ */
+export interface ReadAtOnceAdapter extends Omit<Adapter, 'find'> {
+  find(id: string): AdapterPayload | undefined | Promise<AdapterPayload | undefined>;
+}
+
 export interface AdapterFactoryDeps {
   readonly mongo: Connection;
   /** Optional: without it every model lives in MongoDB. */
@@ -22,7 +33,7 @@ export interface AdapterFactoryDeps {
   readonly reuseWindowSeconds: number;
   readonly onOperation?: OperationHook | undefined;
   /** Serves the Client model from Gatehouse's own clients collection (src/clients). */
-  readonly clients?: Adapter | undefined;
+  readonly clients?: ReadAtOnceAdapter | undefined;
   /** Serves Session and Grant reads from memory and announces their writes (record-cache.ts). */
   readonly records?: RecordCache | undefined;
   /** Rotations end in completeRotation/abandonRotation (the server's provider middleware): write each successor with its predecessor's rotation marker. */
@@ -36,7 +47,7 @@ export interface AdapterFactoryDeps {
    */
   readonly admits?: Readonly<Partial<Record<string, (payload: AdapterPayload) => Promise<boolean>>>> | undefined;
   /** Grants that go with the grant they depend on, and their tokens (dependent-grants.ts): token exchange's. */
-  readonly dependentGrants?: Pick<DependentGrantsDeps, 'prefixOf' | 'dependsOn' | 'revoked'> | undefined;
+  readonly dependentGrants?: Pick<DependentGrantsDeps, 'prefixOf' | 'firstOf' | 'parentsAmong' | 'deepestFirst' | 'revoked'> | undefined;
 }
 
 /**
@@ -170,7 +181,7 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
    * saved after this still names a grant that no longer exists: introspection, userinfo and
    * refresh all refuse it). The error names the grant for the `grant.revoked` event.
    */
-  async function consumeGrantSource(primary: Adapter, id: string): Promise<void> {
+  async function consumeGrantSource(primary: Adapter | ReadAtOnceAdapter, id: string): Promise<void> {
     try {
       await primary.consume(id);
     } catch (error) {
