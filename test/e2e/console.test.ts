@@ -932,6 +932,12 @@ describe('admin console (headless Chromium)', () => {
   });
 
   it('the clients list at 1280 px keeps each client id on one line beside a 200-character name (the id column was squeezed to three lines an id)', async () => {
+    // An id of words joined by hyphens too (imported from Keycloak, or chosen): a hyphen is a place a line may break.
+    await gatehouse.services.clients.create({
+      clientId: 'northwind-procurement-portal-emea',
+      displayName: 'Northwind (EMEA)',
+      metadata: { redirect_uris: ['https://northwind.example.com/cb'], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
     await gatehouse.services.clients.create({
       displayName: 'Northwind Traders Procurement, Invoicing and Supplier Relationship Management Portal for the European, Middle Eastern and African Regional Subsidiaries (Production Environment, Managed by Group IT)',
       metadata: { redirect_uris: ['https://northwind.example.com/cb'], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
