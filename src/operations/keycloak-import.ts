@@ -7,6 +7,7 @@ import { applyKeycloakRealm, applyKeycloakUsers, type KeycloakImportOptions } fr
 import { KeycloakReportBuilder, type KeycloakImportReport } from '../keycloak/import-report.ts';
 import { isObject, KeycloakExportError } from '../keycloak/export-json.ts';
 import type { KeycloakExportDocument } from '../keycloak/export-stream.ts';
+import { ownString } from '../keycloak/own-string.ts';
 import { userPassOf } from '../keycloak/map-users.ts';
 import { contextRoles, planKeycloakRealm, planKeycloakUsers, type CurrentUsers, type KeycloakUsersContext, type UserPass } from '../keycloak/realm-import.ts';
 import { nulPath, refuseNulCharacters } from '../errors/nul-characters.ts';
@@ -214,7 +215,7 @@ async function importBatch(services: GatehouseServices, users: readonly unknown[
       continue;
     }
     await applyKeycloakUsers(services, plan, existing, dryRun, report);
-    for (const { user } of plan.users) given?.set(usernameKey(user.username), user._id);
+    for (const { user } of plan.users) given?.set(ownString(usernameKey(user.username)), ownString(user._id));
     return;
   }
 }
