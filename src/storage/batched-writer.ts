@@ -4,9 +4,13 @@ import { clockTimer, systemClock, type Clock, type ClockTimer } from '../clock.t
  * The loop behind every write Gatehouse batches off the request path (audit events, last
  * sign-in times, where sessions were used): the caller notes something in its own buffer and
  * calls `noted()`; a full batch is written at once, anything less when the flush interval has
- * passed on the clock. One write at a time: a flush while one runs joins it, and the running
- * write takes what was noted meanwhile. A failed batch stays with the caller for a retry after
- * `retryAfterMs`. What waits at `close()` is written then; after it no timer is armed.
+ * passed on the clock (or on `flush()`). One write at a time: what is noted while one runs goes
+ * next if it fills a batch, else waits for the timer — so under steady load every write is a full
+ * batch, not a stream of small ones sized by the rate times a write's duration (each write has a
+ * fixed cost in the driver and the store: docs/PERFORMANCE.md, eighteenth round). A flush while
+ * a write runs joins it, and that write then takes everything noted. A failed batch stays with
+ * the caller for a retry after `retryAfterMs`. What waits at `close()` is written then; after it
+ * no timer is armed.
  */
 export interface BatchedWriter {
   /** Something was added to the buffer: writes a full batch now, else arms the timer. */
@@ -48,6 +52,8 @@ export function batchedWriter({ pending, writeBatch, maxBatch, flushIntervalMs =
   let writing: Promise<void> | undefined;
   let failing = false;
   let closed = false;
+  /** A flush was asked for (`flush`, `drain`, `close`, the timer): the write under way takes everything, not only full batches. */
+  let due = false;
 
   function schedule(delay: number): void {
     if (timer !== undefined || closed) return;
@@ -58,10 +64,11 @@ export function batchedWriter({ pending, writeBatch, maxBatch, flushIntervalMs =
   }
 
   async function writeAll(): Promise<void> {
-    while (pending() > 0) {
+    while (pending() > 0 && (due || pending() >= maxBatch)) {
       try {
         await writeBatch(maxBatch);
       } catch (error) {
+        due = false;
         onFailure?.(error, !failing);
         failing = true;
         schedule(retryAfterMs);
@@ -70,13 +77,23 @@ export function batchedWriter({ pending, writeBatch, maxBatch, flushIntervalMs =
       if (failing) onRecovery?.();
       failing = false;
     }
+    due = false;
+    // Less than a batch, noted during the write: its first note armed the timer; this only makes sure.
+    if (pending() > 0) schedule(flushIntervalMs);
   }
 
-  function flush(): Promise<void> {
+  function start(): Promise<void> {
     writing ??= writeAll().finally(() => {
       writing = undefined;
     });
     return writing;
+  }
+
+  async function flush(): Promise<void> {
+    due = true;
+    await start();
+    // The write joined had left its loop before this flush was asked for: write what it left.
+    if (due && pending() > 0) await start();
   }
 
   async function drain(): Promise<void> {
@@ -86,7 +103,7 @@ export function batchedWriter({ pending, writeBatch, maxBatch, flushIntervalMs =
 
   return {
     noted() {
-      if (pending() >= maxBatch && writing === undefined) void flush();
+      if (pending() >= maxBatch && writing === undefined) void start();
       else schedule(flushIntervalMs);
     },
     flush,
