@@ -52,8 +52,15 @@ export function batchedWriter({ pending, writeBatch, maxBatch, flushIntervalMs =
   let writing: Promise<void> | undefined;
   let failing = false;
   let closed = false;
-  /** A flush was asked for (`flush`, `drain`, `close`, the timer): the write under way takes everything, not only full batches. */
-  let due = false;
+  /**
+   * How many of the oldest notes a flush (`flush`, `drain`, `close`, the timer) asked to be
+   * written: the writes go on, a partial batch too, until they are out — and no further, or under
+   * steady load a flush would chase every note made during its writes, in small batches.
+   */
+  let owed = 0;
+  /** Writes started so far, and the first one a flush's `owed` counts (one already under way took notes it did not count, or none). */
+  let started = 0;
+  let owedFrom = 0;
 
   function schedule(delay: number): void {
     if (timer !== undefined || closed) return;
@@ -64,20 +71,24 @@ export function batchedWriter({ pending, writeBatch, maxBatch, flushIntervalMs =
   }
 
   async function writeAll(): Promise<void> {
-    while (pending() > 0 && (due || pending() >= maxBatch)) {
+    while (pending() > 0 && (owed > 0 || pending() >= maxBatch)) {
+      // A batch is the oldest `maxBatch` notes, or all of them (both buffers are taken from the front).
+      const taken = Math.min(maxBatch, pending());
+      const write = started++;
       try {
         await writeBatch(maxBatch);
       } catch (error) {
-        due = false;
+        owed = 0;
         onFailure?.(error, !failing);
         failing = true;
         schedule(retryAfterMs);
         return;
       }
+      if (write >= owedFrom) owed = Math.max(0, owed - taken);
       if (failing) onRecovery?.();
       failing = false;
     }
-    due = false;
+    owed = 0;
     // Less than a batch, noted during the write: its first note armed the timer; this only makes sure.
     if (pending() > 0) schedule(flushIntervalMs);
   }
@@ -90,10 +101,12 @@ export function batchedWriter({ pending, writeBatch, maxBatch, flushIntervalMs =
   }
 
   async function flush(): Promise<void> {
-    due = true;
+    // What is pending now (a batch under way included, where the buffer still holds it: at most one batch more).
+    if (owed === 0) owedFrom = started;
+    owed = Math.max(owed, pending());
     await start();
     // The write joined had left its loop before this flush was asked for: write what it left.
-    if (due && pending() > 0) await start();
+    if (owed > 0 && pending() > 0) await start();
   }
 
   async function drain(): Promise<void> {

@@ -108,8 +108,15 @@ describe('batched writer (clock seam, no sleeps)', () => {
     expect(store.writes).to.have.length(3);
     await clock.advance(INTERVAL);
     expect(store.writes.map((write) => write.batch.map(([key]) => key)), 'the rest when the interval has passed').to.deep.equal([['a', 'b'], ['c', 'd'], ['e', 'f'], ['g']]);
+    note('h');
     store.writes[3]!.release(true);
-    await writer.close();
+    await idle();
+    expect(store.writes, 'the timer wrote what was due, and does not chase a note made during its write').to.have.length(4);
+    const closed = writer.close();
+    await store.started(5);
+    expect(store.writes[4]!.batch.map(([key]) => key)).to.deep.equal(['h']);
+    store.writes[4]!.release(true);
+    await closed;
   });
 
   it('keeps a failed batch for a retry after retryAfterMs on the clock; says so once, and again when writes go through', async () => {
