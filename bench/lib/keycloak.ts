@@ -48,7 +48,7 @@ export function keycloakHome(log: (message: string) => void): { home: string; ja
   const java = javaHome();
   if (!existsSync(`${home}/bin/kc.sh`)) {
     if (!existsSync(DIST_ZIP)) {
-      throw new Error(`no Keycloak distribution at ${DIST_ZIP}: mvn dependency:get -Dartifact=org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip`);
+      throw new Error(`no Keycloak distribution at ${DIST_ZIP}: mvn dependency:get -Dartifact=org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip -Dtransitive=false`);
     }
     log(`unpacking Keycloak ${KEYCLOAK_VERSION} into ${home}`);
     const parent = home.replace(/\/[^/]+$/, '');

@@ -25,6 +25,7 @@ import { openFactors } from '../mfa/setup.ts';
 import { auditFactors, auditPasskeys } from '../mfa/audit.ts';
 import { auditAuthentication } from '../accounts/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from '../oidc/account-cache.ts';
+import { dependentGrantsRevokedEvents } from '../oidc/grants/exchange-audit.ts';
 import { registeredClientEvent } from '../oidc/registration-audit.ts';
 import { openOidcStorage, type OidcStorage } from '../oidc/storage.ts';
 import { createServices, type GatehouseServices, type ServicesDeps } from '../services.ts';
@@ -185,10 +186,9 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
           await audit.write({ actor: { type: 'client', id: clientId }, client: clientId, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked, consents: removed } });
         },
       },
-      // Each exchanged grant removed with its original, audited as the revocation of a grant is; the
-      // event that removed the original (same request id) says by whom.
-      exchangesRevoked: ({ grantId, accountId, ids }) => {
-        for (const id of ids) audit.record({ actor: { type: 'system', id: null }, type: 'grant.revoked', target: { type: 'grant', id }, details: { user: accountId, exchangedFrom: grantId } });
+      // Each exchanged grant removed with the grant it stood on: src/operations/sessions.ts.
+      exchangesRevoked: (revoked) => {
+        for (const event of dependentGrantsRevokedEvents(revoked)) audit.record(event);
       },
       ...(metrics === undefined ? {} : { onOperation: (report) => metrics.onOperation(report) }),
     });

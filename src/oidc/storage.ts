@@ -15,7 +15,7 @@ import { startExpirySweeper, type ExpirySweeper } from '../storage/oidc/expiry-s
 import { ensureOidcIndexes, type WarnLogger } from '../storage/oidc/mongo-indexes.ts';
 import type { OperationHook } from '../storage/oidc/operation-hook.ts';
 import { createRecordCache } from '../storage/oidc/record-cache.ts';
-import { exchangedFrom, exchangedGrantsPrefix } from './grants/exchanged-grant-ids.ts';
+import { deepestFirst, exchangedGrantsPrefix, originalGrantId, parentsAmong } from './grants/exchanged-grant-ids.ts';
 
 export interface OidcStorageDeps {
   readonly mongo: Connection;
@@ -159,7 +159,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     // The server ends every rotation in completeRotation or abandonRotation (src/oidc/refresh-rotation.ts).
     deferRotationSuccessors: true,
     // A token exchange's grants go with the grant of the token they were exchanged for, whoever removes it.
-    dependentGrants: { prefixOf: exchangedGrantsPrefix, dependsOn: exchangedFrom, revoked: deps.exchangesRevoked },
+    dependentGrants: { prefixOf: exchangedGrantsPrefix, firstOf: originalGrantId, parentsAmong, deepestFirst, revoked: deps.exchangesRevoked },
   });
 
   return {

@@ -1,7 +1,10 @@
 import type { ConsentRecord } from '../consents/records.ts';
 import type { GatehouseServices } from '../services.ts';
+import { deepestFirst } from '../oidc/grants/exchanged-grant-ids.ts';
 import { listings } from './app-entry.ts';
 import type { OperationContext } from './context.ts';
+import { revokedGrantDetails } from '../oidc/grants/exchange-audit.ts';
+import { withOrigins } from './sessions.ts';
 import { notFound } from './errors.ts';
 
 export { showConsent } from './consent-view.ts';
@@ -36,15 +39,18 @@ export function consentOperations(services: GatehouseServices) {
      */
     async revokeAccess(ctx: OperationContext, userId: string, clientId: string): Promise<{ found: boolean; consent: boolean; grants: number }> {
       const consent = await consents.remove(userId, clientId);
-      // An exchanged grant's id is its original's and more: the longer ids go first.
-      const grants = listings(await revocation.listGrants(userId))
-        .flatMap(({ grant, entry }) => (entry === clientId ? [grant] : []))
-        .sort((a, b) => b.id.length - a.id.length);
+      const listed = new Map(
+        listings(withOrigins(await revocation.listGrants(userId)))
+          .filter(({ entry }) => entry === clientId)
+          .map(({ grant }) => [grant.id, grant]),
+      );
+      // Each exchange before the grant it was exchanged from: all of them are revoked as listed here.
+      const grants = deepestFirst([...listed.keys()]).map((id) => listed.get(id)!);
       let revoked = 0;
       for (const grant of grants) {
         if (!(await revocation.revokeGrant(grant.id, userId))) continue;
         revoked += 1;
-        await audit.write({ ...ctx, type: 'grant.revoked', target: { type: 'grant', id: grant.id }, details: { user: userId } });
+        await audit.write({ ...ctx, type: 'grant.revoked', target: { type: 'grant', id: grant.id }, details: revokedGrantDetails(userId, grant.exchangedFrom === null ? undefined : grant.exchangedFrom.grantId) });
       }
       if (consent) await audit.write({ ...ctx, type: 'consent.revoked', target: { type: 'client', id: clientId }, details: { user: userId, grants: revoked } });
       return { found: consent || grants.length > 0, consent, grants: revoked };

@@ -4,7 +4,6 @@ import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors
 import { ConflictError, fieldProblem, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { ADMIN_SCOPE } from '../oidc/admin-scope.ts';
 import { isOidcScope } from '../oidc/claims.ts';
-import { originalClientId } from '../oidc/grants/exchanged-grant-ids.ts';
 import { listings } from './app-entry.ts';
 import type { GatehouseServices } from '../services.ts';
 import { notFound } from './errors.ts';
@@ -12,7 +11,7 @@ import { ownEmailChange, type OwnEmailChangeDeps } from './own-email-change.ts';
 import { ownSignInMethods, type OwnSignInMethodsDeps } from './own-sign-in-methods.ts';
 import { selfContext as contextOf, selfTarget as target, type Self } from './self.ts';
 import { consentOperations } from './consents.ts';
-import { sessionOperations } from './sessions.ts';
+import { sessionOperations, withOrigins } from './sessions.ts';
 import { showUser, userOperations, userUpdateSchema, type VerificationSender } from './users.ts';
 
 /** What the account page lists of one application (apps()). */
@@ -230,7 +229,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
         byKey.set(key, apis);
       };
       // Which entry lists which grant is app-entry.ts's rule: "Remove access" removes exactly that.
-      for (const { grant, entry: clientId, as } of listings(await revocation.listGrants(self.user.id))) {
+      for (const { grant, entry: clientId, as } of listings(withOrigins(await revocation.listGrants(self.user.id)))) {
         if (clientId === ACCOUNT_CLIENT_ID) continue;
         if (as === 'own') {
           note(clientId, grant.scope.split(' ').filter(Boolean), grant.resources, grant.issuedAt);
@@ -240,7 +239,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
         const entry = entryOf(clientId);
         if (as === 'via') addApis(entry.via, grant.clientId, grant.resources);
         else {
-          addApis(entry.from, originalClientId(grant.id) ?? null, grant.resources);
+          addApis(entry.from, grant.exchangedFrom?.clientId ?? null, grant.resources);
           noteSince(entry, grant.issuedAt);
         }
       }

@@ -1,5 +1,6 @@
-import { originalClientId, originalGrantId } from '../oidc/grants/exchanged-grant-ids.ts';
+import { exchangeOrigins, type ExchangeOrigin } from '../oidc/grants/exchanged-grant-ids.ts';
 import type { GatehouseServices } from '../services.ts';
+import { revokedGrantDetails } from '../oidc/grants/exchange-audit.ts';
 import type { GrantSummary, SessionSummary } from '../storage/oidc/revocation.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
@@ -18,18 +19,28 @@ export function showSessionCount(active: number) {
   return { active };
 }
 
+/** A user's grant, with where it came from for a token exchange's (RFC 8693; null for any other grant). */
+export type ListedGrant = GrantSummary & { readonly exchangedFrom: ExchangeOrigin | null };
+
+/** The user's grants with the origin of each exchanged one, found among them (exchange-origin ids name their parent by a digest). */
+export function withOrigins(grants: readonly GrantSummary[]): ListedGrant[] {
+  const origins = exchangeOrigins(grants);
+  return grants.map((grant) => ({ ...grant, exchangedFrom: origins.get(grant.id) ?? null }));
+}
+
 /**
  * A grant as the admin API, the CLI and the console show it. `exchanged_from`: for a token
- * exchange's grant (RFC 8693), the grant and client of the token it was exchanged from — it is
- * revoked with that grant — so an exchanging client's access through an app is told apart from its
- * own sign-in; null for any other grant.
+ * exchange's grant (RFC 8693), the grant whose token was exchanged — the immediate one, for an
+ * exchange of an exchanged token; null once it is gone — and its client, and `root_grant_id`, the
+ * first grant of the chain (revoking any of them revokes this one), so an exchanging client's
+ * access through an app is told apart from its own sign-in; null for any other grant.
  */
-export function showGrant(grant: GrantSummary) {
-  const origin = originalGrantId(grant.id);
+export function showGrant(grant: ListedGrant) {
+  const from = grant.exchangedFrom;
   return {
     id: grant.id,
     client_id: grant.clientId,
-    exchanged_from: origin === undefined ? null : { grant_id: origin, client_id: originalClientId(grant.id) ?? null },
+    exchanged_from: from === null ? null : { grant_id: from.grantId, client_id: from.clientId, root_grant_id: from.rootGrantId },
     scope: grant.scope,
     resources: grant.resources,
     issued_at: grant.issuedAt?.toISOString() ?? null,
@@ -55,9 +66,9 @@ export function sessionOperations(services: GatehouseServices) {
       return revocation.listSessions(userId);
     },
 
-    async grants(userId: string): Promise<GrantSummary[]> {
+    async grants(userId: string): Promise<ListedGrant[]> {
       await existing(userId);
-      return revocation.listGrants(userId);
+      return withOrigins(await revocation.listGrants(userId));
     },
 
     /** Ends one session and revokes the grants made in it. */
@@ -67,8 +78,9 @@ export function sessionOperations(services: GatehouseServices) {
     },
 
     async revokeGrant(ctx: OperationContext, grantId: string, userId?: string): Promise<void> {
-      if (!(await revocation.revokeGrant(grantId, userId))) throw notFound('grant_not_found', grantId);
-      await audit.write({ ...ctx, type: 'grant.revoked', target: { type: 'grant', id: grantId }, details: userId === undefined ? {} : { user: userId } });
+      const removed = await revocation.removeGrant(grantId, userId);
+      if (removed === undefined) throw notFound('grant_not_found', grantId);
+      await audit.write({ ...ctx, type: 'grant.revoked', target: { type: 'grant', id: grantId }, details: revokedGrantDetails(removed.accountId, removed.dependedOn) });
     },
   };
 }

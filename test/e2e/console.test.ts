@@ -897,8 +897,36 @@ describe('admin console (headless Chromium)', () => {
           return tables.length < 2 ? undefined : tables[1]!.getBoundingClientRect().top - tables[0]!.getBoundingClientRect().bottom;
         });
         expect(apart, `${at}: the grants table apart from the sessions table`).to.be.at.least(16);
+        // Its two captions name its two tables, not the card's heading again ("Sessions and grants" over the sessions alone).
+        const names = await page.locator('#sessions-heading').evaluate((heading) => ({ heading: heading.textContent, captions: [...heading.closest('section')!.querySelectorAll('caption')].map((caption) => caption.textContent) }));
+        expect(names.captions, `${at}: ${JSON.stringify(names)}`).to.have.lengthOf(2).and.not.include(names.heading);
       }
       await screenshot(page, `console-aligned-${locale}`);
+    }
+    await page.context().close();
+  });
+
+  it("a checkbox's label starts beside its box on a phone, however long (Russian settings): the box never stands alone on a row above its words", async () => {
+    const page = await operatorPage({ width: 390, locale: 'ru' });
+    for (const route of ['settings/sign-in', 'settings/security']) {
+      await page.evaluate(() => document.querySelector('main')?.setAttribute('data-left', ''));
+      await page.goto(`${consoleUrl}#/${route}`);
+      await page.locator('main:not([data-left]) .check input').first().waitFor();
+      const checks = await page.locator('main .check').evaluateAll((rows) =>
+        rows.map((row) => {
+          const box = row.querySelector('input')!.getBoundingClientRect();
+          const range = document.createRange();
+          range.selectNodeContents(row.querySelector('label')!);
+          const first = range.getClientRects()[0]!;
+          return { label: row.querySelector('label')!.textContent, beside: first.left >= box.right, sameLine: first.top < box.bottom && first.bottom > box.top, centres: Math.abs(first.top + first.height / 2 - (box.top + box.height / 2)) };
+        }),
+      );
+      expect(checks.length, route).to.be.above(0);
+      for (const check of checks) {
+        expect(check.beside && check.sameLine, `${route}: "${check.label}" beside its box (${JSON.stringify(check)})`).to.equal(true);
+        expect(check.centres, `${route}: "${check.label}" box on its first line's centre`).to.be.below(2);
+      }
+      await screenshot(page, `console-390-checks-${route.replace('/', '-')}`);
     }
     await page.context().close();
   });

@@ -1,7 +1,9 @@
 'use strict';
 // Mocha's spec reporter plus the closing line CI reads: "N passed, N failed". It also writes
 // how long each test file took (its suites, hooks included), slowest first, to
-// .data/test-timings.txt and prints the ten slowest: where the suite's minutes go.
+// .data/test-timings.txt and prints the ten slowest: where the suite's minutes go. Next to each
+// file's seconds, its CPU seconds (test/helpers/cpu-meter.cjs: the mocha process, the processes
+// under it such as Chromium, and its services): what the file costs however busy the machine was.
 //
 // The whole suite runs as two mocha processes side by side (scripts/test): each is one part,
 // named by GATEHOUSE_TEST_PART. A part ends with "<part>: N passed, N failed" and writes what
@@ -17,18 +19,32 @@ function summaryLine(passes, failures) {
   return `${passes} passed, ${failures} failed`;
 }
 
-/** Per-file seconds, slowest first, as lines of .data/test-timings.txt. */
-function timingLines(perFile) {
-  return [...perFile].sort((a, b) => b[1] - a[1]).map(([file, seconds]) => `${seconds.toFixed(1).padStart(7)} s  ${file}`);
+/**
+ * Per-file seconds, slowest first, as lines of .data/test-timings.txt: "  84.2 s   33.1 CPU-s  FILE"
+ * (file-queue.cjs reads them back), without the CPU column where it was not measured.
+ */
+function timingLines(perFile, perFileCpu = new Map()) {
+  return [...perFile]
+    .sort((a, b) => b[1] - a[1])
+    .map(([file, seconds]) => {
+      const cpu = perFileCpu.get(file);
+      return `${seconds.toFixed(1).padStart(7)} s  ${cpu === undefined ? '' : `${cpu.toFixed(1).padStart(6)} CPU-s  `}${file}`;
+    });
+}
+
+/** The CPU seconds of all files, as the closing lines say it ("" when not measured). */
+function cpuTotal(perFileCpu) {
+  if (perFileCpu.size === 0) return '';
+  return `, ${[...perFileCpu.values()].reduce((sum, cpu) => sum + cpu, 0).toFixed(0)} CPU-s in all`;
 }
 
 /** The closing lines of a run (the slowest files, then the summary line) and the two files under .data. */
-function finish({ passes, failures, perFile }) {
+function finish({ passes, failures, perFile, perFileCpu = new Map() }) {
   const line = summaryLine(passes, failures);
-  const timings = timingLines(perFile);
+  const timings = timingLines(perFile, perFileCpu);
   // One file (`npm test -- FILE`) gets its line too: how long that file takes is often the question.
   if (timings.length === 1) process.stdout.write(`\ntest file time (in .data/test-timings.txt):\n${timings[0]}\n`);
-  if (timings.length > 1) process.stdout.write(`\nslowest test files (all in .data/test-timings.txt):\n${timings.slice(0, 10).join('\n')}\n`);
+  if (timings.length > 1) process.stdout.write(`\nslowest test files (all in .data/test-timings.txt${cpuTotal(perFileCpu)}):\n${timings.slice(0, 10).join('\n')}\n`);
   process.stdout.write(`\n${line}\n`);
   // .ci/run repeats this as its very last line, after npm's own closing output.
   try {
@@ -49,6 +65,7 @@ function merge(files) {
   let passes = 0;
   let failures = 0;
   const perFile = new Map();
+  const perFileCpu = new Map();
   const failed = [];
   for (const file of files) {
     let part;
@@ -62,10 +79,11 @@ function merge(files) {
     passes += part.passes;
     failures += part.failures;
     for (const [name, seconds] of part.perFile) perFile.set(name, (perFile.get(name) ?? 0) + seconds);
+    for (const [name, cpu] of part.perFileCpu ?? []) perFileCpu.set(name, (perFileCpu.get(name) ?? 0) + cpu);
     for (const test of part.failed) failed.push(`${part.name}: ${test.title}${test.file ? `  (${test.file})` : ''}\n     ${test.error}`);
   }
   if (failed.length > 0) process.stdout.write(`\nfailed tests (their reports are in the output above):\n${failed.map((text, index) => `  ${index + 1}) ${text}`).join('\n')}\n`);
-  finish({ passes, failures, perFile });
+  finish({ passes, failures, perFile, perFileCpu });
   return failures > 0 ? 1 : 0;
 }
 
@@ -80,6 +98,7 @@ if (require.main === module) {
 
 const Mocha = require('mocha');
 const { takeFilesFromQueue } = require('./file-queue.cjs');
+const { cpuMeter } = require('./cpu-meter.cjs');
 
 const { Spec } = Mocha.reporters;
 const { EVENT_RUN_BEGIN, EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_TEST_FAIL } = Mocha.Runner.constants;
@@ -89,19 +108,24 @@ class SummaryReporter extends Spec {
     super(runner, options);
     // Files shared with other mocha processes (scripts/test): this one runs those it takes.
     const queue = process.env.GATEHOUSE_TEST_QUEUE;
-    if (queue) runner.once(EVENT_RUN_BEGIN, () => takeFilesFromQueue(runner, queue));
+    let queued;
+    if (queue) runner.once(EVENT_RUN_BEGIN, () => (queued = takeFilesFromQueue(runner, queue)));
     const perFile = new Map();
+    const perFileCpu = new Map();
     const started = new Map();
     const failed = [];
+    const meter = cpuMeter();
     runner.on(EVENT_SUITE_BEGIN, (suite) => {
-      if (suite.file && suite.parent?.root) started.set(suite, process.hrtime.bigint());
+      if (suite.file && suite.parent?.root) started.set(suite, { at: process.hrtime.bigint(), cpu: meter.read() });
     });
     runner.on(EVENT_SUITE_END, (suite) => {
       const start = started.get(suite);
       if (start === undefined) return;
       started.delete(suite);
       const file = path.relative(process.cwd(), suite.file);
-      perFile.set(file, (perFile.get(file) ?? 0) + Number(process.hrtime.bigint() - start) / 1e9);
+      perFile.set(file, (perFile.get(file) ?? 0) + Number(process.hrtime.bigint() - start.at) / 1e9);
+      const cpu = meter.read();
+      if (cpu !== undefined && start.cpu !== undefined) perFileCpu.set(file, (perFileCpu.get(file) ?? 0) + cpu - start.cpu);
     });
     runner.on(EVENT_TEST_FAIL, (test, error) => {
       const file = test.file ?? test.parent?.file;
@@ -109,16 +133,24 @@ class SummaryReporter extends Spec {
       failed.push({ title: test.fullTitle(), file: file ? path.relative(process.cwd(), file) : undefined, error: message });
     });
     runner.once(EVENT_RUN_END, () => {
-      const { passes = 0, failures = 0 } = runner.stats ?? {};
+      const { passes = 0 } = runner.stats ?? {};
+      let { failures = 0 } = runner.stats ?? {};
+      // Files the queue handed out that no process ran: a failure, said where it shows.
+      const problem = queued?.problem();
+      if (problem !== undefined) {
+        process.stderr.write(`\n${problem}\n`);
+        failed.push({ title: 'the shared file queue (test/helpers/file-queue.cjs)', error: problem.split('\n')[0] });
+        failures += 1;
+      }
       const part = process.env.GATEHOUSE_TEST_PART;
       const partFile = process.env.GATEHOUSE_TEST_PART_FILE;
       if (part === undefined || partFile === undefined) {
-        finish({ passes, failures, perFile });
+        finish({ passes, failures, perFile, perFileCpu });
         return;
       }
       process.stdout.write(`\n${part}: ${summaryLine(passes, failures)}\n`);
       fs.mkdirSync(path.dirname(partFile), { recursive: true });
-      fs.writeFileSync(partFile, JSON.stringify({ name: part, passes, failures, failed, perFile: [...perFile] }));
+      fs.writeFileSync(partFile, JSON.stringify({ name: part, passes, failures, failed, perFile: [...perFile], perFileCpu: [...perFileCpu] }));
     });
   }
 }

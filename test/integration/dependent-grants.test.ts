@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { exchangedFrom, exchangedGrantsPrefix, exchangeGrantId } from '../../src/oidc/grants/token-exchange.ts';
+import { deepestFirst, exchangedGrantsPrefix, exchangeGrantId, originalGrantId, parentsAmong } from '../../src/oidc/grants/exchanged-grant-ids.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { DependedOnGrantGoneError, withDependentGrants, type DependentGrantsAdapter, type DependentGrantsRevoked } from '../../src/storage/oidc/dependent-grants.ts';
 import { createMongoAdapterFactory } from '../../src/storage/oidc/mongo-adapter.ts';
@@ -44,7 +44,9 @@ describe('grants that depend on a grant (token exchange): a removal and an excha
     grants = withDependentGrants(seamed, {
       mongo: connection,
       prefixOf: exchangedGrantsPrefix,
-      dependsOn: exchangedFrom,
+      firstOf: originalGrantId,
+      parentsAmong,
+      deepestFirst,
       revokeTokens: async () => {},
       revoked: (event) => void reported.push(event),
     });
@@ -71,7 +73,7 @@ describe('grants that depend on a grant (token exchange): a removal and an excha
     const meanwhile = exchangeGrantId(grantId, 'app');
     seam = { grantId, before: () => grants.upsert(meanwhile, payload(meanwhile, 'caller'), 60) };
 
-    expect(await grants.destroyOf(grantId, ACCOUNT)).to.equal(true);
+    expect(await grants.destroyOf(grantId, ACCOUNT)).to.deep.equal({ accountId: ACCOUNT });
     expect(await stored()).to.deep.equal([]);
     expect(reported.map((event) => event.ids)).to.deep.equal([[before], [meanwhile]]);
   });
@@ -87,7 +89,7 @@ describe('grants that depend on a grant (token exchange): a removal and an excha
       },
     };
 
-    expect(await grants.destroyOf(grantId, ACCOUNT)).to.equal(true);
+    expect(await grants.destroyOf(grantId, ACCOUNT)).to.deep.equal({ accountId: ACCOUNT });
     expect(refused).to.be.instanceOf(DependedOnGrantGoneError);
     expect(await stored()).to.deep.equal([]);
   });
@@ -99,14 +101,68 @@ describe('grants that depend on a grant (token exchange): a removal and an excha
     const deeper = exchangeGrantId(middle, 'caller');
     seam = { grantId: middle, before: () => grants.upsert(deeper, payload(deeper, 'other'), 60) };
 
-    expect(await grants.destroyOf(middle, ACCOUNT)).to.equal(true);
+    expect(await grants.destroyOf(middle, ACCOUNT)).to.deep.equal({ accountId: ACCOUNT, dependedOn: grantId });
     expect(await stored()).to.deep.equal([grantId]);
   });
 
-  it('a grant of another user, or none, is not removed: false', async () => {
+  it('removing an exchange in the middle of a chain removes what was exchanged from it, deepest first, not its parent nor its siblings', async () => {
     const grantId = await original();
-    expect(await grants.destroyOf(grantId, 'account-2')).to.equal(false);
-    expect(await grants.destroyOf('no-such-grant', ACCOUNT)).to.equal(false);
+    const middle = exchangeGrantId(grantId, 'app');
+    const sibling = exchangeGrantId(grantId, 'app');
+    const deeper = exchangeGrantId(middle, 'caller');
+    const deepest = exchangeGrantId(deeper, 'other');
+    const besideDeeper = exchangeGrantId(sibling, 'caller');
+    for (const id of [middle, sibling, deeper, deepest, besideDeeper]) await grants.upsert(id, payload(id, 'caller'), 60);
+    const removed: string[] = [];
+    seam = { grantId: deeper, before: async () => void removed.push(...(await stored())) };
+
+    expect(await grants.destroyOf(middle, ACCOUNT)).to.deep.equal({ accountId: ACCOUNT, dependedOn: grantId });
+    expect(await stored()).to.deep.equal([grantId, sibling, besideDeeper].sort());
+    expect(removed, 'the deepest went before the grant it was exchanged from').to.not.include(deepest);
+    expect(reported.map((event) => [event.grantId, [...event.ids].sort(), event.parents.get(deepest)])).to.deep.equal([[middle, [deeper, deepest].sort(), deeper]]);
+  });
+
+  it("an earlier version's ids (each exchange of an exchange appended) still go with the grant they were exchanged from, and an exchange made from one of them", async () => {
+    const grantId = await original();
+    const first = `${grantId}~x~AbCdEfGhIjKlMnOp.YXBw`;
+    const second = `${first}~x~QrStUvWxYz012345.Y2FsbGVy`;
+    const third = exchangeGrantId(second, 'caller');
+    for (const id of [first, second, third]) await grants.upsert(id, payload(id, 'caller'), 60);
+    expect(await stored()).to.deep.equal([grantId, first, second, third].sort());
+
+    expect(await grants.destroyOf(second, ACCOUNT)).to.deep.equal({ accountId: ACCOUNT, dependedOn: first });
+    expect(await stored(), 'what stood on the grant removed').to.deep.equal([grantId, first].sort());
+    expect(await grants.destroyOf(grantId, ACCOUNT)).to.deep.equal({ accountId: ACCOUNT });
+    expect(await stored()).to.deep.equal([]);
+  });
+
+  it('an exchange is refused once any grant of its chain is gone, not only the first', async () => {
+    const grantId = await original();
+    const middle = exchangeGrantId(grantId, 'app');
+    await grants.upsert(middle, payload(middle, 'caller'), 60);
+    const deeper = exchangeGrantId(middle, 'caller');
+    await connection.db!.collection(collectionName('Grant')).deleteOne({ _id: middle } as never);
+    const refused = await grants.upsert(deeper, payload(deeper, 'other'), 60).then(() => undefined, (error: unknown) => error);
+    expect(refused).to.be.instanceOf(DependedOnGrantGoneError);
+    expect(await stored()).to.deep.equal([grantId]);
+  });
+
+  it("the look for a chain's grants is served by an index on FerretDB with PostgreSQL (explain)", async () => {
+    const grantId = await original();
+    const prefix = exchangedGrantsPrefix(grantId);
+    const explained = await connection.db!.command({ explain: { find: collectionName('Grant'), filter: { accountId: ACCOUNT, _id: { $gte: grantId, $lt: `${prefix.slice(0, -1)}\x7f` } } } });
+    const plan = JSON.stringify(explained);
+    if ((explained.serverInfo as { ferretdbVersion?: string } | undefined)?.ferretdbVersion !== undefined) {
+      // The accountId equality pushed down to PostgreSQL and served by its GIN index (scripts/ferretdb-postgresql-indexes.sql); the _id range checked on the user's grants only.
+      expect(explained.filterPushdown, plan).to.equal(true);
+      expect(plan).to.include('Bitmap Index Scan').and.not.include('Seq Scan');
+    } else expect(plan).to.include('IXSCAN').and.not.include('COLLSCAN');
+  });
+
+  it('a grant of another user, or none, is not removed', async () => {
+    const grantId = await original();
+    expect(await grants.destroyOf(grantId, 'account-2')).to.equal(undefined);
+    expect(await grants.destroyOf('no-such-grant', ACCOUNT)).to.equal(undefined);
     expect(await stored()).to.deep.equal([grantId]);
   });
 });

@@ -212,8 +212,8 @@ describe('exchanged grants (RFC 8693; real stores): lifetime, revocation with th
       if (!how.includes('disables')) expect(audited.map((event) => String(event.target?.id)).sort(), 'each exchanged grant audited as grant.revoked').to.deep.equal(derived);
       // The user's own removal lists them, and revokes each as theirs; elsewhere they go with the original, which the event names.
       for (const event of audited) {
-        if (how.includes('account page')) expect([event.actor.type, event.details]).to.deep.equal(['user', { user: user.id }]);
-        else expect([event.actor.type, event.details]).to.deep.equal(['system', { user: user.id, exchangedFrom: originalId }]);
+        if (how.includes('account page')) expect([event.actor.type, event.details]).to.deep.equal(['user', { user: user.id, exchangedFrom: originalId }]);
+        else expect([event.actor.type, event.details]).to.deep.equal(['system', { user: user.id, exchangedFrom: originalId, revokedWith: originalId }]);
       }
     });
   }
@@ -259,8 +259,8 @@ describe('exchanged grants (RFC 8693; real stores): lifetime, revocation with th
     const originalId = (await webGrantOf(user.id)).id;
     const shown = (await operations.grants(user.id)).map(showGrant).filter((grant) => grant.client_id === callerId);
     expect(shown.map((grant) => grant.exchanged_from).sort((a, b) => String(a).localeCompare(String(b)))).to.deep.equal([
-      { grant_id: originalId, client_id: cast.web.clientId },
-      { grant_id: originalId, client_id: cast.web.clientId },
+      { grant_id: originalId, client_id: cast.web.clientId, root_grant_id: originalId },
+      { grant_id: originalId, client_id: cast.web.clientId, root_grant_id: originalId },
       null,
     ]);
     await operations.revokeGrant(ctx, shown.find((grant) => grant.exchanged_from === null)!.id, user.id);
@@ -268,6 +268,91 @@ describe('exchanged grants (RFC 8693; real stores): lifetime, revocation with th
     expect(await active(jwt), 'an exchanged token').to.equal(true);
     expect(await exchangedGrantsOf(user.id)).to.have.length(2);
   });
+
+  /** A second service (C) trusted to exchange B's tokens: an exchange of an exchanged token. */
+  async function reports(): Promise<oidc.Configuration & { clientId: string }> {
+    const c = await gatehouse.services.clients.create({
+      displayName: `Reports ${Math.random().toString(36).slice(2, 6)}`,
+      firstParty: true,
+      allowedApis: [ORDERS],
+      metadata: { redirect_uris: [], response_types: [], grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', token_exchange: { apis: [ORDERS], trusted_clients: [callerId] } },
+    });
+    return Object.assign(await relyingParty(deploy.issuer, c.client.clientId, c.secret), { clientId: c.client.clientId });
+  }
+
+  it('an exchange of an exchanged token names the grant it was exchanged from (the immediate one) and the first of the chain, in the admin API and on the account page; its id is no longer than the first exchange\'s', async () => {
+    const user = await newUser('nested');
+    const { tokens } = await signInToWebApp(user.username);
+    const { jwt } = await exchangeBoth(tokens.access_token);
+    const reporter = await reports();
+    const nested = await oidc.genericGrantRequest(reporter, EXCHANGE, { subject_token: jwt, subject_token_type: ACCESS_TOKEN, resource: ORDERS, scope: 'read' });
+    const originalId = (await webGrantOf(user.id)).id;
+    const all = (await sessionOperations(gatehouse.services).grants(user.id)).map(showGrant);
+    const middle = all.find((grant) => grant.client_id === callerId && grant.resources.includes(ORDERS))!;
+    const deepest = all.find((grant) => grant.client_id === reporter.clientId)!;
+    expect(deepest.exchanged_from).to.deep.equal({ grant_id: middle.id, client_id: callerId, root_grant_id: originalId });
+    const unclient = (id: string) => id.slice(0, id.lastIndexOf('.'));
+    expect(unclient(deepest.id).length, 'the same length (the recorded client aside)').to.equal(unclient(middle.id).length);
+    // The account page: listed under the web app, as access through it.
+    const page = await accountToken(user.username);
+    expect((await appsOf(page)).find((app) => app.client_id === cast.web.clientId)!.via.map((via) => via.client_id).sort()).to.deep.equal([callerId, reporter.clientId].sort());
+
+    // Revoking the middle one (an operator) takes the nested one, audited as exchanged from it.
+    await sessionOperations(gatehouse.services).revokeGrant(ctx, middle.id, user.id);
+    expect((await oidc.tokenIntrospection(reporter, nested.access_token)).active).to.equal(false);
+    await gatehouse.audit.flush();
+    const events = (await gatehouse.audit.query({ types: ['grant.revoked'], limit: 20 })).events.filter((event) => [middle.id, deepest.id].includes(String(event.target?.id)));
+    expect(events.map((event) => [event.target?.id, event.actor.type, event.details]).sort()).to.deep.equal(
+      [
+        [middle.id, 'cli', { user: user.id, exchangedFrom: originalId }],
+        [deepest.id, 'system', { user: user.id, exchangedFrom: middle.id, revokedWith: middle.id }],
+      ].sort(),
+    );
+  });
+
+  /** Which grants (plain and exchanged) a removal audits as grant.revoked, and its own event. */
+  const trails: Array<[string, string, (user: { id: string; username: string }, grantId: string) => Promise<void>, boolean]> = [
+    ['an operator revokes the grant', 'grant.revoked', (user, grantId) => sessionOperations(gatehouse.services).revokeGrant(ctx, grantId, user.id), true],
+    [
+      'an operator ends the session it was made in',
+      'session.revoked',
+      async (user) => {
+        for (const session of await gatehouse.services.revocation.listSessions(user.id)) await sessionOperations(gatehouse.services).revoke(ctx, user.id, session.id);
+      },
+      false,
+    ],
+    ['an operator disables the user', 'user.disabled', async (user) => void (await userOperations(gatehouse.services).disable(ctx, user.id)), false],
+    ["an operator revokes all of the user's grants", 'user.tokens_revoked', async (user) => void (await userOperations(gatehouse.services).revokeAll(ctx, user.id)), false],
+  ];
+  for (const [how, type, end, named] of trails) {
+    it(`the audit trail names each grant removed once, plain and exchanged by one rule: ${how}`, async () => {
+      const user = await newUser('trail');
+      const { tokens } = await signInToWebApp(user.username);
+      const original = (await webGrantOf(user.id)).id;
+      await exchangeBoth(tokens.access_token);
+      const exchanged = (await exchangedGrantsOf(user.id)).map((grant) => grant.id).sort();
+      await end(user, original);
+
+      await gatehouse.audit.flush();
+      const events = (await gatehouse.audit.query({ types: ['grant.revoked', 'session.revoked', 'user.disabled', 'user.tokens_revoked'], limit: 100 })).events.filter(
+        (event) => event.target?.id === user.id || (event.details as { user?: unknown } | undefined)?.user === user.id,
+      );
+      const revokedGrants = events.filter((event) => event.type === 'grant.revoked').map((event) => String(event.target?.id));
+      const own = events.filter((event) => event.type === type && (type === 'grant.revoked' ? event.target?.id === original : event.target?.id === user.id));
+      expect(own, `its own event (${type})`).to.have.length(1);
+      if (named) {
+        // One grant removed: it and, apart (another client's), each grant exchanged from it.
+        expect(revokedGrants.sort()).to.deep.equal([original, ...exchanged].sort());
+      } else if (type === 'session.revoked') {
+        // The session's event covers the grants made in it; those exchanged from them (another client's) have their own.
+        expect(revokedGrants.sort()).to.deep.equal(exchanged);
+      } else {
+        // All of the user's grants, plain and exchanged: the user's event says how many.
+        expect(revokedGrants).to.deep.equal([]);
+        expect((own[0]!.details as { revoked: { grants: number } }).revoked.grants).to.equal(1 + exchanged.length);
+      }
+    });
+  }
 
   it('an exchanged grant left by an earlier version after its original went: removed from its own entry only, and an operator\'s consent revocation removes the same', async () => {
     const user = await newUser('legacy');

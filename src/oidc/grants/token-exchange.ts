@@ -10,7 +10,7 @@ import { assertPossession, bindToProof, requestProof } from './dpop-binding.ts';
 import { exchangeScopes, scopesOf } from './exchange-scopes.ts';
 import { exchangeGrantId, originalGrantId } from './exchanged-grant-ids.ts';
 
-export { exchangedFrom, exchangedGrantsPrefix, exchangeGrantId, originalClientId, originalGrantId } from './exchanged-grant-ids.ts';
+export { deepestFirst, exchangedGrantsPrefix, exchangeGrantId, exchangeOrigins, originalClientId, originalGrantId, parentOf, parentsAmong, type ExchangeOrigin } from './exchanged-grant-ids.ts';
 
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const JWT_TYPE = 'urn:ietf:params:oauth:token-type:jwt';

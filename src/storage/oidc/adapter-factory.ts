@@ -47,7 +47,7 @@ export interface AdapterFactoryDeps {
    */
   readonly admits?: Readonly<Partial<Record<string, (payload: AdapterPayload) => Promise<boolean>>>> | undefined;
   /** Grants that go with the grant they depend on, and their tokens (dependent-grants.ts): token exchange's. */
-  readonly dependentGrants?: Pick<DependentGrantsDeps, 'prefixOf' | 'dependsOn' | 'revoked'> | undefined;
+  readonly dependentGrants?: Pick<DependentGrantsDeps, 'prefixOf' | 'firstOf' | 'parentsAmong' | 'deepestFirst' | 'revoked'> | undefined;
 }
 
 /**

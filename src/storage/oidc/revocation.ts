@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import type { AdapterFactory } from 'oidc-provider';
 import type { RoutedAdapterFactory } from './adapter-factory.ts';
 import { isExpired, type OidcDocument } from './mongo-documents.ts';
-import { listedRemoval, ownedRemoval } from './dependent-grants.ts';
+import { listedRemoval, ownedRemoval, type RemovedGrant } from './dependent-grants.ts';
 import { collectionName } from './models.ts';
 import { redisKeys } from './redis-adapter.ts';
 
@@ -42,6 +42,8 @@ export interface OidcRevocation {
   revokeSession(accountId: string, sessionId: string): Promise<boolean>;
   /** Revokes one grant and every token issued under it; `accountId` limits it to that user's. */
   revokeGrant(grantId: string, accountId?: string): Promise<boolean>;
+  /** revokeGrant, saying whose grant it was and (a token exchange's) which grant it depended on; undefined when not found. */
+  removeGrant(grantId: string, accountId?: string): Promise<RemovedGrant | undefined>;
   revokeByAccountId(accountId: string): Promise<RevocationCounts>;
   revokeByClientId(clientId: string): Promise<RevocationCounts>;
 }
@@ -181,19 +183,21 @@ export function createOidcRevocation({ mongo, redis, redisPrefix, adapter, markC
       return true;
     },
 
-    async revokeGrant(grantId, accountId) {
+    revokeGrant: async (grantId, accountId) => (await revocation.removeGrant(grantId, accountId)) !== undefined,
+
+    async removeGrant(grantId, accountId) {
       const destroyOf = ownedRemoval(adapter('Grant'));
       if (destroyOf !== undefined) {
         // The user known, the look for the grant's exchanges finds the grant too (dependent-grants.ts).
         const owner = accountId ?? (await collection('Grant').findOne({ _id: grantId }, { projection: { accountId: 1 } }))?.accountId;
-        return owner !== undefined && destroyOf(grantId, owner);
+        return owner === undefined ? undefined : destroyOf(grantId, owner);
       }
       const filter: Record<string, string> = { _id: grantId };
       if (accountId !== undefined) filter.accountId = accountId;
       const doc = await collection('Grant').findOne(filter);
-      if (doc === null) return false;
+      if (doc === null) return undefined;
       await dropGrant(grantId);
-      return true;
+      return { accountId: doc.accountId ?? '' };
     },
 
     async revokeByAccountId(accountId) {
