@@ -9,6 +9,7 @@ import { isObject, KeycloakExportError } from '../keycloak/export-json.ts';
 import type { KeycloakExportDocument } from '../keycloak/export-stream.ts';
 import { ownString } from '../keycloak/own-string.ts';
 import { userPassOf } from '../keycloak/map-users.ts';
+import { refuseTooDeep } from '../keycloak/nesting.ts';
 import { contextRoles, planKeycloakRealm, planKeycloakUsers, type CurrentUsers, type KeycloakUsersContext, type UserPass } from '../keycloak/realm-import.ts';
 import { nulPath, refuseNulCharacters } from '../errors/nul-characters.ts';
 import type { GatehouseServices } from '../services.ts';
@@ -164,12 +165,13 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
   return report.report;
 }
 
-/** Checks one user of a document as it is read (no NUL character: refused naming where), noting which pass maps it. */
+/** Checks one user of a document as it is read (no NUL character, no value nested too deep: refused naming where), noting which pass maps it. */
 function checkUser(checked: CheckedDocument): (user: unknown, index: number) => void {
   const where = checked.document.name === '' ? '' : `${checked.document.name}: `;
   return (user, index) => {
     const path = nulPath(user);
     if (path !== undefined) throw invalid(`${where}users.${index}${path === '' ? '' : `.${path}`}`, 'nul_character');
+    refuseTooDeep(user, `${where}users.${index}`);
     checked[userPassOf(user)] = true;
   };
 }
