@@ -54,8 +54,47 @@ function mostArguments(line: CommandLine, values: Readonly<Record<string, unknow
  * arguments it takes is refused here, in the same form, exit 2.
  */
 export function parseLine<O extends ParseArgsOptionsConfig>(name: string, line: CommandLine<O>, args: string[]): ParsedLine<O> {
-  const parsed = parseArgs({ args, options: { ...line.options, ...JSON_OPTION }, allowPositionals: true, strict: true, allowNegative: line.allowNegative ?? false });
+  const options: ParseArgsOptionsConfig = { ...line.options, ...JSON_OPTION };
+  const { tokens, ...parsed } = parseArgs({ args, options, allowPositionals: true, strict: true, allowNegative: line.allowNegative ?? false, tokens: true });
+  const twice = repeated(options, tokens);
+  if (twice !== undefined) throw new CliError(`${name}: ${twice}; see gatehouse ${name} --help`, EXIT.usage);
   const stray = parsed.positionals[mostArguments(line, parsed.values)];
   if (stray !== undefined) throw new CliError(`${name}: unexpected argument '${shown(stray)}'; see gatehouse ${name} --help`, EXIT.usage);
+  const named = namedTwice(line, parsed.positionals);
+  if (named !== undefined) throw new CliError(`${name}: ${shown(named)} named more than once; see gatehouse ${name} --help`, EXIT.usage);
   return parsed as ParsedLine<O>;
+}
+
+/**
+ * An option the line takes once given again (`--type public --type confidential`, `--roles
+ * --no-roles`), said as typed; undefined when none was. Only an option declared `multiple` (a
+ * list: `--redirect-uri`, `--role`) repeats: any other would be one value silently dropped.
+ */
+function repeated(options: ParseArgsOptionsConfig, tokens: ReadonlyArray<{ kind: string; name?: string; rawName?: string }>): string | undefined {
+  const seen = new Map<string, string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined || options[token.name]?.multiple === true) continue;
+    const first = seen.get(token.name);
+    const raw = token.rawName ?? `--${token.name}`;
+    if (first === undefined) seen.set(token.name, raw);
+    else return first === raw ? `${shown(raw)} given more than once (it takes one value)` : `give ${shown(first)} or ${shown(raw)}, not both`;
+  }
+  return undefined;
+}
+
+/**
+ * For a line of `NAME=VALUE...` arguments (settings set), a NAME given twice (`password-min-length`
+ * and `password_min_length` are one name): which value was meant is not guessed.
+ */
+function namedTwice(line: CommandLine, positionals: readonly string[]): string | undefined {
+  if (line.arguments?.at(-1) !== 'NAME=VALUE...') return undefined;
+  const seen = new Set<string>();
+  for (const argument of positionals) {
+    const at = argument.indexOf('=');
+    if (at <= 0) continue;
+    const key = argument.slice(0, at).trim().replaceAll('-', '_');
+    if (seen.has(key)) return key;
+    seen.add(key);
+  }
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import type { TotpImportOutcome } from '../mfa/factors.ts';
 import type { UnmappedItem } from './export-json.ts';
+import { ownStrings } from './own-string.ts';
 import type { RefusedUser } from './realm-import.ts';
 
 /** Entries of each list the report shows: the first ones; `counts` says how many there are in all. */
@@ -146,7 +147,7 @@ export class KeycloakReportBuilder {
     const sample = (member === undefined ? report[group] : report[group]![member]) as unknown[];
     if (member === undefined) (counts as unknown as Record<string, number>)[group]! += 1;
     else counts[group]![member]! += 1;
-    if (sample.length < REPORT_SAMPLE) sample.push(entry);
+    if (sample.length < REPORT_SAMPLE) sample.push(ownStrings(entry));
     this.#sink?.({ list, ...(typeof entry === 'string' ? { name: entry } : entry) });
   }
 
@@ -154,7 +155,7 @@ export class KeycloakReportBuilder {
     const { counts } = this.report;
     const seen = counts.unmapped[item.kind] ?? 0;
     counts.unmapped[item.kind] = seen + 1;
-    if (seen < REPORT_SAMPLE) this.report.unmapped.push(item);
+    if (seen < REPORT_SAMPLE) this.report.unmapped.push(ownStrings(item));
     this.#sink?.({ list: 'unmapped', ...item });
   }
 

@@ -5,6 +5,7 @@ import { mapFederatedIdentities, mapIdentityProviders, type PlannedLink, type Pl
 import { groupDepth, mapRoles, MAX_GROUP_DEPTH, type RealmRoles } from './map-roles.ts';
 import { mapUsers, type PlannedUser, type UserPass } from './map-users.ts';
 import { mapConsents, type PlannedConsent } from './map-consents.ts';
+import { refuseTooDeep } from './nesting.ts';
 import { currentUsersOf, type CurrentUser, type CurrentUsers, type MissingHolders, type RefusedUser } from './user-identity.ts';
 
 export { KeycloakExportError, type UnmappedItem } from './export-json.ts';
@@ -115,6 +116,8 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
   if (!Array.isArray(document.users ?? [])) throw new KeycloakExportError('not_keycloak_export', 'users');
   // Before any walk over them (recursive, as their definitions are kept): a hostile depth is refused, not a stack overflow.
   if (groupDepth(document.groups) > MAX_GROUP_DEPTH) throw new KeycloakExportError('keycloak_too_deep', 'groups', { max: MAX_GROUP_DEPTH });
+  // Nor any other value nested past what a realm export holds (kept as it is in the context, or named in the report).
+  refuseTooDeep(document);
   const realm = document.realm;
   const unmapped: UnmappedItem[] = [];
   const roles = mapRoles(document, realm, unmapped);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { invalid } from '../errors/gatehouse-error.ts';
+import { invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { says } from '../errors/problems.ts';
 import { usernameKey } from '../accounts/normalize.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
@@ -7,7 +7,9 @@ import { applyKeycloakRealm, applyKeycloakUsers, type KeycloakImportOptions } fr
 import { KeycloakReportBuilder, type KeycloakImportReport } from '../keycloak/import-report.ts';
 import { isObject, KeycloakExportError } from '../keycloak/export-json.ts';
 import type { KeycloakExportDocument } from '../keycloak/export-stream.ts';
+import { ownString } from '../keycloak/own-string.ts';
 import { userPassOf } from '../keycloak/map-users.ts';
+import { refuseTooDeep } from '../keycloak/nesting.ts';
 import { contextRoles, planKeycloakRealm, planKeycloakUsers, type CurrentUsers, type KeycloakUsersContext, type UserPass } from '../keycloak/realm-import.ts';
 import { nulPath, refuseNulCharacters } from '../errors/nul-characters.ts';
 import type { GatehouseServices } from '../services.ts';
@@ -107,23 +109,34 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
   const roles = contextRoles(context);
   // A dry run writes nothing: the usernames it would give, so later batches do not give them again.
   const given = dryRun ? new Map<string, string>() : undefined;
-  for (const pass of ['named', 'derived'] as const) {
-    for (const one of checked) {
-      if (!one[pass]) continue;
-      const where = one.document.name === '' ? '' : `${one.document.name}: `;
-      const batchOptions = { context, roles, now, pass, where, dryRun, given, report };
-      const check = checkUser({ document: one.document, named: false, derived: false });
-      let batch: unknown[] = [];
-      let offset = 0;
-      await one.document.read(async (user, index) => {
-        check(user, index);
-        batch.push(user);
-        if (batch.length < KEYCLOAK_USER_BATCH) return;
-        await importBatch(services, batch, { ...batchOptions, offset });
-        [batch, offset] = [[], offset + batch.length];
-      });
-      if (batch.length > 0) await importBatch(services, batch, { ...batchOptions, offset });
+  try {
+    for (const pass of ['named', 'derived'] as const) {
+      for (const one of checked) {
+        if (!one[pass]) continue;
+        const where = one.document.name === '' ? '' : `${one.document.name}: `;
+        const batchOptions = { context, roles, now, pass, where, dryRun, given, report };
+        const check = checkUser({ document: one.document, named: false, derived: false });
+        let batch: unknown[] = [];
+        let offset = 0;
+        await one.document.read(async (user, index) => {
+          check(user, index);
+          batch.push(user);
+          if (batch.length < KEYCLOAK_USER_BATCH) return;
+          await importBatch(services, batch, { ...batchOptions, offset });
+          [batch, offset] = [[], offset + batch.length];
+        });
+        if (batch.length > 0) await importBatch(services, batch, { ...batchOptions, offset });
+      }
     }
+  } catch (error) {
+    // Only a file changed since it was checked gets here with a 400: say what was written before it.
+    if (dryRun || !(error instanceof InvalidRequestError)) throw error;
+    const { users: written } = report.report.counts;
+    throw new InvalidRequestError(
+      `${error.message} (the file changed after it was checked: the import stopped there, after writing the realm and ${written.created + written.updated} users; run it again once the file is whole, it is idempotent)`,
+      error.details,
+      error.problem,
+    );
   }
 
   const { counts } = report.report;
@@ -152,12 +165,13 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
   return report.report;
 }
 
-/** Checks one user of a document as it is read (no NUL character: refused naming where), noting which pass maps it. */
+/** Checks one user of a document as it is read (no NUL character, no value nested too deep: refused naming where), noting which pass maps it. */
 function checkUser(checked: CheckedDocument): (user: unknown, index: number) => void {
   const where = checked.document.name === '' ? '' : `${checked.document.name}: `;
   return (user, index) => {
     const path = nulPath(user);
     if (path !== undefined) throw invalid(`${where}users.${index}${path === '' ? '' : `.${path}`}`, 'nul_character');
+    refuseTooDeep(user, `${where}users.${index}`);
     checked[userPassOf(user)] = true;
   };
 }
@@ -214,7 +228,7 @@ async function importBatch(services: GatehouseServices, users: readonly unknown[
       continue;
     }
     await applyKeycloakUsers(services, plan, existing, dryRun, report);
-    for (const { user } of plan.users) given?.set(usernameKey(user.username), user._id);
+    for (const { user } of plan.users) given?.set(ownString(usernameKey(user.username)), ownString(user._id));
     return;
   }
 }

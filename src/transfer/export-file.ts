@@ -9,7 +9,7 @@ import type { TotpImportOutcome } from '../mfa/factors.ts';
 import { TOTP_ALGORITHMS, TOTP_DIGITS } from '../mfa/totp.ts';
 import type { GatehouseServices } from '../services.ts';
 import { writeJsonObject } from './json-stream.ts';
-import { nestedDeeperThan } from './nesting.ts';
+import { nestedDeeperThan } from '../errors/nesting.ts';
 import { says } from '../errors/problems.ts';
 import { MAX_GROUP_DEPTH } from '../keycloak/map-roles.ts';
 

@@ -897,6 +897,9 @@ describe('admin console (headless Chromium)', () => {
           return tables.length < 2 ? undefined : tables[1]!.getBoundingClientRect().top - tables[0]!.getBoundingClientRect().bottom;
         });
         expect(apart, `${at}: the grants table apart from the sessions table`).to.be.at.least(16);
+        // Its two captions name its two tables, not the card's heading again ("Sessions and grants" over the sessions alone).
+        const names = await page.locator('#sessions-heading').evaluate((heading) => ({ heading: heading.textContent, captions: [...heading.closest('section')!.querySelectorAll('caption')].map((caption) => caption.textContent) }));
+        expect(names.captions, `${at}: ${JSON.stringify(names)}`).to.have.lengthOf(2).and.not.include(names.heading);
       }
       await screenshot(page, `console-aligned-${locale}`);
     }

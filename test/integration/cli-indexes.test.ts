@@ -6,6 +6,25 @@ import { runCli } from '../helpers/process.ts';
 import { databasesForSuite, randomSecret } from '../helpers/stores.ts';
 
 /**
+ * The indexes a write command creates on a new database (no Redis: the login counters are in
+ * MongoDB), by INDEX_VERSION. A change here must raise INDEX_VERSION (src/storage/index-mark.ts):
+ * commands find databases marked by the version before and would not create the new index.
+ * Expiry indexes are TTL indexes on MongoDB and plain ones on FerretDB: both read `(expiry)`.
+ */
+const COMMAND_INDEXES: Readonly<Record<number, Record<string, string[]>>> = {
+  1: {
+    login_limits: ['expire (expiry)', 'key_unique unique'],
+    login_lockouts: ['lockedUntil (expiry)', 'subject'],
+    mfa_passkeys: ['userId'],
+    mfa_recovery_codes: ['userId'],
+    mfa_used_steps: ['userId_step'],
+    session_devices: ['userId'],
+    user_consents: ['accountId_clientId unique', 'clientId'],
+    users: ['emailKey_unique unique', 'groups', 'roles', 'usernameKey_unique unique'],
+  },
+};
+
+/**
  * A command's start creates only the indexes it needs (src/composition/core.ts, docs/STORAGE.md):
  * none for one that only reads, none where a server or an earlier command marked the database,
  * all of them — the unique ones above all — before the first write on a database nobody marked.
@@ -29,7 +48,7 @@ describe('gatehouse commands and the database\'s indexes (in-process, real store
   afterEach(() => mongo.close());
 
   it('a command that only reads creates no collection, index or mark', async () => {
-    for (const args of [['users', 'list'], ['users', 'get', 'nobody'], ['clients', 'list'], ['apis', 'list'], ['consents', 'list', '--user', 'nobody'], ['groups', 'list'], ['audit']]) {
+    for (const args of [['users', 'list'], ['users', 'get', 'nobody'], ['clients', 'list'], ['apis', 'list'], ['consents', 'list', '--user', 'nobody'], ['groups', 'list'], ['keys', 'list'], ['users', 'mfa', 'nobody'], ['audit']]) {
       const result = await runCli([...args, '--json'], env());
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).to.be.oneOf([0, 1]);
     }
@@ -47,6 +66,15 @@ describe('gatehouse commands and the database\'s indexes (in-process, real store
     expect(await mongo.db!.collection('users').countDocuments()).to.equal(2);
     expect(await indexNames('users')).to.include.members(['usernameKey_unique', 'emailKey_unique']);
     expect((await mark())?.version).to.equal(INDEX_VERSION);
+    const created: Record<string, string[]> = {};
+    for (const { name } of await mongo.db!.listCollections({}, { nameOnly: true }).toArray()) {
+      const indexes = (await mongo.db!.collection(name).listIndexes().toArray())
+        .filter((index) => index.name !== '_id_')
+        .map((index) => `${String(index.name).replace(/_(ttl|expiry)$/u, ' (expiry)')}${index.unique === true ? ' unique' : ''}`)
+        .sort();
+      if (indexes.length > 0) created[name] = indexes;
+    }
+    expect(created, 'the indexes commands create changed: raise INDEX_VERSION in src/storage/index-mark.ts and record them in COMMAND_INDEXES').to.deep.equal(COMMAND_INDEXES[INDEX_VERSION]);
   });
 
   it('a write on a marked database creates no index; a mark of an older version makes it create them again', async () => {

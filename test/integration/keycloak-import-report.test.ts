@@ -2,7 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { invalid } from '../../src/errors/gatehouse-error.ts';
+import { parsedDocument, type KeycloakExportDocument } from '../../src/keycloak/export-stream.ts';
 import { REPORT_SAMPLE } from '../../src/keycloak/import-report.ts';
+import { importKeycloakRealm, KEYCLOAK_USER_BATCH } from '../../src/operations/keycloak-import.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, type Deployment } from '../helpers/e2e.ts';
@@ -118,5 +121,34 @@ describe('the Keycloak import report: counts and the first entries of each list 
     expect(stopped.code).to.equal(2);
     const lines = readFileSync(reportFile, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).to.deep.equal([{ list: 'end', complete: false, error: stopped.stderr.replace(/^gatehouse: /, '').trimEnd() }]);
+  });
+
+  it('a file that breaks between the check and the write (changed meanwhile) stops the import saying how many users were written before', async () => {
+    const users = Array.from({ length: KEYCLOAK_USER_BATCH + 10 }, (_, index) => ({ id: `stop-${pad(index)}`, username: `stop-${pad(index)}`, enabled: true }));
+    const inner = parsedDocument({ realm: 'stopping', enabled: true, users }, '');
+    let reads = 0;
+    const changing: KeycloakExportDocument = {
+      name: '',
+      read: async (onUser) => {
+        reads += 1;
+        if (reads === 1) return inner.read(onUser);
+        // The second read (the write pass) finds the file cut after its first batch and a few more users.
+        return inner.read(async (user, index) => {
+          if (index === KEYCLOAK_USER_BATCH + 5) throw invalid('stopping-realm.json', 'json_file_at', { line: 9, column: 1, reason: 'cut short' });
+          await onUser(user, index);
+        });
+      },
+    };
+    let error: unknown;
+    try {
+      await importKeycloakRealm(gatehouse.services, { actor: { type: 'system', id: 'test' } }, { realm: changing }, { dryRun: false });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as Error).message).to.equal(
+      `stopping-realm.json: is not valid JSON at line 9, column 1: cut short (the file changed after it was checked: the import stopped there, after writing the realm and ${KEYCLOAK_USER_BATCH} users; run it again once the file is whole, it is idempotent)`,
+    );
+    expect(await gatehouse.services.accounts.findByLogin(`stop-${pad(KEYCLOAK_USER_BATCH - 1)}`)).to.not.equal(undefined);
+    expect(await gatehouse.services.accounts.findByLogin(`stop-${pad(KEYCLOAK_USER_BATCH)}`)).to.equal(undefined);
   });
 });

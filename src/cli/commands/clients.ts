@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { clientUpdateSchema } from '../../clients/spec.ts';
 import { showClient, showCreated } from '../../operations/clients.ts';
 import { command, type ParsedLine } from '../command-line.ts';
 import { CliError } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
+import { shown } from '../help.ts';
 import { cliActor, readOperations, withOperations } from '../services.ts';
 
 const CLIENT_OPTIONS = {
@@ -106,6 +108,13 @@ export const CLIENT_FLAGS: FlagsOf = {
 
 type Values = ParsedLine<typeof CLIENT_OPTIONS>['values'];
 
+/** The fields `--unset` removes: those a client update may set to null (src/clients/spec.ts). */
+function unsettable(): string[] {
+  return Object.entries(clientUpdateSchema.shape)
+    .filter(([, schema]) => schema.safeParse(null).success)
+    .map(([field]) => field);
+}
+
 function jwksFrom(values: Values): unknown {
   if (values.jwks !== undefined && values['jwks-file'] !== undefined) throw new CliError('give --jwks or --jwks-file, not both', 2);
   const text = values['jwks-file'] === undefined ? values.jwks : readText(values['jwks-file']);
@@ -152,8 +161,13 @@ function specFrom(values: Values): Record<string, unknown> {
   if (values['no-token-exchange'] === true) spec.token_exchange = null;
   const jwks = jwksFrom(values);
   if (jwks !== undefined) spec.jwks = jwks;
-  // --unset logo_uri (or logo-uri): removes an optional field.
-  for (const name of values.unset ?? []) spec[name.replaceAll('-', '_')] = null;
+  // --unset logo_uri (or logo-uri): removes an optional field. The name is looked up among the
+  // fields, never set as a property (`__proto__` would replace the object's prototype).
+  for (const name of values.unset ?? []) {
+    const field = name.replaceAll('-', '_');
+    if (!unsettable().includes(field)) throw new CliError(`--unset ${shown(name)}: not a field that can be unset (one of ${unsettable().join(', ')})`, 2);
+    spec[field] = null;
+  }
   return spec;
 }
 

@@ -1,8 +1,8 @@
 import { command } from '../command-line.ts';
-import { cliActor, withOperations } from '../services.ts';
+import { cliActor, readOperations, withOperations } from '../services.ts';
 
 export const keysList = command({ options: {} }, async (ctx) => {
-  const listed = await withOperations(ctx, (ops) => ops.keys.list());
+  const listed = await readOperations(ctx, (ops) => ops.keys.list());
   if (ctx.json) ctx.out(JSON.stringify(listed));
   else for (const key of listed.keys) ctx.out(`${key.kid}  ${key.alg}  ${key.status}  since ${key.activate_at}`);
 });

@@ -29,7 +29,8 @@ function assignment(argument: string, shown: AllSettingsView): [string, unknown]
   if (at <= 0) throw new CliError(`settings set: expected NAME=VALUE, got '${argument}'`, 2);
   const name = argument.slice(0, at).trim().replaceAll('-', '_');
   const raw = argument.slice(at + 1).trim();
-  const setting = shown.settings[name];
+  // Looked up as a name, not a property every object has (`constructor`, `__proto__`).
+  const setting = Object.hasOwn(shown.settings, name) ? shown.settings[name] : undefined;
   if (setting === undefined) throw new CliError(`settings set: unknown setting '${argument.slice(0, at)}' (one of ${Object.keys(shown.settings).join(', ')})`, 2);
   if (raw === 'default') return [name, null];
   const current = setting.value;

@@ -47,7 +47,8 @@ const PROFILE = {
 
 const CREATE_OPTIONS = { username: { type: 'string' }, ...PROFILE, role: { type: 'string', multiple: true }, group: { type: 'string', multiple: true }, 'password-stdin': { type: 'boolean' } } as const;
 const UPDATE_OPTIONS = { ...PROFILE, 'clear-address': { type: 'boolean' } } as const;
-const LIST_OPTIONS = { query: { type: 'string' }, role: { type: 'string', multiple: true }, group: { type: 'string', multiple: true }, limit: { type: 'string' }, offset: { type: 'string' } } as const;
+// One --role, one --group: the search filters by one of each (the usage says so), so neither repeats.
+const LIST_OPTIONS = { query: { type: 'string' }, role: { type: 'string' }, group: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' } } as const;
 /** The user a command is about: its id, username or email. */
 const USER = ['USER'];
 
@@ -140,8 +141,8 @@ export const usersList = command({ options: LIST_OPTIONS }, async (ctx, { values
   const page = await readOperations(ctx, (ops) =>
     ops.users.search({
       ...(values.query === undefined ? {} : { q: values.query }),
-      ...(values.role?.[0] === undefined ? {} : { role: values.role[0] }),
-      ...(values.group?.[0] === undefined ? {} : { group: values.group[0] }),
+      ...(values.role === undefined ? {} : { role: values.role }),
+      ...(values.group === undefined ? {} : { group: values.group }),
       ...(values.limit === undefined ? {} : { limit: values.limit }),
       ...(values.offset === undefined ? {} : { offset: values.offset }),
     }),
@@ -182,7 +183,7 @@ export const usersMfa = command({ options: { reset: { type: 'boolean' } }, argum
     const found = await resolve(ops, positionals);
     const reset = values.reset === true ? await ops.users.resetFactors(cliActor(), found.id) : undefined;
     return [found, await ops.users.factors(found.id), reset] as const;
-  });
+  }, { writes: values.reset === true });
   const shown = status;
   if (ctx.json) ctx.out(JSON.stringify({ id: user.id, ...shown, ...(removed === undefined ? {} : { reset: removed }) }));
   else {

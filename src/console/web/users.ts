@@ -186,7 +186,8 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     sessions.length === 0
       ? h('p', {}, t('user.sessions.none'))
       : table(
-          t('user.sessions.heading'),
+          // "Sessions" over the first of the card's two tables (its heading names both), "Grants" over the second.
+          t('user.sessions.caption'),
           [t('user.sessions.signedIn'), t('user.sessions.expires'), t('user.sessions.clients'), [t('actions'), 'actions']],
           sessions.map((session) => [
             when(session.login_at),

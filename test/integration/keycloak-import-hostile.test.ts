@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { deployment, type Deployment } from '../helpers/e2e.ts';
+import { runCli } from '../helpers/process.ts';
+
+/** `[[[ … ]]]` nested `levels` deep, as text: JSON.stringify itself cannot write it. */
+const nested = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+
+/**
+ * Keycloak realm exports no real Keycloak writes, found by an adversarial review (qa18): each is
+ * refused or reported as the import will really treat it, before anything is written, in the dry
+ * run and through the CLI alike.
+ */
+describe('Keycloak realm import: hostile and odd exports', function () {
+  this.timeout(120_000);
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let token: string;
+  let dir: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    deploy = await deployment('keycloak_hostile');
+    gatehouse = await deploy.start();
+    token = await (await adminClient(gatehouse)).token();
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-kc-hostile-'));
+    env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+  });
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await gatehouse.close();
+    await deploy.drop();
+  });
+
+  /** The file at `name` in the test's directory, holding `text`. */
+  const file = (name: string, text: string | Buffer) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  describe('values nested thousands deep (it answered 500 after writing the role: JSON.stringify overflowed the stack)', () => {
+    const cases = [
+      {
+        what: "a role's composites",
+        realm: `{"realm":"rcomp","enabled":true,"roles":{"realm":[{"name":"rcomp-role","composites":{"x":${nested(20_000)}}}]}}`,
+        path: 'roles.realm.0.composites.x',
+        role: 'rcomp-role',
+      },
+      {
+        what: "a group's realmRoles",
+        realm: `{"realm":"rgroup","enabled":true,"roles":{"realm":[{"name":"rgroup-role"}]},"groups":[{"name":"g","path":"/g","realmRoles":${nested(20_000)}}]}`,
+        path: 'groups.0.realmRoles',
+        role: 'rgroup-role',
+      },
+      {
+        what: "a custom flow's alias (named in the report)",
+        realm: `{"realm":"rflow","enabled":true,"roles":{"realm":[{"name":"rflow-role"}]},"authenticationFlows":[{"builtIn":false,"alias":${nested(20_000)}}]}`,
+        path: 'authenticationFlows.0.alias',
+        role: 'rflow-role',
+      },
+      {
+        what: "a user's federated identity (named in the report)",
+        realm: `{"realm":"ruser","enabled":true,"roles":{"realm":[{"name":"ruser-role"}]},"users":[{"id":"ruser-1","username":"ruser-one","enabled":true},{"id":"ruser-2","username":"ruser-two","enabled":true,"federatedIdentities":[{"identityProvider":${nested(20_000)},"userId":"u"}]}]}`,
+        path: 'users.1.federatedIdentities.0.identityProvider',
+        role: 'ruser-role',
+      },
+    ];
+    for (const { what, realm, path, role } of cases) {
+      it(`${what}: 400 keycloak_too_deep naming ${path}, in the dry run too, and nothing written`, async () => {
+        for (const query of ['?dry_run=true', '']) {
+          const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, realm);
+          expect(status, JSON.stringify(body).slice(0, 500)).to.equal(400);
+          expect(body.details).to.deep.equal([{ path, message: 'nested more than 232 levels deep', code: 'keycloak_too_deep', params: { max: 232 } }]);
+        }
+        expect(await gatehouse.services.roles.get(role)).to.equal(undefined);
+        expect(await gatehouse.services.keycloakRealms.get(/"realm":"(\w+)"/.exec(realm)![1]!)).to.equal(undefined);
+        const realmFile = file(`${role}.json`, realm);
+        for (const dryRun of [['--dry-run'], []]) {
+          const exit = await runCli(['import', '--keycloak', realmFile, ...dryRun], env);
+          expect(exit.code, exit.stderr).to.equal(2);
+          expect(exit.stderr).to.equal(`gatehouse: ${path}: nested more than 232 levels deep\n`);
+        }
+        expect(await gatehouse.services.roles.get(role)).to.equal(undefined);
+        expect(await gatehouse.services.accounts.findByLogin('ruser-one')).to.equal(undefined);
+      });
+    }
+
+    it('a realm nested as deep as one holding 100 levels of groups is imported', async () => {
+      // 100 levels of groups, each with attributes: what the bound is for.
+      let group = '{"name":"g100","attributes":{"a":["b"]},"realmRoles":["ok-role"]}';
+      for (let level = 99; level >= 1; level -= 1) group = `{"name":"g${level}","attributes":{"a":["b"]},"subGroups":[${group}]}`;
+      const realm = `{"realm":"rok","enabled":true,"roles":{"realm":[{"name":"ok-role"}]},"groups":[${group}]}`;
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', realm);
+      expect(status, JSON.stringify(body).slice(0, 500)).to.equal(200);
+      expect(body.counts.groups.created).to.equal(100);
+    });
+  });
+});
