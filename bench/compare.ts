@@ -64,7 +64,7 @@ import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
-import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
+import { commandCounts, gatehouseStoreSettings, openStores, resetStores, type CommandCounts } from './lib/storage.ts';
 import { eventLoopCpuByProcess, processTree, treeContextSwitches, treeCpuByThreadName, treeCpuMs, treeEventLoopCpuMs, treeRunQueueWaitMs, treeThreads } from './lib/process-tree.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
 import { usageOnHelp } from './lib/usage.ts';
@@ -92,6 +92,8 @@ const { values: flags } = parseArgs({
   },
 });
 const ROOT = new URL('..', import.meta.url).pathname;
+/** MongoDB commands the store has served so far (serverStatus; a client_credentials token's only ones are its audit event's batched inserts). */
+const mongoCommands = (counts: CommandCounts) => Object.entries(counts).reduce((sum, [name, count]) => (name.startsWith('mongo.') ? sum + count : sum), 0);
 const SECONDS = Number(flags.seconds ?? 6);
 const WARMUP = Number(flags.warmup ?? 2);
 const CONNECTIONS = Number(flags.connections ?? 16);
@@ -235,7 +237,7 @@ try {
   for (const scenario of scenarios) {
     const targets: Target[] = [];
     for (const child of children) if (scenario !== 'sign-in' || child.name !== 'reference') targets.push({ key: child.name, url: child.url, spec: await specFor(scenario, child.url, child.name === 'reference') });
-    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; transactions: number | undefined; errors: number; switches: number; involuntary: number; loopSwitches: number; loopWaitMs: number; loopsByProcess: Map<number, number>; threadsByName: Map<string, number>; allocated: number; promoted: number; full: number; pauseUs: number }>();
+    const totals = new Map<string, { requests: number; seconds: number; cpuMs: number; loopMs: number; storesMs: number; mongoCommands: number; transactions: number | undefined; errors: number; switches: number; involuntary: number; loopSwitches: number; loopWaitMs: number; loopsByProcess: Map<number, number>; threadsByName: Map<string, number>; allocated: number; promoted: number; full: number; pauseUs: number }>();
     /** Each segment's process CPU µs per request: their median shrugs off a segment a neighbour's burst landed on. */
     const segmentCpu = new Map<string, number[]>();
     const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
@@ -250,6 +252,7 @@ try {
         const loopBefore = eventLoopCpuMs(pids.get(target.key)!);
         const storesBefore = storesCpuMs(ROOT);
         const transactionsBefore = flags['pg-transactions'] === true ? storeTransactions(ROOT) : undefined;
+        const commandsBefore = mongoCommands(await commandCounts(stores));
         const probeBefore = probeReading(pids.get(target.key)!);
         const result = await measure(scenario, target, Math.max(1, SECONDS / 2));
         await probeSettled();
@@ -257,11 +260,12 @@ try {
         // An idle PostgreSQL backend publishes its counters up to 10 s late: let the segment's arrive.
         if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 11_000));
         const transactionsAfter = transactionsBefore === undefined ? undefined : storeTransactions(ROOT);
+        const commandsAfter = mongoCommands(await commandCounts(stores));
         const switchesAfter = treeContextSwitches(pids.get(target.key)!);
         const waitAfter = treeRunQueueWaitMs(pids.get(target.key)!);
         const loopsAfter = eventLoopCpuByProcess(pids.get(target.key)!);
         const threadsAfter = treeCpuByThreadName(pids.get(target.key)!);
-        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, transactions: 0, errors: 0, switches: 0, involuntary: 0, loopSwitches: 0, loopWaitMs: 0, loopsByProcess: new Map<number, number>(), threadsByName: new Map<string, number>(), allocated: 0, promoted: 0, full: 0, pauseUs: 0 };
+        const total = totals.get(target.key) ?? { requests: 0, seconds: 0, cpuMs: 0, loopMs: 0, storesMs: 0, mongoCommands: 0, transactions: 0, errors: 0, switches: 0, involuntary: 0, loopSwitches: 0, loopWaitMs: 0, loopsByProcess: new Map<number, number>(), threadsByName: new Map<string, number>(), allocated: 0, promoted: 0, full: 0, pauseUs: 0 };
         const segmentCpuMs = processCpuMs(pids.get(target.key)!) - cpuBefore;
         segmentCpu.set(target.key, [...(segmentCpu.get(target.key) ?? []), (segmentCpuMs * 1000) / Math.max(1, result.requests)]);
         totals.set(target.key, {
@@ -270,6 +274,7 @@ try {
           cpuMs: total.cpuMs + segmentCpuMs,
           loopMs: total.loopMs + eventLoopCpuMs(pids.get(target.key)!) - loopBefore,
           storesMs: total.storesMs + storesCpuMs(ROOT) - storesBefore,
+          mongoCommands: total.mongoCommands + commandsAfter - commandsBefore,
           transactions:
             total.transactions === undefined || transactionsBefore === undefined || transactionsAfter === undefined
               ? undefined
@@ -294,6 +299,7 @@ try {
     const cpuPer = (key: string) => (totals.get(key)!.cpuMs * 1000) / Math.max(1, totals.get(key)!.requests);
     const loopPer = (key: string) => (totals.get(key)!.loopMs * 1000) / Math.max(1, totals.get(key)!.requests);
     const storesPer = (key: string) => (totals.get(key)!.storesMs * 1000) / Math.max(1, totals.get(key)!.requests);
+    const mongoCommandsPer = (key: string) => round(totals.get(key)!.mongoCommands / Math.max(1, totals.get(key)!.requests), 3) ?? 0;
     const transactionsPer = (key: string) => {
       const { transactions, requests } = totals.get(key)!;
       return transactions === undefined ? '—' : (round(transactions / Math.max(1, requests), 2) ?? 0);
@@ -330,6 +336,7 @@ try {
         Math.round(loopPer(child.name)),
         otherThreads(child.name),
         Math.round(storesPer(child.name)),
+        mongoCommandsPer(child.name),
         transactionsPer(child.name),
         switchesPer(child.name, 'switches'),
         switchesPer(child.name, 'involuntary'),
@@ -382,7 +389,7 @@ try {
   const idleColumns = idleAfter === undefined ? [] : [`RSS MiB after ${idleAfter} s idle`, 'idle after load ÷ idle after start', `CPU % of a core over the ${idleAfter} s idle`];
   process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios', ...idleColumns], memory)}\n`);
   for (const [name, parts] of partsOf) process.stdout.write(`\n${name}'s memory in parts:\n${partsTable(parts)}\n`);
-  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'other threads µs/req by name', 'stores CPU µs/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this', ...(PROBE_DIR === undefined ? [] : ['heap allocated KiB/req', `allocated: ${children[0]!.name} ÷ this`, 'allocated: reference ÷ this', 'promoted to the old generation B/req', 'full collections per 10,000 req', 'GC pause µs/req (main thread)'])], rows)}\nload average after: ${load()}\n`);
+  process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'other threads µs/req by name', 'stores CPU µs/req', 'MongoDB commands/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this', ...(PROBE_DIR === undefined ? [] : ['heap allocated KiB/req', `allocated: ${children[0]!.name} ÷ this`, 'allocated: reference ÷ this', 'promoted to the old generation B/req', 'full collections per 10,000 req', 'GC pause µs/req (main thread)'])], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
   await stores.close();

@@ -38,7 +38,7 @@ const origin = z
   .refine((value) => URL.canParse(value) && new URL(value).origin === value, says('origin'))
   .meta({ pattern: '^https?://[^/?#]+$', description: 'An origin such as https://app.example.com (scheme, host and port only)' });
 /** Pages and endpoints on the web (logo, policy, back-channel logout, JWKS): http(s) only, never javascript:. */
-const webUri = z
+export const webUri = z
   .string()
   .max(2000)
   .refine((value) => URL.canParse(value) && ['https:', 'http:'].includes(new URL(value).protocol) && new URL(value).hash === '', says('web_url'))

@@ -1,5 +1,5 @@
 import { redirectUriProblem, type ApplicationType } from '../clients/redirect-uris.ts';
-import { USERINFO_SIGNING_ALGS } from '../clients/spec.ts';
+import { USERINFO_SIGNING_ALGS, webUri } from '../clients/spec.ts';
 import { problemText } from '../errors/problems.ts';
 import type { ExportedClient } from '../clients/repository.ts';
 import { isObject, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
@@ -147,7 +147,14 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | 
     if ((USERINFO_SIGNING_ALGS as readonly string[]).includes(userinfoAlg)) metadata.userinfo_signed_response_alg = userinfoAlg;
     else note(`userinfo signed with ${userinfoAlg}: Gatehouse signs userinfo with RS256 or ES256; the client gets JSON until one is set`);
   }
-  if (text(client.baseUrl) !== undefined && absolute(String(client.baseUrl)) !== undefined) metadata.client_uri = absolute(String(client.baseUrl));
+  // The app's home page: client_uri takes what the admin API takes there (http(s), no fragment); the
+  // provider refuses any other at every request, so the client could never sign anyone in.
+  const baseUrl = text(client.baseUrl);
+  if (baseUrl !== undefined) {
+    const home = absolute(baseUrl);
+    if (home !== undefined && webUri.safeParse(home).success) metadata.client_uri = home;
+    else note(`base URL ${baseUrl}: not mapped to client_uri, which must be an absolute http(s) URL without a fragment`);
+  }
   for (const mapper of list(client.protocolMappers)) {
     if (isObject(mapper)) note(`protocol mapper ${String(mapper.name)} (${String(mapper.protocolMapper)}): not mapped (Gatehouse's claims come from scopes and the API's token claims)`);
   }

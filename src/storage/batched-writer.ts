@@ -4,9 +4,13 @@ import { clockTimer, systemClock, type Clock, type ClockTimer } from '../clock.t
  * The loop behind every write Gatehouse batches off the request path (audit events, last
  * sign-in times, where sessions were used): the caller notes something in its own buffer and
  * calls `noted()`; a full batch is written at once, anything less when the flush interval has
- * passed on the clock. One write at a time: a flush while one runs joins it, and the running
- * write takes what was noted meanwhile. A failed batch stays with the caller for a retry after
- * `retryAfterMs`. What waits at `close()` is written then; after it no timer is armed.
+ * passed on the clock (or on `flush()`). One write at a time: what is noted while one runs goes
+ * next if it fills a batch, else waits for the timer — so under steady load every write is a full
+ * batch, not a stream of small ones sized by the rate times a write's duration (each write has a
+ * fixed cost in the driver and the store: docs/PERFORMANCE.md, eighteenth round). A flush while
+ * a write runs joins it, and that write then takes everything noted. A failed batch stays with
+ * the caller for a retry after `retryAfterMs`. What waits at `close()` is written then; after it
+ * no timer is armed.
  */
 export interface BatchedWriter {
   /** Something was added to the buffer: writes a full batch now, else arms the timer. */
@@ -48,6 +52,15 @@ export function batchedWriter({ pending, writeBatch, maxBatch, flushIntervalMs =
   let writing: Promise<void> | undefined;
   let failing = false;
   let closed = false;
+  /**
+   * How many of the oldest notes a flush (`flush`, `drain`, `close`, the timer) asked to be
+   * written: the writes go on, a partial batch too, until they are out — and no further, or under
+   * steady load a flush would chase every note made during its writes, in small batches.
+   */
+  let owed = 0;
+  /** Writes started so far, and the first one a flush's `owed` counts (one already under way took notes it did not count, or none). */
+  let started = 0;
+  let owedFrom = 0;
 
   function schedule(delay: number): void {
     if (timer !== undefined || closed) return;
@@ -58,25 +71,42 @@ export function batchedWriter({ pending, writeBatch, maxBatch, flushIntervalMs =
   }
 
   async function writeAll(): Promise<void> {
-    while (pending() > 0) {
+    while (pending() > 0 && (owed > 0 || pending() >= maxBatch)) {
+      // A batch is the oldest `maxBatch` notes, or all of them (both buffers are taken from the front).
+      const taken = Math.min(maxBatch, pending());
+      const write = started++;
       try {
         await writeBatch(maxBatch);
       } catch (error) {
+        owed = 0;
         onFailure?.(error, !failing);
         failing = true;
         schedule(retryAfterMs);
         return;
       }
+      if (write >= owedFrom) owed = Math.max(0, owed - taken);
       if (failing) onRecovery?.();
       failing = false;
     }
+    owed = 0;
+    // Less than a batch, noted during the write: its first note armed the timer; this only makes sure.
+    if (pending() > 0) schedule(flushIntervalMs);
   }
 
-  function flush(): Promise<void> {
+  function start(): Promise<void> {
     writing ??= writeAll().finally(() => {
       writing = undefined;
     });
     return writing;
+  }
+
+  async function flush(): Promise<void> {
+    // What is pending now (a batch under way included, where the buffer still holds it: at most one batch more).
+    if (owed === 0) owedFrom = started;
+    owed = Math.max(owed, pending());
+    await start();
+    // The write joined had left its loop before this flush was asked for: write what it left.
+    if (owed > 0 && pending() > 0) await start();
   }
 
   async function drain(): Promise<void> {
@@ -86,7 +116,7 @@ export function batchedWriter({ pending, writeBatch, maxBatch, flushIntervalMs =
 
   return {
     noted() {
-      if (pending() >= maxBatch && writing === undefined) void flush();
+      if (pending() >= maxBatch && writing === undefined) void start();
       else schedule(flushIntervalMs);
     },
     flush,

@@ -931,6 +931,33 @@ describe('admin console (headless Chromium)', () => {
     await page.context().close();
   });
 
+  it('the clients list at 1280 px keeps each client id on one line beside a 200-character name (the id column was squeezed to three lines an id)', async () => {
+    // An id of words joined by hyphens too (imported from Keycloak, or chosen): a hyphen is a place a line may break.
+    await gatehouse.services.clients.create({
+      clientId: 'northwind-procurement-portal-emea',
+      displayName: 'Northwind (EMEA)',
+      metadata: { redirect_uris: ['https://northwind.example.com/cb'], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    await gatehouse.services.clients.create({
+      displayName: 'Northwind Traders Procurement, Invoicing and Supplier Relationship Management Portal for the European, Middle Eastern and African Regional Subsidiaries (Production Environment, Managed by Group IT)',
+      metadata: { redirect_uris: ['https://northwind.example.com/cb'], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    });
+    const page = await operatorPage();
+    await page.goto(`${consoleUrl}#/clients`);
+    await page.locator('main table tbody tr td a').first().waitFor();
+    const ids = await page.locator('main table tbody tr td:first-child a').evaluateAll((links) =>
+      links.map((link) => {
+        const range = document.createRange();
+        range.selectNodeContents(link);
+        return { id: link.textContent, lines: new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size };
+      }),
+    );
+    expect(ids.length).to.be.above(1);
+    for (const id of ids) expect(id.lines, `${id.id} on one line`).to.equal(1);
+    await screenshot(page, 'console-clients-1280-long-name');
+    await page.context().close();
+  });
+
   it('focus outlines stand out from what they are drawn on (3:1, WCAG 1.4.11): the page\'s fields and buttons on their card, the header\'s controls on the dark bar, light and dark', async () => {
     const page = await operatorPage();
     await page.goto(`${consoleUrl}#/users`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
-import { deployment, type Deployment } from '../helpers/e2e.ts';
+import { deployment, throwawayAuthorizationUrl, type Deployment } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
 
 /** `[[[ … ]]]` nested `levels` deep, as text: JSON.stringify itself cannot write it. */
@@ -42,6 +42,33 @@ describe('Keycloak realm import: hostile and odd exports', function () {
     writeFileSync(path, text);
     return path;
   };
+
+  it("a client whose base URL is not a web URL is imported without client_uri, reported as not mapped (every /auth of it ended on 'client_uri must be a web uri')", async () => {
+    const client = (clientId: string, baseUrl: string) => ({ clientId, enabled: true, publicClient: true, standardFlowEnabled: true, redirectUris: [`https://${clientId}.example.com/cb`], baseUrl });
+    const realm = {
+      realm: 'rbase',
+      enabled: true,
+      clients: [client('base-custom', 'com.example.app:/home'), client('base-fragment', 'https://base-fragment.example.com/#/home'), client('base-web', 'https://base-web.example.com/home')],
+    };
+    for (const query of ['?dry_run=true', '']) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, realm);
+      expect(status, JSON.stringify(body)).to.equal(200);
+      expect(body.clients.created).to.have.members(['base-custom', 'base-fragment', 'base-web']);
+      const reasons = (body.unmapped as Array<{ kind: string; name: string; reason: string }>).filter((item) => item.kind === 'client').map((item) => `${item.name}: ${item.reason}`);
+      expect(reasons).to.include.members([
+        'base-custom: base URL com.example.app:/home: not mapped to client_uri, which must be an absolute http(s) URL without a fragment',
+        'base-fragment: base URL https://base-fragment.example.com/#/home: not mapped to client_uri, which must be an absolute http(s) URL without a fragment',
+      ]);
+      expect(reasons.filter((reason) => reason.startsWith('base-web'))).to.deep.equal([]);
+    }
+    expect((await gatehouse.services.clients.get('base-custom'))!.metadata.client_uri).to.equal(undefined);
+    expect((await gatehouse.services.clients.get('base-fragment'))!.metadata.client_uri).to.equal(undefined);
+    expect((await gatehouse.services.clients.get('base-web'))!.metadata.client_uri).to.equal('https://base-web.example.com/home');
+    for (const clientId of ['base-custom', 'base-web']) {
+      const response = await fetch(throwawayAuthorizationUrl(deploy.issuer, clientId, `https://${clientId}.example.com/cb`), { redirect: 'manual' });
+      expect(response.status, `${clientId}: ${(await response.text()).slice(0, 300)}`).to.equal(303);
+    }
+  });
 
   describe('values nested thousands deep (it answered 500 after writing the role: JSON.stringify overflowed the stack)', () => {
     const cases = [

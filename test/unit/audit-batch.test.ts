@@ -43,10 +43,14 @@ describe('audit trail writer (batched)', () => {
     await started(2);
     expect(writes[1]!.docs).to.have.length(3);
     writes[1]!.release(true);
+    while (audit.writing) await new Promise((resolve) => setImmediate(resolve));
+    expect(writes, 'less than a batch waits for the timer (or a flush), not written at once').to.have.length(2);
+    expect(audit.pending()).to.equal(2);
+    const flushed = audit.flush();
     await started(3);
     expect(writes[2]!.docs).to.have.length(2);
     writes[2]!.release(true);
-    await audit.flush();
+    await flushed;
     expect(audit.pending()).to.equal(0);
   });
 

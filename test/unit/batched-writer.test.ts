@@ -79,6 +79,46 @@ describe('batched writer (clock seam, no sleeps)', () => {
     expect(store.buffer.size).to.equal(0);
   });
 
+  it('under steady notes every write is a full batch: what a write leaves that does not fill one waits for the timer', async () => {
+    const clock = testClock({ frozen: true });
+    const store = heldStore();
+    const writer = writerOf(store, clock, { maxBatch: 2 });
+    const note = (key: string) => {
+      store.buffer.set(key, 0);
+      writer.noted();
+    };
+    const idle = async () => {
+      while (writer.writing) await new Promise((resolve) => setImmediate(resolve));
+    };
+    note('a');
+    note('b');
+    for (const key of ['c', 'd', 'e']) note(key);
+    store.writes[0]!.release(true);
+    await store.started(2);
+    expect(store.writes[1]!.batch.map(([key]) => key), 'a full batch noted during a write goes next').to.deep.equal(['c', 'd']);
+    store.writes[1]!.release(true);
+    await idle();
+    expect(store.writes, 'one left over: not written at once').to.have.length(2);
+    note('f');
+    expect(store.writes, 'a full batch again: at once').to.have.length(3);
+    expect(store.writes[2]!.batch.map(([key]) => key)).to.deep.equal(['e', 'f']);
+    note('g');
+    store.writes[2]!.release(true);
+    await idle();
+    expect(store.writes).to.have.length(3);
+    await clock.advance(INTERVAL);
+    expect(store.writes.map((write) => write.batch.map(([key]) => key)), 'the rest when the interval has passed').to.deep.equal([['a', 'b'], ['c', 'd'], ['e', 'f'], ['g']]);
+    note('h');
+    store.writes[3]!.release(true);
+    await idle();
+    expect(store.writes, 'the timer wrote what was due, and does not chase a note made during its write').to.have.length(4);
+    const closed = writer.close();
+    await store.started(5);
+    expect(store.writes[4]!.batch.map(([key]) => key)).to.deep.equal(['h']);
+    store.writes[4]!.release(true);
+    await closed;
+  });
+
   it('keeps a failed batch for a retry after retryAfterMs on the clock; says so once, and again when writes go through', async () => {
     const clock = testClock({ frozen: true });
     const store = heldStore();

@@ -103,7 +103,7 @@ export async function clientListPage(root: HTMLElement, api: AdminApi, shown?: C
       : table(
           t('clients.heading'),
           [t('clients.col.id'), t('clients.col.name'), t('clients.col.type'), [t('clients.col.grants'), 'optional']],
-          page.items.map((client) => [h('a', { href: `#/clients/${encodeURIComponent(client.client_id)}` }, client.client_id), client.name, t(`clients.type.${client.type}`), client.grant_types.join(', ')]),
+          page.items.map((client) => [h('a', { class: 'id', href: `#/clients/${encodeURIComponent(client.client_id)}` }, client.client_id), client.name, t(`clients.type.${client.type}`), client.grant_types.join(', ')]),
         );
   render(
     root,
