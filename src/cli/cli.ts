@@ -3,7 +3,7 @@ import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { CliError } from './cli-error.ts';
 import { parseLine, type Command, type CommandLine } from './command-line.ts';
 import type { FlagsOf } from './flag-errors.ts';
-import { commandHelp, shown, unknownCommand, unknownOption } from './help.ts';
+import { commandHelp, shown, typedParams, unknownCommand, unknownOption } from './help.ts';
 import type { CliIo } from './io.ts';
 
 // Each command's module is imported when that command runs, and only then: help, a mistyped
@@ -311,6 +311,11 @@ function readLine(name: string, line: CommandLine, args: string[]) {
   }
 }
 
+/** An error's one line: whatever input reached it unescaped (a library's words) cannot break the line or drive the terminal. */
+function oneLine(text: string): string {
+  return shown(text, Infinity);
+}
+
 /** How the command ends on an error: the same message every surface shows, and its exit code. */
 async function report(raw: unknown, io: CliIo): Promise<number> {
   if (raw instanceof TypeError && 'code' in raw && String(raw.code).startsWith('ERR_PARSE_ARGS')) {
@@ -322,10 +327,10 @@ async function report(raw: unknown, io: CliIo): Promise<number> {
   // A mistyped command line is said as it is; for any other error the configuration and zod's
   // errors are loaded, to read it as every surface does.
   if (raw instanceof CliError) {
-    io.stderr(`gatehouse: ${raw.description}\n`);
+    io.stderr(`gatehouse: ${oneLine(raw.description)}\n`);
     return raw.exitCode;
   }
-  const [{ ConfigError }, { normalizeError }, { SettingError }] = await Promise.all([import('../config/load.ts'), import('../errors/normalize.ts'), import('../errors/setting-error.ts')]);
+  const [{ ConfigError }, { normalizeError }, { SettingError }, { problemText }] = await Promise.all([import('../config/load.ts'), import('../errors/normalize.ts'), import('../errors/setting-error.ts'), import('../errors/problems.ts')]);
   if (raw instanceof ConfigError) {
     for (const problem of raw.problems) io.stderr(`gatehouse: ${problem}\n`);
     return raw.exitCode;
@@ -338,8 +343,11 @@ async function report(raw: unknown, io: CliIo): Promise<number> {
     io.stderr(`gatehouse: ${shown(raw.message, 300)}\n`);
     return error.exitCode;
   }
-  const text = error.status >= 500 && !(raw instanceof GatehouseError) ? `unexpected error: ${raw instanceof Error ? raw.message : String(raw)}` : error.description;
-  io.stderr(`gatehouse: ${text}\n`);
+  // What names nothing (`client {id} does not exist`) says the id as typed input is shown.
+  const problem = error.details.length === 0 ? error.problem : undefined;
+  const described = problem !== undefined && error.description === problemText(problem.code, problem.params) ? problemText(problem.code, typedParams(problem.params)) : error.description;
+  const text = error.status >= 500 && !(raw instanceof GatehouseError) ? `unexpected error: ${raw instanceof Error ? raw.message : String(raw)}` : described;
+  io.stderr(`gatehouse: ${oneLine(text)}\n`);
   return error.exitCode;
 }
 

@@ -1,7 +1,8 @@
 import { ZodError } from 'zod';
 import { GatehouseError, type ErrorDetail } from '../errors/gatehouse-error.ts';
 import { normalizeError } from '../errors/normalize.ts';
-import { shown } from './help.ts';
+import { problemText } from '../errors/problems.ts';
+import { shown, typedParams } from './help.ts';
 
 /**
  * Where the fields of an operation's input come from on one command's line: a field path as the
@@ -54,6 +55,12 @@ export function flagPath(path: string, flags: FlagsOf, args: readonly string[]):
   return path;
 }
 
+/** A detail's message, the input its values hold (`a client with id {id} already exists`) shown as typed input is. */
+function message(detail: ErrorDetail): string {
+  if (detail.code === undefined || detail.message !== problemText(detail.code, detail.params)) return detail.message;
+  return problemText(detail.code, typedParams(detail.params));
+}
+
 /**
  * An error that names the admin API's fields, said with the flags of the command that was typed:
  * each field at fault becomes its flag (`--redirect-uri 'javascript:x': must be an absolute …`).
@@ -63,7 +70,7 @@ export function inFlags(raw: unknown, flags: FlagsOf | undefined, args: readonly
   if (flags === undefined || !(raw instanceof GatehouseError || raw instanceof ZodError)) return raw;
   const error = normalizeError(raw);
   if (error.details.length === 0 || !error.expose) return raw;
-  const said = (detail: ErrorDetail) => `${flagPath(detail.path, flags, args) || 'body'}: ${detail.message}`;
+  const said = (detail: ErrorDetail) => `${flagPath(detail.path, flags, args) || 'body'}: ${message(detail)}`;
   return new GatehouseError([...new Set(error.details.map(said))].join('; '), {
     status: error.status,
     code: error.code,

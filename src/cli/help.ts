@@ -117,6 +117,25 @@ export function shown(word: string, max = SHOWN_LENGTH): string {
   return `${escaped.join('')}${cut ? '…' : ''}`;
 }
 
+/**
+ * Input a message quotes (an id that matches nothing, an unknown setting, a file name): shown()
+ * in quotes, and when it was cut, how long it was — `'xxxx…' (100000 characters)`. Unquoted
+ * (`{ quote: false }`) where the message's own words frame it: `client xxxx… (100000 characters) does not exist`.
+ */
+export function typed(word: string, { quote = true }: { quote?: boolean } = {}): string {
+  const length = [...word].length;
+  const text = quote ? `'${shown(word)}'` : shown(word);
+  return length > SHOWN_LENGTH ? `${text} (${length} characters)` : text;
+}
+
+/** The values of src/errors/problems.ts' texts that hold what was typed or read (an id, a name), not the catalogue's own words (`{values}`: the choices). */
+const INPUT_PARAMS = new Set(['id', 'name', 'identifier', 'client_id', 'alias', 'realm', 'found', 'path', 'role', 'group', 'scope']);
+
+/** A problem's values (`{id}` of `client {id} does not exist`) as a message quotes input: input as typed() shows it, unquoted; the rest as it is. */
+export function typedParams(params: Readonly<Record<string, string | number>> | undefined): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(params ?? {}).map(([name, value]) => [name, typeof value === 'string' && INPUT_PARAMS.has(name) ? typed(value, { quote: false }) : value]));
+}
+
 function didYouMean(suggestion: string | undefined): string {
   return suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
 }

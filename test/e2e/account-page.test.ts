@@ -9,7 +9,7 @@ import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
-import { darkSchemeViolations, launchChromium, reportFailedPage, screenshot, seriousViolations } from './browser.ts';
+import { darkSchemeViolations, launchChromium, reportFailedPage, resizeViewport, screenshot, seriousViolations } from './browser.ts';
 
 const NEW_PASSWORD = 'a completely new passphrase';
 
@@ -608,6 +608,8 @@ describe('account page (headless Chromium)', function () {
       await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
       await page.locator('main h1').waitFor();
     };
+    // Each section drawn once per language serves its three looks: the account page's layout and
+    // colours follow the width and the scheme through CSS alone (no script of it reads either).
     for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
       await speak(locale);
       expect(await page.getAttribute('html', 'lang')).to.equal(locale);
@@ -620,15 +622,14 @@ describe('account page (headless Chromium)', function () {
         expect(await seriousViolations(page), `${name} in ${locale}`).to.deep.equal([]);
         // Column names stay whole on a wide screen too ("Назван|ие" once, in a squeezed passkeys table).
         if (locale !== 'zh-CN') expect(await wordsBrokenAcrossLines(page), `${name} in ${locale} at 1280 px`).to.deep.equal([]);
-      }
-    }
-    // A phone's width: no sideways scrolling on any section, in any language (Russian's longer
-    // section names once pushed the header's last link off the screen).
-    await page.setViewportSize({ width: 390, height: 844 });
-    for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
-      await speak(locale);
-      for (const name of ['profile', 'security', 'sessions', 'apps']) {
-        await open(name);
+
+        // A phone's width: no sideways scrolling on any section, in any language (Russian's longer
+        // section names once pushed the header's last link off the screen).
+        await resizeViewport(page, { width: 390, height: 844 });
+        // What open() and speak() wait for is on the screen at this width too (visible, not cut off by a menu).
+        await page.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
+        await page.locator('main h1').waitFor();
+        if (name === 'profile') await page.locator('#language').waitFor();
         await screenshot(page, `account-${name}-${locale}-390`);
         expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} in ${locale}`).to.be.at.most(390);
         expect(await page.evaluate(() => getComputedStyle(document.querySelector('main')!).wordBreak), `${name} in ${locale}: Korean breaks between words`).to.equal(locale === 'ko' ? 'keep-all' : 'normal');
@@ -644,19 +645,15 @@ describe('account page (headless Chromium)', function () {
           await screenshot(page, `account-security-${locale}-390-dark`);
           await page.emulateMedia({ colorScheme: 'light' });
         }
-      }
-    }
-    await page.setViewportSize({ width: 1280, height: 720 });
-    // Dark mode follows the system like the hosted pages: every section in each language, axe-clean (contrast) in it too.
-    await page.emulateMedia({ colorScheme: 'dark' });
-    for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
-      await speak(locale);
-      for (const name of ['profile', 'security', 'sessions', 'apps']) {
-        await open(name);
+        await resizeViewport(page, { width: 1280, height: 720 });
+
+        // Dark mode follows the system like the hosted pages: every section in each language, axe-clean (contrast) in it too.
+        await page.emulateMedia({ colorScheme: 'dark' });
         await screenshot(page, `account-${name}-${locale}-dark`);
         expect(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor), `${name} in ${locale}: dark`).to.equal('rgb(15, 18, 22)');
         // Audited in full in the light scheme above: only what reads colours can differ (COLOUR_RULES).
         expect(await darkSchemeViolations(page), `${name} in ${locale}, dark`).to.deep.equal([]);
+        await page.emulateMedia({ colorScheme: 'light' });
       }
     }
     await page.emulateMedia({ colorScheme: 'light' });

@@ -176,6 +176,22 @@ describe('encrypted export → import into another deployment (real stores, CLI)
     }
   });
 
+  it('a file cut short is refused naming the line and column where it ends, and nothing is imported (exit 2)', async () => {
+    const whole = readFileSync(file, 'utf8');
+    const cut = join(dir, `gatehouse-export-cut-${tag}.json`);
+    writeFileSync(cut, whole.slice(0, Math.floor(whole.length / 2)), { mode: 0o600 });
+    try {
+      for (const args of [['import', '--input', cut, '--passphrase-file', passFile], ['import', '--input', cut, '--dry-run']]) {
+        const exit = await cli(args, target);
+        expect(exit.code, args.join(' ')).to.equal(2);
+        expect(exit.stderr).to.include(cut).and.match(/line 1, column \d+/).and.include('cut short');
+      }
+      expect(await usersIn(target)).to.equal(0);
+    } finally {
+      rmSync(cut, { force: true });
+    }
+  });
+
   it('--dry-run checks passphrase, integrity and contents, and writes nothing', async () => {
     const checked = await cli(['import', '--input', file, '--passphrase-file', passFile, '--dry-run', '--json'], target);
     expect(checked.code, checked.stderr).to.equal(0);

@@ -4,7 +4,7 @@ import { showClient, showCreated } from '../../operations/clients.ts';
 import { command, type ParsedLine } from '../command-line.ts';
 import { CliError } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
-import { shown } from '../help.ts';
+import { shown, typed } from '../help.ts';
 import { cliActor, readOperations, withOperations } from '../services.ts';
 
 const CLIENT_OPTIONS = {
@@ -130,7 +130,7 @@ function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new CliError(`--jwks-file: cannot read ${path} (${error instanceof Error ? error.message : String(error)})`, 2);
+    throw new CliError(`--jwks-file ${typed(path)}: cannot read it (${error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'error'})`, 2);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { AllSettingsView, SettingsView } from '../../operations/settings.ts';
 import { command } from '../command-line.ts';
 import { CliError, type CliContext } from '../context.ts';
+import { typed } from '../help.ts';
 import { cliActor, readOperations, withOperations } from '../services.ts';
 
 function printable(value: unknown): string {
@@ -26,12 +27,12 @@ function print(ctx: CliContext, view: SettingsView & { email_configured?: boolea
  */
 function assignment(argument: string, shown: AllSettingsView): [string, unknown] {
   const at = argument.indexOf('=');
-  if (at <= 0) throw new CliError(`settings set: expected NAME=VALUE, got '${argument}'`, 2);
+  if (at <= 0) throw new CliError(`settings set: expected NAME=VALUE, got ${typed(argument)}`, 2);
   const name = argument.slice(0, at).trim().replaceAll('-', '_');
   const raw = argument.slice(at + 1).trim();
   // Looked up as a name, not a property every object has (`constructor`, `__proto__`).
   const setting = Object.hasOwn(shown.settings, name) ? shown.settings[name] : undefined;
-  if (setting === undefined) throw new CliError(`settings set: unknown setting '${argument.slice(0, at)}' (one of ${Object.keys(shown.settings).join(', ')})`, 2);
+  if (setting === undefined) throw new CliError(`settings set: unknown setting ${typed(argument.slice(0, at))} (one of ${Object.keys(shown.settings).join(', ')})`, 2);
   if (raw === 'default') return [name, null];
   const current = setting.value;
   if (typeof current === 'boolean') {
@@ -51,7 +52,7 @@ export const settingsGet = command({ options: {}, arguments: ['GROUP'] }, async 
     ctx,
     await readOperations(ctx, (ops) => {
       if (group === undefined) return ops.settings.showAll();
-      if (!ops.settings.groups().includes(group)) throw new CliError(`settings get: unknown group '${group}' (one of ${ops.settings.groups().join(', ')})`, 2);
+      if (!ops.settings.groups().includes(group)) throw new CliError(`settings get: unknown group ${typed(group)} (one of ${ops.settings.groups().join(', ')})`, 2);
       return ops.settings.showGroup(group);
     }),
   );

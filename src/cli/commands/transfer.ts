@@ -81,6 +81,8 @@ export const importCommand = command({ options: { input: { type: 'string', short
   try {
     document = JSON.parse(readFileSync(path, 'utf8')) as unknown;
   } catch (error) {
+    // Not JSON: name where it breaks (a copy cut short says so), as a Keycloak file's refusal does.
+    if (error instanceof SyntaxError) throw await notJson(path, path);
     throw new CliError(`${path}: cannot read a JSON export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
   }
   const encrypted = isSealedExport(document);
