@@ -92,6 +92,19 @@ describe('Keycloak realm import: hostile and odd exports', function () {
     });
   });
 
+  it('the CLI refuses an --api that is not a URI before anything, naming --api, in the dry run too (the dry run reported it "new")', async () => {
+    const realmFile = file('api.json', JSON.stringify({ realm: 'rapi', enabled: true, roles: { realm: [{ name: 'rapi-role' }] } }));
+    for (const api of ['not a uri', 'https://api.example.com/#x']) {
+      for (const dryRun of [['--dry-run'], []]) {
+        const exit = await runCli(['import', '--keycloak', realmFile, '--api', api, ...dryRun], env);
+        expect(exit.code, exit.stdout).to.equal(2);
+        expect(exit.stderr).to.match(/^gatehouse: --api: /);
+        expect(exit.stdout).to.equal('');
+      }
+    }
+    expect(await gatehouse.services.roles.get('rapi-role')).to.equal(undefined);
+  });
+
   describe('values nested thousands deep (it answered 500 after writing the role: JSON.stringify overflowed the stack)', () => {
     const cases = [
       {

@@ -13,7 +13,7 @@ import { parseFile } from 'stream-json/file/index.js';
 import type { Token } from 'stream-json/parser.js';
 import { readTokens, type KeycloakExportDocument } from '../../keycloak/export-stream.ts';
 import type { KeycloakImportReport, ReportSink } from '../../keycloak/import-report.ts';
-import type { KeycloakExportSource } from '../../operations/keycloak-import.ts';
+import { keycloakImportQuerySchema, type KeycloakExportSource } from '../../operations/keycloak-import.ts';
 import { cliActor, withOperations } from '../services.ts';
 
 /**
@@ -251,6 +251,8 @@ interface KeycloakCliOptions {
 
 /** gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run] [--api URI] [--report FILE]: a Keycloak realm export (kc.sh export), or a kc.sh export --dir directory. */
 async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, reportFile }: KeycloakCliOptions): Promise<void> {
+  // Before anything, the dry run too: the admin API's rule for ?api=, named as typed (the import itself would name `identifier`).
+  if (!keycloakImportQuerySchema.shape.api.safeParse(api).success) throw invalid('--api', 'uri_example');
   let isDirectory: boolean;
   try {
     isDirectory = statSync(path).isDirectory();
