@@ -1,4 +1,5 @@
 import type { ClientRepository } from '../clients/repository.ts';
+import { webLink } from '../clients/web-link.ts';
 import { asStoreError, StoreUnavailableError } from '../errors/store-unavailable.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -16,10 +17,6 @@ export interface ReferrerQuery {
   readonly referrer_uri?: unknown;
 }
 
-const isWebUri = (value: string): boolean => {
-  const url = URL.parse(value);
-  return url !== null && (url.protocol === 'https:' || url.protocol === 'http:');
-};
 
 /**
  * The "Back to <app>" link of the account page, by Keycloak's rules (its AccountConsole's
@@ -37,8 +34,9 @@ export async function accountReferrer(clients: Pick<ClientRepository, 'get'>, qu
   if (client === undefined) return undefined;
   const { redirect_uris: registered, client_uri: home } = client.metadata;
   const uri = referrerUri === undefined ? home : Array.isArray(registered) && registered.includes(referrerUri) ? referrerUri : undefined;
-  if (typeof uri !== 'string' || !isWebUri(uri)) return undefined;
-  return { clientId: client.clientId, name: client.displayName.trim() === '' ? client.clientId : client.displayName, uri };
+  const link = webLink(uri);
+  if (link === undefined) return undefined;
+  return { clientId: client.clientId, name: client.displayName.trim() === '' ? client.clientId : client.displayName, uri: link };
 }
 
 /**

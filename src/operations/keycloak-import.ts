@@ -3,7 +3,7 @@ import { invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { says } from '../errors/problems.ts';
 import { usernameKey } from '../accounts/normalize.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
-import { applyKeycloakRealm, applyKeycloakUsers, type KeycloakImportOptions } from '../keycloak/apply-import.ts';
+import { applyKeycloakRealm, applyKeycloakUsers, DryRunUsers, type KeycloakImportOptions } from '../keycloak/apply-import.ts';
 import { KeycloakReportBuilder, type KeycloakImportReport } from '../keycloak/import-report.ts';
 import { isObject, KeycloakExportError } from '../keycloak/export-json.ts';
 import type { KeycloakExportDocument } from '../keycloak/export-stream.ts';
@@ -109,12 +109,14 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
   const roles = contextRoles(context);
   // A dry run writes nothing: the usernames it would give, so later batches do not give them again.
   const given = dryRun ? new Map<string, string>() : undefined;
+  // And the users it would write: conflicts between users of the file are reported as the import reports them.
+  const dryRunUsers = dryRun ? new DryRunUsers() : undefined;
   try {
     for (const pass of ['named', 'derived'] as const) {
       for (const one of checked) {
         if (!one[pass]) continue;
         const where = one.document.name === '' ? '' : `${one.document.name}: `;
-        const batchOptions = { context, roles, now, pass, where, dryRun, given, report };
+        const batchOptions = { context, roles, now, pass, where, dryRun, given, dryRunUsers, report };
         const check = checkUser({ document: one.document, named: false, derived: false });
         let batch: unknown[] = [];
         let offset = 0;
@@ -205,6 +207,8 @@ interface BatchOptions {
   readonly dryRun: boolean;
   /** Dry run: username key → id of the usernames given so far. */
   readonly given: Map<string, string> | undefined;
+  /** Dry run: the users it would write (src/keycloak/apply-import.ts DryRunUsers). */
+  readonly dryRunUsers: DryRunUsers | undefined;
   readonly report: KeycloakReportBuilder;
 }
 
@@ -212,7 +216,7 @@ interface BatchOptions {
  * One batch: its users as Gatehouse has them (by id, one equality each), the holders of the
  * usernames it derives (by usernameKey, as many as the names need), then mapped and written.
  */
-async function importBatch(services: GatehouseServices, users: readonly unknown[], { context, roles, now, pass, offset, where, dryRun, given, report }: BatchOptions): Promise<void> {
+async function importBatch(services: GatehouseServices, users: readonly unknown[], { context, roles, now, pass, offset, where, dryRun, given, dryRunUsers, report }: BatchOptions): Promise<void> {
   const existing = new Map<string, StoredUser>();
   for (const raw of users) {
     if (!isObject(raw) || typeof raw.id !== 'string' || raw.id === '' || existing.has(raw.id)) continue;
@@ -227,7 +231,7 @@ async function importBatch(services: GatehouseServices, users: readonly unknown[
       for (const key of plan.missing) holders.set(key, (await services.users.holderOfUsername(key)) ?? null);
       continue;
     }
-    await applyKeycloakUsers(services, plan, existing, dryRun, report);
+    await applyKeycloakUsers(services, plan, existing, dryRun, report, dryRunUsers);
     for (const { user } of plan.users) given?.set(ownString(usernameKey(user.username)), ownString(user._id));
     return;
   }

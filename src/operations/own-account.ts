@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
+import { webLink } from '../clients/web-link.ts';
 import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors.ts';
 import { ConflictError, fieldProblem, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { ADMIN_SCOPE } from '../oidc/admin-scope.ts';
@@ -247,12 +248,13 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       const apps = [];
       for (const [clientId, entry] of byClient) {
         const client = await clients.get(clientId);
-        const uri = client?.metadata.client_uri;
+        // Its home page as a link only when it is http(s): never a javascript: link on the account page.
+        const uri = webLink(client?.metadata.client_uri);
         const saidByApis = await apiScopes(entry.resources);
         apps.push({
           client_id: clientId,
           name: client?.displayName ?? clientId,
-          url: typeof uri === 'string' ? uri : null,
+          url: uri ?? null,
           scopes: [...entry.scopes].filter((scope) => !saidByApis.has(scope)),
           apis: [...entry.resources],
           api_details: await Promise.all([...entry.resources].map(apiDetail)),

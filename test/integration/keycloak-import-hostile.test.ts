@@ -70,6 +70,28 @@ describe('Keycloak realm import: hostile and odd exports', function () {
     }
   });
 
+  it('a dry run reports the conflicts between users of the file as the import does, across batches too (it said "3 created, 0 conflicts")', async () => {
+    const same = [1, 2, 3].map((n) => ({ id: `dup-${n}`, username: n === 3 ? 'DUP-user' : 'dup-user', enabled: true }));
+    // 120 users with one email: three batches of 50.
+    const mails = Array.from({ length: 120 }, (_, n) => ({ id: `mail-${n}`, username: `mail-${n}`, email: n % 2 === 0 ? 'same@dup.test' : 'SAME@dup.test', enabled: true }));
+    const realm = { realm: 'rdup', enabled: true, users: [...same, ...mails, { ...same[0]!, firstName: 'Again' }] };
+    const reports = [];
+    for (const query of ['?dry_run=true', '']) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, realm);
+      expect(status, JSON.stringify(body).slice(0, 500)).to.equal(200);
+      reports.push({ users: body.counts.users, conflicts: body.counts.conflicts, first: body.conflicts.slice(0, 2) });
+    }
+    expect(reports[0]).to.deep.equal(reports[1]);
+    expect(reports[1]).to.deep.equal({
+      users: { created: 2, updated: 1 },
+      conflicts: 121,
+      first: [
+        { user: 'dup-user', reason: 'another Gatehouse user has this username or email' },
+        { user: 'DUP-user', reason: 'another Gatehouse user has this username or email' },
+      ],
+    });
+  });
+
   describe('values nested thousands deep (it answered 500 after writing the role: JSON.stringify overflowed the stack)', () => {
     const cases = [
       {

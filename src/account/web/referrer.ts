@@ -17,7 +17,8 @@ export interface Referrer {
   readonly search: string;
 }
 
-function isWebUri(value: unknown): value is string {
+/** Whether a URI may be a link on the page: http(s) only (the server checks it too). */
+export function isWebUri(value: unknown): value is string {
   try {
     return typeof value === 'string' && ['https:', 'http:'].includes(new URL(value).protocol);
   } catch {

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import type { SessionResponse as SessionView, AppResponse as AppView } from '../responses.ts';
 import { card, problem, type Section } from './common.ts';
+import { isWebUri } from './referrer.ts';
 import { confirmed, h, notice, render, t, when } from './ui.ts';
 
 /** A scope in words when the locale knows it (openid, profile, email, ...), else its name. */
@@ -94,7 +95,7 @@ export async function appsPage(section: Section, shown?: HTMLElement): Promise<v
     return h(
       'li',
       { class: 'item', 'data-client-id': app.client_id, 'aria-labelledby': `app-${index}` },
-      h('h2', { id: `app-${index}` }, app.url === null ? appName(app) : h('a', { href: app.url, rel: 'noopener noreferrer' }, appName(app))),
+      h('h2', { id: `app-${index}` }, !isWebUri(app.url) ? appName(app) : h('a', { href: app.url, rel: 'noopener noreferrer' }, appName(app))),
       h(
         'dl',
         {},
