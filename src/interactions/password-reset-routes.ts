@@ -130,7 +130,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
 
   /** A reset link that is unknown, used, replaced or expired: ask for a new one. */
   const invalidLink = (ctx: Context, locale: Locale) =>
-    message(ctx, locale, 'password_reset_invalid', { href: `${path}/forgot`, label: 'self_service_links.new_link' }, 400);
+    message(ctx, locale, 'password_reset_invalid', { href: `${path}/forgot`, label: 'self_service_links.new_link', primary: true }, 400);
 
   /** `error`: a locale key, or (a broken password policy) the message itself. */
   async function resetForm(ctx: Context, locale: Locale, token: string, error?: string | { readonly text: string }) {

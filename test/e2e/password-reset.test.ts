@@ -189,7 +189,10 @@ describe('password reset by email (openid-client, Chromium, a real SMTP server)'
     }
     const response = await new UserAgent().request(link!);
     expect(response.status).to.equal(400);
-    expect(await response.text()).to.contain('This link no longer works');
+    const page = await response.text();
+    expect(page).to.contain('This link no longer works');
+    // The page's one way on is its main action, drawn as such (it was a secondary button).
+    expect(page).to.match(/<a class="button primary" href="[^"]*\/password\/forgot"/);
   });
 
   it('answers the same for an existing and an unknown account, and mails only the existing one', async () => {
