@@ -4,6 +4,8 @@ import { jsonBreak } from '../errors/json-break.ts';
 import { problemText, type ProblemCode, type ProblemParams } from '../errors/problems.ts';
 import { refuseNulCharacters } from '../errors/nul-characters.ts';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** What an admin API route takes unless it says otherwise. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
@@ -44,7 +46,14 @@ export async function readJson(ctx: Context, limit: number | BodyLimit = DEFAULT
     }
     chunks.push(buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  let text: string;
+  try {
+    // JSON is UTF-8 (RFC 8259 §8.1): a leading byte-order mark is dropped, as parsers may; bytes that
+    // are not UTF-8 are refused rather than turned into U+FFFD (a Latin-1 "José" stored as "Jos\uFFFD").
+    text = UTF8.decode(Buffer.concat(chunks));
+  } catch {
+    throw unreadable('not_utf8');
+  }
   if (text.trim() === '') return {};
   if (!ctx.is('application/json')) throw unreadable('not_json_content_type');
   let parsed: unknown;

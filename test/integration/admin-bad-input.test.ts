@@ -221,6 +221,20 @@ describe('admin API: every route with bad input answers named problems with code
     expect(textBody).to.not.have.property('details');
   });
 
+  it('a body is read as UTF-8: a leading byte-order mark is taken, bytes that are not UTF-8 are 400 not_utf8 (never turned into U+FFFD)', async () => {
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const name = `bom-role-${Date.now().toString(36)}`;
+    const bom = await fetch(`${gatehouse.url}/admin/api/v1/roles`, { method: 'POST', headers, body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ name }))]) });
+    expect(bom.status, await bom.clone().text()).to.equal(201);
+    // "José" in Latin-1: 0xE9 alone is no UTF-8.
+    const latin1 = Buffer.from(`{"name":"jos\u00e9-${name}"}`, 'latin1');
+    const bad = await fetch(`${gatehouse.url}/admin/api/v1/roles`, { method: 'POST', headers, body: latin1 });
+    expect(bad.status).to.equal(400);
+    expect(await bad.json()).to.deep.include({ error: 'invalid_request', code: 'not_utf8', error_description: 'the request body is not UTF-8 text (JSON is always UTF-8: save the file as UTF-8)' });
+    const listed = await call('GET', '/roles');
+    expect(JSON.stringify(listed.body)).to.not.include(`-${name}`).and.not.include('\\ufffd');
+  });
+
   it('conflicts without a field are named as a whole: a second verification mail to a user without email is user_no_email', async () => {
     const response = await call('POST', `/users/${ids.userId}/email-verification`);
     expect(response.status).to.equal(409);
