@@ -43,6 +43,17 @@ function accountString(locale: string, key: string, values: Record<string, strin
   expect(strings[key], `${locale}: ${key}`).to.be.a('string');
   return strings[key]!.replace(/\{(\w+)\}/g, (_match, name: string) => String(values[name] ?? ''));
 }
+
+/** Signs `username` in on the account page from a page whose browser speaks Russian (its sign-in button reads "Войти"). */
+async function signInInRussian(page: Page, accountUrl: string, username: string): Promise<void> {
+  await page.goto(accountUrl);
+  await page.getByRole('button', { name: 'Войти' }).click();
+  await page.waitForSelector('#login');
+  await page.fill('#login', username);
+  await page.fill('#password', PASSWORD);
+  await page.click('button.primary');
+  await page.locator('header .user').waitFor();
+}
 describe('account page (headless Chromium)', function () {
   this.timeout(180_000);
   let deploy: Deployment;
@@ -707,13 +718,7 @@ describe('account page (headless Chromium)', function () {
     const wide = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1280, height: 800 } });
     const other = await wide.newPage();
     try {
-      await other.goto(accountUrl);
-      await other.getByRole('button', { name: 'Войти' }).click();
-      await other.waitForSelector('#login');
-      await other.fill('#login', username);
-      await other.fill('#password', PASSWORD);
-      await other.click('button.primary');
-      await other.locator('header .user').waitFor();
+      await signInInRussian(other, accountUrl, username);
       for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
         await other.selectOption('#language', locale);
         await other.waitForFunction((chosen) => document.documentElement.lang === chosen && document.querySelector('main h1') !== null, locale);
@@ -784,13 +789,7 @@ describe('account page (headless Chromium)', function () {
 
     const phone = await browser.newContext({ locale: 'ru-RU', viewport: { width: 360, height: 740 } });
     const other = await phone.newPage();
-    await other.goto(accountUrl);
-    await other.getByRole('button', { name: 'Войти' }).click();
-    await other.waitForSelector('#login');
-    await other.fill('#login', username);
-    await other.fill('#password', PASSWORD);
-    await other.click('button.primary');
-    await other.locator('header .user').waitFor();
+    await signInInRussian(other, accountUrl, username);
     for (const name of ['profile', 'sessions', 'apps']) {
       await other.goto(`${accountUrl}#/${name}`);
       await other.locator(`nav a[href="#/${name}"][aria-current="page"]`).waitFor();
