@@ -105,6 +105,22 @@ describe('Keycloak realm import: hostile and odd exports', function () {
     expect(await gatehouse.services.roles.get('rapi-role')).to.equal(undefined);
   });
 
+  it('the CLI refuses a file that is not UTF-8 naming it and where, before anything is written (a Latin-1 "José" became "Jos\uFFFD"); a byte-order mark is fine', async () => {
+    const realm = (name: string) => ({ realm: name, enabled: true, roles: { realm: [{ name: `${name}-role` }] }, users: [{ id: `00000000-0000-4000-8000-${name === 'rbom' ? '000000000001' : '000000000002'}`, username: `jose-${name}`, firstName: 'José', enabled: true }] });
+    const latin1 = file('latin1.json', Buffer.from(JSON.stringify(realm('rlatin')), 'latin1'));
+    for (const dryRun of [['--dry-run'], []]) {
+      const exit = await runCli(['import', '--keycloak', latin1, ...dryRun], env);
+      expect(exit.code, exit.stdout).to.equal(2);
+      expect(exit.stderr).to.include(latin1).and.include('not UTF-8').and.match(/byte \d+/);
+    }
+    expect(await gatehouse.services.roles.get('rlatin-role')).to.equal(undefined);
+    const bom = file('bom.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(realm('rbom')))]));
+    const imported = await runCli(['import', '--keycloak', bom, '--json'], env);
+    expect(imported.code, imported.stderr).to.equal(0);
+    const user = (await gatehouse.services.users.exportAll()).find((one) => one.username === 'jose-rbom');
+    expect(user?.givenName).to.equal('José');
+  });
+
   describe('values nested thousands deep (it answered 500 after writing the role: JSON.stringify overflowed the stack)', () => {
     const cases = [
       {

@@ -9,7 +9,9 @@ import { isSealedExport, openSealedExport, sealExport, SealedExportError } from 
 import { CliError, type CliContext } from '../context.ts';
 import { PASSPHRASE_OPTIONS, passphraseGiven, readPassphrase } from '../export-passphrase.ts';
 import { shown } from '../help.ts';
-import { parseFile } from 'stream-json/file/index.js';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { parser } from 'stream-json/parser.js';
 import type { Token } from 'stream-json/parser.js';
 import { readTokens, type KeycloakExportDocument } from '../../keycloak/export-stream.ts';
 import type { KeycloakImportReport, ReportSink } from '../../keycloak/import-report.ts';
@@ -118,6 +120,48 @@ async function opened(path: string, document: unknown, passphrase: string): Prom
   }
 }
 
+/** How much of a file is read at a time (stream-json's own block size). */
+const READ_BLOCK = 64 * 1024;
+
+/**
+ * A file's text a block at a time, decoded as UTF-8 strictly (JSON is UTF-8, RFC 8259 §8.1): a
+ * leading byte-order mark is dropped, bytes that are not UTF-8 stop the read naming the file and
+ * the block where they are — stream-json's own reader would turn them into U+FFFD, and a Latin-1
+ * "José" would be imported as "Jos\uFFFD". A character split between blocks is carried over.
+ */
+function utf8Blocks(label: string): (path: string) => AsyncGenerator<string> {
+  return async function* (path: string) {
+    const file = await open(path);
+    try {
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      const block = Buffer.allocUnsafe(READ_BLOCK);
+      let offset = 0;
+      for (;;) {
+        const { bytesRead } = await file.read(block, 0, READ_BLOCK);
+        let text: string;
+        try {
+          text = decoder.decode(block.subarray(0, bytesRead), { stream: bytesRead > 0 });
+        } catch {
+          throw new CliError(`${label}: is not UTF-8 text (bytes that are not UTF-8 between byte ${offset} and byte ${offset + bytesRead}); save it as UTF-8 — nothing was imported`, EXIT.usage);
+        }
+        if (text !== '') yield text;
+        if (bytesRead === 0) return;
+        offset += bytesRead;
+      }
+    } finally {
+      await file.close();
+    }
+  };
+}
+
+/** The JSON tokens of a file read by utf8Blocks (stream-json's parser; a read error ends the tokens with it). */
+function tokenStream(path: string, label: string): AsyncIterable<Token> {
+  const source = Readable.from(utf8Blocks(label)(path));
+  const tokens = parser.asStream({ streamValues: false });
+  source.once('error', (error) => tokens.destroy(error));
+  return source.pipe(tokens);
+}
+
 /** How a token changes the nesting depth of the JSON read so far. */
 const DEPTH: Partial<Record<Token['name'], number>> = { startObject: 1, startArray: 1, endObject: -1, endArray: -1 };
 
@@ -130,12 +174,13 @@ async function* fileTokens(path: string, label: string): AsyncGenerator<Token> {
   let depth = 0;
   let tokens = 0;
   try {
-    for await (const token of parseFile({ streamValues: false })(path) as AsyncIterable<Token>) {
+    for await (const token of tokenStream(path, label)) {
       depth += DEPTH[token.name] ?? 0;
       tokens += 1;
       yield token;
     }
   } catch (error) {
+    if (error instanceof CliError) throw error;
     if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
       throw new CliError(`${path}: cannot read a realm export (${error.message})`, EXIT.usage);
     }
