@@ -15,7 +15,7 @@ import { parser } from 'stream-json/parser.js';
 import type { Token } from 'stream-json/parser.js';
 import { readTokens, type KeycloakExportDocument } from '../../keycloak/export-stream.ts';
 import type { KeycloakImportReport, ReportSink } from '../../keycloak/import-report.ts';
-import { keycloakImportQuerySchema, type KeycloakExportSource } from '../../operations/keycloak-import.ts';
+import type { KeycloakExportSource } from '../../operations/keycloak-import.ts';
 import { cliActor, withOperations } from '../services.ts';
 
 /**
@@ -297,6 +297,8 @@ interface KeycloakCliOptions {
 /** gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run] [--api URI] [--report FILE]: a Keycloak realm export (kc.sh export), or a kc.sh export --dir directory. */
 async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, reportFile }: KeycloakCliOptions): Promise<void> {
   // Before anything, the dry run too: the admin API's rule for ?api=, named as typed (the import itself would name `identifier`).
+  // Loaded here, not with the module: it brings the import and its stores' models, which a line refused for a bad flag must not load (cli-start-loads).
+  const { keycloakImportQuerySchema } = await import('../../operations/keycloak-import.ts');
   if (!keycloakImportQuerySchema.shape.api.safeParse(api).success) throw invalid('--api', 'uri_example');
   let isDirectory: boolean;
   try {
