@@ -29,6 +29,22 @@ describe('a Keycloak export document read as a stream (src/keycloak/export-strea
     expect(await parsedDocument(document).read(() => undefined)).to.deep.equal({ members: rest, users: 3 });
   });
 
+  it('a parsed document (an admin API body) lets the event loop run between blocks of users: a million of them once held every other request for seconds', async () => {
+    const users = Array.from({ length: 5000 }, () => null);
+    let turns = 0;
+    let seenAtTurn: number | undefined;
+    // An event-loop turn that counts itself until the read is over: it runs during the read only if the read yields.
+    const tick = () => {
+      turns += 1;
+      if (seenAtTurn === undefined) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await parsedDocument({ realm: 'acme', users }).read((_user, index) => {
+      if (index === users.length - 1) seenAtTurn = turns;
+    });
+    expect(seenAtTurn, 'event-loop turns during the read').to.be.greaterThan(1);
+  });
+
   it('a document without users, or whose users is not a list, keeps it as a member (the import refuses the latter)', async () => {
     expect((await read('{"realm":"acme"}')).users).to.equal(undefined);
     const odd = await read('{"realm":"acme","users":5}');
