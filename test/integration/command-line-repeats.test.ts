@@ -29,6 +29,12 @@ describe('a command line names each single-valued option once (src/cli/command-l
     await refused(['settings', 'set', 'password-min-length=8', 'lockout_threshold=5', 'password_min_length=12'], 'settings set: password_min_length named more than once; see gatehouse settings set --help');
   });
 
+  it('idps --claim names each attribute once: the same attribute twice is refused, naming it (the last one won)', async () => {
+    const base = ['idps', 'create', '--alias', 'corp', '--client-id', 'x', '--issuer', 'https://issuer.example.com', '--client-secret-stdin'];
+    await refused([...base, '--claim', 'username=login', '--claim', 'username=preferred_username'], "--claim username: given more than once (one claim per attribute)");
+    await refused(['idps', 'update', 'corp', '--claim', 'email=mail', '--claim', 'email=upn'], "--claim email: given more than once (one claim per attribute)");
+  });
+
   it('options declared as lists still repeat', () => {
     const line = { options: { 'redirect-uri': { type: 'string', multiple: true }, name: { type: 'string' } } } as const;
     const parsed = parseLine('clients create', line, ['--name', 'A', '--redirect-uri', 'https://a.example.com/cb', '--redirect-uri=https://b.example.com/cb']);

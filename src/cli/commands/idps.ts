@@ -106,10 +106,14 @@ async function bodyFrom(ctx: CliContext, values: Values): Promise<Record<string,
   for (const [option, field] of text) if (values[option] !== undefined) body[field] = values[option];
   if (values.scope !== undefined) body.scopes = values.scope.split(/\s+/).filter(Boolean);
   if (values.claim !== undefined) {
+    const named = new Set<string>();
     body.claims = Object.fromEntries(
       values.claim.map((entry) => {
         const [name, claim] = entry.split('=', 2);
         if (name === undefined || claim === undefined || claim === '') throw new CliError('--claim takes ATTRIBUTE=CLAIM (e.g. username=login)', 2);
+        // One claim per attribute: which of two was meant is not guessed (the last one won).
+        if (named.has(name)) throw new CliError(`--claim ${name}: given more than once (one claim per attribute)`, 2);
+        named.add(name);
         return [name, claim];
       }),
     );
