@@ -11,7 +11,7 @@ import type { GatehouseServices } from '../services.ts';
 import { writeJsonObject } from './json-stream.ts';
 import { nestedDeeperThan } from '../errors/nesting.ts';
 import { says } from '../errors/problems.ts';
-import { MAX_GROUP_DEPTH } from '../keycloak/map-roles.ts';
+import { MAX_KEYCLOAK_NESTING } from '../keycloak/nesting.ts';
 
 export const EXPORT_FORMAT = 'gatehouse-export';
 /** The header of a clear export (`--unencrypted`): the file itself is readable. */
@@ -111,10 +111,9 @@ const date = z.iso.datetime({ offset: true });
  * writers that recurse (the BSON serializer, JSON.stringify) and overflow the stack a few thousand
  * levels down — after everything before them was written. Refused by the check instead (the dry run
  * too), naming them: no client's metadata nests deeper than a few levels (jwks: 5), and a realm's
- * context holds its groups at most MAX_GROUP_DEPTH deep, two levels each (a group, its subGroups).
+ * context nests no deeper than the Keycloak import takes (MAX_KEYCLOAK_NESTING), so what it imported exports.
  */
 const MAX_METADATA_NESTING = 32;
-const MAX_REALM_CONTEXT_NESTING = 2 * MAX_GROUP_DEPTH + 32;
 const notDeeperThan = (max: number) => [(value: unknown) => !nestedDeeperThan(value, max), says('too_deep', { max })] as const;
 const importSchema = z.object({
   format: z.literal(EXPORT_FORMAT),
@@ -232,7 +231,7 @@ const importSchema = z.object({
         clients: z.array(z.string()),
         aliases: z.record(z.string(), z.string()),
         updatedAt: date,
-      }).refine(...notDeeperThan(MAX_REALM_CONTEXT_NESTING)),
+      }).refine(...notDeeperThan(MAX_KEYCLOAK_NESTING)),
     )
     .default([]),
 });
