@@ -290,6 +290,9 @@ describe('admin console (headless Chromium)', () => {
     // A user, who gets a token through that client.
     await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    // The list is named by the page's heading, with no caption "Users" under the search field again.
+    await page.getByRole('table', { name: 'Users' }).waitFor();
+    expect(await page.locator('main caption').allTextContents()).not.to.include('Users');
     await page.fill('#f-username', 'dana');
     await page.fill('#f-email', 'dana@example.com');
     await page.fill('#f-password', PASSWORD);

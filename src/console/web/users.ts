@@ -34,7 +34,8 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
       : table(
           t('users.heading'),
           [t('users.col.username'), t('users.col.email'), [t('users.col.roles'), 'optional'], t('users.col.status'), [t('users.col.lastLogin'), 'optional']],
-          page.users.map((user) => [h('a', { href: `#/users/${encodeURIComponent(user.id)}` }, user.username), user.email ?? '—', user.roles.join(', '), status(user), when(user.last_login_at)]),
+          page.users.map((user) => [h('a', { href: `#/users/${encodeURIComponent(user.id)}` }, user.username), user.email === null ? '—' : h('span', { class: 'email', title: user.email }, user.email), user.roles.join(', '), status(user), when(user.last_login_at)]),
+          { labelledBy: 'page-heading' },
         );
 
   const formStatus = h('div', { role: 'status' });
@@ -72,7 +73,7 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
 
   render(
     root,
-    h('h1', {}, t('users.heading')),
+    h('h1', { id: 'page-heading' }, t('users.heading')),
     filtered === null || filtered === '' ? null : h('p', {}, t(query.get('role') !== null ? 'users.withRole' : 'users.inGroup', { name: filtered }), ' ', h('a', { href: '#/users' }, t('users.allUsers'))),
     h('section', { class: 'card' }, searchForm, list, pager('#/users', query, offset, PAGE, page.total)),
     h('section', { class: 'card' }, form),
