@@ -92,6 +92,43 @@ describe('Keycloak realm import: hostile and odd exports', function () {
     });
   });
 
+  it('a dry run reports a user whose username or email a stored user of another id holds as a conflict, as the import does — and one that user gave up earlier in the file as free (it said "created")', async () => {
+    const created = async (username: string, email: string) => {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/users', { username, email });
+      expect(status, JSON.stringify(body)).to.equal(201);
+      return body.id as string;
+    };
+    await created('held-name', 'held-name@held.test');
+    await created('held-mail', 'held-mail@held.test');
+    const moving = await created('moving', 'moving@held.test');
+    const staying = await created('staying', 'staying@held.test');
+    const realm = {
+      realm: 'rheld',
+      enabled: true,
+      users: [
+        { id: 'kc-held-1', username: 'HELD-NAME', enabled: true },
+        { id: 'kc-held-2', username: 'free-name', email: 'Held-Mail@HELD.test', enabled: true },
+        // Taken before its holder gives it up: a conflict; taken after: free, in the store as in the dry run.
+        { id: 'kc-held-3', username: 'staying', enabled: true },
+        { id: staying, username: 'stayed', email: 'stayed@held.test', enabled: true },
+        { id: moving, username: 'moved', email: 'moved@held.test', enabled: true },
+        { id: 'kc-held-4', username: 'moving', email: 'moving@held.test', enabled: true },
+      ],
+    };
+    const reports = [];
+    for (const query of ['?dry_run=true', '']) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, realm);
+      expect(status, JSON.stringify(body).slice(0, 500)).to.equal(200);
+      reports.push({ users: body.users, conflicts: body.conflicts });
+    }
+    expect(reports[0]).to.deep.equal(reports[1]);
+    const reason = 'another Gatehouse user has this username or email';
+    expect(reports[1]).to.deep.equal({
+      users: { created: ['moving'], updated: ['stayed', 'moved'] },
+      conflicts: ['HELD-NAME', 'free-name', 'staying'].map((user) => ({ user, reason })),
+    });
+  });
+
   it('the CLI refuses an --api that is not a URI before anything, naming --api, in the dry run too (the dry run reported it "new")', async () => {
     const realmFile = file('api.json', JSON.stringify({ realm: 'rapi', enabled: true, roles: { realm: [{ name: 'rapi-role' }] } }));
     for (const api of ['not a uri', 'https://api.example.com/#x']) {
