@@ -70,6 +70,59 @@ describe('Keycloak realm import: hostile and odd exports', function () {
     }
   });
 
+  it("a client's logo, policy, terms-of-service and back-channel logout URLs become logo_uri, policy_uri, tos_uri and backchannel_logout_uri when the admin API would take them; others, and a front-channel logout URL, are reported (they were dropped silently)", async () => {
+    const client = (clientId: string, attributes: Record<string, string>) => ({ clientId, enabled: true, publicClient: true, standardFlowEnabled: true, rootUrl: `https://${clientId}.example.com`, redirectUris: ['/cb'], attributes });
+    const realm = {
+      realm: 'rpages',
+      enabled: true,
+      clients: [
+        client('pages-web', {
+          logoUri: 'https://cdn.example.com/logo.png',
+          policyUri: 'https://pages-web.example.com/privacy',
+          tosUri: '/terms',
+          'backchannel.logout.url': 'https://pages-web.example.com/logout/backchannel',
+          'backchannel.logout.session.required': 'true',
+        }),
+        client('pages-odd', {
+          logoUri: 'javascript:alert(1)',
+          policyUri: 'https://pages-odd.example.com/#/privacy',
+          tosUri: 'ftp://pages-odd.example.com/terms',
+          'backchannel.logout.url': 'relative/logout',
+          'frontchannel.logout.url': 'https://pages-odd.example.com/logout/front',
+        }),
+      ],
+    };
+    const reasonsOf = (body: { unmapped: Array<{ kind: string; name: string; reason: string }> }) => body.unmapped.filter((item) => item.kind === 'client').map((item) => `${item.name}: ${item.reason}`);
+    const expected = [
+      'pages-odd: logo URL javascript:alert(1): not mapped to logo_uri, which must be an absolute http(s) URL without a fragment',
+      'pages-odd: policy URL https://pages-odd.example.com/#/privacy: not mapped to policy_uri, which must be an absolute http(s) URL without a fragment',
+      'pages-odd: terms of service URL ftp://pages-odd.example.com/terms: not mapped to tos_uri, which must be an absolute http(s) URL without a fragment',
+      'pages-odd: back-channel logout URL relative/logout: not mapped to backchannel_logout_uri, which must be an absolute http(s) URL without a fragment',
+      'pages-odd: front-channel logout URL https://pages-odd.example.com/logout/front: not imported (Gatehouse has no front-channel logout; it signs apps out through back-channel logout, backchannel_logout_uri)',
+    ];
+    for (const query of ['?dry_run=true', '']) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, realm);
+      expect(status, JSON.stringify(body)).to.equal(200);
+      expect(body.clients.created).to.have.members(['pages-web', 'pages-odd']);
+      expect(reasonsOf(body)).to.deep.equal(expected);
+    }
+    const web = (await gatehouse.services.clients.get('pages-web'))!.metadata;
+    expect(web).to.deep.include({
+      logo_uri: 'https://cdn.example.com/logo.png',
+      policy_uri: 'https://pages-web.example.com/privacy',
+      tos_uri: 'https://pages-web.example.com/terms',
+      backchannel_logout_uri: 'https://pages-web.example.com/logout/backchannel',
+      backchannel_logout_session_required: true,
+    });
+    const odd = (await gatehouse.services.clients.get('pages-odd'))!.metadata;
+    for (const field of ['logo_uri', 'policy_uri', 'tos_uri', 'backchannel_logout_uri', 'backchannel_logout_session_required']) expect(odd[field], field).to.equal(undefined);
+    // The provider takes both clients as they are stored: a sign-in starts.
+    for (const clientId of ['pages-web', 'pages-odd']) {
+      const response = await fetch(throwawayAuthorizationUrl(deploy.issuer, clientId, `https://${clientId}.example.com/cb`), { redirect: 'manual' });
+      expect(response.status, `${clientId}: ${(await response.text()).slice(0, 300)}`).to.equal(303);
+    }
+  });
+
   it('a dry run reports the conflicts between users of the file as the import does, across batches too (it said "3 created, 0 conflicts")', async () => {
     const same = [1, 2, 3].map((n) => ({ id: `dup-${n}`, username: n === 3 ? 'DUP-user' : 'dup-user', enabled: true }));
     // 120 users with one email: three batches of 50.
@@ -89,6 +142,43 @@ describe('Keycloak realm import: hostile and odd exports', function () {
         { user: 'dup-user', reason: 'another Gatehouse user has this username or email' },
         { user: 'DUP-user', reason: 'another Gatehouse user has this username or email' },
       ],
+    });
+  });
+
+  it('a dry run reports a user whose username or email a stored user of another id holds as a conflict, as the import does — and one that user gave up earlier in the file as free (it said "created")', async () => {
+    const created = async (username: string, email: string) => {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/users', { username, email });
+      expect(status, JSON.stringify(body)).to.equal(201);
+      return body.id as string;
+    };
+    await created('held-name', 'held-name@held.test');
+    await created('held-mail', 'held-mail@held.test');
+    const moving = await created('moving', 'moving@held.test');
+    const staying = await created('staying', 'staying@held.test');
+    const realm = {
+      realm: 'rheld',
+      enabled: true,
+      users: [
+        { id: 'kc-held-1', username: 'HELD-NAME', enabled: true },
+        { id: 'kc-held-2', username: 'free-name', email: 'Held-Mail@HELD.test', enabled: true },
+        // Taken before its holder gives it up: a conflict; taken after: free, in the store as in the dry run.
+        { id: 'kc-held-3', username: 'staying', enabled: true },
+        { id: staying, username: 'stayed', email: 'stayed@held.test', enabled: true },
+        { id: moving, username: 'moved', email: 'moved@held.test', enabled: true },
+        { id: 'kc-held-4', username: 'moving', email: 'moving@held.test', enabled: true },
+      ],
+    };
+    const reports = [];
+    for (const query of ['?dry_run=true', '']) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, realm);
+      expect(status, JSON.stringify(body).slice(0, 500)).to.equal(200);
+      reports.push({ users: body.users, conflicts: body.conflicts });
+    }
+    expect(reports[0]).to.deep.equal(reports[1]);
+    const reason = 'another Gatehouse user has this username or email';
+    expect(reports[1]).to.deep.equal({
+      users: { created: ['moving'], updated: ['stayed', 'moved'] },
+      conflicts: ['HELD-NAME', 'free-name', 'staying'].map((user) => ({ user, reason })),
     });
   });
 
