@@ -182,6 +182,31 @@ describe('Keycloak realm import: hostile and odd exports', function () {
     });
   });
 
+  it('a member given twice (two users arrays, a user with two emails) is refused by the admin API and the CLI alike, naming it and where, before anything is written (the CLI imported both arrays, the admin API the last)', async () => {
+    const user = (n: number) => `{ "id": "twice-${n}", "username": "twice-${n}", "enabled": true }`;
+    const cases = [
+      { what: 'two users arrays', text: `{\n  "realm": "rtwice",\n  "roles": { "realm": [ { "name": "rtwice-role" } ] },\n  "users": [ ${user(1)} ],\n  "users": [ ${user(2)} ]\n}`, path: 'users', line: 5, column: 3 },
+      { what: 'a user with two emails', text: `{"realm":"rtwice","roles":{"realm":[{"name":"rtwice-role"}]},"users":[${user(1)},\r\n{"id":"twice-2","email":"a@twice.test","username":"twice-2","email":"b@twice.test"}]}`, path: 'users.1.email', line: 2, column: 61 },
+    ];
+    for (const { what, text, path, line, column } of cases) {
+      const params = { line, column };
+      for (const query of ['?dry_run=true', '']) {
+        const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, text);
+        expect(status, `${what}: ${JSON.stringify(body)}`).to.equal(400);
+        expect(body.details, what).to.deep.equal([{ path, code: 'duplicate_member', params, message: `is given twice in its object: again at line ${line}, column ${column} (which one counts would be a guess; keep one)` }]);
+      }
+      const realmFile = file('twice.json', text);
+      for (const dryRun of [['--dry-run'], []]) {
+        const exit = await runCli(['import', '--keycloak', realmFile, ...dryRun], env);
+        expect(exit.code, `${what}: ${exit.stdout}`).to.equal(2);
+        expect(exit.stderr.trim(), what).to.equal(`gatehouse: ${realmFile}: ${path}: is given twice in its object: again at line ${line}, column ${column} (which one counts would be a guess; keep one)`);
+        expect(exit.stdout).to.equal('');
+      }
+    }
+    expect(await gatehouse.services.roles.get('rtwice-role')).to.equal(undefined);
+    expect(await gatehouse.services.users.storedById('twice-1')).to.equal(undefined);
+  });
+
   it('the CLI refuses an --api that is not a URI before anything, naming --api, in the dry run too (the dry run reported it "new")', async () => {
     const realmFile = file('api.json', JSON.stringify({ realm: 'rapi', enabled: true, roles: { realm: [{ name: 'rapi-role' }] } }));
     for (const api of ['not a uri', 'https://api.example.com/#x']) {
