@@ -18,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 import type { Configuration as oidcConfig } from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CONSOLE_CLIENT_ID } from '../src/clients/console-client.ts';
+import { HOSTED_FORM_LIMIT } from '../src/interactions/body.ts';
+import { dataSize } from '../src/interactions/data-size.ts';
 import { languageLinks } from '../src/interactions/language.ts';
 import { createViews, type PageModel } from '../src/interactions/views.ts';
 import type { Locale } from '../src/interactions/i18n.ts';
@@ -204,8 +206,8 @@ async function longValues(browser: Browser, issuer: string, locale: Locale, long
 }
 
 /**
- * Pages a sweep's flows do not reach on their own — a store outage (503), the busy page, expired
- * links, the email-confirmation step, a second factor before a password reset, an upstream
+ * Pages a sweep's flows do not reach on their own — a store outage (503), the busy page, a form
+ * over the hosted pages' limit (413), expired links, the email-confirmation step, a second factor before a password reset, an upstream
  * sign-in's steps, too many device codes — rendered by the real templates and served at the
  * issuer's origin (its stylesheet, its CSP-free preview), as expected-pages does for the busy page.
  * Pages: state-*.
@@ -223,6 +225,7 @@ async function renderedStates(browser: Browser, issuer: string, locale: Locale):
     ['outage', 'error', { title: t('error.title'), message: t('error.server_error'), code: 'temporarily_unavailable', ownNextStep: false, requestId: '3f9c2a7e-5b1d-4e8a-9c0f-7d6b2e1a4c55', showReference: true }, 503],
     ['expired', 'error', { title: t('error.title'), message: t('error.expired'), ownNextStep: true }, 400],
     ['too-many', 'error', { title: t('error.title'), message: t('error.too_many_requests'), ownNextStep: true }, 429],
+    ['form-too-large', 'error', { title: t('error.title'), message: t('error.too_large', { limit: dataSize(HOSTED_FORM_LIMIT, locale) }), ownNextStep: true }, 413],
     ['reset-link-expired', 'password-message', { title: t('password_reset_invalid.title'), lead: t('password_reset_invalid.lead', { minutes: '30' }), link: { href: '/password/forgot', label: t('self_service_links.new_link') } }, 400],
     ['verify-link-expired', 'email-verify', { title: t('email_verify_invalid.title'), lead: t('email_verify_invalid.lead'), link: { href: '/account/', label: t('self_service_links.sign_in') } }, 400],
     ['verify-link', 'email-verify', { title: t('email_verify.title'), lead: t('email_verify.lead_registration', { email: longEmail }), action: '/verify', submit: t('email_verify.submit') }, 200],

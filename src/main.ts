@@ -2,13 +2,15 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from './config/load.ts';
+import { shown } from './errors/shown-text.ts';
 import { createLogger } from './observability/logger.ts';
 
 /** sysexits.h EX_CONFIG: the configuration is wrong; restarting will not help. */
 const EXIT_CONFIG = 78;
 
+/** Each line as one line: what a message quotes of input cannot drive the terminal or forge a line. */
 function fail(lines: readonly string[], code: number): never {
-  for (const line of lines) process.stderr.write(`gatehouse: ${line}\n`);
+  for (const line of lines) process.stderr.write(`gatehouse: ${shown(line, Infinity)}\n`);
   process.exit(code);
 }
 

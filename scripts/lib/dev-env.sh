@@ -2,14 +2,23 @@
 # scripts/services, a development-only master secret under .data/). Expects to run in the repo root.
 
 # $1: the pid of a process that holds the databases while it runs (npm run dev: `scripts/services
-# release` it when it stops; the last holder's release stops what holders started). Without it
-# (npm run cli), what this call starts keeps running until `bash scripts/services down`.
+# release` it when it stops; the last holder's release stops what holders started). `--use PID`
+# (npm run cli): PID holds them too — npm run dev's Ctrl-C meanwhile leaves them running under the
+# command — but what this call starts keeps running until `bash scripts/services down`. Without
+# either, nobody holds them (what this call starts keeps running too).
 gatehouse_dev_env() {
   export GATEHOUSE_DEV_DATA="${GATEHOUSE_DEV_DATA:-$PWD/.data}"
   export GATEHOUSE_SERVICES_DIR="${GATEHOUSE_SERVICES_DIR:-$GATEHOUSE_DEV_DATA/services}"
   mkdir -p "$GATEHOUSE_DEV_DATA"
   local lines GATEHOUSE_SERVICES_STARTED=''
-  if [[ -n "${1:-}" ]]; then lines="$(bash scripts/services up --hold "$1")"; else lines="$(bash scripts/services up)"; fi
+  if [[ "${1:-}" == --use ]]; then
+    # Started by a plain `up` (not marked as holders' to stop), then held: a second `up` finds them
+    # running, starts nothing and only records PID as a holder.
+    lines="$(bash scripts/services up)"
+    bash scripts/services up --hold "$2" >/dev/null
+  elif [[ -n "${1:-}" ]]; then lines="$(bash scripts/services up --hold "$1")"
+  else lines="$(bash scripts/services up)"
+  fi
   set -a; eval "$lines"; set +a
   # Which local databases this call started (the rest were running already or are external): what
   # `up` itself did, under its lock, not a `status` taken before another terminal's `up` finished.

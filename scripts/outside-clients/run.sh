@@ -18,21 +18,23 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
-STARTED=()
+HOLDING=""
 cleanup() {
   [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  ((${#STARTED[@]})) && bash "$ROOT/scripts/services" down "${STARTED[@]}" >/dev/null 2>&1 || true
+  [[ -n "$HOLDING" ]] && bash "$ROOT/scripts/services" release $$ >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# Services: reuse MONGODB_URI / REDIS_URL when given, else start FerretDB + Redis and stop after
-# only what this run started (databases a running `npm run dev` uses stay up, as scripts/dev does).
-if [[ -z "${MONGODB_URI:-}" ]]; then
-  BEFORE="$(bash "$ROOT/scripts/services" status)"
-  grep -q '^mongo: running' <<<"$BEFORE" || STARTED+=(mongo)
-  [[ -n "${REDIS_URL:-}" ]] || grep -q '^redis: running' <<<"$BEFORE" || STARTED+=(redis)
-  eval "$(bash "$ROOT/scripts/services" up | sed 's/^/export /')"
+# Services: MONGODB_URI / REDIS_URL when given (scripts/services neither starts nor stops those),
+# else local FerretDB + Redis, held by this run while it goes (`up --hold $$`, as npm run dev
+# does): its end stops what it started unless an npm run dev still uses it, an npm run dev's
+# Ctrl-C meanwhile leaves them running under the run, and what ran before it keeps running.
+GIVEN_MONGODB_URI="${MONGODB_URI:-}"
+HOLDING=1
+SERVICES="$(bash "$ROOT/scripts/services" up --hold $$)"
+eval "$(sed 's/^/export /' <<<"$SERVICES")"
+if [[ -z "$GIVEN_MONGODB_URI" ]]; then
   # A database of its own: a fresh GATEHOUSE_SECRET cannot read keys another run stored.
   MONGODB_URI="${MONGODB_URI%/*}/outside_$(openssl rand -hex 4)"
 fi

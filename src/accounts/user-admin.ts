@@ -46,6 +46,8 @@ export interface UserAdmin {
   storedById(id: string): Promise<StoredUser | undefined>;
   /** The id of the user whose username key is `key`, or undefined: an equality on the usernameKey index. */
   holderOfUsername(key: string): Promise<string | undefined>;
+  /** The id of the user whose email key is `key`, or undefined: an equality on the emailKey index (a dry run's conflicts with stored users). */
+  holderOfEmail(key: string): Promise<string | undefined>;
   /** Writes an exported user as is (same id, same hash); replaces one with the same id. */
   importOne(user: StoredUser): Promise<'created' | 'updated'>;
 }
@@ -64,6 +66,7 @@ function escapeRegex(text: string): string {
 export const importLookups = {
   byId: (id: string) => ({ _id: id }),
   byUsernameKey: (key: string) => ({ usernameKey: key }),
+  byEmailKey: (key: string) => ({ emailKey: key }),
 };
 
 export interface UserAdminDeps {
@@ -159,6 +162,10 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
 
     async holderOfUsername(key) {
       return (await users.findOne(importLookups.byUsernameKey(key), { _id: 1 }).lean<Pick<StoredUser, '_id'>>().exec())?._id;
+    },
+
+    async holderOfEmail(key) {
+      return (await users.findOne(importLookups.byEmailKey(key), { _id: 1 }).lean<Pick<StoredUser, '_id'>>().exec())?._id;
     },
 
     async importOne(user) {

@@ -34,6 +34,8 @@ export interface AdminRoute {
   readonly conflict?: boolean;
   /** Largest JSON body in bytes (default 64 KiB), and the code a bigger one is refused with (default body_too_large). */
   readonly bodyLimit?: number | BodyLimit;
+  /** The body is handed to `handle` read but not parsed (a JsonBody), to be parsed as a stream: a large one must not hold every other request while it is. */
+  readonly streamedBody?: true;
   /** The success body is a JSON array (list routes), not an object. */
   readonly list?: boolean;
   readonly handle: (input: RouteInput) => Promise<RouteResult>;

@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { AuditActor } from '../observability/audit-trail.ts';
 import { NotFoundError } from '../errors/gatehouse-error.ts';
 import { errorResponder } from '../errors/respond.ts';
-import { readJson } from './json-body.ts';
+import { readJson, readJsonBody } from './json-body.ts';
 import { refuseNulCharacters } from '../errors/nul-characters.ts';
 import { openApiDocument } from './openapi.ts';
 import type { AdminRoute } from './route-table.ts';
@@ -30,7 +30,7 @@ export function adminRouter({ routes, auth, adminUrl, logger }: AdminRouterDeps)
     router[route.method](route.path, auth, async (ctx: Context & { params: Record<string, string> }) => {
       refuseNulCharacters(ctx.params);
       refuseNulCharacters(ctx.query);
-      const body = route.body === undefined ? undefined : await readJson(ctx, route.bodyLimit);
+      const body = route.body === undefined ? undefined : route.streamedBody === true ? await readJsonBody(ctx, route.bodyLimit) : await readJson(ctx, route.bodyLimit);
       const result = await route.handle({
         params: ctx.params,
         query: ctx.query,

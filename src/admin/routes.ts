@@ -10,7 +10,8 @@ import { initialAccessTokenSchema } from '../operations/registration.ts';
 import { showConsent } from '../operations/consents.ts';
 import { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
 import { passwordSchema, showUser, showUserPage, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
-import { parsedDocument } from '../keycloak/export-stream.ts';
+import { bodyDocument } from '../keycloak/export-stream.ts';
+import type { JsonBody } from './json-body.ts';
 import { KEYCLOAK_IMPORT_BODY_LIMIT, keycloakImportQuerySchema, keycloakRealmSchema } from '../operations/keycloak-import.ts';
 import { upstreamCreateSchema, upstreamUpdateSchema } from '../operations/upstream.ts';
 import { signInPatchSchema } from '../operations/settings.ts';
@@ -127,9 +128,9 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'get', path: '/settings', tag: 'status', summary: 'The effective settings the server runs with (read-only; every secret shown as [secret])', handle: async () => ({ body: await status.settings() }) },
 
     // Migration
-    { method: 'post', path: '/import/keycloak', tag: 'import', summary: 'Import a Keycloak realm export (kc.sh export): clients, roles, groups, users with their password hashes; idempotent; dry_run=true only reports. A kc.sh export --dir directory: its realm file (<realm>-realm.json) first, then each users file (<realm>-users-<n>.json, { realm, users }) in its own request, which imports those users and nothing else. The report answered is bounded however many users: each list holds its first 20 entries (unmapped: 20 of each kind) and counts says how many it has in all (the CLI\'s --report FILE writes every entry). A body over 64 MiB: 413 keycloak_body_too_large (use the CLI, which streams the file)', body: keycloakRealmSchema, query: keycloakImportQuerySchema, bodyLimit: { bytes: KEYCLOAK_IMPORT_BODY_LIMIT, tooLarge: 'keycloak_body_too_large' }, handle: async ({ op, body, query }) => {
+    { method: 'post', path: '/import/keycloak', tag: 'import', summary: 'Import a Keycloak realm export (kc.sh export): clients, roles, groups, users with their password hashes; idempotent; dry_run=true only reports. A kc.sh export --dir directory: its realm file (<realm>-realm.json) first, then each users file (<realm>-users-<n>.json, { realm, users }) in its own request, which imports those users and nothing else. The report answered is bounded however many users: each list holds its first 20 entries (unmapped: 20 of each kind) and counts says how many it has in all (the CLI\'s --report FILE writes every entry). A body over 64 MiB: 413 keycloak_body_too_large (use the CLI, which streams the file)', body: keycloakRealmSchema, query: keycloakImportQuerySchema, bodyLimit: { bytes: KEYCLOAK_IMPORT_BODY_LIMIT, tooLarge: 'keycloak_body_too_large' }, streamedBody: true, handle: async ({ op, body, query }) => {
       const { dry_run: dryRun, api } = keycloakImportQuerySchema.parse(query);
-      return { body: await ops.keycloak.import(op, { realm: parsedDocument(body) }, { dryRun: dryRun === 'true', api }) };
+      return { body: await ops.keycloak.import(op, { realm: bodyDocument(body as JsonBody) }, { dryRun: dryRun === 'true', api }) };
     } },
 
     // Dynamic registration

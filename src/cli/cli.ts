@@ -332,7 +332,8 @@ async function report(raw: unknown, io: CliIo): Promise<number> {
   }
   const [{ ConfigError }, { normalizeError }, { SettingError }, { problemText }] = await Promise.all([import('../config/load.ts'), import('../errors/normalize.ts'), import('../errors/setting-error.ts'), import('../errors/problems.ts')]);
   if (raw instanceof ConfigError) {
-    for (const problem of raw.problems) io.stderr(`gatehouse: ${problem}\n`);
+    // Each problem one line (what it quotes of a value is escaped where it is made, src/config/sources.ts).
+    for (const problem of raw.problems) io.stderr(`gatehouse: ${oneLine(problem)}\n`);
     return raw.exitCode;
   }
   const error = normalizeError(raw);

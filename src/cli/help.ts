@@ -3,6 +3,9 @@
  * drift: `gatehouse <command> --help` prints the usage entries of that command, and an unknown
  * command or option is named in one line with the nearest match.
  */
+import { SHOWN_LENGTH, shown, typed } from '../errors/shown-text.ts';
+
+export { shown, typed };
 
 /** One entry of the usage text: its lines, the group word and the subcommands it describes. */
 interface UsageEntry {
@@ -92,40 +95,6 @@ export function nearest(word: string, candidates: readonly string[]): string | u
   }
   if (best === undefined) return undefined;
   return best.score <= Math.max(2, Math.floor(word.length / 3)) ? best.candidate : undefined;
-}
-
-/** What a message may show of a typed word: at most this many characters. */
-const SHOWN_LENGTH = 60;
-
-/**
- * A typed word as a message may show it: control characters (escape sequences, line breaks) and
- * invisible formatting characters (bidirectional overrides) escaped, so what someone passes as
- * an argument can neither drive the terminal nor forge a line in a log; and at most SHOWN_LENGTH
- * characters.
- */
-export function shown(word: string, max = SHOWN_LENGTH): string {
-  const characters = [...word];
-  const cut = characters.length > max;
-  const escaped = characters.slice(0, max).map((character) => {
-    if (character === '\n') return '\\n';
-    if (character === '\r') return '\\r';
-    if (character === '\t') return '\\t';
-    if (/[\p{Cc}]/u.test(character)) return `\\x${character.codePointAt(0)!.toString(16).padStart(2, '0')}`;
-    if (/[\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}]/u.test(character)) return `\\u${character.codePointAt(0)!.toString(16).padStart(4, '0')}`;
-    return character;
-  });
-  return `${escaped.join('')}${cut ? '…' : ''}`;
-}
-
-/**
- * Input a message quotes (an id that matches nothing, an unknown setting, a file name): shown()
- * in quotes, and when it was cut, how long it was — `'xxxx…' (100000 characters)`. Unquoted
- * (`{ quote: false }`) where the message's own words frame it: `client xxxx… (100000 characters) does not exist`.
- */
-export function typed(word: string, { quote = true }: { quote?: boolean } = {}): string {
-  const length = [...word].length;
-  const text = quote ? `'${shown(word)}'` : shown(word);
-  return length > SHOWN_LENGTH ? `${text} (${length} characters)` : text;
 }
 
 /** The values of src/errors/problems.ts' texts that hold what was typed or read (an id, a name), not the catalogue's own words (`{values}`: the choices). */

@@ -1,3 +1,4 @@
+import { typed } from '../errors/shown-text.ts';
 import { SECRET_SETTINGS, SETTING_NAMES, type SettingName } from './schema.ts';
 
 /** Where settings come from: the process environment and files (GATEHOUSE_CONFIG, NAME_FILE secrets). */
@@ -16,21 +17,22 @@ function readConfigFile(path: string, sources: ConfigSources, problems: string[]
     parsed = JSON.parse(sources.readFile(path));
   } catch (error) {
     const reason = error instanceof SyntaxError ? 'is not valid JSON' : 'cannot be read';
-    problems.push(`GATEHOUSE_CONFIG: file ${path} ${reason}`);
+    problems.push(`GATEHOUSE_CONFIG: file ${typed(path)} ${reason}`);
     return {};
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    problems.push(`GATEHOUSE_CONFIG: file ${path} must hold a JSON object of settings`);
+    problems.push(`GATEHOUSE_CONFIG: file ${typed(path)} must hold a JSON object of settings`);
     return {};
   }
   const values: Record<string, string> = {};
+  // The file's path and its keys are shown as input is (escaped, quoted, cut): the CLI and the server print these lines as they are.
   for (const [key, value] of Object.entries(parsed)) {
     if (!SETTING_NAMES.includes(key as SettingName)) {
-      problems.push(`${key}: unknown setting in ${path}`);
+      problems.push(`${typed(key, { quote: false })}: unknown setting in ${typed(path)}`);
     } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
       values[key] = String(value);
     } else {
-      problems.push(`${key}: must be a string, number or boolean in ${path}`);
+      problems.push(`${key}: must be a string, number or boolean in ${typed(path)}`);
     }
   }
   return values;
@@ -57,7 +59,7 @@ export function collectRaw(sources: ConfigSources, problems: string[]): Record<s
       try {
         raw[name] = sources.readFile(filePath).replace(/\r?\n$/, '');
       } catch {
-        problems.push(`${name}_FILE: cannot read ${filePath}`);
+        problems.push(`${name}_FILE: cannot read ${typed(filePath)}`);
       }
     } else if (fromFile[name] !== undefined) {
       raw[name] = fromFile[name];

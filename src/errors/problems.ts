@@ -39,6 +39,7 @@ export const PROBLEMS = {
   not_json: 'the request body is not valid JSON',
   not_json_at: 'the request body is not valid JSON at line {line}, column {column}: {reason}',
   json_file_at: 'is not valid JSON at line {line}, column {column}: {reason}',
+  duplicate_member: 'is given twice in its object: again at line {line}, column {column} (which one counts would be a guess; keep one)',
   not_utf8: 'the request body is not UTF-8 text (JSON is always UTF-8: save the file as UTF-8)',
   not_json_content_type: 'the request body must be JSON (Content-Type: application/json)',
   nothing_to_change: 'name at least one field to change',

@@ -3,12 +3,22 @@ import type { Context } from 'koa';
 import { GatehouseError } from '../errors/gatehouse-error.ts';
 import { problemText } from '../errors/problems.ts';
 
-const LIMIT = 16 * 1024;
+/** The most a hosted page's form may carry: far above what any of its fields takes. */
+export const HOSTED_FORM_LIMIT = 16 * 1024;
 
 /** A page's form that came as neither of the encodings an HTML form sends (415; the page says so in the reader's language). */
 export class NotAFormError extends GatehouseError {
   constructor(reason = 'expected a form submission (application/x-www-form-urlencoded or multipart/form-data)') {
     super(reason, { status: 415, code: 'invalid_request', expose: true });
+  }
+}
+
+/** A form body over `limit` bytes (413): the page says the limit in the reader's units; a JSON caller gets `body_too_large`. */
+export class FormTooLargeError extends GatehouseError {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(problemText('body_too_large'), { status: 413, code: 'invalid_request', expose: true, problem: { code: 'body_too_large' }, headers: { Connection: 'close' } });
+    this.limit = limit;
   }
 }
 
@@ -38,7 +48,7 @@ async function readLimited(ctx: Context): Promise<Buffer> {
   for await (const chunk of ctx.req) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > LIMIT) throw new GatehouseError(problemText('body_too_large'), { status: 413, code: 'invalid_request', expose: true, problem: { code: 'body_too_large' }, headers: { Connection: 'close' } });
+    if (size > HOSTED_FORM_LIMIT) throw new FormTooLargeError(HOSTED_FORM_LIMIT);
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);

@@ -5,7 +5,8 @@ import { GatehouseError } from '../errors/gatehouse-error.ts';
 import { errorResponder, type ErrorPageRenderer } from '../errors/respond.ts';
 import type { Logger } from '../observability/logger.ts';
 import { underPath } from '../routes/match.ts';
-import { NotAFormError } from './body.ts';
+import { FormTooLargeError, NotAFormError } from './body.ts';
+import { dataSize } from './data-size.ts';
 import { chosenLocale } from './language.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
@@ -26,6 +27,7 @@ function pageCode(error: GatehouseError): string {
   if (error.cause instanceof errors.SessionNotFound) return 'expired';
   if (error instanceof CsrfError) return 'csrf';
   if (error instanceof NotAFormError) return 'not_a_form';
+  if (error instanceof FormTooLargeError) return 'too_large';
   if (error.code === 'temporarily_unavailable') return 'temporarily_unavailable';
   return error.status >= 500 ? 'server_error' : 'invalid_request';
 }
@@ -44,7 +46,8 @@ export function errorPage(views: Views, interactionPath = '/interaction'): Error
       await sendPage(ctx, views, 'busy', locale, { title: t('busy.title'), retryUrl }, 503);
       return;
     }
-    await sendErrorPage(ctx, views, locale, { code: pageCode(error) }, error.status);
+    const params = error instanceof FormTooLargeError ? { limit: dataSize(error.limit, locale) } : undefined;
+    await sendErrorPage(ctx, views, locale, { code: pageCode(error), params }, error.status);
   };
 }
 

@@ -41,7 +41,7 @@ export async function sendPage(ctx: PageContext, views: Views, page: string, loc
 export const FORM_ERROR_STATUS = 400;
 
 /** Page errors whose message already says what to do next (the page adds only "contact support"). */
-const WITH_NEXT_STEP = new Set(['expired', 'csrf', 'not_a_form', 'too_many_requests']);
+const WITH_NEXT_STEP = new Set(['expired', 'csrf', 'not_a_form', 'too_large', 'too_many_requests']);
 
 const ERROR_MESSAGES = new Set([
   'invalid_request',
@@ -54,16 +54,18 @@ const ERROR_MESSAGES = new Set([
 ]);
 
 export interface ErrorPage {
-  /** OAuth error code or one of Gatehouse's page errors (expired, csrf, not_a_form, not_found, too_many_requests). */
+  /** OAuth error code or one of Gatehouse's page errors (expired, csrf, not_a_form, too_large, not_found, too_many_requests). */
   readonly code: string;
   readonly description?: string | undefined;
+  /** The values its message names (too_large: `{limit}`, already in the reader's units). */
+  readonly params?: Readonly<Record<string, string>> | undefined;
 }
 
 /** The friendly error page: a localized message per known code, details folded away, never a stack. */
-export function sendErrorPage(ctx: PageContext, views: Views, locale: Locale, { code, description }: ErrorPage, status: number): Promise<void> {
+export function sendErrorPage(ctx: PageContext, views: Views, locale: Locale, { code, description, params }: ErrorPage, status: number): Promise<void> {
   const t = views.translate(locale);
   const known = ERROR_MESSAGES.has(code) || WITH_NEXT_STEP.has(code) || code === 'not_found';
-  const message = t(known ? `error.${code}` : status >= 500 ? 'error.server_error' : 'error.lead');
+  const message = t(known ? `error.${code}` : status >= 500 ? 'error.server_error' : 'error.lead', params);
   const oauthCode = ERROR_MESSAGES.has(code) || !known ? code : undefined;
   return sendPage(ctx, views, 'error', locale, {
     title: t('error.title'),

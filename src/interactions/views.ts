@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import ejs from 'ejs';
 import { LOCALES, loadMessages, negotiateLocale, translator, type Locale, type Messages, type Translate } from './i18n.ts';
 import { themeStylesheet } from './theme.ts';
+import { breakable } from './breakable.ts';
 
 /** What the operator configured (GATEHOUSE_BRAND_*, GATEHOUSE_SUPPORT_URL). */
 export interface Brand {
@@ -102,7 +103,7 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
     translate: (locale) => translator(catalogs, locale),
     negotiate: negotiateLocale,
     async render(page, locale, model) {
-      const data = { ...model, locale, t: translator(catalogs, locale), brand, paths };
+      const data = { ...model, locale, t: translator(catalogs, locale), brand, paths, breakable };
       const body = await ejs.renderFile(isAbsolute(page) ? page : resolve(join('pages', `${page}.ejs`)), data, options);
       return ejs.renderFile(layoutPath, { ...data, body }, options);
     },

@@ -147,13 +147,27 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | 
     if ((USERINFO_SIGNING_ALGS as readonly string[]).includes(userinfoAlg)) metadata.userinfo_signed_response_alg = userinfoAlg;
     else note(`userinfo signed with ${userinfoAlg}: Gatehouse signs userinfo with RS256 or ES256; the client gets JSON until one is set`);
   }
-  // The app's home page: client_uri takes what the admin API takes there (http(s), no fragment); the
-  // provider refuses any other at every request, so the client could never sign anyone in.
-  const baseUrl = text(client.baseUrl);
-  if (baseUrl !== undefined) {
-    const home = absolute(baseUrl);
-    if (home !== undefined && webUri.safeParse(home).success) metadata.client_uri = home;
-    else note(`base URL ${baseUrl}: not mapped to client_uri, which must be an absolute http(s) URL without a fragment`);
+  // The app's home page, logo, policies and back-channel logout endpoint: each field takes what the
+  // admin API takes there (http(s), no fragment); the provider refuses any other at every request,
+  // so the client could never sign anyone in.
+  const webUrls: ReadonlyArray<readonly [value: unknown, what: string, field: string]> = [
+    [client.baseUrl, 'base URL', 'client_uri'],
+    [attributes.logoUri, 'logo URL', 'logo_uri'],
+    [attributes.policyUri, 'policy URL', 'policy_uri'],
+    [attributes.tosUri, 'terms of service URL', 'tos_uri'],
+    [attributes['backchannel.logout.url'], 'back-channel logout URL', 'backchannel_logout_uri'],
+  ];
+  for (const [value, what, field] of webUrls) {
+    const given = text(value);
+    if (given === undefined) continue;
+    const resolved = absolute(given);
+    if (resolved !== undefined && webUri.safeParse(resolved).success) metadata[field] = resolved;
+    else note(`${what} ${given}: not mapped to ${field}, which must be an absolute http(s) URL without a fragment`);
+  }
+  if (metadata.backchannel_logout_uri !== undefined && attributes['backchannel.logout.session.required'] === 'true') metadata.backchannel_logout_session_required = true;
+  const frontchannelUrl = text(attributes['frontchannel.logout.url']);
+  if (frontchannelUrl !== undefined) {
+    note(`front-channel logout URL ${frontchannelUrl}: not imported (Gatehouse has no front-channel logout; it signs apps out through back-channel logout, backchannel_logout_uri)`);
   }
   for (const mapper of list(client.protocolMappers)) {
     if (isObject(mapper)) note(`protocol mapper ${String(mapper.name)} (${String(mapper.protocolMapper)}): not mapped (Gatehouse's claims come from scopes and the API's token claims)`);

@@ -78,6 +78,9 @@ export interface AuditTrail extends AuditSink {
 
 export type AuditCollection = mongo.Collection<WrittenAuditEvent>;
 
+/** What the trail's buffer holds for each event (see `enqueue`). */
+type Pending = WrittenAuditEvent | Unchecked;
+
 export function auditCollection(db: mongo.Db): AuditCollection {
   return db.collection<WrittenAuditEvent>(AUDIT_COLLECTION);
 }
@@ -89,7 +92,11 @@ export interface AuditTrailOptions {
   readonly logger: Logger;
   /** A batch is written this long after its first event at the latest. */
   readonly flushIntervalMs?: number;
-  /** ... or as soon as this many events wait. */
+  /**
+   * ... or as soon as this many events wait (500 by default: an insert command costs the driver
+   * ≈ 1 ms of CPU whatever it holds, so 500 events a command cost Node about a third of what 100
+   * did per event; the stores' cost is per document either way — docs/PERFORMANCE.md, perf19t).
+   */
   readonly maxBatch?: number;
   /** Events kept while MongoDB is away; beyond that the oldest are dropped (and counted). */
   readonly maxBuffered?: number;
@@ -106,26 +113,49 @@ export interface AuditTrailOptions {
   readonly clientCredentials?: ClientCredentialsAudit;
 }
 
+/** The event's id: an ObjectId of its time's second (pages sort and are cut by it). */
+function eventObjectId(at: Date): Types.ObjectId {
+  return new Types.ObjectId(Types.ObjectId.generate(Math.floor(at.getTime() / 1000)));
+}
+
 /** Fills in the id, the time, the client and the current request's id and address. */
 export function completeEvent(input: AuditInput, now: () => Date = () => new Date()): AuditEvent {
+  return asEvent(completeStored(input, now));
+}
+
+/**
+ * The event in its stored shape (what `auditEventSchema` stores), made once per event: its id an
+ * ObjectId (no hex string and back), its target and details copies of the caller's (a caller
+ * changing them later changes nothing stored).
+ */
+function completeStored(input: AuditInput, now: () => Date): StoredAuditEvent {
   const at = input.at ?? now();
-  const client = input.client === undefined ? (input.actor.type === 'client' ? input.actor.id : null) : input.client;
+  const { actor, target, details } = input;
   return {
-    id: new Types.ObjectId(Types.ObjectId.generate(Math.floor(at.getTime() / 1000))).toHexString(),
+    _id: eventObjectId(at),
     at,
     type: input.type,
-    actor: { type: input.actor.type, id: input.actor.id, username: input.actor.username ?? null },
-    client,
-    target: input.target ?? null,
+    actor: { type: actor.type, id: actor.id, username: actor.username ?? null },
+    client: input.client === undefined ? (actor.type === 'client' ? actor.id : null) : input.client,
+    target: target == null ? null : { ...target },
     ip: input.ip === undefined ? (currentRequestIp() ?? null) : input.ip,
-    details: input.details ?? {},
+    details: details === undefined ? {} : { ...details },
     requestId: input.requestId === undefined ? (currentRequestId() ?? null) : input.requestId,
   };
 }
 
-function stored(event: AuditEvent): StoredAuditEvent {
-  const { id, details, target, ...rest } = event;
-  return { _id: new Types.ObjectId(id), ...rest, target: target === null ? null : { ...target }, details: { ...details } };
+/** The stored shape as the trail shows it (the id as hex). */
+function asEvent(doc: StoredAuditEvent): AuditEvent {
+  const { _id, at, type, actor, client, target, ip, details, requestId } = doc;
+  return { id: _id.toHexString(), at, type: type as AuditEventType, actor: actor as AuditEvent['actor'], client, target, ip, details, requestId };
+}
+
+/** An event that is not already in its stored shape: mongoose's validation casts it, fills defaults or refuses it when its batch is written. */
+class Unchecked {
+  readonly doc: StoredAuditEvent;
+  constructor(doc: StoredAuditEvent) {
+    this.doc = doc;
+  }
 }
 
 /**
@@ -180,7 +210,7 @@ export function createAuditTrail({
   insert = async (docs) => void (await collection.insertMany([...docs], { ordered: false })),
   logger,
   flushIntervalMs = AUDIT_FLUSH_INTERVAL_MS,
-  maxBatch = 100,
+  maxBatch = 500,
   maxBuffered = 10_000,
   onDropped,
   clock,
@@ -189,28 +219,32 @@ export function createAuditTrail({
   clientCredentials = 'each',
 }: AuditTrailOptions): AuditTrail {
   const log = logger.child({ audit: true });
-  let buffer: AuditEvent[] = [];
+  /** Events waiting to be written: compact documents, or (rarely) ones the schema has yet to check. */
+  let buffer: Pending[] = [];
+  const logEvents = () => log.isLevelEnabled('info');
   let closed = false;
   const counts = clientCredentials === 'per-minute' ? createIssuanceCounts() : undefined;
   let countTimer: ClockTimer | undefined;
 
   /**
-   * The batch's documents through the event schema; an event that breaks it is logged and left
-   * out. One already in its stored shape (the usual case) is taken as it is. What passed is
-   * written compact (compactAuditEvent).
+   * The batch's documents to write: those in their stored shape were made compact when they were
+   * recorded; any other goes through the event schema now, and one that breaks it is logged and
+   * left out. Plain values are taken as they are: no promise per event.
    */
-  async function checked(batch: readonly AuditEvent[]): Promise<WrittenAuditEvent[]> {
-    const docs = await Promise.all(
-      batch.map((event) => {
-        const doc = stored(event);
-        if (isStoredAuditShape(doc)) return doc;
-        return validated(auditEventShape, doc).catch((error: unknown) => {
-          logger.error({ err: error, eventId: event.id, type: event.type }, 'audit event refused by its schema; not stored');
-          return undefined;
-        });
-      }),
-    );
-    return docs.filter((doc): doc is StoredAuditEvent => doc !== undefined).map(compactAuditEvent);
+  async function checked(batch: readonly Pending[]): Promise<WrittenAuditEvent[]> {
+    const docs: WrittenAuditEvent[] = [];
+    for (const entry of batch) {
+      if (!(entry instanceof Unchecked)) {
+        docs.push(entry);
+        continue;
+      }
+      const doc = await validated(auditEventShape, entry.doc).catch((error: unknown) => {
+        logger.error({ err: error, eventId: entry.doc._id.toHexString(), type: entry.doc.type }, 'audit event refused by its schema; not stored');
+        return undefined;
+      });
+      if (doc !== undefined) docs.push(compactAuditEvent(doc));
+    }
+    return docs;
   }
 
   const writer = batchedWriter({
@@ -233,18 +267,24 @@ export function createAuditTrail({
     onRecovery: () => logger.info('audit events are being stored again'),
   });
 
-  function enqueue(input: AuditInput): AuditEvent {
-    const event = completeEvent(input, now);
-    const { id, type, actor, client, ip, target, details } = event;
-    log.info({ eventId: id, type, actor, client, ip, target, details }, type);
-    if (closed) return event;
-    buffer.push(event);
+  /**
+   * Logs the event (at `info`) and buffers it, compact when it is already in its stored shape
+   * (the usual case: isStoredAuditShape, then compactAuditEvent, once); answers its stored shape.
+   */
+  function enqueue(input: AuditInput): StoredAuditEvent {
+    const doc = completeStored(input, now);
+    if (logEvents()) {
+      const { _id, type, actor, client, ip, target, details } = doc;
+      log.info({ eventId: _id.toHexString(), type, actor, client, ip, target, details }, type);
+    }
+    if (closed) return doc;
+    buffer.push(isStoredAuditShape(doc) ? compactAuditEvent(doc) : new Unchecked(doc));
     if (buffer.length > maxBuffered) {
       const dropped = buffer.length - maxBuffered;
       buffer = buffer.slice(dropped);
       onDropped?.(dropped);
     }
-    return event;
+    return doc;
   }
 
   /** One client_credentials issuance, counted (per-minute mode): a log line now, a summary when its minute ends. */
@@ -289,7 +329,7 @@ export function createAuditTrail({
       writer.noted();
     },
     async write(input) {
-      const event = enqueue(input);
+      const event = asEvent(enqueue(input));
       await writer.drain();
       return event;
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { API_TOKEN_TTL, apiFields, type Api } from '../apis/registry.ts';
+import type { ClientPatch, ClientView } from '../clients/repository.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { invalid, notFound } from './errors.ts';
@@ -37,6 +38,33 @@ export const apiUpdateSchema = z
     token_claims: apiFields.tokenClaims.optional(),
   })
   .strict();
+
+/** What a client keeps once an API is gone: undefined when it names the API nowhere. */
+function withoutApi(client: ClientView, identifier: string): Required<Pick<ClientPatch, 'allowedApis' | 'metadata'>> | undefined {
+  const metadata: Record<string, unknown> = { ...client.metadata };
+  const allowedApis = client.allowedApis.filter((api) => api !== identifier);
+  let touched = allowedApis.length !== client.allowedApis.length;
+  if (metadata.default_api === identifier) {
+    touched = true;
+    if (allowedApis[0] === undefined) delete metadata.default_api;
+    else metadata.default_api = allowedApis[0];
+  }
+  const limits = metadata.allowed_api_scopes;
+  if (Array.isArray(limits) && limits.some((limit) => (limit as { api?: unknown }).api === identifier)) {
+    touched = true;
+    const kept = limits.filter((limit) => (limit as { api?: unknown }).api !== identifier);
+    if (kept.length === 0) delete metadata.allowed_api_scopes;
+    else metadata.allowed_api_scopes = kept;
+  }
+  const policy = metadata.token_exchange as { apis?: unknown } | undefined;
+  if (Array.isArray(policy?.apis) && policy.apis.includes(identifier)) {
+    touched = true;
+    const kept = policy.apis.filter((api) => api !== identifier);
+    if (kept.length === 0) delete metadata.token_exchange;
+    else metadata.token_exchange = { ...policy, apis: kept };
+  }
+  return touched ? { allowedApis, metadata } : undefined;
+}
 
 export function apiOperations(services: GatehouseServices) {
   const { apis, clients, audit, adminAudience } = services;
@@ -97,10 +125,22 @@ export function apiOperations(services: GatehouseServices) {
       await audit.write({ ...ctx, type: 'api.updated', target: target(identifier), details: { fields: Object.keys(patch) } });
       return api;
     },
+    /**
+     * Deletes the API and takes it off every client that names it — its APIs, default API, scope
+     * limits and token exchange policy — as Auth0 removes an API's client grants with it: a client
+     * left naming an API that is gone could not be edited field by field any more, and an API made
+     * again under the same identifier is another API, which no client was given.
+     */
     async delete(ctx: OperationContext, identifier: string): Promise<void> {
       guard(identifier);
       if (!(await apis.remove(identifier))) throw notFound('api_not_found', identifier);
-      await audit.write({ ...ctx, type: 'api.deleted', target: target(identifier) });
+      const detached: string[] = [];
+      for (const client of await clients.list()) {
+        const change = withoutApi(client, identifier);
+        if (change === undefined) continue;
+        if ((await clients.update(client.clientId, change)) !== undefined) detached.push(client.clientId);
+      }
+      await audit.write({ ...ctx, type: 'api.deleted', target: target(identifier), details: detached.length === 0 ? {} : { clients: detached } });
     },
   };
 }

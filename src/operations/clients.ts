@@ -222,7 +222,9 @@ export function clientOperations(services: GatehouseServices) {
       else if (patch.api_scopes !== undefined) metadata.allowed_api_scopes = patch.api_scopes;
       const admin = patch.admin ?? current.admin;
       const requested = (patch.apis ?? current.allowedApis).filter((api) => api !== adminAudience);
-      await checkApis(patch.apis ?? requested, undefined, admin);
+      // Only what this change touches: a client left naming an API that is gone (deleted while the
+      // client was being written) stays editable field by field; naming the list checks all of it.
+      if (patch.apis !== undefined || patch.admin !== undefined) await checkApis(patch.apis ?? requested, undefined, admin);
       const allowedApis = withAdminApi(requested, admin);
       // Only when the patch touches either list: an older record's policy does not block other edits.
       if (patch.apis !== undefined || patch.token_exchange !== undefined) checkExchangeWithinApis(metadata.token_exchange, allowedApis);

@@ -31,3 +31,12 @@ export function settingsModel<S extends object>(connection: Connection, group: S
   );
   return connection.model<StoredSettings<S>>(name, schema);
 }
+
+/**
+ * The documents of the groups `ids` in one read, by group id (a group never changed has none):
+ * what every group's store starts from (src/settings/runtime.ts), one command instead of one per group.
+ */
+export async function readSettingsDocuments(connection: Connection, ids: readonly string[]): Promise<Map<string, StoredSettings>> {
+  const docs = await connection.db!.collection<StoredSettings>('settings').find({ _id: { $in: [...ids] } }).toArray();
+  return new Map(docs.map((doc) => [doc._id, doc]));
+}

@@ -12,6 +12,7 @@ import { configuredOtp, otpGroup, otpPolicyOf, type OtpSettings } from './otp.ts
 import type { OtpPolicy } from '../mfa/totp.ts';
 import { configuredPasswordPolicy, passwordPolicyGroup, passwordPolicyOf, type PasswordPolicySettings } from './password-policy.ts';
 import { configuredSignIn, signInGroup, type SignInSettings } from './sign-in.ts';
+import { readSettingsDocuments, type StoredSettings } from './model.ts';
 import { openSettingsStore, type SettingsStore } from './store.ts';
 
 interface WarnLogger {
@@ -54,9 +55,15 @@ export interface RuntimeSettings {
 
 export async function openRuntimeSettings({ config, mongo, redis, logger, subscriber, now }: RuntimeSettingsDeps): Promise<RuntimeSettings> {
   const notices = await openSettingsNotices({ redis, redisPrefix: config.redisPrefix, logger, subscriber });
+  // Every group's document in one read (a server start, every CLI command), not one per group. A
+  // group changed meanwhile (its notice came during the read) reads its own again on opening.
+  const ids = [signInGroup.id, passwordPolicyGroup.id, bruteForceGroup.id, mfaGroup.id, otpGroup.id];
+  const noticed = new Set<string>();
+  for (const id of ids) notices.listen(id, () => noticed.add(id));
+  const docs = await readSettingsDocuments(mongo, ids);
+  const initial = <S extends object>(group: SettingsGroup<S>) => (noticed.has(group.id) ? undefined : ((docs.get(group.id) ?? null) as StoredSettings<S> | null));
   const open = <S extends object>(group: SettingsGroup<S>, configured: S) =>
-    openSettingsStore(group, { mongo, notices, configured, pinned: pinnedIn(group, config.pinned), logger, now });
-  // Each store reads its document once on opening: in parallel, so a CLI command starts no later.
+    openSettingsStore(group, { mongo, notices, configured, pinned: pinnedIn(group, config.pinned), logger, now, initial: initial(group) });
   const [signIn, passwordPolicy, bruteForce, mfa, otp] = await Promise.all([
     open(signInGroup, configuredSignIn(config)),
     open(passwordPolicyGroup, configuredPasswordPolicy(config)),

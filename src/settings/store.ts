@@ -27,6 +27,11 @@ export interface SettingsStoreDeps<S extends object> {
   readonly now: () => number;
   /** Serialises writes of the group's document (docs/STORAGE.md); by default on `mongo`. */
   readonly locks?: DocumentLocks;
+  /**
+   * The group's document as already read (null: there is none): src/settings/runtime.ts reads
+   * every group's in one command. Without it the store reads its own on opening.
+   */
+  readonly initial?: StoredSettings<S> | null;
 }
 
 export interface SettingsState<S> {
@@ -83,10 +88,13 @@ export async function openSettingsStore<S extends object>(group: SettingsGroup<S
   notices.listen(group.id, drop);
   const lifetime = notices.listening ? NOTICED_MS : SETTINGS_POLL_MS;
 
-  async function read(): Promise<SettingsState<S>> {
-    const doc = await model.findById(group.id).lean<StoredSettings<S>>();
+  const stateOf = (doc: StoredSettings<S> | null): SettingsState<S> => {
     const stored = doc?.values ?? {};
     return { settings: effectiveOf(group, configured, stored, pinned), stored, updatedAt: doc?.updatedAt ?? null };
+  };
+
+  async function read(): Promise<SettingsState<S>> {
+    return stateOf(await model.findById(group.id).lean<StoredSettings<S>>());
   }
 
   function load(): Promise<S> {
@@ -163,7 +171,8 @@ export async function openSettingsStore<S extends object>(group: SettingsGroup<S
   }
 
   // Pages find the settings in memory from the first request on.
-  await load();
+  if (deps.initial === undefined) await load();
+  else cached = { settings: stateOf(deps.initial).settings, at: now() };
 
   return {
     group,

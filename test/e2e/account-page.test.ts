@@ -752,6 +752,25 @@ describe('account page (headless Chromium)', function () {
         await other.setViewportSize({ width: 1280, height: 800 });
         await screenshot(other, `account-header-long-name-${locale}`);
       }
+      // Sent from the app ("Back to <app>" in the header), in Russian: the name, the way back and the person on one row, the
+      // sections on their own under it — at 1280 px (the person was pushed onto a row of their own) and narrower.
+      await other.selectOption('#language', 'ru');
+      await other.goto(`${accountUrl}?${new URLSearchParams({ referrer: app.client.clientId, referrer_uri: REDIRECT_URI })}#/profile`);
+      await other.getByTestId('referrer').filter({ hasText: 'Northwind Procurement' }).waitFor();
+      for (const width of [1280, 1024, 800]) {
+        await other.setViewportSize({ width, height: 800 });
+        const header = await other.evaluate(() => {
+          const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect();
+          return { place: box('header.bar .place'), button: box('header.bar .who button'), nav: box('header.bar nav'), links: new Set([...document.querySelectorAll('header.bar nav a')].map((link) => Math.round(link.getBoundingClientRect().top))).size, scroll: document.documentElement.scrollWidth };
+        });
+        const at = `ru with a back link at ${width} px (${JSON.stringify(header)})`;
+        expect(header.button.top < header.place.bottom && header.button.bottom > header.place.top, `${at}: sign-out on the row of the name and the way back`).to.equal(true);
+        expect(header.nav.top, `${at}: the sections under that row`).to.be.at.least(header.button.bottom - 1);
+        expect(header.links, `${at}: the sections on one line`).to.equal(1);
+        expect(header.scroll, at).to.be.at.most(width);
+        if (width === 1280) await screenshot(other, 'account-header-back-link-ru');
+      }
+      await other.setViewportSize({ width: 1280, height: 800 });
       // The profile's fields and its language picker: one height down the form (the picker stood 3 px taller than the fields).
       await other.goto(`${accountUrl}#/profile`);
       await other.locator('main form select').first().waitFor();

@@ -290,6 +290,9 @@ describe('admin console (headless Chromium)', () => {
     // A user, who gets a token through that client.
     await page.getByRole('link', { name: 'Users', exact: true }).click();
     await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    // The list is named by the page's heading, with no caption "Users" under the search field again.
+    await page.getByRole('table', { name: 'Users' }).waitFor();
+    expect(await page.locator('main caption').allTextContents()).not.to.include('Users');
     await page.fill('#f-username', 'dana');
     await page.fill('#f-email', 'dana@example.com');
     await page.fill('#f-password', PASSWORD);
@@ -308,16 +311,32 @@ describe('admin console (headless Chromium)', () => {
     await linkRow.getByRole('button', { name: 'Yes, remove the corp-sso link' }).click();
     await page.getByText('Link removed').waitFor();
     expect(await gatehouse.services.upstream.linksOf(dana.id)).to.deep.equal([]);
+    // Disable and lift lockouts: one row of buttons, as the other cards' actions (they were stacked).
+    const access = await page.locator('section', { has: page.getByRole('heading', { name: 'Access' }) }).evaluate((card) =>
+      ['Disable user', 'Lift sign-in lockouts'].map((name) => [...card.querySelectorAll('button')].find((button) => button.textContent === name)!.getBoundingClientRect().top),
+    );
+    expect(Math.abs(access[0]! - access[1]!), `the access card's buttons on one row (${JSON.stringify(access)})`).to.be.below(1);
     // A consent dana keeps across sessions (as the consent page's Allow writes it): listed and revoked here.
     await gatehouse.services.consents.add(dana.id, clientId, { scopes: ['openid', 'profile'], claims: [], resources: { 'https://api.example.com': ['read'] } });
+    // One to an app deleted since (a record an import brought): its id is all there is to show.
+    await gatehouse.services.consents.add(dana.id, 'retired-reports-app', { scopes: ['openid'], claims: [], resources: {} });
     await page.reload();
-    const consentRow = page.locator('section', { has: page.getByRole('heading', { name: 'Consents' }) }).locator('tbody tr').filter({ hasText: clientId });
+    const consents = page.locator('section', { has: page.getByRole('heading', { name: 'Consents' }) });
+    const consentRow = consents.locator('tbody tr').filter({ hasText: clientId });
     await consentRow.waitFor();
     expect(await consentRow.textContent()).to.include('openid profile https://api.example.com (read)');
+    // The app by its name, a link to it, its client id beside; a deleted app by its id alone.
+    const app = await consentRow.locator('td').first().evaluate((cell) => ({ link: cell.querySelector('a')?.textContent, href: cell.querySelector('a')?.getAttribute('href'), id: cell.querySelector('code')?.textContent }));
+    expect(app).to.deep.equal({ link: 'Support desk', href: `#/clients/${clientId}`, id: clientId });
+    const retired = await consents.locator('tbody tr').filter({ hasText: 'retired-reports-app' }).locator('td').first().evaluate((cell) => ({ text: cell.textContent, links: cell.querySelectorAll('a').length }));
+    expect(retired).to.deep.equal({ text: 'retired-reports-app', links: 0 });
+    // Its table is named by the card's heading, not captioned "Consents" a second time under it.
+    expect(await consents.locator('caption').evaluateAll((captions) => captions.filter((caption) => caption.checkVisibility()).map((caption) => caption.textContent))).not.to.include('Consents');
+    expect(await consents.getByRole('table', { name: 'Consents' }).count()).to.equal(1);
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'console-user-consents');
     await consentRow.getByRole('button', { name: 'Revoke' }).click();
-    await consentRow.getByRole('button', { name: `Yes, revoke the consent to ${clientId}` }).click();
+    await consentRow.getByRole('button', { name: 'Yes, revoke the consent to Support desk' }).click();
     await page.getByText('Consent revoked').waitFor();
     expect(await gatehouse.services.consents.find(dana.id, clientId)).to.equal(undefined);
     const tokenResponse = await fetch(`${deploy.issuer}/token`, {
@@ -617,15 +636,17 @@ describe('admin console (headless Chromium)', () => {
         );
         if ((await page.getAttribute('html', 'lang')) !== locale) problems.push(`${locale} ${route}: drawn in ${await page.getAttribute('html', 'lang')}`);
         const name = route === '' ? 'dashboard' : route.split('/')[0] + (route.includes('/') ? '-item' : '');
-        // Layout follows the width through CSS alone (no script reads it): one drawn page serves both widths.
-        for (const width of [1280, 390]) {
+        // Layout follows the width through CSS alone (no script reads it): one drawn page serves both
+        // widths, the one the page before was left at first (one viewport change a page, not two).
+        for (const width of page.viewportSize()?.width === 1280 ? [1280, 390] : [390, 1280]) {
+          // At the width it has: two frames waited for, as after a change.
           await resizeViewport(page, { width, height: 844 });
           // Nothing wider than the viewport: the page scrolls vertically only.
           const overflow = await bounded(page, `the overflow at ${width} px`, page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth));
           if (overflow > 0) problems.push(`${locale} ${name} at ${width} px overflows by ${overflow} px`);
           // axe on every page at both widths in every locale (text length, scripts and lang differ).
           for (const violation of await seriousViolations(page)) problems.push(`${locale} ${name} at ${width} px: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
-          await screenshot(page, `console-${locale}-${width}-${name}`);
+          await screenshot(page, `console-${locale}-${width}-${name}`, STEP_LIMIT_MS, { drawn: true });
           if (width === 1280) {
             // Dark mode follows the system like the hosted pages, axe-clean (contrast) in it too.
             await bounded(page, 'the dark color scheme', page.emulateMedia({ colorScheme: 'dark' }));
@@ -633,7 +654,7 @@ describe('admin console (headless Chromium)', () => {
             if (background !== 'rgb(15, 18, 22)') problems.push(`${locale} ${name}: no dark scheme`);
             // The page just audited in the light scheme: only what reads colours can differ (COLOUR_RULES).
             for (const violation of await darkSchemeViolations(page)) problems.push(`${locale} ${name} at ${width} px, dark: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
-            await screenshot(page, `console-${locale}-${width}-${name}-dark`);
+            await screenshot(page, `console-${locale}-${width}-${name}-dark`, STEP_LIMIT_MS, { drawn: true });
             await bounded(page, 'the light color scheme', page.emulateMedia({ colorScheme: 'light' }));
           }
           if (width === 1280 && route === '') {
@@ -871,6 +892,12 @@ describe('admin console (headless Chromium)', () => {
         expect(Math.abs(header.heights[0]! - header.heights[1]!), `${at}: the language picker and sign-out, one height (${JSON.stringify(header)})`).to.be.below(1);
         expect(Math.abs(header.centres[0]! - header.centres[1]!), `${at}: on one centre line (${JSON.stringify(header)})`).to.be.below(1);
         if (width === 390) continue; // A phone stacks a row's cells (a card per row): nothing beside the button.
+        // A session's apps by name (Gatehouse's own in this language), each with its client id (the ids alone were listed).
+        const strings = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/${locale}.json`)).text()) as Record<string, string>;
+        const apps = await page.locator('#sessions-heading').evaluate((heading) =>
+          [...heading.closest('section')!.querySelectorAll('table')[0]!.querySelectorAll('ul.apps li')].map((item) => ({ name: item.querySelector('a')?.textContent, id: item.querySelector('code')?.textContent })),
+        );
+        expect(apps, at).to.deep.include({ name: strings['app.builtIn.gatehouse-console'], id: 'gatehouse-console' });
         // The session's start, its first cell's text, on the line of its "End session" button's words (the words once sat at the cell's top, above the button's).
         const row = await page.locator('main table tbody tr').filter({ has: page.locator('td button') }).first().evaluate((tr) => {
           const bottom = (node: Node) => {
@@ -1035,10 +1062,17 @@ describe('admin console (headless Chromium)', () => {
       await page.selectOption('#console-locale', locale);
       await page.waitForFunction((chosen) => document.documentElement.lang === chosen, locale);
       const strings = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/${locale}.json`)).text()) as Record<string, string>;
-      const marked = `${service.client.clientId} — ${strings['user.grants.exchanged']!.replace('{client}', app.client.clientId)}`;
+      // Each by its app's name (its client id beside it), the exchanged one marked with the app it came through, by name too.
+      const marked = strings['user.grants.exchanged']!.replace('{client}', 'Gateway');
       await rows.filter({ hasText: marked }).waitFor();
-      const cells = await rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector('td')?.textContent).sort());
-      expect(cells, locale).to.deep.equal([service.client.clientId, marked].sort());
+      const cells = await rows.evaluateAll((trs) =>
+        trs.map((tr) => {
+          const cell = tr.querySelector('td')!;
+          return { app: cell.querySelector('a')?.textContent, id: cell.querySelector('code')?.textContent, through: cell.querySelector('.through')?.textContent ?? null };
+        }),
+      );
+      const own = { app: 'Orders caller', id: service.client.clientId };
+      expect(cells, locale).to.have.deep.members([{ ...own, through: null }, { ...own, through: marked }]);
       await screenshot(page, `console-user-exchanged-grant-${locale}`);
     }
     expect(await seriousViolations(page)).to.deep.equal([]);

@@ -347,6 +347,51 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect((await call('DELETE', `/apis/${encoded}`)).status).to.equal(404);
     });
 
+    it('APIs: deleting one takes it off every client that names it (APIs, default API, scope limits, exchange policy), audited with those clients', async () => {
+      const stock = 'https://stock.example.com';
+      const shipping = 'https://shipping.example.com';
+      for (const identifier of [stock, shipping]) expect((await call('POST', '/apis', { identifier, scopes: ['read'] })).status).to.equal(201);
+      const trusted = await call('POST', '/clients', { name: 'Stock web', redirect_uris: ['https://stock-web.example.com/cb'] });
+      const both = await call('POST', '/clients', {
+        name: 'Stock sync',
+        grant_types: ['client_credentials'],
+        apis: [stock, shipping],
+        default_api: stock,
+        api_scopes: [{ api: stock, scopes: ['read'] }],
+        token_exchange: { apis: [stock], trusted_clients: [trusted.body.client_id] },
+      });
+      expect(both.status, JSON.stringify(both.body)).to.equal(201);
+      const only = await call('POST', '/clients', { name: 'Stock only', grant_types: ['client_credentials'], apis: [stock] });
+      expect(only.status, JSON.stringify(only.body)).to.equal(201);
+
+      expect((await call('DELETE', `/apis/${encodeURIComponent(stock)}`)).status).to.equal(204);
+
+      expect((await call('GET', `/clients/${both.body.client_id}`)).body).to.deep.include({ apis: [shipping], default_api: shipping, api_scopes: null, token_exchange: null });
+      expect((await call('GET', `/clients/${only.body.client_id}`)).body).to.deep.include({ apis: [], default_api: null });
+      expect((await call('GET', `/clients/${trusted.body.client_id}`)).status).to.equal(200);
+      // Still editable field by field (before, a rename was refused: apis.0 unknown_api).
+      const renamed = await call('PATCH', `/clients/${only.body.client_id}`, { name: 'Stock only (renamed)' });
+      expect(renamed.status, JSON.stringify(renamed.body)).to.equal(200);
+      const events = (await call('GET', '/audit-events?type=api.deleted&limit=1')).body.events;
+      expect(events[0].target).to.deep.equal({ type: 'api', id: stock });
+      expect(events[0].details.clients).to.have.members([both.body.client_id, only.body.client_id]);
+      expect((await call('DELETE', `/apis/${encodeURIComponent(shipping)}`)).status).to.equal(204);
+    });
+
+    it('clients: a field-by-field update does not re-check APIs it does not touch (a client left naming an API that is gone stays editable)', async () => {
+      const client = await call('POST', '/clients', { name: 'Legacy sync', grant_types: ['client_credentials'] });
+      // What a client created while its API was being deleted is left with.
+      await gatehouse.services.clients.update(client.body.client_id, { allowedApis: ['https://gone.example.com'] });
+      const renamed = await call('PATCH', `/clients/${client.body.client_id}`, { name: 'Legacy sync 2' });
+      expect(renamed.status, JSON.stringify(renamed.body)).to.equal(200);
+      expect(renamed.body).to.deep.include({ name: 'Legacy sync 2', apis: ['https://gone.example.com'] });
+      // Naming the list again checks it.
+      const named = await call('PATCH', `/clients/${client.body.client_id}`, { apis: ['https://gone.example.com'] });
+      expect(named.status).to.equal(400);
+      expect(named.body.details[0]).to.deep.include({ path: 'apis.0', code: 'unknown_api' });
+      expect((await call('PATCH', `/clients/${client.body.client_id}`, { apis: [] })).body.apis).to.deep.equal([]);
+    });
+
     it('APIs: get one; the introspecting client is set, shown and unset; an unknown client is a 400', async () => {
       const introspector = await call('POST', '/clients', { name: 'Payroll API', grant_types: ['client_credentials'] });
       const created = await call('POST', '/apis', { identifier: 'https://payroll.example.com', scopes: ['runs:read'], client_id: introspector.body.client_id });

@@ -91,6 +91,19 @@ describe('gatehouse CLI with bad input: one line naming the flag (as typed) and 
   });
 });
 
+describe('gatehouse CLI with a bad configuration: exit 78, each problem one line naming the setting', () => {
+  it("shows a setting's value (a file path) quoted, escaped and cut: it cannot drive the terminal, forge a line or flood it", async () => {
+    const env = { NODE_ENV: 'test', GATEHOUSE_SECRET: randomSecret(), MONGODB_URI: 'mongodb://127.0.0.1:1/unused' };
+    const escaped = await runCli(['users', 'list'], { ...env, GATEHOUSE_CONFIG: '/nowhere/\x1b[2J\ngatehouse: forged.json' });
+    expect(escaped.code).to.equal(78);
+    expect(escaped.stderr).to.equal("gatehouse: GATEHOUSE_CONFIG: file '/nowhere/\\x1b[2J\\ngatehouse: forged.json' cannot be read\n");
+    const long = await runCli(['users', 'list'], { ...env, GATEHOUSE_SECRET: '', GATEHOUSE_SECRET_FILE: `/nowhere/${'z'.repeat(100_000)}` });
+    expect(long.code).to.equal(78);
+    // The secret it could not read is then missing too: a second line.
+    expect(long.stderr).to.equal(`gatehouse: GATEHOUSE_SECRET_FILE: cannot read '/nowhere/${'z'.repeat(51)}…' (100009 characters)\ngatehouse: GATEHOUSE_SECRET: is required\n`);
+  });
+});
+
 describe('gatehouse CLI when a store cannot be reached: exit 75 (retry later), naming the setting', function () {
   this.timeout(60_000);
 

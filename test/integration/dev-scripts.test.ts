@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
+import { within } from '../helpers/poll.ts';
 import { outputOf } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { databaseForSuite } from '../helpers/stores.ts';
@@ -299,6 +300,45 @@ describe('scripts/services: who stops the local databases (Redis here; MongoDB i
     await gone;
     expect(await services(['release', String(third.pid)])).to.include({ GATEHOUSE_SERVICES_STOPPED: 'redis', GATEHOUSE_SERVICES_HOLDERS: '' });
     expect(alive(redis), 'stopped by the last live holder').to.equal(false);
+  });
+
+  /** The live holders `scripts/services status` lists. */
+  async function holdersNow(): Promise<string[]> {
+    const exit = await outputOf(spawn('bash', ['scripts/services', 'status'], { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] }), 60_000, 'scripts/services status');
+    return /^holders: (.*)$/m.exec(exit.stdout)?.[1]?.split(' ') ?? [];
+  }
+
+  it('npm run cli holds them while its command runs: npm run dev\'s Ctrl-C meanwhile leaves them to the command, whose end then stops them', async () => {
+    const dev = holder();
+    expect((await services(['up', '--hold', String(dev.pid)])).GATEHOUSE_SERVICES_STARTED).to.equal('redis');
+    const redis = redisPid();
+    // A command that is still running: it waits for the password on its standard input.
+    const cli = spawn('bash', ['scripts/cli', 'users', 'create', '--username', `held-${process.pid}`, '--password-stdin'], { cwd: ROOT, env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const ended = outputOf(cli, 120_000, 'scripts/cli users create');
+    await within(90_000, async () => (await holdersNow()).includes(String(cli.pid)));
+    // npm run dev's Ctrl-C now. Before, it stopped Redis under the command (the CLI held nothing).
+    expect(await services(['release', String(dev.pid)])).to.include({ GATEHOUSE_SERVICES_STOPPED: '', GATEHOUSE_SERVICES_HOLDERS: String(cli.pid) });
+    expect(alive(redis)).to.equal(true);
+    cli.stdin.end('a long enough password');
+    const exit = await ended;
+    expect(exit.code, exit.stderr).to.equal(0);
+    expect(JSON.stringify(exit.stdout)).to.include(`held-${process.pid}`);
+    // The command was the last holder of what npm run dev started: its end stopped it.
+    expect(alive(redis), 'stopped when the command ended').to.equal(false);
+    expect(await holdersNow()).to.deep.equal([]);
+  });
+
+  it('what npm run cli started keeps running after its command ends (until scripts/services down), and it holds nothing after', async () => {
+    const exit = await outputOf(spawn('bash', ['scripts/cli', 'users', 'list'], { cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'] }), 120_000, 'scripts/cli users list');
+    expect(exit.code, exit.stderr).to.equal(0);
+    expect(exit.stderr).to.include('cli: started the local databases (redis); they keep running');
+    expect(alive(redisPid())).to.equal(true);
+    expect(await holdersNow()).to.deep.equal([]);
+    // npm run dev beside it, then its Ctrl-C: the CLI's Redis stays.
+    const dev = holder();
+    await services(['up', '--hold', String(dev.pid)]);
+    expect(await services(['release', String(dev.pid)])).to.include({ GATEHOUSE_SERVICES_STOPPED: '' });
+    expect(alive(redisPid())).to.equal(true);
   });
 
   it('what npm run cli started keeps running after npm run dev\'s Ctrl-C; of two starts at once only the one that started them says so', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -70,6 +70,59 @@ describe('Keycloak realm import: hostile and odd exports', function () {
     }
   });
 
+  it("a client's logo, policy, terms-of-service and back-channel logout URLs become logo_uri, policy_uri, tos_uri and backchannel_logout_uri when the admin API would take them; others, and a front-channel logout URL, are reported (they were dropped silently)", async () => {
+    const client = (clientId: string, attributes: Record<string, string>) => ({ clientId, enabled: true, publicClient: true, standardFlowEnabled: true, rootUrl: `https://${clientId}.example.com`, redirectUris: ['/cb'], attributes });
+    const realm = {
+      realm: 'rpages',
+      enabled: true,
+      clients: [
+        client('pages-web', {
+          logoUri: 'https://cdn.example.com/logo.png',
+          policyUri: 'https://pages-web.example.com/privacy',
+          tosUri: '/terms',
+          'backchannel.logout.url': 'https://pages-web.example.com/logout/backchannel',
+          'backchannel.logout.session.required': 'true',
+        }),
+        client('pages-odd', {
+          logoUri: 'javascript:alert(1)',
+          policyUri: 'https://pages-odd.example.com/#/privacy',
+          tosUri: 'ftp://pages-odd.example.com/terms',
+          'backchannel.logout.url': 'relative/logout',
+          'frontchannel.logout.url': 'https://pages-odd.example.com/logout/front',
+        }),
+      ],
+    };
+    const reasonsOf = (body: { unmapped: Array<{ kind: string; name: string; reason: string }> }) => body.unmapped.filter((item) => item.kind === 'client').map((item) => `${item.name}: ${item.reason}`);
+    const expected = [
+      'pages-odd: logo URL javascript:alert(1): not mapped to logo_uri, which must be an absolute http(s) URL without a fragment',
+      'pages-odd: policy URL https://pages-odd.example.com/#/privacy: not mapped to policy_uri, which must be an absolute http(s) URL without a fragment',
+      'pages-odd: terms of service URL ftp://pages-odd.example.com/terms: not mapped to tos_uri, which must be an absolute http(s) URL without a fragment',
+      'pages-odd: back-channel logout URL relative/logout: not mapped to backchannel_logout_uri, which must be an absolute http(s) URL without a fragment',
+      'pages-odd: front-channel logout URL https://pages-odd.example.com/logout/front: not imported (Gatehouse has no front-channel logout; it signs apps out through back-channel logout, backchannel_logout_uri)',
+    ];
+    for (const query of ['?dry_run=true', '']) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, realm);
+      expect(status, JSON.stringify(body)).to.equal(200);
+      expect(body.clients.created).to.have.members(['pages-web', 'pages-odd']);
+      expect(reasonsOf(body)).to.deep.equal(expected);
+    }
+    const web = (await gatehouse.services.clients.get('pages-web'))!.metadata;
+    expect(web).to.deep.include({
+      logo_uri: 'https://cdn.example.com/logo.png',
+      policy_uri: 'https://pages-web.example.com/privacy',
+      tos_uri: 'https://pages-web.example.com/terms',
+      backchannel_logout_uri: 'https://pages-web.example.com/logout/backchannel',
+      backchannel_logout_session_required: true,
+    });
+    const odd = (await gatehouse.services.clients.get('pages-odd'))!.metadata;
+    for (const field of ['logo_uri', 'policy_uri', 'tos_uri', 'backchannel_logout_uri', 'backchannel_logout_session_required']) expect(odd[field], field).to.equal(undefined);
+    // The provider takes both clients as they are stored: a sign-in starts.
+    for (const clientId of ['pages-web', 'pages-odd']) {
+      const response = await fetch(throwawayAuthorizationUrl(deploy.issuer, clientId, `https://${clientId}.example.com/cb`), { redirect: 'manual' });
+      expect(response.status, `${clientId}: ${(await response.text()).slice(0, 300)}`).to.equal(303);
+    }
+  });
+
   it('a dry run reports the conflicts between users of the file as the import does, across batches too (it said "3 created, 0 conflicts")', async () => {
     const same = [1, 2, 3].map((n) => ({ id: `dup-${n}`, username: n === 3 ? 'DUP-user' : 'dup-user', enabled: true }));
     // 120 users with one email: three batches of 50.
@@ -90,6 +143,99 @@ describe('Keycloak realm import: hostile and odd exports', function () {
         { user: 'DUP-user', reason: 'another Gatehouse user has this username or email' },
       ],
     });
+  });
+
+  it('a dry run reports a user whose username or email a stored user of another id holds as a conflict, as the import does — and one that user gave up earlier in the file as free (it said "created")', async () => {
+    const created = async (username: string, email: string) => {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/users', { username, email });
+      expect(status, JSON.stringify(body)).to.equal(201);
+      return body.id as string;
+    };
+    await created('held-name', 'held-name@held.test');
+    await created('held-mail', 'held-mail@held.test');
+    const moving = await created('moving', 'moving@held.test');
+    const staying = await created('staying', 'staying@held.test');
+    const realm = {
+      realm: 'rheld',
+      enabled: true,
+      users: [
+        { id: 'kc-held-1', username: 'HELD-NAME', enabled: true },
+        { id: 'kc-held-2', username: 'free-name', email: 'Held-Mail@HELD.test', enabled: true },
+        // Taken before its holder gives it up: a conflict; taken after: free, in the store as in the dry run.
+        { id: 'kc-held-3', username: 'staying', enabled: true },
+        { id: staying, username: 'stayed', email: 'stayed@held.test', enabled: true },
+        { id: moving, username: 'moved', email: 'moved@held.test', enabled: true },
+        { id: 'kc-held-4', username: 'moving', email: 'moving@held.test', enabled: true },
+      ],
+    };
+    const reports = [];
+    for (const query of ['?dry_run=true', '']) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, realm);
+      expect(status, JSON.stringify(body).slice(0, 500)).to.equal(200);
+      reports.push({ users: body.users, conflicts: body.conflicts });
+    }
+    expect(reports[0]).to.deep.equal(reports[1]);
+    const reason = 'another Gatehouse user has this username or email';
+    expect(reports[1]).to.deep.equal({
+      users: { created: ['moving'], updated: ['stayed', 'moved'] },
+      conflicts: ['HELD-NAME', 'free-name', 'staying'].map((user) => ({ user, reason })),
+    });
+  });
+
+  it('a dry run derives the usernames of email-address users as the import does: a name a conflicting user did not get, or a stored user gave up, is free (it said jo-2)', async () => {
+    const { body: held } = await callAdmin(gatehouse.url, token, 'POST', '/users', { username: 'held-jo', email: 'held-jo@derive.test' });
+    const { status, body: ann } = await callAdmin(gatehouse.url, token, 'POST', '/users', { username: 'ann', email: 'ann-old@derive.test' });
+    expect([held.username, status]).to.deep.equal(['held-jo', 201]);
+    // With a password each: no user is noted for having none, so the report's first 20 notes are the renamed users'.
+    const credentials = (JSON.parse(readFileSync(new URL('../fixtures/keycloak/realm-export-dir/acme-dir-users-0.json', import.meta.url), 'utf8')) as { users: Array<{ credentials: unknown[] }> }).users[0]!.credentials;
+    const user = (id: string, username: string, email?: string) => ({ id, username, ...(email === undefined ? {} : { email }), enabled: true, credentials });
+    const realm = {
+      realm: 'rderive',
+      enabled: true,
+      users: [
+        // A conflict (its email is another user's): it never holds "jo", in the store as in the dry run.
+        user('derive-jo', 'jo', 'held-jo@derive.test'),
+        // The derived users come in a later batch than the named ones above.
+        ...Array.from({ length: 50 }, (_, n) => user(`derive-fill-${n}`, `derive-fill-${n}`)),
+        user('derive-jo-mail', 'jo@derive.test'),
+        user(ann.id as string, 'anne', 'ann-old@derive.test'),
+        user('derive-ann-mail', 'ann@derive.test'),
+      ],
+    };
+    const reports = [];
+    for (const query of ['?dry_run=true', '']) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, realm);
+      expect(status, JSON.stringify(body).slice(0, 500)).to.equal(200);
+      const renamed = (body.unmapped as Array<{ kind: string; name: string; reason: string }>).filter((item) => item.reason.startsWith('the username is an email address'));
+      reports.push({ counts: body.counts, conflicts: body.conflicts, renamed: renamed.map((item) => item.reason.replace(/ \(signs in .*/, '')) });
+    }
+    expect(reports[1]!.renamed).to.deep.equal(['jo', 'ann'].map((name) => `the username is an email address, which a Gatehouse username cannot be: imported as ${name}`));
+    expect(reports[0]).to.deep.equal(reports[1]);
+  });
+
+  it('a member given twice (two users arrays, a user with two emails) is refused by the admin API and the CLI alike, naming it and where, before anything is written (the CLI imported both arrays, the admin API the last)', async () => {
+    const user = (n: number) => `{ "id": "twice-${n}", "username": "twice-${n}", "enabled": true }`;
+    const cases = [
+      { what: 'two users arrays', text: `{\n  "realm": "rtwice",\n  "roles": { "realm": [ { "name": "rtwice-role" } ] },\n  "users": [ ${user(1)} ],\n  "users": [ ${user(2)} ]\n}`, path: 'users', line: 5, column: 3 },
+      { what: 'a user with two emails', text: `{"realm":"rtwice","roles":{"realm":[{"name":"rtwice-role"}]},"users":[${user(1)},\r\n{"id":"twice-2","email":"a@twice.test","username":"twice-2","email":"b@twice.test"}]}`, path: 'users.1.email', line: 2, column: 61 },
+    ];
+    for (const { what, text, path, line, column } of cases) {
+      const params = { line, column };
+      for (const query of ['?dry_run=true', '']) {
+        const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, text);
+        expect(status, `${what}: ${JSON.stringify(body)}`).to.equal(400);
+        expect(body.details, what).to.deep.equal([{ path, code: 'duplicate_member', params, message: `is given twice in its object: again at line ${line}, column ${column} (which one counts would be a guess; keep one)` }]);
+      }
+      const realmFile = file('twice.json', text);
+      for (const dryRun of [['--dry-run'], []]) {
+        const exit = await runCli(['import', '--keycloak', realmFile, ...dryRun], env);
+        expect(exit.code, `${what}: ${exit.stdout}`).to.equal(2);
+        expect(exit.stderr.trim(), what).to.equal(`gatehouse: ${realmFile}: ${path}: is given twice in its object: again at line ${line}, column ${column} (which one counts would be a guess; keep one)`);
+        expect(exit.stdout).to.equal('');
+      }
+    }
+    expect(await gatehouse.services.roles.get('rtwice-role')).to.equal(undefined);
+    expect(await gatehouse.services.users.storedById('twice-1')).to.equal(undefined);
   });
 
   it('the CLI refuses an --api that is not a URI before anything, naming --api, in the dry run too (the dry run reported it "new")', async () => {

@@ -27,9 +27,10 @@ interface Exchange {
  * ends it (the test then fails by mocha's timeout: the suite's default, not a shorter one of its
  * own, since the same limit covers the hook that starts a Gatehouse on a loaded machine).
  */
-function oversizedThenSmall(port: number, path: string, authorization: string | undefined, json = false): Promise<Exchange> {
+function oversizedThenSmall(port: number, path: string, authorization: string | undefined, json = false, language?: string): Promise<Exchange> {
   const request = (body: string) =>
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: ${json ? 'application/json' : 'application/x-www-form-urlencoded'}\r\n` +
+    `${language === undefined ? '' : `Accept-Language: ${language}\r\n`}` +
     `${authorization === undefined ? '' : `Authorization: ${authorization}\r\n`}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: keep-alive\r\n\r\n${body}`;
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
@@ -114,6 +115,23 @@ describe('oversized bodies read by Gatehouse (forms ahead of the provider, admin
       expect(exchange.statuses[0]).to.equal(413);
       expect(exchange.headers.connection).to.equal('close');
       expect(exchange.statuses, 'nothing answered from the leftover body').to.have.length(1);
+    });
+  }
+
+  // The page says how much a form may carry, in the reader's language and units (it only said
+  // "the request from the application was not valid", which a person who pasted a long text cannot act on).
+  for (const [language, limit, words] of [
+    ['en', '16 kB', 'at most 16 kB'],
+    ['ru', '16 кБ', 'не больше 16 кБ'],
+    ['zh-CN', '16 kB', '最多 16 kB'],
+    ['ko', '16kB', '최대 16kB'],
+  ] as const) {
+    it(`the 413 page in ${language} names the form's limit (${limit}) and what to do`, async () => {
+      const exchange = await oversizedThenSmall(port, '/password/forgot', undefined, false, language);
+      expect(exchange.statuses[0]).to.equal(413);
+      expect(exchange.headers['content-type']).to.match(/^text\/html/);
+      expect(exchange.body).to.include(`<html lang="${language}">`).and.include(words);
+      expect(exchange.body, 'not the invalid-request text of an application\'s mistake').not.to.include('invalid_request');
     });
   }
 

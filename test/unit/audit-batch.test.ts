@@ -90,4 +90,53 @@ describe('audit trail writer (batched)', () => {
     const refused = lines.map((line) => JSON.parse(line) as { msg: string; type: string }).filter((entry) => entry.msg.startsWith('audit event refused'));
     expect(refused.map((entry) => entry.type)).to.have.members(['no.such.event', 'token.issued']);
   });
+
+  it('writes 500 events a command by default: 499 wait for the timer, the 500th sends them all', async () => {
+    const { collection, writes, started } = heldCollection();
+    const audit = createAuditTrail({ collection, logger: createLogger('silent'), flushIntervalMs: 3_600_000 });
+    for (let i = 0; i < 499; i += 1) audit.record(event('token.issued'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes, 'less than a batch waits').to.have.length(0);
+    audit.record(event('token.issued'));
+    await started(1);
+    expect(writes[0]!.docs).to.have.length(500);
+    writes[0]!.release(true);
+    while (audit.writing) await new Promise((resolve) => setImmediate(resolve));
+    expect(audit.pending()).to.equal(0);
+  });
+
+  it('stores an event as it was recorded: a caller changing its details or target afterwards changes nothing', async () => {
+    const { collection, writes, started } = heldCollection();
+    const audit = createAuditTrail({ collection, logger: createLogger('silent'), flushIntervalMs: 3_600_000 });
+    const details: Record<string, unknown> = { grantType: 'client_credentials' };
+    const target = { type: 'user', id: 'u1' };
+    audit.record({ type: 'token.issued', actor: { type: 'client', id: 'c' }, target, details });
+    details.grantType = 'changed';
+    details.extra = 'added later';
+    target.id = 'u2';
+    const flushed = audit.flush();
+    await started(1);
+    writes[0]!.release(true);
+    await flushed;
+    expect(writes[0]!.docs[0]).to.deep.include({ details: { grantType: 'client_credentials' }, target: { type: 'user', id: 'u1' } });
+  });
+
+  it('logs each event at info with the id it is stored under, and builds no line below info', async () => {
+    const { collection, writes, started } = heldCollection();
+    const lines: string[] = [];
+    const destination = { write: (line: string) => lines.push(line) };
+    const audit = createAuditTrail({ collection, logger: createLogger('info', destination), flushIntervalMs: 3_600_000 });
+    runInRequest({ requestId: 'req-12345678', ip: '203.0.113.7' }, () => audit.record({ type: 'token.issued', actor: { type: 'client', id: 'c' }, details: { grantType: 'client_credentials' } }));
+    const quiet = createAuditTrail({ collection, logger: createLogger('warn', destination), flushIntervalMs: 3_600_000 });
+    quiet.record(event('token.issued'));
+    const flushed = audit.flush();
+    await started(1);
+    writes[0]!.release(true);
+    await flushed;
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged, 'one line, from the trail at info').to.have.length(1);
+    const stored = writes[0]!.docs[0] as { _id: { toHexString(): string } };
+    expect(logged[0]).to.deep.include({ audit: true, eventId: stored._id.toHexString(), type: 'token.issued', msg: 'token.issued', client: 'c', ip: '203.0.113.7', requestId: 'req-12345678', details: { grantType: 'client_credentials' } });
+    expect(logged[0]!.actor).to.deep.equal({ type: 'client', id: 'c', username: null });
+  });
 });

@@ -83,9 +83,18 @@ describe('configuration', () => {
     expect(config.port).to.equal(8080);
     expect(config.logLevel).to.equal('debug');
     files.set('/etc/bad.json', JSON.stringify({ ...production, GATEHOUSE_TYPO: 1 }));
-    expect(problemsOf({ GATEHOUSE_CONFIG: '/etc/bad.json' })).to.deep.equal(['GATEHOUSE_TYPO: unknown setting in /etc/bad.json']);
+    expect(problemsOf({ GATEHOUSE_CONFIG: '/etc/bad.json' })).to.deep.equal(["GATEHOUSE_TYPO: unknown setting in '/etc/bad.json'"]);
     files.set('/etc/broken.json', '{');
     expect(problemsOf({ ...production, GATEHOUSE_CONFIG: '/etc/broken.json' })[0]).to.match(/^GATEHOUSE_CONFIG: .*not valid JSON/);
+  });
+
+  it("quotes, escapes and cuts what it shows of a setting's value (a file path, the config file's keys): it cannot drive the terminal, forge a line or flood it", () => {
+    const long = `/etc/${'x'.repeat(500)}.json`;
+    expect(problemsOf({ ...production, GATEHOUSE_CONFIG: '/etc/\x1b[31mred\nforged: line.json' })).to.deep.equal(["GATEHOUSE_CONFIG: file '/etc/\\x1b[31mred\\nforged: line.json' cannot be read"]);
+    expect(problemsOf({ ...production, GATEHOUSE_CONFIG: long })).to.deep.equal([`GATEHOUSE_CONFIG: file '/etc/${'x'.repeat(55)}…' (510 characters) cannot be read`]);
+    files.set('/etc/keys.json', JSON.stringify({ ...production, 'GATEHOUSE_\x1b[2J': 1, PORT: [1] }));
+    expect(problemsOf({ GATEHOUSE_CONFIG: '/etc/keys.json' })).to.deep.equal(["GATEHOUSE_\\x1b[2J: unknown setting in '/etc/keys.json'", "PORT: must be a string, number or boolean in '/etc/keys.json'"]);
+    expect(problemsOf({ ...production, GATEHOUSE_SECRET: '', GATEHOUSE_SECRET_FILE: '/run/\u202esecret\r' })[0]).to.equal("GATEHOUSE_SECRET_FILE: cannot read '/run/\\u202esecret\\r'");
   });
 
   it('has key rotation defaults: 1 h publish delay, 14 days retention, no automatic rotation, 5 s poll', () => {
@@ -301,6 +310,12 @@ describe('startup with a bad configuration (real process)', function () {
       expect(exit.stderr).not.to.include(SECRET);
     });
   }
+
+  it("says a bad setting's value escaped, quoted and cut, as the CLI does", async () => {
+    const exit = await runMain({ ...base, GATEHOUSE_CONFIG: `/nowhere/\x1b]0;owned\x07${'y'.repeat(300)}` });
+    expect(exit.code).to.equal(78);
+    expect(exit.stderr).to.equal(`gatehouse: GATEHOUSE_CONFIG: file '/nowhere/\\x1b]0;owned\\x07${'y'.repeat(41)}…' (319 characters) cannot be read\n`);
+  });
 
   it('reads NAME_FILE settings from real files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-config-'));

@@ -68,3 +68,29 @@ describe('the sign-in page', () => {
     expect(positions, order.join(' < ')).to.deep.equal([...positions].sort((a, b) => a - b));
   });
 });
+
+describe('long email addresses in a sentence', () => {
+  const views = createViews({ directory: fileURLToPath(new URL('../../views', import.meta.url)), brand });
+  const email = 'maximiliana.featherstonehaugh@procurement.northwind-traders.example.com';
+
+  // `overflow-wrap: anywhere` alone cut such an address mid-word ("nort" / "hwind-traders") on a phone.
+  it('offers a line break after its @ and each inner dot, not after a sentence\'s full stop, and still escapes the text', async () => {
+    const html = await views.render('register-sent', 'en', { title: 'x', email, signInHref: '/sign-in' });
+    expect(html).to.include('maximiliana.<wbr>featherstonehaugh@<wbr>procurement.<wbr>northwind-traders.<wbr>example.<wbr>com');
+    const lead = /<p class="lead"[^>]*>(.*?)<\/p>/s.exec(html)![1]!;
+    expect(lead.replaceAll('<wbr>', ''), 'the sentence unchanged but for the break points').to.include(email);
+    expect(lead).not.to.match(/\.<wbr>(\s|$)/);
+    const hostile = await views.render('register-sent', 'en', { title: 'x', email: '<script>"a"@b.example</script>', signInHref: '/sign-in' });
+    expect(hostile).not.to.include('<script>');
+    expect(hostile).to.include('&lt;script&gt;&#34;a&#34;@<wbr>b.<wbr>example&lt;/script&gt;');
+  });
+
+  for (const locale of LOCALES) {
+    it(`does so on the email confirmation step and the consent page's "signed in as" (${locale})`, async () => {
+      const verify = await views.render('verify-email', locale, { title: 'x', email, verified: false, notice: 'sent', uid: 'u', csrf: 'c' });
+      expect(verify).to.include('featherstonehaugh@<wbr>procurement.<wbr>');
+      const consent = await views.render('consent', locale, { title: 'x', uid: 'u', csrf: 'c', client: { name: 'App', links: [] }, account: { name: email, switchHref: '/switch' }, scopes: [], claims: [], apis: [] });
+      expect(consent).to.include('featherstonehaugh@<wbr>procurement.<wbr>');
+    });
+  }
+});

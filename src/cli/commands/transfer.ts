@@ -10,10 +10,7 @@ import { CliError, type CliContext } from '../context.ts';
 import { PASSPHRASE_OPTIONS, passphraseGiven, readPassphrase } from '../export-passphrase.ts';
 import { shown } from '../help.ts';
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { parser } from 'stream-json/parser.js';
-import type { Token } from 'stream-json/parser.js';
-import { readTokens, type KeycloakExportDocument } from '../../keycloak/export-stream.ts';
+import { textDocument, type KeycloakExportDocument } from '../../keycloak/export-stream.ts';
 import type { KeycloakImportReport, ReportSink } from '../../keycloak/import-report.ts';
 import type { KeycloakExportSource } from '../../operations/keycloak-import.ts';
 import { cliActor, withOperations } from '../services.ts';
@@ -154,41 +151,6 @@ function utf8Blocks(label: string): (path: string) => AsyncGenerator<string> {
   };
 }
 
-/** The JSON tokens of a file read by utf8Blocks (stream-json's parser; a read error ends the tokens with it). */
-function tokenStream(path: string, label: string): AsyncIterable<Token> {
-  const source = Readable.from(utf8Blocks(label)(path));
-  const tokens = parser.asStream({ streamValues: false });
-  source.once('error', (error) => tokens.destroy(error));
-  return source.pipe(tokens);
-}
-
-/** How a token changes the nesting depth of the JSON read so far. */
-const DEPTH: Partial<Record<Token['name'], number>> = { startObject: 1, startArray: 1, endObject: -1, endArray: -1 };
-
-/**
- * The tokens of a JSON file (stream-json), read a block at a time. A file that cannot be read is a
- * usage error naming it; one that is not JSON — broken mid-way, or cut short (the parser just stops
- * at its end) — is refused naming the file (`label`), the line and the column where it breaks.
- */
-async function* fileTokens(path: string, label: string): AsyncGenerator<Token> {
-  let depth = 0;
-  let tokens = 0;
-  try {
-    for await (const token of tokenStream(path, label)) {
-      depth += DEPTH[token.name] ?? 0;
-      tokens += 1;
-      yield token;
-    }
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
-      throw new CliError(`${path}: cannot read a realm export (${error.message})`, EXIT.usage);
-    }
-    throw await notJson(path, label);
-  }
-  if (depth !== 0 || tokens === 0) throw await notJson(path, label);
-}
-
 /** The refusal of a file that is not JSON, naming where it breaks (read again, as a stream, to find it). */
 async function notJson(path: string, label: string): Promise<Error> {
   const broken = await fileJsonBreak(path);
@@ -197,9 +159,22 @@ async function notJson(path: string, label: string): Promise<Error> {
   return invalid(label, 'json_file_at', { line: broken.line, column: broken.column, reason });
 }
 
-/** A JSON file of a Keycloak export, read as a stream each time the import reads it (src/keycloak/export-stream.ts); `label` names it in messages. */
+/**
+ * A JSON file of a Keycloak export, read as a stream each time the import reads it
+ * (src/keycloak/export-stream.ts); `label` names it in messages. A file that cannot be read is a
+ * usage error naming it; one that is not JSON — broken mid-way, or cut short — is refused naming
+ * the file, the line and the column where it breaks.
+ */
 function keycloakFile(path: string, name: string, label = name): KeycloakExportDocument {
-  return { name, read: (onUser) => readTokens(fileTokens(path, label), onUser) };
+  return textDocument(name, {
+    label,
+    blocks: () => utf8Blocks(label)(path),
+    async refuse(error) {
+      if (error instanceof CliError) return error;
+      if (error instanceof Error && 'code' in error && typeof error.code === 'string') return new CliError(`${path}: cannot read a realm export (${error.message})`, EXIT.usage);
+      return notJson(path, label);
+    },
+  });
 }
 
 const REALM_FILE = /^(.+)-realm\.json$/;

@@ -29,6 +29,7 @@ export async function apiListPage(root: HTMLElement, api: AdminApi): Promise<voi
           t('apis.heading'),
           [t('apis.col.identifier'), t('apis.col.name'), [t('apis.col.scopes'), 'optional'], t('apis.col.format')],
           page.items.map((item) => [h('a', { href: `#/apis/${encodeURIComponent(item.identifier)}` }, item.identifier), item.name, item.scopes.join(' '), item.format]),
+          { labelledBy: 'page-heading' },
         );
 
   const formStatus = h('div', { role: 'status' });
@@ -56,7 +57,7 @@ export async function apiListPage(root: HTMLElement, api: AdminApi): Promise<voi
     );
   });
 
-  render(root, h('h1', {}, t('apis.heading')), h('section', { class: 'card' }, searchForm, list, pager('#/apis', query, offset, PAGE, page.total)), h('section', { class: 'card' }, form));
+  render(root, h('h1', { id: 'page-heading' }, t('apis.heading')), h('section', { class: 'card' }, searchForm, list, pager('#/apis', query, offset, PAGE, page.total)), h('section', { class: 'card' }, form));
 }
 
 export async function apiPage(root: HTMLElement, api: AdminApi, identifier: string, message?: string): Promise<void> {

@@ -104,10 +104,11 @@ export async function clientListPage(root: HTMLElement, api: AdminApi, shown?: C
           t('clients.heading'),
           [t('clients.col.id'), t('clients.col.name'), t('clients.col.type'), [t('clients.col.grants'), 'optional']],
           page.items.map((client) => [h('a', { class: 'id', href: `#/clients/${encodeURIComponent(client.client_id)}` }, client.client_id), client.name, t(`clients.type.${client.type}`), client.grant_types.join(', ')]),
+          { labelledBy: 'page-heading' },
         );
   render(
     root,
-    h('h1', {}, t('clients.heading')),
+    h('h1', { id: 'page-heading' }, t('clients.heading')),
     shown?.client_secret !== undefined ? secretCard(shown, () => void clientListPage(root, api)) : null,
     h('section', { class: 'card' }, searchForm, list, pager('#/clients', query, offset, PAGE, page.total)),
     h('section', { class: 'card' }, form),

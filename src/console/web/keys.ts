@@ -8,7 +8,7 @@ export async function keysPage(root: HTMLElement, api: AdminApi, message?: strin
   const status = h('div', { role: 'status' });
   render(
     root,
-    h('h1', {}, t('keys.heading')),
+    h('h1', { id: 'page-heading' }, t('keys.heading')),
     message === undefined ? null : notice(message),
     h(
       'section',
@@ -18,6 +18,7 @@ export async function keysPage(root: HTMLElement, api: AdminApi, message?: strin
         t('keys.heading'),
         [t('keys.col.kid'), t('keys.col.alg'), t('keys.col.status'), t('keys.col.created'), t('keys.col.activates'), t('keys.col.retires')],
         list.keys.map((key) => [h('code', {}, key.kid), key.alg, h('span', { class: `badge ${key.status}` }, t(`keys.status.${key.status}`)), when(key.created_at), when(key.activate_at), when(key.retire_at)]),
+        { labelledBy: 'page-heading' },
       ),
     ),
     card(

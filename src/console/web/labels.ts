@@ -48,6 +48,7 @@ async function labelSection(root: HTMLElement, api: AdminApi, kind: Kind, reload
               ),
             ),
           ]),
+          { labelledBy: `${kind}-heading` },
         ),
     rowStatus,
     form,

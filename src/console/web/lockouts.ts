@@ -25,7 +25,7 @@ export async function lockoutsPage(root: HTMLElement, api: AdminApi, message?: s
   };
   render(
     root,
-    h('h1', {}, t('lockouts.heading')),
+    h('h1', { id: 'page-heading' }, t('lockouts.heading')),
     message === undefined ? null : notice(message),
     h('p', {}, t('lockouts.text')),
     total > lockouts.length ? h('p', { class: 'hint' }, t('lockouts.newest', { shown: String(lockouts.length), total: String(total) })) : null,
@@ -45,6 +45,7 @@ export async function lockoutsPage(root: HTMLElement, api: AdminApi, message?: s
               when(lockout.locked_until),
               h('button', { type: 'button', class: 'secondary', onclick: () => lift(lockout) }, lockout.subject !== null ? t('lockouts.liftSubject') : t('lockouts.liftIp')),
             ]),
+            { labelledBy: 'page-heading' },
           ),
       status,
     ),

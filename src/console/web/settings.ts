@@ -45,12 +45,12 @@ export async function settingsPage(root: HTMLElement, api: AdminApi, message?: s
   flatten(settings, '', rows);
   render(
     root,
-    h('h1', {}, t('settings.heading')),
+    h('h1', { id: 'page-heading' }, t('settings.heading')),
     message === undefined ? null : notice(message),
     h('p', {}, t('settings.text')),
     h('p', {}, t('settings.signInText'), ' ', h('a', { href: '#/settings/sign-in' }, t('settings.signInLink'))),
     h('p', {}, t('settings.securityText'), ' ', h('a', { href: '#/settings/security' }, t('settings.securityLink'))),
     flushCaches(root, api),
-    h('section', { class: 'card' }, table(t('settings.heading'), [t('settings.col.name'), t('settings.col.value')], rows.map(([name, value]) => [h('code', {}, name), value === '[secret]' ? h('span', { class: 'badge secret' }, t('settings.hidden')) : value]))),
+    h('section', { class: 'card' }, table(t('settings.heading'), [t('settings.col.name'), t('settings.col.value')], rows.map(([name, value]) => [h('code', {}, name), value === '[secret]' ? h('span', { class: 'badge secret' }, t('settings.hidden')) : value]), { labelledBy: 'page-heading' })),
   );
 }

@@ -6,7 +6,7 @@ import { dateTime, hasString, LOCALES, pickLocale, t, type Locale } from '../../
 import { ApiError, type FieldDetail } from '../../browser-app/web/api.ts';
 
 export { card, h, notice, render } from '../../browser-app/web/dom.ts';
-export { currentLocale, loadStrings, LOCALES, t, type Locale } from '../../browser-app/web/i18n.ts';
+export { currentLocale, hasString, loadStrings, LOCALES, t, type Locale } from '../../browser-app/web/i18n.ts';
 export type { FieldDetail } from '../../browser-app/web/api.ts';
 
 const LOCALE_KEY = 'gatehouse.console.locale';
@@ -174,8 +174,11 @@ export function tableWrap(label: string, content: HTMLElement): HTMLElement {
  * 'actions']` (the row's buttons). Stacked on phones (base.css): one card per row, each value
  * under its column's name — but the buttons stand on their own, as on the account page: a
  * heading "Actions" over a button that names what it does reads like one more field.
+ * `labelledBy`: the id of the heading right above that already names the table (a card's
+ * "Consents", a list page's "Users"): the table takes its name from it, with no caption saying
+ * it a second time.
  */
-export function table(caption: string, columns: ReadonlyArray<string | readonly [string, 'optional' | 'actions']>, rows: ReadonlyArray<ReadonlyArray<Child>>): HTMLElement {
+export function table(caption: string, columns: ReadonlyArray<string | readonly [string, 'optional' | 'actions']>, rows: ReadonlyArray<ReadonlyArray<Child>>, options: { readonly labelledBy?: string } = {}): HTMLElement {
   const kinds = columns.map((column) => (typeof column === 'string' ? undefined : column[1]));
   const labels = columns.map((column) => (typeof column === 'string' ? column : column[0]));
   const cellAttributes = (i: number) => (kinds[i] === 'actions' ? { class: 'actions' } : { class: kinds[i], 'data-label': labels[i] || undefined });
@@ -183,8 +186,8 @@ export function table(caption: string, columns: ReadonlyArray<string | readonly 
     caption,
     h(
       'table',
-      { class: 'stacked' },
-      h('caption', { class: 'hint' }, caption),
+      { class: 'stacked', 'aria-labelledby': options.labelledBy },
+      options.labelledBy === undefined ? h('caption', { class: 'hint' }, caption) : null,
       h('thead', {}, h('tr', {}, ...labels.map((label, i) => h('th', { scope: 'col', class: kinds[i] === 'optional' ? 'optional' : undefined }, label)))),
       h('tbody', {}, ...rows.map((row) => h('tr', {}, ...row.map((cell, i) => h('td', cellAttributes(i), cell))))),
     ),

@@ -44,8 +44,9 @@ export async function upstreamListPage(root: HTMLElement, api: AdminApi): Promis
             badge(provider.enabled),
             visibility(provider),
           ]),
+          { labelledBy: 'page-heading' },
         );
-  render(root, h('h1', {}, t('upstream.heading')), h('p', {}, t('upstream.text')), h('section', { class: 'card' }, list), h('section', { class: 'card' }, createForm(api)));
+  render(root, h('h1', { id: 'page-heading' }, t('upstream.heading')), h('p', {}, t('upstream.text')), h('section', { class: 'card' }, list), h('section', { class: 'card' }, createForm(api)));
 }
 
 function createForm(api: AdminApi): HTMLElement {

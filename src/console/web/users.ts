@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import type { UserResponse as User, UserPageResponse, FactorsResponse as Factors, UpstreamLinkResponse as UpstreamLink, SessionResponse as Session, GrantResponse as Grant, ConsentResponse as Consent } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
+import { appLabel, appName, appNames } from './app-names.ts';
 import { card, checkField, confirmed, facts, h, hashQuery, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
 
 const PAGE = 25;
@@ -33,7 +34,8 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
       : table(
           t('users.heading'),
           [t('users.col.username'), t('users.col.email'), [t('users.col.roles'), 'optional'], t('users.col.status'), [t('users.col.lastLogin'), 'optional']],
-          page.users.map((user) => [h('a', { href: `#/users/${encodeURIComponent(user.id)}` }, user.username), user.email ?? '—', user.roles.join(', '), status(user), when(user.last_login_at)]),
+          page.users.map((user) => [h('a', { href: `#/users/${encodeURIComponent(user.id)}` }, user.username), user.email === null ? '—' : h('span', { class: 'email', title: user.email }, user.email), user.roles.join(', '), status(user), when(user.last_login_at)]),
+          { labelledBy: 'page-heading' },
         );
 
   const formStatus = h('div', { role: 'status' });
@@ -71,7 +73,7 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
 
   render(
     root,
-    h('h1', {}, t('users.heading')),
+    h('h1', { id: 'page-heading' }, t('users.heading')),
     filtered === null || filtered === '' ? null : h('p', {}, t(query.get('role') !== null ? 'users.withRole' : 'users.inGroup', { name: filtered }), ' ', h('a', { href: '#/users' }, t('users.allUsers'))),
     h('section', { class: 'card' }, searchForm, list, pager('#/users', query, offset, PAGE, page.total)),
     h('section', { class: 'card' }, form),
@@ -88,6 +90,12 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     api.get<Consent[]>(`${path}/consents`),
     api.get<UpstreamLink[]>(`${path}/upstream-links`),
   ]);
+  const names = await appNames(api, [
+    ...sessions.flatMap((session) => session.clients),
+    ...grants.flatMap((grant) => [grant.client_id, grant.exchanged_from?.client_id].filter((id): id is string => typeof id === 'string')),
+    ...consents.map((consent) => consent.client_id),
+  ]);
+  const nameOf = (id: string) => appName(id, names) ?? id;
   const again = (text: string) => void userPage(root, api, id, text);
   /** Runs an operation; on success the page reloads with `done` as its notice, on failure `box` shows why. */
   const act = (box: HTMLElement, operation: () => Promise<unknown>, done: string) => {
@@ -139,10 +147,15 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     'access-heading',
     t('user.access.heading'),
     h('p', {}, user.disabled ? t('user.access.disabledText') : t('user.access.activeText')),
-    user.disabled
-      ? h('button', { type: 'button', onclick: () => act(accessStatus, () => api.post(`${path}/enable`), t('user.enabled')) }, t('user.enable'))
-      : confirmed(t('user.disable'), t('user.disable.confirm', { user: user.username }), () => act(accessStatus, () => api.post(`${path}/disable`), t('user.disabled'))),
-    h('button', { type: 'button', class: 'secondary', onclick: () => act(accessStatus, () => api.post(`${path}/unlock`), t('user.unlocked')) }, t('user.unlock')),
+    // One row, as a card's other actions; a disable's confirmation opens under its own button.
+    h(
+      'div',
+      { class: 'actions-row' },
+      user.disabled
+        ? h('button', { type: 'button', onclick: () => act(accessStatus, () => api.post(`${path}/enable`), t('user.enabled')) }, t('user.enable'))
+        : confirmed(t('user.disable'), t('user.disable.confirm', { user: user.username }), () => act(accessStatus, () => api.post(`${path}/disable`), t('user.disabled'))),
+      h('button', { type: 'button', class: 'secondary', onclick: () => act(accessStatus, () => api.post(`${path}/unlock`), t('user.unlocked')) }, t('user.unlock')),
+    ),
     h('p', { class: 'hint' }, t('user.unlock.hint')),
     accessStatus,
   );
@@ -192,7 +205,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
           sessions.map((session) => [
             when(session.login_at),
             when(session.expires_at),
-            session.clients.join(', '),
+            session.clients.length === 0 ? '—' : h('ul', { class: 'apps' }, ...session.clients.map((id) => h('li', {}, appLabel(id, names)))),
             h('button', { type: 'button', class: 'secondary', onclick: () => act(sessionStatus, () => api.delete(`${path}/sessions/${encodeURIComponent(session.id)}`), t('user.sessions.ended')) }, t('user.sessions.end')),
           ]),
         ),
@@ -203,7 +216,9 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
           [t('user.grants.client'), t('user.grants.scope'), t('user.grants.issued'), [t('actions'), 'actions']],
           grants.map((grant) => [
             // A token exchange's grant (RFC 8693) beside the client's own: said apart, with the app it came through.
-            grant.exchanged_from === null ? grant.client_id : `${grant.client_id} — ${t('user.grants.exchanged', { client: grant.exchanged_from.client_id ?? '—' })}`,
+            grant.exchanged_from === null
+              ? appLabel(grant.client_id, names)
+              : h('span', {}, appLabel(grant.client_id, names), h('span', { class: 'through' }, t('user.grants.exchanged', { client: grant.exchanged_from.client_id === null ? '—' : nameOf(grant.exchanged_from.client_id) }))),
             [grant.scope, ...grant.resources].filter(Boolean).join(' '),
             when(grant.issued_at),
             h('button', { type: 'button', class: 'secondary', onclick: () => act(sessionStatus, () => api.delete(`${path}/grants/${encodeURIComponent(grant.id)}`), t('user.grants.revoked')) }, t('user.grants.revoke')),
@@ -225,13 +240,14 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
           t('user.consents.heading'),
           [t('user.grants.client'), t('user.grants.scope'), t('user.consents.since'), [t('actions'), 'actions']],
           consents.map((consent) => [
-            consent.client_id,
+            appLabel(consent.client_id, names),
             [...consent.scopes, ...consent.claims, ...Object.entries(consent.resources).map(([api, scopes]) => `${api} (${scopes.join(' ')})`)].join(' '),
             when(consent.created_at),
-            confirmed(t('user.consents.revoke'), t('user.consents.revoke.confirm', { client: consent.client_id }), () =>
+            confirmed(t('user.consents.revoke'), t('user.consents.revoke.confirm', { client: nameOf(consent.client_id) }), () =>
               act(consentStatus, () => api.delete(`${path}/consents/${encodeURIComponent(consent.client_id)}`), t('user.consents.revoked')),
             ),
           ]),
+          { labelledBy: 'consents-heading' },
         ),
     consentStatus,
   );
@@ -253,6 +269,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
               act(linkStatus, () => api.delete(`${path}/upstream-links/${encodeURIComponent(link.provider)}/${encodeURIComponent(link.subject)}`), t('user.links.removed')),
             ),
           ]),
+          { labelledBy: 'links-heading' },
         ),
     linkStatus,
   );
