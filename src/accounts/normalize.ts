@@ -5,8 +5,13 @@ import { InvalidUserError } from './errors.ts';
  * exactly when it contains one and the two namespaces cannot collide.
  */
 const USERNAME = /^[\p{L}\p{N}._-]{1,64}$/u;
-/** Deliberately loose: one `@`, something on each side, a dot in the domain, no spaces or control characters. */
-const EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
+/**
+ * Deliberately loose: one `@`, something on each side, a dot in the domain but no empty label
+ * (`example.com.` is example.com's mailbox under a second key), no spaces, control characters or
+ * invisible format characters (a bidi override, a zero-width space: the address shows as
+ * another, or reaches the one without them).
+ */
+const EMAIL = /^[^\s@\p{Cc}\p{Cf}]+@(?:[^\s@.\p{Cc}\p{Cf}]+\.)+[^\s@.\p{Cc}\p{Cf}]+$/u;
 /** Control characters (NUL, ...): no username or email holds one (and FerretDB on PostgreSQL cannot even look one up). */
 const CONTROL = /\p{Cc}/u;
 

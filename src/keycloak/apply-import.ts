@@ -124,6 +124,17 @@ export class DryRunUsers {
     return true;
   }
 
+  /**
+   * Who would hold a username key now, as the store would answer in the import (a derived username
+   * avoids it): a user of the file taken so far; else `stored`, the store's holder (undefined: not
+   * looked up yet) — or null, nobody, when the dry run took that user with other names.
+   */
+  holderOf(key: string, stored: string | null | undefined): string | null | undefined {
+    const taken = this.#keys.get(`u:${key}`);
+    if (taken !== undefined) return taken;
+    return stored !== undefined && stored !== null && this.#taken.has(stored) ? null : stored;
+  }
+
   written(id: string): boolean {
     return this.#ids.has(id);
   }

@@ -1,13 +1,11 @@
 import { z } from 'zod';
 import { invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { says } from '../errors/problems.ts';
-import { usernameKey } from '../accounts/normalize.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
 import { applyKeycloakRealm, applyKeycloakUsers, DryRunUsers, type KeycloakImportOptions } from '../keycloak/apply-import.ts';
 import { KeycloakReportBuilder, type KeycloakImportReport } from '../keycloak/import-report.ts';
 import { isObject, KeycloakExportError } from '../keycloak/export-json.ts';
 import type { KeycloakExportDocument } from '../keycloak/export-stream.ts';
-import { ownString } from '../keycloak/own-string.ts';
 import { userPassOf } from '../keycloak/map-users.ts';
 import { refuseTooDeep } from '../keycloak/nesting.ts';
 import { contextRoles, planKeycloakRealm, planKeycloakUsers, type CurrentUsers, type KeycloakUsersContext, type UserPass } from '../keycloak/realm-import.ts';
@@ -71,8 +69,11 @@ interface CheckedDocument {
  * (src/keycloak/user-identity.ts). A document holding users of one kind only is read twice in
  * all (check, write); one holding both kinds three times (check, then once per pass), since keeping
  * every named user's username from the first pass instead would grow with the users. A dry run
- * writes nothing, so it keeps the usernames it would give to find the same ones (a set of names,
- * not the users).
+ * writes nothing, so it keeps each user's names it would write (DryRunUsers: its username and
+ * email keys and id, not the user) to find the same conflicts and derive the same usernames.
+ * (One record serves both: a separate map of the usernames given, as there was, also held the
+ * names of users that were conflicts, and those of stored users the file renamed, which the store
+ * no longer holds in the import — its dry run derived jo-2 where the import gave jo.)
  *
  * A users document on its own (`{ "realm", "users" }`) imports those users and nothing else,
  * mapped with what the last import of the realm's realm file kept (roles, groups, default role,
@@ -107,16 +108,16 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
 
   // The write pass: each document's users in batches, read again (and checked again: a file changed since is no less safe).
   const roles = contextRoles(context);
-  // A dry run writes nothing: the usernames it would give, so later batches do not give them again.
-  const given = dryRun ? new Map<string, string>() : undefined;
-  // And the users it would write: conflicts between users of the file are reported as the import reports them.
+  // A dry run writes nothing: it keeps the names of the users it would write, so that conflicts and
+  // the usernames it derives are the import's (a name another user of the file took, or a stored
+  // user gave up for another, is what the store would then say).
   const dryRunUsers = dryRun ? new DryRunUsers() : undefined;
   try {
     for (const pass of ['named', 'derived'] as const) {
       for (const one of checked) {
         if (!one[pass]) continue;
         const where = one.document.name === '' ? '' : `${one.document.name}: `;
-        const batchOptions = { context, roles, now, pass, where, dryRun, given, dryRunUsers, report };
+        const batchOptions = { context, roles, now, pass, where, dryRun, dryRunUsers, report };
         const check = checkUser({ document: one.document, named: false, derived: false });
         let batch: unknown[] = [];
         let offset = 0;
@@ -205,8 +206,6 @@ interface BatchOptions {
   readonly offset: number;
   readonly where: string;
   readonly dryRun: boolean;
-  /** Dry run: username key → id of the usernames given so far. */
-  readonly given: Map<string, string> | undefined;
   /** Dry run: the users it would write (src/keycloak/apply-import.ts DryRunUsers). */
   readonly dryRunUsers: DryRunUsers | undefined;
   readonly report: KeycloakReportBuilder;
@@ -216,7 +215,7 @@ interface BatchOptions {
  * One batch: its users as Gatehouse has them (by id, one equality each), the holders of the
  * usernames it derives (by usernameKey, as many as the names need), then mapped and written.
  */
-async function importBatch(services: GatehouseServices, users: readonly unknown[], { context, roles, now, pass, offset, where, dryRun, given, dryRunUsers, report }: BatchOptions): Promise<void> {
+async function importBatch(services: GatehouseServices, users: readonly unknown[], { context, roles, now, pass, offset, where, dryRun, dryRunUsers, report }: BatchOptions): Promise<void> {
   const existing = new Map<string, StoredUser>();
   for (const raw of users) {
     if (!isObject(raw) || typeof raw.id !== 'string' || raw.id === '' || existing.has(raw.id)) continue;
@@ -224,7 +223,10 @@ async function importBatch(services: GatehouseServices, users: readonly unknown[
     if (stored !== undefined) existing.set(raw.id, stored);
   }
   const holders = new Map<string, string | null>();
-  const current: CurrentUsers = { usernameOf: (id) => existing.get(id)?.username, holderOf: (key) => given?.get(key) ?? holders.get(key) };
+  const current: CurrentUsers = {
+    usernameOf: (id) => existing.get(id)?.username,
+    holderOf: (key) => (dryRunUsers === undefined ? holders.get(key) : dryRunUsers.holderOf(key, holders.get(key))),
+  };
   for (;;) {
     const plan = planKeycloakUsers(users, context, roles, now, current, { pass, offset, where });
     if ('missing' in plan) {
@@ -232,7 +234,6 @@ async function importBatch(services: GatehouseServices, users: readonly unknown[
       continue;
     }
     await applyKeycloakUsers(services, plan, existing, dryRun, report, dryRunUsers);
-    for (const { user } of plan.users) given?.set(ownString(usernameKey(user.username)), ownString(user._id));
     return;
   }
 }

@@ -373,11 +373,15 @@ function devtools(page: Page): Promise<CDPSession> {
  * PNG encoding (a larger file, the same pixels) and without Playwright's extra round trips: the
  * browser files take a few hundred screenshots, and the default encoding was a third of the
  * console's every-page test. Each wait is bounded (bounded()): a page that stopped drawing fails
- * with the step it hung at, never waits forever.
+ * with the step it hung at, never waits forever. `drawn`: the caller already waited for the frames
+ * its checks need (resizeViewport()) and checks nothing after this that only a frame would bring,
+ * so a screenshot not written waits for the fonts alone (the frame it would force is 10-15 ms of
+ * Chromium's CPU, a hundred and seventy times in the console's every-page test).
  */
-export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_MS, { always = false }: { always?: boolean } = {}): Promise<void> {
+export async function screenshot(page: Page, name: string, limitMs = STEP_LIMIT_MS, { always = false, drawn = false }: { always?: boolean; drawn?: boolean } = {}): Promise<void> {
   // Web fonts drawn (as Playwright waits for them), then the page at its full size.
   await bounded(page, `document.fonts.ready for screenshot ${name}`, page.evaluate(() => document.fonts.ready.then(() => undefined)), limitMs);
+  if (!WRITE_SCREENSHOTS && !always && drawn) return;
   if (!WRITE_SCREENSHOTS && !always) {
     // A frame drawn, as a capture would have waited for: what the page's ResizeObservers make of
     // it (the console's scrolling tables become focusable regions) is in the DOM for the checks
@@ -516,11 +520,12 @@ export async function axeViolations(
  * Sets the viewport and resolves once the page has drawn two frames at the new size: what its
  * ResizeObservers make of the change (the console's scrolling tables become focusable regions)
  * is in the DOM before anything checks it. It waits for frames, not for a length of time (but
- * not forever: bounded()).
+ * not forever: bounded()). At the size it already has, the page is only waited for (two frames).
  */
 export async function resizeViewport(page: Page, size: { width: number; height: number }, limitMs = STEP_LIMIT_MS): Promise<void> {
   const at = `${size.width}×${size.height}`;
-  await bounded(page, `setting the viewport to ${at}`, page.setViewportSize(size), limitMs);
+  const now = page.viewportSize();
+  if (now?.width !== size.width || now.height !== size.height) await bounded(page, `setting the viewport to ${at}`, page.setViewportSize(size), limitMs);
   await bounded(page, `two animation frames at ${at}`, page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())))), limitMs);
 }
 

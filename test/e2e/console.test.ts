@@ -636,15 +636,17 @@ describe('admin console (headless Chromium)', () => {
         );
         if ((await page.getAttribute('html', 'lang')) !== locale) problems.push(`${locale} ${route}: drawn in ${await page.getAttribute('html', 'lang')}`);
         const name = route === '' ? 'dashboard' : route.split('/')[0] + (route.includes('/') ? '-item' : '');
-        // Layout follows the width through CSS alone (no script reads it): one drawn page serves both widths.
-        for (const width of [1280, 390]) {
+        // Layout follows the width through CSS alone (no script reads it): one drawn page serves both
+        // widths, the one the page before was left at first (one viewport change a page, not two).
+        for (const width of page.viewportSize()?.width === 1280 ? [1280, 390] : [390, 1280]) {
+          // At the width it has: two frames waited for, as after a change.
           await resizeViewport(page, { width, height: 844 });
           // Nothing wider than the viewport: the page scrolls vertically only.
           const overflow = await bounded(page, `the overflow at ${width} px`, page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth));
           if (overflow > 0) problems.push(`${locale} ${name} at ${width} px overflows by ${overflow} px`);
           // axe on every page at both widths in every locale (text length, scripts and lang differ).
           for (const violation of await seriousViolations(page)) problems.push(`${locale} ${name} at ${width} px: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
-          await screenshot(page, `console-${locale}-${width}-${name}`);
+          await screenshot(page, `console-${locale}-${width}-${name}`, STEP_LIMIT_MS, { drawn: true });
           if (width === 1280) {
             // Dark mode follows the system like the hosted pages, axe-clean (contrast) in it too.
             await bounded(page, 'the dark color scheme', page.emulateMedia({ colorScheme: 'dark' }));
@@ -652,7 +654,7 @@ describe('admin console (headless Chromium)', () => {
             if (background !== 'rgb(15, 18, 22)') problems.push(`${locale} ${name}: no dark scheme`);
             // The page just audited in the light scheme: only what reads colours can differ (COLOUR_RULES).
             for (const violation of await darkSchemeViolations(page)) problems.push(`${locale} ${name} at ${width} px, dark: ${violation.id} (${violation.impact}, ${violation.nodes} nodes)`);
-            await screenshot(page, `console-${locale}-${width}-${name}-dark`);
+            await screenshot(page, `console-${locale}-${width}-${name}-dark`, STEP_LIMIT_MS, { drawn: true });
             await bounded(page, 'the light color scheme', page.emulateMedia({ colorScheme: 'light' }));
           }
           if (width === 1280 && route === '') {

@@ -59,7 +59,7 @@ export async function within(limitMs: number, check: () => Promise<boolean>): Pr
 }
 
 /** The moment a wait in the running test must give up for mocha's timeout not to end the test first (Infinity: none). */
-function testDeadline(): number {
+export function testDeadline(): number {
   const testMs = running?.test.timeout() ?? 0;
   return running === undefined || testMs === 0 ? Infinity : running.startedAt + testMs - MOCHA_MARGIN_MS;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -180,6 +180,37 @@ describe('Keycloak realm import: hostile and odd exports', function () {
       users: { created: ['moving'], updated: ['stayed', 'moved'] },
       conflicts: ['HELD-NAME', 'free-name', 'staying'].map((user) => ({ user, reason })),
     });
+  });
+
+  it('a dry run derives the usernames of email-address users as the import does: a name a conflicting user did not get, or a stored user gave up, is free (it said jo-2)', async () => {
+    const { body: held } = await callAdmin(gatehouse.url, token, 'POST', '/users', { username: 'held-jo', email: 'held-jo@derive.test' });
+    const { status, body: ann } = await callAdmin(gatehouse.url, token, 'POST', '/users', { username: 'ann', email: 'ann-old@derive.test' });
+    expect([held.username, status]).to.deep.equal(['held-jo', 201]);
+    // With a password each: no user is noted for having none, so the report's first 20 notes are the renamed users'.
+    const credentials = (JSON.parse(readFileSync(new URL('../fixtures/keycloak/realm-export-dir/acme-dir-users-0.json', import.meta.url), 'utf8')) as { users: Array<{ credentials: unknown[] }> }).users[0]!.credentials;
+    const user = (id: string, username: string, email?: string) => ({ id, username, ...(email === undefined ? {} : { email }), enabled: true, credentials });
+    const realm = {
+      realm: 'rderive',
+      enabled: true,
+      users: [
+        // A conflict (its email is another user's): it never holds "jo", in the store as in the dry run.
+        user('derive-jo', 'jo', 'held-jo@derive.test'),
+        // The derived users come in a later batch than the named ones above.
+        ...Array.from({ length: 50 }, (_, n) => user(`derive-fill-${n}`, `derive-fill-${n}`)),
+        user('derive-jo-mail', 'jo@derive.test'),
+        user(ann.id as string, 'anne', 'ann-old@derive.test'),
+        user('derive-ann-mail', 'ann@derive.test'),
+      ],
+    };
+    const reports = [];
+    for (const query of ['?dry_run=true', '']) {
+      const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${query}`, realm);
+      expect(status, JSON.stringify(body).slice(0, 500)).to.equal(200);
+      const renamed = (body.unmapped as Array<{ kind: string; name: string; reason: string }>).filter((item) => item.reason.startsWith('the username is an email address'));
+      reports.push({ counts: body.counts, conflicts: body.conflicts, renamed: renamed.map((item) => item.reason.replace(/ \(signs in .*/, '')) });
+    }
+    expect(reports[1]!.renamed).to.deep.equal(['jo', 'ann'].map((name) => `the username is an email address, which a Gatehouse username cannot be: imported as ${name}`));
+    expect(reports[0]).to.deep.equal(reports[1]);
   });
 
   it('a member given twice (two users arrays, a user with two emails) is refused by the admin API and the CLI alike, naming it and where, before anything is written (the CLI imported both arrays, the admin API the last)', async () => {

@@ -11,6 +11,14 @@ describe('logins and email addresses with control characters', () => {
     expect(validEmail('Ünïcode@例え.jp')).to.equal('Ünïcode@例え.jp');
   });
 
+  it('an email with an invisible format character (bidi override, zero-width space, BOM, soft hyphen) or a domain ending in a dot is refused: the same mailbox as the address without it, or none', () => {
+    for (const email of ['x@example.com\u202e', 'a\u202eb@example.com', 'al\u200bice@example.com', 'alice@exam\u200dple.com', 'al\u00adice@example.com', 'alice@example.com\u2066', 'demo@example.com.', 'demo@example..com', 'demo@.example.com']) {
+      expect(() => validEmail(email), JSON.stringify(email)).to.throw(InvalidUserError);
+    }
+    expect(validEmail('demo+tag@mail.example.com')).to.equal('demo+tag@mail.example.com');
+    expect(validEmail('אליס@דוגמה.ישראל')).to.equal('אליס@דוגמה.ישראל');
+  });
+
   it('a login with a control character names nobody (looked up as a blank login, never sent to the store)', () => {
     expect(loginKey('alice\u0000')).to.equal('');
     expect(loginKey('alice\u0001@example.com')).to.equal('');
