@@ -1,4 +1,4 @@
-import { OPERATOR_ONLY_CLIENT_PROPERTIES, type GatehouseClientProperty } from '../clients/gatehouse-properties.ts';
+import { GATEHOUSE_CLIENT_PROPERTIES, OPERATOR_ONLY_CLIENT_PROPERTIES, type GatehouseClientProperty } from '../clients/gatehouse-properties.ts';
 import { errors, type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
 
 const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'require_mfa', 'minimal_id_token', 'admin_client', 'allow_password_grant']);
@@ -30,7 +30,26 @@ function isSet(value: unknown): boolean {
   return value !== false && !(Array.isArray(value) && value.length === 0);
 }
 
+/** The admin API's limit on a client's name (src/clients/spec.ts). */
+const CLIENT_NAME_MAX = 200;
+/** Bidi embeddings, overrides and isolates, zero-width and other invisible characters: they make the page around a name read otherwise. */
+const HIDDEN_IN_NAME = /[\p{Cc}\u00ad\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * A self-registered client's `client_name` is what the consent page puts before "is asking to":
+ * a third party's text. Held to the operator's rules (1–200 characters) and free of characters
+ * that reorder or hide the page's own words (U+202E turned "is asking to:" into ":ot gniksa si").
+ */
+function checkRegisteredName(name: unknown): void {
+  if (name === undefined || name === null) return;
+  if (typeof name !== 'string' || name.trim() === '') invalid('client_name', 'must be a non-empty string');
+  if (name.length > CLIENT_NAME_MAX) invalid('client_name', `must be at most ${CLIENT_NAME_MAX} characters`);
+  if (HIDDEN_IN_NAME.test(name)) invalid('client_name', 'must not contain control, bidirectional-override or invisible characters');
+}
+
 export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key: string, value: unknown, metadata: ClientMetadata): void {
+  // Once per registration or update (the validator runs for each of Gatehouse's properties).
+  if (key === GATEHOUSE_CLIENT_PROPERTIES[0] && REGISTRATION_ROUTES.has(String(ctx?.oidc?.route))) checkRegisteredName(metadata.client_name);
   // A self-registered client is a third party written against the spec, not against Keycloak:
   // its ID tokens follow OIDC Core 5.4 (scope claims at userinfo) unless it asks otherwise.
   if (key === 'minimal_id_token' && value === undefined && REGISTRATION_ROUTES.has(String(ctx?.oidc?.route))) {

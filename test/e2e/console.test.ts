@@ -366,7 +366,7 @@ describe('admin console (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Rotate keys' }).click();
     await page.getByRole('button', { name: 'Yes, rotate the keys' }).click();
     await page.getByText(`Keys rotated: key set version ${before + 1}`).waitFor();
-    expect(await page.locator('tbody').textContent()).to.include('next');
+    expect(await page.locator('tbody').textContent()).to.include('Next');
     expect(await seriousViolations(page)).to.deep.equal([]);
 
     // The audit log: each action, by the operator, filtered by type; keyset pages.

@@ -28,9 +28,12 @@ describe('oidc indexes and expiry on the MongoDB-wire server', () => {
     expect(session.find((i) => i.key.uid === 1)).to.include({ name: 'uid_1' }).and.not.have.property('unique');
     const device = await indexes('oidc_device_code');
     expect(device.find((i) => i.key.userCode === 1)).to.have.property('unique', true);
+    // Grants are found by user and by client (wholesale revocation); their members only by grant:
+    // an index on a member's accountId or clientId would serve no query and cost every token written.
+    expect((await indexes('oidc_grant')).map((i) => Object.keys(i.key).join(','))).to.include.members(['accountId', 'clientId']);
     for (const name of ['oidc_access_token', 'oidc_refresh_token', 'oidc_authorization_code']) {
       const keys = (await indexes(name)).map((i) => Object.keys(i.key).join(','));
-      expect(keys, name).to.include.members(['grantId', 'accountId', 'clientId']);
+      expect(keys, name).to.include('grantId').and.not.include('accountId').and.not.include('clientId');
     }
     // Expiry: a TTL index where the server has them; on FerretDB v1 none at all — the sweeper's
     // `expiresAt < now` is never pushed down there (it scans), so an index would only cost every insert.
@@ -46,6 +49,20 @@ describe('oidc indexes and expiry on the MongoDB-wire server', () => {
 
     // Idempotent: a second start finds everything in place.
     expect((await ensureOidcIndexes(connection)).ttlIndexes).to.equal(serverHasTtl);
+  });
+
+  it("drops the grant members' accountId and clientId indexes an earlier version created, and keeps an operator's own", async () => {
+    const tokens = connection.db!.collection('oidc_refresh_token');
+    await tokens.createIndex({ accountId: 1 }); // accountId_1, as earlier versions named it
+    await tokens.createIndex({ clientId: 1 });
+    await tokens.createIndex({ clientId: 1, grantId: 1 }, { name: 'operators_own' });
+    const report = await ensureOidcIndexes(connection);
+    expect(report.dropped).to.have.members(['oidc_refresh_token.accountId_1', 'oidc_refresh_token.clientId_1']);
+    const names = (await tokens.listIndexes().toArray()).map((i) => i.name as string);
+    expect(names).to.include.members(['grantId_1', 'operators_own']).and.not.include('accountId_1').and.not.include('clientId_1');
+    expect((await connection.db!.collection('oidc_grant').listIndexes().toArray()).map((i) => i.name)).to.include.members(['accountId_1', 'clientId_1']);
+    expect((await ensureOidcIndexes(connection)).dropped).to.deep.equal([]);
+    await tokens.dropIndex('operators_own');
   });
 
   it('sweeps expired records and keeps live ones; stop() ends the timer', async () => {

@@ -57,6 +57,30 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
     expect(events.body.events).to.have.length(1);
   });
 
+  it('client_name is what the consent page shows: at most 200 characters (as the admin API\'s name), no bidi controls or other invisible format characters — at registration and at its update', async () => {
+    const token = await initialAccessToken();
+    const refused = async (name: string, send: (body: Record<string, unknown>) => Promise<Response>) => {
+      const response = await send({ client_name: name, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
+      const body = (await response.json()) as Record<string, string>;
+      expect(response.status, `${JSON.stringify(name.slice(0, 20))} ${JSON.stringify(body)}`).to.equal(400);
+      expect(body.error).to.equal('invalid_client_metadata');
+      expect(body.error_description).to.match(/^client_name /);
+    };
+    for (const name of ['W'.repeat(201), 'Payroll \u202e', 'Pay\u202droll', '\u2067Payroll', 'Pay\u200broll', 'Pay\u0007roll', '   ']) await refused(name, (body) => register(body, token));
+    const hebrew = await register({ client_name: 'שכר · Payroll', grant_types: ['client_credentials'], response_types: [], redirect_uris: [] }, token);
+    const created = (await hebrew.json()) as Record<string, string>;
+    expect(hebrew.status, JSON.stringify(created)).to.equal(201);
+    expect(created.client_name).to.equal('שכר · Payroll');
+    const update = (body: Record<string, unknown>) =>
+      fetch(new URL(new URL(created.registration_client_uri!).pathname, gatehouse.url), {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${created.registration_access_token}` },
+        body: JSON.stringify({ ...body, client_id: created.client_id, client_secret: created.client_secret }),
+      });
+    await refused('Payroll \u202e', update);
+    expect((await gatehouse.services.clients.get(created.client_id!))?.displayName).to.equal('שכר · Payroll');
+  });
+
   it('registering (RFC 7591) is audited as client.created: the initial access token the actor (by a digest, never the token), the names of the fields it asked for, the caller\'s address', async () => {
     const token = await initialAccessToken();
     const response = await register({ client_name: 'Audited', grant_types: ['client_credentials'], response_types: [], redirect_uris: [], jwks_uri: 'https://rp.example.com/jwks' }, token);

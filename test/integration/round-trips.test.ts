@@ -391,6 +391,36 @@ describe('store round trips per request (counted on the connections)', function 
     expect(sum(r), summary).to.be.at.most(2);
   });
 
+  /**
+   * Revoking a refresh token revokes its grant (the library's revokeGrantPolicy): the grant's own
+   * record is in the record cache after a refresh, so its removal reads no more than the grant's
+   * chain of exchanged grants, before and after it goes (dependent-grants.ts); and the other
+   * instances hear of the grant once — one notice drops its copies and its tokens' there.
+   */
+  it('revoking a refresh token: the grant read from the record cache, its chain twice, one change notice for it', async function () {
+    const { tokens } = await signIn();
+    const refreshToken = (await token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string })).refresh_token as string;
+    const { result, trace } = await count(async () => {
+      const response = await fetch(`${issuer}/token/revocation`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic() },
+        body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token' }).toString(),
+      });
+      return { status: response.status, redis: [...redisTrace] };
+    });
+    expect(result.status).to.equal(200);
+    const summary = `MongoDB ${trace.join(', ')}; Redis ${result.redis.join(', ')}`;
+    expect(trace.filter((entry) => entry === 'find oidc_grant'), summary).to.have.length(2);
+    expect(result.redis.filter((entry) => entry.startsWith('publish ')), summary).to.have.length(1);
+    // Revoked: the grant's tokens are refused.
+    const refused = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic() },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
+    });
+    expect(refused.status).to.equal(400);
+  });
+
   /** A machine token for the API: the warm path (client, keys, limiter) is the steady state. */
   const machineToken = () => token({ grant_type: 'client_credentials', resource: API, scope: 'read' }, service);
 

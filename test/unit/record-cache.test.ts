@@ -218,6 +218,35 @@ describe('Session/Grant record cache', () => {
     expect(notices.map((notice) => JSON.parse(notice))).to.deep.equal([{ model: 'Grant', keys: ['id:g1'] }]);
   });
 
+  for (const last of ['the revocation of its tokens', 'its destroy'] as const) {
+    it(`a grant's tokens revoked while it is destroyed: one notice, sent when the last of the two (${last}) ends`, async () => {
+      await grantStore.adapter.upsert('g1', grant('g1'), 60);
+      await grants.find('g1');
+      let endRevocation!: () => void;
+      let endDestroy!: () => void;
+      const revoked = cache.changingGrant('g1', () => new Promise<void>((resolve) => (endRevocation = resolve)));
+      const destroyed = cache.changingGrant('g1', () => new Promise<void>((resolve) => (endDestroy = resolve)).then(() => grants.destroy('g1')));
+      if (last === 'its destroy') endRevocation();
+      else endDestroy();
+      await (last === 'its destroy' ? revoked : destroyed);
+      expect(notices, 'nothing announced while the other change runs').to.deep.equal([]);
+      if (last === 'its destroy') endDestroy();
+      else endRevocation();
+      await Promise.all([revoked, destroyed]);
+      expect(notices.map((notice) => JSON.parse(notice))).to.deep.equal([{ model: 'Grant', keys: ['id:g1'] }]);
+      expect(await grants.find('g1')).to.equal(undefined);
+    });
+  }
+
+  it('changes of two grants at once are announced each', async () => {
+    let end!: () => void;
+    const first = cache.changingGrant('g1', () => new Promise<void>((resolve) => (end = resolve)));
+    await cache.changingGrant('g2', async () => {});
+    end();
+    await first;
+    expect(notices.map((notice) => JSON.parse(notice).keys)).to.deep.equal([['id:g2'], ['id:g1']]);
+  });
+
   it('a grant upsert is seen at once (wider scope)', async () => {
     await grants.upsert('g1', grant('g1'), 60);
     await grants.find('g1');

@@ -22,9 +22,9 @@ export function appName(id: string, names: AppNames): string | undefined {
   return hasString(builtIn) ? t(builtIn) : names.get(id);
 }
 
-/** The app's name, a link to its page, over its client id in small type; an app deleted since by its id alone. */
+/** The app's name, a link to its page (whole in its title), over its client id in small type; an app deleted since by its id alone. */
 export function appLabel(id: string, names: AppNames): HTMLElement {
   const name = appName(id, names);
   if (name === undefined) return h('code', {}, id);
-  return h('span', { class: 'app' }, h('a', { href: `#/clients/${encodeURIComponent(id)}` }, name), ' ', h('code', { class: 'client-id' }, id));
+  return h('span', { class: 'app' }, h('a', { href: `#/clients/${encodeURIComponent(id)}`, title: name }, name), ' ', h('code', { class: 'client-id' }, id));
 }

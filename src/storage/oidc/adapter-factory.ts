@@ -154,13 +154,14 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
   function revokeEverywhere(model: string, grantId: string): Promise<void> {
     let pass = revocations.get(grantId);
     if (pass === undefined) {
-      pass = Promise.all([
-        mongoAdapter(model).revokeByGrantId(grantId),
-        redisAdapter?.(model).revokeByGrantId(grantId),
-      ])
-        .then(() => {})
-        // The Grant record itself is destroyed separately; its cached copy goes now either way.
-        .finally(() => records?.grantRevoked(grantId));
+      const revoke = () =>
+        Promise.all([
+          mongoAdapter(model).revokeByGrantId(grantId),
+          redisAdapter?.(model).revokeByGrantId(grantId),
+        ]).then(() => {});
+      // The Grant record itself is destroyed separately; its cached copy and its tokens' go now
+      // either way, announced once with the grant's destroy when the library runs both at once.
+      pass = records === undefined ? revoke() : records.changingGrant(grantId, revoke);
       const settled = pass.finally(() => revocations.delete(grantId));
       settled.catch(() => {});
       revocations.set(grantId, pass);
@@ -218,7 +219,10 @@ export function createAdapterFactory(deps: AdapterFactoryDeps): RoutedAdapterFac
       if (model === 'Interaction') adapter = handOff.wrap(adapter);
       if (model === 'Grant' && deps.dependentGrants !== undefined) {
         const cascading = withDependentGrants(adapter, { ...deps.dependentGrants, mongo: deps.mongo, revokeTokens: (grantId) => revokeEverywhere('Grant', grantId), now });
-        const guarded: DependentGrantsAdapter = { ...cascading, destroy: (id) => guard(cascading.destroy(id)), destroyListed: (ids) => guard(cascading.destroyListed(ids)), destroyOf: (id, accountId) => guard(cascading.destroyOf(id, accountId)) };
+        // The whole removal is one change of the grant, begun at once: with the library's
+        // revocation of its tokens beside it, the other instances get one notice (record-cache.ts).
+        const destroy = records === undefined ? cascading.destroy : (id: string) => records.changingGrant(id, () => cascading.destroy(id));
+        const guarded: DependentGrantsAdapter = { ...cascading, destroy: (id) => guard(destroy(id)), destroyListed: (ids) => guard(cascading.destroyListed(ids)), destroyOf: (id, accountId) => guard(cascading.destroyOf(id, accountId)) };
         adapter = guarded;
       }
       const admits = deps.admits?.[model];

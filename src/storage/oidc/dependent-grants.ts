@@ -174,8 +174,11 @@ export function withDependentGrants(grants: Adapter, deps: DependentGrantsDeps):
       throw new DependedOnGrantGoneError(id);
     },
     async destroy(grantId) {
-      const accountId = (await collection().findOne({ _id: grantId }, { projection: { accountId: 1 } }))?.accountId;
-      if (accountId === undefined) return grants.destroy(grantId);
+      // The grant's user, from the record cache when it holds the grant (the library revokes a
+      // grant it has just read: a refresh token's, a session's): the look for its dependents is
+      // then the removal's first read.
+      const accountId = (await grants.find(grantId))?.accountId;
+      if (typeof accountId !== 'string') return grants.destroy(grantId);
       await removeDependents(grantId, accountId, await family(grantId, accountId));
       await grants.destroy(grantId);
       await removeDependents(grantId, accountId, await family(grantId, accountId));

@@ -13,6 +13,8 @@ export interface IndexReport {
   readonly ttlIndexes: boolean;
   /** Every collection the oidc adapters write, for the sweeper. */
   readonly collections: readonly string[];
+  /** `collection.index` names an earlier version created that no lookup uses, dropped now (STALE_INDEXES). */
+  readonly dropped: readonly string[];
 }
 
 interface IndexSpec {
@@ -20,9 +22,14 @@ interface IndexSpec {
   readonly unique?: boolean;
 }
 
-const WITH_ACCOUNT_AND_CLIENT = new Set(['Grant', ...GRANT_MEMBER_MODELS]);
-
-/** Lookups the adapters and wholesale revocation (per account, per client) need. */
+/**
+ * Lookups the adapters and wholesale revocation (per account, per client) need. A user's or a
+ * client's tokens are revoked through their grants (revocation.ts: the grants found by
+ * `accountId` / `clientId`, then each grant's members by `grantId`), so the grant members carry
+ * `grantId` alone: an index on their `accountId` or `clientId` would serve no query and cost every
+ * token written — a refresh's completion inserts two documents, each entry on PostgreSQL twice
+ * (FerretDB's btree and the GIN twin scripts/services adds).
+ */
 function indexesFor(model: string): IndexSpec[] {
   const specs: IndexSpec[] = [];
   if (GRANT_MEMBER_MODELS.includes(model)) specs.push({ key: { grantId: 1 } });
@@ -30,9 +37,35 @@ function indexesFor(model: string): IndexSpec[] {
   if (model === 'Session') specs.push({ key: { uid: 1 } }, { key: { accountId: 1 } });
   // Unique only here, where every document has a userCode: FerretDB ignores `sparse`.
   if (model === 'DeviceCode') specs.push({ key: { userCode: 1 }, unique: true });
-  if (WITH_ACCOUNT_AND_CLIENT.has(model)) specs.push({ key: { accountId: 1 } }, { key: { clientId: 1 } });
+  if (model === 'Grant') specs.push({ key: { accountId: 1 } }, { key: { clientId: 1 } });
   if (model === 'ClientCredentials') specs.push({ key: { clientId: 1 } });
   return specs;
+}
+
+/**
+ * Indexes earlier versions created on the grant members, which no query uses (indexesFor): a start
+ * drops them, matched by name and key (an operator's own indexes are kept).
+ */
+const STALE_INDEXES: readonly { readonly name: string; readonly field: string }[] = [
+  { name: 'accountId_1', field: 'accountId' },
+  { name: 'clientId_1', field: 'clientId' },
+];
+
+async function dropStaleIndexes(collection: mongo.Collection): Promise<string[]> {
+  const listed = await collection.listIndexes().toArray().catch((error: unknown) => {
+    // A collection that does not exist yet has no indexes (NamespaceNotFound).
+    if ((error as { code?: unknown }).code === 26) return [];
+    throw error;
+  });
+  const dropped: string[] = [];
+  for (const index of listed) {
+    const key = Object.entries((index.key ?? {}) as Record<string, unknown>);
+    const stale = STALE_INDEXES.some(({ name, field }) => index.name === name && key.length === 1 && key[0]![0] === field && key[0]![1] === 1);
+    if (!stale) continue;
+    await collection.dropIndex(index.name as string);
+    dropped.push(`${collection.collectionName}.${index.name as string}`);
+  }
+  return dropped;
 }
 
 /** FerretDB v1 answers NotImplemented (238); other servers may use other wording. */
@@ -89,13 +122,15 @@ export async function ensureOidcIndexes(connection: Connection): Promise<IndexRe
     else await createCollection(db!, collection.collectionName);
   }
 
+  const dropped: string[] = [];
   for (const model of OIDC_MODELS) {
     const collection = db.collection(collectionName(model));
     await expiryIndex(collection);
     for (const spec of indexesFor(model)) {
       await collection.createIndex(spec.key, spec.unique === true ? { unique: true } : {});
     }
+    if (GRANT_MEMBER_MODELS.includes(model)) dropped.push(...(await dropStaleIndexes(collection)));
   }
   await expiryIndex(db.collection(CONSUMPTION_COLLECTION));
-  return { ttlIndexes, collections };
+  return { ttlIndexes, collections, dropped };
 }

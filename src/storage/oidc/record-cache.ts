@@ -55,6 +55,13 @@ export interface RecordCache {
   wrap(model: string, adapter: Adapter): Adapter;
   /** revokeByGrantId ran for `grantId`: its Grant and every cached token of it are dropped here and announced. */
   grantRevoked(grantId: string): Promise<void>;
+  /**
+   * Runs a change of the grant `grantId` — revokeByGrantId's pass, its removal with the grants
+   * that depend on it — as a write of it: when it ends, its Grant and every cached token of it
+   * are dropped here and announced; once for changes that run at once (the library's revoke
+   * revokes the tokens and destroys the grant together), by whichever ends last (see writing()).
+   */
+  changingGrant<T>(grantId: string, change: () => Promise<T>): Promise<T>;
   /** The client's client_credentials tokens were deleted in the stores: every cached one is dropped here and announced. */
   clientTokensRevoked(clientId: string): Promise<void>;
   /** Applies a notice announced by another instance. */
@@ -185,8 +192,17 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
     await announce?.(JSON.stringify(notice));
   }
 
-  /** Writes in flight per `model|key`: a write that overlapped another of the same record never fills the cache. */
-  const writes = new Map<string, Set<{ overlapped: boolean }>>();
+  /**
+   * Writes in flight per `model|key`: a write that overlapped another of the same record never
+   * fills the cache; one that owes a notice when another write of the same record is still in
+   * flight leaves the notice to it (`owesNotice`).
+   */
+  interface Write {
+    overlapped: boolean;
+    owesNotice: boolean;
+    readonly keys: readonly string[];
+  }
+  const writes = new Map<string, Set<Write>>();
   const writeKey = (model: string, key: string) => `${model}|${key}`;
   function overlap(model: string, keys: readonly string[]): void {
     for (const key of keys) for (const write of writes.get(writeKey(model, key)) ?? []) write.overlapped = true;
@@ -199,10 +215,13 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
    * write (here, or announced by another instance) overlapped leaves its payload in the cache:
    * the read that follows a write (the code exchange after a sign-in) needs no round trip. A
    * write that spanned a suspend() or clear() fills nothing: the notice of an overlapping write
-   * may have been among those missed then.
+   * may have been among those missed then. Two writes of one record at once (a grant's tokens
+   * revoked while the grant is destroyed, the library's revoke) send one notice: the first to end
+   * hands its notice on to the other, which sends it when it ends — after both, so no instance
+   * can have read back in between what either removed.
    */
   async function writing<T>(model: string, keys: readonly string[], write: () => Promise<T>, written?: CachedRecord, announceCreation = false): Promise<T> {
-    const self = { overlapped: false };
+    const self: Write = { overlapped: false, owesNotice: false, keys };
     const startedIn = epoch;
     overlap(model, keys);
     for (const key of keys) {
@@ -224,8 +243,22 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
       }
       drop({ model, keys });
       if (outcome.ok && written !== undefined && !self.overlapped && epoch === startedIn && reading && serving) fill(model, written);
-      if (!outcome.ok || !createdByUpsert(outcome.value) || announceCreation) await announce?.(JSON.stringify({ model, keys }));
+      if (!outcome.ok || !createdByUpsert(outcome.value) || announceCreation || self.owesNotice) {
+        const heir = inFlightCovering(model, keys);
+        if (heir !== undefined) heir.owesNotice = true;
+        else await announce?.(JSON.stringify({ model, keys }));
+      }
     }
+  }
+
+  /** A write of the same record still in flight whose notice names every one of `keys`. */
+  function inFlightCovering(model: string, keys: readonly string[]): Write | undefined {
+    const first = keys[0];
+    if (first === undefined) return undefined;
+    for (const write of writes.get(writeKey(model, first)) ?? []) {
+      if (keys.every((key) => write.keys.includes(key))) return write;
+    }
+    return undefined;
   }
 
   function fill(model: string, record: CachedRecord): void {
@@ -271,6 +304,7 @@ export function createRecordCache({ ttlSeconds, maxEntries = ENTRIES_PER_MODEL, 
       };
     },
     grantRevoked: (grantId) => changed({ model: 'Grant', keys: [byId(grantId)] }),
+    changingGrant: (grantId, change) => writing('Grant', [byId(grantId)], change),
     clientTokensRevoked: (clientId) => changed({ model: 'ClientCredentials', keys: [byClient(clientId)] }),
     receive(notice) {
       const parsed = parse(notice);
