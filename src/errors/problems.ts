@@ -163,7 +163,6 @@ export const PROBLEMS = {
   passkey_not_found: 'passkey {id} does not exist',
   upstream_not_found: 'upstream provider {id} does not exist',
   upstream_link_not_found: 'upstream link {id} does not exist',
-  email_change_not_found: 'no email address change of user {id} is waiting for confirmation',
   app_not_found: 'app {id} does not exist',
   consent_not_found: 'the user has no consent or grant for client {id}',
   totp_not_found: 'authenticator app of user {id} does not exist',

@@ -143,14 +143,14 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       return users.update(contextOf(self), self.user.id, patch);
     },
 
-    /** Mails the link of the pending address change again (a new link; the old one stops working). */
+    /** Mails the link of the pending address change again (a new link; the old one stops working); nothing pending, nothing sent. */
     async resendEmailChange(self: Self): Promise<void> {
-      if (!(await emailChange.resend(self))) throw notFound('email_change_not_found', self.user.id);
+      await emailChange.resend(self);
     },
 
-    /** Cancels the pending address change. */
+    /** Cancels the pending address change (none pending: nothing to do, as a second click on a slow page). */
     async cancelEmailChange(self: Self): Promise<void> {
-      if (!(await emailChange.cancel(self))) throw notFound('email_change_not_found', self.user.id);
+      await emailChange.cancel(self);
     },
 
     /** Checks the current password (a wrong one counts toward the lockout like a sign-in), then sets the new one. */

@@ -76,11 +76,13 @@ export function ownEmailChange({ audit, accounts, emailChanges, pendingChanges }
 
     pendingEmail: async (self: Self): Promise<string | null> => (pendingChanges === undefined ? null : ((await pendingChanges.pending(self.user.id))?.email ?? null)),
 
-    /** The account page's "Send the link again": a new link to the pending address (counted like a change). */
+    /**
+     * The account page's "Send the link again": a new link to the pending address. Not counted as a
+     * change: it names no new address (nothing to probe), only the one the user already chose.
+     */
     async resend(self: Self): Promise<boolean> {
       const pending = await pendingChanges?.pending(self.user.id);
       if (pending === undefined) return false;
-      await countEmailChange(self, pending.email);
       await pendingChanges!.request(self.user.id, pending.email);
       return true;
     },
