@@ -3,7 +3,7 @@ import { EXIT, GatehouseError } from '../errors/gatehouse-error.ts';
 import { CliError } from './cli-error.ts';
 import { parseLine, type Command, type CommandLine } from './command-line.ts';
 import type { FlagsOf } from './flag-errors.ts';
-import { commandHelp, shown, typedParams, unknownCommand, unknownOption } from './help.ts';
+import { commandHelp, optionValueProblem, shown, typedParams, unknownCommand, unknownOption } from './help.ts';
 import type { CliIo } from './io.ts';
 
 // Each command's module is imported when that command runs, and only then: help, a mistyped
@@ -77,7 +77,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 export const COMMAND_NAMES: readonly string[] = [...Object.keys(COMMANDS), 'doctor'];
 
 /** `gatehouse doctor ISSUER_URL`: it opens its settings itself (it runs without them too), so it is not one of COMMANDS. */
-const DOCTOR_LINE: CommandLine = { options: {}, arguments: ['ISSUER_URL'] };
+const DOCTOR_LINE: CommandLine = { options: {}, arguments: [{ name: 'ISSUER_URL', optional: true }] };
 
 /**
  * How each command's errors name the fields at fault: by the flags that set them, not by the
@@ -203,7 +203,8 @@ Exit codes: 0 done; 1 failed (a name that matches nothing, a value already in us
 setting, a failed doctor check); 2 invalid command line or value; 75 MongoDB or Redis cannot be
 reached (retry later); 78 invalid configuration.
 Settings come from the same environment as the server (MONGODB_URI, GATEHOUSE_SECRET, ...).
-gatehouse <command> --help (or gatehouse help <command>) shows one command's options and examples.
+gatehouse <command> --help (or gatehouse help <command>) shows one command's options and examples;
+gatehouse --version the version.
 
 examples:
   printf '%s' "$PASSWORD" | gatehouse users create --username alice --email alice@example.com --password-stdin
@@ -272,6 +273,15 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   }
   if (command === undefined) {
     if (positionals.length === 0) {
+      if (options.length === 1 && options[0] === '--version') {
+        const { readFileSync } = await import('node:fs');
+        const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+        io.stdout(`gatehouse ${version}\n`);
+        return 0;
+      }
+      // An option and no command (`gatehouse --verbose`): that option named, in one line.
+      const option = options.find((word) => word.startsWith('-') && word !== '--json');
+      if (option !== undefined) throw new CliError(`unknown option ${shown(option)}; see gatehouse --help`, 2);
       io.stderr(`${USAGE}\n`);
       return 2;
     }
@@ -305,7 +315,7 @@ function readLine(name: string, line: CommandLine, args: string[]) {
   try {
     return parseLine(name, line, args);
   } catch (error) {
-    const said = unknownOption(error, name, USAGE, args, takenOptions(line));
+    const said = unknownOption(error, name, USAGE, args, takenOptions(line)) ?? optionValueProblem(error, name, args);
     if (said !== undefined) throw new CliError(said, 2);
     throw error;
   }

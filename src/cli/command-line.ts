@@ -6,10 +6,12 @@ import { shown } from './help.ts';
 
 /**
  * One argument a command takes (a word that is not an option), by the name its usage gives it:
- * `'USER'`; `{ name: 'IDENTIFIER', or: 'identifier' }` when an option may give it instead (then
- * the argument is not taken once the option was); `'NAME=VALUE...'` (last) for any number.
+ * `'USER'` (required); `{ name: 'IDENTIFIER', or: 'identifier' }` when an option may give it
+ * instead (then the argument is not taken once the option was); `{ name: 'GROUP', optional: true }`
+ * for one that may be left out (the command says itself when it is needed); `'NAME=VALUE...'`
+ * (last) for any number.
  */
-export type Argument = string | { readonly name: string; readonly or: string };
+export type Argument = string | { readonly name: string; readonly or: string } | { readonly name: string; readonly optional: true };
 
 /** What one command takes on its line: its options (every command takes --json besides) and its arguments. */
 export interface CommandLine<O extends ParseArgsOptionsConfig = ParseArgsOptionsConfig> {
@@ -45,7 +47,20 @@ function mostArguments(line: CommandLine, values: Readonly<Record<string, unknow
   const slots = line.arguments ?? [];
   const last = slots.at(-1);
   if (typeof last === 'string' && last.endsWith('...')) return Infinity;
-  return slots.filter((slot) => typeof slot === 'string' || values[slot.or] === undefined).length;
+  return slots.filter((slot) => typeof slot === 'string' || !('or' in slot) || values[slot.or] === undefined).length;
+}
+
+/**
+ * The first argument the line needs and lacks, said as the usage names it (`CLIENT_ID is
+ * required`; `IDENTIFIER is required (or --identifier IDENTIFIER)` for one an option may give), or
+ * undefined: said from the line, before the settings are read and a store is opened.
+ */
+function missingArgument(line: CommandLine, values: Readonly<Record<string, unknown>>, given: number): string | undefined {
+  const needed = (line.arguments ?? []).filter((slot) => (typeof slot === 'string' ? !slot.endsWith('...') : 'or' in slot && values[slot.or] === undefined));
+  // An argument an option may give is named first: the option is how the usage shows it (sessions revoke SESSION_ID --user USER).
+  const missing = needed.length <= given ? undefined : (needed.find((slot) => typeof slot !== 'string') ?? needed[given]);
+  if (missing === undefined) return undefined;
+  return typeof missing === 'string' ? `${missing} is required` : `${missing.name} is required (or --${'or' in missing ? missing.or : ''} ${missing.name})`;
 }
 
 /**
@@ -60,6 +75,8 @@ export function parseLine<O extends ParseArgsOptionsConfig>(name: string, line: 
   if (twice !== undefined) throw new CliError(`${name}: ${twice}; see gatehouse ${name} --help`, EXIT.usage);
   const stray = parsed.positionals[mostArguments(line, parsed.values)];
   if (stray !== undefined) throw new CliError(`${name}: unexpected argument '${shown(stray)}'; see gatehouse ${name} --help`, EXIT.usage);
+  const missing = missingArgument(line, parsed.values, parsed.positionals.length);
+  if (missing !== undefined) throw new CliError(`${name}: ${missing}; see gatehouse ${name} --help`, EXIT.usage);
   const named = namedTwice(line, parsed.positionals);
   if (named !== undefined) throw new CliError(`${name}: ${shown(named)} named more than once; see gatehouse ${name} --help`, EXIT.usage);
   return parsed as ParsedLine<O>;

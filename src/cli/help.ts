@@ -147,3 +147,25 @@ export function unknownOption(error: unknown, name: string, usage: string, args:
   const suggestion = [...option].length > SHOWN_LENGTH ? undefined : nearest(option, candidates);
   return `${name}: unknown option ${shown(option)}${didYouMean(suggestion)}; see gatehouse ${name} --help`;
 }
+
+/**
+ * One line for node:util parseArgs' refusal of an option's value (none given, one given to a
+ * boolean, one that starts with '-'), or undefined for other errors: the command and the option
+ * named as an unknown option is, not node's English ("Option '--limit <value>' argument missing").
+ */
+export function optionValueProblem(error: unknown, name: string, args: readonly string[] = []): string | undefined {
+  if (!(error instanceof TypeError) || (error as { code?: unknown }).code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return undefined;
+  const see = `; see gatehouse ${name} --help`;
+  const missing = /^Option '(?:-[^ ,'], )?(--[^ ']+) <value>' argument missing/u.exec(error.message);
+  if (missing !== null) return `${name}: ${shown(missing[1]!)} needs a value${see}`;
+  const unwanted = /^Option '(--[^ ']+)' does not take an argument/u.exec(error.message);
+  if (unwanted !== null) return `${name}: ${shown(unwanted[1]!)} takes no value${see}`;
+  const dashed = /^Option '(--[^ ']+)' argument is ambiguous/u.exec(error.message);
+  if (dashed !== null) {
+    const option = dashed[1]!;
+    const at = args.indexOf(option);
+    const value = at === -1 ? undefined : args[at + 1];
+    return `${name}: ${shown(option)} needs a value; one that starts with '-' goes as ${shown(option)}=${value === undefined ? '-VALUE' : shown(value)}${see}`;
+  }
+  return undefined;
+}

@@ -10,14 +10,15 @@ export function settingConflicts(raw: Readonly<Record<string, string>>, settings
   if (present(raw.GATEHOUSE_ADMIN_USERNAME) !== present(raw.GATEHOUSE_ADMIN_PASSWORD)) {
     problems.push('GATEHOUSE_ADMIN_PASSWORD: GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD go together');
   }
+  // Whether a setting is given is known even when another setting is wrong: named in the same run.
+  if (present(raw.GATEHOUSE_SMTP_URL) && !present(raw.GATEHOUSE_MAIL_FROM)) {
+    problems.push('GATEHOUSE_MAIL_FROM: is required with GATEHOUSE_SMTP_URL (the From: address of every email)');
+  }
   if (settings === undefined) return problems;
   // argon2's own m >= 8·p always holds: the memory minimum (1024) is 8 × the parallelism maximum (64) × 2.
   const s = settings;
   if (s.GATEHOUSE_HEADERS_TIMEOUT > s.GATEHOUSE_REQUEST_TIMEOUT) {
     problems.push('GATEHOUSE_HEADERS_TIMEOUT: must not be longer than GATEHOUSE_REQUEST_TIMEOUT (the request timeout covers the headers too)');
-  }
-  if (s.GATEHOUSE_SMTP_URL !== undefined && s.GATEHOUSE_MAIL_FROM === undefined) {
-    problems.push('GATEHOUSE_MAIL_FROM: is required with GATEHOUSE_SMTP_URL (the From: address of every email)');
   }
   if (s.GATEHOUSE_LOCKOUT_MAX_SECONDS < s.GATEHOUSE_LOCKOUT_SECONDS) {
     problems.push('GATEHOUSE_LOCKOUT_MAX_SECONDS: must be at least GATEHOUSE_LOCKOUT_SECONDS');

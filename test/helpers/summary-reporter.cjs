@@ -11,6 +11,10 @@
 // runs this file as a script (`node summary-reporter.cjs --merge PART_FILE...`), which prints
 // the failed tests of every part, the slowest files of all and the one closing line, and
 // writes .data/test-summary.txt and .data/test-timings.txt as a single run does.
+//
+// Passing tests that took more than half their time limit (mocha's timeout) are listed in
+// .data/test-close-calls.txt, closest first, and counted in a line before the slowest files: on a
+// busier machine they are the ones that would fail (a flake in the making), before any does.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -32,6 +36,27 @@ function timingLines(perFile, perFileCpu = new Map()) {
     });
 }
 
+/** A passing test that used more than this share of its time limit is a close call. */
+const CLOSE_SHARE = 0.5;
+
+/** Whether a passing test that took `ms` of its `limitMs` (0: none) is a close call. */
+function isCloseCall(ms, limitMs) {
+  return limitMs > 0 && ms > limitMs * CLOSE_SHARE;
+}
+
+/**
+ * Close calls ({ ms, limitMs, title, file }), closest to their limit first, as lines of
+ * .data/test-close-calls.txt: "  41.2 s of  60 s (69 %)  FILE  TITLE".
+ */
+function closeCallLines(closeCalls) {
+  return [...closeCalls]
+    .sort((a, b) => b.ms / b.limitMs - a.ms / a.limitMs)
+    .map(({ ms, limitMs, title, file }) => {
+      const share = Math.round((100 * ms) / limitMs);
+      return `${(ms / 1000).toFixed(1).padStart(7)} s of ${String(Math.round(limitMs / 1000)).padStart(3)} s (${share} %)  ${file ?? '?'}  ${title}`;
+    });
+}
+
 /** The CPU seconds of all files, as the closing lines say it ("" when not measured). */
 function cpuTotal(perFileCpu) {
   if (perFileCpu.size === 0) return '';
@@ -39,9 +64,11 @@ function cpuTotal(perFileCpu) {
 }
 
 /** The closing lines of a run (the slowest files, then the summary line) and the two files under .data. */
-function finish({ passes, failures, perFile, perFileCpu = new Map() }) {
+function finish({ passes, failures, perFile, perFileCpu = new Map(), closeCalls = [] }) {
   const line = summaryLine(passes, failures);
   const timings = timingLines(perFile, perFileCpu);
+  const close = closeCallLines(closeCalls);
+  if (close.length > 0) process.stdout.write(`\ntests that passed using over half their time limit: ${close.length} (in .data/test-close-calls.txt)\n`);
   // One file (`npm test -- FILE`) gets its line too: how long that file takes is often the question.
   if (timings.length === 1) process.stdout.write(`\ntest file time (in .data/test-timings.txt):\n${timings[0]}\n`);
   if (timings.length > 1) process.stdout.write(`\nslowest test files (all in .data/test-timings.txt${cpuTotal(perFileCpu)}):\n${timings.slice(0, 10).join('\n')}\n`);
@@ -51,6 +78,7 @@ function finish({ passes, failures, perFile, perFileCpu = new Map() }) {
     fs.mkdirSync('.data', { recursive: true });
     fs.writeFileSync('.data/test-summary.txt', `${line}\n`);
     fs.writeFileSync('.data/test-timings.txt', `${timings.join('\n')}\n`);
+    fs.writeFileSync('.data/test-close-calls.txt', close.map((text) => `${text}\n`).join(''));
   } catch {
     // The summary on stdout is what matters; the files are a convenience for CI.
   }
@@ -67,6 +95,7 @@ function merge(files) {
   const perFile = new Map();
   const perFileCpu = new Map();
   const failed = [];
+  const closeCalls = [];
   for (const file of files) {
     let part;
     try {
@@ -80,10 +109,11 @@ function merge(files) {
     failures += part.failures;
     for (const [name, seconds] of part.perFile) perFile.set(name, (perFile.get(name) ?? 0) + seconds);
     for (const [name, cpu] of part.perFileCpu ?? []) perFileCpu.set(name, (perFileCpu.get(name) ?? 0) + cpu);
+    closeCalls.push(...(part.closeCalls ?? []));
     for (const test of part.failed) failed.push(`${part.name}: ${test.title}${test.file ? `  (${test.file})` : ''}\n     ${test.error}`);
   }
   if (failed.length > 0) process.stdout.write(`\nfailed tests (their reports are in the output above):\n${failed.map((text, index) => `  ${index + 1}) ${text}`).join('\n')}\n`);
-  finish({ passes, failures, perFile, perFileCpu });
+  finish({ passes, failures, perFile, perFileCpu, closeCalls });
   return failures > 0 ? 1 : 0;
 }
 
@@ -101,7 +131,7 @@ const { takeFilesFromQueue } = require('./file-queue.cjs');
 const { cpuMeter } = require('./cpu-meter.cjs');
 
 const { Spec } = Mocha.reporters;
-const { EVENT_RUN_BEGIN, EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_TEST_FAIL } = Mocha.Runner.constants;
+const { EVENT_RUN_BEGIN, EVENT_RUN_END, EVENT_SUITE_BEGIN, EVENT_SUITE_END, EVENT_TEST_FAIL, EVENT_TEST_PASS } = Mocha.Runner.constants;
 
 class SummaryReporter extends Spec {
   constructor(runner, options) {
@@ -127,6 +157,13 @@ class SummaryReporter extends Spec {
       const cpu = meter.read();
       if (cpu !== undefined && start.cpu !== undefined) perFileCpu.set(file, (perFileCpu.get(file) ?? 0) + cpu - start.cpu);
     });
+    const closeCalls = [];
+    runner.on(EVENT_TEST_PASS, (test) => {
+      const limitMs = typeof test.timeout === 'function' ? test.timeout() : 0;
+      if (typeof test.duration !== 'number' || !isCloseCall(test.duration, limitMs)) return;
+      const file = test.file ?? test.parent?.file;
+      closeCalls.push({ ms: test.duration, limitMs, title: test.fullTitle(), file: file ? path.relative(process.cwd(), file) : undefined });
+    });
     runner.on(EVENT_TEST_FAIL, (test, error) => {
       const file = test.file ?? test.parent?.file;
       const message = String(error?.message ?? error).split('\n')[0];
@@ -145,14 +182,16 @@ class SummaryReporter extends Spec {
       const part = process.env.GATEHOUSE_TEST_PART;
       const partFile = process.env.GATEHOUSE_TEST_PART_FILE;
       if (part === undefined || partFile === undefined) {
-        finish({ passes, failures, perFile, perFileCpu });
+        finish({ passes, failures, perFile, perFileCpu, closeCalls });
         return;
       }
       process.stdout.write(`\n${part}: ${summaryLine(passes, failures)}\n`);
       fs.mkdirSync(path.dirname(partFile), { recursive: true });
-      fs.writeFileSync(partFile, JSON.stringify({ name: part, passes, failures, failed, perFile: [...perFile], perFileCpu: [...perFileCpu] }));
+      fs.writeFileSync(partFile, JSON.stringify({ name: part, passes, failures, failed, perFile: [...perFile], perFileCpu: [...perFileCpu], closeCalls }));
     });
   }
 }
 
 module.exports = SummaryReporter;
+module.exports.isCloseCall = isCloseCall;
+module.exports.closeCallLines = closeCallLines;

@@ -195,7 +195,7 @@ describe('gatehouse CLI: every client and API field, groups, sessions, audit (in
     // The id goes after `--`: 1 in 64 starts with '-' (the unit test of cli-help covers that case).
     const noUser = await cli(['sessions', 'revoke', '--', sessions[0].id]);
     expect(noUser.code).to.equal(2);
-    expect(noUser.stderr).to.equal('gatehouse: --user (id, username or email) is required: gatehouse sessions revoke SESSION_ID --user USER\n');
+    expect(noUser.stderr).to.equal('gatehouse: sessions revoke: USER is required (or --user USER); see gatehouse sessions revoke --help\n');
     const revoked = await audit('--user', 'hana', '--type', 'session.revoked');
     expect(revoked.events[0]!.actor.type).to.equal('cli');
 

@@ -55,6 +55,15 @@ describe('configuration', () => {
     expect(problems.some((p) => p.startsWith('MONGODB_URI:'))).to.equal(true);
   });
 
+  it('names GATEHOUSE_MAIL_FROM missing beside SMTP in the same run as another wrong setting, not at the next start', () => {
+    const problems = problemsOf({ ...production, GATEHOUSE_SECRET: 'short', GATEHOUSE_SMTP_URL: 'smtp://mail.example.com:587' });
+    expect(problems.some((p) => p.startsWith('GATEHOUSE_SECRET:'))).to.equal(true);
+    expect(problems).to.include('GATEHOUSE_MAIL_FROM: is required with GATEHOUSE_SMTP_URL (the From: address of every email)');
+    const given = problemsOf({ ...production, GATEHOUSE_SECRET: 'short', GATEHOUSE_SMTP_URL: 'smtp://mail.example.com:587', GATEHOUSE_MAIL_FROM: 'Sign-in <no-reply@example.com>' });
+    expect(given.some((p) => p.startsWith('GATEHOUSE_MAIL_FROM:'))).to.equal(false);
+    expect(problemsOf({ ...production, GATEHOUSE_SMTP_URL: 'smtp://mail.example.com:587' })).to.deep.equal(['GATEHOUSE_MAIL_FROM: is required with GATEHOUSE_SMTP_URL (the From: address of every email)']);
+  });
+
   it('requires the issuer and MongoDB only in production', () => {
     const config = loadConfig({ env: { NODE_ENV: 'development', GATEHOUSE_SECRET: SECRET, PORT: '4000' }, readFile });
     expect(config.issuer).to.equal('http://localhost:4000');

@@ -46,7 +46,7 @@ function assignment(argument: string, shown: AllSettingsView): [string, unknown]
 }
 
 /** Prints the runtime settings in force (one group, or all), with where each comes from. */
-export const settingsGet = command({ options: {}, arguments: ['GROUP'] }, async (ctx, { positionals }) => {
+export const settingsGet = command({ options: {}, arguments: [{ name: 'GROUP', optional: true }] }, async (ctx, { positionals }) => {
   const group = positionals[0];
   print(
     ctx,
