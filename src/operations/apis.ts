@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { says } from '../errors/problems.ts';
 import { API_TOKEN_TTL, apiFields, type Api } from '../apis/registry.ts';
 import type { ClientPatch, ClientView } from '../clients/repository.ts';
 import type { GatehouseServices } from '../services.ts';
@@ -37,7 +38,10 @@ export const apiUpdateSchema = z
     client_id: clientId.nullable().optional(),
     token_claims: apiFields.tokenClaims.optional(),
   })
-  .strict();
+  .strict()
+  // As for clients: a patch naming no field is refused, not audited as an update of nothing.
+  .refine((patch) => Object.keys(patch).length > 0, { ...says('nothing_to_change'), when: (payload) => payload.issues.length === 0 })
+  .meta({ minProperties: 1 });
 
 /** What a client keeps once an API is gone: undefined when it names the API nowhere. */
 function withoutApi(client: ClientView, identifier: string): Required<Pick<ClientPatch, 'allowedApis' | 'metadata'>> | undefined {

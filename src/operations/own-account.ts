@@ -13,7 +13,7 @@ import { ownSignInMethods, type OwnSignInMethodsDeps } from './own-sign-in-metho
 import { selfContext as contextOf, selfTarget as target, type Self } from './self.ts';
 import { consentOperations } from './consents.ts';
 import { sessionOperations, withOrigins } from './sessions.ts';
-import { showUser, userOperations, userUpdateSchema, type VerificationSender } from './users.ts';
+import { showUser, userOperations, userPatchFields, type VerificationSender } from './users.ts';
 
 /** What the account page lists of one application (apps()). */
 interface AppEntry {
@@ -36,7 +36,7 @@ function policyBroken(error: PasswordPolicyError): InvalidRequestError {
 }
 
 /** What a user may change about themselves (roles, groups and `email_verified` stay with operators). */
-export const ownProfileSchema = userUpdateSchema.pick({ name: true, given_name: true, family_name: true, nickname: true, email: true, locale: true, zoneinfo: true });
+export const ownProfileSchema = userPatchFields.pick({ name: true, given_name: true, family_name: true, nickname: true, email: true, locale: true, zoneinfo: true });
 
 export const passwordChangeSchema = z
   .object({

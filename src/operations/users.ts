@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { says } from '../errors/problems.ts';
 import type { User } from '../accounts/accounts.ts';
 import type { ChangedBy } from '../accounts/email-change-notice.ts';
 import { addressKey } from '../accounts/normalize.ts';
@@ -42,13 +43,19 @@ export const userCreateSchema = z
   })
   .strict();
 
-export const userUpdateSchema = z
+/** The fields a user update may name (the account page picks its own from these). */
+export const userPatchFields = z
   .object({
     ...profileFields,
     roles: z.array(label).optional(),
     groups: z.array(label).optional(),
   })
   .strict();
+
+/** An operator's update: as for clients, one naming no field is refused, not audited as an update of nothing. */
+export const userUpdateSchema = userPatchFields
+  .refine((patch) => Object.keys(patch).length > 0, { ...says('nothing_to_change'), when: (payload) => payload.issues.length === 0 })
+  .meta({ minProperties: 1 });
 
 export const passwordSchema = z.object({ password: z.string().min(1) }).strict();
 

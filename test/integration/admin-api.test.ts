@@ -301,6 +301,9 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect((await call('GET', `/users/${id}/sessions`)).body).to.deep.equal([]);
       expect((await call('GET', `/users/${id}/grants`)).body).to.deep.equal([]);
       expect((await call('GET', '/users/nobody/sessions')).status).to.equal(404);
+      const nothing = await call('PATCH', `/users/${id}`, {});
+      expect(nothing.status).to.equal(400);
+      expect(nothing.body.details[0]).to.deep.include({ code: 'nothing_to_change' });
       expect((await call('GET', '/users/nobody/grants')).status).to.equal(404);
       expect((await call('DELETE', `/users/${id}/sessions/nope`)).status).to.equal(404);
       expect((await call('DELETE', `/users/${id}/grants/nope`)).status).to.equal(404);
@@ -342,6 +345,10 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(updated.body).to.deep.include({ scopes: ['invoices:read', 'invoices:write'], access_token_ttl: 300 });
       expect((await call('PATCH', `/apis/${encoded}`, { access_token_ttl: 1 })).body.details[0].path).to.equal('access_token_ttl');
       expect((await call('PATCH', '/apis/nope', { name: 'x' })).status).to.equal(404);
+      // A patch that names nothing is refused (as for clients), not audited as an update of no field.
+      const empty = await call('PATCH', `/apis/${encoded}`, {});
+      expect(empty.status).to.equal(400);
+      expect(empty.body.details[0]).to.deep.include({ code: 'nothing_to_change' });
       expect((await call('DELETE', `/apis/${encodeURIComponent(gatehouse.services.adminAudience)}`)).status).to.equal(400);
       expect((await call('DELETE', `/apis/${encoded}`)).status).to.equal(204);
       expect((await call('DELETE', `/apis/${encoded}`)).status).to.equal(404);
