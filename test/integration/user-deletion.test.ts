@@ -1,4 +1,6 @@
+import { Readable } from 'node:stream';
 import { expect } from 'chai';
+import { cli } from '../../src/cli/cli.ts';
 import * as oidc from 'openid-client';
 import type { Connection } from 'mongoose';
 import { DEFAULT_TOTP } from '../../src/mfa/totp.ts';
@@ -7,7 +9,9 @@ import { connectMongo } from '../../src/storage/mongo.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { clientSecretBasic } from '../helpers/client-auth.ts';
-import { authorizationRequest, basicAuthTokenRequest, givePasskeyRecord, PASSWORD, REDIRECT_URI, relyingParty, seed, type Seeded } from '../helpers/e2e.ts';
+import { runCli } from '../helpers/process.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
+import { authorizationRequest, basicAuthTokenRequest, givePasskeyRecord, instanceWithCliEnv, PASSWORD, REDIRECT_URI, relyingParty, seed, type Seeded } from '../helpers/e2e.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { twoInstances, type TwoInstances } from '../helpers/two-instances.ts';
 
@@ -146,5 +150,78 @@ describe('deleting a user (DELETE /users/{id}, two instances on real stores)', (
     await userOperations(a.services).delete(ctx, user.id);
     expect(await a.services.accounts.findById(user.id)).to.equal(undefined);
     expect(await a.services.accounts.findByLogin('eve@example.com')).to.equal(undefined);
+  });
+});
+
+describe('gatehouse users delete (in-process CLI, real stores)', function () {
+  this.timeout(120_000);
+  const database = databaseForSuite('user_delete_cli');
+  const secret = randomSecret();
+  let gatehouse: RunningGatehouse;
+  let env: Record<string, string>;
+
+  before(async () => {
+    ({ gatehouse, env } = await instanceWithCliEnv(database.uri, secret));
+  });
+  after(async () => {
+    await gatehouse.close();
+  });
+
+  /** The command line at a terminal: each prompt is answered with `typed`. */
+  const atTerminal = async (args: string[], typed: string) => {
+    const prompts: string[] = [];
+    let stdout = '';
+    let stderr = '';
+    const code = await cli(args, {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      stdin: Readable.from([]),
+      readHidden: async (prompt) => (prompts.push(prompt), typed),
+    });
+    return { code, stdout, stderr, prompts };
+  };
+
+  it('refuses without --yes when standard input is not a terminal (exit 2, nothing deleted); --yes deletes (exit 0); an unknown user is exit 1', async () => {
+    const user = await gatehouse.services.accounts.createUser({ username: 'frank', password: PASSWORD, email: 'frank@example.com' });
+    const refused = await runCli(['users', 'delete', 'frank'], env);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.include('--yes is required');
+    expect(await gatehouse.services.accounts.findById(user.id), 'still there').to.not.equal(undefined);
+
+    const done = await runCli(['users', 'delete', 'frank@example.com', '--yes', '--json'], env);
+    expect(done.code, done.stderr).to.equal(0);
+    expect(JSON.parse(done.stdout)).to.deep.include({ id: user.id, username: 'frank', deleted: true });
+    expect(await gatehouse.services.accounts.findById(user.id)).to.equal(undefined);
+    const events = await gatehouse.services.audit.query({ types: ['user.deleted'], users: [user.id], limit: 10 });
+    expect(events.events.map((event) => event.actor.type)).to.deep.equal(['cli']);
+
+    const unknown = await runCli(['users', 'delete', 'frank', '--yes'], env);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr).to.match(/^gatehouse: user frank does not exist/);
+    const missing = await runCli(['users', 'delete', '--yes'], env);
+    expect(missing.code).to.equal(2);
+  });
+
+  it('at a terminal asks for the username: a wrong answer deletes nothing (exit 1), the username deletes', async () => {
+    const user = await gatehouse.services.accounts.createUser({ username: 'grace', password: PASSWORD });
+    const wrong = await atTerminal(['users', 'delete', user.id], 'gracie');
+    expect(wrong.code).to.equal(1);
+    expect(wrong.prompts).to.have.length(1);
+    expect(wrong.prompts[0]).to.include(`Delete user grace (${user.id})`);
+    expect(wrong.stderr).to.include('not deleted');
+    expect(await gatehouse.services.accounts.findById(user.id)).to.not.equal(undefined);
+
+    const right = await atTerminal(['users', 'delete', 'grace'], 'grace');
+    expect(right.code, right.stderr).to.equal(0);
+    expect(right.stdout).to.include('deleted user grace');
+    expect(await gatehouse.services.accounts.findById(user.id)).to.equal(undefined);
+  });
+
+  it('help shows the command and its example', async () => {
+    const help = await runCli(['users', 'delete', '--help'], {});
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.include('users delete USER [--yes]');
+    expect(help.stdout).to.include('gatehouse users delete alice --yes');
   });
 });
