@@ -2,10 +2,6 @@ SET client_min_messages = warning;
 -- FerretDB v1 pushes an equality filter down as `(_jsonb -> 'field') @> '<value>'`, which its own
 -- btree indexes on `(_jsonb -> 'field')` cannot serve: every lookup, even by _id, scans the table.
 -- For each index FerretDB creates, add a GIN index on the same leading expression, which serves `@>`.
--- Without GIN's pending list (fastupdate = off): these keys (_id, grantId, uid …) are all but
--- unique, so the list batches nothing, and the backend whose insert overflows it (4 MB) then moves
--- it into the index inside that request; written straight in, each insert costs PostgreSQL less
--- CPU and the cost is steady (docs/PERFORMANCE.md, perf19r).
 CREATE OR REPLACE FUNCTION gatehouse_gin_beside_ferretdb_index() RETURNS event_trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -23,22 +19,12 @@ BEGIN
     expression := pg_get_indexdef(command.objid, 1, true);
     CONTINUE WHEN expression !~ '^\(?_jsonb -> ''[^'']+''::text\)?$';
     gin_name := left(md5(command.object_identity), 20) || '_gatehouse_gin';
-    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((%s) jsonb_path_ops) WITH (fastupdate = off)', gin_name, target, expression);
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %s USING gin ((%s) jsonb_path_ops)', gin_name, target, expression);
   END LOOP;
 END $$;
 DROP EVENT TRIGGER IF EXISTS gatehouse_gin_beside_ferretdb_index;
 CREATE EVENT TRIGGER gatehouse_gin_beside_ferretdb_index ON ddl_command_end WHEN TAG IN ('CREATE INDEX')
   EXECUTE FUNCTION gatehouse_gin_beside_ferretdb_index();
--- Twins made by an earlier version of this file: the same, without the pending list (flushed at the next vacuum).
-DO $$
-DECLARE
-  twin regclass;
-BEGIN
-  FOR twin IN SELECT c.oid::regclass FROM pg_class c WHERE c.relkind = 'i' AND c.relname LIKE '%\_gatehouse\_gin'
-      AND NOT coalesce(c.reloptions @> ARRAY['fastupdate=off'], false) LOOP
-    EXECUTE format('ALTER INDEX %s SET (fastupdate = off)', twin);
-  END LOOP;
-END $$;
 -- An index dropped through FerretDB (e.g. one Gatehouse no longer uses, dropped at startup) takes
 -- its GIN twin with it: the twin alone would serve nothing and still cost every insert.
 CREATE OR REPLACE FUNCTION gatehouse_gin_twin_dropped() RETURNS event_trigger

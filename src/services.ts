@@ -7,6 +7,7 @@ import { createUserAdmin, type UserAdmin } from './accounts/user-admin.ts';
 import type { UserChangeHook } from './accounts/user-changes.ts';
 import { userModel } from './accounts/user-model.ts';
 import { createSignIns, signInModel } from './accounts/sign-ins.ts';
+import { createUserRecords, type UserRecords } from './accounts/user-records.ts';
 import { apiModel } from './apis/model.ts';
 import { createApiRegistry, type ApiRegistry } from './apis/registry.ts';
 import type { ClientRepository } from './clients/repository.ts';
@@ -32,6 +33,8 @@ import { createRealmContexts, realmContextModel, type KeycloakRealmContexts } fr
 export interface GatehouseServices {
   readonly accounts: Accounts;
   readonly users: UserAdmin;
+  /** A user's records that no other service erases, for their deletion (src/accounts/user-records.ts). */
+  readonly userRecords: UserRecords;
   readonly clients: ClientRepository;
   readonly apis: ApiRegistry;
   readonly roles: LabelDirectory;
@@ -111,6 +114,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
   return {
     accounts: deps.accounts,
     users: createUserAdmin({ users, signIns: createSignIns(signInModel(mongo)), onChange: deps.onUserChange, now }),
+    userRecords: createUserRecords(mongo),
     clients: deps.clients,
     apis: createApiRegistry({ model: apiModel(mongo), now }),
     roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users, onUserChange: deps.onUserChange, now }),

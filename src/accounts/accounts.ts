@@ -96,9 +96,15 @@ export interface Accounts {
   /**
    * Deletes an account created moments ago that nothing refers to yet: a just-in-time account
    * whose upstream identity another sign-in linked first (src/upstream/linking.ts). Accounts
-   * are otherwise never deleted (they are disabled). Resolves to whether it was there.
+   * are otherwise only deleted by an operator (remove). Resolves to whether it was there.
    */
   discardUnused(id: string): Promise<boolean>;
+  /**
+   * Deletes the user document, the last step of an operator's deletion (src/operations/user-deletion.ts,
+   * which erases everything else of theirs first): the username and email are free again. Resolves to
+   * whether it was there.
+   */
+  remove(id: string): Promise<boolean>;
   /** Lifts the user's lockouts (account-wide and per IP); resolves to how many were lifted. */
   unlock(id: string): Promise<number>;
   /** Lockouts in force, newest first (at most `limit` when given). */
@@ -275,6 +281,13 @@ export function createAccounts({
     async discardUnused(id) {
       const { deletedCount } = await locked(id, () => users.deleteOne({ _id: id }).exec());
       if (deletedCount > 0) await onChange(id);
+      return deletedCount > 0;
+    },
+    async remove(id) {
+      // Under the lock: an update in flight (FerretDB reads, then writes back) would put the document back.
+      const { deletedCount } = await locked(id, () => users.deleteOne({ _id: id }).exec());
+      // Whether or not this call found it: every instance forgets its cached copy (a retry after a failed notice).
+      await onChange(id);
       return deletedCount > 0;
     },
 

@@ -12,6 +12,19 @@ const USERNAME = /^[\p{L}\p{N}._-]{1,64}$/u;
  * another, or reaches the one without them).
  */
 const EMAIL = /^[^\s@\p{Cc}\p{Cf}]+@(?:[^\s@.\p{Cc}\p{Cf}]+\.)+[^\s@.\p{Cc}\p{Cf}]+$/u;
+/**
+ * Control characters and invisible format characters (a right-to-left override, a zero-width
+ * space, a byte-order mark): what EMAIL refuses and what a name a person picks may not hold
+ * (hasHiddenCharacter).
+ */
+export const HIDDEN_CHARACTER = /[\p{Cc}\p{Cf}]/u;
+/**
+ * Whether a name someone picks (a passkey's) holds a HIDDEN_CHARACTER. The zero-width joiner and
+ * non-joiner stay allowed: emoji sequences (👩‍💻) and Persian or Indic text need them.
+ */
+export function hasHiddenCharacter(name: string): boolean {
+  return HIDDEN_CHARACTER.test(name.replace(/[\u200C\u200D]/g, ''));
+}
 /** Control characters (NUL, ...): no username or email holds one (and FerretDB on PostgreSQL cannot even look one up). */
 const CONTROL = /\p{Cc}/u;
 

@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'users get': async () => (await users()).usersGet,
   'users update': async () => (await users()).usersUpdate,
   'users set-password': async () => (await users()).usersSetPassword,
+  'users delete': async () => (await users()).usersDelete,
   'users disable': async () => (await users()).usersDisable,
   'users enable': async () => (await users()).usersEnable,
   'users unlock': async () => (await users()).usersUnlock,
@@ -132,6 +133,8 @@ commands:
   users set-password USER --password-stdin      (USER: id, username or email)
   users disable USER | enable USER | unlock USER
   users mfa USER [--reset]                      second factors: show, or remove all (app, passkeys, recovery codes)
+  users delete USER [--yes]                     delete for good: sessions, grants, tokens, factors, links, consents
+               and the user (audit events stay); asks to type the username at a terminal, else needs --yes
   apis create --identifier URI --scope "read write" [--format jwt|opaque] [--alg RS256|ES256]
               [--ttl SECONDS] [--roles] [--groups] [--token-claims gatehouse|keycloak] [--name NAME]
               [--introspection-client CLIENT_ID]
@@ -214,6 +217,7 @@ examples:
   gatehouse users get alice --json
   gatehouse users disable alice                  # also ends her sessions, grants and tokens
   gatehouse users mfa alice --reset
+  gatehouse users delete alice --yes             # for good (GDPR erasure); without --yes it asks at a terminal
   gatehouse roles create auditor --description "read-only"
   gatehouse roles assign auditor --user alice
   gatehouse groups assign finance --user alice

@@ -12,9 +12,18 @@ export interface CliIo {
 
 /** The process's own: what `gatehouse` runs with. */
 export function processIo(): CliIo {
+  // A reader that stopped early (`gatehouse audit | head`): the rest of the output goes nowhere and
+  // the command ends as it would have, with its own exit code — not with Node's EPIPE stack trace.
+  let readerGone = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    readerGone = true;
+  });
   return {
     env: process.env,
-    stdout: (text) => void process.stdout.write(text),
+    stdout: (text) => {
+      if (!readerGone) process.stdout.write(text);
+    },
     stderr: (text) => void process.stderr.write(text),
     stdin: process.stdin,
     ...(process.stdin.isTTY ? { readHidden: (prompt: string, complete?: SecretComplete) => readHiddenText(process.stdin, (text) => void process.stderr.write(text), prompt, complete) } : {}),

@@ -46,6 +46,7 @@ export const PROBLEMS = {
   entries_length: 'entries must be 1-128 characters',
   already_in_use: 'already in use',
   nul_character: 'must not contain a NUL character',
+  hidden_character: 'must not contain control characters or invisible formatting characters (such as a right-to-left override)',
   invalid: 'is not valid',
 
   // Addresses.

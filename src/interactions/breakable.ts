@@ -9,6 +9,32 @@ export function breakable(text: string): string {
   return escapeHtml(text).replace(/@|\.(?=[^\s.])/g, '$&<wbr>');
 }
 
+/**
+ * A name someone chose (an app, a person, an email address, a sign-in provider, a device) for a
+ * page's HTML: escaped, with breakable()'s break points, inside `<bdi>`, so right-to-left text or a
+ * direction override in it (U+202E) stays inside the name instead of reversing the sentence around
+ * it. Templates: `<%- isolated(name) %>`.
+ */
+export function isolated(text: string): string {
+  return `<bdi>${breakable(text)}</bdi>`;
+}
+
+/**
+ * A translated sentence as HTML: the catalog's text escaped, each `{placeholder}` filled with
+ * isolated(value). `translate` is the page's `t`, asked with the placeholders left in place.
+ * Templates: `<%- sentence('consent.trust', { client: client.name }) %>`.
+ */
+export function htmlSentence(translate: (key: string) => string, key: string, values: Readonly<Record<string, string>>): string {
+  return translate(key)
+    .split(/(\{\w+\})/)
+    .map((part, i) => {
+      if (i % 2 === 0) return escapeHtml(part);
+      const value = values[part.slice(1, -1)];
+      return value === undefined ? escapeHtml(part) : isolated(value);
+    })
+    .join('');
+}
+
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
 
 function escapeHtml(text: string): string {

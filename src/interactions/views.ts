@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import ejs from 'ejs';
 import { LOCALES, loadMessages, negotiateLocale, translator, type Locale, type Messages, type Translate } from './i18n.ts';
 import { themeStylesheet } from './theme.ts';
-import { breakable } from './breakable.ts';
+import { breakable, htmlSentence, isolated } from './breakable.ts';
 
 /** What the operator configured (GATEHOUSE_BRAND_*, GATEHOUSE_SUPPORT_URL). */
 export interface Brand {
@@ -103,7 +103,9 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
     translate: (locale) => translator(catalogs, locale),
     negotiate: negotiateLocale,
     async render(page, locale, model) {
-      const data = { ...model, locale, t: translator(catalogs, locale), brand, paths, breakable };
+      const t = translator(catalogs, locale);
+      const sentence = (key: string, values: Readonly<Record<string, string>>): string => htmlSentence(t, key, values);
+      const data = { ...model, locale, t, brand, paths, breakable, isolated, sentence };
       const body = await ejs.renderFile(isAbsolute(page) ? page : resolve(join('pages', `${page}.ejs`)), data, options);
       return ejs.renderFile(layoutPath, { ...data, body }, options);
     },
@@ -111,7 +113,8 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
       const t = translator(catalogs, locale);
       const subject = t(`mail.${name}.subject`, stringValues(model));
       const data = { ...model, locale, t, brand, subject };
-      const content = await ejs.renderFile(resolve(join('mail', `${name}.html.ejs`)), data, options);
+      const sentence = (key: string, values: Readonly<Record<string, string>>): string => htmlSentence(t, key, values);
+      const content = await ejs.renderFile(resolve(join('mail', `${name}.html.ejs`)), { ...data, sentence, isolated }, options);
       const html = await ejs.renderFile(resolve(join('mail', 'layout.html.ejs')), { ...data, body: content }, options);
       // The plain-text part is not HTML: nothing to escape.
       const text = await ejs.renderFile(resolve(join('mail', `${name}.txt.ejs`)), data, { ...options, escape: (value: unknown) => String(value) });

@@ -1,8 +1,7 @@
+import { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
-import { getManyValues, none } from 'stream-chain/defs.js';
 import Assembler from 'stream-json/assembler.js';
-import { jsonParser } from 'stream-json/core/parser.js';
-import type { Token } from 'stream-json/parser.js';
+import { parser, type Token } from 'stream-json/parser.js';
 import { invalid } from '../errors/gatehouse-error.ts';
 import { DuplicateMemberError, keyPlace, MemberWatch } from './json-members.ts';
 import { isObject, KeycloakExportError, list, type Json } from './export-json.ts';
@@ -64,39 +63,24 @@ export interface JsonTextSource {
 /** How a token changes the nesting depth of the JSON read so far. */
 const DEPTH: Partial<Record<Token['name'], number>> = { startObject: 1, startArray: 1, endObject: -1, endArray: -1 };
 
-/**
- * The JSON tokens of a text, a block's at a time (stream-json's parser called on each block
- * directly: a node stream of tokens costs an await per token, and read a realm 8 times slower
- * than JSON.parse). One that is not JSON, or is cut short, is refused by its source.
- */
-async function* textTokens(source: JsonTextSource): AsyncGenerator<readonly Token[]> {
-  // Called with `none` at the end of the text (stream-chain's flush): what it held back comes out then.
-  const parse = jsonParser({ streamValues: false }) as (text: string | typeof none) => ReturnType<ReturnType<typeof jsonParser>>;
-  const tokensOf = (text: string | typeof none): readonly Token[] => {
-    const out = parse(text);
-    return out === none ? [] : getManyValues(out);
-  };
+/** The JSON tokens of a text (stream-json's parser, keys and values packed); one that is not JSON, or is cut short, is refused by its source. */
+async function* textTokens(source: JsonTextSource): AsyncGenerator<Token> {
+  const text = Readable.from(source.blocks());
+  const tokens = parser.asStream({ streamValues: false });
+  text.once('error', (error) => tokens.destroy(error));
   let depth = 0;
   let count = 0;
-  const counted = (tokens: readonly Token[]) => {
-    for (const token of tokens) depth += DEPTH[token.name] ?? 0;
-    count += tokens.length;
-    return tokens;
-  };
-  let first = true;
   try {
-    for await (const block of source.blocks()) {
-      // A leading byte-order mark is dropped, as JSON's readers may (stream-json's own reader does; this parser does not).
-      const text = first && block.startsWith('\uFEFF') ? block.slice(1) : block;
-      if (block !== '') first = false;
-      const tokens = counted(tokensOf(text));
-      if (tokens.length > 0) yield tokens;
+    for await (const token of text.pipe(tokens) as AsyncIterable<Token>) {
+      depth += DEPTH[token.name] ?? 0;
+      count += 1;
+      yield token;
     }
-    const rest = counted(tokensOf(none));
-    if (rest.length > 0) yield rest;
   } catch (error) {
-    // The parser's error, or the source's own (a file that cannot be read); never the reader's: a read stopped early returns here.
     throw await source.refuse(error);
+  } finally {
+    // A read stopped early (a refused user, a duplicate member) closes the file.
+    text.destroy();
   }
   // The parser stops at the end of the text without a word: a text cut short is found here.
   if (depth !== 0 || count === 0) throw await source.refuse(undefined);
@@ -142,7 +126,7 @@ export function bodyDocument(body: UnparsedBody): KeycloakExportDocument {
  * refused as not an export; a member given twice in one object, at any depth, throws
  * DuplicateMemberError (textDocument says where).
  */
-export async function readTokens(batches: AsyncIterable<readonly Token[]>, onUser: (user: unknown, index: number) => void | Promise<void>): Promise<KeycloakDocumentMembers> {
+export async function readTokens(tokens: AsyncIterable<Token>, onUser: (user: unknown, index: number) => void | Promise<void>): Promise<KeycloakDocumentMembers> {
   const members: Json = {};
   let users: number | undefined;
   let state: 'start' | 'key' | 'value' | 'users' | 'end' = 'start';
@@ -151,7 +135,7 @@ export async function readTokens(batches: AsyncIterable<readonly Token[]>, onUse
   let value: Assembler | undefined;
   let inUsers = false;
   const watch = new MemberWatch();
-  for await (const tokens of batches) for (const token of tokens) {
+  for await (const token of tokens) {
     watch.see(token);
     if (value === undefined) {
       if (state === 'start') {

@@ -57,6 +57,7 @@ export const AUDIT_EVENT_TYPES = {
   'user.password_set': "an operator set a user's password",
   'user.disabled': 'a user was disabled and their sessions, grants and tokens revoked',
   'user.enabled': 'a user was enabled',
+  'user.deleted': "an operator deleted a user: their sessions, grants and tokens revoked, their factors, upstream links, consents and the user record erased; details.username (at deletion) and details.revoked. Earlier audit events keep the user id",
   'user.unlocked': "a user's sign-in lockouts were lifted",
   'lockout.cleared': 'an operator lifted a sign-in lockout from the lockouts list; details.subject (user id or login:<login>) or details.ip',
   'user.mfa_reset': "an operator removed a user's authenticator app, passkeys and recovery codes",

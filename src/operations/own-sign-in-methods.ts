@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
+import { hasHiddenCharacter } from '../accounts/normalize.ts';
 import { ConflictError, invalid } from '../errors/gatehouse-error.ts';
+import { says } from '../errors/problems.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import { mfaRequirement, type MfaPolicy } from '../mfa/policy.ts';
 import { totpUri } from '../mfa/totp.ts';
@@ -13,8 +15,10 @@ import { upstreamOperations } from './upstream.ts';
 import { showFactors } from './users.ts';
 
 export const totpConfirmSchema = z.object({ code: z.string().trim().min(1).max(16) }).strict();
-export const passkeyNameSchema = z.object({ name: z.string().trim().min(1).max(64) }).strict();
-export const passkeyAddSchema = z.object({ ticket: z.string().min(1).max(512), response: z.string().min(1).max(64 * 1024), name: z.string().trim().max(64).default('') }).strict();
+/** A passkey's name: shown in sentences and lists, so no control or invisible format character (a U+202E would reverse them). */
+const visible = [(name: string) => !hasHiddenCharacter(name), says('hidden_character')] as const;
+export const passkeyNameSchema = z.object({ name: z.string().trim().min(1).max(64).refine(...visible) }).strict();
+export const passkeyAddSchema = z.object({ ticket: z.string().min(1).max(512), response: z.string().min(1).max(64 * 1024), name: z.string().trim().max(64).refine(...visible).default('') }).strict();
 
 export interface OwnSignInMethodsDeps {
   /** The name authenticator apps show next to the account (the brand name). */

@@ -10,6 +10,7 @@ import type { PasskeyView } from '../mfa/passkeys.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { notFound, OperationError } from './errors.ts';
+import { userDeletion } from './user-deletion.ts';
 
 /** Account mail, where SMTP is configured (src/composition/account-mail.ts; the server and the CLI alike). */
 export interface VerificationSender {
@@ -261,6 +262,9 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       await syncEnrolment(id);
       await audit.write({ ...ctx, type: 'user.passkey_removed', target: target(id), details: { passkey: passkeyId } });
     },
+
+    /** Deletes the user for good: sessions, grants, tokens, factors, links, consents and the user itself (src/operations/user-deletion.ts). */
+    delete: userDeletion(services),
 
     async revokeAll(ctx: OperationContext, id: string) {
       await get(id);

@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { expect } from 'chai';
-import { runCli, spawnCli } from '../helpers/process.ts';
+import { childEnv, CLI, runCli, spawnCli } from '../helpers/process.ts';
 import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 
 describe('gatehouse <command> --help and mistakes', function () {
@@ -98,6 +99,18 @@ describe('gatehouse <command> --help and mistakes', function () {
         expect(result.stderr).to.equal(`gatehouse: ${line}\n`);
       }
     }
+  });
+
+  it('output read by a reader that stops early (gatehouse … | head) ends the command as it would have ended: no EPIPE stack trace', async () => {
+    const child = spawn(process.execPath, [CLI, '--help'], { env: childEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reader is gone before the command writes anything (it has not even started).
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    // Before: "Error: write EPIPE … at Object.stdout (src/cli/io.ts…)", exit 1.
+    expect(stderr).to.equal('');
+    expect(code).to.equal(0);
   });
 
   it('a hint names help that exists', async () => {

@@ -23,6 +23,7 @@ const LINES: Readonly<Record<string, readonly string[]>> = {
   'users enable': ['ann'],
   'users unlock': ['ann'],
   'users mfa': ['ann'],
+  'users delete': ['ann', '--yes'],
   'apis create': ['--identifier', 'https://api.example.com', '--scope', 'read'],
   'apis list': [],
   'apis get': ['https://api.example.com'],

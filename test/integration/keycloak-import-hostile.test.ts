@@ -238,6 +238,22 @@ describe('Keycloak realm import: hostile and odd exports', function () {
     expect(await gatehouse.services.users.storedById('twice-1')).to.equal(undefined);
   });
 
+  it('gatehouse import takes FILE, --input FILE or --keycloak EXPORT, one of them (--keycloak alone was refused as "FILE is required")', async () => {
+    const realmFile = file('one-of.json', JSON.stringify({ realm: 'roneof', enabled: true, roles: { realm: [{ name: 'roneof-role' }] } }));
+    const lines: Array<[string[], string]> = [
+      [['import'], 'gatehouse: FILE is required (or --input FILE; a Keycloak export: --keycloak REALM_EXPORT|DIR)'],
+      [['import', '--keycloak', realmFile, realmFile], 'gatehouse: FILE and --keycloak: give one of them (FILE, --input FILE, or --keycloak REALM_EXPORT|DIR)'],
+      [['import', '--input', realmFile, realmFile], 'gatehouse: FILE and --input: give one of them (FILE, --input FILE, or --keycloak REALM_EXPORT|DIR)'],
+    ];
+    for (const [args, said] of lines) {
+      const exit = await runCli(args, env);
+      expect([exit.code, exit.stderr.trim()], args.join(' ')).to.deep.equal([2, said]);
+    }
+    const imported = await runCli(['import', '--keycloak', realmFile, '--dry-run'], env);
+    expect(imported.code, imported.stderr).to.equal(0);
+    expect(await gatehouse.services.roles.get('roneof-role')).to.equal(undefined);
+  });
+
   it('the CLI refuses an --api that is not a URI before anything, naming --api, in the dry run too (the dry run reported it "new")', async () => {
     const realmFile = file('api.json', JSON.stringify({ realm: 'rapi', enabled: true, roles: { realm: [{ name: 'rapi-role' }] } }));
     for (const api of ['not a uri', 'https://api.example.com/#x']) {

@@ -228,7 +228,7 @@ describe('refresh-token rotation gate (Redis claim, one MongoDB write)', () => {
         // The first attempt's insert (successor + marker) committed; its reply never arrived, and
         // the same insert is sent again (the driver's retryable write, or a retry of ours).
         const payload = { kind: 'RefreshToken', jti: successor, grantId, accountId: 'a', clientId: 'c', rotations: 1 } as AdapterPayload;
-        await tokens().insertMany([toDocument(successor, payload, 3600, clock), { _id: `rotated:${key}`, rotatedAtMs: clock, successorId: successor, grantId }] as never[], { ordered: true });
+        await tokens().insertMany([toDocument(successor, payload, 3600, clock, 'RefreshToken'), { _id: `rotated:${key}`, rotatedAtMs: clock, successorId: successor, grantId }] as never[], { ordered: true });
         return { refused: await rejection(adapter.completeRotation(key, successor)), reused: adapter.reusedGrant(), successor };
       });
       expect(outcome.refused, 'the completion succeeds').to.equal(undefined);

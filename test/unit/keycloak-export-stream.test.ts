@@ -9,11 +9,6 @@ import { keyPlace } from '../../src/keycloak/json-members.ts';
 import { JsonBody } from '../../src/admin/json-body.ts';
 import { InvalidRequestError } from '../../src/errors/gatehouse-error.ts';
 
-/** Tokens handed over one at a time (readTokens takes them in batches). */
-async function* oneByOne<T>(tokens: AsyncIterable<T>): AsyncGenerator<readonly T[]> {
-  for await (const token of tokens) yield [token];
-}
-
 /** A text in pieces of `size` characters, as a file or a body is read a block at a time. */
 async function* pieces(text: string, size: number): AsyncGenerator<string> {
   for (let at = 0; at < text.length; at += size) yield text.slice(at, at + size);
@@ -28,7 +23,7 @@ describe('a Keycloak export document read as a stream (src/keycloak/export-strea
     const path = join(dir, `doc-${n++}.json`);
     writeFileSync(path, text);
     const users: Array<[unknown, number]> = [];
-    const read = await readTokens(oneByOne(parseFile({ streamValues: false, readBlockSize: 64 })(path)), (user, index) => void users.push([user, index]));
+    const read = await readTokens(parseFile({ streamValues: false, readBlockSize: 64 })(path), (user, index) => void users.push([user, index]));
     return { ...read, seen: users };
   };
 

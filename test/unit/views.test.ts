@@ -94,3 +94,48 @@ describe('long email addresses in a sentence', () => {
     });
   }
 });
+
+describe('names chosen by users and operators inside sentences', () => {
+  const views = createViews({ directory: fileURLToPath(new URL('../../views', import.meta.url)), brand });
+  const override = 'Evil\u202Eppa'; // U+202E RIGHT-TO-LEFT OVERRIDE: would reverse the rest of the sentence
+  /** Each place the name appears in the page's text sits in its own `<bdi>`, so its direction marks stop at its end. */
+  function expectIsolated(html: string, text: string): void {
+    const body = html.slice(html.indexOf('<main'));
+    expect(body, 'the name is on the page').to.include(text);
+    expect(body.replace(/<bdi>[^<]*(?:<wbr>[^<]*)*<\/bdi>/g, ''), 'no U+202E outside a <bdi>').not.to.include('\u202E');
+  }
+
+  for (const locale of LOCALES) {
+    it(`isolates the app's name on the consent page (${locale})`, async () => {
+      const html = await views.render('consent', locale, { title: 'x', uid: 'u', csrf: 'c', client: { name: override, links: [] }, account: { name: `${override}@x`, switchHref: '/switch' }, scopes: [], claims: [], apis: [] });
+      expectIsolated(html, override);
+    });
+  }
+
+  it('isolates the app on the sign-out and device pages', async () => {
+    expectIsolated(await views.render('logout', 'en', { title: 'x', action: '/a', fields: {}, clientName: override }), override);
+    expectIsolated(await views.render('signed-out', 'ko', { title: 'x', back: { name: override, href: '/back' } }), override);
+    expectIsolated(await views.render('device-success', 'ru', { title: 'x', clientName: override }), override);
+  });
+
+  it('isolates the user name in HTML mails', async () => {
+    const mail = await views.renderMail('password_changed', 'zh-CN', { name: override });
+    expect(mail.html).to.include(`<bdi>${override}</bdi>`);
+    expect(mail.text).not.to.include('<bdi>');
+  });
+});
+
+describe('the signed-out page', () => {
+  const views = createViews({ directory: fileURLToPath(new URL('../../views', import.meta.url)), brand });
+
+  it('cuts a very long app name on the button, with the whole name in its tooltip and in the lead', async () => {
+    const name = `Northwind ${'procurement '.repeat(16)}portal`;
+    const html = await views.render('signed-out', 'en', { title: 'x', back: { name, href: '/back' } });
+    const button = /<a class="button primary"[^>]*>(.*?)<\/a>/s.exec(html)![0];
+    expect(button.replace(/<[^>]+>/g, '').length, 'the button text').to.be.lessThan(60);
+    expect(button).to.include(`title="Back to ${name}"`);
+    expect(/<p class="lead">(.*?)<\/p>/s.exec(html)![1]!.replace(/<[^>]+>/g, '')).to.include(name);
+    const short = await views.render('signed-out', 'en', { title: 'x', back: { name: 'Payroll', href: '/back' } });
+    expect(short).to.include('>Back to <bdi>Payroll</bdi></a>').and.not.to.include('title="Back to');
+  });
+});

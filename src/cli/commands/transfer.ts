@@ -67,7 +67,11 @@ export const exportCommand = command({ options: { output: { type: 'string', shor
 });
 
 /** gatehouse import --input FILE [--passphrase-file FILE | --passphrase-stdin] [--dry-run] | gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run] */
-export const importCommand = command({ options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, report: { type: 'string' }, ...PASSPHRASE_OPTIONS }, arguments: [{ name: 'FILE', or: 'input' }] }, async (ctx, { values, positionals }) => {
+export const importCommand = command({ options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, report: { type: 'string' }, ...PASSPHRASE_OPTIONS }, arguments: [{ name: 'FILE', optional: true }] }, async (ctx, { values, positionals }) => {
+  // FILE, --input FILE or --keycloak EXPORT: one of them (an argument with two options that stand for it, said here).
+  const given = [positionals[0] === undefined ? [] : ['FILE'], values.input === undefined ? [] : ['--input'], values.keycloak === undefined ? [] : ['--keycloak']].flat();
+  if (given.length === 0) throw new CliError('FILE is required (or --input FILE; a Keycloak export: --keycloak REALM_EXPORT|DIR)', EXIT.usage);
+  if (given.length > 1) throw new CliError(`${given.join(' and ')}: give one of them (FILE, --input FILE, or --keycloak REALM_EXPORT|DIR)`, EXIT.usage);
   if (values.keycloak !== undefined) {
     if (passphraseGiven(values)) throw new CliError('--passphrase-file and --passphrase-stdin go with an encrypted Gatehouse export (--input), not --keycloak', EXIT.usage);
     return importKeycloak(ctx, values.keycloak, { dryRun: values['dry-run'], api: values.api, reportFile: values.report });
@@ -75,7 +79,7 @@ export const importCommand = command({ options: { input: { type: 'string', short
   if (values.api !== undefined) throw new CliError('--api goes with --keycloak', EXIT.usage);
   if (values.report !== undefined) throw new CliError('--report goes with --keycloak', EXIT.usage);
   const path = values.input ?? positionals[0];
-  if (path === undefined) throw new CliError('--input FILE is required', EXIT.usage);
+  if (path === undefined) throw new CliError('FILE is required (or --input FILE)', EXIT.usage);
   let document: unknown;
   try {
     document = JSON.parse(readFileSync(path, 'utf8')) as unknown;

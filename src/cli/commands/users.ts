@@ -192,6 +192,27 @@ export const usersMfa = command({ options: { reset: { type: 'boolean' } }, argum
   }
 });
 
+/**
+ * `users delete USER [--yes]`: deletes the user for good (src/operations/user-deletion.ts). Asks
+ * first: at a terminal the operator types the username back (without echo, like a password);
+ * without a terminal (a script, a pipe) only `--yes` confirms, so a command line that forgot it
+ * deletes nothing (exit 2, before a store is opened).
+ */
+export const usersDelete = command({ options: { yes: { type: 'boolean' } }, arguments: USER }, async (ctx, { values, positionals }) => {
+  const confirmed = values.yes === true;
+  const ask = ctx.readHidden;
+  if (!confirmed && ask === undefined) throw new CliError('--yes is required when standard input is not a terminal: deleting a user cannot be undone (nothing was deleted)', 2);
+  const deleted = await withOperations(ctx, async (ops) => {
+    const found = await resolve(ops, positionals);
+    if (!confirmed) {
+      const typed = await ask!(`Delete user ${found.username} (${found.id}) and everything of theirs for good? Type the username to confirm: `);
+      if (typed.trim() !== found.username) throw new CliError(`not deleted: what was typed is not the username ${found.username}`, 1);
+    }
+    return ops.users.delete(cliActor(), found.id);
+  });
+  ctx.out(ctx.json ? JSON.stringify({ id: deleted.id, username: deleted.username, deleted: true, revoked: deleted.revoked }) : `deleted user ${deleted.username} (${deleted.id}); sessions, grants and tokens revoked`);
+});
+
 export const usersDisable = stateChange('disable');
 export const usersEnable = stateChange('enable');
 export const usersUnlock = stateChange('unlock');

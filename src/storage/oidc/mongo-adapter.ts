@@ -262,7 +262,7 @@ export function createMongoAdapterFactory({
       upsert: (id, payload, expiresIn) =>
         op('upsert', async () => {
           const at = now();
-          const doc = toDocument(id, payload, expiresIn, at);
+          const doc = toDocument(id, payload, expiresIn, at, model);
           // A rotation's successor, held for its completion (one insert with the rotation marker).
           if (model === REFRESH_TOKEN && rotation.hold(doc, payload, at)) return undefined;
           const fresh = justMade(payload);

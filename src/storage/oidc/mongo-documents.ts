@@ -53,9 +53,18 @@ export interface RotationMarker {
 export const rotationMarkerId = (id: string) => `rotated:${id}`;
 export const isRotationMarkerId = (id: string) => id.startsWith('rotated:');
 
-const LIFTED = ['grantId', 'uid', 'userCode', 'accountId', 'clientId'] as const;
+const LIFTED = ['grantId', 'uid', 'userCode'] as const;
+/**
+ * The models whose documents are queried by user or by client (revocation.ts: grants and sessions
+ * by `accountId`; grants, machine tokens and registration tokens by `clientId`). A grant member's
+ * user and client stay in its payload alone: its revocation goes through its grant (`grantId`),
+ * and each lifted field is one more key and value FerretDB v1 stores (with its type) in every
+ * document — a refresh's completion inserts two (docs/PERFORMANCE.md, perf19r).
+ */
+const ACCOUNT_LIFTED: ReadonlySet<string> = new Set(['Session', 'Grant']);
+const CLIENT_LIFTED: ReadonlySet<string> = new Set(['Grant', 'ClientCredentials', 'RegistrationAccessToken']);
 
-export function toDocument(id: string, payload: AdapterPayload, expiresIn: number | undefined, nowMs: number): OidcDocument {
+export function toDocument(id: string, payload: AdapterPayload, expiresIn: number | undefined, nowMs: number, model: string): OidcDocument {
   const { consumed, ...rest } = payload as AdapterPayload & { consumed?: unknown };
   const doc: OidcDocument = { _id: id, payload: JSON.stringify(rest) };
   if (typeof expiresIn === 'number') doc.expiresAt = new Date(nowMs + expiresIn * 1000);
@@ -67,6 +76,8 @@ export function toDocument(id: string, payload: AdapterPayload, expiresIn: numbe
     const value = (rest as Record<string, unknown>)[field];
     if (typeof value === 'string') doc[field] = value;
   }
+  if (ACCOUNT_LIFTED.has(model) && typeof rest.accountId === 'string') doc.accountId = rest.accountId;
+  if (CLIENT_LIFTED.has(model) && typeof rest.clientId === 'string') doc.clientId = rest.clientId;
   return doc;
 }
 

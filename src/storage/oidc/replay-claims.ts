@@ -38,7 +38,7 @@ export function mongoReplayClaims(connection: Connection, now: () => number): Re
   };
   const insert = async (id: string): Promise<boolean> => {
     try {
-      await records().insertOne(toDocument(id, { jti: id, kind: REPLAY_DETECTION }, CLAIM_SECONDS, now()));
+      await records().insertOne(toDocument(id, { jti: id, kind: REPLAY_DETECTION }, CLAIM_SECONDS, now(), REPLAY_DETECTION));
       return true;
     } catch (error) {
       if (isDuplicateKey(error)) return false;
