@@ -562,6 +562,10 @@ describe('account page (headless Chromium)', function () {
     await screenshot(page, 'account-security-en');
 
     await page.getByRole('button', { name: 'Rename Phone' }).click();
+    // A right-to-left override (U+202E) in a name would reverse the sentences it is shown in: refused, in the page's words.
+    await page.fill('input[name="name"][id^="rename-"]', 'Old\u202Ephone');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByText('Remove the invisible control or formatting character', { exact: false }).waitFor();
     await page.fill('input[name="name"][id^="rename-"]', 'Old phone');
     await page.getByRole('button', { name: 'Save name' }).click();
     await page.getByText('The passkey was renamed.').waitFor();
@@ -571,6 +575,16 @@ describe('account page (headless Chromium)', function () {
     await page.getByText('Laptop was removed.').waitFor();
     expect((await gatehouse.services.passkeys.list(cast.user.id)).map((p) => p.name)).to.deep.equal(['Old phone']);
     expect(await page.locator('tr[data-passkey]').count()).to.equal(1);
+    // One stored before names were checked keeps its override to itself: in its own <bdi> in the
+    // list, isolated (U+2068…U+2069) in the sentences and labels that name it.
+    const [kept] = await gatehouse.services.passkeys.list(cast.user.id);
+    expect(await gatehouse.services.passkeys.rename(cast.user.id, kept!.id, 'Old\u202Ephone')).to.equal(true);
+    await page.evaluate(() => (location.hash = '#/'));
+    await page.evaluate(() => (location.hash = '#/security'));
+    await page.locator('tr[data-passkey] bdi').first().waitFor();
+    expect(await page.locator('tr[data-passkey] bdi').first().textContent()).to.equal('Old\u202Ephone');
+    expect(await page.locator('tr[data-passkey] button[aria-label^="Rename"]').getAttribute('aria-label')).to.equal('Rename \u2068Old\u202Ephone\u2069');
+    await screenshot(page, 'account-security-override-en');
     await gatehouse.flushBatchedWrites();
     const types = (await gatehouse.services.audit.query({ users: [cast.user.id], limit: 100 })).events.map((e) => e.type);
     expect(types).to.include.members(['mfa.enrolled', 'mfa.passkey_renamed', 'mfa.removed', 'user.password_changed', 'session.revoked', 'grant.revoked', 'user.updated']);

@@ -37,10 +37,28 @@ export async function loadStrings(assets: string, locale: Locale): Promise<void>
   document.documentElement.lang = locale;
 }
 
-/** A string of the locale file, `{name}` placeholders filled. */
+/**
+ * Right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko, ... and their presentation forms)
+ * and the invisible direction marks, embeddings, overrides and isolates: text holding any of them
+ * can change the order of the words around it.
+ */
+const BIDI = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFE\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u{10800}-\u{10FFF}\u{1E800}-\u{1EFFF}]/u;
+
+/** Whether a text someone chose could turn the sentence or list around it (see BIDI). */
+export const needsIsolation = (text: string): boolean => BIDI.test(text);
+
+/**
+ * A name inside plain text (a sentence, a button's label, a heading): between FIRST STRONG
+ * ISOLATE and POP DIRECTIONAL ISOLATE, Unicode's plain-text `<bdi>`, when it holds right-to-left
+ * text or direction marks (a U+202E in a passkey's name would otherwise read "was added."
+ * backwards); left as it is otherwise, where isolating changes nothing.
+ */
+export const isolate = (text: string): string => (needsIsolation(text) ? `\u2068${text}\u2069` : text);
+
+/** A string of the locale file, `{name}` placeholders filled, each value isolated (isolate()). */
 export function t(key: string, values: Record<string, string | number> = {}): string {
   const template = strings[key] ?? fallback[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (_match, name: string) => String(values[name] ?? ''));
+  return template.replace(/\{(\w+)\}/g, (_match, name: string) => isolate(String(values[name] ?? '')));
 }
 
 /** Whether the app has the string (in the locale or in English). */

@@ -18,6 +18,14 @@ async function eventTypes(api: AdminApi): Promise<string[]> {
   }
 }
 
+/**
+ * The date fields' hint, in the page's language: Chromium writes a `datetime-local` field in the
+ * browser's own language (`mm/dd/yyyy` in an English browser), whatever the page's, so an example
+ * in that format says which number is the day (31 December, 18:30 as the browser writes it).
+ */
+const dateHint = (): string =>
+  t('audit.field.dateHint', { example: new Intl.DateTimeFormat(navigator.language, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(new Date(2026, 11, 31, 18, 30)) });
+
 /** `datetime-local` speaks local time without a zone; the API wants ISO 8601 with one. */
 const toIso = (local: string) => (local === '' ? '' : new Date(local).toISOString());
 const toLocal = (iso: string | null) => {
@@ -57,8 +65,8 @@ export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void>
       selectField('type', t('audit.field.type'), [['', t('audit.anyType')], ...types.map((type) => [type, type] as const)], query.get('type')),
       textField('user', t('audit.field.user'), query.get('user'), { hint: t('audit.field.userHint') }),
       textField('client', t('audit.field.client'), query.get('client')),
-      textField('from', t('audit.field.from'), toLocal(query.get('from')), { type: 'datetime-local' }),
-      textField('to', t('audit.field.to'), toLocal(query.get('to')), { type: 'datetime-local' }),
+      textField('from', t('audit.field.from'), toLocal(query.get('from')), { type: 'datetime-local', hint: dateHint() }),
+      textField('to', t('audit.field.to'), toLocal(query.get('to')), { type: 'datetime-local', hint: dateHint() }),
     ),
     h('button', { type: 'submit' }, t('audit.filter.apply')),
     h('a', { href: '#/audit', class: 'button-link' }, t('audit.filter.clear')),

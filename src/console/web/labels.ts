@@ -39,7 +39,8 @@ async function labelSection(root: HTMLElement, api: AdminApi, kind: Kind, reload
           [t('labels.field.name'), t('labels.field.description'), t('users.heading'), [t('actions'), 'actions']],
           labels.map((label) => [
             h('code', {}, label.name),
-            label.description,
+            // An empty description: a muted dash, not a column name over nothing on a phone's card.
+            label.description.trim() === '' ? h('span', { class: 'none' }, '—') : label.description,
             h('a', { href: `#/users?${new URLSearchParams({ [kind === 'roles' ? 'role' : 'group']: label.name }).toString()}` }, t('labels.members')),
             confirmed(t('labels.delete'), t('labels.delete.confirm', { name: label.name }), () =>
               void api.delete(`/${kind}/${encodeURIComponent(label.name)}`).then(
