@@ -388,6 +388,20 @@ describe('admin console (headless Chromium)', () => {
     const audit = await gatehouse.services.audit.query({ users: ['operator'], limit: 50 });
     expect(audit.events.map((event) => event.type)).to.include.members(['api.created', 'api.updated', 'client.created', 'client.updated', 'user.created', 'user.disabled', 'keys.rotated']);
 
+    // Deleted in the console, after a confirmation naming her: back on the users list with a notice; she is gone, her audit events stay.
+    await page.goto(`${consoleUrl}#/users/${dana.id}`);
+    await page.getByRole('heading', { name: 'User dana', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Delete user' }).click();
+    await page.getByRole('button', { name: 'Yes, delete dana for good' }).waitFor();
+    await screenshot(page, 'console-user-delete');
+    await page.getByRole('button', { name: 'Yes, delete dana for good' }).click();
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    await page.getByText('User dana deleted;').waitFor();
+    expect(await gatehouse.services.accounts.findById(dana.id)).to.equal(undefined);
+    expect((await gatehouse.services.audit.query({ types: ['user.deleted'], users: [dana.id], limit: 5 })).events.map((event) => event.actor.username)).to.deep.equal(['operator']);
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'console-users-deleted');
+
     // Settings: read-only, secrets hidden.
     await page.getByRole('link', { name: 'Settings', exact: true }).click();
     await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();

@@ -2,10 +2,12 @@
 import type { UserResponse as User, UserPageResponse, FactorsResponse as Factors, UpstreamLinkResponse as UpstreamLink, SessionResponse as Session, GrantResponse as Grant, ConsentResponse as Consent } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { appLabel, appName, appNames } from './app-names.ts';
-import { card, checkField, confirmed, facts, h, hashQuery, isolate, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
+import { card, checkField, confirmed, deleteCard, facts, h, hashQuery, isolate, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
 
 const PAGE = 25;
 const details = (error: unknown) => (error instanceof ApiError ? error.details : []);
+/** The notice the users list shows once, after a user's deletion sent the console back to it. */
+let listNotice: string | undefined;
 const status = (user: User) => h('span', { class: user.disabled ? 'badge off' : 'badge on' }, user.disabled ? t('users.disabled') : t('users.active'));
 
 export async function userListPage(root: HTMLElement, api: AdminApi): Promise<void> {
@@ -19,6 +21,8 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
     if (value !== null && value !== '') search.set(filter, value);
   }
   const filtered = query.get('role') ?? query.get('group');
+  const shownNotice = listNotice;
+  listNotice = undefined;
   const page = await api.get<UserPageResponse>(`/users?${search.toString()}`);
 
   const searchForm = h('form', { role: 'search' }, h('label', { for: 'user-search' }, t('users.search')), h('div', { class: 'inline' }, h('input', { id: 'user-search', name: 'q', type: 'search', value: q }), h('button', { type: 'submit' }, t('search.button')))) as HTMLFormElement;
@@ -74,6 +78,7 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
   render(
     root,
     h('h1', { id: 'page-heading' }, t('users.heading')),
+    shownNotice === undefined ? null : notice(shownNotice),
     filtered === null || filtered === '' ? null : h('p', {}, t(query.get('role') !== null ? 'users.withRole' : 'users.inGroup', { name: filtered }), ' ', h('a', { href: '#/users' }, t('users.allUsers'))),
     h('section', { class: 'card' }, searchForm, list, pager('#/users', query, offset, PAGE, page.total)),
     h('section', { class: 'card' }, form),
@@ -287,5 +292,19 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     linkCard,
     sessionCard,
     consentCard,
+    // Last, as on the other pages: deleting the user for good (DELETE /users/{id}), then the users list with a notice.
+    deleteCard({
+      id: 'delete-user',
+      heading: t('user.delete.heading'),
+      text: t('user.delete.text', { user: user.username }),
+      button: t('user.delete.button'),
+      confirm: t('user.delete.confirm', { user: user.username }),
+      remove: async () => {
+        await api.delete(path);
+        listNotice = t('user.deleted', { user: user.username });
+      },
+      back: '#/users',
+      details,
+    }),
   );
 }
