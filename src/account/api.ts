@@ -38,6 +38,8 @@ export function accountRoutes(ops: OwnAccountOperations): AccountRoute[] {
   return [
     { method: 'get', path: '/profile', handle: async (self) => ops.profile(self) },
     { method: 'patch', path: '/profile', recent: changesEmail, body: true, handle: async (self, _p, body) => ops.profile({ ...self, user: await ops.updateProfile(self, body) }) },
+    { method: 'post', path: '/profile/pending-email', recent: true, handle: (self) => ops.resendEmailChange(self).then(none) },
+    { method: 'delete', path: '/profile/pending-email', handle: (self) => ops.cancelEmailChange(self).then(none) },
     { method: 'post', path: '/password', body: true, handle: async (self, _p, body) => ({ signed_out_sessions: (await ops.changePassword(self, body)).signedOut }) },
     { method: 'post', path: '/password/new', recent: true, body: true, handle: (self, _p, body) => ops.addPassword(self, body).then(none) },
     { method: 'get', path: '/sessions', handle: (self) => ops.sessions(self) },

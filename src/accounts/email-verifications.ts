@@ -23,11 +23,14 @@ interface VerificationRecord {
   /** Where the person continues afterwards (a sign-in's page path), if the link came from one. */
   returnTo: string | null;
   pending: PendingAccount | null;
+  /** The link confirms a new address the user asked for on their account page (kind `change`). */
+  change?: boolean;
   expiresAt: Date;
 }
 
 export type VerificationTicket =
   | { readonly kind: 'address'; readonly userId: string; readonly email: string; readonly returnTo: string | null }
+  | { readonly kind: 'change'; readonly userId: string; readonly email: string; readonly returnTo: string | null }
   | { readonly kind: 'registration'; readonly email: string; readonly returnTo: string | null; readonly pending: PendingAccount };
 
 export interface EmailVerifications {
@@ -37,6 +40,10 @@ export interface EmailVerifications {
   check(token: string): Promise<VerificationTicket | undefined>;
   /** Uses the token up (exactly one caller wins). */
   consume(token: string): Promise<VerificationTicket | undefined>;
+  /** The address a user asked to change to and has not confirmed yet (their live `change` link), if any. */
+  pendingChange(userId: string): Promise<{ readonly email: string; readonly expiresAt: Date } | undefined>;
+  /** Forgets the user's pending address change (its link stops working); whether there was one. */
+  cancelChange(userId: string): Promise<boolean>;
 }
 
 export interface EmailVerificationsDeps {
@@ -49,6 +56,7 @@ export interface EmailVerificationsDeps {
 
 function ticketOf(record: VerificationRecord): VerificationTicket {
   const { email, returnTo } = record;
+  if (record.change === true && record.userId !== null) return { kind: 'change', userId: record.userId, email, returnTo };
   return record.pending === null || record.userId !== null
     ? { kind: 'address', userId: record.userId!, email, returnTo }
     : { kind: 'registration', email, returnTo, pending: record.pending };
@@ -67,15 +75,17 @@ export async function openEmailVerifications({ mongo: connection, ttlSeconds, no
   return {
     async issue(ticket) {
       const token = newLinkToken();
-      const owner = ticket.kind === 'address' ? `user:${ticket.userId}` : `email:${emailKey(ticket.email)}`;
+      // A pending change has its own owner: the link that confirms the current address keeps working beside it.
+      const owner = ticket.kind === 'address' ? `user:${ticket.userId}` : ticket.kind === 'change' ? `change:${ticket.userId}` : `email:${emailKey(ticket.email)}`;
       await records.deleteMany({ $or: [{ owner }, { expiresAt: { $lte: new Date(now()) } }] });
       await records.insertOne({
         _id: linkTokenId(token),
-        userId: ticket.kind === 'address' ? ticket.userId : null,
+        userId: ticket.kind === 'registration' ? null : ticket.userId,
         email: ticket.email,
         owner,
         returnTo: ticket.returnTo,
         pending: ticket.kind === 'registration' ? ticket.pending : null,
+        ...(ticket.kind === 'change' ? { change: true } : {}),
         expiresAt: new Date(now() + (await ttlSeconds()) * 1000),
       });
       return token;
@@ -87,6 +97,13 @@ export async function openEmailVerifications({ mongo: connection, ttlSeconds, no
     async consume(token) {
       if (!wellFormedLinkToken(token)) return undefined;
       return live(await records.findOneAndDelete({ _id: linkTokenId(token) }));
+    },
+    async pendingChange(userId) {
+      const record = await records.findOne({ owner: `change:${userId}`, expiresAt: { $gt: new Date(now()) } });
+      return record === null ? undefined : { email: record.email, expiresAt: record.expiresAt };
+    },
+    async cancelChange(userId) {
+      return (await records.deleteMany({ owner: `change:${userId}` })).deletedCount > 0;
     },
   };
 }

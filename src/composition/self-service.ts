@@ -18,7 +18,8 @@ import type { VerificationSender } from '../operations/users.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { Limits } from './limits.ts';
-import { accountMail, addressVerification } from './account-mail.ts';
+import type { PendingEmailChanges } from '../operations/own-email-change.ts';
+import { accountMail, addressVerification, emailChanges } from './account-mail.ts';
 import type { Wiring } from './wiring.ts';
 
 /** Reset emails per address and hour, and per typed login (known or not) and hour. */
@@ -37,6 +38,7 @@ export interface SelfService {
   readonly passwordPolicy: () => Promise<PasswordPolicy>;
   /** Sends a user the confirmation link in their own language; undefined without SMTP (admin API, account page). */
   readonly verificationSender: VerificationSender | undefined;
+  readonly pendingEmailChanges: PendingEmailChanges | undefined;
   /** Whether email can be sent (GATEHOUSE_SMTP_URL). */
   readonly mailConfigured: boolean;
   /** The runtime sign-in & self-service settings (src/settings/), read at each use. */
@@ -90,7 +92,19 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
           onEvent: (event) => auditSelfService(event.type, event.userId),
         })
       : undefined;
-  const verification = addressVerification({ config, services, accounts, audit, verifications, mail, ...(selfRegistration === undefined ? {} : { completeRegistration: selfRegistration.complete }) });
+  const changes = mail === undefined ? undefined : emailChanges({ accounts, users: services.users, views, verifications, mail, now: dateClock(clock) });
+  const verification = addressVerification({
+    config,
+    services,
+    accounts,
+    audit,
+    verifications,
+    mail,
+    ...(selfRegistration === undefined ? {} : { completeRegistration: selfRegistration.complete }),
+    ...(changes === undefined ? {} : { changeEmail: changes.make, emailChanged: changes.notice }),
+  });
+  // The account page's own address changes wait for the link (src/operations/own-email-change.ts).
+  const pendingEmailChanges = changes?.pending(verification);
 
   // Admin API, console and account page (and the CLI, src/cli/services.ts) alike.
   const verificationSender = mail === undefined ? undefined : accountMail({ accounts, views, verification, mail, now: dateClock(clock) });
@@ -131,6 +145,7 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
   return {
     passwordPolicy,
     verificationSender,
+    pendingEmailChanges,
     mailConfigured: mail !== undefined,
     emailChanges: attempts.limiter('email_change', EMAIL_CHANGES_PER_HOUR, PASSWORD_RESET_WINDOW),
     signIn,

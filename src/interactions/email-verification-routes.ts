@@ -56,7 +56,7 @@ export function emailVerificationRoutes(deps: EmailVerificationRoutesDeps): Rout
     const t = views.translate(locale);
     await sendPage(ctx, views, 'email-verify', locale, {
       title: t('email_verify.title'),
-      lead: t(ticket.kind === 'registration' ? 'email_verify.lead_registration' : 'email_verify.lead', { email: ticket.email }),
+      lead: t(ticket.kind === 'registration' ? 'email_verify.lead_registration' : ticket.kind === 'change' ? 'email_verify.lead_change' : 'email_verify.lead', { email: ticket.email }),
       action: `${path}/verify/${token}`,
       submit: t('email_verify.submit'),
       csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(ctx, token)),
@@ -72,7 +72,12 @@ export function emailVerificationRoutes(deps: EmailVerificationRoutesDeps): Rout
     if (confirmed === undefined) return invalid(ctx, locale);
     const { kind, email, returnTo } = confirmed.ticket;
     const t = views.translate(locale);
-    const done = kind === 'registration' ? 'registration_done' : 'email_verified';
+    if ('taken' in confirmed) {
+      // Another account took the address between the request and the link: the account keeps its own.
+      const link = { href: deps.accountPage, label: t('self_service_links.account') };
+      return sendPage(ctx, views, 'email-verify', locale, { title: t('email_change_taken.title'), lead: t('email_change_taken.lead', { email }), link }, 409);
+    }
+    const done = kind === 'registration' ? 'registration_done' : kind === 'change' ? 'email_changed' : 'email_verified';
     await sendPage(ctx, views, 'email-verify', locale, {
       title: t(`${done}.title`),
       lead: t(returnTo === null ? `${done}.lead` : `${done}.lead_continue`, { email }),

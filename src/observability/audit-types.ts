@@ -35,6 +35,11 @@ export const AUDIT_EVENT_TYPES = {
   // The account page (actor and target: the user)
   'user.password_changed': 'a user changed their own password on the account page (the current one was checked)',
   'user.email_change_limited': 'a user tried to change their email address on the account page more often than allowed (5 an hour: a taken address is refused by name, so more would tell which addresses have accounts); details.retryAfterSeconds',
+  'user.email_change_requested': 'a user asked on the account page to change their email address: the new one is pending (a link was mailed to it); the account keeps its current address until the link is followed',
+  'user.email_changed': "a user followed the link to the new address they asked for: it became their address, verified; details.previousEmailNotified (the notice to the old address)",
+  'user.email_change_taken': 'a user followed the link of a pending address change, but another account had taken the address meanwhile: nothing changed',
+  'user.email_change_cancelled': "a user cancelled their pending address change on the account page (its link stops working)",
+  'user.email_released': 'an upstream sign-in whose provider verified the address took it from the local account that held it unconfirmed (target: that account, now without an address; details.provider, details.to the new account)',
   'user.password_added': 'a user without a password (upstream or passkey-only) set one on the account page (a recent sign-in was checked instead of a current password)',
   'mfa.removed': 'a user removed a second factor on the account page; details.method totp (with the recovery codes) or passkey',
   'mfa.passkey_renamed': 'a user renamed one of their passkeys; details.passkey',

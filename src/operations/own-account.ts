@@ -61,6 +61,8 @@ export interface OwnAccountDeps extends OwnSignInMethodsDeps {
   readonly verification?: VerificationSender | undefined;
   /** Attempts to change the email address, per user (own-email-change.ts). */
   readonly emailChanges?: OwnEmailChangeDeps['emailChanges'];
+  /** An own change of address waits for the link mailed to the new one (own-email-change.ts); absent without mail. */
+  readonly pendingEmailChanges?: OwnEmailChangeDeps['pendingChanges'];
 }
 
 /**
@@ -73,7 +75,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   const users = userOperations(services, deps.verification);
   const sessions = sessionOperations(services);
   const consents = consentOperations(services);
-  const countEmailChange = ownEmailChange({ audit, emailChanges: deps.emailChanges });
+  const emailChange = ownEmailChange({ audit, accounts, emailChanges: deps.emailChanges, pendingChanges: deps.pendingEmailChanges });
   /** An API a grant names, by its display name (its identifier when no longer registered). */
   const apiDetail = async (identifier: string) => ({
     identifier,
@@ -117,15 +119,38 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   return {
     ...ownSignInMethods(services, deps),
 
-    profile: (self: Self) => {
+    /** `pending_email`: the new address the user asked for and has not confirmed yet (it is not their address until then). */
+    profile: async (self: Self) => {
       const { id, username, email, email_verified, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at } = showUser(self.user);
-      return { id, username, email, email_verified, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at, has_password: self.user.hasPassword };
+      const pending_email = await emailChange.pendingEmail(self);
+      return { id, username, email, email_verified, pending_email, name, given_name, family_name, nickname, locale, zoneinfo, roles, groups, created_at, has_password: self.user.hasPassword };
     },
 
+    /**
+     * Saves the profile. A new address waits for confirmation (own-email-change.ts): the rest is
+     * saved, the address is not — the user's address stays until the link mailed to the new one is followed.
+     */
     async updateProfile(self: Self, body: unknown) {
       const patch = ownProfileSchema.parse(body);
-      if (patch.email !== undefined) await countEmailChange(self, patch.email);
+      if (emailChange.pendsUntilConfirmed(self, patch.email)) {
+        const address = await emailChange.check(self, patch.email);
+        const { email: _pending, ...rest } = patch;
+        const user = Object.keys(rest).length === 0 ? self.user : await users.update(contextOf(self), self.user.id, rest);
+        await emailChange.request(self, address);
+        return user;
+      }
+      if (patch.email !== undefined) await emailChange.countEmailChange(self, patch.email);
       return users.update(contextOf(self), self.user.id, patch);
+    },
+
+    /** Mails the link of the pending address change again (a new link; the old one stops working); nothing pending, nothing sent. */
+    async resendEmailChange(self: Self): Promise<void> {
+      await emailChange.resend(self);
+    },
+
+    /** Cancels the pending address change (none pending: nothing to do, as a second click on a slow page). */
+    async cancelEmailChange(self: Self): Promise<void> {
+      await emailChange.cancel(self);
     },
 
     /** Checks the current password (a wrong one counts toward the lockout like a sign-in), then sets the new one. */

@@ -9,6 +9,7 @@ import { totpCode } from '../../src/mfa/totp.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { darkSchemeViolations, launchChromium, reportFailedPage, resizeViewport, screenshot, seriousViolations } from './browser.ts';
 
 const NEW_PASSWORD = 'a completely new passphrase';
@@ -65,11 +66,18 @@ describe('account page (headless Chromium)', function () {
   let cdp: CDPSession;
   let accountUrl: string;
   let clockOffset = 0;
+  let inbox: Inbox;
   const errors: string[] = [];
 
   before(async () => {
     // `localhost`: WebAuthn needs a host name for its relying party id.
-    deploy = await deployment('e2e_account', { host: 'localhost', settings: { HOST: '127.0.0.1' }, secondFactorClock: () => new Date(Date.now() + clockOffset) });
+    // Mail configured: a changed address waits for the link mailed to it.
+    inbox = await startInbox();
+    deploy = await deployment('e2e_account', {
+      host: 'localhost',
+      settings: { HOST: '127.0.0.1', GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>' },
+      secondFactorClock: () => new Date(Date.now() + clockOffset),
+    });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
     accountUrl = `${deploy.issuer}/account/`;
@@ -100,6 +108,7 @@ describe('account page (headless Chromium)', function () {
     await browser?.close();
     await gatehouse?.close();
     await deploy?.drop();
+    await inbox?.close();
   });
 
   /** The seeded web app, signed in on "another device" (a cookie jar of its own): its refresh token. */
@@ -152,6 +161,31 @@ describe('account page (headless Chromium)', function () {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Your profile was saved.').waitFor();
     expect((await gatehouse.services.accounts.findById(cast.user.id))!.attributes.nickname).to.equal('Al');
+
+    // A new address waits for the link mailed to it: the field and the account keep the current one.
+    const current = (await gatehouse.services.accounts.findById(cast.user.id))!.email!;
+    const wanted = 'alice.moved@example.org';
+    await page.fill('#p-email', wanted);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(accountString('en', 'profile.saved.email_pending', { email: wanted })).waitFor();
+    const pending = page.getByTestId('pending-email');
+    await pending.getByText(accountString('en', 'profile.email.pending', { email: wanted })).waitFor();
+    expect(await page.inputValue('#p-email')).to.equal(current);
+    expect((await gatehouse.services.accounts.findById(cast.user.id))!.email).to.equal(current);
+    expect(JSON.stringify((await inbox.next()).to)).to.contain(wanted);
+    for (const locale of ['ru', 'zh-CN', 'ko', 'en'] as const) {
+      await page.selectOption('#language', locale);
+      await page.getByTestId('pending-email').getByText(accountString(locale, 'profile.email.pending', { email: wanted })).waitFor();
+      await screenshot(page, `account-pending-email-${locale}`);
+    }
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await page.getByTestId('pending-email').getByRole('button', { name: 'Send the link again' }).click();
+    await page.getByText(accountString('en', 'profile.email.pending.resent', { email: wanted })).waitFor();
+    expect(JSON.stringify((await inbox.next()).to)).to.contain(wanted);
+    await page.getByTestId('pending-email').getByRole('button', { name: 'Cancel the change' }).click();
+    await page.getByText(accountString('en', 'profile.email.pending.cancelled')).waitFor();
+    expect(await page.getByTestId('pending-email').count()).to.equal(0);
+    expect((await gatehouse.services.accounts.findById(cast.user.id))!.email).to.equal(current);
   });
 
   it('says it is loading while a section waits for the account API (not a blank page)', async () => {

@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
-import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, deployment, PASSWORD, relyingParty, type Deployment } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
@@ -70,7 +70,48 @@ describe('email address changes (account API, admin API; real stores and SMTP se
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
-  async function auditOf(userId: string, type: 'user.updated' | 'user.email_verification_sent') {
+  async function getProfile(token: string) {
+    const response = await fetch(`${api}/profile`, { headers: { authorization: `Bearer ${token}` } });
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  /** Whether `login` and the password sign in to the account page. */
+  async function signsIn(login: string): Promise<boolean> {
+    return accountToken(login).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Asks for a password reset for `login`; the address its mail went to, if one did. */
+  async function resetMailedTo(login: string): Promise<string | undefined> {
+    const agent = new UserAgent();
+    const [forgot] = formsOf(await (await agent.request(`${deploy.issuer}/password/forgot`)).text());
+    expect((await agent.postForm(new URL(forgot!.action, deploy.issuer).toString(), { ...forgot!.fields, login })).status).to.equal(200);
+    // Whatever the request mailed comes before the barrier's two mails.
+    const other = await verifiedUser('resetbarrier');
+    expect((await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${other.id}`, { email: `${other.username}-new@example.com` })).status).to.equal(200);
+    const mails: ParsedMail[] = [];
+    while (mails.filter((mail) => recipient(mail).toLowerCase().startsWith(other.username.toLowerCase())).length < 2) mails.push(await inbox.next());
+    const reset = mails.find((mail) => /\/password\/reset\//.test(mail.text ?? ''));
+    return reset === undefined ? undefined : recipient(reset);
+  }
+
+  /** Opens an emailed confirmation link and presses its button; the final page. */
+  async function followLink(text: string | undefined, locale = 'en'): Promise<{ status: number; body: string }> {
+    const link = /https?:\/\/\S+\/email\/verify\/[A-Za-z0-9_-]{43}/.exec(text ?? '')?.[0];
+    expect(link, 'a confirmation link').to.be.a('string');
+    const agent = new UserAgent();
+    const headers = { 'accept-language': locale };
+    const page = await agent.request(link!, { headers });
+    if (page.status !== 200) return { status: page.status, body: await page.text() };
+    const [form] = formsOf(await page.text());
+    const done = await agent.request(new URL(form!.action, link).toString(), { method: 'POST', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form!.fields).toString() });
+    // Long addresses may break after their dots and at signs (<wbr>).
+    return { status: done.status, body: (await done.text()).replaceAll('<wbr>', '') };
+  }
+
+  async function auditOf(userId: string, type: 'user.updated' | 'user.email_verification_sent' | 'user.email_change_requested' | 'user.email_changed' | 'user.email_change_taken' | 'user.email_change_cancelled') {
     await gatehouse.flushBatchedWrites();
     return (await gatehouse.services.audit.query({ types: [type], users: [userId], limit: 50 })).events.filter((event) => event.target?.id === userId);
   }
@@ -141,23 +182,43 @@ describe('email address changes (account API, admin API; real stores and SMTP se
       expect(second.html || '').to.contain('запросил администратор');
     });
 
-    it('account API: the old address is told what changed, when, and where to get help — no secret, no link that acts', async () => {
+    it('account API: the new address waits for its link — sign-in, password reset and the profile keep the old one; following the link makes the change and only then tells the old address what changed, when, and where to get help (no secret, no link that acts)', async () => {
       const user = await verifiedUser('mover');
       const token = await accountToken(user.username);
       const newAddress = `${user.username}.new@example.org`;
-      const reply = await patchProfile(token, { email: newAddress });
+      const reply = await patchProfile(token, { email: newAddress, name: 'Mover' });
       expect(reply.status, JSON.stringify(reply.body)).to.equal(200);
-      expect(reply.body).to.include({ email: newAddress, email_verified: false });
-      const mails = [await inbox.next(), await inbox.next()];
-      const notice = mails.find((mail) => recipient(mail).toLowerCase() === user.email!.toLowerCase());
-      const link = mails.find((mail) => recipient(mail) === newAddress);
-      expect(link?.subject).to.equal('Confirm your email address');
+      // Saved: the name. Pending: the address; the account keeps its confirmed one.
+      expect(reply.body).to.include({ email: user.email, email_verified: true, pending_email: newAddress, name: 'Mover' });
+      const linkMail = await inbox.next();
+      expect(recipient(linkMail)).to.equal(newAddress);
+      expect(linkMail.subject).to.equal('Confirm your email address');
       // The user asked for this link: the mail may say "if you did not ask for this".
-      expect(link?.text).to.contain('If you did not ask for this').and.not.contain('An administrator');
-      expect(notice, mails.map(recipient).join(', ')).to.not.equal(undefined);
-      expect(notice!.subject).to.equal('Your email address was changed');
-      const text = notice!.text ?? '';
-      expect(text).to.contain(`Hello ${user.username}`);
+      expect(linkMail.text).to.contain('If you did not ask for this').and.not.contain('An administrator');
+      const stored = await gatehouse.services.accounts.findById(user.id);
+      expect(stored).to.include({ email: user.email, emailVerified: true });
+
+      // Until confirmed: the old address signs in, the new one does not; a reset goes to the old one.
+      expect(await signsIn(user.email!)).to.equal(true);
+      expect(await signsIn(newAddress)).to.equal(false);
+      expect(await resetMailedTo(newAddress)).to.equal(undefined);
+      expect((await resetMailedTo(user.email!))?.toLowerCase()).to.equal(user.email!.toLowerCase());
+
+      // The link's page says what it does; confirming it makes the change.
+      const confirmed = await followLink(linkMail.text);
+      expect(confirmed.status).to.equal(200);
+      expect(confirmed.body).to.contain('Email address changed').and.contain(newAddress);
+      const changed = await gatehouse.services.accounts.findById(user.id);
+      expect(changed).to.include({ email: newAddress, emailVerified: true });
+      expect((await getProfile(token)).pending_email).to.equal(null);
+      expect(await signsIn(newAddress)).to.equal(true);
+      expect(await signsIn(user.email!)).to.equal(false);
+
+      const notice = await inbox.next();
+      expect(recipient(notice).toLowerCase()).to.equal(user.email!.toLowerCase());
+      expect(notice.subject).to.equal('Your email address was changed');
+      const text = notice.text ?? '';
+      expect(text).to.contain('Hello Mover');
       expect(text).to.contain('on your account page');
       // The new address, partly hidden: enough to recognise it, not to hand it to whoever reads the old mailbox.
       expect(text).to.contain(`${user.username[0]}…@example.org`);
@@ -167,9 +228,58 @@ describe('email address changes (account API, admin API; real stores and SMTP se
       expect(text).to.contain('https://help.example.com/');
       // No link into Gatehouse: nothing in it signs in, confirms or undoes anything.
       expect(text).to.not.contain(deploy.issuer);
-      expect(notice!.html || '').to.not.contain(deploy.issuer);
-      const [event] = await auditOf(user.id, 'user.updated');
-      expect(event?.details).to.deep.include({ fields: ['email'], previousEmailNotified: true });
+      expect(notice.html || '').to.not.contain(deploy.issuer);
+      expect(await auditOf(user.id, 'user.email_change_requested')).to.have.length(1);
+      const [event] = await auditOf(user.id, 'user.email_changed');
+      expect(event?.details).to.deep.include({ previousEmailNotified: true });
+      // The name's save is the only profile update; the address is not in it.
+      for (const updated of await auditOf(user.id, 'user.updated')) expect(updated.details?.fields).to.not.include('email');
+    });
+
+    it('account API: a newer request replaces the pending one (the older link stops working); the link can be sent again and the change cancelled', async () => {
+      const user = await verifiedUser('changer');
+      const token = await accountToken(user.username);
+      expect((await patchProfile(token, { email: `${user.username}-a@example.org` })).status).to.equal(200);
+      const first = await inbox.next();
+      expect((await patchProfile(token, { email: `${user.username}-b@example.org` })).body).to.include({ email: user.email, pending_email: `${user.username}-b@example.org` });
+      const second = await inbox.next();
+      expect(recipient(second)).to.equal(`${user.username}-b@example.org`);
+      expect((await followLink(first.text)).status).to.equal(400);
+      expect((await gatehouse.services.accounts.findById(user.id))?.email).to.equal(user.email);
+
+      const resent = await fetch(`${api}/profile/pending-email`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      expect(resent.status).to.equal(204);
+      const third = await inbox.next();
+      expect(recipient(third)).to.equal(`${user.username}-b@example.org`);
+      expect((await followLink(second.text)).status, 'the link sent before the resend').to.equal(400);
+
+      const cancelled = await fetch(`${api}/profile/pending-email`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+      expect(cancelled.status).to.equal(204);
+      expect((await getProfile(token)).pending_email).to.equal(null);
+      expect((await followLink(third.text)).status, 'a cancelled change\'s link').to.equal(400);
+      const none = await fetch(`${api}/profile/pending-email`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+      expect(none.status, 'nothing pending: nothing to cancel').to.equal(204);
+      expect((await gatehouse.services.accounts.findById(user.id))).to.include({ email: user.email, emailVerified: true });
+      expect(await auditOf(user.id, 'user.email_change_cancelled')).to.have.length(1);
+    });
+
+    it('account API: an address another account took before the link was followed is not changed to — a localized page says so, audited; the account keeps its address', async () => {
+      const user = await verifiedUser('racer');
+      const token = await accountToken(user.username);
+      const wanted = `${user.username}-wanted@example.org`;
+      expect((await patchProfile(token, { email: wanted })).status).to.equal(200);
+      const linkMail = await inbox.next();
+      const other = await verifiedUser('taker');
+      const took = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${other.id}`, { email: wanted, email_verified: true });
+      expect(took.status, JSON.stringify(took.body)).to.equal(200);
+      await inbox.next(); // the notice to the taker's old address
+      const refused = await followLink(linkMail.text, 'ru');
+      expect(refused.status).to.equal(409);
+      expect(refused.body).to.contain('Этот адрес больше недоступен').and.contain(wanted);
+      expect(await gatehouse.services.accounts.findById(user.id)).to.include({ email: user.email, emailVerified: true });
+      expect((await gatehouse.services.accounts.findByLogin(wanted))?.id).to.equal(other.id);
+      expect(await auditOf(user.id, 'user.email_change_taken')).to.have.length(1);
+      expect(await auditOf(user.id, 'user.email_changed')).to.have.length(0);
     });
 
     it('admin API: the notice says an administrator made the change, in the user\'s language; removing the address notifies too', async () => {

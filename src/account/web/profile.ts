@@ -23,6 +23,7 @@ export async function profilePage(section: Section, shown?: HTMLElement): Promis
     field('p-username', t('field.username'), h('input', { id: 'p-username', value: profile.username, readonly: true }), t('profile.username.hint')),
     ...TEXT_FIELDS.map((name) => field(`p-${name}`, t(`field.${name}`), input(name, profile[name], 'text', autocompletes[name]))),
     field('p-email', t('field.email'), input('email', profile.email, 'email', 'email'), profile.email === null ? undefined : profile.email_verified ? t('profile.email.verified') : t('profile.email.unverified')),
+    pendingEmail(section, profile.pending_email),
     field('p-locale', t('field.locale'), localeSelect),
     field('p-zoneinfo', t('field.zoneinfo'), input('zoneinfo', profile.zoneinfo), t('profile.zoneinfo.hint')),
     h('button', { type: 'submit' }, t('profile.save')),
@@ -41,9 +42,42 @@ export async function profilePage(section: Section, shown?: HTMLElement): Promis
     }
     if (value('email') !== profile.email) patch.email = value('email');
     section.api.patch<Profile>('/profile', patch).then(
-      () => (patch.locale !== undefined ? section.restart() : profilePage(section, notice(patch.email !== undefined ? t('profile.saved.email') : t('profile.saved')))),
+      (saved) =>
+        patch.locale !== undefined
+          ? section.restart()
+          : profilePage(
+              section,
+              notice(patch.email === undefined ? t('profile.saved') : saved.pending_email !== null && saved.email === profile.email ? t('profile.saved.email_pending', { email: saved.pending_email }) : t('profile.saved.email')),
+            ),
       (error: unknown) => status.replaceChildren(problem(section, error)),
     );
   });
   render(section.root, h('h1', {}, t('profile.heading')), shown, h('section', { class: 'card' }, form));
+}
+
+/**
+ * The new address the user asked for, until they follow the link mailed to it: their account
+ * keeps its current address meanwhile. The link can be sent again, or the change cancelled.
+ */
+function pendingEmail(section: Section, email: string | null): HTMLElement | null {
+  if (email === null) return null;
+  const status = h('div', { role: 'status' });
+  const act = (call: Promise<unknown>, done: string) =>
+    void call.then(
+      () => profilePage(section, notice(done)),
+      (error: unknown) => status.replaceChildren(problem(section, error)),
+    );
+  return h(
+    'div',
+    { class: 'notice', 'data-testid': 'pending-email' },
+    h('p', {}, t('profile.email.pending', { email })),
+    h(
+      'p',
+      {},
+      h('button', { type: 'button', class: 'secondary', onclick: () => act(section.api.post('/profile/pending-email'), t('profile.email.pending.resent', { email })) }, t('profile.email.pending.resend')),
+      ' ',
+      h('button', { type: 'button', class: 'secondary', onclick: () => act(section.api.delete('/profile/pending-email'), t('profile.email.pending.cancelled')) }, t('profile.email.pending.cancel')),
+    ),
+    status,
+  );
 }
