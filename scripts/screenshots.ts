@@ -131,6 +131,8 @@ async function browserApps(browser: Browser, issuer: string, locale: string, ope
  * characters (with its website, privacy and terms links), a long email address and full name, a
  * user with five devices signed in and three apps. Pages: long-*, and console-*-long above.
  */
+/** U+202E RIGHT-TO-LEFT OVERRIDE: in a name, it would reverse the rest of the sentence if the name were not isolated. */
+const OVERRIDE = '\u202E';
 const LONG_APP_NAME =
   'Northwind Traders Procurement, Invoicing and Supplier Relationship Management Portal for the European, Middle Eastern and African Regional Subsidiaries (Production Environment, Managed by Group IT)';
 interface LongCast {
@@ -234,6 +236,11 @@ async function renderedStates(browser: Browser, issuer: string, locale: Locale):
     ['upstream-pending', 'login', { title: t('login.title'), clientName: 'Web App', login: '', remember: false, upstreamPending: { provider: 'Contoso Europe corporate directory (staff and contractors)', canCreate: true } }, 200],
     ['upstream-continue', 'upstream-continue', { title: t('upstream.continue_title'), continueHref: '/interaction/sweep' }, 200],
     ['device-blocked', 'device-blocked', { title: t('device.too_many_title'), retryUrl: '/device' }, 429],
+    // Names with a right-to-left override (U+202E): each stays inside its name, the sentence reads on.
+    ['override-consent', 'consent', { title: t('consent.title'), client: { name: `Pay${OVERRIDE}roll`, links: [] }, account: { name: `ada${OVERRIDE}@example.com`, switchHref: '/switch' }, scopes: [t('scope.profile')], claims: [], apis: [] }, 200],
+    ['override-sign-out', 'logout', { title: t('logout.title'), action: '/session/end/confirm', fields: {}, clientName: `Pay${OVERRIDE}roll` }, 200],
+    ['override-signed-out', 'signed-out', { title: t('signed_out.title'), back: { name: `Pay${OVERRIDE}roll`, href: 'https://app.example.com/' } }, 200],
+    ['override-sign-in', 'login', { title: t('login.title'), clientName: `Pay${OVERRIDE}roll`, login: '', remember: false, upstreamPending: { provider: `Con${OVERRIDE}toso`, canCreate: true } }, 200],
   ];
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
@@ -269,6 +276,9 @@ async function main(): Promise<void> {
     const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { device_authorization_endpoint: string };
     const deviceEndpoint = discovery.device_authorization_endpoint;
     const operator = await gatehouse.services.accounts.createUser({ username: 'operator', password: PASSWORD, email: 'operator@example.com', emailVerified: true, name: 'Ada Operator', roles: ['admin'] });
+    // A role named with a right-to-left override (U+202E) and no description (console-roles): the
+    // override stays inside the name, a muted dash stands for the description.
+    await gatehouse.services.roles.create(`sup${OVERRIDE}port`, '');
     // Two upstream providers, so the sign-in page shows their buttons (one with a long name); their
     // endpoints are never visited: the sweep shows the page a failed return from one leads to.
     const upstream = upstreamOperations(gatehouse.services);
@@ -451,7 +461,13 @@ async function main(): Promise<void> {
         name: 'Maximiliana Alexandra Featherstonehaugh-Cholmondeley von Hohenzollern-Sigmaringen',
       });
       const long = { clientId: longApp.client.clientId, userId: longUser.id };
-      if (wants('long-')) await longValues(browser, issuer, locale, long, longUser.username, () => givePasskeyRecord(deploy, gatehouse, longUser.id), { long: longRp, web });
+      // The passkey named with a right-to-left override, as one stored before names were checked (long-account-security).
+      const givePasskey = async () => {
+        await givePasskeyRecord(deploy, gatehouse, longUser.id);
+        const [passkey] = await gatehouse.services.passkeys.list(longUser.id);
+        await gatehouse.services.passkeys.rename(longUser.id, passkey!.id, `Work${OVERRIDE}key`);
+      };
+      if (wants('long-')) await longValues(browser, issuer, locale, long, longUser.username, givePasskey, { long: longRp, web });
       if (wants('state-')) await renderedStates(browser, issuer, locale);
       if (wants('account-', 'console-')) await browserApps(browser, issuer, locale, operator.id, cast.web.clientId, long);
     }

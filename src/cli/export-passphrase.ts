@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { EXIT } from '../errors/gatehouse-error.ts';
 import { CliError, type CliContext } from './context.ts';
 import { readStdinSecret } from './services.ts';
+import { fileProblem } from './file-problem.ts';
 import { shown } from './help.ts';
 
 /**
@@ -47,8 +48,7 @@ function fromFile(ctx: CliContext, path: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new CliError(`--passphrase-file ${shown(path)}: cannot read it (${typeof code === 'string' ? code : 'error'})`, EXIT.usage);
+    throw new CliError(`--passphrase-file ${shown(path)}: cannot read it (${fileProblem(error)})`, EXIT.usage);
   }
   const passphrase = text.replace(/\r?\n$/, '');
   if (passphrase === '') throw new CliError(`--passphrase-file ${shown(path)}: the file is empty`, EXIT.usage);

@@ -595,6 +595,9 @@ describe('admin console (headless Chromium)', () => {
     const ops = await adminClient(gatehouse, 'pages-check');
     const provider = await callAdmin(deploy.issuer, await ops.token(), 'POST', '/upstream-providers', { preset: 'microsoft', alias: 'entra', tenant: 'contoso.onmicrosoft.com', client_id: 'gatehouse', client_secret: 'entra-secret' });
     expect(provider.status).to.equal(201);
+    // A role whose name holds a right-to-left override (U+202E), without a description: the roles
+    // page keeps the override inside the name (a <bdi>) and shows a muted dash for the description.
+    expect((await callAdmin(deploy.issuer, await ops.token(), 'POST', '/roles', { name: 'sup\u202Eport', description: '' })).status).to.equal(201);
     const routes = ['', 'users', `users/${(await gatehouse.services.accounts.findByLogin('operator'))!.id}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'upstream', 'upstream/entra', 'roles', 'lockouts', 'keys', 'audit', 'settings', 'settings/sign-in'];
     const locales = ['en', 'ru', 'zh-CN', 'ko'] as const;
     const en = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/en.json`)).text()) as Record<string, string>;
@@ -649,6 +652,13 @@ describe('admin console (headless Chromium)', () => {
           POLLING,
         );
         if ((await page.getAttribute('html', 'lang')) !== locale) problems.push(`${locale} ${route}: drawn in ${await page.getAttribute('html', 'lang')}`);
+        if (route === 'roles') {
+          const role = await bounded(page, 'the role with an override', page.evaluate(() => {
+            const row = [...document.querySelectorAll('main tr')].find((tr) => tr.textContent?.includes('sup\u202Eport'));
+            return { isolated: row?.querySelector('bdi')?.textContent, description: row?.querySelector('td:nth-child(2)')?.innerHTML };
+          }));
+          if (role.isolated !== 'sup\u202Eport' || role.description !== '<span class="none">—</span>') problems.push(`${locale} roles: ${JSON.stringify(role)}`);
+        }
         const name = route === '' ? 'dashboard' : route.split('/')[0] + (route.includes('/') ? '-item' : '');
         // Layout follows the width through CSS alone (no script reads it): one drawn page serves both
         // widths, the one the page before was left at first (one viewport change a page, not two).

@@ -84,6 +84,15 @@ describe('gatehouse CLI with bad input: one line naming the flag (as typed) and 
     await refused(['idps', 'create', '--alias', 'corp', '--client-id', 'x', '--issuer', 'http://issuer.example.com'], '--issuer: must be an https URL without a fragment (http only for localhost)');
   });
 
+  it("a file it cannot read: the path quoted and escaped, and why in words — never Node's own message", async () => {
+    const missing = '/nowhere/\x1b[2Jrealm.json';
+    const shownMissing = "'/nowhere/\\x1b[2Jrealm.json'";
+    await refused(['import', '--keycloak', missing, '--dry-run'], `${shownMissing}: cannot read a realm export (no such file or directory)`);
+    await refused(['import', '--input', missing, '--dry-run'], `${shownMissing}: cannot read a JSON export (no such file or directory)`);
+    await refused(['clients', 'update', clientId, '--jwks-file', missing], `--jwks-file ${shownMissing}: cannot read it (no such file or directory)`);
+    await refused(['import', '--input', '/tmp', '--dry-run'], "'/tmp': cannot read a JSON export (a directory, not a file)");
+  });
+
   it('names that match nothing (exit 1, not a usage error)', async () => {
     await refused(['clients', 'get', 'no-such-client'], 'client no-such-client does not exist', 1);
     await refused(['apis', 'delete', 'https://no-such-api.example.com'], 'API https://no-such-api.example.com does not exist', 1);

@@ -59,7 +59,7 @@ describe('the passphrase of an encrypted export (--passphrase-file, --passphrase
   it('an empty or missing file, both options at once: refused (exit 2)', async () => {
     writeFileSync(path, '\n', { mode: 0o600 });
     expect((await refused(readPassphrase(context({}).ctx, { 'passphrase-file': path }, 'import'))).message).to.include('the file is empty');
-    expect((await refused(readPassphrase(context({}).ctx, { 'passphrase-file': `${path}.missing` }, 'import'))).message).to.include('cannot read it (ENOENT)');
+    expect((await refused(readPassphrase(context({}).ctx, { 'passphrase-file': `${path}.missing` }, 'import'))).message).to.include('cannot read it (no such file or directory)');
     const both = await refused(readPassphrase(context({ stdin: 'x' }).ctx, { 'passphrase-file': path, 'passphrase-stdin': true }, 'import'));
     expect(both.exitCode).to.equal(2);
   });

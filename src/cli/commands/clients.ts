@@ -4,6 +4,7 @@ import { showClient, showCreated } from '../../operations/clients.ts';
 import { command, type ParsedLine } from '../command-line.ts';
 import { CliError } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
+import { fileProblem } from '../file-problem.ts';
 import { shown, typed } from '../help.ts';
 import { cliActor, readOperations, withOperations } from '../services.ts';
 
@@ -130,7 +131,7 @@ function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new CliError(`--jwks-file ${typed(path)}: cannot read it (${error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'error'})`, 2);
+    throw new CliError(`--jwks-file ${typed(path)}: cannot read it (${fileProblem(error)})`, 2);
   }
 }
 

@@ -8,7 +8,8 @@ import { checkExport } from '../../transfer/export-file.ts';
 import { isSealedExport, openSealedExport, sealExport, SealedExportError } from '../../transfer/sealed-export.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { PASSPHRASE_OPTIONS, passphraseGiven, readPassphrase } from '../export-passphrase.ts';
-import { shown } from '../help.ts';
+import { fileProblem } from '../file-problem.ts';
+import { shown, typed } from '../help.ts';
 import { open } from 'node:fs/promises';
 import { textDocument, type KeycloakExportDocument } from '../../keycloak/export-stream.ts';
 import type { KeycloakImportReport, ReportSink } from '../../keycloak/import-report.ts';
@@ -86,7 +87,7 @@ export const importCommand = command({ options: { input: { type: 'string', short
   } catch (error) {
     // Not JSON: name where it breaks (a copy cut short says so), as a Keycloak file's refusal does.
     if (error instanceof SyntaxError) throw await notJson(path, path);
-    throw new CliError(`${path}: cannot read a JSON export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
+    throw new CliError(`${typed(path)}: cannot read a JSON export (${fileProblem(error)})`, EXIT.usage);
   }
   const encrypted = isSealedExport(document);
   if (encrypted && !passphraseGiven(values)) throw new CliError(`${path} is an encrypted export: give its passphrase with --passphrase-file FILE or --passphrase-stdin`, EXIT.usage);
@@ -175,7 +176,7 @@ function keycloakFile(path: string, name: string, label = name): KeycloakExportD
     blocks: () => utf8Blocks(label)(path),
     async refuse(error) {
       if (error instanceof CliError) return error;
-      if (error instanceof Error && 'code' in error && typeof error.code === 'string') return new CliError(`${path}: cannot read a realm export (${error.message})`, EXIT.usage);
+      if (error instanceof Error && 'code' in error && typeof error.code === 'string') return new CliError(`${typed(path)}: cannot read a realm export (${fileProblem(error)})`, EXIT.usage);
       return notJson(path, label);
     },
   });
@@ -283,7 +284,7 @@ async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, repo
   try {
     isDirectory = statSync(path).isDirectory();
   } catch (error) {
-    throw new CliError(`${path}: cannot read a realm export (${error instanceof Error ? error.message : String(error)})`, EXIT.usage);
+    throw new CliError(`${typed(path)}: cannot read a realm export (${fileProblem(error)})`, EXIT.usage);
   }
   const source = isDirectory ? keycloakDirectory(path) : { realm: keycloakFile(path, '', path) };
   const report = await withOperations(ctx, (ops) => withReportFile(reportFile, (onEntry) => ops.keycloak.import(cliActor(), source, { dryRun, api, onEntry })));

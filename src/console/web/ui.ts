@@ -6,7 +6,7 @@ import { dateTime, hasString, LOCALES, pickLocale, t, type Locale } from '../../
 import { ApiError, type FieldDetail } from '../../browser-app/web/api.ts';
 
 export { card, h, notice, render } from '../../browser-app/web/dom.ts';
-export { currentLocale, hasString, loadStrings, LOCALES, t, type Locale } from '../../browser-app/web/i18n.ts';
+export { currentLocale, hasString, isolate, loadStrings, LOCALES, t, type Locale } from '../../browser-app/web/i18n.ts';
 export type { FieldDetail } from '../../browser-app/web/api.ts';
 
 const LOCALE_KEY = 'gatehouse.console.locale';

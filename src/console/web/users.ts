@@ -2,7 +2,7 @@
 import type { UserResponse as User, UserPageResponse, FactorsResponse as Factors, UpstreamLinkResponse as UpstreamLink, SessionResponse as Session, GrantResponse as Grant, ConsentResponse as Consent } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { appLabel, appName, appNames } from './app-names.ts';
-import { card, checkField, confirmed, deleteCard, facts, h, hashQuery, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
+import { card, checkField, confirmed, deleteCard, facts, h, hashQuery, isolate, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
 
 const PAGE = 25;
 const details = (error: unknown) => (error instanceof ApiError ? error.details : []);
@@ -38,7 +38,7 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
       : table(
           t('users.heading'),
           [t('users.col.username'), t('users.col.email'), [t('users.col.roles'), 'optional'], t('users.col.status'), [t('users.col.lastLogin'), 'optional']],
-          page.users.map((user) => [h('a', { href: `#/users/${encodeURIComponent(user.id)}` }, user.username), user.email === null ? '—' : h('span', { class: 'email', title: user.email }, user.email), user.roles.join(', '), status(user), when(user.last_login_at)]),
+          page.users.map((user) => [h('a', { href: `#/users/${encodeURIComponent(user.id)}` }, user.username), user.email === null ? '—' : h('span', { class: 'email', title: user.email }, user.email), user.roles.map(isolate).join(', '), status(user), when(user.last_login_at)]),
           { labelledBy: 'page-heading' },
         );
 
