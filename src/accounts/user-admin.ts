@@ -32,6 +32,11 @@ export type ProfilePatch = Omit<NewUser, 'username' | 'password'>;
 export interface UserAdmin {
   search(search: UserSearch): Promise<UserPage>;
   update(id: string, patch: ProfilePatch): Promise<User>;
+  /**
+   * Takes `email` from the user while they have not confirmed it (decided under their lock): the
+   * address goes, and any reset link mailed to it. Whether it was taken (false: not theirs, or confirmed).
+   */
+  releaseUnconfirmedEmail(id: string, email: string): Promise<boolean>;
   /** The user with `lastLoginAt` from `user_sign_ins` (the later of it and a legacy in-document value). */
   withLastSignIn(user: User): Promise<User>;
   /** Every stored user with its password hash and last sign-in, by id, read a batch at a time (`gatehouse export`). */
@@ -95,6 +100,16 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
         users.countDocuments(filter).exec(),
       ]);
       return { users: await withLastSignIns(signIns, docs.map(toUser), (user) => user.id), total };
+    },
+
+    async releaseUnconfirmedEmail(id, email) {
+      const result = await locked(id, () =>
+        users.updateOne({ _id: id, emailKey: emailKey(email), emailVerified: false }, { $set: { email: null, emailKey: noEmailKey(id), emailVerified: false, updatedAt: now() } }).exec(),
+      );
+      if (result.modifiedCount === 0) return false;
+      await forgetPasswordResets(users.db, id);
+      await onChange(id);
+      return true;
     },
 
     async update(id, patch) {

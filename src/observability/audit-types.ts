@@ -39,7 +39,7 @@ export const AUDIT_EVENT_TYPES = {
   'user.email_changed': "a user followed the link to the new address they asked for: it became their address, verified; details.previousEmailNotified (the notice to the old address)",
   'user.email_change_taken': 'a user followed the link of a pending address change, but another account had taken the address meanwhile: nothing changed',
   'user.email_change_cancelled': "a user cancelled their pending address change on the account page (its link stops working)",
-  'user.email_released': 'an upstream sign-in whose provider verified the address took it from the local account that held it unconfirmed (target: that account, now without an address; details.provider, details.to the new account)',
+  'user.email_released': "a first upstream sign-in whose provider verified the address took it for its new account from the local account that held it unconfirmed (target: that account, now without an address; details.provider; the new account's upstream.account_created names it in details.emailReleasedFrom)",
   'user.password_added': 'a user without a password (upstream or passkey-only) set one on the account page (a recent sign-in was checked instead of a current password)',
   'mfa.removed': 'a user removed a second factor on the account page; details.method totp (with the recovery codes) or passkey',
   'mfa.passkey_renamed': 'a user renamed one of their passkeys; details.passkey',

@@ -260,7 +260,13 @@ export function clientOperations(services: GatehouseServices) {
       const revoked = await revocation.revokeByClientId(clientId);
       // A client created again under the same id is another application: nobody consented to it.
       const consents = await services.consents.removeForClient(clientId);
-      await audit.write({ ...ctx, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked, consents } });
+      // Nor does it introspect for the APIs this one did: a binding left naming the id would pass
+      // to whichever client is made under it next.
+      const unbound: string[] = [];
+      for (const api of await apis.list()) {
+        if (api.clientId === clientId && (await apis.setClient(api.identifier, undefined))) unbound.push(api.identifier);
+      }
+      await audit.write({ ...ctx, type: 'client.deleted', target: { type: 'client', id: clientId }, details: { revoked, consents, ...(unbound.length === 0 ? {} : { apis: unbound }) } });
     },
 
     /** Revokes every grant and token of the client; the client stays. */

@@ -309,7 +309,24 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
       const already = await directory.findLink(provider.alias, pending.subject);
       if (already !== undefined) return signIn(provider, await accounts.findById(already.userId), pending, client, false);
       const fields = newAccountFields(pending);
-      if (fields.email !== undefined && (await accounts.findByLogin(fields.email)) !== undefined) delete fields.email;
+      /** Why the upstream's address is not the new account's (audited, never silent), or whose unconfirmed address it took. */
+      let emailLeftOut: 'taken' | undefined;
+      let releasedFrom: string | undefined;
+      if (fields.email !== undefined) {
+        const holder = await accounts.findByLogin(fields.email);
+        if (holder !== undefined) {
+          // The verified owner wins: an address the upstream verified is taken from a local account
+          // that never confirmed it (typed by anyone); a confirmed holder keeps it.
+          const unconfirmed = holder.email !== null && emailKey(holder.email) === emailKey(fields.email) && !holder.emailVerified;
+          if (pending.emailVerified && unconfirmed && (await users.releaseUnconfirmedEmail(holder.id, fields.email))) {
+            releasedFrom = holder.id;
+            audit.record({ type: 'user.email_released', actor: { type: 'anonymous', id: null }, client: client ?? null, target: { type: 'user', id: holder.id }, details: { provider: provider.alias } });
+          } else {
+            delete fields.email;
+            emailLeftOut = 'taken';
+          }
+        }
+      }
       let user: User | undefined;
       // Each failed attempt drops a field or picks another username: a handful is enough.
       for (let attempt = 0; attempt < 5 && user === undefined; attempt += 1) {
@@ -333,6 +350,7 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
               return signIn(provider, owner, pending, client, true);
             }
             delete fields.email;
+            emailLeftOut = 'taken';
           } else if (error instanceof InvalidUserError && isOptional(error.field)) {
             delete fields[error.field];
           } else {
@@ -348,7 +366,11 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
         await accounts.discardUnused(user.id);
         return asLinked(provider, holder, pending, client);
       }
-      record('upstream.account_created', user.id, provider.alias, client, { username: user.username });
+      record('upstream.account_created', user.id, provider.alias, client, {
+        username: user.username,
+        ...(emailLeftOut === undefined ? {} : { emailLeftOut }),
+        ...(releasedFrom === undefined ? {} : { emailReleasedFrom: releasedFrom }),
+      });
       return signIn(provider, user, pending, client, true);
     },
   };

@@ -413,6 +413,19 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect((await call('DELETE', `/apis/${encoded}`)).status).to.equal(204);
     });
 
+    it('APIs: deleting the introspecting client unbinds it — a client made later under the same id does not inherit the binding; audited', async () => {
+      const introspector = await call('POST', '/clients', { name: 'Ledger API', grant_types: ['client_credentials'] });
+      const clientId = introspector.body.client_id as string;
+      const identifier = 'https://ledger.example.com';
+      expect((await call('POST', '/apis', { identifier, scopes: ['read'], client_id: clientId })).status).to.equal(201);
+      expect((await call('DELETE', `/clients/${clientId}`)).status).to.equal(204);
+      expect((await call('GET', `/apis/${encodeURIComponent(identifier)}`)).body).to.deep.include({ identifier, client_id: null });
+      const events = (await call('GET', '/audit-events?type=client.deleted&limit=1')).body.events;
+      expect(events[0].target).to.deep.equal({ type: 'client', id: clientId });
+      expect(events[0].details.apis).to.deep.equal([identifier]);
+      expect((await call('DELETE', `/apis/${encodeURIComponent(identifier)}`)).status).to.equal(204);
+    });
+
     it('clients and APIs lists: q filters by id or name, limit/offset page, X-Total-Count counts the matches', async () => {
       for (const name of ['Paging One', 'Paging Two', 'Paging Three']) expect((await call('POST', '/clients', { name, grant_types: ['client_credentials'] })).status).to.equal(201);
       const list = async (path: string) => {

@@ -110,6 +110,43 @@ describe('upstream just-in-time accounts: overlong claims and a racing email (re
     expect(tried).to.deep.equal([email, undefined]);
   });
 
+  it('a verified upstream address that a local account holds unconfirmed goes to the new account (the verified owner wins): the local account loses it, audited — never a silent account without an address', async () => {
+    const email = 'squatted@corp.example';
+    const squatter = await gatehouse.services.accounts.createUser({ username: 'squatter', password: PASSWORD, email, emailVerified: false });
+    const pending = await pendingOf(plain, 'owner-4', { email, email_verified: true, preferred_username: 'realowner', name: 'Real Owner' });
+    const outcome = await linking().createFromPending(plain, pending, undefined);
+    expect(outcome.kind).to.equal('signed_in');
+    const created = await gatehouse.services.accounts.findById((outcome as { userId: string }).userId);
+    expect(created).to.deep.include({ email, emailVerified: true });
+    expect(await gatehouse.services.accounts.findById(squatter.id)).to.deep.include({ email: null, emailVerified: false });
+    expect((await gatehouse.services.accounts.findByLogin(email))?.id).to.equal(created!.id);
+    await gatehouse.flushBatchedWrites();
+    const [released] = (await gatehouse.services.audit.query({ types: ['user.email_released'], users: [squatter.id], limit: 5 })).events;
+    expect(released?.details).to.deep.include({ provider: 'plain' });
+    const [made] = (await gatehouse.services.audit.query({ types: ['upstream.account_created'], users: [created!.id], limit: 5 })).events;
+    expect(made?.details).to.deep.include({ emailReleasedFrom: squatter.id });
+  });
+
+  it('an address a local account holds keeps its holder when the holder confirmed it, or when the upstream did not verify it: the new account has none, and its creation says why (audited)', async () => {
+    const confirmed = 'kept@corp.example';
+    const holder = await gatehouse.services.accounts.createUser({ username: 'keeper', password: PASSWORD, email: confirmed, emailVerified: true });
+    const unverifiedClaim = 'typed@corp.example';
+    const typist = await gatehouse.services.accounts.createUser({ username: 'typist', password: PASSWORD, email: unverifiedClaim, emailVerified: false });
+    for (const [subject, email, verified, keeper] of [['kept-5', confirmed, true, holder], ['typed-6', unverifiedClaim, false, typist]] as const) {
+      const pending = await pendingOf(plain, subject, { email, email_verified: verified, preferred_username: subject });
+      const outcome = await linking().createFromPending(plain, pending, undefined);
+      expect(outcome.kind).to.equal('signed_in');
+      const created = await gatehouse.services.accounts.findById((outcome as { userId: string }).userId);
+      expect(created?.email, subject).to.equal(null);
+      expect((await gatehouse.services.accounts.findById(keeper.id))?.email, subject).to.equal(email);
+      await gatehouse.flushBatchedWrites();
+      const [made] = (await gatehouse.services.audit.query({ types: ['upstream.account_created'], users: [created!.id], limit: 5 })).events;
+      expect(made?.details, subject).to.deep.include({ emailLeftOut: 'taken' });
+    }
+    await gatehouse.flushBatchedWrites();
+    expect((await gatehouse.services.audit.query({ types: ['user.email_released'], users: [typist.id], limit: 5 })).events).to.deep.equal([]);
+  });
+
   it('the same identity signing in for the first time in two tabs at once: both end up signed in as one account, and no second account is left behind', async () => {
     const pending = await pendingOf(plain, 'twins-1', { preferred_username: 'twin', name: 'Twin' });
     // The seam: each sign-in waits after creating its account until the other has created one
