@@ -8,10 +8,11 @@ import { shown } from './help.ts';
  * One argument a command takes (a word that is not an option), by the name its usage gives it:
  * `'USER'` (required); `{ name: 'IDENTIFIER', or: 'identifier' }` when an option may give it
  * instead (then the argument is not taken once the option was); `{ name: 'GROUP', optional: true }`
- * for one that may be left out (the command says itself when it is needed); `'NAME=VALUE...'`
- * (last) for any number.
+ * for one that may be left out (the command says itself when it is needed), with `unless: [...]`
+ * the options that stand for it (then it is not taken once one of them was: `import --input X
+ * stray` refuses `stray`); `'NAME=VALUE...'` (last) for any number.
  */
-export type Argument = string | { readonly name: string; readonly or: string } | { readonly name: string; readonly optional: true };
+export type Argument = string | { readonly name: string; readonly or: string } | { readonly name: string; readonly optional: true; readonly unless?: readonly string[] };
 
 /** What one command takes on its line: its options (every command takes --json besides) and its arguments. */
 export interface CommandLine<O extends ParseArgsOptionsConfig = ParseArgsOptionsConfig> {
@@ -47,7 +48,8 @@ function mostArguments(line: CommandLine, values: Readonly<Record<string, unknow
   const slots = line.arguments ?? [];
   const last = slots.at(-1);
   if (typeof last === 'string' && last.endsWith('...')) return Infinity;
-  return slots.filter((slot) => typeof slot === 'string' || !('or' in slot) || values[slot.or] === undefined).length;
+  const stoodFor = (slot: Exclude<Argument, string>) => ('or' in slot ? values[slot.or] !== undefined : (slot.unless ?? []).some((option) => values[option] !== undefined));
+  return slots.filter((slot) => typeof slot === 'string' || !stoodFor(slot)).length;
 }
 
 /**

@@ -242,8 +242,10 @@ describe('Keycloak realm import: hostile and odd exports', function () {
     const realmFile = file('one-of.json', JSON.stringify({ realm: 'roneof', enabled: true, roles: { realm: [{ name: 'roneof-role' }] } }));
     const lines: Array<[string[], string]> = [
       [['import'], 'gatehouse: FILE is required (or --input FILE; a Keycloak export: --keycloak REALM_EXPORT|DIR)'],
-      [['import', '--keycloak', realmFile, realmFile], 'gatehouse: FILE and --keycloak: give one of them (FILE, --input FILE, or --keycloak REALM_EXPORT|DIR)'],
-      [['import', '--input', realmFile, realmFile], 'gatehouse: FILE and --input: give one of them (FILE, --input FILE, or --keycloak REALM_EXPORT|DIR)'],
+      [['import', '--keycloak', realmFile, '--input', realmFile], 'gatehouse: --input and --keycloak: give one of them (FILE, --input FILE, or --keycloak REALM_EXPORT|DIR)'],
+      // A FILE beside the option that stands for it is a stray argument, as on every command (cli-strict-lines).
+      [['import', '--keycloak', realmFile, 'stray'], "gatehouse: import: unexpected argument 'stray'; see gatehouse import --help"],
+      [['import', '--input', realmFile, 'stray'], "gatehouse: import: unexpected argument 'stray'; see gatehouse import --help"],
     ];
     for (const [args, said] of lines) {
       const exit = await runCli(args, env);

@@ -68,7 +68,7 @@ export const exportCommand = command({ options: { output: { type: 'string', shor
 });
 
 /** gatehouse import --input FILE [--passphrase-file FILE | --passphrase-stdin] [--dry-run] | gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run] */
-export const importCommand = command({ options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, report: { type: 'string' }, ...PASSPHRASE_OPTIONS }, arguments: [{ name: 'FILE', optional: true }] }, async (ctx, { values, positionals }) => {
+export const importCommand = command({ options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, report: { type: 'string' }, ...PASSPHRASE_OPTIONS }, arguments: [{ name: 'FILE', optional: true, unless: ['input', 'keycloak'] }] }, async (ctx, { values, positionals }) => {
   // FILE, --input FILE or --keycloak EXPORT: one of them (an argument with two options that stand for it, said here).
   const given = [positionals[0] === undefined ? [] : ['FILE'], values.input === undefined ? [] : ['--input'], values.keycloak === undefined ? [] : ['--keycloak']].flat();
   if (given.length === 0) throw new CliError('FILE is required (or --input FILE; a Keycloak export: --keycloak REALM_EXPORT|DIR)', EXIT.usage);
