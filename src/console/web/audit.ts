@@ -19,27 +19,20 @@ async function eventTypes(api: AdminApi): Promise<string[]> {
 }
 
 /**
- * The date fields: text in one written form, `2026-12-31 18:30` (the reader's local time; the time
- * may be left out), said in the page's language. A `datetime-local` field was written in the
- * browser's own language whatever the page's (`mm/dd/yyyy` on a Korean or Russian page in an
- * English browser), and its order of day and month could not be told from the page.
+ * The date fields' hint, in the page's language: Chromium writes a `datetime-local` field in the
+ * browser's own language (`mm/dd/yyyy` in an English browser), whatever the page's, so an example
+ * in that format says which number is the day (31 December, 18:30 as the browser writes it).
  */
-const LOCAL_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2}))?$/;
-/** The API's ISO 8601 (with its zone) for a field's text; '' for none, undefined for text that is not a date. */
-const toIso = (local: string): string | undefined => {
-  if (local === '') return '';
-  const match = LOCAL_DATE.exec(local);
-  if (match === null) return undefined;
-  const [year, month, day, hour, minute] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number];
-  const date = new Date(year, month - 1, day, hour, minute);
-  const real = date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day && hour < 24 && minute < 60;
-  return real ? date.toISOString() : undefined;
-};
+const dateHint = (): string =>
+  t('audit.field.dateHint', { example: new Intl.DateTimeFormat(navigator.language, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(new Date(2026, 11, 31, 18, 30)) });
+
+/** `datetime-local` speaks local time without a zone; the API wants ISO 8601 with one. */
+const toIso = (local: string) => (local === '' ? '' : new Date(local).toISOString());
 const toLocal = (iso: string | null) => {
   if (iso === null || iso === '') return '';
   const date = new Date(iso);
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 };
 
 const actorOf = (event: AuditEvent) => (event.actor.username ?? event.actor.id ?? event.actor.type);
@@ -72,8 +65,8 @@ export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void>
       selectField('type', t('audit.field.type'), [['', t('audit.anyType')], ...types.map((type) => [type, type] as const)], query.get('type')),
       textField('user', t('audit.field.user'), query.get('user'), { hint: t('audit.field.userHint') }),
       textField('client', t('audit.field.client'), query.get('client')),
-      textField('from', t('audit.field.from'), toLocal(query.get('from')), { hint: t('audit.field.dateHint') }),
-      textField('to', t('audit.field.to'), toLocal(query.get('to')), { hint: t('audit.field.dateHint') }),
+      textField('from', t('audit.field.from'), toLocal(query.get('from')), { type: 'datetime-local', hint: dateHint() }),
+      textField('to', t('audit.field.to'), toLocal(query.get('to')), { type: 'datetime-local', hint: dateHint() }),
     ),
     h('button', { type: 'submit' }, t('audit.filter.apply')),
     h('a', { href: '#/audit', class: 'button-link' }, t('audit.filter.clear')),
@@ -84,13 +77,8 @@ export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void>
     const data = new FormData(form);
     const next = new URLSearchParams();
     for (const name of FILTERS) {
-      let value: string | undefined = String(data.get(name) ?? '').trim();
+      let value = String(data.get(name) ?? '').trim();
       if (name === 'from' || name === 'to') value = toIso(value);
-      if (value === undefined) {
-        formStatus.replaceChildren(h('p', { class: 'alert', role: 'alert' }, t('audit.field.dateInvalid', { field: t(`audit.field.${name}`) })));
-        (form.querySelector(`#f-${name}`) as HTMLInputElement | null)?.focus();
-        return;
-      }
       if (value !== '') next.set(name, value);
     }
     location.hash = `#/audit${next.size === 0 ? '' : `?${next.toString()}`}`;
