@@ -17,8 +17,11 @@ export const PER_USER_RECORDS = [
   { collection: 'upstream_link_tickets', field: 'user_id' },
   /** Pending password-reset links (src/accounts/password-resets.ts). */
   { collection: 'password_resets', field: 'userId' },
-  /** Pending email-verification links for the user's address (src/accounts/email-verifications.ts: owner `user:<id>`). */
-  { collection: 'email_verifications', field: 'owner', value: (userId: string) => `user:${userId}` },
+  /**
+   * Pending email-verification links: for the user's address (src/accounts/email-verifications.ts:
+   * owner `user:<id>`) and for a new address they asked for on the account page (`change:<id>`).
+   */
+  { collection: 'email_verifications', field: 'owner', value: (userId: string) => ({ $in: [`user:${userId}`, pendingChangeOwner(userId)] }) },
   /** Digests of earlier passwords, for the policy's no-reuse rule (src/accounts/password-history.ts). */
   { collection: 'password_history', field: '_id' },
   /** The latest sign-in time (src/accounts/sign-ins.ts). */
@@ -27,9 +30,17 @@ export const PER_USER_RECORDS = [
 
 export type ErasedRecords = Record<(typeof PER_USER_RECORDS)[number]['collection'], number>;
 
+/** The owner of a user's pending address change in email_verifications (src/accounts/email-verifications.ts). */
+const pendingChangeOwner = (userId: string) => `change:${userId}`;
+
 /** Deletes one user's records of PER_USER_RECORDS; how many went from each collection. Idempotent. */
 export interface UserRecords {
   erase(userId: string): Promise<ErasedRecords>;
+  /**
+   * Ends the address change the user asked for and has not confirmed (its link stops working):
+   * an operator who sets the address has the last word. Whether there was one.
+   */
+  endPendingEmailChange(userId: string): Promise<boolean>;
 }
 
 export function createUserRecords(mongo: Connection): UserRecords {
@@ -44,6 +55,11 @@ export function createUserRecords(mongo: Connection): UserRecords {
         erased[record.collection] = deletedCount;
       }
       return erased as ErasedRecords;
+    },
+    async endPendingEmailChange(userId) {
+      const db = mongo.db;
+      if (db === undefined) throw new Error('MongoDB connection is not open');
+      return (await db.collection('email_verifications').deleteMany({ owner: pendingChangeOwner(userId) })).deletedCount > 0;
     },
   };
 }

@@ -286,6 +286,20 @@ describe('email address changes (account API, admin API; real stores and SMTP se
       expect(await auditOf(user.id, 'user.email_changed')).to.have.length(0);
     });
 
+    it('admin API: an operator\'s change of the address ends a pending change the user asked for — its link no longer overwrites the operator\'s address', async () => {
+      const user = await verifiedUser('overruled');
+      const token = await accountToken(user.username);
+      expect((await patchProfile(token, { email: `${user.username}-mine@example.org` })).status).to.equal(200);
+      const linkMail = await inbox.next();
+      const chosen = `${user.username}-operator@example.org`;
+      const set = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${user.id}`, { email: chosen, email_verified: true });
+      expect(set.status, JSON.stringify(set.body)).to.equal(200);
+      await inbox.next(); // the notice to the old address
+      expect((await getProfile(token)).pending_email).to.equal(null);
+      expect((await followLink(linkMail.text)).status).to.equal(400);
+      expect(await gatehouse.services.accounts.findById(user.id)).to.include({ email: chosen, emailVerified: true });
+    });
+
     it('admin API: the notice says an administrator made the change, in the user\'s language; removing the address notifies too', async () => {
       const user = await verifiedUser('ruser', { locale: 'ru' });
       const moved = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${user.id}`, { email: `${user.username}-2@example.com` });

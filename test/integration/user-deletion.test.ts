@@ -139,7 +139,7 @@ describe('deleting a user (DELETE /users/{id}, two instances on real stores)', (
     const ctx = { actor: { type: 'system' as const, id: 'test' } };
     const user = await a.services.accounts.createUser({ username: 'eve', password: PASSWORD, email: 'eve@example.com' });
     await a.services.upstream.link('corp', 'eve-at-corp', user.id);
-    const failing = userOperations({ ...a.services, userRecords: { erase: () => Promise.reject(new Error('store went away')) } });
+    const failing = userOperations({ ...a.services, userRecords: { ...a.services.userRecords, erase: () => Promise.reject(new Error('store went away')) } });
     let failure: unknown;
     await failing.delete(ctx, user.id).catch((error: unknown) => (failure = error));
     expect(failure).to.be.instanceOf(Error);
