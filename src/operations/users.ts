@@ -199,8 +199,10 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       if (patch.groups !== undefined) await groups.ensure(patch.groups);
       // The address it already had (compared as the accounts compare them) is no change: no link, no notice.
       const emailChanged = previousEmail !== undefined && addressKey(previousEmail) !== addressKey(user.email);
-      // The operator's address stands: a change the user asked for and has not confirmed ends (its link would overwrite it).
-      if (patch.email !== undefined) await services.userRecords.endPendingEmailChange(id);
+      // A new address stands (an operator's, or the user's own removal): a change the user asked for
+      // and has not confirmed ends, its link would overwrite it. The same address again (the account
+      // page's form sends it with any other field) leaves a pending change alone.
+      if (emailChanged) await services.userRecords.endPendingEmailChange(id);
       const previousEmailNotified = emailChanged && previousEmail !== null ? await tellPreviousAddress(ctx, user, previousEmail) : undefined;
       const fields = Object.keys(patch).filter((field) => field !== 'email' || emailChanged);
       await audit.write({ ...ctx, type: 'user.updated', target: target(id), details: { fields, ...(previousEmailNotified === undefined ? {} : { previousEmailNotified }) } });

@@ -291,6 +291,8 @@ describe('email address changes (account API, admin API; real stores and SMTP se
       const token = await accountToken(user.username);
       expect((await patchProfile(token, { email: `${user.username}-mine@example.org` })).status).to.equal(200);
       const linkMail = await inbox.next();
+      // The account page's form sends the current address with any other field: that leaves the pending change alone.
+      expect((await patchProfile(token, { name: 'Renamed', email: user.email })).body).to.include({ name: 'Renamed', pending_email: `${user.username}-mine@example.org` });
       const chosen = `${user.username}-operator@example.org`;
       const set = await callAdmin(gatehouse.url, adminToken, 'PATCH', `/users/${user.id}`, { email: chosen, email_verified: true });
       expect(set.status, JSON.stringify(set.body)).to.equal(200);
