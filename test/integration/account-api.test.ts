@@ -176,6 +176,14 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       const bad = await call(token, 'PATCH', '/profile', { locale: 'not a locale!' });
       expect(bad.status).to.equal(400);
       expect(bad.body.details).to.deep.equal([{ path: 'locale', message: PROBLEMS.language_tag, code: 'language_tag' }]);
+      // A save naming nothing is refused, not audited as an update of nothing (as the admin API's PATCH).
+      await gatehouse.audit.flush();
+      const updatesBefore = (await gatehouse.services.audit.query({ users: [user.id], types: ['user.updated'], limit: 50 })).events.length;
+      const nothing = await call(token, 'PATCH', '/profile', {});
+      expect(nothing.status).to.equal(400);
+      expect(nothing.body.details?.[0]).to.deep.include({ code: 'nothing_to_change' });
+      await gatehouse.audit.flush();
+      expect((await gatehouse.services.audit.query({ users: [user.id], types: ['user.updated'], limit: 50 })).events).to.have.length(updatesBefore);
     });
 
     it('a new email address needs a recent sign-in (step-up): it is where password-reset links go, so a borrowed token must not redirect them', async () => {
