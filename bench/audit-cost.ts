@@ -18,7 +18,8 @@
  */
 import { parseArgs } from 'node:util';
 import { ObjectId } from 'mongodb';
-import { ensureAuditIndexes, type AuditCollection } from '../src/observability/audit-trail.ts';
+import { ensureAuditIndexes } from '../src/observability/audit-collection-setup.ts';
+import type { AuditCollection } from '../src/observability/audit-trail.ts';
 import { benchServices, benchServicesUp } from './lib/services.ts';
 import { round } from './lib/stats.ts';
 import { openStores, resetStores } from './lib/storage.ts';

@@ -14,7 +14,7 @@ function isNotImplemented(error: unknown): boolean {
  * gets a plain index on `at` without retention (audit queries by time range). FerretDB v1 gets
  * none: it pushes no range down (the sweeper's `at < cutoff` and the queries' time ranges scan
  * either way), so the index would only cost every event written (audit-trail.ts
- * `ensureAuditIndexes` drops one an earlier Gatehouse created there).
+ * `ensureAuditIndexes` (audit-collection-setup.ts) drops one an earlier Gatehouse created there).
  * The sweeper counts the days on `clock`, which dates the events (audit-trail.ts), and sweeps
  * when a moved clock jumps; a TTL index counts them on the database server's clock.
  */

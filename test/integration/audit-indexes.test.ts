@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Types, type Connection } from 'mongoose';
 import { startAuditRetention } from '../../src/observability/audit-retention.ts';
-import { auditCollection, auditFilter, ensureAuditIndexes, type AuditCollection, type AuditQuery } from '../../src/observability/audit-trail.ts';
+import { ensureAuditIndexes } from '../../src/observability/audit-collection-setup.ts';
+import { auditCollection, auditFilter, type AuditCollection, type AuditQuery } from '../../src/observability/audit-trail.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { isFerretDbV1 } from '../../src/storage/server-kind.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';

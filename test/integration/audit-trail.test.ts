@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
-import { AUDIT_COLLECTION, auditCollection, createAuditTrail, ensureAuditIndexes, migrateLegacyAuditEvents, type AuditCollection, type AuditTrail } from '../../src/observability/audit-trail.ts';
+import { ensureAuditIndexes, migrateLegacyAuditEvents } from '../../src/observability/audit-collection-setup.ts';
+import { AUDIT_COLLECTION, auditCollection, createAuditTrail, type AuditCollection, type AuditTrail } from '../../src/observability/audit-trail.ts';
 import { AUDIT_EVENT_TYPES } from '../../src/observability/audit-types.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { runInRequest } from '../../src/observability/request-context.ts';
