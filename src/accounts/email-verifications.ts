@@ -62,6 +62,11 @@ function ticketOf(record: VerificationRecord): VerificationTicket {
     : { kind: 'registration', email, returnTo, pending: record.pending };
 }
 
+/** The owner of a user's link for their current address (one live link each). */
+export const addressOwner = (userId: string) => `user:${userId}`;
+/** The owner of a user's link for a new address they asked for and have not confirmed (one live link each). */
+export const changeOwner = (userId: string) => `change:${userId}`;
+
 /**
  * Email-verification tokens, like password-reset tokens: 256 random bits in the link, only their
  * hash at rest, one live token per user (or registering address), expiry checked on every read.
@@ -76,7 +81,7 @@ export async function openEmailVerifications({ mongo: connection, ttlSeconds, no
     async issue(ticket) {
       const token = newLinkToken();
       // A pending change has its own owner: the link that confirms the current address keeps working beside it.
-      const owner = ticket.kind === 'address' ? `user:${ticket.userId}` : ticket.kind === 'change' ? `change:${ticket.userId}` : `email:${emailKey(ticket.email)}`;
+      const owner = ticket.kind === 'address' ? addressOwner(ticket.userId) : ticket.kind === 'change' ? changeOwner(ticket.userId) : `email:${emailKey(ticket.email)}`;
       await records.deleteMany({ $or: [{ owner }, { expiresAt: { $lte: new Date(now()) } }] });
       await records.insertOne({
         _id: linkTokenId(token),
@@ -99,11 +104,11 @@ export async function openEmailVerifications({ mongo: connection, ttlSeconds, no
       return live(await records.findOneAndDelete({ _id: linkTokenId(token) }));
     },
     async pendingChange(userId) {
-      const record = await records.findOne({ owner: `change:${userId}`, expiresAt: { $gt: new Date(now()) } });
+      const record = await records.findOne({ owner: changeOwner(userId), expiresAt: { $gt: new Date(now()) } });
       return record === null ? undefined : { email: record.email, expiresAt: record.expiresAt };
     },
     async cancelChange(userId) {
-      return (await records.deleteMany({ owner: `change:${userId}` })).deletedCount > 0;
+      return (await records.deleteMany({ owner: changeOwner(userId) })).deletedCount > 0;
     },
   };
 }

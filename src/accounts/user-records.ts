@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { addressOwner, changeOwner } from './email-verifications.ts';
 
 /**
  * The per-user records no service of their own erases, as a user's deletion finds them
@@ -21,7 +22,7 @@ export const PER_USER_RECORDS = [
    * Pending email-verification links: for the user's address (src/accounts/email-verifications.ts:
    * owner `user:<id>`) and for a new address they asked for on the account page (`change:<id>`).
    */
-  { collection: 'email_verifications', field: 'owner', value: (userId: string) => ({ $in: [`user:${userId}`, pendingChangeOwner(userId)] }) },
+  { collection: 'email_verifications', field: 'owner', value: (userId: string) => ({ $in: [addressOwner(userId), changeOwner(userId)] }) },
   /** Digests of earlier passwords, for the policy's no-reuse rule (src/accounts/password-history.ts). */
   { collection: 'password_history', field: '_id' },
   /** The latest sign-in time (src/accounts/sign-ins.ts). */
@@ -29,9 +30,6 @@ export const PER_USER_RECORDS = [
 ] as const;
 
 export type ErasedRecords = Record<(typeof PER_USER_RECORDS)[number]['collection'], number>;
-
-/** The owner of a user's pending address change in email_verifications (src/accounts/email-verifications.ts). */
-const pendingChangeOwner = (userId: string) => `change:${userId}`;
 
 /** Deletes one user's records of PER_USER_RECORDS; how many went from each collection. Idempotent. */
 export interface UserRecords {
@@ -59,7 +57,7 @@ export function createUserRecords(mongo: Connection): UserRecords {
     async endPendingEmailChange(userId) {
       const db = mongo.db;
       if (db === undefined) throw new Error('MongoDB connection is not open');
-      return (await db.collection('email_verifications').deleteMany({ owner: pendingChangeOwner(userId) })).deletedCount > 0;
+      return (await db.collection('email_verifications').deleteMany({ owner: changeOwner(userId) })).deletedCount > 0;
     },
   };
 }
