@@ -34,6 +34,7 @@ import { scenarioRequest } from './lib/scenarios.ts';
 import { seed } from './lib/seed.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
+import { treeSchedCpuMsByName } from './lib/process-tree.ts';
 import { storesCpuByStore } from './lib/stores-cpu.ts';
 import { commandCounts, gatehouseStoreSettings, openStores, perRequest, resetStores, watchRedisSent, type CommandCounts, type Stores } from './lib/storage.ts';
 import { usageOnHelp } from './lib/usage.ts';
@@ -86,26 +87,6 @@ for (const value of flags.sql ?? []) {
 const log = (message: string) => process.stderr.write(`refresh-budget: ${message}\n`);
 const load = () => loadavg().map((value) => round(value, 1)).join(' ');
 
-/** CPU ms so far of a process's threads (schedstat: nanoseconds, not 10 ms ticks), grouped by thread name; the main thread as `main`. */
-function threadCpu(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  let tids: string[] = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const ms = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-      const name = Number(tid) === pid ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      out.set(name, (out.get(name) ?? 0) + ms);
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return out;
-}
 const sum = (parts: Map<string, number>) => [...parts.values()].reduce((total, ms) => total + ms, 0);
 
 /** Bytes a process read and wrote through system calls so far (sockets included): /proc/PID/io rchar, wchar. */
@@ -249,9 +230,9 @@ try {
   for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex += 1) {
     for (const build of roundIndex % 2 === 0 ? running : [...running].reverse()) {
       const pid = build.child.process.pid!;
-      const server0 = threadCpu(pid);
+      const server0 = treeSchedCpuMsByName(pid);
       const stores0 = storesCpuByStore(ROOT);
-      const ferret0 = sum(threadCpu(build.ferret.pid));
+      const ferret0 = sum(treeSchedCpuMsByName(build.ferret.pid));
       const io0 = ioBytes(build.ferret.pid);
       const wal0 = walLsn();
       const client0 = process.cpuUsage();
@@ -259,9 +240,9 @@ try {
       const client = process.cpuUsage(client0);
       const wal1 = walLsn();
       const io1 = ioBytes(build.ferret.pid);
-      const ferret1 = sum(threadCpu(build.ferret.pid));
+      const ferret1 = sum(treeSchedCpuMsByName(build.ferret.pid));
       const stores1 = storesCpuByStore(ROOT);
-      const server1 = threadCpu(pid);
+      const server1 = treeSchedCpuMsByName(pid);
       const entry: Totals = totals.get(build.name) ?? { requests: 0, seconds: 0, server: new Map<string, number>(), client: 0, ferret: 0, postgres: 0, redis: 0, wal: 0, walRecords: new Map(), ferretRead: 0, ferretWritten: 0, p50: [], p99: [], errors: 0 };
       entry.requests += result.requests.total;
       entry.seconds += result.duration;
