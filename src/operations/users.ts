@@ -4,6 +4,7 @@ import type { User } from '../accounts/accounts.ts';
 import type { ChangedBy } from '../accounts/email-change-notice.ts';
 import { addressKey } from '../accounts/normalize.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
+import { customAttributesInput, customAttributesPatchInput } from '../accounts/custom-attributes.ts';
 import type { FactorStatus } from '../mfa/factors.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import type { PasskeyView } from '../mfa/passkeys.ts';
@@ -43,6 +44,7 @@ export const userCreateSchema = z
     ...profileFields,
     roles: z.array(label).default([]),
     groups: z.array(label).default([]),
+    attributes: customAttributesInput.optional(),
   })
   .strict();
 
@@ -52,6 +54,7 @@ export const userPatchFields = z
     ...profileFields,
     roles: z.array(label).optional(),
     groups: z.array(label).optional(),
+    attributes: customAttributesPatchInput.optional(),
   })
   .strict();
 
@@ -99,6 +102,7 @@ export function showUser(user: User) {
     address: attributes.address ?? null,
     roles: [...user.roles],
     groups: [...user.groups],
+    attributes: { ...user.customAttributes },
     disabled: user.disabled,
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
@@ -170,6 +174,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
         familyName: input.family_name,
         name: input.name,
         attributes: attributesOf(input),
+        customAttributes: input.attributes,
         roles: input.roles,
         groups: input.groups,
       });
@@ -195,6 +200,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
         familyName: patch.family_name,
         name: patch.name,
         attributes: attributesOf(patch),
+        customAttributes: patch.attributes,
         roles: patch.roles,
         groups: patch.groups,
       });
