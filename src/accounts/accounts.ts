@@ -12,6 +12,7 @@ import { createPasswordChanges, passwordStore } from './password-changes.ts';
 import { createPasswordHistory, passwordHistoryModel, type PasswordHistory } from './password-history.ts';
 import { checkPassword, DEFAULT_PASSWORD_POLICY, type PasswordPolicy } from './password-policy.ts';
 import { initialAttributes, type ProfileAttributesPatch } from './profile-attributes.ts';
+import type { CustomAttributes } from './custom-attributes.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { createSignIns, signInModel, type SignIns } from './sign-ins.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
@@ -32,6 +33,8 @@ export interface NewUser {
   readonly name?: string | null | undefined;
   /** Already validated (src/accounts/profile-attributes.ts profileAttributesInput). */
   readonly attributes?: ProfileAttributesPatch | undefined;
+  /** Operator-defined attributes, already validated (src/accounts/custom-attributes.ts customAttributesInput). */
+  readonly customAttributes?: CustomAttributes | undefined;
   readonly roles?: readonly string[] | undefined;
   readonly groups?: readonly string[] | undefined;
   /** Created through self-registration. */
@@ -218,6 +221,7 @@ export function createAccounts({
         familyName: optionalText('familyName', input.familyName),
         name: optionalText('name', input.name),
         attributes: initialAttributes(input.attributes ?? {}),
+        ...(input.customAttributes === undefined || Object.keys(input.customAttributes).length === 0 ? {} : { customAttributes: input.customAttributes }),
         roles: labels('roles', input.roles),
         groups: labels('groups', input.groups),
         disabled: false,

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { ADDRESS_FIELDS, type ProfileAttributes } from './profile-attributes.ts';
+import type { CustomAttributes } from './custom-attributes.ts';
 
 /**
  * One document per user in `users`. `_id` is the OIDC `sub`: a random UUID, stable across
@@ -24,6 +25,8 @@ export interface StoredUser {
   name: string | null;
   /** The other standard claims (src/accounts/profile-attributes.ts); absent on users stored before they existed. */
   attributes?: ProfileAttributes;
+  /** Operator-defined attributes (src/accounts/custom-attributes.ts), apart from the standard claims; absent when there are none. */
+  customAttributes?: CustomAttributes;
   roles: string[];
   groups: string[];
   disabled: boolean;
@@ -83,6 +86,8 @@ const userSchema = new Schema<StoredUser>(
     familyName: optionalString,
     name: optionalString,
     attributes: { type: attributesSchema, default: undefined },
+    // Free-form names (checked by custom-attributes.ts before every write): stored as given.
+    customAttributes: { type: Schema.Types.Mixed, default: undefined },
     roles: { type: [String], default: [] },
     groups: { type: [String], default: [] },
     disabled: { type: Boolean, required: true, default: false },

@@ -1,5 +1,6 @@
 import type { ProfileAttributes } from './profile-attributes.ts';
 import { orderedActions, type RequiredAction } from './required-actions.ts';
+import type { CustomAttributes } from './custom-attributes.ts';
 import type { StoredUser } from './user-model.ts';
 
 /** A user as the rest of Gatehouse sees it: never the password hash. */
@@ -13,6 +14,8 @@ export interface User {
   readonly name: string | null;
   /** The other OpenID standard claims; an unset one is absent. */
   readonly attributes: ProfileAttributes;
+  /** Operator-defined attributes (src/accounts/custom-attributes.ts); empty when there are none. */
+  readonly customAttributes: CustomAttributes;
   readonly roles: readonly string[];
   readonly groups: readonly string[];
   readonly disabled: boolean;
@@ -46,6 +49,7 @@ export function toUser(doc: StoredUser): User {
     familyName: doc.familyName,
     name: doc.name,
     attributes: doc.attributes ?? {},
+    customAttributes: doc.customAttributes ?? {},
     roles: doc.roles,
     groups: doc.groups,
     disabled: doc.disabled,

@@ -117,6 +117,16 @@ export const PROBLEMS = {
   address_empty: 'must have at least one field (send null to clear the address)',
   unknown_required_action: '"{value}" is not a required action (one of {values})',
 
+  // Custom attributes and claim scopes (src/accounts/custom-attributes.ts, src/claims/).
+  attribute_name: 'must be 1-64 letters, digits, "_" or "-", starting with a letter',
+  reserved_claim_name: 'is a standard or protocol claim (sub, email, roles, ...): choose another name',
+  attribute_value: 'must be a non-empty text or a list of non-empty texts',
+  attributes_too_large: 'custom attributes must total at most {max} bytes (as JSON)',
+  claim_scope_name: 'must be 1-64 letters, digits, "_", "-", "." or ":", starting with a letter',
+  reserved_scope_name: 'is a standard scope (openid, profile, email, ...): choose another name',
+  claim_taken: 'is already given by scope {scope}',
+  claim_twice: 'is given twice in this scope',
+
   // A user's own account (the account page).
   not_current_password: 'is not your current password',
   totp_code_rejected: 'that code did not work',
@@ -158,6 +168,7 @@ export const PROBLEMS = {
   user_not_found: 'user {id} does not exist',
   client_not_found: 'client {id} does not exist',
   api_not_found: 'API {id} does not exist',
+  claim_scope_not_found: 'claim scope {id} does not exist',
   role_not_found: 'role {id} does not exist',
   group_not_found: 'group {id} does not exist',
   session_not_found: 'session {id} does not exist',
@@ -175,6 +186,8 @@ export const PROBLEMS = {
 
   // ... clashes with the state of things (409).
   user_no_email: 'the user has no email address',
+  claim_scope_exists: 'a claim scope named {scope} exists already',
+  claim_scope_in_use: 'scope {scope} is allowed to clients ({clients}): take it out of their scope first',
   email_already_verified: "the user's email address is already verified",
   mail_not_configured: 'email is not configured on this server (GATEHOUSE_SMTP_URL)',
   caches_not_shared: 'without Redis (REDIS_URL) no notice reaches the other instances: each cache expires on its own TTL (GATEHOUSE_CLIENT_CACHE_TTL, GATEHOUSE_ACCOUNT_CACHE_TTL, GATEHOUSE_SESSION_CACHE_TTL); restart the instances to clear them at once',

@@ -24,8 +24,11 @@ export interface UserDeleted {
  *    or their Redis keys), and PER_USER_RECORDS (src/accounts/user-records.ts): consents, session
  *    devices, upstream sessions, link tickets, reset and verification links, password history and
  *    the last sign-in;
- * 4. the user document (`users`) last, with the roles and groups it holds (memberships live on it):
- *    the username and email are free for a new account.
+ * 4. the user document (`users`), with the roles and groups it holds (memberships live on it):
+ *    the username and email are free for a new account;
+ * 5. PER_USER_RECORDS erased once more: a batch of last sign-in times or session devices that an
+ *    instance noted before the deletion may have landed since step 3; one landing after this finds
+ *    the user gone and removes its own rows (src/accounts/deleted-user-rows.ts).
  *
  * Kept: the audit trail (`audit_events`), a legal record of who did what — its events keep the
  * user id and whatever their details held, until the audit retention setting removes them; the
@@ -48,6 +51,7 @@ export function userDeletion(services: GatehouseServices) {
     await accounts.unlock(id);
     await userRecords.erase(id);
     await accounts.remove(id);
+    await userRecords.erase(id);
     await audit.write({ ...ctx, type: 'user.deleted', target: { type: 'user', id }, details: { username: user.username, revoked } });
     return { id, username: user.username, revoked };
   };

@@ -5,6 +5,7 @@ import type { ChangedBy } from '../accounts/email-change-notice.ts';
 import { addressKey } from '../accounts/normalize.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
 import { isRequiredAction, REQUIRED_ACTIONS, type RequiredAction } from '../accounts/required-actions.ts';
+import { customAttributesInput, customAttributesPatchInput } from '../accounts/custom-attributes.ts';
 import type { FactorStatus } from '../mfa/factors.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import type { PasskeyView } from '../mfa/passkeys.ts';
@@ -53,6 +54,7 @@ export const userCreateSchema = z
     roles: z.array(label).default([]),
     groups: z.array(label).default([]),
     required_actions: requiredActionsField.optional(),
+    attributes: customAttributesInput.optional(),
   })
   .strict();
 
@@ -64,6 +66,7 @@ export const userPatchFields = z
     groups: z.array(label).optional(),
     /** Replaces the user's required actions (an empty list clears them). */
     required_actions: requiredActionsField.optional(),
+    attributes: customAttributesPatchInput.optional(),
   })
   .strict();
 
@@ -112,6 +115,7 @@ export function showUser(user: User) {
     address: attributes.address ?? null,
     roles: [...user.roles],
     groups: [...user.groups],
+    attributes: { ...user.customAttributes },
     disabled: user.disabled,
     required_actions: [...user.requiredActions],
     created_at: user.createdAt.toISOString(),
@@ -188,6 +192,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
         familyName: input.family_name,
         name: input.name,
         attributes: attributesOf(input),
+        customAttributes: input.attributes,
         roles: input.roles,
         groups: input.groups,
         requiredActions: input.required_actions,
@@ -215,6 +220,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
         familyName: patch.family_name,
         name: patch.name,
         attributes: attributesOf(patch),
+        customAttributes: patch.attributes,
         roles: patch.roles,
         groups: patch.groups,
         requiredActions: patch.required_actions,
