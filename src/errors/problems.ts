@@ -199,6 +199,7 @@ export const PROBLEMS = {
   recovery_codes_need_factor: 'recovery codes back up a second factor: set one up first',
   factor_required: 'your account requires a second factor; add another one before removing this one',
   last_sign_in_method: 'this is your only way to sign in: set a password, add a passkey or connect another account first',
+  last_admin: 'this would leave no enabled user with the admin role, and nobody could sign in to the console or the admin API as a person: give another user the admin role first',
 
   // Access (401, 403): the admin API's and the account API's tokens and callers.
   token_missing: 'a Bearer access token for the admin API is required',

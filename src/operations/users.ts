@@ -13,6 +13,8 @@ import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { notFound, OperationError } from './errors.ts';
 import { userDeletion } from './user-deletion.ts';
+import { lastAdminGuard } from './last-admin.ts';
+import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
 
 /** Account mail, where SMTP is configured (src/composition/account-mail.ts; the server and the CLI alike). */
 export interface VerificationSender {
@@ -143,6 +145,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
   const { accounts, users, roles, groups, audit, revocation, factors, passkeys } = services;
   const target = (id: string) => ({ type: 'user', id });
   const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
+  const lastAdmin = lastAdminGuard(services);
 
   /** Whether the user changed their own account (the account page) or an operator did (admin API, console, CLI). */
   const changedBy = (ctx: OperationContext, user: User): ChangedBy => (ctx.actor.type === 'user' && ctx.actor.id === user.id ? 'self' : 'operator');
@@ -213,7 +216,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     async update(ctx: OperationContext, id: string, body: unknown) {
       const patch = userUpdateSchema.parse(body);
       const previousEmail = patch.email === undefined ? undefined : ((await accounts.findById(id))?.email ?? null);
-      const user = await users.update(id, {
+      const write = () => users.update(id, {
         email: patch.email,
         emailVerified: patch.email_verified,
         givenName: patch.given_name,
@@ -225,6 +228,8 @@ export function userOperations(services: GatehouseServices, verification?: Verif
         groups: patch.groups,
         requiredActions: patch.required_actions,
       });
+      // Roles without `admin`: refused for the last enabled admin (409 last_admin, src/operations/last-admin.ts).
+      const user = patch.roles !== undefined && !patch.roles.includes(ADMIN_ROLE) ? await lastAdmin.removing(id, write) : await write();
       if (patch.roles !== undefined) await roles.ensure(patch.roles);
       if (patch.groups !== undefined) await groups.ensure(patch.groups);
       // The address it already had (compared as the accounts compare them) is no change: no link, no notice.
@@ -255,7 +260,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
 
     /** Disables the user and revokes their sessions, grants and tokens at once. */
     async disable(ctx: OperationContext, id: string) {
-      await accounts.disable(id);
+      await lastAdmin.removing(id, () => accounts.disable(id));
       const revoked = await revocation.revokeByAccountId(id);
       await audit.write({ ...ctx, type: 'user.disabled', target: target(id), details: { revoked } });
     },
