@@ -115,6 +115,7 @@ export const PROBLEMS = {
   language_tag: 'must be a BCP 47 language tag such as en-US',
   phone_number: 'must be an E.164 number such as +16045551234',
   address_empty: 'must have at least one field (send null to clear the address)',
+  unknown_required_action: '"{value}" is not a required action (one of {values})',
 
   // Custom attributes and claim scopes (src/accounts/custom-attributes.ts, src/claims/).
   attribute_name: 'must be 1-64 letters, digits, "_" or "-", starting with a letter',
