@@ -174,6 +174,15 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     h('button', { type: 'submit' }, t('user.password.set')),
     passwordStatus,
   ) as HTMLFormElement;
+  // Or let the user choose it: an emailed link (POST /users/{id}/invitation; 409s say why not).
+  const inviteStatus = h('div', { role: 'status' });
+  const invite = h(
+    'div',
+    {},
+    h('p', { class: 'hint' }, t('user.invitation.hint')),
+    h('button', { type: 'button', class: 'secondary', onclick: () => act(inviteStatus, () => api.post(`${path}/invitation`, {}), t('user.invitation.sent', { email: user.email ?? '' })) }, t('user.invitation.send')),
+    inviteStatus,
+  );
   password.addEventListener('submit', (event) => {
     event.preventDefault();
     const value = String(new FormData(password).get('password') ?? '');
@@ -287,7 +296,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     h('section', { class: 'card' }, facts([[t('user.id'), h('code', {}, user.id)], [t('users.col.status'), status(user)], [t('user.created'), when(user.created_at)], [t('users.col.lastLogin'), when(user.last_login_at)]])),
     access,
     h('section', { class: 'card' }, profile),
-    h('section', { class: 'card' }, password),
+    h('section', { class: 'card' }, password, invite),
     mfa,
     linkCard,
     sessionCard,
