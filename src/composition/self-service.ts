@@ -129,6 +129,11 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
       policy: passwordPolicy,
       secondFactor,
       revokeAll,
+      // The password the invitation set is the one an operator's update_password asked for (verify_email goes with verifyEmail).
+      accepted: async (userId) => {
+        if (!(await accounts.completeRequiredAction(userId, 'update_password'))) return;
+        audit.record({ type: 'user.required_action_completed', actor: { type: 'user', id: userId }, target: { type: 'user', id: userId }, details: { action: 'update_password', by: 'invitation' } });
+      },
       // Checked again when it is used: a client changed or deleted since the mail leads nowhere.
       returnLink: async ({ clientId, redirectUri }) => (registersRedirect(await services.clients.get(clientId), redirectUri) ? redirectUri : undefined),
       accountPage: `${config.routes.account}/`,

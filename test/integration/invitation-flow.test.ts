@@ -102,7 +102,7 @@ describe('inviting a user by email (admin API, a real SMTP server, openid-client
   });
 
   it('leads back to the application the invitation named; a newer invitation ends the older one; an expired link is refused', async () => {
-    const user = await gatehouse.services.accounts.createUser({ username: 'omar', email: 'omar@example.com', attributes: { locale: 'ru' } });
+    const user = await gatehouse.services.accounts.createUser({ username: 'omar', email: 'omar@example.com', attributes: { locale: 'ru' }, requiredActions: ['update_password', 'verify_email', 'update_profile'] });
     expect((await call('POST', `/users/${user.id}/invitation`)).status, 'no body at all').to.equal(202);
     const first = linkIn(await inbox.next())!;
     const sent = await call('POST', `/users/${user.id}/invitation`, { client_id: cast.web.clientId, redirect_uri: REDIRECT_URI, lifetime_seconds: 600 });
@@ -121,6 +121,9 @@ describe('inviting a user by email (admin API, a real SMTP server, openid-client
     expect(done.status).to.equal(200);
     expect(done.html).to.contain(`href="${REDIRECT_URI}"`);
     expect(done.html).to.contain('Continue to the application');
+    const after = await call('GET', `/users/${user.id}`);
+    expect(after.body.required_actions, 'the invitation did what update_password and verify_email asked').to.deep.equal(['update_profile']);
+    expect(after.body.email_verified).to.equal(true);
 
     // A third, expired by the store's clock: refused like a used one.
     await call('POST', `/users/${user.id}/invitation`);
