@@ -337,6 +337,10 @@ async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, repo
       ctx.out(`  imported disabled until their client secret is set (gatehouse idps update ALIAS --client-secret-stdin --enabled): ${listed(upstream.secretsToSet, counts.upstream.secretsToSet)}`);
     }
   }
+  const { changed, pinned } = report.settings;
+  if (changed.length > 0) ctx.out(`  settings ${dryRun ? 'that would change' : 'changed'} (gatehouse settings get shows them):`);
+  for (const change of changed) ctx.out(`    ${change.setting}: ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)} (${change.keycloak})${change.note === undefined ? '' : `; ${change.note}`}`);
+  for (const one of pinned) ctx.out(`  setting ${one.setting} pinned by ${one.variable}: stays ${JSON.stringify(one.value)}, not the realm's ${JSON.stringify(one.keycloakValue)} (${one.keycloak}); unset the variable to manage it at runtime`);
   for (const conflict of report.conflicts) ctx.out(`  conflict: ${conflict.user}: ${conflict.reason}`);
   if (counts.conflicts > report.conflicts.length) ctx.out(`  … and ${counts.conflicts - report.conflicts.length} more conflicts${more}`);
   if (counts.refusedUsers > 0) ctx.out(`  users refused (the admin API refuses them too; the others are imported): ${counts.refusedUsers}`);
