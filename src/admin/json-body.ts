@@ -72,6 +72,11 @@ export class JsonBody {
     this.#bytes = bytes;
   }
 
+  /** The body's bytes (UTF-8, checked): the Keycloak import scans them once (src/keycloak/body-document.ts). */
+  get bytes(): Buffer {
+    return this.#bytes;
+  }
+
   /** The whole text at once (a small body). */
   text(): string {
     return UTF8.decode(this.#bytes);
