@@ -19,7 +19,7 @@ export interface LastLoginWriter {
 }
 
 export interface LastLoginWriterDeps {
-  readonly signIns: Pick<SignIns, 'record'>;
+  readonly signIns: Pick<SignIns, 'record' | 'forgetDeleted'>;
   readonly logger: Pick<Logger, 'warn' | 'info'>;
   readonly flushIntervalMs?: number;
   /** Users per write; more pending than this writes at once. */
@@ -36,7 +36,11 @@ export function createLastLoginWriter({ signIns, logger, flushIntervalMs = 1000,
     flushIntervalMs,
     clock,
     // A failed batch is kept for the retry, unless a newer sign-in of the same user was noted meanwhile.
-    write: (batch) => signIns.record(batch),
+    // A user deleted since their sign-in was noted (here or at another instance) gets no row back.
+    async write(batch) {
+      await signIns.record(batch);
+      await signIns.forgetDeleted(batch.map(([userId]) => userId));
+    },
     onFailure: (error, first) => first && logger.warn({ err: error, pending: pending.size }, 'last sign-in times could not be stored; will retry'),
     onRecovery: () => logger.info('last sign-in times are being stored again'),
   });

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
+import { removeRowsOfDeletedUsers } from './deleted-user-rows.ts';
 
 /**
  * Users' last sign-in times, in their own collection (`user_sign_ins`, one row per user, `_id` =
@@ -37,6 +38,8 @@ export interface SignIns {
   latest(userIds: readonly string[]): Promise<Map<string, Date>>;
   /** Removes the user's row (the user was deleted). */
   forget(userId: string): Promise<void>;
+  /** Removes the rows of those of the given users that were deleted meanwhile (a batch written late: deleted-user-rows.ts). */
+  forgetDeleted(userIds: readonly string[]): Promise<void>;
 }
 
 export function createSignIns(model: SignInModel): SignIns {
@@ -65,6 +68,11 @@ export function createSignIns(model: SignInModel): SignIns {
     },
     async forget(userId) {
       await model.deleteOne({ _id: userId }).exec();
+    },
+    async forgetDeleted(userIds) {
+      const db = model.db.db;
+      if (db === undefined) throw new Error('MongoDB connection is not open');
+      await removeRowsOfDeletedUsers(db, 'user_sign_ins', '_id', userIds);
     },
   };
 }

@@ -1,15 +1,17 @@
-import { DuplicateUserError, UserNotFoundError } from './errors.ts';
+import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
 import { upsertValidated } from '../storage/validated-writes.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { emailKey, validEmail } from './normalize.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 import { attributeChanges } from './profile-attributes.ts';
+import { applyAttributeChanges, attributesProblem, type CustomAttributesPatch } from './custom-attributes.ts';
 import type { NewUser, User } from './accounts.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { withLastSignIns, type SignIns } from './sign-ins.ts';
 import { EXPORT_BATCH, readBatches } from '../storage/read-batches.ts';
 import { forgetPasswordResets } from './password-resets.ts';
+import { orderedActions } from './required-actions.ts';
 
 export interface UserPage {
   readonly users: User[];
@@ -26,7 +28,10 @@ export interface UserSearch {
 }
 
 /** The profile fields of a new user, each optional: what an operator may change. */
-export type ProfilePatch = Omit<NewUser, 'username' | 'password'>;
+export type ProfilePatch = Omit<NewUser, 'username' | 'password' | 'customAttributes'> & {
+  /** Custom attributes to set (a value) or remove (null); the others stay. */
+  readonly customAttributes?: CustomAttributesPatch | undefined;
+};
 
 /** Operator-side user management that sign-in never needs: search, profile edits, transfer. */
 export interface UserAdmin {
@@ -58,8 +63,17 @@ export interface UserAdmin {
 }
 
 export function toUser(doc: StoredUser): User {
-  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, secondFactor, selfRegistered, ...rest } = doc;
-  return { id: _id, attributes: attributes ?? {}, secondFactor: secondFactor === true, selfRegistered: selfRegistered === true, hasPassword: typeof _hash === 'string', ...rest };
+  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, customAttributes, secondFactor, selfRegistered, requiredActions, ...rest } = doc;
+  return {
+    id: _id,
+    attributes: attributes ?? {},
+    customAttributes: customAttributes ?? {},
+    secondFactor: secondFactor === true,
+    selfRegistered: selfRegistered === true,
+    requiredActions: orderedActions(requiredActions),
+    hasPassword: typeof _hash === 'string',
+    ...rest,
+  };
 }
 
 function escapeRegex(text: string): string {
@@ -131,10 +145,23 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
       }
       if (patch.roles !== undefined) set.roles = [...new Set(patch.roles)];
       if (patch.groups !== undefined) set.groups = [...new Set(patch.groups)];
+      // An empty list is kept as none: the field goes, as on users that never had one.
+      if (patch.requiredActions !== undefined && patch.requiredActions.length > 0) set.requiredActions = orderedActions(patch.requiredActions);
+      else if (patch.requiredActions !== undefined) unset.requiredActions = '';
       let doc: StoredUser | null;
       let addressChanged = false;
+      const attributePatch = patch.customAttributes ?? {};
       try {
         doc = await locked(id, async () => {
+          // The limits hold for the attributes as they will be: read them under the lock, write them whole.
+          if (Object.keys(attributePatch).length > 0) {
+            const current = await users.findById(id, { customAttributes: 1 }).lean<Pick<StoredUser, 'customAttributes'>>().exec();
+            const next = applyAttributeChanges(current?.customAttributes ?? {}, attributePatch);
+            const problem = attributesProblem(next);
+            if (problem !== undefined) throw new InvalidUserError('attributes', problem.code, problem.params);
+            if (Object.keys(next).length > 0) set.customAttributes = next;
+            else unset.customAttributes = '';
+          }
           // The address it already has (by emailKey, under the lock) is no change: email_verified
           // stays (a token holder must not force a confirmation again); only its spelling is kept.
           if (email !== undefined) {

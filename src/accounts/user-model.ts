@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { ADDRESS_FIELDS, type ProfileAttributes } from './profile-attributes.ts';
+import type { CustomAttributes } from './custom-attributes.ts';
 
 /**
  * One document per user in `users`. `_id` is the OIDC `sub`: a random UUID, stable across
@@ -24,6 +25,8 @@ export interface StoredUser {
   name: string | null;
   /** The other standard claims (src/accounts/profile-attributes.ts); absent on users stored before they existed. */
   attributes?: ProfileAttributes;
+  /** Operator-defined attributes (src/accounts/custom-attributes.ts), apart from the standard claims; absent when there are none. */
+  customAttributes?: CustomAttributes;
   roles: string[];
   groups: string[];
   disabled: boolean;
@@ -31,6 +34,8 @@ export interface StoredUser {
   secondFactor?: boolean;
   /** Created through self-registration (GATEHOUSE_SELF_REGISTRATION); absent on other users. */
   selfRegistered?: boolean;
+  /** What the user must do at their next sign-in (src/accounts/required-actions.ts); absent or empty: nothing. */
+  requiredActions?: string[];
   /** null for a user who signs in without a password (a passkey, an upstream provider). */
   passwordHash: string | null;
   passwordChangedAt: Date | null;
@@ -81,11 +86,14 @@ const userSchema = new Schema<StoredUser>(
     familyName: optionalString,
     name: optionalString,
     attributes: { type: attributesSchema, default: undefined },
+    // Free-form names (checked by custom-attributes.ts before every write): stored as given.
+    customAttributes: { type: Schema.Types.Mixed, default: undefined },
     roles: { type: [String], default: [] },
     groups: { type: [String], default: [] },
     disabled: { type: Boolean, required: true, default: false },
     secondFactor: { type: Boolean, default: false },
     selfRegistered: { type: Boolean, default: undefined },
+    requiredActions: { type: [String], default: undefined },
     passwordHash: { type: String, default: null },
     passwordChangedAt: { type: Date, default: null },
     lastLoginAt: { type: Date, default: null },

@@ -1,4 +1,6 @@
 import type { ProfileAttributes } from './profile-attributes.ts';
+import { orderedActions, type RequiredAction } from './required-actions.ts';
+import type { CustomAttributes } from './custom-attributes.ts';
 import type { StoredUser } from './user-model.ts';
 
 /** A user as the rest of Gatehouse sees it: never the password hash. */
@@ -12,6 +14,8 @@ export interface User {
   readonly name: string | null;
   /** The other OpenID standard claims; an unset one is absent. */
   readonly attributes: ProfileAttributes;
+  /** Operator-defined attributes (src/accounts/custom-attributes.ts); empty when there are none. */
+  readonly customAttributes: CustomAttributes;
   readonly roles: readonly string[];
   readonly groups: readonly string[];
   readonly disabled: boolean;
@@ -19,6 +23,8 @@ export interface User {
   readonly secondFactor: boolean;
   /** Created the account themselves (self-registration). */
   readonly selfRegistered: boolean;
+  /** What the user must do at their next sign-in, in the order it is asked (required-actions.ts). */
+  readonly requiredActions: readonly RequiredAction[];
   readonly createdAt: Date;
   readonly updatedAt: Date;
   /** Has a password (users created by an upstream sign-in, or passkey-only users, have none). */
@@ -43,11 +49,13 @@ export function toUser(doc: StoredUser): User {
     familyName: doc.familyName,
     name: doc.name,
     attributes: doc.attributes ?? {},
+    customAttributes: doc.customAttributes ?? {},
     roles: doc.roles,
     groups: doc.groups,
     disabled: doc.disabled,
     secondFactor: doc.secondFactor === true,
     selfRegistered: doc.selfRegistered === true,
+    requiredActions: orderedActions(doc.requiredActions),
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
     hasPassword: typeof doc.passwordHash === 'string',

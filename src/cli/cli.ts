@@ -126,8 +126,9 @@ commands:
       --locale en-US --phone-number +16045551234 --phone-number-verified --no-phone-number-verified
       --email-verified --no-email-verified --address-formatted --address-street --address-locality
       --address-region --address-postal-code --address-country (together they replace the address)
+      --attribute NAME=VALUE (a custom attribute; repeat a NAME for a list, NAME[]=VALUE for a list of one)
   users update USER [same options as create but --username --role --group --password-stdin, plus --clear-address;
-               an empty value clears a field]
+               an empty value clears a field; --attribute NAME= removes an attribute]
   users get USER
   users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
   users set-password USER --password-stdin      (USER: id, username or email)

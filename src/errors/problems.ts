@@ -115,6 +115,17 @@ export const PROBLEMS = {
   language_tag: 'must be a BCP 47 language tag such as en-US',
   phone_number: 'must be an E.164 number such as +16045551234',
   address_empty: 'must have at least one field (send null to clear the address)',
+  unknown_required_action: '"{value}" is not a required action (one of {values})',
+
+  // Custom attributes and claim scopes (src/accounts/custom-attributes.ts, src/claims/).
+  attribute_name: 'must be 1-64 letters, digits, "_" or "-", starting with a letter',
+  reserved_claim_name: 'is a standard or protocol claim (sub, email, roles, ...): choose another name',
+  attribute_value: 'must be a non-empty text or a list of non-empty texts',
+  attributes_too_large: 'custom attributes must total at most {max} bytes (as JSON)',
+  claim_scope_name: 'must be 1-64 letters, digits, "_", "-", "." or ":", starting with a letter',
+  reserved_scope_name: 'is a standard scope (openid, profile, email, ...): choose another name',
+  claim_taken: 'is already given by scope {scope}',
+  claim_twice: 'is given twice in this scope',
 
   // A user's own account (the account page).
   not_current_password: 'is not your current password',
@@ -150,6 +161,7 @@ export const PROBLEMS = {
   event_type: 'unknown event type (see the README for the list)',
   event_id: "an event id (the previous page's next)",
   subject_or_ip: 'give exactly one of subject and ip',
+  ip_address: 'must be an IPv4 or IPv6 address, or an IPv6 /64 block as the lockout list shows it',
 
   // Errors as a whole (no field): what a path names does not exist (404).
   route_not_found: 'no admin route {method} {path}',
@@ -157,6 +169,7 @@ export const PROBLEMS = {
   user_not_found: 'user {id} does not exist',
   client_not_found: 'client {id} does not exist',
   api_not_found: 'API {id} does not exist',
+  claim_scope_not_found: 'claim scope {id} does not exist',
   role_not_found: 'role {id} does not exist',
   group_not_found: 'group {id} does not exist',
   session_not_found: 'session {id} does not exist',
@@ -174,6 +187,8 @@ export const PROBLEMS = {
 
   // ... clashes with the state of things (409).
   user_no_email: 'the user has no email address',
+  claim_scope_exists: 'a claim scope named {scope} exists already',
+  claim_scope_in_use: 'scope {scope} is allowed to clients ({clients}): take it out of their scope first',
   email_already_verified: "the user's email address is already verified",
   mail_not_configured: 'email is not configured on this server (GATEHOUSE_SMTP_URL)',
   caches_not_shared: 'without Redis (REDIS_URL) no notice reaches the other instances: each cache expires on its own TTL (GATEHOUSE_CLIENT_CACHE_TTL, GATEHOUSE_ACCOUNT_CACHE_TTL, GATEHOUSE_SESSION_CACHE_TTL); restart the instances to clear them at once',
@@ -185,6 +200,7 @@ export const PROBLEMS = {
   recovery_codes_need_factor: 'recovery codes back up a second factor: set one up first',
   factor_required: 'your account requires a second factor; add another one before removing this one',
   last_sign_in_method: 'this is your only way to sign in: set a password, add a passkey or connect another account first',
+  last_admin: 'this would leave no enabled user with the admin role, and nobody could sign in to the console or the admin API as a person: give another user the admin role first',
 
   // Access (401, 403): the admin API's and the account API's tokens and callers.
   token_missing: 'a Bearer access token for the admin API is required',

@@ -12,6 +12,7 @@ import type { RealmSettingsTarget } from '../keycloak/apply-realm-settings.ts';
 import { importKeycloakRealm, type KeycloakExportSource } from './keycloak-import.ts';
 import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
+import { lastAdminGuard } from './last-admin.ts';
 import { lockoutOperations } from './lockouts.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
 import { sessionOperations } from './sessions.ts';
@@ -53,7 +54,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     consents: consentOperations(services),
     lockouts: lockoutOperations(services),
     apis: apiOperations(services),
-    roles: labelOperations(services.roles, services.audit),
+    roles: labelOperations(services.roles, services.audit, lastAdminGuard(services)),
     groups: labelOperations(services.groups, services.audit),
     keys: keyOperations(keys, services.audit, dateClock(services.clock)),
     caches: cacheOperations({ ...services.notices, keys, audit: services.audit }),

@@ -2,6 +2,7 @@ import type { GatehouseServices } from '../services.ts';
 import type { RevocationCounts } from '../storage/oidc/revocation.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
+import { lastAdminGuard } from './last-admin.ts';
 
 /** What a deletion took away, for its audit event and its callers. */
 export interface UserDeleted {
@@ -14,6 +15,7 @@ export interface UserDeleted {
  * Deletes a user for good (GDPR erasure; Keycloak's DELETE /admin/realms/{realm}/users/{id}),
  * in an order where a failure midway leaves no usable credential and a retry finishes the job:
  *
+ * 0. refused for the last enabled admin (409 last_admin, src/operations/last-admin.ts);
  * 1. disabled first: no sign-in, refresh or token use succeeds from here on (every instance's
  *    cached copy dropped through the user-change notice); the password-reset links go with it;
  * 2. every sign-in session, grant and token revoked in both stores, as `DELETE /users/{id}/grants`
@@ -24,8 +26,11 @@ export interface UserDeleted {
  *    or their Redis keys), and PER_USER_RECORDS (src/accounts/user-records.ts): consents, session
  *    devices, upstream sessions, link tickets, reset and verification links, password history and
  *    the last sign-in;
- * 4. the user document (`users`) last, with the roles and groups it holds (memberships live on it):
- *    the username and email are free for a new account.
+ * 4. the user document (`users`), with the roles and groups it holds (memberships live on it):
+ *    the username and email are free for a new account;
+ * 5. PER_USER_RECORDS erased once more: a batch of last sign-in times or session devices that an
+ *    instance noted before the deletion may have landed since step 3; one landing after this finds
+ *    the user gone and removes its own rows (src/accounts/deleted-user-rows.ts).
  *
  * Kept: the audit trail (`audit_events`), a legal record of who did what — its events keep the
  * user id and whatever their details held, until the audit retention setting removes them; the
@@ -36,11 +41,12 @@ export interface UserDeleted {
  */
 export function userDeletion(services: GatehouseServices) {
   const { accounts, audit, revocation, upstream, passkeys, factors, userRecords } = services;
+  const lastAdmin = lastAdminGuard(services);
 
   return async function deleteUser(ctx: OperationContext, id: string): Promise<UserDeleted> {
     const user = await accounts.findById(id);
     if (user === undefined) throw notFound('user_not_found', id);
-    await accounts.disable(id);
+    await lastAdmin.removing(id, () => accounts.disable(id));
     const revoked = await revocation.revokeByAccountId(id);
     await upstream.unlinkAll(id);
     await passkeys.removeAll(id);
@@ -48,6 +54,7 @@ export function userDeletion(services: GatehouseServices) {
     await accounts.unlock(id);
     await userRecords.erase(id);
     await accounts.remove(id);
+    await userRecords.erase(id);
     await audit.write({ ...ctx, type: 'user.deleted', target: { type: 'user', id }, details: { username: user.username, revoked } });
     return { id, username: user.username, revoked };
   };

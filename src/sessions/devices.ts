@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 import { dateClock, systemClock, type Clock } from '../clock.ts';
+import { removeRowsOfDeletedUsers } from '../accounts/deleted-user-rows.ts';
 import { keyedBatchedWriter } from '../storage/batched-writer.ts';
 import { insertCommand } from '../storage/insert-command.ts';
 
@@ -150,6 +151,8 @@ export async function createSessionDevices({ connection, logger, clock, now = da
           })),
           { ordered: false },
         );
+        // A user deleted since the note (here or at another instance) gets no row back.
+        await removeRowsOfDeletedUsers(db, 'session_devices', 'userId', batch.map(([, note]) => note.userId));
       } catch (error) {
         // Dropped, not retried: a newer use of the session writes it again.
         logger.warn({ err: error, dropped: batch.length }, 'could not record where sessions were used');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { StoredUser } from '../accounts/user-model.ts';
 import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
+import { storedCustomAttributes } from '../accounts/custom-attributes.ts';
 import type { ExportedClient } from '../clients/repository.ts';
 import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
@@ -161,6 +162,7 @@ const importSchema = z.object({
       familyName: z.string().nullable(),
       name: z.string().nullable(),
       attributes: storedProfileAttributes.optional(),
+      customAttributes: storedCustomAttributes.optional(),
       roles: z.array(z.string()),
       groups: z.array(z.string()),
       disabled: z.boolean(),

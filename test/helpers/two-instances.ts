@@ -22,6 +22,8 @@ export interface TwoInstancesOptions {
   readonly host?: string;
   /** The second-factor clock of both instances (StartOptions.secondFactorClock). */
   readonly secondFactorClock?: DeploymentOptions['secondFactorClock'];
+  /** Hears every command both instances' store connections send (StartOptions.onStoreCommand). */
+  readonly onStoreCommand?: DeploymentOptions['onStoreCommand'];
 }
 
 /** Two Gatehouse instances on one deployment's stores: A writes a setting, B must follow. */
@@ -59,6 +61,7 @@ export async function twoInstances(label: string, options: TwoInstancesOptions =
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.secondFactorClock === undefined ? {} : { secondFactorClock: options.secondFactorClock }),
+    ...(options.onStoreCommand === undefined ? {} : { onStoreCommand: options.onStoreCommand }),
     settings: {
       ...(options.mail === undefined ? {} : { GATEHOUSE_SMTP_URL: options.mail.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>' }),
       ...options.settings,

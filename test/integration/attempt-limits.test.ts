@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { openAttemptLimits, type AttemptLimits } from '../../src/limits/attempt-limits.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { watchMongoCommands, watchRedisCommands } from '../../src/storage/command-watch.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { connectRedis } from '../../src/storage/redis.ts';
 import { databaseForSuite, serviceUrls } from '../helpers/stores.ts';
@@ -22,10 +23,20 @@ for (const backend of ['redis', 'mongo'] as const) {
     let a: AttemptLimits;
     let b: AttemptLimits;
     let n = 0;
+    /** Reads of the counters this file's connections sent: Redis GET commands, or MongoDB-wire find commands. */
+    let reads = 0;
 
     before(async () => {
-      connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
+      connection = await connectMongo({ uri: database.uri, timeoutMs: 5000, watchCommands: true });
       if (backend === 'redis') redis = await connectRedis({ url: serviceUrls().redisUrl, timeoutMs: 2000 });
+      // Counted at this file's own connections, not the servers' totals (INFO commandstats,
+      // serverStatus), which any other connection's reads would add to.
+      const read = backend === 'redis' ? 'get' : 'find';
+      const listener = (store: 'mongodb' | 'redis', command: string) => {
+        if (store === (backend === 'redis' ? 'redis' : 'mongodb') && command === read) reads += 1;
+      };
+      watchMongoCommands(connection, listener);
+      if (redis !== undefined) watchRedisCommands(redis, listener);
       const deps = { redis, mongo: connection, logger: createLogger('silent'), redisPrefix: prefix, cleanCacheMs: CLEAN_CACHE_MS, now: () => clock };
       a = await openAttemptLimits(deps);
       b = await openAttemptLimits(deps);
@@ -100,23 +111,13 @@ for (const backend of ['redis', 'mongo'] as const) {
       expect(await limiter.retryAfter(k)).to.be.within(1, WINDOW_SECONDS);
     });
 
-    /** Reads of the counters at the store: Redis GET commands, or MongoDB-wire find commands. */
-    async function storeReads(): Promise<number> {
-      if (redis !== undefined) {
-        const stats = await redis.info('commandstats');
-        return Number(/cmdstat_get:calls=(\d+)/.exec(stats)?.[1] ?? 0);
-      }
-      const status = (await connection.db!.admin().command({ serverStatus: 1 })) as { metrics?: { commands?: { find?: { total?: unknown } } } };
-      return Number(String(status.metrics?.commands?.find?.total));
-    }
-
     it('concurrent checks of one key share one store read; a check after a local failure does not join it', async () => {
       const limiter = a.limiter('client_auth', LIMIT, WINDOW_SECONDS);
       const k = key();
-      const before = await storeReads();
+      const before = reads;
       const answers = await Promise.all(Array.from({ length: 16 }, () => limiter.retryAfter(k)));
       expect(answers).to.deep.equal(Array.from({ length: 16 }, () => 0));
-      expect((await storeReads()) - before, 'store reads for 16 concurrent checks').to.equal(1);
+      expect(reads - before, 'store reads for 16 concurrent checks').to.equal(1);
 
       const other = key();
       for (let i = 0; i < LIMIT - 1; i++) await limiter.fail(other);

@@ -42,12 +42,20 @@ describe('exchanged grants (RFC 8693; real stores): lifetime, revocation with th
   let caller: oidc.Configuration;
   let callerId: string;
   let userinfoUrl: string;
-  // The server's clock runs this far ahead of the wall clock when a test says so.
+  // The server's clock: the wall clock, or standing still once a test froze it (freezeClock), and
+  // this far ahead of either when a test says so.
+  let frozenAt: number | undefined;
   let ahead = 0;
+  /**
+   * Stops the server's clock at the next whole second (ahead of the wall clock, never behind it):
+   * every reading Gatehouse takes of it then (a token's iat, the grant's expiry at its save) gives
+   * that same time, however long the machine takes between them. Returns it, in milliseconds.
+   */
+  const freezeClock = () => (frozenAt = Math.ceil(Date.now() / 1000) * 1000);
   const ctx = { actor: { type: 'cli' as const, id: 'test' } };
 
   before(async () => {
-    deploy = await deployment('exchanged_grants', { clock: { now: () => Date.now() + ahead }, settings: { GATEHOUSE_REFRESH_REUSE_WINDOW: '0', GATEHOUSE_SESSION_CACHE_TTL: '0' } });
+    deploy = await deployment('exchanged_grants', { clock: { now: () => (frozenAt ?? Date.now()) + ahead }, settings: { GATEHOUSE_REFRESH_REUSE_WINDOW: '0', GATEHOUSE_SESSION_CACHE_TTL: '0' } });
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
     const { apis, clients } = gatehouse.services;
@@ -78,6 +86,7 @@ describe('exchanged grants (RFC 8693; real stores): lifetime, revocation with th
     await deploy?.drop();
   });
   afterEach(() => {
+    frozenAt = undefined;
     ahead = 0;
   });
 
@@ -126,19 +135,21 @@ describe('exchanged grants (RFC 8693; real stores): lifetime, revocation with th
 
   it('an exchanged grant expires with its token: stored until then, listed until then, and nothing else changes', async () => {
     const user = await newUser('lifetime');
+    const frozen = freezeClock();
     const { tokens } = await signInToWebApp(user.username);
     const { jwt } = await exchangeBoth(tokens.access_token);
     const exp = decodeJwt(jwt).exp!;
+    expect(exp, "the Orders token's lifetime, from the server's clock").to.equal(frozen / 1000 + ORDERS_TTL);
     const [derived, other] = await exchangedGrantsOf(user.id);
     expect(other, 'two exchanges, two grants').to.not.equal(undefined);
-    // Stored for as long as the token lives (a second either way for the clocks' readings), not a grant's days.
-    for (const grant of [derived!, other!]) expect(Math.abs(grant.expiresAt!.getTime() - exp * 1000), grant.id).to.be.at.most(2000);
+    // Stored for as long as the token lives, not a grant's days.
+    for (const grant of [derived!, other!]) expect(grant.expiresAt!.getTime(), grant.id).to.equal(exp * 1000);
     const page = await accountToken(user.username);
     expect((await appsOf(page)).find((app) => app.client_id === cast.web.clientId)!.via.map((via) => via.client_id)).to.deep.equal([callerId]);
     const atUserinfo = await userinfoStatus(tokens.access_token);
 
     // Past the exchanged token's exp: the grant is gone from the listings; the web app keeps everything.
-    ahead = (exp + 5) * 1000 - Date.now();
+    ahead = (exp + 5) * 1000 - frozen;
     expect(await exchangedGrantsOf(user.id)).to.deep.equal([]);
     const apps = await appsOf(page);
     expect(apps.map((app) => [app.client_id, app.via])).to.deep.equal([[cast.web.clientId, []]]);
@@ -150,15 +161,18 @@ describe('exchanged grants (RFC 8693; real stores): lifetime, revocation with th
 
   it('an exchanged grant is capped by its original grant too', async () => {
     const user = await newUser('capped');
+    const frozen = freezeClock();
     const { tokens } = await signInToWebApp(user.username);
     // The web app's grant ends a minute from now (as if issued long ago): the exchange's does not outlast it.
     const original = await webGrantOf(user.id);
-    const ends = new Date(Date.now() + 60_000);
+    const ends = new Date(frozen + 60_000);
     const grants = mongo.collection<{ _id: string; payload: string; expiresAt?: Date }>(collectionName('Grant'));
     const doc = (await grants.findOne({ _id: original.id }))!;
     await grants.updateOne({ _id: original.id }, { $set: { expiresAt: ends, payload: JSON.stringify({ ...JSON.parse(doc.payload), exp: Math.floor(ends.getTime() / 1000) }) } });
     await exchangeBoth(tokens.access_token);
-    for (const grant of await exchangedGrantsOf(user.id)) expect(grant.expiresAt!.getTime(), grant.id).to.be.at.most(ends.getTime() + 1000);
+    const exchanged = await exchangedGrantsOf(user.id);
+    expect(exchanged).to.have.length(2);
+    for (const grant of exchanged) expect(grant.expiresAt!.getTime(), grant.id).to.equal(ends.getTime());
   });
 
   const endings: Array<[string, (user: { id: string; username: string }, tokens: oidc.TokenEndpointResponse, agent: UserAgent) => Promise<void>]> = [

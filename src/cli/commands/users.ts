@@ -45,8 +45,8 @@ const PROFILE = {
   'phone-number-verified': { type: 'boolean' },
 } as const;
 
-const CREATE_OPTIONS = { username: { type: 'string' }, ...PROFILE, role: { type: 'string', multiple: true }, group: { type: 'string', multiple: true }, 'password-stdin': { type: 'boolean' } } as const;
-const UPDATE_OPTIONS = { ...PROFILE, 'clear-address': { type: 'boolean' } } as const;
+const CREATE_OPTIONS = { username: { type: 'string' }, ...PROFILE, attribute: { type: 'string', multiple: true }, role: { type: 'string', multiple: true }, group: { type: 'string', multiple: true }, 'password-stdin': { type: 'boolean' } } as const;
+const UPDATE_OPTIONS = { ...PROFILE, attribute: { type: 'string', multiple: true }, 'clear-address': { type: 'boolean' } } as const;
 // One --role, one --group: the search filters by one of each (the usage says so), so neither repeats.
 const LIST_OPTIONS = { query: { type: 'string' }, role: { type: 'string' }, group: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' } } as const;
 /** The user a command is about: its id, username or email. */
@@ -63,6 +63,7 @@ export const USER_FLAGS: FlagsOf = {
   address: '--clear-address',
   email_verified: '--email-verified|--no-email-verified',
   phone_number_verified: '--phone-number-verified|--no-phone-number-verified',
+  attributes: '--attribute',
   roles: '--role',
   groups: '--group',
   role: '--role',
@@ -99,11 +100,47 @@ function profileBody(values: Values, forUpdate: boolean): Record<string, unknown
   return body;
 }
 
+/**
+ * `--attribute NAME=VALUE`, repeatable: a name given once is a text, given again a list (in the
+ * order given); `NAME[]=VALUE` makes a list of one. On update `NAME=` removes the attribute.
+ */
+export function attributesBody(given: readonly string[] | undefined, forUpdate: boolean): Record<string, string | string[] | null> | undefined {
+  if (given === undefined || given.length === 0) return undefined;
+  const lists = new Map<string, string[]>();
+  const removed = new Set<string>();
+  const asList = new Set<string>();
+  for (const item of given) {
+    const equals = item.indexOf('=');
+    if (equals <= 0) throw new CliError(`--attribute ${JSON.stringify(item)}: expected NAME=VALUE (NAME= removes the attribute on update)`, 2);
+    let name = item.slice(0, equals);
+    const value = item.slice(equals + 1);
+    if (name.endsWith('[]')) {
+      name = name.slice(0, -2);
+      asList.add(name);
+    }
+    if (value === '') {
+      if (!forUpdate) throw new CliError(`--attribute ${name}=: a new user's attribute needs a value`, 2);
+      removed.add(name);
+      continue;
+    }
+    lists.set(name, [...(lists.get(name) ?? []), value]);
+  }
+  const body: Record<string, string | string[] | null> = {};
+  for (const name of removed) if (!lists.has(name)) body[name] = null;
+  for (const [name, values] of lists) body[name] = values.length === 1 && !asList.has(name) ? values[0]! : values;
+  return body;
+}
+
 /** A user named by id or by username/email (operators rarely know the id). */
 async function resolve(ops: Operations, positionals: string[]): Promise<User> {
   const ref = positionals[0];
   if (ref === undefined) throw new CliError('the user (id, username or email) is required', 2);
   return ops.users.resolve(ref);
+}
+
+function withAttributes(given: readonly string[] | undefined, forUpdate: boolean): { attributes?: Record<string, string | string[] | null> } {
+  const attributes = attributesBody(given, forUpdate);
+  return attributes === undefined ? {} : { attributes };
 }
 
 export const usersCreate = command({ options: CREATE_OPTIONS, allowNegative: true }, async (ctx, { values }) => {
@@ -115,6 +152,7 @@ export const usersCreate = command({ options: CREATE_OPTIONS, allowNegative: tru
       username: values.username,
       password,
       ...profileBody(values, false),
+      ...withAttributes(values.attribute, false),
       roles: values.role ?? [],
       groups: values.group ?? [],
     }),
@@ -123,7 +161,7 @@ export const usersCreate = command({ options: CREATE_OPTIONS, allowNegative: tru
 });
 
 export const usersUpdate = command({ options: UPDATE_OPTIONS, arguments: USER, allowNegative: true }, async (ctx, { values, positionals }) => {
-  const body = profileBody(values, true);
+  const body = { ...profileBody(values, true), ...withAttributes(values.attribute, true) };
   if (Object.keys(body).length === 0) throw new CliError('nothing to change: pass at least one profile option (see gatehouse users update --help)', 2);
   const user = await withOperations(ctx, async (ops) => {
     const found = await resolve(ops, positionals);

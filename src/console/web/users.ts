@@ -2,6 +2,7 @@
 import type { UserResponse as User, UserPageResponse, FactorsResponse as Factors, UpstreamLinkResponse as UpstreamLink, SessionResponse as Session, GrantResponse as Grant, ConsentResponse as Consent } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { appLabel, appName, appNames } from './app-names.ts';
+import { attributesForm } from './user-attributes.ts';
 import { card, checkField, confirmed, deleteCard, facts, h, hashQuery, isolate, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
 
 const PAGE = 25;
@@ -287,6 +288,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     h('section', { class: 'card' }, facts([[t('user.id'), h('code', {}, user.id)], [t('users.col.status'), status(user)], [t('user.created'), when(user.created_at)], [t('users.col.lastLogin'), when(user.last_login_at)]])),
     access,
     h('section', { class: 'card' }, profile),
+    attributesForm(api, path, user, again),
     h('section', { class: 'card' }, password),
     mfa,
     linkCard,

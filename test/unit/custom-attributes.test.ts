@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import { applyAttributeChanges, attributesProblem, CUSTOM_ATTRIBUTE_LIMITS, customAttributesInput, customAttributesPatchInput } from '../../src/accounts/custom-attributes.ts';
+import { isReservedClaim } from '../../src/accounts/reserved-claims.ts';
+import { attributesBody } from '../../src/cli/commands/users.ts';
+import { attributeLines, attributePatch } from '../../src/console/web/user-attributes.ts';
+
+/** Each issue as `path: code`, as the admin API names them. */
+function problems(schema: typeof customAttributesInput | typeof customAttributesPatchInput, input: unknown): string[] {
+  const result = schema.safeParse(input);
+  if (result.success) return [];
+  return result.error.issues.map((issue) => `${issue.path.join('.')}: ${(issue as { params?: { code?: string } }).params?.code ?? issue.code}`);
+}
+
+describe('custom user attributes: names, values and limits', () => {
+  it('takes a text or a list of texts under a plain name', () => {
+    expect(problems(customAttributesInput, { department: 'eng', langs: ['en', 'fr'], 'cost-center': '4711', employee_id: 'E-1' })).to.deep.equal([]);
+  });
+
+  it('refuses names with path syntax, names not starting with a letter, and standard or protocol claims', () => {
+    expect(problems(customAttributesInput, { 'a.b': 'x' })).to.deep.equal(['a.b: attribute_name']);
+    expect(problems(customAttributesInput, { $where: 'x' })).to.deep.equal(['$where: attribute_name']);
+    expect(problems(customAttributesInput, { __proto__x: 'x', '1st': 'x' })).to.deep.equal(['__proto__x: attribute_name', '1st: attribute_name']);
+    expect(problems(customAttributesInput, { ['x'.repeat(65)]: 'x' })).to.deep.equal([`${'x'.repeat(65)}: attribute_name`]);
+    for (const reserved of ['sub', 'email', 'roles', 'groups', 'acr', 'Email', 'realm_access', 'azp']) {
+      expect(problems(customAttributesInput, { [reserved]: 'x' }), reserved).to.deep.equal([`${reserved}: reserved_claim_name`]);
+    }
+    expect(isReservedClaim('department')).to.equal(false);
+  });
+
+  it('refuses empty values, over-long values, empty and over-long lists, naming the entry', () => {
+    const long = 'x'.repeat(CUSTOM_ATTRIBUTE_LIMITS.valueLength + 1);
+    expect(problems(customAttributesInput, { dept: '' })).to.deep.equal(['dept: attribute_value']);
+    expect(problems(customAttributesInput, { dept: 7 })).to.have.length.greaterThan(0);
+    expect(problems(customAttributesInput, { dept: long })).to.deep.equal(['dept: too_long']);
+    expect(problems(customAttributesInput, { langs: ['en', long] })).to.deep.equal(['langs.1: too_long']);
+    expect(problems(customAttributesInput, { langs: [] })).to.deep.equal(['langs: too_few']);
+    expect(problems(customAttributesInput, { langs: Array.from({ length: CUSTOM_ATTRIBUTE_LIMITS.values + 1 }, (_, i) => `v${i}`) })).to.deep.equal(['langs: too_many']);
+    expect(problems(customAttributesInput, { dept: 'a\u0000b' })).to.deep.equal(['dept: nul_character']);
+    expect(problems(customAttributesInput, { dept: null })).to.have.length.greaterThan(0);
+    expect(problems(customAttributesPatchInput, { dept: null })).to.deep.equal([]);
+  });
+
+  it('limits how many attributes a user has and their total size', () => {
+    const many = Object.fromEntries(Array.from({ length: CUSTOM_ATTRIBUTE_LIMITS.attributes + 1 }, (_, i) => [`a${i}`, 'x']));
+    expect(problems(customAttributesInput, many)).to.deep.equal([': too_many']);
+    const big = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`a${i}`, 'x'.repeat(1000)]));
+    expect(problems(customAttributesInput, big)).to.deep.equal([': attributes_too_large']);
+    expect(attributesProblem({ a: 'x' })).to.equal(undefined);
+    // A patch is judged by what it leaves: its removals do not count.
+    expect(attributesProblem(applyAttributeChanges(big, Object.fromEntries(Object.keys(big).slice(5).map((name) => [name, null]))))).to.equal(undefined);
+  });
+
+  it('applies a change: a value sets, null removes, the rest stays', () => {
+    const before = { dept: 'eng', langs: ['en'] };
+    expect(applyAttributeChanges(before, { dept: null, tenant: 'acme', langs: ['en', 'fr'] })).to.deep.equal({ langs: ['en', 'fr'], tenant: 'acme' });
+    expect(before).to.deep.equal({ dept: 'eng', langs: ['en'] });
+  });
+
+  it('the CLI: --attribute NAME=VALUE, a repeated name is a list, NAME[]= a list of one, NAME= removes on update', () => {
+    expect(attributesBody(['dept=eng', 'langs=en', 'langs=fr', 'one[]=x', 'eq=a=b'], false)).to.deep.equal({ dept: 'eng', langs: ['en', 'fr'], one: ['x'], eq: 'a=b' });
+    expect(attributesBody(['dept='], true)).to.deep.equal({ dept: null });
+    expect(attributesBody(undefined, true)).to.equal(undefined);
+    expect(() => attributesBody(['dept'], true)).to.throw(/NAME=VALUE/);
+    expect(() => attributesBody(['dept='], false)).to.throw(/needs a value/);
+  });
+
+  it('the console: lines NAME=VALUE round-trip, and saving sends only what changed', () => {
+    const before = { dept: 'eng', langs: ['en', 'fr'], one: ['x'] };
+    const lines = attributeLines(before);
+    expect(lines).to.equal('dept=eng\nlangs=en\nlangs=fr\none[]=x');
+    expect(attributePatch(before, lines)).to.deep.equal({});
+    expect(attributePatch(before, 'dept=ops\nlangs=en\n\ntenant=acme')).to.deep.equal({ dept: 'ops', langs: 'en', one: null, tenant: 'acme' });
+    expect(attributePatch({}, 'novalue')).to.deep.equal({ novalue: '' });
+  });
+});
