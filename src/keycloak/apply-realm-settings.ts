@@ -1,5 +1,4 @@
 import type { Config } from '../config/load.ts';
-import type { OperationContext } from '../operations/context.ts';
 import type { SettingsStore } from '../settings/store.ts';
 import type { KeycloakReportBuilder } from './import-report.ts';
 import type { PlannedRealmSettings, PlannedSetting } from './map-realm-settings.ts';
@@ -8,8 +7,8 @@ import type { PlannedRealmSettings, PlannedSetting } from './map-realm-settings.
 export interface RealmSettingsTarget {
   /** The groups' stores (read, pins, configured values, the group's rules). */
   readonly stores: ReadonlyArray<SettingsStore<object>>;
-  /** The admin API's own change of one group: validated, checked against the pins (409), audited as settings.updated. */
-  update(ctx: OperationContext, group: string, patch: Record<string, unknown>): Promise<unknown>;
+  /** The admin API's own change of one group, by the importer: validated, checked against the pins (409), audited as settings.updated. */
+  update(group: string, patch: Record<string, unknown>): Promise<unknown>;
   /** The lifetimes Gatehouse runs with (its environment): a realm's that differ are reported with the variable to set. */
   readonly lifetimes?: Pick<Config['lifetimes'], 'accessToken' | 'authorizationCode' | 'session' | 'refreshToken' | 'deviceCode'> | undefined;
   /** Whether SMTP is configured: registration, verification and reset need it. */
@@ -30,7 +29,7 @@ const NEEDS_EMAIL = new Set(['self_registration', 'password_reset', 'require_ver
  * its settings reported under `unmapped`. Lifetimes the environment alone sets are reported with
  * the variable to set, when the realm's differs from the one Gatehouse runs with.
  */
-export async function applyRealmSettings(target: RealmSettingsTarget, ctx: OperationContext, planned: PlannedRealmSettings, dryRun: boolean, report: KeycloakReportBuilder): Promise<void> {
+export async function applyRealmSettings(target: RealmSettingsTarget, planned: PlannedRealmSettings, dryRun: boolean, report: KeycloakReportBuilder): Promise<void> {
   const byGroup = new Map<string, PlannedSetting[]>();
   for (const one of planned.settings) byGroup.set(one.group, [...(byGroup.get(one.group) ?? []), one]);
   for (const [id, settings] of byGroup) {
@@ -60,7 +59,7 @@ export async function applyRealmSettings(target: RealmSettingsTarget, ctx: Opera
       for (const change of changes) report.addUnmapped({ kind: 'realm setting', name: change.keycloak, reason: `not applied: with the realm's other ${id} settings, ${why}; ${change.setting} left at ${JSON.stringify(change.from)}` });
       continue;
     }
-    if (!dryRun) await target.update(ctx, id, patch);
+    if (!dryRun) await target.update(id, patch);
     for (const change of changes) {
       const note = NEEDS_EMAIL.has(change.setting) && !target.emailConfigured && change.to !== false && change.to !== 'off' ? 'needs SMTP (GATEHOUSE_SMTP_URL), not configured: off until it is' : undefined;
       report.addSetting('changed', { group: id, setting: change.setting, from: change.from, to: change.to, keycloak: change.keycloak, ...(note === undefined ? {} : { note }) });

@@ -1,7 +1,16 @@
 import { setImmediate } from 'node:timers/promises';
 import { lostMembers } from './json-members.ts';
 import type { Json } from './export-json.ts';
-import type { KeycloakDocumentMembers, KeycloakExportDocument } from './export-stream.ts';
+
+/** A document as src/keycloak/export-stream.ts reads it (KeycloakExportDocument; said here again, as that module uses this one). */
+interface DocumentMembers {
+  readonly members: Json;
+  readonly users: number | undefined;
+}
+interface ExportDocument {
+  readonly name: string;
+  read(onUser: (user: unknown, index: number) => void | Promise<void>): Promise<DocumentMembers>;
+}
 
 /**
  * A request body's Keycloak export read without stream-json: its bytes (held whole by the request
@@ -230,13 +239,13 @@ async function valueOf(bytes: Buffer, [start, end]: Span, check: boolean, turn: 
  * A request body's document read from its bytes (see above); `fallback` reads it when this reading
  * does not take it, and says why it is refused.
  */
-export function scannedDocument(bytes: Buffer, fallback: KeycloakExportDocument): KeycloakExportDocument {
+export function scannedDocument(bytes: Buffer, fallback: ExportDocument): ExportDocument {
   let shape: Promise<Shape> | undefined;
   /** Whether a read went through the whole body: every span parsed and checked once, no read needs to check again. */
   let checked = false;
   return {
     name: fallback.name,
-    async read(onUser): Promise<KeycloakDocumentMembers> {
+    async read(onUser): Promise<DocumentMembers> {
       const turn = turns();
       let known: Shape;
       try {

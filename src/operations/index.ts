@@ -8,8 +8,7 @@ import { cacheOperations } from './caches.ts';
 import { clientOperations } from './clients.ts';
 import { consentOperations } from './consents.ts';
 import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
-import type { RealmSettingsTarget } from '../keycloak/apply-realm-settings.ts';
-import { importKeycloakRealm, type KeycloakExportSource } from './keycloak-import.ts';
+import { importKeycloakRealm, type KeycloakExportSource, type KeycloakSettingsOperations } from './keycloak-import.ts';
 import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
 import { lastAdminGuard } from './last-admin.ts';
@@ -37,7 +36,7 @@ export interface OperationsDeps {
   /** Whether SMTP is configured (registration, verification and reset need it); shown with the sign-in settings. */
   readonly emailConfigured?: boolean;
   /** The lifetimes the environment sets: a Keycloak realm's that differ are reported with the variable to set. */
-  readonly lifetimes?: RealmSettingsTarget['lifetimes'];
+  readonly lifetimes?: KeycloakSettingsOperations['lifetimes'];
 }
 
 /**
@@ -46,7 +45,7 @@ export interface OperationsDeps {
  */
 export function createOperations({ services, keys, initialAccessTokens, issuer, verification, status = {}, emailConfigured = false, lifetimes }: OperationsDeps) {
   const settings = settingsOperations(services.runtimeSettings, services.audit, emailConfigured, settingsChecks(services));
-  const realmSettings: RealmSettingsTarget = { stores: services.runtimeSettings.groups, update: (ctx, group, patch) => settings.updateGroup(ctx, group, patch), lifetimes, emailConfigured };
+  const realmSettings: KeycloakSettingsOperations = { stores: services.runtimeSettings.groups, update: (ctx, group, patch) => settings.updateGroup(ctx, group, patch), lifetimes, emailConfigured };
   return {
     clients: clientOperations(services),
     users: userOperations(services, verification),

@@ -83,7 +83,12 @@ interface CheckedDocument {
  * mapped with what the last import of the realm's realm file kept (roles, groups, default role,
  * clients, identity providers: src/keycloak/realm-contexts.ts); without one it is refused.
  */
-export async function importKeycloakRealm(services: GatehouseServices, ctx: OperationContext, source: KeycloakExportSource, options: KeycloakImportOptions, settings?: RealmSettingsTarget): Promise<KeycloakImportReport> {
+/** The settings operations a realm's settings are applied through (src/operations/settings.ts), with what applying them needs to know. */
+export type KeycloakSettingsOperations = Omit<RealmSettingsTarget, 'update'> & {
+  update(ctx: OperationContext, group: string, patch: Record<string, unknown>): Promise<unknown>;
+};
+
+export async function importKeycloakRealm(services: GatehouseServices, ctx: OperationContext, source: KeycloakExportSource, options: KeycloakImportOptions, settings?: KeycloakSettingsOperations): Promise<KeycloakImportReport> {
   const { realm: realmDocument, usersFiles = [] } = source;
   const { dryRun } = options;
   const now = new Date(services.clock.now());
@@ -108,7 +113,7 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
     report = new KeycloakReportBuilder(planned.plan.realm, dryRun, options.onEntry);
     await applyKeycloakRealm(services, planned.plan, options, report);
     // The realm's settings through the settings operations (validated, pins kept, audited as settings.updated); a dry run only compares.
-    if (settings !== undefined) await applyRealmSettings(settings, ctx, planned.plan.settings, dryRun, report);
+    if (settings !== undefined) await applyRealmSettings({ ...settings, update: (group, patch) => settings.update(ctx, group, patch) }, planned.plan.settings, dryRun, report);
     if (!dryRun) await services.keycloakRealms.save(context);
   }
 
