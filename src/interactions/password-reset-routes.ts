@@ -26,6 +26,8 @@ export interface ResettableAccounts {
   findById(id: string): Promise<{ id: string; username: string; name: string | null; email: string | null; disabled: boolean } | undefined>;
   setPassword(id: string, password: string): Promise<void>;
   checkNewPassword(id: string, password: string): Promise<void>;
+  /** Ends a pending required action (a temporary password's update_password: the user chose a new one). */
+  completeRequiredAction?(id: string, action: 'update_password'): Promise<boolean>;
   /** Lifts the user's sign-in lockouts; resolves to how many were lifted. */
   unlock(id: string): Promise<number>;
 }
@@ -288,6 +290,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     if (used === undefined) return invalidLink(ctx, locale);
     const { userId } = used;
     await deps.accounts.setPassword(userId, password);
+    await deps.accounts.completeRequiredAction?.(userId, 'update_password');
     await deps.revokeAll(userId);
     // The person proved the mailbox (and their second factor): lockouts from earlier guessing end.
     const lockoutsCleared = await deps.accounts.unlock(userId);
