@@ -161,6 +161,7 @@ export const PROBLEMS = {
   event_type: 'unknown event type (see the README for the list)',
   event_id: "an event id (the previous page's next)",
   subject_or_ip: 'give exactly one of subject and ip',
+  ip_address: 'must be an IPv4 or IPv6 address, or an IPv6 /64 block as the lockout list shows it',
 
   // Errors as a whole (no field): what a path names does not exist (404).
   route_not_found: 'no admin route {method} {path}',
