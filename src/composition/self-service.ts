@@ -52,6 +52,8 @@ export interface SelfService {
   readonly verification: EmailVerification<Locale>;
   /** Email address changes per user and hour on the account page (src/operations/own-account.ts). */
   readonly emailChanges: AttemptLimiter;
+  /** "Send the link again" of a pending address change, per user and hour (as the sign-in's resent confirmation links). */
+  readonly emailChangeResends: AttemptLimiter;
   /** The "Forgot password?" link while password reset is on. */
   readonly forgotPasswordPath: () => Promise<string | undefined>;
   /** Registration from the sign-in page (a runtime setting), a part of the password step. */
@@ -179,6 +181,7 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
     pendingEmailChanges,
     mailConfigured: mail !== undefined,
     emailChanges: attempts.limiter('email_change', EMAIL_CHANGES_PER_HOUR, PASSWORD_RESET_WINDOW),
+    emailChangeResends: attempts.limiter('email_change_resend', VERIFICATION_RESEND_LIMIT, PASSWORD_RESET_WINDOW),
     signIn,
     verification,
     forgotPasswordPath: async () => ((await signIn()).password_reset ? `${config.routes.password}/forgot` : undefined),

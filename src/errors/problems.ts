@@ -223,6 +223,7 @@ export const PROBLEMS = {
   token_no_user: 'the access token names no user',
   sign_in_again: 'sign in again to change how you sign in',
   email_changes_limited: 'too many email address changes; try again later',
+  email_resends_limited: 'the link was sent again too often; try again later',
   cross_origin: 'cross-origin requests are not accepted',
 
   // ... or with the request or the server as a whole.
