@@ -186,7 +186,6 @@ export const PROBLEMS = {
   // ... clashes with the state of things (409).
   user_no_email: 'the user has no email address',
   claim_scope_exists: 'a claim scope named {scope} exists already',
-  claim_scope_in_use: 'scope {scope} is allowed to clients ({clients}): take it out of their scope first',
   email_already_verified: "the user's email address is already verified",
   mail_not_configured: 'email is not configured on this server (GATEHOUSE_SMTP_URL)',
   caches_not_shared: 'without Redis (REDIS_URL) no notice reaches the other instances: each cache expires on its own TTL (GATEHOUSE_CLIENT_CACHE_TTL, GATEHOUSE_ACCOUNT_CACHE_TTL, GATEHOUSE_SESSION_CACHE_TTL); restart the instances to clear them at once',
