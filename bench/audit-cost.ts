@@ -9,6 +9,8 @@
  *   insert command, _id + at      the same where the query indexes are left out (FerretDB v1)
  *   compact event                 the same, the event without its null fields and without a
  *                                 `client` that repeats a client actor's id (what the trail stores now)
+ *   lean, minimal                 smaller documents (`--variants`): without `details`; `_id`, `type`
+ *                                 and the actor alone (a bound on what any smaller shape can save)
  * Uses the bench's own services (scripts/services under .data/bench-services) and drops its
  * database first. CPU time from /proc holds on a loaded machine far better than wall time; each
  * variant waits 11 s after its writes so that PostgreSQL's late statistics and FerretDB's
@@ -32,7 +34,7 @@ const EVENTS = Number(flags.events ?? 5000);
 const ROUNDS = Number(flags.rounds ?? 1);
 /** Events per insert (the audit trail writes up to 100 at a time). */
 const BATCH = Number(flags.batch ?? 100);
-/** The variants at --batch, by name (`--variants all,at,id,lean`, all four by default): the index sets, and `lean`, the event without `details`. */
+/** The variants at --batch, by name (`--variants all,at,id,lean,minimal`; all,at,id,lean by default): the index sets, `lean`, the event without `details`, and `minimal`, the bound on what any smaller document saves. */
 const VARIANTS = (flags.variants ?? 'all,at,id,lean').split(',').filter((name) => name !== '');
 /** Other batch sizes, written to the `_id`-only collection (`--batch-sizes 10,500`): a lightly used server's 1 s timer fires before 100 events wait. */
 const BATCH_SIZES = (flags['batch-sizes'] ?? '10,500').split(',').filter((size) => size !== '').map(Number);
@@ -70,6 +72,13 @@ const leanEvent = () => {
   const { details: _details, ...lean } = compactEvent();
   return lean;
 };
+
+/**
+ * The least an event could be and still say who did what: `_id`, `type` and the actor — no
+ * time (the id holds its second), address, request id or details. Not a shape the trail could
+ * store (its queries and readers need the rest): the bound on what any smaller document can save.
+ */
+const minimalEvent = () => ({ _id: new ObjectId(), type: 'token.issued', actor: { type: 'client', id: 'service-0123456789' } });
 
 /**
  * The index sets an audit collection has had: `all` — the five query indexes (ensureAuditIndexes)
@@ -114,11 +123,13 @@ try {
   await prepared('audit_at', 'at');
   await prepared('audit_id', 'id');
   await prepared('audit_id_lean', 'id');
+  await prepared('audit_id_minimal', 'id');
   const named: Record<string, [string, Write, (() => Record<string, unknown>) | undefined, number | undefined]> = {
     all: ['_id + five query indexes + at (MongoDB; FerretDB started before the fifth round)', insertInto('audit_all'), compactEvent, undefined],
     at: ['_id + at (FerretDB v1, fifth to seventeenth round)', insertInto('audit_at'), compactEvent, undefined],
     id: ['_id only', insertInto('audit_id'), compactEvent, undefined],
     lean: ['_id only, without `details`', insertInto('audit_id_lean'), leanEvent, undefined],
+    minimal: ['_id only, `_id`, `type` and `actor` alone (a bound, not a shape)', insertInto('audit_id_minimal'), minimalEvent, undefined],
   };
   const variants = VARIANTS.map((name) => named[name] ?? usage(`--variants: no variant ${name}`));
   for (const size of BATCH_SIZES) {

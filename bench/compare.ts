@@ -1,6 +1,6 @@
 /**
  * node bench/compare.ts [--build name=path/to/main.js ...] [--env name:SETTING=value ...] [--node-arg name:--flag ...] [--no-reference] [--scenario NAME ...]
- *                       [--seconds N] [--warmup N] [--connections N] [--rounds N] [--pg-transactions] [--idle-after S] [--allocations]
+ *                       [--seconds N] [--warmup N] [--settle [--settle-window S] [--settle-max S]] [--connections N] [--rounds N] [--pg-transactions] [--idle-after S] [--allocations]
  *
  * A/B of Gatehouse builds on the stateless scenarios, beside the library's in-memory reference
  * (bench/reference-server.ts), in one run: every build and the reference are started at once
@@ -51,6 +51,15 @@
  * (`V8Worker`: V8's helper threads — parallel scavenges, concurrent marking, background
  * compiles —; `libuv-worker`: WebCrypto's signatures): what the whole process spends that its
  * event loop does not (bench/profile.ts --perf says what those threads did).
+ * `--settle` warms each server up per scenario until its JIT has finished instead of for a fixed
+ * `--warmup`: windows of `--settle-window` seconds (5) of the same load, at least `--warmup`
+ * seconds in all and at most `--settle-max` (240), until the JIT has stopped adding work
+ * (bench/lib/settle.ts: three windows in a row with the `V8Worker` threads' CPU per request within
+ * a quarter (+10 µs) of its lowest window, and with `--allocations` under 64 KiB of new machine
+ * code each). Each window is logged (req/s, `V8Worker` and event-loop µs/req, and with
+ * `--allocations` the machine code the JIT added), and a table says how long each server took. The compiler's CPU is a cost of a short bench, not of a request in a long-running
+ * process, and Gatehouse has far more code on a request's path than the reference: read the
+ * whole-process ratio to the reference with `--settle` (docs/PERFORMANCE.md, perf17 and perf20).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -67,7 +76,8 @@ import { round } from './lib/stats.ts';
 import { commandCounts, gatehouseStoreSettings, openStores, resetStores, type CommandCounts } from './lib/storage.ts';
 import { eventLoopCpuByProcess, processTree, treeContextSwitches, treeCpuByThreadName, treeCpuMs, treeEventLoopCpuMs, treeRunQueueWaitMs, treeThreads } from './lib/process-tree.ts';
 import { storesCpuMs, storeTransactions } from './lib/stores-cpu.ts';
-import { usageOnHelp } from './lib/usage.ts';
+import { DEFAULT_SETTLE_RULE, helpersPerRequest, settled, type WarmupWindow } from './lib/settle.ts';
+import { usage, usageOnHelp } from './lib/usage.ts';
 
 const SCENARIOS = [...TOKEN_SCENARIOS, 'sign-in'] as const;
 /** Users signing in at a time in the sign-in scenario (as bench/vs-keycloak.ts). */
@@ -89,6 +99,9 @@ const { values: flags } = parseArgs({
     'pg-transactions': { type: 'boolean' },
     'idle-after': { type: 'string' },
     allocations: { type: 'boolean' },
+    settle: { type: 'boolean' },
+    'settle-window': { type: 'string' },
+    'settle-max': { type: 'string' },
   },
 });
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -98,6 +111,10 @@ const SECONDS = Number(flags.seconds ?? 6);
 const WARMUP = Number(flags.warmup ?? 2);
 const CONNECTIONS = Number(flags.connections ?? 16);
 const ROUNDS = Number(flags.rounds ?? 1);
+const SETTLE = flags.settle === true;
+const SETTLE_WINDOW = Number(flags['settle-window'] ?? 5);
+const SETTLE_MAX = Number(flags['settle-max'] ?? 240);
+if (!(SETTLE_WINDOW > 0) || !(SETTLE_MAX >= SETTLE_WINDOW)) usage('--settle-window must be a positive number of seconds and --settle-max at least as long');
 /** With --allocations: where each server's probe (bench/lib/allocation-probe.ts) writes the bytes its heap allocated so far. */
 const PROBE_DIR = flags.allocations === true ? `${new URL('..', import.meta.url).pathname}.data/bench/allocations` : undefined;
 const PROBE = new URL('./lib/allocation-probe.ts', import.meta.url).pathname;
@@ -115,18 +132,21 @@ interface ProbeReading {
   full: number;
   /** The main thread's pause in all collections, µs. */
   pauseUs: number;
+  /** Bytes of machine code in the code spaces now. */
+  code: number;
 }
 /** What a server's heaps (every process of its tree) did so far, as its probes last wrote it; zeros without --allocations. */
 function probeReading(pid: number): ProbeReading {
-  const sum: ProbeReading = { allocated: 0, promoted: 0, full: 0, pauseUs: 0 };
+  const sum: ProbeReading = { allocated: 0, promoted: 0, full: 0, pauseUs: 0, code: 0 };
   if (PROBE_DIR === undefined) return sum;
   for (const each of processTree(pid)) {
     try {
-      const read = JSON.parse(readFileSync(`${PROBE_DIR}/${each}.json`, 'utf8')) as { allocatedBytes: number; promotedBytes?: number; fullCollections?: number; pauseUs?: number };
+      const read = JSON.parse(readFileSync(`${PROBE_DIR}/${each}.json`, 'utf8')) as { allocatedBytes: number; promotedBytes?: number; fullCollections?: number; pauseUs?: number; codeBytes?: number };
       sum.allocated += read.allocatedBytes;
       sum.promoted += read.promotedBytes ?? 0;
       sum.full += read.fullCollections ?? 0;
       sum.pauseUs += read.pauseUs ?? 0;
+      sum.code += read.codeBytes ?? 0;
     } catch {
       // a process without a probe (yet): nothing counted for it
     }
@@ -200,6 +220,39 @@ async function measure(scenario: Scenario, target: Target, seconds: number): Pro
   return { requests: result.requests.total, duration: result.duration, errors: result.errors + result.timeouts + result.non2xx };
 }
 
+/** With --settle: how long each server's warm-up took per scenario, and its helper threads' CPU per request in the first and last window. */
+const settleRows: Array<Array<string | number>> = [];
+
+/**
+ * A server's warm-up for a scenario: `--warmup` seconds of its load, or with --settle windows of
+ * it until the JIT has finished (bench/lib/settle.ts), each window logged.
+ */
+async function warmUp(scenario: Scenario, target: Target, pid: number): Promise<void> {
+  if (!SETTLE) {
+    if (WARMUP > 0) await measure(scenario, target, WARMUP);
+    return;
+  }
+  const windows: WarmupWindow[] = [];
+  let seconds = 0;
+  let requests = 0;
+  while (seconds < SETTLE_MAX && (seconds < WARMUP || !settled(windows))) {
+    const helpersBefore = treeCpuByThreadName(pid).get('V8Worker') ?? 0;
+    const loopBefore = eventLoopCpuMs(pid);
+    const codeBefore = probeReading(pid).code;
+    const result = await measure(scenario, target, SETTLE_WINDOW);
+    await probeSettled();
+    const codeBytes = PROBE_DIR === undefined ? undefined : probeReading(pid).code - codeBefore;
+    const window: WarmupWindow = { requests: result.requests, helpersMs: (treeCpuByThreadName(pid).get('V8Worker') ?? 0) - helpersBefore, codeBytes };
+    windows.push(window);
+    seconds += result.duration;
+    requests += result.requests;
+    const code = codeBytes === undefined ? '' : `, machine code ${codeBytes >= 0 ? '+' : ''}${round(codeBytes / 1024, 1)} KiB`;
+    log(`settle ${scenario} ${target.key} ${windows.length}: ${round(result.requests / Math.max(0.001, result.duration))} req/s, V8Worker ${Math.round(helpersPerRequest(window))} µs/req, event loop ${Math.round(((eventLoopCpuMs(pid) - loopBefore) * 1000) / Math.max(1, result.requests))} µs/req${code}`);
+  }
+  const perRequest = windows.map(helpersPerRequest);
+  settleRows.push([scenario, target.key, windows.length, Math.round(seconds), requests, Math.round(perRequest[0] ?? 0), Math.round(Math.min(...perRequest)), Math.round(perRequest.at(-1) ?? 0), settled(windows) ? 'yes' : `no (--settle-max ${SETTLE_MAX} s)`]);
+}
+
 /** Each build's /metrics (the reference has none). */
 const metricsOf = new Map<string, () => Promise<string>>();
 /** With --idle-after: each server's memory in parts (bench/lib/memory-parts.ts) idle after the start, after the scenarios and after the idle wait. */
@@ -232,7 +285,7 @@ try {
   const rssAtStart = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
   const threadsAtStart = new Map(children.map((child) => [child.name, treeThreads(child.process.pid!)]));
   await readParts('idle after the start');
-  log(`${children.map((child) => child.name).join(', ')}; ${SECONDS} s each per round, ${ROUNDS} round(s), ${CONNECTIONS} connections; load average ${load()}`);
+  log(`${children.map((child) => child.name).join(', ')}; ${SECONDS} s each per round, ${ROUNDS} round(s), ${CONNECTIONS} connections; warm-up ${SETTLE ? `until the JIT settles (windows of ${SETTLE_WINDOW} s, at least ${WARMUP} s, at most ${SETTLE_MAX} s)` : `${WARMUP} s`}; load average ${load()}`);
   const rows: Array<Array<string | number>> = [];
   for (const scenario of scenarios) {
     const targets: Target[] = [];
@@ -241,7 +294,7 @@ try {
     /** Each segment's process CPU µs per request: their median shrugs off a segment a neighbour's burst landed on. */
     const segmentCpu = new Map<string, number[]>();
     const pids = new Map(children.map((child) => [child.name, child.process.pid!]));
-    for (const target of targets) if (WARMUP > 0) await measure(scenario, target, WARMUP);
+    for (const target of targets) await warmUp(scenario, target, pids.get(target.key)!);
     for (let index = 0; index < ROUNDS; index += 1) {
       for (const target of [...targets, ...[...targets].reverse()]) {
         const switchesBefore = treeContextSwitches(pids.get(target.key)!);
@@ -389,6 +442,7 @@ try {
   const idleColumns = idleAfter === undefined ? [] : [`RSS MiB after ${idleAfter} s idle`, 'idle after load ÷ idle after start', `CPU % of a core over the ${idleAfter} s idle`];
   process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios', ...idleColumns], memory)}\n`);
   for (const [name, parts] of partsOf) process.stdout.write(`\n${name}'s memory in parts:\n${partsTable(parts)}\n`);
+  if (SETTLE) process.stdout.write(`\nwarm-up until the JIT settled (${DEFAULT_SETTLE_RULE.span} windows of ${SETTLE_WINDOW} s in a row with V8Worker CPU per request level${PROBE_DIR === undefined ? '' : ' and little new machine code'}):\n${table(['scenario', 'server', 'windows', 'seconds', 'requests', 'V8Worker µs/req, first window', 'lowest', 'last', 'settled'], settleRows)}\n\n`);
   process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'other threads µs/req by name', 'stores CPU µs/req', 'MongoDB commands/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this', ...(PROBE_DIR === undefined ? [] : ['heap allocated KiB/req', `allocated: ${children[0]!.name} ÷ this`, 'allocated: reference ÷ this', 'promoted to the old generation B/req', 'full collections per 10,000 req', 'GC pause µs/req (main thread)'])], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();

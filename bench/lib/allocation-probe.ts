@@ -16,7 +16,7 @@
  * concurrently): the bytes young collections moved into the old generation (objects that outlived
  * two of them — the old generation grows by these until a full collection marks all of it), the
  * number of full collections, and the main thread's pause in all collections (the GC profiler's
- * `cost`).
+ * `cost`), and the bytes of machine code in the code spaces now (what the JIT has written).
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
@@ -41,6 +41,9 @@ if (isMainThread && dir !== undefined && dir !== '') {
   let promotedBytes = 0;
   let fullCollections = 0;
   let pauseUs = 0;
+  // Machine code the JIT has written (Sparkplug, Maglev, Turbofan): it stops growing when the hot code is compiled (compare.ts --settle prints it per warm-up window).
+  const CODE = new Set(['code_space', 'code_large_object_space']);
+  const codeNow = () => v8.getHeapSpaceStatistics().reduce((sum, space) => sum + (CODE.has(space.space_name) ? space.space_used_size : 0), 0);
   /** Never less than a count already written (the heap shrinks when sweeping ends, between two collections). */
   let reported = 0;
   const flush = () => {
@@ -58,7 +61,7 @@ if (isMainThread && dir !== undefined && dir !== '') {
     const since = Math.max(0, usedNow() - usedAfterLast);
     reported = Math.max(reported, allocated + since);
     // Written aside and renamed: a reader never sees half a file.
-    writeFileSync(`${file}.next`, JSON.stringify({ allocatedBytes: reported, collections, promotedBytes, fullCollections, pauseUs }));
+    writeFileSync(`${file}.next`, JSON.stringify({ allocatedBytes: reported, collections, promotedBytes, fullCollections, pauseUs, codeBytes: codeNow() }));
     renameSync(`${file}.next`, file);
   };
   flush();

@@ -115,6 +115,7 @@ export const PROBLEMS = {
   language_tag: 'must be a BCP 47 language tag such as en-US',
   phone_number: 'must be an E.164 number such as +16045551234',
   address_empty: 'must have at least one field (send null to clear the address)',
+  unknown_required_action: '"{value}" is not a required action (one of {values})',
 
   // Custom attributes and claim scopes (src/accounts/custom-attributes.ts, src/claims/).
   attribute_name: 'must be 1-64 letters, digits, "_" or "-", starting with a letter',
@@ -160,6 +161,7 @@ export const PROBLEMS = {
   event_type: 'unknown event type (see the README for the list)',
   event_id: "an event id (the previous page's next)",
   subject_or_ip: 'give exactly one of subject and ip',
+  ip_address: 'must be an IPv4 or IPv6 address, or an IPv6 /64 block as the lockout list shows it',
 
   // Errors as a whole (no field): what a path names does not exist (404).
   route_not_found: 'no admin route {method} {path}',
@@ -197,6 +199,7 @@ export const PROBLEMS = {
   recovery_codes_need_factor: 'recovery codes back up a second factor: set one up first',
   factor_required: 'your account requires a second factor; add another one before removing this one',
   last_sign_in_method: 'this is your only way to sign in: set a password, add a passkey or connect another account first',
+  last_admin: 'this would leave no enabled user with the admin role, and nobody could sign in to the console or the admin API as a person: give another user the admin role first',
 
   // Access (401, 403): the admin API's and the account API's tokens and callers.
   token_missing: 'a Bearer access token for the admin API is required',

@@ -1,5 +1,6 @@
 import type { Account, FindAccount } from 'oidc-provider';
 import type { Accounts, User } from '../accounts/accounts.ts';
+import type { RequiredAction } from '../accounts/required-actions.ts';
 import { keycloakIdTokenClaims } from './keycloak-claims.ts';
 import { clientFlag, clientProperty } from './client-metadata.ts';
 import type { CustomAttributes } from '../accounts/custom-attributes.ts';
@@ -16,6 +17,8 @@ export interface AccountProfile {
   readonly unverifiedEmail?: 'self-registered' | 'other';
   /** The user's custom attributes (never claims themselves: claim scopes map them, src/claims/mapped-claims.ts). */
   readonly attributes?: CustomAttributes;
+  /** What the user must do before any application gets tokens (src/accounts/required-actions.ts); absent: nothing. Never a claim. */
+  readonly requiredActions?: readonly RequiredAction[];
 }
 
 export interface AccountDirectory {
@@ -42,6 +45,8 @@ export function findAccount(accounts: AccountDirectory, mapping: ClaimMapping = 
       secondFactor: profile.secondFactor === true,
       // Read by the email-verification step's prompt check (src/interactions/steps/verify-email.ts).
       unverifiedEmail: profile.unverifiedEmail,
+      // Read by the required-actions step's prompt check and the password grant (src/interactions/steps/required-actions.ts).
+      requiredActions: profile.requiredActions ?? [],
       // A minimal ID token still carries what the `claims` parameter asked for by name.
       // A Keycloak-claims client's ID token also carries azp and the roles (the openid scope releases them).
       // Every use but the ID token's reads the same object for every request of a profile
@@ -98,12 +103,15 @@ export function profileOf(user: User): AccountProfile {
   }
   if (attributes.phone_number !== undefined) claims.phone_number_verified = user.attributes.phone_number_verified === true;
   const unverifiedEmail = user.email === null || user.emailVerified ? undefined : user.selfRegistered ? 'self-registered' : 'other';
+  // A password change means nothing to a user without a password, a confirmation nothing without an address: they stay, unasked.
+  const requiredActions = user.requiredActions.filter((action) => (action !== 'update_password' || user.hasPassword) && (action !== 'verify_email' || user.email !== null));
   return {
     sub: user.id,
     claims,
     secondFactor: user.secondFactor,
     ...(unverifiedEmail === undefined ? {} : { unverifiedEmail }),
     ...(Object.keys(user.customAttributes).length === 0 ? {} : { attributes: user.customAttributes }),
+    ...(requiredActions.length === 0 ? {} : { requiredActions }),
   };
 }
 

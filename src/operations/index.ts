@@ -12,6 +12,7 @@ import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
 import { importKeycloakRealm, type KeycloakExportSource } from './keycloak-import.ts';
 import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
+import { lastAdminGuard } from './last-admin.ts';
 import { lockoutOperations } from './lockouts.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
 import { sessionOperations } from './sessions.ts';
@@ -50,7 +51,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     lockouts: lockoutOperations(services),
     apis: apiOperations(services),
     claimScopes: claimScopeOperations(services),
-    roles: labelOperations(services.roles, services.audit),
+    roles: labelOperations(services.roles, services.audit, lastAdminGuard(services)),
     groups: labelOperations(services.groups, services.audit),
     keys: keyOperations(keys, services.audit, dateClock(services.clock)),
     caches: cacheOperations({ ...services.notices, keys, audit: services.audit }),

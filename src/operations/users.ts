@@ -4,6 +4,7 @@ import type { User } from '../accounts/accounts.ts';
 import type { ChangedBy } from '../accounts/email-change-notice.ts';
 import { addressKey } from '../accounts/normalize.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
+import { isRequiredAction, REQUIRED_ACTIONS, type RequiredAction } from '../accounts/required-actions.ts';
 import { customAttributesInput, customAttributesPatchInput } from '../accounts/custom-attributes.ts';
 import type { FactorStatus } from '../mfa/factors.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
@@ -12,6 +13,8 @@ import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { notFound, OperationError } from './errors.ts';
 import { userDeletion } from './user-deletion.ts';
+import { lastAdminGuard } from './last-admin.ts';
+import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
 
 /** Account mail, where SMTP is configured (src/composition/account-mail.ts; the server and the CLI alike). */
 export interface VerificationSender {
@@ -23,6 +26,16 @@ export interface VerificationSender {
 
 const label = z.string().trim().min(1).max(128);
 const optionalText = z.string().max(256).nullable().optional();
+
+/** What the user must do at their next sign-in (src/accounts/required-actions.ts): a bad name is refused by name. */
+const requiredActionsField = z
+  .array(
+    z.string().superRefine((value, ctx) => {
+      if (!isRequiredAction(value)) ctx.addIssue({ code: 'custom', ...says('unknown_required_action', { value: value.slice(0, 64), values: REQUIRED_ACTIONS.join(', ') }) });
+    }),
+  )
+  .max(REQUIRED_ACTIONS.length * 2)
+  .transform((values) => values as RequiredAction[]);
 
 /** The profile an operator sets on create and update alike. */
 const profileFields = {
@@ -42,6 +55,7 @@ export const userCreateSchema = z
     ...profileFields,
     roles: z.array(label).default([]),
     groups: z.array(label).default([]),
+    required_actions: requiredActionsField.optional(),
     attributes: customAttributesInput.optional(),
   })
   .strict();
@@ -52,6 +66,8 @@ export const userPatchFields = z
     ...profileFields,
     roles: z.array(label).optional(),
     groups: z.array(label).optional(),
+    /** Replaces the user's required actions (an empty list clears them). */
+    required_actions: requiredActionsField.optional(),
     attributes: customAttributesPatchInput.optional(),
   })
   .strict();
@@ -61,7 +77,8 @@ export const userUpdateSchema = userPatchFields
   .refine((patch) => Object.keys(patch).length > 0, { ...says('nothing_to_change'), when: (payload) => payload.issues.length === 0 })
   .meta({ minProperties: 1 });
 
-export const passwordSchema = z.object({ password: z.string().min(1) }).strict();
+/** `temporary`: the user must choose another at their next sign-in (adds `update_password`; without it, a pending one is lifted). */
+export const passwordSchema = z.object({ password: z.string().min(1), temporary: z.boolean().optional() }).strict();
 
 export const userSearchSchema = z.object({
   q: z.string().max(256).optional(),
@@ -102,6 +119,7 @@ export function showUser(user: User) {
     groups: [...user.groups],
     attributes: { ...user.customAttributes },
     disabled: user.disabled,
+    required_actions: [...user.requiredActions],
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
     last_login_at: user.lastLoginAt?.toISOString() ?? null,
@@ -127,6 +145,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
   const { accounts, users, roles, groups, audit, revocation, factors, passkeys } = services;
   const target = (id: string) => ({ type: 'user', id });
   const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
+  const lastAdmin = lastAdminGuard(services);
 
   /** Whether the user changed their own account (the account page) or an operator did (admin API, console, CLI). */
   const changedBy = (ctx: OperationContext, user: User): ChangedBy => (ctx.actor.type === 'user' && ctx.actor.id === user.id ? 'self' : 'operator');
@@ -144,6 +163,11 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       () => true,
       () => false,
     );
+  }
+
+  /** An operator set the user's required actions: `actions` are all they have now. */
+  async function auditRequiredActions(ctx: OperationContext, id: string, actions: readonly RequiredAction[]): Promise<void> {
+    await audit.write({ ...ctx, type: 'user.required_actions_set', target: target(id), details: { actions: [...actions] } });
   }
 
   async function get(id: string): Promise<User> {
@@ -174,10 +198,12 @@ export function userOperations(services: GatehouseServices, verification?: Verif
         customAttributes: input.attributes,
         roles: input.roles,
         groups: input.groups,
+        requiredActions: input.required_actions,
       });
       await roles.ensure(user.roles);
       await groups.ensure(user.groups);
       await audit.write({ ...ctx, type: 'user.created', target: target(user.id), details: { username: user.username, roles: user.roles } });
+      if (user.requiredActions.length > 0) await auditRequiredActions(ctx, user.id, user.requiredActions);
       await offerVerification(ctx, user);
       return user;
     },
@@ -190,7 +216,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     async update(ctx: OperationContext, id: string, body: unknown) {
       const patch = userUpdateSchema.parse(body);
       const previousEmail = patch.email === undefined ? undefined : ((await accounts.findById(id))?.email ?? null);
-      const user = await users.update(id, {
+      const write = () => users.update(id, {
         email: patch.email,
         emailVerified: patch.email_verified,
         givenName: patch.given_name,
@@ -200,7 +226,10 @@ export function userOperations(services: GatehouseServices, verification?: Verif
         customAttributes: patch.attributes,
         roles: patch.roles,
         groups: patch.groups,
+        requiredActions: patch.required_actions,
       });
+      // Roles without `admin`: refused for the last enabled admin (409 last_admin, src/operations/last-admin.ts).
+      const user = patch.roles !== undefined && !patch.roles.includes(ADMIN_ROLE) ? await lastAdmin.removing(id, write) : await write();
       if (patch.roles !== undefined) await roles.ensure(patch.roles);
       if (patch.groups !== undefined) await groups.ensure(patch.groups);
       // The address it already had (compared as the accounts compare them) is no change: no link, no notice.
@@ -213,18 +242,25 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       const fields = Object.keys(patch).filter((field) => field !== 'email' || emailChanged);
       await audit.write({ ...ctx, type: 'user.updated', target: target(id), details: { fields, ...(previousEmailNotified === undefined ? {} : { previousEmailNotified }) } });
       if (emailChanged) await offerVerification(ctx, user);
+      if (patch.required_actions !== undefined) await auditRequiredActions(ctx, id, user.requiredActions);
       return user;
     },
 
+    /**
+     * Sets the password. A temporary one must be changed at the next sign-in (adds
+     * `update_password`); an ordinary one lifts a pending `update_password`, as Keycloak does.
+     */
     async setPassword(ctx: OperationContext, id: string, body: unknown) {
-      const { password } = passwordSchema.parse(body);
+      const { password, temporary = false } = passwordSchema.parse(body);
       await accounts.setPassword(id, password);
-      await audit.write({ ...ctx, type: 'user.password_set', target: target(id) });
+      await audit.write({ ...ctx, type: 'user.password_set', target: target(id), details: { temporary } });
+      if (temporary) await auditRequiredActions(ctx, id, await accounts.addRequiredActions(id, ['update_password']));
+      else if (await accounts.completeRequiredAction(id, 'update_password')) await auditRequiredActions(ctx, id, (await get(id)).requiredActions);
     },
 
     /** Disables the user and revokes their sessions, grants and tokens at once. */
     async disable(ctx: OperationContext, id: string) {
-      await accounts.disable(id);
+      await lastAdmin.removing(id, () => accounts.disable(id));
       const revoked = await revocation.revokeByAccountId(id);
       await audit.write({ ...ctx, type: 'user.disabled', target: target(id), details: { revoked } });
     },
