@@ -240,6 +240,8 @@ examples:
   gatehouse clients rotate-secret CLIENT_ID --json
   gatehouse clients list --query web
   gatehouse apis create --identifier https://orders.example.com --scope "read write"
+  gatehouse users update alice --attribute department=eng
+  gatehouse claim-scopes create department --description "See your department" --map department
   gatehouse idps create --alias google --preset google --client-id ID --client-secret-stdin < google.secret
   gatehouse sessions list --user alice
   gatehouse consents revoke CLIENT_ID --user alice
