@@ -51,6 +51,7 @@ export function adminApi(w: Wiring, { oidc, observability, selfService }: { oidc
           emailConfigured: selfService.mailConfigured,
           keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
           verification: selfService.verificationSender,
+          invitations: selfService.invitationSender,
           initialAccessTokens: config.registration
             ? async (expiresIn) => {
                 const { InitialAccessToken } = ring.current();

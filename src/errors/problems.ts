@@ -188,6 +188,9 @@ export const PROBLEMS = {
   // ... clashes with the state of things (409).
   user_no_email: 'the user has no email address',
   claim_scope_exists: 'a claim scope named {scope} exists already',
+  invite_with_password: 'an invited user chooses their own password: leave password out with invite',
+  invite_needs_email: 'an invitation is mailed: an email address is required with invite',
+  redirect_uri_not_registered: 'is not one of the redirect URIs registered for client {client_id}',
   email_already_verified: "the user's email address is already verified",
   mail_not_configured: 'email is not configured on this server (GATEHOUSE_SMTP_URL)',
   caches_not_shared: 'without Redis (REDIS_URL) no notice reaches the other instances: each cache expires on its own TTL (GATEHOUSE_CLIENT_CACHE_TTL, GATEHOUSE_ACCOUNT_CACHE_TTL, GATEHOUSE_SESSION_CACHE_TTL); restart the instances to clear them at once',
@@ -219,6 +222,7 @@ export const PROBLEMS = {
   token_no_user: 'the access token names no user',
   sign_in_again: 'sign in again to change how you sign in',
   email_changes_limited: 'too many email address changes; try again later',
+  email_resends_limited: 'the link was sent again too often; try again later',
   cross_origin: 'cross-origin requests are not accepted',
 
   // ... or with the request or the server as a whole.

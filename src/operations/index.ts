@@ -22,6 +22,7 @@ import { statusOperations, type StatusDeps } from './status.ts';
 import { transferOperations } from './transfer.ts';
 import { upstreamOperations } from './upstream.ts';
 import { userOperations, type VerificationSender } from './users.ts';
+import type { InvitationSender } from '../accounts/invitations.ts';
 
 export interface OperationsDeps {
   readonly services: GatehouseServices;
@@ -32,6 +33,8 @@ export interface OperationsDeps {
   readonly issuer: string;
   /** Verification emails for new and changed addresses (the server passes one when SMTP is set). */
   readonly verification?: VerificationSender;
+  /** Invitations to set a password (the server and the CLI pass one when SMTP is set). */
+  readonly invitations?: InvitationSender;
   /** Store health and effective settings: the server passes them (admin API `/health`, `/settings`). */
   readonly status?: StatusDeps;
   /** Whether SMTP is configured (registration, verification and reset need it); shown with the sign-in settings. */
@@ -42,10 +45,10 @@ export interface OperationsDeps {
  * Everything an operator can do, validated and audited in one place. The admin API, the CLI
  * (and the console to come) reach the domain only through this.
  */
-export function createOperations({ services, keys, initialAccessTokens, issuer, verification, status = {}, emailConfigured = false }: OperationsDeps) {
+export function createOperations({ services, keys, initialAccessTokens, issuer, verification, invitations, status = {}, emailConfigured = false }: OperationsDeps) {
   return {
     clients: clientOperations(services),
-    users: userOperations(services, verification),
+    users: userOperations(services, verification, invitations),
     sessions: sessionOperations(services),
     consents: consentOperations(services),
     lockouts: lockoutOperations(services),

@@ -61,6 +61,8 @@ export interface OwnAccountDeps extends OwnSignInMethodsDeps {
   readonly verification?: VerificationSender | undefined;
   /** Attempts to change the email address, per user (own-email-change.ts). */
   readonly emailChanges?: OwnEmailChangeDeps['emailChanges'];
+  /** Resent links of a pending address change, per user (own-email-change.ts). */
+  readonly emailChangeResends?: OwnEmailChangeDeps['resends'];
   /** An own change of address waits for the link mailed to the new one (own-email-change.ts); absent without mail. */
   readonly pendingEmailChanges?: OwnEmailChangeDeps['pendingChanges'];
 }
@@ -75,7 +77,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   const users = userOperations(services, deps.verification);
   const sessions = sessionOperations(services);
   const consents = consentOperations(services);
-  const emailChange = ownEmailChange({ audit, accounts, emailChanges: deps.emailChanges, pendingChanges: deps.pendingEmailChanges });
+  const emailChange = ownEmailChange({ audit, accounts, emailChanges: deps.emailChanges, resends: deps.emailChangeResends, pendingChanges: deps.pendingEmailChanges });
   /** An API a grant names, by its display name (its identifier when no longer registered). */
   const apiDetail = async (identifier: string) => ({
     identifier,

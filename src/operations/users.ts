@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { says } from '../errors/problems.ts';
 import type { User } from '../accounts/accounts.ts';
 import type { ChangedBy } from '../accounts/email-change-notice.ts';
+import type { InvitationSender } from '../accounts/invitations.ts';
+import type { ReturnTo } from '../accounts/password-resets.ts';
+import type { ClientView } from '../clients/repository.ts';
+import { invalid } from '../errors/gatehouse-error.ts';
 import { addressKey } from '../accounts/normalize.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
 import { isRequiredAction, REQUIRED_ACTIONS, type RequiredAction } from '../accounts/required-actions.ts';
@@ -57,8 +61,26 @@ export const userCreateSchema = z
     groups: z.array(label).default([]),
     required_actions: requiredActionsField.optional(),
     attributes: customAttributesInput.optional(),
+    /** Mail the new user an invitation to set their own password (then no password is given). */
+    invite: z.boolean().optional(),
   })
   .strict();
+
+/** An operator's invitation (POST /users/{id}/invitation): where it leads back to, and how long it works. */
+export const invitationSchema = z
+  .object({
+    client_id: z.string().min(1).max(256).optional(),
+    redirect_uri: z.string().min(1).max(2048).optional(),
+    /** Instead of the configured `invitation_ttl`. */
+    lifetime_seconds: z.number().int().min(60).max(2_592_000).optional(),
+  })
+  .strict();
+
+/** Whether `redirectUri` is exactly one of the client's registered redirect URIs (as Keycloak's execute-actions-email checks it). */
+export function registersRedirect(client: Pick<ClientView, 'metadata'> | undefined, redirectUri: string): boolean {
+  const registered = client?.metadata.redirect_uris;
+  return Array.isArray(registered) && registered.includes(redirectUri);
+}
 
 /** The fields a user update may name (the account page picks its own from these). */
 export const userPatchFields = z
@@ -141,7 +163,7 @@ export function showFactors(status: FactorStatus, passkeys: readonly PasskeyView
   };
 }
 
-export function userOperations(services: GatehouseServices, verification?: VerificationSender) {
+export function userOperations(services: GatehouseServices, verification?: VerificationSender, invitations?: InvitationSender) {
   const { accounts, users, roles, groups, audit, revocation, factors, passkeys } = services;
   const target = (id: string) => ({ type: 'user', id });
   const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
@@ -165,6 +187,30 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     );
   }
 
+  /** The application an invitation leads back to: both named, the client's own redirect URI exactly (400 naming the field). */
+  async function returnToOf(input: z.infer<typeof invitationSchema>): Promise<ReturnTo | undefined> {
+    const { client_id: clientId, redirect_uri: redirectUri } = input;
+    if (clientId === undefined && redirectUri === undefined) return undefined;
+    if (clientId === undefined) throw invalid('client_id', 'required');
+    if (redirectUri === undefined) throw invalid('redirect_uri', 'required');
+    const client = await services.clients.get(clientId);
+    if (client === undefined) throw invalid('client_id', 'unknown_client', { client_id: clientId });
+    if (!registersRedirect(client, redirectUri)) throw invalid('redirect_uri', 'redirect_uri_not_registered', { client_id: clientId });
+    return { clientId, redirectUri };
+  }
+
+  /** Mails the invitation and audits it; 409 without SMTP, an address or an enabled user. */
+  async function sendInvitation(ctx: OperationContext, id: string, input: z.infer<typeof invitationSchema>) {
+    const returnTo = await returnToOf(input);
+    if (invitations === undefined) throw new OperationError(409, 'mail_not_configured');
+    const outcome = await invitations.send(id, { ttlSeconds: input.lifetime_seconds, returnTo });
+    if (outcome.kind === 'unknown_user') throw notFound('user_not_found', id);
+    if (outcome.kind === 'no_email') throw new OperationError(409, 'user_no_email');
+    if (outcome.kind === 'disabled') throw new OperationError(409, 'user_disabled');
+    await audit.write({ ...ctx, type: 'user.invited', target: target(id), details: { expiresInSeconds: outcome.expiresInSeconds, clientId: returnTo?.clientId ?? null, redirectUri: returnTo?.redirectUri ?? null } });
+    return { sent: true as const, expires_in: outcome.expiresInSeconds };
+  }
+
   /** An operator set the user's required actions: `actions` are all they have now. */
   async function auditRequiredActions(ctx: OperationContext, id: string, actions: readonly RequiredAction[]): Promise<void> {
     await audit.write({ ...ctx, type: 'user.required_actions_set', target: target(id), details: { actions: [...actions] } });
@@ -186,6 +232,12 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     },
     async create(ctx: OperationContext, body: unknown) {
       const input = userCreateSchema.parse(body);
+      // An invited user chooses their own password: refused before anything is created.
+      if (input.invite === true) {
+        if (input.password !== undefined) throw invalid('password', 'invite_with_password');
+        if (input.email === undefined || input.email === null || input.email.trim() === '') throw invalid('email', 'invite_needs_email');
+        if (invitations === undefined) throw new OperationError(409, 'mail_not_configured');
+      }
       const user = await accounts.createUser({
         username: input.username,
         password: input.password,
@@ -204,7 +256,9 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       await groups.ensure(user.groups);
       await audit.write({ ...ctx, type: 'user.created', target: target(user.id), details: { username: user.username, roles: user.roles } });
       if (user.requiredActions.length > 0) await auditRequiredActions(ctx, user.id, user.requiredActions);
-      await offerVerification(ctx, user);
+      // The invitation's link confirms the address too: no separate confirmation mail.
+      if (input.invite === true) await sendInvitation(ctx, user.id, {});
+      else await offerVerification(ctx, user);
       return user;
     },
 
@@ -278,6 +332,13 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       if (outcome === 'already_verified') throw new OperationError(409, 'email_already_verified');
       if (outcome === 'no_mail') throw new OperationError(409, 'mail_not_configured');
       if (outcome === 'unknown_user') throw new OperationError(409, 'user_disabled');
+    },
+
+    /** Mails the user a link to set their password (the previous invitation stops working); POST /users/{id}/invitation. */
+    async invite(ctx: OperationContext, id: string, body: unknown) {
+      const input = invitationSchema.parse(body ?? {});
+      await get(id);
+      return sendInvitation(ctx, id, input);
     },
 
     async unlock(ctx: OperationContext, id: string) {
