@@ -7,6 +7,7 @@ import { formsOf, signIn, UserAgent } from '../helpers/browserless.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { authorizationRequest, deployment, REDIRECT_URI, relyingParty, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { eventually } from '../helpers/poll.ts';
+import { runCli } from '../helpers/process.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 
 const CHOSEN = 'my own invited passphrase 7';
@@ -138,6 +139,31 @@ describe('inviting a user by email (admin API, a real SMTP server, openid-client
     expect(expired.status).to.equal(400);
     expect(titleOf(expired.html)).to.equal('This invitation no longer works');
     expect((await new UserAgent().request(`${deploy.issuer}/password/invitation/${'x'.repeat(43)}`)).status, 'unknown link').to.equal(400);
+  });
+
+  it('invites from the CLI: users create --invite, users invite with an application; refusals exit non-zero naming the flag', async () => {
+    const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, REDIS_URL: deploy.redisUrl!, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+    const created = await runCli(['users', 'create', '--username', 'cleo', '--email', 'cleo@example.com', '--invite', '--json'], env);
+    expect(created.code, created.stderr).to.equal(0);
+    const shown = JSON.parse(created.stdout) as { id: string; invited: boolean };
+    expect(shown.invited).to.equal(true);
+    const first = linkIn(await inbox.next());
+    expect(first).to.be.a('string');
+    const again = await runCli(['users', 'invite', 'cleo@example.com', '--client-id', cast.web.clientId, '--redirect-uri', REDIRECT_URI, '--lifetime', '7200', '--json'], env);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(JSON.parse(again.stdout)).to.deep.equal({ id: shown.id, sent: true, expires_in: 7200 });
+    const mail = await inbox.next();
+    expect(mail.text).to.contain('expires in 2 hours');
+    expect((await accept(first!, CHOSEN)).status, 'the CLI\'s second invitation replaced the first').to.equal(400);
+    const done = await accept(linkIn(mail)!, CHOSEN);
+    expect(done.html).to.contain(`href="${REDIRECT_URI}"`);
+
+    const wrongUri = await runCli(['users', 'invite', 'cleo', '--client-id', cast.web.clientId, '--redirect-uri', 'https://evil.example.com/cb'], env);
+    expect(wrongUri.code).to.not.equal(0);
+    expect(wrongUri.stderr).to.contain('--redirect-uri');
+    const both = await runCli(['users', 'create', '--username', 'dora', '--email', 'dora@example.com', '--invite', '--password-stdin'], env, 'a password 1234\n');
+    expect(both.code).to.equal(2);
+    expect(await gatehouse.services.accounts.findByLogin('dora')).to.equal(undefined);
   });
 
   it('refuses what it cannot send: 400 naming the field, 404, 409 without an address or for a disabled user', async () => {
