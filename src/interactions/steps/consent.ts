@@ -1,6 +1,7 @@
 import type { ConsentGiven } from '../../consents/records.ts';
 import { isOidcScope } from '../../oidc/claims.ts';
 import type { SignInStep, StepContext } from './step.ts';
+import { isolate } from '../breakable.ts';
 
 const KNOWN_CLAIMS = new Set([
   ...['sub', 'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website'],
@@ -68,7 +69,7 @@ export function consentStep(signedIn?: SignedIn, keeper?: ConsentKeeper, apis?: 
       const scopeText = (scope: string) => {
         if (isOidcScope(scope)) return t(`scope.${scope}`);
         const description = descriptions?.describe(scope, locale);
-        return description === undefined ? t('scope.other', { scope }) : `\u2068${description}\u2069`;
+        return description === undefined ? t('scope.other', { scope: isolate(scope) }) : isolate(description);
       };
       const { prompt } = details;
       const oidcScopes = (prompt.details.missingOIDCScope as string[] | undefined) ?? [];
@@ -87,7 +88,7 @@ export function consentStep(signedIn?: SignedIn, keeper?: ConsentKeeper, apis?: 
         account: await signedInAccount(details),
         scopes: [
           ...oidcScopes.map(scopeText),
-          ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope, api: apiNames.get(api)! }))),
+          ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope: isolate(scope), api: isolate(apiNames.get(api)!) }))),
         ],
         claims: claims.map((claim) => (KNOWN_CLAIMS.has(claim) ? t(`claim.${claim}`) : t('claim.other', { claim }))),
       });
