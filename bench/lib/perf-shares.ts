@@ -166,7 +166,7 @@ const HELPER_WORK: ReadonlyArray<readonly [string, RegExp]> = [
  * each split by what its samples were doing (any frame of the stack: scavenge, marking,
  * sweeping, compiling, crypto) and its top native functions (the innermost frame): what the
  * work outside the event loop is, which compare.ts's per-thread CPU only totals. The event loop
- * gets the same split (the GC's pauses and the JIT's work on the main thread).
+ * gets the same split (the GC's pauses and the JIT's work on the main thread) and its innermost functions (which C++ or OpenSSL code the loop itself ran).
  */
 export function threadShares(file: string, loops: readonly number[], requests?: number, supervisor?: number): string {
   const script = spawnSync('perf', ['script', '-i', file, '-F', 'comm,tid,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
@@ -213,7 +213,7 @@ export function threadShares(file: string, loops: readonly number[], requests?: 
   for (const [name, count] of [...byThread].sort((a, b) => b[1] - a[1])) {
     out.push(`${((count / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%${perRequest(count)}  ${name}`);
     out.push(...top(byWork.get(name)!, count, 8));
-    if (name !== '(event loop)') out.push('      innermost functions:', ...top(bySymbol.get(name)!, count, 8));
+    out.push('      innermost functions:', ...top(bySymbol.get(name)!, count, 8));
   }
   return `${out.join('\n')}\n`;
 }
