@@ -54,9 +54,9 @@
  * `--settle` warms each server up per scenario until its JIT has finished instead of for a fixed
  * `--warmup`: windows of `--settle-window` seconds (5) of the same load, at least `--warmup`
  * seconds in all and at most `--settle-max` (240), until the JIT has stopped adding work
- * (bench/lib/settle.ts: three windows in a row with the `V8Worker` threads' CPU per request within
- * a quarter (+10 µs) of its lowest window, and with `--allocations` under 64 KiB of new machine
- * code each). Each window is logged (req/s, `V8Worker` and event-loop µs/req, and with
+ * (bench/lib/settle.ts: the last six windows, three at a time, with the `V8Worker` threads' CPU
+ * per request within a quarter (+10 µs) of the lowest any three in a row read, and with
+ * `--allocations` the last three under 64 KiB of new machine code each). Each window is logged (req/s, `V8Worker` and event-loop µs/req, and with
  * `--allocations` the machine code the JIT added), and a table says how long each server took. The compiler's CPU is a cost of a short bench, not of a request in a long-running
  * process, and Gatehouse has far more code on a request's path than the reference: read the
  * whole-process ratio to the reference with `--settle` (docs/PERFORMANCE.md, perf17 and perf20).
@@ -452,7 +452,7 @@ try {
   const idleColumns = idleAfter === undefined ? [] : [`RSS MiB after ${idleAfter} s idle`, 'idle after load ÷ idle after start', `CPU % of a core over the ${idleAfter} s idle`];
   process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios', ...idleColumns], memory)}\n`);
   for (const [name, parts] of partsOf) process.stdout.write(`\n${name}'s memory in parts:\n${partsTable(parts)}\n`);
-  if (SETTLE) process.stdout.write(`\nwarm-up until the JIT settled (${DEFAULT_SETTLE_RULE.span} windows of ${SETTLE_WINDOW} s in a row with V8Worker CPU per request level${PROBE_DIR === undefined ? '' : ' and little new machine code'}):\n${table(['scenario', 'server', 'windows', 'seconds', 'requests', 'V8Worker µs/req, first window', 'lowest', 'last', 'settled'], settleRows)}\n\n`);
+  if (SETTLE) process.stdout.write(`\nwarm-up until the JIT settled (${2 * DEFAULT_SETTLE_RULE.span} windows of ${SETTLE_WINDOW} s in a row with V8Worker CPU per request level${PROBE_DIR === undefined ? '' : ' and little new machine code'}):\n${table(['scenario', 'server', 'windows', 'seconds', 'requests', 'V8Worker µs/req, first window', 'lowest', 'last', 'settled'], settleRows)}\n\n`);
   process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'other threads µs/req by name', 'stores CPU µs/req', 'MongoDB commands/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this', ...(PROBE_DIR === undefined ? [] : ['heap allocated KiB/req', `allocated: ${children[0]!.name} ÷ this`, 'allocated: reference ÷ this', 'promoted to the old generation B/req', 'full collections per 10,000 req', 'GC pause µs/req (main thread)'])], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();
