@@ -17,6 +17,7 @@ import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { createSignIns, signInModel, type SignIns } from './sign-ins.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 import { forgetPasswordResets } from './password-resets.ts';
+import { orderedActions, type RequiredAction } from './required-actions.ts';
 import { toUser, type User } from './user.ts';
 
 export type { User } from './user.ts';
@@ -40,6 +41,8 @@ export interface NewUser {
   readonly selfRegistered?: boolean | undefined;
   /** Instead of `password`: a hash this server's hasher made earlier (a registration waiting for its email). */
   readonly passwordHash?: string | undefined;
+  /** What the user must do at their next sign-in (required-actions.ts); on update, replaces the stored ones. */
+  readonly requiredActions?: readonly RequiredAction[] | undefined;
 }
 
 export interface AccountsDeps {
@@ -88,6 +91,12 @@ export interface Accounts {
   verifyEmail(id: string, email: string): Promise<boolean>;
   /** Records whether the user has a second factor (src/mfa/enrolment.ts keeps it in step). */
   setSecondFactor(id: string, enrolled: boolean): Promise<void>;
+  /** Adds required actions to the ones the user has (a temporary password adds `update_password`); resolves to them all. */
+  addRequiredActions(id: string, actions: readonly RequiredAction[]): Promise<readonly RequiredAction[]>;
+  /** Removes a done required action; resolves to whether the user had it (decided under their lock). */
+  completeRequiredAction(id: string, action: RequiredAction): Promise<boolean>;
+  /** Whether `password` is the user's current one (a required password change must choose another); no lockout counting. */
+  isCurrentPassword(id: string, password: string): Promise<boolean>;
   enable(id: string): Promise<void>;
   /** For the protocol layer's findAccount: false for disabled or deleted users. */
   isActive(id: string): Promise<boolean>;
@@ -217,6 +226,7 @@ export function createAccounts({
         groups: labels('groups', input.groups),
         disabled: false,
         ...(input.selfRegistered === true ? { selfRegistered: true } : {}),
+        ...(input.requiredActions === undefined || input.requiredActions.length === 0 ? {} : { requiredActions: orderedActions(input.requiredActions) }),
       };
       doc.emailKey = email === null ? noEmailKey(doc._id) : emailKey(email);
       // Fail fast before spending a hash; the unique indexes still settle races.
@@ -255,7 +265,12 @@ export function createAccounts({
 
     async verifyEmail(id, email) {
       // A disabled user's link confirms nothing (their other links stop working too).
-      const result = await locked(id, () => users.updateOne({ _id: id, emailKey: emailKey(email), disabled: false }, { $set: { emailVerified: true, updatedAt: now() } }).exec());
+      // A pending required action verify_email is done with it (required-actions.ts).
+      const result = await locked(id, async () => {
+        const confirmed = await users.updateOne({ _id: id, emailKey: emailKey(email), disabled: false }, { $set: { emailVerified: true, updatedAt: now() } }).exec();
+        if (confirmed.matchedCount > 0) await users.updateOne({ _id: id, requiredActions: 'verify_email' }, { $pull: { requiredActions: 'verify_email' } }).exec();
+        return confirmed;
+      });
       if (result.matchedCount === 0) return false;
       if (result.modifiedCount > 0) await onChange(id);
       return true;
@@ -264,6 +279,35 @@ export function createAccounts({
     async setSecondFactor(id, enrolled) {
       await update(id, { secondFactor: enrolled });
       await onChange(id);
+    },
+
+    async addRequiredActions(id, actions) {
+      const all = await locked(id, async () => {
+        const found = await users.findById(id, { requiredActions: 1 }).lean<Pick<StoredUser, 'requiredActions'>>().exec();
+        if (found === null) throw new UserNotFoundError(id);
+        const merged = orderedActions([...(found.requiredActions ?? []), ...actions]);
+        await users.updateOne({ _id: id }, { $set: { requiredActions: merged, updatedAt: now() } }).exec();
+        return merged;
+      });
+      await onChange(id);
+      return all;
+    },
+
+    async completeRequiredAction(id, action) {
+      const had = await locked(id, async () => {
+        const found = await users.findById(id, { requiredActions: 1 }).lean<Pick<StoredUser, 'requiredActions'>>().exec();
+        if (found === null || !(found.requiredActions ?? []).includes(action)) return false;
+        const left = orderedActions(found.requiredActions).filter((one) => one !== action);
+        await users.updateOne({ _id: id }, left.length === 0 ? { $unset: { requiredActions: '' }, $set: { updatedAt: now() } } : { $set: { requiredActions: left, updatedAt: now() } }).exec();
+        return true;
+      });
+      if (had) await onChange(id);
+      return had;
+    },
+
+    async isCurrentPassword(id, password) {
+      const found = await users.findById(id, { passwordHash: 1 }).lean<Pick<StoredUser, 'passwordHash'>>().exec();
+      return typeof found?.passwordHash === 'string' && (await hasher.verify(found.passwordHash, password));
     },
 
     async disable(id) {

@@ -4,7 +4,17 @@ import { ensureExpiryIndex } from '../storage/expiry.ts';
 import { linkTokenId, newLinkToken, wellFormedLinkToken } from './link-tokens.ts';
 import { addressKey } from './normalize.ts';
 
+/** The reset links' collection; invitations (src/accounts/invitations.ts) are the same kind of link in their own. */
 const COLLECTION = 'password_resets';
+export const INVITATIONS_COLLECTION = 'invitations';
+/** Every collection of links that set a password: a disabled user or a changed address ends them all. */
+const PASSWORD_LINK_COLLECTIONS = [COLLECTION, INVITATIONS_COLLECTION] as const;
+
+/** Where a link sends its holder once the password is set (an invitation's application, checked when sent). */
+export interface ReturnTo {
+  readonly clientId: string;
+  readonly redirectUri: string;
+}
 
 interface ResetRecord {
   /** SHA-256 of the token (base64url): the link's token is never stored. */
@@ -17,6 +27,8 @@ interface ResetRecord {
   sentTo?: string;
   /** The user's passwordChangedAt (ms, or null for none) when the link was sent; any password change since ends the link. */
   passwordChangedAt?: number | null;
+  /** Where the holder goes next (invitations sent for an application). */
+  returnTo?: ReturnTo;
 }
 
 /** What a reset link is bound to, read from the user at issue and again at every use. */
@@ -32,7 +44,7 @@ export interface ResetHolder {
  * a link (a new password by any path) is also found at the link's next use (ResetHolder).
  */
 export async function forgetPasswordResets(db: Connection, userId: string): Promise<void> {
-  await db.collection<ResetRecord>(COLLECTION).deleteMany({ userId });
+  for (const name of PASSWORD_LINK_COLLECTIONS) await db.collection<ResetRecord>(name).deleteMany({ userId });
 }
 
 /** A live reset link: whose it is, and which second factor (if any) was passed with it. */
@@ -40,11 +52,20 @@ export interface ResetTicket {
   readonly userId: string;
   /** `totp`, `recovery_code`, `passkey`, … once passed; undefined before. */
   readonly secondFactor: string | undefined;
+  /** The application the link was sent for, if any. */
+  readonly returnTo?: ReturnTo | undefined;
+}
+
+/** What an issue may set beyond the defaults. */
+export interface IssueOptions {
+  /** This link's lifetime instead of ttlSeconds() (an operator's invitation). */
+  readonly ttlSeconds?: number | undefined;
+  readonly returnTo?: ReturnTo | undefined;
 }
 
 export interface PasswordResets {
   /** A new single-use token for the user; earlier unused ones of the same user stop working. */
-  issue(userId: string): Promise<string>;
+  issue(userId: string, options?: IssueOptions): Promise<string>;
   /** The ticket of a token while it is unused and unexpired; consumes nothing. */
   check(token: string): Promise<ResetTicket | undefined>;
   /** Records that the user passed their second factor (`method`) with this link; false when the link no longer works. */
@@ -70,9 +91,11 @@ export interface PasswordResetsDeps {
   /** How long a new link works, read when it is issued (a runtime setting, src/settings/). */
   readonly ttlSeconds: () => Promise<number>;
   readonly now?: () => number;
+  /** The links' collection: `password_resets` unless given (invitations have their own). */
+  readonly collection?: (typeof PASSWORD_LINK_COLLECTIONS)[number];
 }
 
-const ticketOf = (record: ResetRecord): ResetTicket => ({ userId: record.userId, secondFactor: record.secondFactor });
+const ticketOf = (record: ResetRecord): ResetTicket => ({ userId: record.userId, secondFactor: record.secondFactor, returnTo: record.returnTo });
 
 const changedAtOf = (holder: ResetHolder): number | null => holder.passwordChangedAt?.getTime() ?? null;
 
@@ -84,8 +107,8 @@ const changedAtOf = (holder: ResetHolder): number | null => holder.passwordChang
  * by whatever path (this link, the account page, an operator, the CLI, an import) — checked at
  * every use against the user as stored.
  */
-export async function openPasswordResets({ mongo: connection, holder, ttlSeconds, now = Date.now }: PasswordResetsDeps): Promise<PasswordResets> {
-  const records = connection.db!.collection<ResetRecord>(COLLECTION) as mongo.Collection<ResetRecord>;
+export async function openPasswordResets({ mongo: connection, holder, ttlSeconds, now = Date.now, collection = COLLECTION }: PasswordResetsDeps): Promise<PasswordResets> {
+  const records = connection.db!.collection<ResetRecord>(collection) as mongo.Collection<ResetRecord>;
   await records.createIndex({ userId: 1 });
   await ensureExpiryIndex(records, 'expiresAt');
 
@@ -105,13 +128,15 @@ export async function openPasswordResets({ mongo: connection, holder, ttlSeconds
   }
 
   return {
-    async issue(userId) {
+    async issue(userId, options = {}) {
       const user = await holder(userId);
       const sentTo = addressKey(user?.email);
       if (user === undefined || sentTo === null) throw new Error('a reset link is only for a user with an address');
       const token = newLinkToken();
       await records.deleteMany({ $or: [{ userId }, { expiresAt: { $lte: new Date(now()) } }] });
-      await records.insertOne({ _id: linkTokenId(token), userId, expiresAt: new Date(now() + (await ttlSeconds()) * 1000), sentTo, passwordChangedAt: changedAtOf(user) });
+      const lifetime = options.ttlSeconds ?? (await ttlSeconds());
+      const returnTo = options.returnTo === undefined ? {} : { returnTo: { clientId: options.returnTo.clientId, redirectUri: options.returnTo.redirectUri } };
+      await records.insertOne({ _id: linkTokenId(token), userId, expiresAt: new Date(now() + lifetime * 1000), sentTo, passwordChangedAt: changedAtOf(user), ...returnTo });
       return token;
     },
     async check(token) {

@@ -11,6 +11,7 @@ import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { withLastSignIns, type SignIns } from './sign-ins.ts';
 import { EXPORT_BATCH, readBatches } from '../storage/read-batches.ts';
 import { forgetPasswordResets } from './password-resets.ts';
+import { orderedActions } from './required-actions.ts';
 
 export interface UserPage {
   readonly users: User[];
@@ -62,8 +63,17 @@ export interface UserAdmin {
 }
 
 export function toUser(doc: StoredUser): User {
-  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, customAttributes, secondFactor, selfRegistered, ...rest } = doc;
-  return { id: _id, attributes: attributes ?? {}, customAttributes: customAttributes ?? {}, secondFactor: secondFactor === true, selfRegistered: selfRegistered === true, hasPassword: typeof _hash === 'string', ...rest };
+  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, customAttributes, secondFactor, selfRegistered, requiredActions, ...rest } = doc;
+  return {
+    id: _id,
+    attributes: attributes ?? {},
+    customAttributes: customAttributes ?? {},
+    secondFactor: secondFactor === true,
+    selfRegistered: selfRegistered === true,
+    requiredActions: orderedActions(requiredActions),
+    hasPassword: typeof _hash === 'string',
+    ...rest,
+  };
 }
 
 function escapeRegex(text: string): string {
@@ -135,6 +145,9 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
       }
       if (patch.roles !== undefined) set.roles = [...new Set(patch.roles)];
       if (patch.groups !== undefined) set.groups = [...new Set(patch.groups)];
+      // An empty list is kept as none: the field goes, as on users that never had one.
+      if (patch.requiredActions !== undefined && patch.requiredActions.length > 0) set.requiredActions = orderedActions(patch.requiredActions);
+      else if (patch.requiredActions !== undefined) unset.requiredActions = '';
       let doc: StoredUser | null;
       let addressChanged = false;
       const attributePatch = patch.customAttributes ?? {};

@@ -34,6 +34,8 @@ export interface StoredUser {
   secondFactor?: boolean;
   /** Created through self-registration (GATEHOUSE_SELF_REGISTRATION); absent on other users. */
   selfRegistered?: boolean;
+  /** What the user must do at their next sign-in (src/accounts/required-actions.ts); absent or empty: nothing. */
+  requiredActions?: string[];
   /** null for a user who signs in without a password (a passkey, an upstream provider). */
   passwordHash: string | null;
   passwordChangedAt: Date | null;
@@ -91,6 +93,7 @@ const userSchema = new Schema<StoredUser>(
     disabled: { type: Boolean, required: true, default: false },
     secondFactor: { type: Boolean, default: false },
     selfRegistered: { type: Boolean, default: undefined },
+    requiredActions: { type: [String], default: undefined },
     passwordHash: { type: String, default: null },
     passwordChangedAt: { type: Date, default: null },
     lastLoginAt: { type: Date, default: null },

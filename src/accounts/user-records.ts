@@ -18,6 +18,8 @@ export const PER_USER_RECORDS = [
   { collection: 'upstream_link_tickets', field: 'user_id' },
   /** Pending password-reset links (src/accounts/password-resets.ts). */
   { collection: 'password_resets', field: 'userId' },
+  /** Pending invitations to set a first password (src/accounts/invitations.ts). */
+  { collection: 'invitations', field: 'userId' },
   /**
    * Pending email-verification links: for the user's address (src/accounts/email-verifications.ts:
    * owner `user:<id>`) and for a new address they asked for on the account page (`change:<id>`).

@@ -1,4 +1,5 @@
 import type { ProfileAttributes } from './profile-attributes.ts';
+import { orderedActions, type RequiredAction } from './required-actions.ts';
 import type { CustomAttributes } from './custom-attributes.ts';
 import type { StoredUser } from './user-model.ts';
 
@@ -22,6 +23,8 @@ export interface User {
   readonly secondFactor: boolean;
   /** Created the account themselves (self-registration). */
   readonly selfRegistered: boolean;
+  /** What the user must do at their next sign-in, in the order it is asked (required-actions.ts). */
+  readonly requiredActions: readonly RequiredAction[];
   readonly createdAt: Date;
   readonly updatedAt: Date;
   /** Has a password (users created by an upstream sign-in, or passkey-only users, have none). */
@@ -52,6 +55,7 @@ export function toUser(doc: StoredUser): User {
     disabled: doc.disabled,
     secondFactor: doc.secondFactor === true,
     selfRegistered: doc.selfRegistered === true,
+    requiredActions: orderedActions(doc.requiredActions),
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
     hasPassword: typeof doc.passwordHash === 'string',

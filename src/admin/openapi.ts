@@ -81,7 +81,7 @@ export function openApiDocument(routes: readonly AdminRoute[], adminUrl: string)
     };
     if (parameters.length > 0) operation.parameters = parameters;
     if (route.body !== undefined) {
-      operation.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(route.body) } } };
+      operation.requestBody = { required: route.optionalBody !== true, content: { 'application/json': { schema: schemaOf(route.body) } } };
     }
     paths[path] ??= {};
     paths[path][route.method] = operation;

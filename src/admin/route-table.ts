@@ -36,6 +36,8 @@ export interface AdminRoute {
   readonly bodyLimit?: number | BodyLimit;
   /** The body is handed to `handle` read but not parsed (a JsonBody), to be parsed as a stream: a large one must not hold every other request while it is. */
   readonly streamedBody?: true;
+  /** The body may be left out altogether (no Content-Length, or 0): the handler gets `{}`. */
+  readonly optionalBody?: true;
   /** The success body is a JSON array (list routes), not an object. */
   readonly list?: boolean;
   readonly handle: (input: RouteInput) => Promise<RouteResult>;

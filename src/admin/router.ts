@@ -30,7 +30,7 @@ export function adminRouter({ routes, auth, adminUrl, logger }: AdminRouterDeps)
     router[route.method](route.path, auth, async (ctx: Context & { params: Record<string, string> }) => {
       refuseNulCharacters(ctx.params);
       refuseNulCharacters(ctx.query);
-      const body = route.body === undefined ? undefined : route.streamedBody === true ? await readJsonBody(ctx, route.bodyLimit) : await readJson(ctx, route.bodyLimit);
+      const body = route.body === undefined ? undefined : route.optionalBody === true && noBody(ctx) ? {} : route.streamedBody === true ? await readJsonBody(ctx, route.bodyLimit) : await readJson(ctx, route.bodyLimit);
       const result = await route.handle({
         params: ctx.params,
         query: ctx.query,
@@ -49,3 +49,6 @@ export function adminRouter({ routes, auth, adminUrl, logger }: AdminRouterDeps)
   });
   return router;
 }
+
+/** A request that sent no body at all (an empty `{}` body is still read and checked). */
+const noBody = (ctx: Context): boolean => ctx.get('transfer-encoding') === '' && (ctx.get('content-length') === '' || ctx.get('content-length') === '0');

@@ -9,7 +9,7 @@ import { lockoutClearSchema, lockoutListSchema, showLifted } from '../operations
 import { initialAccessTokenSchema } from '../operations/registration.ts';
 import { showConsent } from '../operations/consents.ts';
 import { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
-import { passwordSchema, showUser, showUserPage, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
+import { invitationSchema, passwordSchema, showUser, showUserPage, userCreateSchema, userSearchSchema, userUpdateSchema } from '../operations/users.ts';
 import { bodyDocument } from '../keycloak/export-stream.ts';
 import type { JsonBody } from './json-body.ts';
 import { KEYCLOAK_IMPORT_BODY_LIMIT, keycloakImportQuerySchema, keycloakRealmSchema } from '../operations/keycloak-import.ts';
@@ -32,9 +32,9 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     return [
       { method: 'get', path: `/${kind}`, tag: kind, summary: `List ${kind}`, list: true, handle: async () => ({ body: (await labels.list()).map(showLabel) }) },
       { method: 'post', path: `/${kind}`, tag: kind, summary: `Create a ${one}`, body: labelCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showLabel(await labels.create(op, body)) }) },
-      { method: 'delete', path: `/${kind}/:name`, tag: kind, summary: `Delete a ${one} (and take it off every user)`, status: 204, notFound: true, handle: async ({ op, params }) => (await labels.delete(op, params.name!), noContent) },
+      { method: 'delete', path: `/${kind}/:name`, tag: kind, summary: `Delete a ${one} (and take it off every user)${kind === 'roles' ? '; 409 last_admin for `admin` while an enabled user holds it' : ''}`, status: 204, notFound: true, conflict: kind === 'roles', handle: async ({ op, params }) => (await labels.delete(op, params.name!), noContent) },
       { method: 'post', path: `/${kind}/:name/members`, tag: kind, summary: `Assign the ${one} to a user`, body: labelAssignSchema, status: 204, notFound: true, handle: async ({ op, params, body }) => (await labels.assign(op, params.name!, body), noContent) },
-      { method: 'delete', path: `/${kind}/:name/members/:userId`, tag: kind, summary: `Remove the ${one} from a user`, status: 204, notFound: true, handle: async ({ op, params }) => (await labels.unassign(op, params.name!, params.userId!), noContent) },
+      { method: 'delete', path: `/${kind}/:name/members/:userId`, tag: kind, summary: `Remove the ${one} from a user${kind === 'roles' ? ' (409 last_admin: `admin` from the last enabled user holding it)' : ''}`, status: 204, notFound: true, conflict: kind === 'roles', handle: async ({ op, params }) => (await labels.unassign(op, params.name!, params.userId!), noContent) },
     ];
   };
 
@@ -54,14 +54,15 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'get', path: '/users', tag: 'users', summary: 'List or search users (q: username/email prefix)', query: userSearchSchema, handle: async ({ query }) => {
       return { body: showUserPage(await users.search(query)) };
     } },
-    { method: 'post', path: '/users', tag: 'users', summary: 'Create a user', body: userCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showUser(await users.create(op, body)) }) },
+    { method: 'post', path: '/users', tag: 'users', summary: 'Create a user (without password: upstream or passkey sign-in, or with "invite": true an emailed invitation to set one — 409 without SMTP)', body: userCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showUser(await users.create(op, body)) }) },
     { method: 'get', path: '/users/:userId', tag: 'users', summary: 'Get a user', notFound: true, handle: async ({ params }) => ({ body: showUser(await users.get(params.userId!)) }) },
     { method: 'patch', path: '/users/:userId', tag: 'users', summary: 'Update profile, roles and groups', body: userUpdateSchema, notFound: true, conflict: true, handle: async ({ op, params, body }) => ({ body: showUser(await users.update(op, params.userId!, body)) }) },
     { method: 'put', path: '/users/:userId/password', tag: 'users', summary: 'Set the password', body: passwordSchema, status: 204, notFound: true, handle: async ({ op, params, body }) => (await users.setPassword(op, params.userId!, body), noContent) },
-    { method: 'delete', path: '/users/:userId', tag: 'users', summary: 'Delete the user for good: revoke their sessions, grants and tokens, erase their second factors, upstream links, consents and pending links, then the user (the username and email are free again); audit events stay (`user.deleted`)', status: 204, notFound: true, handle: async ({ op, params }) => (await users.delete(op, params.userId!), noContent) },
-    { method: 'post', path: '/users/:userId/disable', tag: 'users', summary: 'Disable the user and revoke their sessions, grants and tokens', status: 204, notFound: true, handle: async ({ op, params }) => (await users.disable(op, params.userId!), noContent) },
+    { method: 'delete', path: '/users/:userId', tag: 'users', summary: 'Delete the user for good: revoke their sessions, grants and tokens, erase their second factors, upstream links, consents and pending links, then the user (the username and email are free again); audit events stay (`user.deleted`); 409 last_admin for the last enabled user with the admin role', status: 204, notFound: true, conflict: true, handle: async ({ op, params }) => (await users.delete(op, params.userId!), noContent) },
+    { method: 'post', path: '/users/:userId/disable', tag: 'users', summary: 'Disable the user and revoke their sessions, grants and tokens (409 last_admin for the last enabled user with the admin role)', status: 204, notFound: true, conflict: true, handle: async ({ op, params }) => (await users.disable(op, params.userId!), noContent) },
     { method: 'post', path: '/users/:userId/enable', tag: 'users', summary: 'Enable the user', status: 204, notFound: true, handle: async ({ op, params }) => (await users.enable(op, params.userId!), noContent) },
     { method: 'post', path: '/users/:userId/email-verification', tag: 'users', summary: 'Email the user a new link to confirm their address (409 without an unverified address or without SMTP)', status: 202, notFound: true, conflict: true, handle: async ({ params }) => (await users.sendVerification(params.userId!), { status: 202, body: { sent: true } }) },
+    { method: 'post', path: '/users/:userId/invitation', tag: 'users', summary: 'Email the user a link to set their own password (Keycloak\'s execute-actions-email UPDATE_PASSWORD): single use, for lifetime_seconds or the invitation_ttl setting; a new one ends the previous one. Optional body: client_id with redirect_uri (exactly one of that client\'s redirect URIs) for a link back to the application afterwards. 409 without an address, for a disabled user or without SMTP', body: invitationSchema, optionalBody: true, status: 202, notFound: true, conflict: true, handle: async ({ op, params, body }) => ({ status: 202, body: await users.invite(op, params.userId!, body) }) },
     { method: 'post', path: '/users/:userId/unlock', tag: 'users', summary: 'Lift sign-in lockouts', notFound: true, handle: async ({ op, params }) => ({ body: { lifted: await users.unlock(op, params.userId!) } }) },
     { method: 'get', path: '/users/:userId/mfa', tag: 'users', summary: 'Show the user\'s second factors (authenticator app, recovery codes left)', notFound: true, handle: async ({ params }) => ({ body: await users.factors(params.userId!) }) },
     { method: 'delete', path: '/users/:userId/mfa/passkeys/:passkeyId', tag: 'users', summary: 'Remove one passkey', status: 204, notFound: true, handle: async ({ op, params }) => (await users.removePasskey(op, params.userId!, params.passkeyId!), noContent) },

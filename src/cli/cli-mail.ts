@@ -1,6 +1,7 @@
 import { openEmailVerifications } from '../accounts/email-verifications.ts';
 import { dateClock } from '../clock.ts';
-import { accountMail, addressVerification } from '../composition/account-mail.ts';
+import { accountMail, addressVerification, invitationMail } from '../composition/account-mail.ts';
+import type { InvitationSender } from '../accounts/invitations.ts';
 import type { Core } from '../composition/core.ts';
 import { openViews } from '../composition/pages.ts';
 import type { MailSettings } from '../config/load.ts';
@@ -21,7 +22,7 @@ const CLI_MAIL_RETRY_MS = [2_000];
  * too. The command waits until it was delivered (or refused) before it ends — the queue lives
  * in this process — and says on standard error what could not be delivered.
  */
-export async function cliAccountMail(ctx: CliContext, core: Core, settings: MailSettings): Promise<{ sender: VerificationSender; finish(): Promise<void> }> {
+export async function cliAccountMail(ctx: CliContext, core: Core, settings: MailSettings): Promise<{ sender: VerificationSender; invitations: InvitationSender | undefined; finish(): Promise<void> }> {
   const { config } = ctx;
   const views = openViews({ config });
   const failed: string[] = [];
@@ -36,8 +37,10 @@ export async function cliAccountMail(ctx: CliContext, core: Core, settings: Mail
   const { accounts } = core.accountLayer;
   const verifications = await openEmailVerifications({ mongo: core.stores.mongo, ttlSeconds: async () => (await core.services.signInSettings.current()).email_verification_ttl, now: core.services.clock.now });
   const verification = addressVerification({ config, services: core.services, accounts, audit: core.audit, verifications, mail });
+  const { sender: invitations } = await invitationMail({ config, services: core.services, accounts, views, mongo: core.stores.mongo, mail, now: core.services.clock.now });
   return {
     sender: accountMail({ accounts, views, verification, mail, now: dateClock(core.services.clock) }),
+    invitations,
     async finish() {
       await mail.idle();
       await mail.close();

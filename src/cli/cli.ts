@@ -36,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'users disable': async () => (await users()).usersDisable,
   'users enable': async () => (await users()).usersEnable,
   'users unlock': async () => (await users()).usersUnlock,
+  'users invite': async () => (await users()).usersInvite,
   'users mfa': async () => (await users()).usersMfa,
   'apis create': async () => (await apis()).apisCreate,
   'apis list': async () => (await apis()).apisList,
@@ -120,18 +121,25 @@ commands:
                  --no-minimal-id-token --no-login-uses-default-api --no-allow-password-grant
                  --no-token-exchange, --unset FIELD (e.g. --unset logo_uri)]
   users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
-               [PROFILE OPTIONS] --password-stdin
+               [PROFILE OPTIONS] (--password-stdin | --invite: email them a link to set their own; needs --email and SMTP)
       PROFILE OPTIONS (OpenID standard claims): --given-name --family-name --middle-name --nickname
       --profile URL --picture URL --website URL --gender --birthdate YYYY-MM-DD --zoneinfo Europe/Paris
       --locale en-US --phone-number +16045551234 --phone-number-verified --no-phone-number-verified
       --email-verified --no-email-verified --address-formatted --address-street --address-locality
       --address-region --address-postal-code --address-country (together they replace the address)
       --attribute NAME=VALUE (a custom attribute; repeat a NAME for a list, NAME[]=VALUE for a list of one)
+      --require-action ACTION (repeatable): update_password, verify_email, configure_totp or update_profile,
+      asked for at the user's next sign-in
   users update USER [same options as create but --username --role --group --password-stdin, plus --clear-address;
-               an empty value clears a field; --attribute NAME= removes an attribute]
+               an empty value clears a field; --attribute NAME= removes an attribute; --require-action replaces
+               the required actions, --clear-required-actions removes them]
   users get USER
   users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
-  users set-password USER --password-stdin      (USER: id, username or email)
+  users set-password USER --password-stdin [--temporary]   (USER: id, username or email; --temporary: the user
+               must choose another at their next sign-in)
+  users invite USER [--client-id ID --redirect-uri URI] [--lifetime SECONDS]
+               email a link to set their password (ends the previous one; needs SMTP); with a client's
+               registered redirect URI the page afterwards leads back to that application
   users disable USER | enable USER | unlock USER
   users mfa USER [--reset]                      second factors: show, or remove all (app, passkeys, recovery codes)
   users delete USER [--yes]                     delete for good: sessions, grants, tokens, factors, links, consents
@@ -175,7 +183,7 @@ commands:
   settings set NAME=VALUE...   change them (every server applies it; VALUE default = back to the default):
                          self_registration=true|false  self_registration_domains=example.com,example.org
                          require_verified_email=off|self-registered|all  email_verification_ttl=SECONDS
-                         password_reset=true|false  password_reset_ttl=SECONDS
+                         password_reset=true|false  password_reset_ttl=SECONDS  invitation_ttl=SECONDS
                          password_min_length=CHARACTERS  password_max_length=CHARACTERS  password_digits=N
                          password_lowercase=N  password_uppercase=N  password_special=N
                          password_not_username=true|false  password_not_email=true|false  password_history=N

@@ -6,6 +6,8 @@ import type { UserAdmin } from '../accounts/user-admin.ts';
 import type { User } from '../accounts/accounts.ts';
 import type { PendingEmailChanges } from '../operations/own-email-change.ts';
 import type { EmailVerifications, PendingAccount } from '../accounts/email-verifications.ts';
+import { invitationSender, openInvitations, type Invitations, type InvitationSender } from '../accounts/invitations.ts';
+import type { Connection } from 'mongoose';
 import type { Config } from '../config/load.ts';
 import type { Locale } from '../interactions/i18n.ts';
 import type { Views } from '../interactions/views.ts';
@@ -110,4 +112,36 @@ export function emailChanges({ accounts, users, views, verifications, mail, now 
         () => false,
       ),
   };
+}
+
+export interface InvitationMailDeps {
+  readonly config: Pick<Config, 'publicUrl' | 'routes'>;
+  readonly services: Pick<GatehouseServices, 'signInSettings'>;
+  readonly accounts: Pick<Accounts, 'findById'>;
+  readonly views: Pick<Views, 'negotiate'>;
+  readonly mongo: Connection;
+  readonly mail: MailService<Locale> | undefined;
+  readonly now: () => number;
+}
+
+/**
+ * Invitations to set a password (src/accounts/invitations.ts): their links' store, and — with
+ * SMTP — the sender the admin API, the console and the CLI use, mailing
+ * `<public URL><password path>/invitation/<token>` in the user's language, else English.
+ */
+export async function invitationMail({ config, services, accounts, views, mongo, mail, now }: InvitationMailDeps): Promise<{ invitations: Invitations; sender: InvitationSender | undefined }> {
+  const ttlSeconds = async () => (await services.signInSettings.current()).invitation_ttl;
+  const invitations = await openInvitations({ mongo, holder: (userId) => accounts.findById(userId), ttlSeconds, now });
+  const sender =
+    mail === undefined
+      ? undefined
+      : invitationSender<Locale>({
+          accounts,
+          invitations,
+          linkBase: `${new URL(config.publicUrl).origin}${config.routes.password}/invitation`,
+          ttlSeconds,
+          localeOf: (user) => views.negotiate(user.attributes.locale, undefined),
+          mail,
+        });
+  return { invitations, sender };
 }

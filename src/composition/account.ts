@@ -65,6 +65,7 @@ export function composeAccount(w: Wiring, { selfService, oidc }: { selfService: 
       operations: ownAccountOperations(services, {
         verification: selfService.verificationSender,
         emailChanges: selfService.emailChanges,
+        emailChangeResends: selfService.emailChangeResends,
         pendingEmailChanges: selfService.pendingEmailChanges,
         issuerName: config.pages.brandName,
         qrSvg,

@@ -4,6 +4,9 @@ import type { EmailVerification } from '../accounts/email-verification.ts';
 import { openEmailVerifications } from '../accounts/email-verifications.ts';
 import type { PasswordPolicy } from '../accounts/password-policy.ts';
 import { openPasswordResets } from '../accounts/password-resets.ts';
+import type { InvitationSender } from '../accounts/invitations.ts';
+import { invitationRoutes } from '../interactions/invitation-routes.ts';
+import { registersRedirect } from '../operations/users.ts';
 import { createSelfRegistration } from '../accounts/self-registration.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { emailVerificationRoutes } from '../interactions/email-verification-routes.ts';
@@ -19,7 +22,7 @@ import type { GatehouseServices } from '../services.ts';
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { Limits } from './limits.ts';
 import type { PendingEmailChanges } from '../operations/own-email-change.ts';
-import { accountMail, addressVerification, emailChanges } from './account-mail.ts';
+import { accountMail, addressVerification, emailChanges, invitationMail } from './account-mail.ts';
 import type { Wiring } from './wiring.ts';
 
 /** Reset emails per address and hour, and per typed login (known or not) and hour. */
@@ -38,6 +41,8 @@ export interface SelfService {
   readonly passwordPolicy: () => Promise<PasswordPolicy>;
   /** Sends a user the confirmation link in their own language; undefined without SMTP (admin API, account page). */
   readonly verificationSender: VerificationSender | undefined;
+  /** Mails a user an invitation to set their password; undefined without SMTP (admin API, console). */
+  readonly invitationSender: InvitationSender | undefined;
   readonly pendingEmailChanges: PendingEmailChanges | undefined;
   /** Whether email can be sent (GATEHOUSE_SMTP_URL). */
   readonly mailConfigured: boolean;
@@ -47,6 +52,8 @@ export interface SelfService {
   readonly verification: EmailVerification<Locale>;
   /** Email address changes per user and hour on the account page (src/operations/own-account.ts). */
   readonly emailChanges: AttemptLimiter;
+  /** "Send the link again" of a pending address change, per user and hour (as the sign-in's resent confirmation links). */
+  readonly emailChangeResends: AttemptLimiter;
   /** The "Forgot password?" link while password reset is on. */
   readonly forgotPasswordPath: () => Promise<string | undefined>;
   /** Registration from the sign-in page (a runtime setting), a part of the password step. */
@@ -108,8 +115,33 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
 
   // Admin API, console and account page (and the CLI, src/cli/services.ts) alike.
   const verificationSender = mail === undefined ? undefined : accountMail({ accounts, views, verification, mail, now: dateClock(clock) });
+  const { invitations, sender: invitationSenderOf } = await invitationMail({ config, services, accounts, views, mongo, mail, now: clock.now });
+  const revokeAll = async (userId: string) => void (await services.revocation.revokeByAccountId(userId));
+  const secondFactor = { factors: services.factors, passkeys: services.passkeys, challengeKey: deriveKey(secret, 'passkey-challenges') };
 
+  // Invitations first: the reset pages' "reset is off" answer (their router's middleware) must not reach them.
   const routes = new Router().use(
+    invitationRoutes({
+      views,
+      logger,
+      secureCookies: https,
+      path: config.routes.password,
+      accounts,
+      invitations,
+      policy: passwordPolicy,
+      secondFactor,
+      revokeAll,
+      // The password the invitation set is the one an operator's update_password asked for (verify_email goes with verifyEmail).
+      accepted: async (userId) => {
+        if (!(await accounts.completeRequiredAction(userId, 'update_password'))) return;
+        audit.record({ type: 'user.required_action_completed', actor: { type: 'user', id: userId }, target: { type: 'user', id: userId }, details: { action: 'update_password', by: 'invitation' } });
+      },
+      // Checked again when it is used: a client changed or deleted since the mail leads nowhere.
+      returnLink: async ({ clientId, redirectUri }) => (registersRedirect(await services.clients.get(clientId), redirectUri) ? redirectUri : undefined),
+      accountPage: `${config.routes.account}/`,
+      audit: (event, ip) =>
+        audit.record({ type: event.type, actor: { type: 'user', id: event.userId }, target: { type: 'user', id: event.userId }, ip, details: { secondFactor: event.secondFactor, emailVerified: event.emailVerified, lockoutsCleared: event.lockoutsCleared, clientId: event.clientId } }),
+    }).routes(),
     passwordResetRoutes({
       views,
       logger,
@@ -128,8 +160,8 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
         ip: attempts.limiter('password_reset_ip', PASSWORD_RESET_IP_LIMIT, PASSWORD_RESET_WINDOW),
         login: attempts.limiter('password_reset_login', PASSWORD_RESET_LOGIN_LIMIT, PASSWORD_RESET_WINDOW),
       },
-      revokeAll: async (userId) => void (await services.revocation.revokeByAccountId(userId)),
-      secondFactor: { factors: services.factors, passkeys: services.passkeys, challengeKey: deriveKey(secret, 'passkey-challenges') },
+      revokeAll,
+      secondFactor,
       accountPage: `${config.routes.account}/`,
       signInPage: (uid) => interactionPath(config.routes, uid),
       audit: (event, ip) =>
@@ -145,9 +177,11 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
   return {
     passwordPolicy,
     verificationSender,
+    invitationSender: invitationSenderOf,
     pendingEmailChanges,
     mailConfigured: mail !== undefined,
     emailChanges: attempts.limiter('email_change', EMAIL_CHANGES_PER_HOUR, PASSWORD_RESET_WINDOW),
+    emailChangeResends: attempts.limiter('email_change_resend', VERIFICATION_RESEND_LIMIT, PASSWORD_RESET_WINDOW),
     signIn,
     verification,
     forgotPasswordPath: async () => ((await signIn()).password_reset ? `${config.routes.password}/forgot` : undefined),

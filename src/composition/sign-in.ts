@@ -7,6 +7,8 @@ import type { LoginExtension } from '../interactions/steps/password.ts';
 import type { SignInStep } from '../interactions/steps/step.ts';
 import type { Views } from '../interactions/views.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
+import { emailConfirmation } from '../interactions/steps/verify-email.ts';
+import { totpEnrolmentPages } from '../interactions/steps/totp-enrolment.ts';
 import { profileOf } from '../oidc/accounts.ts';
 import { endpointPath } from '../routes/table.ts';
 import type { SelfService } from './self-service.ts';
@@ -20,6 +22,9 @@ export function composeSignInSteps(w: Wiring, { selfService, loginExtension }: {
   const { config, core, secret } = w;
   const { accountLayer, services } = core;
   const { accounts } = accountLayer;
+  const syncEnrolment = enrolmentKeeper({ factors: services.factors, passkeys: services.passkeys, accounts });
+  const accountLabel = async (id: string) => (await accounts.findById(id))?.username ?? id;
+  const totp = { factors: services.factors, issuerName: config.pages.brandName, accountLabel, qrSvg };
   return signInSteps(
     {
       loginExtension,
@@ -58,12 +63,27 @@ export function composeSignInSteps(w: Wiring, { selfService, loginExtension }: {
       secondFactor: {
         passkeys: services.passkeys,
         challengeKey: deriveKey(secret, 'passkey-challenges'),
-        syncEnrolment: enrolmentKeeper({ factors: services.factors, passkeys: services.passkeys, accounts }),
-        factors: services.factors,
+        syncEnrolment,
+        ...totp,
         policy: services.runtimeSettings.mfaPolicyNow,
-        issuerName: config.pages.brandName,
-        accountLabel: async (id) => (await accounts.findById(id))?.username ?? id,
-        qrSvg,
+      },
+      requiredActions: {
+        accounts,
+        updateNames: async (id, names) => void (await services.users.update(id, names)),
+        passwordPolicy: services.runtimeSettings.passwordPolicyNow,
+        async signOutOthers(userId, keepSessionUid) {
+          let signedOut = 0;
+          for (const session of await services.revocation.listSessions(userId)) {
+            if (keepSessionUid !== undefined && session.uid === keepSessionUid) continue;
+            if (await services.revocation.revokeSession(userId, session.id)) signedOut += 1;
+          }
+          return signedOut;
+        },
+        hasAuthenticatorApp: async (userId) => (await services.factors.status(userId)).totpSince !== null,
+        syncEnrolment,
+        totp: totpEnrolmentPages(totp),
+        emailConfirmation: { ...emailConfirmation(selfService.verifyEmail), available: selfService.verifyEmail.verification.available },
+        audit: core.audit,
       },
     },
     w.options.extraSteps,

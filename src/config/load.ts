@@ -121,6 +121,8 @@ export interface Config {
 export interface SelfServiceSettings {
   /** Seconds an email-verification link works. */
   readonly verificationTtlSeconds: number;
+  /** Seconds an operator's invitation link works (README: Inviting users). */
+  readonly invitationTtlSeconds: number;
   /** Whose unconfirmed email stops their sign-in: nobody, self-registered users, or everyone with an email. */
   readonly requireVerifiedEmail: 'off' | 'self-registered' | 'all';
   readonly registration: boolean;
@@ -327,6 +329,7 @@ export function loadConfig(sources: ConfigSources): Config {
         : Object.freeze({ smtpUrl: new Secret(s.GATEHOUSE_SMTP_URL), from: s.GATEHOUSE_MAIL_FROM, timeoutMs: s.GATEHOUSE_SMTP_TIMEOUT * 1000 }),
     selfService: Object.freeze({
       verificationTtlSeconds: s.GATEHOUSE_EMAIL_VERIFICATION_TTL,
+      invitationTtlSeconds: s.GATEHOUSE_INVITATION_TTL,
       requireVerifiedEmail: s.GATEHOUSE_REQUIRE_VERIFIED_EMAIL,
       registration: s.GATEHOUSE_SELF_REGISTRATION,
       registrationDomains: Object.freeze(names(s.GATEHOUSE_SELF_REGISTRATION_DOMAINS).map((domain) => domain.toLowerCase().replace(/^@/, ''))),

@@ -195,6 +195,8 @@ export const settingsSchema = z.object({
   GATEHOUSE_PASSWORD_RESET: booleanSetting.default(true),
   /** How long a password-reset link works (it works once). */
   GATEHOUSE_PASSWORD_RESET_TTL: seconds(60).default(1800),
+  /** How long an operator's invitation link works (it works once); at most 30 days. */
+  GATEHOUSE_INVITATION_TTL: seconds(60).max(2_592_000, { message: 'must be at most 2592000 (30 days)' }).default(259_200),
   /** How long one delivery attempt may take (connect, greeting, each reply) before it is retried in the background. */
   GATEHOUSE_SMTP_TIMEOUT: seconds(1).default(10),
   /** How long an email-verification link works (it works once). */
@@ -225,6 +227,7 @@ export const RUNTIME_SETTINGS = [
   'GATEHOUSE_EMAIL_VERIFICATION_TTL',
   'GATEHOUSE_PASSWORD_RESET',
   'GATEHOUSE_PASSWORD_RESET_TTL',
+  'GATEHOUSE_INVITATION_TTL',
   'GATEHOUSE_PASSWORD_MIN_LENGTH',
   'GATEHOUSE_PASSWORD_MAX_LENGTH',
   'GATEHOUSE_PASSWORD_DIGITS',

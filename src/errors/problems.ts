@@ -115,6 +115,7 @@ export const PROBLEMS = {
   language_tag: 'must be a BCP 47 language tag such as en-US',
   phone_number: 'must be an E.164 number such as +16045551234',
   address_empty: 'must have at least one field (send null to clear the address)',
+  unknown_required_action: '"{value}" is not a required action (one of {values})',
 
   // Custom attributes and claim scopes (src/accounts/custom-attributes.ts, src/claims/).
   attribute_name: 'must be 1-64 letters, digits, "_" or "-", starting with a letter',
@@ -160,6 +161,7 @@ export const PROBLEMS = {
   event_type: 'unknown event type (see the README for the list)',
   event_id: "an event id (the previous page's next)",
   subject_or_ip: 'give exactly one of subject and ip',
+  ip_address: 'must be an IPv4 or IPv6 address, or an IPv6 /64 block as the lockout list shows it',
 
   // Errors as a whole (no field): what a path names does not exist (404).
   route_not_found: 'no admin route {method} {path}',
@@ -187,6 +189,9 @@ export const PROBLEMS = {
   user_no_email: 'the user has no email address',
   claim_scope_exists: 'a claim scope named {scope} exists already',
   claim_scope_in_use: 'scope {scope} is allowed to clients ({clients}): take it out of their scope first',
+  invite_with_password: 'an invited user chooses their own password: leave password out with invite',
+  invite_needs_email: 'an invitation is mailed: an email address is required with invite',
+  redirect_uri_not_registered: 'is not one of the redirect URIs registered for client {client_id}',
   email_already_verified: "the user's email address is already verified",
   mail_not_configured: 'email is not configured on this server (GATEHOUSE_SMTP_URL)',
   caches_not_shared: 'without Redis (REDIS_URL) no notice reaches the other instances: each cache expires on its own TTL (GATEHOUSE_CLIENT_CACHE_TTL, GATEHOUSE_ACCOUNT_CACHE_TTL, GATEHOUSE_SESSION_CACHE_TTL); restart the instances to clear them at once',
@@ -198,6 +203,7 @@ export const PROBLEMS = {
   recovery_codes_need_factor: 'recovery codes back up a second factor: set one up first',
   factor_required: 'your account requires a second factor; add another one before removing this one',
   last_sign_in_method: 'this is your only way to sign in: set a password, add a passkey or connect another account first',
+  last_admin: 'this would leave no enabled user with the admin role, and nobody could sign in to the console or the admin API as a person: give another user the admin role first',
 
   // Access (401, 403): the admin API's and the account API's tokens and callers.
   token_missing: 'a Bearer access token for the admin API is required',
@@ -217,6 +223,7 @@ export const PROBLEMS = {
   token_no_user: 'the access token names no user',
   sign_in_again: 'sign in again to change how you sign in',
   email_changes_limited: 'too many email address changes; try again later',
+  email_resends_limited: 'the link was sent again too often; try again later',
   cross_origin: 'cross-origin requests are not accepted',
 
   // ... or with the request or the server as a whole.

@@ -1,12 +1,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { loginKey } from '../accounts/normalize.ts';
-import { PasswordPolicyError } from '../accounts/errors.ts';
 import type { PasswordPolicy } from '../accounts/password-policy.ts';
-import { passwordRequirements, unmetRequirements } from './password-rules.ts';
-import type { PasswordResets, ResetTicket } from '../accounts/password-resets.ts';
-import type { Factors } from '../mfa/factors.ts';
-import { passkeyChallenge, type Passkeys } from '../mfa/passkeys.ts';
+import type { PasswordResets } from '../accounts/password-resets.ts';
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { MailService } from '../mail/mail-service.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -15,10 +11,9 @@ import { browserSession, checkCsrfToken, issueCsrfToken, type CsrfBinding } from
 import type { Locale } from './i18n.ts';
 import { chosenLocale } from './language.ts';
 import { CsrfError, pageErrors } from './page-errors.ts';
+import { passwordLinkSteps, type ResetSecondFactor } from './password-link-steps.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
-import { embedJson } from './steps/embed.ts';
 import type { Views } from './views.ts';
-import { DEFAULT_TOTP } from '../mfa/totp.ts';
 
 /** The account operations a reset needs (src/accounts/accounts.ts). */
 export interface ResettableAccounts {
@@ -28,15 +23,11 @@ export interface ResettableAccounts {
   checkNewPassword(id: string, password: string): Promise<void>;
   /** Lifts the user's sign-in lockouts; resolves to how many were lifted. */
   unlock(id: string): Promise<number>;
+  /** Ends a pending required action (a temporary password's update_password: the user chose a new one). */
+  completeRequiredAction?(id: string, action: 'update_password'): Promise<boolean>;
 }
 
-/** The user's second factors, which a reset must pass before it sets the password (src/mfa). */
-export interface ResetSecondFactor {
-  readonly factors: Pick<Factors, 'status' | 'verify'>;
-  readonly passkeys: Pick<Passkeys, 'usable' | 'list' | 'authenticationOptions' | 'authenticate'>;
-  /** deriveKey(secret, 'passkey-challenges'): binds a passkey challenge to the reset link. */
-  readonly challengeKey: Buffer;
-}
+export type { ResetSecondFactor };
 
 export type PasswordResetAuditEvent =
   | { readonly type: 'user.password_reset_requested'; readonly userId: string }
@@ -104,12 +95,12 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     return locale;
   }
 
-  /** A form's CSRF token is bound to the browser's sign-in session and, on a link's pages, to the link. */
-  const bindingOf = (ctx: Context, token?: string): CsrfBinding => ({ session: browserSession(ctx), form: token === undefined ? 'password-forgot' : `password-reset:${token}` });
+  /** The forgot form's CSRF token is bound to the browser's sign-in session (a link's forms also to the link: password-link-steps.ts). */
+  const bindingOf = (ctx: Context): CsrfBinding => ({ session: browserSession(ctx), form: 'password-forgot' });
 
-  async function requireCsrf(ctx: Context, token?: string): Promise<Record<string, string>> {
+  async function requireCsrf(ctx: Context): Promise<Record<string, string>> {
     const form = await readForm(ctx);
-    if (!checkCsrfToken(ctx, form.csrf, bindingOf(ctx, token))) throw new CsrfError();
+    if (!checkCsrfToken(ctx, form.csrf, bindingOf(ctx))) throw new CsrfError();
     return form;
   }
 
@@ -131,60 +122,6 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   /** A reset link that is unknown, used, replaced or expired: ask for a new one. */
   const invalidLink = (ctx: Context, locale: Locale) =>
     message(ctx, locale, 'password_reset_invalid', { href: `${path}/forgot`, label: 'self_service_links.new_link', primary: true }, 400);
-
-  /** `error`: a locale key, or (a broken password policy) the message itself. */
-  async function resetForm(ctx: Context, locale: Locale, token: string, error?: string | { readonly text: string }) {
-    const t = views.translate(locale);
-    const policy = await deps.policy();
-    const { minLength } = policy;
-    await sendPage(ctx, views, 'password-reset', locale, {
-      title: t('password_reset.title'),
-      action: `${path}/reset/${token}`,
-      csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(ctx, token)),
-      minLength,
-      requirements: passwordRequirements(t, policy),
-      error: error === undefined ? undefined : typeof error === 'string' ? t(error, { min: String(minLength) }) : error.text,
-    }, error === undefined ? 200 : 400);
-  }
-
-  const { factors, passkeys, challengeKey } = deps.secondFactor;
-  const challengeOf = (token: string) => passkeyChallenge(challengeKey, token, 'password-reset');
-
-  /** The second factors the ticket's user must pass first; none once passed (or when they have none). */
-  async function pendingFactors(ticket: ResetTicket): Promise<{ code: boolean; passkey: boolean } | undefined> {
-    if (ticket.secondFactor !== undefined) return undefined;
-    const [status, keys] = await Promise.all([factors.status(ticket.userId), passkeys.list(ticket.userId)]);
-    const pending = { code: status.enrolled || status.recoveryCodesLeft > 0, passkey: keys.length > 0 };
-    return pending.code || pending.passkey ? pending : undefined;
-  }
-
-  async function secondFactorForm(ctx: Context, locale: Locale, token: string, ticket: ResetTicket, pending: { code: boolean; passkey: boolean }, error?: string) {
-    const t = views.translate(locale);
-    const shown = error ?? (pending.passkey && !pending.code && !passkeys.usable ? 'passkey.unavailable' : undefined);
-    await sendPage(ctx, views, 'password-reset-mfa', locale, {
-      title: t('password_reset_mfa.title'),
-      code: pending.code,
-      codeAction: `${path}/reset/${token}/verify`,
-      passkeyAction: `${path}/reset/${token}/passkey`,
-      // No passkey where browsers cannot use one (an issuer on an IP address); with nothing else to offer, the page says why.
-      passkey: pending.passkey && passkeys.usable ? embedJson(await passkeys.authenticationOptions(ticket.userId, challengeOf(token))) : undefined,
-      csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(ctx, token)),
-      error: shown === undefined ? undefined : t(shown, { period: String((await factors.status(ticket.userId)).totpParameters?.period ?? DEFAULT_TOTP.period) }),
-    }, error === undefined ? 200 : 400);
-  }
-
-  /** Shows the step the link is at: its second factor, else the new-password form. */
-  async function resetStep(ctx: Context, locale: Locale, token: string, ticket: ResetTicket, error?: string) {
-    const pending = await pendingFactors(ticket);
-    if (pending !== undefined) return secondFactorForm(ctx, locale, token, ticket, pending, error);
-    return resetForm(ctx, locale, token);
-  }
-
-  function afterFactor(ctx: Context, token: string): void {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.status = 303;
-    ctx.redirect(`${path}/reset/${token}`);
-  }
 
   async function sendResetMail(login: string, locale: Locale, ip: string): Promise<void> {
     const user = await deps.accounts.findByLogin(login);
@@ -230,75 +167,27 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     return message(ctx, locale, 'password_forgot_sent', signInLink(form.interaction));
   });
 
-  /**
-   * A route of a reset link: no referrer (the token is in the URL), a CSRF-checked form when
-   * posted, and the link's ticket; an unknown, expired or used link gets the same page.
-   */
-  const linkRoute =
-    (step: (ctx: Context, link: { locale: Locale; token: string; ticket: ResetTicket; form: Record<string, string> }) => Promise<void>) =>
-    async (ctx: Context & { params: Record<string, string> }) => {
-      const locale = localeOf(ctx);
-      ctx.set('Referrer-Policy', 'no-referrer');
-      const token = ctx.params.token!;
-      const form = ctx.method === 'POST' ? await requireCsrf(ctx, token) : {};
-      const ticket = await deps.resets.check(token);
-      if (ticket === undefined) return invalidLink(ctx, locale);
-      return step(ctx, { locale, token, ticket, form });
-    };
-
-  router.get(`${path}/reset/:token`, linkRoute((ctx, { locale, token, ticket }) => resetStep(ctx, locale, token, ticket)));
-
-  // The second factor, before the new password: a code from the app or a recovery code
-  // (wrong codes count toward the sign-in lockout, like at sign-in) ...
-  router.post(`${path}/reset/:token/verify`, linkRoute(async (ctx, { locale, token, ticket, form }) => {
-    const pending = await pendingFactors(ticket);
-    if (pending === undefined || !pending.code) return afterFactor(ctx, token);
-    const result = await factors.verify(ticket.userId, form.code ?? '', ctx.ip);
-    if (!result.ok) return secondFactorForm(ctx, locale, token, ticket, pending, 'mfa.code_failed');
-    if (!(await deps.resets.passSecondFactor(token, result.method))) return invalidLink(ctx, locale);
-    return afterFactor(ctx, token);
-  }));
-
-  // ... or one of the user's passkeys, with a challenge bound to this link.
-  router.post(`${path}/reset/:token/passkey`, linkRoute(async (ctx, { locale, token, ticket, form }) => {
-    const pending = await pendingFactors(ticket);
-    if (pending === undefined || !pending.passkey) return afterFactor(ctx, token);
-    if (!passkeys.usable) return secondFactorForm(ctx, locale, token, ticket, pending, 'passkey.unavailable');
-    const checked = await passkeys.authenticate(form.response, challengeOf(token), ticket.userId);
-    if (!checked.ok) return secondFactorForm(ctx, locale, token, ticket, pending, 'passkey.failed');
-    if (!(await deps.resets.passSecondFactor(token, 'passkey'))) return invalidLink(ctx, locale);
-    return afterFactor(ctx, token);
-  }));
-
-  router.post(`${path}/reset/:token`, linkRoute(async (ctx, { locale, token, ticket, form }) => {
-    // A form posted without the second factor (forged, or from before a factor was added): ask for it.
-    if ((await pendingFactors(ticket)) !== undefined) return resetStep(ctx, locale, token, ticket);
-    const password = form.password ?? '';
-    if (password !== (form.confirm ?? '')) return resetForm(ctx, locale, token, 'password_reset.mismatch');
-    try {
-      // Every rule, the user's own earlier passwords included, before the one-time link is used up.
-      await deps.accounts.checkNewPassword(ticket.userId, password);
-    } catch (error) {
-      if (!(error instanceof PasswordPolicyError)) throw error;
-      // "One of your last passwords" says what the current password is: a few per link only.
-      if (error.unmet.some((one) => one.rule === 'history') && !(await deps.resets.refuseReused(token))) return invalidLink(ctx, locale);
-      return resetForm(ctx, locale, token, { text: unmetRequirements(views.translate(locale), error.unmet) });
-    }
-    const used = await deps.resets.consume(token);
-    if (used === undefined) return invalidLink(ctx, locale);
-    const { userId } = used;
-    await deps.accounts.setPassword(userId, password);
-    await deps.revokeAll(userId);
-    // The person proved the mailbox (and their second factor): lockouts from earlier guessing end.
-    const lockoutsCleared = await deps.accounts.unlock(userId);
-    deps.audit?.({ type: 'user.password_reset', userId, secondFactor: used.secondFactor ?? null, lockoutsCleared }, ctx.ip);
-    const user = await deps.accounts.findById(userId);
-    if (user?.email !== null && user?.email !== undefined && deps.mail !== undefined) {
-      await deps.mail.send('password_changed', user.email, locale, { name: displayName(user) });
-    }
-    // Signed out everywhere: signing in again (the account page) is the next step.
-    return message(ctx, locale, 'password_reset_done', { href: deps.accountPage, label: 'self_service_links.sign_in', primary: true });
-  }));
+  passwordLinkSteps(router, { views, secureCookies: deps.secureCookies, cookiePath: path, accounts: deps.accounts, policy: deps.policy, secondFactor: deps.secondFactor, localeOf }, {
+    base: `${path}/reset`,
+    purpose: 'password-reset',
+    copy: 'password_reset',
+    links: deps.resets,
+    invalidLink,
+    async finish(ctx, locale, used) {
+      const { userId } = used;
+      await deps.accounts.completeRequiredAction?.(userId, 'update_password');
+      await deps.revokeAll(userId);
+      // The person proved the mailbox (and their second factor): lockouts from earlier guessing end.
+      const lockoutsCleared = await deps.accounts.unlock(userId);
+      deps.audit?.({ type: 'user.password_reset', userId, secondFactor: used.secondFactor ?? null, lockoutsCleared }, ctx.ip);
+      const user = await deps.accounts.findById(userId);
+      if (user?.email !== null && user?.email !== undefined && deps.mail !== undefined) {
+        await deps.mail.send('password_changed', user.email, locale, { name: displayName(user) });
+      }
+      // Signed out everywhere: signing in again (the account page) is the next step.
+      return message(ctx, locale, 'password_reset_done', { href: deps.accountPage, label: 'self_service_links.sign_in', primary: true });
+    },
+  });
 
   return router;
 }

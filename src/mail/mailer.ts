@@ -9,7 +9,7 @@ export interface OutgoingMail {
   readonly text: string;
 }
 
-export const MAIL_KINDS = ['password_reset', 'password_changed', 'email_verification', 'registration_exists', 'email_changed'] as const;
+export const MAIL_KINDS = ['password_reset', 'password_changed', 'email_verification', 'registration_exists', 'email_changed', 'invitation'] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 
 /** What nodemailer's transport offers that the mailer uses (src/mail/smtp-transport.ts). */

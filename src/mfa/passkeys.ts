@@ -147,7 +147,7 @@ export function passkeysWorkAt(issuer: string): boolean {
  * under a key derived from GATEHOUSE_SECRET, so every instance computes the same one and nothing
  * needs storing. The interaction or link ends, so a challenge is never accepted outside it.
  */
-export function passkeyChallenge(key: Buffer, interactionUid: string, purpose: 'login' | 'second-factor' | 'register' | 'password-reset'): string {
+export function passkeyChallenge(key: Buffer, interactionUid: string, purpose: 'login' | 'second-factor' | 'register' | 'password-reset' | 'invitation'): string {
   return createHmac('sha256', preparedKey(key)).update(`${interactionUid}\0${purpose}`).digest('base64url');
 }
 

@@ -5,7 +5,7 @@
 export const AUDIT_EVENT_TYPES = {
   // Sign-in and protocol (recorded by the server; actor is the user or the client)
   'signin.success': 'a user signed in (actor: the user; client: the application they signed in to)',
-  'signin.failure': 'a sign-in failed; details.reason is unknown_user, wrong_password, no_password, locked, disabled, or (password grant) second_factor_required or email_unverified',
+  'signin.failure': 'a sign-in failed; details.reason is unknown_user, wrong_password, no_password, locked, disabled, or (password grant) second_factor_required, email_unverified or required_actions',
   'signin.lockout': 'failed sign-ins locked a user or an address; details.lockedForSeconds',
   'consent.granted': 'a user allowed an application scopes or APIs (target: the client)',
   'token.issued': 'the token endpoint issued tokens; details.grantType',
@@ -22,6 +22,7 @@ export const AUDIT_EVENT_TYPES = {
   'user.email_verification_sent': 'a link to confirm an email address was sent (target: the user; none yet for a registration waiting for its link)',
   'user.email_verified': 'a user confirmed their email address with the emailed link',
   'user.password_reset': 'a user set a new password with a reset link (after their second factor, if they have one); their sessions, grants and tokens were revoked and their lockouts lifted',
+  'user.invitation_accepted': "a user set their password with an operator's invitation link (after their second factor, if they have one): their address is confirmed, their sessions, grants and tokens were revoked and their lockouts lifted; details.secondFactor, details.emailVerified, details.lockoutsCleared, details.clientId (the application it led back to, or null)",
   'mfa.enrolled': 'a user enrolled a second factor; details.method totp or passkey',
   'mfa.verified': 'a user passed the second factor (or signed in with a passkey); details.method',
   'mfa.recovery_code_used': 'a user signed in with a recovery code; details.recoveryCodesLeft',
@@ -54,7 +55,10 @@ export const AUDIT_EVENT_TYPES = {
   'api.deleted': 'an API was deleted',
   'user.created': 'a user was created',
   'user.updated': "a user's profile, roles or groups changed; details.fields (and details.previousEmailNotified when the email address changed)",
-  'user.password_set': "an operator set a user's password",
+  'user.password_set': "an operator set a user's password; details.temporary: the user must change it at their next sign-in (update_password)",
+  'user.required_actions_set': "an operator (or a temporary password, or an ordinary one lifting update_password) changed what a user must do at their next sign-in; details.actions: all they have now",
+  'user.required_action_completed': 'a user did a required action during their sign-in (or changed their password on the account page); details.action update_password, verify_email, configure_totp or update_profile',
+  'user.invited': 'an operator emailed a user an invitation link to set their password (the previous one stops working); details.expiresInSeconds, details.clientId and details.redirectUri (where the link leads back to, or null)',
   'user.disabled': 'a user was disabled and their sessions, grants and tokens revoked',
   'user.enabled': 'a user was enabled',
   'user.deleted': "an operator deleted a user: their sessions, grants and tokens revoked, their factors, upstream links, consents and the user record erased; details.username (at deletion) and details.revoked. Earlier audit events keep the user id",

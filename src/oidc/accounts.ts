@@ -1,5 +1,6 @@
 import type { Account, FindAccount } from 'oidc-provider';
 import type { Accounts, User } from '../accounts/accounts.ts';
+import type { RequiredAction } from '../accounts/required-actions.ts';
 import { keycloakIdTokenClaims } from './keycloak-claims.ts';
 import { clientFlag, clientProperty } from './client-metadata.ts';
 
@@ -12,6 +13,8 @@ export interface AccountProfile {
   readonly secondFactor?: boolean;
   /** Set while the user's email address is unconfirmed: whether they registered themselves. Never a claim. */
   readonly unverifiedEmail?: 'self-registered' | 'other';
+  /** What the user must do before any application gets tokens (src/accounts/required-actions.ts); absent: nothing. Never a claim. */
+  readonly requiredActions?: readonly RequiredAction[];
 }
 
 export interface AccountDirectory {
@@ -38,6 +41,8 @@ export function findAccount(accounts: AccountDirectory): FindAccount {
       secondFactor: profile.secondFactor === true,
       // Read by the email-verification step's prompt check (src/interactions/steps/verify-email.ts).
       unverifiedEmail: profile.unverifiedEmail,
+      // Read by the required-actions step's prompt check and the password grant (src/interactions/steps/required-actions.ts).
+      requiredActions: profile.requiredActions ?? [],
       // A minimal ID token still carries what the `claims` parameter asked for by name.
       // A Keycloak-claims client's ID token also carries azp and the roles (the openid scope releases them).
       // Every use but the ID token's reads the same object for every request of a profile
@@ -88,7 +93,15 @@ export function profileOf(user: User): AccountProfile {
   }
   if (attributes.phone_number !== undefined) claims.phone_number_verified = user.attributes.phone_number_verified === true;
   const unverifiedEmail = user.email === null || user.emailVerified ? undefined : user.selfRegistered ? 'self-registered' : 'other';
-  return { sub: user.id, claims, secondFactor: user.secondFactor, ...(unverifiedEmail === undefined ? {} : { unverifiedEmail }) };
+  // A password change means nothing to a user without a password, a confirmation nothing without an address: they stay, unasked.
+  const requiredActions = user.requiredActions.filter((action) => (action !== 'update_password' || user.hasPassword) && (action !== 'verify_email' || user.email !== null));
+  return {
+    sub: user.id,
+    claims,
+    secondFactor: user.secondFactor,
+    ...(unverifiedEmail === undefined ? {} : { unverifiedEmail }),
+    ...(requiredActions.length === 0 ? {} : { requiredActions }),
+  };
 }
 
 /** The account service seen through the protocol's narrow interfaces. */

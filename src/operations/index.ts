@@ -8,9 +8,10 @@ import { cacheOperations } from './caches.ts';
 import { clientOperations } from './clients.ts';
 import { consentOperations } from './consents.ts';
 import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
-import { importKeycloakRealm, type KeycloakExportSource } from './keycloak-import.ts';
+import { importKeycloakRealm, type KeycloakExportSource, type KeycloakSettingsOperations } from './keycloak-import.ts';
 import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
+import { lastAdminGuard } from './last-admin.ts';
 import { lockoutOperations } from './lockouts.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
 import { sessionOperations } from './sessions.ts';
@@ -20,6 +21,7 @@ import { statusOperations, type StatusDeps } from './status.ts';
 import { transferOperations } from './transfer.ts';
 import { upstreamOperations } from './upstream.ts';
 import { userOperations, type VerificationSender } from './users.ts';
+import type { InvitationSender } from '../accounts/invitations.ts';
 
 export interface OperationsDeps {
   readonly services: GatehouseServices;
@@ -30,25 +32,31 @@ export interface OperationsDeps {
   readonly issuer: string;
   /** Verification emails for new and changed addresses (the server passes one when SMTP is set). */
   readonly verification?: VerificationSender;
+  /** Invitations to set a password (the server and the CLI pass one when SMTP is set). */
+  readonly invitations?: InvitationSender;
   /** Store health and effective settings: the server passes them (admin API `/health`, `/settings`). */
   readonly status?: StatusDeps;
   /** Whether SMTP is configured (registration, verification and reset need it); shown with the sign-in settings. */
   readonly emailConfigured?: boolean;
+  /** The lifetimes the environment sets: a Keycloak realm's that differ are reported with the variable to set. */
+  readonly lifetimes?: KeycloakSettingsOperations['lifetimes'];
 }
 
 /**
  * Everything an operator can do, validated and audited in one place. The admin API, the CLI
  * (and the console to come) reach the domain only through this.
  */
-export function createOperations({ services, keys, initialAccessTokens, issuer, verification, status = {}, emailConfigured = false }: OperationsDeps) {
+export function createOperations({ services, keys, initialAccessTokens, issuer, verification, invitations, status = {}, emailConfigured = false, lifetimes }: OperationsDeps) {
+  const settings = settingsOperations(services.runtimeSettings, services.audit, emailConfigured, settingsChecks(services));
+  const realmSettings: KeycloakSettingsOperations = { stores: services.runtimeSettings.groups, update: (ctx, group, patch) => settings.updateGroup(ctx, group, patch), lifetimes, emailConfigured };
   return {
     clients: clientOperations(services),
-    users: userOperations(services, verification),
+    users: userOperations(services, verification, invitations),
     sessions: sessionOperations(services),
     consents: consentOperations(services),
     lockouts: lockoutOperations(services),
     apis: apiOperations(services),
-    roles: labelOperations(services.roles, services.audit),
+    roles: labelOperations(services.roles, services.audit, lastAdminGuard(services)),
     groups: labelOperations(services.groups, services.audit),
     keys: keyOperations(keys, services.audit, dateClock(services.clock)),
     caches: cacheOperations({ ...services.notices, keys, audit: services.audit }),
@@ -57,10 +65,10 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     transfer: transferOperations(services, issuer),
     upstream: upstreamOperations(services),
     status: statusOperations(status),
-    settings: settingsOperations(services.runtimeSettings, services.audit, emailConfigured, settingsChecks(services)),
+    settings,
     keycloak: {
       /** One document (a realm export, or a users file of a realm imported before), or a `kc.sh export --dir` directory's realm file and users files. */
-      import: (ctx: OperationContext, source: KeycloakExportSource, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, source, options),
+      import: (ctx: OperationContext, source: KeycloakExportSource, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, source, options, realmSettings),
     },
   };
 }

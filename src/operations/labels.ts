@@ -4,6 +4,8 @@ import type { Label, LabelDirectory } from '../roles/directory.ts';
 import type { AuditTrail } from '../observability/audit-trail.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
+import type { LastAdminGuard } from './last-admin.ts';
+import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
 
 export const labelCreateSchema = z
   .object({
@@ -18,9 +20,12 @@ export function showLabel(label: Label) {
   return { name: label.name, description: label.description, created_at: label.createdAt.toISOString() };
 }
 
-/** Roles and groups: the same operations over two directories. */
-export function labelOperations(directory: LabelDirectory, audit: AuditTrail) {
+/** Roles and groups: the same operations over two directories; roles with the last-admin guard (src/operations/last-admin.ts). */
+export function labelOperations(directory: LabelDirectory, audit: AuditTrail, lastAdmin?: LastAdminGuard) {
   const { kind } = directory;
+  // Taking the admin role from its last enabled holder, or deleting it: 409 last_admin.
+  const removingRole = <T>(name: string, change: () => Promise<T>) => (lastAdmin === undefined ? change() : lastAdmin.removingRole(name, change));
+  const removingFrom = <T>(userId: string, name: string, change: () => Promise<T>) => (lastAdmin === undefined || name !== ADMIN_ROLE ? change() : lastAdmin.removing(userId, change));
   return {
     list: () => directory.list(),
     async create(ctx: OperationContext, body: unknown): Promise<Label> {
@@ -30,7 +35,7 @@ export function labelOperations(directory: LabelDirectory, audit: AuditTrail) {
       return label;
     },
     async delete(ctx: OperationContext, name: string): Promise<void> {
-      if (!(await directory.remove(name))) throw notFound(kind === 'role' ? 'role_not_found' : 'group_not_found', name);
+      if (!(await removingRole(name, () => directory.remove(name)))) throw notFound(kind === 'role' ? 'role_not_found' : 'group_not_found', name);
       await audit.write({ ...ctx, type: `${kind}.deleted` as const, target: { type: kind, id: name } });
     },
     async assign(ctx: OperationContext, name: string, body: unknown): Promise<void> {
@@ -44,7 +49,7 @@ export function labelOperations(directory: LabelDirectory, audit: AuditTrail) {
     },
     async unassign(ctx: OperationContext, name: string, userId: string): Promise<void> {
       if ((await directory.get(name)) === undefined) throw notFound(kind === 'role' ? 'role_not_found' : 'group_not_found', name);
-      const result = await directory.unassign(userId, name);
+      const result = await removingFrom(userId, name, () => directory.unassign(userId, name));
       if (result === 'no_user') throw notFound('user_not_found', userId);
       if (result === 'unchanged') return;
       await audit.write({ ...ctx, type: `${kind}.removed` as const, target: { type: 'user', id: userId }, details: { [kind]: name } });

@@ -61,6 +61,8 @@ export interface OwnAccountDeps extends OwnSignInMethodsDeps {
   readonly verification?: VerificationSender | undefined;
   /** Attempts to change the email address, per user (own-email-change.ts). */
   readonly emailChanges?: OwnEmailChangeDeps['emailChanges'];
+  /** Resent links of a pending address change, per user (own-email-change.ts). */
+  readonly emailChangeResends?: OwnEmailChangeDeps['resends'];
   /** An own change of address waits for the link mailed to the new one (own-email-change.ts); absent without mail. */
   readonly pendingEmailChanges?: OwnEmailChangeDeps['pendingChanges'];
 }
@@ -75,7 +77,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
   const users = userOperations(services, deps.verification);
   const sessions = sessionOperations(services);
   const consents = consentOperations(services);
-  const emailChange = ownEmailChange({ audit, accounts, emailChanges: deps.emailChanges, pendingChanges: deps.pendingEmailChanges });
+  const emailChange = ownEmailChange({ audit, accounts, emailChanges: deps.emailChanges, resends: deps.emailChangeResends, pendingChanges: deps.pendingEmailChanges });
   /** An API a grant names, by its display name (its identifier when no longer registered). */
   const apiDetail = async (identifier: string) => ({
     identifier,
@@ -110,6 +112,12 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       if (error instanceof PasswordAlreadySetError) throw alreadySet();
       throw error;
     }
+  }
+
+  /** A password the user chose themselves ends a pending required password change (a temporary password). */
+  async function passwordChosen(self: Self): Promise<void> {
+    if (!(await accounts.completeRequiredAction(self.user.id, 'update_password'))) return;
+    await audit.write({ ...contextOf(self), type: 'user.required_action_completed', target: target(self), details: { action: 'update_password' } });
   }
 
   async function otherSessions(self: Self) {
@@ -161,6 +169,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
         throw invalid('current_password', 'not_current_password');
       }
       await setNewPassword(self, input.new_password);
+      await passwordChosen(self);
       let signedOut = 0;
       if (input.sign_out_others) {
         for (const session of await otherSessions(self)) if (await revocation.revokeSession(self.user.id, session.id)) signedOut += 1;
@@ -181,6 +190,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       if (current.hasPassword) throw alreadySet();
       await setNewPassword(self, input.new_password, { first: true });
       await audit.write({ ...contextOf(self), type: 'user.password_added', target: target(self) });
+      await passwordChosen(self);
     },
 
     async sessions(self: Self) {

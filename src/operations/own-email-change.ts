@@ -27,6 +27,12 @@ export interface OwnEmailChangeDeps {
    * accounts — what registration and password reset never tell. Absent: not limited.
    */
   readonly emailChanges?: AttemptLimiter | undefined;
+  /**
+   * "Send the link again", per user (a few an hour, src/composition/self-service.ts): each one is a
+   * mail to the address the user chose, so unlimited they would make Gatehouse mail-bomb it.
+   * Absent: not limited.
+   */
+  readonly resends?: AttemptLimiter | undefined;
   /** Pending changes (mail configured); absent: an own change takes effect at once, unconfirmed, as an operator's does. */
   readonly pendingChanges?: PendingEmailChanges | undefined;
 }
@@ -39,7 +45,7 @@ export interface OwnEmailChangeDeps {
  * pending; following it makes the change (src/accounts/email-verification.ts). Without mail it is
  * the operators' update (users.ts), made at once.
  */
-export function ownEmailChange({ audit, accounts, emailChanges, pendingChanges }: OwnEmailChangeDeps) {
+export function ownEmailChange({ audit, accounts, emailChanges, resends, pendingChanges }: OwnEmailChangeDeps) {
   async function countEmailChange(self: Self, email: string | null): Promise<void> {
     if (emailChanges === undefined || addressKey(email) === addressKey(self.user.email)) return;
     const wait = await emailChanges.retryAfter(self.user.id);
@@ -78,11 +84,17 @@ export function ownEmailChange({ audit, accounts, emailChanges, pendingChanges }
 
     /**
      * The account page's "Send the link again": a new link to the pending address. Not counted as a
-     * change: it names no new address (nothing to probe), only the one the user already chose.
+     * change: it names no new address (nothing to probe), only the one the user already chose. Over
+     * its own limit it is refused (429 email_resends_limited, audited; the page says it in words).
      */
     async resend(self: Self): Promise<boolean> {
       const pending = await pendingChanges?.pending(self.user.id);
       if (pending === undefined) return false;
+      const wait = resends === undefined ? 0 : await resends.reserve(self.user.id);
+      if (wait > 0) {
+        await audit.write({ ...selfContext(self), type: 'user.email_change_limited', target: selfTarget(self), details: { resend: true, retryAfterSeconds: wait } });
+        throw new GatehouseError(problemText('email_resends_limited'), { status: 429, code: 'too_many_requests', expose: true, problem: { code: 'email_resends_limited' }, retryAfterSeconds: wait });
+      }
       await pendingChanges!.request(self.user.id, pending.email);
       return true;
     },

@@ -2,6 +2,7 @@ import type { GatehouseServices } from '../services.ts';
 import type { RevocationCounts } from '../storage/oidc/revocation.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
+import { lastAdminGuard } from './last-admin.ts';
 
 /** What a deletion took away, for its audit event and its callers. */
 export interface UserDeleted {
@@ -14,6 +15,7 @@ export interface UserDeleted {
  * Deletes a user for good (GDPR erasure; Keycloak's DELETE /admin/realms/{realm}/users/{id}),
  * in an order where a failure midway leaves no usable credential and a retry finishes the job:
  *
+ * 0. refused for the last enabled admin (409 last_admin, src/operations/last-admin.ts);
  * 1. disabled first: no sign-in, refresh or token use succeeds from here on (every instance's
  *    cached copy dropped through the user-change notice); the password-reset links go with it;
  * 2. every sign-in session, grant and token revoked in both stores, as `DELETE /users/{id}/grants`
@@ -39,11 +41,12 @@ export interface UserDeleted {
  */
 export function userDeletion(services: GatehouseServices) {
   const { accounts, audit, revocation, upstream, passkeys, factors, userRecords } = services;
+  const lastAdmin = lastAdminGuard(services);
 
   return async function deleteUser(ctx: OperationContext, id: string): Promise<UserDeleted> {
     const user = await accounts.findById(id);
     if (user === undefined) throw notFound('user_not_found', id);
-    await accounts.disable(id);
+    await lastAdmin.removing(id, () => accounts.disable(id));
     const revoked = await revocation.revokeByAccountId(id);
     await upstream.unlinkAll(id);
     await passkeys.removeAll(id);

@@ -2,8 +2,13 @@ import { z } from 'zod';
 import { says } from '../errors/problems.ts';
 import type { User } from '../accounts/accounts.ts';
 import type { ChangedBy } from '../accounts/email-change-notice.ts';
+import type { InvitationSender } from '../accounts/invitations.ts';
+import type { ReturnTo } from '../accounts/password-resets.ts';
+import type { ClientView } from '../clients/repository.ts';
+import { invalid } from '../errors/gatehouse-error.ts';
 import { addressKey } from '../accounts/normalize.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
+import { isRequiredAction, REQUIRED_ACTIONS, type RequiredAction } from '../accounts/required-actions.ts';
 import { customAttributesInput, customAttributesPatchInput } from '../accounts/custom-attributes.ts';
 import type { FactorStatus } from '../mfa/factors.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
@@ -12,6 +17,8 @@ import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
 import { notFound, OperationError } from './errors.ts';
 import { userDeletion } from './user-deletion.ts';
+import { lastAdminGuard } from './last-admin.ts';
+import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
 
 /** Account mail, where SMTP is configured (src/composition/account-mail.ts; the server and the CLI alike). */
 export interface VerificationSender {
@@ -23,6 +30,16 @@ export interface VerificationSender {
 
 const label = z.string().trim().min(1).max(128);
 const optionalText = z.string().max(256).nullable().optional();
+
+/** What the user must do at their next sign-in (src/accounts/required-actions.ts): a bad name is refused by name. */
+const requiredActionsField = z
+  .array(
+    z.string().superRefine((value, ctx) => {
+      if (!isRequiredAction(value)) ctx.addIssue({ code: 'custom', ...says('unknown_required_action', { value: value.slice(0, 64), values: REQUIRED_ACTIONS.join(', ') }) });
+    }),
+  )
+  .max(REQUIRED_ACTIONS.length * 2)
+  .transform((values) => values as RequiredAction[]);
 
 /** The profile an operator sets on create and update alike. */
 const profileFields = {
@@ -42,9 +59,28 @@ export const userCreateSchema = z
     ...profileFields,
     roles: z.array(label).default([]),
     groups: z.array(label).default([]),
+    required_actions: requiredActionsField.optional(),
     attributes: customAttributesInput.optional(),
+    /** Mail the new user an invitation to set their own password (then no password is given). */
+    invite: z.boolean().optional(),
   })
   .strict();
+
+/** An operator's invitation (POST /users/{id}/invitation): where it leads back to, and how long it works. */
+export const invitationSchema = z
+  .object({
+    client_id: z.string().min(1).max(256).optional(),
+    redirect_uri: z.string().min(1).max(2048).optional(),
+    /** Instead of the configured `invitation_ttl`. */
+    lifetime_seconds: z.number().int().min(60).max(2_592_000).optional(),
+  })
+  .strict();
+
+/** Whether `redirectUri` is exactly one of the client's registered redirect URIs (as Keycloak's execute-actions-email checks it). */
+export function registersRedirect(client: Pick<ClientView, 'metadata'> | undefined, redirectUri: string): boolean {
+  const registered = client?.metadata.redirect_uris;
+  return Array.isArray(registered) && registered.includes(redirectUri);
+}
 
 /** The fields a user update may name (the account page picks its own from these). */
 export const userPatchFields = z
@@ -52,6 +88,8 @@ export const userPatchFields = z
     ...profileFields,
     roles: z.array(label).optional(),
     groups: z.array(label).optional(),
+    /** Replaces the user's required actions (an empty list clears them). */
+    required_actions: requiredActionsField.optional(),
     attributes: customAttributesPatchInput.optional(),
   })
   .strict();
@@ -61,7 +99,8 @@ export const userUpdateSchema = userPatchFields
   .refine((patch) => Object.keys(patch).length > 0, { ...says('nothing_to_change'), when: (payload) => payload.issues.length === 0 })
   .meta({ minProperties: 1 });
 
-export const passwordSchema = z.object({ password: z.string().min(1) }).strict();
+/** `temporary`: the user must choose another at their next sign-in (adds `update_password`; without it, a pending one is lifted). */
+export const passwordSchema = z.object({ password: z.string().min(1), temporary: z.boolean().optional() }).strict();
 
 export const userSearchSchema = z.object({
   q: z.string().max(256).optional(),
@@ -102,6 +141,7 @@ export function showUser(user: User) {
     groups: [...user.groups],
     attributes: { ...user.customAttributes },
     disabled: user.disabled,
+    required_actions: [...user.requiredActions],
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
     last_login_at: user.lastLoginAt?.toISOString() ?? null,
@@ -123,10 +163,11 @@ export function showFactors(status: FactorStatus, passkeys: readonly PasskeyView
   };
 }
 
-export function userOperations(services: GatehouseServices, verification?: VerificationSender) {
+export function userOperations(services: GatehouseServices, verification?: VerificationSender, invitations?: InvitationSender) {
   const { accounts, users, roles, groups, audit, revocation, factors, passkeys } = services;
   const target = (id: string) => ({ type: 'user', id });
   const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
+  const lastAdmin = lastAdminGuard(services);
 
   /** Whether the user changed their own account (the account page) or an operator did (admin API, console, CLI). */
   const changedBy = (ctx: OperationContext, user: User): ChangedBy => (ctx.actor.type === 'user' && ctx.actor.id === user.id ? 'self' : 'operator');
@@ -146,6 +187,35 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     );
   }
 
+  /** The application an invitation leads back to: both named, the client's own redirect URI exactly (400 naming the field). */
+  async function returnToOf(input: z.infer<typeof invitationSchema>): Promise<ReturnTo | undefined> {
+    const { client_id: clientId, redirect_uri: redirectUri } = input;
+    if (clientId === undefined && redirectUri === undefined) return undefined;
+    if (clientId === undefined) throw invalid('client_id', 'required');
+    if (redirectUri === undefined) throw invalid('redirect_uri', 'required');
+    const client = await services.clients.get(clientId);
+    if (client === undefined) throw invalid('client_id', 'unknown_client', { client_id: clientId });
+    if (!registersRedirect(client, redirectUri)) throw invalid('redirect_uri', 'redirect_uri_not_registered', { client_id: clientId });
+    return { clientId, redirectUri };
+  }
+
+  /** Mails the invitation and audits it; 409 without SMTP, an address or an enabled user. */
+  async function sendInvitation(ctx: OperationContext, id: string, input: z.infer<typeof invitationSchema>) {
+    const returnTo = await returnToOf(input);
+    if (invitations === undefined) throw new OperationError(409, 'mail_not_configured');
+    const outcome = await invitations.send(id, { ttlSeconds: input.lifetime_seconds, returnTo });
+    if (outcome.kind === 'unknown_user') throw notFound('user_not_found', id);
+    if (outcome.kind === 'no_email') throw new OperationError(409, 'user_no_email');
+    if (outcome.kind === 'disabled') throw new OperationError(409, 'user_disabled');
+    await audit.write({ ...ctx, type: 'user.invited', target: target(id), details: { expiresInSeconds: outcome.expiresInSeconds, clientId: returnTo?.clientId ?? null, redirectUri: returnTo?.redirectUri ?? null } });
+    return { sent: true as const, expires_in: outcome.expiresInSeconds };
+  }
+
+  /** An operator set the user's required actions: `actions` are all they have now. */
+  async function auditRequiredActions(ctx: OperationContext, id: string, actions: readonly RequiredAction[]): Promise<void> {
+    await audit.write({ ...ctx, type: 'user.required_actions_set', target: target(id), details: { actions: [...actions] } });
+  }
+
   async function get(id: string): Promise<User> {
     const user = await accounts.findById(id);
     if (user === undefined) throw notFound('user_not_found', id);
@@ -162,6 +232,12 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     },
     async create(ctx: OperationContext, body: unknown) {
       const input = userCreateSchema.parse(body);
+      // An invited user chooses their own password: refused before anything is created.
+      if (input.invite === true) {
+        if (input.password !== undefined) throw invalid('password', 'invite_with_password');
+        if (input.email === undefined || input.email === null || input.email.trim() === '') throw invalid('email', 'invite_needs_email');
+        if (invitations === undefined) throw new OperationError(409, 'mail_not_configured');
+      }
       const user = await accounts.createUser({
         username: input.username,
         password: input.password,
@@ -174,11 +250,15 @@ export function userOperations(services: GatehouseServices, verification?: Verif
         customAttributes: input.attributes,
         roles: input.roles,
         groups: input.groups,
+        requiredActions: input.required_actions,
       });
       await roles.ensure(user.roles);
       await groups.ensure(user.groups);
       await audit.write({ ...ctx, type: 'user.created', target: target(user.id), details: { username: user.username, roles: user.roles } });
-      await offerVerification(ctx, user);
+      if (user.requiredActions.length > 0) await auditRequiredActions(ctx, user.id, user.requiredActions);
+      // The invitation's link confirms the address too: no separate confirmation mail.
+      if (input.invite === true) await sendInvitation(ctx, user.id, {});
+      else await offerVerification(ctx, user);
       return user;
     },
 
@@ -190,7 +270,7 @@ export function userOperations(services: GatehouseServices, verification?: Verif
     async update(ctx: OperationContext, id: string, body: unknown) {
       const patch = userUpdateSchema.parse(body);
       const previousEmail = patch.email === undefined ? undefined : ((await accounts.findById(id))?.email ?? null);
-      const user = await users.update(id, {
+      const write = () => users.update(id, {
         email: patch.email,
         emailVerified: patch.email_verified,
         givenName: patch.given_name,
@@ -200,7 +280,10 @@ export function userOperations(services: GatehouseServices, verification?: Verif
         customAttributes: patch.attributes,
         roles: patch.roles,
         groups: patch.groups,
+        requiredActions: patch.required_actions,
       });
+      // Roles without `admin`: refused for the last enabled admin (409 last_admin, src/operations/last-admin.ts).
+      const user = patch.roles !== undefined && !patch.roles.includes(ADMIN_ROLE) ? await lastAdmin.removing(id, write) : await write();
       if (patch.roles !== undefined) await roles.ensure(patch.roles);
       if (patch.groups !== undefined) await groups.ensure(patch.groups);
       // The address it already had (compared as the accounts compare them) is no change: no link, no notice.
@@ -213,18 +296,25 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       const fields = Object.keys(patch).filter((field) => field !== 'email' || emailChanged);
       await audit.write({ ...ctx, type: 'user.updated', target: target(id), details: { fields, ...(previousEmailNotified === undefined ? {} : { previousEmailNotified }) } });
       if (emailChanged) await offerVerification(ctx, user);
+      if (patch.required_actions !== undefined) await auditRequiredActions(ctx, id, user.requiredActions);
       return user;
     },
 
+    /**
+     * Sets the password. A temporary one must be changed at the next sign-in (adds
+     * `update_password`); an ordinary one lifts a pending `update_password`, as Keycloak does.
+     */
     async setPassword(ctx: OperationContext, id: string, body: unknown) {
-      const { password } = passwordSchema.parse(body);
+      const { password, temporary = false } = passwordSchema.parse(body);
       await accounts.setPassword(id, password);
-      await audit.write({ ...ctx, type: 'user.password_set', target: target(id) });
+      await audit.write({ ...ctx, type: 'user.password_set', target: target(id), details: { temporary } });
+      if (temporary) await auditRequiredActions(ctx, id, await accounts.addRequiredActions(id, ['update_password']));
+      else if (await accounts.completeRequiredAction(id, 'update_password')) await auditRequiredActions(ctx, id, (await get(id)).requiredActions);
     },
 
     /** Disables the user and revokes their sessions, grants and tokens at once. */
     async disable(ctx: OperationContext, id: string) {
-      await accounts.disable(id);
+      await lastAdmin.removing(id, () => accounts.disable(id));
       const revoked = await revocation.revokeByAccountId(id);
       await audit.write({ ...ctx, type: 'user.disabled', target: target(id), details: { revoked } });
     },
@@ -242,6 +332,13 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       if (outcome === 'already_verified') throw new OperationError(409, 'email_already_verified');
       if (outcome === 'no_mail') throw new OperationError(409, 'mail_not_configured');
       if (outcome === 'unknown_user') throw new OperationError(409, 'user_disabled');
+    },
+
+    /** Mails the user a link to set their password (the previous invitation stops working); POST /users/{id}/invitation. */
+    async invite(ctx: OperationContext, id: string, body: unknown) {
+      const input = invitationSchema.parse(body ?? {});
+      await get(id);
+      return sendInvitation(ctx, id, input);
     },
 
     async unlock(ctx: OperationContext, id: string) {

@@ -21,6 +21,8 @@ export interface SignInSettings {
   readonly password_reset: boolean;
   /** Seconds a password-reset link works. */
   readonly password_reset_ttl: number;
+  /** Seconds an operator's invitation link works. */
+  readonly invitation_ttl: number;
 }
 
 export type SignInSettingName = keyof SignInSettings;
@@ -33,6 +35,7 @@ export const SIGN_IN_ENV: Readonly<Record<SignInSettingName, RuntimeSettingName>
   email_verification_ttl: 'GATEHOUSE_EMAIL_VERIFICATION_TTL',
   password_reset: 'GATEHOUSE_PASSWORD_RESET',
   password_reset_ttl: 'GATEHOUSE_PASSWORD_RESET_TTL',
+  invitation_ttl: 'GATEHOUSE_INVITATION_TTL',
 };
 
 export const SIGN_IN_SETTING_NAMES = Object.keys(SIGN_IN_ENV) as SignInSettingName[];
@@ -47,6 +50,7 @@ export function configuredSignIn(config: Pick<Config, 'selfService' | 'passwords
     email_verification_ttl: selfService.verificationTtlSeconds,
     password_reset: passwords.resetEnabled,
     password_reset_ttl: passwords.resetTtlSeconds,
+    invitation_ttl: selfService.invitationTtlSeconds,
   };
 }
 
@@ -76,6 +80,7 @@ export const signInValueSchemas = {
   email_verification_ttl: seconds(60, 30 * DAY),
   password_reset: z.boolean(),
   password_reset_ttl: seconds(60, DAY),
+  invitation_ttl: seconds(60, 30 * DAY),
 } as const;
 
 /**
@@ -89,6 +94,7 @@ export const signInPatchSchema = z.strictObject({
   email_verification_ttl: signInValueSchemas.email_verification_ttl.nullable().optional(),
   password_reset: signInValueSchemas.password_reset.nullable().optional(),
   password_reset_ttl: signInValueSchemas.password_reset_ttl.nullable().optional(),
+  invitation_ttl: signInValueSchemas.invitation_ttl.nullable().optional(),
 });
 
 export type SignInPatch = SettingsPatch<SignInSettings>;
@@ -107,5 +113,6 @@ export const signInGroup: SettingsGroup<SignInSettings> = {
     email_verification_ttl: { type: Number, min: 60, max: 30 * DAY },
     password_reset: { type: Boolean },
     password_reset_ttl: { type: Number, min: 60, max: DAY },
+    invitation_ttl: { type: Number, min: 60, max: 30 * DAY },
   },
 };

@@ -178,6 +178,16 @@ const freshTabs = new WeakMap<BrowserContext, FreshTab>();
 const TEST_EVENTS = ['request', 'response', 'requestfinished', 'requestfailed', 'console', 'dialog', 'popup', 'download', 'pageerror'] as const;
 
 /**
+ * What a test added to a tab that outlives it, taken away for the next test: its listeners (of
+ * TEST_EVENTS) and its routes. Cookies and storage stay: freshTab() clears them, a kept signed-in
+ * tab keeps them.
+ */
+export async function withoutTestHooks(page: Page): Promise<void> {
+  for (const event of TEST_EVENTS) page.removeAllListeners(event);
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+}
+
+/**
  * A browser context and tab as the servers see a new browser: no cookie (no session at any
  * Gatehouse), no storage (the account page and the console keep their tokens in sessionStorage).
  * `previous` (the last one this returned) is reused when it is open and was made with the same
@@ -192,8 +202,7 @@ export async function freshTab(browser: Browser, previous: BrowserContext | unde
   const made = previous === undefined ? undefined : freshTabs.get(previous);
   if (previous !== undefined && made?.open === true && !made.page.isClosed() && made.options === JSON.stringify(options)) {
     const { page } = made;
-    for (const event of TEST_EVENTS) page.removeAllListeners(event);
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await withoutTestHooks(page);
     await page.goto('about:blank');
     await previous.clearCookies();
     const cdp = await previous.newCDPSession(page);

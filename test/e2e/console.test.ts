@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import type { Browser, Page, Request } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { CONSOLE_CLIENT_ID, ensureConsoleClient } from '../../src/clients/console-client.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { basicAuthTokenRequest, deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
-import { bounded, chooseConsoleLocale, darkSchemeViolations, launchChromium, POLLING, reportFailedPage, resizeViewport, screenshot, seriousViolations, STEP_LIMIT_MS } from './browser.ts';
+import { bounded, chooseConsoleLocale, darkSchemeViolations, launchChromium, POLLING, reportFailedPage, resizeViewport, screenshot, seriousViolations, STEP_LIMIT_MS, withoutTestHooks } from './browser.ts';
 import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 async function signInOnHostedPage(page: Page, username: string): Promise<void> {
@@ -39,7 +39,11 @@ describe('admin console (headless Chromium)', () => {
   });
   let current: Page | undefined;
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') await reportFailedPage(current, `console-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`, 500);
+    if (this.currentTest?.state !== 'failed') return;
+    await reportFailedPage(current, `console-failed-${this.currentTest.title.slice(0, 20).replace(/\W+/g, '-')}`, 500);
+    // Whatever a failed test left in the shared tab is not handed on: the next test signs in anew.
+    await operatorTab?.context().close().catch(() => undefined);
+    operatorTab = undefined;
   });
   after(async () => {
     await browser?.close();
@@ -185,33 +189,70 @@ describe('admin console (headless Chromium)', () => {
   });
 
   /**
-   * The operator's session at the provider (its cookies), from the first password sign-in of
-   * operatorPage(): the later ones start with it, so the console's sign-in comes back without the
-   * password form (the form and the password itself are the journeys' and the idle test's).
+   * The operator's tab: signed in to the console once (its tokens live in this tab's
+   * sessionStorage) and shown again, from a new load of the console, to each test that needs only
+   * a signed-in operator, instead of a new context (about 0.75 CPU-s of Chromium's) and a code
+   * flow through the hosted pages for each of them (15). The password form, the sign-in itself and
+   * its idle end are the journeys' and the idle test's, in contexts of their own. A failed test's
+   * tab is closed (afterEach): the next test signs in anew.
    */
-  let operatorSession: { cookies: Awaited<ReturnType<BrowserContext['storageState']>>['cookies']; origins: [] } | undefined;
-  /** A fresh browser context signed in to the console as the operator, on the dashboard. */
+  let operatorTab: Page | undefined;
+
+  /**
+   * The console's dashboard, signed in as the operator, at `width` (a new context's 1280 × 720
+   * without one) and in `locale` (the console's stored choice; none: the browser's language). The
+   * shared tab (operatorTab) unless the test must act before the console loads (`beforeSignIn`,
+   * e.g. installing a clock): then a new context of its own, signed in with the password, whose
+   * session ends with it. What a test added to the shared tab (listeners, routes, an emulated
+   * colour scheme, a chosen language) is gone for the next one.
+   */
   async function operatorPage(options: { width?: number; locale?: string; beforeSignIn?: (page: Page) => Promise<void> } = {}): Promise<Page> {
-    const context = await browser.newContext({
-      ...(options.width === undefined ? {} : { viewport: { width: options.width, height: 844 } }),
-      ...(operatorSession === undefined ? {} : { storageState: operatorSession }),
-    });
-    const page = await context.newPage();
+    const viewport = options.width === undefined ? { width: 1280, height: 720 } : { width: options.width, height: 844 };
+    const shared = options.beforeSignIn === undefined;
+    let page = shared ? await handedOn(operatorTab) : undefined;
+    const signIn = page === undefined;
+    if (page === undefined) {
+      const context = await browser.newContext({ viewport });
+      page = await context.newPage();
+      if (shared) operatorTab = page;
+    }
     current = page;
-    if (options.locale !== undefined) await page.addInitScript((locale) => localStorage.setItem('gatehouse.console.locale', locale), options.locale);
+    if (!signIn) {
+      await resizeViewport(page, viewport);
+      await page.emulateMedia({ media: null, colorScheme: 'light', reducedMotion: 'no-preference', forcedColors: 'none' });
+    }
+    // The console's language choice, read as it loads, stored on its origin (the issuer's): set
+    // from a page there, as an init script would stay with the shared tab.
+    if (page.url().startsWith('about:') || new URL(page.url()).origin !== new URL(consoleUrl).origin) await page.goto(`${deploy.issuer}/healthz`);
+    await page.evaluate((locale) => (locale === null ? localStorage.removeItem('gatehouse.console.locale') : localStorage.setItem('gatehouse.console.locale', locale)), options.locale ?? null);
+    // A new document, whatever the last test left on screen (a same-URL or hash-only goto would not be).
+    if (!signIn) await page.goto('about:blank');
     await options.beforeSignIn?.(page);
     await page.goto(consoleUrl);
-    await page.locator('main button').click();
     const dashboard = page.locator('[data-testid="count-users"]');
-    const form = page.locator('input[name="password"]');
-    // The password form when there is no session yet (or the provider ended it).
-    await dashboard.or(form).waitFor();
-    if (await form.isVisible()) {
+    if (signIn) {
+      await page.locator('main button').click();
       await signInOnHostedPage(page, 'operator');
-      await dashboard.waitFor();
-      operatorSession = { cookies: (await context.storageState()).cookies, origins: [] };
     }
+    await dashboard.waitFor();
     return page;
+  }
+
+  /** The shared tab, its last test's listeners and routes removed; undefined when there is none or it is closed (a failed test's). */
+  async function handedOn(page: Page | undefined): Promise<Page | undefined> {
+    if (page === undefined || page.isClosed()) return undefined;
+    try {
+      await withoutTestHooks(page);
+      return page;
+    } catch {
+      await page.context().close().catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  /** The end of a test's operator page: a context of its own closes; the shared tab stays for the next test. */
+  async function leave(page: Page): Promise<void> {
+    if (page !== operatorTab) await page.context().close();
   }
 
   async function introspect(clientId: string, secret: string, token: string): Promise<boolean> {
@@ -420,7 +461,7 @@ describe('admin console (headless Chromium)', () => {
     for (const route of ['/users', '/apis', '/clients', '/keys', '/audit-events', '/settings', '/health', '/stats/sign-ins', '/lockouts']) {
       expect(calls.some((url) => new URL(url).pathname.startsWith(`/admin/api/v1${route}`)), route).to.equal(true);
     }
-    await page.context().close();
+    await leave(page);
   });
 
   it('native preset: a private-use scheme redirect URI, application type native, switchable back only with web URIs', async function () {
@@ -444,7 +485,7 @@ describe('admin console (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('alert').filter({ hasText: 'Redirect URIs: Line 1: must be an absolute http(s) URI without a fragment (custom schemes are for native apps)' }).waitFor();
     expect((await gatehouse.services.clients.get(created.clientId))!.metadata).to.include({ application_type: 'native' });
-    await page.context().close();
+    await leave(page);
   });
 
   it("in Russian: the admin API's 400 is shown in Russian next to the field it names (codes and values, not the English text)", async function () {
@@ -482,7 +523,7 @@ describe('admin console (headless Chromium)', () => {
     await page.goto(`${deploy.issuer}/console/#/users/no-such-user`);
     await page.getByRole('alert').waitFor();
     expect(await page.getByRole('alert').textContent()).to.equal('Пользователя no-such-user нет (или уже нет).');
-    await page.context().close();
+    await leave(page);
   });
 
   it('admin API: /settings hides every secret, /health reports each store', async () => {
@@ -548,7 +589,7 @@ describe('admin console (headless Chromium)', () => {
     await page.waitForSelector('input[name="password"]');
     await signInOnHostedPage(page, 'operator');
     await page.getByTestId('count-users').waitFor();
-    await page.context().close();
+    await leave(page);
   });
 
   it('lockouts: listed with the user or login tried, lifted from the console (audited); the admin API wants exactly one of subject and ip', async function () {
@@ -572,7 +613,7 @@ describe('admin console (headless Chromium)', () => {
     const audit = await gatehouse.services.audit.query({ types: ['lockout.cleared'], limit: 5 });
     expect(audit.events[0]).to.deep.include({ target: { type: 'user', id: erin.id } });
     expect(audit.events[0]!.actor).to.include({ username: 'operator' });
-    await page.context().close();
+    await leave(page);
 
     const ops = await adminClient(gatehouse, 'lockouts-check');
     const token = await ops.token();
@@ -732,7 +773,7 @@ describe('admin console (headless Chromium)', () => {
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Rotate keys');
-    await page.context().close();
+    await leave(page);
   });
 
   it('says it is loading, in the chosen language, while a page waits for the admin API (not a blank page)', async () => {
@@ -758,7 +799,7 @@ describe('admin console (headless Chromium)', () => {
     release();
     await page.locator('[data-testid="count-users"]').waitFor();
     expect(await status.count()).to.equal(0);
-    await page.context().close();
+    await leave(page);
   });
 
   it('a signed-in user without the admin role sees a clear no-access page', async () => {
@@ -813,7 +854,7 @@ describe('admin console (headless Chromium)', () => {
     await event.locator('pre.json').waitFor();
     const json = await event.locator('pre.json').boundingBox();
     expect(json!.x + json!.width, 'the event as JSON, within the screen').to.be.at.most(390);
-    await page.context().close();
+    await leave(page);
   });
 
   it('the audit log at 1280 px: the whole table on the screen, its Detail column too, with ids as long as real ones', async function () {
@@ -845,7 +886,7 @@ describe('admin console (headless Chromium)', () => {
       expect(detail!.x + detail!.width, `${locale}: the Detail column on the screen`).to.be.at.most(wrap.right);
       await screenshot(page, `console-audit-1280-${locale}`);
     }
-    await page.context().close();
+    await leave(page);
   });
 
   it('at 390 px the tables of pages without a page per row hide nothing (a list may leave a value to its row\'s own page)', async function () {
@@ -885,7 +926,7 @@ describe('admin console (headless Chromium)', () => {
       expect(spacing.gap, `dashboard in ${locale}: the caption's gap (${JSON.stringify(spacing)})`).to.be.at.least(spacing.tiles);
       await screenshot(page, `console-dashboard-390-${locale}`);
     }
-    await page.context().close();
+    await leave(page);
   });
 
   it("lines up what shares a line: the header's language and sign-out one height on one centre line, a row's words on its button's baseline, a table's caption at its start (1280 and 390 px, each language)", async function () {
@@ -954,7 +995,7 @@ describe('admin console (headless Chromium)', () => {
       }
       await screenshot(page, `console-aligned-${locale}`);
     }
-    await page.context().close();
+    await leave(page);
   });
 
   it("a checkbox's label starts beside its box on a phone, however long (Russian settings): the box never stands alone on a row above its words", async () => {
@@ -979,7 +1020,7 @@ describe('admin console (headless Chromium)', () => {
       }
       await screenshot(page, `console-390-checks-${route.replace('/', '-')}`);
     }
-    await page.context().close();
+    await leave(page);
   });
 
   it('the clients list at 1280 px keeps each client id on one line beside a 200-character name (the id column was squeezed to three lines an id)', async () => {
@@ -1006,7 +1047,7 @@ describe('admin console (headless Chromium)', () => {
     expect(ids.length).to.be.above(1);
     for (const id of ids) expect(id.lines, `${id.id} on one line`).to.equal(1);
     await screenshot(page, 'console-clients-1280-long-name');
-    await page.context().close();
+    await leave(page);
   });
 
   it('focus outlines stand out from what they are drawn on (3:1, WCAG 1.4.11): the page\'s fields and buttons on their card, the header\'s controls on the dark bar, light and dark', async () => {
@@ -1038,7 +1079,7 @@ describe('admin console (headless Chromium)', () => {
         expect(ratio.ratio, `${scheme}, ${place}: ${JSON.stringify(ratio)}`).to.be.at.least(3);
       }
     }
-    await page.context().close();
+    await leave(page);
   });
 
   it('a 64-character username and a client name without spaces: their pages stay 390 px wide (the heading breaks)', async () => {
@@ -1057,7 +1098,7 @@ describe('admin console (headless Chromium)', () => {
       await screenshot(page, `console-390-long-name-${route.split('/')[0]}`);
       expect(await page.evaluate(() => document.documentElement.scrollWidth), route).to.be.at.most(390);
     }
-    await page.context().close();
+    await leave(page);
   });
 
   it("a user's grants: what a service obtained through an app by token exchange (RFC 8693) is marked with that app, apart from its own, in each language", async function () {
@@ -1100,6 +1141,6 @@ describe('admin console (headless Chromium)', () => {
       await screenshot(page, `console-user-exchanged-grant-${locale}`);
     }
     expect(await seriousViolations(page)).to.deep.equal([]);
-    await page.context().close();
+    await leave(page);
   });
 });

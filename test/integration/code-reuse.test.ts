@@ -4,7 +4,7 @@ import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { deployment, REDIRECT_URI, PASSWORD, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { faultyLink, type FaultyLink } from '../helpers/faulty-link.ts';
 import { startInstance } from '../helpers/instance.ts';
-import { within } from '../helpers/poll.ts';
+import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { freePort } from '../helpers/redis-server.ts';
 import { clientSecretBasic } from '../helpers/client-auth.ts';
 
@@ -134,7 +134,7 @@ for (const redis of [true, false]) {
       expect(lost.status, JSON.stringify(lost.body)).to.equal(400);
       expect(lost.body.error).to.equal('invalid_grant');
       await expectRevoked(winner, 'after a race');
-      await within(10_000, async () => (await revokedGrantAudited(b)).length > before);
+      await within(NOTICE_MS, async () => (await revokedGrantAudited(b)).length > before);
       expect((await revokedGrantAudited(b)).at(0)).to.deep.equal({ client: cast.web.clientId, details: { route: 'token' } });
     });
 

@@ -367,6 +367,32 @@ describe('email address changes (account API, admin API; real stores and SMTP se
   });
 
   describe('probing addresses through the account page', () => {
+    it('"send the link again" has a limit of its own, per user: the sixth within the hour is a 429 email_resends_limited with Retry-After, audited, and mails nothing', async () => {
+      const user = await verifiedUser('resender');
+      const token = await accountToken(user.username);
+      const pending = `${user.username}-new@example.org`;
+      expect((await patchProfile(token, { email: pending })).status).to.equal(200);
+      expect(recipient(await inbox.next())).to.equal(pending);
+      const resend = () => fetch(`${api}/profile/pending-email`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      for (let i = 0; i < 5; i += 1) {
+        expect((await resend()).status).to.equal(204);
+        expect(recipient(await inbox.next())).to.equal(pending);
+      }
+      const mailed = inbox.received.length;
+      const response = await resend();
+      const limited = (await response.json()) as Record<string, unknown>;
+      expect(response.status, JSON.stringify(limited)).to.equal(429);
+      expect(limited).to.include({ error: 'too_many_requests', code: 'email_resends_limited' });
+      expect(Number(response.headers.get('retry-after'))).to.be.greaterThan(0);
+      await gatehouse.flushBatchedWrites();
+      const events = (await gatehouse.services.audit.query({ types: ['user.email_change_limited'], users: [user.id], limit: 10 })).events;
+      expect(events.map((event) => event.details)).to.deep.equal([{ resend: true, retryAfterSeconds: Number(response.headers.get('retry-after')) }]);
+      // The pending change itself stands; cancelling it is not limited.
+      expect((await getProfile(token)).pending_email).to.equal(pending);
+      expect((await fetch(`${api}/profile/pending-email`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status).to.equal(204);
+      expect(inbox.received.length, 'no mail for the refused resend').to.equal(mailed);
+    });
+
     it('a taken address is a 409 naming the field, so changes are limited per user: the sixth attempt within the hour is a 429 with Retry-After, audited; an operator is not limited', async () => {
       const owners = await Promise.all([1, 2, 3, 4, 5, 6].map(() => verifiedUser('owner')));
       const prober = await verifiedUser('prober');

@@ -5,7 +5,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin, clientCredentials } from '../helpers/admin.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, type Deployment } from '../helpers/e2e.ts';
-import { within } from '../helpers/poll.ts';
+import { NOTICE_MS, within } from '../helpers/poll.ts';
 import { runCli } from '../helpers/process.ts';
 
 /**
@@ -150,6 +150,6 @@ describe('Keycloak claims per client (admin API, OpenAPI, CLI, tokens)', functio
     expect(cleared.code, cleared.stderr).to.equal(0);
     expect(JSON.parse(cleared.stdout).token_claims).to.equal('gatehouse');
     // The running instance drops its cached client when the CLI's change notice arrives (Redis pub/sub).
-    await within(10_000, async () => !('azp' in (await signInTokens(client)).id));
+    await within(NOTICE_MS, async () => !('azp' in (await signInTokens(client)).id));
   });
 });

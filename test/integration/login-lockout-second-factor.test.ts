@@ -17,7 +17,12 @@ import { databaseForSuite, serviceUrls } from '../helpers/stores.ts';
  * thresholds leave, and correct codes at once never lock anything.
  */
 for (const backend of ['redis', 'mongo'] as const) {
-  describe(`second-factor codes sent together (counters in ${backend === 'redis' ? 'Redis' : 'MongoDB-wire, no Redis'})`, () => {
+  describe(`second-factor codes sent together (counters in ${backend === 'redis' ? 'Redis' : 'MongoDB-wire, no Redis'})`, function () {
+    // Without Redis the counters are documents, and FerretDB updates one document at a time only
+    // under its lock (src/storage/document-locks.ts): codes sent together take it in turn, a few
+    // round trips each. 1.3 s for 18 codes on a quiet machine, 17.8 s at load 25 (of 30 s): the
+    // time is the machine's, so the limit is set for a busy one rather than the default.
+    if (backend === 'mongo') this.timeout(90_000);
     const database = databaseForSuite(`lockout_mfa_${backend}`);
     let connection: Connection;
     let redis: Redis | undefined;
@@ -70,8 +75,9 @@ for (const backend of ['redis', 'mongo'] as const) {
       const user = await enrolled();
       const threshold = TEST_LOCKOUT_POLICY.account.threshold;
       const from = events.length;
-      await Promise.all(Array.from({ length: threshold * 3 }, () => factors.verify(user.id, wrongCode(user.secret), randomIp())));
-      expect(reasonsSince(from, user.id)).to.deep.equal({ checked: threshold, locked: threshold * 2 });
+      // Twice the threshold: as many beyond it as within, each of them a chance to be checked too.
+      await Promise.all(Array.from({ length: threshold * 2 }, () => factors.verify(user.id, wrongCode(user.secret), randomIp())));
+      expect(reasonsSince(from, user.id)).to.deep.equal({ checked: threshold, locked: threshold });
     });
 
     it('of wrong enrolment codes sent together, exactly the (account, IP) threshold are checked', async () => {

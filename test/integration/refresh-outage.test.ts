@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, PASSWORD, REDIRECT_URI, relyingParty, type Seeded } from '../helpers/e2e.ts';
-import { within } from '../helpers/poll.ts';
+import { eventually } from '../helpers/poll.ts';
 import type { TestRedis } from '../helpers/redis-server.ts';
 import { startWithOwnRedis, type OwnRedisInstance } from '../helpers/own-redis.ts';
 import { clientSecretBasic } from '../helpers/client-auth.ts';
@@ -54,7 +54,9 @@ describe('refresh with a store killed mid-rotation (test-owned Redis, storage cl
     } finally {
       await redis.start();
     }
-    await within(15_000, async () => (await fetch(`${issuer}/readyz`)).status === 200);
+    // Back once the client has reconnected, on its own schedule: waited for as long as the test may.
+    const ready = await eventually(async () => (await fetch(`${issuer}/readyz`)).status, (status) => status === 200);
+    expect(ready, '/readyz once Redis is back').to.equal(200);
     clock += 10 * 60_000;
 
     const retried = await refresh(issuer, cast.web, original);

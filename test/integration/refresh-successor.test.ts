@@ -4,7 +4,7 @@ import type { Connection } from 'mongoose';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { authorizationRequest, basicAuthTokenRequest, PASSWORD, REDIRECT_URI, relyingParty, type Seeded } from '../helpers/e2e.ts';
-import { within } from '../helpers/poll.ts';
+import { eventually } from '../helpers/poll.ts';
 import type { TestRedis } from '../helpers/redis-server.ts';
 import { startWithOwnRedis, type OwnRedisInstance } from '../helpers/own-redis.ts';
 import { clientSecretBasic } from '../helpers/client-auth.ts';
@@ -62,7 +62,9 @@ describe('refresh-token successors are stored with the rotation that hands them 
     } finally {
       await redis.start();
     }
-    await within(15_000, async () => (await fetch(`${issuer}/readyz`)).status === 200);
+    // Back once the client has reconnected, on its own schedule: waited for as long as the test may.
+    const ready = await eventually(async () => (await fetch(`${issuer}/readyz`)).status, (status) => status === 200);
+    expect(ready, '/readyz once Redis is back').to.equal(200);
     expect(await stored(), 'the failed rotation left no successor behind').to.equal(before);
     expect(await tokens.findOne({ _id: failing as never }), 'nor marked the old token used').to.not.have.property('consumed');
     expect(await tokens.findOne({ _id: `rotated:${failing}` as never }), 'no rotation marker').to.equal(null);

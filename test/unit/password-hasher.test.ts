@@ -5,19 +5,18 @@ import { needsRehash, OWASP_ARGON2_PARAMS, parseArgon2Hash, type Argon2Params } 
 import { HashQueueFullError } from '../../src/accounts/errors.ts';
 import { HASH_WORKER_NICE } from '../../src/accounts/hash-worker.ts';
 import { createPasswordHasher, type HashPoolEvent, type PasswordHasher } from '../../src/accounts/hash-pool.ts';
+import { within } from '../helpers/poll.ts';
 
 const LOW: Argon2Params = { memoryKiB: 1024, iterations: 1, parallelism: 1 };
 const CRASHING_WORKER = new URL('../fixtures/crashing-hash-worker.ts', import.meta.url);
 const CHATTY_WORKER = new URL('../fixtures/chatty-hash-worker.ts', import.meta.url);
 
-/** Polls until the condition holds; fails after `ms`. Behaviour, not speed: the limit is generous. */
-async function eventually(condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/**
+ * Polls until the condition holds, for as long as the running test may take (within(): it fails
+ * 2 s before the test's own timeout, naming the wait). A worker exits at a low CPU priority
+ * (nice), which a busy machine runs last: a fixed 10 s was a bet on the machine's load.
+ */
+const eventually = (condition: () => boolean): Promise<number> => within(Number.POSITIVE_INFINITY, async () => condition());
 
 describe('password hashing pool (argon2id in worker threads)', function () {
   // The workers hash at a lower CPU priority (nice), so a busy machine starves them first.

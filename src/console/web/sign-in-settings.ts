@@ -78,6 +78,7 @@ function patchOf(form: HTMLFormElement, view: SignInSettingsView): Record<string
     email_verification_ttl: () => Number(data.get('email_verification_ttl')),
     password_reset: () => data.get('password_reset') !== null,
     password_reset_ttl: () => Number(data.get('password_reset_ttl')),
+    invitation_ttl: () => Number(data.get('invitation_ttl')),
   };
   const patch: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(view.settings) as Array<[Name, Setting]>) {
@@ -117,6 +118,7 @@ export async function signInSettingsPage(root: HTMLElement, api: AdminApi, messa
       h('legend', {}, t('signInSettings.reset')),
       check('password_reset', t('signInSettings.password_reset'), s.password_reset, t('signInSettings.password_resetHint')),
       input('password_reset_ttl', t('signInSettings.password_reset_ttl'), s.password_reset_ttl, { type: 'number', min: 60, max: 86_400, extra: t('signInSettings.secondsHint') }),
+      input('invitation_ttl', t('signInSettings.invitation_ttl'), s.invitation_ttl, { type: 'number', min: 60, max: 2_592_000, extra: t('signInSettings.secondsHint') }),
     ),
     editable ? h('button', { type: 'submit' }, t('signInSettings.save')) : null,
     status,

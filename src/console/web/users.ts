@@ -175,6 +175,15 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     h('button', { type: 'submit' }, t('user.password.set')),
     passwordStatus,
   ) as HTMLFormElement;
+  // Or let the user choose it: an emailed link (POST /users/{id}/invitation; 409s say why not).
+  const inviteStatus = h('div', { role: 'status' });
+  const invite = h(
+    'div',
+    {},
+    h('p', { class: 'hint' }, t('user.invitation.hint')),
+    h('button', { type: 'button', class: 'secondary', onclick: () => act(inviteStatus, () => api.post(`${path}/invitation`, {}), t('user.invitation.sent', { email: user.email ?? '' })) }, t('user.invitation.send')),
+    inviteStatus,
+  );
   password.addEventListener('submit', (event) => {
     event.preventDefault();
     const value = String(new FormData(password).get('password') ?? '');
@@ -289,7 +298,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     access,
     h('section', { class: 'card' }, profile),
     attributesForm(api, path, user, again),
-    h('section', { class: 'card' }, password),
+    h('section', { class: 'card' }, password, invite),
     mfa,
     linkCard,
     sessionCard,

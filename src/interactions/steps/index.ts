@@ -6,6 +6,7 @@ import type { RegistrationPart } from './registration.ts';
 import { secondFactorStep, type SecondFactorDeps } from './second-factor.ts';
 import type { SignInStep } from './step.ts';
 import { verifyEmailStep, type VerifyEmailDeps } from './verify-email.ts';
+import { requiredActionsStep, type RequiredActionsDeps } from './required-actions.ts';
 
 export interface StepDeps {
   readonly authenticator: Authenticator;
@@ -24,6 +25,8 @@ export interface StepDeps {
   readonly verifyEmail?: VerifyEmailDeps;
   /** Other ways to sign in on the login page (upstream identity providers). */
   readonly loginExtension?: LoginExtension;
+  /** What an operator asked the user to do before signing in (required actions, temporary passwords). */
+  readonly requiredActions?: RequiredActionsDeps;
 }
 
 /**
@@ -38,6 +41,8 @@ export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): 
     passwordStep(deps.authenticator, ACR.singleFactor, { passkeys, challengeKey }, deps.forgotPasswordPath, deps.registration, deps.loginExtension),
     ...(deps.verifyEmail === undefined ? [] : [verifyEmailStep(deps.verifyEmail)]),
     secondFactorStep(deps.secondFactor, deps.loginExtension?.afterSecondFactor?.bind(deps.loginExtension)),
+    // After the second factor (a required password change must not come before it), before consent.
+    ...(deps.requiredActions === undefined ? [] : [requiredActionsStep(deps.requiredActions)]),
     ...extra,
     consentStep(deps.signedIn, deps.consents, deps.apiNames),
   ];

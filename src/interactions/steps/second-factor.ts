@@ -1,12 +1,12 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Factors } from '../../mfa/factors.ts';
 import { hasSecondFactor, mfaRequirement, type MfaPolicy } from '../../mfa/policy.ts';
-import { ACR } from '../../oidc/acr.ts';
 import { clientFlag } from '../../oidc/client-metadata.ts';
 import { essentialAcrs } from '../../oidc/interaction-policy.ts';
 import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
-import { DEFAULT_TOTP, totpUri } from '../../mfa/totp.ts';
+import { DEFAULT_TOTP } from '../../mfa/totp.ts';
 import { embedJson } from './embed.ts';
+import { earlierMethods, secondFactorLogin, totpEnrolmentPages } from './totp-enrolment.ts';
 import type { InteractionResults, SignInStep, StepContext } from './step.ts';
 
 const { Check, Prompt } = interactionPolicy;
@@ -48,6 +48,7 @@ async function profileOf(ctx: KoaContextWithOIDC): Promise<{ roles: string[]; gr
  */
 export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (step: StepContext, result: InteractionResults) => Promise<InteractionResults>): SignInStep {
   const { factors, passkeys } = deps;
+  const enrolment = totpEnrolmentPages(deps);
   /** Whether the user has any second factor: an authenticator app or a passkey. */
   const enrolled = async (accountId: string) => (await factors.status(accountId)).enrolled || (await passkeys.list(accountId)).length > 0;
 
@@ -82,8 +83,6 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
     return accountId;
   };
 
-  /** The methods this sign-in already used (the first factor). */
-  const earlierMethods = (step: StepContext): readonly string[] => step.previous.login?.amr ?? step.details.session?.amr ?? ['pwd'];
   /**
    * Whether a passkey can be the second factor: not when one already was the first (a passkey
    * sign-in without user verification). The same key, or another one, touched again is the same
@@ -97,10 +96,7 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
 
   /** The login result after a second factor: earlier methods kept, the MFA acr asserted. */
   async function loginResult(step: StepContext, accountId: string, method: 'otp' | 'hwk' | 'swk') {
-    const earlier = earlierMethods(step);
-    const amr = [...new Set([...earlier.filter((m) => m !== 'mfa'), method, 'mfa'])];
-    const remember = step.previous.login?.remember ?? step.details.prompt.details.transient !== true;
-    const result = { ...step.previous, login: { accountId, remember, amr, acr: ACR.multiFactor } };
+    const result = secondFactorLogin(step, accountId, method);
     return afterSecondFactor === undefined ? result : afterSecondFactor(step, result);
   }
 
@@ -130,28 +126,13 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
   }
 
   async function enrolPage(step: StepContext, accountId: string, error?: string) {
-    const { secret, parameters } = await factors.beginTotp(accountId);
-    const uri = totpUri(secret, await deps.accountLabel(accountId), deps.issuerName, parameters);
-    await step.render(
-      {
-        title: step.t('mfa.enrol_title'),
-        qr: await deps.qrSvg(uri),
-        passkey: passkeys.usable
-          ? embedJson(await passkeys.registrationOptions({ id: accountId, username: await deps.accountLabel(accountId) }, passkeyChallenge(deps.challengeKey, step.details.uid, 'register')))
-          : undefined,
-        secret: secret.replace(/(.{4})/g, '$1 ').trim(),
-        // New apps are enrolled with the OTP policy's parameters (src/settings/otp.ts).
-        digits: String(parameters.digits),
-        error: error === undefined ? undefined : step.t(error, { period: String(parameters.period) }),
-      },
-      { view: 'mfa-enrol', status: error ? 400 : 200 },
-    );
+    const passkey = passkeys.usable
+      ? embedJson(await passkeys.registrationOptions({ id: accountId, username: await deps.accountLabel(accountId) }, passkeyChallenge(deps.challengeKey, step.details.uid, 'register')))
+      : undefined;
+    await enrolment.page(step, accountId, { passkey, error });
   }
 
-  /** `replaced`: the codes shown take the place of earlier ones (regenerated), which the page then says no longer work. */
-  async function codesPage(step: StepContext, codes: readonly string[] | undefined, continueUrl: string, left?: number, replaced = false) {
-    await step.render({ title: step.t('mfa.codes_title'), codes, left, continueUrl, replaced }, { view: 'mfa-recovery-codes' });
-  }
+  const codesPage = enrolment.codes;
 
   return {
     name: 'mfa',
@@ -174,10 +155,10 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
       async enrol(step, form) {
         const accountId = accountOf(step);
         if (await enrolled(accountId)) return verifyPage(step);
-        const result = await factors.confirmTotp(accountId, form.code ?? '', step.koa.ip);
-        if (!result.ok) return enrolPage(step, accountId, 'mfa.enrol_failed');
+        const recoveryCodes = await enrolment.confirm(step, accountId, form.code ?? '');
+        if (recoveryCodes === undefined) return enrolPage(step, accountId, 'mfa.enrol_failed');
         await deps.syncEnrolment(accountId);
-        return codesPage(step, result.recoveryCodes, await step.complete(await loginResult(step, accountId, 'otp')));
+        return codesPage(step, recoveryCodes, await step.complete(await loginResult(step, accountId, 'otp')));
       },
       async passkey(step, form) {
         const accountId = accountOf(step);

@@ -47,6 +47,34 @@ export function verifyEmailStep(deps: VerifyEmailDeps): SignInStep {
       }),
     );
 
+  const confirmation = emailConfirmation(deps);
+
+  return {
+    name: 'verify_email',
+    prompt,
+    view: 'verify-email',
+    show: (step) => confirmation.page(step),
+    actions: {
+      resend: (step) => confirmation.resend(step),
+      async continue(step) {
+        if (!(await confirmation.confirmed(step))) return confirmation.page(step, { error: 'verify_email.not_yet' });
+        // The authorization resumes; the policy asks this prompt again only if the address is still unconfirmed.
+        return step.finish({});
+      },
+    },
+  };
+}
+
+/** The page "confirm your email first" with its resend, for this step and the required action `verify_email` (required-actions.ts). */
+export interface EmailConfirmation {
+  page(step: StepContext, extra?: { notice?: string; error?: string; status?: number }): Promise<void>;
+  /** Mails a new link (limited per user) leading back to this sign-in, and shows the page again. */
+  resend(step: StepContext): Promise<void>;
+  /** Whether the signed-in user's address is confirmed now. */
+  confirmed(step: StepContext): Promise<boolean>;
+}
+
+export function emailConfirmation(deps: VerifyEmailDeps): EmailConfirmation {
   const accountOf = (step: StepContext): string => {
     const accountId = step.details.session?.accountId;
     if (accountId === undefined) step.koa.throw(400, 'There is no sign-in to confirm.');
@@ -63,29 +91,21 @@ export function verifyEmailStep(deps: VerifyEmailDeps): SignInStep {
         notice: extra.notice === undefined ? undefined : step.t(extra.notice, { email: user?.email ?? '' }),
         error: extra.error === undefined ? undefined : step.t(extra.error),
       },
-      { status: extra.status ?? (extra.error === undefined ? 200 : 400) },
+      { view: 'verify-email', status: extra.status ?? (extra.error === undefined ? 200 : 400) },
     );
   }
 
   return {
-    name: 'verify_email',
-    prompt,
-    view: 'verify-email',
-    show: (step) => page(step),
-    actions: {
-      async resend(step) {
-        const accountId = accountOf(step);
-        if ((await deps.resends.retryAfter(accountId)) > 0) return page(step, { error: 'verify_email.too_many', status: 429 });
-        await deps.resends.fail(accountId);
-        await deps.verification.send(accountId, step.locale, `${deps.interactionPath}/${encodeURIComponent(step.details.uid)}`);
-        return page(step, { notice: 'verify_email.sent' });
-      },
-      async continue(step) {
-        const user = await deps.accounts.findById(accountOf(step));
-        if (user?.emailVerified !== true) return page(step, { error: 'verify_email.not_yet' });
-        // The authorization resumes; the policy asks this prompt again only if the address is still unconfirmed.
-        return step.finish({});
-      },
+    page,
+    async resend(step) {
+      const accountId = accountOf(step);
+      if ((await deps.resends.retryAfter(accountId)) > 0) return page(step, { error: 'verify_email.too_many', status: 429 });
+      await deps.resends.fail(accountId);
+      await deps.verification.send(accountId, step.locale, `${deps.interactionPath}/${encodeURIComponent(step.details.uid)}`);
+      return page(step, { notice: 'verify_email.sent' });
+    },
+    async confirmed(step) {
+      return (await deps.accounts.findById(accountOf(step)))?.emailVerified === true;
     },
   };
 }

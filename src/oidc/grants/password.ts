@@ -1,5 +1,6 @@
 import { errors, type Account, type KoaContextWithOIDC } from 'oidc-provider';
 import { HashQueueFullError } from '../../accounts/errors.ts';
+import { undoneActions, type RequiredActionFlags } from '../../accounts/required-actions.ts';
 import { invalidGrant } from './invalid-grant.ts';
 import { requestProof, spendProof } from './dpop-binding.ts';
 import { ACR_PASSWORD } from '../acr.ts';
@@ -42,6 +43,8 @@ export const parameters = new Set(['username', 'password', 'scope', 'resource'])
 const REFUSED = 'invalid username or password';
 /** Said only after the right password, as the hosted sign-in's confirmation page is. */
 const EMAIL_UNCONFIRMED = 'this user must confirm their email address first: open the link in the confirmation email (signing in on the hosted page sends a new one)';
+/** Said only after the right password, in Keycloak's words first (its answer to a user with required actions). */
+const NOT_SET_UP = 'Account is not fully set up: this user has required actions to do (a password change, for example), which only the hosted sign-in can ask for: use the authorization code flow';
 /** Said only after the right password: the grant has no step to ask for the second factor. */
 const SECOND_FACTOR = 'this user must sign in with a second factor, which the password grant cannot ask for: use the authorization code flow';
 
@@ -89,7 +92,7 @@ export function passwordGrant({ checkPassword, accounts, resources, needsSecondF
     if (!result.ok) throw invalidGrant(REFUSED);
     const found = await account(ctx, result.sub);
     if (found === undefined) throw invalidGrant(REFUSED);
-    const refuse = (reason: 'email_unverified' | 'second_factor_required', description: string): never => {
+    const refuse = (reason: 'email_unverified' | 'second_factor_required' | 'required_actions', description: string): never => {
       audit?.record({
         type: 'signin.failure',
         actor: { type: 'user', id: found.accountId, username: result.username ?? null },
@@ -98,6 +101,8 @@ export function passwordGrant({ checkPassword, accounts, resources, needsSecondF
       });
       throw invalidGrant(description);
     };
+    // Any required action still to do (a temporary password, ...): the profile leaves out those that mean nothing for this user (src/oidc/accounts.ts).
+    if (undoneActions(found as RequiredActionFlags).length > 0) refuse('required_actions', NOT_SET_UP);
     if (emailUnconfirmed !== undefined && (await emailUnconfirmed(found))) refuse('email_unverified', EMAIL_UNCONFIRMED);
     if (needsSecondFactor !== undefined && (await needsSecondFactor(found, clientFlag(client, 'require_mfa')))) refuse('second_factor_required', SECOND_FACTOR);
     ctx.oidc.entity('Account', found);

@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { deployment, REDIRECT_URI, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
+import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+
+const CHOSEN = 'an invited browser passphrase 5';
+
+const linkIn = (text: string | undefined) => /https?:\/\/\S+\/password\/invitation\/[A-Za-z0-9_-]{43}/.exec(text ?? '')?.[0];
+
+/** What each language calls the page's parts (views/locales). */
+const WORDS = {
+  en: { title: 'Set your password', password: 'Password', confirm: 'Repeat the password', submit: 'Set my password', done: 'Your password is set', invalid: 'This invitation no longer works', back: 'Continue to the application' },
+  ru: { title: 'Задайте пароль', password: 'Пароль', confirm: 'Повторите пароль', submit: 'Задать пароль', done: 'Пароль задан', invalid: 'Это приглашение больше не действует', back: 'Перейти в приложение' },
+  'zh-CN': { title: '设置您的密码', password: '密码', confirm: '再次输入密码', submit: '设置我的密码', done: '密码已设置', invalid: '此邀请已失效', back: '继续前往应用' },
+  ko: { title: '비밀번호 설정', password: '비밀번호', confirm: '비밀번호 확인', submit: '비밀번호 설정', done: '비밀번호가 설정되었습니다', invalid: '이 초대는 더 이상 유효하지 않습니다', back: '애플리케이션으로 계속' },
+} as const;
+
+describe('the invitation page in headless Chromium (four languages, a real SMTP server)', () => {
+  let inbox: Inbox;
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let cast: Seeded;
+  let browser: Browser;
+  let token: string;
+
+  before(async () => {
+    inbox = await startInbox();
+    deploy = await deployment('invitation_pages', { settings: { GATEHOUSE_SMTP_URL: inbox.url, GATEHOUSE_MAIL_FROM: 'Gatehouse <no-reply@example.com>' } });
+    gatehouse = await deploy.start();
+    cast = await seed(gatehouse);
+    token = await (await adminClient(gatehouse)).token();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await gatehouse?.close();
+    await deploy?.drop();
+    await inbox?.close();
+  });
+
+  /** Creates a user in `locale` with an invitation back to the web app; the mailed link. */
+  async function invite(locale: keyof typeof WORDS): Promise<{ link: string; html: string }> {
+    const username = `inv-${locale.toLowerCase()}`;
+    const created = await callAdmin(gatehouse.url, token, 'POST', '/users', { username, email: `${username}@example.com`, locale });
+    expect(created.status).to.equal(201);
+    const sent = await callAdmin(gatehouse.url, token, 'POST', `/users/${created.body.id}/invitation`, { client_id: cast.web.clientId, redirect_uri: REDIRECT_URI });
+    expect(sent.status).to.equal(202);
+    let mail = await inbox.next();
+    // The new address's confirmation link (no invite on create here) comes first.
+    while (linkIn(mail.text) === undefined) mail = await inbox.next();
+    return { link: linkIn(mail.text)!, html: String(mail.html) };
+  }
+
+  async function newPage(locale: string): Promise<Page> {
+    const context = await browser.newContext({ locale, extraHTTPHeaders: { 'accept-language': locale } });
+    await context.route('https://app.example.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>app</title><p>back in the app</p>' }));
+    return context.newPage();
+  }
+
+  for (const locale of Object.keys(WORDS) as Array<keyof typeof WORDS>) {
+    it(`sets the password from the emailed link in ${locale}: typed twice, the policy shown, then back to the application`, async () => {
+      const words = WORDS[locale];
+      const { link, html } = await invite(locale);
+      const page = await newPage(locale);
+      // The mail as its recipient sees it.
+      await page.setContent(html);
+      expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      await screenshot(page, `invitation-mail-${locale}`);
+
+      await page.goto(link);
+      expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal(words.title);
+      expect(await seriousViolations(page)).to.deep.equal([]);
+      await screenshot(page, `invitation-${locale}`);
+      await page.getByLabel(words.password, { exact: true }).fill(CHOSEN);
+      await page.getByLabel(words.confirm).fill(`${CHOSEN} typo`);
+      await page.getByRole('button', { name: words.submit }).click();
+      await page.getByRole('alert').waitFor();
+      await screenshot(page, `invitation-mismatch-${locale}`);
+      await page.getByLabel(words.password, { exact: true }).fill(CHOSEN);
+      await page.getByLabel(words.confirm).fill(CHOSEN);
+      await page.getByRole('button', { name: words.submit }).click();
+      await page.getByRole('heading', { name: words.done }).waitFor();
+      expect(await seriousViolations(page)).to.deep.equal([]);
+      await screenshot(page, `invitation-done-${locale}`);
+      await page.getByRole('link', { name: words.back }).click();
+      await page.waitForURL(REDIRECT_URI);
+
+      await page.goto(link);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal(words.invalid);
+      expect(await seriousViolations(page)).to.deep.equal([]);
+      await screenshot(page, `invitation-invalid-${locale}`);
+      await page.context().close();
+      expect((await gatehouse.services.accounts.authenticate(`inv-${locale.toLowerCase()}`, CHOSEN, '203.0.113.5')).ok, 'the password works').to.equal(true);
+    });
+  }
+});
