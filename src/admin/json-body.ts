@@ -1,10 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import { setImmediate } from 'node:timers/promises';
 import type { Context } from 'koa';
-import { GatehouseError } from '../errors/gatehouse-error.ts';
+import { GatehouseError, invalid } from '../errors/gatehouse-error.ts';
 import { jsonBreak } from '../errors/json-break.ts';
 import { problemText, type ProblemCode, type ProblemParams } from '../errors/problems.ts';
 import { refuseNulCharacters } from '../errors/nul-characters.ts';
+import { findDuplicateMember, lostMembers } from '../keycloak/json-members.ts';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -30,18 +31,26 @@ export interface BodyLimit {
 
 /**
  * Reads a JSON request body; an empty body is `{}`, anything unreadable is a 400/413, and so is
- * a string with a NUL character in it (400 naming the field: no stored value holds one). A body too
+ * a string with a NUL character in it (400 naming the field: no stored value holds one), or a
+ * member given twice in one object (400 `duplicate_member` naming it, with its line and column). A body too
  * large to read closes the connection with the answer: the rest of it is still on the socket,
  * where a keep-alive client's next request would never be answered. A body that is not JSON is
  * answered with where it breaks (line, column), and whether it was cut short there.
  */
 export async function readJson(ctx: Context, limit: number | BodyLimit = DEFAULT_BODY_LIMIT): Promise<unknown> {
   const body = await readJsonBody(ctx, limit);
+  const text = body.text();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.text()) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch {
     throw await body.notJson();
+  }
+  // JSON.parse keeps the last of a member given twice ({"admin": false, "admin": true}): which one
+  // was meant would be a guess, so neither is taken (the Keycloak import refuses them the same way).
+  if (lostMembers(text, parsed)) {
+    const duplicate = await findDuplicateMember(() => body.blocks());
+    if (duplicate !== undefined) throw invalid(duplicate.path, 'duplicate_member', { line: duplicate.line, column: duplicate.column });
   }
   refuseNulCharacters(parsed);
   return parsed;
@@ -61,6 +70,11 @@ export class JsonBody {
 
   constructor(bytes: Buffer) {
     this.#bytes = bytes;
+  }
+
+  /** The body's bytes (UTF-8, checked): the Keycloak import scans them once (src/keycloak/body-document.ts). */
+  get bytes(): Buffer {
+    return this.#bytes;
   }
 
   /** The whole text at once (a small body). */

@@ -128,11 +128,15 @@ commands:
       --email-verified --no-email-verified --address-formatted --address-street --address-locality
       --address-region --address-postal-code --address-country (together they replace the address)
       --attribute NAME=VALUE (a custom attribute; repeat a NAME for a list, NAME[]=VALUE for a list of one)
+      --require-action ACTION (repeatable): update_password, verify_email, configure_totp or update_profile,
+      asked for at the user's next sign-in
   users update USER [same options as create but --username --role --group --password-stdin, plus --clear-address;
-               an empty value clears a field; --attribute NAME= removes an attribute]
+               an empty value clears a field; --attribute NAME= removes an attribute; --require-action replaces
+               the required actions, --clear-required-actions removes them]
   users get USER
   users list [--query PREFIX] [--role ROLE] [--limit N] [--offset N]
-  users set-password USER --password-stdin      (USER: id, username or email)
+  users set-password USER --password-stdin [--temporary]   (USER: id, username or email; --temporary: the user
+               must choose another at their next sign-in)
   users invite USER [--client-id ID --redirect-uri URI] [--lifetime SECONDS]
                email a link to set their password (ends the previous one; needs SMTP); with a client's
                registered redirect URI the page afterwards leads back to that application

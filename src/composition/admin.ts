@@ -49,6 +49,7 @@ export function adminApi(w: Wiring, { oidc, observability, selfService }: { oidc
             return effectiveWithRuntime(config, { signIn, passwordPolicy, bruteForce, mfa, otp });
           } },
           emailConfigured: selfService.mailConfigured,
+          lifetimes: config.lifetimes,
           keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
           verification: selfService.verificationSender,
           invitations: selfService.invitationSender,

@@ -35,6 +35,29 @@ export function htmlSentence(translate: (key: string) => string, key: string, va
     .join('');
 }
 
+/**
+ * Right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko, ... and their presentation forms)
+ * and the invisible direction marks, embeddings, overrides and isolates: text holding any of them
+ * can change the order of the words around it (the account page's and console's own copy:
+ * src/browser-app/web/i18n.ts).
+ */
+const BIDI = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFE\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u{10800}-\u{10FFF}\u{1E800}-\u{1EFFF}]/u;
+
+/**
+ * A name inside a sentence built in TypeScript — a page's title, heading, lead or notice, which
+ * the view escapes, so isolated()'s `<bdi>` cannot be used: between FIRST STRONG ISOLATE and POP
+ * DIRECTIONAL ISOLATE, Unicode's plain-text `<bdi>`, when it holds right-to-left text or direction
+ * controls; as it is otherwise, where isolating changes nothing.
+ */
+export function isolate(text: string): string {
+  return BIDI.test(text) ? `\u2068${text}\u2069` : text;
+}
+
+/** A translated sentence as plain text, each `{placeholder}` filled with isolate(value): `plainSentence(t, 'upstream.failed', { provider })`. */
+export function plainSentence(translate: (key: string, values: Record<string, string>) => string, key: string, values: Readonly<Record<string, string>>): string {
+  return translate(key, Object.fromEntries(Object.entries(values).map(([name, value]) => [name, isolate(value)])));
+}
+
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
 
 function escapeHtml(text: string): string {

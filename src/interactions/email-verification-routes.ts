@@ -9,6 +9,7 @@ import { chosenLocale } from './language.ts';
 import { CsrfError, pageErrors } from './page-errors.ts';
 import { sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
+import { isolate } from './breakable.ts';
 
 export interface EmailVerificationRoutesDeps {
   readonly views: Views;
@@ -56,7 +57,7 @@ export function emailVerificationRoutes(deps: EmailVerificationRoutesDeps): Rout
     const t = views.translate(locale);
     await sendPage(ctx, views, 'email-verify', locale, {
       title: t('email_verify.title'),
-      lead: t(ticket.kind === 'registration' ? 'email_verify.lead_registration' : ticket.kind === 'change' ? 'email_verify.lead_change' : 'email_verify.lead', { email: ticket.email }),
+      lead: t(ticket.kind === 'registration' ? 'email_verify.lead_registration' : ticket.kind === 'change' ? 'email_verify.lead_change' : 'email_verify.lead', { email: isolate(ticket.email) }),
       action: `${path}/verify/${token}`,
       submit: t('email_verify.submit'),
       csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(ctx, token)),
@@ -75,7 +76,7 @@ export function emailVerificationRoutes(deps: EmailVerificationRoutesDeps): Rout
     if ('taken' in confirmed) {
       // Another account took the address between the request and the link: the account keeps its own.
       const link = { href: deps.accountPage, label: t('self_service_links.account') };
-      return sendPage(ctx, views, 'email-verify', locale, { title: t('email_change_taken.title'), lead: t('email_change_taken.lead', { email }), link }, 409);
+      return sendPage(ctx, views, 'email-verify', locale, { title: t('email_change_taken.title'), lead: t('email_change_taken.lead', { email: isolate(email) }), link }, 409);
     }
     const done = kind === 'registration' ? 'registration_done' : kind === 'change' ? 'email_changed' : 'email_verified';
     await sendPage(ctx, views, 'email-verify', locale, {

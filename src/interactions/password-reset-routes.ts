@@ -23,6 +23,8 @@ export interface ResettableAccounts {
   checkNewPassword(id: string, password: string): Promise<void>;
   /** Lifts the user's sign-in lockouts; resolves to how many were lifted. */
   unlock(id: string): Promise<number>;
+  /** Ends a pending required action (a temporary password's update_password: the user chose a new one). */
+  completeRequiredAction?(id: string, action: 'update_password'): Promise<boolean>;
 }
 
 export type { ResetSecondFactor };
@@ -173,6 +175,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     invalidLink,
     async finish(ctx, locale, used) {
       const { userId } = used;
+      await deps.accounts.completeRequiredAction?.(userId, 'update_password');
       await deps.revokeAll(userId);
       // The person proved the mailbox (and their second factor): lockouts from earlier guessing end.
       const lockoutsCleared = await deps.accounts.unlock(userId);

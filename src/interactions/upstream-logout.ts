@@ -13,6 +13,7 @@ import { chosenLocale } from './language.ts';
 import { localeOf } from './provider-pages.ts';
 import { sendPage } from './send-page.ts';
 import type { Views } from './views.ts';
+import { isolate } from './breakable.ts';
 
 /**
  * Upstream logout (README "Sign in with another provider"): when a Gatehouse session was signed
@@ -146,9 +147,9 @@ export function upstreamLogout(deps: UpstreamLogoutDeps): { readonly afterRespon
     const t = views.translate(locale);
     ctx.set('Refresh', `0;url=${url.href}`);
     await sendPage(ctx, views, 'upstream-continue', locale, {
-      title: t('upstream.signing_out', { provider: idp.display_name }),
-      heading: t('upstream.signing_out', { provider: idp.display_name }),
-      lead: t('upstream.signing_out_lead', { provider: idp.display_name }),
+      title: t('upstream.signing_out', { provider: isolate(idp.display_name) }),
+      heading: t('upstream.signing_out', { provider: isolate(idp.display_name) }),
+      lead: t('upstream.signing_out_lead', { provider: isolate(idp.display_name) }),
       continueHref: url.href,
     });
   }

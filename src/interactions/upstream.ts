@@ -18,6 +18,7 @@ import { sendPage } from './send-page.ts';
 import type { LoginExtension } from './steps/password.ts';
 import type { InteractionResults, StepContext } from './steps/step.ts';
 import type { Views } from './views.ts';
+import { isolate } from './breakable.ts';
 
 /**
  * Sign in with another provider: the buttons and the pending-link notice on the sign-in page
@@ -100,7 +101,7 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
     const locale = (ctx.state.locale as ReturnType<Views['negotiate']> | undefined) ?? views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
     const t = views.translate(locale);
     const status = reason === 'unreachable' ? 502 : reason === 'failed' ? 502 : 400;
-    await sendPage(ctx, views, 'upstream-error', locale, { title: t('upstream.error_title'), message: t(`upstream.${reason}`, { provider }), backHref: back }, status);
+    await sendPage(ctx, views, 'upstream-error', locale, { title: t('upstream.error_title'), message: t(`upstream.${reason}`, { provider: isolate(provider) }), backHref: back }, status);
   }
 
   function refusal(provider: string, reason: string, client: unknown, details: Record<string, unknown> = {}): void {
@@ -285,7 +286,7 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
     if (outcome.kind === 'signed_in') return step.finish({ login: loginOf(outcome), upstream: null });
     const reason = outcome.kind === 'refused' ? outcome.reason : 'failed';
     await step.render(
-      { title: step.t('upstream.error_title'), message: step.t(`upstream.${reason}`, { provider: displayName }), backHref: undefined },
+      { title: step.t('upstream.error_title'), message: step.t(`upstream.${reason}`, { provider: isolate(displayName) }), backHref: undefined },
       { view: 'upstream-error', status: 400 },
     );
   }
@@ -318,7 +319,7 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
       // starts a new navigation.
       const href = `${startHref(step.details.uid, idp.alias)}?${new URLSearchParams({ login_hint: login })}`;
       step.koa.set('Refresh', `0;url=${href}`);
-      const heading = step.t('upstream.continue_with', { name: idp.display_name });
+      const heading = step.t('upstream.continue_with', { name: isolate(idp.display_name) });
       await step.render({ title: heading, heading, continueHref: href }, { view: 'upstream-continue' });
       return true;
     },

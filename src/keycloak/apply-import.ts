@@ -176,6 +176,12 @@ export async function applyKeycloakUsers(
         // A factor enrolled in Gatehouse since (an app, a passkey) keeps being asked for.
         secondFactor: existing.secondFactor === true || user.secondFactor === true,
       };
+      // A password chosen here since (kept) was the change a temporary Keycloak password asked for.
+      if (keep && user.requiredActions?.includes('update_password') === true) {
+        const { requiredActions: _all, ...rest } = user;
+        const left = user.requiredActions.filter((action) => action !== 'update_password');
+        user = left.length > 0 ? { ...rest, requiredActions: left } : rest;
+      }
     }
     if (planned.passwordAlgorithm !== undefined && user.passwordHash === planned.user.passwordHash) {
       const { passwordAlgorithms } = report.report;

@@ -3,6 +3,7 @@ import { setImmediate } from 'node:timers/promises';
 import Assembler from 'stream-json/assembler.js';
 import { parser, type Token } from 'stream-json/parser.js';
 import { invalid } from '../errors/gatehouse-error.ts';
+import { scannedDocument } from './body-document.ts';
 import { DuplicateMemberError, keyPlace, MemberWatch } from './json-members.ts';
 import { isObject, KeycloakExportError, list, type Json } from './export-json.ts';
 
@@ -112,11 +113,19 @@ export function textDocument(name: string, source: JsonTextSource): KeycloakExpo
 export interface UnparsedBody {
   blocks(): AsyncIterable<string>;
   notJson(): Promise<Error>;
+  /** Its UTF-8 bytes, when held: then they are scanned once and each user JSON.parse'd (src/keycloak/body-document.ts). */
+  readonly bytes?: Buffer;
 }
 
-/** The admin API's request body, read as a stream each time the import reads it, with turns of the event loop between its blocks. */
+/**
+ * The admin API's request body. Its bytes are scanned once and each read parses one user at a
+ * time with JSON.parse (src/keycloak/body-document.ts), with turns of the event loop between them;
+ * a body that reading does not take (not JSON, a member given twice, …) is read as a stream, whose
+ * refusal names where.
+ */
 export function bodyDocument(body: UnparsedBody): KeycloakExportDocument {
-  return textDocument('', { label: '', blocks: () => body.blocks(), refuse: () => body.notJson() });
+  const streamed = textDocument('', { label: '', blocks: () => body.blocks(), refuse: () => body.notJson() });
+  return body.bytes === undefined ? streamed : scannedDocument(body.bytes, streamed);
 }
 
 /**

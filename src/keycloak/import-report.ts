@@ -13,6 +13,30 @@ export interface Conflict {
   readonly reason: string;
 }
 
+/** A runtime setting the realm changed (or, in a dry run, would change): the value in force before and after. */
+export interface SettingChange {
+  readonly group: string;
+  readonly setting: string;
+  readonly from: unknown;
+  readonly to: unknown;
+  /** What of the realm it comes from: `passwordPolicy length(12)`, `failureFactor 30`. */
+  readonly keycloak: string;
+  /** What else it takes (e.g. SMTP for self-registration), when something does. */
+  readonly note?: string;
+}
+
+/** A setting the realm would change that an environment variable pins: left as it is (the admin API answers 409 for it). */
+export interface PinnedSetting {
+  readonly group: string;
+  readonly setting: string;
+  /** The variable that pins it, and the value in force. */
+  readonly variable: string;
+  readonly value: unknown;
+  /** The realm's value, and what of the realm it comes from. */
+  readonly keycloakValue: unknown;
+  readonly keycloak: string;
+}
+
 /**
  * What a Keycloak import did (or, in a dry run, would do). Bounded whatever the number of users:
  * each list holds its first REPORT_SAMPLE entries (`unmapped`: that many of each kind) and
@@ -53,6 +77,12 @@ export interface KeycloakImportReport {
     /** Users' federated identities: links made, and links that were already there. */
     readonly links: { created: number; unchanged: number };
   };
+  /**
+   * The realm's settings carried over to Gatehouse's runtime settings (src/keycloak/map-realm-settings.ts):
+   * what changed (only those whose value in force differs) and what an environment variable pins.
+   * Settings Gatehouse takes from its environment only, or has no place for, are under `unmapped`.
+   */
+  readonly settings: { readonly changed: SettingChange[]; readonly pinned: PinnedSetting[] };
   /** Users that could not be written (e.g. the username or email belongs to another Gatehouse user), links that belong to another user. */
   readonly conflicts: Sample<Conflict>;
   /** What has no place in Gatehouse, with the reason: the first REPORT_SAMPLE of each kind. */
@@ -83,7 +113,8 @@ export type ReportList =
   | 'builtInClients'
   | 'refusedUsers'
   | 'passwordsKept'
-  | 'conflicts';
+  | 'conflicts'
+  | `settings.${'changed' | 'pinned'}`;
 
 /** One entry as `onEntry` gets it: its list, and the entry (a name as `name`; an object's own members). */
 export type ReportEntry = { readonly list: ReportList | 'unmapped' } & Readonly<Record<string, unknown>>;
@@ -109,6 +140,7 @@ export function emptyKeycloakReport(realm: string, dryRun: boolean): KeycloakImp
     totp: { imported: [], unchanged: [], kept: [] },
     consents: 0,
     upstream: { created: [], updated: [], secretsToSet: [], mapped: {}, links: { created: 0, unchanged: 0 } },
+    settings: { changed: [], pinned: [] },
     conflicts: [],
     unmapped: [],
     counts: {
@@ -149,6 +181,14 @@ export class KeycloakReportBuilder {
     else counts[group]![member]! += 1;
     if (sample.length < REPORT_SAMPLE) sample.push(ownStrings(entry));
     this.#sink?.({ list, ...(typeof entry === 'string' ? { name: entry } : entry) });
+  }
+
+  /** A setting changed or pinned: every one is kept (a realm has a few dozen at most). */
+  addSetting(list: 'changed', entry: SettingChange): void;
+  addSetting(list: 'pinned', entry: PinnedSetting): void;
+  addSetting(list: 'changed' | 'pinned', entry: SettingChange | PinnedSetting): void {
+    (this.report.settings[list] as Array<SettingChange | PinnedSetting>).push(entry);
+    this.#sink?.({ list: `settings.${list}`, ...entry });
   }
 
   addUnmapped(item: UnmappedItem): void {

@@ -1,4 +1,5 @@
-import type { Token } from 'stream-json/parser.js';
+import { Readable } from 'node:stream';
+import { parser, type Token } from 'stream-json/parser.js';
 
 /** A member given twice in one object: where (its path), and which key of the text it is (the n-th, counting every key in order, from 0). */
 export class DuplicateMemberError extends Error {
@@ -112,4 +113,95 @@ export async function keyPlace(chunks: AsyncIterable<string>, keyIndex: number):
     }
   }
   return undefined;
+}
+
+/**
+ * How many members the objects of a parsed JSON value hold in all. A loop over a stack, not
+ * recursion: request bodies are client input, and `[[[…]]]` nested thousands deep would overflow
+ * the call stack.
+ */
+export function memberCount(value: unknown): number {
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (typeof next !== 'object' || next === null) continue;
+    if (Array.isArray(next)) {
+      for (const item of next) if (typeof item === 'object' && item !== null) pending.push(item);
+      continue;
+    }
+    for (const key in next) {
+      count += 1;
+      const member = (next as Record<string, unknown>)[key];
+      if (typeof member === 'object' && member !== null) pending.push(member);
+    }
+  }
+  return count;
+}
+
+/**
+ * How many members the objects of a JSON text name: its colons outside strings (in JSON text a
+ * colon outside a string separates a member's name from its value, and nothing else). The text
+ * must be JSON (JSON.parse read it). Native searches hop from quote to quote.
+ */
+export function textMemberCount(text: string): number {
+  let count = 0;
+  let at = 0;
+  for (;;) {
+    const quote = text.indexOf('"', at);
+    const end = quote === -1 ? text.length : quote;
+    for (let colon = text.indexOf(':', at); colon !== -1 && colon < end; colon = text.indexOf(':', colon + 1)) count += 1;
+    if (quote === -1) return count;
+    // The string's closing quote: the next one not escaped (an odd run of backslashes before it escapes it).
+    let close = quote;
+    for (;;) {
+      close = text.indexOf('"', close + 1);
+      if (close === -1) return count;
+      let backslashes = 0;
+      while (text.charCodeAt(close - 1 - backslashes) === 0x5c) backslashes += 1;
+      if (backslashes % 2 === 0) break;
+    }
+    at = close + 1;
+  }
+}
+
+/**
+ * Whether JSON.parse dropped a member given twice in one object (it keeps the last): the text
+ * names more members than the value holds. Cheap enough for every request body: a walk of the
+ * parsed value and a scan of its text; only a body that fails it is read again to say where.
+ */
+export function lostMembers(text: string, parsed: unknown): boolean {
+  return typeof parsed === 'object' && parsed !== null && textMemberCount(text) !== memberCount(parsed);
+}
+
+/** A member given twice: its path (`users.3.email`) and where its second name starts. */
+export interface DuplicateMember extends TextPlace {
+  readonly path: string;
+}
+
+/**
+ * The first member given twice in a JSON text, read as a stream (stream-json's tokens, MemberWatch),
+ * then read again to find its place (keyPlace): undefined when there is none. For a text JSON.parse
+ * read and lostMembers found wanting — the path of a refusal, never the hot path.
+ */
+export async function findDuplicateMember(blocks: () => AsyncIterable<string>): Promise<DuplicateMember | undefined> {
+  const text = Readable.from(blocks());
+  const tokens = parser.asStream({ streamValues: false });
+  text.once('error', (error) => tokens.destroy(error));
+  const watch = new MemberWatch();
+  try {
+    for await (const token of text.pipe(tokens) as AsyncIterable<Token>) watch.see(token);
+  } catch (error) {
+    if (!(error instanceof DuplicateMemberError)) throw error;
+    const place = await keyPlace(blocks(), error.keyIndex);
+    return place === undefined ? undefined : { path: error.path, ...place };
+  } finally {
+    text.destroy();
+  }
+  return undefined;
+}
+
+/** A string as blocks of text (findDuplicateMember of a text already in memory). */
+export async function* textBlocks(text: string, size = 64 * 1024): AsyncGenerator<string> {
+  for (let at = 0; at < text.length; at += size) yield text.slice(at, at + size);
 }

@@ -4,6 +4,7 @@ import { emailKey, usernameKey } from '../accounts/normalize.ts';
 import type { ImportedTotp } from '../mfa/factors.ts';
 import { isObject, jsonField, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
 import { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
+import { KEYCLOAK_REQUIRED_ACTIONS, orderedActions, type RequiredAction } from '../accounts/required-actions.ts';
 import { roleRef, type GroupInfo, type RealmRoles } from './map-roles.ts';
 import { keycloakTotp } from './otp-credential.ts';
 import { addressUsernameNote, addressUsernames, userIdentity, validUsernameKeys, type CurrentUsers, type MissingHolders, type RefusedUser } from './user-identity.ts';
@@ -124,6 +125,7 @@ export function mapUsers(
     let passwordAlgorithm: string | undefined;
     let passwordSetAt = new Date(typeof raw.createdTimestamp === 'number' ? raw.createdTimestamp : now.getTime());
     let totp: ImportedTotp | undefined;
+    let temporaryPassword = false;
     for (const credential of list(raw.credentials)) {
       if (!isObject(credential)) continue;
       if (credential.type === 'password' && passwordAlgorithm === undefined) {
@@ -132,6 +134,8 @@ export function mapUsers(
         else {
           passwordHash = kept.hash;
           passwordAlgorithm = kept.algorithm;
+          // Keycloak's "Temporary" switch: the user must choose another at their next sign-in.
+          temporaryPassword = credential.temporary === true;
           if (typeof credential.createdDate === 'number') passwordSetAt = new Date(credential.createdDate);
         }
       } else if (credential.type === 'otp') {
@@ -148,7 +152,7 @@ export function mapUsers(
       }
     }
     if (passwordAlgorithm === undefined && list(raw.credentials).length === 0) note('no password in Keycloak (e.g. signs in through an identity provider): imported without a usable password');
-    for (const action of strings(raw.requiredActions)) note(`required action ${action}: not carried over`);
+    const requiredActions = keycloakRequiredActions(strings(raw.requiredActions), temporaryPassword, note);
     const attributes: Record<string, unknown> = {};
     const skipped: string[] = [];
     for (const [name, values] of Object.entries(isObject(raw.attributes) ? raw.attributes : {})) {
@@ -179,6 +183,7 @@ export function mapUsers(
         groups: memberOf,
         disabled: raw.enabled === false,
         secondFactor: totp !== undefined,
+        ...(requiredActions.length > 0 ? { requiredActions } : {}),
         ...(Object.keys(attributes).length > 0 ? { attributes: attributes as ProfileAttributes } : {}),
         passwordHash,
         // null: the user has no password to sign in with (the account page counts sign-in methods by it).
@@ -190,4 +195,20 @@ export function mapUsers(
     });
   }
   return users;
+}
+
+/**
+ * Keycloak's required actions as Gatehouse's (src/accounts/required-actions.ts): UPDATE_PASSWORD,
+ * VERIFY_EMAIL, CONFIGURE_TOTP and UPDATE_PROFILE, plus update_password for a kept password that
+ * Keycloak marked temporary; any other (TERMS_AND_CONDITIONS, webauthn-register, a custom one) is
+ * reported as not carried over.
+ */
+export function keycloakRequiredActions(names: readonly string[], temporaryPassword: boolean, note: (reason: string) => void): RequiredAction[] {
+  const actions: RequiredAction[] = temporaryPassword ? ['update_password'] : [];
+  for (const name of names) {
+    const action = Object.hasOwn(KEYCLOAK_REQUIRED_ACTIONS, name) ? KEYCLOAK_REQUIRED_ACTIONS[name] : undefined;
+    if (action === undefined) note(`required action ${name}: not carried over (Gatehouse asks for update_password, verify_email, configure_totp and update_profile)`);
+    else actions.push(action);
+  }
+  return orderedActions(actions);
 }

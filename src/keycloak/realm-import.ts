@@ -1,10 +1,11 @@
 import type { ExportedClient } from '../clients/repository.ts';
-import { isObject, KeycloakExportError, list, text, type Json, type UnmappedItem } from './export-json.ts';
+import { isObject, KeycloakExportError, list, type Json, type UnmappedItem } from './export-json.ts';
 import { mapClients } from './map-client.ts';
 import { mapFederatedIdentities, mapIdentityProviders, type PlannedLink, type PlannedUpstream } from './map-identity-providers.ts';
 import { groupDepth, mapRoles, MAX_GROUP_DEPTH, type RealmRoles } from './map-roles.ts';
 import { mapUsers, type PlannedUser, type UserPass } from './map-users.ts';
 import { mapConsents, type PlannedConsent } from './map-consents.ts';
+import { mapRealmSettings, type PlannedRealmSettings } from './map-realm-settings.ts';
 import { refuseTooDeep } from './nesting.ts';
 import { currentUsersOf, type CurrentUser, type CurrentUsers, type MissingHolders, type RefusedUser } from './user-identity.ts';
 
@@ -13,6 +14,7 @@ export { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
 export type { PlannedUser, UserPass } from './map-users.ts';
 export type { CurrentUser, CurrentUsers, MissingHolders, RefusedUser } from './user-identity.ts';
 export type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
+export type { PlannedRealmSettings } from './map-realm-settings.ts';
 
 /**
  * Reads a Keycloak realm export (`kc.sh export`, Keycloak 24–26) into what Gatehouse keeps:
@@ -35,6 +37,8 @@ export type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
  *   algorithm, digits and period (src/keycloak/otp-credential.ts): the same app keeps working.
  * - Identity providers become upstream providers, their mappers claim/role/group mapping, and
  *   users' federated identities upstream links (src/keycloak/map-identity-providers.ts).
+ * - Realm settings (password policy, brute force detection, OTP policy, login options, lifetimes)
+ *   become Gatehouse's runtime settings where one exists (src/keycloak/map-realm-settings.ts).
  *
  * Each part is its own module (map-roles, map-client, map-users, map-identity-providers);
  * this one composes them and reports the realm settings that have no place in Gatehouse.
@@ -58,6 +62,8 @@ export interface KeycloakRealmPlan {
   readonly nativeClients: Readonly<Record<string, readonly string[]>>;
   /** Identity providers (identity brokering) as upstream providers (src/keycloak/map-identity-providers.ts). */
   readonly upstreamProviders: readonly PlannedUpstream[];
+  /** The realm's settings as Gatehouse's runtime settings, and the lifetimes its environment sets (src/keycloak/map-realm-settings.ts). */
+  readonly settings: PlannedRealmSettings;
   readonly unmapped: readonly UnmappedItem[];
 }
 
@@ -136,8 +142,7 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
     const builtin = ['profile', 'email', 'address', 'phone', 'offline_access', 'roles', 'web-origins', 'acr', 'basic', 'microprofile-jwt', 'role_list', 'saml_organization', 'organization', 'service_account'];
     if (!builtin.includes(scope.name)) unmapped.push({ kind: 'client scope', name: scope.name, reason: 'custom client scopes are not imported (define the scopes on an API)' });
   }
-  if (text(document.passwordPolicy) !== undefined) unmapped.push({ kind: 'realm setting', name: 'passwordPolicy', reason: `${String(document.passwordPolicy)}: set the minimum length with password_min_length (gatehouse settings set, or GATEHOUSE_PASSWORD_MIN_LENGTH); hashing uses the argon2 settings` });
-  if (document.bruteForceProtected === true) unmapped.push({ kind: 'realm setting', name: 'bruteForceProtected', reason: 'Gatehouse always limits sign-in attempts (GATEHOUSE_LOCKOUT_*)' });
+  const settings = mapRealmSettings(document, unmapped);
 
   const defaultRole = isObject(document.defaultRole) && typeof document.defaultRole.name === 'string' ? document.defaultRole.name : `default-roles-${realm.toLowerCase()}`;
   return {
@@ -149,6 +154,7 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
       builtInClients: builtIn,
       nativeClients,
       upstreamProviders: providers,
+      settings,
       unmapped,
     },
     context: {

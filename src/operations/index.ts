@@ -8,7 +8,7 @@ import { cacheOperations } from './caches.ts';
 import { clientOperations } from './clients.ts';
 import { consentOperations } from './consents.ts';
 import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
-import { importKeycloakRealm, type KeycloakExportSource } from './keycloak-import.ts';
+import { importKeycloakRealm, type KeycloakExportSource, type KeycloakSettingsOperations } from './keycloak-import.ts';
 import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
 import { lastAdminGuard } from './last-admin.ts';
@@ -38,13 +38,17 @@ export interface OperationsDeps {
   readonly status?: StatusDeps;
   /** Whether SMTP is configured (registration, verification and reset need it); shown with the sign-in settings. */
   readonly emailConfigured?: boolean;
+  /** The lifetimes the environment sets: a Keycloak realm's that differ are reported with the variable to set. */
+  readonly lifetimes?: KeycloakSettingsOperations['lifetimes'];
 }
 
 /**
  * Everything an operator can do, validated and audited in one place. The admin API, the CLI
  * (and the console to come) reach the domain only through this.
  */
-export function createOperations({ services, keys, initialAccessTokens, issuer, verification, invitations, status = {}, emailConfigured = false }: OperationsDeps) {
+export function createOperations({ services, keys, initialAccessTokens, issuer, verification, invitations, status = {}, emailConfigured = false, lifetimes }: OperationsDeps) {
+  const settings = settingsOperations(services.runtimeSettings, services.audit, emailConfigured, settingsChecks(services));
+  const realmSettings: KeycloakSettingsOperations = { stores: services.runtimeSettings.groups, update: (ctx, group, patch) => settings.updateGroup(ctx, group, patch), lifetimes, emailConfigured };
   return {
     clients: clientOperations(services),
     users: userOperations(services, verification, invitations),
@@ -61,10 +65,10 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     transfer: transferOperations(services, issuer),
     upstream: upstreamOperations(services),
     status: statusOperations(status),
-    settings: settingsOperations(services.runtimeSettings, services.audit, emailConfigured, settingsChecks(services)),
+    settings,
     keycloak: {
       /** One document (a realm export, or a users file of a realm imported before), or a `kc.sh export --dir` directory's realm file and users files. */
-      import: (ctx: OperationContext, source: KeycloakExportSource, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, source, options),
+      import: (ctx: OperationContext, source: KeycloakExportSource, options: KeycloakImportOptions) => importKeycloakRealm(services, ctx, source, options, realmSettings),
     },
   };
 }

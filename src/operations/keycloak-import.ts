@@ -3,6 +3,7 @@ import { invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { says } from '../errors/problems.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
 import { applyKeycloakRealm, applyKeycloakUsers, DryRunUsers, type KeycloakImportOptions } from '../keycloak/apply-import.ts';
+import { applyRealmSettings, type RealmSettingsTarget } from '../keycloak/apply-realm-settings.ts';
 import { KeycloakReportBuilder, type KeycloakImportReport } from '../keycloak/import-report.ts';
 import { isObject, KeycloakExportError } from '../keycloak/export-json.ts';
 import type { KeycloakExportDocument } from '../keycloak/export-stream.ts';
@@ -75,11 +76,19 @@ interface CheckedDocument {
  * names of users that were conflicts, and those of stored users the file renamed, which the store
  * no longer holds in the import — its dry run derived jo-2 where the import gave jo.)
  *
+ * The realm file's settings (password policy, brute force, OTP policy, login options) change
+ * Gatehouse's runtime settings through `settings` (the settings operations), unless `dryRun`.
+ *
  * A users document on its own (`{ "realm", "users" }`) imports those users and nothing else,
  * mapped with what the last import of the realm's realm file kept (roles, groups, default role,
  * clients, identity providers: src/keycloak/realm-contexts.ts); without one it is refused.
  */
-export async function importKeycloakRealm(services: GatehouseServices, ctx: OperationContext, source: KeycloakExportSource, options: KeycloakImportOptions): Promise<KeycloakImportReport> {
+/** The settings operations a realm's settings are applied through (src/operations/settings.ts), with what applying them needs to know. */
+export type KeycloakSettingsOperations = Omit<RealmSettingsTarget, 'update'> & {
+  update(ctx: OperationContext, group: string, patch: Record<string, unknown>): Promise<unknown>;
+};
+
+export async function importKeycloakRealm(services: GatehouseServices, ctx: OperationContext, source: KeycloakExportSource, options: KeycloakImportOptions, settings?: KeycloakSettingsOperations): Promise<KeycloakImportReport> {
   const { realm: realmDocument, usersFiles = [] } = source;
   const { dryRun } = options;
   const now = new Date(services.clock.now());
@@ -103,6 +112,8 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
     for (const file of usersFiles) checked.push(await checkUsersFile(file, context.realm));
     report = new KeycloakReportBuilder(planned.plan.realm, dryRun, options.onEntry);
     await applyKeycloakRealm(services, planned.plan, options, report);
+    // The realm's settings through the settings operations (validated, pins kept, audited as settings.updated); a dry run only compares.
+    if (settings !== undefined) await applyRealmSettings({ ...settings, update: (group, patch) => settings.update(ctx, group, patch) }, planned.plan.settings, dryRun, report);
     if (!dryRun) await services.keycloakRealms.save(context);
   }
 
@@ -161,6 +172,7 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
         conflicts: counts.conflicts,
         refusedUsers: counts.refusedUsers,
         unmapped: Object.values(counts.unmapped).reduce((sum, n) => sum + n, 0),
+        settings: report.report.settings.changed.length,
         ...(report.report.api === undefined ? {} : { api: report.report.api.identifier }),
       },
     });

@@ -114,6 +114,12 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
     }
   }
 
+  /** A password the user chose themselves ends a pending required password change (a temporary password). */
+  async function passwordChosen(self: Self): Promise<void> {
+    if (!(await accounts.completeRequiredAction(self.user.id, 'update_password'))) return;
+    await audit.write({ ...contextOf(self), type: 'user.required_action_completed', target: target(self), details: { action: 'update_password' } });
+  }
+
   async function otherSessions(self: Self) {
     return (await revocation.listSessions(self.user.id)).filter((session) => self.sessionUid === undefined || session.uid !== self.sessionUid);
   }
@@ -163,6 +169,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
         throw invalid('current_password', 'not_current_password');
       }
       await setNewPassword(self, input.new_password);
+      await passwordChosen(self);
       let signedOut = 0;
       if (input.sign_out_others) {
         for (const session of await otherSessions(self)) if (await revocation.revokeSession(self.user.id, session.id)) signedOut += 1;
@@ -183,6 +190,7 @@ export function ownAccountOperations(services: GatehouseServices, deps: OwnAccou
       if (current.hasPassword) throw alreadySet();
       await setNewPassword(self, input.new_password, { first: true });
       await audit.write({ ...contextOf(self), type: 'user.password_added', target: target(self) });
+      await passwordChosen(self);
     },
 
     async sessions(self: Self) {

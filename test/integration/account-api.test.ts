@@ -220,6 +220,19 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       expect(taken.body.details).to.deep.equal([{ path: 'email', message: PROBLEMS.already_in_use, code: 'already_in_use' }]);
     });
 
+    it('a password changed on the account page ends a pending required password change (update_password), audited', async () => {
+      const user = await newUser('temp');
+      const { token } = await accountToken(user.username);
+      // Set after the sign-in (a temporary password's action): the account page's own change does it.
+      await gatehouse.services.accounts.addRequiredActions(user.id, ['update_password', 'update_profile']);
+      const changed = await call(token, 'POST', '/password', { current_password: PASSWORD, new_password: 'a brand new passphrase' });
+      expect(changed.status).to.equal(200);
+      expect((await gatehouse.services.accounts.findById(user.id))?.requiredActions).to.deep.equal(['update_profile']);
+      await gatehouse.flushBatchedWrites();
+      const { events } = await gatehouse.services.audit.query({ types: ['user.required_action_completed'], users: [user.id], limit: 10 });
+      expect(events.map((event) => event.details)).to.deep.equal([{ action: 'update_password' }]);
+    });
+
     it('changes the password only with the current one, applies the policy, audits it, and can end the other sessions', async () => {
       const user = await newUser('max');
       const { token } = await accountToken(user.username);

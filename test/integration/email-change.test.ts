@@ -366,6 +366,19 @@ describe('email address changes (account API, admin API; real stores and SMTP se
     });
   });
 
+  describe('right-to-left addresses in sentences', () => {
+    it('the confirmation page isolates the address in its sentence (FSI … PDI), so it cannot turn the words around it', async () => {
+      const user = await verifiedUser('rtl');
+      const token = await accountToken(user.username);
+      const address = `\u05e9\u05dc\u05d5\u05dd.${user.username}@example.org`;
+      expect((await patchProfile(token, { email: address })).status).to.equal(200);
+      const mail = await inbox.next();
+      const link = /https?:\/\/\S+\/email\/verify\/[A-Za-z0-9_-]{43}/.exec(mail.text ?? '')?.[0];
+      const page = (await (await new UserAgent().request(link!, { headers: { 'accept-language': 'en' } })).text()).replaceAll('<wbr>', '');
+      expect(page).to.include(`Confirm \u2068${address}\u2069 as your account`);
+    });
+  });
+
   describe('probing addresses through the account page', () => {
     it('"send the link again" has a limit of its own, per user: the sixth within the hour is a 429 email_resends_limited with Retry-After, audited, and mails nothing', async () => {
       const user = await verifiedUser('resender');

@@ -12,6 +12,7 @@ import { fileProblem } from '../file-problem.ts';
 import { shown, typed } from '../help.ts';
 import { open } from 'node:fs/promises';
 import { textDocument, type KeycloakExportDocument } from '../../keycloak/export-stream.ts';
+import { findDuplicateMember, lostMembers, textBlocks } from '../../keycloak/json-members.ts';
 import type { KeycloakImportReport, ReportSink } from '../../keycloak/import-report.ts';
 import type { KeycloakExportSource } from '../../operations/keycloak-import.ts';
 import { cliActor, withOperations } from '../services.ts';
@@ -82,13 +83,17 @@ export const importCommand = command({ options: { input: { type: 'string', short
   const path = values.input ?? positionals[0];
   if (path === undefined) throw new CliError('FILE is required (or --input FILE)', EXIT.usage);
   let document: unknown;
+  let text: string;
   try {
-    document = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    text = readFileSync(path, 'utf8');
+    document = JSON.parse(text) as unknown;
   } catch (error) {
     // Not JSON: name where it breaks (a copy cut short says so), as a Keycloak file's refusal does.
     if (error instanceof SyntaxError) throw await notJson(path, path);
     throw new CliError(`${typed(path)}: cannot read a JSON export (${fileProblem(error)})`, EXIT.usage);
   }
+  // A member given twice (JSON.parse keeps the last): refused naming it and where, as a Keycloak file's is.
+  await refuseDuplicateMembers(path, text, document, () => utf8Blocks(path)(path));
   const encrypted = isSealedExport(document);
   if (encrypted && !passphraseGiven(values)) throw new CliError(`${path} is an encrypted export: give its passphrase with --passphrase-file FILE or --passphrase-stdin`, EXIT.usage);
   // Whoever gives a passphrase counts on the file being the one they sealed: a clear file could be anyone's.
@@ -115,11 +120,26 @@ async function opened(path: string, document: unknown, passphrase: string): Prom
     const usage = error.reason === 'malformed' || error.reason === 'unsupported';
     throw new CliError(`${path}: ${error.message}; nothing was imported`, usage ? EXIT.usage : EXIT.failure);
   }
+  let opened: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    opened = JSON.parse(text) as unknown;
   } catch {
     throw new CliError(`${path}: it opened, but what it holds is not JSON; nothing was imported`, EXIT.failure);
   }
+  await refuseDuplicateMembers(`${path} (opened)`, text, opened, () => textBlocks(text));
+  return opened;
+}
+
+/**
+ * Refuses a parsed export whose text gives a member twice in one object: JSON.parse kept the last,
+ * and which one was meant would be a guess. The check costs a walk and a scan of what is already
+ * in memory (no more heap than the parse held); only a file that fails it is read again, as a
+ * stream, to name the member (`users.3.email`) and where its second name is.
+ */
+async function refuseDuplicateMembers(label: string, text: string, parsed: unknown, blocks: () => AsyncIterable<string>): Promise<void> {
+  if (!lostMembers(text, parsed)) return;
+  const duplicate = await findDuplicateMember(blocks);
+  if (duplicate !== undefined) throw invalid(`${label}: ${duplicate.path}`, 'duplicate_member', { line: duplicate.line, column: duplicate.column });
 }
 
 /** How much of a file is read at a time (stream-json's own block size). */
@@ -317,6 +337,10 @@ async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, repo
       ctx.out(`  imported disabled until their client secret is set (gatehouse idps update ALIAS --client-secret-stdin --enabled): ${listed(upstream.secretsToSet, counts.upstream.secretsToSet)}`);
     }
   }
+  const { changed, pinned } = report.settings;
+  if (changed.length > 0) ctx.out(`  settings ${dryRun ? 'that would change' : 'changed'} (gatehouse settings get shows them):`);
+  for (const change of changed) ctx.out(`    ${change.setting}: ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)} (${change.keycloak})${change.note === undefined ? '' : `; ${change.note}`}`);
+  for (const one of pinned) ctx.out(`  setting ${one.setting} pinned by ${one.variable}: stays ${JSON.stringify(one.value)}, not the realm's ${JSON.stringify(one.keycloakValue)} (${one.keycloak}); unset the variable to manage it at runtime`);
   for (const conflict of report.conflicts) ctx.out(`  conflict: ${conflict.user}: ${conflict.reason}`);
   if (counts.conflicts > report.conflicts.length) ctx.out(`  … and ${counts.conflicts - report.conflicts.length} more conflicts${more}`);
   if (counts.refusedUsers > 0) ctx.out(`  users refused (the admin API refuses them too; the others are imported): ${counts.refusedUsers}`);

@@ -45,8 +45,10 @@ const PROFILE = {
   'phone-number-verified': { type: 'boolean' },
 } as const;
 
-const CREATE_OPTIONS = { username: { type: 'string' }, ...PROFILE, attribute: { type: 'string', multiple: true }, role: { type: 'string', multiple: true }, group: { type: 'string', multiple: true }, 'password-stdin': { type: 'boolean' }, invite: { type: 'boolean' } } as const;
-const UPDATE_OPTIONS = { ...PROFILE, attribute: { type: 'string', multiple: true }, 'clear-address': { type: 'boolean' } } as const;
+/** `--require-action ACTION`, repeatable: what the user must do at their next sign-in (src/accounts/required-actions.ts); on update it replaces them. */
+const REQUIRED_ACTION_OPTION = { 'require-action': { type: 'string', multiple: true } } as const;
+const CREATE_OPTIONS = { username: { type: 'string' }, ...PROFILE, attribute: { type: 'string', multiple: true }, role: { type: 'string', multiple: true }, group: { type: 'string', multiple: true }, 'password-stdin': { type: 'boolean' }, invite: { type: 'boolean' }, ...REQUIRED_ACTION_OPTION } as const;
+const UPDATE_OPTIONS = { ...PROFILE, attribute: { type: 'string', multiple: true }, 'clear-address': { type: 'boolean' }, ...REQUIRED_ACTION_OPTION, 'clear-required-actions': { type: 'boolean' } } as const;
 const INVITE_OPTIONS = { 'client-id': { type: 'string' }, 'redirect-uri': { type: 'string' }, lifetime: { type: 'string' } } as const;
 // One --role, one --group: the search filters by one of each (the usage says so), so neither repeats.
 const LIST_OPTIONS = { query: { type: 'string' }, role: { type: 'string' }, group: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' } } as const;
@@ -65,6 +67,8 @@ export const USER_FLAGS: FlagsOf = {
   email_verified: '--email-verified|--no-email-verified',
   phone_number_verified: '--phone-number-verified|--no-phone-number-verified',
   attributes: '--attribute',
+  required_actions: '--require-action',
+  temporary: '--temporary',
   roles: '--role',
   groups: '--group',
   role: '--role',
@@ -148,6 +152,15 @@ function withAttributes(given: readonly string[] | undefined, forUpdate: boolean
   return attributes === undefined ? {} : { attributes };
 }
 
+/** The required actions the line names: `--clear-required-actions` (update) removes them all. */
+function requiredActionsBody(values: { 'require-action'?: string[] | undefined; 'clear-required-actions'?: boolean | undefined }): { required_actions?: string[] } {
+  if (values['clear-required-actions'] === true) {
+    if (values['require-action'] !== undefined) throw new CliError('--clear-required-actions and --require-action: give one (--require-action alone replaces them)', 2);
+    return { required_actions: [] };
+  }
+  return values['require-action'] === undefined ? {} : { required_actions: values['require-action'] };
+}
+
 export const usersCreate = command({ options: CREATE_OPTIONS, allowNegative: true }, async (ctx, { values }) => {
   if (values.username === undefined) throw new CliError('--username is required', 2);
   const invite = values.invite === true;
@@ -160,6 +173,7 @@ export const usersCreate = command({ options: CREATE_OPTIONS, allowNegative: tru
       ...(password === undefined ? {} : { password }),
       ...profileBody(values, false),
       ...withAttributes(values.attribute, false),
+      ...requiredActionsBody(values),
       roles: values.role ?? [],
       groups: values.group ?? [],
       ...(invite ? { invite: true } : {}),
@@ -170,7 +184,7 @@ export const usersCreate = command({ options: CREATE_OPTIONS, allowNegative: tru
 });
 
 export const usersUpdate = command({ options: UPDATE_OPTIONS, arguments: USER, allowNegative: true }, async (ctx, { values, positionals }) => {
-  const body = { ...profileBody(values, true), ...withAttributes(values.attribute, true) };
+  const body = { ...profileBody(values, true), ...withAttributes(values.attribute, true), ...requiredActionsBody(values) };
   if (Object.keys(body).length === 0) throw new CliError('nothing to change: pass at least one profile option (see gatehouse users update --help)', 2);
   const user = await withOperations(ctx, async (ops) => {
     const found = await resolve(ops, positionals);
@@ -198,15 +212,17 @@ export const usersList = command({ options: LIST_OPTIONS }, async (ctx, { values
   else for (const user of page.users) ctx.out(`${user.id}  ${user.username}  ${user.email ?? '-'}  ${user.roles.join(',') || '-'}${user.disabled ? '  [disabled]' : ''}`);
 });
 
-export const usersSetPassword = command({ options: { 'password-stdin': { type: 'boolean' } }, arguments: USER }, async (ctx, { values, positionals }) => {
+/** `--temporary`: the user must choose another password at their next sign-in (required action update_password). */
+export const usersSetPassword = command({ options: { 'password-stdin': { type: 'boolean' }, temporary: { type: 'boolean' } }, arguments: USER }, async (ctx, { values, positionals }) => {
   if (values['password-stdin'] !== true) throw new CliError('--password-stdin is required: passwords are read from standard input, never from arguments', 2);
   const password = await readStdinSecret(ctx, '--password-stdin', { prompt: 'Password: ' });
+  const temporary = values.temporary === true;
   const user = await withOperations(ctx, async (ops) => {
     const found = await resolve(ops, positionals);
-    await ops.users.setPassword(cliActor(), found.id, { password });
+    await ops.users.setPassword(cliActor(), found.id, { password, ...(temporary ? { temporary } : {}) });
     return found;
   });
-  ctx.out(ctx.json ? JSON.stringify({ id: user.id, password_set: true }) : `password set for ${user.username}`);
+  ctx.out(ctx.json ? JSON.stringify({ id: user.id, password_set: true, ...(temporary ? { temporary } : {}) }) : `${temporary ? 'temporary password' : 'password'} set for ${user.username}${temporary ? ' (to be changed at the next sign-in)' : ''}`);
 });
 
 /** `users invite USER [--client-id --redirect-uri] [--lifetime SECONDS]`: mails a link to set their password. */

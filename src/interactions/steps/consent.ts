@@ -1,6 +1,7 @@
 import type { ConsentGiven } from '../../consents/records.ts';
 import { isOidcScope } from '../../oidc/claims.ts';
 import type { SignInStep, StepContext } from './step.ts';
+import { isolate } from '../breakable.ts';
 
 const KNOWN_CLAIMS = new Set([
   ...['sub', 'name', 'given_name', 'family_name', 'middle_name', 'nickname', 'preferred_username', 'profile', 'picture', 'website'],
@@ -75,8 +76,8 @@ export function consentStep(signedIn?: SignedIn, keeper?: ConsentKeeper, apis?: 
         client: { name, logoUri: webUrl(client?.logoUri), links },
         account: await signedInAccount(details),
         scopes: [
-          ...oidcScopes.map((scope) => (isOidcScope(scope) ? t(`scope.${scope}`) : t('scope.other', { scope }))),
-          ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope, api: apiNames.get(api)! }))),
+          ...oidcScopes.map((scope) => (isOidcScope(scope) ? t(`scope.${scope}`) : t('scope.other', { scope: isolate(scope) }))),
+          ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope: isolate(scope), api: isolate(apiNames.get(api)!) }))),
         ],
         claims: claims.map((claim) => (KNOWN_CLAIMS.has(claim) ? t(`claim.${claim}`) : t('claim.other', { claim }))),
       });

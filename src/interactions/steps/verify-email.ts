@@ -3,6 +3,7 @@ import type { EmailVerification } from '../../accounts/email-verification.ts';
 import type { AttemptLimiter } from '../../limits/attempt-limits.ts';
 import type { Locale } from '../i18n.ts';
 import type { SignInStep, StepContext } from './step.ts';
+import { isolate } from '../breakable.ts';
 
 const { Check, Prompt } = interactionPolicy;
 
@@ -88,7 +89,7 @@ export function emailConfirmation(deps: VerifyEmailDeps): EmailConfirmation {
         title: step.t(user?.emailVerified === true ? 'verify_email.done_title' : 'verify_email.title'),
         email: user?.email ?? '',
         verified: user?.emailVerified === true,
-        notice: extra.notice === undefined ? undefined : step.t(extra.notice, { email: user?.email ?? '' }),
+        notice: extra.notice === undefined ? undefined : step.t(extra.notice, { email: isolate(user?.email ?? '') }),
         error: extra.error === undefined ? undefined : step.t(extra.error),
       },
       { view: 'verify-email', status: extra.status ?? (extra.error === undefined ? 200 : 400) },
