@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { applyRealmSettings } from '../../src/keycloak/apply-realm-settings.ts';
+import { KeycloakReportBuilder } from '../../src/keycloak/import-report.ts';
+import { mapRealmSettings } from '../../src/keycloak/map-realm-settings.ts';
+import type { UnmappedItem } from '../../src/keycloak/export-json.ts';
+import { passwordPolicyGroup, type PasswordPolicySettings } from '../../src/settings/password-policy.ts';
+import type { SettingsStore } from '../../src/settings/store.ts';
+
+const DEFAULTS: PasswordPolicySettings = {
+  password_min_length: 8,
+  password_max_length: 1024,
+  password_digits: 0,
+  password_lowercase: 0,
+  password_uppercase: 0,
+  password_special: 0,
+  password_not_username: false,
+  password_not_email: false,
+  password_history: 0,
+};
+
+/** The password-policy group's store as the import reads it (values in force, pins); its writes recorded. */
+function store(pinned: Partial<Record<keyof PasswordPolicySettings, string>> = {}): { store: SettingsStore<object>; writes: Array<Record<string, unknown>> } {
+  const writes: Array<Record<string, unknown>> = [];
+  const one = {
+    group: passwordPolicyGroup,
+    configured: DEFAULTS,
+    pinned,
+    read: async () => ({ settings: DEFAULTS, stored: {}, updatedAt: null }),
+  } as unknown as SettingsStore<object>;
+  return { store: one, writes };
+}
+
+async function apply(policy: string, options: { pinned?: Partial<Record<keyof PasswordPolicySettings, string>>; dryRun?: boolean } = {}) {
+  const unmapped: UnmappedItem[] = [];
+  const planned = mapRealmSettings({ passwordPolicy: policy }, unmapped);
+  const { store: one, writes } = store(options.pinned);
+  const report = new KeycloakReportBuilder('r', options.dryRun ?? false);
+  await applyRealmSettings({ stores: [one], update: async (group, patch) => void writes.push({ group, ...patch }), emailConfigured: true }, planned, options.dryRun ?? false, report);
+  return { report: report.report, writes };
+}
+
+describe('a realm\'s settings applied (src/keycloak/apply-realm-settings.ts): one change per group, only what differs, pins and rules kept', () => {
+  it('writes one change for the group with only the settings whose value in force differs; a dry run writes nothing and reports the same', async () => {
+    const { report, writes } = await apply('length(8) and digits(2) and notEmail(undefined)');
+    expect(writes).to.deep.equal([{ group: 'password-policy', password_digits: 2, password_not_email: true }]);
+    expect(report.settings.changed.map((change) => [change.setting, change.from, change.to])).to.deep.equal([['password_digits', 0, 2], ['password_not_email', false, true]]);
+    const dry = await apply('length(8) and digits(2) and notEmail(undefined)', { dryRun: true });
+    expect(dry.writes).to.deep.equal([]);
+    expect(dry.report.settings.changed).to.deep.equal(report.settings.changed);
+  });
+
+  it('leaves a pinned setting as it is and says so, with its variable and both values', async () => {
+    const { report, writes } = await apply('length(12) and digits(2)', { pinned: { password_min_length: 'GATEHOUSE_PASSWORD_MIN_LENGTH' } });
+    expect(writes).to.deep.equal([{ group: 'password-policy', password_digits: 2 }]);
+    expect(report.settings.pinned).to.deep.equal([{ group: 'password-policy', setting: 'password_min_length', variable: 'GATEHOUSE_PASSWORD_MIN_LENGTH', value: 8, keycloakValue: 12, keycloak: 'passwordPolicy length(12)' }]);
+  });
+
+  it('changes nothing of a group whose values do not go together (more required characters than the maximum length), and reports each setting', async () => {
+    const { report, writes } = await apply('maxLength(10) and digits(4) and upperCase(4) and specialChars(4)');
+    expect(writes).to.deep.equal([]);
+    expect(report.settings.changed).to.deep.equal([]);
+    const reasons = report.unmapped.filter((item) => item.kind === 'realm setting' && item.name.startsWith('passwordPolicy ')).map((item) => item.reason);
+    expect(reasons).to.have.length(4);
+    for (const reason of reasons) expect(reason).to.match(/^not applied: with the realm's other password-policy settings, password_max_length /);
+  });
+});
