@@ -463,6 +463,8 @@ async function main(): Promise<void> {
         givenName: 'Maximiliana Alexandra',
         familyName: 'Featherstonehaugh-Cholmondeley von Hohenzollern-Sigmaringen',
         name: 'Maximiliana Alexandra Featherstonehaugh-Cholmondeley von Hohenzollern-Sigmaringen',
+        // Custom attributes at length (console-users-long: the attributes card).
+        customAttributes: { department: 'Procurement and Strategic Sourcing, Europe, Middle East and Africa', langs: ['en', 'de', 'fr'], cost_center: 'EMEA-PROC-000000000000000000000000000000000000004711' },
       });
       const long = { clientId: longApp.client.clientId, userId: longUser.id };
       // The passkey named with a right-to-left override, as one stored before names were checked (long-account-security).

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ClaimScopes } from './claims/claim-scopes.ts';
 import type { ChannelLogger } from './cache/change-channel.ts';
 import type { Connection } from 'mongoose';
 import type { RoutedAdapterFactory } from './storage/oidc/adapter-factory.ts';
@@ -47,6 +48,8 @@ export interface GatehouseServices {
   readonly passkeys: Passkeys;
   /** Upstream identity providers and users' links to them. */
   readonly upstream: UpstreamDirectory;
+  /** Claim scopes and their mappers (src/claims/), this instance's copy kept current. */
+  readonly claimScopes: ClaimScopes;
   /** Every upstream provider, from this instance's short copy that changes invalidate (sign-in pages). */
   listUpstream(): Promise<readonly UpstreamProvider[]>;
   /** The redirect URI an operator registers at an upstream provider. */
@@ -93,6 +96,7 @@ export interface ServicesDeps {
   readonly onUserChange: UserChangeHook;
   /** Upstream providers, their writes announced (src/upstream/provider-list.ts). */
   readonly upstream: UpstreamProviderList;
+  readonly claimScopes: ClaimScopes;
   /** Gatehouse's clock (src/clock.ts); the system clock when absent. */
   readonly clock?: Clock;
   /** Where a change notice that could not be sent is reported. */
@@ -123,6 +127,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     factors: deps.factors,
     passkeys: deps.passkeys,
     upstream: deps.upstream.directory,
+    claimScopes: deps.claimScopes,
     listUpstream: () => deps.upstream.list(),
     upstreamCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamCallbackPath(config.routes, alias)}`,
     upstreamLogoutCallbackUrl: (alias) => `${new URL(config.issuer).origin}${upstreamLogoutCallbackPath(config.routes, alias)}`,

@@ -1,4 +1,5 @@
 import { apiCreateSchema, apiUpdateSchema, showApi } from '../operations/apis.ts';
+import { claimScopeCreateSchema, claimScopeUpdateSchema, showClaimScope } from '../operations/claim-scopes.ts';
 import { auditQuerySchema, signInStatsSchema } from '../operations/audit.ts';
 import { showClient, showCreated } from '../operations/clients.ts';
 import { clientCreateSchema, clientUpdateSchema } from '../clients/spec.ts';
@@ -101,6 +102,13 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'post', path: '/apis', tag: 'apis', summary: 'Register an API (resource server)', body: apiCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showApi(await apis.create(op, body)) }) },
     { method: 'patch', path: '/apis/:identifier', tag: 'apis', summary: 'Update an API (identifier URL-encoded)', body: apiUpdateSchema, notFound: true, handle: async ({ op, params, body }) => ({ body: showApi(await apis.update(op, params.identifier!, body)) }) },
     { method: 'delete', path: '/apis/:identifier', tag: 'apis', summary: 'Delete an API (identifier URL-encoded)', status: 204, notFound: true, handle: async ({ op, params }) => (await apis.delete(op, params.identifier!), noContent) },
+
+    // Claim scopes (custom scopes with claim mappers)
+    { method: 'get', path: '/claim-scopes', tag: 'claim-scopes', summary: 'List claim scopes: custom scopes whose mappers put users\' custom attributes (or fixed values) into tokens', list: true, handle: async () => ({ body: (await ops.claimScopes.list()).map(showClaimScope) }) },
+    { method: 'get', path: '/claim-scopes/:name', tag: 'claim-scopes', summary: 'Get a claim scope', notFound: true, handle: async ({ params }) => ({ body: showClaimScope(await ops.claimScopes.get(params.name!)) }) },
+    { method: 'post', path: '/claim-scopes', tag: 'claim-scopes', summary: 'Create a claim scope (Keycloak: a client scope with User Attribute / Hardcoded claim mappers). Each mapper names its claim and where it goes: id_token, userinfo, access_token (JWT access tokens carry it; opaque ones show it at introspection). A claim name that is a standard or protocol claim, or that another scope gives, is refused (400). Every instance serves it within seconds', body: claimScopeCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showClaimScope(await ops.claimScopes.create(op, body)) }) },
+    { method: 'patch', path: '/claim-scopes/:name', tag: 'claim-scopes', summary: 'Update a claim scope\'s descriptions or mappers (mappers replace the list)', body: claimScopeUpdateSchema, notFound: true, handle: async ({ op, params, body }) => ({ body: showClaimScope(await ops.claimScopes.update(op, params.name!, body)) }) },
+    { method: 'delete', path: '/claim-scopes/:name', tag: 'claim-scopes', summary: 'Delete a claim scope (and take it off every client whose scope lists it)', status: 204, notFound: true, handle: async ({ op, params }) => (await ops.claimScopes.delete(op, params.name!), noContent) },
 
     ...labelRoutes('roles'),
     ...labelRoutes('groups'),

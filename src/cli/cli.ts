@@ -10,6 +10,7 @@ import type { CliIo } from './io.ts';
 // command and a flag error load no store driver, no oidc-provider and no argon2, and a command
 // loads its own module, not the others'.
 const apis = () => import('./commands/apis.ts');
+const claimScopes = () => import('./commands/claim-scopes.ts');
 const clients = () => import('./commands/clients.ts');
 const consents = () => import('./commands/consents.ts');
 const idps = () => import('./commands/idps.ts');
@@ -43,6 +44,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'apis get': async () => (await apis()).apisGet,
   'apis update': async () => (await apis()).apisUpdate,
   'apis delete': async () => (await apis()).apisDelete,
+  'claim-scopes create': async () => (await claimScopes()).claimScopesCreate,
+  'claim-scopes list': async () => (await claimScopes()).claimScopesList,
+  'claim-scopes get': async () => (await claimScopes()).claimScopesGet,
+  'claim-scopes update': async () => (await claimScopes()).claimScopesUpdate,
+  'claim-scopes delete': async () => (await claimScopes()).claimScopesDelete,
   'roles create': async () => (await labels('roles')).create,
   'roles list': async () => (await labels('roles')).list,
   'roles delete': async () => (await labels('roles')).delete,
@@ -91,6 +97,7 @@ const FLAGS: Readonly<Record<string, () => Promise<FlagsOf>>> = {
   clients: async () => (await clients()).CLIENT_FLAGS,
   users: async () => (await users()).USER_FLAGS,
   apis: async () => (await apis()).API_FLAGS,
+  'claim-scopes': async () => (await claimScopes()).CLAIM_SCOPE_FLAGS,
   roles: async () => (await import('./commands/labels.ts')).LABEL_FLAGS,
   groups: async () => (await import('./commands/labels.ts')).LABEL_FLAGS,
   idps: async () => (await idps()).IDP_FLAGS,
@@ -149,6 +156,11 @@ commands:
               [--introspection-client CLIENT_ID]
   apis list | get URI | delete URI
   apis update URI [same options as create, plus --no-roles --no-groups --no-introspection-client]
+  claim-scopes create NAME [--description TEXT] [--description-ru|--description-zh-cn|--description-ko TEXT]
+              [--map ATTRIBUTE[=CLAIM]]... [--map-list ATTRIBUTE[=CLAIM]]... [--hardcoded CLAIM=VALUE]...
+              [--into id_token,userinfo,access_token]   (a client asking for scope NAME gets the claims)
+  claim-scopes list | get NAME | delete NAME
+  claim-scopes update NAME [same options; mappers given replace the list, --no-mappers empties it]
   roles create NAME [--description TEXT] | list | delete NAME
   roles assign NAME --user USER | remove NAME --user USER
   groups create NAME [--description TEXT] | list | delete NAME
@@ -236,6 +248,8 @@ examples:
   gatehouse clients rotate-secret CLIENT_ID --json
   gatehouse clients list --query web
   gatehouse apis create --identifier https://orders.example.com --scope "read write"
+  gatehouse users update alice --attribute department=eng
+  gatehouse claim-scopes create department --description "See your department" --map department
   gatehouse idps create --alias google --preset google --client-id ID --client-secret-stdin < google.secret
   gatehouse sessions list --user alice
   gatehouse consents revoke CLIENT_ID --user alice

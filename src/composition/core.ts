@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { openClaimScopes } from '../claims/claim-scopes.ts';
+import { claimScopeModel } from '../claims/model.ts';
 import type { Connection } from 'mongoose';
 import { startAccountLayer, type AccountLayer } from '../accounts/setup.ts';
 import { createChangeSubscriber } from '../cache/change-subscriber.ts';
@@ -244,7 +246,10 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       now: clock.now,
     });
     closers.push(() => upstream.close());
+    const claimScopes = await openClaimScopes({ model: claimScopeModel(mongo), redis, redisPrefix: config.redisPrefix, logger, subscriber, watch: server, now: dateClock(clock) });
+    closers.push(() => claimScopes.close());
     const services = createServices({
+      claimScopes,
       factors,
       passkeys,
       sessionDevices,

@@ -167,6 +167,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
         dpopNonceSecret: deriveKey(secret, 'dpop-nonce'),
         accounts: core.accountCache.directory(accountDirectory(accountLayer.accounts)),
         apis: services.apis,
+        claimScopes: () => services.claimScopes.current(),
         consents: services.consents,
         jwtCustomizer: jwtRecords.customizer,
         beforeRevocation: jwtRecords.beforeRevocation,
@@ -193,6 +194,10 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
   });
   w.onClose(() => ring.close());
   await ring.start();
+  // The claim scopes are part of the provider's configuration (scopes, claims): a change builds it again.
+  services.claimScopes.onChange(() =>
+    ring.rebuild().catch((error: unknown) => logger.warn({ err: error }, 'the provider could not be rebuilt with the new claim scopes; serving the previous ones')),
+  );
 
   // Pages in front of the provider: never on the OAuth endpoints (src/app.ts skips them there).
   const pagesBeforeProvider: Middleware[] = [

@@ -57,6 +57,12 @@ export function composeSignInSteps(w: Wiring, { selfService, loginExtension }: {
       },
       consents: services.consents,
       apiNames: { name: async (identifier) => (await services.apis.find(identifier))?.name, adminAudience: services.adminAudience },
+      scopeDescriptions: {
+        describe: (scope, locale) => {
+          const found = services.claimScopes.current().find((candidate) => candidate.name === scope);
+          return found?.description[locale as keyof typeof found.description] ?? found?.description.en;
+        },
+      },
       forgotPasswordPath: selfService.forgotPasswordPath,
       registration: selfService.registration,
       verifyEmail: selfService.verifyEmail,

@@ -188,7 +188,6 @@ export const PROBLEMS = {
   // ... clashes with the state of things (409).
   user_no_email: 'the user has no email address',
   claim_scope_exists: 'a claim scope named {scope} exists already',
-  claim_scope_in_use: 'scope {scope} is allowed to clients ({clients}): take it out of their scope first',
   invite_with_password: 'an invited user chooses their own password: leave password out with invite',
   invite_needs_email: 'an invitation is mailed: an email address is required with invite',
   redirect_uri_not_registered: 'is not one of the redirect URIs registered for client {client_id}',

@@ -46,6 +46,8 @@ export interface KeyRing<P> {
   refresh(): Promise<void>;
   /** Rotates now, announces the change to other instances, and serves the new set. */
   rotate(): Promise<RotationResult>;
+  /** Builds the instance again from the same key set: something else it is built from changed (the claim scopes). */
+  rebuild(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -173,6 +175,10 @@ export function createKeyRing<P>(deps: KeyRingDeps<P>): KeyRing<P> {
     keySet: () => serving().keySet,
     refresh: () => serial(reloadIfChanged),
     rotate: () => serial(() => rotateNow()),
+    rebuild: () =>
+      serial(async () => {
+        if (!closed && served !== undefined) install(served.keySet);
+      }),
     async close() {
       closed = true;
       stopHearingJumps?.();

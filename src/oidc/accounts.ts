@@ -3,6 +3,8 @@ import type { Accounts, User } from '../accounts/accounts.ts';
 import type { RequiredAction } from '../accounts/required-actions.ts';
 import { keycloakIdTokenClaims } from './keycloak-claims.ts';
 import { clientFlag, clientProperty } from './client-metadata.ts';
+import type { CustomAttributes } from '../accounts/custom-attributes.ts';
+import { NO_CLAIM_SCOPES, scopeWords, type ClaimMapping } from '../claims/mapped-claims.ts';
 
 /** A user as the protocol layer sees them: the stable `sub` and their standard claims. */
 export interface AccountProfile {
@@ -13,6 +15,8 @@ export interface AccountProfile {
   readonly secondFactor?: boolean;
   /** Set while the user's email address is unconfirmed: whether they registered themselves. Never a claim. */
   readonly unverifiedEmail?: 'self-registered' | 'other';
+  /** The user's custom attributes (never claims themselves: claim scopes map them, src/claims/mapped-claims.ts). */
+  readonly attributes?: CustomAttributes;
   /** What the user must do before any application gets tokens (src/accounts/required-actions.ts); absent: nothing. Never a claim. */
   readonly requiredActions?: readonly RequiredAction[];
 }
@@ -29,7 +33,7 @@ export interface AccountDirectory {
  * oidc-provider's findAccount: a disabled or deleted user resolves to nothing, so their
  * sessions, refresh tokens and userinfo calls stop working at once.
  */
-export function findAccount(accounts: AccountDirectory): FindAccount {
+export function findAccount(accounts: AccountDirectory, mapping: ClaimMapping = NO_CLAIM_SCOPES): FindAccount {
   return async (ctx, sub): Promise<Account | undefined> => {
     const profile = await accounts.findActive(sub);
     if (profile === undefined) return undefined;
@@ -47,11 +51,17 @@ export function findAccount(accounts: AccountDirectory): FindAccount {
       // A Keycloak-claims client's ID token also carries azp and the roles (the openid scope releases them).
       // Every use but the ID token's reads the same object for every request of a profile
       // (userinfoClaims); the library copies it before it adds to it (helpers/account_claims.js).
-      claims: (use, _scope, requested) => {
-        if (use !== 'id_token') return userinfoClaims(profile);
-        const claims = clientFlag(client, 'minimal_id_token') ? pick(profile.claims, Object.keys(requested ?? {})) : profile.claims;
+      // Claim scopes' claims (src/claims/) only for the scopes of this token: never through the
+      // claims parameter alone, so a client not allowed the scope cannot name its claims instead.
+      claims: (use, scope, requested) => {
+        const scopes = scopeWords(scope);
+        const mappedUse = use === 'id_token' ? 'id_token' : 'userinfo';
+        const mapped = mapping.reaches(mappedUse, scopes) ? mapping.claimsFor(mappedUse, scopes, profile.attributes) : undefined;
+        if (use !== 'id_token') return mapped === undefined ? userinfoClaims(profile) : { ...mapped, ...userinfoClaims(profile) };
+        const minimal = clientFlag(client, 'minimal_id_token');
+        const claims = minimal ? pick(profile.claims, Object.keys(requested ?? {})) : profile.claims;
         const keycloak = clientProperty(client, 'token_claims') === 'keycloak' ? keycloakIdTokenClaims(profile.claims, client?.clientId) : {};
-        return { ...claims, ...keycloak, sub: profile.sub };
+        return { ...(minimal && mapped !== undefined ? pick(mapped, Object.keys(requested ?? {})) : mapped), ...claims, ...keycloak, sub: profile.sub };
       },
     };
   };
@@ -100,6 +110,7 @@ export function profileOf(user: User): AccountProfile {
     claims,
     secondFactor: user.secondFactor,
     ...(unverifiedEmail === undefined ? {} : { unverifiedEmail }),
+    ...(Object.keys(user.customAttributes).length === 0 ? {} : { attributes: user.customAttributes }),
     ...(requiredActions.length === 0 ? {} : { requiredActions }),
   };
 }

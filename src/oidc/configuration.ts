@@ -5,7 +5,7 @@ import type { PrivateJwk } from '../keys/generate.ts';
 import { USERINFO_SIGNING_ALGS } from '../clients/spec.ts';
 import { findAccount, type AccountDirectory } from './accounts.ts';
 import { ACR_VALUES, assertReachableAcr } from './acr.ts';
-import { SCOPE_CLAIMS, OIDC_SCOPES } from './claims.ts';
+import { SCOPE_CLAIMS, OIDC_SCOPES, isOidcScope } from './claims.ts';
 import { KEYCLOAK_ID_TOKEN_CLAIMS } from './keycloak-claims.ts';
 import { GATEHOUSE_CLIENT_PROPERTIES } from '../clients/gatehouse-properties.ts';
 import { clientFlag, clientList, validateClientProperty } from './client-metadata.ts';
@@ -14,7 +14,9 @@ import { offlineAccessForFirstParty } from './offline-access.ts';
 import { audienceMatchesResource } from './audience-parameter.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
-import { extraTokenClaims, resourceIndicators } from './resource-servers.ts';
+import { extraTokenClaims, resourceIndicators, withMappedClaims } from './resource-servers.ts';
+import { claimMapping } from '../claims/mapped-claims.ts';
+import type { ClaimScope } from '../claims/spec.ts';
 import { withActClaim } from './grants/exchange-link.ts';
 import type { ProviderRouteName } from '../routes/table.ts';
 
@@ -52,6 +54,8 @@ export interface ProviderSettings {
   readonly adapter: AdapterFactory;
   readonly accounts: AccountDirectory;
   readonly apis: ApiRegistry;
+  /** The claim scopes in force (src/claims/claim-scopes.ts), read once per build: the provider is rebuilt when they change. */
+  readonly claimScopes?: (() => readonly ClaimScope[]) | undefined;
   /** Users' consents kept across sign-in sessions (src/consents/records.ts); without them consent lasts as long as the session's grant. */
   readonly consents?: ConsentLookup | undefined;
   readonly jwtCustomizer: NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt'];
@@ -124,6 +128,8 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
   const { lifetimes, accounts, apis, pages } = settings;
   const sameSite = settings.https ? 'none' : 'lax';
   const policy = gatehouseInteractionPolicy(settings.prompts);
+  const mapping = claimMapping(settings.claimScopes?.() ?? []);
+  const isOpenIdScope = (scope: string) => isOidcScope(scope) || mapping.isClaimScope(scope);
   return {
     adapter: settings.adapter,
     ...(settings.routes === undefined ? {} : { routes: { ...settings.routes } }),
@@ -136,7 +142,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     // POST to /auth and /session/end needs cross-site cookies (SameSite=None), which need HTTPS.
     enableHttpPostMethods: settings.https,
     ...outgoingFetch(settings),
-    findAccount: findAccount(accounts),
+    findAccount: findAccount(accounts, mapping),
     // `acr` (and `amr` when the sign-in reports one) ride on the openid scope so every ID token
     // carries them (as Keycloak's do), not only when acr_values asks for it; userinfo never has
     // them (findAccount does not supply them).
@@ -145,8 +151,10 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     claims: {
       ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
       openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr', ...KEYCLOAK_ID_TOKEN_CLAIMS],
+      // Claim scopes (src/claims/): operator-defined, each releasing its mappers' claims.
+      ...Object.fromEntries(Object.entries(mapping.scopeClaims).map(([scope, claims]) => [scope, [...claims]])),
     },
-    scopes: [...OIDC_SCOPES],
+    scopes: [...OIDC_SCOPES, ...mapping.scopeNames],
     acrValues: [...ACR_VALUES],
     // Scope claims also go into the ID token, as Keycloak, Google and Auth0 do (apps such as the
     // Kubernetes API server read only the ID token); a client opts out with minimal_id_token.
@@ -203,11 +211,11 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true, nonceSecret: settings.dpopNonceSecret },
-      resourceIndicators: resourceIndicators(apis, settings.adminAudience, accounts),
+      resourceIndicators: resourceIndicators(apis, settings.adminAudience, accounts, isOpenIdScope),
       registration: { enabled: settings.registration, initialAccessToken: true, issueRegistrationAccessToken: true },
       registrationManagement: { enabled: settings.registration, rotateRegistrationAccessToken: true },
     },
-    extraTokenClaims: withActClaim(extraTokenClaims(apis, accounts)),
+    extraTokenClaims: withActClaim(withMappedClaims(extraTokenClaims(apis, accounts), mapping, accounts)),
     formats: { customizers: { jwt: settings.jwtCustomizer } },
     // Keycloak-like refresh tokens: issued to every client allowed the grant, always rotated.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -6,6 +6,7 @@ import { audienceAsDefaultResource, refuseDisagreeingAudience } from './audience
 import { clientFlag, clientList, clientProperty } from './client-metadata.ts';
 import { isOidcScope } from './claims.ts';
 import { keycloakClientTokenClaims, keycloakTokenClaims } from './keycloak-claims.ts';
+import { scopeWords, type ClaimMapping } from '../claims/mapped-claims.ts';
 
 type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
 type Client = Parameters<NonNullable<ResourceIndicators['getResourceServerInfo']>>[2];
@@ -24,7 +25,7 @@ function isClientCredentials(ctx: KoaContextWithOIDC): boolean {
  * only scopes that the API defines (besides the OpenID scopes): anything else is
  * invalid_target / invalid_scope, never silently dropped.
  */
-export function resourceIndicators(apis: ApiRegistry, adminAudience?: string, accounts?: AccountDirectory): ResourceIndicators {
+export function resourceIndicators(apis: ApiRegistry, adminAudience?: string, accounts?: AccountDirectory, isOpenIdScope: (scope: string) => boolean = isOidcScope): ResourceIndicators {
   return {
     enabled: true,
     // Named resource first; otherwise the client's default API for client_credentials, and
@@ -41,7 +42,7 @@ export function resourceIndicators(apis: ApiRegistry, adminAudience?: string, ac
       const audience = audienceAsDefaultResource(ctx);
       if (audience !== undefined) return audience;
       if (typeof defaultApi !== 'string') {
-        if (isClientCredentials(ctx)) refuseScopesWithoutApi(ctx);
+        if (isClientCredentials(ctx)) refuseScopesWithoutApi(ctx, isOpenIdScope);
         return undefined;
       }
       if (isClientCredentials(ctx) || clientFlag(client, 'login_uses_default_api')) return defaultApi;
@@ -59,12 +60,12 @@ export function resourceIndicators(apis: ApiRegistry, adminAudience?: string, ac
       if (!clientList(client, 'allowed_apis').includes(identifier)) {
         throw new errors.InvalidTarget('the client is not allowed to request tokens for this resource');
       }
-      const unknown = requestedScopes(ctx).filter((scope) => !isOidcScope(scope) && !api.scopes.includes(scope));
+      const unknown = requestedScopes(ctx).filter((scope) => !isOpenIdScope(scope) && !api.scopes.includes(scope));
       if (unknown.length > 0) {
         throw new errors.InvalidScope(`scope not defined by ${identifier}`, unknown.join(' '));
       }
       const limit = allowedScopesFor(client, identifier);
-      const refused = limit === undefined ? [] : requestedScopes(ctx).filter((scope) => !isOidcScope(scope) && !limit.includes(scope));
+      const refused = limit === undefined ? [] : requestedScopes(ctx).filter((scope) => !isOpenIdScope(scope) && !limit.includes(scope));
       if (refused.length > 0) {
         throw new errors.InvalidScope(`the client is not allowed this scope of ${identifier}`, refused.join(' '));
       }
@@ -87,8 +88,8 @@ export function resourceIndicators(apis: ApiRegistry, adminAudience?: string, ac
  * a scope other than the OpenID ones could only be dropped; it is refused instead, like a scope
  * an API does not define.
  */
-function refuseScopesWithoutApi(ctx: KoaContextWithOIDC): void {
-  const unknown = requestedScopes(ctx).filter((scope) => !isOidcScope(scope));
+function refuseScopesWithoutApi(ctx: KoaContextWithOIDC, isOpenIdScope: (scope: string) => boolean): void {
+  const unknown = requestedScopes(ctx).filter((scope) => !isOpenIdScope(scope));
   if (unknown.length > 0) {
     throw new errors.InvalidScope('the client has no API (no resource and no default API), so it cannot be granted this scope', unknown.join(' '));
   }
@@ -100,6 +101,42 @@ function allowedScopesFor(client: object, identifier: string): string[] | undefi
   if (!Array.isArray(limits)) return undefined;
   const entry = (limits as Array<{ api?: unknown; scopes?: unknown }>).find((item) => item.api === identifier);
   return Array.isArray(entry?.scopes) ? entry.scopes.filter((scope): scope is string => typeof scope === 'string') : undefined;
+}
+
+/**
+ * The OpenID scopes an access token was granted with: its own scope, or for a token for an API
+ * (whose scope holds the API's scopes) those of the code, refresh token or device code it comes
+ * from, as the grant allows them.
+ */
+function grantedOpenIdScopes(ctx: KoaContextWithOIDC | undefined, token: object): string[] {
+  const own = scopeWords((token as { scope?: unknown }).scope);
+  if (!('resourceServer' in token) || token.resourceServer === undefined) return own;
+  const entities = (ctx?.oidc?.entities ?? {}) as Record<string, { scope?: unknown } | undefined>;
+  const grant = entities.Grant as { getOIDCScopeFiltered?(scopes: Set<string>): string } | undefined;
+  const source = entities.AuthorizationCode ?? entities.RefreshToken ?? entities.DeviceCode ?? entities.BackchannelAuthenticationRequest;
+  const requested = typeof ctx?.oidc?.params?.scope === 'string' ? ctx.oidc.params.scope : source?.scope;
+  if (grant?.getOIDCScopeFiltered === undefined || typeof requested !== 'string') return own;
+  return scopeWords(grant.getOIDCScopeFiltered(new Set(scopeWords(requested))));
+}
+
+/**
+ * Claim scopes' access-token claims (src/claims/) around the other extra claims: in the JWT of a
+ * JWT access token, in an opaque token's record (introspection shows them). The profile comes
+ * from the account cache; nothing is read for a token without such a scope (client_credentials
+ * tokens have no user and get none).
+ */
+export function withMappedClaims(inner: NonNullable<Configuration['extraTokenClaims']>, mapping: ClaimMapping, accounts: AccountDirectory): NonNullable<Configuration['extraTokenClaims']> {
+  if (mapping.scopeNames.length === 0) return inner;
+  return async (ctx, token) => {
+    const base = await inner(ctx, token);
+    const accountId = 'accountId' in token ? token.accountId : undefined;
+    if (typeof accountId !== 'string') return base;
+    const scopes = grantedOpenIdScopes(ctx, token);
+    if (!mapping.reaches('access_token', scopes)) return base;
+    const profile = await accounts.findActive(accountId);
+    if (profile === undefined) return base;
+    return { ...mapping.claimsFor('access_token', scopes, profile.attributes), ...(base ?? {}) };
+  };
 }
 
 /** roles / groups in access tokens for APIs that ask for them (JWT claims, introspection). */

@@ -5,6 +5,7 @@ import type { OperationContext } from './context.ts';
 import { apiOperations } from './apis.ts';
 import { auditOperations } from './audit.ts';
 import { cacheOperations } from './caches.ts';
+import { claimScopeOperations } from './claim-scopes.ts';
 import { clientOperations } from './clients.ts';
 import { consentOperations } from './consents.ts';
 import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
@@ -56,6 +57,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     consents: consentOperations(services),
     lockouts: lockoutOperations(services),
     apis: apiOperations(services),
+    claimScopes: claimScopeOperations(services),
     roles: labelOperations(services.roles, services.audit, lastAdminGuard(services)),
     groups: labelOperations(services.groups, services.audit),
     keys: keyOperations(keys, services.audit, dateClock(services.clock)),

@@ -53,6 +53,9 @@ export function attributesForm(api: AdminApi, path: string, user: User, again: (
     h('button', { type: 'submit' }, t('user.attributes.save')),
     status,
   ) as HTMLFormElement;
+  // Tall enough to show every attribute without scrolling inside the box.
+  const area = form.querySelector('textarea');
+  if (area !== null) area.rows = Math.min(20, Math.max(4, area.value.split('\n').length + 1));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const patch = attributePatch(user.attributes, String(new FormData(form).get('attributes') ?? ''));

@@ -24,6 +24,11 @@ export interface ApiNames {
   readonly adminAudience: string;
 }
 
+/** What the consent page says a claim scope gives: the operator's description in the reader's language, or undefined. */
+export interface ScopeDescriptions {
+  describe(scope: string, locale: string): string | undefined;
+}
+
 /** Where the consent page's Allow is kept beyond the sign-in session (src/consents/records.ts). */
 export interface ConsentKeeper {
   add(accountId: string, clientId: string, given: ConsentGiven): Promise<void>;
@@ -41,7 +46,7 @@ function givenBy(grant: { getOIDCScope(): string; getOIDCClaims(): string[]; res
  * the user's consent record for the client (`keeper`), so a later sign-in session is not asked
  * again for it. Deny (the engine's abort) writes nothing.
  */
-export function consentStep(signedIn?: SignedIn, keeper?: ConsentKeeper, apis?: ApiNames): SignInStep {
+export function consentStep(signedIn?: SignedIn, keeper?: ConsentKeeper, apis?: ApiNames, descriptions?: ScopeDescriptions): SignInStep {
   async function signedInAccount(details: StepContext['details']): Promise<{ name: string; switchHref: string } | undefined> {
     const sub = details.session?.accountId;
     const name = sub === undefined || signedIn === undefined ? undefined : await signedIn.name(sub);
@@ -59,7 +64,13 @@ export function consentStep(signedIn?: SignedIn, keeper?: ConsentKeeper, apis?: 
   return {
     name: 'consent',
     view: 'consent',
-    async show({ details, client, t, render }) {
+    async show({ details, client, t, render, locale }) {
+      /** An operator's words, isolated (FSI … PDI) so right-to-left text in them cannot reorder the page's; EJS escapes them. */
+      const scopeText = (scope: string) => {
+        if (isOidcScope(scope)) return t(`scope.${scope}`);
+        const description = descriptions?.describe(scope, locale);
+        return description === undefined ? t('scope.other', { scope: isolate(scope) }) : isolate(description);
+      };
       const { prompt } = details;
       const oidcScopes = (prompt.details.missingOIDCScope as string[] | undefined) ?? [];
       const resourceScopes = Object.entries((prompt.details.missingResourceScopes as Record<string, string[]> | undefined) ?? {});
@@ -76,7 +87,7 @@ export function consentStep(signedIn?: SignedIn, keeper?: ConsentKeeper, apis?: 
         client: { name, logoUri: webUrl(client?.logoUri), links },
         account: await signedInAccount(details),
         scopes: [
-          ...oidcScopes.map((scope) => (isOidcScope(scope) ? t(`scope.${scope}`) : t('scope.other', { scope: isolate(scope) }))),
+          ...oidcScopes.map(scopeText),
           ...resourceScopes.flatMap(([api, scopes]) => scopes.map((scope) => t('scope.resource', { scope: isolate(scope), api: isolate(apiNames.get(api)!) }))),
         ],
         claims: claims.map((claim) => (KNOWN_CLAIMS.has(claim) ? t(`claim.${claim}`) : t('claim.other', { claim }))),

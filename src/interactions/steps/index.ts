@@ -1,5 +1,5 @@
 import { ACR } from '../../oidc/acr.ts';
-import { consentStep, type ApiNames, type ConsentKeeper, type SignedIn } from './consent.ts';
+import { consentStep, type ApiNames, type ConsentKeeper, type ScopeDescriptions, type SignedIn } from './consent.ts';
 import { passwordStep, type Authenticator, type LoginExtension } from './password.ts';
 import { createAccountStep } from './create-account.ts';
 import type { RegistrationPart } from './registration.ts';
@@ -17,6 +17,8 @@ export interface StepDeps {
   readonly consents?: ConsentKeeper;
   /** The consent page's names of APIs (display names, not addresses). */
   readonly apiNames?: ApiNames;
+  /** The consent page's words for claim scopes (the operator's descriptions). */
+  readonly scopeDescriptions?: ScopeDescriptions;
   /** The "Forgot password?" link on the sign-in page, while password reset is on. */
   readonly forgotPasswordPath?: () => Promise<string | undefined>;
   /** Self-registration from the sign-in page (GATEHOUSE_SELF_REGISTRATION). */
@@ -44,6 +46,6 @@ export function signInSteps(deps: StepDeps, extra: readonly SignInStep[] = []): 
     // After the second factor (a required password change must not come before it), before consent.
     ...(deps.requiredActions === undefined ? [] : [requiredActionsStep(deps.requiredActions)]),
     ...extra,
-    consentStep(deps.signedIn, deps.consents, deps.apiNames),
+    consentStep(deps.signedIn, deps.consents, deps.apiNames, deps.scopeDescriptions),
   ];
 }

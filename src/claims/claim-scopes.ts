@@ -1,0 +1,156 @@
+import type { Redis } from 'ioredis';
+import { createChangeChannel } from '../cache/change-channel.ts';
+import type { ChangeSubscriber } from '../cache/change-subscriber.ts';
+import { ConflictError, invalid } from '../errors/gatehouse-error.ts';
+import { isDuplicateKey } from '../storage/duplicate-key.ts';
+import { insertValidated } from '../storage/validated-writes.ts';
+import type { ClaimScopeModel, StoredClaimScope } from './model.ts';
+import { toMapper, type ClaimScope, type ClaimScopeInput, type ClaimScopePatch } from './spec.ts';
+
+/** Without Redis notices, another instance's change reaches this one within this time. */
+const POLL_MS = 2_000;
+/** With Redis notices: a bound on how long a lost notice can leave this instance behind. */
+const NOTICED_MS = 60_000;
+
+interface WarnLogger {
+  warn(obj: object, msg: string): void;
+}
+
+export function claimScopeChangesChannel(redisPrefix: string): string {
+  return `${redisPrefix}claim-scopes:changed`;
+}
+
+export interface ClaimScopes {
+  /**
+   * Every claim scope, from this instance's copy: what the provider is built with (the token paths
+   * never read the store for them). Sorted by name. Do not modify.
+   */
+  current(): readonly ClaimScope[];
+  /**
+   * Called after the copy changed (the provider is rebuilt with it: src/composition/provider.ts);
+   * a write here resolves once its listeners have, so this instance serves the change when the
+   * operator gets the answer.
+   */
+  onChange(listener: () => Promise<void> | void): void;
+  /** From the store. */
+  list(): Promise<ClaimScope[]>;
+  get(name: string): Promise<ClaimScope | undefined>;
+  create(input: ClaimScopeInput): Promise<ClaimScope>;
+  /** Undefined when there is no such scope. */
+  update(name: string, patch: ClaimScopePatch): Promise<ClaimScope | undefined>;
+  remove(name: string): Promise<boolean>;
+  /** Reads the store again now (tests; a cache flush). */
+  reload(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ClaimScopesDeps {
+  readonly model: ClaimScopeModel;
+  readonly redis: Redis | undefined;
+  readonly redisPrefix: string;
+  readonly logger: WarnLogger;
+  /** The server's subscriber connection; a CLI command has none (it announces its changes and listens to none, and does not poll). */
+  readonly subscriber?: ChangeSubscriber | undefined;
+  /** Whether this process keeps its copy current by itself (the server); a command reads once. */
+  readonly watch: boolean;
+  readonly now?: () => Date;
+}
+
+function toScope(doc: StoredClaimScope): ClaimScope {
+  return { name: doc._id, description: doc.description ?? {}, mappers: doc.mappers ?? [], createdAt: doc.createdAt, updatedAt: doc.updatedAt };
+}
+
+export class ClaimScopeConflictError extends ConflictError {
+  constructor(name: string) {
+    super('claim_scope_exists', { scope: name }, 'name');
+  }
+}
+
+/**
+ * Claim names are unique across scopes: the library releases a claim by name for any scope that
+ * lists it, so one name in two scopes would give either scope's value to a client granted the other.
+ */
+function refuseTakenClaims(scopes: readonly ClaimScope[], name: string, mappers: readonly { claim: string }[]): void {
+  for (const [index, mapper] of mappers.entries()) {
+    const holder = scopes.find((scope) => scope.name !== name && scope.mappers.some((other) => other.claim === mapper.claim));
+    if (holder !== undefined) throw invalid(`mappers.${index}.claim`, 'claim_taken', { scope: holder.name });
+  }
+}
+
+export async function openClaimScopes({ model, redis, redisPrefix, logger, subscriber, watch, now = () => new Date() }: ClaimScopesDeps): Promise<ClaimScopes> {
+  const channel = redis === undefined ? undefined : createChangeChannel({ redis, channel: claimScopeChangesChannel(redisPrefix), logger, subscriber });
+  const noticed = subscriber !== undefined && channel !== undefined;
+  const listeners: Array<() => Promise<void> | void> = [];
+  let copy: readonly ClaimScope[] = [];
+  let fingerprint = '';
+
+  const readAll = async () => (await model.find().sort({ _id: 1 }).lean<StoredClaimScope[]>().exec()).map(toScope);
+
+  async function reload(): Promise<void> {
+    const scopes = await readAll();
+    const next = JSON.stringify(scopes.map(({ name, description, mappers }) => [name, description, mappers]));
+    if (next === fingerprint) return;
+    fingerprint = next;
+    copy = Object.freeze(scopes);
+    for (const listener of listeners) await listener();
+  }
+  const reloadQuietly = () => {
+    reload().catch((error: unknown) => logger.warn({ err: error }, 'claim scopes could not be reread; serving the ones in force'));
+  };
+
+  await reload();
+  const subscription = noticed ? await channel.subscribe(reloadQuietly, reloadQuietly) : undefined;
+  const poll = watch ? setInterval(reloadQuietly, noticed ? NOTICED_MS : POLL_MS) : undefined;
+  poll?.unref();
+
+  /** Applied here at once and announced to the other instances, whatever the write's outcome. */
+  async function announcing<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } finally {
+      await reload().catch(() => undefined);
+      await channel?.publish('all');
+    }
+  }
+
+  return {
+    current: () => copy,
+    onChange: (listener) => void listeners.push(listener),
+    list: readAll,
+    async get(name) {
+      const doc = await model.findById(name).lean<StoredClaimScope>().exec();
+      return doc === null ? undefined : toScope(doc);
+    },
+    create: (input) =>
+      announcing(async () => {
+        const mappers = input.mappers.map(toMapper);
+        refuseTakenClaims(await readAll(), input.name, mappers);
+        const at = now();
+        const doc: StoredClaimScope = { _id: input.name, description: input.description, mappers, createdAt: at, updatedAt: at };
+        try {
+          await insertValidated(model, doc);
+        } catch (error) {
+          if (isDuplicateKey(error)) throw new ClaimScopeConflictError(input.name);
+          throw error;
+        }
+        return toScope(doc);
+      }),
+    update: (name, patch) =>
+      announcing(async () => {
+        const set: Partial<StoredClaimScope> = { updatedAt: now() };
+        if (patch.description !== undefined) set.description = patch.description;
+        if (patch.mappers !== undefined) {
+          set.mappers = patch.mappers.map(toMapper);
+          refuseTakenClaims(await readAll(), name, set.mappers);
+        }
+        const doc = await model.findOneAndUpdate({ _id: name }, { $set: set }, { returnDocument: 'after' }).lean<StoredClaimScope>().exec();
+        return doc === null ? undefined : toScope(doc);
+      }),
+    remove: (name) => announcing(async () => (await model.deleteOne({ _id: name }).exec()).deletedCount === 1),
+    reload,
+    async close() {
+      clearInterval(poll);
+      await subscription?.close();
+    },
+  };
+}

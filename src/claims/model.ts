@@ -1,0 +1,43 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { ClaimMapper, Descriptions } from './spec.ts';
+
+/** One document per claim scope in `claim_scopes`, keyed by its name. */
+export interface StoredClaimScope {
+  _id: string;
+  description: Descriptions;
+  mappers: ClaimMapper[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const mapperSchema = new Schema<ClaimMapper>(
+  {
+    type: { type: String, required: true },
+    claim: { type: String, required: true },
+    attribute: { type: String, default: undefined },
+    // A text, a number or a boolean (hardcoded mappers).
+    value: { type: Schema.Types.Mixed, default: undefined },
+    idToken: { type: Boolean, required: true },
+    accessToken: { type: Boolean, required: true },
+    userinfo: { type: Boolean, required: true },
+    multivalued: { type: Boolean, required: true },
+  },
+  { _id: false, strict: 'throw' },
+);
+
+const claimScopeSchema = new Schema<StoredClaimScope>(
+  {
+    _id: { type: String, required: true },
+    description: { type: Schema.Types.Mixed, default: {} },
+    mappers: { type: [mapperSchema], default: [] },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'claim_scopes', versionKey: false, strict: 'throw', timestamps: false, minimize: false },
+);
+
+export type ClaimScopeModel = Model<StoredClaimScope>;
+
+export function claimScopeModel(connection: Connection): ClaimScopeModel {
+  return (connection.models.ClaimScope as ClaimScopeModel | undefined) ?? connection.model<StoredClaimScope>('ClaimScope', claimScopeSchema);
+}
