@@ -8,6 +8,7 @@ import { ConflictError } from '../errors/gatehouse-error.ts';
 import { createBoundedCache } from '../cache/bounded-cache.ts';
 import { SCOPE_TOKEN } from './scope-syntax.ts';
 import type { ApiModel, StoredApi } from './model.ts';
+import { hasHiddenCharacter } from '../accounts/normalize.ts';
 
 export interface Api {
   readonly identifier: string;
@@ -35,7 +36,7 @@ export const apiFields = {
   identifier: z.string().refine((value) => URL.canParse(value) && new URL(value).hash === '', {
     ...says('uri_example'),
   }),
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(200).refine((name) => !hasHiddenCharacter(name), says('hidden_character')),
   scopes: z.array(matching(z.string(), SCOPE_TOKEN, 'scope_tokens')),
   format: z.enum(['jwt', 'opaque']),
   alg: z.enum(['RS256', 'ES256']),

@@ -3,6 +3,7 @@ import { says } from '../errors/problems.ts';
 import { matching } from '../errors/zod-checks.ts';
 import { SCOPE_LIST } from '../apis/scope-syntax.ts';
 import { APPLICATION_TYPES, isRedirectUriShape, REDIRECT_URI_PATTERN } from './redirect-uris.ts';
+import { hasHiddenCharacter } from '../accounts/normalize.ts';
 
 /**
  * The algorithms a client may have its userinfo signed with (userinfo_signed_response_alg): the
@@ -62,7 +63,7 @@ const jwks = z
   .strict();
 
 const common = {
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(200).refine((name) => !hasHiddenCharacter(name), says('hidden_character')),
   application_type: z.enum(APPLICATION_TYPES).describe('native: an RFC 8252 app (private-use scheme or loopback redirect URIs, any loopback port); default web'),
   redirect_uris: z.array(redirectUri),
   post_logout_redirect_uris: z.array(redirectUri),

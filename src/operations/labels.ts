@@ -6,10 +6,12 @@ import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
 import type { LastAdminGuard } from './last-admin.ts';
 import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
+import { hasHiddenCharacter } from '../accounts/normalize.ts';
+import { says } from '../errors/problems.ts';
 
 export const labelCreateSchema = z
   .object({
-    name: matching(z.string().trim().min(1).max(128), /^[^\s]+$/, 'no_spaces'),
+    name: matching(z.string().trim().min(1).max(128), /^[^\s]+$/, 'no_spaces').refine((name) => !hasHiddenCharacter(name), says('hidden_character')),
     description: z.string().max(1000).default(''),
   })
   .strict();

@@ -19,6 +19,7 @@ import { notFound, OperationError } from './errors.ts';
 import { userDeletion } from './user-deletion.ts';
 import { lastAdminGuard } from './last-admin.ts';
 import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
+import { hasHiddenCharacter } from '../accounts/normalize.ts';
 
 /** Account mail, where SMTP is configured (src/composition/account-mail.ts; the server and the CLI alike). */
 export interface VerificationSender {
@@ -28,7 +29,8 @@ export interface VerificationSender {
   emailChanged?(user: User, previousEmail: string, by: ChangedBy): Promise<void>;
 }
 
-const label = z.string().trim().min(1).max(128);
+// A role or group named here is created if new (roles.ensure): the names' rule (labels.ts) holds.
+const label = z.string().trim().min(1).max(128).refine((name) => !hasHiddenCharacter(name), says('hidden_character'));
 const optionalText = z.string().max(256).nullable().optional();
 
 /** What the user must do at their next sign-in (src/accounts/required-actions.ts): a bad name is refused by name. */

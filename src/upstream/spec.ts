@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { matching } from '../errors/zod-checks.ts';
 import { problemText, says, type ProblemCode } from '../errors/problems.ts';
+import { hasHiddenCharacter } from '../accounts/normalize.ts';
 
 /**
  * What an operator says about an upstream identity provider (admin API, CLI, console): the
@@ -69,7 +70,7 @@ const privateJwk = z
 const fields = {
   alias: matching(z.string(), ALIAS, 'alias'),
   kind: z.enum(UPSTREAM_KINDS),
-  display_name: z.string().trim().min(1).max(100),
+  display_name: z.string().trim().min(1).max(100).refine((name) => !hasHiddenCharacter(name), says('hidden_character')),
   icon_url: upstreamUrl.nullable(),
   /** kind oidc: the issuer; endpoints and keys come from its discovery document. */
   issuer: upstreamUrl.nullable(),

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 import type { SettingsGroupResponse } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { confirmed, h, notice, render, showError, t, words } from './ui.ts';
+import { confirmed, currentLocale, h, notice, render, showError, t, words } from './ui.ts';
+import { listIn } from './list-format.ts';
 
 type GroupView = SettingsGroupResponse;
 type Setting = GroupView['settings'][string];
@@ -63,7 +64,7 @@ const GROUPS: readonly Group[] = [
 ];
 
 function shown(value: unknown): string {
-  if (Array.isArray(value)) return value.length === 0 ? t('securitySettings.nobody') : value.join(', ');
+  if (Array.isArray(value)) return value.length === 0 ? t('securitySettings.nobody') : listIn(currentLocale(), value.map(String));
   if (typeof value === 'boolean') return t(value ? 'securitySettings.on' : 'securitySettings.off');
   return String(value);
 }
@@ -167,7 +168,7 @@ function groupCard(root: HTMLElement, api: AdminApi, group: Group, view: GroupVi
       : h(
           'div',
           { class: 'restore' },
-          h('p', { id: `${group.id}-restore-text` }, t('signInSettings.restore.text', { names: changedHere.join(', ') })),
+          h('p', { id: `${group.id}-restore-text` }, t('signInSettings.restore.text', { names: listIn(currentLocale(), changedHere) })),
           confirmed(t(`securitySettings.${group.key}.restore`), t('signInSettings.restore.confirm'), () =>
             void api.patch<GroupView>(`/settings/${group.id}`, Object.fromEntries(changedHere.map((name) => [name, null]))).then(
               () => securitySettingsPage(root, api, { group: group.id, text: t('signInSettings.restored') }),

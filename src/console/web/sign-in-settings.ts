@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 import type { SignInSettingsResponse as SignInSettingsView } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { card, confirmed, h, notice, render, showError, t, words } from './ui.ts';
+import { card, confirmed, currentLocale, h, notice, render, showError, t, words } from './ui.ts';
+import { listIn } from './list-format.ts';
 
 type Name = keyof SignInSettingsView['settings'];
 type Setting = SignInSettingsView['settings'][Name];
@@ -21,7 +22,7 @@ function sourceHint(name: Name, setting: Setting, extra?: string): HTMLElement {
 }
 
 function shown(value: unknown): string {
-  if (Array.isArray(value)) return value.length === 0 ? t('signInSettings.anyDomain') : value.join(', ');
+  if (Array.isArray(value)) return value.length === 0 ? t('signInSettings.anyDomain') : listIn(currentLocale(), value.map(String));
   if (typeof value === 'boolean') return value ? t('yes') : t('no');
   return String(value);
 }
@@ -144,7 +145,7 @@ export async function signInSettingsPage(root: HTMLElement, api: AdminApi, messa
       : card(
           'restore-defaults-heading',
           t('signInSettings.restore.heading'),
-          h('p', {}, t('signInSettings.restore.text', { names: changedHere.join(', ') })),
+          h('p', {}, t('signInSettings.restore.text', { names: listIn(currentLocale(), changedHere) })),
           confirmed(t('signInSettings.restore.button'), t('signInSettings.restore.confirm'), () =>
             void api.patch<SignInSettingsView>(PATH, Object.fromEntries(changedHere.map((name) => [name, null]))).then(
               () => signInSettingsPage(root, api, t('signInSettings.restored')),
