@@ -238,6 +238,9 @@ async function renderedStates(browser: Browser, issuer: string, locale: Locale):
     ['invitation-invalid', 'password-message', { title: t('invitation_invalid.title'), lead: t('invitation_invalid.lead'), link: { href: '/account/', label: t('self_service_links.sign_in'), primary: true } }, 400],
     ['reset-mfa', 'password-reset-mfa', { title: t('password_reset_mfa.title'), code: true, codeAction: '/verify', passkeyAction: '/passkey', passkey: '{}' }, 200],
     ['upstream-pending', 'login', { title: t('login.title'), clientName: 'Web App', login: '', remember: false, upstreamPending: { provider: 'Contoso Europe corporate directory (staff and contractors)', canCreate: true } }, 200],
+    // Required actions (src/interactions/steps/required-actions.ts): a temporary password's change, with a refusal; the profile.
+    ['required-password', 'required-password', { title: t('required_action.password_title'), minLength: 8, requirements: t('password_policy.requirements', { rules: t('password_policy.too_short', { n: '8' }) }), error: t('required_action.password_same') }, 400],
+    ['required-profile', 'required-profile', { title: t('required_action.profile_title'), givenName: 'Maximiliana', familyName: '', error: t('required_action.profile_missing') }, 400],
     ['upstream-continue', 'upstream-continue', { title: t('upstream.continue_title'), continueHref: '/interaction/sweep' }, 200],
     ['device-blocked', 'device-blocked', { title: t('device.too_many_title'), retryUrl: '/device' }, 429],
     // Names with a right-to-left override (U+202E): each stays inside its name, the sentence reads on.

@@ -3,6 +3,7 @@ import type { UserResponse as User, UserPageResponse, FactorsResponse as Factors
 import { ApiError, type AdminApi } from './api.ts';
 import { appLabel, appName, appNames } from './app-names.ts';
 import { attributesForm } from './user-attributes.ts';
+import { requiredActionsForm } from './user-required-actions.ts';
 import { card, checkField, confirmed, deleteCard, facts, h, hashQuery, isolate, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
 
 const PAGE = 25;
@@ -172,6 +173,8 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     { 'aria-labelledby': 'password-heading' },
     h('h2', { id: 'password-heading' }, t('user.password.heading')),
     textField('password', t('user.field.newPassword'), '', { type: 'password', autocomplete: 'new-password', required: true }),
+    // Keycloak's "Temporary": the user must choose another at their next sign-in (required action update_password).
+    checkField('temporary', t('user.password.temporary'), false, t('user.password.temporaryHint')),
     h('button', { type: 'submit' }, t('user.password.set')),
     passwordStatus,
   ) as HTMLFormElement;
@@ -186,8 +189,9 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
   );
   password.addEventListener('submit', (event) => {
     event.preventDefault();
-    const value = String(new FormData(password).get('password') ?? '');
-    api.put(`${path}/password`, { password: value }).then(
+    const form = new FormData(password);
+    const value = String(form.get('password') ?? '');
+    api.put(`${path}/password`, { password: value, temporary: form.get('temporary') !== null }).then(
       () => again(t('user.password.done')),
       (error: unknown) => showError(password, passwordStatus, error, details(error)),
     );
@@ -298,6 +302,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     access,
     h('section', { class: 'card' }, profile),
     attributesForm(api, path, user, again),
+    requiredActionsForm(api, path, user, again),
     h('section', { class: 'card' }, password, invite),
     mfa,
     linkCard,
