@@ -1,4 +1,5 @@
 import { profileAttributesInput, type ProfileAttributes } from '../accounts/profile-attributes.ts';
+import { attributeNameProblem, attributesProblem, attributeValueProblem, type CustomAttributeValue } from '../accounts/custom-attributes.ts';
 import { noEmailKey, type StoredUser } from '../accounts/user-model.ts';
 import { emailKey, usernameKey } from '../accounts/normalize.ts';
 import type { ImportedTotp } from '../mfa/factors.ts';
@@ -154,16 +155,28 @@ export function mapUsers(
     if (passwordAlgorithm === undefined && list(raw.credentials).length === 0) note('no password in Keycloak (e.g. signs in through an identity provider): imported without a usable password');
     const requiredActions = keycloakRequiredActions(strings(raw.requiredActions), temporaryPassword, note);
     const attributes: Record<string, unknown> = {};
+    const custom: Record<string, CustomAttributeValue> = {};
     const skipped: string[] = [];
+    const unfit: string[] = [];
     for (const [name, values] of Object.entries(isObject(raw.attributes) ? raw.attributes : {})) {
-      // Attributes named after an OpenID standard claim become that claim; the rest have no place.
-      const schema = STRING_ATTRIBUTES.has(name) ? profileAttributesInput[name as keyof typeof profileAttributesInput] : undefined;
-      const value = strings(values);
-      const parsed = schema !== undefined && value.length === 1 ? schema.safeParse(value[0]) : undefined;
-      if (parsed?.success === true && typeof parsed.data === 'string') attributes[name] = parsed.data;
-      else skipped.push(name);
+      // Attributes named after an OpenID standard claim become that claim; the others custom attributes (src/accounts/custom-attributes.ts).
+      const value = strings(values).filter((entry) => entry !== '');
+      if (STRING_ATTRIBUTES.has(name)) {
+        const schema = profileAttributesInput[name as keyof typeof profileAttributesInput];
+        const parsed = value.length === 1 ? schema.safeParse(value[0]) : undefined;
+        if (parsed?.success === true && typeof parsed.data === 'string') attributes[name] = parsed.data;
+        else skipped.push(name);
+        continue;
+      }
+      if (value.length === 0) continue;
+      // Keycloak keeps every attribute as a list: one value is a text here, several a list.
+      const kept: CustomAttributeValue = value.length === 1 ? value[0]! : value;
+      const problem = attributeNameProblem(name) ?? attributeValueProblem(kept)?.code ?? attributesProblem({ ...custom, [name]: kept })?.code;
+      if (problem === undefined) custom[name] = kept;
+      else unfit.push(`${name} (${problem})`);
     }
-    if (skipped.length > 0) note(`attributes ${skipped.join(', ')}: not imported (only single values named after OpenID standard claims are)`);
+    if (skipped.length > 0) note(`attributes ${skipped.join(', ')}: not imported (an attribute named after an OpenID standard claim must be one valid value)`);
+    if (unfit.length > 0) note(`attributes ${unfit.join(', ')}: not imported (custom attributes' names, values and sizes are limited: README "Claims")`);
     const created = new Date(typeof raw.createdTimestamp === 'number' ? raw.createdTimestamp : now.getTime());
     users.push({
       passwordAlgorithm,
@@ -185,6 +198,7 @@ export function mapUsers(
         secondFactor: totp !== undefined,
         ...(requiredActions.length > 0 ? { requiredActions } : {}),
         ...(Object.keys(attributes).length > 0 ? { attributes: attributes as ProfileAttributes } : {}),
+        ...(Object.keys(custom).length > 0 ? { customAttributes: custom } : {}),
         passwordHash,
         // null: the user has no password to sign in with (the account page counts sign-in methods by it).
         passwordChangedAt: passwordAlgorithm === undefined ? null : passwordSetAt,

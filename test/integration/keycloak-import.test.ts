@@ -70,7 +70,9 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(body.roles.created).to.not.include('offline_access');
     expect(body.groups.created).to.have.members(['/staff', '/staff/editors']);
     const unmapped = (body.unmapped as Array<{ kind: string; name: string; reason: string }>).map((item) => `${item.kind} ${item.name}`);
-    expect(unmapped).to.include.members(['client orders-api', 'service account service-account-billing-worker', 'user ada-argon2', 'client spa']);
+    expect(unmapped).to.include.members(['client orders-api', 'service account service-account-billing-worker', 'client spa']);
+    // ada's one other attribute (employeeNumber) is a custom attribute now, nothing left unmapped.
+    expect(unmapped).not.to.include('user ada-argon2');
     // Keycloak's own clients are skipped on purpose, reported apart from what could not be mapped.
     expect(body.builtInClients).to.deep.equal(['account', 'account-console', 'admin-cli', 'broker', 'realm-management', 'security-admin-console']);
     expect(unmapped.filter((item) => /^client (account|account-console|admin-cli|broker|realm-management|security-admin-console)$/.test(item))).to.deep.equal([]);
@@ -82,6 +84,7 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     const exported = (REALM_EXPORT.users as Array<{ id: string; username: string }>).find((user) => user.username === 'ada-argon2')!;
     expect(ada._id).to.equal(exported.id);
     expect(ada).to.include({ email: 'ada-argon2@acme.test', emailVerified: true, givenName: 'ADA-ARGON2', familyName: 'Tester', disabled: false });
+    expect(ada.customAttributes).to.deep.equal({ employeeNumber: '1001' });
     expect(ada.roles).to.have.members(['editor', 'viewer', 'orders-api:orders.read', 'orders-api:orders.write']);
     expect(ada.groups).to.deep.equal(['/staff/editors']);
     const dee = users.find((user) => user.username === 'dee-pbkdf2')!;
