@@ -1,5 +1,5 @@
 /**
- * node bench/audit-cost.ts [--events N] [--rounds N] [--batch N]
+ * node bench/audit-cost.ts [--events N] [--rounds N] [--batch N] [--batch-sizes N,N] [--variants all,at,id,lean,minimal] [--sweeps N]
  *
  * What one stored audit event costs, by the way it is written: Node's CPU (the event loop that
  * serializes and sends it) and the stores' CPU (FerretDB and PostgreSQL, or mongod), per event,
@@ -16,7 +16,10 @@
  * variant waits 11 s after its writes so that PostgreSQL's late statistics and FerretDB's
  * background work land in its own window. With `--rounds N` the variants run N times in turn and
  * each column is the median of its rounds (a round whose stores' CPU went down — a PostgreSQL
- * backend that exited took its CPU time with it — is left out). Never asserts timings.
+ * backend that exited took its CPU time with it — is left out). `--sweeps N` then measures N audit
+ * retention sweeps with nothing due over the `_id`-only collection (on FerretDB v1 the sweeper's
+ * `at < cutoff` reads every document: its cost per sweep grows with the events held). Never
+ * asserts timings.
  */
 import { parseArgs } from 'node:util';
 import { ObjectId } from 'mongodb';
@@ -29,7 +32,9 @@ import { storesCpuByStore } from './lib/stores-cpu.ts';
 import { usage, usageOnHelp } from './lib/usage.ts';
 
 usageOnHelp(import.meta.url);
-const { values: flags } = parseArgs({ options: { events: { type: 'string' }, rounds: { type: 'string' }, batch: { type: 'string' }, 'batch-sizes': { type: 'string' }, variants: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { events: { type: 'string' }, rounds: { type: 'string' }, batch: { type: 'string' }, 'batch-sizes': { type: 'string' }, variants: { type: 'string' }, sweeps: { type: 'string' } } });
+/** Retention sweeps to measure after the writes (`--sweeps N`): FerretDB v1's audit retention is a sweeper whose `at < cutoff` scans the collection. */
+const SWEEPS = Number(flags.sweeps ?? 0);
 const EVENTS = Number(flags.events ?? 5000);
 const ROUNDS = Number(flags.rounds ?? 1);
 /** Events per insert (the audit trail writes up to 100 at a time). */
@@ -148,6 +153,24 @@ try {
   }
   const header = ['write', 'Node CPU µs/event', 'FerretDB (or mongod) CPU µs/event', 'PostgreSQL CPU µs/event', 'stores µs/event', 'rounds counted'];
   process.stdout.write(`${[header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
+  if (SWEEPS > 0) {
+    // What the audit retention's sweeper (audit-retention.ts, every 60 s on FerretDB v1) costs the stores when nothing is due: the `_id`-only collection as the rounds left it.
+    const collection = db.collection('audit_id');
+    const held = await collection.estimatedDocumentCount();
+    const sweepRows: Array<Array<string | number>> = [];
+    for (let index = 0; index < SWEEPS; index += 1) {
+      const before = storesCpuByStore(ROOT);
+      const cpu = process.cpuUsage();
+      const deleted = (await collection.deleteMany({ at: { $lte: new Date(0) } })).deletedCount;
+      const node = process.cpuUsage(cpu);
+      await new Promise((resolve) => setTimeout(resolve, 11_000));
+      const after = storesCpuByStore(ROOT);
+      const stores = after.mongo + after.postgres - before.mongo - before.postgres;
+      sweepRows.push([index + 1, held, deleted, round((node.user + node.system) / 1000, 1) ?? 0, round(after.mongo - before.mongo, 1) ?? 0, round(after.postgres - before.postgres, 1) ?? 0, round((stores * 1000) / Math.max(1, held), 2) ?? 0]);
+    }
+    const sweepHeader = ['sweep', 'documents held', 'deleted', 'Node CPU ms', 'FerretDB (or mongod) CPU ms', 'PostgreSQL CPU ms', 'stores µs per document held'];
+    process.stdout.write(`\nretention sweeps with nothing due (\`deleteMany({at: {$lte: …}})\` on the \`_id\`-only collection):\n${[sweepHeader, sweepHeader.map(() => '---'), ...sweepRows].map((row) => `| ${row.join(' | ')} |`).join('\n')}\n`);
+  }
 } finally {
   await resetStores(stores);
   await stores.close();

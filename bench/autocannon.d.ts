@@ -14,6 +14,8 @@ declare module 'autocannon' {
   export interface AutocannonOptions {
     url: string;
     connections?: number;
+    /** Requests per second across all connections at most (autocannon's `overallRate`). */
+    overallRate?: number;
     pipelining?: number;
     duration?: number;
     amount?: number;

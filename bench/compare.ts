@@ -1,6 +1,6 @@
 /**
  * node bench/compare.ts [--build name=path/to/main.js ...] [--env name:SETTING=value ...] [--node-arg name:--flag ...] [--no-reference] [--scenario NAME ...]
- *                       [--seconds N] [--warmup N] [--settle [--settle-window S] [--settle-max S]] [--connections N] [--rounds N] [--pg-transactions] [--idle-after S] [--allocations]
+ *                       [--seconds N] [--warmup N] [--settle [--settle-window S] [--settle-max S]] [--rate N] [--connections N] [--rounds N] [--pg-transactions] [--idle-after S] [--allocations]
  *
  * A/B of Gatehouse builds on the stateless scenarios, beside the library's in-memory reference
  * (bench/reference-server.ts), in one run: every build and the reference are started at once
@@ -54,12 +54,18 @@
  * `--settle` warms each server up per scenario until its JIT has finished instead of for a fixed
  * `--warmup`: windows of `--settle-window` seconds (5) of the same load, at least `--warmup`
  * seconds in all and at most `--settle-max` (240), until the JIT has stopped adding work
- * (bench/lib/settle.ts: three windows in a row with the `V8Worker` threads' CPU per request within
- * a quarter (+10 µs) of its lowest window, and with `--allocations` under 64 KiB of new machine
- * code each). Each window is logged (req/s, `V8Worker` and event-loop µs/req, and with
+ * (bench/lib/settle.ts: the last six windows, three at a time, with the `V8Worker` threads' CPU
+ * per request within a quarter (+10 µs) of the lowest any three in a row read, and with
+ * `--allocations` the last three under 64 KiB of new machine code each). Each window is logged (req/s, `V8Worker` and event-loop µs/req, and with
  * `--allocations` the machine code the JIT added), and a table says how long each server took. The compiler's CPU is a cost of a short bench, not of a request in a long-running
  * process, and Gatehouse has far more code on a request's path than the reference: read the
  * whole-process ratio to the reference with `--settle` (docs/PERFORMANCE.md, perf17 and perf20).
+ * `--rate N` sends each server at most N requests per second in the measured segments (the
+ * warm-up runs as fast as it answers: the JIT counts calls, not seconds; autocannon's `overallRate`), so that every server is read at the same rate: CPU per request falls as the rate
+ * rises (more requests per event-loop turn, per-second costs spread wider), so at saturation a
+ * faster server reads cheaper per request than at the rate a slower one reaches (perf20). Pick N
+ * below every server's rate on the machine at the time; a server that fell short shows it in its
+ * req/s column.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -100,6 +106,7 @@ const { values: flags } = parseArgs({
     'idle-after': { type: 'string' },
     allocations: { type: 'boolean' },
     settle: { type: 'boolean' },
+    rate: { type: 'string' },
     'settle-window': { type: 'string' },
     'settle-max': { type: 'string' },
   },
@@ -112,6 +119,9 @@ const WARMUP = Number(flags.warmup ?? 2);
 const CONNECTIONS = Number(flags.connections ?? 16);
 const ROUNDS = Number(flags.rounds ?? 1);
 const SETTLE = flags.settle === true;
+/** `--rate N`: at most N requests per second to each server (one rate for all of them), or as fast as they answer. */
+const RATE = flags.rate === undefined ? undefined : Number(flags.rate);
+if (RATE !== undefined && !(RATE > 0)) usage('--rate must be a positive number of requests per second');
 const SETTLE_WINDOW = Number(flags['settle-window'] ?? 5);
 const SETTLE_MAX = Number(flags['settle-max'] ?? 240);
 if (!(SETTLE_WINDOW > 0) || !(SETTLE_MAX >= SETTLE_WINDOW)) usage('--settle-window must be a positive number of seconds and --settle-max at least as long');
@@ -210,13 +220,13 @@ async function specFor(scenario: Scenario, url: string, isReference: boolean): P
 }
 
 /** One segment of load on one server: requests (or complete sign-ins) done, seconds, failures. */
-async function measure(scenario: Scenario, target: Target, seconds: number): Promise<{ requests: number; duration: number; errors: number }> {
+async function measure(scenario: Scenario, target: Target, seconds: number, rate: number | undefined): Promise<{ requests: number; duration: number; errors: number }> {
   if (scenario === 'sign-in') {
     const measured = await loadSignIns(target.url, fixture.clients.web, fixture.users, seconds, SIGN_IN_USERS);
     if (measured.firstError !== undefined) log(`sign-in on ${target.key}: ${measured.firstError}`);
     return { requests: measured.signIns, duration: measured.seconds, errors: measured.errors };
   }
-  const result = await runOnce(target, seconds, CONNECTIONS);
+  const result = await runOnce(target, seconds, CONNECTIONS, Infinity, rate);
   return { requests: result.requests.total, duration: result.duration, errors: result.errors + result.timeouts + result.non2xx };
 }
 
@@ -229,7 +239,7 @@ const settleRows: Array<Array<string | number>> = [];
  */
 async function warmUp(scenario: Scenario, target: Target, pid: number): Promise<void> {
   if (!SETTLE) {
-    if (WARMUP > 0) await measure(scenario, target, WARMUP);
+    if (WARMUP > 0) await measure(scenario, target, WARMUP, undefined);
     return;
   }
   const windows: WarmupWindow[] = [];
@@ -239,7 +249,7 @@ async function warmUp(scenario: Scenario, target: Target, pid: number): Promise<
     const helpersBefore = treeCpuByThreadName(pid).get('V8Worker') ?? 0;
     const loopBefore = eventLoopCpuMs(pid);
     const codeBefore = probeReading(pid).code;
-    const result = await measure(scenario, target, SETTLE_WINDOW);
+    const result = await measure(scenario, target, SETTLE_WINDOW, undefined);
     await probeSettled();
     const codeBytes = PROBE_DIR === undefined ? undefined : probeReading(pid).code - codeBefore;
     const window: WarmupWindow = { requests: result.requests, helpersMs: (treeCpuByThreadName(pid).get('V8Worker') ?? 0) - helpersBefore, codeBytes };
@@ -285,7 +295,7 @@ try {
   const rssAtStart = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
   const threadsAtStart = new Map(children.map((child) => [child.name, treeThreads(child.process.pid!)]));
   await readParts('idle after the start');
-  log(`${children.map((child) => child.name).join(', ')}; ${SECONDS} s each per round, ${ROUNDS} round(s), ${CONNECTIONS} connections; warm-up ${SETTLE ? `until the JIT settles (windows of ${SETTLE_WINDOW} s, at least ${WARMUP} s, at most ${SETTLE_MAX} s)` : `${WARMUP} s`}; load average ${load()}`);
+  log(`${children.map((child) => child.name).join(', ')}; ${SECONDS} s each per round, ${ROUNDS} round(s), ${CONNECTIONS} connections; ${RATE === undefined ? 'as fast as each server answers' : `at most ${RATE} requests/s to each server`}; warm-up ${SETTLE ? `until the JIT settles (windows of ${SETTLE_WINDOW} s, at least ${WARMUP} s, at most ${SETTLE_MAX} s)` : `${WARMUP} s`}; load average ${load()}`);
   const rows: Array<Array<string | number>> = [];
   for (const scenario of scenarios) {
     const targets: Target[] = [];
@@ -307,7 +317,7 @@ try {
         const transactionsBefore = flags['pg-transactions'] === true ? storeTransactions(ROOT) : undefined;
         const commandsBefore = mongoCommands(await commandCounts(stores));
         const probeBefore = probeReading(pids.get(target.key)!);
-        const result = await measure(scenario, target, Math.max(1, SECONDS / 2));
+        const result = await measure(scenario, target, Math.max(1, SECONDS / 2), RATE);
         await probeSettled();
         const probeAfter = probeReading(pids.get(target.key)!);
         // An idle PostgreSQL backend publishes its counters up to 10 s late: let the segment's arrive.
@@ -442,7 +452,7 @@ try {
   const idleColumns = idleAfter === undefined ? [] : [`RSS MiB after ${idleAfter} s idle`, 'idle after load ÷ idle after start', `CPU % of a core over the ${idleAfter} s idle`];
   process.stdout.write(`${table(['server', 'processes', 'threads after start', 'threads after the scenarios', 'RSS MiB idle after start', 'RSS MiB after the scenarios', ...idleColumns], memory)}\n`);
   for (const [name, parts] of partsOf) process.stdout.write(`\n${name}'s memory in parts:\n${partsTable(parts)}\n`);
-  if (SETTLE) process.stdout.write(`\nwarm-up until the JIT settled (${DEFAULT_SETTLE_RULE.span} windows of ${SETTLE_WINDOW} s in a row with V8Worker CPU per request level${PROBE_DIR === undefined ? '' : ' and little new machine code'}):\n${table(['scenario', 'server', 'windows', 'seconds', 'requests', 'V8Worker µs/req, first window', 'lowest', 'last', 'settled'], settleRows)}\n\n`);
+  if (SETTLE) process.stdout.write(`\nwarm-up until the JIT settled (${2 * DEFAULT_SETTLE_RULE.span} windows of ${SETTLE_WINDOW} s in a row with V8Worker CPU per request level${PROBE_DIR === undefined ? '' : ' and little new machine code'}):\n${table(['scenario', 'server', 'windows', 'seconds', 'requests', 'V8Worker µs/req, first window', 'lowest', 'last', 'settled'], settleRows)}\n\n`);
   process.stdout.write(`${table(['scenario', 'server', 'req/s', `÷ ${children[0]!.name}`, '÷ reference', 'CPU µs/req (process)', 'median segment CPU µs/req', 'event loop µs/req', 'other threads µs/req by name', 'stores CPU µs/req', 'MongoDB commands/req', 'PostgreSQL transactions/req', 'context switches/req (all threads)', 'of them involuntary', 'context switches/req (event loops)', 'event loops waiting for a core µs/req', 'cores used', 'event-loop CPU % by process', `CPU: ${children[0]!.name} ÷ this`, 'CPU: reference ÷ this', `median CPU: ${children[0]!.name} ÷ this`, 'median CPU: reference ÷ this', ...(PROBE_DIR === undefined ? [] : ['heap allocated KiB/req', `allocated: ${children[0]!.name} ÷ this`, 'allocated: reference ÷ this', 'promoted to the old generation B/req', 'full collections per 10,000 req', 'GC pause µs/req (main thread)'])], rows)}\nload average after: ${load()}\n`);
 } finally {
   for (const child of children) await child.stop();

@@ -43,7 +43,7 @@ import { seed } from './lib/seed.ts';
 import { loadSignIns } from './lib/sign-in-load.ts';
 import { benchServices, benchServicesUp, freePort } from './lib/services.ts';
 import { round } from './lib/stats.ts';
-import { perfShares, startPerfRecord, threadShares } from './lib/perf-shares.ts';
+import { newestPerfMapEntries, perfShares, startPerfRecord, threadShares } from './lib/perf-shares.ts';
 import { processTree } from './lib/process-tree.ts';
 import { gatehouseStoreSettings, openStores, resetStores } from './lib/storage.ts';
 import { storesCpuMs } from './lib/stores-cpu.ts';
@@ -164,6 +164,8 @@ if (PERF) {
   const requests = scenario === 'sign-in' ? undefined : measuredRequests;
   // With workers the supervisor (the first of the tree) serves no request: the event loops are its workers'.
   const loops = WORKERS > 1 ? recorded.slice(1) : recorded.slice(0, 1);
+  // Code addresses V8 reused during the run would otherwise be charged to a dead function's name.
+  for (const pid of recorded) log(`perf map of ${pid}: ${newestPerfMapEntries(pid)} overlapped entries left out (the newest code at an address kept)`);
   const shares = `${perfShares(PERF_DATA, loops, requests)}\n${threadShares(PERF_DATA, loops, requests, WORKERS > 1 ? recorded[0] : undefined)}`;
   for (const pid of recorded) rmSync(`/tmp/perf-${pid}.map`, { force: true }); // node --perf-basic-prof never removes it
   writeFileSync(`${PROFILES}/summary-${scenario}-perf.txt`, shares);

@@ -83,8 +83,8 @@ export interface Measured {
   readonly poolExhausted: boolean;
 }
 
-/** One bounded autocannon run against one server. */
-export function runOnce(target: Target, seconds: number, connections: number, maxBodies = Infinity): Promise<AutocannonResult & { exhausted: boolean }> {
+/** One bounded autocannon run against one server; with `rate`, at most that many requests per second (all connections together). */
+export function runOnce(target: Target, seconds: number, connections: number, maxBodies = Infinity, rate?: number): Promise<AutocannonResult & { exhausted: boolean }> {
   const { spec } = target;
   let exhausted = false;
   let used = 0;
@@ -108,7 +108,7 @@ export function runOnce(target: Target, seconds: number, connections: number, ma
       };
     }
     const instance = autocannon(
-      { url: target.url, connections, pipelining: 1, duration: seconds, timeout: 10, requests: [request] },
+      { url: target.url, connections, pipelining: 1, duration: seconds, timeout: 10, requests: [request], ...(rate === undefined ? {} : { overallRate: rate }) },
       (error, result) => (error === null ? resolve({ ...result, exhausted }) : reject(error)),
     );
   });

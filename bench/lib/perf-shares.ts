@@ -8,6 +8,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /**
  * Starts recording processes, every thread of each (`perf record -p`: the event loop, V8's helper
@@ -36,6 +37,55 @@ function packageOf(frame: string): string | undefined {
 }
 
 const isWrite = (stack: readonly string[]) => stack.some((frame) => /\b(?:__x64_sys_write|__x64_sys_writev|ksys_write|__sys_sendmsg)\b/.test(frame));
+
+/**
+ * Leaves in `node --perf-basic-prof`'s map (/tmp/perf-<pid>.map) only the newest entry wherever
+ * two overlap. V8 appends a line per code object it makes and never removes one; when a code
+ * object dies (a function optimized again, deoptimized, collected) its addresses are reused, and
+ * `perf script` then picks one of the overlapping names at random: after a long warm-up a few
+ * hundred entries overlap, and perf20 found koa's `set` charged with a stream's `write` (the
+ * `clearBuffer` code that reused its addresses) and `copyJson` at 24 µs/req in one recording and
+ * 1.8 in the next. The newest entry is the code at that address from its making on, so for a
+ * recording taken after the warm-up (when the JIT has settled) it is the right one. Rewrites the
+ * file in place; answers how many entries it dropped.
+ */
+export function newestPerfMapEntries(pid: number): number {
+  const file = `/tmp/perf-${pid}.map`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return 0;
+  }
+  const entries = text.split('\n').flatMap((line, order) => {
+    const match = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line);
+    return match === null ? [] : [{ start: parseInt(match[1]!, 16), end: parseInt(match[1]!, 16) + parseInt(match[2]!, 16), order, line }];
+  });
+  // Newest first: an entry is kept unless a newer kept one overlaps it.
+  const kept: typeof entries = [];
+  const byStart = [...entries].sort((a, b) => b.order - a.order);
+  const taken: Array<{ start: number; end: number }> = [];
+  for (const entry of byStart) {
+    if (taken.some((range) => entry.start < range.end && range.start < entry.end)) continue;
+    taken.push(entry);
+    kept.push(entry);
+  }
+  kept.sort((a, b) => a.order - b.order);
+  writeFileSync(file, `${kept.map((entry) => entry.line).join('\n')}\n`);
+  return entries.length - kept.length;
+}
+
+/**
+ * A sample whose innermost frame is where the kernel switches a thread back in or re-enables
+ * interrupts: the timer that takes `perf record -e cpu-clock`'s samples could not fire earlier,
+ * so the sample lands late, on whatever JavaScript the thread was preempted in. On a loaded
+ * (virtual) machine these are 5–20 % of the event loop's samples and pile up on one or two
+ * functions per recording (perf20 saw `copyJson` at 24 µs/req in one recording and 1.8 in the
+ * next, koa's `set` at 31 µs/req, the reference's `rejectDupes` at 20): they are listed apart, not
+ * charged to the frame below.
+ */
+const LATE_SAMPLE = /^(finish_task_switch|_raw_spin_unlock_irqrestore|__schedule|schedule_tail|__irq_exit_rcu|irqentry_exit)/;
+export const LATE = '(late samples: landed where a thread is switched back in or interrupts are re-enabled)';
 
 /** A JavaScript frame's function and where it is (`name file:line`, the file relative to its package or dist/), for the by-function lists. */
 function functionOf(frame: string): string {
@@ -76,6 +126,11 @@ export function perfShares(file: string, tids: readonly number[], requests?: num
   const writes = new Map<string, number>();
   const add = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
   for (const frames of stacks) {
+    if (LATE_SAMPLE.test(frames[0] ?? '')) {
+      add(byPackage, LATE);
+      if (isWrite(frames)) add(writes, LATE);
+      continue;
+    }
     const index = frames.findIndex((frame) => packageOf(frame) !== undefined);
     const owner = index >= 0 ? packageOf(frames[index]!)! : frames.some((frame) => frame.startsWith('JS:')) ? '(Node, no package above)' : '(no JavaScript: GC, runtime, kernel)';
     add(byPackage, owner);
@@ -111,7 +166,7 @@ const HELPER_WORK: ReadonlyArray<readonly [string, RegExp]> = [
  * each split by what its samples were doing (any frame of the stack: scavenge, marking,
  * sweeping, compiling, crypto) and its top native functions (the innermost frame): what the
  * work outside the event loop is, which compare.ts's per-thread CPU only totals. The event loop
- * gets the same split (the GC's pauses and the JIT's work on the main thread).
+ * gets the same split (the GC's pauses and the JIT's work on the main thread) and its innermost functions (which C++ or OpenSSL code the loop itself ran).
  */
 export function threadShares(file: string, loops: readonly number[], requests?: number, supervisor?: number): string {
   const script = spawnSync('perf', ['script', '-i', file, '-F', 'comm,tid,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
@@ -130,7 +185,7 @@ export function threadShares(file: string, loops: readonly number[], requests?: 
     if (thread !== undefined) {
       byThread.set(thread, (byThread.get(thread) ?? 0) + 1);
       add(bySymbol, thread, (frames[0] ?? '[unknown]').replace(/\(.*$/, ''));
-      add(byWork, thread, HELPER_WORK.find(([, pattern]) => frames.some((frame) => pattern.test(frame)))?.[0] ?? (frames.some((frame) => frame.startsWith('JS:')) ? 'JavaScript' : 'other'));
+      add(byWork, thread, LATE_SAMPLE.test(frames[0] ?? '') ? LATE : (HELPER_WORK.find(([, pattern]) => frames.some((frame) => pattern.test(frame)))?.[0] ?? (frames.some((frame) => frame.startsWith('JS:')) ? 'JavaScript' : 'other')));
     }
     thread = undefined;
     frames = [];
@@ -158,7 +213,7 @@ export function threadShares(file: string, loops: readonly number[], requests?: 
   for (const [name, count] of [...byThread].sort((a, b) => b[1] - a[1])) {
     out.push(`${((count / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%${perRequest(count)}  ${name}`);
     out.push(...top(byWork.get(name)!, count, 8));
-    if (name !== '(event loop)') out.push('      innermost functions:', ...top(bySymbol.get(name)!, count, 8));
+    out.push('      innermost functions:', ...top(bySymbol.get(name)!, count, 8));
   }
   return `${out.join('\n')}\n`;
 }

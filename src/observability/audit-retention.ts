@@ -9,20 +9,30 @@ function isNotImplemented(error: unknown): boolean {
 }
 
 /**
+ * How often the sweeper runs where the store has no TTL index (FerretDB v1): hourly. Retention is
+ * counted in days, so an event goes at most an hour after its last day; and FerretDB v1 pushes no
+ * range down, so each sweep reads every stored event (≈ 60 µs of the stores' CPU per event held,
+ * docs/PERFORMANCE.md perf20): once a minute, a trail of a few hundred thousand events cost more
+ * CPU than the events' writing.
+ */
+export const AUDIT_SWEEP_INTERVAL_MS = 3_600_000;
+
+/**
  * Keeps audit events for `retentionDays` (0 = forever): a TTL index on `at` where the server
  * has them (MongoDB), else a sweeper (FerretDB v1), as src/storage/expiry.ts does. MongoDB also
  * gets a plain index on `at` without retention (audit queries by time range). FerretDB v1 gets
  * none: it pushes no range down (the sweeper's `at < cutoff` and the queries' time ranges scan
  * either way), so the index would only cost every event written (audit-trail.ts
  * `ensureAuditIndexes` (audit-collection-setup.ts) drops one an earlier Gatehouse created there).
- * The sweeper counts the days on `clock`, which dates the events (audit-trail.ts), and sweeps
- * when a moved clock jumps; a TTL index counts them on the database server's clock.
+ * The sweeper counts the days on `clock`, which dates the events (audit-trail.ts), sweeps every
+ * `sweepIntervalMs` (AUDIT_SWEEP_INTERVAL_MS) and when a moved clock jumps; a TTL index counts them
+ * on the database server's clock.
  */
 export async function startAuditRetention({
   collection,
   retentionDays,
   logger,
-  sweepIntervalMs = 60_000,
+  sweepIntervalMs = AUDIT_SWEEP_INTERVAL_MS,
   clock = systemClock,
   ferretDbV1 = false,
 }: {

@@ -10,32 +10,38 @@ describe('bench warm-up until the JIT settles (bench/lib/settle.ts)', () => {
     expect(helpersPerRequest({ requests: 0, helpersMs: 4 })).to.equal(4000);
   });
 
-  it('is not settled before it has a level to compare with', () => {
+  it('is not settled before two spans of three windows have read level', () => {
     expect(settled(windows())).to.equal(false);
-    expect(settled(windows(100, 100, 100))).to.equal(false);
+    expect(settled(windows(100, 100, 100, 100, 100))).to.equal(false);
+    expect(settled(windows(100, 100, 100, 100, 100, 100))).to.equal(true);
   });
 
   it('is not settled while the helper threads’ CPU per request is still falling', () => {
-    expect(settled(windows(300, 250, 200, 150))).to.equal(false);
-    expect(settled(windows(400, 200, 160, 120))).to.equal(false);
+    expect(settled(windows(300, 250, 200, 150, 100, 50))).to.equal(false);
+    expect(settled(windows(400, 300, 200, 160, 120, 100, 90))).to.equal(false);
   });
 
-  it('is settled once three windows in a row read near the lowest', () => {
-    expect(settled(windows(300, 200, 100, 100, 100, 100))).to.equal(true);
+  it('is settled once six windows in a row read near the lowest three in a row', () => {
+    expect(settled(windows(300, 200, 100, 100, 100, 100, 100, 100))).to.equal(true);
     // within a quarter of the lowest, plus 10 µs
-    expect(settled(windows(300, 100, 120, 130, 110))).to.equal(true);
-    expect(settled(windows(40, 20, 28, 30, 25))).to.equal(true);
+    expect(settled(windows(300, 100, 120, 130, 110, 100, 120))).to.equal(true);
+    expect(settled(windows(40, 20, 28, 30, 25, 24, 22))).to.equal(true);
   });
 
   it('is not settled while the JIT still comes in bursts', () => {
-    expect(settled(windows(300, 100, 100, 200, 100, 100))).to.equal(false);
-    expect(settled(windows(300, 100, 100, 200, 100, 100, 100))).to.equal(true);
+    expect(settled(windows(300, 100, 100, 100, 400, 100, 100))).to.equal(false);
+    expect(settled(windows(300, 100, 100, 100, 400, 100, 100, 100))).to.equal(false);
+    expect(settled(windows(300, 100, 100, 100, 400, 100, 100, 100, 100, 100, 100))).to.equal(true);
+  });
+
+  it('is not held back by a window that read 0 (stat’s ticks over few requests)', () => {
+    expect(settled(windows(150, 60, 0, 40, 30, 20, 30, 40))).to.equal(true);
   });
 
   it('is not settled while the JIT still writes machine code, where the server reports it', () => {
     const level = (codeBytes: number): WarmupWindow => ({ requests: 1000, helpersMs: 100, codeBytes });
-    expect(settled([level(500_000), level(0), level(0), level(200_000)])).to.equal(false);
-    expect(settled([level(500_000), level(200_000), level(1000), level(-40_000)])).to.equal(false);
-    expect(settled([level(500_000), level(1000), level(-40_000), level(2000)])).to.equal(true);
+    expect(settled([500_000, 0, 0, 0, 0, 200_000].map(level))).to.equal(false);
+    expect(settled([500_000, 0, 0, 0, 200_000, 1000].map(level))).to.equal(false);
+    expect(settled([500_000, 200_000, 0, 1000, -40_000, 2000].map(level))).to.equal(true);
   });
 });
