@@ -22,6 +22,7 @@ const LINES: Readonly<Record<string, readonly string[]>> = {
   'users disable': ['ann'],
   'users enable': ['ann'],
   'users unlock': ['ann'],
+  'users invite': ['ann'],
   'users mfa': ['ann'],
   'users delete': ['ann', '--yes'],
   'apis create': ['--identifier', 'https://api.example.com', '--scope', 'read'],
