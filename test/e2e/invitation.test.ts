@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
-import { deployment, REDIRECT_URI, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
+import { deployment, PASSWORD, REDIRECT_URI, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
-import { launchChromium, screenshot, seriousViolations } from './browser.ts';
+import { consoleOperator, launchChromium, screenshot, seriousViolations } from './browser.ts';
 
 const CHOSEN = 'an invited browser passphrase 5';
 
@@ -25,6 +25,7 @@ describe('the invitation page in headless Chromium (four languages, a real SMTP 
   let cast: Seeded;
   let browser: Browser;
   let token: string;
+  const operatorPage = consoleOperator(() => browser, 'invitation-console');
 
   before(async () => {
     inbox = await startInbox();
@@ -59,6 +60,34 @@ describe('the invitation page in headless Chromium (four languages, a real SMTP 
     await context.route('https://app.example.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>app</title><p>back in the app</p>' }));
     return context.newPage();
   }
+
+  it("sends an invitation from the console's user page, and says why it cannot (no address), in four languages", async function () {
+    // Four console sign-ins (the first with the password form) and eight pages.
+    this.timeout(180_000);
+    await gatehouse.services.accounts.createUser({ username: 'operator', password: PASSWORD, email: 'operator@example.com', emailVerified: true, roles: ['admin'] });
+    const vera = await gatehouse.services.accounts.createUser({ username: 'vera', email: 'vera@example.com', emailVerified: true });
+    const nomad = await gatehouse.services.accounts.createUser({ username: 'nomad' });
+    const said = {
+      en: { send: 'Send invitation', sent: 'Invitation sent to vera@example.com.', none: 'The user has no email address.' },
+      ru: { send: 'Отправить приглашение', sent: 'Приглашение отправлено на vera@example.com.', none: 'У пользователя нет адреса электронной почты.' },
+      'zh-CN': { send: '发送邀请', sent: '邀请已发送至 vera@example.com。', none: '该用户没有电子邮件地址。' },
+      ko: { send: '초대 보내기', sent: 'vera@example.com(으)로 초대를 보냈습니다.', none: '사용자에게 이메일 주소가 없습니다.' },
+    } as const;
+    let first: Page | undefined;
+    for (const locale of Object.keys(said) as Array<keyof typeof said>) {
+      const page = await operatorPage(deploy.issuer, { locale, ...(first === undefined ? {} : { sessionOf: first }) });
+      first ??= page;
+      await page.goto(`${deploy.issuer}/console/#/users/${vera.id}`);
+      await page.getByRole('button', { name: said[locale].send }).click();
+      await page.getByText(said[locale].sent).waitFor();
+      await screenshot(page, `invitation-console-sent-${locale}`);
+      expect(linkIn((await inbox.next()).text), 'the mail went out').to.be.a('string');
+      await page.goto(`${deploy.issuer}/console/#/users/${nomad.id}`);
+      await page.getByRole('button', { name: said[locale].send }).click();
+      await page.getByText(said[locale].none).waitFor();
+      await screenshot(page, `invitation-console-refused-${locale}`);
+    }
+  });
 
   for (const locale of Object.keys(WORDS) as Array<keyof typeof WORDS>) {
     it(`sets the password from the emailed link in ${locale}: typed twice, the policy shown, then back to the application`, async () => {

@@ -183,8 +183,8 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
   const invite = h(
     'div',
     {},
+    h('div', { class: 'actions-row' }, h('button', { type: 'button', class: 'secondary', onclick: () => act(inviteStatus, () => api.post(`${path}/invitation`, {}), t('user.invitation.sent', { email: user.email ?? '' })) }, t('user.invitation.send'))),
     h('p', { class: 'hint' }, t('user.invitation.hint')),
-    h('button', { type: 'button', class: 'secondary', onclick: () => act(inviteStatus, () => api.post(`${path}/invitation`, {}), t('user.invitation.sent', { email: user.email ?? '' })) }, t('user.invitation.send')),
     inviteStatus,
   );
   password.addEventListener('submit', (event) => {
