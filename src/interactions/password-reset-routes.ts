@@ -80,9 +80,13 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
   const router = new Router();
   const { views, path } = deps;
   const csrfCookie = { secure: deps.secureCookies, path };
-  router.use(pageErrors(views, deps.logger, path));
+  // A router's middleware runs for every route of the router it is nested in (src/composition/self-service.ts
+  // mounts the invitation and email-confirmation routes beside these): "reset is off" answers only the reset pages.
+  const ownPage = (ctx: Context) => ctx.path === `${path}/forgot` || ctx.path.startsWith(`${path}/reset/`);
+  const errors = pageErrors(views, deps.logger, path);
+  router.use(async (ctx, next) => (ownPage(ctx) ? errors(ctx, next) : next()));
   router.use(async (ctx, next) => {
-    if ((await deps.settings()).enabled) return next();
+    if (!ownPage(ctx) || (await deps.settings()).enabled) return next();
     const locale = localeOf(ctx);
     await sendPage(ctx, views, 'password-forgot', locale, { title: views.translate(locale)('password_forgot.title'), available: false }, 404);
   });

@@ -84,6 +84,10 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       expect(answers[0]).to.deep.equal(answers[1]);
       expect(answers[0]!.status).to.equal(404);
       expect((await agent.request(`${c.b.url}/password/reset/${'a'.repeat(43)}`)).status).to.equal(404);
+      // Only the reset pages: an address-confirmation link is still answered as one (a stale link: 400, its own page).
+      const verify = await agent.request(`${c.b.url}/email/verify/${'a'.repeat(43)}`);
+      expect(verify.status, 'the email confirmation page, not the reset pages\' 404').to.equal(400);
+      expect(await verify.text()).to.not.include('/password/forgot');
       expect(inbox.received.filter((mail) => mail.subject?.includes('password'))).to.have.length(0);
 
       // Back to the default (null): the link returns.
