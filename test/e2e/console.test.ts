@@ -638,7 +638,9 @@ describe('admin console (headless Chromium)', () => {
     expect(provider.status).to.equal(201);
     // A role whose name holds a right-to-left override (U+202E), without a description: the roles
     // page keeps the override inside the name (a <bdi>) and shows a muted dash for the description.
-    expect((await callAdmin(deploy.issuer, await ops.token(), 'POST', '/roles', { name: 'sup\u202Eport', description: '' })).status).to.equal(201);
+    // The admin API refuses such a name now (hidden_character); one stored before that rule still shows.
+    expect((await callAdmin(deploy.issuer, await ops.token(), 'POST', '/roles', { name: 'sup\u202Eport', description: '' })).status).to.equal(400);
+    await gatehouse.services.roles.create('sup\u202Eport', '');
     const routes = ['', 'users', `users/${(await gatehouse.services.accounts.findByLogin('operator'))!.id}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'upstream', 'upstream/entra', 'roles', 'lockouts', 'keys', 'audit', 'settings', 'settings/sign-in'];
     const locales = ['en', 'ru', 'zh-CN', 'ko'] as const;
     const en = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/en.json`)).text()) as Record<string, string>;

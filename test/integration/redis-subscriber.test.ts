@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
+import { claimScopeChangesChannel } from '../../src/claims/claim-scopes.ts';
 import { keyChangeChannel } from '../../src/keys/change-notice.ts';
 import { userChangesChannel } from '../../src/oidc/account-cache.ts';
 import { clientChangesChannel, oidcRecordChangesChannel } from '../../src/oidc/storage.ts';
@@ -36,7 +37,7 @@ async function subscribers(redis: Redis): Promise<ClientLine[]> {
 describe('the change channels share one Redis subscriber connection per instance (own Redis)', function () {
   this.timeout(90_000);
   const prefix = 'sub15:';
-  const channels = [clientChangesChannel, oidcRecordChangesChannel, userChangesChannel, settingsChangesChannel, upstreamChangesChannel, keyChangeChannel].map((of) => of(prefix)).sort();
+  const channels = [clientChangesChannel, oidcRecordChangesChannel, userChangesChannel, settingsChangesChannel, upstreamChangesChannel, keyChangeChannel, claimScopeChangesChannel].map((of) => of(prefix)).sort();
   let redis: TestRedis;
   let mongodbUri: string;
   let gatehouse: RunningGatehouse | undefined;
@@ -64,19 +65,19 @@ describe('the change channels share one Redis subscriber connection per instance
   }
   const once = () => Object.fromEntries(channels.map((channel) => [channel, 1]));
 
-  it('holds one connection in subscribe mode, named gatehouse:subscriber, on all six channels: two in all', async () => {
+  it('holds one connection in subscribe mode, named gatehouse:subscriber, on all seven channels: two in all', async () => {
     const mine = String(await observer.call('CLIENT', 'ID'));
     expect((await clients(observer)).filter((client) => client.id !== mine), 'commands and notices').to.have.length(2);
     const subscribed = await subscribers(observer);
-    expect(subscribed.map(({ name, sub }) => ({ name, sub })), 'subscribe-mode connections').to.deep.equal([{ name: 'gatehouse:subscriber', sub: '6' }]);
+    expect(subscribed.map(({ name, sub }) => ({ name, sub })), 'subscribe-mode connections').to.deep.equal([{ name: 'gatehouse:subscriber', sub: '7' }]);
     expect(await listening()).to.deep.equal(once());
   });
 
-  it('after Redis restarts: still one, on all six channels again', async () => {
+  it('after Redis restarts: still one, on all seven channels again', async () => {
     await redis.stop();
     await redis.start();
     await within(NOTICE_MS, async () => observer.status === 'ready' && JSON.stringify(await listening()) === JSON.stringify(once()));
-    expect((await subscribers(observer)).map(({ name, sub }) => ({ name, sub }))).to.deep.equal([{ name: 'gatehouse:subscriber', sub: '6' }]);
+    expect((await subscribers(observer)).map(({ name, sub }) => ({ name, sub }))).to.deep.equal([{ name: 'gatehouse:subscriber', sub: '7' }]);
   });
 
   it('closing the instance leaves none of its connections behind', async () => {

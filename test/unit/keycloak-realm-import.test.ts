@@ -65,7 +65,12 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(owl.roles).to.have.members(['member', 'admin', 'shop:refund', 'shop:view']);
     expect(owl).to.include({ _id: 'u-1', email: 'owl@example.com', emailVerified: true, givenName: 'Night', familyName: null, name: 'Night' });
     expect(owl.attributes).to.deep.equal({ locale: 'de' });
-    expect(unmapped('user', 'night-owl').join(' ')).to.match(/shoeSize/).and.match(/authenticator without its secret/).and.not.match(/UPDATE_PASSWORD/);
+    // An attribute that is not a standard claim becomes a custom attribute (one value: a text).
+    expect(owl.customAttributes).to.deep.equal({ shoeSize: '44' });
+    const notes = unmapped('user', 'night-owl').join(' ');
+    expect(notes).to.match(/authenticator without its secret/);
+    expect(notes).to.not.match(/shoeSize/);
+    expect(notes).to.not.match(/UPDATE_PASSWORD/);
     expect(owl.requiredActions).to.deep.equal(['update_password']);
   });
 
