@@ -2,6 +2,7 @@ import { interactionPolicy, type Account } from 'oidc-provider';
 import { PasswordPolicyError } from '../../accounts/errors.ts';
 import type { PasswordPolicy } from '../../accounts/password-policy.ts';
 import type { RequiredAction, RequiredActionFlags } from '../../accounts/required-actions.ts';
+import type { User } from '../../accounts/user.ts';
 import type { AuditSink } from '../../observability/audit-trail.ts';
 import { passwordRequirements, unmetRequirements } from '../password-rules.ts';
 import type { SignInStep, StepContext } from './step.ts';
@@ -11,16 +12,7 @@ import type { EmailConfirmation } from './verify-email.ts';
 const { Check, Prompt } = interactionPolicy;
 
 /** What the step reads and changes of the signed-in user. */
-export interface RequiredActionsUser {
-  readonly id: string;
-  readonly username: string;
-  readonly email: string | null;
-  readonly emailVerified: boolean;
-  readonly givenName: string | null;
-  readonly familyName: string | null;
-  readonly hasPassword: boolean;
-  readonly requiredActions: readonly RequiredAction[];
-}
+export type RequiredActionsUser = Pick<User, 'id' | 'username' | 'email' | 'emailVerified' | 'givenName' | 'familyName' | 'hasPassword' | 'requiredActions'>;
 
 export interface RequiredActionsDeps {
   readonly accounts: {
