@@ -1,5 +1,5 @@
 import { setImmediate } from 'node:timers/promises';
-import { lostMembers } from './json-members.ts';
+import { lostMembers } from '../json/members.ts';
 import type { Json } from './export-json.ts';
 
 /** A document as src/keycloak/export-stream.ts reads it (KeycloakExportDocument; said here again, as that module uses this one). */

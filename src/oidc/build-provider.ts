@@ -92,7 +92,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     // The library's own Koa signs its cookies with these keys too: keygrip's signatures, at a fraction of keygrip's cost.
     provider.keys = cookieSigner(cookieKeys);
     if (front !== undefined) provider.use(front);
-    const grantSteps = registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, audit: observers?.audit });
+    const grantSteps = registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, audit: observers?.audit, claimScopes: settings.claimScopes?.() });
     attachProviderEvents(provider, logger, observers);
     includeSessionIdInIdTokens(provider);
     responseTypeNotAllowedAsUnauthorizedClient(provider);

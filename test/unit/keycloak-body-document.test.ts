@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { JsonBody } from '../../src/admin/json-body.ts';
 import { scannedDocument } from '../../src/keycloak/body-document.ts';
 import { bodyDocument, textDocument, type KeycloakDocumentMembers, type KeycloakExportDocument } from '../../src/keycloak/export-stream.ts';
-import { textBlocks } from '../../src/keycloak/json-members.ts';
+import { textBlocks } from '../../src/json/members.ts';
 
 const FIXTURES = new URL('../fixtures/keycloak/', import.meta.url);
 const fixtureFiles = [

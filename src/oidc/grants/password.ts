@@ -6,6 +6,7 @@ import { requestProof, spendProof } from './dpop-binding.ts';
 import { ACR_PASSWORD } from '../acr.ts';
 import { findAccount, type AccountDirectory } from '../accounts.ts';
 import { isOidcScope } from '../claims.ts';
+import { NO_CLAIM_SCOPES, type ClaimMapping } from '../../claims/mapped-claims.ts';
 import { clientFlag, clientProperty, PASSWORD_GRANT } from '../client-metadata.ts';
 import type { resourceIndicators } from '../resource-servers.ts';
 import type { AuditSink } from '../../observability/audit-trail.ts';
@@ -28,6 +29,8 @@ export interface PasswordGrantDeps {
   readonly checkPassword: PasswordCheck;
   readonly accounts: AccountDirectory;
   readonly resources: ReturnType<typeof resourceIndicators>;
+  /** The provider's claim scopes (src/claims/): OpenID scopes here, as at the code flow, and their claims in the ID token. */
+  readonly mapping?: ClaimMapping | undefined;
   /** Whether the user must use a second factor here (src/mfa/needs-second-factor.ts); such users are refused. */
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
   /** Whether the user must confirm their email address first (GATEHOUSE_REQUIRE_VERIFIED_EMAIL); such users are refused. */
@@ -68,8 +71,9 @@ function unavailable(ctx: KoaContextWithOIDC, error: HashQueueFullError): never 
  * the refresh grant, introspection and revocation treat them like any other. A request with a DPoP
  * proof gets a DPoP-bound access token (RFC 9449), as at the code flow.
  */
-export function passwordGrant({ checkPassword, accounts, resources, needsSecondFactor, emailUnconfirmed, audit, now = Date.now }: PasswordGrantDeps) {
-  const account = findAccount(accounts);
+export function passwordGrant({ checkPassword, accounts, resources, mapping = NO_CLAIM_SCOPES, needsSecondFactor, emailUnconfirmed, audit, now = Date.now }: PasswordGrantDeps) {
+  const account = findAccount(accounts, mapping);
+  const isOpenIdScope = (scope: string) => isOidcScope(scope) || mapping.isClaimScope(scope);
   return async function passwordGrantHandler(ctx: KoaContextWithOIDC): Promise<void> {
     const { provider } = ctx.oidc;
     const client = ctx.oidc.client!;
@@ -109,8 +113,8 @@ export function passwordGrant({ checkPassword, accounts, resources, needsSecondF
 
     const requested = typeof ctx.oidc.params?.scope === 'string' ? ctx.oidc.params.scope.split(' ').filter(Boolean) : [];
     const allowedOidc = typeof client.scope === 'string' ? new Set(client.scope.split(' ')) : undefined;
-    const oidcScopes = requested.filter((scope) => isOidcScope(scope) && (allowedOidc === undefined || allowedOidc.has(scope)));
-    const apiScopes = requested.filter((scope) => !isOidcScope(scope));
+    const oidcScopes = requested.filter((scope) => isOpenIdScope(scope) && (allowedOidc === undefined || allowedOidc.has(scope)));
+    const apiScopes = requested.filter((scope) => !isOpenIdScope(scope));
 
     const named = ctx.oidc.params?.resource;
     if (Array.isArray(named)) throw new errors.InvalidTarget('only a single resource indicator value is supported for this grant type');
