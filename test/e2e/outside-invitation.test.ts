@@ -3,11 +3,12 @@ import type { ParsedMail } from 'mailparser';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { deployment, type Deployment } from '../helpers/e2e.ts';
+import { eventually } from '../helpers/poll.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { launchChromium, reportFailedPage, screenshot } from './browser.ts';
-import { answerRedirects, application, operator, startCodeFlow, type Operator } from './outside.ts';
+import { RelyingPartyServer } from './relying-party.ts';
+import { application, operator, startCodeFlow, type Operator } from './outside.ts';
 
-const APP = 'https://crm.outside.test';
 const CHOSEN = 'picked from the mailed link 7';
 
 /** The invitation link of a mail, if it has one. */
@@ -20,6 +21,7 @@ const invitationLink = (mail: ParsedMail) => /https?:\/\/\S+\/password\/invitati
  */
 describe('outside: an invitation from the admin API, followed from the mail, then a sign-in', function () {
   this.timeout(120_000);
+  const rp = new RelyingPartyServer();
   let inbox: Inbox;
   let deploy: Deployment;
   let gatehouse: RunningGatehouse;
@@ -34,6 +36,7 @@ describe('outside: an invitation from the admin API, followed from the mail, the
     gatehouse = await deploy.start();
     ops = await operator(deploy);
     browser = await launchChromium();
+    await rp.start();
   });
   afterEach(async function () {
     if (this.currentTest?.state === 'failed') await reportFailedPage(page, 'outside-invitation-failed');
@@ -41,6 +44,7 @@ describe('outside: an invitation from the admin API, followed from the mail, the
   after(async () => {
     await context?.close();
     await browser?.close();
+    await rp.close();
     await gatehouse?.close();
     await deploy?.drop();
     await inbox?.close();
@@ -55,7 +59,7 @@ describe('outside: an invitation from the admin API, followed from the mail, the
   }
 
   it('POST /users with invite, a second invitation back to the app, the mailed link sets the password, the app signs the user in', async () => {
-    const created = await ops.call('POST', '/clients', { name: 'Acme CRM', redirect_uris: [`${APP}/cb`], first_party: true });
+    const created = await ops.call('POST', '/clients', { name: 'Acme CRM', redirect_uris: [`${rp.origin}/cb`], first_party: true });
     const app = await application(deploy.issuer, created);
     const noPassword = await ops.call('POST', '/users', { username: 'nina', invite: true });
     expect(noPassword.status).to.equal(400);
@@ -69,7 +73,7 @@ describe('outside: an invitation from the admin API, followed from the mail, the
     expect(first.mail.text).to.contain('nina');
     expect(first.link.startsWith(`${deploy.issuer}/password/invitation/`), first.link).to.equal(true);
 
-    const again = await ops.call('POST', `/users/${user.body.id}/invitation`, { client_id: created.body.client_id, redirect_uri: `${APP}/cb` });
+    const again = await ops.call('POST', `/users/${user.body.id}/invitation`, { client_id: created.body.client_id, redirect_uri: `${rp.origin}/cb` });
     expect(again.status, JSON.stringify(again.body)).to.equal(202);
     expect(again.body).to.include({ sent: true, expires_in: 259200 });
     const second = await nextInvitation();
@@ -77,7 +81,6 @@ describe('outside: an invitation from the admin API, followed from the mail, the
 
     context = await browser.newContext({ locale: 'en' });
     page = await context.newPage();
-    await answerRedirects(page, APP);
     // The first link ended when the second went out.
     await page.goto(first.link);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('This invitation no longer works');
@@ -89,10 +92,10 @@ describe('outside: an invitation from the admin API, followed from the mail, the
     await page.getByRole('button', { name: 'Set my password' }).click();
     await page.getByRole('heading', { name: 'Your password is set' }).waitFor();
     await page.getByRole('link', { name: 'Continue to the application' }).click();
-    await page.waitForURL(`${APP}/cb`);
+    await page.waitForURL(`${rp.origin}/cb`);
 
     // The app sends the user to sign in: the chosen password works, and the address counts as confirmed.
-    const flow = await startCodeFlow(page, app, `${APP}/cb`);
+    const flow = await startCodeFlow(page, app, `${rp.origin}/cb`);
     await page.fill('#login', 'nina@acme.test');
     await page.fill('#password', CHOSEN);
     await page.click('button.primary');
@@ -103,14 +106,14 @@ describe('outside: an invitation from the admin API, followed from the mail, the
     await page.goto(second.link);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('This invitation no longer works');
     await screenshot(page, 'outside-invitation-used-en');
-    const audit = await ops.call('GET', '/audit-events?type=user.invitation_accepted&user=nina');
-    expect(audit.body.events).to.have.length(1);
+    const accepted = await eventually(async () => (await ops.call('GET', '/audit-events?type=user.invitation_accepted&user=nina')).body.events as unknown[], (events) => events.length > 0);
+    expect(accepted).to.have.length(1);
   });
 
   it('refuses what cannot work: an unknown redirect URI, a user without an address', async () => {
-    const created = await ops.call('POST', '/clients', { name: 'Other', redirect_uris: [`${APP}/other`], first_party: true });
+    const created = await ops.call('POST', '/clients', { name: 'Other', redirect_uris: [`${rp.origin}/other`], first_party: true });
     const user = await ops.call('POST', '/users', { username: 'omar', email: 'omar@acme.test' });
-    const wrongUri = await ops.call('POST', `/users/${user.body.id}/invitation`, { client_id: created.body.client_id, redirect_uri: `${APP}/cb` });
+    const wrongUri = await ops.call('POST', `/users/${user.body.id}/invitation`, { client_id: created.body.client_id, redirect_uri: `${rp.origin}/cb` });
     expect(wrongUri.status).to.equal(400);
     expect(wrongUri.body.details[0].path).to.equal('redirect_uri');
     const nobody = await ops.call('POST', '/users', { username: 'noaddr' });

@@ -73,8 +73,3 @@ export async function startCodeFlow(page: Page, app: oidc.Configuration, redirec
     },
   };
 }
-
-/** The app's redirect URI on an origin the browser context answers itself (no server needed). */
-export async function answerRedirects(page: Page, origin: string): Promise<void> {
-  await page.context().route(`${origin}/**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>app</title><p>back in the app</p>' }));
-}
