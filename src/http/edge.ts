@@ -70,12 +70,8 @@ export function requestEdge({ issuer, routes, logger, observeRequest, imageSourc
     logWhenClosed(ctx, logger, observeRequest, words);
     const headers = endpointsOnly || oauthEndpointAt(routes, ctx.path) !== undefined ? jsonHeaders : pageHeaders;
     for (const [name, value] of headers) res.setHeader(name, value);
-    return runInRequest(requestContext(id, ctx, arrivedAt), async () => {
-      try {
-        await next();
-      } catch (raw) {
-        await respondToError(ctx, raw, errors);
-      }
-    });
+    // next() is koa-compose's dispatch, which answers a throw with a rejected promise: one
+    // rejection handler instead of an async function and its await (perf21u).
+    return runInRequest(requestContext(id, ctx, arrivedAt), () => next().then(undefined, (raw: unknown) => respondToError(ctx, raw, errors)));
   };
 }
