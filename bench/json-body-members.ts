@@ -3,14 +3,14 @@
  *
  * What refusing duplicate members costs an admin API body (src/admin/json-body.ts readJson):
  * JSON.parse alone against JSON.parse + lostMembers (a walk of the parsed value and a scan of
- * the text, src/keycloak/json-members.ts), in CPU time of this thread per body, for bodies the
+ * the text, src/json/members.ts), in CPU time of this thread per body, for bodies the
  * admin API takes: a small client create (~250 B), a settings change (~60 B), a client with
  * many redirect URIs (~4 KiB) and one near the 64 KiB limit. Each variant runs in turn, --rounds
  * times (5 by default); each figure is the median of its rounds. CPU time, not wall time: the
  * machine is shared. Never asserts timings.
  */
 import { parseArgs } from 'node:util';
-import { lostMembers } from '../src/keycloak/json-members.ts';
+import { lostMembers } from '../src/json/members.ts';
 
 const { values: flags } = parseArgs({ options: { rounds: { type: 'string' } } });
 const ROUNDS = Number(flags.rounds ?? 5);

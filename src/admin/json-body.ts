@@ -5,7 +5,7 @@ import { GatehouseError, invalid } from '../errors/gatehouse-error.ts';
 import { jsonBreak } from '../errors/json-break.ts';
 import { problemText, type ProblemCode, type ProblemParams } from '../errors/problems.ts';
 import { refuseNulCharacters } from '../errors/nul-characters.ts';
-import { findDuplicateMember, lostMembers } from '../keycloak/json-members.ts';
+import { findDuplicateMember, lostMembers } from '../json/members.ts';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,6 +1,7 @@
 import type { BrowserModules } from '../browser-app/modules.ts';
 import { BROWSER_APP_CSP, serveBrowserApp, type BrowserApp } from '../browser-app/serve.ts';
 import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
+import { REQUIRED_ACTIONS } from '../accounts/required-actions.ts';
 
 /** The console's own policy: its scripts and styles from this origin, fetches to this origin only. */
 export const CONSOLE_CSP = BROWSER_APP_CSP;
@@ -35,7 +36,8 @@ export function consoleRoutes(deps: ConsoleRoutesDeps): BrowserApp {
       title: 'Gatehouse console',
       stylesheet: 'console.css',
       noscript: 'The Gatehouse console needs JavaScript.',
-      data: { revocation, idle: String(deps.idleTimeoutSeconds ?? 900), admin, resource: deps.adminAudience },
+      // The required actions the user page offers, in the order the sign-in asks for them: from their one definition (browser modules cannot import it).
+      data: { revocation, idle: String(deps.idleTimeoutSeconds ?? 900), admin, resource: deps.adminAudience, 'required-actions': REQUIRED_ACTIONS.join(' ') },
     },
   });
 }

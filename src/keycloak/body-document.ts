@@ -1,5 +1,5 @@
 import { setImmediate } from 'node:timers/promises';
-import { lostMembers } from './json-members.ts';
+import { lostMembers } from '../json/members.ts';
 import type { Json } from './export-json.ts';
 
 /** A document as src/keycloak/export-stream.ts reads it (KeycloakExportDocument; said here again, as that module uses this one). */
@@ -247,25 +247,32 @@ export function scannedDocument(bytes: Buffer, fallback: ExportDocument): Export
     name: fallback.name,
     async read(onUser): Promise<DocumentMembers> {
       const turn = turns();
+      // Each user is handed over once a read, whichever reading hands it: the streamed read, taking
+      // over mid-way, starts again from the body's start and passes over the users handed already.
+      let handed = 0;
+      const handOnce = async (user: unknown, index: number): Promise<void> => {
+        if (index < handed) return;
+        handed = index + 1;
+        await onUser(user, index);
+      };
       let known: Shape;
       try {
         shape ??= scan(bytes, turn);
         known = await shape;
       } catch {
         // Not JSON, not an object, a key JSON.parse refuses, a member given twice at the top: the streamed read says which.
-        return fallback.read(onUser);
+        return fallback.read(handOnce);
       }
       const check = !checked;
       const document: Json = {};
       try {
         for (const { key, span } of known.members) define(document, key, await valueOf(bytes, span, check, turn));
         if (known.users !== undefined) {
-          for (const [index, span] of known.users.entries()) await onUser(await valueOf(bytes, span, check, turn), index);
+          for (const [index, span] of known.users.entries()) await handOnce(await valueOf(bytes, span, check, turn), index);
         }
       } catch (error) {
-        // The users handed over already are handed over again by the streamed read, up to its refusal:
-        // only the first read (the check pass, which keeps nothing of them but flags) can get here.
-        if (error instanceof Unscanned) return fallback.read(onUser);
+        // A user or member this reading does not vouch for (only the first read, which checks, can find one).
+        if (error instanceof Unscanned) return fallback.read(handOnce);
         throw error;
       }
       checked = true;

@@ -4,7 +4,7 @@ import Assembler from 'stream-json/assembler.js';
 import { parser, type Token } from 'stream-json/parser.js';
 import { invalid } from '../errors/gatehouse-error.ts';
 import { scannedDocument } from './body-document.ts';
-import { DuplicateMemberError, keyPlace, MemberWatch } from './json-members.ts';
+import { DuplicateMemberError, keyPlace, MemberWatch } from '../json/members.ts';
 import { isObject, KeycloakExportError, list, type Json } from './export-json.ts';
 
 /**

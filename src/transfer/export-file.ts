@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { StoredUser } from '../accounts/user-model.ts';
+import { REQUIRED_ACTIONS } from '../accounts/required-actions.ts';
 import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
 import { storedCustomAttributes } from '../accounts/custom-attributes.ts';
 import type { ExportedClient } from '../clients/repository.ts';
@@ -166,6 +167,10 @@ const importSchema = z.object({
       roles: z.array(z.string()),
       groups: z.array(z.string()),
       disabled: z.boolean(),
+      // What the user must do at their next sign-in (a temporary password's update_password among them); files written before required actions existed have none.
+      requiredActions: z.array(z.enum(REQUIRED_ACTIONS)).optional(),
+      // Decides whom GATEHOUSE_REQUIRE_VERIFIED_EMAIL=self-registered stops.
+      selfRegistered: z.boolean().optional(),
       passwordHash: z.string().min(1).nullable(),
       passwordChangedAt: date.nullable(),
       lastLoginAt: date.nullable(),

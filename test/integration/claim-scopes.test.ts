@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
-import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, type Deployment } from '../helpers/e2e.ts';
+import { API, authorizationRequest, deployment, oauthError, PASSWORD, REDIRECT_URI, relyingParty, type Deployment } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
 
 /**
@@ -119,6 +119,50 @@ describe('claim scopes: custom attributes into tokens', function () {
     const plainInfo = await oidc.fetchUserInfo(plain.config, plain.tokens.access_token, oidc.skipSubjectCheck);
     expect(plainInfo).not.to.have.any.keys('department', 'languages', 'tenant');
     expect(await oidc.tokenIntrospection(plain.config, plain.tokens.access_token)).not.to.have.any.keys('department', 'languages');
+  });
+
+  it('the password grant gives a claim scope the mapped claims as the code flow does; an unknown scope is still refused', async () => {
+    const passwordClient = async (scope: string) => {
+      const created = await gatehouse.services.clients.create({
+        displayName: 'HR gateway',
+        firstParty: true,
+        allowedApis: [API],
+        metadata: { redirect_uris: [], response_types: [], grant_types: ['refresh_token'], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true, scope },
+      });
+      return relyingParty(deploy.issuer, created.client.clientId, created.secret!);
+    };
+    const grant = (config: oidc.Configuration, params: Record<string, string>) => oidc.genericGrantRequest(config, 'password', { username, password: PASSWORD, ...params });
+    const gateway = await passwordClient('openid email department');
+
+    const tokens = await grant(gateway, { scope: 'openid email department' });
+    expect(tokens.scope).to.equal('openid email department');
+    const id = decodeJwt(tokens.id_token!);
+    expect(id).to.include({ department: 'eng', tenant: 'acme' });
+    expect(id).not.to.have.property('languages');
+    const userinfo = await oidc.fetchUserInfo(gateway, tokens.access_token, oidc.skipSubjectCheck);
+    expect(userinfo).to.include({ department: 'eng' });
+    expect(userinfo.languages).to.deep.equal(['en', 'fr']);
+    expect(userinfo).not.to.have.property('tenant');
+    expect(await oidc.tokenIntrospection(gateway, tokens.access_token)).to.include({ active: true, department: 'eng' });
+    const refreshed = await oidc.refreshTokenGrant(gateway, tokens.refresh_token!);
+    expect(decodeJwt(refreshed.id_token!)).to.include({ department: 'eng' });
+
+    // For an API: the JWT access token carries them beside the API's scope.
+    const forApi = await grant(gateway, { scope: 'openid department read', resource: API });
+    const jwt = decodeJwt(forApi.access_token);
+    expect(jwt).to.include({ aud: API, department: 'eng', scope: 'read' });
+    expect(jwt.languages).to.deep.equal(['en', 'fr']);
+
+    // An unknown scope: refused as before (no resource) and as an API's unknown scope (with one).
+    const unknown = await oauthError(grant(gateway, { scope: 'openid nosuch' }));
+    expect(unknown.error).to.equal('invalid_scope');
+    expect((await oauthError(grant(gateway, { scope: 'openid department nosuch', resource: API }))).error).to.equal('invalid_scope');
+    // A client whose scope metadata does not list it gets none of its claims (as with a standard scope it may not have).
+    const narrow = await passwordClient('openid email');
+    const plain = await grant(narrow, { scope: 'openid email department' });
+    expect(plain.scope).to.equal('openid email');
+    expect(decodeJwt(plain.id_token!)).not.to.have.any.keys('department', 'languages', 'tenant');
+    expect(await oidc.fetchUserInfo(narrow, plain.access_token, oidc.skipSubjectCheck)).not.to.have.any.keys('department', 'languages', 'tenant');
   });
 
   it('a client whose scope metadata does not allow it is refused the scope; deleting the scope takes it off clients', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { findDuplicateMember, lostMembers, memberCount, textBlocks, textMemberCount } from '../../src/keycloak/json-members.ts';
+import { findDuplicateMember, lostMembers, memberCount, textBlocks, textMemberCount } from '../../src/json/members.ts';
 
 describe('duplicate JSON members found cheaply: members named in the text against members JSON.parse kept', () => {
   const lost = (text: string) => lostMembers(text, JSON.parse(text));

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { JsonBody } from '../../src/admin/json-body.ts';
 import { scannedDocument } from '../../src/keycloak/body-document.ts';
 import { bodyDocument, textDocument, type KeycloakDocumentMembers, type KeycloakExportDocument } from '../../src/keycloak/export-stream.ts';
-import { textBlocks } from '../../src/keycloak/json-members.ts';
+import { textBlocks } from '../../src/json/members.ts';
 
 const FIXTURES = new URL('../fixtures/keycloak/', import.meta.url);
 const fixtureFiles = [
@@ -78,6 +78,27 @@ describe("the admin API's Keycloak body: scanned once, each user JSON.parse'd, n
       expect(scanned, text).to.equal(direct);
       expect(fallback.reads(), text).to.be.at.least(1);
     }
+  });
+
+  it('hands each user over once a read when the streamed read takes over mid-way (it starts again from the body\'s start)', async () => {
+    // User 2 holds a member given twice: the scanned read hands users 0 and 1, then leaves the body to the streamed read.
+    const text = '{"realm":"a","users":[{"id":"0"},{"id":"1"},{"id":"2","email":"a","email":"b"},{"id":"3"}]}';
+    const refusing: Array<[unknown, number]> = [];
+    const refused = await scannedDocument(Buffer.from(text), streamed(text)).read((user, index) => void refusing.push([user, index])).then(() => 'read', (error: unknown) => String(error));
+    expect(refused).to.equal(await streamed(text).read(() => undefined).then(() => 'read', (error: unknown) => String(error)));
+    expect(refusing.map(([, index]) => index)).to.deep.equal([0, 1]);
+    // A fallback that reads the whole body (JSON.parse's view): users 0 and 1 from the scan, the rest from it, each once.
+    const lenient: KeycloakExportDocument = {
+      name: '',
+      read: async (onUser) => {
+        const { users, ...members } = JSON.parse(text) as { users: unknown[] };
+        for (const [index, user] of users.entries()) await onUser(user, index);
+        return { members, users: users.length };
+      },
+    };
+    const read = await readAll(scannedDocument(Buffer.from(text), lenient));
+    expect(read.seen).to.deep.equal([[{ id: '0' }, 0], [{ id: '1' }, 1], [{ id: '2', email: 'b' }, 2], [{ id: '3' }, 3]]);
+    expect(read.users).to.equal(4);
   });
 
   it('takes a member bigger than a block apart element by element, the event loop turning during the read', async () => {

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { parseFile } from 'stream-json/file/index.js';
 import { bodyDocument, parsedDocument, readTokens, textDocument } from '../../src/keycloak/export-stream.ts';
 import { KeycloakExportError } from '../../src/keycloak/export-json.ts';
-import { keyPlace } from '../../src/keycloak/json-members.ts';
+import { keyPlace } from '../../src/json/members.ts';
 import { JsonBody } from '../../src/admin/json-body.ts';
 import { InvalidRequestError } from '../../src/errors/gatehouse-error.ts';
 

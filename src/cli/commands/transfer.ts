@@ -12,7 +12,7 @@ import { fileProblem } from '../file-problem.ts';
 import { shown, typed } from '../help.ts';
 import { open } from 'node:fs/promises';
 import { textDocument, type KeycloakExportDocument } from '../../keycloak/export-stream.ts';
-import { findDuplicateMember, lostMembers, textBlocks } from '../../keycloak/json-members.ts';
+import { findDuplicateMember, lostMembers, textBlocks } from '../../json/members.ts';
 import type { KeycloakImportReport, ReportSink } from '../../keycloak/import-report.ts';
 import type { KeycloakExportSource } from '../../operations/keycloak-import.ts';
 import { cliActor, withOperations } from '../services.ts';

@@ -9,6 +9,9 @@ import { exchangedTokensFollowTheirOrigin } from './exchange-link.ts';
 import { storeOutagesAs503 } from './store-outage.ts';
 import { parameters as exchangeParameters, tokenExchangeGrant, type ResolveToken } from './token-exchange.ts';
 import { resourceIndicators } from '../resource-servers.ts';
+import { isOidcScope } from '../claims.ts';
+import { claimMapping } from '../../claims/mapped-claims.ts';
+import type { ClaimScope } from '../../claims/spec.ts';
 import { parameters as passwordParameters, passwordGrant, type PasswordCheck, type SecondFactorCheck, type UnconfirmedEmailCheck } from './password.ts';
 
 export interface GrantDeps {
@@ -26,6 +29,10 @@ export interface GrantDeps {
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
   /** Whether a user must confirm their email address first; the password grant refuses them. */
   readonly emailUnconfirmed?: UnconfirmedEmailCheck | undefined;
+  /** Whether confirmation links can be mailed (the password grant's `verify_email`, as the hosted sign-in's). */
+  readonly mailAvailable?: boolean | undefined;
+  /** The claim scopes this provider is built with (src/claims/): OpenID scopes to the grants, with their claims. */
+  readonly claimScopes?: readonly ClaimScope[] | undefined;
 }
 
 /**
@@ -35,14 +42,18 @@ export interface GrantDeps {
  */
 export function registerGrants(provider: Provider, deps: GrantDeps): AfterResponseStep[] {
   const after: AfterResponseStep[] = [];
-  const resources = resourceIndicators(deps.apis, deps.adminAudience, deps.accounts);
+  const mapping = claimMapping(deps.claimScopes ?? []);
+  const isOpenIdScope = (scope: string) => isOidcScope(scope) || mapping.isClaimScope(scope);
+  const resources = resourceIndicators(deps.apis, deps.adminAudience, deps.accounts, isOpenIdScope);
   if (deps.checkPassword !== undefined) {
     const handler = passwordGrant({
       checkPassword: deps.checkPassword,
       accounts: deps.accounts,
       resources,
+      mapping,
       needsSecondFactor: deps.needsSecondFactor,
       emailUnconfirmed: deps.emailUnconfirmed,
+      mailAvailable: deps.mailAvailable,
       audit: deps.audit,
       now: deps.now,
     });

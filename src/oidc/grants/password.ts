@@ -6,6 +6,7 @@ import { requestProof, spendProof } from './dpop-binding.ts';
 import { ACR_PASSWORD } from '../acr.ts';
 import { findAccount, type AccountDirectory } from '../accounts.ts';
 import { isOidcScope } from '../claims.ts';
+import { NO_CLAIM_SCOPES, type ClaimMapping } from '../../claims/mapped-claims.ts';
 import { clientFlag, clientProperty, PASSWORD_GRANT } from '../client-metadata.ts';
 import type { resourceIndicators } from '../resource-servers.ts';
 import type { AuditSink } from '../../observability/audit-trail.ts';
@@ -28,10 +29,14 @@ export interface PasswordGrantDeps {
   readonly checkPassword: PasswordCheck;
   readonly accounts: AccountDirectory;
   readonly resources: ReturnType<typeof resourceIndicators>;
+  /** The provider's claim scopes (src/claims/): OpenID scopes here, as at the code flow, and their claims in the ID token. */
+  readonly mapping?: ClaimMapping | undefined;
   /** Whether the user must use a second factor here (src/mfa/needs-second-factor.ts); such users are refused. */
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
   /** Whether the user must confirm their email address first (GATEHOUSE_REQUIRE_VERIFIED_EMAIL); such users are refused. */
   readonly emailUnconfirmed?: UnconfirmedEmailCheck | undefined;
+  /** Whether confirmation links can be mailed (SMTP): `verify_email` refuses a user only then, as the hosted sign-in asks for it only then. */
+  readonly mailAvailable?: boolean | undefined;
   readonly audit?: AuditSink | undefined;
   /** Gatehouse's clock in milliseconds (src/clock.ts): when the user signed in (auth_time). */
   readonly now?: (() => number) | undefined;
@@ -68,8 +73,9 @@ function unavailable(ctx: KoaContextWithOIDC, error: HashQueueFullError): never 
  * the refresh grant, introspection and revocation treat them like any other. A request with a DPoP
  * proof gets a DPoP-bound access token (RFC 9449), as at the code flow.
  */
-export function passwordGrant({ checkPassword, accounts, resources, needsSecondFactor, emailUnconfirmed, audit, now = Date.now }: PasswordGrantDeps) {
-  const account = findAccount(accounts);
+export function passwordGrant({ checkPassword, accounts, resources, mapping = NO_CLAIM_SCOPES, needsSecondFactor, emailUnconfirmed, mailAvailable = false, audit, now = Date.now }: PasswordGrantDeps) {
+  const account = findAccount(accounts, mapping);
+  const isOpenIdScope = (scope: string) => isOidcScope(scope) || mapping.isClaimScope(scope);
   return async function passwordGrantHandler(ctx: KoaContextWithOIDC): Promise<void> {
     const { provider } = ctx.oidc;
     const client = ctx.oidc.client!;
@@ -101,16 +107,16 @@ export function passwordGrant({ checkPassword, accounts, resources, needsSecondF
       });
       throw invalidGrant(description);
     };
-    // Any required action still to do (a temporary password, ...): the profile leaves out those that mean nothing for this user (src/oidc/accounts.ts).
-    if (undoneActions(found as RequiredActionFlags).length > 0) refuse('required_actions', NOT_SET_UP);
+    // Any required action the hosted sign-in would ask for (a temporary password, ...): the profile leaves out those that mean nothing for this user (src/oidc/accounts.ts).
+    if (undoneActions(found as RequiredActionFlags, mailAvailable).length > 0) refuse('required_actions', NOT_SET_UP);
     if (emailUnconfirmed !== undefined && (await emailUnconfirmed(found))) refuse('email_unverified', EMAIL_UNCONFIRMED);
     if (needsSecondFactor !== undefined && (await needsSecondFactor(found, clientFlag(client, 'require_mfa')))) refuse('second_factor_required', SECOND_FACTOR);
     ctx.oidc.entity('Account', found);
 
     const requested = typeof ctx.oidc.params?.scope === 'string' ? ctx.oidc.params.scope.split(' ').filter(Boolean) : [];
     const allowedOidc = typeof client.scope === 'string' ? new Set(client.scope.split(' ')) : undefined;
-    const oidcScopes = requested.filter((scope) => isOidcScope(scope) && (allowedOidc === undefined || allowedOidc.has(scope)));
-    const apiScopes = requested.filter((scope) => !isOidcScope(scope));
+    const oidcScopes = requested.filter((scope) => isOpenIdScope(scope) && (allowedOidc === undefined || allowedOidc.has(scope)));
+    const apiScopes = requested.filter((scope) => !isOpenIdScope(scope));
 
     const named = ctx.oidc.params?.resource;
     if (Array.isArray(named)) throw new errors.InvalidTarget('only a single resource indicator value is supported for this grant type');

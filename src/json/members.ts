@@ -1,6 +1,12 @@
 import { Readable } from 'node:stream';
 import { parser, type Token } from 'stream-json/parser.js';
 
+/*
+ * JSON members in a text: a member given twice in one object (JSON.parse keeps the last, so which
+ * one was meant would be a guess), and where a key is. Neutral: the admin API's JSON bodies
+ * (src/admin/json-body.ts), the CLI's files and the Keycloak import's streamed reads all use it.
+ */
+
 /** A member given twice in one object: where (its path), and which key of the text it is (the n-th, counting every key in order, from 0). */
 export class DuplicateMemberError extends Error {
   readonly path: string;
