@@ -91,6 +91,8 @@ describe('outside: an invitation from the admin API, followed from the mail, the
     await page.getByLabel('Repeat the password').fill(CHOSEN);
     await page.getByRole('button', { name: 'Set my password' }).click();
     await page.getByRole('heading', { name: 'Your password is set' }).waitFor();
+    // The done page names the app the invitation named (its display name).
+    expect(await page.textContent('.lead')).to.contain('Acme CRM');
     await page.getByRole('link', { name: 'Continue to Acme CRM' }).click();
     await page.waitForURL(`${rp.origin}/cb`);
 
