@@ -118,7 +118,7 @@ function threadCpuMs(pid: number): { eventLoop: number; hashing: number; other: 
 
 /** When the measured load began, in the profile's clock (µs); samples before it are startup and warm-up. */
 let measuredFromMicros = 0;
-const PERF_DATA = `${PROFILES}/perf.data`;
+const PERF_DATA = `${PROFILES}/perf-${scenario}${REFERENCE ? '-reference' : ''}.data`;
 /** Ends `perf record` (--perf): it records from the measured load's start. */
 let stopPerf: (() => Promise<void>) | undefined;
 /** The processes perf records: the one process, or the supervisor and its workers (all ready by now: startGatehouseProcess waits for them). */
@@ -168,7 +168,7 @@ if (PERF) {
   for (const pid of recorded) log(`perf map of ${pid}: ${newestPerfMapEntries(pid)} overlapped entries left out (the newest code at an address kept)`);
   const shares = `${perfShares(PERF_DATA, loops, requests)}\n${threadShares(PERF_DATA, loops, requests, WORKERS > 1 ? recorded[0] : undefined)}`;
   for (const pid of recorded) rmSync(`/tmp/perf-${pid}.map`, { force: true }); // node --perf-basic-prof never removes it
-  writeFileSync(`${PROFILES}/summary-${scenario}-perf.txt`, shares);
+  writeFileSync(`${PROFILES}/summary-${scenario}${REFERENCE ? '-reference' : ''}-perf.txt`, shares);
   process.stdout.write(shares);
   process.exit(0);
 }

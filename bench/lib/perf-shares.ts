@@ -149,7 +149,7 @@ export function perfShares(file: string, tids: readonly number[], requests?: num
   return `${header}\n${lines(byPackage)}\n\nby function (the innermost frame in a package, with the Node code it calls):\n${lines(byFunction, 40)}\n\nGatehouse's functions with everything they call (the innermost dist/ frame of each sample):\n${lines(gatehouseFunctions, 30)}\n\nof it, \`write\` system calls: ${((writeTotal / Math.max(1, total)) * 100).toFixed(1)}%, by the package that wrote:\n${lines(writes)}\n`;
 }
 
-/** What a helper thread's sample was doing, from any frame of its stack (V8's own C++ names). */
+/** What a thread's sample was doing, from the native frames inside its innermost JavaScript (a helper thread runs none: its whole stack); V8's own C++ names. */
 const HELPER_WORK: ReadonlyArray<readonly [string, RegExp]> = [
   ['GC: young generation (scavenge)', /Scaveng|MinorMark|MinorGC/],
   ['GC: marking the old generation', /ConcurrentMarking|MarkCompact|Marking|IncrementalMarking/],
@@ -157,6 +157,26 @@ const HELPER_WORK: ReadonlyArray<readonly [string, RegExp]> = [
   ['JIT: compiling (Maglev, Turbofan, baseline)', /compiler::|maglev::|Compile|baseline::|interpreter::/],
   ['WebCrypto / OpenSSL', /EVP_|RSA_|BN_|bn_|ecp_|sha256|SHA256|ossl_|crypto::/],
 ];
+const CRYPTO = 'WebCrypto / OpenSSL';
+const CRYPTO_FRAME = HELPER_WORK.find(([name]) => name === CRYPTO)![1];
+
+/**
+ * Where a crypto sample of the event loop came from: its outermost crypto frame inside the
+ * innermost JavaScript frame (frames run innermost first), and that JavaScript — which call of Node's crypto
+ * (a hash, a KeyObject's export, a cipher, WebCrypto's job set-up) and who made it.
+ */
+function cryptoEntry(frames: readonly string[], js: number): string {
+  let outer = -1;
+  for (let index = (js < 0 ? frames.length : js) - 1; index >= 0; index -= 1) {
+    if (CRYPTO_FRAME.test(frames[index]!)) {
+      outer = index;
+      break;
+    }
+  }
+  const native = outer < 0 ? '[none]' : frames[outer]!.replace(/\(.*$/, '');
+  const caller = js < 0 ? undefined : frames.slice(js).find((frame) => frame.startsWith('JS:'));
+  return `${native} ← ${caller === undefined ? '(no JavaScript)' : functionOf(caller)}`;
+}
 
 /**
  * The threads other than the event loops (`loops`: the main threads of the process, or of every
@@ -171,6 +191,11 @@ const HELPER_WORK: ReadonlyArray<readonly [string, RegExp]> = [
 export function threadShares(file: string, loops: readonly number[], requests?: number, supervisor?: number): string {
   const script = spawnSync('perf', ['script', '-i', file, '-F', 'comm,tid,ip,sym'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (script.status !== 0) throw new Error(`perf script failed: ${script.stderr}`);
+  return threadSharesOf(script.stdout, loops, requests, supervisor);
+}
+
+/** threadShares of `perf script -F comm,tid,ip,sym`'s output. */
+export function threadSharesOf(script: string, loops: readonly number[], requests?: number, supervisor?: number): string {
   const byThread = new Map<string, number>();
   const bySymbol = new Map<string, Map<string, number>>();
   const byWork = new Map<string, Map<string, number>>();
@@ -181,16 +206,30 @@ export function threadShares(file: string, loops: readonly number[], requests?: 
   };
   let thread: string | undefined;
   let frames: string[] = [];
+  // The event loop's crypto samples: the innermost native function, and where the loop entered it from JavaScript.
+  const loopCrypto = new Map<string, Map<string, number>>();
   const flush = () => {
     if (thread !== undefined) {
       byThread.set(thread, (byThread.get(thread) ?? 0) + 1);
       add(bySymbol, thread, (frames[0] ?? '[unknown]').replace(/\(.*$/, ''));
-      add(byWork, thread, LATE_SAMPLE.test(frames[0] ?? '') ? LATE : (HELPER_WORK.find(([, pattern]) => frames.some((frame) => pattern.test(frame)))?.[0] ?? (frames.some((frame) => frame.startsWith('JS:')) ? 'JavaScript' : 'other')));
+      // What the thread ran is what lies inside the innermost JavaScript frame: a native frame
+      // further out is code that called into JavaScript — on the event loop, WebCrypto's
+      // `CryptoJob::AfterThreadPoolWork` resolves the signature's promise and the rest of the
+      // request's JavaScript runs inside it (perf20 read that as 51 µs/token of OpenSSL).
+      // (V8's builtins — `Builtins_…`, the interpreter, inline caches, promise jobs — run JavaScript too.)
+      const js = frames.findIndex((frame) => frame.startsWith('JS:') || frame.startsWith('Builtins_'));
+      const native = js < 0 ? frames : frames.slice(0, js);
+      const work = LATE_SAMPLE.test(frames[0] ?? '') ? LATE : (HELPER_WORK.find(([, pattern]) => native.some((frame) => pattern.test(frame)))?.[0] ?? (frames.some((frame) => frame.startsWith('JS:')) ? 'JavaScript' : 'other'));
+      add(byWork, thread, work);
+      if (thread === '(event loop)' && work === CRYPTO) {
+        add(loopCrypto, 'innermost', (frames[0] ?? '[unknown]').replace(/\(.*$/, ''));
+        add(loopCrypto, 'entry', cryptoEntry(frames, js));
+      }
     }
     thread = undefined;
     frames = [];
   };
-  for (const line of script.stdout.split('\n')) {
+  for (const line of script.split('\n')) {
     if (line.trim() === '') {
       flush();
       continue;
@@ -214,6 +253,10 @@ export function threadShares(file: string, loops: readonly number[], requests?: 
     out.push(`${((count / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%${perRequest(count)}  ${name}`);
     out.push(...top(byWork.get(name)!, count, 8));
     out.push('      innermost functions:', ...top(bySymbol.get(name)!, count, 8));
+    if (name === '(event loop)' && loopCrypto.has('entry')) {
+      out.push(`      of its ${CRYPTO}, the innermost functions:`, ...top(loopCrypto.get('innermost')!, count, 10));
+      out.push(`      and where the loop entered it (the outermost native crypto frame ← the JavaScript that called it):`, ...top(loopCrypto.get('entry')!, count, 12));
+    }
   }
   return `${out.join('\n')}\n`;
 }

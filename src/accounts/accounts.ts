@@ -184,14 +184,15 @@ export function createAccounts({
   /**
    * Usernames never contain `@` (normalize.ts), so a login without one is a username. A login
    * with one is looked up as an email and as a username (Keycloak-imported usernames may contain
-   * `@`) at once, the email winning: both reads are always made, so how long the lookup takes
+   * `@`) at once, the email winning (the email by its emailKey: an internationalized domain in
+   * either form): both reads are always made, so how long the lookup takes
    * says nothing about whether that email exists (no enumeration by timing). One key per query,
    * never `$or`: FerretDB does not push `$or` down and scanned every user at each sign-in
    * (docs/PERFORMANCE.md).
    */
   const findStoredByLogin = async (key: string) => {
     if (!key.includes('@')) return findOne({ usernameKey: key });
-    const [byEmail, byUsername] = await Promise.all([findOne({ emailKey: key }), findOne({ usernameKey: key })]);
+    const [byEmail, byUsername] = await Promise.all([findOne({ emailKey: emailKey(key) }), findOne({ usernameKey: key })]);
     return byEmail ?? byUsername;
   };
 

@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { InvalidUserError } from './errors.ts';
 
 /**
@@ -33,9 +34,29 @@ export function usernameKey(username: string): string {
   return username.normalize('NFKC').toLowerCase();
 }
 
-/** The comparison key for an email: the whole address lowercased (see docs/ACCOUNTS.md). */
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * The comparison key for a domain: lowercased, and an internationalized one in its ASCII
+ * (punycode) form, so `bücher.example` and `xn--bcher-kva.example` are one domain. An ASCII
+ * domain is only lowercased (the key every stored ASCII address has had); one the IDNA mapping
+ * refuses stays as typed, lowercased.
+ */
+export function domainKey(domain: string): string {
+  const lower = domain.normalize('NFKC').toLowerCase();
+  if (ASCII.test(lower)) return lower;
+  const ascii = domainToASCII(lower);
+  return ascii === '' ? lower : ascii;
+}
+
+/**
+ * The comparison key for an email: the local part lowercased, the domain by domainKey (see
+ * docs/ACCOUNTS.md). Idempotent: the key of a key is itself.
+ */
 export function emailKey(email: string): string {
-  return email.normalize('NFKC').toLowerCase();
+  const lower = email.normalize('NFKC').toLowerCase();
+  const at = lower.lastIndexOf('@');
+  return at < 0 ? lower : lower.slice(0, at + 1) + domainKey(lower.slice(at + 1));
 }
 
 /** An address as compared for sameness (emailKey, trimmed); null for none or a blank one. */
@@ -48,6 +69,16 @@ export function loginKey(login: string): string {
   const key = login.trim().normalize('NFKC').toLowerCase();
   // A login with a control character names nobody: looked up as a blank login, never sent to the store.
   return CONTROL.test(key) ? '' : key;
+}
+
+/**
+ * What attempts at a login are counted under when it names nobody: an address by its emailKey
+ * (both forms of an internationalized domain are one login, so neither doubles the guesses
+ * before a lock), a username by loginKey.
+ */
+export function loginCountKey(login: string): string {
+  const key = loginKey(login);
+  return key.includes('@') ? emailKey(key) : key;
 }
 
 export function validUsername(username: string): string {

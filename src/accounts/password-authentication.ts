@@ -1,6 +1,6 @@
 import type { PasswordHasher } from './hash-pool.ts';
 import type { LoginLimiter } from './login-limiter-types.ts';
-import { loginKey } from './normalize.ts';
+import { loginCountKey, loginKey } from './normalize.ts';
 import { PASSWORD_INPUT_CAP, passwordLength } from './password-policy.ts';
 import { toUser, type User } from './user.ts';
 import type { StoredUser, UserModel } from './user-model.ts';
@@ -98,7 +98,7 @@ export function createPasswordAuthentication({ users, hasher, limiter, now, onAu
     const key = loginKey(login);
     const user = key === '' ? null : await findStoredByLogin(key);
     // Logins that match nobody are limited too: otherwise "never locks" would reveal them.
-    const subject = user?._id ?? `login:${key}`;
+    const subject = user?._id ?? `login:${loginCountKey(key)}`;
     // Checked and counted in one step: guesses sent together cannot all pass before one is counted.
     const lock = await limiter.attempt(subject, ip);
     // Exactly one verification on every path, so timing says nothing about the reason.

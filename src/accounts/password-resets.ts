@@ -23,7 +23,7 @@ interface ResetRecord {
   expiresAt: Date;
   /** Set once the user passed their second factor for this link (the new password may follow). */
   secondFactor?: string;
-  /** The address the link was mailed to (addressKey); the link works only while it is still the user's. */
+  /** The address the link was mailed to (addressKey, compared by its key again: one stored before the key changed still matches); the link works only while it is still the user's. */
   sentTo?: string;
   /** The user's passwordChangedAt (ms, or null for none) when the link was sent; any password change since ends the link. */
   passwordChangedAt?: number | null;
@@ -118,7 +118,7 @@ export async function openPasswordResets({ mongo: connection, holder, ttlSeconds
     // A link stored without what it was sent for (before links were bound to it) is not trusted.
     if (record.sentTo === undefined || record.passwordChangedAt === undefined) return false;
     const user = await holder(record.userId);
-    return user !== undefined && !user.disabled && addressKey(user.email) === record.sentTo && changedAtOf(user) === record.passwordChangedAt;
+    return user !== undefined && !user.disabled && addressKey(user.email) === addressKey(record.sentTo) && changedAtOf(user) === record.passwordChangedAt;
   }
 
   async function live(token: string): Promise<ResetRecord | undefined> {

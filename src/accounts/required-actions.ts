@@ -35,10 +35,12 @@ export interface RequiredActionFlags {
 }
 
 /**
- * The required actions a user has still to do: `verify_email` only while their address is
- * unconfirmed (one confirmed meanwhile is done; the sign-in removes it). The password grant
- * refuses a user with any (it cannot ask for them).
+ * The required actions the hosted sign-in would ask a user for now: `verify_email` only while
+ * their address is unconfirmed (one confirmed meanwhile is done; the sign-in removes it) and mail
+ * can go out (without SMTP nobody could confirm: the sign-in passes over it and it stays listed).
+ * The password grant refuses a user with any (it cannot ask for them), so the two agree, as
+ * Keycloak's do (both ask whether a required action is due).
  */
-export function undoneActions(flags: RequiredActionFlags | undefined): RequiredAction[] {
-  return (flags?.requiredActions ?? []).filter((action) => action !== 'verify_email' || flags?.unverifiedEmail !== undefined);
+export function undoneActions(flags: RequiredActionFlags | undefined, mailAvailable: boolean): RequiredAction[] {
+  return (flags?.requiredActions ?? []).filter((action) => action !== 'verify_email' || (flags?.unverifiedEmail !== undefined && mailAvailable));
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import type { Config } from '../config/load.ts';
+import { migrateEmailKeys } from './email-key-migration.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createAccounts, type Accounts } from './accounts.ts';
 import type { AuthenticationEvent } from './password-authentication.ts';
@@ -58,7 +59,10 @@ export interface AccountLayerDeps {
  */
 export async function startAccountLayer({ config, policies, mongo, redis, redisPrefix = '', logger, onHash, onInFlightWait, onAuthentication, onUserChange, clock = systemClock, indexes = true }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
-  if (indexes) await ensureUserIndexes(users);
+  if (indexes) {
+    await ensureUserIndexes(users);
+    await migrateEmailKeys(mongo, logger);
+  }
   const limiter = await createLoginLimiter({
     backend: redis === undefined ? { kind: 'mongo' } : { kind: 'redis', redis, prefix: redisPrefix },
     connection: mongo,

@@ -124,6 +124,8 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
       // The hosted sign-in's rule (verify-email step), read per request.
       emailUnconfirmed: async (account) =>
         unverifiedEmailStops((await selfService.signIn()).require_verified_email, (account as { unverifiedEmail?: 'self-registered' | 'other' }).unverifiedEmail, selfService.verification.available),
+      // The required action verify_email, as the hosted sign-in's step asks for it (only when mail can go out).
+      mailAvailable: selfService.verification.available,
       now: clock.now,
       resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks }),
       passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),

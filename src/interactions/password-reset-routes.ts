@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { loginKey } from '../accounts/normalize.ts';
+import { loginCountKey } from '../accounts/normalize.ts';
 import type { PasswordPolicy } from '../accounts/password-policy.ts';
 import type { PasswordResets } from '../accounts/password-resets.ts';
 import type { AttemptLimiter } from '../limits/attempt-limits.ts';
@@ -163,7 +163,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     await deps.limits.ip.fail(ctx.ip);
     const login = (form.login ?? '').trim();
     // Counted per typed login, known or not, and silently: a refused request answers like any other.
-    const key = login === '' ? '' : loginKey(login);
+    const key = login === '' ? '' : loginCountKey(login);
     if (key !== '' && (await deps.limits.login.retryAfter(key)) === 0) {
       await deps.limits.login.fail(key);
       sendResetMail(login, locale, ctx.ip).catch((error: unknown) => deps.logger.error({ err: error }, 'password reset email not prepared'));

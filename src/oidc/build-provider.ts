@@ -65,6 +65,8 @@ export interface ProviderBuilderDeps {
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
   /** Whether a user must confirm their email address first (the password grant refuses them). */
   readonly emailUnconfirmed?: UnconfirmedEmailCheck | undefined;
+  /** Whether confirmation links can be mailed (the password grant's `verify_email`, as the hosted sign-in's). */
+  readonly mailAvailable?: boolean | undefined;
   /** The server clock in milliseconds (StartOptions.clock), for the grants that judge expiry themselves. */
   readonly now?: (() => number) | undefined;
   /** Device-code polls seen by every instance: a poll sooner than the code's interval is answered slow_down (grants/slow-down.ts). */
@@ -77,7 +79,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, afterResponse: extraSteps = [], errorPage, front, devicePolls }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, mailAvailable, now: serverClock, afterResponse: extraSteps = [], errorPage, front, devicePolls }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
   // Cached on the server clock, as every other cache (src/clock.ts).
@@ -92,7 +94,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     // The library's own Koa signs its cookies with these keys too: keygrip's signatures, at a fraction of keygrip's cost.
     provider.keys = cookieSigner(cookieKeys);
     if (front !== undefined) provider.use(front);
-    const grantSteps = registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, now: serverClock, audit: observers?.audit, claimScopes: settings.claimScopes?.() });
+    const grantSteps = registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, mailAvailable, now: serverClock, audit: observers?.audit, claimScopes: settings.claimScopes?.() });
     attachProviderEvents(provider, logger, observers);
     includeSessionIdInIdTokens(provider);
     responseTypeNotAllowedAsUnauthorizedClient(provider);

@@ -1,6 +1,6 @@
 import type { Accounts, User } from '../accounts/accounts.ts';
 import { DuplicateUserError, InvalidUserError } from '../accounts/errors.ts';
-import { emailKey, validEmail } from '../accounts/normalize.ts';
+import { domainKey, emailKey, validEmail } from '../accounts/normalize.ts';
 import { profileAttributesInput } from '../accounts/profile-attributes.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
@@ -95,8 +95,10 @@ const labelOf = (pending: PendingIdentity): string | undefined => pending.email 
 /** Why linking from the account page did not happen. */
 export type OwnLinkRefusal = 'domain' | 'taken' | 'disabled';
 
-function domainOf(email: string): string {
-  return email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+/** Whether the address is at one of the domains, compared by domainKey (an internationalized domain in either form). */
+function atDomain(email: string, domains: readonly string[]): boolean {
+  const domain = domainKey(email.slice(email.lastIndexOf('@') + 1));
+  return domains.some((allowed) => domainKey(allowed) === domain);
 }
 
 /** Roles and groups after a sign-in: the rules' targets follow the upstream; everything else stays. */
@@ -222,7 +224,7 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
     async resolve(provider: UpstreamProvider, identity: UpstreamIdentity, client: string | undefined): Promise<LinkOutcome> {
       const pending = profileOf(provider, identity);
       if (provider.allowed_domains.length > 0) {
-        if (pending.email === undefined || !pending.emailVerified || !provider.allowed_domains.includes(domainOf(pending.email))) return refuse('domain', provider.alias, client);
+        if (pending.email === undefined || !pending.emailVerified || !atDomain(pending.email, provider.allowed_domains)) return refuse('domain', provider.alias, client);
       }
       const link = await directory.findLink(provider.alias, pending.subject);
       if (link !== undefined) return signIn(provider, await accounts.findById(link.userId), pending, client, false);
@@ -279,7 +281,7 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
       const user = await accounts.findById(userId);
       if (user === undefined || user.disabled) return refused('disabled');
       if (provider.allowed_domains.length > 0) {
-        if (pending.email === undefined || !pending.emailVerified || !provider.allowed_domains.includes(domainOf(pending.email))) return refused('domain');
+        if (pending.email === undefined || !pending.emailVerified || !atDomain(pending.email, provider.allowed_domains)) return refused('domain');
       }
       const existing = await directory.findLink(provider.alias, pending.subject);
       if (existing !== undefined) return existing.userId === userId ? { kind: 'already' } : refused('taken');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { InvalidUserError } from '../../src/accounts/errors.ts';
-import { loginKey, validEmail } from '../../src/accounts/normalize.ts';
+import { addressKey, domainKey, emailKey, loginCountKey, loginKey, validEmail } from '../../src/accounts/normalize.ts';
 
 describe('logins and email addresses with control characters', () => {
   it('an email with a control character is refused: mail servers drop it and deliver to another mailbox (a\\u0001b@ → ab@)', () => {
@@ -23,5 +23,40 @@ describe('logins and email addresses with control characters', () => {
     expect(loginKey('alice\u0000')).to.equal('');
     expect(loginKey('alice\u0001@example.com')).to.equal('');
     expect(loginKey('  Alice ')).to.equal('alice');
+  });
+});
+
+describe('internationalized email domains (one key for the Unicode and the punycode form)', () => {
+  it('an address at an internationalized domain has one key in either form, the domain in its ASCII form; ASCII addresses keep the key they had', () => {
+    expect(emailKey('ana@bücher.example')).to.equal('ana@xn--bcher-kva.example');
+    expect(emailKey('Ana@BÜCHER.example')).to.equal('ana@xn--bcher-kva.example');
+    expect(emailKey('ana@xn--bcher-kva.example')).to.equal('ana@xn--bcher-kva.example');
+    expect(emailKey('ANA@XN--BCHER-KVA.EXAMPLE')).to.equal('ana@xn--bcher-kva.example');
+    expect(emailKey('Ünïcode@例え.jp')).to.equal('ünïcode@xn--r8jz45g.jp');
+    expect(emailKey(emailKey('ana@bücher.example')), 'idempotent').to.equal('ana@xn--bcher-kva.example');
+    expect(emailKey('Alice@Example.COM')).to.equal('alice@example.com');
+    // An ASCII domain is only lowercased (no WHATWG host parsing: 0x7f.1 is no IPv4 address here).
+    expect(emailKey('a@0x7f.1')).to.equal('a@0x7f.1');
+    expect(addressKey(' ana@bücher.example ')).to.equal(addressKey('ana@xn--bcher-kva.example'));
+  });
+
+  it('a domain the IDNA mapping refuses keeps its lowercased form (as before): no error, no empty key', () => {
+    expect(emailKey('ana@münchen.٠١')).to.equal('ana@münchen.٠١');
+  });
+
+  it('domainKey compares allowed domains: either form of an internationalized domain is the same', () => {
+    expect(domainKey('bücher.example')).to.equal(domainKey('XN--BCHER-KVA.example'));
+    expect(domainKey('Example.COM')).to.equal('example.com');
+  });
+
+  it('a login at an internationalized domain is counted under one key in either form (no doubled guesses before a lock); a username is not touched', () => {
+    expect(loginCountKey('ana@bücher.example')).to.equal(loginCountKey(' ANA@xn--bcher-kva.example'));
+    expect(loginCountKey('Alice')).to.equal('alice');
+    expect(loginCountKey('alice\u0000')).to.equal('');
+  });
+
+  it('validEmail keeps the address as typed (it is shown as the person wrote it)', () => {
+    expect(validEmail('ana@bücher.example')).to.equal('ana@bücher.example');
+    expect(validEmail('ana@xn--bcher-kva.example')).to.equal('ana@xn--bcher-kva.example');
   });
 });

@@ -1,5 +1,5 @@
 import { InvalidUserError, PasswordPolicyError } from '../../accounts/errors.ts';
-import { emailKey, validEmail } from '../../accounts/normalize.ts';
+import { domainKey, emailKey, validEmail } from '../../accounts/normalize.ts';
 import { checkPassword, type PasswordPolicy } from '../../accounts/password-policy.ts';
 import { usernameCandidates } from '../../accounts/self-registration.ts';
 import { passwordRequirements, unmetRequirements } from '../password-rules.ts';
@@ -95,8 +95,9 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
       if (error instanceof InvalidUserError) return 'register.invalid_email';
       throw error;
     }
-    const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
-    if (domains.length > 0 && !domains.includes(domain)) return 'register.domain';
+    // By domainKey: an internationalized domain is allowed in either form (bücher.example, xn--bcher-kva.example).
+    const domain = domainKey(email.slice(email.lastIndexOf('@') + 1));
+    if (domains.length > 0 && !domains.some((allowed) => domainKey(allowed) === domain)) return 'register.domain';
     if (password !== confirm) return 'password_reset.mismatch';
     try {
       // The account does not exist yet: its username will come from the address (self-registration.ts).

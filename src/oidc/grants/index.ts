@@ -29,6 +29,8 @@ export interface GrantDeps {
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
   /** Whether a user must confirm their email address first; the password grant refuses them. */
   readonly emailUnconfirmed?: UnconfirmedEmailCheck | undefined;
+  /** Whether confirmation links can be mailed (the password grant's `verify_email`, as the hosted sign-in's). */
+  readonly mailAvailable?: boolean | undefined;
   /** The claim scopes this provider is built with (src/claims/): OpenID scopes to the grants, with their claims. */
   readonly claimScopes?: readonly ClaimScope[] | undefined;
 }
@@ -51,6 +53,7 @@ export function registerGrants(provider: Provider, deps: GrantDeps): AfterRespon
       mapping,
       needsSecondFactor: deps.needsSecondFactor,
       emailUnconfirmed: deps.emailUnconfirmed,
+      mailAvailable: deps.mailAvailable,
       audit: deps.audit,
       now: deps.now,
     });

@@ -35,6 +35,8 @@ export interface PasswordGrantDeps {
   readonly needsSecondFactor?: SecondFactorCheck | undefined;
   /** Whether the user must confirm their email address first (GATEHOUSE_REQUIRE_VERIFIED_EMAIL); such users are refused. */
   readonly emailUnconfirmed?: UnconfirmedEmailCheck | undefined;
+  /** Whether confirmation links can be mailed (SMTP): `verify_email` refuses a user only then, as the hosted sign-in asks for it only then. */
+  readonly mailAvailable?: boolean | undefined;
   readonly audit?: AuditSink | undefined;
   /** Gatehouse's clock in milliseconds (src/clock.ts): when the user signed in (auth_time). */
   readonly now?: (() => number) | undefined;
@@ -71,7 +73,7 @@ function unavailable(ctx: KoaContextWithOIDC, error: HashQueueFullError): never 
  * the refresh grant, introspection and revocation treat them like any other. A request with a DPoP
  * proof gets a DPoP-bound access token (RFC 9449), as at the code flow.
  */
-export function passwordGrant({ checkPassword, accounts, resources, mapping = NO_CLAIM_SCOPES, needsSecondFactor, emailUnconfirmed, audit, now = Date.now }: PasswordGrantDeps) {
+export function passwordGrant({ checkPassword, accounts, resources, mapping = NO_CLAIM_SCOPES, needsSecondFactor, emailUnconfirmed, mailAvailable = false, audit, now = Date.now }: PasswordGrantDeps) {
   const account = findAccount(accounts, mapping);
   const isOpenIdScope = (scope: string) => isOidcScope(scope) || mapping.isClaimScope(scope);
   return async function passwordGrantHandler(ctx: KoaContextWithOIDC): Promise<void> {
@@ -105,8 +107,8 @@ export function passwordGrant({ checkPassword, accounts, resources, mapping = NO
       });
       throw invalidGrant(description);
     };
-    // Any required action still to do (a temporary password, ...): the profile leaves out those that mean nothing for this user (src/oidc/accounts.ts).
-    if (undoneActions(found as RequiredActionFlags).length > 0) refuse('required_actions', NOT_SET_UP);
+    // Any required action the hosted sign-in would ask for (a temporary password, ...): the profile leaves out those that mean nothing for this user (src/oidc/accounts.ts).
+    if (undoneActions(found as RequiredActionFlags, mailAvailable).length > 0) refuse('required_actions', NOT_SET_UP);
     if (emailUnconfirmed !== undefined && (await emailUnconfirmed(found))) refuse('email_unverified', EMAIL_UNCONFIRMED);
     if (needsSecondFactor !== undefined && (await needsSecondFactor(found, clientFlag(client, 'require_mfa')))) refuse('second_factor_required', SECOND_FACTOR);
     ctx.oidc.entity('Account', found);
