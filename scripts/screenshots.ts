@@ -112,7 +112,7 @@ async function browserApps(browser: Browser, issuer: string, locale: string, ope
   await page.goto(`${issuer}/console/`);
   await page.locator('main button').click();
   await page.locator('[data-testid="count-users"]').waitFor();
-  const routes = ['', 'users', `users/${operatorId}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'upstream', 'roles', 'lockouts', 'keys', 'audit', 'settings', 'settings/sign-in', 'settings/security'];
+  const routes = ['', 'users', `users/${operatorId}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'claim-scopes', 'upstream', 'roles', 'lockouts', 'keys', 'audit', 'settings', 'settings/sign-in', 'settings/security'];
   for (const route of routes) {
     await drawn(page, `${issuer}/console/#/${route}`, route === '' ? '#/' : `#/${route.split('/')[0]}`);
     const name = route === '' ? 'dashboard' : route.startsWith('settings/') ? route.replace('/', '-') : route.includes('/') ? `${route.split('/')[0]}-item` : route;

@@ -3,6 +3,7 @@ import { adminApi, ApiError, type AdminApi } from './api.ts';
 import { auditPage } from './audit.ts';
 import { apiListPage, apiPage } from './apis.ts';
 import { beginSignIn, completeSignIn, settingsFrom, signOut, stored, whoAmI, type ConsoleSettings } from './auth.ts';
+import { claimScopeListPage, claimScopePage } from './claim-scopes.ts';
 import { clientListPage, clientPage } from './clients.ts';
 import { dashboardPage } from './dashboard.ts';
 import { watchIdle } from './idle.ts';
@@ -27,6 +28,8 @@ const PAGES: ReadonlyArray<readonly [RegExp, Page, string]> = [
   [/^\/clients\/(.+)$/, (main, api, id) => clientPage(main, api, id), 'clients'],
   [/^\/apis$/, (main, api) => apiListPage(main, api), 'apis'],
   [/^\/apis\/(.+)$/, (main, api, id) => apiPage(main, api, id), 'apis'],
+  [/^\/claim-scopes$/, (main, api) => claimScopeListPage(main, api), 'claim-scopes'],
+  [/^\/claim-scopes\/(.+)$/, (main, api, id) => claimScopePage(main, api, id), 'claim-scopes'],
   [/^\/upstream$/, (main, api) => upstreamListPage(main, api), 'upstream'],
   [/^\/upstream\/(.+)$/, (main, api, id) => upstreamPage(main, api, id), 'upstream'],
   [/^\/roles$/, (main, api) => labelsPage(main, api), 'roles'],
@@ -37,7 +40,7 @@ const PAGES: ReadonlyArray<readonly [RegExp, Page, string]> = [
   [/^\/settings\/sign-in$/, (main, api) => signInSettingsPage(main, api), 'settings'],
   [/^\/settings\/security$/, (main, api) => securitySettingsPage(main, api), 'settings'],
 ];
-const SECTIONS = ['dashboard', 'users', 'clients', 'apis', 'upstream', 'roles', 'lockouts', 'keys', 'audit', 'settings'] as const;
+const SECTIONS = ['dashboard', 'users', 'clients', 'apis', 'claim-scopes', 'upstream', 'roles', 'lockouts', 'keys', 'audit', 'settings'] as const;
 const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', ru: 'Русский', 'zh-CN': '简体中文', ko: '한국어' };
 
 function localePicker(settings: ConsoleSettings): HTMLElement {
