@@ -178,11 +178,16 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
    * instance already wrote is read by the library through the ClientCredentials model, whose
    * `admits` (src/oidc/storage.ts) refuses it against the same mark from the same client cache —
    * the same answer, without a second look-up of the client on every repeated introspection.
+   * The tombstone too is looked for only before a write: a revocation (here or on another
+   * instance) leaves the tombstone and destroys the record (the library's revocation), so a
+   * record this instance wrote and still remembers is found gone by the library's own read —
+   * inactive, the same answer — and is never written again while remembered; what the
+   * tombstone prevents is a write bringing a revoked token's record back.
    */
   async function materialise(payload: JWTPayload & { jti: string; exp: number }, id: string): Promise<boolean> {
+    if ((materialised.get(id) ?? 0) > seconds()) return true;
     // A deleted client's tokens are refused by the introspection policy (src/oidc/introspection-policy.ts).
     if (await revoked(id)) return false;
-    if ((materialised.get(id) ?? 0) > seconds()) return true;
     if (await revokedWithClient(payload)) return false;
     await clientCredentials().upsert(id, derive(payload, id), Math.max(1, payload.exp - seconds()));
     if (materialised.size >= MATERIALISED_MEMORY) materialised.delete(materialised.keys().next().value!);
