@@ -36,7 +36,11 @@ export async function operator(deploy: Deployment): Promise<Operator> {
   const made = await runCli(['clients', 'create', '--name', 'ops-bot', '--admin', '--json'], cliEnv(deploy));
   expect(made.code, made.stderr).to.equal(0);
   const { client_id: clientId, client_secret: secret } = JSON.parse(made.stdout) as { client_id: string; client_secret: string };
-  const token = await clientCredentials(deploy.issuer, clientId, secret, { scope: 'admin', resource: `${deploy.issuer}/admin/api/v1` });
+  // The token endpoint from discovery (with GATEHOUSE_KEYCLOAK_REALM it is under /realms/<name>); the audience is the admin API's URL.
+  const realm = deploy.settings.GATEHOUSE_KEYCLOAK_REALM;
+  const issuer = realm === undefined ? deploy.issuer : `${deploy.issuer}/realms/${realm}`;
+  const { token_endpoint: tokenEndpoint } = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { token_endpoint: string };
+  const token = await clientCredentials(tokenEndpoint.replace(/\/token$/, ''), clientId, secret, { scope: 'admin', resource: `${deploy.issuer}/admin/api/v1` });
   expect(token.status, JSON.stringify(token.body)).to.equal(200);
   const bearer = token.body.access_token as string;
   return { call: (method, path, body) => callAdmin(deploy.issuer, bearer, method, path, body) };
