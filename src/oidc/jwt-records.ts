@@ -248,10 +248,14 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
 
   function swapForUserinfo({ issuer, publicJwks, routes }: SwapOptions, accepts: (record: AdapterPayload) => boolean): Middleware {
     const verify = verifier(issuer, currentKeys(publicJwks), now);
-    return guarding(['userinfo'], async (ctx, next) => {
+    return guarding(['userinfo'], (ctx, next) => {
       if (providerRouteAt(routes, ctx.path) !== 'userinfo') return next();
       const token = /^Bearer +([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
-      if (token === undefined) return next();
+      // An opaque token (no dot: what verify answers 'not_a_jwt' first) goes on without an async step of its own.
+      if (token === undefined || !token.includes('.')) return next();
+      return swapJwt(ctx, next, token);
+    });
+    async function swapJwt(ctx: Parameters<Middleware>[0], next: () => Promise<unknown>, token: string): Promise<unknown> {
       const payload = await verify(token);
       if (payload === 'not_a_jwt' || payload === undefined || payload.gty === CLIENT_CREDENTIALS_GTY) return next();
       const record = await findRecord(payload);
@@ -271,7 +275,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       }
       ctx.req.headers.authorization = `Bearer ${id}`;
       return next();
-    });
+    }
   }
 
   async function findRecord(payload: JWTPayload): Promise<AdapterPayload | undefined> {
