@@ -75,6 +75,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'keys rotate': async () => (await keys()).keysRotate,
   'grants revoke': async () => (await import('./commands/grants.ts')).grantsRevoke,
   'caches flush': async () => (await import('./commands/caches.ts')).cachesFlush,
+  'lockouts clear': async () => (await import('./commands/lockouts.ts')).lockoutsClear,
   'settings get': async () => (await settings()).settingsGet,
   'settings set': async () => (await settings()).settingsSet,
   export: async () => (await transfer()).exportCommand,
@@ -102,6 +103,7 @@ const FLAGS: Readonly<Record<string, () => Promise<FlagsOf>>> = {
   groups: async () => (await import('./commands/labels.ts')).LABEL_FLAGS,
   idps: async () => (await idps()).IDP_FLAGS,
   audit: async () => (await import('./commands/audit.ts')).AUDIT_FLAGS,
+  lockouts: async () => (await import('./commands/lockouts.ts')).LOCKOUT_FLAGS,
 };
 
 /** Commands that are one word (`export`, `import`); the rest are two. */
@@ -189,6 +191,8 @@ commands:
   keys list              list signing keys with their status (next, active, retired)
   keys rotate            add new signing and cookie keys; they sign after GATEHOUSE_KEY_PUBLISH_DELAY
   grants revoke --user USER | --client ID | --grant ID
+  lockouts clear --ip ADDRESS   lift the lockout of an address locked as a whole (IPv6: its /64);
+                         a user's lockouts: users unlock USER
   caches flush           every running instance forgets its cached clients, sessions, grants, users,
                          settings and upstream providers, and rereads its keys (after a database
                          restore or a manual edit; needs REDIS_URL)
@@ -261,6 +265,7 @@ examples:
   gatehouse audit --user alice --type signin.failure --limit 20
   gatehouse keys rotate
   gatehouse caches flush                         # after a database restore or a manual edit
+  gatehouse lockouts clear --ip 203.0.113.7      # lift an address's lockout (IPv6: its /64)
   gatehouse settings set password_min_length=12 lockout_threshold=5
   gatehouse export --output backup.json --passphrase-file backup.pass
   gatehouse import --keycloak realm-export.json --dry-run

@@ -22,6 +22,7 @@ const LINES: Readonly<Record<string, readonly string[]>> = {
   'users disable': ['ann'],
   'users enable': ['ann'],
   'users unlock': ['ann'],
+  'lockouts clear': ['--ip', '203.0.113.7'],
   'users invite': ['ann'],
   'users mfa': ['ann'],
   'users delete': ['ann', '--yes'],
