@@ -5,7 +5,7 @@ import { createApp } from './app.ts';
 import { monotonicNow, systemClock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import { clientErrorHandler } from './http/client-error.ts';
-import { requestEdge } from './http/edge.ts';
+import { requestEdge, type EdgeOptions } from './http/edge.ts';
 import { createHttpServer } from './http/server-timeouts.ts';
 import { cookieKeyList, type KeySet, type RotationResult } from './keys/key-store.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
@@ -107,16 +107,18 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     const upstream = composeUpstream(w, { views });
     const steps = composeSignInSteps(w, { selfService, loginExtension: upstream.extension });
     let app: Koa | undefined;
-    const edge = requestEdge({
+    const edgeOptions: EdgeOptions = {
       issuer: config.issuer,
       routes: config.routes,
       logger,
       observeRequest: (labels, seconds) => metrics.observeRequest(labels, seconds),
       imageSources: config.pages.logoUrl === undefined ? [] : [new URL(config.pages.logoUrl).origin],
       stopwatch: w.stopwatch,
-    });
+    };
+    const edge = requestEdge(edgeOptions);
     const oidc = await startProvider(w, {
-      edge,
+      // The OAuth endpoints handed straight to the provider: JSON answers, one and all.
+      edge: requestEdge({ ...edgeOptions, serves: 'oauth-endpoints' }),
       views,
       selfService,
       steps,

@@ -27,6 +27,8 @@ import { documentLocks, type DocumentLocks } from './storage/document-locks.ts';
 import type { UpstreamDirectory, UpstreamProvider } from './upstream/directory.ts';
 import type { UpstreamProviderList } from './upstream/provider-list.ts';
 import { createLinkTickets, type LinkTickets } from './upstream/link-tickets.ts';
+import { pendingInvitations } from './accounts/invitations.ts';
+import type { UserLinks } from './accounts/password-resets.ts';
 import { upstreamCallbackPath, upstreamLogoutCallbackPath } from './routes/table.ts';
 import { createRealmContexts, realmContextModel, type KeycloakRealmContexts } from './keycloak/realm-contexts.ts';
 
@@ -34,6 +36,8 @@ import { createRealmContexts, realmContextModel, type KeycloakRealmContexts } fr
 export interface GatehouseServices {
   readonly accounts: Accounts;
   readonly users: UserAdmin;
+  /** Users' invitations that still work, as operators see and revoke them (whether or not mail can go out now). */
+  readonly invitations: UserLinks;
   /** A user's records that no other service erases, for their deletion (src/accounts/user-records.ts). */
   readonly userRecords: UserRecords;
   readonly clients: ClientRepository;
@@ -119,6 +123,7 @@ export function createServices(deps: ServicesDeps): GatehouseServices {
     accounts: deps.accounts,
     users: createUserAdmin({ users, signIns: createSignIns(signInModel(mongo)), onChange: deps.onUserChange, now }),
     userRecords: createUserRecords(mongo),
+    invitations: pendingInvitations(mongo, (id) => deps.accounts.findById(id), () => clock.now()),
     clients: deps.clients,
     apis: createApiRegistry({ model: apiModel(mongo), now }),
     roles: createLabelDirectory({ kind: 'role', model: labelModel(mongo, 'role'), users, onUserChange: deps.onUserChange, now }),

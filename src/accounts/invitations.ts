@@ -1,4 +1,5 @@
-import { INVITATIONS_COLLECTION, openPasswordResets, type PasswordResets, type PasswordResetsDeps, type ReturnTo } from './password-resets.ts';
+import type { Connection } from 'mongoose';
+import { INVITATIONS_COLLECTION, openPasswordResets, userLinks, type PasswordResets, type PasswordResetsDeps, type ReturnTo, type UserLinks } from './password-resets.ts';
 
 /**
  * Invitations (Keycloak's execute-actions-email with UPDATE_PASSWORD, Auth0's user invitations):
@@ -12,6 +13,11 @@ export type Invitations = PasswordResets;
 
 export async function openInvitations(deps: Omit<PasswordResetsDeps, 'collection'>): Promise<Invitations> {
   return openPasswordResets({ ...deps, collection: INVITATIONS_COLLECTION });
+}
+
+/** A user's pending invitation as operators see it, and its revocation (whether or not mail can go out now). */
+export function pendingInvitations(db: Connection, holder: PasswordResetsDeps['holder'], now?: () => number): UserLinks {
+  return userLinks(db, INVITATIONS_COLLECTION, holder, now);
 }
 
 /** The user an invitation is for (src/accounts/accounts.ts). */

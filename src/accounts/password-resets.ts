@@ -29,6 +29,8 @@ interface ResetRecord {
   passwordChangedAt?: number | null;
   /** Where the holder goes next (invitations sent for an application). */
   returnTo?: ReturnTo;
+  /** When it was sent; absent on links sent before this was kept. */
+  issuedAt?: Date;
 }
 
 /** What a reset link is bound to, read from the user at issue and again at every use. */
@@ -99,6 +101,48 @@ const ticketOf = (record: ResetRecord): ResetTicket => ({ userId: record.userId,
 
 const changedAtOf = (holder: ResetHolder): number | null => holder.passwordChangedAt?.getTime() ?? null;
 
+/** Whether a stored link still works at `at`: unexpired, and its user as they were when it was sent. */
+async function linkWorks(record: ResetRecord | null, holder: PasswordResetsDeps['holder'], at: number): Promise<boolean> {
+  if (record === null || record.expiresAt.getTime() <= at) return false;
+  // A link stored without what it was sent for (before links were bound to it) is not trusted.
+  if (record.sentTo === undefined || record.passwordChangedAt === undefined) return false;
+  const user = await holder(record.userId);
+  return user !== undefined && !user.disabled && addressKey(user.email) === addressKey(record.sentTo) && changedAtOf(user) === record.passwordChangedAt;
+}
+
+/** A user's link that still works, as an operator sees it (never its token, which is not stored). */
+export interface PendingLink {
+  /** null for a link sent before the time was kept. */
+  readonly sentAt: Date | null;
+  readonly expiresAt: Date;
+  readonly returnTo?: ReturnTo | undefined;
+}
+
+/**
+ * What an operator reads and ends of a user's links in `collection` without the link itself
+ * (the console's pending invitation, `DELETE /users/{id}/invitation`): the one that still works,
+ * and ending every one of them.
+ */
+export function userLinks(db: Connection, collection: (typeof PASSWORD_LINK_COLLECTIONS)[number], holder: PasswordResetsDeps['holder'], now: () => number = Date.now) {
+  const records = () => db.collection<ResetRecord>(collection) as mongo.Collection<ResetRecord>;
+  return {
+    async pending(userId: string): Promise<PendingLink | undefined> {
+      // One live link per user; refusal slots (`<hash>#<n>`) carry no address.
+      const record = await records().findOne({ userId, sentTo: { $exists: true } }, { sort: { expiresAt: -1 } });
+      if (record === null || !(await linkWorks(record, holder, now()))) return undefined;
+      return { sentAt: record.issuedAt ?? null, expiresAt: record.expiresAt, ...(record.returnTo === undefined ? {} : { returnTo: record.returnTo }) };
+    },
+    /** Deletes the user's links (and their refusal slots); resolves to whether one of them still worked. */
+    async revoke(userId: string): Promise<boolean> {
+      const working = (await this.pending(userId)) !== undefined;
+      await records().deleteMany({ userId });
+      return working;
+    },
+  };
+}
+
+export type UserLinks = ReturnType<typeof userLinks>;
+
 /**
  * Password-reset tokens: 256 random bits in the link, only their hash at rest, one live token
  * per user, expiry checked on every read (the TTL index or the deletes below clean up). A link
@@ -112,14 +156,7 @@ export async function openPasswordResets({ mongo: connection, holder, ttlSeconds
   await records.createIndex({ userId: 1 });
   await ensureExpiryIndex(records, 'expiresAt');
 
-  /** Whether a stored link still works: unexpired, and its user as they were when it was sent. */
-  async function works(record: ResetRecord | null): Promise<boolean> {
-    if (record === null || record.expiresAt.getTime() <= now()) return false;
-    // A link stored without what it was sent for (before links were bound to it) is not trusted.
-    if (record.sentTo === undefined || record.passwordChangedAt === undefined) return false;
-    const user = await holder(record.userId);
-    return user !== undefined && !user.disabled && addressKey(user.email) === addressKey(record.sentTo) && changedAtOf(user) === record.passwordChangedAt;
-  }
+  const works = (record: ResetRecord | null) => linkWorks(record, holder, now());
 
   async function live(token: string): Promise<ResetRecord | undefined> {
     if (!wellFormedLinkToken(token)) return undefined;
@@ -136,7 +173,8 @@ export async function openPasswordResets({ mongo: connection, holder, ttlSeconds
       await records.deleteMany({ $or: [{ userId }, { expiresAt: { $lte: new Date(now()) } }] });
       const lifetime = options.ttlSeconds ?? (await ttlSeconds());
       const returnTo = options.returnTo === undefined ? {} : { returnTo: { clientId: options.returnTo.clientId, redirectUri: options.returnTo.redirectUri } };
-      await records.insertOne({ _id: linkTokenId(token), userId, expiresAt: new Date(now() + lifetime * 1000), sentTo, passwordChangedAt: changedAtOf(user), ...returnTo });
+      const issuedAt = now();
+      await records.insertOne({ _id: linkTokenId(token), userId, expiresAt: new Date(issuedAt + lifetime * 1000), sentTo, passwordChangedAt: changedAtOf(user), issuedAt: new Date(issuedAt), ...returnTo });
       return token;
     },
     async check(token) {

@@ -7,7 +7,7 @@ import type { showLifted } from '../operations/lockouts.ts';
 import type { showGrant, showSession, showSessionCount } from '../operations/sessions.ts';
 import type { showConsent } from '../operations/consents.ts';
 import type { showUpstream } from '../operations/upstream.ts';
-import type { showFactors, showUser, showUserPage } from '../operations/users.ts';
+import type { showFactors, showInvitation, showUser, showUserPage } from '../operations/users.ts';
 
 /**
  * The admin API's response bodies as types, taken from the functions that build them
@@ -43,6 +43,8 @@ export type UserResponse = ReturnType<typeof showUser>;
 /** GET /users: a page of users and how many match. */
 export type UserPageResponse = ReturnType<typeof showUserPage>;
 export type FactorsResponse = ReturnType<typeof showFactors>;
+/** GET /users/{id}/invitation. */
+export type InvitationResponse = ReturnType<typeof showInvitation>;
 export type SessionResponse = ReturnType<typeof showSession>;
 export type GrantResponse = ReturnType<typeof showGrant>;
 export type ConsentResponse = ReturnType<typeof showConsent>;

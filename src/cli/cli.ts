@@ -147,6 +147,8 @@ commands:
   users invite USER [--client-id ID --redirect-uri URI] [--lifetime SECONDS]
                email a link to set their password (ends the previous one; needs SMTP); with a client's
                registered redirect URI the page afterwards leads back to that application
+  users invite USER --show | --revoke
+               the invitation that still works (sent, expires) | end it: its link stops working
   users disable USER | enable USER | unlock USER
   users mfa USER [--reset]                      second factors: show, or remove all (app, passkeys, recovery codes)
   users delete USER [--yes]                     delete for good: sessions, grants, tokens, factors, links, consents

@@ -70,7 +70,7 @@ export interface ProviderParts {
   readonly afterResponse: readonly AfterResponseStep[];
   /** Hears every Provider swap with its key set (the Koa app signs cookies with the same keys). */
   readonly onSwap: (keySet: KeySet, now: Date) => void;
-  /** The edge every request passes first (src/http/edge.ts): the provider runs it for the requests handed straight to it. */
+  /** The edge the provider runs for the requests handed straight to it (src/http/edge.ts, `serves: 'oauth-endpoints'`): the request id, log line, JSON answers' headers, error mapper. */
   readonly edge: Middleware;
 }
 

@@ -137,7 +137,10 @@ export async function composeSelfService(w: Wiring, { views, mail, limits }: { v
         audit.record({ type: 'user.required_action_completed', actor: { type: 'user', id: userId }, target: { type: 'user', id: userId }, details: { action: 'update_password', by: 'invitation' } });
       },
       // Checked again when it is used: a client changed or deleted since the mail leads nowhere.
-      returnLink: async ({ clientId, redirectUri }) => (registersRedirect(await services.clients.get(clientId), redirectUri) ? redirectUri : undefined),
+      returnLink: async ({ clientId, redirectUri }) => {
+        const client = await services.clients.get(clientId);
+        return client !== undefined && registersRedirect(client, redirectUri) ? { href: redirectUri, name: client.displayName || clientId } : undefined;
+      },
       accountPage: `${config.routes.account}/`,
       audit: (event, ip) =>
         audit.record({ type: event.type, actor: { type: 'user', id: event.userId }, target: { type: 'user', id: event.userId }, ip, details: { secondFactor: event.secondFactor, emailVerified: event.emailVerified, lockoutsCleared: event.lockoutsCleared, clientId: event.clientId } }),

@@ -175,6 +175,7 @@ export const PROBLEMS = {
   session_not_found: 'session {id} does not exist',
   grant_not_found: 'grant {id} does not exist',
   passkey_not_found: 'passkey {id} does not exist',
+  invitation_not_found: 'user {id} has no invitation that still works',
   upstream_not_found: 'upstream provider {id} does not exist',
   upstream_link_not_found: 'upstream link {id} does not exist',
   app_not_found: 'app {id} does not exist',

@@ -2,6 +2,17 @@ import type { Context } from 'koa';
 import type { Logger } from '../observability/logger.ts';
 import { redactedPath, routeLabel } from './route-label.ts';
 
+/** The access log line's own fields (the logger adds level, time, service and msg). */
+interface AccessLine {
+  readonly requestId: string;
+  readonly method: string;
+  readonly route: string;
+  path?: string;
+  status?: number;
+  durationMs?: number;
+  aborted?: true;
+}
+
 export type RequestObserver = (labels: { route: string; method: string; status: number }, seconds: number) => void;
 
 /**
@@ -25,18 +36,13 @@ export function logWhenClosed(ctx: Context, logger: Logger, observe: RequestObse
     const route = routeLabel(ctx);
     const status = ctx.res.statusCode;
     if (logger.isLevelEnabled('info')) {
-      logger.info(
-        {
-          requestId: ctx.state.requestId as string,
-          method: ctx.method,
-          route,
-          ...(route === 'other' ? { path: redactedPath(path, words) } : {}),
-          status,
-          durationMs: seconds * 1000,
-          ...(ctx.res.writableFinished ? {} : { aborted: true }),
-        },
-        'request',
-      );
+      // The same fields in the same order as with conditional spreads, without the two objects they made.
+      const line: AccessLine = { requestId: ctx.state.requestId as string, method: ctx.method, route };
+      if (route === 'other') line.path = redactedPath(path, words);
+      line.status = status;
+      line.durationMs = seconds * 1000;
+      if (!ctx.res.writableFinished) line.aborted = true;
+      logger.info(line, 'request');
     }
     observe?.({ route, method: ctx.method, status }, seconds);
   });

@@ -5,6 +5,7 @@ import type { PasswordPolicy } from '../accounts/password-policy.ts';
 import type { ReturnTo } from '../accounts/password-resets.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Locale } from './i18n.ts';
+import { plainSentence } from './breakable.ts';
 import { chosenLocale } from './language.ts';
 import { pageErrors } from './page-errors.ts';
 import { passwordLinkSteps, type ResetSecondFactor } from './password-link-steps.ts';
@@ -45,8 +46,8 @@ export interface InvitationRouteDeps {
   readonly revokeAll: (userId: string) => Promise<void>;
   /** Whatever else accepting it finishes for the user (their pending required actions). */
   readonly accepted?: (userId: string) => Promise<void>;
-  /** The invitation's application's redirect URI while that client still registers it exactly; else undefined. */
-  readonly returnLink: (returnTo: ReturnTo) => Promise<string | undefined>;
+  /** The invitation's application (its redirect URI, its name) while that client still registers that URI exactly; else undefined. */
+  readonly returnLink: (returnTo: ReturnTo) => Promise<{ readonly href: string; readonly name: string } | undefined>;
   readonly audit?: (event: InvitationAccepted, ip: string) => void;
   /** Where people sign in afterwards: the account page (`<account>/`). */
   readonly accountPage: string;
@@ -70,9 +71,11 @@ export function invitationRoutes(deps: InvitationRouteDeps): Router {
     return locale;
   }
 
-  async function message(ctx: Context, locale: Locale, key: string, link: { href: string; label: string }, status = 200) {
+  /** `values`: names in the lead and the link (an application's), each isolated (its text escaped by the page). */
+  async function message(ctx: Context, locale: Locale, key: string, link: { href: string; label: string }, status = 200, values: Readonly<Record<string, string>> = {}) {
     const t = views.translate(locale);
-    await sendPage(ctx, views, 'password-message', locale, { title: t(`${key}.title`), lead: t(`${key}.lead`), link: { href: link.href, label: t(link.label), primary: true } }, status);
+    const say = (name: string) => plainSentence(t, name, values);
+    await sendPage(ctx, views, 'password-message', locale, { title: t(`${key}.title`), lead: say(`${key}.lead`), link: { href: link.href, label: say(link.label), primary: true } }, status);
   }
 
   passwordLinkSteps(router, { views, secureCookies: deps.secureCookies, cookiePath: path, accounts: deps.accounts, policy: deps.policy, secondFactor: deps.secondFactor, localeOf }, {
@@ -90,7 +93,7 @@ export function invitationRoutes(deps: InvitationRouteDeps): Router {
       const lockoutsCleared = await deps.accounts.unlock(userId);
       const back = used.returnTo === undefined ? undefined : await deps.returnLink(used.returnTo);
       deps.audit?.({ type: 'user.invitation_accepted', userId, secondFactor: used.secondFactor ?? null, emailVerified, lockoutsCleared, clientId: back === undefined ? null : used.returnTo!.clientId }, ctx.ip);
-      if (back !== undefined) return message(ctx, locale, 'invitation_done_app', { href: back, label: 'invitation_done.continue' });
+      if (back !== undefined) return message(ctx, locale, 'invitation_done_app', { href: back.href, label: 'invitation_done.continue' }, 200, { app: back.name });
       return message(ctx, locale, 'invitation_done', { href: deps.accountPage, label: 'self_service_links.sign_in' });
     },
   });

@@ -6,6 +6,7 @@ import { ensureExpiryIndex, startSweeper, type Sweeper } from '../storage/expiry
 import { lockedSweep } from '../storage/locked-sweep.ts';
 import { unavailableStore } from '../errors/store-unavailable.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { LimiterName } from '../observability/limiter-names.ts';
 
 /** Counts failures per key; after `limit` of them within the window the key is refused for the window. */
 export interface AttemptLimiter {
@@ -25,7 +26,7 @@ export interface AttemptLimiter {
 }
 
 export interface AttemptLimits {
-  limiter(name: string, limit: number, windowSeconds: number): AttemptLimiter;
+  limiter(name: LimiterName, limit: number, windowSeconds: number): AttemptLimiter;
   /** Stops the sweeper; resolves once a sweep under way has ended (the stores close next). */
   close(): Promise<void>;
 }

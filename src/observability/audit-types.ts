@@ -61,6 +61,7 @@ export const AUDIT_EVENT_TYPES = {
   'user.password_set': "an operator set a user's password; details.temporary: the user must change it at their next sign-in (update_password)",
   'user.required_actions_set': "an operator (or a temporary password, or an ordinary one lifting update_password) changed what a user must do at their next sign-in; details.actions: all they have now",
   'user.required_action_completed': 'a user did a required action during their sign-in (or changed their password on the account page); details.action update_password, verify_email, configure_totp or update_profile',
+  'user.invitation_revoked': "an operator ended a user's invitation link before it was used (it no longer works)",
   'user.invited': 'an operator emailed a user an invitation link to set their password (the previous one stops working); details.expiresInSeconds, details.clientId and details.redirectUri (where the link leads back to, or null)',
   'user.disabled': 'a user was disabled and their sessions, grants and tokens revoked',
   'user.enabled': 'a user was enabled',

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LIMITER_NAMES } from './limiter-names.ts';
 import { DORMANT_MONITOR_MS, replaceEventLoopLag } from './event-loop-lag.ts';
 import { RequestDurations, ThreeLabelHistogram } from './request-durations.ts';
 
@@ -56,7 +57,7 @@ export interface Metrics {
   signInWait(outcome: 'admitted' | 'refused'): void;
 }
 
-const LIMITERS = new Set(['client_auth', 'user_code', 'password_reset_ip', 'password_reset_login', 'registration_ip', 'registration_email', 'email_verification_resend']);
+const LIMITERS: ReadonlySet<string> = new Set(LIMITER_NAMES);
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const GRANT_TYPES = new Set([
   'authorization_code',

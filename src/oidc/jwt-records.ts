@@ -178,11 +178,16 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
    * instance already wrote is read by the library through the ClientCredentials model, whose
    * `admits` (src/oidc/storage.ts) refuses it against the same mark from the same client cache —
    * the same answer, without a second look-up of the client on every repeated introspection.
+   * The tombstone too is looked for only before a write: a revocation (here or on another
+   * instance) leaves the tombstone and destroys the record (the library's revocation), so a
+   * record this instance wrote and still remembers is found gone by the library's own read —
+   * inactive, the same answer — and is never written again while remembered; what the
+   * tombstone prevents is a write bringing a revoked token's record back.
    */
   async function materialise(payload: JWTPayload & { jti: string; exp: number }, id: string): Promise<boolean> {
+    if ((materialised.get(id) ?? 0) > seconds()) return true;
     // A deleted client's tokens are refused by the introspection policy (src/oidc/introspection-policy.ts).
     if (await revoked(id)) return false;
-    if ((materialised.get(id) ?? 0) > seconds()) return true;
     if (await revokedWithClient(payload)) return false;
     await clientCredentials().upsert(id, derive(payload, id), Math.max(1, payload.exp - seconds()));
     if (materialised.size >= MATERIALISED_MEMORY) materialised.delete(materialised.keys().next().value!);
@@ -243,10 +248,14 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
 
   function swapForUserinfo({ issuer, publicJwks, routes }: SwapOptions, accepts: (record: AdapterPayload) => boolean): Middleware {
     const verify = verifier(issuer, currentKeys(publicJwks), now);
-    return guarding(['userinfo'], async (ctx, next) => {
+    return guarding(['userinfo'], (ctx, next) => {
       if (providerRouteAt(routes, ctx.path) !== 'userinfo') return next();
       const token = /^Bearer +([^\s]+)$/i.exec(ctx.get('authorization'))?.[1];
-      if (token === undefined) return next();
+      // An opaque token (no dot: what verify answers 'not_a_jwt' first) goes on without an async step of its own.
+      if (token === undefined || !token.includes('.')) return next();
+      return swapJwt(ctx, next, token);
+    });
+    async function swapJwt(ctx: Parameters<Middleware>[0], next: () => Promise<unknown>, token: string): Promise<unknown> {
       const payload = await verify(token);
       if (payload === 'not_a_jwt' || payload === undefined || payload.gty === CLIENT_CREDENTIALS_GTY) return next();
       const record = await findRecord(payload);
@@ -266,7 +275,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       }
       ctx.req.headers.authorization = `Bearer ${id}`;
       return next();
-    });
+    }
   }
 
   async function findRecord(payload: JWTPayload): Promise<AdapterPayload | undefined> {

@@ -3,7 +3,7 @@ import { says } from '../errors/problems.ts';
 import type { User } from '../accounts/accounts.ts';
 import type { ChangedBy } from '../accounts/email-change-notice.ts';
 import type { InvitationSender } from '../accounts/invitations.ts';
-import type { ReturnTo } from '../accounts/password-resets.ts';
+import type { PendingLink, ReturnTo } from '../accounts/password-resets.ts';
 import type { ClientView } from '../clients/repository.ts';
 import { invalid } from '../errors/gatehouse-error.ts';
 import { addressKey } from '../accounts/normalize.ts';
@@ -165,8 +165,22 @@ export function showFactors(status: FactorStatus, passkeys: readonly PasskeyView
   };
 }
 
+/** A user's pending invitation as the admin API shows it (GET /users/{id}/invitation). */
+export function showInvitation(pending: PendingLink | undefined) {
+  if (pending === undefined) return { pending: false as const };
+  return {
+    pending: true as const,
+    sent_at: pending.sentAt?.toISOString() ?? null,
+    expires_at: pending.expiresAt.toISOString(),
+    client_id: pending.returnTo?.clientId ?? null,
+    redirect_uri: pending.returnTo?.redirectUri ?? null,
+  };
+}
+
 export function userOperations(services: GatehouseServices, verification?: VerificationSender, invitations?: InvitationSender) {
   const { accounts, users, roles, groups, audit, revocation, factors, passkeys } = services;
+  // Read and revoked whether or not mail can go out now (a link sent earlier still works).
+  const sentInvitations = services.invitations;
   const target = (id: string) => ({ type: 'user', id });
   const syncEnrolment = enrolmentKeeper({ factors, passkeys, accounts });
   const lastAdmin = lastAdminGuard(services);
@@ -341,6 +355,19 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       const input = invitationSchema.parse(body ?? {});
       await get(id);
       return sendInvitation(ctx, id, input);
+    },
+
+    /** The user's invitation that still works, if any (GET /users/{id}/invitation). */
+    async invitation(id: string) {
+      await get(id);
+      return showInvitation(await sentInvitations.pending(id));
+    },
+
+    /** Ends the user's invitation link (DELETE /users/{id}/invitation); 404 when none still works. */
+    async revokeInvitation(ctx: OperationContext, id: string): Promise<void> {
+      await get(id);
+      if (!(await sentInvitations.revoke(id))) throw notFound('invitation_not_found', id);
+      await audit.write({ ...ctx, type: 'user.invitation_revoked', target: target(id) });
     },
 
     async unlock(ctx: OperationContext, id: string) {

@@ -12,10 +12,10 @@ const linkIn = (text: string | undefined) => /https?:\/\/\S+\/password\/invitati
 
 /** What each language calls the page's parts (views/locales). */
 const WORDS = {
-  en: { title: 'Set your password', password: 'Password', confirm: 'Repeat the password', submit: 'Set my password', done: 'Your password is set', invalid: 'This invitation no longer works', back: 'Continue to the application' },
-  ru: { title: 'Задайте пароль', password: 'Пароль', confirm: 'Повторите пароль', submit: 'Задать пароль', done: 'Пароль задан', invalid: 'Это приглашение больше не действует', back: 'Перейти в приложение' },
-  'zh-CN': { title: '设置您的密码', password: '密码', confirm: '再次输入密码', submit: '设置我的密码', done: '密码已设置', invalid: '此邀请已失效', back: '继续前往应用' },
-  ko: { title: '비밀번호 설정', password: '비밀번호', confirm: '비밀번호 확인', submit: '비밀번호 설정', done: '비밀번호가 설정되었습니다', invalid: '이 초대는 더 이상 유효하지 않습니다', back: '애플리케이션으로 계속' },
+  en: { title: 'Set your password', password: 'Password', confirm: 'Repeat the password', submit: 'Set my password', done: 'Your password is set', invalid: 'This invitation no longer works', back: 'Continue to Web App' },
+  ru: { title: 'Задайте пароль', password: 'Пароль', confirm: 'Повторите пароль', submit: 'Задать пароль', done: 'Пароль задан', invalid: 'Это приглашение больше не действует', back: 'Перейти в Web App' },
+  'zh-CN': { title: '设置您的密码', password: '密码', confirm: '再次输入密码', submit: '设置我的密码', done: '密码已设置', invalid: '此邀请已失效', back: '继续前往 Web App' },
+  ko: { title: '비밀번호 설정', password: '비밀번호', confirm: '비밀번호 확인', submit: '비밀번호 설정', done: '비밀번호가 설정되었습니다', invalid: '이 초대는 더 이상 유효하지 않습니다', back: 'Web App(으)로 계속' },
 } as const;
 
 describe('the invitation page in headless Chromium (four languages, a real SMTP server)', () => {
@@ -68,10 +68,10 @@ describe('the invitation page in headless Chromium (four languages, a real SMTP 
     const vera = await gatehouse.services.accounts.createUser({ username: 'vera', email: 'vera@example.com', emailVerified: true });
     const nomad = await gatehouse.services.accounts.createUser({ username: 'nomad' });
     const said = {
-      en: { send: 'Send invitation', sent: 'Invitation sent to vera@example.com.', none: 'The user has no email address.' },
-      ru: { send: 'Отправить приглашение', sent: 'Приглашение отправлено на vera@example.com.', none: 'У пользователя нет адреса электронной почты.' },
-      'zh-CN': { send: '发送邀请', sent: '邀请已发送至 vera@example.com。', none: '该用户没有电子邮件地址。' },
-      ko: { send: '초대 보내기', sent: 'vera@example.com(으)로 초대를 보냈습니다.', none: '사용자에게 이메일 주소가 없습니다.' },
+      en: { send: 'Send invitation', sent: 'Invitation sent to vera@example.com.', none: 'The user has no email address.', pending: 'Invitation pending', revoke: 'Revoke invitation', confirm: 'Revoke the invitation of vera', revoked: 'Invitation revoked: its link no longer works.' },
+      ru: { send: 'Отправить приглашение', sent: 'Приглашение отправлено на vera@example.com.', none: 'У пользователя нет адреса электронной почты.', pending: 'Приглашение ожидает ответа', revoke: 'Отозвать приглашение', confirm: 'Отозвать приглашение пользователя vera', revoked: 'Приглашение отозвано: ссылка больше не действует.' },
+      'zh-CN': { send: '发送邀请', sent: '邀请已发送至 vera@example.com。', none: '该用户没有电子邮件地址。', pending: '待接受的邀请', revoke: '撤销邀请', confirm: '撤销 vera 的邀请', revoked: '邀请已撤销：其链接已失效。' },
+      ko: { send: '초대 보내기', sent: 'vera@example.com(으)로 초대를 보냈습니다.', none: '사용자에게 이메일 주소가 없습니다.', pending: '대기 중인 초대', revoke: '초대 취소', confirm: 'vera의 초대 취소', revoked: '초대를 취소했습니다. 링크는 더 이상 작동하지 않습니다.' },
     } as const;
     let first: Page | undefined;
     for (const locale of Object.keys(said) as Array<keyof typeof said>) {
@@ -80,8 +80,19 @@ describe('the invitation page in headless Chromium (four languages, a real SMTP 
       await page.goto(`${deploy.issuer}/console/#/users/${vera.id}`);
       await page.getByRole('button', { name: said[locale].send }).click();
       await page.getByText(said[locale].sent).waitFor();
+      // The page shows the invitation now pending: when it was sent, until when it works; Resend and Revoke.
+      await page.getByRole('heading', { name: said[locale].pending }).waitFor();
+      expect(await seriousViolations(page), `${locale}: pending invitation`).to.deep.equal([]);
+      await page.locator('.invitation').scrollIntoViewIfNeeded();
       await screenshot(page, `invitation-console-sent-${locale}`);
-      expect(linkIn((await inbox.next()).text), 'the mail went out').to.be.a('string');
+      const link = linkIn((await inbox.next()).text);
+      expect(link, 'the mail went out').to.be.a('string');
+      await page.getByRole('button', { name: said[locale].revoke, exact: true }).click();
+      await page.getByRole('button', { name: said[locale].confirm }).click();
+      await page.getByText(said[locale].revoked).waitFor();
+      await page.getByRole('button', { name: said[locale].send }).waitFor();
+      await screenshot(page, `invitation-console-revoked-${locale}`);
+      expect((await fetch(link!)).status, 'the revoked link').to.equal(400);
       await page.goto(`${deploy.issuer}/console/#/users/${nomad.id}`);
       await page.getByRole('button', { name: said[locale].send }).click();
       await page.getByText(said[locale].none).waitFor();

@@ -121,7 +121,7 @@ describe('inviting a user by email (admin API, a real SMTP server, openid-client
     const done = await accept(second, CHOSEN);
     expect(done.status).to.equal(200);
     expect(done.html).to.contain(`href="${REDIRECT_URI}"`);
-    expect(done.html).to.contain('Continue to the application');
+    expect(done.html).to.contain('Continue to Web App');
     const after = await call('GET', `/users/${user.id}`);
     expect(after.body.required_actions, 'the invitation did what update_password and verify_email asked').to.deep.equal(['update_profile']);
     expect(after.body.email_verified).to.equal(true);

@@ -37,13 +37,23 @@ describe('OAuth endpoints on the short path: request id, headers, log line, metr
     return ((await response.json()) as { access_token: string }).access_token;
   }
 
-  function expectEdgeHeaders(response: Response, label: string): string {
+  /**
+   * The edge's headers: on the OAuth endpoints (JSON answers) the request id, nosniff, no framing
+   * and a policy that loads nothing (src/http/security-headers.ts jsonEndpointHeaderList says what
+   * each is for); on the pages also Referrer-Policy and the pages' CSP.
+   */
+  function expectEdgeHeaders(response: Response, label: string, kind: 'json' | 'page' = 'json'): string {
     const id = response.headers.get('x-request-id');
     expect(id, `${label}: X-Request-Id`).to.match(GENERATED_ID);
     expect(response.headers.get('x-content-type-options'), label).to.equal('nosniff');
-    expect(response.headers.get('referrer-policy'), label).to.equal('no-referrer');
     expect(response.headers.get('x-frame-options'), label).to.equal('DENY');
-    expect(response.headers.get('content-security-policy'), label).to.match(/^default-src 'none'; script-src 'self'; .*frame-ancestors 'none'/);
+    if (kind === 'json') {
+      expect(response.headers.get('content-security-policy'), `${label}: a JSON answer's policy`).to.equal("default-src 'none'; frame-ancestors 'none'");
+      expect(response.headers.get('referrer-policy'), `${label}: a JSON answer links nowhere`).to.equal(null);
+    } else {
+      expect(response.headers.get('referrer-policy'), label).to.equal('no-referrer');
+      expect(response.headers.get('content-security-policy'), label).to.match(/^default-src 'none'; script-src 'self'; .*frame-ancestors 'none'/);
+    }
     expect(response.headers.get('strict-transport-security'), `${label}: no HSTS on an http issuer`).to.equal(null);
     return id!;
   }
@@ -149,13 +159,13 @@ describe('OAuth endpoints on the short path: request id, headers, log line, metr
   it('paths that are not OAuth endpoints still reach the pages: health, the 404 page, the device endpoint page', async function () {
     const health = await fetch(`${issuer}/healthz`);
     expect(health.status).to.equal(200);
-    expectEdgeHeaders(health, '/healthz');
+    expectEdgeHeaders(health, '/healthz', 'page');
     await health.arrayBuffer();
 
     const missing = await fetch(`${issuer}/no-such-page`, { headers: { accept: BROWSER_ACCEPT } });
     expect(missing.status).to.equal(404);
     expect(missing.headers.get('content-type')).to.match(/^text\/html/);
-    const id = expectEdgeHeaders(missing, '404 page');
+    const id = expectEdgeHeaders(missing, '404 page', 'page');
     await missing.text();
     // A path no route serves is logged with only the words of Gatehouse's own paths (test/integration/request-log-paths.test.ts).
     expect(await logLine(id)).to.include({ route: 'other', path: '/*', status: 404 });
@@ -163,7 +173,7 @@ describe('OAuth endpoints on the short path: request id, headers, log line, metr
     const device = await fetch(`${issuer}/device/auth?user_code=BCDF-GHJK`, { redirect: 'manual', headers: { accept: BROWSER_ACCEPT } });
     expect(device.status).to.equal(303);
     expect(new URL(device.headers.get('location')!).pathname).to.equal('/device');
-    expectEdgeHeaders(device, 'device endpoint page');
+    expectEdgeHeaders(device, 'device endpoint page', 'page');
   });
 });
 

@@ -2,7 +2,7 @@ import type { User } from '../../accounts/accounts.ts';
 import type { Operations } from '../../operations/index.ts';
 import { showUser, showUserPage } from '../../operations/users.ts';
 import { command, type ParsedLine } from '../command-line.ts';
-import { CliError } from '../context.ts';
+import { CliError, type CliContext } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
 import { cliActor, readOperations, readStdinSecret, withOperations } from '../services.ts';
 
@@ -49,7 +49,7 @@ const PROFILE = {
 const REQUIRED_ACTION_OPTION = { 'require-action': { type: 'string', multiple: true } } as const;
 const CREATE_OPTIONS = { username: { type: 'string' }, ...PROFILE, attribute: { type: 'string', multiple: true }, role: { type: 'string', multiple: true }, group: { type: 'string', multiple: true }, 'password-stdin': { type: 'boolean' }, invite: { type: 'boolean' }, ...REQUIRED_ACTION_OPTION } as const;
 const UPDATE_OPTIONS = { ...PROFILE, attribute: { type: 'string', multiple: true }, 'clear-address': { type: 'boolean' }, ...REQUIRED_ACTION_OPTION, 'clear-required-actions': { type: 'boolean' } } as const;
-const INVITE_OPTIONS = { 'client-id': { type: 'string' }, 'redirect-uri': { type: 'string' }, lifetime: { type: 'string' } } as const;
+const INVITE_OPTIONS = { 'client-id': { type: 'string' }, 'redirect-uri': { type: 'string' }, lifetime: { type: 'string' }, revoke: { type: 'boolean' }, show: { type: 'boolean' } } as const;
 // One --role, one --group: the search filters by one of each (the usage says so), so neither repeats.
 const LIST_OPTIONS = { query: { type: 'string' }, role: { type: 'string' }, group: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' } } as const;
 /** The user a command is about: its id, username or email. */
@@ -227,6 +227,7 @@ export const usersSetPassword = command({ options: { 'password-stdin': { type: '
 
 /** `users invite USER [--client-id --redirect-uri] [--lifetime SECONDS]`: mails a link to set their password. */
 export const usersInvite = command({ options: INVITE_OPTIONS, arguments: USER }, async (ctx, { values, positionals }) => {
+  if (values.revoke === true || values.show === true) return inviteStatus(ctx, values, positionals);
   const lifetime = values.lifetime;
   if (lifetime !== undefined && !/^\d+$/.test(lifetime)) throw new CliError('--lifetime: a whole number of seconds', 2);
   const [user, sent] = await withOperations(ctx, async (ops) => {
@@ -240,6 +241,32 @@ export const usersInvite = command({ options: INVITE_OPTIONS, arguments: USER },
   });
   ctx.out(ctx.json ? JSON.stringify({ id: user.id, ...sent }) : `invitation sent to ${user.email ?? ''} for ${user.username}; the link works once, for ${sent.expires_in} seconds`);
 });
+
+/**
+ * `users invite USER --show`: the invitation that still works (sent, expires, the application);
+ * `--revoke`: ends it (GET and DELETE /users/{id}/invitation). Exit 1 when there is none to revoke.
+ */
+async function inviteStatus(ctx: CliContext, values: ParsedLine<typeof INVITE_OPTIONS>['values'], positionals: string[]): Promise<void> {
+  if (values.revoke === true && values.show === true) throw new CliError('--revoke and --show exclude each other', 2);
+  const other = (['client-id', 'redirect-uri', 'lifetime'] as const).find((name) => values[name] !== undefined);
+  if (other !== undefined) throw new CliError(`--${other} is for sending an invitation, not with --${values.revoke === true ? 'revoke' : 'show'}`, 2);
+  if (values.revoke === true) {
+    const user = await withOperations(ctx, async (ops) => {
+      const found = await resolve(ops, positionals);
+      await ops.users.revokeInvitation(cliActor(), found.id);
+      return found;
+    });
+    ctx.out(ctx.json ? JSON.stringify({ id: user.id, revoked: true }) : `invitation of ${user.username} revoked: its link no longer works`);
+    return;
+  }
+  const [user, shown] = await withOperations(ctx, async (ops) => {
+    const found = await resolve(ops, positionals);
+    return [found, await ops.users.invitation(found.id)] as const;
+  });
+  if (ctx.json) ctx.out(JSON.stringify({ id: user.id, ...shown }));
+  else if (!shown.pending) ctx.out(`${user.username} has no invitation that still works`);
+  else ctx.out(`invitation of ${user.username}: sent ${shown.sent_at ?? 'at an unknown time'}, expires ${shown.expires_at}${shown.client_id === null ? '' : `, leads back to ${shown.client_id} (${shown.redirect_uri ?? ''})`}`);
+}
 
 const DONE = { disable: 'disabled', enable: 'enabled', unlock: 'unlocked' } as const;
 

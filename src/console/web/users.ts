@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
-import type { UserResponse as User, UserPageResponse, FactorsResponse as Factors, UpstreamLinkResponse as UpstreamLink, SessionResponse as Session, GrantResponse as Grant, ConsentResponse as Consent } from '../../admin/responses.ts';
+import type { InvitationResponse as Invitation, UserResponse as User, UserPageResponse, FactorsResponse as Factors, UpstreamLinkResponse as UpstreamLink, SessionResponse as Session, GrantResponse as Grant, ConsentResponse as Consent } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { appLabel, appName, appNames } from './app-names.ts';
 import { attributesForm } from './user-attributes.ts';
+import { invitationSection } from './user-invitation.ts';
 import { requiredActionsForm } from './user-required-actions.ts';
 import { card, checkField, confirmed, deleteCard, facts, h, hashQuery, isolate, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
 
@@ -89,18 +90,20 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
 
 export async function userPage(root: HTMLElement, api: AdminApi, id: string, message?: string): Promise<void> {
   const path = `/users/${encodeURIComponent(id)}`;
-  const [user, factors, sessions, grants, consents, links] = await Promise.all([
+  const [user, factors, sessions, grants, consents, links, invitation] = await Promise.all([
     api.get<User>(path),
     api.get<Factors>(`${path}/mfa`),
     api.get<Session[]>(`${path}/sessions`),
     api.get<Grant[]>(`${path}/grants`),
     api.get<Consent[]>(`${path}/consents`),
     api.get<UpstreamLink[]>(`${path}/upstream-links`),
+    api.get<Invitation>(`${path}/invitation`),
   ]);
   const names = await appNames(api, [
     ...sessions.flatMap((session) => session.clients),
     ...grants.flatMap((grant) => [grant.client_id, grant.exchanged_from?.client_id].filter((id): id is string => typeof id === 'string')),
     ...consents.map((consent) => consent.client_id),
+    ...(invitation.pending && invitation.client_id !== null ? [invitation.client_id] : []),
   ]);
   const nameOf = (id: string) => appName(id, names) ?? id;
   const again = (text: string) => void userPage(root, api, id, text);
@@ -178,15 +181,8 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     h('button', { type: 'submit' }, t('user.password.set')),
     passwordStatus,
   ) as HTMLFormElement;
-  // Or let the user choose it: an emailed link (POST /users/{id}/invitation; 409s say why not).
-  const inviteStatus = h('div', { role: 'status' });
-  const invite = h(
-    'div',
-    {},
-    h('div', { class: 'actions-row' }, h('button', { type: 'button', class: 'secondary', onclick: () => act(inviteStatus, () => api.post(`${path}/invitation`, {}), t('user.invitation.sent', { email: user.email ?? '' })) }, t('user.invitation.send'))),
-    h('p', { class: 'hint' }, t('user.invitation.hint')),
-    inviteStatus,
-  );
+  // Or let the user choose it: an emailed link (POST /users/{id}/invitation; 409s say why not), and the one pending.
+  const invite = invitationSection(api, path, user, invitation, nameOf, act);
   password.addEventListener('submit', (event) => {
     event.preventDefault();
     const form = new FormData(password);
