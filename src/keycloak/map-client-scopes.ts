@@ -30,6 +30,8 @@ export interface MappedClientScopes {
   readonly names: ReadonlyMap<string, string>;
   /** Built-in scopes with no counterpart → why: reported by mapClients for the clients that use them. */
   readonly without: ReadonlyMap<string, string>;
+  /** Whether a scope a client names is accounted for here (mapped, not needed, or reported); mapClients reports the others. */
+  isKnown(name: string): boolean;
 }
 
 const SAME_NAME = ['profile', 'email', 'address', 'phone', 'offline_access', 'roles'];
@@ -89,7 +91,8 @@ function claimMapper(mapper: Json): { mapper: unknown } | { reason: string } {
 }
 
 export function mapClientScopes(document: Json, unmapped: UnmappedItem[]): MappedClientScopes {
-  const names = new Map<string, string>();
+  // Gatehouse's own scopes whether or not the export lists their definitions (a partial export may not).
+  const names = new Map<string, string>(SAME_NAME.map((name) => [name, name]));
   const without = new Map<string, string>();
   const claimScopes: PlannedClaimScope[] = [];
   const claims = new Map<string, string>();
@@ -97,11 +100,7 @@ export function mapClientScopes(document: Json, unmapped: UnmappedItem[]): Mappe
     if (!isObject(scope) || typeof scope.name !== 'string') continue;
     const { name } = scope;
     const note = (reason: string) => unmapped.push({ kind: 'client scope', name, reason });
-    if (SAME_NAME.includes(name)) {
-      names.set(name, name);
-      continue;
-    }
-    if (NOT_NEEDED.includes(name)) continue;
+    if (SAME_NAME.includes(name) || NOT_NEEDED.includes(name)) continue;
     const missing = WITHOUT[name];
     if (missing !== undefined) {
       without.set(name, missing);
@@ -152,5 +151,6 @@ export function mapClientScopes(document: Json, unmapped: UnmappedItem[]): Mappe
     names.set(name, name);
     claimScopes.push({ name, input: input.data });
   }
-  return { claimScopes, names, without };
+  const seen = new Set(list(document.clientScopes).flatMap((scope) => (isObject(scope) && typeof scope.name === 'string' ? [scope.name] : [])));
+  return { claimScopes, names, without, isKnown: (name) => names.has(name) || NOT_NEEDED.includes(name) || without.has(name) || seen.has(name) };
 }

@@ -131,6 +131,8 @@ function clientMetadata(client: Json, clientScopes: MappedClientScopes, unmapped
   // Default and optional client scopes alike: scopes the client may ask for (src/keycloak/map-client-scopes.ts).
   const keycloakScopes = [...strings(client.defaultClientScopes), ...strings(client.optionalClientScopes)];
   const scopes = ['openid', ...keycloakScopes.flatMap((scope) => clientScopes.names.get(scope) ?? [])];
+  const undefinedScopes = keycloakScopes.filter((scope) => !clientScopes.isKnown(scope));
+  if (undefinedScopes.length > 0) note(`client scopes ${undefinedScopes.join(', ')}: not defined in the export's clientScopes, not imported`);
   const claimScopeNames = new Set(clientScopes.claimScopes.map((scope) => scope.name));
   const unasked = strings(client.defaultClientScopes).filter((scope) => claimScopeNames.has(scope));
   if (unasked.length > 0) {
