@@ -234,7 +234,7 @@ async function renderedStates(browser: Browser, issuer: string, locale: Locale):
     ['verify-email', 'verify-email', { title: t('verify_email.title'), email: longEmail, verified: false, notice: t('verify_email.sent', { email: longEmail }) }, 200],
     ['invitation', 'password-reset', { title: t('invitation.title'), copy: 'invitation', action: '/password/invitation/x', minLength: 8 }, 200],
     ['invitation-done', 'password-message', { title: t('invitation_done.title'), lead: t('invitation_done.lead'), link: { href: '/account/', label: t('self_service_links.sign_in'), primary: true } }, 200],
-    ['invitation-done-app', 'password-message', { title: t('invitation_done_app.title'), lead: t('invitation_done_app.lead'), link: { href: 'https://app.example.com/cb', label: t('invitation_done.continue'), primary: true } }, 200],
+    ['invitation-done-app', 'password-message', { title: t('invitation_done_app.title'), lead: t('invitation_done_app.lead', { app: 'Web App' }), link: { href: 'https://app.example.com/cb', label: t('invitation_done.continue', { app: 'Web App' }), primary: true } }, 200],
     ['invitation-invalid', 'password-message', { title: t('invitation_invalid.title'), lead: t('invitation_invalid.lead'), link: { href: '/account/', label: t('self_service_links.sign_in'), primary: true } }, 400],
     ['reset-mfa', 'password-reset-mfa', { title: t('password_reset_mfa.title'), code: true, codeAction: '/verify', passkeyAction: '/passkey', passkey: '{}' }, 200],
     ['upstream-pending', 'login', { title: t('login.title'), clientName: 'Web App', login: '', remember: false, upstreamPending: { provider: 'Contoso Europe corporate directory (staff and contractors)', canCreate: true } }, 200],

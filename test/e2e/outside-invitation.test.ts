@@ -91,7 +91,9 @@ describe('outside: an invitation from the admin API, followed from the mail, the
     await page.getByLabel('Repeat the password').fill(CHOSEN);
     await page.getByRole('button', { name: 'Set my password' }).click();
     await page.getByRole('heading', { name: 'Your password is set' }).waitFor();
-    await page.getByRole('link', { name: 'Continue to the application' }).click();
+    // The done page names the app the invitation named (its display name).
+    expect(await page.textContent('.lead')).to.contain('Acme CRM');
+    await page.getByRole('link', { name: 'Continue to Acme CRM' }).click();
     await page.waitForURL(`${rp.origin}/cb`);
 
     // The app sends the user to sign in: the chosen password works, and the address counts as confirmed.
