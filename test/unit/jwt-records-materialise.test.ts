@@ -71,7 +71,10 @@ describe('client_credentials JWTs at introspection: the derived record (src/oidc
   });
 
   after(() => {
-    for (const server of servers) server.close();
+    for (const server of servers) {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('looks for a tombstone only before it writes the record: a token introspected again costs no tombstone read', async () => {
