@@ -214,10 +214,12 @@ commands:
                          idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET;
                          an encrypted file needs its passphrase and is checked before anything is written;
                          --dry-run checks the file (passphrase, integrity, contents) and writes nothing
-  import --keycloak REALM_EXPORT.json|DIR [--dry-run] [--api URI] [--report FILE]
-                         a Keycloak realm export: clients, roles, groups, users with password hashes;
-                         prints counts and the first 20 of each list; --report FILE writes every
-                         entry as JSON lines (mode 0600), the last line the counts
+  import --keycloak REALM_EXPORT.json|DIR [--dry-run] [--api URI] [--report FILE] [--no-realm-settings]
+                         a Keycloak realm export: clients, roles, groups, users with password hashes,
+                         and the realm's settings (the runtime settings it changes are listed, from → to;
+                         --no-realm-settings leaves them as they are); prints counts and the first 20
+                         of each list; --report FILE writes every entry as JSON lines (mode 0600), the
+                         last line the counts
   doctor ISSUER_URL      check a running deployment end to end: discovery, keys, readiness, and
                          (with this deployment's settings) a token from a temporary client, its
                          signature, introspection and revocation; the client is removed after

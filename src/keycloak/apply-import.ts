@@ -41,6 +41,12 @@ export interface KeycloakImportOptions {
   readonly api?: string | undefined;
   /** Gets every entry of the report as it is added (the CLI's `--report FILE`); the report itself keeps the first of each list. */
   readonly onEntry?: ReportSink | undefined;
+  /**
+   * false: the realm's settings (password policy, brute force, OTP policy, login options) are left
+   * out — no runtime setting is changed and none of them is reported; everything else is imported
+   * (the CLI's `--no-realm-settings`, the admin API's `realm_settings=false`). Default true.
+   */
+  readonly realmSettings?: boolean | undefined;
 }
 
 /** Writes the realm part of a plan (roles, groups, clients, identity providers, the API), adding what it did to `report` (the users' batches add theirs: applyKeycloakUsers). */

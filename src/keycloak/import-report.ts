@@ -79,10 +79,12 @@ export interface KeycloakImportReport {
   };
   /**
    * The realm's settings carried over to Gatehouse's runtime settings (src/keycloak/map-realm-settings.ts):
-   * what changed (only those whose value in force differs) and what an environment variable pins.
-   * Settings Gatehouse takes from its environment only, or has no place for, are under `unmapped`.
+   * whether they were (`imported`: false when the import was asked to leave them out, or for a users
+   * file on its own), what changed — in a dry run, what would change — in the settings every
+   * instance runs with (only those whose value in force differs), and what an environment variable
+   * pins. Settings Gatehouse takes from its environment only, or has no place for, are under `unmapped`.
    */
-  readonly settings: { readonly changed: SettingChange[]; readonly pinned: PinnedSetting[] };
+  readonly settings: { imported: boolean; readonly changed: SettingChange[]; readonly pinned: PinnedSetting[] };
   /** Users that could not be written (e.g. the username or email belongs to another Gatehouse user), links that belong to another user. */
   readonly conflicts: Sample<Conflict>;
   /** What has no place in Gatehouse, with the reason: the first REPORT_SAMPLE of each kind. */
@@ -140,7 +142,7 @@ export function emptyKeycloakReport(realm: string, dryRun: boolean): KeycloakImp
     totp: { imported: [], unchanged: [], kept: [] },
     consents: 0,
     upstream: { created: [], updated: [], secretsToSet: [], mapped: {}, links: { created: 0, unchanged: 0 } },
-    settings: { changed: [], pinned: [] },
+    settings: { imported: false, changed: [], pinned: [] },
     conflicts: [],
     unmapped: [],
     counts: {

@@ -178,7 +178,7 @@ function mapOtpPolicy(document: Json, set: Assign, report: Note): void {
 /** A realm attribute Keycloak keeps as a string (`actionTokenGeneratedByUserLifespan.reset-credentials`), as a whole number. */
 const attribute = (document: Json, name: string): number | undefined => (isObject(document.attributes) ? whole(document.attributes[name]) : undefined);
 
-/** Realm settings → Login (and the lifetimes of the links it sends: Tokens → action tokens). */
+/** Realm settings → Login (and the lifetimes of the links it sends, the user's and an administrator's: Tokens → action tokens). */
 function mapLogin(document: Json, set: Assign, report: Note): void {
   if (typeof document.registrationAllowed === 'boolean') set('self_registration', document.registrationAllowed, `registrationAllowed ${document.registrationAllowed}`);
   if (typeof document.resetPasswordAllowed === 'boolean') set('password_reset', document.resetPasswordAllowed, `resetPasswordAllowed ${document.resetPasswordAllowed}`);
@@ -192,18 +192,35 @@ function mapLogin(document: Json, set: Assign, report: Note): void {
     if (own !== undefined) set(setting, own, `actionTokenGeneratedByUserLifespan.${action} ${own}`);
     else if (byUser !== undefined) set(setting, byUser, `actionTokenGeneratedByUserLifespan ${byUser}`);
   }
+  const byAdmin = whole(document.actionTokenGeneratedByAdminLifespan);
+  if (byAdmin !== undefined) set('invitation_ttl', byAdmin, `actionTokenGeneratedByAdminLifespan ${byAdmin}`);
+  if (document.registrationEmailAsUsername === true) {
+    report('registrationEmailAsUsername true', "Gatehouse's usernames hold no @: people who register give their email address only and get a username made from its local part (jo@acme.test → jo, or jo-1234 when taken), as imported users whose username is an address do (each listed under user); everyone signs in with the address as before");
+  } else if (document.registrationEmailAsUsername === false && document.registrationAllowed === true) {
+    report('registrationEmailAsUsername false', "Gatehouse's registration form asks for no username: it is made from the email address's local part (jo@acme.test → jo, or jo-1234 when taken); people sign in with either");
+  }
+  if (document.editUsernameAllowed === true) report('editUsernameAllowed true', "Gatehouse's usernames do not change once given: the account page changes a person's name and email address, not the username (nor does the admin API)");
+  const ssl = text(document.sslRequired);
+  if (ssl !== undefined) report(`sslRequired ${ssl}`, `Gatehouse has no per-address HTTPS rule: its URLs, redirects and cookies follow GATEHOUSE_ISSUER — an https:// issuer (TLS at the proxy) makes them HTTPS for every address, as sslRequired all${ssl === 'all' ? ' did' : ''}`);
   if (document.rememberMe === true) report('rememberMe true', 'Gatehouse has no "remember me": every sign-in session lasts GATEHOUSE_SESSION_TTL');
   if (document.loginWithEmailAllowed === false) report('loginWithEmailAllowed false', 'Gatehouse always takes the email address as well as the username at sign-in');
   if (document.duplicateEmailsAllowed === true) report('duplicateEmailsAllowed true', "Gatehouse's email addresses are unique: a user whose address another user has is a conflict (reported, not imported)");
   if (document.internationalizationEnabled === true) {
-    const pages = new Set(['en', 'ru', 'zh-CN', 'ko']);
     const supported = Array.isArray(document.supportedLocales) ? document.supportedLocales.filter((locale): locale is string => typeof locale === 'string') : [];
-    const missing = supported.filter((locale) => !pages.has(locale) && !(locale === 'zh-Hans' || locale === 'zh_CN'));
+    const gatehouse = (locale: string) => (locale === 'zh-Hans' || locale === 'zh_CN' ? 'zh-CN' : locale);
+    const missing = supported.filter((locale) => !PAGE_LOCALES.includes(gatehouse(locale)));
     if (missing.length > 0) report(`supportedLocales ${missing.join(', ')}`, 'Gatehouse\'s pages are in en, ru, zh-CN and ko: people whose browser asks for another language get English');
+    const more = supported.length === 0 ? [] : PAGE_LOCALES.filter((locale) => !supported.some((one) => gatehouse(one) === locale));
+    if (more.length > 0) report(`supportedLocales without ${more.join(', ')}`, `Gatehouse's pages are in every one of its languages: people whose browser asks for ${more.join(' or ')} get that one; there is no setting to leave one out`);
     const preferred = text(document.defaultLocale);
     if (preferred !== undefined && preferred !== 'en') report(`defaultLocale ${preferred}`, "Gatehouse picks each person's language from the browser (en, ru, zh-CN, ko), English when none of them is asked for");
+  } else if (document.internationalizationEnabled === false) {
+    report('internationalizationEnabled false', "Keycloak showed its pages in one language; Gatehouse's follow each browser's language (en, ru, zh-CN, ko), English when none of them is asked for, and there is no setting to keep them in one");
   }
 }
+
+/** The languages of Gatehouse's pages (views/locales). */
+const PAGE_LOCALES: readonly string[] = ['en', 'ru', 'zh-CN', 'ko'];
 
 /** Realm settings → Sessions and Tokens, and Email: what Gatehouse takes from its environment only. */
 function mapLifetimes(document: Json, environment: PlannedEnvironmentSetting[], report: Note): void {
@@ -227,7 +244,13 @@ function mapLifetimes(document: Json, environment: PlannedEnvironmentSetting[], 
   else if (document.revokeRefreshToken === true) {
     const reuse = whole(document.refreshTokenMaxReuse) ?? 0;
     if (reuse > 0) report(`refreshTokenMaxReuse ${reuse}`, 'Gatehouse\'s reuse allowance is a time (GATEHOUSE_REFRESH_REUSE_WINDOW seconds), not a count');
+    else report('refreshTokenMaxReuse 0', 'Gatehouse rotates every refresh token too, but takes a used one again for GATEHOUSE_REFRESH_REUSE_WINDOW seconds (10 by default: concurrent refreshes); set it to 0 for Keycloak\'s single use');
   }
+  // Gatehouse gives a whole sign-in (every page and step of it) one fixed hour (src/config/load.ts lifetimes.interaction).
+  const login = whole(document.accessCodeLifespanLogin);
+  if (login !== undefined && login > 0) report(`accessCodeLifespanLogin ${login}`, 'Gatehouse gives a sign-in an hour from the authorization request to its end, every step included (fixed, not a setting)');
+  const action = whole(document.accessCodeLifespanUserAction);
+  if (action !== undefined && action > 0) report(`accessCodeLifespanUserAction ${action}`, 'Gatehouse has no time limit per page of a sign-in: the whole sign-in, the actions it asks for included, has an hour (fixed, not a setting)');
   const smtp = isObject(document.smtpServer) ? document.smtpServer : {};
   const host = text(smtp.host);
   if (host !== undefined) {

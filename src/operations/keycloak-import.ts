@@ -18,6 +18,8 @@ export const keycloakImportQuerySchema = z.object({
   dry_run: z.enum(['true', 'false']).optional(),
   /** An API identifier: created with Keycloak-shaped claims and made every imported client's default API. */
   api: z.string().refine((value) => URL.canParse(value) && new URL(value).hash === '', says('uri_example')).optional(),
+  /** false: import everything but the realm's settings (no runtime setting changes). */
+  realm_settings: z.enum(['true', 'false']).optional(),
 });
 
 /**
@@ -77,7 +79,8 @@ interface CheckedDocument {
  * no longer holds in the import — its dry run derived jo-2 where the import gave jo.)
  *
  * The realm file's settings (password policy, brute force, OTP policy, login options) change
- * Gatehouse's runtime settings through `settings` (the settings operations), unless `dryRun`.
+ * Gatehouse's runtime settings through `settings` (the settings operations), unless `dryRun` or
+ * `realmSettings: false` (which leaves them out, reported as `settings.imported: false`).
  *
  * A users document on its own (`{ "realm", "users" }`) imports those users and nothing else,
  * mapped with what the last import of the realm's realm file kept (roles, groups, default role,
@@ -108,12 +111,18 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
   } else {
     const planned = planKeycloakRealm(users === undefined ? members : { ...members, users: [] }, now);
     context = planned.context;
+    const withSettings = options.realmSettings !== false;
+    // Left out on request: no setting changes, and what the realm's settings would have reported is not said either.
+    const plan = withSettings ? planned.plan : { ...planned.plan, unmapped: planned.plan.unmapped.filter((item) => item.kind !== 'realm setting') };
     // Every users file checked before anything is written.
     for (const file of usersFiles) checked.push(await checkUsersFile(file, context.realm));
     report = new KeycloakReportBuilder(planned.plan.realm, dryRun, options.onEntry);
-    await applyKeycloakRealm(services, planned.plan, options, report);
+    await applyKeycloakRealm(services, plan, options, report);
     // The realm's settings through the settings operations (validated, pins kept, audited as settings.updated); a dry run only compares.
-    if (settings !== undefined) await applyRealmSettings({ ...settings, update: (group, patch) => settings.update(ctx, group, patch) }, planned.plan.settings, dryRun, report);
+    if (settings !== undefined && withSettings) {
+      await applyRealmSettings({ ...settings, update: (group, patch) => settings.update(ctx, group, patch) }, plan.settings, dryRun, report);
+      report.report.settings.imported = true;
+    }
     if (!dryRun) await services.keycloakRealms.save(context);
   }
 

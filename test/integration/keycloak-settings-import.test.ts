@@ -9,6 +9,8 @@ import { runCli } from '../helpers/process.ts';
 /** A realm with a password policy, brute force detection and an OTP policy, exported by a real Keycloak 26.7.3 (test/fixtures/keycloak/README.md). */
 const FIXTURE = fileURLToPath(new URL('../fixtures/keycloak/realm-export-settings.json', import.meta.url));
 const REALM_EXPORT = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
+/** A realm with Keycloak 26.7.3's defaults (reset password off, links of 300 s), clients and users: what an operator moving users imports. */
+const DEFAULTS_FIXTURE = fileURLToPath(new URL('../fixtures/keycloak/realm-export.json', import.meta.url));
 
 type Change = { group: string; setting: string; from: unknown; to: unknown; keycloak: string; note?: string };
 type Pinned = { group: string; setting: string; variable: string; value: unknown; keycloakValue: unknown; keycloak: string };
@@ -77,11 +79,45 @@ describe("Keycloak import carries the realm's settings over to the runtime setti
   it('the CLI dry run says the same, the pinned setting with its variable', async () => {
     const exit = await runCli(['import', '--keycloak', FIXTURE, '--dry-run'], env);
     expect(exit.code, exit.stderr).to.equal(0);
-    expect(exit.stdout).to.include('settings that would change');
+    expect(exit.stdout).to.include('  runtime settings the import would change, live on every instance at once (--no-realm-settings leaves them as they are):\n');
     expect(exit.stdout).to.include('password_min_length: 8 → 12 (passwordPolicy length(12))');
     expect(exit.stdout).to.include('otp_algorithm: "SHA1" → "SHA256" (otpPolicyAlgorithm HmacSHA256)');
     expect(exit.stdout).to.include('setting lockout_seconds pinned by GATEHOUSE_LOCKOUT_SECONDS: stays 30, not the realm\'s 120');
     expect(await sources('password-policy')).to.include({ password_min_length: 'default' });
+  });
+
+  it("a dry run of Keycloak's defaults says which live settings the import would turn off or shorten, and how to keep them", async () => {
+    const exit = await runCli(['import', '--keycloak', DEFAULTS_FIXTURE, '--dry-run'], env);
+    expect(exit.code, exit.stderr).to.equal(0);
+    const lines = exit.stdout.split('\n');
+    const header = lines.indexOf('  runtime settings the import would change, live on every instance at once (--no-realm-settings leaves them as they are):');
+    expect(header, exit.stdout).to.be.greaterThan(0);
+    expect(lines.slice(header + 1)).to.include.members(['    password_reset: true → false (resetPasswordAllowed false)', '    password_reset_ttl: 1800 → 300 (actionTokenGeneratedByUserLifespan 300)', '    invitation_ttl: 259200 → 43200 (actionTokenGeneratedByAdminLifespan 43200)']);
+    const api = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak?dry_run=true', JSON.parse(readFileSync(DEFAULTS_FIXTURE, 'utf8')));
+    expect(api.body.settings.imported).to.equal(true);
+    expect(api.body.settings.changed).to.deep.include({ group: 'sign-in', setting: 'password_reset', from: true, to: false, keycloak: 'resetPasswordAllowed false' });
+  });
+
+  it('--no-realm-settings (CLI) and realm_settings=false (admin API) import everything but the realm\'s settings: no setting changes, none reported', async () => {
+    const dry = await runCli(['import', '--keycloak', FIXTURE, '--dry-run', '--no-realm-settings'], env);
+    expect(dry.code, dry.stderr).to.equal(0);
+    expect(dry.stdout).to.include("  realm settings left out (--no-realm-settings): Gatehouse's runtime settings stay as they are\n");
+    expect(dry.stdout).to.not.include('→ 12').and.not.include('pinned by').and.not.include('\n  realm setting ');
+    const wrong = await runCli(['import', '--input', FIXTURE, '--no-realm-settings'], env);
+    expect(wrong.code).to.equal(2);
+    expect(wrong.stderr).to.include('--no-realm-settings goes with --keycloak');
+    const bad = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak?realm_settings=no', REALM_EXPORT);
+    expect(bad.status).to.equal(400);
+    expect(JSON.stringify(bad.body)).to.include('realm_settings');
+
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak?realm_settings=false', REALM_EXPORT);
+    expect(status, JSON.stringify(body)).to.equal(200);
+    expect(body.settings).to.deep.equal({ imported: false, changed: [], pinned: [] });
+    expect((body.unmapped as Array<{ kind: string }>).filter((item) => item.kind === 'realm setting')).to.deep.equal([]);
+    expect(body.counts.users.created + body.counts.clients.created, 'users and clients are imported').to.be.greaterThan(0);
+    for (const group of ['password-policy', 'otp', 'sign-in']) expect(Object.values(await sources(group)), group).to.satisfy((all: string[]) => all.every((source) => source === 'default'));
+    expect(await values('brute-force')).to.include({ lockout_account_threshold: 20 });
+    expect((await gatehouse.services.audit.query({ types: ['settings.updated'], limit: 5 })).events).to.deep.equal([]);
   });
 
   it('the import applies them through the settings operations: read back through the admin API, audited; the pinned one kept', async () => {

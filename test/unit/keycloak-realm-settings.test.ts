@@ -108,6 +108,36 @@ describe('Keycloak realm settings → Gatehouse runtime settings (pure)', () => 
     expect(defaults.reason('verifyEmail false')).to.match(/left as it is/);
   });
 
+  it('names every login, session and token option Gatehouse has no setting for, with what it does instead; takes the admin-sent link lifetime as the invitation lifetime', () => {
+    // A Keycloak 26.7.3 default export: what an operator importing a realm just to move users brings along.
+    const defaults = mapped(DEFAULTS);
+    expect(defaults.values).to.include({ invitation_ttl: 43200 });
+    expect(defaults.plan.settings.find((one) => one.setting === 'invitation_ttl')!.keycloak).to.equal('actionTokenGeneratedByAdminLifespan 43200');
+    expect(defaults.reason('sslRequired none')).to.match(/GATEHOUSE_ISSUER/);
+    expect(defaults.reason('internationalizationEnabled false')).to.match(/follow each browser's language/);
+    expect(defaults.reason('accessCodeLifespanLogin 1800')).to.match(/an hour/);
+    expect(defaults.reason('accessCodeLifespanUserAction 300')).to.match(/no time limit per page/);
+    expect(defaults.reason('revokeRefreshToken false')).to.match(/rotates every refresh token/);
+    // Keycloak's defaults Gatehouse shares are not reported: no registration, usernames not editable, sign-in by email, unique addresses, no remember me.
+    for (const name of ['registrationEmailAsUsername false', 'editUsernameAllowed false', 'loginWithEmailAllowed true', 'duplicateEmailsAllowed false', 'rememberMe false']) expect(defaults.reason(name), name).to.equal(undefined);
+
+    // The settings realm, with email as username, editable usernames and strict refresh tokens.
+    const strict = mapped({ ...POLICIES, registrationEmailAsUsername: true, editUsernameAllowed: true, sslRequired: 'external', revokeRefreshToken: true, refreshTokenMaxReuse: 0, loginWithEmailAllowed: false, duplicateEmailsAllowed: true, supportedLocales: ['en', 'de'], defaultLocale: 'de' });
+    expect(strict.reason('registrationEmailAsUsername true')).to.match(/usernames hold no @/).and.match(/jo@acme\.test → jo/);
+    expect(strict.reason('editUsernameAllowed true')).to.match(/do not change once given/);
+    expect(strict.reason('sslRequired external')).to.match(/no per-address HTTPS rule/);
+    expect(strict.reason('refreshTokenMaxReuse 0')).to.match(/GATEHOUSE_REFRESH_REUSE_WINDOW/).and.match(/set it to 0/);
+    expect(strict.reason('loginWithEmailAllowed false')).to.match(/always takes the email/);
+    expect(strict.reason('duplicateEmailsAllowed true')).to.match(/unique/);
+    expect(strict.reason('supportedLocales de')).to.match(/get English/);
+    expect(strict.reason('supportedLocales without ru, zh-CN, ko')).to.match(/no setting to leave one out/);
+    expect(strict.reason('defaultLocale de')).to.match(/from the browser/);
+    expect(strict.reason('internationalizationEnabled false')).to.equal(undefined);
+    // Registration on without email as username: the form Keycloak had asked for a username.
+    expect(mapped({ ...POLICIES, registrationEmailAsUsername: false }).reason('registrationEmailAsUsername false')).to.match(/asks for no username/);
+    expect(mapped({ ...POLICIES, actionTokenGeneratedByAdminLifespan: 30 }).reason('actionTokenGeneratedByAdminLifespan 30')).to.match(/not applied: Gatehouse's invitation_ttl/);
+  });
+
   it('gives the variable to set for lifetimes only the environment sets, and never writes out the SMTP password', () => {
     const { plan, reason, unmapped } = mapped(POLICIES);
     expect(plan.environment).to.deep.include({ variable: 'GATEHOUSE_ACCESS_TOKEN_TTL', lifetime: 'accessToken', value: 900, keycloak: 'accessTokenLifespan' });

@@ -69,16 +69,17 @@ export const exportCommand = command({ options: { output: { type: 'string', shor
 });
 
 /** gatehouse import --input FILE [--passphrase-file FILE | --passphrase-stdin] [--dry-run] | gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run] */
-export const importCommand = command({ options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, report: { type: 'string' }, ...PASSPHRASE_OPTIONS }, arguments: [{ name: 'FILE', optional: true, unless: ['input', 'keycloak'] }] }, async (ctx, { values, positionals }) => {
+export const importCommand = command({ options: { input: { type: 'string', short: 'i' }, keycloak: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, api: { type: 'string' }, report: { type: 'string' }, 'no-realm-settings': { type: 'boolean', default: false }, ...PASSPHRASE_OPTIONS }, arguments: [{ name: 'FILE', optional: true, unless: ['input', 'keycloak'] }] }, async (ctx, { values, positionals }) => {
   // FILE, --input FILE or --keycloak EXPORT: one of them (an argument with two options that stand for it, said here).
   const given = [positionals[0] === undefined ? [] : ['FILE'], values.input === undefined ? [] : ['--input'], values.keycloak === undefined ? [] : ['--keycloak']].flat();
   if (given.length === 0) throw new CliError('FILE is required (or --input FILE; a Keycloak export: --keycloak REALM_EXPORT|DIR)', EXIT.usage);
   if (given.length > 1) throw new CliError(`${given.join(' and ')}: give one of them (FILE, --input FILE, or --keycloak REALM_EXPORT|DIR)`, EXIT.usage);
   if (values.keycloak !== undefined) {
     if (passphraseGiven(values)) throw new CliError('--passphrase-file and --passphrase-stdin go with an encrypted Gatehouse export (--input), not --keycloak', EXIT.usage);
-    return importKeycloak(ctx, values.keycloak, { dryRun: values['dry-run'], api: values.api, reportFile: values.report });
+    return importKeycloak(ctx, values.keycloak, { dryRun: values['dry-run'], api: values.api, reportFile: values.report, realmSettings: !values['no-realm-settings'] });
   }
   if (values.api !== undefined) throw new CliError('--api goes with --keycloak', EXIT.usage);
+  if (values['no-realm-settings']) throw new CliError('--no-realm-settings goes with --keycloak', EXIT.usage);
   if (values.report !== undefined) throw new CliError('--report goes with --keycloak', EXIT.usage);
   const path = values.input ?? positionals[0];
   if (path === undefined) throw new CliError('FILE is required (or --input FILE)', EXIT.usage);
@@ -292,10 +293,11 @@ interface KeycloakCliOptions {
   readonly dryRun: boolean;
   readonly api: string | undefined;
   readonly reportFile: string | undefined;
+  readonly realmSettings: boolean;
 }
 
-/** gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run] [--api URI] [--report FILE]: a Keycloak realm export (kc.sh export), or a kc.sh export --dir directory. */
-async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, reportFile }: KeycloakCliOptions): Promise<void> {
+/** gatehouse import --keycloak REALM_EXPORT|DIR [--dry-run] [--api URI] [--report FILE] [--no-realm-settings]: a Keycloak realm export (kc.sh export), or a kc.sh export --dir directory. */
+async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, reportFile, realmSettings }: KeycloakCliOptions): Promise<void> {
   // Before anything, the dry run too: the admin API's rule for ?api=, named as typed (the import itself would name `identifier`).
   // Loaded here, not with the module: it brings the import and its stores' models, which a line refused for a bad flag must not load (cli-start-loads).
   const { keycloakImportQuerySchema } = await import('../../operations/keycloak-import.ts');
@@ -307,7 +309,7 @@ async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, repo
     throw new CliError(`${typed(path)}: cannot read a realm export (${fileProblem(error)})`, EXIT.usage);
   }
   const source = isDirectory ? keycloakDirectory(path) : { realm: keycloakFile(path, '', path) };
-  const report = await withOperations(ctx, (ops) => withReportFile(reportFile, (onEntry) => ops.keycloak.import(cliActor(), source, { dryRun, api, onEntry })));
+  const report = await withOperations(ctx, (ops) => withReportFile(reportFile, (onEntry) => ops.keycloak.import(cliActor(), source, { dryRun, api, onEntry, realmSettings })));
   if (ctx.json) {
     ctx.out(JSON.stringify(report));
     return;
@@ -337,8 +339,15 @@ async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, repo
       ctx.out(`  imported disabled until their client secret is set (gatehouse idps update ALIAS --client-secret-stdin --enabled): ${listed(upstream.secretsToSet, counts.upstream.secretsToSet)}`);
     }
   }
-  const { changed, pinned } = report.settings;
-  if (changed.length > 0) ctx.out(`  settings ${dryRun ? 'that would change' : 'changed'} (gatehouse settings get shows them):`);
+  const { changed, pinned, imported } = report.settings;
+  // Runtime settings are live for every instance: say plainly which the import changes (or would), and how to keep them.
+  if (!realmSettings) ctx.out("  realm settings left out (--no-realm-settings): Gatehouse's runtime settings stay as they are");
+  else if (imported && changed.length === 0) ctx.out(`  runtime settings: none ${dryRun ? 'would change' : 'changed'} (those the realm sets are already its values)`);
+  else if (changed.length > 0) {
+    ctx.out(dryRun
+      ? '  runtime settings the import would change, live on every instance at once (--no-realm-settings leaves them as they are):'
+      : '  runtime settings changed, live on every instance (gatehouse settings get shows them):');
+  }
   for (const change of changed) ctx.out(`    ${change.setting}: ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)} (${change.keycloak})${change.note === undefined ? '' : `; ${change.note}`}`);
   for (const one of pinned) ctx.out(`  setting ${one.setting} pinned by ${one.variable}: stays ${JSON.stringify(one.value)}, not the realm's ${JSON.stringify(one.keycloakValue)} (${one.keycloak}); unset the variable to manage it at runtime`);
   for (const conflict of report.conflicts) ctx.out(`  conflict: ${conflict.user}: ${conflict.reason}`);
