@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { clockTimer, systemClock, type Clock, type ClockTimer } from '../clock.ts';
 
 export interface SubscriberLogger {
   warn(obj: object, msg: string): void;
@@ -8,12 +9,16 @@ export interface SubscriberLogger {
 export const SUBSCRIBER_CONNECTION_NAME = 'gatehouse:subscriber';
 
 /**
- * How often the connection is checked to still answer (PING), and how long an answer may take:
- * a connection that went silent without closing is dropped within 5 s + 3 s. One heartbeat per
- * instance, whatever the number of channels (docs/PERFORMANCE.md, *Idle CPU*).
+ * How often the connection is checked to still answer (PING), and how many beats in a row may
+ * find the last PING unanswered before the connection counts as silent. A connection that closes
+ * (Redis stopped, a reset) suspends its listeners at once; one that went silent without closing
+ * (a network partition) is dropped when a PING stayed unanswered through MISSED_BEATS later beats
+ * — 10 to 15 s. One slow answer (a busy Redis, this process's event loop stalled) is no loss:
+ * dropping would empty every cache of the instance at once and send all its reads to the store.
+ * One heartbeat per instance, whatever the number of channels (docs/PERFORMANCE.md, *Idle CPU*).
  */
 const HEARTBEAT_MS = 5_000;
-const HEARTBEAT_TIMEOUT_MS = 3_000;
+const MISSED_BEATS = 2;
 
 /** What a listener of one channel is told. */
 export interface ChannelListener {
@@ -46,9 +51,10 @@ export interface ChangeSubscriberDeps {
   /** The commands' connection; the subscriber is a duplicate of it. */
   readonly redis: Redis;
   readonly logger: SubscriberLogger;
-  /** Heartbeat (tests shorten it). */
+  /** Heartbeat interval. */
   readonly heartbeatMs?: number;
-  readonly heartbeatTimeoutMs?: number;
+  /** The heartbeat's clock (tests move it instead of waiting). */
+  readonly clock?: Clock;
 }
 
 type State = 'new' | 'live' | 'suspended';
@@ -58,14 +64,14 @@ interface Entry {
   state: State;
 }
 
-export function createChangeSubscriber({ redis, logger, heartbeatMs = HEARTBEAT_MS, heartbeatTimeoutMs = HEARTBEAT_TIMEOUT_MS }: ChangeSubscriberDeps): ChangeSubscriber {
+export function createChangeSubscriber({ redis, logger, heartbeatMs = HEARTBEAT_MS, clock = systemClock }: ChangeSubscriberDeps): ChangeSubscriber {
   const channels = new Map<string, Set<Entry>>();
   let connection: Redis | undefined;
   /** The first connection attempt (listen waits for it; later ones happen in the background). */
   let connecting: Promise<void> | undefined;
   /** Counts the connection's closes: an answer from before a close says nothing about after. */
   let generation = 0;
-  let heartbeat: NodeJS.Timeout | undefined;
+  let heartbeat: ClockTimer | undefined;
   let closed = false;
 
   /** A listener's callback that throws must not keep the message from the others. */
@@ -137,24 +143,34 @@ export function createChangeSubscriber({ redis, logger, heartbeatMs = HEARTBEAT_
     });
     // A connection that stopped answering without closing (a network partition) is dropped:
     // its listeners are suspended at once and resume after the reconnect.
-    let beating = false;
-    heartbeat = setInterval(() => {
-      if (beating || subscriber.status !== 'ready') return;
-      beating = true;
-      let timeout: NodeJS.Timeout | undefined;
-      const silent = new Promise<'silent'>((resolve) => {
-        timeout = setTimeout(() => resolve('silent'), heartbeatTimeoutMs);
+    /** The PING not answered yet (its connection generation), and how many beats found it so. */
+    let pending: { readonly generation: number; missed: number } | undefined;
+    const beat = (): void => {
+      heartbeat = clockTimer(clock, heartbeatMs, beat);
+      // Decided after this turn's I/O: an answer that arrived while the event loop was stalled
+      // is read first (timers run before I/O in each turn of the loop).
+      setImmediate(() => {
+        if (closed || subscriber.status !== 'ready') return;
+        if (pending !== undefined && pending.generation === generation) {
+          pending.missed += 1;
+          if (pending.missed < MISSED_BEATS) return;
+          pending = undefined;
+          generation += 1;
+          suspendAll();
+          subscriber.disconnect(true);
+          return;
+        }
+        const sent = { generation, missed: 0 };
+        pending = sent;
+        subscriber.ping().then(
+          () => {
+            if (pending === sent) pending = undefined;
+          },
+          () => {}, // Closed meanwhile: the close suspended the listeners.
+        );
       });
-      void Promise.race([subscriber.ping().then(() => 'answered' as const, () => 'failed' as const), silent]).then((outcome) => {
-        clearTimeout(timeout);
-        beating = false;
-        if (outcome === 'answered' || closed) return;
-        generation += 1;
-        suspendAll();
-        subscriber.disconnect(true);
-      });
-    }, heartbeatMs);
-    heartbeat.unref();
+    };
+    heartbeat = clockTimer(clock, heartbeatMs, beat);
     // A first attempt that fails is retried in the background (the client's retry strategy).
     connecting = subscriber.connect().catch(() => {});
     connection = subscriber;
@@ -197,7 +213,7 @@ export function createChangeSubscriber({ redis, logger, heartbeatMs = HEARTBEAT_
     },
     async close() {
       closed = true;
-      clearInterval(heartbeat);
+      heartbeat?.cancel();
       channels.clear();
       const subscriber = connection;
       connection = undefined;

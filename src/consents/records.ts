@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import { removeRowsOfDeletedUsers } from '../accounts/deleted-user-rows.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { EXPORT_BATCH } from '../storage/read-batches.ts';
 
@@ -138,6 +139,8 @@ export async function createConsentRecords({ connection, now = () => new Date(),
         if (!isDuplicateKey(error)) throw error;
         await upsert(accountId, clientId, given, at);
       }
+      // A consent given (or imported) while the user was being deleted must not outlive them (src/accounts/deleted-user-rows.ts).
+      await removeRowsOfDeletedUsers(connection.db!, 'user_consents', 'accountId', [accountId]);
     },
 
     async remove(accountId, clientId) {

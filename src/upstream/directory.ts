@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { removeRowsOfDeletedUsers } from '../accounts/deleted-user-rows.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
@@ -188,6 +189,8 @@ export function createUpstreamDirectory({ mongo, box, now = () => new Date(), lo
         if (isDuplicateKey(error)) throw new ConflictError('upstream_already_linked', undefined, 'subject');
         throw error;
       }
+      // Linked while the user was being deleted: the link goes (the identity stays free to link elsewhere); the deletion removes links made before it ends.
+      await removeRowsOfDeletedUsers(mongo.db!, LINKS, 'user_id', [userId]);
       return toLink(doc);
     },
     async touchLink(alias, subject) {

@@ -1,3 +1,4 @@
+import { removeRowsOfDeletedUsers } from '../accounts/deleted-user-rows.ts';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 
@@ -35,6 +36,7 @@ export function createLinkTickets({ mongo, now = () => new Date() }: { mongo: Co
     async issue({ userId, provider }) {
       const id = randomBytes(32).toString('base64url');
       await rows().insertOne({ _id: id, user_id: userId, provider, expires_at: new Date(now().getTime() + LINK_TICKET_TTL_MS) });
+      await removeRowsOfDeletedUsers(mongo.db!, LINK_TICKETS_COLLECTION, 'user_id', [userId]);
       return id;
     },
     async take(id, provider) {

@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { removeRowsOfDeletedUsers } from '../accounts/deleted-user-rows.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 
 /**
@@ -45,6 +46,8 @@ export function createUpstreamSessions({ mongo, box, now = () => new Date() }: {
         expires_at: expiresAt,
       };
       await rows().replaceOne({ _id: sessionUid }, doc, { upsert: true });
+      // A sign-in finishing while its user is deleted leaves no row naming them (src/accounts/deleted-user-rows.ts).
+      await removeRowsOfDeletedUsers(mongo.db!, UPSTREAM_SESSIONS_COLLECTION, 'account_id', [record.accountId]);
     },
     async take(sessionUid) {
       const doc = await rows().findOneAndDelete({ _id: sessionUid });

@@ -18,6 +18,7 @@ import { collectionName } from '../../src/storage/oidc/models.ts';
 import { faultyLink, type FaultyLink } from '../helpers/faulty-link.ts';
 import { heldNotices, type HeldNotices } from '../helpers/held-notices.ts';
 import { NOTICE_MS, within } from '../helpers/poll.ts';
+import { testClock } from '../helpers/clock.ts';
 import { TestRedis } from '../helpers/redis-server.ts';
 import { emptyDatabaseUri, randomSecret, recycleDatabase } from '../helpers/stores.ts';
 
@@ -250,7 +251,15 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
     });
   });
 
-  describe('a subscription whose connection stops answering without closing (a network partition)', () => {
+  describe('a subscription whose connection stops answering without closing (a network partition), on a clock the test moves', () => {
+    /** The subscriber's default heartbeat; a frozen clock beats only when the test moves it. */
+    const HEARTBEAT_MS = 5_000;
+    const clock = testClock({ frozen: true });
+    /** One heartbeat: the clock moved past it, and the beat's decision (made after the turn's I/O) taken. */
+    const beat = async () => {
+      await clock.advance(HEARTBEAT_MS);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
     let redis: TestRedis;
     let link: FaultyLink;
     let writer: Redis;
@@ -264,7 +273,7 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
       link = await faultyLink(redis.url);
       writer = await connectRedis({ url: redis.url, timeoutMs: 1000 });
       listener = await connectRedis({ url: link.uri, timeoutMs: 1000 });
-      subscriber = createChangeSubscriber({ redis: listener, logger: quiet, heartbeatMs: 100, heartbeatTimeoutMs: 500 });
+      subscriber = createChangeSubscriber({ redis: listener, logger: quiet, clock });
       subscription = await createChangeChannel({ redis: listener, channel: 'test:changed', logger: quiet, subscriber }).subscribe(
         (id) => events.push(id),
         () => events.push('(resync)'),
@@ -280,16 +289,39 @@ describe('change notices survive a lost Redis connection (real Redis, stopped an
       await redis?.stop();
     });
 
-    it('is suspended when its heartbeat goes unanswered, and resumes once it answers again', async () => {
+    it('is suspended when a PING stays unanswered through two more heartbeats, and resumes once it answers again', async () => {
       await writer.publish('test:changed', 'before');
       await within(NOTICE_MS, async () => events.includes('before'));
       link.partition();
-      await within(NOTICE_MS, async () => events.includes('(suspend)'));
+      await beat(); // PING sent, into the partition
+      await beat(); // unanswered: one missed beat
+      expect(events, 'one missed beat is no loss').to.not.include('(suspend)');
+      await beat(); // two: silent
+      expect(events).to.include('(suspend)');
       link.unpartition();
       await within(NOTICE_MS, async () => events.includes('(resync)'));
       expect(events.slice(0, 3)).to.deep.equal(['before', '(suspend)', '(resync)']);
       await writer.publish('test:changed', 'after');
       await within(NOTICE_MS, async () => events.includes('after'));
+    });
+
+    it('a slow PING (a busy Redis, a stalled event loop) answered before the second missed beat drops nothing: no cache of the instance is emptied', async () => {
+      const suspensions = () => events.filter((event) => event === '(suspend)').length;
+      const before = suspensions();
+      const slow = link.stallNextReply('ping');
+      await beat(); // PING sent; its answer held back
+      await slow.stalled;
+      await beat(); // unanswered at this beat: one miss
+      slow.resume();
+      await writer.publish('test:changed', 'while-slow');
+      // The held answer arrives ahead of the message (one connection, in order).
+      await within(NOTICE_MS, async () => events.includes('while-slow'));
+      // Answered: this beat sends a fresh PING instead of counting a second miss.
+      await beat();
+      expect(suspensions(), 'no suspension: the caches stay').to.equal(before);
+      await writer.publish('test:changed', 'still-live');
+      await within(NOTICE_MS, async () => events.includes('still-live'));
+      expect(suspensions()).to.equal(before);
     });
   });
 

@@ -191,14 +191,16 @@ describe('dynamic client registration (RFC 7591/7592) behind initial access toke
     const leaving = (await (await register({ ...base, client_name: 'Leaving' }, await initialAccessToken())).json()) as Record<string, string>;
     const staying = (await (await register({ ...base, client_name: 'Staying' }, await initialAccessToken())).json()) as Record<string, string>;
     const { consents } = gatehouse.services;
+    // A user that exists: a consent of a user that does not is removed as it is written (src/accounts/deleted-user-rows.ts).
+    const userOfBoth = (await gatehouse.services.accounts.createUser({ username: 'user-of-both' })).id;
     // What the consent page's Allow keeps (src/interactions/steps/consent.ts).
-    for (const clientId of [leaving.client_id!, staying.client_id!]) await consents.add('user-of-both', clientId, { scopes: ['openid', 'profile'], claims: [], resources: {} });
+    for (const clientId of [leaving.client_id!, staying.client_id!]) await consents.add(userOfBoth, clientId, { scopes: ['openid', 'profile'], claims: [], resources: {} });
 
     const deleted = await fetch(new URL(new URL(leaving.registration_client_uri!).pathname, gatehouse.url), { method: 'DELETE', headers: { authorization: `Bearer ${leaving.registration_access_token}` } });
     expect(deleted.status).to.equal(204);
     expect(await gatehouse.services.clients.get(leaving.client_id!)).to.equal(undefined);
-    expect(await consents.find('user-of-both', leaving.client_id!), 'the deleted client: nobody consented to a client made again under its id').to.equal(undefined);
-    expect((await consents.find('user-of-both', staying.client_id!))?.scopes).to.deep.equal(['openid', 'profile']);
+    expect(await consents.find(userOfBoth, leaving.client_id!), 'the deleted client: nobody consented to a client made again under its id').to.equal(undefined);
+    expect((await consents.find(userOfBoth, staying.client_id!))?.scopes).to.deep.equal(['openid', 'profile']);
   });
 
   it("deleting itself (RFC 7592 DELETE) revokes the client's grants and tokens at once and is audited, as an operator's deletion is", async () => {

@@ -25,6 +25,8 @@ describe('Upstream sessions and link tickets expire without TTL indexes (the swe
   before(async () => {
     connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     clock = testClock({ frozen: true });
+    // The users the rows name exist: a row of a user that does not is removed as it is written (src/accounts/deleted-user-rows.ts).
+    await connection.db!.collection<{ _id: string }>('users').insertMany([{ _id: 'u-1' }, { _id: 'u-2' }]);
     sweeper = await startUpstreamExpiry({ mongo: connection, logger: { warn() {} }, now: dateClock(clock), onClockJump: clock.onJump, intervalMs: 3_600_000 });
   });
   after(async () => {
