@@ -2,6 +2,7 @@ import { DuplicateUserError } from '../accounts/errors.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
 import type { ApiRegistry } from '../apis/registry.ts';
+import type { ClaimScopes } from '../claims/claim-scopes.ts';
 import type { ClientRepository } from '../clients/repository.ts';
 import type { ConsentRecords } from '../consents/records.ts';
 import type { Factors } from '../mfa/factors.ts';
@@ -18,6 +19,7 @@ export interface KeycloakImportServices {
   readonly roles: LabelDirectory;
   readonly groups: LabelDirectory;
   readonly clients: ClientRepository;
+  readonly claimScopes: Pick<ClaimScopes, 'list' | 'create' | 'update'>;
   readonly users: UserAdmin;
   readonly factors: Pick<Factors, 'importTotp'>;
   readonly upstream: Pick<UpstreamDirectory, 'get' | 'create' | 'update' | 'findLink' | 'link'>;
@@ -67,6 +69,7 @@ export async function applyKeycloakRealm(services: KeycloakImportServices, plan:
       report.add(`${kind}.${exists ? 'updated' : 'created'}`, label.name);
     }
   }
+  await applyClaimScopes(services.claimScopes, plan, dryRun, report);
   for (const client of plan.clients) {
     const existing = await services.clients.get(client.clientId);
     const allowedApis = new Set(existing?.allowedApis ?? client.allowedApis);
@@ -88,6 +91,32 @@ export async function applyKeycloakRealm(services: KeycloakImportServices, plan:
     report.add(`clients.${existing === undefined ? 'created' : 'updated'}`, client.clientId);
   }
   await applyUpstreamProviders(services.upstream, plan.upstreamProviders, { dryRun }, report);
+}
+
+/**
+ * The realm's claim scopes, before the clients that list them (the provider refuses a client naming
+ * a scope it does not know). A scope of the same name is replaced (descriptions and mappers); a
+ * mapper whose claim another Gatehouse scope gives is left out and reported (a claim comes from one
+ * scope).
+ */
+async function applyClaimScopes(claimScopes: KeycloakImportServices['claimScopes'], plan: KeycloakRealmPlan, dryRun: boolean, report: KeycloakReportBuilder): Promise<void> {
+  if (plan.claimScopes.length === 0) return;
+  const current = await claimScopes.list();
+  const planned = new Set(plan.claimScopes.map((scope) => scope.name));
+  const holders = new Map(current.filter((scope) => !planned.has(scope.name)).flatMap((scope) => scope.mappers.map((mapper) => [mapper.claim, scope.name] as const)));
+  for (const { name, input } of plan.claimScopes) {
+    const mappers = input.mappers.filter((mapper) => {
+      const holder = holders.get(mapper.claim);
+      if (holder !== undefined) report.addUnmapped({ kind: 'client scope', name, reason: `claim ${mapper.claim}: Gatehouse's claim scope ${holder} gives it already (a claim comes from one scope); this mapper is not imported` });
+      return holder === undefined;
+    });
+    const exists = current.some((scope) => scope.name === name);
+    if (!dryRun) {
+      if (exists) await claimScopes.update(name, { description: input.description, mappers });
+      else await claimScopes.create({ ...input, mappers });
+    }
+    report.add(`claimScopes.${exists ? 'updated' : 'created'}`, name);
+  }
 }
 
 /**

@@ -51,6 +51,8 @@ export interface KeycloakImportReport {
   readonly roles: Record<Outcome, Sample<string>>;
   readonly groups: Record<Outcome, Sample<string>>;
   readonly clients: Record<Outcome, Sample<string>>;
+  /** Custom client scopes imported as claim scopes (src/keycloak/map-client-scopes.ts). */
+  readonly claimScopes: Record<Outcome, Sample<string>>;
   /** Keycloak's own clients (account, admin console, ...), skipped on purpose: Gatehouse has its own console, account page and admin API. */
   readonly builtInClients: Sample<string>;
   /** Clients imported as native apps (`application_type: native`): their redirect URIs and what each is. */
@@ -97,6 +99,7 @@ export interface ReportCounts {
   readonly roles: Record<Outcome, number>;
   readonly groups: Record<Outcome, number>;
   readonly clients: Record<Outcome, number>;
+  readonly claimScopes: Record<Outcome, number>;
   builtInClients: number;
   readonly users: Record<Outcome, number>;
   refusedUsers: number;
@@ -109,7 +112,7 @@ export interface ReportCounts {
 
 /** The report's lists, by name (`users.created`): what an entry of the `--report` file says it belongs to. */
 export type ReportList =
-  | `${'roles' | 'groups' | 'clients' | 'users'}.${Outcome}`
+  | `${'roles' | 'groups' | 'clients' | 'claimScopes' | 'users'}.${Outcome}`
   | `totp.${TotpImportOutcome}`
   | `upstream.${'created' | 'updated' | 'secretsToSet'}`
   | 'builtInClients'
@@ -133,6 +136,7 @@ export function emptyKeycloakReport(realm: string, dryRun: boolean): KeycloakImp
     roles: outcomes(() => []),
     groups: outcomes(() => []),
     clients: outcomes(() => []),
+    claimScopes: outcomes(() => []),
     builtInClients: [],
     nativeClients: {},
     users: outcomes(() => []),
@@ -149,6 +153,7 @@ export function emptyKeycloakReport(realm: string, dryRun: boolean): KeycloakImp
       roles: outcomes(() => 0),
       groups: outcomes(() => 0),
       clients: outcomes(() => 0),
+      claimScopes: outcomes(() => 0),
       builtInClients: 0,
       users: outcomes(() => 0),
       refusedUsers: 0,

@@ -3,6 +3,7 @@ import { USERINFO_SIGNING_ALGS, webUri } from '../clients/spec.ts';
 import { problemText } from '../errors/problems.ts';
 import type { ExportedClient } from '../clients/repository.ts';
 import { isObject, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
+import type { MappedClientScopes } from './map-client-scopes.ts';
 
 /**
  * Keycloak clients as Gatehouse clients: exact redirect URIs (resolved against the root URL),
@@ -23,7 +24,6 @@ import { isObject, list, strings, text, type Json, type UnmappedItem } from './e
  * and reported apart from what could not be mapped. Their client roles are not imported either.
  */
 export const BUILTIN_CLIENTS = new Set(['account', 'account-console', 'admin-cli', 'broker', 'realm-management', 'security-admin-console']);
-const GATEHOUSE_SCOPES = new Set(['profile', 'email', 'address', 'phone', 'offline_access', 'roles']);
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 const isWebUri = (uri: string) => /^https?:$/.test(new URL(uri).protocol);
 
@@ -44,7 +44,7 @@ interface MappedClient {
   readonly native: string[] | undefined;
 }
 
-function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | undefined {
+function clientMetadata(client: Json, clientScopes: MappedClientScopes, unmapped: UnmappedItem[]): MappedClient | undefined {
   const clientId = String(client.clientId);
   const note = (reason: string) => unmapped.push({ kind: 'client', name: clientId, reason });
   const attributes = isObject(client.attributes) ? client.attributes : {};
@@ -128,7 +128,16 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | 
       return undefined;
     }
   }
-  const scopes = ['openid', ...[...strings(client.defaultClientScopes), ...strings(client.optionalClientScopes)].filter((scope) => GATEHOUSE_SCOPES.has(scope))];
+  // Default and optional client scopes alike: scopes the client may ask for (src/keycloak/map-client-scopes.ts).
+  const keycloakScopes = [...strings(client.defaultClientScopes), ...strings(client.optionalClientScopes)];
+  const scopes = ['openid', ...keycloakScopes.flatMap((scope) => clientScopes.names.get(scope) ?? [])];
+  const undefinedScopes = keycloakScopes.filter((scope) => !clientScopes.isKnown(scope));
+  if (undefinedScopes.length > 0) note(`client scopes ${undefinedScopes.join(', ')}: not defined in the export's clientScopes, not imported`);
+  const claimScopeNames = new Set(clientScopes.claimScopes.map((scope) => scope.name));
+  const unasked = strings(client.defaultClientScopes).filter((scope) => claimScopeNames.has(scope));
+  if (unasked.length > 0) {
+    note(`default client scopes ${unasked.join(', ')}: Gatehouse gives a claim scope's claims only when the app asks for it (scope=openid ${unasked.join(' ')}); Keycloak added default scopes unasked`);
+  }
   const metadata: Json = {
     ...(applicationType === 'native' ? { application_type: 'native' } : {}),
     redirect_uris: redirectUris,
@@ -184,7 +193,7 @@ function clientMetadata(client: Json, unmapped: UnmappedItem[]): MappedClient | 
  * Every client of the export but Keycloak's own ones (named in `builtIn`) and disabled ones, and —
  * by client id — the redirect URIs of those mapped to native apps.
  */
-export function mapClients(document: Json, now: Date, unmapped: UnmappedItem[]): { clients: ExportedClient[]; nativeClients: Record<string, string[]>; builtIn: string[] } {
+export function mapClients(document: Json, now: Date, clientScopes: MappedClientScopes, unmapped: UnmappedItem[]): { clients: ExportedClient[]; nativeClients: Record<string, string[]>; builtIn: string[] } {
   const clients: ExportedClient[] = [];
   const nativeClients: Record<string, string[]> = {};
   const builtIn: string[] = [];
@@ -198,7 +207,7 @@ export function mapClients(document: Json, now: Date, unmapped: UnmappedItem[]):
       unmapped.push({ kind: 'client', name: client.clientId, reason: 'disabled in Keycloak: not imported' });
       continue;
     }
-    const mapped = clientMetadata(client, unmapped);
+    const mapped = clientMetadata(client, clientScopes, unmapped);
     if (mapped === undefined) continue;
     if (mapped.native !== undefined) nativeClients[client.clientId] = mapped.native;
     const at = now.toISOString();
@@ -215,5 +224,8 @@ export function mapClients(document: Json, now: Date, unmapped: UnmappedItem[]):
       updatedAt: at,
     });
   }
+  // Built-in scopes with no counterpart, once each, when an imported client uses them.
+  const used = new Set(list(document.clients).flatMap((client) => (isObject(client) && clients.some((kept) => kept.clientId === client.clientId) ? [...strings(client.defaultClientScopes), ...strings(client.optionalClientScopes)] : [])));
+  for (const [name, reason] of clientScopes.without) if (used.has(name)) unmapped.push({ kind: 'client scope', name, reason });
   return { clients, nativeClients, builtIn: builtIn.sort() };
 }

@@ -7,7 +7,7 @@ export interface PlannedConsent {
   readonly userId: string;
   readonly username: string;
   readonly clientId: string;
-  /** OpenID scopes: `openid` (Keycloak grants it with every consent and lists it nowhere) and the granted client scopes Gatehouse has. */
+  /** OpenID scopes: `openid` (Keycloak grants it with every consent and lists it nowhere) and the granted client scopes Gatehouse has (its own and the imported claim scopes). */
   readonly scopes: readonly string[];
   readonly createdAt: Date | undefined;
   readonly updatedAt: Date | undefined;
@@ -19,10 +19,12 @@ const date = (value: unknown): Date | undefined => (typeof value === 'number' &&
  * Each user's consents to the clients the import brings (`clients`); a consent to a client it does
  * not bring (a built-in one, one not mapped) is reported. Of the granted client scopes, those that
  * are OpenID scopes in Gatehouse too (`profile`, `email`, `address`, `phone`, `offline_access`,
- * `roles`, `groups`) are kept; others (a custom client scope) are reported: Gatehouse asks for them
- * again. `users`: the users the plan imports, by id.
+ * `roles`, `groups`) and the claim scopes the import brings (`claimScopes`) are kept; others (a
+ * client scope not imported) are reported: Gatehouse asks for them again. `users`: the users the
+ * plan imports, by id.
  */
-export function mapConsents(document: Json, users: ReadonlyMap<string, string>, clients: ReadonlySet<string>, unmapped: UnmappedItem[]): PlannedConsent[] {
+export function mapConsents(document: Json, users: ReadonlyMap<string, string>, clients: ReadonlySet<string>, claimScopes: ReadonlySet<string>, unmapped: UnmappedItem[]): PlannedConsent[] {
+  const kept = (scope: string) => isOidcScope(scope) || claimScopes.has(scope);
   const consents: PlannedConsent[] = [];
   for (const raw of list(document.users)) {
     if (!isObject(raw) || typeof raw.id !== 'string') continue;
@@ -37,9 +39,9 @@ export function mapConsents(document: Json, users: ReadonlyMap<string, string>, 
         continue;
       }
       const granted = strings(consent.grantedClientScopes);
-      const other = granted.filter((scope) => !isOidcScope(scope));
+      const other = granted.filter((scope) => !kept(scope));
       if (other.length > 0) unmapped.push({ kind: 'user consent', name: `${username} → ${clientId}`, reason: `client scopes ${other.join(', ')}: not OpenID scopes in Gatehouse, asked for again` });
-      consents.push({ userId: raw.id, username, clientId, scopes: ['openid', ...granted.filter(isOidcScope)], createdAt: date(consent.createdDate), updatedAt: date(consent.lastUpdatedDate) });
+      consents.push({ userId: raw.id, username, clientId, scopes: ['openid', ...granted.filter(kept)], createdAt: date(consent.createdDate), updatedAt: date(consent.lastUpdatedDate) });
     }
   }
   return consents;

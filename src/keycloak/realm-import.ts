@@ -1,6 +1,7 @@
 import type { ExportedClient } from '../clients/repository.ts';
 import { isObject, KeycloakExportError, list, type Json, type UnmappedItem } from './export-json.ts';
 import { mapClients } from './map-client.ts';
+import { mapClientScopes, type PlannedClaimScope } from './map-client-scopes.ts';
 import { mapFederatedIdentities, mapIdentityProviders, type PlannedLink, type PlannedUpstream } from './map-identity-providers.ts';
 import { groupDepth, mapRoles, MAX_GROUP_DEPTH, type RealmRoles } from './map-roles.ts';
 import { mapUsers, type PlannedUser, type UserPass } from './map-users.ts';
@@ -15,6 +16,7 @@ export type { PlannedUser, UserPass } from './map-users.ts';
 export type { CurrentUser, CurrentUsers, MissingHolders, RefusedUser } from './user-identity.ts';
 export type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
 export type { PlannedRealmSettings } from './map-realm-settings.ts';
+export type { PlannedClaimScope } from './map-client-scopes.ts';
 
 /**
  * Reads a Keycloak realm export (`kc.sh export`, Keycloak 24–26) into what Gatehouse keeps:
@@ -55,6 +57,8 @@ export interface KeycloakRealmPlan {
   readonly realm: string;
   readonly roles: ReadonlyArray<{ readonly name: string; readonly description: string }>;
   readonly groups: ReadonlyArray<{ readonly name: string; readonly description: string }>;
+  /** Custom client scopes with User Attribute / Hardcoded claim mappers, as claim scopes (src/keycloak/map-client-scopes.ts): written before the clients that list them. */
+  readonly claimScopes: readonly PlannedClaimScope[];
   readonly clients: readonly ExportedClient[];
   /** Keycloak's own clients found in the export, skipped on purpose (src/keycloak/map-client.ts BUILTIN_CLIENTS). */
   readonly builtInClients: readonly string[];
@@ -80,6 +84,8 @@ export interface KeycloakUsersContext {
   readonly groups: unknown[];
   readonly clients: readonly string[];
   readonly aliases: Readonly<Record<string, string>>;
+  /** The claim scopes the import brings (users' consents keep them); absent in contexts kept before they were imported. */
+  readonly claimScopes?: readonly string[];
 }
 
 /** One batch of users, mapped. */
@@ -127,7 +133,8 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
   const realm = document.realm;
   const unmapped: UnmappedItem[] = [];
   const roles = mapRoles(document, realm, unmapped);
-  const { clients, nativeClients, builtIn } = mapClients(document, now, unmapped);
+  const clientScopes = mapClientScopes(document, unmapped);
+  const { clients, nativeClients, builtIn } = mapClients(document, now, clientScopes, unmapped);
   const { providers, aliases } = mapIdentityProviders(document, roles, unmapped);
 
   for (const flow of list(document.authenticationFlows)) {
@@ -137,11 +144,6 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
   for (const provider of list(components['org.keycloak.storage.UserStorageProvider'])) {
     if (isObject(provider)) unmapped.push({ kind: 'user federation', name: String(provider.name), reason: 'LDAP/Kerberos federation is not supported: users stored there are not in the export' });
   }
-  for (const scope of list(document.clientScopes)) {
-    if (!isObject(scope) || typeof scope.name !== 'string') continue;
-    const builtin = ['profile', 'email', 'address', 'phone', 'offline_access', 'roles', 'web-origins', 'acr', 'basic', 'microprofile-jwt', 'role_list', 'saml_organization', 'organization', 'service_account'];
-    if (!builtin.includes(scope.name)) unmapped.push({ kind: 'client scope', name: scope.name, reason: 'custom client scopes are not imported (define the scopes on an API)' });
-  }
   const settings = mapRealmSettings(document, unmapped);
 
   const defaultRole = isObject(document.defaultRole) && typeof document.defaultRole.name === 'string' ? document.defaultRole.name : `default-roles-${realm.toLowerCase()}`;
@@ -150,6 +152,7 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
       realm,
       roles: [...roles.labels].map(([name, description]) => ({ name, description })),
       groups: [...roles.groups.keys()].map((name) => ({ name, description: '' })),
+      claimScopes: clientScopes.claimScopes,
       clients,
       builtInClients: builtIn,
       nativeClients,
@@ -164,6 +167,7 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
       groups: groupDefinitions(document.groups),
       clients: clients.map((client) => client.clientId),
       aliases: Object.fromEntries(aliases),
+      claimScopes: clientScopes.claimScopes.map((scope) => scope.name),
     },
   };
 }
@@ -194,7 +198,7 @@ export function planKeycloakUsers(
   const mapped = mapUsers(document, context.realm, roles, now, unmapped, refusedUsers, current, options);
   if (!Array.isArray(mapped)) return mapped as MissingHolders;
   const planned = new Map(mapped.map(({ user }) => [user._id, user.username]));
-  const consents = mapConsents(document, planned, new Set(context.clients), unmapped);
+  const consents = mapConsents(document, planned, new Set(context.clients), new Set(context.claimScopes ?? []), unmapped);
   const upstreamLinks = mapFederatedIdentities({ users: users.filter((raw) => isObject(raw) && typeof raw.id === 'string' && planned.has(raw.id)) }, new Map(Object.entries(context.aliases)), unmapped);
   return { users: mapped, consents, refusedUsers, upstreamLinks, unmapped };
 }

@@ -173,6 +173,7 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
         roles: both(counts.roles),
         groups: both(counts.groups),
         clients: both(counts.clients),
+        claimScopes: both(counts.claimScopes),
         users: both(counts.users),
         totp: counts.totp.imported,
         consents: report.report.consents,
