@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import type { Page } from 'playwright-core';
 import { callAdmin, clientCredentials, type ApiResponse } from '../helpers/admin.ts';
-import { FAST_HASHING, type Deployment } from '../helpers/e2e.ts';
+import { authorizationRequest, FAST_HASHING, type Deployment } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
 
 /**
@@ -57,23 +57,12 @@ export function application(issuer: string, created: ApiResponse): Promise<oidc.
 
 /** Code + PKCE in a browser page: opens the authorization URL; `finish` redeems the code once the page is back at `redirectUri`. */
 export async function startCodeFlow(page: Page, app: oidc.Configuration, redirectUri: string, parameters: Record<string, string> = {}) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(app, {
-    redirect_uri: redirectUri,
-    scope: 'openid profile email',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...parameters,
-  });
+  const { url, checks } = await authorizationRequest(app, redirectUri, parameters);
   await page.goto(url.toString());
   return {
     async finish() {
       await page.waitForURL((at) => at.toString().startsWith(redirectUri));
-      return oidc.authorizationCodeGrant(app, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+      return oidc.authorizationCodeGrant(app, new URL(page.url()), checks);
     },
   };
 }
