@@ -32,3 +32,8 @@ export const OIDC_SCOPES: readonly string[] = [...Object.keys(SCOPE_CLAIMS), 'of
 export function isOidcScope(scope: string): boolean {
   return OIDC_SCOPES.includes(scope);
 }
+
+/** The OpenID scopes of a provider with claim scopes (src/claims/): the standard ones and the operator's. */
+export function openIdScopeTest(mapping: { isClaimScope(scope: string): boolean }): (scope: string) => boolean {
+  return (scope) => isOidcScope(scope) || mapping.isClaimScope(scope);
+}

@@ -5,7 +5,7 @@ import type { PrivateJwk } from '../keys/generate.ts';
 import { USERINFO_SIGNING_ALGS } from '../clients/spec.ts';
 import { findAccount, type AccountDirectory } from './accounts.ts';
 import { ACR_VALUES, assertReachableAcr } from './acr.ts';
-import { SCOPE_CLAIMS, OIDC_SCOPES, isOidcScope } from './claims.ts';
+import { SCOPE_CLAIMS, OIDC_SCOPES, openIdScopeTest } from './claims.ts';
 import { KEYCLOAK_ID_TOKEN_CLAIMS } from './keycloak-claims.ts';
 import { GATEHOUSE_CLIENT_PROPERTIES } from '../clients/gatehouse-properties.ts';
 import { clientFlag, clientList, validateClientProperty } from './client-metadata.ts';
@@ -129,7 +129,6 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
   const sameSite = settings.https ? 'none' : 'lax';
   const policy = gatehouseInteractionPolicy(settings.prompts);
   const mapping = claimMapping(settings.claimScopes?.() ?? []);
-  const isOpenIdScope = (scope: string) => isOidcScope(scope) || mapping.isClaimScope(scope);
   return {
     adapter: settings.adapter,
     ...(settings.routes === undefined ? {} : { routes: { ...settings.routes } }),
@@ -211,7 +210,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true, nonceSecret: settings.dpopNonceSecret },
-      resourceIndicators: resourceIndicators(apis, settings.adminAudience, accounts, isOpenIdScope),
+      resourceIndicators: resourceIndicators(apis, settings.adminAudience, accounts, openIdScopeTest(mapping)),
       registration: { enabled: settings.registration, initialAccessToken: true, issueRegistrationAccessToken: true },
       registrationManagement: { enabled: settings.registration, rotateRegistrationAccessToken: true },
     },

@@ -6,7 +6,7 @@ import type { InvitationSender } from '../accounts/invitations.ts';
 import type { PendingLink, ReturnTo } from '../accounts/password-resets.ts';
 import type { ClientView } from '../clients/repository.ts';
 import { invalid } from '../errors/gatehouse-error.ts';
-import { addressKey } from '../accounts/normalize.ts';
+import { addressKey, hasHiddenCharacter } from '../accounts/normalize.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
 import { isRequiredAction, REQUIRED_ACTIONS, type RequiredAction } from '../accounts/required-actions.ts';
 import { customAttributesInput, customAttributesPatchInput } from '../accounts/custom-attributes.ts';
@@ -19,7 +19,6 @@ import { notFound, OperationError } from './errors.ts';
 import { userDeletion } from './user-deletion.ts';
 import { lastAdminGuard } from './last-admin.ts';
 import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
-import { hasHiddenCharacter } from '../accounts/normalize.ts';
 
 /** Account mail, where SMTP is configured (src/composition/account-mail.ts; the server and the CLI alike). */
 export interface VerificationSender {

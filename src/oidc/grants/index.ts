@@ -9,7 +9,7 @@ import { exchangedTokensFollowTheirOrigin } from './exchange-link.ts';
 import { storeOutagesAs503 } from './store-outage.ts';
 import { parameters as exchangeParameters, tokenExchangeGrant, type ResolveToken } from './token-exchange.ts';
 import { resourceIndicators } from '../resource-servers.ts';
-import { isOidcScope } from '../claims.ts';
+import { openIdScopeTest } from '../claims.ts';
 import { claimMapping } from '../../claims/mapped-claims.ts';
 import type { ClaimScope } from '../../claims/spec.ts';
 import { parameters as passwordParameters, passwordGrant, type PasswordCheck, type SecondFactorCheck, type UnconfirmedEmailCheck } from './password.ts';
@@ -43,8 +43,7 @@ export interface GrantDeps {
 export function registerGrants(provider: Provider, deps: GrantDeps): AfterResponseStep[] {
   const after: AfterResponseStep[] = [];
   const mapping = claimMapping(deps.claimScopes ?? []);
-  const isOpenIdScope = (scope: string) => isOidcScope(scope) || mapping.isClaimScope(scope);
-  const resources = resourceIndicators(deps.apis, deps.adminAudience, deps.accounts, isOpenIdScope);
+  const resources = resourceIndicators(deps.apis, deps.adminAudience, deps.accounts, openIdScopeTest(mapping));
   if (deps.checkPassword !== undefined) {
     const handler = passwordGrant({
       checkPassword: deps.checkPassword,

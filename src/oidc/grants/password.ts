@@ -5,7 +5,7 @@ import { invalidGrant } from './invalid-grant.ts';
 import { requestProof, spendProof } from './dpop-binding.ts';
 import { ACR_PASSWORD } from '../acr.ts';
 import { findAccount, type AccountDirectory } from '../accounts.ts';
-import { isOidcScope } from '../claims.ts';
+import { openIdScopeTest } from '../claims.ts';
 import { NO_CLAIM_SCOPES, type ClaimMapping } from '../../claims/mapped-claims.ts';
 import { clientFlag, clientProperty, PASSWORD_GRANT } from '../client-metadata.ts';
 import type { resourceIndicators } from '../resource-servers.ts';
@@ -75,7 +75,7 @@ function unavailable(ctx: KoaContextWithOIDC, error: HashQueueFullError): never 
  */
 export function passwordGrant({ checkPassword, accounts, resources, mapping = NO_CLAIM_SCOPES, needsSecondFactor, emailUnconfirmed, mailAvailable = false, audit, now = Date.now }: PasswordGrantDeps) {
   const account = findAccount(accounts, mapping);
-  const isOpenIdScope = (scope: string) => isOidcScope(scope) || mapping.isClaimScope(scope);
+  const isOpenIdScope = openIdScopeTest(mapping);
   return async function passwordGrantHandler(ctx: KoaContextWithOIDC): Promise<void> {
     const { provider } = ctx.oidc;
     const client = ctx.oidc.client!;
