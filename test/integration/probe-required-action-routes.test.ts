@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { asPage, followTo, formsOf, signIn, submitForm, UserAgent, type AgentPage } from '../helpers/browserless.ts';
 import { clientSecretBasic } from '../helpers/client-auth.ts';
