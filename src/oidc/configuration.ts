@@ -11,6 +11,7 @@ import { GATEHOUSE_CLIENT_PROPERTIES } from '../clients/gatehouse-properties.ts'
 import { clientFlag, clientList, validateClientProperty } from './client-metadata.ts';
 import { grantPolicy, type ConsentLookup } from './grant-policy.ts';
 import { offlineAccessForFirstParty } from './offline-access.ts';
+import { defaultScopesAtAuthorization } from './default-scopes.ts';
 import { audienceMatchesResource } from './audience-parameter.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
@@ -129,6 +130,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
   const sameSite = settings.https ? 'none' : 'lax';
   const policy = gatehouseInteractionPolicy(settings.prompts);
   const mapping = claimMapping(settings.claimScopes?.() ?? []);
+  const addDefaultScopes = defaultScopesAtAuthorization(openIdScopeTest(mapping));
   return {
     adapter: settings.adapter,
     ...(settings.routes === undefined ? {} : { routes: { ...settings.routes } }),
@@ -222,9 +224,17 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     loadExistingGrant: grantPolicy({ consents: settings.consents }),
     // Keycloak's kc_idp_hint and its plain form: go straight to that upstream provider (src/interactions/upstream.ts).
     // The library runs every validator here on each authorization and PAR request, its parameter
-    // present or not: idp_hint's slot carries the offline_access rule for first-party clients.
+    // present or not: idp_hint's slot carries the offline_access rule for first-party clients, then
+    // adds the client's default scopes to the request's (src/oidc/default-scopes.ts).
     // Auth0's `audience`: taken as the resource it names (src/oidc/audience-parameter.ts).
-    extraParams: { idp_hint: offlineAccessForFirstParty, kc_idp_hint: null, audience: audienceMatchesResource },
+    extraParams: {
+      idp_hint: async (ctx) => {
+        await offlineAccessForFirstParty(ctx);
+        addDefaultScopes(ctx);
+      },
+      kc_idp_hint: null,
+      audience: audienceMatchesResource,
+    },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifetimes.accessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifetimes.accessToken,
