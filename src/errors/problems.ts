@@ -129,6 +129,8 @@ export const PROBLEMS = {
   reserved_scope_name: 'is a standard scope (openid, profile, email, ...): choose another name',
   claim_taken: 'is already given by scope {scope}',
   claim_twice: 'is given twice in this scope',
+  mapped_claim_name: 'must be levels of 1-64 letters, digits, "_", "-", ":" or "/" joined by "." (at most 5, none empty; the first starts with a letter), "\\." for a literal dot',
+  claim_overlaps: 'lies inside or around claim {claim} of this scope (one of them would overwrite the other)',
 
   // A user's own account (the account page).
   not_current_password: 'is not your current password',
