@@ -123,12 +123,15 @@ export const PROBLEMS = {
   // Custom attributes and claim scopes (src/accounts/custom-attributes.ts, src/claims/).
   attribute_name: 'must be 1-64 letters, digits, "_" or "-", starting with a letter',
   reserved_claim_name: 'is a standard or protocol claim (sub, email, roles, ...): choose another name',
+  builtin_name: 'is a name every object has built in (constructor, prototype, toString, valueOf, ...): choose another name',
   attribute_value: 'must be a non-empty text or a list of non-empty texts',
   attributes_too_large: 'custom attributes must total at most {max} bytes (as JSON)',
   claim_scope_name: 'must be 1-64 letters, digits, "_", "-", "." or ":", starting with a letter',
   reserved_scope_name: 'is a standard scope (openid, profile, email, ...): choose another name',
   claim_taken: 'is already given by scope {scope}',
   claim_twice: 'is given twice in this scope',
+  mapped_claim_name: 'must be levels of 1-64 letters, digits, "_", "-", ":" or "/" joined by "." (at most 5, none empty; the first starts with a letter), "\\." for a literal dot',
+  claim_overlaps: 'lies inside or around claim {claim} of this scope (one of them would overwrite the other)',
 
   // A user's own account (the account page).
   not_current_password: 'is not your current password',

@@ -10,12 +10,17 @@ export interface RealmSettingsTarget {
   /** The admin API's own change of one group, by the importer: validated, checked against the pins (409), audited as settings.updated. */
   update(group: string, patch: Record<string, unknown>): Promise<unknown>;
   /** The lifetimes Gatehouse runs with (its environment): a realm's that differ are reported with the variable to set. */
-  readonly lifetimes?: Pick<Config['lifetimes'], 'accessToken' | 'authorizationCode' | 'session' | 'refreshToken' | 'deviceCode'> | undefined;
+  readonly lifetimes?: Pick<Config['lifetimes'], 'accessToken' | 'authorizationCode' | 'session' | 'refreshToken' | 'deviceCode' | 'interaction'> | undefined;
+  /** The name Gatehouse's pages show (GATEHOUSE_BRAND_NAME): a realm's display name that differs is reported with the variable to set. */
+  readonly brandName?: string | undefined;
   /** Whether SMTP is configured: registration, verification and reset need it. */
   readonly emailConfigured: boolean;
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** A value as one word of a shell's assignment: as it is when plain, else single-quoted. */
+const shellWord = (value: string): string => (/^[\w.,:@%+/-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`);
 
 /** Settings of the sign-in group that do nothing without SMTP. */
 const NEEDS_EMAIL = new Set(['self_registration', 'password_reset', 'require_verified_email']);
@@ -70,5 +75,10 @@ export async function applyRealmSettings(target: RealmSettingsTarget, planned: P
     if (running === one.value) continue;
     const now = running === undefined ? '' : ` (Gatehouse runs with ${running})`;
     report.addUnmapped({ kind: 'realm setting', name: `${one.keycloak} ${one.value}`, reason: `environment only in Gatehouse: set ${one.variable}=${one.value}${now}${one.note === undefined ? '' : `; ${one.note}`}` });
+  }
+  const { brandName } = planned;
+  if (brandName !== undefined && brandName !== target.brandName) {
+    const now = target.brandName === undefined ? '' : ` (Gatehouse runs with ${JSON.stringify(target.brandName)})`;
+    report.addUnmapped({ kind: 'realm setting', name: `displayName ${brandName}`, reason: `environment only in Gatehouse: set GATEHOUSE_BRAND_NAME=${shellWord(brandName)}${now}; Gatehouse's pages show it where Keycloak's sign-in pages showed the realm's name` });
   }
 }

@@ -17,6 +17,7 @@ import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators, withMappedClaims } from './resource-servers.ts';
 import { claimMapping } from '../claims/mapped-claims.ts';
+import { introspectionWithoutAccessOnly, jwtWithoutIntrospectionOnly } from '../claims/shown-claims.ts';
 import type { ClaimScope } from '../claims/spec.ts';
 import { withActClaim } from './grants/exchange-link.ts';
 import type { ProviderRouteName } from '../routes/table.ts';
@@ -186,7 +187,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
           ? {}
           : { userCodeInputSource: pages.userCodeInputSource, userCodeConfirmSource: pages.userCodeConfirmSource, successSource: pages.successSource }),
       },
-      introspection: { enabled: true, allowedPolicy: introspectionAllowedPolicy(apis, accounts) },
+      introspection: { enabled: true, allowedPolicy: introspectionWithoutAccessOnly(introspectionAllowedPolicy(apis, accounts), mapping) },
       // Only the client a token was issued to may revoke it; anyone else gets the same 200 as
       // for an unknown token (RFC 7009 §2.2), so revocation cannot probe for valid tokens.
       revocation: {
@@ -217,7 +218,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       registrationManagement: { enabled: settings.registration, rotateRegistrationAccessToken: true },
     },
     extraTokenClaims: withActClaim(withMappedClaims(extraTokenClaims(apis, accounts), mapping, accounts)),
-    formats: { customizers: { jwt: settings.jwtCustomizer } },
+    formats: { customizers: { jwt: jwtWithoutIntrospectionOnly(settings.jwtCustomizer, mapping) } },
     // Keycloak-like refresh tokens: issued to every client allowed the grant, always rotated.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: () => true,

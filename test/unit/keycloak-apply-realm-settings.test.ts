@@ -63,4 +63,21 @@ describe('a realm\'s settings applied (src/keycloak/apply-realm-settings.ts): on
     expect(reasons).to.have.length(4);
     for (const reason of reasons) expect(reason).to.match(/^not applied: with the realm's other password-policy settings, password_max_length /);
   });
+
+  it("names GATEHOUSE_INTERACTION_TTL with the realm's sign-in timeout, and GATEHOUSE_BRAND_NAME with its display name, only when they differ from what Gatehouse runs with", async () => {
+    const run = async (running: { interaction: number; brandName: string }) => {
+      const planned = mapRealmSettings({ accessCodeLifespanLogin: 1800, accessCodeLifespanUserAction: 300, displayName: "ACME's sign-in" }, []);
+      const report = new KeycloakReportBuilder('r', true);
+      const lifetimes = { accessToken: 600, authorizationCode: 60, session: 86_400, refreshToken: 86_400, deviceCode: 600, interaction: running.interaction };
+      await applyRealmSettings({ stores: [], update: async () => undefined, emailConfigured: true, lifetimes, brandName: running.brandName }, planned, true, report);
+      return report.report.unmapped;
+    };
+    const differ = await run({ interaction: 3600, brandName: 'Gatehouse' });
+    expect(differ.find((item) => item.name === 'accessCodeLifespanLogin 1800')).to.deep.include({ kind: 'realm setting' });
+    expect(differ.find((item) => item.name === 'accessCodeLifespanLogin 1800')!.reason).to.match(/^environment only in Gatehouse: set GATEHOUSE_INTERACTION_TTL=1800 \(Gatehouse runs with 3600\); Keycloak timed each page/);
+    expect(differ.find((item) => item.name === "displayName ACME's sign-in")!.reason).to.equal(
+      `environment only in Gatehouse: set GATEHOUSE_BRAND_NAME='ACME'\\''s sign-in' (Gatehouse runs with "Gatehouse"); Gatehouse's pages show it where Keycloak's sign-in pages showed the realm's name`,
+    );
+    expect(await run({ interaction: 1800, brandName: "ACME's sign-in" })).to.deep.equal([]);
+  });
 });

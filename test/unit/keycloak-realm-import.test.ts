@@ -74,6 +74,15 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(owl.requiredActions).to.deep.equal(['update_password']);
   });
 
+  it("says a user of user federation (LDAP) has no password because the directory holds it, not that Keycloak had none", () => {
+    const federated = planKeycloakImport({ realm: 'demo', users: [{ id: 'u-9', username: 'ldap-lee', enabled: true, federationLink: 'ldap-1', credentials: [] }, { id: 'u-8', username: 'social-sam', enabled: true }] });
+    const notes = (name: string) => federated.unmapped.filter((item) => item.kind === 'user' && item.name === name).map((item) => item.reason);
+    expect(notes('ldap-lee')).to.have.length(1);
+    expect(notes('ldap-lee')[0]).to.match(/^stored in user federation ldap-1 \(LDAP\/Kerberos\), which holds the password: imported without a usable password/);
+    expect(notes('social-sam')).to.deep.equal(['no password in Keycloak (e.g. signs in through an identity provider): imported without a usable password']);
+    expect(federated.users.find((one) => one.user.username === 'ldap-lee')!.user.passwordHash).to.equal(NO_USABLE_PASSWORD);
+  });
+
   it('keeps PBKDF2 hashes verifiable and marks unknown algorithms unusable', () => {
     const owl = plan.users.find((planned) => planned.user.username === 'night-owl')!;
     expect(owl.passwordAlgorithm).to.equal('pbkdf2-sha256');
