@@ -123,6 +123,7 @@ export const PROBLEMS = {
   // Custom attributes and claim scopes (src/accounts/custom-attributes.ts, src/claims/).
   attribute_name: 'must be 1-64 letters, digits, "_" or "-", starting with a letter',
   reserved_claim_name: 'is a standard or protocol claim (sub, email, roles, ...): choose another name',
+  builtin_name: 'is a name every object has built in (constructor, prototype, toString, valueOf, ...): choose another name',
   attribute_value: 'must be a non-empty text or a list of non-empty texts',
   attributes_too_large: 'custom attributes must total at most {max} bytes (as JSON)',
   claim_scope_name: 'must be 1-64 letters, digits, "_", "-", "." or ":", starting with a letter',
