@@ -1,4 +1,5 @@
 import { pbkdf2Sync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { verifyStoredHash } from '../../src/accounts/password-verifier.ts';
 import { KeycloakExportError, NO_USABLE_PASSWORD, planKeycloakImport } from '../../src/keycloak/realm-import.ts';
@@ -72,6 +73,19 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(notes).to.not.match(/shoeSize/);
     expect(notes).to.not.match(/UPDATE_PASSWORD/);
     expect(owl.requiredActions).to.deep.equal(['update_password']);
+  });
+
+  it("says that users created later in Gatehouse do not get the realm's default role or default groups, naming them (Keycloak's own roles left out)", () => {
+    expect(unmapped('role', 'default-roles-demo')).to.deep.equal([
+      "the realm's default role: Keycloak gave member to every new user; the imported users have it, but users Gatehouse creates later (registration, identity providers, invitations, the admin API) get no role or group by default: give them to those users (console, admin API)",
+    ]);
+    const groups = planKeycloakImport({ ...REALM, defaultGroups: ['/ops', '/ops/night'] }).unmapped.filter((item) => item.kind === 'group');
+    expect(groups).to.have.length(1);
+    expect(groups[0]).to.deep.include({ name: '/ops, /ops/night' });
+    expect(groups[0]!.reason).to.match(/^the realm's default groups: Keycloak put every new user in them/);
+    // Keycloak 26.7.3's own default role holds only its built-ins (offline_access, uma_authorization, account's): nothing to say.
+    const defaults = planKeycloakImport(JSON.parse(readFileSync(new URL('../fixtures/keycloak/realm-export.json', import.meta.url), 'utf8')));
+    expect(defaults.unmapped.filter((item) => item.name === 'default-roles-acme')).to.deep.equal([]);
   });
 
   it("says a user of user federation (LDAP) has no password because the directory holds it, not that Keycloak had none", () => {
