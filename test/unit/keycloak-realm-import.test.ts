@@ -144,11 +144,15 @@ describe('Keycloak realm mapping (pure)', () => {
       token_endpoint_auth_method: 'client_secret_basic',
       require_pkce: true,
       scope: 'openid profile email offline_access',
+      // Keycloak's default client scopes it maps (web-origins needs none); the optional offline_access stays asked-for.
+      default_scopes: ['profile', 'email'],
     });
     expect(shop.webOrigins).to.deep.equal(['https://shop.example']);
     expect(unmapped('client', 'shop').join(' ')).to.match(/wildcards/).and.match(/any origin/).and.match(/password grant/).and.match(/tenant/);
     const tv = plan.clients.find((client) => client.clientId === 'tv')!;
     expect(tv.metadata).to.deep.include({ grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], token_endpoint_auth_method: 'none' });
+    // An export without the lists leaves the defaults unset.
+    expect(tv.metadata).not.to.have.property('default_scopes');
     expect(plan.clients.map((client) => client.clientId)).to.not.include.members(['signed', 'resource', 'account']);
     // Keycloak's own clients: skipped on purpose and named apart (only those the export has), never "not mapped".
     expect(plan.builtInClients).to.deep.equal(['account']);
