@@ -6,6 +6,7 @@ import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './error
 import type { PasswordHasher } from './hash-pool.ts';
 import type { LastLoginWriter } from './last-login.ts';
 import type { LoginLimiter } from './login-limiter-types.ts';
+import { storedEmailKeys } from './email-key-migration.ts';
 import { emailKey, loginKey, usernameKey, validEmail, validUsername } from './normalize.ts';
 import { createPasswordAuthentication, type Authenticate, type AuthenticationEvent } from './password-authentication.ts';
 import { createPasswordChanges, passwordStore } from './password-changes.ts';
@@ -180,7 +181,17 @@ export function createAccounts({
 
   const findStored = (id: string) => users.findById(id).lean<StoredUser>().exec();
   // The driver's own findOne: a lean read of a string-keyed filter needs nothing of mongoose's query machinery.
-  const findOne = (filter: Partial<Pick<StoredUser, 'usernameKey' | 'emailKey'>>) => users.collection.findOne<StoredUser>(filter);
+  const findOne = (filter: { usernameKey: string } | { emailKey: string }) => users.collection.findOne<StoredUser>(filter);
+  /**
+   * The user an address names, under its current key or (an internationalized domain) a key an
+   * older version stored (email-key-migration.ts storedEmailKeys); the current key wins.
+   */
+  const findByEmailKey = async (email: string) => {
+    const keys = storedEmailKeys(email);
+    if (typeof keys === 'string') return findOne({ emailKey: keys });
+    const found = await users.collection.find<StoredUser>({ emailKey: keys }).limit(keys.$in.length).toArray();
+    return found.find((user) => user.emailKey === keys.$in[0]) ?? found[0] ?? null;
+  };
   /**
    * Usernames never contain `@` (normalize.ts), so a login without one is a username. A login
    * with one is looked up as an email and as a username (Keycloak-imported usernames may contain
@@ -192,7 +203,7 @@ export function createAccounts({
    */
   const findStoredByLogin = async (key: string) => {
     if (!key.includes('@')) return findOne({ usernameKey: key });
-    const [byEmail, byUsername] = await Promise.all([findOne({ emailKey: emailKey(key) }), findOne({ usernameKey: key })]);
+    const [byEmail, byUsername] = await Promise.all([findByEmailKey(key), findOne({ usernameKey: key })]);
     return byEmail ?? byUsername;
   };
 
@@ -231,7 +242,7 @@ export function createAccounts({
       };
       doc.emailKey = email === null ? noEmailKey(doc._id) : emailKey(email);
       // Fail fast before spending a hash; the unique indexes still settle races.
-      const taken = await users.findOne({ $or: [{ usernameKey: doc.usernameKey }, { emailKey: doc.emailKey }] }, { usernameKey: 1 }).lean().exec();
+      const taken = await users.findOne({ $or: [{ usernameKey: doc.usernameKey }, { emailKey: email === null ? doc.emailKey : storedEmailKeys(email) }] }, { usernameKey: 1 }).lean().exec();
       if (taken !== null) throw new DuplicateUserError(taken.usernameKey === doc.usernameKey ? 'username' : 'email');
       const passwordHash = input.passwordHash ?? (input.password === undefined ? null : await hasher.hash(input.password));
       const at = now();
@@ -268,7 +279,7 @@ export function createAccounts({
       // A disabled user's link confirms nothing (their other links stop working too).
       // A pending required action verify_email is done with it (required-actions.ts).
       const result = await locked(id, async () => {
-        const confirmed = await users.updateOne({ _id: id, emailKey: emailKey(email), disabled: false }, { $set: { emailVerified: true, updatedAt: now() } }).exec();
+        const confirmed = await users.updateOne({ _id: id, emailKey: storedEmailKeys(email), disabled: false }, { $set: { emailVerified: true, updatedAt: now() } }).exec();
         if (confirmed.matchedCount > 0) await users.updateOne({ _id: id, requiredActions: 'verify_email' }, { $pull: { requiredActions: 'verify_email' } }).exec();
         return confirmed;
       });

@@ -31,10 +31,19 @@ export const CUSTOM_ATTRIBUTE_LIMITS = {
  */
 export const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
+/**
+ * Names every plain object already has (Object.prototype's members that pass ATTRIBUTE_NAME) and
+ * `prototype`: the store drops `constructor` and `prototype` from a free-form document without a
+ * word (mongoose's special properties), and a claim mapper reading one of them of a user who
+ * lacks it would find the inherited function instead of nothing.
+ */
+export const BUILT_IN_NAMES: ReadonlySet<string> = new Set(['constructor', 'prototype', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable']);
+
 /** Why a name is refused, or undefined when it may be used. */
-export function attributeNameProblem(name: string): 'attribute_name' | 'reserved_claim_name' | undefined {
+export function attributeNameProblem(name: string): 'attribute_name' | 'reserved_claim_name' | 'builtin_name' | undefined {
   if (!ATTRIBUTE_NAME.test(name)) return 'attribute_name';
   if (isReservedClaim(name)) return 'reserved_claim_name';
+  if (BUILT_IN_NAMES.has(name)) return 'builtin_name';
   return undefined;
 }
 

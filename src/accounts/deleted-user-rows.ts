@@ -9,6 +9,16 @@ import type { mongo } from 'mongoose';
  * records once more after removing the user (src/operations/user-deletion.ts). A batch landing
  * before that removal is caught by the second erasure; one landing after it finds the user gone.
  */
+/**
+ * Whether the user is gone (never existed or deleted): one read of `users` by `_id`. A writer of a
+ * record that a user's deletion erases calls it right after its write and erases what it wrote
+ * when the answer is yes — the same two halves as removeRowsOfDeletedUsers, for writers that
+ * erase through their own service (second factors and passkeys, under their locks).
+ */
+export async function userGone(db: mongo.Db, userId: string): Promise<boolean> {
+  return (await db.collection<{ _id: string }>('users').findOne({ _id: userId }, { projection: { _id: 1 } })) === null;
+}
+
 export async function removeRowsOfDeletedUsers(db: mongo.Db, collection: string, field: string, userIds: Iterable<string>): Promise<number> {
   const ids = [...new Set(userIds)];
   if (ids.length === 0) return 0;

@@ -1,3 +1,4 @@
+import { domainToUnicode } from 'node:url';
 import type { Connection } from 'mongoose';
 import type { Logger } from '../observability/logger.ts';
 import { documentLocks, lockKey } from '../storage/document-locks.ts';
@@ -11,6 +12,32 @@ const MARK_ID = 'email-keys';
 /** 1: an internationalized domain is keyed in its ASCII form (normalize.ts domainKey); before, lowercased as typed. */
 export const EMAIL_KEY_VERSION = 1;
 
+/**
+ * The keys a user holding `email` may be stored under: the current emailKey, and — for an
+ * internationalized domain — the key version 0 gave it (the address lowercased as typed, in
+ * either form of the domain). Such a key is left by a database this version has not migrated
+ * yet, or written by an older instance during a rolling upgrade after the migration ran (its
+ * mark set): lookups and uniqueness checks by address take both, so the user is found and no
+ * second account gets the address. One key (an equality on the index, as before) for every
+ * ASCII domain.
+ */
+export function storedEmailKeys(email: string): string | { $in: string[] } {
+  const key = emailKey(email);
+  const at = key.lastIndexOf('@');
+  const domain = key.slice(at + 1);
+  if (at < 0 || !/(^|\.)xn--/.test(domain)) return key;
+  const local = key.slice(0, at + 1);
+  const typed = email.trim().normalize('NFKC').toLowerCase();
+  const forms = new Set([key, typed, local + domainToUnicode(domain)]);
+  return forms.size === 1 ? key : { $in: [...forms] };
+}
+
+/** Whether `stored` (a user's emailKey) is one of the keys `email` may be stored under. */
+export function storedUnder(stored: string, email: string): boolean {
+  const keys = storedEmailKeys(email);
+  return typeof keys === 'string' ? stored === keys : keys.$in.includes(stored);
+}
+
 /** A key whose domain holds a non-ASCII character: the only ones version 1 changes. */
 const NON_ASCII_DOMAIN = '@[^@]*[^\\x00-\\x7f]';
 
@@ -23,7 +50,7 @@ export interface EmailKeyMigration {
 
 /**
  * Brings stored email keys to the current emailKey, once per database (at the account layer's
- * start, where indexes are created). Idempotent: a key already current is left alone, the mark
+ * start: a server's, or a CLI command's that may write — one read of the mark once it is set). Idempotent: a key already current is left alone, the mark
  * makes a later start one read by `_id`, and a start that stops halfway redoes the rest. Each
  * rewrite holds the user's document lock (FerretDB v1 rewrites the whole document on update) and
  * applies only while the key is still the old one. A user whose new key another user already

@@ -1,5 +1,6 @@
 import type { Connection, mongo } from 'mongoose';
 import { ensureExpiryIndex } from '../storage/expiry.ts';
+import { removeRowsOfDeletedUsers } from './deleted-user-rows.ts';
 import { linkTokenId, newLinkToken, wellFormedLinkToken } from './link-tokens.ts';
 import { emailKey } from './normalize.ts';
 
@@ -93,6 +94,8 @@ export async function openEmailVerifications({ mongo: connection, ttlSeconds, no
         ...(ticket.kind === 'change' ? { change: true } : {}),
         expiresAt: new Date(now() + (await ttlSeconds()) * 1000),
       });
+      // Issued while the user was being deleted: the link (with the address it names) does not outlive them (src/accounts/deleted-user-rows.ts).
+      if (ticket.kind !== 'registration') await removeRowsOfDeletedUsers(connection.db!, COLLECTION, 'userId', [ticket.userId]);
       return token;
     },
     async check(token) {

@@ -175,6 +175,8 @@ export async function openPasswordResets({ mongo: connection, holder, ttlSeconds
       const returnTo = options.returnTo === undefined ? {} : { returnTo: { clientId: options.returnTo.clientId, redirectUri: options.returnTo.redirectUri } };
       const issuedAt = now();
       await records.insertOne({ _id: linkTokenId(token), userId, expiresAt: new Date(issuedAt + lifetime * 1000), sentTo, passwordChangedAt: changedAtOf(user), issuedAt: new Date(issuedAt), ...returnTo });
+      // Issued while the user was being deleted: the link (with the address it names) does not outlive them (src/accounts/deleted-user-rows.ts).
+      if ((await holder(userId)) === undefined) await records.deleteMany({ userId });
       return token;
     },
     async check(token) {

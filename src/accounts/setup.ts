@@ -51,18 +51,23 @@ export interface AccountLayerDeps {
    * only reads (src/storage/index-mark.ts). The unique indexes are what keep usernames and emails unique.
    */
   readonly indexes?: boolean;
+  /**
+   * Bring stored email keys to this version's form (email-key-migration.ts; once per database,
+   * then one read of its mark). Default: as `indexes`. A caller that may write sets it whether or
+   * not it creates indexes: a CLI command on a database an older server marked must not add
+   * keys of the new form beside ones of the old (`gatehouse users create` before any new server started).
+   */
+  readonly migrate?: boolean;
 }
 
 /**
  * The account layer from settings and open connections: creates indexes (unless told not to), sets up the hashing
  * pool (its workers start with the first hash) and the limiter. For the server at startup and for one-shot CLI commands alike.
  */
-export async function startAccountLayer({ config, policies, mongo, redis, redisPrefix = '', logger, onHash, onInFlightWait, onAuthentication, onUserChange, clock = systemClock, indexes = true }: AccountLayerDeps): Promise<AccountLayer> {
+export async function startAccountLayer({ config, policies, mongo, redis, redisPrefix = '', logger, onHash, onInFlightWait, onAuthentication, onUserChange, clock = systemClock, indexes = true, migrate = indexes }: AccountLayerDeps): Promise<AccountLayer> {
   const users = userModel(mongo);
-  if (indexes) {
-    await ensureUserIndexes(users);
-    await migrateEmailKeys(mongo, logger);
-  }
+  if (indexes) await ensureUserIndexes(users);
+  if (migrate) await migrateEmailKeys(mongo, logger);
   const limiter = await createLoginLimiter({
     backend: redis === undefined ? { kind: 'mongo' } : { kind: 'redis', redis, prefix: redisPrefix },
     connection: mongo,

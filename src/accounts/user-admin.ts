@@ -2,6 +2,7 @@ import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './error
 import { upsertValidated } from '../storage/validated-writes.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
+import { storedEmailKeys, storedUnder } from './email-key-migration.ts';
 import { emailKey, validEmail } from './normalize.ts';
 import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 import { attributeChanges } from './profile-attributes.ts';
@@ -118,7 +119,7 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
 
     async releaseUnconfirmedEmail(id, email) {
       const result = await locked(id, () =>
-        users.updateOne({ _id: id, emailKey: emailKey(email), emailVerified: false }, { $set: { email: null, emailKey: noEmailKey(id), emailVerified: false, updatedAt: now() } }).exec(),
+        users.updateOne({ _id: id, emailKey: storedEmailKeys(email), emailVerified: false }, { $set: { email: null, emailKey: noEmailKey(id), emailVerified: false, updatedAt: now() } }).exec(),
       );
       if (result.modifiedCount === 0) return false;
       await forgetPasswordResets(users.db, id);
@@ -166,7 +167,8 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
           // stays (a token holder must not force a confirmation again); only its spelling is kept.
           if (email !== undefined) {
             const current = await users.findById(id, { emailKey: 1 }).lean<Pick<StoredUser, 'emailKey'>>().exec();
-            addressChanged = current !== null && current.emailKey !== set.emailKey;
+            // (A key an older version stored for the same address is the same address.)
+            addressChanged = current !== null && (email === null ? current.emailKey !== set.emailKey : !storedUnder(current.emailKey, email));
             if (addressChanged && patch.emailVerified === undefined) set.emailVerified = false;
           }
           return users.findOneAndUpdate({ _id: id }, { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) }, { returnDocument: 'after' }).lean<StoredUser>().exec();

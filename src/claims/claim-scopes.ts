@@ -4,8 +4,9 @@ import type { ChangeSubscriber } from '../cache/change-subscriber.ts';
 import { ConflictError, invalid } from '../errors/gatehouse-error.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { insertValidated } from '../storage/validated-writes.ts';
-import type { ClaimScopeModel, StoredClaimScope } from './model.ts';
-import { toMapper, type ClaimScope, type ClaimScopeInput, type ClaimScopePatch } from './spec.ts';
+import { topClaim } from './claim-path.ts';
+import type { ClaimScopeModel, StoredClaimScope, StoredMapper } from './model.ts';
+import { toMapper, type ClaimMapper, type ClaimScope, type ClaimScopeInput, type ClaimScopePatch } from './spec.ts';
 
 /** Without Redis notices, another instance's change reaches this one within this time. */
 const POLL_MS = 2_000;
@@ -56,8 +57,12 @@ export interface ClaimScopesDeps {
   readonly now?: () => Date;
 }
 
+function toMapperInForce({ introspection, ...mapper }: StoredMapper): ClaimMapper {
+  return { ...mapper, introspection: introspection ?? mapper.accessToken };
+}
+
 function toScope(doc: StoredClaimScope): ClaimScope {
-  return { name: doc._id, description: doc.description ?? {}, mappers: doc.mappers ?? [], createdAt: doc.createdAt, updatedAt: doc.updatedAt };
+  return { name: doc._id, description: doc.description ?? {}, mappers: (doc.mappers ?? []).map(toMapperInForce), createdAt: doc.createdAt, updatedAt: doc.updatedAt };
 }
 
 export class ClaimScopeConflictError extends ConflictError {
@@ -69,10 +74,13 @@ export class ClaimScopeConflictError extends ConflictError {
 /**
  * Claim names are unique across scopes: the library releases a claim by name for any scope that
  * lists it, so one name in two scopes would give either scope's value to a client granted the other.
+ * A nested claim's name is its top one (`org` for `org.unit`): one scope's mappers may fill one
+ * object, two scopes may not share it.
  */
 function refuseTakenClaims(scopes: readonly ClaimScope[], name: string, mappers: readonly { claim: string }[]): void {
   for (const [index, mapper] of mappers.entries()) {
-    const holder = scopes.find((scope) => scope.name !== name && scope.mappers.some((other) => other.claim === mapper.claim));
+    const top = topClaim(mapper.claim);
+    const holder = scopes.find((scope) => scope.name !== name && scope.mappers.some((other) => topClaim(other.claim) === top));
     if (holder !== undefined) throw invalid(`mappers.${index}.claim`, 'claim_taken', { scope: holder.name });
   }
 }

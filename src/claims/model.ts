@@ -1,24 +1,29 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { ClaimMapper, Descriptions } from './spec.ts';
 
+/** A mapper as kept: one written before mappers had `introspection` has none (it then follows accessToken, as Keycloak's rule). */
+export type StoredMapper = Omit<ClaimMapper, 'introspection'> & { readonly introspection?: boolean | undefined };
+
 /** One document per claim scope in `claim_scopes`, keyed by its name. */
 export interface StoredClaimScope {
   _id: string;
   description: Descriptions;
-  mappers: ClaimMapper[];
+  mappers: StoredMapper[];
   createdAt: Date;
   updatedAt: Date;
 }
 
-const mapperSchema = new Schema<ClaimMapper>(
+const mapperSchema = new Schema<StoredMapper>(
   {
     type: { type: String, required: true },
     claim: { type: String, required: true },
     attribute: { type: String, default: undefined },
+    jsonType: { type: String, default: undefined },
     // A text, a number or a boolean (hardcoded mappers).
     value: { type: Schema.Types.Mixed, default: undefined },
     idToken: { type: Boolean, required: true },
     accessToken: { type: Boolean, required: true },
+    introspection: { type: Boolean, default: undefined },
     userinfo: { type: Boolean, required: true },
     multivalued: { type: Boolean, required: true },
   },

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { says } from '../errors/problems.ts';
 import { matching } from '../errors/zod-checks.ts';
 import { ATTRIBUTE_NAME } from '../accounts/custom-attributes.ts';
-import { isReservedClaim } from '../accounts/reserved-claims.ts';
 import { HIDDEN_CHARACTER } from '../accounts/normalize.ts';
+import { CLAIM_NAME, claimNameProblem, claimPath, MAX_CLAIM_NAME, overlaps } from './claim-path.ts';
+import { JSON_TYPES, type JsonType } from './json-types.ts';
 
 /**
  * Claim scopes: Keycloak's client scopes with "User Attribute" and "Hardcoded claim" mappers. A
@@ -15,15 +16,19 @@ export type MapperType = (typeof MAPPER_TYPES)[number];
 
 export interface ClaimMapper {
   readonly type: MapperType;
-  /** The claim's name in the tokens. */
+  /** The claim's name in the tokens; a `.` nests it in an object, `\.` is a literal dot (src/claims/claim-path.ts). */
   readonly claim: string;
   /** user_attribute: the custom attribute it reads (src/accounts/custom-attributes.ts). */
   readonly attribute?: string | undefined;
+  /** user_attribute: the JSON type the claim is given (src/claims/json-types.ts); undefined: a text. */
+  readonly jsonType?: JsonType | undefined;
   /** hardcoded: the value every token gets. */
   readonly value?: string | number | boolean | undefined;
   readonly idToken: boolean;
-  /** JWT access tokens carry it; opaque access tokens show it at introspection. */
+  /** JWT access tokens carry it. */
   readonly accessToken: boolean;
+  /** The introspection answer shows it (for opaque and JWT access tokens alike). */
+  readonly introspection: boolean;
   readonly userinfo: boolean;
   /** user_attribute: always a list (true), or the first value as a text (false). */
   readonly multivalued: boolean;
@@ -48,7 +53,13 @@ export const CLAIM_SCOPE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
 export const MAX_MAPPERS = 20;
 
 const scopeName = matching(z.string(), CLAIM_SCOPE_NAME, 'claim_scope_name', { abort: true }).refine((name) => !(STANDARD_SCOPES as readonly string[]).includes(name.toLowerCase()), says('reserved_scope_name'));
-const claimName = matching(z.string(), ATTRIBUTE_NAME, 'attribute_name', { abort: true }).refine((name) => !isReservedClaim(name), says('reserved_claim_name'));
+const claimName = z
+  .string()
+  .superRefine((name, ctx) => {
+    const problem = claimNameProblem(name);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', ...says(problem) });
+  })
+  .meta({ pattern: CLAIM_NAME.source, maxLength: MAX_CLAIM_NAME, description: 'a "." nests the claim in an object (org.unit), "\\." is a literal dot' });
 const attributeName = matching(z.string(), ATTRIBUTE_NAME, 'attribute_name');
 /** Shown on consent pages: no control or invisible formatting characters (a bidi override would turn the sentence around). */
 const descriptionText = z.string().trim().min(1).max(200).refine((text) => !HIDDEN_CHARACTER.test(text.replace(/[\u200C\u200D]/g, '')), says('hidden_character'));
@@ -57,7 +68,8 @@ export const descriptionSchema = z.object(Object.fromEntries(DESCRIPTION_LOCALES
 
 const uses = {
   id_token: z.boolean().default(true),
-  access_token: z.boolean().default(true).describe('JWT access tokens carry the claim; opaque ones show it at introspection'),
+  access_token: z.boolean().default(true).describe('JWT access tokens carry the claim'),
+  introspection: z.boolean().optional().describe('the introspection answer shows the claim (opaque and JWT access tokens); default: as access_token'),
   userinfo: z.boolean().default(true),
 };
 
@@ -67,7 +79,8 @@ export const mapperSchema = z.discriminatedUnion('type', [
       type: z.literal('user_attribute'),
       claim: claimName,
       attribute: attributeName,
-      multivalued: z.boolean().default(false).describe('true: always a list; false: the first value as a text'),
+      multivalued: z.boolean().default(false).describe('true: always a list; false: the first value'),
+      json_type: z.enum(JSON_TYPES).default('string').describe('the claim as a text, a whole number (long, int), a boolean or the JSON the text holds; a value that does not convert is left out'),
       ...uses,
     })
     .strict(),
@@ -84,10 +97,15 @@ export const mapperSchema = z.discriminatedUnion('type', [
 type MapperInput = z.output<typeof mapperSchema>;
 
 function checkMappers(mappers: readonly MapperInput[], ctx: z.RefinementCtx): void {
-  const seen = new Set<string>();
+  const seen: Array<{ claim: string; path: readonly string[] }> = [];
   mappers.forEach((mapper, index) => {
-    if (seen.has(mapper.claim)) ctx.addIssue({ code: 'custom', path: [index, 'claim'], ...says('claim_twice') });
-    seen.add(mapper.claim);
+    const path = claimPath(mapper.claim);
+    const other = seen.find((earlier) => overlaps(earlier.path, path));
+    if (other !== undefined) {
+      const same = other.path.length === path.length;
+      ctx.addIssue({ code: 'custom', path: [index, 'claim'], ...(same ? says('claim_twice') : says('claim_overlaps', { claim: other.claim })) });
+    }
+    seen.push({ claim: mapper.claim, path });
   });
 }
 
@@ -115,8 +133,10 @@ export type ClaimScopePatch = z.output<typeof claimScopeUpdateSchema>;
 
 /** A mapper as the API takes it → as Gatehouse keeps it. */
 export function toMapper(input: MapperInput): ClaimMapper {
-  const common = { claim: input.claim, idToken: input.id_token, accessToken: input.access_token, userinfo: input.userinfo };
-  return input.type === 'user_attribute' ? { type: 'user_attribute', ...common, attribute: input.attribute, multivalued: input.multivalued } : { type: 'hardcoded', ...common, value: input.value, multivalued: false };
+  // Without `introspection`, as access_token: Keycloak's rule for mappers without the setting.
+  const common = { claim: input.claim, idToken: input.id_token, accessToken: input.access_token, introspection: input.introspection ?? input.access_token, userinfo: input.userinfo };
+  if (input.type === 'hardcoded') return { type: 'hardcoded', ...common, value: input.value, multivalued: false };
+  return { type: 'user_attribute', ...common, attribute: input.attribute, multivalued: input.multivalued, ...(input.json_type === 'string' ? {} : { jsonType: input.json_type }) };
 }
 
 /** A claim scope as the admin API and the CLI show it. */
@@ -130,10 +150,13 @@ export function showClaimScope(scope: ClaimScope) {
       /** user_attribute only. */
       attribute: mapper.type === 'user_attribute' ? (mapper.attribute ?? null) : null,
       multivalued: mapper.type === 'user_attribute' && mapper.multivalued,
+      /** user_attribute only. */
+      json_type: mapper.type === 'user_attribute' ? (mapper.jsonType ?? 'string') : null,
       /** hardcoded only. */
       value: mapper.type === 'hardcoded' ? (mapper.value ?? null) : null,
       id_token: mapper.idToken,
       access_token: mapper.accessToken,
+      introspection: mapper.introspection,
       userinfo: mapper.userinfo,
     })),
     created_at: scope.createdAt.toISOString(),

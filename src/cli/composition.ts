@@ -22,7 +22,7 @@ export function withOperations<T>(ctx: CliContext, run: (ops: Operations) => Pro
     // The mail's modules (templates, SMTP) load only when GATEHOUSE_SMTP_URL is set.
     const mail = ctx.config.mail === undefined ? undefined : await (await import('./cli-mail.ts')).cliAccountMail(ctx, core, ctx.config.mail);
     try {
-      return await run(createOperations({ services: core.services, keys: core.keys, issuer: ctx.config.issuer, emailConfigured: ctx.config.mail !== undefined, lifetimes: ctx.config.lifetimes, verification: mail?.sender, invitations: mail?.invitations }));
+      return await run(createOperations({ services: core.services, keys: core.keys, issuer: ctx.config.issuer, emailConfigured: ctx.config.mail !== undefined, lifetimes: ctx.config.lifetimes, brandName: ctx.config.pages.brandName, verification: mail?.sender, invitations: mail?.invitations }));
     } finally {
       await mail?.finish();
     }

@@ -39,6 +39,11 @@ const WHO_SETS = {
    * other clients' user tokens, the operator's trust.
    */
   token_exchange: 'operator',
+  /**
+   * Keycloak's default client scopes: OpenID scopes (claim scopes among them) added to every
+   * authorization and password-grant request of the client, named or not (src/oidc/default-scopes.ts).
+   */
+  default_scopes: 'operator',
   /** `keycloak`: the client's access and ID tokens carry Keycloak's claims (src/oidc/keycloak-claims.ts), the user's roles and groups among them. */
   token_claims: 'operator',
 } as const satisfies Record<string, 'operator' | 'registration'>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { says } from '../errors/problems.ts';
 import { matching } from '../errors/zod-checks.ts';
-import { SCOPE_LIST } from '../apis/scope-syntax.ts';
+import { SCOPE_LIST, SCOPE_TOKEN } from '../apis/scope-syntax.ts';
 import { APPLICATION_TYPES, isRedirectUriShape, REDIRECT_URI_PATTERN } from './redirect-uris.ts';
 import { hasHiddenCharacter } from '../accounts/normalize.ts';
 
@@ -69,6 +69,12 @@ const common = {
   post_logout_redirect_uris: z.array(redirectUri),
   grant_types: z.array(z.enum(GRANT_TYPES)).min(1),
   scope: matching(z.string(), SCOPE_LIST, 'scope_list'),
+  default_scopes: z
+    .array(matching(z.string(), SCOPE_TOKEN, 'scope_tokens'))
+    .max(50)
+    .describe(
+      "Keycloak's default client scopes: added to every authorization, device and password-grant request of this client whether it names them or not (so its tokens carry their claims and list them in scope). Each must be one of the client's scope (any known scope when scope is unset); never openid or offline_access",
+    ),
   apis: z.array(uri),
   default_api: uri,
   first_party: z.boolean(),
@@ -134,6 +140,7 @@ export const clientCreateSchema = z
     post_logout_redirect_uris: common.post_logout_redirect_uris.default([]),
     grant_types: common.grant_types.optional(),
     scope: common.scope.optional(),
+    default_scopes: common.default_scopes.optional(),
     apis: common.apis.default([]),
     default_api: common.default_api.optional(),
     first_party: common.first_party.default(false),
@@ -168,6 +175,7 @@ export const clientUpdateSchema = z
     post_logout_redirect_uris: common.post_logout_redirect_uris.optional(),
     grant_types: common.grant_types.optional(),
     scope: common.scope.nullable().optional(),
+    default_scopes: common.default_scopes.nullable().optional(),
     apis: common.apis.optional(),
     default_api: common.default_api.nullable().optional(),
     first_party: common.first_party.optional(),

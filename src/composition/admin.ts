@@ -50,6 +50,7 @@ export function adminApi(w: Wiring, { oidc, observability, selfService }: { oidc
           } },
           emailConfigured: selfService.mailConfigured,
           lifetimes: config.lifetimes,
+          brandName: config.pages.brandName,
           keys: { keySet: async () => ring.keySet(), rotate: async () => ({ ...(await ring.rotate()), announced: redis !== undefined }) },
           verification: selfService.verificationSender,
           invitations: selfService.invitationSender,

@@ -222,6 +222,8 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       logger,
       onUserChange: accountCache.onUserChange,
       indexes,
+      // Every writer, marked database or not: a command must not store old and new email keys side by side.
+      migrate: server || writes,
       ...(metrics === undefined ? {} : { onHash: (event) => metrics.onHash(event), onInFlightWait: (outcome) => metrics.signInWait(outcome) }),
       onAuthentication: (event) => {
         metrics?.onAuthentication(event);

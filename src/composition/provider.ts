@@ -114,6 +114,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
       completeRotation: storage.adapter.completeRotation,
       abandonRotation: storage.adapter.abandonRotation,
       reusedGrant: storage.adapter.reusedGrant,
+      heldClientRecord: storage.heldClientRecord,
       tokenIdKey: deriveKey(secret, 'introspection-token-ids'),
       // Throws HashQueueFullError when the hashing pool is saturated (the grant answers 503).
       checkPassword: async (login, password, ip, clientId) => {

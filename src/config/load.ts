@@ -63,6 +63,7 @@ export interface Config {
     readonly refreshToken: number;
     readonly session: number;
     readonly deviceCode: number;
+    /** How long a sign-in (an interaction, every page and step of it) may take: GATEHOUSE_INTERACTION_TTL. */
     readonly interaction: number;
   };
   /** PKCE for confidential clients too (public clients always need it). */
@@ -252,7 +253,7 @@ export function loadConfig(sources: ConfigSources): Config {
       refreshToken: s.GATEHOUSE_REFRESH_TOKEN_TTL,
       session: s.GATEHOUSE_SESSION_TTL,
       deviceCode: s.GATEHOUSE_DEVICE_CODE_TTL,
-      interaction: 3600,
+      interaction: s.GATEHOUSE_INTERACTION_TTL,
     }),
     requirePkce: s.GATEHOUSE_REQUIRE_PKCE,
     allowPrivateNetworkFetch: s.GATEHOUSE_ALLOW_PRIVATE_NETWORK_FETCH,

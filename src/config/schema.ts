@@ -101,6 +101,8 @@ export const settingsSchema = z.object({
   GATEHOUSE_REFRESH_TOKEN_TTL: seconds(60).default(30 * 24 * 3600),
   GATEHOUSE_SESSION_TTL: seconds(60).default(14 * 24 * 3600),
   GATEHOUSE_DEVICE_CODE_TTL: seconds(60).default(600),
+  /** How long a sign-in may take, from the authorization request to its end, every page and step of it (Keycloak's accessCodeLifespanLogin). */
+  GATEHOUSE_INTERACTION_TTL: integer(60, 86_400, 'a whole number of seconds').default(3600),
   GATEHOUSE_REQUIRE_PKCE: booleanSetting.default(false),
   /** Let outgoing provider requests (back-channel logout, client jwks_uri) reach private addresses. */
   GATEHOUSE_ALLOW_PRIVATE_NETWORK_FETCH: booleanSetting.default(false),

@@ -84,6 +84,9 @@ export const PROBLEMS = {
   account_client_built_in: "the account page's client is built in and cannot be deleted",
   no_client_secret: 'this client does not authenticate with a secret',
   client_exists: 'a client with id {client_id} already exists',
+  not_in_scope: '{scope} is not in the client\'s scope (add it there first)',
+  unknown_scope: 'no scope named {scope} (a standard scope or a claim scope)',
+  asked_only_scope: '{scope} is given only to a request that asks for it, never by default',
 
   // APIs.
   scope_tokens: 'scope names are printable ASCII without spaces or quotes',
@@ -120,12 +123,15 @@ export const PROBLEMS = {
   // Custom attributes and claim scopes (src/accounts/custom-attributes.ts, src/claims/).
   attribute_name: 'must be 1-64 letters, digits, "_" or "-", starting with a letter',
   reserved_claim_name: 'is a standard or protocol claim (sub, email, roles, ...): choose another name',
+  builtin_name: 'is a name every object has built in (constructor, prototype, toString, valueOf, ...): choose another name',
   attribute_value: 'must be a non-empty text or a list of non-empty texts',
   attributes_too_large: 'custom attributes must total at most {max} bytes (as JSON)',
   claim_scope_name: 'must be 1-64 letters, digits, "_", "-", "." or ":", starting with a letter',
   reserved_scope_name: 'is a standard scope (openid, profile, email, ...): choose another name',
   claim_taken: 'is already given by scope {scope}',
   claim_twice: 'is given twice in this scope',
+  mapped_claim_name: 'must be levels of 1-64 letters, digits, "_", "-", ":" or "/" joined by "." (at most 5, none empty; the first starts with a letter), "\\." for a literal dot',
+  claim_overlaps: 'lies inside or around claim {claim} of this scope (one of them would overwrite the other)',
 
   // A user's own account (the account page).
   not_current_password: 'is not your current password',

@@ -1,4 +1,6 @@
 import { attributeNameProblem } from '../accounts/custom-attributes.ts';
+import { claimPath, overlaps, topClaim, type ClaimPath } from '../claims/claim-path.ts';
+import type { JsonType } from '../claims/json-types.ts';
 import { claimScopeCreateSchema, descriptionSchema, mapperSchema, STANDARD_SCOPES, type ClaimScopeInput } from '../claims/spec.ts';
 import { isObject, list, text, type Json, type UnmappedItem } from './export-json.ts';
 
@@ -15,6 +17,11 @@ import { isObject, list, text, type Json, type UnmappedItem } from './export-jso
  *   `oidc-hardcoded-claim-mapper` (Hardcoded claim) mappers become claim scopes (src/claims/),
  *   checked by the admin API's rules; a mapper of another type, or one those rules refuse, is
  *   reported by name and left out; a scope whose name they refuse is reported and not imported.
+ *   The mapper's settings carry over: the Token Claim Name (nested: `org.unit`, `\.` a literal
+ *   dot), the Claim JSON Type of a user attribute, *Add to ID token / access token / userinfo /
+ *   token introspection* (without the introspection setting, as access token: Keycloak's rule).
+ *   *Add to lightweight access token* (`lightweight.claim`) needs nothing: Gatehouse has no
+ *   lightweight access tokens, its access tokens carry every claim *Add to access token* puts there.
  *
  * `names`: each Keycloak scope → the Gatehouse scope a client's `scope` lists for it (undefined: none).
  */
@@ -47,6 +54,8 @@ const USER_ATTRIBUTE_MAPPER = 'oidc-usermodel-attribute-mapper';
 const HARDCODED_MAPPER = 'oidc-hardcoded-claim-mapper';
 
 const flag = (config: Json, key: string) => config[key] === 'true' || config[key] === true;
+/** Keycloak's Claim JSON Type of a user attribute → Gatehouse's json_type. */
+const ATTRIBUTE_JSON_TYPES: Readonly<Record<string, JsonType>> = { '': 'string', String: 'string', long: 'long', int: 'int', boolean: 'boolean', JSON: 'json' };
 
 /** The first problem the admin API's schema finds, as a sentence (`claim: is a standard or protocol claim`). */
 function firstProblem(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): string {
@@ -70,7 +79,10 @@ function hardcodedValue(value: string | undefined, type: string): { value: strin
 function claimMapper(mapper: Json): { mapper: unknown } | { reason: string } {
   const type = text(mapper.protocolMapper) ?? '';
   const config = isObject(mapper.config) ? mapper.config : {};
-  const uses = { id_token: flag(config, 'id.token.claim'), access_token: flag(config, 'access.token.claim'), userinfo: flag(config, 'userinfo.token.claim') };
+  const accessToken = flag(config, 'access.token.claim');
+  // Keycloak's rule for a mapper without the setting (written before it existed): as the access token.
+  const introspection = config['introspection.token.claim'] === undefined ? accessToken : flag(config, 'introspection.token.claim');
+  const uses = { id_token: flag(config, 'id.token.claim'), access_token: accessToken, introspection, userinfo: flag(config, 'userinfo.token.claim') };
   const claim = text(config['claim.name']) ?? '';
   const jsonType = text(config['jsonType.label']) ?? '';
   if (type === USER_ATTRIBUTE_MAPPER) {
@@ -79,8 +91,9 @@ function claimMapper(mapper: Json): { mapper: unknown } | { reason: string } {
     if (property !== undefined) return { reason: `reads the user's ${attribute}, which Gatehouse gives as the standard claim ${property} (profile or email scope)` };
     const nameProblem = attributeNameProblem(attribute);
     if (nameProblem !== undefined) return { reason: `user attribute ${attribute}: ${nameProblem === 'reserved_claim_name' ? 'a standard claim in Gatehouse, given by its standard scope' : 'not a custom attribute name Gatehouse takes'}` };
-    if (jsonType !== '' && jsonType !== 'String') return { reason: `JSON type ${jsonType}: Gatehouse's custom attributes are texts; map it with the String type` };
-    return { mapper: { type: 'user_attribute', claim, attribute, multivalued: flag(config, 'multivalued'), ...uses } };
+    const jsonTypeOf = ATTRIBUTE_JSON_TYPES[jsonType];
+    if (jsonTypeOf === undefined) return { reason: `JSON type ${jsonType} is not supported (String, long, int, boolean, JSON)` };
+    return { mapper: { type: 'user_attribute', claim, attribute, multivalued: flag(config, 'multivalued'), json_type: jsonTypeOf, ...uses } };
   }
   if (type === HARDCODED_MAPPER) {
     const value = hardcodedValue(text(config['claim.value']), jsonType);
@@ -119,6 +132,7 @@ export function mapClientScopes(document: Json, unmapped: UnmappedItem[]): Mappe
     const attributes = isObject(scope.attributes) ? scope.attributes : {};
     const consentText = text(attributes['consent.screen.text']);
     const mappers: unknown[] = [];
+    const paths: Array<{ claim: string; path: ClaimPath }> = [];
     for (const raw of list(scope.protocolMappers)) {
       if (!isObject(raw)) continue;
       const mapperName = text(raw.name) ?? '?';
@@ -132,12 +146,20 @@ export function mapClientScopes(document: Json, unmapped: UnmappedItem[]): Mappe
         note(`mapper ${mapperName}: ${firstProblem(checked.error)}; not imported`);
         continue;
       }
-      const holder = claims.get(checked.data.claim);
-      if (holder !== undefined) {
-        note(`mapper ${mapperName}: claim ${checked.data.claim} is given by client scope ${holder} already (a claim comes from one scope in Gatehouse); not imported`);
+      const top = topClaim(checked.data.claim);
+      const holder = claims.get(top);
+      if (holder !== undefined && holder !== name) {
+        note(`mapper ${mapperName}: claim ${top} is given by client scope ${holder} already (a claim comes from one scope in Gatehouse); not imported`);
         continue;
       }
-      claims.set(checked.data.claim, name);
+      const path = claimPath(checked.data.claim);
+      const other = paths.find((earlier) => overlaps(earlier.path, path));
+      if (other !== undefined) {
+        note(`mapper ${mapperName}: claim ${checked.data.claim} ${other.path.length === path.length ? 'is given by another mapper of this scope' : `lies inside or around claim ${other.claim} of another mapper of this scope`} (one would overwrite the other); not imported`);
+        continue;
+      }
+      claims.set(top, name);
+      paths.push({ claim: checked.data.claim, path });
       mappers.push(mapped.mapper);
     }
     // A `${key}` text is one of Keycloak's message keys, not words a user could read.

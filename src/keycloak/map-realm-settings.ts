@@ -27,9 +27,9 @@ export interface PlannedSetting {
 
 /** A lifetime Gatehouse takes from its environment only (GATEHOUSE_*_TTL): the variable to set for Keycloak's value. */
 export interface PlannedEnvironmentSetting {
-  readonly variable: 'GATEHOUSE_ACCESS_TOKEN_TTL' | 'GATEHOUSE_AUTHORIZATION_CODE_TTL' | 'GATEHOUSE_SESSION_TTL' | 'GATEHOUSE_REFRESH_TOKEN_TTL' | 'GATEHOUSE_DEVICE_CODE_TTL';
+  readonly variable: 'GATEHOUSE_ACCESS_TOKEN_TTL' | 'GATEHOUSE_AUTHORIZATION_CODE_TTL' | 'GATEHOUSE_SESSION_TTL' | 'GATEHOUSE_REFRESH_TOKEN_TTL' | 'GATEHOUSE_DEVICE_CODE_TTL' | 'GATEHOUSE_INTERACTION_TTL';
   /** The lifetime it sets (src/config/load.ts `lifetimes`), to compare with the one in force. */
-  readonly lifetime: 'accessToken' | 'authorizationCode' | 'session' | 'refreshToken' | 'deviceCode';
+  readonly lifetime: 'accessToken' | 'authorizationCode' | 'session' | 'refreshToken' | 'deviceCode' | 'interaction';
   readonly value: number;
   /** The realm's setting (`accessTokenLifespan`), and what differs beyond the value, if anything. */
   readonly keycloak: string;
@@ -39,7 +39,14 @@ export interface PlannedEnvironmentSetting {
 export interface PlannedRealmSettings {
   readonly settings: readonly PlannedSetting[];
   readonly environment: readonly PlannedEnvironmentSetting[];
+  /** The realm's display name (Keycloak's sign-in pages show it): GATEHOUSE_BRAND_NAME, environment only, reported when it differs from the one in force. */
+  readonly brandName?: string | undefined;
+  /** The realm's Frontend URL (`attributes.frontendUrl`): the base of the issuer its apps check (src/keycloak/apply-realm-settings.ts realmLayoutNotes). */
+  readonly frontendUrl?: string | undefined;
 }
+
+/** The kind of the realm's notes about its users rather than a setting (duplicateEmailsAllowed): reported even when the realm's settings are left out. */
+export const REALM_USERS_NOTE = 'realm';
 
 const GROUPS: ReadonlyArray<SettingsGroup<object>> = [signInGroup, passwordPolicyGroup, bruteForceGroup, otpGroup] as unknown as ReadonlyArray<SettingsGroup<object>>;
 
@@ -87,11 +94,16 @@ const POLICY_REASONS: Readonly<Record<string, string>> = {
 /** Keycloak's OTP algorithms → Gatehouse's. */
 const OTP_ALGORITHMS: Readonly<Record<string, string>> = { HmacSHA1: 'SHA1', HmacSHA256: 'SHA256', HmacSHA512: 'SHA512' };
 
-/** Maps the realm's settings; what has no place (or a value Gatehouse does not take) goes to `unmapped`, kind `realm setting`. */
+/**
+ * Maps the realm's settings; what has no place (or a value Gatehouse does not take) goes to
+ * `unmapped`, kind `realm setting` — or REALM_USERS_NOTE for what changes how the realm's users
+ * import. Only what changes behaviour or asks something of the operator is noted: a value whose
+ * effect Gatehouse has anyway (`sslRequired`, `internationalizationEnabled: false`) is not.
+ */
 export function mapRealmSettings(document: Json, unmapped: UnmappedItem[]): PlannedRealmSettings {
   const settings: PlannedSetting[] = [];
   const environment: PlannedEnvironmentSetting[] = [];
-  const report = (name: string, reason: string) => unmapped.push({ kind: 'realm setting', name, reason });
+  const report: Note = (name, reason, kind = 'realm setting') => unmapped.push({ kind, name, reason });
   /** A value for a setting, if its group takes it; otherwise reported with the group's own reason. */
   const set = (setting: string, value: unknown, keycloak: string) => {
     const group = GROUPS.find((candidate) => setting in candidate.env)!;
@@ -122,11 +134,13 @@ export function mapRealmSettings(document: Json, unmapped: UnmappedItem[]): Plan
   mapOtpPolicy(document, set, report);
   mapLogin(document, set, report);
   mapLifetimes(document, environment, report);
-  return { settings, environment };
+  const brandName = mapDisplayName(document, report);
+  const frontendUrl = isObject(document.attributes) ? text(document.attributes.frontendUrl)?.trim().replace(/\/+$/, '') : undefined;
+  return { settings, environment, ...(brandName === undefined ? {} : { brandName }), ...(frontendUrl === undefined || frontendUrl === '' ? {} : { frontendUrl }) };
 }
 
 type Assign = (setting: string, value: unknown, keycloak: string) => void;
-type Note = (name: string, reason: string) => void;
+type Note = (name: string, reason: string, kind?: string) => void;
 
 /**
  * Realm settings → Security defenses → Brute force detection. Keycloak counts a user's failures
@@ -180,10 +194,12 @@ const attribute = (document: Json, name: string): number | undefined => (isObjec
 
 /** Realm settings → Login (and the lifetimes of the links it sends, the user's and an administrator's: Tokens → action tokens). */
 function mapLogin(document: Json, set: Assign, report: Note): void {
+  const usersNote = (name: string, reason: string) => report(name, reason, REALM_USERS_NOTE);
   if (typeof document.registrationAllowed === 'boolean') set('self_registration', document.registrationAllowed, `registrationAllowed ${document.registrationAllowed}`);
   if (typeof document.resetPasswordAllowed === 'boolean') set('password_reset', document.resetPasswordAllowed, `resetPasswordAllowed ${document.resetPasswordAllowed}`);
   if (document.verifyEmail === true) set('require_verified_email', 'all', 'verifyEmail true');
-  else if (document.verifyEmail === false) {
+  else if (document.verifyEmail === false && document.registrationAllowed === true) {
+    // Only self-registered people are asked by Gatehouse's default (self-registered): without registration nobody is, as in Keycloak.
     report('verifyEmail false', "Keycloak asked no one to confirm an address; require_verified_email is left as it is (Gatehouse's default, self-registered, asks it of people who create their own account, whose account exists once they have: set it to off to match Keycloak)");
   }
   const byUser = whole(document.actionTokenGeneratedByUserLifespan);
@@ -195,16 +211,15 @@ function mapLogin(document: Json, set: Assign, report: Note): void {
   const byAdmin = whole(document.actionTokenGeneratedByAdminLifespan);
   if (byAdmin !== undefined) set('invitation_ttl', byAdmin, `actionTokenGeneratedByAdminLifespan ${byAdmin}`);
   if (document.registrationEmailAsUsername === true) {
-    report('registrationEmailAsUsername true', "Gatehouse's usernames hold no @: people who register give their email address only and get a username made from its local part (jo@acme.test → jo, or jo-1234 when taken), as imported users whose username is an address do (each listed under user); everyone signs in with the address as before");
+    usersNote('registrationEmailAsUsername true', "Gatehouse's usernames hold no @: people who register give their email address only and get a username made from its local part (jo@acme.test → jo, or jo-1234 when taken), as imported users whose username is an address do (each listed under user); everyone signs in with the address as before");
   } else if (document.registrationEmailAsUsername === false && document.registrationAllowed === true) {
     report('registrationEmailAsUsername false', "Gatehouse's registration form asks for no username: it is made from the email address's local part (jo@acme.test → jo, or jo-1234 when taken); people sign in with either");
   }
   if (document.editUsernameAllowed === true) report('editUsernameAllowed true', "Gatehouse's usernames do not change once given: the account page changes a person's name and email address, not the username (nor does the admin API)");
-  const ssl = text(document.sslRequired);
-  if (ssl !== undefined) report(`sslRequired ${ssl}`, `Gatehouse has no per-address HTTPS rule: its URLs, redirects and cookies follow GATEHOUSE_ISSUER — an https:// issuer (TLS at the proxy) makes them HTTPS for every address, as sslRequired all${ssl === 'all' ? ' did' : ''}`);
+  // sslRequired is not noted: Gatehouse's URLs, redirects and cookies follow GATEHOUSE_ISSUER (https:// behind a TLS proxy), which the operator sets anyway.
   if (document.rememberMe === true) report('rememberMe true', 'Gatehouse has no "remember me": every sign-in session lasts GATEHOUSE_SESSION_TTL');
   if (document.loginWithEmailAllowed === false) report('loginWithEmailAllowed false', 'Gatehouse always takes the email address as well as the username at sign-in');
-  if (document.duplicateEmailsAllowed === true) report('duplicateEmailsAllowed true', "Gatehouse's email addresses are unique: a user whose address another user has is a conflict (reported, not imported)");
+  if (document.duplicateEmailsAllowed === true) usersNote('duplicateEmailsAllowed true', "Gatehouse's email addresses are unique: a user whose address another user has is a conflict (reported, not imported)");
   if (document.internationalizationEnabled === true) {
     const supported = Array.isArray(document.supportedLocales) ? document.supportedLocales.filter((locale): locale is string => typeof locale === 'string') : [];
     const gatehouse = (locale: string) => (locale === 'zh-Hans' || locale === 'zh_CN' ? 'zh-CN' : locale);
@@ -214,9 +229,44 @@ function mapLogin(document: Json, set: Assign, report: Note): void {
     if (more.length > 0) report(`supportedLocales without ${more.join(', ')}`, `Gatehouse's pages are in every one of its languages: people whose browser asks for ${more.join(' or ')} get that one; there is no setting to leave one out`);
     const preferred = text(document.defaultLocale);
     if (preferred !== undefined && preferred !== 'en') report(`defaultLocale ${preferred}`, "Gatehouse picks each person's language from the browser (en, ru, zh-CN, ko), English when none of them is asked for");
-  } else if (document.internationalizationEnabled === false) {
-    report('internationalizationEnabled false', "Keycloak showed its pages in one language; Gatehouse's follow each browser's language (en, ru, zh-CN, ko), English when none of them is asked for, and there is no setting to keep them in one");
   }
+  // internationalizationEnabled false is not noted: Keycloak's pages were in English, and so are Gatehouse's for everyone whose browser asks for none of its other languages.
+}
+
+/**
+ * Keycloak times each page of a sign-in (`accessCodeLifespanLogin` the sign-in form, 1800 s by
+ * default; `accessCodeLifespanUserAction` the pages of required actions, 300 s), and the whole
+ * sign-in lives as long as the longer; Gatehouse times the whole sign-in, every page and step of it
+ * (GATEHOUSE_INTERACTION_TTL, 60–86400 s). The nearest: the longer of the two, within those bounds.
+ */
+function mapSignInTimeout(document: Json, environment: PlannedEnvironmentSetting[]): void {
+  const login = whole(document.accessCodeLifespanLogin);
+  const action = whole(document.accessCodeLifespanUserAction);
+  const [name, value] = action !== undefined && action > (login ?? 0) ? ['accessCodeLifespanUserAction', action] : ['accessCodeLifespanLogin', login];
+  if (value === undefined || value <= 0) return;
+  const taken = Math.min(Math.max(value, INTERACTION_TTL.min), INTERACTION_TTL.max);
+  const bounded = taken === value ? '' : ` (the realm's ${value} is outside what Gatehouse takes, ${INTERACTION_TTL.min}–${INTERACTION_TTL.max})`;
+  const longer = name === 'accessCodeLifespanLogin' ? '' : ` (the pages of required actions had longer than the sign-in form's accessCodeLifespanLogin ${login ?? 'unset'} there)`;
+  const note = `Keycloak timed each page of a sign-in${longer}; Gatehouse gives the whole sign-in, every page and step of it, this long from the authorization request${bounded}`;
+  environment.push({ variable: 'GATEHOUSE_INTERACTION_TTL', lifetime: 'interaction', value: taken, keycloak: name, note });
+}
+
+/** GATEHOUSE_INTERACTION_TTL's bounds (src/config/schema.ts). */
+const INTERACTION_TTL = { min: 60, max: 86_400 } as const;
+
+/** Most characters of GATEHOUSE_BRAND_NAME (src/config/schema.ts). */
+const BRAND_NAME_MAX = 80;
+
+/** The realm's display name, which Keycloak's sign-in pages show: Gatehouse's pages show GATEHOUSE_BRAND_NAME. */
+function mapDisplayName(document: Json, report: Note): string | undefined {
+  if (text(document.displayNameHtml) !== undefined) report('displayNameHtml', "Gatehouse's pages show their name as text (GATEHOUSE_BRAND_NAME) and a logo (GATEHOUSE_BRAND_LOGO_URL), not HTML");
+  const name = text(document.displayName)?.trim();
+  if (name === undefined || name === '') return undefined;
+  if (name.length > BRAND_NAME_MAX) {
+    report(`displayName ${name.slice(0, 40)}…`, `not applied: GATEHOUSE_BRAND_NAME, which Gatehouse's pages show where Keycloak's showed the realm's name, takes at most ${BRAND_NAME_MAX} characters`);
+    return undefined;
+  }
+  return name;
 }
 
 /** The languages of Gatehouse's pages (views/locales). */
@@ -246,11 +296,7 @@ function mapLifetimes(document: Json, environment: PlannedEnvironmentSetting[], 
     if (reuse > 0) report(`refreshTokenMaxReuse ${reuse}`, 'Gatehouse\'s reuse allowance is a time (GATEHOUSE_REFRESH_REUSE_WINDOW seconds), not a count');
     else report('refreshTokenMaxReuse 0', 'Gatehouse rotates every refresh token too, but takes a used one again for GATEHOUSE_REFRESH_REUSE_WINDOW seconds (10 by default: concurrent refreshes); set it to 0 for Keycloak\'s single use');
   }
-  // Gatehouse gives a whole sign-in (every page and step of it) one fixed hour (src/config/load.ts lifetimes.interaction).
-  const login = whole(document.accessCodeLifespanLogin);
-  if (login !== undefined && login > 0) report(`accessCodeLifespanLogin ${login}`, 'Gatehouse gives a sign-in an hour from the authorization request to its end, every step included (fixed, not a setting)');
-  const action = whole(document.accessCodeLifespanUserAction);
-  if (action !== undefined && action > 0) report(`accessCodeLifespanUserAction ${action}`, 'Gatehouse has no time limit per page of a sign-in: the whole sign-in, the actions it asks for included, has an hour (fixed, not a setting)');
+  mapSignInTimeout(document, environment);
   const smtp = isObject(document.smtpServer) ? document.smtpServer : {};
   const host = text(smtp.host);
   if (host !== undefined) {

@@ -152,7 +152,11 @@ export function mapUsers(
         note(`${String(credential.type)} credential: not imported (passwords and time-based authenticators are)`);
       }
     }
-    if (passwordAlgorithm === undefined && list(raw.credentials).length === 0) note('no password in Keycloak (e.g. signs in through an identity provider): imported without a usable password');
+    const federation = text(raw.federationLink);
+    if (federation !== undefined) {
+      // Keycloak checks such a user's password against the directory (LDAP, Kerberos): it is not in the export.
+      if (passwordAlgorithm === undefined) note(`stored in user federation ${federation} (LDAP/Kerberos), which holds the password: imported without a usable password — the user sets one with "Forgot password?" or an invitation (gatehouse users invite), or signs in through an identity provider`);
+    } else if (passwordAlgorithm === undefined && list(raw.credentials).length === 0) note('no password in Keycloak (e.g. signs in through an identity provider): imported without a usable password');
     const requiredActions = keycloakRequiredActions(strings(raw.requiredActions), temporaryPassword, note);
     const attributes: Record<string, unknown> = {};
     const custom: Record<string, CustomAttributeValue> = {};

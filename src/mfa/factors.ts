@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { userGone } from '../accounts/deleted-user-rows.ts';
 import type { Attempt, LoginLimiter } from '../accounts/login-limiter-types.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
@@ -149,11 +150,34 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
   const find = (userId: string) => factors.findById(userId).lean<StoredFactors>().exec();
   const remaining = (userId: string) => recoveryCodes.countDocuments({ userId }).exec();
 
+  /** Removes the app and every recovery code and used step; whether there was an app or a code. */
+  async function erase(userId: string): Promise<boolean> {
+    const [removed, codes] = await Promise.all([
+      // Under the lock: an update in flight (FerretDB reads, then writes back) would put the row back.
+      locked(userId, () => factors.deleteOne({ _id: userId }).exec()),
+      recoveryCodes.deleteMany({ userId }).exec(),
+      usedSteps.deleteMany({ userId }).exec(),
+    ]);
+    return removed.deletedCount > 0 || codes.deletedCount > 0;
+  }
+
+  /**
+   * Called after every write that adds to a user's factors: one written while the user was being
+   * deleted (a request that found the user before) is erased again (src/accounts/deleted-user-rows.ts;
+   * the deletion erases factors once more after the user is gone). Whether the user is gone.
+   */
+  async function erasedIfUserGone(userId: string): Promise<boolean> {
+    if (!(await userGone(factors.db.db!, userId))) return false;
+    await erase(userId);
+    return true;
+  }
+
   async function replaceRecoveryCodes(userId: string): Promise<string[]> {
     const codes = newRecoveryCodes();
     const at = now();
     await recoveryCodes.deleteMany({ userId }).exec();
     await recoveryCodes.insertMany(codes.map((code) => ({ _id: recoveryCodeId(recoveryKey, userId, normalizeRecoveryCode(code)!), userId, createdAt: at })));
+    await erasedIfUserGone(userId);
     report({ type: 'mfa.recovery_codes_created', userId });
     return codes;
   }
@@ -172,6 +196,7 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
     }
     await locked(userId, () => factors.updateOne({ _id: userId }, { $max: { lastTotpStep: step }, $set: { updatedAt: now() } }).exec());
     await usedSteps.deleteMany({ userId, step: { $lt: step - 2 } }).exec();
+    await erasedIfUserGone(userId);
     return step;
   }
 
@@ -212,6 +237,7 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
     // Steps are counted in the app's period: a replaced app's last step means nothing for this one.
     await locked(userId, () => factors.updateOne({ _id: userId }, { $set: { totp, totpPending: null, lastTotpStep, updatedAt: now() } }, { upsert: true }).exec());
     await usedSteps.deleteMany({ userId }).exec();
+    await erasedIfUserGone(userId);
     return 'imported';
   }
   const importTotp: Factors['importTotp'] = (userId, imported, { write }) => importTotpAt(userId, imported, write, 0);
@@ -225,7 +251,7 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
 
     async beginTotp(userId) {
       // Read and write under one lock: two starts at once show the same pending secret.
-      return locked(userId, async () => {
+      const enrolment = await locked(userId, async (): Promise<TotpEnrolment> => {
         const doc = await find(userId);
         // The app may already show this secret: it keeps the parameters enrolment began with.
         if (doc?.totpPending) return { secret: box.open(doc.totpPending.sealed, userId), parameters: parametersOf(doc.totpPending) };
@@ -241,6 +267,8 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
           .exec();
         return { secret, parameters: { algorithm, digits, period } };
       });
+      await erasedIfUserGone(userId);
+      return enrolment;
     },
 
     confirmTotp: (userId, code, ip) =>
@@ -292,15 +320,7 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
 
     regenerateRecoveryCodes: replaceRecoveryCodes,
 
-    async reset(userId) {
-      const [removed, codes] = await Promise.all([
-        // Under the lock: an update in flight (FerretDB reads, then writes back) would put the row back.
-        locked(userId, () => factors.deleteOne({ _id: userId }).exec()),
-        recoveryCodes.deleteMany({ userId }).exec(),
-        usedSteps.deleteMany({ userId }).exec(),
-      ]);
-      return removed.deletedCount > 0 || codes.deletedCount > 0;
-    },
+    reset: erase,
 
     recoveryKeyId: createHmac('sha256', recoveryKey).update('gatehouse recovery-code key id').digest('base64url').slice(0, 22),
 
@@ -344,6 +364,7 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
         // An import run twice at once: the other wrote the same codes.
         if (!isDuplicateKey(error)) throw error;
       }
+      if (await erasedIfUserGone(userId)) return { totp: outcome, recoveryCodes: 0 };
       return { totp: outcome, recoveryCodes: codes.length };
     },
 

@@ -8,6 +8,7 @@ import type {
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { Schema, type Connection, type Model } from 'mongoose';
+import { userGone } from '../accounts/deleted-user-rows.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { EXPORT_BATCH } from '../storage/read-batches.ts';
@@ -201,6 +202,17 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
     return (await model.updateOne({ _id: id }, { $set: { counter, lastUsedAt: now() } }).exec()).matchedCount === 1 ? 'stored' : 'gone';
   }
 
+  /**
+   * Called after a passkey is stored: one registered while its user was being deleted (a request
+   * that found the user before) is erased again (src/accounts/deleted-user-rows.ts; the deletion
+   * erases passkeys once more after the user is gone). Whether the user is gone.
+   */
+  async function erasedIfUserGone(userId: string): Promise<boolean> {
+    if (!(await userGone(model.db.db!, userId))) return false;
+    await model.deleteMany({ userId }).exec();
+    return true;
+  }
+
   return {
     usable: passkeysWorkAt(issuer),
     async list(userId) {
@@ -240,6 +252,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
           createdAt: now(),
           lastUsedAt: null,
         });
+        if (await erasedIfUserGone(userId)) return false;
         report({ type: 'passkey.registered', userId, passkey: credential.id });
         return true;
       } catch {
@@ -324,6 +337,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
         if (current === null) {
           try {
             await model.create({ _id: id, ...passkey, transports: [...passkey.transports] });
+            await erasedIfUserGone(passkey.userId);
             return 'created';
           } catch (error) {
             if (!isDuplicateKey(error)) throw error;

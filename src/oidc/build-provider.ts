@@ -27,6 +27,7 @@ import { cookieSigner } from '../http/cookie-signer.ts';
 import { afterResponseSteps, type AfterResponseStep } from './after-response.ts';
 import { captureStacksOfFailedAssertionsOnly } from './assertion-stacks.ts';
 import { grantTypeNotAllowedAsUnauthorizedClient, responseTypeNotAllowedAsUnauthorizedClient } from './unauthorized-client.ts';
+import { reuseBuiltClients, type HeldClientRecord } from './built-clients.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -71,6 +72,8 @@ export interface ProviderBuilderDeps {
   readonly now?: (() => number) | undefined;
   /** Device-code polls seen by every instance: a poll sooner than the code's interval is answered slow_down (grants/slow-down.ts). */
   readonly devicePolls?: DevicePolls | undefined;
+  /** The clients cache's record for an id, without a load (src/oidc/storage.ts): `Client.find` keeps the Client built for it (built-clients.ts). */
+  readonly heldClientRecord?: HeldClientRecord | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -79,7 +82,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, mailAvailable, now: serverClock, afterResponse: extraSteps = [], errorPage, front, devicePolls }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, mailAvailable, now: serverClock, afterResponse: extraSteps = [], errorPage, front, devicePolls, heldClientRecord }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
   // Cached on the server clock, as every other cache (src/clock.ts).
@@ -97,6 +100,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     const grantSteps = registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, mailAvailable, now: serverClock, audit: observers?.audit, claimScopes: settings.claimScopes?.() });
     attachProviderEvents(provider, logger, observers);
     includeSessionIdInIdTokens(provider);
+    if (heldClientRecord !== undefined) reuseBuiltClients(provider, heldClientRecord);
     responseTypeNotAllowedAsUnauthorizedClient(provider);
     captureStacksOfFailedAssertionsOnly(provider);
     // What Gatehouse does to the library's responses, per route (outermost first), run by the

@@ -1,4 +1,5 @@
 import { GATEHOUSE_CLIENT_PROPERTIES, OPERATOR_ONLY_CLIENT_PROPERTIES, type GatehouseClientProperty } from '../clients/gatehouse-properties.ts';
+import { SCOPE_TOKEN } from '../apis/scope-syntax.ts';
 import { errors, type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
 
 const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'require_mfa', 'minimal_id_token', 'admin_client', 'allow_password_grant']);
@@ -87,6 +88,12 @@ export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key:
     if (typeof value !== 'string' || !Array.isArray(allowed) || !allowed.includes(value)) {
       invalid(key, 'must be one of allowed_apis');
     }
+    return;
+  }
+  if (key === 'default_scopes') {
+    // The admin API checks them against the client's scope; here only their shape (a stale entry,
+    // a claim scope deleted since, is skipped per request: src/oidc/default-scopes.ts).
+    if (!Array.isArray(value) || !value.every((scope) => typeof scope === 'string' && SCOPE_TOKEN.test(scope))) invalid(key, 'must be an array of scope names');
     return;
   }
   if (key === 'token_claims') {

@@ -11,11 +11,13 @@ import { GATEHOUSE_CLIENT_PROPERTIES } from '../clients/gatehouse-properties.ts'
 import { clientFlag, clientList, validateClientProperty } from './client-metadata.ts';
 import { grantPolicy, type ConsentLookup } from './grant-policy.ts';
 import { offlineAccessForFirstParty } from './offline-access.ts';
+import { defaultScopesAtAuthorization } from './default-scopes.ts';
 import { audienceMatchesResource } from './audience-parameter.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
 import { extraTokenClaims, resourceIndicators, withMappedClaims } from './resource-servers.ts';
 import { claimMapping } from '../claims/mapped-claims.ts';
+import { introspectionWithoutAccessOnly, jwtWithoutIntrospectionOnly } from '../claims/shown-claims.ts';
 import type { ClaimScope } from '../claims/spec.ts';
 import { withActClaim } from './grants/exchange-link.ts';
 import type { ProviderRouteName } from '../routes/table.ts';
@@ -129,6 +131,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
   const sameSite = settings.https ? 'none' : 'lax';
   const policy = gatehouseInteractionPolicy(settings.prompts);
   const mapping = claimMapping(settings.claimScopes?.() ?? []);
+  const addDefaultScopes = defaultScopesAtAuthorization(openIdScopeTest(mapping));
   return {
     adapter: settings.adapter,
     ...(settings.routes === undefined ? {} : { routes: { ...settings.routes } }),
@@ -184,7 +187,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
           ? {}
           : { userCodeInputSource: pages.userCodeInputSource, userCodeConfirmSource: pages.userCodeConfirmSource, successSource: pages.successSource }),
       },
-      introspection: { enabled: true, allowedPolicy: introspectionAllowedPolicy(apis, accounts) },
+      introspection: { enabled: true, allowedPolicy: introspectionWithoutAccessOnly(introspectionAllowedPolicy(apis, accounts), mapping) },
       // Only the client a token was issued to may revoke it; anyone else gets the same 200 as
       // for an unknown token (RFC 7009 §2.2), so revocation cannot probe for valid tokens.
       revocation: {
@@ -215,16 +218,24 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
       registrationManagement: { enabled: settings.registration, rotateRegistrationAccessToken: true },
     },
     extraTokenClaims: withActClaim(withMappedClaims(extraTokenClaims(apis, accounts), mapping, accounts)),
-    formats: { customizers: { jwt: settings.jwtCustomizer } },
+    formats: { customizers: { jwt: jwtWithoutIntrospectionOnly(settings.jwtCustomizer, mapping) } },
     // Keycloak-like refresh tokens: issued to every client allowed the grant, always rotated.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: () => true,
     loadExistingGrant: grantPolicy({ consents: settings.consents }),
     // Keycloak's kc_idp_hint and its plain form: go straight to that upstream provider (src/interactions/upstream.ts).
     // The library runs every validator here on each authorization and PAR request, its parameter
-    // present or not: idp_hint's slot carries the offline_access rule for first-party clients.
+    // present or not: idp_hint's slot carries the offline_access rule for first-party clients, then
+    // adds the client's default scopes to the request's (src/oidc/default-scopes.ts).
     // Auth0's `audience`: taken as the resource it names (src/oidc/audience-parameter.ts).
-    extraParams: { idp_hint: offlineAccessForFirstParty, kc_idp_hint: null, audience: audienceMatchesResource },
+    extraParams: {
+      idp_hint: async (ctx) => {
+        await offlineAccessForFirstParty(ctx);
+        addDefaultScopes(ctx);
+      },
+      kc_idp_hint: null,
+      audience: audienceMatchesResource,
+    },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifetimes.accessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? lifetimes.accessToken,

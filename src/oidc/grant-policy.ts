@@ -1,19 +1,6 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { ConsentGiven } from '../consents/records.ts';
-import { clientFlag, clientProperty } from './client-metadata.ts';
-
-/**
- * Keycloak gives every client the default client scopes `profile` and `email` whatever the
- * request asks for. A first-party client with Keycloak's claims gets them in its grant too (when
- * its registered scope allows them), so userinfo answers keycloak-js's loadUserInfo() with the
- * profile as Keycloak does; the tokens' own scope stays what was asked for.
- */
-const KEYCLOAK_DEFAULT_SCOPES = ['profile', 'email'];
-
-function keycloakDefaultScopes(client: { scope?: string | undefined }): string {
-  const registered = client.scope === undefined ? undefined : client.scope.split(' ');
-  return ['openid', ...KEYCLOAK_DEFAULT_SCOPES.filter((scope) => registered === undefined || registered.includes(scope))].join(' ');
-}
+import { clientFlag } from './client-metadata.ts';
 
 type LoadExistingGrant = NonNullable<Configuration['loadExistingGrant']>;
 type Grant = InstanceType<KoaContextWithOIDC['oidc']['provider']['Grant']>;
@@ -97,11 +84,11 @@ async function firstPartyGrant(ctx: KoaContextWithOIDC, client: NonNullable<KoaC
   const before = existing === undefined ? undefined : grantedShape(existing);
   const scope = typeof oidc.params?.scope === 'string' ? oidc.params.scope : '';
   // What the consent page would grant, no more: the OpenID scopes asked for (the library has
-  // checked them against the client's registered scope) here, an API's scopes only for that API
+  // checked them against the client's registered scope; the client's default scopes are among
+  // them, src/oidc/default-scopes.ts) here, an API's scopes only for that API
   // below (getResourceServerInfo narrowed them to what the client is allowed).
   const oidcScope = [...oidc.requestParamOIDCScopes].join(' ');
   if (oidcScope !== '') grant.addOIDCScope(oidcScope);
-  if (clientProperty(client, 'token_claims') === 'keycloak' && scope.split(' ').includes('openid')) grant.addOIDCScope(keycloakDefaultScopes(client));
   const claims = oidc.params?.claims;
   if (typeof claims === 'string') {
     const parsed = JSON.parse(claims) as { id_token?: Record<string, unknown>; userinfo?: Record<string, unknown> };

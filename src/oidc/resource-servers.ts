@@ -120,8 +120,8 @@ function grantedOpenIdScopes(ctx: KoaContextWithOIDC | undefined, token: object)
 }
 
 /**
- * Claim scopes' access-token claims (src/claims/) around the other extra claims: in the JWT of a
- * JWT access token, in an opaque token's record (introspection shows them). The profile comes
+ * Claim scopes' access-token and introspection claims (src/claims/) around the other extra claims,
+ * in the token's record (src/claims/shown-claims.ts gives its JWT and its introspection answer each their own). The profile comes
  * from the account cache; nothing is read for a token without such a scope (client_credentials
  * tokens have no user and get none).
  */
@@ -132,10 +132,10 @@ export function withMappedClaims(inner: NonNullable<Configuration['extraTokenCla
     const accountId = 'accountId' in token ? token.accountId : undefined;
     if (typeof accountId !== 'string') return base;
     const scopes = grantedOpenIdScopes(ctx, token);
-    if (!mapping.reaches('access_token', scopes)) return base;
+    if (!mapping.reaches('access_token_record', scopes)) return base;
     const profile = await accounts.findActive(accountId);
     if (profile === undefined) return base;
-    return { ...mapping.claimsFor('access_token', scopes, profile.attributes), ...(base ?? {}) };
+    return { ...mapping.claimsFor('access_token_record', scopes, profile.attributes), ...(base ?? {}) };
   };
 }
 

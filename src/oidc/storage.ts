@@ -55,6 +55,11 @@ export interface OidcStorage {
   readonly ttlIndexes: boolean;
   readonly adapter: RoutedAdapterFactory;
   readonly clients: ClientRepository;
+  /**
+   * The client record the clients cache holds for an id now, without loading it (the very object
+   * the Client model's adapter is handed until the client changes): src/oidc/built-clients.ts.
+   */
+  heldClientRecord(clientId: string): object | undefined;
   /** Stops the expiry sweeper and the invalidation subscriber; leaves the connections open. */
   close(): Promise<void>;
 }
@@ -167,6 +172,7 @@ export async function openOidcStorage(deps: OidcStorageDeps): Promise<OidcStorag
     ttlIndexes: indexes?.ttlIndexes ?? true,
     adapter,
     clients,
+    heldClientRecord: (clientId) => cache.peek(clientId),
     async close() {
       await Promise.all([sweeper?.stop(), closeSubscriptions()]);
     },

@@ -41,7 +41,7 @@ export function claimScopeOperations(services: GatehouseServices) {
       return scope;
     },
     /**
-     * Takes the scope off every client whose `scope` lists it first (the provider refuses a client
+     * Takes the scope off every client whose `scope` (or `default_scopes`) lists it first (the provider refuses a client
      * naming a scope it does not know), then deletes it.
      */
     async delete(ctx: OperationContext, name: string): Promise<void> {
@@ -49,10 +49,14 @@ export function claimScopeOperations(services: GatehouseServices) {
       const detached: string[] = [];
       for (const client of await clients.list()) {
         const scope = scopeWithout(client.metadata.scope, name);
-        if (scope === undefined) continue;
+        const defaults = client.metadata.default_scopes;
+        const isDefault = Array.isArray(defaults) && defaults.includes(name);
+        if (scope === undefined && !isDefault) continue;
         const metadata: Record<string, unknown> = { ...client.metadata };
         if (scope === '') delete metadata.scope;
-        else metadata.scope = scope;
+        else if (scope !== undefined) metadata.scope = scope;
+        // Nor among its default scopes (src/oidc/default-scopes.ts).
+        if (isDefault) metadata.default_scopes = (defaults as unknown[]).filter((item) => item !== name);
         if ((await clients.update(client.clientId, { metadata })) !== undefined) detached.push(client.clientId);
       }
       if (!(await claimScopes.remove(name))) throw notFound('claim_scope_not_found', name);

@@ -3,6 +3,8 @@ import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { ClientView, ClientWithSecret } from '../clients/repository.ts';
 import { redirectUriProblem, type ApplicationType } from '../clients/redirect-uris.ts';
 import { usesSecret } from '../clients/secrets.ts';
+import { ASKED_ONLY_SCOPES } from '../oidc/default-scopes.ts';
+import { isOidcScope } from '../oidc/claims.ts';
 import { clientCreateSchema, clientUpdateSchema, defaultGrantTypes, PLAIN_METADATA, responseTypes } from '../clients/spec.ts';
 import type { GatehouseServices } from '../services.ts';
 import type { OperationContext } from './context.ts';
@@ -23,6 +25,8 @@ export function showClient(client: ClientView) {
     post_logout_redirect_uris: (metadata.post_logout_redirect_uris as string[] | undefined) ?? [],
     grant_types: (metadata.grant_types as string[] | undefined) ?? [],
     scope: (metadata.scope as string | undefined) ?? null,
+    // null: not set (a first-party client with Keycloak's claims then gets profile and email, src/oidc/default-scopes.ts).
+    default_scopes: (metadata.default_scopes as string[] | undefined) ?? null,
     apis: [...client.allowedApis],
     default_api: (metadata.default_api as string | undefined) ?? null,
     api_scopes: (metadata.allowed_api_scopes as Array<{ api: string; scopes: string[] }> | undefined) ?? null,
@@ -76,7 +80,7 @@ function checkPasswordGrant(isPublic: boolean, firstParty: boolean): void {
 }
 
 export function clientOperations(services: GatehouseServices) {
-  const { clients, apis, audit, revocation, adminAudience } = services;
+  const { clients, apis, audit, revocation, adminAudience, claimScopes } = services;
 
   async function checkApis(identifiers: readonly string[], defaultApi: string | undefined, admin: boolean): Promise<void> {
     for (const [index, identifier] of identifiers.entries()) {
@@ -106,6 +110,21 @@ export function clientOperations(services: GatehouseServices) {
   /** Admin clients may always target the admin API; it becomes their default when they name none. */
   function withAdminApi(list: readonly string[], admin: boolean): string[] {
     return admin && !list.includes(adminAudience) ? [...list, adminAudience] : [...list];
+  }
+
+  /**
+   * Default scopes (src/oidc/default-scopes.ts) must be scopes the client may ask for: in its
+   * `scope`, or any scope the provider knows when `scope` is unset. Never openid or offline_access.
+   */
+  async function checkDefaultScopes(metadata: Record<string, unknown>): Promise<void> {
+    const defaults = metadata.default_scopes;
+    if (!Array.isArray(defaults)) return;
+    const registered = typeof metadata.scope === 'string' ? metadata.scope.split(' ') : undefined;
+    for (const [index, scope] of (defaults as string[]).entries()) {
+      if (ASKED_ONLY_SCOPES.includes(scope)) throw invalid(`default_scopes.${index}`, 'asked_only_scope', { scope });
+      if (registered !== undefined && !registered.includes(scope)) throw invalid(`default_scopes.${index}`, 'not_in_scope', { scope });
+      if (registered === undefined && !isOidcScope(scope) && (await claimScopes.get(scope)) === undefined) throw invalid(`default_scopes.${index}`, 'unknown_scope', { scope });
+    }
   }
 
   /** private_key_jwt needs the client's public keys, given one way. */
@@ -149,6 +168,8 @@ export function clientOperations(services: GatehouseServices) {
       if (spec.application_type === 'native') metadata.application_type = 'native';
       checkRedirectUris(metadata);
       for (const key of PLAIN_METADATA) if (spec[key] !== undefined) metadata[key] = spec[key];
+      if (spec.default_scopes !== undefined) metadata.default_scopes = [...new Set(spec.default_scopes)];
+      await checkDefaultScopes(metadata);
       if (defaultApi !== undefined) metadata.default_api = defaultApi;
       if (spec.allow_password_grant === true) {
         checkPasswordGrant(type === 'public', spec.first_party);
@@ -205,6 +226,10 @@ export function clientOperations(services: GatehouseServices) {
         if (patch[key] === null) delete metadata[key];
         else if (patch[key] !== undefined) metadata[key] = patch[key];
       }
+      if (patch.default_scopes === null) delete metadata.default_scopes;
+      else if (patch.default_scopes !== undefined) metadata.default_scopes = [...new Set(patch.default_scopes)];
+      // Only when the patch touches either: an older record's defaults do not block other edits.
+      if (patch.scope !== undefined || patch.default_scopes !== undefined) await checkDefaultScopes(metadata);
       if (patch.token_endpoint_auth_method !== undefined) {
         if (metadata.token_endpoint_auth_method === 'none') throw invalid('token_endpoint_auth_method', 'public_stays_public');
         metadata.token_endpoint_auth_method = patch.token_endpoint_auth_method;

@@ -41,15 +41,17 @@ export interface OperationsDeps {
   readonly emailConfigured?: boolean;
   /** The lifetimes the environment sets: a Keycloak realm's that differ are reported with the variable to set. */
   readonly lifetimes?: KeycloakSettingsOperations['lifetimes'];
+  /** The name the pages show (GATEHOUSE_BRAND_NAME): a Keycloak realm's display name that differs is reported with the variable to set. */
+  readonly brandName?: string;
 }
 
 /**
  * Everything an operator can do, validated and audited in one place. The admin API, the CLI
  * (and the console to come) reach the domain only through this.
  */
-export function createOperations({ services, keys, initialAccessTokens, issuer, verification, invitations, status = {}, emailConfigured = false, lifetimes }: OperationsDeps) {
+export function createOperations({ services, keys, initialAccessTokens, issuer, verification, invitations, status = {}, emailConfigured = false, lifetimes, brandName }: OperationsDeps) {
   const settings = settingsOperations(services.runtimeSettings, services.audit, emailConfigured, settingsChecks(services));
-  const realmSettings: KeycloakSettingsOperations = { stores: services.runtimeSettings.groups, update: (ctx, group, patch) => settings.updateGroup(ctx, group, patch), lifetimes, emailConfigured };
+  const realmSettings: KeycloakSettingsOperations = { stores: services.runtimeSettings.groups, update: (ctx, group, patch) => settings.updateGroup(ctx, group, patch), lifetimes, brandName, emailConfigured, issuer };
   return {
     clients: clientOperations(services),
     users: userOperations(services, verification, invitations),

@@ -28,12 +28,12 @@ export interface UserDeleted {
  *    the last sign-in;
  * 4. the user document (`users`), with the roles and groups it holds (memberships live on it):
  *    the username and email are free for a new account;
- * 5. PER_USER_RECORDS and upstream links erased once more: a batch of last sign-in times or session
- *    devices that an instance noted before the deletion, or a consent, upstream session, link or
- *    link ticket written by a request that found the user before step 1, may have landed since
- *    step 3; one landing after this finds the user gone and removes its own row
- *    (src/accounts/deleted-user-rows.ts). (A reset or verification link issued then stays until it
- *    expires, unusable: each use reads the user.)
+ * 5. PER_USER_RECORDS, upstream links, passkeys and second factors erased once more: a batch of
+ *    last sign-in times or session devices that an instance noted before the deletion, or a
+ *    consent, upstream session, link, link ticket, reset, invitation or verification link, passkey,
+ *    authenticator app or recovery code written by a request that found the user before step 1,
+ *    may have landed since step 3; one landing after this finds the user gone and removes its own
+ *    rows (src/accounts/deleted-user-rows.ts).
  *
  * Kept: the audit trail (`audit_events`), a legal record of who did what — its events keep the
  * user id and whatever their details held, until the audit retention setting removes them; the
@@ -59,6 +59,8 @@ export function userDeletion(services: GatehouseServices) {
     await accounts.remove(id);
     await userRecords.erase(id);
     await upstream.unlinkAll(id);
+    await passkeys.removeAll(id);
+    await factors.reset(id);
     await audit.write({ ...ctx, type: 'user.deleted', target: { type: 'user', id }, details: { username: user.username, revoked } });
     return { id, username: user.username, revoked };
   };

@@ -125,7 +125,7 @@ describe('admin console: claim scopes (headless Chromium)', function () {
       name: 'hr',
       description: HR,
       mappers: [
-        { type: 'user_attribute', claim: 'cost_center', attribute: 'cost_center', multivalued: false, id_token: true, access_token: true, userinfo: true },
+        { type: 'user_attribute', claim: 'cost_center', attribute: 'cost_center', multivalued: false, json_type: 'string', id_token: true, access_token: true, userinfo: true },
         { type: 'hardcoded', claim: 'tenant', value: 'acme', id_token: true, access_token: false, userinfo: true },
       ],
     });

@@ -641,7 +641,18 @@ describe('admin console (headless Chromium)', () => {
     // The admin API refuses such a name now (hidden_character); one stored before that rule still shows.
     expect((await callAdmin(deploy.issuer, await ops.token(), 'POST', '/roles', { name: 'sup\u202Eport', description: '' })).status).to.equal(400);
     await gatehouse.services.roles.create('sup\u202Eport', '');
-    const routes = ['', 'users', `users/${(await gatehouse.services.accounts.findByLogin('operator'))!.id}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'upstream', 'upstream/entra', 'roles', 'lockouts', 'keys', 'audit', 'settings', 'settings/sign-in'];
+    // A claim scope with a nested, a typed and an introspection-only mapper, so its page is among them.
+    const claimScope = await callAdmin(deploy.issuer, await ops.token(), 'POST', '/claim-scopes', {
+      name: 'org',
+      description: { en: 'See your organisation' },
+      mappers: [
+        { type: 'user_attribute', attribute: 'unit', claim: 'org.unit' },
+        { type: 'user_attribute', attribute: 'level', claim: 'level', json_type: 'int' },
+        { type: 'hardcoded', claim: 'tenant', value: 'acme', access_token: false, introspection: true },
+      ],
+    });
+    expect(claimScope.status, JSON.stringify(claimScope.body)).to.equal(201);
+    const routes = ['', 'users', `users/${(await gatehouse.services.accounts.findByLogin('operator'))!.id}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'claim-scopes', 'claim-scopes/org', 'upstream', 'upstream/entra', 'roles', 'lockouts', 'keys', 'audit', 'settings', 'settings/sign-in'];
     const locales = ['en', 'ru', 'zh-CN', 'ko'] as const;
     const en = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/en.json`)).text()) as Record<string, string>;
     for (const locale of locales) {

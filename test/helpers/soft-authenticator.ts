@@ -19,6 +19,35 @@ export function softAuthenticator(issuer: string) {
   ]);
   return {
     publicKey: b64url(cose),
+    /**
+     * A registration response (attestation `none`) for `credentialId`, as a browser's
+     * navigator.credentials.create() would send it: authenticator data with the attested
+     * credential (zero AAGUID, this key), CBOR by hand.
+     */
+    register(credentialId: string, challenge: string, at = issuer): string {
+      const { hostname, origin } = new URL(at);
+      const id = Buffer.from(credentialId, 'base64url');
+      const idLength = Buffer.alloc(2);
+      idLength.writeUInt16BE(id.length);
+      // user present + user verified + attested credential data; counter 0
+      const authData = Buffer.concat([createHash('sha256').update(hostname).digest(), Buffer.from([0x45]), Buffer.alloc(4), Buffer.alloc(16), idLength, id, cose]);
+      const authDataLength = Buffer.alloc(2);
+      authDataLength.writeUInt16BE(authData.length);
+      // {"fmt": "none", "attStmt": {}, "authData": bytes}
+      const attestationObject = Buffer.concat([
+        Buffer.from([0xa3, 0x63]), Buffer.from('fmt'), Buffer.from([0x64]), Buffer.from('none'),
+        Buffer.from([0x67]), Buffer.from('attStmt'), Buffer.from([0xa0]),
+        Buffer.from([0x68]), Buffer.from('authData'), Buffer.from([0x59]), authDataLength, authData,
+      ]);
+      const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge, origin, crossOrigin: false }));
+      return JSON.stringify({
+        id: credentialId,
+        rawId: credentialId,
+        type: 'public-key',
+        response: { attestationObject: b64url(attestationObject), clientDataJSON: b64url(clientDataJSON), transports: ['internal'] },
+        clientExtensionResults: {},
+      });
+    },
     assert(credentialId: string, userId: string, challenge: string, counter: number, at = issuer): string {
       const { hostname, origin } = new URL(at);
       const flags = Buffer.from([0x05]); // user present + user verified

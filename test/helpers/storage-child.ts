@@ -27,7 +27,7 @@ export type ChildCommand =
    * completes once `rotations` processes got past their consume (a barrier in MongoDB, not a clock).
    */
   | { op: 'rotate'; id: string; grantId: string; rotations: number }
-  | { op: 'updateClient'; clientId: string; metadata: Record<string, unknown>; secret: string };
+  | { op: 'updateClient'; clientId: string; metadata: Record<string, unknown>; secret: string; webOrigins?: string[] };
 
 export interface ChildEnv {
   readonly mongodbUri: string;
@@ -93,7 +93,7 @@ switch (command.op) {
       box: createSecretBox(command.secret, 'client-secrets'),
       onChange: async (clientId) => invalidation?.publish(clientId),
     });
-    result = (await repository.update(command.clientId, { metadata: command.metadata })) === undefined ? 'missing' : 'updated';
+    result = (await repository.update(command.clientId, { metadata: command.metadata, ...(command.webOrigins === undefined ? {} : { webOrigins: command.webOrigins }) })) === undefined ? 'missing' : 'updated';
     break;
   }
 }

@@ -9,6 +9,7 @@ import { connectMongo } from '../../src/storage/mongo.ts';
 import { runStorageChild } from '../helpers/child.ts';
 import { testClock } from '../helpers/clock.ts';
 import { startInstance } from '../helpers/instance.ts';
+import { basicAuthTokenRequest, PASSWORD } from '../helpers/e2e.ts';
 import { NOTICE_MS } from '../helpers/poll.ts';
 import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
 
@@ -220,6 +221,43 @@ for (const withRedis of [true, false]) {
         await clock.advance(1001);
         expect(await probe()).to.equal(303);
       }
+    });
+
+    // Userinfo finds its client on every request (the Client the provider built for the cached
+    // record is kept by that record, src/oidc/built-clients.ts): a change made elsewhere must
+    // reach it as soon as the record does. Here the client's web origins decide the answer.
+    it('userinfo follows a client changed by another process (its web origins)', async function () {
+      this.timeout(120_000);
+      const cli = { redirect_uris: [], response_types: [], grant_types: ['refresh_token'], token_endpoint_auth_method: 'client_secret_basic', allow_password_grant: true };
+      const created = await gatehouse.services.clients.create({ displayName: 'CLI', firstParty: true, webOrigins: ['https://one.example'], metadata: cli });
+      const user = await gatehouse.services.accounts.createUser({ username: `ui${randomBytes(4).toString('hex')}`, password: PASSWORD });
+      const tokens = await basicAuthTokenRequest(gatehouse.url, { clientId: created.client.clientId, secret: created.secret! }, { grant_type: 'password', username: user.username, password: PASSWORD, scope: 'openid' });
+      expect(tokens.status, JSON.stringify(tokens.body)).to.equal(200);
+      const userinfo = async (origin: string) => {
+        const response = await fetch(`${gatehouse.url}/me`, { headers: { authorization: `Bearer ${tokens.body.access_token!}`, origin } });
+        await response.arrayBuffer();
+        return response.status;
+      };
+      // Twice each: the second request is served by the Client kept for the cached record.
+      for (let i = 0; i < 2; i += 1) {
+        expect(await userinfo('https://one.example')).to.equal(200);
+        expect(await userinfo('https://two.example')).to.equal(400);
+      }
+
+      const answer = await runStorageChild(
+        { mongodbUri: database.uri, redisUrl, redisPrefix },
+        { op: 'updateClient', clientId: created.client.clientId, secret, metadata: cli, webOrigins: ['https://two.example'] },
+      );
+      expect(answer).to.equal('updated');
+
+      if (withRedis) {
+        await waitForStatus(() => userinfo('https://two.example'), 200, NOTICE_MS);
+      } else {
+        expect(await userinfo('https://two.example'), 'cached: no notice without Redis').to.equal(400);
+        await clock.advance(ttlSeconds * 1000 + 1);
+        expect(await userinfo('https://two.example')).to.equal(200);
+      }
+      expect(await userinfo('https://one.example'), 'the old origin is refused').to.equal(400);
     });
   });
 }

@@ -39,6 +39,8 @@ describe('second factors export: one entry per user, whatever the ids’ charact
     connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
     h = await accountsHarness({ connection, clock: testClock({ frozen: true }) });
     factors = await openFactors({ mongo: connection, secret: 'a-test-secret-of-at-least-32-characters', limiter: h.limiter, now: () => at });
+    // The users exist: factors written for a user who does not are erased again (a deletion racing the write).
+    await connection.db!.collection<{ _id: string }>('users').insertMany([supplementary, privateUse, 'user-ascii'].map((id) => ({ _id: id, usernameKey: id, emailKey: `${id}@example.com` })));
   });
   after(async () => {
     await h.close();

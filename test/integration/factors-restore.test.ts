@@ -33,6 +33,8 @@ describe('second factors restored from an export: one write of the user’s row'
     connection = await connectMongo({ uri: database.uri, timeoutMs: 5000, watchCommands: true });
     h = await accountsHarness({ connection, clock: testClock({ frozen: true }) });
     factors = await openFactors({ mongo: connection, secret: 'a-test-secret-of-at-least-32-characters', limiter: h.limiter, now: () => at });
+    // The users exist: factors written for a user who does not are erased again (a deletion racing the write).
+    await connection.db!.collection<{ _id: string }>('users').insertMany(['restore-new', 'restore-again', 'restore-unused'].map((id) => ({ _id: id, usernameKey: id, emailKey: `${id}@example.com` })));
     connection.getClient().on('commandStarted', (event: { commandName: string; command: Record<string, unknown> }) => {
       if (event.commandName === 'update' && event.command.update === 'mfa_factors') updates.push(event.commandName);
     });

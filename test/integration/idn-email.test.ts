@@ -62,6 +62,17 @@ describe('internationalized email domains: one account per address in either for
     expect((await resets.check(token))?.userId).to.equal('lea');
   });
 
+  it('a key an older version stored (not migrated yet, or written by an old instance during a rolling upgrade) is found by either form of the address and stays unique', async () => {
+    await userModel(connection).collection.insertOne(storedUser('uma-old', 'Uma@Bücher.example', 'uma@bücher.example') as never);
+    expect((await h.accounts.findByLogin('uma@xn--bcher-kva.example'))?.id).to.equal('uma-old');
+    expect((await h.accounts.findByLogin('UMA@bücher.EXAMPLE'))?.id).to.equal('uma-old');
+    const duplicate = await h.accounts.createUser({ username: 'uma2', email: 'uma@xn--bcher-kva.example', password: 'uma-password-2' }).catch((error: unknown) => error);
+    expect(duplicate).to.be.instanceOf(DuplicateUserError).and.to.have.property('field', 'email');
+    await userModel(connection).collection.updateOne({ _id: 'uma-old' as never }, { $set: { emailVerified: false } });
+    expect(await h.accounts.verifyEmail('uma-old', 'uma@xn--bcher-kva.example'), 'its confirmation link confirms it').to.equal(true);
+    await userModel(connection).collection.deleteOne({ _id: 'uma-old' as never });
+  });
+
   it('the migration rewrites stored keys of internationalized domains once (idempotent), keeps a user whose new key another holds, and marks the database', async () => {
     const users = userModel(connection).collection;
     await users.insertMany([

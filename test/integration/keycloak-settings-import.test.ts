@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { RunningGatehouse } from '../../src/server.ts';
@@ -96,6 +98,13 @@ describe("Keycloak import carries the realm's settings over to the runtime setti
     const api = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak?dry_run=true', JSON.parse(readFileSync(DEFAULTS_FIXTURE, 'utf8')));
     expect(api.body.settings.imported).to.equal(true);
     expect(api.body.settings.changed).to.deep.include({ group: 'sign-in', setting: 'password_reset', from: true, to: false, keycloak: 'resetPasswordAllowed false' });
+    // What asks something of the operator is named with its variable; what needs nothing (sslRequired, internationalization off) is not said.
+    const notes = new Map((api.body.unmapped as Array<{ kind: string; name: string; reason: string }>).filter((item) => item.kind === 'realm setting').map((item) => [item.name, item.reason]));
+    expect(notes.get('accessCodeLifespanLogin 1800')).to.match(/^environment only in Gatehouse: set GATEHOUSE_INTERACTION_TTL=1800 \(Gatehouse runs with 3600\)/);
+    expect(notes.get('displayName ACME')).to.match(/^environment only in Gatehouse: set GATEHOUSE_BRAND_NAME=ACME \(Gatehouse runs with "Gatehouse"\)/);
+    for (const name of ['sslRequired none', 'internationalizationEnabled false', 'verifyEmail false', 'accessCodeLifespanUserAction 300']) expect(notes.has(name), name).to.equal(false);
+    expect(exit.stdout).to.include('  realm setting accessCodeLifespanLogin 1800: environment only in Gatehouse: set GATEHOUSE_INTERACTION_TTL=1800 (Gatehouse runs with 3600)');
+    expect(exit.stdout).to.not.include('sslRequired').and.not.include('internationalizationEnabled');
   });
 
   it('--no-realm-settings (CLI) and realm_settings=false (admin API) import everything but the realm\'s settings: no setting changes, none reported', async () => {
@@ -118,6 +127,25 @@ describe("Keycloak import carries the realm's settings over to the runtime setti
     for (const group of ['password-policy', 'otp', 'sign-in']) expect(Object.values(await sources(group)), group).to.satisfy((all: string[]) => all.every((source) => source === 'default'));
     expect(await values('brute-force')).to.include({ lockout_account_threshold: 20 });
     expect((await gatehouse.services.audit.query({ types: ['settings.updated'], limit: 5 })).events).to.deep.equal([]);
+  });
+
+  it("--no-realm-settings / realm_settings=false keeps the realm's notes about its users (duplicate emails, email as username): they change how users import", async () => {
+    const realm = { ...REALM_EXPORT, duplicateEmailsAllowed: true, registrationEmailAsUsername: true };
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak?dry_run=true&realm_settings=false', realm);
+    expect(status, JSON.stringify(body)).to.equal(200);
+    const unmapped = body.unmapped as Array<{ kind: string; name: string; reason: string }>;
+    expect(unmapped.filter((item) => item.kind === 'realm setting')).to.deep.equal([]);
+    // And where its apps find it: this Gatehouse serves its own URL layout, not realm policies' (GATEHOUSE_KEYCLOAK_REALM).
+    expect(unmapped.filter((item) => item.kind === 'realm').map((item) => item.name)).to.have.members(['duplicateEmailsAllowed true', 'registrationEmailAsUsername true', 'realm policies']);
+    expect(unmapped.find((item) => item.name === 'realm policies')!.reason).to.include(`set GATEHOUSE_KEYCLOAK_REALM=policies (Gatehouse runs with issuer ${deploy.issuer}, its own URL layout)`);
+    expect(unmapped.find((item) => item.name === 'duplicateEmailsAllowed true')!.reason).to.match(/unique: a user whose address another user has is a conflict/);
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-kc-users-notes-'));
+    const file = join(dir, 'realm-duplicate-emails.json');
+    writeFileSync(file, JSON.stringify(realm));
+    const dry = await runCli(['import', '--keycloak', file, '--dry-run', '--no-realm-settings'], env).finally(() => rmSync(dir, { recursive: true, force: true }));
+    expect(dry.code, dry.stderr).to.equal(0);
+    expect(dry.stdout).to.include('  realm duplicateEmailsAllowed true: ');
+    expect(dry.stdout).to.not.include('\n  realm setting ');
   });
 
   it('the import applies them through the settings operations: read back through the admin API, audited; the pinned one kept', async () => {

@@ -145,6 +145,14 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, GATEHOUSE_SESSION_CACHE_TTL: 'soon' })[0]).to.match(/^GATEHOUSE_SESSION_CACHE_TTL: must be a number/);
   });
 
+  it("reads GATEHOUSE_INTERACTION_TTL, how long a sign-in may take (default 3600, 60-86400: Keycloak's accessCodeLifespanLogin), and names a wrong one", () => {
+    expect(loadConfig({ env: production, readFile }).lifetimes.interaction).to.equal(3600);
+    expect(loadConfig({ env: { ...production, GATEHOUSE_INTERACTION_TTL: '1800' }, readFile }).lifetimes.interaction).to.equal(1800);
+    expect(problemsOf({ ...production, GATEHOUSE_INTERACTION_TTL: '59' })).to.deep.equal(['GATEHOUSE_INTERACTION_TTL: must be at least 60']);
+    expect(problemsOf({ ...production, GATEHOUSE_INTERACTION_TTL: '86401' })).to.deep.equal(['GATEHOUSE_INTERACTION_TTL: must be at most 86400']);
+    expect(problemsOf({ ...production, GATEHOUSE_INTERACTION_TTL: '30m' })[0]).to.match(/^GATEHOUSE_INTERACTION_TTL: must be a whole number of seconds/);
+  });
+
   it("keeps the workers accepting connections themselves (SCHED_NONE) unless the operator set Node's NODE_CLUSTER_SCHED_POLICY", () => {
     expect(loadConfig({ env: production, readFile }).clusterSchedulingPolicy).to.equal('none');
     expect(loadConfig({ env: { ...production, NODE_CLUSTER_SCHED_POLICY: 'rr' }, readFile }).clusterSchedulingPolicy).to.equal('rr');

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { applyRealmSettings } from '../../src/keycloak/apply-realm-settings.ts';
+import { applyRealmSettings, realmLayoutNotes } from '../../src/keycloak/apply-realm-settings.ts';
 import { KeycloakReportBuilder } from '../../src/keycloak/import-report.ts';
 import { mapRealmSettings } from '../../src/keycloak/map-realm-settings.ts';
 import type { UnmappedItem } from '../../src/keycloak/export-json.ts';
@@ -62,5 +62,41 @@ describe('a realm\'s settings applied (src/keycloak/apply-realm-settings.ts): on
     const reasons = report.unmapped.filter((item) => item.kind === 'realm setting' && item.name.startsWith('passwordPolicy ')).map((item) => item.reason);
     expect(reasons).to.have.length(4);
     for (const reason of reasons) expect(reason).to.match(/^not applied: with the realm's other password-policy settings, password_max_length /);
+  });
+
+  it("names GATEHOUSE_INTERACTION_TTL with the realm's sign-in timeout, and GATEHOUSE_BRAND_NAME with its display name, only when they differ from what Gatehouse runs with", async () => {
+    const run = async (running: { interaction: number; brandName: string }) => {
+      const planned = mapRealmSettings({ accessCodeLifespanLogin: 1800, accessCodeLifespanUserAction: 300, displayName: "ACME's sign-in" }, []);
+      const report = new KeycloakReportBuilder('r', true);
+      const lifetimes = { accessToken: 600, authorizationCode: 60, session: 86_400, refreshToken: 86_400, deviceCode: 600, interaction: running.interaction };
+      await applyRealmSettings({ stores: [], update: async () => undefined, emailConfigured: true, lifetimes, brandName: running.brandName }, planned, true, report);
+      return report.report.unmapped;
+    };
+    const differ = await run({ interaction: 3600, brandName: 'Gatehouse' });
+    expect(differ.find((item) => item.name === 'accessCodeLifespanLogin 1800')).to.deep.include({ kind: 'realm setting' });
+    expect(differ.find((item) => item.name === 'accessCodeLifespanLogin 1800')!.reason).to.match(/^environment only in Gatehouse: set GATEHOUSE_INTERACTION_TTL=1800 \(Gatehouse runs with 3600\); Keycloak timed each page/);
+    expect(differ.find((item) => item.name === "displayName ACME's sign-in")!.reason).to.equal(
+      `environment only in Gatehouse: set GATEHOUSE_BRAND_NAME='ACME'\\''s sign-in' (Gatehouse runs with "Gatehouse"); Gatehouse's pages show it where Keycloak's sign-in pages showed the realm's name`,
+    );
+    expect(await run({ interaction: 1800, brandName: "ACME's sign-in" })).to.deep.equal([]);
+  });
+
+  it("says where the realm's apps look for it: GATEHOUSE_KEYCLOAK_REALM when Gatehouse runs another layout or realm, GATEHOUSE_ISSUER when the realm had another Frontend URL", () => {
+    expect(realmLayoutNotes('acme', undefined, 'https://sso.example.com/realms/acme')).to.deep.equal([]);
+    expect(realmLayoutNotes('acme', 'https://sso.example.com', 'https://sso.example.com/realms/acme')).to.deep.equal([]);
+    expect(realmLayoutNotes('acme', undefined, undefined)).to.deep.equal([]);
+    const own = realmLayoutNotes('acme', undefined, 'https://sso.example.com');
+    expect(own).to.have.length(1);
+    expect(own[0]).to.deep.include({ kind: 'realm', name: 'realm acme' });
+    expect(own[0]!.reason).to.match(/^the realm's apps call Keycloak's URLs \(…\/realms\/acme\/protocol\/openid-connect\/…\) and check an issuer ending in \/realms\/acme: set GATEHOUSE_KEYCLOAK_REALM=acme \(Gatehouse runs with issuer https:\/\/sso\.example\.com, its own URL layout\)/);
+    expect(realmLayoutNotes('acme', undefined, 'https://sso.example.com/realms/other')[0]!.reason).to.include('set GATEHOUSE_KEYCLOAK_REALM=acme');
+    const moved = realmLayoutNotes('acme', 'https://login.acme.test', 'https://sso.example.com/realms/acme');
+    expect(moved).to.deep.equal([{ kind: 'realm', name: 'frontendUrl https://login.acme.test', reason: "the realm's apps check the issuer https://login.acme.test/realms/acme: set GATEHOUSE_ISSUER=https://login.acme.test and GATEHOUSE_KEYCLOAK_REALM=acme (Gatehouse runs with issuer https://sso.example.com/realms/acme), and point the realm's host name at Gatehouse" }]);
+    expect(realmLayoutNotes('my realm', undefined, 'https://sso.example.com')[0]!.reason).to.match(/must be given Gatehouse's URLs/);
+  });
+
+  it("takes the realm's Frontend URL from its attributes, without a trailing slash", () => {
+    expect(mapRealmSettings({ attributes: { frontendUrl: 'https://login.acme.test/' } }, []).frontendUrl).to.equal('https://login.acme.test');
+    expect(mapRealmSettings({ attributes: { frontendUrl: '' } }, []).frontendUrl).to.equal(undefined);
   });
 });

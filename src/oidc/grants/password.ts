@@ -6,7 +6,8 @@ import { requestProof, spendProof } from './dpop-binding.ts';
 import { ACR_PASSWORD } from '../acr.ts';
 import { findAccount, type AccountDirectory } from '../accounts.ts';
 import { openIdScopeTest } from '../claims.ts';
-import { NO_CLAIM_SCOPES, type ClaimMapping } from '../../claims/mapped-claims.ts';
+import { NO_CLAIM_SCOPES, scopeWords, type ClaimMapping } from '../../claims/mapped-claims.ts';
+import { defaultScopesOf, withDefaultScopes } from '../default-scopes.ts';
 import { clientFlag, clientProperty, PASSWORD_GRANT } from '../client-metadata.ts';
 import type { resourceIndicators } from '../resource-servers.ts';
 import type { AuditSink } from '../../observability/audit-trail.ts';
@@ -113,7 +114,8 @@ export function passwordGrant({ checkPassword, accounts, resources, mapping = NO
     if (needsSecondFactor !== undefined && (await needsSecondFactor(found, clientFlag(client, 'require_mfa')))) refuse('second_factor_required', SECOND_FACTOR);
     ctx.oidc.entity('Account', found);
 
-    const requested = typeof ctx.oidc.params?.scope === 'string' ? ctx.oidc.params.scope.split(' ').filter(Boolean) : [];
+    // The client's default scopes come along as at the code flow (src/oidc/default-scopes.ts).
+    const requested = scopeWords(withDefaultScopes(ctx.oidc.params?.scope, defaultScopesOf(client, isOpenIdScope)));
     const allowedOidc = typeof client.scope === 'string' ? new Set(client.scope.split(' ')) : undefined;
     const oidcScopes = requested.filter((scope) => isOpenIdScope(scope) && (allowedOidc === undefined || allowedOidc.has(scope)));
     const apiScopes = requested.filter((scope) => !isOpenIdScope(scope));

@@ -1,0 +1,69 @@
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { clientFlag, clientProperty } from './client-metadata.ts';
+
+/**
+ * Keycloak's default client scopes: a client's `default_scopes` are added to what each of its
+ * requests asks for, named or not, so its grant, consent page, ID token, userinfo, access token
+ * `scope`, introspection and refresh tokens carry them as if asked for. Optional client scopes
+ * are the rest of its `scope`: given only when asked for.
+ */
+
+/**
+ * Never added unasked. `openid` decides whether a request is OpenID Connect at all (an ID token),
+ * which Keycloak leaves to the request too ("Request is missing scope 'openid' so it's not
+ * treated as OIDC"); `offline_access` would make every refresh token outlive the session, which
+ * Keycloak gives only to a request whose own `scope` names it.
+ */
+export const ASKED_ONLY_SCOPES: readonly string[] = ['openid', 'offline_access'];
+
+/**
+ * A first-party client with Keycloak's claims that has no `default_scopes` of its own (made
+ * before the field existed, or by hand as README's keycloak-js example does) keeps Keycloak's
+ * built-in defaults, as it always had them: keycloak-js asks for `openid` alone and reads the
+ * profile from userinfo.
+ */
+const KEYCLOAK_BUILT_IN_DEFAULTS: readonly string[] = ['profile', 'email'];
+
+const words = (value: unknown): string[] => (typeof value === 'string' ? value.split(' ').filter((word) => word !== '') : []);
+
+/**
+ * The scopes `client` gets unasked: its `default_scopes` that it may still ask for (its registered
+ * `scope`, when set) and that the provider knows (a claim scope deleted since is skipped).
+ */
+export function defaultScopesOf(client: object, isOpenIdScope: (scope: string) => boolean): string[] {
+  const own = clientProperty(client, 'default_scopes');
+  const wanted = Array.isArray(own) ? own : clientFlag(client, 'first_party') && clientProperty(client, 'token_claims') === 'keycloak' ? KEYCLOAK_BUILT_IN_DEFAULTS : [];
+  if (wanted.length === 0) return [];
+  const registered = (client as { scope?: unknown }).scope;
+  const allowed = typeof registered === 'string' ? new Set(words(registered)) : undefined;
+  return wanted.filter(
+    (scope): scope is string => typeof scope === 'string' && !ASKED_ONLY_SCOPES.includes(scope) && isOpenIdScope(scope) && (allowed === undefined || allowed.has(scope)),
+  );
+}
+
+/** `scope` with `defaults` added after what it asks for, each once; undefined stays undefined when nothing is added. */
+export function withDefaultScopes(scope: unknown, defaults: readonly string[]): string | undefined {
+  const asked = words(scope);
+  const added = defaults.filter((item) => !asked.includes(item));
+  if (added.length === 0) return typeof scope === 'string' && scope !== '' ? scope : undefined;
+  return [...asked, ...added].join(' ');
+}
+
+/**
+ * The authorization endpoints' part (authorization, pushed authorization requests, device
+ * authorization): the request's `scope` is widened with the client's default scopes, once the
+ * library has checked the scopes the client sent (an `extraParams` validator, which the library
+ * runs on every such request after its own checks; README "Claims"). Everything after reads the
+ * widened scope: the consent prompt and the user's consent record, the grant, the code or device
+ * code and so the tokens. A pushed request is stored widened; /auth with its `request_uri` widens
+ * again, which changes nothing.
+ */
+export function defaultScopesAtAuthorization(isOpenIdScope: (scope: string) => boolean): (ctx: KoaContextWithOIDC) => void {
+  return (ctx) => {
+    const { client, params } = ctx.oidc;
+    if (client === undefined || params === undefined) return;
+    const defaults = defaultScopesOf(client, isOpenIdScope);
+    if (defaults.length === 0) return;
+    params.scope = withDefaultScopes(params.scope, defaults);
+  };
+}
