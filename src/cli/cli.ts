@@ -162,7 +162,8 @@ commands:
   apis update URI [same options as create, plus --no-roles --no-groups --no-introspection-client]
   claim-scopes create NAME [--description TEXT] [--description-ru|--description-zh-cn|--description-ko TEXT]
               [--map ATTRIBUTE[=CLAIM]]... [--map-list ATTRIBUTE[=CLAIM]]... [--hardcoded CLAIM=VALUE]...
-              [--into id_token,userinfo,access_token]   (a client asking for scope NAME gets the claims)
+              [--json-type CLAIM=string|long|int|boolean|json]...   (CLAIM: org.unit nests, \. a literal dot)
+              [--into id_token,userinfo,access_token,introspection]   (a client asking for scope NAME gets the claims)
   claim-scopes list | get NAME | delete NAME
   claim-scopes update NAME [same options; mappers given replace the list, --no-mappers empties it]
   roles create NAME [--description TEXT] | list | delete NAME
