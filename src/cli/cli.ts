@@ -115,6 +115,7 @@ commands:
   clients create --name NAME [--type confidential|public] [--application-type web|native]
                  [--redirect-uri URI]...
                  [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--scope "a b"]
+                 [--default-scopes "a b"]   (added to every request unasked: Keycloak's default client scopes)
                  [--api IDENTIFIER]... [--default-api IDENTIFIER] [--api-scope "IDENTIFIER s1 s2"]...
                  [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
                  [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
