@@ -88,6 +88,30 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(defaults.unmapped.filter((item) => item.name === 'default-roles-acme')).to.deep.equal([]);
   });
 
+  it("carries a hard-coded role or group of an OpenID Connect provider over as a rule on its issuer; a preset's, or an attribute, is reported", () => {
+    const brokered = planKeycloakImport({
+      ...REALM,
+      identityProviders: [
+        { alias: 'corp', providerId: 'oidc', enabled: true, config: { issuer: 'https://id.corp.test', clientId: 'gh', clientSecret: 'corp-secret-0123456789' } },
+        { alias: 'github', providerId: 'github', enabled: true, config: { clientId: 'gh', clientSecret: 'gh-secret-0123456789' } },
+      ],
+      identityProviderMappers: [
+        { name: 'everyone-ops', identityProviderAlias: 'corp', identityProviderMapper: 'oidc-hardcoded-group-idp-mapper', config: { group: '/ops' } },
+        { name: 'everyone-refunds', identityProviderAlias: 'corp', identityProviderMapper: 'hardcoded-role-idp-mapper', config: { role: 'shop.refund' } },
+        { name: 'tenant', identityProviderAlias: 'corp', identityProviderMapper: 'hardcoded-attribute-idp-mapper', config: { attribute: 'tenant', 'attribute.value': 'corp' } },
+        { name: 'everyone-member', identityProviderAlias: 'github', identityProviderMapper: 'hardcoded-role-idp-mapper', config: { role: 'member' } },
+      ],
+    });
+    const corp = brokered.upstreamProviders.find((one) => one.settings.alias === 'corp')!.settings;
+    expect(corp.group_mappings).to.deep.equal([{ claim: 'iss', value: 'https://id.corp.test', group: '/ops' }]);
+    expect(corp.role_mappings).to.deep.equal([{ claim: 'iss', value: 'https://id.corp.test', role: 'shop:refund' }]);
+    expect(brokered.upstreamProviders.find((one) => one.settings.alias === 'github')!.settings.role_mappings).to.deep.equal([]);
+    const reason = (name: string) => brokered.unmapped.find((item) => item.kind === 'identity provider mapper' && item.name === name)?.reason;
+    expect(reason('github/everyone-member')).to.match(/needs an OpenID Connect provider with an issuer of its own/);
+    expect(reason('corp/tenant')).to.match(/hard-coded attributes are not mapped/);
+    expect(reason('corp/everyone-ops')).to.equal(undefined);
+  });
+
   it("says a user of user federation (LDAP) has no password because the directory holds it, not that Keycloak had none", () => {
     const federated = planKeycloakImport({ realm: 'demo', users: [{ id: 'u-9', username: 'ldap-lee', enabled: true, federationLink: 'ldap-1', credentials: [] }, { id: 'u-8', username: 'social-sam', enabled: true }] });
     const notes = (name: string) => federated.unmapped.filter((item) => item.kind === 'user' && item.name === name).map((item) => item.reason);
