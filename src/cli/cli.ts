@@ -115,6 +115,7 @@ commands:
   clients create --name NAME [--type confidential|public] [--application-type web|native]
                  [--redirect-uri URI]...
                  [--post-logout-redirect-uri URI]... [--grant-type TYPE]... [--scope "a b"]
+                 [--default-scopes "a b"]   (added to every request unasked: Keycloak's default client scopes)
                  [--api IDENTIFIER]... [--default-api IDENTIFIER] [--api-scope "IDENTIFIER s1 s2"]...
                  [--web-origin ORIGIN]... [--first-party] [--admin] [--client-id ID]
                  [--auth-method client_secret_basic|client_secret_post|private_key_jwt|none]
@@ -162,7 +163,8 @@ commands:
   apis update URI [same options as create, plus --no-roles --no-groups --no-introspection-client]
   claim-scopes create NAME [--description TEXT] [--description-ru|--description-zh-cn|--description-ko TEXT]
               [--map ATTRIBUTE[=CLAIM]]... [--map-list ATTRIBUTE[=CLAIM]]... [--hardcoded CLAIM=VALUE]...
-              [--into id_token,userinfo,access_token]   (a client asking for scope NAME gets the claims)
+              [--json-type CLAIM=string|long|int|boolean|json]...   (CLAIM: org.unit nests, \. a literal dot)
+              [--into id_token,userinfo,access_token,introspection]   (a client asking for scope NAME gets the claims)
   claim-scopes list | get NAME | delete NAME
   claim-scopes update NAME [same options; mappers given replace the list, --no-mappers empties it]
   roles create NAME [--description TEXT] | list | delete NAME

@@ -1,7 +1,8 @@
 import type { Config } from '../config/load.ts';
 import type { SettingsStore } from '../settings/store.ts';
 import type { KeycloakReportBuilder } from './import-report.ts';
-import type { PlannedRealmSettings, PlannedSetting } from './map-realm-settings.ts';
+import type { UnmappedItem } from './export-json.ts';
+import { REALM_USERS_NOTE, type PlannedRealmSettings, type PlannedSetting } from './map-realm-settings.ts';
 
 /** What applying a realm's settings needs of the settings operations (src/operations/settings.ts). */
 export interface RealmSettingsTarget {
@@ -15,6 +16,8 @@ export interface RealmSettingsTarget {
   readonly brandName?: string | undefined;
   /** Whether SMTP is configured: registration, verification and reset need it. */
   readonly emailConfigured: boolean;
+  /** The issuer Gatehouse runs with: the realm's apps' URLs and issuer are checked against it (realmLayoutNotes). */
+  readonly issuer?: string | undefined;
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -81,4 +84,31 @@ export async function applyRealmSettings(target: RealmSettingsTarget, planned: P
     const now = target.brandName === undefined ? '' : ` (Gatehouse runs with ${JSON.stringify(target.brandName)})`;
     report.addUnmapped({ kind: 'realm setting', name: `displayName ${brandName}`, reason: `environment only in Gatehouse: set GATEHOUSE_BRAND_NAME=${shellWord(brandName)}${now}; Gatehouse's pages show it where Keycloak's sign-in pages showed the realm's name` });
   }
+}
+
+/** A realm name GATEHOUSE_KEYCLOAK_REALM takes (src/config/schema.ts). */
+const REALM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/**
+ * Where the realm's apps find it: Keycloak's URLs (`<base>/realms/<realm>/protocol/openid-connect/…`)
+ * and the issuer its tokens carry, which apps check. Gatehouse serves that layout with
+ * GATEHOUSE_KEYCLOAK_REALM=<realm> and GATEHOUSE_ISSUER=<base>: a running issuer that is not
+ * `…/realms/<realm>` — or, when the realm had a Frontend URL, not `<frontendUrl>/realms/<realm>` —
+ * is noted with the variables to set (kind `realm`: whatever happens to the realm's settings, the
+ * imported apps need it). `issuer`: the issuer Gatehouse runs with; undefined: not known, no note.
+ */
+export function realmLayoutNotes(realm: string, frontendUrl: string | undefined, issuer: string | undefined): UnmappedItem[] {
+  if (issuer === undefined) return [];
+  const suffix = `/realms/${realm}`;
+  if (!REALM_NAME.test(realm)) {
+    return [{ kind: REALM_USERS_NOTE, name: `realm ${realm}`, reason: `Gatehouse serves Keycloak's URL layout for a realm name of letters, digits, ".", "_" and "-" (GATEHOUSE_KEYCLOAK_REALM): the imported apps must be given Gatehouse's URLs (issuer ${issuer})` }];
+  }
+  const wanted = frontendUrl === undefined ? undefined : `${frontendUrl}${suffix}`;
+  if (wanted !== undefined && wanted !== issuer) {
+    return [{ kind: REALM_USERS_NOTE, name: `frontendUrl ${frontendUrl}`, reason: `the realm's apps check the issuer ${wanted}: set GATEHOUSE_ISSUER=${frontendUrl} and GATEHOUSE_KEYCLOAK_REALM=${realm} (Gatehouse runs with issuer ${issuer}), and point the realm's host name at Gatehouse` }];
+  }
+  if (!issuer.endsWith(suffix)) {
+    return [{ kind: REALM_USERS_NOTE, name: `realm ${realm}`, reason: `the realm's apps call Keycloak's URLs (…${suffix}/protocol/openid-connect/…) and check an issuer ending in ${suffix}: set GATEHOUSE_KEYCLOAK_REALM=${realm} (Gatehouse runs with issuer ${issuer}, its own URL layout), with GATEHOUSE_ISSUER the URL Keycloak had before /realms` }];
+  }
+  return [];
 }

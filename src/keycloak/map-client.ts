@@ -4,6 +4,10 @@ import { problemText } from '../errors/problems.ts';
 import type { ExportedClient } from '../clients/repository.ts';
 import { isObject, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
 import type { MappedClientScopes } from './map-client-scopes.ts';
+import { ASKED_ONLY_SCOPES } from '../oidc/default-scopes.ts';
+
+/** Keycloak default client scopes that do not become Gatehouse default scopes (see mapClient). */
+const NEVER_DEFAULT: readonly string[] = [...ASKED_ONLY_SCOPES, 'roles'];
 
 /**
  * Keycloak clients as Gatehouse clients: exact redirect URIs (resolved against the root URL),
@@ -133,11 +137,15 @@ function clientMetadata(client: Json, clientScopes: MappedClientScopes, unmapped
   const scopes = ['openid', ...keycloakScopes.flatMap((scope) => clientScopes.names.get(scope) ?? [])];
   const undefinedScopes = keycloakScopes.filter((scope) => !clientScopes.isKnown(scope));
   if (undefinedScopes.length > 0) note(`client scopes ${undefinedScopes.join(', ')}: not defined in the export's clientScopes, not imported`);
-  const claimScopeNames = new Set(clientScopes.claimScopes.map((scope) => scope.name));
-  const unasked = strings(client.defaultClientScopes).filter((scope) => claimScopeNames.has(scope));
-  if (unasked.length > 0) {
-    note(`default client scopes ${unasked.join(', ')}: Gatehouse gives a claim scope's claims only when the app asks for it (scope=openid ${unasked.join(' ')}); Keycloak added default scopes unasked`);
-  }
+  // Keycloak adds default client scopes to every request, named or not: so does Gatehouse with the
+  // client's default_scopes (src/oidc/default-scopes.ts), for those it maps. Not `roles`: Keycloak's
+  // puts realm_access and resource_access into the access token, which token_claims keycloak does
+  // already, where Gatehouse's `roles` scope would add a `roles` claim to ID tokens and userinfo that
+  // Keycloak never gave. Nor offline_access: Keycloak gives an offline token only to a request that
+  // names it. An export without the list leaves the client's defaults unset.
+  const defaultScopes = Array.isArray(client.defaultClientScopes)
+    ? [...new Set(strings(client.defaultClientScopes).flatMap((scope) => clientScopes.names.get(scope) ?? []))].filter((scope) => !NEVER_DEFAULT.includes(scope))
+    : undefined;
   const metadata: Json = {
     ...(applicationType === 'native' ? { application_type: 'native' } : {}),
     redirect_uris: redirectUris,
@@ -145,6 +153,7 @@ function clientMetadata(client: Json, clientScopes: MappedClientScopes, unmapped
     response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
     token_endpoint_auth_method: authMethod,
     scope: [...new Set(scopes)].join(' '),
+    ...(defaultScopes === undefined ? {} : { default_scopes: defaultScopes }),
     // The app was written against Keycloak's tokens: its ID and access tokens keep their shape.
     token_claims: 'keycloak',
   };

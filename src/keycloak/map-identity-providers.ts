@@ -79,6 +79,9 @@ function roleLabel(reference: string, roles: RealmRoles): string | undefined {
   return undefined;
 }
 
+/** Why a hard-coded role or group is not carried over for a provider without an issuer of its own. */
+const EVERYONE_NEEDS_ISSUER = 'a hard-coded role or group maps to a rule on the ID token\'s issuer (iss), which needs an OpenID Connect provider with an issuer of its own (not a preset, nor OAuth 2.0): give the role or group to the users, or map it from a claim';
+
 /** `${CLAIM.preferred_username}` — a username template that is one claim and nothing else. */
 function templateClaim(template: unknown): string | undefined {
   const match = /^\$\{CLAIM\.([^\s}]+)\}$/.exec(text(template) ?? '');
@@ -91,7 +94,13 @@ interface MapperResult {
   readonly groupRules: Array<{ claim: string; value: string; group: string }>;
 }
 
-function mapMappers(keycloakAlias: string, mappers: Json[], roles: RealmRoles, mapped: string[], unmapped: UnmappedItem[]): MapperResult {
+/**
+ * `issuer`: the provider's issuer when it is an OpenID Connect provider of its own (not a preset),
+ * whose every ID token carries it as `iss` (the library checks it against the discovery document):
+ * a hard-coded role or group — Keycloak gives it to everyone who signs in through the provider —
+ * becomes a rule on that claim, which every sign-in through it meets.
+ */
+function mapMappers(keycloakAlias: string, mappers: Json[], roles: RealmRoles, mapped: string[], unmapped: UnmappedItem[], issuer: string | undefined): MapperResult {
   const result: MapperResult = { claims: {}, roleRules: [], groupRules: [] };
   for (const mapper of mappers) {
     const name = `${keycloakAlias}/${String(mapper.name)}`;
@@ -160,11 +169,29 @@ function mapMappers(keycloakAlias: string, mappers: Json[], roles: RealmRoles, m
         }
         break;
       }
-      case 'hardcoded-role-idp-mapper':
+      case 'hardcoded-role-idp-mapper': {
+        const role = roleLabel(text(cfg.role) ?? '', roles);
+        if (issuer === undefined) skip(EVERYONE_NEEDS_ISSUER);
+        else if (role === undefined) skip(`role ${String(cfg.role)} is not in the export`);
+        else {
+          result.roleRules.push({ claim: 'iss', value: issuer, role });
+          mapped.push(`mapper ${String(mapper.name)} → role rule iss=${issuer} → ${role} (every sign-in through it)`);
+        }
+        break;
+      }
+      case 'oidc-hardcoded-group-idp-mapper': {
+        const group = text(cfg.group);
+        if (issuer === undefined) skip(EVERYONE_NEEDS_ISSUER);
+        else if (group === undefined || !roles.groups.has(group)) skip(`group ${String(cfg.group)} is not in the export`);
+        else {
+          result.groupRules.push({ claim: 'iss', value: issuer, group });
+          mapped.push(`mapper ${String(mapper.name)} → group rule iss=${issuer} → ${group} (every sign-in through it)`);
+        }
+        break;
+      }
       case 'hardcoded-user-session-attribute-idp-mapper':
       case 'hardcoded-attribute-idp-mapper':
-      case 'oidc-hardcoded-group-idp-mapper':
-        skip('hard-coded values are not mapped (give the role or group to the users, or map it from a claim)');
+        skip('hard-coded attributes are not mapped (set the attribute on the users, or map it from a claim)');
         break;
       default:
         skip('no equivalent in Gatehouse’s claim, role and group mapping');
@@ -273,7 +300,8 @@ export function mapIdentityProviders(document: Json, roles: RealmRoles, unmapped
     if (text(raw.postBrokerLoginFlowAlias) !== undefined) note(`post broker login flow ${String(raw.postBrokerLoginFlowAlias)}: not imported (a required second factor is asked for after an upstream sign-in anyway)`);
     if (cfg.validateSignature === 'false') note('validateSignature false: Gatehouse always validates upstream ID tokens');
 
-    const mappers = mapMappers(keycloakAlias, mappersOf.get(keycloakAlias) ?? [], roles, mapped, unmapped);
+    const ownIssuer = GENERIC_IDS.has(providerId) && base.kind === 'oidc' ? base.issuer ?? undefined : undefined;
+    const mappers = mapMappers(keycloakAlias, mappersOf.get(keycloakAlias) ?? [], roles, mapped, unmapped, ownIssuer);
     const enabled = raw.enabled !== false;
     if (!enabled) mapped.push('disabled in Keycloak → disabled');
     const settings: UpstreamSettings = {

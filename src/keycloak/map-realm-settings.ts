@@ -41,6 +41,8 @@ export interface PlannedRealmSettings {
   readonly environment: readonly PlannedEnvironmentSetting[];
   /** The realm's display name (Keycloak's sign-in pages show it): GATEHOUSE_BRAND_NAME, environment only, reported when it differs from the one in force. */
   readonly brandName?: string | undefined;
+  /** The realm's Frontend URL (`attributes.frontendUrl`): the base of the issuer its apps check (src/keycloak/apply-realm-settings.ts realmLayoutNotes). */
+  readonly frontendUrl?: string | undefined;
 }
 
 /** The kind of the realm's notes about its users rather than a setting (duplicateEmailsAllowed): reported even when the realm's settings are left out. */
@@ -133,7 +135,8 @@ export function mapRealmSettings(document: Json, unmapped: UnmappedItem[]): Plan
   mapLogin(document, set, report);
   mapLifetimes(document, environment, report);
   const brandName = mapDisplayName(document, report);
-  return { settings, environment, ...(brandName === undefined ? {} : { brandName }) };
+  const frontendUrl = isObject(document.attributes) ? text(document.attributes.frontendUrl)?.trim().replace(/\/+$/, '') : undefined;
+  return { settings, environment, ...(brandName === undefined ? {} : { brandName }), ...(frontendUrl === undefined || frontendUrl === '' ? {} : { frontendUrl }) };
 }
 
 type Assign = (setting: string, value: unknown, keycloak: string) => void;

@@ -147,6 +147,7 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
   const settings = mapRealmSettings(document, unmapped);
 
   const defaultRole = isObject(document.defaultRole) && typeof document.defaultRole.name === 'string' ? document.defaultRole.name : `default-roles-${realm.toLowerCase()}`;
+  noteNewUserDefaults(document, defaultRole, roles, unmapped);
   return {
     plan: {
       realm,
@@ -170,6 +171,21 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
       claimScopes: clientScopes.claimScopes.map((scope) => scope.name),
     },
   };
+}
+
+/**
+ * Keycloak gives every new user the realm's default role (its roles: `member`, …) and default
+ * groups. The imported users have them (mapUsers); users Gatehouse creates later do not — it has no
+ * default roles or groups —, which the report says, naming them, when the realm has any beyond
+ * Keycloak's own (offline_access, uma_authorization, the account client's).
+ */
+function noteNewUserDefaults(document: Json, defaultRole: string, roles: RealmRoles, unmapped: UnmappedItem[]): void {
+  const given = new Set<string>();
+  roles.effective({ realm: [defaultRole], client: {} }, given);
+  const later = 'users Gatehouse creates later (registration, identity providers, invitations, the admin API) get no role or group by default: give them to those users (console, admin API)';
+  if (given.size > 0) unmapped.push({ kind: 'role', name: defaultRole, reason: `the realm's default role: Keycloak gave ${[...given].sort().join(', ')} to every new user; the imported users have ${given.size === 1 ? 'it' : 'them'}, but ${later}` });
+  const groups = list(document.defaultGroups).filter((path): path is string => typeof path === 'string');
+  if (groups.length > 0) unmapped.push({ kind: 'group', name: groups.join(', '), reason: `the realm's default groups: Keycloak put every new user in them; the imported users are where Keycloak had them, but ${later}` });
 }
 
 /** The roles of a context (mapRoles over its definitions; what it notes of them was noted with the realm). */

@@ -51,7 +51,7 @@ export interface OperationsDeps {
  */
 export function createOperations({ services, keys, initialAccessTokens, issuer, verification, invitations, status = {}, emailConfigured = false, lifetimes, brandName }: OperationsDeps) {
   const settings = settingsOperations(services.runtimeSettings, services.audit, emailConfigured, settingsChecks(services));
-  const realmSettings: KeycloakSettingsOperations = { stores: services.runtimeSettings.groups, update: (ctx, group, patch) => settings.updateGroup(ctx, group, patch), lifetimes, brandName, emailConfigured };
+  const realmSettings: KeycloakSettingsOperations = { stores: services.runtimeSettings.groups, update: (ctx, group, patch) => settings.updateGroup(ctx, group, patch), lifetimes, brandName, emailConfigured, issuer };
   return {
     clients: clientOperations(services),
     users: userOperations(services, verification, invitations),

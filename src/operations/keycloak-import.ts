@@ -3,7 +3,7 @@ import { invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { says } from '../errors/problems.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
 import { applyKeycloakRealm, applyKeycloakUsers, DryRunUsers, type KeycloakImportOptions } from '../keycloak/apply-import.ts';
-import { applyRealmSettings, type RealmSettingsTarget } from '../keycloak/apply-realm-settings.ts';
+import { applyRealmSettings, realmLayoutNotes, type RealmSettingsTarget } from '../keycloak/apply-realm-settings.ts';
 import { KeycloakReportBuilder, type KeycloakImportReport } from '../keycloak/import-report.ts';
 import { isObject, KeycloakExportError } from '../keycloak/export-json.ts';
 import type { KeycloakExportDocument } from '../keycloak/export-stream.ts';
@@ -118,6 +118,8 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
     for (const file of usersFiles) checked.push(await checkUsersFile(file, context.realm));
     report = new KeycloakReportBuilder(planned.plan.realm, dryRun, options.onEntry);
     await applyKeycloakRealm(services, plan, options, report);
+    // Where the realm's apps find it (Keycloak's URL layout, the issuer they check): said with or without the realm's settings.
+    for (const note of realmLayoutNotes(planned.plan.realm, planned.plan.settings.frontendUrl, settings?.issuer)) report.addUnmapped(note);
     // The realm's settings through the settings operations (validated, pins kept, audited as settings.updated); a dry run only compares.
     if (settings !== undefined && withSettings) {
       await applyRealmSettings({ ...settings, update: (group, patch) => settings.update(ctx, group, patch) }, plan.settings, dryRun, report);

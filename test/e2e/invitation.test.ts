@@ -1,12 +1,21 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningGatehouse } from '../../src/server.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, PASSWORD, REDIRECT_URI, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
 import { startInbox, type Inbox } from '../helpers/smtp-inbox.ts';
 import { consoleOperator, launchChromium, screenshot, seriousViolations } from './browser.ts';
 
 const CHOSEN = 'an invited browser passphrase 5';
+
+/** The console's Sent row for an invitation sent before send times were kept (src/console/web/locales). */
+const UNKNOWN_SENT = {
+  en: 'Unknown (sent before Gatehouse recorded when invitations were sent)',
+  ru: 'Неизвестно (отправлено до того, как Gatehouse начал записывать время отправки)',
+  'zh-CN': '未知（在 Gatehouse 开始记录发送时间之前发送）',
+  ko: '알 수 없음(Gatehouse가 보낸 시각을 기록하기 전에 보냄)',
+} as const;
 
 const linkIn = (text: string | undefined) => /https?:\/\/\S+\/password\/invitation\/[A-Za-z0-9_-]{43}/.exec(text ?? '')?.[0];
 
@@ -87,6 +96,15 @@ describe('the invitation page in headless Chromium (four languages, a real SMTP 
       await screenshot(page, `invitation-console-sent-${locale}`);
       const link = linkIn((await inbox.next()).text);
       expect(link, 'the mail went out').to.be.a('string');
+      // An invitation sent before send times were kept (no issuedAt): its Sent row says so.
+      const mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
+      await mongo.db!.collection('invitations').updateMany({ userId: vera.id }, { $unset: { issuedAt: '' } });
+      await mongo.close();
+      await page.reload();
+      await page.getByRole('heading', { name: said[locale].pending }).waitFor();
+      expect(await page.locator('.invitation dd').first().textContent(), `${locale}: the unknown send time`).to.equal(UNKNOWN_SENT[locale]);
+      await page.locator('.invitation').scrollIntoViewIfNeeded();
+      await screenshot(page, `invitation-console-sent-unknown-${locale}`);
       await page.getByRole('button', { name: said[locale].revoke, exact: true }).click();
       await page.getByRole('button', { name: said[locale].confirm }).click();
       await page.getByText(said[locale].revoked).waitFor();

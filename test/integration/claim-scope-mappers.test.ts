@@ -6,6 +6,7 @@ import { connectMongo } from '../../src/storage/mongo.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { signIn, UserAgent } from '../helpers/browserless.ts';
 import { API, authorizationRequest, deployment, PASSWORD, REDIRECT_URI, relyingParty, type Deployment } from '../helpers/e2e.ts';
+import { runCli } from '../helpers/process.ts';
 
 /**
  * Claim scope mappers as a Keycloak user sets them up: nested claim names (`org.unit`, `\.` a
@@ -134,5 +135,25 @@ describe('claim scopes: nested names, JSON types and the introspection flag in t
     const mappers = (await model.get('org'))!.mappers;
     expect(mappers[9]).to.include({ claim: 'seen', accessToken: false, introspection: false });
     expect(mappers[10]).to.include({ claim: 'jwt_only', accessToken: true, introspection: true });
+  });
+
+  it('CLI: --json-type CLAIM=TYPE, nested claim names and introspection in --into', async () => {
+    const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer };
+    const created = await runCli(['claim-scopes', 'create', 'ranks', '--map', 'level=rank.level', '--map', 'admin=rank.admin', '--json-type', 'rank.level=int', '--json-type', 'rank.admin=boolean', '--into', 'id_token,introspection', '--json'], env);
+    expect(created.code, created.stderr).to.equal(0);
+    const shown = JSON.parse(created.stdout) as { mappers: Array<Record<string, unknown>> };
+    expect(shown.mappers.map((mapper) => [mapper.claim, mapper.json_type, mapper.id_token, mapper.access_token, mapper.introspection, mapper.userinfo])).to.deep.equal([
+      ['rank.level', 'int', true, false, true, false],
+      ['rank.admin', 'boolean', true, false, true, false],
+    ]);
+    const unknownClaim = await runCli(['claim-scopes', 'update', 'ranks', '--map', 'level', '--json-type', 'other=int'], env);
+    expect(unknownClaim.code).to.equal(2);
+    expect(unknownClaim.stderr).to.match(/--json-type "other=int": expected CLAIM=TYPE/);
+    const badType = await runCli(['claim-scopes', 'update', 'ranks', '--map', 'level', '--json-type', 'level=double'], env);
+    expect(badType.code).not.to.equal(0);
+    expect(badType.stderr).to.match(/--map 'level': must be one of string, long, int, boolean, json/);
+    const badInto = await runCli(['claim-scopes', 'update', 'ranks', '--map', 'level', '--into', 'id_token,lightweight'], env);
+    expect(badInto.code).to.equal(2);
+    expect(badInto.stderr).to.include('introspection');
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { ParsedMail } from 'mailparser';
 import type { RunningGatehouse } from '../../src/server.ts';
+import { connectMongo } from '../../src/storage/mongo.ts';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, REDIRECT_URI, seed, type Deployment, type Seeded } from '../helpers/e2e.ts';
@@ -65,6 +66,21 @@ describe('pending invitations: shown, revoked, and the application named afterwa
     expect(done.status).to.equal(200);
     expect((await call('GET', `/users/${user.id}/invitation`)).body, 'used').to.deep.equal({ pending: false });
     expect((await call('GET', '/users/no-such-user/invitation')).status).to.equal(404);
+  });
+
+  it('an invitation sent before send times were kept: pending with sent_at null (API), "an unknown time" (CLI)', async () => {
+    const user = await gatehouse.services.accounts.createUser({ username: 'olga', email: 'olga@example.com' });
+    expect((await call('POST', `/users/${user.id}/invitation`, { lifetime_seconds: 7200 })).status).to.equal(202);
+    await inbox.next();
+    const mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
+    await mongo.db!.collection('invitations').updateMany({ userId: user.id }, { $unset: { issuedAt: '' } });
+    await mongo.close();
+    const shown = await call('GET', `/users/${user.id}/invitation`);
+    expect(shown.body).to.include({ pending: true, sent_at: null, client_id: null });
+    expect(shown.body.expires_at).to.be.a('string');
+    const cli = await runCli(['users', 'invite', 'olga', '--show'], env());
+    expect(cli.code, cli.stderr).to.equal(0);
+    expect(cli.stdout).to.match(/^invitation of olga: sent at an unknown time \(before Gatehouse recorded when invitations were sent\), expires \d{4}-/);
   });
 
   it('DELETE revokes it: the link no longer works, audited; a second DELETE is 404 invitation_not_found', async () => {

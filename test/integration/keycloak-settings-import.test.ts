@@ -135,7 +135,9 @@ describe("Keycloak import carries the realm's settings over to the runtime setti
     expect(status, JSON.stringify(body)).to.equal(200);
     const unmapped = body.unmapped as Array<{ kind: string; name: string; reason: string }>;
     expect(unmapped.filter((item) => item.kind === 'realm setting')).to.deep.equal([]);
-    expect(unmapped.filter((item) => item.kind === 'realm').map((item) => item.name)).to.have.members(['duplicateEmailsAllowed true', 'registrationEmailAsUsername true']);
+    // And where its apps find it: this Gatehouse serves its own URL layout, not realm policies' (GATEHOUSE_KEYCLOAK_REALM).
+    expect(unmapped.filter((item) => item.kind === 'realm').map((item) => item.name)).to.have.members(['duplicateEmailsAllowed true', 'registrationEmailAsUsername true', 'realm policies']);
+    expect(unmapped.find((item) => item.name === 'realm policies')!.reason).to.include(`set GATEHOUSE_KEYCLOAK_REALM=policies (Gatehouse runs with issuer ${deploy.issuer}, its own URL layout)`);
     expect(unmapped.find((item) => item.name === 'duplicateEmailsAllowed true')!.reason).to.match(/unique: a user whose address another user has is a conflict/);
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-kc-users-notes-'));
     const file = join(dir, 'realm-duplicate-emails.json');

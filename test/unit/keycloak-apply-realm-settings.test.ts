@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { applyRealmSettings } from '../../src/keycloak/apply-realm-settings.ts';
+import { applyRealmSettings, realmLayoutNotes } from '../../src/keycloak/apply-realm-settings.ts';
 import { KeycloakReportBuilder } from '../../src/keycloak/import-report.ts';
 import { mapRealmSettings } from '../../src/keycloak/map-realm-settings.ts';
 import type { UnmappedItem } from '../../src/keycloak/export-json.ts';
@@ -79,5 +79,24 @@ describe('a realm\'s settings applied (src/keycloak/apply-realm-settings.ts): on
       `environment only in Gatehouse: set GATEHOUSE_BRAND_NAME='ACME'\\''s sign-in' (Gatehouse runs with "Gatehouse"); Gatehouse's pages show it where Keycloak's sign-in pages showed the realm's name`,
     );
     expect(await run({ interaction: 1800, brandName: "ACME's sign-in" })).to.deep.equal([]);
+  });
+
+  it("says where the realm's apps look for it: GATEHOUSE_KEYCLOAK_REALM when Gatehouse runs another layout or realm, GATEHOUSE_ISSUER when the realm had another Frontend URL", () => {
+    expect(realmLayoutNotes('acme', undefined, 'https://sso.example.com/realms/acme')).to.deep.equal([]);
+    expect(realmLayoutNotes('acme', 'https://sso.example.com', 'https://sso.example.com/realms/acme')).to.deep.equal([]);
+    expect(realmLayoutNotes('acme', undefined, undefined)).to.deep.equal([]);
+    const own = realmLayoutNotes('acme', undefined, 'https://sso.example.com');
+    expect(own).to.have.length(1);
+    expect(own[0]).to.deep.include({ kind: 'realm', name: 'realm acme' });
+    expect(own[0]!.reason).to.match(/^the realm's apps call Keycloak's URLs \(…\/realms\/acme\/protocol\/openid-connect\/…\) and check an issuer ending in \/realms\/acme: set GATEHOUSE_KEYCLOAK_REALM=acme \(Gatehouse runs with issuer https:\/\/sso\.example\.com, its own URL layout\)/);
+    expect(realmLayoutNotes('acme', undefined, 'https://sso.example.com/realms/other')[0]!.reason).to.include('set GATEHOUSE_KEYCLOAK_REALM=acme');
+    const moved = realmLayoutNotes('acme', 'https://login.acme.test', 'https://sso.example.com/realms/acme');
+    expect(moved).to.deep.equal([{ kind: 'realm', name: 'frontendUrl https://login.acme.test', reason: "the realm's apps check the issuer https://login.acme.test/realms/acme: set GATEHOUSE_ISSUER=https://login.acme.test and GATEHOUSE_KEYCLOAK_REALM=acme (Gatehouse runs with issuer https://sso.example.com/realms/acme), and point the realm's host name at Gatehouse" }]);
+    expect(realmLayoutNotes('my realm', undefined, 'https://sso.example.com')[0]!.reason).to.match(/must be given Gatehouse's URLs/);
+  });
+
+  it("takes the realm's Frontend URL from its attributes, without a trailing slash", () => {
+    expect(mapRealmSettings({ attributes: { frontendUrl: 'https://login.acme.test/' } }, []).frontendUrl).to.equal('https://login.acme.test');
+    expect(mapRealmSettings({ attributes: { frontendUrl: '' } }, []).frontendUrl).to.equal(undefined);
   });
 });

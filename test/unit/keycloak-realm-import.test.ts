@@ -1,4 +1,5 @@
 import { pbkdf2Sync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { verifyStoredHash } from '../../src/accounts/password-verifier.ts';
 import { KeycloakExportError, NO_USABLE_PASSWORD, planKeycloakImport } from '../../src/keycloak/realm-import.ts';
@@ -74,6 +75,43 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(owl.requiredActions).to.deep.equal(['update_password']);
   });
 
+  it("says that users created later in Gatehouse do not get the realm's default role or default groups, naming them (Keycloak's own roles left out)", () => {
+    expect(unmapped('role', 'default-roles-demo')).to.deep.equal([
+      "the realm's default role: Keycloak gave member to every new user; the imported users have it, but users Gatehouse creates later (registration, identity providers, invitations, the admin API) get no role or group by default: give them to those users (console, admin API)",
+    ]);
+    const groups = planKeycloakImport({ ...REALM, defaultGroups: ['/ops', '/ops/night'] }).unmapped.filter((item) => item.kind === 'group');
+    expect(groups).to.have.length(1);
+    expect(groups[0]).to.deep.include({ name: '/ops, /ops/night' });
+    expect(groups[0]!.reason).to.match(/^the realm's default groups: Keycloak put every new user in them/);
+    // Keycloak 26.7.3's own default role holds only its built-ins (offline_access, uma_authorization, account's): nothing to say.
+    const defaults = planKeycloakImport(JSON.parse(readFileSync(new URL('../fixtures/keycloak/realm-export.json', import.meta.url), 'utf8')));
+    expect(defaults.unmapped.filter((item) => item.name === 'default-roles-acme')).to.deep.equal([]);
+  });
+
+  it("carries a hard-coded role or group of an OpenID Connect provider over as a rule on its issuer; a preset's, or an attribute, is reported", () => {
+    const brokered = planKeycloakImport({
+      ...REALM,
+      identityProviders: [
+        { alias: 'corp', providerId: 'oidc', enabled: true, config: { issuer: 'https://id.corp.test', clientId: 'gh', clientSecret: 'corp-secret-0123456789' } },
+        { alias: 'github', providerId: 'github', enabled: true, config: { clientId: 'gh', clientSecret: 'gh-secret-0123456789' } },
+      ],
+      identityProviderMappers: [
+        { name: 'everyone-ops', identityProviderAlias: 'corp', identityProviderMapper: 'oidc-hardcoded-group-idp-mapper', config: { group: '/ops' } },
+        { name: 'everyone-refunds', identityProviderAlias: 'corp', identityProviderMapper: 'hardcoded-role-idp-mapper', config: { role: 'shop.refund' } },
+        { name: 'tenant', identityProviderAlias: 'corp', identityProviderMapper: 'hardcoded-attribute-idp-mapper', config: { attribute: 'tenant', 'attribute.value': 'corp' } },
+        { name: 'everyone-member', identityProviderAlias: 'github', identityProviderMapper: 'hardcoded-role-idp-mapper', config: { role: 'member' } },
+      ],
+    });
+    const corp = brokered.upstreamProviders.find((one) => one.settings.alias === 'corp')!.settings;
+    expect(corp.group_mappings).to.deep.equal([{ claim: 'iss', value: 'https://id.corp.test', group: '/ops' }]);
+    expect(corp.role_mappings).to.deep.equal([{ claim: 'iss', value: 'https://id.corp.test', role: 'shop:refund' }]);
+    expect(brokered.upstreamProviders.find((one) => one.settings.alias === 'github')!.settings.role_mappings).to.deep.equal([]);
+    const reason = (name: string) => brokered.unmapped.find((item) => item.kind === 'identity provider mapper' && item.name === name)?.reason;
+    expect(reason('github/everyone-member')).to.match(/needs an OpenID Connect provider with an issuer of its own/);
+    expect(reason('corp/tenant')).to.match(/hard-coded attributes are not mapped/);
+    expect(reason('corp/everyone-ops')).to.equal(undefined);
+  });
+
   it("says a user of user federation (LDAP) has no password because the directory holds it, not that Keycloak had none", () => {
     const federated = planKeycloakImport({ realm: 'demo', users: [{ id: 'u-9', username: 'ldap-lee', enabled: true, federationLink: 'ldap-1', credentials: [] }, { id: 'u-8', username: 'social-sam', enabled: true }] });
     const notes = (name: string) => federated.unmapped.filter((item) => item.kind === 'user' && item.name === name).map((item) => item.reason);
@@ -106,11 +144,15 @@ describe('Keycloak realm mapping (pure)', () => {
       token_endpoint_auth_method: 'client_secret_basic',
       require_pkce: true,
       scope: 'openid profile email offline_access',
+      // Keycloak's default client scopes it maps (web-origins needs none); the optional offline_access stays asked-for.
+      default_scopes: ['profile', 'email'],
     });
     expect(shop.webOrigins).to.deep.equal(['https://shop.example']);
     expect(unmapped('client', 'shop').join(' ')).to.match(/wildcards/).and.match(/any origin/).and.match(/password grant/).and.match(/tenant/);
     const tv = plan.clients.find((client) => client.clientId === 'tv')!;
     expect(tv.metadata).to.deep.include({ grant_types: ['urn:ietf:params:oauth:grant-type:device_code'], token_endpoint_auth_method: 'none' });
+    // An export without the lists leaves the defaults unset.
+    expect(tv.metadata).not.to.have.property('default_scopes');
     expect(plan.clients.map((client) => client.clientId)).to.not.include.members(['signed', 'resource', 'account']);
     // Keycloak's own clients: skipped on purpose and named apart (only those the export has), never "not mapped".
     expect(plan.builtInClients).to.deep.equal(['account']);

@@ -12,11 +12,12 @@ const OPTIONS = {
   map: { type: 'string', multiple: true },
   'map-list': { type: 'string', multiple: true },
   hardcoded: { type: 'string', multiple: true },
+  'json-type': { type: 'string', multiple: true },
   into: { type: 'string' },
   'no-mappers': { type: 'boolean' },
 } as const;
 
-const USES = ['id_token', 'userinfo', 'access_token'] as const;
+const USES = ['id_token', 'userinfo', 'access_token', 'introspection'] as const;
 
 /** The body's fields said as flags, for errors (src/cli/flag-errors.ts). */
 export const CLAIM_SCOPE_FLAGS: FlagsOf = {
@@ -45,7 +46,10 @@ function hardcodedMapper(spec: string, into: Record<string, boolean>) {
   return { type: 'hardcoded', claim: spec.slice(0, equals), value: spec.slice(equals + 1), ...into };
 }
 
-/** `--into id_token,userinfo,access_token` (default: all three) for every mapper of the command. */
+/**
+ * `--into id_token,userinfo,access_token,introspection` for every mapper of the command (default:
+ * all; without --into, introspection follows access_token as in the admin API).
+ */
 function intoFrom(value: string | undefined): Record<string, boolean> {
   if (value === undefined) return {};
   const named = value.split(/[,\s]+/).filter(Boolean);
@@ -64,11 +68,19 @@ function bodyFrom(values: ParsedLine<typeof OPTIONS>['values']): Record<string, 
   if (values['description-ko'] !== undefined) description.ko = values['description-ko'];
   if (Object.keys(description).length > 0) body.description = description;
   const into = intoFrom(values.into);
-  const mappers = [
+  const mappers: Array<Record<string, unknown>> = [
     ...(values.map ?? []).map((spec) => attributeMapper(spec, false, into)),
     ...(values['map-list'] ?? []).map((spec) => attributeMapper(spec, true, into)),
     ...(values.hardcoded ?? []).map((spec) => hardcodedMapper(spec, into)),
   ];
+  for (const spec of values['json-type'] ?? []) {
+    // CLAIM=TYPE: the claim of a --map or --map-list of this command (claim names hold no `=`).
+    const equals = spec.lastIndexOf('=');
+    const claim = spec.slice(0, Math.max(0, equals));
+    const mapper = mappers.find((one) => one.type === 'user_attribute' && one.claim === claim);
+    if (equals <= 0 || mapper === undefined) throw new CliError(`--json-type ${JSON.stringify(spec)}: expected CLAIM=TYPE for the claim of a --map or --map-list`, 2);
+    mapper.json_type = spec.slice(equals + 1);
+  }
   if (values['no-mappers'] === true) body.mappers = [];
   else if (mappers.length > 0) body.mappers = mappers;
   return body;

@@ -18,6 +18,7 @@ const CLIENT_OPTIONS = {
   'post-logout-redirect-uri': { type: 'string', multiple: true },
   'grant-type': { type: 'string', multiple: true },
   scope: { type: 'string' },
+  'default-scopes': { type: 'string' },
   api: { type: 'string', multiple: true },
   'default-api': { type: 'string' },
   'api-scope': { type: 'string', multiple: true },
@@ -97,6 +98,7 @@ export const CLIENT_FLAGS: FlagsOf = {
   ...Object.fromEntries(Object.entries(STRING_FIELDS).map(([flag, field]) => [field, `--${flag}`])),
   ...Object.fromEntries(Object.entries(SWITCHES).map(([flag, field]) => [field, `--${flag}|--no-${flag}`])),
   backchannel_logout_session_required: '--backchannel-logout-session-required',
+  default_scopes: '--default-scopes',
   api_scopes: '--api-scope',
   'token_exchange.apis': '--exchange-api',
   'token_exchange.trusted_clients': '--exchange-trust',
@@ -155,6 +157,8 @@ function specFrom(values: Values): Record<string, unknown> {
     if (flags[`no-${flag}`] === true) spec[field] = false;
   }
   if (values['backchannel-logout-session-required'] === true) spec.backchannel_logout_session_required = true;
+  // Space-separated, as --scope; an empty value: none (not even the built-in ones a Keycloak-claims client has).
+  if (values['default-scopes'] !== undefined) spec.default_scopes = values['default-scopes'].split(/\s+/).filter((scope) => scope !== '');
   if (values['api-scope'] !== undefined) spec.api_scopes = apiScopes(values['api-scope']);
   if (values['exchange-api'] !== undefined || values['exchange-trust'] !== undefined) {
     spec.token_exchange = { apis: values['exchange-api'] ?? [], trusted_clients: values['exchange-trust'] ?? [] };

@@ -265,7 +265,7 @@ async function inviteStatus(ctx: CliContext, values: ParsedLine<typeof INVITE_OP
   });
   if (ctx.json) ctx.out(JSON.stringify({ id: user.id, ...shown }));
   else if (!shown.pending) ctx.out(`${user.username} has no invitation that still works`);
-  else ctx.out(`invitation of ${user.username}: sent ${shown.sent_at ?? 'at an unknown time'}, expires ${shown.expires_at}${shown.client_id === null ? '' : `, leads back to ${shown.client_id} (${shown.redirect_uri ?? ''})`}`);
+  else ctx.out(`invitation of ${user.username}: sent ${shown.sent_at ?? 'at an unknown time (before Gatehouse recorded when invitations were sent)'}, expires ${shown.expires_at}${shown.client_id === null ? '' : `, leads back to ${shown.client_id} (${shown.redirect_uri ?? ''})`}`);
 }
 
 const DONE = { disable: 'disabled', enable: 'enabled', unlock: 'unlocked' } as const;

@@ -30,7 +30,8 @@ export function invitationSection(
     { class: 'invitation', 'aria-labelledby': 'invitation-heading', role: 'group' },
     h('h3', { id: 'invitation-heading' }, t('user.invitation.pending')),
     facts([
-      [t('user.invitation.sentAt'), invitation.sent_at === null ? null : when(invitation.sent_at)],
+      // An invitation sent before send times were kept has none: said so, not left blank.
+      [t('user.invitation.sentAt'), invitation.sent_at === null ? t('user.invitation.sentAt.unknown') : when(invitation.sent_at)],
       [t('user.invitation.expiresAt'), when(invitation.expires_at)],
       // The application's name is the operator's text: isolated, so a right-to-left name cannot reorder the line.
       ...(invitation.client_id === null ? [] : [[t('user.invitation.app'), isolate(appName(invitation.client_id))] as const]),
