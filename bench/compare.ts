@@ -27,7 +27,10 @@
  * empty value unsets it: `--env name:REDIS_URL=` runs that build without Redis).
  * `--node-arg name:--flag` starts build `name` as `node --flag main.js` (V8 and Node options that
  * NODE_OPTIONS refuses, e.g. `--single-threaded-gc`; with workers the supervisor passes its own
- * options on to them). Each server's threads and, per scenario, its context switches per request
+ * options on to them); `--node-arg reference:--flag` does the same for the reference. With
+ * `BENCH_SERVER_STDOUT_DIR=<dir>` in the environment every server's standard output is kept in
+ * `<dir>/<name>-<pid>.out` (e.g. `--node-arg now:--trace-gc --node-arg reference:--trace-gc`
+ * leaves each collection's kind and reason there). Each server's threads and, per scenario, its context switches per request
  * (voluntary: a thread waited; involuntary: the scheduler took its core away), whole tree and
  * event loops alone, the time its event loops were runnable but waited for a core (schedstat),
  * the cores it used on average (CPU time ÷ wall time) and, with workers, how the event loops'
@@ -289,7 +292,7 @@ try {
     children.push(await startGatehouseProcess(build.name, [...(buildNodeArgs.get(build.name) ?? []), build.path], env, url));
     metricsOf.set(build.name, metricsReader(env, url));
   }
-  if (flags['no-reference'] !== true) children.push(await startReference(fixturePath, PROBE_DIR === undefined ? [] : [`--import=${PROBE}`]));
+  if (flags['no-reference'] !== true) children.push(await startReference(fixturePath, [...(buildNodeArgs.get('reference') ?? []), ...(PROBE_DIR === undefined ? [] : [`--import=${PROBE}`])]));
   // Each server's memory (its whole process tree: with GATEHOUSE_WORKERS every worker) idle after the start, before any load.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const rssAtStart = new Map(children.map((child) => [child.name, rssBytes(child.process.pid!)]));
@@ -320,6 +323,8 @@ try {
         const result = await measure(scenario, target, Math.max(1, SECONDS / 2), RATE);
         await probeSettled();
         const probeAfter = probeReading(pids.get(target.key)!);
+        // Full collections bunch up after a pause (a server idles while the others are measured): per segment, they show where.
+        if (PROBE_DIR !== undefined) log(`segment ${scenario} ${target.key}: ${round(result.requests / Math.max(0.001, result.duration))} req/s, ${probeAfter.full - probeBefore.full} full collection(s), ${round((probeAfter.promoted - probeBefore.promoted) / Math.max(1, result.requests))} B/req promoted`);
         // An idle PostgreSQL backend publishes its counters up to 10 s late: let the segment's arrive.
         if (transactionsBefore !== undefined) await new Promise((resolve) => setTimeout(resolve, 11_000));
         const transactionsAfter = transactionsBefore === undefined ? undefined : storeTransactions(ROOT);

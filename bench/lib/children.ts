@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { stopProcessOnExit } from './exit-guard.ts';
@@ -38,7 +39,21 @@ function collectStderr(child: ChildProcess): () => string {
 }
 
 /**
- * Starts a Gatehouse entry point (dist/main.js or a variant) and waits until /readyz answers 200;
+ * With `BENCH_SERVER_STDOUT_DIR` set, a server's standard output goes to
+ * `<dir>/<name>-<pid>.out` instead of nowhere: what V8 prints there (`--trace-gc`, given as
+ * `compare.ts --node-arg name:--trace-gc` or `--reference-node-arg --trace-gc`) can be read after
+ * the run. Unset, the output is dropped as before (the bench logs at `warn`, to standard error).
+ */
+function stdoutFile(name: string, pid: number | undefined): NodeJS.WritableStream | undefined {
+  const dir = process.env.BENCH_SERVER_STDOUT_DIR;
+  if (dir === undefined || dir === '' || pid === undefined) return undefined;
+  mkdirSync(dir, { recursive: true });
+  return createWriteStream(`${dir}/${name}-${pid}.out`);
+}
+
+/**
+ * Starts a Gatehouse entry point (dist/main.js or a variant) with `node --expose-gc`, as `npm
+ * start` and the Dockerfile do, and waits until /readyz answers 200;
  * with GATEHOUSE_WORKERS, until every worker is ready: the bench logs at `warn`, so it cannot read
  * the supervisor's "gatehouse ready" line, and it counts the workers in /metrics instead
  * (`gatehouse_worker_processes`, on a metrics port of its own unless the settings give one).
@@ -54,7 +69,13 @@ export async function startGatehouseProcess(name: string, args: string[], settin
     return Number(/^gatehouse_worker_processes (\d+)$/m.exec(text)?.[1] ?? 0) >= workers;
   };
   const started = performance.now();
-  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const keep = process.env.BENCH_SERVER_STDOUT_DIR !== undefined && process.env.BENCH_SERVER_STDOUT_DIR !== '';
+  // As production starts it (`npm start`, the Dockerfile): the idle collector's gc() from the main
+  // context; without the flag its own context wakes V8's memory reducer (idle-collector.ts).
+  const nodeArgs = args.includes('--expose-gc') ? args : ['--expose-gc', ...args];
+  const child = spawn(process.execPath, nodeArgs, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', keep ? 'pipe' : 'ignore', 'pipe'] });
+  const out = stdoutFile(name, child.pid);
+  if (out !== undefined) child.stdout?.pipe(out);
   const stop = stopProcessOnExit(name, child);
   const stderr = collectStderr(child);
   const deadline = Date.now() + 180_000; // a loaded machine starts two workers slowly
@@ -82,8 +103,13 @@ export async function startReference(fixturePath: string, nodeArgs: readonly str
   const stop = stopProcessOnExit('reference', child);
   const stderr = collectStderr(child);
   const lines = createInterface({ input: child.stdout! });
+  const out = stdoutFile('reference', child.pid);
   const url = await new Promise<string>((resolve, reject) => {
-    lines.once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
+    // The first JSON line is the URL; anything else (V8's --trace-gc) goes to the stdout file, if kept.
+    lines.on('line', (line) => {
+      if (line.startsWith('{')) resolve((JSON.parse(line) as { url: string }).url);
+      else out?.write(`${line}\n`);
+    });
     child.once('exit', (code) => reject(new Error(`reference server exited with ${code}: ${stderr()}`)));
   });
   return { name: 'reference', url, process: child, startToReadyMs: performance.now() - started, stop };

@@ -92,10 +92,45 @@ export function quietAfterActivity({ busy, idle, quietMs }: QuietRule): (sample:
 
 export type Collect = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
 
-/** V8's gc() without starting node with --expose-gc: the flag, then a fresh context that has it. */
-export function v8Collector(): Collect {
+/** Where V8's gc() comes from (tests pass their own). */
+export interface CollectorSources {
+  /** The main context's gc(), there when node was started with --expose-gc (`npm start`, the Dockerfile). */
+  readonly exposed?: () => Collect | undefined;
+  /** A gc() from a context made for it. */
+  readonly fresh?: () => Collect;
+}
+
+/** The main context's gc(): node started with --expose-gc. */
+export const exposedGc = (): Collect | undefined => {
+  const gc: unknown = (globalThis as { gc?: unknown }).gc;
+  return typeof gc === 'function' ? (gc as Collect) : undefined;
+};
+
+/** gc() without node's --expose-gc: the flag, then a fresh context that has it. */
+export function freshContextGc(): Collect {
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as Collect;
+}
+
+/**
+ * V8's gc(): the main context's when node was started with --expose-gc, otherwise one from a
+ * context made at the first collection, not before. A context made this way arms V8's memory
+ * reducer for the rest of the process's life (a plain node process's is dormant: it never ran in
+ * the bench's traces of the reference); armed, it collects on its own after ≈ 8 s of little
+ * allocation and then lets the old generation grow back slowly, by ≤ 1.3× a full collection, so a
+ * burst after a pause runs many full collections — 8–10 per 10,000 client_credentials tokens
+ * against 2 with it off (docs/PERFORMANCE.md, perf22g). `node --expose-gc` gives gc() without a
+ * context and leaves the reducer dormant; made lazily, a process that never idles after load never
+ * makes the context.
+ */
+export function v8Collector({ exposed = exposedGc, fresh = freshContextGc }: CollectorSources = {}): Collect {
+  const main = exposed();
+  if (main !== undefined) return main;
+  let made: Collect | undefined;
+  return (options) => {
+    made ??= fresh();
+    made(options);
+  };
 }
 
 export interface ActivitySampler {

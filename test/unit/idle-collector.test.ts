@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { quietAfterActivity, startIdleCollector, v8Collector, type ActivitySample, type ActivitySampler, type QuietRule, type TimedSample } from '../../src/observability/idle-collector.ts';
+import { getHeapStatistics } from 'node:v8';
+import { quietAfterActivity, startIdleCollector, v8Collector, type ActivitySample, type Collect, type ActivitySampler, type QuietRule, type TimedSample } from '../../src/observability/idle-collector.ts';
 import { testClock } from '../helpers/clock.ts';
 
 /** Samples with the event loop's share as busy as the CPU's, as on a machine with cores to spare. */
@@ -97,5 +98,36 @@ describe('idle collector (memory given back after a burst)', () => {
     collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     expect(garbage).to.equal(undefined);
     expect(process.memoryUsage().heapUsed).to.be.below(before);
+  });
+
+  it('uses the main context\'s gc() when node was started with --expose-gc, and makes no context for one', () => {
+    const calls: unknown[] = [];
+    const exposed: Collect = (options) => void calls.push(options);
+    let made = 0;
+    const collect = v8Collector({ exposed: () => exposed, fresh: () => ((made += 1), exposed) });
+    collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    expect(calls).to.deep.equal([{ type: 'major', execution: 'sync', flavor: 'last-resort' }, { type: 'major', execution: 'sync', flavor: 'last-resort' }]);
+    expect(made, 'contexts made').to.equal(0);
+  });
+
+  it('without --expose-gc, makes its context at the first collection, not at start, and only once', () => {
+    // A context made for gc() arms V8's memory reducer for the rest of the process's life
+    // (docs/PERFORMANCE.md, perf22g): a process that never idles after load never makes one.
+    const calls: unknown[] = [];
+    let made = 0;
+    const collect = v8Collector({ exposed: () => undefined, fresh: () => ((made += 1), (options) => void calls.push(options)) });
+    expect(made, 'contexts made at start').to.equal(0);
+    collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    expect(made, 'contexts made after two collections').to.equal(1);
+    expect(calls).to.have.lengthOf(2);
+  });
+
+  it('makes no V8 context when it starts (the real sources)', () => {
+    const before = getHeapStatistics().number_of_native_contexts;
+    v8Collector({ exposed: () => undefined });
+    // A full collection in between can only lower the count (a dead context collected).
+    expect(getHeapStatistics().number_of_native_contexts).to.be.at.most(before);
   });
 });
