@@ -283,11 +283,28 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
   }
 
   async function finishWith(step: StepContext, outcome: LinkOutcome, displayName: string): Promise<void> {
+    if (outcome.kind === 'signed_in' && outcome.emailLeftOut !== undefined) return createdWithoutEmail(step, outcome, displayName);
     if (outcome.kind === 'signed_in') return step.finish({ login: loginOf(outcome), upstream: null });
     const reason = outcome.kind === 'refused' ? outcome.reason : 'failed';
     await step.render(
       { title: step.t('upstream.error_title'), message: step.t(`upstream.${reason}`, { provider: isolate(displayName) }), backHref: undefined },
       { view: 'upstream-error', status: 400 },
+    );
+  }
+
+  /**
+   * A new account that did not get the upstream's address (another account here holds it): the
+   * sign-in is done, and a page says so before going on — an account silently without an
+   * address leaves its owner wondering where their mail goes. It says the same whatever the
+   * reason and names no account: the person sees only what their new account's page would show
+   * them anyway (no address), about an address the upstream gave as theirs.
+   */
+  async function createdWithoutEmail(step: StepContext, outcome: Extract<LinkOutcome, { kind: 'signed_in' }>, displayName: string): Promise<void> {
+    const next = await step.complete({ login: loginOf(outcome), upstream: null });
+    const heading = step.t('upstream.created_title');
+    await step.render(
+      { title: heading, heading, lead: step.t('upstream.created_without_email', { email: isolate(outcome.emailLeftOut ?? ''), provider: isolate(displayName) }), continueHref: next },
+      { view: 'upstream-continue' },
     );
   }
 

@@ -39,7 +39,13 @@ export interface PendingIdentity {
 export type RefusalReason = 'domain' | 'email_unverified' | 'disabled' | 'no_account';
 
 export type LinkOutcome =
-  | { readonly kind: 'signed_in'; readonly userId: string; readonly amr: string[] }
+  | {
+      readonly kind: 'signed_in';
+      readonly userId: string;
+      readonly amr: string[];
+      /** A new account created without the upstream's address (another account holds it): the address, for the page that says so. */
+      readonly emailLeftOut?: string;
+    }
   | { readonly kind: 'pending'; readonly pending: PendingIdentity }
   | { readonly kind: 'refused'; readonly reason: RefusalReason };
 
@@ -373,7 +379,9 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
         ...(emailLeftOut === undefined ? {} : { emailLeftOut }),
         ...(releasedFrom === undefined ? {} : { emailReleasedFrom: releasedFrom }),
       });
-      return signIn(provider, user, pending, client, true);
+      const signedIn = await signIn(provider, user, pending, client, true);
+      // The person is told too, on the next page (src/interactions/upstream.ts), not only the audit.
+      return signedIn.kind === 'signed_in' && emailLeftOut !== undefined && pending.email !== undefined ? { ...signedIn, emailLeftOut: pending.email } : signedIn;
     },
   };
 }

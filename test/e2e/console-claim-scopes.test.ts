@@ -66,20 +66,28 @@ describe('admin console: claim scopes (headless Chromium)', function () {
     await page.locator('[id="f-mappers.0.claim-error"]').getByText(consoleString('en', 'problem.reserved_claim_name')).waitFor();
     expect(await control(page, 'mappers.0.claim').getAttribute('aria-invalid')).to.equal('true');
     expect(await gatehouse.services.claimScopes.list()).to.deep.equal([]);
-    await control(page, 'mappers.0.claim').fill('department');
+    // A nested name with an empty level: the API's words under the field.
+    await control(page, 'mappers.0.claim').fill('org..unit');
+    await page.getByRole('button', { name: consoleString('en', 'claimScopes.new.create') }).click();
+    await page.locator('[id="f-mappers.0.claim-error"]').getByText(consoleString('en', 'problem.mapped_claim_name')).waitFor();
+    await control(page, 'mappers.0.claim').fill('org.department');
     await control(page, 'mappers.0.multivalued').check();
+    await control(page, 'mappers.0.json_type').selectOption('int');
+    await control(page, 'mappers.1.introspection').uncheck();
     await page.getByRole('button', { name: consoleString('en', 'claimScopes.new.create') }).click();
     await page.getByRole('heading', { name: consoleString('en', 'claimScope.heading', { name: 'department' }), level: 1 }).waitFor();
 
     const created = await gatehouse.services.claimScopes.get('department');
     expect(created?.description).to.deep.equal({ en: 'See your department' });
     expect(created?.mappers).to.deep.equal([
-      { type: 'user_attribute', claim: 'department', attribute: 'department', multivalued: true, idToken: true, accessToken: true, userinfo: true },
-      { type: 'hardcoded', claim: 'level', value: 3, multivalued: false, idToken: true, accessToken: true, userinfo: false },
+      { type: 'user_attribute', claim: 'org.department', attribute: 'department', jsonType: 'int', multivalued: true, idToken: true, accessToken: true, introspection: true, userinfo: true },
+      { type: 'hardcoded', claim: 'level', value: 3, multivalued: false, idToken: true, accessToken: true, introspection: false, userinfo: false },
     ]);
 
     // Edit: a Russian text, the first mapper removed, the other's value a boolean.
     expect(await control(page, 'mappers.1.value').inputValue()).to.equal('3');
+    expect(await control(page, 'mappers.0.json_type').inputValue()).to.equal('int');
+    expect(await control(page, 'mappers.1.introspection').isChecked()).to.equal(false);
     await control(page, 'description.ru').fill('Видеть ваш отдел');
     await page.getByRole('button', { name: consoleString('en', 'claimScope.mapper.remove', { n: 1 }) }).click();
     await control(page, 'mappers.0.value_type').selectOption('boolean');
@@ -88,7 +96,7 @@ describe('admin console: claim scopes (headless Chromium)', function () {
     await page.getByText(consoleString('en', 'claimScope.saved')).waitFor();
     const edited = await gatehouse.services.claimScopes.get('department');
     expect(edited?.description).to.deep.equal({ en: 'See your department', ru: 'Видеть ваш отдел' });
-    expect(edited?.mappers).to.deep.equal([{ type: 'hardcoded', claim: 'level', value: true, multivalued: false, idToken: true, accessToken: true, userinfo: false }]);
+    expect(edited?.mappers).to.deep.equal([{ type: 'hardcoded', claim: 'level', value: true, multivalued: false, idToken: true, accessToken: true, introspection: false, userinfo: false }]);
 
     // The list shows it, with its consent text in the operator's language.
     await page.getByRole('link', { name: consoleString('en', 'claimScope.back') }).click();
@@ -125,7 +133,7 @@ describe('admin console: claim scopes (headless Chromium)', function () {
       name: 'hr',
       description: HR,
       mappers: [
-        { type: 'user_attribute', claim: 'cost_center', attribute: 'cost_center', multivalued: false, json_type: 'string', id_token: true, access_token: true, userinfo: true },
+        { type: 'user_attribute', claim: 'org.cost_center', attribute: 'cost_center', multivalued: false, json_type: 'long', id_token: true, access_token: true, userinfo: true },
         { type: 'hardcoded', claim: 'tenant', value: 'acme', id_token: true, access_token: false, userinfo: true },
       ],
     });
@@ -135,7 +143,7 @@ describe('admin console: claim scopes (headless Chromium)', function () {
       if (locale !== 'en') await chooseConsoleLocale(page, locale, 'h1');
       await page.getByRole('heading', { name: consoleString(locale, 'claimScopes.heading'), level: 1 }).waitFor();
       await page.getByRole('link', { name: consoleString(locale, 'nav.claim-scopes') }).waitFor();
-      await page.getByRole('cell', { name: 'cost_center, tenant' }).waitFor();
+      await page.getByRole('cell', { name: 'org.cost_center, tenant' }).waitFor();
       await page.getByRole('cell', { name: HR[locale] }).waitFor();
       await page.getByRole('heading', { name: consoleString(locale, 'claimScopes.new.heading') }).waitFor();
       expect(await seriousViolations(page), `${locale} list`).to.deep.equal([]);
@@ -148,6 +156,8 @@ describe('admin console: claim scopes (headless Chromium)', function () {
       expect(await control(page, 'description.ko').inputValue()).to.equal('인사 정보 보기');
       expect(await control(page, 'mappers.1.value').inputValue()).to.equal('acme');
       expect(await control(page, 'mappers.1.access_token').isChecked()).to.equal(false);
+      expect(await control(page, 'mappers.1.introspection').isChecked()).to.equal(false);
+      expect(await control(page, 'mappers.0.json_type').inputValue()).to.equal('long');
       expect(await page.locator('[id="f-mappers.1.attribute"]').isVisible()).to.equal(false);
       expect(await seriousViolations(page), `${locale} item`).to.deep.equal([]);
       await screenshot(page, `console-claim-scope-${locale}`);

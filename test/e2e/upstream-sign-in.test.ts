@@ -18,6 +18,15 @@ import { secondGatehouseUpstream, SYSTEM_ACTOR, type UpstreamPair } from './upst
 /** 400 characters: a valid upstream `website`, longer than a local `name` may be. */
 const LONG_WEBSITE = `https://lena.example/${'w'.repeat(400 - 'https://lena.example/'.length)}`;
 
+/** The page after a new account was created without the upstream's address (views/locales). */
+const CREATED_WITHOUT_EMAIL = {
+  en: { title: 'Your account is created', lead: 'It has no email address' },
+  ru: { title: 'Учётная запись создана', lead: 'У неё нет адреса электронной почты' },
+  'zh-CN': { title: '您的账户已创建', lead: '该账户没有电子邮件地址' },
+  ko: { title: '계정이 만들어졌습니다', lead: '이 계정에는 이메일 주소가 없습니다' },
+} as const;
+const NOTICE_LOCALES = Object.keys(CREATED_WITHOUT_EMAIL) as Array<keyof typeof CREATED_WITHOUT_EMAIL>;
+
 describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehouse upstream)', function () {
   this.timeout(180_000);
   const app = new RelyingPartyServer();
@@ -68,6 +77,8 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
         { username: 'ola', email: 'ola@corp.example', emailVerified: true, name: 'Ola' },
         // A profile claim longer than a local name may be (256): mapped to `name` by the provider 'long'.
         { username: 'lena', email: 'lena@corp.example', emailVerified: true, name: 'Lena', attributes: { website: LONG_WEBSITE } },
+        // Addresses that local accounts hold, confirmed (one upstream user per language of the notice).
+        ...NOTICE_LOCALES.map((locale) => ({ username: `nia-${locale.toLowerCase()}`, email: `nia.${locale.toLowerCase()}@corp.example`, emailVerified: true, name: 'Nia' })),
       ],
     });
     await pair.gatehouse.services.accounts.createUser({ username: 'victor', password: PASSWORD, email: 'victor@corp.example', emailVerified: true });
@@ -130,6 +141,32 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     expect(userinfo.name, 'the 400-character claim, cut to the 256 characters a name may have').to.equal(LONG_WEBSITE.slice(0, 256));
     expect(userinfo.email).to.equal('lena@corp.example');
     expect((await pair.gatehouse.services.upstream.linksOf(claims.sub)).map((link) => link.provider)).to.deep.equal(['long']);
+  });
+
+  it('a new account whose address a local account holds (confirmed) is created without it, and the next page says so in every language — naming no account', async () => {
+    for (const locale of NOTICE_LOCALES) {
+      const slug = locale.toLowerCase();
+      const email = `nia.${slug}@corp.example`;
+      const holder = await pair.gatehouse.services.accounts.createUser({ username: `holder-${slug}`, password: PASSWORD, email, emailVerified: true });
+      await freshBrowser();
+      const checks = await begin({ ui_locales: locale });
+      await page.click('a.upstream[data-provider=corp]');
+      await upstreamSignIn(`nia-${slug}`);
+      await page.waitForSelector('#upstream-create');
+      await page.click('#upstream-create');
+      await page.waitForSelector('#upstream-continue');
+      expect(await page.getAttribute('html', 'lang')).to.equal(locale);
+      expect(await page.textContent('h1')).to.equal(CREATED_WITHOUT_EMAIL[locale].title);
+      const lead = (await page.textContent('.lead'))!;
+      expect(lead).to.contain(CREATED_WITHOUT_EMAIL[locale].lead).and.to.contain(email).and.to.contain('Corp corp');
+      expect(lead, 'no account named').to.not.contain(holder.username);
+      await expectAccessible(page, `upstream-created-without-email-${locale}`);
+      await page.click('#upstream-continue');
+      const { claims, userinfo } = await redeem(checks);
+      expect(claims.sub).to.not.equal(holder.id);
+      expect(userinfo.email, 'the new account has no address').to.equal(undefined);
+      expect((await pair.gatehouse.services.accounts.findById(holder.id))?.email, 'the confirmed holder keeps it').to.equal(email);
+    }
   });
 
   it('links to an existing local account only after the person signs in with it', async () => {

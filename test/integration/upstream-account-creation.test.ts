@@ -138,6 +138,7 @@ describe('upstream just-in-time accounts: overlong claims and a racing email (re
       expect(outcome.kind).to.equal('signed_in');
       const created = await gatehouse.services.accounts.findById((outcome as { userId: string }).userId);
       expect(created?.email, subject).to.equal(null);
+      expect((outcome as { emailLeftOut?: string }).emailLeftOut, `${subject}: the address left out, for the page that says so`).to.equal(email);
       expect((await gatehouse.services.accounts.findById(keeper.id))?.email, subject).to.equal(email);
       await gatehouse.flushBatchedWrites();
       const [made] = (await gatehouse.services.audit.query({ types: ['upstream.account_created'], users: [created!.id], limit: 5 })).events;

@@ -12,30 +12,36 @@ import { checkField, currentLocale, deleteCard, facts, h, isolate, notice, rende
 
 type Mapper = ClaimScope['mappers'][number];
 type ValueType = (typeof VALUE_TYPES)[number];
+type JsonType = (typeof JSON_TYPES)[number];
 /** A mapper as the form holds it: what the operator typed, not yet checked. */
 interface Draft {
   readonly type: Mapper['type'];
   readonly claim: string;
   readonly attribute: string;
   readonly multivalued: boolean;
+  readonly json_type: JsonType;
   readonly valueType: ValueType;
   readonly value: string;
   readonly id_token: boolean;
   readonly access_token: boolean;
+  readonly introspection: boolean;
   readonly userinfo: boolean;
 }
 
 const details = (error: unknown) => (error instanceof ApiError ? error.details : []);
 /** The consent page's languages, each named in itself (as the language picker does). */
 const DESCRIPTION_LANGUAGES = [['en', 'English'], ['ru', 'Русский'], ['zh-CN', '简体中文'], ['ko', '한국어']] as const;
-const USES = ['id_token', 'access_token', 'userinfo'] as const;
+const USES = ['id_token', 'access_token', 'introspection', 'userinfo'] as const;
 const VALUE_TYPES = ['text', 'number', 'boolean'] as const;
+/** A user attribute's claim JSON type (src/claims/json-types.ts; the browser bundle does not import it). */
+const JSON_TYPES = ['string', 'long', 'int', 'boolean', 'json'] as const;
+const USE_HINTS: Partial<Record<(typeof USES)[number], string>> = { access_token: 'claimScope.mapper.access_tokenHint', introspection: 'claimScope.mapper.introspectionHint' };
 
-const BLANK: Draft = { type: 'user_attribute', claim: '', attribute: '', multivalued: false, valueType: 'text', value: '', id_token: true, access_token: true, userinfo: true };
+const BLANK: Draft = { type: 'user_attribute', claim: '', attribute: '', multivalued: false, json_type: 'string', valueType: 'text', value: '', id_token: true, access_token: true, introspection: true, userinfo: true };
 
 function draftOf(mapper: Mapper): Draft {
   const valueType = typeof mapper.value === 'number' ? 'number' : typeof mapper.value === 'boolean' ? 'boolean' : 'text';
-  return { ...mapper, attribute: mapper.attribute ?? '', valueType, value: mapper.value === null ? '' : String(mapper.value) };
+  return { ...mapper, attribute: mapper.attribute ?? '', json_type: mapper.json_type ?? 'string', valueType, value: mapper.value === null ? '' : String(mapper.value) };
 }
 
 /** A scope's description in the operator's language, else English, else nothing. */
@@ -53,6 +59,8 @@ function mapperFieldset(mapper: Draft, index: number, remove: () => void): HTMLE
     { class: 'mapper-part' },
     textField(at('attribute'), t('claimScope.mapper.attribute'), mapper.attribute, { hint: t('claimScope.mapper.attributeHint') }),
     checkField(at('multivalued'), t('claimScope.mapper.multivalued'), mapper.multivalued),
+    selectField(at('json_type'), t('claimScope.mapper.json_type'), JSON_TYPES.map((type) => [type, t(`claimScope.mapper.jsonType.${type}`)] as const), mapper.json_type),
+    h('p', { class: 'hint' }, t('claimScope.mapper.jsonTypeHint')),
   );
   const hardcodedPart = h(
     'div',
@@ -73,10 +81,13 @@ function mapperFieldset(mapper: Draft, index: number, remove: () => void): HTMLE
     { 'data-mapper': String(index) },
     h('legend', {}, t('claimScope.mapper.legend', { n })),
     typeField,
-    textField(at('claim'), t('claimScope.mapper.claim'), mapper.claim, { required: true }),
+    textField(at('claim'), t('claimScope.mapper.claim'), mapper.claim, { required: true, hint: t('claimScope.mapper.claimHint') }),
     attributePart,
     hardcodedPart,
-    ...USES.map((use) => checkField(at(use), t(`claimScope.mapper.${use}`), mapper[use], use === 'access_token' ? t('claimScope.mapper.access_tokenHint') : undefined)),
+    ...USES.map((use) => {
+      const hint = USE_HINTS[use];
+      return checkField(at(use), t(`claimScope.mapper.${use}`), mapper[use], hint === undefined ? undefined : t(hint));
+    }),
     h('button', { type: 'button', class: 'secondary', onclick: remove }, t('claimScope.mapper.remove', { n })),
   );
 }
@@ -91,10 +102,12 @@ function drafts(form: HTMLFormElement): Draft[] {
       claim: control('claim').value.trim(),
       attribute: control('attribute').value.trim(),
       multivalued: control('multivalued').checked,
+      json_type: control('json_type').value as JsonType,
       valueType: control('value_type').value as ValueType,
       value: control('value').value,
       id_token: control('id_token').checked,
       access_token: control('access_token').checked,
+      introspection: control('introspection').checked,
       userinfo: control('userinfo').checked,
     };
   });
@@ -163,8 +176,8 @@ function scopeForm(options: { heading: string; headingId: string; scope?: ClaimS
       ...(scope === undefined ? { name: String(data.get('name') ?? '').trim() } : {}),
       description,
       mappers: drafts(form).map((draft, index) => {
-        const uses = { id_token: draft.id_token, access_token: draft.access_token, userinfo: draft.userinfo };
-        if (draft.type === 'user_attribute') return { type: draft.type, claim: draft.claim, attribute: draft.attribute, multivalued: draft.multivalued, ...uses };
+        const uses = { id_token: draft.id_token, access_token: draft.access_token, introspection: draft.introspection, userinfo: draft.userinfo };
+        if (draft.type === 'user_attribute') return { type: draft.type, claim: draft.claim, attribute: draft.attribute, multivalued: draft.multivalued, json_type: draft.json_type, ...uses };
         const typed = typedValue(draft);
         if ('problem' in typed) problems.push({ path: `mappers.${index}.value`, message: typed.problem });
         return { type: draft.type, claim: draft.claim, value: 'value' in typed ? typed.value : null, ...uses };
