@@ -3,7 +3,7 @@ import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { ClientView, ClientWithSecret } from '../clients/repository.ts';
 import { redirectUriProblem, type ApplicationType } from '../clients/redirect-uris.ts';
 import { usesSecret } from '../clients/secrets.ts';
-import { ASKED_ONLY_SCOPES } from '../oidc/default-scopes.ts';
+import { ASKED_ONLY_SCOPES } from '../clients/asked-only-scopes.ts';
 import { isOidcScope } from '../oidc/claims.ts';
 import { clientCreateSchema, clientUpdateSchema, defaultGrantTypes, PLAIN_METADATA, responseTypes } from '../clients/spec.ts';
 import type { GatehouseServices } from '../services.ts';
@@ -120,10 +120,11 @@ export function clientOperations(services: GatehouseServices) {
     const defaults = metadata.default_scopes;
     if (!Array.isArray(defaults)) return;
     const registered = typeof metadata.scope === 'string' ? metadata.scope.split(' ') : undefined;
-    for (const [index, scope] of (defaults as string[]).entries()) {
-      if (ASKED_ONLY_SCOPES.includes(scope)) throw invalid(`default_scopes.${index}`, 'asked_only_scope', { scope });
-      if (registered !== undefined && !registered.includes(scope)) throw invalid(`default_scopes.${index}`, 'not_in_scope', { scope });
-      if (registered === undefined && !isOidcScope(scope) && (await claimScopes.get(scope)) === undefined) throw invalid(`default_scopes.${index}`, 'unknown_scope', { scope });
+    // The field as a whole, the scope named in the message: the console edits it as one line.
+    for (const scope of defaults as string[]) {
+      if (ASKED_ONLY_SCOPES.includes(scope)) throw invalid('default_scopes', 'asked_only_scope', { scope });
+      if (registered !== undefined && !registered.includes(scope)) throw invalid('default_scopes', 'not_in_scope', { scope });
+      if (registered === undefined && !isOidcScope(scope) && (await claimScopes.get(scope)) === undefined) throw invalid('default_scopes', 'unknown_scope', { scope });
     }
   }
 
