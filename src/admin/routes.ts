@@ -52,7 +52,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'post', path: '/clients/:clientId/secret', tag: 'clients', summary: 'Rotate the client secret (shown once)', notFound: true, handle: async ({ op, params }) => ({ body: showCreated(await clients.rotateSecret(op, params.clientId!)) }) },
 
     // Users
-    { method: 'get', path: '/users', tag: 'users', summary: 'List or search users (q: username/email prefix)', query: userSearchSchema, handle: async ({ query }) => {
+    { method: 'get', path: '/users', tag: 'users', summary: 'List or search users (q: username/email prefix; role, group, limit, offset). Answers the object {"users": [...], "total": N}, not an array with X-Total-Count as the other lists do (kept for existing callers)', query: userSearchSchema, handle: async ({ query }) => {
       return { body: showUserPage(await users.search(query)) };
     } },
     { method: 'post', path: '/users', tag: 'users', summary: 'Create a user (without password: upstream or passkey sign-in, or with "invite": true an emailed invitation to set one — 409 without SMTP)', body: userCreateSchema, status: 201, conflict: true, handle: async ({ op, body }) => ({ status: 201, body: showUser(await users.create(op, body)) }) },

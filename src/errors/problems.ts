@@ -84,7 +84,7 @@ export const PROBLEMS = {
   account_client_built_in: "the account page's client is built in and cannot be deleted",
   no_client_secret: 'this client does not authenticate with a secret',
   client_exists: 'a client with id {client_id} already exists',
-  not_in_scope: '{scope} is not in the client\'s scope (add it there first)',
+  not_in_scope: "{scope} is not one of the client's allowed scopes (scope): add it there first",
   unknown_scope: 'no scope named {scope} (a standard scope or a claim scope)',
   asked_only_scope: '{scope} is given only to a request that asks for it, never by default',
 

@@ -3,6 +3,8 @@ import type { UserAdmin } from '../accounts/user-admin.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
 import type { ApiRegistry } from '../apis/registry.ts';
 import type { ClaimScopes } from '../claims/claim-scopes.ts';
+import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
+import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
 import type { ClientRepository } from '../clients/repository.ts';
 import type { ConsentRecords } from '../consents/records.ts';
 import type { Factors } from '../mfa/factors.ts';
@@ -51,6 +53,9 @@ export interface KeycloakImportOptions {
   readonly realmSettings?: boolean | undefined;
 }
 
+/** The client ids of Gatehouse's own apps (src/clients/console-client.ts, account-client.ts). */
+const GATEHOUSE_CLIENTS: ReadonlySet<string> = new Set([CONSOLE_CLIENT_ID, ACCOUNT_CLIENT_ID]);
+
 /** Writes the realm part of a plan (roles, groups, clients, identity providers, the API), adding what it did to `report` (the users' batches add theirs: applyKeycloakUsers). */
 export async function applyKeycloakRealm(services: KeycloakImportServices, plan: KeycloakRealmPlan, { dryRun, api }: KeycloakImportOptions, report: KeycloakReportBuilder): Promise<void> {
   if (api !== undefined) {
@@ -71,6 +76,12 @@ export async function applyKeycloakRealm(services: KeycloakImportServices, plan:
   }
   await applyClaimScopes(services.claimScopes, plan, dryRun, report);
   for (const client of plan.clients) {
+    // Gatehouse's own apps' clients are never replaced: the console's reaches the admin API, and
+    // an export naming it with another redirect URI would send administrators' codes there.
+    if (GATEHOUSE_CLIENTS.has(client.clientId)) {
+      report.addUnmapped({ kind: 'client', name: client.clientId, reason: "the client id of one of Gatehouse's own apps (admin console, account page): not imported, Gatehouse's client left as it is" });
+      continue;
+    }
     const existing = await services.clients.get(client.clientId);
     const allowedApis = new Set(existing?.allowedApis ?? client.allowedApis);
     const metadata = { ...client.metadata };

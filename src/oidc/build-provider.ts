@@ -28,6 +28,7 @@ import { afterResponseSteps, type AfterResponseStep } from './after-response.ts'
 import { captureStacksOfFailedAssertionsOnly } from './assertion-stacks.ts';
 import { grantTypeNotAllowedAsUnauthorizedClient, responseTypeNotAllowedAsUnauthorizedClient } from './unauthorized-client.ts';
 import { reuseBuiltClients, type HeldClientRecord } from './built-clients.ts';
+import { reuseScopeFilters } from './scope-filters.ts';
 
 export interface ProviderBuilderDeps {
   readonly issuer: string;
@@ -101,6 +102,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     attachProviderEvents(provider, logger, observers);
     includeSessionIdInIdTokens(provider);
     if (heldClientRecord !== undefined) reuseBuiltClients(provider, heldClientRecord);
+    reuseScopeFilters(provider);
     responseTypeNotAllowedAsUnauthorizedClient(provider);
     captureStacksOfFailedAssertionsOnly(provider);
     // What Gatehouse does to the library's responses, per route (outermost first), run by the

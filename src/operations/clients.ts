@@ -120,10 +120,11 @@ export function clientOperations(services: GatehouseServices) {
     const defaults = metadata.default_scopes;
     if (!Array.isArray(defaults)) return;
     const registered = typeof metadata.scope === 'string' ? metadata.scope.split(' ') : undefined;
-    for (const [index, scope] of (defaults as string[]).entries()) {
-      if (ASKED_ONLY_SCOPES.includes(scope)) throw invalid(`default_scopes.${index}`, 'asked_only_scope', { scope });
-      if (registered !== undefined && !registered.includes(scope)) throw invalid(`default_scopes.${index}`, 'not_in_scope', { scope });
-      if (registered === undefined && !isOidcScope(scope) && (await claimScopes.get(scope)) === undefined) throw invalid(`default_scopes.${index}`, 'unknown_scope', { scope });
+    // The field as a whole, the scope named in the message: the console edits it as one line.
+    for (const scope of defaults as string[]) {
+      if (ASKED_ONLY_SCOPES.includes(scope)) throw invalid('default_scopes', 'asked_only_scope', { scope });
+      if (registered !== undefined && !registered.includes(scope)) throw invalid('default_scopes', 'not_in_scope', { scope });
+      if (registered === undefined && !isOidcScope(scope) && (await claimScopes.get(scope)) === undefined) throw invalid('default_scopes', 'unknown_scope', { scope });
     }
   }
 

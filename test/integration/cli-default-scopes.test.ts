@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { instanceWithCliEnv } from '../helpers/e2e.ts';
 import { runCli } from '../helpers/process.ts';
@@ -30,7 +34,7 @@ describe('CLI: clients --default-scopes (real stores, a running instance)', func
 
     const bad = await runCli(['clients', 'update', id, '--default-scopes', 'email phone'], env);
     expect(bad.code).to.not.equal(0);
-    expect(bad.stderr).to.include('--default-scopes').and.include("phone is not in the client's scope");
+    expect(bad.stderr).to.include('--default-scopes').and.include("phone is not one of the client's allowed scopes");
     expect(bad.stderr).to.not.match(/\n\s+at /);
     expect((await get(id)).default_scopes).to.deep.equal(['profile', 'email']);
 
@@ -40,6 +44,23 @@ describe('CLI: clients --default-scopes (real stores, a running instance)', func
     expect((await get(id)).default_scopes).to.deep.equal([]);
     expect((await runCli(['clients', 'update', id, '--unset', 'default_scopes'], env)).code).to.equal(0);
     expect((await get(id)).default_scopes).to.equal(null);
+  });
+
+  it('gatehouse export / import carry them to another deployment', async () => {
+    const made = await runCli(['clients', 'create', '--name', 'Carried', '--redirect-uri', 'https://carried.example/cb', '--scope', 'openid email', '--default-scopes', 'email', '--json'], env);
+    const id = (JSON.parse(made.stdout) as { client_id: string }).client_id;
+    const file = join(tmpdir(), `gatehouse-default-scopes-${randomBytes(4).toString('hex')}.json`);
+    try {
+      const exported = await runCli(['export', '--output', file, '--unencrypted', '--json'], env);
+      expect(exported.code, exported.stderr).to.equal(0);
+      const target = { ...env, MONGODB_URI: emptyDatabaseUri('cli_default_scopes_copy') };
+      const imported = await runCli(['import', '--input', file, '--json'], target);
+      expect(imported.code, imported.stderr).to.equal(0);
+      const shown = await runCli(['clients', 'get', id, '--json'], target);
+      expect((JSON.parse(shown.stdout) as { default_scopes: string[] }).default_scopes).to.deep.equal(['email']);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 
   it('lists --default-scopes in the help', async () => {

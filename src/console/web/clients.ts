@@ -128,6 +128,9 @@ function patchOf(form: HTMLFormElement, client: Client): { patch: Record<string,
   for (const name of SWITCHES) wanted[name] = data.get(name) !== null;
   wanted.grant_types = data.getAll('grant_types').map(String);
   wanted.scope = text('scope') === '' ? null : text('scope');
+  // Space-separated as scope. Empty: unset, or kept empty where the client says none explicitly (a
+  // Keycloak-claims client unset gets profile and email, src/oidc/default-scopes.ts).
+  wanted.default_scopes = text('default_scopes') !== '' ? text('default_scopes').split(/\s+/) : client.default_scopes?.length === 0 ? [] : null;
   wanted.default_api = text('default_api') === '' ? null : text('default_api');
   if (data.has('token_endpoint_auth_method')) wanted.token_endpoint_auth_method = text('token_endpoint_auth_method');
   wanted.token_claims = text('token_claims') || 'gatehouse';
@@ -190,7 +193,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
     { 'aria-labelledby': 'edit-heading', novalidate: true },
     h('h2', { id: 'edit-heading' }, t('client.edit.heading')),
     fieldset(t('client.group.basics'), textField('name', t('client.field.name'), client.name), toggle('first_party')),
-    fieldset(t('client.group.signIn'), applicationType, list('redirect_uris'), list('post_logout_redirect_uris'), list('web_origins'), grants, textField('scope', t('client.field.scope'), client.scope, { hint: t('client.hint.scope') }), toggle('require_pkce'), toggle('require_mfa'), toggle('allow_password_grant'), toggle('minimal_id_token'), tokenClaims, userinfoAlg),
+    fieldset(t('client.group.signIn'), applicationType, list('redirect_uris'), list('post_logout_redirect_uris'), list('web_origins'), grants, textField('scope', t('client.field.scope'), client.scope, { hint: t('client.hint.scope') }), textField('default_scopes', t('client.field.default_scopes'), client.default_scopes?.join(' '), { hint: t('client.hint.default_scopes') }), toggle('require_pkce'), toggle('require_mfa'), toggle('allow_password_grant'), toggle('minimal_id_token'), tokenClaims, userinfoAlg),
     fieldset(
       t('client.group.apis'),
       list('apis'),
