@@ -65,6 +65,8 @@ export interface AccountsDeps {
   readonly passwordHistory?: PasswordHistory;
   /** Held around every write of a user document (docs/STORAGE.md); by default in `users`' database. */
   readonly locks?: DocumentLocks;
+  /** Roles every new user gets besides those asked for (the runtime setting default_roles, Keycloak's realm default roles); read at each creation. */
+  readonly defaultRoles?: () => Promise<readonly string[]>;
 }
 
 export interface Accounts {
@@ -167,6 +169,7 @@ export function createAccounts({
   lastLogins,
   passwordHistory,
   locks = documentLocks(users.db),
+  defaultRoles = async () => [],
 }: AccountsDeps): Accounts {
   const policyNow = typeof passwordPolicy === 'function' ? passwordPolicy : () => Promise.resolve(passwordPolicy);
   const history = passwordHistory ?? createPasswordHistory({ model: passwordHistoryModel(users.db), hasher, now });
@@ -234,7 +237,7 @@ export function createAccounts({
         name: optionalText('name', input.name),
         attributes: initialAttributes(input.attributes ?? {}),
         ...(input.customAttributes === undefined || Object.keys(input.customAttributes).length === 0 ? {} : { customAttributes: input.customAttributes }),
-        roles: labels('roles', input.roles),
+        roles: labels('roles', [...(await defaultRoles()), ...(input.roles ?? [])]),
         groups: labels('groups', input.groups),
         disabled: false,
         ...(input.selfRegistered === true ? { selfRegistered: true } : {}),

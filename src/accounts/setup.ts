@@ -40,7 +40,7 @@ export interface AccountLayerDeps {
   readonly onAuthentication?: (event: AuthenticationEvent) => void;
   readonly onUserChange?: UserChangeHook;
   /** Runtime policies (src/settings/), read at each use; absent: the configuration's, fixed. */
-  readonly policies?: { readonly password?: () => Promise<PasswordPolicy>; readonly lockout?: () => Promise<LockoutPolicy> };
+  readonly policies?: { readonly password?: () => Promise<PasswordPolicy>; readonly lockout?: () => Promise<LockoutPolicy>; readonly defaultRoles?: () => Promise<readonly string[]> };
   /**
    * When lockouts end, what users' dates say (created, changed, signed in), and the timers of the batched last-sign-in writes and of idle hashing
    * workers (src/clock.ts). A moved clock's jumps also run the lockout sweeper, where there is one, at once.
@@ -87,6 +87,7 @@ export async function startAccountLayer({ config, policies, mongo, redis, redisP
     limiter,
     lastLogins,
     passwordPolicy: policies?.password ?? policy,
+    ...(policies?.defaultRoles === undefined ? {} : { defaultRoles: policies.defaultRoles }),
     now: dateClock(clock),
     ...(onAuthentication ? { onAuthentication } : {}),
     ...(onUserChange ? { onChange: onUserChange } : {}),

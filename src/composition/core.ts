@@ -214,7 +214,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     const auditSignIn = auditAuthentication(audit);
     const accountLayer = await startAccountLayer({
       config,
-      policies: { password: runtimeSettings.passwordPolicyNow, lockout: runtimeSettings.lockoutPolicyNow },
+      policies: { password: runtimeSettings.passwordPolicyNow, lockout: runtimeSettings.lockoutPolicyNow, defaultRoles: runtimeSettings.defaultRolesNow },
       clock,
       mongo,
       redis,

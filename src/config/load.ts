@@ -129,6 +129,8 @@ export interface SelfServiceSettings {
   readonly registration: boolean;
   /** Lowercased email domains registration accepts; empty = any. */
   readonly registrationDomains: readonly string[];
+  /** Roles every new user gets (GATEHOUSE_DEFAULT_ROLES; Keycloak's realm default roles). */
+  readonly defaultRoles: readonly string[];
 }
 
 export interface MailSettings {
@@ -334,6 +336,7 @@ export function loadConfig(sources: ConfigSources): Config {
       requireVerifiedEmail: s.GATEHOUSE_REQUIRE_VERIFIED_EMAIL,
       registration: s.GATEHOUSE_SELF_REGISTRATION,
       registrationDomains: Object.freeze(names(s.GATEHOUSE_SELF_REGISTRATION_DOMAINS).map((domain) => domain.toLowerCase().replace(/^@/, ''))),
+      defaultRoles: Object.freeze([...new Set(names(s.GATEHOUSE_DEFAULT_ROLES))]),
     }),
     pinned: Object.freeze(RUNTIME_SETTINGS.filter((name) => raw[name] !== undefined)),
   });

@@ -209,6 +209,12 @@ export const settingsSchema = z.object({
   GATEHOUSE_SELF_REGISTRATION: booleanSetting.default(false),
   /** Email domains self-registration accepts (comma-separated); empty = any. */
   GATEHOUSE_SELF_REGISTRATION_DOMAINS: z.string().default(''),
+  /** Roles every new user gets (Keycloak's realm default roles), comma-separated. */
+  GATEHOUSE_DEFAULT_ROLES: z
+    .string()
+    .refine((value) => value.split(',').every((name) => name.trim().length <= 128), { message: 'each role must be at most 128 characters' })
+    .refine((value) => value.split(',').filter((name) => name.trim() !== '').length <= 100, { message: 'must name at most 100 roles' })
+    .default(''),
 });
 
 export type RawSettings = z.input<typeof settingsSchema>;
@@ -230,6 +236,7 @@ export const RUNTIME_SETTINGS = [
   'GATEHOUSE_PASSWORD_RESET',
   'GATEHOUSE_PASSWORD_RESET_TTL',
   'GATEHOUSE_INVITATION_TTL',
+  'GATEHOUSE_DEFAULT_ROLES',
   'GATEHOUSE_PASSWORD_MIN_LENGTH',
   'GATEHOUSE_PASSWORD_MAX_LENGTH',
   'GATEHOUSE_PASSWORD_DIGITS',

@@ -4,7 +4,7 @@ import { problemText } from '../errors/problems.ts';
 import type { ExportedClient } from '../clients/repository.ts';
 import { isObject, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
 import type { MappedClientScopes } from './map-client-scopes.ts';
-import { ASKED_ONLY_SCOPES } from '../oidc/default-scopes.ts';
+import { ASKED_ONLY_SCOPES } from '../clients/asked-only-scopes.ts';
 
 /** Keycloak default client scopes that do not become Gatehouse default scopes (see mapClient). */
 const NEVER_DEFAULT: readonly string[] = [...ASKED_ONLY_SCOPES, 'roles'];

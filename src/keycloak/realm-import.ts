@@ -6,8 +6,9 @@ import { mapFederatedIdentities, mapIdentityProviders, type PlannedLink, type Pl
 import { groupDepth, mapRoles, MAX_GROUP_DEPTH, type RealmRoles } from './map-roles.ts';
 import { mapUsers, type PlannedUser, type UserPass } from './map-users.ts';
 import { mapConsents, type PlannedConsent } from './map-consents.ts';
-import { mapRealmSettings, type PlannedRealmSettings } from './map-realm-settings.ts';
+import { mapRealmSettings, type PlannedRealmSettings, type PlannedSetting } from './map-realm-settings.ts';
 import { refuseTooDeep } from './nesting.ts';
+import { signInGroup } from '../settings/sign-in.ts';
 import { currentUsersOf, type CurrentUser, type CurrentUsers, type MissingHolders, type RefusedUser } from './user-identity.ts';
 
 export { KeycloakExportError, type UnmappedItem } from './export-json.ts';
@@ -147,7 +148,7 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
   const settings = mapRealmSettings(document, unmapped);
 
   const defaultRole = isObject(document.defaultRole) && typeof document.defaultRole.name === 'string' ? document.defaultRole.name : `default-roles-${realm.toLowerCase()}`;
-  noteNewUserDefaults(document, defaultRole, roles, unmapped);
+  const defaults = newUserDefaults(document, defaultRole, roles, unmapped);
   return {
     plan: {
       realm,
@@ -158,7 +159,8 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
       builtInClients: builtIn,
       nativeClients,
       upstreamProviders: providers,
-      settings,
+      // The realm's settings, with the roles its default role gives every new user.
+      settings: defaults === undefined ? settings : { ...settings, settings: [...settings.settings, defaults] },
       unmapped,
     },
     context: {
@@ -174,18 +176,22 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
 }
 
 /**
- * Keycloak gives every new user the realm's default role (its roles: `member`, …) and default
- * groups. The imported users have them (mapUsers); users Gatehouse creates later do not — it has no
- * default roles or groups —, which the report says, naming them, when the realm has any beyond
- * Keycloak's own (offline_access, uma_authorization, the account client's).
+ * Keycloak gives every new user the realm's default role and default groups. The imported users
+ * have them (mapUsers). The default role's roles (beyond Keycloak's own: offline_access,
+ * uma_authorization, the account client's) become the runtime setting default_roles, which every
+ * user Gatehouse creates later gets; Gatehouse has no default groups, which the report says.
  */
-function noteNewUserDefaults(document: Json, defaultRole: string, roles: RealmRoles, unmapped: UnmappedItem[]): void {
+function newUserDefaults(document: Json, defaultRole: string, roles: RealmRoles, unmapped: UnmappedItem[]): PlannedSetting | undefined {
   const given = new Set<string>();
   roles.effective({ realm: [defaultRole], client: {} }, given);
-  const later = 'users Gatehouse creates later (registration, identity providers, invitations, the admin API) get no role or group by default: give them to those users (console, admin API)';
-  if (given.size > 0) unmapped.push({ kind: 'role', name: defaultRole, reason: `the realm's default role: Keycloak gave ${[...given].sort().join(', ')} to every new user; the imported users have ${given.size === 1 ? 'it' : 'them'}, but ${later}` });
   const groups = list(document.defaultGroups).filter((path): path is string => typeof path === 'string');
-  if (groups.length > 0) unmapped.push({ kind: 'group', name: groups.join(', '), reason: `the realm's default groups: Keycloak put every new user in them; the imported users are where Keycloak had them, but ${later}` });
+  if (groups.length > 0) unmapped.push({ kind: 'group', name: groups.join(', '), reason: "the realm's default groups: Keycloak put every new user in them; the imported users are where Keycloak had them, but users Gatehouse creates later (registration, identity providers, invitations, the admin API) join no group by default: add them to those users (console, admin API), or give the groups' roles as default roles (default_roles)" });
+  const value = [...given].sort();
+  const keycloak = `defaultRole ${defaultRole}`;
+  // As the admin API would take it (names of 1-128 characters, at most 100), else reported and left as it is.
+  if (signInGroup.patchSchema.safeParse({ default_roles: value }).success) return { group: signInGroup.id, setting: 'default_roles', value, keycloak };
+  unmapped.push({ kind: 'realm setting', name: keycloak, reason: `not applied: Gatehouse's default_roles takes at most 100 roles of at most 128 characters each (the realm's default role gives ${value.length})` });
+  return undefined;
 }
 
 /** The roles of a context (mapRoles over its definitions; what it notes of them was noted with the realm). */

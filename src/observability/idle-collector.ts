@@ -117,9 +117,9 @@ export function freshContextGc(): Collect {
  * context made at the first collection, not before. A context made this way arms V8's memory
  * reducer for the rest of the process's life (a plain node process's is dormant: it never ran in
  * the bench's traces of the reference); armed, it collects on its own after ≈ 8 s of little
- * allocation and then lets the old generation grow back slowly, by ≤ 1.3× a full collection, so a
- * burst after a pause runs many full collections — 8–10 per 10,000 client_credentials tokens
- * against 2 with it off (docs/PERFORMANCE.md, perf22g). `node --expose-gc` gives gc() without a
+ * allocation and then lets the old generation grow back slowly (≈ 1.1–1.8× its live size per full
+ * collection instead of ≈ 4×), so a burst after a pause runs many full collections — 4–8 per 10,000 client_credentials tokens
+ * against ≈ 2 with it off (docs/PERFORMANCE.md, perf22g). `node --expose-gc` gives gc() without a
  * context and leaves the reducer dormant; made lazily, a process that never idles after load never
  * makes the context.
  */

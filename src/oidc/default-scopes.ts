@@ -1,4 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { ASKED_ONLY_SCOPES } from '../clients/asked-only-scopes.ts';
 import { clientFlag, clientProperty } from './client-metadata.ts';
 
 /**
@@ -7,14 +8,6 @@ import { clientFlag, clientProperty } from './client-metadata.ts';
  * `scope`, introspection and refresh tokens carry them as if asked for. Optional client scopes
  * are the rest of its `scope`: given only when asked for.
  */
-
-/**
- * Never added unasked. `openid` decides whether a request is OpenID Connect at all (an ID token),
- * which Keycloak leaves to the request too ("Request is missing scope 'openid' so it's not
- * treated as OIDC"); `offline_access` would make every refresh token outlive the session, which
- * Keycloak gives only to a request whose own `scope` names it.
- */
-export const ASKED_ONLY_SCOPES: readonly string[] = ['openid', 'offline_access'];
 
 /**
  * A first-party client with Keycloak's claims that has no `default_scopes` of its own (made

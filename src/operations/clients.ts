@@ -3,7 +3,7 @@ import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { ClientView, ClientWithSecret } from '../clients/repository.ts';
 import { redirectUriProblem, type ApplicationType } from '../clients/redirect-uris.ts';
 import { usesSecret } from '../clients/secrets.ts';
-import { ASKED_ONLY_SCOPES } from '../oidc/default-scopes.ts';
+import { ASKED_ONLY_SCOPES } from '../clients/asked-only-scopes.ts';
 import { isOidcScope } from '../oidc/claims.ts';
 import { clientCreateSchema, clientUpdateSchema, defaultGrantTypes, PLAIN_METADATA, responseTypes } from '../clients/spec.ts';
 import type { GatehouseServices } from '../services.ts';

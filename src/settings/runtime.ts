@@ -48,6 +48,8 @@ export interface RuntimeSettings {
   mfaPolicyNow(): Promise<MfaPolicy>;
   /** How new authenticator apps are enrolled, and the look-ahead every code is checked with. */
   otpPolicyNow(): Promise<OtpPolicy>;
+  /** The roles every new user gets (sign-in group's default_roles). */
+  defaultRolesNow(): Promise<readonly string[]>;
   /** The stores by group id (admin API paths, CLI). */
   readonly groups: ReadonlyArray<SettingsStore<object>>;
   close(): Promise<void>;
@@ -81,6 +83,7 @@ export async function openRuntimeSettings({ config, mongo, redis, logger, subscr
     mfaPolicyNow: async () => mfaPolicyOf(await mfa.current()),
     otp,
     otpPolicyNow: async () => otpPolicyOf(await otp.current()),
+    defaultRolesNow: async () => (await signIn.current()).default_roles,
     groups: [signIn, passwordPolicy, bruteForce, mfa, otp] as unknown as ReadonlyArray<SettingsStore<object>>,
     close: () => notices.close(),
   };

@@ -23,6 +23,8 @@ export interface SignInSettings {
   readonly password_reset_ttl: number;
   /** Seconds an operator's invitation link works. */
   readonly invitation_ttl: number;
+  /** Roles every new user gets, however it is created (Keycloak's realm default roles). */
+  readonly default_roles: readonly string[];
 }
 
 export type SignInSettingName = keyof SignInSettings;
@@ -36,6 +38,7 @@ export const SIGN_IN_ENV: Readonly<Record<SignInSettingName, RuntimeSettingName>
   password_reset: 'GATEHOUSE_PASSWORD_RESET',
   password_reset_ttl: 'GATEHOUSE_PASSWORD_RESET_TTL',
   invitation_ttl: 'GATEHOUSE_INVITATION_TTL',
+  default_roles: 'GATEHOUSE_DEFAULT_ROLES',
 };
 
 export const SIGN_IN_SETTING_NAMES = Object.keys(SIGN_IN_ENV) as SignInSettingName[];
@@ -51,6 +54,7 @@ export function configuredSignIn(config: Pick<Config, 'selfService' | 'passwords
     password_reset: passwords.resetEnabled,
     password_reset_ttl: passwords.resetTtlSeconds,
     invitation_ttl: selfService.invitationTtlSeconds,
+    default_roles: [...selfService.defaultRoles],
   };
 }
 
@@ -81,6 +85,11 @@ export const signInValueSchemas = {
   password_reset: z.boolean(),
   password_reset_ttl: seconds(60, DAY),
   invitation_ttl: seconds(60, 30 * DAY),
+  // The names users carry (src/accounts/accounts.ts: 1-128 characters); they need not exist yet.
+  default_roles: z
+    .array(z.string().trim().min(1).max(128))
+    .max(100)
+    .transform((list) => [...new Set(list)]),
 } as const;
 
 /**
@@ -95,6 +104,7 @@ export const signInPatchSchema = z.strictObject({
   password_reset: signInValueSchemas.password_reset.nullable().optional(),
   password_reset_ttl: signInValueSchemas.password_reset_ttl.nullable().optional(),
   invitation_ttl: signInValueSchemas.invitation_ttl.nullable().optional(),
+  default_roles: signInValueSchemas.default_roles.nullable().optional(),
 });
 
 export type SignInPatch = SettingsPatch<SignInSettings>;
@@ -114,5 +124,6 @@ export const signInGroup: SettingsGroup<SignInSettings> = {
     password_reset: { type: Boolean },
     password_reset_ttl: { type: Number, min: 60, max: DAY },
     invitation_ttl: { type: Number, min: 60, max: 30 * DAY },
+    default_roles: { type: [String], default: undefined },
   },
 };

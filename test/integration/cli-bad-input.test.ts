@@ -56,7 +56,7 @@ describe('gatehouse CLI with bad input: one line naming the flag (as typed) and 
   });
 
   it('unknown fields', async () => {
-    await refused(['clients', 'update', clientId, '--unset', 'no_such_field'], '--unset no_such_field: not a field that can be unset (one of scope, default_api, require_pkce, require_mfa, token_exchange, api_scopes, jwks, jwks_uri, logo_uri, client_uri, policy_uri, tos_uri, backchannel_logout_uri, backchannel_logout_session_required, minimal_id_token, login_uses_default_api, token_claims, userinfo_signed_response_alg)');
+    await refused(['clients', 'update', clientId, '--unset', 'no_such_field'], '--unset no_such_field: not a field that can be unset (one of scope, default_scopes, default_api, require_pkce, require_mfa, token_exchange, api_scopes, jwks, jwks_uri, logo_uri, client_uri, policy_uri, tos_uri, backchannel_logout_uri, backchannel_logout_session_required, minimal_id_token, login_uses_default_api, token_claims, userinfo_signed_response_alg)');
   });
 
   it("a field is named by the flag that set it, never by the admin API's name (one value of several as typed)", async () => {

@@ -145,6 +145,13 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, GATEHOUSE_SESSION_CACHE_TTL: 'soon' })[0]).to.match(/^GATEHOUSE_SESSION_CACHE_TTL: must be a number/);
   });
 
+  it('reads GATEHOUSE_DEFAULT_ROLES, the roles every new user gets (comma-separated, each at most 128 characters, at most 100), and names a wrong one', () => {
+    expect(loadConfig({ env: production, readFile }).selfService.defaultRoles).to.deep.equal([]);
+    expect(loadConfig({ env: { ...production, GATEHOUSE_DEFAULT_ROLES: 'member, viewer,member' }, readFile }).selfService.defaultRoles).to.deep.equal(['member', 'viewer']);
+    expect(problemsOf({ ...production, GATEHOUSE_DEFAULT_ROLES: 'x'.repeat(129) })).to.deep.equal(['GATEHOUSE_DEFAULT_ROLES: each role must be at most 128 characters']);
+    expect(problemsOf({ ...production, GATEHOUSE_DEFAULT_ROLES: Array.from({ length: 101 }, (_, index) => `r${index}`).join(',') })).to.deep.equal(['GATEHOUSE_DEFAULT_ROLES: must name at most 100 roles']);
+  });
+
   it("reads GATEHOUSE_INTERACTION_TTL, how long a sign-in may take (default 3600, 60-86400: Keycloak's accessCodeLifespanLogin), and names a wrong one", () => {
     expect(loadConfig({ env: production, readFile }).lifetimes.interaction).to.equal(3600);
     expect(loadConfig({ env: { ...production, GATEHOUSE_INTERACTION_TTL: '1800' }, readFile }).lifetimes.interaction).to.equal(1800);

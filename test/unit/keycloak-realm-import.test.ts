@@ -75,17 +75,21 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(owl.requiredActions).to.deep.equal(['update_password']);
   });
 
-  it("says that users created later in Gatehouse do not get the realm's default role or default groups, naming them (Keycloak's own roles left out)", () => {
-    expect(unmapped('role', 'default-roles-demo')).to.deep.equal([
-      "the realm's default role: Keycloak gave member to every new user; the imported users have it, but users Gatehouse creates later (registration, identity providers, invitations, the admin API) get no role or group by default: give them to those users (console, admin API)",
-    ]);
+  it("carries the realm's default role over as default_roles (Keycloak's own roles left out), which new users get; default groups are reported", () => {
+    expect(plan.settings.settings.find((one) => one.setting === 'default_roles')).to.deep.equal({ group: 'sign-in', setting: 'default_roles', value: ['member'], keycloak: 'defaultRole default-roles-demo' });
+    expect(plan.unmapped.filter((item) => item.name === 'default-roles-demo')).to.deep.equal([]);
     const groups = planKeycloakImport({ ...REALM, defaultGroups: ['/ops', '/ops/night'] }).unmapped.filter((item) => item.kind === 'group');
     expect(groups).to.have.length(1);
     expect(groups[0]).to.deep.include({ name: '/ops, /ops/night' });
     expect(groups[0]!.reason).to.match(/^the realm's default groups: Keycloak put every new user in them/);
-    // Keycloak 26.7.3's own default role holds only its built-ins (offline_access, uma_authorization, account's): nothing to say.
+    // Keycloak 26.7.3's own default role holds only its built-ins (offline_access, uma_authorization, account's): no role.
     const defaults = planKeycloakImport(JSON.parse(readFileSync(new URL('../fixtures/keycloak/realm-export.json', import.meta.url), 'utf8')));
-    expect(defaults.unmapped.filter((item) => item.name === 'default-roles-acme')).to.deep.equal([]);
+    expect(defaults.settings.settings.find((one) => one.setting === 'default_roles')).to.deep.include({ value: [], keycloak: 'defaultRole default-roles-acme' });
+    // More than the setting takes: reported, left as it is.
+    const many = Array.from({ length: 101 }, (_, index) => `r${index}`);
+    const crowded = planKeycloakImport({ ...REALM, roles: { realm: [{ name: 'default-roles-demo', composite: true, composites: { realm: many } }, ...many.map((name) => ({ name }))] } });
+    expect(crowded.settings.settings.find((one) => one.setting === 'default_roles')).to.equal(undefined);
+    expect(crowded.unmapped.find((item) => item.name === 'defaultRole default-roles-demo')?.reason).to.match(/^not applied: Gatehouse's default_roles takes at most 100 roles/);
   });
 
   it("carries a hard-coded role or group of an OpenID Connect provider over as a rule on its issuer; a preset's, or an attribute, is reported", () => {

@@ -16,13 +16,13 @@ function sourceHint(name: Name, setting: Setting, extra?: string): HTMLElement {
     setting.pinned_by !== null
       ? t('signInSettings.pinned', { env: setting.pinned_by })
       : setting.source === 'stored'
-        ? t('signInSettings.stored', { value: name === 'require_verified_email' ? t(`signInSettings.rule.${String(setting.default)}`) : shown(setting.default) })
+        ? t('signInSettings.stored', { value: name === 'require_verified_email' ? t(`signInSettings.rule.${String(setting.default)}`) : shown(name, setting.default) })
         : t('signInSettings.default', { env: setting.env });
   return h('p', { class: 'hint', id: `f-${name}-hint` }, extra === undefined ? null : `${extra} `, setting.pinned_by !== null ? h('span', { class: 'badge' }, t('signInSettings.locked')) : null, setting.pinned_by !== null ? ' ' : null, text);
 }
 
-function shown(value: unknown): string {
-  if (Array.isArray(value)) return value.length === 0 ? t('signInSettings.anyDomain') : listIn(currentLocale(), value.map(String));
+function shown(name: Name, value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? t(name === 'default_roles' ? 'signInSettings.noRoles' : 'signInSettings.anyDomain') : listIn(currentLocale(), value.map(String));
   if (typeof value === 'boolean') return value ? t('yes') : t('no');
   return String(value);
 }
@@ -80,6 +80,7 @@ function patchOf(form: HTMLFormElement, view: SignInSettingsView): Record<string
     password_reset: () => data.get('password_reset') !== null,
     password_reset_ttl: () => Number(data.get('password_reset_ttl')),
     invitation_ttl: () => Number(data.get('invitation_ttl')),
+    default_roles: () => words(data.get('default_roles')),
   };
   const patch: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(view.settings) as Array<[Name, Setting]>) {
@@ -120,6 +121,12 @@ export async function signInSettingsPage(root: HTMLElement, api: AdminApi, messa
       check('password_reset', t('signInSettings.password_reset'), s.password_reset, t('signInSettings.password_resetHint')),
       input('password_reset_ttl', t('signInSettings.password_reset_ttl'), s.password_reset_ttl, { type: 'number', min: 60, max: 86_400, extra: t('signInSettings.secondsHint') }),
       input('invitation_ttl', t('signInSettings.invitation_ttl'), s.invitation_ttl, { type: 'number', min: 60, max: 2_592_000, extra: t('signInSettings.secondsHint') }),
+    ),
+    h(
+      'fieldset',
+      {},
+      h('legend', {}, t('signInSettings.newUsers')),
+      input('default_roles', t('signInSettings.default_roles'), s.default_roles, { type: 'text', extra: t('signInSettings.default_rolesHint') }),
     ),
     editable ? h('button', { type: 'submit' }, t('signInSettings.save')) : null,
     status,
