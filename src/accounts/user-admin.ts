@@ -86,7 +86,8 @@ function escapeRegex(text: string): string {
 export const importLookups = {
   byId: (id: string) => ({ _id: id }),
   byUsernameKey: (key: string) => ({ usernameKey: key }),
-  byEmailKey: (key: string) => ({ emailKey: key }),
+  /** Also under a key an older version stored for the same address (an internationalized domain: email-key-migration.ts). */
+  byEmailKey: (key: string) => ({ emailKey: storedEmailKeys(key) }),
 };
 
 export interface UserAdminDeps {

@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { migrateEmailKeys } from '../../src/accounts/email-key-migration.ts';
 import { DuplicateUserError } from '../../src/accounts/errors.ts';
 import { openPasswordResets } from '../../src/accounts/password-resets.ts';
+import { importLookups } from '../../src/accounts/user-admin.ts';
 import { userModel, type StoredUser } from '../../src/accounts/user-model.ts';
 import { SCHEMA_COLLECTION } from '../../src/storage/index-mark.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
@@ -70,6 +71,8 @@ describe('internationalized email domains: one account per address in either for
     expect(duplicate).to.be.instanceOf(DuplicateUserError).and.to.have.property('field', 'email');
     await userModel(connection).collection.updateOne({ _id: 'uma-old' as never }, { $set: { emailVerified: false } });
     expect(await h.accounts.verifyEmail('uma-old', 'uma@xn--bcher-kva.example'), 'its confirmation link confirms it').to.equal(true);
+    const importHolder = await userModel(connection).collection.findOne(importLookups.byEmailKey('uma@xn--bcher-kva.example') as never);
+    expect(importHolder?._id, 'an import finds who holds the address').to.equal('uma-old');
     await userModel(connection).collection.deleteOne({ _id: 'uma-old' as never });
   });
 
