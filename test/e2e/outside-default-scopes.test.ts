@@ -70,6 +70,14 @@ describe('outside: client default scopes (Keycloak default client scopes)', func
     expect((await ops.call('GET', `/clients/${id}`)).body).to.include({ scope: 'openid profile' }).and.to.have.deep.property('default_scopes', ['profile']);
     const cleared = await ops.call('PATCH', `/clients/${id}`, { default_scopes: null });
     expect(cleared.body.default_scopes).to.equal(null);
+
+    // Deleting a claim scope takes it off the clients' default scopes as off their scope.
+    expect((await ops.call('POST', '/claim-scopes', { name: 'team', mappers: [{ type: 'hardcoded', claim: 'team', value: 'blue' }] })).status).to.equal(201);
+    const withTeam = await ops.call('POST', '/clients', { name: 'Team', redirect_uris: [REDIRECT], scope: 'openid team profile', default_scopes: ['team', 'profile'] });
+    expect(withTeam.status, JSON.stringify(withTeam.body)).to.equal(201);
+    expect((await ops.call('DELETE', '/claim-scopes/team')).status).to.equal(204);
+    const detached = (await ops.call('GET', `/clients/${withTeam.body.client_id}`)).body;
+    expect(detached).to.include({ scope: 'openid profile' }).and.to.have.deep.property('default_scopes', ['profile']);
   });
 
   it("a first-party app asking scope=openid gets the default claim scope's claim in the ID token, userinfo, introspection, the token's scope and after a refresh", async () => {

@@ -31,3 +31,23 @@ export function exchangeScopes(requestedParam: unknown, allowed: readonly string
   if (widened.length > 0) throw new errors.InvalidScope("token exchange cannot widen the subject token's scope", widened.join(' '));
   return requested;
 }
+
+/**
+ * The claim scopes (src/claims/) an exchange asks for in `scope` beside the target API's scopes,
+ * treated as at the code flow: the new token carries their claims, as an API token of the code
+ * flow carries those of the claim scopes its request named (its `scope` stays the API's). Never
+ * widened: each must be one the user allowed the subject token's client (its grant's OpenID
+ * scopes: `granted`) and, when the exchanging client's `scope` metadata is set, one it lists.
+ */
+export function exchangeClaimScopes(requested: readonly string[], granted: readonly string[], clientScope: unknown): string[] {
+  if (typeof clientScope === 'string') {
+    const allowed = scopesOf(clientScope);
+    const refused = requested.filter((scope) => !allowed.includes(scope));
+    if (refused.length > 0) throw new errors.InvalidScope(`the client may not ask for claim scope ${refused.join(' ')}`, refused.join(' '));
+  }
+  const widened = requested.filter((scope) => !granted.includes(scope));
+  if (widened.length > 0) {
+    throw new errors.InvalidScope(`token exchange cannot widen the subject token's claim scopes: the user did not allow ${widened.join(' ')} to its client`, widened.join(' '));
+  }
+  return [...requested];
+}

@@ -59,7 +59,7 @@ export function registerGrants(provider: Provider, deps: GrantDeps): AfterRespon
     provider.registerGrantType(PASSWORD_GRANT, storeOutagesAs503(handler as (ctx: KoaContextWithOIDC) => Promise<void>), passwordParameters);
   }
   if (deps.resolveToken !== undefined) {
-    const handler = tokenExchangeGrant({ resolveToken: deps.resolveToken, accounts: deps.accounts, resources, adminAudience: deps.adminAudience, audit: deps.audit, now: deps.now });
+    const handler = tokenExchangeGrant({ resolveToken: deps.resolveToken, accounts: deps.accounts, resources, adminAudience: deps.adminAudience, audit: deps.audit, now: deps.now, mapping });
     provider.registerGrantType(TOKEN_EXCHANGE_GRANT, storeOutagesAs503(handler as (ctx: KoaContextWithOIDC) => Promise<void>), exchangeParameters);
     after.push(exchangedTokensFollowTheirOrigin);
   }

@@ -7,7 +7,8 @@ import { ADMIN_SCOPE, hasAdminRole } from '../admin-scope.ts';
 import { TOKEN_EXCHANGE_GRANT, tokenExchangePolicy } from '../client-metadata.ts';
 import type { resourceIndicators } from '../resource-servers.ts';
 import { assertPossession, bindToProof, requestProof } from './dpop-binding.ts';
-import { exchangeScopes, scopesOf } from './exchange-scopes.ts';
+import { NO_CLAIM_SCOPES, type ClaimMapping } from '../../claims/mapped-claims.ts';
+import { exchangeClaimScopes, exchangeScopes, scopesOf } from './exchange-scopes.ts';
 import { exchangeGrantId, originalGrantId } from './exchanged-grant-ids.ts';
 
 export { deepestFirst, exchangedGrantsPrefix, exchangeGrantId, exchangeOrigins, originalClientId, originalGrantId, parentOf, parentsAmong, type ExchangeOrigin } from './exchanged-grant-ids.ts';
@@ -28,6 +29,8 @@ export interface TokenExchangeDeps {
   readonly audit?: AuditSink | undefined;
   /** The server clock in milliseconds (StartOptions.clock.now): subject and actor expiry is judged by it. */
   readonly now?: (() => number) | undefined;
+  /** The claim scopes (src/claims/): an exchange may ask for them beside the API's scopes (exchangeClaimScopes). */
+  readonly mapping?: ClaimMapping | undefined;
 }
 
 export const parameters = new Set([
@@ -69,7 +72,7 @@ function isFor(token: AdapterPayload, identifier: string): boolean {
  * delegation: the `act` claim. A DPoP-bound subject or actor needs a proof with its key; a
  * request with a proof gets a DPoP-bound token.
  */
-export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAudience, audit, now: clock = Date.now }: TokenExchangeDeps) {
+export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAudience, audit, now: clock = Date.now, mapping = NO_CLAIM_SCOPES }: TokenExchangeDeps) {
   const account = findAccount(accounts);
   const now = () => Math.floor(clock() / 1000);
 
@@ -79,6 +82,12 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAud
       throw invalidGrant(`${label} is not an active access token`);
     }
     return record;
+  }
+
+  /** The OpenID scopes the user allowed in a grant (standing() has checked it is there). */
+  async function grantedOpenIdScopes(ctx: KoaContextWithOIDC, grantId: string): Promise<string[]> {
+    const grant = await ctx.oidc.provider.Grant.find(grantId);
+    return scopesOf(grant?.getOIDCScope());
   }
 
   /** The grants a user token stands on: its own and, for an exchanged token, the one it came from. */
@@ -157,7 +166,11 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAud
     if (target === adminAudience && !(await hasAdminRole(accounts, subject.accountId))) {
       throw new errors.InvalidScope("the user does not have the admin role, which the admin API's scope needs", ADMIN_SCOPE);
     }
-    const requested = exchangeScopes(ctx.oidc.params?.scope, scopesOf(info.scope), isFor(subject, target) ? scopesOf(subject.scope) : undefined);
+    // `scope` splits into the claim scopes and the rest, the API's (exchange-scopes.ts).
+    const asked = scopesOf(ctx.oidc.params?.scope);
+    const askedClaimScopes = asked.filter((scope) => mapping.isClaimScope(scope));
+    const requested = exchangeScopes(asked.filter((scope) => !mapping.isClaimScope(scope)).join(' '), scopesOf(info.scope), isFor(subject, target) ? scopesOf(subject.scope) : undefined);
+    const claimScopes = askedClaimScopes.length === 0 ? [] : exchangeClaimScopes(askedClaimScopes, await grantedOpenIdScopes(ctx, subject.grantId), client.scope);
 
     let act: Record<string, unknown> | undefined;
     if (actorToken !== undefined) {
@@ -194,6 +207,9 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAud
     const expiresIn = Math.max(1, Math.min(exp, subjectGrantsEnd) - iat);
     const grant = new provider.Grant({ jti: grantId, accountId: subject.accountId, clientId: client.clientId, expiresIn } as ConstructorParameters<typeof provider.Grant>[0]);
     grant.addResourceScope(target, requested.join(' '));
+    // What the token's claims come from (resource-servers.ts withMappedClaims reads the grant's
+    // OpenID scopes the request named), and the ceiling of an exchange of this token.
+    if (claimScopes.length > 0) grant.addOIDCScope(claimScopes.join(' '));
     try {
       await grant.save();
     } catch (error) {
@@ -213,7 +229,7 @@ export function tokenExchangeGrant({ resolveToken, accounts, resources, adminAud
       type: 'token.exchanged',
       actor: { type: 'client', id: client.clientId },
       target: { type: 'user', id: subject.accountId },
-      details: { grantId, subjectGrantId: subject.grantId, subjectClientId: subjectClient, api: target, scope: requested.join(' '), ...(act === undefined ? {} : { act }), ...(at.jkt === undefined ? {} : { dpop: true }) },
+      details: { grantId, subjectGrantId: subject.grantId, subjectClientId: subjectClient, api: target, scope: requested.join(' '), ...(claimScopes.length === 0 ? {} : { claimScopes }), ...(act === undefined ? {} : { act }), ...(at.jkt === undefined ? {} : { dpop: true }) },
     });
 
     ctx.body = {
