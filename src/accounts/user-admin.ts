@@ -64,7 +64,7 @@ export interface UserAdmin {
 }
 
 export function toUser(doc: StoredUser): User {
-  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, customAttributes, secondFactor, selfRegistered, requiredActions, ...rest } = doc;
+  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, customAttributes, secondFactor, selfRegistered, requiredActions, importedFrom: _from, ...rest } = doc;
   return {
     id: _id,
     attributes: attributes ?? {},

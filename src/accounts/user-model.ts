@@ -34,6 +34,12 @@ export interface StoredUser {
   secondFactor?: boolean;
   /** Created through self-registration (GATEHOUSE_SELF_REGISTRATION); absent on other users. */
   selfRegistered?: boolean;
+  /**
+   * Where the user came from when an import created it (a Keycloak realm: src/keycloak/apply-import.ts);
+   * absent on users created in Gatehouse and on users imported before the mark existed. A re-import
+   * updates only users marked with its own realm. Never in tokens, userinfo or the account page.
+   */
+  importedFrom?: ImportedFrom;
   /** What the user must do at their next sign-in (src/accounts/required-actions.ts); absent or empty: nothing. */
   requiredActions?: string[];
   /** null for a user who signs in without a password (a passkey, an upstream provider). */
@@ -46,6 +52,13 @@ export interface StoredUser {
   lastLoginAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** The source of an imported user (StoredUser.importedFrom). */
+export interface ImportedFrom {
+  kind: 'keycloak';
+  /** The Keycloak realm's name, as its export gives it. */
+  realm: string;
 }
 
 export function noEmailKey(id: string): string {
@@ -74,6 +87,14 @@ const attributesSchema = new Schema<ProfileAttributes>(
   { _id: false, strict: 'throw' },
 );
 
+const importedFromSchema = new Schema<ImportedFrom>(
+  {
+    kind: { type: String, required: true, enum: ['keycloak'] },
+    realm: { type: String, required: true },
+  },
+  { _id: false, strict: 'throw' },
+);
+
 const userSchema = new Schema<StoredUser>(
   {
     _id: { type: String, required: true },
@@ -94,6 +115,7 @@ const userSchema = new Schema<StoredUser>(
     secondFactor: { type: Boolean, default: false },
     selfRegistered: { type: Boolean, default: undefined },
     requiredActions: { type: [String], default: undefined },
+    importedFrom: { type: importedFromSchema, default: undefined },
     passwordHash: { type: String, default: null },
     passwordChangedAt: { type: Date, default: null },
     lastLoginAt: { type: Date, default: null },

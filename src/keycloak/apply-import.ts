@@ -11,9 +11,12 @@ import type { Factors } from '../mfa/factors.ts';
 import type { LabelDirectory } from '../roles/directory.ts';
 import type { UpstreamDirectory } from '../upstream/directory.ts';
 import { applyUpstreamLinks, applyUpstreamProviders } from './apply-identity-providers.ts';
+import { parsePbkdf2Hash } from '../accounts/password-verifier.ts';
+import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
+import { NO_USABLE_PASSWORD } from './map-password.ts';
 import { ownString } from './own-string.ts';
 import type { KeycloakReportBuilder, ReportSink } from './import-report.ts';
-import type { KeycloakRealmPlan, KeycloakUsersPlan } from './realm-import.ts';
+import type { KeycloakRealmPlan, KeycloakUsersPlan, PlannedUser } from './realm-import.ts';
 
 /** The parts of the domain services an import writes through (src/services.ts provides them). */
 export interface KeycloakImportServices {
@@ -206,9 +209,16 @@ export async function applyKeycloakUsers(
   for (const refused of plan.refusedUsers) report.add('refusedUsers', refused);
   for (const item of plan.unmapped) report.addUnmapped(item);
   const importedUsers = new Set<string>();
+  const { realm } = report.report;
   for (const planned of plan.users) {
     const existing = existingUsers.get(planned.user._id);
-    let user = planned.user;
+    // Marked: a re-import of this realm may update it (importedFrom, src/accounts/user-model.ts).
+    let user: StoredUser = { ...planned.user, importedFrom: { kind: 'keycloak', realm } };
+    if (existing !== undefined && !importedFromRealm(existing, planned, realm)) {
+      // The id is the `sub` apps know: a Gatehouse user's (or another realm's) is never taken over by an export naming it.
+      report.add('conflicts', { user: planned.user.username, reason: 'id held by a user not imported from this realm: left as it is' });
+      continue;
+    }
     if (existing !== undefined) {
       const keep =
         existing.passwordChangedAt !== null && existing.passwordChangedAt.getTime() >= planned.passwordSetAt.getTime() && existing.passwordHash !== user.passwordHash;
@@ -222,6 +232,12 @@ export async function applyKeycloakUsers(
         // A factor enrolled in Gatehouse since (an app, a passkey) keeps being asked for.
         secondFactor: existing.secondFactor === true || user.secondFactor === true,
       };
+      // Gatehouse's admin role (the console, the admin API) is given and taken in Gatehouse, under the
+      // last-admin guard: a re-import takes it from nobody, nor disables one who holds it.
+      if (existing.roles.includes(ADMIN_ROLE) && !existing.disabled && (!user.roles.includes(ADMIN_ROLE) || user.disabled)) {
+        report.addUnmapped({ kind: 'user', name: user.username, reason: "holds Gatehouse's admin role: the re-import leaves it, and the user enabled (take it away in the console or the admin API)" });
+        user = { ...user, roles: [...new Set([...user.roles, ADMIN_ROLE])].sort(), disabled: false };
+      }
       // A password chosen here since (kept) was the change a temporary Keycloak password asked for.
       if (keep && user.requiredActions?.includes('update_password') === true) {
         const { requiredActions: _all, ...rest } = user;
@@ -260,4 +276,19 @@ export async function applyKeycloakUsers(
   }
   await applyUpstreamLinks(services.upstream, plan.upstreamLinks, { dryRun, importedUsers }, report);
   dryRunUsers?.batchDone(importedUsers);
+}
+
+/**
+ * Whether a re-import of `realm` may update `existing`, the stored user holding the id of `planned`:
+ * only a user this realm's import created. Users imported before the mark existed carry none; one
+ * of them is taken as this realm's (and marked by the write) only when the stored password is still
+ * the one a Keycloak import wrote and the export gives the same: a PBKDF2 hash (Gatehouse hashes
+ * its own passwords with argon2id, and upgrades a PBKDF2 one at the next sign-in) or Keycloak's
+ * no-usable-password marker, which nothing else writes. The export's own fields alone never decide.
+ */
+export function importedFromRealm(existing: StoredUser, planned: PlannedUser, realm: string): boolean {
+  if (existing.importedFrom !== undefined) return existing.importedFrom.kind === 'keycloak' && existing.importedFrom.realm === realm;
+  const stored = existing.passwordHash;
+  if (stored === null || stored !== planned.user.passwordHash) return false;
+  return stored === NO_USABLE_PASSWORD || parsePbkdf2Hash(stored) !== undefined;
 }

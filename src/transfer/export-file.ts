@@ -171,6 +171,8 @@ const importSchema = z.object({
       requiredActions: z.array(z.enum(REQUIRED_ACTIONS)).optional(),
       // Decides whom GATEHOUSE_REQUIRE_VERIFIED_EMAIL=self-registered stops.
       selfRegistered: z.boolean().optional(),
+      // The Keycloak realm an import created the user from (a re-import of that realm may update it); files written before the mark existed have none.
+      importedFrom: z.strictObject({ kind: z.literal('keycloak'), realm: z.string().min(1) }).optional(),
       passwordHash: z.string().min(1).nullable(),
       passwordChangedAt: date.nullable(),
       lastLoginAt: date.nullable(),

@@ -1,0 +1,148 @@
+import { pbkdf2Sync, randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { StoredUser } from '../../src/accounts/user-model.ts';
+import type { RunningGatehouse } from '../../src/server.ts';
+import { exportAll, importAll } from '../../src/transfer/export-file.ts';
+import { adminClient, callAdmin } from '../helpers/admin.ts';
+import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+
+const NOT_OURS = 'id held by a user not imported from this realm: left as it is';
+
+/** A Keycloak user with a PBKDF2-SHA512 password (what Keycloak's export carries). */
+function keycloakUser(id: string, username: string, password: string, extra: Record<string, unknown> = {}) {
+  const salt = Buffer.from(`salt-${username}`.padEnd(16, '.').slice(0, 16));
+  const hash = pbkdf2Sync(password, salt, 27500, 64, 'sha512');
+  return {
+    id,
+    username,
+    email: `${username}@example.com`,
+    emailVerified: true,
+    enabled: true,
+    realmRoles: [],
+    credentials: [
+      {
+        type: 'password',
+        createdDate: 1_700_000_000_000,
+        secretData: JSON.stringify({ value: hash.toString('base64'), salt: salt.toString('base64'), additionalParameters: {} }),
+        credentialData: JSON.stringify({ hashIterations: 27500, algorithm: 'pbkdf2-sha512', additionalParameters: {} }),
+      },
+    ],
+    ...extra,
+  };
+}
+
+const realm = (name: string, users: unknown[]) => ({ realm: name, enabled: true, users });
+
+/**
+ * A user's id is the `sub` apps know. A Keycloak import marks the users it creates with their realm
+ * (importedFrom); a re-import of that realm updates them, and nothing else: a Gatehouse user or
+ * another realm's holding the id is a conflict (dry run too), left as it is. Users imported before
+ * the mark are taken as the realm's only while their stored password is the export's PBKDF2 one.
+ */
+describe('Keycloak import: a re-import updates only the users its realm created', function () {
+  this.timeout(120_000);
+  let deploy: Deployment;
+  let gatehouse: RunningGatehouse;
+  let token: string;
+  const stored = async (id: string) => (await gatehouse.services.users.storedById(id))!;
+  const importRealm = (body: unknown, dryRun = false) => callAdmin(gatehouse.url, token, 'POST', `/import/keycloak${dryRun ? '?dry_run=true' : ''}`, body);
+  const signsIn = async (login: string, password: string) => (await gatehouse.services.accounts.authenticate(login, password, '198.51.100.9')).ok;
+
+  before(async () => {
+    deploy = await deployment('kc_import_ownership');
+    gatehouse = await deploy.start();
+    token = await (await adminClient(gatehouse)).token();
+  });
+  after(async () => {
+    await gatehouse.close();
+    await deploy.drop();
+  });
+
+  const alice = randomUUID();
+
+  it("marks the users it creates with the realm, kept out of the admin API's user", async () => {
+    const { status, body } = await importRealm(realm('alpha', [keycloakUser(alice, 'alice', 'alice keycloak pass 1')]));
+    expect(status, JSON.stringify(body)).to.equal(200);
+    expect(body.users.created).to.deep.equal(['alice']);
+    expect((await stored(alice)).importedFrom).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
+    const user = await callAdmin(gatehouse.url, token, 'GET', `/users/${alice}`);
+    expect(user.body).to.not.have.property('importedFrom');
+  });
+
+  it('a re-import of the same realm updates its user', async () => {
+    const { body } = await importRealm(realm('alpha', [keycloakUser(alice, 'alice', 'alice keycloak pass 1', { email: 'alice.new@example.com' })]));
+    expect(body.users.updated).to.deep.equal(['alice']);
+    expect(body.conflicts).to.deep.equal([]);
+    expect((await stored(alice)).email).to.equal('alice.new@example.com');
+  });
+
+  it("another realm's export naming that id is a conflict, in the dry run too, and the user is left as it is", async () => {
+    const hostile = realm('beta', [keycloakUser(alice, 'mallory', 'mallory knows this 2')]);
+    for (const dryRun of [true, false]) {
+      const { status, body } = await importRealm(hostile, dryRun);
+      expect(status).to.equal(200);
+      expect(body.conflicts, `dry run: ${dryRun}`).to.deep.equal([{ user: 'mallory', reason: NOT_OURS }]);
+      expect(body.counts.conflicts).to.equal(1);
+      expect(body.users.created).to.deep.equal([]);
+      expect(body.users.updated).to.deep.equal([]);
+    }
+    const after = await stored(alice);
+    expect([after.username, after.email, after.importedFrom?.realm]).to.deep.equal(['alice', 'alice.new@example.com', 'alpha']);
+    expect(await signsIn('alice', 'alice keycloak pass 1')).to.equal(true);
+    expect(await signsIn(alice, 'mallory knows this 2')).to.equal(false);
+  });
+
+  it("a Gatehouse user's id is never taken over, whatever the export says (its password's date among it)", async () => {
+    const created = await callAdmin(gatehouse.url, token, 'POST', '/users', { username: 'native-nina', password: PASSWORD, email: 'nina@example.com', email_verified: true, roles: ['admin'] });
+    expect(created.status).to.equal(201);
+    const nina = created.body.id as string;
+    const before = await stored(nina);
+    const hostile = keycloakUser(nina, 'native-nina', 'export knows this 3', { email: 'nina@example.com', credentials: [{ ...keycloakUser(nina, 'x', 'export knows this 3').credentials[0], createdDate: 4_000_000_000_000 }] });
+    for (const dryRun of [true, false]) {
+      const { body } = await importRealm(realm('alpha', [hostile]), dryRun);
+      expect(body.conflicts, `dry run: ${dryRun}`).to.deep.equal([{ user: 'native-nina', reason: NOT_OURS }]);
+    }
+    expect(await stored(nina)).to.deep.equal(before);
+    expect(await signsIn('native-nina', PASSWORD)).to.equal(true);
+  });
+
+  it('a user imported before the mark is updated (and marked) while its stored password is still the export’s; changed since, it is a conflict', async () => {
+    const [bob, carl] = [randomUUID(), randomUUID()];
+    const users = [keycloakUser(bob, 'bob', 'bob keycloak pass 4'), keycloakUser(carl, 'carl', 'carl keycloak pass 5')];
+    await importRealm(realm('alpha', users));
+    // As an earlier version wrote them: no mark.
+    for (const id of [bob, carl]) {
+      const { importedFrom: _from, ...unmarked } = await stored(id);
+      await gatehouse.services.users.importOne(unmarked as StoredUser);
+      expect((await stored(id)).importedFrom).to.equal(undefined);
+    }
+    // carl signs in since: the PBKDF2 hash is upgraded to argon2id, and no longer proves where carl came from.
+    expect(await signsIn('carl', 'carl keycloak pass 5')).to.equal(true);
+    const { body } = await importRealm(realm('alpha', users));
+    expect(body.users.updated).to.deep.equal(['bob']);
+    expect(body.conflicts).to.deep.equal([{ user: 'carl', reason: NOT_OURS }]);
+    expect((await stored(bob)).importedFrom).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
+    expect((await stored(carl)).importedFrom).to.equal(undefined);
+  });
+
+  it("a re-import does not take Gatehouse's admin role from a user it owns, nor disable them", async () => {
+    const dora = randomUUID();
+    await importRealm(realm('alpha', [keycloakUser(dora, 'dora', 'dora keycloak pass 6')]));
+    const granted = await callAdmin(gatehouse.url, token, 'POST', '/roles/admin/members', { user_id: dora });
+    expect(granted.status, JSON.stringify(granted.body)).to.be.oneOf([200, 204]);
+    const { body } = await importRealm(realm('alpha', [keycloakUser(dora, 'dora', 'dora keycloak pass 6', { enabled: false })]));
+    expect(body.users.updated).to.deep.equal(['dora']);
+    const after = await stored(dora);
+    expect(after.roles).to.include('admin');
+    expect(after.disabled).to.equal(false);
+  });
+
+  it('a backup (gatehouse export → import) keeps the mark', async () => {
+    let text = '';
+    await exportAll(gatehouse.services, deploy.issuer, { write: (piece) => (text += piece), encrypted: false });
+    const { importedFrom: _from, ...unmarked } = await stored(alice);
+    await gatehouse.services.users.importOne(unmarked as StoredUser);
+    await importAll(gatehouse.services, JSON.parse(text), deploy.issuer);
+    expect((await stored(alice)).importedFrom).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
+  });
+});
