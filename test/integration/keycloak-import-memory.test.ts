@@ -40,7 +40,7 @@ const id = (index: number) => `00000000-0000-4000-9000-${String(index).padStart(
 /** A Keycloak argon2 credential (the fixture's, so it verifies as Keycloak's do). */
 const CREDENTIAL = (JSON.parse(readFileSync(join(FIXTURE, 'acme-dir-users-0.json'), 'utf8')) as { users: Array<{ credentials: unknown[] }> }).users[0]!.credentials[0];
 
-/** The user as Gatehouse stores it (src/accounts/user-model.ts), with long profile URLs. */
+/** The user as Gatehouse stores it (src/accounts/user-model.ts), with long profile URLs: an earlier import of the realm's (a re-import updates only those). */
 function storedUser(index: number, at: Date) {
   return {
     _id: id(index),
@@ -56,6 +56,7 @@ function storedUser(index: number, at: Date) {
     groups: [],
     disabled: false,
     attributes: { picture: url(index, 'picture'), website: url(index, 'website'), profile: url(index, 'profile') },
+    importedFrom: { kind: 'keycloak', realm: 'acme-dir' },
     passwordHash: `$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$${String(index).padStart(43, 'h')}`,
     passwordChangedAt: at,
     lastLoginAt: null,
