@@ -52,7 +52,8 @@ function goesInto(mapper: ClaimMapper, use: ClaimUse): boolean {
 /** The claim's value for a user: undefined (the claim is left out) when there is none or none converts to its JSON type. */
 function valueOf(mapper: ClaimMapper, attributes: CustomAttributes | undefined): unknown {
   if (mapper.type === 'hardcoded') return mapper.value;
-  const value = attributes?.[mapper.attribute!];
+  // Own members only: a name every object has (constructor, hasOwnProperty) is no attribute of the user's.
+  const value = attributes !== undefined && Object.hasOwn(attributes, mapper.attribute!) ? attributes[mapper.attribute!] : undefined;
   if (value === undefined) return undefined;
   const type = mapper.jsonType ?? 'string';
   if (!mapper.multivalued) return convert(type, typeof value === 'string' ? value : value[0]!);

@@ -214,6 +214,9 @@ export const settingsSchema = z.object({
     .string()
     .refine((value) => value.split(',').every((name) => name.trim().length <= 128), { message: 'each role must be at most 128 characters' })
     .refine((value) => value.split(',').filter((name) => name.trim() !== '').length <= 100, { message: 'must name at most 100 roles' })
+    .refine((value) => !value.split(',').some((name) => name.trim() === 'admin'), {
+      message: "must not name admin (Gatehouse's administrator role: every new user, self-registered ones included, would administer Gatehouse)",
+    })
     .default(''),
 });
 

@@ -160,6 +160,7 @@ export const PROBLEMS = {
   below_required_classes: 'must be at least the required digits, lowercase, uppercase and special characters together ({min})',
   below_lockout_seconds: 'must be at least lockout_seconds ({min})',
   whole_seconds: 'must be a whole number of seconds',
+  admin_default_role: "admin is Gatehouse's administrator role: as a default role every new user, self-registered ones included, would administer Gatehouse",
   seconds: 'must be a number of seconds',
   pinned: '{setting}: set by the environment variable {variable}, so it cannot be changed here (unset {variable} and restart to manage it here)',
 

@@ -1,6 +1,7 @@
 import { claimMappingSchema, presetValues, upstreamUrl, type ClaimMapping, type UpstreamSettings } from '../upstream/spec.ts';
 import { isObject, list, text, type Json, type UnmappedItem } from './export-json.ts';
 import type { RealmRoles } from './map-roles.ts';
+import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
 
 /**
  * Keycloak identity providers (identity brokering) as Gatehouse upstream providers, their
@@ -79,6 +80,13 @@ function roleLabel(reference: string, roles: RealmRoles): string | undefined {
   return undefined;
 }
 
+/** Why a role a mapper gives is not carried over: not in the export, or Gatehouse's administrator role (src/keycloak/map-roles.ts). */
+function missingRole(reference: unknown): string {
+  return reference === ADMIN_ROLE
+    ? `role ${ADMIN_ROLE} is Gatehouse's administrator role (admin console and API): an import never gives it`
+    : `role ${String(reference)} is not in the export`;
+}
+
 /** Why a hard-coded role or group is not carried over for a provider without an issuer of its own. */
 const EVERYONE_NEEDS_ISSUER = 'a hard-coded role or group maps to a rule on the ID token\'s issuer (iss), which needs an OpenID Connect provider with an issuer of its own (not a preset, nor OAuth 2.0): give the role or group to the users, or map it from a claim';
 
@@ -131,7 +139,7 @@ function mapMappers(keycloakAlias: string, mappers: Json[], roles: RealmRoles, m
         const rule = singleClaim();
         const role = roleLabel(text(cfg.role) ?? '', roles);
         if (rule === undefined) skip('only one claim with one exact value (no regular expression) maps to a role rule');
-        else if (role === undefined) skip(`role ${String(cfg.role)} is not in the export`);
+        else if (role === undefined) skip(missingRole(cfg.role));
         else {
           result.roleRules.push({ ...rule, role });
           mapped.push(`mapper ${String(mapper.name)} → role rule ${rule.claim}=${rule.value} → ${role}`);
@@ -172,7 +180,7 @@ function mapMappers(keycloakAlias: string, mappers: Json[], roles: RealmRoles, m
       case 'hardcoded-role-idp-mapper': {
         const role = roleLabel(text(cfg.role) ?? '', roles);
         if (issuer === undefined) skip(EVERYONE_NEEDS_ISSUER);
-        else if (role === undefined) skip(`role ${String(cfg.role)} is not in the export`);
+        else if (role === undefined) skip(missingRole(cfg.role));
         else {
           result.roleRules.push({ claim: 'iss', value: issuer, role });
           mapped.push(`mapper ${String(mapper.name)} → role rule iss=${issuer} → ${role} (every sign-in through it)`);

@@ -1,5 +1,6 @@
 import { BUILTIN_CLIENTS } from './map-client.ts';
 import { isObject, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
+import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
 
 /**
  * Keycloak roles and groups as Gatehouse labels. Realm roles keep their names; client roles
@@ -72,6 +73,13 @@ export function mapRoles(document: Json, realm: string, unmapped: UnmappedItem[]
     if (!isObject(role) || typeof role.name !== 'string') continue;
     if (isObject(role.composites)) composites.set(role.name, roleRef(role.composites.realm, role.composites.client));
     if (builtinRealmRoles.has(role.name)) continue;
+    if (role.name === ADMIN_ROLE) {
+      // An application's role in Keycloak (Keycloak's own administrators hold realm-management's client roles,
+      // skipped above); in Gatehouse it opens the admin console and API. Never given by an import — directly,
+      // through a group, a composite or the realm's default role — and never a default role for new users.
+      unmapped.push({ kind: 'role', name: role.name, reason: `Gatehouse's administrator role (admin console and API): not given to anyone by an import; grant Gatehouse administration by hand (gatehouse users update USER --role ${ADMIN_ROLE})` });
+      continue;
+    }
     roleLabels.set(role.name, text(role.description) ?? '');
     if (role.composite === true) unmapped.push({ kind: 'role', name: role.name, reason: 'composite role: its members get the roles it contains (flattened at import; later changes to the composite do not follow)' });
   }

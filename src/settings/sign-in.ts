@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { says } from '../errors/problems.ts';
 import { matching } from '../errors/zod-checks.ts';
+import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import type { SettingsGroup, SettingsPatch, StoredValues } from './group.ts';
@@ -89,6 +91,8 @@ export const signInValueSchemas = {
   default_roles: z
     .array(z.string().trim().min(1).max(128))
     .max(100)
+    // Registration, identity providers and invitations create users: none of them may make an administrator.
+    .refine((list) => !list.includes(ADMIN_ROLE), says('admin_default_role'))
     .transform((list) => [...new Set(list)]),
 } as const;
 

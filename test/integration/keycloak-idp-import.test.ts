@@ -56,19 +56,17 @@ describe('Keycloak realm import: identity providers, their mappers and federated
       });
       expect(corp.clientSecret).to.equal('corp-broker-secret-0123456789');
       expect(corp.settings.claims).to.include({ username: 'preferred_username', email: 'work_email' });
-      // The hard-coded role (everyone who signs in through corp-keycloak is an admin): a rule on the issuer, which every ID token of it carries.
+      // The hard-coded role (everyone who signs in through corp-keycloak is an admin) names Gatehouse's administrator role: never given by an import.
       expect(corp.settings.role_mappings).to.deep.equal([
         { claim: 'groups', value: 'staff', role: 'employee' },
         { claim: 'department', value: 'sales', role: 'orders-api:orders.read' },
-        { claim: 'iss', value: 'https://sso.corp.test/realms/corp', role: 'admin' },
       ]);
       expect(corp.settings.group_mappings).to.deep.equal([{ claim: 'department', value: 'engineering', group: '/engineering' }]);
       expect(corp.mapped.join(' | ')).to.include('trustEmail → trust_email').and.include('syncMode FORCE').and.include('hideOnLogin → hide_on_login');
-      expect(unmapped('identity provider mapper', 'corp-keycloak/everyone-admin')).to.equal('');
-      expect(corp.mapped).to.include('mapper everyone-admin → role rule iss=https://sso.corp.test/realms/corp → admin (every sign-in through it)');
-      // As Keycloak did: whoever signs in through it gets admin, whatever else the token says; the claim rules still ask their claims.
+      expect(unmapped('identity provider mapper', 'corp-keycloak/everyone-admin')).to.match(/role admin is Gatehouse's administrator role \(admin console and API\): an import never gives it/);
+      expect(corp.mapped.join(' | ')).to.not.include('everyone-admin');
       const signedIn = profileOf({ ...corp.settings, enabled: true } as unknown as UpstreamProvider, { subject: 's-1', claims: { iss: 'https://sso.corp.test/realms/corp', sub: 's-1' }, amr: [], idToken: undefined });
-      expect(signedIn.roles).to.deep.equal(['admin']);
+      expect(signedIn.roles).to.deep.equal([]);
       expect(unmapped('identity provider mapper', 'corp-keycloak/regex-admins')).to.match(/regular expression/);
     });
 

@@ -108,6 +108,10 @@ describe('runtime sign-in settings (admin API, CLI, two instances, environment p
       const domain = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { self_registration_domains: ['not a domain'] });
       expect(domain.status).to.equal(400);
       expect(domain.body.details[0].path).to.equal('self_registration_domains.0');
+      // admin as a default role would make every new user, self-registered ones included, an administrator.
+      const admin = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { default_roles: ['member', 'admin'] });
+      expect(admin.status).to.equal(400);
+      expect(admin.body.details[0]).to.include({ path: 'default_roles', code: 'admin_default_role' });
       const unknown = await callAdmin(c.a.url, token, 'PATCH', '/settings/sign-in', { remember_me: true });
       expect(unknown.status).to.equal(400);
       expect(unknown.body.error_description).to.include('remember_me');

@@ -150,6 +150,10 @@ describe('configuration', () => {
     expect(loadConfig({ env: { ...production, GATEHOUSE_DEFAULT_ROLES: 'member, viewer,member' }, readFile }).selfService.defaultRoles).to.deep.equal(['member', 'viewer']);
     expect(problemsOf({ ...production, GATEHOUSE_DEFAULT_ROLES: 'x'.repeat(129) })).to.deep.equal(['GATEHOUSE_DEFAULT_ROLES: each role must be at most 128 characters']);
     expect(problemsOf({ ...production, GATEHOUSE_DEFAULT_ROLES: Array.from({ length: 101 }, (_, index) => `r${index}`).join(',') })).to.deep.equal(['GATEHOUSE_DEFAULT_ROLES: must name at most 100 roles']);
+    // Every new user (self-registration included) would administer Gatehouse.
+    expect(problemsOf({ ...production, GATEHOUSE_DEFAULT_ROLES: 'member, admin' })).to.deep.equal([
+      "GATEHOUSE_DEFAULT_ROLES: must not name admin (Gatehouse's administrator role: every new user, self-registered ones included, would administer Gatehouse)",
+    ]);
   });
 
   it("reads GATEHOUSE_INTERACTION_TTL, how long a sign-in may take (default 3600, 60-86400: Keycloak's accessCodeLifespanLogin), and names a wrong one", () => {
