@@ -125,6 +125,22 @@ describe('Keycloak import: a re-import updates only the users its realm created'
     expect((await stored(carl)).importedFrom).to.equal(undefined);
   });
 
+  it('without a password: an earlier import (no usable password) is taken as the realm’s; a Gatehouse user without one (passkey, upstream) is a conflict', async () => {
+    const erin = randomUUID();
+    const bare = (id: string, username: string) => ({ id, username, email: `${username}@example.com`, enabled: true, emailVerified: true });
+    await importRealm(realm('alpha', [bare(erin, 'erin')]));
+    const { importedFrom: _from, ...unmarked } = await stored(erin);
+    await gatehouse.services.users.importOne(unmarked as StoredUser);
+    const created = await callAdmin(gatehouse.url, token, 'POST', '/users', { username: 'no-pass-pat', email: 'pat@example.com' });
+    const pat = created.body.id as string;
+    expect((await stored(pat)).passwordHash).to.equal(null);
+    const { body } = await importRealm(realm('alpha', [bare(erin, 'erin'), bare(pat, 'no-pass-pat')]));
+    expect(body.users.updated).to.deep.equal(['erin']);
+    expect(body.conflicts).to.deep.equal([{ user: 'no-pass-pat', reason: NOT_OURS }]);
+    expect((await stored(erin)).importedFrom).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
+    expect((await stored(pat)).importedFrom).to.equal(undefined);
+  });
+
   it("a re-import does not take Gatehouse's admin role from a user it owns, nor disable them", async () => {
     const dora = randomUUID();
     await importRealm(realm('alpha', [keycloakUser(dora, 'dora', 'dora keycloak pass 6')]));
