@@ -222,7 +222,7 @@ export NODE_ENV=production PORT="$GH_HTTP" HOST=127.0.0.1 GATEHOUSE_ISSUER="$ISS
 export GATEHOUSE_TRUST_PROXY=true GATEHOUSE_REGISTRATION=true GATEHOUSE_LOG_LEVEL="${GATEHOUSE_LOG_LEVEL:-info}"
 # back-channel logout tokens go to the suite on loopback over TLS with the self-signed cert
 export GATEHOUSE_ALLOW_PRIVATE_NETWORK_FETCH=true NODE_EXTRA_CA_CERTS="$TLS/cert.pem"
-start_bg gatehouse "$WORK/logs/gatehouse.log" node "$GH/dist/main.js"
+start_bg gatehouse "$WORK/logs/gatehouse.log" node --expose-gc "$GH/dist/main.js"
 wait_until 120 "Gatehouse /readyz" curl -sfk "$ISSUER/readyz"
 say "Gatehouse ready at $ISSUER"
 

@@ -42,7 +42,7 @@ fi
 PORT="$(free_port)"
 export NODE_ENV=production HOST=127.0.0.1 PORT GATEHOUSE_ISSUER="http://127.0.0.1:$PORT"
 export GATEHOUSE_SECRET="${GATEHOUSE_SECRET:-$(openssl rand -hex 32)}" GATEHOUSE_LOG_LEVEL="${GATEHOUSE_LOG_LEVEL:-info}"
-node "$ROOT/dist/main.js" >"$WORK/server.log" 2>&1 &
+node --expose-gc "$ROOT/dist/main.js" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 150); do
   curl -fsS -o /dev/null "$GATEHOUSE_ISSUER/.well-known/openid-configuration" 2>/dev/null && break
