@@ -3,6 +3,7 @@ import { ensureExpiryIndex } from '../storage/expiry.ts';
 import { removeRowsOfDeletedUsers } from './deleted-user-rows.ts';
 import { linkTokenId, newLinkToken, wellFormedLinkToken } from './link-tokens.ts';
 import { emailKey } from './normalize.ts';
+import { takeOnce } from '../storage/take-once.ts';
 
 const COLLECTION = 'email_verifications';
 
@@ -104,7 +105,7 @@ export async function openEmailVerifications({ mongo: connection, ttlSeconds, no
     },
     async consume(token) {
       if (!wellFormedLinkToken(token)) return undefined;
-      return live(await records.findOneAndDelete({ _id: linkTokenId(token) }));
+      return live(await takeOnce(records, linkTokenId(token)));
     },
     async pendingChange(userId) {
       const record = await records.findOne({ owner: changeOwner(userId), expiresAt: { $gt: new Date(now()) } });

@@ -1,6 +1,7 @@
 import type { Connection, mongo } from 'mongoose';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { ensureExpiryIndex } from '../storage/expiry.ts';
+import { takeOnce } from '../storage/take-once.ts';
 import { linkTokenId, newLinkToken, wellFormedLinkToken } from './link-tokens.ts';
 import { addressKey } from './normalize.ts';
 
@@ -190,7 +191,7 @@ export async function openPasswordResets({ mongo: connection, holder, ttlSeconds
     },
     async consume(token) {
       if (!wellFormedLinkToken(token)) return undefined;
-      const record = await records.findOneAndDelete({ _id: linkTokenId(token) });
+      const record = await takeOnce(records, linkTokenId(token));
       return (await works(record)) ? ticketOf(record as ResetRecord) : undefined;
     },
     async refuseReused(token) {

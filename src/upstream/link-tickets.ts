@@ -1,6 +1,7 @@
 import { removeRowsOfDeletedUsers } from '../accounts/deleted-user-rows.ts';
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { takeOnce } from '../storage/take-once.ts';
 
 /**
  * One-time tickets for the account page's "Connect <provider>": the account API (bearer token,
@@ -41,7 +42,7 @@ export function createLinkTickets({ mongo, now = () => new Date() }: { mongo: Co
     },
     async take(id, provider) {
       if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
-      const doc = await rows().findOneAndDelete({ _id: id });
+      const doc = await takeOnce(rows(), id);
       if (doc === null || doc.provider !== provider || doc.expires_at.getTime() <= now().getTime()) return undefined;
       return { userId: doc.user_id, provider: doc.provider };
     },

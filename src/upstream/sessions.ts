@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { removeRowsOfDeletedUsers } from '../accounts/deleted-user-rows.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
+import { takeOnce } from '../storage/take-once.ts';
 
 /**
  * Which upstream provider a Gatehouse session was signed in through, and the upstream's ID
@@ -50,7 +51,7 @@ export function createUpstreamSessions({ mongo, box, now = () => new Date() }: {
       await removeRowsOfDeletedUsers(mongo.db!, UPSTREAM_SESSIONS_COLLECTION, 'account_id', [record.accountId]);
     },
     async take(sessionUid) {
-      const doc = await rows().findOneAndDelete({ _id: sessionUid });
+      const doc = await takeOnce(rows(), sessionUid);
       if (doc === null || doc.expires_at.getTime() <= now().getTime()) return undefined;
       let idToken: string | undefined;
       try {
