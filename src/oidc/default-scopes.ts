@@ -1,5 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { ASKED_ONLY_SCOPES } from '../clients/asked-only-scopes.ts';
+import { scopeWords } from '../claims/mapped-claims.ts';
 import { clientFlag, clientProperty } from './client-metadata.ts';
 
 /**
@@ -17,8 +18,6 @@ import { clientFlag, clientProperty } from './client-metadata.ts';
  */
 const KEYCLOAK_BUILT_IN_DEFAULTS: readonly string[] = ['profile', 'email'];
 
-const words = (value: unknown): string[] => (typeof value === 'string' ? value.split(' ').filter((word) => word !== '') : []);
-
 /**
  * The scopes `client` gets unasked: its `default_scopes` that it may still ask for (its registered
  * `scope`, when set) and that the provider knows (a claim scope deleted since is skipped).
@@ -28,7 +27,7 @@ export function defaultScopesOf(client: object, isOpenIdScope: (scope: string) =
   const wanted = Array.isArray(own) ? own : clientFlag(client, 'first_party') && clientProperty(client, 'token_claims') === 'keycloak' ? KEYCLOAK_BUILT_IN_DEFAULTS : [];
   if (wanted.length === 0) return [];
   const registered = (client as { scope?: unknown }).scope;
-  const allowed = typeof registered === 'string' ? new Set(words(registered)) : undefined;
+  const allowed = typeof registered === 'string' ? new Set(scopeWords(registered)) : undefined;
   return wanted.filter(
     (scope): scope is string => typeof scope === 'string' && !ASKED_ONLY_SCOPES.includes(scope) && isOpenIdScope(scope) && (allowed === undefined || allowed.has(scope)),
   );
@@ -36,7 +35,7 @@ export function defaultScopesOf(client: object, isOpenIdScope: (scope: string) =
 
 /** `scope` with `defaults` added after what it asks for, each once; undefined stays undefined when nothing is added. */
 export function withDefaultScopes(scope: unknown, defaults: readonly string[]): string | undefined {
-  const asked = words(scope);
+  const asked = scopeWords(scope);
   const added = defaults.filter((item) => !asked.includes(item));
   if (added.length === 0) return typeof scope === 'string' && scope !== '' ? scope : undefined;
   return [...asked, ...added].join(' ');
