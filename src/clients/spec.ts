@@ -4,7 +4,7 @@ import { matching } from '../errors/zod-checks.ts';
 import { SCOPE_LIST, SCOPE_TOKEN } from '../apis/scope-syntax.ts';
 import { APPLICATION_TYPES, isRedirectUriShape, REDIRECT_URI_PATTERN } from './redirect-uris.ts';
 import { hasHiddenCharacter } from '../accounts/normalize.ts';
-import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
+import { ADMIN_ROLE } from '../roles/admin-role.ts';
 
 /**
  * The algorithms a client may have its userinfo signed with (userinfo_signed_response_alg): the

@@ -1,6 +1,6 @@
 import { GATEHOUSE_CLIENT_PROPERTIES, OPERATOR_ONLY_CLIENT_PROPERTIES, type GatehouseClientProperty } from '../clients/gatehouse-properties.ts';
 import { SCOPE_TOKEN } from '../apis/scope-syntax.ts';
-import { ADMIN_ROLE } from './admin-scope.ts';
+import { ADMIN_ROLE } from '../roles/admin-role.ts';
 import { errors, type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
 
 const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'require_mfa', 'minimal_id_token', 'admin_client', 'allow_password_grant']);
