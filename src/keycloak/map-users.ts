@@ -5,7 +5,7 @@ import { emailKey, usernameKey } from '../accounts/normalize.ts';
 import type { ImportedTotp } from '../mfa/factors.ts';
 import { isObject, jsonField, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
 import { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
-import { unusablePasswordNote } from '../transfer/keycloak-password-note.ts';
+import { unusablePasswordNote } from './unusable-password-note.ts';
 import { KEYCLOAK_REQUIRED_ACTIONS, orderedActions, type RequiredAction } from '../accounts/required-actions.ts';
 import { roleRef, type GroupInfo, type RealmRoles } from './map-roles.ts';
 import { keycloakTotp } from './otp-credential.ts';

@@ -1,4 +1,4 @@
-import { first, isObject, text, type Json } from '../keycloak/export-json.ts';
+import { first, isObject, text, type Json } from './export-json.ts';
 
 /** What a Keycloak credential field (a JSON string, or an object) holds, or why it holds nothing usable. */
 function field(credential: Json, name: 'secretData' | 'credentialData'): Json | string {
