@@ -130,6 +130,8 @@ commands:
   clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce --no-require-mfa
                  --no-minimal-id-token --no-login-uses-default-api --no-allow-password-grant
                  --no-token-exchange, --unset FIELD (e.g. --unset logo_uri)]
+                 a list option given (--redirect-uri, --web-origin, --api, --grant-type, ...) replaces the whole list:
+                 give every value the client keeps (gatehouse clients get ID shows them)
   users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
                [PROFILE OPTIONS] (--password-stdin | --invite: email them a link to set their own; needs --email and SMTP)
       PROFILE OPTIONS (OpenID standard claims): --given-name --family-name --middle-name --nickname

@@ -5,6 +5,7 @@ import { emailKey, usernameKey } from '../accounts/normalize.ts';
 import type { ImportedTotp } from '../mfa/factors.ts';
 import { isObject, jsonField, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
 import { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
+import { unusablePasswordNote } from './unusable-password-note.ts';
 import { KEYCLOAK_REQUIRED_ACTIONS, orderedActions, type RequiredAction } from '../accounts/required-actions.ts';
 import { roleRef, type GroupInfo, type RealmRoles } from './map-roles.ts';
 import { keycloakTotp } from './otp-credential.ts';
@@ -131,7 +132,7 @@ export function mapUsers(
       if (!isObject(credential)) continue;
       if (credential.type === 'password' && passwordAlgorithm === undefined) {
         const kept = keycloakPasswordHash(credential);
-        if (kept === undefined) note(`password hashed with ${String(jsonField(credential.credentialData).algorithm)}: no verifier in Gatehouse; the user must reset the password`);
+        if (kept === undefined) note(unusablePasswordNote(credential));
         else {
           passwordHash = kept.hash;
           passwordAlgorithm = kept.algorithm;
