@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { says } from '../errors/problems.ts';
+import { hasHiddenCharacter } from './normalize.ts';
 import { isReservedClaim } from './reserved-claims.ts';
 
 /**
@@ -47,12 +48,22 @@ export function attributeNameProblem(name: string): 'attribute_name' | 'reserved
   return undefined;
 }
 
-/** Why a value is refused, or undefined; `at` is the entry of a list that is wrong. */
-export function attributeValueProblem(value: unknown): { code: 'attribute_value' | 'too_long' | 'too_many' | 'too_few' | 'nul_character'; at?: number } | undefined {
+/**
+ * Why a value is refused, or undefined; `at` is the entry of a list that is wrong. Values reach
+ * the console, tokens and whatever pages an application shows them on: like every name someone
+ * picks (src/accounts/normalize.ts hasHiddenCharacter), no control or invisible format character
+ * (a U+202E would reverse the text around it). `hidden: false` skips that rule: values stored
+ * before it existed must still restore from an export file.
+ */
+export function attributeValueProblem(
+  value: unknown,
+  { hidden = true }: { readonly hidden?: boolean } = {},
+): { code: 'attribute_value' | 'too_long' | 'too_many' | 'too_few' | 'nul_character' | 'hidden_character'; at?: number } | undefined {
   const text = (entry: unknown) => {
     if (typeof entry !== 'string' || entry.length === 0) return 'attribute_value' as const;
     if (entry.length > CUSTOM_ATTRIBUTE_LIMITS.valueLength) return 'too_long' as const;
     if (entry.includes('\u0000')) return 'nul_character' as const;
+    if (hidden && hasHiddenCharacter(entry)) return 'hidden_character' as const;
     return undefined;
   };
   if (!Array.isArray(value)) {
@@ -70,7 +81,7 @@ export function attributeValueProblem(value: unknown): { code: 'attribute_value'
 
 const PARAMS = { too_long: { max: CUSTOM_ATTRIBUTE_LIMITS.valueLength }, too_many: { max: CUSTOM_ATTRIBUTE_LIMITS.values }, too_few: { min: 1 } } as const;
 
-function checkEntries(entries: Readonly<Record<string, unknown>>, ctx: z.RefinementCtx, allowNull: boolean): void {
+function checkEntries(entries: Readonly<Record<string, unknown>>, ctx: z.RefinementCtx, allowNull: boolean, hidden: boolean): void {
   for (const [name, value] of Object.entries(entries)) {
     const nameProblem = attributeNameProblem(name);
     if (nameProblem !== undefined) {
@@ -78,7 +89,7 @@ function checkEntries(entries: Readonly<Record<string, unknown>>, ctx: z.Refinem
       continue;
     }
     if (value === null && allowNull) continue;
-    const problem = attributeValueProblem(value);
+    const problem = attributeValueProblem(value, { hidden });
     if (problem !== undefined) {
       const params = problem.code in PARAMS ? PARAMS[problem.code as keyof typeof PARAMS] : {};
       ctx.addIssue({ code: 'custom', path: problem.at === undefined ? [name] : [name, problem.at], ...says(problem.code, params) });
@@ -95,17 +106,28 @@ export function attributesProblem(attributes: CustomAttributes): { code: 'too_ma
 
 const valueSchema = z.union([z.string(), z.array(z.string())]);
 
-function attributesSchema<T extends z.ZodType>(value: T, allowNull: boolean) {
-  return z
+/**
+ * A `__proto__` member (JSON.parse keeps it as an own member; so do the CLI's and the console's
+ * bodies) never reaches the record: zod skips it, and an assignment would set the prototype. So
+ * it would be dropped without a word; it is refused by name instead, before the record is read.
+ */
+function refuseProtoMember(input: unknown, ctx: z.RefinementCtx): unknown {
+  if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) ctx.addIssue({ code: 'custom', path: ['__proto__'], input, ...says('attribute_name') });
+  return input;
+}
+
+function attributesSchema<T extends z.ZodType>(value: T, allowNull: boolean, hidden = true) {
+  const record = z
     .record(z.string(), value)
     .superRefine((entries, ctx) => {
-      checkEntries(entries as Record<string, unknown>, ctx, allowNull);
+      checkEntries(entries as Record<string, unknown>, ctx, allowNull, hidden);
       const problem = attributesProblem(Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== null)) as CustomAttributes);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [], ...says(problem.code, problem.params) });
     })
     .meta({
-      description: `Custom attributes: name (${ATTRIBUTE_NAME.source}, not a standard or protocol claim) → text or list of texts; at most ${CUSTOM_ATTRIBUTE_LIMITS.attributes} attributes, ${CUSTOM_ATTRIBUTE_LIMITS.values} entries per list, ${CUSTOM_ATTRIBUTE_LIMITS.valueLength} characters per value, ${CUSTOM_ATTRIBUTE_LIMITS.totalBytes} bytes in all${allowNull ? '; null removes one' : ''}`,
+      description: `Custom attributes: name (${ATTRIBUTE_NAME.source}, not a standard or protocol claim) → text or list of texts (no control or invisible format characters); at most ${CUSTOM_ATTRIBUTE_LIMITS.attributes} attributes, ${CUSTOM_ATTRIBUTE_LIMITS.values} entries per list, ${CUSTOM_ATTRIBUTE_LIMITS.valueLength} characters per value, ${CUSTOM_ATTRIBUTE_LIMITS.totalBytes} bytes in all${allowNull ? '; null removes one' : ''}`,
     });
+  return z.preprocess(refuseProtoMember, record);
 }
 
 /** What an operator sends when creating a user. */
@@ -113,8 +135,11 @@ export const customAttributesInput = attributesSchema(valueSchema, false);
 /** What an operator sends when updating one: null removes an attribute, a name left out stays. */
 export const customAttributesPatchInput = attributesSchema(valueSchema.nullable(), true);
 
-/** The stored shape (what `gatehouse export` writes and `import` reads back): the same rules. */
-export const storedCustomAttributes = customAttributesInput;
+/**
+ * The stored shape (what `gatehouse export` writes and `import` reads back): the same rules, but
+ * for hidden characters, which earlier versions stored and a restore must bring back.
+ */
+export const storedCustomAttributes = attributesSchema(valueSchema, false, false);
 
 /** The attributes after a change (a copy; the inputs stay as they are). */
 export function applyAttributeChanges(current: CustomAttributes, patch: CustomAttributesPatch): Record<string, CustomAttributeValue> {

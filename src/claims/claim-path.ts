@@ -41,8 +41,12 @@ function split(name: string): string[] | undefined {
 export function claimNameProblem(name: string): 'mapped_claim_name' | 'reserved_claim_name' | undefined {
   if (name.length > MAX_CLAIM_NAME || !CLAIM_NAME.test(name)) return 'mapped_claim_name';
   const levels = split(name);
-  // `__proto__` would set an object's prototype instead of a member.
-  if (levels === undefined || levels.length > MAX_LEVELS || levels.some((level) => !LEVEL.test(level) || level === '__proto__')) return 'mapped_claim_name';
+  // `__proto__` would set an object's prototype instead of a member. A top-level `constructor`
+  // makes the claims no plain object to oidc-provider (it tells them by `constructor === Object`):
+  // its token endpoint threw on every token of the scope (500), and it never releases such a claim.
+  if (levels === undefined || levels.length > MAX_LEVELS || levels.some((level) => !LEVEL.test(level) || level === '__proto__') || levels[0] === 'constructor') {
+    return 'mapped_claim_name';
+  }
   if (isReservedClaim(levels[0]!)) return 'reserved_claim_name';
   return undefined;
 }

@@ -1,5 +1,5 @@
 import type { CustomAttributes } from '../accounts/custom-attributes.ts';
-import { claimPath, setClaim, topClaim, withoutClaims, type ClaimPath } from './claim-path.ts';
+import { claimNameProblem, claimPath, setClaim, topClaim, withoutClaims, type ClaimPath } from './claim-path.ts';
 import { convert } from './json-types.ts';
 import type { ClaimMapper, ClaimScope } from './spec.ts';
 
@@ -49,6 +49,8 @@ function goesInto(mapper: ClaimMapper, use: ClaimUse): boolean {
   }
 }
 
+const usable = (mapper: ClaimMapper): boolean => claimNameProblem(mapper.claim) === undefined;
+
 /** The claim's value for a user: undefined (the claim is left out) when there is none or none converts to its JSON type. */
 function valueOf(mapper: ClaimMapper, attributes: CustomAttributes | undefined): unknown {
   if (mapper.type === 'hardcoded') return mapper.value;
@@ -61,7 +63,9 @@ function valueOf(mapper: ClaimMapper, attributes: CustomAttributes | undefined):
   return values.length === 0 ? undefined : values;
 }
 
-export function claimMapping(scopes: readonly ClaimScope[]): ClaimMapping {
+export function claimMapping(stored: readonly ClaimScope[]): ClaimMapping {
+  // A mapper stored before its name was refused (a top-level `constructor`, claim-path.ts) is left out, not a 500 for every token.
+  const scopes = stored.map((scope) => (scope.mappers.every(usable) ? scope : { ...scope, mappers: scope.mappers.filter(usable) }));
   const byName = new Map(scopes.map((scope) => [scope.name, scope]));
   // The library releases claims by their top name (`org` for `org.unit`).
   const scopeClaims = Object.fromEntries(scopes.map((scope) => [scope.name, [...new Set(scope.mappers.map((mapper) => topClaim(mapper.claim)))]]));

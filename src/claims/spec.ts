@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { says } from '../errors/problems.ts';
 import { matching } from '../errors/zod-checks.ts';
 import { ATTRIBUTE_NAME } from '../accounts/custom-attributes.ts';
-import { HIDDEN_CHARACTER } from '../accounts/normalize.ts';
+import { hasHiddenCharacter } from '../accounts/normalize.ts';
 import { CLAIM_NAME, claimNameProblem, claimPath, MAX_CLAIM_NAME, overlaps } from './claim-path.ts';
 import { JSON_TYPES, type JsonType } from './json-types.ts';
 
@@ -62,7 +62,7 @@ const claimName = z
   .meta({ pattern: CLAIM_NAME.source, maxLength: MAX_CLAIM_NAME, description: 'a "." nests the claim in an object (org.unit), "\\." is a literal dot' });
 const attributeName = matching(z.string(), ATTRIBUTE_NAME, 'attribute_name');
 /** Shown on consent pages: no control or invisible formatting characters (a bidi override would turn the sentence around). */
-const descriptionText = z.string().trim().min(1).max(200).refine((text) => !HIDDEN_CHARACTER.test(text.replace(/[\u200C\u200D]/g, '')), says('hidden_character'));
+const descriptionText = z.string().trim().min(1).max(200).refine((text) => !hasHiddenCharacter(text), says('hidden_character'));
 
 export const descriptionSchema = z.object(Object.fromEntries(DESCRIPTION_LOCALES.map((locale) => [locale, descriptionText.optional()])) as Record<(typeof DESCRIPTION_LOCALES)[number], z.ZodOptional<typeof descriptionText>>).strict();
 

@@ -57,16 +57,33 @@ describe('probe: custom attribute names that objects have built in', function ()
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: `{"username":"proto${i}","password":"${PASSWORD}","attributes":{"__proto__":${value},"department":"eng"}}`,
       });
-      const body = (await response.json()) as Record<string, unknown>;
-      if (response.status === 201) {
-        const shown = await call('GET', `/users/${body.id as string}`);
-        expect(shown.body.attributes, value).to.deep.equal({ department: 'eng' });
-        expect(shown.body.roles, value).to.deep.equal([]);
-      } else {
-        expect(response.status, `${value}: ${JSON.stringify(body)}`).to.equal(400);
-      }
+      const body = (await response.json()) as { details?: Array<{ path: string; code?: string }> };
+      // Refused by name (fixes23): before, the member was dropped without a word and the user created (201).
+      expect(response.status, `${value}: ${JSON.stringify(body)}`).to.equal(400);
+      expect(problems(body), value).to.deep.equal(['attributes.__proto__: attribute_name']);
     }
+    expect((await call('GET', '/users?q=proto')).body.users ?? []).to.have.lengthOf(0);
     expect(({} as Record<string, unknown>).isAdmin).to.equal(undefined);
+    const user = await call('POST', '/users', { username: 'protopatch', password: PASSWORD, attributes: { department: 'eng' } });
+    const patched = await fetch(`${gatehouse.url}/admin/api/v1/users/${user.body.id as string}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"attributes":{"__proto__":["a"]}}',
+    });
+    expect(patched.status).to.equal(400);
+    expect(problems((await patched.json()) as { details?: Array<{ path: string; code?: string }> })).to.deep.equal(['attributes.__proto__: attribute_name']);
+  });
+
+  it('values with control or invisible format characters are refused naming the attribute (a U+202E reverses the text shown around it)', async () => {
+    const created = await call('POST', '/users', { username: 'bidi', password: PASSWORD, attributes: { department: 'eng\u202e' } });
+    expect(created.status, JSON.stringify(created.body)).to.equal(400);
+    expect(problems(created.body)).to.deep.equal(['attributes.department: hidden_character']);
+    const user = await call('POST', '/users', { username: 'bidi', password: PASSWORD, attributes: { department: 'eng' } });
+    expect(user.status, JSON.stringify(user.body)).to.equal(201);
+    const patched = await call('PATCH', `/users/${user.body.id as string}`, { attributes: { langs: ['en', 'f\u200br'], department: 'ops\nx' } });
+    expect(patched.status).to.equal(400);
+    expect(problems(patched.body).sort()).to.deep.equal(['attributes.department: hidden_character', 'attributes.langs.1: hidden_character']);
+    expect((await call('GET', `/users/${user.body.id as string}`)).body.attributes).to.deep.equal({ department: 'eng' });
   });
 
   it('a Keycloak import brings the user without such an attribute and reports it', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { applyAttributeChanges, attributesProblem, CUSTOM_ATTRIBUTE_LIMITS, customAttributesInput, customAttributesPatchInput } from '../../src/accounts/custom-attributes.ts';
+import { applyAttributeChanges, attributesProblem, CUSTOM_ATTRIBUTE_LIMITS, customAttributesInput, customAttributesPatchInput, storedCustomAttributes } from '../../src/accounts/custom-attributes.ts';
 import { isReservedClaim } from '../../src/accounts/reserved-claims.ts';
 import { attributesBody } from '../../src/cli/commands/users.ts';
 import { attributeLines, attributePatch } from '../../src/console/web/user-attributes.ts';
@@ -40,6 +40,26 @@ describe('custom user attributes: names, values and limits', () => {
     expect(problems(customAttributesPatchInput, { dept: null })).to.deep.equal([]);
   });
 
+  it('refuses control and invisible format characters in values (a U+202E reverses the text around it), naming the entry', () => {
+    for (const hidden of ['\u202e', '\u202d', '\u2066', '\u200b', '\ufeff', '\u00ad', '\n', '\t', '\u001b', '\u007f']) {
+      const code = JSON.stringify(hidden);
+      expect(problems(customAttributesInput, { dept: `eng${hidden}x` }), code).to.deep.equal(['dept: hidden_character']);
+      expect(problems(customAttributesPatchInput, { langs: ['en', `f${hidden}r`] }), code).to.deep.equal(['langs.1: hidden_character']);
+    }
+    // The joiners stay allowed (emoji sequences, Persian and Indic text), as in every name someone picks.
+    expect(problems(customAttributesInput, { dept: '👩\u200d💻', fa: 'می\u200cخواهم', he: 'שלום', zh: '工程部' })).to.deep.equal([]);
+    // An export file written before the rule restores what it holds.
+    expect(storedCustomAttributes.safeParse({ dept: 'eng\u202ex' }).success).to.equal(true);
+  });
+
+  it('refuses a __proto__ member by name instead of dropping it (JSON.parse keeps it as an own member)', () => {
+    for (const value of ['"x"', '["a"]', '{"isAdmin":true}', 'null']) {
+      const body = JSON.parse(`{"__proto__":${value},"department":"eng"}`) as unknown;
+      expect(problems(customAttributesInput, body), value).to.deep.include('__proto__: attribute_name');
+      expect(problems(customAttributesPatchInput, body), value).to.deep.include('__proto__: attribute_name');
+    }
+  });
+
   it('limits how many attributes a user has and their total size', () => {
     const many = Object.fromEntries(Array.from({ length: CUSTOM_ATTRIBUTE_LIMITS.attributes + 1 }, (_, i) => [`a${i}`, 'x']));
     expect(problems(customAttributesInput, many)).to.deep.equal([': too_many']);
@@ -62,6 +82,9 @@ describe('custom user attributes: names, values and limits', () => {
     expect(attributesBody(undefined, true)).to.equal(undefined);
     expect(() => attributesBody(['dept'], true)).to.throw(/NAME=VALUE/);
     expect(() => attributesBody(['dept='], false)).to.throw(/needs a value/);
+    // __proto__ stays a member the API refuses by name, never the body's prototype.
+    for (const item of ['__proto__=x', '__proto__[]=x']) expect(problems(customAttributesInput, attributesBody([item], false)), item).to.deep.equal(['__proto__: attribute_name']);
+    expect(problems(customAttributesPatchInput, attributesBody(['__proto__='], true))).to.deep.equal(['__proto__: attribute_name']);
   });
 
   it('the console: lines NAME=VALUE round-trip, and saving sends only what changed', () => {
@@ -71,5 +94,6 @@ describe('custom user attributes: names, values and limits', () => {
     expect(attributePatch(before, lines)).to.deep.equal({});
     expect(attributePatch(before, 'dept=ops\nlangs=en\n\ntenant=acme')).to.deep.equal({ dept: 'ops', langs: 'en', one: null, tenant: 'acme' });
     expect(attributePatch({}, 'novalue')).to.deep.equal({ novalue: '' });
+    for (const line of ['__proto__=x', '__proto__[]=x', '__proto__=a\n__proto__=b']) expect(problems(customAttributesPatchInput, attributePatch({}, line)), line).to.deep.equal(['__proto__: attribute_name']);
   });
 });

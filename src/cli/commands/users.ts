@@ -135,8 +135,10 @@ export function attributesBody(given: readonly string[] | undefined, forUpdate: 
     lists.set(name, [...(lists.get(name) ?? []), value]);
   }
   const body: Record<string, string | string[] | null> = {};
-  for (const name of removed) if (!lists.has(name)) body[name] = null;
-  for (const [name, values] of lists) body[name] = values.length === 1 && !asList.has(name) ? values[0]! : values;
+  // Defined, not assigned: `__proto__` stays a member the API refuses by name instead of becoming the body's prototype.
+  const set = (name: string, value: string | string[] | null) => Object.defineProperty(body, name, { value, enumerable: true, writable: true, configurable: true });
+  for (const name of removed) if (!lists.has(name)) set(name, null);
+  for (const [name, values] of lists) set(name, values.length === 1 && !asList.has(name) ? values[0]! : values);
   return body;
 }
 

@@ -33,10 +33,12 @@ export function attributePatch(before: Readonly<Record<string, Value>>, text: st
     lists.set(name, [...(lists.get(name) ?? []), value]);
   }
   const patch: Record<string, Value | null> = {};
-  for (const name of Object.keys(before)) if (!lists.has(name)) patch[name] = null;
+  // Defined, not assigned: `__proto__` stays a member the API refuses by name instead of becoming the patch's prototype.
+  const set = (name: string, value: Value | null) => Object.defineProperty(patch, name, { value, enumerable: true, writable: true, configurable: true });
+  for (const name of Object.keys(before)) if (!lists.has(name)) set(name, null);
   for (const [name, values] of lists) {
     const value = values.length === 1 && !asList.has(name) ? values[0]! : values;
-    if (JSON.stringify(value) !== JSON.stringify(before[name])) patch[name] = value;
+    if (JSON.stringify(value) !== JSON.stringify(Object.hasOwn(before, name) ? before[name] : undefined)) set(name, value);
   }
   return patch;
 }
