@@ -88,6 +88,9 @@ export async function applyKeycloakRealm(services: KeycloakImportServices, plan:
     const existing = await services.clients.get(client.clientId);
     const allowedApis = new Set(existing?.allowedApis ?? client.allowedApis);
     const metadata = { ...client.metadata };
+    // Its service-account roles come with its service-account user (applyKeycloakUsers), in the users' files.
+    const serviceRoles = existing?.metadata.service_account_roles;
+    if (serviceRoles !== undefined && (metadata.grant_types as string[]).includes('client_credentials')) metadata.service_account_roles = serviceRoles;
     if (api !== undefined) {
       allowedApis.add(api);
       metadata.default_api = api;
@@ -275,7 +278,30 @@ export async function applyKeycloakUsers(
     report.report.consents += 1;
   }
   await applyUpstreamLinks(services.upstream, plan.upstreamLinks, { dryRun, importedUsers }, report);
+  await applyServiceAccounts(services.clients, plan, dryRun, report);
   dryRunUsers?.batchDone(importedUsers);
+}
+
+/**
+ * Keycloak's service-account users are not users here: their effective roles become their clients'
+ * `service_account_roles`, which the clients' client_credentials tokens carry (replaced whole, as a
+ * user's roles are). Never Gatehouse's own apps' clients (reported with the realm); never `admin`
+ * (src/keycloak/map-roles.ts gives it to nobody).
+ */
+async function applyServiceAccounts(clients: ClientRepository, plan: KeycloakUsersPlan, dryRun: boolean, report: KeycloakReportBuilder): Promise<void> {
+  for (const { username, clientId, roles } of plan.serviceAccounts) {
+    if (GATEHOUSE_CLIENTS.has(clientId)) continue;
+    if (!dryRun) {
+      const client = await clients.get(clientId);
+      if (client === undefined) {
+        report.addUnmapped({ kind: 'service account', name: username, reason: `its client ${clientId} is not in Gatehouse (deleted since the realm file's import?): its roles are not carried over` });
+        continue;
+      }
+      const { service_account_roles: held, ...metadata } = client.metadata;
+      if (JSON.stringify(held ?? []) !== JSON.stringify(roles)) await clients.update(clientId, { metadata: roles.length > 0 ? { ...metadata, service_account_roles: [...roles] } : metadata });
+    }
+    report.add('serviceAccounts', { client: ownString(clientId), roles: roles.map(ownString) });
+  }
 }
 
 /**
