@@ -325,6 +325,14 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(reported).to.deep.equal([{ kind: 'service account', name: 'service-account-hmac-signed', reason: 'its client hmac-signed is not imported: its roles (member) are not carried over' }]);
   });
 
+  it("reports a client with Keycloak's lightweight access tokens (its access tokens here carry every claim; it said nothing)", () => {
+    const realm = { ...REALM, clients: [...REALM.clients, { clientId: 'light', enabled: true, publicClient: true, standardFlowEnabled: true, redirectUris: ['https://light.example/cb'], attributes: { 'client.use.lightweight.access.token.enabled': 'true' } }] };
+    const light = planKeycloakImport(realm).unmapped.filter((item) => item.kind === 'client' && item.name === 'light');
+    expect(light).to.have.length(1);
+    expect(light[0]!.reason).to.match(/^lightweight access tokens \(client\.use\.lightweight\.access\.token\.enabled\): not carried over/);
+    expect(plan.unmapped.filter((item) => item.reason.startsWith('lightweight access tokens'))).to.deep.equal([]);
+  });
+
   it('refuses a document that is not a realm export', () => {
     expect(() => planKeycloakImport({ users: [] })).to.throw(KeycloakExportError, /realm export/);
     expect(() => planKeycloakImport('x')).to.throw(KeycloakExportError);
