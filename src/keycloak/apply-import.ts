@@ -56,6 +56,17 @@ export interface KeycloakImportOptions {
   readonly realmSettings?: boolean | undefined;
 }
 
+/**
+ * Why an unmarked user holding an export's id is left alone. A Gatehouse user and a user an import
+ * made before imports marked their users look the same; only a stored password that is still the
+ * export's PBKDF2 one (or no usable password) tells the second (importedFromRealm). An argon2 hash
+ * does not: Keycloak's argon2 and Gatehouse's argon2id share one format, so an export could carry a
+ * copy of a Gatehouse user's hash (a `gatehouse export --unencrypted` file holds them). Decided: a
+ * conflict, and the operator, who knows, deletes the user and imports again (the sub stays Keycloak's id).
+ */
+const UNMARKED_HOLDER =
+  "id held by a user no import marked as this realm's — created in Gatehouse, or imported before imports marked their users and holding a password other than the export's PBKDF2 one (signed in since, changed, or an argon2 hash, which Gatehouse cannot tell from its own): left as it is. If it is this realm's user, delete it (gatehouse users delete ID: the sub stays Keycloak's id) and import again";
+
 /** The client ids of Gatehouse's own apps (src/clients/console-client.ts, account-client.ts). */
 const GATEHOUSE_CLIENTS: ReadonlySet<string> = new Set([CONSOLE_CLIENT_ID, ACCOUNT_CLIENT_ID]);
 
@@ -219,7 +230,7 @@ export async function applyKeycloakUsers(
     let user: StoredUser = { ...planned.user, importedFrom: { kind: 'keycloak', realm } };
     if (existing !== undefined && !importedFromRealm(existing, planned, realm)) {
       // The id is the `sub` apps know: a Gatehouse user's (or another realm's) is never taken over by an export naming it.
-      report.add('conflicts', { user: planned.user.username, reason: 'id held by a user not imported from this realm: left as it is' });
+      report.add('conflicts', { user: planned.user.username, reason: existing.importedFrom === undefined ? UNMARKED_HOLDER : 'id held by a user not imported from this realm: left as it is' });
       continue;
     }
     if (existing !== undefined) {
