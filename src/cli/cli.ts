@@ -124,12 +124,15 @@ commands:
                  [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
                  [--minimal-id-token] [--login-uses-default-api] [--token-claims gatehouse|keycloak]
                  [--userinfo-signed-response-alg RS256|ES256]   (userinfo as a signed JWT)
+                 [--service-account-role ROLE]...   (in its client_credentials tokens, as a user's roles; never admin)
                  [--allow-password-grant]   (confidential first-party clients only)
                  [--exchange-api IDENTIFIER]... [--exchange-trust CLIENT_ID]...   (token exchange policy)
   clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID
   clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce --no-require-mfa
                  --no-minimal-id-token --no-login-uses-default-api --no-allow-password-grant
                  --no-token-exchange, --unset FIELD (e.g. --unset logo_uri)]
+                 a list option given (--redirect-uri, --web-origin, --api, --grant-type, ...) replaces the whole list:
+                 give every value the client keeps (gatehouse clients get ID shows them)
   users create --username NAME [--email EMAIL] [--name NAME] [--role ROLE]... [--group GROUP]...
                [PROFILE OPTIONS] (--password-stdin | --invite: email them a link to set their own; needs --email and SMTP)
       PROFILE OPTIONS (OpenID standard claims): --given-name --family-name --middle-name --nickname

@@ -105,6 +105,24 @@ export function typedParams(params: Readonly<Record<string, string | number>> | 
   return Object.fromEntries(Object.entries(params ?? {}).map(([name, value]) => [name, typeof value === 'string' && INPUT_PARAMS.has(name) ? typed(value, { quote: false }) : value]));
 }
 
+/**
+ * Subcommand words of other tools (kcadm.sh's `get`, git's `rm`, `ls`) and what they are here: a
+ * spelling's nearest match would be a guess (`show` is as near to `list` as to `get`).
+ */
+const SYNONYMS: Readonly<Record<string, string>> = {
+  show: 'get',
+  describe: 'get',
+  view: 'get',
+  ls: 'list',
+  rm: 'delete',
+  remove: 'delete',
+  del: 'delete',
+  add: 'create',
+  new: 'create',
+  edit: 'update',
+  set: 'update',
+};
+
 function didYouMean(suggestion: string | undefined): string {
   return suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
 }
@@ -120,6 +138,8 @@ export function unknownCommand(name: string, commands: readonly string[]): strin
   // Nothing that long is a typo of a command: no suggestion, and only its start is shown.
   if ([...name].length > SHOWN_LENGTH) return `unknown command '${shown(name)}'; see gatehouse --help`;
   const groups = [...new Set(commands.map((command) => command.split(' ')[0]!))];
+  const meant = words.length === 2 && Object.hasOwn(SYNONYMS, words[1]!) ? `${words[0]} ${SYNONYMS[words[1]!]}` : undefined;
+  if (meant !== undefined && commands.includes(meant)) return `unknown command '${shown(name)}' (did you mean '${meant}'?); see gatehouse --help`;
   let suggestion = nearest(name, commands);
   const group = nearest(words[0]!, groups);
   if (suggestion === undefined && group !== undefined) {

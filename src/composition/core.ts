@@ -234,7 +234,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     closers.push(() => accountLayer.close());
 
     const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, otpPolicy: runtimeSettings.otpPolicyNow, onEvent: auditFactors(audit), now: secondFactorClock ?? dateClock(clock), indexes });
-    const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit), now: dateClock(clock), preload: server, indexes });
+    const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit), now: dateClock(clock), indexes });
     if (!passkeys.usable) {
       logger.warn({ issuer: config.issuer }, 'passkeys are not offered: the issuer\'s host is an IP address, and WebAuthn needs a domain name as its relying party id (use a domain, or localhost for development)');
     }

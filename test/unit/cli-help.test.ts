@@ -45,6 +45,25 @@ describe('gatehouse CLI help and mistakes', () => {
     expect(nearest('--zzz', ['--redirect-uri', '--name'])).to.equal(undefined);
   });
 
+  it("suggests the subcommand a word from another tool means (kcadm's get, git's rm, ls), not the nearest spelling", () => {
+    // Found by a first-hour walk: `clients show` suggested 'clients list' (4 edits away, as 'get' is).
+    expect(unknownCommand('clients show', COMMANDS)).to.equal("unknown command 'clients show' (did you mean 'clients get'?); see gatehouse --help");
+    expect(unknownCommand('clients describe', COMMANDS)).to.include("did you mean 'clients get'?");
+    expect(unknownCommand('clients ls', COMMANDS)).to.include("did you mean 'clients list'?");
+    expect(unknownCommand('clients rm', COMMANDS)).to.include("did you mean 'clients delete'?");
+    expect(unknownCommand('clients add', COMMANDS)).to.include("did you mean 'clients create'?");
+    expect(unknownCommand('clients edit', COMMANDS)).to.include("did you mean 'clients update'?");
+    // Only where the group has that subcommand: users has no get here, so its own are listed.
+    expect(unknownCommand('users show', COMMANDS)).to.equal("unknown command 'users show'; users has: disable, enable (see gatehouse users --help)");
+  });
+
+  it('says in the help of clients update that a list option given replaces the whole list', async () => {
+    let stdout = '';
+    const io = { env: {}, stdout: (text: string) => void (stdout += text), stderr: () => undefined, stdin: (async function* () {})() };
+    expect(await cli(['clients', 'update', '--help'], io)).to.equal(0);
+    expect(stdout.replace(/\s+/gu, ' ')).to.include('a list option given (--redirect-uri, --web-origin, --api, --grant-type, ...) replaces the whole list');
+  });
+
   it('never echoes what was typed verbatim: control characters are escaped, long input is cut, the help hint stays', () => {
     // An escape sequence (terminal colours, cursor moves, a fake second line) must not reach the terminal or a log.
     const sneaky = unknownCommand('clients \u001b[2J\u001b[31mlist\nERROR: all keys deleted\r\u202e', COMMANDS);
